@@ -1,0 +1,78 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// The bookkeeping around one blocked wait, shared by every parking primitive: the wait-for registration the
+/// deadlock detector reads, the cancellation hook that wakes the waiter, and the wait metrics and events.
+/// </summary>
+/// <remarks>
+/// Begin and End run outside the primitive's monitor: disposing the cancellation registration waits for a
+/// running callback, and that callback takes the monitor.
+/// </remarks>
+internal struct BlockedWait
+{
+    private static readonly Action<object?> s_wakeAll = static gate =>
+    {
+        lock (gate!)
+        {
+            Monitor.PulseAll(gate);
+        }
+    };
+
+    private readonly LockPrimitive _lock;
+    private readonly LockMode _mode;
+    private readonly string _modeTag;
+    private readonly LockOwner _owner;
+    private readonly long _start;
+    private CancellationTokenRegistration _registration;
+
+    private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, object gate, CancellationToken cancellationToken)
+    {
+        _lock = lockPrimitive;
+        _mode = mode;
+        _modeTag = modeTag;
+        _owner = LockOwner.Current;
+        _start = Stopwatch.GetTimestamp();
+        _owner.WaitingMode = mode;
+        _owner.WaitingFor = lockPrimitive;
+        _registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_wakeAll, gate) : default;
+        LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
+    }
+
+    public static BlockedWait Begin(LockPrimitive lockPrimitive, LockMode mode, string modeTag, object gate, CancellationToken cancellationToken) =>
+        new(lockPrimitive, mode, modeTag, gate, cancellationToken);
+
+    public readonly TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
+
+    /// <summary>Ends the wait: unregisters it and records how long it took.</summary>
+    public void End(bool acquired)
+    {
+        _registration.Dispose();
+        _owner.WaitingFor = null;
+        LocksmithMetrics.RecordWait(_lock, _modeTag, _start);
+        if (acquired && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
+        {
+            var threshold = LocksmithPolicy.LongWaitThreshold;
+            var waited = Elapsed;
+            if (threshold != Timeout.InfiniteTimeSpan && waited >= threshold)
+            {
+                onLongWait(new LongWaitEvent(_lock.Name, _mode, waited, _owner.OwnerId));
+            }
+        }
+    }
+
+    /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>
+    public readonly void TimedOut(int ownerThreadId, bool throwOnTimeout)
+    {
+        var waited = Elapsed;
+        LocksmithMetrics.RecordTimeout(_lock, _modeTag);
+        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId));
+        if (throwOnTimeout)
+        {
+            ThrowHelper.ThrowTimeout(_lock, _mode, ownerThreadId, waited);
+        }
+    }
+}

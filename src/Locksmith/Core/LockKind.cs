@@ -1,0 +1,23 @@
+namespace Locksmith;
+
+/// <summary>The kind of a Locksmith primitive, as reported in diagnostics and metrics (<c>lock.kind</c>).</summary>
+public enum LockKind
+{
+    /// <summary>A non-reentrant mutual-exclusion lock (<see cref="ExclusiveLock"/>).</summary>
+    Exclusive,
+
+    /// <summary>A mutual-exclusion lock its owner may acquire again (<c>ReentrantLock</c>).</summary>
+    Reentrant,
+
+    /// <summary>A counting semaphore with no owner (<c>CountingSemaphore</c>).</summary>
+    Semaphore,
+
+    /// <summary>A busy-waiting lock for very short critical sections (<c>SpinGate</c>).</summary>
+    Spin,
+
+    /// <summary>A lock with shared read and exclusive write modes.</summary>
+    ReadWrite,
+
+    /// <summary>A set of locks chosen by key.</summary>
+    Striped,
+}

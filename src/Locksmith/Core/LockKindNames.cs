@@ -1,0 +1,25 @@
+namespace Locksmith;
+
+/// <summary>Cached tag strings, so recording a metric never formats an enum.</summary>
+internal static class LockKindNames
+{
+    public static string Of(LockKind kind) => kind switch
+    {
+        LockKind.Exclusive => "exclusive",
+        LockKind.Reentrant => "reentrant",
+        LockKind.Semaphore => "semaphore",
+        LockKind.Spin => "spin",
+        LockKind.ReadWrite => "read_write",
+        LockKind.Striped => "striped",
+        _ => "unknown",
+    };
+
+    public static string Of(LockMode mode) => mode switch
+    {
+        LockMode.Exclusive => "exclusive",
+        LockMode.Read => "read",
+        LockMode.Write => "write",
+        LockMode.Permit => "permit",
+        _ => "unknown",
+    };
+}

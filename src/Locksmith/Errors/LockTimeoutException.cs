@@ -1,0 +1,39 @@
+using System;
+
+namespace Locksmith;
+
+/// <summary>
+/// An acquisition with a timeout gave up. The message names the lock, the thread that held it, and how long
+/// the caller waited.
+/// </summary>
+public sealed class LockTimeoutException : TimeoutException
+{
+    /// <summary>Creates the exception with a message only.</summary>
+    public LockTimeoutException(string message)
+        : base(message)
+    {
+        LockName = string.Empty;
+    }
+
+    /// <summary>Creates the exception for a wait on <paramref name="lockName"/>.</summary>
+    /// <param name="lockName">The lock that could not be acquired.</param>
+    /// <param name="ownerThreadId">The managed id of the thread that held it, or 0 if unknown or shared.</param>
+    /// <param name="waited">How long the caller waited.</param>
+    /// <param name="message">The full message.</param>
+    public LockTimeoutException(string lockName, int ownerThreadId, TimeSpan waited, string message)
+        : base(message)
+    {
+        LockName = lockName;
+        OwnerThreadId = ownerThreadId;
+        Waited = waited;
+    }
+
+    /// <summary>The lock that could not be acquired.</summary>
+    public string LockName { get; }
+
+    /// <summary>The managed id of the thread that held the lock when the wait ended, or 0 if unknown or held shared.</summary>
+    public int OwnerThreadId { get; }
+
+    /// <summary>How long the caller waited.</summary>
+    public TimeSpan Waited { get; }
+}

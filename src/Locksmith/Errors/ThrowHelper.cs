@@ -1,0 +1,55 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// Every throw of the runtime, kept out of the inlined fast paths. Each message names the lock and the thread.
+/// </summary>
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void ThrowTimeoutOutOfRange(string paramName, TimeSpan timeout) =>
+        throw new ArgumentOutOfRangeException(paramName, timeout,
+            "The timeout must be Timeout.InfiniteTimeSpan, TimeSpan.Zero or a positive duration of at most int.MaxValue milliseconds.");
+
+    [DoesNotReturn]
+    public static void ThrowRecursion(LockPrimitive lockPrimitive, string hint) =>
+        throw new LockRecursionException(
+            $"Thread {ThreadNames.Current()} tried to acquire {lockPrimitive.Describe()}, which it already holds. " +
+            $"{lockPrimitive.GetType().Name} is not reentrant, so waiting would deadlock. {hint}");
+
+    [DoesNotReturn]
+    public static void ThrowNotOwner(LockPrimitive lockPrimitive, int ownerThreadId) =>
+        throw new SynchronizationLockException(
+            $"Thread {ThreadNames.Current()} tried to release {lockPrimitive.Describe()}, which it does not hold " +
+            (ownerThreadId == 0 ? "(the lock is not held). " : $"(it is held by thread {ThreadNames.Of(ownerThreadId)}). ") +
+            "Only the owning thread may release it; dispose the scope returned by Acquire on the thread that acquired it.");
+
+    [DoesNotReturn]
+    public static void ThrowNotHeldForWait(LockPrimitive lockPrimitive, string conditionName) =>
+        throw new SynchronizationLockException(
+            $"Thread {ThreadNames.Current()} called Wait on condition variable '{conditionName}' without holding its lock " +
+            $"{lockPrimitive.Describe()}. Acquire the lock first: waiting without it would miss notifications.");
+
+    [DoesNotReturn]
+    public static void ThrowSemaphoreFull(LockPrimitive semaphore, int releaseCount, int currentCount, int maxCount) =>
+        throw new SemaphoreFullException(
+            $"Thread {ThreadNames.Current()} released {releaseCount} permit(s) of semaphore {semaphore.Describe()}, " +
+            $"which already has {currentCount} of its maximum {maxCount}. A permit was released more often than it was acquired.");
+
+    [DoesNotReturn]
+    public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited) =>
+        throw CreateTimeout(lockPrimitive, mode, ownerThreadId, waited);
+
+    public static LockTimeoutException CreateTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited) =>
+        new(lockPrimitive.Name, ownerThreadId, waited,
+            $"Thread {ThreadNames.Current()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
+            $"{lockPrimitive.Describe()}, " +
+            (ownerThreadId == 0 ? "held in a shared mode or released as the wait ended." : $"held by thread {ThreadNames.Of(ownerThreadId)}."));
+
+    [DoesNotReturn]
+    public static void ThrowArgumentOutOfRange(string paramName, object? value, string message) =>
+        throw new ArgumentOutOfRangeException(paramName, value, message);
+}

@@ -1,0 +1,96 @@
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+
+namespace Locksmith;
+
+/// <summary>
+/// The runtime's one <see cref="Meter"/>, named <c>Locksmith</c>, and its instruments. Every recording checks
+/// <see cref="Instrument.Enabled"/> first, so an app with no listener pays one load and a branch.
+/// </summary>
+/// <remarks>
+/// Tags: <c>lock.name</c>, <c>lock.kind</c>, <c>lock.mode</c>. Three tags stay on the allocation-free
+/// overloads of <see cref="Counter{T}.Add(T, KeyValuePair{string, object?}, KeyValuePair{string, object?}, KeyValuePair{string, object?})"/>.
+/// </remarks>
+public static class LocksmithMetrics
+{
+    /// <summary>The meter's name.</summary>
+    public const string MeterName = "Locksmith";
+
+    internal static readonly Meter Meter = new(MeterName, typeof(LocksmithMetrics).Assembly.GetName().Version?.ToString());
+
+    internal static readonly Counter<long> Acquisitions =
+        Meter.CreateCounter<long>("locksmith.lock.acquisitions", "{acquisition}", "Successful lock acquisitions.");
+
+    internal static readonly Counter<long> Contentions =
+        Meter.CreateCounter<long>("locksmith.lock.contentions", "{contention}", "Acquisitions that found the lock taken and had to wait.");
+
+    internal static readonly Histogram<double> WaitDuration =
+        Meter.CreateHistogram<double>("locksmith.lock.wait.duration", "s", "Time blocked waiting for a lock.");
+
+    internal static readonly Counter<long> Timeouts =
+        Meter.CreateCounter<long>("locksmith.lock.timeouts", "{timeout}", "Acquisitions that gave up at their timeout.");
+
+    internal static readonly Counter<long> OrderViolations =
+        Meter.CreateCounter<long>("locksmith.lock.order_violations", "{violation}", "Acquisitions against the global lock order.");
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RecordAcquisition(LockPrimitive lockPrimitive, string mode)
+    {
+        if (Acquisitions.Enabled)
+        {
+            Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+        }
+    }
+
+    internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
+    {
+        if (Contentions.Enabled)
+        {
+            Contentions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+        }
+    }
+
+    internal static void RecordWait(LockPrimitive lockPrimitive, string mode, long startTimestamp)
+    {
+        if (WaitDuration.Enabled)
+        {
+            double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
+            WaitDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+        }
+    }
+
+    internal static void RecordTimeout(LockPrimitive lockPrimitive, string mode)
+    {
+        if (Timeouts.Enabled)
+        {
+            Timeouts.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+        }
+    }
+
+    internal static void RecordOrderViolation(LockPrimitive lockPrimitive)
+    {
+        if (OrderViolations.Enabled)
+        {
+            OrderViolations.Add(1, Tags(lockPrimitive, LockModeTags.Exclusive, out var kind, out var m), kind, m);
+        }
+    }
+
+    private static KeyValuePair<string, object?> Tags(
+        LockPrimitive lockPrimitive, string mode, out KeyValuePair<string, object?> kind, out KeyValuePair<string, object?> modeTag)
+    {
+        kind = new("lock.kind", lockPrimitive.KindTag);
+        modeTag = new("lock.mode", mode);
+        return new("lock.name", lockPrimitive.Name);
+    }
+}
+
+/// <summary>The <c>lock.mode</c> tag values, as constants so recordings never format.</summary>
+internal static class LockModeTags
+{
+    public const string Exclusive = "exclusive";
+    public const string Read = "read";
+    public const string Write = "write";
+    public const string Permit = "permit";
+}

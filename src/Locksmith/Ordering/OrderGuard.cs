@@ -1,0 +1,54 @@
+using System.Runtime.CompilerServices;
+
+namespace Locksmith;
+
+/// <summary>
+/// Global lock-order enforcement. Primitives call it only for ordered locks
+/// (<see cref="LockPrimitive.IsOrdered"/>): a check before blocking, a push after acquiring, a pop on release.
+/// </summary>
+internal static class OrderGuard
+{
+    /// <summary>Checks that acquiring <paramref name="lockPrimitive"/> keeps the order; called before any wait.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void BeforeAcquire(LockPrimitive lockPrimitive)
+    {
+        var owner = LockOwner.CurrentOrNull;
+        if (owner is not null && lockPrimitive.OrderLevel <= owner.Held.MaxLevel)
+        {
+            OnOutOfOrder(owner, lockPrimitive);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Acquired(LockPrimitive lockPrimitive) => LockOwner.Current.Held.Push(lockPrimitive);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Released(LockPrimitive lockPrimitive) => LockOwner.CurrentOrNull?.Held.Remove(lockPrimitive);
+
+    /// <summary>Whether the current thread's record shows <paramref name="lockPrimitive"/> as held.</summary>
+    public static bool IsHeldByCurrentOwner(LockPrimitive lockPrimitive) =>
+        LockOwner.CurrentOrNull is { } owner && owner.Held.Contains(lockPrimitive);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested)
+    {
+        var action = LocksmithPolicy.OrderViolationAction;
+        // Asking again for a lock already held is recursion, not an inversion: the primitive decides.
+        if (action == OrderViolationAction.Ignore || owner.Held.Contains(requested))
+        {
+            return;
+        }
+
+        var held = owner.Held.Highest()!;
+        var violation = new LockOrderViolation(
+            held.Name, held.OrderLevel, requested.Name, requested.OrderLevel,
+            System.Environment.CurrentManagedThreadId, System.Threading.Thread.CurrentThread.Name);
+
+        LocksmithMetrics.RecordOrderViolation(requested);
+        LocksmithPolicy.OrderViolationReported?.Invoke(violation);
+        if (action == OrderViolationAction.Throw)
+        {
+            throw new LockOrderViolationException(violation);
+        }
+    }
+}

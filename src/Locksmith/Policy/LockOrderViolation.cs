@@ -1,0 +1,23 @@
+namespace Locksmith;
+
+/// <summary>A lock requested against the global order: the data behind <see cref="LockOrderViolationException"/>.</summary>
+/// <param name="HeldLockName">The name of the held lock with the highest level.</param>
+/// <param name="HeldLevel">Its level.</param>
+/// <param name="RequestedLockName">The name of the lock being acquired.</param>
+/// <param name="RequestedLevel">Its level, not greater than <paramref name="HeldLevel"/>.</param>
+/// <param name="ThreadId">The managed thread id of the acquiring thread.</param>
+/// <param name="ThreadName">The acquiring thread's name, if it has one.</param>
+public sealed record LockOrderViolation(
+    string HeldLockName,
+    int HeldLevel,
+    string RequestedLockName,
+    int RequestedLevel,
+    int ThreadId,
+    string? ThreadName)
+{
+    /// <summary>A sentence naming both locks, their levels and the thread.</summary>
+    public string Message =>
+        $"Lock order violation on thread {ThreadNames.Format(ThreadId, ThreadName)}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
+        $"while holding '{HeldLockName}' (level {HeldLevel}). Locks must be acquired in increasing level order; " +
+        $"acquire '{RequestedLockName}' first, or use LockSet to take both in the global order.";
+}

@@ -1,0 +1,11 @@
+using System;
+
+namespace Locksmith;
+
+/// <summary>A wait for a lock that gave up at its timeout; passed to <see cref="LocksmithPolicy.TimeoutOccurred"/>.</summary>
+/// <param name="LockName">The lock that could not be acquired.</param>
+/// <param name="Mode">The mode that was requested.</param>
+/// <param name="Waited">How long the caller waited.</param>
+/// <param name="ThreadId">The waiting thread's managed id.</param>
+/// <param name="OwnerThreadId">The managed id of the thread holding the lock when the wait ended, or 0 if unknown or shared.</param>
+public sealed record LockTimeoutEvent(string LockName, LockMode Mode, TimeSpan Waited, int ThreadId, int OwnerThreadId);
