@@ -7,7 +7,7 @@ namespace Locksmith;
 /// <summary>
 /// Every throw of the runtime, kept out of the inlined fast paths. Each message names the lock and the thread.
 /// </summary>
-internal static class ThrowHelper
+internal static partial class ThrowHelper
 {
     [DoesNotReturn]
     public static void ThrowTimeoutOutOfRange(string paramName, TimeSpan timeout) =>
