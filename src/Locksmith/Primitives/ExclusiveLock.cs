@@ -16,7 +16,7 @@ namespace Locksmith;
 /// <para>The lock is unfair: a thread arriving while the lock is free may take it ahead of a sleeping waiter.
 /// That keeps the hand-over cheap (no convoy behind a waking thread), at the price of no FIFO guarantee.</para>
 /// </remarks>
-public sealed class ExclusiveLock : LockPrimitive
+public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock
 {
     // State layout: bit 0 = locked; bits 1..31 = number of threads blocked (or about to block) in the slow path.
     private const int LockedBit = 1;
