@@ -51,6 +51,16 @@ public abstract class LockPrimitive
     /// </summary>
     internal abstract int ExclusiveOwnerId { get; }
 
+    /// <summary>
+    /// Acquires the lock exclusively (write mode, one permit) for <c>LockSet</c>, which has already checked the
+    /// global order for the whole set: no order check here, but the lock is recorded as held.
+    /// </summary>
+    /// <returns>False when <paramref name="timeoutMs"/> (0 = try once, -1 = infinite) elapsed.</returns>
+    internal abstract bool EnterForSet(int timeoutMs, CancellationToken cancellationToken);
+
+    /// <summary>Releases what <see cref="EnterForSet"/> acquired.</summary>
+    internal abstract void ExitForSet();
+
     /// <inheritdoc/>
     public override string ToString() => Level is { } level ? $"{Name} (level {level})" : Name;
 

@@ -52,6 +52,11 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
+    internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
+        Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    internal override void ExitForSet() => Release();
+
     /// <summary>Acquires the lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
     /// <returns>A scope whose <c>Dispose</c> releases the lock.</returns>
     /// <exception cref="LockRecursionException">The current thread already holds the lock.</exception>
