@@ -1,3 +1,5 @@
+using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith;
@@ -14,30 +16,38 @@ public abstract class LockPrimitive
 {
     private static long s_nextId;
 
-    // Kept as plain fields so the inlined fast paths test them without a property call.
-    internal readonly bool IsOrdered;
-    internal readonly int OrderLevel;
+    // Declarations happen once per lock, off the hot path: one shared gate is enough.
+    private static readonly object s_declarationGate = new();
+
+    // Plain fields so the inlined fast paths test them without a property call. Not readonly: a declaration
+    // ([LockOrder] through EnsureDeclared) may set them once, before the lock is first used.
+    internal bool IsOrdered;
+    internal int OrderLevel;
     internal readonly string KindTag;
+    private volatile bool _declared;
 
     private protected LockPrimitive(string? name, int? level, LockKind kind)
     {
         Id = Interlocked.Increment(ref s_nextId);
         Kind = kind;
         KindTag = LockKindNames.Of(kind);
-        Name = string.IsNullOrWhiteSpace(name) ? $"{GetType().Name}#{Id}" : name;
+        _hasExplicitName = !string.IsNullOrWhiteSpace(name);
+        Name = _hasExplicitName ? name! : $"{GetType().Name}#{Id}";
         Level = level;
         IsOrdered = level.HasValue;
         OrderLevel = level.GetValueOrDefault();
     }
 
+    private readonly bool _hasExplicitName;
+
     /// <summary>The lock's name, used in every exception message, diagnostic and metric tag.</summary>
-    public string Name { get; }
+    public string Name { get; private set; }
 
     /// <summary>
     /// The lock's level in the global lock order, or <see langword="null"/> if the lock is unordered.
     /// A thread may only acquire an ordered lock whose level is greater than every ordered lock it holds.
     /// </summary>
-    public int? Level { get; }
+    public int? Level { get; private set; }
 
     /// <summary>The kind of primitive.</summary>
     public LockKind Kind { get; }
@@ -60,6 +70,64 @@ public abstract class LockPrimitive
 
     /// <summary>Releases what <see cref="EnterForSet"/> acquired.</summary>
     internal abstract void ExitForSet();
+
+    /// <summary>
+    /// Applies a declaration made in source (<c>[LockOrder(level)]</c> on the lock's field): the member's name
+    /// becomes the lock's name unless one was given to the constructor, and the level becomes its order level.
+    /// Generated wrappers call this before acquiring; after the first call it costs one field read.
+    /// </summary>
+    /// <param name="declaredName">The declaring member, e.g. <c>Account._lock</c>.</param>
+    /// <param name="declaredLevel">The declared level, or null when the member has no <c>[LockOrder]</c>.</param>
+    /// <exception cref="InvalidOperationException">The lock was constructed with a different level than declared.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureDeclared(string declaredName, int? declaredLevel)
+    {
+        if (!_declared)
+        {
+            Declare(declaredName, declaredLevel);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Declare(string declaredName, int? declaredLevel)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(declaredName);
+        lock (s_declarationGate)
+        {
+            if (_declared)
+            {
+                return;
+            }
+
+            if (declaredLevel.HasValue)
+            {
+                if (Level.HasValue && Level != declaredLevel)
+                {
+                    throw new InvalidOperationException(
+                        $"Lock {Describe()} was constructed with level {Level} but '{declaredName}' declares [LockOrder({declaredLevel})]. " +
+                        "Give the level in one place only.");
+                }
+
+                // Set before the flag is published: readers that see _declared see the level too.
+                OrderLevel = declaredLevel.Value;
+                IsOrdered = true;
+                Level = declaredLevel;
+            }
+
+            if (!_hasExplicitName)
+            {
+                Name = declaredName;
+            }
+
+            OnDeclared();
+            _declared = true;
+        }
+    }
+
+    /// <summary>Lets composite locks (stripes) pass a declared name and level on to their parts.</summary>
+    private protected virtual void OnDeclared()
+    {
+    }
 
     /// <inheritdoc/>
     public override string ToString() => Level is { } level ? $"{Name} (level {level})" : Name;
