@@ -1,0 +1,56 @@
+using System.Collections.Immutable;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>LSM0020: a <c>[Guarded]</c> field or property read or written by code that does not hold its lock.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.GuardedMemberAccessedWithoutLock);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            if (start.Compilation.GetTypeByMetadataName(KnownNames.GuardedAttribute) is null)
+            {
+                return;
+            }
+
+            var guards = new GuardCache();
+            start.RegisterOperationAction(
+                operation => Analyze(operation, guards),
+                OperationKind.FieldReference,
+                OperationKind.PropertyReference);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, GuardCache guards)
+    {
+        var access = (IMemberReferenceOperation)context.Operation;
+        if (guards.Get(access.Member) is not { } guard ||
+            OperationFacts.IsInNameof(access) ||
+            HeldLocks.IsHeld(access, guard, context.ContainingSymbol))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+            access.Syntax.GetLocation(),
+            access.Member.Name,
+            guard.LockMember.Name,
+            OperationFacts.IsWrite(access) ? "written" : "read",
+            guard.Capabilities.SuggestedAcquire()));
+    }
+}

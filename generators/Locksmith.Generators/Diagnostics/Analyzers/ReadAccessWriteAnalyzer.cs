@@ -1,0 +1,60 @@
+using System.Collections.Immutable;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>LSM0021: a method guarded with <c>Access = LockAccess.Read</c> that writes state guarded by the same lock.</summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.ReadAccessWritesGuardedMember);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            if (start.Compilation.GetTypeByMetadataName(KnownNames.GuardedAttribute) is null)
+            {
+                return;
+            }
+
+            var guards = new GuardCache();
+            start.RegisterOperationAction(
+                operation => Analyze(operation, guards),
+                OperationKind.FieldReference,
+                OperationKind.PropertyReference);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, GuardCache guards)
+    {
+        if (context.ContainingSymbol is not IMethodSymbol method ||
+            guards.Get(method) is not { IsRead: true } methodGuard)
+        {
+            return;
+        }
+
+        var access = (IMemberReferenceOperation)context.Operation;
+        if (guards.Get(access.Member) is not { } guard ||
+            !SymbolEqualityComparer.Default.Equals(guard.LockMember.OriginalDefinition, methodGuard.LockMember.OriginalDefinition) ||
+            !OperationFacts.IsWriteOrMutation(access))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.ReadAccessWritesGuardedMember,
+            access.Syntax.GetLocation(),
+            method.Name,
+            guard.LockMember.Name,
+            access.Member.Name));
+    }
+}

@@ -1,0 +1,100 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
+
+/// <summary>Small questions about operations the analyzers share.</summary>
+internal static class OperationFacts
+{
+    /// <summary>Whether the reference is written: assigned, incremented, passed by ref or out, or deconstructed into.</summary>
+    public static bool IsWrite(IOperation reference)
+    {
+        var parent = reference.Parent;
+        return parent switch
+        {
+            IAssignmentOperation assignment => assignment.Target == reference,
+            IIncrementOrDecrementOperation => true,
+            IArgumentOperation argument => argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out,
+            ITupleOperation tuple => tuple.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == tuple,
+            _ => false,
+        };
+    }
+
+    /// <summary>
+    /// Whether the reference is written or changed in place: <see cref="IsWrite"/>, or an element, indexer slot or
+    /// field of a value it holds is written (<c>_prices[key] = p</c>, <c>_point.X = 1</c>).
+    /// </summary>
+    public static bool IsWriteOrMutation(IOperation reference)
+    {
+        if (IsWrite(reference))
+        {
+            return true;
+        }
+
+        return reference.Parent switch
+        {
+            IArrayElementReferenceOperation element when element.ArrayReference == reference => IsWrite(element),
+            IPropertyReferenceOperation { Property.IsIndexer: true } indexer when indexer.Instance == reference => IsWrite(indexer),
+            IMemberReferenceOperation member when member.Instance == reference && reference.Type?.IsValueType == true => IsWriteOrMutation(member),
+            _ => false,
+        };
+    }
+
+    /// <summary>Whether the operation is inside <c>nameof(...)</c>, which reads nothing.</summary>
+    public static bool IsInNameof(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is INameOfOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The operation without implicit conversions and parentheses.</summary>
+    public static IOperation? Unwrap(IOperation? operation)
+    {
+        while (operation is IConversionOperation { IsImplicit: true } or IParenthesizedOperation)
+        {
+            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
+        }
+
+        return operation;
+    }
+
+    /// <summary>Whether two receivers denote the same object: both <c>this</c>, the same local or parameter, or the same field of the same object.</summary>
+    public static bool SameInstance(IOperation? left, IOperation? right)
+    {
+        left = Unwrap(left);
+        right = Unwrap(right);
+        return (left, right) switch
+        {
+            (null, null) => true,
+            (IInstanceReferenceOperation, IInstanceReferenceOperation) => true,
+            (ILocalReferenceOperation a, ILocalReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Local, b.Local),
+            (IParameterReferenceOperation a, IParameterReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Parameter, b.Parameter),
+            (IMemberReferenceOperation a, IMemberReferenceOperation b) =>
+                SymbolEqualityComparer.Default.Equals(a.Member.OriginalDefinition, b.Member.OriginalDefinition) &&
+                (a.Member.IsStatic || SameInstance(a.Instance, b.Instance)),
+            _ => false,
+        };
+    }
+
+    /// <summary>Whether the receiver is <c>this</c> (explicit or implicit).</summary>
+    public static bool IsThis(IOperation? instance) => Unwrap(instance) is IInstanceReferenceOperation;
+
+    /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
+    public static IOperation Root(IOperation operation)
+    {
+        var current = operation;
+        while (current.Parent is not null)
+        {
+            current = current.Parent;
+        }
+
+        return current;
+    }
+}

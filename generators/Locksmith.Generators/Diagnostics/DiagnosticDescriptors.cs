@@ -1,0 +1,174 @@
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Diagnostics;
+
+/// <summary>
+/// Every diagnostic of the Locksmith generator and analyzers. IDs are tracked in AnalyzerReleases.*.md and tabled
+/// in README.md with the fix for each; messages say what to change.
+/// </summary>
+internal static class DiagnosticDescriptors
+{
+    private const string DeclarationCategory = "Locksmith.Declarations";
+    private const string ConcurrencyCategory = "Locksmith.Concurrency";
+
+    public static readonly DiagnosticDescriptor TypeNotPartial = Error(
+        "LSM0001",
+        "Type with guarded methods is not partial",
+        "'{0}' cannot get a generated wrapper: '{1}' is not partial; declare it (and every type containing it) 'partial'",
+        "The generator adds the locking wrappers to the type that declares the guarded method, so the type and every type containing it must be partial.");
+
+    public static readonly DiagnosticDescriptor LockMemberNotFound = Error(
+        "LSM0002",
+        "Lock names no member",
+        "'{0}' is guarded by lock '{1}', but '{2}' has no field or property of that name; set Lock = nameof(yourLockField)",
+        "Lock must name a field or property of the type (or a base type) that holds a Locksmith lock.");
+
+    public static readonly DiagnosticDescriptor NotALocksmithLock = Error(
+        "LSM0003",
+        "Lock member is not a Locksmith lock",
+        "'{0}' is guarded by '{1}' of type '{2}', which is not a Locksmith lock; declare it as a concrete Locksmith lock such as ExclusiveLock, ReentrantLock, ReadWriteLock, CountingSemaphore or StripedLock<TKey>",
+        "A lock is recognised by the capability interfaces its concrete type implements (IExclusiveAccessLock, IReadWriteAccessLock, IKeyedAccessLock).");
+
+    public static readonly DiagnosticDescriptor StaticMemberGuardedByInstanceLock = Error(
+        "LSM0004",
+        "Static member guarded by an instance lock",
+        "Static member '{0}' is guarded by instance lock '{1}', which a static member cannot reach; make the lock static or the member an instance member",
+        "A lock of one instance cannot guard state or code shared by all instances.");
+
+    public static readonly DiagnosticDescriptor ReadAccessOnExclusiveLock = Error(
+        "LSM0005",
+        "Read access on a lock without a read mode",
+        "'{0}' asks for read access, but '{1}' ({2}) has no read mode; use a ReadWriteLock or remove Access = LockAccess.Read",
+        "LockAccess.Read takes the shared mode of a read-write lock; other locks have only an exclusive mode.");
+
+    public static readonly DiagnosticDescriptor StripeByNamesNoParameter = Error(
+        "LSM0006",
+        "StripeBy names no usable parameter",
+        "'{0}': StripeBy '{1}' names no parameter whose type converts to the key type '{2}' of '{3}'; set StripeBy = nameof(keyParameter)",
+        "StripeBy names the parameter whose value picks the stripe of a keyed lock; it must be an input parameter of the key type.");
+
+    public static readonly DiagnosticDescriptor StripeByOnUnkeyedLock = Error(
+        "LSM0007",
+        "StripeBy on a lock that is not keyed",
+        "'{0}' sets StripeBy, but '{1}' ({2}) is not a keyed lock; remove StripeBy or guard it with a StripedLock<TKey>",
+        "Only a keyed lock (IKeyedAccessLock) has stripes to choose from.");
+
+    public static readonly DiagnosticDescriptor KeyedLockWithoutStripeBy = Error(
+        "LSM0008",
+        "Keyed lock without StripeBy",
+        "'{0}' is guarded by keyed lock '{1}' but names no key; set StripeBy = nameof(keyParameter)",
+        "A keyed lock is taken one stripe at a time; the wrapper needs the parameter whose value picks the stripe.");
+
+    public static readonly DiagnosticDescriptor AsyncMethodWithThreadAffineLock = Error(
+        "LSM0009",
+        "Asynchronous method guarded by a thread-affine lock",
+        "'{0}' returns '{1}' but is guarded by '{2}', a thread-affine lock: a lock held across 'await' would be released on another thread; guard a synchronous method and await outside it",
+        "A thread-affine lock must be released by the thread that took it; the continuation of an await may run on any thread.");
+
+    public static readonly DiagnosticDescriptor AwaitableNotSupported = Error(
+        "LSM0010",
+        "Asynchronous guarded method",
+        "'{0}' returns '{1}': its wrapper would release '{2}' before the task completes; guard a synchronous method and await outside it",
+        "Generated wrappers hold the lock for the synchronous call only; an asynchronous body would run partly without the lock.");
+
+    public static readonly DiagnosticDescriptor LockOrderOnNonLock = Error(
+        "LSM0011",
+        "[LockOrder] on a member that is not a lock",
+        "[LockOrder] is on '{0}' of type '{1}', which is not a Locksmith lock; put it on the lock field or property",
+        "A lock order level only means something on a lock.");
+
+    public static readonly DiagnosticDescriptor DuplicateLockOrderLevel = Warning(
+        "LSM0012",
+        "Two locks of one type share a level",
+        "Locks '{0}' and '{1}' of '{2}' share level {3}, so neither can be taken while the other is held; give each its own level",
+        "A thread may only take a lock whose level is greater than every ordered lock it holds, so two locks of one level can never be nested.");
+
+    public static readonly DiagnosticDescriptor WrapperNameCollision = Error(
+        "LSM0013",
+        "Wrapper name collides with an existing member",
+        "The wrapper '{0}' generated for '{1}' collides with an existing member of '{2}'; set WrapperName to another name",
+        "A generated wrapper must not clash with, or hide, a member the type declares or inherits.");
+
+    public static readonly DiagnosticDescriptor MissingWrapperName = Error(
+        "LSM0014",
+        "Wrapper name missing or invalid",
+        "'{0}' needs a wrapper name: {1}",
+        "A guarded method XxxCore gets the wrapper Xxx; any other method must set WrapperName to a valid identifier.");
+
+    public static readonly DiagnosticDescriptor UnsupportedContainingType = Error(
+        "LSM0015",
+        "Type cannot hold guarded methods",
+        "'{0}' cannot get a generated wrapper: '{1}' is {2}; move the method to a partial class, struct or record",
+        "Wrappers are added as members of a partial class, struct or record; interfaces and file-local types are not supported.");
+
+    public static readonly DiagnosticDescriptor UnsupportedGuardedMethod = Error(
+        "LSM0016",
+        "Method cannot be wrapped",
+        "'{0}' cannot get a generated wrapper: {1}",
+        "Only ordinary methods with a body whose whole work runs during the call can be wrapped.");
+
+    public static readonly DiagnosticDescriptor InvalidTimeout = Error(
+        "LSM0017",
+        "Invalid timeout",
+        "TimeoutMilliseconds = {1} on '{0}' is invalid; use 0 (the default policy), -1 (wait forever) or a positive number of milliseconds",
+        "Negative timeouts other than -1 mean nothing.");
+
+    public static readonly DiagnosticDescriptor InvalidAcquiresLocksOf = Error(
+        "LSM0018",
+        "[AcquiresLocksOf] cannot take the named locks",
+        "'{0}': {1}",
+        "[AcquiresLocksOf] names input parameters whose type has the instance lock member named by Lock, a LockPrimitive reachable from this type.");
+
+    public static readonly DiagnosticDescriptor ConflictingLockAttributes = Error(
+        "LSM0019",
+        "[Guarded] and [AcquiresLocksOf] on one method",
+        "'{0}' has both [Guarded] and [AcquiresLocksOf]; keep one: [Guarded] for a lock of this instance, [AcquiresLocksOf] for the locks of parameters",
+        "A method's wrapper takes either one lock or a set of locks.");
+
+    public static readonly DiagnosticDescriptor GuardedMemberAccessedWithoutLock = Warning(
+        "LSM0020",
+        "Guarded member used without its lock",
+        "'{0}' is guarded by '{1}' but is {2} here without holding it; use it from a [Guarded(Lock = nameof({1}))] method, or inside 'using var scope = {1}.{3};'",
+        "A guarded field or property may only be read or written by code that holds its lock: a guarded method of that lock, a using scope of the lock's Acquire, or a constructor.",
+        ConcurrencyCategory);
+
+    public static readonly DiagnosticDescriptor ReadAccessWritesGuardedMember = Error(
+        "LSM0021",
+        "Read-access method writes guarded state",
+        "'{0}' holds '{1}' for reading only but writes '{2}'; other readers run at the same time, so use Access = LockAccess.Write",
+        "The read mode of a read-write lock is shared: code holding it must not change the state it guards.",
+        ConcurrencyCategory);
+
+    public static readonly DiagnosticDescriptor LockOrderInversion = Warning(
+        "LSM0022",
+        "Call against the lock order",
+        "'{0}' holds '{1}' (level {2}) and calls '{3}', which takes '{4}' (level {5}); a lock may only be taken above the level of every lock held, so call it before taking '{1}' or raise the level of '{4}'",
+        "The runtime throws LockOrderViolationException for this call; the analyzer finds it at compile time.",
+        ConcurrencyCategory);
+
+    public static readonly DiagnosticDescriptor SelfDeadlock = Error(
+        "LSM0023",
+        "Wrapper of a held lock called",
+        "'{0}' already holds '{1}' and calls '{2}', which takes it again: '{1}' is not reentrant, so this deadlocks; call '{3}' instead",
+        "A guarded method runs with its lock held; calling a wrapper of the same non-reentrant lock on the same instance acquires it twice.",
+        ConcurrencyCategory);
+
+    public static readonly DiagnosticDescriptor LockStatementOnLocksmithLock = Warning(
+        "LSM0024",
+        "'lock' statement on a Locksmith lock",
+        "'lock' on '{0}' takes a Monitor on the object, not the {1}; use 'using var scope = {0}.{2};' instead",
+        "The C# lock statement binds to EnterScope only for System.Threading.Lock; on any other object it takes a Monitor, which a Locksmith lock does not see.",
+        ConcurrencyCategory);
+
+    public static readonly DiagnosticDescriptor GeneratorFailure = Error(
+        "LSM0099",
+        "Locksmith generator failure",
+        "The Locksmith generator could not process '{0}': {1}; please report this with the declaration",
+        "An unexpected input made the generator fail; it reports this instead of failing the build with CS8785.");
+
+    private static DiagnosticDescriptor Error(string id, string title, string message, string description, string category = DeclarationCategory) =>
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, description);
+
+    private static DiagnosticDescriptor Warning(string id, string title, string message, string description, string category = DeclarationCategory) =>
+        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description);
+}

@@ -1,0 +1,348 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Locksmith.Generators.Diagnostics;
+using Locksmith.Generators.Guarded.Models;
+using Locksmith.Generators.Helpers;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Guarded;
+
+public sealed partial class GuardedGenerator
+{
+    internal static partial class Parser
+    {
+        private static WrapperModel? ParseGuardedMethod(
+            GeneratorAttributeSyntaxContext context, IMethodSymbol method, GuardedAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
+        {
+            var attributeLocation = AttributeLocation(data.Attribute, token);
+            var nameLocation = NameLocation(context.TargetNode, method);
+            if (AcquiresLocksOfAttributeData.Of(method) is not null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.ConflictingLockAttributes, nameLocation, DisplayName(method)));
+                return null;
+            }
+
+            var lockInfo = ResolveLock(method.ContainingType, data.Lock, method, attributeLocation, diagnostics);
+            var facts = CheckMethod(context, method, data.WrapperName, data.Visibility, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+            if (lockInfo is null)
+            {
+                return null;
+            }
+
+            if (method.IsStatic && !lockInfo.Member.IsStatic)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.StaticMemberGuardedByInstanceLock, attributeLocation, DisplayName(method), lockInfo.Member.Name));
+            }
+
+            CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics);
+
+            var capabilities = lockInfo.Capabilities;
+            bool isReadWrite = (capabilities & LockCapabilities.ReadWrite) != 0;
+            bool isKeyed = (capabilities & LockCapabilities.Keyed) != 0;
+            if (data.IsRead && !isReadWrite)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.ReadAccessOnExclusiveLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe()));
+            }
+
+            string? keyArgument = null;
+            if (isKeyed)
+            {
+                keyArgument = ResolveStripeKey(context.SemanticModel.Compilation, method, data.StripeBy, lockInfo, attributeLocation, diagnostics);
+            }
+            else if (!string.IsNullOrEmpty(data.StripeBy))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.StripeByOnUnkeyedLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe()));
+            }
+
+            if (facts is null)
+            {
+                return null;
+            }
+
+            var mode = isKeyed ? AcquireMode.Exclusive
+                : data.IsRead ? AcquireMode.Read
+                : isReadWrite ? AcquireMode.Write
+                : AcquireMode.Exclusive;
+            string expression = lockInfo.Member.IsStatic
+                ? QualifiedName(lockInfo.Member.ContainingType) + "." + Escape(lockInfo.Member.Name)
+                : "this." + Escape(lockInfo.Member.Name);
+            var target = TargetFor(lockInfo, expression, nullCheckedParameter: null);
+            var acquisition = new AcquisitionModel(
+                mode,
+                new EquatableArray<LockTargetModel>([target]),
+                keyArgument,
+                facts.Timeout,
+                "<c>" + lockInfo.Member.Name + "</c>");
+            return BuildWrapper(context, method, facts, acquisition, token);
+        }
+
+        private static WrapperModel? ParseLockSetMethod(
+            GeneratorAttributeSyntaxContext context, IMethodSymbol method, AcquiresLocksOfAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
+        {
+            if (GuardedAttributeData.Of(method) is not null)
+            {
+                // Reported once, by the [Guarded] side.
+                return null;
+            }
+
+            var attributeLocation = AttributeLocation(data.Attribute, token);
+            var nameLocation = NameLocation(context.TargetNode, method);
+            var facts = CheckMethod(context, method, data.WrapperName, data.Visibility, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+            string display = DisplayName(method);
+            void Invalid(string reason) =>
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
+
+            if (data.ParameterNames.Count == 0)
+            {
+                Invalid("name the parameters whose locks it needs: [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))]");
+                return null;
+            }
+
+            if (string.IsNullOrEmpty(data.Lock))
+            {
+                Invalid("set Lock = nameof(_lock) to name the lock member of the parameters' type");
+                return null;
+            }
+
+            var targets = new List<LockTargetModel>();
+            var seen = new HashSet<string>();
+            var capabilities = LockCapabilities.None;
+            string? firstLock = null;
+            foreach (string name in data.ParameterNames)
+            {
+                var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
+                if (parameter is null)
+                {
+                    Invalid($"'{name}' names no parameter; use nameof(parameter)");
+                    continue;
+                }
+
+                if (!seen.Add(name))
+                {
+                    Invalid($"'{name}' is named twice; name each parameter once");
+                    continue;
+                }
+
+                if (parameter.RefKind == RefKind.Out)
+                {
+                    Invalid($"'{name}' is an out parameter, which has no value to lock when the method starts");
+                    continue;
+                }
+
+                string typeName = parameter.Type.ToDisplayString();
+                var member = LockMembers.Find(parameter.Type, data.Lock);
+                var lockType = LockMembers.TypeOf(member);
+                var memberCapabilities = LockCapabilitiesReader.Of(lockType);
+                if (member is null || lockType is null)
+                {
+                    Invalid($"'{typeName}', the type of '{name}', has no field or property '{data.Lock}'; set Lock to the lock member of that type");
+                    continue;
+                }
+
+                if (!memberCapabilities.IsLock() || !RuntimeSymbols.DerivesFromLockPrimitive(lockType))
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take");
+                    continue;
+                }
+
+                if ((memberCapabilities & LockCapabilities.Keyed) != 0)
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is a keyed lock; LockSet takes whole locks, so guard the method with [Guarded(StripeBy = ...)] instead");
+                    continue;
+                }
+
+                if (member.IsStatic)
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is static, so every parameter shares one lock; use [Guarded(Lock = ...)] instead");
+                    continue;
+                }
+
+                if (!context.SemanticModel.Compilation.IsSymbolAccessibleWithin(member, method.ContainingType))
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is not accessible from '{method.ContainingType.Name}'; make it internal or move the method into that type");
+                    continue;
+                }
+
+                capabilities |= memberCapabilities;
+                firstLock ??= member.Name;
+                var info = new LockInfo(member, lockType, memberCapabilities);
+                string expression = Escape(parameter.Name) + "." + Escape(member.Name);
+                targets.Add(TargetFor(info, expression, parameter.Type.IsValueType ? null : Escape(parameter.Name)));
+            }
+
+            if (firstLock is not null)
+            {
+                CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics);
+            }
+
+            if (facts is null || targets.Count != data.ParameterNames.Count)
+            {
+                return null;
+            }
+
+            var acquisition = new AcquisitionModel(
+                AcquireMode.Set,
+                targets.ToEquatableArray(),
+                KeyArgument: null,
+                facts.Timeout,
+                "the <c>" + data.Lock + "</c> locks of " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")));
+            return BuildWrapper(context, method, facts, acquisition, token);
+        }
+
+        private static LockInfo? ResolveLock(INamedTypeSymbol type, string? lockName, ISymbol guarded, Location? location, List<DiagnosticInfo> diagnostics)
+        {
+            var member = LockMembers.Find(type, lockName);
+            if (member is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName ?? string.Empty, type.Name));
+                return null;
+            }
+
+            var lockType = LockMembers.TypeOf(member);
+            var capabilities = LockCapabilitiesReader.Of(lockType);
+            if (lockType is null || !capabilities.IsLock())
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.NotALocksmithLock, location, DisplayName(guarded), member.Name, lockType?.ToDisplayString() ?? "?"));
+                return null;
+            }
+
+            return new LockInfo(member, lockType, capabilities);
+        }
+
+        private static string? ResolveStripeKey(
+            Compilation compilation, IMethodSymbol method, string? stripeBy, LockInfo lockInfo, Location? location, List<DiagnosticInfo> diagnostics)
+        {
+            if (string.IsNullOrEmpty(stripeBy))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.KeyedLockWithoutStripeBy, location, DisplayName(method), lockInfo.Member.Name));
+                return null;
+            }
+
+            var keyType = KeyTypeOf(lockInfo.Type);
+            var parameter = method.Parameters.FirstOrDefault(p => p.Name == stripeBy);
+            bool usable = parameter is not null &&
+                parameter.RefKind != RefKind.Out &&
+                (keyType is null || compilation.ClassifyCommonConversion(parameter.Type, keyType).IsImplicit);
+            if (!usable)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.StripeByNamesNoParameter,
+                    location,
+                    DisplayName(method),
+                    stripeBy!,
+                    keyType?.ToDisplayString() ?? "?",
+                    lockInfo.Member.Name));
+                return null;
+            }
+
+            return Escape(parameter!.Name);
+        }
+
+        /// <summary>The key type of a keyed lock: the parameter of its one-argument <c>Acquire</c>.</summary>
+        private static ITypeSymbol? KeyTypeOf(ITypeSymbol lockType)
+        {
+            for (var type = lockType; type is not null; type = type.BaseType)
+            {
+                foreach (var member in type.GetMembers(KnownNames.Acquire))
+                {
+                    if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 1 } acquire)
+                    {
+                        return acquire.Parameters[0].Type;
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private static LockTargetModel TargetFor(LockInfo lockInfo, string expression, string? nullCheckedParameter)
+        {
+            string? declaredName = RuntimeSymbols.DerivesFromLockPrimitive(lockInfo.Type) ? LockMembers.DeclaredName(lockInfo.Member) : null;
+            string? policy = declaredName is not null && (lockInfo.Capabilities & LockCapabilities.ReadWrite) != 0
+                ? PolicyFor(lockInfo)
+                : null;
+            return new LockTargetModel(expression, declaredName, LockMembers.LevelOf(lockInfo.Member), policy, nullCheckedParameter);
+        }
+
+        /// <summary>
+        /// The <c>ReadWritePolicy</c> of the <c>[ReadMostly]</c> on the type declaring the lock, when the lock has the
+        /// <c>EnsureDeclared(string, int?, ReadWritePolicy)</c> overload that takes it; else null.
+        /// </summary>
+        private static string? PolicyFor(LockInfo lockInfo)
+        {
+            var readMostly = lockInfo.Member.ContainingType is { } owner ? RuntimeSymbols.FindAttribute(owner, KnownNames.ReadMostlyAttribute) : null;
+            if (readMostly is null)
+            {
+                return null;
+            }
+
+            for (var type = lockInfo.Type; type is not null; type = type.BaseType)
+            {
+                foreach (var member in type.GetMembers(KnownNames.EnsureDeclared))
+                {
+                    if (member is IMethodSymbol { Parameters.Length: 3 } ensure &&
+                        ensure.Parameters[2].Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } policyType &&
+                        RuntimeSymbols.IsRuntimeType(policyType, KnownNames.ReadWritePolicy))
+                    {
+                        return PolicyMember(policyType, readMostly);
+                    }
+                }
+            }
+
+            return null;
+        }
+
+        private static string PolicyMember(INamedTypeSymbol policyType, AttributeData readMostly)
+        {
+            const string DefaultPolicy = "WriterPreferred";
+            object? value = null;
+            foreach (var argument in readMostly.NamedArguments)
+            {
+                if (argument.Key == KnownNames.PolicyProperty && argument.Value.Kind == TypedConstantKind.Enum)
+                {
+                    value = argument.Value.Value;
+                }
+            }
+
+            if (value is null)
+            {
+                return KnownNames.ReadWritePolicyType + "." + DefaultPolicy;
+            }
+
+            foreach (var field in policyType.GetMembers().OfType<IFieldSymbol>())
+            {
+                if (field.HasConstantValue && Equals(field.ConstantValue, value))
+                {
+                    return KnownNames.ReadWritePolicyType + "." + field.Name;
+                }
+            }
+
+            return "(" + KnownNames.ReadWritePolicyType + ")" + System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        /// <summary>A resolved lock member, used while parsing only (never kept in a model).</summary>
+        private sealed class LockInfo
+        {
+            public LockInfo(ISymbol member, ITypeSymbol type, LockCapabilities capabilities)
+            {
+                Member = member;
+                Type = type;
+                Capabilities = capabilities;
+            }
+
+            public ISymbol Member { get; }
+
+            public ITypeSymbol Type { get; }
+
+            public LockCapabilities Capabilities { get; }
+        }
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Locksmith.Generators.Guarded.Models;
+using Locksmith.Generators.Helpers;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Guarded;
+
+/// <summary>
+/// Turns <c>[Guarded]</c> and <c>[AcquiresLocksOf]</c> methods into locking wrappers, and checks the declarations of
+/// <c>[Guarded]</c> members and <c>[LockOrder]</c> locks. Checks that need method bodies live in the analyzers.
+/// </summary>
+[Generator(LanguageNames.CSharp)]
+public sealed partial class GuardedGenerator : IIncrementalGenerator
+{
+    /// <inheritdoc/>
+    public void Initialize(IncrementalGeneratorInitializationContext context)
+    {
+        var guarded = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.GuardedAttribute,
+                static (_, _) => true,
+                static (attributeContext, token) => Parser.ParseGuarded(attributeContext, token))
+            .WithTrackingName(TrackingNames.GuardedMembers);
+
+        var acquiresLocksOf = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.AcquiresLocksOfAttribute,
+                static (_, _) => true,
+                static (attributeContext, token) => Parser.ParseAcquiresLocksOf(attributeContext, token))
+            .WithTrackingName(TrackingNames.AcquiresLocksOfMethods);
+
+        var lockOrders = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.LockOrderAttribute,
+                static (_, _) => true,
+                static (attributeContext, token) => Parser.ParseLockOrder(attributeContext, token))
+            .WithTrackingName(TrackingNames.LockOrders);
+
+        // Diagnostics take their own branch: they carry locations, which change on any edit above them, and must
+        // not make the wrapper models below unequal.
+        context.RegisterSourceOutput(
+            guarded.Select(static (member, _) => member.Diagnostics).WithTrackingName(TrackingNames.GuardedDiagnostics),
+            static (production, diagnostics) => Report(production, diagnostics));
+        context.RegisterSourceOutput(
+            acquiresLocksOf.Select(static (member, _) => member.Diagnostics).WithTrackingName(TrackingNames.AcquiresLocksOfDiagnostics),
+            static (production, diagnostics) => Report(production, diagnostics));
+        context.RegisterSourceOutput(
+            lockOrders.Select(static (order, _) => order.Diagnostics).WithTrackingName(TrackingNames.LockOrderDiagnostics),
+            static (production, diagnostics) => Report(production, diagnostics));
+        context.RegisterSourceOutput(
+            lockOrders
+                .Select(static (order, _) => order.Entry)
+                .Where(static entry => entry is not null)
+                .Collect()
+                .Select(static (entries, token) => LockOrderLevels.FindClashes(entries!, token))
+                .WithTrackingName(TrackingNames.LockOrderClashes),
+            static (production, diagnostics) => Report(production, diagnostics));
+
+        var wrappers = guarded
+            .Select(static (member, _) => member.Wrapper)
+            .Where(static wrapper => wrapper is not null)
+            .WithTrackingName(TrackingNames.GuardedWrappers)
+            .Collect()
+            .Combine(acquiresLocksOf
+                .Select(static (member, _) => member.Wrapper)
+                .Where(static wrapper => wrapper is not null)
+                .WithTrackingName(TrackingNames.AcquiresLocksOfWrappers)
+                .Collect());
+
+        var types = wrappers
+            .SelectMany(static (pair, token) => TypeGrouping.Group(pair.Left.Concat(pair.Right)!, token))
+            .WithTrackingName(TrackingNames.TypeModels);
+
+        context.RegisterSourceOutput(types, static (production, type) =>
+            production.AddSource(type.HintName, Emitter.Emit(type)));
+    }
+
+    private static void Report(SourceProductionContext production, EquatableArray<DiagnosticInfo> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+        {
+            production.ReportDiagnostic(diagnostic.ToDiagnostic());
+        }
+    }
+}

@@ -1,0 +1,17 @@
+namespace Locksmith.Generators.Guarded.Models;
+
+/// <summary>Which acquisition a wrapper emits.</summary>
+internal enum AcquireMode
+{
+    /// <summary><c>Acquire</c> / <c>TryAcquire</c> (exclusive or keyed locks).</summary>
+    Exclusive,
+
+    /// <summary><c>AcquireRead</c> / <c>TryAcquireRead</c>.</summary>
+    Read,
+
+    /// <summary><c>AcquireWrite</c> / <c>TryAcquireWrite</c>.</summary>
+    Write,
+
+    /// <summary><c>LockSet.Acquire</c> / <c>LockSet.TryAcquire</c> over several locks.</summary>
+    Set,
+}

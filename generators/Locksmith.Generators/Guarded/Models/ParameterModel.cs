@@ -1,0 +1,22 @@
+namespace Locksmith.Generators.Guarded.Models;
+
+/// <summary>A parameter of a guarded method, carried to its wrappers as text.</summary>
+/// <param name="Name">The name, escaped when it is a keyword.</param>
+/// <param name="Type">The fully qualified type with nullable annotations.</param>
+/// <param name="Modifiers">Modifiers before the type (<c>this </c>, <c>scoped </c>, <c>ref </c>, <c>out </c>, <c>in </c>, <c>ref readonly </c>).</param>
+/// <param name="ArgumentPrefix">What the call passes before the name: <c>ref </c>, <c>out </c>, <c>in </c> or nothing.</param>
+/// <param name="IsOut">Whether the parameter is <c>out</c> (a failed timed form must still assign it).</param>
+/// <param name="IsParams">Whether the parameter is a <c>params</c> collection.</param>
+/// <param name="DefaultValue">The default value as C# text, or null.</param>
+/// <param name="Attributes">Attributes to carry (nullable-analysis and caller-info), as C# text, or empty.</param>
+/// <param name="CallerInfoAttributes">Whether <paramref name="Attributes"/> holds caller-info attributes, which need the default value.</param>
+internal sealed record ParameterModel(
+    string Name,
+    string Type,
+    string Modifiers,
+    string ArgumentPrefix,
+    bool IsOut,
+    bool IsParams,
+    string? DefaultValue,
+    string Attributes,
+    bool CallerInfoAttributes);

@@ -1,0 +1,40 @@
+using Locksmith.Generators.Helpers;
+
+namespace Locksmith.Generators.Guarded.Models;
+
+/// <summary>
+/// Everything the emitter needs for the wrappers of one guarded method, as strings, flags and equatable arrays:
+/// no symbol, syntax node or location, so an unchanged method yields an equal model and its output is cached.
+/// </summary>
+/// <param name="Type">The type that declares the method.</param>
+/// <param name="BodyName">The guarded method, e.g. <c>DepositCore</c>.</param>
+/// <param name="WrapperName">The throwing wrapper, e.g. <c>Deposit</c>.</param>
+/// <param name="TryWrapperName">The timed wrapper, e.g. <c>TryDeposit</c>.</param>
+/// <param name="Accessibility">The wrappers' accessibility keyword(s).</param>
+/// <param name="Modifiers">Other modifiers (<c>static </c>, <c>unsafe </c>), or empty.</param>
+/// <param name="ReturnType">The return type as C# text; <c>void</c> for none.</param>
+/// <param name="TypeParameters">The method's type parameter names.</param>
+/// <param name="ConstraintClauses">The method's <c>where</c> clauses.</param>
+/// <param name="Parameters">The method's parameters.</param>
+/// <param name="MethodAttributes">Attributes carried to the wrappers (e.g. <c>Obsolete</c>), as C# text.</param>
+/// <param name="ReturnAttributes">Return attributes carried to the throwing wrapper, as C# text.</param>
+/// <param name="DocLines">The method's XML doc comment lines without the leading <c>///</c>, or empty.</param>
+/// <param name="Acquisition">How the wrappers take the lock(s).</param>
+internal sealed record WrapperModel(
+    TypeModelKey Type,
+    string BodyName,
+    string WrapperName,
+    string TryWrapperName,
+    string Accessibility,
+    string Modifiers,
+    string ReturnType,
+    EquatableArray<string> TypeParameters,
+    EquatableArray<string> ConstraintClauses,
+    EquatableArray<ParameterModel> Parameters,
+    EquatableArray<string> MethodAttributes,
+    EquatableArray<string> ReturnAttributes,
+    EquatableArray<string> DocLines,
+    AcquisitionModel Acquisition)
+{
+    public bool ReturnsVoid => ReturnType == "void";
+}

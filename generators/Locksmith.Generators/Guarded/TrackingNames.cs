@@ -1,0 +1,16 @@
+namespace Locksmith.Generators.Guarded;
+
+/// <summary>Names of the pipeline steps, which the incrementality tests look up.</summary>
+internal static class TrackingNames
+{
+    public const string GuardedMembers = nameof(GuardedMembers);
+    public const string AcquiresLocksOfMethods = nameof(AcquiresLocksOfMethods);
+    public const string LockOrders = nameof(LockOrders);
+    public const string GuardedDiagnostics = nameof(GuardedDiagnostics);
+    public const string AcquiresLocksOfDiagnostics = nameof(AcquiresLocksOfDiagnostics);
+    public const string LockOrderDiagnostics = nameof(LockOrderDiagnostics);
+    public const string LockOrderClashes = nameof(LockOrderClashes);
+    public const string GuardedWrappers = nameof(GuardedWrappers);
+    public const string AcquiresLocksOfWrappers = nameof(AcquiresLocksOfWrappers);
+    public const string TypeModels = nameof(TypeModels);
+}

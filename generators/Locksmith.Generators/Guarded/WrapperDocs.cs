@@ -1,0 +1,82 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Locksmith.Generators.Guarded.Models;
+using Locksmith.Generators.Helpers;
+
+namespace Locksmith.Generators.Guarded;
+
+/// <summary>
+/// The doc comments of the wrappers: the body's own comment carried over (the timed form swaps its <c>returns</c>
+/// for the result parameter), or a generated summary when the body has none, so public wrappers are documented.
+/// </summary>
+internal static class WrapperDocs
+{
+    private const string ReturnsOpen = "<returns>";
+    private const string ReturnsClose = "</returns>";
+
+    public static void WriteThrowing(IndentedWriter writer, WrapperModel wrapper)
+    {
+        var lines = wrapper.DocLines.Count > 0
+            ? wrapper.DocLines.ToList()
+            : [" <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay + ".</summary>"];
+        lines.Add(" <exception cref=\"" + KnownNames.LockTimeoutExceptionType + "\">" + Capitalized(wrapper.Acquisition.LockDisplay) +
+            " could not be acquired within the timeout.</exception>");
+        Write(writer, lines);
+    }
+
+    public static void WriteTimed(IndentedWriter writer, WrapperModel wrapper, LocalNames names)
+    {
+        string timeoutDoc = " <param name=\"" + names.Timeout + "\">How long to wait for " + wrapper.Acquisition.LockDisplay +
+            "; <see cref=\"global::System.TimeSpan.Zero\"/> tries once, <see cref=\"global::System.Threading.Timeout.InfiniteTimeSpan\"/> waits forever.</param>";
+        string returnsDoc = " <returns><see langword=\"true\"/> when the lock was acquired and <c>" + wrapper.BodyName +
+            "</c> ran; <see langword=\"false\"/> when the timeout elapsed first.</returns>";
+        if (wrapper.DocLines.Count == 0)
+        {
+            Write(writer,
+            [
+                " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
+                    ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>",
+                returnsDoc,
+            ]);
+            return;
+        }
+
+        string text = string.Join("\n", wrapper.DocLines);
+        string? returned = null;
+        int open = text.IndexOf(ReturnsOpen, StringComparison.Ordinal);
+        int close = open < 0 ? -1 : text.IndexOf(ReturnsClose, open, StringComparison.Ordinal);
+        if (close >= 0)
+        {
+            returned = text.Substring(open + ReturnsOpen.Length, close - open - ReturnsOpen.Length).Replace("\n", " ").Trim();
+            text = text.Remove(open, close + ReturnsClose.Length - open);
+        }
+
+        var lines = text.Split('\n').Where(static l => l.Trim().Length > 0).ToList();
+
+        // Param tags only when the body documents its parameters (or has none): a partial set is warning CS1573.
+        if (text.Contains("<param ") || wrapper.Parameters.Count == 0)
+        {
+            lines.Add(timeoutDoc);
+            if (!wrapper.ReturnsVoid)
+            {
+                lines.Add(" <param name=\"" + names.Result + "\">" +
+                    (returned?.TrimEnd('.') ?? "The result of <c>" + wrapper.BodyName + "</c>") + "; <see langword=\"default\"/> when the lock was not acquired.</param>");
+            }
+        }
+
+        lines.Add(returnsDoc);
+        Write(writer, lines);
+    }
+
+    private static void Write(IndentedWriter writer, IEnumerable<string> lines)
+    {
+        foreach (string line in lines)
+        {
+            writer.Line("///" + line);
+        }
+    }
+
+    private static string Capitalized(string text) =>
+        text.Length > 0 && char.IsLower(text[0]) ? char.ToUpperInvariant(text[0]) + text.Substring(1) : text;
+}

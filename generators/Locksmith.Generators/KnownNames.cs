@@ -1,0 +1,53 @@
+namespace Locksmith.Generators;
+
+/// <summary>
+/// Every name of the Locksmith runtime the generator and analyzers depend on. They know the runtime by these names
+/// only, never by a project reference, so a lock type plugs in by implementing the capability interfaces.
+/// </summary>
+internal static class KnownNames
+{
+    public const string RuntimeNamespace = "Locksmith";
+    public const string GeneratorName = "Locksmith.Generators";
+
+    // Attributes (metadata names, for ForAttributeWithMetadataName and symbol lookups).
+    public const string GuardedAttribute = "Locksmith.GuardedAttribute";
+    public const string LockOrderAttribute = "Locksmith.LockOrderAttribute";
+    public const string ReadMostlyAttribute = "Locksmith.ReadMostlyAttribute";
+    public const string AcquiresLocksOfAttribute = "Locksmith.AcquiresLocksOfAttribute";
+
+    // Attribute members.
+    public const string LockProperty = "Lock";
+    public const string AccessProperty = "Access";
+    public const string StripeByProperty = "StripeBy";
+    public const string TimeoutProperty = "TimeoutMilliseconds";
+    public const string WrapperNameProperty = "WrapperName";
+    public const string VisibilityProperty = "Visibility";
+    public const string PolicyProperty = "Policy";
+
+    // Capability marker interfaces a lock type implements.
+    public const string ExclusiveAccessLock = "IExclusiveAccessLock";
+    public const string ReadWriteAccessLock = "IReadWriteAccessLock";
+    public const string KeyedAccessLock = "IKeyedAccessLock";
+    public const string ThreadAffineLock = "IThreadAffineLock";
+    public const string ReentrantAccessLock = "IReentrantAccessLock";
+
+    // Runtime types.
+    public const string LockPrimitive = "LockPrimitive";
+    public const string ReadWritePolicy = "ReadWritePolicy";
+    public const string LockSetType = "global::Locksmith.LockSet";
+    public const string ReadWritePolicyType = "global::Locksmith.ReadWritePolicy";
+    public const string LockTimeoutExceptionType = "global::Locksmith.LockTimeoutException";
+
+    // Methods the emitted code calls on a lock.
+    public const string EnsureDeclared = "EnsureDeclared";
+    public const string Acquire = "Acquire";
+    public const string TryAcquire = "TryAcquire";
+    public const string AcquireRead = "AcquireRead";
+    public const string TryAcquireRead = "TryAcquireRead";
+    public const string AcquireWrite = "AcquireWrite";
+    public const string TryAcquireWrite = "TryAcquireWrite";
+
+    // Wrapper naming: XxxCore gets Xxx and TryXxx.
+    public const string BodySuffix = "Core";
+    public const string TryPrefix = "Try";
+}

@@ -1,0 +1,53 @@
+using System.Collections.Generic;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Symbols;
+
+/// <summary>The arguments of an <c>[AcquiresLocksOf]</c> attribute; wrong-typed arguments read as unset.</summary>
+internal readonly struct AcquiresLocksOfAttributeData
+{
+    public AcquiresLocksOfAttributeData(AttributeData attribute)
+    {
+        Attribute = attribute;
+        var names = new List<string>();
+        foreach (var argument in attribute.ConstructorArguments)
+        {
+            if (argument.Kind == TypedConstantKind.Array)
+            {
+                foreach (var item in argument.Values)
+                {
+                    if (item.Value is string name)
+                    {
+                        names.Add(name);
+                    }
+                }
+            }
+            else if (argument.Value is string single)
+            {
+                names.Add(single);
+            }
+        }
+
+        ParameterNames = names;
+        Lock = AttributeArguments.String(attribute, KnownNames.LockProperty);
+        TimeoutMilliseconds = AttributeArguments.Int(attribute, KnownNames.TimeoutProperty);
+        WrapperName = AttributeArguments.String(attribute, KnownNames.WrapperNameProperty);
+        Visibility = AttributeArguments.Int(attribute, KnownNames.VisibilityProperty);
+    }
+
+    public AttributeData Attribute { get; }
+
+    public IReadOnlyList<string> ParameterNames { get; }
+
+    public string? Lock { get; }
+
+    public int TimeoutMilliseconds { get; }
+
+    public string? WrapperName { get; }
+
+    public int Visibility { get; }
+
+    /// <summary>Reads the <c>[AcquiresLocksOf]</c> of <paramref name="symbol"/>, if it has one.</summary>
+    public static AcquiresLocksOfAttributeData? Of(ISymbol symbol) =>
+        RuntimeSymbols.FindAttribute(symbol, KnownNames.AcquiresLocksOfAttribute) is { } attribute ? new AcquiresLocksOfAttributeData(attribute) : null;
+}

@@ -1,0 +1,56 @@
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Symbols;
+
+/// <summary>Finds lock members by name and reads what is declared on them.</summary>
+internal static class LockMembers
+{
+    private static readonly SymbolDisplayFormat s_declaredNameFormat =
+        SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
+
+    /// <summary>The field or (non-indexer) property named <paramref name="name"/> in the type or a base type, or null.</summary>
+    public static ISymbol? Find(ITypeSymbol? type, string? name)
+    {
+        if (string.IsNullOrEmpty(name))
+        {
+            return null;
+        }
+
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers(name!))
+            {
+                if (member is IFieldSymbol or IPropertySymbol { IsIndexer: false })
+                {
+                    return member;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The type of a field or property, else null.</summary>
+    public static ITypeSymbol? TypeOf(ISymbol? member) => member switch
+    {
+        IFieldSymbol field => field.Type,
+        IPropertySymbol property => property.Type,
+        _ => null,
+    };
+
+    /// <summary>The level of the member's <c>[LockOrder(level)]</c>, or null.</summary>
+    public static int? LevelOf(ISymbol member)
+    {
+        var attribute = RuntimeSymbols.FindAttribute(member, KnownNames.LockOrderAttribute);
+        if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int level)
+        {
+            return level;
+        }
+
+        return null;
+    }
+
+    /// <summary>The name a generated wrapper declares the lock with: <c>Namespace.Type.member</c>.</summary>
+    public static string DeclaredName(ISymbol member) =>
+        member.ContainingType is { } type ? type.ToDisplayString(s_declaredNameFormat) + "." + member.Name : member.Name;
+}

@@ -1,0 +1,46 @@
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Symbols;
+
+/// <summary>Recognises runtime types and attributes by the names in <see cref="KnownNames"/>.</summary>
+internal static class RuntimeSymbols
+{
+    /// <summary>Whether <paramref name="type"/> is the top-level type <c>Locksmith.{name}</c>.</summary>
+    public static bool IsRuntimeType(ITypeSymbol? type, string name) =>
+        type is INamedTypeSymbol { ContainingType: null } named &&
+        named.MetadataName == name &&
+        named.ContainingNamespace is { Name: KnownNames.RuntimeNamespace } ns &&
+        ns.ContainingNamespace is { IsGlobalNamespace: true };
+
+    /// <summary>Whether the attribute is <c>Locksmith.{name}</c>.</summary>
+    public static bool IsAttribute(AttributeData attribute, string metadataName) =>
+        IsRuntimeType(attribute.AttributeClass, metadataName.Substring(KnownNames.RuntimeNamespace.Length + 1));
+
+    /// <summary>The first attribute of <paramref name="symbol"/> that is <c>Locksmith.{name}</c>, or null.</summary>
+    public static AttributeData? FindAttribute(ISymbol symbol, string metadataName)
+    {
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            if (IsAttribute(attribute, metadataName))
+            {
+                return attribute;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>Whether <paramref name="type"/> derives from <c>Locksmith.LockPrimitive</c>.</summary>
+    public static bool DerivesFromLockPrimitive(ITypeSymbol type)
+    {
+        for (var current = type.BaseType; current is not null; current = current.BaseType)
+        {
+            if (IsRuntimeType(current, KnownNames.LockPrimitive))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
