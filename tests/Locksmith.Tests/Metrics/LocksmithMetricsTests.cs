@@ -150,7 +150,7 @@ public sealed class LocksmithMetricsTests
         Assert.Equal(holder.ThreadId, timeout.OwnerThreadId);
 
         var waiter = Concurrently.Start("waiter", () => gate.Acquire(TimeSpan.FromSeconds(60)).Dispose());
-        System.Threading.SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(System.Threading.ThreadState.WaitSleepJoin));
+        Blocked.OnLock(gate);
         holder.Release();
         waiter.Join();
         var longWait = Assert.Single(longWaits, w => w.LockName == "callbacks");
