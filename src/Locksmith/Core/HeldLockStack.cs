@@ -1,73 +1,88 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Locksmith;
 
 /// <summary>
-/// The ordered locks one owner holds, with the highest level held so far at each depth, so that an order
-/// check is one comparison. Grows by doubling and never shrinks: allocation-free in steady state.
+/// The ordered locks one owner holds, each with the highest level held up to it, so that an order check is one
+/// comparison with <see cref="MaxLevel"/>. Grows by doubling and never shrinks: allocation-free in steady state.
 /// </summary>
 internal sealed class HeldLockStack
 {
-    private LockPrimitive[] _locks = new LockPrimitive[8];
-    private int[] _maxLevel = new int[8];
+    private Entry[] _entries = new Entry[8];
     private int _count;
+
+    /// <summary>The highest level held, or <see cref="int.MinValue"/> when nothing is held.</summary>
+    public int MaxLevel = int.MinValue;
 
     /// <summary>How many ordered locks are held.</summary>
     public int Count => _count;
 
-    /// <summary>The highest level held, or <see cref="int.MinValue"/> when nothing is held.</summary>
-    public int MaxLevel => _count == 0 ? int.MinValue : _maxLevel[_count - 1];
-
     /// <summary>The lock at <paramref name="index"/> (0 is the first acquired).</summary>
-    public LockPrimitive this[int index] => _locks[index];
+    public LockPrimitive this[int index] => _entries[index].Lock;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(LockPrimitive lockPrimitive)
     {
-        if (_count == _locks.Length)
+        var entries = _entries;
+        int count = _count;
+        if ((uint)count >= (uint)entries.Length)
         {
-            Array.Resize(ref _locks, _count * 2);
-            Array.Resize(ref _maxLevel, _count * 2);
+            entries = Grow();
         }
 
-        int level = lockPrimitive.OrderLevel;
-        _locks[_count] = lockPrimitive;
-        _maxLevel[_count] = _count == 0 ? level : Math.Max(level, _maxLevel[_count - 1]);
-        _count++;
+        int max = Math.Max(lockPrimitive.OrderLevel, MaxLevel);
+        entries[count].Lock = lockPrimitive;
+        entries[count].MaxLevel = max;
+        MaxLevel = max;
+        _count = count + 1;
     }
 
     /// <summary>Removes the most recent entry of <paramref name="lockPrimitive"/>; usually the top.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Remove(LockPrimitive lockPrimitive)
     {
+        var entries = _entries;
         int top = _count - 1;
-        if (top >= 0 && ReferenceEquals(_locks[top], lockPrimitive))
+        if ((uint)top < (uint)entries.Length && ReferenceEquals(entries[top].Lock, lockPrimitive))
         {
-            _locks[top] = null!;
+            // The slot keeps its reference until overwritten: clearing it would cost a write barrier per release.
             _count = top;
+            MaxLevel = top == 0 ? int.MinValue : entries[top - 1].MaxLevel;
             return;
         }
 
         RemoveOutOfOrder(lockPrimitive);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Entry[] Grow()
+    {
+        Array.Resize(ref _entries, _entries.Length * 2);
+        return _entries;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void RemoveOutOfOrder(LockPrimitive lockPrimitive)
     {
         for (int i = _count - 1; i >= 0; i--)
         {
-            if (!ReferenceEquals(_locks[i], lockPrimitive))
+            if (!ReferenceEquals(_entries[i].Lock, lockPrimitive))
             {
                 continue;
             }
 
-            Array.Copy(_locks, i + 1, _locks, i, _count - i - 1);
+            Array.Copy(_entries, i + 1, _entries, i, _count - i - 1);
             _count--;
-            _locks[_count] = null!;
+            _entries[_count] = default;
             for (int j = i; j < _count; j++)
             {
-                int level = _locks[j].OrderLevel;
-                _maxLevel[j] = j == 0 ? level : Math.Max(level, _maxLevel[j - 1]);
+                int level = _entries[j].Lock.OrderLevel;
+                _entries[j].MaxLevel = j == 0 ? level : Math.Max(level, _entries[j - 1].MaxLevel);
             }
 
+            MaxLevel = _count == 0 ? int.MinValue : _entries[_count - 1].MaxLevel;
             return;
         }
 
@@ -78,7 +93,7 @@ internal sealed class HeldLockStack
     {
         for (int i = _count - 1; i >= 0; i--)
         {
-            if (ReferenceEquals(_locks[i], lockPrimitive))
+            if (ReferenceEquals(_entries[i].Lock, lockPrimitive))
             {
                 return true;
             }
@@ -93,12 +108,19 @@ internal sealed class HeldLockStack
         LockPrimitive? best = null;
         for (int i = 0; i < _count; i++)
         {
-            if (best is null || _locks[i].OrderLevel >= best.OrderLevel)
+            if (best is null || _entries[i].Lock.OrderLevel >= best.OrderLevel)
             {
-                best = _locks[i];
+                best = _entries[i].Lock;
             }
         }
 
         return best;
+    }
+
+    // A struct array: storing into it needs no covariance check, unlike a LockPrimitive[].
+    private struct Entry
+    {
+        public LockPrimitive Lock;
+        public int MaxLevel;
     }
 }

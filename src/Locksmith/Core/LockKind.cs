@@ -12,7 +12,7 @@ public enum LockKind
     /// <summary>A counting semaphore with no owner (<c>CountingSemaphore</c>).</summary>
     Semaphore,
 
-    /// <summary>A busy-waiting lock for very short critical sections (<c>SpinGate</c>).</summary>
+    /// <summary>A busy-waiting lock for very short critical sections (<see cref="SpinGate"/>).</summary>
     Spin,
 
     /// <summary>A lock with shared read and exclusive write modes.</summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith;
@@ -40,7 +41,7 @@ internal sealed class LockOwner
     public bool IsAlive => _thread is null || (_thread.TryGetTarget(out var t) && t.IsAlive);
 
     /// <summary>The ordered locks this owner holds, in acquisition order.</summary>
-    public HeldLockStack Held { get; } = new();
+    public readonly HeldLockStack Held = new();
 
     /// <summary>The lock this owner is blocked on, or null. Written by the owner, read by the detector.</summary>
     public volatile LockPrimitive? WaitingFor;
@@ -49,11 +50,20 @@ internal sealed class LockOwner
     public LockMode WaitingMode;
 
     /// <summary>The current thread's owner record, or null if it never needed one.</summary>
-    public static LockOwner? CurrentOrNull => t_current;
+    public static LockOwner? CurrentOrNull
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_current;
+    }
 
     /// <summary>The current thread's owner record, created on first use.</summary>
-    public static LockOwner Current => t_current ?? CreateForCurrentThread();
+    public static LockOwner Current
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_current ?? CreateForCurrentThread();
+    }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private static LockOwner CreateForCurrentThread()
     {
         var thread = Thread.CurrentThread;

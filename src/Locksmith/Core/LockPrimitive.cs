@@ -124,6 +124,15 @@ public abstract class LockPrimitive
         }
     }
 
+    /// <summary>Sets the identity of a part of a composite lock (a stripe), which follows its owner's.</summary>
+    internal void SetPartIdentity(string name, int? level)
+    {
+        Name = name;
+        Level = level;
+        OrderLevel = level.GetValueOrDefault();
+        IsOrdered = level.HasValue;
+    }
+
     /// <summary>Lets composite locks (stripes) pass a declared name and level on to their parts.</summary>
     private protected virtual void OnDeclared()
     {

@@ -3,7 +3,7 @@ using System;
 namespace Locksmith;
 
 /// <summary>
-/// A <c>PhaseBarrier</c> was broken: a participant timed out, was cancelled, or the post-phase action
+/// A <see cref="PhaseBarrier"/> was broken: a participant timed out, was cancelled, or the post-phase action
 /// threw. Every waiter is released with this exception instead of waiting for a phase that will never end.
 /// </summary>
 public sealed class BrokenBarrierException : InvalidOperationException

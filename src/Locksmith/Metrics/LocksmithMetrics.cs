@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
@@ -17,6 +19,17 @@ public static class LocksmithMetrics
 {
     /// <summary>The meter's name.</summary>
     public const string MeterName = "Locksmith";
+
+    /// <summary>The AppContext switch that, set to false, removes metrics from every hot path.</summary>
+    public const string IsSupportedSwitchName = "Locksmith.Metrics.IsSupported";
+
+    /// <summary>
+    /// Whether metrics are compiled in (default true). Set the AppContext switch <c>Locksmith.Metrics.IsSupported</c>
+    /// to false (e.g. <c>&lt;RuntimeHostConfigurationOption Include="Locksmith.Metrics.IsSupported" Value="false" /&gt;</c>)
+    /// and the JIT drops every recording as dead code.
+    /// </summary>
+    [FeatureSwitchDefinition(IsSupportedSwitchName)]
+    public static bool IsSupported => MetricsSwitch.IsSupported;
 
     internal static readonly Meter Meter = new(MeterName, typeof(LocksmithMetrics).Assembly.GetName().Version?.ToString());
 
@@ -38,7 +51,7 @@ public static class LocksmithMetrics
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RecordAcquisition(LockPrimitive lockPrimitive, string mode)
     {
-        if (Acquisitions.Enabled)
+        if (MetricsSwitch.IsSupported && Acquisitions.Enabled)
         {
             Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
@@ -46,7 +59,7 @@ public static class LocksmithMetrics
 
     internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
     {
-        if (Contentions.Enabled)
+        if (MetricsSwitch.IsSupported && Contentions.Enabled)
         {
             Contentions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
@@ -54,7 +67,7 @@ public static class LocksmithMetrics
 
     internal static void RecordWait(LockPrimitive lockPrimitive, string mode, long startTimestamp)
     {
-        if (WaitDuration.Enabled)
+        if (MetricsSwitch.IsSupported && WaitDuration.Enabled)
         {
             double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
             WaitDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
@@ -63,7 +76,7 @@ public static class LocksmithMetrics
 
     internal static void RecordTimeout(LockPrimitive lockPrimitive, string mode)
     {
-        if (Timeouts.Enabled)
+        if (MetricsSwitch.IsSupported && Timeouts.Enabled)
         {
             Timeouts.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
@@ -71,7 +84,7 @@ public static class LocksmithMetrics
 
     internal static void RecordOrderViolation(LockPrimitive lockPrimitive)
     {
-        if (OrderViolations.Enabled)
+        if (MetricsSwitch.IsSupported && OrderViolations.Enabled)
         {
             OrderViolations.Add(1, Tags(lockPrimitive, LockModeTags.Exclusive, out var kind, out var m), kind, m);
         }
@@ -93,4 +106,14 @@ internal static class LockModeTags
     public const string Read = "read";
     public const string Write = "write";
     public const string Permit = "permit";
+}
+
+/// <summary>
+/// The switch read once: a static readonly bool, so tier-1 code treats it as a constant. Kept apart from the
+/// instruments so reading it does not create the meter.
+/// </summary>
+internal static class MetricsSwitch
+{
+    internal static readonly bool IsSupported =
+        !AppContext.TryGetSwitch(LocksmithMetrics.IsSupportedSwitchName, out bool supported) || supported;
 }

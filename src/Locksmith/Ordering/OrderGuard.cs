@@ -10,13 +10,22 @@ internal static class OrderGuard
 {
     /// <summary>Checks that acquiring <paramref name="lockPrimitive"/> keeps the order; called before any wait.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void BeforeAcquire(LockPrimitive lockPrimitive)
+    public static void BeforeAcquire(LockPrimitive lockPrimitive) => Check(lockPrimitive);
+
+    /// <summary>
+    /// The order check that also hands back the current owner record, so the caller records the acquisition
+    /// without a second thread-static lookup.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static LockOwner Check(LockPrimitive lockPrimitive)
     {
-        var owner = LockOwner.CurrentOrNull;
-        if (owner is not null && lockPrimitive.OrderLevel <= owner.Held.MaxLevel)
+        var owner = LockOwner.Current;
+        if (lockPrimitive.OrderLevel <= owner.Held.MaxLevel)
         {
             OnOutOfOrder(owner, lockPrimitive);
         }
+
+        return owner;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -18,13 +18,16 @@ namespace Locksmith;
 /// </remarks>
 public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock
 {
-    // State layout: bit 0 = locked; bits 1..31 = number of threads blocked (or about to block) in the slow path.
-    private const int LockedBit = 1;
-    private const int WaiterUnit = 2;
     private const int SpinCount = 24;
 
-    private int _state;
-    private int _ownerThreadId;
+    // The owner's managed thread id, 0 when free: taking the lock and recording its owner is one CAS, and the
+    // release's CAS from the caller's id to 0 is also its ownership check.
+    private int _owner;
+
+    // Threads blocked (or about to block) in the slow path. Apart from _owner so the fast paths never see it;
+    // a waiter counts itself before re-testing _owner and a releaser reads it after its CAS, both full fences,
+    // so one of them always sees the other and no wake-up is lost.
+    private int _waiters;
     private object? _gate;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
@@ -42,13 +45,13 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     }
 
     /// <summary>Whether any thread holds the lock (a snapshot).</summary>
-    public bool IsHeld => (Volatile.Read(ref _state) & LockedBit) != 0;
+    public bool IsHeld => Volatile.Read(ref _owner) != 0;
 
     /// <summary>Whether the current thread holds the lock.</summary>
-    public bool IsHeldByCurrentThread => _ownerThreadId == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId;
 
     /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
-    public int OwnerThreadId => Volatile.Read(ref _ownerThreadId);
+    public int OwnerThreadId => Volatile.Read(ref _owner);
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
@@ -120,60 +123,52 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        if (_ownerThreadId != Environment.CurrentManagedThreadId)
+        int threadId = Environment.CurrentManagedThreadId;
+        if (Interlocked.CompareExchange(ref _owner, 0, threadId) != threadId)
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
-        Exit();
+        if (IsOrdered)
+        {
+            OrderGuard.Released(this);
+        }
+
+        if (Volatile.Read(ref _waiters) != 0)
+        {
+            WakeOneWaiter();
+        }
     }
 
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        if (checkOrder && IsOrdered)
+        LockOwner? owner = null;
+        if (IsOrdered)
         {
-            OrderGuard.BeforeAcquire(this);
+            owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
         }
 
         int threadId = Environment.CurrentManagedThreadId;
-        if (Interlocked.CompareExchange(ref _state, LockedBit, 0) != 0 &&
+        if (Interlocked.CompareExchange(ref _owner, threadId, 0) != 0 &&
             !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
-        _ownerThreadId = threadId;
-        if (IsOrdered)
-        {
-            OrderGuard.Acquired(this);
-        }
-
+        owner?.Held.Push(this);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
-    /// <summary>Releases without the owner check, for callers that checked already.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void Exit()
-    {
-        if (IsOrdered)
-        {
-            OrderGuard.Released(this);
-        }
-
-        _ownerThreadId = 0;
-        if (Interlocked.Decrement(ref _state) != 0)
-        {
-            WakeOneWaiter();
-        }
-    }
+    /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>
+    internal void Exit() => Release();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (_ownerThreadId == threadId)
+        if (Volatile.Read(ref _owner) == threadId)
         {
             ThrowHelper.ThrowRecursion(this, "Release it before acquiring it again, or use ReentrantLock if re-entry is intended.");
         }
@@ -189,13 +184,13 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
         {
             spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryTakeFree())
+            if (TryTakeFree(threadId))
             {
                 return true;
             }
         }
 
-        if (TryTakeFree())
+        if (TryTakeFree(threadId))
         {
             return true;
         }
@@ -205,16 +200,14 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
             return false;
         }
 
-        return WaitForRelease(timeoutMs, cancellationToken, throwOnTimeout);
+        return WaitForRelease(threadId, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    private bool TryTakeFree()
-    {
-        int state = Volatile.Read(ref _state);
-        return (state & LockedBit) == 0 && Interlocked.CompareExchange(ref _state, state | LockedBit, state) == state;
-    }
+    // Test, then test-and-set: spinning on a plain read keeps the cache line shared until the lock looks free.
+    private bool TryTakeFree(int threadId) =>
+        Volatile.Read(ref _owner) == 0 && Interlocked.CompareExchange(ref _owner, threadId, 0) == 0;
 
-    private bool WaitForRelease(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private bool WaitForRelease(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         object gate = _gate ?? EnsureGate();
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
@@ -222,16 +215,15 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         bool acquired = false;
         try
         {
-            // Counting ourselves as a waiter before testing the bit is what makes the releaser's wake-up certain.
-            Interlocked.Add(ref _state, WaiterUnit);
+            // Counting ourselves as a waiter before testing the owner is what makes the releaser's wake-up certain.
+            Interlocked.Increment(ref _waiters);
             lock (gate)
             {
                 while (true)
                 {
-                    int state = Volatile.Read(ref _state);
-                    if ((state & LockedBit) == 0 &&
-                        Interlocked.CompareExchange(ref _state, (state | LockedBit) - WaiterUnit, state) == state)
+                    if (TryTakeFree(threadId))
                     {
+                        Interlocked.Decrement(ref _waiters);
                         acquired = true;
                         break;
                     }
@@ -239,7 +231,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
                     int remaining = TimeoutMath.Remaining(deadline);
                     if (remaining == 0 || cancellationToken.IsCancellationRequested)
                     {
-                        Interlocked.Add(ref _state, -WaiterUnit);
+                        Interlocked.Decrement(ref _waiters);
                         // We may have swallowed the releaser's pulse: pass it on so no other waiter is stranded.
                         Monitor.Pulse(gate);
                         break;

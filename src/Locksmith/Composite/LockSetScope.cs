@@ -1,0 +1,66 @@
+using System;
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// The locks a <see cref="LockSet"/> acquisition holds, in the global order; disposing it releases them all,
+/// in reverse order. Allocation-free for up to four locks (larger sets rent their array from a pool).
+/// </summary>
+public ref struct LockSetScope
+{
+    private LockBuffer _inline;
+    private LockPrimitive?[]? _rented;
+    private int _count;
+
+    /// <summary>How many distinct locks the scope holds.</summary>
+    public readonly int Count => _count;
+
+    /// <summary>Whether the scope holds its locks (false for the scope of a failed <c>TryAcquire</c>).</summary>
+    public readonly bool IsAcquired => _count > 0;
+
+    /// <summary>Releases every lock of the set, once.</summary>
+    /// <exception cref="SynchronizationLockException">Disposed on a thread that does not hold the locks.</exception>
+    public void Dispose()
+    {
+        Span<LockPrimitive?> locks = Locks;
+        int count = _count;
+        _count = 0;
+        for (int i = count - 1; i >= 0; i--)
+        {
+            locks[i]!.ExitForSet();
+            locks[i] = null;
+        }
+
+        ReturnBuffer();
+    }
+
+    /// <summary>Where the set's locks live: inline, or in the rented array.</summary>
+    [UnscopedRef]
+    internal Span<LockPrimitive?> Locks => _rented is null ? _inline : _rented;
+
+    internal void EnsureCapacity(int capacity)
+    {
+        if (capacity > LockBuffer.Capacity)
+        {
+            _rented = ArrayPool<LockPrimitive?>.Shared.Rent(capacity);
+        }
+    }
+
+    internal void SetCount(int count) => _count = count;
+
+    /// <summary>Hands the locks back without releasing them (they were released already by the acquirer).</summary>
+    internal void ReturnBuffer()
+    {
+        if (_rented is { } rented)
+        {
+            _rented = null;
+            Array.Clear(rented);
+            ArrayPool<LockPrimitive?>.Shared.Return(rented);
+        }
+
+        _inline = default;
+    }
+}

@@ -1,0 +1,131 @@
+using System;
+using System.Collections.Generic;
+
+namespace Locksmith;
+
+/// <summary>
+/// Finds deadlocks among Locksmith locks: walks the wait-for graph (blocked thread → lock → owning thread) and
+/// returns every cycle. Runs on demand; hosting runs it on a timer.
+/// </summary>
+/// <remarks>
+/// <para>Every blocked wait registers which lock it waits for; each lock knows its exclusive owner. Waits that
+/// end in a shared mode (a reader of a <c>ReadWriteLock</c>, permits of a semaphore) have no single owner and are
+/// not followed, so cycles through them are not reported.</para>
+/// <para>The graph is read without stopping the threads, so a cycle is confirmed by reading every edge a second
+/// time: a reported cycle was stable across both reads. When nothing waits the call only walks the list of
+/// registered threads.</para>
+/// </remarks>
+public static class DeadlockDetector
+{
+    /// <summary>Returns every wait-for cycle present now; empty when there is none.</summary>
+    public static IReadOnlyList<DeadlockCycle> FindCycles()
+    {
+        Dictionary<int, LockOwner>? waiting = null;
+        foreach (var owner in LockOwner.Snapshot())
+        {
+            if (owner.WaitingFor is not null)
+            {
+                (waiting ??= new Dictionary<int, LockOwner>())[owner.OwnerId] = owner;
+            }
+        }
+
+        if (waiting is null || waiting.Count < 1)
+        {
+            return Array.Empty<DeadlockCycle>();
+        }
+
+        var cycles = new List<DeadlockCycle>();
+        var reported = new HashSet<int>();
+        foreach (var start in waiting.Values)
+        {
+            if (reported.Contains(start.OwnerId) || FollowFrom(start, waiting) is not { } cycle)
+            {
+                continue;
+            }
+
+            foreach (var edge in cycle.Edges)
+            {
+                reported.Add(edge.ThreadId);
+            }
+
+            cycles.Add(cycle);
+        }
+
+        return cycles;
+    }
+
+    /// <summary>Follows waits from <paramref name="start"/>; returns the cycle that <paramref name="start"/> is on, if any.</summary>
+    private static DeadlockCycle? FollowFrom(LockOwner start, Dictionary<int, LockOwner> waiting)
+    {
+        var path = new List<DeadlockEdge>();
+        var current = start;
+        while (path.Count <= waiting.Count)
+        {
+            var lockPrimitive = current.WaitingFor;
+            if (lockPrimitive is null)
+            {
+                return null;
+            }
+
+            int ownerId = lockPrimitive.ExclusiveOwnerId;
+            if (ownerId == 0 || ownerId == current.OwnerId)
+            {
+                return null;
+            }
+
+            path.Add(new DeadlockEdge(current.OwnerId, current.Name, lockPrimitive.Name, lockPrimitive.Level,
+                lockPrimitive.Kind, current.WaitingMode, ownerId));
+
+            if (ownerId == start.OwnerId)
+            {
+                return Confirm(path, waiting) ? Canonical(path) : null;
+            }
+
+            if (!waiting.TryGetValue(ownerId, out var next))
+            {
+                return null;
+            }
+
+            current = next;
+        }
+
+        return null;
+    }
+
+    /// <summary>Re-reads every edge: the threads still wait for the same locks, still held by the same owners.</summary>
+    private static bool Confirm(List<DeadlockEdge> path, Dictionary<int, LockOwner> waiting)
+    {
+        foreach (var edge in path)
+        {
+            var owner = waiting[edge.ThreadId];
+            var lockPrimitive = owner.WaitingFor;
+            if (lockPrimitive is null || lockPrimitive.Name != edge.LockName || lockPrimitive.ExclusiveOwnerId != edge.OwnerThreadId)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Rotates the cycle to start at its lowest thread id, so one deadlock reads the same every time.</summary>
+    private static DeadlockCycle Canonical(List<DeadlockEdge> path)
+    {
+        int first = 0;
+        for (int i = 1; i < path.Count; i++)
+        {
+            if (path[i].ThreadId < path[first].ThreadId)
+            {
+                first = i;
+            }
+        }
+
+        var edges = new DeadlockEdge[path.Count];
+        for (int i = 0; i < path.Count; i++)
+        {
+            edges[i] = path[(first + i) % path.Count];
+        }
+
+        return new DeadlockCycle(edges);
+    }
+}

@@ -1,0 +1,34 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+
+namespace Locksmith;
+
+/// <summary>The messages of <see cref="PhaseBarrier"/>: each names the barrier, the phase and the thread.</summary>
+internal static partial class ThrowHelper
+{
+    /// <summary>For a participant released from its wait, or the one whose post-phase action threw.</summary>
+    public static BrokenBarrierException CreateBarrierBroken(PhaseBarrier barrier, long phase, string reason, Exception? cause) =>
+        new(barrier.Name, phase,
+            $"Barrier '{barrier.Name}' was broken in phase {phase}: {reason}. Thread {ThreadNames.Current()} leaves without the phase " +
+            "completing; every other participant is released the same way.",
+            cause);
+
+    /// <summary>For a participant arriving at a barrier that is already broken.</summary>
+    public static BrokenBarrierException CreateBarrierAlreadyBroken(PhaseBarrier barrier, long phase, string reason, Exception? cause) =>
+        new(barrier.Name, phase,
+            $"Thread {ThreadNames.Current()} arrived at barrier '{barrier.Name}', which is broken since phase {phase}: {reason}. " +
+            "Call Reset() once no participant is waiting to use it again.",
+            cause);
+
+    [DoesNotReturn]
+    public static void ThrowBarrierResetWhileWaiting(PhaseBarrier barrier, int waiting) =>
+        throw new InvalidOperationException(
+            $"Thread {ThreadNames.Current()} called Reset on barrier '{barrier.Name}' while {waiting} participant(s) are still inside " +
+            $"SignalAndWait in phase {barrier.CurrentPhase}. Reset only after every participant has returned.");
+
+    [DoesNotReturn]
+    public static void ThrowBarrierCalledFromPostPhaseAction(PhaseBarrier barrier, string member) =>
+        throw new InvalidOperationException(
+            $"The post-phase action of barrier '{barrier.Name}' called {member} on it (thread {ThreadNames.Current()}, phase " +
+            $"{barrier.CurrentPhase}). The action runs between phases while the participants wait, so it must not use the barrier.");
+}

@@ -1,0 +1,48 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace Locksmith;
+
+// ReadWriteLock's misuse messages: each names the lock, the thread and the mode.
+internal static partial class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void ThrowReadRecursion(LockPrimitive lockPrimitive) =>
+        throw new LockRecursionException(
+            $"Thread {ThreadNames.Current()} tried to acquire the read lock of {lockPrimitive.Describe()}, which it already holds. " +
+            "ReadWriteLock is not reentrant: a nested read would queue behind a waiting writer, which waits for the outer read, " +
+            "so it would deadlock. Keep one read scope open instead of nesting them.");
+
+    [DoesNotReturn]
+    public static void ThrowReadWhileWriting(LockPrimitive lockPrimitive) =>
+        throw new LockRecursionException(
+            $"Thread {ThreadNames.Current()} tried to acquire the read lock of {lockPrimitive.Describe()} while it holds the write lock. " +
+            "ReadWriteLock is not reentrant and has no downgrade; the write lock already allows reading.");
+
+    [DoesNotReturn]
+    public static void ThrowWriteRecursion(LockPrimitive lockPrimitive) =>
+        throw new LockRecursionException(
+            $"Thread {ThreadNames.Current()} tried to acquire the write lock of {lockPrimitive.Describe()}, which it already holds. " +
+            "ReadWriteLock is not reentrant, so waiting would deadlock. Release it before acquiring it again.");
+
+    [DoesNotReturn]
+    public static void ThrowUpgrade(LockPrimitive lockPrimitive) =>
+        throw new LockRecursionException(
+            $"Thread {ThreadNames.Current()} tried to acquire the write lock of {lockPrimitive.Describe()} while it holds the read lock. " +
+            "Upgrading deadlocks: the writer waits for every reader to leave, this thread included. ReadWriteLock has no upgradeable mode: " +
+            "release the read lock, acquire the write lock, then re-check what you read.");
+
+    [DoesNotReturn]
+    public static void ThrowReadNotHeld(LockPrimitive lockPrimitive, bool holdsWrite) =>
+        throw new SynchronizationLockException(
+            $"Thread {ThreadNames.Current()} tried to release the read lock of {lockPrimitive.Describe()}, which it does not hold" +
+            (holdsWrite ? " (it holds the write lock: release that with ReleaseWrite). " : ". ") +
+            "Only a thread that acquired the read lock may release it; dispose the scope AcquireRead returned on that thread.");
+
+    [DoesNotReturn]
+    public static void ThrowWriteNotHeld(LockPrimitive lockPrimitive, int writerThreadId) =>
+        throw new SynchronizationLockException(
+            $"Thread {ThreadNames.Current()} tried to release the write lock of {lockPrimitive.Describe()}, which it does not hold " +
+            (writerThreadId == 0 ? "(no thread holds it). " : $"(it is held by thread {ThreadNames.Of(writerThreadId)}). ") +
+            "Only the writing thread may release it; dispose the scope AcquireWrite returned on the thread that acquired it.");
+}

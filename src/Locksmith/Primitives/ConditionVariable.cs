@@ -1,0 +1,335 @@
+using System;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// A condition variable bound to an <see cref="ExclusiveLock"/>: a thread holding the lock waits for a change of
+/// the state the lock guards, and another thread announces the change with <see cref="Notify"/> or <see cref="NotifyAll"/>.
+/// </summary>
+/// <remarks>
+/// <para>Call the <c>Wait</c> methods holding <see cref="Lock"/>. A wait releases the lock, sleeps until it is
+/// notified, times out or is cancelled, and takes the lock again before it returns or throws, so the caller always
+/// leaves holding it. Check the state again after every wake-up (another thread may have got there first), or let
+/// <see cref="WaitUntil(Func{bool})"/> run that loop.</para>
+/// <para>A waiter registers with the condition before it releases the lock, so a notification sent after the
+/// waiter released the lock always reaches it. Waiters are woken in arrival order, and a notification is never
+/// taken by a thread that started waiting after it was sent.</para>
+/// <para><see cref="LocksmithPolicy.DefaultTimeout"/> does not apply: it bounds lock acquisitions, not how long a
+/// thread waits for a notification. Taking the lock back after the wait waits as long as it takes.</para>
+/// </remarks>
+public sealed class ConditionVariable
+{
+    private static readonly Action<object?> s_wakeWaiter = static state =>
+    {
+        lock (state!)
+        {
+            Monitor.Pulse(state);
+        }
+    };
+
+    private static long s_nextId;
+
+    // A thread waits on one condition at a time, so one node per thread, reused, keeps a wait allocation-free.
+    [ThreadStatic]
+    private static WaitNode? t_node;
+
+    private readonly ExclusiveLock _lock;
+
+    // Guards the queue of waiters; never held while taking the user's lock.
+    private readonly object _gate = new();
+    private WaitNode? _head;
+    private WaitNode? _tail;
+
+    /// <summary>Creates a condition variable bound to <paramref name="lockPrimitive"/>.</summary>
+    /// <param name="lockPrimitive">The lock that guards the state this condition is about.</param>
+    /// <param name="name">The name messages use; a generated one if null.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="lockPrimitive"/> is null.</exception>
+    public ConditionVariable(ExclusiveLock lockPrimitive, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(lockPrimitive);
+        _lock = lockPrimitive;
+        Name = string.IsNullOrWhiteSpace(name) ? $"{nameof(ConditionVariable)}#{Interlocked.Increment(ref s_nextId)}" : name;
+    }
+
+    /// <summary>The condition's name, used in exception messages.</summary>
+    public string Name { get; }
+
+    /// <summary>The lock a waiter must hold, and that a wait releases and takes back.</summary>
+    public ExclusiveLock Lock => _lock;
+
+    /// <summary>Releases <see cref="Lock"/>, sleeps until notified, and takes the lock back.</summary>
+    /// <remarks>Return does not mean the awaited state holds: check it again.</remarks>
+    /// <exception cref="SynchronizationLockException">The current thread does not hold <see cref="Lock"/>.</exception>
+    public void Wait() => WaitCore(Timeout.Infinite, default);
+
+    /// <summary>Releases <see cref="Lock"/>, sleeps until notified or cancelled, and takes the lock back.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <remarks>Return does not mean the awaited state holds: check it again.</remarks>
+    /// <exception cref="SynchronizationLockException">The current thread does not hold <see cref="Lock"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the lock is held again when this is thrown.</exception>
+    public void Wait(CancellationToken cancellationToken) => WaitCore(Timeout.Infinite, cancellationToken);
+
+    /// <summary>Releases <see cref="Lock"/>, sleeps until notified, timed out or cancelled, and takes the lock back.</summary>
+    /// <param name="timeout">How long to sleep; <see cref="Timeout.InfiniteTimeSpan"/> sleeps until notified.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True if notified; false if the timeout elapsed first. Either way the lock is held again.</returns>
+    /// <exception cref="SynchronizationLockException">The current thread does not hold <see cref="Lock"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the lock is held again when this is thrown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        WaitCore(TimeoutMath.ToMilliseconds(timeout), cancellationToken);
+
+    /// <summary>Waits until <paramref name="predicate"/> is true, checking it (holding the lock) before and after every wake-up.</summary>
+    /// <param name="predicate">The awaited state, read under <see cref="Lock"/>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="predicate"/> is null.</exception>
+    /// <exception cref="SynchronizationLockException">The current thread does not hold <see cref="Lock"/>.</exception>
+    public void WaitUntil(Func<bool> predicate)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        EnsureHeld();
+        while (!predicate())
+        {
+            WaitCore(Timeout.Infinite, default);
+        }
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="predicate"/> is true, checking it (holding the lock) before and after every wake-up,
+    /// for at most <paramref name="timeout"/> in all.
+    /// </summary>
+    /// <param name="predicate">The awaited state, read under <see cref="Lock"/>.</param>
+    /// <param name="timeout">The whole time to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits until the predicate holds.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>True once the predicate holds; false only if the timeout elapsed with it still false. The lock is held either way.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="predicate"/> is null.</exception>
+    /// <exception cref="SynchronizationLockException">The current thread does not hold <see cref="Lock"/>.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the lock is held again when this is thrown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public bool WaitUntil(Func<bool> predicate, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(predicate);
+        long deadline = TimeoutMath.DeadlineFrom(TimeoutMath.ToMilliseconds(timeout));
+        EnsureHeld();
+        while (!predicate())
+        {
+            int remaining = TimeoutMath.Remaining(deadline);
+            if (remaining == 0)
+            {
+                return false;
+            }
+
+            WaitCore(remaining, cancellationToken);
+        }
+
+        return true;
+    }
+
+    /// <summary>Wakes the longest-waiting thread, if any. The caller need not hold <see cref="Lock"/>.</summary>
+    /// <remarks>Change the state under the lock before notifying, or the woken thread may not see the change.</remarks>
+    public void Notify()
+    {
+        // A waiter enqueues before it releases the lock, so a notifier that took the lock after it sees the entry.
+        if (Volatile.Read(ref _head) is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var node = _head;
+            if (node is not null)
+            {
+                Unlink(node);
+                Signal(node);
+            }
+        }
+    }
+
+    /// <summary>Wakes every thread waiting right now. The caller need not hold <see cref="Lock"/>.</summary>
+    /// <remarks>Change the state under the lock before notifying, or the woken threads may not see the change.</remarks>
+    public void NotifyAll()
+    {
+        if (Volatile.Read(ref _head) is null)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var node = _head;
+            _head = null;
+            _tail = null;
+            while (node is not null)
+            {
+                var next = node.Next;
+                node.Next = null;
+                node.Prev = null;
+                Signal(node);
+                node = next;
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    /// <summary>
+    /// One wait: enqueue, release the lock, sleep, leave the queue, take the lock back. Returns whether it was notified.
+    /// </summary>
+    private bool WaitCore(int timeoutMs, CancellationToken cancellationToken)
+    {
+        EnsureHeld();
+        cancellationToken.ThrowIfCancellationRequested();
+        if (timeoutMs == 0)
+        {
+            return false;
+        }
+
+        var node = t_node ??= new WaitNode();
+        node.Signalled = false;
+        lock (_gate)
+        {
+            Enqueue(node);
+        }
+
+        _lock.Exit();
+        bool signalled = false;
+        bool settled = false;
+        try
+        {
+            signalled = Sleep(node, timeoutMs, cancellationToken) || Withdraw(node);
+            settled = true;
+        }
+        finally
+        {
+            // Interrupted mid-sleep: leave the queue, and hand on a notification we took but cannot act on.
+            if (!settled && Withdraw(node))
+            {
+                Notify();
+            }
+
+            _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
+        }
+
+        if (!signalled)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return signalled;
+    }
+
+    private void EnsureHeld()
+    {
+        if (!_lock.IsHeldByCurrentThread)
+        {
+            ThrowHelper.ThrowNotHeldForWait(_lock, Name);
+        }
+    }
+
+    /// <summary>Sleeps on the node until it is signalled (true), or the timeout or cancellation ends the wait (false).</summary>
+    private static bool Sleep(WaitNode node, int timeoutMs, CancellationToken cancellationToken)
+    {
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_wakeWaiter, node) : default;
+        try
+        {
+            lock (node)
+            {
+                // A loop, not one Wait: the monitor may wake spuriously, and a cancellation pulse is not a signal.
+                while (!node.Signalled)
+                {
+                    int remaining = TimeoutMath.Remaining(deadline);
+                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
+                    {
+                        return false;
+                    }
+
+                    Monitor.Wait(node, remaining);
+                }
+
+                return true;
+            }
+        }
+        finally
+        {
+            // Outside the node's monitor: disposing waits for a running callback, which takes that monitor.
+            registration.Dispose();
+        }
+    }
+
+    /// <summary>Leaves the queue after a timeout or cancellation; true if a notifier signalled the node first.</summary>
+    private bool Withdraw(WaitNode node)
+    {
+        lock (_gate)
+        {
+            if (node.Signalled)
+            {
+                return true;
+            }
+
+            Unlink(node);
+            return false;
+        }
+    }
+
+    /// <summary>Marks and wakes a node the caller has just taken out of the queue; called holding the gate.</summary>
+    private static void Signal(WaitNode node)
+    {
+        lock (node)
+        {
+            node.Signalled = true;
+            Monitor.Pulse(node);
+        }
+    }
+
+    private void Enqueue(WaitNode node)
+    {
+        node.Next = null;
+        node.Prev = _tail;
+        if (_tail is null)
+        {
+            _head = node;
+        }
+        else
+        {
+            _tail.Next = node;
+        }
+
+        _tail = node;
+    }
+
+    private void Unlink(WaitNode node)
+    {
+        if (node.Prev is null)
+        {
+            _head = node.Next;
+        }
+        else
+        {
+            node.Prev.Next = node.Next;
+        }
+
+        if (node.Next is null)
+        {
+            _tail = node.Prev;
+        }
+        else
+        {
+            node.Next.Prev = node.Prev;
+        }
+
+        node.Next = null;
+        node.Prev = null;
+    }
+
+    /// <summary>A waiting thread's entry in the queue, and the monitor it sleeps on.</summary>
+    /// <remarks>Queue links and <see cref="Signalled"/> change only under the condition's gate; the flag also under the node's monitor.</remarks>
+    private sealed class WaitNode
+    {
+        public WaitNode? Next;
+        public WaitNode? Prev;
+        public bool Signalled;
+    }
+}

@@ -1,0 +1,434 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// A counting semaphore: up to <see cref="MaxCount"/> permits, taken one or several at a time. It has no owner,
+/// so any thread may release a permit, which makes it a signal between threads as well as a limit on concurrency.
+/// Waiters spin briefly, then sleep.
+/// </summary>
+/// <remarks>
+/// <para>Use <c>using var scope = semaphore.Acquire();</c>; the scope gives back exactly the permits it took.
+/// Releasing more permits than the maximum allows throws <see cref="SemaphoreFullException"/> and changes nothing.</para>
+/// <para>The semaphore is unfair: a thread arriving while permits are free may take them ahead of a sleeping waiter,
+/// and a waiter for several permits can be overtaken by waiters for one. That keeps the uncontended path at one
+/// compare-and-swap, at the price of no FIFO guarantee.</para>
+/// <para>An ordered semaphore checks the global order before it waits (blocking on it while holding a higher lock can
+/// deadlock), but it is not recorded as held: a permit has no owner and may be released on another thread, so
+/// the acquiring thread's held-lock stack could not be kept in step.</para>
+/// </remarks>
+public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
+{
+    private const int SpinCount = 24;
+
+    private readonly int _maxCount;
+    private int _count;
+
+    // Threads blocked (or about to block) in the slow path; a releaser that sees none skips the gate entirely.
+    private int _waiters;
+
+    // Blocked threads that want more than one permit: a release must then wake every waiter, not one per permit.
+    private int _multiPermitWaiters;
+    private object? _gate;
+
+    /// <summary>Creates a semaphore.</summary>
+    /// <param name="initialCount">The permits free at the start, from 0 to <paramref name="maxCount"/>.</param>
+    /// <param name="maxCount">The most permits the semaphore can hold; at least 1.</param>
+    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <param name="level">The semaphore's level in the global lock order, or null for an unordered one.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive, or
+    /// <paramref name="initialCount"/> is negative or greater than <paramref name="maxCount"/>.</exception>
+    public CountingSemaphore(int initialCount, int maxCount, string? name = null, int? level = null)
+        : base(name, level, LockKind.Semaphore)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
+        ArgumentOutOfRangeException.ThrowIfNegative(initialCount);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(initialCount, maxCount);
+        _count = initialCount;
+        _maxCount = maxCount;
+    }
+
+    /// <summary>The permits free right now (a snapshot).</summary>
+    public int CurrentCount => Volatile.Read(ref _count);
+
+    /// <summary>The most permits the semaphore can hold.</summary>
+    public int MaxCount => _maxCount;
+
+    /// <summary>Always 0: a semaphore has no owner.</summary>
+    internal override int ExclusiveOwnerId => 0;
+
+    internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
+        Enter(1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    internal override void ExitForSet() => Release();
+
+    /// <summary>Takes one permit, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
+    /// <returns>A scope whose <c>Dispose</c> gives the permit back.</returns>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed; the message names the semaphore and its counts.</exception>
+    /// <exception cref="LockOrderViolationException">Waiting would break the global lock order.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Scope Acquire()
+    {
+        Enter(1, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this, 1);
+    }
+
+    /// <summary>Takes one permit, waiting until <paramref name="cancellationToken"/> is cancelled or the default timeout elapses.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no permit is taken.</exception>
+    /// <inheritdoc cref="Acquire()"/>
+    public Scope Acquire(CancellationToken cancellationToken)
+    {
+        Enter(1, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this, 1);
+    }
+
+    /// <summary>Takes one permit, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <exception cref="LockTimeoutException">The timeout elapsed; the message names the semaphore and its counts.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no permit is taken.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="Acquire()"/>
+    public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Enter(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this, 1);
+    }
+
+    /// <summary>Takes <paramref name="count"/> permits at once, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <returns>A scope whose <c>Dispose</c> gives all the permits back.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or exceeds <see cref="MaxCount"/>.</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed; the message names the semaphore and its counts.</exception>
+    /// <exception cref="LockOrderViolationException">Waiting would break the global lock order.</exception>
+    public Scope Acquire(int count)
+    {
+        ValidateCount(count);
+        Enter(count, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this, count);
+    }
+
+    /// <summary>Takes <paramref name="count"/> permits at once, waiting until <paramref name="cancellationToken"/> is cancelled or the default timeout elapses.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no permit is taken.</exception>
+    /// <inheritdoc cref="Acquire(int)"/>
+    public Scope Acquire(int count, CancellationToken cancellationToken)
+    {
+        ValidateCount(count);
+        Enter(count, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this, count);
+    }
+
+    /// <summary>Takes <paramref name="count"/> permits at once, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is out of range, or the timeout is negative (other than infinite).</exception>
+    /// <exception cref="LockTimeoutException">The timeout elapsed; the message names the semaphore and its counts.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no permit is taken.</exception>
+    /// <inheritdoc cref="Acquire(int)"/>
+    public Scope Acquire(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ValidateCount(count);
+        Enter(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this, count);
+    }
+
+    /// <summary>Takes one permit if one is free right now.</summary>
+    /// <param name="scope">The scope to dispose when the permit was taken; a no-op scope otherwise.</param>
+    /// <returns>Whether the permit was taken.</returns>
+    public bool TryAcquire(out Scope scope) => TryAcquire(1, TimeSpan.Zero, default, out scope);
+
+    /// <summary>Takes one permit, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="scope">The scope to dispose when the permit was taken; a no-op scope otherwise.</param>
+    /// <returns>Whether the permit was taken before the timeout.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public bool TryAcquire(TimeSpan timeout, out Scope scope) => TryAcquire(1, timeout, default, out scope);
+
+    /// <summary>Takes one permit, waiting at most <paramref name="timeout"/> or until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no permit is taken.</exception>
+    /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
+    public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope) =>
+        TryAcquire(1, timeout, cancellationToken, out scope);
+
+    /// <summary>Takes <paramref name="count"/> permits at once if that many are free right now.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <param name="scope">The scope to dispose when the permits were taken; a no-op scope otherwise.</param>
+    /// <returns>Whether the permits were taken.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or exceeds <see cref="MaxCount"/>.</exception>
+    public bool TryAcquire(int count, out Scope scope) => TryAcquire(count, TimeSpan.Zero, default, out scope);
+
+    /// <summary>Takes <paramref name="count"/> permits at once, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="scope">The scope to dispose when the permits were taken; a no-op scope otherwise.</param>
+    /// <returns>Whether the permits were taken before the timeout.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is out of range, or the timeout is negative (other than infinite).</exception>
+    public bool TryAcquire(int count, TimeSpan timeout, out Scope scope) => TryAcquire(count, timeout, default, out scope);
+
+    /// <summary>Takes <paramref name="count"/> permits at once, waiting at most <paramref name="timeout"/> or until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no permit is taken.</exception>
+    /// <inheritdoc cref="TryAcquire(int, TimeSpan, out Scope)"/>
+    public bool TryAcquire(int count, TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
+    {
+        ValidateCount(count);
+        bool acquired = Enter(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
+        scope = acquired ? new Scope(this, count) : default;
+        return acquired;
+    }
+
+    /// <summary>
+    /// Gives back <paramref name="count"/> permits, waking waiters. Any thread may call it. Prefer disposing the
+    /// scope <see cref="Acquire()"/> returned.
+    /// </summary>
+    /// <param name="count">How many permits to give back; at least 1.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive.</exception>
+    /// <exception cref="SemaphoreFullException">The release would exceed <see cref="MaxCount"/>; no permit is added.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Release(int count = 1)
+    {
+        if (count <= 0)
+        {
+            ThrowHelper.ThrowReleaseCountOutOfRange(this, count);
+        }
+
+        int current = Volatile.Read(ref _count);
+        while (true)
+        {
+            if (count > _maxCount - current)
+            {
+                ThrowHelper.ThrowSemaphoreFull(this, count, current, _maxCount);
+            }
+
+            int seen = Interlocked.CompareExchange(ref _count, current + count, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        // The compare-and-swap above is a full fence, so this read cannot miss a waiter that counted itself first.
+        if (Volatile.Read(ref _waiters) != 0)
+        {
+            WakeWaiters(count);
+        }
+    }
+
+    /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool Enter(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        if (checkOrder && IsOrdered)
+        {
+            OrderGuard.BeforeAcquire(this);
+        }
+
+        int current = Volatile.Read(ref _count);
+        if ((current < count || Interlocked.CompareExchange(ref _count, current - count, current) != current) &&
+            !EnterContended(count, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
+        return true;
+    }
+
+    private void ValidateCount(int count)
+    {
+        if ((uint)(count - 1) >= (uint)_maxCount)
+        {
+            ThrowHelper.ThrowPermitCountOutOfRange(this, count, _maxCount);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterContended(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (timeoutMs == TimeoutMathDefaults.UseDefault)
+        {
+            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
+        }
+
+        // Brief spin: a permit held for a short section is often back before sleeping would pay off.
+        var spinner = new SpinWait();
+        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+            if (TryTake(count))
+            {
+                return true;
+            }
+        }
+
+        if (TryTake(count))
+        {
+            return true;
+        }
+
+        if (timeoutMs == 0)
+        {
+            return false;
+        }
+
+        return WaitForPermits(count, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    private bool TryTake(int count)
+    {
+        int current = Volatile.Read(ref _count);
+        while (current >= count)
+        {
+            int seen = Interlocked.CompareExchange(ref _count, current - count, current);
+            if (seen == current)
+            {
+                return true;
+            }
+
+            current = seen;
+        }
+
+        return false;
+    }
+
+    private bool WaitForPermits(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        object gate = _gate ?? EnsureGate();
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        var wait = BlockedWait.Begin(this, LockMode.Permit, LockModeTags.Permit, gate, cancellationToken);
+        bool acquired = false;
+        try
+        {
+            if (count > 1)
+            {
+                Interlocked.Increment(ref _multiPermitWaiters);
+            }
+
+            // Counting ourselves as a waiter before testing the count is what makes the releaser's wake-up certain.
+            Interlocked.Increment(ref _waiters);
+            try
+            {
+                lock (gate)
+                {
+                    while (true)
+                    {
+                        if (TryTake(count))
+                        {
+                            acquired = true;
+                            break;
+                        }
+
+                        int remaining = TimeoutMath.Remaining(deadline);
+                        if (remaining == 0 || cancellationToken.IsCancellationRequested)
+                        {
+                            // We may have swallowed a releaser's wake-up: pass it on so no other waiter is stranded.
+                            PulseWaiters(gate, 1);
+                            break;
+                        }
+
+                        Monitor.Wait(gate, remaining);
+                    }
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waiters);
+                if (count > 1)
+                {
+                    Interlocked.Decrement(ref _multiPermitWaiters);
+                }
+            }
+        }
+        finally
+        {
+            wait.End(acquired);
+        }
+
+        if (!acquired)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            wait.TimedOut(0, throwOnTimeout: false);
+            if (throwOnTimeout)
+            {
+                ThrowHelper.ThrowSemaphoreTimeout(this, count, CurrentCount, _maxCount, wait.Elapsed);
+            }
+        }
+
+        return acquired;
+    }
+
+    private object EnsureGate()
+    {
+        Interlocked.CompareExchange(ref _gate, new object(), null);
+        return _gate!;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeWaiters(int released)
+    {
+        object? gate = Volatile.Read(ref _gate);
+        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
+        lock (gate)
+        {
+            PulseWaiters(gate, released);
+        }
+    }
+
+    /// <summary>Wakes one waiter per permit, or all of them when some want several permits; called holding the gate.</summary>
+    private void PulseWaiters(object gate, int released)
+    {
+        // A single pulse could land on a waiter for three permits while a waiter for one sleeps on; waking all is
+        // the simple way to let each re-check. Single-permit waiters take one permit per pulse, so n pulses suffice.
+        if (Volatile.Read(ref _multiPermitWaiters) != 0)
+        {
+            Monitor.PulseAll(gate);
+            return;
+        }
+
+        int toWake = Math.Min(released, Volatile.Read(ref _waiters));
+        for (int i = 0; i < toWake; i++)
+        {
+            Monitor.Pulse(gate);
+        }
+    }
+
+    /// <summary>
+    /// Permits taken from a <see cref="CountingSemaphore"/>; disposing it gives them back. Allocation-free;
+    /// disposing twice is harmless.
+    /// </summary>
+    public ref struct Scope
+    {
+        private CountingSemaphore? _semaphore;
+        private readonly int _count;
+
+        internal Scope(CountingSemaphore semaphore, int count)
+        {
+            _semaphore = semaphore;
+            _count = count;
+        }
+
+        /// <summary>Whether this scope holds permits (false for the scope of a failed <c>TryAcquire</c>).</summary>
+        public readonly bool IsAcquired => _semaphore is not null;
+
+        /// <summary>How many permits this scope holds: 0 after disposal or for a failed <c>TryAcquire</c>.</summary>
+        public readonly int Count => _semaphore is null ? 0 : _count;
+
+        /// <summary>Gives the permits back, once.</summary>
+        /// <exception cref="SemaphoreFullException">More permits were released elsewhere than were acquired.</exception>
+        public void Dispose()
+        {
+            var semaphore = _semaphore;
+            if (semaphore is not null)
+            {
+                _semaphore = null;
+                semaphore.Release(_count);
+            }
+        }
+    }
+}

@@ -1,0 +1,265 @@
+using System;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// A reusable barrier for a fixed number of participants working in phases: each participant calls
+/// <see cref="SignalAndWait()"/> at the end of a phase, and none passes until all have arrived. An optional
+/// post-phase action runs once between phases.
+/// </summary>
+/// <remarks>
+/// <para>A barrier that cannot complete its phase is <b>broken</b> rather than left to hang: when a participant times
+/// out, is cancelled, or the post-phase action throws, every waiting participant is released at once with
+/// <see cref="BrokenBarrierException"/>, and later calls throw it too until <see cref="Reset"/>. The participant
+/// that timed out gets <see langword="false"/>; the one that was cancelled gets <see cref="OperationCanceledException"/>.</para>
+/// <para>Waiting participants sleep on a private monitor; a phase is told apart from the next by its number alone,
+/// so passing a phase allocates nothing (a cancellable wait allocates its token registration).</para>
+/// </remarks>
+public sealed class PhaseBarrier
+{
+    private static long s_nextId;
+
+    private static readonly Action<object?> s_wakeAll = static gate =>
+    {
+        lock (gate!)
+        {
+            Monitor.PulseAll(gate);
+        }
+    };
+
+    private readonly object _gate = new();
+    private readonly Action<PhaseBarrier>? _postPhaseAction;
+
+    // All written under _gate. _phase and _broken are also read without it by the public snapshots.
+    private long _phase;
+    private int _remaining;
+    private int _waiting;
+    private bool _broken;
+    private string? _brokenReason;
+    private Exception? _brokenCause;
+    private int _actionThreadId;
+
+    /// <summary>Creates a barrier.</summary>
+    /// <param name="participantCount">How many participants must arrive to complete a phase; at least 1.</param>
+    /// <param name="postPhaseAction">
+    /// Runs once at the end of each phase, on the last participant to arrive, before the others are released; it sees
+    /// <see cref="CurrentPhase"/> as the number of the phase just completed. If it throws, the barrier breaks.
+    /// It must not call <see cref="SignalAndWait()"/> or <see cref="Reset"/> on this barrier.
+    /// </param>
+    /// <param name="name">The name messages use; a generated one if null.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="participantCount"/> is less than 1.</exception>
+    public PhaseBarrier(int participantCount, Action<PhaseBarrier>? postPhaseAction = null, string? name = null)
+    {
+        if (participantCount < 1)
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(participantCount), participantCount, "A barrier needs at least one participant.");
+        }
+
+        ParticipantCount = participantCount;
+        _remaining = participantCount;
+        _postPhaseAction = postPhaseAction;
+        Name = string.IsNullOrWhiteSpace(name) ? $"{nameof(PhaseBarrier)}#{Interlocked.Increment(ref s_nextId)}" : name;
+    }
+
+    /// <summary>The barrier's name, used in every exception message.</summary>
+    public string Name { get; }
+
+    /// <summary>How many participants complete a phase.</summary>
+    public int ParticipantCount { get; }
+
+    /// <summary>The number of the phase in progress, starting at 0 (a snapshot).</summary>
+    public long CurrentPhase => Volatile.Read(ref _phase);
+
+    /// <summary>Whether the barrier is broken and will throw <see cref="BrokenBarrierException"/> until <see cref="Reset"/> (a snapshot).</summary>
+    public bool IsBroken => Volatile.Read(ref _broken);
+
+    /// <summary>How many participants are inside <see cref="SignalAndWait()"/> waiting for the phase to end (for tests and diagnostics).</summary>
+    internal int WaitingCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _waiting;
+            }
+        }
+    }
+
+    /// <summary>Signals that this participant reached the end of the phase and waits, without a timeout, for the others.</summary>
+    /// <exception cref="BrokenBarrierException">The barrier is, or became while waiting, broken; the message says why.</exception>
+    /// <exception cref="InvalidOperationException">Called from the post-phase action.</exception>
+    public void SignalAndWait() => SignalAndWaitCore(Timeout.Infinite, default);
+
+    /// <summary>Signals that this participant reached the end of the phase and waits for the others until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <param name="cancellationToken">Cancels the wait; cancelling breaks the barrier for every participant.</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the phase completed; the barrier is now broken.</exception>
+    /// <inheritdoc cref="SignalAndWait()"/>
+    public void SignalAndWait(CancellationToken cancellationToken) => SignalAndWaitCore(Timeout.Infinite, cancellationToken);
+
+    /// <summary>Signals that this participant reached the end of the phase and waits for the others at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever. A timeout breaks the barrier.</param>
+    /// <param name="cancellationToken">Cancels the wait; cancelling breaks the barrier for every participant.</param>
+    /// <returns>True when the phase completed; false when this participant timed out (the barrier is now broken).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled before the phase completed; the barrier is now broken.</exception>
+    /// <inheritdoc cref="SignalAndWait()"/>
+    public bool SignalAndWait(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        SignalAndWaitCore(TimeoutMath.ToMilliseconds(timeout), cancellationToken);
+
+    /// <summary>Repairs a broken barrier: the broken phase starts again, with no participant arrived.</summary>
+    /// <remarks>Call it only after every participant has returned from <see cref="SignalAndWait()"/> (with an exception or false).
+    /// On a barrier that is not broken and has no one waiting it changes nothing.</remarks>
+    /// <exception cref="InvalidOperationException">A participant is still inside <see cref="SignalAndWait()"/>, or it was called from the post-phase action.</exception>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            ThrowIfInPostPhaseAction(nameof(Reset));
+            if (_waiting != 0)
+            {
+                ThrowHelper.ThrowBarrierResetWhileWaiting(this, _waiting);
+            }
+
+            _remaining = ParticipantCount;
+            _brokenReason = null;
+            _brokenCause = null;
+            Volatile.Write(ref _broken, false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => Name;
+
+    private bool SignalAndWaitCore(int timeoutMs, CancellationToken cancellationToken)
+    {
+        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_wakeAll, _gate) : default;
+        bool completed;
+        try
+        {
+            lock (_gate)
+            {
+                completed = ArriveAndWait(timeoutMs, cancellationToken);
+            }
+        }
+        finally
+        {
+            // Outside the gate: disposing waits for a running callback, and the callback takes the gate.
+            registration.Dispose();
+        }
+
+        if (!completed)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return completed;
+    }
+
+    /// <summary>Under the gate: arrives, and waits unless last. False when this participant timed out or was cancelled (and broke the barrier).</summary>
+    private bool ArriveAndWait(int timeoutMs, CancellationToken cancellationToken)
+    {
+        ThrowIfInPostPhaseAction(nameof(SignalAndWait));
+        long phase = _phase;
+        if (_broken)
+        {
+            throw ThrowHelper.CreateBarrierAlreadyBroken(this, phase, _brokenReason!, _brokenCause);
+        }
+
+        // A participant cancelled before it arrives will never arrive: waiting for it would hang the others.
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Break($"participant thread {ThreadNames.Current()} was cancelled", null);
+            return false;
+        }
+
+        if (--_remaining == 0)
+        {
+            CompletePhase(phase);
+            return true;
+        }
+
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        _waiting++;
+        try
+        {
+            while (true)
+            {
+                // Tested before the broken flag: once our phase completed we passed it, even if the next one broke.
+                if (_phase != phase)
+                {
+                    return true;
+                }
+
+                if (_broken)
+                {
+                    throw ThrowHelper.CreateBarrierBroken(this, phase, _brokenReason!, _brokenCause);
+                }
+
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    Break($"participant thread {ThreadNames.Current()} was cancelled", null);
+                    return false;
+                }
+
+                int remaining = TimeoutMath.Remaining(deadline);
+                if (remaining == 0)
+                {
+                    Break($"participant thread {ThreadNames.Current()} timed out after {timeoutMs} ms", null);
+                    return false;
+                }
+
+                Monitor.Wait(_gate, remaining);
+            }
+        }
+        finally
+        {
+            _waiting--;
+        }
+    }
+
+    /// <summary>Under the gate, on the last arrival: runs the post-phase action, then opens the next phase and wakes everyone.</summary>
+    private void CompletePhase(long phase)
+    {
+        if (_postPhaseAction is { } action)
+        {
+            _actionThreadId = Environment.CurrentManagedThreadId;
+            try
+            {
+                action(this);
+            }
+            catch (Exception ex)
+            {
+                string reason = $"its post-phase action threw {ex.GetType().Name} on thread {ThreadNames.Current()}: {ex.Message}";
+                Break(reason, ex);
+                throw ThrowHelper.CreateBarrierBroken(this, phase, reason, ex);
+            }
+            finally
+            {
+                _actionThreadId = 0;
+            }
+        }
+
+        _remaining = ParticipantCount;
+        Volatile.Write(ref _phase, phase + 1);
+        Monitor.PulseAll(_gate);
+    }
+
+    /// <summary>Under the gate: marks the phase broken and releases every waiter.</summary>
+    private void Break(string reason, Exception? cause)
+    {
+        _brokenReason = reason;
+        _brokenCause = cause;
+        Volatile.Write(ref _broken, true);
+        Monitor.PulseAll(_gate);
+    }
+
+    private void ThrowIfInPostPhaseAction(string member)
+    {
+        // Only the action's own thread can hold the gate while the action runs, so this catches re-entry alone.
+        if (_actionThreadId != 0)
+        {
+            ThrowHelper.ThrowBarrierCalledFromPostPhaseAction(this, member);
+        }
+    }
+}

@@ -1,0 +1,336 @@
+using System;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// A mutual-exclusion lock with an owner that may acquire it again: each acquisition by the owner adds one
+/// to a recursion count, and the lock is free only after as many releases. Waiters spin briefly, then sleep.
+/// Releasing it from a thread that does not hold it throws <see cref="SynchronizationLockException"/>.
+/// </summary>
+/// <remarks>
+/// <para>Use <c>using var scope = myLock.Acquire();</c>. Do not use the C# <c>lock</c> statement on it: that takes a
+/// <see cref="Monitor"/> on the object, not this lock.</para>
+/// <para>Prefer <see cref="ExclusiveLock"/> unless re-entry is part of the design: a non-reentrant lock turns an
+/// accidental nested acquisition into an error instead of hiding a broken invariant.</para>
+/// <para>Re-entry is tested first and only bumps the count: it takes no order check, is not pushed on the held-lock
+/// stack again, and is not counted as an acquisition in metrics. The lock is unfair, like <see cref="ExclusiveLock"/>.</para>
+/// </remarks>
+public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock, IReentrantAccessLock
+{
+    // State layout: bit 0 = locked; bits 1..31 = number of threads blocked (or about to block) in the slow path.
+    private const int LockedBit = 1;
+    private const int WaiterUnit = 2;
+    private const int SpinCount = 24;
+
+    private int _state;
+    private int _ownerThreadId;
+
+    // Acquisitions beyond the first; touched only by the owner, so plain reads and writes suffice.
+    private int _reentries;
+    private object? _gate;
+
+    /// <summary>Creates an unordered lock with a generated name.</summary>
+    public ReentrantLock()
+        : this(null, null)
+    {
+    }
+
+    /// <summary>Creates a lock.</summary>
+    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <param name="level">The lock's level in the global lock order, or null for an unordered lock.</param>
+    public ReentrantLock(string? name, int? level = null)
+        : base(name, level, LockKind.Reentrant)
+    {
+    }
+
+    /// <summary>Whether any thread holds the lock (a snapshot).</summary>
+    public bool IsHeld => (Volatile.Read(ref _state) & LockedBit) != 0;
+
+    /// <summary>Whether the current thread holds the lock.</summary>
+    public bool IsHeldByCurrentThread => _ownerThreadId == Environment.CurrentManagedThreadId;
+
+    /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
+    public int OwnerThreadId => Volatile.Read(ref _ownerThreadId);
+
+    /// <summary>How many times the current thread holds the lock: 0 if it does not hold it.</summary>
+    public int RecursionCount => IsHeldByCurrentThread ? _reentries + 1 : 0;
+
+    internal override int ExclusiveOwnerId => OwnerThreadId;
+
+    internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
+        Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    internal override void ExitForSet() => Release();
+
+    /// <summary>
+    /// Acquires the lock, or enters it once more if the current thread holds it, waiting up to
+    /// <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).
+    /// </summary>
+    /// <returns>A scope whose <c>Dispose</c> releases this acquisition.</returns>
+    /// <exception cref="LockRecursionException">The current thread already holds the lock <see cref="int.MaxValue"/> times.</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed.</exception>
+    /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public Scope Acquire()
+    {
+        Enter(TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this);
+    }
+
+    /// <summary>Acquires the lock, waiting until <paramref name="cancellationToken"/> is cancelled or the default timeout elapses.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the lock is not acquired.</exception>
+    /// <inheritdoc cref="Acquire()"/>
+    public Scope Acquire(CancellationToken cancellationToken)
+    {
+        Enter(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this);
+    }
+
+    /// <summary>Acquires the lock, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <exception cref="LockTimeoutException">The timeout elapsed; the message names the lock, its owner and the wait.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the lock is not acquired.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="Acquire()"/>
+    public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        return new Scope(this);
+    }
+
+    /// <summary>Acquires the lock if it is free or held by the current thread right now.</summary>
+    /// <param name="scope">The scope to dispose when the lock was acquired; a no-op scope otherwise.</param>
+    /// <returns>Whether the lock was acquired.</returns>
+    /// <exception cref="LockRecursionException">The current thread already holds the lock <see cref="int.MaxValue"/> times.</exception>
+    public bool TryAcquire(out Scope scope) => TryAcquire(TimeSpan.Zero, default, out scope);
+
+    /// <summary>Acquires the lock, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once, <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="scope">The scope to dispose when the lock was acquired; a no-op scope otherwise.</param>
+    /// <returns>Whether the lock was acquired before the timeout.</returns>
+    /// <exception cref="LockRecursionException">The current thread already holds the lock <see cref="int.MaxValue"/> times.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public bool TryAcquire(TimeSpan timeout, out Scope scope) => TryAcquire(timeout, default, out scope);
+
+    /// <summary>Acquires the lock, waiting at most <paramref name="timeout"/> or until <paramref name="cancellationToken"/> is cancelled.</summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled; the lock is not acquired.</exception>
+    /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
+    public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
+    {
+        bool acquired = Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
+        scope = acquired ? new Scope(this) : default;
+        return acquired;
+    }
+
+    /// <summary>
+    /// Releases one acquisition; the lock becomes free when the last one is released. Prefer disposing the scope
+    /// <see cref="Acquire()"/> returned.
+    /// </summary>
+    /// <exception cref="SynchronizationLockException">The current thread does not hold the lock.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Release()
+    {
+        if (_ownerThreadId != Environment.CurrentManagedThreadId)
+        {
+            ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
+        }
+
+        if (_reentries != 0)
+        {
+            _reentries--;
+            return;
+        }
+
+        Exit();
+    }
+
+    /// <summary>The one inlined acquire path: re-entry, then order check, one compare-and-swap, and the slow path on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        int threadId = Environment.CurrentManagedThreadId;
+        // Only this thread ever writes its own id here, so seeing it means this thread holds the lock.
+        if (_ownerThreadId == threadId)
+        {
+            if (_reentries == int.MaxValue)
+            {
+                ThrowHelper.ThrowReentryLimit(this);
+            }
+
+            _reentries++;
+            return true;
+        }
+
+        if (checkOrder && IsOrdered)
+        {
+            OrderGuard.BeforeAcquire(this);
+        }
+
+        if (Interlocked.CompareExchange(ref _state, LockedBit, 0) != 0 &&
+            !EnterContended(timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        Debug.Assert(_reentries == 0, "A free lock carries no re-entries.");
+        _ownerThreadId = threadId;
+        if (IsOrdered)
+        {
+            OrderGuard.Acquired(this);
+        }
+
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        return true;
+    }
+
+    /// <summary>Frees the lock after its last release, for callers that checked ownership and depth already.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Exit()
+    {
+        if (IsOrdered)
+        {
+            OrderGuard.Released(this);
+        }
+
+        _ownerThreadId = 0;
+        if (Interlocked.Decrement(ref _state) != 0)
+        {
+            WakeOneWaiter();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterContended(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (timeoutMs == TimeoutMathDefaults.UseDefault)
+        {
+            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
+        }
+
+        // Brief test-and-test-and-set spin: most critical sections end within it, and sleeping costs microseconds.
+        var spinner = new SpinWait();
+        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+            if (TryTakeFree())
+            {
+                return true;
+            }
+        }
+
+        if (TryTakeFree())
+        {
+            return true;
+        }
+
+        if (timeoutMs == 0)
+        {
+            return false;
+        }
+
+        return WaitForRelease(timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    private bool TryTakeFree()
+    {
+        int state = Volatile.Read(ref _state);
+        return (state & LockedBit) == 0 && Interlocked.CompareExchange(ref _state, state | LockedBit, state) == state;
+    }
+
+    private bool WaitForRelease(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        object gate = _gate ?? EnsureGate();
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        var wait = BlockedWait.Begin(this, LockMode.Exclusive, LockModeTags.Exclusive, gate, cancellationToken);
+        bool acquired = false;
+        try
+        {
+            // Counting ourselves as a waiter before testing the bit is what makes the releaser's wake-up certain.
+            Interlocked.Add(ref _state, WaiterUnit);
+            lock (gate)
+            {
+                while (true)
+                {
+                    int state = Volatile.Read(ref _state);
+                    if ((state & LockedBit) == 0 &&
+                        Interlocked.CompareExchange(ref _state, (state | LockedBit) - WaiterUnit, state) == state)
+                    {
+                        acquired = true;
+                        break;
+                    }
+
+                    int remaining = TimeoutMath.Remaining(deadline);
+                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
+                    {
+                        Interlocked.Add(ref _state, -WaiterUnit);
+                        // We may have swallowed the releaser's pulse: pass it on so no other waiter is stranded.
+                        Monitor.Pulse(gate);
+                        break;
+                    }
+
+                    Monitor.Wait(gate, remaining);
+                }
+            }
+        }
+        finally
+        {
+            wait.End(acquired);
+        }
+
+        if (!acquired)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            wait.TimedOut(OwnerThreadId, throwOnTimeout);
+        }
+
+        return acquired;
+    }
+
+    private object EnsureGate()
+    {
+        Interlocked.CompareExchange(ref _gate, new object(), null);
+        return _gate!;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WakeOneWaiter()
+    {
+        object? gate = Volatile.Read(ref _gate);
+        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
+        lock (gate)
+        {
+            Monitor.Pulse(gate);
+        }
+    }
+
+    /// <summary>
+    /// One acquisition of a <see cref="ReentrantLock"/>; disposing it releases that acquisition. Allocation-free;
+    /// disposing twice is harmless.
+    /// </summary>
+    public ref struct Scope
+    {
+        private ReentrantLock? _lock;
+
+        internal Scope(ReentrantLock lockPrimitive) => _lock = lockPrimitive;
+
+        /// <summary>Whether this scope holds an acquisition (false for the scope of a failed <c>TryAcquire</c>).</summary>
+        public readonly bool IsAcquired => _lock is not null;
+
+        /// <summary>Releases the acquisition, once.</summary>
+        /// <exception cref="SynchronizationLockException">Disposed on a thread that does not hold the lock.</exception>
+        public void Dispose()
+        {
+            var lockPrimitive = _lock;
+            if (lockPrimitive is not null)
+            {
+                _lock = null;
+                lockPrimitive.Release();
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+using System;
+using System.Threading;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Composite;
+
+public sealed class LockSetTests
+{
+    private sealed class Account(int id)
+    {
+        public ExclusiveLock Lock { get; } = new($"account-{id}", level: 10);
+
+        public decimal Balance { get; set; } = 1_000m;
+    }
+
+    [Fact]
+    public void RandomTransfers_AmongTenAccounts_FromFourThreads_KeepTheTotalExact()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var accounts = new Account[10];
+        for (int i = 0; i < accounts.Length; i++)
+        {
+            accounts[i] = new Account(i);
+        }
+
+        Concurrently.Run(4, thread =>
+        {
+            var random = new Random(thread);
+            for (int i = 0; i < 1_000; i++)
+            {
+                var from = accounts[random.Next(accounts.Length)];
+                var to = accounts[random.Next(accounts.Length)];
+                decimal amount = random.Next(1, 50);
+
+                // Argument order differs between threads; the set takes both in the global order.
+                using var scope = LockSet.Acquire(from.Lock, to.Lock);
+                decimal read = from.Balance;
+                Thread.Yield();
+                from.Balance = read - amount;
+                to.Balance += amount;
+            }
+        });
+
+        decimal total = 0;
+        foreach (var account in accounts)
+        {
+            total += account.Balance;
+            Assert.False(account.Lock.IsHeld);
+        }
+
+        Assert.Equal(10_000m, total);
+    }
+
+    [Fact]
+    public void OppositeArgumentOrder_FromTwoThreads_NeverDeadlocks()
+    {
+        var a = new ExclusiveLock("a", level: 10);
+        var b = new ExclusiveLock("b", level: 10);
+        long entries = 0;
+        Concurrently.Run(2, thread =>
+        {
+            for (int i = 0; i < 50_000; i++)
+            {
+                using var scope = thread == 0 ? LockSet.Acquire(a, b) : LockSet.Acquire(b, a);
+                entries++;
+            }
+        });
+        Assert.Equal(100_000, entries);
+    }
+
+    [Fact]
+    public void SameLockTwice_IsTakenOnce()
+    {
+        var a = new ExclusiveLock("a", level: 1);
+        using var scope = LockSet.Acquire(a, a);
+        Assert.Equal(1, scope.Count);
+        Assert.True(a.IsHeldByCurrentThread);
+    }
+
+    [Fact]
+    public void Timeout_IsAllOrNothing_AndNamesTheBusyLock()
+    {
+        var free = new ExclusiveLock("free", level: 1);
+        var busy = new ExclusiveLock("busy", level: 2);
+        using var holder = new HeldOnOtherThread("holder", release =>
+        {
+            using var scope = busy.Acquire();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => busy.IsHeld);
+
+        Assert.False(LockSet.TryAcquire(TimeSpan.FromMilliseconds(50), out var none, free, busy));
+        Assert.False(none.IsAcquired);
+        Assert.False(free.IsHeld);
+
+        var ex = Assert.Throws<LockTimeoutException>(() => LockSet.Acquire(TimeSpan.FromMilliseconds(50), busy, free));
+        Assert.Equal("busy", ex.LockName);
+        Assert.Equal(holder.ThreadId, ex.OwnerThreadId);
+        Assert.False(free.IsHeld);
+
+        holder.Release();
+        using var both = LockSet.Acquire(TimeSpan.FromSeconds(30), busy, free);
+        Assert.True(free.IsHeldByCurrentThread);
+        Assert.True(busy.IsHeldByCurrentThread);
+    }
+
+    [Fact]
+    public void Set_IsCheckedAgainstLocksAlreadyHeld()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var high = new ExclusiveLock("high", level: 20);
+        var a = new ExclusiveLock("a", level: 10);
+        var b = new ExclusiveLock("b", level: 30);
+        using var held = high.Acquire();
+        Assert.Throws<LockOrderViolationException>(() => LockSet.Acquire(a, b));
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
+    [Fact]
+    public void LargeSet_UsesPooledStorage_AndReleasesAll()
+    {
+        var locks = new LockPrimitive[9];
+        for (int i = 0; i < locks.Length; i++)
+        {
+            locks[i] = new ExclusiveLock($"l{i}", level: 9 - i);
+        }
+
+        using (var scope = LockSet.Acquire(locks))
+        {
+            Assert.Equal(9, scope.Count);
+        }
+
+        foreach (ExclusiveLock l in locks)
+        {
+            Assert.False(l.IsHeld);
+        }
+    }
+
+    [Fact]
+    public void EmptyOrNullSet_IsRejected()
+    {
+        Assert.Throws<ArgumentException>(() => LockSet.Acquire(ReadOnlySpan<LockPrimitive>.Empty));
+        Assert.Throws<ArgumentException>(() => LockSet.Acquire(new ExclusiveLock(), null!));
+    }
+}

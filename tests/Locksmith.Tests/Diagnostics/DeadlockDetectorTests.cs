@@ -1,0 +1,99 @@
+using System;
+using System.Linq;
+using System.Threading;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Diagnostics;
+
+public sealed class DeadlockDetectorTests
+{
+    [Fact]
+    public void NothingWaiting_FindsNoCycle()
+    {
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName.StartsWith("dd-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void RealDeadlock_IsReportedWithBothLocksAndThreads_ThenTimeoutsReleaseIt()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Ignore);
+        var first = new ExclusiveLock("dd-first", level: 1);
+        var second = new ExclusiveLock("dd-second", level: 2);
+        var bothHoldOne = new Barrier(2);
+        int detected = 0;
+        int timeoutsA = 0, timeoutsB = 0;
+
+        // Each thread holds one lock and waits for the other in short timed waits until the test has seen the
+        // cycle; then the waits run out and the threads let go. Bounded by attempts, not by a clock.
+        void Run(ExclusiveLock mine, ExclusiveLock theirs, ref int timeouts, bool yieldAfterDetection)
+        {
+            using var held = mine.Acquire();
+            bothHoldOne.SignalAndWait();
+            for (int attempt = 0; attempt < 100_000; attempt++)
+            {
+                if (theirs.TryAcquire(TimeSpan.FromMilliseconds(100), out var got))
+                {
+                    got.Dispose();
+                    return;
+                }
+
+                timeouts++;
+                if (yieldAfterDetection && Volatile.Read(ref detected) == 1)
+                {
+                    return;
+                }
+            }
+        }
+
+        var a = Concurrently.Start("dd-thread-a", () => Run(first, second, ref timeoutsA, yieldAfterDetection: true));
+        var b = Concurrently.Start("dd-thread-b", () => Run(second, first, ref timeoutsB, yieldAfterDetection: false));
+
+        DeadlockCycle? cycle = null;
+        SpinWait.SpinUntil(() =>
+        {
+            cycle = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == "dd-first"));
+            return cycle is not null;
+        });
+        Volatile.Write(ref detected, 1);
+        a.Join();
+        b.Join();
+
+        Assert.NotNull(cycle);
+        Assert.Equal(2, cycle!.Edges.Count);
+        Assert.Equal(new[] { "dd-first", "dd-second" }, cycle.Edges.Select(e => e.LockName).Order());
+        Assert.Equal(new[] { "dd-thread-a", "dd-thread-b" }, cycle.Edges.Select(e => e.ThreadName).Order());
+        Assert.All(cycle.Edges, e => Assert.NotEqual(e.ThreadId, e.OwnerThreadId));
+        var waitsForSecond = cycle.Edges.Single(e => e.LockName == "dd-second");
+        Assert.Equal(2, waitsForSecond.LockLevel);
+        Assert.Equal(cycle.Edges.Single(e => e.LockName == "dd-first").ThreadId, waitsForSecond.OwnerThreadId);
+        Assert.Contains("dd-thread-a", cycle.ToString());
+
+        // Released by the timeouts: nothing is held, nobody waits, no cycle remains.
+        Assert.True(timeoutsA > 0);
+        Assert.False(first.IsHeld);
+        Assert.False(second.IsHeld);
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName.StartsWith("dd-", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void WaitChainWithoutCycle_IsNotReported()
+    {
+        var gate = new ExclusiveLock("dd-chain");
+        using var holder = new HeldOnOtherThread("dd-holder", release =>
+        {
+            using var scope = gate.Acquire();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => gate.IsHeld);
+        using var cts = new CancellationTokenSource();
+        var waiter = Concurrently.Start("dd-waiter", () =>
+        {
+            Assert.Throws<OperationCanceledException>(() => gate.Acquire(Timeout.InfiniteTimeSpan, cts.Token));
+        });
+        SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == "dd-chain"));
+        cts.Cancel();
+        waiter.Join();
+    }
+}

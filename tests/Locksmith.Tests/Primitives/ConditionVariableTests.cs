@@ -1,0 +1,291 @@
+using System;
+using System.Threading;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Primitives;
+
+public sealed class ConditionVariableTests
+{
+    [Fact]
+    public void BoundedQueue_MovesEveryItemExactlyOnce_FromFourProducersToFourConsumers()
+    {
+        const int capacity = 64;
+        const int producers = 4;
+        const int consumers = 4;
+        const int total = 1_000_000;
+        const int perProducer = total / producers;
+
+        var gate = new ExclusiveLock("queue");
+        var notFull = new ConditionVariable(gate, "notFull");
+        var notEmpty = new ConditionVariable(gate, "notEmpty");
+        var buffer = new int[capacity];
+        int head = 0;
+        int count = 0;
+        int taken = 0;
+
+        var seen = new int[total + 1];
+        long consumedSum = 0;
+        long consumedCount = 0;
+
+        Concurrently.Run(producers + consumers, index =>
+        {
+            if (index < producers)
+            {
+                int first = (index * perProducer) + 1;
+                for (int item = first; item < first + perProducer; item++)
+                {
+                    using var scope = gate.Acquire();
+                    while (count == capacity)
+                    {
+                        notFull.Wait();
+                    }
+
+                    buffer[(head + count) % capacity] = item;
+                    count++;
+                    notEmpty.Notify();
+                }
+
+                return;
+            }
+
+            long sum = 0;
+            long items = 0;
+            while (true)
+            {
+                int item;
+                using (var scope = gate.Acquire())
+                {
+                    while (count == 0 && taken < total)
+                    {
+                        notEmpty.Wait();
+                    }
+
+                    if (count == 0)
+                    {
+                        break;
+                    }
+
+                    item = buffer[head];
+                    head = (head + 1) % capacity;
+                    count--;
+                    if (++taken == total)
+                    {
+                        // The last item: release the consumers still waiting for one that will never come.
+                        notEmpty.NotifyAll();
+                    }
+
+                    notFull.Notify();
+                }
+
+                Interlocked.Increment(ref seen[item]);
+                sum += item;
+                items++;
+            }
+
+            Interlocked.Add(ref consumedSum, sum);
+            Interlocked.Add(ref consumedCount, items);
+        });
+
+        Assert.Equal(total, consumedCount);
+        Assert.Equal((long)total * (total + 1) / 2, consumedSum);
+        Assert.Equal(0, seen[0]);
+        for (int item = 1; item <= total; item++)
+        {
+            if (seen[item] != 1)
+            {
+                Assert.Fail($"Item {item} was consumed {seen[item]} times.");
+            }
+        }
+
+        Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
+    public void Wait_WithoutHoldingTheLock_ThrowsAtOnce_NamingLockConditionAndThread()
+    {
+        var gate = new ExclusiveLock("orders");
+        var ready = new ConditionVariable(gate, "ready");
+        Assert.Equal("ready", ready.Name);
+        Assert.Same(gate, ready.Lock);
+
+        var ex = Assert.Throws<SynchronizationLockException>(ready.Wait);
+        Assert.Contains("'orders'", ex.Message);
+        Assert.Contains("'ready'", ex.Message);
+        Assert.Contains($"Thread {Environment.CurrentManagedThreadId}", ex.Message);
+        Assert.Throws<SynchronizationLockException>(() => ready.Wait(TimeSpan.FromSeconds(30)));
+        Assert.Throws<SynchronizationLockException>(() => ready.WaitUntil(() => true));
+        Assert.Throws<SynchronizationLockException>(() => ready.WaitUntil(() => true, TimeSpan.FromSeconds(30)));
+
+        // Held by another thread is not held by this one.
+        using var holder = new HeldOnOtherThread("holder", acquire: release =>
+        {
+            using var scope = gate.Acquire();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => gate.IsHeld);
+        Assert.Throws<SynchronizationLockException>(ready.Wait);
+    }
+
+    [Fact]
+    public void WaitUntil_ReturnsTrue_WhenAnotherThreadMakesThePredicateTrueAndNotifies()
+    {
+        var gate = new ExclusiveLock("flag");
+        var changed = new ConditionVariable(gate, "changed");
+        bool flag = false;
+        Thread notifier;
+
+        using (var scope = gate.Acquire())
+        {
+            // The notifier can only take the lock once this thread waits and so releases it.
+            notifier = Concurrently.Start("notifier", () =>
+            {
+                using var inner = gate.Acquire();
+                flag = true;
+                changed.Notify();
+            });
+
+            Assert.True(changed.WaitUntil(() => flag, TimeSpan.FromSeconds(30)));
+            Assert.True(gate.IsHeldByCurrentThread);
+        }
+
+        notifier.Join();
+    }
+
+    [Fact]
+    public void WaitUntil_NeverTruePredicate_ReturnsFalseAfterTheTimeout_HoldingTheLock()
+    {
+        var gate = new ExclusiveLock("never");
+        var changed = new ConditionVariable(gate);
+        using var scope = gate.Acquire();
+        int checks = 0;
+
+        Assert.False(changed.WaitUntil(() => { checks++; return false; }, TimeSpan.FromMilliseconds(50)));
+
+        Assert.True(gate.IsHeldByCurrentThread);
+        Assert.True(checks >= 1);
+        Assert.False(changed.Wait(TimeSpan.FromMilliseconds(20)));
+        Assert.True(gate.IsHeldByCurrentThread);
+    }
+
+    [Fact]
+    public void CancelledWait_ThrowsOperationCanceled_HoldingTheLockAgain()
+    {
+        var gate = new ExclusiveLock("cancelled");
+        var changed = new ConditionVariable(gate, "changed");
+        using var cts = new CancellationTokenSource();
+        Thread canceller;
+
+        using (var scope = gate.Acquire())
+        {
+            canceller = Concurrently.Start("canceller", () =>
+            {
+                // Taking the lock proves the waiter released it, so it is inside Wait.
+                using var inner = gate.Acquire();
+                cts.Cancel();
+            });
+
+            Assert.Throws<OperationCanceledException>(() => changed.Wait(cts.Token));
+            Assert.True(gate.IsHeldByCurrentThread);
+            Assert.Throws<OperationCanceledException>(() => changed.WaitUntil(() => false, Timeout.InfiniteTimeSpan, cts.Token));
+            Assert.True(gate.IsHeldByCurrentThread);
+        }
+
+        canceller.Join();
+        Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
+    public void NotifyAll_WakesEveryWaiter_AndNotifyWithoutWaitersIsHarmless()
+    {
+        var gate = new ExclusiveLock("broadcast");
+        var go = new ConditionVariable(gate, "go");
+        go.Notify();
+        go.NotifyAll();
+
+        const int waiters = 3;
+        int waiting = 0;
+        int woken = 0;
+        bool released = false;
+        var threads = new Thread[waiters];
+        for (int i = 0; i < waiters; i++)
+        {
+            threads[i] = Concurrently.Start($"waiter-{i}", () =>
+            {
+                using var scope = gate.Acquire();
+                waiting++;
+                while (!released)
+                {
+                    go.Wait();
+                }
+
+                woken++;
+            });
+        }
+
+        // Each waiter counts itself and enqueues under the lock, so seeing all three under the lock means all wait.
+        SpinWait.SpinUntil(() =>
+        {
+            using var scope = gate.Acquire();
+            return waiting == waiters;
+        });
+        using (var scope = gate.Acquire())
+        {
+            released = true;
+            go.NotifyAll();
+        }
+
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        Assert.Equal(waiters, woken);
+    }
+
+    [Fact]
+    public void Notify_EachCallWakesAWaiter_NoneIsLost()
+    {
+        var gate = new ExclusiveLock("tickets");
+        var ticket = new ConditionVariable(gate, "ticket");
+        const int waiters = 4;
+        int waiting = 0;
+        int tickets = 0;
+        int served = 0;
+        var threads = new Thread[waiters];
+        for (int i = 0; i < waiters; i++)
+        {
+            threads[i] = Concurrently.Start($"waiter-{i}", () =>
+            {
+                using var scope = gate.Acquire();
+                waiting++;
+                while (tickets == 0)
+                {
+                    ticket.Wait();
+                }
+
+                tickets--;
+                served++;
+            });
+        }
+
+        SpinWait.SpinUntil(() =>
+        {
+            using var scope = gate.Acquire();
+            return waiting == waiters;
+        });
+        for (int i = 0; i < waiters; i++)
+        {
+            using var scope = gate.Acquire();
+            tickets++;
+            ticket.Notify();
+        }
+
+        foreach (var thread in threads)
+        {
+            thread.Join();
+        }
+
+        Assert.Equal(waiters, served);
+        Assert.Equal(0, tickets);
+    }
+}
