@@ -156,6 +156,11 @@ public sealed partial class GuardedGenerator
                 .Concat(attribute.NamedArguments.Select(static n => n.Key + " = " + Constant(n.Value)))
                 .ToList();
             string name = attribute.AttributeClass!.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+            if (name.EndsWith("Attribute", StringComparison.Ordinal))
+            {
+                name = name.Substring(0, name.Length - "Attribute".Length);
+            }
+
             return arguments.Count == 0 ? "[" + name + "]" : "[" + name + "(" + string.Join(", ", arguments) + ")]";
         }
 
@@ -199,7 +204,9 @@ public sealed partial class GuardedGenerator
 
             if (type is { TypeKind: TypeKind.Enum })
             {
-                return "(" + type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + ")(" + Literal(value, null) + ")";
+                string enumType = type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
+                var member = type.GetMembers().OfType<IFieldSymbol>().FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value));
+                return member is not null ? enumType + "." + Escape(member.Name) : "(" + enumType + ")(" + Literal(value, null) + ")";
             }
 
             return value switch

@@ -1,0 +1,64 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using System.Threading;
+using Locksmith.Generators.Guarded;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+
+namespace Locksmith.Generators.Tests.Support;
+
+/// <summary>The result of running the generator and then the analyzers over a compilation.</summary>
+internal sealed record GeneratorRun(
+    GeneratorDriver Driver,
+    GeneratorDriverRunResult Result,
+    Compilation Output,
+    ImmutableArray<Diagnostic> GeneratorDiagnostics)
+{
+    /// <summary>Compiler diagnostics of the output compilation (generated code included).</summary>
+    public ImmutableArray<Diagnostic> CompilerDiagnostics => Output.GetDiagnostics();
+
+    /// <summary>The analyzers' diagnostics over the output compilation, AD0001 included if one threw.</summary>
+    public ImmutableArray<Diagnostic> AnalyzerDiagnostics => GeneratorHarness.Analyze(Output);
+
+    /// <summary>Every Locksmith diagnostic: the generator's and the analyzers'.</summary>
+    public ImmutableArray<Diagnostic> LocksmithDiagnostics =>
+        [.. GeneratorDiagnostics.Concat(AnalyzerDiagnostics).Where(static d => d.Id.StartsWith("LSM", StringComparison.Ordinal))];
+}
+
+/// <summary>Runs the real generator and analyzers the way the compiler does.</summary>
+internal static class GeneratorHarness
+{
+    public static readonly ImmutableArray<DiagnosticAnalyzer> Analyzers =
+    [
+        .. typeof(GuardedGenerator).Assembly.GetTypes()
+            .Where(static t => !t.IsAbstract && typeof(DiagnosticAnalyzer).IsAssignableFrom(t))
+            .OrderBy(static t => t.Name, StringComparer.Ordinal)
+            .Select(static t => (DiagnosticAnalyzer)Activator.CreateInstance(t)!),
+    ];
+
+    public static GeneratorDriver CreateDriver() =>
+        CSharpGeneratorDriver.Create(
+            [new GuardedGenerator().AsSourceGenerator()],
+            parseOptions: TestCompilation.ParseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
+
+    public static GeneratorRun Run(Compilation compilation, GeneratorDriver? driver = null)
+    {
+        driver = (driver ?? CreateDriver()).RunGeneratorsAndUpdateCompilation(compilation, out var output, out var diagnostics);
+        return new GeneratorRun(driver, driver.GetRunResult(), output, diagnostics);
+    }
+
+    public static GeneratorRun Run(params string[] sources) => Run(TestCompilation.Create(sources));
+
+    public static ImmutableArray<Diagnostic> Analyze(Compilation compilation)
+    {
+        var options = new CompilationWithAnalyzersOptions(
+            new AnalyzerOptions([]),
+            onAnalyzerException: null,
+            concurrentAnalysis: false,
+            logAnalyzerExecutionTime: false);
+        return compilation.WithAnalyzers(Analyzers, options).GetAnalyzerDiagnosticsAsync(CancellationToken.None).GetAwaiter().GetResult();
+    }
+}

@@ -1,0 +1,103 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using System.Text;
+using DiffPlex.Renderer;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests.Support;
+
+/// <summary>
+/// Snapshot files with Verify's conventions: each generated source is compared with
+/// <c>Snapshots/&lt;TestClass&gt;.&lt;TestMethod&gt;#&lt;HintName&gt;.verified.cs</c> beside the test file. A mismatch
+/// writes <c>.received.cs</c> next to it and fails with a unified diff; <c>LOCKSMITH_ACCEPT_SNAPSHOTS=1</c> accepts
+/// every received file instead. Files are found from the source tree (<see cref="CallerFilePathAttribute"/>), so it
+/// works from <c>dotnet test</c> whatever the working directory.
+/// </summary>
+internal static class Snapshot
+{
+    public const string AcceptVariable = "LOCKSMITH_ACCEPT_SNAPSHOTS";
+
+    private static bool Accepting => Environment.GetEnvironmentVariable(AcceptVariable) == "1";
+
+    /// <summary>Verifies every source the generator produced, and that no snapshot of this test is left without one.</summary>
+    public static void VerifyGenerated(GeneratorRun run, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
+    {
+        var files = run.Result.Results
+            .SelectMany(static r => r.GeneratedSources)
+            .ToDictionary(static s => Path.GetFileNameWithoutExtension(s.HintName), static s => s.SourceText.ToString());
+        Assert.NotEmpty(files);
+        Verify(files, ".cs", testFile, testMethod);
+    }
+
+    /// <summary>Verifies a text (e.g. diagnostics rendered one a line) as <c>…#&lt;name&gt;.verified.txt</c>.</summary>
+    public static void VerifyText(string name, string text, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "") =>
+        Verify(new Dictionary<string, string> { [name] = text }, ".txt", testFile, testMethod);
+
+    /// <summary>Diagnostics as stable text: id, severity, line span, message.</summary>
+    public static string Render(IEnumerable<Diagnostic> diagnostics) =>
+        string.Concat(diagnostics
+            .OrderBy(static d => d.Location.SourceSpan.Start)
+            .ThenBy(static d => d.Id, StringComparer.Ordinal)
+            .Select(static d =>
+            {
+                var span = d.Location.GetLineSpan().Span;
+                return $"{d.Id} {d.Severity} ({span.Start.Line + 1},{span.Start.Character + 1})-({span.End.Line + 1},{span.End.Character + 1}): {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}\n";
+            }));
+
+    private static void Verify(Dictionary<string, string> files, string extension, string testFile, string testMethod)
+    {
+        string directory = Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
+        string prefix = Path.GetFileNameWithoutExtension(testFile) + "." + testMethod + "#";
+        Directory.CreateDirectory(directory);
+        var failures = new StringBuilder();
+
+        foreach (var (name, text) in files.OrderBy(static f => f.Key, StringComparer.Ordinal))
+        {
+            string verified = Path.Combine(directory, prefix + name + ".verified" + extension);
+            string received = Path.Combine(directory, prefix + name + ".received" + extension);
+            string actual = Normalize(text);
+            string? expected = File.Exists(verified) ? Normalize(File.ReadAllText(verified)) : null;
+            if (expected == actual)
+            {
+                File.Delete(received);
+                continue;
+            }
+
+            if (Accepting)
+            {
+                File.WriteAllText(verified, actual);
+                File.Delete(received);
+                continue;
+            }
+
+            File.WriteAllText(received, actual);
+            failures.Append(expected is null
+                ? $"No snapshot {Path.GetFileName(verified)}; wrote {Path.GetFileName(received)}.\n"
+                : UnidiffRenderer.GenerateUnidiff(expected, actual, Path.GetFileName(verified), Path.GetFileName(received), false, false, 3));
+        }
+
+        foreach (string stale in Directory.GetFiles(directory, prefix + "*.verified" + extension))
+        {
+            string name = Path.GetFileName(stale);
+            name = name.Substring(prefix.Length, name.Length - prefix.Length - (".verified" + extension).Length);
+            if (!files.ContainsKey(name))
+            {
+                if (Accepting)
+                {
+                    File.Delete(stale);
+                }
+                else
+                {
+                    failures.Append($"Snapshot {Path.GetFileName(stale)} has no generated counterpart any more.\n");
+                }
+            }
+        }
+
+        Assert.True(failures.Length == 0, $"Snapshots differ (set {AcceptVariable}=1 to accept):\n{failures}");
+    }
+
+    private static string Normalize(string text) => text.Replace("\r\n", "\n").TrimStart('\uFEFF');
+}

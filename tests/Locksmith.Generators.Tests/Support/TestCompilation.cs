@@ -1,0 +1,44 @@
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.Linq;
+using Basic.Reference.Assemblies;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Locksmith.Generators.Tests.Support;
+
+/// <summary>
+/// Compilations of test sources against the .NET 10 reference assemblies from a package plus the Locksmith runtime,
+/// never against the assemblies this test process happens to have loaded.
+/// </summary>
+internal static class TestCompilation
+{
+    public static readonly CSharpParseOptions ParseOptions =
+        new(LanguageVersion.Latest, DocumentationMode.Diagnose);
+
+    private static readonly ImmutableArray<MetadataReference> s_references =
+    [
+        .. Net100.References.All,
+        MetadataReference.CreateFromFile(typeof(ExclusiveLock).Assembly.Location),
+    ];
+
+    private static readonly CSharpCompilationOptions s_options = new(
+        OutputKind.DynamicallyLinkedLibrary,
+        nullableContextOptions: NullableContextOptions.Enable,
+        allowUnsafe: true);
+
+    /// <summary>A compilation of the sources, named <c>Source0.cs</c>, <c>Source1.cs</c>, ….</summary>
+    public static CSharpCompilation Create(params string[] sources) =>
+        CSharpCompilation.Create(
+            "Locksmith.Generators.TestInput",
+            sources.Select((source, i) => Parse(source, $"Source{i}.cs")),
+            s_references,
+            s_options);
+
+    public static SyntaxTree Parse(string source, string path) => CSharpSyntaxTree.ParseText(source, ParseOptions, path);
+
+    /// <summary>Warnings and errors, less the missing-doc warnings of hand-written test sources (generated code must have docs).</summary>
+    public static IEnumerable<Diagnostic> Problems(IEnumerable<Diagnostic> diagnostics) =>
+        diagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning)
+            .Where(static d => !(d.Id == "CS1591" && d.Location.SourceTree?.FilePath.StartsWith("Source", System.StringComparison.Ordinal) == true));
+}
