@@ -49,7 +49,7 @@ internal static class Markup
         var (source, expected) = Parse(markup);
         var run = GeneratorHarness.Run(source);
         var actual = run.LocksmithDiagnostics
-            .Where(static d => d.Location.SourceTree?.FilePath == "Source0.cs")
+            .Where(static d => d.Location.GetLineSpan().Path == "Source0.cs")
             .Select(static d => (d.Id, d.Location.SourceSpan))
             .OrderBy(static d => d.SourceSpan.Start).ThenBy(static d => d.Id)
             .ToList();

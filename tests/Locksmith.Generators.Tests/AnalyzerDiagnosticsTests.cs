@@ -1,0 +1,131 @@
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>One test per analyzer diagnostic, with the places that must stay silent beside the ones that must not.</summary>
+public sealed class AnalyzerDiagnosticsTests
+{
+    [Fact]
+    public void LSM0020_GuardedMemberUsedWithoutLock() => DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private decimal _balance = 1;
+            [Guarded(Lock = nameof(_lock))] private int Version { get; set; }
+
+            public Account(decimal balance) { _balance = balance; Version = 1; }
+
+            public decimal Peek() => {|LSM0020:_balance|};
+            public void Bump() => {|LSM0020:Version|}++;
+            public string Name => nameof(_balance);
+
+            public void UsingDeclaration() { using var scope = _lock.Acquire(); _balance++; }
+            public void UsingStatement() { using (_lock.Acquire(TimeSpan.FromSeconds(1))) { _balance++; } }
+            public void TryScope()
+            {
+                if (_lock.TryAcquire(TimeSpan.Zero, out var scope))
+                {
+                    using (scope) { _balance++; }
+                }
+            }
+
+            public void Before() { {|LSM0020:_balance|} = 0; using var scope = _lock.Acquire(); }
+            public void OtherObject(Account other) { using var scope = _lock.Acquire(); {|LSM0020:other._balance|} = 1; }
+            public void OtherObjectLocked(Account other) { using var scope = other._lock.Acquire(); other._balance = 1; }
+
+            [Guarded(Lock = nameof(_lock))] private void AddCore(decimal amount) => _balance += amount;
+            [Guarded(Lock = nameof(_lock))] private void AddOtherCore(Account other) => {|LSM0020:other._balance|} += 1;
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+            private static void TransferCore(Account from, Account to, decimal amount)
+            {
+                from._balance -= amount;
+                to._balance += amount;
+            }
+        }
+        """);
+
+    [Fact]
+    public void LSM0021_ReadAccessMethodWrites() => DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using Locksmith;
+        [ReadMostly]
+        public partial class PriceCache
+        {
+            private readonly ReadWriteLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private readonly Dictionary<string, decimal> _prices = new();
+            [Guarded(Lock = nameof(_lock))] private int _hits;
+
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+            private decimal FindCore(string sku)
+            {
+                {|LSM0021:_hits|}++;
+                return _prices[sku];
+            }
+
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+            private void SneakCore(string sku) => {|LSM0021:_prices|}[sku] = 0;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SetCore(string sku, decimal price)
+            {
+                _hits = 0;
+                _prices[sku] = price;
+            }
+        }
+        """);
+
+    [Fact]
+    public void LSM0022_CallAgainstLockOrder() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _accounts = new();
+            [LockOrder(20)] private readonly ExclusiveLock _audit = new();
+
+            [Guarded(Lock = nameof(_audit))] private void RecordCore() => {|LSM0022:Debit()|};
+            [Guarded(Lock = nameof(_accounts))] private void DebitCore() => Record();
+            [Guarded(Lock = nameof(_accounts))] private void CopyCore(Ledger other) => {|LSM0022:other.Debit()|};
+        }
+        """);
+
+    [Fact]
+    public void LSM0023_SelfDeadlock() => DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReentrantLock _reentrant = new();
+
+            [Guarded(Lock = nameof(_lock))] private void DepositCore(decimal amount) { }
+            [Guarded(Lock = nameof(_lock))] private void RefundCore(decimal amount) => {|LSM0023:Deposit(amount)|};
+            [Guarded(Lock = nameof(_lock))] private void RetryCore(decimal amount) => {|LSM0023:this.TryDeposit(amount, TimeSpan.Zero)|};
+            [Guarded(Lock = nameof(_lock))] private void ForwardCore(Account other) => other.Deposit(1);
+
+            [Guarded(Lock = nameof(_reentrant))] private void OuterCore() => Inner();
+            [Guarded(Lock = nameof(_reentrant))] private void InnerCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0024_LockStatementOnLocksmithLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReadWriteLock _rw = new();
+            private readonly object _monitor = new();
+            private int _count;
+
+            public void Increment()
+            {
+                lock ({|LSM0024:_lock|}) { _count++; }
+                lock ({|LSM0024:_rw|}) { _count++; }
+                lock (_monitor) { _count++; }
+            }
+        }
+        """);
+}

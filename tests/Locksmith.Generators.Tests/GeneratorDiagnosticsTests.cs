@@ -1,0 +1,247 @@
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>One test per declaration diagnostic the generator reports, with the span marked in the source.</summary>
+public sealed class GeneratorDiagnosticsTests
+{
+    private const string KeyedGate = """
+
+        public sealed class KeyedGate<TKey> : IKeyedAccessLock
+        {
+            public Scope Acquire(TKey key) => default;
+            public Scope Acquire(TKey key, System.TimeSpan timeout, System.Threading.CancellationToken ct = default) => default;
+            public bool TryAcquire(TKey key, System.TimeSpan timeout, out Scope scope) { scope = default; return true; }
+            public ref struct Scope { public void Dispose() { } }
+        }
+        """;
+
+    [Fact]
+    public void LSM0001_TypeNotPartial() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Outer
+        {
+            public class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private void {|LSM0001:DepositCore|}() { }
+            }
+        }
+        """);
+
+    [Fact]
+    public void LSM0002_LockNamesNoMember() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            [{|LSM0002:Guarded(Lock = "_missing")|}] private int _balance;
+            [{|LSM0002:Guarded|}] private void DepositCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0003_NotALocksmithLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly object _gate = new();
+            [{|LSM0003:Guarded(Lock = nameof(_gate))|}] private void DepositCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0004_StaticMemberGuardedByInstanceLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Registry
+        {
+            private readonly ExclusiveLock _lock = new();
+            [{|LSM0004:Guarded(Lock = nameof(_lock))|}] private static int s_count;
+            [{|LSM0004:Guarded(Lock = nameof(_lock))|}] private static void ClearCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0005_ReadAccessOnExclusiveLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [{|LSM0005:Guarded(Lock = nameof(_lock), Access = LockAccess.Read)|}] private int BalanceCore() => 0;
+        }
+        """);
+
+    [Fact]
+    public void LSM0006_StripeByNamesNoUsableParameter() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Inventory
+        {
+            private readonly KeyedGate<string> _stripes = new();
+            [{|LSM0006:Guarded(Lock = nameof(_stripes), StripeBy = "sku")|}] private void TakeCore(string item) { }
+            [{|LSM0006:Guarded(Lock = nameof(_stripes), StripeBy = nameof(count))|}] private void CountCore(int count) { }
+        }
+        """ + KeyedGate);
+
+    [Fact]
+    public void LSM0007_StripeByOnUnkeyedLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Inventory
+        {
+            private readonly ExclusiveLock _lock = new();
+            [{|LSM0007:Guarded(Lock = nameof(_lock), StripeBy = nameof(sku))|}] private void TakeCore(string sku) { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0008_KeyedLockWithoutStripeBy() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Inventory
+        {
+            private readonly KeyedGate<string> _stripes = new();
+            [{|LSM0008:Guarded(Lock = nameof(_stripes))|}] private void TakeCore(string sku) { }
+        }
+        """ + KeyedGate);
+
+    [Fact]
+    public void LSM0009_AsyncMethodWithThreadAffineLock() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private async Task {|LSM0009:SaveCore|}() => await Task.Yield();
+            [Guarded(Lock = nameof(_lock))] private ValueTask<int> {|LSM0009:LoadCore|}() => new(1);
+        }
+        """);
+
+    [Fact]
+    public void LSM0010_AwaitableWithOtherLock() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Pool
+        {
+            private readonly CountingSemaphore _slots = new(2, 2);
+            [Guarded(Lock = nameof(_slots))] private Task {|LSM0010:UseCore|}() => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
+    public void LSM0011_LockOrderOnNonLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            [LockOrder(5)] private int {|LSM0011:_count|};
+        }
+        """);
+
+    [Fact]
+    public void LSM0012_DuplicateLockOrderLevel() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Ledger
+        {
+            [LockOrder(5)] private readonly ExclusiveLock _entries = new();
+            [LockOrder(5)] private readonly ReentrantLock {|LSM0012:_totals|} = new();
+            [LockOrder(6)] private readonly ExclusiveLock _audit = new();
+        }
+        """);
+
+    [Fact]
+    public void LSM0013_WrapperNameCollision() => DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            public int Balance => 0;
+            [Guarded(Lock = nameof(_lock))] private int {|LSM0013:BalanceCore|}() => 0;
+            public void Deposit(decimal amount) { }
+            public bool TryWithdraw(decimal amount, TimeSpan timeout) => false;
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0013:DepositCore|}(decimal amount) { }
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0013:WithdrawCore|}(decimal amount) { }
+            [Guarded(Lock = nameof(_lock))] private void DepositCore(int cents) { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0014_MissingOrInvalidWrapperName() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0014:Deposit|}() { }
+            [{|LSM0014:Guarded(Lock = nameof(_lock), WrapperName = "not valid")|}] private void WithdrawCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0015_UnsupportedContainingType() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial interface IAccount
+        {
+            static readonly ExclusiveLock s_lock = new();
+            [Guarded(Lock = nameof(s_lock))] static void {|LSM0015:ResetCore|}() { }
+        }
+        file partial class Hidden
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0015:RunCore|}() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0016_UnsupportedGuardedMethod() => DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _value;
+            [Guarded(Lock = nameof(_lock))] private ref int {|LSM0016:ValueCore|}() => ref _value;
+            [Guarded(Lock = nameof(_lock))] private IEnumerable<int> {|LSM0016:ItemsCore|}() { yield return 1; }
+            public void Run()
+            {
+                [Guarded(Lock = nameof(_lock))] void {|LSM0016:LocalCore|}() { }
+                LocalCore();
+            }
+        }
+        public partial struct Point
+        {
+            private static readonly ExclusiveLock s_lock = new();
+            [{|LSM0016:Guarded(Lock = nameof(s_lock), Visibility = WrapperVisibility.Protected)|}] private static void MoveCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0017_InvalidTimeout() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [{|LSM0017:Guarded(Lock = nameof(_lock), TimeoutMilliseconds = -5)|}] private void DepositCore() { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0018_InvalidAcquiresLocksOf() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly object _gate = new();
+            [{|LSM0018:AcquiresLocksOf("from", "other", Lock = nameof(_lock))|}] private static void MoveCore(Account from, Account to) { }
+            [{|LSM0018:AcquiresLocksOf(nameof(from), Lock = nameof(_gate))|}] private static void CopyCore(Account from) { }
+            [{|LSM0018:AcquiresLocksOf(nameof(from))|}] private static void CheckCore(Account from) { }
+        }
+        """);
+
+    [Fact]
+    public void LSM0019_ConflictingLockAttributes() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))]
+            [AcquiresLocksOf(nameof(other), Lock = nameof(_lock))]
+            private void {|LSM0019:MergeCore|}(Account other) { }
+        }
+        """);
+}
