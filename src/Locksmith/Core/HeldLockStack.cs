@@ -33,7 +33,12 @@ internal sealed class HeldLockStack
         }
 
         int max = Math.Max(lockPrimitive.OrderLevel, MaxLevel);
-        entries[count].Lock = lockPrimitive;
+        // Popped slots keep their lock, so re-taking the same lock at the same depth skips the write barrier.
+        if (!ReferenceEquals(entries[count].Lock, lockPrimitive))
+        {
+            entries[count].Lock = lockPrimitive;
+        }
+
         entries[count].MaxLevel = max;
         MaxLevel = max;
         _count = count + 1;

@@ -48,14 +48,19 @@ public static class LocksmithMetrics
     internal static readonly Counter<long> OrderViolations =
         Meter.CreateCounter<long>("locksmith.lock.order_violations", "{violation}", "Acquisitions against the global lock order.");
 
+    /// <summary>The inlined test; the recording itself stays out of line so callers' frames stay small.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RecordAcquisition(LockPrimitive lockPrimitive, string mode)
     {
         if (MetricsSwitch.IsSupported && Acquisitions.Enabled)
         {
-            Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            AddAcquisition(lockPrimitive, mode);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddAcquisition(LockPrimitive lockPrimitive, string mode) =>
+        Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
 
     internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
     {

@@ -40,11 +40,12 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     private const int SpinCount = 24;
 
     private readonly ReaderSlot[] _slots;
-    private readonly ReadWritePolicy _policy;
+    // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
+    private ReadWritePolicy _policy;
 
     // The state bits that send a reader to the slow path: a writer always; under writer-preferred and fair
     // also any queued waiter, so that a new reader never overtakes a waiting writer.
-    private readonly int _readerBlockMask;
+    private int _readerBlockMask;
 
     private int _state;
     private int _writerThreadId;
@@ -76,9 +77,47 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
             ThrowHelper.ThrowArgumentOutOfRange(nameof(policy), policy, "Unknown read-write policy.");
         }
 
-        _policy = policy;
-        _readerBlockMask = policy == ReadWritePolicy.ReaderPreferred ? WriterBit : WriterBit | QueuedBit;
+        SetPolicy(policy);
         _slots = new ReaderSlot[ReaderSlot.TableLength];
+    }
+
+    /// <summary>
+    /// Applies a declaration made in source: the member's name and <c>[LockOrder]</c> level (see
+    /// <see cref="LockPrimitive.EnsureDeclared(string, int?)"/>) and the class's <c>[ReadMostly(Policy = ...)]</c>.
+    /// Generated wrappers call it before acquiring.
+    /// </summary>
+    /// <param name="declaredName">The declaring member, e.g. <c>PriceCache._lock</c>.</param>
+    /// <param name="declaredLevel">The declared level, or null.</param>
+    /// <param name="declaredPolicy">The declared policy.</param>
+    /// <exception cref="InvalidOperationException">The policy differs and the lock is in use, so it cannot change safely.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureDeclared(string declaredName, int? declaredLevel, ReadWritePolicy declaredPolicy)
+    {
+        if (_policy != declaredPolicy)
+        {
+            DeclarePolicy(declaredPolicy);
+        }
+
+        EnsureDeclared(declaredName, declaredLevel);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DeclarePolicy(ReadWritePolicy declaredPolicy)
+    {
+        if (Volatile.Read(ref _state) != 0 || CurrentReaderCount != 0)
+        {
+            throw new InvalidOperationException(
+                $"Read-write lock {Describe()} is in use with policy {_policy}, so it cannot switch to the declared {declaredPolicy}. " +
+                $"Construct it with ReadWritePolicy.{declaredPolicy}, or declare the policy it was built with.");
+        }
+
+        SetPolicy(declaredPolicy);
+    }
+
+    private void SetPolicy(ReadWritePolicy policy)
+    {
+        _readerBlockMask = policy == ReadWritePolicy.ReaderPreferred ? WriterBit : WriterBit | QueuedBit;
+        _policy = policy;
     }
 
     /// <summary>Whom the lock lets in first when readers and writers compete.</summary>
