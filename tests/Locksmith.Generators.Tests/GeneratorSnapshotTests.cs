@@ -302,4 +302,69 @@ public sealed class GeneratorSnapshotTests
         Clean.Assert(run);
         Snapshot.VerifyGenerated(run);
     }
+
+    [Fact]
+    public void StripedLocks()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Collections.Generic;
+            using Locksmith;
+
+            namespace Stock;
+
+            /// <summary>Stock levels, locked one stripe per item.</summary>
+            public partial class Inventory
+            {
+                [LockOrder(30)] private readonly StripedLock<string> _stripes = new();
+                private readonly StripedReadWriteLock<int> _shelves = new();
+                private readonly Dictionary<string, int> _counts = new();
+
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(sku))]
+                private int TakeCore(string sku, int quantity) => _counts[sku] -= quantity;
+
+                [Guarded(Lock = nameof(_shelves), StripeBy = nameof(shelf), Access = LockAccess.Read)]
+                private int PeekCore(int shelf) => shelf;
+
+                [Guarded(Lock = nameof(_shelves), StripeBy = nameof(shelf), TimeoutMilliseconds = 100)]
+                private void FillCore(int shelf) { }
+            }
+            """);
+
+        Clean.Assert(run);
+        Snapshot.VerifyGenerated(run);
+    }
+
+    [Fact]
+    public void AcquiresLocksOfParameters()
+    {
+        var run = GeneratorHarness.Run("""
+            using Locksmith;
+
+            namespace Bank;
+
+            /// <summary>The seed's account, with a transfer that takes both locks in the global order.</summary>
+            public partial class Account
+            {
+                [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private decimal _balance;
+
+                /// <summary>Moves <paramref name="amount"/> from one account to another.</summary>
+                /// <param name="from">The account debited.</param>
+                /// <param name="to">The account credited.</param>
+                /// <param name="amount">The amount.</param>
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+                private static void TransferCore(Account from, Account to, decimal amount)
+                {
+                    from._balance -= amount;
+                    to._balance += amount;
+                }
+
+                [AcquiresLocksOf(nameof(other), Lock = nameof(_lock), TimeoutMilliseconds = 500, WrapperName = "Compare")]
+                private bool IsRicherThan(Account other) => other._balance < 0;
+            }
+            """);
+
+        Clean.Assert(run);
+        Snapshot.VerifyGenerated(run);
+    }
 }

@@ -64,8 +64,7 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            var mode = isKeyed ? AcquireMode.Exclusive
-                : data.IsRead ? AcquireMode.Read
+            var mode = data.IsRead ? AcquireMode.Read
                 : isReadWrite ? AcquireMode.Write
                 : AcquireMode.Exclusive;
             string expression = lockInfo.Member.IsStatic
@@ -246,14 +245,14 @@ public sealed partial class GuardedGenerator
             return Escape(parameter!.Name);
         }
 
-        /// <summary>The key type of a keyed lock: the parameter of its one-argument <c>Acquire</c>.</summary>
+        /// <summary>The key type of a keyed lock: the parameter of its one-argument <c>Acquire</c> (or <c>AcquireWrite</c>, <c>AcquireRead</c>).</summary>
         private static ITypeSymbol? KeyTypeOf(ITypeSymbol lockType)
         {
             for (var type = lockType; type is not null; type = type.BaseType)
             {
-                foreach (var member in type.GetMembers(KnownNames.Acquire))
+                foreach (var member in type.GetMembers())
                 {
-                    if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 1 } acquire)
+                    if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 1, Name: KnownNames.Acquire or KnownNames.AcquireWrite or KnownNames.AcquireRead } acquire)
                     {
                         return acquire.Parameters[0].Type;
                     }

@@ -49,14 +49,16 @@ internal static class LockCapabilitiesReader
 
     /// <summary>How a message names the kind of lock.</summary>
     public static string Describe(this LockCapabilities capabilities) =>
-        (capabilities & LockCapabilities.Keyed) != 0 ? "a keyed lock"
+        (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? "a keyed read-write lock"
+        : (capabilities & LockCapabilities.Keyed) != 0 ? "a keyed lock"
         : (capabilities & LockCapabilities.ReadWrite) != 0 ? "a read-write lock"
         : (capabilities & LockCapabilities.Exclusive) != 0 ? "an exclusive lock"
         : "not a lock";
 
     /// <summary>The call a message suggests for taking the lock in its write (or only) mode.</summary>
     public static string SuggestedAcquire(this LockCapabilities capabilities) =>
-        (capabilities & LockCapabilities.Keyed) != 0 ? "Acquire(key)"
+        (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? "AcquireWrite(key)"
+        : (capabilities & LockCapabilities.Keyed) != 0 ? "Acquire(key)"
         : (capabilities & LockCapabilities.ReadWrite) != 0 ? "AcquireWrite()"
         : "Acquire()";
 }

@@ -12,7 +12,7 @@ namespace Pricing
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
         public decimal? Find(string sku)
         {
-            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20);
+            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
             var __scope = this._lock.AcquireRead();
             try
             {
@@ -32,7 +32,7 @@ namespace Pricing
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
         public bool TryFind(string sku, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out decimal? result)
         {
-            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20);
+            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
             if (!this._lock.TryAcquireRead(timeout, out var __scope))
             {
                 result = default!;
@@ -58,7 +58,7 @@ namespace Pricing
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
         public void Set(string sku, decimal price)
         {
-            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20);
+            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
             var __scope = this._lock.AcquireWrite();
             try
             {
@@ -78,7 +78,7 @@ namespace Pricing
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
         public bool TrySet(string sku, decimal price, global::System.TimeSpan timeout)
         {
-            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20);
+            this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
             if (!this._lock.TryAcquireWrite(timeout, out var __scope))
             {
                 return false;
