@@ -1,0 +1,333 @@
+namespace Locksmith.Generators.Tests.Support;
+
+/// <summary>
+/// The valid inputs of the snapshot tests, one per shape of guarded code. The robustness test mutates them, the
+/// incrementality test edits around them, and each must compile without a warning.
+/// </summary>
+internal static class Samples
+{
+    public const string ExclusiveLockMethods =
+        """
+        using System;
+        using Locksmith;
+
+        namespace Bank;
+
+        /// <summary>An account.</summary>
+        public sealed partial class Account
+        {
+            [LockOrder(10)]
+            private readonly ExclusiveLock _lock = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private decimal _balance;
+
+            /// <summary>Adds <paramref name="amount"/> to the balance.</summary>
+            /// <param name="amount">The amount.</param>
+            [Guarded(Lock = nameof(_lock))]
+            private void DepositCore(decimal amount) => _balance += amount;
+
+            /// <summary>The balance.</summary>
+            /// <returns>The balance now.</returns>
+            [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 250)]
+            private decimal BalanceCore() => _balance;
+
+            [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = -1, WrapperName = "Audit", Visibility = WrapperVisibility.Internal)]
+            private string CheckBalance() => _balance.ToString();
+        }
+        """;
+
+    public const string StaticMethodsAndStaticLocks =
+        """
+        using System.Collections.Generic;
+        using Locksmith;
+
+        namespace Registry;
+
+        /// <summary>A registry shared by every instance.</summary>
+        public partial class Names
+        {
+            private static readonly ExclusiveLock s_lock = new();
+
+            [Guarded(Lock = nameof(s_lock))]
+            private static readonly List<string> s_names = new();
+
+            [Guarded(Lock = nameof(s_lock))]
+            private static int CountCore() => s_names.Count;
+
+            [Guarded(Lock = nameof(s_lock))]
+            private void AddCore(string name) => s_names.Add(name);
+        }
+
+        /// <summary>Extension wrappers.</summary>
+        public static partial class NameExtensions
+        {
+            private static readonly ReentrantLock s_gate = new();
+
+            [Guarded(Lock = nameof(s_gate))]
+            private static string ShoutCore(this string name) => name.ToUpperInvariant();
+        }
+        """;
+
+    public const string ParameterShapes =
+        """
+        using System;
+        using System.Diagnostics.CodeAnalysis;
+        using System.Runtime.CompilerServices;
+        using Locksmith;
+
+        namespace Shapes;
+
+        /// <summary>A color.</summary>
+        public enum Color
+        {
+            /// <summary>Red.</summary>
+            Red = 1,
+
+            /// <summary>Blue.</summary>
+            Blue = 2,
+        }
+
+        /// <summary>Every kind of parameter.</summary>
+        public partial class Parameters
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private void RefsCore(ref int counter, out string text, in DateTime when, ref readonly long big)
+            {
+                counter++;
+                text = when.ToString() + big;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private int SumCore(params int[] values) => values.Length;
+
+            [Guarded(Lock = nameof(_lock))]
+            private string DefaultsCore(string name = "a \"quoted\" name", Color color = Color.Blue, int? count = null, decimal rate = 1.5m,
+                double ratio = 0.25, char mark = '\n', string? note = null, long big = 5_000_000_000, DateTime when = default) => name;
+
+            [Guarded(Lock = nameof(_lock))]
+            [return: NotNullIfNotNull(nameof(value))]
+            private string? NullablesCore(string? value, [NotNullWhen(true)] object? other, int?[]? items) => value;
+
+            [Guarded(Lock = nameof(_lock))]
+            private string CallerCore([CallerMemberName] string caller = "") => caller;
+
+            [Guarded(Lock = nameof(_lock))]
+            private int SpanCore(scoped ReadOnlySpan<char> text, Span<byte> buffer) => text.Length + buffer.Length;
+
+            [Guarded(Lock = nameof(_lock))]
+            private (int Count, string? Name) TupleCore(int @class) => (@class, null);
+        }
+        """;
+
+    public const string GenericMethods =
+        """
+        using System;
+        using System.Collections.Generic;
+        using Locksmith;
+
+        namespace Generics;
+
+        /// <summary>Generic guarded methods.</summary>
+        public partial class Store
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly Dictionary<Type, object> _items = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private T? FindCore<T>(T? fallback) where T : class => _items.TryGetValue(typeof(T), out var item) ? (T)item : fallback;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void PutCore<TKey, TValue>(TKey key, TValue value)
+                where TKey : notnull, IComparable<TKey>
+                where TValue : struct
+            {
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private TItem CreateCore<TItem>() where TItem : class?, new() => new TItem();
+
+            [Guarded(Lock = nameof(_lock))]
+            private int SizeCore<TValue>(TValue value) where TValue : unmanaged => 0;
+
+            [Guarded(Lock = nameof(_lock))]
+            private T EchoCore<T>(T value) where T : allows ref struct => value;
+        }
+        """;
+
+    public const string NestedAndGenericTypes1 =
+        """
+        using Locksmith;
+
+        namespace Nesting;
+
+        /// <summary>An outer type.</summary>
+        public static partial class Outer
+        {
+            /// <summary>A generic inner cache.</summary>
+            public partial class Cache<TValue>
+            {
+                private readonly ExclusiveLock _lock = new();
+                private TValue? _value;
+
+                [Guarded(Lock = nameof(_lock))]
+                private TValue? GetCore() => _value;
+
+                [Guarded(Lock = nameof(_lock))]
+                private void SetCore(TValue? value) => _value = value;
+            }
+
+            /// <summary>A record struct.</summary>
+            public partial record struct Point(int X, int Y)
+            {
+                private static readonly ExclusiveLock s_lock = new();
+
+                [Guarded(Lock = nameof(s_lock))]
+                private readonly int LengthCore() => X + Y;
+            }
+
+            /// <summary>A record.</summary>
+            public partial record Entry(string Key)
+            {
+                private readonly ExclusiveLock _lock = new();
+
+                [Guarded(Lock = nameof(_lock))]
+                private int KeyLengthCore() => Key.Length;
+            }
+        }
+        """;
+
+    public const string NestedAndGenericTypes2 =
+        """
+        using Locksmith;
+
+        /// <summary>In the global namespace.</summary>
+        public partial class GlobalCounter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _count;
+
+            [Guarded(Lock = nameof(_lock))]
+            private int NextCore() => ++_count;
+        }
+        """;
+
+    public const string ReadMostlyReadWriteLock =
+        """
+        using System.Collections.Generic;
+        using Locksmith;
+
+        namespace Pricing;
+
+        /// <summary>The issue's price cache.</summary>
+        [ReadMostly(Policy = ReadWritePolicy.Fair)]
+        public partial class PriceCache
+        {
+            [LockOrder(20)] private readonly ReadWriteLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private readonly Dictionary<string, decimal> _prices = new();
+
+            /// <summary>Finds a price.</summary>
+            /// <param name="sku">The stock-keeping unit.</param>
+            /// <returns>The price, or null.</returns>
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+            private decimal? FindCore(string sku) => _prices.TryGetValue(sku, out var p) ? p : null;
+
+            /// <summary>Sets a price.</summary>
+            /// <param name="sku">The stock-keeping unit.</param>
+            /// <param name="price">The price.</param>
+            [Guarded(Lock = nameof(_lock))]
+            private void SetCore(string sku, decimal price) => _prices[sku] = price;
+        }
+        """;
+
+    public const string ReentrantLockAndCountingSemaphore =
+        """
+        using Locksmith;
+
+        namespace Pool;
+
+        /// <summary>A pool of connections.</summary>
+        public partial class Connections
+        {
+            private readonly ReentrantLock _lock = new();
+            private readonly CountingSemaphore _slots = new(4, 4);
+            private int _open;
+
+            [Guarded(Lock = nameof(_lock))]
+            private int OpenCore() => ++_open;
+
+            [Guarded(Lock = nameof(_slots), TimeoutMilliseconds = 1000)]
+            private string UseCore(string query) => query;
+        }
+        """;
+
+    public const string StripedLocks =
+        """
+        using System.Collections.Generic;
+        using Locksmith;
+
+        namespace Stock;
+
+        /// <summary>Stock levels, locked one stripe per item.</summary>
+        public partial class Inventory
+        {
+            [LockOrder(30)] private readonly StripedLock<string> _stripes = new();
+            private readonly StripedReadWriteLock<int> _shelves = new();
+            private readonly Dictionary<string, int> _counts = new();
+
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(sku))]
+            private int TakeCore(string sku, int quantity) => _counts[sku] -= quantity;
+
+            [Guarded(Lock = nameof(_shelves), StripeBy = nameof(shelf), Access = LockAccess.Read)]
+            private int PeekCore(int shelf) => shelf;
+
+            [Guarded(Lock = nameof(_shelves), StripeBy = nameof(shelf), TimeoutMilliseconds = 100)]
+            private void FillCore(int shelf) { }
+        }
+        """;
+
+    public const string AcquiresLocksOfParameters =
+        """
+        using Locksmith;
+
+        namespace Bank;
+
+        /// <summary>The seed's account, with a transfer that takes both locks in the global order.</summary>
+        public partial class Account
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private decimal _balance;
+
+            /// <summary>Moves <paramref name="amount"/> from one account to another.</summary>
+            /// <param name="from">The account debited.</param>
+            /// <param name="to">The account credited.</param>
+            /// <param name="amount">The amount.</param>
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+            private static void TransferCore(Account from, Account to, decimal amount)
+            {
+                from._balance -= amount;
+                to._balance += amount;
+            }
+
+            [AcquiresLocksOf(nameof(other), Lock = nameof(_lock), TimeoutMilliseconds = 500, WrapperName = "Compare")]
+            private bool IsRicherThan(Account other) => other._balance < 0;
+        }
+        """;
+
+    public static readonly string[] All =
+    [
+        ExclusiveLockMethods,
+        StaticMethodsAndStaticLocks,
+        ParameterShapes,
+        GenericMethods,
+        NestedAndGenericTypes1,
+        NestedAndGenericTypes2,
+        ReadMostlyReadWriteLock,
+        ReentrantLockAndCountingSemaphore,
+        StripedLocks,
+        AcquiresLocksOfParameters,
+    ];
+}
+
