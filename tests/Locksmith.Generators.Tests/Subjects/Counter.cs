@@ -31,4 +31,8 @@ public sealed partial class Counter
     /// <summary>The current value.</summary>
     [Guarded(Lock = nameof(_lock), WrapperName = "Read", TimeoutMilliseconds = 5000)]
     private long ReadValue() => _value;
+
+    /// <summary>The current value, waiting at most 20 ms for the lock.</summary>
+    [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 20)]
+    private long PeekQuicklyCore() => _value;
 }

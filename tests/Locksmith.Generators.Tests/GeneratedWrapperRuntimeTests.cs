@@ -1,0 +1,170 @@
+using System;
+using Locksmith.Generators.Subjects;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// Calls wrappers that the real generator wrote into the Subjects project (referenced as an analyzer, the way users
+/// get it): they lock, time out, declare their lock's name and level, and take lock sets in order.
+/// </summary>
+public sealed class GeneratedWrapperRuntimeTests
+{
+    [Fact]
+    public void LostUpdate_ThroughGeneratedWrapper_IsExact()
+    {
+        const int ThreadCount = 8;
+        const int Increments = 10_000;
+        var counter = new Counter();
+
+        Threads.Run(ThreadCount, _ =>
+        {
+            for (int i = 0; i < Increments; i++)
+            {
+                counter.Increment();
+            }
+        });
+
+        Assert.Equal(ThreadCount * Increments, counter.Read());
+    }
+
+    [Fact]
+    public void TimedForm_ReturnsFalse_WhileTheLockIsHeldElsewhere()
+    {
+        var counter = new Counter();
+        counter.Add(5);
+
+        using (new HeldElsewhere(wait => { using var scope = counter.Lock.Acquire(); wait(); }))
+        {
+            Assert.False(counter.TryIncrement(TimeSpan.Zero));
+            Assert.False(counter.TryAdd(1, TimeSpan.FromMilliseconds(10), out long result));
+            Assert.Equal(0, result);
+        }
+
+        Assert.True(counter.TryAdd(1, TimeSpan.Zero, out long added));
+        Assert.Equal(6, added);
+        Assert.True(counter.TryIncrement(TimeSpan.Zero));
+        Assert.Equal(7, counter.Read());
+    }
+
+    [Fact]
+    public void ThrowingForm_RaisesLockTimeoutException_AtItsDeclaredTimeout()
+    {
+        var counter = new Counter();
+
+        using (new HeldElsewhere(wait => { using var scope = counter.Lock.Acquire(); wait(); }))
+        {
+            var exception = Assert.Throws<LockTimeoutException>(() => counter.PeekQuickly());
+            Assert.Contains("Counter._lock", exception.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, counter.PeekQuickly());
+    }
+
+    [Fact]
+    public void Wrapper_DeclaresTheLocksNameAndLevel()
+    {
+        var counter = new Counter();
+        counter.Increment();
+
+        Assert.Equal("Locksmith.Generators.Subjects.Counter._lock", counter.Lock.Name);
+        Assert.Equal(10, counter.Lock.Level);
+    }
+
+    [Fact]
+    public void AcquiresLocksOf_TakesBothLocksInGlobalOrder_SoOpposingTransfersNeitherDeadlockNorLoseMoney()
+    {
+        const int Transfers = 5_000;
+        var a = new Account(1_000_000m);
+        var b = new Account(1_000_000m);
+
+        Threads.Run(2, index =>
+        {
+            for (int i = 0; i < Transfers; i++)
+            {
+                if (index == 0)
+                {
+                    Account.Transfer(a, b, 1m);
+                }
+                else
+                {
+                    Account.Transfer(b, a, 2m);
+                }
+            }
+        });
+
+        Assert.Equal(1_000_000m + Transfers, a.Balance());
+        Assert.Equal(1_000_000m - Transfers, b.Balance());
+        Assert.Equal(10, a.Lock.Level);
+    }
+
+    [Fact]
+    public void AcquiresLocksOf_TimedForm_ReturnsFalse_WhenOneLockIsHeldElsewhere()
+    {
+        var a = new Account(10m);
+        var b = new Account(10m);
+
+        using (new HeldElsewhere(wait => { using var scope = b.Lock.Acquire(); wait(); }))
+        {
+            Assert.False(Account.TryTransfer(a, b, 1m, TimeSpan.FromMilliseconds(10)));
+        }
+
+        Assert.True(Account.TryTransfer(a, b, 1m, TimeSpan.Zero));
+        Assert.Equal(9m, a.Balance());
+        Assert.Equal(11m, b.Balance());
+    }
+
+    [Fact]
+    public void CallAgainstTheDeclaredOrder_IsRefusedAtRunTime()
+    {
+        var ledger = new Ledger();
+
+        Assert.Throws<LockOrderViolationException>(() => ledger.AuditThenDebit());
+        ledger.Debit();
+    }
+
+    [Fact]
+    public void ReadMostly_ReadersShare_WritersExclude()
+    {
+        var cache = new PriceCache();
+        cache.Set("apple", 1.5m);
+
+        using (new HeldElsewhere(wait => { using var scope = cache.Lock.AcquireRead(); wait(); }))
+        {
+            Assert.True(cache.TryFind("apple", TimeSpan.Zero, out decimal? shared));
+            Assert.Equal(1.5m, shared);
+            Assert.False(cache.TrySet("apple", 2m, TimeSpan.FromMilliseconds(10)));
+        }
+
+        using (new HeldElsewhere(wait => { using var scope = cache.Lock.AcquireWrite(); wait(); }))
+        {
+            Assert.False(cache.TryFind("apple", TimeSpan.FromMilliseconds(10), out decimal? blocked));
+            Assert.Null(blocked);
+        }
+
+        cache.Set("apple", 2m);
+        Assert.Equal(2m, cache.Find("apple"));
+        Assert.Null(cache.Find("pear"));
+        Assert.Equal(20, cache.Lock.Level);
+    }
+
+    [Fact]
+    public void StripeBy_LocksTheStripeOfTheKey_SoCountsAreExact()
+    {
+        const int ThreadCount = 4;
+        const int Adds = 5_000;
+        var inventory = new Inventory("apple", "pear");
+
+        Threads.Run(ThreadCount, index =>
+        {
+            string sku = index % 2 == 0 ? "apple" : "pear";
+            for (int i = 0; i < Adds; i++)
+            {
+                inventory.AddOne(sku);
+            }
+        });
+
+        Assert.Equal(ThreadCount / 2 * Adds, inventory.Count("apple"));
+        Assert.Equal(ThreadCount / 2 * Adds, inventory.Count("pear"));
+    }
+}
