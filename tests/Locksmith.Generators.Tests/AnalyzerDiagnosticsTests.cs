@@ -20,6 +20,7 @@ public sealed class AnalyzerDiagnosticsTests
             public decimal Peek() => {|LSM0020:_balance|};
             public void Bump() => {|LSM0020:Version|}++;
             public string Name => nameof(_balance);
+            public static Account Create() => new Account(0) { Version = 2 };
 
             public void UsingDeclaration() { using var scope = _lock.Acquire(); _balance++; }
             public void UsingStatement() { using (_lock.Acquire(TimeSpan.FromSeconds(1))) { _balance++; } }

@@ -23,9 +23,9 @@ internal static class HeldLocks
         var member = access.Member;
         var instance = access.Instance;
 
-        if (containingSymbol is IFieldSymbol or IPropertySymbol)
+        if (containingSymbol is IFieldSymbol or IPropertySymbol || OperationFacts.IsObjectUnderConstruction(instance))
         {
-            // Initializers run in the constructor, before the object is shared.
+            // Initializers (of members, or of an object being created) run before the object is shared.
             return true;
         }
 

@@ -73,7 +73,7 @@ internal static class OperationFacts
         return (left, right) switch
         {
             (null, null) => true,
-            (IInstanceReferenceOperation, IInstanceReferenceOperation) => true,
+            (IInstanceReferenceOperation a, IInstanceReferenceOperation b) => a.ReferenceKind == b.ReferenceKind,
             (ILocalReferenceOperation a, ILocalReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Local, b.Local),
             (IParameterReferenceOperation a, IParameterReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Parameter, b.Parameter),
             (IMemberReferenceOperation a, IMemberReferenceOperation b) =>
@@ -84,7 +84,12 @@ internal static class OperationFacts
     }
 
     /// <summary>Whether the receiver is <c>this</c> (explicit or implicit).</summary>
-    public static bool IsThis(IOperation? instance) => Unwrap(instance) is IInstanceReferenceOperation;
+    public static bool IsThis(IOperation? instance) =>
+        Unwrap(instance) is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance };
+
+    /// <summary>Whether the receiver is the object an object or <c>with</c> initializer is building, not yet shared.</summary>
+    public static bool IsObjectUnderConstruction(IOperation? instance) =>
+        Unwrap(instance) is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver };
 
     /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
     public static IOperation Root(IOperation operation)
