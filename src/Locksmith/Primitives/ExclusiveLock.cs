@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -18,17 +17,7 @@ namespace Locksmith;
 /// </remarks>
 public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock
 {
-    private const int SpinCount = 24;
-
-    // The owner's managed thread id, 0 when free: taking the lock and recording its owner is one CAS, and the
-    // release's CAS from the caller's id to 0 is also its ownership check.
-    private int _owner;
-
-    // Threads blocked (or about to block) in the slow path. Apart from _owner so the fast paths never see it;
-    // a waiter counts itself before re-testing _owner and a releaser reads it after its CAS, both full fences,
-    // so one of them always sees the other and no wake-up is lost.
-    private int _waiters;
-    private object? _gate;
+    private MutexCore _core;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
     public ExclusiveLock()
@@ -45,13 +34,13 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     }
 
     /// <summary>Whether any thread holds the lock (a snapshot).</summary>
-    public bool IsHeld => Volatile.Read(ref _owner) != 0;
+    public bool IsHeld => _core.Owner != 0;
 
     /// <summary>Whether the current thread holds the lock.</summary>
-    public bool IsHeldByCurrentThread => Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => _core.Owner == Environment.CurrentManagedThreadId;
 
     /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
-    public int OwnerThreadId => Volatile.Read(ref _owner);
+    public int OwnerThreadId => _core.Owner;
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
@@ -123,8 +112,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        int threadId = Environment.CurrentManagedThreadId;
-        if (Interlocked.CompareExchange(ref _owner, 0, threadId) != threadId)
+        if (!_core.TryExit(Environment.CurrentManagedThreadId))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
@@ -132,11 +120,6 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         if (IsOrdered)
         {
             OrderGuard.Released(this);
-        }
-
-        if (Volatile.Read(ref _waiters) != 0)
-        {
-            WakeOneWaiter();
         }
     }
 
@@ -151,8 +134,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         int threadId = Environment.CurrentManagedThreadId;
-        if (Interlocked.CompareExchange(ref _owner, threadId, 0) != 0 &&
-            !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
@@ -168,108 +150,12 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (Volatile.Read(ref _owner) == threadId)
+        if (_core.Owner == threadId)
         {
             ThrowHelper.ThrowRecursion(this, "Release it before acquiring it again, or use ReentrantLock if re-entry is intended.");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        // Brief test-and-test-and-set spin: most critical sections end within it, and sleeping costs microseconds.
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryTakeFree(threadId))
-            {
-                return true;
-            }
-        }
-
-        if (TryTakeFree(threadId))
-        {
-            return true;
-        }
-
-        if (timeoutMs == 0)
-        {
-            return false;
-        }
-
-        return WaitForRelease(threadId, timeoutMs, cancellationToken, throwOnTimeout);
-    }
-
-    // Test, then test-and-set: spinning on a plain read keeps the cache line shared until the lock looks free.
-    private bool TryTakeFree(int threadId) =>
-        Volatile.Read(ref _owner) == 0 && Interlocked.CompareExchange(ref _owner, threadId, 0) == 0;
-
-    private bool WaitForRelease(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(this, LockMode.Exclusive, LockModeTags.Exclusive, gate, cancellationToken);
-        bool acquired = false;
-        try
-        {
-            // Counting ourselves as a waiter before testing the owner is what makes the releaser's wake-up certain.
-            Interlocked.Increment(ref _waiters);
-            lock (gate)
-            {
-                while (true)
-                {
-                    if (TryTakeFree(threadId))
-                    {
-                        Interlocked.Decrement(ref _waiters);
-                        acquired = true;
-                        break;
-                    }
-
-                    int remaining = TimeoutMath.Remaining(deadline);
-                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                    {
-                        Interlocked.Decrement(ref _waiters);
-                        // We may have swallowed the releaser's pulse: pass it on so no other waiter is stranded.
-                        Monitor.Pulse(gate);
-                        break;
-                    }
-
-                    Monitor.Wait(gate, remaining);
-                }
-            }
-        }
-        finally
-        {
-            wait.End(acquired);
-        }
-
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(OwnerThreadId, throwOnTimeout);
-        }
-
-        return acquired;
-    }
-
-    private object EnsureGate()
-    {
-        Interlocked.CompareExchange(ref _gate, new object(), null);
-        return _gate!;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeOneWaiter()
-    {
-        object? gate = Volatile.Read(ref _gate);
-        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
-        lock (gate)
-        {
-            Monitor.Pulse(gate);
-        }
+        return _core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     /// <summary>
