@@ -112,25 +112,26 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        if (!_core.TryExit(Environment.CurrentManagedThreadId))
+        if (IsOrdered)
+        {
+            ReleaseOrdered();
+        }
+        else if (!_core.TryExit(Environment.CurrentManagedThreadId))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
-
-        if (IsOrdered)
-        {
-            OrderGuard.Released(this);
-        }
     }
 
-    /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
+    /// <summary>
+    /// The one inlined acquire path: one compare-and-swap, and the slow path on failure. Ordered locks take a
+    /// separate path, so the unordered one stays small enough to inline without spilling registers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        LockOwner? owner = null;
         if (IsOrdered)
         {
-            owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+            return EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
         int threadId = Environment.CurrentManagedThreadId;
@@ -139,9 +140,37 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
             return false;
         }
 
-        owner?.Held.Push(this);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
         return true;
+    }
+
+    /// <summary>The ordered path: the order check hands back the owner record, whose id is the thread id too.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+        int threadId = owner.OwnerId;
+        if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        owner.Held.Push(this);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseOrdered()
+    {
+        // A thread without an owner record never took an ordered lock, so it cannot own this one.
+        var owner = LockOwner.CurrentOrNull;
+        if (owner is null || !_core.TryExit(owner.OwnerId))
+        {
+            ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
+        }
+
+        owner.Held.Remove(this);
     }
 
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>

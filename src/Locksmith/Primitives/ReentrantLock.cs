@@ -141,7 +141,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
 
         if (IsOrdered)
         {
-            OrderGuard.Released(this);
+            ReleasedOrdered();
         }
     }
 
@@ -162,9 +162,10 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
             return true;
         }
 
-        if (checkOrder && IsOrdered)
+        // Ordered locks take a separate path, so the unordered one inlines without spilling registers.
+        if (IsOrdered)
         {
-            OrderGuard.BeforeAcquire(this);
+            return EnterOrdered(threadId, timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
         if (!_core.TryEnterFast(threadId) && !_core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout))
@@ -173,14 +174,26 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         Debug.Assert(_reentries == 0, "A free lock carries no re-entries.");
-        if (IsOrdered)
-        {
-            OrderGuard.Acquired(this);
-        }
-
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterOrdered(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+        if (!_core.TryEnterFast(threadId) && !_core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        owner.Held.Push(this);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleasedOrdered() => OrderGuard.Released(this);
 
     /// <summary>
     /// One acquisition of a <see cref="ReentrantLock"/>; disposing it releases that acquisition. Allocation-free;
