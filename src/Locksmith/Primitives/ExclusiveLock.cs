@@ -37,7 +37,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     public bool IsHeld => _core.Owner != 0;
 
     /// <summary>Whether the current thread holds the lock.</summary>
-    public bool IsHeldByCurrentThread => _core.Owner == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => _core.Owner == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
     public int OwnerThreadId => _core.Owner;
@@ -116,7 +116,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         {
             ReleaseOrdered();
         }
-        else if (!_core.TryExit(Environment.CurrentManagedThreadId))
+        else if (!_core.TryExit(CurrentThreadId.Value))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
@@ -134,7 +134,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
             return EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
-        int threadId = Environment.CurrentManagedThreadId;
+        int threadId = CurrentThreadId.Value;
         if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;

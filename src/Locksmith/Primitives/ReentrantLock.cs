@@ -43,7 +43,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     public bool IsHeld => _core.Owner != 0;
 
     /// <summary>Whether the current thread holds the lock.</summary>
-    public bool IsHeldByCurrentThread => _core.Owner == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => _core.Owner == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
     public int OwnerThreadId => _core.Owner;
@@ -127,7 +127,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        int threadId = Environment.CurrentManagedThreadId;
+        int threadId = CurrentThreadId.Value;
         if (_reentries != 0 && _core.Owner == threadId)
         {
             _reentries--;
@@ -149,7 +149,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        int threadId = Environment.CurrentManagedThreadId;
+        int threadId = CurrentThreadId.Value;
         // Only this thread ever writes its own id here, so seeing it means this thread holds the lock.
         if (_core.Owner == threadId)
         {

@@ -55,7 +55,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     public bool IsHeld => Volatile.Read(ref _ownerThreadId) != 0;
 
     /// <summary>Whether the current thread holds the gate.</summary>
-    public bool IsHeldByCurrentThread => Volatile.Read(ref _ownerThreadId) == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => Volatile.Read(ref _ownerThreadId) == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the owner, or 0 when the gate is free (a snapshot).</summary>
     public int OwnerThreadId => Volatile.Read(ref _ownerThreadId);
@@ -131,7 +131,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     public void Release()
     {
         // A plain read suffices: only the owner can find its own id here, and it wrote that id itself.
-        if (_ownerThreadId != Environment.CurrentManagedThreadId)
+        if (_ownerThreadId != CurrentThreadId.Value)
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
@@ -154,7 +154,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             return EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
-        int threadId = Environment.CurrentManagedThreadId;
+        int threadId = CurrentThreadId.Value;
         if (Interlocked.CompareExchange(ref _ownerThreadId, threadId, 0) != 0 &&
             !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
