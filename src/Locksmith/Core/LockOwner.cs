@@ -31,8 +31,8 @@ internal sealed class LockOwner
         _thread = thread is null ? null : new WeakReference<Thread>(thread);
     }
 
-    /// <summary>The owner's id: the managed thread id for thread owners.</summary>
-    public int OwnerId { get; }
+    /// <summary>The owner's id: the managed thread id for thread owners. A field: ordered fast paths read it instead of asking for the thread id again.</summary>
+    public readonly int OwnerId;
 
     /// <summary>The owner's display name: the thread's name when it has one.</summary>
     public string? Name => _thread is not null && _thread.TryGetTarget(out var t) ? t.Name : null;

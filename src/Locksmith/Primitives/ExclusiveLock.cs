@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -18,17 +17,7 @@ namespace Locksmith;
 /// </remarks>
 public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock
 {
-    private const int SpinCount = 24;
-
-    // The owner's managed thread id, 0 when free: taking the lock and recording its owner is one CAS, and the
-    // release's CAS from the caller's id to 0 is also its ownership check.
-    private int _owner;
-
-    // Threads blocked (or about to block) in the slow path. Apart from _owner so the fast paths never see it;
-    // a waiter counts itself before re-testing _owner and a releaser reads it after its CAS, both full fences,
-    // so one of them always sees the other and no wake-up is lost.
-    private int _waiters;
-    private object? _gate;
+    private MutexCore _core;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
     public ExclusiveLock()
@@ -45,13 +34,13 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     }
 
     /// <summary>Whether any thread holds the lock (a snapshot).</summary>
-    public bool IsHeld => Volatile.Read(ref _owner) != 0;
+    public bool IsHeld => _core.Owner != 0;
 
     /// <summary>Whether the current thread holds the lock.</summary>
-    public bool IsHeldByCurrentThread => Volatile.Read(ref _owner) == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => _core.Owner == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
-    public int OwnerThreadId => Volatile.Read(ref _owner);
+    public int OwnerThreadId => _core.Owner;
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
@@ -123,43 +112,65 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        int threadId = Environment.CurrentManagedThreadId;
-        if (Interlocked.CompareExchange(ref _owner, 0, threadId) != threadId)
+        if (IsOrdered)
+        {
+            ReleaseOrdered();
+        }
+        else if (!_core.TryExit(CurrentThreadId.Value))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
-
-        if (IsOrdered)
-        {
-            OrderGuard.Released(this);
-        }
-
-        if (Volatile.Read(ref _waiters) != 0)
-        {
-            WakeOneWaiter();
-        }
     }
 
-    /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
+    /// <summary>
+    /// The one inlined acquire path: one compare-and-swap, and the slow path on failure. Ordered locks take a
+    /// separate path, so the unordered one stays small enough to inline without spilling registers.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        LockOwner? owner = null;
         if (IsOrdered)
         {
-            owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+            return EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
-        int threadId = Environment.CurrentManagedThreadId;
-        if (Interlocked.CompareExchange(ref _owner, threadId, 0) != 0 &&
-            !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        int threadId = CurrentThreadId.Value;
+        if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
-        owner?.Held.Push(this);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
         return true;
+    }
+
+    /// <summary>The ordered path: the order check hands back the owner record, whose id is the thread id too.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+        int threadId = owner.OwnerId;
+        if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        owner.Held.Push(this);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseOrdered()
+    {
+        // A thread without an owner record never took an ordered lock, so it cannot own this one.
+        var owner = LockOwner.CurrentOrNull;
+        if (owner is null || !_core.TryExit(owner.OwnerId))
+        {
+            ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
+        }
+
+        owner.Held.Remove(this);
     }
 
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>
@@ -168,108 +179,12 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (Volatile.Read(ref _owner) == threadId)
+        if (_core.Owner == threadId)
         {
             ThrowHelper.ThrowRecursion(this, "Release it before acquiring it again, or use ReentrantLock if re-entry is intended.");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        // Brief test-and-test-and-set spin: most critical sections end within it, and sleeping costs microseconds.
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryTakeFree(threadId))
-            {
-                return true;
-            }
-        }
-
-        if (TryTakeFree(threadId))
-        {
-            return true;
-        }
-
-        if (timeoutMs == 0)
-        {
-            return false;
-        }
-
-        return WaitForRelease(threadId, timeoutMs, cancellationToken, throwOnTimeout);
-    }
-
-    // Test, then test-and-set: spinning on a plain read keeps the cache line shared until the lock looks free.
-    private bool TryTakeFree(int threadId) =>
-        Volatile.Read(ref _owner) == 0 && Interlocked.CompareExchange(ref _owner, threadId, 0) == 0;
-
-    private bool WaitForRelease(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(this, LockMode.Exclusive, LockModeTags.Exclusive, gate, cancellationToken);
-        bool acquired = false;
-        try
-        {
-            // Counting ourselves as a waiter before testing the owner is what makes the releaser's wake-up certain.
-            Interlocked.Increment(ref _waiters);
-            lock (gate)
-            {
-                while (true)
-                {
-                    if (TryTakeFree(threadId))
-                    {
-                        Interlocked.Decrement(ref _waiters);
-                        acquired = true;
-                        break;
-                    }
-
-                    int remaining = TimeoutMath.Remaining(deadline);
-                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                    {
-                        Interlocked.Decrement(ref _waiters);
-                        // We may have swallowed the releaser's pulse: pass it on so no other waiter is stranded.
-                        Monitor.Pulse(gate);
-                        break;
-                    }
-
-                    Monitor.Wait(gate, remaining);
-                }
-            }
-        }
-        finally
-        {
-            wait.End(acquired);
-        }
-
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(OwnerThreadId, throwOnTimeout);
-        }
-
-        return acquired;
-    }
-
-    private object EnsureGate()
-    {
-        Interlocked.CompareExchange(ref _gate, new object(), null);
-        return _gate!;
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeOneWaiter()
-    {
-        object? gate = Volatile.Read(ref _gate);
-        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
-        lock (gate)
-        {
-            Monitor.Pulse(gate);
-        }
+        return _core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     /// <summary>

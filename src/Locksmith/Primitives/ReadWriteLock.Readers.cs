@@ -161,7 +161,7 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterReadContended(ReadWriteThreadState thread, int slot, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (_writerThreadId == Environment.CurrentManagedThreadId)
+        if (_writerThreadId == CurrentThreadId.Value)
         {
             ThrowHelper.ThrowReadWhileWriting(this);
         }

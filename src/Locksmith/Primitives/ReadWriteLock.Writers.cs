@@ -71,7 +71,7 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void ReleaseWrite()
     {
-        if (_writerThreadId != Environment.CurrentManagedThreadId)
+        if (_writerThreadId != CurrentThreadId.Value)
         {
             ThrowHelper.ThrowWriteNotHeld(this, WriterThreadId);
         }
@@ -103,7 +103,7 @@ public sealed partial class ReadWriteLock
             return false;
         }
 
-        _writerThreadId = Environment.CurrentManagedThreadId;
+        _writerThreadId = CurrentThreadId.Value;
         if (IsOrdered)
         {
             OrderGuard.Acquired(this);
@@ -117,7 +117,7 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterWriteContended(bool claimed, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (!claimed && _writerThreadId == Environment.CurrentManagedThreadId)
+        if (!claimed && _writerThreadId == CurrentThreadId.Value)
         {
             ThrowHelper.ThrowWriteRecursion(this);
         }

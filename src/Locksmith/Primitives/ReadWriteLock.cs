@@ -127,7 +127,7 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     public bool IsReadLockHeldByCurrentThread => ReadWriteThreadState.CurrentOrNull is { HeldCount: > 0 } thread && thread.Holds(Id);
 
     /// <summary>Whether the current thread holds the write lock.</summary>
-    public bool IsWriteLockHeldByCurrentThread => _writerThreadId == Environment.CurrentManagedThreadId;
+    public bool IsWriteLockHeldByCurrentThread => _writerThreadId == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the thread holding the write lock, or 0 when none does (a snapshot).</summary>
     public int WriterThreadId => Volatile.Read(ref _writerThreadId);

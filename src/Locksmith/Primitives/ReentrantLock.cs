@@ -20,17 +20,10 @@ namespace Locksmith;
 /// </remarks>
 public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock, IReentrantAccessLock
 {
-    // State layout: bit 0 = locked; bits 1..31 = number of threads blocked (or about to block) in the slow path.
-    private const int LockedBit = 1;
-    private const int WaiterUnit = 2;
-    private const int SpinCount = 24;
-
-    private int _state;
-    private int _ownerThreadId;
+    private MutexCore _core;
 
     // Acquisitions beyond the first; touched only by the owner, so plain reads and writes suffice.
     private int _reentries;
-    private object? _gate;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
     public ReentrantLock()
@@ -47,13 +40,13 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     }
 
     /// <summary>Whether any thread holds the lock (a snapshot).</summary>
-    public bool IsHeld => (Volatile.Read(ref _state) & LockedBit) != 0;
+    public bool IsHeld => _core.Owner != 0;
 
     /// <summary>Whether the current thread holds the lock.</summary>
-    public bool IsHeldByCurrentThread => _ownerThreadId == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => _core.Owner == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the owner, or 0 when the lock is free (a snapshot).</summary>
-    public int OwnerThreadId => Volatile.Read(ref _ownerThreadId);
+    public int OwnerThreadId => _core.Owner;
 
     /// <summary>How many times the current thread holds the lock: 0 if it does not hold it.</summary>
     public int RecursionCount => IsHeldByCurrentThread ? _reentries + 1 : 0;
@@ -134,27 +127,31 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        if (_ownerThreadId != Environment.CurrentManagedThreadId)
-        {
-            ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
-        }
-
-        if (_reentries != 0)
+        int threadId = CurrentThreadId.Value;
+        if (_reentries != 0 && _core.Owner == threadId)
         {
             _reentries--;
             return;
         }
 
-        Exit();
+        if (!_core.TryExit(threadId))
+        {
+            ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
+        }
+
+        if (IsOrdered)
+        {
+            ReleasedOrdered();
+        }
     }
 
     /// <summary>The one inlined acquire path: re-entry, then order check, one compare-and-swap, and the slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        int threadId = Environment.CurrentManagedThreadId;
+        int threadId = CurrentThreadId.Value;
         // Only this thread ever writes its own id here, so seeing it means this thread holds the lock.
-        if (_ownerThreadId == threadId)
+        if (_core.Owner == threadId)
         {
             if (_reentries == int.MaxValue)
             {
@@ -165,148 +162,38 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
             return true;
         }
 
-        if (checkOrder && IsOrdered)
+        // Ordered locks take a separate path, so the unordered one inlines without spilling registers.
+        if (IsOrdered)
         {
-            OrderGuard.BeforeAcquire(this);
+            return EnterOrdered(threadId, timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
-        if (Interlocked.CompareExchange(ref _state, LockedBit, 0) != 0 &&
-            !EnterContended(timeoutMs, cancellationToken, throwOnTimeout))
+        if (!_core.TryEnterFast(threadId) && !_core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
         Debug.Assert(_reentries == 0, "A free lock carries no re-entries.");
-        _ownerThreadId = threadId;
-        if (IsOrdered)
-        {
-            OrderGuard.Acquired(this);
-        }
-
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
-    /// <summary>Frees the lock after its last release, for callers that checked ownership and depth already.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void Exit()
-    {
-        if (IsOrdered)
-        {
-            OrderGuard.Released(this);
-        }
-
-        _ownerThreadId = 0;
-        if (Interlocked.Decrement(ref _state) != 0)
-        {
-            WakeOneWaiter();
-        }
-    }
-
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private bool EnterContended(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private bool EnterOrdered(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        // Brief test-and-test-and-set spin: most critical sections end within it, and sleeping costs microseconds.
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryTakeFree())
-            {
-                return true;
-            }
-        }
-
-        if (TryTakeFree())
-        {
-            return true;
-        }
-
-        if (timeoutMs == 0)
+        var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+        if (!_core.TryEnterFast(threadId) && !_core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
-        return WaitForRelease(timeoutMs, cancellationToken, throwOnTimeout);
-    }
-
-    private bool TryTakeFree()
-    {
-        int state = Volatile.Read(ref _state);
-        return (state & LockedBit) == 0 && Interlocked.CompareExchange(ref _state, state | LockedBit, state) == state;
-    }
-
-    private bool WaitForRelease(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(this, LockMode.Exclusive, LockModeTags.Exclusive, gate, cancellationToken);
-        bool acquired = false;
-        try
-        {
-            // Counting ourselves as a waiter before testing the bit is what makes the releaser's wake-up certain.
-            Interlocked.Add(ref _state, WaiterUnit);
-            lock (gate)
-            {
-                while (true)
-                {
-                    int state = Volatile.Read(ref _state);
-                    if ((state & LockedBit) == 0 &&
-                        Interlocked.CompareExchange(ref _state, (state | LockedBit) - WaiterUnit, state) == state)
-                    {
-                        acquired = true;
-                        break;
-                    }
-
-                    int remaining = TimeoutMath.Remaining(deadline);
-                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                    {
-                        Interlocked.Add(ref _state, -WaiterUnit);
-                        // We may have swallowed the releaser's pulse: pass it on so no other waiter is stranded.
-                        Monitor.Pulse(gate);
-                        break;
-                    }
-
-                    Monitor.Wait(gate, remaining);
-                }
-            }
-        }
-        finally
-        {
-            wait.End(acquired);
-        }
-
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(OwnerThreadId, throwOnTimeout);
-        }
-
-        return acquired;
-    }
-
-    private object EnsureGate()
-    {
-        Interlocked.CompareExchange(ref _gate, new object(), null);
-        return _gate!;
+        owner.Held.Push(this);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        return true;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeOneWaiter()
-    {
-        object? gate = Volatile.Read(ref _gate);
-        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
-        lock (gate)
-        {
-            Monitor.Pulse(gate);
-        }
-    }
+    private void ReleasedOrdered() => OrderGuard.Released(this);
 
     /// <summary>
     /// One acquisition of a <see cref="ReentrantLock"/>; disposing it releases that acquisition. Allocation-free;

@@ -55,7 +55,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     public bool IsHeld => Volatile.Read(ref _ownerThreadId) != 0;
 
     /// <summary>Whether the current thread holds the gate.</summary>
-    public bool IsHeldByCurrentThread => Volatile.Read(ref _ownerThreadId) == Environment.CurrentManagedThreadId;
+    public bool IsHeldByCurrentThread => Volatile.Read(ref _ownerThreadId) == CurrentThreadId.Value;
 
     /// <summary>The managed thread id of the owner, or 0 when the gate is free (a snapshot).</summary>
     public int OwnerThreadId => Volatile.Read(ref _ownerThreadId);
@@ -131,14 +131,14 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     public void Release()
     {
         // A plain read suffices: only the owner can find its own id here, and it wrote that id itself.
-        if (_ownerThreadId != Environment.CurrentManagedThreadId)
+        if (_ownerThreadId != CurrentThreadId.Value)
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
         if (IsOrdered)
         {
-            OrderGuard.Released(this);
+            ReleasedOrdered();
         }
 
         Volatile.Write(ref _ownerThreadId, 0);
@@ -148,26 +148,41 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        if (checkOrder && IsOrdered)
+        // Ordered gates take a separate path, so the unordered one inlines without spilling registers.
+        if (IsOrdered)
         {
-            OrderGuard.BeforeAcquire(this);
+            return EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
 
-        int threadId = Environment.CurrentManagedThreadId;
+        int threadId = CurrentThreadId.Value;
         if (Interlocked.CompareExchange(ref _ownerThreadId, threadId, 0) != 0 &&
             !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
-        if (IsOrdered)
-        {
-            OrderGuard.Acquired(this);
-        }
-
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+        int threadId = owner.OwnerId;
+        if (Interlocked.CompareExchange(ref _ownerThreadId, threadId, 0) != 0 &&
+            !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        owner.Held.Push(this);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleasedOrdered() => OrderGuard.Released(this);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
