@@ -47,5 +47,9 @@ internal sealed class HeldElsewhere : IDisposable
         _thread.Join();
         _held.Dispose();
         _release.Dispose();
+        if (_error is not null)
+        {
+            throw new InvalidOperationException("The holder thread failed while holding or releasing the lock.", _error);
+        }
     }
 }
