@@ -244,4 +244,19 @@ public sealed class GeneratorDiagnosticsTests
             private void {|LSM0019:MergeCore|}(Account other) { }
         }
         """);
+
+    [Fact]
+    public void LSM0025_ReadMostlyWithoutReadWriteLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        [{|LSM0025:ReadMostly|}]
+        public partial class Catalog
+        {
+            private readonly ExclusiveLock _lock = new();
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)]
+        public partial class Prices
+        {
+            private readonly ReadWriteLock _lock = new();
+        }
+        """);
 }

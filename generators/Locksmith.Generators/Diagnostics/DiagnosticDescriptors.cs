@@ -160,6 +160,12 @@ internal static class DiagnosticDescriptors
         "The C# lock statement binds to EnterScope only for System.Threading.Lock; on any other object it takes a Monitor, which a Locksmith lock does not see.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor ReadMostlyWithoutReadWriteLock = Warning(
+        "LSM0025",
+        "[ReadMostly] on a type without a read-write lock",
+        "[ReadMostly] on '{0}' has no effect: it declares no read-write lock; guard its state with a ReadWriteLock or remove the attribute",
+        "[ReadMostly] declares the policy of the type's read-write lock and makes read-access wrappers take the read lock.");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "LSM0099",
         "Locksmith generator failure",

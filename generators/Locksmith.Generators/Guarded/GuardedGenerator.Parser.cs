@@ -79,6 +79,37 @@ public sealed partial class GuardedGenerator
             }
         }
 
+        /// <summary>LSM0025: a <c>[ReadMostly]</c> type must declare a read-write lock for the attribute to mean anything.</summary>
+        public static EquatableArray<DiagnosticInfo> CheckReadMostly(GeneratorAttributeSyntaxContext context, CancellationToken token)
+        {
+            try
+            {
+                if (context.TargetSymbol is not INamedTypeSymbol type)
+                {
+                    return EquatableArray<DiagnosticInfo>.Empty;
+                }
+
+                for (var current = type; current is not null; current = current.BaseType)
+                {
+                    token.ThrowIfCancellationRequested();
+                    foreach (var member in current.GetMembers())
+                    {
+                        if ((LockCapabilitiesReader.Of(LockMembers.TypeOf(member)) & LockCapabilities.ReadWrite) != 0)
+                        {
+                            return EquatableArray<DiagnosticInfo>.Empty;
+                        }
+                    }
+                }
+
+                var location = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(token).GetLocation();
+                return new EquatableArray<DiagnosticInfo>([DiagnosticInfo.Create(DiagnosticDescriptors.ReadMostlyWithoutReadWriteLock, location, type.Name)]);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                return Failure(context, exception).Diagnostics;
+            }
+        }
+
         private static ParsedMember Result(WrapperModel? wrapper, List<DiagnosticInfo> diagnostics)
         {
             // A declaration with an error gets no wrapper: the error says why, and half-right code would add noise.

@@ -37,6 +37,13 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 static (attributeContext, token) => Parser.ParseLockOrder(attributeContext, token))
             .WithTrackingName(TrackingNames.LockOrders);
 
+        var readMostly = context.SyntaxProvider
+            .ForAttributeWithMetadataName(
+                KnownNames.ReadMostlyAttribute,
+                static (_, _) => true,
+                static (attributeContext, token) => Parser.CheckReadMostly(attributeContext, token))
+            .WithTrackingName(TrackingNames.ReadMostlyTypes);
+
         // Diagnostics take their own branch: they carry locations, which change on any edit above them, and must
         // not make the wrapper models below unequal.
         context.RegisterSourceOutput(
@@ -45,6 +52,7 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(
             acquiresLocksOf.Select(static (member, _) => member.Diagnostics).WithTrackingName(TrackingNames.AcquiresLocksOfDiagnostics),
             static (production, diagnostics) => Report(production, diagnostics));
+        context.RegisterSourceOutput(readMostly, static (production, diagnostics) => Report(production, diagnostics));
         context.RegisterSourceOutput(
             lockOrders.Select(static (order, _) => order.Diagnostics).WithTrackingName(TrackingNames.LockOrderDiagnostics),
             static (production, diagnostics) => Report(production, diagnostics));
