@@ -37,6 +37,36 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
         IEqualityComparer<TKey>? comparer = null)
         : base(stripeCount, name, level, comparer, (stripeName, stripeLevel) => new ReadWriteLock(stripeName, stripeLevel, policy))
     {
+        Policy = policy;
+    }
+
+    /// <summary>The policy of every stripe.</summary>
+    public ReadWritePolicy Policy { get; private set; }
+
+    /// <summary>
+    /// Applies a declaration made in source: the member's name and <c>[LockOrder]</c> level, and the class's
+    /// <c>[ReadMostly(Policy = ...)]</c> for every stripe. Generated wrappers call it before acquiring.
+    /// </summary>
+    /// <param name="declaredName">The declaring member.</param>
+    /// <param name="declaredLevel">The declared level, or null.</param>
+    /// <param name="declaredPolicy">The declared policy.</param>
+    /// <exception cref="InvalidOperationException">The policy differs and a stripe is in use.</exception>
+    public void EnsureDeclared(string declaredName, int? declaredLevel, ReadWritePolicy declaredPolicy)
+    {
+        if (Policy != declaredPolicy)
+        {
+            foreach (var stripe in Stripes)
+            {
+                if (stripe.Policy != declaredPolicy)
+                {
+                    stripe.DeclarePolicy(declaredPolicy);
+                }
+            }
+
+            Policy = declaredPolicy;
+        }
+
+        EnsureDeclared(declaredName, declaredLevel);
     }
 
     /// <summary>Acquires the read lock of <paramref name="key"/>'s stripe, waiting up to the default timeout.</summary>

@@ -1,5 +1,4 @@
 using System;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Locksmith;
@@ -91,7 +90,7 @@ internal sealed class HeldLockStack
             return;
         }
 
-        Debug.Fail("Released an ordered lock that the owner's stack does not hold.");
+        // Not found: the lock was taken while still unordered and a [LockOrder] declaration ordered it since.
     }
 
     public bool Contains(LockPrimitive lockPrimitive)

@@ -163,14 +163,13 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReleaseOrdered()
     {
-        // A thread without an owner record never took an ordered lock, so it cannot own this one.
-        var owner = LockOwner.CurrentOrNull;
-        if (owner is null || !_core.TryExit(owner.OwnerId))
+        if (!_core.TryExit(CurrentThreadId.Value))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
-        owner.Held.Remove(this);
+        // The owner record may lack the lock: it was taken before a declaration made it ordered.
+        LockOwner.CurrentOrNull?.Held.Remove(this);
     }
 
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>

@@ -102,7 +102,7 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void DeclarePolicy(ReadWritePolicy declaredPolicy)
+    internal void DeclarePolicy(ReadWritePolicy declaredPolicy)
     {
         if (Volatile.Read(ref _state) != 0 || CurrentReaderCount != 0)
         {

@@ -31,4 +31,46 @@ public sealed class LockDeclarationTests
         Assert.Contains("'ledger'", ex.Message);
         Assert.Contains("[LockOrder(10)]", ex.Message);
     }
+
+    [Fact]
+    public void DeclarationWhileAnotherThreadHoldsTheLock_LetsThatHolderRelease()
+    {
+        var exclusive = new ExclusiveLock();
+        var reentrant = new ReentrantLock();
+        var gate = new SpinGate();
+        var rw = new ReadWriteLock();
+        using var holder = new Support.HeldOnOtherThread("early-holder", release =>
+        {
+            using var a = exclusive.Acquire();
+            using var b = reentrant.Acquire();
+            using var c = gate.Acquire();
+            using var d = rw.AcquireRead();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => exclusive.IsHeld && reentrant.IsHeld && gate.IsHeld && rw.CurrentReaderCount == 1);
+
+        exclusive.EnsureDeclared("A._exclusive", 1);
+        reentrant.EnsureDeclared("A._reentrant", 2);
+        gate.EnsureDeclared("A._gate", 3);
+        rw.EnsureDeclared("A._rw", 4);
+        holder.Release();
+
+        Assert.False(exclusive.IsHeld);
+        Assert.False(reentrant.IsHeld);
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, rw.CurrentReaderCount);
+        using var again = exclusive.Acquire();
+        Assert.Equal(1, exclusive.Level);
+    }
+
+    [Fact]
+    public void StripedReadWriteDeclaration_AppliesThePolicyToEveryStripe()
+    {
+        var striped = new StripedReadWriteLock<int>(4);
+        striped.EnsureDeclared("Cache._stripes", 5, ReadWritePolicy.Fair);
+        Assert.Equal(ReadWritePolicy.Fair, striped.Policy);
+        Assert.Equal(ReadWritePolicy.Fair, striped.StripeAt(3).Policy);
+        Assert.Equal("Cache._stripes[3]", striped.StripeAt(3).Name);
+        Assert.Equal(5, striped.StripeAt(3).Level);
+    }
 }
