@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 
 namespace Locksmith;
@@ -63,6 +64,16 @@ public static class LockSet
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds.</exception>
     public static bool TryAcquire(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<LockPrimitive> locks) =>
         Enter(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: false, out scope);
+
+    /// <summary>Tries to acquire every lock within <paramref name="timeout"/>, or until cancelled; all or nothing.</summary>
+    /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <param name="scope">The scope holding every lock, or an empty scope.</param>
+    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <returns>Whether every lock is held.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
+    public static bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<LockPrimitive> locks) =>
+        Enter(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, out scope);
 
     internal static bool Enter(scoped ReadOnlySpan<LockPrimitive?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope)
     {
@@ -193,6 +204,7 @@ public static class LockSet
 
     private static bool EnterContended(Span<LockPrimitive?> ordered, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        long start = Stopwatch.GetTimestamp();
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         int blockOn = 0;
         int backoff = 1;
@@ -201,12 +213,12 @@ public static class LockSet
             cancellationToken.ThrowIfCancellationRequested();
             var busy = ordered[blockOn]!;
             // Block on the lock that was busy last time (it is the likely bottleneck); this is the only wait.
+            // A timeout here was reported by that lock's own wait.
             if (!busy.EnterForSet(TimeoutMath.Remaining(deadline), cancellationToken))
             {
                 if (throwOnTimeout)
                 {
-                    ThrowHelper.ThrowTimeout(busy, LockMode.Exclusive, busy.ExclusiveOwnerId,
-                        TimeSpan.FromMilliseconds(timeoutMs < 0 ? 0 : timeoutMs));
+                    ThrowHelper.ThrowTimeout(busy, LockMode.Exclusive, busy.ExclusiveOwnerId, Stopwatch.GetElapsedTime(start));
                 }
 
                 return false;
@@ -222,19 +234,27 @@ public static class LockSet
             blockOn = failedAt;
             if (TimeoutMath.Remaining(deadline) == 0)
             {
-                if (throwOnTimeout)
-                {
-                    var other = ordered[failedAt]!;
-                    ThrowHelper.ThrowTimeout(other, LockMode.Exclusive, other.ExclusiveOwnerId, TimeSpan.FromMilliseconds(timeoutMs));
-                }
-
-                return false;
+                return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout);
             }
 
             // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
             Thread.Sleep(Random.Shared.Next(backoff + 1));
             backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
         }
+    }
+
+    /// <summary>The deadline passed while backing off: report it as the timeout of the lock that was busy.</summary>
+    private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout)
+    {
+        int ownerThreadId = busy.ExclusiveOwnerId;
+        LocksmithMetrics.RecordTimeout(busy, LockModeTags.Exclusive);
+        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, LockMode.Exclusive, waited, CurrentThreadId.Value, ownerThreadId));
+        if (throwOnTimeout)
+        {
+            ThrowHelper.ThrowTimeout(busy, LockMode.Exclusive, ownerThreadId, waited);
+        }
+
+        return false;
     }
 
     /// <summary>Takes every lock but <paramref name="held"/> without waiting; returns the index of a busy one, or -1.</summary>

@@ -57,10 +57,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
         {
             foreach (var stripe in Stripes)
             {
-                if (stripe.Policy != declaredPolicy)
-                {
-                    stripe.DeclarePolicy(declaredPolicy);
-                }
+                stripe.DeclarePolicy(declaredPolicy);
             }
 
             Policy = declaredPolicy;

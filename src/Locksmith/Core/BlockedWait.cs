@@ -64,6 +64,24 @@ internal struct BlockedWait
         }
     }
 
+    /// <summary>
+    /// A try-once (zero timeout) that found the lock taken. For a throwing call that is a timeout like any other:
+    /// it is reported and thrown, so a throwing <c>Acquire</c> never hands back a scope it did not take.
+    /// </summary>
+    /// <returns>False, when <paramref name="throwOnTimeout"/> is false.</returns>
+    public static bool FailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, bool throwOnTimeout)
+    {
+        if (throwOnTimeout)
+        {
+            LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
+            LocksmithPolicy.TimeoutOccurred?.Invoke(
+                new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.Zero, CurrentThreadId.Value, ownerThreadId));
+            ThrowHelper.ThrowTimeout(lockPrimitive, mode, ownerThreadId, TimeSpan.Zero);
+        }
+
+        return false;
+    }
+
     /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>
     public readonly void TimedOut(int ownerThreadId, bool throwOnTimeout)
     {

@@ -73,7 +73,9 @@ internal struct MutexCore
             return true;
         }
 
-        return timeoutMs != 0 && WaitForRelease(lockPrimitive, threadId, timeoutMs, cancellationToken, throwOnTimeout);
+        return timeoutMs == 0
+            ? BlockedWait.FailedWithoutWaiting(lockPrimitive, LockMode.Exclusive, LockModeTags.Exclusive, Owner, throwOnTimeout)
+            : WaitForRelease(lockPrimitive, threadId, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     // Test, then test-and-set: spinning on a plain read keeps the cache line shared until the lock looks free.

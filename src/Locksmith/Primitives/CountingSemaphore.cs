@@ -274,6 +274,12 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
 
         if (timeoutMs == 0)
         {
+            if (throwOnTimeout)
+            {
+                LocksmithMetrics.RecordTimeout(this, LockModeTags.Permit);
+                ThrowHelper.ThrowSemaphoreTimeout(this, count, CurrentCount, MaxCount, TimeSpan.Zero);
+            }
+
             return false;
         }
 

@@ -188,7 +188,9 @@ public sealed partial class ReadWriteLock
             return true;
         }
 
-        return timeoutMs != 0 && WaitForRead(thread, slot, timeoutMs, cancellationToken, throwOnTimeout);
+        return timeoutMs == 0
+            ? BlockedWait.FailedWithoutWaiting(this, LockMode.Read, LockModeTags.Read, WriterThreadId, throwOnTimeout)
+            : WaitForRead(thread, slot, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     private bool WaitForRead(ReadWriteThreadState thread, int slot, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)

@@ -159,7 +159,7 @@ public sealed partial class ReadWriteLock
         if (timeoutMs == 0)
         {
             ReleaseClaim(claimed);
-            return false;
+            return BlockedWait.FailedWithoutWaiting(this, LockMode.Write, LockModeTags.Write, WriterThreadId, throwOnTimeout);
         }
 
         return _policy == ReadWritePolicy.ReaderPreferred

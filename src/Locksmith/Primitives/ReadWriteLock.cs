@@ -43,6 +43,9 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
     private ReadWritePolicy _policy;
 
+    // Policy declarations happen once per lock, off the hot path: one shared gate is enough.
+    private static readonly object s_policyGate = new();
+
     // The state bits that send a reader to the slow path: a writer always; under writer-preferred and fair
     // also any queued waiter, so that a new reader never overtakes a waiting writer.
     private int _readerBlockMask;
@@ -104,14 +107,23 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal void DeclarePolicy(ReadWritePolicy declaredPolicy)
     {
-        if (Volatile.Read(ref _state) != 0 || CurrentReaderCount != 0)
+        // Two first wrapper calls may race here: the second must find the policy set, not the lock in use.
+        lock (s_policyGate)
         {
-            throw new InvalidOperationException(
-                $"Read-write lock {Describe()} is in use with policy {_policy}, so it cannot switch to the declared {declaredPolicy}. " +
-                $"Construct it with ReadWritePolicy.{declaredPolicy}, or declare the policy it was built with.");
-        }
+            if (_policy == declaredPolicy)
+            {
+                return;
+            }
 
-        SetPolicy(declaredPolicy);
+            if (Volatile.Read(ref _state) != 0 || CurrentReaderCount != 0)
+            {
+                throw new InvalidOperationException(
+                    $"Read-write lock {Describe()} is in use with policy {_policy}, so it cannot switch to the declared {declaredPolicy}. " +
+                    $"Construct it with ReadWritePolicy.{declaredPolicy}, or declare the policy it was built with.");
+            }
+
+            SetPolicy(declaredPolicy);
+        }
     }
 
     private void SetPolicy(ReadWritePolicy policy)
@@ -149,6 +161,9 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     }
 
     internal override int ExclusiveOwnerId => WriterThreadId;
+
+    /// <summary>Whether a writer holds or has claimed the lock, or anyone is queued (a snapshot, for tests).</summary>
+    internal bool WriterPending => (Volatile.Read(ref _state) & (WriterBit | QueuedBit)) != 0;
 
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         EnterWrite(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);

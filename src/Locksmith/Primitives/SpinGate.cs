@@ -200,7 +200,8 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
 
         if (timeoutMs == 0)
         {
-            return TryTakeFree(threadId);
+            return TryTakeFree(threadId) ||
+                BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout);
         }
 
         // A first round of spins with no bookkeeping at all: most sub-microsecond holders leave within it.

@@ -97,7 +97,7 @@ public abstract class OwnedLockContract<TLock>
             {
                 caught = ex;
             }
-        }).Join();
+        }).JoinGuarded();
 
         var sle = Assert.IsType<SynchronizationLockException>(caught);
         Assert.Contains("'ledger'", sle.Message);
@@ -137,6 +137,24 @@ public abstract class OwnedLockContract<TLock>
     }
 
     [Fact]
+    public void HeldElsewhere_ThrowingAcquireWithZeroTimeout_Throws_AndNeverRunsTheBody()
+    {
+        var lockPrimitive = Create("zero");
+        using var holder = HoldElsewhere(lockPrimitive);
+        bool ran = false;
+
+        var ex = Assert.Throws<LockTimeoutException>(() => LockedWithin(lockPrimitive, TimeSpan.Zero, default, () => ran = true));
+        Assert.Equal("zero", ex.LockName);
+        using (PolicyScope.DefaultTimeout(TimeSpan.Zero))
+        {
+            Assert.Throws<LockTimeoutException>(() => Locked(lockPrimitive, () => ran = true));
+        }
+
+        Assert.False(ran);
+        Assert.Equal(holder.ThreadId, OwnerThreadId(lockPrimitive));
+    }
+
+    [Fact]
     public void CancelledWait_ThrowsOperationCanceled_AndLeavesTheLockAsItWas()
     {
         var lockPrimitive = Create("cancelled");
@@ -156,7 +174,7 @@ public abstract class OwnedLockContract<TLock>
         });
         Blocked.OnLock(lockPrimitive);
         cts.Cancel();
-        waiter.Join();
+        waiter.JoinGuarded();
 
         Assert.IsAssignableFrom<OperationCanceledException>(caught);
         Assert.Equal(holder.ThreadId, OwnerThreadId(lockPrimitive));

@@ -49,14 +49,14 @@ public sealed class DeadlockDetectorTests
         var b = Concurrently.Start("dd-thread-b", () => Run(second, first, ref timeoutsB, yieldAfterDetection: false));
 
         DeadlockCycle? cycle = null;
-        SpinWait.SpinUntil(() =>
+        Guard.SpinUntil(() =>
         {
             cycle = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == "dd-first"));
             return cycle is not null;
         });
         Volatile.Write(ref detected, 1);
-        a.Join();
-        b.Join();
+        a.JoinGuarded();
+        b.JoinGuarded();
 
         Assert.NotNull(cycle);
         Assert.Equal(2, cycle!.Edges.Count);
@@ -90,10 +90,10 @@ public sealed class DeadlockDetectorTests
         {
             Assert.Throws<OperationCanceledException>(() => gate.Acquire(Timeout.InfiniteTimeSpan, cts.Token));
         });
-        SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
 
         Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == "dd-chain"));
         cts.Cancel();
-        waiter.Join();
+        waiter.JoinGuarded();
     }
 }

@@ -152,7 +152,7 @@ public sealed class LocksmithMetricsTests
         var waiter = Concurrently.Start("waiter", () => gate.Acquire(TimeSpan.FromSeconds(60)).Dispose());
         Blocked.OnLock(gate);
         holder.Release();
-        waiter.Join();
+        waiter.JoinGuarded();
         var longWait = Assert.Single(longWaits, w => w.LockName == "callbacks");
         Assert.Equal(LockMode.Exclusive, longWait.Mode);
     }

@@ -148,7 +148,7 @@ public sealed class ConditionVariableTests
             Assert.True(gate.IsHeldByCurrentThread);
         }
 
-        notifier.Join();
+        notifier.JoinGuarded();
     }
 
     [Fact]
@@ -190,7 +190,7 @@ public sealed class ConditionVariableTests
             Assert.True(gate.IsHeldByCurrentThread);
         }
 
-        canceller.Join();
+        canceller.JoinGuarded();
         Assert.False(gate.IsHeld);
     }
 
@@ -223,7 +223,7 @@ public sealed class ConditionVariableTests
         }
 
         // Each waiter counts itself and enqueues under the lock, so seeing all three under the lock means all wait.
-        SpinWait.SpinUntil(() =>
+        Guard.SpinUntil(() =>
         {
             using var scope = gate.Acquire();
             return waiting == waiters;
@@ -236,7 +236,7 @@ public sealed class ConditionVariableTests
 
         foreach (var thread in threads)
         {
-            thread.Join();
+            thread.JoinGuarded();
         }
 
         Assert.Equal(waiters, woken);
@@ -268,7 +268,7 @@ public sealed class ConditionVariableTests
             });
         }
 
-        SpinWait.SpinUntil(() =>
+        Guard.SpinUntil(() =>
         {
             using var scope = gate.Acquire();
             return waiting == waiters;
@@ -282,7 +282,7 @@ public sealed class ConditionVariableTests
 
         foreach (var thread in threads)
         {
-            thread.Join();
+            thread.JoinGuarded();
         }
 
         Assert.Equal(waiters, served);

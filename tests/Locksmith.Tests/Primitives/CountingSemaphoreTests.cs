@@ -121,10 +121,10 @@ public sealed class CountingSemaphoreTests
             using var scope = semaphore.Acquire(TimeSpan.FromSeconds(30));
             acquired = true;
         });
-        SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
 
         semaphore.Release();
-        waiter.Join();
+        waiter.JoinGuarded();
 
         Assert.True(acquired);
         Assert.Equal(1, semaphore.CurrentCount);
@@ -152,7 +152,7 @@ public sealed class CountingSemaphoreTests
             Assert.True(pong.TryAcquire(TimeSpan.FromSeconds(30), out _));
         }
 
-        partner.Join();
+        partner.JoinGuarded();
         Assert.Equal(0, ping.CurrentCount);
         Assert.Equal(0, pong.CurrentCount);
     }
@@ -185,11 +185,11 @@ public sealed class CountingSemaphoreTests
             using var scope = semaphore.Acquire(2, TimeSpan.FromSeconds(30));
             acquired = true;
         });
-        SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
 
         semaphore.Release();
         semaphore.Release();
-        waiter.Join();
+        waiter.JoinGuarded();
 
         Assert.True(acquired);
         Assert.Equal(2, semaphore.CurrentCount);
@@ -228,9 +228,9 @@ public sealed class CountingSemaphoreTests
                 caught = ex;
             }
         });
-        SpinWait.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
         cts.Cancel();
-        waiter.Join();
+        waiter.JoinGuarded();
 
         Assert.IsType<OperationCanceledException>(caught);
         Assert.Equal(1, semaphore.CurrentCount);
@@ -274,7 +274,18 @@ public sealed class CountingSemaphoreTests
             Assert.Equal(1, semaphore.CurrentCount);
         }
 
-        Concurrently.Start("releaser", () => semaphore.Release()).Join();
+        Concurrently.Start("releaser", () => semaphore.Release()).JoinGuarded();
+        Assert.Equal(2, semaphore.CurrentCount);
+    }
+
+    [Fact]
+    public void NoPermits_ThrowingAcquireWithZeroTimeout_Throws_AndTakesNothing()
+    {
+        var semaphore = new CountingSemaphore(0, 2, "empty");
+        Assert.Throws<LockTimeoutException>(() => semaphore.Acquire(TimeSpan.Zero));
+        Assert.Throws<LockTimeoutException>(() => semaphore.Acquire(2, TimeSpan.Zero));
+        Assert.Equal(0, semaphore.CurrentCount);
+        semaphore.Release(2);
         Assert.Equal(2, semaphore.CurrentCount);
     }
 }

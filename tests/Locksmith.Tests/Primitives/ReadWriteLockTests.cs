@@ -149,7 +149,7 @@ public sealed class ReadWriteLockTests
         {
             otherRead = rw.TryAcquireRead(out var scope);
             scope.Dispose();
-        }).Join();
+        }).JoinGuarded();
         Assert.True(otherRead);
     }
 
@@ -206,7 +206,7 @@ public sealed class ReadWriteLockTests
             {
                 caught = ex;
             }
-        }).Join();
+        }).JoinGuarded();
 
         var sle = Assert.IsType<SynchronizationLockException>(caught);
         Assert.Contains("'ledger'", sle.Message);
@@ -231,7 +231,7 @@ public sealed class ReadWriteLockTests
             {
                 caught = ex;
             }
-        }).Join();
+        }).JoinGuarded();
 
         Assert.IsType<SynchronizationLockException>(caught);
         Assert.Equal(1, rw.CurrentReaderCount);
@@ -406,9 +406,9 @@ public sealed class ReadWriteLockTests
                 caught = ex;
             }
         });
-        SpinWait.SpinUntil(() => rw.QueueLength == 1);
+        Guard.SpinUntil(() => rw.QueueLength == 1);
         cts.Cancel();
-        waiter.Join();
+        waiter.JoinGuarded();
 
         Assert.IsType<OperationCanceledException>(caught);
         Assert.Equal(0, rw.QueueLength);
@@ -444,7 +444,7 @@ public sealed class ReadWriteLockTests
                 caught = ex;
             }
         });
-        SpinWait.SpinUntil(() => rw.WaitingThreadCount == 1);
+        Guard.SpinUntil(() => rw.WaitingThreadCount == 1);
 
         // A reader arriving now queues behind the waiting writer.
         bool blockedReaderGotIn = false;
@@ -453,12 +453,12 @@ public sealed class ReadWriteLockTests
             using var scope = rw.AcquireRead();
             blockedReaderGotIn = true;
         });
-        SpinWait.SpinUntil(() => rw.QueueLength == 1);
+        Guard.SpinUntil(() => rw.QueueLength == 1);
         Assert.False(rw.TryAcquireRead(out _));
 
         cts.Cancel();
-        writer.Join();
-        reader.Join();
+        writer.JoinGuarded();
+        reader.JoinGuarded();
 
         Assert.IsType<OperationCanceledException>(caught);
         Assert.True(blockedReaderGotIn);
@@ -546,5 +546,21 @@ public sealed class ReadWriteLockTests
         }
 
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [Fact]
+    public void WriteHeldElsewhere_ThrowingReadWithZeroTimeout_Throws_AndHoldsNothing()
+    {
+        var rw = new ReadWriteLock("zero-read");
+        using var holder = new HeldOnOtherThread("writer", release =>
+        {
+            using var scope = rw.AcquireWrite();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => rw.WriterThreadId != 0);
+
+        Assert.Throws<LockTimeoutException>(() => rw.AcquireRead(TimeSpan.Zero));
+        Assert.False(rw.IsReadLockHeldByCurrentThread);
+        Assert.Equal(0, rw.CurrentReaderCount);
     }
 }

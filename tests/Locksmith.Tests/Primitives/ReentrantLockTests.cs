@@ -57,7 +57,7 @@ public sealed class ReentrantLockTests
         var gate = new ReentrantLock("other");
         using var scope = gate.Acquire();
         int seen = -1;
-        Concurrently.Start("observer", () => seen = gate.RecursionCount).Join();
+        Concurrently.Start("observer", () => seen = gate.RecursionCount).JoinGuarded();
         Assert.Equal(0, seen);
     }
 
@@ -116,7 +116,7 @@ public sealed class ReentrantLockTests
         {
             acquired = gate.TryAcquire(out var scope);
             scope.Dispose();
-        }).Join();
+        }).JoinGuarded();
         return !acquired;
     }
 }

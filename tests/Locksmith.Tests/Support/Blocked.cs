@@ -6,7 +6,7 @@ namespace Locksmith.Tests.Support;
 internal static class Blocked
 {
     public static void OnLock(LockPrimitive lockPrimitive) =>
-        SpinWait.SpinUntil(() =>
+        Guard.SpinUntil(() =>
         {
             foreach (var owner in LockOwner.Snapshot())
             {

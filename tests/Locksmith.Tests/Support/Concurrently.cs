@@ -34,7 +34,7 @@ internal static class Concurrently
         start.Set();
         foreach (var worker in workers)
         {
-            worker.Join();
+            worker.JoinGuarded();
         }
 
         if (failure is not null)

@@ -26,18 +26,18 @@ internal sealed class HeldOnOtherThread : IDisposable
     /// <summary>Waits (bounded by spinning on a condition, not a clock assertion) until the holder has the lock.</summary>
     public void WaitUntilHeld(Func<bool> isHeld)
     {
-        SpinWait.SpinUntil(() => ThreadId != 0 && isHeld());
+        Guard.SpinUntil(() => ThreadId != 0 && isHeld());
     }
 
     public void Release()
     {
         _release.Set();
-        _thread.Join();
+        _thread.JoinGuarded();
     }
 
     public void Dispose()
     {
         _release.Set();
-        _thread.Join();
+        _thread.JoinGuarded();
     }
 }
