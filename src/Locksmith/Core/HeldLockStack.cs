@@ -4,22 +4,33 @@ using System.Runtime.CompilerServices;
 namespace Locksmith;
 
 /// <summary>
-/// The ordered locks one owner holds, each with the highest level held up to it, so that an order check is one
-/// comparison with <see cref="MaxLevel"/>. Grows by doubling and never shrinks: allocation-free in steady state.
+/// The ordered locks one owner holds and the highest level among them, so that an order check is one comparison
+/// with <see cref="MaxLevel"/>. Grows by doubling and never shrinks: allocation-free in steady state.
 /// </summary>
-internal sealed class HeldLockStack
+/// <remarks>
+/// A struct kept in a field of <see cref="LockOwner"/> (never copied) so the fast paths reach it without another
+/// pointer hop. Each entry remembers the maximum below it, so popping restores it with one load.
+/// </remarks>
+internal struct HeldLockStack
 {
-    private Entry[] _entries = new Entry[8];
+    private Entry[] _entries;
     private int _count;
 
     /// <summary>The highest level held, or <see cref="int.MinValue"/> when nothing is held.</summary>
-    public int MaxLevel = int.MinValue;
+    public int MaxLevel;
+
+    public HeldLockStack(int capacity)
+    {
+        _entries = new Entry[capacity];
+        _count = 0;
+        MaxLevel = int.MinValue;
+    }
 
     /// <summary>How many ordered locks are held.</summary>
-    public int Count => _count;
+    public readonly int Count => _count;
 
     /// <summary>The lock at <paramref name="index"/> (0 is the first acquired).</summary>
-    public LockPrimitive this[int index] => _entries[index].Lock;
+    public readonly LockPrimitive this[int index] => _entries[index].Lock;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(LockPrimitive lockPrimitive)
@@ -31,15 +42,16 @@ internal sealed class HeldLockStack
             entries = Grow();
         }
 
-        int max = Math.Max(lockPrimitive.OrderLevel, MaxLevel);
+        ref var entry = ref entries[count];
         // Popped slots keep their lock, so re-taking the same lock at the same depth skips the write barrier.
-        if (!ReferenceEquals(entries[count].Lock, lockPrimitive))
+        if (!ReferenceEquals(entry.Lock, lockPrimitive))
         {
-            entries[count].Lock = lockPrimitive;
+            entry.Lock = lockPrimitive;
         }
 
-        entries[count].MaxLevel = max;
-        MaxLevel = max;
+        int below = MaxLevel;
+        entry.MaxBelow = below;
+        MaxLevel = Math.Max(lockPrimitive.OrderLevel, below);
         _count = count + 1;
     }
 
@@ -53,7 +65,7 @@ internal sealed class HeldLockStack
         {
             // The slot keeps its reference until overwritten: clearing it would cost a write barrier per release.
             _count = top;
-            MaxLevel = top == 0 ? int.MinValue : entries[top - 1].MaxLevel;
+            MaxLevel = entries[top].MaxBelow;
             return;
         }
 
@@ -80,20 +92,21 @@ internal sealed class HeldLockStack
             Array.Copy(_entries, i + 1, _entries, i, _count - i - 1);
             _count--;
             _entries[_count] = default;
+            int max = i == 0 ? int.MinValue : Math.Max(_entries[i - 1].MaxBelow, _entries[i - 1].Lock.OrderLevel);
             for (int j = i; j < _count; j++)
             {
-                int level = _entries[j].Lock.OrderLevel;
-                _entries[j].MaxLevel = j == 0 ? level : Math.Max(level, _entries[j - 1].MaxLevel);
+                _entries[j].MaxBelow = max;
+                max = Math.Max(max, _entries[j].Lock.OrderLevel);
             }
 
-            MaxLevel = _count == 0 ? int.MinValue : _entries[_count - 1].MaxLevel;
+            MaxLevel = max;
             return;
         }
 
         // Not found: the lock was taken while still unordered and a [LockOrder] declaration ordered it since.
     }
 
-    public bool Contains(LockPrimitive lockPrimitive)
+    public readonly bool Contains(LockPrimitive lockPrimitive)
     {
         for (int i = _count - 1; i >= 0; i--)
         {
@@ -107,7 +120,7 @@ internal sealed class HeldLockStack
     }
 
     /// <summary>The held lock with the highest level (the most recent one among equals).</summary>
-    public LockPrimitive? Highest()
+    public readonly LockPrimitive? Highest()
     {
         LockPrimitive? best = null;
         for (int i = 0; i < _count; i++)
@@ -125,6 +138,6 @@ internal sealed class HeldLockStack
     private struct Entry
     {
         public LockPrimitive Lock;
-        public int MaxLevel;
+        public int MaxBelow;
     }
 }

@@ -41,7 +41,7 @@ internal sealed class LockOwner
     public bool IsAlive => _thread is null || (_thread.TryGetTarget(out var t) && t.IsAlive);
 
     /// <summary>The ordered locks this owner holds, in acquisition order.</summary>
-    public readonly HeldLockStack Held = new();
+    public HeldLockStack Held = new(8);
 
     /// <summary>The lock this owner is blocked on, or null. Written by the owner, read by the detector.</summary>
     public volatile LockPrimitive? WaitingFor;

@@ -32,7 +32,14 @@ internal static class OrderGuard
     public static void Acquired(LockPrimitive lockPrimitive) => LockOwner.Current.Held.Push(lockPrimitive);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Released(LockPrimitive lockPrimitive) => LockOwner.CurrentOrNull?.Held.Remove(lockPrimitive);
+    public static void Released(LockPrimitive lockPrimitive)
+    {
+        var owner = LockOwner.CurrentOrNull;
+        if (owner is not null)
+        {
+            owner.Held.Remove(lockPrimitive);
+        }
+    }
 
     /// <summary>Whether the current thread's record shows <paramref name="lockPrimitive"/> as held.</summary>
     public static bool IsHeldByCurrentOwner(LockPrimitive lockPrimitive) =>

@@ -163,13 +163,18 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReleaseOrdered()
     {
-        if (!_core.TryExit(CurrentThreadId.Value))
+        // The owner record's id is the thread id: one thread-static read serves the check and the pop. A thread
+        // without a record took the lock before a declaration made it ordered (or does not own it at all).
+        var owner = LockOwner.CurrentOrNull;
+        if (!_core.TryExit(owner?.OwnerId ?? CurrentThreadId.Value))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
-        // The owner record may lack the lock: it was taken before a declaration made it ordered.
-        LockOwner.CurrentOrNull?.Held.Remove(this);
+        if (owner is not null)
+        {
+            owner.Held.Remove(this);
+        }
     }
 
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>
