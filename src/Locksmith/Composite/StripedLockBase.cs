@@ -16,8 +16,14 @@ namespace Locksmith;
 public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAccessLock, IThreadAffineLock
     where TStripe : LockPrimitive
 {
-    private readonly IEqualityComparer<TKey> _comparer;
+    // Null for the default comparer: EqualityComparer<TKey>.Default is then devirtualized and inlined.
+    private readonly IEqualityComparer<TKey>? _comparer;
     private readonly int _mask;
+
+    private const int SpacerBytes = 64;
+
+    // Kept only so the spacers stay alive between the stripes.
+    private readonly object[] _spacers;
 
     private protected StripedLockBase(int stripeCount, string? name, int? level, IEqualityComparer<TKey>? comparer, Func<string, int?, TStripe> createStripe)
         : base(name, level, LockKind.Striped)
@@ -29,11 +35,15 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
 
         int count = (int)BitOperations.RoundUpToPowerOf2((uint)stripeCount);
         _mask = count - 1;
-        _comparer = comparer ?? EqualityComparer<TKey>.Default;
+        _comparer = comparer is null || ReferenceEquals(comparer, EqualityComparer<TKey>.Default) ? null : comparer;
         Stripes = new TStripe[count];
+        _spacers = new object[count];
         for (int i = 0; i < count; i++)
         {
             Stripes[i] = createStripe(StripeName(i), level);
+            // Stripes allocated back to back would share cache lines, and two threads on different stripes would
+            // contend anyway. A live spacer after each keeps neighbours a line apart (compaction keeps the order).
+            _spacers[i] = new byte[SpacerBytes];
         }
     }
 
@@ -51,7 +61,8 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public int StripeOf(TKey key)
     {
-        int hash = key is null ? 0 : _comparer.GetHashCode(key);
+        int hash = key is null ? 0
+            : _comparer is null ? EqualityComparer<TKey>.Default.GetHashCode(key) : _comparer.GetHashCode(key);
         // Spread the high bits down: many hash codes differ only there.
         hash ^= (hash >>> 16) ^ (hash >>> 8);
         return hash & _mask;
