@@ -30,7 +30,7 @@ public ref struct LockSetScope
         _count = 0;
         for (int i = count - 1; i >= 0; i--)
         {
-            locks[i]!.ExitForSet();
+            LockSet.ExitMember(locks[i]!);
             locks[i] = null;
         }
 
@@ -40,6 +40,16 @@ public ref struct LockSetScope
     /// <summary>Where the set's locks live: inline, or in the rented array.</summary>
     [UnscopedRef]
     internal Span<LockPrimitive?> Locks => _rented is null ? _inline : _rented;
+
+    /// <summary>The scope of a two-lock set taken on the fast path (<paramref name="second"/> null when both were one lock).</summary>
+    internal static LockSetScope Of(LockPrimitive first, LockPrimitive? second)
+    {
+        var scope = default(LockSetScope);
+        scope._inline[0] = first;
+        scope._inline[1] = second;
+        scope._count = second is null ? 1 : 2;
+        return scope;
+    }
 
     internal void EnsureCapacity(int capacity)
     {

@@ -141,6 +141,7 @@ public sealed class LockSetTests
     public void EmptyOrNullSet_IsRejected()
     {
         Assert.Throws<ArgumentException>(() => LockSet.Acquire(ReadOnlySpan<LockPrimitive>.Empty));
-        Assert.Throws<ArgumentException>(() => LockSet.Acquire(new ExclusiveLock(), null!));
+        Assert.Throws<ArgumentNullException>(() => LockSet.Acquire(new ExclusiveLock(), null!));
+        Assert.Throws<ArgumentException>(() => LockSet.Acquire(TimeSpan.FromSeconds(1), new ExclusiveLock(), null!));
     }
 }
