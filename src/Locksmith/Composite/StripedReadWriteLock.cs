@@ -117,4 +117,15 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <returns>A scope that releases every stripe taken.</returns>
     /// <exception cref="LockTimeoutException">The default timeout elapsed.</exception>
     public LockSetScope AcquireManyWrite(params ReadOnlySpan<TKey> keys) => AcquireStripes(TimeoutMathDefaults.UseDefault, keys);
+
+    /// <summary>
+    /// Acquires the write locks of all <paramref name="keys"/>' stripes in stripe order, each once, waiting at most
+    /// <paramref name="timeout"/> for all of them together.
+    /// </summary>
+    /// <param name="timeout">How long to try for all stripes together.</param>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <returns>A scope that releases every stripe taken.</returns>
+    /// <exception cref="LockTimeoutException">The timeout elapsed; nothing is held.</exception>
+    public LockSetScope AcquireManyWrite(TimeSpan timeout, params ReadOnlySpan<TKey> keys) =>
+        AcquireStripes(TimeoutMath.ToMilliseconds(timeout), keys);
 }

@@ -81,4 +81,26 @@ public sealed class StripedReadWriteLockTests
         Assert.Equal(ReadWritePolicy.Fair, striped.StripeAt(0).Policy);
         Assert.Equal(4, striped.StripeAt(7).Level);
     }
+
+    [Fact]
+    public void TimedMultiKeyWrite_IsAllOrNothing()
+    {
+        var striped = new StripedReadWriteLock<int>(64, "timed");
+        int other = 1;
+        while (striped.StripeOf(other) == striped.StripeOf(0))
+        {
+            other++;
+        }
+
+        using var holder = new HeldOnOtherThread("reader", release =>
+        {
+            using var scope = striped.AcquireRead(0);
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => striped.StripeAt(striped.StripeOf(0)).CurrentReaderCount == 1);
+
+        var ex = Assert.Throws<LockTimeoutException>(() => striped.AcquireManyWrite(TimeSpan.FromMilliseconds(30), other, 0));
+        Assert.Contains("timed[", ex.LockName);
+        Assert.Equal(0, striped.StripeAt(striped.StripeOf(other)).WriterThreadId);
+    }
 }
