@@ -26,12 +26,6 @@ internal struct HeldLockStack
         MaxLevel = int.MinValue;
     }
 
-    /// <summary>How many ordered locks are held.</summary>
-    public readonly int Count => _count;
-
-    /// <summary>The lock at <paramref name="index"/> (0 is the first acquired).</summary>
-    public readonly LockPrimitive this[int index] => _entries[index].Lock;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Push(LockPrimitive lockPrimitive)
     {

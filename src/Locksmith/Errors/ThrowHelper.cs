@@ -41,10 +41,7 @@ internal static partial class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited) =>
-        throw CreateTimeout(lockPrimitive, mode, ownerThreadId, waited);
-
-    public static LockTimeoutException CreateTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited) =>
-        new(lockPrimitive.Name, ownerThreadId, waited,
+        throw new LockTimeoutException(lockPrimitive.Name, ownerThreadId, waited,
             $"Thread {ThreadNames.Current()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +
             (ownerThreadId == 0 ? "held in a shared mode or released as the wait ended." : $"held by thread {ThreadNames.Of(ownerThreadId)}."));

@@ -4,7 +4,8 @@ namespace Locksmith;
 
 /// <summary>
 /// Global lock-order enforcement. Primitives call it only for ordered locks
-/// (<see cref="LockPrimitive.IsOrdered"/>): a check before blocking, a push after acquiring, a pop on release.
+/// (<see cref="LockPrimitive.IsOrdered"/>): a check before blocking (which hands back the owner record the
+/// caller pushes the lock onto) and a pop on release.
 /// </summary>
 internal static class OrderGuard
 {
@@ -29,9 +30,6 @@ internal static class OrderGuard
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Acquired(LockPrimitive lockPrimitive) => LockOwner.Current.Held.Push(lockPrimitive);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Released(LockPrimitive lockPrimitive)
     {
         var owner = LockOwner.CurrentOrNull;
@@ -41,9 +39,6 @@ internal static class OrderGuard
         }
     }
 
-    /// <summary>Whether the current thread's record shows <paramref name="lockPrimitive"/> as held.</summary>
-    public static bool IsHeldByCurrentOwner(LockPrimitive lockPrimitive) =>
-        LockOwner.CurrentOrNull is { } owner && owner.Held.Contains(lockPrimitive);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested)

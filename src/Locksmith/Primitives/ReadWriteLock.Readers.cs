@@ -88,11 +88,8 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (IsOrdered)
-        {
-            OrderGuard.BeforeAcquire(this);
-        }
-
+        // The order check hands back the owner record, so recording the hold needs no second lookup.
+        LockOwner? owner = IsOrdered ? OrderGuard.Check(this) : null;
         var thread = ReadWriteThreadState.Current;
         if (thread.HeldCount != 0 && thread.Holds(Id))
         {
@@ -106,9 +103,9 @@ public sealed partial class ReadWriteLock
         }
 
         thread.PushHeld(Id, slot);
-        if (IsOrdered)
+        if (owner is not null)
         {
-            OrderGuard.Acquired(this);
+            owner.Held.Push(this);
         }
 
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);

@@ -92,11 +92,8 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        if (checkOrder && IsOrdered)
-        {
-            OrderGuard.BeforeAcquire(this);
-        }
-
+        // The order check hands back the owner record, so recording the hold needs no second lookup.
+        LockOwner? owner = IsOrdered ? (checkOrder ? OrderGuard.Check(this) : LockOwner.Current) : null;
         bool claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0;
         if ((!claimed || !NoReaders()) && !EnterWriteContended(claimed, timeoutMs, cancellationToken, throwOnTimeout))
         {
@@ -104,9 +101,9 @@ public sealed partial class ReadWriteLock
         }
 
         _writerThreadId = CurrentThreadId.Value;
-        if (IsOrdered)
+        if (owner is not null)
         {
-            OrderGuard.Acquired(this);
+            owner.Held.Push(this);
         }
 
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Write);

@@ -221,12 +221,7 @@ public sealed class ReadWriteLockPolicyTests
 
     private static HeldOnOtherThread HoldRead(ReadWriteLock rw)
     {
-        var holder = new HeldOnOtherThread("holder", release =>
-        {
-            using var scope = rw.AcquireRead();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.CurrentReaderCount == 1);
+        var holder = rw.HoldRead("holder");
         return holder;
     }
 

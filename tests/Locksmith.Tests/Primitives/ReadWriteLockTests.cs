@@ -67,12 +67,7 @@ public sealed class ReadWriteLockTests
     public void Readers_ShareTheLock()
     {
         var rw = new ReadWriteLock("shared");
-        using var holder = new HeldOnOtherThread("reader", release =>
-        {
-            using var scope = rw.AcquireRead();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.CurrentReaderCount == 1);
+        using var holder = rw.HoldRead("reader");
 
         using (var mine = rw.AcquireRead(TimeSpan.FromSeconds(30)))
         {
@@ -282,12 +277,7 @@ public sealed class ReadWriteLockTests
     public void WriteHeldElsewhere_TimedReadFails_TimedWriteThrowsNamingLockAndWriter()
     {
         var rw = new ReadWriteLock("inventory");
-        using var holder = new HeldOnOtherThread("writer", release =>
-        {
-            using var scope = rw.AcquireWrite();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.WriterThreadId != 0);
+        using var holder = rw.HoldWrite("writer");
 
         Assert.False(rw.TryAcquireRead(TimeSpan.FromMilliseconds(50), out var none));
         Assert.False(none.IsAcquired);
@@ -317,12 +307,7 @@ public sealed class ReadWriteLockTests
     public void ReadHeldElsewhere_TimedWriteThrows_AndLeavesReadersFree(ReadWritePolicy policy)
     {
         var rw = new ReadWriteLock("catalog", policy: policy);
-        using var holder = new HeldOnOtherThread("reader", release =>
-        {
-            using var scope = rw.AcquireRead();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.CurrentReaderCount == 1);
+        using var holder = rw.HoldRead("reader");
 
         var ex = Assert.Throws<LockTimeoutException>(() => rw.AcquireWrite(TimeSpan.FromMilliseconds(50)));
         Assert.Equal("catalog", ex.LockName);
@@ -342,12 +327,7 @@ public sealed class ReadWriteLockTests
     public void DefaultTimeoutPolicy_AppliesToBothModes()
     {
         var rw = new ReadWriteLock("defaulted");
-        using var holder = new HeldOnOtherThread("writer", release =>
-        {
-            using var scope = rw.AcquireWrite();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.WriterThreadId != 0);
+        using var holder = rw.HoldWrite("writer");
 
         using var policy = PolicyScope.DefaultTimeout(TimeSpan.FromMilliseconds(30));
         Assert.Throws<LockTimeoutException>(() => rw.AcquireRead());
@@ -369,12 +349,7 @@ public sealed class ReadWriteLockTests
     public void AlreadyCancelledToken_Throws_WhenTheLockIsBusy()
     {
         var rw = new ReadWriteLock("busy");
-        using var holder = new HeldOnOtherThread("writer", release =>
-        {
-            using var scope = rw.AcquireWrite();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.WriterThreadId != 0);
+        using var holder = rw.HoldWrite("writer");
 
         var cancelled = new CancellationToken(canceled: true);
         Assert.Throws<OperationCanceledException>(() => rw.AcquireRead(cancelled));
@@ -386,12 +361,7 @@ public sealed class ReadWriteLockTests
     public void CancelledReader_ThrowsOperationCanceled_AndLeavesLockAsItWas()
     {
         var rw = new ReadWriteLock("cancelled-reader");
-        using var holder = new HeldOnOtherThread("writer", release =>
-        {
-            using var scope = rw.AcquireWrite();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.WriterThreadId != 0);
+        using var holder = rw.HoldWrite("writer");
 
         using var cts = new CancellationTokenSource();
         Exception? caught = null;
@@ -424,12 +394,7 @@ public sealed class ReadWriteLockTests
     public void CancelledWaitingWriter_DoesNotLeaveTheReadersItHeldBackBlocked(ReadWritePolicy policy)
     {
         var rw = new ReadWriteLock("cancelled-writer", policy: policy);
-        using var holder = new HeldOnOtherThread("reader", release =>
-        {
-            using var scope = rw.AcquireRead();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.CurrentReaderCount == 1);
+        using var holder = rw.HoldRead("reader");
 
         using var cts = new CancellationTokenSource();
         Exception? caught = null;
@@ -552,12 +517,7 @@ public sealed class ReadWriteLockTests
     public void WriteHeldElsewhere_ThrowingReadWithZeroTimeout_Throws_AndHoldsNothing()
     {
         var rw = new ReadWriteLock("zero-read");
-        using var holder = new HeldOnOtherThread("writer", release =>
-        {
-            using var scope = rw.AcquireWrite();
-            release.Wait();
-        });
-        holder.WaitUntilHeld(() => rw.WriterThreadId != 0);
+        using var holder = rw.HoldWrite("writer");
 
         Assert.Throws<LockTimeoutException>(() => rw.AcquireRead(TimeSpan.Zero));
         Assert.False(rw.IsReadLockHeldByCurrentThread);
