@@ -5,22 +5,16 @@ using System.Threading;
 namespace Locksmith;
 
 /// <summary>
-/// The bookkeeping around one blocked wait, shared by every parking primitive: the wait-for registration the
-/// deadlock detector reads, the cancellation hook that wakes the waiter, and the wait metrics and events.
+/// The bookkeeping around one blocked wait, shared by every waiting primitive: the wait-for registration the
+/// deadlock detector reads, the cancellation hook that nudges the waiter, and the wait metrics and events.
 /// </summary>
 /// <remarks>
-/// Begin and End run outside the primitive's monitor: disposing the cancellation registration waits for a
-/// running callback, and that callback takes the monitor.
+/// Begin and End run outside the node's monitor: disposing the cancellation registration waits for a running
+/// callback, and that callback takes the monitor.
 /// </remarks>
 internal struct BlockedWait
 {
-    private static readonly Action<object?> s_wakeAll = static gate =>
-    {
-        lock (gate!)
-        {
-            Monitor.PulseAll(gate);
-        }
-    };
+    private static readonly Action<object?> s_nudge = static node => ((WaitNode)node!).Nudge();
 
     private readonly LockPrimitive _lock;
     private readonly LockMode _mode;
@@ -29,7 +23,7 @@ internal struct BlockedWait
     private readonly long _start;
     private CancellationTokenRegistration _registration;
 
-    private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, object gate, CancellationToken cancellationToken)
+    private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken)
     {
         _lock = lockPrimitive;
         _mode = mode;
@@ -38,12 +32,16 @@ internal struct BlockedWait
         _start = Stopwatch.GetTimestamp();
         _owner.WaitingMode = mode;
         _owner.WaitingFor = lockPrimitive;
-        _registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_wakeAll, gate) : default;
+        _registration = node is not null && cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
     }
 
-    public static BlockedWait Begin(LockPrimitive lockPrimitive, LockMode mode, string modeTag, object gate, CancellationToken cancellationToken) =>
-        new(lockPrimitive, mode, modeTag, gate, cancellationToken);
+    /// <summary>
+    /// Starts a wait; cancelling the token nudges the node awake. The node is null for a spinning wait, which
+    /// polls the token itself.
+    /// </summary>
+    public static BlockedWait Begin(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken) =>
+        new(lockPrimitive, mode, modeTag, node, cancellationToken);
 
     public readonly TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
 
@@ -73,13 +71,19 @@ internal struct BlockedWait
     {
         if (throwOnTimeout)
         {
-            LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
-            LocksmithPolicy.TimeoutOccurred?.Invoke(
-                new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.Zero, CurrentThreadId.Value, ownerThreadId));
+            ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId);
             ThrowHelper.ThrowTimeout(lockPrimitive, mode, ownerThreadId, TimeSpan.Zero);
         }
 
         return false;
+    }
+
+    /// <summary>Records a throwing try-once that found the lock taken: the timeout metric and event.</summary>
+    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId)
+    {
+        LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
+        LocksmithPolicy.TimeoutOccurred?.Invoke(
+            new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.Zero, CurrentThreadId.Value, ownerThreadId));
     }
 
     /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>

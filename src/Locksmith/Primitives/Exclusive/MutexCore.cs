@@ -1,5 +1,5 @@
 using System;
-using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -7,25 +7,30 @@ namespace Locksmith;
 
 /// <summary>
 /// The owned-mutex engine behind <see cref="ExclusiveLock"/> and <see cref="ReentrantLock"/>: the owner's thread id
-/// as the lock word, a waiter count, and the slow path (brief spin, then park on a lazily created monitor).
+/// as the lock word, and the <see cref="WaitKernel"/>'s queue for the slow path.
 /// </summary>
 /// <remarks>
-/// The owner's id is the state: taking the lock and recording its owner is one CAS, and the release's CAS from the
-/// caller's id back to 0 is also its ownership check. Waiters are counted apart so the fast paths never see them;
-/// a waiter counts itself before re-testing the owner and a releaser reads the count after its CAS — both full
-/// fences — so one of them always sees the other and no wake-up is lost. The lock is unfair: a thread arriving
-/// while it is free may take it ahead of a sleeping waiter, which keeps the hand-over cheap (no convoy).
+/// <para>The owner's id is the state: taking the lock and recording its owner is one CAS, and the release's CAS
+/// from the caller's id back to 0 is also its ownership check. A waiter counts itself in the queue before
+/// re-testing the owner and a releaser reads the queue's count after its CAS — both full fences — so one of them
+/// always sees the other and no wake-up is lost.</para>
+/// <para>The lock is unfair: a thread arriving while it is free may take it ahead of a sleeping waiter, which
+/// keeps the hand-over cheap (no convoy). At most one woken waiter is in flight: while one is on its way to retry,
+/// releases wake nobody else, so a busy lock does not wake a thundering herd that would only queue again.</para>
 /// </remarks>
 internal struct MutexCore
 {
-    private const int SpinCount = 24;
-
     private int _owner;
-    private int _waiters;
-    private object? _gate;
+
+    // 1 while a woken waiter has not yet retried: further releases need not wake another.
+    private int _wakePending;
+    private WaitQueue _queue;
 
     /// <summary>The owner's managed thread id, or 0 when free (a snapshot).</summary>
-    public int Owner => Volatile.Read(ref _owner);
+    public readonly int Owner => Volatile.Read(ref Unsafe.AsRef(in _owner));
+
+    /// <summary>Threads queued to wait (a snapshot).</summary>
+    public int WaiterCount => _queue.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryEnterFast(int threadId) => Interlocked.CompareExchange(ref _owner, threadId, 0) == 0;
@@ -39,7 +44,7 @@ internal struct MutexCore
             return false;
         }
 
-        if (Volatile.Read(ref _waiters) != 0)
+        if (_queue.Count != 0)
         {
             WakeOneWaiter();
         }
@@ -47,102 +52,91 @@ internal struct MutexCore
         return true;
     }
 
-    /// <summary>The slow path after a failed fast CAS: spin briefly, then sleep until released, timed out or cancelled.</summary>
+    /// <summary>The slow path after a failed fast CAS: the kernel's spin, then a queued wait.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public bool EnterContended(LockPrimitive lockPrimitive, int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        // Brief test-and-test-and-set spin: most critical sections end within it, and sleeping costs microseconds.
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryTakeFree(threadId))
-            {
-                return true;
-            }
-        }
-
-        if (TryTakeFree(threadId))
-        {
-            return true;
-        }
-
-        return timeoutMs == 0
-            ? BlockedWait.FailedWithoutWaiting(lockPrimitive, LockMode.Exclusive, LockModeTags.Exclusive, Owner, throwOnTimeout)
-            : WaitForRelease(lockPrimitive, threadId, timeoutMs, cancellationToken, throwOnTimeout);
+        var protocol = new Protocol(ref this, lockPrimitive, threadId);
+        return WaitKernel.Acquire(
+            ref protocol, ref _queue, lockPrimitive, LockMode.Exclusive, LockModeTags.Exclusive,
+            timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     // Test, then test-and-set: spinning on a plain read keeps the cache line shared until the lock looks free.
     private bool TryTakeFree(int threadId) =>
         Volatile.Read(ref _owner) == 0 && Interlocked.CompareExchange(ref _owner, threadId, 0) == 0;
 
-    private bool WaitForRelease(LockPrimitive lockPrimitive, int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(lockPrimitive, LockMode.Exclusive, LockModeTags.Exclusive, gate, cancellationToken);
-        bool acquired = false;
-        try
-        {
-            Interlocked.Increment(ref _waiters);
-            lock (gate)
-            {
-                while (true)
-                {
-                    if (TryTakeFree(threadId))
-                    {
-                        Interlocked.Decrement(ref _waiters);
-                        acquired = true;
-                        break;
-                    }
-
-                    int remaining = TimeoutMath.Remaining(deadline);
-                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                    {
-                        Interlocked.Decrement(ref _waiters);
-                        // We may have swallowed the releaser's pulse: pass it on so no other waiter is stranded.
-                        Monitor.Pulse(gate);
-                        break;
-                    }
-
-                    Monitor.Wait(gate, remaining);
-                }
-            }
-        }
-        finally
-        {
-            wait.End(acquired);
-        }
-
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(Owner, throwOnTimeout);
-        }
-
-        return acquired;
-    }
-
-    private object EnsureGate()
-    {
-        Interlocked.CompareExchange(ref _gate, new object(), null);
-        return _gate!;
-    }
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeOneWaiter()
     {
-        object? gate = Volatile.Read(ref _gate);
-        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
+        // A woken waiter is on its way, or the lock is taken again (its holder's release will wake): nothing to do.
+        if (Volatile.Read(ref _wakePending) != 0 || Volatile.Read(ref _owner) != 0)
+        {
+            return;
+        }
+
+        var gate = _queue.GateOrNull;
+        if (gate is null)
+        {
+            return;
+        }
+
         lock (gate)
         {
-            Monitor.Pulse(gate);
+            if (_wakePending == 0 && _queue.WakeFirst(WaitStatus.Woken))
+            {
+                _wakePending = 1;
+            }
         }
+    }
+
+    /// <summary>The mutex's side of the kernel's wait: wake-and-retry, a woken waiter keeping its place at the front.</summary>
+    private ref struct Protocol : IWaitProtocol
+    {
+        private readonly ref MutexCore _core;
+        private readonly LockPrimitive _lock;
+        private readonly int _threadId;
+
+        public Protocol(ref MutexCore core, LockPrimitive lockPrimitive, int threadId)
+        {
+            _core = ref core;
+            _lock = lockPrimitive;
+            _threadId = threadId;
+        }
+
+        public readonly int OwnerId => _core.Owner;
+
+        public readonly bool TryAcquire() => _core.TryTakeFree(_threadId);
+
+        public readonly void GiveUp()
+        {
+        }
+
+        public readonly bool TryAcquireOrQueue(WaitNode node)
+        {
+            if (node.Status == WaitStatus.Woken)
+            {
+                // This wake is used up; the interlocked enqueue below publishes the flag before the owner is re-tested.
+                _core._wakePending = 0;
+                _core._queue.EnqueueFirst(node);
+            }
+            else if (!node.IsQueued)
+            {
+                _core._queue.EnqueueLast(node);
+            }
+
+            if (_core.TryTakeFree(_threadId))
+            {
+                _core._queue.Remove(node);
+                return true;
+            }
+
+            return false;
+        }
+
+        public readonly void Abandon(WaitNode node) => _core._queue.Remove(node);
+
+        [DoesNotReturn]
+        public readonly void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Exclusive, _core.Owner, waited);
     }
 }

@@ -31,9 +31,6 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     // SpinWait count from which each spin sleeps 1 ms, so a preempted holder gets a core (as SpinLock does).
     private const int Sleep1Threshold = 40;
 
-    // Stands in for a monitor gate in the wait bookkeeping: a spinning waiter has none to wake.
-    private static readonly object s_noGate = new();
-
     // The owner's managed thread id, 0 when free: taking the lock and recording its owner is one CAS.
     private int _ownerThreadId;
 
@@ -228,7 +225,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
 
         // The spin polls the token itself, so no cancellation callback is registered and the gate object is unused.
-        var wait = BlockedWait.Begin(this, LockMode.Exclusive, LockModeTags.Exclusive, s_noGate, default);
+        var wait = BlockedWait.Begin(this, LockMode.Exclusive, LockModeTags.Exclusive, node: null, default);
         bool acquired = false;
         try
         {

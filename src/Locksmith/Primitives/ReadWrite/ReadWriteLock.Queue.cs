@@ -4,39 +4,35 @@ using System.Threading;
 
 namespace Locksmith;
 
-// The slow path's shared machinery: the lazily created gate, the FIFO wait queue, and the hand-over when a
-// writer leaves. Everything here runs under the gate, except WakeWaiters, which takes it.
+// The slow path's shared machinery on the wait kernel: the FIFO queue of readers and writers, the writers waiting for
+// readers to drain, and the hand-over when a writer leaves. Everything here runs under the queue's gate, except
+// WakeDrainWaiters and ReleaseWriterBitContended, which take it.
 public sealed partial class ReadWriteLock
 {
-    private object? _gate;
+    // RequestKind of a queued node (its Request is a reader's slot).
+    private const int ReaderRequest = 0;
+    private const int WriterRequest = 1;
 
-    // Guarded by _gate.
-    private ReadWriteWaitNode? _head;
-    private ReadWriteWaitNode? _tail;
-    private int _drainWaiters;
+    // Readers and writers waiting for the writer bit, in arrival order. Its gate guards everything here.
+    private WaitQueue _queue;
 
-    // Written under _gate, read without it by the snapshots below.
-    private int _waiterCount;
-    private int _queueLength;
+    // Writers waiting for the readers counted in the slots to leave. Shares _queue's gate.
+    private WaitQueue _drainers;
 
-    /// <summary>Threads blocked in this lock's slow path, sleeping or about to (a snapshot, for tests and diagnostics).</summary>
-    internal int WaitingThreadCount => Volatile.Read(ref _waiterCount);
+    /// <summary>Threads queued in this lock's slow path, for the writer bit or for readers to drain (a snapshot, for tests and diagnostics).</summary>
+    internal int WaitingThreadCount => _queue.Count + _drainers.Count;
 
     /// <summary>Waiters in the FIFO queue (a snapshot). A writer waiting only for readers to drain is not queued.</summary>
-    internal int QueueLength => Volatile.Read(ref _queueLength);
+    internal int QueueLength => _queue.Count;
 
-    private object EnsureGate()
-    {
-        Interlocked.CompareExchange(ref _gate, new object(), null);
-        return _gate!;
-    }
+    private static bool IsWriter(WaitNode node) => node.RequestKind == WriterRequest;
 
     /// <summary>
     /// Queues <paramref name="node"/> if the caller is still blocked (a bit of <paramref name="blockMask"/> set);
     /// returns false, queueing nothing, if it is not. Setting the queued bit in the same compare-and-swap that sees
     /// the block is what makes the blocking writer's release take the slow path and hand the lock on.
     /// </summary>
-    private bool TryEnqueueLocked(ReadWriteWaitNode node, int blockMask)
+    private bool TryEnqueueLocked(WaitNode node, int blockMask)
     {
         int state = Volatile.Read(ref _state);
         while (true)
@@ -55,57 +51,36 @@ public sealed partial class ReadWriteLock
             state = seen;
         }
 
-        node.Previous = _tail;
-        node.Next = null;
-        if (_tail is null)
-        {
-            _head = node;
-        }
-        else
-        {
-            _tail.Next = node;
-        }
-
-        _tail = node;
-        node.IsQueued = true;
-        Volatile.Write(ref _queueLength, _queueLength + 1);
+        _queue.EnqueueLast(node);
         return true;
     }
 
-    private void UnlinkLocked(ReadWriteWaitNode node)
+    /// <summary>
+    /// Sleeps on <paramref name="node"/> with the gate released. True when a waker changed its status; false when
+    /// the deadline passed or the token was cancelled with nothing handed over (a wake that raced counts as a wake).
+    /// </summary>
+    private static bool ParkLocked(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken)
     {
-        Debug.Assert(node.IsQueued, "Only a queued node is unlinked.");
-        if (node.Previous is null)
+        gate.Exit();
+        try
         {
-            _head = node.Next;
+            node.Park(deadline, cancellationToken);
         }
-        else
+        finally
         {
-            node.Previous.Next = node.Next;
-        }
-
-        if (node.Next is null)
-        {
-            _tail = node.Previous;
-        }
-        else
-        {
-            node.Next.Previous = node.Previous;
+            gate.Enter();
         }
 
-        node.Next = null;
-        node.Previous = null;
-        node.IsQueued = false;
-        Volatile.Write(ref _queueLength, _queueLength - 1);
+        return node.Status != WaitStatus.Waiting;
     }
 
     /// <summary>Takes a failed waiter out: dequeues it, or passes on a hand-over that raced with its failure.</summary>
-    private void AbandonWaitLocked(ReadWriteWaitNode node)
+    private void AbandonWaitLocked(WaitNode node)
     {
         if (node.IsQueued)
         {
-            UnlinkLocked(node);
-            if (_head is null)
+            _queue.Remove(node);
+            if (_queue.Count == 0)
             {
                 Interlocked.And(ref _state, ~QueuedBit);
             }
@@ -113,16 +88,16 @@ public sealed partial class ReadWriteLock
             return;
         }
 
-        if (node.Granted)
+        if (node.Status == WaitStatus.Granted)
         {
-            node.Granted = false;
-            if (node.IsWriter)
+            node.Status = WaitStatus.Waiting;
+            if (IsWriter(node))
             {
                 OnWriterExitLocked();
             }
             else
             {
-                LeaveSlot(node.Slot);
+                LeaveSlot(node.Request);
             }
         }
     }
@@ -142,27 +117,27 @@ public sealed partial class ReadWriteLock
     private void OnWriterExitLocked()
     {
         Debug.Assert((Volatile.Read(ref _state) & WriterBit) != 0, "Only the owner of the writer bit hands the lock on.");
-        ReadWriteWaitNode? nextWriter = null;
+        WaitNode? nextWriter = null;
         if (_policy == ReadWritePolicy.Fair)
         {
-            while (_head is { IsWriter: false } reader)
+            while (_queue.Head is { } reader && !IsWriter(reader))
             {
                 AdmitReaderLocked(reader);
             }
 
-            nextWriter = _head;
+            nextWriter = _queue.Head;
         }
         else if (_policy == ReadWritePolicy.WriterPreferred)
         {
-            nextWriter = _head;
-            while (nextWriter is { IsWriter: false })
+            nextWriter = _queue.Head;
+            while (nextWriter is not null && !IsWriter(nextWriter))
             {
                 nextWriter = nextWriter.Next;
             }
 
             if (nextWriter is null)
             {
-                while (_head is { } reader)
+                while (_queue.Head is { } reader)
                 {
                     AdmitReaderLocked(reader);
                 }
@@ -170,7 +145,7 @@ public sealed partial class ReadWriteLock
         }
         else
         {
-            while (_head is { } reader)
+            while (_queue.Head is { } reader)
             {
                 AdmitReaderLocked(reader);
             }
@@ -178,15 +153,14 @@ public sealed partial class ReadWriteLock
 
         if (nextWriter is not null)
         {
-            UnlinkLocked(nextWriter);
-            nextWriter.Granted = true;
+            _queue.Remove(nextWriter);
         }
 
         int state = Volatile.Read(ref _state);
         while (true)
         {
             int next = state & ~(WriterBit | QueuedBit);
-            next |= (nextWriter is not null ? WriterBit : 0) | (_head is not null ? QueuedBit : 0);
+            next |= (nextWriter is not null ? WriterBit : 0) | (_queue.Count != 0 ? QueuedBit : 0);
             int seen = Interlocked.CompareExchange(ref _state, next, state);
             if (seen == state)
             {
@@ -196,44 +170,55 @@ public sealed partial class ReadWriteLock
             state = seen;
         }
 
-        if (_waiterCount != 0)
+        // Signalled only once the state is final, so a granted writer never sees its bit before it is set.
+        nextWriter?.Signal(WaitStatus.Granted);
+
+        // Reader-preferred writers wait as drain waiters: a writer leaving is their cue to try again.
+        _drainers.WakeAll(WaitStatus.Woken);
+    }
+
+    private void AdmitReaderLocked(WaitNode reader)
+    {
+        _queue.Remove(reader);
+        Interlocked.Increment(ref _slots[reader.Request].Count);
+        reader.Signal(WaitStatus.Granted);
+    }
+
+    /// <summary>
+    /// Registers a writer sleeping until the readers drain, so the reader that empties a slot wakes it. The
+    /// interlocked Or is a full fence: the caller's next look at the slots cannot miss a reader that leaves after.
+    /// </summary>
+    private void BeginDrainLocked(WaitNode node)
+    {
+        if (!node.IsQueued)
         {
-            Monitor.PulseAll(_gate!);
+            _drainers.EnqueueLast(node);
         }
+
+        Interlocked.Or(ref _state, DrainWaiterBit);
     }
 
-    private void AdmitReaderLocked(ReadWriteWaitNode reader)
+    private void EndDrainLocked(WaitNode node)
     {
-        UnlinkLocked(reader);
-        Interlocked.Increment(ref _slots[reader.Slot].Count);
-        reader.Granted = true;
-    }
-
-    /// <summary>Registers a writer sleeping until the readers drain, so the reader that empties a slot wakes it.</summary>
-    private void BeginDrainLocked()
-    {
-        if (_drainWaiters++ == 0)
+        if (node.IsQueued)
         {
-            Interlocked.Or(ref _state, DrainWaiterBit);
+            _drainers.Remove(node);
         }
-    }
 
-    private void EndDrainLocked()
-    {
-        if (--_drainWaiters == 0)
+        if (_drainers.Count == 0)
         {
             Interlocked.And(ref _state, ~DrainWaiterBit);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeWaiters()
+    private void WakeDrainWaiters()
     {
-        object? gate = Volatile.Read(ref _gate);
+        var gate = _queue.GateOrNull;
         Debug.Assert(gate is not null, "A drain waiter creates the gate before it sets its bit.");
         lock (gate)
         {
-            Monitor.PulseAll(gate);
+            _drainers.WakeAll(WaitStatus.Woken);
         }
     }
 }

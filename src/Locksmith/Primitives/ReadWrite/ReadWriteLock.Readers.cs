@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -148,7 +149,7 @@ public sealed partial class ReadWriteLock
         // A slot that stays non-zero means the sum does too, so only the reader that empties one can matter.
         if (Interlocked.Decrement(ref _slots[slot].Count) == 0 && (Volatile.Read(ref _state) & DrainWaiterBit) != 0)
         {
-            WakeWaiters();
+            WakeDrainWaiters();
         }
     }
 
@@ -163,103 +164,70 @@ public sealed partial class ReadWriteLock
             ThrowHelper.ThrowReadWhileWriting(this);
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        // Brief spin: most write sections end within it, and sleeping costs microseconds.
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryEnterReadFast(thread, slot))
-            {
-                return true;
-            }
-        }
-
-        if (TryEnterReadFast(thread, slot))
-        {
-            return true;
-        }
-
-        return timeoutMs == 0
-            ? BlockedWait.FailedWithoutWaiting(this, LockMode.Read, LockModeTags.Read, WriterThreadId, throwOnTimeout)
-            : WaitForRead(thread, slot, timeoutMs, cancellationToken, throwOnTimeout);
+        var protocol = new ReaderProtocol(this, thread, slot);
+        return WaitKernel.Acquire(
+            ref protocol, ref _queue, this, LockMode.Read, LockModeTags.Read, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    private bool WaitForRead(ReadWriteThreadState thread, int slot, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    /// <summary>
+    /// A reader's side of the kernel's wait: enter like the fast path while not blocked; when blocked, queue, which
+    /// makes the blocking writer's release take the slow path that counts this reader in and hands it the lock.
+    /// </summary>
+    private readonly ref struct ReaderProtocol : IWaitProtocol
     {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var node = thread.Node;
-        node.Reset(isWriter: false, slot);
-        var wait = BlockedWait.Begin(this, LockMode.Read, LockModeTags.Read, gate, cancellationToken);
-        bool acquired = false;
-        try
+        private readonly ReadWriteLock _lock;
+        private readonly ReadWriteThreadState _thread;
+        private readonly int _slot;
+
+        public ReaderProtocol(ReadWriteLock lockPrimitive, ReadWriteThreadState thread, int slot)
         {
-            lock (gate)
+            _lock = lockPrimitive;
+            _thread = thread;
+            _slot = slot;
+        }
+
+        public int OwnerId => _lock.WriterThreadId;
+
+        public bool TryAcquire() => _lock.TryEnterReadFast(_thread, _slot);
+
+        public void GiveUp()
+        {
+        }
+
+        public bool TryAcquireOrQueue(WaitNode node)
+        {
             {
-                _waiterCount++;
-                try
+                while (true)
                 {
-                    while (true)
+                    if (node.Status == WaitStatus.Granted)
                     {
-                        if (node.Granted)
-                        {
-                            // A releasing writer counted us in our slot and dequeued us.
-                            acquired = true;
-                            break;
-                        }
-
-                        if (!node.IsQueued)
-                        {
-                            // Not blocked any more: enter like the fast path. Still blocked: queue, which makes the
-                            // writer's release take the slow path that admits us.
-                            if (TryEnterReadFast(thread, slot))
-                            {
-                                acquired = true;
-                                break;
-                            }
-
-                            if (!TryEnqueueLocked(node, _readerBlockMask))
-                            {
-                                continue;
-                            }
-                        }
-
-                        int remaining = TimeoutMath.Remaining(deadline);
-                        if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                        {
-                            break;
-                        }
-
-                        Monitor.Wait(gate, remaining);
+                        // A releasing writer counted us in our slot and dequeued us.
+                        return true;
                     }
-                }
-                finally
-                {
-                    _waiterCount--;
-                    if (!acquired)
+
+                    if (node.IsQueued)
                     {
-                        AbandonWaitLocked(node);
+                        return false;
+                    }
+
+                    node.RequestKind = ReaderRequest;
+                    node.Request = _slot;
+                    if (_lock.TryEnterReadFast(_thread, _slot))
+                    {
+                        return true;
+                    }
+
+                    if (_lock.TryEnqueueLocked(node, _lock._readerBlockMask))
+                    {
+                        return false;
                     }
                 }
             }
         }
-        finally
-        {
-            wait.End(acquired);
-        }
 
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(WriterThreadId, throwOnTimeout);
-        }
+        public void Abandon(WaitNode node) => _lock.AbandonWaitLocked(node);
 
-        return acquired;
+        [DoesNotReturn]
+        public void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Read, _lock.WriterThreadId, waited);
     }
 }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -125,43 +126,16 @@ public sealed partial class ReadWriteLock
             ThrowHelper.ThrowUpgrade(this);
         }
 
-        if (cancellationToken.IsCancellationRequested || _policy == ReadWritePolicy.ReaderPreferred)
+        if (_policy == ReadWritePolicy.ReaderPreferred)
         {
             // Reader-preferred: a writer that must wait may not keep the bit, or it would hold back new readers.
             ReleaseClaim(claimed);
             claimed = false;
-            cancellationToken.ThrowIfCancellationRequested();
         }
 
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryCompleteWriteFast(ref claimed))
-            {
-                return true;
-            }
-        }
-
-        if (TryCompleteWriteFast(ref claimed))
-        {
-            return true;
-        }
-
-        if (timeoutMs == 0)
-        {
-            ReleaseClaim(claimed);
-            return BlockedWait.FailedWithoutWaiting(this, LockMode.Write, LockModeTags.Write, WriterThreadId, throwOnTimeout);
-        }
-
-        return _policy == ReadWritePolicy.ReaderPreferred
-            ? WaitForWriteReaderPreferred(timeoutMs, cancellationToken, throwOnTimeout)
-            : WaitForWrite(claimed, timeoutMs, cancellationToken, throwOnTimeout);
+        var protocol = new WriterProtocol(this, claimed);
+        return WaitKernel.Acquire(
+            ref protocol, ref _queue, this, LockMode.Write, LockModeTags.Write, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     /// <summary>One lock-free attempt: claim the writer bit if the policy allows it now, then check that no reader is in.</summary>
@@ -209,187 +183,123 @@ public sealed partial class ReadWriteLock
         }
     }
 
-    /// <summary>Writer-preferred and fair: get the writer bit (directly or handed over in queue order), then wait for the readers ahead to leave.</summary>
-    private bool WaitForWrite(bool claimed, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    /// <summary>
+    /// A writer's side of the kernel's wait. Writer-preferred and fair: get the writer bit (directly, or handed over
+    /// in queue order), then wait as a drain waiter for the readers ahead to leave. Reader-preferred: never hold the
+    /// bit while waiting, so readers keep entering; sleep as a drain waiter, and each time the readers drain or a
+    /// writer leaves, claim the bit and give it back at once if a reader got in first.
+    /// </summary>
+    private ref struct WriterProtocol : IWaitProtocol
     {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var node = ReadWriteThreadState.Current.Node;
-        node.Reset(isWriter: true, slot: 0);
-        var wait = BlockedWait.Begin(this, LockMode.Write, LockModeTags.Write, gate, cancellationToken);
-        bool acquired = false;
-        try
+        private readonly ReadWriteLock _lock;
+
+        // Whether this thread owns the writer bit and waits only for the readers to drain.
+        private bool _claimed;
+
+        public WriterProtocol(ReadWriteLock lockPrimitive, bool claimed)
         {
-            lock (gate)
+            _lock = lockPrimitive;
+            _claimed = claimed;
+        }
+
+        public readonly int OwnerId => _lock.WriterThreadId;
+
+        public bool TryAcquire() => _lock.TryCompleteWriteFast(ref _claimed);
+
+        public void GiveUp()
+        {
+            _lock.ReleaseClaim(_claimed);
+            _claimed = false;
+        }
+
+        public bool TryAcquireOrQueue(WaitNode node)
+        {
+            node.RequestKind = WriterRequest;
+            return _lock._policy == ReadWritePolicy.ReaderPreferred
+                ? TryClaimReaderPreferredOrQueue(node)
+                : TryClaimOrQueue(node);
+        }
+
+        private bool TryClaimOrQueue(WaitNode node)
+        {
+            if (node.Status == WaitStatus.Granted)
             {
-                _waiterCount++;
-                try
-                {
-                    claimed = claimed || AwaitWriterBitLocked(gate, node, deadline, cancellationToken);
-                    acquired = claimed && AwaitDrainLocked(gate, deadline, cancellationToken);
-                }
-                finally
-                {
-                    _waiterCount--;
-                    if (!acquired)
-                    {
-                        AbandonWaitLocked(node);
-                        if (claimed)
-                        {
-                            // A writer that gives up must not leave the readers it held back waiting.
-                            OnWriterExitLocked();
-                        }
-                    }
-                }
-            }
-        }
-        finally
-        {
-            wait.End(acquired);
-        }
-
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(WriterThreadId, throwOnTimeout);
-        }
-
-        return acquired;
-    }
-
-    /// <summary>Writer-preferred and fair: take the free writer bit, or queue and wait until a releasing writer hands it over.</summary>
-    private bool AwaitWriterBitLocked(object gate, ReadWriteWaitNode node, long deadline, CancellationToken cancellationToken)
-    {
-        while (true)
-        {
-            if (node.Granted)
-            {
-                node.Granted = false;
-                return true;
+                // A releasing writer handed us the bit and dequeued us; the readers it admitted may still be in.
+                _claimed = true;
             }
 
-            if (!node.IsQueued)
+            while (!_claimed)
             {
-                int state = Volatile.Read(ref _state);
+                int state = Volatile.Read(ref _lock._state);
                 if ((state & (WriterBit | QueuedBit)) == 0)
                 {
-                    if (Interlocked.CompareExchange(ref _state, state | WriterBit, state) == state)
-                    {
-                        return true;
-                    }
-
-                    continue;
+                    _claimed = Interlocked.CompareExchange(ref _lock._state, state | WriterBit, state) == state;
                 }
-
-                if (!TryEnqueueLocked(node, WriterBit | QueuedBit))
-                {
-                    continue;
-                }
-            }
-
-            int remaining = TimeoutMath.Remaining(deadline);
-            if (remaining == 0 || cancellationToken.IsCancellationRequested)
-            {
-                return false;
-            }
-
-            Monitor.Wait(gate, remaining);
-        }
-    }
-
-    /// <summary>With the writer bit owned: sleep until the readers counted in the slots have left.</summary>
-    private bool AwaitDrainLocked(object gate, long deadline, CancellationToken cancellationToken)
-    {
-        BeginDrainLocked();
-        try
-        {
-            while (!NoReaders())
-            {
-                int remaining = TimeoutMath.Remaining(deadline);
-                if (remaining == 0 || cancellationToken.IsCancellationRequested)
+                else if (_lock.TryEnqueueLocked(node, WriterBit | QueuedBit))
                 {
                     return false;
                 }
-
-                Monitor.Wait(gate, remaining);
             }
 
-            return true;
-        }
-        finally
-        {
-            EndDrainLocked();
-        }
-    }
-
-    /// <summary>
-    /// Reader-preferred: the writer never holds the bit while it waits, so readers keep entering. It sleeps as a
-    /// drain waiter; each time the readers drain or a writer leaves it tries to claim the bit, and gives it back at
-    /// once if a reader got in first.
-    /// </summary>
-    private bool WaitForWriteReaderPreferred(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(this, LockMode.Write, LockModeTags.Write, gate, cancellationToken);
-        bool acquired = false;
-        try
-        {
-            lock (gate)
+            _lock.BeginDrainLocked(node);
+            if (_lock.NoReaders())
             {
-                _waiterCount++;
-                BeginDrainLocked();
-                try
+                _lock.EndDrainLocked(node);
+                return true;
+            }
+
+            return false;
+        }
+
+        private readonly bool TryClaimReaderPreferredOrQueue(WaitNode node)
+        {
+            _lock.BeginDrainLocked(node);
+            int state = Volatile.Read(ref _lock._state);
+            if ((state & WriterBit) == 0 && _lock.NoReaders() &&
+                Interlocked.CompareExchange(ref _lock._state, state | WriterBit, state) == state)
+            {
+                if (_lock.NoReaders())
                 {
-                    while (true)
-                    {
-                        int state = Volatile.Read(ref _state);
-                        if ((state & WriterBit) == 0 && NoReaders() &&
-                            Interlocked.CompareExchange(ref _state, state | WriterBit, state) == state)
-                        {
-                            if (NoReaders())
-                            {
-                                acquired = true;
-                                break;
-                            }
-
-                            OnWriterExitLocked();
-                        }
-
-                        int remaining = TimeoutMath.Remaining(deadline);
-                        if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                        {
-                            break;
-                        }
-
-                        Monitor.Wait(gate, remaining);
-                    }
+                    _lock.EndDrainLocked(node);
+                    return true;
                 }
-                finally
-                {
-                    EndDrainLocked();
-                    _waiterCount--;
-                }
+
+                // A reader slipped in: give the bit back (which wakes the drain waiters, us too) and wait again.
+                _lock.OnWriterExitLocked();
+                _lock.BeginDrainLocked(node);
+            }
+
+            return false;
+        }
+
+        public void Abandon(WaitNode node)
+        {
+            // A claimed or reader-preferred writer waits among the drain waiters; any other among the queued.
+            if (_claimed || _lock._policy == ReadWritePolicy.ReaderPreferred)
+            {
+                _lock.EndDrainLocked(node);
+            }
+            else
+            {
+                _lock.AbandonWaitLocked(node);
+            }
+
+            if (_claimed)
+            {
+                // A writer that gives up must not leave the readers it held back waiting.
+                _claimed = false;
+                _lock.OnWriterExitLocked();
             }
         }
-        finally
-        {
-            wait.End(acquired);
-        }
 
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(WriterThreadId, throwOnTimeout);
-        }
-
-        return acquired;
+        [DoesNotReturn]
+        public readonly void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Write, _lock.WriterThreadId, waited);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReleaseWriterBitContended()
     {
-        object? gate = Volatile.Read(ref _gate);
+        var gate = _queue.GateOrNull;
         Debug.Assert(gate is not null, "Only a thread holding the gate sets bits besides the writer bit.");
         lock (gate)
         {

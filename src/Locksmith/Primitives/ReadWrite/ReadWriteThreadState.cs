@@ -27,7 +27,6 @@ internal sealed class ReadWriteThreadState
     public int HeldCount;
 
     private HeldRead[] _held = new HeldRead[4];
-    private ReadWriteWaitNode? _node;
 
     private ReadWriteThreadState(int slot) => Slot = slot;
 
@@ -38,9 +37,6 @@ internal sealed class ReadWriteThreadState
     }
 
     public static ReadWriteThreadState? CurrentOrNull => t_current;
-
-    /// <summary>The thread's wait node, created on its first blocked wait.</summary>
-    public ReadWriteWaitNode Node => _node ??= new ReadWriteWaitNode();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static ReadWriteThreadState Create()

@@ -1,5 +1,5 @@
 using System;
-using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -22,17 +22,11 @@ namespace Locksmith;
 /// </remarks>
 public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
 {
-    private const int SpinCount = 24;
-
     private readonly int _maxCount;
     private int _count;
 
-    // Threads blocked (or about to block) in the slow path; a releaser that sees none skips the gate entirely.
-    private int _waiters;
-
-    // Blocked threads that want more than one permit: a release must then wake every waiter, not one per permit.
-    private int _multiPermitWaiters;
-    private object? _gate;
+    // Threads blocked in the slow path; a releaser that sees none skips the gate entirely.
+    private WaitQueue _queue;
 
     /// <summary>Creates a semaphore.</summary>
     /// <param name="initialCount">The permits free at the start, from 0 to <paramref name="maxCount"/>.</param>
@@ -213,9 +207,9 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
         }
 
         // The compare-and-swap above is a full fence, so this read cannot miss a waiter that counted itself first.
-        if (Volatile.Read(ref _waiters) != 0)
+        if (_queue.Count != 0)
         {
-            WakeWaiters(count);
+            WakeWaiters();
         }
     }
 
@@ -250,40 +244,9 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        // Brief spin: a permit held for a short section is often back before sleeping would pay off.
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount && timeoutMs != 0; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            if (TryTake(count))
-            {
-                return true;
-            }
-        }
-
-        if (TryTake(count))
-        {
-            return true;
-        }
-
-        if (timeoutMs == 0)
-        {
-            if (throwOnTimeout)
-            {
-                LocksmithMetrics.RecordTimeout(this, LockModeTags.Permit);
-                ThrowHelper.ThrowSemaphoreTimeout(this, count, CurrentCount, MaxCount, TimeSpan.Zero);
-            }
-
-            return false;
-        }
-
-        return WaitForPermits(count, timeoutMs, cancellationToken, throwOnTimeout);
+        var protocol = new Protocol(this, count);
+        return WaitKernel.Acquire(
+            ref protocol, ref _queue, this, LockMode.Permit, LockModeTags.Permit, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     private bool TryTake(int count)
@@ -303,105 +266,104 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
         return false;
     }
 
-    private bool WaitForPermits(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        object gate = _gate ?? EnsureGate();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(this, LockMode.Permit, LockModeTags.Permit, gate, cancellationToken);
-        bool acquired = false;
-        try
-        {
-            if (count > 1)
-            {
-                Interlocked.Increment(ref _multiPermitWaiters);
-            }
-
-            // Counting ourselves as a waiter before testing the count is what makes the releaser's wake-up certain.
-            Interlocked.Increment(ref _waiters);
-            try
-            {
-                lock (gate)
-                {
-                    while (true)
-                    {
-                        if (TryTake(count))
-                        {
-                            acquired = true;
-                            break;
-                        }
-
-                        int remaining = TimeoutMath.Remaining(deadline);
-                        if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                        {
-                            // We may have swallowed a releaser's wake-up: pass it on so no other waiter is stranded.
-                            PulseWaiters(gate, 1);
-                            break;
-                        }
-
-                        Monitor.Wait(gate, remaining);
-                    }
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waiters);
-                if (count > 1)
-                {
-                    Interlocked.Decrement(ref _multiPermitWaiters);
-                }
-            }
-        }
-        finally
-        {
-            wait.End(acquired);
-        }
-
-        if (!acquired)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            wait.TimedOut(0, throwOnTimeout: false);
-            if (throwOnTimeout)
-            {
-                ThrowHelper.ThrowSemaphoreTimeout(this, count, CurrentCount, _maxCount, wait.Elapsed);
-            }
-        }
-
-        return acquired;
-    }
-
-    private object EnsureGate()
-    {
-        Interlocked.CompareExchange(ref _gate, new object(), null);
-        return _gate!;
-    }
-
+    /// <summary>
+    /// Wakes the queued waiters the free permits can satisfy, oldest first: a waiter for three permits that does not
+    /// fit is skipped, and waiters for fewer behind it are woken (the documented lack of FIFO for multi-permit waits).
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void WakeWaiters(int released)
+    private void WakeWaiters()
     {
-        object? gate = Volatile.Read(ref _gate);
-        Debug.Assert(gate is not null, "A waiter counts itself only after creating the gate.");
-        lock (gate)
+        var gate = _queue.GateOrNull;
+        if (gate is null)
         {
-            PulseWaiters(gate, released);
-        }
-    }
-
-    /// <summary>Wakes one waiter per permit, or all of them when some want several permits; called holding the gate.</summary>
-    private void PulseWaiters(object gate, int released)
-    {
-        // A single pulse could land on a waiter for three permits while a waiter for one sleeps on; waking all is
-        // the simple way to let each re-check. Single-permit waiters take one permit per pulse, so n pulses suffice.
-        if (Volatile.Read(ref _multiPermitWaiters) != 0)
-        {
-            Monitor.PulseAll(gate);
             return;
         }
 
-        int toWake = Math.Min(released, Volatile.Read(ref _waiters));
-        for (int i = 0; i < toWake; i++)
+        lock (gate)
         {
-            Monitor.Pulse(gate);
+            WakeWaitersLocked();
         }
+    }
+
+    private void WakeWaitersLocked()
+    {
+        {
+            int available = Volatile.Read(ref _count);
+            var node = _queue.Head;
+            while (node is not null && available > 0)
+            {
+                var next = node.Next;
+                if (node.Request <= available)
+                {
+                    available -= node.Request;
+                    _queue.Remove(node);
+                    node.Signal(WaitStatus.Woken);
+                }
+
+                node = next;
+            }
+        }
+    }
+
+    /// <summary>The semaphore's side of the kernel's wait: wake-and-retry for <c>count</c> permits.</summary>
+    private readonly ref struct Protocol : IWaitProtocol
+    {
+        private readonly CountingSemaphore _semaphore;
+        private readonly int _count;
+
+        public Protocol(CountingSemaphore semaphore, int count)
+        {
+            _semaphore = semaphore;
+            _count = count;
+        }
+
+        public int OwnerId => 0;
+
+        public bool TryAcquire() => _semaphore.TryTake(_count);
+
+        public void GiveUp()
+        {
+        }
+
+        public bool TryAcquireOrQueue(WaitNode node)
+        {
+            ref var queue = ref _semaphore._queue;
+            if (!node.IsQueued)
+            {
+                node.Request = _count;
+
+                // A woken waiter that lost its retry keeps its place at the front.
+                if (node.Status == WaitStatus.Woken)
+                {
+                    queue.EnqueueFirst(node);
+                }
+                else
+                {
+                    queue.EnqueueLast(node);
+                }
+            }
+
+            if (_semaphore.TryTake(_count))
+            {
+                queue.Remove(node);
+
+                // Permits may remain for the waiters behind us (a release of several woke only those it could serve).
+                if (queue.Count != 0 && Volatile.Read(ref _semaphore._count) != 0)
+                {
+                    _semaphore.WakeWaitersLocked();
+                }
+
+                return true;
+            }
+
+            return false;
+        }
+
+        public void Abandon(WaitNode node) => _semaphore._queue.Remove(node);
+
+        [DoesNotReturn]
+        public void ThrowTimeout(TimeSpan waited) =>
+            ThrowHelper.ThrowSemaphoreTimeout(_semaphore, _count, _semaphore.CurrentCount, _semaphore._maxCount, waited);
     }
 
     /// <summary>

@@ -1,0 +1,35 @@
+using System;
+
+namespace Locksmith;
+
+/// <summary>
+/// What one primitive tells the <see cref="WaitKernel"/> about one contended acquisition: how to try without
+/// waiting, how to try-or-queue under the gate, how to leave the queue after a failed wait, and what to say when
+/// it times out. Implemented by small <c>ref struct</c>s that point into the primitive, so nothing is allocated.
+/// </summary>
+internal interface IWaitProtocol
+{
+    /// <summary>One lock-free attempt, for the spin phase.</summary>
+    bool TryAcquire();
+
+    /// <summary>
+    /// The acquisition fails before it queued (a cancelled token, a zero timeout): give back anything a fast path
+    /// took on the way (a read-write lock's writer claim).
+    /// </summary>
+    void GiveUp();
+
+    /// <summary>
+    /// Under the gate: take the resource (true, with <paramref name="node"/> no longer queued), or make sure the node
+    /// is queued with status <see cref="WaitStatus.Waiting"/> (false). The node arrives fresh, or back from a wake.
+    /// </summary>
+    bool TryAcquireOrQueue(WaitNode node);
+
+    /// <summary>Under the gate, after the wait failed with the node still queued: leave the queue.</summary>
+    void Abandon(WaitNode node);
+
+    /// <summary>The owner to name when the wait fails (0 when there is none, as for a semaphore).</summary>
+    int OwnerId { get; }
+
+    /// <summary>Throws the primitive's timeout exception after a failed throwing acquisition.</summary>
+    void ThrowTimeout(TimeSpan waited);
+}

@@ -1,0 +1,168 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// The one slow path every queued primitive shares: the default timeout, the brief pre-wait spin, the try-once
+/// failure, and the blocked wait (wait-for registration, queue, park, cancellation, timeout report).
+/// </summary>
+/// <remarks>
+/// <para>Primitives keep their own inlined fast paths; on contention they hand the kernel a protocol
+/// (<see cref="IWaitProtocol"/>) that knows their state word. The kernel knows nothing of any primitive.</para>
+/// <para>Waking is wake-and-retry or hand-off, as the protocol chooses: a woken waiter calls
+/// <see cref="IWaitProtocol.TryAcquireOrQueue"/> again; a granted one finds the resource already its own.</para>
+/// </remarks>
+internal static class WaitKernel
+{
+    /// <summary>
+    /// Spins before sleeping. Short: most critical sections end within it, sleeping costs microseconds, and on an
+    /// oversubscribed machine a long spin keeps the holder off the core.
+    /// </summary>
+    public const int SpinCount = 16;
+
+    /// <summary>Resolves <see cref="TimeoutMathDefaults.UseDefault"/> to the policy's default timeout, in milliseconds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int ResolveTimeout(int timeoutMs) =>
+        timeoutMs == TimeoutMathDefaults.UseDefault ? TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout) : timeoutMs;
+
+    /// <summary>
+    /// A bounded spin of lock-free attempts. No yielding: a spinner that yields or sleeps competes with the holder
+    /// for the core, so when the spin fails the waiter parks instead.
+    /// </summary>
+    public static bool Spin<TProtocol>(scoped ref TProtocol protocol)
+        where TProtocol : IWaitProtocol, allows ref struct
+    {
+        for (int i = 0; i < SpinCount; i++)
+        {
+            // Exponential back-off in pause instructions, capped: about 40 ns at first, a few µs at the end.
+            Thread.SpinWait(Math.Min(1 << (i + 2), 1024));
+            if (protocol.TryAcquire())
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The contended acquisition after a failed fast path: cancellation check, default timeout, spin, then (unless
+    /// the timeout is zero) the blocked wait. Returns false on timeout unless <paramref name="throwOnTimeout"/>.
+    /// </summary>
+    public static bool Acquire<TProtocol>(
+        scoped ref TProtocol protocol, ref WaitQueue queue, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
+        int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        where TProtocol : IWaitProtocol, allows ref struct
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            protocol.GiveUp();
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        timeoutMs = ResolveTimeout(timeoutMs);
+        if (timeoutMs != 0 && Spin(ref protocol))
+        {
+            return true;
+        }
+
+        if (protocol.TryAcquire())
+        {
+            return true;
+        }
+
+        if (timeoutMs == 0)
+        {
+            protocol.GiveUp();
+            return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout);
+        }
+
+        return Block(ref protocol, ref queue, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>A try-once that found the resource taken: reported and thrown like any timeout when the caller throws.</summary>
+    public static bool FailedWithoutWaiting<TProtocol>(
+        scoped ref TProtocol protocol, LockPrimitive lockPrimitive, LockMode mode, string modeTag, bool throwOnTimeout)
+        where TProtocol : IWaitProtocol, allows ref struct
+    {
+        if (throwOnTimeout)
+        {
+            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, protocol.OwnerId);
+            protocol.ThrowTimeout(TimeSpan.Zero);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The blocked wait: queue a node, park until woken, retry; on timeout or cancellation leave the queue. The
+    /// gate is held only to try-or-queue and to leave, never while parked.
+    /// </summary>
+    public static bool Block<TProtocol>(
+        scoped ref TProtocol protocol, ref WaitQueue queue, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
+        int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        where TProtocol : IWaitProtocol, allows ref struct
+    {
+        var gate = queue.Gate;
+        var node = ThreadWaitNode.Current;
+        node.Reset(0, 0);
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        var wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken);
+        bool acquired = false;
+        try
+        {
+            gate.Enter();
+            try
+            {
+                while (true)
+                {
+                    if (protocol.TryAcquireOrQueue(node))
+                    {
+                        acquired = true;
+                        break;
+                    }
+
+                    gate.Exit();
+                    bool woken;
+                    try
+                    {
+                        woken = node.Park(deadline, cancellationToken);
+                    }
+                    finally
+                    {
+                        gate.Enter();
+                    }
+
+                    // A wake that raced with the deadline still gets its retry: a hand-over is never dropped.
+                    if (!woken && node.Status == WaitStatus.Waiting)
+                    {
+                        protocol.Abandon(node);
+                        break;
+                    }
+                }
+            }
+            finally
+            {
+                gate.Exit();
+            }
+        }
+        finally
+        {
+            wait.End(acquired);
+        }
+
+        if (!acquired)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            wait.TimedOut(protocol.OwnerId, throwOnTimeout: false);
+            if (throwOnTimeout)
+            {
+                protocol.ThrowTimeout(wait.Elapsed);
+            }
+        }
+
+        return acquired;
+    }
+}
