@@ -36,8 +36,7 @@ internal static class WaitKernel
     {
         for (int i = 0; i < SpinCount; i++)
         {
-            // Exponential back-off in pause instructions, capped: about 40 ns at first, a few µs at the end.
-            Thread.SpinWait(Math.Min(1 << (i + 2), 1024));
+            Pause(i);
             if (protocol.TryAcquire())
             {
                 return true;
@@ -45,6 +44,30 @@ internal static class WaitKernel
         }
 
         return false;
+    }
+
+    /// <summary>One step of the pre-wait spin: exponential back-off in pause instructions, capped at a few µs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Pause(int iteration) => Thread.SpinWait(Math.Min(4 << iteration, 1024));
+
+    /// <summary>
+    /// Sleeps on <paramref name="node"/> with <paramref name="gate"/> released, and takes the gate back. True when a
+    /// waker changed the node's status; false when the deadline passed or the token was cancelled with nothing
+    /// handed over (a wake that raced with either still counts as a wake, so a hand-over is never dropped).
+    /// </summary>
+    public static bool ParkOutside(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken)
+    {
+        gate.Exit();
+        try
+        {
+            node.Park(deadline, cancellationToken);
+        }
+        finally
+        {
+            gate.Enter();
+        }
+
+        return node.Status != WaitStatus.Waiting;
     }
 
     /// <summary>
@@ -124,19 +147,7 @@ internal static class WaitKernel
                         break;
                     }
 
-                    gate.Exit();
-                    bool woken;
-                    try
-                    {
-                        woken = node.Park(deadline, cancellationToken);
-                    }
-                    finally
-                    {
-                        gate.Enter();
-                    }
-
-                    // A wake that raced with the deadline still gets its retry: a hand-over is never dropped.
-                    if (!woken && node.Status == WaitStatus.Waiting)
+                    if (!ParkOutside(gate, node, deadline, cancellationToken))
                     {
                         protocol.Abandon(node);
                         break;

@@ -20,26 +20,14 @@ namespace Locksmith;
 /// </remarks>
 public sealed class ConditionVariable
 {
-    private static readonly Action<object?> s_wakeWaiter = static state =>
-    {
-        lock (state!)
-        {
-            Monitor.Pulse(state);
-        }
-    };
+    private static readonly Action<object?> s_nudge = static node => ((WaitNode)node!).Nudge();
 
     private static long s_nextId;
 
-    // A thread waits on one condition at a time, so one node per thread, reused, keeps a wait allocation-free.
-    [ThreadStatic]
-    private static WaitNode? t_node;
-
     private readonly ExclusiveLock _lock;
 
-    // Guards the queue of waiters; never held while taking the user's lock.
-    private readonly object _gate = new();
-    private WaitNode? _head;
-    private WaitNode? _tail;
+    // The kernel's queue of waiters; its gate is never held while taking the user's lock.
+    private WaitQueue _queue;
 
     /// <summary>Creates a condition variable bound to <paramref name="lockPrimitive"/>.</summary>
     /// <param name="lockPrimitive">The lock that guards the state this condition is about.</param>
@@ -130,19 +118,14 @@ public sealed class ConditionVariable
     public void Notify()
     {
         // A waiter enqueues before it releases the lock, so a notifier that took the lock after it sees the entry.
-        if (Volatile.Read(ref _head) is null)
+        if (_queue.Count == 0)
         {
             return;
         }
 
-        lock (_gate)
+        lock (_queue.Gate)
         {
-            var node = _head;
-            if (node is not null)
-            {
-                Unlink(node);
-                Signal(node);
-            }
+            _queue.WakeFirst(WaitStatus.Woken);
         }
     }
 
@@ -150,24 +133,14 @@ public sealed class ConditionVariable
     /// <remarks>Change the state under the lock before notifying, or the woken threads may not see the change.</remarks>
     public void NotifyAll()
     {
-        if (Volatile.Read(ref _head) is null)
+        if (_queue.Count == 0)
         {
             return;
         }
 
-        lock (_gate)
+        lock (_queue.Gate)
         {
-            var node = _head;
-            _head = null;
-            _tail = null;
-            while (node is not null)
-            {
-                var next = node.Next;
-                node.Next = null;
-                node.Prev = null;
-                Signal(node);
-                node = next;
-            }
+            _queue.WakeAll(WaitStatus.Woken);
         }
     }
 
@@ -186,11 +159,11 @@ public sealed class ConditionVariable
             return false;
         }
 
-        var node = t_node ??= new WaitNode();
-        node.Signalled = false;
-        lock (_gate)
+        var node = ThreadWaitNode.Current;
+        node.Reset(0, 0);
+        lock (_queue.Gate)
         {
-            Enqueue(node);
+            _queue.EnqueueLast(node);
         }
 
         _lock.Exit();
@@ -229,28 +202,13 @@ public sealed class ConditionVariable
     }
 
     /// <summary>Sleeps on the node until it is signalled (true), or the timeout or cancellation ends the wait (false).</summary>
-    private static bool Sleep(WaitNode node, int timeoutMs, CancellationToken cancellationToken)
+    private static bool Sleep(ThreadWaitNode node, int timeoutMs, CancellationToken cancellationToken)
     {
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_wakeWaiter, node) : default;
+        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         try
         {
-            lock (node)
-            {
-                // A loop, not one Wait: the monitor may wake spuriously, and a cancellation pulse is not a signal.
-                while (!node.Signalled)
-                {
-                    int remaining = TimeoutMath.Remaining(deadline);
-                    if (remaining == 0 || cancellationToken.IsCancellationRequested)
-                    {
-                        return false;
-                    }
-
-                    Monitor.Wait(node, remaining);
-                }
-
-                return true;
-            }
+            return node.Park(deadline, cancellationToken);
         }
         finally
         {
@@ -262,74 +220,15 @@ public sealed class ConditionVariable
     /// <summary>Leaves the queue after a timeout or cancellation; true if a notifier signalled the node first.</summary>
     private bool Withdraw(WaitNode node)
     {
-        lock (_gate)
+        lock (_queue.Gate)
         {
-            if (node.Signalled)
+            if (!node.IsQueued)
             {
                 return true;
             }
 
-            Unlink(node);
+            _queue.Remove(node);
             return false;
         }
-    }
-
-    /// <summary>Marks and wakes a node the caller has just taken out of the queue; called holding the gate.</summary>
-    private static void Signal(WaitNode node)
-    {
-        lock (node)
-        {
-            node.Signalled = true;
-            Monitor.Pulse(node);
-        }
-    }
-
-    private void Enqueue(WaitNode node)
-    {
-        node.Next = null;
-        node.Prev = _tail;
-        if (_tail is null)
-        {
-            _head = node;
-        }
-        else
-        {
-            _tail.Next = node;
-        }
-
-        _tail = node;
-    }
-
-    private void Unlink(WaitNode node)
-    {
-        if (node.Prev is null)
-        {
-            _head = node.Next;
-        }
-        else
-        {
-            node.Prev.Next = node.Next;
-        }
-
-        if (node.Next is null)
-        {
-            _tail = node.Prev;
-        }
-        else
-        {
-            node.Next.Prev = node.Prev;
-        }
-
-        node.Next = null;
-        node.Prev = null;
-    }
-
-    /// <summary>A waiting thread's entry in the queue, and the monitor it sleeps on.</summary>
-    /// <remarks>Queue links and <see cref="Signalled"/> change only under the condition's gate; the flag also under the node's monitor.</remarks>
-    private sealed class WaitNode
-    {
-        public WaitNode? Next;
-        public WaitNode? Prev;
-        public bool Signalled;
     }
 }

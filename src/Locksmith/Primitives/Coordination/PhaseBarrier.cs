@@ -18,22 +18,15 @@ namespace Locksmith;
 /// </remarks>
 public sealed class PhaseBarrier
 {
-    private const int SpinCount = 30;
-
     private static long s_nextId;
 
-    private static readonly Action<object?> s_wakeAll = static gate =>
-    {
-        lock (gate!)
-        {
-            Monitor.PulseAll(gate);
-        }
-    };
+    private static readonly Action<object?> s_nudge = static node => ((WaitNode)node!).Nudge();
 
-    private readonly object _gate = new();
+    // The kernel's queue of sleeping participants; its gate guards the barrier's state.
+    private WaitQueue _queue;
     private readonly Action<PhaseBarrier>? _postPhaseAction;
 
-    // Written under _gate (_waiting with interlocked operations, since spinning waiters leave without it).
+    // Written under the gate (_waiting with interlocked operations, since spinning waiters leave without it).
     // _phase and _broken are also read without the gate: by spinning waiters and the public snapshots.
     private long _phase;
     private int _remaining;
@@ -82,7 +75,7 @@ public sealed class PhaseBarrier
     {
         get
         {
-            lock (_gate)
+            lock (_queue.Gate)
             {
                 return _waiting;
             }
@@ -116,7 +109,7 @@ public sealed class PhaseBarrier
     /// <exception cref="InvalidOperationException">A participant is still inside <see cref="SignalAndWait()"/>, or it was called from the post-phase action.</exception>
     public void Reset()
     {
-        lock (_gate)
+        lock (_queue.Gate)
         {
             ThrowIfInPostPhaseAction(nameof(Reset));
             if (_waiting != 0)
@@ -136,15 +129,16 @@ public sealed class PhaseBarrier
 
     private bool SignalAndWaitCore(int timeoutMs, CancellationToken cancellationToken)
     {
-        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_wakeAll, _gate) : default;
+        var node = ThreadWaitNode.Current;
+        var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         bool completed;
         try
         {
-            completed = ArriveAndWait(timeoutMs, cancellationToken);
+            completed = ArriveAndWait(node, timeoutMs, cancellationToken);
         }
         finally
         {
-            // Outside the gate: disposing waits for a running callback, and the callback takes the gate.
+            // Outside the node's monitor: disposing waits for a running callback, which takes that monitor.
             registration.Dispose();
         }
 
@@ -156,10 +150,10 @@ public sealed class PhaseBarrier
         return completed;
     }
 
-    private bool ArriveAndWait(int timeoutMs, CancellationToken cancellationToken)
+    private bool ArriveAndWait(ThreadWaitNode node, int timeoutMs, CancellationToken cancellationToken)
     {
         long phase;
-        lock (_gate)
+        lock (_queue.Gate)
         {
             ThrowIfInPostPhaseAction(nameof(SignalAndWait));
             phase = _phase;
@@ -193,9 +187,20 @@ public sealed class PhaseBarrier
                 return true;
             }
 
-            lock (_gate)
+            lock (_queue.Gate)
             {
-                return WaitForPhaseEnd(phase, timeoutMs, cancellationToken);
+                node.Reset(0, 0);
+                try
+                {
+                    return WaitForPhaseEnd(node, phase, timeoutMs, cancellationToken);
+                }
+                finally
+                {
+                    if (node.IsQueued)
+                    {
+                        _queue.Remove(node);
+                    }
+                }
             }
         }
         finally
@@ -206,8 +211,7 @@ public sealed class PhaseBarrier
 
     private bool SpinUntilPhaseEnds(long phase)
     {
-        var spinner = new SpinWait();
-        for (int i = 0; i < SpinCount; i++)
+        for (int i = 0; i < WaitKernel.SpinCount; i++)
         {
             if (Volatile.Read(ref _phase) != phase)
             {
@@ -219,13 +223,13 @@ public sealed class PhaseBarrier
                 return false;
             }
 
-            spinner.SpinOnce(sleep1Threshold: -1);
+            WaitKernel.Pause(i);
         }
 
         return false;
     }
 
-    private bool WaitForPhaseEnd(long phase, int timeoutMs, CancellationToken cancellationToken)
+    private bool WaitForPhaseEnd(ThreadWaitNode node, long phase, int timeoutMs, CancellationToken cancellationToken)
     {
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         while (true)
@@ -254,7 +258,12 @@ public sealed class PhaseBarrier
                 return false;
             }
 
-            Monitor.Wait(_gate, remaining);
+            if (!node.IsQueued)
+            {
+                _queue.EnqueueLast(node);
+            }
+
+            WaitKernel.ParkOutside(_queue.Gate, node, deadline, cancellationToken);
         }
     }
 
@@ -282,9 +291,9 @@ public sealed class PhaseBarrier
         _remaining = ParticipantCount;
         Volatile.Write(ref _phase, phase + 1);
         // Waiters count themselves under the gate before they spin or sleep, so none is missed here.
-        if (Volatile.Read(ref _waiting) != 0)
+        if (_queue.Count != 0)
         {
-            Monitor.PulseAll(_gate);
+            _queue.WakeAll(WaitStatus.Woken);
         }
     }
 
@@ -294,7 +303,7 @@ public sealed class PhaseBarrier
         _brokenReason = reason;
         _brokenCause = cause;
         Volatile.Write(ref _broken, true);
-        Monitor.PulseAll(_gate);
+        _queue.WakeAll(WaitStatus.Woken);
     }
 
     private void ThrowIfInPostPhaseAction(string member)

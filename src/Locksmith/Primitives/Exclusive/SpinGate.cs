@@ -190,10 +190,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
+        timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
 
         if (timeoutMs == 0)
         {

@@ -55,25 +55,6 @@ public sealed partial class ReadWriteLock
         return true;
     }
 
-    /// <summary>
-    /// Sleeps on <paramref name="node"/> with the gate released. True when a waker changed its status; false when
-    /// the deadline passed or the token was cancelled with nothing handed over (a wake that raced counts as a wake).
-    /// </summary>
-    private static bool ParkLocked(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken)
-    {
-        gate.Exit();
-        try
-        {
-            node.Park(deadline, cancellationToken);
-        }
-        finally
-        {
-            gate.Enter();
-        }
-
-        return node.Status != WaitStatus.Waiting;
-    }
-
     /// <summary>Takes a failed waiter out: dequeues it, or passes on a hand-over that raced with its failure.</summary>
     private void AbandonWaitLocked(WaitNode node)
     {

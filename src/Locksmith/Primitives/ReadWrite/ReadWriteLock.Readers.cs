@@ -196,31 +196,27 @@ public sealed partial class ReadWriteLock
 
         public bool TryAcquireOrQueue(WaitNode node)
         {
+            if (node.Status == WaitStatus.Granted)
             {
-                while (true)
+                // A releasing writer counted us in our slot and dequeued us.
+                return true;
+            }
+
+            node.RequestKind = ReaderRequest;
+            node.Request = _slot;
+
+            // Each turn either enters, or queues behind the block it saw; it repeats only when a writer changed the
+            // state in between, so the loop ends without a deadline check of its own.
+            while (true)
+            {
+                if (_lock.TryEnterReadFast(_thread, _slot))
                 {
-                    if (node.Status == WaitStatus.Granted)
-                    {
-                        // A releasing writer counted us in our slot and dequeued us.
-                        return true;
-                    }
+                    return true;
+                }
 
-                    if (node.IsQueued)
-                    {
-                        return false;
-                    }
-
-                    node.RequestKind = ReaderRequest;
-                    node.Request = _slot;
-                    if (_lock.TryEnterReadFast(_thread, _slot))
-                    {
-                        return true;
-                    }
-
-                    if (_lock.TryEnqueueLocked(node, _lock._readerBlockMask))
-                    {
-                        return false;
-                    }
+                if (_lock.TryEnqueueLocked(node, _lock._readerBlockMask))
+                {
+                    return false;
                 }
             }
         }

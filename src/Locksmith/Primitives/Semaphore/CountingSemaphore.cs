@@ -287,21 +287,19 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
 
     private void WakeWaitersLocked()
     {
+        int available = Volatile.Read(ref _count);
+        var node = _queue.Head;
+        while (node is not null && available > 0)
         {
-            int available = Volatile.Read(ref _count);
-            var node = _queue.Head;
-            while (node is not null && available > 0)
+            var next = node.Next;
+            if (node.Request <= available)
             {
-                var next = node.Next;
-                if (node.Request <= available)
-                {
-                    available -= node.Request;
-                    _queue.Remove(node);
-                    node.Signal(WaitStatus.Woken);
-                }
-
-                node = next;
+                available -= node.Request;
+                _queue.Remove(node);
+                node.Signal(WaitStatus.Woken);
             }
+
+            node = next;
         }
     }
 
