@@ -31,6 +31,9 @@ internal static class KnownNames
     public const string ThreadAffineLock = "IThreadAffineLock";
     public const string ReentrantAccessLock = "IReentrantAccessLock";
 
+    // The marker of a whole lock that LockSet takes (its public API is typed by it).
+    public const string LockSetMember = "ILockSetMember";
+
     // Runtime types.
     public const string LockPrimitive = "LockPrimitive";
     public const string ReadWritePolicy = "ReadWritePolicy";

@@ -155,6 +155,13 @@ public sealed partial class GuardedGenerator
                     continue;
                 }
 
+                // The emitted LockSet call compiles only for an ILockSetMember; say so here rather than in a compiler error.
+                if (!RuntimeSymbols.IsLockSetMember(lockType))
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember)");
+                    continue;
+                }
+
                 if (member.IsStatic)
                 {
                     Invalid($"'{data.Lock}' of '{typeName}' is static, so every parameter shares one lock; use [Guarded(Lock = ...)] instead");

@@ -43,4 +43,18 @@ internal static class RuntimeSymbols
 
         return false;
     }
+
+    /// <summary>Whether <paramref name="type"/> implements <c>Locksmith.ILockSetMember</c>, the parameter type of <c>LockSet</c>.</summary>
+    public static bool IsLockSetMember(ITypeSymbol type)
+    {
+        foreach (var implemented in type.AllInterfaces)
+        {
+            if (IsRuntimeType(implemented, KnownNames.LockSetMember))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 }

@@ -14,10 +14,18 @@ namespace Locksmith;
 /// free. When one is taken it releases everything it holds, backs off for a random, growing pause, and retries,
 /// blocking next on the lock that was busy. Holding some locks while waiting for others (hold-and-wait) never
 /// happens, which is what makes a timeout clean: at the deadline it holds nothing and throws
-/// <see cref="LockTimeoutException"/>.</para>
+/// <see cref="LockTimeoutException"/>. The same holds for every other way out: whatever a member throws
+/// (cancellation, a misuse it detects), the locks the set took before it are released before the exception leaves.</para>
+/// <para>Before anything is taken, a set that can never succeed is rejected with <see cref="LockRecursionException"/>:
+/// one naming an <see cref="ExclusiveLock"/> or <see cref="SpinGate"/> the calling thread holds, or a
+/// <see cref="ReadWriteLock"/> whose write or read lock it holds (the set takes the write lock; there is no upgrade).
+/// A <see cref="ReentrantLock"/> the caller holds is entered once more, as its own <c>Acquire</c> would, and released
+/// once with the set. A <see cref="CountingSemaphore"/> has no owner: the set takes one more permit.</para>
 /// <para>The whole set is checked once against the locks the thread already holds: its lowest level must be
 /// greater than every ordered lock held. Locks of one level may share a set (that is how two accounts are locked
-/// together); the same lock named twice is taken once. Each lock is taken exclusively (write mode, one permit).</para>
+/// together); the same lock named twice is taken once. Each lock is taken exclusively (write mode, one permit).
+/// Members are <see cref="ILockSetMember"/>s, so a striped lock (taken by key, through its own <c>AcquireMany</c>)
+/// cannot be passed at all.</para>
 /// </remarks>
 public static class LockSet
 {
@@ -26,12 +34,15 @@ public static class LockSet
     /// <summary>Acquires every lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
     /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
     /// <returns>A scope that releases every lock.</returns>
-    /// <exception cref="LockTimeoutException">The default timeout elapsed before all locks could be held together.</exception>
-    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds.</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered (an
+    /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
+    /// no lock is taken.</exception>
     /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
-    public static LockSetScope Acquire(params ReadOnlySpan<LockPrimitive> locks)
+    public static LockSetScope Acquire(params ReadOnlySpan<ILockSetMember> locks)
     {
-        Enter(locks, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, out var scope);
+        EnterSet(locks, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, out var scope);
         return scope;
     }
 
@@ -42,35 +53,47 @@ public static class LockSet
     /// <param name="first">One lock.</param>
     /// <param name="second">The other lock; may be the same as <paramref name="first"/>, which is then taken once.</param>
     /// <returns>A scope that releases both.</returns>
-    /// <exception cref="LockTimeoutException">The default timeout elapsed before both could be held together.</exception>
-    /// <exception cref="LockOrderViolationException">The lower of the two is not above a lock the thread holds.</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed before both could be held together; neither is held.</exception>
+    /// <exception cref="LockOrderViolationException">The lower of the two is not above a lock the thread holds; neither is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds one of them and it cannot be re-entered (an
+    /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
+    /// neither is taken.</exception>
     /// <exception cref="ArgumentNullException">A lock is null.</exception>
-    public static LockSetScope Acquire(LockPrimitive first, LockPrimitive second)
+    public static LockSetScope Acquire(ILockSetMember first, ILockSetMember second)
     {
         ArgumentNullException.ThrowIfNull(first);
         ArgumentNullException.ThrowIfNull(second);
-        if (Precedes(second, first))
+        var a = AsPrimitive(first, nameof(first));
+        var b = AsPrimitive(second, nameof(second));
+        if (Precedes(b, a))
         {
-            (first, second) = (second, first);
+            (a, b) = (b, a);
         }
 
-        if (second.IsOrdered)
+        bool same = ReferenceEquals(a, b);
+        int threadId = CurrentThreadId.Value;
+        RejectHeldByCaller(a, threadId);
+        if (!same)
         {
-            OrderGuard.BeforeAcquire(first.IsOrdered ? first : second);
+            RejectHeldByCaller(b, threadId);
         }
 
-        bool same = ReferenceEquals(first, second);
-        if (TryEnterMember(first))
+        if (b.IsOrdered)
         {
-            if (same || TryEnterMember(second))
+            OrderGuard.BeforeAcquire(a.IsOrdered ? a : b);
+        }
+
+        if (TryEnterMember(a))
+        {
+            if (same || TryEnterSecond(a, b))
             {
-                return LockSetScope.Of(first, same ? null : second);
+                return LockSetScope.Of(a, same ? null : b);
             }
 
-            ExitMember(first);
+            ExitMember(a);
         }
 
-        ReadOnlySpan<LockPrimitive> both = [first, second];
+        ReadOnlySpan<LockPrimitive> both = [a, b];
         Enter(both, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, out var scope);
         return scope;
     }
@@ -78,10 +101,12 @@ public static class LockSet
     /// <summary>Acquires every lock, waiting at most <paramref name="timeout"/> for all of them together.</summary>
     /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
     /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
-    /// <inheritdoc cref="Acquire(ReadOnlySpan{LockPrimitive})"/>
-    public static LockSetScope Acquire(TimeSpan timeout, params ReadOnlySpan<LockPrimitive> locks)
+    /// <exception cref="LockTimeoutException">The timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="Acquire(ReadOnlySpan{ILockSetMember})"/>
+    public static LockSetScope Acquire(TimeSpan timeout, params ReadOnlySpan<ILockSetMember> locks)
     {
-        Enter(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: true, out var scope);
+        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: true, out var scope);
         return scope;
     }
 
@@ -90,10 +115,10 @@ public static class LockSet
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
-    /// <inheritdoc cref="Acquire(ReadOnlySpan{LockPrimitive})"/>
-    public static LockSetScope Acquire(TimeSpan timeout, CancellationToken cancellationToken, params ReadOnlySpan<LockPrimitive> locks)
+    /// <inheritdoc cref="Acquire(TimeSpan, ReadOnlySpan{ILockSetMember})"/>
+    public static LockSetScope Acquire(TimeSpan timeout, CancellationToken cancellationToken, params ReadOnlySpan<ILockSetMember> locks)
     {
-        Enter(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, out var scope);
+        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, out var scope);
         return scope;
     }
 
@@ -102,9 +127,14 @@ public static class LockSet
     /// <param name="scope">The scope holding every lock, or an empty scope.</param>
     /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
     /// <returns>Whether every lock is held.</returns>
-    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds.</exception>
-    public static bool TryAcquire(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<LockPrimitive> locks) =>
-        Enter(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: false, out scope);
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered (an
+    /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
+    /// no lock is taken.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static bool TryAcquire(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
+        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: false, out scope);
 
     /// <summary>Tries to acquire every lock within <paramref name="timeout"/>, or until cancelled; all or nothing.</summary>
     /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -113,44 +143,71 @@ public static class LockSet
     /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
     /// <returns>Whether every lock is held.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
-    public static bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<LockPrimitive> locks) =>
-        Enter(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, out scope);
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered (an
+    /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
+    /// no lock is taken.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
+        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, out scope);
 
-    internal static bool Enter(scoped ReadOnlySpan<LockPrimitive?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope)
+    /// <summary>The set of several stripes of a striped lock (or the fallback of the two-lock fast path).</summary>
+    internal static bool Enter(scoped ReadOnlySpan<LockPrimitive?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope) =>
+        EnterSet(locks, timeoutMs, cancellationToken, throwOnTimeout, out scope);
+
+    /// <summary>
+    /// Every span path: collect and sort, reject what cannot succeed, check the order, then take all or nothing. On
+    /// any way out but success — false or an exception — the scope's rented buffer goes back and the scope is empty;
+    /// the taking steps below release what they took before they return false or let an exception pass.
+    /// </summary>
+    private static bool EnterSet<T>(scoped ReadOnlySpan<T?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope)
+        where T : class
     {
         scope = default;
-        int count = Collect(locks, ref scope);
-        Span<LockPrimitive?> ordered = scope.Locks[..count];
-
-        if (HasOrdered(ordered))
+        bool acquired = false;
+        try
         {
-            OrderGuard.BeforeAcquire(LowestOrdered(ordered));
-        }
+            int count = Collect(locks, ref scope);
+            Span<LockPrimitive?> ordered = scope.Locks[..count];
+            RejectHeldByCaller(ordered);
 
-        if (TryTakeAllFree(ordered))
+            if (HasOrdered(ordered))
+            {
+                OrderGuard.BeforeAcquire(LowestOrdered(ordered));
+            }
+
+            acquired = TryTakeAllFree(ordered);
+            if (!acquired)
+            {
+                if (timeoutMs == TimeoutMathDefaults.UseDefault)
+                {
+                    timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
+                }
+
+                acquired = EnterContended(ordered, timeoutMs, cancellationToken, throwOnTimeout);
+            }
+
+            if (acquired)
+            {
+                scope.SetCount(count);
+            }
+
+            return acquired;
+        }
+        finally
         {
-            scope.SetCount(count);
-            return true;
+            if (!acquired)
+            {
+                scope.ReturnBuffer();
+                scope = default;
+            }
         }
-
-        if (timeoutMs == TimeoutMathDefaults.UseDefault)
-        {
-            timeoutMs = TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout);
-        }
-
-        if (EnterContended(ordered, timeoutMs, cancellationToken, throwOnTimeout))
-        {
-            scope.SetCount(count);
-            return true;
-        }
-
-        scope.ReturnBuffer();
-        scope = default;
-        return false;
     }
 
     /// <summary>Copies the distinct locks into the scope's buffer, sorted by the global order.</summary>
-    private static int Collect(scoped ReadOnlySpan<LockPrimitive?> locks, ref LockSetScope scope)
+    private static int Collect<T>(scoped ReadOnlySpan<T?> locks, ref LockSetScope scope)
+        where T : class
     {
         if (locks.IsEmpty)
         {
@@ -160,12 +217,14 @@ public static class LockSet
         scope.EnsureCapacity(locks.Length);
         Span<LockPrimitive?> buffer = scope.Locks;
         int count = 0;
-        foreach (var candidate in locks)
+        foreach (var item in locks)
         {
-            if (candidate is null)
+            if (item is null)
             {
                 throw new ArgumentException("A lock set cannot contain null.", nameof(locks));
             }
+
+            var candidate = AsPrimitive(item, nameof(locks));
 
             // Insertion sort: sets are small, and this keeps the common two-lock case branch-light.
             int at = count;
@@ -228,19 +287,29 @@ public static class LockSet
         return ordered[0]!;
     }
 
-    /// <summary>The uncontended case: every lock free, taken in order without waiting.</summary>
+    /// <summary>The uncontended case: every lock free, taken in order without waiting; all or nothing.</summary>
     private static bool TryTakeAllFree(Span<LockPrimitive?> ordered)
     {
-        for (int i = 0; i < ordered.Length; i++)
+        int taken = 0;
+        try
         {
-            if (!TryEnterMember(ordered[i]!))
+            for (; taken < ordered.Length; taken++)
             {
-                ReleaseFirst(ordered, i);
-                return false;
+                if (!TryEnterMember(ordered[taken]!))
+                {
+                    ReleaseFirst(ordered, taken);
+                    return false;
+                }
             }
-        }
 
-        return true;
+            return true;
+        }
+        catch
+        {
+            // A member threw while trying: give back the ones before it, which this attempt took.
+            ReleaseFirst(ordered, taken);
+            throw;
+        }
     }
 
     private static bool EnterContended(Span<LockPrimitive?> ordered, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
@@ -265,7 +334,18 @@ public static class LockSet
                 return false;
             }
 
-            int failedAt = TryTakeOthers(ordered, blockOn);
+            int failedAt;
+            try
+            {
+                failedAt = TryTakeOthers(ordered, blockOn);
+            }
+            catch
+            {
+                // TryTakeOthers gave back what it took; the lock this attempt blocked on is still held.
+                busy.ExitForSet();
+                throw;
+            }
+
             if (failedAt < 0)
             {
                 return true;
@@ -298,26 +378,127 @@ public static class LockSet
         return false;
     }
 
-    /// <summary>Takes every lock but <paramref name="held"/> without waiting; returns the index of a busy one, or -1.</summary>
+    /// <summary>
+    /// Takes every lock but <paramref name="held"/> without waiting; returns the index of a busy one, or -1. When one is
+    /// busy or throws, the ones it took are released first (<paramref name="held"/> stays held: the caller owns it).
+    /// </summary>
     private static int TryTakeOthers(Span<LockPrimitive?> ordered, int held)
     {
-        for (int i = 0; i < ordered.Length; i++)
+        int i = 0;
+        try
         {
-            if (i != held && !ordered[i]!.EnterForSet(0, default))
+            for (; i < ordered.Length; i++)
             {
-                for (int j = i - 1; j >= 0; j--)
+                if (i != held && !ordered[i]!.EnterForSet(0, default))
                 {
-                    if (j != held)
-                    {
-                        ordered[j]!.ExitForSet();
-                    }
+                    ReleaseTakenBefore(ordered, i, held);
+                    return i;
                 }
+            }
 
-                return i;
+            return -1;
+        }
+        catch
+        {
+            ReleaseTakenBefore(ordered, i, held);
+            throw;
+        }
+    }
+
+    private static void ReleaseTakenBefore(Span<LockPrimitive?> ordered, int end, int held)
+    {
+        for (int j = end - 1; j >= 0; j--)
+        {
+            if (j != held)
+            {
+                ordered[j]!.ExitForSet();
             }
         }
+    }
 
-        return -1;
+    /// <summary>Takes the second lock of the two-lock fast path; if it throws, the first is released before the exception leaves.</summary>
+    private static bool TryEnterSecond(LockPrimitive first, LockPrimitive second)
+    {
+        try
+        {
+            return TryEnterMember(second);
+        }
+        catch
+        {
+            ExitMember(first);
+            throw;
+        }
+    }
+
+    /// <summary>A member as the lock it is: every <see cref="ILockSetMember"/> of this library is a <see cref="LockPrimitive"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static LockPrimitive AsPrimitive(object member, string paramName)
+    {
+        if (member is LockPrimitive primitive)
+        {
+            return primitive;
+        }
+
+        ThrowHelper.ThrowNotASetMember(member, paramName);
+        return null!;
+    }
+
+    /// <summary>
+    /// Rejects, before anything is taken, a set that could never be held: a member the calling thread already holds
+    /// and cannot enter again. Waiting for it would wait for this thread itself (or, for a read lock held, an upgrade).
+    /// </summary>
+    private static void RejectHeldByCaller(Span<LockPrimitive?> ordered)
+    {
+        int threadId = CurrentThreadId.Value;
+        foreach (var member in ordered)
+        {
+            RejectHeldByCaller(member!, threadId);
+        }
+    }
+
+    /// <summary>
+    /// The held-by-caller check of one member. The exclusive lock is tested inline (one owner read); the other kinds
+    /// go through a type switch over what each primitive already exposes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void RejectHeldByCaller(LockPrimitive member, int threadId)
+    {
+        if (member is ExclusiveLock exclusive)
+        {
+            if (exclusive.OwnerThreadId == threadId)
+            {
+                ThrowHelper.ThrowSetMemberHeld(exclusive, "it",
+                    "ExclusiveLock is not reentrant, so the set would wait for this thread itself.");
+            }
+        }
+        else
+        {
+            RejectOtherHeldByCaller(member, threadId);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RejectOtherHeldByCaller(LockPrimitive member, int threadId)
+    {
+        switch (member)
+        {
+            case SpinGate gate when gate.OwnerThreadId == threadId:
+                ThrowHelper.ThrowSetMemberHeld(gate, "it", "SpinGate is not reentrant, so the set would spin on this thread itself.");
+                break;
+            case ReadWriteLock readWrite when readWrite.WriterThreadId == threadId:
+                ThrowHelper.ThrowSetMemberHeld(readWrite, "its write lock",
+                    "The set takes the write lock, and ReadWriteLock is not reentrant, so it would wait for this thread itself.");
+                break;
+            case ReadWriteLock readWrite when readWrite.IsReadLockHeldByCurrentThread:
+                ThrowHelper.ThrowSetMemberHeld(readWrite, "its read lock",
+                    "The set takes the write lock, which waits for every reader to leave, this thread included: ReadWriteLock has no upgrade.");
+                break;
+
+            // A ReentrantLock the caller holds is entered once more and released once with the set: re-entry is its
+            // purpose, and the set's retry loop only bumps and drops its count. A CountingSemaphore has no owner.
+            default:
+                break;
+        }
     }
 
     /// <summary>

@@ -120,7 +120,7 @@ public sealed class LockSetTests
     [Fact]
     public void LargeSet_UsesPooledStorage_AndReleasesAll()
     {
-        var locks = new LockPrimitive[9];
+        var locks = new ILockSetMember[9];
         for (int i = 0; i < locks.Length; i++)
         {
             locks[i] = new ExclusiveLock($"l{i}", level: 9 - i);
@@ -140,7 +140,7 @@ public sealed class LockSetTests
     [Fact]
     public void EmptyOrNullSet_IsRejected()
     {
-        Assert.Throws<ArgumentException>(() => LockSet.Acquire(ReadOnlySpan<LockPrimitive>.Empty));
+        Assert.Throws<ArgumentException>(() => LockSet.Acquire(ReadOnlySpan<ILockSetMember>.Empty));
         Assert.Throws<ArgumentNullException>(() => LockSet.Acquire(new ExclusiveLock(), null!));
         Assert.Throws<ArgumentException>(() => LockSet.Acquire(TimeSpan.FromSeconds(1), new ExclusiveLock(), null!));
     }

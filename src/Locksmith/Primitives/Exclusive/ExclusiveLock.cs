@@ -15,7 +15,7 @@ namespace Locksmith;
 /// <para>The lock is unfair: a thread arriving while the lock is free may take it ahead of a sleeping waiter.
 /// That keeps the hand-over cheap (no convoy behind a waking thread), at the price of no FIFO guarantee.</para>
 /// </remarks>
-public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock
+public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock, ILockSetMember
 {
     private MutexCore _core;
 

@@ -18,7 +18,7 @@ namespace Locksmith;
 /// <para>Re-entry is tested first and only bumps the count: it takes no order check, is not pushed on the held-lock
 /// stack again, and is not counted as an acquisition in metrics. The lock is unfair, like <see cref="ExclusiveLock"/>.</para>
 /// </remarks>
-public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock, IReentrantAccessLock
+public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock, IReentrantAccessLock, ILockSetMember
 {
     private MutexCore _core;
 

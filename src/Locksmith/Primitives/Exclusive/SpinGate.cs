@@ -23,7 +23,7 @@ namespace Locksmith;
 /// <para>Use <c>using var scope = gate.Acquire();</c>, not the C# <c>lock</c> statement (that takes a
 /// <see cref="Monitor"/> on the object). The gate is unfair: no FIFO order among spinners.</para>
 /// </remarks>
-public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock
+public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffineLock, ILockSetMember
 {
     // Spins between checks of the clock and the token while waiting; the clock is not read on every spin.
     private const int CheckInterval = 8;

@@ -26,7 +26,7 @@ namespace Locksmith;
 /// the slots (a few cache lines) before it may enter. Each lock carries 128 bytes of counter per slot, with about
 /// twice as many slots as processors (4 to 64). Waiters spin briefly, then sleep on a monitor created on first contention.</para>
 /// </remarks>
-public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock, IThreadAffineLock
+public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock, IThreadAffineLock, ILockSetMember
 {
     // State layout (everything but the reader counts, which live in _slots):
     //   bit 0 WriterBit      a writer holds the lock, or (writer-preferred / fair) owns the writer claim and waits

@@ -20,7 +20,7 @@ namespace Locksmith;
 /// deadlock), but it is not recorded as held: a permit has no owner and may be released on another thread, so
 /// the acquiring thread's held-lock stack could not be kept in step.</para>
 /// </remarks>
-public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock
+public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILockSetMember
 {
     private readonly int _maxCount;
     private int _count;
