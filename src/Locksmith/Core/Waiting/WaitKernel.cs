@@ -17,20 +17,21 @@ namespace Locksmith;
 internal static class WaitKernel
 {
     /// <summary>
-    /// Spins before sleeping. Short: most critical sections end within it, sleeping costs microseconds, and on an
-    /// oversubscribed machine a long spin keeps the holder off the core.
+    /// Spins before sleeping: most critical sections end within it, and sleeping costs microseconds. The first
+    /// <see cref="PauseSteps"/> steps pause on the core with exponential back-off; the rest yield it, so on an
+    /// oversubscribed machine a preempted holder gets to run instead of being kept off the core by its waiters.
     /// </summary>
-    public const int SpinCount = 16;
+    public const int SpinCount = 20;
+
+    /// <summary>The steps of the spin that pause on the core before the spin starts yielding.</summary>
+    public const int PauseSteps = 10;
 
     /// <summary>Resolves <see cref="TimeoutMathDefaults.UseDefault"/> to the policy's default timeout, in milliseconds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ResolveTimeout(int timeoutMs) =>
         timeoutMs == TimeoutMathDefaults.UseDefault ? TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout) : timeoutMs;
 
-    /// <summary>
-    /// A bounded spin of lock-free attempts. No yielding: a spinner that yields or sleeps competes with the holder
-    /// for the core, so when the spin fails the waiter parks instead.
-    /// </summary>
+    /// <summary>A bounded spin of lock-free attempts (see <see cref="SpinCount"/>).</summary>
     public static bool Spin<TProtocol>(scoped ref TProtocol protocol)
         where TProtocol : IWaitProtocol, allows ref struct
     {
@@ -46,9 +47,21 @@ internal static class WaitKernel
         return false;
     }
 
-    /// <summary>One step of the pre-wait spin: exponential back-off in pause instructions, capped at a few µs.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Pause(int iteration) => Thread.SpinWait(Math.Min(4 << iteration, 1024));
+    /// <summary>
+    /// One step of the pre-wait spin: exponential back-off in normalized pauses (tens of ns each) capped at about
+    /// two microseconds, then a yield of the core.
+    /// </summary>
+    public static void Pause(int iteration)
+    {
+        if (iteration < PauseSteps)
+        {
+            Thread.SpinWait(Math.Min(1 << iteration, 64));
+        }
+        else
+        {
+            Thread.Yield();
+        }
+    }
 
     /// <summary>
     /// Sleeps on <paramref name="node"/> with <paramref name="gate"/> released, and takes the gate back. True when a
