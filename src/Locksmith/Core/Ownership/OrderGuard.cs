@@ -10,7 +10,6 @@ namespace Locksmith;
 internal static class OrderGuard
 {
     /// <summary>Checks that acquiring <paramref name="lockPrimitive"/> keeps the order; called before any wait.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void BeforeAcquire(LockPrimitive lockPrimitive) => Check(lockPrimitive);
 
     /// <summary>
@@ -39,7 +38,6 @@ internal static class OrderGuard
         }
     }
 
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested)
     {
@@ -51,9 +49,9 @@ internal static class OrderGuard
         }
 
         var held = owner.Held.Highest()!;
+        // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
-            held.Name, held.OrderLevel, requested.Name, requested.OrderLevel,
-            System.Environment.CurrentManagedThreadId, System.Threading.Thread.CurrentThread.Name);
+            held.Name, held.OrderLevel, requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name);
 
         LocksmithMetrics.RecordOrderViolation(requested);
         LocksmithPolicy.OrderViolationReported?.Invoke(violation);

@@ -79,18 +79,24 @@ public sealed partial class ReadWriteLock
 
         if (IsOrdered)
         {
-            OrderGuard.Released(this);
+            ReleasedOrdered();
         }
 
         LeaveSlot(slot);
     }
 
-    /// <summary>The one inlined read path: recursion check, the distributed-indicator fast path, the slow path on failure.</summary>
+    /// <summary>
+    /// The one inlined read path: recursion check, the distributed-indicator fast path, the slow path on failure.
+    /// Ordered locks take a separate path, so the unordered one stays small enough to inline into every caller.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        // The order check hands back the owner record, so recording the hold needs no second lookup.
-        LockOwner? owner = IsOrdered ? OrderGuard.Check(this) : null;
+        if (IsOrdered)
+        {
+            return EnterReadOrdered(timeoutMs, cancellationToken, throwOnTimeout);
+        }
+
         var thread = ReadWriteThreadState.Current;
         if (thread.HeldCount != 0 && thread.Holds(Id))
         {
@@ -104,14 +110,35 @@ public sealed partial class ReadWriteLock
         }
 
         thread.PushHeld(Id, slot);
-        if (owner is not null)
-        {
-            owner.Held.Push(this);
-        }
-
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         return true;
     }
+
+    /// <summary>The ordered read path: the order check first (it hands back the owner record), then the same steps.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterReadOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var owner = OrderGuard.Check(this);
+        var thread = ReadWriteThreadState.Current;
+        if (thread.HeldCount != 0 && thread.Holds(Id))
+        {
+            ThrowHelper.ThrowReadRecursion(this);
+        }
+
+        int slot = thread.Slot;
+        if (!TryEnterReadFast(thread, slot) && !EnterReadContended(thread, slot, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        thread.PushHeld(Id, slot);
+        owner.Held.Push(this);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleasedOrdered() => OrderGuard.Released(this);
 
     /// <summary>
     /// Dekker-style entry: count ourselves in our slot, then look at the writer state again. A writer sets its bit,

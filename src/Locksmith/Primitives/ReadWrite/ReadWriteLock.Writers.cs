@@ -79,7 +79,7 @@ public sealed partial class ReadWriteLock
 
         if (IsOrdered)
         {
-            OrderGuard.Released(this);
+            ReleasedOrdered();
         }
 
         _writerThreadId = 0;
@@ -89,12 +89,18 @@ public sealed partial class ReadWriteLock
         }
     }
 
-    /// <summary>The one inlined write path: order check, claim the writer bit, check the readers, slow path on failure.</summary>
+    /// <summary>
+    /// The one inlined write path: claim the writer bit, check the readers, slow path on failure. Ordered locks take
+    /// a separate path, so the unordered one stays small enough to inline into every caller.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        // The order check hands back the owner record, so recording the hold needs no second lookup.
-        LockOwner? owner = IsOrdered ? (checkOrder ? OrderGuard.Check(this) : LockOwner.Current) : null;
+        if (IsOrdered)
+        {
+            return EnterWriteOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
+        }
+
         bool claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0;
         if ((!claimed || !NoReaders()) && !EnterWriteContended(claimed, timeoutMs, cancellationToken, throwOnTimeout))
         {
@@ -102,11 +108,23 @@ public sealed partial class ReadWriteLock
         }
 
         _writerThreadId = CurrentThreadId.Value;
-        if (owner is not null)
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Write);
+        return true;
+    }
+
+    /// <summary>The ordered write path: the order check hands back the owner record, whose id is the thread id too.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private bool EnterWriteOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
+        bool claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0;
+        if ((!claimed || !NoReaders()) && !EnterWriteContended(claimed, timeoutMs, cancellationToken, throwOnTimeout))
         {
-            owner.Held.Push(this);
+            return false;
         }
 
+        _writerThreadId = owner.OwnerId;
+        owner.Held.Push(this);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Write);
         return true;
     }

@@ -219,7 +219,7 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
     {
         if (checkOrder && IsOrdered)
         {
-            OrderGuard.BeforeAcquire(this);
+            CheckOrder();
         }
 
         int current = Volatile.Read(ref _count);
@@ -232,6 +232,10 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
         return true;
     }
+
+    // Out of line, like every ordered path: the unordered acquire stays small enough to inline.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void CheckOrder() => OrderGuard.Check(this);
 
     private void ValidateCount(int count)
     {
