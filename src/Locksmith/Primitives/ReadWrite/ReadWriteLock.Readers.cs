@@ -86,17 +86,17 @@ public sealed partial class ReadWriteLock
     }
 
     /// <summary>
-    /// The one inlined read path: recursion check, the distributed-indicator fast path, the slow path on failure.
-    /// Ordered locks take a separate path, so the unordered one stays small enough to inline into every caller.
+    /// The one inlined read path. Ordered locks take a separate path, so the unordered one stays small enough to
+    /// inline into every caller.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        if (IsOrdered)
-        {
-            return EnterReadOrdered(timeoutMs, cancellationToken, throwOnTimeout);
-        }
+    internal bool EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
+        IsOrdered ? EnterReadOrdered(timeoutMs, cancellationToken, throwOnTimeout) : EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout);
 
+    /// <summary>Recursion check, the distributed-indicator fast path, the slow path on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EnterReadCore(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
         var thread = ReadWriteThreadState.Current;
         if (thread.HeldCount != 0 && thread.Holds(Id))
         {
@@ -119,21 +119,12 @@ public sealed partial class ReadWriteLock
     private bool EnterReadOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var owner = OrderGuard.Check(this);
-        var thread = ReadWriteThreadState.Current;
-        if (thread.HeldCount != 0 && thread.Holds(Id))
-        {
-            ThrowHelper.ThrowReadRecursion(this);
-        }
-
-        int slot = thread.Slot;
-        if (!TryEnterReadFast(thread, slot) && !EnterReadContended(thread, slot, timeoutMs, cancellationToken, throwOnTimeout))
+        if (!EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
-        thread.PushHeld(Id, slot);
         owner.Held.Push(this);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         return true;
     }
 

@@ -90,17 +90,17 @@ public sealed partial class ReadWriteLock
     }
 
     /// <summary>
-    /// The one inlined write path: claim the writer bit, check the readers, slow path on failure. Ordered locks take
-    /// a separate path, so the unordered one stays small enough to inline into every caller.
+    /// The one inlined write path. Ordered locks take a separate path, so the unordered one stays small enough to
+    /// inline into every caller.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
-    {
-        if (IsOrdered)
-        {
-            return EnterWriteOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
-        }
+    internal bool EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder) =>
+        IsOrdered ? EnterWriteOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder) : EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout);
 
+    /// <summary>Claim the writer bit, check the readers, slow path on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool EnterWriteCore(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
         bool claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0;
         if ((!claimed || !NoReaders()) && !EnterWriteContended(claimed, timeoutMs, cancellationToken, throwOnTimeout))
         {
@@ -112,20 +112,17 @@ public sealed partial class ReadWriteLock
         return true;
     }
 
-    /// <summary>The ordered write path: the order check hands back the owner record, whose id is the thread id too.</summary>
+    /// <summary>The ordered write path: the order check first (it hands back the owner record), then the same steps.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterWriteOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
         var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
-        bool claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0;
-        if ((!claimed || !NoReaders()) && !EnterWriteContended(claimed, timeoutMs, cancellationToken, throwOnTimeout))
+        if (!EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
         }
 
-        _writerThreadId = owner.OwnerId;
         owner.Held.Push(this);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Write);
         return true;
     }
 
