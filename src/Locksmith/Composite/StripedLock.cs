@@ -19,9 +19,9 @@ namespace Locksmith;
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
 {
-    /// <summary>Creates a striped lock with 64 stripes.</summary>
+    /// <summary>Creates a striped lock with 64 stripes, or four per processor where that is more (rounded up to a power of two).</summary>
     public StripedLock()
-        : this(64)
+        : this(DefaultStripeCount)
     {
     }
 

@@ -62,6 +62,14 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
         }
     }
 
+    /// <summary>
+    /// The stripe count of the parameterless constructors: 64, or four per processor where that is more. With T threads
+    /// busy on random keys, an acquisition meets another thread's stripe about (T - 1) / count of the time; 64 keeps
+    /// that under 2 % for two threads, and four per processor keeps it near 25 % even when every processor is busy,
+    /// for about 250 bytes per stripe.
+    /// </summary>
+    private protected static int DefaultStripeCount => Math.Max(64, 4 * Environment.ProcessorCount);
+
     /// <summary>The number of stripes (a power of two).</summary>
     public int StripeCount => Stripes.Length;
 

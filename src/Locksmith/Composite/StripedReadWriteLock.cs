@@ -16,9 +16,12 @@ namespace Locksmith;
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWriteLock>, IReadWriteAccessLock
 {
-    /// <summary>Creates a writer-preferred striped read-write lock with 64 stripes.</summary>
+    /// <summary>
+    /// Creates a writer-preferred striped read-write lock with 64 stripes, or four per processor where that is more
+    /// (rounded up to a power of two).
+    /// </summary>
     public StripedReadWriteLock()
-        : this(64)
+        : this(DefaultStripeCount)
     {
     }
 

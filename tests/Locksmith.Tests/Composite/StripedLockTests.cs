@@ -16,6 +16,15 @@ public sealed class StripedLockTests
     }
 
     [Fact]
+    public void DefaultStripeCount_IsAtLeast64_AndFourPerProcessor()
+    {
+        int count = new StripedLock<string>().StripeCount;
+        Assert.True(count >= 64 && count >= 4 * Environment.ProcessorCount, $"{count} stripes");
+        Assert.Equal(0, count & (count - 1));
+        Assert.Equal(count, new StripedReadWriteLock<string>().StripeCount);
+    }
+
+    [Fact]
     public void KeysOnDifferentStripes_ProceedInParallel()
     {
         var striped = new StripedLock<string>(64, "prices");
