@@ -145,4 +145,22 @@ public class StripedLockBenchmarks
     [BenchmarkCategory("StringKeys")]
     [Benchmark(OperationsPerInvoke = Operations)]
     public void StripedLock64_StringKeys_2Threads() => _threads.Run(_stripedStringLoop);
+
+    // One thread walks both key arrays: the per-call cost of the keyed acquire (hash, stripe lookup) without any
+    // parallelism, so the row holds even when the machine cannot run the two threads at once.
+    [BenchmarkCategory("StringKeys1Thread")]
+    [Benchmark(Baseline = true, OperationsPerInvoke = Operations)]
+    public void OneExclusiveLock_StringKeys_1Thread()
+    {
+        _singleStringLoop(0);
+        _singleStringLoop(1);
+    }
+
+    [BenchmarkCategory("StringKeys1Thread")]
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public void StripedLock64_StringKeys_1Thread()
+    {
+        _stripedStringLoop(0);
+        _stripedStringLoop(1);
+    }
 }
