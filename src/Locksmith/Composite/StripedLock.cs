@@ -19,9 +19,9 @@ namespace Locksmith;
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
 {
-    /// <summary>Creates a striped lock with 64 stripes.</summary>
+    /// <summary>Creates a striped lock with 64 stripes, or four per processor where that is more (rounded up to a power of two).</summary>
     public StripedLock()
-        : this(64)
+        : this(DefaultStripeCount)
     {
     }
 
@@ -38,7 +38,7 @@ public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
 
     /// <summary>Whether the current thread holds the stripe of <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
-    public bool IsHeldByCurrentThread(TKey key) => Stripes[StripeOf(key)].IsHeldByCurrentThread;
+    public bool IsHeldByCurrentThread(TKey key) => StripeFor(key).IsHeldByCurrentThread;
 
     /// <summary>Acquires the stripe of <paramref name="key"/>, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
     /// <param name="key">The key whose stripe to lock.</param>
@@ -46,13 +46,13 @@ public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
     /// <exception cref="LockRecursionException">The current thread already holds that stripe.</exception>
     /// <exception cref="LockTimeoutException">The default timeout elapsed.</exception>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public ExclusiveLock.Scope Acquire(TKey key) => Stripes[StripeOf(key)].Acquire();
+    public ExclusiveLock.Scope Acquire(TKey key) => StripeFor(key).Acquire();
 
     /// <summary>Acquires the stripe of <paramref name="key"/>, waiting up to the default timeout or until cancelled.</summary>
     /// <param name="key">The key whose stripe to lock.</param>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <inheritdoc cref="Acquire(TKey)"/>
-    public ExclusiveLock.Scope Acquire(TKey key, CancellationToken cancellationToken) => Stripes[StripeOf(key)].Acquire(cancellationToken);
+    public ExclusiveLock.Scope Acquire(TKey key, CancellationToken cancellationToken) => StripeFor(key).Acquire(cancellationToken);
 
     /// <summary>Acquires the stripe of <paramref name="key"/>, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="key">The key whose stripe to lock.</param>
@@ -60,20 +60,20 @@ public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <inheritdoc cref="Acquire(TKey)"/>
     public ExclusiveLock.Scope Acquire(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Stripes[StripeOf(key)].Acquire(timeout, cancellationToken);
+        StripeFor(key).Acquire(timeout, cancellationToken);
 
     /// <summary>Acquires the stripe of <paramref name="key"/> if it is free now.</summary>
     /// <param name="key">The key whose stripe to lock.</param>
     /// <param name="scope">The scope to dispose when acquired.</param>
     /// <returns>Whether the stripe was acquired.</returns>
-    public bool TryAcquire(TKey key, out ExclusiveLock.Scope scope) => Stripes[StripeOf(key)].TryAcquire(out scope);
+    public bool TryAcquire(TKey key, out ExclusiveLock.Scope scope) => StripeFor(key).TryAcquire(out scope);
 
     /// <summary>Acquires the stripe of <paramref name="key"/>, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="key">The key whose stripe to lock.</param>
     /// <param name="timeout">How long to wait.</param>
     /// <param name="scope">The scope to dispose when acquired.</param>
     /// <returns>Whether the stripe was acquired before the timeout.</returns>
-    public bool TryAcquire(TKey key, TimeSpan timeout, out ExclusiveLock.Scope scope) => Stripes[StripeOf(key)].TryAcquire(timeout, out scope);
+    public bool TryAcquire(TKey key, TimeSpan timeout, out ExclusiveLock.Scope scope) => StripeFor(key).TryAcquire(timeout, out scope);
 
     /// <summary>Acquires the stripe of <paramref name="key"/>, waiting at most <paramref name="timeout"/> or until cancelled.</summary>
     /// <param name="key">The key whose stripe to lock.</param>
@@ -82,7 +82,7 @@ public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
     /// <param name="scope">The scope to dispose when acquired.</param>
     /// <returns>Whether the stripe was acquired before the timeout.</returns>
     public bool TryAcquire(TKey key, TimeSpan timeout, CancellationToken cancellationToken, out ExclusiveLock.Scope scope) =>
-        Stripes[StripeOf(key)].TryAcquire(timeout, cancellationToken, out scope);
+        StripeFor(key).TryAcquire(timeout, cancellationToken, out scope);
 
     /// <summary>Acquires the stripes of all <paramref name="keys"/> in stripe order, each once, waiting up to the default timeout.</summary>
     /// <param name="keys">The keys, in any order.</param>

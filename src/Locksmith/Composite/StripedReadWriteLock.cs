@@ -16,9 +16,12 @@ namespace Locksmith;
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWriteLock>, IReadWriteAccessLock
 {
-    /// <summary>Creates a writer-preferred striped read-write lock with 64 stripes.</summary>
+    /// <summary>
+    /// Creates a writer-preferred striped read-write lock with 64 stripes, or four per processor where that is more
+    /// (rounded up to a power of two).
+    /// </summary>
     public StripedReadWriteLock()
-        : this(64)
+        : this(DefaultStripeCount)
     {
     }
 
@@ -70,7 +73,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <param name="key">The key.</param>
     /// <returns>A scope that releases the read lock.</returns>
     /// <exception cref="LockTimeoutException">The default timeout elapsed.</exception>
-    public ReadWriteLock.ReadScope AcquireRead(TKey key) => Stripes[StripeOf(key)].AcquireRead();
+    public ReadWriteLock.ReadScope AcquireRead(TKey key) => StripeFor(key).AcquireRead();
 
     /// <summary>Acquires the read lock of <paramref name="key"/>'s stripe, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -79,7 +82,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <returns>A scope that releases the read lock.</returns>
     /// <exception cref="LockTimeoutException">The timeout elapsed.</exception>
     public ReadWriteLock.ReadScope AcquireRead(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Stripes[StripeOf(key)].AcquireRead(timeout, cancellationToken);
+        StripeFor(key).AcquireRead(timeout, cancellationToken);
 
     /// <summary>Tries to acquire the read lock of <paramref name="key"/>'s stripe within <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -87,13 +90,13 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <param name="scope">The scope to dispose when acquired.</param>
     /// <returns>Whether the read lock was acquired.</returns>
     public bool TryAcquireRead(TKey key, TimeSpan timeout, out ReadWriteLock.ReadScope scope) =>
-        Stripes[StripeOf(key)].TryAcquireRead(timeout, out scope);
+        StripeFor(key).TryAcquireRead(timeout, out scope);
 
     /// <summary>Acquires the write lock of <paramref name="key"/>'s stripe, waiting up to the default timeout.</summary>
     /// <param name="key">The key.</param>
     /// <returns>A scope that releases the write lock.</returns>
     /// <exception cref="LockTimeoutException">The default timeout elapsed.</exception>
-    public ReadWriteLock.WriteScope AcquireWrite(TKey key) => Stripes[StripeOf(key)].AcquireWrite();
+    public ReadWriteLock.WriteScope AcquireWrite(TKey key) => StripeFor(key).AcquireWrite();
 
     /// <summary>Acquires the write lock of <paramref name="key"/>'s stripe, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -102,7 +105,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <returns>A scope that releases the write lock.</returns>
     /// <exception cref="LockTimeoutException">The timeout elapsed.</exception>
     public ReadWriteLock.WriteScope AcquireWrite(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Stripes[StripeOf(key)].AcquireWrite(timeout, cancellationToken);
+        StripeFor(key).AcquireWrite(timeout, cancellationToken);
 
     /// <summary>Tries to acquire the write lock of <paramref name="key"/>'s stripe within <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -110,7 +113,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <param name="scope">The scope to dispose when acquired.</param>
     /// <returns>Whether the write lock was acquired.</returns>
     public bool TryAcquireWrite(TKey key, TimeSpan timeout, out ReadWriteLock.WriteScope scope) =>
-        Stripes[StripeOf(key)].TryAcquireWrite(timeout, out scope);
+        StripeFor(key).TryAcquireWrite(timeout, out scope);
 
     /// <summary>Acquires the write locks of all <paramref name="keys"/>' stripes in stripe order, each once.</summary>
     /// <param name="keys">The keys, in any order.</param>

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Threading;
 using Locksmith.Tests.Support;
 
@@ -11,6 +13,15 @@ public sealed class StripedLockTests
     {
         Assert.Equal(64, new StripedLock<int>(50).StripeCount);
         Assert.Throws<ArgumentOutOfRangeException>(() => new StripedLock<int>(0));
+    }
+
+    [Fact]
+    public void DefaultStripeCount_IsAtLeast64_AndFourPerProcessor()
+    {
+        int count = new StripedLock<string>().StripeCount;
+        Assert.True(count >= 64 && count >= 4 * Environment.ProcessorCount, $"{count} stripes");
+        Assert.Equal(0, count & (count - 1));
+        Assert.Equal(count, new StripedReadWriteLock<string>().StripeCount);
     }
 
     [Fact]
@@ -91,6 +102,173 @@ public sealed class StripedLockTests
         Assert.Throws<LockOrderViolationException>(() => striped.Acquire(b));
     }
 
+    [Fact]
+    public void StringKeys_UserComparer_IsHonoured()
+    {
+        var comparer = new CountingComparer(StringComparer.OrdinalIgnoreCase);
+        var striped = new StripedLock<string>(64, "ci", comparer: comparer);
+
+        // Case-insensitive keys are one key: each maps to the comparer's stripe, and the comparer did the hashing.
+        for (int i = 0; i < 200; i++)
+        {
+            string key = "Customer:" + i;
+            Assert.Equal(striped.StripeOf(key), striped.StripeOf(key.ToUpperInvariant()));
+        }
+
+        Assert.Equal(400, comparer.HashCalls);
+        using (striped.Acquire("ABC"))
+        {
+            Assert.True(striped.IsHeldByCurrentThread("abc"));
+        }
+
+        Assert.Equal(402, comparer.HashCalls);
+    }
+
+    [Fact]
+    public void StringKeys_DefaultComparerGivenExplicitly_IsTheDefaultPath()
+    {
+        var implicitDefault = new StripedLock<string>(64, "a");
+        var explicitDefault = new StripedLock<string>(64, "b", comparer: EqualityComparer<string>.Default);
+        foreach (string key in RealisticKeys(500))
+        {
+            Assert.Equal(implicitDefault.StripeOf(key), explicitDefault.StripeOf(key));
+        }
+    }
+
+    [Fact]
+    public void StringKeys_EqualStrings_HashTheSame_AtEveryLength()
+    {
+        // Distinct instances of equal strings (of every length around the hash's 4/8/16/32-byte boundaries, and
+        // past them) land on one stripe in every lock instance: the hash reads only the chars, and is not seeded.
+        var first = new StripedLock<string>(1024, "first");
+        var second = new StripedLock<string>(1024, "second");
+        for (int length = 0; length <= 70; length++)
+        {
+            string key = new string(Enumerable.Range(0, length).Select(i => (char)('a' + ((i * 7) % 26))).ToArray());
+            string copy = new string(key.AsSpan());
+            Assert.True(length == 0 || !ReferenceEquals(key, copy));
+            Assert.Equal(first.StripeOf(key), first.StripeOf(copy));
+            Assert.Equal(first.StripeOf(key), second.StripeOf(copy));
+            Assert.Equal(StripeHash.Ordinal(key), StripeHash.Ordinal(copy));
+        }
+
+        Assert.Equal(0, first.StripeOf(null!));
+    }
+
+    [Fact]
+    public void StringKeys_SpreadOverStripes_EvenWhenOnlyTheLastCharDiffers()
+    {
+        var striped = new StripedLock<string>(64, "spread");
+        var perStripe = new int[striped.StripeCount];
+        foreach (string key in RealisticKeys(6_400))
+        {
+            perStripe[striped.StripeOf(key)]++;
+        }
+
+        // 100 keys per stripe on average; a fair hash stays far inside [50, 150] (about five standard deviations).
+        Assert.All(perStripe, count => Assert.InRange(count, 50, 150));
+
+        // Keys that differ in their last char only.
+        var lastChar = new HashSet<int>();
+        for (char c = '0'; c <= '9'; c++)
+        {
+            lastChar.Add(striped.StripeOf("customer:1234" + c));
+        }
+
+        Assert.True(lastChar.Count >= 6, $"10 keys differing in the last char hit only {lastChar.Count} stripes.");
+    }
+
+    [Fact]
+    public void StringKeys_OnOneStripe_StillExcludeEachOther_LostUpdateExact()
+    {
+        var striped = new StripedLock<string>(64, "shared");
+        (string a, string b) = FindStringsOnSameStripe(striped);
+        Assert.NotEqual(a, b);
+
+        // Held elsewhere under 'a', the stripe refuses 'b'.
+        using (var held = new HeldOnOtherThread("holder-a", release =>
+        {
+            using var scope = striped.Acquire(a);
+            release.Wait();
+        }))
+        {
+            held.WaitUntilHeld(() => !striped.IsStripeFree(a));
+            Assert.False(striped.TryAcquire(b, out _));
+        }
+
+        // Two threads, one per key, increment one unsynchronised counter: only the shared stripe keeps it exact.
+        const int Increments = 200_000;
+        long counter = 0;
+        Concurrently.Run(2, thread =>
+        {
+            string key = thread == 0 ? a : b;
+            for (int i = 0; i < Increments; i++)
+            {
+                using var scope = striped.Acquire(key);
+                counter++;
+            }
+        });
+        Assert.Equal(2L * Increments, counter);
+    }
+
+    [Fact]
+    public void StringKeys_OnDifferentStripes_AreHeldAtOnce_FromTwoThreads()
+    {
+        var striped = new StripedLock<string>(64, "parallel");
+        string a = "customer:12345", b = FindKeyOnOtherStripe(striped, a);
+
+        // Each thread takes its key and then waits at the barrier while holding it: both pass only if both stripes
+        // are held at the same moment (a hang guard, not a clock assertion, bounds the wait).
+        using var bothHeld = new Barrier(2);
+        int heldTogether = 0;
+        Concurrently.Run(2, thread =>
+        {
+            using var scope = striped.Acquire(thread == 0 ? a : b);
+            if (bothHeld.SignalAndWait(Guard.HangLimit))
+            {
+                Assert.False(striped.IsStripeFree(a));
+                Assert.False(striped.IsStripeFree(b));
+                Interlocked.Increment(ref heldTogether);
+            }
+
+            bothHeld.SignalAndWait(Guard.HangLimit);
+        });
+        Assert.Equal(2, heldTogether);
+    }
+
+    [Fact]
+    public void IntKeys_MapAsBefore()
+    {
+        // Int keys keep their spread hash: consecutive keys on consecutive stripes.
+        var striped = new StripedLock<int>(64, "ints");
+        for (int key = 0; key < 64; key++)
+        {
+            Assert.Equal(key, striped.StripeOf(key));
+        }
+    }
+
+    private static IEnumerable<string> RealisticKeys(int count)
+    {
+        string[] prefixes = ["customer:", "order:", "user:", "session:", "acct-"];
+        for (int i = 0; i < count; i++)
+        {
+            yield return prefixes[i % prefixes.Length] + (10_000 + (i * 7_919 % 90_000));
+        }
+    }
+
+    private static (string A, string B) FindStringsOnSameStripe(StripedLock<string> striped)
+    {
+        string a = "customer:10000";
+        for (int i = 10_001; ; i++)
+        {
+            string candidate = "customer:" + i;
+            if (striped.StripeOf(candidate) == striped.StripeOf(a))
+            {
+                return (a, candidate);
+            }
+        }
+    }
+
     private static string FindKeyOnOtherStripe(StripedLock<string> striped, string key)
     {
         for (int i = 0; ; i++)
@@ -112,6 +290,21 @@ public sealed class StripedLockTests
                 return i;
             }
         }
+    }
+}
+
+internal sealed class CountingComparer(IEqualityComparer<string> inner) : IEqualityComparer<string>
+{
+    private int _hashCalls;
+
+    public int HashCalls => Volatile.Read(ref _hashCalls);
+
+    public bool Equals(string? x, string? y) => inner.Equals(x, y);
+
+    public int GetHashCode(string obj)
+    {
+        Interlocked.Increment(ref _hashCalls);
+        return inner.GetHashCode(obj);
     }
 }
 

@@ -8,6 +8,20 @@ public sealed class StripedReadWriteLockTests
 {
     private static long s_expected;
     [Fact]
+    public void StringKeys_UserComparer_IsHonoured()
+    {
+        var comparer = new CountingComparer(StringComparer.OrdinalIgnoreCase);
+        var striped = new StripedReadWriteLock<string>(64, "ci-rw", comparer: comparer);
+        using (striped.AcquireWrite("SKU-1"))
+        {
+            Assert.True(striped.StripeAt(striped.StripeOf("sku-1")).IsWriteLockHeldByCurrentThread);
+        }
+
+        Assert.Equal(2, comparer.HashCalls);
+        Assert.Equal(new StripedLock<string>(64).StripeOf("sku-1"), new StripedReadWriteLock<string>(64).StripeOf("sku-1"));
+    }
+
+    [Fact]
     public void ReadersOfOneKey_Share_WritersExclude()
     {
         var striped = new StripedReadWriteLock<string>(16, "catalog");
