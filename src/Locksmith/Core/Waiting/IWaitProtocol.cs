@@ -12,6 +12,21 @@ internal interface IWaitProtocol
     /// <summary>One lock-free attempt, for the spin phase.</summary>
     bool TryAcquire();
 
+    /// <summary>A waiter starts spinning; a releaser that knows of a spinner need not wake a sleeper.</summary>
+    void BeginSpin();
+
+    /// <summary>The spin that <see cref="BeginSpin"/> announced is over.</summary>
+    void EndSpin();
+
+    /// <summary>
+    /// Whether a woken waiter spins again before it queues again (wake-and-retry primitives, where a barging
+    /// thread often retakes the resource before the woken one runs).
+    /// </summary>
+    bool SpinsAfterWake { get; }
+
+    /// <summary>Under the gate: a woken waiter took the resource in its spin after the wake; its wake is used up.</summary>
+    void TookAfterWake();
+
     /// <summary>
     /// The acquisition fails before it queued (a cancelled token, a zero timeout): give back anything a fast path
     /// took on the way (a read-write lock's writer claim).

@@ -21,7 +21,7 @@ internal static class WaitKernel
     /// <see cref="PauseSteps"/> steps pause on the core with exponential back-off; the rest yield it, so on an
     /// oversubscribed machine a preempted holder gets to run instead of being kept off the core by its waiters.
     /// </summary>
-    public const int SpinCount = 20;
+    public const int SpinCount = 30;
 
     /// <summary>The steps of the spin that pause on the core before the spin starts yielding.</summary>
     public const int PauseSteps = 10;
@@ -35,16 +35,24 @@ internal static class WaitKernel
     public static bool Spin<TProtocol>(scoped ref TProtocol protocol)
         where TProtocol : IWaitProtocol, allows ref struct
     {
-        for (int i = 0; i < SpinCount; i++)
+        protocol.BeginSpin();
+        try
         {
-            Pause(i);
-            if (protocol.TryAcquire())
+            for (int i = 0; i < SpinCount; i++)
             {
-                return true;
+                Pause(i);
+                if (protocol.TryAcquire())
+                {
+                    return true;
+                }
             }
-        }
 
-        return false;
+            return false;
+        }
+        finally
+        {
+            protocol.EndSpin();
+        }
     }
 
     /// <summary>
@@ -81,6 +89,20 @@ internal static class WaitKernel
         }
 
         return node.Status != WaitStatus.Waiting;
+    }
+
+    private static bool SpinOutside<TProtocol>(Lock gate, scoped ref TProtocol protocol)
+        where TProtocol : IWaitProtocol, allows ref struct
+    {
+        gate.Exit();
+        try
+        {
+            return Spin(ref protocol);
+        }
+        finally
+        {
+            gate.Enter();
+        }
     }
 
     /// <summary>
@@ -163,6 +185,15 @@ internal static class WaitKernel
                     if (!ParkOutside(gate, node, deadline, cancellationToken))
                     {
                         protocol.Abandon(node);
+                        break;
+                    }
+
+                    // Woken to retry: spin first, as a newcomer would. Meanwhile releasers wake nobody else, so
+                    // a busy lock costs its holder no wake-ups while the woken waiter looks for its chance.
+                    if (protocol.SpinsAfterWake && node.Status == WaitStatus.Woken && SpinOutside(gate, ref protocol))
+                    {
+                        protocol.TookAfterWake();
+                        acquired = true;
                         break;
                     }
                 }

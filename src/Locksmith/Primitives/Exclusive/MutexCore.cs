@@ -24,6 +24,9 @@ internal struct MutexCore
 
     // 1 while a woken waiter has not yet retried: further releases need not wake another.
     private int _wakePending;
+
+    // Threads spinning for the lock right now: while one spins, a release leaves the sleepers asleep.
+    private int _spinners;
     private WaitQueue _queue;
 
     /// <summary>The owner's managed thread id, or 0 when free (a snapshot).</summary>
@@ -69,8 +72,9 @@ internal struct MutexCore
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeOneWaiter()
     {
-        // A woken waiter is on its way, or the lock is taken again (its holder's release will wake): nothing to do.
-        if (Volatile.Read(ref _wakePending) != 0 || Volatile.Read(ref _owner) != 0)
+        // A woken waiter is on its way, a spinner will take the lock, or it is taken again (its holder's release
+        // will wake): nothing to do. A spinner that gives up queues and re-tests the owner, so it cannot be lost.
+        if (Volatile.Read(ref _wakePending) != 0 || Volatile.Read(ref _spinners) != 0 || Volatile.Read(ref _owner) != 0)
         {
             return;
         }
@@ -107,6 +111,14 @@ internal struct MutexCore
         public readonly int OwnerId => _core.Owner;
 
         public readonly bool TryAcquire() => _core.TryTakeFree(_threadId);
+
+        public readonly void BeginSpin() => Interlocked.Increment(ref _core._spinners);
+
+        public readonly void EndSpin() => Interlocked.Decrement(ref _core._spinners);
+
+        public readonly bool SpinsAfterWake => true;
+
+        public readonly void TookAfterWake() => _core._wakePending = 0;
 
         public readonly void GiveUp()
         {

@@ -208,6 +208,20 @@ public sealed partial class ReadWriteLock
 
         public bool TryAcquire() => _lock.TryEnterReadFast(_thread, _slot);
 
+        public void BeginSpin()
+        {
+        }
+
+        public void EndSpin()
+        {
+        }
+
+        public bool SpinsAfterWake => false;
+
+        public void TookAfterWake()
+        {
+        }
+
         public void GiveUp()
         {
         }

@@ -221,6 +221,20 @@ public sealed partial class ReadWriteLock
 
         public bool TryAcquire() => _lock.TryCompleteWriteFast(ref _claimed);
 
+        public readonly void BeginSpin()
+        {
+        }
+
+        public readonly void EndSpin()
+        {
+        }
+
+        public readonly bool SpinsAfterWake => false;
+
+        public readonly void TookAfterWake()
+        {
+        }
+
         public void GiveUp()
         {
             _lock.ReleaseClaim(_claimed);

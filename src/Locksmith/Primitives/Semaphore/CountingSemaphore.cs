@@ -323,6 +323,20 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
 
         public bool TryAcquire() => _semaphore.TryTake(_count);
 
+        public void BeginSpin()
+        {
+        }
+
+        public void EndSpin()
+        {
+        }
+
+        public bool SpinsAfterWake => false;
+
+        public void TookAfterWake()
+        {
+        }
+
         public void GiveUp()
         {
         }
