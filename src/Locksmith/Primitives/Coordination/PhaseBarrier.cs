@@ -223,7 +223,7 @@ public sealed class PhaseBarrier
                 return false;
             }
 
-            WaitKernel.Pause(i);
+            WaitKernel.PauseForSignal(i);
         }
 
         return false;
