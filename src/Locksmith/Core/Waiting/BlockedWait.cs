@@ -21,6 +21,10 @@ internal struct BlockedWait
     private readonly string _modeTag;
     private readonly LockOwner _owner;
     private readonly long _start;
+
+    // A wait nested in another on the same thread (user code run by a metrics callback) restores the outer one.
+    private readonly LockPrimitive? _outerWaitingFor;
+    private readonly LockMode _outerWaitingMode;
     private CancellationTokenRegistration _registration;
 
     private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken)
@@ -30,6 +34,8 @@ internal struct BlockedWait
         _modeTag = modeTag;
         _owner = LockOwner.Current;
         _start = Stopwatch.GetTimestamp();
+        _outerWaitingFor = _owner.WaitingFor;
+        _outerWaitingMode = _owner.WaitingMode;
         _owner.WaitingMode = mode;
         _owner.WaitingFor = lockPrimitive;
         _registration = node is not null && cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
@@ -49,7 +55,8 @@ internal struct BlockedWait
     public void End(bool acquired)
     {
         _registration.Dispose();
-        _owner.WaitingFor = null;
+        _owner.WaitingMode = _outerWaitingMode;
+        _owner.WaitingFor = _outerWaitingFor;
         LocksmithMetrics.RecordWait(_lock, _modeTag, _start);
         if (acquired && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
         {

@@ -39,7 +39,10 @@ internal interface IWaitProtocol
     /// </summary>
     bool TryAcquireOrQueue(WaitNode node);
 
-    /// <summary>Under the gate, after the wait failed with the node still queued: leave the queue.</summary>
+    /// <summary>
+    /// Under the gate, after the wait failed (timeout, cancellation, or an exception while parked): leave the queue
+    /// if the node is still in it, or pass on a wake or a hand-off it received and will not use.
+    /// </summary>
     void Abandon(WaitNode node);
 
     /// <summary>The owner to name when the wait fails (0 when there is none, as for a semaphore).</summary>

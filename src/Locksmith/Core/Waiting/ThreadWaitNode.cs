@@ -12,8 +12,25 @@ internal sealed class ThreadWaitNode : WaitNode
     [ThreadStatic]
     private static ThreadWaitNode? t_current;
 
-    /// <summary>The calling thread's node, created on its first contended wait.</summary>
-    public static ThreadWaitNode Current => t_current ??= new ThreadWaitNode();
+    // Whether the node serves a wait right now. A wait nested in another (user code run by a metrics callback or a
+    // barrier's post-phase action while its thread waits) takes a fresh node, so the two never share a status.
+    private bool _inUse;
+
+    /// <summary>The calling thread's node for a new wait; a fresh one if its own already serves an outer wait.</summary>
+    public static ThreadWaitNode Rent()
+    {
+        var node = t_current ??= new ThreadWaitNode();
+        if (node._inUse)
+        {
+            node = new ThreadWaitNode();
+        }
+
+        node._inUse = true;
+        return node;
+    }
+
+    /// <summary>Ends the wait <see cref="Rent"/> began.</summary>
+    public static void Return(ThreadWaitNode node) => node._inUse = false;
 
     internal override void Signal(WaitStatus status)
     {

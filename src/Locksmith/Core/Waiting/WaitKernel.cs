@@ -182,13 +182,14 @@ internal static class WaitKernel
         where TProtocol : IWaitProtocol, allows ref struct
     {
         var gate = queue.Gate;
-        var node = ThreadWaitNode.Current;
-        node.Reset(0, 0);
+        var node = ThreadWaitNode.Rent();
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         var wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken);
         bool acquired = false;
         try
         {
+            // Reset after Begin: its metric callbacks may run user code that waits too (on a node of its own).
+            node.Reset(0, 0);
             gate.Enter();
             try
             {
@@ -202,7 +203,6 @@ internal static class WaitKernel
 
                     if (!ParkOutside(gate, node, deadline, cancellationToken))
                     {
-                        protocol.Abandon(node);
                         break;
                     }
 
@@ -218,12 +218,20 @@ internal static class WaitKernel
             }
             finally
             {
+                // A timeout, a cancellation, or an exception while parked (an interrupted thread): leave the queue, or
+                // pass on a wake or hand-off the node received and will not use.
+                if (!acquired)
+                {
+                    protocol.Abandon(node);
+                }
+
                 gate.Exit();
             }
         }
         finally
         {
             wait.End(acquired);
+            ThreadWaitNode.Return(node);
         }
 
         if (!acquired)

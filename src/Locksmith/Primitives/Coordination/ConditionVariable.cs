@@ -159,7 +159,7 @@ public sealed class ConditionVariable
             return false;
         }
 
-        var node = ThreadWaitNode.Current;
+        var node = ThreadWaitNode.Rent();
         node.Reset(0, 0);
         lock (_queue.Gate)
         {
@@ -182,6 +182,8 @@ public sealed class ConditionVariable
                 Notify();
             }
 
+            // The node is out of the queue: taking the lock back may wait on it again.
+            ThreadWaitNode.Return(node);
             _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
         }
 

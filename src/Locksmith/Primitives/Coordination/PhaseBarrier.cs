@@ -129,7 +129,7 @@ public sealed class PhaseBarrier
 
     private bool SignalAndWaitCore(int timeoutMs, CancellationToken cancellationToken)
     {
-        var node = ThreadWaitNode.Current;
+        var node = ThreadWaitNode.Rent();
         var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         bool completed;
         try
@@ -140,6 +140,7 @@ public sealed class PhaseBarrier
         {
             // Outside the node's monitor: disposing waits for a running callback, which takes that monitor.
             registration.Dispose();
+            ThreadWaitNode.Return(node);
         }
 
         if (!completed)

@@ -44,6 +44,9 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
+    /// <summary>Threads queued in the slow path (a snapshot, for tests and diagnostics).</summary>
+    internal int QueuedWaiterCount => _core.WaiterCount;
+
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
 

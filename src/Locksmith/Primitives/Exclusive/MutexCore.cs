@@ -146,7 +146,22 @@ internal struct MutexCore
             return false;
         }
 
-        public readonly void Abandon(WaitNode node) => _core._queue.Remove(node);
+        public readonly void Abandon(WaitNode node)
+        {
+            if (node.IsQueued)
+            {
+                _core._queue.Remove(node);
+            }
+            else if (node.Status == WaitStatus.Woken)
+            {
+                // Woken but leaving (an exception while parked): the wake is ours to pass on.
+                _core._wakePending = 0;
+                if (_core._queue.WakeFirst(WaitStatus.Woken))
+                {
+                    _core._wakePending = 1;
+                }
+            }
+        }
 
         [DoesNotReturn]
         public readonly void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Exclusive, _core.Owner, waited);

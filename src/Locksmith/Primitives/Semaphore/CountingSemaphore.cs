@@ -51,6 +51,9 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
     /// <summary>The most permits the semaphore can hold.</summary>
     public int MaxCount => _maxCount;
 
+    /// <summary>Threads queued in the slow path (a snapshot, for tests and diagnostics).</summary>
+    internal int QueuedWaiterCount => _queue.Count;
+
     /// <summary>Always 0: a semaphore has no owner.</summary>
     internal override int ExclusiveOwnerId => 0;
 
@@ -375,7 +378,18 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
             return false;
         }
 
-        public void Abandon(WaitNode node) => _semaphore._queue.Remove(node);
+        public void Abandon(WaitNode node)
+        {
+            if (node.IsQueued)
+            {
+                _semaphore._queue.Remove(node);
+            }
+            else if (node.Status == WaitStatus.Woken)
+            {
+                // Woken but leaving (an exception while parked): the permits it was woken for go to the next.
+                _semaphore.WakeWaitersLocked();
+            }
+        }
 
         [DoesNotReturn]
         public void ThrowTimeout(TimeSpan waited) =>
