@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.ComponentModel;
 using System.Threading;
 
 namespace Locksmith;
@@ -48,12 +49,14 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
 
     /// <summary>
     /// Applies a declaration made in source: the member's name and <c>[LockOrder]</c> level, and the class's
-    /// <c>[ReadMostly(Policy = ...)]</c> for every stripe. Generated wrappers call it before acquiring.
+    /// <c>[ReadMostly(Policy = ...)]</c> for every stripe. Generated wrappers call it before acquiring;
+    /// public only for them, so it is hidden from IntelliSense.
     /// </summary>
     /// <param name="declaredName">The declaring member.</param>
     /// <param name="declaredLevel">The declared level, or null.</param>
     /// <param name="declaredPolicy">The declared policy.</param>
     /// <exception cref="InvalidOperationException">The policy differs and a stripe is in use.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     public void EnsureDeclared(string declaredName, int? declaredLevel, ReadWritePolicy declaredPolicy)
     {
         if (Policy != declaredPolicy)

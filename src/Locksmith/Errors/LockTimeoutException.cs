@@ -21,10 +21,22 @@ public sealed class LockTimeoutException : TimeoutException
     /// <param name="waited">How long the caller waited.</param>
     /// <param name="message">The full message.</param>
     public LockTimeoutException(string lockName, int ownerThreadId, TimeSpan waited, string message)
+        : this(lockName, ownerThreadId, null, waited, message)
+    {
+    }
+
+    /// <summary>Creates the exception for a wait on <paramref name="lockName"/>, naming the holder's thread.</summary>
+    /// <param name="lockName">The lock that could not be acquired.</param>
+    /// <param name="ownerThreadId">The managed id of the thread that held it, or 0 if unknown or shared.</param>
+    /// <param name="ownerThreadName">That thread's name, or null when it has none or is unknown.</param>
+    /// <param name="waited">How long the caller waited.</param>
+    /// <param name="message">The full message.</param>
+    public LockTimeoutException(string lockName, int ownerThreadId, string? ownerThreadName, TimeSpan waited, string message)
         : base(message)
     {
         LockName = lockName;
         OwnerThreadId = ownerThreadId;
+        OwnerThreadName = ownerThreadName;
         Waited = waited;
     }
 
@@ -33,6 +45,12 @@ public sealed class LockTimeoutException : TimeoutException
 
     /// <summary>The managed id of the thread that held the lock when the wait ended, or 0 if unknown or held shared.</summary>
     public int OwnerThreadId { get; }
+
+    /// <summary>
+    /// The name of the thread that held the lock when the wait ended, or null when it has none, is unknown, or the lock
+    /// was held shared. Known for any thread that has used a Locksmith lock, even one that never waited itself.
+    /// </summary>
+    public string? OwnerThreadName { get; }
 
     /// <summary>How long the caller waited.</summary>
     public TimeSpan Waited { get; }

@@ -40,11 +40,15 @@ internal static partial class ThrowHelper
             $"which already has {currentCount} of its maximum {maxCount}. A permit was released more often than it was acquired.");
 
     [DoesNotReturn]
-    public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited) =>
-        throw new LockTimeoutException(lockPrimitive.Name, ownerThreadId, waited,
+    public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited)
+    {
+        // The holder is named by the name its thread has now, even if it never waited on a Locksmith lock itself.
+        string? ownerName = ThreadNames.NameOf(ownerThreadId);
+        throw new LockTimeoutException(lockPrimitive.Name, ownerThreadId, ownerName, waited,
             $"Thread {ThreadNames.Current()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +
-            (ownerThreadId == 0 ? "held in a shared mode or released as the wait ended." : $"held by thread {ThreadNames.Of(ownerThreadId)}."));
+            (ownerThreadId == 0 ? "held in a shared mode or released as the wait ended." : $"held by thread {ThreadNames.Format(ownerThreadId, ownerName)}."));
+    }
 
     [DoesNotReturn]
     public static void ThrowArgumentOutOfRange(string paramName, object? value, string message) =>

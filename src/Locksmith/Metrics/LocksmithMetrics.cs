@@ -42,6 +42,10 @@ public static class LocksmithMetrics
     internal static readonly Histogram<double> WaitDuration =
         Meter.CreateHistogram<double>("locksmith.lock.wait.duration", "s", "Time blocked waiting for a lock.");
 
+    internal static readonly Histogram<double> HoldDuration =
+        Meter.CreateHistogram<double>(
+            "locksmith.lock.hold.duration", "s", "Time a lock was held exclusively, from acquisition to release.");
+
     internal static readonly Counter<long> Timeouts =
         Meter.CreateCounter<long>("locksmith.lock.timeouts", "{timeout}", "Acquisitions that gave up at their timeout.");
 
@@ -61,6 +65,49 @@ public static class LocksmithMetrics
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void AddAcquisition(LockPrimitive lockPrimitive, string mode) =>
         Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+
+    /// <summary>
+    /// The acquisition of a lock with one owner (exclusive, reentrant, spin, write mode): counts it and, while
+    /// <c>locksmith.lock.hold.duration</c> is enabled, stamps the hold's start in the lock
+    /// (<see cref="LockPrimitive.HoldStart"/>). One inlined test covers both instruments, so with no listener the
+    /// clock is never read and nothing is written.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RecordOwnedAcquisition(LockPrimitive lockPrimitive, string mode)
+    {
+        if (MetricsSwitch.IsSupported && (Acquisitions.Enabled | HoldDuration.Enabled))
+        {
+            OnOwnedAcquisition(lockPrimitive, mode);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void OnOwnedAcquisition(LockPrimitive lockPrimitive, string mode)
+    {
+        if (HoldDuration.Enabled)
+        {
+            lockPrimitive.HoldStart = Stopwatch.GetTimestamp();
+        }
+
+        if (Acquisitions.Enabled)
+        {
+            AddAcquisition(lockPrimitive, mode);
+        }
+    }
+
+    /// <summary>
+    /// Records a timed hold that ended; called after the release, with the start the owner took out of the lock. A
+    /// listener that went away during the hold gets nothing.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal static void RecordHold(LockPrimitive lockPrimitive, string mode, long startTimestamp)
+    {
+        if (MetricsSwitch.IsSupported && startTimestamp != 0 && HoldDuration.Enabled)
+        {
+            double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
+            HoldDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+        }
+    }
 
     internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
     {

@@ -8,4 +8,11 @@ namespace Locksmith;
 /// <param name="Waited">How long the caller waited.</param>
 /// <param name="ThreadId">The waiting thread's managed id.</param>
 /// <param name="OwnerThreadId">The managed id of the thread holding the lock when the wait ended, or 0 if unknown or shared.</param>
-public sealed record LockTimeoutEvent(string LockName, LockMode Mode, TimeSpan Waited, int ThreadId, int OwnerThreadId);
+public sealed record LockTimeoutEvent(string LockName, LockMode Mode, TimeSpan Waited, int ThreadId, int OwnerThreadId)
+{
+    /// <summary>
+    /// The name of the thread holding the lock when the wait ended, or null when it has none, is unknown, or the lock
+    /// was held shared.
+    /// </summary>
+    public string? OwnerThreadName { get; init; }
+}

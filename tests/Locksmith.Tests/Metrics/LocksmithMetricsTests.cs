@@ -123,6 +123,7 @@ public sealed class LocksmithMetricsTests
         Assert.Equal("{acquisition}", seen["locksmith.lock.acquisitions"]);
         Assert.Equal("{contention}", seen["locksmith.lock.contentions"]);
         Assert.Equal("s", seen["locksmith.lock.wait.duration"]);
+        Assert.Equal("s", seen["locksmith.lock.hold.duration"]);
         Assert.Equal("{timeout}", seen["locksmith.lock.timeouts"]);
         Assert.Equal("{violation}", seen["locksmith.lock.order_violations"]);
     }

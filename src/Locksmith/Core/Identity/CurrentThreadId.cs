@@ -1,5 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
+using System.Threading;
 
 namespace Locksmith;
 
@@ -7,6 +8,10 @@ namespace Locksmith;
 /// The current thread's managed id, cached in a thread-static: reading it there is cheaper than
 /// <see cref="Environment.CurrentManagedThreadId"/>, which every owner check on a fast path needs.
 /// </summary>
+/// <remarks>
+/// The first read on a thread also registers it with <see cref="ThreadNames"/>, so messages can name a lock's holder
+/// by its thread name; the fast paths never pay for that again.
+/// </remarks>
 internal static class CurrentThreadId
 {
     [ThreadStatic]
@@ -23,5 +28,10 @@ internal static class CurrentThreadId
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Initialize() => t_id = Environment.CurrentManagedThreadId;
+    private static int Initialize()
+    {
+        var thread = Thread.CurrentThread;
+        ThreadNames.Register(thread);
+        return t_id = thread.ManagedThreadId;
+    }
 }

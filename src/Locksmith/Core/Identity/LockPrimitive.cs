@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -27,18 +28,35 @@ public abstract class LockPrimitive
     private volatile bool _declared;
 
     private protected LockPrimitive(string? name, int? level, LockKind kind)
+        : this(name, level, kind, null, null, 0)
+    {
+    }
+
+    /// <summary>
+    /// Creates the identity; an unnamed lock is named after its type, its id and, where the compiler supplied them
+    /// (caller-info parameters of the public constructors), the member and source line that created it.
+    /// </summary>
+    private protected LockPrimitive(string? name, int? level, LockKind kind, string? memberName, string? sourceFilePath, int sourceLineNumber)
     {
         Id = Interlocked.Increment(ref s_nextId);
         Kind = kind;
         KindTag = LockKindNames.Of(kind);
         _hasExplicitName = !string.IsNullOrWhiteSpace(name);
-        Name = _hasExplicitName ? name! : $"{GetType().Name}#{Id}";
+        Name = _hasExplicitName ? name! : DefaultName(memberName, sourceFilePath, sourceLineNumber);
         Level = level;
         IsOrdered = level.HasValue;
         OrderLevel = level.GetValueOrDefault();
     }
 
     private readonly bool _hasExplicitName;
+
+    /// <summary>
+    /// When the current exclusive hold began (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0 when it is
+    /// not timed. Written by the owner right after it acquires, and only while <c>locksmith.lock.hold.duration</c> is
+    /// enabled; the owner's release takes it (and clears it) before it frees the lock, so the next owner's write never
+    /// races with it. With no listener it stays 0 and a release pays one load of it.
+    /// </summary>
+    internal long HoldStart;
 
     /// <summary>The lock's name, used in every exception message, diagnostic and metric tag.</summary>
     public string Name { get; private set; }
@@ -74,11 +92,13 @@ public abstract class LockPrimitive
     /// <summary>
     /// Applies a declaration made in source (<c>[LockOrder(level)]</c> on the lock's field): the member's name
     /// becomes the lock's name unless one was given to the constructor, and the level becomes its order level.
-    /// Generated wrappers call this before acquiring; after the first call it costs one field read.
+    /// Generated wrappers call this before acquiring; after the first call it costs one field read. Public only for
+    /// generated code, so it is hidden from IntelliSense.
     /// </summary>
     /// <param name="declaredName">The declaring member, e.g. <c>Account._lock</c>.</param>
     /// <param name="declaredLevel">The declared level, or null when the member has no <c>[LockOrder]</c>.</param>
     /// <exception cref="InvalidOperationException">The lock was constructed with a different level than declared.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureDeclared(string declaredName, int? declaredLevel)
     {
@@ -136,6 +156,42 @@ public abstract class LockPrimitive
     /// <summary>Lets composite locks (stripes) pass a declared name and level on to their parts.</summary>
     private protected virtual void OnDeclared()
     {
+    }
+
+    /// <summary>
+    /// Takes the start of the current timed hold and clears it; 0 when the hold is not timed. Only the owner calls it,
+    /// before its release frees the lock.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal long TakeHoldStart()
+    {
+        long start = HoldStart;
+        HoldStart = 0;
+        return start;
+    }
+
+    /// <summary>
+    /// <c>ExclusiveLock#44</c>, followed by where the lock was created when the compiler told:
+    /// <c>ExclusiveLock#44 (_gate, Pool.cs:12)</c> for a field initializer, <c>(.ctor, Pool.cs:30)</c> in a constructor.
+    /// Only the file's name is kept: a full build path says no more and would make every message and tag longer.
+    /// </summary>
+    private string DefaultName(string? memberName, string? sourceFilePath, int sourceLineNumber)
+    {
+        string typeName = GetType().Name;
+        int arity = typeName.IndexOf('`', StringComparison.Ordinal);
+        string baseName = $"{(arity < 0 ? typeName : typeName[..arity])}#{Id}";
+
+        string? file = string.IsNullOrEmpty(sourceFilePath) ? null : sourceFilePath[(sourceFilePath.LastIndexOfAny(['/', '\\']) + 1)..];
+        string? line = file is not null && sourceLineNumber > 0 ? $"{file}:{sourceLineNumber}" : file;
+        string? site = (string.IsNullOrEmpty(memberName), line is null) switch
+        {
+            (false, false) => $"{memberName}, {line}",
+            (false, true) => memberName,
+            (true, false) => line,
+            _ => null,
+        };
+
+        return site is null ? baseName : $"{baseName} ({site})";
     }
 
     /// <inheritdoc/>

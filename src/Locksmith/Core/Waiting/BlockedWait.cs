@@ -90,7 +90,10 @@ internal struct BlockedWait
     {
         LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
         LocksmithPolicy.TimeoutOccurred?.Invoke(
-            new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.Zero, CurrentThreadId.Value, ownerThreadId));
+            new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.Zero, CurrentThreadId.Value, ownerThreadId)
+            {
+                OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
+            });
     }
 
     /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>
@@ -98,7 +101,10 @@ internal struct BlockedWait
     {
         var waited = Elapsed;
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
-        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId));
+        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId)
+        {
+            OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
+        });
         if (throwOnTimeout)
         {
             ThrowHelper.ThrowTimeout(_lock, _mode, ownerThreadId, waited);

@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -20,16 +21,34 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     private MutexCore _core;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
+    /// <remarks>
+    /// Kept for <c>new()</c> constraints and reflection. Source code that writes <c>new ExclusiveLock()</c> binds to
+    /// <see cref="ExclusiveLock(string, int?, string, string, int)"/> instead, whose generated name tells where the lock was created.
+    /// </remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(-1)]
     public ExclusiveLock()
-        : this(null, null)
+        : this(null, null, string.Empty, string.Empty, 0)
     {
     }
 
     /// <summary>Creates a lock.</summary>
-    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <param name="name">
+    /// The name messages and metrics use. If null, one is generated from the type, a process-unique id and where the
+    /// lock was created, e.g. <c>ExclusiveLock#44 (_gate, Pool.cs:12)</c> for a field initializer; a generated name gives way
+    /// to the member name a <c>[Guarded]</c> wrapper declares.
+    /// </param>
     /// <param name="level">The lock's level in the global lock order, or null for an unordered lock.</param>
-    public ExclusiveLock(string? name, int? level = null)
-        : base(name, level, LockKind.Exclusive)
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
+    public ExclusiveLock(
+        string? name = null,
+        int? level = null,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.Exclusive, memberName, sourceFilePath, sourceLineNumber)
     {
     }
 
@@ -115,9 +134,10 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        if (IsOrdered)
+        // Ordered locks and timed holds (a hold.duration listener) release out of line; with neither, one CAS.
+        if (IsOrdered | HoldStart != 0)
         {
-            ReleaseOrdered();
+            ReleaseSlow();
         }
         else if (!_core.TryExit(CurrentThreadId.Value))
         {
@@ -143,7 +163,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
             return false;
         }
 
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
@@ -161,7 +181,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         owner.Held.Push(this);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
@@ -177,17 +197,21 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         owner.Held.Push(this);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ReleaseOrdered()
+    private void ReleaseSlow()
     {
         // The owner record's id is the thread id: one thread-static read serves the check and the pop. A thread
         // without a record took the lock before a declaration made it ordered (or does not own it at all).
-        var owner = LockOwner.CurrentOrNull;
-        if (!_core.TryExit(owner?.OwnerId ?? CurrentThreadId.Value))
+        var owner = IsOrdered ? LockOwner.CurrentOrNull : null;
+        int threadId = owner?.OwnerId ?? CurrentThreadId.Value;
+
+        // Only the owner takes the hold's start, and before the lock is free for the next owner to stamp its own.
+        long holdStart = HoldStart != 0 && _core.Owner == threadId ? TakeHoldStart() : 0;
+        if (!_core.TryExit(threadId))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
@@ -195,6 +219,11 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         if (owner is not null)
         {
             owner.Held.Remove(this);
+        }
+
+        if (holdStart != 0)
+        {
+            LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
         }
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -26,16 +27,34 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     private int _reentries;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
+    /// <remarks>
+    /// Kept for <c>new()</c> constraints and reflection. Source code that writes <c>new ReentrantLock()</c> binds to
+    /// <see cref="ReentrantLock(string, int?, string, string, int)"/> instead, whose generated name tells where the lock was created.
+    /// </remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(-1)]
     public ReentrantLock()
-        : this(null, null)
+        : this(null, null, string.Empty, string.Empty, 0)
     {
     }
 
     /// <summary>Creates a lock.</summary>
-    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <param name="name">
+    /// The name messages and metrics use. If null, one is generated from the type, a process-unique id and where the
+    /// lock was created, e.g. <c>ReentrantLock#44 (_gate, Pool.cs:12)</c> for a field initializer; a generated name gives way
+    /// to the member name a <c>[Guarded]</c> wrapper declares.
+    /// </param>
     /// <param name="level">The lock's level in the global lock order, or null for an unordered lock.</param>
-    public ReentrantLock(string? name, int? level = null)
-        : base(name, level, LockKind.Reentrant)
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
+    public ReentrantLock(
+        string? name = null,
+        int? level = null,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.Reentrant, memberName, sourceFilePath, sourceLineNumber)
     {
     }
 
@@ -134,6 +153,12 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
             return;
         }
 
+        if (HoldStart != 0)
+        {
+            ReleaseTimed(threadId);
+            return;
+        }
+
         if (!_core.TryExit(threadId))
         {
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
@@ -143,6 +168,25 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
         {
             ReleasedOrdered();
         }
+    }
+
+    /// <summary>The last release of a hold that a <c>locksmith.lock.hold.duration</c> listener times.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseTimed(int threadId)
+    {
+        // Only the owner takes the hold's start, and before the lock is free for the next owner to stamp its own.
+        long holdStart = _core.Owner == threadId ? TakeHoldStart() : 0;
+        if (!_core.TryExit(threadId))
+        {
+            ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
+        }
+
+        if (IsOrdered)
+        {
+            ReleasedOrdered();
+        }
+
+        LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
     }
 
     /// <summary>The one inlined acquire path: re-entry, then order check, one compare-and-swap, and the slow path on failure.</summary>
@@ -174,7 +218,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         Debug.Assert(_reentries == 0, "A free lock carries no re-entries.");
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
@@ -188,7 +232,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         owner.Held.Push(this);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 

@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -34,17 +35,35 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     // The owner's managed thread id, 0 when free: taking the lock and recording its owner is one CAS.
     private int _ownerThreadId;
 
-    /// <summary>Creates an unordered spin gate with a generated name.</summary>
+    /// <summary>Creates an unordered gate with a generated name.</summary>
+    /// <remarks>
+    /// Kept for <c>new()</c> constraints and reflection. Source code that writes <c>new SpinGate()</c> binds to
+    /// <see cref="SpinGate(string, int?, string, string, int)"/> instead, whose generated name tells where the gate was created.
+    /// </remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(-1)]
     public SpinGate()
-        : this(null, null)
+        : this(null, null, string.Empty, string.Empty, 0)
     {
     }
 
-    /// <summary>Creates a spin gate.</summary>
-    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <summary>Creates a gate.</summary>
+    /// <param name="name">
+    /// The name messages and metrics use. If null, one is generated from the type, a process-unique id and where the
+    /// gate was created, e.g. <c>SpinGate#44 (_gate, Pool.cs:12)</c> for a field initializer; a generated name gives way
+    /// to the member name a <c>[Guarded]</c> wrapper declares.
+    /// </param>
     /// <param name="level">The gate's level in the global lock order, or null for an unordered gate.</param>
-    public SpinGate(string? name, int? level = null)
-        : base(name, level, LockKind.Spin)
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
+    public SpinGate(
+        string? name = null,
+        int? level = null,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.Spin, memberName, sourceFilePath, sourceLineNumber)
     {
     }
 
@@ -138,7 +157,22 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             ReleasedOrdered();
         }
 
+        if (HoldStart != 0)
+        {
+            ReleaseTimed();
+            return;
+        }
+
         Volatile.Write(ref _ownerThreadId, 0);
+    }
+
+    /// <summary>The release of a hold that a <c>locksmith.lock.hold.duration</c> listener times; the caller owns the gate.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseTimed()
+    {
+        long holdStart = TakeHoldStart();
+        Volatile.Write(ref _ownerThreadId, 0);
+        LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
     }
 
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the spin on failure.</summary>
@@ -158,7 +192,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             return false;
         }
 
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 
@@ -174,7 +208,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         }
 
         owner.Held.Push(this);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Exclusive);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return true;
     }
 

@@ -82,11 +82,33 @@ public sealed partial class ReadWriteLock
             ReleasedOrdered();
         }
 
+        if (HoldStart != 0)
+        {
+            ReleaseWriteTimed();
+            return;
+        }
+
+        ExitWriter();
+    }
+
+    /// <summary>Frees the write lock the caller holds, admitting whoever waits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ExitWriter()
+    {
         _writerThreadId = 0;
         if (Interlocked.CompareExchange(ref _state, 0, WriterBit) != WriterBit)
         {
             ReleaseWriterBitContended();
         }
+    }
+
+    /// <summary>The release of a write hold that a <c>locksmith.lock.hold.duration</c> listener times; the caller owns it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseWriteTimed()
+    {
+        long holdStart = TakeHoldStart();
+        ExitWriter();
+        LocksmithMetrics.RecordHold(this, LockModeTags.Write, holdStart);
     }
 
     /// <summary>
@@ -108,7 +130,7 @@ public sealed partial class ReadWriteLock
         }
 
         _writerThreadId = CurrentThreadId.Value;
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Write);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Write);
         return true;
     }
 

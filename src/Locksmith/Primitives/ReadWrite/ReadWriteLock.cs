@@ -1,4 +1,5 @@
 using System;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -54,26 +55,53 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     private int _writerThreadId;
 
     /// <summary>Creates an unordered, writer-preferred lock with a generated name.</summary>
+    /// <remarks>
+    /// Kept for <c>new()</c> constraints and reflection. Source code that writes <c>new ReadWriteLock()</c> binds to
+    /// <see cref="ReadWriteLock(string, int?, ReadWritePolicy, string, string, int)"/> instead, whose generated name
+    /// tells where the lock was created.
+    /// </remarks>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(-1)]
     public ReadWriteLock()
-        : this(null, null, ReadWritePolicy.WriterPreferred)
+        : this(null, null, ReadWritePolicy.WriterPreferred, string.Empty, string.Empty, 0)
     {
     }
 
     /// <summary>Creates an unordered lock with a generated name and the given policy.</summary>
     /// <param name="policy">Whom the lock lets in first when readers and writers compete.</param>
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="policy"/> is not a defined value.</exception>
-    public ReadWriteLock(ReadWritePolicy policy)
-        : this(null, null, policy)
+    public ReadWriteLock(
+        ReadWritePolicy policy,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : this(null, null, policy, memberName, sourceFilePath, sourceLineNumber)
     {
     }
 
     /// <summary>Creates a lock.</summary>
-    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <param name="name">
+    /// The name messages and metrics use. If null, one is generated from the type, a process-unique id and where the
+    /// lock was created, e.g. <c>ReadWriteLock#44 (_prices, PriceCache.cs:12)</c> for a field initializer; a generated
+    /// name gives way to the member name a <c>[Guarded]</c> wrapper declares.
+    /// </param>
     /// <param name="level">The lock's level in the global lock order (both modes), or null for an unordered lock.</param>
     /// <param name="policy">Whom the lock lets in first when readers and writers compete.</param>
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="policy"/> is not a defined value.</exception>
-    public ReadWriteLock(string? name, int? level = null, ReadWritePolicy policy = ReadWritePolicy.WriterPreferred)
-        : base(name, level, LockKind.ReadWrite)
+    public ReadWriteLock(
+        string? name = null,
+        int? level = null,
+        ReadWritePolicy policy = ReadWritePolicy.WriterPreferred,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.ReadWrite, memberName, sourceFilePath, sourceLineNumber)
     {
         if (policy is not (ReadWritePolicy.ReaderPreferred or ReadWritePolicy.WriterPreferred or ReadWritePolicy.Fair))
         {
@@ -87,12 +115,13 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     /// <summary>
     /// Applies a declaration made in source: the member's name and <c>[LockOrder]</c> level (see
     /// <see cref="LockPrimitive.EnsureDeclared(string, int?)"/>) and the class's <c>[ReadMostly(Policy = ...)]</c>.
-    /// Generated wrappers call it before acquiring.
+    /// Generated wrappers call it before acquiring; public only for them, so it is hidden from IntelliSense.
     /// </summary>
     /// <param name="declaredName">The declaring member, e.g. <c>PriceCache._lock</c>.</param>
     /// <param name="declaredLevel">The declared level, or null.</param>
     /// <param name="declaredPolicy">The declared policy.</param>
     /// <exception cref="InvalidOperationException">The policy differs and the lock is in use, so it cannot change safely.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureDeclared(string declaredName, int? declaredLevel, ReadWritePolicy declaredPolicy)
     {

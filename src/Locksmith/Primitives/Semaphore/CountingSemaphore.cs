@@ -31,12 +31,26 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
     /// <summary>Creates a semaphore.</summary>
     /// <param name="initialCount">The permits free at the start, from 0 to <paramref name="maxCount"/>.</param>
     /// <param name="maxCount">The most permits the semaphore can hold; at least 1.</param>
-    /// <param name="name">The name messages and metrics use; a generated one if null.</param>
+    /// <param name="name">
+    /// The name messages and metrics use. If null, one is generated from the type, a process-unique id and where the
+    /// semaphore was created, e.g. <c>CountingSemaphore#44 (_slots, Pool.cs:12)</c> for a field initializer; a generated
+    /// name gives way to the member name a <c>[Guarded]</c> wrapper declares.
+    /// </param>
     /// <param name="level">The semaphore's level in the global lock order, or null for an unordered one.</param>
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxCount"/> is not positive, or
     /// <paramref name="initialCount"/> is negative or greater than <paramref name="maxCount"/>.</exception>
-    public CountingSemaphore(int initialCount, int maxCount, string? name = null, int? level = null)
-        : base(name, level, LockKind.Semaphore)
+    public CountingSemaphore(
+        int initialCount,
+        int maxCount,
+        string? name = null,
+        int? level = null,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.Semaphore, memberName, sourceFilePath, sourceLineNumber)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
         ArgumentOutOfRangeException.ThrowIfNegative(initialCount);

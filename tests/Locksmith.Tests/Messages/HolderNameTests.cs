@@ -1,0 +1,170 @@
+using System;
+using System.Collections.Concurrent;
+using System.Threading;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Messages;
+
+/// <summary>
+/// A timeout names the holder's thread by name even when the holder never blocked on a Locksmith lock (so it has no
+/// owner record): the holders here take an unordered lock on the fast path and then wait on a plain event.
+/// </summary>
+public sealed class HolderNameTests
+{
+    private static LockTimeoutException TimeoutWhileHeld(string holderName, Action<ManualResetEventSlim> hold, Func<bool> isHeld, Action timedAcquire)
+    {
+        using var holder = new HeldOnOtherThread(holderName, hold);
+        holder.WaitUntilHeld(isHeld);
+        Assert.Null(LockOwner.Find(holder.ThreadId));   // no owner record: the name must come from elsewhere
+        var ex = Assert.Throws<LockTimeoutException>(timedAcquire);
+        Assert.Equal(holder.ThreadId, ex.OwnerThreadId);
+        return ex;
+    }
+
+    [Fact]
+    public void ExclusiveLock_Timeout_NamesTheHolderThread()
+    {
+        var gate = new ExclusiveLock("named-holder-exclusive");
+        var ex = TimeoutWhileHeld(
+            "ledger-writer",
+            release =>
+            {
+                using var scope = gate.Acquire();
+                release.Wait();
+            },
+            () => gate.IsHeld,
+            () => gate.Acquire(TimeSpan.FromMilliseconds(20)));
+
+        Assert.Contains("('ledger-writer')", ex.Message);
+        Assert.Equal("ledger-writer", ex.OwnerThreadName);
+    }
+
+    [Fact]
+    public void ReadWriteLock_WriteHeld_Timeout_NamesTheWriterThread()
+    {
+        var rw = new ReadWriteLock("named-holder-rw");
+        var ex = TimeoutWhileHeld(
+            "price-updater",
+            release =>
+            {
+                using var scope = rw.AcquireWrite();
+                release.Wait();
+            },
+            () => rw.WriterThreadId != 0,
+            () => rw.AcquireRead(TimeSpan.FromMilliseconds(20)));
+
+        Assert.Contains("('price-updater')", ex.Message);
+
+        using var holder = rw.HoldWrite("price-updater-2");
+        var writeEx = Assert.Throws<LockTimeoutException>(() => rw.AcquireWrite(TimeSpan.FromMilliseconds(20)));
+        Assert.Contains("('price-updater-2')", writeEx.Message);
+    }
+
+    [Fact]
+    public void SpinGate_Timeout_NamesTheHolderThread()
+    {
+        var gate = new SpinGate("named-holder-spin");
+        var ex = TimeoutWhileHeld(
+            "spin-holder",
+            release =>
+            {
+                using var scope = gate.Acquire();
+                release.Wait();
+            },
+            () => gate.IsHeld,
+            () => gate.Acquire(TimeSpan.FromMilliseconds(20)));
+
+        Assert.Contains("('spin-holder')", ex.Message);
+    }
+
+    [Fact]
+    public void TryOnce_Timeout_NamesTheHolderThread()
+    {
+        var gate = new ExclusiveLock("named-holder-try-once");
+        var ex = TimeoutWhileHeld(
+            "try-once-holder",
+            release =>
+            {
+                using var scope = gate.Acquire();
+                release.Wait();
+            },
+            () => gate.IsHeld,
+            () => gate.Acquire(TimeSpan.Zero));
+
+        Assert.Contains("('try-once-holder')", ex.Message);
+    }
+
+    [Fact]
+    public void ThreadNamedAfterTakingTheLock_IsNamedByItsCurrentName()
+    {
+        var gate = new ExclusiveLock("named-late");
+        using var release = new ManualResetEventSlim(false);
+        var thread = new Thread(() =>
+        {
+            using var scope = gate.Acquire();
+            Thread.CurrentThread.Name = "named-after-acquire";
+            release.Wait();
+        }) { IsBackground = true };
+        thread.Start();
+        try
+        {
+            // The name is read when the wait times out, not when the lock was taken.
+            Guard.SpinUntil(() => gate.IsHeld && thread.Name is not null);
+            var ex = Assert.Throws<LockTimeoutException>(() => gate.Acquire(TimeSpan.FromMilliseconds(20)));
+            Assert.Contains("('named-after-acquire')", ex.Message);
+        }
+        finally
+        {
+            release.Set();
+            thread.JoinGuarded();
+        }
+    }
+
+    [Fact]
+    public void TimeoutEvent_CarriesTheHolderThreadName()
+    {
+        using var policy = PolicyScope.Capture();
+        var events = new ConcurrentQueue<LockTimeoutEvent>();
+        LocksmithPolicy.TimeoutOccurred = events.Enqueue;
+        var gate = new ExclusiveLock("named-holder-event");
+        using var holder = new HeldOnOtherThread("event-holder", release =>
+        {
+            using var scope = gate.Acquire();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => gate.IsHeld);
+
+        Assert.False(gate.TryAcquire(TimeSpan.FromMilliseconds(20), out _));
+
+        var timeout = Assert.Single(events, e => e.LockName == "named-holder-event");
+        Assert.Equal(holder.ThreadId, timeout.OwnerThreadId);
+        Assert.Equal("event-holder", timeout.OwnerThreadName);
+    }
+
+    [Fact]
+    public void UnnamedHolderThread_IsNamedByIdOnly()
+    {
+        var gate = new ExclusiveLock("unnamed-holder");
+        using var release = new ManualResetEventSlim(false);
+        int holderId = 0;
+        var thread = new Thread(() =>
+        {
+            Volatile.Write(ref holderId, Environment.CurrentManagedThreadId);
+            using var scope = gate.Acquire();
+            release.Wait();
+        }) { IsBackground = true };
+        thread.Start();
+        try
+        {
+            Guard.SpinUntil(() => gate.IsHeld);
+            var ex = Assert.Throws<LockTimeoutException>(() => gate.Acquire(TimeSpan.FromMilliseconds(20)));
+            Assert.EndsWith($"held by thread {Volatile.Read(ref holderId)}.", ex.Message);
+            Assert.Null(ex.OwnerThreadName);
+        }
+        finally
+        {
+            release.Set();
+            thread.JoinGuarded();
+        }
+    }
+}
