@@ -117,6 +117,9 @@ public sealed class LocksmithMetricsTests
     [Fact]
     public void InstrumentNames_AndUnits_FollowTheConvention()
     {
+        // The instruments come into being with the runtime's metrics class, on first use: use a lock here, so the test
+        // does not depend on another test having used one before it (the order of test classes is not fixed).
+        new ExclusiveLock("instruments").Acquire().Dispose();
         var seen = new Dictionary<string, string?>();
         using var listener = new MeterListener
         {
