@@ -1,6 +1,5 @@
 using System;
 using Locksmith.Generators.Subjects;
-using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
 
@@ -21,7 +20,7 @@ public sealed class GeneratedWrapperRuntimeTests
         const int Increments = 10_000;
         var counter = new Counter();
 
-        Threads.Run(ThreadCount, _ =>
+        Concurrently.Run(ThreadCount, _ =>
         {
             for (int i = 0; i < Increments; i++)
             {
@@ -38,7 +37,7 @@ public sealed class GeneratedWrapperRuntimeTests
         var counter = new Counter();
         counter.Add(5);
 
-        using (new HeldElsewhere(wait => { using var scope = counter.Lock.Acquire(); wait(); }))
+        using (HeldOnOtherThread.Hold("holder", release => { using var scope = counter.Lock.Acquire(); release.Wait(); }))
         {
             Assert.False(counter.TryIncrement(TimeSpan.Zero));
             Assert.False(counter.TryAdd(1, TimeSpan.FromMilliseconds(10), out long result));
@@ -57,7 +56,7 @@ public sealed class GeneratedWrapperRuntimeTests
         var counter = new Counter();
         counter.Increment();
 
-        using (new HeldElsewhere(wait => { using var scope = counter.Lock.Acquire(); wait(); }))
+        using (HeldOnOtherThread.Hold("holder", release => { using var scope = counter.Lock.Acquire(); release.Wait(); }))
         {
             var exception = Assert.Throws<LockTimeoutException>(() => counter.PeekQuickly());
             Assert.Contains("Counter._lock", exception.Message, StringComparison.Ordinal);
@@ -83,7 +82,7 @@ public sealed class GeneratedWrapperRuntimeTests
         var a = new Account(1_000_000m);
         var b = new Account(1_000_000m);
 
-        Threads.Run(2, index =>
+        Concurrently.Run(2, index =>
         {
             for (int i = 0; i < Transfers; i++)
             {
@@ -110,7 +109,7 @@ public sealed class GeneratedWrapperRuntimeTests
         var b = new Account(10m);
         Account.Transfer(a, b, 0m);
 
-        using (new HeldElsewhere(wait => { using var scope = b.Lock.Acquire(); wait(); }))
+        using (HeldOnOtherThread.Hold("holder", release => { using var scope = b.Lock.Acquire(); release.Wait(); }))
         {
             Assert.False(Account.TryTransfer(a, b, 1m, TimeSpan.FromMilliseconds(10)));
         }
@@ -135,14 +134,14 @@ public sealed class GeneratedWrapperRuntimeTests
         var cache = new PriceCache();
         cache.Set("apple", 1.5m);
 
-        using (new HeldElsewhere(wait => { using var scope = cache.Lock.AcquireRead(); wait(); }))
+        using (HeldOnOtherThread.Hold("holder", release => { using var scope = cache.Lock.AcquireRead(); release.Wait(); }))
         {
             Assert.True(cache.TryFind("apple", TimeSpan.Zero, out decimal? shared));
             Assert.Equal(1.5m, shared);
             Assert.False(cache.TrySet("apple", 2m, TimeSpan.FromMilliseconds(10)));
         }
 
-        using (new HeldElsewhere(wait => { using var scope = cache.Lock.AcquireWrite(); wait(); }))
+        using (HeldOnOtherThread.Hold("holder", release => { using var scope = cache.Lock.AcquireWrite(); release.Wait(); }))
         {
             Assert.False(cache.TryFind("apple", TimeSpan.FromMilliseconds(10), out decimal? blocked));
             Assert.Null(blocked);
@@ -161,7 +160,7 @@ public sealed class GeneratedWrapperRuntimeTests
         const int Adds = 5_000;
         var inventory = new Inventory("apple", "pear");
 
-        Threads.Run(ThreadCount, index =>
+        Concurrently.Run(ThreadCount, index =>
         {
             string sku = index % 2 == 0 ? "apple" : "pear";
             for (int i = 0; i < Adds; i++)

@@ -1,131 +1,90 @@
 using System;
-using System.Diagnostics;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
-using System.Runtime.CompilerServices;
+using System.Xml.Linq;
+using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
 
 /// <summary>
-/// The package users get: <c>dotnet pack src/Locksmith</c> yields one package carrying the generator, and a consumer
-/// that restores it from a local folder gets working wrappers and the analyzers.
+/// The package users get: <c>dotnet pack src/Locksmith</c> yields one package carrying the runtime, the generator and
+/// analyzers, the README and the license, plus a symbol package; a consumer outside the repository that restores it
+/// from a local folder gets working wrappers and the analyzers' warnings.
 /// </summary>
-public sealed class PackageTests
+public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedConsumer>
 {
-    private const string Version = "0.1.0-packtest";
+    [Fact]
+    public void Package_CarriesTheRuntimeAndTheGeneratorAsAnAnalyzer()
+    {
+        var entries = Entries(packed.PackagePath);
+
+        Assert.Contains("lib/net10.0/Locksmith.dll", entries);
+        Assert.Contains("lib/net10.0/Locksmith.xml", entries);
+        Assert.Contains("analyzers/dotnet/cs/Locksmith.Generators.dll", entries);
+        // An analyzer only: the consumer's code never references the generator assembly.
+        Assert.DoesNotContain(entries, static e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Contains("Generators", StringComparison.Ordinal));
+    }
 
     [Fact]
-    public void Pack_CarriesTheGenerator_AndAConsumerBuildsAndRuns()
+    public void Package_CarriesTheReadme_TheLicenseAndTheRepository()
     {
-        string root = RepositoryRoot();
-        var work = Directory.CreateTempSubdirectory("locksmith-pack-");
-        try
+        using var package = ZipFile.OpenRead(packed.PackagePath);
+        var readme = package.GetEntry("README.md");
+        Assert.NotNull(readme);
+        using (var reader = new StreamReader(readme.Open()))
         {
-            string feed = Directory.CreateDirectory(Path.Combine(work.FullName, "feed")).FullName;
-            string consumer = Directory.CreateDirectory(Path.Combine(work.FullName, "consumer")).FullName;
-
-            // Release, so the pack does not race the Debug build of this test run.
-            Dotnet(root, $"pack \"{Path.Combine(root, "src", "Locksmith", "Locksmith.csproj")}\" -c Release -o \"{feed}\" -p:Version={Version}");
-            using (var package = ZipFile.OpenRead(Path.Combine(feed, $"Locksmith.{Version}.nupkg")))
-            {
-                var entries = package.Entries.Select(static e => e.FullName).ToList();
-                Assert.Contains("analyzers/dotnet/cs/Locksmith.Generators.dll", entries);
-                Assert.Contains("lib/net10.0/Locksmith.dll", entries);
-            }
-
-            WriteConsumer(consumer, feed);
-            string output = Dotnet(consumer, $"run -c Release -p:RestorePackagesPath=\"{Path.Combine(work.FullName, "packages")}\"");
-
-            Assert.Contains("tally=1000", output, StringComparison.Ordinal);
-            Assert.Contains("LSM0020", output, StringComparison.Ordinal);
-        }
-        finally
-        {
-            work.Delete(recursive: true);
-        }
-    }
-
-    private static void WriteConsumer(string directory, string feed)
-    {
-        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <clear />
-                <add key="local" value="{feed}" />
-                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
-              </packageSources>
-              <packageSourceMapping>
-                <packageSource key="local"><package pattern="Locksmith" /></packageSource>
-                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
-              </packageSourceMapping>
-            </configuration>
-            """);
-        File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
-            <Project Sdk="Microsoft.NET.Sdk">
-              <PropertyGroup>
-                <OutputType>Exe</OutputType>
-                <TargetFramework>net10.0</TargetFramework>
-                <Nullable>enable</Nullable>
-                <ImplicitUsings>enable</ImplicitUsings>
-              </PropertyGroup>
-              <ItemGroup>
-                <PackageReference Include="Locksmith" Version="{Version}" />
-              </ItemGroup>
-            </Project>
-            """);
-        File.WriteAllText(Path.Combine(directory, "Program.cs"), """
-            using Locksmith;
-
-            var tally = new Demo.Tally();
-            Parallel.For(0, 1000, _ => tally.Add(1));
-            Console.WriteLine($"tally={tally.Total()}");
-            return tally.Total() == 1000 ? 0 : 1;
-
-            namespace Demo
-            {
-                public sealed partial class Tally
-                {
-                    [LockOrder(1)] private readonly ExclusiveLock _lock = new();
-                    [Guarded(Lock = nameof(_lock))] private int _total;
-
-                    [Guarded(Lock = nameof(_lock))] private void AddCore(int amount) => _total += amount;
-                    [Guarded(Lock = nameof(_lock))] private int TotalCore() => _total;
-
-                    // Read without the lock on purpose: the packaged analyzer must warn (LSM0020).
-                    public int Peek() => _total;
-                }
-            }
-            """);
-    }
-
-    private static string Dotnet(string directory, string arguments)
-    {
-        var start = new ProcessStartInfo("dotnet", arguments)
-        {
-            WorkingDirectory = directory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-
-        // The test host inherits MSBuild settings from `dotnet test`; a child build must pick its own.
-        foreach (string name in start.Environment.Keys.Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
-        {
-            start.Environment.Remove(name);
+            Assert.Equal(File.ReadAllText(Path.Combine(packed.RepositoryRoot, "README.md")), reader.ReadToEnd());
         }
 
-        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        start.Environment["DOTNET_NOLOGO"] = "1";
-        using var process = Process.Start(start)!;
-        var error = process.StandardError.ReadToEndAsync();
-        string output = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        string all = output + error.Result;
-        Assert.True(process.ExitCode == 0, $"dotnet {arguments} exited with {process.ExitCode}:\n{all}");
-        return all;
+        var nuspecEntry = Assert.Single(package.Entries, static e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
+        XElement metadata;
+        using (var stream = nuspecEntry.Open())
+        {
+            metadata = XDocument.Load(stream).Root!.Elements().Single(static e => e.Name.LocalName == "metadata");
+        }
+
+        string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
+        Assert.Equal(PackedConsumer.PackageId, Value("id"));
+        Assert.Equal(PackedConsumer.Version, Value("version"));
+        Assert.Equal("README.md", Value("readme"));
+
+        var license = metadata.Elements().Single(static e => e.Name.LocalName == "license");
+        Assert.Equal("expression", (string?)license.Attribute("type"));
+        Assert.Equal("MIT", license.Value);
+
+        var repository = metadata.Elements().Single(static e => e.Name.LocalName == "repository");
+        Assert.Equal("git", (string?)repository.Attribute("type"));
+        Assert.StartsWith("https://", (string?)repository.Attribute("url"), StringComparison.Ordinal);
+        Assert.StartsWith("https://", Value("projectUrl"), StringComparison.Ordinal);
+        Assert.False(string.IsNullOrWhiteSpace(Value("description")));
+        Assert.Contains("concurrency", Value("tags") ?? "", StringComparison.Ordinal);
     }
 
-    private static string RepositoryRoot([CallerFilePath] string thisFile = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", ".."));
+    [Fact]
+    public void Pack_ProducesASymbolPackage_WithTheRuntimesPdb()
+    {
+        Assert.True(File.Exists(packed.SymbolPackagePath), $"No symbol package in {packed.Feed}: {string.Join(", ", Directory.GetFiles(packed.Feed).Select(Path.GetFileName))}");
+        Assert.Contains("lib/net10.0/Locksmith.pdb", Entries(packed.SymbolPackagePath));
+    }
+
+    [Fact]
+    public void Consumer_BuildsWithThePackagedAnalyzers()
+    {
+        // Peek reads a guarded field without its lock: only the analyzer inside the package can know that.
+        Assert.Contains("warning LSM0020", packed.BuildOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Consumer_RunsTheGeneratedWrappers()
+    {
+        Assert.True(packed.RunExitCode == 0, $"The consumer exited with {packed.RunExitCode}:\n{packed.RunOutput}");
+        Assert.Contains("tally=1000", packed.RunOutput, StringComparison.Ordinal);
+    }
+
+    private static string[] Entries(string package)
+    {
+        using var zip = ZipFile.OpenRead(package);
+        return [.. zip.Entries.Select(static e => e.FullName)];
+    }
 }

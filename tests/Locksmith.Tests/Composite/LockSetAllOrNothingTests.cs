@@ -124,7 +124,7 @@ public sealed class LockSetAllOrNothingTests
         var releaseAfter = new List<Action>();
         HeldOnOtherThread? holder = null;
         using var cancellation = new CancellationTokenSource();
-        Thread? canceller = null;
+        Worker? canceller = null;
         LockPrimitive culprit;
         switch (failure)
         {

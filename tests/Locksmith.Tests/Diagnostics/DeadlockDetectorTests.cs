@@ -90,7 +90,7 @@ public sealed class DeadlockDetectorTests
         {
             Assert.Throws<OperationCanceledException>(() => gate.Acquire(Timeout.InfiniteTimeSpan, cts.Token));
         });
-        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Blocked.OnLock(gate);
 
         Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == "dd-chain"));
         cts.Cancel();

@@ -11,7 +11,7 @@ namespace Locksmith.Tests.Messages;
 /// </summary>
 public sealed class HolderNameTests
 {
-    private static LockTimeoutException TimeoutWhileHeld(string holderName, Action<ManualResetEventSlim> hold, Func<bool> isHeld, Action timedAcquire)
+    private static LockTimeoutException TimeoutWhileHeld(string holderName, Action<ReleaseSignal> hold, Func<bool> isHeld, Action timedAcquire)
     {
         using var holder = new HeldOnOtherThread(holderName, hold);
         holder.WaitUntilHeld(isHeld);

@@ -132,7 +132,7 @@ public sealed class ConditionVariableTests
         var gate = new ExclusiveLock("flag");
         var changed = new ConditionVariable(gate, "changed");
         bool flag = false;
-        Thread notifier;
+        Worker notifier;
 
         using (var scope = gate.Acquire())
         {
@@ -173,7 +173,7 @@ public sealed class ConditionVariableTests
         var gate = new ExclusiveLock("cancelled");
         var changed = new ConditionVariable(gate, "changed");
         using var cts = new CancellationTokenSource();
-        Thread canceller;
+        Worker canceller;
 
         using (var scope = gate.Acquire())
         {
@@ -206,7 +206,7 @@ public sealed class ConditionVariableTests
         int waiting = 0;
         int woken = 0;
         bool released = false;
-        var threads = new Thread[waiters];
+        var threads = new Worker[waiters];
         for (int i = 0; i < waiters; i++)
         {
             threads[i] = Concurrently.Start($"waiter-{i}", () =>
@@ -251,7 +251,7 @@ public sealed class ConditionVariableTests
         int waiting = 0;
         int tickets = 0;
         int served = 0;
-        var threads = new Thread[waiters];
+        var threads = new Worker[waiters];
         for (int i = 0; i < waiters; i++)
         {
             threads[i] = Concurrently.Start($"waiter-{i}", () =>

@@ -121,7 +121,7 @@ public sealed class CountingSemaphoreTests
             using var scope = semaphore.Acquire(TimeSpan.FromSeconds(30));
             acquired = true;
         });
-        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Blocked.OnLock(semaphore);
 
         semaphore.Release();
         waiter.JoinGuarded();
@@ -185,7 +185,7 @@ public sealed class CountingSemaphoreTests
             using var scope = semaphore.Acquire(2, TimeSpan.FromSeconds(30));
             acquired = true;
         });
-        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Blocked.OnLock(semaphore);
 
         semaphore.Release();
         semaphore.Release();
@@ -228,7 +228,7 @@ public sealed class CountingSemaphoreTests
                 caught = ex;
             }
         });
-        Guard.SpinUntil(() => waiter.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+        Blocked.OnLock(semaphore);
         cts.Cancel();
         waiter.JoinGuarded();
 

@@ -39,7 +39,7 @@ public sealed class LockDeclarationTests
         var reentrant = new ReentrantLock();
         var gate = new SpinGate();
         var rw = new ReadWriteLock();
-        using var holder = new Support.HeldOnOtherThread("early-holder", release =>
+        using var holder = new HeldOnOtherThread("early-holder", release =>
         {
             using var a = exclusive.Acquire();
             using var b = reentrant.Acquire();

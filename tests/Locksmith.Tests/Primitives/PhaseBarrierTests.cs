@@ -126,7 +126,7 @@ public sealed class PhaseBarrierTests
         var caught = new Exception?[Threads];
         var passed = new int[Threads];
 
-        var threads = new Thread[Threads];
+        var threads = new Worker[Threads];
         for (int t = 0; t < Threads; t++)
         {
             int index = t;

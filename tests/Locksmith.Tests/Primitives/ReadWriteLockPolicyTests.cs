@@ -225,14 +225,14 @@ public sealed class ReadWriteLockPolicyTests
         return holder;
     }
 
-    private static Thread StartWriter(ReadWriteLock rw, string name, ConcurrentQueue<string> order) =>
+    private static Worker StartWriter(ReadWriteLock rw, string name, ConcurrentQueue<string> order) =>
         Concurrently.Start(name, () =>
         {
             using var scope = rw.AcquireWrite();
             order.Enqueue(name);
         });
 
-    private static Thread StartReader(ReadWriteLock rw, string name, ConcurrentQueue<string> order) =>
+    private static Worker StartReader(ReadWriteLock rw, string name, ConcurrentQueue<string> order) =>
         Concurrently.Start(name, () =>
         {
             using var scope = rw.AcquireRead();

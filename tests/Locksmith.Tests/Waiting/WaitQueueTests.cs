@@ -103,9 +103,9 @@ public sealed class WaitQueueTests
         var parked = new Thread(() => woken = node.Park(long.MaxValue, CancellationToken.None)) { IsBackground = true };
         parked.Start();
 
-        Support.Guard.SpinUntil(() => (parked.ThreadState & ThreadState.WaitSleepJoin) != 0);
+        Guard.SpinUntil(() => (parked.ThreadState & ThreadState.WaitSleepJoin) != 0);
         node.Signal(WaitStatus.Granted);
-        Support.Guard.JoinGuarded(parked);
+        parked.JoinGuarded();
         Assert.True(woken);
         Assert.Equal(WaitStatus.Granted, node.Status);
     }
@@ -121,7 +121,7 @@ public sealed class WaitQueueTests
         parked.Start();
         cts.Cancel();
         node.Nudge();
-        Support.Guard.JoinGuarded(parked);
+        parked.JoinGuarded();
         Assert.False(woken);
         Assert.Equal(WaitStatus.Waiting, node.Status);
     }

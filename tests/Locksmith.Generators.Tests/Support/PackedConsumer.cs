@@ -1,0 +1,185 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.IO;
+using System.Linq;
+using System.Reflection;
+using System.Runtime.CompilerServices;
+
+namespace Locksmith.Generators.Tests.Support;
+
+/// <summary>
+/// Packs <c>src/Locksmith</c> once, writes a consumer project outside the repository that restores the package from a
+/// local folder feed (as the README's Install section tells a user to), builds it once and runs it once; the package
+/// tests then read what each step left. One pack and one consumer build for the whole class, not one per assertion.
+/// </summary>
+public sealed class PackedConsumer : IDisposable
+{
+    public const string PackageId = "Locksmith.Concurrency";
+    public const string Version = "0.1.0-packtest";
+
+    private static readonly TimeSpan CommandLimit = TimeSpan.FromMinutes(5);
+
+    private readonly DirectoryInfo _work;
+
+    public PackedConsumer()
+    {
+        RepositoryRoot = FindRepositoryRoot();
+        _work = Directory.CreateTempSubdirectory("locksmith-pack-");
+        try
+        {
+            Feed = Directory.CreateDirectory(Path.Combine(_work.FullName, "feed")).FullName;
+            string consumer = Directory.CreateDirectory(Path.Combine(_work.FullName, "consumer")).FullName;
+
+            // The build this test run already made (same configuration, so its outputs exist and are current): packing
+            // it again from scratch would rebuild the generator and the runtime and race nothing but the clock.
+            string configuration = typeof(PackedConsumer).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+            string project = Path.Combine(RepositoryRoot, "src", "Locksmith", "Locksmith.csproj");
+            Require(Dotnet(RepositoryRoot, $"pack \"{project}\" -c {configuration} --no-build -o \"{Feed}\" -p:Version={Version}"));
+
+            WriteConsumer(consumer, Feed, Path.Combine(_work.FullName, "packages"));
+
+            // One process restores (from the feed only, into a private packages folder) and builds.
+            var build = Dotnet(consumer, "build");
+            Require(build);
+            BuildOutput = build.Output;
+
+            var run = Dotnet(consumer, $"\"{Path.Combine(consumer, "bin", "Debug", "net10.0", "Consumer.dll")}\"");
+            RunOutput = run.Output;
+            RunExitCode = run.ExitCode;
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string RepositoryRoot { get; }
+
+    public string Feed { get; }
+
+    public string PackagePath => Path.Combine(Feed, $"{PackageId}.{Version}.nupkg");
+
+    public string SymbolPackagePath => Path.Combine(Feed, $"{PackageId}.{Version}.snupkg");
+
+    /// <summary>What <c>dotnet build</c> of the consumer printed (restore included): the packaged analyzers' warnings.</summary>
+    public string BuildOutput { get; } = "";
+
+    /// <summary>What the consumer printed when run.</summary>
+    public string RunOutput { get; } = "";
+
+    public int RunExitCode { get; }
+
+    public void Dispose()
+    {
+        try
+        {
+            _work.Delete(recursive: true);
+        }
+        catch (IOException)
+        {
+            // A build server may still hold a file for a moment; the folder is in the temp directory.
+        }
+    }
+
+    private static void Require((int ExitCode, string Output, string Command) result)
+    {
+        if (result.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"dotnet {result.Command} exited with {result.ExitCode}:\n{result.Output}");
+        }
+    }
+
+    private static void WriteConsumer(string directory, string feed, string packages)
+    {
+        // A user's nuget.config: the local feed beside nuget.org, the package mapped to the feed. The packages folder
+        // is private to this run, so a package of the same version from an earlier run is never taken instead.
+        File.WriteAllText(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <config>
+                <add key="globalPackagesFolder" value="{packages}" />
+              </config>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+              <packageSourceMapping>
+                <packageSource key="local"><package pattern="{PackageId}" /></packageSource>
+                <packageSource key="nuget.org"><package pattern="*" /></packageSource>
+              </packageSourceMapping>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(directory, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="{PackageId}" Version="{Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(directory, "Program.cs"), """
+            using Locksmith;
+
+            var tally = new Demo.Tally();
+            Parallel.For(0, 1000, _ => tally.Add(1));
+            Console.WriteLine($"tally={tally.Total()}");
+            return tally.Total() == 1000 ? 0 : 1;
+
+            namespace Demo
+            {
+                public sealed partial class Tally
+                {
+                    [LockOrder(1)] private readonly ExclusiveLock _lock = new();
+                    [Guarded(Lock = nameof(_lock))] private int _total;
+
+                    [Guarded(Lock = nameof(_lock))] private void AddCore(int amount) => _total += amount;
+                    [Guarded(Lock = nameof(_lock))] private int TotalCore() => _total;
+
+                    // Read without the lock on purpose: the packaged analyzer must warn (LSM0020).
+                    public int Peek() => _total;
+                }
+            }
+            """);
+    }
+
+    private static (int ExitCode, string Output, string Command) Dotnet(string directory, string arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", arguments)
+        {
+            WorkingDirectory = directory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+
+        // The test host inherits MSBuild settings from `dotnet test`; a child build must pick its own.
+        foreach (string name in start.Environment.Keys.Where(static k => k.StartsWith("MSBuild", StringComparison.OrdinalIgnoreCase)).ToList())
+        {
+            start.Environment.Remove(name);
+        }
+
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_NOLOGO"] = "1";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEndAsync();
+        if (!process.WaitForExit(CommandLimit))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Hang guard: dotnet {arguments} did not end within {CommandLimit.TotalMinutes} minutes.");
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, output.Result + error.Result, arguments);
+    }
+
+    private static string FindRepositoryRoot([CallerFilePath] string thisFile = "") =>
+        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", ".."));
+}
