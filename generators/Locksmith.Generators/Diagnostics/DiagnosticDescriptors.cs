@@ -172,6 +172,12 @@ internal static class DiagnosticDescriptors
         "The Locksmith generator could not process '{0}': {1}; please report this with the declaration",
         "An unexpected input made the generator fail; it reports this instead of failing the build with CS8785.");
 
+    public static readonly DiagnosticDescriptor WrapperLessAccessibleThanSignature = Error(
+        "LSM0040",
+        "Wrapper visibility wider than its signature allows",
+        "'{0}' cannot get {1} wrappers: its signature uses '{2}', which is less accessible; set Visibility = WrapperVisibility.{3}, or remove Visibility to let the generator choose",
+        "A wrapper may not be more accessible than the types of its parameters, return value and constraints (CS0050/CS0051). Without Visibility the generator gives it the widest accessibility they allow.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description, string category = DeclarationCategory) =>
         new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, description);
 

@@ -25,7 +25,14 @@ public sealed partial class GuardedGenerator
             }
 
             var lockInfo = ResolveLock(method.ContainingType, data.Lock, method, attributeLocation, diagnostics);
-            var facts = CheckMethod(context, method, data.WrapperName, data.Visibility, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+            if (OverridesGuardedMethod(method))
+            {
+                // The base method's wrappers call this override virtually; a wrapper of its own would hide them.
+                return null;
+            }
+
+            var facts = CheckMethod(
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
             if (lockInfo is null)
             {
                 return null;
@@ -89,9 +96,16 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            if (OverridesGuardedMethod(method))
+            {
+                // The base method's wrappers call this override virtually; a wrapper of its own would hide them.
+                return null;
+            }
+
             var attributeLocation = AttributeLocation(data.Attribute, token);
             var nameLocation = NameLocation(context.TargetNode, method);
-            var facts = CheckMethod(context, method, data.WrapperName, data.Visibility, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+            var facts = CheckMethod(
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
             string display = DisplayName(method);
             void Invalid(string reason) =>
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
