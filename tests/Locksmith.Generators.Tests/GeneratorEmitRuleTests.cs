@@ -25,6 +25,18 @@ public sealed class GeneratorEmitRuleTests
         """);
 
     [Fact]
+    public void LSM0041_NullableLockMember() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock? _lock = new();
+            private ExclusiveLock? Gate => _lock;
+            [{|LSM0041:Guarded(Lock = nameof(_lock))|}] private void DepositCore() { }
+            [{|LSM0041:Guarded(Lock = nameof(Gate))|}] private void WithdrawCore() { }
+        }
+        """);
+
+    [Fact]
     public void LSM0013_WrapperCollidesWithAnotherGeneratedWrapper() => DiagnosticCheck.Verify("""
         using Locksmith;
         public partial class Account

@@ -45,6 +45,11 @@ public sealed partial class GuardedGenerator
             }
 
             CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics);
+            if (lockInfo.Type.NullableAnnotation == NullableAnnotation.Annotated)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.NullableLockMember, attributeLocation, DisplayName(method), lockInfo.Member.Name, lockInfo.Type.ToDisplayString()));
+            }
 
             var capabilities = lockInfo.Capabilities;
             bool isReadWrite = (capabilities & LockCapabilities.ReadWrite) != 0;
@@ -179,6 +184,12 @@ public sealed partial class GuardedGenerator
                 if (member.IsStatic)
                 {
                     Invalid($"'{data.Lock}' of '{typeName}' is static, so every parameter shares one lock; use [Guarded(Lock = ...)] instead");
+                    continue;
+                }
+
+                if (lockType.NullableAnnotation == NullableAnnotation.Annotated)
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which may be null; declare it non-nullable");
                     continue;
                 }
 

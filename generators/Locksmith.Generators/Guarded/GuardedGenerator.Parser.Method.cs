@@ -442,16 +442,24 @@ public sealed partial class GuardedGenerator
         private static bool HasDeclarationErrors(GeneratorAttributeSyntaxContext context, IMethodSymbol method, CancellationToken token)
         {
             if (WrapperAccessibility.SignatureTypes(method).Any(ContainsErrorType) ||
-                method.Parameters.Any(static p => string.IsNullOrEmpty(p.Name)) ||
-                method.TypeParameters.Any(static p => string.IsNullOrEmpty(p.Name)))
+                method.Parameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
+                method.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)))
             {
                 return true;
             }
 
+            for (var ns = method.ContainingType.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            {
+                if (!SyntaxFacts.IsValidIdentifier(ns.Name))
+                {
+                    return true;
+                }
+            }
+
             for (var type = method.ContainingType; type is not null; type = type.ContainingType)
             {
-                if (string.IsNullOrEmpty(type.Name) ||
-                    type.TypeParameters.Any(static p => string.IsNullOrEmpty(p.Name)) ||
+                if (!SyntaxFacts.IsValidIdentifier(type.Name) ||
+                    type.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
                     type.TypeParameters.Select(static p => p.Name).Distinct().Count() != type.TypeParameters.Length)
                 {
                     return true;

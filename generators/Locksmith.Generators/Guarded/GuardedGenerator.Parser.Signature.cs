@@ -31,11 +31,11 @@ public sealed partial class GuardedGenerator
             var constraints = method.TypeParameters.Select(ConstraintClause).Where(static c => c is not null).Select(static c => c!).ToEquatableArray();
             string modifiers = (method.IsStatic ? "static " : string.Empty) + (UsesPointers(method) ? "unsafe " : string.Empty);
             string returnType = method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(s_typeFormat);
-            var carried = method.GetAttributes().Where(IsCarriedMethodAttribute).ToList();
+            var carried = method.GetAttributes().Where(a => IsCarriedMethodAttribute(a) && NamesExist(a, method)).ToList();
             var methodAttributes = carried.Select(Render).ToEquatableArray();
             var timedMethodAttributes = TimedMethodAttributes(carried).ToEquatableArray();
             var returnAttributes = method.GetReturnTypeAttributes()
-                .Where(static a => IsWellFormed(a) && IsInNamespace(a, "System.Diagnostics.CodeAnalysis"))
+                .Where(a => IsWellFormed(a) && IsInNamespace(a, "System.Diagnostics.CodeAnalysis") && NamesExist(a, method))
                 .Select(Render)
                 .ToEquatableArray();
             token.ThrowIfCancellationRequested();
@@ -87,7 +87,7 @@ public sealed partial class GuardedGenerator
                 RefKind.In or RefKind.RefReadOnlyParameter => "in ",
                 _ => string.Empty,
             };
-            var attributes = parameter.GetAttributes().Where(IsCarriedParameterAttribute).ToList();
+            var attributes = parameter.GetAttributes().Where(a => IsCarriedParameterAttribute(a) && NamesExist(a, method)).ToList();
             return new ParameterModel(
                 Escape(parameter.Name),
                 parameter.Type.ToDisplayString(s_typeFormat),
@@ -157,6 +157,29 @@ public sealed partial class GuardedGenerator
             (IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
              (attribute.AttributeClass?.Name.StartsWith("Caller", StringComparison.Ordinal) == true &&
               IsInNamespace(attribute, "System.Runtime.CompilerServices")));
+
+        /// <summary>
+        /// Whether the member and parameter names a nullable-analysis attribute carries exist (<c>MemberNotNull</c>: a
+        /// field or property of the type; <c>NotNullIfNotNull</c>: a parameter). A wrong name is a warning on the body
+        /// (CS8776, CS8965); the wrappers do not copy the attribute rather than repeat it.
+        /// </summary>
+        private static bool NamesExist(AttributeData attribute, IMethodSymbol method)
+        {
+            var names = attribute.ConstructorArguments
+                .SelectMany(static a => a.Kind == TypedConstantKind.Array ? a.Values.ToArray() : new[] { a })
+                .Where(static a => a.Type?.SpecialType == SpecialType.System_String)
+                .Select(static a => a.Value as string);
+            switch (attribute.AttributeClass?.Name)
+            {
+                case "MemberNotNullAttribute" or "MemberNotNullWhenAttribute":
+                    return names.All(n => n is not null && LockMembers.Find(method.ContainingType, n) is { } member &&
+                        (member.IsStatic || !method.IsStatic));
+                case "NotNullIfNotNullAttribute":
+                    return names.All(n => method.Parameters.Any(p => p.Name == n));
+                default:
+                    return true;
+            }
+        }
 
         /// <summary>Whether the attribute bound to a constructor with valid arguments (a broken one is the user's error; it is not copied).</summary>
         private static bool IsWellFormed(AttributeData attribute) =>
