@@ -50,7 +50,10 @@ internal static class KnownNames
     public const string AcquireWrite = "AcquireWrite";
     public const string TryAcquireWrite = "TryAcquireWrite";
 
-    // Wrapper naming: XxxCore gets Xxx and TryXxx.
+    // Wrapper naming: XxxCore gets Xxx and TryXxx (TryXxxCore gets TryXxx and TryXxxWithin).
     public const string BodySuffix = "Core";
     public const string TryPrefix = "Try";
+
+    // The timed form of a wrapper already named TryXxx: TryXxxWithin.
+    public const string TimedSuffix = "Within";
 }

@@ -172,4 +172,34 @@ public sealed class GeneratedWrapperRuntimeTests
         Assert.Equal(ThreadCount / 2 * Adds, inventory.Count("apple"));
         Assert.Equal(ThreadCount / 2 * Adds, inventory.Count("pear"));
     }
+
+    [Fact]
+    public void AbstractGuardedCore_RunsThroughTheBaseWrapper_WithTheLockHeld()
+    {
+        var counting = new CountingJob();
+        Job job = counting;
+
+        Assert.Equal(3, job.Step(3));
+        Assert.Equal(5, job.Step(2));
+        Assert.True(counting.AlwaysLocked);
+        Assert.Equal("counting, locked", job.Describe());
+        Assert.True(job.TryName(1, out string? name));
+        Assert.Equal(8, name.Length);
+
+        using (new HeldElsewhere(wait => { using var scope = job.Lock.Acquire(); wait(); }))
+        {
+            Assert.False(job.TryStep(1, TimeSpan.Zero, out int total));
+            Assert.Equal(0, total);
+            Assert.False(job.TryNameWithin(1, out string? none, TimeSpan.Zero, out bool found));
+            Assert.Null(none);
+            Assert.False(found);
+        }
+
+        Assert.True(job.TryNameWithin(1, out string? later, TimeSpan.Zero, out bool foundLater));
+        Assert.True(foundLater);
+        Assert.Equal("positive", later);
+        Assert.True(job.TryStep(1, TimeSpan.Zero, out int after));
+        Assert.Equal(6, after);
+        Assert.True(counting.AlwaysLocked);
+    }
 }

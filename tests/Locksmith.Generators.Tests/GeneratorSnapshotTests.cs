@@ -1,88 +1,71 @@
+using System.Runtime.CompilerServices;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
 
-/// <summary>One snapshot of the generated code per shape of guarded method; each must also compile without warnings.</summary>
+/// <summary>
+/// One snapshot of the generated code per shape of guarded method; each must also compile without warnings. The
+/// inputs are <see cref="Samples.SnapshotInputs"/> under the test's name (<see cref="GeneratedCodeCompilesTests"/>
+/// compiles them all with warnings as errors).
+/// </summary>
 public sealed class GeneratorSnapshotTests
 {
     [Fact]
-    public void ExclusiveLockMethods()
-    {
-        var run = GeneratorHarness.Run(Samples.ExclusiveLockMethods);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void ExclusiveLockMethods() => Verify();
 
     [Fact]
-    public void StaticMethodsAndStaticLocks()
-    {
-        var run = GeneratorHarness.Run(Samples.StaticMethodsAndStaticLocks);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void StaticMethodsAndStaticLocks() => Verify();
 
     [Fact]
-    public void ParameterShapes()
-    {
-        var run = GeneratorHarness.Run(Samples.ParameterShapes);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void ParameterShapes() => Verify();
 
     [Fact]
-    public void GenericMethods()
-    {
-        var run = GeneratorHarness.Run(Samples.GenericMethods);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void GenericMethods() => Verify();
 
     [Fact]
-    public void NestedAndGenericTypes()
-    {
-        var run = GeneratorHarness.Run(Samples.NestedAndGenericTypes1, Samples.NestedAndGenericTypes2);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void NestedAndGenericTypes() => Verify();
 
     [Fact]
-    public void ReadMostlyReadWriteLock()
-    {
-        var run = GeneratorHarness.Run(Samples.ReadMostlyReadWriteLock);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void ReadMostlyReadWriteLock() => Verify();
 
     [Fact]
-    public void ReentrantLockAndCountingSemaphore()
-    {
-        var run = GeneratorHarness.Run(Samples.ReentrantLockAndCountingSemaphore);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void ReentrantLockAndCountingSemaphore() => Verify();
 
     [Fact]
-    public void StripedLocks()
-    {
-        var run = GeneratorHarness.Run(Samples.StripedLocks);
-
-        Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
-    }
+    public void StripedLocks() => Verify();
 
     [Fact]
-    public void AcquiresLocksOfParameters()
+    public void AcquiresLocksOfParameters() => Verify();
+
+    /// <summary>The timed form rewrites nullable-flow attributes for its own bool (the lock was taken) and puts none on value types.</summary>
+    [Fact]
+    public void NullableFlowAttributes() => Verify();
+
+    /// <summary>A core named TryXxxCore gets TryXxx and TryXxxWithin, not TryTryXxx.</summary>
+    [Fact]
+    public void TryNamedCores() => Verify();
+
+    /// <summary>Without Visibility, a wrapper gets the widest accessibility its signature's types allow.</summary>
+    [Fact]
+    public void ClampedAccessibility() => Verify();
+
+    /// <summary>An abstract guarded core gets wrappers in its base; overrides of guarded cores get none.</summary>
+    [Fact]
+    public void OverrideAndAbstractCores() => Verify();
+
+    /// <summary>Keywords as wrapper and parameter names are escaped.</summary>
+    [Fact]
+    public void KeywordNames() => Verify();
+
+    /// <summary>Warnings the body's declaration carries (and the user suppressed there) are suppressed around its wrappers.</summary>
+    [Fact]
+    public void EchoedWarnings() => Verify();
+
+    private static void Verify([CallerMemberName] string testMethod = "")
     {
-        var run = GeneratorHarness.Run(Samples.AcquiresLocksOfParameters);
+        var run = GeneratorHarness.Run(Samples.SnapshotInputs[testMethod]);
 
         Clean.Assert(run);
-        Snapshot.VerifyGenerated(run);
+        Snapshot.VerifyGenerated(run, testMethod: testMethod);
     }
 }

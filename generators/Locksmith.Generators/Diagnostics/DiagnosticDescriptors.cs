@@ -172,6 +172,18 @@ internal static class DiagnosticDescriptors
         "The Locksmith generator could not process '{0}': {1}; please report this with the declaration",
         "An unexpected input made the generator fail; it reports this instead of failing the build with CS8785.");
 
+    public static readonly DiagnosticDescriptor WrapperLessAccessibleThanSignature = Error(
+        "LSM0040",
+        "Wrapper visibility wider than its signature allows",
+        "'{0}' cannot get {1} wrappers: its signature uses '{2}', which is less accessible; set Visibility = WrapperVisibility.{3}, or remove Visibility to let the generator choose",
+        "A wrapper may not be more accessible than the types of its parameters, return value and constraints (CS0050/CS0051). Without Visibility the generator gives it the widest accessibility they allow.");
+
+    public static readonly DiagnosticDescriptor NullableLockMember = Error(
+        "LSM0041",
+        "Lock member is nullable",
+        "'{0}' is guarded by '{1}' of type '{2}', which may be null, so its wrapper cannot take it; declare the lock non-nullable (and assign it in every constructor)",
+        "A generated wrapper calls the lock directly; a lock declared nullable would make it dereference a possibly null reference.");
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description, string category = DeclarationCategory) =>
         new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, description);
 

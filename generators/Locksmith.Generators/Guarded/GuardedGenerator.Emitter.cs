@@ -41,11 +41,21 @@ public sealed partial class GuardedGenerator
 
                 first = false;
                 var names = new LocalNames(wrapper);
+                string suppressed = string.Join(", ", wrapper.SuppressedWarnings);
+                if (suppressed.Length > 0)
+                {
+                    writer.Line("#pragma warning disable " + suppressed);
+                }
+
                 WrapperDocs.WriteThrowing(writer, wrapper);
                 EmitThrowing(writer, wrapper, names);
                 writer.Line();
                 WrapperDocs.WriteTimed(writer, wrapper, names);
                 EmitTimed(writer, wrapper, names);
+                if (suppressed.Length > 0)
+                {
+                    writer.Line("#pragma warning restore " + suppressed);
+                }
             }
 
             for (int i = 0; i < type.Declarations.Count; i++)
@@ -88,7 +98,7 @@ public sealed partial class GuardedGenerator
 
         private static void EmitTimed(IndentedWriter writer, WrapperModel wrapper, LocalNames names)
         {
-            foreach (string attribute in wrapper.MethodAttributes)
+            foreach (string attribute in wrapper.TimedMethodAttributes)
             {
                 writer.Line(attribute);
             }
@@ -97,11 +107,11 @@ public sealed partial class GuardedGenerator
 
             // No defaults, params or caller-info attributes here: the timeout follows the body's parameters.
             var parameters = wrapper.Parameters
-                .Select(static p => (p.CallerInfoAttributes ? string.Empty : p.Attributes) + p.Modifiers + p.Type + " " + p.Name)
+                .Select(static p => p.TimedAttributes + p.Modifiers + p.Type + " " + p.Name)
                 .Concat(["global::System.TimeSpan " + names.Timeout]);
             if (!wrapper.ReturnsVoid)
             {
-                parameters = parameters.Concat(["[global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out " + wrapper.ReturnType + " " + names.Result]);
+                parameters = parameters.Concat([wrapper.ResultAttributes + "out " + wrapper.ReturnType + " " + names.Result]);
             }
 
             writer.Line(Header(wrapper, "bool", wrapper.TryWrapperName, parameters));

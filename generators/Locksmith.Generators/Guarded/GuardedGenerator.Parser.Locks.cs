@@ -25,7 +25,14 @@ public sealed partial class GuardedGenerator
             }
 
             var lockInfo = ResolveLock(method.ContainingType, data.Lock, method, attributeLocation, diagnostics);
-            var facts = CheckMethod(context, method, data.WrapperName, data.Visibility, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+            if (OverridesGuardedMethod(method))
+            {
+                // The base method's wrappers call this override virtually; a wrapper of its own would hide them.
+                return null;
+            }
+
+            var facts = CheckMethod(
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
             if (lockInfo is null)
             {
                 return null;
@@ -38,6 +45,11 @@ public sealed partial class GuardedGenerator
             }
 
             CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics);
+            if (lockInfo.Type.NullableAnnotation == NullableAnnotation.Annotated)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.NullableLockMember, attributeLocation, DisplayName(method), lockInfo.Member.Name, lockInfo.Type.ToDisplayString()));
+            }
 
             var capabilities = lockInfo.Capabilities;
             bool isReadWrite = (capabilities & LockCapabilities.ReadWrite) != 0;
@@ -89,9 +101,16 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            if (OverridesGuardedMethod(method))
+            {
+                // The base method's wrappers call this override virtually; a wrapper of its own would hide them.
+                return null;
+            }
+
             var attributeLocation = AttributeLocation(data.Attribute, token);
             var nameLocation = NameLocation(context.TargetNode, method);
-            var facts = CheckMethod(context, method, data.WrapperName, data.Visibility, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+            var facts = CheckMethod(
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
             string display = DisplayName(method);
             void Invalid(string reason) =>
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
@@ -165,6 +184,12 @@ public sealed partial class GuardedGenerator
                 if (member.IsStatic)
                 {
                     Invalid($"'{data.Lock}' of '{typeName}' is static, so every parameter shares one lock; use [Guarded(Lock = ...)] instead");
+                    continue;
+                }
+
+                if (lockType.NullableAnnotation == NullableAnnotation.Annotated)
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which may be null; declare it non-nullable");
                     continue;
                 }
 

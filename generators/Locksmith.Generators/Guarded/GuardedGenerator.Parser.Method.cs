@@ -8,6 +8,7 @@ using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Locksmith.Generators.Guarded;
 
@@ -24,6 +25,7 @@ public sealed partial class GuardedGenerator
             IMethodSymbol method,
             string? explicitWrapperName,
             int visibility,
+            bool visibilitySet,
             int timeoutMilliseconds,
             Location? attributeLocation,
             List<DiagnosticInfo> diagnostics,
@@ -81,8 +83,13 @@ public sealed partial class GuardedGenerator
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedGuardedMethod, attributeLocation, display, visibilityProblem));
             }
+            else if (accessibility is not null)
+            {
+                accessibility = ClampAccessibility(method, accessibility, visibilitySet, attributeLocation ?? nameLocation, display, diagnostics);
+            }
 
             string? wrapperName = WrapperNaming.WrapperName(method.Name, explicitWrapperName);
+            var compilation = context.SemanticModel.Compilation;
             if (wrapperName is null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
@@ -99,22 +106,10 @@ public sealed partial class GuardedGenerator
             }
             else
             {
-                var timeSpan = context.SemanticModel.Compilation.GetTypeByMetadataName("System.TimeSpan");
-                var plain = method.Parameters.Select(static p => (p.Type, p.RefKind != RefKind.None)).ToList();
-                var timed = new List<(ITypeSymbol Type, bool ByRef)>(plain);
-                if (timeSpan is not null)
-                {
-                    timed.Add((timeSpan, false));
-                }
-
-                if (!method.ReturnsVoid)
-                {
-                    timed.Add((method.ReturnType, true));
-                }
-
+                var (plain, timed) = WrapperSignatures(compilation, method);
                 foreach (var (name, signature) in new[] { (wrapperName, plain), (WrapperNaming.TryName(wrapperName), timed) })
                 {
-                    if (Collides(method, name, signature))
+                    if (Collides(compilation, method, name, signature, token))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, method.ContainingType.Name));
                     }
@@ -126,12 +121,20 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            // A declaration the compiler already rejects gets no wrapper and no diagnostic of ours: the wrapper would
+            // only repeat the user's error in the generated file.
+            if (HasDeclarationErrors(context, method, token))
+            {
+                return null;
+            }
+
             var typeKey = new TypeModelKey(
                 HintNameOf(method.ContainingType),
                 method.ContainingType.ContainingNamespace is { IsGlobalNamespace: false } ns ? ns.ToDisplayString(s_namespaceFormat) : null,
                 declarations.ToEquatableArray(),
                 QualifiedName(method.ContainingType));
-            return new MethodFacts(typeKey, wrapperName, WrapperNaming.TryName(wrapperName), accessibility, timeout);
+            return new MethodFacts(
+                typeKey, WrapperNaming.Escape(wrapperName), WrapperNaming.Escape(WrapperNaming.TryName(wrapperName)), accessibility, timeout);
         }
 
         private static string? ShapeProblem(SyntaxNode node, IMethodSymbol method)
@@ -142,7 +145,9 @@ public sealed partial class GuardedGenerator
                 return $"it is {kind}; guard an ordinary method of the type";
             }
 
-            if (method.IsAbstract || method.IsExtern || (method.IsPartialDefinition && method.PartialImplementationPart is null))
+            // An abstract core is fine (the template-method pattern): the wrapper calls it virtually. An extern or
+            // unimplemented partial one has no body at all.
+            if (method.IsExtern || (method.IsPartialDefinition && method.PartialImplementationPart is null))
             {
                 return "it has no body to call";
             }
@@ -247,20 +252,47 @@ public sealed partial class GuardedGenerator
             return keyword;
         }
 
-        /// <summary>Whether a member the type declares or inherits would clash with, or be hidden by, the wrapper.</summary>
-        private static bool Collides(IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef)> signature)
+        /// <summary>The parameter lists of a method's two wrappers: its own, and the timed form's (+ timeout, + out result).</summary>
+        private static (List<(ITypeSymbol Type, bool ByRef)> Plain, List<(ITypeSymbol Type, bool ByRef)> Timed) WrapperSignatures(
+            Compilation compilation, IMethodSymbol method)
+        {
+            var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
+            var plain = method.Parameters.Select(static p => (p.Type, p.RefKind != RefKind.None)).ToList();
+            var timed = new List<(ITypeSymbol Type, bool ByRef)>(plain);
+            if (timeSpan is not null)
+            {
+                timed.Add((timeSpan, false));
+            }
+
+            if (!method.ReturnsVoid)
+            {
+                timed.Add((method.ReturnType, true));
+            }
+
+            return (plain, timed);
+        }
+
+        /// <summary>
+        /// Whether a member the type declares or inherits would clash with, or be hidden by, the wrapper; the wrappers
+        /// this generator writes for the other guarded methods of the type and its source base types count too, since
+        /// the compilation the generator sees does not hold them yet.
+        /// </summary>
+        private static bool Collides(
+            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef)> signature, CancellationToken token)
         {
             var owner = body.ContainingType;
-            if (name == owner.Name)
+            if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
             {
                 return true;
             }
 
             for (var type = owner; type is not null; type = type.BaseType)
             {
+                token.ThrowIfCancellationRequested();
+                bool inherited = !SymbolEqualityComparer.Default.Equals(type, owner);
                 foreach (var member in type.GetMembers(name))
                 {
-                    if (!SymbolEqualityComparer.Default.Equals(type, owner) && member.DeclaredAccessibility == Accessibility.Private)
+                    if (inherited && member.DeclaredAccessibility == Accessibility.Private)
                     {
                         continue;
                     }
@@ -270,28 +302,89 @@ public sealed partial class GuardedGenerator
                         return true;
                     }
 
-                    if (other.Arity == body.Arity && SameParameters(other, signature))
+                    if (other.Arity == body.Arity && SameParameters(other.Parameters.Select(static p => (p.Type, p.RefKind != RefKind.None)).ToList(), signature))
                     {
                         return true;
                     }
+                }
+
+                if (type.Locations.Any(static l => l.IsInSource) && CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature))
+                {
+                    return true;
                 }
             }
 
             return false;
         }
 
-        private static bool SameParameters(IMethodSymbol method, List<(ITypeSymbol Type, bool ByRef)> signature)
+        private static bool CollidesWithGeneratedWrapper(
+            Compilation compilation, INamedTypeSymbol type, bool inherited, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef)> signature)
         {
-            if (method.Parameters.Length != signature.Count)
+            foreach (var member in type.GetMembers())
+            {
+                if (member is not IMethodSymbol other || other.Arity != body.Arity ||
+                    SymbolEqualityComparer.Default.Equals(other.OriginalDefinition, body.OriginalDefinition) || OverridesGuardedMethod(other))
+                {
+                    continue;
+                }
+
+                string? explicitName;
+                int visibility;
+                if (GuardedAttributeData.Of(other) is { } guarded)
+                {
+                    (explicitName, visibility) = (guarded.WrapperName, guarded.Visibility);
+                }
+                else if (AcquiresLocksOfAttributeData.Of(other) is { } set)
+                {
+                    (explicitName, visibility) = (set.WrapperName, set.Visibility);
+                }
+                else
+                {
+                    continue;
+                }
+
+                const int PrivateVisibility = 4;
+                if ((inherited && visibility == PrivateVisibility) || WrapperNaming.WrapperName(other.Name, explicitName) is not { } otherName)
+                {
+                    continue;
+                }
+
+                var (plain, timed) = WrapperSignatures(compilation, other);
+                if ((otherName == name && SameParameters(plain, signature)) ||
+                    (WrapperNaming.TryName(otherName) == name && SameParameters(timed, signature)))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Whether <paramref name="method"/> overrides a guarded method, whose wrappers already call it virtually.</summary>
+        private static bool OverridesGuardedMethod(IMethodSymbol method)
+        {
+            int depth = 0;
+            for (var overridden = method.OverriddenMethod; overridden is not null && depth < 64; overridden = overridden.OverriddenMethod, depth++)
+            {
+                if (GuardedAttributeData.Of(overridden) is not null || AcquiresLocksOfAttributeData.Of(overridden) is not null)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool SameParameters(List<(ITypeSymbol Type, bool ByRef)> parameters, List<(ITypeSymbol Type, bool ByRef)> signature)
+        {
+            if (parameters.Count != signature.Count)
             {
                 return false;
             }
 
             for (int i = 0; i < signature.Count; i++)
             {
-                var parameter = method.Parameters[i];
-                if ((parameter.RefKind != RefKind.None) != signature[i].ByRef ||
-                    !SymbolEqualityComparer.Default.Equals(parameter.Type, signature[i].Type))
+                if (parameters[i].ByRef != signature[i].ByRef || !SameType(parameters[i].Type, signature[i].Type))
                 {
                     return false;
                 }
@@ -299,6 +392,124 @@ public sealed partial class GuardedGenerator
 
             return true;
         }
+
+        /// <summary>Types equal as a signature sees them: method type parameters are equal by position.</summary>
+        private static bool SameType(ITypeSymbol left, ITypeSymbol right) =>
+            SymbolEqualityComparer.Default.Equals(left, right) ||
+            (left is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } l &&
+             right is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } r &&
+             l.Ordinal == r.Ordinal);
+
+        /// <summary>
+        /// The accessibility the wrappers get. Without an explicit <c>Visibility</c>, the widest one that no type of the
+        /// signature is less accessible than (so a public wrapper never exposes an internal or private type); with an
+        /// explicit one that the signature does not allow, LSM0040 and null.
+        /// </summary>
+        private static string? ClampAccessibility(
+            IMethodSymbol method, string keyword, bool visibilitySet, Location? location, string display, List<DiagnosticInfo> diagnostics)
+        {
+            var container = method.ContainingType;
+            var types = WrapperAccessibility.SignatureTypes(method);
+            var requested = WrapperAccessibility.Candidates.First(c => c.Keyword == keyword);
+            var offender = WrapperAccessibility.FirstLessAccessible(requested.Accessibility, container, types);
+            if (offender is null)
+            {
+                return keyword;
+            }
+
+            var fitting = WrapperAccessibility.Candidates
+                .Where(c => WrapperAccessibility.AllowsProtected(container) || c.Accessibility is Accessibility.Public or Accessibility.Internal or Accessibility.Private)
+                .FirstOrDefault(c => WrapperAccessibility.FirstLessAccessible(c.Accessibility, container, types) is null);
+            if (!visibilitySet && fitting.Keyword is not null)
+            {
+                return fitting.Keyword;
+            }
+
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.WrapperLessAccessibleThanSignature,
+                location,
+                display,
+                keyword,
+                offender.ToDisplayString(),
+                fitting.VisibilityName ?? "Private"));
+            return null;
+        }
+
+        /// <summary>
+        /// Whether the compiler rejects the method's declaration (not its body) or the type parameter lists of its
+        /// containing types: a type that does not resolve, a bad default value, a parse error in the signature.
+        /// </summary>
+        private static bool HasDeclarationErrors(GeneratorAttributeSyntaxContext context, IMethodSymbol method, CancellationToken token)
+        {
+            if (WrapperAccessibility.SignatureTypes(method).Any(ContainsErrorType) ||
+                method.Parameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
+                method.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)))
+            {
+                return true;
+            }
+
+            for (var ns = method.ContainingType.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
+            {
+                if (!SyntaxFacts.IsValidIdentifier(ns.Name))
+                {
+                    return true;
+                }
+            }
+
+            for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+            {
+                if (!SyntaxFacts.IsValidIdentifier(type.Name) ||
+                    type.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
+                    type.TypeParameters.Select(static p => p.Name).Distinct().Count() != type.TypeParameters.Length)
+                {
+                    return true;
+                }
+
+                // The header up to the type parameters (modifiers, keyword, name): the generated file names the type and
+                // re-declares it. Not the base list, whose errors (a member the wrappers implement) may be ours to fix.
+                foreach (var reference in type.DeclaringSyntaxReferences)
+                {
+                    if (reference.GetSyntax(token) is TypeDeclarationSyntax declaration)
+                    {
+                        int start = declaration.Modifiers.Count > 0 ? declaration.Modifiers[0].SpanStart : declaration.Keyword.SpanStart;
+                        var header = TextSpan.FromBounds(start, declaration.TypeParameterList?.Span.End ?? declaration.Identifier.Span.End);
+                        if (HasError(declaration.SyntaxTree.GetDiagnostics(declaration), header) ||
+                            (declaration.SyntaxTree == context.SemanticModel.SyntaxTree &&
+                             HasError(context.SemanticModel.GetDeclarationDiagnostics(header, token), header)))
+                        {
+                            return true;
+                        }
+                    }
+                }
+            }
+
+            if (context.TargetNode is not BaseMethodDeclarationSyntax methodDeclaration)
+            {
+                return false;
+            }
+
+            SyntaxNode? body = (SyntaxNode?)methodDeclaration.Body ?? methodDeclaration.ExpressionBody;
+            var signature = TextSpan.FromBounds(methodDeclaration.SpanStart, body?.SpanStart ?? methodDeclaration.Span.End);
+            return HasError(methodDeclaration.SyntaxTree.GetDiagnostics(methodDeclaration), signature) ||
+                HasError(context.SemanticModel.GetDeclarationDiagnostics(signature, token), signature);
+        }
+
+        private static bool HasError(IEnumerable<Diagnostic> diagnostics, TextSpan span) =>
+            diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceSpan.IntersectsWith(span));
+
+        private static bool ContainsErrorType(ITypeSymbol? type) => ContainsErrorType(type, 0);
+
+        private static bool ContainsErrorType(ITypeSymbol? type, int depth) => depth <= 64 && type switch
+        {
+            null => false,
+            { TypeKind: TypeKind.Error } => true,
+            IArrayTypeSymbol array => ContainsErrorType(array.ElementType, depth + 1),
+            IPointerTypeSymbol pointer => ContainsErrorType(pointer.PointedAtType, depth + 1),
+            IFunctionPointerTypeSymbol function => ContainsErrorType(function.Signature.ReturnType, depth + 1) ||
+                function.Signature.Parameters.Any(p => ContainsErrorType(p.Type, depth + 1)),
+            INamedTypeSymbol named => named.TypeArguments.Any(a => ContainsErrorType(a, depth + 1)) || ContainsErrorType(named.ContainingType, depth + 1),
+            _ => false,
+        };
 
         private static bool IsPartial(INamedTypeSymbol type, CancellationToken token)
         {

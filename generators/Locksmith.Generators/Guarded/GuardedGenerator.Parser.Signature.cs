@@ -5,6 +5,7 @@ using System.Linq;
 using System.Threading;
 using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
+using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -30,8 +31,13 @@ public sealed partial class GuardedGenerator
             var constraints = method.TypeParameters.Select(ConstraintClause).Where(static c => c is not null).Select(static c => c!).ToEquatableArray();
             string modifiers = (method.IsStatic ? "static " : string.Empty) + (UsesPointers(method) ? "unsafe " : string.Empty);
             string returnType = method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(s_typeFormat);
-            var methodAttributes = method.GetAttributes().Where(IsCarriedMethodAttribute).Select(Render).ToEquatableArray();
-            var returnAttributes = method.GetReturnTypeAttributes().Where(static a => IsInNamespace(a, "System.Diagnostics.CodeAnalysis")).Select(Render).ToEquatableArray();
+            var carried = method.GetAttributes().Where(a => IsCarriedMethodAttribute(a) && NamesExist(a, method)).ToList();
+            var methodAttributes = carried.Select(Render).ToEquatableArray();
+            var timedMethodAttributes = TimedMethodAttributes(carried).ToEquatableArray();
+            var returnAttributes = method.GetReturnTypeAttributes()
+                .Where(a => IsWellFormed(a) && IsInNamespace(a, "System.Diagnostics.CodeAnalysis") && NamesExist(a, method))
+                .Select(Render)
+                .ToEquatableArray();
             token.ThrowIfCancellationRequested();
             return new WrapperModel(
                 facts.Type,
@@ -45,9 +51,12 @@ public sealed partial class GuardedGenerator
                 constraints,
                 parameters,
                 methodAttributes,
+                timedMethodAttributes,
                 returnAttributes,
-                DocLines(context.TargetNode),
-                acquisition);
+                ResultAttributes(method),
+                DocLines(context.TargetNode, method, context.SemanticModel, token),
+                acquisition,
+                EchoedWarnings(method));
         }
 
         private static ParameterModel ParameterOf(IMethodSymbol method, IParameterSymbol parameter, CancellationToken token)
@@ -78,7 +87,7 @@ public sealed partial class GuardedGenerator
                 RefKind.In or RefKind.RefReadOnlyParameter => "in ",
                 _ => string.Empty,
             };
-            var attributes = parameter.GetAttributes().Where(IsCarriedParameterAttribute).ToList();
+            var attributes = parameter.GetAttributes().Where(a => IsCarriedParameterAttribute(a) && NamesExist(a, method)).ToList();
             return new ParameterModel(
                 Escape(parameter.Name),
                 parameter.Type.ToDisplayString(s_typeFormat),
@@ -88,7 +97,7 @@ public sealed partial class GuardedGenerator
                 parameter.IsParams,
                 DefaultValueOf(parameter),
                 string.Concat(attributes.Select(a => Render(a) + " ")),
-                attributes.Any(static a => a.AttributeClass?.Name.StartsWith("Caller", StringComparison.Ordinal) == true));
+                TimedParameterAttributes(parameter, attributes));
         }
 
         private static bool HasScopedKeyword(IParameterSymbol parameter, CancellationToken token) =>
@@ -139,13 +148,44 @@ public sealed partial class GuardedGenerator
         };
 
         private static bool IsCarriedMethodAttribute(AttributeData attribute) =>
-            IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
-            (attribute.AttributeClass is { Name: "ObsoleteAttribute" } && IsInNamespace(attribute, "System"));
+            IsWellFormed(attribute) &&
+            (IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
+             (attribute.AttributeClass is { Name: "ObsoleteAttribute" } && IsInNamespace(attribute, "System")));
 
         private static bool IsCarriedParameterAttribute(AttributeData attribute) =>
-            IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
-            (attribute.AttributeClass?.Name.StartsWith("Caller", StringComparison.Ordinal) == true &&
-             IsInNamespace(attribute, "System.Runtime.CompilerServices"));
+            IsWellFormed(attribute) &&
+            (IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
+             (attribute.AttributeClass?.Name.StartsWith("Caller", StringComparison.Ordinal) == true &&
+              IsInNamespace(attribute, "System.Runtime.CompilerServices")));
+
+        /// <summary>
+        /// Whether the member and parameter names a nullable-analysis attribute carries exist (<c>MemberNotNull</c>: a
+        /// field or property of the type; <c>NotNullIfNotNull</c>: a parameter). A wrong name is a warning on the body
+        /// (CS8776, CS8965); the wrappers do not copy the attribute rather than repeat it.
+        /// </summary>
+        private static bool NamesExist(AttributeData attribute, IMethodSymbol method)
+        {
+            var names = attribute.ConstructorArguments
+                .SelectMany(static a => a.Kind == TypedConstantKind.Array ? a.Values.ToArray() : new[] { a })
+                .Where(static a => a.Type?.SpecialType == SpecialType.System_String)
+                .Select(static a => a.Value as string);
+            switch (attribute.AttributeClass?.Name)
+            {
+                case "MemberNotNullAttribute" or "MemberNotNullWhenAttribute":
+                    return names.All(n => n is not null && LockMembers.Find(method.ContainingType, n) is { } member &&
+                        (member.IsStatic || !method.IsStatic));
+                case "NotNullIfNotNullAttribute":
+                    return names.All(n => method.Parameters.Any(p => p.Name == n));
+                default:
+                    return true;
+            }
+        }
+
+        /// <summary>Whether the attribute bound to a constructor with valid arguments (a broken one is the user's error; it is not copied).</summary>
+        private static bool IsWellFormed(AttributeData attribute) =>
+            attribute.AttributeConstructor is not null &&
+            !attribute.ConstructorArguments.Any(static a => a.Kind == TypedConstantKind.Error) &&
+            !attribute.NamedArguments.Any(static a => a.Value.Kind == TypedConstantKind.Error);
 
         private static bool IsInNamespace(AttributeData attribute, string ns) =>
             attribute.AttributeClass is { TypeKind: not TypeKind.Error } type && type.ContainingNamespace?.ToDisplayString() == ns;
@@ -232,7 +272,7 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>The lines of the doc comment above <paramref name="node"/>, without their <c>///</c>.</summary>
-        private static EquatableArray<string> DocLines(SyntaxNode node)
+        private static EquatableArray<string> DocLines(SyntaxNode node, IMethodSymbol method, SemanticModel semanticModel, CancellationToken token)
         {
             var lines = new List<string>();
             foreach (var trivia in node.GetLeadingTrivia())
@@ -242,6 +282,14 @@ public sealed partial class GuardedGenerator
                 if (!isDoc)
                 {
                     continue;
+                }
+
+                // A comment with a warning on the body (malformed XML, a param tag that names no parameter, a cref that
+                // does not resolve) would repeat it on the wrappers: they get the generated summary instead.
+                if (trivia.ContainsDiagnostics ||
+                    (trivia.GetStructure() is DocumentationCommentTriviaSyntax comment && !DocCommentIsClean(comment, method, semanticModel, token)))
+                {
+                    return EquatableArray<string>.Empty;
                 }
 
                 foreach (string raw in trivia.ToFullString().Split('\n'))
@@ -257,13 +305,80 @@ public sealed partial class GuardedGenerator
             return lines.ToEquatableArray();
         }
 
+        /// <summary>
+        /// Whether the compiler would find nothing to warn about in the doc comment of <paramref name="method"/>:
+        /// param and typeparam tags name each parameter once (all or none of them), references name parameters, crefs resolve.
+        /// </summary>
+        private static bool DocCommentIsClean(DocumentationCommentTriviaSyntax comment, IMethodSymbol method, SemanticModel semanticModel, CancellationToken token)
+        {
+            var parameters = new HashSet<string>(method.Parameters.Select(static p => p.Name));
+            var typeParameters = new HashSet<string>(method.TypeParameters.Select(static p => p.Name));
+            var outerTypeParameters = new HashSet<string>(typeParameters);
+            for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+            {
+                outerTypeParameters.UnionWith(type.TypeParameters.Select(static p => p.Name));
+            }
+
+            var documented = new List<string>();
+            var documentedTypes = new List<string>();
+            foreach (var attribute in comment.DescendantNodes().OfType<XmlNameAttributeSyntax>())
+            {
+                string element = attribute.Parent switch
+                {
+                    XmlElementStartTagSyntax start => start.Name.LocalName.ValueText,
+                    XmlEmptyElementSyntax empty => empty.Name.LocalName.ValueText,
+                    _ => string.Empty,
+                };
+                string name = attribute.Identifier.Identifier.ValueText;
+                bool known = element switch
+                {
+                    "param" or "paramref" => parameters.Contains(name),
+                    "typeparam" => typeParameters.Contains(name),
+                    "typeparamref" => outerTypeParameters.Contains(name),
+                    _ => true,
+                };
+                if (!known)
+                {
+                    return false;
+                }
+
+                if (element == "param")
+                {
+                    documented.Add(name);
+                }
+                else if (element == "typeparam")
+                {
+                    documentedTypes.Add(name);
+                }
+            }
+
+            if (!Complete(documented, parameters) || !Complete(documentedTypes, typeParameters))
+            {
+                return false;
+            }
+
+            foreach (var cref in comment.DescendantNodes().OfType<XmlCrefAttributeSyntax>())
+            {
+                token.ThrowIfCancellationRequested();
+                var info = semanticModel.GetSymbolInfo(cref.Cref, token);
+                if (info.Symbol is null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+
+            static bool Complete(List<string> documented, HashSet<string> all) =>
+                documented.Count == 0 || (documented.Count == all.Count && documented.Distinct().Count() == all.Count);
+        }
+
         private static string DisplayName(ISymbol symbol) =>
             symbol.ContainingType is { } type ? type.Name + "." + symbol.Name : symbol.Name;
 
         private static string QualifiedName(INamedTypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
-        private static string Escape(string name) =>
-            SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+        private static string Escape(string name) => WrapperNaming.Escape(name);
 
         private static Location? AttributeLocation(AttributeData attribute, CancellationToken token) =>
             attribute.ApplicationSyntaxReference?.GetSyntax(token).GetLocation();

@@ -33,6 +33,7 @@ internal readonly struct AcquiresLocksOfAttributeData
         TimeoutMilliseconds = AttributeArguments.Int(attribute, KnownNames.TimeoutProperty);
         WrapperName = AttributeArguments.String(attribute, KnownNames.WrapperNameProperty);
         Visibility = AttributeArguments.Int(attribute, KnownNames.VisibilityProperty);
+        IsVisibilitySet = AttributeArguments.IsSet(attribute, KnownNames.VisibilityProperty);
     }
 
     public AttributeData Attribute { get; }
@@ -46,6 +47,9 @@ internal readonly struct AcquiresLocksOfAttributeData
     public string? WrapperName { get; }
 
     public int Visibility { get; }
+
+    /// <summary>Whether <see cref="Visibility"/> is set explicitly; when it is not, the wrappers are clamped to their signature's accessibility.</summary>
+    public bool IsVisibilitySet { get; }
 
     /// <summary>Reads the <c>[AcquiresLocksOf]</c> of <paramref name="symbol"/>, if it has one.</summary>
     public static AcquiresLocksOfAttributeData? Of(ISymbol symbol) =>

@@ -9,6 +9,9 @@ internal static class AttributeArguments
 
     public static int Int(AttributeData attribute, string name) => Named(attribute, name) is int value ? value : 0;
 
+    /// <summary>Whether the attribute sets <paramref name="name"/> explicitly (to a value of the right kind).</summary>
+    public static bool IsSet(AttributeData attribute, string name) => Named(attribute, name) is not null;
+
     private static object? Named(AttributeData attribute, string name)
     {
         foreach (var argument in attribute.NamedArguments)

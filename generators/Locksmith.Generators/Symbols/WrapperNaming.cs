@@ -4,16 +4,20 @@ namespace Locksmith.Generators.Symbols;
 
 /// <summary>
 /// The naming rule of wrappers, shared by the generator and the analyzers: a method <c>XxxCore</c> gets <c>Xxx</c>
-/// and <c>TryXxx</c>; <c>WrapperName = "Yyy"</c> gives <c>Yyy</c> and <c>TryYyy</c>.
+/// and <c>TryXxx</c>; <c>WrapperName = "Yyy"</c> gives <c>Yyy</c> and <c>TryYyy</c>. A wrapper whose name already
+/// starts with <c>Try</c> (<c>TryFind</c>) gets its timed form by suffix, <c>TryFindWithin</c>, not <c>TryTryFind</c>.
 /// </summary>
 internal static class WrapperNaming
 {
-    /// <summary>The wrapper's name, or null when the method neither ends in Core nor sets a wrapper name.</summary>
+    /// <summary>
+    /// The wrapper's name, unescaped (a leading <c>@</c> of an explicit name is dropped), or null when the method
+    /// neither ends in Core nor sets a wrapper name.
+    /// </summary>
     public static string? WrapperName(string bodyName, string? explicitName)
     {
-        if (!string.IsNullOrEmpty(explicitName))
+        if (explicitName is { Length: > 0 } name)
         {
-            return explicitName;
+            return name.Length > 1 && name[0] == '@' ? name.Substring(1) : name;
         }
 
         if (bodyName.Length > KnownNames.BodySuffix.Length && bodyName.EndsWith(KnownNames.BodySuffix, System.StringComparison.Ordinal))
@@ -24,10 +28,21 @@ internal static class WrapperNaming
         return null;
     }
 
-    /// <summary>The timed form's name.</summary>
-    public static string TryName(string wrapperName) => KnownNames.TryPrefix + wrapperName;
+    /// <summary>
+    /// The timed form's name: <c>Try</c> + the wrapper's name, or the wrapper's name + <c>Within</c> when it already
+    /// starts with <c>Try</c> followed by anything but a lower-case letter (<c>TryFind</c>, <c>Try</c>; not <c>Trying</c>).
+    /// </summary>
+    public static string TryName(string wrapperName) =>
+        StartsWithTry(wrapperName) ? wrapperName + KnownNames.TimedSuffix : KnownNames.TryPrefix + wrapperName;
 
-    /// <summary>Whether <paramref name="name"/> is a plain identifier (keywords excluded).</summary>
-    public static bool IsValidName(string name) =>
-        SyntaxFacts.IsValidIdentifier(name) && SyntaxFacts.GetKeywordKind(name) == SyntaxKind.None;
+    /// <summary>Whether <paramref name="name"/> is an identifier, keywords included (the emitter escapes them: <c>@event</c>).</summary>
+    public static bool IsValidName(string name) => SyntaxFacts.IsValidIdentifier(name);
+
+    /// <summary><paramref name="name"/> as C# text: <c>@</c> before a keyword.</summary>
+    public static string Escape(string name) =>
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+
+    private static bool StartsWithTry(string name) =>
+        name.StartsWith(KnownNames.TryPrefix, System.StringComparison.Ordinal) &&
+        (name.Length == KnownNames.TryPrefix.Length || !char.IsLower(name[KnownNames.TryPrefix.Length]));
 }

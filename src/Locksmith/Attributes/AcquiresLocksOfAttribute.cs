@@ -46,6 +46,9 @@ public sealed class AcquiresLocksOfAttribute : Attribute
     /// <summary>The name of the generated wrapper; by default <c>XxxCore</c> gets <c>Xxx</c>.</summary>
     public string? WrapperName { get; set; }
 
-    /// <summary>The accessibility of the generated wrappers; <see cref="WrapperVisibility.Public"/> by default.</summary>
+    /// <summary>
+    /// The accessibility of the generated wrappers. When it is not set, the widest one that every type of the signature
+    /// allows (<see cref="WrapperVisibility.Public"/> when they are all public); when it is set, the signature must allow it.
+    /// </summary>
     public WrapperVisibility Visibility { get; set; }
 }

@@ -51,11 +51,15 @@ public sealed class GuardedAttribute : Attribute
     public int TimeoutMilliseconds { get; set; }
 
     /// <summary>
-    /// The name of the generated wrapper. By default a method <c>XxxCore</c> gets <c>Xxx</c> (and <c>TryXxx</c>);
-    /// a method whose name does not end in <c>Core</c> must set it.
+    /// The name of the generated wrapper. By default a method <c>XxxCore</c> gets <c>Xxx</c> (and <c>TryXxx</c>; a
+    /// wrapper already named <c>TryXxx</c> gets <c>TryXxxWithin</c>); a method whose name does not end in <c>Core</c>
+    /// must set it.
     /// </summary>
     public string? WrapperName { get; set; }
 
-    /// <summary>The accessibility of the generated wrappers; <see cref="WrapperVisibility.Public"/> by default.</summary>
+    /// <summary>
+    /// The accessibility of the generated wrappers. When it is not set, the widest one that every type of the signature
+    /// allows (<see cref="WrapperVisibility.Public"/> when they are all public); when it is set, the signature must allow it.
+    /// </summary>
     public WrapperVisibility Visibility { get; set; }
 }

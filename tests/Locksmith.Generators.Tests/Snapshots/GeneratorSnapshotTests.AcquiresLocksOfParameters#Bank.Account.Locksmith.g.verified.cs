@@ -79,7 +79,7 @@ namespace Bank
         /// <summary>Calls <c>IsRicherThan</c> while holding the <c>_lock</c> locks of <paramref name="other"/>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>IsRicherThan</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryCompare(global::Bank.Account other, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out bool result)
+        public bool TryCompare(global::Bank.Account other, global::System.TimeSpan timeout, out bool result)
         {
             global::System.ArgumentNullException.ThrowIfNull(other);
             other._lock.EnsureDeclared("Bank.Account._lock", 10);

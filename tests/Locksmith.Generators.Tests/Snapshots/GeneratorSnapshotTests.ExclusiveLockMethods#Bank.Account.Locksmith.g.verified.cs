@@ -71,7 +71,7 @@ namespace Bank
         /// <param name="result">The balance now; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>BalanceCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryBalance(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out decimal result)
+        public bool TryBalance(global::System.TimeSpan timeout, out decimal result)
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);
             if (!this._lock.TryAcquire(timeout, out var __scope))

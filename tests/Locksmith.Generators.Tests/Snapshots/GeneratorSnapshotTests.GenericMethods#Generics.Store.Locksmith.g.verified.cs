@@ -26,7 +26,7 @@ namespace Generics
         /// <summary>Calls <c>FindCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FindCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryFind<T>(T? fallback, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T? result)
+        public bool TryFind<T>(T? fallback, global::System.TimeSpan timeout, out T? result)
             where T : class
         {
             this._lock.EnsureDeclared("Generics.Store._lock", null);
@@ -156,7 +156,7 @@ namespace Generics
         /// <summary>Calls <c>SizeCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SizeCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TrySize<TValue>(TValue value, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public bool TrySize<TValue>(TValue value, global::System.TimeSpan timeout, out int result)
             where TValue : unmanaged
         {
             this._lock.EnsureDeclared("Generics.Store._lock", null);

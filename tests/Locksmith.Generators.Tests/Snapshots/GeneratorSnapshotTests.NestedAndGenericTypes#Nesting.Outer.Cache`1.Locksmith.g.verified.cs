@@ -27,7 +27,7 @@ namespace Nesting
             /// <summary>Calls <c>GetCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
             /// <returns><see langword="true"/> when the lock was acquired and <c>GetCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
             [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-            public bool TryGet(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TValue? result)
+            public bool TryGet(global::System.TimeSpan timeout, out TValue? result)
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Cache<TValue>._lock", null);
                 if (!this._lock.TryAcquire(timeout, out var __scope))

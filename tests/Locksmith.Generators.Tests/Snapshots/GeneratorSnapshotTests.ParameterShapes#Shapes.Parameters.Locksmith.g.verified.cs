@@ -25,7 +25,7 @@ namespace Shapes
         /// <summary>Calls <c>RefsCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>RefsCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryRefs(ref int counter, out string text, in global::System.DateTime when, ref readonly long big, global::System.TimeSpan timeout)
+        public bool TryRefs(ref int counter, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string text, in global::System.DateTime when, ref readonly long big, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
             if (!this._lock.TryAcquire(timeout, out var __scope))
@@ -66,7 +66,7 @@ namespace Shapes
         /// <summary>Calls <c>SumCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SumCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TrySum(int[] values, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public bool TrySum(int[] values, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
             if (!this._lock.TryAcquire(timeout, out var __scope))
@@ -149,7 +149,7 @@ namespace Shapes
         /// <summary>Calls <c>NullablesCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>NullablesCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryNullables(string? value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] object? other, int?[]? items, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string? result)
+        public bool TryNullables(string? value, object? other, int?[]? items, global::System.TimeSpan timeout, out string? result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
             if (!this._lock.TryAcquire(timeout, out var __scope))
@@ -231,7 +231,7 @@ namespace Shapes
         /// <summary>Calls <c>SpanCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SpanCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TrySpan(scoped global::System.ReadOnlySpan<char> text, global::System.Span<byte> buffer, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public bool TrySpan(scoped global::System.ReadOnlySpan<char> text, global::System.Span<byte> buffer, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
             if (!this._lock.TryAcquire(timeout, out var __scope))
@@ -272,7 +272,7 @@ namespace Shapes
         /// <summary>Calls <c>TupleCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TupleCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryTuple(int @class, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out (int Count, string? Name) result)
+        public bool TryTuple(int @class, global::System.TimeSpan timeout, out (int Count, string? Name) result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
             if (!this._lock.TryAcquire(timeout, out var __scope))

@@ -30,7 +30,7 @@ namespace Pricing
         /// <param name="result">The price, or null; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FindCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryFind(string sku, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out decimal? result)
+        public bool TryFind(string sku, global::System.TimeSpan timeout, out decimal? result)
         {
             this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
             if (!this._lock.TryAcquireRead(timeout, out var __scope))

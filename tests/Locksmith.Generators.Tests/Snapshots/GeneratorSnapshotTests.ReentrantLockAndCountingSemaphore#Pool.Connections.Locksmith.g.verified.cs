@@ -25,7 +25,7 @@ namespace Pool
         /// <summary>Calls <c>OpenCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>OpenCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryOpen(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public bool TryOpen(global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Pool.Connections._lock", null);
             if (!this._lock.TryAcquire(timeout, out var __scope))

@@ -25,7 +25,7 @@ namespace Registry
         /// <summary>Calls <c>CountCore</c> while holding <c>s_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CountCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public static bool TryCount(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public static bool TryCount(global::System.TimeSpan timeout, out int result)
         {
             global::Registry.Names.s_lock.EnsureDeclared("Registry.Names.s_lock", null);
             if (!global::Registry.Names.s_lock.TryAcquire(timeout, out var __scope))

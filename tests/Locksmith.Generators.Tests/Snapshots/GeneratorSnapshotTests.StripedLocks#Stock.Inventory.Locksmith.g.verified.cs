@@ -25,7 +25,7 @@ namespace Stock
         /// <summary>Calls <c>TakeCore</c> while holding <c>_stripes</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TakeCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryTake(string sku, int quantity, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public bool TryTake(string sku, int quantity, global::System.TimeSpan timeout, out int result)
         {
             this._stripes.EnsureDeclared("Stock.Inventory._stripes", 30);
             if (!this._stripes.TryAcquire(sku, timeout, out var __scope))
@@ -66,7 +66,7 @@ namespace Stock
         /// <summary>Calls <c>PeekCore</c> while holding <c>_shelves</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>PeekCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
-        public bool TryPeek(int shelf, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out int result)
+        public bool TryPeek(int shelf, global::System.TimeSpan timeout, out int result)
         {
             this._shelves.EnsureDeclared("Stock.Inventory._shelves", null);
             if (!this._shelves.TryAcquireRead(shelf, timeout, out var __scope))

@@ -20,7 +20,8 @@ internal static class Mutations
         (@"\[Guarded\(", ["[Guarded(nameof(Guarded), ", "[Guarded(Lock: ", "[Guarded][Guarded(", "[AcquiresLocksOf(Lock = \"_lock\", "]),
         (@"StripeBy = nameof\(\w+\)", ["StripeBy = 3", "StripeBy = null", "StripeBy = \"nope\""]),
         (@"AcquiresLocksOf\(", ["AcquiresLocksOf(1, ", "AcquiresLocksOf(null, ", "AcquiresLocksOf(new string[0], "]),
-        (@"\bprivate\b", ["public static", "protected", "private async", "private extern", "private abstract"]),
+        (@"\bprivate\b", ["public static", "protected", "private async", "private extern", "private abstract", "protected virtual", "protected abstract", "internal", "public override"]),
+        (@"\bpublic\b", ["internal", "private", "protected", "public abstract", "file"]),
         (@"\bpartial\b", ["", "static partial", "file partial", "ref partial"]),
         (@"\bclass\b", ["interface", "struct", "record", "enum"]),
     ];

@@ -316,6 +316,317 @@ internal static class Samples
         }
         """;
 
+    public const string NullableFlowAttributes =
+        """
+        using System.Collections.Generic;
+        using System.Diagnostics.CodeAnalysis;
+        using Locksmith;
+
+        namespace Flow;
+
+        /// <summary>Nullable-flow attributes whose meaning the timed form changes.</summary>
+        public partial class Registry
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly Dictionary<string, string> _entries = new();
+            private string? _last;
+
+            [Guarded(Lock = nameof(_lock))]
+            private bool FindCore(string key, [NotNullWhen(true)] out string? value) => _entries.TryGetValue(key, out value);
+
+            [Guarded(Lock = nameof(_lock))]
+            private bool LookupCore<T>(string key, [MaybeNullWhen(false)] out T value)
+            {
+                value = default!;
+                return key.Length == 0;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private int CountCore(string prefix, out int matched, out string first)
+            {
+                matched = prefix.Length;
+                first = prefix;
+                return matched;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            [MemberNotNull(nameof(_last))]
+            private void RememberCore(string value) => _last = value;
+
+            [Guarded(Lock = nameof(_lock))]
+            [MemberNotNullWhen(true, nameof(_last))]
+            private bool HasLastCore() => _last is not null;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void EnsureCore([NotNull] ref string? text, [AllowNull] ref string label)
+            {
+                text ??= string.Empty;
+                label ??= string.Empty;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void CheckCore([DoesNotReturnIf(false)] bool condition, [NotNull] object? value)
+            {
+                if (!condition || value is null)
+                {
+                    throw new System.InvalidOperationException();
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            [return: NotNullIfNotNull(nameof(fallback))]
+            private string? GetOrCore(string key, string? fallback) => _entries.TryGetValue(key, out var found) ? found : fallback;
+
+            [Guarded(Lock = nameof(_lock))]
+            [return: MaybeNull]
+            private T FirstCore<T>(IEnumerable<T> items)
+            {
+                foreach (var item in items)
+                {
+                    return item;
+                }
+
+                return default!;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            [return: NotNull]
+            private string? NameCore() => _last ?? string.Empty;
+
+            [Guarded(Lock = nameof(_lock))]
+            private bool ParseCore(string text, [NotNullWhen(true)] out int? number)
+            {
+                number = text.Length;
+                return true;
+            }
+        }
+        """;
+
+    public const string TryNamedCores =
+        """
+        using System.Collections.Generic;
+        using System.Diagnostics.CodeAnalysis;
+        using Locksmith;
+
+        namespace Caching;
+
+        /// <summary>Cores whose names already start with Try.</summary>
+        public partial class Cache
+        {
+            private readonly ReadWriteLock _lock = new();
+            private readonly Dictionary<string, string> _items = new();
+
+            /// <summary>Finds an item.</summary>
+            /// <param name="key">The key.</param>
+            /// <param name="value">The item, when found.</param>
+            /// <returns>Whether the item was found.</returns>
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+            private bool TryFindCore(string key, [NotNullWhen(true)] out string? value) => _items.TryGetValue(key, out value);
+
+            [Guarded(Lock = nameof(_lock))]
+            private bool TryAddCore(string key, string value) => _items.TryAdd(key, value);
+
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+            private int TryingCore() => _items.Count;
+        }
+        """;
+
+    public const string ClampedAccessibility =
+        """
+        using System.Collections.Generic;
+        using Locksmith;
+
+        namespace Access;
+
+        internal class Secret
+        {
+        }
+
+        /// <summary>Wrappers clamped to the accessibility of their signatures.</summary>
+        public partial class Vault
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            /// <summary>A mode.</summary>
+            public enum Mode
+            {
+                /// <summary>Open.</summary>
+                Open,
+            }
+
+            /// <summary>A hook for derived vaults.</summary>
+            protected class Hook
+            {
+            }
+
+            private sealed class Token
+            {
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private Secret OpenCore() => new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private void UseCore(Token token)
+            {
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private (int Count, List<Secret[]> Items) ListCore() => (0, new());
+
+            [Guarded(Lock = nameof(_lock))]
+            private void PickCore<T>(T value) where T : Secret
+            {
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void AttachCore(Hook hook)
+            {
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private Dictionary<Hook, Token>? MapCore() => null;
+
+            [Guarded(Lock = nameof(_lock))]
+            private Mode CurrentModeCore() => Mode.Open;
+        }
+
+        internal sealed partial class Hidden
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private Secret PeekCore() => new();
+        }
+        """;
+
+    public const string OverrideAndAbstractCores =
+        """
+        using Locksmith;
+
+        namespace Jobs;
+
+        /// <summary>A template-method base: the wrapper takes the lock and calls the abstract core.</summary>
+        public abstract partial class Job
+        {
+            /// <summary>The lock.</summary>
+            protected ExclusiveLock Gate { get; } = new();
+
+            /// <summary>Runs one step.</summary>
+            /// <param name="step">The step.</param>
+            /// <returns>The total so far.</returns>
+            [Guarded(Lock = nameof(Gate))]
+            protected abstract int StepCore(int step);
+
+            /// <summary>Describes the job.</summary>
+            /// <returns>A description.</returns>
+            [Guarded(Lock = nameof(Gate))]
+            protected virtual string DescribeCore() => "job";
+        }
+
+        /// <summary>Overrides get no wrapper of their own (and need not be partial): the base's wrappers call them.</summary>
+        public sealed class CopyJob : Job
+        {
+            private int _copied;
+
+            /// <inheritdoc/>
+            [Guarded(Lock = nameof(Gate))]
+            protected override int StepCore(int step) => _copied += step;
+
+            /// <inheritdoc/>
+            [Guarded(Lock = nameof(Gate))]
+            protected override string DescribeCore() => "copy";
+        }
+
+        /// <summary>A second level: still no wrapper.</summary>
+        public partial class MoveJob : Job
+        {
+            /// <inheritdoc/>
+            [Guarded(Lock = nameof(Gate))]
+            protected override int StepCore(int step) => step;
+
+            /// <inheritdoc/>
+            protected override string DescribeCore() => "move";
+        }
+        """;
+
+    public const string KeywordNames =
+        """
+        using Locksmith;
+
+        namespace Words;
+
+        /// <summary>C# keywords as names.</summary>
+        public partial class Calendar
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _count;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void @eventCore(int @class, string @params) => _count += @class + @params.Length;
+
+            [Guarded(Lock = nameof(_lock), WrapperName = "checked")]
+            private int Check(int @in) => _count + @in;
+
+            [Guarded(Lock = nameof(_lock), WrapperName = "@return")]
+            private int Back(out int @out)
+            {
+                @out = _count;
+                return _count;
+            }
+        }
+        """;
+
+    public const string EchoedWarnings =
+        """
+        using System;
+        using Locksmith;
+
+        namespace Legacy;
+
+        /// <summary>An old type.</summary>
+        [Obsolete("Use something else.")]
+        public sealed class Old
+        {
+        }
+
+        /// <summary>Bodies whose declarations carry warnings the user suppressed; their wrappers must not repeat them.</summary>
+        /// <typeparam name="T">The item type.</typeparam>
+        public partial class Shelf<T>
+        {
+            private readonly ExclusiveLock _lock = new();
+
+        #pragma warning disable CS0618, CS0693
+            [Guarded(Lock = nameof(_lock))]
+            private int KeepCore(Old old) => old.GetHashCode();
+
+            [Guarded(Lock = nameof(_lock))]
+            private T EchoCore<T>(T value) => value;
+        #pragma warning restore CS0618, CS0693
+        }
+        """;
+
+    /// <summary>The inputs of every test of <c>GeneratorSnapshotTests</c>, by test name (each test runs them together).</summary>
+    public static readonly System.Collections.Generic.IReadOnlyDictionary<string, string[]> SnapshotInputs =
+        new System.Collections.Generic.Dictionary<string, string[]>
+        {
+            ["ExclusiveLockMethods"] = [ExclusiveLockMethods],
+            ["StaticMethodsAndStaticLocks"] = [StaticMethodsAndStaticLocks],
+            ["ParameterShapes"] = [ParameterShapes],
+            ["GenericMethods"] = [GenericMethods],
+            ["NestedAndGenericTypes"] = [NestedAndGenericTypes1, NestedAndGenericTypes2],
+            ["ReadMostlyReadWriteLock"] = [ReadMostlyReadWriteLock],
+            ["ReentrantLockAndCountingSemaphore"] = [ReentrantLockAndCountingSemaphore],
+            ["StripedLocks"] = [StripedLocks],
+            ["AcquiresLocksOfParameters"] = [AcquiresLocksOfParameters],
+            ["NullableFlowAttributes"] = [NullableFlowAttributes],
+            ["TryNamedCores"] = [TryNamedCores],
+            ["ClampedAccessibility"] = [ClampedAccessibility],
+            ["OverrideAndAbstractCores"] = [OverrideAndAbstractCores],
+            ["KeywordNames"] = [KeywordNames],
+            ["EchoedWarnings"] = [EchoedWarnings],
+        };
+
     public static readonly string[] All =
     [
         ExclusiveLockMethods,
@@ -328,6 +639,12 @@ internal static class Samples
         ReentrantLockAndCountingSemaphore,
         StripedLocks,
         AcquiresLocksOfParameters,
+        NullableFlowAttributes,
+        TryNamedCores,
+        ClampedAccessibility,
+        OverrideAndAbstractCores,
+        KeywordNames,
+        EchoedWarnings,
     ];
 }
 

@@ -8,8 +8,11 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="IsOut">Whether the parameter is <c>out</c> (a failed timed form must still assign it).</param>
 /// <param name="IsParams">Whether the parameter is a <c>params</c> collection.</param>
 /// <param name="DefaultValue">The default value as C# text, or null.</param>
-/// <param name="Attributes">Attributes to carry (nullable-analysis and caller-info), as C# text, or empty.</param>
-/// <param name="CallerInfoAttributes">Whether <paramref name="Attributes"/> holds caller-info attributes, which need the default value.</param>
+/// <param name="Attributes">Attributes the throwing wrapper carries (nullable-analysis and caller-info), as C# text, or empty.</param>
+/// <param name="TimedAttributes">
+/// Attributes of the timed form, whose <c>bool</c> means "the lock was taken": nullable-flow attributes rewritten
+/// for that meaning, caller-info attributes dropped (the timed form has no defaults), as C# text, or empty.
+/// </param>
 internal sealed record ParameterModel(
     string Name,
     string Type,
@@ -19,4 +22,4 @@ internal sealed record ParameterModel(
     bool IsParams,
     string? DefaultValue,
     string Attributes,
-    bool CallerInfoAttributes);
+    string TimedAttributes);

@@ -17,9 +17,12 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="ConstraintClauses">The method's <c>where</c> clauses.</param>
 /// <param name="Parameters">The method's parameters.</param>
 /// <param name="MethodAttributes">Attributes carried to the wrappers (e.g. <c>Obsolete</c>), as C# text.</param>
+/// <param name="TimedMethodAttributes">The method attributes of the timed form (nullable-flow ones rewritten), as C# text.</param>
 /// <param name="ReturnAttributes">Return attributes carried to the throwing wrapper, as C# text.</param>
+/// <param name="ResultAttributes">Attributes of the timed form's <c>out</c> result, as C# text with a trailing space, or empty.</param>
 /// <param name="DocLines">The method's XML doc comment lines without the leading <c>///</c>, or empty.</param>
 /// <param name="Acquisition">How the wrappers take the lock(s).</param>
+/// <param name="SuppressedWarnings">Warnings the body's declaration already carries, suppressed around its wrappers.</param>
 internal sealed record WrapperModel(
     TypeModelKey Type,
     string BodyName,
@@ -32,9 +35,12 @@ internal sealed record WrapperModel(
     EquatableArray<string> ConstraintClauses,
     EquatableArray<ParameterModel> Parameters,
     EquatableArray<string> MethodAttributes,
+    EquatableArray<string> TimedMethodAttributes,
     EquatableArray<string> ReturnAttributes,
+    string ResultAttributes,
     EquatableArray<string> DocLines,
-    AcquisitionModel Acquisition)
+    AcquisitionModel Acquisition,
+    EquatableArray<string> SuppressedWarnings)
 {
     public bool ReturnsVoid => ReturnType == "void";
 }

@@ -1,0 +1,222 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using Locksmith.Generators.Helpers;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Guarded;
+
+public sealed partial class GuardedGenerator
+{
+    // The nullable-flow attributes of the timed form. Its 'bool' means "the lock was taken", not the body's own
+    // answer, and when it is false the body did not run (its 'out' parameters and the result
+    // are default, its 'ref' parameters untouched). So each attribute is rewritten for what
+    // holds on each path: '[NotNull]' becomes '[NotNullWhen(true)]', '[MemberNotNull]' becomes
+    // '[MemberNotNullWhen(true, …)]'; attributes tied to the body's own 'bool' ('NotNullWhen',
+    // 'MaybeNullWhen', 'MemberNotNullWhen', 'DoesNotReturnIf') or to an argument
+    // ('NotNullIfNotNull') and '[DoesNotReturn]' are dropped or weakened; value types get none.
+    internal static partial class Parser
+    {
+        private const string CodeAnalysisNamespace = "global::System.Diagnostics.CodeAnalysis.";
+
+        private enum NullState
+        {
+            NotNull,
+            MaybeNull,
+        }
+
+        /// <summary>The method attributes of the timed form.</summary>
+        private static IEnumerable<string> TimedMethodAttributes(IEnumerable<AttributeData> carried)
+        {
+            foreach (var attribute in carried)
+            {
+                switch (FlowName(attribute))
+                {
+                    case "MemberNotNullAttribute":
+                        var members = attribute.ConstructorArguments.SelectMany(static a => a.Kind == TypedConstantKind.Array ? a.Values.ToArray() : new[] { a })
+                            .Select(static a => a.Value as string)
+                            .Where(static m => m is not null)
+                            .Select(static m => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m!, quote: true))
+                            .ToList();
+                        if (members.Count > 0)
+                        {
+                            yield return "[" + CodeAnalysisNamespace + "MemberNotNullWhen(true, " + string.Join(", ", members) + ")]";
+                        }
+
+                        break;
+                    case "MemberNotNullWhenAttribute" or "DoesNotReturnAttribute":
+                        break;
+                    default:
+                        yield return Render(attribute);
+                        break;
+                }
+            }
+        }
+
+        /// <summary>The attributes of one parameter in the timed form, as C# text with a trailing space each.</summary>
+        private static string TimedParameterAttributes(IParameterSymbol parameter, List<AttributeData> carried)
+        {
+            var kept = new List<string>();
+            bool notNull = false, maybeNull = false, conditional = false, allowNull = false;
+            foreach (var attribute in carried)
+            {
+                string? name = FlowName(attribute);
+                switch (name)
+                {
+                    case "NotNullAttribute":
+                        notNull = true;
+                        break;
+                    case "MaybeNullAttribute":
+                        maybeNull = true;
+                        break;
+                    case "NotNullWhenAttribute" or "MaybeNullWhenAttribute":
+                        conditional = true;
+                        break;
+                    case "NotNullIfNotNullAttribute" or "DoesNotReturnIfAttribute":
+                        break;
+                    case "AllowNullAttribute":
+                        allowNull = true;
+                        kept.Add(Render(attribute));
+                        break;
+                    default:
+                        if (attribute.AttributeClass?.Name.StartsWith("Caller", StringComparison.Ordinal) != true)
+                        {
+                            kept.Add(Render(attribute));
+                        }
+
+                        break;
+                }
+            }
+
+            string? flow = null;
+            var type = parameter.Type;
+            if (CanBeNull(type))
+            {
+                // What holds when the lock was taken (the body ran), and when it was not.
+                var whenTaken = notNull ? NullState.NotNull : maybeNull || conditional ? NullState.MaybeNull : Declared(type);
+                var whenNotTaken = parameter.RefKind switch
+                {
+                    RefKind.Out => NullState.MaybeNull,
+                    RefKind.Ref => allowNull ? NullState.MaybeNull : Declared(type),
+                    _ => (NullState?)null,
+                };
+                flow = whenNotTaken is { } notTaken
+                    ? FlowAttribute(Declared(type), whenTaken, notTaken)
+                    : notNull ? "NotNullWhen(true)" : null;
+            }
+
+            if (flow is not null)
+            {
+                kept.Insert(0, "[" + CodeAnalysisNamespace + flow + "]");
+            }
+
+            return string.Concat(kept.Select(static a => a + " "));
+        }
+
+        /// <summary>The attributes of the timed form's <c>out</c> result, as C# text with a trailing space, or empty.</summary>
+        private static string ResultAttributes(IMethodSymbol method)
+        {
+            if (method.ReturnsVoid || !CanBeNull(method.ReturnType))
+            {
+                return string.Empty;
+            }
+
+            var names = method.GetReturnTypeAttributes().Select(FlowName).ToList();
+            var whenTaken = names.Contains("NotNullAttribute") ? NullState.NotNull
+                : names.Contains("MaybeNullAttribute") ? NullState.MaybeNull
+                : Declared(method.ReturnType);
+            string? flow = FlowAttribute(Declared(method.ReturnType), whenTaken, NullState.MaybeNull);
+            return flow is null ? string.Empty : "[" + CodeAnalysisNamespace + flow + "] ";
+        }
+
+        /// <summary>The one attribute that says what holds on each path, given what the declared type says; null when the type says it.</summary>
+        private static string? FlowAttribute(NullState declared, NullState whenTaken, NullState whenNotTaken) => (declared, whenTaken, whenNotTaken) switch
+        {
+            (NullState.MaybeNull, NullState.NotNull, NullState.NotNull) => "NotNull",
+            (NullState.MaybeNull, NullState.NotNull, NullState.MaybeNull) => "NotNullWhen(true)",
+            (NullState.MaybeNull, NullState.MaybeNull, NullState.NotNull) => "NotNullWhen(false)",
+            (NullState.NotNull, NullState.NotNull, NullState.MaybeNull) => "MaybeNullWhen(false)",
+            (NullState.NotNull, NullState.MaybeNull, NullState.NotNull) => "MaybeNullWhen(true)",
+            (NullState.NotNull, NullState.MaybeNull, NullState.MaybeNull) => "MaybeNull",
+            _ => null,
+        };
+
+        /// <summary>Whether a value of the type can be null: not for a non-nullable value type (nor a type parameter constrained to one).</summary>
+        private static bool CanBeNull(ITypeSymbol type) =>
+            !type.IsValueType || type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
+
+        /// <summary>What the declared type says: annotated (<c>string?</c>, <c>T?</c>, <c>int?</c>) is maybe-null.</summary>
+        private static NullState Declared(ITypeSymbol type) =>
+            type.NullableAnnotation == NullableAnnotation.Annotated ||
+            type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T }
+                ? NullState.MaybeNull
+                : NullState.NotNull;
+
+        /// <summary>
+        /// Warnings the body's own declaration already carries and its wrappers would repeat, which the emitter
+        /// suppresses around them: a method type parameter named like one of a containing type (CS0693), and obsolete or
+        /// experimental types and enum members in the signature (CS0612, CS0618 or the attribute's diagnostic id). The
+        /// user sees each on the body, where it can be fixed; repeated in generated code it could not be.
+        /// </summary>
+        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method)
+        {
+            var ids = new SortedSet<string>(StringComparer.Ordinal);
+            var outer = new HashSet<string>();
+            for (var type = method.ContainingType; type is not null; type = type.ContainingType)
+            {
+                outer.UnionWith(type.TypeParameters.Select(static p => p.Name));
+            }
+
+            if (method.TypeParameters.Any(p => outer.Contains(p.Name)))
+            {
+                ids.Add("CS0693");
+            }
+
+            var symbols = new List<ISymbol>(WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)));
+            foreach (var parameter in method.Parameters)
+            {
+                if (parameter.HasExplicitDefaultValue && parameter.Type is { TypeKind: TypeKind.Enum } enumType)
+                {
+                    symbols.AddRange(enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue && Equals(f.ConstantValue, parameter.ExplicitDefaultValue)));
+                }
+            }
+
+            foreach (var symbol in symbols)
+            {
+                foreach (var attribute in symbol.GetAttributes())
+                {
+                    string? id = attribute.AttributeClass switch
+                    {
+                        { Name: "ObsoleteAttribute" } when IsInNamespace(attribute, "System") => ObsoleteId(attribute),
+                        { Name: "ExperimentalAttribute" } when IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") =>
+                            attribute.ConstructorArguments.FirstOrDefault().Value as string,
+                        _ => null,
+                    };
+                    if (id is { Length: > 0 } && Microsoft.CodeAnalysis.CSharp.SyntaxFacts.IsValidIdentifier(id))
+                    {
+                        ids.Add(id);
+                    }
+                }
+            }
+
+            return ids.ToEquatableArray();
+        }
+
+        private static string ObsoleteId(AttributeData attribute)
+        {
+            foreach (var argument in attribute.NamedArguments)
+            {
+                if (argument.Key == "DiagnosticId" && argument.Value.Value is string id)
+                {
+                    return id;
+                }
+            }
+
+            return attribute.ConstructorArguments.Length > 0 ? "CS0618" : "CS0612";
+        }
+
+        /// <summary>The name of a nullable-analysis attribute of System.Diagnostics.CodeAnalysis, else null.</summary>
+        private static string? FlowName(AttributeData attribute) =>
+            IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ? attribute.AttributeClass!.Name : null;
+    }
+}
