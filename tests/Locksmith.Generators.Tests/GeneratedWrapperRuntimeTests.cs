@@ -186,7 +186,7 @@ public sealed class GeneratedWrapperRuntimeTests
         Assert.True(job.TryName(1, out string? name));
         Assert.Equal(8, name.Length);
 
-        using (new HeldElsewhere(wait => { using var scope = job.Lock.Acquire(); wait(); }))
+        using (HeldOnOtherThread.Hold("holder", release => { using var scope = job.Lock.Acquire(); release.Wait(); }))
         {
             Assert.False(job.TryStep(1, TimeSpan.Zero, out int total));
             Assert.Equal(0, total);
