@@ -33,6 +33,7 @@ internal readonly struct AcquiresLocksOfAttributeData
         TimeoutMilliseconds = AttributeArguments.Int(attribute, KnownNames.TimeoutProperty);
         WrapperName = AttributeArguments.String(attribute, KnownNames.WrapperNameProperty);
         Visibility = AttributeArguments.Int(attribute, KnownNames.VisibilityProperty);
+        InvalidArguments = AttributeArguments.UndefinedEnumArguments(attribute);
     }
 
     public AttributeData Attribute { get; }
@@ -46,6 +47,9 @@ internal readonly struct AcquiresLocksOfAttributeData
     public string? WrapperName { get; }
 
     public int Visibility { get; }
+
+    /// <summary>Enum arguments whose value is none of their enum's members (<c>Visibility = (WrapperVisibility)42</c>).</summary>
+    public IReadOnlyList<EnumArgument> InvalidArguments { get; }
 
     /// <summary>Reads the <c>[AcquiresLocksOf]</c> of <paramref name="symbol"/>, if it has one.</summary>
     public static AcquiresLocksOfAttributeData? Of(ISymbol symbol) =>

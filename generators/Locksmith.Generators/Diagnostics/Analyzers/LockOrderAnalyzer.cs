@@ -61,7 +61,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
                     invocation.Syntax.GetLocation(),
-                    caller.Name,
+                    SymbolNames.Display(caller),
                     use.Member.Name,
                     invocation.TargetMethod.Name,
                     body.Name));
@@ -79,7 +79,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.LockOrderInversion,
             invocation.Syntax.GetLocation(),
-            caller.Name,
+            SymbolNames.Display(caller),
             highestHeld.Member.Name,
             highestHeld.Level!.Value.ToString(CultureInfo.InvariantCulture),
             invocation.TargetMethod.Name,

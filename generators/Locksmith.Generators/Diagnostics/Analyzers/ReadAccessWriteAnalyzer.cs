@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -53,7 +54,7 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.ReadAccessWritesGuardedMember,
             access.Syntax.GetLocation(),
-            method.Name,
+            SymbolNames.Display(method),
             guard.LockMember.Name,
             access.Member.Name));
     }
