@@ -35,7 +35,7 @@ public sealed class GeneratorDiagnosticsTests
         public partial class Account
         {
             [{|LSM0002:Guarded(Lock = "_missing")|}] private int _balance;
-            [{|LSM0002:Guarded|}] private void DepositCore() { }
+            [{|LSM0002:Guarded(Lock = "_gone")|}] private void DepositCore() { }
         }
         """);
 
@@ -169,6 +169,7 @@ public sealed class GeneratorDiagnosticsTests
             private readonly ExclusiveLock _lock = new();
             [Guarded(Lock = nameof(_lock))] private void {|LSM0014:Deposit|}() { }
             [{|LSM0014:Guarded(Lock = nameof(_lock), WrapperName = "not valid")|}] private void WithdrawCore() { }
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0014:Core|}() { }
         }
         """);
 
@@ -207,6 +208,13 @@ public sealed class GeneratorDiagnosticsTests
         {
             private static readonly ExclusiveLock s_lock = new();
             [{|LSM0016:Guarded(Lock = nameof(s_lock), Visibility = WrapperVisibility.Protected)|}] private static void MoveCore() { }
+        }
+        public abstract partial class Job
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] protected abstract void RunCore();
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0016:LogCore|}(__arglist) { }
+            public System.Action Later() => {|LSM0016:[Guarded(Lock = nameof(_lock))] () => { }|};
         }
         """);
 
@@ -254,6 +262,57 @@ public sealed class GeneratorDiagnosticsTests
             private readonly ExclusiveLock _lock = new();
         }
         [ReadMostly(Policy = ReadWritePolicy.Fair)]
+        public partial class Prices
+        {
+            private readonly ReadWriteLock _lock = new();
+        }
+        """);
+
+    [Fact]
+    public void LSM0030_ExtensionBlockMember() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            internal readonly ExclusiveLock _lock = new();
+        }
+        public static partial class AccountExtensions
+        {
+            extension(Account account)
+            {
+                [Guarded(Lock = "_lock")] public void {|LSM0030:DepositCore|}(decimal amount) { }
+                [AcquiresLocksOf("other", Lock = "_lock")] public void {|LSM0030:MergeCore|}(Account other) { }
+                [Guarded(Lock = "_lock")] public decimal {|LSM0030:Balance|} => 0;
+                [Guarded] public void {|LSM0030:ResetCore|}() { }
+            }
+        }
+        """);
+
+    [Fact]
+    public void LSM0031_GuardedWithoutLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [{|LSM0031:Guarded|}] private int _balance;
+            [{|LSM0031:Guarded(Lock = "")|}] private void DepositCore() { }
+            [{|LSM0031:Guarded(Access = LockAccess.Read)|}] private int Total { get; set; }
+        }
+        """);
+
+    [Fact]
+    public void LSM0032_EnumArgumentOutOfRange() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock), {|LSM0032:Access = (LockAccess)99|})] private int _balance;
+            [Guarded(Lock = nameof(_lock), {|LSM0032:Access = (LockAccess)2|})] private int BalanceCore() => 0;
+            [Guarded(Lock = nameof(_lock), {|LSM0032:Visibility = (WrapperVisibility)42|})] private void DepositCore() { }
+            [AcquiresLocksOf(nameof(other), Lock = nameof(_lock), {|LSM0032:Visibility = (WrapperVisibility)(-1)|})]
+            private static void MergeCore(Account other) { }
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Write, Visibility = WrapperVisibility.Internal)] private void ClearCore() { }
+        }
+        [ReadMostly({|LSM0032:Policy = (ReadWritePolicy)9|})]
         public partial class Prices
         {
             private readonly ReadWriteLock _lock = new();

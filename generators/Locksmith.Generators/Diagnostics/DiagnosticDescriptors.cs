@@ -4,10 +4,14 @@ namespace Locksmith.Generators.Diagnostics;
 
 /// <summary>
 /// Every diagnostic of the Locksmith generator and analyzers. IDs are tracked in AnalyzerReleases.*.md and tabled
-/// in README.md with the fix for each; messages say what to change.
+/// in README.md with the fix for each (a test keeps the table and these descriptors in step); every message says
+/// what to change, and every descriptor links to its row of that table.
 /// </summary>
 internal static class DiagnosticDescriptors
 {
+    /// <summary>The diagnostics table of the README; each row carries the anchor <c>lsmNNNN</c>.</summary>
+    public const string HelpLinkBase = "https://github.com/locksmith-dotnet/locksmith/blob/main/README.md#";
+
     private const string DeclarationCategory = "Locksmith.Declarations";
     private const string ConcurrencyCategory = "Locksmith.Concurrency";
 
@@ -166,6 +170,24 @@ internal static class DiagnosticDescriptors
         "[ReadMostly] on '{0}' has no effect: it declares no read-write lock; guard its state with a ReadWriteLock or remove the attribute",
         "[ReadMostly] declares the policy of the type's read-write lock and makes read-access wrappers take the read lock.");
 
+    public static readonly DiagnosticDescriptor ExtensionBlockMember = Error(
+        "LSM0030",
+        "Locksmith attribute in an extension block",
+        "[{1}] on '{0}' is not supported: '{2}' is a C# 14 extension block, which has no state or lock of its own and cannot get a generated wrapper; move the member into a partial class, struct or record and put [{1}] there",
+        "The generator adds wrappers to, and finds locks in, the type that declares the member; an extension block declares no fields and cannot be extended with partial declarations.");
+
+    public static readonly DiagnosticDescriptor GuardedWithoutLock = Error(
+        "LSM0031",
+        "[Guarded] without a Lock",
+        "[Guarded] on '{0}' needs Lock = nameof(yourLock); set it to the lock field or property of '{1}' that guards it",
+        "Lock names the member holding the lock that guards the field, property or method; it has no default.");
+
+    public static readonly DiagnosticDescriptor EnumArgumentOutOfRange = Error(
+        "LSM0032",
+        "Attribute argument outside its enum",
+        "{1} = {2} on '{0}' is not a {3} value; use one of {4}",
+        "A cast such as (LockAccess)99 compiles, but names no member of the enum; the generator would have to guess what it means.");
+
     public static readonly DiagnosticDescriptor GeneratorFailure = Error(
         "LSM0099",
         "Locksmith generator failure",
@@ -184,9 +206,12 @@ internal static class DiagnosticDescriptors
         "'{0}' is guarded by '{1}' of type '{2}', which may be null, so its wrapper cannot take it; declare the lock non-nullable (and assign it in every constructor)",
         "A generated wrapper calls the lock directly; a lock declared nullable would make it dereference a possibly null reference.");
 
+    /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
+    public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
+
     private static DiagnosticDescriptor Error(string id, string title, string message, string description, string category = DeclarationCategory) =>
-        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, description);
+        new(id, title, message, category, DiagnosticSeverity.Error, isEnabledByDefault: true, description, HelpLink(id));
 
     private static DiagnosticDescriptor Warning(string id, string title, string message, string description, string category = DeclarationCategory) =>
-        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description);
+        new(id, title, message, category, DiagnosticSeverity.Warning, isEnabledByDefault: true, description, HelpLink(id));
 }

@@ -117,13 +117,13 @@ public sealed partial class GuardedGenerator
 
             if (data.ParameterNames.Count == 0)
             {
-                Invalid("name the parameters whose locks it needs: [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))]");
+                Invalid("it names no parameter; name the parameters whose locks it needs: [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))]");
                 return null;
             }
 
             if (string.IsNullOrEmpty(data.Lock))
             {
-                Invalid("set Lock = nameof(_lock) to name the lock member of the parameters' type");
+                Invalid("Lock is not set; set Lock = nameof(_lock) to name the lock member of the parameters' type");
                 return null;
             }
 
@@ -148,7 +148,7 @@ public sealed partial class GuardedGenerator
 
                 if (parameter.RefKind == RefKind.Out)
                 {
-                    Invalid($"'{name}' is an out parameter, which has no value to lock when the method starts");
+                    Invalid($"'{name}' is an out parameter, which has no value to lock when the method starts; name an input parameter");
                     continue;
                 }
 
@@ -164,7 +164,7 @@ public sealed partial class GuardedGenerator
 
                 if (!memberCapabilities.IsLock() || !RuntimeSymbols.DerivesFromLockPrimitive(lockType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take");
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take; set Lock to a member of a lock type such as ExclusiveLock, ReentrantLock or ReadWriteLock");
                     continue;
                 }
 
@@ -177,7 +177,7 @@ public sealed partial class GuardedGenerator
                 // The emitted LockSet call compiles only for an ILockSetMember; say so here rather than in a compiler error.
                 if (!RuntimeSymbols.IsLockSetMember(lockType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember)");
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember); use a lock type that implements ILockSetMember, or guard the method with [Guarded] instead");
                     continue;
                 }
 
@@ -195,7 +195,7 @@ public sealed partial class GuardedGenerator
 
                 if (!context.SemanticModel.Compilation.IsSymbolAccessibleWithin(member, method.ContainingType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is not accessible from '{method.ContainingType.Name}'; make it internal or move the method into that type");
+                    Invalid($"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}'; make it internal or move the method into that type");
                     continue;
                 }
 
@@ -227,11 +227,18 @@ public sealed partial class GuardedGenerator
 
         private static LockInfo? ResolveLock(INamedTypeSymbol type, string? lockName, ISymbol guarded, Location? location, List<DiagnosticInfo> diagnostics)
         {
+            if (string.IsNullOrEmpty(lockName))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.GuardedWithoutLock, location, DisplayName(guarded), SymbolNames.TypeName(type)));
+                return null;
+            }
+
             var member = LockMembers.Find(type, lockName);
             if (member is null)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName ?? string.Empty, type.Name));
+                    DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName!, SymbolNames.TypeName(type)));
                 return null;
             }
 
@@ -269,7 +276,7 @@ public sealed partial class GuardedGenerator
                     location,
                     DisplayName(method),
                     stripeBy!,
-                    keyType?.ToDisplayString() ?? "?",
+                    keyType?.ToDisplayString() ?? lockInfo.Type.ToDisplayString() + " key",
                     lockInfo.Member.Name));
                 return null;
             }
@@ -309,8 +316,7 @@ public sealed partial class GuardedGenerator
         /// </summary>
         private static string? PolicyFor(LockInfo lockInfo)
         {
-            var readMostly = lockInfo.Member.ContainingType is { } owner ? RuntimeSymbols.FindAttribute(owner, KnownNames.ReadMostlyAttribute) : null;
-            if (readMostly is null)
+            if (lockInfo.Member.ContainingType is not { } owner || ReadMostlyAttributeData.Of(owner) is not { } readMostly)
             {
                 return null;
             }
@@ -331,18 +337,10 @@ public sealed partial class GuardedGenerator
             return null;
         }
 
-        private static string PolicyMember(INamedTypeSymbol policyType, AttributeData readMostly)
+        private static string PolicyMember(INamedTypeSymbol policyType, ReadMostlyAttributeData readMostly)
         {
             const string DefaultPolicy = "WriterPreferred";
-            object? value = null;
-            foreach (var argument in readMostly.NamedArguments)
-            {
-                if (argument.Key == KnownNames.PolicyProperty && argument.Value.Kind == TypedConstantKind.Enum)
-                {
-                    value = argument.Value.Value;
-                }
-            }
-
+            object? value = readMostly.Policy?.Value;
             if (value is null)
             {
                 return KnownNames.ReadWritePolicyType + "." + DefaultPolicy;

@@ -55,11 +55,11 @@ public sealed partial class GuardedGenerator
                 };
                 if (typeProblem is not null)
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainingType, nameLocation, display, type.Name, typeProblem));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedContainingType, nameLocation, display, SymbolNames.TypeName(type), typeProblem));
                 }
                 else if (!IsPartial(type, token))
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TypeNotPartial, nameLocation, display, type.Name));
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.TypeNotPartial, nameLocation, display, SymbolNames.TypeName(type)));
                 }
 
                 declarations.Insert(0, DeclarationOf(type));
@@ -92,11 +92,10 @@ public sealed partial class GuardedGenerator
             var compilation = context.SemanticModel.Compilation;
             if (wrapperName is null)
             {
-                diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.MissingWrapperName,
-                    nameLocation,
-                    display,
-                    $"'{method.Name}' does not end in 'Core'; set WrapperName = \"...\" or rename it to '{method.Name}Core'"));
+                string problem = method.Name == KnownNames.BodySuffix
+                    ? $"'{method.Name}' is only the suffix 'Core', which leaves no name for the wrapper; set WrapperName = \"...\" or rename it to 'XxxCore' (the wrapper is then 'Xxx')"
+                    : $"'{method.Name}' does not end in 'Core'; set WrapperName = \"...\" or rename it to '{method.Name}Core'";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingWrapperName, nameLocation, display, problem));
             }
             else if (!WrapperNaming.IsValidName(wrapperName))
             {
@@ -111,7 +110,7 @@ public sealed partial class GuardedGenerator
                 {
                     if (Collides(compilation, method, name, signature, token))
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, method.ContainingType.Name));
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, SymbolNames.TypeName(method.ContainingType)));
                     }
                 }
             }
@@ -141,15 +140,23 @@ public sealed partial class GuardedGenerator
         {
             if (method.MethodKind != MethodKind.Ordinary)
             {
-                string kind = method.MethodKind == MethodKind.LocalFunction ? "a local function" : "not an ordinary method";
-                return $"it is {kind}; guard an ordinary method of the type";
+                string kind = method.MethodKind switch
+                {
+                    MethodKind.LocalFunction => "a local function",
+                    MethodKind.AnonymousFunction or MethodKind.LambdaMethod => "a lambda",
+                    MethodKind.Constructor or MethodKind.StaticConstructor => "a constructor",
+                    MethodKind.UserDefinedOperator or MethodKind.Conversion => "an operator",
+                    MethodKind.Destructor => "a finalizer",
+                    _ => "not an ordinary method",
+                };
+                return $"it is {kind}, which a wrapper cannot call by name; guard an ordinary method of the type and call that";
             }
 
             // An abstract core is fine (the template-method pattern): the wrapper calls it virtually. An extern or
             // unimplemented partial one has no body at all.
             if (method.IsExtern || (method.IsPartialDefinition && method.PartialImplementationPart is null))
             {
-                return "it has no body to call";
+                return "it has no body to call (it is extern, or a partial method without an implementation); guard a method with a body, such as the implementing declaration";
             }
 
             if (method.ReturnsByRef || method.ReturnsByRefReadonly)
@@ -164,7 +171,7 @@ public sealed partial class GuardedGenerator
 
             if (method.IsVararg)
             {
-                return "it takes __arglist";
+                return "it takes __arglist, which a wrapper cannot pass on; take a params array or ordinary parameters instead";
             }
 
             if (IsIterator(node))
@@ -238,7 +245,7 @@ public sealed partial class GuardedGenerator
             };
             if (keyword is null)
             {
-                problem = $"Visibility = {visibility} is not a WrapperVisibility value";
+                // An undefined WrapperVisibility: already reported as LSM0032 (EnumArgumentOutOfRange).
                 return null;
             }
 

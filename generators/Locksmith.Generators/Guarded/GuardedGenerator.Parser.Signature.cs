@@ -373,8 +373,7 @@ public sealed partial class GuardedGenerator
                 documented.Count == 0 || (documented.Count == all.Count && documented.Distinct().Count() == all.Count);
         }
 
-        private static string DisplayName(ISymbol symbol) =>
-            symbol.ContainingType is { } type ? type.Name + "." + symbol.Name : symbol.Name;
+        private static string DisplayName(ISymbol symbol) => Symbols.SymbolNames.Display(symbol);
 
         private static string QualifiedName(INamedTypeSymbol type) => type.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat);
 
@@ -382,6 +381,25 @@ public sealed partial class GuardedGenerator
 
         private static Location? AttributeLocation(AttributeData attribute, CancellationToken token) =>
             attribute.ApplicationSyntaxReference?.GetSyntax(token).GetLocation();
+
+        /// <summary>The named argument <c>name = …</c> of the attribute, else the whole attribute.</summary>
+        private static Location? ArgumentLocation(AttributeData attribute, string name, CancellationToken token)
+        {
+            if (attribute.ApplicationSyntaxReference?.GetSyntax(token) is not AttributeSyntax syntax)
+            {
+                return null;
+            }
+
+            foreach (var argument in syntax.ArgumentList?.Arguments ?? default)
+            {
+                if (argument.NameEquals?.Name.Identifier.ValueText == name)
+                {
+                    return argument.GetLocation();
+                }
+            }
+
+            return syntax.GetLocation();
+        }
 
         private static Location NameLocation(SyntaxNode node, ISymbol symbol) => node switch
         {

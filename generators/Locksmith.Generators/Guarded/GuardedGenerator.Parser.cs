@@ -24,6 +24,12 @@ public sealed partial class GuardedGenerator
             try
             {
                 var data = new GuardedAttributeData(context.Attributes[0]);
+                if (RefusedInExtensionBlock(context, "Guarded", diagnostics))
+                {
+                    return Result(null, diagnostics);
+                }
+
+                ReportUndefinedEnums(context.TargetSymbol, data.Attribute, data.InvalidArguments, diagnostics, token);
                 var wrapper = context.TargetSymbol is IMethodSymbol method
                     ? ParseGuardedMethod(context, method, data, diagnostics, token)
                     : CheckGuardedState(context, data, diagnostics, token);
@@ -41,6 +47,12 @@ public sealed partial class GuardedGenerator
             try
             {
                 var data = new AcquiresLocksOfAttributeData(context.Attributes[0]);
+                if (RefusedInExtensionBlock(context, "AcquiresLocksOf", diagnostics))
+                {
+                    return Result(null, diagnostics);
+                }
+
+                ReportUndefinedEnums(context.TargetSymbol, data.Attribute, data.InvalidArguments, diagnostics, token);
                 var wrapper = context.TargetSymbol is IMethodSymbol method
                     ? ParseLockSetMethod(context, method, data, diagnostics, token)
                     : null;
@@ -57,17 +69,24 @@ public sealed partial class GuardedGenerator
             try
             {
                 var member = context.TargetSymbol;
+                var data = new LockOrderAttributeData(context.Attributes[0]);
+                var refusal = new List<DiagnosticInfo>();
+                if (RefusedInExtensionBlock(context, "LockOrder", refusal))
+                {
+                    return new ParsedLockOrder(null, refusal.ToEquatableArray());
+                }
+
                 var type = LockMembers.TypeOf(member);
                 var location = NameLocation(context.TargetNode, member);
                 if (!LockCapabilitiesReader.Of(type).IsLock())
                 {
                     var diagnostic = DiagnosticInfo.Create(
-                        DiagnosticDescriptors.LockOrderOnNonLock, location, member.Name, type?.ToDisplayString() ?? member.Kind.ToString());
+                        DiagnosticDescriptors.LockOrderOnNonLock, location, DisplayName(member), type?.ToDisplayString() ?? member.Kind.ToString());
                     return new ParsedLockOrder(null, new EquatableArray<DiagnosticInfo>([diagnostic]));
                 }
 
                 token.ThrowIfCancellationRequested();
-                var level = LockMembers.LevelOf(member);
+                var level = data.Level;
                 var entry = level is { } value && member.ContainingType is { } containing
                     ? new LockOrderEntry(containing.ToDisplayString(), member.Name, value, LocationInfo.From(location))
                     : null;
@@ -89,6 +108,9 @@ public sealed partial class GuardedGenerator
                     return EquatableArray<DiagnosticInfo>.Empty;
                 }
 
+                var data = new ReadMostlyAttributeData(context.Attributes[0]);
+                var diagnostics = new List<DiagnosticInfo>();
+                ReportUndefinedEnums(type, data.Attribute, data.InvalidArguments, diagnostics, token);
                 for (var current = type; current is not null; current = current.BaseType)
                 {
                     token.ThrowIfCancellationRequested();
@@ -96,13 +118,14 @@ public sealed partial class GuardedGenerator
                     {
                         if ((LockCapabilitiesReader.Of(LockMembers.TypeOf(member)) & LockCapabilities.ReadWrite) != 0)
                         {
-                            return EquatableArray<DiagnosticInfo>.Empty;
+                            return diagnostics.ToEquatableArray();
                         }
                     }
                 }
 
-                var location = context.Attributes[0].ApplicationSyntaxReference?.GetSyntax(token).GetLocation();
-                return new EquatableArray<DiagnosticInfo>([DiagnosticInfo.Create(DiagnosticDescriptors.ReadMostlyWithoutReadWriteLock, location, type.Name)]);
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.ReadMostlyWithoutReadWriteLock, AttributeLocation(data.Attribute, token), DisplayName(type)));
+                return diagnostics.ToEquatableArray();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -122,9 +145,46 @@ public sealed partial class GuardedGenerator
             var diagnostic = DiagnosticInfo.Create(
                 DiagnosticDescriptors.GeneratorFailure,
                 context.TargetNode.GetLocation(),
-                context.TargetSymbol.Name,
+                DisplayName(context.TargetSymbol),
                 exception.GetType().Name + ": " + exception.Message);
             return new ParsedMember(null, new EquatableArray<DiagnosticInfo>([diagnostic]));
+        }
+
+        /// <summary>
+        /// LSM0030: members of a C# 14 extension block take no Locksmith attribute (their containing "type" has no
+        /// name, no fields and no partial declarations). Reported first, so no later message names the unnamed type.
+        /// </summary>
+        private static bool RefusedInExtensionBlock(GeneratorAttributeSyntaxContext context, string attributeName, List<DiagnosticInfo> diagnostics)
+        {
+            if (SymbolNames.ExtensionBlockOf(context.TargetSymbol) is not { } extension)
+            {
+                return false;
+            }
+
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.ExtensionBlockMember,
+                NameLocation(context.TargetNode, context.TargetSymbol),
+                DisplayName(context.TargetSymbol),
+                attributeName,
+                SymbolNames.TypeName(extension)));
+            return true;
+        }
+
+        /// <summary>LSM0032: an enum argument cast from a number that names none of the enum's members.</summary>
+        private static void ReportUndefinedEnums(
+            ISymbol target, AttributeData attribute, IReadOnlyList<EnumArgument> invalid, List<DiagnosticInfo> diagnostics, CancellationToken token)
+        {
+            foreach (var argument in invalid)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.EnumArgumentOutOfRange,
+                    ArgumentLocation(attribute, argument.Name, token),
+                    DisplayName(target),
+                    argument.Name,
+                    argument.ValueText,
+                    argument.EnumType.Name,
+                    argument.ValidMembers));
+            }
         }
 
         /// <summary>Checks a guarded field or property; they get no wrapper (the analyzers check their uses).</summary>

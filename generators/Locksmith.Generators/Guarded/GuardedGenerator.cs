@@ -1,8 +1,10 @@
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Locksmith.Generators.Guarded;
 
@@ -19,28 +21,28 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
         var guarded = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownNames.GuardedAttribute,
-                static (_, _) => true,
+                IsGuardedTarget,
                 static (attributeContext, token) => Parser.ParseGuarded(attributeContext, token))
             .WithTrackingName(TrackingNames.GuardedMembers);
 
         var acquiresLocksOf = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownNames.AcquiresLocksOfAttribute,
-                static (_, _) => true,
+                IsMethodTarget,
                 static (attributeContext, token) => Parser.ParseAcquiresLocksOf(attributeContext, token))
             .WithTrackingName(TrackingNames.AcquiresLocksOfMethods);
 
         var lockOrders = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownNames.LockOrderAttribute,
-                static (_, _) => true,
+                IsLockMemberTarget,
                 static (attributeContext, token) => Parser.ParseLockOrder(attributeContext, token))
             .WithTrackingName(TrackingNames.LockOrders);
 
         var readMostly = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownNames.ReadMostlyAttribute,
-                static (_, _) => true,
+                IsTypeTarget,
                 static (attributeContext, token) => Parser.CheckReadMostly(attributeContext, token))
             .WithTrackingName(TrackingNames.ReadMostlyTypes);
 
@@ -83,6 +85,27 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
         context.RegisterSourceOutput(types, static (production, type) =>
             production.AddSource(type.HintName, Emitter.Emit(type)));
     }
+
+    /// <summary>
+    /// The syntax filter of <c>[Guarded]</c>: fields (each declarator), properties and indexers, and every kind of
+    /// method the attribute can be written on, so that the unsupported ones (local functions, lambdas, accessors,
+    /// constructors, operators) still reach the parser and get a diagnostic instead of being ignored.
+    /// </summary>
+    internal static bool IsGuardedTarget(SyntaxNode node, CancellationToken token) =>
+        node is VariableDeclaratorSyntax or PropertyDeclarationSyntax or IndexerDeclarationSyntax or EnumMemberDeclarationSyntax ||
+        IsMethodTarget(node, token);
+
+    /// <summary>The syntax filter of <c>[AcquiresLocksOf]</c>: every kind of method the attribute can be written on.</summary>
+    internal static bool IsMethodTarget(SyntaxNode node, CancellationToken token) =>
+        node is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or AccessorDeclarationSyntax;
+
+    /// <summary>The syntax filter of <c>[LockOrder]</c>: fields (each declarator) and properties.</summary>
+    internal static bool IsLockMemberTarget(SyntaxNode node, CancellationToken token) =>
+        node is VariableDeclaratorSyntax or PropertyDeclarationSyntax or IndexerDeclarationSyntax or EnumMemberDeclarationSyntax;
+
+    /// <summary>The syntax filter of <c>[ReadMostly]</c>: classes, structs and records.</summary>
+    internal static bool IsTypeTarget(SyntaxNode node, CancellationToken token) =>
+        node is ClassDeclarationSyntax or StructDeclarationSyntax or RecordDeclarationSyntax;
 
     private static void Report(SourceProductionContext production, EquatableArray<DiagnosticInfo> diagnostics)
     {

@@ -34,6 +34,7 @@ internal readonly struct AcquiresLocksOfAttributeData
         WrapperName = AttributeArguments.String(attribute, KnownNames.WrapperNameProperty);
         Visibility = AttributeArguments.Int(attribute, KnownNames.VisibilityProperty);
         IsVisibilitySet = AttributeArguments.IsSet(attribute, KnownNames.VisibilityProperty);
+        InvalidArguments = AttributeArguments.UndefinedEnumArguments(attribute);
     }
 
     public AttributeData Attribute { get; }
@@ -50,6 +51,9 @@ internal readonly struct AcquiresLocksOfAttributeData
 
     /// <summary>Whether <see cref="Visibility"/> is set explicitly; when it is not, the wrappers are clamped to their signature's accessibility.</summary>
     public bool IsVisibilitySet { get; }
+
+    /// <summary>Enum arguments whose value is none of their enum's members (<c>Visibility = (WrapperVisibility)42</c>).</summary>
+    public IReadOnlyList<EnumArgument> InvalidArguments { get; }
 
     /// <summary>Reads the <c>[AcquiresLocksOf]</c> of <paramref name="symbol"/>, if it has one.</summary>
     public static AcquiresLocksOfAttributeData? Of(ISymbol symbol) =>

@@ -39,16 +39,7 @@ internal static class LockMembers
     };
 
     /// <summary>The level of the member's <c>[LockOrder(level)]</c>, or null.</summary>
-    public static int? LevelOf(ISymbol member)
-    {
-        var attribute = RuntimeSymbols.FindAttribute(member, KnownNames.LockOrderAttribute);
-        if (attribute is { ConstructorArguments.Length: 1 } && attribute.ConstructorArguments[0].Value is int level)
-        {
-            return level;
-        }
-
-        return null;
-    }
+    public static int? LevelOf(ISymbol member) => LockOrderAttributeData.Of(member)?.Level;
 
     /// <summary>The name a generated wrapper declares the lock with: <c>Namespace.Type.member</c>.</summary>
     public static string DeclaredName(ISymbol member) =>

@@ -10,7 +10,7 @@ namespace Bank
         /// <param name="to">The account credited.</param>
         /// <param name="amount">The amount.</param>
         /// <exception cref="global::Locksmith.LockTimeoutException">The <c>_lock</c> locks of <paramref name="from"/> and <paramref name="to"/> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public static void Transfer(global::Bank.Account from, global::Bank.Account to, decimal amount)
         {
             global::System.ArgumentNullException.ThrowIfNull(from);
@@ -34,7 +34,7 @@ namespace Bank
         /// <param name="amount">The amount.</param>
         /// <param name="timeout">How long to wait for the <c>_lock</c> locks of <paramref name="from"/> and <paramref name="to"/>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TransferCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public static bool TryTransfer(global::Bank.Account from, global::Bank.Account to, decimal amount, global::System.TimeSpan timeout)
         {
             global::System.ArgumentNullException.ThrowIfNull(from);
@@ -60,7 +60,7 @@ namespace Bank
 
         /// <summary>Calls <c>IsRicherThan</c> while holding the <c>_lock</c> locks of <paramref name="other"/>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException">The <c>_lock</c> locks of <paramref name="other"/> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Compare(global::Bank.Account other)
         {
             global::System.ArgumentNullException.ThrowIfNull(other);
@@ -78,7 +78,7 @@ namespace Bank
 
         /// <summary>Calls <c>IsRicherThan</c> while holding the <c>_lock</c> locks of <paramref name="other"/>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>IsRicherThan</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryCompare(global::Bank.Account other, global::System.TimeSpan timeout, out bool result)
         {
             global::System.ArgumentNullException.ThrowIfNull(other);

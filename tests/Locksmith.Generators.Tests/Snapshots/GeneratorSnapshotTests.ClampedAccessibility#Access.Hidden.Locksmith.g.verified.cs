@@ -7,7 +7,7 @@ namespace Access
     {
         /// <summary>Calls <c>PeekCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public global::Access.Secret Peek()
         {
             this._lock.EnsureDeclared("Access.Hidden._lock", null);
@@ -24,7 +24,7 @@ namespace Access
 
         /// <summary>Calls <c>PeekCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>PeekCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryPeek(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out global::Access.Secret result)
         {
             this._lock.EnsureDeclared("Access.Hidden._lock", null);

@@ -7,7 +7,7 @@ namespace Access
     {
         /// <summary>Calls <c>OpenCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal global::Access.Secret Open()
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -24,7 +24,7 @@ namespace Access
 
         /// <summary>Calls <c>OpenCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>OpenCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal bool TryOpen(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out global::Access.Secret result)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -48,7 +48,7 @@ namespace Access
 
         /// <summary>Calls <c>UseCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         private void Use(global::Access.Vault.Token token)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -65,7 +65,7 @@ namespace Access
 
         /// <summary>Calls <c>UseCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>UseCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         private bool TryUse(global::Access.Vault.Token token, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -88,7 +88,7 @@ namespace Access
 
         /// <summary>Calls <c>ListCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal (int Count, global::System.Collections.Generic.List<global::Access.Secret[]> Items) List()
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -105,7 +105,7 @@ namespace Access
 
         /// <summary>Calls <c>ListCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>ListCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal bool TryList(global::System.TimeSpan timeout, out (int Count, global::System.Collections.Generic.List<global::Access.Secret[]> Items) result)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -129,7 +129,7 @@ namespace Access
 
         /// <summary>Calls <c>PickCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal void Pick<T>(T value)
             where T : global::Access.Secret
         {
@@ -147,7 +147,7 @@ namespace Access
 
         /// <summary>Calls <c>PickCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>PickCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal bool TryPick<T>(T value, global::System.TimeSpan timeout)
             where T : global::Access.Secret
         {
@@ -171,7 +171,7 @@ namespace Access
 
         /// <summary>Calls <c>AttachCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         protected void Attach(global::Access.Vault.Hook hook)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -188,7 +188,7 @@ namespace Access
 
         /// <summary>Calls <c>AttachCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>AttachCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         protected bool TryAttach(global::Access.Vault.Hook hook, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -211,7 +211,7 @@ namespace Access
 
         /// <summary>Calls <c>MapCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         private global::System.Collections.Generic.Dictionary<global::Access.Vault.Hook, global::Access.Vault.Token>? Map()
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -228,7 +228,7 @@ namespace Access
 
         /// <summary>Calls <c>MapCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>MapCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         private bool TryMap(global::System.TimeSpan timeout, out global::System.Collections.Generic.Dictionary<global::Access.Vault.Hook, global::Access.Vault.Token>? result)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -252,7 +252,7 @@ namespace Access
 
         /// <summary>Calls <c>CurrentModeCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public global::Access.Vault.Mode CurrentMode()
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);
@@ -269,7 +269,7 @@ namespace Access
 
         /// <summary>Calls <c>CurrentModeCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CurrentModeCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryCurrentMode(global::System.TimeSpan timeout, out global::Access.Vault.Mode result)
         {
             this._lock.EnsureDeclared("Access.Vault._lock", null);

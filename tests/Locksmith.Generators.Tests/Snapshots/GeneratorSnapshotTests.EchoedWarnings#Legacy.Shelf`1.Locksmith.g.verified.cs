@@ -8,7 +8,7 @@ namespace Legacy
         #pragma warning disable CS0618
         /// <summary>Calls <c>KeepCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Keep(global::Legacy.Old old)
         {
             this._lock.EnsureDeclared("Legacy.Shelf<T>._lock", null);
@@ -25,7 +25,7 @@ namespace Legacy
 
         /// <summary>Calls <c>KeepCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>KeepCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryKeep(global::Legacy.Old old, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Legacy.Shelf<T>._lock", null);
@@ -51,7 +51,7 @@ namespace Legacy
         #pragma warning disable CS0693
         /// <summary>Calls <c>EchoCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public T Echo<T>(T value)
         {
             this._lock.EnsureDeclared("Legacy.Shelf<T>._lock", null);
@@ -68,7 +68,7 @@ namespace Legacy
 
         /// <summary>Calls <c>EchoCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>EchoCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryEcho<T>(T value, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T result)
         {
             this._lock.EnsureDeclared("Legacy.Shelf<T>._lock", null);

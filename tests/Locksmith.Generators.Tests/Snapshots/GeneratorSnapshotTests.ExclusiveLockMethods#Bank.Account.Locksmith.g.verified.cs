@@ -8,7 +8,7 @@ namespace Bank
         /// <summary>Adds <paramref name="amount"/> to the balance.</summary>
         /// <param name="amount">The amount.</param>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Deposit(decimal amount)
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);
@@ -27,7 +27,7 @@ namespace Bank
         /// <param name="amount">The amount.</param>
         /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>DepositCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryDeposit(decimal amount, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);
@@ -51,7 +51,7 @@ namespace Bank
         /// <summary>The balance.</summary>
         /// <returns>The balance now.</returns>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public decimal Balance()
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);
@@ -70,7 +70,7 @@ namespace Bank
         /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <param name="result">The balance now; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>BalanceCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryBalance(global::System.TimeSpan timeout, out decimal result)
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);
@@ -94,7 +94,7 @@ namespace Bank
 
         /// <summary>Calls <c>CheckBalance</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal string Audit()
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);
@@ -111,7 +111,7 @@ namespace Bank
 
         /// <summary>Calls <c>CheckBalance</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CheckBalance</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         internal bool TryAudit(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string result)
         {
             this._lock.EnsureDeclared("Bank.Account._lock", 10);

@@ -7,7 +7,7 @@ namespace Generics
     {
         /// <summary>Calls <c>FindCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public T? Find<T>(T? fallback)
             where T : class
         {
@@ -25,7 +25,7 @@ namespace Generics
 
         /// <summary>Calls <c>FindCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FindCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFind<T>(T? fallback, global::System.TimeSpan timeout, out T? result)
             where T : class
         {
@@ -50,7 +50,7 @@ namespace Generics
 
         /// <summary>Calls <c>PutCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Put<TKey, TValue>(TKey key, TValue value)
             where TKey : notnull, global::System.IComparable<TKey>
             where TValue : struct
@@ -69,7 +69,7 @@ namespace Generics
 
         /// <summary>Calls <c>PutCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>PutCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryPut<TKey, TValue>(TKey key, TValue value, global::System.TimeSpan timeout)
             where TKey : notnull, global::System.IComparable<TKey>
             where TValue : struct
@@ -94,7 +94,7 @@ namespace Generics
 
         /// <summary>Calls <c>CreateCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public TItem Create<TItem>()
             where TItem : class?, new()
         {
@@ -112,7 +112,7 @@ namespace Generics
 
         /// <summary>Calls <c>CreateCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CreateCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryCreate<TItem>(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out TItem result)
             where TItem : class?, new()
         {
@@ -137,7 +137,7 @@ namespace Generics
 
         /// <summary>Calls <c>SizeCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Size<TValue>(TValue value)
             where TValue : unmanaged
         {
@@ -155,7 +155,7 @@ namespace Generics
 
         /// <summary>Calls <c>SizeCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SizeCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TrySize<TValue>(TValue value, global::System.TimeSpan timeout, out int result)
             where TValue : unmanaged
         {
@@ -180,7 +180,7 @@ namespace Generics
 
         /// <summary>Calls <c>EchoCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public T Echo<T>(T value)
             where T : allows ref struct
         {
@@ -198,7 +198,7 @@ namespace Generics
 
         /// <summary>Calls <c>EchoCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>EchoCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryEcho<T>(T value, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T result)
             where T : allows ref struct
         {

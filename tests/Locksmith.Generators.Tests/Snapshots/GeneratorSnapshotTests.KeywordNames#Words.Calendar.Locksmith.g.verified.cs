@@ -7,7 +7,7 @@ namespace Words
     {
         /// <summary>Calls <c>eventCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void @event(int @class, string @params)
         {
             this._lock.EnsureDeclared("Words.Calendar._lock", null);
@@ -24,7 +24,7 @@ namespace Words
 
         /// <summary>Calls <c>eventCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>eventCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Tryevent(int @class, string @params, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Words.Calendar._lock", null);
@@ -47,7 +47,7 @@ namespace Words
 
         /// <summary>Calls <c>Check</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int @checked(int @in)
         {
             this._lock.EnsureDeclared("Words.Calendar._lock", null);
@@ -64,7 +64,7 @@ namespace Words
 
         /// <summary>Calls <c>Check</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>Check</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Trychecked(int @in, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Words.Calendar._lock", null);
@@ -88,7 +88,7 @@ namespace Words
 
         /// <summary>Calls <c>Back</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int @return(out int @out)
         {
             this._lock.EnsureDeclared("Words.Calendar._lock", null);
@@ -105,7 +105,7 @@ namespace Words
 
         /// <summary>Calls <c>Back</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>Back</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Tryreturn(out int @out, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Words.Calendar._lock", null);

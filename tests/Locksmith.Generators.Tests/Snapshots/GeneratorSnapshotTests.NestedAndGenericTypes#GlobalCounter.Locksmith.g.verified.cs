@@ -5,7 +5,7 @@ partial class GlobalCounter
 {
     /// <summary>Calls <c>NextCore</c> while holding <c>_lock</c>.</summary>
     /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-    [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
     public int Next()
     {
         this._lock.EnsureDeclared("GlobalCounter._lock", null);
@@ -22,7 +22,7 @@ partial class GlobalCounter
 
     /// <summary>Calls <c>NextCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
     /// <returns><see langword="true"/> when the lock was acquired and <c>NextCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-    [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+    [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
     public bool TryNext(global::System.TimeSpan timeout, out int result)
     {
         this._lock.EnsureDeclared("GlobalCounter._lock", null);

@@ -9,7 +9,7 @@ namespace Nesting
         {
             /// <summary>Calls <c>GetCore</c> while holding <c>_lock</c>.</summary>
             /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public TValue? Get()
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Cache<TValue>._lock", null);
@@ -26,7 +26,7 @@ namespace Nesting
 
             /// <summary>Calls <c>GetCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
             /// <returns><see langword="true"/> when the lock was acquired and <c>GetCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public bool TryGet(global::System.TimeSpan timeout, out TValue? result)
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Cache<TValue>._lock", null);
@@ -50,7 +50,7 @@ namespace Nesting
 
             /// <summary>Calls <c>SetCore</c> while holding <c>_lock</c>.</summary>
             /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public void Set(TValue? value)
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Cache<TValue>._lock", null);
@@ -67,7 +67,7 @@ namespace Nesting
 
             /// <summary>Calls <c>SetCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
             /// <returns><see langword="true"/> when the lock was acquired and <c>SetCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public bool TrySet(TValue? value, global::System.TimeSpan timeout)
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Cache<TValue>._lock", null);

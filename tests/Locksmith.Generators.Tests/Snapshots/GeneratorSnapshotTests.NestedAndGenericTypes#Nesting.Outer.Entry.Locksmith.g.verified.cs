@@ -9,7 +9,7 @@ namespace Nesting
         {
             /// <summary>Calls <c>KeyLengthCore</c> while holding <c>_lock</c>.</summary>
             /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public int KeyLength()
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Entry._lock", null);
@@ -26,7 +26,7 @@ namespace Nesting
 
             /// <summary>Calls <c>KeyLengthCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
             /// <returns><see langword="true"/> when the lock was acquired and <c>KeyLengthCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public bool TryKeyLength(global::System.TimeSpan timeout, out int result)
             {
                 this._lock.EnsureDeclared("Nesting.Outer.Entry._lock", null);

@@ -9,7 +9,7 @@ namespace Nesting
         {
             /// <summary>Calls <c>LengthCore</c> while holding <c>s_lock</c>.</summary>
             /// <exception cref="global::Locksmith.LockTimeoutException"><c>s_lock</c> could not be acquired within the timeout.</exception>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public int Length()
             {
                 global::Nesting.Outer.Point.s_lock.EnsureDeclared("Nesting.Outer.Point.s_lock", null);
@@ -26,7 +26,7 @@ namespace Nesting
 
             /// <summary>Calls <c>LengthCore</c> while holding <c>s_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
             /// <returns><see langword="true"/> when the lock was acquired and <c>LengthCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+            [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
             public bool TryLength(global::System.TimeSpan timeout, out int result)
             {
                 global::Nesting.Outer.Point.s_lock.EnsureDeclared("Nesting.Outer.Point.s_lock", null);

@@ -7,7 +7,7 @@ namespace Flow
     {
         /// <summary>Calls <c>FindCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Find(string key, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -24,7 +24,7 @@ namespace Flow
 
         /// <summary>Calls <c>FindCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FindCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFind(string key, out string? value, global::System.TimeSpan timeout, out bool result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -49,7 +49,7 @@ namespace Flow
 
         /// <summary>Calls <c>LookupCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Lookup<T>(string key, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out T value)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -66,7 +66,7 @@ namespace Flow
 
         /// <summary>Calls <c>LookupCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>LookupCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryLookup<T>(string key, [global::System.Diagnostics.CodeAnalysis.MaybeNull] out T value, global::System.TimeSpan timeout, out bool result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -91,7 +91,7 @@ namespace Flow
 
         /// <summary>Calls <c>CountCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Count(string prefix, out int matched, out string first)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -108,7 +108,7 @@ namespace Flow
 
         /// <summary>Calls <c>CountCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CountCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryCount(string prefix, out int matched, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string first, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -135,7 +135,7 @@ namespace Flow
         /// <summary>Calls <c>RememberCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
         [global::System.Diagnostics.CodeAnalysis.MemberNotNull("_last")]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Remember(string value)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -153,7 +153,7 @@ namespace Flow
         /// <summary>Calls <c>RememberCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>RememberCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, "_last")]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryRemember(string value, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -177,7 +177,7 @@ namespace Flow
         /// <summary>Calls <c>HasLastCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
         [global::System.Diagnostics.CodeAnalysis.MemberNotNullWhen(true, "_last")]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool HasLast()
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -194,7 +194,7 @@ namespace Flow
 
         /// <summary>Calls <c>HasLastCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>HasLastCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryHasLast(global::System.TimeSpan timeout, out bool result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -218,7 +218,7 @@ namespace Flow
 
         /// <summary>Calls <c>EnsureCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Ensure([global::System.Diagnostics.CodeAnalysis.NotNull] ref string? text, [global::System.Diagnostics.CodeAnalysis.AllowNull] ref string label)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -235,7 +235,7 @@ namespace Flow
 
         /// <summary>Calls <c>EnsureCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>EnsureCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryEnsure([global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] ref string? text, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] [global::System.Diagnostics.CodeAnalysis.AllowNull] ref string label, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -258,7 +258,7 @@ namespace Flow
 
         /// <summary>Calls <c>CheckCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Check([global::System.Diagnostics.CodeAnalysis.DoesNotReturnIf(false)] bool condition, [global::System.Diagnostics.CodeAnalysis.NotNull] object? value)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -275,7 +275,7 @@ namespace Flow
 
         /// <summary>Calls <c>CheckCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CheckCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryCheck(bool condition, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] object? value, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -299,7 +299,7 @@ namespace Flow
         /// <summary>Calls <c>GetOrCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
         [return: global::System.Diagnostics.CodeAnalysis.NotNullIfNotNull("fallback")]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string? GetOr(string key, string? fallback)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -316,7 +316,7 @@ namespace Flow
 
         /// <summary>Calls <c>GetOrCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>GetOrCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryGetOr(string key, string? fallback, global::System.TimeSpan timeout, out string? result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -341,7 +341,7 @@ namespace Flow
         /// <summary>Calls <c>FirstCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
         [return: global::System.Diagnostics.CodeAnalysis.MaybeNull]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public T First<T>(global::System.Collections.Generic.IEnumerable<T> items)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -358,7 +358,7 @@ namespace Flow
 
         /// <summary>Calls <c>FirstCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FirstCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFirst<T>(global::System.Collections.Generic.IEnumerable<T> items, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNull] out T result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -383,7 +383,7 @@ namespace Flow
         /// <summary>Calls <c>NameCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
         [return: global::System.Diagnostics.CodeAnalysis.NotNull]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string? Name()
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -400,7 +400,7 @@ namespace Flow
 
         /// <summary>Calls <c>NameCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>NameCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryName(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -424,7 +424,7 @@ namespace Flow
 
         /// <summary>Calls <c>ParseCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool Parse(string text, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out int? number)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);
@@ -441,7 +441,7 @@ namespace Flow
 
         /// <summary>Calls <c>ParseCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>ParseCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryParse(string text, out int? number, global::System.TimeSpan timeout, out bool result)
         {
             this._lock.EnsureDeclared("Flow.Registry._lock", null);

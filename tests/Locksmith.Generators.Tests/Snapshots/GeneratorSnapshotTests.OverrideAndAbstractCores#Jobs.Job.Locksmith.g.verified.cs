@@ -9,7 +9,7 @@ namespace Jobs
         /// <param name="step">The step.</param>
         /// <returns>The total so far.</returns>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>Gate</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Step(int step)
         {
             this.Gate.EnsureDeclared("Jobs.Job.Gate", null);
@@ -29,7 +29,7 @@ namespace Jobs
         /// <param name="timeout">How long to wait for <c>Gate</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <param name="result">The total so far; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>StepCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryStep(int step, global::System.TimeSpan timeout, out int result)
         {
             this.Gate.EnsureDeclared("Jobs.Job.Gate", null);
@@ -54,7 +54,7 @@ namespace Jobs
         /// <summary>Describes the job.</summary>
         /// <returns>A description.</returns>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>Gate</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string Describe()
         {
             this.Gate.EnsureDeclared("Jobs.Job.Gate", null);
@@ -73,7 +73,7 @@ namespace Jobs
         /// <param name="timeout">How long to wait for <c>Gate</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <param name="result">A description; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>DescribeCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryDescribe(global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string result)
         {
             this.Gate.EnsureDeclared("Jobs.Job.Gate", null);

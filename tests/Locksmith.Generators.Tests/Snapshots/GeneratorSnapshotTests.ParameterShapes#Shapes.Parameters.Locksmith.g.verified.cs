@@ -7,7 +7,7 @@ namespace Shapes
     {
         /// <summary>Calls <c>RefsCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Refs(ref int counter, out string text, in global::System.DateTime when, ref readonly long big)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -24,7 +24,7 @@ namespace Shapes
 
         /// <summary>Calls <c>RefsCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>RefsCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryRefs(ref int counter, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string text, in global::System.DateTime when, ref readonly long big, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -48,7 +48,7 @@ namespace Shapes
 
         /// <summary>Calls <c>SumCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Sum(params int[] values)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -65,7 +65,7 @@ namespace Shapes
 
         /// <summary>Calls <c>SumCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SumCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TrySum(int[] values, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -89,7 +89,7 @@ namespace Shapes
 
         /// <summary>Calls <c>DefaultsCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string Defaults(string name = "a \"quoted\" name", global::Shapes.Color color = global::Shapes.Color.Blue, int? count = default, decimal rate = 1.5M, double ratio = 0.25D, char mark = '\n', string? note = default, long big = 5000000000L, global::System.DateTime when = default)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -106,7 +106,7 @@ namespace Shapes
 
         /// <summary>Calls <c>DefaultsCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>DefaultsCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryDefaults(string name, global::Shapes.Color color, int? count, decimal rate, double ratio, char mark, string? note, long big, global::System.DateTime when, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -131,7 +131,7 @@ namespace Shapes
         /// <summary>Calls <c>NullablesCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
         [return: global::System.Diagnostics.CodeAnalysis.NotNullIfNotNull("value")]
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string? Nullables(string? value, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] object? other, int?[]? items)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -148,7 +148,7 @@ namespace Shapes
 
         /// <summary>Calls <c>NullablesCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>NullablesCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryNullables(string? value, object? other, int?[]? items, global::System.TimeSpan timeout, out string? result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -172,7 +172,7 @@ namespace Shapes
 
         /// <summary>Calls <c>CallerCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string Caller([global::System.Runtime.CompilerServices.CallerMemberName] string caller = "")
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -189,7 +189,7 @@ namespace Shapes
 
         /// <summary>Calls <c>CallerCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CallerCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryCaller(string caller, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -213,7 +213,7 @@ namespace Shapes
 
         /// <summary>Calls <c>SpanCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Span(scoped global::System.ReadOnlySpan<char> text, global::System.Span<byte> buffer)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -230,7 +230,7 @@ namespace Shapes
 
         /// <summary>Calls <c>SpanCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SpanCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TrySpan(scoped global::System.ReadOnlySpan<char> text, global::System.Span<byte> buffer, global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -254,7 +254,7 @@ namespace Shapes
 
         /// <summary>Calls <c>TupleCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public (int Count, string? Name) Tuple(int @class)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);
@@ -271,7 +271,7 @@ namespace Shapes
 
         /// <summary>Calls <c>TupleCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TupleCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryTuple(int @class, global::System.TimeSpan timeout, out (int Count, string? Name) result)
         {
             this._lock.EnsureDeclared("Shapes.Parameters._lock", null);

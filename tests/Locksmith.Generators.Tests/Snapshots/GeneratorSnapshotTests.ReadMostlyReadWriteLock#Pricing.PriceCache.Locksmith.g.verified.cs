@@ -9,7 +9,7 @@ namespace Pricing
         /// <param name="sku">The stock-keeping unit.</param>
         /// <returns>The price, or null.</returns>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public decimal? Find(string sku)
         {
             this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
@@ -29,7 +29,7 @@ namespace Pricing
         /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <param name="result">The price, or null; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FindCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFind(string sku, global::System.TimeSpan timeout, out decimal? result)
         {
             this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
@@ -55,7 +55,7 @@ namespace Pricing
         /// <param name="sku">The stock-keeping unit.</param>
         /// <param name="price">The price.</param>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Set(string sku, decimal price)
         {
             this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);
@@ -75,7 +75,7 @@ namespace Pricing
         /// <param name="price">The price.</param>
         /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>SetCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TrySet(string sku, decimal price, global::System.TimeSpan timeout)
         {
             this._lock.EnsureDeclared("Pricing.PriceCache._lock", 20, global::Locksmith.ReadWritePolicy.Fair);

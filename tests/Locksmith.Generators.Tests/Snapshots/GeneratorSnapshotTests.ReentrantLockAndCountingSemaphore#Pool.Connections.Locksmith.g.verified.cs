@@ -7,7 +7,7 @@ namespace Pool
     {
         /// <summary>Calls <c>OpenCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Open()
         {
             this._lock.EnsureDeclared("Pool.Connections._lock", null);
@@ -24,7 +24,7 @@ namespace Pool
 
         /// <summary>Calls <c>OpenCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>OpenCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryOpen(global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Pool.Connections._lock", null);
@@ -48,7 +48,7 @@ namespace Pool
 
         /// <summary>Calls <c>UseCore</c> while holding <c>_slots</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_slots</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public string Use(string query)
         {
             this._slots.EnsureDeclared("Pool.Connections._slots", null);
@@ -65,7 +65,7 @@ namespace Pool
 
         /// <summary>Calls <c>UseCore</c> while holding <c>_slots</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>UseCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryUse(string query, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string result)
         {
             this._slots.EnsureDeclared("Pool.Connections._slots", null);

@@ -7,7 +7,7 @@ namespace Registry
     {
         /// <summary>Calls <c>ShoutCore</c> while holding <c>s_gate</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>s_gate</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public static string Shout(this string name)
         {
             global::Registry.NameExtensions.s_gate.EnsureDeclared("Registry.NameExtensions.s_gate", null);
@@ -24,7 +24,7 @@ namespace Registry
 
         /// <summary>Calls <c>ShoutCore</c> while holding <c>s_gate</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>ShoutCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public static bool TryShout(this string name, global::System.TimeSpan timeout, [global::System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out string result)
         {
             global::Registry.NameExtensions.s_gate.EnsureDeclared("Registry.NameExtensions.s_gate", null);

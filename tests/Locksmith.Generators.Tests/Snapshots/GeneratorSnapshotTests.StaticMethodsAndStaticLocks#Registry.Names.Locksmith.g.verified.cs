@@ -7,7 +7,7 @@ namespace Registry
     {
         /// <summary>Calls <c>CountCore</c> while holding <c>s_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>s_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public static int Count()
         {
             global::Registry.Names.s_lock.EnsureDeclared("Registry.Names.s_lock", null);
@@ -24,7 +24,7 @@ namespace Registry
 
         /// <summary>Calls <c>CountCore</c> while holding <c>s_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>CountCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public static bool TryCount(global::System.TimeSpan timeout, out int result)
         {
             global::Registry.Names.s_lock.EnsureDeclared("Registry.Names.s_lock", null);
@@ -48,7 +48,7 @@ namespace Registry
 
         /// <summary>Calls <c>AddCore</c> while holding <c>s_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>s_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Add(string name)
         {
             global::Registry.Names.s_lock.EnsureDeclared("Registry.Names.s_lock", null);
@@ -65,7 +65,7 @@ namespace Registry
 
         /// <summary>Calls <c>AddCore</c> while holding <c>s_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>AddCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryAdd(string name, global::System.TimeSpan timeout)
         {
             global::Registry.Names.s_lock.EnsureDeclared("Registry.Names.s_lock", null);

@@ -7,7 +7,7 @@ namespace Stock
     {
         /// <summary>Calls <c>TakeCore</c> while holding <c>_stripes</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_stripes</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Take(string sku, int quantity)
         {
             this._stripes.EnsureDeclared("Stock.Inventory._stripes", 30);
@@ -24,7 +24,7 @@ namespace Stock
 
         /// <summary>Calls <c>TakeCore</c> while holding <c>_stripes</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TakeCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryTake(string sku, int quantity, global::System.TimeSpan timeout, out int result)
         {
             this._stripes.EnsureDeclared("Stock.Inventory._stripes", 30);
@@ -48,7 +48,7 @@ namespace Stock
 
         /// <summary>Calls <c>PeekCore</c> while holding <c>_shelves</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_shelves</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Peek(int shelf)
         {
             this._shelves.EnsureDeclared("Stock.Inventory._shelves", null);
@@ -65,7 +65,7 @@ namespace Stock
 
         /// <summary>Calls <c>PeekCore</c> while holding <c>_shelves</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>PeekCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryPeek(int shelf, global::System.TimeSpan timeout, out int result)
         {
             this._shelves.EnsureDeclared("Stock.Inventory._shelves", null);
@@ -89,7 +89,7 @@ namespace Stock
 
         /// <summary>Calls <c>FillCore</c> while holding <c>_shelves</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_shelves</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public void Fill(int shelf)
         {
             this._shelves.EnsureDeclared("Stock.Inventory._shelves", null);
@@ -106,7 +106,7 @@ namespace Stock
 
         /// <summary>Calls <c>FillCore</c> while holding <c>_shelves</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>FillCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFill(int shelf, global::System.TimeSpan timeout)
         {
             this._shelves.EnsureDeclared("Stock.Inventory._shelves", null);

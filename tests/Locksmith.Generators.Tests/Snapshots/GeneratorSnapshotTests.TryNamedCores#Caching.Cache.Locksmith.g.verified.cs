@@ -10,7 +10,7 @@ namespace Caching
         /// <param name="value">The item, when found.</param>
         /// <returns>Whether the item was found.</returns>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFind(string key, [global::System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out string? value)
         {
             this._lock.EnsureDeclared("Caching.Cache._lock", null);
@@ -31,7 +31,7 @@ namespace Caching
         /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
         /// <param name="result">Whether the item was found; <see langword="default"/> when the lock was not acquired.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TryFindCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryFindWithin(string key, out string? value, global::System.TimeSpan timeout, out bool result)
         {
             this._lock.EnsureDeclared("Caching.Cache._lock", null);
@@ -56,7 +56,7 @@ namespace Caching
 
         /// <summary>Calls <c>TryAddCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryAdd(string key, string value)
         {
             this._lock.EnsureDeclared("Caching.Cache._lock", null);
@@ -73,7 +73,7 @@ namespace Caching
 
         /// <summary>Calls <c>TryAddCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TryAddCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryAddWithin(string key, string value, global::System.TimeSpan timeout, out bool result)
         {
             this._lock.EnsureDeclared("Caching.Cache._lock", null);
@@ -97,7 +97,7 @@ namespace Caching
 
         /// <summary>Calls <c>TryingCore</c> while holding <c>_lock</c>.</summary>
         /// <exception cref="global::Locksmith.LockTimeoutException"><c>_lock</c> could not be acquired within the timeout.</exception>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public int Trying()
         {
             this._lock.EnsureDeclared("Caching.Cache._lock", null);
@@ -114,7 +114,7 @@ namespace Caching
 
         /// <summary>Calls <c>TryingCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>TryingCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
-        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "0.1.0.0")]
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public bool TryTrying(global::System.TimeSpan timeout, out int result)
         {
             this._lock.EnsureDeclared("Caching.Cache._lock", null);

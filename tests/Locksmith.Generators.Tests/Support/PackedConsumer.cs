@@ -18,7 +18,7 @@ public sealed class PackedConsumer : IDisposable
     public const string PackageId = "Locksmith.Concurrency";
     public const string Version = "0.1.0-packtest";
 
-    private static readonly TimeSpan CommandLimit = TimeSpan.FromMinutes(5);
+    private static readonly TimeSpan s_commandLimit = TimeSpan.FromMinutes(5);
 
     private readonly DirectoryInfo _work;
 
@@ -170,10 +170,10 @@ public sealed class PackedConsumer : IDisposable
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
-        if (!process.WaitForExit(CommandLimit))
+        if (!process.WaitForExit(s_commandLimit))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Hang guard: dotnet {arguments} did not end within {CommandLimit.TotalMinutes} minutes.");
+            throw new TimeoutException($"Hang guard: dotnet {arguments} did not end within {s_commandLimit.TotalMinutes} minutes.");
         }
 
         process.WaitForExit();

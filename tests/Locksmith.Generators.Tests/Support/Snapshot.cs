@@ -5,6 +5,7 @@ using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Text;
 using DiffPlex.Renderer;
+using Locksmith.Generators.Guarded;
 using Microsoft.CodeAnalysis;
 
 namespace Locksmith.Generators.Tests.Support;
@@ -14,11 +15,19 @@ namespace Locksmith.Generators.Tests.Support;
 /// <c>Snapshots/&lt;TestClass&gt;.&lt;TestMethod&gt;#&lt;HintName&gt;.verified.cs</c> beside the test file. A mismatch
 /// writes <c>.received.cs</c> next to it and fails with a unified diff; <c>LOCKSMITH_ACCEPT_SNAPSHOTS=1</c> accepts
 /// every received file instead. Files are found from the source tree (<see cref="CallerFilePathAttribute"/>), so it
-/// works from <c>dotnet test</c> whatever the working directory.
+/// works from <c>dotnet test</c> whatever the working directory. The generator's version in
+/// <c>[GeneratedCode]</c> is replaced by <see cref="VersionPlaceholder"/> (as the LoggerMessage baselines do), so a
+/// version bump changes no snapshot.
 /// </summary>
 internal static class Snapshot
 {
     public const string AcceptVariable = "LOCKSMITH_ACCEPT_SNAPSHOTS";
+
+    /// <summary>What snapshots hold instead of the generator's assembly version.</summary>
+    public const string VersionPlaceholder = "%VERSION%";
+
+    /// <summary>The version the generator writes into <c>[GeneratedCode]</c>.</summary>
+    public static string GeneratorVersion { get; } = typeof(GuardedGenerator).Assembly.GetName().Version?.ToString() ?? string.Empty;
 
     private static bool Accepting => Environment.GetEnvironmentVariable(AcceptVariable) == "1";
 
@@ -27,7 +36,7 @@ internal static class Snapshot
     {
         var files = run.Result.Results
             .SelectMany(static r => r.GeneratedSources)
-            .ToDictionary(static s => Path.GetFileNameWithoutExtension(s.HintName), static s => s.SourceText.ToString());
+            .ToDictionary(static s => Path.GetFileNameWithoutExtension(s.HintName), static s => ScrubVersion(s.SourceText.ToString()));
         Assert.NotEmpty(files);
         Verify(files, ".cs", testFile, testMethod);
     }
@@ -98,6 +107,13 @@ internal static class Snapshot
 
         Assert.True(failures.Length == 0, $"Snapshots differ (set {AcceptVariable}=1 to accept):\n{failures}");
     }
+
+    /// <summary>Replaces the generator's version in <c>[GeneratedCode("Locksmith.Generators", "…")]</c> with <see cref="VersionPlaceholder"/>.</summary>
+    public static string ScrubVersion(string text) =>
+        text.Replace(GeneratedCodeArguments(GeneratorVersion), GeneratedCodeArguments(VersionPlaceholder));
+
+    /// <summary>The arguments of the generator's <c>[GeneratedCode]</c> attribute as they appear in generated text.</summary>
+    public static string GeneratedCodeArguments(string version) => "(\"" + KnownNames.GeneratorName + "\", \"" + version + "\")";
 
     private static string Normalize(string text) => text.Replace("\r\n", "\n").TrimStart('\uFEFF');
 }

@@ -13,8 +13,12 @@ namespace Locksmith.Generators.Tests.Support;
 /// </summary>
 internal static class TestCompilation
 {
+    /// <summary>
+    /// C# 14, the language of .NET 10 projects. Roslyn 4.14 (the generator's, pinned here too) calls it Preview: its
+    /// Latest is C# 13, which would parse a C# 14 extension block as something else.
+    /// </summary>
     public static readonly CSharpParseOptions ParseOptions =
-        new(LanguageVersion.Latest, DocumentationMode.Diagnose);
+        new(LanguageVersion.Preview, DocumentationMode.Diagnose);
 
     private static readonly ImmutableArray<MetadataReference> s_references =
     [

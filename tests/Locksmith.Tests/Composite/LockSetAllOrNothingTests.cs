@@ -70,7 +70,7 @@ public sealed class LockSetAllOrNothingTests
         TimedAcquire,
     }
 
-    private static readonly TimeSpan ShortTimeout = TimeSpan.FromMilliseconds(30);
+    private static readonly TimeSpan s_shortTimeout = TimeSpan.FromMilliseconds(30);
 
     public static TheoryData<Kind, Failure, Path> Cases()
     {
@@ -108,8 +108,8 @@ public sealed class LockSetAllOrNothingTests
     {
         using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
         // Every blocking form is bounded, so a regression fails instead of hanging the run.
-        LocksmithPolicy.DefaultTimeout = failure == Failure.Timeout ? ShortTimeout : Guard.HangLimit;
-        TimeSpan timeout = failure == Failure.Timeout ? ShortTimeout : Guard.HangLimit;
+        LocksmithPolicy.DefaultTimeout = failure == Failure.Timeout ? s_shortTimeout : Guard.HangLimit;
+        TimeSpan timeout = failure == Failure.Timeout ? s_shortTimeout : Guard.HangLimit;
 
         int memberCount = path switch { Path.TwoLocks => 1, Path.LargeSpan => 5, _ => 2 };
         int? level = failure == Failure.OrderViolation ? 30 : null;

@@ -8,7 +8,7 @@ namespace Locksmith.Tests.Primitives;
 public sealed class PhaseBarrierTests
 {
     // Only a hang guard: a correct barrier ends each of these waits in milliseconds.
-    private static readonly TimeSpan HangGuard = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan s_hangGuard = TimeSpan.FromSeconds(30);
 
     [Fact]
     public void FourThreads_ThousandPhases_NoThreadStartsAPhaseBeforeAllFinishedThePrevious()
@@ -39,7 +39,7 @@ public sealed class PhaseBarrierTests
             {
                 Volatile.Write(ref finished[t], k);
                 // A timed wait only so that one failing thread cannot hang the others: they would break the barrier.
-                Assert.True(barrier.SignalAndWait(HangGuard));
+                Assert.True(barrier.SignalAndWait(s_hangGuard));
                 for (int j = 0; j < Threads; j++)
                 {
                     long other = Volatile.Read(ref finished[j]);
@@ -88,11 +88,11 @@ public sealed class PhaseBarrierTests
                 caught = ex;
             }
         });
-        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 1, HangGuard));
+        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 1, s_hangGuard));
 
         Assert.False(barrier.SignalAndWait(TimeSpan.FromMilliseconds(50)));
 
-        Assert.True(waiter.Join(HangGuard), "The waiting participant was not released when the barrier broke.");
+        Assert.True(waiter.Join(s_hangGuard), "The waiting participant was not released when the barrier broke.");
         var broken = Assert.IsType<BrokenBarrierException>(caught);
         Assert.Equal("pipeline", broken.BarrierName);
         Assert.Equal(0, broken.Phase);
@@ -149,7 +149,7 @@ public sealed class PhaseBarrierTests
 
         foreach (var thread in threads)
         {
-            Assert.True(thread.Join(HangGuard), "A participant was not released when the post-phase action threw.");
+            Assert.True(thread.Join(s_hangGuard), "A participant was not released when the post-phase action threw.");
         }
 
         for (int t = 0; t < Threads; t++)
@@ -196,12 +196,12 @@ public sealed class PhaseBarrierTests
                 cancelledCaught = ex;
             }
         });
-        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 2, HangGuard));
+        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 2, s_hangGuard));
 
         cts.Cancel();
 
-        Assert.True(cancelled.Join(HangGuard), "The cancelled participant did not wake.");
-        Assert.True(waiter.Join(HangGuard), "The other participant was not released when the barrier broke.");
+        Assert.True(cancelled.Join(s_hangGuard), "The cancelled participant did not wake.");
+        Assert.True(waiter.Join(s_hangGuard), "The other participant was not released when the barrier broke.");
         var oce = Assert.IsType<OperationCanceledException>(cancelledCaught);
         Assert.Equal(cts.Token, oce.CancellationToken);
         var broken = Assert.IsType<BrokenBarrierException>(waiterCaught);
@@ -233,8 +233,8 @@ public sealed class PhaseBarrierTests
         Assert.False(barrier.IsBroken);
         Assert.Equal(0, barrier.CurrentPhase);
         var other = Concurrently.Start("partner", () => barrier.SignalAndWait());
-        Assert.True(barrier.SignalAndWait(HangGuard));
-        Assert.True(other.Join(HangGuard));
+        Assert.True(barrier.SignalAndWait(s_hangGuard));
+        Assert.True(other.Join(s_hangGuard));
         Assert.Equal(1, barrier.CurrentPhase);
         Assert.Equal(1, actions);
         Assert.False(barrier.IsBroken);
@@ -245,14 +245,14 @@ public sealed class PhaseBarrierTests
     {
         var barrier = new PhaseBarrier(2, name: "busy");
         var waiter = Concurrently.Start("waiting", () => barrier.SignalAndWait());
-        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 1, HangGuard));
+        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 1, s_hangGuard));
 
         var ex = Assert.Throws<InvalidOperationException>(barrier.Reset);
         Assert.Contains("'busy'", ex.Message);
         Assert.Contains("1 participant(s)", ex.Message);
 
         barrier.SignalAndWait();
-        Assert.True(waiter.Join(HangGuard));
+        Assert.True(waiter.Join(s_hangGuard));
         Assert.Equal(1, barrier.CurrentPhase);
     }
 

@@ -22,25 +22,24 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
-            if (start.Compilation.GetTypeByMetadataName(KnownNames.GuardedAttribute) is null)
+            if (LockFacts.Create(start.Compilation) is not { } facts)
             {
                 return;
             }
 
-            var guards = new GuardCache();
             start.RegisterOperationAction(
-                operation => Analyze(operation, guards),
+                operation => Analyze(operation, facts),
                 OperationKind.FieldReference,
                 OperationKind.PropertyReference);
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, GuardCache guards)
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts)
     {
         var access = (IMemberReferenceOperation)context.Operation;
-        if (guards.Get(access.Member) is not { } guard ||
+        if (facts.GuardOf(access.Member) is not { } guard ||
             OperationFacts.IsInNameof(access) ||
-            HeldLocks.IsHeld(access, guard, context.ContainingSymbol))
+            HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts))
         {
             return;
         }

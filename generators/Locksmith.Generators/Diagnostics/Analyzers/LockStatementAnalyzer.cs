@@ -23,10 +23,19 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterOperationAction(Analyze, OperationKind.Lock);
+        context.RegisterCompilationStartAction(static start =>
+        {
+            // A compilation without the Locksmith runtime has no Locksmith lock to misuse.
+            if (LockFacts.Create(start.Compilation) is not { } facts)
+            {
+                return;
+            }
+
+            start.RegisterOperationAction(operation => Analyze(operation, facts), OperationKind.Lock);
+        });
     }
 
-    private static void Analyze(OperationAnalysisContext context)
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts)
     {
         var statement = (ILockOperation)context.Operation;
         var locked = OperationFacts.Unwrap(statement.LockedValue);
@@ -36,7 +45,7 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var capabilities = LockCapabilitiesReader.Of(type);
+        var capabilities = facts.CapabilitiesOf(type);
         if (!capabilities.IsLock() && !RuntimeSymbols.DerivesFromLockPrimitive(type))
         {
             return;

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
@@ -21,29 +22,28 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         context.RegisterCompilationStartAction(static start =>
         {
-            if (start.Compilation.GetTypeByMetadataName(KnownNames.GuardedAttribute) is null)
+            if (LockFacts.Create(start.Compilation) is not { } facts)
             {
                 return;
             }
 
-            var guards = new GuardCache();
             start.RegisterOperationAction(
-                operation => Analyze(operation, guards),
+                operation => Analyze(operation, facts),
                 OperationKind.FieldReference,
                 OperationKind.PropertyReference);
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, GuardCache guards)
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts)
     {
         if (context.ContainingSymbol is not IMethodSymbol method ||
-            guards.Get(method) is not { IsRead: true } methodGuard)
+            facts.GuardOf(method) is not { IsRead: true } methodGuard)
         {
             return;
         }
 
         var access = (IMemberReferenceOperation)context.Operation;
-        if (guards.Get(access.Member) is not { } guard ||
+        if (facts.GuardOf(access.Member) is not { } guard ||
             !SymbolEqualityComparer.Default.Equals(guard.LockMember.OriginalDefinition, methodGuard.LockMember.OriginalDefinition) ||
             !OperationFacts.IsWriteOrMutation(access))
         {
@@ -53,7 +53,7 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.ReadAccessWritesGuardedMember,
             access.Syntax.GetLocation(),
-            method.Name,
+            SymbolNames.Display(method),
             guard.LockMember.Name,
             access.Member.Name));
     }

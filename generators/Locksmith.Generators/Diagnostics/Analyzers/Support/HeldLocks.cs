@@ -18,7 +18,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// </remarks>
 internal static class HeldLocks
 {
-    public static bool IsHeld(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol)
+    public static bool IsHeld(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts)
     {
         var member = access.Member;
         var instance = access.Instance;
@@ -31,7 +31,7 @@ internal static class HeldLocks
 
         if (containingSymbol is IMethodSymbol method)
         {
-            if (IsOwnConstructor(method, member, instance) || HeldByMethod(method, guard, instance))
+            if (IsOwnConstructor(method, member, instance) || HeldByMethod(method, guard, instance, facts))
             {
                 return true;
             }
@@ -41,19 +41,15 @@ internal static class HeldLocks
     }
 
     /// <summary>Whether a method (or the property whose accessor it is) is guarded by the lock, on the same object.</summary>
-    public static bool HeldByMethod(IMethodSymbol method, Guard guard, IOperation? instance)
+    public static bool HeldByMethod(IMethodSymbol method, Guard guard, IOperation? instance, LockFacts facts)
     {
-        foreach (var holder in new[] { method, method.AssociatedSymbol })
+        if (HeldByHolder(method, guard, instance, facts) ||
+            (method.AssociatedSymbol is { } property && HeldByHolder(property, guard, instance, facts)))
         {
-            if (holder is not null && Guard.Of(holder) is { } held &&
-                SymbolEqualityComparer.Default.Equals(held.LockMember.OriginalDefinition, guard.LockMember.OriginalDefinition) &&
-                (guard.LockMember.IsStatic || instance is null || OperationFacts.IsThis(instance)))
-            {
-                return true;
-            }
+            return true;
         }
 
-        if (AcquiresLocksOfAttributeData.Of(method) is { } set &&
+        if (facts.LockSetOf(method) is { } set &&
             set.Lock == guard.LockMember.Name &&
             OperationFacts.Unwrap(instance) is IParameterReferenceOperation parameter &&
             set.ParameterNames.Contains(parameter.Parameter.Name))
@@ -63,6 +59,11 @@ internal static class HeldLocks
 
         return false;
     }
+
+    private static bool HeldByHolder(ISymbol holder, Guard guard, IOperation? instance, LockFacts facts) =>
+        facts.GuardOf(holder) is { } held &&
+        SymbolEqualityComparer.Default.Equals(held.LockMember.OriginalDefinition, guard.LockMember.OriginalDefinition) &&
+        (guard.LockMember.IsStatic || instance is null || OperationFacts.IsThis(instance));
 
     private static bool IsOwnConstructor(IMethodSymbol method, ISymbol member, IOperation? instance)
     {

@@ -1,4 +1,3 @@
-using System.Collections.Generic;
 using System.Linq;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
@@ -22,74 +21,23 @@ internal sealed class LockUse
     public int? Level { get; }
 }
 
-/// <summary>Maps generated wrappers back to their guarded bodies, by the naming rule the generator uses.</summary>
+/// <summary>Recognises generated wrappers (their bodies are found by the naming rule, in <see cref="LockFacts"/>).</summary>
 internal static class WrapperBodies
 {
-    /// <summary>The locks a guarded (or <c>[AcquiresLocksOf]</c>) method holds while it runs; empty for other methods.</summary>
-    public static List<LockUse> LocksOf(IMethodSymbol method)
-    {
-        var uses = new List<LockUse>();
-        if (Guard.Of(method) is { } guard)
-        {
-            uses.Add(new LockUse(guard.LockMember, guard.Capabilities));
-        }
-        else if (AcquiresLocksOfAttributeData.Of(method) is { } set)
-        {
-            foreach (string name in set.ParameterNames)
-            {
-                var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
-                var member = LockMembers.Find(parameter?.Type, set.Lock);
-                var capabilities = LockCapabilitiesReader.Of(LockMembers.TypeOf(member));
-                if (member is not null && capabilities.IsLock())
-                {
-                    uses.Add(new LockUse(member, capabilities));
-                }
-            }
-        }
-
-        return uses;
-    }
-
-    /// <summary>The body behind a generated wrapper, or null when <paramref name="wrapper"/> is not one.</summary>
-    public static IMethodSymbol? BodyOf(IMethodSymbol wrapper)
-    {
-        if (!IsGeneratedWrapper(wrapper))
-        {
-            return null;
-        }
-
-        foreach (var candidate in wrapper.ContainingType.GetMembers().OfType<IMethodSymbol>())
-        {
-            string? explicitName = GuardedAttributeData.Of(candidate)?.WrapperName
-                ?? AcquiresLocksOfAttributeData.Of(candidate)?.WrapperName;
-            bool attributed = explicitName is not null || GuardedAttributeData.Of(candidate) is not null || AcquiresLocksOfAttributeData.Of(candidate) is not null;
-            if (!attributed || WrapperNaming.WrapperName(candidate.Name, explicitName) is not { } name)
-            {
-                continue;
-            }
-
-            bool matches = (wrapper.Name == name && wrapper.Parameters.Length == candidate.Parameters.Length) ||
-                (wrapper.Name == WrapperNaming.TryName(name) && wrapper.Parameters.Length > candidate.Parameters.Length);
-            if (matches && SameLeadingParameters(candidate, wrapper))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
-    }
-
-    private static bool IsGeneratedWrapper(IMethodSymbol method) =>
+    /// <summary>Whether the method carries the generator's <c>[GeneratedCode("Locksmith.Generators", …)]</c>.</summary>
+    public static bool IsGeneratedWrapper(IMethodSymbol method) =>
         method.GetAttributes().Any(static a =>
             a.AttributeClass is { Name: "GeneratedCodeAttribute" } &&
             a.ConstructorArguments.Length > 0 &&
             a.ConstructorArguments[0].Value as string == KnownNames.GeneratorName);
 
-    private static bool SameLeadingParameters(IMethodSymbol body, IMethodSymbol wrapper)
+    /// <summary>Whether the wrapper starts with the body's parameters (the timed form adds its own after them).</summary>
+    public static bool SameLeadingParameters(IMethodSymbol body, IMethodSymbol wrapper)
     {
         for (int i = 0; i < body.Parameters.Length; i++)
         {
-            if (body.Parameters[i].Type.ToDisplayString() != wrapper.Parameters[i].Type.ToDisplayString())
+            if (!SymbolEqualityComparer.Default.Equals(body.Parameters[i].Type.OriginalDefinition, wrapper.Parameters[i].Type.OriginalDefinition) &&
+                body.Parameters[i].Type.ToDisplayString() != wrapper.Parameters[i].Type.ToDisplayString())
             {
                 return false;
             }

@@ -1,0 +1,35 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.CompilerServices;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>Snapshots do not bake in the generator's version: a version bump changes no snapshot.</summary>
+public sealed class SnapshotVersionTests
+{
+    [Fact]
+    public void Snapshots_HoldAVersionPlaceholder_NotTheGeneratorVersion()
+    {
+        var generated = GeneratorHarness.Run(Samples.ExclusiveLockMethods).Result.GeneratedTrees.Single().ToString();
+        Assert.False(string.IsNullOrEmpty(Snapshot.GeneratorVersion));
+        Assert.Contains(Snapshot.GeneratedCodeArguments(Snapshot.GeneratorVersion), generated, StringComparison.Ordinal);
+
+        string scrubbed = Snapshot.ScrubVersion(generated);
+        Assert.DoesNotContain(Snapshot.GeneratedCodeArguments(Snapshot.GeneratorVersion), scrubbed, StringComparison.Ordinal);
+        Assert.Contains(Snapshot.GeneratedCodeArguments(Snapshot.VersionPlaceholder), scrubbed, StringComparison.Ordinal);
+
+        var files = Directory.GetFiles(SnapshotDirectory(), "*.verified.cs");
+        Assert.NotEmpty(files);
+        Assert.All(files, file =>
+        {
+            string text = File.ReadAllText(file);
+            Assert.DoesNotContain(Snapshot.GeneratedCodeArguments(Snapshot.GeneratorVersion), text, StringComparison.Ordinal);
+            Assert.Contains(Snapshot.GeneratedCodeArguments(Snapshot.VersionPlaceholder), text, StringComparison.Ordinal);
+        });
+    }
+
+    private static string SnapshotDirectory([CallerFilePath] string testFile = "") =>
+        Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
+}
