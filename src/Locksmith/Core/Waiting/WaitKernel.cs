@@ -57,11 +57,11 @@ internal static class WaitKernel
 
     /// <summary>
     /// One step of the pre-wait spin: exponential back-off in normalized pauses (tens of ns each) capped at about
-    /// two microseconds, then a yield of the core.
+    /// two microseconds, then, from step <paramref name="pauseSteps"/> on, a yield of the core.
     /// </summary>
-    public static void Pause(int iteration)
+    public static void Pause(int iteration, int pauseSteps = PauseSteps)
     {
-        if (iteration < PauseSteps)
+        if (iteration < pauseSteps)
         {
             Thread.SpinWait(Math.Min(1 << iteration, 64));
         }
@@ -72,22 +72,11 @@ internal static class WaitKernel
     }
 
     /// <summary>
-    /// One step of a spin that waits for a signal rather than a lock (a barrier's phase): the same back-off as
-    /// <see cref="Pause"/> but twice as many steps on the core before yielding, since the others usually arrive
-    /// within microseconds and a yield or a park then costs more than the wait (measured: 0.93× <c>Barrier</c>
-    /// with two threads, against 1.25× with the lock's spin).
+    /// One step of a spin that waits for a signal rather than a lock (a barrier's phase): twice as many steps on the
+    /// core before yielding, since the others usually arrive within microseconds and a yield or a park then costs
+    /// more than the wait (measured: 0.93× <c>Barrier</c> with two threads, against 1.25× with the lock's spin).
     /// </summary>
-    public static void PauseForSignal(int iteration)
-    {
-        if (iteration < 2 * PauseSteps)
-        {
-            Thread.SpinWait(Math.Min(1 << iteration, 64));
-        }
-        else
-        {
-            Thread.Yield();
-        }
-    }
+    public static void PauseForSignal(int iteration) => Pause(iteration, 2 * PauseSteps);
 
     /// <summary>
     /// Sleeps on <paramref name="node"/> with <paramref name="gate"/> released, and takes the gate back. True when a

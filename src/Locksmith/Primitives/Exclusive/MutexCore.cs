@@ -87,10 +87,19 @@ internal struct MutexCore
 
         lock (gate)
         {
-            if (_wakePending == 0 && _queue.WakeFirst(WaitStatus.Woken))
+            if (_wakePending == 0)
             {
-                _wakePending = 1;
+                WakeFirstLocked();
             }
+        }
+    }
+
+    /// <summary>Under the gate: wakes the longest-waiting thread, if any, and marks the wake as in flight.</summary>
+    private void WakeFirstLocked()
+    {
+        if (_queue.WakeFirst(WaitStatus.Woken))
+        {
+            _wakePending = 1;
         }
     }
 
@@ -156,10 +165,7 @@ internal struct MutexCore
             {
                 // Woken but leaving (an exception while parked): the wake is ours to pass on.
                 _core._wakePending = 0;
-                if (_core._queue.WakeFirst(WaitStatus.Woken))
-                {
-                    _core._wakePending = 1;
-                }
+                _core.WakeFirstLocked();
             }
         }
 
