@@ -4,7 +4,8 @@ using System.Collections.Generic;
 namespace Locksmith;
 
 /// <summary>
-/// Finds deadlocks among Locksmith locks: walks the wait-for graph (blocked thread → lock → owning thread) and
+/// Finds deadlocks among Locksmith locks: walks the wait-for graph (blocked thread or async flow → lock → owning
+/// thread or flow) and
 /// returns every cycle. Runs on demand; hosting runs it on a timer.
 /// </summary>
 /// <remarks>
@@ -26,6 +27,21 @@ public static class DeadlockDetector
             if (owner.WaitingFor is not null)
             {
                 (waiting ??= new Dictionary<int, LockOwner>())[owner.OwnerId] = owner;
+            }
+        }
+
+        // Async flows wait in their locks' queues: follow flow → lock → owning flow the same way.
+        List<(LockOwner Flow, LockMode Mode)>? queued = null;
+        foreach (var asyncLock in AsyncOwners.Snapshot())
+        {
+            (queued ??= new()).Clear();
+            asyncLock.AddWaiters(queued);
+            foreach (var (flow, _) in queued)
+            {
+                if (flow.WaitingFor is not null)
+                {
+                    (waiting ??= new Dictionary<int, LockOwner>())[flow.OwnerId] = flow;
+                }
             }
         }
 

@@ -1,7 +1,7 @@
 namespace Locksmith;
 
 /// <summary>One step of a wait-for cycle: a thread blocked on a lock that another thread of the cycle holds.</summary>
-/// <param name="ThreadId">The blocked thread's managed id.</param>
+/// <param name="ThreadId">The blocked thread's managed id, or the blocked async flow's id (2^30 and up).</param>
 /// <param name="ThreadName">The blocked thread's name, if it has one.</param>
 /// <param name="LockName">The lock it waits for.</param>
 /// <param name="LockLevel">That lock's order level, or null if unordered.</param>
@@ -17,9 +17,13 @@ public sealed record DeadlockEdge(
     LockMode Mode,
     int OwnerThreadId)
 {
-    /// <summary>"thread 12 ('worker') waits for 'a' (level 10), held by thread 13".</summary>
+    /// <summary>Whether the waiter is an async flow (its id is a flow id, 2^30 and up) rather than a thread.</summary>
+    public bool IsFlow => ThreadId >= LockOwner.FlowIdBase;
+
+    /// <summary>"thread 12 ('worker') waits for 'a' (level 10), held by thread 13", or the same with flows.</summary>
     public override string ToString() =>
-        $"thread {ThreadNames.Format(ThreadId, ThreadName)} waits for '{LockName}'" +
+        (IsFlow ? LockOwner.DescribeFlow(ThreadId, ThreadName) : $"thread {ThreadNames.Format(ThreadId, ThreadName)}") +
+        $" waits for '{LockName}'" +
         (LockLevel is { } level ? $" (level {level})" : string.Empty) +
-        $", held by thread {OwnerThreadId}";
+        (OwnerThreadId >= LockOwner.FlowIdBase ? $", held by {LockOwner.DescribeFlow(OwnerThreadId, null)}" : $", held by thread {OwnerThreadId}");
 }

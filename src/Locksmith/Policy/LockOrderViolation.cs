@@ -5,8 +5,8 @@ namespace Locksmith;
 /// <param name="HeldLevel">Its level.</param>
 /// <param name="RequestedLockName">The name of the lock being acquired.</param>
 /// <param name="RequestedLevel">Its level, not greater than <paramref name="HeldLevel"/>.</param>
-/// <param name="ThreadId">The managed thread id of the acquiring thread.</param>
-/// <param name="ThreadName">The acquiring thread's name, if it has one.</param>
+/// <param name="ThreadId">The managed thread id of the acquiring thread, or the id of the acquiring async flow (2^30 and up).</param>
+/// <param name="ThreadName">The acquiring thread's name, or the flow's activity name, if it has one.</param>
 public sealed record LockOrderViolation(
     string HeldLockName,
     int HeldLevel,
@@ -17,7 +17,7 @@ public sealed record LockOrderViolation(
 {
     /// <summary>A sentence naming both locks, their levels and the thread.</summary>
     public string Message =>
-        $"Lock order violation on thread {ThreadNames.Format(ThreadId, ThreadName)}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
+        $"Lock order violation {(ThreadId >= LockOwner.FlowIdBase ? "in " + LockOwner.DescribeFlow(ThreadId, ThreadName) : "on thread " + ThreadNames.Format(ThreadId, ThreadName))}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
         $"while holding '{HeldLockName}' (level {HeldLevel}). Locks must be acquired in increasing level order; " +
         $"acquire '{RequestedLockName}' first, or use LockSet to take both in the global order.";
 }

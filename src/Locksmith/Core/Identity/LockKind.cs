@@ -20,4 +20,13 @@ public enum LockKind
 
     /// <summary>A set of locks chosen by key.</summary>
     Striped,
+
+    /// <summary>A non-reentrant mutual-exclusion lock owned by an async flow (<c>AsyncExclusiveLock</c>).</summary>
+    AsyncExclusive,
+
+    /// <summary>A lock with shared read and exclusive write modes, owned by async flows (<c>AsyncReadWriteLock</c>).</summary>
+    AsyncReadWrite,
+
+    /// <summary>A set of async locks chosen by key (<c>AsyncStripedLock</c>).</summary>
+    AsyncStriped,
 }

@@ -11,6 +11,9 @@ internal static class LockKindNames
         LockKind.Spin => "spin",
         LockKind.ReadWrite => "read_write",
         LockKind.Striped => "striped",
+        LockKind.AsyncExclusive => "async_exclusive",
+        LockKind.AsyncReadWrite => "async_read_write",
+        LockKind.AsyncStriped => "async_striped",
         _ => "unknown",
     };
 

@@ -25,17 +25,53 @@ internal sealed class LockOwner
 
     private readonly WeakReference<Thread>? _thread;
 
+    /// <summary>Flow owners take ids from here up, so no flow id is ever a managed thread id.</summary>
+    public const int FlowIdBase = 1 << 30;
+
+    private static int s_lastFlowNumber;
+
     private LockOwner(int ownerId, Thread? thread)
     {
         OwnerId = ownerId;
         _thread = thread is null ? null : new WeakReference<Thread>(thread);
     }
 
+    /// <summary>A new async flow's record (<see cref="FlowOwnership"/> installs and reuses them).</summary>
+    internal static LockOwner CreateFlow() => new(FlowIdBase + Interlocked.Increment(ref s_lastFlowNumber), null) { IsFlow = true };
+
+    /// <summary>Whether the owner is an async flow rather than a thread.</summary>
+    public bool IsFlow { get; private init; }
+
+    /// <summary>For a flow: the activity current when it took its first lock, which names it in messages.</summary>
+    internal System.Diagnostics.Activity? FlowActivity;
+
+    /// <summary>For a flow: the async locks it holds now (any mode), so its record can be set aside when it holds none.</summary>
+    internal int FlowHoldCount;
+
+    /// <summary>For a flow: the execution context its record was installed on top of, and the one that carries it.</summary>
+    internal ExecutionContext? FlowBaseContext;
+
+    /// <summary>For a flow: the execution context that carries this record (its base plus the record).</summary>
+    internal ExecutionContext? FlowInstalledContext;
+
+    /// <summary>For a flow: 1 while the record serves a flow, 0 while it waits in a thread's cache for reuse.</summary>
+    internal int FlowInUse;
+
+    /// <summary>Guards <see cref="Held"/> for flows: tasks a flow starts share its record and may run at once.</summary>
+    internal int FlowHeldGate;
+
+    /// <summary>How messages name the owner: <c>thread 12 ('worker')</c> or <c>flow #3 (GET /orders)</c>.</summary>
+    public string Describe() => IsFlow ? DescribeFlow(OwnerId, FlowActivity?.DisplayName) : $"thread {ThreadNames.Format(OwnerId, Name)}";
+
+    /// <summary>A flow's display form from its id and the name of what took the lock, if known.</summary>
+    internal static string DescribeFlow(int ownerId, string? name) =>
+        string.IsNullOrEmpty(name) ? $"flow #{ownerId - FlowIdBase}" : $"flow #{ownerId - FlowIdBase} ('{name}')";
+
     /// <summary>The owner's id: the managed thread id for thread owners. A field: ordered fast paths read it instead of asking for the thread id again.</summary>
     public readonly int OwnerId;
 
     /// <summary>The owner's display name: the thread's name when it has one.</summary>
-    public string? Name => _thread is not null && _thread.TryGetTarget(out var t) ? t.Name : null;
+    public string? Name => IsFlow ? FlowActivity?.DisplayName : _thread is not null && _thread.TryGetTarget(out var t) ? t.Name : null;
 
     /// <summary>Whether the owner can still act (a thread that ended cannot).</summary>
     public bool IsAlive => _thread is null || (_thread.TryGetTarget(out var t) && t.IsAlive);

@@ -25,6 +25,12 @@ internal static class OrderGuard
             OnOutOfOrder(owner, lockPrimitive);
         }
 
+        // One global order across sync and async: a thread running an async flow also answers for the flow's locks.
+        if (FlowOrder.InUse)
+        {
+            FlowOrder.CheckSyncInFlow(lockPrimitive);
+        }
+
         return owner;
     }
 
@@ -48,7 +54,12 @@ internal static class OrderGuard
             return;
         }
 
-        var held = owner.Held.Highest()!;
+        Report(owner, owner.Held.Highest()!, requested, action);
+    }
+
+    /// <summary>Records and raises a violation: <paramref name="owner"/> holds <paramref name="held"/> and asks for <paramref name="requested"/>.</summary>
+    public static void Report(LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action)
+    {
         // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
             held.Name, held.OrderLevel, requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name);

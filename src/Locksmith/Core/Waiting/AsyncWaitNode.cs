@@ -1,69 +1,240 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
 
 namespace Locksmith;
 
+/// <summary>How an async wait ended.</summary>
+internal enum AsyncWaitOutcome
+{
+    /// <summary>Still queued.</summary>
+    Pending,
+
+    /// <summary>The resource was handed to the waiter.</summary>
+    Granted,
+
+    /// <summary>The timeout passed first.</summary>
+    TimedOut,
+
+    /// <summary>The token was cancelled first.</summary>
+    Canceled,
+}
+
 /// <summary>
-/// An async flow's wait node: the same links and status as a parked thread's, completed as a
-/// <see cref="IValueTaskSource{TResult}"/> instead of unparked. Reusable (reset per wait), so a primitive can pool it
-/// and an async wait allocates nothing in steady state.
+/// What an async primitive tells its waiters' nodes: the gate of its queue, how a node that gives up leaves it, and
+/// how a hand-off becomes a scope or a timeout an exception.
+/// </summary>
+internal interface IAsyncWaitHost
+{
+    /// <summary>The gate of the queue the node waits in.</summary>
+    Lock Gate { get; }
+
+    /// <summary>Under the gate, with the node still queued: unlink it and pass on anything its leaving frees.</summary>
+    void RemoveLocked(AsyncWaitNode node);
+
+    /// <summary>The lock the wait is for, for messages and metrics.</summary>
+    LockPrimitive Lock { get; }
+
+    /// <summary>Throws the primitive's timeout exception for a wait of <paramref name="waited"/> for <paramref name="mode"/>.</summary>
+    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited);
+}
+
+/// <summary>
+/// An async flow's place in a primitive's <see cref="WaitQueue"/>: the same links as a parked thread's node,
+/// completed as an <see cref="IValueTaskSource{TResult}"/> of <see cref="AsyncLockScope"/>. Pooled per thread and
+/// reset per wait, with its own reusable timer, so a steady-state contended wait allocates nothing.
 /// </summary>
 /// <remarks>
-/// Continuations always run asynchronously: a release that signals this node never runs the waiter's code on the
-/// releasing stack. The result is true when a waker signalled the node, false when the primitive gave the wait up
-/// (timeout or cancellation); whichever comes first settles it, the other is refused.
+/// <para>Waiters are handed the resource (hand-off): a release that finds a waiter grants to it under the gate and
+/// completes its task, and the continuation always runs on the thread pool, never on the releasing stack.</para>
+/// <para>A timeout or a cancellation removes the node under the same gate, so of a give-up and a grant exactly one
+/// happens: a cancelled waiter never swallows a hand-off meant for another.</para>
 /// </remarks>
-internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<bool>
+internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 {
+    private static readonly Action<object?> s_onCanceled = static state => ((AsyncWaitNode)state!).GiveUp(AsyncWaitOutcome.Canceled, checkDeadline: false);
+    private static readonly TimerCallback s_onTimer = static state => ((AsyncWaitNode)state!).GiveUp(AsyncWaitOutcome.TimedOut, checkDeadline: true);
+
+    [ThreadStatic]
+    private static AsyncWaitNode? t_spare;
+
     private ManualResetValueTaskSourceCore<bool> _source = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+    private Timer? _timer;
+    private long _deadline;
+    private long _start;
+    private int _phase;
 
-    // 1 once signalled or given up: only the first settles the task.
-    private int _settled;
+    /// <summary>The primitive the node waits on.</summary>
+    public IAsyncWaitHost Host = null!;
 
-    /// <summary>Starts a new wait and returns the task the waiter awaits.</summary>
-    public ValueTask<bool> Begin(int requestKind, int request)
+    /// <summary>The waiting flow.</summary>
+    public LockOwner Owner = null!;
+
+    /// <summary>The scope's token, set by the primitive when it grants.</summary>
+    public int Token;
+
+    /// <summary>A primitive-defined tag the scope carries back to the release (a mode, a permit count).</summary>
+    public int ScopeTag;
+
+    /// <summary>The mode waited for.</summary>
+    public LockMode Mode;
+
+    /// <summary>The mode's metric tag.</summary>
+    public string ModeTag = LockModeTags.Exclusive;
+
+    /// <summary>How the wait ended; written under the gate.</summary>
+    public AsyncWaitOutcome Outcome;
+
+    private bool _throwOnTimeout;
+    private CancellationToken _cancellationToken;
+
+    /// <summary>The releaser the granted scope calls.</summary>
+    public IAsyncScopeReleaser Releaser = null!;
+
+    /// <summary>A node for a new wait: this thread's spare, or a new one.</summary>
+    public static AsyncWaitNode Rent()
+    {
+        var node = t_spare;
+        if (node is null)
+        {
+            return new AsyncWaitNode();
+        }
+
+        t_spare = null;
+        return node;
+    }
+
+    /// <summary>Fills in the wait before it is queued.</summary>
+    public void Prepare(
+        IAsyncWaitHost host, IAsyncScopeReleaser releaser, LockOwner owner, LockMode mode, string modeTag, int requestKind, int request,
+        int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         Reset(requestKind, request);
         _source.Reset();
-        Volatile.Write(ref _settled, 0);
-        return new ValueTask<bool>(this, _source.Version);
+        Host = host;
+        Releaser = releaser;
+        Owner = owner;
+        Mode = mode;
+        ModeTag = modeTag;
+        Outcome = AsyncWaitOutcome.Pending;
+        Token = 0;
+        ScopeTag = 0;
+        _throwOnTimeout = throwOnTimeout;
+        _cancellationToken = cancellationToken;
+        _start = Stopwatch.GetTimestamp();
+        _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        Volatile.Write(ref _phase, _phase + 1);
     }
 
-    internal override void Signal(WaitStatus status)
+    /// <summary>
+    /// After the node is queued (outside the gate): starts the timeout and the cancellation, either of which may
+    /// give the wait up at once, and returns the task the flow awaits.
+    /// </summary>
+    public ValueTask<AsyncLockScope> Arm(int timeoutMs)
     {
-        Status = status;
-        if (Interlocked.Exchange(ref _settled, 1) == 0)
+        var task = new ValueTask<AsyncLockScope>(this, _source.Version);
+        if (timeoutMs > 0)
         {
-            _source.SetResult(true);
+            (_timer ??= new Timer(s_onTimer, this, Timeout.Infinite, Timeout.Infinite)).Change(timeoutMs, Timeout.Infinite);
         }
+
+        if (_cancellationToken.CanBeCanceled)
+        {
+            _registration = _cancellationToken.UnsafeRegister(s_onCanceled, this);
+        }
+
+        return task;
     }
 
-    /// <summary>An async waiter has no monitor to wake: its primitive gives it up with <see cref="TryGiveUp"/>.</summary>
+    /// <summary>Puts back a node that was prepared but took the resource before it had to wait.</summary>
+    public void Recycle()
+    {
+        Host = null!;
+        Owner = null!;
+        Releaser = null!;
+        _cancellationToken = default;
+        t_spare = this;
+    }
+
+    /// <summary>Under the gate, the node already unlinked: the resource is the waiter's; its continuation is queued.</summary>
+    public void Grant(int token, int scopeTag)
+    {
+        Token = token;
+        ScopeTag = scopeTag;
+        Outcome = AsyncWaitOutcome.Granted;
+        Status = WaitStatus.Granted;
+        _source.SetResult(true);
+    }
+
+    internal override void Signal(WaitStatus status) => Grant(Token, ScopeTag);
+
     internal override void Nudge()
     {
     }
 
-    /// <summary>
-    /// Under the queue's gate, with the node still queued: ends the wait as failed (timeout, cancellation). False if
-    /// a waker settled it first, in which case the waiter owns what it was handed and must use or pass it on.
-    /// </summary>
-    public bool TryGiveUp()
+    private void GiveUp(AsyncWaitOutcome outcome, bool checkDeadline)
     {
-        if (Interlocked.Exchange(ref _settled, 1) != 0)
+        int phase = Volatile.Read(ref _phase);
+        var host = Volatile.Read(ref Host);
+        if (host is null || checkDeadline && Environment.TickCount64 < Volatile.Read(ref _deadline))
         {
-            return false;
+            // A firing left over from an earlier wait of this node; this wait's own timer is still set.
+            return;
         }
 
-        _source.SetResult(false);
-        return true;
+        lock (host.Gate)
+        {
+            if (Volatile.Read(ref _phase) != phase || !IsQueued || !ReferenceEquals(Host, host))
+            {
+                return;
+            }
+
+            host.RemoveLocked(this);
+            Outcome = outcome;
+            _source.SetResult(false);
+        }
     }
 
-    bool IValueTaskSource<bool>.GetResult(short token) => _source.GetResult(token);
+    AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)
+    {
+        _source.GetResult(token);
+        _registration.Dispose();
+        _registration = default;
+        if (Outcome != AsyncWaitOutcome.Granted && _timer is not null && _deadline != long.MaxValue)
+        {
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
 
-    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _source.GetStatus(token);
+        var outcome = Outcome;
+        var host = Host;
+        var owner = Owner;
+        var releaser = Releaser;
+        int scopeToken = Token;
+        int scopeTag = ScopeTag;
+        var mode = Mode;
+        var modeTag = ModeTag;
+        long start = _start;
+        bool throwOnTimeout = _throwOnTimeout;
+        var cancellationToken = _cancellationToken;
+        _cancellationToken = default;
+        if (outcome == AsyncWaitOutcome.Granted && _timer is not null && _deadline != long.MaxValue)
+        {
+            _timer.Change(Timeout.Infinite, Timeout.Infinite);
+        }
 
-    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        Host = null!;
+        Owner = null!;
+        Releaser = null!;
+        t_spare = this;
+
+        return AsyncWaits.Complete(host, releaser, owner, outcome, scopeToken, scopeTag, mode, modeTag, start, throwOnTimeout, cancellationToken);
+    }
+
+    ValueTaskSourceStatus IValueTaskSource<AsyncLockScope>.GetStatus(short token) => _source.GetStatus(token);
+
+    void IValueTaskSource<AsyncLockScope>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _source.OnCompleted(continuation, state, token, flags);
 }

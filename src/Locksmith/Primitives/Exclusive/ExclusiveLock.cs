@@ -175,7 +175,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     private bool TryEnterOrderedFast()
     {
         var owner = LockOwner.Current;
-        if (OrderLevel <= owner.Held.MaxLevel || !_core.TryEnterFast(owner.OwnerId))
+        if (OrderLevel <= owner.Held.MaxLevel || FlowOrder.InUse || !_core.TryEnterFast(owner.OwnerId))
         {
             return false;
         }

@@ -1,0 +1,77 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+
+namespace Locksmith;
+
+/// <summary>
+/// The end of every async wait, in the awaiting flow's frame: the wait metrics and events, the flow's held locks,
+/// and the scope, timeout or cancellation the flow receives.
+/// </summary>
+internal static class AsyncWaits
+{
+    /// <summary>Turns a finished wait into its result; runs in the awaiting frame (the node's <c>GetResult</c>).</summary>
+    public static AsyncLockScope Complete(
+        IAsyncWaitHost host, IAsyncScopeReleaser releaser, LockOwner owner, AsyncWaitOutcome outcome, int token, int tag,
+        LockMode mode, string modeTag, long start, bool throwOnTimeout, CancellationToken cancellationToken)
+    {
+        var lockPrimitive = host.Lock;
+        if (ReferenceEquals(owner.WaitingFor, lockPrimitive))
+        {
+            owner.WaitingFor = null;
+        }
+
+        LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
+        var waited = Stopwatch.GetElapsedTime(start);
+        switch (outcome)
+        {
+            case AsyncWaitOutcome.Granted:
+                if (lockPrimitive.IsOrdered)
+                {
+                    FlowOrder.Push(owner, lockPrimitive);
+                }
+
+                if (LocksmithPolicy.LongWaitOccurred is { } onLongWait)
+                {
+                    var threshold = LocksmithPolicy.LongWaitThreshold;
+                    if (threshold != Timeout.InfiniteTimeSpan && waited >= threshold)
+                    {
+                        onLongWait(new LongWaitEvent(lockPrimitive.Name, mode, waited, owner.OwnerId));
+                    }
+                }
+
+                return new AsyncLockScope(releaser, owner, token, tag);
+
+            case AsyncWaitOutcome.Canceled:
+                FlowOwnership.NotHeld(owner);
+                throw new OperationCanceledException(
+                    $"The wait of {owner.Describe()} for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} was cancelled; nothing is held.",
+                    cancellationToken);
+
+            default:
+                FlowOwnership.NotHeld(owner);
+                ReportTimeout(host, owner, mode, modeTag, waited);
+                if (throwOnTimeout)
+                {
+                    host.ThrowTimeout(owner, mode, waited);
+                }
+
+                return default;
+        }
+    }
+
+    /// <summary>Records a timed-out (or failed try-once) async wait: the timeout metric and event.</summary>
+    public static void ReportTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, string modeTag, TimeSpan waited)
+    {
+        var lockPrimitive = host.Lock;
+        LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
+        if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
+        {
+            int holder = lockPrimitive.ExclusiveOwnerId;
+            onTimeout(new LockTimeoutEvent(lockPrimitive.Name, mode, waited, owner.OwnerId, holder)
+            {
+                OwnerThreadName = holder >= LockOwner.FlowIdBase ? AsyncOwners.Describe(lockPrimitive) : ThreadNames.NameOf(holder),
+            });
+        }
+    }
+}

@@ -1,0 +1,37 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace Locksmith;
+
+internal static partial class ThrowHelper
+{
+    /// <summary>The current thread, or the async flow it runs when that flow holds async locks.</summary>
+    public static string CurrentFlowOrThread() =>
+        FlowOwnership.CurrentOrNull is { } flow ? $"{flow.Describe()} (on thread {ThreadNames.Current()})" : $"thread {ThreadNames.Current()}";
+
+    [DoesNotReturn]
+    public static void ThrowAsyncRecursion(LockPrimitive lockPrimitive, LockOwner flow) =>
+        throw new LockRecursionException(
+            $"{flow.Describe()} tried to acquire {lockPrimitive.Describe()}, which it already holds (a flow shares its holds " +
+            $"with everything it awaits, calls or starts). {lockPrimitive.GetType().Name} is not reentrant, so waiting would " +
+            "deadlock. Release it before acquiring it again, or pass the work that needs it to the code that holds it.");
+
+    [DoesNotReturn]
+    public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, string? holder) =>
+        throw new SynchronizationLockException(
+            $"{CurrentFlowOrThread()} tried to release {lockPrimitive.Describe()} through a scope of {owner.Describe()} that no " +
+            $"longer holds it (" + (holder is null ? "the lock is not held" : $"it is held by {holder}") + "). " +
+            "Each scope releases once: dispose it once, in the flow that acquired it.");
+
+    [DoesNotReturn]
+    public static void ThrowAsyncTimeout(LockPrimitive lockPrimitive, LockOwner waiter, LockMode mode, LockOwner? holder, TimeSpan waited) =>
+        throw new LockTimeoutException(lockPrimitive.Name, holder?.OwnerId ?? 0, holder?.Name, waited,
+            $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
+            $"{lockPrimitive.Describe()}, " +
+            (holder is null ? "held in a shared mode or released as the wait ended." : $"held by {holder.Describe()}."));
+
+    [DoesNotReturn]
+    public static void ThrowNotForSyncSet(LockPrimitive lockPrimitive) =>
+        throw new InvalidOperationException($"{lockPrimitive.Describe()} is an async lock: take it with AcquireAsync or an async LockSet.");
+}

@@ -1,0 +1,357 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith;
+
+/// <summary>
+/// A non-reentrant mutual-exclusion lock for code that awaits while it holds it, owned by the async flow that took
+/// it rather than by a thread. Acquiring it again in the same flow throws <see cref="LockRecursionException"/> at
+/// once instead of deadlocking; a scope released twice throws <see cref="SynchronizationLockException"/>.
+/// </summary>
+/// <remarks>
+/// <para>Use <c>using var scope = await myLock.AcquireAsync(cancellationToken);</c>. Waiters queue in FIFO order and
+/// the lock is handed to the longest waiter on release; the waiter's continuation runs on the thread pool, never on
+/// the releasing stack. A cancelled or timed-out waiter leaves the queue at once. Acquiring and releasing allocate
+/// nothing, contended or not.</para>
+/// <para>A flow's holds are visible in the acquiring method and in everything it awaits, calls or starts afterwards
+/// (<see cref="IsHeldByCurrentFlow"/>). Ordered async locks take part in the same global order as sync ones.</para>
+/// </remarks>
+public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
+{
+    // 0 when free, else the holder's token: the scope's release compares it, so a second release cannot free a
+    // later holder.
+    private int _state;
+    private int _lastToken;
+    private LockOwner? _holder;
+    private WaitQueue _queue;
+
+    /// <summary>Creates an unordered lock with a generated name.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(-1)]
+    public AsyncExclusiveLock()
+        : this(null, null, string.Empty, string.Empty, 0)
+    {
+    }
+
+    /// <summary>Creates a lock.</summary>
+    /// <param name="name">The name messages and metrics use; generated from the type, an id and the creating site if null.</param>
+    /// <param name="level">The lock's level in the global lock order (shared with sync locks), or null for an unordered lock.</param>
+    /// <param name="memberName">Filled in by the compiler. Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
+    public AsyncExclusiveLock(
+        string? name = null,
+        int? level = null,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.AsyncExclusive, memberName, sourceFilePath, sourceLineNumber)
+    {
+        AsyncOwners.Register(this);
+    }
+
+    /// <summary>Whether any flow holds the lock (a snapshot).</summary>
+    public bool IsHeld => Volatile.Read(ref _state) != 0;
+
+    /// <summary>
+    /// Whether the current async flow holds the lock: true in the method that acquired it and in everything that method
+    /// awaits, calls or starts while it holds it.
+    /// </summary>
+    public bool IsHeldByCurrentFlow => Volatile.Read(ref _state) != 0 && FlowOwnership.CurrentOrNull is { } flow && ReferenceEquals(Volatile.Read(ref _holder), flow);
+
+    /// <summary>Flows queued for the lock (a snapshot, for tests and diagnostics).</summary>
+    public int WaitingCount => _queue.Count;
+
+    internal override int ExclusiveOwnerId => Volatile.Read(ref _holder)?.OwnerId ?? 0;
+
+    LockPrimitive IAsyncWaitHost.Lock => this;
+
+    LockPrimitive IAsyncOwnedLock.Lock => this;
+
+    Lock IAsyncWaitHost.Gate => _queue.Gate;
+
+    LockOwner? IAsyncOwnedLock.ExclusiveHolder => Volatile.Read(ref _state) != 0 ? Volatile.Read(ref _holder) : null;
+
+    /// <summary>Acquires the lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <returns>A scope whose <c>Dispose</c> releases the lock.</returns>
+    /// <exception cref="LockRecursionException">The current flow already holds the lock (thrown at once).</exception>
+    /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order (thrown at once).</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed; the message names the lock, its holder and the wait.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ValueTask<AsyncLockScope> AcquireAsync(CancellationToken cancellationToken = default) =>
+        Enter(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires the lock, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
+    public ValueTask<AsyncLockScope> AcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires the lock if it becomes free within <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <returns>A scope to dispose; <see cref="AsyncLockScope.IsAcquired"/> is false when the timeout elapsed.</returns>
+    /// <exception cref="LockRecursionException">The current flow already holds the lock (thrown at once).</exception>
+    /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public ValueTask<AsyncLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+
+    internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken)
+    {
+        ThrowHelper.ThrowNotForSyncSet(this);
+        return false;
+    }
+
+    internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
+
+    /// <summary>The fast path: one compare-and-swap for an unordered lock; everything else out of line.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var flow = FlowOwnership.Enter();
+        int token = NextToken();
+        if (!IsOrdered && Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        {
+            return new ValueTask<AsyncLockScope>(Took(flow, token));
+        }
+
+        return EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int NextToken()
+    {
+        int token = _lastToken + 1;
+        return token > 0 ? token : 1;
+    }
+
+    /// <summary>The caller's CAS to <paramref name="token"/> succeeded: record the holder.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AsyncLockScope Took(LockOwner flow, int token)
+    {
+        _lastToken = token;
+        Volatile.Write(ref _holder, flow);
+        FlowOwnership.Held(flow);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
+        return new AsyncLockScope(this, flow, token, 0);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
+        {
+            ThrowHelper.ThrowAsyncRecursion(this, flow);
+        }
+
+        if (IsOrdered)
+        {
+            try
+            {
+                FlowOrder.Check(this, flow);
+            }
+            catch
+            {
+                FlowOwnership.NotHeld(flow);
+                throw;
+            }
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            FlowOwnership.NotHeld(flow);
+            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+        }
+
+        timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
+        int token = NextToken();
+        if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        {
+            return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+        }
+
+        if (timeoutMs == 0)
+        {
+            return FailedWithoutWaiting(flow, throwOnTimeout);
+        }
+
+        var node = AsyncWaitNode.Rent();
+        node.Prepare(this, this, flow, LockMode.Exclusive, LockModeTags.Exclusive, 0, 0, timeoutMs, cancellationToken, throwOnTimeout);
+        LocksmithMetrics.RecordContention(this, LockModeTags.Exclusive);
+        flow.WaitingFor = this;
+        lock (_queue.Gate)
+        {
+            _queue.EnqueueLast(node);
+
+            // Counted in the queue before the re-test, and a release reads the count after freeing: one of the two
+            // always sees the other.
+            token = NextToken();
+            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            {
+                _queue.Remove(node);
+                flow.WaitingFor = null;
+                node.Recycle();
+                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+            }
+        }
+
+        return node.Arm(timeoutMs);
+    }
+
+    private AsyncLockScope TookOrdered(LockOwner flow, int token)
+    {
+        var scope = Took(flow, token);
+        if (IsOrdered)
+        {
+            FlowOrder.Push(flow, this);
+        }
+
+        return scope;
+    }
+
+    private ValueTask<AsyncLockScope> FailedWithoutWaiting(LockOwner flow, bool throwOnTimeout)
+    {
+        FlowOwnership.NotHeld(flow);
+        if (!throwOnTimeout)
+        {
+            return default;
+        }
+
+        AsyncWaits.ReportTimeout(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, TimeSpan.Zero);
+        ThrowHelper.ThrowAsyncTimeout(this, flow, LockMode.Exclusive, Volatile.Read(ref _holder), TimeSpan.Zero);
+        return default;
+    }
+
+    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag)
+    {
+        if (Volatile.Read(ref _state) != token)
+        {
+            ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
+        }
+
+        if (IsOrdered)
+        {
+            FlowOrder.Remove(owner, this);
+        }
+
+        long holdStart = HoldStart != 0 ? TakeHoldStart() : 0;
+        Volatile.Write(ref _holder, null);
+        if (_queue.Count == 0)
+        {
+            if (Interlocked.CompareExchange(ref _state, 0, token) != token)
+            {
+                ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
+            }
+
+            // A waiter that queued after the count was read re-tests the state itself; one that queued before the
+            // CAS is seen here.
+            if (_queue.Count != 0)
+            {
+                HandOffIfFree();
+            }
+        }
+        else
+        {
+            HandOff(owner, token);
+        }
+
+        FlowOwnership.Released(owner);
+        if (holdStart != 0)
+        {
+            LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
+        }
+    }
+
+    /// <summary>Releases to the longest waiter, if any, keeping the lock held: no newcomer barges in between.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void HandOff(LockOwner owner, int token)
+    {
+        lock (_queue.Gate)
+        {
+            if (Volatile.Read(ref _state) != token)
+            {
+                ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
+            }
+
+            if (_queue.Dequeue() is AsyncWaitNode next)
+            {
+                GrantLocked(next);
+            }
+            else
+            {
+                Volatile.Write(ref _state, 0);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void HandOffIfFree()
+    {
+        lock (_queue.Gate)
+        {
+            if (_queue.Head is null)
+            {
+                return;
+            }
+
+            int token = NextToken();
+            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            {
+                _lastToken = token;
+                var next = (AsyncWaitNode)_queue.Dequeue()!;
+                GrantWithToken(next, token);
+            }
+        }
+    }
+
+    /// <summary>Under the gate, the lock still held by the releaser: passes it to <paramref name="next"/>.</summary>
+    private void GrantLocked(AsyncWaitNode next)
+    {
+        int token = NextToken();
+        _lastToken = token;
+        Volatile.Write(ref _state, token);
+        GrantWithToken(next, token);
+    }
+
+    private void GrantWithToken(AsyncWaitNode next, int token)
+    {
+        Volatile.Write(ref _holder, next.Owner);
+        FlowOwnership.Held(next.Owner);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
+        next.Grant(token, 0);
+    }
+
+    void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node) => _queue.Remove(node);
+
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited) =>
+        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, Volatile.Read(ref _holder), waited);
+
+    void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        if (_queue.GateOrNull is not { } gate)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            for (var node = _queue.Head; node is not null; node = node.Next)
+            {
+                if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
+                {
+                    waiters.Add((flow, asyncNode.Mode));
+                }
+            }
+        }
+    }
+}

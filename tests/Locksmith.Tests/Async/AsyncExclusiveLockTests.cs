@@ -1,0 +1,90 @@
+using System;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace Locksmith.Tests.Async;
+
+public sealed class AsyncExclusiveLockTests
+{
+    [Fact]
+    public async Task TenThousandConcurrentFlows_IncrementExactly()
+    {
+        var gate = new AsyncExclusiveLock("counter");
+        int counter = 0;
+        var flows = Enumerable.Range(0, 10_000).Select(_ => Task.Run(async () =>
+        {
+            using var scope = await gate.AcquireAsync();
+            int seen = counter;
+            await Task.Yield();
+            counter = seen + 1;
+        }));
+
+        await Task.WhenAll(flows);
+
+        Assert.Equal(10_000, counter);
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
+    public async Task ReacquiringInTheSameFlow_ThrowsAtOnce_NamingTheLock()
+    {
+        var gate = new AsyncExclusiveLock("ledger");
+        using var scope = await gate.AcquireAsync();
+        await Task.Yield();
+
+        var error = Assert.Throws<LockRecursionException>(() => { _ = gate.AcquireAsync(); });
+
+        Assert.Contains("'ledger'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
+    public async Task HeldByCurrentFlow_InTheAcquirer_InWhatItAwaits_AndNotInAnotherFlow()
+    {
+        var gate = new AsyncExclusiveLock("cache");
+        Task<bool> unrelated;
+        using (await gate.AcquireAsync())
+        {
+            Assert.True(gate.IsHeldByCurrentFlow);
+            Assert.True(await IsHeldAfterAwait(gate));
+            // A task the flow starts while holding shares the hold; one started without the flow's context does not.
+            Assert.True(await Task.Run(() => gate.IsHeldByCurrentFlow));
+            using (ExecutionContext.SuppressFlow())
+            {
+                unrelated = Task.Run(() => gate.IsHeldByCurrentFlow);
+            }
+
+            Assert.False(await unrelated);
+        }
+
+        Assert.False(gate.IsHeldByCurrentFlow);
+        Assert.False(gate.IsHeld);
+    }
+
+    private static async Task<bool> IsHeldAfterAwait(AsyncExclusiveLock gate)
+    {
+        await Task.Yield();
+        return gate.IsHeldByCurrentFlow;
+    }
+
+    [Fact]
+    public async Task DisposingAScopeTwice_Throws_AndLeavesTheNextHolderAlone()
+    {
+        var gate = new AsyncExclusiveLock("pool");
+        var first = await gate.AcquireAsync();
+        first.Dispose();
+        var second = await Task.Run(async () => await gate.AcquireAsync());
+
+        var error = Assert.Throws<SynchronizationLockException>(first.Dispose);
+
+        Assert.Contains("'pool'", error.Message, StringComparison.Ordinal);
+        Assert.True(gate.IsHeld);
+        second.Dispose();
+        Assert.False(gate.IsHeld);
+    }
+}
