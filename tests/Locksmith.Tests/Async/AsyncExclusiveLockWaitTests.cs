@@ -1,0 +1,234 @@
+using System;
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>Waiting on an <see cref="AsyncExclusiveLock"/>: hand-off, continuations, cancellation and timeouts.</summary>
+public sealed class AsyncExclusiveLockWaitTests
+{
+    [ThreadStatic]
+    private static bool s_releasing;
+
+    [Fact]
+    public async Task TenThousandQueuedWaiters_NeverRunOnTheReleasingStack_AndTheStackStaysFlat()
+    {
+        var gate = new AsyncExclusiveLock("deep-queue");
+        await using var holder = await HeldByAnotherFlow.StartAsync(gate, onRelease: releasing => s_releasing = releasing);
+        int inline = 0;
+        var depths = new ConcurrentBag<int>();
+
+        // Started from this test's frame, which holds nothing: each waiter is a flow of its own.
+        var waiters = Enumerable.Range(0, 10_000).Select(_ => Wait()).ToArray();
+        Assert.Equal(10_000, gate.WaitingCount);
+
+        await holder.ReleaseAsync();
+        await Task.WhenAll(waiters);
+
+        Assert.Equal(0, inline);
+        Assert.Equal(10_000, depths.Count);
+        // Inline continuations would nest one hand-off inside the next: thousands of frames deep.
+        Assert.True(depths.Max() - depths.Min() < 50, $"stack depth ranged {depths.Min()}..{depths.Max()}");
+        Assert.False(gate.IsHeld);
+
+        async Task Wait()
+        {
+            var scope = await gate.AcquireAsync();
+            if (s_releasing)
+            {
+                Interlocked.Increment(ref inline);
+            }
+
+            depths.Add(new StackTrace().FrameCount);
+            s_releasing = true;
+            scope.Dispose();
+            s_releasing = false;
+        }
+    }
+
+    [Fact]
+    public async Task ACancelledWaiter_LeavesAtOnce_AndTheNextWaiterGetsTheHandOff()
+    {
+        var gate = new AsyncExclusiveLock("cancel-first");
+        await using var holder = await HeldByAnotherFlow.StartAsync(gate);
+        using var cancel = new CancellationTokenSource();
+        var first = gate.AcquireAsync(cancel.Token).AsTask();
+        var second = gate.AcquireAsync().AsTask();
+        Assert.Equal(2, gate.WaitingCount);
+
+        cancel.Cancel();
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        Assert.Equal(1, gate.WaitingCount);
+        Assert.Contains("'cancel-first'", error.Message, StringComparison.Ordinal);
+
+        await holder.ReleaseAsync();
+        var held = await second;
+        Assert.True(held.IsAcquired);
+        Assert.True(gate.IsHeld);
+        held.Dispose();
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
+    public async Task CancellationRacingTheRelease_NeverLosesTheLock()
+    {
+        var gate = new AsyncExclusiveLock("cancel-race");
+        int granted = 0, cancelled = 0;
+        for (int round = 0; round < 2_000; round++)
+        {
+            var holder = await HeldByAnotherFlow.StartAsync(gate);
+            using var cancel = new CancellationTokenSource();
+            var racer = Task.Run(async () =>
+            {
+                try
+                {
+                    using var scope = await gate.AcquireAsync(cancel.Token);
+                    Interlocked.Increment(ref granted);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref cancelled);
+                }
+            });
+            var follower = Task.Run(async () => { using var scope = await gate.AcquireAsync(); });
+
+            var cancelling = Task.Run(cancel.Cancel);
+            await holder.ReleaseAsync();
+            await Task.WhenAll(racer, follower, cancelling);
+        }
+
+        Assert.Equal(2_000, granted + cancelled);
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
+    public async Task TimeoutAndCancellationStorm_LeavesCountsAndOwnershipExact()
+    {
+        var gate = new AsyncExclusiveLock("storm");
+        int counter = 0, successes = 0, failures = 0;
+
+        async Task Flow(int seed)
+        {
+            var random = new Random(seed);
+            for (int attempt = 0; attempt < 400; attempt++)
+            {
+                using var cancel = new CancellationTokenSource();
+                if (random.Next(3) == 0)
+                {
+                    cancel.CancelAfter(random.Next(0, 3));
+                }
+
+                try
+                {
+                    var scope = await gate.TryAcquireAsync(TimeSpan.FromMilliseconds(random.Next(0, 3)), cancel.Token);
+                    if (!scope.IsAcquired)
+                    {
+                        Interlocked.Increment(ref failures);
+                        continue;
+                    }
+
+                    using (scope)
+                    {
+                        int seen = counter;
+                        if (random.Next(4) == 0)
+                        {
+                            await Task.Yield();
+                        }
+
+                        counter = seen + 1;
+                        Interlocked.Increment(ref successes);
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(i => Task.Run(() => Flow(i))));
+
+        Assert.Equal(1_600, successes + failures);
+        Assert.Equal(successes, counter);
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, gate.WaitingCount);
+        using var after = await gate.AcquireAsync();
+        Assert.True(after.IsAcquired);
+    }
+
+    [Fact]
+    public async Task ATimeout_NamesTheLock_TheOwningFlowAndItsActivity_AndTheWait()
+    {
+        var gate = new AsyncExclusiveLock("orders");
+        var holderHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var letGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = Task.Run(async () =>
+        {
+            using var activity = new Activity("ImportOrders").Start();
+            using var scope = await gate.AcquireAsync();
+            holderHolds.SetResult();
+            await letGo.Task;
+        });
+        await holderHolds.Task;
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(20)));
+
+        Assert.Contains("'orders'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("held by flow #", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ImportOrders", error.Message, StringComparison.Ordinal);
+        Assert.Contains("timed out after", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gate.WaitingCount);
+        letGo.SetResult();
+        await holder;
+        Assert.False(gate.IsHeld);
+
+        var tried = await gate.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(tried.IsAcquired);
+        tried.Dispose();
+    }
+}
+
+/// <summary>
+/// Holds an async lock in a flow of its own until released, so the test's frame (which holds nothing) and the tasks it
+/// starts wait like any other flow instead of sharing the holder's ownership.
+/// </summary>
+internal sealed class HeldByAnotherFlow : IAsyncDisposable
+{
+    private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Task _flow = Task.CompletedTask;
+
+    public static async Task<HeldByAnotherFlow> StartAsync(AsyncExclusiveLock gate, Action<bool>? onRelease = null)
+    {
+        var held = new HeldByAnotherFlow();
+        var holds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using (ExecutionContext.SuppressFlow())
+        {
+            held._flow = Task.Run(async () =>
+            {
+                var scope = await gate.AcquireAsync();
+                holds.SetResult();
+                await held._release.Task;
+                onRelease?.Invoke(true);
+                scope.Dispose();
+                onRelease?.Invoke(false);
+            });
+        }
+
+        await holds.Task;
+        return held;
+    }
+
+    public Task ReleaseAsync()
+    {
+        _release.TrySetResult();
+        return _flow;
+    }
+
+    public async ValueTask DisposeAsync() => await ReleaseAsync();
+}

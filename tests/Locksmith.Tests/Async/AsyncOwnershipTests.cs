@@ -1,0 +1,237 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>Flow ownership across helpers, the global order across sync and async, the detector, and metrics.</summary>
+public sealed class AsyncOwnershipTests
+{
+    [Fact]
+    public async Task ALockTakenInAHelper_IsHeldByTheCaller_WhenTheCallerIsAlreadyAFlowWithLocks()
+    {
+        var outer = new AsyncExclusiveLock("helper-outer");
+        var inner = new AsyncExclusiveLock("helper-inner");
+        using var outerScope = await outer.AcquireAsync();
+
+        var innerScope = await TakeInHelper(inner);
+
+        Assert.True(inner.IsHeldByCurrentFlow);
+        Assert.Throws<LockRecursionException>(() => { _ = inner.AcquireAsync(); });
+        innerScope.Dispose();
+        Assert.False(inner.IsHeldByCurrentFlow);
+        Assert.False(inner.IsHeld);
+        Assert.True(outer.IsHeldByCurrentFlow);
+    }
+
+    [Fact]
+    public async Task AScopeFromAHelper_IsReleasedByTheCaller_AndTheLockIsFreeAfter()
+    {
+        var gate = new AsyncExclusiveLock("helper-only");
+
+        var scope = await TakeInHelper(gate);
+        Assert.True(gate.IsHeld);
+        scope.Dispose();
+
+        Assert.False(gate.IsHeld);
+        using var again = await gate.AcquireAsync();
+        Assert.True(gate.IsHeldByCurrentFlow);
+    }
+
+    private static async Task<AsyncLockScope> TakeInHelper(AsyncExclusiveLock gate)
+    {
+        await Task.Yield();
+        return await gate.AcquireAsync();
+    }
+
+    [Fact]
+    public async Task TasksStartedAfterTheFlowReleased_DoNotShareItsOwnership()
+    {
+        var gate = new AsyncExclusiveLock("after-release");
+        using (await gate.AcquireAsync())
+        {
+        }
+
+        int counter = 0;
+        await Task.WhenAll(Enumerable.Range(0, 1_000).Select(_ => Task.Run(async () =>
+        {
+            using var scope = await gate.AcquireAsync();
+            int seen = counter;
+            await Task.Yield();
+            counter = seen + 1;
+        })));
+
+        Assert.Equal(1_000, counter);
+        Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
+    public async Task AFlowHoldingLevel20_CannotTakeAnAsyncOrSyncLockAtOrBelow20_AndIsToldBeforeWaiting()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var high = new AsyncExclusiveLock("order-high", level: 20);
+        var lowAsync = new AsyncExclusiveLock("order-low-async", level: 10);
+        var sameSync = new ExclusiveLock("order-same-sync", level: 20);
+        var higherSync = new ExclusiveLock("order-higher-sync", level: 30);
+
+        using (await high.AcquireAsync())
+        {
+            await Task.Yield();
+            var asyncError = Assert.Throws<LockOrderViolationException>(() => { _ = lowAsync.AcquireAsync(); });
+            Assert.Contains("'order-low-async'", asyncError.Message, StringComparison.Ordinal);
+            Assert.Contains("'order-high'", asyncError.Message, StringComparison.Ordinal);
+            Assert.Contains("flow #", asyncError.Message, StringComparison.Ordinal);
+            Assert.Equal(0, lowAsync.WaitingCount);
+            Assert.False(lowAsync.IsHeld);
+
+            await Task.Delay(1);
+            var syncError = Assert.Throws<LockOrderViolationException>(() => sameSync.Acquire().Dispose());
+            Assert.Contains("'order-same-sync'", syncError.Message, StringComparison.Ordinal);
+            Assert.False(sameSync.IsHeld);
+
+            using var fine = higherSync.Acquire();
+            Assert.True(fine.IsAcquired);
+        }
+
+        // Released: the order starts over.
+        using var low = await lowAsync.AcquireAsync();
+        Assert.True(low.IsAcquired);
+    }
+
+    [Fact]
+    public async Task AThreadHoldingASyncLock_CannotTakeALowerAsyncLock()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var sync = new ExclusiveLock("order-thread-sync", level: 30);
+        var low = new AsyncExclusiveLock("order-thread-async", level: 5);
+
+        LockOrderViolationException? error = null;
+        using (sync.Acquire())
+        {
+            try
+            {
+                _ = low.AcquireAsync();
+            }
+            catch (LockOrderViolationException e)
+            {
+                error = e;
+            }
+        }
+
+        Assert.NotNull(error);
+        Assert.Contains("'order-thread-sync'", error.Message, StringComparison.Ordinal);
+        Assert.False(low.IsHeld);
+        using var later = await low.AcquireAsync();
+        Assert.True(later.IsAcquired);
+    }
+
+    [Fact]
+    public async Task AnAsyncDeadlock_IsFoundWithBothFlowsAndLocks_ThenCancellationEndsIt()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Ignore);
+        var first = new AsyncExclusiveLock("add-first", level: 1);
+        var second = new AsyncExclusiveLock("add-second", level: 2);
+        var bothHoldOne = new CountdownEvent(2);
+        using var cancel = new CancellationTokenSource();
+
+        async Task<bool> Flow(AsyncExclusiveLock mine, AsyncExclusiveLock theirs)
+        {
+            using var held = await mine.AcquireAsync();
+            bothHoldOne.Signal();
+            await Task.Run(() => bothHoldOne.Wait(Guard.HangLimit));
+            try
+            {
+                using var got = await theirs.AcquireAsync(cancel.Token);
+                return true;
+            }
+            catch (OperationCanceledException)
+            {
+                return false;
+            }
+        }
+
+        var a = Task.Run(() => Flow(first, second));
+        var b = Task.Run(() => Flow(second, first));
+
+        DeadlockCycle? cycle = null;
+        Guard.SpinUntil(() =>
+        {
+            cycle = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == "add-first"));
+            return cycle is not null;
+        });
+
+        Assert.Equal(2, cycle!.Edges.Count);
+        Assert.All(cycle.Edges, edge => Assert.True(edge.IsFlow));
+        Assert.Equal(["add-first", "add-second"], cycle.Edges.Select(e => e.LockName).Order().ToArray());
+        Assert.NotEqual(cycle.Edges[0].ThreadId, cycle.Edges[1].ThreadId);
+        Assert.Contains("flow #", cycle.ToString(), StringComparison.Ordinal);
+
+        cancel.Cancel();
+        Assert.False(await a);
+        Assert.False(await b);
+        Assert.False(first.IsHeld);
+        Assert.False(second.IsHeld);
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == "add-first"));
+    }
+
+    [Fact]
+    public async Task Metrics_CountAsyncAcquisitionsContentionsAndTimeouts_WithTheAsyncKind()
+    {
+        var counts = new ConcurrentDictionary<string, long>();
+        var kinds = new ConcurrentBag<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == LocksmithMetrics.MeterName)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            string? name = null, kind = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "lock.name")
+                {
+                    name = tag.Value as string;
+                }
+                else if (tag.Key == "lock.kind")
+                {
+                    kind = tag.Value as string;
+                }
+            }
+
+            if (name == "metrics-async")
+            {
+                counts.AddOrUpdate(instrument.Name, value, (_, total) => total + value);
+                kinds.Add(kind ?? "none");
+            }
+        });
+        listener.Start();
+
+        var gate = new AsyncExclusiveLock("metrics-async");
+        await using (var holder = await HeldByAnotherFlow.StartAsync(gate))
+        {
+            var waiter = gate.AcquireAsync().AsTask();
+            var timedOut = await gate.TryAcquireAsync(TimeSpan.FromMilliseconds(5));
+            Assert.False(timedOut.IsAcquired);
+            await holder.ReleaseAsync();
+            (await waiter).Dispose();
+        }
+
+        using (await gate.AcquireAsync())
+        {
+        }
+
+        Assert.Equal(3, counts.GetValueOrDefault("locksmith.lock.acquisitions"));
+        Assert.Equal(2, counts.GetValueOrDefault("locksmith.lock.contentions"));
+        Assert.Equal(1, counts.GetValueOrDefault("locksmith.lock.timeouts"));
+        Assert.All(kinds, kind => Assert.Equal("async_exclusive", kind));
+    }
+}
