@@ -20,7 +20,7 @@ namespace Locksmith;
 /// deadlock), but it is not recorded as held: a permit has no owner and may be released on another thread, so
 /// the acquiring thread's held-lock stack could not be kept in step.</para>
 /// </remarks>
-public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILockSetMember
+public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILockSetMember
 {
     private readonly int _maxCount;
     private int _count;
@@ -306,14 +306,41 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
         }
     }
 
-    private void WakeWaitersLocked()
+    private void WakeWaitersLocked() => WakeWaitersLocked(null);
+
+    /// <summary>
+    /// Under the gate: wakes the sync waiters the free permits can satisfy and hands permits to async waiters, oldest
+    /// first. An async waiter is granted its permits for real (hand-off); one that does not fit keeps its place and
+    /// stops the pass, so async waiters are served in FIFO order. Returns whether <paramref name="self"/> (a waiter
+    /// re-testing right after it queued) took its permits; it is unlinked but not granted, and takes them itself.
+    /// </summary>
+    private bool WakeWaitersLocked(AsyncWaitNode? self)
     {
+        bool selfTook = false;
         int available = Volatile.Read(ref _count);
         var node = _queue.Head;
         while (node is not null && available > 0)
         {
             var next = node.Next;
-            if (node.Request <= available)
+            if (node is AsyncWaitNode asyncNode)
+            {
+                if (asyncNode.Request > available || !TryTake(asyncNode.Request))
+                {
+                    break;
+                }
+
+                available = Volatile.Read(ref _count);
+                _queue.Remove(asyncNode);
+                if (ReferenceEquals(asyncNode, self))
+                {
+                    selfTook = true;
+                }
+                else
+                {
+                    GrantAsyncLocked(asyncNode);
+                }
+            }
+            else if (node.Request <= available)
             {
                 available -= node.Request;
                 _queue.Remove(node);
@@ -322,6 +349,8 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
 
             node = next;
         }
+
+        return selfTook;
     }
 
     /// <summary>The semaphore's side of the kernel's wait: wake-and-retry for <c>count</c> permits.</summary>
