@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace Locksmith;
 
 // The async forms: permits for async flows, queued beside sync waiters in the same wait queue.
-public sealed partial class CountingSemaphore : IAsyncWaitHost
+public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost
 {
     // One released hold kept for the next acquisition when the releasing thread's own spare slot is taken.
     private SemaphoreHold? _spareHold;
@@ -130,7 +130,7 @@ public sealed partial class CountingSemaphore : IAsyncWaitHost
             return new ValueTask<AsyncLockScope>(TookAsync(flow, count));
         }
 
-        return EnterAsyncSlow(flow, count, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterAsyncSlow(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
     /// <summary>The flow took <paramref name="count"/> permits itself: a hold to release them by, and one more hold of the flow.</summary>
@@ -156,9 +156,9 @@ public sealed partial class CountingSemaphore : IAsyncWaitHost
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterAsyncSlow(LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private ValueTask<AsyncLockScope> EnterAsyncSlow(LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        if (IsOrdered)
+        if (checkOrder && IsOrdered)
         {
             try
             {
@@ -254,6 +254,14 @@ public sealed partial class CountingSemaphore : IAsyncWaitHost
         {
             FlowOwnership.Released(owner);
         }
+    }
+
+    // One permit for the async LockSet, which checked the order for the whole set. No owner: nothing to reject.
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
+        EnterAsyncSlow(flow, 1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
+    {
     }
 
     internal SemaphoreHold? TakeSpareHold()
