@@ -218,7 +218,10 @@ public static partial class LockSet
         }
         finally
         {
-            FlowOwnership.Released(flow);
+            // The set's own hold ends without setting the record aside: this frame is not the one that installed it
+            // (the caller's is), and setting it aside here would leave the caller's frame carrying a record marked
+            // free. The caller's next release to none sets it aside in its own frame.
+            Interlocked.Decrement(ref flow.FlowHoldCount);
         }
     }
 

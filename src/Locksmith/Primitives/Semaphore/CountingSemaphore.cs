@@ -19,6 +19,11 @@ namespace Locksmith;
 /// <para>An ordered semaphore checks the global order before it waits (blocking on it while holding a higher lock can
 /// deadlock), but it is not recorded as held: a permit has no owner and may be released on another thread, so
 /// the acquiring thread's held-lock stack could not be kept in step.</para>
+/// <para>Async flows take permits with <c>await semaphore.AcquireAsync(token)</c>. Their waiters queue beside the
+/// threads' and are handed their permits in FIFO order (a newcomer does not take permits ahead of a queued async
+/// waiter); the scope gives its permits back once, and a second dispose throws
+/// <see cref="SynchronizationLockException"/>. An ordered semaphore's async permits are recorded as held by the flow
+/// that took them until its scope is disposed, so the flow's later acquisitions are checked against it.</para>
 /// </remarks>
 public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILockSetMember
 {
@@ -329,7 +334,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
                     break;
                 }
 
-                available = Volatile.Read(ref _count);
+                available -= asyncNode.Request;
                 _queue.Remove(asyncNode);
                 if (ReferenceEquals(asyncNode, self))
                 {
