@@ -278,7 +278,7 @@ public static partial class LockSet
     private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout)
     {
         var mode = ModeOf(busy);
-        AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, mode == LockMode.Permit ? LockModeTags.Permit : LockModeTags.Exclusive, waited);
+        AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited);
         if (throwOnTimeout)
         {
             ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited);
@@ -287,7 +287,15 @@ public static partial class LockSet
         return default;
     }
 
-    private static LockMode ModeOf(LockPrimitive member) => member is CountingSemaphore ? LockMode.Permit : LockMode.Exclusive;
+    private static LockMode ModeOf(LockPrimitive member) => ((IAsyncSetMember)member).SetMode;
+
+    private static string TagOf(LockMode mode) => mode switch
+    {
+        LockMode.Permit => LockModeTags.Permit,
+        LockMode.Write => LockModeTags.Write,
+        LockMode.Read => LockModeTags.Read,
+        _ => LockModeTags.Exclusive,
+    };
 
     /// <summary>Sorts the members into the global order in place and drops duplicates; returns how many remain.</summary>
     private static int SortDistinct(Span<LockPrimitive?> members)

@@ -114,6 +114,8 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
 
+    LockMode IAsyncSetMember.SetMode => LockMode.Exclusive;
+
     // The async LockSet checked the order for the whole set, so its members skip their own check.
     ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
         EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);

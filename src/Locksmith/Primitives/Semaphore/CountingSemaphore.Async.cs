@@ -256,6 +256,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
     }
 
+    LockMode IAsyncSetMember.SetMode => LockMode.Permit;
+
     // One permit for the async LockSet, which checked the order for the whole set. No owner: nothing to reject.
     ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
         EnterAsyncSlow(flow, 1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
