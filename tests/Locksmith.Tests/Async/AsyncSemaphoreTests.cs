@@ -317,6 +317,22 @@ public sealed class AsyncSemaphoreTests
     }
 
     [Fact]
+    public async Task PermitsHaveNoOwner_AScopeDisposedByAnotherFlow_GivesThemBack_AndWakesAWaiter()
+    {
+        var semaphore = new CountingSemaphore(2, 2, "signal");
+        var scope = await Task.Run(async () => await semaphore.AcquireAsync(2));
+        var waiter = Task.Run(async () => await semaphore.AcquireAsync());
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 1);
+
+        await Task.Run(scope.Dispose);
+        var next = await waiter;
+
+        Assert.Equal(1, semaphore.CurrentCount);
+        next.Dispose();
+        Assert.Equal(2, semaphore.CurrentCount);
+    }
+
+    [Fact]
     public void Uncontended_AcquireAndRelease_AllocatesNothing()
     {
         var semaphore = new CountingSemaphore(2, 2, "alloc");
