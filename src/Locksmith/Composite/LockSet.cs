@@ -27,7 +27,7 @@ namespace Locksmith;
 /// Members are <see cref="ILockSetMember"/>s, so a striped lock (taken by key, through its own <c>AcquireMany</c>)
 /// cannot be passed at all.</para>
 /// </remarks>
-public static class LockSet
+public static partial class LockSet
 {
     private const int MaxBackoffMilliseconds = 16;
 

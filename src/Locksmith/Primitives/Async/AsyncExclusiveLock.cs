@@ -20,7 +20,7 @@ namespace Locksmith;
 /// <para>A flow's holds are visible in the acquiring method and in everything it awaits, calls or starts afterwards
 /// (<see cref="IsHeldByCurrentFlow"/>). Ordered async locks take part in the same global order as sync ones.</para>
 /// </remarks>
-public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
+public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
 {
     // 0 when free, else the holder's token: the scope's release compares it, so a second release cannot free a
     // later holder.
@@ -114,6 +114,20 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
 
+    LockMode IAsyncSetMember.SetMode => LockMode.Exclusive;
+
+    // The async LockSet checked the order for the whole set, so its members skip their own check.
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
+        EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
+    {
+        if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
+        {
+            ThrowHelper.ThrowAsyncSetMemberHeld(this, flow);
+        }
+    }
+
     /// <summary>The fast path: one compare-and-swap for an unordered lock; everything else out of line.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
@@ -125,7 +139,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             return new ValueTask<AsyncLockScope>(Took(flow, token));
         }
 
-        return EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -147,14 +161,14 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private ValueTask<AsyncLockScope> EnterSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
         if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
         {
             ThrowHelper.ThrowAsyncRecursion(this, flow);
         }
 
-        if (IsOrdered)
+        if (checkOrder && IsOrdered)
         {
             try
             {

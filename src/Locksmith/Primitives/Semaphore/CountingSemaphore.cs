@@ -19,8 +19,13 @@ namespace Locksmith;
 /// <para>An ordered semaphore checks the global order before it waits (blocking on it while holding a higher lock can
 /// deadlock), but it is not recorded as held: a permit has no owner and may be released on another thread, so
 /// the acquiring thread's held-lock stack could not be kept in step.</para>
+/// <para>Async flows take permits with <c>await semaphore.AcquireAsync(token)</c>. Their waiters queue beside the
+/// threads' and are handed their permits in FIFO order (a newcomer does not take permits ahead of a queued async
+/// waiter); the scope gives its permits back once, and a second dispose throws
+/// <see cref="SynchronizationLockException"/>. An ordered semaphore's async permits are recorded as held by the flow
+/// that took them until its scope is disposed, so the flow's later acquisitions are checked against it.</para>
 /// </remarks>
-public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILockSetMember
+public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILockSetMember
 {
     private readonly int _maxCount;
     private int _count;
@@ -306,14 +311,41 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
         }
     }
 
-    private void WakeWaitersLocked()
+    private void WakeWaitersLocked() => WakeWaitersLocked(null);
+
+    /// <summary>
+    /// Under the gate: wakes the sync waiters the free permits can satisfy and hands permits to async waiters, oldest
+    /// first. An async waiter is granted its permits for real (hand-off); one that does not fit keeps its place and
+    /// stops the pass, so async waiters are served in FIFO order. Returns whether <paramref name="self"/> (a waiter
+    /// re-testing right after it queued) took its permits; it is unlinked but not granted, and takes them itself.
+    /// </summary>
+    private bool WakeWaitersLocked(AsyncWaitNode? self)
     {
+        bool selfTook = false;
         int available = Volatile.Read(ref _count);
         var node = _queue.Head;
         while (node is not null && available > 0)
         {
             var next = node.Next;
-            if (node.Request <= available)
+            if (node is AsyncWaitNode asyncNode)
+            {
+                if (asyncNode.Request > available || !TryTake(asyncNode.Request))
+                {
+                    break;
+                }
+
+                available -= asyncNode.Request;
+                _queue.Remove(asyncNode);
+                if (ReferenceEquals(asyncNode, self))
+                {
+                    selfTook = true;
+                }
+                else
+                {
+                    GrantAsyncLocked(asyncNode);
+                }
+            }
+            else if (node.Request <= available)
             {
                 available -= node.Request;
                 _queue.Remove(node);
@@ -322,6 +354,8 @@ public sealed class CountingSemaphore : LockPrimitive, IExclusiveAccessLock, ILo
 
             node = next;
         }
+
+        return selfTook;
     }
 
     /// <summary>The semaphore's side of the kernel's wait: wake-and-retry for <c>count</c> permits.</summary>

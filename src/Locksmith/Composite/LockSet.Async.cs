@@ -1,0 +1,348 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith;
+
+// The async forms: the same all-or-nothing protocol for async locks, in the same global order, owned by the flow.
+public static partial class LockSet
+{
+    /// <summary>
+    /// Acquires two async locks for the current flow in the global order, waiting up to
+    /// <see cref="LocksmithPolicy.DefaultTimeout"/>: the common case (a transfer between two accounts).
+    /// </summary>
+    /// <param name="first">One lock.</param>
+    /// <param name="second">The other lock; may be the same as <paramref name="first"/>, which is then taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases both.</returns>
+    /// <remarks>
+    /// Like the sync set, the async set never holds some locks while it waits for others: it waits on one lock, takes
+    /// the rest only if they are free, and otherwise releases everything, backs off for a random, growing delay
+    /// (without blocking a thread) and tries again. The order check against the locks the flow already holds happens
+    /// once, before anything is taken or awaited. An <see cref="AsyncExclusiveLock"/> is taken exclusively, a
+    /// <see cref="CountingSemaphore"/> for one permit.
+    /// </remarks>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed before both could be held together; neither is held.</exception>
+    /// <exception cref="LockOrderViolationException">The lower of the two is not above a lock the flow holds; neither is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds one of them and it cannot be re-entered; neither is taken (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; neither is held.</exception>
+    /// <exception cref="ArgumentNullException">A lock is null.</exception>
+    public static ValueTask<AsyncLockSetScope> AcquireAsync(IAsyncLockSetMember first, IAsyncLockSetMember second, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        LockBuffer buffer = default;
+        buffer[0] = AsAsyncMember(first, nameof(first));
+        buffer[1] = AsAsyncMember(second, nameof(second));
+        return EnterAsyncSet(buffer[..2], TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+    }
+
+    /// <summary>Acquires every async lock for the current flow, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
+    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases every lock.</returns>
+    /// <remarks>See <see cref="AcquireAsync(IAsyncLockSetMember, IAsyncLockSetMember, CancellationToken)"/>.</remarks>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    public static ValueTask<AsyncLockSetScope> AcquireAsync(IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
+        EnterAsyncList(locks, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires every async lock for the current flow, waiting at most <paramref name="timeout"/> for all of them together.</summary>
+    /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
+    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <exception cref="LockTimeoutException">The timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireAsync(IReadOnlyList{IAsyncLockSetMember}, CancellationToken)"/>
+    public static ValueTask<AsyncLockSetScope> AcquireAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
+        EnterAsyncList(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Tries to acquire every async lock for the current flow within <paramref name="timeout"/>; all or nothing.</summary>
+    /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope holding every lock, or (when the timeout elapsed) one whose <see cref="AsyncLockSetScope.IsAcquired"/> is false.</returns>
+    /// <remarks>See <see cref="AcquireAsync(IAsyncLockSetMember, IAsyncLockSetMember, CancellationToken)"/>.</remarks>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static ValueTask<AsyncLockSetScope> TryAcquireAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
+        EnterAsyncList(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+
+    private static ValueTask<AsyncLockSetScope> EnterAsyncList(IReadOnlyList<IAsyncLockSetMember> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        ArgumentNullException.ThrowIfNull(locks);
+        int count = locks.Count;
+        if (count == 0)
+        {
+            throw new ArgumentException("A lock set needs at least one lock.", nameof(locks));
+        }
+
+        LockBuffer inline = default;
+        Span<LockPrimitive?> members = count <= LockBuffer.Capacity ? inline[..count] : new LockPrimitive?[count];
+        for (int i = 0; i < count; i++)
+        {
+            var item = locks[i] ?? throw new ArgumentException("A lock set cannot contain null.", nameof(locks));
+            members[i] = AsAsyncMember(item, nameof(locks));
+        }
+
+        return EnterAsyncSet(members, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>
+    /// Every async set (and an async striped lock's several keys): sort, reject what cannot succeed, check the order,
+    /// try all at once; only then, if something was busy, the awaiting loop.
+    /// </summary>
+    internal static ValueTask<AsyncLockSetScope> EnterAsyncSet(Span<LockPrimitive?> members, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var ordered = members[..SortDistinct(members)];
+
+        // Installed here, in the caller's frame, so the flow's holds are visible to it after the await. The set's own
+        // hold on the record keeps it installed while the set holds nothing between attempts.
+        var flow = FlowOwnership.Enter();
+        FlowOwnership.Held(flow);
+        bool handedOn = false;
+        try
+        {
+            foreach (var member in ordered)
+            {
+                ((IAsyncSetMember)member!).RejectHeldByFlow(flow);
+            }
+
+            if (HasOrdered(ordered))
+            {
+                FlowOrder.Check(LowestOrdered(ordered), flow);
+            }
+
+            timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
+            AsyncScopeBuffer inline = default;
+            Span<AsyncLockScope> scopes = ordered.Length <= AsyncScopeBuffer.Capacity ? inline[..ordered.Length] : new AsyncLockScope[ordered.Length];
+            int busy = TryTakeAllAsync(ordered, flow, scopes, held: -1);
+            if (busy < 0)
+            {
+                return new ValueTask<AsyncLockSetScope>(AsyncLockSetScope.Of(scopes));
+            }
+
+            if (timeoutMs == 0)
+            {
+                return AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<AsyncLockSetScope>(cancellationToken);
+            }
+
+            handedOn = true;
+            return EnterContendedAsync(ordered.ToArray()!, flow, busy, timeoutMs, cancellationToken, throwOnTimeout);
+        }
+        finally
+        {
+            if (!handedOn)
+            {
+                FlowOwnership.Released(flow);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The contended set: wait on the lock that was busy, take the others only if free, else release all and back off.
+    /// The pooling builder keeps a steady stream of contended sets from allocating a state machine each.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private static async ValueTask<AsyncLockSetScope> EnterContendedAsync(
+        LockPrimitive[] ordered, LockOwner flow, int blockOn, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        try
+        {
+            long start = Stopwatch.GetTimestamp();
+            long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+            var scopes = new AsyncLockScope[ordered.Length];
+            int backoff = 1;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var busy = ordered[blockOn];
+                int remaining = TimeoutMath.Remaining(deadline);
+                if (remaining == 0)
+                {
+                    return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout).ConfigureAwait(false);
+                }
+
+                // The only wait: on the lock that was busy last time. Its own wait reports a timeout.
+                var first = await ((IAsyncSetMember)busy).EnterForAsyncSet(flow, remaining, cancellationToken).ConfigureAwait(false);
+                if (!first.IsAcquired)
+                {
+                    if (throwOnTimeout)
+                    {
+                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start));
+                    }
+
+                    return default;
+                }
+
+                scopes[blockOn] = first;
+                int failedAt;
+                try
+                {
+                    failedAt = TryTakeAllAsync(ordered, flow, scopes, blockOn);
+                }
+                catch
+                {
+                    first.Dispose();
+                    throw;
+                }
+
+                if (failedAt < 0)
+                {
+                    return AsyncLockSetScope.Of(scopes);
+                }
+
+                first.Dispose();
+                blockOn = failedAt;
+
+                // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
+                int pause = Random.Shared.Next(backoff + 1);
+                remaining = TimeoutMath.Remaining(deadline);
+                await Task.Delay(remaining < 0 ? pause : Math.Min(pause, remaining), cancellationToken).ConfigureAwait(false);
+                backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
+            }
+        }
+        finally
+        {
+            // The set's own hold ends without setting the record aside: this frame is not the one that installed it
+            // (the caller's is), and setting it aside here would leave the caller's frame carrying a record marked
+            // free. The caller's next release to none sets it aside in its own frame.
+            Interlocked.Decrement(ref flow.FlowHoldCount);
+        }
+    }
+
+    /// <summary>
+    /// Takes every member but <paramref name="held"/> without waiting; returns the index of a busy one, or -1. When one
+    /// is busy or throws, the ones this call took are released first.
+    /// </summary>
+    private static int TryTakeAllAsync(ReadOnlySpan<LockPrimitive?> ordered, LockOwner flow, Span<AsyncLockScope> scopes, int held)
+    {
+        int i = 0;
+        try
+        {
+            for (; i < ordered.Length; i++)
+            {
+                if (i == held)
+                {
+                    continue;
+                }
+
+                var attempt = ((IAsyncSetMember)ordered[i]!).EnterForAsyncSet(flow, 0, default);
+                Debug.Assert(attempt.IsCompleted, "A try-once completes at once.");
+                var scope = attempt.Result;
+                if (!scope.IsAcquired)
+                {
+                    ReleaseTakenBefore(scopes, i, held);
+                    return i;
+                }
+
+                scopes[i] = scope;
+            }
+
+            return -1;
+        }
+        catch
+        {
+            ReleaseTakenBefore(scopes, i, held);
+            throw;
+        }
+    }
+
+    private static void ReleaseTakenBefore(Span<AsyncLockScope> scopes, int end, int held)
+    {
+        for (int j = end - 1; j >= 0; j--)
+        {
+            if (j != held)
+            {
+                scopes[j].Dispose();
+                scopes[j] = default;
+            }
+        }
+    }
+
+    /// <summary>The set gave up at its deadline (or a try-once found a member busy): report it as that member's timeout.</summary>
+    private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout)
+    {
+        var mode = ModeOf(busy);
+        AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited);
+        if (throwOnTimeout)
+        {
+            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited);
+        }
+
+        return default;
+    }
+
+    private static LockMode ModeOf(LockPrimitive member) => ((IAsyncSetMember)member).SetMode;
+
+    private static string TagOf(LockMode mode) => mode switch
+    {
+        LockMode.Permit => LockModeTags.Permit,
+        LockMode.Write => LockModeTags.Write,
+        LockMode.Read => LockModeTags.Read,
+        _ => LockModeTags.Exclusive,
+    };
+
+    /// <summary>Sorts the members into the global order in place and drops duplicates; returns how many remain.</summary>
+    private static int SortDistinct(Span<LockPrimitive?> members)
+    {
+        int count = 0;
+        for (int i = 0; i < members.Length; i++)
+        {
+            var candidate = members[i]!;
+            bool duplicate = false;
+            for (int j = 0; j < count; j++)
+            {
+                if (ReferenceEquals(members[j], candidate))
+                {
+                    duplicate = true;
+                    break;
+                }
+            }
+
+            if (duplicate)
+            {
+                continue;
+            }
+
+            // Insertion sort: sets are small. Reads of the unsorted tail are done before the shift can reach them.
+            int at = count;
+            while (at > 0 && Precedes(candidate, members[at - 1]!))
+            {
+                members[at] = members[at - 1];
+                at--;
+            }
+
+            members[at] = candidate;
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>A member as the lock it is: every <see cref="IAsyncLockSetMember"/> of this library is a primitive with the set's hooks.</summary>
+    private static LockPrimitive AsAsyncMember(object member, string paramName)
+    {
+        if (member is LockPrimitive primitive and IAsyncSetMember and IAsyncWaitHost)
+        {
+            return primitive;
+        }
+
+        ThrowHelper.ThrowNotAnAsyncSetMember(member, paramName);
+        return null!;
+    }
+}

@@ -1,0 +1,23 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace Locksmith;
+
+// The async LockSet's messages: each names the lock, the flow and what to do instead.
+internal static partial class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void ThrowAsyncSetMemberHeld(LockPrimitive member, LockOwner flow) =>
+        throw new LockRecursionException(
+            $"{flow.Describe()} asked LockSet for {member.Describe()}, which it already holds (a flow shares its holds with " +
+            $"everything it awaits, calls or starts). {member.GetType().Name} is not reentrant, so the set would wait for this " +
+            "flow itself. Nothing was taken. Release it before acquiring the set, or leave it out of the set.");
+
+    [DoesNotReturn]
+    public static void ThrowNotAnAsyncSetMember(object member, string paramName) =>
+        throw new ArgumentException(
+            $"An async lock set can take only Locksmith's own async locks; '{member.GetType().FullName}' implements " +
+            "IAsyncLockSetMember but is not one.",
+            paramName);
+}

@@ -1,0 +1,22 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+
+namespace Locksmith;
+
+// The async semaphore's messages: each names the semaphore, the flow and what to do instead.
+internal static partial class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void ThrowAsyncSemaphoreTimeout(LockPrimitive semaphore, LockOwner waiter, int requested, int available, int maxCount, TimeSpan waited) =>
+        throw new LockTimeoutException(semaphore.Name, 0, waited,
+            $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for " +
+            (requested > 0 ? $"{requested} permit(s)" : "permits") + $" of semaphore {semaphore.Describe()}, which had {available} of its " +
+            $"maximum {maxCount} free. A semaphore has no owner: look for the code that acquired permits and did not release them.");
+
+    [DoesNotReturn]
+    public static void ThrowSemaphoreHoldReleasedTwice(LockPrimitive semaphore, LockOwner owner, int count) =>
+        throw new SynchronizationLockException(
+            $"{CurrentFlowOrThread()} tried to give back {count} permit(s) of semaphore {semaphore.Describe()} through a scope " +
+            $"{owner.Describe()} acquired, but that scope already gave them back. Each scope releases once: dispose it once.");
+}

@@ -1,0 +1,290 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith;
+
+// The async forms: permits for async flows, queued beside sync waiters in the same wait queue.
+public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost
+{
+    // One released hold kept for the next acquisition when the releasing thread's own spare slot is taken.
+    private SemaphoreHold? _spareHold;
+
+    LockPrimitive IAsyncWaitHost.Lock => this;
+
+    Lock IAsyncWaitHost.Gate => _queue.Gate;
+
+    /// <summary>Takes one permit for the current async flow, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
+    /// <param name="cancellationToken">Cancels the wait; no permit is taken then.</param>
+    /// <returns>A scope whose <c>Dispose</c> gives the permit back, once.</returns>
+    /// <remarks>
+    /// Async waiters queue in FIFO order beside sync waiters and are handed their permits by the release that frees
+    /// them; their continuations run on the thread pool, never on the releasing stack. A cancelled or timed-out waiter
+    /// leaves the queue at once, and the permits it was waiting for go to the waiters behind it. A newcomer does not
+    /// take permits ahead of queued async waiters.
+    /// </remarks>
+    /// <exception cref="LockOrderViolationException">Waiting would break the global lock order (thrown at once).</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed; the message names the semaphore and its counts.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ValueTask<AsyncLockScope> AcquireAsync(CancellationToken cancellationToken = default) =>
+        EnterAsync(1, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Takes one permit for the current async flow, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait; no permit is taken then.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
+    public ValueTask<AsyncLockScope> AcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        EnterAsync(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Takes one permit for the current async flow if one becomes free within <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the wait; no permit is taken then.</param>
+    /// <returns>A scope to dispose; <see cref="AsyncLockScope.IsAcquired"/> is false when the timeout elapsed.</returns>
+    /// <exception cref="LockOrderViolationException">Waiting would break the global lock order (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public ValueTask<AsyncLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        EnterAsync(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+
+    /// <summary>Takes <paramref name="count"/> permits at once for the current async flow, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <param name="cancellationToken">Cancels the wait; no permit is taken then.</param>
+    /// <returns>A scope whose <c>Dispose</c> gives all the permits back, once.</returns>
+    /// <remarks>
+    /// A waiter for several permits keeps its place in the queue: async waiters behind it wait until it is served or
+    /// gives up (FIFO), so it cannot be starved by waiters for fewer.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is not positive or exceeds <see cref="MaxCount"/>.</exception>
+    /// <exception cref="LockOrderViolationException">Waiting would break the global lock order (thrown at once).</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed; the message names the semaphore and its counts.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public ValueTask<AsyncLockScope> AcquireAsync(int count, CancellationToken cancellationToken = default)
+    {
+        ValidateCount(count);
+        return EnterAsync(count, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+    }
+
+    /// <summary>Takes <paramref name="count"/> permits at once for the current async flow, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait; no permit is taken then.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is out of range, or the timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireAsync(int, CancellationToken)"/>
+    public ValueTask<AsyncLockScope> AcquireAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ValidateCount(count);
+        return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+    }
+
+    /// <summary>Takes <paramref name="count"/> permits at once for the current async flow if they become free within <paramref name="timeout"/>.</summary>
+    /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the wait; no permit is taken then.</param>
+    /// <returns>A scope to dispose; <see cref="AsyncLockScope.IsAcquired"/> is false when the timeout elapsed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="count"/> is out of range, or the timeout is negative (other than infinite).</exception>
+    /// <exception cref="LockOrderViolationException">Waiting would break the global lock order (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    public ValueTask<AsyncLockScope> TryAcquireAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ValidateCount(count);
+        return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+    }
+
+    /// <summary>Async waiters queued for permits (a snapshot, for tests and diagnostics); sync waiters are not counted.</summary>
+    internal int QueuedAsyncWaiterCount
+    {
+        get
+        {
+            if (_queue.GateOrNull is not { } gate)
+            {
+                return 0;
+            }
+
+            int count = 0;
+            lock (gate)
+            {
+                for (var node = _queue.Head; node is not null; node = node.Next)
+                {
+                    if (node is AsyncWaitNode)
+                    {
+                        count++;
+                    }
+                }
+            }
+
+            return count;
+        }
+    }
+
+    /// <summary>The fast path: one compare-and-swap when permits are free and no async waiter is queued ahead.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal ValueTask<AsyncLockScope> EnterAsync(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var flow = FlowOwnership.Enter();
+        int current = Volatile.Read(ref _count);
+        if (!IsOrdered && current >= count && _queue.Count == 0 && Interlocked.CompareExchange(ref _count, current - count, current) == current)
+        {
+            return new ValueTask<AsyncLockScope>(TookAsync(flow, count));
+        }
+
+        return EnterAsyncSlow(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
+    }
+
+    /// <summary>The flow took <paramref name="count"/> permits itself: a hold to release them by, and one more hold of the flow.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AsyncLockScope TookAsync(LockOwner flow, int count)
+    {
+        var hold = SemaphoreHold.Rent(this);
+        int token = hold.Begin();
+        FlowOwnership.Held(flow);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
+        return new AsyncLockScope(hold, flow, token, count);
+    }
+
+    private AsyncLockScope TookAsyncOrdered(LockOwner flow, int count)
+    {
+        var scope = TookAsync(flow, count);
+        if (IsOrdered)
+        {
+            FlowOrder.Push(flow, this);
+        }
+
+        return scope;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterAsyncSlow(LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
+    {
+        if (checkOrder && IsOrdered)
+        {
+            try
+            {
+                FlowOrder.Check(this, flow);
+            }
+            catch
+            {
+                FlowOwnership.NotHeld(flow);
+                throw;
+            }
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            FlowOwnership.NotHeld(flow);
+            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+        }
+
+        timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
+        if (_queue.Count == 0 && TryTake(count))
+        {
+            return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));
+        }
+
+        if (timeoutMs == 0)
+        {
+            return FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
+        }
+
+        var node = AsyncWaitNode.Rent();
+
+        // The releaser is the hold a grant rents; it is set when the permits are handed over.
+        node.Prepare(this, null!, flow, LockMode.Permit, LockModeTags.Permit, 0, count, timeoutMs, cancellationToken, throwOnTimeout);
+        LocksmithMetrics.RecordContention(this, LockModeTags.Permit);
+        flow.WaitingFor = this;
+        bool took;
+        lock (_queue.Gate)
+        {
+            _queue.EnqueueLast(node);
+
+            // Counted in the queue before the re-test, and a release reads the count after adding its permits: one
+            // of the two always sees the other. The re-test serves the queue in order, this waiter included.
+            took = WakeWaitersLocked(node);
+        }
+
+        if (took)
+        {
+            flow.WaitingFor = null;
+            node.Recycle();
+            return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));
+        }
+
+        return node.Arm(timeoutMs);
+    }
+
+    private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, bool throwOnTimeout)
+    {
+        FlowOwnership.NotHeld(flow);
+        if (!throwOnTimeout)
+        {
+            return default;
+        }
+
+        AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, TimeSpan.Zero);
+        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, CurrentCount, _maxCount, TimeSpan.Zero);
+        return default;
+    }
+
+    /// <summary>Under the gate, the waiter unlinked and its permits taken: hands them over.</summary>
+    private void GrantAsyncLocked(AsyncWaitNode node)
+    {
+        var hold = SemaphoreHold.Rent(this);
+        int token = hold.Begin();
+        node.Releaser = hold;
+        FlowOwnership.Held(node.Owner);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
+        node.Grant(token, node.Request);
+    }
+
+    /// <summary>A hold's release, after it was marked released: gives the permits back and ends the flow's hold.</summary>
+    internal void ReleaseAsyncHold(LockOwner owner, int count)
+    {
+        if (IsOrdered)
+        {
+            FlowOrder.Remove(owner, this);
+        }
+
+        try
+        {
+            Release(count);
+        }
+        finally
+        {
+            FlowOwnership.Released(owner);
+        }
+    }
+
+    LockMode IAsyncSetMember.SetMode => LockMode.Permit;
+
+    // One permit for the async LockSet, which checked the order for the whole set. No owner: nothing to reject.
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
+        EnterAsyncSlow(flow, 1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
+    {
+    }
+
+    internal SemaphoreHold? TakeSpareHold()
+    {
+        var spare = Volatile.Read(ref _spareHold);
+        return spare is not null && Interlocked.CompareExchange(ref _spareHold, null, spare) == spare ? spare : null;
+    }
+
+    internal void KeepSpareHold(SemaphoreHold hold) => Volatile.Write(ref _spareHold, hold);
+
+    void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node)
+    {
+        _queue.Remove(node);
+
+        // A waiter that blocked the head (it asked for more than was free) is gone: the ones behind it may fit now.
+        if (_queue.Count != 0 && Volatile.Read(ref _count) != 0)
+        {
+            WakeWaitersLocked(null);
+        }
+    }
+
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited) =>
+        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, waiter, 0, CurrentCount, _maxCount, waited);
+}

@@ -1,0 +1,169 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Async;
+
+public sealed class AsyncLockSetTests
+{
+    [Fact]
+    public async Task ThousandRandomTransfers_AmongTenAccounts_FromFourFlows_KeepTheTotalExact()
+    {
+        // Half the accounts are guarded by async locks, half by one-permit semaphores: both kinds of member.
+        var guards = Enumerable.Range(0, 10)
+            .Select(i => i % 2 == 0 ? (IAsyncLockSetMember)new AsyncExclusiveLock($"account-{i}", level: 10) : new CountingSemaphore(1, 1, $"account-{i}", level: 10))
+            .ToArray();
+        var balances = Enumerable.Repeat(1_000L, 10).ToArray();
+        var flows = Enumerable.Range(0, 4).Select(seed => Task.Run(async () =>
+        {
+            var random = new Random(seed);
+            for (int i = 0; i < 250; i++)
+            {
+                int from = random.Next(10);
+                int to = random.Next(10);
+                long amount = random.Next(1, 50);
+                using var scope = await LockSet.AcquireAsync(guards[from], guards[to]);
+                long fromBalance = balances[from];
+                await Task.Yield();
+                balances[from] = fromBalance - amount;
+                long toBalance = balances[to];
+                await Task.Yield();
+                balances[to] = toBalance + amount;
+            }
+        }));
+
+        await Task.WhenAll(flows);
+
+        Assert.Equal(10_000, balances.Sum());
+        Assert.All(guards.OfType<AsyncExclusiveLock>(), g => Assert.False(g.IsHeld));
+        Assert.All(guards.OfType<CountingSemaphore>(), s => Assert.Equal(1, s.CurrentCount));
+    }
+
+    [Fact]
+    public async Task ContendedSet_IsHeldByTheAwaitingFlow_AfterTheAwait()
+    {
+        var a = new AsyncExclusiveLock("a");
+        var b = new AsyncExclusiveLock("b");
+        var heldB = await Task.Run(async () => await b.AcquireAsync());
+
+        var set = LockSet.AcquireAsync(a, b);
+        Guard.SpinUntil(() => b.WaitingCount == 1);
+        heldB.Dispose();
+        using (var scope = await set)
+        {
+            Assert.Equal(2, scope.Count);
+            Assert.True(a.IsHeldByCurrentFlow);
+            Assert.True(b.IsHeldByCurrentFlow);
+        }
+
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
+    [Fact]
+    public async Task TimedOutOrCancelledSet_HoldsNothing()
+    {
+        var a = new AsyncExclusiveLock("free");
+        var b = new AsyncExclusiveLock("busy");
+        var slots = new CountingSemaphore(2, 2, "slots");
+        var heldB = await Task.Run(async () => await b.AcquireAsync());
+        IReadOnlyList<IAsyncLockSetMember> set = [a, slots, b];
+
+        var tried = await LockSet.TryAcquireAsync(TimeSpan.FromMilliseconds(20), set);
+        var once = await LockSet.TryAcquireAsync(TimeSpan.Zero, set);
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(20), set));
+        using var cancel = new CancellationTokenSource();
+        var cancelled = LockSet.AcquireAsync(set, cancel.Token).AsTask();
+        Guard.SpinUntil(() => b.WaitingCount == 1);
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+
+        Assert.False(tried.IsAcquired);
+        Assert.False(once.IsAcquired);
+        Assert.Contains("'busy'", error.Message, StringComparison.Ordinal);
+        Assert.False(a.IsHeld);
+        Assert.Equal(2, slots.CurrentCount);
+        Assert.Equal(0, b.WaitingCount);
+        heldB.Dispose();
+        Assert.False(b.IsHeld);
+        using (var all = await LockSet.AcquireAsync(set))
+        {
+            Assert.Equal(1, slots.CurrentCount);
+        }
+
+        Assert.Equal(2, slots.CurrentCount);
+    }
+
+    [Fact]
+    public async Task OrderViolation_AgainstAHeldHigherLevelAsyncLock_ThrowsBeforeWaiting()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var high = new AsyncExclusiveLock("high", level: 20);
+        var low1 = new AsyncExclusiveLock("low-1", level: 10);
+        var low2 = new AsyncExclusiveLock("low-2", level: 10);
+        var heldLow2 = await Task.Run(async () => await low2.AcquireAsync());
+
+        using (await high.AcquireAsync())
+        {
+            // low-2 is busy, so the set would wait on it: the check must come first.
+            var error = Assert.Throws<LockOrderViolationException>(() => { _ = LockSet.AcquireAsync(low1, low2); });
+            Assert.Contains("low-1", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, low2.WaitingCount);
+        Assert.False(low1.IsHeld);
+        heldLow2.Dispose();
+    }
+
+    [Fact]
+    public async Task AMemberTheFlowHolds_ThrowsAtOnce_TakingNothing()
+    {
+        var a = new AsyncExclusiveLock("mine");
+        var b = new AsyncExclusiveLock("other");
+        using (await a.AcquireAsync())
+        {
+            var error = Assert.Throws<LockRecursionException>(() => { _ = LockSet.AcquireAsync(b, a); });
+            Assert.Contains("'mine'", error.Message, StringComparison.Ordinal);
+            Assert.False(b.IsHeld);
+        }
+    }
+
+    [Fact]
+    public async Task DisposingASetTwice_Throws_AndReleasesNothingMore()
+    {
+        var a = new AsyncExclusiveLock("a");
+        var slots = new CountingSemaphore(2, 2, "slots");
+        var scope = await LockSet.AcquireAsync(a, slots);
+        scope.Dispose();
+        var later = await a.AcquireAsync();
+
+        Assert.Throws<SynchronizationLockException>(scope.Dispose);
+
+        Assert.True(later.IsAcquired && a.IsHeld);
+        Assert.Equal(2, slots.CurrentCount);
+        later.Dispose();
+    }
+
+    [Fact]
+    public async Task ManyFlows_LockingOverlappingSetsInAnyOrder_NeverDeadlock()
+    {
+        var locks = Enumerable.Range(0, 6).Select(i => (IAsyncLockSetMember)new AsyncExclusiveLock($"m{i}")).ToArray();
+        int counter = 0;
+        var flows = Enumerable.Range(0, 1_000).Select(i => Task.Run(async () =>
+        {
+            IReadOnlyList<IAsyncLockSetMember> set = [locks[i % 6], locks[(i + 3) % 6], locks[(i * 5 + 1) % 6], locks[0], locks[(i + 1) % 6]];
+            await using var scope = await LockSet.AcquireAsync(set);
+            int seen = counter;
+            await Task.Yield();
+            counter = seen + 1;
+        }));
+
+        await Task.WhenAll(flows);
+
+        Assert.Equal(1_000, counter);
+        Assert.All(locks.Cast<AsyncExclusiveLock>(), l => Assert.False(l.IsHeld));
+    }
+}

@@ -1,0 +1,361 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Async;
+
+public sealed class AsyncSemaphoreTests
+{
+    [Fact]
+    public async Task OnePermit_AsAMutex_TenThousandFlows_IncrementExactly()
+    {
+        var semaphore = new CountingSemaphore(1, 1, "counter");
+        int counter = 0;
+        var flows = Enumerable.Range(0, 10_000).Select(_ => Task.Run(async () =>
+        {
+            using var scope = await semaphore.AcquireAsync();
+            int seen = counter;
+            await Task.Yield();
+            counter = seen + 1;
+        }));
+
+        await Task.WhenAll(flows);
+
+        Assert.Equal(10_000, counter);
+        Assert.Equal(1, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task ThreePermits_TenThousandFlows_NeverMoreThanThreeInside()
+    {
+        var semaphore = new CountingSemaphore(3, 3, "pool");
+        int inside = 0;
+        int maxInside = 0;
+        int entries = 0;
+        var flows = Enumerable.Range(0, 10_000).Select(i => Task.Run(async () =>
+        {
+            using var scope = await semaphore.AcquireAsync();
+            int now = Interlocked.Increment(ref inside);
+            int seen = Volatile.Read(ref maxInside);
+            while (now > seen && Interlocked.CompareExchange(ref maxInside, now, seen) != seen)
+            {
+                seen = Volatile.Read(ref maxInside);
+            }
+
+            Interlocked.Increment(ref entries);
+            await Task.Yield();
+            Interlocked.Decrement(ref inside);
+        }));
+
+        await Task.WhenAll(flows);
+
+        Assert.Equal(10_000, entries);
+        Assert.InRange(maxInside, 1, 3);
+        Assert.Equal(3, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task MultiPermitFlows_NeverExceedMax_AndAllComplete()
+    {
+        var semaphore = new CountingSemaphore(3, 3, "mixed-counts");
+        int inUse = 0;
+        int maxInUse = 0;
+        var flows = Enumerable.Range(0, 2_000).Select(i => Task.Run(async () =>
+        {
+            int want = 1 + (i % 3);
+            using var scope = await semaphore.AcquireAsync(want);
+            int now = Interlocked.Add(ref inUse, want);
+            int seen = Volatile.Read(ref maxInUse);
+            while (now > seen && Interlocked.CompareExchange(ref maxInUse, now, seen) != seen)
+            {
+                seen = Volatile.Read(ref maxInUse);
+            }
+
+            await Task.Yield();
+            Interlocked.Add(ref inUse, -want);
+        }));
+
+        await Task.WhenAll(flows);
+
+        Assert.InRange(maxInUse, 1, 3);
+        Assert.Equal(3, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task CancellationAndTimeoutStorm_LeavesEveryPermitFree_AndNothingQueued()
+    {
+        var semaphore = new CountingSemaphore(2, 2, "storm");
+        int acquired = 0;
+        int gaveUp = 0;
+        for (int round = 0; round < 20; round++)
+        {
+            var held = await semaphore.AcquireAsync(2);
+            var waiters = new List<Task>();
+            using var cancel = new CancellationTokenSource();
+            for (int i = 0; i < 100; i++)
+            {
+                int kind = i % 4;
+                waiters.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        switch (kind)
+                        {
+                            case 0:
+                                using (await semaphore.AcquireAsync(cancel.Token))
+                                {
+                                    Interlocked.Increment(ref acquired);
+                                }
+
+                                break;
+                            case 1:
+                                using (var scope = await semaphore.TryAcquireAsync(TimeSpan.FromMilliseconds(1 + (round % 3))))
+                                {
+                                    Interlocked.Increment(ref scope.IsAcquired ? ref acquired : ref gaveUp);
+                                }
+
+                                break;
+                            case 2:
+                                using (await semaphore.AcquireAsync(2, TimeSpan.FromMilliseconds(2), cancel.Token))
+                                {
+                                    Interlocked.Increment(ref acquired);
+                                }
+
+                                break;
+                            default:
+                                using (await semaphore.AcquireAsync(1, Timeout.InfiniteTimeSpan, cancel.Token))
+                                {
+                                    Interlocked.Increment(ref acquired);
+                                }
+
+                                break;
+                        }
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Interlocked.Increment(ref gaveUp);
+                    }
+                    catch (LockTimeoutException)
+                    {
+                        Interlocked.Increment(ref gaveUp);
+                    }
+                }));
+            }
+
+            // Cancel while they queue, and release in the middle of the storm: a give-up racing a hand-off.
+            await Task.Yield();
+            cancel.Cancel();
+            held.Dispose();
+            await Task.WhenAll(waiters);
+        }
+
+        Assert.Equal(2_000, acquired + gaveUp);
+        Assert.Equal(2, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task CancelledWaiter_DoesNotSwallowTheReleaseMeantForTheNext()
+    {
+        var semaphore = new CountingSemaphore(1, 1, "handoff");
+        var held = await semaphore.AcquireAsync();
+        using var cancel = new CancellationTokenSource();
+        var first = Task.Run(async () => await semaphore.AcquireAsync(cancel.Token));
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 1);
+        var second = Task.Run(async () => await semaphore.AcquireAsync());
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 2);
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => first);
+        held.Dispose();
+        var scope = await second;
+
+        Assert.True(scope.IsAcquired);
+        Assert.Equal(0, semaphore.CurrentCount);
+        scope.Dispose();
+        Assert.Equal(1, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task CancelledHeadWaiterForSeveralPermits_LetsTheWaitersBehindItIn()
+    {
+        var semaphore = new CountingSemaphore(3, 3, "head");
+        var held = await semaphore.AcquireAsync(2);
+        using var cancel = new CancellationTokenSource();
+        // Wants 2 of the 1 free: it blocks the head, and the waiter for 1 queues behind it (FIFO).
+        var big = Task.Run(async () => await semaphore.AcquireAsync(2, cancel.Token));
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 1);
+        var small = Task.Run(async () => await semaphore.AcquireAsync());
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 2);
+        Assert.False(small.IsCompleted);
+
+        cancel.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => big);
+        var scope = await small;
+
+        Assert.Equal(0, semaphore.CurrentCount);
+        scope.Dispose();
+        held.Dispose();
+        Assert.Equal(3, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task TimedOutWaiter_ThrowsNamingTheSemaphore_AndHoldsNothing()
+    {
+        var semaphore = new CountingSemaphore(1, 1, "slots");
+        var held = await semaphore.AcquireAsync();
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await semaphore.AcquireAsync(TimeSpan.FromMilliseconds(5)));
+        var tried = await semaphore.TryAcquireAsync(TimeSpan.Zero);
+        var zero = await Assert.ThrowsAsync<LockTimeoutException>(async () => await semaphore.AcquireAsync(TimeSpan.Zero));
+
+        Assert.Contains("'slots'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'slots'", zero.Message, StringComparison.Ordinal);
+        Assert.False(tried.IsAcquired);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+        held.Dispose();
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact]
+    public async Task MixedSyncAndAsyncWaiters_OnOneSemaphore_AllComplete()
+    {
+        var semaphore = new CountingSemaphore(2, 2, "mixed");
+        int inside = 0;
+        int maxInside = 0;
+        long entries = 0;
+        void Enter()
+        {
+            int now = Interlocked.Increment(ref inside);
+            int seen = Volatile.Read(ref maxInside);
+            while (now > seen && Interlocked.CompareExchange(ref maxInside, now, seen) != seen)
+            {
+                seen = Volatile.Read(ref maxInside);
+            }
+
+            Interlocked.Increment(ref entries);
+        }
+
+        var threads = Enumerable.Range(0, 2).Select(t => new Thread(() =>
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                using var scope = i % 2 == 0 ? semaphore.Acquire() : semaphore.Acquire(2);
+                Enter();
+                Thread.SpinWait(20);
+                Interlocked.Decrement(ref inside);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        var flows = Enumerable.Range(0, 4_000).Select(i => Task.Run(async () =>
+        {
+            using var scope = await semaphore.AcquireAsync(1 + (i % 2));
+            Enter();
+            await Task.Yield();
+            Interlocked.Decrement(ref inside);
+        })).ToList();
+
+        await Task.WhenAll(flows);
+        threads.ForEach(t => t.JoinGuarded());
+
+        Assert.Equal(8_000, entries);
+        Assert.InRange(maxInside, 1, 2);
+        Assert.Equal(2, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public async Task DisposingAScopeTwice_Throws_NamingTheSemaphore_AndGivesThePermitsBackOnce()
+    {
+        var semaphore = new CountingSemaphore(3, 3, "permits");
+        var first = await semaphore.AcquireAsync(2);
+        var copy = first;
+        first.Dispose();
+        var other = await semaphore.AcquireAsync();
+
+        var error = Assert.Throws<SynchronizationLockException>(copy.Dispose);
+        var again = Assert.Throws<SynchronizationLockException>(first.Dispose);
+
+        Assert.Contains("'permits'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("'permits'", again.Message, StringComparison.Ordinal);
+        Assert.Equal(2, semaphore.CurrentCount);
+        other.Dispose();
+        Assert.Equal(3, semaphore.CurrentCount);
+    }
+
+    [Fact]
+    public async Task OrderedSemaphore_BelowAHeldAsyncLock_ThrowsBeforeWaiting()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var high = new AsyncExclusiveLock("high", level: 20);
+        var semaphore = new CountingSemaphore(0, 1, "low-slots", level: 10);
+        using (await high.AcquireAsync())
+        {
+            var error = Assert.Throws<LockOrderViolationException>(() => { _ = semaphore.AcquireAsync(); });
+            Assert.Contains("low-slots", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+
+        // In order it is fine, and it is recorded as held by the flow while its permit is out.
+        semaphore.Release();
+        using (await semaphore.AcquireAsync())
+        {
+            Assert.Throws<LockOrderViolationException>(() => { _ = new AsyncExclusiveLock("lower", level: 5).AcquireAsync(); });
+        }
+
+        Assert.Equal(1, semaphore.CurrentCount);
+    }
+
+    [Fact]
+    public async Task PermitsHaveNoOwner_AScopeDisposedByAnotherFlow_GivesThemBack_AndWakesAWaiter()
+    {
+        var semaphore = new CountingSemaphore(2, 2, "signal");
+        var scope = await Task.Run(async () => await semaphore.AcquireAsync(2));
+        var waiter = Task.Run(async () => await semaphore.AcquireAsync());
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 1);
+
+        await Task.Run(scope.Dispose);
+        var next = await waiter;
+
+        Assert.Equal(1, semaphore.CurrentCount);
+        next.Dispose();
+        Assert.Equal(2, semaphore.CurrentCount);
+    }
+
+    [Fact]
+    public void Uncontended_AcquireAndRelease_AllocatesNothing()
+    {
+        var semaphore = new CountingSemaphore(2, 2, "alloc");
+        void Body()
+        {
+            var task = semaphore.AcquireAsync();
+            task.Result.Dispose();
+            var two = semaphore.TryAcquireAsync(2, TimeSpan.FromSeconds(1));
+            two.Result.Dispose();
+        }
+
+        for (int i = 0; i < 2_000; i++)
+        {
+            Body();
+        }
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 10_000; i++)
+        {
+            Body();
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(2, semaphore.CurrentCount);
+    }
+}
