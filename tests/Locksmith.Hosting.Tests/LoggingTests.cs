@@ -32,6 +32,7 @@ public sealed class LoggingTests
         Assert.Equal(LogLevel.Warning, line.Level);
         Assert.Equal("Locksmith", line.Category);
         Assert.Equal("ledger", line.GetStructuredStateValue("LockName"));
+        Assert.Equal("10", line.GetStructuredStateValue("Level"));
         Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
         Assert.Equal(Environment.CurrentManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("WaiterId"));
         Assert.Equal(holderId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("OwnerId"));
@@ -111,6 +112,7 @@ public sealed class LoggingTests
         var line = Assert.Single(host.Logs(LocksmithEventIds.LongWait));
         Assert.Equal(LogLevel.Warning, line.Level);
         Assert.Equal("outbox", line.GetStructuredStateValue("LockName"));
+        Assert.Equal("10", line.GetStructuredStateValue("Level"));
         Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
         Assert.True(int.Parse(line.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture) >= LockCatalogEntry.FlowIdBase);
     }

@@ -14,24 +14,30 @@ internal sealed partial class LocksmithLog
     public const string Category = "Locksmith";
 
     // Looked up rather than required, so a container without logging still runs (and logs nowhere).
-    public LocksmithLog(IServiceProvider provider) =>
+    public LocksmithLog(IServiceProvider provider, LockRegistry registry)
+    {
         _logger = (provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(Category);
+        _registry = registry;
+    }
+
+    // Events carry lock names only: the level comes from the container's own locks (null for others, and unordered).
+    private readonly LockRegistry _registry;
 
     private readonly ILogger _logger;
 
     public ILogger Logger => _logger;
 
     public void Timeout(LockTimeoutEvent e) =>
-        LockTimeout(Logger, e.LockName, e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, e.OwnerThreadName);
+        LockTimeout(Logger, e.LockName, _registry.LevelOf(e.LockName), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, e.OwnerThreadName);
 
     public void OrderViolation(LockOrderViolation v) =>
         LockOrderViolation(Logger, v.RequestedLockName, v.RequestedLevel, v.HeldLockName, v.HeldLevel, v.ThreadId, v.ThreadName, v.Message);
 
-    public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
+    public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, _registry.LevelOf(e.LockName), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
 
     [LoggerMessage(EventId = LocksmithEventIds.LockTimeout, EventName = "LockTimeout", Level = LogLevel.Warning,
-        Message = "Lock '{LockName}' ({Mode}) timed out after {WaitedMs} ms for waiter {WaiterId}; held by {OwnerId} ('{OwnerName}')")]
-    private static partial void LockTimeout(ILogger logger, string lockName, LockMode mode, double waitedMs, int waiterId, int ownerId, string? ownerName);
+        Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for waiter {WaiterId}; held by {OwnerId} ('{OwnerName}')")]
+    private static partial void LockTimeout(ILogger logger, string lockName, int? level, LockMode mode, double waitedMs, int waiterId, int ownerId, string? ownerName);
 
     [LoggerMessage(EventId = LocksmithEventIds.LockOrderViolation, EventName = "LockOrderViolation", Level = LogLevel.Error,
         Message = "Lock order violation: '{LockName}' (level {Level}) requested while '{HeldLockName}' (level {HeldLevel}) is held by {OwnerId} ('{OwnerName}'). {Detail}")]
@@ -39,8 +45,8 @@ internal sealed partial class LocksmithLog
         ILogger logger, string lockName, int level, string heldLockName, int heldLevel, int ownerId, string? ownerName, string detail);
 
     [LoggerMessage(EventId = LocksmithEventIds.LongWait, EventName = "LongWait", Level = LogLevel.Warning,
-        Message = "Lock '{LockName}' ({Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]
-    private static partial void LongWait(ILogger logger, string lockName, LockMode mode, double waitedMs, int waiterId);
+        Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]
+    private static partial void LongWait(ILogger logger, string lockName, int? level, LockMode mode, double waitedMs, int waiterId);
 
     [LoggerMessage(EventId = LocksmithEventIds.DeadlockDetected, EventName = "DeadlockDetected", Level = LogLevel.Critical,
         Message = "Deadlock detected among {Waiters} on locks {Locks}: {Cycle}")]

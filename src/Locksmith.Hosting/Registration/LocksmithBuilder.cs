@@ -13,7 +13,7 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(factory);
-        registry.Add(name, typeof(TLock), provider =>
+        var registration = registry.Add(name, typeof(TLock), provider =>
         {
             var lockPrimitive = provider.GetRequiredKeyedService<TLock>(name);
             return new LockCatalogEntry(lockPrimitive, describe?.Invoke(lockPrimitive) ?? default);
@@ -28,6 +28,7 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
                     $"The lock registered as '{name}' was created with the name '{created.Name}'; a registered lock's name must be its key.");
             }
 
+            registration.Instance = created;
             return created;
         });
         Services.AddKeyedSingleton<LockPrimitive>(name, static (provider, key) => (LockPrimitive)provider.GetRequiredKeyedService(typeof(TLock), key));
