@@ -90,7 +90,7 @@ public sealed class PolicyTests
         var afterSecondStop = PolicySnapshot.Take();
         await first.StopAsync(ct);
 
-        Assert.Contains("already installed by another running host", error.Message, StringComparison.Ordinal);
+        Assert.Contains("already installed by another running host ('", error.Message, StringComparison.Ordinal);
         Assert.Contains("InstallProcessPolicy", error.Message, StringComparison.Ordinal);
         Assert.Equal(installed, afterRefusal);
         Assert.Equal(installed, afterSecondStop);

@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -15,9 +16,13 @@ namespace Locksmith.Hosting;
 /// (set <see cref="LocksmithOptions.InstallProcessPolicy"/> to false in such a host). Callbacks found at start are kept:
 /// the host's handlers log, then call them.
 /// </remarks>
-internal sealed class LocksmithPolicyService(IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker)
+internal sealed class LocksmithPolicyService(
+    IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker, IServiceProvider provider)
     : IHostedService, IDisposable
 {
+    // The application's name, so the refusal says which host holds the policy.
+    private readonly string _hostName = provider.GetService<IHostEnvironment>()?.ApplicationName is { Length: > 0 } name ? name : "(unnamed)";
+
     // The host that owns the process-wide policy now; null when none does.
     private static LocksmithPolicyService? s_owner;
 
@@ -37,8 +42,9 @@ internal sealed class LocksmithPolicyService(IOptions<LocksmithOptions> options,
         if (Interlocked.CompareExchange(ref s_owner, this, null) is { } other && other != this)
         {
             throw new InvalidOperationException(
-                "Locksmith's process-wide LocksmithPolicy is already installed by another running host in this process. " +
-                "Stop that host first, or set Locksmith:InstallProcessPolicy to false in this one so it leaves the policy alone.");
+                $"Host '{_hostName}' cannot install Locksmith's process-wide LocksmithPolicy: it is already installed by another " +
+                $"running host ('{other._hostName}') in this process. Stop that host first, or set Locksmith:InstallProcessPolicy " +
+                "to false in this one so it leaves the policy alone.");
         }
 
         var found = Saved.Read();
