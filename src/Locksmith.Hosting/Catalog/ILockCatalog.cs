@@ -1,0 +1,19 @@
+using System.Collections.Generic;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// Every lock the container declared (through <see cref="ILocksmithBuilder"/>): what exists, in which global order,
+/// who holds each and how many wait. Resolve it from the container.
+/// </summary>
+public interface ILockCatalog
+{
+    /// <summary>The declared lock names, in registration order, without creating any lock.</summary>
+    IReadOnlyCollection<string> Names { get; }
+
+    /// <summary>
+    /// Reads every lock now (creating those not yet resolved) and returns them in the global order: ordered locks by
+    /// level then name, then unordered locks by name. Plain data; the next call reads again.
+    /// </summary>
+    IReadOnlyList<LockCatalogEntry> Snapshot();
+}

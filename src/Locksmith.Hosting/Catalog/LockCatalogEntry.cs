@@ -1,0 +1,23 @@
+namespace Locksmith.Hosting;
+
+/// <summary>One lock of the container as the catalog saw it: identity and live state, plain data.</summary>
+/// <param name="Name">The lock's name (its service key).</param>
+/// <param name="Kind">The kind of primitive.</param>
+/// <param name="Level">Its level in the global lock order, or null when unordered.</param>
+/// <param name="State">What it was doing when read.</param>
+public sealed record LockCatalogEntry(string Name, LockKind Kind, int? Level, LockState State)
+{
+    /// <summary>The first id given to async flows; a <see cref="LockState.HolderId"/> at or above it names a flow.</summary>
+    public const int FlowIdBase = 1 << 30;
+
+    internal LockCatalogEntry(LockPrimitive lockPrimitive, LockState state)
+        : this(lockPrimitive.Name, lockPrimitive.Kind, lockPrimitive.Level, state)
+    {
+    }
+
+    /// <summary>Whether the holder is an async flow rather than a thread.</summary>
+    public bool HolderIsFlow => State.HolderId >= FlowIdBase;
+
+    /// <summary>"thread 12", "flow #3", or null when no single holder is known.</summary>
+    public string? Holder => State.HolderId == 0 ? null : HolderIsFlow ? $"flow #{State.HolderId - FlowIdBase}" : $"thread {State.HolderId}";
+}

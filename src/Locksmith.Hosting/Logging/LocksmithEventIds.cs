@@ -1,0 +1,29 @@
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// The stable <c>EventId</c>s of Locksmith's log lines (category <c>Locksmith</c>); filter and alert on these, not on
+/// message text. Listed in README's Hosting section.
+/// </summary>
+public static class LocksmithEventIds
+{
+    /// <summary>An acquisition gave up at its timeout (Warning).</summary>
+    public const int LockTimeout = 14001;
+
+    /// <summary>An acquisition went against the global lock order (Error).</summary>
+    public const int LockOrderViolation = 14002;
+
+    /// <summary>An acquisition succeeded after waiting longer than the long-wait threshold (Warning).</summary>
+    public const int LongWait = 14003;
+
+    /// <summary>The watchdog found a deadlock cycle; logged once per cycle (Critical).</summary>
+    public const int DeadlockDetected = 14004;
+
+    /// <summary>A cycle the watchdog reported is gone (its waits timed out or were cancelled) (Information).</summary>
+    public const int DeadlockCleared = 14005;
+
+    /// <summary>The host installed its lock policy into the process-wide slot (Debug).</summary>
+    public const int PolicyInstalled = 14010;
+
+    /// <summary>The host restored the process-wide lock policy it found (Debug).</summary>
+    public const int PolicyRestored = 14011;
+}

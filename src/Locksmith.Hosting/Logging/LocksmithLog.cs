@@ -1,0 +1,66 @@
+using System;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// The container's Locksmith logger (category <c>Locksmith</c>) and its messages, written by the LoggerMessage source
+/// generator: no boxing, no parsing of the template at run time, and nothing formatted when the level is off.
+/// </summary>
+internal sealed partial class LocksmithLog
+{
+    public const string Category = "Locksmith";
+
+    // Looked up rather than required, so a container without logging still runs (and logs nowhere).
+    public LocksmithLog(IServiceProvider provider, LockRegistry registry)
+    {
+        _logger = (provider.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance).CreateLogger(Category);
+        _registry = registry;
+    }
+
+    // Events carry lock names only: the level comes from the container's own locks (null for others, and unordered).
+    private readonly LockRegistry _registry;
+
+    private readonly ILogger _logger;
+
+    public ILogger Logger => _logger;
+
+    public void Timeout(LockTimeoutEvent e) =>
+        LockTimeout(Logger, e.LockName, _registry.LevelOf(e.LockName), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, e.OwnerThreadName);
+
+    public void OrderViolation(LockOrderViolation v) =>
+        LockOrderViolation(Logger, v.RequestedLockName, v.RequestedLevel, v.HeldLockName, v.HeldLevel, v.ThreadId, v.ThreadName, v.Message);
+
+    public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, _registry.LevelOf(e.LockName), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
+
+    [LoggerMessage(EventId = LocksmithEventIds.LockTimeout, EventName = "LockTimeout", Level = LogLevel.Warning,
+        Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for waiter {WaiterId}; held by {OwnerId} ('{OwnerName}')")]
+    private static partial void LockTimeout(ILogger logger, string lockName, int? level, LockMode mode, double waitedMs, int waiterId, int ownerId, string? ownerName);
+
+    [LoggerMessage(EventId = LocksmithEventIds.LockOrderViolation, EventName = "LockOrderViolation", Level = LogLevel.Error,
+        Message = "Lock order violation: '{LockName}' (level {Level}) requested while '{HeldLockName}' (level {HeldLevel}) is held by {OwnerId} ('{OwnerName}'). {Detail}")]
+    private static partial void LockOrderViolation(
+        ILogger logger, string lockName, int level, string heldLockName, int heldLevel, int ownerId, string? ownerName, string detail);
+
+    [LoggerMessage(EventId = LocksmithEventIds.LongWait, EventName = "LongWait", Level = LogLevel.Warning,
+        Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]
+    private static partial void LongWait(ILogger logger, string lockName, int? level, LockMode mode, double waitedMs, int waiterId);
+
+    [LoggerMessage(EventId = LocksmithEventIds.DeadlockDetected, EventName = "DeadlockDetected", Level = LogLevel.Critical,
+        Message = "Deadlock detected among {Waiters} on locks {Locks}: {Cycle}")]
+    public partial void DeadlockDetected(string waiters, string locks, string cycle);
+
+    [LoggerMessage(EventId = LocksmithEventIds.DeadlockCleared, EventName = "DeadlockCleared", Level = LogLevel.Information,
+        Message = "Deadlock cleared among {Waiters} on locks {Locks}")]
+    public partial void DeadlockCleared(string waiters, string locks);
+
+    [LoggerMessage(EventId = LocksmithEventIds.PolicyInstalled, EventName = "PolicyInstalled", Level = LogLevel.Debug,
+        Message = "Locksmith policy installed: default timeout {DefaultTimeout}, order violations {OrderViolationAction}, long-wait threshold {LongWaitThreshold}")]
+    public partial void PolicyInstalled(TimeSpan defaultTimeout, OrderViolationAction orderViolationAction, TimeSpan longWaitThreshold);
+
+    [LoggerMessage(EventId = LocksmithEventIds.PolicyRestored, EventName = "PolicyRestored", Level = LogLevel.Debug,
+        Message = "Locksmith policy restored to what the host found at start")]
+    public partial void PolicyRestored();
+}

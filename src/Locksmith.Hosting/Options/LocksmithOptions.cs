@@ -1,0 +1,122 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel.DataAnnotations;
+using System.Threading;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// Locksmith's settings for a hosted app, bound from the <c>Locksmith</c> section of configuration by
+/// <c>AddLocksmith(IConfiguration)</c> and checked when the host starts.
+/// </summary>
+/// <remarks>
+/// Times are written as <see cref="TimeSpan"/> strings (<c>"00:00:05"</c>); <c>"-00:00:00.001"</c>
+/// (<see cref="Timeout.InfiniteTimeSpan"/>) means "never". A bad value fails <c>StartAsync</c> with a message naming
+/// the key and the value.
+/// </remarks>
+public sealed class LocksmithOptions : IValidatableObject
+{
+    /// <summary>The configuration section <c>AddLocksmith(IConfiguration)</c> is usually given.</summary>
+    public const string SectionName = "Locksmith";
+
+    /// <summary>
+    /// The timeout of acquisitions that pass none, installed as <see cref="LocksmithPolicy.DefaultTimeout"/> while the host
+    /// runs. Default: infinite (wait forever).
+    /// </summary>
+    public TimeSpan DefaultTimeout { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// What an acquisition against the global lock order does, installed as
+    /// <see cref="LocksmithPolicy.OrderViolationAction"/> while the host runs. Default: <see cref="OrderViolationAction.Throw"/>.
+    /// </summary>
+    public OrderViolationAction OrderViolationAction { get; set; } = OrderViolationAction.Throw;
+
+    /// <summary>
+    /// How long a blocked acquisition may wait before it is logged as a long wait and turns the health check Degraded;
+    /// installed as <see cref="LocksmithPolicy.LongWaitThreshold"/>. Default: infinite (off).
+    /// </summary>
+    public TimeSpan LongWaitThreshold { get; set; } = Timeout.InfiniteTimeSpan;
+
+    /// <summary>
+    /// How often the watchdog runs the deadlock detector. Default: 5 seconds; infinite turns the watchdog off. At least
+    /// 1 millisecond otherwise.
+    /// </summary>
+    public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How far back the health check counts long waits and timeouts. Default: 1 minute.
+    /// </summary>
+    public TimeSpan HealthWindow { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How many timeouts within <see cref="HealthWindow"/> turn the health check Degraded. Default: 10; 0 turns the
+    /// timeout rule off.
+    /// </summary>
+    public int DegradedTimeoutCount { get; set; } = 10;
+
+    /// <summary>
+    /// Whether this host installs <see cref="LocksmithPolicy"/> (timeouts, order action, event logging) while it runs.
+    /// Default: true. The policy is process-wide, so only one running host may install it; a second host in the same
+    /// process (a test server, a side host) sets this to false and then leaves the policy alone.
+    /// </summary>
+    public bool InstallProcessPolicy { get; set; } = true;
+
+    /// <summary>
+    /// Whether the container's locks record metrics. Default: true. Today every lock records into the process-wide
+    /// <c>Locksmith</c> meter whenever a listener is attached; a per-container meter (<c>IMeterFactory</c>) that this
+    /// switch controls is planned, so the setting is bound and validated but not yet acted on.
+    /// </summary>
+    public bool MetricsEnabled { get; set; } = true;
+
+    /// <summary>The configuration path the options were bound from, for messages; not itself bound.</summary>
+    internal string ConfigurationPath { get; set; } = SectionName;
+
+    /// <inheritdoc/>
+    IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
+    {
+        if (!IsTimeout(DefaultTimeout))
+        {
+            yield return Bad(nameof(DefaultTimeout), DefaultTimeout, "must be zero or positive (at most 24.20:31:23.647), or -00:00:00.001 for infinite");
+        }
+
+        if (!Enum.IsDefined(OrderViolationAction))
+        {
+            yield return Bad(nameof(OrderViolationAction), OrderViolationAction, "must be Throw, Report or Ignore");
+        }
+
+        if (!IsTimeout(LongWaitThreshold))
+        {
+            yield return Bad(nameof(LongWaitThreshold), LongWaitThreshold, "must be zero or positive (at most 24.20:31:23.647), or -00:00:00.001 for off");
+        }
+
+        if (WatchdogInterval != Timeout.InfiniteTimeSpan && (WatchdogInterval < TimeSpan.FromMilliseconds(1) || !IsTimeout(WatchdogInterval)))
+        {
+            yield return Bad(nameof(WatchdogInterval), WatchdogInterval, "must be at least 00:00:00.001 (at most 24.20:31:23.647), or -00:00:00.001 to turn the watchdog off");
+        }
+
+        if (HealthWindow <= TimeSpan.Zero)
+        {
+            yield return Bad(nameof(HealthWindow), HealthWindow, "must be positive");
+        }
+
+        if (DegradedTimeoutCount < 0)
+        {
+            yield return Bad(nameof(DegradedTimeoutCount), DegradedTimeoutCount, "must be zero (off) or positive");
+        }
+    }
+
+    // The runtime's own rule (LocksmithPolicy validates the same way): -1 ms is infinite, otherwise 0..int.MaxValue ms.
+    private static bool IsTimeout(TimeSpan value)
+    {
+        if (value == Timeout.InfiniteTimeSpan)
+        {
+            return true;
+        }
+
+        double ms = value.TotalMilliseconds;
+        return ms >= 0 && ms <= int.MaxValue;
+    }
+
+    private ValidationResult Bad(string member, object value, string rule) =>
+        new($"{ConfigurationPath}:{member} = '{value}' is invalid: it {rule}.", [member]);
+}

@@ -1,0 +1,138 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// Installs the host's <see cref="LocksmithPolicy"/> on start and puts back what it found on stop.
+/// </summary>
+/// <remarks>
+/// The policy is one process-wide slot, so at most one running host may own it: a second host whose options install
+/// the policy fails to start with an <see cref="InvalidOperationException"/> instead of silently overwriting the first
+/// (set <see cref="LocksmithOptions.InstallProcessPolicy"/> to false in such a host). Callbacks found at start are kept:
+/// the host's handlers log, then call them.
+/// </remarks>
+internal sealed class LocksmithPolicyService(
+    IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker, IServiceProvider provider)
+    : IHostedService, IDisposable
+{
+    // The application's name, so the refusal says which host holds the policy.
+    private readonly string _hostName = provider.GetService<IHostEnvironment>()?.ApplicationName is { Length: > 0 } name ? name : "(unnamed)";
+
+    // The host that owns the process-wide policy now; null when none does.
+    private static LocksmithPolicyService? s_owner;
+
+    private Saved? _found;
+
+    /// <summary>How many hosts own the policy now (0 or 1); tests count it.</summary>
+    internal static int ActiveCount => Volatile.Read(ref s_owner) is null ? 0 : 1;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (!settings.InstallProcessPolicy)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (Interlocked.CompareExchange(ref s_owner, this, null) is { } other && other != this)
+        {
+            throw new InvalidOperationException(
+                $"Host '{_hostName}' cannot install Locksmith's process-wide LocksmithPolicy: it is already installed by another " +
+                $"running host ('{other._hostName}') in this process. Stop that host first, or set Locksmith:InstallProcessPolicy " +
+                "to false in this one so it leaves the policy alone.");
+        }
+
+        var found = Saved.Read();
+        _found = found;
+        try
+        {
+            LocksmithPolicy.DefaultTimeout = settings.DefaultTimeout;
+            LocksmithPolicy.OrderViolationAction = settings.OrderViolationAction;
+            LocksmithPolicy.LongWaitThreshold = settings.LongWaitThreshold;
+            LocksmithPolicy.TimeoutOccurred = e =>
+            {
+                tracker.TimeoutOccurred();
+                log.Timeout(e);
+                found.TimeoutOccurred?.Invoke(e);
+            };
+            LocksmithPolicy.LongWaitOccurred = e =>
+            {
+                tracker.LongWaitOccurred(e);
+                log.LongWait(e);
+                found.LongWaitOccurred?.Invoke(e);
+            };
+            LocksmithPolicy.OrderViolationReported = v =>
+            {
+                log.OrderViolation(v);
+                found.OrderViolationReported?.Invoke(v);
+            };
+        }
+        catch
+        {
+            Restore();
+            throw;
+        }
+
+        log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (Restore())
+        {
+            log.PolicyRestored();
+        }
+
+        return Task.CompletedTask;
+    }
+
+    // A host disposed without being stopped must not leave its policy (and its logger) behind.
+    public void Dispose() => Restore();
+
+    private bool Restore()
+    {
+        if (_found is not { } found || Volatile.Read(ref s_owner) != this)
+        {
+            return false;
+        }
+
+        found.Write();
+        _found = null;
+        Volatile.Write(ref s_owner, null);
+        return true;
+    }
+
+    /// <summary>Every setting of <see cref="LocksmithPolicy"/>, as found.</summary>
+    private sealed record Saved(
+        TimeSpan DefaultTimeout,
+        OrderViolationAction OrderViolationAction,
+        TimeSpan LongWaitThreshold,
+        Action<LockTimeoutEvent>? TimeoutOccurred,
+        Action<LongWaitEvent>? LongWaitOccurred,
+        Action<LockOrderViolation>? OrderViolationReported)
+    {
+        public static Saved Read() => new(
+            LocksmithPolicy.DefaultTimeout,
+            LocksmithPolicy.OrderViolationAction,
+            LocksmithPolicy.LongWaitThreshold,
+            LocksmithPolicy.TimeoutOccurred,
+            LocksmithPolicy.LongWaitOccurred,
+            LocksmithPolicy.OrderViolationReported);
+
+        public void Write()
+        {
+            LocksmithPolicy.DefaultTimeout = DefaultTimeout;
+            LocksmithPolicy.OrderViolationAction = OrderViolationAction;
+            LocksmithPolicy.LongWaitThreshold = LongWaitThreshold;
+            LocksmithPolicy.TimeoutOccurred = TimeoutOccurred;
+            LocksmithPolicy.LongWaitOccurred = LongWaitOccurred;
+            LocksmithPolicy.OrderViolationReported = OrderViolationReported;
+        }
+    }
+}

@@ -1,0 +1,45 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+
+namespace Locksmith.Hosting;
+
+/// <summary>The locks declared on one service collection: names, types, and how to read each one's state.</summary>
+internal sealed class LockRegistry
+{
+    private readonly Dictionary<string, Registration> _byName = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<Registration> All => _byName.Values;
+
+    public Registration Add(string name, Type type, Func<IServiceProvider, LockCatalogEntry> read)
+    {
+        if (_byName.TryGetValue(name, out var existing))
+        {
+            throw new InvalidOperationException(
+                $"A lock named '{name}' is already registered (as {existing.Type.Name}); each lock of a container needs its own name.");
+        }
+
+        var registration = new Registration(name, type, read);
+        _byName.Add(name, registration);
+        return registration;
+    }
+
+    /// <summary>
+    /// The level of the container's lock named <paramref name="name"/> once it has been created; null when it is
+    /// unordered, not created yet, or not the container's. Read by event logging on the thread that hit the event, so it
+    /// only reads: the dictionary is complete before the container is built.
+    /// </summary>
+    public int? LevelOf(string name) => _byName.TryGetValue(name, out var registration) ? registration.Instance?.Level : null;
+
+    internal sealed record Registration(string Name, Type Type, Func<IServiceProvider, LockCatalogEntry> Read)
+    {
+        /// <summary>The lock, once the container created it.</summary>
+        public LockPrimitive? Instance
+        {
+            get => Volatile.Read(ref _instance);
+            set => Volatile.Write(ref _instance, value);
+        }
+
+        private LockPrimitive? _instance;
+    }
+}

@@ -1,0 +1,37 @@
+using System;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Locksmith.Hosting;
+
+/// <summary>The builder over one service collection; its registry is shared by every <c>AddLocksmith</c> call.</summary>
+internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry registry) : ILocksmithBuilder
+{
+    public IServiceCollection Services { get; } = services;
+
+    public ILocksmithBuilder Register<TLock>(string name, Func<IServiceProvider, TLock> factory, Func<TLock, LockState>? describe = null)
+        where TLock : LockPrimitive
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(factory);
+        var registration = registry.Add(name, typeof(TLock), provider =>
+        {
+            var lockPrimitive = provider.GetRequiredKeyedService<TLock>(name);
+            return new LockCatalogEntry(lockPrimitive, describe?.Invoke(lockPrimitive) ?? default);
+        });
+
+        Services.AddKeyedSingleton<TLock>(name, (provider, _) =>
+        {
+            var created = factory(provider);
+            if (created.Name != name)
+            {
+                throw new InvalidOperationException(
+                    $"The lock registered as '{name}' was created with the name '{created.Name}'; a registered lock's name must be its key.");
+            }
+
+            registration.Instance = created;
+            return created;
+        });
+        Services.AddKeyedSingleton<LockPrimitive>(name, static (provider, key) => (LockPrimitive)provider.GetRequiredKeyedService(typeof(TLock), key));
+        return this;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Collections.Generic;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// Declares named locks of the runtime's kinds on an <see cref="ILocksmithBuilder"/>. Each lock is a keyed singleton
+/// under its name (<c>[FromKeyedServices("ledger")] ExclusiveLock ledger</c>) and appears in <see cref="ILockCatalog"/>.
+/// </summary>
+public static class LocksmithBuilderLockExtensions
+{
+    /// <summary>Declares an <see cref="ExclusiveLock"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddExclusiveLock(this ILocksmithBuilder builder, string name, int? level = null) =>
+        builder.Register(name, _ => new ExclusiveLock(name, level),
+            static l => new LockState(l.IsHeld, l.OwnerThreadId));
+
+    /// <summary>Declares a <see cref="ReentrantLock"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddReentrantLock(this ILocksmithBuilder builder, string name, int? level = null) =>
+        builder.Register(name, _ => new ReentrantLock(name, level),
+            static l => new LockState(l.IsHeld, l.OwnerThreadId));
+
+    /// <summary>Declares a <see cref="ReadWriteLock"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <param name="policy">Who goes first when readers and writers wait.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddReadWriteLock(
+        this ILocksmithBuilder builder, string name, int? level = null, ReadWritePolicy policy = ReadWritePolicy.WriterPreferred) =>
+        builder.Register(name, _ => new ReadWriteLock(name, level, policy), static l =>
+        {
+            int readers = l.CurrentReaderCount;
+            int writer = l.WriterThreadId;
+            return new LockState(writer != 0 || readers > 0, writer, SharedCount: readers);
+        });
+
+    /// <summary>Declares a <see cref="CountingSemaphore"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="initialCount">The permits free at the start.</param>
+    /// <param name="maxCount">The most permits it can hold.</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddCountingSemaphore(
+        this ILocksmithBuilder builder, string name, int initialCount, int maxCount, int? level = null) =>
+        builder.Register(name, _ => new CountingSemaphore(initialCount, maxCount, name, level), static l =>
+        {
+            int taken = l.MaxCount - l.CurrentCount;
+            return new LockState(taken > 0, SharedCount: taken);
+        });
+
+    /// <summary>Declares an <see cref="AsyncExclusiveLock"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddAsyncExclusiveLock(this ILocksmithBuilder builder, string name, int? level = null) =>
+        builder.Register(name, _ => new AsyncExclusiveLock(name, level),
+            static l => new LockState(l.IsHeld, WaitingCount: l.WaitingCount));
+
+    /// <summary>Declares a <see cref="StripedLock{TKey}"/>: <paramref name="stripeCount"/> exclusive locks shared by hashed keys.</summary>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="stripeCount">How many stripes (rounded up to a power of two by the lock).</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddStripedLock<TKey>(
+        this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
+        builder.Register(name, _ => new StripedLock<TKey>(stripeCount, name, level, comparer));
+}

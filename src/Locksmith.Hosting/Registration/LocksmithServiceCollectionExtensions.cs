@@ -1,0 +1,79 @@
+using System;
+using System.Linq;
+using Locksmith.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds Locksmith to a hosted app's services.</summary>
+public static class LocksmithServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds Locksmith with options bound from <paramref name="configuration"/> (usually the <c>Locksmith</c> section):
+    /// the process-wide policy while the host runs, event logs, the deadlock watchdog and the lock catalog. May be
+    /// called again (with configuration or a delegate); every call configures the same options and returns a builder over
+    /// the same locks.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The section holding <see cref="LocksmithOptions"/>' keys.</param>
+    /// <returns>A builder on which the container's named locks are declared.</returns>
+    public static ILocksmithBuilder AddLocksmith(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        var builder = services.AddLocksmithCore();
+        string path = configuration is IConfigurationSection section ? section.Path : LocksmithOptions.SectionName;
+        services.AddOptions<LocksmithOptions>()
+            .Bind(configuration)
+            .Configure(options => options.ConfigurationPath = path);
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds Locksmith configured by <paramref name="configure"/>; see
+    /// <see cref="AddLocksmith(IServiceCollection, IConfiguration)"/>. Delegates run in the order they were added, after
+    /// configuration binding added before them.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configure">Sets <see cref="LocksmithOptions"/>.</param>
+    /// <returns>A builder on which the container's named locks are declared.</returns>
+    public static ILocksmithBuilder AddLocksmith(this IServiceCollection services, Action<LocksmithOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var builder = services.AddLocksmithCore();
+        services.Configure(configure);
+        return builder;
+    }
+
+    /// <summary>Adds Locksmith with default options; see <see cref="AddLocksmith(IServiceCollection, IConfiguration)"/>.</summary>
+    /// <param name="services">The services.</param>
+    /// <returns>A builder on which the container's named locks are declared.</returns>
+    public static ILocksmithBuilder AddLocksmith(this IServiceCollection services) => services.AddLocksmithCore();
+
+    private static LocksmithBuilder AddLocksmithCore(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        // One registry per collection: a second AddLocksmith adds to the same locks instead of registering the services twice.
+        if (services.FirstOrDefault(static d => d.ServiceType == typeof(LockRegistry) && !d.IsKeyedService)?.ImplementationInstance is LockRegistry existing)
+        {
+            return new LocksmithBuilder(services, existing);
+        }
+
+        var registry = new LockRegistry();
+        services.AddSingleton(registry);
+        services.AddOptions<LocksmithOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocksmithOptions>, LocksmithOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<ILockCatalog, LockCatalog>();
+        services.TryAddSingleton<LockEventTracker>();
+        services.TryAddSingleton<LocksmithLog>();
+
+        // The policy goes in before the watchdog starts, and comes out after it stops (hosted services stop in reverse).
+        services.AddHostedService<LocksmithPolicyService>();
+        services.AddHostedService<DeadlockWatchdog>();
+        return new LocksmithBuilder(services, registry);
+    }
+}

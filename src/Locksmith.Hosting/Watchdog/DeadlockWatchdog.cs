@@ -1,0 +1,100 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// Runs <see cref="DeadlockDetector.FindCycles"/> every <see cref="LocksmithOptions.WatchdogInterval"/> and logs each
+/// cycle once when it appears (and once when it is gone), not at every interval.
+/// </summary>
+/// <remarks>
+/// When nothing waits the detector only walks the list of registered owners, so an idle app pays next to nothing. The
+/// loop runs on the thread pool between ticks; no thread is kept.
+/// </remarks>
+internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time) : BackgroundService
+{
+    private static int s_running;
+
+    // Cycles reported and still present, by their canonical text (a cycle starts at its lowest owner id).
+    private readonly Dictionary<string, DeadlockCycle> _reported = new(StringComparer.Ordinal);
+    private long _scans;
+
+    /// <summary>How many watchdog loops run now in this process; tests count it.</summary>
+    internal static int RunningCount => Volatile.Read(ref s_running);
+
+    /// <summary>How many scans this watchdog has made.</summary>
+    internal long Scans => Interlocked.Read(ref _scans);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = options.Value.WatchdogInterval;
+        if (interval == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref s_running);
+        try
+        {
+            using var timer = new PeriodicTimer(interval, time);
+            do
+            {
+                Scan();
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The host is stopping.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref s_running);
+        }
+    }
+
+    /// <summary>One pass: logs cycles that appeared and cycles that are gone since the last pass.</summary>
+    internal void Scan()
+    {
+        var cycles = DeadlockDetector.FindCycles();
+        if (cycles.Count == 0 && _reported.Count == 0)
+        {
+            Interlocked.Increment(ref _scans);
+            return;
+        }
+
+        var present = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var cycle in cycles)
+        {
+            string key = cycle.ToString();
+            present.Add(key);
+            if (_reported.TryAdd(key, cycle))
+            {
+                log.DeadlockDetected(Waiters(cycle), Locks(cycle), key);
+            }
+        }
+
+        foreach (var (key, cycle) in _reported.ToArray())
+        {
+            if (!present.Contains(key))
+            {
+                _reported.Remove(key);
+                log.DeadlockCleared(Waiters(cycle), Locks(cycle));
+            }
+        }
+
+        Interlocked.Increment(ref _scans);
+    }
+
+    internal static string Waiters(DeadlockCycle cycle) =>
+        string.Join(", ", cycle.Edges.Select(static e => e.IsFlow
+            ? $"flow #{e.ThreadId - LockCatalogEntry.FlowIdBase}"
+            : e.ThreadName is { Length: > 0 } name ? $"thread {e.ThreadId} ('{name}')" : $"thread {e.ThreadId}"));
+
+    internal static string Locks(DeadlockCycle cycle) => string.Join(", ", cycle.Edges.Select(static e => $"'{e.LockName}'"));
+}

@@ -1,0 +1,140 @@
+using System;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Locksmith.Hosting.Tests;
+
+public sealed class LoggingTests
+{
+    [Fact]
+    public async Task A_timeout_is_one_warning_with_its_event_id_and_fields()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("ledger", 10));
+        var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        await host.StartAsync(ct);
+        int holderId;
+        using (var holder = HeldOnOtherThread.Hold("ledger-holder", release =>
+        {
+            using var scope = ledger.Acquire();
+            release.Wait();
+        }))
+        {
+            holderId = holder.ThreadId;
+            Assert.False(ledger.TryAcquire(TimeSpan.FromMilliseconds(1), out _));
+        }
+
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
+        Assert.Equal("LockTimeout", line.Id.Name);
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Equal("Locksmith", line.Category);
+        Assert.Equal("ledger", line.GetStructuredStateValue("LockName"));
+        Assert.Equal("10", line.GetStructuredStateValue("Level"));
+        Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
+        Assert.Equal(Environment.CurrentManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("WaiterId"));
+        Assert.Equal(holderId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("OwnerId"));
+        Assert.Equal("ledger-holder", line.GetStructuredStateValue("OwnerName"));
+        Assert.NotNull(line.GetStructuredStateValue("WaitedMs"));
+        Assert.Empty(host.Logs(LocksmithEventIds.LongWait));
+        Assert.Empty(host.Logs(LocksmithEventIds.LockOrderViolation));
+    }
+
+    [Fact]
+    public async Task An_order_violation_is_one_error_with_both_locks_and_levels()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "OrderViolationAction": "Report" } }""",
+            l => l.AddExclusiveLock("accounts", 10).AddExclusiveLock("audit", 20));
+        var accounts = host.Services.GetRequiredKeyedService<ExclusiveLock>("accounts");
+        var audit = host.Services.GetRequiredKeyedService<ExclusiveLock>("audit");
+        await host.StartAsync(ct);
+
+        using (audit.Acquire())
+        using (accounts.Acquire())
+        {
+        }
+
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LockOrderViolation));
+        Assert.Equal(LogLevel.Error, line.Level);
+        Assert.Equal("accounts", line.GetStructuredStateValue("LockName"));
+        Assert.Equal("10", line.GetStructuredStateValue("Level"));
+        Assert.Equal("audit", line.GetStructuredStateValue("HeldLockName"));
+        Assert.Equal("20", line.GetStructuredStateValue("HeldLevel"));
+        Assert.Contains("acquire 'accounts' first", line.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_order_violation_that_throws_is_still_logged_once()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("accounts", 10).AddExclusiveLock("audit", 20));
+        var accounts = host.Services.GetRequiredKeyedService<ExclusiveLock>("accounts");
+        var audit = host.Services.GetRequiredKeyedService<ExclusiveLock>("audit");
+        await host.StartAsync(ct);
+
+        using (audit.Acquire())
+        {
+            Assert.Throws<LockOrderViolationException>(() => accounts.Acquire());
+        }
+
+        await host.StopAsync(ct);
+
+        Assert.Single(host.Logs(LocksmithEventIds.LockOrderViolation));
+    }
+
+    [Fact]
+    public async Task A_long_wait_is_one_warning_once_the_waiter_gets_the_lock()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "LongWaitThreshold": "00:00:00" } }""",
+            l => l.AddAsyncExclusiveLock("outbox", 10));
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        await host.StartAsync(ct);
+
+        // Each flow its own Task.Run: a child task inherits its parent's flow, and with it the parent's holds.
+        var held = await Task.Run(async () => await outbox.AcquireAsync(ct), ct);
+        var waiter = Task.Run(async () =>
+        {
+            using var scope = await outbox.AcquireAsync(ct);
+        }, ct);
+        Guard.SpinUntil(() => outbox.WaitingCount == 1);
+        held.Dispose();
+        await waiter;
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LongWait));
+        Assert.Equal(LogLevel.Warning, line.Level);
+        Assert.Equal("outbox", line.GetStructuredStateValue("LockName"));
+        Assert.Equal("10", line.GetStructuredStateValue("Level"));
+        Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
+        Assert.True(int.Parse(line.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture) >= LockCatalogEntry.FlowIdBase);
+    }
+
+    [Fact]
+    public async Task A_stopped_host_logs_nothing_more()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("ledger"));
+        var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
+
+        using (HeldOnOtherThread.Hold("ledger-holder", release =>
+        {
+            using var scope = ledger.Acquire();
+            release.Wait();
+        }))
+        {
+            Assert.False(ledger.TryAcquire(TimeSpan.FromMilliseconds(1), out _));
+        }
+
+        Assert.Empty(host.Logs(LocksmithEventIds.LockTimeout));
+    }
+}

@@ -1,0 +1,104 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Locksmith.Hosting.Tests;
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public void Options_bind_from_the_Locksmith_section_of_JSON()
+    {
+        using var host = TestHost.Build("""
+            {
+              "Locksmith": {
+                "DefaultTimeout": "00:00:02",
+                "OrderViolationAction": "Report",
+                "LongWaitThreshold": "00:00:00.250",
+                "WatchdogInterval": "00:00:00.050",
+                "HealthWindow": "00:10:00",
+                "DegradedTimeoutCount": 3,
+                "InstallProcessPolicy": false,
+                "MetricsEnabled": false
+              }
+            }
+            """);
+
+        var options = host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+
+        Assert.Equal(TimeSpan.FromSeconds(2), options.DefaultTimeout);
+        Assert.Equal(OrderViolationAction.Report, options.OrderViolationAction);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), options.LongWaitThreshold);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), options.WatchdogInterval);
+        Assert.Equal(TimeSpan.FromMinutes(10), options.HealthWindow);
+        Assert.Equal(3, options.DegradedTimeoutCount);
+        Assert.False(options.InstallProcessPolicy);
+        Assert.False(options.MetricsEnabled);
+    }
+
+    [Fact]
+    public void Defaults_hold_when_the_section_is_missing()
+    {
+        using var host = TestHost.Build();
+
+        var options = host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.DefaultTimeout);
+        Assert.Equal(OrderViolationAction.Throw, options.OrderViolationAction);
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.LongWaitThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.WatchdogInterval);
+        Assert.True(options.InstallProcessPolicy);
+        Assert.True(options.MetricsEnabled);
+    }
+
+    [Fact]
+    public void Configuration_and_delegate_compose_and_share_one_set_of_locks()
+    {
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "DefaultTimeout": "00:00:02", "LongWaitThreshold": "00:00:01" } }""",
+            locks => locks.AddExclusiveLock("from-config"),
+            services => services.AddLocksmith(o => o.LongWaitThreshold = TimeSpan.FromSeconds(3)).AddExclusiveLock("from-delegate"));
+
+        var options = host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+        var catalog = host.Services.GetRequiredService<ILockCatalog>();
+
+        Assert.Equal(TimeSpan.FromSeconds(2), options.DefaultTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(3), options.LongWaitThreshold);
+        Assert.Equal(["from-config", "from-delegate"], catalog.Names);
+        Assert.Single(host.Services.GetServices<IHostedService>(), s => s is LocksmithPolicyService);
+    }
+
+    [Theory]
+    [InlineData("WatchdogInterval", "00:00:00")]
+    [InlineData("DefaultTimeout", "-00:00:05")]
+    [InlineData("LongWaitThreshold", "-00:00:02")]
+    [InlineData("OrderViolationAction", "7")]
+    [InlineData("DegradedTimeoutCount", "-1")]
+    [InlineData("HealthWindow", "00:00:00")]
+    public async Task A_bad_value_fails_start_naming_the_key_and_the_value(string key, string value)
+    {
+        var before = PolicySnapshot.Take();
+        using var host = TestHost.Build($$"""{ "Locksmith": { "{{key}}": "{{value}}" } }""");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains($"Locksmith:{key} = '{value}' is invalid", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    [Fact]
+    public async Task A_value_that_does_not_parse_fails_start_naming_the_key_and_the_value()
+    {
+        using var host = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "soon" } }""");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("Locksmith:DefaultTimeout", error.Message, StringComparison.Ordinal);
+        Assert.Contains("soon", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+}

@@ -1,0 +1,177 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace Locksmith.Hosting.Tests;
+
+public sealed class PolicyTests
+{
+    private const string Settings = """
+        { "Locksmith": { "DefaultTimeout": "00:00:03", "OrderViolationAction": "Report", "LongWaitThreshold": "00:00:01", "WatchdogInterval": "00:00:00.001" } }
+        """;
+
+    [Fact]
+    public async Task A_running_host_installs_its_policy_and_restores_what_it_found_on_stop()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        Action<LockTimeoutEvent> found = static _ => { };
+        LocksmithPolicy.TimeoutOccurred = found;
+        try
+        {
+            var before = PolicySnapshot.Take();
+            using var host = TestHost.Build(Settings);
+
+            await host.StartAsync(ct);
+            var running = PolicySnapshot.Take();
+            await host.StopAsync(ct);
+
+            Assert.Equal(TimeSpan.FromSeconds(3), running.DefaultTimeout);
+            Assert.Equal(OrderViolationAction.Report, running.OrderViolationAction);
+            Assert.Equal(TimeSpan.FromSeconds(1), running.LongWaitThreshold);
+            Assert.NotNull(running.LongWaitOccurred);
+            Assert.NotNull(running.OrderViolationReported);
+            Assert.NotSame(found, running.TimeoutOccurred);
+            Assert.Equal(before, PolicySnapshot.Take());
+            Assert.Single(host.Logs(LocksmithEventIds.PolicyInstalled));
+            Assert.Single(host.Logs(LocksmithEventIds.PolicyRestored));
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = null;
+        }
+    }
+
+    [Fact]
+    public async Task The_callbacks_found_at_start_still_run_while_the_host_runs()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        int seen = 0;
+        LocksmithPolicy.TimeoutOccurred = _ => Interlocked.Increment(ref seen);
+        try
+        {
+            using var host = TestHost.Build(locks: l => l.AddExclusiveLock("ledger"));
+            var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+            await host.StartAsync(ct);
+            using (HeldOnOtherThread.Hold("holder", release =>
+            {
+                using var scope = ledger.Acquire();
+                release.Wait();
+            }))
+            {
+                Assert.False(ledger.TryAcquire(TimeSpan.FromMilliseconds(1), out _));
+            }
+
+            await host.StopAsync(ct);
+
+            Assert.Equal(1, seen);
+            Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = null;
+        }
+    }
+
+    [Fact]
+    public async Task A_second_host_that_would_install_the_policy_fails_to_start_and_leaves_the_first_alone()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        using var first = TestHost.Build(Settings);
+        using var second = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "00:00:09" } }""");
+        await first.StartAsync(ct);
+        var installed = PolicySnapshot.Take();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync(ct));
+        var afterRefusal = PolicySnapshot.Take();
+        await second.StopAsync(ct);
+        var afterSecondStop = PolicySnapshot.Take();
+        await first.StopAsync(ct);
+
+        Assert.Contains("already installed by another running host ('", error.Message, StringComparison.Ordinal);
+        Assert.Contains("InstallProcessPolicy", error.Message, StringComparison.Ordinal);
+        Assert.Equal(installed, afterRefusal);
+        Assert.Equal(installed, afterSecondStop);
+        Assert.Equal(before, PolicySnapshot.Take());
+    }
+
+    [Fact]
+    public async Task A_host_that_does_not_install_the_policy_runs_beside_one_that_does()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        using var first = TestHost.Build(Settings);
+        using var side = TestHost.Build("""{ "Locksmith": { "InstallProcessPolicy": false, "DefaultTimeout": "00:00:09" } }""");
+
+        await first.StartAsync(ct);
+        var installed = PolicySnapshot.Take();
+        await side.StartAsync(ct);
+        var withSide = PolicySnapshot.Take();
+        await side.StopAsync(ct);
+        var afterSide = PolicySnapshot.Take();
+        await first.StopAsync(ct);
+
+        Assert.Equal(installed, withSide);
+        Assert.Equal(installed, afterSide);
+        Assert.Equal(before, PolicySnapshot.Take());
+    }
+
+    [Fact]
+    public async Task A_host_disposed_without_stopping_restores_the_policy()
+    {
+        var before = PolicySnapshot.Take();
+        var host = TestHost.Build(Settings);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+
+        host.Dispose();
+
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    [Fact]
+    public async Task A_hundred_start_stop_cycles_leave_no_policy_watchdog_or_timer_behind()
+    {
+        const int Cycles = 100;
+        var ct = TestContext.Current.CancellationToken;
+        Action<LongWaitEvent> found = static _ => { };
+        LocksmithPolicy.LongWaitOccurred = found;
+        try
+        {
+            var before = PolicySnapshot.Take();
+            long timersBefore = Timer.ActiveCount;
+            int leftRunning = 0;
+            int leftInstalled = 0;
+            int stoppedWithoutScan = 0;
+            for (int i = 0; i < Cycles; i++)
+            {
+                using var host = TestHost.Build(Settings, l => l.AddExclusiveLock("ledger", 1));
+                await host.StartAsync(ct);
+                var watchdog = host.Watchdog();
+                Guard.SpinUntil(() => watchdog.Scans >= 1);
+                await host.StopAsync(ct);
+                leftRunning += DeadlockWatchdog.RunningCount;
+                leftInstalled += LocksmithPolicyService.ActiveCount;
+                stoppedWithoutScan += watchdog.Scans >= 1 ? 0 : 1;
+            }
+
+            long timersAfter = Timer.ActiveCount;
+
+            Assert.Equal(before, PolicySnapshot.Take());
+            Assert.Same(found, LocksmithPolicy.LongWaitOccurred);
+            Assert.Equal(0, leftRunning);
+            Assert.Equal(0, leftInstalled);
+            Assert.Equal(0, stoppedWithoutScan);
+
+            // Each host's watchdog had a periodic timer: a leak would show one per cycle. The slack is for timers the
+            // runtime itself may start meanwhile (the thread pool's, a GC-triggered cleanup), which are few.
+            Assert.True(timersAfter - timersBefore < Cycles / 10, $"{timersAfter - timersBefore} timers more after {Cycles} cycles");
+        }
+        finally
+        {
+            LocksmithPolicy.LongWaitOccurred = null;
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Locksmith.Hosting.Tests;
+
+public sealed class RegistrationTests
+{
+    private static void DeclareEveryKind(ILocksmithBuilder locks) => locks
+        .AddExclusiveLock("ledger", level: 10)
+        .AddReentrantLock("journal", level: 20)
+        .AddReadWriteLock("rates", level: 5, ReadWritePolicy.ReaderPreferred)
+        .AddCountingSemaphore("pool", initialCount: 2, maxCount: 3, level: 30)
+        .AddAsyncExclusiveLock("outbox", level: 40)
+        .AddStripedLock<string>("accounts", stripeCount: 8, level: 50)
+        .AddExclusiveLock("scratch");
+
+    [Fact]
+    public void Every_kind_resolves_by_its_key_as_one_singleton_with_its_name_level_and_policy()
+    {
+        using var host = TestHost.Build(locks: DeclareEveryKind);
+        var services = host.Services;
+
+        var ledger = services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        var journal = services.GetRequiredKeyedService<ReentrantLock>("journal");
+        var rates = services.GetRequiredKeyedService<ReadWriteLock>("rates");
+        var pool = services.GetRequiredKeyedService<CountingSemaphore>("pool");
+        var outbox = services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        var accounts = services.GetRequiredKeyedService<StripedLock<string>>("accounts");
+
+        Assert.Same(ledger, services.GetRequiredKeyedService<ExclusiveLock>("ledger"));
+        Assert.Same(ledger, services.GetRequiredKeyedService<LockPrimitive>("ledger"));
+        Assert.Same(outbox, services.GetRequiredKeyedService<LockPrimitive>("outbox"));
+        Assert.Equal(("ledger", 10, LockKind.Exclusive), (ledger.Name, ledger.Level, ledger.Kind));
+        Assert.Equal(("journal", 20, LockKind.Reentrant), (journal.Name, journal.Level, journal.Kind));
+        Assert.Equal(("rates", 5, LockKind.ReadWrite, ReadWritePolicy.ReaderPreferred), (rates.Name, rates.Level, rates.Kind, rates.Policy));
+        Assert.Equal(("pool", 30, LockKind.Semaphore, 2, 3), (pool.Name, pool.Level, pool.Kind, pool.CurrentCount, pool.MaxCount));
+        Assert.Equal(("outbox", 40, LockKind.AsyncExclusive), (outbox.Name, outbox.Level, outbox.Kind));
+        Assert.Equal(("accounts", 50, LockKind.Striped, 8), (accounts.Name, accounts.Level, accounts.Kind, accounts.StripeCount));
+        Assert.Null(services.GetRequiredKeyedService<ExclusiveLock>("scratch").Level);
+    }
+
+    [Fact]
+    public void A_constructor_receives_its_lock_through_FromKeyedServices()
+    {
+        using var host = TestHost.Build(locks: DeclareEveryKind, services: s => s.AddSingleton<Ledger>());
+
+        var ledger = host.Services.GetRequiredService<Ledger>();
+
+        Assert.Same(host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger"), ledger.Lock);
+        Assert.Equal(1, ledger.Post());
+    }
+
+    [Fact]
+    public void The_catalog_lists_every_lock_in_the_global_order_then_the_unordered()
+    {
+        using var host = TestHost.Build(locks: DeclareEveryKind);
+
+        var entries = host.Services.GetRequiredService<ILockCatalog>().Snapshot();
+
+        Assert.Equal(
+            [("rates", 5), ("ledger", 10), ("journal", 20), ("pool", 30), ("outbox", 40), ("accounts", 50), ("scratch", (int?)null)],
+            [.. System.Linq.Enumerable.Select(entries, e => (e.Name, e.Level))]);
+        Assert.All(entries, e => Assert.False(e.State.IsHeld && e.Kind != LockKind.Semaphore));
+        var pool = System.Linq.Enumerable.Single(entries, e => e.Name == "pool");
+        Assert.Equal(new LockState(true, SharedCount: 1), pool.State);
+    }
+
+    [Fact]
+    public async Task The_catalog_reports_holders_readers_and_waiters()
+    {
+        using var host = TestHost.Build(locks: DeclareEveryKind);
+        var services = host.Services;
+        var catalog = services.GetRequiredService<ILockCatalog>();
+        var ledger = services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        var rates = services.GetRequiredKeyedService<ReadWriteLock>("rates");
+        var outbox = services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+
+        using var holder = HeldOnOtherThread.Hold("ledger-holder", release =>
+        {
+            using var scope = ledger.Acquire();
+            release.Wait();
+        });
+        using var reader = HeldOnOtherThread.Hold("rates-reader", release =>
+        {
+            using var scope = rates.AcquireRead();
+            release.Wait();
+        });
+        // Each flow its own Task.Run: a child task inherits its parent's flow, and with it the parent's holds.
+        var held = await Task.Run(async () => await outbox.AcquireAsync(TestContext.Current.CancellationToken));
+        var waiter = Task.Run(async () =>
+        {
+            using var scope = await outbox.AcquireAsync(TestContext.Current.CancellationToken);
+        });
+        Guard.SpinUntil(() => outbox.WaitingCount == 1);
+
+        var byName = System.Linq.Enumerable.ToDictionary(catalog.Snapshot(), e => e.Name);
+
+        Assert.Equal(new LockState(true, holder.ThreadId), byName["ledger"].State);
+        Assert.Equal($"thread {holder.ThreadId}", byName["ledger"].Holder);
+        Assert.False(byName["ledger"].HolderIsFlow);
+        Assert.Equal(new LockState(true, 0, SharedCount: 1), byName["rates"].State);
+        Assert.Equal(new LockState(true, WaitingCount: 1), byName["outbox"].State);
+        Assert.Equal(new LockState(false), byName["journal"].State);
+
+        held.Dispose();
+        await waiter;
+        holder.Release();
+        reader.Release();
+        byName = System.Linq.Enumerable.ToDictionary(catalog.Snapshot(), e => e.Name);
+        Assert.Equal(new LockState(false), byName["ledger"].State);
+        Assert.Equal(new LockState(false, WaitingCount: 0), byName["outbox"].State);
+    }
+
+    [Fact]
+    public void Register_is_the_extension_point_for_other_lock_kinds()
+    {
+        using var host = TestHost.Build(locks: l => l.Register(
+            "custom", _ => new ExclusiveLock("custom", 7), static l => new LockState(l.IsHeld, l.OwnerThreadId, WaitingCount: 42)));
+
+        var entry = Assert.Single(host.Services.GetRequiredService<ILockCatalog>().Snapshot());
+
+        Assert.Equal(new LockCatalogEntry("custom", LockKind.Exclusive, 7, new LockState(false, WaitingCount: 42)), entry);
+    }
+
+    [Fact]
+    public void A_second_lock_with_one_name_throws_naming_it()
+    {
+        var error = Assert.Throws<InvalidOperationException>(() =>
+            TestHost.Build(locks: l => l.AddExclusiveLock("ledger").AddReadWriteLock("ledger")));
+
+        Assert.Contains("'ledger' is already registered (as ExclusiveLock)", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_factory_that_names_its_lock_differently_throws_naming_both()
+    {
+        using var host = TestHost.Build(locks: l => l.Register("ledger", _ => new ExclusiveLock("other")));
+
+        var error = Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger"));
+
+        Assert.Contains("registered as 'ledger' was created with the name 'other'", error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class Ledger([FromKeyedServices("ledger")] ExclusiveLock ledgerLock)
+    {
+        private int _entries;
+
+        public ExclusiveLock Lock { get; } = ledgerLock;
+
+        public int Post()
+        {
+            using var scope = Lock.Acquire();
+            return ++_entries;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Locksmith.Hosting.Tests;
+
+public sealed class WatchdogTests
+{
+    private const string Settings = """
+        { "Locksmith": { "OrderViolationAction": "Ignore", "WatchdogInterval": "00:00:00.010", "HealthWindow": "01:00:00" } }
+        """;
+
+    private static IHost BuildHost(string settings = Settings) => TestHost.Build(
+        settings,
+        l => l.AddExclusiveLock("accounts", 10).AddExclusiveLock("audit", 20),
+        s => s.AddHealthChecks().AddLocksmith(tags: ["ready"]));
+
+    [Fact]
+    public async Task The_watchdog_logs_a_real_deadlock_once_and_health_is_unhealthy_until_the_waits_end()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = BuildHost();
+        var accounts = host.Services.GetRequiredKeyedService<ExclusiveLock>("accounts");
+        var audit = host.Services.GetRequiredKeyedService<ExclusiveLock>("audit");
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync(ct);
+        var watchdog = host.Watchdog();
+        var before = await health.CheckHealthAsync(ct);
+
+        // Two threads take the two locks in opposite orders (order checks off), then each waits for the other's lock.
+        // The waits end when the test cancels them, once it has seen the cycle: timed by the test, not by the clock.
+        using var cancel = new CancellationTokenSource();
+        using var bothHold = new CountdownEvent(2);
+        var outcomes = new string[2];
+        Worker Start(int index, ExclusiveLock first, ExclusiveLock second) => Concurrently.Start($"deadlock-{index}", () =>
+        {
+            using var held = first.Acquire();
+            bothHold.Signal();
+            bothHold.Wait(Guard.HangLimit);
+            try
+            {
+                using var both = second.Acquire(Guard.HangLimit, cancel.Token);
+                outcomes[index] = "acquired";
+            }
+            catch (OperationCanceledException)
+            {
+                outcomes[index] = "cancelled";
+            }
+        });
+        var one = Start(0, accounts, audit);
+        var two = Start(1, audit, accounts);
+
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockDetected).Length > 0);
+        long seenAt = watchdog.Scans;
+        Guard.SpinUntil(() => watchdog.Scans >= seenAt + 5);
+        var detected = host.Logs(LocksmithEventIds.DeadlockDetected);
+        var during = await health.CheckHealthAsync(ct);
+
+        cancel.Cancel();
+        one.JoinGuarded();
+        two.JoinGuarded();
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockCleared).Length > 0);
+        long clearedAt = watchdog.Scans;
+        Guard.SpinUntil(() => watchdog.Scans >= clearedAt + 3);
+        var after = await health.CheckHealthAsync(ct);
+        await host.StopAsync(ct);
+
+        Assert.Equal(HealthStatus.Healthy, before.Status);
+        var line = Assert.Single(detected);
+        Assert.Equal(LogLevel.Critical, line.Level);
+        Assert.Equal("'accounts', 'audit'", SortedLocks(line.GetStructuredStateValue("Locks")));
+        Assert.Contains("'deadlock-0'", line.GetStructuredStateValue("Waiters"), StringComparison.Ordinal);
+        Assert.Contains("'deadlock-1'", line.GetStructuredStateValue("Waiters"), StringComparison.Ordinal);
+        Assert.Contains("waits for 'audit' (level 20)", line.Message, StringComparison.Ordinal);
+        Assert.Single(host.Logs(LocksmithEventIds.DeadlockDetected));
+        Assert.Single(host.Logs(LocksmithEventIds.DeadlockCleared));
+
+        var entry = during.Entries["locksmith"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Equal(["ready"], entry.Tags);
+        Assert.Contains("1 deadlock cycle(s)", entry.Description, StringComparison.Ordinal);
+        Assert.Single((string[])entry.Data["deadlocks"]);
+        var locks = (IReadOnlyList<LockCatalogEntry>)entry.Data["locks"];
+        Assert.All(locks, l => Assert.True(l.State.IsHeld));
+
+        // Both waits were cancelled, or one was and the other then got its lock: either way the cycle is gone.
+        Assert.Contains("cancelled", outcomes);
+        Assert.Equal(HealthStatus.Healthy, after.Status);
+    }
+
+    [Fact]
+    public async Task Timeouts_past_the_configured_count_turn_health_degraded()
+    {
+        const int Timeouts = 3;
+        var ct = TestContext.Current.CancellationToken;
+        using var host = BuildHost("""{ "Locksmith": { "DegradedTimeoutCount": 3, "HealthWindow": "01:00:00" } }""");
+        var accounts = host.Services.GetRequiredKeyedService<ExclusiveLock>("accounts");
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync(ct);
+        var statuses = new List<HealthStatus>();
+
+        using (HeldOnOtherThread.Hold("accounts-holder", release =>
+        {
+            using var scope = accounts.Acquire();
+            release.Wait();
+        }))
+        {
+            for (int i = 0; i < Timeouts; i++)
+            {
+                statuses.Add((await health.CheckHealthAsync(ct)).Status);
+                Assert.False(accounts.TryAcquire(TimeSpan.FromMilliseconds(1), out _));
+            }
+        }
+
+        var report = await health.CheckHealthAsync(ct);
+        await host.StopAsync(ct);
+
+        Assert.Equal([HealthStatus.Healthy, HealthStatus.Healthy, HealthStatus.Healthy], statuses);
+        var entry = report.Entries["locksmith"];
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Equal(Timeouts, entry.Data["timeouts"]);
+        Assert.Equal(Timeouts, host.Logs(LocksmithEventIds.LockTimeout).Length);
+    }
+
+    [Fact]
+    public async Task A_long_wait_turns_health_degraded()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "LongWaitThreshold": "00:00:00", "HealthWindow": "01:00:00" } }""",
+            l => l.AddAsyncExclusiveLock("outbox"),
+            s => s.AddHealthChecks().AddLocksmith());
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync(ct);
+        var before = await health.CheckHealthAsync(ct);
+
+        var held = await Task.Run(async () => await outbox.AcquireAsync(ct), ct);
+        var waiter = Task.Run(async () =>
+        {
+            using var scope = await outbox.AcquireAsync(ct);
+        }, ct);
+        Guard.SpinUntil(() => outbox.WaitingCount == 1);
+        held.Dispose();
+        await waiter;
+        var report = await health.CheckHealthAsync(ct);
+        await host.StopAsync(ct);
+
+        Assert.Equal(HealthStatus.Healthy, before.Status);
+        var entry = report.Entries["locksmith"];
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains("'outbox' (Exclusive) waited", Assert.Single((string[])entry.Data["longWaits"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_infinite_interval_runs_no_watchdog()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = BuildHost("""{ "Locksmith": { "WatchdogInterval": "-00:00:00.001" } }""");
+
+        await host.StartAsync(ct);
+        int running = DeadlockWatchdog.RunningCount;
+        long scans = host.Watchdog().Scans;
+        await host.StopAsync(ct);
+
+        Assert.Equal(0, running);
+        Assert.Equal(0, scans);
+    }
+
+    private static string SortedLocks(string? locks) =>
+        string.Join(", ", (locks ?? string.Empty).Split(", ").Order(StringComparer.Ordinal));
+}
