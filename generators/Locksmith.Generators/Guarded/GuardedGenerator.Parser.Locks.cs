@@ -31,8 +31,9 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            bool isAsync = lockInfo is not null && lockInfo.Capabilities.IsAsync() && AsyncWrappers.IsTaskType(method.ReturnType, out _);
             var facts = CheckMethod(
-                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token);
             if (lockInfo is null)
             {
                 return null;
@@ -109,8 +110,9 @@ public sealed partial class GuardedGenerator
 
             var attributeLocation = AttributeLocation(data.Attribute, token);
             var nameLocation = NameLocation(context.TargetNode, method);
+            bool isAsync = AsyncWrappers.IsTaskType(method.ReturnType, out _) && AsyncWrappers.TakesAsyncLock(method);
             var facts = CheckMethod(
-                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token);
             string display = DisplayName(method);
             void Invalid(string reason) =>
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
@@ -174,8 +176,20 @@ public sealed partial class GuardedGenerator
                     continue;
                 }
 
-                // The emitted LockSet call compiles only for an ILockSetMember; say so here rather than in a compiler error.
-                if (!RuntimeSymbols.IsLockSetMember(lockType))
+                if (capabilities != LockCapabilities.None && capabilities.IsAsync() != memberCapabilities.IsAsync())
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is {memberCapabilities.Describe()}, but the locks before it are {(capabilities.IsAsync() ? "async" : "synchronous")}; LockSet takes async locks together or synchronous locks together");
+                    continue;
+                }
+
+                // The emitted LockSet call compiles only for an (async) lock-set member; say so here rather than in a compiler error.
+                if (memberCapabilities.IsAsync() && !RuntimeSymbols.IsAsyncLockSetMember(lockType))
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet.AcquireAsync cannot take (it is not an IAsyncLockSetMember); use a lock type that implements IAsyncLockSetMember, or guard the method with [Guarded] instead");
+                    continue;
+                }
+
+                if (!memberCapabilities.IsAsync() && !RuntimeSymbols.IsLockSetMember(lockType))
                 {
                     Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember); use a lock type that implements ILockSetMember, or guard the method with [Guarded] instead");
                     continue;
@@ -294,6 +308,13 @@ public sealed partial class GuardedGenerator
                     if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 1, Name: KnownNames.Acquire or KnownNames.AcquireWrite or KnownNames.AcquireRead } acquire)
                     {
                         return acquire.Parameters[0].Type;
+                    }
+
+                    // An async keyed lock: AcquireAsync(TKey key, CancellationToken cancellationToken = default).
+                    if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 2, Name: "AcquireAsync" or "AcquireWriteAsync" or "AcquireReadAsync" } acquireAsync &&
+                        AsyncWrappers.IsCancellationToken(acquireAsync.Parameters[1].Type))
+                    {
+                        return acquireAsync.Parameters[0].Type;
                     }
                 }
             }
