@@ -125,6 +125,35 @@ public sealed class GeneratorDiagnosticsTests
         """);
 
     [Fact]
+    public void LSM0009_ReadMostlyType_IsToldToUseAnAsyncReadWriteLock() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        [ReadMostly]
+        public partial class Prices
+        {
+            private readonly ReadWriteLock _lock = new();
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)] private Task<int> {|LSM0009:FindCore|}() => Task.FromResult(1);
+        }
+        """);
+
+    /// <summary>An async lock: a synchronous body, a Task body with a name that gives no Async wrapper, and shapes an async wrapper cannot take.</summary>
+    [Fact]
+    public void LSM0042_SynchronousMethodWithAsyncLock_AndAsyncShapeProblems() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Queue
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0042:PushCore|}(int item) { }
+            [Guarded(Lock = nameof(_lock))] private int {|LSM0042:CountCore|}() => 0;
+            [Guarded(Lock = nameof(_lock))] private Task {|LSM0014:DrainCore|}() => Task.CompletedTask;
+            [{|LSM0014:Guarded(Lock = nameof(_lock), WrapperName = "Flush")|}] private Task FlushAll() => Task.CompletedTask;
+            [Guarded(Lock = nameof(_lock))] private Task {|LSM0016:MoveCoreAsync|}(ref int position) => Task.CompletedTask;
+            [Guarded(Lock = nameof(_lock))] private async void {|LSM0016:FireCore|}() => await Task.Yield();
+        }
+        """);
+
+    [Fact]
     public void LSM0011_LockOrderOnNonLock() => DiagnosticCheck.Verify("""
         using Locksmith;
         public partial class Account
