@@ -540,6 +540,12 @@ public sealed partial class GuardedGenerator
         /// </summary>
         private static bool HasDeclarationErrors(GeneratorAttributeSyntaxContext context, IMethodSymbol method, CancellationToken token)
         {
+            // CS9051: a file-local type in the signature of a member of a type that is not file-local.
+            if (WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)).Any(static t => t.IsFileLocal))
+            {
+                return true;
+            }
+
             if (WrapperAccessibility.SignatureTypes(method).Any(ContainsErrorType) ||
                 method.Parameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
                 method.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)))

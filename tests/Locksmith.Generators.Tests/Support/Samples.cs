@@ -722,6 +722,7 @@ internal static class Samples
     public static readonly string[] All =
     [
         ExclusiveLockMethods,
+        AsyncExclusiveLockMethods,
         StaticMethodsAndStaticLocks,
         ParameterShapes,
         GenericMethods,
