@@ -151,6 +151,14 @@ public sealed class GeneratorDiagnosticsTests
             [Guarded(Lock = nameof(_lock))] private Task {|LSM0016:MoveCoreAsync|}(ref int position) => Task.CompletedTask;
             [Guarded(Lock = nameof(_lock))] private async void {|LSM0016:FireCore|}() => await Task.Yield();
         }
+        public partial struct Slot
+        {
+            private readonly AsyncExclusiveLock _lock;
+            public Slot(AsyncExclusiveLock gate) => _lock = gate;
+            [Guarded(Lock = nameof(_lock))] private Task {|LSM0016:FillCoreAsync|}() => Task.CompletedTask;
+            [Guarded(Lock = nameof(s_gate))] private static Task ClearCoreAsync() => Task.CompletedTask;
+            private static readonly AsyncExclusiveLock s_gate = new();
+        }
         """);
 
     [Fact]

@@ -261,9 +261,14 @@ public sealed partial class GuardedGenerator
                 descriptor, location, display, method.ReturnType.ToDisplayString(), lockName, capabilities.AsyncCounterpart(readMostly)));
         }
 
-        /// <summary>What an async wrapper cannot take: parameters passed by reference, of a ref struct or pointer type.</summary>
+        /// <summary>What an async wrapper cannot take: a struct's <c>this</c>, parameters by reference, of a ref struct or pointer type.</summary>
         private static string? AsyncShapeProblem(IMethodSymbol method)
         {
+            if (!method.IsStatic && method.ContainingType.IsValueType)
+            {
+                return $"an async wrapper of an instance method of struct '{method.ContainingType.Name}' would run the body on a copy of the struct; make it a class, or the method static";
+            }
+
             foreach (var parameter in method.Parameters)
             {
                 if (parameter.RefKind != RefKind.None)
