@@ -45,6 +45,24 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>Lock order through async wrappers: holding a higher level and awaiting a wrapper of a lower one.</summary>
+    [Fact]
+    public void LSM0022_AsyncWrapperCalledAgainstTheOrder() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Ledger
+        {
+            [LockOrder(10)] private readonly AsyncExclusiveLock _low = new();
+            [LockOrder(20)] private readonly AsyncExclusiveLock _high = new();
+
+            [Guarded(Lock = nameof(_low))] private Task DebitCoreAsync() => Task.CompletedTask;
+            [Guarded(Lock = nameof(_high))] private Task AuditCoreAsync() => Task.CompletedTask;
+
+            [Guarded(Lock = nameof(_high))] private async Task AuditThenDebitCoreAsync() => await {|LSM0022:DebitAsync()|};
+            [Guarded(Lock = nameof(_low))] private async Task DebitThenAuditCoreAsync() => await AuditAsync();
+        }
+        """);
+
     [Fact]
     public void LSM0020_GuardedMemberUsedWithoutLock() => DiagnosticCheck.Verify("""
         using System;
