@@ -161,6 +161,20 @@ public sealed class GeneratorDiagnosticsTests
         }
         """);
 
+    /// <summary>LockSet takes async locks together or synchronous locks together, never both in one call.</summary>
+    [Fact]
+    public void LSM0018_AsyncAndSynchronousLocksMixed() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class SyncBox { internal readonly ExclusiveLock _lock = new(); }
+        public partial class AsyncBox { internal readonly AsyncExclusiveLock _lock = new(); }
+        public static partial class Moves
+        {
+            [{|LSM0018:AcquiresLocksOf(nameof(from), nameof(to), Lock = "_lock")|}]
+            private static Task MoveCoreAsync(SyncBox from, AsyncBox to) => Task.CompletedTask;
+        }
+        """);
+
     [Fact]
     public void LSM0011_LockOrderOnNonLock() => DiagnosticCheck.Verify("""
         using Locksmith;

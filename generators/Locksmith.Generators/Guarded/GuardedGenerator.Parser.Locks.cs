@@ -133,6 +133,7 @@ public sealed partial class GuardedGenerator
             var seen = new HashSet<string>();
             var capabilities = LockCapabilities.None;
             string? firstLock = null;
+            bool mixed = false;
             foreach (string name in data.ParameterNames)
             {
                 var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
@@ -178,6 +179,7 @@ public sealed partial class GuardedGenerator
 
                 if (capabilities != LockCapabilities.None && capabilities.IsAsync() != memberCapabilities.IsAsync())
                 {
+                    mixed = true;
                     Invalid($"'{data.Lock}' of '{typeName}' is {memberCapabilities.Describe()}, but the locks before it are {(capabilities.IsAsync() ? "async" : "synchronous")}; LockSet takes async locks together or synchronous locks together");
                     continue;
                 }
@@ -220,7 +222,8 @@ public sealed partial class GuardedGenerator
                 targets.Add(TargetFor(info, expression, parameter.Type.IsValueType ? null : Escape(parameter.Name)));
             }
 
-            if (firstLock is not null)
+            // Mixed locks are reported once, as such, not again as a sync/async mismatch of the body.
+            if (firstLock is not null && !mixed)
             {
                 CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics);
             }

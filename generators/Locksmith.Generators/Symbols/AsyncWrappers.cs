@@ -27,7 +27,7 @@ internal static class AsyncWrappers
     /// <summary>Whether the method gets async wrappers (see the class remarks).</summary>
     public static bool IsAsyncForm(IMethodSymbol method) => IsTaskType(method.ReturnType, out _) && TakesAsyncLock(method);
 
-    /// <summary>Whether the lock the method's attribute names is async.</summary>
+    /// <summary>Whether the lock the method's attribute names (any of them, for <c>[AcquiresLocksOf]</c>) is async.</summary>
     public static bool TakesAsyncLock(IMethodSymbol method)
     {
         if (GuardedAttributeData.Of(method) is { } guarded)
@@ -38,8 +38,8 @@ internal static class AsyncWrappers
 
         if (AcquiresLocksOfAttributeData.Of(method) is { } set)
         {
-            var parameter = method.Parameters.FirstOrDefault(p => set.ParameterNames.Contains(p.Name));
-            return parameter is not null && LockCapabilitiesReader.Of(LockMembers.TypeOf(LockMembers.Find(parameter.Type, set.Lock))).IsAsync();
+            return method.Parameters.Any(p => set.ParameterNames.Contains(p.Name) &&
+                LockCapabilitiesReader.Of(LockMembers.TypeOf(LockMembers.Find(p.Type, set.Lock))).IsAsync());
         }
 
         return false;
