@@ -31,8 +31,14 @@ internal static class KnownNames
     public const string ThreadAffineLock = "IThreadAffineLock";
     public const string ReentrantAccessLock = "IReentrantAccessLock";
 
+    // Async capability markers: the lock is held by an async flow, and its wrappers await it.
+    public const string AsyncExclusiveAccessLock = "IAsyncExclusiveAccessLock";
+    public const string AsyncReadWriteAccessLock = "IAsyncReadWriteAccessLock";
+    public const string AsyncKeyedAccessLock = "IAsyncKeyedAccessLock";
+
     // The marker of a whole lock that LockSet takes (its public API is typed by it).
     public const string LockSetMember = "ILockSetMember";
+    public const string AsyncLockSetMember = "IAsyncLockSetMember";
 
     // Runtime types.
     public const string LockPrimitive = "LockPrimitive";
@@ -49,10 +55,14 @@ internal static class KnownNames
     public const string TryAcquireRead = "TryAcquireRead";
     public const string AcquireWrite = "AcquireWrite";
     public const string TryAcquireWrite = "TryAcquireWrite";
+    public const string AsyncSuffix = "Async";
 
     // Wrapper naming: XxxCore gets Xxx and TryXxx (TryXxxCore gets TryXxx and TryXxxWithin).
     public const string BodySuffix = "Core";
     public const string TryPrefix = "Try";
+
+    // Async wrapper naming: XxxCoreAsync or XxxAsyncCore gets XxxAsync and TryXxxAsync.
+    public const string AsyncBodySuffix = "CoreAsync";
 
     // The timed form of a wrapper already named TryXxx: TryXxxWithin.
     public const string TimedSuffix = "Within";

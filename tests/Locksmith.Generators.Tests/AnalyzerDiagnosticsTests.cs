@@ -5,6 +5,64 @@ namespace Locksmith.Generators.Tests;
 /// <summary>One test per analyzer diagnostic, with the places that must stay silent beside the ones that must not.</summary>
 public sealed class AnalyzerDiagnosticsTests
 {
+    /// <summary>An async lock is held after an awaited AcquireAsync in a using (declaration, statement, await using), and in async cores.</summary>
+    [Fact]
+    public void LSM0020_AsyncLock_HeldAfterAwaitedAcquire_NotWithoutIt() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Queue
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+
+            public async Task Declaration(CancellationToken token)
+            {
+                using var scope = await _lock.AcquireAsync(token).ConfigureAwait(false);
+                await Task.Yield();
+                _count++;
+            }
+
+            public async Task Statement() { using (await _lock.AcquireAsync(TimeSpan.FromSeconds(1))) { _count++; } }
+            public async Task AwaitUsing() { await using var scope = await _lock.AcquireAsync(); _count++; }
+            public async Task<bool> Timed()
+            {
+                using var scope = await _lock.TryAcquireAsync(TimeSpan.Zero);
+                if (!scope.IsAcquired) { return false; }
+                _count++;
+                return true;
+            }
+
+            public async Task Unlocked() { await Task.Yield(); {|LSM0020:_count|}++; }
+            public async Task Before() { {|LSM0020:_count|} = 0; using var scope = await _lock.AcquireAsync(); }
+
+            [Guarded(Lock = nameof(_lock))]
+            private async Task AddCoreAsync(int amount) { await Task.Yield(); _count += amount; }
+
+            [Guarded(Lock = nameof(_lock))]
+            private async Task ReenterCoreAsync() { await {|LSM0023:AddAsync(1)|}; _count++; }
+        }
+        """);
+
+    /// <summary>Lock order through async wrappers: holding a higher level and awaiting a wrapper of a lower one.</summary>
+    [Fact]
+    public void LSM0022_AsyncWrapperCalledAgainstTheOrder() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Ledger
+        {
+            [LockOrder(10)] private readonly AsyncExclusiveLock _low = new();
+            [LockOrder(20)] private readonly AsyncExclusiveLock _high = new();
+
+            [Guarded(Lock = nameof(_low))] private Task DebitCoreAsync() => Task.CompletedTask;
+            [Guarded(Lock = nameof(_high))] private Task AuditCoreAsync() => Task.CompletedTask;
+
+            [Guarded(Lock = nameof(_high))] private async Task AuditThenDebitCoreAsync() => await {|LSM0022:DebitAsync()|};
+            [Guarded(Lock = nameof(_low))] private async Task DebitThenAuditCoreAsync() => await AuditAsync();
+        }
+        """);
+
     [Fact]
     public void LSM0020_GuardedMemberUsedWithoutLock() => DiagnosticCheck.Verify("""
         using System;

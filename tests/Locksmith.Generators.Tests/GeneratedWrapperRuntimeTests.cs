@@ -1,4 +1,7 @@
 using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
 using Locksmith.Generators.Subjects;
 
 namespace Locksmith.Generators.Tests;
@@ -201,5 +204,75 @@ public sealed class GeneratedWrapperRuntimeTests
         Assert.True(job.TryStep(1, TimeSpan.Zero, out int after));
         Assert.Equal(6, after);
         Assert.True(counting.AlwaysLocked);
+    }
+
+    [Fact]
+    public async Task LostUpdate_ThroughGeneratedAsyncWrapper_IsExact()
+    {
+        const int Calls = 10_000;
+        var counter = new AsyncCounter();
+
+        // Every call reads, yields inside the lock and writes: exact only if the wrapper holds the lock across the await.
+        var calls = Enumerable.Range(0, Calls).Select(_ => Task.Run(() => counter.IncrementAsync())).ToArray();
+        await Task.WhenAll(calls);
+
+        Assert.Equal(Calls, await counter.ReadAsync(TestContext.Current.CancellationToken));
+        Assert.Equal("Locksmith.Generators.Subjects.AsyncCounter._lock", counter.Lock.Name);
+        Assert.Equal(40, counter.Lock.Level);
+    }
+
+    [Fact]
+    public async Task TimedAsyncForm_ReturnsFalse_WhileTheLockIsHeld_ThenRunsTheBody()
+    {
+        var counter = new AsyncCounter();
+        Assert.Equal(1, await counter.AddAsync(1));
+
+        var (holder, release) = await HoldInAnotherFlow(counter.Lock);
+        (bool Acquired, long Result) refused = await counter.TryAddAsync(TimeSpan.FromMilliseconds(10), 5);
+        bool incremented = await counter.TryIncrementAsync(TimeSpan.Zero);
+        release.SetResult();
+        await holder;
+
+        Assert.False(refused.Acquired);
+        Assert.Equal(0, refused.Result);
+        Assert.False(incremented);
+        Assert.Equal((true, 6L), await counter.TryAddAsync(TimeSpan.Zero, 5));
+        Assert.True(await counter.TryIncrementAsync(TimeSpan.Zero));
+        Assert.Equal(7, await counter.ReadAsync(CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task AsyncWrapper_PassesTheCoresToken_ToTheWaitForTheLock()
+    {
+        var counter = new AsyncCounter();
+        await counter.IncrementAsync();
+        using var cancellation = new CancellationTokenSource();
+
+        var (holder, release) = await HoldInAnotherFlow(counter.Lock);
+        var waiting = counter.ReadAsync(cancellation.Token);
+        bool completedWhileHeld = waiting.IsCompleted;
+        await cancellation.CancelAsync();
+        var canceled = await Record.ExceptionAsync(() => waiting);
+        release.SetResult();
+        await holder;
+
+        Assert.False(completedWhileHeld);
+        Assert.IsAssignableFrom<OperationCanceledException>(canceled);
+        Assert.Equal(1, await counter.ReadAsync(CancellationToken.None));
+    }
+
+    /// <summary>Takes the lock in a flow of its own (a flow that holds it may not wait for it again) until released.</summary>
+    private static async Task<(Task Holder, TaskCompletionSource Release)> HoldInAnotherFlow(AsyncExclusiveLock asyncLock)
+    {
+        var acquired = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = Task.Run(async () =>
+        {
+            using var scope = await asyncLock.AcquireAsync();
+            acquired.SetResult();
+            await release.Task;
+        });
+        await acquired.Task;
+        return (holder, release);
     }
 }

@@ -125,6 +125,57 @@ public sealed class GeneratorDiagnosticsTests
         """);
 
     [Fact]
+    public void LSM0009_ReadMostlyType_IsToldToUseAnAsyncReadWriteLock() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        [ReadMostly]
+        public partial class Prices
+        {
+            private readonly ReadWriteLock _lock = new();
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)] private Task<int> {|LSM0009:FindCore|}() => Task.FromResult(1);
+        }
+        """);
+
+    /// <summary>An async lock: a synchronous body, a Task body with a name that gives no Async wrapper, and shapes an async wrapper cannot take.</summary>
+    [Fact]
+    public void LSM0042_SynchronousMethodWithAsyncLock_AndAsyncShapeProblems() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Queue
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0042:PushCore|}(int item) { }
+            [Guarded(Lock = nameof(_lock))] private int {|LSM0042:CountCore|}() => 0;
+            [Guarded(Lock = nameof(_lock))] private Task {|LSM0014:DrainCore|}() => Task.CompletedTask;
+            [{|LSM0014:Guarded(Lock = nameof(_lock), WrapperName = "Flush")|}] private Task FlushAll() => Task.CompletedTask;
+            [Guarded(Lock = nameof(_lock))] private Task {|LSM0016:MoveCoreAsync|}(ref int position) => Task.CompletedTask;
+            [Guarded(Lock = nameof(_lock))] private async void {|LSM0016:FireCore|}() => await Task.Yield();
+        }
+        public partial struct Slot
+        {
+            private readonly AsyncExclusiveLock _lock;
+            public Slot(AsyncExclusiveLock gate) => _lock = gate;
+            [Guarded(Lock = nameof(_lock))] private Task {|LSM0016:FillCoreAsync|}() => Task.CompletedTask;
+            [Guarded(Lock = nameof(s_gate))] private static Task ClearCoreAsync() => Task.CompletedTask;
+            private static readonly AsyncExclusiveLock s_gate = new();
+        }
+        """);
+
+    /// <summary>LockSet takes async locks together or synchronous locks together, never both in one call.</summary>
+    [Fact]
+    public void LSM0018_AsyncAndSynchronousLocksMixed() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class SyncBox { internal readonly ExclusiveLock _lock = new(); }
+        public partial class AsyncBox { internal readonly AsyncExclusiveLock _lock = new(); }
+        public static partial class Moves
+        {
+            [{|LSM0018:AcquiresLocksOf(nameof(from), nameof(to), Lock = "_lock")|}]
+            private static Task MoveCoreAsync(SyncBox from, AsyncBox to) => Task.CompletedTask;
+        }
+        """);
+
+    [Fact]
     public void LSM0011_LockOrderOnNonLock() => DiagnosticCheck.Verify("""
         using Locksmith;
         public partial class Account

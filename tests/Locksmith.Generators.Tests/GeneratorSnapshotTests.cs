@@ -61,6 +61,13 @@ public sealed class GeneratorSnapshotTests
     [Fact]
     public void EchoedWarnings() => Verify();
 
+    /// <summary>
+    /// Async locks get async wrappers: Task, Task&lt;T&gt;, ValueTask, ValueTask&lt;T&gt;, with the body's token or an
+    /// added one (none after params), timed, static and generic.
+    /// </summary>
+    [Fact]
+    public void AsyncExclusiveLockMethods() => Verify();
+
     private static void Verify([CallerMemberName] string testMethod = "")
     {
         var run = GeneratorHarness.Run(Samples.SnapshotInputs[testMethod]);

@@ -24,7 +24,7 @@ public sealed class IncrementalityTests
     [Fact]
     public void UnrelatedFile_LeavesEveryStepCachedOrUnchanged()
     {
-        var compilation = TestCompilation.Create(Samples.ExclusiveLockMethods, Samples.ReadMostlyReadWriteLock, s_transfers);
+        var compilation = TestCompilation.Create(Samples.ExclusiveLockMethods, Samples.ReadMostlyReadWriteLock, s_transfers, Samples.AsyncExclusiveLockMethods);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
 
         var edited = compilation.AddSyntaxTrees(TestCompilation.Parse("namespace Elsewhere; public class Unrelated { public int Value => 42; }", "Unrelated.cs"));

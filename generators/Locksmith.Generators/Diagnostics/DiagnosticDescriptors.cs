@@ -66,13 +66,13 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor AsyncMethodWithThreadAffineLock = Error(
         "LSM0009",
         "Asynchronous method guarded by a thread-affine lock",
-        "'{0}' returns '{1}' but is guarded by '{2}', a thread-affine lock: a lock held across 'await' would be released on another thread; guard a synchronous method and await outside it",
+        "'{0}' returns '{1}' but is guarded by '{2}', a thread-affine lock: a lock held across 'await' would be released on another thread; guard it with {3} (its wrapper awaits the body while holding it), or guard a synchronous method and await outside it",
         "A thread-affine lock must be released by the thread that took it; the continuation of an await may run on any thread.");
 
     public static readonly DiagnosticDescriptor AwaitableNotSupported = Error(
         "LSM0010",
         "Asynchronous guarded method",
-        "'{0}' returns '{1}': its wrapper would release '{2}' before the task completes; guard a synchronous method and await outside it",
+        "'{0}' returns '{1}': its wrapper would release '{2}' before the task completes; guard it with {3} (its wrapper awaits the body while holding it), or guard a synchronous method and await outside it",
         "Generated wrappers hold the lock for the synchronous call only; an asynchronous body would run partly without the lock.");
 
     public static readonly DiagnosticDescriptor LockOrderOnNonLock = Error(
@@ -132,7 +132,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GuardedMemberAccessedWithoutLock = Warning(
         "LSM0020",
         "Guarded member used without its lock",
-        "'{0}' is guarded by '{1}' but is {2} here without holding it; use it from a [Guarded(Lock = nameof({1}))] method, or inside 'using var scope = {1}.{3};'",
+        "'{0}' is guarded by '{1}' but is {2} here without holding it; use it from a [Guarded(Lock = nameof({1}))] method, or inside 'using var scope = {4}{1}.{3};'",
         "A guarded field or property may only be read or written by code that holds its lock: a guarded method of that lock, a using scope of the lock's Acquire, or a constructor.",
         ConcurrencyCategory);
 
@@ -160,7 +160,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LockStatementOnLocksmithLock = Warning(
         "LSM0024",
         "'lock' statement on a Locksmith lock",
-        "'lock' on '{0}' takes a Monitor on the object, not the {1}; use 'using var scope = {0}.{2};' instead",
+        "'lock' on '{0}' takes a Monitor on the object, not the {1}; use 'using var scope = {3}{0}.{2};' instead",
         "The C# lock statement binds to EnterScope only for System.Threading.Lock; on any other object it takes a Monitor, which a Locksmith lock does not see.",
         ConcurrencyCategory);
 
@@ -205,6 +205,12 @@ internal static class DiagnosticDescriptors
         "Lock member is nullable",
         "'{0}' is guarded by '{1}' of type '{2}', which may be null, so its wrapper cannot take it; declare the lock non-nullable (and assign it in every constructor)",
         "A generated wrapper calls the lock directly; a lock declared nullable would make it dereference a possibly null reference.");
+
+    public static readonly DiagnosticDescriptor SynchronousMethodWithAsyncLock = Error(
+        "LSM0042",
+        "Synchronous method guarded by an async lock",
+        "'{0}' returns '{1}' but is guarded by '{2}', {3}, which is taken by awaiting; make it return Task, Task<T>, ValueTask or ValueTask<T> and name it '{4}' (its wrapper is then '{5}'), or guard it with {6}",
+        "An async lock is acquired with AcquireAsync, so its wrappers are async and await the body; a synchronous body would make a synchronous wrapper block on an async lock.");
 
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();

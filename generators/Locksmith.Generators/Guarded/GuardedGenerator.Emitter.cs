@@ -47,11 +47,22 @@ public sealed partial class GuardedGenerator
                     writer.Line("#pragma warning disable " + suppressed);
                 }
 
-                WrapperDocs.WriteThrowing(writer, wrapper);
-                EmitThrowing(writer, wrapper, names);
-                writer.Line();
-                WrapperDocs.WriteTimed(writer, wrapper, names);
-                EmitTimed(writer, wrapper, names);
+                if (wrapper.Async is { } asyncModel)
+                {
+                    WrapperDocs.WriteThrowing(writer, wrapper);
+                    EmitAsync(writer, wrapper, asyncModel, names);
+                    writer.Line();
+                    WrapperDocs.WriteTimedAsync(writer, wrapper, names);
+                    EmitTimedAsync(writer, wrapper, asyncModel, names);
+                }
+                else
+                {
+                    WrapperDocs.WriteThrowing(writer, wrapper);
+                    EmitThrowing(writer, wrapper, names);
+                    writer.Line();
+                    WrapperDocs.WriteTimed(writer, wrapper, names);
+                    EmitTimed(writer, wrapper, names);
+                }
                 if (suppressed.Length > 0)
                 {
                     writer.Line("#pragma warning restore " + suppressed);
@@ -141,6 +152,144 @@ public sealed partial class GuardedGenerator
             writer.Line();
             writer.Line("return true;");
             writer.Close();
+        }
+
+        /// <summary>
+        /// The async wrapper: awaits the lock (its token, if any, cancels the wait), then awaits the body while holding
+        /// it. ConfigureAwait(false) is safe: the lock's owner is the async flow, which flows whatever the context.
+        /// </summary>
+        private static void EmitAsync(IndentedWriter writer, WrapperModel wrapper, AsyncModel asyncModel, LocalNames names)
+        {
+            foreach (string attribute in wrapper.MethodAttributes.Concat(wrapper.ReturnAttributes.Select(static a => "[return: " + a.Substring(1))))
+            {
+                writer.Line(attribute);
+            }
+
+            writer.Line(s_generatedCode);
+            writer.Line(AsyncHeader(wrapper, wrapper.ReturnType, wrapper.WrapperName, AsyncParameters(wrapper, asyncModel, timeout: null)));
+            WriteConstraints(writer, wrapper);
+            writer.Open();
+            WriteDeclarations(writer, wrapper.Acquisition);
+            writer.Line("using var " + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, timed: null) + ".ConfigureAwait(false);");
+            writer.Line((asyncModel.ResultType is null ? string.Empty : "return ") + "await " + BodyCall(wrapper) + ".ConfigureAwait(false);");
+            writer.Close();
+        }
+
+        /// <summary>The timed async form: <c>ValueTask&lt;bool&gt;</c>, or <c>ValueTask&lt;(bool Acquired, T Result)&gt;</c> for a body with a result.</summary>
+        private static void EmitTimedAsync(IndentedWriter writer, WrapperModel wrapper, AsyncModel asyncModel, LocalNames names)
+        {
+            foreach (string attribute in wrapper.MethodAttributes)
+            {
+                writer.Line(attribute);
+            }
+
+            writer.Line(s_generatedCode);
+            string returnType = "global::System.Threading.Tasks.ValueTask<" +
+                (asyncModel.ResultType is null ? "bool" : "(bool Acquired, " + asyncModel.ResultType + " Result)") + ">";
+            writer.Line(AsyncHeader(wrapper, returnType, wrapper.TryWrapperName, AsyncParameters(wrapper, asyncModel, names.Timeout)));
+            WriteConstraints(writer, wrapper);
+            writer.Open();
+            WriteDeclarations(writer, wrapper.Acquisition);
+            writer.Line("using var " + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, names.Timeout) + ".ConfigureAwait(false);");
+            writer.Open("if (!" + names.Scope + ".IsAcquired)");
+            writer.Line(asyncModel.ResultType is null ? "return false;" : "return (false, default!);");
+            writer.Close();
+            writer.Line();
+            if (asyncModel.ResultType is null)
+            {
+                writer.Line("await " + BodyCall(wrapper) + ".ConfigureAwait(false);");
+                writer.Line("return true;");
+            }
+            else
+            {
+                writer.Line("return (true, await " + BodyCall(wrapper) + ".ConfigureAwait(false));");
+            }
+
+            writer.Close();
+        }
+
+        /// <summary>The async wrappers' parameters: the body's, the timeout first (after a <c>this</c>) in the timed form, the added token last.</summary>
+        private static List<string> AsyncParameters(WrapperModel wrapper, AsyncModel asyncModel, string? timeout)
+        {
+            var parameters = wrapper.Parameters.Select(static p =>
+                p.Attributes + (p.IsParams ? "params " : string.Empty) + p.Modifiers + p.Type + " " + p.Name +
+                (p.DefaultValue is null ? string.Empty : " = " + p.DefaultValue)).ToList();
+            if (timeout is not null)
+            {
+                bool extension = wrapper.Parameters.Count > 0 && wrapper.Parameters[0].Modifiers.StartsWith("this ", System.StringComparison.Ordinal);
+                parameters.Insert(extension ? 1 : 0, "global::System.TimeSpan " + timeout);
+            }
+
+            if (asyncModel.AddsToken)
+            {
+                parameters.Add("global::System.Threading.CancellationToken " + asyncModel.Token + " = default");
+            }
+
+            return parameters;
+        }
+
+        private static string AsyncHeader(WrapperModel wrapper, string returnType, string name, IEnumerable<string> parameters)
+        {
+            string typeParameters = wrapper.TypeParameters.Count == 0 ? string.Empty : "<" + string.Join(", ", wrapper.TypeParameters) + ">";
+            return wrapper.Accessibility + " " + wrapper.Modifiers + "async " + returnType + " " + name + typeParameters + "(" + string.Join(", ", parameters) + ")";
+        }
+
+        /// <summary>
+        /// <c>AcquireAsync</c> (<c>AcquireReadAsync</c>, <c>AcquireWriteAsync</c>, <c>LockSet.AcquireAsync</c>), or the
+        /// <c>TryAcquire…Async</c> form when <paramref name="timed"/> names the timeout, in the agreed argument order:
+        /// key, timeout, locks, token.
+        /// </summary>
+        private static string AsyncAcquireCall(AcquisitionModel acquisition, AsyncModel asyncModel, string? timed)
+        {
+            var arguments = new List<string>();
+            string? timeout = timed ?? acquisition.Timeout;
+            string prefix = timed is null ? string.Empty : KnownNames.TryPrefix;
+            if (acquisition.Mode == AcquireMode.Set)
+            {
+                if (timeout is null && acquisition.Targets.Count == 2)
+                {
+                    arguments.AddRange(acquisition.Targets.Select(static t => t.Expression));
+                }
+                else
+                {
+                    if (timeout is not null)
+                    {
+                        arguments.Add(timeout);
+                    }
+
+                    arguments.Add("new global::Locksmith." + KnownNames.AsyncLockSetMember + "[] { " + string.Join(", ", acquisition.Targets.Select(static t => t.Expression)) + " }");
+                }
+
+                if (asyncModel.Token is not null)
+                {
+                    arguments.Add(asyncModel.Token);
+                }
+
+                return KnownNames.LockSetType + "." + prefix + KnownNames.Acquire + KnownNames.AsyncSuffix + "(" + string.Join(", ", arguments) + ")";
+            }
+
+            if (acquisition.KeyArgument is not null)
+            {
+                arguments.Add(acquisition.KeyArgument);
+            }
+
+            if (timeout is not null)
+            {
+                arguments.Add(timeout);
+            }
+
+            if (asyncModel.Token is not null)
+            {
+                arguments.Add(asyncModel.Token);
+            }
+
+            string method = acquisition.Mode switch
+            {
+                AcquireMode.Read => KnownNames.AcquireRead,
+                AcquireMode.Write => KnownNames.AcquireWrite,
+                _ => KnownNames.Acquire,
+            };
+            return acquisition.Targets[0].Expression + "." + prefix + method + KnownNames.AsyncSuffix + "(" + string.Join(", ", arguments) + ")";
         }
 
         private static string Header(WrapperModel wrapper, string returnType, string name, IEnumerable<string> parameters)

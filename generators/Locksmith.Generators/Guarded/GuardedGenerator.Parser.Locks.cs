@@ -31,8 +31,9 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            bool isAsync = lockInfo is not null && lockInfo.Capabilities.IsAsync() && AsyncWrappers.IsTaskType(method.ReturnType, out _);
             var facts = CheckMethod(
-                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token);
             if (lockInfo is null)
             {
                 return null;
@@ -109,8 +110,9 @@ public sealed partial class GuardedGenerator
 
             var attributeLocation = AttributeLocation(data.Attribute, token);
             var nameLocation = NameLocation(context.TargetNode, method);
+            bool isAsync = AsyncWrappers.IsTaskType(method.ReturnType, out _) && AsyncWrappers.TakesAsyncLock(method);
             var facts = CheckMethod(
-                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, attributeLocation, diagnostics, token);
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token);
             string display = DisplayName(method);
             void Invalid(string reason) =>
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
@@ -131,6 +133,7 @@ public sealed partial class GuardedGenerator
             var seen = new HashSet<string>();
             var capabilities = LockCapabilities.None;
             string? firstLock = null;
+            bool mixed = false;
             foreach (string name in data.ParameterNames)
             {
                 var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
@@ -174,8 +177,21 @@ public sealed partial class GuardedGenerator
                     continue;
                 }
 
-                // The emitted LockSet call compiles only for an ILockSetMember; say so here rather than in a compiler error.
-                if (!RuntimeSymbols.IsLockSetMember(lockType))
+                if (capabilities != LockCapabilities.None && capabilities.IsAsync() != memberCapabilities.IsAsync())
+                {
+                    mixed = true;
+                    Invalid($"'{data.Lock}' of '{typeName}' is {memberCapabilities.Describe()}, but the locks before it are {(capabilities.IsAsync() ? "async" : "synchronous")}; LockSet takes async locks together or synchronous locks together");
+                    continue;
+                }
+
+                // The emitted LockSet call compiles only for an (async) lock-set member; say so here rather than in a compiler error.
+                if (memberCapabilities.IsAsync() && !RuntimeSymbols.IsAsyncLockSetMember(lockType))
+                {
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet.AcquireAsync cannot take (it is not an IAsyncLockSetMember); use a lock type that implements IAsyncLockSetMember, or guard the method with [Guarded] instead");
+                    continue;
+                }
+
+                if (!memberCapabilities.IsAsync() && !RuntimeSymbols.IsLockSetMember(lockType))
                 {
                     Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember); use a lock type that implements ILockSetMember, or guard the method with [Guarded] instead");
                     continue;
@@ -206,7 +222,8 @@ public sealed partial class GuardedGenerator
                 targets.Add(TargetFor(info, expression, parameter.Type.IsValueType ? null : Escape(parameter.Name)));
             }
 
-            if (firstLock is not null)
+            // Mixed locks are reported once, as such, not again as a sync/async mismatch of the body.
+            if (firstLock is not null && !mixed)
             {
                 CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics);
             }
@@ -294,6 +311,13 @@ public sealed partial class GuardedGenerator
                     if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 1, Name: KnownNames.Acquire or KnownNames.AcquireWrite or KnownNames.AcquireRead } acquire)
                     {
                         return acquire.Parameters[0].Type;
+                    }
+
+                    // An async keyed lock: AcquireAsync(TKey key, CancellationToken cancellationToken = default).
+                    if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 2, Name: "AcquireAsync" or "AcquireWriteAsync" or "AcquireReadAsync" } acquireAsync &&
+                        AsyncWrappers.IsCancellationToken(acquireAsync.Parameters[1].Type))
+                    {
+                        return acquireAsync.Parameters[0].Type;
                     }
                 }
             }

@@ -27,6 +27,7 @@ public sealed partial class GuardedGenerator
             int visibility,
             bool visibilitySet,
             int timeoutMilliseconds,
+            bool isAsync,
             Location? attributeLocation,
             List<DiagnosticInfo> diagnostics,
             CancellationToken token)
@@ -88,9 +89,17 @@ public sealed partial class GuardedGenerator
                 accessibility = ClampAccessibility(method, accessibility, visibilitySet, attributeLocation ?? nameLocation, display, diagnostics);
             }
 
-            string? wrapperName = WrapperNaming.WrapperName(method.Name, explicitWrapperName);
+            string? wrapperName = WrapperNaming.WrapperName(method.Name, explicitWrapperName, isAsync);
             var compilation = context.SemanticModel.Compilation;
-            if (wrapperName is null)
+            if (wrapperName is null && isAsync)
+            {
+                string stem = WrapperNaming.WrapperName(method.Name, null) ?? method.Name;
+                string problem = explicitWrapperName is { Length: > 0 }
+                    ? $"its async wrapper's name '{explicitWrapperName}' does not end in 'Async'; set WrapperName = \"{explicitWrapperName}Async\""
+                    : $"'{method.Name}' gets async wrappers, whose names end in 'Async'; rename it to '{stem}CoreAsync' or '{stem}AsyncCore' (the wrapper is then '{stem}Async'), or set WrapperName = \"{stem}Async\"";
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingWrapperName, explicitWrapperName is { Length: > 0 } ? attributeLocation : nameLocation, display, problem));
+            }
+            else if (wrapperName is null)
             {
                 string problem = method.Name == KnownNames.BodySuffix
                     ? $"'{method.Name}' is only the suffix 'Core', which leaves no name for the wrapper; set WrapperName = \"...\" or rename it to 'XxxCore' (the wrapper is then 'Xxx')"
@@ -105,7 +114,7 @@ public sealed partial class GuardedGenerator
             }
             else
             {
-                var (plain, timed) = WrapperSignatures(compilation, method);
+                var (plain, timed) = WrapperSignatures(compilation, method, isAsync);
                 foreach (var (name, signature) in new[] { (wrapperName, plain), (WrapperNaming.TryName(wrapperName), timed) })
                 {
                     if (Collides(compilation, method, name, signature, token))
@@ -133,7 +142,7 @@ public sealed partial class GuardedGenerator
                 declarations.ToEquatableArray(),
                 QualifiedName(method.ContainingType));
             return new MethodFacts(
-                typeKey, WrapperNaming.Escape(wrapperName), WrapperNaming.Escape(WrapperNaming.TryName(wrapperName)), accessibility, timeout);
+                typeKey, WrapperNaming.Escape(wrapperName), WrapperNaming.Escape(WrapperNaming.TryName(wrapperName)), accessibility, timeout, isAsync);
         }
 
         private static string? ShapeProblem(SyntaxNode node, IMethodSymbol method)
@@ -195,9 +204,51 @@ public sealed partial class GuardedGenerator
                 .Any(static n => n is YieldStatementSyntax);
         }
 
-        private static void CheckAsync(IMethodSymbol method, string lockName, LockCapabilities capabilities, Location? location, List<DiagnosticInfo> diagnostics)
+        /// <summary>
+        /// Whether the method and its lock(s) agree about being async: an async lock needs a body returning one of the
+        /// four task types (LSM0042 for a synchronous one), a synchronous lock a synchronous body (LSM0009/LSM0010).
+        /// </summary>
+        private static void CheckAsync(
+            IMethodSymbol method, string lockName, LockCapabilities capabilities, Location? location, List<DiagnosticInfo> diagnostics)
         {
-            if (!method.IsAsync && !IsAwaitable(method.ReturnType))
+            bool awaitable = method.IsAsync || IsAwaitable(method.ReturnType);
+            string display = DisplayName(method);
+            if (capabilities.IsAsync())
+            {
+                if (AsyncWrappers.IsTaskType(method.ReturnType, out _))
+                {
+                    if (AsyncShapeProblem(method) is { } problem)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedGuardedMethod, location, display, problem));
+                    }
+                }
+                else if (awaitable)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.UnsupportedGuardedMethod,
+                        location,
+                        display,
+                        $"it returns '{(method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString())}', which its async wrapper cannot await and pass on; return Task, Task<T>, ValueTask or ValueTask<T>"));
+                }
+                else
+                {
+                    string stem = WrapperNaming.WrapperName(method.Name, null) ?? method.Name;
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.SynchronousMethodWithAsyncLock,
+                        location,
+                        display,
+                        method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(),
+                        lockName,
+                        capabilities.Describe(),
+                        stem + KnownNames.AsyncBodySuffix,
+                        stem + KnownNames.AsyncSuffix,
+                        capabilities.SyncCounterpart()));
+                }
+
+                return;
+            }
+
+            if (!awaitable)
             {
                 return;
             }
@@ -205,7 +256,33 @@ public sealed partial class GuardedGenerator
             var descriptor = (capabilities & LockCapabilities.ThreadAffine) != 0
                 ? DiagnosticDescriptors.AsyncMethodWithThreadAffineLock
                 : DiagnosticDescriptors.AwaitableNotSupported;
-            diagnostics.Add(DiagnosticInfo.Create(descriptor, location, DisplayName(method), method.ReturnType.ToDisplayString(), lockName));
+            bool readMostly = method.ContainingType is { } type && ReadMostlyAttributeData.Of(type) is not null;
+            diagnostics.Add(DiagnosticInfo.Create(
+                descriptor, location, display, method.ReturnType.ToDisplayString(), lockName, capabilities.AsyncCounterpart(readMostly)));
+        }
+
+        /// <summary>What an async wrapper cannot take: a struct's <c>this</c>, parameters by reference, of a ref struct or pointer type.</summary>
+        private static string? AsyncShapeProblem(IMethodSymbol method)
+        {
+            if (!method.IsStatic && method.ContainingType.IsValueType)
+            {
+                return $"an async wrapper of an instance method of struct '{method.ContainingType.Name}' would run the body on a copy of the struct; make it a class, or the method static";
+            }
+
+            foreach (var parameter in method.Parameters)
+            {
+                if (parameter.RefKind != RefKind.None)
+                {
+                    return $"its async wrapper cannot take '{parameter.Name}' by reference (an async method has no ref, in or out parameters); pass it by value";
+                }
+
+                if (parameter.Type.IsRefLikeType || parameter.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer)
+                {
+                    return $"its async wrapper cannot take '{parameter.Name}' of type '{parameter.Type.ToDisplayString()}' (an async method has no ref struct or pointer parameters); pass an array, Memory<T> or a value instead";
+                }
+            }
+
+            return null;
         }
 
         private static bool IsAwaitable(ITypeSymbol type)
@@ -259,12 +336,31 @@ public sealed partial class GuardedGenerator
             return keyword;
         }
 
-        /// <summary>The parameter lists of a method's two wrappers: its own, and the timed form's (+ timeout, + out result).</summary>
+        /// <summary>
+        /// The parameter lists of a method's two wrappers: its own, and the timed form's (+ timeout, + out result); for
+        /// async wrappers, its own (+ the added token), and the timed form's (timeout first, after a <c>this</c> parameter).
+        /// </summary>
         private static (List<(ITypeSymbol Type, bool ByRef)> Plain, List<(ITypeSymbol Type, bool ByRef)> Timed) WrapperSignatures(
-            Compilation compilation, IMethodSymbol method)
+            Compilation compilation, IMethodSymbol method, bool isAsync)
         {
             var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
             var plain = method.Parameters.Select(static p => (p.Type, p.RefKind != RefKind.None)).ToList();
+            if (isAsync)
+            {
+                if (AsyncWrappers.AddsToken(method) && compilation.GetTypeByMetadataName("System.Threading.CancellationToken") is { } tokenType)
+                {
+                    plain.Add((tokenType, false));
+                }
+
+                var timedAsync = new List<(ITypeSymbol Type, bool ByRef)>(plain);
+                if (timeSpan is not null)
+                {
+                    timedAsync.Insert(method.IsExtensionMethod ? 1 : 0, (timeSpan, false));
+                }
+
+                return (plain, timedAsync);
+            }
+
             var timed = new List<(ITypeSymbol Type, bool ByRef)>(plain);
             if (timeSpan is not null)
             {
@@ -351,12 +447,13 @@ public sealed partial class GuardedGenerator
                 }
 
                 const int PrivateVisibility = 4;
-                if ((inherited && visibility == PrivateVisibility) || WrapperNaming.WrapperName(other.Name, explicitName) is not { } otherName)
+                bool otherAsync = AsyncWrappers.IsAsyncForm(other);
+                if ((inherited && visibility == PrivateVisibility) || WrapperNaming.WrapperName(other.Name, explicitName, otherAsync) is not { } otherName)
                 {
                     continue;
                 }
 
-                var (plain, timed) = WrapperSignatures(compilation, other);
+                var (plain, timed) = WrapperSignatures(compilation, other, otherAsync);
                 if ((otherName == name && SameParameters(plain, signature)) ||
                     (WrapperNaming.TryName(otherName) == name && SameParameters(timed, signature)))
                 {
@@ -448,6 +545,12 @@ public sealed partial class GuardedGenerator
         /// </summary>
         private static bool HasDeclarationErrors(GeneratorAttributeSyntaxContext context, IMethodSymbol method, CancellationToken token)
         {
+            // CS9051: a file-local type in the signature of a member of a type that is not file-local.
+            if (WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)).Any(static t => t.IsFileLocal))
+            {
+                return true;
+            }
+
             if (WrapperAccessibility.SignatureTypes(method).Any(ContainsErrorType) ||
                 method.Parameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
                 method.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)))
@@ -608,8 +711,9 @@ public sealed partial class GuardedGenerator
         /// <summary>What <see cref="CheckMethod"/> learnt, for building the model; never kept past the transform.</summary>
         private sealed class MethodFacts
         {
-            public MethodFacts(TypeModelKey type, string wrapperName, string tryName, string accessibility, string? timeout)
+            public MethodFacts(TypeModelKey type, string wrapperName, string tryName, string accessibility, string? timeout, bool isAsync)
             {
+                IsAsync = isAsync;
                 Type = type;
                 WrapperName = wrapperName;
                 TryName = tryName;
@@ -626,6 +730,8 @@ public sealed partial class GuardedGenerator
             public string Accessibility { get; }
 
             public string? Timeout { get; }
+
+            public bool IsAsync { get; }
         }
     }
 }

@@ -26,6 +26,16 @@ public sealed partial class GuardedGenerator
         private static WrapperModel BuildWrapper(
             GeneratorAttributeSyntaxContext context, IMethodSymbol method, MethodFacts facts, AcquisitionModel acquisition, CancellationToken token)
         {
+            AsyncModel? asyncModel = null;
+            if (facts.IsAsync && AsyncWrappers.IsTaskType(method.ReturnType, out var result))
+            {
+                bool addsToken = AsyncWrappers.AddsToken(method);
+                string? tokenName = AsyncWrappers.TokenParameter(method) is { } own ? Escape(own.Name)
+                    : addsToken ? UniqueName("cancellationToken", method)
+                    : null;
+                asyncModel = new AsyncModel(result?.ToDisplayString(s_typeFormat), tokenName, addsToken);
+            }
+
             var parameters = method.Parameters.Select(p => ParameterOf(method, p, token)).ToEquatableArray();
             var typeParameters = method.TypeParameters.Select(static p => Escape(p.Name)).ToEquatableArray();
             var constraints = method.TypeParameters.Select(ConstraintClause).Where(static c => c is not null).Select(static c => c!).ToEquatableArray();
@@ -56,7 +66,20 @@ public sealed partial class GuardedGenerator
                 ResultAttributes(method),
                 DocLines(context.TargetNode, method, context.SemanticModel, token),
                 acquisition,
-                EchoedWarnings(method));
+                EchoedWarnings(method),
+                asyncModel);
+        }
+
+        /// <summary><paramref name="name"/>, or it with a number appended, so it clashes with no parameter or type parameter.</summary>
+        private static string UniqueName(string name, IMethodSymbol method)
+        {
+            string candidate = name;
+            for (int i = 1; method.Parameters.Any(p => p.Name == candidate) || method.TypeParameters.Any(p => p.Name == candidate); i++)
+            {
+                candidate = name + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return candidate;
         }
 
         private static ParameterModel ParameterOf(IMethodSymbol method, IParameterSymbol parameter, CancellationToken token)

@@ -22,6 +22,10 @@ internal static class WrapperDocs
             : [" <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay + ".</summary>"];
         lines.Add(" <exception cref=\"" + KnownNames.LockTimeoutExceptionType + "\">" + Capitalized(wrapper.Acquisition.LockDisplay) +
             " could not be acquired within the timeout.</exception>");
+        if (wrapper.Async is { AddsToken: true } asyncModel && lines.Any(static l => l.Contains("<param ")))
+        {
+            lines.Insert(lines.Count - 1, " <param name=\"" + asyncModel.Token + "\">Cancels the wait for the lock.</param>");
+        }
         Write(writer, lines);
     }
 
@@ -67,6 +71,22 @@ internal static class WrapperDocs
 
         lines.Add(returnsDoc);
         Write(writer, lines);
+    }
+
+    /// <summary>The timed async form's docs: the body's comment without its returns and param tags (the tuple says it), a timeout note, and returns.</summary>
+    public static void WriteTimedAsync(IndentedWriter writer, WrapperModel wrapper, LocalNames names)
+    {
+        string returnsDoc = wrapper.Async?.ResultType is null
+            ? " <returns><see langword=\"true\"/> when the lock was acquired and <c>" + wrapper.BodyName +
+                "</c> ran; <see langword=\"false\"/> when the timeout elapsed first.</returns>"
+            : " <returns><c>(true, result)</c> when the lock was acquired and <c>" + wrapper.BodyName +
+                "</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>";
+        Write(writer,
+        [
+            " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
+                ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>",
+            returnsDoc,
+        ]);
     }
 
     private static void Write(IndentedWriter writer, IEnumerable<string> lines)

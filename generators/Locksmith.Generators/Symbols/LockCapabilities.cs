@@ -13,6 +13,9 @@ internal enum LockCapabilities
     Keyed = 4,
     ThreadAffine = 8,
     Reentrant = 16,
+
+    /// <summary>Held by an async flow: its wrappers are async and await the acquisition.</summary>
+    Async = 32,
 }
 
 /// <summary>Reads <see cref="LockCapabilities"/> from a type.</summary>
@@ -36,6 +39,9 @@ internal static class LockCapabilitiesReader
                 KnownNames.KeyedAccessLock when RuntimeSymbols.IsRuntimeType(implemented, KnownNames.KeyedAccessLock) => LockCapabilities.Keyed,
                 KnownNames.ThreadAffineLock when RuntimeSymbols.IsRuntimeType(implemented, KnownNames.ThreadAffineLock) => LockCapabilities.ThreadAffine,
                 KnownNames.ReentrantAccessLock when RuntimeSymbols.IsRuntimeType(implemented, KnownNames.ReentrantAccessLock) => LockCapabilities.Reentrant,
+                KnownNames.AsyncExclusiveAccessLock when RuntimeSymbols.IsRuntimeType(implemented, KnownNames.AsyncExclusiveAccessLock) => LockCapabilities.Exclusive | LockCapabilities.Async,
+                KnownNames.AsyncReadWriteAccessLock when RuntimeSymbols.IsRuntimeType(implemented, KnownNames.AsyncReadWriteAccessLock) => LockCapabilities.ReadWrite | LockCapabilities.Async,
+                KnownNames.AsyncKeyedAccessLock when RuntimeSymbols.IsRuntimeType(implemented, KnownNames.AsyncKeyedAccessLock) => LockCapabilities.Keyed | LockCapabilities.Async,
                 _ => LockCapabilities.None,
             };
         }
@@ -47,17 +53,44 @@ internal static class LockCapabilitiesReader
     public static bool IsLock(this LockCapabilities capabilities) =>
         (capabilities & (LockCapabilities.Exclusive | LockCapabilities.ReadWrite | LockCapabilities.Keyed)) != 0;
 
+    /// <summary>Whether the lock is async (its wrappers await it and hold it across awaits).</summary>
+    public static bool IsAsync(this LockCapabilities capabilities) => (capabilities & LockCapabilities.Async) != 0;
+
+    /// <summary>The async lock a message suggests in place of a synchronous one of these capabilities.</summary>
+    public static string AsyncCounterpart(this LockCapabilities capabilities, bool readMostly) =>
+        (capabilities & LockCapabilities.Keyed) != 0 ? "an AsyncStripedLock<TKey>"
+        : readMostly || (capabilities & LockCapabilities.ReadWrite) != 0 ? "an AsyncReadWriteLock"
+        : "an AsyncExclusiveLock";
+
     /// <summary>How a message names the kind of lock.</summary>
-    public static string Describe(this LockCapabilities capabilities) =>
-        (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? "a keyed read-write lock"
-        : (capabilities & LockCapabilities.Keyed) != 0 ? "a keyed lock"
-        : (capabilities & LockCapabilities.ReadWrite) != 0 ? "a read-write lock"
-        : (capabilities & LockCapabilities.Exclusive) != 0 ? "an exclusive lock"
-        : "not a lock";
+    public static string Describe(this LockCapabilities capabilities)
+    {
+        bool keyed = (capabilities & LockCapabilities.Keyed) != 0;
+        bool readWrite = (capabilities & LockCapabilities.ReadWrite) != 0;
+        string? kind = keyed && readWrite ? "keyed read-write lock"
+            : keyed ? "keyed lock"
+            : readWrite ? "read-write lock"
+            : (capabilities & LockCapabilities.Exclusive) != 0 ? "exclusive lock"
+            : null;
+        return kind is null ? "not a lock"
+            : capabilities.IsAsync() ? "an async " + kind
+            : kind[0] == 'e' ? "an " + kind
+            : "a " + kind;
+    }
+
+    /// <summary>The synchronous lock a message suggests in place of an async one of these capabilities.</summary>
+    public static string SyncCounterpart(this LockCapabilities capabilities) =>
+        (capabilities & LockCapabilities.Keyed) != 0 ? "a StripedLock<TKey>"
+        : (capabilities & LockCapabilities.ReadWrite) != 0 ? "a ReadWriteLock"
+        : "an ExclusiveLock";
+
+    /// <summary>What a suggested acquisition starts with: <c>await </c> for an async lock.</summary>
+    public static string SuggestedAwait(this LockCapabilities capabilities) => capabilities.IsAsync() ? "await " : string.Empty;
 
     /// <summary>The call a message suggests for taking the lock in its write (or only) mode.</summary>
     public static string SuggestedAcquire(this LockCapabilities capabilities) =>
-        (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? "AcquireWrite(key)"
+        capabilities.IsAsync() ? SuggestedAcquire(capabilities & ~LockCapabilities.Async).Replace("(", "Async(")
+        : (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? "AcquireWrite(key)"
         : (capabilities & LockCapabilities.Keyed) != 0 ? "Acquire(key)"
         : (capabilities & LockCapabilities.ReadWrite) != 0 ? "AcquireWrite()"
         : "Acquire()";

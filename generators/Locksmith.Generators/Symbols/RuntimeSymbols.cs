@@ -45,11 +45,16 @@ internal static class RuntimeSymbols
     }
 
     /// <summary>Whether <paramref name="type"/> implements <c>Locksmith.ILockSetMember</c>, the parameter type of <c>LockSet</c>.</summary>
-    public static bool IsLockSetMember(ITypeSymbol type)
+    public static bool IsLockSetMember(ITypeSymbol type) => Implements(type, KnownNames.LockSetMember);
+
+    /// <summary>Whether <paramref name="type"/> implements <c>Locksmith.IAsyncLockSetMember</c>, the parameter type of <c>LockSet.AcquireAsync</c>.</summary>
+    public static bool IsAsyncLockSetMember(ITypeSymbol type) => Implements(type, KnownNames.AsyncLockSetMember);
+
+    private static bool Implements(ITypeSymbol type, string name)
     {
         foreach (var implemented in type.AllInterfaces)
         {
-            if (IsRuntimeType(implemented, KnownNames.LockSetMember))
+            if (IsRuntimeType(implemented, name))
             {
                 return true;
             }

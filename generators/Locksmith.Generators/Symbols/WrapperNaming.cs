@@ -29,6 +29,33 @@ internal static class WrapperNaming
     }
 
     /// <summary>
+    /// The async wrapper's name, unescaped: <c>XxxCoreAsync</c> and <c>XxxAsyncCore</c> give <c>XxxAsync</c>; an explicit
+    /// name must end in <c>Async</c>. Null otherwise.
+    /// </summary>
+    public static string? AsyncWrapperName(string bodyName, string? explicitName)
+    {
+        if (explicitName is { Length: > 0 })
+        {
+            string? name = WrapperName(bodyName, explicitName);
+            return name is not null && IsAsyncName(name) ? name : null;
+        }
+
+        if (bodyName.Length > KnownNames.AsyncBodySuffix.Length && bodyName.EndsWith(KnownNames.AsyncBodySuffix, System.StringComparison.Ordinal))
+        {
+            return bodyName.Substring(0, bodyName.Length - KnownNames.AsyncBodySuffix.Length) + KnownNames.AsyncSuffix;
+        }
+
+        return WrapperName(bodyName, null) is { } plain && IsAsyncName(plain) ? plain : null;
+    }
+
+    /// <summary>The wrapper name of a method, by the async rule when it gets async wrappers.</summary>
+    public static string? WrapperName(string bodyName, string? explicitName, bool isAsync) =>
+        isAsync ? AsyncWrapperName(bodyName, explicitName) : WrapperName(bodyName, explicitName);
+
+    private static bool IsAsyncName(string name) =>
+        name.Length > KnownNames.AsyncSuffix.Length && name.EndsWith(KnownNames.AsyncSuffix, System.StringComparison.Ordinal);
+
+    /// <summary>
     /// The timed form's name: <c>Try</c> + the wrapper's name, or the wrapper's name + <c>Within</c> when it already
     /// starts with <c>Try</c> followed by anything but a lower-case letter (<c>TryFind</c>, <c>Try</c>; not <c>Trying</c>).
     /// </summary>

@@ -6,6 +6,97 @@ namespace Locksmith.Generators.Tests.Support;
 /// </summary>
 internal static class Samples
 {
+    public const string AsyncExclusiveLockMethods =
+        """
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        namespace Pipelines;
+
+        /// <summary>A queue whose state is guarded across awaits.</summary>
+        public sealed partial class Queue
+        {
+            [LockOrder(30)]
+            private readonly AsyncExclusiveLock _lock = new();
+
+            private static readonly AsyncExclusiveLock s_lock = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private int _count;
+
+            [Guarded(Lock = nameof(s_lock))]
+            private static int s_total;
+
+            /// <summary>Adds one after a yield.</summary>
+            [Guarded(Lock = nameof(_lock))]
+            private async Task IncrementCoreAsync()
+            {
+                await Task.Yield();
+                _count++;
+            }
+
+            /// <summary>Adds <paramref name="amount"/>.</summary>
+            /// <param name="amount">How much to add.</param>
+            /// <returns>The new count.</returns>
+            [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 500)]
+            private async Task<int> AddAsyncCore(int amount)
+            {
+                await Task.Yield();
+                _count += amount;
+                return _count;
+            }
+
+            /// <summary>Resets the count; the token cancels the wait and the work.</summary>
+            [Guarded(Lock = nameof(_lock))]
+            private ValueTask ResetCoreAsync(CancellationToken token)
+            {
+                token.ThrowIfCancellationRequested();
+                _count = 0;
+                return default;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private ValueTask<int> PeekCoreAsync() => new(_count);
+
+            [Guarded(Lock = nameof(s_lock), TimeoutMilliseconds = -1)]
+            private static async Task<int> AddTotalCoreAsync(int amount, string reason = "")
+            {
+                await Task.Yield();
+                s_total += amount + reason.Length;
+                return s_total;
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private async Task<List<T>> FillCoreAsync<T>(T item, params T[] more)
+                where T : notnull
+            {
+                await Task.Yield();
+                var list = new List<T> { item };
+                list.AddRange(more);
+                _count += list.Count;
+                return list;
+            }
+
+            [Guarded(Lock = nameof(_lock), WrapperName = "DrainAsync")]
+            private Task DrainEverything(CancellationToken cancellationToken)
+            {
+                _count = cancellationToken.IsCancellationRequested ? _count : 0;
+                return Task.CompletedTask;
+            }
+
+            /// <summary>Reads the count in a scope of its own.</summary>
+            /// <returns>The count.</returns>
+            public async Task<int> CountAsync()
+            {
+                using var scope = await _lock.AcquireAsync().ConfigureAwait(false);
+                return _count;
+            }
+        }
+        """;
+
     public const string ExclusiveLockMethods =
         """
         using System;
@@ -625,11 +716,13 @@ internal static class Samples
             ["OverrideAndAbstractCores"] = [OverrideAndAbstractCores],
             ["KeywordNames"] = [KeywordNames],
             ["EchoedWarnings"] = [EchoedWarnings],
+            ["AsyncExclusiveLockMethods"] = [AsyncExclusiveLockMethods],
         };
 
     public static readonly string[] All =
     [
         ExclusiveLockMethods,
+        AsyncExclusiveLockMethods,
         StaticMethodsAndStaticLocks,
         ParameterShapes,
         GenericMethods,

@@ -50,6 +50,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             access.Member.Name,
             guard.LockMember.Name,
             OperationFacts.IsWrite(access) ? "written" : "read",
-            guard.Capabilities.SuggestedAcquire()));
+            guard.Capabilities.SuggestedAcquire(),
+            guard.Capabilities.SuggestedAwait()));
     }
 }

@@ -56,6 +56,7 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
             locked.Syntax.GetLocation(),
             locked.Syntax.ToString(),
             type.Name,
-            capabilities.SuggestedAcquire()));
+            capabilities.SuggestedAcquire(),
+            capabilities.SuggestedAwait()));
     }
 }

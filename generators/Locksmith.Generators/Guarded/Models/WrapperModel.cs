@@ -23,6 +23,7 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="DocLines">The method's XML doc comment lines without the leading <c>///</c>, or empty.</param>
 /// <param name="Acquisition">How the wrappers take the lock(s).</param>
 /// <param name="SuppressedWarnings">Warnings the body's declaration already carries, suppressed around its wrappers.</param>
+/// <param name="Async">How the async wrappers await, or null for synchronous wrappers.</param>
 internal sealed record WrapperModel(
     TypeModelKey Type,
     string BodyName,
@@ -40,7 +41,8 @@ internal sealed record WrapperModel(
     string ResultAttributes,
     EquatableArray<string> DocLines,
     AcquisitionModel Acquisition,
-    EquatableArray<string> SuppressedWarnings)
+    EquatableArray<string> SuppressedWarnings,
+    AsyncModel? Async)
 {
     public bool ReturnsVoid => ReturnType == "void";
 }

@@ -10,7 +10,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// Decides whether code holds a lock where it touches guarded state. Held means: inside a constructor or
 /// initializer of the same object; inside a method (or property accessor) guarded by the same lock, on the same
 /// object; inside an <c>[AcquiresLocksOf]</c> method for a named parameter; or after a <c>using</c> of an
-/// <c>Acquire…</c>/<c>TryAcquire…</c> call that takes that lock of that object, in an enclosing block.
+/// <c>Acquire…</c>/<c>TryAcquire…</c> call that takes that lock of that object, in an enclosing block (an awaited
+/// <c>AcquireAsync</c> of an async lock, with or without <c>ConfigureAwait</c>, and <c>await using</c> alike: the call
+/// is found among the resource's operations).
 /// </summary>
 /// <remarks>
 /// The check is syntactic and local, like Clang's thread-safety analysis: it does not follow calls, and a lambda

@@ -121,9 +121,14 @@ internal sealed class LockFacts
 
         foreach (var (body, name) in _bodies.GetOrAdd(type, _computeBodies))
         {
-            bool matches = (method.Name == name && method.Parameters.Length == body.Parameters.Length) ||
-                (method.Name == WrapperNaming.TryName(name) && method.Parameters.Length > body.Parameters.Length);
-            if (matches && WrapperBodies.SameLeadingParameters(body, method))
+            bool isAsync = AsyncWrappers.IsAsyncForm(body);
+            bool plain = method.Name == name && (method.Parameters.Length == body.Parameters.Length ||
+                (isAsync && method.Parameters.Length == body.Parameters.Length + 1));
+            bool timed = method.Name == WrapperNaming.TryName(name) && method.Parameters.Length > body.Parameters.Length;
+
+            // The timed async form takes its timeout first (after a this parameter).
+            int skip = timed && isAsync ? (body.IsExtensionMethod ? 1 : 0) : -1;
+            if ((plain || timed) && WrapperBodies.SameLeadingParameters(body, method, skip))
             {
                 return new Wrapper(body, LocksHeldBy(body));
             }
@@ -157,7 +162,7 @@ internal sealed class LockFacts
                 continue;
             }
 
-            if (WrapperNaming.WrapperName(candidate.Name, explicitName) is { } name)
+            if (WrapperNaming.WrapperName(candidate.Name, explicitName, AsyncWrappers.IsAsyncForm(candidate)) is { } name)
             {
                 bodies.Add((candidate, name));
             }

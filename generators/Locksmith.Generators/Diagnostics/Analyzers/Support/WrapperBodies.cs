@@ -32,12 +32,21 @@ internal static class WrapperBodies
             a.ConstructorArguments[0].Value as string == KnownNames.GeneratorName);
 
     /// <summary>Whether the wrapper starts with the body's parameters (the timed form adds its own after them).</summary>
-    public static bool SameLeadingParameters(IMethodSymbol body, IMethodSymbol wrapper)
+    /// <param name="body">The guarded method.</param>
+    /// <param name="wrapper">The candidate wrapper.</param>
+    /// <param name="skip">A wrapper parameter that is not the body's (the timeout of a timed async form), or -1.</param>
+    public static bool SameLeadingParameters(IMethodSymbol body, IMethodSymbol wrapper, int skip = -1)
     {
         for (int i = 0; i < body.Parameters.Length; i++)
         {
-            if (!SymbolEqualityComparer.Default.Equals(body.Parameters[i].Type.OriginalDefinition, wrapper.Parameters[i].Type.OriginalDefinition) &&
-                body.Parameters[i].Type.ToDisplayString() != wrapper.Parameters[i].Type.ToDisplayString())
+            int w = skip >= 0 && i >= skip ? i + 1 : i;
+            if (w >= wrapper.Parameters.Length)
+            {
+                return false;
+            }
+
+            if (!SymbolEqualityComparer.Default.Equals(body.Parameters[i].Type.OriginalDefinition, wrapper.Parameters[w].Type.OriginalDefinition) &&
+                body.Parameters[i].Type.ToDisplayString() != wrapper.Parameters[w].Type.ToDisplayString())
             {
                 return false;
             }

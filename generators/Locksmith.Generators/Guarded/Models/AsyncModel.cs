@@ -1,0 +1,7 @@
+namespace Locksmith.Generators.Guarded.Models;
+
+/// <summary>How an async wrapper awaits its lock and its body (present only for bodies that get async wrappers).</summary>
+/// <param name="ResultType">The <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c> as C# text, or null for <c>Task</c>/<c>ValueTask</c>.</param>
+/// <param name="Token">The token the acquisition observes: the body's own parameter, the added one, or null (none).</param>
+/// <param name="AddsToken">Whether the wrappers add <c>CancellationToken {Token} = default</c> as their last parameter.</param>
+internal sealed record AsyncModel(string? ResultType, string? Token, bool AddsToken);
