@@ -1,8 +1,10 @@
 using System;
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Locksmith.Tests.Support;
 using Xunit;
 
 namespace Locksmith.Tests.Async;
@@ -371,6 +373,125 @@ public sealed class AsyncReadWriteLockTests
         Assert.Equal(0, rw.WaitingCount);
         await writer.ReleaseAsync();
         AssertIdle(rw);
+    }
+
+    [Fact]
+    public async Task OrderedLock_TakesPartInTheGlobalOrder_InBothModes()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var low = new AsyncExclusiveLock("order-low", level: 1);
+        var rw = new AsyncReadWriteLock("order-rw", level: 2);
+
+        using (await rw.AcquireReadAsync())
+        {
+            await Assert.ThrowsAsync<LockOrderViolationException>(async () => { using var _ = await low.AcquireAsync(); });
+        }
+
+        using (await rw.AcquireWriteAsync())
+        {
+            await Assert.ThrowsAsync<LockOrderViolationException>(async () => { using var _ = await low.AcquireAsync(); });
+        }
+
+        // Released holds leave the flow's order: the low lock, then the read-write lock, is the declared order.
+        using (await low.AcquireAsync())
+        using (var scope = await rw.AcquireWriteAsync())
+        {
+            Assert.True(scope.IsAcquired);
+            Assert.True(rw.IsWriteHeldByCurrentFlow);
+        }
+
+        AssertIdle(rw);
+        Assert.False(low.IsHeld);
+    }
+
+    [Fact]
+    public async Task Metrics_CarryTheModeAndTheAsyncReadWriteKind()
+    {
+        var rw = new AsyncReadWriteLock("metered-rw");
+        var seen = new ConcurrentQueue<(string Instrument, string? Mode, string? Kind)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Locksmith")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+        {
+            string? name = null, mode = null, kind = null;
+            foreach (var tag in tags)
+            {
+                switch (tag.Key)
+                {
+                    case "lock.name": name = tag.Value as string; break;
+                    case "lock.mode": mode = tag.Value as string; break;
+                    case "lock.kind": kind = tag.Value as string; break;
+                }
+            }
+
+            if (name == "metered-rw")
+            {
+                seen.Enqueue((instrument.Name, mode, kind));
+            }
+        });
+        listener.Start();
+
+        using (await rw.AcquireReadAsync())
+        {
+        }
+
+        using (await rw.AcquireWriteAsync())
+        {
+        }
+
+        var reader = await Holder.Start(rw, write: false);
+        var writer = Task.Run(async () => { using var _ = await rw.AcquireWriteAsync(); });
+        Guard.SpinUntil(() => rw.WaitingCount == 1);
+        await reader.ReleaseAsync();
+        await writer.WaitAsync(Guard.HangLimit);
+        listener.Dispose();
+
+        var acquisitions = seen.Where(m => m.Instrument == "locksmith.lock.acquisitions").ToArray();
+        Assert.Equal(2, acquisitions.Count(m => m.Mode == "read"));
+        Assert.Equal(2, acquisitions.Count(m => m.Mode == "write"));
+        Assert.Contains(seen, m => m.Instrument == "locksmith.lock.contentions" && m.Mode == "write");
+        Assert.All(seen, m => Assert.Equal("async_read_write", m.Kind));
+    }
+
+    [Fact]
+    public async Task DeadlockDetector_FollowsAWriteWait_ToTheWritingFlow()
+    {
+        var rw = new AsyncReadWriteLock("cycle-rw");
+        var other = new AsyncExclusiveLock("cycle-ex");
+        using var cancel = new CancellationTokenSource();
+        var rwHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var exHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var writing = Task.Run(async () =>
+        {
+            using var _ = await rw.AcquireWriteAsync();
+            rwHeld.SetResult();
+            await exHeld.Task;
+            using var __ = await other.AcquireAsync(cancel.Token);
+        });
+        var holding = Task.Run(async () =>
+        {
+            using var _ = await other.AcquireAsync();
+            exHeld.SetResult();
+            await rwHeld.Task;
+            using var __ = await rw.AcquireWriteAsync(cancel.Token);
+        });
+
+        Guard.SpinUntil(() => DeadlockDetector.FindCycles().Count == 1);
+        var cycle = DeadlockDetector.FindCycles().Single();
+        await cancel.CancelAsync();
+
+        Assert.Contains(cycle.Edges, e => e.LockName == "cycle-rw" && e.Mode == LockMode.Write);
+        Assert.Contains(cycle.Edges, e => e.LockName == "cycle-ex");
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Task.WhenAll(writing, holding).WaitAsync(Guard.HangLimit));
+        AssertIdle(rw);
+        Assert.False(other.IsHeld);
     }
 
     private static void AssertIdle(AsyncReadWriteLock rw)
