@@ -375,6 +375,72 @@ public sealed class AsyncReadWriteLockTests
         AssertIdle(rw);
     }
 
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public async Task ReadersQueuedBehindAWriter_AreAdmittedTogether(ReadWritePolicy policy)
+    {
+        const int Readers = 3;
+        var rw = new AsyncReadWriteLock("batch", policy: policy);
+        var writer = await Holder.Start(rw, write: true);
+        var allInside = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var leave = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int inside = 0;
+        var readers = new Task[Readers];
+        for (int i = 0; i < Readers; i++)
+        {
+            readers[i] = Task.Run(async () =>
+            {
+                using var scope = await rw.AcquireReadAsync();
+                if (Interlocked.Increment(ref inside) == Readers)
+                {
+                    allInside.SetResult();
+                }
+
+                await leave.Task;
+            });
+            int queued = i + 1;
+            Guard.SpinUntil(() => rw.WaitingCount == queued);
+        }
+
+        await writer.ReleaseAsync();
+        await allInside.Task.WaitAsync(Guard.HangLimit);
+
+        Assert.Equal(Readers, rw.CurrentReaderCount);
+        Assert.Equal(0, rw.WaitingCount);
+        leave.SetResult();
+        await Task.WhenAll(readers).WaitAsync(Guard.HangLimit);
+        AssertIdle(rw);
+    }
+
+    [Fact]
+    public async Task AFlowReadingTwoLocks_TracksBoth_AndCatchesAStaleScopeOfEither()
+    {
+        var first = new AsyncReadWriteLock("first");
+        var second = new AsyncReadWriteLock("second");
+
+        var a = await first.AcquireReadAsync();
+        var b = await second.AcquireReadAsync();
+        Assert.True(first.IsReadHeldByCurrentFlow);
+        Assert.True(second.IsReadHeldByCurrentFlow);
+        Assert.Throws<LockRecursionException>(() => { _ = second.AcquireReadAsync(); });
+
+        b.Dispose();
+        Assert.False(second.IsReadHeldByCurrentFlow);
+        Assert.Throws<SynchronizationLockException>(b.Dispose);
+        a.Dispose();
+        Assert.Throws<SynchronizationLockException>(a.Dispose);
+
+        using (await second.AcquireWriteAsync())
+        using (await first.AcquireReadAsync())
+        {
+            Assert.True(second.IsWriteHeldByCurrentFlow);
+            Assert.True(first.IsReadHeldByCurrentFlow);
+        }
+
+        AssertIdle(first);
+        AssertIdle(second);
+    }
+
     [Fact]
     public async Task OrderedLock_TakesPartInTheGlobalOrder_InBothModes()
     {
