@@ -442,6 +442,35 @@ public sealed class AsyncReadWriteLockTests
     }
 
     [Fact]
+    public void UncontendedReadAndWrite_CompleteAtOnce_AndAllocateNothing()
+    {
+        var rw = new AsyncReadWriteLock("alloc");
+        int pending = Cycle(rw);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 1_000; i++)
+        {
+            pending += Cycle(rw);
+        }
+
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.Equal(0, pending);
+        Assert.Equal(0, allocated);
+        AssertIdle(rw);
+
+        static int Cycle(AsyncReadWriteLock rw)
+        {
+            int pending = 0;
+            var read = rw.AcquireReadAsync();
+            pending += read.IsCompletedSuccessfully ? 0 : 1;
+            read.Result.Dispose();
+            var write = rw.AcquireWriteAsync();
+            pending += write.IsCompletedSuccessfully ? 0 : 1;
+            write.Result.Dispose();
+            return pending;
+        }
+    }
+
+    [Fact]
     public async Task OrderedLock_TakesPartInTheGlobalOrder_InBothModes()
     {
         using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
