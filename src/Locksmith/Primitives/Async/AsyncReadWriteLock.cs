@@ -16,7 +16,8 @@ namespace Locksmith;
 /// Waiters are handed the lock on release (a batch of readers, or the next writer, as the <see cref="Policy"/> says);
 /// their continuations run on the thread pool, never on the releasing stack. A cancelled or timed-out waiter leaves the
 /// queue at once, and readers it was holding back are let in. Acquiring and releasing allocate nothing; an uncontended
-/// read is one compare-and-swap to enter and one interlocked decrement to leave.</para>
+/// read touches the lock's shared state with one compare-and-swap to enter and one interlocked decrement to leave (the
+/// rest is the flow's own record), and takes no lock.</para>
 /// <para><b>Recursion.</b> None, as with <see cref="ReadWriteLock"/>: a flow that holds the write lock and asks for
 /// either mode, or holds the read lock and asks for either mode (a nested read would queue behind a waiting writer,
 /// and the write lock would wait for the flow's own read), gets a <see cref="LockRecursionException"/> at once naming
