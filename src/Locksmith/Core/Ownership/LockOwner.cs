@@ -57,6 +57,9 @@ internal sealed class LockOwner
     /// <summary>For a flow: 1 while the record serves a flow, 0 while it waits in a thread's cache for reuse.</summary>
     internal int FlowInUse;
 
+    /// <summary>For a flow: the <see cref="AsyncReadWriteLock"/> read locks it holds (that type keeps them).</summary>
+    internal AsyncReadWriteLock.FlowReadHolds FlowReads;
+
     /// <summary>Guards <see cref="Held"/> for flows: tasks a flow starts share its record and may run at once.</summary>
     internal int FlowHeldGate;
 

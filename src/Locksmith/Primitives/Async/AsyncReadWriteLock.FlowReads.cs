@@ -1,0 +1,142 @@
+using System.Collections.Generic;
+using System.Threading;
+
+namespace Locksmith;
+
+public sealed partial class AsyncReadWriteLock
+{
+    /// <summary>
+    /// The read holds of one async flow (a field of its <see cref="LockOwner"/>), so a flow can be told it already reads
+    /// a lock, and a read scope released twice is caught instead of releasing another reader's hold.
+    /// </summary>
+    /// <remarks>
+    /// Most flows read one lock at a time: that hold lives in one inline slot, claimed with a compare-and-swap and
+    /// released with another, so it allocates nothing. A flow reading several locks at once (or tasks of one flow reading
+    /// different locks at once) keeps the others in a small list, allocated once per flow record. Inline tokens count up
+    /// from 1 and list tokens down from -1, so a token says where its hold lives and a stale one never matches.
+    /// </remarks>
+    internal struct FlowReadHolds
+    {
+        private AsyncReadWriteLock? _first;
+        private int _firstToken;
+
+        // Written only by the flow that owns the inline slot (it won the claim), so a plain increment is enough.
+        private int _firstSerial;
+        private int _moreSerial;
+        private int _moreCount;
+        private MoreHolds? _more;
+
+        /// <summary>Whether the flow may hold a read of <paramref name="lockPrimitive"/>: false is certain, true sends the caller to <see cref="Holds"/>.</summary>
+        public bool MayHold(AsyncReadWriteLock lockPrimitive) =>
+            ReferenceEquals(Volatile.Read(ref _first), lockPrimitive) || Volatile.Read(ref _moreCount) != 0;
+
+        /// <summary>Whether the flow holds a read of <paramref name="lockPrimitive"/> (a snapshot).</summary>
+        public bool Holds(AsyncReadWriteLock lockPrimitive)
+        {
+            if (ReferenceEquals(Volatile.Read(ref _first), lockPrimitive))
+            {
+                return true;
+            }
+
+            if (Volatile.Read(ref _moreCount) == 0 || Volatile.Read(ref _more) is not { } more)
+            {
+                return false;
+            }
+
+            lock (more.Gate)
+            {
+                foreach (var hold in more.Items)
+                {
+                    if (ReferenceEquals(hold.Lock, lockPrimitive))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Records a read hold of <paramref name="lockPrimitive"/>; returns the token its scope carries.</summary>
+        public int Add(AsyncReadWriteLock lockPrimitive)
+        {
+            if (Interlocked.CompareExchange(ref _first, lockPrimitive, null) is null)
+            {
+                int token = _firstSerial + 1;
+                token = token > 0 ? token : 1;
+                _firstSerial = token;
+                Volatile.Write(ref _firstToken, token);
+                return token;
+            }
+
+            return AddMore(lockPrimitive);
+        }
+
+        /// <summary>Forgets the hold <paramref name="token"/> names; false when it is not held (released already).</summary>
+        public bool Remove(AsyncReadWriteLock lockPrimitive, int token)
+        {
+            if (token > 0)
+            {
+                if (ReferenceEquals(Volatile.Read(ref _first), lockPrimitive) && Interlocked.CompareExchange(ref _firstToken, 0, token) == token)
+                {
+                    Volatile.Write(ref _first, null);
+                    return true;
+                }
+
+                return false;
+            }
+
+            return RemoveMore(lockPrimitive, token);
+        }
+
+        private int AddMore(AsyncReadWriteLock lockPrimitive)
+        {
+            var more = Volatile.Read(ref _more);
+            if (more is null)
+            {
+                Interlocked.CompareExchange(ref _more, new MoreHolds(), null);
+                more = _more!;
+            }
+
+            lock (more.Gate)
+            {
+                int token = _moreSerial - 1;
+                token = token < 0 ? token : -1;
+                _moreSerial = token;
+                more.Items.Add((lockPrimitive, token));
+                Volatile.Write(ref _moreCount, more.Items.Count);
+                return token;
+            }
+        }
+
+        private bool RemoveMore(AsyncReadWriteLock lockPrimitive, int token)
+        {
+            if (Volatile.Read(ref _more) is not { } more)
+            {
+                return false;
+            }
+
+            lock (more.Gate)
+            {
+                var items = more.Items;
+                for (int i = 0; i < items.Count; i++)
+                {
+                    if (items[i].Token == token && ReferenceEquals(items[i].Lock, lockPrimitive))
+                    {
+                        items.RemoveAt(i);
+                        Volatile.Write(ref _moreCount, items.Count);
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private sealed class MoreHolds
+        {
+            public readonly Lock Gate = new();
+            public readonly List<(AsyncReadWriteLock Lock, int Token)> Items = new(2);
+        }
+    }
+}

@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Threading;
+
+namespace Locksmith;
+
+// Who goes next: the two queues (readers, writers) under one gate, and the hand-over that the policy decides when a
+// writer leaves, the last reader leaves, or a waiter gives up. Everything here runs under the gate.
+public sealed partial class AsyncReadWriteLock
+{
+    // RequestKind of a queued node; its Request is its arrival number (the fair policy compares them).
+    private const int ReaderRequest = 0;
+    private const int WriterRequest = 1;
+
+    // Queued readers and writers in arrival order, each queue FIFO. _readers' gate guards both (and _arrivals).
+    private WaitQueue _readers;
+    private WaitQueue _writers;
+    private int _arrivals;
+
+    /// <summary>Whether <paramref name="first"/> queued before <paramref name="second"/> (arrival numbers may wrap).</summary>
+    private static bool ArrivedBefore(WaitNode first, WaitNode second) => first.Request - second.Request < 0;
+
+    /// <summary>The last reader left with someone queued: hand the lock on.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DispatchContended()
+    {
+        lock (_readers.Gate)
+        {
+            DispatchLocked();
+        }
+    }
+
+    /// <summary>
+    /// A writer leaves with someone queued. A writer that goes next is handed the writer bit directly, so nobody slips
+    /// in between; otherwise the bit is cleared and the readers the policy admits are let in together:
+    /// </summary>
+    /// <remarks>
+    /// <para>Reader-preferred: every queued reader; the head writer only when no reader is queued.</para>
+    /// <para>Writer-preferred: the head writer if any writer is queued, so readers cannot overtake writers; else every reader.</para>
+    /// <para>Fair: arrival order. The head writer if it queued before every queued reader; else the readers that
+    /// queued before the head writer, together, and that writer goes when they have left.</para>
+    /// </remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void HandOffFromWriter()
+    {
+        lock (_readers.Gate)
+        {
+            var writer = (AsyncWaitNode?)_writers.Head;
+            var reader = _readers.Head;
+            bool writerNext = writer is not null && _policy switch
+            {
+                ReadWritePolicy.ReaderPreferred => reader is null,
+                ReadWritePolicy.WriterPreferred => true,
+                _ => reader is null || ArrivedBefore(writer, reader),
+            };
+
+            if (writerNext)
+            {
+                GrantWriteLocked(writer!);
+                UpdateQueuedBitsLocked();
+                return;
+            }
+
+            int state = Volatile.Read(ref _state);
+            while (true)
+            {
+                int seen = Interlocked.CompareExchange(ref _state, state & ~WriterBit, state);
+                if (seen == state)
+                {
+                    break;
+                }
+
+                state = seen;
+            }
+
+            DispatchLocked();
+        }
+    }
+
+    /// <summary>
+    /// With no writer holding the lock: lets in what the policy allows now (see <see cref="HandOffFromWriter"/>), then
+    /// brings the queued bits up to date. A writer is granted only when no reader is inside.
+    /// </summary>
+    private void DispatchLocked()
+    {
+        if ((Volatile.Read(ref _state) & WriterBit) == 0)
+        {
+            var writer = (AsyncWaitNode?)_writers.Head;
+            switch (_policy)
+            {
+                case ReadWritePolicy.ReaderPreferred:
+                    if (_readers.Head is not null)
+                    {
+                        AdmitReadersLocked(before: null);
+                    }
+                    else if (writer is not null)
+                    {
+                        TryGrantWriterLocked(writer);
+                    }
+
+                    break;
+
+                case ReadWritePolicy.WriterPreferred:
+                    if (writer is null)
+                    {
+                        AdmitReadersLocked(before: null);
+                    }
+                    else
+                    {
+                        TryGrantWriterLocked(writer);
+                    }
+
+                    break;
+
+                default:
+                    AdmitReadersLocked(before: writer);
+                    if (writer is not null)
+                    {
+                        TryGrantWriterLocked(writer);
+                    }
+
+                    break;
+            }
+        }
+
+        UpdateQueuedBitsLocked();
+    }
+
+    /// <summary>Admits the queued readers that arrived before <paramref name="before"/> (all of them when null).</summary>
+    private void AdmitReadersLocked(WaitNode? before)
+    {
+        while (_readers.Head is AsyncWaitNode reader && (before is null || ArrivedBefore(reader, before)))
+        {
+            GrantReadLocked(reader);
+        }
+    }
+
+    /// <summary>Grants <paramref name="writer"/> the lock if no reader is inside (reader-preferred readers may enter meanwhile).</summary>
+    private void TryGrantWriterLocked(AsyncWaitNode writer)
+    {
+        int state = Volatile.Read(ref _state);
+        while ((state & (ReaderMask | WriterBit)) == 0)
+        {
+            int seen = Interlocked.CompareExchange(ref _state, state | WriterBit, state);
+            if (seen == state)
+            {
+                GrantWriteLocked(writer);
+                return;
+            }
+
+            state = seen;
+        }
+    }
+
+    /// <summary>Sets each queued bit exactly when its queue is not empty.</summary>
+    private void UpdateQueuedBitsLocked()
+    {
+        int queued = (_readers.Count != 0 ? ReadersQueuedBit : 0) | (_writers.Count != 0 ? WritersQueuedBit : 0);
+        int state = Volatile.Read(ref _state);
+        while ((state & QueuedBits) != queued)
+        {
+            int seen = Interlocked.CompareExchange(ref _state, (state & ~QueuedBits) | queued, state);
+            if (seen == state)
+            {
+                break;
+            }
+
+            state = seen;
+        }
+    }
+
+    /// <summary>A waiter gives up (timeout, cancellation): unlink it and let in whoever it was holding back.</summary>
+    void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node)
+    {
+        Debug.Assert(node.IsQueued, "The node gives up only while queued.");
+        if (node.RequestKind == WriterRequest)
+        {
+            _writers.Remove(node);
+        }
+        else
+        {
+            _readers.Remove(node);
+        }
+
+        DispatchLocked();
+    }
+}

@@ -1,0 +1,186 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith;
+
+// The write mode: public API, the inlined writer fast path, the writer slow path and the write release.
+public sealed partial class AsyncReadWriteLock
+{
+    /// <summary>Acquires the write lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <returns>A scope whose <c>Dispose</c> releases the write lock.</returns>
+    /// <exception cref="LockRecursionException">The current flow already holds the write lock, or holds the read lock (no upgrade; thrown at once).</exception>
+    /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order (thrown at once).</exception>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed; the message names the lock, its writer and the wait.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public ValueTask<AsyncLockScope> AcquireWriteAsync(CancellationToken cancellationToken = default) =>
+        EnterWrite(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires the write lock, waiting at most <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireWriteAsync(CancellationToken)"/>
+    public ValueTask<AsyncLockScope> AcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires the write lock if it can be had within <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
+    /// <returns>A scope to dispose; <see cref="AsyncLockScope.IsAcquired"/> is false when the timeout elapsed.</returns>
+    /// <exception cref="LockRecursionException">The current flow already holds the write lock, or holds the read lock (thrown at once).</exception>
+    /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public ValueTask<AsyncLockScope> TryAcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+
+    /// <summary>The fast path: one compare-and-swap from free (no readers, no waiters) for an unordered lock.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private ValueTask<AsyncLockScope> EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var flow = FlowOwnership.Enter();
+        if (!IsOrdered && Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+        {
+            return new ValueTask<AsyncLockScope>(TookWrite(flow));
+        }
+
+        return EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int NextWriteToken()
+    {
+        int token = _lastWriteToken + 1;
+        return token > 0 ? token : 1;
+    }
+
+    /// <summary>The writer bit is the caller's (its CAS, or a hand-off): record the writer and its token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AsyncLockScope TookWrite(LockOwner flow)
+    {
+        int token = SetWriter(flow);
+        return new AsyncLockScope(this, flow, token, WriteTag);
+    }
+
+    private int SetWriter(LockOwner flow)
+    {
+        int token = NextWriteToken();
+        _lastWriteToken = token;
+        Volatile.Write(ref _writer, flow);
+        Volatile.Write(ref _writeToken, token);
+        FlowOwnership.Held(flow);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Write);
+        return token;
+    }
+
+    private AsyncLockScope TookWriteOrdered(LockOwner flow)
+    {
+        var scope = TookWrite(flow);
+        if (IsOrdered)
+        {
+            FlowOrder.Push(flow, this);
+        }
+
+        return scope;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterWriteSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        if (!CheckBeforeWait(flow, write: true, cancellationToken))
+        {
+            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+        }
+
+        timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
+        if (Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+        {
+            return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
+        }
+
+        if (timeoutMs == 0)
+        {
+            return FailedWithoutWaiting(flow, LockMode.Write, LockModeTags.Write, throwOnTimeout);
+        }
+
+        var node = AsyncWaitNode.Rent();
+        node.Prepare(this, this, flow, LockMode.Write, LockModeTags.Write, WriterRequest, 0, timeoutMs, cancellationToken, throwOnTimeout);
+        LocksmithMetrics.RecordContention(this, LockModeTags.Write);
+        flow.WaitingMode = LockMode.Write;
+        flow.WaitingFor = this;
+        lock (_readers.Gate)
+        {
+            // Free means no reader, no writer and nobody queued: a queued waiter is owed the lock first. Otherwise queue,
+            // setting the flag in the compare-and-swap that saw the lock busy, so whoever frees it hands it over.
+            int state = Volatile.Read(ref _state);
+            while (true)
+            {
+                if (state == 0)
+                {
+                    int claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0);
+                    if (claimed == 0)
+                    {
+                        flow.WaitingFor = null;
+                        node.Recycle();
+                        return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
+                    }
+
+                    state = claimed;
+                    continue;
+                }
+
+                int seen = Interlocked.CompareExchange(ref _state, state | WritersQueuedBit, state);
+                if (seen == state)
+                {
+                    break;
+                }
+
+                state = seen;
+            }
+
+            node.Request = _arrivals++;
+            _writers.EnqueueLast(node);
+        }
+
+        return node.Arm(timeoutMs);
+    }
+
+    private void ReleaseWrite(LockOwner owner, int token)
+    {
+        // Claiming the token makes a second release (of this scope or a copy) fail here, never free a later writer.
+        if (Interlocked.CompareExchange(ref _writeToken, 0, token) != token)
+        {
+            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders());
+        }
+
+        if (IsOrdered)
+        {
+            FlowOrder.Remove(owner, this);
+        }
+
+        long holdStart = HoldStart != 0 ? TakeHoldStart() : 0;
+        Volatile.Write(ref _writer, null);
+        if (Interlocked.CompareExchange(ref _state, 0, WriterBit) != WriterBit)
+        {
+            HandOffFromWriter();
+        }
+
+        FlowOwnership.Released(owner);
+        if (holdStart != 0)
+        {
+            LocksmithMetrics.RecordHold(this, LockModeTags.Write, holdStart);
+        }
+    }
+
+    /// <summary>Under the gate, the writer bit already set for it: the writer is recorded; its continuation is queued.</summary>
+    private void GrantWriteLocked(AsyncWaitNode writer)
+    {
+        _writers.Remove(writer);
+        int token = SetWriter(writer.Owner);
+        writer.Grant(token, WriteTag);
+    }
+}

@@ -1,0 +1,296 @@
+using System;
+using System.Collections.Generic;
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith;
+
+/// <summary>
+/// A lock with a shared read mode and an exclusive write mode for code that awaits while it holds it, owned by async
+/// flows rather than threads. Not reentrant, no upgrade: misuse throws at once instead of deadlocking.
+/// </summary>
+/// <remarks>
+/// <para>Use <c>using var scope = await myLock.AcquireReadAsync(cancellationToken);</c> or <c>AcquireWriteAsync</c>.
+/// Waiters are handed the lock on release (a batch of readers, or the next writer, as the <see cref="Policy"/> says);
+/// their continuations run on the thread pool, never on the releasing stack. A cancelled or timed-out waiter leaves the
+/// queue at once, and readers it was holding back are let in. Acquiring and releasing allocate nothing; an uncontended
+/// read touches the lock's shared state with one compare-and-swap to enter and one interlocked decrement to leave (the
+/// rest is the flow's own record), and takes no lock.</para>
+/// <para><b>Recursion.</b> None, as with <see cref="ReadWriteLock"/>: a flow that holds the write lock and asks for
+/// either mode, or holds the read lock and asks for either mode (a nested read would queue behind a waiting writer,
+/// and the write lock would wait for the flow's own read), gets a <see cref="LockRecursionException"/> at once naming
+/// the lock and the flow. A flow shares its holds with everything it awaits, calls or starts while it holds them. A
+/// scope released twice throws <see cref="SynchronizationLockException"/>.</para>
+/// <para><b>Policy.</b> See <see cref="ReadWritePolicy"/>; <see cref="ReadWritePolicy.WriterPreferred"/> is the default.
+/// Under writer-preferred and fair, a reader that arrives while a writer waits queues behind it.</para>
+/// </remarks>
+public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
+{
+    // State layout:
+    //   bits 0-27  the number of readers inside;
+    //   bit 28     ReadersQueuedBit: the readers' queue is not empty;
+    //   bit 29     WritersQueuedBit: the writers' queue is not empty (blocks new readers under writer-preferred and fair);
+    //   bit 30     WriterBit: a writer holds the lock.
+    // The queued bits are set under the gate in the same compare-and-swap that sees what blocks the waiter, and cleared
+    // under the gate when a queue empties, so a release that sees none of them has nobody to hand the lock to.
+    private const int ReaderMask = (1 << 28) - 1;
+    private const int ReadersQueuedBit = 1 << 28;
+    private const int WritersQueuedBit = 1 << 29;
+    private const int WriterBit = 1 << 30;
+    private const int QueuedBits = ReadersQueuedBit | WritersQueuedBit;
+
+    // The scope's tag: which mode it releases.
+    private const int ReadTag = 1;
+    private const int WriteTag = 2;
+
+    // Policy declarations happen once per lock, off the hot path: one shared gate is enough.
+    private static readonly object s_policyGate = new();
+
+    private int _state;
+
+    // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
+    private ReadWritePolicy _policy;
+    private int _readerBlockMask;
+
+    // The write hold: its token (0 when none; the scope's release compares it), the last token handed out, the flow.
+    private int _writeToken;
+    private int _lastWriteToken;
+    private LockOwner? _writer;
+
+    /// <summary>Creates an unordered, writer-preferred lock with a generated name.</summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [OverloadResolutionPriority(-1)]
+    public AsyncReadWriteLock()
+        : this(null, null, ReadWritePolicy.WriterPreferred, string.Empty, string.Empty, 0)
+    {
+    }
+
+    /// <summary>Creates a lock.</summary>
+    /// <param name="name">The name messages and metrics use; generated from the type, an id and the creating site if null.</param>
+    /// <param name="level">The lock's level in the global lock order (both modes; shared with sync locks), or null for an unordered lock.</param>
+    /// <param name="policy">Whom the lock lets in first when readers and writers compete.</param>
+    /// <param name="memberName">Filled in by the compiler. Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="policy"/> is not a defined value.</exception>
+    public AsyncReadWriteLock(
+        string? name = null,
+        int? level = null,
+        ReadWritePolicy policy = ReadWritePolicy.WriterPreferred,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : base(name, level, LockKind.AsyncReadWrite, memberName, sourceFilePath, sourceLineNumber)
+    {
+        if (policy is not (ReadWritePolicy.ReaderPreferred or ReadWritePolicy.WriterPreferred or ReadWritePolicy.Fair))
+        {
+            ThrowHelper.ThrowArgumentOutOfRange(nameof(policy), policy, "Unknown read-write policy.");
+        }
+
+        SetPolicy(policy);
+        AsyncOwners.Register(this);
+    }
+
+    /// <summary>Whom the lock lets in first when readers and writers compete.</summary>
+    public ReadWritePolicy Policy => _policy;
+
+    /// <summary>Whether a flow holds the write lock (a snapshot).</summary>
+    public bool IsWriteHeld => (Volatile.Read(ref _state) & WriterBit) != 0;
+
+    /// <summary>How many flows hold the read lock (a snapshot).</summary>
+    public int CurrentReaderCount => Volatile.Read(ref _state) & ReaderMask;
+
+    /// <summary>
+    /// Whether the current async flow holds the write lock: true in the method that acquired it and in everything that
+    /// method awaits, calls or starts while it holds it.
+    /// </summary>
+    public bool IsWriteHeldByCurrentFlow =>
+        IsWriteHeld && FlowOwnership.CurrentOrNull is { } flow && ReferenceEquals(Volatile.Read(ref _writer), flow);
+
+    /// <summary>Whether the current async flow holds the read lock (as <see cref="IsWriteHeldByCurrentFlow"/> counts holds).</summary>
+    public bool IsReadHeldByCurrentFlow => FlowOwnership.CurrentOrNull is { } flow && flow.FlowReads.Holds(this);
+
+    /// <summary>Flows queued for either mode (a snapshot, for tests and diagnostics).</summary>
+    public int WaitingCount => _readers.Count + _writers.Count;
+
+    internal override int ExclusiveOwnerId => Writer?.OwnerId ?? 0;
+
+    /// <summary>The writing flow, or null (a snapshot).</summary>
+    private LockOwner? Writer => IsWriteHeld ? Volatile.Read(ref _writer) : null;
+
+    /// <summary>Who holds the lock, for messages: the writing flow, a number of readers, or null when free.</summary>
+    private string? DescribeHolders()
+    {
+        if (Writer is { } writer)
+        {
+            return writer.Describe();
+        }
+
+        int readers = CurrentReaderCount;
+        return readers == 0 ? null : readers == 1 ? "1 reading flow" : $"{readers} reading flows";
+    }
+
+    LockPrimitive IAsyncWaitHost.Lock => this;
+
+    LockPrimitive IAsyncOwnedLock.Lock => this;
+
+    Lock IAsyncWaitHost.Gate => _readers.Gate;
+
+    LockOwner? IAsyncOwnedLock.ExclusiveHolder => Writer;
+
+    /// <summary>
+    /// Applies a declaration made in source: the member's name and <c>[LockOrder]</c> level (see
+    /// <see cref="LockPrimitive.EnsureDeclared(string, int?)"/>) and the class's <c>[ReadMostly(Policy = ...)]</c>.
+    /// Generated wrappers call it before acquiring; public only for them, so it is hidden from IntelliSense.
+    /// </summary>
+    /// <param name="declaredName">The declaring member, e.g. <c>PriceCache._lock</c>.</param>
+    /// <param name="declaredLevel">The declared level, or null.</param>
+    /// <param name="declaredPolicy">The declared policy.</param>
+    /// <exception cref="InvalidOperationException">The policy differs and the lock is in use, so it cannot change safely.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void EnsureDeclared(string declaredName, int? declaredLevel, ReadWritePolicy declaredPolicy)
+    {
+        if (_policy != declaredPolicy)
+        {
+            DeclarePolicy(declaredPolicy);
+        }
+
+        EnsureDeclared(declaredName, declaredLevel);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DeclarePolicy(ReadWritePolicy declaredPolicy)
+    {
+        // Two first wrapper calls may race here: the second must find the policy set, not the lock in use.
+        lock (s_policyGate)
+        {
+            if (_policy == declaredPolicy)
+            {
+                return;
+            }
+
+            if (Volatile.Read(ref _state) != 0)
+            {
+                throw new InvalidOperationException(
+                    $"Async read-write lock {Describe()} is in use with policy {_policy}, so it cannot switch to the declared {declaredPolicy}. " +
+                    $"Construct it with ReadWritePolicy.{declaredPolicy}, or declare the policy it was built with.");
+            }
+
+            SetPolicy(declaredPolicy);
+        }
+    }
+
+    private void SetPolicy(ReadWritePolicy policy)
+    {
+        // Reader-preferred readers pass waiting writers; the others queue behind them.
+        _readerBlockMask = policy == ReadWritePolicy.ReaderPreferred ? WriterBit : WriterBit | WritersQueuedBit;
+        _policy = policy;
+    }
+
+    internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken)
+    {
+        ThrowHelper.ThrowNotForSyncSet(this);
+        return false;
+    }
+
+    internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
+
+    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag)
+    {
+        if (tag == ReadTag)
+        {
+            ReleaseRead(owner, token);
+        }
+        else
+        {
+            ReleaseWrite(owner, token);
+        }
+    }
+
+    private ValueTask<AsyncLockScope> FailedWithoutWaiting(LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout)
+    {
+        FlowOwnership.NotHeld(flow);
+        if (!throwOnTimeout)
+        {
+            return default;
+        }
+
+        AsyncWaits.ReportTimeout(this, flow, mode, modeTag, TimeSpan.Zero);
+        ThrowHelper.ThrowAsyncTimeout(this, flow, mode, Writer, TimeSpan.Zero);
+        return default;
+    }
+
+    /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
+    /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
+    private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken)
+    {
+        if (IsWriteHeld && ReferenceEquals(Volatile.Read(ref _writer), flow))
+        {
+            FlowOwnership.NotHeld(flow);
+            ThrowHelper.ThrowAsyncRecursion(this, flow);
+        }
+
+        if (flow.FlowReads.MayHold(this) && flow.FlowReads.Holds(this))
+        {
+            FlowOwnership.NotHeld(flow);
+            if (write)
+            {
+                ThrowHelper.ThrowAsyncUpgrade(this, flow);
+            }
+
+            ThrowHelper.ThrowAsyncReadRecursion(this, flow);
+        }
+
+        if (IsOrdered)
+        {
+            try
+            {
+                FlowOrder.Check(this, flow);
+            }
+            catch
+            {
+                FlowOwnership.NotHeld(flow);
+                throw;
+            }
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            FlowOwnership.NotHeld(flow);
+            return false;
+        }
+
+        return true;
+    }
+
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited) =>
+        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, Writer, waited);
+
+    void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        if (_readers.GateOrNull is not { } gate)
+        {
+            return;
+        }
+
+        lock (gate)
+        {
+            AddWaiters(_writers.Head, waiters);
+            AddWaiters(_readers.Head, waiters);
+        }
+    }
+
+    private static void AddWaiters(WaitNode? head, List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        for (var node = head; node is not null; node = node.Next)
+        {
+            if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
+            {
+                waiters.Add((flow, asyncNode.Mode));
+            }
+        }
+    }
+}

@@ -1,0 +1,127 @@
+using System.Threading.Tasks;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using DotNextRwLock = DotNext.Threading.AsyncReaderWriterLock;
+using VsRwLock = Microsoft.VisualStudio.Threading.AsyncReaderWriterLock;
+
+namespace Locksmith.Benchmarks;
+
+/// <summary>
+/// <see cref="AsyncReadWriteLock"/> against DotNext.Threading's and Microsoft.VisualStudio.Threading's
+/// <c>AsyncReaderWriterLock</c>: an uncontended read (acquire, read a field, release) in one flow.
+/// </summary>
+[MemoryDiagnoser]
+[CategoriesColumn]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+public class AsyncReadWriteLockBenchmarks
+{
+    private readonly AsyncReadWriteLock _locksmith = new("bench");
+    private readonly DotNextRwLock _dotNext = new();
+    private readonly VsRwLock _vs = new();
+    private long _value = 42;
+
+    [Benchmark(Baseline = true), BenchmarkCategory("UncontendedRead")]
+    public async ValueTask<long> DotNext_Read()
+    {
+        await _dotNext.EnterReadLockAsync();
+        long value = _value;
+        _dotNext.Release();
+        return value;
+    }
+
+    [Benchmark, BenchmarkCategory("UncontendedRead")]
+    public async ValueTask<long> VsThreading_Read()
+    {
+        using (await _vs.ReadLockAsync())
+        {
+            return _value;
+        }
+    }
+
+    [Benchmark, BenchmarkCategory("UncontendedRead")]
+    public async ValueTask<long> AsyncReadWriteLock_Read()
+    {
+        using var scope = await _locksmith.AcquireReadAsync();
+        return _value;
+    }
+}
+
+/// <summary>
+/// Read throughput of the same three locks: <see cref="Operations"/> reads split across <see cref="Readers"/> concurrent
+/// flows on the thread pool, reported per read. Readers share the lock, so two flows should not take longer than one.
+/// </summary>
+[MemoryDiagnoser]
+[CategoriesColumn]
+[GroupBenchmarksBy(BenchmarkLogicalGroupRule.ByCategory)]
+public class AsyncReadWriteLockThroughputBenchmarks
+{
+    private const int Operations = 100_000;
+
+    private readonly AsyncReadWriteLock _locksmith = new("bench");
+    private readonly DotNextRwLock _dotNext = new();
+    private readonly VsRwLock _vs = new();
+    private long _value = 42;
+
+    /// <summary>Concurrent reading flows.</summary>
+    [Params(1, 2)]
+    public int Readers { get; set; }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = Operations), BenchmarkCategory("ReadThroughput")]
+    public Task DotNext_ReadThroughput() => Split(async count =>
+    {
+        long sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            await _dotNext.EnterReadLockAsync();
+            sum += _value;
+            _dotNext.Release();
+        }
+
+        return sum;
+    });
+
+    [Benchmark(OperationsPerInvoke = Operations), BenchmarkCategory("ReadThroughput")]
+    public Task VsThreading_ReadThroughput() => Split(async count =>
+    {
+        long sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            using (await _vs.ReadLockAsync())
+            {
+                sum += _value;
+            }
+        }
+
+        return sum;
+    });
+
+    [Benchmark(OperationsPerInvoke = Operations), BenchmarkCategory("ReadThroughput")]
+    public Task AsyncReadWriteLock_ReadThroughput() => Split(async count =>
+    {
+        long sum = 0;
+        for (int i = 0; i < count; i++)
+        {
+            using var scope = await _locksmith.AcquireReadAsync();
+            sum += _value;
+        }
+
+        return sum;
+    });
+
+    /// <summary>Runs <see cref="Operations"/> split evenly across <see cref="Readers"/> flows on the thread pool.</summary>
+    private Task Split(System.Func<int, Task<long>> reads)
+    {
+        if (Readers == 1)
+        {
+            return Task.Run(() => reads(Operations));
+        }
+
+        var flows = new Task[Readers];
+        for (int i = 0; i < flows.Length; i++)
+        {
+            flows[i] = Task.Run(() => reads(Operations / Readers));
+        }
+
+        return Task.WhenAll(flows);
+    }
+}
