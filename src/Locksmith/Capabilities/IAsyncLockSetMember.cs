@@ -2,7 +2,7 @@ namespace Locksmith;
 
 /// <summary>
 /// Marks an async lock that the async forms of <see cref="LockSet"/> (<c>LockSet.AcquireAsync</c>) can take together
-/// with others: <see cref="AsyncExclusiveLock"/> and <see cref="CountingSemaphore"/> (one permit).
+/// with others: <see cref="AsyncExclusiveLock"/>, <see cref="AsyncReadWriteLock"/> (write mode) and <see cref="CountingSemaphore"/> (one permit).
 /// </summary>
 /// <remarks>
 /// Only Locksmith's own locks implement it; <see cref="LockSet"/> rejects any other implementation with

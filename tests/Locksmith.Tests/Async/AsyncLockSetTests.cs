@@ -12,9 +12,14 @@ public sealed class AsyncLockSetTests
     [Fact]
     public async Task ThousandRandomTransfers_AmongTenAccounts_FromFourFlows_KeepTheTotalExact()
     {
-        // Half the accounts are guarded by async locks, half by one-permit semaphores: both kinds of member.
+        // Accounts are guarded by async exclusive locks, one-permit semaphores and read-write locks (write mode): every kind of member.
         var guards = Enumerable.Range(0, 10)
-            .Select(i => i % 2 == 0 ? (IAsyncLockSetMember)new AsyncExclusiveLock($"account-{i}", level: 10) : new CountingSemaphore(1, 1, $"account-{i}", level: 10))
+            .Select(i => (i % 3) switch
+            {
+                0 => (IAsyncLockSetMember)new AsyncExclusiveLock($"account-{i}", level: 10),
+                1 => new CountingSemaphore(1, 1, $"account-{i}", level: 10),
+                _ => new AsyncReadWriteLock($"account-{i}", level: 10),
+            })
             .ToArray();
         var balances = Enumerable.Repeat(1_000L, 10).ToArray();
         var flows = Enumerable.Range(0, 4).Select(seed => Task.Run(async () =>
@@ -40,6 +45,33 @@ public sealed class AsyncLockSetTests
         Assert.Equal(10_000, balances.Sum());
         Assert.All(guards.OfType<AsyncExclusiveLock>(), g => Assert.False(g.IsHeld));
         Assert.All(guards.OfType<CountingSemaphore>(), s => Assert.Equal(1, s.CurrentCount));
+    }
+
+    [Fact]
+    public async Task AReadWriteMember_IsTakenInWriteMode_AndAFlowReadingItIsRefused()
+    {
+        var table = new AsyncReadWriteLock("set-table");
+        var index = new AsyncExclusiveLock("set-index");
+
+        await using (var set = await LockSet.AcquireAsync(table, index))
+        {
+            Assert.True(table.IsWriteHeldByCurrentFlow);
+            // Another flow (a task started under this one would share its holds and be refused as re-entry).
+            Task<AsyncLockScope> other;
+            using (ExecutionContext.SuppressFlow())
+            {
+                other = Task.Run(async () => await table.TryAcquireReadAsync(TimeSpan.Zero));
+            }
+
+            Assert.False((await other).IsAcquired);
+        }
+
+        Assert.False(table.IsWriteHeld);
+        using (await table.AcquireReadAsync())
+        {
+            Assert.Throws<LockRecursionException>(() => { _ = LockSet.AcquireAsync(table, index); });
+            Assert.False(index.IsHeld);
+        }
     }
 
     [Fact]

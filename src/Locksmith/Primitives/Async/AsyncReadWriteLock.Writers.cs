@@ -89,9 +89,9 @@ public sealed partial class AsyncReadWriteLock
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterWriteSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private ValueTask<AsyncLockScope> EnterWriteSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder = true)
     {
-        if (!CheckBeforeWait(flow, write: true, cancellationToken))
+        if (!CheckBeforeWait(flow, write: true, cancellationToken, checkOrder))
         {
             return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
         }
@@ -182,5 +182,20 @@ public sealed partial class AsyncReadWriteLock
         _writers.Remove(writer);
         int token = SetWriter(writer.Owner);
         writer.Grant(token, WriteTag);
+    }
+
+    LockMode IAsyncSetMember.SetMode => LockMode.Write;
+
+    // The async LockSet takes a read-write lock in write mode, and checked the order for the whole set.
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
+        EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+
+    void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
+    {
+        if ((IsWriteHeld && ReferenceEquals(Volatile.Read(ref _writer), flow)) ||
+            (flow.FlowReads.MayHold(this) && flow.FlowReads.Holds(this)))
+        {
+            ThrowHelper.ThrowAsyncSetMemberHeld(this, flow);
+        }
     }
 }

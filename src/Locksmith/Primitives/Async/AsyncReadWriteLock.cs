@@ -26,7 +26,7 @@ namespace Locksmith;
 /// <para><b>Policy.</b> See <see cref="ReadWritePolicy"/>; <see cref="ReadWritePolicy.WriterPreferred"/> is the default.
 /// Under writer-preferred and fair, a reader that arrives while a writer waits queues behind it.</para>
 /// </remarks>
-public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
+public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
 {
     // State layout:
     //   bits 0-27  the number of readers inside;
@@ -225,7 +225,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
     /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
     /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
-    private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken)
+    private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken, bool checkOrder = true)
     {
         if (IsWriteHeld && ReferenceEquals(Volatile.Read(ref _writer), flow))
         {
@@ -244,7 +244,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
             ThrowHelper.ThrowAsyncReadRecursion(this, flow);
         }
 
-        if (IsOrdered)
+        if (IsOrdered && checkOrder)
         {
             try
             {
