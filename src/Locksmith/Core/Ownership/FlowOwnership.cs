@@ -1,4 +1,3 @@
-using System;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -7,86 +6,86 @@ namespace Locksmith;
 
 /// <summary>
 /// Which async flow owns what: a mutable <see cref="LockOwner"/> record carried by an <see cref="AsyncLocal{T}"/>,
-/// installed in the acquiring method's frame when the flow takes its first async lock and set aside when it holds
-/// none again.
+/// installed in the acquiring method's frame when the flow takes its first async lock, and *claimed* while the flow
+/// holds locks.
 /// </summary>
 /// <remarks>
-/// <para>The record is installed synchronously by the (non-async) <c>AcquireAsync</c> call, so it is visible in the
-/// acquiring method and in everything that method awaits or calls afterwards, tasks it starts included. A flow that
-/// already has a record when it calls a helper shares it with the helper: a lock the helper takes is then held by
-/// the caller too.</para>
-/// <para>When the flow's last async lock is released in the frame that installed the record, the record is taken
-/// off again (the execution context goes back to the one it was installed on), so tasks the flow starts later get
-/// records of their own and never read as owning each other's locks. The record and its context are kept in a
-/// thread-static slot and installed again by the next acquisition on the same base context, so a loop of
-/// acquisitions allocates nothing.</para>
+/// <para>The context carries either the record itself (the flow holds nothing) or the record's claim view (it holds
+/// locks). Both contexts are made once per record and cached on it, so moving between them is a
+/// <see cref="ExecutionContext.Restore"/> of a cached context: a loop of acquisitions allocates nothing.</para>
+/// <para>The claim view is what makes a lock "held by the current flow": the acquiring method and everything it
+/// awaits, calls or starts while it holds a lock see the claim view. A task started while the flow held nothing sees
+/// the idle record; when it acquires and finds the record claimed by another task, it is a flow of its own and gets a
+/// new record, so sibling tasks never read as owning each other's locks.</para>
 /// </remarks>
 internal static class FlowOwnership
 {
-    private static readonly AsyncLocal<LockOwner?> s_current = new();
+    private static readonly AsyncLocal<object?> s_flow = new();
 
-    [ThreadStatic]
-    private static LockOwner? t_spare;
-
-    /// <summary>The current flow's record, or null when it holds no async lock.</summary>
+    /// <summary>The current flow's record while it holds async locks, else null.</summary>
     public static LockOwner? CurrentOrNull
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get
-        {
-            var owner = s_current.Value;
-            return owner is not null && Volatile.Read(ref owner.FlowInUse) != 0 ? owner : null;
-        }
+        get => s_flow.Value is ClaimView { Owner: var owner } && Volatile.Read(ref owner.FlowInUse) != 0 ? owner : null;
     }
 
     /// <summary>
-    /// The current flow's record, installed in the calling frame if the flow has none. Called synchronously by
-    /// <c>AcquireAsync</c>, before any await, so the caller's frame carries it.
+    /// The current flow's record, claimed (and installed, if the flow has none) in the calling frame. Called
+    /// synchronously by <c>AcquireAsync</c>, before any await, so the caller's frame carries it.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static LockOwner Enter()
-    {
-        var owner = s_current.Value;
-        return owner is not null && Volatile.Read(ref owner.FlowInUse) != 0 ? owner : Install(owner);
-    }
+    public static LockOwner Enter() =>
+        s_flow.Value is ClaimView { Owner: var owner } && Volatile.Read(ref owner.FlowInUse) != 0 ? owner : EnterSlow();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static LockOwner Install(LockOwner? stale)
+    private static LockOwner EnterSlow()
     {
-        var baseContext = ExecutionContext.Capture();
-
-        // A record this frame set aside (its last lock was released in a frame it called): take it back as it is.
-        if (stale is not null && Interlocked.CompareExchange(ref stale.FlowInUse, 1, 0) == 0)
+        var value = s_flow.Value;
+        if (value is ClaimView { Owner: var stale })
         {
-            if (ReferenceEquals(t_spare, stale))
+            // This frame claimed the record and its last lock was released in a frame it called: claim it again.
+            if (Interlocked.CompareExchange(ref stale.FlowInUse, 1, 0) == 0)
             {
-                t_spare = null;
+                stale.FlowActivity = Activity.Current;
+                return stale;
             }
 
-            stale.FlowActivity = Activity.Current;
-            return stale;
+            return Install();
         }
 
-        var spare = t_spare;
-        if (spare is not null)
+        if (value is LockOwner idle && Interlocked.CompareExchange(ref idle.FlowInUse, 1, 0) == 0)
         {
-            t_spare = null;
-            if (baseContext is not null && ReferenceEquals(spare.FlowBaseContext, baseContext) &&
-                spare.FlowInstalledContext is { } installed && Interlocked.CompareExchange(ref spare.FlowInUse, 1, 0) == 0)
+            var current = ExecutionContext.Capture();
+            if (current is not null && ReferenceEquals(current, idle.FlowIdleContext) && idle.FlowClaimedContext is { } claimed)
             {
-                // The same base context as last time: the context that carries the record is still valid, so reuse it.
-                ExecutionContext.Restore(installed);
-                spare.FlowActivity = Activity.Current;
-                return spare;
+                ExecutionContext.Restore(claimed);
             }
+            else
+            {
+                // The flow changed its context since: cache the pair for this one.
+                idle.FlowIdleContext = current;
+                s_flow.Value = idle.FlowClaimView;
+                idle.FlowClaimedContext = ExecutionContext.Capture();
+            }
+
+            idle.FlowActivity = Activity.Current;
+            return idle;
         }
 
+        // No record, or one another task of the flow has claimed: a flow of its own.
+        return Install();
+    }
+
+    private static LockOwner Install()
+    {
         var owner = LockOwner.CreateFlow();
         owner.FlowInUse = 1;
         owner.FlowActivity = Activity.Current;
-        s_current.Value = owner;
-        owner.FlowBaseContext = baseContext;
-        owner.FlowInstalledContext = ExecutionContext.Capture();
+        owner.FlowClaimView = new ClaimView(owner);
+        s_flow.Value = owner;
+        owner.FlowIdleContext = ExecutionContext.Capture();
+        s_flow.Value = owner.FlowClaimView;
+        owner.FlowClaimedContext = ExecutionContext.Capture();
         return owner;
     }
 
@@ -94,44 +93,54 @@ internal static class FlowOwnership
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Held(LockOwner owner) => Interlocked.Increment(ref owner.FlowHoldCount);
 
-    /// <summary>
-    /// The flow released a lock (or failed to take one). When it holds none and the current frame is the one that
-    /// installed its record, the record is taken off and kept for reuse.
-    /// </summary>
+    /// <summary>The flow released a lock. When it holds none, its record goes back to idle.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Released(LockOwner owner)
     {
         if (Interlocked.Decrement(ref owner.FlowHoldCount) == 0)
         {
-            SetAsideIfIdle(owner);
+            Unclaim(owner);
         }
     }
 
-    /// <summary>An acquisition that ended without a hold: the record may go if the flow holds nothing.</summary>
+    /// <summary>An acquisition that ended without a hold: the record goes back to idle if the flow holds nothing.</summary>
     public static void NotHeld(LockOwner owner)
     {
         if (Volatile.Read(ref owner.FlowHoldCount) == 0)
         {
-            SetAsideIfIdle(owner);
+            Unclaim(owner);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void SetAsideIfIdle(LockOwner owner)
+    private static void Unclaim(LockOwner owner)
     {
-        var installed = owner.FlowInstalledContext;
-        if (installed is null || !ReferenceEquals(ExecutionContext.Capture(), installed) || owner.FlowBaseContext is not { } baseContext)
+        if (Interlocked.CompareExchange(ref owner.FlowInUse, 0, 1) != 1)
         {
-            // Released in another frame (or the flow changed its context since): the record stays with the frame
-            // that installed it, which takes it back on its next acquisition.
             return;
         }
 
-        if (Interlocked.CompareExchange(ref owner.FlowInUse, 0, 1) == 1)
+        owner.FlowActivity = null;
+        var current = ExecutionContext.Capture();
+        if (current is null)
         {
-            owner.FlowActivity = null;
-            ExecutionContext.Restore(baseContext);
-            t_spare = owner;
+            return;
         }
+
+        if (ReferenceEquals(current, owner.FlowClaimedContext) && owner.FlowIdleContext is { } idle)
+        {
+            ExecutionContext.Restore(idle);
+        }
+        else if (s_flow.Value is ClaimView view && ReferenceEquals(view.Owner, owner))
+        {
+            // The frame changed its context during the hold: tasks it starts from now on must see the idle record.
+            s_flow.Value = owner;
+        }
+    }
+
+    /// <summary>What the context carries while its flow holds locks.</summary>
+    private sealed class ClaimView(LockOwner owner)
+    {
+        public readonly LockOwner Owner = owner;
     }
 }

@@ -48,13 +48,16 @@ internal sealed class LockOwner
     /// <summary>For a flow: the async locks it holds now (any mode), so its record can be set aside when it holds none.</summary>
     internal int FlowHoldCount;
 
-    /// <summary>For a flow: the execution context its record was installed on top of, and the one that carries it.</summary>
-    internal ExecutionContext? FlowBaseContext;
+    /// <summary>For a flow: the execution context of the flow while it holds nothing (it carries the idle record).</summary>
+    internal ExecutionContext? FlowIdleContext;
 
-    /// <summary>For a flow: the execution context that carries this record (its base plus the record).</summary>
-    internal ExecutionContext? FlowInstalledContext;
+    /// <summary>For a flow: the execution context of the flow while it holds a lock (it carries <see cref="FlowClaimView"/>).</summary>
+    internal ExecutionContext? FlowClaimedContext;
 
-    /// <summary>For a flow: 1 while the record serves a flow, 0 while it waits in a thread's cache for reuse.</summary>
+    /// <summary>For a flow: what the flow's context carries while it holds a lock; one per record.</summary>
+    internal object? FlowClaimView;
+
+    /// <summary>For a flow: 1 while some flow holds locks under this record, 0 while it is idle.</summary>
     internal int FlowInUse;
 
     /// <summary>For a flow: the <see cref="AsyncReadWriteLock"/> read locks it holds (that type keeps them).</summary>
