@@ -116,6 +116,28 @@ public class AsyncCancellationBenchmarks
         }
     }
 
+    /// <summary>
+    /// The same rounds with the holder's scope disposed in this flow's frame, not the holder's: the holder's ownership
+    /// record then stays installed in its context instead of being set aside, so the round measures the wait alone.
+    /// The difference to <see cref="AsyncExclusiveLock"/> is what setting the two flows' records aside and installing
+    /// them again costs when the flows take turns on one thread.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Rounds)]
+    public async Task AsyncExclusiveLock_HolderReleasedByWaiter()
+    {
+        var token = _cts.Token;
+        for (int i = 0; i < Rounds; i++)
+        {
+            _holder.Run(s_holdLocksmith, this);
+            var acquired = MustWait(_locksmith.AcquireAsync(token));
+            _locksmithHold.Dispose();
+            using (await acquired)
+            {
+                _counter++;
+            }
+        }
+    }
+
     [Benchmark(OperationsPerInvoke = Rounds)]
     public async Task Nito_AsyncLock()
     {

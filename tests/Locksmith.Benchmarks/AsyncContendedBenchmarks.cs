@@ -35,10 +35,13 @@ public class AsyncContendedBenchmarks
     private readonly VsSemaphore _vs = new(1);
     private Func<Task> _semaphoreFlow = null!;
     private Func<Task> _locksmithFlow = null!;
+    private Func<Task> _locksmithOwnContextFlow = null!;
     private Func<Task> _nitoFlow = null!;
     private Func<Task> _dotNextFlow = null!;
     private Func<Task> _vsFlow = null!;
+    private readonly AsyncLocal<int> _requestId = new();
     private Task[] _tasks = null!;
+    private int _lastRequestId;
     private long _counter;
 
     /// <summary>How many flows contend.</summary>
@@ -76,6 +79,13 @@ public class AsyncContendedBenchmarks
                     await Task.Yield();
                 }
             }
+        };
+        _locksmithOwnContextFlow = () =>
+        {
+            // As a request's flow has (a logging scope, an Activity): an async local of its own, so the flows do
+            // not share a base execution context.
+            _requestId.Value = Interlocked.Increment(ref _lastRequestId);
+            return _locksmithFlow();
         };
         _nitoFlow = async () =>
         {
@@ -117,7 +127,7 @@ public class AsyncContendedBenchmarks
         };
 
         // Every lock must really exclude: a lost increment means two flows were inside at once.
-        foreach (var flow in new[] { _semaphoreFlow, _locksmithFlow, _nitoFlow, _dotNextFlow, _vsFlow })
+        foreach (var flow in new[] { _semaphoreFlow, _locksmithFlow, _locksmithOwnContextFlow, _nitoFlow, _dotNextFlow, _vsFlow })
         {
             _counter = 0;
             Run(flow).GetAwaiter().GetResult();
@@ -133,6 +143,13 @@ public class AsyncContendedBenchmarks
 
     [Benchmark(OperationsPerInvoke = Operations)]
     public Task AsyncExclusiveLock() => Run(_locksmithFlow);
+
+    /// <summary>
+    /// The same flows, each with an async local of its own set before its loop (as request flows have), so they do
+    /// not share a base execution context.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public Task AsyncExclusiveLock_OwnContexts() => Run(_locksmithOwnContextFlow);
 
     [Benchmark(OperationsPerInvoke = Operations)]
     public Task Nito_AsyncLock() => Run(_nitoFlow);
