@@ -19,6 +19,16 @@ internal static class FlowOrder
         get => s_inUse;
     }
 
+    /// <summary>Notes that flows hold ordered locks, so sync checks start looking at them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MarkInUse()
+    {
+        if (!s_inUse)
+        {
+            s_inUse = true;
+        }
+    }
+
     /// <summary>Checks an ordered async acquisition by <paramref name="flow"/> before it waits.</summary>
     public static void Check(LockPrimitive requested, LockOwner flow)
     {

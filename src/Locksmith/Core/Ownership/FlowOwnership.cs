@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -46,7 +45,6 @@ internal static class FlowOwnership
             // This frame claimed the record and its last lock was released in a frame it called: claim it again.
             if (Interlocked.CompareExchange(ref stale.FlowInUse, 1, 0) == 0)
             {
-                stale.FlowActivity = Activity.Current;
                 return stale;
             }
 
@@ -68,7 +66,6 @@ internal static class FlowOwnership
                 idle.FlowClaimedContext = ExecutionContext.Capture();
             }
 
-            idle.FlowActivity = Activity.Current;
             return idle;
         }
 
@@ -80,7 +77,6 @@ internal static class FlowOwnership
     {
         var owner = LockOwner.CreateFlow();
         owner.FlowInUse = 1;
-        owner.FlowActivity = Activity.Current;
         owner.FlowClaimView = new ClaimView(owner);
         s_flow.Value = owner;
         owner.FlowIdleContext = ExecutionContext.Capture();
@@ -120,7 +116,6 @@ internal static class FlowOwnership
             return;
         }
 
-        owner.FlowActivity = null;
         var current = ExecutionContext.Capture();
         if (current is null)
         {

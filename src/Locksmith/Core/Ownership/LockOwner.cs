@@ -42,8 +42,21 @@ internal sealed class LockOwner
     /// <summary>Whether the owner is an async flow rather than a thread.</summary>
     public bool IsFlow { get; private init; }
 
-    /// <summary>For a flow: the activity current when it took its first lock, which names it in messages.</summary>
-    internal System.Diagnostics.Activity? FlowActivity;
+    /// <summary>
+    /// For a flow: the display name of the <see cref="System.Diagnostics.Activity"/> that was current when it claimed its
+    /// record, read from the cached claimed context only when a message needs it (never on an acquire).
+    /// </summary>
+    internal string? FlowActivityName()
+    {
+        if (FlowClaimedContext is not { } context || Volatile.Read(ref FlowInUse) == 0)
+        {
+            return null;
+        }
+
+        var box = new StrongBox<string?>();
+        ExecutionContext.Run(context, static state => ((StrongBox<string?>)state!).Value = System.Diagnostics.Activity.Current?.DisplayName, box);
+        return box.Value;
+    }
 
     /// <summary>For a flow: the async locks it holds now (any mode), so its record can be set aside when it holds none.</summary>
     internal int FlowHoldCount;
@@ -67,7 +80,7 @@ internal sealed class LockOwner
     internal int FlowHeldGate;
 
     /// <summary>How messages name the owner: <c>thread 12 ('worker')</c> or <c>flow #3 (GET /orders)</c>.</summary>
-    public string Describe() => IsFlow ? DescribeFlow(OwnerId, FlowActivity?.DisplayName) : $"thread {ThreadNames.Format(OwnerId, Name)}";
+    public string Describe() => IsFlow ? DescribeFlow(OwnerId, FlowActivityName()) : $"thread {ThreadNames.Format(OwnerId, Name)}";
 
     /// <summary>A flow's display form from its id and the name of what took the lock, if known.</summary>
     internal static string DescribeFlow(int ownerId, string? name) =>
@@ -77,7 +90,7 @@ internal sealed class LockOwner
     public readonly int OwnerId;
 
     /// <summary>The owner's display name: the thread's name when it has one.</summary>
-    public string? Name => IsFlow ? FlowActivity?.DisplayName : _thread is not null && _thread.TryGetTarget(out var t) ? t.Name : null;
+    public string? Name => IsFlow ? FlowActivityName() : _thread is not null && _thread.TryGetTarget(out var t) ? t.Name : null;
 
     /// <summary>Whether the owner can still act (a thread that ended cannot).</summary>
     public bool IsAlive => _thread is null || (_thread.TryGetTarget(out var t) && t.IsAlive);

@@ -139,6 +139,24 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             return new ValueTask<AsyncLockScope>(Took(flow, token));
         }
 
+        return IsOrdered ? EnterOrdered(flow, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
+    }
+
+    /// <summary>The ordered fast path: in order for the flow and the thread, free, taken; anything else goes the slow way.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        int level = OrderLevel;
+        if (level > flow.Held.MaxLevel && (LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
+        {
+            int token = NextToken();
+            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            {
+                FlowOrder.MarkInUse();
+                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+            }
+        }
+
         return EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
