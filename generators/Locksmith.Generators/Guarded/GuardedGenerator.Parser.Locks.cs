@@ -223,7 +223,7 @@ public sealed partial class GuardedGenerator
                 capabilities |= memberCapabilities;
                 firstLock ??= member.Name;
                 allAsyncMembers &= RuntimeSymbols.IsAsyncLockSetMember(lockType);
-                lockExpressions.Add(name + "." + member.Name);
+                lockExpressions.Add(Escape(parameter.Name) + "." + Escape(member.Name));
                 var info = new LockInfo(member, lockType, memberCapabilities);
                 string expression = Escape(parameter.Name) + "." + Escape(member.Name);
                 targets.Add(TargetFor(info, expression, parameter.Type.IsValueType ? null : Escape(parameter.Name)));
