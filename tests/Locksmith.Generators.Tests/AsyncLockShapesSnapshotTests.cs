@@ -1,48 +1,16 @@
+using System.Linq;
 using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
 
 namespace Locksmith.Generators.Tests;
 
 /// <summary>
-/// Wrappers over the async locks other branches add (AsyncReadWriteLock, AsyncStripedLock&lt;TKey&gt;, the async
-/// LockSet): the generator knows them by their marker interfaces' names, so it is checked against stand-ins of the
-/// agreed API shapes. Snapshot only: the stand-ins cannot derive from LockPrimitive, so the compilation has errors of
-/// its own and the generated code is not compile-checked here (GeneratedCodeCompilesTests covers AsyncExclusiveLock).
+/// Wrappers over the async locks (AsyncReadWriteLock, AsyncStripedLock&lt;TKey&gt;, the async LockSet), generated
+/// against the real runtime types: each snapshot's input and generated code compile together, nullable enabled and
+/// every warning an error.
 /// </summary>
 public sealed class AsyncLockShapesSnapshotTests
 {
-    private const string StandIns =
-        """
-        using System;
-        using System.Collections.Generic;
-        using System.Threading;
-        using System.Threading.Tasks;
-
-        namespace Locksmith
-        {
-            public interface IAsyncReadWriteAccessLock { }
-            public interface IAsyncKeyedAccessLock { }
-            public interface IAsyncLockSetMember { }
-
-            public sealed class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncLockSetMember
-            {
-                public void EnsureDeclared(string declaredName, int? declaredLevel, ReadWritePolicy declaredPolicy) { }
-                public ValueTask<AsyncLockScope> AcquireReadAsync(CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> AcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> TryAcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> AcquireWriteAsync(CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> AcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> TryAcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => default;
-            }
-
-            public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLock
-            {
-                public ValueTask<AsyncLockScope> AcquireAsync(TKey key, CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> AcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) => default;
-                public ValueTask<AsyncLockScope> TryAcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) => default;
-            }
-        }
-        """;
-
     /// <summary>[ReadMostly] with an AsyncReadWriteLock: read cores take AcquireReadAsync, the rest AcquireWriteAsync, declared with the policy.</summary>
     [Fact]
     public void AsyncReadWriteLock() => Verify("""
@@ -53,6 +21,7 @@ public sealed class AsyncLockShapesSnapshotTests
 
         namespace Pricing;
 
+        /// <summary>A subject.</summary>
         [ReadMostly(Policy = ReadWritePolicy.WriterPreferred)]
         public partial class AsyncPriceCache
         {
@@ -82,6 +51,7 @@ public sealed class AsyncLockShapesSnapshotTests
 
         namespace Stock;
 
+        /// <summary>A subject.</summary>
         public partial class AsyncInventory
         {
             private readonly AsyncStripedLock<string> _stripes = new();
@@ -102,6 +72,7 @@ public sealed class AsyncLockShapesSnapshotTests
 
         namespace Bank;
 
+        /// <summary>A subject.</summary>
         public partial class AsyncAccount
         {
             [LockOrder(10)]
@@ -126,10 +97,23 @@ public sealed class AsyncLockShapesSnapshotTests
 
     private static void Verify(string source, [System.Runtime.CompilerServices.CallerMemberName] string testMethod = "")
     {
-        var run = GeneratorHarness.Run(source, StandIns);
+        var compilation = TestCompilation.Create(source);
+        compilation = compilation.WithOptions(compilation.Options
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        var run = GeneratorHarness.Run(compilation);
 
         Assert.True(run.LocksmithDiagnostics.IsEmpty, "Unexpected diagnostics:\n" + Snapshot.Render(run.LocksmithDiagnostics));
         Assert.NotEmpty(run.Result.GeneratedTrees);
+
+        // Against the real runtime types, the generated code must compile with every warning an error.
+        var problems = run.CompilerDiagnostics
+            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)
+            .ToList();
+        Assert.True(
+            problems.Count == 0,
+            "Diagnostics:\n" + Snapshot.Render(problems) + "\n" +
+            string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t)));
         Snapshot.VerifyGenerated(run, testMethod: testMethod);
     }
 }

@@ -113,6 +113,10 @@ public sealed class GeneratorDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A CountingSemaphore has async acquisitions but no async marker, so it stays a synchronous lock to the generator:
+    /// an async body is refused, and the message names both an async lock and the awaited acquisition to write in code.
+    /// </summary>
     [Fact]
     public void LSM0010_AwaitableWithOtherLock() => DiagnosticCheck.Verify("""
         using System.Threading.Tasks;
@@ -121,6 +125,8 @@ public sealed class GeneratorDiagnosticsTests
         {
             private readonly CountingSemaphore _slots = new(2, 2);
             [Guarded(Lock = nameof(_slots))] private Task {|LSM0010:UseCore|}() => Task.CompletedTask;
+            [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_slots))] private static Task {|LSM0010:MoveCore|}(Pool a, Pool b) => Task.CompletedTask;
+            [AcquiresLocksOf(nameof(a), nameof(b), nameof(c), Lock = nameof(_slots))] private static ValueTask<int> {|LSM0010:SumCore|}(Pool a, Pool b, Pool c) => new(0);
         }
         """);
 

@@ -45,7 +45,10 @@ public sealed partial class GuardedGenerator
                     DiagnosticDescriptors.StaticMemberGuardedByInstanceLock, attributeLocation, DisplayName(method), lockInfo.Member.Name));
             }
 
-            CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics);
+            string? inCode = RuntimeSymbols.IsAsyncLockSetMember(lockInfo.Type)
+                ? AwaitInCode("[Guarded]", lockInfo.Member.Name, "await " + lockInfo.Member.Name + ".AcquireAsync()")
+                : null;
+            CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics, inCode);
             if (lockInfo.Type.NullableAnnotation == NullableAnnotation.Annotated)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
@@ -134,6 +137,8 @@ public sealed partial class GuardedGenerator
             var capabilities = LockCapabilities.None;
             string? firstLock = null;
             bool mixed = false;
+            bool allAsyncMembers = true;
+            var lockExpressions = new List<string>();
             foreach (string name in data.ParameterNames)
             {
                 var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
@@ -217,6 +222,8 @@ public sealed partial class GuardedGenerator
 
                 capabilities |= memberCapabilities;
                 firstLock ??= member.Name;
+                allAsyncMembers &= RuntimeSymbols.IsAsyncLockSetMember(lockType);
+                lockExpressions.Add(Escape(parameter.Name) + "." + Escape(member.Name));
                 var info = new LockInfo(member, lockType, memberCapabilities);
                 string expression = Escape(parameter.Name) + "." + Escape(member.Name);
                 targets.Add(TargetFor(info, expression, parameter.Type.IsValueType ? null : Escape(parameter.Name)));
@@ -225,7 +232,16 @@ public sealed partial class GuardedGenerator
             // Mixed locks are reported once, as such, not again as a sync/async mismatch of the body.
             if (firstLock is not null && !mixed)
             {
-                CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics);
+                // A synchronous lock that can also be awaited in code (CountingSemaphore): say how, through the async LockSet.
+                string? inCode = allAsyncMembers && lockExpressions.Count == data.ParameterNames.Count
+                    ? AwaitInCode(
+                        "[AcquiresLocksOf]",
+                        firstLock,
+                        "await LockSet.AcquireAsync(" + (lockExpressions.Count == 2
+                            ? string.Join(", ", lockExpressions)
+                            : "new IAsyncLockSetMember[] { " + string.Join(", ", lockExpressions) + " }") + ")")
+                    : null;
+                CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics, inCode);
             }
 
             if (facts is null || targets.Count != data.ParameterNames.Count)

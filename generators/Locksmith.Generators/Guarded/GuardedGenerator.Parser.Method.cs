@@ -208,8 +208,12 @@ public sealed partial class GuardedGenerator
         /// Whether the method and its lock(s) agree about being async: an async lock needs a body returning one of the
         /// four task types (LSM0042 for a synchronous one), a synchronous lock a synchronous body (LSM0009/LSM0010).
         /// </summary>
+        /// <param name="inCode">
+        /// For a synchronous lock that also has async acquisitions (a CountingSemaphore): LSM0010's extra suggestion,
+        /// from <see cref="AwaitInCode"/>; null otherwise.
+        /// </param>
         private static void CheckAsync(
-            IMethodSymbol method, string lockName, LockCapabilities capabilities, Location? location, List<DiagnosticInfo> diagnostics)
+            IMethodSymbol method, string lockName, LockCapabilities capabilities, Location? location, List<DiagnosticInfo> diagnostics, string? inCode = null)
         {
             bool awaitable = method.IsAsync || IsAwaitable(method.ReturnType);
             string display = DisplayName(method);
@@ -253,13 +257,25 @@ public sealed partial class GuardedGenerator
                 return;
             }
 
-            var descriptor = (capabilities & LockCapabilities.ThreadAffine) != 0
-                ? DiagnosticDescriptors.AsyncMethodWithThreadAffineLock
-                : DiagnosticDescriptors.AwaitableNotSupported;
             bool readMostly = method.ContainingType is { } type && ReadMostlyAttributeData.Of(type) is not null;
+            string returnType = method.ReturnType.ToDisplayString();
+            string counterpart = capabilities.AsyncCounterpart(readMostly);
+            if ((capabilities & LockCapabilities.ThreadAffine) != 0)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.AsyncMethodWithThreadAffineLock, location, display, returnType, lockName, counterpart));
+                return;
+            }
+
+            // The lock stays synchronous to the generator (no async marker, so no async wrapper); when it can be awaited
+            // in code, the message says how to hold it across the awaits without [Guarded].
             diagnostics.Add(DiagnosticInfo.Create(
-                descriptor, location, display, method.ReturnType.ToDisplayString(), lockName, capabilities.AsyncCounterpart(readMostly)));
+                DiagnosticDescriptors.AwaitableNotSupported, location, display, returnType, lockName, counterpart, inCode ?? string.Empty));
         }
+
+        /// <summary>LSM0010's suggestion for a lock that can be awaited in code: drop the attribute, await the acquisition in the body.</summary>
+        private static string AwaitInCode(string attribute, string lockName, string acquisition) =>
+            $", or drop {attribute} and hold '{lockName}' across the awaits in code with 'using var scope = {acquisition};'";
 
         /// <summary>What an async wrapper cannot take: a struct's <c>this</c>, parameters by reference, of a ref struct or pointer type.</summary>
         private static string? AsyncShapeProblem(IMethodSymbol method)
