@@ -1,3 +1,4 @@
+using System;
 using System.Diagnostics.Metrics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -82,23 +83,43 @@ public sealed class MetricsTests
     }
 
     [Fact]
-    public async Task A_stripe_of_a_container_striped_lock_records_into_the_container()
+    public async Task Striped_and_async_read_write_container_locks_record_into_the_container()
     {
-        using var host = TestHost.Build(locks: l => l.AddStripedLock<int>("accounts", stripeCount: 4));
+        using var host = TestHost.Build(locks: l => l
+            .AddStripedLock<int>("accounts", stripeCount: 4)
+            .AddAsyncStripedLock<int>("carts", stripeCount: 4)
+            .AddAsyncReadWriteLock("prices"));
         await host.StartAsync(TestContext.Current.CancellationToken);
         using var collector = Collect(host);
         using var processCollector = ProcessWide();
         var accounts = host.Services.GetRequiredKeyedService<StripedLock<int>>("accounts");
+        var carts = host.Services.GetRequiredKeyedService<AsyncStripedLock<int>>("carts");
+        var prices = host.Services.GetRequiredKeyedService<AsyncReadWriteLock>("prices");
 
         for (int key = 0; key < 4; key++)
         {
             using (accounts.Acquire(key))
             {
             }
+
+            using (await carts.AcquireAsync(key, TestContext.Current.CancellationToken))
+            {
+            }
         }
 
-        Assert.Equal(4, collector.GetMeasurementSnapshot().Count);
-        Assert.Empty(processCollector.GetMeasurementSnapshot());
+        using (await prices.AcquireReadAsync(TestContext.Current.CancellationToken))
+        {
+        }
+
+        using (await prices.AcquireWriteAsync(TestContext.Current.CancellationToken))
+        {
+        }
+
+        // Stripes carry their own names (accounts[i]); every one recorded here.
+        Assert.Equal(10, collector.GetMeasurementSnapshot().Count);
+        Assert.Equal(2, CountFor(collector, "prices"));
+        Assert.DoesNotContain(processCollector.GetMeasurementSnapshot(), m => m.Tags["lock.name"] is string n
+            && (n == "prices" || n.StartsWith("accounts[", StringComparison.Ordinal) || n.StartsWith("carts[", StringComparison.Ordinal)));
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 
