@@ -62,9 +62,9 @@ public sealed class LocksmithOptions : IValidatableObject
     public bool InstallProcessPolicy { get; set; } = true;
 
     /// <summary>
-    /// Whether the container's locks record metrics. Default: true. Today every lock records into the process-wide
-    /// <c>Locksmith</c> meter whenever a listener is attached; a per-container meter (<c>IMeterFactory</c>) that this
-    /// switch controls is planned, so the setting is bound and validated but not yet acted on.
+    /// Whether the container's locks record metrics. Default: true: the locks declared on the builder record into a
+    /// <c>Locksmith</c> meter created by the container's <c>IMeterFactory</c> (so parallel hosts keep their numbers
+    /// apart), while locks created with <c>new</c> keep the process-wide meter. False: the container's locks record nothing.
     /// </summary>
     public bool MetricsEnabled { get; set; } = true;
 

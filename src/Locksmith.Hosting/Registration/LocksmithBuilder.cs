@@ -28,6 +28,12 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
                     $"The lock registered as '{name}' was created with the name '{created.Name}'; a registered lock's name must be its key.");
             }
 
+            // Bound before anyone else sees the lock: it records into the container's meter from its first acquisition.
+            if (provider.GetRequiredService<ContainerInstruments>().Instruments is { } instruments)
+            {
+                created.UseInstruments(instruments);
+            }
+
             registration.Instance = created;
             return created;
         });

@@ -65,6 +65,43 @@ public static class LocksmithBuilderLockExtensions
         builder.Register(name, _ => new AsyncExclusiveLock(name, level),
             static l => new LockState(l.IsHeld, WaitingCount: l.WaitingCount));
 
+    /// <summary>Declares an <see cref="AsyncReadWriteLock"/>.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="level">Its level in the global lock order (both modes), or null for unordered.</param>
+    /// <param name="policy">Whom the lock lets in first when readers and writers compete.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The catalog shows whether it is write-held, how many flows read and how many wait; the writer's flow is not
+    /// exposed by the lock, so <see cref="LockState.HolderId"/> stays 0.
+    /// </remarks>
+    public static ILocksmithBuilder AddAsyncReadWriteLock(
+        this ILocksmithBuilder builder, string name, int? level = null, ReadWritePolicy policy = ReadWritePolicy.WriterPreferred) =>
+        builder.Register(name, _ => new AsyncReadWriteLock(name, level, policy), static l =>
+        {
+            int readers = l.CurrentReaderCount;
+            return new LockState(l.IsWriteHeld || readers > 0, WaitingCount: l.WaitingCount, SharedCount: readers);
+        });
+
+    /// <summary>
+    /// Declares an <see cref="AsyncStripedLock{TKey}"/>: <paramref name="stripeCount"/> async exclusive locks shared by
+    /// hashed keys.
+    /// </summary>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key; stripes are named <c>name[i]</c>.</param>
+    /// <param name="stripeCount">How many stripes (rounded up to a power of two by the lock).</param>
+    /// <param name="level">The level of every stripe in the global lock order, or null for unordered.</param>
+    /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// Its holds and waits are on its stripes, which the lock does not expose, so the catalog lists its name, kind and
+    /// level with an empty <see cref="LockState"/>, as for <see cref="StripedLock{TKey}"/>.
+    /// </remarks>
+    public static ILocksmithBuilder AddAsyncStripedLock<TKey>(
+        this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
+        builder.Register(name, _ => new AsyncStripedLock<TKey>(stripeCount, name, level, comparer));
+
     /// <summary>Declares a <see cref="StripedLock{TKey}"/>: <paramref name="stripeCount"/> exclusive locks shared by hashed keys.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>

@@ -70,6 +70,7 @@ public static class LocksmithServiceCollectionExtensions
         services.TryAddSingleton<ILockCatalog, LockCatalog>();
         services.TryAddSingleton<LockEventTracker>();
         services.TryAddSingleton<LocksmithLog>();
+        services.TryAddSingleton<ContainerInstruments>();
 
         // The policy goes in before the watchdog starts, and comes out after it stops (hosted services stop in reverse).
         services.AddHostedService<LocksmithPolicyService>();

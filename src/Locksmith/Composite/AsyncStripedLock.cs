@@ -162,6 +162,14 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
     internal override void ExitForSet() =>
         throw new NotSupportedException($"Striped lock {Describe()} cannot join a LockSet as a whole.");
 
+    private protected override void OnInstrumentsChanged(LocksmithInstruments instruments)
+    {
+        foreach (var stripe in _stripes)
+        {
+            stripe.UseInstruments(instruments);
+        }
+    }
+
     private protected override void OnDeclared()
     {
         for (int i = 0; i < _stripes.Length; i++)

@@ -159,6 +159,14 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
     internal override void ExitForSet() =>
         throw new NotSupportedException($"Striped lock {Describe()} cannot join a LockSet as a whole.");
 
+    private protected override void OnInstrumentsChanged(LocksmithInstruments instruments)
+    {
+        foreach (var stripe in Stripes)
+        {
+            stripe.UseInstruments(instruments);
+        }
+    }
+
     private protected override void OnDeclared()
     {
         for (int i = 0; i < Stripes.Length; i++)

@@ -8,7 +8,8 @@ using System.Runtime.CompilerServices;
 namespace Locksmith;
 
 /// <summary>
-/// The runtime's one <see cref="Meter"/>, named <c>Locksmith</c>, and its instruments. Every recording checks
+/// The runtime's process-wide <see cref="Meter"/>, named <c>Locksmith</c>, and its instruments (a lock bound to
+/// another <see cref="LocksmithInstruments"/> set, as hosting does, records there instead). Every recording checks
 /// <see cref="Instrument.Enabled"/> first, so an app with no listener pays one load and a branch.
 /// </summary>
 /// <remarks>
@@ -33,30 +34,25 @@ public static class LocksmithMetrics
 
     internal static readonly Meter Meter = new(MeterName, typeof(LocksmithMetrics).Assembly.GetName().Version?.ToString());
 
-    internal static readonly Counter<long> Acquisitions =
-        Meter.CreateCounter<long>("locksmith.lock.acquisitions", "{acquisition}", "Successful lock acquisitions.");
+    // The process-wide set: every lock not bound to another (LockPrimitive.UseInstruments) records here.
+    internal static readonly LocksmithInstruments Shared = new(Meter);
 
-    internal static readonly Counter<long> Contentions =
-        Meter.CreateCounter<long>("locksmith.lock.contentions", "{contention}", "Acquisitions that found the lock taken and had to wait.");
+    // Static copies so a lock on the process-wide set (Instruments null) tests a constant, as before sets existed.
+    internal static readonly Counter<long> Acquisitions = Shared.Acquisitions;
+    internal static readonly Counter<long> Contentions = Shared.Contentions;
+    internal static readonly Histogram<double> WaitDuration = Shared.WaitDuration;
+    internal static readonly Histogram<double> HoldDuration = Shared.HoldDuration;
+    internal static readonly Counter<long> Timeouts = Shared.Timeouts;
+    internal static readonly Counter<long> OrderViolations = Shared.OrderViolations;
 
-    internal static readonly Histogram<double> WaitDuration =
-        Meter.CreateHistogram<double>("locksmith.lock.wait.duration", "s", "Time blocked waiting for a lock.");
-
-    internal static readonly Histogram<double> HoldDuration =
-        Meter.CreateHistogram<double>(
-            "locksmith.lock.hold.duration", "s", "Time a lock was held exclusively, from acquisition to release.");
-
-    internal static readonly Counter<long> Timeouts =
-        Meter.CreateCounter<long>("locksmith.lock.timeouts", "{timeout}", "Acquisitions that gave up at their timeout.");
-
-    internal static readonly Counter<long> OrderViolations =
-        Meter.CreateCounter<long>("locksmith.lock.order_violations", "{violation}", "Acquisitions against the global lock order.");
-
-    /// <summary>The inlined test; the recording itself stays out of line so callers' frames stay small.</summary>
+    /// <summary>
+    /// The inlined test; the recording itself stays out of line so callers' frames stay small. A lock on the
+    /// process-wide set pays one load (its null <see cref="LockPrimitive.Instruments"/>) over a static test.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RecordAcquisition(LockPrimitive lockPrimitive, string mode)
     {
-        if (MetricsSwitch.IsSupported && Acquisitions.Enabled)
+        if (MetricsSwitch.IsSupported && (lockPrimitive.Instruments is { } set ? set.Acquisitions.Enabled : Acquisitions.Enabled))
         {
             AddAcquisition(lockPrimitive, mode);
         }
@@ -64,7 +60,7 @@ public static class LocksmithMetrics
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void AddAcquisition(LockPrimitive lockPrimitive, string mode) =>
-        Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+        SetOf(lockPrimitive).Acquisitions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
 
     /// <summary>
     /// The acquisition of a lock with one owner (exclusive, reentrant, spin, write mode): counts it and, while
@@ -75,7 +71,10 @@ public static class LocksmithMetrics
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RecordOwnedAcquisition(LockPrimitive lockPrimitive, string mode)
     {
-        if (MetricsSwitch.IsSupported && (Acquisitions.Enabled | HoldDuration.Enabled))
+        if (MetricsSwitch.IsSupported
+            && (lockPrimitive.Instruments is { } set
+                ? set.Acquisitions.Enabled | set.HoldDuration.Enabled
+                : Acquisitions.Enabled | HoldDuration.Enabled))
         {
             OnOwnedAcquisition(lockPrimitive, mode);
         }
@@ -84,12 +83,13 @@ public static class LocksmithMetrics
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void OnOwnedAcquisition(LockPrimitive lockPrimitive, string mode)
     {
-        if (HoldDuration.Enabled)
+        var set = SetOf(lockPrimitive);
+        if (set.HoldDuration.Enabled)
         {
             lockPrimitive.HoldStart = Stopwatch.GetTimestamp();
         }
 
-        if (Acquisitions.Enabled)
+        if (set.Acquisitions.Enabled)
         {
             AddAcquisition(lockPrimitive, mode);
         }
@@ -102,45 +102,49 @@ public static class LocksmithMetrics
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void RecordHold(LockPrimitive lockPrimitive, string mode, long startTimestamp)
     {
-        if (MetricsSwitch.IsSupported && startTimestamp != 0 && HoldDuration.Enabled)
+        if (MetricsSwitch.IsSupported && startTimestamp != 0 && SetOf(lockPrimitive).HoldDuration is { Enabled: true } hold)
         {
             double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
-            HoldDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            hold.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
 
     internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
     {
-        if (MetricsSwitch.IsSupported && Contentions.Enabled)
+        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).Contentions is { Enabled: true } contentions)
         {
-            Contentions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            contentions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
 
     internal static void RecordWait(LockPrimitive lockPrimitive, string mode, long startTimestamp)
     {
-        if (MetricsSwitch.IsSupported && WaitDuration.Enabled)
+        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration is { Enabled: true } wait)
         {
             double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
-            WaitDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            wait.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
 
     internal static void RecordTimeout(LockPrimitive lockPrimitive, string mode)
     {
-        if (MetricsSwitch.IsSupported && Timeouts.Enabled)
+        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).Timeouts is { Enabled: true } timeouts)
         {
-            Timeouts.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            timeouts.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
 
     internal static void RecordOrderViolation(LockPrimitive lockPrimitive)
     {
-        if (MetricsSwitch.IsSupported && OrderViolations.Enabled)
+        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).OrderViolations is { Enabled: true } violations)
         {
-            OrderViolations.Add(1, Tags(lockPrimitive, LockModeTags.Exclusive, out var kind, out var m), kind, m);
+            violations.Add(1, Tags(lockPrimitive, LockModeTags.Exclusive, out var kind, out var m), kind, m);
         }
     }
+
+    /// <summary>The set <paramref name="lockPrimitive"/> records into: its own, or the process-wide one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static LocksmithInstruments SetOf(LockPrimitive lockPrimitive) => lockPrimitive.Instruments ?? Shared;
 
     private static KeyValuePair<string, object?> Tags(
         LockPrimitive lockPrimitive, string mode, out KeyValuePair<string, object?> kind, out KeyValuePair<string, object?> modeTag)

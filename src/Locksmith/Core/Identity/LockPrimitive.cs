@@ -58,6 +58,12 @@ public abstract class LockPrimitive
     /// </summary>
     internal long HoldStart;
 
+    /// <summary>
+    /// The instruments the lock records into, or null for the process-wide set (<see cref="LocksmithMetrics"/>); set by
+    /// <see cref="UseInstruments"/> before first use, so hot paths read it without a barrier.
+    /// </summary>
+    internal LocksmithInstruments? Instruments;
+
     /// <summary>The lock's name, used in every exception message, diagnostic and metric tag.</summary>
     public string Name { get; private set; }
 
@@ -142,6 +148,26 @@ public abstract class LockPrimitive
             OnDeclared();
             _declared = true;
         }
+    }
+
+    /// <summary>
+    /// Makes the lock (and its stripes, for a striped lock) record its metrics into <paramref name="instruments"/>
+    /// instead of the process-wide <c>Locksmith</c> meter; <see cref="LocksmithInstruments.Disabled"/> turns them off.
+    /// Call it once, right after construction and before the lock is shared: hosting binds the locks a container creates
+    /// to the container's meter. Public only for hosting, so it is hidden from IntelliSense.
+    /// </summary>
+    /// <param name="instruments">The instrument set.</param>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public void UseInstruments(LocksmithInstruments instruments)
+    {
+        ArgumentNullException.ThrowIfNull(instruments);
+        Instruments = instruments;
+        OnInstrumentsChanged(instruments);
+    }
+
+    /// <summary>Lets composite locks (stripes) bind their parts to the same instruments.</summary>
+    private protected virtual void OnInstrumentsChanged(LocksmithInstruments instruments)
+    {
     }
 
     /// <summary>Sets the identity of a part of a composite lock (a stripe), which follows its owner's.</summary>
