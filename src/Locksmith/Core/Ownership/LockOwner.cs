@@ -48,7 +48,7 @@ internal sealed class LockOwner
     /// </summary>
     internal string? FlowActivityName()
     {
-        if (FlowClaimedContext is not { } context || Volatile.Read(ref FlowInUse) == 0)
+        if (FlowCurrentView?.To is not { } context || Volatile.Read(ref FlowInUse) == 0)
         {
             return null;
         }
@@ -61,14 +61,17 @@ internal sealed class LockOwner
     /// <summary>For a flow: the async locks it holds now (any mode), so its record can be set aside when it holds none.</summary>
     internal int FlowHoldCount;
 
-    /// <summary>For a flow: the execution context of the flow while it holds nothing (it carries the idle record).</summary>
-    internal ExecutionContext? FlowIdleContext;
+    /// <summary>For a flow: the claim views this record rotates through (see <see cref="FlowOwnership"/>).</summary>
+    internal FlowOwnership.ClaimView?[]? FlowViews;
 
-    /// <summary>For a flow: the execution context of the flow while it holds a lock (it carries <see cref="FlowClaimView"/>).</summary>
-    internal ExecutionContext? FlowClaimedContext;
+    /// <summary>For a flow: the index in <see cref="FlowViews"/> of the latest claim.</summary>
+    internal int FlowViewIndex;
 
-    /// <summary>For a flow: what the flow's context carries while it holds a lock; one per record.</summary>
-    internal object? FlowClaimView;
+    /// <summary>For a flow: the view of the live (or latest) claim; any other view of this record is stale.</summary>
+    internal FlowOwnership.ClaimView? FlowCurrentView;
+
+    /// <summary>For a flow: the context the latest claim was taken on, so a thread's cache finds a record for a context.</summary>
+    internal ExecutionContext? FlowBase;
 
     /// <summary>For a flow: 1 while some flow holds locks under this record, 0 while it is idle.</summary>
     internal int FlowInUse;
