@@ -45,6 +45,8 @@ internal static class KnownNames
     public const string ReadWritePolicy = "ReadWritePolicy";
     public const string LockSetType = "global::Locksmith.LockSet";
     public const string ReadWritePolicyType = "global::Locksmith.ReadWritePolicy";
+    public const string LockOrderManifest = "Locksmith.LockOrderManifest";
+    public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string LockTimeoutExceptionType = "global::Locksmith.LockTimeoutException";
 
     // Methods the emitted code calls on a lock.

@@ -68,6 +68,17 @@ public sealed class GeneratorSnapshotTests
     [Fact]
     public void AsyncExclusiveLockMethods() => Verify();
 
+    /// <summary>
+    /// One manifest file per compilation registers every [LockOrder] level (type, member, level, kind) from a module
+    /// initializer, sorted by level, so the catalog shows the declared order before any lock exists.
+    /// </summary>
+    [Fact]
+    public void LockOrderManifest() => Verify();
+
+    /// <summary>A [Guarded] class whose lock comes through its primary constructor (as a container gives it).</summary>
+    [Fact]
+    public void GuardedPrimaryConstructor() => Verify();
+
     private static void Verify([CallerMemberName] string testMethod = "")
     {
         var run = GeneratorHarness.Run(Samples.SnapshotInputs[testMethod]);

@@ -78,7 +78,8 @@ public sealed partial class GuardedGenerator
 
                 var type = LockMembers.TypeOf(member);
                 var location = NameLocation(context.TargetNode, member);
-                if (!LockCapabilitiesReader.Of(type).IsLock())
+                var capabilities = LockCapabilitiesReader.Of(type);
+                if (!capabilities.IsLock())
                 {
                     var diagnostic = DiagnosticInfo.Create(
                         DiagnosticDescriptors.LockOrderOnNonLock, location, DisplayName(member), type?.ToDisplayString() ?? member.Kind.ToString());
@@ -88,7 +89,7 @@ public sealed partial class GuardedGenerator
                 token.ThrowIfCancellationRequested();
                 var level = data.Level;
                 var entry = level is { } value && member.ContainingType is { } containing
-                    ? new LockOrderEntry(containing.ToDisplayString(), member.Name, value, LocationInfo.From(location))
+                    ? new LockOrderEntry(containing.ToDisplayString(), member.Name, value, LockKinds.Of(type, capabilities), LocationInfo.From(location))
                     : null;
                 return new ParsedLockOrder(entry, EquatableArray<DiagnosticInfo>.Empty);
             }

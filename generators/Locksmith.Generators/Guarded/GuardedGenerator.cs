@@ -67,6 +67,25 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 .WithTrackingName(TrackingNames.LockOrderClashes),
             static (production, diagnostics) => Report(production, diagnostics));
 
+        // The manifest of declared levels: one file per compilation, only where the runtime can take it.
+        var canRegister = context.CompilationProvider.Select(static (compilation, _) =>
+            compilation.GetTypeByMetadataName(KnownNames.LockOrderManifest) is not null &&
+            compilation.GetTypeByMetadataName(KnownNames.ModuleInitializerAttribute) is not null);
+        var manifest = lockOrders
+            .Select(static (order, _) => order.Entry is { } entry ? new ManifestEntry(entry.TypeName, entry.MemberName, entry.Level, entry.Kind) : null)
+            .Where(static entry => entry is not null)
+            .Collect()
+            .Select(static (entries, _) => LockOrderManifestEmitter.Sort(entries!))
+            .Combine(canRegister)
+            .WithTrackingName(TrackingNames.LockOrderManifest);
+        context.RegisterSourceOutput(manifest, static (production, pair) =>
+        {
+            if (pair.Right && pair.Left.Count > 0)
+            {
+                production.AddSource(LockOrderManifestEmitter.HintName, LockOrderManifestEmitter.Emit(pair.Left));
+            }
+        });
+
         var wrappers = guarded
             .Select(static (member, _) => member.Wrapper)
             .Where(static wrapper => wrapper is not null)

@@ -10,6 +10,7 @@ internal static class TrackingNames
     public const string AcquiresLocksOfDiagnostics = nameof(AcquiresLocksOfDiagnostics);
     public const string LockOrderDiagnostics = nameof(LockOrderDiagnostics);
     public const string LockOrderClashes = nameof(LockOrderClashes);
+    public const string LockOrderManifest = nameof(LockOrderManifest);
     public const string ReadMostlyTypes = nameof(ReadMostlyTypes);
     public const string GuardedWrappers = nameof(GuardedWrappers);
     public const string AcquiresLocksOfWrappers = nameof(AcquiresLocksOfWrappers);

@@ -698,6 +698,70 @@ internal static class Samples
         """;
 
     /// <summary>The inputs of every test of <c>GeneratorSnapshotTests</c>, by test name (each test runs them together).</summary>
+    /// <summary>Declared levels of several kinds in two types, for the lock-order manifest.</summary>
+    public const string LockOrderManifest =
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        namespace Ordering;
+
+        /// <summary>A ledger with two ordered locks.</summary>
+        public sealed partial class Ledger
+        {
+            [LockOrder(20)]
+            private readonly ReadWriteLock _entries = new();
+
+            [LockOrder(10)]
+            private static readonly ExclusiveLock s_books = new();
+
+            [Guarded(Lock = nameof(_entries))]
+            private int _count;
+
+            /// <summary>Counts one.</summary>
+            [Guarded(Lock = nameof(_entries))]
+            private void AddCore() => _count++;
+        }
+
+        /// <summary>An async store with a striped lock.</summary>
+        public sealed partial class Store
+        {
+            [LockOrder(30)]
+            private readonly AsyncExclusiveLock _gate = new();
+
+            [LockOrder(40)]
+            internal readonly StripedLock<string> Rows = new(8);
+        }
+        """;
+
+    /// <summary>A [Guarded] class that receives its lock through its primary constructor (as from a DI container).</summary>
+    public const string GuardedPrimaryConstructor =
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        namespace Ledgers;
+
+        /// <summary>A ledger whose lock the container gives it.</summary>
+        public sealed partial class Ledger(AsyncExclusiveLock ledgerLock)
+        {
+            [LockOrder(10)]
+            private readonly AsyncExclusiveLock _lock = ledgerLock;
+
+            [Guarded(Lock = nameof(_lock))]
+            private decimal _balance;
+
+            /// <summary>Adds an amount after a yield.</summary>
+            [Guarded(Lock = nameof(_lock))]
+            private async ValueTask<decimal> DepositCoreAsync(decimal amount)
+            {
+                await Task.Yield();
+                _balance += amount;
+                return _balance;
+            }
+        }
+        """;
+
     public static readonly System.Collections.Generic.IReadOnlyDictionary<string, string[]> SnapshotInputs =
         new System.Collections.Generic.Dictionary<string, string[]>
         {
@@ -717,6 +781,8 @@ internal static class Samples
             ["KeywordNames"] = [KeywordNames],
             ["EchoedWarnings"] = [EchoedWarnings],
             ["AsyncExclusiveLockMethods"] = [AsyncExclusiveLockMethods],
+            ["LockOrderManifest"] = [LockOrderManifest],
+            ["GuardedPrimaryConstructor"] = [GuardedPrimaryConstructor],
         };
 
     public static readonly string[] All =

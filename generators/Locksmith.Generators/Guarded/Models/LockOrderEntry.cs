@@ -6,8 +6,12 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="TypeName">The type that declares the lock.</param>
 /// <param name="MemberName">The lock member.</param>
 /// <param name="Level">The declared level.</param>
+/// <param name="Kind">The <c>LockKind</c> member name of the lock's type, for the manifest.</param>
 /// <param name="Location">Where to report a clash (diagnostics branch only).</param>
-internal sealed record LockOrderEntry(string TypeName, string MemberName, int Level, LocationInfo? Location);
+internal sealed record LockOrderEntry(string TypeName, string MemberName, int Level, string Kind, LocationInfo? Location);
+
+/// <summary>One line of the generated lock-order manifest; no location, so edits elsewhere leave it equal.</summary>
+internal sealed record ManifestEntry(string TypeName, string MemberName, int Level, string Kind);
 
 /// <summary>What the parser makes of one <c>[LockOrder]</c>: the entry (when the member is a lock) and diagnostics.</summary>
 internal sealed record ParsedLockOrder(LockOrderEntry? Entry, EquatableArray<DiagnosticInfo> Diagnostics);

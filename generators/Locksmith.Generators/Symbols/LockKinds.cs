@@ -1,0 +1,40 @@
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Symbols;
+
+/// <summary>The runtime's <c>LockKind</c> of a lock type, by name for the runtime's own types, else by capability.</summary>
+internal static class LockKinds
+{
+    public static string Of(ITypeSymbol? type, LockCapabilities capabilities)
+    {
+        if (type is INamedTypeSymbol named && RuntimeSymbols.IsRuntimeType(named, named.MetadataName))
+        {
+            switch (named.MetadataName)
+            {
+                case "ExclusiveLock": return "Exclusive";
+                case "ReentrantLock": return "Reentrant";
+                case "CountingSemaphore": return "Semaphore";
+                case "SpinGate": return "Spin";
+                case "ReadWriteLock": return "ReadWrite";
+                case "StripedLock`1": return "Striped";
+                case "AsyncExclusiveLock": return "AsyncExclusive";
+                case "AsyncReadWriteLock": return "AsyncReadWrite";
+                case "AsyncStripedLock`1": return "AsyncStriped";
+            }
+        }
+
+        // A user's lock type: the nearest kind its capabilities describe.
+        bool isAsync = capabilities.IsAsync();
+        if ((capabilities & LockCapabilities.Keyed) != 0)
+        {
+            return isAsync ? "AsyncStriped" : "Striped";
+        }
+
+        if ((capabilities & LockCapabilities.ReadWrite) != 0)
+        {
+            return isAsync ? "AsyncReadWrite" : "ReadWrite";
+        }
+
+        return isAsync ? "AsyncExclusive" : (capabilities & LockCapabilities.Reentrant) != 0 ? "Reentrant" : "Exclusive";
+    }
+}
