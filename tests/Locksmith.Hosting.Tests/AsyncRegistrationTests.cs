@@ -62,10 +62,10 @@ public sealed class AsyncRegistrationTests
         var prices = host.Services.GetRequiredKeyedService<AsyncReadWriteLock>("prices");
         var cache = host.Services.GetRequiredKeyedService<AsyncReadWriteLock>("cache");
 
-        Assert.Equal(["orders", "prices", "cache", "carts"], catalog.Snapshot().Select(e => e.Name));
+        Assert.Equal(["orders", "prices", "cache", "carts"], catalog.Snapshot().ContainerLocks().Select(e => e.Name));
         Assert.Equal(
             [LockKind.AsyncStriped, LockKind.AsyncReadWrite, LockKind.AsyncReadWrite, LockKind.AsyncStriped],
-            catalog.Snapshot().Select(e => e.Kind));
+            catalog.Snapshot().ContainerLocks().Select(e => e.Kind));
 
         // Each flow its own Task.Run: a child task inherits its parent's flow, and with it the parent's holds.
         var reader = await Task.Run(async () => await prices.AcquireReadAsync(TestContext.Current.CancellationToken));

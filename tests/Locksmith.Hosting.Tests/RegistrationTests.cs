@@ -56,7 +56,7 @@ public sealed class RegistrationTests
     {
         using var host = TestHost.Build(locks: DeclareEveryKind);
 
-        var entries = host.Services.GetRequiredService<ILockCatalog>().Snapshot();
+        var entries = host.Services.GetRequiredService<ILockCatalog>().Snapshot().ContainerLocks();
 
         Assert.Equal(
             [("rates", 5), ("ledger", 10), ("journal", 20), ("pool", 30), ("outbox", 40), ("accounts", 50), ("scratch", (int?)null)],
@@ -118,7 +118,7 @@ public sealed class RegistrationTests
         using var host = TestHost.Build(locks: l => l.Register(
             "custom", _ => new ExclusiveLock("custom", 7), static l => new LockState(l.IsHeld, l.OwnerThreadId, WaitingCount: 42)));
 
-        var entry = Assert.Single(host.Services.GetRequiredService<ILockCatalog>().Snapshot());
+        var entry = Assert.Single(host.Services.GetRequiredService<ILockCatalog>().Snapshot().ContainerLocks());
 
         Assert.Equal(new LockCatalogEntry("custom", LockKind.Exclusive, 7, new LockState(false, WaitingCount: 42)), entry);
     }

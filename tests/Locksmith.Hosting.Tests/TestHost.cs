@@ -30,6 +30,10 @@ internal static class TestHost
     public static FakeLogRecord[] Logs(this IHost host, int eventId) =>
         host.Services.GetFakeLogCollector().GetSnapshot().Where(r => r.Id.Id == eventId).ToArray();
 
+    /// <summary>The catalog's entries for the container's own locks, without the generator's declarations.</summary>
+    public static LockCatalogEntry[] ContainerLocks(this System.Collections.Generic.IReadOnlyList<LockCatalogEntry> entries) =>
+        entries.Where(static e => !e.IsDeclared).ToArray();
+
     public static DeadlockWatchdog Watchdog(this IHost host) =>
         host.Services.GetServices<IHostedService>().OfType<DeadlockWatchdog>().Single();
 }

@@ -13,7 +13,9 @@ public interface ILockCatalog
 
     /// <summary>
     /// Reads every lock now (creating those not yet resolved) and returns them in the global order: ordered locks by
-    /// level then name, then unordered locks by name. Plain data; the next call reads again.
+    /// level then name, then unordered locks by name. The <c>[LockOrder]</c> declarations of generated classes in loaded
+    /// assemblies are listed among them, marked <see cref="LockCatalogEntry.IsDeclared"/>, even before any such lock
+    /// exists. Plain data; the next call reads again.
     /// </summary>
     IReadOnlyList<LockCatalogEntry> Snapshot();
 }

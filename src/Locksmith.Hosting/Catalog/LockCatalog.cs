@@ -17,6 +17,21 @@ internal sealed class LockCatalog(IServiceProvider provider, LockRegistry regist
             entries.Add(registration.Read(provider));
         }
 
+        // Declarations the generator saw in loaded assemblies, so the order shows before those locks are created.
+        var manifest = LockOrderManifest.Entries;
+        if (manifest.Count > 0)
+        {
+            var known = new HashSet<string>(entries.Select(static e => e.Name), StringComparer.Ordinal);
+            foreach (var declaration in manifest)
+            {
+                string name = declaration.TypeName + "." + declaration.MemberName;
+                if (known.Add(name))
+                {
+                    entries.Add(new LockCatalogEntry(name, declaration.Kind, declaration.Level, default) { IsDeclared = true });
+                }
+            }
+        }
+
         entries.Sort(static (a, b) =>
         {
             // Unordered locks come last: they are outside the global order.
@@ -26,7 +41,13 @@ internal sealed class LockCatalog(IServiceProvider provider, LockRegistry regist
             }
 
             int byLevel = Nullable.Compare(a.Level, b.Level);
-            return byLevel != 0 ? byLevel : string.CompareOrdinal(a.Name, b.Name);
+            if (byLevel != 0)
+            {
+                return byLevel;
+            }
+
+            // At one level the container's own locks come before declarations.
+            return a.IsDeclared != b.IsDeclared ? (a.IsDeclared ? 1 : -1) : string.CompareOrdinal(a.Name, b.Name);
         });
         return entries;
     }

@@ -15,6 +15,13 @@ public sealed record LockCatalogEntry(string Name, LockKind Kind, int? Level, Lo
     {
     }
 
+    /// <summary>
+    /// Whether this entry is a <c>[LockOrder]</c> declaration from the generator's manifest
+    /// (<see cref="LockOrderManifest"/>) rather than a lock of the container: named "Type.member", it shows the declared
+    /// order before any such lock exists, and its <see cref="State"/> is empty.
+    /// </summary>
+    public bool IsDeclared { get; init; }
+
     /// <summary>Whether the holder is an async flow rather than a thread.</summary>
     public bool HolderIsFlow => State.HolderId >= FlowIdBase;
 
