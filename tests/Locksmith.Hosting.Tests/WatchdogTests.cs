@@ -56,7 +56,12 @@ public sealed class WatchdogTests
         var one = Start(0, accounts, audit);
         var two = Start(1, audit, accounts);
 
+        // The cycle exists from the moment the test sees it; the scan then under way may have started before it formed,
+        // so the one after must find it: detection within two scans (two intervals), counted, not timed.
+        Guard.SpinUntil(() => DeadlockDetector.FindCycles().Count > 0);
+        long formedBy = watchdog.Scans;
         Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockDetected).Length > 0);
+        long detectedAt = watchdog.DetectedAtScan;
         long seenAt = watchdog.Scans;
         Guard.SpinUntil(() => watchdog.Scans >= seenAt + 5);
         var detected = host.Logs(LocksmithEventIds.DeadlockDetected);
@@ -72,6 +77,7 @@ public sealed class WatchdogTests
         await host.StopAsync(ct);
 
         Assert.Equal(HealthStatus.Healthy, before.Status);
+        Assert.InRange(detectedAt, 1, formedBy + 2);
         var line = Assert.Single(detected);
         Assert.Equal(LogLevel.Critical, line.Level);
         Assert.Equal("'accounts', 'audit'", SortedLocks(line.GetStructuredStateValue("Locks")));
@@ -87,7 +93,8 @@ public sealed class WatchdogTests
         Assert.Contains("1 deadlock cycle(s)", entry.Description, StringComparison.Ordinal);
         Assert.Single((string[])entry.Data["deadlocks"]);
         var locks = (IReadOnlyList<LockCatalogEntry>)entry.Data["locks"];
-        Assert.All(locks, l => Assert.True(l.State.IsHeld));
+        Assert.Equal(2, locks.ContainerLocks().Length);
+        Assert.All(locks.ContainerLocks(), l => Assert.True(l.State.IsHeld));
 
         // Both waits were cancelled, or one was and the other then got its lock: either way the cycle is gone.
         Assert.Contains("cancelled", outcomes);

@@ -23,12 +23,16 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
     // Cycles reported and still present, by their canonical text (a cycle starts at its lowest owner id).
     private readonly Dictionary<string, DeadlockCycle> _reported = new(StringComparer.Ordinal);
     private long _scans;
+    private long _detectedAtScan;
 
     /// <summary>How many watchdog loops run now in this process; tests count it.</summary>
     internal static int RunningCount => Volatile.Read(ref s_running);
 
     /// <summary>How many scans this watchdog has made.</summary>
     internal long Scans => Interlocked.Read(ref _scans);
+
+    /// <summary>The number of the scan (1-based, as <see cref="Scans"/> counts) that last logged a new cycle; 0 if none.</summary>
+    internal long DetectedAtScan => Interlocked.Read(ref _detectedAtScan);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -75,6 +79,8 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
             present.Add(key);
             if (_reported.TryAdd(key, cycle))
             {
+                // Scans are made one at a time by the loop: this one is number _scans + 1.
+                Interlocked.Exchange(ref _detectedAtScan, Interlocked.Read(ref _scans) + 1);
                 log.DeadlockDetected(Waiters(cycle), Locks(cycle), key);
             }
         }
