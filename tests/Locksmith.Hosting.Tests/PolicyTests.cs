@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.Metrics;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -132,7 +133,7 @@ public sealed class PolicyTests
     }
 
     [Fact]
-    public async Task A_hundred_start_stop_cycles_leave_no_policy_watchdog_or_timer_behind()
+    public async Task A_hundred_start_stop_cycles_leave_no_policy_watchdog_timer_meter_or_thread_behind()
     {
         const int Cycles = 100;
         var ct = TestContext.Current.CancellationToken;
@@ -140,8 +141,27 @@ public sealed class PolicyTests
         LocksmithPolicy.LongWaitOccurred = found;
         try
         {
+            // Container meters: each host's lock records into a Locksmith meter from its IMeterFactory, which must be
+            // disposed with the host (MeasurementsCompleted fires then). The package installs no listener of its own.
+            int published = 0;
+            int completed = 0;
+            using var listener = new MeterListener
+            {
+                InstrumentPublished = (instrument, l) =>
+                {
+                    if (instrument.Meter.Name == LocksmithMetrics.MeterName && instrument.Meter.Scope is not null)
+                    {
+                        Interlocked.Increment(ref published);
+                        l.EnableMeasurementEvents(instrument);
+                    }
+                },
+                MeasurementsCompleted = (_, _) => Interlocked.Increment(ref completed),
+            };
+            listener.Start();
+
             var before = PolicySnapshot.Take();
             long timersBefore = Timer.ActiveCount;
+            int threadsBefore = ThreadsOutsidePool();
             int leftRunning = 0;
             int leftInstalled = 0;
             int stoppedWithoutScan = 0;
@@ -149,6 +169,11 @@ public sealed class PolicyTests
             {
                 using var host = TestHost.Build(Settings, l => l.AddExclusiveLock("ledger", 1));
                 await host.StartAsync(ct);
+                using (host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger").Acquire())
+                {
+                    // Resolving and taking the lock creates the container's meter and records into it.
+                }
+
                 var watchdog = host.Watchdog();
                 Guard.SpinUntil(() => watchdog.Scans >= 1);
                 await host.StopAsync(ct);
@@ -158,6 +183,7 @@ public sealed class PolicyTests
             }
 
             long timersAfter = Timer.ActiveCount;
+            int threadsAfter = ThreadsOutsidePool();
 
             Assert.Equal(before, PolicySnapshot.Take());
             Assert.Same(found, LocksmithPolicy.LongWaitOccurred);
@@ -168,10 +194,25 @@ public sealed class PolicyTests
             // Each host's watchdog had a periodic timer: a leak would show one per cycle. The slack is for timers the
             // runtime itself may start meanwhile (the thread pool's, a GC-triggered cleanup), which are few.
             Assert.True(timersAfter - timersBefore < Cycles / 10, $"{timersAfter - timersBefore} timers more after {Cycles} cycles");
+
+            // Every container meter was created and disposed again: none is left for a listener to see.
+            Assert.True(Volatile.Read(ref published) >= Cycles, $"{published} container instruments published in {Cycles} cycles");
+            Assert.Equal(Volatile.Read(ref published), Volatile.Read(ref completed));
+
+            // The package starts no thread (the watchdog runs on the pool): a leaked one per cycle would show here; the
+            // slack is for the runtime's own (tiered compilation, GC), never near one per cycle.
+            Assert.True(threadsAfter - threadsBefore < Cycles / 10, $"{threadsAfter - threadsBefore} threads more after {Cycles} cycles");
         }
         finally
         {
             LocksmithPolicy.LongWaitOccurred = null;
         }
+    }
+
+    /// <summary>The process's threads other than the thread pool's (which grows and shrinks on its own).</summary>
+    private static int ThreadsOutsidePool()
+    {
+        using var process = System.Diagnostics.Process.GetCurrentProcess();
+        return process.Threads.Count - ThreadPool.ThreadCount;
     }
 }
