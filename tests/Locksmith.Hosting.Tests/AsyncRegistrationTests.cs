@@ -78,7 +78,10 @@ public sealed class AsyncRegistrationTests
 
         var byName = catalog.Snapshot().ToDictionary(e => e.Name);
         Assert.Equal(new LockState(true, WaitingCount: 1, SharedCount: 1), byName["prices"].State);
-        Assert.Equal(new LockState(true, WaitingCount: 0, SharedCount: 0), byName["cache"].State);
+        Assert.Equal(new LockState(true, cache.WriterFlowId, WaitingCount: 0, SharedCount: 0), byName["cache"].State);
+        Assert.True(cache.WriterFlowId != 0);
+        Assert.True(byName["cache"].HolderIsFlow);
+        Assert.Equal($"flow #{cache.WriterFlowId - LockCatalogEntry.FlowIdBase}", byName["cache"].Holder);
         Assert.Null(byName["prices"].Holder);
         Assert.Equal(new LockState(false), byName["orders"].State);
 

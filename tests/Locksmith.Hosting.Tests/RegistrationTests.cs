@@ -100,7 +100,8 @@ public sealed class RegistrationTests
         Assert.Equal($"thread {holder.ThreadId}", byName["ledger"].Holder);
         Assert.False(byName["ledger"].HolderIsFlow);
         Assert.Equal(new LockState(true, 0, SharedCount: 1), byName["rates"].State);
-        Assert.Equal(new LockState(true, WaitingCount: 1), byName["outbox"].State);
+        Assert.Equal(new LockState(true, outbox.HolderFlowId, WaitingCount: 1), byName["outbox"].State);
+        Assert.True(byName["outbox"].HolderIsFlow);
         Assert.Equal(new LockState(false), byName["journal"].State);
 
         held.Dispose();

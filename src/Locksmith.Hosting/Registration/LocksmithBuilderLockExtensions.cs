@@ -63,7 +63,7 @@ public static class LocksmithBuilderLockExtensions
     /// <returns>The builder.</returns>
     public static ILocksmithBuilder AddAsyncExclusiveLock(this ILocksmithBuilder builder, string name, int? level = null) =>
         builder.Register(name, _ => new AsyncExclusiveLock(name, level),
-            static l => new LockState(l.IsHeld, WaitingCount: l.WaitingCount));
+            static l => new LockState(l.IsHeld, l.HolderFlowId, WaitingCount: l.WaitingCount));
 
     /// <summary>Declares an <see cref="AsyncReadWriteLock"/>.</summary>
     /// <param name="builder">The builder.</param>
@@ -72,15 +72,14 @@ public static class LocksmithBuilderLockExtensions
     /// <param name="policy">Whom the lock lets in first when readers and writers compete.</param>
     /// <returns>The builder.</returns>
     /// <remarks>
-    /// The catalog shows whether it is write-held, how many flows read and how many wait; the writer's flow is not
-    /// exposed by the lock, so <see cref="LockState.HolderId"/> stays 0.
+    /// The catalog shows whether it is write-held and by which flow, how many flows read and how many wait.
     /// </remarks>
     public static ILocksmithBuilder AddAsyncReadWriteLock(
         this ILocksmithBuilder builder, string name, int? level = null, ReadWritePolicy policy = ReadWritePolicy.WriterPreferred) =>
         builder.Register(name, _ => new AsyncReadWriteLock(name, level, policy), static l =>
         {
             int readers = l.CurrentReaderCount;
-            return new LockState(l.IsWriteHeld || readers > 0, WaitingCount: l.WaitingCount, SharedCount: readers);
+            return new LockState(l.IsWriteHeld || readers > 0, l.WriterFlowId, WaitingCount: l.WaitingCount, SharedCount: readers);
         });
 
     /// <summary>

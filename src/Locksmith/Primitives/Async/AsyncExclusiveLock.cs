@@ -63,6 +63,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     /// </summary>
     public bool IsHeldByCurrentFlow => Volatile.Read(ref _state) != 0 && FlowOwnership.CurrentOrNull is { } flow && ReferenceEquals(Volatile.Read(ref _holder), flow);
 
+    /// <summary>
+    /// The id of the flow holding the lock (flow ids start at 2^30, as in <see cref="DeadlockEdge"/>), or 0 when it is
+    /// free (a snapshot, for catalogs and diagnostics).
+    /// </summary>
+    public int HolderFlowId => ExclusiveOwnerId;
+
     /// <summary>Flows queued for the lock (a snapshot, for tests and diagnostics).</summary>
     public int WaitingCount => _queue.Count;
 

@@ -112,6 +112,12 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     /// <summary>Whether the current async flow holds the read lock (as <see cref="IsWriteHeldByCurrentFlow"/> counts holds).</summary>
     public bool IsReadHeldByCurrentFlow => FlowOwnership.CurrentOrNull is { } flow && flow.FlowReads.Holds(this);
 
+    /// <summary>
+    /// The id of the flow holding the write lock (flow ids start at 2^30, as in <see cref="DeadlockEdge"/>), or 0 when
+    /// no flow writes (a snapshot, for catalogs and diagnostics).
+    /// </summary>
+    public int WriterFlowId => Writer?.OwnerId ?? 0;
+
     /// <summary>Flows queued for either mode (a snapshot, for tests and diagnostics).</summary>
     public int WaitingCount => _readers.Count + _writers.Count;
 
