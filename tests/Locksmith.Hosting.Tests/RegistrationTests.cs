@@ -41,6 +41,26 @@ public sealed class RegistrationTests
     }
 
     [Fact]
+    public void A_spin_gate_and_a_striped_read_write_lock_resolve_by_key_with_their_settings()
+    {
+        using var host = TestHost.Build(locks: locks => locks
+            .AddSpinGate("tick", level: 60)
+            .AddStripedReadWriteLock<string>("shelves", stripeCount: 4, level: 70, ReadWritePolicy.Fair));
+
+        var tick = host.Services.GetRequiredKeyedService<SpinGate>("tick");
+        var shelves = host.Services.GetRequiredKeyedService<StripedReadWriteLock<string>>("shelves");
+
+        Assert.Same(tick, host.Services.GetRequiredKeyedService<LockPrimitive>("tick"));
+        Assert.Equal(("tick", 60, LockKind.Spin), (tick.Name, tick.Level, tick.Kind));
+        Assert.Equal(("shelves", 70, 4, ReadWritePolicy.Fair), (shelves.Name, shelves.Level, shelves.StripeCount, shelves.Policy));
+        using (tick.Acquire())
+        {
+            var entry = System.Linq.Enumerable.Single(host.Services.GetRequiredService<ILockCatalog>().Snapshot().ContainerLocks(), e => e.Name == "tick");
+            Assert.Equal($"thread {Environment.CurrentManagedThreadId}", entry.Holder);
+        }
+    }
+
+    [Fact]
     public void A_constructor_receives_its_lock_through_FromKeyedServices()
     {
         using var host = TestHost.Build(locks: DeclareEveryKind, services: s => s.AddSingleton<Ledger>());

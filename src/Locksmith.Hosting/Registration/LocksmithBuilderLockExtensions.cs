@@ -112,4 +112,27 @@ public static class LocksmithBuilderLockExtensions
     public static ILocksmithBuilder AddStripedLock<TKey>(
         this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
         builder.Register(name, _ => new StripedLock<TKey>(stripeCount, name, level, comparer));
+
+    /// <summary>Declares a <see cref="StripedReadWriteLock{TKey}"/>: <paramref name="stripeCount"/> read-write locks shared by hashed keys.</summary>
+    /// <typeparam name="TKey">The key type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="stripeCount">How many stripes (rounded up to a power of two by the lock).</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <param name="policy">Who goes first when readers and writers wait, on every stripe.</param>
+    /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddStripedReadWriteLock<TKey>(
+        this ILocksmithBuilder builder, string name, int stripeCount, int? level = null,
+        ReadWritePolicy policy = ReadWritePolicy.WriterPreferred, IEqualityComparer<TKey>? comparer = null) =>
+        builder.Register(name, _ => new StripedReadWriteLock<TKey>(stripeCount, name, level, policy, comparer));
+
+    /// <summary>Declares a <see cref="SpinGate"/> (for critical sections under about a microsecond).</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="name">The lock's name and service key.</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The builder.</returns>
+    public static ILocksmithBuilder AddSpinGate(this ILocksmithBuilder builder, string name, int? level = null) =>
+        builder.Register(name, _ => new SpinGate(name, level),
+            static l => new LockState(l.IsHeld, l.OwnerThreadId));
 }
