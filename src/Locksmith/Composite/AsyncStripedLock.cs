@@ -1,9 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
-using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -25,22 +22,11 @@ namespace Locksmith;
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLock
 {
-    // Two lines: some CPUs fetch cache lines in adjacent pairs, so one line apart can still share a fetch.
-    private const int SpacerBytes = 128;
-
-    private readonly AsyncExclusiveLock[] _stripes;
-
-    // Null for the default comparer: EqualityComparer<TKey>.Default is then devirtualized and inlined.
-    private readonly IEqualityComparer<TKey>? _comparer;
-    private readonly int _mask;
-    private readonly bool _ordinalStrings;
-
-    // Kept only so the spacers stay alive between the stripes.
-    private readonly object[] _spacers;
+    private readonly StripeTable<TKey, AsyncExclusiveLock> _table;
 
     /// <summary>Creates an async striped lock with 64 stripes, or four per processor where that is more (rounded up to a power of two).</summary>
     public AsyncStripedLock()
-        : this(Math.Max(64, 4 * Environment.ProcessorCount))
+        : this(StripeTable<TKey, AsyncExclusiveLock>.DefaultStripeCount)
     {
     }
 
@@ -53,29 +39,11 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
     public AsyncStripedLock(int stripeCount, string? name = null, int? level = null, IEqualityComparer<TKey>? comparer = null)
         : base(name, level, LockKind.AsyncStriped)
     {
-        if (stripeCount is < 1 or > 65_536)
-        {
-            ThrowHelper.ThrowArgumentOutOfRange(nameof(stripeCount), stripeCount, "A striped lock has 1 to 65,536 stripes.");
-        }
-
-        int count = (int)BitOperations.RoundUpToPowerOf2((uint)stripeCount);
-        _mask = count - 1;
-        _comparer = comparer is null || ReferenceEquals(comparer, EqualityComparer<TKey>.Default) ? null : comparer;
-        _ordinalStrings = _comparer is null && typeof(TKey) == typeof(string);
-        _stripes = new AsyncExclusiveLock[count];
-        _spacers = new object[count];
-        for (int i = 0; i < count; i++)
-        {
-            // Created in index order, so their ids (the set's tie-break) give stripe order.
-            _stripes[i] = new AsyncExclusiveLock(StripeName(i), level);
-
-            // A live spacer after each stripe keeps neighbours a line apart (compaction keeps the order).
-            _spacers[i] = new byte[SpacerBytes];
-        }
+        _table = new StripeTable<TKey, AsyncExclusiveLock>(stripeCount, Name, level, comparer, static (stripeName, stripeLevel) => new AsyncExclusiveLock(stripeName, stripeLevel));
     }
 
     /// <summary>The number of stripes (a power of two).</summary>
-    public int StripeCount => _stripes.Length;
+    public int StripeCount => _table.Stripes.Length;
 
     // The lock as a whole has no owner; holds and waits are on its stripes.
     internal override int ExclusiveOwnerId => 0;
@@ -84,7 +52,7 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
     /// <param name="key">The key.</param>
     /// <returns>An index in [0, <see cref="StripeCount"/>); equal keys (under the lock's comparer) always map to the same one.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public int StripeOf(TKey key) => HashOf(key) & _mask;
+    public int StripeOf(TKey key) => _table.IndexOf(key);
 
     /// <summary>Whether the current async flow holds the stripe of <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
@@ -154,7 +122,7 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
         return LockSet.EnterAsyncSet(stripes, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
     }
 
-    internal AsyncExclusiveLock StripeAt(int index) => _stripes[index];
+    internal AsyncExclusiveLock StripeAt(int index) => _table.Stripes[index];
 
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         throw new NotSupportedException($"Striped lock {Describe()} cannot join a LockSet as a whole; acquire several keys through it instead.");
@@ -162,49 +130,11 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
     internal override void ExitForSet() =>
         throw new NotSupportedException($"Striped lock {Describe()} cannot join a LockSet as a whole.");
 
-    private protected override void OnInstrumentsChanged(LocksmithInstruments instruments)
-    {
-        foreach (var stripe in _stripes)
-        {
-            stripe.UseInstruments(instruments);
-        }
-    }
+    private protected override void OnInstrumentsChanged(LocksmithInstruments instruments) => _table.UseInstruments(instruments);
 
-    private protected override void OnDeclared()
-    {
-        for (int i = 0; i < _stripes.Length; i++)
-        {
-            _stripes[i].SetPartIdentity(StripeName(i), Level);
-        }
-    }
+    private protected override void OnDeclared() => _table.FollowIdentity(Name, Level);
 
-    private string StripeName(int index) => $"{Name}[{index}]";
-
-    /// <summary>The stripe of <paramref name="key"/>, without a bounds check (the mask keeps the index in range).</summary>
+    /// <summary>The stripe of <paramref name="key"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private AsyncExclusiveLock StripeFor(TKey key)
-    {
-        int index = HashOf(key) & _mask;
-        Debug.Assert((uint)index < (uint)_stripes.Length);
-        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(_stripes), index);
-    }
-
-    // The same hashing as StripedLockBase (see there for why strings get a non-randomised hash).
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int HashOf(TKey key)
-    {
-        if (typeof(TKey).IsValueType)
-        {
-            return key is null ? 0
-                : StripeHash.Spread(_comparer is null ? EqualityComparer<TKey>.Default.GetHashCode(key) : _comparer.GetHashCode(key));
-        }
-
-        return _ordinalStrings
-            ? (key is null ? 0 : StripeHash.Ordinal(Unsafe.As<string>(key)))
-            : ReferenceHash(key);
-    }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private int ReferenceHash(TKey key) =>
-        key is null ? 0 : StripeHash.Spread((_comparer ?? EqualityComparer<TKey>.Default).GetHashCode(key));
+    private AsyncExclusiveLock StripeFor(TKey key) => _table.For(key);
 }
