@@ -149,7 +149,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         return task;
     }
 
-    /// <summary>Puts back a node that was prepared but took the resource before it had to wait.</summary>
+    /// <summary>Puts the node back in this thread's spare slot: after its wait ended, or when it was not needed.</summary>
     public void Recycle()
     {
         Host = null!;
@@ -203,8 +203,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         _source.GetResult(token);
         _registration.Dispose();
         _registration = default;
-        if (Outcome != AsyncWaitOutcome.Granted && _timer is not null && _deadline != long.MaxValue)
+        if (_timer is not null && _deadline != long.MaxValue)
         {
+            // Stops a timer that has not fired; one already on its way finds the wait over (phase or deadline).
             _timer.Change(Timeout.Infinite, Timeout.Infinite);
         }
 
@@ -219,16 +220,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         long start = _start;
         bool throwOnTimeout = _throwOnTimeout;
         var cancellationToken = _cancellationToken;
-        _cancellationToken = default;
-        if (outcome == AsyncWaitOutcome.Granted && _timer is not null && _deadline != long.MaxValue)
-        {
-            _timer.Change(Timeout.Infinite, Timeout.Infinite);
-        }
-
-        Host = null!;
-        Owner = null!;
-        Releaser = null!;
-        t_spare = this;
+        Recycle();
 
         return AsyncWaits.Complete(host, releaser, owner, outcome, scopeToken, scopeTag, mode, modeTag, start, throwOnTimeout, cancellationToken);
     }
