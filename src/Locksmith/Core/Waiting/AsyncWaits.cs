@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Locksmith;
 
@@ -58,6 +59,22 @@ internal static class AsyncWaits
 
                 return default;
         }
+    }
+
+    /// <summary>
+    /// A try-once (zero timeout) that found the lock taken: the flow holds nothing more; an empty scope, or for a
+    /// throwing call a reported and thrown timeout, like any other.
+    /// </summary>
+    public static ValueTask<AsyncLockScope> FailedWithoutWaiting(IAsyncWaitHost host, LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout)
+    {
+        FlowOwnership.NotHeld(flow);
+        if (throwOnTimeout)
+        {
+            ReportTimeout(host, flow, mode, modeTag, TimeSpan.Zero);
+            host.ThrowTimeout(flow, mode, TimeSpan.Zero);
+        }
+
+        return default;
     }
 
     /// <summary>Records a timed-out (or failed try-once) async wait: the timeout metric and event.</summary>

@@ -220,7 +220,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
         if (timeoutMs == 0)
         {
-            return FailedWithoutWaiting(flow, throwOnTimeout);
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
         }
 
         var node = AsyncWaitNode.Rent();
@@ -255,19 +255,6 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
 
         return scope;
-    }
-
-    private ValueTask<AsyncLockScope> FailedWithoutWaiting(LockOwner flow, bool throwOnTimeout)
-    {
-        FlowOwnership.NotHeld(flow);
-        if (!throwOnTimeout)
-        {
-            return default;
-        }
-
-        AsyncWaits.ReportTimeout(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, TimeSpan.Zero);
-        ThrowHelper.ThrowAsyncTimeout(this, flow, LockMode.Exclusive, Volatile.Read(ref _holder), TimeSpan.Zero);
-        return default;
     }
 
     void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag)

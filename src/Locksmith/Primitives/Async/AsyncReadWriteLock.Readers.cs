@@ -108,7 +108,7 @@ public sealed partial class AsyncReadWriteLock
 
         if (timeoutMs == 0)
         {
-            return FailedWithoutWaiting(flow, LockMode.Read, LockModeTags.Read, throwOnTimeout);
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout);
         }
 
         var node = AsyncWaitNode.Rent();

@@ -104,7 +104,7 @@ public sealed partial class AsyncReadWriteLock
 
         if (timeoutMs == 0)
         {
-            return FailedWithoutWaiting(flow, LockMode.Write, LockModeTags.Write, throwOnTimeout);
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout);
         }
 
         var node = AsyncWaitNode.Rent();

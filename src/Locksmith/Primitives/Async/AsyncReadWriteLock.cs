@@ -216,19 +216,6 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         }
     }
 
-    private ValueTask<AsyncLockScope> FailedWithoutWaiting(LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout)
-    {
-        FlowOwnership.NotHeld(flow);
-        if (!throwOnTimeout)
-        {
-            return default;
-        }
-
-        AsyncWaits.ReportTimeout(this, flow, mode, modeTag, TimeSpan.Zero);
-        ThrowHelper.ThrowAsyncTimeout(this, flow, mode, Writer, TimeSpan.Zero);
-        return default;
-    }
-
     /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
     /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
     private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken, bool checkOrder = true)
