@@ -1,0 +1,44 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Locksmith.Worker;
+
+/// <summary>
+/// The hosted worker: runs <see cref="SeedWork"/> once on its own threads, prints the totals, records the outcome
+/// and stops the host, so a run is bounded by its counts, not by a signal.
+/// </summary>
+public sealed class SeedWorkerService(
+    SeedWork work,
+    IOptions<WorkerOptions> options,
+    WorkOutcome outcome,
+    IHostApplicationLifetime lifetime) : BackgroundService
+{
+    /// <inheritdoc/>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            // Off the start-up path: StartAsync returns while the work's own threads run.
+            var report = await Task.Run(() => work.Run(options.Value, stoppingToken), CancellationToken.None).ConfigureAwait(false);
+            outcome.Finished(report);
+            report.WriteTo(Console.Out);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            outcome.Failed("the host stopped before the work finished");
+            await Console.Error.WriteLineAsync("stopped before the work finished").ConfigureAwait(false);
+        }
+        catch (Exception error)
+        {
+            outcome.Failed(error.ToString());
+            await Console.Error.WriteLineAsync($"the work failed: {error}").ConfigureAwait(false);
+        }
+        finally
+        {
+            lifetime.StopApplication();
+        }
+    }
+}

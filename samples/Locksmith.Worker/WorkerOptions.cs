@@ -1,0 +1,65 @@
+using System;
+
+namespace Locksmith.Worker;
+
+/// <summary>
+/// How much work one run does (configuration section <c>Worker</c>, or the switches <c>--producers</c>,
+/// <c>--consumers</c>, <c>--items</c>, <c>--capacity</c>, <c>--participants</c>, <c>--rows</c>, <c>--columns</c>,
+/// <c>--rounds</c>). The defaults finish in a few seconds on a busy 2-core machine.
+/// </summary>
+public sealed class WorkerOptions
+{
+    /// <summary>The configuration section the options bind to.</summary>
+    public const string SectionName = "Worker";
+
+    /// <summary>Producer threads putting items into the bounded queue.</summary>
+    public int Producers { get; set; } = 2;
+
+    /// <summary>Consumer threads taking items out of it.</summary>
+    public int Consumers { get; set; } = 2;
+
+    /// <summary>Items each producer puts in.</summary>
+    public int ItemsPerProducer { get; set; } = 100_000;
+
+    /// <summary>How many items the queue holds before producers wait.</summary>
+    public int Capacity { get; set; } = 64;
+
+    /// <summary>Threads sharing the matrix phases, each owning every <c>Participants</c>-th row.</summary>
+    public int Participants { get; set; } = 4;
+
+    /// <summary>Matrix rows.</summary>
+    public int Rows { get; set; } = 64;
+
+    /// <summary>Matrix columns.</summary>
+    public int Columns { get; set; } = 256;
+
+    /// <summary>Rounds of the two phases (row partials, then combining the neighbours' partials).</summary>
+    public int Rounds { get; set; } = 1_000;
+
+    /// <summary>The command-line switches, mapped to their keys in the <c>Worker</c> section.</summary>
+    public static readonly System.Collections.Generic.IDictionary<string, string> Switches = new System.Collections.Generic.Dictionary<string, string>
+    {
+        ["--producers"] = $"{SectionName}:{nameof(Producers)}",
+        ["--consumers"] = $"{SectionName}:{nameof(Consumers)}",
+        ["--items"] = $"{SectionName}:{nameof(ItemsPerProducer)}",
+        ["--capacity"] = $"{SectionName}:{nameof(Capacity)}",
+        ["--participants"] = $"{SectionName}:{nameof(Participants)}",
+        ["--rows"] = $"{SectionName}:{nameof(Rows)}",
+        ["--columns"] = $"{SectionName}:{nameof(Columns)}",
+        ["--rounds"] = $"{SectionName}:{nameof(Rounds)}",
+    };
+
+    /// <summary>Throws when a count is out of range, naming it.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below its minimum (1; 0 for items and rounds).</exception>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(Producers, 1, nameof(Producers));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Consumers, 1, nameof(Consumers));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ItemsPerProducer, 0, nameof(ItemsPerProducer));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Capacity, 1, nameof(Capacity));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Participants, 1, nameof(Participants));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Rows, 1, nameof(Rows));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Columns, 1, nameof(Columns));
+        ArgumentOutOfRangeException.ThrowIfLessThan(Rounds, 0, nameof(Rounds));
+    }
+}

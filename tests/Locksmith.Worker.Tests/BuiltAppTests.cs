@@ -1,0 +1,66 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Worker.Tests;
+
+/// <summary>The built sample as a user starts it: its own process, small counts, the exit code and the printed totals.</summary>
+public sealed class BuiltAppTests
+{
+    [Fact]
+    public async Task The_built_app_prints_exact_totals_and_exits_0()
+    {
+        var (exitCode, output) = await RunAppAsync("--items", "1000", "--rounds", "30", "--participants", "3");
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("items consumed           2000", output, StringComparison.Ordinal);
+        Assert.Contains("phases completed         60", output, StringComparison.Ordinal);
+        Assert.Contains("every total is exact", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_built_app_exits_1_when_the_work_cannot_run()
+    {
+        var (exitCode, output) = await RunAppAsync("--capacity", "0");
+
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Capacity", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunAppAsync(params string[] args)
+    {
+        // The referenced sample is copied beside the tests; run it with the same dotnet host as this test process.
+        string app = typeof(Program).Assembly.Location;
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(app)!,
+        };
+        start.ArgumentList.Add(app);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dotnet} {app}.");
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var hang = new CancellationTokenSource(Guard.HangLimit);
+        try
+        {
+            await process.WaitForExitAsync(hang.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Hang guard: the worker app did not exit within {Guard.HangLimit}.");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
