@@ -27,7 +27,7 @@ public static class Program
     public static IHost BuildHost(string[] args)
     {
         var builder = Host.CreateApplicationBuilder(args);
-        builder.Configuration.AddCommandLine(args, WorkerOptions.Switches);
+        builder.Configuration.AddCommandLine(args, WorkerOptions.SwitchMappings());
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
         builder.Services.AddLocksmith(builder.Configuration.GetSection(LocksmithOptions.SectionName))
             .AddSeedWorker(builder.Configuration.GetSection(WorkerOptions.SectionName));

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace Locksmith.Worker;
 
@@ -36,8 +37,8 @@ public sealed class WorkerOptions
     /// <summary>Rounds of the two phases (row partials, then combining the neighbours' partials).</summary>
     public int Rounds { get; set; } = 1_000;
 
-    /// <summary>The command-line switches, mapped to their keys in the <c>Worker</c> section.</summary>
-    public static readonly System.Collections.Generic.IDictionary<string, string> Switches = new System.Collections.Generic.Dictionary<string, string>
+    /// <summary>The command-line switches, mapped to their keys in the <c>Worker</c> section (a new dictionary each call).</summary>
+    public static IDictionary<string, string> SwitchMappings() => new Dictionary<string, string>
     {
         ["--producers"] = $"{SectionName}:{nameof(Producers)}",
         ["--consumers"] = $"{SectionName}:{nameof(Consumers)}",
