@@ -21,8 +21,8 @@ public class IoVersusCpuBenchmarks
 {
     private const int Items = 64;
 
-    /// <summary>About 1 ms of CPU work (100 × <see cref="CriticalSection.MediumIterations"/>).</summary>
-    private const int CpuIterations = 100 * CriticalSection.MediumIterations;
+    /// <summary>About 1 ms of CPU work (1,000 × <see cref="CriticalSection.MediumIterations"/>, each about 1 µs).</summary>
+    private const int CpuIterations = 1_000 * CriticalSection.MediumIterations;
 
     // Null for one thread: the harness needs at least one worker besides the benchmark thread.
     private WorkerThreads? _threads;

@@ -30,7 +30,7 @@ public class WakeUpBenchmarks
     private readonly object _monitor = new();
     private ConditionVariable _turnChanged = null!;
     private TwoThreads _threads = null!;
-    private Action<int> _eventNoSpinLoop = null!, _eventLoop = null!, _conditionLoop = null!, _monitorLoop = null!, _spinLoop = null!;
+    private Action<int> _eventNoSpinLoop = null!, _eventLoop = null!, _conditionLoop = null!, _conditionAfterReleaseLoop = null!, _monitorLoop = null!, _spinLoop = null!;
     private int _turn;
 
     [GlobalSetup]
@@ -51,6 +51,25 @@ public class WakeUpBenchmarks
                 }
 
                 _turn = 1 - me;
+                _turnChanged.Notify();
+            }
+        };
+        // The same hand-off, notifying after the lock is released: the woken thread then finds the lock free
+        // instead of waking into a held lock and sleeping on it a second time.
+        _conditionAfterReleaseLoop = me =>
+        {
+            for (int i = 0; i < RoundTrips; i++)
+            {
+                using (_lock.Acquire())
+                {
+                    while (_turn != me)
+                    {
+                        _turnChanged.Wait();
+                    }
+
+                    _turn = 1 - me;
+                }
+
                 _turnChanged.Notify();
             }
         };
@@ -119,6 +138,13 @@ public class WakeUpBenchmarks
     {
         _turn = 0;
         _threads.Run(_conditionLoop);
+    }
+
+    [Benchmark(OperationsPerInvoke = 2 * RoundTrips)]
+    public void ConditionVariable_NotifyAfterRelease()
+    {
+        _turn = 0;
+        _threads.Run(_conditionAfterReleaseLoop);
     }
 
     [Benchmark(OperationsPerInvoke = 2 * RoundTrips)]
