@@ -3,6 +3,9 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.ApiServer.MainJob;
 
@@ -57,6 +60,31 @@ public sealed class MainJobCommandTests
     }
 
     [Fact]
+    public async Task Keep_running_leaves_the_server_up_with_its_locks_page_until_the_host_stops()
+    {
+        var writer = new SignalingWriter("The server keeps running");
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+
+        var run = MainJobRunner.RunAsync(["--requests", "200", "--keep-running"], writer, interactive: false, stop.Token);
+        var first = await Task.WhenAny(writer.Seen, run);
+        Assert.True(first == writer.Seen, $"the main job ended without keeping the server running:\n{writer}");
+        var address = UrlIn(await writer.Seen);
+        using var client = new HttpClient();
+        using var page = await client.GetAsync(address, TestContext.Current.CancellationToken);
+        string html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+        bool stillRunning = !run.IsCompleted;
+        await stop.CancelAsync();
+        int exit = await run;
+
+        Assert.True(stillRunning);
+        Assert.Equal("/locks", address.AbsolutePath);
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("lock-node", html, StringComparison.Ordinal);
+        Assert.Equal(0, exit);
+        Assert.Contains(MainJobReport.Pass, writer.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_bad_command_line_exits_2_with_the_usage_and_starts_no_server()
     {
         using var output = new StringWriter(CultureInfo.InvariantCulture);
@@ -82,6 +110,12 @@ public sealed class MainJobCommandTests
         Assert.Equal((10_000, 10_000, MainJobOptions.DefaultConnections, 0), (defaults!.Requests, defaults.Concurrency, defaults.Connections, defaults.Port));
         Assert.Null(MainJobOptions.Parse(["--port", "70000"], out error));
         Assert.Contains("--port", error, StringComparison.Ordinal);
+    }
+
+    private static Uri UrlIn(string line)
+    {
+        string url = line.Split(' ').Single(static w => w.StartsWith("http://", StringComparison.Ordinal));
+        return new Uri(url);
     }
 
     private static long Number(string cell) => long.Parse(cell, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
