@@ -16,7 +16,7 @@ namespace Locksmith.ApiServer.MainJob;
 /// The main job, README's first command: starts the API server in-process on loopback, drives the seed's load against
 /// it over real HTTP (10,000 requests by default, all in flight at once), shows a progress bar while it runs, then
 /// prints the totals against what they must be and the most contended locks. Exit code 0 only if every total is exact;
-/// 1 otherwise; 2 for a bad command line.
+/// 1 otherwise; 2 for a bad command line or a server that could not start.
 /// </summary>
 public static class MainJobRunner
 {
@@ -49,7 +49,17 @@ public static class MainJobRunner
         // Only warnings from the server: the table is the output. (Added last, so it wins over appsettings' Default.)
         builder.Logging.AddFilter(static (_, level) => level >= LogLevel.Warning);
         await using var app = ApiServerApp.Build(builder);
-        await app.StartAsync(ct).ConfigureAwait(false);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+        }
+        catch (IOException ex)
+        {
+            // Kestrel could not bind (e.g. --port taken): say so instead of a stack trace.
+            writer.WriteLine($"The server could not start: {ex.Message}");
+            return 2;
+        }
+
         try
         {
             Uri address = ApiServerApp.BaseAddress(app);

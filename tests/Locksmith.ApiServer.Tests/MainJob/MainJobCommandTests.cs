@@ -97,6 +97,20 @@ public sealed class MainJobCommandTests
     }
 
     [Fact]
+    public async Task A_taken_port_exits_2_saying_the_server_could_not_start()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        taken.Start();
+        string port = ((IPEndPoint)taken.LocalEndpoint).Port.ToString(CultureInfo.InvariantCulture);
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+        int exit = await MainJobRunner.RunAsync(["--port", port], output, interactive: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("The server could not start", output.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_command_line_reads_counts_and_flags_and_passes_the_rest_to_the_server()
     {
         var options = MainJobOptions.Parse(["--keep-running", "--requests", "100", "--ApiServer:Accounts=4", "--port", "5081"], out string? error);
