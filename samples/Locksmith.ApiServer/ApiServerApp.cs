@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -7,6 +8,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -39,6 +41,12 @@ public static class ApiServerApp
         {
             Args = args.Where(static a => a != "--serve").ToArray(),
             ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // The sample's defaults, below every other source: /locks needs the catalog's statistics (off by default).
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["Locksmith:StatisticsEnabled"] = "true" },
         });
 
         // A log line per request would dominate a 10,000-request run.

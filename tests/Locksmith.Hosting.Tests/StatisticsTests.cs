@@ -10,10 +10,12 @@ namespace Locksmith.Hosting.Tests;
 /// <summary>The catalog's live statistics per lock (from the container's meter) and the nesting edges it saw.</summary>
 public sealed class StatisticsTests
 {
+    private const string On = """{ "Locksmith": { "StatisticsEnabled": true } }""";
+
     [Fact]
     public async Task Acquisitions_contentions_waits_and_timeouts_are_counted_per_lock_from_the_containers_meter()
     {
-        using var host = TestHost.Build(locks: l => l.AddAsyncExclusiveLock("outbox", level: 10).AddExclusiveLock("ledger", level: 20));
+        using var host = TestHost.Build(On, l => l.AddAsyncExclusiveLock("outbox", level: 10).AddExclusiveLock("ledger", level: 20));
         await host.StartAsync(TestContext.Current.CancellationToken);
         var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
         var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
@@ -62,7 +64,7 @@ public sealed class StatisticsTests
     [Fact]
     public void Nesting_edges_name_the_held_lock_and_the_taken_one_with_a_count_in_the_global_order()
     {
-        using var host = TestHost.Build(locks: l => l
+        using var host = TestHost.Build(On, l => l
             .AddExclusiveLock("accounts", level: 10)
             .AddExclusiveLock("journal", level: 20)
             .AddReadWriteLock("rates", level: 5));
@@ -88,9 +90,9 @@ public sealed class StatisticsTests
     }
 
     [Fact]
-    public void With_statistics_off_the_catalog_counts_nothing_and_records_no_nesting()
+    public void By_default_the_catalog_counts_nothing_and_records_no_nesting()
     {
-        using var host = TestHost.Build("""{ "Locksmith": { "StatisticsEnabled": false } }""", l => l.AddExclusiveLock("a", level: 1).AddExclusiveLock("b", level: 2));
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("a", level: 1).AddExclusiveLock("b", level: 2));
         var catalog = host.Services.GetRequiredService<ILockCatalog>();
         var a = host.Services.GetRequiredKeyedService<ExclusiveLock>("a");
         var b = host.Services.GetRequiredKeyedService<ExclusiveLock>("b");
