@@ -18,4 +18,12 @@ public interface ILockCatalog
     /// exists. Plain data; the next call reads again.
     /// </summary>
     IReadOnlyList<LockCatalogEntry> Snapshot();
+
+    /// <summary>
+    /// The nestings the container's locks have seen since the host started (while
+    /// <see cref="LocksmithOptions.StatisticsEnabled"/>): for each of its ordered locks taken while another ordered
+    /// lock was held, the most recently taken held lock (the outer one, which may be any lock) and how many times.
+    /// Sorted by the outer lock's level, then names. Striped locks keep theirs on their stripes and are not listed.
+    /// </summary>
+    IReadOnlyList<LockNestingEdge> NestingEdges();
 }

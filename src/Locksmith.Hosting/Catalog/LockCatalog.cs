@@ -5,16 +5,57 @@ using System.Linq;
 namespace Locksmith.Hosting;
 
 /// <summary>The container's <see cref="ILockCatalog"/>, reading the locks through the container that owns them.</summary>
-internal sealed class LockCatalog(IServiceProvider provider, LockRegistry registry) : ILockCatalog
+internal sealed class LockCatalog : ILockCatalog
 {
-    public IReadOnlyCollection<string> Names { get; } = registry.All.Select(static r => r.Name).ToArray();
+    private readonly IServiceProvider _provider;
+    private readonly LockRegistry _registry;
+    private readonly LockStatisticsCollector _statistics;
+
+    public LockCatalog(IServiceProvider provider, LockRegistry registry, LockStatisticsCollector statistics)
+    {
+        _provider = provider;
+        _registry = registry;
+        _statistics = statistics;
+        Names = registry.All.Select(static r => r.Name).ToArray();
+
+        // A container used without a host (no hosted services) still gets statistics from here on.
+        statistics.Start();
+    }
+
+    public IReadOnlyCollection<string> Names { get; }
+
+    public IReadOnlyList<LockNestingEdge> NestingEdges()
+    {
+        var edges = new List<LockNestingEdge>();
+        foreach (var registration in _registry.All)
+        {
+            if (registration.Instance is { } instance)
+            {
+                edges.AddRange(instance.GetObservedNesting());
+            }
+        }
+
+        edges.Sort(static (a, b) =>
+        {
+            int byOuter = Nullable.Compare(a.OuterLevel, b.OuterLevel);
+            if (byOuter != 0)
+            {
+                return byOuter;
+            }
+
+            int byName = string.CompareOrdinal(a.OuterName, b.OuterName);
+            return byName != 0 ? byName : string.CompareOrdinal(a.InnerName, b.InnerName);
+        });
+        return edges;
+    }
 
     public IReadOnlyList<LockCatalogEntry> Snapshot()
     {
-        var entries = new List<LockCatalogEntry>(registry.All.Count);
-        foreach (var registration in registry.All)
+        var entries = new List<LockCatalogEntry>(_registry.All.Count);
+        foreach (var registration in _registry.All)
         {
-            entries.Add(registration.Read(provider));
+            var entry = registration.Read(_provider);
+            entries.Add(entry with { Statistics = _statistics.Read(entry.Name) });
         }
 
         // Declarations the generator saw in loaded assemblies, so the order shows before those locks are created.

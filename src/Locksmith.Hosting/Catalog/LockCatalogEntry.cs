@@ -22,6 +22,12 @@ public sealed record LockCatalogEntry(string Name, LockKind Kind, int? Level, Lo
     /// </summary>
     public bool IsDeclared { get; init; }
 
+    /// <summary>
+    /// What the lock did since the host started: acquisitions, contentions, waits, p99 and longest wait, timeouts
+    /// (<see cref="LocksmithOptions.StatisticsEnabled"/>; all 0 when off, for declarations, or before any use).
+    /// </summary>
+    public LockStatistics Statistics { get; init; }
+
     /// <summary>Whether the holder is an async flow rather than a thread.</summary>
     public bool HolderIsFlow => State.HolderId >= FlowIdBase;
 

@@ -68,6 +68,16 @@ public sealed class LocksmithOptions : IValidatableObject
     /// </summary>
     public bool MetricsEnabled { get; set; } = true;
 
+    /// <summary>
+    /// Whether the catalog keeps live statistics per lock (acquisitions, contentions, waits, p99 wait, timeouts: see
+    /// <see cref="LockCatalogEntry.Statistics"/>) by listening to the container's <c>Locksmith</c> meter, and records
+    /// which lock was held when another was taken (<see cref="ILockCatalog.NestingEdges"/>, through
+    /// <see cref="LockNesting"/>). Default false: listening turns on the locks' metric recording, which an app otherwise
+    /// pays only while some other listener (OpenTelemetry, dotnet-counters) is attached. The statistics need
+    /// <see cref="MetricsEnabled"/>.
+    /// </summary>
+    public bool StatisticsEnabled { get; set; }
+
     /// <summary>The configuration path the options were bound from, for messages; not itself bound.</summary>
     internal string ConfigurationPath { get; set; } = SectionName;
 

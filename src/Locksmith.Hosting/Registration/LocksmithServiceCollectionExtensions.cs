@@ -71,6 +71,10 @@ public static class LocksmithServiceCollectionExtensions
         services.TryAddSingleton<LockEventTracker>();
         services.TryAddSingleton<LocksmithLog>();
         services.TryAddSingleton<ContainerInstruments>();
+        services.TryAddSingleton<LockStatisticsCollector>();
+
+        // Statistics first, so they hear every lock the other services and the app take from the start.
+        services.AddHostedService<LockStatisticsService>();
 
         // The policy goes in before the watchdog starts, and comes out after it stops (hosted services stop in reverse).
         services.AddHostedService<LocksmithPolicyService>();

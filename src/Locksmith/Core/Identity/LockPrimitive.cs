@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -63,6 +64,19 @@ public abstract class LockPrimitive
     /// <see cref="UseInstruments"/> before first use, so hot paths read it without a barrier.
     /// </summary>
     internal LocksmithInstruments? Instruments;
+
+    /// <summary>
+    /// The ordered locks seen held when this one was taken, while <see cref="LockNesting"/> records; null until the
+    /// first. A copy-on-write array: readers never lock, and a known edge costs one increment.
+    /// </summary>
+    internal LockNesting.Edge[]? NestedUnder;
+
+    /// <summary>
+    /// The nestings into this lock recorded so far: each ordered lock that was the most recently taken one held when
+    /// this lock was acquired, with a count (see <see cref="LockNesting.BeginRecording"/>). Empty unless recorded.
+    /// </summary>
+    /// <returns>Plain data; the next call reads again.</returns>
+    public IReadOnlyList<LockNestingEdge> GetObservedNesting() => LockNesting.Read(this);
 
     /// <summary>The lock's name, used in every exception message, diagnostic and metric tag.</summary>
     public string Name { get; private set; }

@@ -52,12 +52,34 @@ internal static class FlowOrder
 
     /// <summary>Checks a sync acquisition against the async locks held by the flow the thread is running.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void CheckSyncInFlow(LockPrimitive requested)
+    public static void CheckSyncInFlow(LockPrimitive requested, LockOwner thread)
     {
         var flow = FlowOwnership.CurrentOrNull;
-        if (flow is not null && requested.OrderLevel <= flow.Held.MaxLevel)
+        if (flow is null)
+        {
+            return;
+        }
+
+        int flowMax = flow.Held.MaxLevel;
+        if (requested.OrderLevel <= flowMax)
         {
             OnOutOfOrder(flow, Highest(flow), requested);
+        }
+        else if (flowMax != int.MinValue && thread.Held.MaxLevel == int.MinValue && LockNesting.Active)
+        {
+            // The thread holds nothing, so its own stack records no nesting: the flow's latest lock is the outer one.
+            RecordUnderFlow(flow, requested);
+        }
+    }
+
+    private static void RecordUnderFlow(LockOwner flow, LockPrimitive requested)
+    {
+        Enter(flow);
+        var outer = flow.Held.Top;
+        Volatile.Write(ref flow.FlowHeldGate, 0);
+        if (outer is not null)
+        {
+            LockNesting.Record(outer, requested);
         }
     }
 

@@ -47,7 +47,16 @@ internal struct HeldLockStack
         entry.MaxBelow = below;
         MaxLevel = Math.Max(lockPrimitive.OrderLevel, below);
         _count = count + 1;
+
+        // Nesting is recorded only under a held lock and only while asked for: the unnested path tests a register.
+        if (count != 0 && LockNesting.Active)
+        {
+            LockNesting.Record(entries[count - 1].Lock, lockPrimitive);
+        }
     }
+
+    /// <summary>The lock pushed last, or null when nothing is held.</summary>
+    public readonly LockPrimitive? Top => _count > 0 ? _entries[_count - 1].Lock : null;
 
     /// <summary>Removes the most recent entry of <paramref name="lockPrimitive"/>; usually the top.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

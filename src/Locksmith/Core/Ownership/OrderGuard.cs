@@ -28,7 +28,7 @@ internal static class OrderGuard
         // One global order across sync and async: a thread running an async flow also answers for the flow's locks.
         if (FlowOrder.InUse)
         {
-            FlowOrder.CheckSyncInFlow(lockPrimitive);
+            FlowOrder.CheckSyncInFlow(lockPrimitive, owner);
         }
 
         return owner;

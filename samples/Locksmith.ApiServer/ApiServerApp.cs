@@ -1,0 +1,202 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+
+namespace Locksmith.ApiServer;
+
+/// <summary>
+/// Builds the API server. Tests and the main job start it in-process on loopback:
+/// <code>
+/// var builder = ApiServerApp.CreateBuilder(args);
+/// builder.WebHost.UseUrls("http://127.0.0.1:0");     // or ApiServerApp.CreateBuilder(args, loopbackPort: 0)
+/// await using var app = ApiServerApp.Build(builder);
+/// await app.StartAsync();
+/// var baseAddress = ApiServerApp.BaseAddress(app);   // the port Kestrel picked
+/// </code>
+/// </summary>
+public static class ApiServerApp
+{
+    /// <summary>
+    /// A web application builder with the domain services and every lock registered through <c>AddLocksmith</c>
+    /// (section <c>Locksmith</c>), the <c>locksmith</c> health check and OpenTelemetry metrics on the <c>Locksmith</c>
+    /// meter. <paramref name="loopbackPort"/> (0: any free port) binds Kestrel to 127.0.0.1 only.
+    /// </summary>
+    public static WebApplicationBuilder CreateBuilder(string[] args, int? loopbackPort = null)
+    {
+        // --serve picks the mode in Program.cs; the command-line configuration must not read it as a key.
+        // The content root is the app's folder, so appsettings.json is found from any working directory (tests too).
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args.Where(static a => a != "--serve").ToArray(),
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+
+        // The sample's defaults, below every other source: /locks needs the catalog's statistics (off by default).
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource
+        {
+            InitialData = new Dictionary<string, string?> { ["Locksmith:StatisticsEnabled"] = "true" },
+        });
+
+        // A log line per request would dominate a 10,000-request run.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        if (loopbackPort is int port)
+        {
+            builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        }
+
+        var settings = builder.Configuration.GetSection(ApiServerOptions.SectionName).Get<ApiServerOptions>() ?? new ApiServerOptions();
+        builder.Services.Configure<ApiServerOptions>(builder.Configuration.GetSection(ApiServerOptions.SectionName));
+
+        var locks = builder.Services.AddLocksmith(builder.Configuration.GetSection(LocksmithOptions.SectionName))
+            .AddAsyncReadWriteLock(ApiServerLocks.Prices, ApiServerLocks.PricesLevel, ReadWritePolicy.WriterPreferred)
+            .AddReadWriteLock(ApiServerLocks.Hits, ApiServerLocks.HitsLevel, ReadWritePolicy.WriterPreferred)
+            .AddExclusiveLock(ApiServerLocks.Journal, ApiServerLocks.JournalLevel)
+            .AddCountingSemaphore(ApiServerLocks.Pool, settings.PoolSize, settings.PoolSize, ApiServerLocks.PoolLevel)
+            .AddExclusiveLock(ApiServerLocks.PoolConnections, ApiServerLocks.PoolConnectionsLevel)
+            .AddExclusiveLock(ApiServerLocks.Limiter, ApiServerLocks.LimiterLevel);
+        for (int i = 0; i < settings.Accounts; i++)
+        {
+            locks.AddExclusiveLock(ApiServerLocks.Account(i), ApiServerLocks.AccountsLevel);
+        }
+
+        builder.Services.AddHealthChecks().AddLocksmith();
+
+        // dotnet-counters reads the Locksmith meter directly; OpenTelemetry gets it here, printed only when asked.
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(LocksmithMetrics.MeterName);
+            if (settings.OpenTelemetryConsole)
+            {
+                metrics.AddConsoleExporter();
+            }
+        });
+
+        builder.Services.AddSingleton<PriceCache>();
+        builder.Services.AddSingleton<RequestCounter>();
+        builder.Services.AddSingleton<UnguardedCounter>();
+        builder.Services.AddSingleton<TransferJournal>();
+        builder.Services.AddSingleton<Bank>();
+        builder.Services.AddSingleton<ConnectionPool>();
+        builder.Services.AddSingleton<RateLimiter>();
+        return builder;
+    }
+
+    /// <summary>Builds the app and maps every route.</summary>
+    public static WebApplication Build(WebApplicationBuilder builder)
+    {
+        var app = builder.Build();
+        MapRoutes(app);
+        return app;
+    }
+
+    /// <summary>The address a started app listens on, e.g. <c>http://127.0.0.1:41234/</c>.</summary>
+    public static Uri BaseAddress(WebApplication app)
+    {
+        string address = app.Urls.First();
+        return new Uri(address.EndsWith('/') ? address : address + "/");
+    }
+
+    private static void MapRoutes(WebApplication app)
+    {
+        app.MapGet("/prices/{symbol}", async (string symbol, PriceCache cache, RequestCounter counter, CancellationToken ct) =>
+        {
+            decimal? price = await cache.FindAsync(symbol, ct).ConfigureAwait(false);
+            return Results.Ok(new { symbol, price });
+        });
+
+        app.MapPut("/prices/{symbol}", async (string symbol, decimal value, PriceCache cache, CancellationToken ct) =>
+        {
+            await cache.SetAsync(symbol, value, ct).ConfigureAwait(false);
+            return Results.Ok(new { symbol, price = value });
+        });
+
+        app.MapPost("/hit", (RequestCounter counter, UnguardedCounter unguarded) =>
+        {
+            counter.Hit();
+            unguarded.Hit();
+            return Results.Ok();
+        });
+
+        app.MapPost("/transfer", (int from, int to, decimal amount, Bank bank) =>
+        {
+            if (!bank.Has(from) || !bank.Has(to) || from == to || amount <= 0)
+            {
+                return Results.BadRequest(new { error = $"from and to must be two accounts in 0..{bank.Count - 1} and amount positive." });
+            }
+
+            bool transferred = bank.Transfer(from, to, amount);
+            return Results.Ok(new { transferred });
+        });
+
+        app.MapPost("/io", async (ConnectionPool pool, CancellationToken ct) =>
+        {
+            int connection = await pool.RunIoAsync(ct).ConfigureAwait(false);
+            return Results.Ok(new { connection });
+        });
+
+        app.MapGet("/limited", (RateLimiter limiter) =>
+            limiter.TryTake() ? Results.Ok(new { allowed = true }) : Results.StatusCode(StatusCodes.Status429TooManyRequests));
+
+        app.MapGet("/totals", async (RequestCounter counter, UnguardedCounter unguarded, Bank bank, ConnectionPool pool,
+            RateLimiter limiter, PriceCache cache, CancellationToken ct) =>
+        {
+            long guarded = counter.Total();
+            long lost = unguarded.Total;
+            var balances = bank.Balances();
+            var (transfers, volume) = bank.Journal.Totals();
+            var (inUse, idle, borrows) = pool.Counts();
+            var (allowed, refused) = limiter.Counts();
+            var (symbols, writes) = await cache.CountsAsync(ct).ConfigureAwait(false);
+            return Results.Ok(new
+            {
+                guardedHits = guarded,
+                unguardedHits = lost,
+                lostUpdates = guarded - lost,
+                accounts = balances.Count,
+                balances,
+                totalBalance = balances.Sum(),
+                expectedTotal = bank.ExpectedTotal,
+                transfers,
+                transferVolume = volume,
+                poolSize = pool.Size,
+                poolInUse = inUse,
+                poolIdle = idle,
+                poolBorrows = borrows,
+                connectionCollisions = Connection.Collisions,
+                limiterAllowed = allowed,
+                limiterRefused = refused,
+                priceSymbols = symbols,
+                priceWrites = writes,
+            });
+        });
+
+        app.MapPost("/reset", async (RequestCounter counter, UnguardedCounter unguarded, Bank bank, ConnectionPool pool,
+            RateLimiter limiter, PriceCache cache, CancellationToken ct) =>
+        {
+            counter.Reset();
+            unguarded.Reset();
+            bank.Reset();
+            pool.ResetBorrows();
+            limiter.Reset();
+            Connection.ResetCollisions();
+            await cache.ClearAsync(ct).ConfigureAwait(false);
+            return Results.Ok(new { reset = true });
+        });
+
+        app.MapHealthChecks("/health");
+        app.MapGet("/locks.json", (ILockCatalog catalog) => Results.Json(LocksReport.Create(catalog)));
+        app.MapGet("/locks", () => Results.Content(LocksPage.Html, "text/html; charset=utf-8"));
+    }
+}

@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Text.RegularExpressions;
+
+namespace Locksmith.ApiServer.Tests.Browser;
+
+/// <summary>One lock's node in the page's graph: <c>&lt;g class="lock-node" data-lock data-level transform="translate(x,y)"&gt;</c>.</summary>
+internal sealed record LockNode(string Name, int? Level, double X, double Y);
+
+/// <summary>
+/// What the <c>/locks</c> page drew, read from Chromium's DOM dump: the graph's lock nodes, the contention table's
+/// cells (<c>&lt;td data-lock data-stat&gt;</c>) and how many times the page refreshed (<c>body data-refreshes</c>).
+/// </summary>
+internal sealed partial class LocksDom
+{
+    private LocksDom(IReadOnlyList<LockNode> nodes, IReadOnlyDictionary<(string Lock, string Stat), string> cells, int refreshes, string status)
+    {
+        Nodes = nodes;
+        Cells = cells;
+        Refreshes = refreshes;
+        Status = status;
+    }
+
+    public IReadOnlyList<LockNode> Nodes { get; }
+
+    public IReadOnlyDictionary<(string Lock, string Stat), string> Cells { get; }
+
+    public int Refreshes { get; }
+
+    /// <summary>The page's status line (e.g. "refresh failed: ..."), for failure messages.</summary>
+    public string Status { get; }
+
+    public static LocksDom Parse(string html)
+    {
+        var nodes = new List<LockNode>();
+        foreach (Match tag in GroupTag().Matches(html))
+        {
+            var attributes = Attributes(tag.Value);
+            if (!attributes.TryGetValue("class", out string? cls) || !cls.Split(' ').Contains("lock-node", StringComparer.Ordinal)
+                || !attributes.TryGetValue("data-lock", out string? name))
+            {
+                continue;
+            }
+
+            int? level = attributes.TryGetValue("data-level", out string? l) && int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
+            var place = attributes.TryGetValue("transform", out string? t) ? Translate().Match(t) : Match.Empty;
+            Assert.True(place.Success, $"the node of {name} has no translate(x,y): {tag.Value}");
+            nodes.Add(new LockNode(name, level, Coordinate(place.Groups[1].Value), Coordinate(place.Groups[2].Value)));
+        }
+
+        var cells = new Dictionary<(string, string), string>();
+        foreach (Match cell in CellTag().Matches(html))
+        {
+            var attributes = Attributes(cell.Groups[1].Value);
+            if (attributes.TryGetValue("data-lock", out string? name) && attributes.TryGetValue("data-stat", out string? stat))
+            {
+                cells[(name, stat)] = WebUtility.HtmlDecode(cell.Groups[2].Value).Trim();
+            }
+        }
+
+        var body = BodyTag().Match(html);
+        int refreshes = body.Success && Attributes(body.Value).TryGetValue("data-refreshes", out string? r)
+            && int.TryParse(r, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : -1;
+        var status = StatusLine().Match(html);
+        return new LocksDom(nodes, cells, refreshes, status.Success ? WebUtility.HtmlDecode(status.Groups[1].Value) : "(no status line)");
+    }
+
+    /// <summary>A whole-number cell of the contention table, e.g. <c>Stat("pool", "contentions")</c>.</summary>
+    public long Stat(string lockName, string stat)
+    {
+        Assert.True(Cells.TryGetValue((lockName, stat), out string? text), $"the table has no {stat} cell for {lockName}; page status: {Status}");
+        Assert.True(long.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out long value), $"{lockName}'s {stat} cell is not a number: '{text}'");
+        return value;
+    }
+
+    private static double Coordinate(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);
+
+    private static Dictionary<string, string> Attributes(string tag)
+    {
+        var attributes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match a in Attribute().Matches(tag))
+        {
+            attributes[a.Groups[1].Value] = WebUtility.HtmlDecode(a.Groups[2].Value);
+        }
+
+        return attributes;
+    }
+
+    [GeneratedRegex("<g\\s[^>]*>")]
+    private static partial Regex GroupTag();
+
+    [GeneratedRegex("<td\\b([^>]*)>([^<]*)</td>")]
+    private static partial Regex CellTag();
+
+    [GeneratedRegex("<body\\b[^>]*>")]
+    private static partial Regex BodyTag();
+
+    [GeneratedRegex("<p id=\"status\"[^>]*>([^<]*)</p>")]
+    private static partial Regex StatusLine();
+
+    [GeneratedRegex("([A-Za-z_:][-A-Za-z0-9_:.]*)=\"([^\"]*)\"")]
+    private static partial Regex Attribute();
+
+    [GeneratedRegex("translate\\(\\s*([-0-9.eE]+)[\\s,]+([-0-9.eE]+)\\s*\\)")]
+    private static partial Regex Translate();
+}

@@ -1,0 +1,109 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.ApiServer.MainJob;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Locksmith.ApiServer.Tests.Browser;
+
+/// <summary>
+/// The <c>/locks</c> page in a real browser: headless Chromium against the server on loopback. The graph shows every
+/// lock of <c>/locks.json</c> in level order, a contention figure moves under load, and a screenshot is saved.
+/// Without Chromium the test fails (run .ci/prerequisites); it is never skipped.
+/// </summary>
+public sealed class LocksPageBrowserTests
+{
+    private const int WarmUpRequests = 300;
+    private const int ContendedRequests = 1_000;
+    private const int Readers = 8;
+    private const int WaitingPolls = 2_000;
+
+    [Fact]
+    public async Task The_page_draws_every_lock_in_level_order_and_a_contention_figure_moves_under_load()
+    {
+        Chromium.RequirePath();
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync();
+        Uri page = new(server.Client.BaseAddress!, "locks");
+        (await server.Client.PostAsync("reset", null, ct)).EnsureSuccessStatusCode();
+        int accounts = (await server.GetJsonAsync("totals")).GetProperty("accounts").GetInt32();
+        var warmUp = await LoadDriver.RunAsync(server.Client, WarmUpRequests, 32, accounts, static () => { }, ct);
+        var declared = ServerReadings.ReadLocks(await server.GetJsonAsync("locks.json"));
+
+        var before = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+
+        // Contended load: readers of the price cache queue behind a writer the test holds (a contention every time,
+        // whatever the timing), then the seed's mix with many requests in flight.
+        var prices = server.Services.GetRequiredKeyedService<AsyncReadWriteLock>(ApiServerLocks.Prices);
+        Task<HttpResponseMessage>[] readers;
+        using (await prices.AcquireWriteAsync(ct))
+        {
+            readers = Enumerable.Range(0, Readers).Select(i => server.Client.GetAsync($"prices/HELD{i}", ct)).ToArray();
+            int polls = 0;
+            while (Waiting(await server.GetJsonAsync("locks.json"), ApiServerLocks.Prices) < 1 && polls++ < WaitingPolls)
+            {
+                await Task.Delay(5, ct);
+            }
+        }
+
+        var readStatuses = (await Task.WhenAll(readers)).Select(static r => r.StatusCode).ToArray();
+        var contended = await LoadDriver.RunAsync(server.Client, ContendedRequests, 64, accounts, static () => { }, ct);
+        var after = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+
+        string screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "locks-page.png");
+        Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
+        File.Delete(screenshot);
+        await Chromium.ScreenshotAsync(page, screenshot);
+        TestContext.Current.TestOutputHelper?.WriteLine($"screenshot: {screenshot}");
+
+        // The page loaded its data (not only its skeleton).
+        Assert.True(before.Refreshes >= 1, $"the page never refreshed; status: {before.Status}");
+        Assert.True(after.Refreshes >= 1, $"the page never refreshed; status: {after.Status}");
+        Assert.Equal(0, warmUp.Errors + contended.Errors);
+        Assert.All(readStatuses, static s => Assert.Equal(HttpStatusCode.OK, s));
+
+        // Every lock of /locks.json is a node, at its level; top to bottom (then left to right) is the global order.
+        Assert.NotEmpty(declared);
+        foreach (var dom in new[] { before, after })
+        {
+            Assert.Equal(declared.Select(static l => l.Name).Order(StringComparer.Ordinal), dom.Nodes.Select(static n => n.Name).Order(StringComparer.Ordinal));
+            Assert.All(dom.Nodes, n => Assert.Equal(declared.Single(l => l.Name == n.Name).Level, n.Level));
+            var topToBottom = dom.Nodes.OrderBy(static n => n.Y).ThenBy(static n => n.X).ToArray();
+            Assert.Equal(declared.Select(static l => l.Name), topToBottom.Select(static n => n.Name));
+            var rows = dom.Nodes.GroupBy(static n => n.Level).Select(static g => (Level: g.Key, Ys: g.Select(static n => n.Y).Distinct().ToArray())).ToArray();
+            Assert.All(rows, static r => Assert.Single(r.Ys));
+            var levelsDown = rows.OrderBy(static r => r.Ys[0]).Select(static r => r.Level).ToArray();
+            Assert.Equal(levelsDown.Order(), levelsDown);
+        }
+
+        // The figures moved: the held writer's readers contended for prices; every lock the mix uses was taken again.
+        Assert.True(after.Stat(ApiServerLocks.Prices, "contentions") >= before.Stat(ApiServerLocks.Prices, "contentions") + 1,
+            $"prices contentions: {before.Stat(ApiServerLocks.Prices, "contentions")} then {after.Stat(ApiServerLocks.Prices, "contentions")}");
+        foreach (string name in (string[])[ApiServerLocks.Prices, ApiServerLocks.Hits, ApiServerLocks.Journal, ApiServerLocks.Pool, ApiServerLocks.Limiter])
+        {
+            Assert.True(after.Stat(name, "acquisitions") > before.Stat(name, "acquisitions"),
+                $"{name} acquisitions: {before.Stat(name, "acquisitions")} then {after.Stat(name, "acquisitions")}");
+        }
+
+        var png = new FileInfo(screenshot);
+        Assert.True(png.Exists && png.Length > 0, $"no screenshot at {screenshot}");
+        byte[] signature = new byte[8];
+        using (var file = png.OpenRead())
+        {
+            file.ReadExactly(signature);
+        }
+
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, signature);
+    }
+
+    private static long Waiting(JsonElement report, string name) =>
+        report.GetProperty("locks").EnumerateArray()
+            .Where(l => l.GetProperty("name").GetString() == name)
+            .Select(static l => l.TryGetProperty("waiting", out var w) && w.ValueKind == JsonValueKind.Number ? w.GetInt64() : 0)
+            .Single();
+}

@@ -1,0 +1,209 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Net;
+using System.Net.Http;
+using System.Text.Json;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Locksmith.ApiServer.Tests;
+
+/// <summary>
+/// The seed's load against the real server over loopback HTTP: 10,000 mixed requests, 64 at a time, and every total
+/// exact afterwards. Bounded by counts, never by time.
+/// </summary>
+public sealed class LoadTests
+{
+    private const int Requests = 10_000;
+    private const int Concurrency = 64;
+
+    // Ten request kinds in a fixed rotation, so the expected counts are known exactly.
+    private static readonly string[] s_rotation = ["hit", "transfer", "read", "hit", "transfer", "read", "write", "io", "limited", "hit"];
+
+    [Fact]
+    public async Task Ten_thousand_mixed_requests_keep_every_total_exact_and_every_lock_in_the_catalog()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        (await server.Client.PostAsync("reset", null, ct)).EnsureSuccessStatusCode();
+        var totalsBefore = await server.GetJsonAsync("totals");
+        int accounts = totalsBefore.GetProperty("accounts").GetInt32();
+
+        long errors = 0, refused = 0, allowed = 0, transferred = 0, declined = 0;
+        var failures = new List<string>();
+        await Parallel.ForAsync(0, Requests, new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = ct }, async (i, token) =>
+        {
+            string kind = s_rotation[i % s_rotation.Length];
+            using var response = await Send(server.Client, kind, i, accounts, token);
+            if (kind == "limited" && response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Interlocked.Increment(ref refused);
+                return;
+            }
+
+            if (!response.IsSuccessStatusCode)
+            {
+                Interlocked.Increment(ref errors);
+                string failure = $"{kind} #{i}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(token)}";
+                lock (failures)
+                {
+                    failures.Add(failure);
+                }
+
+                return;
+            }
+
+            if (kind == "limited")
+            {
+                Interlocked.Increment(ref allowed);
+            }
+            else if (kind == "transfer")
+            {
+                using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(token));
+                Interlocked.Increment(ref body.RootElement.GetProperty("transferred").GetBoolean() ? ref transferred : ref declined);
+            }
+        });
+
+        var totals = await server.GetJsonAsync("totals");
+        var health = await server.Client.GetAsync("health", ct);
+        string healthText = await health.Content.ReadAsStringAsync(ct);
+        var locks = await server.GetJsonAsync("locks.json");
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"guarded {totals.GetProperty("guardedHits")}, unguarded {totals.GetProperty("unguardedHits")}, transfers {transferred} (+{declined} declined), 429s {refused}");
+
+        Assert.Empty(failures);
+        Assert.Equal(0, errors);
+        int each = Requests / s_rotation.Length;
+        Assert.Equal(3 * each, totals.GetProperty("guardedHits").GetInt64());
+        Assert.InRange(totals.GetProperty("unguardedHits").GetInt64(), 1, 3 * each);
+        Assert.Equal(2 * each, transferred + declined);
+        Assert.Equal(transferred, totals.GetProperty("transfers").GetInt64());
+        Assert.Equal(totals.GetProperty("expectedTotal").GetDecimal(), totals.GetProperty("totalBalance").GetDecimal());
+        Assert.Equal(0, totals.GetProperty("poolInUse").GetInt32());
+        Assert.Equal(totals.GetProperty("poolSize").GetInt32(), totals.GetProperty("poolIdle").GetInt32());
+        Assert.Equal(each, totals.GetProperty("poolBorrows").GetInt64());
+        Assert.Equal(0, totals.GetProperty("connectionCollisions").GetInt64());
+        Assert.Equal(each, allowed + refused);
+        Assert.Equal(allowed, totals.GetProperty("limiterAllowed").GetInt64());
+        Assert.Equal(refused, totals.GetProperty("limiterRefused").GetInt64());
+        Assert.Equal(each, totals.GetProperty("priceWrites").GetInt64());
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+        Assert.Equal("Healthy", healthText);
+
+        // Every declared lock, in the global order, and each one used by the load.
+        string[] expected =
+        [
+            "prices", "hits", .. Enumerable.Range(0, accounts).Select(ApiServerLocks.Account), "journal", "pool", "pool.connections", "limiter",
+        ];
+        var listed = locks.GetProperty("locks").EnumerateArray().ToArray();
+        Assert.Equal(expected, listed.Select(static l => l.GetProperty("name").GetString()));
+        var levels = listed.Select(static l => l.GetProperty("level").GetInt32()).ToArray();
+        Assert.Equal(levels.Order(), levels);
+        Assert.All(listed, static l => Assert.True(l.GetProperty("acquisitions").GetInt64() > 0, l.GetProperty("name").GetString()));
+        Assert.All(listed, static l => Assert.False(l.GetProperty("held").GetBoolean(), l.GetProperty("name").GetString()));
+        Assert.Equal(3 * each, Stat(listed, "hits", "acquisitions") - 2 /* the two /totals reads */ - 1 /* the reset */);
+
+        var edges = locks.GetProperty("edges").EnumerateArray()
+            .Select(static e => (e.GetProperty("outer").GetString(), e.GetProperty("inner").GetString(), e.GetProperty("count").GetInt64()))
+            .ToArray();
+        Assert.Contains(edges, static e => e.Item1 == "pool" && e.Item2 == "pool.connections" && e.Item3 >= 2);
+        Assert.Equal(transferred, edges.Where(static e => e.Item2 == "journal").Sum(static e => e.Item3));
+        Assert.All(edges, e => Assert.True(Level(listed, e.Item1) <= Level(listed, e.Item2), $"{e.Item1} -> {e.Item2}"));
+    }
+
+    [Fact]
+    public async Task Bad_arguments_are_refused_with_400_and_reset_zeroes_the_counters()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+
+        var same = await server.Client.PostAsync("transfer?from=1&to=1&amount=5", null, ct);
+        var outside = await server.Client.PostAsync("transfer?from=0&to=99&amount=5", null, ct);
+        var negative = await server.Client.PostAsync("transfer?from=0&to=1&amount=-5", null, ct);
+        (await server.Client.PostAsync("hit", null, ct)).EnsureSuccessStatusCode();
+        (await server.Client.PostAsync("transfer?from=0&to=1&amount=5", null, ct)).EnsureSuccessStatusCode();
+        (await server.Client.PutAsync("prices/ACME?value=12.5", null, ct)).EnsureSuccessStatusCode();
+        var price = await server.GetJsonAsync("prices/acme");
+        var missing = await server.GetJsonAsync("prices/NONE");
+        var before = await server.GetJsonAsync("totals");
+        (await server.Client.PostAsync("reset", null, ct)).EnsureSuccessStatusCode();
+        var after = await server.GetJsonAsync("totals");
+
+        Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest], [same.StatusCode, outside.StatusCode, negative.StatusCode]);
+        Assert.Equal(12.5m, price.GetProperty("price").GetDecimal());
+        Assert.Equal(JsonValueKind.Null, missing.GetProperty("price").ValueKind);
+        Assert.Equal((1, 1, 1), (before.GetProperty("guardedHits").GetInt64(), before.GetProperty("unguardedHits").GetInt64(), before.GetProperty("transfers").GetInt64()));
+        Assert.Equal((0, 0, 0), (after.GetProperty("guardedHits").GetInt64(), after.GetProperty("unguardedHits").GetInt64(), after.GetProperty("transfers").GetInt64()));
+        Assert.All(after.GetProperty("balances").EnumerateArray(), static b => Assert.Equal(1_000m, b.GetDecimal()));
+    }
+
+    [Fact]
+    public async Task The_locks_page_is_one_self_contained_html_file_that_polls_locks_json()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var response = await server.Client.GetAsync("locks", TestContext.Current.CancellationToken);
+        string html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
+        Assert.Contains("fetch(\"locks.json\"", html, StringComparison.Ordinal);
+        Assert.Contains("lock-node", html, StringComparison.Ordinal);
+        Assert.Contains("data-refreshes", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<link", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Concurrent_hits_keep_the_guarded_counter_exact_while_the_unguarded_twin_can_only_lose()
+    {
+        const int Threads = 4;
+        const int HitsPerThread = 20_000;
+        await using var server = await RunningServer.StartAsync();
+        var counter = server.Services.GetRequiredService<RequestCounter>();
+        var unguarded = server.Services.GetRequiredService<UnguardedCounter>();
+        counter.Reset();
+        unguarded.Reset();
+
+        Concurrently.Run(Threads, _ =>
+        {
+            for (int i = 0; i < HitsPerThread; i++)
+            {
+                counter.Hit();
+                unguarded.Hit();
+            }
+        });
+
+        long lost = (Threads * HitsPerThread) - unguarded.Total;
+        TestContext.Current.TestOutputHelper?.WriteLine(
+            $"unguarded twin: {unguarded.Total.ToString(CultureInfo.InvariantCulture)} of {Threads * HitsPerThread} ({lost} lost updates)");
+        Assert.Equal(Threads * HitsPerThread, counter.Total());
+        // Lost updates only ever lose: the twin never counts more than happened. How many it loses depends on timing.
+        Assert.InRange(unguarded.Total, 1, Threads * HitsPerThread);
+    }
+
+    private static long Stat(JsonElement[] locks, string name, string stat) =>
+        locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty(stat).GetInt64();
+
+    private static int Level(JsonElement[] locks, string? name) =>
+        locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty("level").GetInt32();
+
+    private static Task<HttpResponseMessage> Send(HttpClient client, string kind, int i, int accounts, CancellationToken token)
+    {
+        // Transfers go both ways between pairs (i and i+1 swap roles every other time), over every account.
+        int a = (i / 10) % accounts;
+        int b = (a + 1 + ((i / 20) % (accounts - 1))) % accounts;
+        (int from, int to) = (i / 10) % 2 == 0 ? (a, b) : (b, a);
+        string symbol = "SYM" + ((i / 10) % 5).ToString(CultureInfo.InvariantCulture);
+        return kind switch
+        {
+            "hit" => client.PostAsync("hit", null, token),
+            "transfer" => client.PostAsync($"transfer?from={from}&to={to}&amount={1 + (i % 7)}", null, token),
+            "read" => client.GetAsync("prices/" + symbol, token),
+            "write" => client.PutAsync($"prices/{symbol}?value={(i % 1000).ToString(CultureInfo.InvariantCulture)}.25", null, token),
+            "io" => client.PostAsync("io", null, token),
+            _ => client.GetAsync("limited", token),
+        };
+    }
+}

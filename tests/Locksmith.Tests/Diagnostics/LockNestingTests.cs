@@ -1,0 +1,152 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+
+namespace Locksmith.Tests.Diagnostics;
+
+/// <summary>
+/// <see cref="LockNesting"/>: which ordered lock was held when another was taken, counted only while a recorder is
+/// open, without allocating once an edge is known. The test project runs collections one at a time, so no other test
+/// opens a recorder meanwhile.
+/// </summary>
+public sealed class LockNestingTests
+{
+    [Fact]
+    public void Nested_acquisitions_record_the_latest_held_lock_as_outer_with_a_count_and_unnested_ones_record_nothing()
+    {
+        var outer = new ExclusiveLock("nest-outer", level: 10);
+        var middle = new ReadWriteLock("nest-middle", level: 20);
+        var inner = new ExclusiveLock("nest-inner", level: 30);
+
+        using (LockNesting.BeginRecording())
+        {
+            Assert.True(LockNesting.IsRecording);
+            for (int i = 0; i < 3; i++)
+            {
+                using var a = outer.Acquire();
+                using var b = middle.AcquireRead();
+                using var c = inner.Acquire();
+            }
+
+            using (inner.Acquire())
+            {
+            }
+
+            using (outer.Acquire())
+            using (inner.Acquire())
+            {
+            }
+        }
+
+        Assert.False(LockNesting.IsRecording);
+        Assert.Empty(outer.GetObservedNesting());
+        Assert.Equal([new LockNestingEdge("nest-outer", 10, "nest-middle", 20, 3)], middle.GetObservedNesting());
+        Assert.Equal(
+            [new LockNestingEdge("nest-middle", 20, "nest-inner", 30, 3), new LockNestingEdge("nest-outer", 10, "nest-inner", 30, 1)],
+            inner.GetObservedNesting().OrderBy(static e => e.OuterName, StringComparer.Ordinal).ToArray());
+    }
+
+    [Fact]
+    public void Without_a_recorder_nothing_is_recorded_and_recorders_nest()
+    {
+        var outer = new ExclusiveLock("quiet-outer", level: 10);
+        var inner = new ExclusiveLock("quiet-inner", level: 20);
+        Nest(outer, inner);
+        Assert.Empty(inner.GetObservedNesting());
+
+        var first = LockNesting.BeginRecording();
+        var second = LockNesting.BeginRecording();
+        first.Dispose();
+        first.Dispose();
+        Nest(outer, inner);
+        second.Dispose();
+        Nest(outer, inner);
+
+        Assert.False(LockNesting.IsRecording);
+        Assert.Equal(1, Assert.Single(inner.GetObservedNesting()).Count);
+    }
+
+    [Fact]
+    public void A_known_edge_counts_without_allocating()
+    {
+        var outer = new ExclusiveLock("alloc-outer", level: 10);
+        var inner = new ExclusiveLock("alloc-inner", level: 20);
+        using (LockNesting.BeginRecording())
+        {
+            for (int i = 0; i < 2_000; i++)
+            {
+                Nest(outer, inner);
+            }
+
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                Nest(outer, inner);
+            }
+
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+
+        Assert.Equal(12_000, Assert.Single(inner.GetObservedNesting()).Count);
+    }
+
+    [Fact]
+    public void A_lock_set_records_its_second_member_under_its_first_and_a_later_lock_under_the_second()
+    {
+        var a = new ExclusiveLock("set-a", level: 30);
+        var b = new ExclusiveLock("set-b", level: 30);
+        var journal = new ExclusiveLock("set-journal", level: 40);
+        using (LockNesting.BeginRecording())
+        {
+            using var both = LockSet.Acquire(b, a);
+            using var inner = journal.Acquire();
+        }
+
+        // The set takes a (the lower id) first.
+        Assert.Equal("set-a", Assert.Single(b.GetObservedNesting()).OuterName);
+        Assert.Equal("set-b", Assert.Single(journal.GetObservedNesting()).OuterName);
+    }
+
+    [Fact]
+    public async Task A_sync_lock_taken_while_the_flow_holds_an_async_one_records_the_async_one_as_outer()
+    {
+        var permits = new CountingSemaphore(2, 2, "flow-pool", level: 50);
+        var asyncOuter = new AsyncExclusiveLock("flow-outer", level: 45);
+        var list = new ExclusiveLock("flow-list", level: 55);
+        using (LockNesting.BeginRecording())
+        {
+            using (await asyncOuter.AcquireAsync())
+            using (await permits.AcquireAsync())
+            {
+                await Task.Yield();
+                using (list.Acquire())
+                {
+                }
+            }
+        }
+
+        Assert.Equal(new LockNestingEdge("flow-outer", 45, "flow-pool", 50, 1), Assert.Single(permits.GetObservedNesting()));
+        Assert.Equal(new LockNestingEdge("flow-pool", 50, "flow-list", 55, 1), Assert.Single(list.GetObservedNesting()));
+    }
+
+    [Fact]
+    public void Edges_into_one_lock_are_bounded()
+    {
+        var inner = new ExclusiveLock("bounded-inner", level: 100);
+        using (LockNesting.BeginRecording())
+        {
+            for (int i = 0; i < LockNesting.MaxEdgesPerLock + 10; i++)
+            {
+                Nest(new ExclusiveLock("bounded-outer-" + i, level: 1), inner);
+            }
+        }
+
+        Assert.Equal(LockNesting.MaxEdgesPerLock, inner.GetObservedNesting().Count);
+    }
+
+    private static void Nest(ExclusiveLock outer, ExclusiveLock inner)
+    {
+        using var a = outer.Acquire();
+        using var b = inner.Acquire();
+    }
+}
