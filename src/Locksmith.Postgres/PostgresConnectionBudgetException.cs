@@ -4,8 +4,8 @@ namespace Locksmith.Postgres;
 
 /// <summary>
 /// An acquisition needed a connection beyond the provider's <see cref="PostgresLockProviderOptions.ConnectionBudget"/>:
-/// every held distributed lock holds a connection, so waiting for the pool could wait for a lock the same process will
-/// only release after this acquisition. The message names the lock and the budget.
+/// every flow holding distributed locks holds a connection, so waiting for the pool could wait for a lock the same
+/// process will only release after this acquisition. The message names the lock and the budget.
 /// </summary>
 public sealed class PostgresConnectionBudgetException : InvalidOperationException
 {

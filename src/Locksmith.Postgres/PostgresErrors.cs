@@ -22,9 +22,15 @@ internal static partial class PostgresErrors
     public static void ThrowBudget(PostgresLock requester, string description, int budget) =>
         throw new PostgresConnectionBudgetException(requester.Name, budget,
             $"{ThrowHelper.CurrentFlowOrThread()} tried to acquire {description}, but the {budget} connection(s) of the lock " +
-            $"provider for {requester.Provider.ServerIdentity} are all holding or waiting for distributed locks. Each held lock holds " +
-            "a connection; waiting for the pool could wait for a lock this process releases only later. Raise ConnectionBudget, " +
-            "or hold fewer distributed locks at once.");
+            $"provider for {requester.Provider.ServerIdentity} are all held by flows that hold or wait for distributed locks. Each such " +
+            "flow holds a connection (its session); waiting for the pool could wait for a lock this process releases only later. " +
+            "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
+
+    [DoesNotReturn]
+    public static void ThrowSessionLost(LockOwner flow, string description) =>
+        throw new InvalidOperationException(
+            $"{flow.Describe()} tried to acquire {description}, but the PostgreSQL session that holds its other distributed locks " +
+            "was lost (their LostToken is cancelled), and those locks with it. Release them, then acquire again.");
 
     [DoesNotReturn]
     public static void ThrowReleasedTwice(PostgresHold hold) =>

@@ -1,5 +1,4 @@
 using System;
-using System.Data;
 using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -8,26 +7,21 @@ using Npgsql;
 namespace Locksmith.Postgres;
 
 /// <summary>
-/// One held advisory lock: the connection whose session holds it, the flow that owns it, and the token cancelled if
-/// the session is lost. A new one per acquisition (the round trips dwarf it), so a released hold is never reused and
-/// a second release is always seen.
+/// One held advisory lock: the flow's session that holds it, and what messages and metrics need. A new one per
+/// acquisition (the round trips dwarf it), so a released hold is never reused and a second release is always seen.
 /// </summary>
 internal sealed class PostgresHold
 {
-    private readonly CancellationTokenSource _lost = new();
     private int _released;
 
-    public PostgresHold(PostgresLock lockPrimitive, AdvisoryKey key, string description, bool shared, NpgsqlConnection connection, LockOwner owner)
+    public PostgresHold(PostgresLock lockPrimitive, AdvisoryKey key, string description, bool shared, PostgresSession session)
     {
         Lock = lockPrimitive;
         Key = key;
         Description = description;
         Shared = shared;
-        Connection = connection;
-        Owner = owner;
-        ProcessId = connection.ProcessID;
+        Session = session;
         Start = Stopwatch.GetTimestamp();
-        connection.StateChange += OnStateChange;
     }
 
     public PostgresLock Lock { get; }
@@ -39,40 +33,20 @@ internal sealed class PostgresHold
 
     public bool Shared { get; }
 
-    public NpgsqlConnection Connection { get; }
+    public PostgresSession Session { get; }
 
-    public LockOwner Owner { get; }
+    public LockOwner Owner => Session.Owner;
 
     /// <summary>The server process (backend pid) of the holding session.</summary>
-    public int ProcessId { get; }
+    public int ProcessId => Session.ProcessId;
 
     public long Start { get; }
 
-    public CancellationToken LostToken => _lost.Token;
+    public CancellationToken LostToken => Session.LostToken;
 
-    public bool IsLost => _lost.IsCancellationRequested;
-
-    public bool ConnectionIsBroken => (Connection.FullState & (ConnectionState.Broken | ConnectionState.Closed)) != 0;
+    public bool IsLost => Session.IsLost;
 
     public string ModeTag => Lock.ModeTagOf(Shared);
-
-    /// <summary>The session is gone while the lock was held: tell whoever watches the token.</summary>
-    public void MarkLost()
-    {
-        if (Volatile.Read(ref _released) != 0 || _lost.IsCancellationRequested)
-        {
-            return;
-        }
-
-        try
-        {
-            _lost.Cancel();
-        }
-        catch (AggregateException)
-        {
-            // A callback of the user's threw; the token is cancelled all the same, and the check goes on.
-        }
-    }
 
     /// <summary>Releases synchronously: the bookkeeping, then the unlock round trip (for <c>using</c>, which generated wrappers use).</summary>
     public void Release()
@@ -80,7 +54,18 @@ internal sealed class PostgresHold
         Unregister();
         try
         {
-            AdvisoryCommands.ReleaseAsync(Connection, Key, Shared, async: false).AsTask().GetAwaiter().GetResult();
+            var connection = Session.Enter();
+            try
+            {
+                if (connection is not null && !Session.IsBroken)
+                {
+                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false).AsTask().GetAwaiter().GetResult();
+                }
+            }
+            finally
+            {
+                Session.Exit();
+            }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
@@ -88,7 +73,7 @@ internal sealed class PostgresHold
         }
         finally
         {
-            Close();
+            Lock.Provider.ReturnSession(Session);
         }
     }
 
@@ -106,7 +91,18 @@ internal sealed class PostgresHold
     {
         try
         {
-            await AdvisoryCommands.ReleaseAsync(Connection, Key, Shared, async: true).ConfigureAwait(false);
+            var connection = await Session.EnterForReleaseAsync().ConfigureAwait(false);
+            try
+            {
+                if (connection is not null && !Session.IsBroken)
+                {
+                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Session.Exit();
+            }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
@@ -114,8 +110,7 @@ internal sealed class PostgresHold
         }
         finally
         {
-            await Connection.DisposeAsync().ConfigureAwait(false);
-            Lock.Provider.ReturnConnection();
+            await Lock.Provider.ReturnSessionAsync(Session).ConfigureAwait(false);
         }
     }
 
@@ -126,7 +121,6 @@ internal sealed class PostgresHold
             PostgresErrors.ThrowReleasedTwice(this);
         }
 
-        Connection.StateChange -= OnStateChange;
         Lock.Provider.RemoveHold(this);
         if (Lock.IsOrdered)
         {
@@ -135,19 +129,5 @@ internal sealed class PostgresHold
 
         FlowOwnership.Released(Owner);
         LocksmithMetrics.RecordHold(Lock, ModeTag, Start);
-    }
-
-    private void Close()
-    {
-        Connection.Dispose();
-        Lock.Provider.ReturnConnection();
-    }
-
-    private void OnStateChange(object sender, StateChangeEventArgs e)
-    {
-        if (e.CurrentState is ConnectionState.Closed or ConnectionState.Broken)
-        {
-            MarkLost();
-        }
     }
 }

@@ -61,6 +61,7 @@ public abstract class PostgresLock : LockPrimitive
     private protected ValueTask<PostgresLockScope> Enter(AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = FlowOwnership.Enter();
+        PostgresSession session;
         try
         {
             CheckEnter(flow, key, description, checkOrder: true);
@@ -70,7 +71,7 @@ public abstract class PostgresLock : LockPrimitive
                 return ValueTask.FromCanceled<PostgresLockScope>(cancellationToken);
             }
 
-            Provider.ReserveConnection(this, description);
+            session = Provider.RentSession(flow, this, description);
         }
         catch
         {
@@ -78,7 +79,7 @@ public abstract class PostgresLock : LockPrimitive
             throw;
         }
 
-        return EnterReservedAsync(flow, key, description, shared, ResolveTimeout(timeoutMs), cancellationToken, throwOnTimeout);
+        return EnterReservedAsync(session, key, description, shared, ResolveTimeout(timeoutMs), cancellationToken, throwOnTimeout);
     }
 
     /// <summary>Throws when <paramref name="flow"/> holds the key already, or (when asked) when the order forbids it.</summary>
@@ -102,25 +103,28 @@ public abstract class PostgresLock : LockPrimitive
     }
 
     private async ValueTask<PostgresLockScope> EnterReservedAsync(
-        LockOwner flow, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        var hold = await AcquireReservedAsync(flow, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+        var hold = await AcquireReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
         return hold is null ? default : new PostgresLockScope(hold);
     }
 
     /// <summary>
-    /// Takes the key for <paramref name="flow"/>, whose claim is entered and whose connection is reserved: ends in a
-    /// hold (the flow's hold count raised), or in nothing held, the connection returned and the claim let go.
+    /// Takes the key on the flow's <paramref name="session"/> (one use of it rented for this call; the flow's claim
+    /// entered): ends in a hold (the flow's hold count raised, the use kept by the hold), or in nothing held, the use
+    /// returned and the claim let go.
     /// </summary>
     internal async Task<PostgresHold?> AcquireReservedAsync(
-        LockOwner flow, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        var flow = session.Owner;
         var mode = ModeOf(shared);
         string modeTag = ModeTagOf(shared);
         Provider.NoteKeyName(key, description);
         long start = Stopwatch.GetTimestamp();
         NpgsqlConnection? connection = null;
         PostgresHold? hold = null;
+        bool entered = false;
         bool waits = timeoutMs != 0;
         if (waits)
         {
@@ -131,7 +135,8 @@ public abstract class PostgresLock : LockPrimitive
 
         try
         {
-            connection = await Provider.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connection = await session.EnterAsync(description, cancellationToken).ConfigureAwait(false);
+            entered = true;
             bool? waited;
             try
             {
@@ -161,7 +166,7 @@ public abstract class PostgresLock : LockPrimitive
                 return null;
             }
 
-            hold = new PostgresHold(this, key, description, shared, connection, flow);
+            hold = new PostgresHold(this, key, description, shared, session);
             Provider.AddHold(hold);
             FlowOwnership.Held(flow);
             if (IsOrdered)
@@ -186,9 +191,9 @@ public abstract class PostgresLock : LockPrimitive
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
             // The grant may have raced the cancellation, and a session lock outlives the failed statement.
-            if (connection is not null)
+            if (entered)
             {
-                await ReleaseIfHeldAsync(connection, key, shared).ConfigureAwait(false);
+                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
             }
 
             throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
@@ -204,14 +209,14 @@ public abstract class PostgresLock : LockPrimitive
                 }
             }
 
+            if (entered)
+            {
+                session.Exit();
+            }
+
             if (hold is null)
             {
-                if (connection is not null)
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
-
-                Provider.ReturnConnection();
+                await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
                 FlowOwnership.NotHeld(flow);
             }
         }

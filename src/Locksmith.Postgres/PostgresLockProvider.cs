@@ -16,6 +16,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly ConcurrentDictionary<HoldKey, PostgresHold> _holds = new();
+    private readonly ConcurrentDictionary<LockOwner, PostgresSession> _sessions = new();
     private readonly ConcurrentDictionary<AdvisoryKey, string> _namedKeys = new();
     private readonly ConcurrentDictionary<int, string> _classIds = new();
     private readonly ConcurrentDictionary<AdvisoryKey, string> _keyNames = new();
@@ -75,7 +76,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <summary>The most connections the provider's locks may hold at once.</summary>
     public int ConnectionBudget { get; }
 
-    /// <summary>Connections held now by locks and waits (a snapshot).</summary>
+    /// <summary>Connections held now: one per flow that holds or waits for a lock of this provider (a snapshot).</summary>
     public int ConnectionsInUse => Volatile.Read(ref _connectionsInUse);
 
     /// <summary>Distributed locks held now through this provider, in every flow (a snapshot).</summary>
@@ -165,17 +166,74 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         return classId;
     }
 
-    /// <summary>Takes one connection of the budget, or throws naming the lock.</summary>
-    internal void ReserveConnection(PostgresLock requester, string lockDescription)
+    /// <summary>
+    /// The flow's session, with one more use (a hold or a wait) on it: the flow's open one, or a new one when the
+    /// budget has a connection left, else the budget error naming the lock.
+    /// </summary>
+    internal PostgresSession RentSession(LockOwner flow, PostgresLock requester, string lockDescription)
     {
-        if (Interlocked.Increment(ref _connectionsInUse) > ConnectionBudget)
+        while (true)
         {
+            if (_sessions.TryGetValue(flow, out var open))
+            {
+                if (open.TryAddUse())
+                {
+                    return open;
+                }
+
+                // Closing: its last use is returning it; make way for a new one.
+                _sessions.TryRemove(new KeyValuePair<LockOwner, PostgresSession>(flow, open));
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _connectionsInUse) > ConnectionBudget)
+            {
+                Interlocked.Decrement(ref _connectionsInUse);
+                PostgresErrors.ThrowBudget(requester, lockDescription, ConnectionBudget);
+            }
+
+            var created = new PostgresSession(this, flow);
+            if (_sessions.TryAdd(flow, created))
+            {
+                return created;
+            }
+
             Interlocked.Decrement(ref _connectionsInUse);
-            PostgresErrors.ThrowBudget(requester, lockDescription, ConnectionBudget);
         }
     }
 
-    internal void ReturnConnection() => Interlocked.Decrement(ref _connectionsInUse);
+    /// <summary>One use of the session ends; the last returns its connection to the pool and its place in the budget.</summary>
+    internal void ReturnSession(PostgresSession session)
+    {
+        if (session.ReleaseUse())
+        {
+            _sessions.TryRemove(new KeyValuePair<LockOwner, PostgresSession>(session.Owner, session));
+            try
+            {
+                session.Close();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _connectionsInUse);
+            }
+        }
+    }
+
+    internal async ValueTask ReturnSessionAsync(PostgresSession session)
+    {
+        if (session.ReleaseUse())
+        {
+            _sessions.TryRemove(new KeyValuePair<LockOwner, PostgresSession>(session.Owner, session));
+            try
+            {
+                await session.CloseAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _connectionsInUse);
+            }
+        }
+    }
 
     /// <summary>Remembers how to name a key in a deadlock report (bounded: unnamed keys print as the server prints them).</summary>
     internal void NoteKeyName(AdvisoryKey key, string description)
@@ -276,7 +334,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 var gone = await AdvisoryCommands.FindLostAsync(_dataSource, snapshot, token).ConfigureAwait(false);
                 foreach (int index in gone)
                 {
-                    snapshot[index].MarkLost();
+                    snapshot[index].Session.MarkLost();
                 }
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -289,9 +347,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 // others may still hold theirs, and the next tick asks again.
                 foreach (var hold in snapshot)
                 {
-                    if (hold.ConnectionIsBroken)
+                    if (hold.Session.IsBroken)
                     {
-                        hold.MarkLost();
+                        hold.Session.MarkLost();
                     }
                 }
             }

@@ -9,9 +9,10 @@ public sealed class PostgresLockProviderOptions
     public string ConnectionString { get; set; } = string.Empty;
 
     /// <summary>
-    /// The most connections the provider's locks may hold at once: each held lock, and each wait for one, holds a
-    /// connection. An acquisition beyond it throws <see cref="PostgresConnectionBudgetException"/> at once instead of
-    /// waiting for the pool. Default 16.
+    /// The most connections the provider's locks may hold at once: each async flow that holds or waits for distributed
+    /// locks holds one connection (its session, which holds all of that flow's locks). An acquisition that needs a
+    /// connection beyond it throws <see cref="PostgresConnectionBudgetException"/> at once instead of waiting for the
+    /// pool. Default 16.
     /// </summary>
     public int ConnectionBudget { get; set; } = 16;
 

@@ -76,6 +76,7 @@ public static class PostgresLockSet
         // The set's own hold keeps the flow's claim installed while it holds nothing between its members.
         var flow = FlowOwnership.Enter();
         FlowOwnership.Held(flow);
+        var sessions = new PostgresSession[ordered.Length];
         int reserved = 0;
         bool handedOn = false;
         try
@@ -109,14 +110,15 @@ public static class PostgresLockSet
                 return ValueTask.FromCanceled<PostgresLockSetScope>(cancellationToken);
             }
 
+            // One use of the flow's session per member (the first may open it), so the budget is checked before any wait.
             for (; reserved < ordered.Length; reserved++)
             {
-                ordered[reserved].Lock!.Provider.ReserveConnection(ordered[reserved].Lock!, ordered[reserved].Description);
+                sessions[reserved] = ordered[reserved].Lock!.Provider.RentSession(flow, ordered[reserved].Lock!, ordered[reserved].Description);
             }
 
             timeoutMs = ordered[0].Lock!.ResolveTimeout(timeoutMs);
             handedOn = true;
-            return AcquireAllAsync(ordered, flow, timeoutMs, cancellationToken, throwOnTimeout);
+            return AcquireAllAsync(ordered, sessions, flow, timeoutMs, cancellationToken, throwOnTimeout);
         }
         finally
         {
@@ -124,7 +126,7 @@ public static class PostgresLockSet
             {
                 for (int i = 0; i < reserved; i++)
                 {
-                    ordered[i].Lock!.Provider.ReturnConnection();
+                    ordered[i].Lock!.Provider.ReturnSession(sessions[i]);
                 }
 
                 FlowOwnership.Released(flow);
@@ -133,7 +135,7 @@ public static class PostgresLockSet
     }
 
     private static async ValueTask<PostgresLockSetScope> AcquireAllAsync(
-        PostgresLockRequest[] ordered, LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        PostgresLockRequest[] ordered, PostgresSession[] sessions, LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var holds = new PostgresHold[ordered.Length];
         int taken = 0;
@@ -146,10 +148,10 @@ public static class PostgresLockSet
                 var request = ordered[taken];
                 int remaining = TimeoutMath.Remaining(deadline);
                 var hold = await request.Lock!.AcquireReservedAsync(
-                    flow, request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+                    sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
                 if (hold is null)
                 {
-                    // That member gave its connection back; the ones not tried yet give theirs in the finally.
+                    // That member gave its use of the session back; the ones not tried yet give theirs in the finally.
                     taken++;
                     return default;
                 }
@@ -162,7 +164,7 @@ public static class PostgresLockSet
         }
         catch
         {
-            // The failed member gave its connection back already.
+            // The failed member gave its use of the session back already.
             taken++;
             throw;
         }
@@ -172,7 +174,7 @@ public static class PostgresLockSet
             {
                 for (int i = taken; i < ordered.Length; i++)
                 {
-                    ordered[i].Lock!.Provider.ReturnConnection();
+                    await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
                 }
 
                 for (int i = holds.Length - 1; i >= 0; i--)

@@ -139,28 +139,58 @@ public sealed class PostgresExclusiveLockTests
     }
 
     [Fact]
-    public async Task ConnectionBudget_RefusesTheAcquisitionBeyondIt_NamingTheLockAndTheBudget()
+    public async Task OneFlow_HoldsAllItsLocksOnOneConnection()
+    {
+        await using var provider = PostgresServer.Provider(budget: 1);
+        string prefix = PostgresServer.Unique("many");
+        var a = provider.CreateExclusiveLock(prefix + "_a");
+        var b = provider.CreateExclusiveLock(prefix + "_b");
+        var accounts = provider.CreateKeyedLock<int>(prefix + "_accounts");
+
+        await using var heldA = await a.AcquireAsync();
+        await using var heldB = await b.AcquireAsync();
+        await using var heldKey = await accounts.AcquireAsync(7);
+
+        Assert.Equal(1, provider.ConnectionsInUse);
+        Assert.Equal(3, provider.HeldCount);
+        Assert.Equal(heldA.SessionProcessId, heldKey.SessionProcessId);
+    }
+
+    [Fact]
+    public async Task ConnectionBudget_RefusesTheFlowBeyondIt_NamingTheLockAndTheBudget()
     {
         await using var provider = PostgresServer.Provider(budget: 2);
         string prefix = PostgresServer.Unique("budget");
         var a = provider.CreateExclusiveLock(prefix + "_a");
         var b = provider.CreateExclusiveLock(prefix + "_b");
         var c = provider.CreateExclusiveLock(prefix + "_c");
-        var heldA = await a.AcquireAsync();
-        await using var heldB = await b.AcquireAsync();
+        var holding = new CountdownEvent(2);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task Hold(PostgresExclusiveLock gate)
+        {
+            await using var scope = await gate.AcquireAsync();
+            holding.Signal();
+            await release.Task;
+        }
+
+        // Two other flows hold a connection each (started while this flow holds nothing, so they are flows of their own).
+        var holders = new[] { Task.Run(() => Hold(a)), Task.Run(() => Hold(b)) };
+        await Task.Run(() => holding.Wait());
 
         var error = Assert.Throws<PostgresConnectionBudgetException>(() => { _ = c.AcquireAsync(); });
 
+        release.SetResult();
+        await Task.WhenAll(holders);
         Assert.IsAssignableFrom<InvalidOperationException>(error);
         Assert.Equal(2, error.Budget);
         Assert.Equal(c.Name, error.LockName);
         Assert.Contains($"'{c.Name}'", error.Message, StringComparison.Ordinal);
         Assert.Contains("2 connection(s)", error.Message, StringComparison.Ordinal);
 
-        await heldA.DisposeAsync();
         await using var heldC = await c.AcquireAsync();
         Assert.True(heldC.IsAcquired);
-        Assert.Equal(2, provider.ConnectionsInUse);
+        Assert.Equal(1, provider.ConnectionsInUse);
     }
 
     [Fact]
