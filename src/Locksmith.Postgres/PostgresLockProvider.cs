@@ -341,10 +341,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             {
                 return;
             }
-            catch (Exception e) when (e is NpgsqlException or TimeoutException or InvalidOperationException)
+            catch (Exception)
             {
-                // The server is unreachable from here: a held connection that is itself broken has lost its lock; the
-                // others may still hold theirs, and the next tick asks again.
+                // The check outlives any failure (server unreachable, pool exhausted): a held connection that is
+                // itself broken has lost its locks; the others may still hold theirs, and the next tick asks again.
                 foreach (var hold in snapshot)
                 {
                     if (hold.Session.IsBroken)
