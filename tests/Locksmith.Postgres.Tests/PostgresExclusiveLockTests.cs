@@ -221,8 +221,15 @@ public sealed class PostgresExclusiveLockTests
             Assert.True(taken.IsAcquired);
         }
 
+        // The flow's session is gone: a new lock on it is refused until the lost one is released.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await first.CreateExclusiveLock(name + "_next").AcquireAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("was lost", refused.Message, StringComparison.Ordinal);
+
         // Releasing a lost lock finds the session gone: nothing to undo, the connection goes back.
         await scope.DisposeAsync();
         Assert.Equal(0, first.ConnectionsInUse);
+        await using var fresh = await first.CreateExclusiveLock(name + "_after").AcquireAsync(TimeSpan.FromSeconds(30));
+        Assert.False(fresh.IsLost);
     }
 }

@@ -49,6 +49,39 @@ public sealed class PostgresMetricsAndHostingTests
             }
         }
 
+        var timeoutEvents = new ConcurrentQueue<LockTimeoutEvent>();
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            previous?.Invoke(e);
+            if (e.LockName == name)
+            {
+                timeoutEvents.Enqueue(e);
+            }
+        };
+        try
+        {
+            await Exercise(name);
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+        }
+
+        var all = seen.ToArray();
+        Assert.All(all, m => Assert.Equal("distributed_exclusive", m.Kind));
+        Assert.Equal(3, all.Count(m => m.Instrument == "locksmith.lock.acquisitions"));
+        Assert.True(all.Count(m => m.Instrument == "locksmith.lock.contentions") >= 2);
+        Assert.True(all.Count(m => m.Instrument == "locksmith.lock.wait.duration") >= 2);
+        Assert.Equal(3, all.Count(m => m.Instrument == "locksmith.lock.hold.duration"));
+        Assert.Equal(1, all.Count(m => m.Instrument == "locksmith.lock.timeouts"));
+        Assert.All(all, m => Assert.Equal("exclusive", m.Mode));
+        var timeoutEvent = Assert.Single(timeoutEvents);
+        Assert.Equal(LockMode.Exclusive, timeoutEvent.Mode);
+    }
+
+    private static async Task Exercise(string name)
+    {
         await using var first = PostgresServer.Provider();
         await using var second = PostgresServer.Provider();
         await using var watcher = await PostgresServer.OpenAsync();
@@ -70,16 +103,6 @@ public sealed class PostgresMetricsAndHostingTests
             await Task.Run(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(50)));
         });
         await timedOut.DisposeAsync();
-        listener.RecordObservableInstruments();
-
-        var all = seen.ToArray();
-        Assert.All(all, m => Assert.Equal("distributed_exclusive", m.Kind));
-        Assert.Equal(3, all.Count(m => m.Instrument == "locksmith.lock.acquisitions"));
-        Assert.True(all.Count(m => m.Instrument == "locksmith.lock.contentions") >= 2);
-        Assert.True(all.Count(m => m.Instrument == "locksmith.lock.wait.duration") >= 2);
-        Assert.Equal(3, all.Count(m => m.Instrument == "locksmith.lock.hold.duration"));
-        Assert.Equal(1, all.Count(m => m.Instrument == "locksmith.lock.timeouts"));
-        Assert.All(all, m => Assert.Equal("exclusive", m.Mode));
     }
 
     [Fact]
