@@ -176,7 +176,8 @@ public sealed class PostgresExclusiveLockTests
 
         // Two other flows hold a connection each (started while this flow holds nothing, so they are flows of their own).
         var holders = new[] { Task.Run(() => Hold(a)), Task.Run(() => Hold(b)) };
-        await Task.Run(() => holding.Wait());
+        // A hang guard only: a holder that failed would otherwise leave this wait forever.
+        Assert.True(await Task.Run(() => holding.Wait(TimeSpan.FromMinutes(2))));
 
         var error = Assert.Throws<PostgresConnectionBudgetException>(() => { _ = c.AcquireAsync(); });
 

@@ -92,7 +92,11 @@ public sealed class PostgresKeyedAndReadWriteTests
         {
             await using var source = await gate.AcquireAsync(from);
             bothHoldOne.Signal();
-            bothHoldOne.Wait();
+            if (!bothHoldOne.Wait(TimeSpan.FromMinutes(2)))
+            {
+                throw new TimeoutException("The other transfer never took its first account (a hang guard, not a measurement).");
+            }
+
             try
             {
                 await using var target = await gate.AcquireAsync(to, TimeSpan.FromSeconds(60));
