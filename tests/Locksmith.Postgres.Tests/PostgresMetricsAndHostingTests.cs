@@ -69,13 +69,17 @@ public sealed class PostgresMetricsAndHostingTests
         }
 
         var all = seen.ToArray();
-        Assert.All(all, m => Assert.Equal("distributed_exclusive", m.Kind));
-        Assert.Equal(3, all.Count(m => m.Instrument == "locksmith.lock.acquisitions"));
-        Assert.True(all.Count(m => m.Instrument == "locksmith.lock.contentions") >= 2);
-        Assert.True(all.Count(m => m.Instrument == "locksmith.lock.wait.duration") >= 2);
-        Assert.Equal(3, all.Count(m => m.Instrument == "locksmith.lock.hold.duration"));
-        Assert.Equal(1, all.Count(m => m.Instrument == "locksmith.lock.timeouts"));
-        Assert.All(all, m => Assert.Equal("exclusive", m.Mode));
+        int Count(string instrument) => all.Count(m => m.Instrument == instrument);
+
+        // Every count in one message, so a failure says what was recorded.
+        string recorded = string.Join(", ", all.GroupBy(m => (m.Instrument, m.Kind, m.Mode)).Select(g => $"{g.Key}: {g.Count()}")) +
+            $"; timeout events: {timeoutEvents.Count}";
+        Assert.True(all.All(m => m.Kind == "distributed_exclusive" && m.Mode == "exclusive"), recorded);
+        Assert.True(Count("locksmith.lock.acquisitions") == 3, recorded);
+        Assert.True(Count("locksmith.lock.contentions") >= 2, recorded);
+        Assert.True(Count("locksmith.lock.wait.duration") >= 2, recorded);
+        Assert.True(Count("locksmith.lock.hold.duration") == 3, recorded);
+        Assert.True(Count("locksmith.lock.timeouts") == 1, recorded);
         var timeoutEvent = Assert.Single(timeoutEvents);
         Assert.Equal(LockMode.Exclusive, timeoutEvent.Mode);
     }
