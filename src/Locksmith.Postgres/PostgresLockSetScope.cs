@@ -12,6 +12,7 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
 {
     private readonly PostgresHold[]? _holds;
     private readonly CancellationTokenSource? _lost;
+    private readonly CancellationToken _lostToken;
 
     internal PostgresLockSetScope(PostgresHold[] holds)
     {
@@ -23,6 +24,9 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
         }
 
         _lost = CancellationTokenSource.CreateLinkedTokenSource(tokens);
+
+        // Read once: a disposed source's Token throws, and copies of the scope may be read after the release.
+        _lostToken = _lost.Token;
     }
 
     /// <summary>Whether the scope holds the locks (false for a <c>TryAcquireAsync</c> that timed out).</summary>
@@ -32,7 +36,7 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
     public int Count => _holds?.Length ?? 0;
 
     /// <summary>Cancelled when the session holding any of the locks is found gone (see <see cref="PostgresLockScope.LostToken"/>).</summary>
-    public CancellationToken LostToken => _lost?.Token ?? CancellationToken.None;
+    public CancellationToken LostToken => _lostToken;
 
     /// <summary>Releases every lock with blocking round trips.</summary>
     /// <exception cref="SynchronizationLockException">The scope was already disposed.</exception>
