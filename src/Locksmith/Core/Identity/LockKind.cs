@@ -29,4 +29,13 @@ public enum LockKind
 
     /// <summary>A set of async locks chosen by key (<c>AsyncStripedLock</c>).</summary>
     AsyncStriped,
+
+    /// <summary>An exclusive lock held in a shared server for every process that uses it (a PostgreSQL advisory lock).</summary>
+    DistributedExclusive,
+
+    /// <summary>A lock with shared read and exclusive write modes held in a shared server (PostgreSQL advisory locks).</summary>
+    DistributedReadWrite,
+
+    /// <summary>A class of exclusive locks chosen by key, held in a shared server (PostgreSQL advisory locks).</summary>
+    DistributedKeyed,
 }

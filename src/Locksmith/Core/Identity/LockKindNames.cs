@@ -14,6 +14,9 @@ internal static class LockKindNames
         LockKind.AsyncExclusive => "async_exclusive",
         LockKind.AsyncReadWrite => "async_read_write",
         LockKind.AsyncStriped => "async_striped",
+        LockKind.DistributedExclusive => "distributed_exclusive",
+        LockKind.DistributedReadWrite => "distributed_read_write",
+        LockKind.DistributedKeyed => "distributed_keyed",
         _ => "unknown",
     };
 

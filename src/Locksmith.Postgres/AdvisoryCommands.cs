@@ -1,0 +1,109 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Locksmith.Postgres;
+
+/// <summary>The SQL of the advisory locks: one round trip per acquisition, per release and per lost-lock check.</summary>
+internal static class AdvisoryCommands
+{
+    /// <summary>
+    /// Acquires <paramref name="key"/> on <paramref name="connection"/>: try once when <paramref name="timeoutMs"/> is 0
+    /// (null when busy); else in one statement a try, then, only if that failed, the server's blocking acquire under a
+    /// <c>lock_timeout</c> (so PostgreSQL's deadlock detector sees the wait). Returns whether it had to wait.
+    /// </summary>
+    /// <exception cref="PostgresException">55P03 when the timeout elapsed, 40P01 when the server saw a deadlock.</exception>
+    public static async ValueTask<bool?> AcquireAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, int timeoutMs, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        string args = AddKey(command, key);
+        string suffix = shared ? "_shared" : string.Empty;
+        if (timeoutMs == 0)
+        {
+            command.CommandText = $"SELECT pg_catalog.pg_try_advisory_lock{suffix}({args})";
+            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! ? false : null;
+        }
+
+        // The ELSE's subquery runs only when reached (an init plan is evaluated on first use). lock_timeout 0 waits forever.
+        int timeoutIndex = command.Parameters.Count + 1;
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = (timeoutMs < 0 ? 0 : timeoutMs).ToString(CultureInfo.InvariantCulture) });
+        command.CommandText =
+            $"SELECT CASE WHEN pg_catalog.set_config('lock_timeout', ${timeoutIndex}, false) IS NULL THEN NULL " +
+            $"WHEN pg_catalog.pg_try_advisory_lock{suffix}({args}) THEN false " +
+            $"ELSE (SELECT true FROM pg_catalog.pg_advisory_lock{suffix}({args})) END";
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant).</summary>
+    public static async ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() " +
+            "AND classid = $1::oid AND objid = $2::oid AND objsubid = $3 AND granted)";
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
+        return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
+    }
+
+    /// <summary>Releases <paramref name="key"/>; false when the session did not hold it.</summary>
+    public static async ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async)
+    {
+        await using var command = connection.CreateCommand();
+        string args = AddKey(command, key);
+        command.CommandText = $"SELECT pg_catalog.pg_advisory_unlock{(shared ? "_shared" : string.Empty)}({args})";
+        object? result = async ? await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) : command.ExecuteScalar();
+        return result is true;
+    }
+
+    /// <summary>The indexes of the holds whose session no longer holds their key (or no longer exists).</summary>
+    public static async ValueTask<List<int>> FindLostAsync(NpgsqlDataSource dataSource, List<PostgresHold> holds, CancellationToken cancellationToken)
+    {
+        var pids = new int[holds.Count];
+        var his = new int[holds.Count];
+        var los = new int[holds.Count];
+        var subs = new int[holds.Count];
+        for (int i = 0; i < holds.Count; i++)
+        {
+            pids[i] = holds[i].ProcessId;
+            his[i] = holds[i].Key.Hi;
+            los[i] = holds[i].Key.Lo;
+            subs[i] = holds[i].Key.SubId;
+        }
+
+        await using var command = dataSource.CreateCommand(
+            "SELECT (h.i - 1)::int4 FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int4[]) WITH ORDINALITY AS h(pid, hi, lo, sub, i) " +
+            "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory' AND l.pid = h.pid " +
+            "AND l.classid = h.hi::oid AND l.objid = h.lo::oid AND l.objsubid = h.sub AND l.granted)");
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = pids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = his, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = los, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = subs, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        var lost = new List<int>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            lost.Add(reader.GetInt32(0));
+        }
+
+        return lost;
+    }
+
+    /// <summary>Adds the key's parameters; returns the argument list of the advisory functions.</summary>
+    private static string AddKey(NpgsqlCommand command, AdvisoryKey key)
+    {
+        int first = command.Parameters.Count + 1;
+        if (key.SubId == AdvisoryKey.BigintForm)
+        {
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key.BigintValue });
+            return $"${first}";
+        }
+
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+        return $"${first}, ${first + 1}";
+    }
+}

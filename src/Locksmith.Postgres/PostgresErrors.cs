@@ -1,0 +1,94 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using System.Threading;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>Every throw of the distributed locks; each message names the lock (and key) and the flow.</summary>
+internal static partial class PostgresErrors
+{
+    [DoesNotReturn]
+    public static void ThrowRecursion(LockOwner flow, string description) =>
+        throw new LockRecursionException(
+            $"{flow.Describe()} tried to acquire {description}, which it already holds (a flow shares its holds with everything " +
+            "it awaits, calls or starts). Distributed locks are not reentrant: a second session would wait for the first forever. " +
+            "Release it before acquiring it again, or pass the work that needs it to the code that holds it.");
+
+    [DoesNotReturn]
+    public static void ThrowBudget(PostgresLock requester, string description, int budget) =>
+        throw new PostgresConnectionBudgetException(requester.Name, budget,
+            $"{ThrowHelper.CurrentFlowOrThread()} tried to acquire {description}, but the {budget} connection(s) of the lock " +
+            $"provider for {requester.Provider.ServerIdentity} are all held by flows that hold or wait for distributed locks. Each such " +
+            "flow holds a connection (its session); waiting for the pool could wait for a lock this process releases only later. " +
+            "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
+
+    [DoesNotReturn]
+    public static void ThrowSessionLost(LockOwner flow, string description) =>
+        throw new InvalidOperationException(
+            $"{flow.Describe()} tried to acquire {description}, but the PostgreSQL session that holds its other distributed locks " +
+            "was lost (their LostToken is cancelled), and those locks with it. Release them, then acquire again.");
+
+    [DoesNotReturn]
+    public static void ThrowReleasedTwice(PostgresHold hold) =>
+        throw new SynchronizationLockException(
+            $"{ThrowHelper.CurrentFlowOrThread()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
+            "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
+
+    [DoesNotReturn]
+    public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited) =>
+        throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
+            $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+            $"{description}, held by another PostgreSQL session (in {lockPrimitive.Provider.ServerIdentity}).");
+
+    public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
+        new($"The wait of {flow.Describe()} for {lockPrimitive.ModeTagOf(shared)} access to {description} was cancelled; nothing is held.", inner, token);
+
+    /// <summary>
+    /// SQLSTATE 40P01: the server chose this wait as the victim of a cycle. Its detail text names each waiting process
+    /// and the lock it waits for (<c>advisory lock [db,classid,objid,objsubid]</c>); those become lock names.
+    /// </summary>
+    public static DeadlockException Deadlock(PostgresLockProvider provider, string description, LockOwner flow, PostgresException error)
+    {
+        var names = new List<string>();
+        foreach (Match match in WaitPattern().Matches(error.Detail ?? string.Empty))
+        {
+            string name = match.Groups["what"].Value;
+            var advisory = AdvisoryPattern().Match(name);
+            if (advisory.Success)
+            {
+                var key = new AdvisoryKey(
+                    unchecked((int)uint.Parse(advisory.Groups[1].Value, CultureInfo.InvariantCulture)),
+                    unchecked((int)uint.Parse(advisory.Groups[2].Value, CultureInfo.InvariantCulture)),
+                    short.Parse(advisory.Groups[3].Value, CultureInfo.InvariantCulture));
+                name = provider.NameOf(key);
+            }
+
+            if (!names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
+
+        if (names.Count == 0)
+        {
+            names.Add(description);
+        }
+
+        return new DeadlockException(
+            $"PostgreSQL detected a deadlock and refused {flow.Describe()} its wait for {description}: sessions wait for each other " +
+            $"in a cycle over {string.Join(" and ", names)}. Nothing more is held by this request; the locks the flow held before " +
+            "are still held. Take the locks together through PostgresLockSet (or give them levels), so every process takes them " +
+            $"in the same order. Server detail: {error.Detail}",
+            names, error);
+    }
+
+    [GeneratedRegex(@"waits for \w+ on (?<what>.+?); blocked by process", RegexOptions.CultureInvariant)]
+    private static partial Regex WaitPattern();
+
+    [GeneratedRegex(@"advisory lock \[\d+,(\d+),(\d+),(\d+)\]", RegexOptions.CultureInvariant)]
+    private static partial Regex AdvisoryPattern();
+}

@@ -1,0 +1,133 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// One held advisory lock: the flow's session that holds it, and what messages and metrics need. A new one per
+/// acquisition (the round trips dwarf it), so a released hold is never reused and a second release is always seen.
+/// </summary>
+internal sealed class PostgresHold
+{
+    private int _released;
+
+    public PostgresHold(PostgresLock lockPrimitive, AdvisoryKey key, string description, bool shared, PostgresSession session)
+    {
+        Lock = lockPrimitive;
+        Key = key;
+        Description = description;
+        Shared = shared;
+        Session = session;
+        Start = Stopwatch.GetTimestamp();
+    }
+
+    public PostgresLock Lock { get; }
+
+    public AdvisoryKey Key { get; }
+
+    /// <summary>The lock (and key) as messages name it.</summary>
+    public string Description { get; }
+
+    public bool Shared { get; }
+
+    public PostgresSession Session { get; }
+
+    public LockOwner Owner => Session.Owner;
+
+    /// <summary>The server process (backend pid) of the holding session.</summary>
+    public int ProcessId => Session.ProcessId;
+
+    public long Start { get; }
+
+    public CancellationToken LostToken => Session.LostToken;
+
+    public bool IsLost => Session.IsLost;
+
+    public string ModeTag => Lock.ModeTagOf(Shared);
+
+    /// <summary>Releases synchronously: the bookkeeping, then the unlock round trip (for <c>using</c>, which generated wrappers use).</summary>
+    public void Release()
+    {
+        Unregister();
+        try
+        {
+            var connection = Session.Enter();
+            try
+            {
+                if (connection is not null && !Session.IsBroken)
+                {
+                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false).AsTask().GetAwaiter().GetResult();
+                }
+            }
+            finally
+            {
+                Session.Exit();
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The session is gone, and the server released the lock with it.
+        }
+        finally
+        {
+            Lock.Provider.ReturnSession(Session);
+        }
+    }
+
+    /// <summary>
+    /// Releases: the bookkeeping synchronously, in the disposing flow's frame (so its ownership record is set aside
+    /// there), then the unlock round trip.
+    /// </summary>
+    public ValueTask ReleaseAsync()
+    {
+        Unregister();
+        return UnlockAsync();
+    }
+
+    private async ValueTask UnlockAsync()
+    {
+        try
+        {
+            var connection = await Session.EnterForReleaseAsync().ConfigureAwait(false);
+            try
+            {
+                if (connection is not null && !Session.IsBroken)
+                {
+                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true).ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                Session.Exit();
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The session is gone, and the server released the lock with it.
+        }
+        finally
+        {
+            await Lock.Provider.ReturnSessionAsync(Session).ConfigureAwait(false);
+        }
+    }
+
+    private void Unregister()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            PostgresErrors.ThrowReleasedTwice(this);
+        }
+
+        Lock.Provider.RemoveHold(this);
+        if (Lock.IsOrdered)
+        {
+            FlowOrder.Remove(Owner, Lock);
+        }
+
+        FlowOwnership.Released(Owner);
+        LocksmithMetrics.RecordHold(Lock, ModeTag, Start);
+    }
+}

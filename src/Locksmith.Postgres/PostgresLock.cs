@@ -1,0 +1,271 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// A lock held in PostgreSQL (a session advisory lock) for the async flow that took it: named, ordered, timed,
+/// cancellable and metered like the in-process locks (<c>lock.kind</c> <c>distributed_…</c>), in the same global lock
+/// order. Each hold, and each wait, holds one connection of its <see cref="Provider"/>.
+/// </summary>
+/// <remarks>
+/// Waiting is the server's blocking acquire under <c>lock_timeout</c>, never polling, so PostgreSQL's deadlock detector
+/// sees every wait; a cycle it finds surfaces as <see cref="DeadlockException"/>. A flow asking again for a lock it
+/// holds gets <see cref="LockRecursionException"/> at once (checked in this process, per provider: a second session
+/// of the same flow would otherwise wait for the first forever).
+/// </remarks>
+public abstract class PostgresLock : LockPrimitive
+{
+    private readonly ConcurrentDictionary<LockOwner, LockMode> _waiters = new();
+
+    private protected PostgresLock(PostgresLockProvider provider, string name, int? level, LockKind kind)
+        : base(RequireName(name), level, kind)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        Provider = provider;
+    }
+
+    /// <summary>The provider whose database holds the lock and whose connections it holds.</summary>
+    public PostgresLockProvider Provider { get; }
+
+    /// <summary>Flows of this process waiting for the lock now (a snapshot).</summary>
+    public int WaitingCount => _waiters.Count;
+
+    internal override int ExclusiveOwnerId => 0;
+
+    internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken)
+    {
+        ThrowHelper.ThrowNotForSyncSet(this);
+        return false;
+    }
+
+    internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
+
+    internal virtual string ModeTagOf(bool shared) => LockModeTags.Exclusive;
+
+    internal virtual LockMode ModeOf(bool shared) => LockMode.Exclusive;
+
+    /// <summary>The timeout a call without one waits: the provider's default, else the policy's.</summary>
+    internal int ResolveTimeout(int timeoutMs) =>
+        timeoutMs != TimeoutMathDefaults.UseDefault ? timeoutMs : Provider.DefaultTimeoutMilliseconds ?? WaitKernel.ResolveTimeout(timeoutMs);
+
+    /// <summary>
+    /// The synchronous start of every acquisition, in the caller's frame (so the flow's claim is visible after the
+    /// await): recursion, order, cancellation and budget are checked before any round trip.
+    /// </summary>
+    private protected ValueTask<PostgresLockScope> Enter(AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var flow = FlowOwnership.Enter();
+        PostgresSession session;
+        try
+        {
+            CheckEnter(flow, key, description, checkOrder: true);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                FlowOwnership.NotHeld(flow);
+                return ValueTask.FromCanceled<PostgresLockScope>(cancellationToken);
+            }
+
+            session = Provider.RentSession(flow, this, description);
+        }
+        catch
+        {
+            FlowOwnership.NotHeld(flow);
+            throw;
+        }
+
+        return EnterReservedAsync(session, key, description, shared, ResolveTimeout(timeoutMs), cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>Throws when <paramref name="flow"/> holds the key already, or (when asked) when the order forbids it.</summary>
+    internal void CheckEnter(LockOwner flow, AdvisoryKey key, string description, bool checkOrder)
+    {
+        if (Provider.FindHold(key, flow) is not null)
+        {
+            PostgresErrors.ThrowRecursion(flow, description);
+        }
+
+        if (checkOrder && IsOrdered)
+        {
+            FlowOrder.Check(this, flow);
+            CheckOrderWithinLock(flow);
+        }
+    }
+
+    /// <summary>A keyed lock's keys share its level: a second key taken on its own is out of order (take them together).</summary>
+    private protected virtual void CheckOrderWithinLock(LockOwner flow)
+    {
+    }
+
+    private async ValueTask<PostgresLockScope> EnterReservedAsync(
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var hold = await AcquireReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+        return hold is null ? default : new PostgresLockScope(hold);
+    }
+
+    /// <summary>
+    /// Takes the key on the flow's <paramref name="session"/> (one use of it rented for this call; the flow's claim
+    /// entered): ends in a hold (the flow's hold count raised, the use kept by the hold), or in nothing held, the use
+    /// returned and the claim let go.
+    /// </summary>
+    internal async Task<PostgresHold?> AcquireReservedAsync(
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var flow = session.Owner;
+        var mode = ModeOf(shared);
+        string modeTag = ModeTagOf(shared);
+        Provider.NoteKeyName(key, description);
+        long start = Stopwatch.GetTimestamp();
+        NpgsqlConnection? connection = null;
+        PostgresHold? hold = null;
+        bool entered = false;
+        bool waits = timeoutMs != 0;
+        if (waits)
+        {
+            _waiters[flow] = mode;
+            flow.WaitingMode = mode;
+            flow.WaitingFor = this;
+        }
+
+        try
+        {
+            connection = await session.EnterAsync(description, cancellationToken).ConfigureAwait(false);
+            entered = true;
+            bool? waited;
+            try
+            {
+                waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, timeoutMs, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+            {
+                // A grant can race the lock timeout: the session may hold the lock after all.
+                waited = await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? true : null;
+            }
+
+            if (waited is not { } hadToWait)
+            {
+                var elapsed = Stopwatch.GetElapsedTime(start);
+                if (waits)
+                {
+                    LocksmithMetrics.RecordContention(this, modeTag);
+                    LocksmithMetrics.RecordWait(this, modeTag, start);
+                }
+
+                ReportTimeout(flow, mode, modeTag, elapsed);
+                if (throwOnTimeout)
+                {
+                    PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed);
+                }
+
+                return null;
+            }
+
+            hold = new PostgresHold(this, key, description, shared, session);
+            Provider.AddHold(hold);
+            FlowOwnership.Held(flow);
+            if (IsOrdered)
+            {
+                FlowOrder.Push(flow, this);
+            }
+
+            LocksmithMetrics.RecordAcquisition(this, modeTag);
+            if (hadToWait)
+            {
+                LocksmithMetrics.RecordContention(this, modeTag);
+                LocksmithMetrics.RecordWait(this, modeTag, start);
+                ReportLongWait(flow, mode, Stopwatch.GetElapsedTime(start));
+            }
+
+            return hold;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
+        {
+            throw PostgresErrors.Deadlock(Provider, description, flow, e);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            // The grant may have raced the cancellation, and a session lock outlives the failed statement.
+            if (entered)
+            {
+                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
+            }
+
+            throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
+        }
+        finally
+        {
+            if (waits)
+            {
+                _waiters.TryRemove(flow, out _);
+                if (ReferenceEquals(flow.WaitingFor, this))
+                {
+                    flow.WaitingFor = null;
+                }
+            }
+
+            if (entered)
+            {
+                session.Exit();
+            }
+
+            if (hold is null)
+            {
+                await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
+                FlowOwnership.NotHeld(flow);
+            }
+        }
+    }
+
+    internal void AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        foreach (var pair in _waiters)
+        {
+            waiters.Add((pair.Key, pair.Value));
+        }
+    }
+
+    private static async ValueTask ReleaseIfHeldAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared)
+    {
+        try
+        {
+            if (connection.FullState == System.Data.ConnectionState.Open && await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false))
+            {
+                await AdvisoryCommands.ReleaseAsync(connection, key, shared, async: true).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The session is gone, and its locks with it.
+        }
+    }
+
+    private void ReportTimeout(LockOwner flow, LockMode mode, string modeTag, TimeSpan waited)
+    {
+        LocksmithMetrics.RecordTimeout(this, modeTag);
+        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(Name, mode, waited, flow.OwnerId, 0));
+    }
+
+    private void ReportLongWait(LockOwner flow, LockMode mode, TimeSpan waited)
+    {
+        if (LocksmithPolicy.LongWaitOccurred is { } onLongWait)
+        {
+            var threshold = LocksmithPolicy.LongWaitThreshold;
+            if (threshold != Timeout.InfiniteTimeSpan && waited >= threshold)
+            {
+                onLongWait(new LongWaitEvent(Name, mode, waited, flow.OwnerId));
+            }
+        }
+    }
+
+    private static string RequireName(string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return name;
+    }
+}

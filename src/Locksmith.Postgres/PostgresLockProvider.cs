@@ -1,0 +1,360 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// The distributed locks of one PostgreSQL database: creates exclusive, read-write and keyed locks held as session
+/// advisory locks, owns the connection pool they hold their connections from, enforces the connection budget and
+/// watches held locks for a lost session. Create one per database and share it; dispose it at shutdown.
+/// </summary>
+public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
+{
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly ConcurrentDictionary<HoldKey, PostgresHold> _holds = new();
+    private readonly ConcurrentDictionary<LockOwner, PostgresSession> _sessions = new();
+    private readonly ConcurrentDictionary<AdvisoryKey, string> _namedKeys = new();
+    private readonly ConcurrentDictionary<int, string> _classIds = new();
+    private readonly ConcurrentDictionary<AdvisoryKey, string> _keyNames = new();
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _monitor;
+    private int _connectionsInUse;
+
+    /// <summary>Creates a provider.</summary>
+    /// <param name="connectionString">The Npgsql connection string of the database.</param>
+    /// <param name="connectionBudget">The most connections its locks may hold at once (see <see cref="PostgresLockProviderOptions.ConnectionBudget"/>).</param>
+    /// <param name="defaultTimeout">The timeout of acquisitions that give none, or null for <see cref="LocksmithPolicy.DefaultTimeout"/>.</param>
+    public PostgresLockProvider(string connectionString, int connectionBudget = 16, TimeSpan? defaultTimeout = null)
+        : this(new PostgresLockProviderOptions { ConnectionString = connectionString, ConnectionBudget = connectionBudget, DefaultTimeout = defaultTimeout })
+    {
+    }
+
+    /// <summary>Creates a provider from options.</summary>
+    /// <param name="options">The connection string, budget, default timeout and lost-lock check interval.</param>
+    /// <exception cref="ArgumentException">The connection string is empty, or the budget or interval is not positive.</exception>
+    public PostgresLockProvider(PostgresLockProviderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.ConnectionString, nameof(options));
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ConnectionBudget, 1, nameof(options));
+        if (options.LostLockCheckInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LostLockCheckInterval, "The lost-lock check interval must be positive.");
+        }
+
+        if (options.DefaultTimeout is { } timeout)
+        {
+            DefaultTimeoutMilliseconds = TimeoutMath.ToMilliseconds(timeout, nameof(options));
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(options.ConnectionString)
+        {
+            // The deadlock report names the locks from the server's detail text.
+            IncludeErrorDetail = true,
+            // Waits are bounded by lock_timeout and cancelled through the token, never by the client's command timeout.
+            CommandTimeout = 0,
+        };
+
+        // Every budgeted connection plus the lost-lock check: the pool itself never makes an acquisition wait.
+        if (builder.MaxPoolSize < options.ConnectionBudget + 1)
+        {
+            builder.MaxPoolSize = options.ConnectionBudget + 1;
+        }
+
+        ServerIdentity = $"{builder.Host}:{builder.Port}/{builder.Database}";
+        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        ConnectionBudget = options.ConnectionBudget;
+        DefaultTimeout = options.DefaultTimeout;
+        LostLockCheckInterval = options.LostLockCheckInterval;
+        _monitor = Task.Run(MonitorAsync);
+    }
+
+    /// <summary>The most connections the provider's locks may hold at once.</summary>
+    public int ConnectionBudget { get; }
+
+    /// <summary>Connections held now: one per flow that holds or waits for a lock of this provider (a snapshot).</summary>
+    public int ConnectionsInUse => Volatile.Read(ref _connectionsInUse);
+
+    /// <summary>Distributed locks held now through this provider, in every flow (a snapshot).</summary>
+    public int HeldCount => _holds.Count;
+
+    /// <summary>The timeout of acquisitions that give none, or null for <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
+    public TimeSpan? DefaultTimeout { get; }
+
+    /// <summary>How often held locks are checked for a lost session.</summary>
+    public TimeSpan LostLockCheckInterval { get; }
+
+    /// <summary><c>host:port/database</c>, for messages.</summary>
+    public string ServerIdentity { get; }
+
+    internal int? DefaultTimeoutMilliseconds { get; }
+
+    internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>Creates an exclusive distributed lock.</summary>
+    /// <param name="name">The lock's name: its identity in every process (the advisory key is derived from it).</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The lock.</returns>
+    public PostgresExclusiveLock CreateExclusiveLock(string name, int? level = null) => new(this, name, level);
+
+    /// <summary>Creates a read-write distributed lock (shared advisory locks for readers).</summary>
+    /// <param name="name">The lock's name: its identity in every process (the advisory key is derived from it).</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The lock.</returns>
+    public PostgresReadWriteLock CreateReadWriteLock(string name, int? level = null) => new(this, name, level);
+
+    /// <summary>Creates a keyed distributed lock: a class of exclusive locks, one per key.</summary>
+    /// <typeparam name="TKey">The key type, such as an account id.</typeparam>
+    /// <param name="name">The lock class's name: its identity in every process (the class id is derived from it).</param>
+    /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <returns>The lock.</returns>
+    public PostgresKeyedLock<TKey> CreateKeyedLock<TKey>(string name, int? level = null)
+        where TKey : notnull => new(this, name, level);
+
+    /// <summary>Stops the lost-lock check and closes the pool. Locks still held are released by the server as their sessions end.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _monitor.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await _dataSource.DisposeAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the lost-lock check and closes the pool.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>A named lock's key; a second name with the same key is refused rather than silently shared.</summary>
+    internal AdvisoryKey RegisterName(string name)
+    {
+        var key = AdvisoryKey.ForName(name);
+        string owner = _namedKeys.GetOrAdd(key, name);
+        if (!string.Equals(owner, name, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"The distributed locks '{owner}' and '{name}' hash to the same advisory key {key}; rename one of them.");
+        }
+
+        return key;
+    }
+
+    /// <summary>A keyed lock's class id; a second class with the same id is refused, so classes never share keys.</summary>
+    internal int RegisterClass(string name)
+    {
+        int classId = AdvisoryKey.ClassIdOf(name);
+        string owner = _classIds.GetOrAdd(classId, name);
+        if (!string.Equals(owner, name, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException(
+                $"The keyed distributed locks '{owner}' and '{name}' hash to the same class id {(uint)classId}; rename one of them.");
+        }
+
+        return classId;
+    }
+
+    /// <summary>
+    /// The flow's session, with one more use (a hold or a wait) on it: the flow's open one, or a new one when the
+    /// budget has a connection left, else the budget error naming the lock.
+    /// </summary>
+    internal PostgresSession RentSession(LockOwner flow, PostgresLock requester, string lockDescription)
+    {
+        while (true)
+        {
+            if (_sessions.TryGetValue(flow, out var open))
+            {
+                if (open.TryAddUse())
+                {
+                    return open;
+                }
+
+                // Closing: its last use is returning it; make way for a new one.
+                _sessions.TryRemove(new KeyValuePair<LockOwner, PostgresSession>(flow, open));
+                continue;
+            }
+
+            if (Interlocked.Increment(ref _connectionsInUse) > ConnectionBudget)
+            {
+                Interlocked.Decrement(ref _connectionsInUse);
+                PostgresErrors.ThrowBudget(requester, lockDescription, ConnectionBudget);
+            }
+
+            var created = new PostgresSession(this, flow);
+            if (_sessions.TryAdd(flow, created))
+            {
+                return created;
+            }
+
+            Interlocked.Decrement(ref _connectionsInUse);
+        }
+    }
+
+    /// <summary>One use of the session ends; the last returns its connection to the pool and its place in the budget.</summary>
+    internal void ReturnSession(PostgresSession session)
+    {
+        if (session.ReleaseUse())
+        {
+            _sessions.TryRemove(new KeyValuePair<LockOwner, PostgresSession>(session.Owner, session));
+            try
+            {
+                session.Close();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _connectionsInUse);
+            }
+        }
+    }
+
+    internal async ValueTask ReturnSessionAsync(PostgresSession session)
+    {
+        if (session.ReleaseUse())
+        {
+            _sessions.TryRemove(new KeyValuePair<LockOwner, PostgresSession>(session.Owner, session));
+            try
+            {
+                await session.CloseAsync().ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _connectionsInUse);
+            }
+        }
+    }
+
+    /// <summary>Remembers how to name a key in a deadlock report (bounded: unnamed keys print as the server prints them).</summary>
+    internal void NoteKeyName(AdvisoryKey key, string description)
+    {
+        if (_keyNames.Count < 4096)
+        {
+            _keyNames.TryAdd(key, description);
+        }
+    }
+
+    internal string NameOf(AdvisoryKey key) =>
+        _keyNames.TryGetValue(key, out var name) ? $"{name} (advisory lock {key})" : $"advisory lock {key}";
+
+    internal PostgresHold? FindHold(AdvisoryKey key, LockOwner flow) =>
+        _holds.TryGetValue(new HoldKey(key, flow), out var hold) ? hold : null;
+
+    internal void AddHold(PostgresHold hold) => _holds[new HoldKey(hold.Key, hold.Owner)] = hold;
+
+    internal void RemoveHold(PostgresHold hold) =>
+        _holds.TryRemove(new KeyValuePair<HoldKey, PostgresHold>(new HoldKey(hold.Key, hold.Owner), hold));
+
+    /// <summary>The flows of this process holding <paramref name="key"/> (a snapshot, for diagnostics).</summary>
+    internal LockOwner? ExclusiveHolderOf(AdvisoryKey key)
+    {
+        foreach (var pair in _holds)
+        {
+            if (pair.Key.Key == key && !pair.Value.Shared)
+            {
+                return pair.Key.Owner;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>This process's holds of <paramref name="lockPrimitive"/> (in one mode, or any when null), for the catalog.</summary>
+    internal int CountHolds(PostgresLock lockPrimitive, bool? shared)
+    {
+        int count = 0;
+        foreach (var pair in _holds)
+        {
+            if (ReferenceEquals(pair.Value.Lock, lockPrimitive) && (shared is null || pair.Value.Shared == shared))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    internal int CountHoldsOf(PostgresLock lockPrimitive, LockOwner flow)
+    {
+        int count = 0;
+        foreach (var pair in _holds)
+        {
+            if (ReferenceEquals(pair.Key.Owner, flow) && ReferenceEquals(pair.Value.Lock, lockPrimitive))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>
+    /// The lost-lock check: while locks are held, one query a tick asks <c>pg_locks</c> whether each holding session
+    /// still holds its key; a lock that is gone (session terminated, connection dropped) cancels its LostToken.
+    /// It runs on a connection of its own, so it never touches a held connection.
+    /// </summary>
+    private async Task MonitorAsync()
+    {
+        using var timer = new PeriodicTimer(LostLockCheckInterval);
+        var token = _stop.Token;
+        var snapshot = new List<PostgresHold>();
+        while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+        {
+            if (_holds.IsEmpty)
+            {
+                continue;
+            }
+
+            snapshot.Clear();
+            foreach (var pair in _holds)
+            {
+                if (!pair.Value.IsLost)
+                {
+                    snapshot.Add(pair.Value);
+                }
+            }
+
+            if (snapshot.Count == 0)
+            {
+                continue;
+            }
+
+            try
+            {
+                var gone = await AdvisoryCommands.FindLostAsync(_dataSource, snapshot, token).ConfigureAwait(false);
+                foreach (int index in gone)
+                {
+                    snapshot[index].Session.MarkLost();
+                }
+            }
+            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception)
+            {
+                // The check outlives any failure (server unreachable, pool exhausted): a held connection that is
+                // itself broken has lost its locks; the others may still hold theirs, and the next tick asks again.
+                foreach (var hold in snapshot)
+                {
+                    if (hold.Session.IsBroken)
+                    {
+                        hold.Session.MarkLost();
+                    }
+                }
+            }
+        }
+    }
+
+    private readonly record struct HoldKey(AdvisoryKey Key, LockOwner Owner);
+}

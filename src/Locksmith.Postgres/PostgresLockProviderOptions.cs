@@ -1,0 +1,30 @@
+using System;
+
+namespace Locksmith.Postgres;
+
+/// <summary>How a <see cref="PostgresLockProvider"/> reaches PostgreSQL and how many connections its locks may hold.</summary>
+public sealed class PostgresLockProviderOptions
+{
+    /// <summary>The Npgsql connection string of the database whose advisory locks are used.</summary>
+    public string ConnectionString { get; set; } = string.Empty;
+
+    /// <summary>
+    /// The most connections the provider's locks may hold at once: each async flow that holds or waits for distributed
+    /// locks holds one connection (its session, which holds all of that flow's locks). An acquisition that needs a
+    /// connection beyond it throws <see cref="PostgresConnectionBudgetException"/> at once instead of waiting for the
+    /// pool. Default 16.
+    /// </summary>
+    public int ConnectionBudget { get; set; } = 16;
+
+    /// <summary>
+    /// The timeout of acquisitions that give none, or null to use <see cref="LocksmithPolicy.DefaultTimeout"/> like the
+    /// in-process locks.
+    /// </summary>
+    public TimeSpan? DefaultTimeout { get; set; }
+
+    /// <summary>
+    /// How often the provider asks the server whether the sessions holding its locks still hold them (one query for
+    /// all held locks, only while some are held); a lock found gone cancels its scope's <c>LostToken</c>. Default 1 s.
+    /// </summary>
+    public TimeSpan LostLockCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+}

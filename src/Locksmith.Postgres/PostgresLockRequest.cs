@@ -1,0 +1,33 @@
+using System;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// One distributed lock (with its key and mode) for <see cref="PostgresLockSet"/>: made by
+/// <see cref="PostgresExclusiveLock.Request"/>, <see cref="PostgresReadWriteLock.ReadRequest"/>,
+/// <see cref="PostgresReadWriteLock.WriteRequest"/> or <see cref="PostgresKeyedLock{TKey}.Request"/>.
+/// </summary>
+public readonly struct PostgresLockRequest
+{
+    internal PostgresLockRequest(PostgresLock lockPrimitive, AdvisoryKey key, string description, bool shared)
+    {
+        Lock = lockPrimitive;
+        Key = key;
+        Description = description;
+        IsShared = shared;
+    }
+
+    /// <summary>The lock (the class, for a keyed lock); null for a default request.</summary>
+    public PostgresLock? Lock { get; }
+
+    /// <summary>The lock and key as messages name them.</summary>
+    public string Description { get; }
+
+    /// <summary>Whether the request is for shared (read) access.</summary>
+    public bool IsShared { get; }
+
+    internal AdvisoryKey Key { get; }
+
+    internal PostgresLock RequireLock(string paramName) =>
+        Lock ?? throw new ArgumentException("A default PostgresLockRequest names no lock; make requests with Request, ReadRequest or WriteRequest.", paramName);
+}

@@ -1,0 +1,246 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// Takes several distributed locks for the current flow in the global order, all or nothing: two processes moving
+/// money between the same two accounts in opposite directions take the two keys in the same order, so neither waits
+/// for the other while holding what the other needs.
+/// </summary>
+/// <remarks>
+/// <para>The order is the same in every process: by level (unordered locks last), then by database, then by advisory
+/// key (a keyed lock's keys by class id, then key), exclusive before shared. Each lock is then taken with the server's
+/// blocking acquire, one after the other, within the one timeout; if one cannot be had (timeout, cancellation, error)
+/// the ones taken are released and nothing is held. Unlike the in-process <see cref="LockSet"/>, it waits while
+/// holding the lower locks: that is deadlock-free because every set and every ordered lock goes up the same order, and
+/// it keeps the wait on the server, where PostgreSQL's deadlock detector sees it.</para>
+/// <para>The order check against the flow's held locks happens once, before anything is taken.</para>
+/// </remarks>
+public static class PostgresLockSet
+{
+    /// <summary>Acquires two distributed locks together, waiting up to the default timeout.</summary>
+    /// <param name="first">One lock.</param>
+    /// <param name="second">The other; the same lock and key is taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases both.</returns>
+    /// <exception cref="LockTimeoutException">The timeout elapsed before all could be held; none is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; nothing is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds one of them; nothing is taken (thrown at once).</exception>
+    /// <exception cref="PostgresConnectionBudgetException">The provider has not enough connections left for the set; nothing is taken (thrown at once).</exception>
+    /// <exception cref="DeadlockException">PostgreSQL found a wait of the set in a cycle (only with locks taken out of order elsewhere); none is held.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
+    public static ValueTask<PostgresLockSetScope> AcquireAsync(PostgresLockRequest first, PostgresLockRequest second, CancellationToken cancellationToken = default) =>
+        Enter([first, second], TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires every distributed lock together, waiting up to the default timeout.</summary>
+    /// <param name="requests">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases every lock.</returns>
+    /// <exception cref="ArgumentException">The set is empty or holds a default request.</exception>
+    /// <inheritdoc cref="AcquireAsync(PostgresLockRequest, PostgresLockRequest, CancellationToken)"/>
+    public static ValueTask<PostgresLockSetScope> AcquireAsync(IReadOnlyList<PostgresLockRequest> requests, CancellationToken cancellationToken = default) =>
+        Enter(requests, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires every distributed lock together, waiting at most <paramref name="timeout"/> for all of them.</summary>
+    /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="requests">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireAsync(IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>
+    public static ValueTask<PostgresLockSetScope> AcquireAsync(TimeSpan timeout, IReadOnlyList<PostgresLockRequest> requests, CancellationToken cancellationToken = default) =>
+        Enter(requests, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Tries to acquire every distributed lock within <paramref name="timeout"/>; all or nothing.</summary>
+    /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries each once.</param>
+    /// <param name="requests">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope holding every lock, or (when the timeout elapsed) one whose <see cref="PostgresLockSetScope.IsAcquired"/> is false.</returns>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; nothing is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds one of them; nothing is taken (thrown at once).</exception>
+    /// <exception cref="PostgresConnectionBudgetException">The provider has not enough connections left for the set; nothing is taken (thrown at once).</exception>
+    /// <exception cref="DeadlockException">PostgreSQL found a wait of the set in a cycle; none is held.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
+    /// <exception cref="ArgumentException">The set is empty or holds a default request.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static ValueTask<PostgresLockSetScope> TryAcquireAsync(TimeSpan timeout, IReadOnlyList<PostgresLockRequest> requests, CancellationToken cancellationToken = default) =>
+        Enter(requests, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+
+    /// <summary>The synchronous start, in the caller's frame: sort, check recursion, order and budget, then the waits.</summary>
+    private static ValueTask<PostgresLockSetScope> Enter(IReadOnlyList<PostgresLockRequest> requests, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var ordered = SortDistinct(requests);
+
+        // The set's own hold keeps the flow's claim installed while it holds nothing between its members.
+        var flow = FlowOwnership.Enter();
+        FlowOwnership.Held(flow);
+        var sessions = new PostgresSession[ordered.Length];
+        int reserved = 0;
+        bool handedOn = false;
+        try
+        {
+            PostgresLock? lowest = null;
+            foreach (var request in ordered)
+            {
+                request.Lock!.CheckEnter(flow, request.Key, request.Description, checkOrder: false);
+                if (request.Lock.IsOrdered && (lowest is null || request.Lock.OrderLevel < lowest.OrderLevel))
+                {
+                    lowest = request.Lock;
+                }
+            }
+
+            if (lowest is not null)
+            {
+                FlowOrder.Check(lowest, flow);
+                foreach (var request in ordered)
+                {
+                    // A lock the flow holds already (another key of a keyed lock) is at or above the set's lowest level.
+                    if (request.Lock!.IsOrdered && request.Lock.Provider.CountHoldsOf(request.Lock, flow) > 0 &&
+                        LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
+                    {
+                        OrderGuard.Report(flow, request.Lock, request.Lock, LocksmithPolicy.OrderViolationAction);
+                    }
+                }
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                return ValueTask.FromCanceled<PostgresLockSetScope>(cancellationToken);
+            }
+
+            // One use of the flow's session per member (the first may open it), so the budget is checked before any wait.
+            for (; reserved < ordered.Length; reserved++)
+            {
+                sessions[reserved] = ordered[reserved].Lock!.Provider.RentSession(flow, ordered[reserved].Lock!, ordered[reserved].Description);
+            }
+
+            timeoutMs = ordered[0].Lock!.ResolveTimeout(timeoutMs);
+            handedOn = true;
+            return AcquireAllAsync(ordered, sessions, flow, timeoutMs, cancellationToken, throwOnTimeout);
+        }
+        finally
+        {
+            if (!handedOn)
+            {
+                for (int i = 0; i < reserved; i++)
+                {
+                    ordered[i].Lock!.Provider.ReturnSession(sessions[i]);
+                }
+
+                FlowOwnership.Released(flow);
+            }
+        }
+    }
+
+    private static async ValueTask<PostgresLockSetScope> AcquireAllAsync(
+        PostgresLockRequest[] ordered, PostgresSession[] sessions, LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var holds = new PostgresHold[ordered.Length];
+        int taken = 0;
+        bool complete = false;
+        try
+        {
+            long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+            for (; taken < ordered.Length; taken++)
+            {
+                var request = ordered[taken];
+                int remaining = TimeoutMath.Remaining(deadline);
+                var hold = await request.Lock!.AcquireReservedAsync(
+                    sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+                if (hold is null)
+                {
+                    // That member gave its use of the session back; the ones not tried yet give theirs in the finally.
+                    taken++;
+                    return default;
+                }
+
+                holds[taken] = hold;
+            }
+
+            complete = true;
+            return new PostgresLockSetScope(holds);
+        }
+        catch
+        {
+            // The failed member gave its use of the session back already.
+            taken++;
+            throw;
+        }
+        finally
+        {
+            if (!complete)
+            {
+                for (int i = taken; i < ordered.Length; i++)
+                {
+                    await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
+                }
+
+                for (int i = holds.Length - 1; i >= 0; i--)
+                {
+                    if (holds[i] is { } held)
+                    {
+                        await held.ReleaseAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+
+            // Not FlowOwnership.Released: this frame did not install the claim (see LockSet.Async).
+            Interlocked.Decrement(ref flow.FlowHoldCount);
+        }
+    }
+
+    /// <summary>The requests in the global order (the same in every process), duplicates merged (exclusive wins).</summary>
+    private static PostgresLockRequest[] SortDistinct(IReadOnlyList<PostgresLockRequest> requests)
+    {
+        ArgumentNullException.ThrowIfNull(requests);
+        if (requests.Count == 0)
+        {
+            throw new ArgumentException("A lock set needs at least one lock.", nameof(requests));
+        }
+
+        var sorted = new List<PostgresLockRequest>(requests.Count);
+        foreach (var request in requests)
+        {
+            request.RequireLock(nameof(requests));
+            sorted.Add(request);
+        }
+
+        sorted.Sort(Compare);
+        var distinct = new List<PostgresLockRequest>(sorted.Count);
+        foreach (var request in sorted)
+        {
+            // Sorted exclusive first, so a shared duplicate of an exclusive request is the one dropped.
+            if (distinct.Count > 0 && SameKey(distinct[^1], request))
+            {
+                continue;
+            }
+
+            distinct.Add(request);
+        }
+
+        return distinct.ToArray();
+    }
+
+    private static int Compare(PostgresLockRequest x, PostgresLockRequest y)
+    {
+        int c = LevelOf(x).CompareTo(LevelOf(y));
+        if (c == 0)
+        {
+            c = string.CompareOrdinal(x.Lock!.Provider.ServerIdentity, y.Lock!.Provider.ServerIdentity);
+        }
+
+        if (c == 0)
+        {
+            c = x.Key.CompareTo(y.Key);
+        }
+
+        return c != 0 ? c : x.IsShared.CompareTo(y.IsShared);
+    }
+
+    private static long LevelOf(PostgresLockRequest request) => request.Lock!.IsOrdered ? request.Lock.OrderLevel : long.MaxValue;
+
+    private static bool SameKey(PostgresLockRequest x, PostgresLockRequest y) =>
+        x.Key == y.Key && string.Equals(x.Lock!.Provider.ServerIdentity, y.Lock!.Provider.ServerIdentity, StringComparison.Ordinal);
+}

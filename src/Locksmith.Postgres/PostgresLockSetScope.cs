@@ -1,0 +1,86 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// The distributed locks a <see cref="PostgresLockSet"/> (or <see cref="PostgresKeyedLock{TKey}.AcquireManyAsync"/>)
+/// took together; disposing it releases them all, in reverse order.
+/// </summary>
+public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
+{
+    private readonly PostgresHold[]? _holds;
+    private readonly CancellationTokenSource? _lost;
+    private readonly CancellationToken _lostToken;
+
+    internal PostgresLockSetScope(PostgresHold[] holds)
+    {
+        _holds = holds;
+        var tokens = new CancellationToken[holds.Length];
+        for (int i = 0; i < holds.Length; i++)
+        {
+            tokens[i] = holds[i].LostToken;
+        }
+
+        _lost = CancellationTokenSource.CreateLinkedTokenSource(tokens);
+
+        // Read once: a disposed source's Token throws, and copies of the scope may be read after the release.
+        _lostToken = _lost.Token;
+    }
+
+    /// <summary>Whether the scope holds the locks (false for a <c>TryAcquireAsync</c> that timed out).</summary>
+    public bool IsAcquired => _holds is not null;
+
+    /// <summary>How many distinct locks (keys) the scope holds.</summary>
+    public int Count => _holds?.Length ?? 0;
+
+    /// <summary>Cancelled when the session holding any of the locks is found gone (see <see cref="PostgresLockScope.LostToken"/>).</summary>
+    public CancellationToken LostToken => _lostToken;
+
+    /// <summary>Releases every lock with blocking round trips.</summary>
+    /// <exception cref="SynchronizationLockException">The scope was already disposed.</exception>
+    public void Dispose()
+    {
+        if (_holds is null)
+        {
+            return;
+        }
+
+        for (int i = _holds.Length - 1; i >= 0; i--)
+        {
+            _holds[i].Release();
+        }
+
+        _lost!.Dispose();
+    }
+
+    /// <summary>Releases every lock.</summary>
+    /// <exception cref="SynchronizationLockException">The scope was already disposed (thrown at once).</exception>
+    public ValueTask DisposeAsync()
+    {
+        if (_holds is null)
+        {
+            return default;
+        }
+
+        // The bookkeeping of every hold here, in the disposing frame; then the round trips.
+        var unlocks = new ValueTask[_holds.Length];
+        for (int i = _holds.Length - 1; i >= 0; i--)
+        {
+            unlocks[i] = _holds[i].ReleaseAsync();
+        }
+
+        return WhenAll(unlocks, _lost!);
+    }
+
+    private static async ValueTask WhenAll(ValueTask[] unlocks, CancellationTokenSource lost)
+    {
+        for (int i = unlocks.Length - 1; i >= 0; i--)
+        {
+            await unlocks[i].ConfigureAwait(false);
+        }
+
+        lost.Dispose();
+    }
+}

@@ -1,0 +1,162 @@
+using System;
+using System.Data;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// The PostgreSQL session of one async flow: every distributed lock the flow holds through a provider, and every wait
+/// for one, is on this one pooled connection. That is what lets the server see a cycle of waits between flows of
+/// different processes (40P01): with a connection per lock the holder of one lock and the waiter for another would be
+/// different sessions, and the cycle would run through the application where the server cannot see it.
+/// </summary>
+/// <remarks>
+/// Commands on the session are serialized by a gate (tasks a flow starts share its locks, and may release one while
+/// another waits). The session lives while the flow holds or waits for a lock, then returns its connection.
+/// </remarks>
+internal sealed class PostgresSession
+{
+    private readonly PostgresLockProvider _provider;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _lost = new();
+    private readonly Lock _sync = new();
+    private NpgsqlConnection? _connection;
+    private int _uses = 1;
+    private bool _closed;
+
+    public PostgresSession(PostgresLockProvider provider, LockOwner owner)
+    {
+        _provider = provider;
+        Owner = owner;
+    }
+
+    public LockOwner Owner { get; }
+
+    /// <summary>The server process (backend pid) of the session, or 0 before it connected.</summary>
+    public int ProcessId { get; private set; }
+
+    public CancellationToken LostToken => _lost.Token;
+
+    public bool IsLost => _lost.IsCancellationRequested;
+
+    public bool IsBroken => _connection is { } connection && (connection.FullState & (ConnectionState.Broken | ConnectionState.Closed)) != 0;
+
+    /// <summary>One more hold or wait on the session; false when it is closing (the caller opens a new one).</summary>
+    public bool TryAddUse()
+    {
+        lock (_sync)
+        {
+            if (_closed)
+            {
+                return false;
+            }
+
+            _uses++;
+            return true;
+        }
+    }
+
+    /// <summary>One hold or wait fewer; true when it was the last, and the session is now closed to new uses.</summary>
+    public bool ReleaseUse()
+    {
+        lock (_sync)
+        {
+            if (--_uses != 0)
+            {
+                return false;
+            }
+
+            _closed = true;
+            return true;
+        }
+    }
+
+    /// <summary>Takes the session's gate and connects if needed; <see cref="Exit"/> gives the gate back.</summary>
+    public async ValueTask<NpgsqlConnection> EnterAsync(string description, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_connection is null)
+            {
+                var connection = await _provider.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                ProcessId = connection.ProcessID;
+                connection.StateChange += OnStateChange;
+                _connection = connection;
+            }
+            else if (IsLost || IsBroken)
+            {
+                PostgresErrors.ThrowSessionLost(Owner, description);
+            }
+
+            return _connection;
+        }
+        catch
+        {
+            _gate.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Takes the gate synchronously, for a release through <c>Dispose</c>; null when the session never connected.</summary>
+    public NpgsqlConnection? Enter()
+    {
+        _gate.Wait();
+        return _connection;
+    }
+
+    public async ValueTask<NpgsqlConnection?> EnterForReleaseAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        return _connection;
+    }
+
+    public void Exit() => _gate.Release();
+
+    /// <summary>The session is gone while it held locks: tell whoever watches the token.</summary>
+    public void MarkLost()
+    {
+        if (_lost.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            _lost.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // A callback of the user's threw; the token is cancelled all the same.
+        }
+    }
+
+    /// <summary>Returns the connection to the pool (the session holds nothing now).</summary>
+    public void Close()
+    {
+        if (_connection is { } connection)
+        {
+            connection.StateChange -= OnStateChange;
+            connection.Dispose();
+        }
+    }
+
+    public async ValueTask CloseAsync()
+    {
+        if (_connection is { } connection)
+        {
+            connection.StateChange -= OnStateChange;
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void OnStateChange(object sender, StateChangeEventArgs e)
+    {
+        if (e.CurrentState is ConnectionState.Closed or ConnectionState.Broken)
+        {
+            MarkLost();
+        }
+    }
+}

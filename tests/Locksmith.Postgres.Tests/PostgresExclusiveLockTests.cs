@@ -1,0 +1,236 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Postgres.Tests;
+
+public sealed class PostgresExclusiveLockTests
+{
+    [Fact]
+    public async Task TwoProviders_ExcludeEachOther_AndEveryIncrementCounts()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        string name = PostgresServer.Unique("counter");
+        var locks = new[] { first.CreateExclusiveLock(name), second.CreateExclusiveLock(name) };
+        int counter = 0;
+        int inside = 0;
+        int overlaps = 0;
+
+        var flows = Enumerable.Range(0, 4).Select(i => Task.Run(async () =>
+        {
+            var gate = locks[i % 2];
+            for (int n = 0; n < 25; n++)
+            {
+                await using var scope = await gate.AcquireAsync();
+                if (Interlocked.Increment(ref inside) != 1)
+                {
+                    Interlocked.Increment(ref overlaps);
+                }
+
+                int seen = counter;
+                await Task.Yield();
+                counter = seen + 1;
+                Interlocked.Decrement(ref inside);
+            }
+        }));
+        await Task.WhenAll(flows);
+
+        Assert.Equal(100, counter);
+        Assert.Equal(0, overlaps);
+        Assert.Equal(0, first.ConnectionsInUse);
+        Assert.Equal(0, second.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task HeldElsewhere_TryAcquireFails_AndSucceedsAfterRelease()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        string name = PostgresServer.Unique("job");
+        var mine = first.CreateExclusiveLock(name);
+        var theirs = second.CreateExclusiveLock(name);
+
+        var held = await mine.AcquireAsync();
+        var refused = await theirs.TryAcquireAsync(TimeSpan.Zero);
+        var refusedAfterWaiting = await theirs.TryAcquireAsync(TimeSpan.FromMilliseconds(50));
+        Assert.True(held.IsAcquired);
+        Assert.False(refused.IsAcquired);
+        Assert.False(refusedAfterWaiting.IsAcquired);
+        Assert.True(mine.IsHeldByCurrentFlow);
+
+        await held.DisposeAsync();
+        await using var taken = await theirs.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(taken.IsAcquired);
+        Assert.Equal(1, second.ConnectionsInUse);
+        Assert.Equal(0, first.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task Timeout_ThrowsLockTimeoutException_NamingTheLock()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        string name = PostgresServer.Unique("report");
+        await using var held = await first.CreateExclusiveLock(name).AcquireAsync();
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+            await second.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(200)));
+
+        Assert.Equal(name, error.LockName);
+        Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("another PostgreSQL session", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, second.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task ReacquiringInTheSameFlow_ThrowsAtOnce_NamingTheLock()
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("ledger");
+        var gate = provider.CreateExclusiveLock(name);
+        await using var scope = await gate.AcquireAsync();
+
+        var error = Assert.Throws<LockRecursionException>(() => { _ = gate.AcquireAsync(); });
+
+        Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, provider.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task Cancellation_EndsABlockedWait_AndTheLockStaysUsable()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        await using var watcher = await PostgresServer.OpenAsync();
+        string name = PostgresServer.Unique("nightly");
+        var mine = first.CreateExclusiveLock(name);
+        var theirs = second.CreateExclusiveLock(name);
+        var held = await mine.AcquireAsync();
+
+        using var cancel = new CancellationTokenSource();
+        var waiting = Task.Run(async () => await theirs.AcquireAsync(Timeout.InfiniteTimeSpan, cancel.Token));
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, mine.Key);
+        await cancel.CancelAsync();
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+        Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, second.ConnectionsInUse);
+
+        await held.DisposeAsync();
+        await using var after = await theirs.AcquireAsync(TimeSpan.FromSeconds(30));
+        Assert.True(after.IsAcquired);
+    }
+
+    [Fact]
+    public async Task ReleasingTwice_Throws_NamingTheLock()
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("once");
+        var scope = await provider.CreateExclusiveLock(name).AcquireAsync();
+        scope.Dispose();
+
+        var error = Assert.Throws<SynchronizationLockException>(() => scope.Dispose());
+
+        Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task OneFlow_HoldsAllItsLocksOnOneConnection()
+    {
+        await using var provider = PostgresServer.Provider(budget: 1);
+        string prefix = PostgresServer.Unique("many");
+        var a = provider.CreateExclusiveLock(prefix + "_a");
+        var b = provider.CreateExclusiveLock(prefix + "_b");
+        var accounts = provider.CreateKeyedLock<int>(prefix + "_accounts");
+
+        await using var heldA = await a.AcquireAsync();
+        await using var heldB = await b.AcquireAsync();
+        await using var heldKey = await accounts.AcquireAsync(7);
+
+        Assert.Equal(1, provider.ConnectionsInUse);
+        Assert.Equal(3, provider.HeldCount);
+        Assert.Equal(heldA.SessionProcessId, heldKey.SessionProcessId);
+    }
+
+    [Fact]
+    public async Task ConnectionBudget_RefusesTheFlowBeyondIt_NamingTheLockAndTheBudget()
+    {
+        await using var provider = PostgresServer.Provider(budget: 2);
+        string prefix = PostgresServer.Unique("budget");
+        var a = provider.CreateExclusiveLock(prefix + "_a");
+        var b = provider.CreateExclusiveLock(prefix + "_b");
+        var c = provider.CreateExclusiveLock(prefix + "_c");
+        var holding = new CountdownEvent(2);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task Hold(PostgresExclusiveLock gate)
+        {
+            await using var scope = await gate.AcquireAsync();
+            holding.Signal();
+            await release.Task;
+        }
+
+        // Two other flows hold a connection each (started while this flow holds nothing, so they are flows of their own).
+        var holders = new[] { Task.Run(() => Hold(a)), Task.Run(() => Hold(b)) };
+        // A hang guard only: a holder that failed would otherwise leave this wait forever.
+        Assert.True(await Task.Run(() => holding.Wait(TimeSpan.FromMinutes(2))));
+
+        var error = Assert.Throws<PostgresConnectionBudgetException>(() => { _ = c.AcquireAsync(); });
+
+        release.SetResult();
+        await Task.WhenAll(holders);
+        Assert.IsAssignableFrom<InvalidOperationException>(error);
+        Assert.Equal(2, error.Budget);
+        Assert.Equal(c.Name, error.LockName);
+        Assert.Contains($"'{c.Name}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("2 connection(s)", error.Message, StringComparison.Ordinal);
+
+        await using var heldC = await c.AcquireAsync();
+        Assert.True(heldC.IsAcquired);
+        Assert.Equal(1, provider.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task LostSession_CancelsTheLostToken_AndFreesTheLockForOthers()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        await using var admin = await PostgresServer.OpenAsync();
+        string name = PostgresServer.Unique("lease");
+        var mine = first.CreateExclusiveLock(name);
+        var scope = await mine.AcquireAsync();
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = scope.LostToken.Register(() => lost.TrySetResult());
+        Assert.Equal(scope.LostToken, mine.CurrentFlowLostToken);
+
+        await using (var terminate = new Npgsql.NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", admin))
+        {
+            terminate.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = scope.SessionProcessId });
+            Assert.True((bool)(await terminate.ExecuteScalarAsync())!);
+        }
+
+        // Bounded only so a broken check cannot hang the run; nothing here measures time.
+        await lost.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(scope.IsLost);
+
+        await using (var taken = await second.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.True(taken.IsAcquired);
+        }
+
+        // The flow's session is gone: a new lock on it is refused until the lost one is released.
+        var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
+            await first.CreateExclusiveLock(name + "_next").AcquireAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("was lost", refused.Message, StringComparison.Ordinal);
+
+        // Releasing a lost lock finds the session gone: nothing to undo, the connection goes back.
+        await scope.DisposeAsync();
+        Assert.Equal(0, first.ConnectionsInUse);
+        await using var fresh = await first.CreateExclusiveLock(name + "_after").AcquireAsync(TimeSpan.FromSeconds(30));
+        Assert.False(fresh.IsLost);
+    }
+}

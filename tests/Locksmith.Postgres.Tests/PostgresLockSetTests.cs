@@ -1,0 +1,122 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+public sealed class PostgresLockSetTests
+{
+    [Fact]
+    public async Task TransfersInOppositeDirections_NeverDeadlock_AndConserveTheTotalInTheTable()
+    {
+        const int Iterations = 40;
+        string table = PostgresServer.Unique("accounts");
+        await using var data = NpgsqlDataSource.Create(PostgresServer.ConnectionString);
+        await Execute(data, $"CREATE TABLE {table} (id int PRIMARY KEY, balance int NOT NULL); INSERT INTO {table} VALUES (1, 100), (2, 100);");
+        try
+        {
+            // Two providers: two pools and two sets of sessions, as two processes would have.
+            await using var first = PostgresServer.Provider();
+            await using var second = PostgresServer.Provider();
+            string lockClass = PostgresServer.Unique("account_locks");
+            var here = first.CreateKeyedLock<int>(lockClass, level: 10);
+            var there = second.CreateKeyedLock<int>(lockClass, level: 10);
+
+            async Task Transfer(PostgresKeyedLock<int> accounts, int from, int to)
+            {
+                for (int i = 0; i < Iterations; i++)
+                {
+                    await using var both = await PostgresLockSet.AcquireAsync(accounts.Request(from), accounts.Request(to));
+
+                    // Read, pause, write: without the locks, concurrent transfers would lose updates.
+                    int source = await Balance(data, table, from);
+                    int target = await Balance(data, table, to);
+                    await Task.Yield();
+                    await Execute(data, $"UPDATE {table} SET balance = {source - 1} WHERE id = {from}; UPDATE {table} SET balance = {target + 1} WHERE id = {to};");
+                }
+            }
+
+            await Task.WhenAll(
+                Task.Run(() => Transfer(here, 1, 2)),
+                Task.Run(() => Transfer(there, 2, 1)),
+                Task.Run(() => Transfer(here, 2, 1)),
+                Task.Run(() => Transfer(there, 1, 2)));
+
+            Assert.Equal(100, await Balance(data, table, 1));
+            Assert.Equal(100, await Balance(data, table, 2));
+            Assert.Equal(0, first.ConnectionsInUse);
+            Assert.Equal(0, second.ConnectionsInUse);
+        }
+        finally
+        {
+            await Execute(data, $"DROP TABLE {table}");
+        }
+    }
+
+    [Fact]
+    public async Task ASetThatCannotHaveEveryLock_HoldsNone()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        string lockClass = PostgresServer.Unique("account_locks");
+        var here = first.CreateKeyedLock<int>(lockClass, level: 10);
+        var there = second.CreateKeyedLock<int>(lockClass, level: 10);
+        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = Task.Run(async () =>
+        {
+            // Another flow (as another process would): this flow's own level-10 hold would make the set out of order.
+            await using var busy = await there.AcquireAsync(2);
+            holding.SetResult();
+            await release.Task;
+        });
+        await holding.Task;
+
+        var set = await PostgresLockSet.TryAcquireAsync(TimeSpan.FromMilliseconds(100), [here.Request(1), here.Request(2)]);
+        var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+            await PostgresLockSet.AcquireAsync(TimeSpan.FromMilliseconds(100), [here.Request(2), here.Request(1)]));
+
+        var keyOne = await there.TryAcquireAsync(1, TimeSpan.Zero);
+        bool keyOneWasFree = keyOne.IsAcquired;
+        await keyOne.DisposeAsync();
+        release.SetResult();
+        await holder;
+
+        Assert.False(set.IsAcquired);
+        Assert.Contains($"'{lockClass}'[2]", thrown.Message, StringComparison.Ordinal);
+        Assert.Equal(0, first.ConnectionsInUse);
+        Assert.False(here.IsHeldByCurrentFlow(1));
+        Assert.True(keyOneWasFree);
+    }
+
+    [Fact]
+    public async Task AcquireMany_TakesEveryKeyOnce_AndReleasesThemAll()
+    {
+        await using var provider = PostgresServer.Provider();
+        var accounts = provider.CreateKeyedLock<string>(PostgresServer.Unique("customers"), level: 3);
+
+        var scope = await accounts.AcquireManyAsync(["b", "a", "b"]);
+        Assert.Equal(2, scope.Count);
+        Assert.True(accounts.IsHeldByCurrentFlow("a"));
+        Assert.True(accounts.IsHeldByCurrentFlow("b"));
+        Assert.Equal(2, provider.HeldCount);
+
+        await scope.DisposeAsync();
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    private static async Task<int> Balance(NpgsqlDataSource data, string table, int id)
+    {
+        await using var command = data.CreateCommand($"SELECT balance FROM {table} WHERE id = {id}");
+        return (int)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static async Task Execute(NpgsqlDataSource data, string sql)
+    {
+        await using var command = data.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,148 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
+using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Locksmith.Postgres.Tests;
+
+public sealed class PostgresMetricsAndHostingTests
+{
+    [Fact]
+    public async Task DistributedLocks_RecordTheInProcessInstruments_WithADistributedKind()
+    {
+        string name = PostgresServer.Unique("metered");
+        var seen = new ConcurrentQueue<(string Instrument, string Kind, string Mode)>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == LocksmithMetrics.MeterName)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) => Record(instrument, tags));
+        listener.SetMeasurementEventCallback<double>((instrument, _, tags, _) => Record(instrument, tags));
+        listener.Start();
+
+        void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? lockName = null, kind = null, mode = null;
+            foreach (var tag in tags)
+            {
+                switch (tag.Key)
+                {
+                    case "lock.name": lockName = tag.Value as string; break;
+                    case "lock.kind": kind = tag.Value as string; break;
+                    case "lock.mode": mode = tag.Value as string; break;
+                }
+            }
+
+            if (lockName == name)
+            {
+                seen.Enqueue((instrument.Name, kind!, mode!));
+            }
+        }
+
+        var timeoutEvents = new ConcurrentQueue<LockTimeoutEvent>();
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            previous?.Invoke(e);
+            if (e.LockName == name)
+            {
+                timeoutEvents.Enqueue(e);
+            }
+        };
+        try
+        {
+            await Exercise(name);
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+        }
+
+        var all = seen.ToArray();
+        int Count(string instrument) => all.Count(m => m.Instrument == instrument);
+
+        // Every count in one message, so a failure says what was recorded.
+        string recorded = string.Join(", ", all.GroupBy(m => (m.Instrument, m.Kind, m.Mode)).Select(g => $"{g.Key}: {g.Count()}")) +
+            $"; timeout events: {timeoutEvents.Count}";
+        Assert.True(all.All(m => m.Kind == "distributed_exclusive" && m.Mode == "exclusive"), recorded);
+        Assert.True(Count("locksmith.lock.acquisitions") == 3, recorded);
+        Assert.True(Count("locksmith.lock.contentions") >= 2, recorded);
+        Assert.True(Count("locksmith.lock.wait.duration") >= 2, recorded);
+        Assert.True(Count("locksmith.lock.hold.duration") == 3, recorded);
+        Assert.True(Count("locksmith.lock.timeouts") == 1, recorded);
+        var timeoutEvent = Assert.Single(timeoutEvents);
+        Assert.Equal(LockMode.Exclusive, timeoutEvent.Mode);
+    }
+
+    private static async Task Exercise(string name)
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        await using var watcher = await PostgresServer.OpenAsync();
+        var mine = first.CreateExclusiveLock(name);
+        var theirs = second.CreateExclusiveLock(name);
+
+        var held = await mine.AcquireAsync();
+        var waiter = Task.Run(async () =>
+        {
+            await using var scope = await theirs.AcquireAsync(TimeSpan.FromSeconds(60));
+        });
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, mine.Key);
+        var timedOut = await mine.Provider.CreateExclusiveLock(name + "_other").TryAcquireAsync(TimeSpan.Zero);
+        await held.DisposeAsync();
+        await waiter;
+        await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+        {
+            await using var holding = await mine.AcquireAsync();
+            await Task.Run(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(50)));
+        });
+        await timedOut.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AddPostgres_RegistersTheProvider_AndTheLocksAppearInTheCatalog()
+    {
+        string exclusive = PostgresServer.Unique("nightly");
+        string readWrite = PostgresServer.Unique("prices");
+        string keyed = PostgresServer.Unique("accounts");
+        var services = new ServiceCollection();
+        services.AddLocksmith()
+            .AddPostgres(PostgresServer.ConnectionString, o => o.ConnectionBudget = 3)
+            .AddPostgresExclusiveLock(exclusive, level: 5)
+            .AddPostgresReadWriteLock(readWrite, level: 6)
+            .AddPostgresKeyedLock<long>(keyed, level: 7);
+        await using var container = services.BuildServiceProvider();
+
+        var provider = container.GetRequiredService<PostgresLockProvider>();
+        var job = container.GetRequiredKeyedService<PostgresExclusiveLock>(exclusive);
+        var accounts = container.GetRequiredKeyedService<PostgresKeyedLock<long>>(keyed);
+        var catalog = container.GetRequiredService<ILockCatalog>();
+        Assert.Equal(3, provider.ConnectionBudget);
+        Assert.Same(provider, job.Provider);
+        Assert.Equal(5, job.Level);
+
+        await using (var held = await job.AcquireAsync())
+        await using (var key = await accounts.AcquireAsync(9L))
+        {
+            var rows = catalog.Snapshot().Where(e => e.Name == exclusive || e.Name == keyed || e.Name == readWrite).ToList();
+            Assert.Equal(3, rows.Count);
+            var jobRow = rows.Single(r => r.Name == exclusive);
+            Assert.Equal(LockKind.DistributedExclusive, jobRow.Kind);
+            Assert.True(jobRow.State.IsHeld);
+            Assert.Equal(LockKind.DistributedKeyed, rows.Single(r => r.Name == keyed).Kind);
+            Assert.False(rows.Single(r => r.Name == readWrite).State.IsHeld);
+        }
+
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+}

@@ -1,0 +1,57 @@
+using System;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// The real server the tests run against: LOCKSMITH_POSTGRES, else the local default that .ci/run and the README's
+/// setup create. A missing server fails the tests; nothing stands in for it.
+/// </summary>
+internal static class PostgresServer
+{
+    public const string Fallback = "Host=127.0.0.1;Port=5432;Username=locksmith;Password=locksmith;Database=locksmith";
+
+    public static string ConnectionString { get; } =
+        Environment.GetEnvironmentVariable("LOCKSMITH_POSTGRES") is { Length: > 0 } configured ? configured : Fallback;
+
+    /// <summary>A name no other test (or run) uses, so parallel tests never share a lock or a table.</summary>
+    public static string Unique(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
+
+    public static PostgresLockProvider Provider(int budget = 4, TimeSpan? defaultTimeout = null, TimeSpan? checkInterval = null) =>
+        new(new PostgresLockProviderOptions
+        {
+            ConnectionString = ConnectionString,
+            ConnectionBudget = budget,
+            DefaultTimeout = defaultTimeout ?? TimeSpan.FromSeconds(60),
+            LostLockCheckInterval = checkInterval ?? TimeSpan.FromMilliseconds(100),
+        });
+
+    /// <summary>A plain connection of its own (not a lock's), for tables and for watching or ending sessions.</summary>
+    public static async Task<NpgsqlConnection> OpenAsync()
+    {
+        var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        return connection;
+    }
+
+    /// <summary>Waits (bounded by iterations) until a session waits on the server for the advisory lock <paramref name="key"/>.</summary>
+    internal static async Task WaitUntilSomeoneWaitsAsync(NpgsqlConnection watcher, AdvisoryKey key)
+    {
+        for (int i = 0; i < 3000; i++)
+        {
+            await using var command = new NpgsqlCommand(
+                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid", watcher);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+            if ((long)(await command.ExecuteScalarAsync())! > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new InvalidOperationException($"No session started waiting for advisory lock {key}.");
+    }
+}
