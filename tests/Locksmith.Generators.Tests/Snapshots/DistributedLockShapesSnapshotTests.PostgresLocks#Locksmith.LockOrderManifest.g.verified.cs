@@ -10,8 +10,8 @@ namespace Locksmith.Generated
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register()
         {
-            global::Locksmith.LockOrderManifest.Register("Payments.DistributedBank", "_accounts", 10, global::Locksmith.LockKind.AsyncStriped);
-            global::Locksmith.LockOrderManifest.Register("Payments.DistributedBank", "_audit", 20, global::Locksmith.LockKind.AsyncExclusive);
+            global::Locksmith.LockOrderManifest.Register("Payments.DistributedBank", "_accounts", 10, global::Locksmith.LockKind.DistributedKeyed);
+            global::Locksmith.LockOrderManifest.Register("Payments.DistributedBank", "_audit", 20, global::Locksmith.LockKind.DistributedExclusive);
         }
     }
 }
