@@ -17,7 +17,7 @@ namespace Locksmith.Postgres.ProcessTests;
 internal sealed class TransferProcessRun : IDisposable
 {
     /// <summary>How long a process may take before it counts as hung (far beyond a slow run of 1,000 transfers).</summary>
-    public static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(180);
+    public static readonly TimeSpan HangLimit = TimeSpan.FromSeconds(300);
 
     private readonly Process _process;
     private readonly List<string> _output = [];

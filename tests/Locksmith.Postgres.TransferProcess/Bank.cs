@@ -48,18 +48,39 @@ internal sealed partial class Bank
     {
         await using var connection = await _data.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        long fromBalance = await ReadAsync(connection, transaction, from, cancellationToken).ConfigureAwait(false);
-        long toBalance = await ReadAsync(connection, transaction, to, cancellationToken).ConfigureAwait(false);
-        long moved = Math.Min(amount, fromBalance);
-        await WriteAsync(connection, transaction, from, fromBalance - moved, cancellationToken).ConfigureAwait(false);
-        await WriteAsync(connection, transaction, to, toBalance + moved, cancellationToken).ConfigureAwait(false);
-        await using (var log = new NpgsqlCommand($"INSERT INTO {_log} (process, from_id, to_id, amount) VALUES ($1, $2, $3, $4)", connection, transaction))
+        long fromBalance = 0;
+        long toBalance = 0;
+        await using (var read = new NpgsqlCommand($"SELECT id, balance FROM {_table} WHERE id = $1 OR id = $2", connection, transaction))
         {
+            read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = from });
+            read.Parameters.Add(new NpgsqlParameter<int> { TypedValue = to });
+            await using var reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (reader.GetInt32(0) == from)
+                {
+                    fromBalance = reader.GetInt64(1);
+                }
+                else
+                {
+                    toBalance = reader.GetInt64(1);
+                }
+            }
+        }
+
+        // The new balances as computed here, and the log row: one round trip.
+        long moved = Math.Min(amount, fromBalance);
+        await using (var write = new NpgsqlBatch(connection, transaction))
+        {
+            write.BatchCommands.Add(Update(from, fromBalance - moved));
+            write.BatchCommands.Add(Update(to, toBalance + moved));
+            var log = new NpgsqlBatchCommand($"INSERT INTO {_log} (process, from_id, to_id, amount) VALUES ($1, $2, $3, $4)");
             log.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _process });
             log.Parameters.Add(new NpgsqlParameter<int> { TypedValue = from });
             log.Parameters.Add(new NpgsqlParameter<int> { TypedValue = to });
             log.Parameters.Add(new NpgsqlParameter<long> { TypedValue = moved });
-            await log.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            write.BatchCommands.Add(log);
+            await write.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (_beforeCommit is { } pause)
@@ -76,21 +97,21 @@ internal sealed partial class Bank
     private async Task<long> BalanceCoreAsync(int account, CancellationToken cancellationToken)
     {
         await using var connection = await _data.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        return await ReadAsync(connection, null, account, cancellationToken).ConfigureAwait(false);
+        return await ReadAsync(connection, account, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<long> ReadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, int account, CancellationToken cancellationToken)
+    private async Task<long> ReadAsync(NpgsqlConnection connection, int account, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT balance FROM {_table} WHERE id = $1", connection, transaction);
+        await using var command = new NpgsqlCommand($"SELECT balance FROM {_table} WHERE id = $1", connection);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = account });
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    private async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, int account, long balance, CancellationToken cancellationToken)
+    private NpgsqlBatchCommand Update(int account, long balance)
     {
-        await using var command = new NpgsqlCommand($"UPDATE {_table} SET balance = $2 WHERE id = $1", connection, transaction);
+        var command = new NpgsqlBatchCommand($"UPDATE {_table} SET balance = $2 WHERE id = $1");
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = account });
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = balance });
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        return command;
     }
 }
