@@ -40,6 +40,10 @@ internal static class KnownNames
     public const string LockSetMember = "ILockSetMember";
     public const string AsyncLockSetMember = "IAsyncLockSetMember";
 
+    // The base of the locks held in PostgreSQL (Locksmith.Postgres), for the manifest's lock kind only.
+    public const string DistributedNamespace = "Locksmith.Postgres";
+    public const string DistributedLockBase = "PostgresLock";
+
     // Runtime types.
     public const string LockPrimitive = "LockPrimitive";
     public const string ReadWritePolicy = "ReadWritePolicy";
@@ -58,6 +62,7 @@ internal static class KnownNames
     public const string AcquireWrite = "AcquireWrite";
     public const string TryAcquireWrite = "TryAcquireWrite";
     public const string AsyncSuffix = "Async";
+    public const string AcquireManyAsync = "AcquireManyAsync";
 
     // Wrapper naming: XxxCore gets Xxx and TryXxx (TryXxxCore gets TryXxx and TryXxxWithin).
     public const string BodySuffix = "Core";

@@ -51,9 +51,12 @@ public sealed partial class GuardedGenerator
                 {
                     WrapperDocs.WriteThrowing(writer, wrapper);
                     EmitAsync(writer, wrapper, asyncModel, names);
-                    writer.Line();
-                    WrapperDocs.WriteTimedAsync(writer, wrapper, names);
-                    EmitTimedAsync(writer, wrapper, asyncModel, names);
+                    if (wrapper.Acquisition.Mode != AcquireMode.KeySet)
+                    {
+                        writer.Line();
+                        WrapperDocs.WriteTimedAsync(writer, wrapper, names);
+                        EmitTimedAsync(writer, wrapper, asyncModel, names);
+                    }
                 }
                 else
                 {
@@ -266,6 +269,18 @@ public sealed partial class GuardedGenerator
                 }
 
                 return KnownNames.LockSetType + "." + prefix + KnownNames.Acquire + KnownNames.AsyncSuffix + "(" + string.Join(", ", arguments) + ")";
+            }
+
+            if (acquisition.Mode == AcquireMode.KeySet)
+            {
+                // The keys in one array: the lock sorts them and takes them all or none.
+                arguments.Add(acquisition.KeyArgument!);
+                if (asyncModel.Token is not null)
+                {
+                    arguments.Add(asyncModel.Token);
+                }
+
+                return acquisition.Targets[0].Expression + "." + KnownNames.AcquireManyAsync + "(" + string.Join(", ", arguments) + ")";
             }
 
             if (acquisition.KeyArgument is not null)

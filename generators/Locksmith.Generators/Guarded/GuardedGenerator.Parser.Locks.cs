@@ -132,6 +132,11 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            if (AsyncWrappers.KeyedSetLock(method, data) is { } keyedLock)
+            {
+                return ParseKeyedSetMethod(context, method, data, keyedLock, facts, attributeLocation, nameLocation, diagnostics, token);
+            }
+
             var targets = new List<LockTargetModel>();
             var seen = new HashSet<string>();
             var capabilities = LockCapabilities.None;

@@ -38,11 +38,29 @@ internal static class AsyncWrappers
 
         if (AcquiresLocksOfAttributeData.Of(method) is { } set)
         {
-            return method.Parameters.Any(p => set.ParameterNames.Contains(p.Name) &&
+            return KeyedSetLock(method, set) is not null || method.Parameters.Any(p => set.ParameterNames.Contains(p.Name) &&
                 LockCapabilitiesReader.Of(LockMembers.TypeOf(LockMembers.Find(p.Type, set.Lock))).IsAsync());
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The async keyed lock of the method's own type that an <c>[AcquiresLocksOf]</c> naming key parameters takes
+    /// several keys of (<c>AcquireManyAsync</c>); null when a named parameter's type has the lock member itself (then
+    /// it is a set of the parameters' locks) or the member is no async keyed lock.
+    /// </summary>
+    public static ISymbol? KeyedSetLock(IMethodSymbol method, AcquiresLocksOfAttributeData set)
+    {
+        if (method.ContainingType is not { } type ||
+            method.Parameters.Any(p => set.ParameterNames.Contains(p.Name) && LockMembers.Find(p.Type, set.Lock) is not null))
+        {
+            return null;
+        }
+
+        var member = LockMembers.Find(type, set.Lock);
+        var capabilities = LockCapabilitiesReader.Of(LockMembers.TypeOf(member));
+        return (capabilities & LockCapabilities.Keyed) != 0 && capabilities.IsAsync() ? member : null;
     }
 
     /// <summary>The body's own <c>CancellationToken</c> parameter, which the wrapper passes to the acquisition too; or null.</summary>

@@ -23,8 +23,17 @@ internal static class LockKinds
             }
         }
 
-        // A user's lock type: the nearest kind its capabilities describe.
         bool isAsync = capabilities.IsAsync();
+
+        // A lock held in PostgreSQL (Locksmith.Postgres): the manifest says distributed, as the lock's own kind does.
+        if (isAsync && IsDistributed(type))
+        {
+            return (capabilities & LockCapabilities.Keyed) != 0 ? "DistributedKeyed"
+                : (capabilities & LockCapabilities.ReadWrite) != 0 ? "DistributedReadWrite"
+                : "DistributedExclusive";
+        }
+
+        // A user's lock type: the nearest kind its capabilities describe.
         if ((capabilities & LockCapabilities.Keyed) != 0)
         {
             return isAsync ? "AsyncStriped" : "Striped";
@@ -36,5 +45,19 @@ internal static class LockKinds
         }
 
         return isAsync ? "AsyncExclusive" : (capabilities & LockCapabilities.Reentrant) != 0 ? "Reentrant" : "Exclusive";
+    }
+
+    private static bool IsDistributed(ITypeSymbol? type)
+    {
+        for (var current = type?.BaseType; current is not null; current = current.BaseType)
+        {
+            if (current is { MetadataName: KnownNames.DistributedLockBase, ContainingType: null } &&
+                current.ContainingNamespace?.ToDisplayString() == KnownNames.DistributedNamespace)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }

@@ -14,4 +14,11 @@ internal enum AcquireMode
 
     /// <summary><c>LockSet.Acquire</c> / <c>LockSet.TryAcquire</c> over several locks.</summary>
     Set,
+
+    /// <summary>
+    /// <c>AcquireManyAsync(keys)</c> of an async keyed lock: several keys of one lock (<c>[AcquiresLocksOf]</c> naming
+    /// key parameters), taken together in key order by the lock itself. No timed form: the lock has no timed
+    /// <c>AcquireManyAsync</c>.
+    /// </summary>
+    KeySet,
 }

@@ -1,0 +1,130 @@
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using Locksmith.Generators.Diagnostics;
+using Locksmith.Generators.Guarded.Models;
+using Locksmith.Generators.Helpers;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Guarded;
+
+public sealed partial class GuardedGenerator
+{
+    internal static partial class Parser
+    {
+        /// <summary>
+        /// <c>[AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_accounts))]</c> where <c>_accounts</c> is an async
+        /// keyed lock of this type and the parameters are keys: the wrapper takes those keys together through the
+        /// lock's <c>AcquireManyAsync</c>, which orders them (a transfer between two accounts in either direction).
+        /// </summary>
+        private static WrapperModel? ParseKeyedSetMethod(
+            GeneratorAttributeSyntaxContext context,
+            IMethodSymbol method,
+            AcquiresLocksOfAttributeData data,
+            ISymbol lockMember,
+            MethodFacts? facts,
+            Location? attributeLocation,
+            Location? nameLocation,
+            List<DiagnosticInfo> diagnostics,
+            CancellationToken token)
+        {
+            string display = DisplayName(method);
+            var lockType = LockMembers.TypeOf(lockMember)!;
+            var lockInfo = new LockInfo(lockMember, lockType, LockCapabilitiesReader.Of(lockType));
+            bool valid = true;
+            void Invalid(string reason)
+            {
+                valid = false;
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
+            }
+
+            CheckAsync(method, lockMember.Name, lockInfo.Capabilities, nameLocation, diagnostics);
+            if (method.IsStatic && !lockMember.IsStatic)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.StaticMemberGuardedByInstanceLock, attributeLocation, display, lockMember.Name));
+                valid = false;
+            }
+
+            if (lockType.NullableAnnotation == NullableAnnotation.Annotated)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NullableLockMember, attributeLocation, display, lockMember.Name, lockType.ToDisplayString()));
+                valid = false;
+            }
+
+            var keyType = KeyTypeOf(lockType);
+            if (keyType is null || !HasAcquireMany(lockType))
+            {
+                Invalid($"'{lockMember.Name}' is of type '{lockType.ToDisplayString()}', which has no AcquireManyAsync(IReadOnlyList<TKey>, CancellationToken) to take several keys together");
+                return null;
+            }
+
+            if (data.TimeoutMilliseconds != 0)
+            {
+                Invalid($"several keys of '{lockMember.Name}' are taken through AcquireManyAsync, which waits the lock's default timeout; remove TimeoutMilliseconds");
+            }
+
+            var seen = new HashSet<string>();
+            var keys = new List<string>();
+            foreach (string name in data.ParameterNames)
+            {
+                var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
+                if (parameter is null)
+                {
+                    Invalid($"'{name}' names no parameter; use nameof(parameter)");
+                }
+                else if (!seen.Add(name))
+                {
+                    Invalid($"'{name}' is named twice; name each parameter once");
+                }
+                else if (parameter.RefKind == RefKind.Out)
+                {
+                    Invalid($"'{name}' is an out parameter, which has no value to lock when the method starts; name an input parameter");
+                }
+                else if (!context.SemanticModel.Compilation.ClassifyCommonConversion(parameter.Type, keyType).IsImplicit)
+                {
+                    Invalid($"'{name}' is of type '{parameter.Type.ToDisplayString()}', which is not a key of '{lockMember.Name}' ('{keyType.ToDisplayString()}'), and has no member '{data.Lock}'");
+                }
+                else
+                {
+                    keys.Add(Escape(parameter.Name));
+                }
+            }
+
+            if (facts is null || !facts.IsAsync || !valid)
+            {
+                return null;
+            }
+
+            string expression = lockMember.IsStatic
+                ? QualifiedName(lockMember.ContainingType) + "." + Escape(lockMember.Name)
+                : "this." + Escape(lockMember.Name);
+            string keyArray = "new " + keyType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + "[] { " + string.Join(", ", keys) + " }";
+            var acquisition = new AcquisitionModel(
+                AcquireMode.KeySet,
+                new EquatableArray<LockTargetModel>([TargetFor(lockInfo, expression, nullCheckedParameter: null)]),
+                keyArray,
+                Timeout: null,
+                "the keys " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")) + " of <c>" + lockMember.Name + "</c>");
+            return BuildWrapper(context, method, facts, acquisition, token);
+        }
+
+        /// <summary>Whether the lock type has <c>AcquireManyAsync(IReadOnlyList&lt;TKey&gt;, CancellationToken)</c>.</summary>
+        private static bool HasAcquireMany(ITypeSymbol lockType)
+        {
+            for (var type = lockType; type is not null; type = type.BaseType)
+            {
+                foreach (var member in type.GetMembers(KnownNames.AcquireManyAsync))
+                {
+                    if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 2 } acquireMany &&
+                        AsyncWrappers.IsCancellationToken(acquireMany.Parameters[1].Type))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+    }
+}
