@@ -22,9 +22,9 @@ public sealed class ControlledTestOptions
 
     /// <summary>
     /// How long a run waits, in real time, for an async flow that awaits something outside Locksmith (a timer, I/O)
-    /// when no flow can run; then the run fails as stuck. Default: 10 seconds.
+    /// when no flow can run, or for a flow that reaches no scheduling point; then the run fails as stuck. Default: 30 seconds.
     /// </summary>
-    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     internal void Validate()
     {
