@@ -95,6 +95,35 @@ public sealed class CoordinationTests
     }
 
     [Fact]
+    public void APostPhaseActionThatTakesALockRunsWhileOthersWaitForIt()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("totals");
+                int phasesDone = 0;
+                var barrier = new PhaseBarrier(2, _ =>
+                {
+                    using var scope = gate.Acquire();
+                    phasesDone++;
+                }, "rounds");
+                for (int p = 0; p < 2; p++)
+                {
+                    scenario.Thread($"p{p}", () =>
+                    {
+                        barrier.SignalAndWait();
+                        barrier.SignalAndWait();
+                    });
+                }
+
+                scenario.Finally(() => Assert.Equal(2, phasesDone));
+            },
+            s_options);
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
     public void AtomicIncrementsNeverLoseAnUpdateButAReadThenWriteDoes()
     {
         var atomic = ControlledTest.Run(

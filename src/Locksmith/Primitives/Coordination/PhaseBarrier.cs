@@ -278,69 +278,79 @@ public sealed class PhaseBarrier
     }
 
     /// <summary>
-    /// A controlled flow's arrival: a scheduling point, then the phase's bookkeeping under the gate as usual; a
-    /// participant that is not the last gives up its turn until the phase ends (or the scheduler times its wait out).
+    /// A controlled flow's arrival: a scheduling point, then the phase's bookkeeping as usual; a participant that is not
+    /// the last gives up its turn until the phase ends (or the scheduler times its wait out).
     /// </summary>
     private bool ArriveControlled(ISchedulingController controller, int timeoutMs, CancellationToken cancellationToken)
     {
         controller.Point(SchedulingOperation.Arrive, this, Name);
-        long phase;
-        lock (_queue.Gate)
+
+        // No gate: one flow runs at a time, and a post-phase action may reach a scheduling point (a lock) where another
+        // flow runs and arrives here too; holding the gate then would block that flow's thread for real.
+        // Another flow's post-phase action is running (it reached a scheduling point): wait for it, as the gate would.
+        while (_actionThreadId != 0 && _actionThreadId != Environment.CurrentManagedThreadId)
         {
-            ThrowIfInPostPhaseAction(nameof(SignalAndWait));
-            phase = _phase;
-            if (_broken)
-            {
-                throw ThrowHelper.CreateBarrierAlreadyBroken(this, phase, _brokenReason!, _brokenCause);
-            }
+            controller.Enlist(SchedulingOperation.Arrive, this, Name, canTimeOut: false);
+            controller.Block();
+        }
 
-            if (cancellationToken.IsCancellationRequested)
-            {
-                Break($"participant thread {ThreadNames.Current()} was cancelled", null);
-                cancellationToken.ThrowIfCancellationRequested();
-            }
+        ThrowIfInPostPhaseAction(nameof(SignalAndWait));
+        long phase = _phase;
+        if (_broken)
+        {
+            throw ThrowHelper.CreateBarrierAlreadyBroken(this, phase, _brokenReason!, _brokenCause);
+        }
 
-            if (--_remaining == 0)
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Break($"participant thread {ThreadNames.Current()} was cancelled", null);
+            controller.Signal(this, all: true);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        if (--_remaining == 0)
+        {
+            try
             {
                 CompletePhase(phase);
+            }
+            finally
+            {
                 controller.Signal(this, all: true);
+            }
+
+            return true;
+        }
+
+        if (timeoutMs == 0)
+        {
+            Break($"participant thread {ThreadNames.Current()} timed out after 0 ms", null);
+            controller.Signal(this, all: true);
+            return false;
+        }
+
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            controller.Enlist(SchedulingOperation.Arrive, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
+            bool signalled = controller.Block();
+            if (_phase != phase)
+            {
                 return true;
             }
 
-            if (timeoutMs == 0)
+            if (_broken)
             {
-                Break($"participant thread {ThreadNames.Current()} timed out after 0 ms", null);
+                throw ThrowHelper.CreateBarrierBroken(this, phase, _brokenReason!, _brokenCause);
+            }
+
+            if (!signalled)
+            {
+                Break($"participant thread {ThreadNames.Current()} timed out after {timeoutMs} ms", null);
                 controller.Signal(this, all: true);
-                return false;
             }
 
-            Interlocked.Increment(ref _waiting);
-            controller.Enlist(SchedulingOperation.Arrive, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
-        }
-
-        try
-        {
-            bool signalled = controller.Block();
-            lock (_queue.Gate)
-            {
-                if (_phase != phase)
-                {
-                    return true;
-                }
-
-                if (_broken)
-                {
-                    throw ThrowHelper.CreateBarrierBroken(this, phase, _brokenReason!, _brokenCause);
-                }
-
-                if (!signalled)
-                {
-                    Break($"participant thread {ThreadNames.Current()} timed out after {timeoutMs} ms", null);
-                    controller.Signal(this, all: true);
-                }
-
-                return false;
-            }
+            return false;
         }
         finally
         {
