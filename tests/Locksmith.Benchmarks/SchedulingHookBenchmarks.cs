@@ -18,6 +18,9 @@ public class SchedulingHookBenchmarks
     private readonly AsyncExclusiveLock _asyncExclusive = new("bench-async");
     private readonly CountingSemaphore _semaphore = new(4, 4, "bench-semaphore");
     private readonly AtomicCounter _atomic = new("bench-counter");
+    private readonly ReentrantLock _reentrant = new("bench-reentrant");
+    private readonly ReadWriteLock _readWrite = new("bench-rw");
+    private readonly SpinGate _spinGate = new("bench-spin");
     private long _counter;
 
     [Benchmark(Baseline = true)]
@@ -67,4 +70,32 @@ public class SchedulingHookBenchmarks
 
     [Benchmark]
     public long AtomicCounter_Increment() => _atomic.Increment();
+
+    [Benchmark]
+    public void ReentrantLock()
+    {
+        using var scope = _reentrant.Acquire();
+        _counter++;
+    }
+
+    [Benchmark]
+    public void ReadWriteLock_Read()
+    {
+        using var scope = _readWrite.AcquireRead();
+        _counter++;
+    }
+
+    [Benchmark]
+    public void ReadWriteLock_Write()
+    {
+        using var scope = _readWrite.AcquireWrite();
+        _counter++;
+    }
+
+    [Benchmark]
+    public void SpinGate()
+    {
+        using var scope = _spinGate.Acquire();
+        _counter++;
+    }
 }
