@@ -31,6 +31,12 @@ public sealed class SchedulingStrategy
     /// the lowest priority. A bug that needs <paramref name="depth"/> ordering constraints is found with probability at
     /// least 1/(n·k^(d−1)) per iteration (n flows, k steps).
     /// </summary>
+    /// <remarks>
+    /// The run length k is learnt from the longest earlier run of the test (64 steps before the first). Past four times
+    /// that length (at most half of <see cref="ControlledTestOptions.MaxSteps"/>) the choices turn uniform, as in fair
+    /// PCT, so that a flow spin-waiting with <see cref="ControlledTest.Interleave"/> does not starve the flow it waits
+    /// for; a true livelock still reaches the step bound. Runs that reached that uniform tail do not lengthen k.
+    /// </remarks>
     /// <param name="depth">The bug depth d; at least 1.</param>
     /// <returns>The strategy.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="depth"/> is less than 1.</exception>

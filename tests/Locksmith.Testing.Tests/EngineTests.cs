@@ -261,6 +261,38 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void PctLetsACorrectSpinWaitFinish()
+    {
+        // Depth 1 has no change point: when the waiter holds the higher priority it spins, and only the fair switch lets
+        // the setter run before the step bound.
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var ready = new AtomicCounter("ready");
+                int data = 0;
+                int seen = 0;
+                scenario.Thread("setter", () =>
+                {
+                    data = 42;
+                    ready.Increment();
+                });
+                scenario.Thread("waiter", () =>
+                {
+                    while (ready.Value == 0)
+                    {
+                        ControlledTest.Interleave();
+                    }
+
+                    seen = data;
+                });
+                scenario.Finally(() => Assert.Equal(42, seen));
+            },
+            new ControlledTestOptions { Strategy = SchedulingStrategy.Pct(1), Seed = 6, Iterations = 100, MaxSteps = 2_000 });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
     public void ATimedAcquireIsTimedOutByTheSchedulerInsteadOfDeadlocking()
     {
         var result = ControlledTest.Run(

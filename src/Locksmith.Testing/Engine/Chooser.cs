@@ -6,6 +6,9 @@ namespace Locksmith.Testing.Engine;
 /// <summary>A strategy's state for one run: picks among the candidate flows (always listed in flow order).</summary>
 internal abstract class Chooser
 {
+    /// <summary>Whether the run went past the strategy's own horizon (fair PCT's switch to uniform choices).</summary>
+    public virtual bool WentFair => false;
+
     /// <summary>Called once the scenario's flows are known, before the first choice.</summary>
     public virtual void Begin(int flowCount)
     {
@@ -43,11 +46,19 @@ internal sealed class RandomChooser(int seed) : Chooser
 
 /// <summary>
 /// PCT: random distinct priorities, the highest-priority runnable flow runs, and at d − 1 change points (steps drawn
-/// from the estimated run length) the flow that would run drops below every other.
+/// from the estimated run length) the flow that would run drops below every other. Past four times that length the
+/// choices turn uniform, as in fair PCT: a flow that spin-waits with Interleave() for a lower-priority one would
+/// otherwise starve it until the step bound, while a true livelock still reaches the bound.
 /// </summary>
-internal sealed class PctChooser(int seed, int depth, int estimatedSteps) : Chooser
+internal sealed class PctChooser(int seed, int depth, int estimatedSteps, int maxSteps) : Chooser
 {
+    private const int FairAfterEstimates = 4;
+
     private readonly Random _random = new(seed);
+
+    // At most half the step bound, so a spin-wait always has room to end under uniform choices.
+    private readonly int _fairAfter = Math.Min(FairAfterEstimates * Math.Max(estimatedSteps, depth), Math.Max(maxSteps / 2, 1));
+    private bool _wentFair;
     private readonly HashSet<int> _changePoints = [];
     private int[] _priority = [];
     private int _lowest;
@@ -72,6 +83,12 @@ internal sealed class PctChooser(int seed, int depth, int estimatedSteps) : Choo
 
     public override int PickRunnable(IReadOnlyList<FlowState> runnable, int step)
     {
+        if (step > _fairAfter)
+        {
+            _wentFair = true;
+            return _random.Next(runnable.Count);
+        }
+
         if (_changePoints.Contains(step))
         {
             _priority[runnable[Highest(runnable)].Index] = --_lowest;
@@ -79,6 +96,8 @@ internal sealed class PctChooser(int seed, int depth, int estimatedSteps) : Choo
 
         return Highest(runnable);
     }
+
+    public override bool WentFair => _wentFair;
 
     public override int PickTimeout(IReadOnlyList<FlowState> timed, int step) => Highest(timed);
 

@@ -17,11 +17,16 @@ internal static class Explorer
         {
             int seed = Chooser.IterationSeed(options.Seed, iteration);
             Chooser chooser = options.Strategy.IsPct
-                ? new PctChooser(seed, options.Strategy.Depth, longest > 0 ? longest : InitialStepEstimate)
+                ? new PctChooser(seed, options.Strategy.Depth, longest > 0 ? longest : InitialStepEstimate, options.MaxSteps)
                 : new RandomChooser(seed);
             var (run, failure) = RunOnce(build, options, iteration, chooser);
             total += run.Steps;
-            longest = Math.Max(longest, run.Steps);
+            // A run that spun into fair PCT's uniform tail says nothing about the length of a run without the spin.
+            if (!chooser.WentFair)
+            {
+                longest = Math.Max(longest, run.Steps);
+            }
+
             if (failure is not null)
             {
                 return new ControlledTestResult(iteration + 1, total, Report(run, failure, options, iteration));
