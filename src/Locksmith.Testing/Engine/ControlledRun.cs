@@ -342,6 +342,7 @@ internal sealed class ControlledRun : ISchedulingController
             return true;
         }
 
+        bool blocked;
         lock (_gate)
         {
             if (_aborting)
@@ -351,7 +352,8 @@ internal sealed class ControlledRun : ISchedulingController
 
             // Signalled between enlisting and blocking (a notify from the flow that ran after our release): no wait,
             // but still a scheduling point.
-            if (!flow.Signalled)
+            blocked = !flow.Signalled;
+            if (blocked)
             {
                 flow.Status = FlowStatus.Blocked;
             }
@@ -361,6 +363,11 @@ internal sealed class ControlledRun : ISchedulingController
         lock (_gate)
         {
             bool signalled = !flow.TimedOut;
+            if (blocked && signalled)
+            {
+                AddTraceLocked(flow, "wakes on", flow.WaitingName);
+            }
+
             flow.WaitingOn = null;
             flow.TimedOut = false;
             flow.Signalled = false;
