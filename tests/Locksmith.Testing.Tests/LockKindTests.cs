@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading.Tasks;
 
 namespace Locksmith.Testing.Tests;
@@ -114,6 +115,57 @@ public sealed class LockKindTests
         Assert.Equal(ControlledFailureKind.Deadlock, deadlock.Kind);
         Assert.Contains(deadlock.Waits, w => w is { Flow: "a", Resource: "second" });
         Assert.Contains(deadlock.Waits, w => w is { Flow: "b", Resource: "first" });
+    }
+
+    [Fact]
+    public void ALockSetTakesTwoLocksInOneOrderWhateverOrderTheFlowsNameThem()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var accounts = new ExclusiveLock("accounts");
+                var ledger = new ExclusiveLock("ledger");
+                int transfers = 0;
+                scenario.Thread("transfer", () =>
+                {
+                    using var both = LockSet.Acquire(accounts, ledger);
+                    transfers++;
+                });
+                scenario.Thread("audit", () =>
+                {
+                    using var both = LockSet.Acquire(ledger, accounts);
+                    transfers++;
+                });
+                scenario.Finally(() => Assert.Equal(2, transfers));
+            },
+            new ControlledTestOptions { Seed = 12, Iterations = Budget });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AStripedLockIsScheduledThroughItsStripes()
+    {
+        var failure = ControlledTest.Run(
+            scenario =>
+            {
+                var rows = new StripedLock<int>(64, "rows");
+                scenario.Thread("a", () =>
+                {
+                    using var first = rows.Acquire(1);
+                    using var second = rows.Acquire(2);
+                });
+                scenario.Thread("b", () =>
+                {
+                    using var first = rows.Acquire(2);
+                    using var second = rows.Acquire(1);
+                });
+            },
+            new ControlledTestOptions { Seed = 12, Iterations = Budget }).Failure;
+
+        Assert.NotNull(failure);
+        Assert.Equal(ControlledFailureKind.Deadlock, failure.Kind);
+        Assert.Equal(["a", "b"], failure.Waits.Select(w => w.Flow).Order());
     }
 
     [Fact]
