@@ -13,8 +13,11 @@ namespace Locksmith.Testing;
 /// Only operations on Locksmith primitives created inside the scenario builder (or inside a flow) are scheduling points
 /// and only they are seen: code that synchronizes through something else (<see cref="System.Threading.Monitor"/>,
 /// <see cref="System.Threading.Interlocked"/>, a <see cref="System.Threading.Tasks.Task"/> run on the pool) runs
-/// uncontrolled. A finite timeout never elapses in real time: the scheduler may choose to time a wait out when no flow
-/// could run otherwise.
+/// uncontrolled. <see cref="StripedCounter"/> operations are not scheduling points (its few-nanosecond add would pay
+/// for the check); use <see cref="AtomicCounter"/> or <see cref="Interleave"/> where a counter's interleaving matters.
+/// A finite timeout never elapses in real time: the scheduler may choose to time a wait out when no flow could run
+/// otherwise. An async flow that awaits a timer or I/O is waited for in real time, which makes its schedule depend on
+/// timing; for replayable runs await only Locksmith operations and <see cref="System.Threading.Tasks.Task.Yield"/>.
 /// </remarks>
 public static class ControlledTest
 {
