@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith;
@@ -18,6 +19,10 @@ public sealed class AtomicCounter
     private static long s_nextId;
 
     private long _value;
+
+    // The controlled scheduler the counter was created under (Locksmith.Testing), or null: then each operation is a
+    // scheduling point.
+    private readonly ISchedulingController? _controller;
 
     /// <summary>Creates a counter at 0 with a generated name.</summary>
     public AtomicCounter()
@@ -38,6 +43,7 @@ public sealed class AtomicCounter
     public AtomicCounter(long initialValue, string? name = null)
     {
         _value = initialValue;
+        _controller = SchedulingHooks.Current;
         Name = string.IsNullOrWhiteSpace(name) ? $"{nameof(AtomicCounter)}#{Interlocked.Increment(ref s_nextId)}" : name;
     }
 
@@ -45,27 +51,54 @@ public sealed class AtomicCounter
     public string Name { get; }
 
     /// <summary>The current value (a volatile read; atomic on every platform).</summary>
-    public long Value => Volatile.Read(ref _value);
+    public long Value
+    {
+        get
+        {
+            Schedule(SchedulingOperation.CounterRead);
+            return Volatile.Read(ref _value);
+        }
+    }
 
     /// <summary>Adds 1.</summary>
     /// <returns>The new value.</returns>
-    public long Increment() => Interlocked.Increment(ref _value);
+    public long Increment()
+    {
+        Schedule(SchedulingOperation.CounterWrite);
+        return Interlocked.Increment(ref _value);
+    }
 
     /// <summary>Subtracts 1.</summary>
     /// <returns>The new value.</returns>
-    public long Decrement() => Interlocked.Decrement(ref _value);
+    public long Decrement()
+    {
+        Schedule(SchedulingOperation.CounterWrite);
+        return Interlocked.Decrement(ref _value);
+    }
 
     /// <summary>Adds <paramref name="delta"/> (which may be negative); wraps around on overflow.</summary>
     /// <returns>The new value.</returns>
-    public long Add(long delta) => Interlocked.Add(ref _value, delta);
+    public long Add(long delta)
+    {
+        Schedule(SchedulingOperation.CounterWrite);
+        return Interlocked.Add(ref _value, delta);
+    }
 
     /// <summary>Sets the value to <paramref name="value"/> if it equals <paramref name="comparand"/>.</summary>
     /// <returns>The value before the call; the exchange happened if it equals <paramref name="comparand"/>.</returns>
-    public long CompareExchange(long value, long comparand) => Interlocked.CompareExchange(ref _value, value, comparand);
+    public long CompareExchange(long value, long comparand)
+    {
+        Schedule(SchedulingOperation.CounterWrite);
+        return Interlocked.CompareExchange(ref _value, value, comparand);
+    }
 
     /// <summary>Sets the value to <paramref name="value"/>.</summary>
     /// <returns>The value before the call.</returns>
-    public long Exchange(long value) => Interlocked.Exchange(ref _value, value);
+    public long Exchange(long value)
+    {
+        Schedule(SchedulingOperation.CounterWrite);
+        return Interlocked.Exchange(ref _value, value);
+    }
 
     /// <summary>Replaces the value with <c>update(value)</c>, atomically: retried until no other write intervened.</summary>
     /// <param name="update">Computes the new value from the current one. It may run several times, so it must be free of side effects.</param>
@@ -74,6 +107,7 @@ public sealed class AtomicCounter
     public long Update(Func<long, long> update)
     {
         ArgumentNullException.ThrowIfNull(update);
+        Schedule(SchedulingOperation.CounterWrite);
         long current = Volatile.Read(ref _value);
         while (true)
         {
@@ -100,6 +134,7 @@ public sealed class AtomicCounter
     public long Update<TState>(TState state, Func<long, TState, long> update)
     {
         ArgumentNullException.ThrowIfNull(update);
+        Schedule(SchedulingOperation.CounterWrite);
         long current = Volatile.Read(ref _value);
         while (true)
         {
@@ -115,5 +150,17 @@ public sealed class AtomicCounter
     }
 
     /// <summary>The name and the current value.</summary>
-    public override string ToString() => $"{Name} = {Value.ToString(CultureInfo.InvariantCulture)}";
+    public override string ToString() => $"{Name} = {Volatile.Read(ref _value).ToString(CultureInfo.InvariantCulture)}";
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Schedule(SchedulingOperation operation)
+    {
+        if (_controller is not null)
+        {
+            SchedulePoint(operation);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void SchedulePoint(SchedulingOperation operation) => _controller!.Point(operation, this, Name);
 }

@@ -25,6 +25,12 @@ public abstract class LockPrimitive
     // ([LockOrder] through EnsureDeclared) may set them once, before the lock is first used.
     internal bool IsOrdered;
     internal int OrderLevel;
+
+    // IsOrdered, or a controlled lock: the one flag the inlined fast paths test before they take their CAS path.
+    internal bool OffFastPath;
+
+    /// <summary>The controlled scheduler this lock was created under (Locksmith.Testing), or null.</summary>
+    internal readonly ISchedulingController? Controller;
     internal readonly string KindTag;
     private volatile bool _declared;
 
@@ -47,6 +53,8 @@ public abstract class LockPrimitive
         Level = level;
         IsOrdered = level.HasValue;
         OrderLevel = level.GetValueOrDefault();
+        Controller = SchedulingHooks.Current;
+        OffFastPath = IsOrdered || Controller is not null;
     }
 
     private readonly bool _hasExplicitName;
@@ -151,6 +159,7 @@ public abstract class LockPrimitive
                 // Set before the flag is published: readers that see _declared see the level too.
                 OrderLevel = declaredLevel.Value;
                 IsOrdered = true;
+                OffFastPath = true;
                 Level = declaredLevel;
             }
 
@@ -191,11 +200,46 @@ public abstract class LockPrimitive
         Level = level;
         OrderLevel = level.GetValueOrDefault();
         IsOrdered = level.HasValue;
+        OffFastPath = IsOrdered || Controller is not null;
     }
 
     /// <summary>Lets composite locks (stripes) pass a declared name and level on to their parts.</summary>
     private protected virtual void OnDeclared()
     {
+    }
+
+    /// <summary>A controlled lock is about to be acquired: a scheduling point before the attempt.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void ScheduleAcquire() => Controller?.Point(SchedulingOperation.Acquire, this, Name);
+
+    /// <summary>Whether the calling thread is a flow of this lock's controlled scheduler.</summary>
+    internal bool IsControlledHere => Controller is { } controller && controller.ControlsCurrentThread;
+
+    /// <summary>
+    /// A controlled flow found the lock taken: waits for its turn after a release. False when it should give up (a
+    /// try-once, or the scheduler chose to time the wait out).
+    /// </summary>
+    internal bool WaitControlled(int timeoutMs)
+    {
+        if (timeoutMs == 0)
+        {
+            return false;
+        }
+
+        var controller = Controller!;
+        controller.Enlist(SchedulingOperation.Blocked, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
+        return controller.Block();
+    }
+
+    /// <summary>A controlled lock was released: its blocked flows may run again, and the release is a scheduling point.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void ScheduleRelease()
+    {
+        if (Controller is { } controller)
+        {
+            controller.Signal(this, all: true);
+            controller.Point(SchedulingOperation.Release, this, Name);
+        }
     }
 
     /// <summary>

@@ -128,6 +128,11 @@ internal static class WaitKernel
         }
 
         timeoutMs = ResolveTimeout(timeoutMs);
+        if (lockPrimitive.Controller is { } controller && controller.ControlsCurrentThread)
+        {
+            return AcquireControlled(ref protocol, controller, lockPrimitive, mode, modeTag, timeoutMs, throwOnTimeout);
+        }
+
         if (timeoutMs != 0 && Spin(ref protocol))
         {
             return true;
@@ -145,6 +150,33 @@ internal static class WaitKernel
         }
 
         return Block(ref protocol, ref queue, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>
+    /// The wait of a flow under a controlled scheduler: its thread never parks here. It tries, and while the resource is
+    /// taken it hands its turn to the scheduler until a release on this lock (or the scheduler's choice of a timeout).
+    /// </summary>
+    private static bool AcquireControlled<TProtocol>(
+        scoped ref TProtocol protocol, ISchedulingController controller, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
+        int timeoutMs, bool throwOnTimeout)
+        where TProtocol : IWaitProtocol, allows ref struct
+    {
+        while (!protocol.TryAcquire())
+        {
+            if (timeoutMs != 0)
+            {
+                controller.Enlist(SchedulingOperation.Blocked, lockPrimitive, lockPrimitive.Name, canTimeOut: timeoutMs != Timeout.Infinite);
+                if (controller.Block())
+                {
+                    continue;
+                }
+            }
+
+            protocol.GiveUp();
+            return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout);
+        }
+
+        return true;
     }
 
     /// <summary>A try-once that found the resource taken: reported and thrown like any timeout when the caller throws.</summary>

@@ -140,12 +140,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     {
         var flow = FlowOwnership.Enter();
         int token = NextToken();
-        if (!IsOrdered && Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        if (!OffFastPath && Interlocked.CompareExchange(ref _state, token, 0) == 0)
         {
             return new ValueTask<AsyncLockScope>(Took(flow, token));
         }
 
-        return IsOrdered ? EnterOrdered(flow, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
+        return IsOrdered && Controller is null ? EnterOrdered(flow, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
     /// <summary>The ordered fast path: in order for the flow and the thread, free, taken; anything else goes the slow way.</summary>
@@ -187,6 +187,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
+        bool controlled = IsControlledHere;
+        if (controlled)
+        {
+            ScheduleAcquire();
+        }
+
         if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
         {
             ThrowHelper.ThrowAsyncRecursion(this, flow);
@@ -218,6 +224,11 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
         }
 
+        if (controlled)
+        {
+            return EnterControlled(flow, timeoutMs, throwOnTimeout);
+        }
+
         if (timeoutMs == 0)
         {
             return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
@@ -244,6 +255,21 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
 
         return node.Arm(timeoutMs);
+    }
+
+    /// <summary>A controlled flow found the lock taken: it waits for its turn, not on the queue, then completes synchronously.</summary>
+    private ValueTask<AsyncLockScope> EnterControlled(LockOwner flow, int timeoutMs, bool throwOnTimeout)
+    {
+        while (WaitControlled(timeoutMs))
+        {
+            int token = NextToken();
+            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            {
+                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+            }
+        }
+
+        return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
     }
 
     private AsyncLockScope TookOrdered(LockOwner flow, int token)
@@ -294,6 +320,11 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         if (holdStart != 0)
         {
             LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
+        }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
         }
     }
 

@@ -44,7 +44,7 @@ public sealed partial class AsyncReadWriteLock
     {
         var flow = FlowOwnership.Enter();
         int state = Volatile.Read(ref _state);
-        if (!IsOrdered && (state & _readerBlockMask) == 0 && !flow.FlowReads.MayHold(this) &&
+        if (!OffFastPath && (state & _readerBlockMask) == 0 && !flow.FlowReads.MayHold(this) &&
             Interlocked.CompareExchange(ref _state, state + 1, state) == state)
         {
             return new ValueTask<AsyncLockScope>(TookRead(flow));
@@ -95,6 +95,12 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterReadSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        bool controlled = IsControlledHere;
+        if (controlled)
+        {
+            ScheduleAcquire();
+        }
+
         if (!CheckBeforeWait(flow, write: false, cancellationToken))
         {
             return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
@@ -104,6 +110,20 @@ public sealed partial class AsyncReadWriteLock
         if (TryEnterReadFast())
         {
             return new ValueTask<AsyncLockScope>(TookReadOrdered(flow));
+        }
+
+        if (controlled)
+        {
+            // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
+            while (WaitControlled(timeoutMs))
+            {
+                if (TryEnterReadFast())
+                {
+                    return new ValueTask<AsyncLockScope>(TookReadOrdered(flow));
+                }
+            }
+
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout);
         }
 
         if (timeoutMs == 0)
@@ -173,6 +193,10 @@ public sealed partial class AsyncReadWriteLock
         }
 
         FlowOwnership.Released(owner);
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
     }
 
     /// <summary>Under the gate: the reader is counted in and its hold recorded; its continuation is queued.</summary>

@@ -43,7 +43,7 @@ public sealed partial class AsyncReadWriteLock
     private ValueTask<AsyncLockScope> EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = FlowOwnership.Enter();
-        if (!IsOrdered && Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+        if (!OffFastPath && Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
         {
             return new ValueTask<AsyncLockScope>(TookWrite(flow));
         }
@@ -91,6 +91,12 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterWriteSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder = true)
     {
+        bool controlled = IsControlledHere;
+        if (controlled)
+        {
+            ScheduleAcquire();
+        }
+
         if (!CheckBeforeWait(flow, write: true, cancellationToken, checkOrder))
         {
             return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
@@ -100,6 +106,20 @@ public sealed partial class AsyncReadWriteLock
         if (Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
         {
             return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
+        }
+
+        if (controlled)
+        {
+            // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
+            while (WaitControlled(timeoutMs))
+            {
+                if (Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+                {
+                    return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
+                }
+            }
+
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout);
         }
 
         if (timeoutMs == 0)
@@ -173,6 +193,11 @@ public sealed partial class AsyncReadWriteLock
         if (holdStart != 0)
         {
             LocksmithMetrics.RecordHold(this, LockModeTags.Write, holdStart);
+        }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
         }
     }
 

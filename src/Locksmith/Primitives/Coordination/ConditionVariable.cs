@@ -117,6 +117,12 @@ public sealed class ConditionVariable
     /// <remarks>Change the state under the lock before notifying, or the woken thread may not see the change.</remarks>
     public void Notify()
     {
+        if (_lock.Controller is { } controller)
+        {
+            controller.Signal(this, all: false);
+            controller.Point(SchedulingOperation.Notify, this, Name);
+        }
+
         // A waiter enqueues before it releases the lock, so a notifier that took the lock after it sees the entry.
         if (_queue.Count == 0)
         {
@@ -133,6 +139,12 @@ public sealed class ConditionVariable
     /// <remarks>Change the state under the lock before notifying, or the woken threads may not see the change.</remarks>
     public void NotifyAll()
     {
+        if (_lock.Controller is { } controller)
+        {
+            controller.Signal(this, all: true);
+            controller.Point(SchedulingOperation.NotifyAll, this, Name);
+        }
+
         if (_queue.Count == 0)
         {
             return;
@@ -157,6 +169,11 @@ public sealed class ConditionVariable
         if (timeoutMs == 0)
         {
             return false;
+        }
+
+        if (_lock.IsControlledHere)
+        {
+            return WaitControlled(timeoutMs);
         }
 
         var node = ThreadWaitNode.Rent();
@@ -190,6 +207,28 @@ public sealed class ConditionVariable
         if (!signalled)
         {
             cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return signalled;
+    }
+
+    /// <summary>
+    /// A controlled flow's wait: it enlists before it releases the lock (the release is a scheduling point, and a notify
+    /// from the flow that runs next must find it), gives up its turn until notified, and takes the lock back.
+    /// </summary>
+    private bool WaitControlled(int timeoutMs)
+    {
+        var controller = _lock.Controller!;
+        controller.Enlist(SchedulingOperation.Wait, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
+        _lock.Exit();
+        bool signalled = false;
+        try
+        {
+            signalled = controller.Block();
+        }
+        finally
+        {
+            _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
         }
 
         return signalled;

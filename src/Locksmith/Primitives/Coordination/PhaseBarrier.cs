@@ -36,6 +36,9 @@ public sealed class PhaseBarrier
     private Exception? _brokenCause;
     private int _actionThreadId;
 
+    // The controlled scheduler the barrier was created under (Locksmith.Testing), or null.
+    private readonly ISchedulingController? _controller;
+
     /// <summary>Creates a barrier.</summary>
     /// <param name="participantCount">How many participants must arrive to complete a phase; at least 1.</param>
     /// <param name="postPhaseAction">
@@ -53,6 +56,7 @@ public sealed class PhaseBarrier
         }
 
         ParticipantCount = participantCount;
+        _controller = SchedulingHooks.Current;
         _remaining = participantCount;
         _postPhaseAction = postPhaseAction;
         Name = string.IsNullOrWhiteSpace(name) ? $"{nameof(PhaseBarrier)}#{Interlocked.Increment(ref s_nextId)}" : name;
@@ -129,6 +133,11 @@ public sealed class PhaseBarrier
 
     private bool SignalAndWaitCore(int timeoutMs, CancellationToken cancellationToken)
     {
+        if (_controller is { } controller && controller.ControlsCurrentThread)
+        {
+            return ArriveControlled(controller, timeoutMs, cancellationToken);
+        }
+
         var node = ThreadWaitNode.Rent();
         var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         bool completed;
@@ -265,6 +274,87 @@ public sealed class PhaseBarrier
             }
 
             WaitKernel.ParkOutside(_queue.Gate, node, deadline, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// A controlled flow's arrival: a scheduling point, then the phase's bookkeeping as usual; a participant that is not
+    /// the last gives up its turn until the phase ends (or the scheduler times its wait out).
+    /// </summary>
+    private bool ArriveControlled(ISchedulingController controller, int timeoutMs, CancellationToken cancellationToken)
+    {
+        controller.Point(SchedulingOperation.Arrive, this, Name);
+
+        // No gate: one flow runs at a time, and a post-phase action may reach a scheduling point (a lock) where another
+        // flow runs and arrives here too; holding the gate then would block that flow's thread for real.
+        // Another flow's post-phase action is running (it reached a scheduling point): wait for it, as the gate would.
+        while (_actionThreadId != 0 && _actionThreadId != Environment.CurrentManagedThreadId)
+        {
+            controller.Enlist(SchedulingOperation.Arrive, this, Name, canTimeOut: false);
+            controller.Block();
+        }
+
+        ThrowIfInPostPhaseAction(nameof(SignalAndWait));
+        long phase = _phase;
+        if (_broken)
+        {
+            throw ThrowHelper.CreateBarrierAlreadyBroken(this, phase, _brokenReason!, _brokenCause);
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            Break($"participant thread {ThreadNames.Current()} was cancelled", null);
+            controller.Signal(this, all: true);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        if (--_remaining == 0)
+        {
+            try
+            {
+                CompletePhase(phase);
+            }
+            finally
+            {
+                controller.Signal(this, all: true);
+            }
+
+            return true;
+        }
+
+        if (timeoutMs == 0)
+        {
+            Break($"participant thread {ThreadNames.Current()} timed out after 0 ms", null);
+            controller.Signal(this, all: true);
+            return false;
+        }
+
+        Interlocked.Increment(ref _waiting);
+        try
+        {
+            controller.Enlist(SchedulingOperation.Arrive, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
+            bool signalled = controller.Block();
+            if (_phase != phase)
+            {
+                return true;
+            }
+
+            if (_broken)
+            {
+                throw ThrowHelper.CreateBarrierBroken(this, phase, _brokenReason!, _brokenCause);
+            }
+
+            if (!signalled)
+            {
+                Break($"participant thread {ThreadNames.Current()} timed out after {timeoutMs} ms", null);
+                controller.Signal(this, all: true);
+            }
+
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waiting);
         }
     }
 

@@ -134,8 +134,8 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Release()
     {
-        // Ordered locks and timed holds (a hold.duration listener) release out of line; with neither, one CAS.
-        if (IsOrdered | HoldStart != 0)
+        // Ordered or controlled locks and timed holds (a hold.duration listener) release out of line; else one CAS.
+        if (OffFastPath | HoldStart != 0)
         {
             ReleaseSlow();
         }
@@ -152,7 +152,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        if (IsOrdered)
+        if (OffFastPath)
         {
             return TryEnterOrderedFast() || EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
@@ -175,7 +175,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     private bool TryEnterOrderedFast()
     {
         var owner = LockOwner.Current;
-        if (OrderLevel <= owner.Held.MaxLevel || FlowOrder.InUse || !_core.TryEnterFast(owner.OwnerId))
+        if (Controller is not null || OrderLevel <= owner.Held.MaxLevel || FlowOrder.InUse || !_core.TryEnterFast(owner.OwnerId))
         {
             return false;
         }
@@ -189,6 +189,15 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
+        if (Controller is not null)
+        {
+            ScheduleAcquire();
+            if (!IsOrdered)
+            {
+                return EnterUnorderedSlow(timeoutMs, cancellationToken, throwOnTimeout);
+            }
+        }
+
         var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
         int threadId = owner.OwnerId;
         if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
@@ -225,6 +234,24 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
         {
             LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
         }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
+    }
+
+    /// <summary>The unordered acquisition, out of line (a controlled lock after its scheduling point).</summary>
+    private bool EnterUnorderedSlow(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        int threadId = CurrentThreadId.Value;
+        if (!_core.TryEnterFast(threadId) && !EnterContended(threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
+        return true;
     }
 
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>

@@ -164,7 +164,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
-        if (IsOrdered)
+        if (OffFastPath)
         {
             ReleasedOrdered();
         }
@@ -181,7 +181,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
-        if (IsOrdered)
+        if (OffFastPath)
         {
             ReleasedOrdered();
         }
@@ -207,7 +207,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
         }
 
         // Ordered locks take a separate path, so the unordered one inlines without spilling registers.
-        if (IsOrdered)
+        if (OffFastPath)
         {
             return EnterOrdered(threadId, timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
@@ -225,6 +225,15 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterOrdered(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
+        if (Controller is not null)
+        {
+            ScheduleAcquire();
+            if (!IsOrdered)
+            {
+                return EnterUnorderedSlow(threadId, timeoutMs, cancellationToken, throwOnTimeout);
+            }
+        }
+
         var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
         if (!_core.TryEnterFast(threadId) && !_core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout))
         {
@@ -236,8 +245,32 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
         return true;
     }
 
+    /// <summary>The last release of an ordered or controlled lock: off the held stack, and a scheduling point.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ReleasedOrdered() => OrderGuard.Released(this);
+    private void ReleasedOrdered()
+    {
+        if (IsOrdered)
+        {
+            OrderGuard.Released(this);
+        }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
+    }
+
+    /// <summary>The unordered acquisition, out of line (a controlled lock after its scheduling point).</summary>
+    private bool EnterUnorderedSlow(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        if (!_core.TryEnterFast(threadId) && !_core.EnterContended(this, threadId, timeoutMs, cancellationToken, throwOnTimeout))
+        {
+            return false;
+        }
+
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
+        return true;
+    }
 
     /// <summary>
     /// One acquisition of a <see cref="ReentrantLock"/>; disposing it releases that acquisition. Allocation-free;

@@ -152,9 +152,10 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             ThrowHelper.ThrowNotOwner(this, OwnerThreadId);
         }
 
-        if (IsOrdered)
+        if (OffFastPath)
         {
-            ReleasedOrdered();
+            ReleaseOffFast();
+            return;
         }
 
         if (HoldStart != 0)
@@ -164,6 +165,30 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         }
 
         Volatile.Write(ref _ownerThreadId, 0);
+    }
+
+    /// <summary>The release of an ordered or controlled gate: off the held stack, freed, then a scheduling point.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseOffFast()
+    {
+        if (IsOrdered)
+        {
+            ReleasedOrdered();
+        }
+
+        if (HoldStart != 0)
+        {
+            ReleaseTimed();
+        }
+        else
+        {
+            Volatile.Write(ref _ownerThreadId, 0);
+        }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
     }
 
     /// <summary>The release of a hold that a <c>locksmith.lock.hold.duration</c> listener times; the caller owns the gate.</summary>
@@ -180,7 +205,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     internal bool Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
         // Ordered gates take a separate path, so the unordered one inlines without spilling registers.
-        if (IsOrdered)
+        if (OffFastPath)
         {
             return EnterOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder);
         }
@@ -199,6 +224,22 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
+        if (Controller is not null)
+        {
+            ScheduleAcquire();
+            if (!IsOrdered)
+            {
+                int id = CurrentThreadId.Value;
+                if (Interlocked.CompareExchange(ref _ownerThreadId, id, 0) != 0 && !EnterContended(id, timeoutMs, cancellationToken, throwOnTimeout))
+                {
+                    return false;
+                }
+
+                LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
+                return true;
+            }
+        }
+
         var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
         int threadId = owner.OwnerId;
         if (Interlocked.CompareExchange(ref _ownerThreadId, threadId, 0) != 0 &&
@@ -230,6 +271,20 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         {
             return TryTakeFree(threadId) ||
                 BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout);
+        }
+
+        if (IsControlledHere)
+        {
+            // A controlled flow must not spin: the holder cannot run until it gives up its turn.
+            while (!TryTakeFree(threadId))
+            {
+                if (!WaitControlled(timeoutMs))
+                {
+                    return BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout);
+                }
+            }
+
+            return true;
         }
 
         // A first round of spins with no bookkeeping at all: most sub-microsecond holders leave within it.

@@ -77,12 +77,29 @@ public sealed partial class ReadWriteLock
             ThrowHelper.ThrowReadNotHeld(this, IsWriteLockHeldByCurrentThread);
         }
 
+        if (OffFastPath)
+        {
+            ReleaseReadOffFast(slot);
+            return;
+        }
+
+        LeaveSlot(slot);
+    }
+
+    /// <summary>The read release of an ordered or controlled lock: off the held stack, left, then a scheduling point.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseReadOffFast(int slot)
+    {
         if (IsOrdered)
         {
             ReleasedOrdered();
         }
 
         LeaveSlot(slot);
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
     }
 
     /// <summary>
@@ -91,7 +108,7 @@ public sealed partial class ReadWriteLock
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
-        IsOrdered ? EnterReadOrdered(timeoutMs, cancellationToken, throwOnTimeout) : EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout);
+        OffFastPath ? EnterReadOrdered(timeoutMs, cancellationToken, throwOnTimeout) : EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout);
 
     /// <summary>Recursion check, the distributed-indicator fast path, the slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -118,6 +135,15 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterReadOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        if (Controller is not null)
+        {
+            ScheduleAcquire();
+            if (!IsOrdered)
+            {
+                return EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout);
+            }
+        }
+
         var owner = OrderGuard.Check(this);
         if (!EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout))
         {

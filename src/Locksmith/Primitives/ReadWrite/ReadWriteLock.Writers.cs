@@ -77,9 +77,10 @@ public sealed partial class ReadWriteLock
             ThrowHelper.ThrowWriteNotHeld(this, WriterThreadId);
         }
 
-        if (IsOrdered)
+        if (OffFastPath)
         {
-            ReleasedOrdered();
+            ReleaseWriteOffFast();
+            return;
         }
 
         if (HoldStart != 0)
@@ -89,6 +90,30 @@ public sealed partial class ReadWriteLock
         }
 
         ExitWriter();
+    }
+
+    /// <summary>The write release of an ordered or controlled lock: off the held stack, freed, then a scheduling point.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ReleaseWriteOffFast()
+    {
+        if (IsOrdered)
+        {
+            ReleasedOrdered();
+        }
+
+        if (HoldStart != 0)
+        {
+            ReleaseWriteTimed();
+        }
+        else
+        {
+            ExitWriter();
+        }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
     }
 
     /// <summary>Frees the write lock the caller holds, admitting whoever waits.</summary>
@@ -117,7 +142,7 @@ public sealed partial class ReadWriteLock
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder) =>
-        IsOrdered ? EnterWriteOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder) : EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout);
+        OffFastPath ? EnterWriteOrdered(timeoutMs, cancellationToken, throwOnTimeout, checkOrder) : EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout);
 
     /// <summary>Claim the writer bit, check the readers, slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -138,6 +163,15 @@ public sealed partial class ReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterWriteOrdered(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
+        if (Controller is not null)
+        {
+            ScheduleAcquire();
+            if (!IsOrdered)
+            {
+                return EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout);
+            }
+        }
+
         var owner = checkOrder ? OrderGuard.Check(this) : LockOwner.Current;
         if (!EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout))
         {

@@ -125,7 +125,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     {
         var flow = FlowOwnership.Enter();
         int current = Volatile.Read(ref _count);
-        if (!IsOrdered && current >= count && _queue.Count == 0 && Interlocked.CompareExchange(ref _count, current - count, current) == current)
+        if (!OffFastPath && current >= count && _queue.Count == 0 && Interlocked.CompareExchange(ref _count, current - count, current) == current)
         {
             return new ValueTask<AsyncLockScope>(TookAsync(flow, count));
         }
@@ -158,6 +158,12 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterAsyncSlow(LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
+        bool controlled = IsControlledHere;
+        if (controlled)
+        {
+            ScheduleAcquire();
+        }
+
         if (checkOrder && IsOrdered)
         {
             try
@@ -178,6 +184,20 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
+        if (controlled)
+        {
+            // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
+            while (!TryTake(count))
+            {
+                if (!WaitControlled(timeoutMs))
+                {
+                    return FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
+                }
+            }
+
+            return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));
+        }
+
         if (_queue.Count == 0 && TryTake(count))
         {
             return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));

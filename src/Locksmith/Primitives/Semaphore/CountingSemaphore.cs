@@ -233,15 +233,20 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         {
             WakeWaiters();
         }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
     }
 
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        if (checkOrder && IsOrdered)
+        if (OffFastPath)
         {
-            CheckOrder();
+            EnterOffFast(checkOrder);
         }
 
         int current = Volatile.Read(ref _count);
@@ -257,7 +262,14 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
     // Out of line, like every ordered path: the unordered acquire stays small enough to inline.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void CheckOrder() => OrderGuard.Check(this);
+    private void EnterOffFast(bool checkOrder)
+    {
+        ScheduleAcquire();
+        if (checkOrder && IsOrdered)
+        {
+            OrderGuard.Check(this);
+        }
+    }
 
     private void ValidateCount(int count)
     {

@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Locksmith.Testing;
+
+/// <summary>
+/// What a failed controlled run tells: the kind of failure, where to find it again (seed, iteration, schedule), and the
+/// trace of lock operations that led to it.
+/// </summary>
+public sealed class ControlledTestReport
+{
+    // A livelock's trace runs to the step bound; the message shows its end, the Trace property all of it.
+    private const int MessageTraceLines = 200;
+
+    internal ControlledTestReport(
+        ControlledFailureKind kind, string summary, int seed, int iteration, SchedulingStrategy strategy, int steps, string schedule,
+        IReadOnlyList<TraceEntry> trace, IReadOnlyList<WaitForEdge> waits, Exception? exception, string? flow)
+    {
+        Kind = kind;
+        Summary = summary;
+        Seed = seed;
+        Iteration = iteration;
+        Strategy = strategy;
+        Steps = steps;
+        Schedule = schedule;
+        Trace = trace;
+        Waits = waits;
+        Exception = exception;
+        Flow = flow;
+    }
+
+    /// <summary>The kind of failure.</summary>
+    public ControlledFailureKind Kind { get; }
+
+    /// <summary>One sentence on what went wrong.</summary>
+    public string Summary { get; }
+
+    /// <summary>The seed of the test (<see cref="ControlledTestOptions.Seed"/>).</summary>
+    public int Seed { get; }
+
+    /// <summary>The iteration (0-based) that failed; with <see cref="Seed"/> and the strategy it names the run.</summary>
+    public int Iteration { get; }
+
+    /// <summary>The strategy that chose the schedule.</summary>
+    public SchedulingStrategy Strategy { get; }
+
+    /// <summary>The scheduling steps the run took.</summary>
+    public int Steps { get; }
+
+    /// <summary>
+    /// The choices the scheduler made, one letter per flow (<c>a</c> is the first flow the scenario added), a count
+    /// after a letter that repeats, and <c>!</c> before a flow whose timed wait the scheduler ended. Pass it to
+    /// <see cref="ControlledTest.Replay(Action{Scenario}, string, ControlledTestOptions?)"/> to run exactly this schedule again.
+    /// </summary>
+    public string Schedule { get; }
+
+    /// <summary>Every operation of the run, in order.</summary>
+    public IReadOnlyList<TraceEntry> Trace { get; }
+
+    /// <summary>
+    /// For a deadlock: the cycle of waits (flow → lock → holding flow), or, when there is no cycle among the flows,
+    /// every blocked flow's wait. Empty for other failures.
+    /// </summary>
+    public IReadOnlyList<WaitForEdge> Waits { get; }
+
+    /// <summary>The exception a flow or a check threw, if any.</summary>
+    public Exception? Exception { get; }
+
+    /// <summary>The flow the failure happened in, if one did.</summary>
+    public string? Flow { get; }
+
+    /// <summary>The line that replays this run in a test.</summary>
+    public string ReplayLine => $"ControlledTest.Replay(scenario, \"{Schedule}\")";
+
+    /// <summary>The full report: summary, waits, replay line, seed, trace and exception.</summary>
+    /// <returns>The report as text.</returns>
+    public override string ToString()
+    {
+        var text = new StringBuilder();
+        var c = CultureInfo.InvariantCulture;
+        text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {Strategy}, {Steps} steps): {Summary}").AppendLine();
+        foreach (var wait in Waits)
+        {
+            text.Append("  ").Append(wait.ToString()).AppendLine();
+        }
+
+        text.Append("Replay: ").Append(ReplayLine).AppendLine();
+        text.Append(c, $"Or rerun: Seed = {Seed}, Strategy = {Strategy}, Iterations = {Iteration + 1} (the last iteration fails)").AppendLine();
+        text.AppendLine("Trace:");
+        int first = Math.Max(0, Trace.Count - MessageTraceLines);
+        if (first > 0)
+        {
+            text.Append(c, $"  … {first} earlier entries (see ControlledTestReport.Trace)").AppendLine();
+        }
+
+        for (int i = first; i < Trace.Count; i++)
+        {
+            text.Append(Trace[i].ToString()).AppendLine();
+        }
+
+        if (Exception is not null)
+        {
+            text.AppendLine("Exception:").Append(Exception.ToString()).AppendLine();
+        }
+
+        return text.ToString();
+    }
+}

@@ -1,0 +1,690 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Testing.Engine;
+
+/// <summary>
+/// One run of a scenario under the controlled scheduler. Every flow has its own thread, but only the flow holding the
+/// turn runs: at each scheduling point it asks the strategy for the next flow, releases that flow's turn and waits for
+/// its own. Every decision is recorded (the schedule) with every operation (the trace), so a run can be replayed exactly.
+/// </summary>
+/// <remarks>
+/// All scheduler state changes under <see cref="_gate"/>; user code never runs under it. A failure (deadlock, step bound,
+/// an exception) aborts the run: every waiting flow gets its turn back and unwinds from its next scheduling point.
+/// </remarks>
+internal sealed class ControlledRun : ISchedulingController
+{
+    // Which flow the current thread runs (null on every other thread). A ThreadLocal, not [ThreadStatic]: this is the
+    // test-side engine, where a few nanoseconds per operation do not matter.
+    private static readonly ThreadLocal<FlowState?> s_current = new();
+
+    private readonly object _gate = new();
+    private readonly List<FlowState> _flows = [];
+    private readonly List<FlowState> _candidates = [];
+    private readonly Chooser _chooser;
+    private readonly List<Decision> _decisions = [];
+    private readonly List<TraceEntry> _trace = [];
+    private readonly Dictionary<object, string> _names = new(ReferenceEqualityComparer.Instance);
+    private readonly int _maxSteps;
+    private readonly TimeSpan _idleTimeout;
+    private readonly ManualResetEventSlim _done = new(false);
+    private int _steps;
+    private long _enlistSequence;
+    private bool _started;
+    private bool _aborting;
+    private bool _idleWaiting;
+    private FlowState? _running;
+
+    public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
+    {
+        _chooser = chooser;
+        _maxSteps = maxSteps;
+        _idleTimeout = idleTimeout;
+    }
+
+    public RunFailure? Failure { get; private set; }
+
+    public int Steps => _steps;
+
+    public IReadOnlyList<Decision> Decisions => _decisions;
+
+    public IReadOnlyList<TraceEntry> Trace => _trace;
+
+    public bool ControlsCurrentThread => s_current.Value is { } flow && ReferenceEquals(flow.Run, this);
+
+    /// <summary>The scheduling point <see cref="ControlledTest.Interleave"/> makes.</summary>
+    public static void InterleaveCurrent()
+    {
+        if (s_current.Value is { } flow)
+        {
+            flow.Run.PointCore(flow, "interleave", string.Empty);
+        }
+    }
+
+    public void AddFlow(string name, Action? body, Func<Task>? asyncBody)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (_started)
+        {
+            throw new InvalidOperationException($"Flow '{name}' was added after the run started; add every flow in the scenario builder.");
+        }
+
+        if (_flows.Exists(f => f.Name == name))
+        {
+            throw new ArgumentException($"The scenario already has a flow named '{name}'; flow names must be unique.", nameof(name));
+        }
+
+        if (_flows.Count == ScheduleCodec.MaxFlows)
+        {
+            throw new InvalidOperationException($"A scenario runs at most {ScheduleCodec.MaxFlows} flows; '{name}' would be one more.");
+        }
+
+        _flows.Add(new FlowState(this, _flows.Count, name, body, asyncBody));
+    }
+
+    /// <summary>Starts the flows, gives the first turn, and waits until every flow finished or the run failed.</summary>
+    public void Execute()
+    {
+        if (_flows.Count == 0)
+        {
+            throw new InvalidOperationException("The scenario added no flow: call scenario.Thread(...) or scenario.Flow(...) in the builder.");
+        }
+
+        _started = true;
+        _chooser.Begin(_flows.Count);
+        foreach (var flow in _flows)
+        {
+            var thread = new Thread(static state => ((FlowState)state!).Run.FlowMain((FlowState)state!))
+            {
+                IsBackground = true,
+                Name = $"controlled flow {flow.Name}",
+            };
+            flow.Thread = thread;
+            thread.Start(flow);
+        }
+
+        FlowState? first;
+        lock (_gate)
+        {
+            first = ChooseLocked();
+            _running = first;
+        }
+
+        first?.Turn.Release();
+        WaitForEnd();
+        foreach (var flow in _flows)
+        {
+            flow.Thread!.Join(_idleTimeout);
+        }
+    }
+
+    private void WaitForEnd()
+    {
+        int lastSteps = -1;
+        while (!_done.Wait(_idleTimeout))
+        {
+            lock (_gate)
+            {
+                // No step for a whole idle period, and not waiting for an async post: a flow blocks outside Locksmith.
+                if (_steps == lastSteps && !_idleWaiting && Failure is null)
+                {
+                    FailLocked(new RunFailure(
+                        ControlledFailureKind.Stuck,
+                        $"flow '{_running?.Name}' reached no scheduling point for {_idleTimeout.TotalSeconds:0.#} s: it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()",
+                        null, _running?.Name, []));
+                    return;
+                }
+
+                lastSteps = _steps;
+            }
+        }
+    }
+
+    private void FlowMain(FlowState flow)
+    {
+        s_current.Value = flow;
+        var previous = SchedulingHooks.Install(this);
+        if (flow.IsAsync)
+        {
+            SynchronizationContext.SetSynchronizationContext(new FlowSynchronizationContext(flow));
+        }
+
+        Exception? error = null;
+        try
+        {
+            flow.Turn.Wait();
+            if (Volatile.Read(ref _aborting))
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                RegisterOwnerLocked(flow);
+                AddTraceLocked(flow, "start", string.Empty);
+            }
+
+            if (flow.Body is { } body)
+            {
+                body();
+            }
+            else
+            {
+                RunAsync(flow);
+            }
+        }
+        catch (RunAbortedException)
+        {
+        }
+        catch (Exception ex)
+        {
+            error = ex;
+        }
+        finally
+        {
+            try
+            {
+                Finish(flow, error);
+            }
+            finally
+            {
+                SchedulingHooks.Install(previous);
+                SynchronizationContext.SetSynchronizationContext(null);
+                s_current.Value = null;
+            }
+        }
+    }
+
+    private void RunAsync(FlowState flow)
+    {
+        var task = flow.AsyncBody!() ?? throw new InvalidOperationException($"Flow '{flow.Name}' returned a null task.");
+
+        // Completed elsewhere (a continuation sent to the pool): wake the flow so it sees the end.
+        task.ContinueWith(
+            static (_, state) => ((FlowState)state!).Run.PostTo((FlowState)state!, null, null),
+            flow, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        while (true)
+        {
+            SendOrPostCallback? callback = null;
+            object? state = null;
+            lock (_gate)
+            {
+                if (task.IsCompleted)
+                {
+                    break;
+                }
+
+                if (flow.Posted.Count != 0)
+                {
+                    (callback, state) = flow.Posted.Dequeue();
+                }
+                else
+                {
+                    flow.Status = FlowStatus.Idle;
+                    AddTraceLocked(flow, "awaits", string.Empty);
+                }
+            }
+
+            if (callback is not null)
+            {
+                callback(state);
+            }
+            else
+            {
+                Yield(flow);
+            }
+        }
+
+        task.GetAwaiter().GetResult();
+    }
+
+    /// <summary>From an async flow's context (any thread): queues a continuation and makes an idle flow runnable.</summary>
+    public void PostTo(FlowState flow, SendOrPostCallback? callback, object? state)
+    {
+        lock (_gate)
+        {
+            if (callback is not null)
+            {
+                flow.Posted.Enqueue((callback, state));
+            }
+
+            if (flow.Status == FlowStatus.Idle)
+            {
+                flow.Status = FlowStatus.Runnable;
+            }
+
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    private void Finish(FlowState flow, Exception? error)
+    {
+        lock (_gate)
+        {
+            flow.Status = FlowStatus.Done;
+            flow.WaitingOn = null;
+            if (_aborting)
+            {
+                return;
+            }
+
+            if (error is not null)
+            {
+                AddTraceLocked(flow, "throws", error.GetType().Name);
+                FailLocked(new RunFailure(
+                    ControlledFailureKind.UnhandledException,
+                    $"flow '{flow.Name}' threw {error.GetType().Name}: {error.Message}", error, flow.Name, []));
+                return;
+            }
+
+            AddTraceLocked(flow, "finish", string.Empty);
+        }
+
+        Yield(flow);
+    }
+
+    void ISchedulingController.Point(SchedulingOperation operation, object resource, string name)
+    {
+        if (s_current.Value is { } flow && ReferenceEquals(flow.Run, this))
+        {
+            PointCore(flow, OperationName(operation), NameOf(resource, name));
+        }
+    }
+
+    private void PointCore(FlowState flow, string operation, string target)
+    {
+        lock (_gate)
+        {
+            if (_aborting)
+            {
+                throw new RunAbortedException();
+            }
+
+            RegisterOwnerLocked(flow);
+            AddTraceLocked(flow, operation, target);
+        }
+
+        Yield(flow);
+    }
+
+    void ISchedulingController.Enlist(SchedulingOperation operation, object resource, string name, bool canTimeOut)
+    {
+        if (s_current.Value is not { } flow || !ReferenceEquals(flow.Run, this))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_aborting)
+            {
+                throw new RunAbortedException();
+            }
+
+            flow.WaitingOn = resource;
+            flow.WaitingName = NameOf(resource, name);
+            flow.CanTimeOut = canTimeOut;
+            flow.Signalled = false;
+            flow.TimedOut = false;
+            flow.EnlistSequence = ++_enlistSequence;
+            RegisterOwnerLocked(flow);
+            AddTraceLocked(flow, EnlistName(operation), flow.WaitingName);
+        }
+    }
+
+    bool ISchedulingController.Block()
+    {
+        if (s_current.Value is not { } flow || !ReferenceEquals(flow.Run, this))
+        {
+            return true;
+        }
+
+        bool blocked;
+        lock (_gate)
+        {
+            if (_aborting)
+            {
+                throw new RunAbortedException();
+            }
+
+            // Signalled between enlisting and blocking (a notify from the flow that ran after our release): no wait,
+            // but still a scheduling point.
+            blocked = !flow.Signalled;
+            if (blocked)
+            {
+                flow.Status = FlowStatus.Blocked;
+            }
+        }
+
+        Yield(flow);
+        lock (_gate)
+        {
+            bool signalled = !flow.TimedOut;
+            if (blocked && signalled)
+            {
+                AddTraceLocked(flow, "wakes on", flow.WaitingName);
+            }
+
+            flow.WaitingOn = null;
+            flow.TimedOut = false;
+            flow.Signalled = false;
+            return signalled;
+        }
+    }
+
+    void ISchedulingController.Signal(object resource, bool all)
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                FlowState? first = null;
+                foreach (var flow in _flows)
+                {
+                    if (ReferenceEquals(flow.WaitingOn, resource) && !flow.Signalled && (first is null || flow.EnlistSequence < first.EnlistSequence))
+                    {
+                        first = flow;
+                    }
+                }
+
+                if (first is null)
+                {
+                    break;
+                }
+
+                first.Signalled = true;
+                if (first.Status == FlowStatus.Blocked)
+                {
+                    first.Status = FlowStatus.Runnable;
+                }
+
+                if (!all)
+                {
+                    break;
+                }
+            }
+
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// The current flow gives up the turn (its status already says whether it stays runnable) and gets it back when the
+    /// strategy picks it again. Throws <see cref="RunAbortedException"/> when the run ended meanwhile.
+    /// </summary>
+    private void Yield(FlowState flow)
+    {
+        FlowState? next;
+        lock (_gate)
+        {
+            if (_aborting)
+            {
+                if (flow.Status != FlowStatus.Done)
+                {
+                    throw new RunAbortedException();
+                }
+
+                return;
+            }
+
+            next = ChooseLocked();
+            _running = next;
+            if (next is null && Failure is null)
+            {
+                _done.Set();
+            }
+        }
+
+        if (next is null)
+        {
+            if (flow.Status != FlowStatus.Done)
+            {
+                throw new RunAbortedException();
+            }
+
+            return;
+        }
+
+        if (ReferenceEquals(next, flow))
+        {
+            return;
+        }
+
+        next.Turn.Release();
+        if (flow.Status == FlowStatus.Done)
+        {
+            return;
+        }
+
+        flow.Turn.Wait();
+        if (Volatile.Read(ref _aborting))
+        {
+            throw new RunAbortedException();
+        }
+    }
+
+    /// <summary>
+    /// One scheduling step: the strategy picks among the runnable flows; with none, an async flow's post is awaited,
+    /// a timed wait is ended, or the run fails as deadlocked. Null when the run is over (finished or failed).
+    /// </summary>
+    private FlowState? ChooseLocked()
+    {
+        if (++_steps > _maxSteps)
+        {
+            _steps = _maxSteps;
+            FailLocked(new RunFailure(
+                ControlledFailureKind.StepBoundExceeded,
+                $"the run took more than {_maxSteps} scheduling steps without finishing: a livelock, or a spin that waits for a flow that never runs",
+                null, _running?.Name, []));
+            return null;
+        }
+
+        try
+        {
+            while (true)
+            {
+                Collect(FlowStatus.Runnable, timedOnly: false);
+                if (_candidates.Count != 0)
+                {
+                    var next = _candidates[_chooser.PickRunnable(_candidates, _steps)];
+                    _decisions.Add(new Decision(next.Index, false));
+                    return next;
+                }
+
+                if (_flows.TrueForAll(f => f.Status == FlowStatus.Done))
+                {
+                    return null;
+                }
+
+                if (_flows.Exists(f => f.Status == FlowStatus.Idle))
+                {
+                    _idleWaiting = true;
+                    bool posted = Monitor.Wait(_gate, _idleTimeout);
+                    _idleWaiting = false;
+                    if (!posted && !_flows.Exists(f => f.Status == FlowStatus.Runnable))
+                    {
+                        var idle = _flows.Find(f => f.Status == FlowStatus.Idle)!;
+                        FailLocked(new RunFailure(
+                            ControlledFailureKind.Stuck,
+                            $"async flow '{idle.Name}' awaited something outside Locksmith for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run",
+                            null, idle.Name, BlockedWaitsLocked()));
+                        return null;
+                    }
+
+                    continue;
+                }
+
+                Collect(FlowStatus.Blocked, timedOnly: true);
+                if (_candidates.Count != 0)
+                {
+                    var timed = _candidates[_chooser.PickTimeout(_candidates, _steps)];
+                    _decisions.Add(new Decision(timed.Index, true));
+                    timed.TimedOut = true;
+                    timed.Status = FlowStatus.Runnable;
+                    AddTraceLocked(timed, "times out on", timed.WaitingName);
+                    return timed;
+                }
+
+                var waits = DeadlockWaitsLocked();
+                FailLocked(new RunFailure(ControlledFailureKind.Deadlock, "deadlock: every live flow is blocked: " + string.Join("; ", waits), null, null, waits));
+                return null;
+            }
+        }
+        catch (ScheduleMismatchException ex)
+        {
+            FailLocked(new RunFailure(ControlledFailureKind.Stuck, "the replayed schedule does not fit this run: " + ex.Message, null, null, []));
+            return null;
+        }
+    }
+
+    private void Collect(FlowStatus status, bool timedOnly)
+    {
+        _candidates.Clear();
+        foreach (var flow in _flows)
+        {
+            if (flow.Status == status && (!timedOnly || flow.CanTimeOut))
+            {
+                _candidates.Add(flow);
+            }
+        }
+    }
+
+    private void FailLocked(RunFailure failure)
+    {
+        if (Failure is not null)
+        {
+            return;
+        }
+
+        Failure = failure;
+        _aborting = true;
+        foreach (var flow in _flows)
+        {
+            if (flow.Status != FlowStatus.Done)
+            {
+                flow.Turn.Release();
+            }
+        }
+
+        Monitor.PulseAll(_gate);
+        _done.Set();
+    }
+
+    /// <summary>The deadlock's cycle (flow → lock → holder → …) if the holders form one, else every blocked flow's wait.</summary>
+    private List<WaitForEdge> DeadlockWaitsLocked()
+    {
+        foreach (var start in _flows)
+        {
+            var path = new List<FlowState>();
+            var flow = start;
+            while (flow is { Status: FlowStatus.Blocked } && !path.Contains(flow))
+            {
+                path.Add(flow);
+                flow = HolderOf(flow.WaitingOn);
+            }
+
+            if (flow is not null && path.IndexOf(flow) is int at and >= 0)
+            {
+                var cycle = new List<WaitForEdge>();
+                for (int i = at; i < path.Count; i++)
+                {
+                    cycle.Add(new WaitForEdge(path[i].Name, path[i].WaitingName, HolderOf(path[i].WaitingOn)?.Name));
+                }
+
+                return cycle;
+            }
+        }
+
+        return BlockedWaitsLocked();
+    }
+
+    private List<WaitForEdge> BlockedWaitsLocked()
+    {
+        var waits = new List<WaitForEdge>();
+        foreach (var flow in _flows)
+        {
+            if (flow.Status == FlowStatus.Blocked)
+            {
+                waits.Add(new WaitForEdge(flow.Name, flow.WaitingName, HolderOf(flow.WaitingOn)?.Name));
+            }
+        }
+
+        return waits;
+    }
+
+    private FlowState? HolderOf(object? resource)
+    {
+        if (resource is not LockPrimitive lockPrimitive || lockPrimitive.ExclusiveOwnerId is not (> 0 and var owner))
+        {
+            return null;
+        }
+
+        return _flows.Find(f => f.OwnerIds.Contains(owner));
+    }
+
+    /// <summary>Remembers the ids the current flow's locks record as their owner (its thread, its async flow).</summary>
+    private static void RegisterOwnerLocked(FlowState flow)
+    {
+        flow.OwnerIds.Add(CurrentThreadId.Value);
+        if (FlowOwnership.CurrentOrNull is { } owner)
+        {
+            flow.OwnerIds.Add(owner.OwnerId);
+        }
+    }
+
+    private void AddTraceLocked(FlowState flow, string operation, string target) =>
+        _trace.Add(new TraceEntry(_steps, flow.Name, operation, target));
+
+    /// <summary>
+    /// The resource's name in the trace. A generated name carries a process-wide id (<c>ExclusiveLock#44 (…)</c>) that
+    /// differs between runs; it is renumbered in order of first appearance, so a replay prints the same trace.
+    /// </summary>
+    private string NameOf(object resource, string name)
+    {
+        if (_names.TryGetValue(resource, out var known))
+        {
+            return known;
+        }
+
+        string typeName = resource.GetType().Name;
+        int arity = typeName.IndexOf('`', StringComparison.Ordinal);
+        string prefix = (arity < 0 ? typeName : typeName[..arity]) + "#";
+        string shown = name;
+        if (name.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            int end = prefix.Length;
+            while (end < name.Length && char.IsAsciiDigit(name[end]))
+            {
+                end++;
+            }
+
+            shown = string.Create(CultureInfo.InvariantCulture, $"{prefix}{_names.Count + 1}{name[end..]}");
+        }
+
+        _names[resource] = shown;
+        return shown;
+    }
+
+    private static string OperationName(SchedulingOperation operation) => operation switch
+    {
+        SchedulingOperation.Acquire => "acquire",
+        SchedulingOperation.Release => "release",
+        SchedulingOperation.Notify => "notify",
+        SchedulingOperation.NotifyAll => "notify all",
+        SchedulingOperation.Arrive => "arrive at",
+        SchedulingOperation.CounterRead => "read",
+        SchedulingOperation.CounterWrite => "update",
+        _ => operation.ToString().ToLowerInvariant(),
+    };
+
+    private static string EnlistName(SchedulingOperation operation) => operation switch
+    {
+        SchedulingOperation.Blocked => "blocked on",
+        SchedulingOperation.Wait => "waits on",
+        SchedulingOperation.Arrive => "waits at",
+        _ => operation.ToString().ToLowerInvariant(),
+    };
+}

@@ -1,0 +1,85 @@
+using System;
+using System.Collections.Generic;
+
+namespace Locksmith.Testing.Engine;
+
+/// <summary>Runs iterations of a scenario, each with its own strategy state, and turns the first failure into a report.</summary>
+internal static class Explorer
+{
+    // PCT spreads its change points over the expected run length; before any run has been measured, guess this.
+    private const int InitialStepEstimate = 64;
+
+    public static ControlledTestResult Explore(Action<Scenario> build, ControlledTestOptions options, int stopAfter)
+    {
+        int longest = 0;
+        int total = 0;
+        for (int iteration = 0; iteration < stopAfter; iteration++)
+        {
+            int seed = Chooser.IterationSeed(options.Seed, iteration);
+            Chooser chooser = options.Strategy.IsPct
+                ? new PctChooser(seed, options.Strategy.Depth, longest > 0 ? longest : InitialStepEstimate, options.MaxSteps)
+                : new RandomChooser(seed);
+            var (run, failure) = RunOnce(build, options, iteration, chooser);
+            total += run.Steps;
+            // A run that spun into fair PCT's uniform tail says nothing about the length of a run without the spin.
+            if (!chooser.WentFair)
+            {
+                longest = Math.Max(longest, run.Steps);
+            }
+
+            if (failure is not null)
+            {
+                return new ControlledTestResult(iteration + 1, total, Report(run, failure, options, iteration));
+            }
+        }
+
+        return new ControlledTestResult(stopAfter, total, null);
+    }
+
+    public static ControlledTestResult Replay(Action<Scenario> build, ControlledTestOptions options, IReadOnlyList<Decision> schedule)
+    {
+        var (run, failure) = RunOnce(build, options, 0, new ReplayChooser(schedule));
+        return new ControlledTestResult(1, run.Steps, failure is null ? null : Report(run, failure, options, 0));
+    }
+
+    private static (ControlledRun Run, RunFailure? Failure) RunOnce(Action<Scenario> build, ControlledTestOptions options, int iteration, Chooser chooser)
+    {
+        var run = new ControlledRun(chooser, options.MaxSteps, options.IdleTimeout);
+        var scenario = new Scenario(run, iteration);
+
+        // Locks, counters and barriers created now belong to this run: they read the controller at construction.
+        var previous = SchedulingHooks.Install(run);
+        try
+        {
+            build(scenario);
+        }
+        finally
+        {
+            SchedulingHooks.Install(previous);
+        }
+
+        run.Execute();
+        if (run.Failure is { } failure)
+        {
+            return (run, failure);
+        }
+
+        foreach (var check in scenario.Checks)
+        {
+            try
+            {
+                check();
+            }
+            catch (Exception ex)
+            {
+                return (run, new RunFailure(ControlledFailureKind.Assertion, $"a check failed: {ex.GetType().Name}: {ex.Message}", ex, null, []));
+            }
+        }
+
+        return (run, null);
+    }
+
+    private static ControlledTestReport Report(ControlledRun run, RunFailure failure, ControlledTestOptions options, int iteration) =>
+        new(failure.Kind, failure.Summary, options.Seed, iteration, options.Strategy, run.Steps, ScheduleCodec.Encode(run.Decisions),
+            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow);
+}

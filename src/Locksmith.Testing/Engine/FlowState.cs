@@ -1,0 +1,63 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Testing.Engine;
+
+/// <summary>Where a flow stands in the scheduler's eyes.</summary>
+internal enum FlowStatus
+{
+    /// <summary>May be chosen (the running flow is runnable too).</summary>
+    Runnable,
+
+    /// <summary>Waits for a lock, condition or barrier (<see cref="FlowState.WaitingOn"/>).</summary>
+    Blocked,
+
+    /// <summary>An async flow with nothing to run: it awaits something that has not posted back yet.</summary>
+    Idle,
+
+    /// <summary>Finished.</summary>
+    Done,
+}
+
+/// <summary>One flow of a run: its thread, its turn, and what it waits for. Fields change under the run's gate.</summary>
+internal sealed class FlowState(ControlledRun run, int index, string name, Action? body, Func<Task>? asyncBody)
+{
+    public ControlledRun Run { get; } = run;
+
+    public int Index { get; } = index;
+
+    public string Name { get; } = name;
+
+    public Action? Body { get; } = body;
+
+    public Func<Task>? AsyncBody { get; } = asyncBody;
+
+    /// <summary>Released when the scheduler gives this flow the turn; the flow's thread waits on it otherwise.</summary>
+    public SemaphoreSlim Turn { get; } = new(0);
+
+    /// <summary>Continuations posted to an async flow's context, run on its thread when it has the turn.</summary>
+    public Queue<(SendOrPostCallback Callback, object? State)> Posted { get; } = new();
+
+    /// <summary>The owner ids the flow's locks record: its thread id and its async flows' ids.</summary>
+    public HashSet<int> OwnerIds { get; } = [];
+
+    public Thread? Thread { get; set; }
+
+    public FlowStatus Status { get; set; }
+
+    public object? WaitingOn { get; set; }
+
+    public string WaitingName { get; set; } = string.Empty;
+
+    public bool CanTimeOut { get; set; }
+
+    public bool Signalled { get; set; }
+
+    public bool TimedOut { get; set; }
+
+    public long EnlistSequence { get; set; }
+
+    public bool IsAsync => AsyncBody is not null;
+}

@@ -1,0 +1,80 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Locksmith.Testing.Engine;
+
+/// <summary>
+/// The schedule as one short string: a letter per flow (<c>a</c> = the first flow added), a count after a letter that
+/// repeats (<c>a12</c>), and <c>!</c> before a flow whose timed wait the scheduler ended. Readable, and short enough to
+/// paste into a test.
+/// </summary>
+internal static class ScheduleCodec
+{
+    public const int MaxFlows = 26;
+
+    public static string Encode(IReadOnlyList<Decision> decisions)
+    {
+        var text = new StringBuilder();
+        int i = 0;
+        while (i < decisions.Count)
+        {
+            var decision = decisions[i];
+            int run = 1;
+            while (!decision.TimeOut && i + run < decisions.Count && decisions[i + run] == decision)
+            {
+                run++;
+            }
+
+            if (decision.TimeOut)
+            {
+                text.Append('!');
+            }
+
+            text.Append((char)('a' + decision.Flow));
+            if (run > 1)
+            {
+                text.Append(run.ToString(CultureInfo.InvariantCulture));
+            }
+
+            i += run;
+        }
+
+        return text.ToString();
+    }
+
+    public static List<Decision> Decode(string schedule)
+    {
+        var decisions = new List<Decision>();
+        int i = 0;
+        while (i < schedule.Length)
+        {
+            bool timeOut = schedule[i] == '!';
+            if (timeOut)
+            {
+                i++;
+            }
+
+            if (i >= schedule.Length || schedule[i] is < 'a' or > 'z')
+            {
+                throw new FormatException($"The schedule '{schedule}' has no flow letter at position {i}; expected a-z, optionally after '!'.");
+            }
+
+            int flow = schedule[i++] - 'a';
+            int start = i;
+            while (i < schedule.Length && char.IsAsciiDigit(schedule[i]))
+            {
+                i++;
+            }
+
+            int run = i > start ? int.Parse(schedule.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture) : 1;
+            for (int k = 0; k < run; k++)
+            {
+                decisions.Add(new Decision(flow, timeOut));
+            }
+        }
+
+        return decisions;
+    }
+}

@@ -1,0 +1,66 @@
+using System;
+using System.Collections.Generic;
+using System.Threading.Tasks;
+using Locksmith.Testing.Engine;
+
+namespace Locksmith.Testing;
+
+/// <summary>
+/// One run's cast: the threads and async flows to interleave, and the checks to make when they are done. The builder
+/// passed to <see cref="ControlledTest.Run"/> fills a fresh scenario for every run, so each run starts from fresh state:
+/// create the locks and the data they guard inside the builder.
+/// </summary>
+public sealed class Scenario
+{
+    private readonly ControlledRun _run;
+    private readonly List<Action> _checks = [];
+
+    internal Scenario(ControlledRun run, int iteration)
+    {
+        _run = run;
+        Iteration = iteration;
+    }
+
+    /// <summary>The iteration this scenario is built for (0-based).</summary>
+    public int Iteration { get; }
+
+    internal IReadOnlyList<Action> Checks => _checks;
+
+    /// <summary>Adds a flow that runs <paramref name="body"/> on a thread of its own, synchronously.</summary>
+    /// <param name="name">The flow's name in traces and reports; unique within the scenario.</param>
+    /// <param name="body">The flow's code, written against ordinary Locksmith types.</param>
+    /// <exception cref="ArgumentException">The name is empty or already used.</exception>
+    public void Thread(string name, Action body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        _run.AddFlow(name, body, null);
+    }
+
+    /// <summary>
+    /// Adds an async flow. Its continuations run on its own thread, one at a time, when the scheduler picks it; Locksmith's
+    /// async acquisitions complete synchronously once the scheduler grants the wait. Do not use
+    /// <c>ConfigureAwait(false)</c> inside it: a continuation sent to the thread pool runs outside the scheduler.
+    /// </summary>
+    /// <param name="name">The flow's name in traces and reports; unique within the scenario.</param>
+    /// <param name="body">The flow's code.</param>
+    /// <exception cref="ArgumentException">The name is empty or already used.</exception>
+    public void Flow(string name, Func<Task> body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        _run.AddFlow(name, null, body);
+    }
+
+    /// <summary>
+    /// Adds a check that runs on the test's thread after every flow finished (in the order added); an exception from it
+    /// fails the run as <see cref="ControlledFailureKind.Assertion"/>.
+    /// </summary>
+    /// <param name="check">The check, e.g. an <c>Assert.Equal</c> on the final state.</param>
+    public void Finally(Action check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        _checks.Add(check);
+    }
+
+    /// <summary>An explicit scheduling point in a flow (the same as <see cref="ControlledTest.Interleave"/>).</summary>
+    public void Interleave() => ControlledTest.Interleave();
+}

@@ -1,0 +1,30 @@
+namespace Locksmith;
+
+/// <summary>
+/// A controlled scheduler, as the primitives see it: it is told of every operation (a scheduling point, where it may run
+/// another flow first) and it stands in for every blocking wait, so a flow never parks its thread inside the kernel.
+/// </summary>
+/// <remarks>
+/// Implemented by Locksmith.Testing. Every member may be called from any thread; calls from a thread the controller
+/// does not run (<see cref="ControlsCurrentThread"/> false) must return at once and change nothing but wake-ups.
+/// </remarks>
+internal interface ISchedulingController
+{
+    /// <summary>Whether the calling thread is one of the controller's flows (only those are scheduled).</summary>
+    bool ControlsCurrentThread { get; }
+
+    /// <summary>A scheduling point: the current flow reports <paramref name="operation"/> and may be paused.</summary>
+    void Point(SchedulingOperation operation, object resource, string name);
+
+    /// <summary>
+    /// The current flow is about to wait for <paramref name="resource"/>; a <see cref="Signal"/> from now on counts,
+    /// even before <see cref="Block"/>. <paramref name="canTimeOut"/>: the scheduler may end the wait as a timeout.
+    /// </summary>
+    void Enlist(SchedulingOperation operation, object resource, string name, bool canTimeOut);
+
+    /// <summary>Gives up the current flow's turn until its enlisted wait is signalled (true) or timed out (false).</summary>
+    bool Block();
+
+    /// <summary>Makes the flows enlisted on <paramref name="resource"/> runnable again (all, or the longest waiting).</summary>
+    void Signal(object resource, bool all);
+}

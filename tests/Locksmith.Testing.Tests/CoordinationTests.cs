@@ -1,0 +1,154 @@
+using System.Collections.Generic;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>
+/// Condition variables, barriers and counters are scheduled too: their correct uses pass every schedule of the budget,
+/// and a counter's hand-rolled read-then-write loses an update.
+/// </summary>
+public sealed class CoordinationTests
+{
+    private static readonly ControlledTestOptions s_options = new() { Seed = 8, Iterations = 100 };
+
+    [Fact]
+    public void AConsumerThatWaitsInALoopNeverTakesFromAnEmptyQueue()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("queue");
+                var notEmpty = new ConditionVariable(gate, "notEmpty");
+                var items = new Queue<int>();
+                var taken = new List<int>();
+                for (int c = 0; c < 2; c++)
+                {
+                    scenario.Thread($"consumer{c}", () =>
+                    {
+                        using var scope = gate.Acquire();
+                        notEmpty.WaitUntil(() => items.Count > 0);
+                        taken.Add(items.Dequeue());
+                    });
+                }
+
+                scenario.Thread("producer", () =>
+                {
+                    for (int i = 1; i <= 2; i++)
+                    {
+                        using var scope = gate.Acquire();
+                        items.Enqueue(i);
+                        notEmpty.Notify();
+                    }
+                });
+                scenario.Finally(() => Assert.Equal(3, taken[0] + taken[1]));
+            },
+            s_options);
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AWaitThatIsNeverNotifiedIsADeadlockNamingTheCondition()
+    {
+        var failure = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("queue");
+                var notEmpty = new ConditionVariable(gate, "notEmpty");
+                scenario.Thread("consumer", () =>
+                {
+                    using var scope = gate.Acquire();
+                    notEmpty.Wait();
+                });
+            },
+            s_options).Failure;
+
+        Assert.NotNull(failure);
+        Assert.Equal(ControlledFailureKind.Deadlock, failure.Kind);
+        Assert.Equal([new WaitForEdge("consumer", "notEmpty", null)], failure.Waits);
+    }
+
+    [Fact]
+    public void BarrierParticipantsSeeEveryRowOfTheFinishedPhase()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var barrier = new PhaseBarrier(3, name: "rows-done");
+                var rows = new int[3];
+                var sums = new int[3];
+                for (int p = 0; p < 3; p++)
+                {
+                    int index = p;
+                    scenario.Thread($"p{p}", () =>
+                    {
+                        rows[index] = index + 1;
+                        barrier.SignalAndWait();
+                        sums[index] = rows[0] + rows[1] + rows[2];
+                    });
+                }
+
+                scenario.Finally(() => Assert.Equal([6, 6, 6], sums));
+            },
+            s_options);
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void APostPhaseActionThatTakesALockRunsWhileOthersWaitForIt()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("totals");
+                int phasesDone = 0;
+                var barrier = new PhaseBarrier(2, _ =>
+                {
+                    using var scope = gate.Acquire();
+                    phasesDone++;
+                }, "rounds");
+                for (int p = 0; p < 2; p++)
+                {
+                    scenario.Thread($"p{p}", () =>
+                    {
+                        barrier.SignalAndWait();
+                        barrier.SignalAndWait();
+                    });
+                }
+
+                scenario.Finally(() => Assert.Equal(2, phasesDone));
+            },
+            s_options);
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AtomicIncrementsNeverLoseAnUpdateButAReadThenWriteDoes()
+    {
+        var atomic = ControlledTest.Run(
+            scenario =>
+            {
+                var hits = new AtomicCounter("hits");
+                scenario.Thread("a", () => hits.Increment());
+                scenario.Thread("b", () => hits.Increment());
+                scenario.Finally(() => Assert.Equal(2, hits.Value));
+            },
+            s_options);
+        Assert.True(atomic.Passed, atomic.ToString());
+
+        var handRolled = ControlledTest.Run(
+            scenario =>
+            {
+                var hits = new AtomicCounter("hits");
+                scenario.Thread("a", () => hits.Exchange(hits.Value + 1));
+                scenario.Thread("b", () => hits.Exchange(hits.Value + 1));
+                scenario.Finally(() => Assert.Equal(2, hits.Value));
+            },
+            s_options).Failure;
+        Assert.NotNull(handRolled);
+        Assert.Equal(ControlledFailureKind.Assertion, handRolled.Kind);
+        Assert.Contains(handRolled.Trace, e => e is { Operation: "read", Target: "hits" });
+        Assert.Contains(handRolled.Trace, e => e is { Operation: "update", Target: "hits" });
+    }
+}

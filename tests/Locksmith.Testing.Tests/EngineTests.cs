@@ -1,0 +1,421 @@
+using System;
+using System.Linq;
+using System.Threading.Tasks;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>The engine itself: determinism, replay, the failure kinds, and no false alarms on correct code.</summary>
+public sealed class EngineTests
+{
+    private static readonly ControlledTestOptions s_random = new() { Strategy = SchedulingStrategy.Random, Seed = 42, Iterations = 200 };
+
+    /// <summary>Two flows add to a total under one lock; a final check always fails, so every run yields its trace.</summary>
+    private static void GuardedIncrementsThenFail(Scenario scenario)
+    {
+        var gate = new ExclusiveLock("gate");
+        var total = new int[1];
+        for (int f = 0; f < 2; f++)
+        {
+            scenario.Thread(f == 0 ? "a" : "b", () =>
+            {
+                for (int i = 0; i < 3; i++)
+                {
+                    using var scope = gate.Acquire();
+                    total[0]++;
+                }
+            });
+        }
+
+        scenario.Finally(() => throw new InvalidOperationException($"always fails (total {total[0]})"));
+    }
+
+    [Fact]
+    public void SameSeedGivesTheSameScheduleAndTraceTwice()
+    {
+        foreach (var strategy in new[] { SchedulingStrategy.Random, SchedulingStrategy.Pct(2) })
+        {
+            var options = new ControlledTestOptions { Strategy = strategy, Seed = 7, Iterations = 1 };
+            var first = ControlledTest.Run(GuardedIncrementsThenFail, options).Failure!;
+            var second = ControlledTest.Run(GuardedIncrementsThenFail, options).Failure!;
+
+            Assert.Equal(ControlledFailureKind.Assertion, first.Kind);
+            Assert.Equal(first.Schedule, second.Schedule);
+            Assert.Equal(first.Trace, second.Trace);
+            Assert.Contains(first.Trace, e => e is { Flow: "a", Operation: "acquire", Target: "gate" });
+            Assert.Contains(first.Trace, e => e is { Flow: "b", Operation: "release", Target: "gate" });
+        }
+    }
+
+    [Fact]
+    public void DifferentSeedsExploreDifferentSchedules()
+    {
+        var schedules = Enumerable.Range(0, 20)
+            .Select(seed => ControlledTest.Run(GuardedIncrementsThenFail, new ControlledTestOptions { Seed = seed, Iterations = 1 }).Failure!.Schedule)
+            .Distinct()
+            .Count();
+
+        Assert.True(schedules > 1, $"20 seeds gave {schedules} distinct schedule(s)");
+    }
+
+    [Fact]
+    public void ReplayOfTheScheduleReproducesTheFailureAndTheTrace()
+    {
+        var failure = ControlledTest.Run(OppositeOrder, s_random).Failure;
+        Assert.NotNull(failure);
+
+        var replayed = ControlledTest.Replay(OppositeOrder, failure.Schedule).Failure;
+
+        Assert.NotNull(replayed);
+        Assert.Equal(failure.Kind, replayed.Kind);
+        Assert.Equal(failure.Schedule, replayed.Schedule);
+        Assert.Equal(failure.Trace, replayed.Trace);
+        Assert.Equal(failure.Waits, replayed.Waits);
+        Assert.Contains(failure.Schedule, failure.ReplayLine, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReplayBySeedAndIterationReproducesTheFailure()
+    {
+        var options = new ControlledTestOptions { Strategy = SchedulingStrategy.Pct(2), Seed = 3, Iterations = 200 };
+        var failure = ControlledTest.Run(OppositeOrder, options).Failure;
+        Assert.NotNull(failure);
+
+        var again = ControlledTest.Replay(OppositeOrder, options, failure.Iteration).Failure;
+
+        Assert.NotNull(again);
+        Assert.Equal(failure.Iteration, again.Iteration);
+        Assert.Equal(failure.Schedule, again.Schedule);
+        Assert.Equal(failure.Trace, again.Trace);
+    }
+
+    [Fact]
+    public void ACorrectScenarioIsNotFlaggedOver200Iterations()
+    {
+        foreach (var strategy in new[] { SchedulingStrategy.Random, SchedulingStrategy.Pct(3) })
+        {
+            var result = ControlledTest.Run(
+                scenario =>
+                {
+                    var gate = new ExclusiveLock("gate");
+                    int total = 0;
+                    for (int f = 0; f < 2; f++)
+                    {
+                        scenario.Thread($"t{f}", () =>
+                        {
+                            for (int i = 0; i < 5; i++)
+                            {
+                                using var scope = gate.Acquire();
+                                int seen = total;
+                                ControlledTest.Interleave();
+                                total = seen + 1;
+                            }
+                        });
+                    }
+
+                    scenario.Finally(() => Assert.Equal(10, total));
+                },
+                new ControlledTestOptions { Strategy = strategy, Seed = 42, Iterations = 200 });
+
+            Assert.True(result.Passed, result.ToString());
+            Assert.Equal(200, result.IterationsRun);
+        }
+    }
+
+    [Fact]
+    public void AnUnguardedReadModifyWriteIsFound()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                int total = 0;
+                for (int f = 0; f < 2; f++)
+                {
+                    scenario.Thread($"t{f}", () =>
+                    {
+                        int seen = total;
+                        ControlledTest.Interleave();
+                        total = seen + 1;
+                    });
+                }
+
+                scenario.Finally(() => Assert.Equal(2, total));
+            },
+            s_random);
+
+        Assert.False(result.Passed);
+        Assert.Equal(ControlledFailureKind.Assertion, result.Failure!.Kind);
+        Assert.IsType<Xunit.Sdk.EqualException>(result.Failure.Exception);
+    }
+
+    /// <summary>Two flows take two unordered locks in opposite order (no order check applies to unordered locks).</summary>
+    private static void OppositeOrder(Scenario scenario)
+    {
+        var accounts = new ExclusiveLock("accounts");
+        var ledger = new ExclusiveLock("ledger");
+        scenario.Thread("transfer", () =>
+        {
+            using var first = accounts.Acquire();
+            using var second = ledger.Acquire();
+        });
+        scenario.Thread("audit", () =>
+        {
+            using var first = ledger.Acquire();
+            using var second = accounts.Acquire();
+        });
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(42)]
+    [InlineData(1234)]
+    public void TheOppositeOrderDeadlockIsFoundAndNamesBothLocksAndBothFlows(int seed)
+    {
+        foreach (var strategy in new[] { SchedulingStrategy.Random, SchedulingStrategy.Pct(2) })
+        {
+            var failure = ControlledTest.Run(OppositeOrder, new ControlledTestOptions { Strategy = strategy, Seed = seed, Iterations = 200 }).Failure;
+
+            Assert.NotNull(failure);
+            Assert.Equal(ControlledFailureKind.Deadlock, failure.Kind);
+            Assert.Equal(2, failure.Waits.Count);
+            Assert.Contains(new WaitForEdge("transfer", "ledger", "audit"), failure.Waits);
+            Assert.Contains(new WaitForEdge("audit", "accounts", "transfer"), failure.Waits);
+            string message = failure.ToString();
+            Assert.Contains("transfer waits for 'ledger' held by audit", message, StringComparison.Ordinal);
+            Assert.Contains("audit waits for 'accounts' held by transfer", message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void CheckThrowsWithTheReportAsItsMessage()
+    {
+        var failure = Assert.Throws<ControlledTestFailure>(() => ControlledTest.Check(OppositeOrder, s_random));
+
+        Assert.Equal(ControlledFailureKind.Deadlock, failure.Report.Kind);
+        Assert.Contains("Replay: ControlledTest.Replay(scenario, \"", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("seed 42", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("transfer: acquire accounts", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnExceptionInAFlowIsReportedWithTheFlow()
+    {
+        var failure = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("gate");
+                scenario.Thread("calm", () =>
+                {
+                    using var scope = gate.Acquire();
+                });
+                scenario.Thread("thrower", () =>
+                {
+                    using var scope = gate.Acquire();
+                    throw new FormatException("bad row 7");
+                });
+            },
+            s_random).Failure;
+
+        Assert.NotNull(failure);
+        Assert.Equal(ControlledFailureKind.UnhandledException, failure.Kind);
+        Assert.Equal("thrower", failure.Flow);
+        Assert.IsType<FormatException>(failure.Exception);
+        Assert.Contains("bad row 7", failure.Summary, StringComparison.Ordinal);
+        Assert.Contains(failure.Trace, e => e is { Flow: "thrower", Operation: "throws", Target: "FormatException" });
+    }
+
+    [Fact]
+    public void TheStepBoundCatchesASpinLivelockBuiltOnInterleave()
+    {
+        var failure = ControlledTest.Run(
+            scenario =>
+            {
+                // Each waits for the other to go first: polite, and never done.
+                bool aFirst = false;
+                bool bFirst = false;
+                scenario.Thread("a", () =>
+                {
+                    while (!bFirst)
+                    {
+                        ControlledTest.Interleave();
+                    }
+
+                    aFirst = true;
+                });
+                scenario.Thread("b", () =>
+                {
+                    while (!aFirst)
+                    {
+                        ControlledTest.Interleave();
+                    }
+
+                    bFirst = true;
+                });
+            },
+            new ControlledTestOptions { Seed = 5, Iterations = 3, MaxSteps = 500 }).Failure;
+
+        Assert.NotNull(failure);
+        Assert.Equal(ControlledFailureKind.StepBoundExceeded, failure.Kind);
+        Assert.Equal(0, failure.Iteration);
+        Assert.Equal(500, failure.Steps);
+        Assert.Contains(failure.Trace, e => e is { Flow: "a", Operation: "interleave" });
+    }
+
+    [Fact]
+    public void PctLetsACorrectSpinWaitFinish()
+    {
+        // Depth 1 has no change point: when the waiter holds the higher priority it spins, and only the fair switch lets
+        // the setter run before the step bound.
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var ready = new AtomicCounter("ready");
+                int data = 0;
+                int seen = 0;
+                scenario.Thread("setter", () =>
+                {
+                    data = 42;
+                    ready.Increment();
+                });
+                scenario.Thread("waiter", () =>
+                {
+                    while (ready.Value == 0)
+                    {
+                        ControlledTest.Interleave();
+                    }
+
+                    seen = data;
+                });
+                scenario.Finally(() => Assert.Equal(42, seen));
+            },
+            new ControlledTestOptions { Strategy = SchedulingStrategy.Pct(1), Seed = 6, Iterations = 100, MaxSteps = 2_000 });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void ATimedAcquireIsTimedOutByTheSchedulerInsteadOfDeadlocking()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var accounts = new ExclusiveLock("accounts");
+                var ledger = new ExclusiveLock("ledger");
+                int backedOff = 0;
+                scenario.Thread("transfer", () =>
+                {
+                    using var first = accounts.Acquire();
+                    using var second = ledger.Acquire();
+                });
+                scenario.Thread("audit", () =>
+                {
+                    using var first = ledger.Acquire();
+                    if (accounts.TryAcquire(TimeSpan.FromSeconds(1), out var second))
+                    {
+                        second.Dispose();
+                    }
+                    else
+                    {
+                        backedOff++;
+                    }
+                });
+                scenario.Finally(() => Assert.InRange(backedOff, 0, 1));
+            },
+            s_random);
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void TheTraceRenumbersGeneratedLockNamesSoReplaysMatch()
+    {
+        static void Build(Scenario scenario)
+        {
+            var gate = new ExclusiveLock();
+            scenario.Thread("only", () =>
+            {
+                using var scope = gate.Acquire();
+            });
+            scenario.Finally(() => throw new InvalidOperationException("show the trace"));
+        }
+
+        var first = ControlledTest.Run(Build, new ControlledTestOptions { Iterations = 1 }).Failure!;
+        var second = ControlledTest.Run(Build, new ControlledTestOptions { Iterations = 1 }).Failure!;
+
+        Assert.Equal(first.Trace, second.Trace);
+        Assert.Contains(first.Trace, e => e.Operation == "acquire" && e.Target.StartsWith("ExclusiveLock#1 (", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AsyncFlowsInterleaveAtAwaitsAndLockOperations()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new AsyncExclusiveLock("gate");
+                int total = 0;
+                for (int f = 0; f < 2; f++)
+                {
+                    scenario.Flow($"f{f}", async () =>
+                    {
+                        for (int i = 0; i < 3; i++)
+                        {
+                            using var scope = await gate.AcquireAsync();
+                            int seen = total;
+                            await Task.Yield();
+                            total = seen + 1;
+                        }
+                    });
+                }
+
+                scenario.Finally(() => Assert.Equal(6, total));
+            },
+            new ControlledTestOptions { Seed = 11, Iterations = 100 });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AnAsyncOppositeOrderDeadlockIsFound()
+    {
+        var failure = ControlledTest.Run(
+            scenario =>
+            {
+                var accounts = new AsyncExclusiveLock("accounts");
+                var ledger = new AsyncExclusiveLock("ledger");
+                scenario.Flow("transfer", async () =>
+                {
+                    using var first = await accounts.AcquireAsync();
+                    await Task.Yield();
+                    using var second = await ledger.AcquireAsync();
+                });
+                scenario.Flow("audit", async () =>
+                {
+                    using var first = await ledger.AcquireAsync();
+                    await Task.Yield();
+                    using var second = await accounts.AcquireAsync();
+                });
+            },
+            s_random).Failure;
+
+        Assert.NotNull(failure);
+        Assert.Equal(ControlledFailureKind.Deadlock, failure.Kind);
+        Assert.Contains(new WaitForEdge("transfer", "ledger", "audit"), failure.Waits);
+        Assert.Contains(new WaitForEdge("audit", "accounts", "transfer"), failure.Waits);
+    }
+
+    [Fact]
+    public void AMalformedScheduleIsRejected()
+    {
+        Assert.Throws<FormatException>(() => ControlledTest.Replay(OppositeOrder, "a2?"));
+    }
+
+    [Fact]
+    public void AScheduleThatNoLongerFitsIsReportedAsStuck()
+    {
+        // Flow 'z' does not exist in this scenario.
+        var failure = ControlledTest.Replay(OppositeOrder, "z").Failure;
+
+        Assert.NotNull(failure);
+        Assert.Equal(ControlledFailureKind.Stuck, failure.Kind);
+    }
+}
