@@ -64,7 +64,6 @@ public sealed class ConditionRecheckTests
         Hunt.MustPass(s => Consumers(s, WaitStyle.While), strategy, seed);
 
     [Theory]
-    [InlineData("random", 1)]
     [InlineData("pct3", 2026)]
     public void AWaitUntilConsumerIsNotFlagged(string strategy, int seed) =>
         Hunt.MustPass(s => Consumers(s, WaitStyle.WaitUntil), strategy, seed);
