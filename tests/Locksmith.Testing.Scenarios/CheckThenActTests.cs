@@ -84,6 +84,62 @@ public sealed class CheckThenActTests
     public void GetOrAddUnderOneLockIsNotFlagged(string strategy, int seed) =>
         Hunt.MustPass(s => Pricers(s, atomic: true), strategy, seed);
 
+    /// <summary>The same race between two async flows, through the generated async wrappers of an <see cref="AsyncExclusiveLock"/>.</summary>
+    private static void AsyncPricers(Scenario scenario, bool atomic)
+    {
+        var cache = new AsyncQuoteCache();
+        var served = new string?[2];
+        for (int p = 0; p < served.Length; p++)
+        {
+            int pricer = p;
+            string mine = $"quote from pricer {pricer}";
+            scenario.Flow($"pricer{pricer}", async () =>
+            {
+                if (atomic)
+                {
+                    served[pricer] = await cache.GetOrAddAsync(Key, mine);
+                }
+                else
+                {
+                    // Broken: the same check-then-act, across two awaited calls.
+                    string? quote = await cache.FindAsync(Key);
+                    if (quote is null)
+                    {
+                        quote = mine;
+                        await cache.SetAsync(Key, quote);
+                    }
+
+                    served[pricer] = quote;
+                }
+            });
+        }
+
+        scenario.Finally(() =>
+        {
+            // The checks run on the test thread after the flows, outside the scheduler: the lock is free.
+            Assert.Equal(0, cache.OverwritesAsync().GetAwaiter().GetResult());
+            Assert.Equal(served[0], served[1]);
+        });
+    }
+
+    [Theory]
+    [InlineData("random", 1)]
+    [InlineData("pct2", 17)]
+    [InlineData("pct3", 2026)]
+    public void FindThenSetAcrossAwaitsIsFound(string strategy, int seed)
+    {
+        var report = Hunt.MustFind(s => AsyncPricers(s, atomic: false), strategy, seed, ControlledFailureKind.Assertion);
+
+        Assert.Contains(report.Trace, e => e is { Flow: "pricer0", Operation: "acquire", Target: "quotes.async" });
+        Assert.Contains(report.Trace, e => e is { Flow: "pricer1", Operation: "release", Target: "quotes.async" });
+    }
+
+    [Theory]
+    [InlineData("random", 1)]
+    [InlineData("pct3", 2026)]
+    public void AsyncGetOrAddIsNotFlagged(string strategy, int seed) =>
+        Hunt.MustPass(s => AsyncPricers(s, atomic: true), strategy, seed);
+
     private static int Count(ControlledTestReport report, string flow, string operation, string target)
     {
         int count = 0;
