@@ -15,9 +15,10 @@ namespace Locksmith;
 /// <para>Use <c>using var scope = await myLock.AcquireReadAsync(cancellationToken);</c> or <c>AcquireWriteAsync</c>.
 /// Waiters are handed the lock on release (a batch of readers, or the next writer, as the <see cref="Policy"/> says);
 /// their continuations run on the thread pool, never on the releasing stack. A cancelled or timed-out waiter leaves the
-/// queue at once, and readers it was holding back are let in. Acquiring and releasing allocate nothing; an uncontended
-/// read touches the lock's shared state with one compare-and-swap to enter and one interlocked decrement to leave (the
-/// rest is the flow's own record), and takes no lock.</para>
+/// queue at once, and readers it was holding back are let in. Acquiring and releasing allocate nothing and take no lock.
+/// As in <see cref="ReadWriteLock"/>, readers count themselves in per-slot padded counters (the flow keeps its slot), so
+/// an uncontended read only reads the lock's shared state and increments, then decrements, a counter that readers on
+/// other cores do not write (the rest is the flow's own record); a writer pays for it by summing the slots.</para>
 /// <para><b>Recursion.</b> None, as with <see cref="ReadWriteLock"/>: a flow that holds the write lock and asks for
 /// either mode, or holds the read lock and asks for either mode (a nested read would queue behind a waiting writer,
 /// and the write lock would wait for the flow's own read), gets a <see cref="LockRecursionException"/> at once naming
