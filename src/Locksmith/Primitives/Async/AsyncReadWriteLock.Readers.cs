@@ -84,7 +84,7 @@ public sealed partial class AsyncReadWriteLock
     private bool TryEnterReadFast(LockOwner flow, out int slot, bool underGate = false)
     {
         int blockMask = _readerBlockMask;
-        slot = flow.FlowReads.Slot;
+        slot = flow.FlowReads.SlotOf(flow);
         if ((Volatile.Read(ref _state) & blockMask) != 0)
         {
             return false;
@@ -227,7 +227,7 @@ public sealed partial class AsyncReadWriteLock
     {
         _readers.Remove(reader);
         var owner = reader.Owner;
-        int slot = owner.FlowReads.Slot;
+        int slot = owner.FlowReads.SlotOf(owner);
         Interlocked.Increment(ref _slots[slot].Count);
         int token = owner.FlowReads.Add(this);
         FlowOwnership.Held(owner);
