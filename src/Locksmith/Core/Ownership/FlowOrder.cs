@@ -8,8 +8,16 @@ namespace Locksmith;
 /// every acquisition — async in a flow, or sync on a thread that runs a flow — is checked against both the flow's
 /// and the thread's holds before it waits.
 /// </summary>
+/// <remarks>
+/// A flow's holds sit in a small array of entries on its record (<see cref="OrderedHolds"/>): an acquisition claims
+/// a free entry with one compare-and-swap (tasks a flow starts share its record and may take locks at once), a
+/// release clears its entry with a plain store, and a check takes the highest level among the entries in use. Holds
+/// beyond the array go to the record's <see cref="LockOwner.Held"/> stack under a tiny spin gate.
+/// </remarks>
 internal static class FlowOrder
 {
+    private const int InlineHolds = 8;
+
     private static volatile bool s_inUse;
 
     /// <summary>Whether any flow ever took an ordered async lock; until then sync checks never look at flows.</summary>
@@ -29,6 +37,27 @@ internal static class FlowOrder
         }
     }
 
+    /// <summary>The highest level <paramref name="flow"/> holds, or <see cref="int.MinValue"/> (a snapshot).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int MaxLevel(LockOwner flow)
+    {
+        int max = flow.Held.MaxLevel;
+        var entries = flow.FlowOrdered.Entries;
+        if (entries is not null)
+        {
+            int used = Volatile.Read(ref flow.FlowOrdered.Used);
+            for (int i = 0; i < used && i < entries.Length; i++)
+            {
+                if (Volatile.Read(ref entries[i].Lock) is { } held && held.OrderLevel > max)
+                {
+                    max = held.OrderLevel;
+                }
+            }
+        }
+
+        return max;
+    }
+
     /// <summary>Checks an ordered async acquisition by <paramref name="flow"/> before it waits.</summary>
     public static void Check(LockPrimitive requested, LockOwner flow)
     {
@@ -38,7 +67,7 @@ internal static class FlowOrder
         }
 
         int level = requested.OrderLevel;
-        if (level <= flow.Held.MaxLevel)
+        if (level <= MaxLevel(flow))
         {
             OnOutOfOrder(flow, Highest(flow), requested);
         }
@@ -60,7 +89,7 @@ internal static class FlowOrder
             return;
         }
 
-        int flowMax = flow.Held.MaxLevel;
+        int flowMax = MaxLevel(flow);
         if (requested.OrderLevel <= flowMax)
         {
             OnOutOfOrder(flow, Highest(flow), requested);
@@ -74,10 +103,8 @@ internal static class FlowOrder
 
     private static void RecordUnderFlow(LockOwner flow, LockPrimitive requested)
     {
-        Enter(flow);
-        var outer = flow.Held.Top;
-        Volatile.Write(ref flow.FlowHeldGate, 0);
-        if (outer is not null)
+        // Ordered holds are taken in rising levels, so the flow's highest lock is the one it took last.
+        if (Highest(flow) is { } outer)
         {
             LockNesting.Record(outer, requested);
         }
@@ -86,7 +113,28 @@ internal static class FlowOrder
     /// <summary>Records an ordered async lock the flow now holds.</summary>
     public static void Push(LockOwner flow, LockPrimitive lockPrimitive)
     {
-        Enter(flow);
+        if (LockNesting.Active)
+        {
+            RecordUnderFlow(flow, lockPrimitive);
+        }
+
+        var entries = flow.FlowOrdered.Entries ?? CreateEntries(flow);
+        for (int i = 0; i < entries.Length; i++)
+        {
+            ref var entry = ref entries[i];
+            if (entry.Lock is null && Interlocked.CompareExchange(ref entry.Lock, lockPrimitive, null) is null)
+            {
+                // The high-water mark only grows, once per entry per record: it bounds what a check reads.
+                if (i >= Volatile.Read(ref flow.FlowOrdered.Used))
+                {
+                    RaiseUsed(flow, i + 1);
+                }
+
+                return;
+            }
+        }
+
+        EnterGate(flow);
         flow.Held.Push(lockPrimitive);
         Volatile.Write(ref flow.FlowHeldGate, 0);
     }
@@ -94,22 +142,70 @@ internal static class FlowOrder
     /// <summary>Forgets an ordered async lock the flow released.</summary>
     public static void Remove(LockOwner flow, LockPrimitive lockPrimitive)
     {
-        Enter(flow);
+        var entries = flow.FlowOrdered.Entries;
+        if (entries is not null)
+        {
+            // Each entry is the hold of the one acquisition that claimed it, so its release clears it with a store.
+            for (int i = System.Math.Min(Volatile.Read(ref flow.FlowOrdered.Used), entries.Length) - 1; i >= 0; i--)
+            {
+                if (ReferenceEquals(entries[i].Lock, lockPrimitive))
+                {
+                    Volatile.Write(ref entries[i].Lock, null);
+                    return;
+                }
+            }
+        }
+
+        EnterGate(flow);
         flow.Held.Remove(lockPrimitive);
         Volatile.Write(ref flow.FlowHeldGate, 0);
     }
 
-    private static LockPrimitive Highest(LockOwner flow)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Entry[] CreateEntries(LockOwner flow)
     {
-        Enter(flow);
-        var highest = flow.Held.Highest();
-        Volatile.Write(ref flow.FlowHeldGate, 0);
-        return highest!;
+        Interlocked.CompareExchange(ref flow.FlowOrdered.Entries, new Entry[InlineHolds], null);
+        return flow.FlowOrdered.Entries!;
     }
 
-    // Tasks a flow starts share its record and may take or release ordered locks at once: a tiny spin keeps the
-    // stack whole. It is uncontended unless they do.
-    private static void Enter(LockOwner flow)
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RaiseUsed(LockOwner flow, int used)
+    {
+        int seen = Volatile.Read(ref flow.FlowOrdered.Used);
+        while (seen < used)
+        {
+            int previous = Interlocked.CompareExchange(ref flow.FlowOrdered.Used, used, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    /// <summary>The held lock with the highest level (the most recent one among equals), for messages.</summary>
+    private static LockPrimitive? Highest(LockOwner flow)
+    {
+        EnterGate(flow);
+        var highest = flow.Held.Highest();
+        Volatile.Write(ref flow.FlowHeldGate, 0);
+        if (flow.FlowOrdered.Entries is { } entries)
+        {
+            foreach (var entry in entries)
+            {
+                if (entry.Lock is { } held && (highest is null || held.OrderLevel >= highest.OrderLevel))
+                {
+                    highest = held;
+                }
+            }
+        }
+
+        return highest;
+    }
+
+    // Only the holds beyond the array: tasks a flow starts share its record and may take or release them at once.
+    private static void EnterGate(LockOwner flow)
     {
         var spinner = default(SpinWait);
         while (Interlocked.Exchange(ref flow.FlowHeldGate, 1) != 0)
@@ -127,5 +223,21 @@ internal static class FlowOrder
         }
 
         OrderGuard.Report(flow, held, requested, action);
+    }
+
+    /// <summary>A flow's ordered holds (a field of its <see cref="LockOwner"/>, never copied).</summary>
+    internal struct OrderedHolds
+    {
+        /// <summary>The entries, made at the record's first ordered hold and kept with it.</summary>
+        public Entry[]? Entries;
+
+        /// <summary>How many entries from the start were ever used: a check reads only those.</summary>
+        public int Used;
+    }
+
+    /// <summary>One ordered hold; a struct array, so a compare-and-swap on it needs no covariance check.</summary>
+    internal struct Entry
+    {
+        public LockPrimitive? Lock;
     }
 }

@@ -43,15 +43,17 @@ internal static class FlowOwnership
     /// <c>AcquireAsync</c>, before any await, so the caller's frame carries the claim.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static LockOwner Enter() =>
-        s_flow.Value is { Owner: var owner } view && ReferenceEquals(owner.FlowCurrentView, view) && Volatile.Read(ref owner.FlowInUse) != 0
-            ? owner
-            : EnterSlow();
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static LockOwner EnterSlow()
+    public static LockOwner Enter()
     {
         var view = s_flow.Value;
+        return view is { Owner: var owner } && ReferenceEquals(owner.FlowCurrentView, view) && Volatile.Read(ref owner.FlowInUse) != 0
+            ? owner
+            : EnterSlow(view);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static LockOwner EnterSlow(ClaimView? view)
+    {
         if (view is { Owner: var previous } && ReferenceEquals(previous.FlowCurrentView, view) &&
             Interlocked.CompareExchange(ref previous.FlowInUse, 1, 0) == 0)
         {

@@ -82,6 +82,9 @@ internal sealed class LockOwner
     /// <summary>Guards <see cref="Held"/> for flows: tasks a flow starts share its record and may run at once.</summary>
     internal int FlowHeldGate;
 
+    /// <summary>For a flow: its ordered async holds (<see cref="FlowOrder"/> keeps them; <see cref="Held"/> takes the overflow).</summary>
+    internal FlowOrder.OrderedHolds FlowOrdered;
+
     /// <summary>How messages name the owner: <c>thread 12 ('worker')</c> or <c>flow #3 (GET /orders)</c>.</summary>
     public string Describe() => IsFlow ? DescribeFlow(OwnerId, FlowActivityName()) : $"thread {ThreadNames.Format(OwnerId, Name)}";
 

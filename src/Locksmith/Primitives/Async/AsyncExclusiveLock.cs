@@ -153,7 +153,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         int level = OrderLevel;
-        if (level > flow.Held.MaxLevel && (LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
+        if (level > FlowOrder.MaxLevel(flow) && (LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
         {
             int token = NextToken();
             if (Interlocked.CompareExchange(ref _state, token, 0) == 0)

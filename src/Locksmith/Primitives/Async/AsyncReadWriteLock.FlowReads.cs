@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Threading;
 
@@ -25,6 +26,17 @@ public sealed partial class AsyncReadWriteLock
         private int _moreSerial;
         private int _moreCount;
         private MoreHolds? _more;
+        private int _slotShift;
+
+        /// <summary>
+        /// The reader slot <paramref name="flow"/> (whose field this is) counts itself in: its id, so flow records made
+        /// one after another start apart, shifted when it found its slot shared (a hint: a race only makes two flows
+        /// share a slot).
+        /// </summary>
+        public readonly int SlotOf(LockOwner flow) => (flow.OwnerId + _slotShift) & ReaderSlot.IndexMask;
+
+        /// <summary>Moves the flow to another slot after it found one shared.</summary>
+        public void MoveSlot() => _slotShift = _slotShift + 1 + Random.Shared.Next(ReaderSlot.IndexMask);
 
         /// <summary>Whether the flow may hold a read of <paramref name="lockPrimitive"/>: false is certain, true sends the caller to <see cref="Holds"/>.</summary>
         public bool MayHold(AsyncReadWriteLock lockPrimitive) =>

@@ -135,15 +135,25 @@ public sealed partial class AsyncReadWriteLock
         }
     }
 
-    /// <summary>Grants <paramref name="writer"/> the lock if no reader is inside (reader-preferred readers may enter meanwhile).</summary>
+    /// <summary>
+    /// Grants <paramref name="writer"/> the lock if no reader is counted in (reader-preferred readers may enter
+    /// meanwhile): claims the writer bit, sums the slots, and drops the claim when a reader is in. The writer stays
+    /// queued, so its flag stays set, and the reader that empties its slot comes back here.
+    /// </summary>
     private void TryGrantWriterLocked(AsyncWaitNode writer)
     {
         int state = Volatile.Read(ref _state);
-        while ((state & (ReaderMask | WriterBit)) == 0)
+        while ((state & WriterBit) == 0)
         {
             int seen = Interlocked.CompareExchange(ref _state, state | WriterBit, state);
             if (seen == state)
             {
+                if (AnyReaders())
+                {
+                    Interlocked.And(ref _state, ~WriterBit);
+                    return;
+                }
+
                 GrantWriteLocked(writer);
                 return;
             }

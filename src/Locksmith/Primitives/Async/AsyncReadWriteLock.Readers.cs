@@ -38,34 +38,35 @@ public sealed partial class AsyncReadWriteLock
     public ValueTask<AsyncLockScope> TryAcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
 
-    /// <summary>The fast path: one compare-and-swap for an unordered lock that no writer holds or (by policy) waits for.</summary>
+    /// <summary>
+    /// The fast path for an unordered lock that no writer holds or (by policy) waits for: one interlocked increment of
+    /// the flow's slot, on a cache line no other core's reader writes.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = FlowOwnership.Enter();
-        int state = Volatile.Read(ref _state);
-        if (!OffFastPath && (state & _readerBlockMask) == 0 && !flow.FlowReads.MayHold(this) &&
-            Interlocked.CompareExchange(ref _state, state + 1, state) == state)
+        if (!OffFastPath && !flow.FlowReads.MayHold(this) && TryEnterReadFast(flow, out int slot))
         {
-            return new ValueTask<AsyncLockScope>(TookRead(flow));
+            return new ValueTask<AsyncLockScope>(TookRead(flow, slot));
         }
 
         return EnterReadSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    /// <summary>The caller was counted in: record the hold on the flow.</summary>
+    /// <summary>The caller was counted in <paramref name="slot"/>: record the hold on the flow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private AsyncLockScope TookRead(LockOwner flow)
+    private AsyncLockScope TookRead(LockOwner flow, int slot)
     {
         int token = flow.FlowReads.Add(this);
         FlowOwnership.Held(flow);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
-        return new AsyncLockScope(this, flow, token, ReadTag);
+        return new AsyncLockScope(this, flow, token, slot + 1);
     }
 
-    private AsyncLockScope TookReadOrdered(LockOwner flow)
+    private AsyncLockScope TookReadOrdered(LockOwner flow, int slot)
     {
-        var scope = TookRead(flow);
+        var scope = TookRead(flow, slot);
         if (IsOrdered)
         {
             FlowOrder.Push(flow, this);
@@ -74,19 +75,72 @@ public sealed partial class AsyncReadWriteLock
         return scope;
     }
 
-    /// <summary>One lock-free attempt: count in unless a writer holds or (by policy) waits.</summary>
-    private bool TryEnterReadFast()
+    /// <summary>
+    /// Dekker-style entry, as in <see cref="ReadWriteLock"/>: count in the flow's slot, then look at the state again.
+    /// A writer sets its bit, then sums the slots; both sides use interlocked operations (full fences), so either the
+    /// writer sees this reader or this reader sees the writer and backs out.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryEnterReadFast(LockOwner flow, out int slot, bool underGate = false)
     {
-        int state = Volatile.Read(ref _state);
-        while ((state & _readerBlockMask) == 0)
+        int blockMask = _readerBlockMask;
+        slot = flow.FlowReads.SlotOf(flow);
+        if ((Volatile.Read(ref _state) & blockMask) != 0)
         {
-            int seen = Interlocked.CompareExchange(ref _state, state + 1, state);
-            if (seen == state)
+            return false;
+        }
+
+        int inSlot = Interlocked.Increment(ref _slots[slot].Count);
+        if ((Volatile.Read(ref _state) & blockMask) != 0)
+        {
+            BackOut(slot, underGate);
+            return false;
+        }
+
+        if (inSlot != 1)
+        {
+            // Another flow counts in this slot: use another one next time, so two cores stop sharing a line.
+            flow.FlowReads.MoveSlot();
+        }
+
+        return true;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void BackOut(int slot, bool underGate)
+    {
+        // Under the gate no writer is tried meanwhile but by the gate's holder (which retries), so there is nobody to wake.
+        if (underGate)
+        {
+            Interlocked.Decrement(ref _slots[slot].Count);
+        }
+        else
+        {
+            LeaveSlot(slot);
+        }
+    }
+
+    /// <summary>Uncounts a reader; the reader that empties a slot while someone is queued tries the head writer again.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void LeaveSlot(int slot)
+    {
+        // A slot that stays non-zero means the readers have not drained, so only the reader that empties one can matter.
+        if (Interlocked.Decrement(ref _slots[slot].Count) == 0 && (Volatile.Read(ref _state) & QueuedBits) != 0)
+        {
+            DispatchContended();
+        }
+    }
+
+    /// <summary>Whether any reader is counted in (a reader backing out counts until it has); call after setting the writer bit.</summary>
+    private bool AnyReaders()
+    {
+        var slots = _slots;
+        for (int i = 0; i < slots.Length; i++)
+        {
+            if (Volatile.Read(ref slots[i].Count) != 0)
             {
                 return true;
             }
-
-            state = seen;
         }
 
         return false;
@@ -107,9 +161,9 @@ public sealed partial class AsyncReadWriteLock
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
-        if (TryEnterReadFast())
+        if (TryEnterReadFast(flow, out int slot))
         {
-            return new ValueTask<AsyncLockScope>(TookReadOrdered(flow));
+            return new ValueTask<AsyncLockScope>(TookReadOrdered(flow, slot));
         }
 
         if (controlled)
@@ -117,9 +171,9 @@ public sealed partial class AsyncReadWriteLock
             // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
             while (WaitControlled(timeoutMs))
             {
-                if (TryEnterReadFast())
+                if (TryEnterReadFast(flow, out slot))
                 {
-                    return new ValueTask<AsyncLockScope>(TookReadOrdered(flow));
+                    return new ValueTask<AsyncLockScope>(TookReadOrdered(flow, slot));
                 }
             }
 
@@ -145,15 +199,14 @@ public sealed partial class AsyncReadWriteLock
             {
                 if ((state & _readerBlockMask) == 0)
                 {
-                    int counted = Interlocked.CompareExchange(ref _state, state + 1, state);
-                    if (counted == state)
+                    if (TryEnterReadFast(flow, out slot, underGate: true))
                     {
                         flow.WaitingFor = null;
                         node.Recycle();
-                        return new ValueTask<AsyncLockScope>(TookReadOrdered(flow));
+                        return new ValueTask<AsyncLockScope>(TookReadOrdered(flow, slot));
                     }
 
-                    state = counted;
+                    state = Volatile.Read(ref _state);
                     continue;
                 }
 
@@ -173,7 +226,7 @@ public sealed partial class AsyncReadWriteLock
         return node.Arm(timeoutMs);
     }
 
-    private void ReleaseRead(LockOwner owner, int token)
+    private void ReleaseRead(LockOwner owner, int token, int slot)
     {
         if (!owner.FlowReads.Remove(this, token))
         {
@@ -185,13 +238,7 @@ public sealed partial class AsyncReadWriteLock
             FlowOrder.Remove(owner, this);
         }
 
-        // The last reader out with someone queued hands the lock on; a waiter that queues after this sees the count drop.
-        int state = Interlocked.Decrement(ref _state);
-        if ((state & ReaderMask) == 0 && (state & QueuedBits) != 0)
-        {
-            DispatchContended();
-        }
-
+        LeaveSlot(slot);
         FlowOwnership.Released(owner);
         if (Controller is not null)
         {
@@ -199,15 +246,16 @@ public sealed partial class AsyncReadWriteLock
         }
     }
 
-    /// <summary>Under the gate: the reader is counted in and its hold recorded; its continuation is queued.</summary>
+    /// <summary>Under the gate, no writer in: the reader is counted in its flow's slot and its hold recorded; its continuation is queued.</summary>
     private void GrantReadLocked(AsyncWaitNode reader)
     {
         _readers.Remove(reader);
-        Interlocked.Increment(ref _state);
         var owner = reader.Owner;
+        int slot = owner.FlowReads.SlotOf(owner);
+        Interlocked.Increment(ref _slots[slot].Count);
         int token = owner.FlowReads.Add(this);
         FlowOwnership.Held(owner);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
-        reader.Grant(token, ReadTag);
+        reader.Grant(token, slot + 1);
     }
 }

@@ -38,17 +38,47 @@ public sealed partial class AsyncReadWriteLock
     public ValueTask<AsyncLockScope> TryAcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
 
-    /// <summary>The fast path: one compare-and-swap from free (no readers, no waiters) for an unordered lock.</summary>
+    /// <summary>The fast path for an unordered lock: one compare-and-swap from free (no writer, nobody queued), then no reader counted in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = FlowOwnership.Enter();
-        if (!OffFastPath && Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+        if (!OffFastPath && TryClaimFree())
         {
             return new ValueTask<AsyncLockScope>(TookWrite(flow));
         }
 
         return EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>
+    /// Outside the gate: takes the writer bit from free and keeps it when no reader is counted in; otherwise lets it go
+    /// (and lets in the readers that queued behind the claim meanwhile).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryClaimFree()
+    {
+        if (Interlocked.CompareExchange(ref _state, WriterBit, 0) != 0)
+        {
+            return false;
+        }
+
+        if (!AnyReaders())
+        {
+            return true;
+        }
+
+        DropClaim();
+        return false;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DropClaim()
+    {
+        if ((Interlocked.And(ref _state, ~WriterBit) & QueuedBits) != 0)
+        {
+            DispatchContended();
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -103,7 +133,7 @@ public sealed partial class AsyncReadWriteLock
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
-        if (Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+        if (TryClaimFree())
         {
             return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
         }
@@ -113,7 +143,7 @@ public sealed partial class AsyncReadWriteLock
             // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
             while (WaitControlled(timeoutMs))
             {
-                if (Interlocked.CompareExchange(ref _state, WriterBit, 0) == 0)
+                if (TryClaimFree())
                 {
                     return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
                 }
@@ -134,28 +164,39 @@ public sealed partial class AsyncReadWriteLock
         flow.WaitingFor = this;
         lock (_readers.Gate)
         {
-            // Free means no reader, no writer and nobody queued: a queued waiter is owed the lock first. Otherwise queue,
-            // setting the flag in the compare-and-swap that saw the lock busy, so whoever frees it hands it over.
+            // Free means no writer and nobody queued (a queued waiter is owed the lock first): claim, and keep the claim
+            // when no reader is counted in. Otherwise queue, setting the flag in the compare-and-swap that saw the lock
+            // busy, so whoever frees it hands it over.
             int state = Volatile.Read(ref _state);
             while (true)
             {
                 if (state == 0)
                 {
                     int claimed = Interlocked.CompareExchange(ref _state, WriterBit, 0);
-                    if (claimed == 0)
+                    if (claimed != 0)
+                    {
+                        state = claimed;
+                        continue;
+                    }
+
+                    if (!AnyReaders())
                     {
                         flow.WaitingFor = null;
                         node.Recycle();
                         return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
                     }
 
-                    state = claimed;
-                    continue;
+                    // Readers are in: the claim becomes the queued flag. Only the gate's holder changes the state while
+                    // the writer bit is set, so it is exactly the bit.
+                    Interlocked.Exchange(ref _state, WritersQueuedBit);
+                    state = WritersQueuedBit;
+                    break;
                 }
 
                 int seen = Interlocked.CompareExchange(ref _state, state | WritersQueuedBit, state);
                 if (seen == state)
                 {
+                    state |= WritersQueuedBit;
                     break;
                 }
 
@@ -164,6 +205,12 @@ public sealed partial class AsyncReadWriteLock
 
             node.Request = _arrivals++;
             _writers.EnqueueLast(node);
+
+            // The readers in may all have left before the flag went in, seeing no one to hand over to: try again now.
+            if ((state & WriterBit) == 0)
+            {
+                DispatchLocked();
+            }
         }
 
         return node.Arm(timeoutMs);

@@ -15,9 +15,10 @@ namespace Locksmith;
 /// <para>Use <c>using var scope = await myLock.AcquireReadAsync(cancellationToken);</c> or <c>AcquireWriteAsync</c>.
 /// Waiters are handed the lock on release (a batch of readers, or the next writer, as the <see cref="Policy"/> says);
 /// their continuations run on the thread pool, never on the releasing stack. A cancelled or timed-out waiter leaves the
-/// queue at once, and readers it was holding back are let in. Acquiring and releasing allocate nothing; an uncontended
-/// read touches the lock's shared state with one compare-and-swap to enter and one interlocked decrement to leave (the
-/// rest is the flow's own record), and takes no lock.</para>
+/// queue at once, and readers it was holding back are let in. Acquiring and releasing allocate nothing and take no lock.
+/// As in <see cref="ReadWriteLock"/>, readers count themselves in per-slot padded counters (the flow keeps its slot), so
+/// an uncontended read only reads the lock's shared state and increments, then decrements, a counter that readers on
+/// other cores do not write (the rest is the flow's own record); a writer pays for it by summing the slots.</para>
 /// <para><b>Recursion.</b> None, as with <see cref="ReadWriteLock"/>: a flow that holds the write lock and asks for
 /// either mode, or holds the read lock and asks for either mode (a nested read would queue behind a waiting writer,
 /// and the write lock would wait for the flow's own read), gets a <see cref="LockRecursionException"/> at once naming
@@ -28,27 +29,28 @@ namespace Locksmith;
 /// </remarks>
 public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
 {
-    // State layout:
-    //   bits 0-27  the number of readers inside;
-    //   bit 28     ReadersQueuedBit: the readers' queue is not empty;
-    //   bit 29     WritersQueuedBit: the writers' queue is not empty (blocks new readers under writer-preferred and fair);
-    //   bit 30     WriterBit: a writer holds the lock.
+    // State layout (the reader counts live in _slots, one padded counter per slot, so readers on different cores
+    // never write the same cache line):
+    //   bit 0  WriterBit: a writer holds the lock, or (for the length of one claim attempt) a writer has claimed it and
+    //          is summing the slots; a reader that counted itself in and then sees the bit backs out;
+    //   bit 1  ReadersQueuedBit: the readers' queue is not empty;
+    //   bit 2  WritersQueuedBit: the writers' queue is not empty (blocks new readers under writer-preferred and fair).
     // The queued bits are set under the gate in the same compare-and-swap that sees what blocks the waiter, and cleared
-    // under the gate when a queue empties, so a release that sees none of them has nobody to hand the lock to.
-    private const int ReaderMask = (1 << 28) - 1;
-    private const int ReadersQueuedBit = 1 << 28;
-    private const int WritersQueuedBit = 1 << 29;
-    private const int WriterBit = 1 << 30;
+    // under the gate when a queue empties, so a release that sees none of them has nobody to hand the lock to. A reader
+    // that empties its slot while a queued bit is set goes to the gate, where a waiting writer is tried again.
+    private const int WriterBit = 1;
+    private const int ReadersQueuedBit = 2;
+    private const int WritersQueuedBit = 4;
     private const int QueuedBits = ReadersQueuedBit | WritersQueuedBit;
 
-    // The scope's tag: which mode it releases.
-    private const int ReadTag = 1;
-    private const int WriteTag = 2;
+    // The scope's tag: a write (0), or a read counted in slot tag - 1.
+    private const int WriteTag = 0;
 
     // Policy declarations happen once per lock, off the hot path: one shared gate is enough.
     private static readonly object s_policyGate = new();
 
     private int _state;
+    private readonly ReaderSlot[] _slots = new ReaderSlot[ReaderSlot.TableLength];
 
     // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
     private ReadWritePolicy _policy;
@@ -97,10 +99,22 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     public ReadWritePolicy Policy => _policy;
 
     /// <summary>Whether a flow holds the write lock (a snapshot).</summary>
-    public bool IsWriteHeld => (Volatile.Read(ref _state) & WriterBit) != 0;
+    public bool IsWriteHeld => (Volatile.Read(ref _state) & WriterBit) != 0 && Volatile.Read(ref _writer) is not null;
 
     /// <summary>How many flows hold the read lock (a snapshot).</summary>
-    public int CurrentReaderCount => Volatile.Read(ref _state) & ReaderMask;
+    public int CurrentReaderCount
+    {
+        get
+        {
+            int readers = 0;
+            for (int i = 0; i < _slots.Length; i++)
+            {
+                readers += Volatile.Read(ref _slots[i].Count);
+            }
+
+            return readers;
+        }
+    }
 
     /// <summary>
     /// Whether the current async flow holds the write lock: true in the method that acquired it and in everything that
@@ -178,7 +192,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
                 return;
             }
 
-            if (Volatile.Read(ref _state) != 0)
+            if (Volatile.Read(ref _state) != 0 || AnyReaders())
             {
                 throw new InvalidOperationException(
                     $"Async read-write lock {Describe()} is in use with policy {_policy}, so it cannot switch to the declared {declaredPolicy}. " +
@@ -206,9 +220,9 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
     void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag)
     {
-        if (tag == ReadTag)
+        if (tag != WriteTag)
         {
-            ReleaseRead(owner, token);
+            ReleaseRead(owner, token, tag - 1);
         }
         else
         {
