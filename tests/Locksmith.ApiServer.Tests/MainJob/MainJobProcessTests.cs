@@ -1,0 +1,58 @@
+using System;
+using System.Diagnostics;
+using System.IO;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.ApiServer.MainJob;
+
+namespace Locksmith.ApiServer.Tests.MainJob;
+
+/// <summary>
+/// README's first command as a user runs it: the built sample in its own process with no arguments (the default
+/// 10,000 requests), bounded by a hang guard, exiting 0 with every total exact.
+/// </summary>
+public sealed class MainJobProcessTests
+{
+    [Fact]
+    public async Task The_built_sample_with_no_arguments_runs_ten_thousand_requests_and_exits_0()
+    {
+        var (exitCode, output) = await RunSampleAsync();
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{output}");
+        Assert.Contains(MainJobReport.Pass, output, StringComparison.Ordinal);
+        Assert.Contains("10,000 / 10,000 requests", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunSampleAsync()
+    {
+        // The referenced sample is built beside the tests; run it with the dotnet host that runs this test process.
+        string app = typeof(MainJobRunner).Assembly.Location;
+        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+        var start = new ProcessStartInfo(dotnet)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(app)!,
+        };
+        start.ArgumentList.Add(app);
+
+        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dotnet} {app}.");
+        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var hang = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        hang.CancelAfter(Guard.HangLimit);
+        try
+        {
+            await process.WaitForExitAsync(hang.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Hang guard: the main job did not exit within {Guard.HangLimit}.");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+}
