@@ -15,7 +15,7 @@ namespace Locksmith.Testing.Engine;
 /// All scheduler state changes under <see cref="_gate"/>; user code never runs under it. A failure (deadlock, step bound,
 /// an exception) aborts the run: every waiting flow gets its turn back and unwinds from its next scheduling point.
 /// </remarks>
-internal sealed class ControlledRun : ISchedulingController
+internal sealed partial class ControlledRun : ISchedulingController
 {
     // Which flow the current thread runs (null on every other thread). A ThreadLocal, not [ThreadStatic]: this is the
     // test-side engine, where a few nanoseconds per operation do not matter.
@@ -150,6 +150,7 @@ internal sealed class ControlledRun : ISchedulingController
         if (flow.IsAsync)
         {
             SynchronizationContext.SetSynchronizationContext(new FlowSynchronizationContext(flow));
+            s_flowIdentity.Value = flow;
         }
 
         Exception? error = null;
@@ -192,6 +193,7 @@ internal sealed class ControlledRun : ISchedulingController
             finally
             {
                 SchedulingHooks.Install(previous);
+                s_flowIdentity.Value = null;
                 SynchronizationContext.SetSynchronizationContext(null);
                 s_current.Value = null;
             }
@@ -266,6 +268,7 @@ internal sealed class ControlledRun : ISchedulingController
         {
             flow.Status = FlowStatus.Done;
             flow.WaitingOn = null;
+            ReleasePendingLocked(flow);
             if (_aborting)
             {
                 return;
@@ -561,6 +564,7 @@ internal sealed class ControlledRun : ISchedulingController
 
         Failure = failure;
         _aborting = true;
+        ReleasePendingLocked(null);
         foreach (var flow in _flows)
         {
             if (flow.Status != FlowStatus.Done)
