@@ -49,8 +49,14 @@ public sealed class EscapedContinuationTests
     [InlineData("pct3", 2026)]
     public void ReadThenWriteAcrossTwoHoldsIsFound(string strategy, int seed)
     {
-        var report = Hunt.MustFind(s => Tally(s, atomic: false), strategy, seed, ControlledFailureKind.Assertion);
+        // Not Hunt.MustFind: when the pool delivers a continuation is not the scheduler's choice, so a replay of this
+        // run may see a flow runnable one step earlier or later (README, Systematic testing).
+        var result = ControlledTest.Run(s => Tally(s, atomic: false), Hunt.Options(strategy, seed));
 
+        Assert.False(result.Passed, $"not found in {result.IterationsRun} runs ({strategy}, seed {seed})");
+        var report = result.Failure!;
+        Assert.True(report.Kind == ControlledFailureKind.Assertion, report.ToString());
+        Assert.Contains(report.Trace, e => e is { Operation: "resumes on a pool thread" });
         Assert.Contains(report.Trace, e => e is { Flow: "adder0", Operation: "release", Target: "tally.async" });
         Assert.Contains(report.Trace, e => e is { Flow: "adder1", Operation: "release", Target: "tally.async" });
     }

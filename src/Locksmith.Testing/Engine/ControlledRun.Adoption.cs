@@ -13,7 +13,9 @@ namespace Locksmith.Testing.Engine;
 /// continuation's code: there the thread queues a ticket to the flow's own queue and waits. When the scheduler gives the
 /// flow its turn, the flow's thread runs the ticket: it lets the pool thread go on as the flow (its scheduling points use
 /// the flow's turn) and waits until the continuation is over (the context is restored again). So the continuation
-/// runs exactly where one posted to the flow's context would, and no flow code ever runs beside another.
+/// runs exactly where one posted to the flow's context would, and no flow code ever runs beside another. What the
+/// scheduler cannot know is when the pool delivers the continuation: the flow becomes runnable when it arrives, so a
+/// replay of such a run may find the flow not yet runnable where the schedule picks it (reported as Stuck).
 /// </remarks>
 internal sealed partial class ControlledRun
 {
@@ -115,6 +117,7 @@ internal sealed partial class ControlledRun
                 }
 
                 Adopted = true;
+                run.AddTraceLocked(Flow, "resumes on a pool thread", string.Empty);
             }
 
             Go.Release();
