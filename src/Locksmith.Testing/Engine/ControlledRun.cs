@@ -293,11 +293,15 @@ internal sealed partial class ControlledRun : ISchedulingController
     {
         if (s_current.Value is { } flow && ReferenceEquals(flow.Run, this))
         {
-            PointCore(flow, OperationName(operation), NameOf(resource, name));
+            // Acquire, arrive and counter operations report before they act, release and notify after: each entry is
+            // logged where its effect falls, so the trace reads in effect order.
+            bool before = operation is SchedulingOperation.Acquire or SchedulingOperation.Arrive
+                or SchedulingOperation.CounterRead or SchedulingOperation.CounterWrite;
+            PointCore(flow, OperationName(operation), NameOf(resource, name), before);
         }
     }
 
-    private void PointCore(FlowState flow, string operation, string target)
+    private void PointCore(FlowState flow, string operation, string target, bool logWhenResumed = false)
     {
         lock (_gate)
         {
@@ -307,10 +311,21 @@ internal sealed partial class ControlledRun : ISchedulingController
             }
 
             RegisterOwnerLocked(flow);
-            AddTraceLocked(flow, operation, target);
+            if (!logWhenResumed)
+            {
+                AddTraceLocked(flow, operation, target);
+            }
         }
 
         Yield(flow);
+        if (logWhenResumed)
+        {
+            // The flow has its turn back and acts now, before any other flow runs.
+            lock (_gate)
+            {
+                AddTraceLocked(flow, operation, target);
+            }
+        }
     }
 
     void ISchedulingController.Enlist(SchedulingOperation operation, object resource, string name, bool canTimeOut)
