@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Locksmith.Testing.Engine;
 
@@ -45,7 +46,10 @@ internal sealed partial class ControlledRun
             adoption.Leave();
         }
 
-        if (args.CurrentValue is { IsAsync: true } flow && !ReferenceEquals(flow.Thread, Thread.CurrentThread) && s_current.Value is null)
+        // A task's body (Task.Run, ContinueWith) is left alone: a flow may block on one, and the docs say it runs
+        // uncontrolled. An await continuation runs outside any task.
+        if (args.CurrentValue is { IsAsync: true } flow && !ReferenceEquals(flow.Thread, Thread.CurrentThread) && s_current.Value is null
+            && Task.CurrentId is null)
         {
             flow.Run.Adopt(flow);
         }
