@@ -38,8 +38,9 @@ public sealed class Scenario
 
     /// <summary>
     /// Adds an async flow. Its continuations run on its own thread, one at a time, when the scheduler picks it; Locksmith's
-    /// async acquisitions complete synchronously once the scheduler grants the wait. Do not use
-    /// <c>ConfigureAwait(false)</c> inside it: a continuation sent to the thread pool runs outside the scheduler.
+    /// async acquisitions complete synchronously once the scheduler grants the wait. A continuation that the thread pool
+    /// picks up (<c>ConfigureAwait(false)</c> on an incomplete await) is run as this flow too, when it has the turn; when
+    /// the pool delivers it is not the scheduler's choice, so such runs may not replay step for step.
     /// </summary>
     /// <param name="name">The flow's name in traces and reports; unique within the scenario.</param>
     /// <param name="body">The flow's code.</param>

@@ -93,7 +93,7 @@ public sealed class BarrierPhaseTests
         Assert.Contains($"Expected: {RowSum(1)}", equal.Message, StringComparison.Ordinal);
 
         // The trace names the barrier and the counter. Row 0 arrived (after its read) before row 1 reported its last
-        // cell: a flow's code runs up to the entry it logs next, so row 0's read ended before row 1 wrote that cell.
+        // cell: entries are logged where their effect falls, so row 0's read ended before row 1 wrote that cell.
         int row0Arrives = IndexOf(report, "row0", "arrive at", "grid.barrier", nth: 0);
         int row1LastCell = IndexOf(report, "row1", "update", "grid.cells", nth: Columns - 1);
         Assert.True(row0Arrives < row1LastCell, report.ToString());

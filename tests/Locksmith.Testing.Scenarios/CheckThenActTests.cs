@@ -72,7 +72,7 @@ public sealed class CheckThenActTests
         Assert.Equal(2, Count(report, "pricer1", "release", lockName));
 
         // Both checks ran before the other's write: under one exclusive lock, a Find that ended (released) before a Set
-        // ended ran wholly before it. ("acquire" is logged at the scheduling point before the attempt.)
+        // ended ran wholly before it.
         Assert.True(Nth(report, "pricer0", "release", 0) < Nth(report, "pricer1", "release", 1), report.ToString());
         Assert.True(Nth(report, "pricer1", "release", 0) < Nth(report, "pricer0", "release", 1), report.ToString());
     }

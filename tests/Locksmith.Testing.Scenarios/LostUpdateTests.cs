@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 
 namespace Locksmith.Testing.Scenarios;
 
@@ -82,34 +81,19 @@ public sealed class LostUpdateTests
         Hunt.MustPass(s => PageHits(s, Counting.Update), strategy, seed);
 
     /// <summary>
-    /// Whether one worker's read took effect, then the other worker's read, before the first one's update. A counter
-    /// operation is logged at its scheduling point, just before it runs; it takes effect when its flow next runs, that
-    /// is, just before that flow's next entry. So the order of effects is the order of each entry's successor.
+    /// Whether one worker's read took effect, then the other worker's read, before the first one's update. Every entry
+    /// is logged where its effect falls, so the trace's order is the order of the effects.
     /// </summary>
     private static bool HasInterleavedReads(ControlledTestReport report)
     {
-        var effects = new List<(int At, TraceEntry Entry)>();
-        for (int i = 0; i < report.Trace.Count; i++)
+        string? pending = null;
+        foreach (var entry in report.Trace)
         {
-            var entry = report.Trace[i];
             if (entry.Target != "page.hits")
             {
                 continue;
             }
 
-            int next = i + 1;
-            while (next < report.Trace.Count && report.Trace[next].Flow != entry.Flow)
-            {
-                next++;
-            }
-
-            effects.Add((next, entry));
-        }
-
-        effects.Sort((x, y) => x.At.CompareTo(y.At));
-        string? pending = null;
-        foreach (var (_, entry) in effects)
-        {
             if (entry.Operation == "read")
             {
                 if (pending is not null && pending != entry.Flow)

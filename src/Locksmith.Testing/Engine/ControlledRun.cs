@@ -15,7 +15,7 @@ namespace Locksmith.Testing.Engine;
 /// All scheduler state changes under <see cref="_gate"/>; user code never runs under it. A failure (deadlock, step bound,
 /// an exception) aborts the run: every waiting flow gets its turn back and unwinds from its next scheduling point.
 /// </remarks>
-internal sealed class ControlledRun : ISchedulingController
+internal sealed partial class ControlledRun : ISchedulingController
 {
     // Which flow the current thread runs (null on every other thread). A ThreadLocal, not [ThreadStatic]: this is the
     // test-side engine, where a few nanoseconds per operation do not matter.
@@ -150,6 +150,7 @@ internal sealed class ControlledRun : ISchedulingController
         if (flow.IsAsync)
         {
             SynchronizationContext.SetSynchronizationContext(new FlowSynchronizationContext(flow));
+            s_flowIdentity.Value = flow;
         }
 
         Exception? error = null;
@@ -192,6 +193,7 @@ internal sealed class ControlledRun : ISchedulingController
             finally
             {
                 SchedulingHooks.Install(previous);
+                s_flowIdentity.Value = null;
                 SynchronizationContext.SetSynchronizationContext(null);
                 s_current.Value = null;
             }
@@ -266,6 +268,7 @@ internal sealed class ControlledRun : ISchedulingController
         {
             flow.Status = FlowStatus.Done;
             flow.WaitingOn = null;
+            ReleasePendingLocked(flow);
             if (_aborting)
             {
                 return;
@@ -290,11 +293,15 @@ internal sealed class ControlledRun : ISchedulingController
     {
         if (s_current.Value is { } flow && ReferenceEquals(flow.Run, this))
         {
-            PointCore(flow, OperationName(operation), NameOf(resource, name));
+            // Acquire, arrive and counter operations report before they act, release and notify after: each entry is
+            // logged where its effect falls, so the trace reads in effect order.
+            bool before = operation is SchedulingOperation.Acquire or SchedulingOperation.Arrive
+                or SchedulingOperation.CounterRead or SchedulingOperation.CounterWrite;
+            PointCore(flow, OperationName(operation), NameOf(resource, name), before);
         }
     }
 
-    private void PointCore(FlowState flow, string operation, string target)
+    private void PointCore(FlowState flow, string operation, string target, bool logWhenResumed = false)
     {
         lock (_gate)
         {
@@ -304,10 +311,21 @@ internal sealed class ControlledRun : ISchedulingController
             }
 
             RegisterOwnerLocked(flow);
-            AddTraceLocked(flow, operation, target);
+            if (!logWhenResumed)
+            {
+                AddTraceLocked(flow, operation, target);
+            }
         }
 
         Yield(flow);
+        if (logWhenResumed)
+        {
+            // The flow has its turn back and acts now, before any other flow runs.
+            lock (_gate)
+            {
+                AddTraceLocked(flow, operation, target);
+            }
+        }
     }
 
     void ISchedulingController.Enlist(SchedulingOperation operation, object resource, string name, bool canTimeOut)
@@ -561,6 +579,7 @@ internal sealed class ControlledRun : ISchedulingController
 
         Failure = failure;
         _aborting = true;
+        ReleasePendingLocked(null);
         foreach (var flow in _flows)
         {
             if (flow.Status != FlowStatus.Done)
