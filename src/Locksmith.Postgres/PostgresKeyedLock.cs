@@ -1,5 +1,7 @@
 using System;
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -22,12 +24,19 @@ namespace Locksmith.Postgres;
 /// <para>The keys share the class's level: a flow holding one key takes another only together with it
 /// (<see cref="AcquireManyAsync"/> or <see cref="PostgresLockSet"/>), in key order, so processes cannot deadlock.
 /// Generated <c>[Guarded(StripeBy = …)]</c> wrappers take it like an <see cref="AsyncStripedLock{TKey}"/>.</para>
+/// <para>The deadlock detector sees each key as its own lock, named <c>name[key]</c>: a flow that already holds a
+/// lock and waits for a key through <see cref="AcquireAsync(TKey, CancellationToken)"/> or its overloads is followed
+/// to that key's holder. Waits inside <see cref="AcquireManyAsync"/> or <see cref="PostgresLockSet"/> are not.</para>
 /// </remarks>
 /// <typeparam name="TKey">The key type.</typeparam>
-public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLock
+public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLock, IAsyncOwnedLock
     where TKey : notnull
 {
     private readonly Func<TKey, int>? _keyMap;
+
+    // For the deadlock detector: the key each holding flow waits for. A flow holding nothing cannot close a cycle,
+    // so its waits are not recorded (and cost nothing here).
+    private readonly ConcurrentDictionary<LockOwner, WaitedKey> _waitedKeys = new();
 
     /// <summary>Creates the lock (see <see cref="PostgresLockProvider.CreateKeyedLock{TKey}"/>).</summary>
     /// <param name="provider">The database and connections.</param>
@@ -39,10 +48,16 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     {
         ClassId = provider.RegisterClass(name);
         _keyMap = keyMap;
+        AsyncOwners.Register(this);
     }
 
     /// <summary>The first int4 of every advisory key of this class.</summary>
     public int ClassId { get; }
+
+    LockPrimitive IAsyncOwnedLock.Lock => this;
+
+    // Held per key: no one flow holds the class.
+    LockOwner? IAsyncOwnedLock.ExclusiveHolder => null;
 
     /// <summary>Whether the current async flow holds <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
@@ -60,7 +75,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait (the server's wait is cancelled too); the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireAsync(TKey key, CancellationToken cancellationToken = default) =>
-        Enter(KeyOf(key), DescribeKey(key), shared: false, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+        EnterKey(key, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires <paramref name="key"/>, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -68,7 +83,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait; the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(KeyOf(key), DescribeKey(key), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterKey(key, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires <paramref name="key"/> if it is granted within <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -76,7 +91,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait; the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.TryAcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> TryAcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(KeyOf(key), DescribeKey(key), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        EnterKey(key, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
 
     /// <summary>A request for <paramref name="key"/>, to take with others through <see cref="PostgresLockSet"/>.</summary>
     /// <param name="key">The key.</param>
@@ -100,6 +115,55 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
         return PostgresLockSet.AcquireAsync(requests, cancellationToken);
     }
 
+    void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters) => AddWaiters(waiters);
+
+    internal override (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) =>
+        _waitedKeys.TryGetValue(waiter, out var waited)
+            ? (waited.Name, Provider.ExclusiveHolderOf(waited.Key)?.OwnerId ?? 0)
+            : (Name, 0);
+
+    private ValueTask<PostgresLockScope> EnterKey(TKey key, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        var advisoryKey = KeyOf(key);
+        if (timeoutMs == 0 || FlowOwnership.CurrentOrNull is not { } flow)
+        {
+            return Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout);
+        }
+
+        var waited = new WaitedKey(advisoryKey, string.Create(CultureInfo.InvariantCulture, $"{Name}[{key}]"));
+        _waitedKeys[flow] = waited;
+        ValueTask<PostgresLockScope> entered;
+        try
+        {
+            entered = Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout);
+        }
+        catch
+        {
+            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+            throw;
+        }
+
+        if (entered.IsCompleted)
+        {
+            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+            return entered;
+        }
+
+        return AwaitKeyAsync(entered, flow, waited);
+    }
+
+    private async ValueTask<PostgresLockScope> AwaitKeyAsync(ValueTask<PostgresLockScope> entered, LockOwner flow, WaitedKey waited)
+    {
+        try
+        {
+            return await entered.ConfigureAwait(false);
+        }
+        finally
+        {
+            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+        }
+    }
+
     private protected override void CheckOrderWithinLock(LockOwner flow)
     {
         if (Provider.CountHoldsOf(this, flow) > 0 && LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
@@ -116,6 +180,9 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
 
     private string DescribeKey(TKey key) =>
         string.Create(CultureInfo.InvariantCulture, $"'{Name}'[{key}]{(Level is { } level ? $" (level {level})" : string.Empty)}");
+
+    /// <summary>A key a flow waits for, as the deadlock detector names it.</summary>
+    private sealed record WaitedKey(AdvisoryKey Key, string Name);
 
     private static int DefaultKeyMap(TKey key)
     {

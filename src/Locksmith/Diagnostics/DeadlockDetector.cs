@@ -83,13 +83,13 @@ public static class DeadlockDetector
                 return null;
             }
 
-            int ownerId = lockPrimitive.ExclusiveOwnerId;
+            var (lockName, ownerId) = lockPrimitive.WaitEdgeFor(current);
             if (ownerId == 0 || ownerId == current.OwnerId)
             {
                 return null;
             }
 
-            path.Add(new DeadlockEdge(current.OwnerId, current.Name, lockPrimitive.Name, lockPrimitive.Level,
+            path.Add(new DeadlockEdge(current.OwnerId, current.Name, lockName, lockPrimitive.Level,
                 lockPrimitive.Kind, current.WaitingMode, ownerId));
 
             if (ownerId == start.OwnerId)
@@ -115,7 +115,7 @@ public static class DeadlockDetector
         {
             var owner = waiting[edge.ThreadId];
             var lockPrimitive = owner.WaitingFor;
-            if (lockPrimitive is null || lockPrimitive.Name != edge.LockName || lockPrimitive.ExclusiveOwnerId != edge.OwnerThreadId)
+            if (lockPrimitive is null || lockPrimitive.WaitEdgeFor(owner) != (edge.LockName, edge.OwnerThreadId))
             {
                 return false;
             }

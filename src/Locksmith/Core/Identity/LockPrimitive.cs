@@ -108,6 +108,12 @@ public abstract class LockPrimitive
     internal abstract int ExclusiveOwnerId { get; }
 
     /// <summary>
+    /// For the deadlock detector: the name of what <paramref name="waiter"/> waits for in this lock and who holds
+    /// that exclusively (0 when none). A keyed lock answers for the waiter's key; others for the whole lock.
+    /// </summary>
+    internal virtual (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) => (Name, ExclusiveOwnerId);
+
+    /// <summary>
     /// Acquires the lock exclusively (write mode, one permit) for <c>LockSet</c>, which has already checked the
     /// global order for the whole set: no order check here, but the lock is recorded as held.
     /// </summary>

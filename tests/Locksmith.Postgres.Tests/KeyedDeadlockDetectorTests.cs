@@ -1,0 +1,119 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Postgres.Tests;
+
+public sealed class KeyedDeadlockDetectorTests
+{
+    [Fact]
+    public async Task ACycleThroughAKeyOfAKeyedLockAndAnInProcessLock_IsInTheDetectorsGraphNamedByKey()
+    {
+        await using var provider = PostgresServer.Provider();
+        var accounts = provider.CreateKeyedLock<int>(PostgresServer.Unique("accounts"));
+        var local = new AsyncExclusiveLock(PostgresServer.Unique("cache"));
+        string keyName = $"{accounts.Name}[1]";
+        var firstHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var breakTheCycle = new CancellationTokenSource();
+
+        var first = Task.Run(async () =>
+        {
+            await using var held = await accounts.AcquireAsync(1);
+            firstHolds.SetResult();
+            await secondHolds.Task;
+            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+        });
+        var second = Task.Run(async () =>
+        {
+            using var held = await local.AcquireAsync();
+            secondHolds.SetResult();
+            await firstHolds.Task;
+            await using var then = await accounts.AcquireAsync(1, Timeout.InfiniteTimeSpan, breakTheCycle.Token);
+        });
+
+        DeadlockCycle? found = null;
+        for (int i = 0; i < 3000 && found is null; i++)
+        {
+            found = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == keyName));
+            if (found is null)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        await breakTheCycle.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+        await first;
+
+        Assert.NotNull(found);
+        Assert.Equal(2, found.Edges.Count);
+        var keyEdge = Assert.Single(found.Edges, e => e.LockName == keyName);
+        var localEdge = Assert.Single(found.Edges, e => e.LockName == local.Name);
+        Assert.Equal(LockKind.DistributedKeyed, keyEdge.LockKind);
+        Assert.Equal(keyEdge.OwnerThreadId, localEdge.ThreadId);
+        Assert.Equal(localEdge.OwnerThreadId, keyEdge.ThreadId);
+        Assert.NotEqual(keyEdge.ThreadId, localEdge.ThreadId);
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == keyName));
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+        Assert.Equal(0, accounts.WaitingCount);
+        Assert.False(local.IsHeld);
+    }
+
+    [Fact]
+    public async Task AWaitForAnotherKeyOfTheSameLock_IsNotACycle()
+    {
+        await using var provider = PostgresServer.Provider();
+        var accounts = provider.CreateKeyedLock<int>(PostgresServer.Unique("accounts"));
+        var local = new AsyncExclusiveLock(PostgresServer.Unique("cache"));
+        var firstHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thirdHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // first: key 1, then waits for the local lock; second: the local lock, then waits for key 2, which third holds.
+        var third = Task.Run(async () =>
+        {
+            await using var held = await accounts.AcquireAsync(2);
+            thirdHolds.SetResult();
+            await release.Task;
+        });
+        var first = Task.Run(async () =>
+        {
+            await using var held = await accounts.AcquireAsync(1);
+            firstHolds.SetResult();
+            await secondHolds.Task;
+            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+        });
+        var second = Task.Run(async () =>
+        {
+            using var held = await local.AcquireAsync();
+            secondHolds.SetResult();
+            await firstHolds.Task;
+            await thirdHolds.Task;
+            await using var then = await accounts.AcquireAsync(2, TimeSpan.FromMinutes(2));
+        });
+
+        // Once key 1 and key 2 are held, the one flow waiting for a key is the second.
+        await firstHolds.Task;
+        await thirdHolds.Task;
+        for (int i = 0; i < 3000 && accounts.WaitingCount != 1; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        int waiting = accounts.WaitingCount;
+        var cycles = DeadlockDetector.FindCycles().Where(c => c.Edges.Any(e => e.LockName.StartsWith(accounts.Name, StringComparison.Ordinal))).ToList();
+        release.SetResult();
+        await third;
+        await second;
+        await first;
+
+        Assert.Equal(1, waiting);
+        Assert.Empty(cycles);
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+}
