@@ -47,19 +47,20 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <summary>Whether the current async flow holds <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
     /// <returns>True when it does.</returns>
-    public bool IsHeldByCurrentFlow(TKey key) => IsHeldByCurrentFlowOf(KeyOf(key));
+    public bool IsHeldByCurrentFlow(TKey key) => FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(KeyOf(key), flow) is not null;
 
     /// <summary>The lost-lock token of the current flow's hold on <paramref name="key"/>, or <see cref="CancellationToken.None"/>.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The token (see <see cref="PostgresLockScope.LostToken"/>).</returns>
-    public CancellationToken GetCurrentFlowLostToken(TKey key) => CurrentFlowLostTokenOf(KeyOf(key));
+    public CancellationToken GetCurrentFlowLostToken(TKey key) =>
+        FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(KeyOf(key), flow) is { } hold ? hold.LostToken : CancellationToken.None;
 
     /// <summary>Acquires <paramref name="key"/>, waiting up to the provider's default timeout.</summary>
     /// <param name="key">The key.</param>
     /// <param name="cancellationToken">Cancels the wait (the server's wait is cancelled too); the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireAsync(TKey key, CancellationToken cancellationToken = default) =>
-        AcquireKeyAsync(KeyOf(key), DescribeKey(key), shared: false, cancellationToken);
+        Enter(KeyOf(key), DescribeKey(key), shared: false, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires <paramref name="key"/>, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -67,7 +68,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait; the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        AcquireKeyAsync(KeyOf(key), DescribeKey(key), shared: false, timeout, cancellationToken, throwOnTimeout: true);
+        Enter(KeyOf(key), DescribeKey(key), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires <paramref name="key"/> if it is granted within <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -75,7 +76,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait; the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.TryAcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> TryAcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        AcquireKeyAsync(KeyOf(key), DescribeKey(key), shared: false, timeout, cancellationToken, throwOnTimeout: false);
+        Enter(KeyOf(key), DescribeKey(key), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
 
     /// <summary>A request for <paramref name="key"/>, to take with others through <see cref="PostgresLockSet"/>.</summary>
     /// <param name="key">The key.</param>
