@@ -30,14 +30,13 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     }
 
     /// <summary>Whether the current async flow holds the lock.</summary>
-    public bool IsHeldByCurrentFlow => FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(_key, flow) is not null;
+    public bool IsHeldByCurrentFlow => IsHeldByCurrentFlowOf(_key);
 
     /// <summary>
     /// The lost-lock token of the current flow's hold (see <see cref="PostgresLockScope.LostToken"/>), for code that
     /// runs under a generated wrapper and has no scope; <see cref="CancellationToken.None"/> when the flow does not hold it.
     /// </summary>
-    public CancellationToken CurrentFlowLostToken =>
-        FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(_key, flow) is { } hold ? hold.LostToken : CancellationToken.None;
+    public CancellationToken CurrentFlowLostToken => CurrentFlowLostTokenOf(_key);
 
     internal override int ExclusiveOwnerId => Provider.ExclusiveHolderOf(_key)?.OwnerId ?? 0;
 
@@ -57,7 +56,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="DeadlockException">PostgreSQL found this wait in a cycle of waits; the message names the locks.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     public ValueTask<PostgresLockScope> AcquireAsync(CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: false, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+        AcquireKeyAsync(_key, Describe(), shared: false, cancellationToken);
 
     /// <summary>Acquires the lock, waiting at most <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
@@ -65,7 +64,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        AcquireKeyAsync(_key, Describe(), shared: false, timeout, cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires the lock if it becomes free within <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -78,7 +77,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<PostgresLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        AcquireKeyAsync(_key, Describe(), shared: false, timeout, cancellationToken, throwOnTimeout: false);
 
     /// <summary>A request for the lock, to take with others through <see cref="PostgresLockSet"/>.</summary>
     /// <returns>The request.</returns>

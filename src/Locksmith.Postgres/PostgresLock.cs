@@ -54,6 +54,23 @@ public abstract class PostgresLock : LockPrimitive
     internal int ResolveTimeout(int timeoutMs) =>
         timeoutMs != TimeoutMathDefaults.UseDefault ? timeoutMs : Provider.DefaultTimeoutMilliseconds ?? WaitKernel.ResolveTimeout(timeoutMs);
 
+    /// <summary>Whether the current flow holds <paramref name="key"/>.</summary>
+    private protected bool IsHeldByCurrentFlowOf(AdvisoryKey key) =>
+        FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(key, flow) is not null;
+
+    /// <summary>The lost-lock token of the current flow's hold of <paramref name="key"/>, or none.</summary>
+    private protected CancellationToken CurrentFlowLostTokenOf(AdvisoryKey key) =>
+        FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(key, flow) is { } hold ? hold.LostToken : CancellationToken.None;
+
+    /// <summary>Acquires <paramref name="key"/> with the default timeout (the overload sets' common body).</summary>
+    private protected ValueTask<PostgresLockScope> AcquireKeyAsync(AdvisoryKey key, string description, bool shared, CancellationToken cancellationToken) =>
+        Enter(key, description, shared, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>Acquires <paramref name="key"/> within <paramref name="timeout"/>; a try form returns an empty scope on timeout.</summary>
+    private protected ValueTask<PostgresLockScope> AcquireKeyAsync(
+        AdvisoryKey key, string description, bool shared, TimeSpan timeout, CancellationToken cancellationToken, bool throwOnTimeout) =>
+        Enter(key, description, shared, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout);
+
     /// <summary>
     /// The synchronous start of every acquisition, in the caller's frame (so the flow's claim is visible after the
     /// await): recursion, order, cancellation and budget are checked before any round trip.

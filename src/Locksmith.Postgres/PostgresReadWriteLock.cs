@@ -30,11 +30,10 @@ public sealed class PostgresReadWriteLock : PostgresLock, IAsyncReadWriteAccessL
     }
 
     /// <summary>Whether the current async flow holds the lock, in either mode.</summary>
-    public bool IsHeldByCurrentFlow => FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(_key, flow) is not null;
+    public bool IsHeldByCurrentFlow => IsHeldByCurrentFlowOf(_key);
 
     /// <summary>The lost-lock token of the current flow's hold, or <see cref="CancellationToken.None"/> (see <see cref="PostgresExclusiveLock.CurrentFlowLostToken"/>).</summary>
-    public CancellationToken CurrentFlowLostToken =>
-        FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(_key, flow) is { } hold ? hold.LostToken : CancellationToken.None;
+    public CancellationToken CurrentFlowLostToken => CurrentFlowLostTokenOf(_key);
 
     internal override int ExclusiveOwnerId => Provider.ExclusiveHolderOf(_key)?.OwnerId ?? 0;
 
@@ -47,32 +46,32 @@ public sealed class PostgresReadWriteLock : PostgresLock, IAsyncReadWriteAccessL
     /// <summary>Acquires shared read access, waiting up to the provider's default timeout.</summary>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireReadAsync(CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: true, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+        AcquireKeyAsync(_key, Describe(), shared: true, cancellationToken);
 
     /// <summary>Acquires shared read access, waiting at most <paramref name="timeout"/>.</summary>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: true, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        AcquireKeyAsync(_key, Describe(), shared: true, timeout, cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires shared read access if it is granted within <paramref name="timeout"/>.</summary>
     /// <inheritdoc cref="PostgresExclusiveLock.TryAcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> TryAcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: true, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        AcquireKeyAsync(_key, Describe(), shared: true, timeout, cancellationToken, throwOnTimeout: false);
 
     /// <summary>Acquires exclusive write access, waiting up to the provider's default timeout.</summary>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireWriteAsync(CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: false, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+        AcquireKeyAsync(_key, Describe(), shared: false, cancellationToken);
 
     /// <summary>Acquires exclusive write access, waiting at most <paramref name="timeout"/>.</summary>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        AcquireKeyAsync(_key, Describe(), shared: false, timeout, cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires exclusive write access if it is granted within <paramref name="timeout"/>.</summary>
     /// <inheritdoc cref="PostgresExclusiveLock.TryAcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> TryAcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(_key, Describe(), shared: false, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        AcquireKeyAsync(_key, Describe(), shared: false, timeout, cancellationToken, throwOnTimeout: false);
 
     /// <summary>A request for shared read access, to take with others through <see cref="PostgresLockSet"/>.</summary>
     /// <returns>The request.</returns>

@@ -10,9 +10,8 @@ public sealed class PostgresExclusiveLockTests
     [Fact]
     public async Task TwoProviders_ExcludeEachOther_AndEveryIncrementCounts()
     {
-        await using var first = PostgresServer.Provider();
-        await using var second = PostgresServer.Provider();
-        string name = PostgresServer.Unique("counter");
+        await using var pair = new TwoProcesses("counter");
+        var (first, second, name) = pair;
         var locks = new[] { first.CreateExclusiveLock(name), second.CreateExclusiveLock(name) };
         int counter = 0;
         int inside = 0;
@@ -46,11 +45,9 @@ public sealed class PostgresExclusiveLockTests
     [Fact]
     public async Task HeldElsewhere_TryAcquireFails_AndSucceedsAfterRelease()
     {
-        await using var first = PostgresServer.Provider();
-        await using var second = PostgresServer.Provider();
-        string name = PostgresServer.Unique("job");
-        var mine = first.CreateExclusiveLock(name);
-        var theirs = second.CreateExclusiveLock(name);
+        await using var pair = new TwoProcesses("job");
+        var (first, second, _) = pair;
+        var (mine, theirs) = pair.ExclusiveLocks();
 
         var held = await mine.AcquireAsync();
         var refused = await theirs.TryAcquireAsync(TimeSpan.Zero);
@@ -70,9 +67,8 @@ public sealed class PostgresExclusiveLockTests
     [Fact]
     public async Task Timeout_ThrowsLockTimeoutException_NamingTheLock()
     {
-        await using var first = PostgresServer.Provider();
-        await using var second = PostgresServer.Provider();
-        string name = PostgresServer.Unique("report");
+        await using var pair = new TwoProcesses("report");
+        var (first, second, name) = pair;
         await using var held = await first.CreateExclusiveLock(name).AcquireAsync();
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
@@ -102,12 +98,10 @@ public sealed class PostgresExclusiveLockTests
     [Fact]
     public async Task Cancellation_EndsABlockedWait_AndTheLockStaysUsable()
     {
-        await using var first = PostgresServer.Provider();
-        await using var second = PostgresServer.Provider();
+        await using var pair = new TwoProcesses("nightly");
+        var (_, second, name) = pair;
         await using var watcher = await PostgresServer.OpenAsync();
-        string name = PostgresServer.Unique("nightly");
-        var mine = first.CreateExclusiveLock(name);
-        var theirs = second.CreateExclusiveLock(name);
+        var (mine, theirs) = pair.ExclusiveLocks();
         var held = await mine.AcquireAsync();
 
         using var cancel = new CancellationTokenSource();
@@ -197,10 +191,9 @@ public sealed class PostgresExclusiveLockTests
     [Fact]
     public async Task LostSession_CancelsTheLostToken_AndFreesTheLockForOthers()
     {
-        await using var first = PostgresServer.Provider();
-        await using var second = PostgresServer.Provider();
+        await using var pair = new TwoProcesses("lease");
+        var (first, second, name) = pair;
         await using var admin = await PostgresServer.OpenAsync();
-        string name = PostgresServer.Unique("lease");
         var mine = first.CreateExclusiveLock(name);
         var scope = await mine.AcquireAsync();
         var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
