@@ -62,13 +62,12 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <summary>Whether the current async flow holds <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
     /// <returns>True when it does.</returns>
-    public bool IsHeldByCurrentFlow(TKey key) => FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(KeyOf(key), flow) is not null;
+    public bool IsHeldByCurrentFlow(TKey key) => IsHeldByCurrentFlowOf(KeyOf(key));
 
     /// <summary>The lost-lock token of the current flow's hold on <paramref name="key"/>, or <see cref="CancellationToken.None"/>.</summary>
     /// <param name="key">The key.</param>
     /// <returns>The token (see <see cref="PostgresLockScope.LostToken"/>).</returns>
-    public CancellationToken GetCurrentFlowLostToken(TKey key) =>
-        FlowOwnership.CurrentOrNull is { } flow && Provider.FindHold(KeyOf(key), flow) is { } hold ? hold.LostToken : CancellationToken.None;
+    public CancellationToken GetCurrentFlowLostToken(TKey key) => CurrentFlowLostTokenOf(KeyOf(key));
 
     /// <summary>Acquires <paramref name="key"/>, waiting up to the provider's default timeout.</summary>
     /// <param name="key">The key.</param>
