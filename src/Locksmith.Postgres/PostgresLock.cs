@@ -128,8 +128,8 @@ public abstract class PostgresLock : LockPrimitive
 
     /// <summary>
     /// Takes the key on the flow's <paramref name="session"/> (one use of it rented for this call; the flow's claim
-    /// entered): ends in a hold (the flow's hold count raised, the use kept by the hold), or in nothing held, the use
-    /// returned and the claim let go.
+    /// entered, one hold reserved on it): ends in a hold (the reservation and the use kept by the hold), or in nothing
+    /// held, the use returned and the reservation given back.
     /// </summary>
     internal async Task<PostgresHold?> AcquireReservedAsync(
         PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
@@ -185,7 +185,6 @@ public abstract class PostgresLock : LockPrimitive
 
             hold = new PostgresHold(this, key, description, shared, session);
             Provider.AddHold(hold);
-            FlowOwnership.Held(flow);
             if (IsOrdered)
             {
                 FlowOrder.Push(flow, this);

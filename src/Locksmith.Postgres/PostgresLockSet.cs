@@ -75,7 +75,6 @@ public static class PostgresLockSet
 
         // The set's own hold keeps the flow's claim installed while it holds nothing between its members.
         var flow = FlowOwnership.Enter();
-        FlowOwnership.Held(flow);
         var sessions = new PostgresSession[ordered.Length];
         int reserved = 0;
         bool handedOn = false;
@@ -147,6 +146,9 @@ public static class PostgresLockSet
             {
                 var request = ordered[taken];
                 int remaining = TimeoutMath.Remaining(deadline);
+
+                // The member's own hold on the flow; the member gives it back if it takes nothing.
+                FlowOwnership.Held(flow);
                 var hold = await request.Lock!.AcquireReservedAsync(
                     sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
                 if (hold is null)
@@ -186,8 +188,8 @@ public static class PostgresLockSet
                 }
             }
 
-            // Not FlowOwnership.Released: this frame did not install the claim (see LockSet.Async).
-            Interlocked.Decrement(ref flow.FlowHoldCount);
+            // The set's own hold ends (see LockSet.Async).
+            FlowOwnership.Released(flow);
         }
     }
 

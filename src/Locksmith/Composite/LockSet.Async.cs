@@ -106,9 +106,8 @@ public static partial class LockSet
         var ordered = members[..SortDistinct(members)];
 
         // Installed here, in the caller's frame, so the flow's holds are visible to it after the await. The set's own
-        // hold on the record keeps it installed while the set holds nothing between attempts.
+        // hold on the record (the reservation) keeps it live while the set holds nothing between attempts.
         var flow = FlowOwnership.Enter();
-        FlowOwnership.Held(flow);
         bool handedOn = false;
         try
         {
@@ -218,10 +217,9 @@ public static partial class LockSet
         }
         finally
         {
-            // The set's own hold ends without setting the record aside: this frame is not the one that installed it
-            // (the caller's is), and setting it aside here would leave the caller's frame carrying a record marked
-            // free. The caller's next release to none sets it aside in its own frame.
-            Interlocked.Decrement(ref flow.FlowHoldCount);
+            // The set's own hold ends. If it was the last, the caller's frame keeps a dead view, which claims from its
+            // base on its next acquisition.
+            FlowOwnership.Released(flow);
         }
     }
 

@@ -9,17 +9,20 @@ namespace Locksmith;
 /// a mutable <see cref="LockOwner"/> record; the record counts the flow's holds and keeps its ordered locks.
 /// </summary>
 /// <remarks>
-/// <para>The acquiring method claims a record synchronously (in <c>AcquireAsync</c>, before any await), so the claim
-/// is visible in that method and in everything it awaits, calls or starts while it holds a lock; a helper called by a
-/// flow that holds a lock shares its record, so what the helper takes, the caller holds. When the flow's last lock
-/// is released in the frame that claimed, the context goes back to the one before the claim and the record goes to a
-/// small per-thread cache, keyed by that context.</para>
-/// <para>Nothing allocates in steady state: each record rotates through a few claim views, and each view caches the
-/// pair of contexts (before, after) it was made for, so a claim and its end are two <see cref="ExecutionContext.Restore"/>s
-/// of cached contexts. The rotation is also what keeps flows apart: a task started inside a hold carries that hold's
-/// view, and once the record is claimed again (by its flow or, from the cache, by another) that view is stale, so the
-/// task is a flow of its own rather than a sharer of someone else's locks. Tasks started while the flow holds nothing
-/// carry no view at all.</para>
+/// <para>Every acquisition starts with <see cref="Enter"/>, which reserves one hold on the flow's record: the record
+/// the context's live view names, or else a record claimed in the calling frame (synchronously, in <c>AcquireAsync</c>,
+/// before any await), so the claim is visible in that method and in everything it awaits, calls or starts while it
+/// holds a lock; a helper called by a flow that holds a lock shares its record, so what the helper takes, the caller
+/// holds. The reservation becomes the hold, or is given back with <see cref="Released"/> if nothing was taken. When the
+/// count drops to 0 the claim is over for good (nothing counts up from 0 but a new claim): the frame's context goes
+/// back to the one before the claim and the record goes to a small per-thread cache, keyed by that context.</para>
+/// <para>A claim costs no interlocked operation: a record in a thread's cache is idle and only that thread takes it,
+/// so claiming it is plain stores; sharing a live record is one compare-and-swap, releasing one decrement. Nothing
+/// allocates in steady state: each record rotates through a few views, each made for one context (before, after), so
+/// a claim and its end are two <see cref="ExecutionContext.Restore"/>s of cached contexts. The rotation is also what
+/// keeps flows apart: a task started inside a hold carries that hold's view, and once the claim ends that view is
+/// dead, so the task is a flow of its own rather than a sharer of someone else's locks; a view is only ever made live
+/// again by a claim on the context it was made for. Tasks started while the flow holds nothing carry no live view.</para>
 /// </remarks>
 internal static class FlowOwnership
 {
@@ -35,75 +38,115 @@ internal static class FlowOwnership
     public static LockOwner? CurrentOrNull
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => s_flow.Value is { Owner: var owner } view && ReferenceEquals(owner.FlowCurrentView, view) && Volatile.Read(ref owner.FlowInUse) != 0 ? owner : null;
+        get => s_flow.Value is { Owner: var owner } view && ReferenceEquals(owner.FlowCurrentView, view) && Volatile.Read(ref owner.FlowHoldCount) != 0 ? owner : null;
     }
 
     /// <summary>
-    /// The current flow's record, claimed in the calling frame if the flow holds nothing yet. Called synchronously by
-    /// <c>AcquireAsync</c>, before any await, so the caller's frame carries the claim.
+    /// The current flow's record with one hold reserved on it, claimed in the calling frame if the flow holds nothing
+    /// yet. Called synchronously by <c>AcquireAsync</c>, before any await, so the caller's frame carries the claim. The
+    /// caller keeps the reservation as its hold, or gives it back with <see cref="Released"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LockOwner Enter()
     {
         var view = s_flow.Value;
-        return view is { Owner: var owner } && ReferenceEquals(owner.FlowCurrentView, view) && Volatile.Read(ref owner.FlowInUse) != 0
-            ? owner
-            : EnterSlow(view);
+        if (view is { Owner: var owner } && ReferenceEquals(owner.FlowCurrentView, view))
+        {
+            int holds = Volatile.Read(ref owner.FlowHoldCount);
+            if (holds > 0 && Interlocked.CompareExchange(ref owner.FlowHoldCount, holds + 1, holds) == holds && ReferenceEquals(owner.FlowCurrentView, view))
+            {
+                return owner;
+            }
+        }
+
+        return EnterSlow(view);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static LockOwner EnterSlow(ClaimView? view)
     {
-        if (view is { Owner: var previous } && ReferenceEquals(previous.FlowCurrentView, view) &&
-            Interlocked.CompareExchange(ref previous.FlowInUse, 1, 0) == 0)
+        if (view is { Owner: var shared } && ReferenceEquals(shared.FlowCurrentView, view))
         {
-            if (ReferenceEquals(previous.FlowCurrentView, view))
+            // Live but raced: a sharer's count moved, or the claim ended and the record was claimed again meanwhile.
+            int holds = Volatile.Read(ref shared.FlowHoldCount);
+            while (holds > 0)
             {
-                // This frame's claim, whose last lock was released in a frame it called: claim it again as it is.
-                return previous;
-            }
+                int seen = Interlocked.CompareExchange(ref shared.FlowHoldCount, holds + 1, holds);
+                if (seen == holds)
+                {
+                    if (ReferenceEquals(shared.FlowCurrentView, view))
+                    {
+                        return shared;
+                    }
 
-            // Taken and let go by another flow in between: this view is stale after all.
-            Volatile.Write(ref previous.FlowInUse, 0);
+                    Released(shared);
+                    break;
+                }
+
+                holds = seen;
+            }
         }
 
         var current = ExecutionContext.Capture();
-        var owner = TakeCached(current) ?? NewRecord();
-        Claim(owner, current);
+        if (current is null)
+        {
+            // Flow suppressed: a record of its own for this acquisition, never cached.
+            var lone = NewRecord();
+            lone.FlowCurrentView = new ClaimView(lone, null);
+            lone.FlowHoldCount = 1;
+            return lone;
+        }
+
+        // A context that carries a dead view is its base with that view: claim as from the base, so a frame whose
+        // claim ended in a callee (which restored only its own context) reuses the same cached records and views.
+        var based = view is not null && ReferenceEquals(current, view.To) && view.From is { } from ? from : current;
+        var owner = TakeCached(based) ?? NewRecord();
+        Claim(owner, based, current);
         return owner;
     }
 
     private static LockOwner NewRecord()
     {
         var owner = LockOwner.CreateFlow();
-        owner.FlowInUse = 1;
         owner.FlowViews = new ClaimView?[ViewCount];
         return owner;
     }
 
-    private static void Claim(LockOwner owner, ExecutionContext? current)
+    /// <summary>Claims an idle record nobody else can reach (fresh, or from this thread's cache): plain stores.</summary>
+    private static void Claim(LockOwner owner, ExecutionContext based, ExecutionContext current)
     {
         int index = (owner.FlowViewIndex + 1) & (ViewCount - 1);
         owner.FlowViewIndex = index;
-        var view = owner.FlowViews![index] ??= new ClaimView(owner);
-        owner.FlowCurrentView = view;
-        owner.FlowBase = current;
-        if (current is not null && ReferenceEquals(view.From, current) && view.To is { } claimed)
+        var view = owner.FlowViews![index];
+        if (view is null || !ReferenceEquals(view.From, based) || view.To is null)
         {
-            ExecutionContext.Restore(claimed);
-            return;
+            // A view belongs to one base context for good, so an old context carrying it can only come alive again
+            // through a claim on that same base.
+            view = new ClaimView(owner, based);
+            owner.FlowViews[index] = view;
+            if (!ReferenceEquals(current, based))
+            {
+                ExecutionContext.Restore(based);
+            }
+
+            s_flow.Value = view;
+            view.To = ExecutionContext.Capture();
+        }
+        else
+        {
+            ExecutionContext.Restore(view.To);
         }
 
-        s_flow.Value = view;
-        view.From = current;
-        view.To = ExecutionContext.Capture();
+        owner.FlowBase = based;
+        owner.FlowCurrentView = view;
+        Volatile.Write(ref owner.FlowHoldCount, 1);
     }
 
-    /// <summary>The flow took a lock: one more hold.</summary>
+    /// <summary>One more hold for a flow that already has one (a set's members): the record stays live meanwhile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Held(LockOwner owner) => Interlocked.Increment(ref owner.FlowHoldCount);
 
-    /// <summary>The flow released a lock. When it holds none, its claim ends.</summary>
+    /// <summary>The flow released a hold (or gave back a reservation). When it holds none, its claim ends.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Released(LockOwner owner)
     {
@@ -113,49 +156,34 @@ internal static class FlowOwnership
         }
     }
 
-    /// <summary>An acquisition that ended without a hold: the claim ends if the flow holds nothing.</summary>
-    public static void NotHeld(LockOwner owner)
-    {
-        if (Volatile.Read(ref owner.FlowHoldCount) == 0)
-        {
-            Unclaim(owner);
-        }
-    }
+    /// <summary>An acquisition that ended without a hold gives back its reservation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NotHeld(LockOwner owner) => Released(owner);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void Unclaim(LockOwner owner)
     {
+        // The count reached 0 exactly once for this claim, here: nobody else touches the record until it is claimed again.
         var view = owner.FlowCurrentView;
-        if (view is null || Interlocked.CompareExchange(ref owner.FlowInUse, 0, 1) != 1)
+        if (view?.From is not { } before)
         {
             return;
         }
 
-        var current = ExecutionContext.Capture();
-        if (current is null)
-        {
-            return;
-        }
-
-        if (ReferenceEquals(current, view.To) && view.From is { } before)
+        if (ReferenceEquals(ExecutionContext.Capture(), view.To))
         {
             ExecutionContext.Restore(before);
-            Cache(owner);
-        }
-        else if (ReferenceEquals(s_flow.Value, view))
-        {
-            // The frame changed its context during the hold: take the view off so tasks it starts now hold nothing.
-            s_flow.Value = null;
         }
 
-        // Otherwise released in a frame the claiming frame called: that frame still carries the view and claims the
-        // record again on its next acquisition, unless another flow took the record from the cache first.
+        // Otherwise released in another frame (a callee, or one that changed its context during the hold): that
+        // frame's context keeps a dead view, which claims from its base next time.
+        Cache(owner);
     }
 
-    private static LockOwner? TakeCached(ExecutionContext? current)
+    private static LockOwner? TakeCached(ExecutionContext based)
     {
         var cache = t_cache;
-        if (cache is null || current is null)
+        if (cache is null)
         {
             return null;
         }
@@ -163,13 +191,10 @@ internal static class FlowOwnership
         for (int i = 0; i < cache.Length; i++)
         {
             var owner = cache[i];
-            if (owner is not null && ReferenceEquals(owner.FlowBase, current))
+            if (owner is not null && ReferenceEquals(owner.FlowBase, based))
             {
                 cache[i] = null;
-                if (Interlocked.CompareExchange(ref owner.FlowInUse, 1, 0) == 0)
-                {
-                    return owner;
-                }
+                return owner;
             }
         }
 
@@ -179,30 +204,25 @@ internal static class FlowOwnership
     private static void Cache(LockOwner owner)
     {
         var cache = t_cache ??= new LockOwner?[CacheSize];
-        int free = -1;
         for (int i = 0; i < cache.Length; i++)
         {
-            if (ReferenceEquals(cache[i], owner))
+            if (cache[i] is null)
             {
+                cache[i] = owner;
                 return;
-            }
-
-            if (free < 0 && (cache[i] is null || Volatile.Read(ref cache[i]!.FlowInUse) != 0))
-            {
-                free = i;
             }
         }
 
-        cache[free < 0 ? (int)((uint)owner.OwnerId % CacheSize) : free] = owner;
+        cache[(int)((uint)owner.OwnerId % CacheSize)] = owner;
     }
 
     /// <summary>What a flow's context carries while it holds locks: one of its record's few views.</summary>
-    internal sealed class ClaimView(LockOwner owner)
+    internal sealed class ClaimView(LockOwner owner, ExecutionContext? from)
     {
         public readonly LockOwner Owner = owner;
 
         /// <summary>The context the view was made on (the flow's context before the claim).</summary>
-        public ExecutionContext? From;
+        public readonly ExecutionContext? From = from;
 
         /// <summary>That context with this view: the flow's context during the claim.</summary>
         public ExecutionContext? To;

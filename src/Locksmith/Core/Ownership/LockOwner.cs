@@ -48,7 +48,7 @@ internal sealed class LockOwner
     /// </summary>
     internal string? FlowActivityName()
     {
-        if (FlowCurrentView?.To is not { } context || Volatile.Read(ref FlowInUse) == 0)
+        if (FlowCurrentView?.To is not { } context || Volatile.Read(ref FlowHoldCount) == 0)
         {
             return null;
         }
@@ -58,7 +58,7 @@ internal sealed class LockOwner
         return box.Value;
     }
 
-    /// <summary>For a flow: the async locks it holds now (any mode), so its record can be set aside when it holds none.</summary>
+    /// <summary>For a flow: the async locks it holds or is acquiring now (any mode); at 0 its claim is over.</summary>
     internal int FlowHoldCount;
 
     /// <summary>For a flow: the claim views this record rotates through (see <see cref="FlowOwnership"/>).</summary>
@@ -72,9 +72,6 @@ internal sealed class LockOwner
 
     /// <summary>For a flow: the context the latest claim was taken on, so a thread's cache finds a record for a context.</summary>
     internal ExecutionContext? FlowBase;
-
-    /// <summary>For a flow: 1 while some flow holds locks under this record, 0 while it is idle.</summary>
-    internal int FlowInUse;
 
     /// <summary>For a flow: the <see cref="AsyncReadWriteLock"/> read locks it holds (that type keeps them).</summary>
     internal AsyncReadWriteLock.FlowReadHolds FlowReads;

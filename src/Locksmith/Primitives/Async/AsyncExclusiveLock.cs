@@ -122,9 +122,13 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     LockMode IAsyncSetMember.SetMode => LockMode.Exclusive;
 
-    // The async LockSet checked the order for the whole set, so its members skip their own check.
-    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
-        EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+    // The async LockSet checked the order for the whole set, so its members skip their own check; each member's
+    // hold is one more on the flow (the set's own keeps the record live).
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken)
+    {
+        FlowOwnership.Held(flow);
+        return EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+    }
 
     void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
     {
@@ -173,13 +177,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return token > 0 ? token : 1;
     }
 
-    /// <summary>The caller's CAS to <paramref name="token"/> succeeded: record the holder.</summary>
+    /// <summary>The caller's CAS to <paramref name="token"/> succeeded: record the holder (its reservation is the hold).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope Took(LockOwner flow, int token)
     {
         _lastToken = token;
         Volatile.Write(ref _holder, flow);
-        FlowOwnership.Held(flow);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return new AsyncLockScope(this, flow, token, 0);
     }
@@ -195,6 +198,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
         if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
         {
+            FlowOwnership.NotHeld(flow);
             ThrowHelper.ThrowAsyncRecursion(this, flow);
         }
 
@@ -382,7 +386,6 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     private void GrantWithToken(AsyncWaitNode next, int token)
     {
         Volatile.Write(ref _holder, next.Owner);
-        FlowOwnership.Held(next.Owner);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         next.Grant(token, 0);
     }

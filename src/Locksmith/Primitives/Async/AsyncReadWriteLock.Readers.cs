@@ -59,7 +59,6 @@ public sealed partial class AsyncReadWriteLock
     private AsyncLockScope TookRead(LockOwner flow, int slot)
     {
         int token = flow.FlowReads.Add(this);
-        FlowOwnership.Held(flow);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         return new AsyncLockScope(this, flow, token, slot + 1);
     }
@@ -254,7 +253,6 @@ public sealed partial class AsyncReadWriteLock
         int slot = owner.FlowReads.SlotOf(owner);
         Interlocked.Increment(ref _slots[slot].Count);
         int token = owner.FlowReads.Add(this);
-        FlowOwnership.Held(owner);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         reader.Grant(token, slot + 1);
     }

@@ -102,7 +102,6 @@ public sealed partial class AsyncReadWriteLock
         _lastWriteToken = token;
         Volatile.Write(ref _writer, flow);
         Volatile.Write(ref _writeToken, token);
-        FlowOwnership.Held(flow);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Write);
         return token;
     }
@@ -258,9 +257,13 @@ public sealed partial class AsyncReadWriteLock
 
     LockMode IAsyncSetMember.SetMode => LockMode.Write;
 
-    // The async LockSet takes a read-write lock in write mode, and checked the order for the whole set.
-    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
-        EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+    // The async LockSet takes a read-write lock in write mode, and checked the order for the whole set; the member's
+    // hold is one more on the flow (the set's own keeps the record live).
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken)
+    {
+        FlowOwnership.Held(flow);
+        return EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+    }
 
     void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
     {

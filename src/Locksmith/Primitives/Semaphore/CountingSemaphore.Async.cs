@@ -133,13 +133,12 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         return EnterAsyncSlow(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
-    /// <summary>The flow took <paramref name="count"/> permits itself: a hold to release them by, and one more hold of the flow.</summary>
+    /// <summary>The flow took <paramref name="count"/> permits itself: a hold to release them by (the flow's reservation is its hold).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope TookAsync(LockOwner flow, int count)
     {
         var hold = SemaphoreHold.Rent(this);
         int token = hold.Begin();
-        FlowOwnership.Held(flow);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
         return new AsyncLockScope(hold, flow, token, count);
     }
@@ -253,7 +252,6 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         var hold = SemaphoreHold.Rent(this);
         int token = hold.Begin();
         node.Releaser = hold;
-        FlowOwnership.Held(node.Owner);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
         node.Grant(token, node.Request);
     }
@@ -278,9 +276,13 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
 
     LockMode IAsyncSetMember.SetMode => LockMode.Permit;
 
-    // One permit for the async LockSet, which checked the order for the whole set. No owner: nothing to reject.
-    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken) =>
-        EnterAsyncSlow(flow, 1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+    // One permit for the async LockSet, which checked the order for the whole set. No owner: nothing to reject. The
+    // member's hold is one more on the flow (the set's own keeps the record live).
+    ValueTask<AsyncLockScope> IAsyncSetMember.EnterForAsyncSet(LockOwner flow, int timeoutMs, CancellationToken cancellationToken)
+    {
+        FlowOwnership.Held(flow);
+        return EnterAsyncSlow(flow, 1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
+    }
 
     void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
     {
