@@ -139,6 +139,26 @@ internal static class FlowOrder
         Volatile.Write(ref flow.FlowHeldGate, 0);
     }
 
+    /// <summary>
+    /// Records the first hold of a record this acquisition just claimed: nothing else can reach the record yet, so a
+    /// plain store into the first entry is enough.
+    /// </summary>
+    public static void PushClaimed(LockOwner flow, LockPrimitive lockPrimitive)
+    {
+        var entries = flow.FlowOrdered.Entries;
+        if (entries is null || LockNesting.Active || entries[0].Lock is not null)
+        {
+            Push(flow, lockPrimitive);
+            return;
+        }
+
+        Volatile.Write(ref entries[0].Lock, lockPrimitive);
+        if (flow.FlowOrdered.Used == 0)
+        {
+            Volatile.Write(ref flow.FlowOrdered.Used, 1);
+        }
+    }
+
     /// <summary>Forgets an ordered async lock the flow released.</summary>
     public static void Remove(LockOwner flow, LockPrimitive lockPrimitive)
     {

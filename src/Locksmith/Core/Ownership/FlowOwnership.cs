@@ -9,7 +9,7 @@ namespace Locksmith;
 /// a mutable <see cref="LockOwner"/> record; the record counts the flow's holds and keeps its ordered locks.
 /// </summary>
 /// <remarks>
-/// <para>Every acquisition starts with <see cref="Enter"/>, which reserves one hold on the flow's record: the record
+/// <para>Every acquisition starts with <see cref="Enter()"/>, which reserves one hold on the flow's record: the record
 /// the context's live view names, or else a record claimed in the calling frame (synchronously, in <c>AcquireAsync</c>,
 /// before any await), so the claim is visible in that method and in everything it awaits, calls or starts while it
 /// holds a lock; a helper called by a flow that holds a lock shares its record, so what the helper takes, the caller
@@ -47,8 +47,17 @@ internal static class FlowOwnership
     /// caller keeps the reservation as its hold, or gives it back with <see cref="Released"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static LockOwner Enter()
+    public static LockOwner Enter() => Enter(out _);
+
+    /// <inheritdoc cref="Enter()"/>
+    /// <param name="claimed">
+    /// True when the record was claimed by this call: nothing else can reach it until the caller's acquisition returns,
+    /// so the caller may record its hold with plain stores.
+    /// </param>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static LockOwner Enter(out bool claimed)
     {
+        claimed = false;
         var view = s_flow.Value;
         if (view is { Owner: var owner } && ReferenceEquals(owner.FlowCurrentView, view))
         {
@@ -59,11 +68,12 @@ internal static class FlowOwnership
             }
         }
 
-        return EnterSlow(view);
+        claimed = true;
+        return EnterSlow(view, ref claimed);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static LockOwner EnterSlow(ClaimView? view)
+    private static LockOwner EnterSlow(ClaimView? view, ref bool claimed)
     {
         if (view is { Owner: var shared } && ReferenceEquals(shared.FlowCurrentView, view))
         {
@@ -76,6 +86,7 @@ internal static class FlowOwnership
                 {
                     if (ReferenceEquals(shared.FlowCurrentView, view))
                     {
+                        claimed = false;
                         return shared;
                     }
 

@@ -142,28 +142,41 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        var flow = FlowOwnership.Enter();
+        var flow = FlowOwnership.Enter(out bool claimed);
         int token = NextToken();
         if (!OffFastPath && Interlocked.CompareExchange(ref _state, token, 0) == 0)
         {
             return new ValueTask<AsyncLockScope>(Took(flow, token));
         }
 
-        return IsOrdered && Controller is null ? EnterOrdered(flow, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
+        return IsOrdered && Controller is null ? EnterOrdered(flow, claimed, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
-    /// <summary>The ordered fast path: in order for the flow and the thread, free, taken; anything else goes the slow way.</summary>
+    /// <summary>
+    /// The ordered fast path: in order for the flow and the thread, free, taken; anything else goes the slow way. A
+    /// record this acquisition just claimed holds nothing, so there is nothing of the flow's to check.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, bool claimed, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         int level = OrderLevel;
-        if (level > FlowOrder.MaxLevel(flow) && (LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
+        if ((claimed || level > FlowOrder.MaxLevel(flow)) && (LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
         {
             int token = NextToken();
             if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
             {
                 FlowOrder.MarkInUse();
-                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+                var scope = Took(flow, token);
+                if (claimed)
+                {
+                    FlowOrder.PushClaimed(flow, this);
+                }
+                else
+                {
+                    FlowOrder.Push(flow, this);
+                }
+
+                return new ValueTask<AsyncLockScope>(scope);
             }
         }
 

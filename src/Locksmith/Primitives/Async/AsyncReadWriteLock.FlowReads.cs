@@ -70,18 +70,31 @@ public sealed partial class AsyncReadWriteLock
         }
 
         /// <summary>Records a read hold of <paramref name="lockPrimitive"/>; returns the token its scope carries.</summary>
-        public int Add(AsyncReadWriteLock lockPrimitive)
+        public int Add(AsyncReadWriteLock lockPrimitive) =>
+            Interlocked.CompareExchange(ref _first, lockPrimitive, null) is null ? TakeFirst() : AddMore(lockPrimitive);
+
+        /// <summary>
+        /// <see cref="Add"/> for the first hold of a record the acquisition just claimed: nothing else can reach the
+        /// record yet, so the inline slot is taken with a plain store.
+        /// </summary>
+        public int AddClaimed(AsyncReadWriteLock lockPrimitive)
         {
-            if (Interlocked.CompareExchange(ref _first, lockPrimitive, null) is null)
+            if (_first is not null)
             {
-                int token = _firstSerial + 1;
-                token = token > 0 ? token : 1;
-                _firstSerial = token;
-                Volatile.Write(ref _firstToken, token);
-                return token;
+                return Add(lockPrimitive);
             }
 
-            return AddMore(lockPrimitive);
+            Volatile.Write(ref _first, lockPrimitive);
+            return TakeFirst();
+        }
+
+        private int TakeFirst()
+        {
+            int token = _firstSerial + 1;
+            token = token > 0 ? token : 1;
+            _firstSerial = token;
+            Volatile.Write(ref _firstToken, token);
+            return token;
         }
 
         /// <summary>Forgets the hold <paramref name="token"/> names; false when it is not held (released already).</summary>

@@ -45,10 +45,10 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        var flow = FlowOwnership.Enter();
+        var flow = FlowOwnership.Enter(out bool claimed);
         if (!OffFastPath && !flow.FlowReads.MayHold(this) && TryEnterReadFast(flow, out int slot))
         {
-            return new ValueTask<AsyncLockScope>(TookRead(flow, slot));
+            return new ValueTask<AsyncLockScope>(TookRead(flow, slot, claimed));
         }
 
         return EnterReadSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
@@ -56,9 +56,9 @@ public sealed partial class AsyncReadWriteLock
 
     /// <summary>The caller was counted in <paramref name="slot"/>: record the hold on the flow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private AsyncLockScope TookRead(LockOwner flow, int slot)
+    private AsyncLockScope TookRead(LockOwner flow, int slot, bool claimed = false)
     {
-        int token = flow.FlowReads.Add(this);
+        int token = claimed ? flow.FlowReads.AddClaimed(this) : flow.FlowReads.Add(this);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         return new AsyncLockScope(this, flow, token, slot + 1);
     }
