@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using System.Threading.Tasks.Sources;
@@ -57,6 +58,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     private static readonly Action<object?> s_onCanceled = static state => ((AsyncWaitNode)state!).GiveUp(AsyncWaitOutcome.Canceled, checkDeadline: false);
     private static readonly TimerCallback s_onTimer = static state => ((AsyncWaitNode)state!).GiveUp(AsyncWaitOutcome.TimedOut, checkDeadline: true);
 
+    private const int SharedSpares = 16;
+
+    private static readonly AsyncWaitNode?[] s_sharedSpares = new AsyncWaitNode?[SharedSpares];
+
     [ThreadStatic]
     private static AsyncWaitNode? t_spare;
 
@@ -94,17 +99,49 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// <summary>The releaser the granted scope calls.</summary>
     public IAsyncScopeReleaser Releaser = null!;
 
-    /// <summary>A node for a new wait: this thread's spare, or a new one.</summary>
+    /// <summary>A node for a new wait: this thread's spare, a shared spare, or a new one.</summary>
     public static AsyncWaitNode Rent()
     {
         var node = t_spare;
         if (node is null)
         {
-            return new AsyncWaitNode();
+            return RentShared() ?? new AsyncWaitNode();
         }
 
         t_spare = null;
         return node;
+    }
+
+    // A waiter queues on one thread and its continuation (which recycles the node) runs on another, so spares pile up
+    // where continuations run: the shared slots carry them back to the threads that queue. Only a wait touches them.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static AsyncWaitNode? RentShared()
+    {
+        int start = Environment.CurrentManagedThreadId;
+        for (int i = 0; i < SharedSpares; i++)
+        {
+            ref var slot = ref s_sharedSpares[(start + i) & (SharedSpares - 1)];
+            if (Volatile.Read(ref slot) is not null && Interlocked.Exchange(ref slot, null) is { } node)
+            {
+                return node;
+            }
+        }
+
+        return null;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ShareSpare(AsyncWaitNode node)
+    {
+        int start = Environment.CurrentManagedThreadId;
+        for (int i = 0; i < SharedSpares; i++)
+        {
+            ref var slot = ref s_sharedSpares[(start + i) & (SharedSpares - 1)];
+            if (Volatile.Read(ref slot) is null && Interlocked.CompareExchange(ref slot, node, null) is null)
+            {
+                return;
+            }
+        }
     }
 
     /// <summary>Fills in the wait before it is queued.</summary>
@@ -149,14 +186,21 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         return task;
     }
 
-    /// <summary>Puts the node back in this thread's spare slot: after its wait ended, or when it was not needed.</summary>
+    /// <summary>Puts the node back in this thread's spare slot, or a shared one: after its wait ended, or when it was not needed.</summary>
     public void Recycle()
     {
         Host = null!;
         Owner = null!;
         Releaser = null!;
         _cancellationToken = default;
-        t_spare = this;
+        if (t_spare is null)
+        {
+            t_spare = this;
+        }
+        else
+        {
+            ShareSpare(this);
+        }
     }
 
     /// <summary>Under the gate, the node already unlinked: the resource is the waiter's; its continuation is queued.</summary>
