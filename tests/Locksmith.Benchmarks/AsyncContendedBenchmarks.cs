@@ -39,6 +39,9 @@ public class AsyncContendedBenchmarks
     private Func<Task> _nitoFlow = null!;
     private Func<Task> _dotNextFlow = null!;
     private Func<Task> _vsFlow = null!;
+    private Func<Task> _semaphoreOwnContextFlow = null!;
+    private Func<Task> _dotNextOwnContextFlow = null!;
+    private Func<Task> _vsOwnContextFlow = null!;
     private readonly AsyncLocal<int> _requestId = new();
     private Task[] _tasks = null!;
     private int _lastRequestId;
@@ -80,13 +83,7 @@ public class AsyncContendedBenchmarks
                 }
             }
         };
-        _locksmithOwnContextFlow = () =>
-        {
-            // As a request's flow has (a logging scope, an Activity): an async local of its own, so the flows do
-            // not share a base execution context.
-            _requestId.Value = Interlocked.Increment(ref _lastRequestId);
-            return _locksmithFlow();
-        };
+        _locksmithOwnContextFlow = () => WithOwnContext(_locksmithFlow);
         _nitoFlow = async () =>
         {
             for (int i = 0; i < rounds; i++)
@@ -126,8 +123,12 @@ public class AsyncContendedBenchmarks
             }
         };
 
+        _semaphoreOwnContextFlow = () => WithOwnContext(_semaphoreFlow);
+        _dotNextOwnContextFlow = () => WithOwnContext(_dotNextFlow);
+        _vsOwnContextFlow = () => WithOwnContext(_vsFlow);
+
         // Every lock must really exclude: a lost increment means two flows were inside at once.
-        foreach (var flow in new[] { _semaphoreFlow, _locksmithFlow, _locksmithOwnContextFlow, _nitoFlow, _dotNextFlow, _vsFlow })
+        foreach (var flow in new[] { _semaphoreFlow, _locksmithFlow, _locksmithOwnContextFlow, _nitoFlow, _dotNextFlow, _vsFlow, _semaphoreOwnContextFlow, _dotNextOwnContextFlow, _vsOwnContextFlow })
         {
             _counter = 0;
             Run(flow).GetAwaiter().GetResult();
@@ -159,6 +160,26 @@ public class AsyncContendedBenchmarks
 
     [Benchmark(OperationsPerInvoke = Operations)]
     public Task VsThreading_AsyncSemaphore() => Run(_vsFlow);
+
+    /// <summary>The peers' flows with an async local of their own, as Locksmith's flows carry their claim.</summary>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public Task SemaphoreSlim_OwnContexts() => Run(_semaphoreOwnContextFlow);
+
+    /// <inheritdoc cref="SemaphoreSlim_OwnContexts"/>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public Task DotNext_OwnContexts() => Run(_dotNextOwnContextFlow);
+
+    /// <inheritdoc cref="SemaphoreSlim_OwnContexts"/>
+    [Benchmark(OperationsPerInvoke = Operations)]
+    public Task VsThreading_OwnContexts() => Run(_vsOwnContextFlow);
+
+    // As a request's flow has (a logging scope, an Activity): an async local of its own, so its continuations run
+    // under a non-default execution context and the flows do not share a base context.
+    private Task WithOwnContext(Func<Task> flow)
+    {
+        _requestId.Value = Interlocked.Increment(ref _lastRequestId);
+        return flow();
+    }
 
     // Each flow starts on the pool, so none runs a share of its rounds on the benchmark thread before the others exist.
     private Task Run(Func<Task> flow)
