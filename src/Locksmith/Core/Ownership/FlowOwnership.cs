@@ -28,6 +28,7 @@ internal static class FlowOwnership
 {
     private const int ViewCount = 4;
     private const int CacheSize = 4;
+    private const int SpacerBytes = 128;
 
     private static readonly AsyncLocal<ClaimView?> s_flow = new();
 
@@ -120,6 +121,10 @@ internal static class FlowOwnership
     {
         var owner = LockOwner.CreateFlow();
         owner.FlowViews = new ClaimView?[ViewCount];
+
+        // Allocated right after the record and kept by it (a compacting GC keeps the order), so another flow's record
+        // never lands on the cache lines this flow writes on every acquisition.
+        owner.FlowSpacer = new byte[SpacerBytes];
         return owner;
     }
 

@@ -61,6 +61,9 @@ internal sealed class LockOwner
     /// <summary>For a flow: the async locks it holds or is acquiring now (any mode); at 0 its claim is over.</summary>
     internal int FlowHoldCount;
 
+    /// <summary>For a flow: the padding allocated after the record, so two flows' records never share a cache line.</summary>
+    internal byte[]? FlowSpacer;
+
     /// <summary>For a flow: the claim views this record rotates through (see <see cref="FlowOwnership"/>).</summary>
     internal FlowOwnership.ClaimView?[]? FlowViews;
 
