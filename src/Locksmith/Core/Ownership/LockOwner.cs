@@ -110,6 +110,19 @@ internal sealed class LockOwner
     /// <summary>The mode of the blocked wait in <see cref="WaitingFor"/>.</summary>
     public LockMode WaitingMode;
 
+    /// <summary>
+    /// Whether any thread ever made its record. Until one does, no thread holds a sync lock the order must check, so an
+    /// async acquisition can skip looking up the thread's record (a thread-static read). A thread sets it before its
+    /// own record exists, so the thread itself always sees it set.
+    /// </summary>
+    public static bool AnyThreadRecords
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => s_anyThreadRecords;
+    }
+
+    private static volatile bool s_anyThreadRecords;
+
     /// <summary>The current thread's owner record, or null if it never needed one.</summary>
     public static LockOwner? CurrentOrNull
     {
@@ -128,6 +141,7 @@ internal sealed class LockOwner
     private static LockOwner CreateForCurrentThread()
     {
         var thread = Thread.CurrentThread;
+        s_anyThreadRecords = true;
         var owner = new LockOwner(thread.ManagedThreadId, thread);
         lock (s_registryGate)
         {

@@ -160,7 +160,8 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, bool claimed, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         int level = OrderLevel;
-        if ((claimed || level > FlowOrder.MaxLevel(flow)) && (LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
+        if ((claimed || level > FlowOrder.MaxLevel(flow)) &&
+            (!LockOwner.AnyThreadRecords || LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
         {
             int token = NextToken();
             if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
