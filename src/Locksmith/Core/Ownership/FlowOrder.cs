@@ -143,6 +143,7 @@ internal static class FlowOrder
     /// Records the first hold of a record this acquisition just claimed: nothing else can reach the record yet, so a
     /// plain store into the first entry is enough.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void PushClaimed(LockOwner flow, LockPrimitive lockPrimitive)
     {
         var entries = flow.FlowOrdered.Entries;
@@ -160,7 +161,21 @@ internal static class FlowOrder
     }
 
     /// <summary>Forgets an ordered async lock the flow released.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Remove(LockOwner flow, LockPrimitive lockPrimitive)
+    {
+        // The first entry is where a flow's first ordered hold goes (see PushClaimed). Any entry naming the lock will
+        // do: entries only say which levels the flow holds.
+        if (flow.FlowOrdered.Entries is { } entries && ReferenceEquals(entries[0].Lock, lockPrimitive))
+        {
+            Volatile.Write(ref entries[0].Lock, null);
+            return;
+        }
+
+        RemoveSlow(flow, lockPrimitive);
+    }
+
+    private static void RemoveSlow(LockOwner flow, LockPrimitive lockPrimitive)
     {
         var entries = flow.FlowOrdered.Entries;
         if (entries is not null)
