@@ -58,47 +58,50 @@ internal static class FlowOwnership
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static LockOwner Enter(out bool claimed)
     {
-        claimed = false;
         var view = s_flow.Value;
-        if (view is { Owner: var owner } && ReferenceEquals(owner.FlowCurrentView, view))
+        if (view is { Owner: var owner } && TryShare(owner, view))
         {
-            int holds = Volatile.Read(ref owner.FlowHoldCount);
-            if (holds > 0 && Interlocked.CompareExchange(ref owner.FlowHoldCount, holds + 1, holds) == holds && ReferenceEquals(owner.FlowCurrentView, view))
-            {
-                return owner;
-            }
+            claimed = false;
+            return owner;
         }
 
         claimed = true;
-        return EnterSlow(view, ref claimed);
+        return EnterSlow(view);
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static LockOwner EnterSlow(ClaimView? view, ref bool claimed)
+    /// <summary>
+    /// One more hold on the record <paramref name="view"/> names, while that view is its live claim. The count never
+    /// rises from 0, and a view that stopped being the record's claim meanwhile gives the hold straight back.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool TryShare(LockOwner owner, ClaimView view)
     {
-        if (view is { Owner: var shared } && ReferenceEquals(shared.FlowCurrentView, view))
+        int holds = Volatile.Read(ref owner.FlowHoldCount);
+        while (holds > 0 && ReferenceEquals(owner.FlowCurrentView, view))
         {
-            // Live but raced: a sharer's count moved, or the claim ended and the record was claimed again meanwhile.
-            int holds = Volatile.Read(ref shared.FlowHoldCount);
-            while (holds > 0)
+            int seen = Interlocked.CompareExchange(ref owner.FlowHoldCount, holds + 1, holds);
+            if (seen == holds)
             {
-                int seen = Interlocked.CompareExchange(ref shared.FlowHoldCount, holds + 1, holds);
-                if (seen == holds)
+                if (ReferenceEquals(owner.FlowCurrentView, view))
                 {
-                    if (ReferenceEquals(shared.FlowCurrentView, view))
-                    {
-                        claimed = false;
-                        return shared;
-                    }
-
-                    Released(shared);
-                    break;
+                    return true;
                 }
 
-                holds = seen;
+                // The claim ended and the record was claimed again in between: not this flow's record any more.
+                Released(owner);
+                return false;
             }
+
+            holds = seen;
         }
 
+        return false;
+    }
+
+    /// <summary>Claims a record in the calling frame: the context holds no live view.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static LockOwner EnterSlow(ClaimView? view)
+    {
         var current = ExecutionContext.Capture();
         if (current is null)
         {

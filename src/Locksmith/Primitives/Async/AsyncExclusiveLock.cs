@@ -167,17 +167,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
             {
                 FlowOrder.MarkInUse();
-                var scope = Took(flow, token);
-                if (claimed)
-                {
-                    FlowOrder.PushClaimed(flow, this);
-                }
-                else
-                {
-                    FlowOrder.Push(flow, this);
-                }
-
-                return new ValueTask<AsyncLockScope>(scope);
+                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token, claimed));
             }
         }
 
@@ -290,12 +280,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
     }
 
-    private AsyncLockScope TookOrdered(LockOwner flow, int token)
+    private AsyncLockScope TookOrdered(LockOwner flow, int token, bool claimed = false)
     {
         var scope = Took(flow, token);
         if (IsOrdered)
         {
-            FlowOrder.Push(flow, this);
+            FlowOrder.Push(flow, this, claimed);
         }
 
         return scope;
