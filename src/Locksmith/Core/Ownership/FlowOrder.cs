@@ -140,14 +140,14 @@ internal static class FlowOrder
     }
 
     /// <summary>
-    /// Records an ordered async lock the flow now holds. When the acquisition just <paramref name="claimed"/> the
-    /// record, nothing else can reach it yet, so a plain store into the first entry is enough.
+    /// Records the first ordered async lock of a flow whose acquisition just claimed its record: nothing else can reach
+    /// the record yet, so a plain store into the first entry is enough.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Push(LockOwner flow, LockPrimitive lockPrimitive, bool claimed)
+    public static void PushFirst(LockOwner flow, LockPrimitive lockPrimitive)
     {
         var entries = flow.FlowOrdered.Entries;
-        if (!claimed || entries is null || LockNesting.Active || entries[0].Lock is not null)
+        if (entries is null || LockNesting.Active || entries[0].Lock is not null)
         {
             Push(flow, lockPrimitive);
             return;
@@ -164,7 +164,7 @@ internal static class FlowOrder
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Remove(LockOwner flow, LockPrimitive lockPrimitive)
     {
-        // The first entry is where a flow's first ordered hold goes (see Push). Any entry naming the lock will
+        // The first entry is where a flow's first ordered hold goes (see PushFirst). Any entry naming the lock will
         // do: entries only say which levels the flow holds.
         if (flow.FlowOrdered.Entries is { } entries && ReferenceEquals(entries[0].Lock, lockPrimitive))
         {

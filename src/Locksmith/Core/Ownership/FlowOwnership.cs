@@ -156,7 +156,12 @@ internal static class FlowOwnership
             ExecutionContext.Restore(view.To);
         }
 
-        owner.FlowBase = based;
+        if (!ReferenceEquals(owner.FlowBase, based))
+        {
+            // A record from the cache was found by its base already: the store (and its GC barrier) is only for new ones.
+            owner.FlowBase = based;
+        }
+
         owner.FlowCurrentView = view;
         Volatile.Write(ref owner.FlowHoldCount, 1);
     }
@@ -199,6 +204,7 @@ internal static class FlowOwnership
         Cache(owner);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static LockOwner? TakeCached(ExecutionContext based)
     {
         var cache = t_cache;
@@ -220,6 +226,7 @@ internal static class FlowOwnership
         return null;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Cache(LockOwner owner)
     {
         var cache = t_cache ??= new LockOwner?[CacheSize];

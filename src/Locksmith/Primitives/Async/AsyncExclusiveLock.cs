@@ -138,41 +138,55 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
     }
 
-    /// <summary>The fast path: one compare-and-swap for an unordered lock; everything else out of line.</summary>
+    /// <summary>
+    /// The fast path: one compare-and-swap for an unordered lock, and for an ordered one the flow's first hold (a record
+    /// just claimed holds nothing to check the order against); everything else out of line.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = FlowOwnership.Enter(out bool claimed);
         int token = NextToken();
-        if (!OffFastPath && Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        if (!OffFastPath)
         {
-            return new ValueTask<AsyncLockScope>(Took(flow, token));
+            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            {
+                return new ValueTask<AsyncLockScope>(Took(flow, token));
+            }
+        }
+        else if (claimed && IsOrdered && Controller is null && InOrderForThread() && Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        {
+            // Only the thread's sync holds can be out of order; a call here would cost as much as the check.
+            return new ValueTask<AsyncLockScope>(TookFirstOrdered(flow, token));
         }
 
-        return IsOrdered && Controller is null ? EnterOrdered(flow, claimed, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
+        return IsOrdered && Controller is null && !claimed ? EnterOrdered(flow, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
 
     /// <summary>
-    /// The ordered fast path: in order for the flow and the thread, free, taken; anything else goes the slow way. A
-    /// record this acquisition just claimed holds nothing, so there is nothing of the flow's to check.
+    /// The ordered fast path of a flow that already holds locks: in order for the flow and the thread, free, taken;
+    /// anything else goes the slow way.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, bool claimed, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private ValueTask<AsyncLockScope> EnterOrdered(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        int level = OrderLevel;
-        if ((claimed || level > FlowOrder.MaxLevel(flow)) &&
-            (!LockOwner.AnyThreadRecords || LockOwner.CurrentOrNull is not { } thread || level > thread.Held.MaxLevel))
+        if (OrderLevel > FlowOrder.MaxLevel(flow) && InOrderForThread())
         {
             int token = NextToken();
             if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
             {
                 FlowOrder.MarkInUse();
-                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token, claimed));
+                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
             }
         }
 
         return EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
     }
+
+    /// <summary>Whether the thread running the flow holds no sync lock at this lock's level or above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool InOrderForThread() =>
+        !LockOwner.AnyThreadRecords || LockOwner.CurrentOrNull is not { } thread || OrderLevel > thread.Held.MaxLevel;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int NextToken()
@@ -280,18 +294,31 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
     }
 
-    private AsyncLockScope TookOrdered(LockOwner flow, int token, bool claimed = false)
+    /// <summary>An ordered lock taken by a flow that just claimed its record: its first ordered hold.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AsyncLockScope TookFirstOrdered(LockOwner flow, int token)
+    {
+        FlowOrder.MarkInUse();
+        var scope = Took(flow, token);
+        FlowOrder.PushFirst(flow, this);
+        return scope;
+    }
+
+    private AsyncLockScope TookOrdered(LockOwner flow, int token)
     {
         var scope = Took(flow, token);
         if (IsOrdered)
         {
-            FlowOrder.Push(flow, this, claimed);
+            FlowOrder.Push(flow, this);
         }
 
         return scope;
     }
 
-    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag)
+    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag) => ReleaseScope(owner, token);
+
+    /// <summary>Releases the hold a scope names (<see cref="AsyncLockScope.Dispose"/> calls it directly).</summary>
+    internal void ReleaseScope(LockOwner owner, int token)
     {
         if (Volatile.Read(ref _state) != token)
         {

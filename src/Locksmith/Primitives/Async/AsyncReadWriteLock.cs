@@ -218,7 +218,10 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
     internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
 
-    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag)
+    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag) => ReleaseScope(owner, token, tag);
+
+    /// <summary>Releases the hold a scope names (<see cref="AsyncLockScope.Dispose"/> calls it directly).</summary>
+    internal void ReleaseScope(LockOwner owner, int token, int tag)
     {
         if (tag != WriteTag)
         {
