@@ -360,6 +360,88 @@ public sealed class AsyncReadWriteLockTests
     }
 
     [Fact]
+    public async Task AReadScopeDisposedFromTwoThreadsAtOnce_ReleasesOnce_AndTheOtherThrows()
+    {
+        var rw = new AsyncReadWriteLock("read-twice-at-once");
+        var outer = new AsyncExclusiveLock("read-twice-at-once-outer");
+        using var start = new Barrier(2);
+        for (int round = 0; round < 2_000; round++)
+        {
+            // Alone, the read is the flow's first hold (its token sits in the flow's hold word); under an outer hold it
+            // is a later one (its token sits in the flow's read slot): both must let exactly one release through.
+            bool nested = round % 2 == 1;
+            var outerScope = nested ? await outer.AcquireAsync() : default;
+            var read = await rw.AcquireReadAsync();
+            int failures = 0;
+            void DisposeCopy()
+            {
+                start.SignalAndWait();
+                try
+                {
+                    read.Dispose();
+                }
+                catch (SynchronizationLockException)
+                {
+                    Interlocked.Increment(ref failures);
+                }
+            }
+
+            var other = Task.Run(DisposeCopy);
+            DisposeCopy();
+            await other;
+
+            Assert.Equal(1, failures);
+            Assert.Equal(0, rw.CurrentReaderCount);
+            Assert.False(rw.IsReadHeldByCurrentFlow);
+            Assert.Equal(nested, outer.IsHeldByCurrentFlow);
+            outerScope.Dispose();
+            Assert.Null(FlowOwnership.CurrentOrNull);
+        }
+
+        AssertIdle(rw);
+        using var write = await rw.AcquireWriteAsync(TimeSpan.FromSeconds(30));
+        Assert.True(write.IsAcquired);
+    }
+
+    [Fact]
+    public async Task AFirstReadReleasedBeforeALaterHold_LeavesThatHoldOwned_AndTheClaimEndsWithIt()
+    {
+        var rw = new AsyncReadWriteLock("first-read");
+        var later = new AsyncExclusiveLock("first-read-later");
+        for (int round = 0; round < 3; round++)
+        {
+            var read = await rw.AcquireReadAsync();
+            var exclusive = await later.AcquireAsync();
+            Assert.Equal(2, FlowOwnership.CurrentOrNull!.FlowHoldCount);
+
+            read.Dispose();
+            Assert.Equal(1, FlowOwnership.CurrentOrNull!.FlowHoldCount);
+            Assert.False(rw.IsReadHeldByCurrentFlow);
+            Assert.True(later.IsHeldByCurrentFlow);
+            Assert.Equal(0, rw.CurrentReaderCount);
+            Assert.Throws<SynchronizationLockException>(read.Dispose);
+            Assert.True(later.IsHeldByCurrentFlow);
+
+            Task<bool> otherFlow;
+            using (ExecutionContext.SuppressFlow())
+            {
+                otherFlow = Task.Run(async () =>
+                {
+                    using var scope = await later.TryAcquireAsync(TimeSpan.Zero);
+                    return scope.IsAcquired;
+                });
+            }
+
+            Assert.False(await otherFlow);
+            exclusive.Dispose();
+            Assert.Null(FlowOwnership.CurrentOrNull);
+            Assert.False(later.IsHeld);
+        }
+
+        AssertIdle(rw);
+    }
+
+    [Fact]
     public async Task TryOnce_OnAWriteHeldLock_FailsWithoutWaiting()
     {
         var rw = new AsyncReadWriteLock("gate");

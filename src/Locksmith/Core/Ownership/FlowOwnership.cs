@@ -39,7 +39,7 @@ internal static class FlowOwnership
     public static LockOwner? CurrentOrNull
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => s_flow.Value is { Owner: var owner } view && ReferenceEquals(owner.FlowCurrentView, view) && Volatile.Read(ref owner.FlowHoldCount) != 0 ? owner : null;
+        get => s_flow.Value is { Owner: var owner } view && ReferenceEquals(owner.FlowCurrentView, view) && owner.FlowHoldCount != 0 ? owner : null;
     }
 
     /// <summary>
@@ -76,10 +76,10 @@ internal static class FlowOwnership
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool TryShare(LockOwner owner, ClaimView view)
     {
-        int holds = Volatile.Read(ref owner.FlowHoldCount);
-        while (holds > 0 && ReferenceEquals(owner.FlowCurrentView, view))
+        long holds = Volatile.Read(ref owner.FlowHolds);
+        while ((int)holds > 0 && ReferenceEquals(owner.FlowCurrentView, view))
         {
-            int seen = Interlocked.CompareExchange(ref owner.FlowHoldCount, holds + 1, holds);
+            long seen = Interlocked.CompareExchange(ref owner.FlowHolds, holds + 1, holds);
             if (seen == holds)
             {
                 if (ReferenceEquals(owner.FlowCurrentView, view))
@@ -108,7 +108,7 @@ internal static class FlowOwnership
             // Flow suppressed: a record of its own for this acquisition, never cached.
             var lone = NewRecord();
             lone.FlowCurrentView = new ClaimView(lone, null);
-            lone.FlowHoldCount = 1;
+            lone.FlowHolds = 1;
             return lone;
         }
 
@@ -163,22 +163,62 @@ internal static class FlowOwnership
         }
 
         owner.FlowCurrentView = view;
-        Volatile.Write(ref owner.FlowHoldCount, 1);
+        Volatile.Write(ref owner.FlowHolds, 1);
     }
 
     /// <summary>One more hold for a flow that already has one (a set's members): the record stays live meanwhile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Held(LockOwner owner) => Interlocked.Increment(ref owner.FlowHoldCount);
+    public static void Held(LockOwner owner) => Interlocked.Increment(ref owner.FlowHolds);
 
     /// <summary>The flow released a hold (or gave back a reservation). When it holds none, its claim ends.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Released(LockOwner owner)
     {
-        if (Interlocked.Decrement(ref owner.FlowHoldCount) == 0)
+        if ((int)Interlocked.Decrement(ref owner.FlowHolds) == 0)
         {
             Unclaim(owner);
         }
     }
+
+    /// <summary>
+    /// Keeps <paramref name="token"/> as the token of the read hold an acquisition that just claimed the record took:
+    /// nothing else can reach the record yet, so a plain store.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void KeepFirstRead(LockOwner owner, int token) =>
+        Volatile.Write(ref owner.FlowHolds, ((long)token << 32) | (uint)owner.FlowHolds);
+
+    /// <summary>
+    /// Takes back the read hold <see cref="KeepFirstRead"/> kept, if <paramref name="token"/> is still its token, in one
+    /// compare-and-swap: a scope released twice (even from two threads at once) finds it gone. When it is the flow's
+    /// only hold, the same swap counts it out and <paramref name="claimEnded"/> is true: nothing else can reach the
+    /// record then, and the caller ends the claim with <see cref="ClaimEnded"/> once it is done with the record;
+    /// otherwise the hold is still counted and the caller gives it back with <see cref="Released"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TakeBackFirstRead(LockOwner owner, int token, out bool claimEnded)
+    {
+        long holds = Volatile.Read(ref owner.FlowHolds);
+        while ((int)(holds >> 32) == token)
+        {
+            bool last = (int)holds == 1;
+            long seen = Interlocked.CompareExchange(ref owner.FlowHolds, last ? 0 : (uint)holds, holds);
+            if (seen == holds)
+            {
+                claimEnded = last;
+                return true;
+            }
+
+            holds = seen;
+        }
+
+        claimEnded = false;
+        return false;
+    }
+
+    /// <summary>Ends a claim whose count <see cref="TakeBackFirstRead"/> took to 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ClaimEnded(LockOwner owner) => Unclaim(owner);
 
     /// <summary>An acquisition that ended without a hold gives back its reservation.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -48,7 +48,7 @@ internal sealed class LockOwner
     /// </summary>
     internal string? FlowActivityName()
     {
-        if (FlowCurrentView?.To is not { } context || Volatile.Read(ref FlowHoldCount) == 0)
+        if (FlowCurrentView?.To is not { } context || FlowHoldCount == 0)
         {
             return null;
         }
@@ -58,8 +58,15 @@ internal sealed class LockOwner
         return box.Value;
     }
 
-    /// <summary>For a flow: the async locks it holds or is acquiring now (any mode); at 0 its claim is over.</summary>
-    internal int FlowHoldCount;
+    /// <summary>
+    /// For a flow, one word so one compare-and-swap can change both halves: the low 32 bits count the async locks it holds
+    /// or is acquiring now (any mode; at 0 its claim is over), the high 32 bits are the token of a read hold taken right
+    /// after a claim, or 0 (see <see cref="FlowOwnership.TakeBackFirstRead"/>).
+    /// </summary>
+    internal long FlowHolds;
+
+    /// <summary>For a flow: the async locks it holds or is acquiring now (a snapshot of <see cref="FlowHolds"/>' count).</summary>
+    internal int FlowHoldCount => (int)Volatile.Read(ref FlowHolds);
 
     /// <summary>For a flow: the padding allocated after the record, so two flows' records never share a cache line.</summary>
     internal byte[]? FlowSpacer;

@@ -12,9 +12,12 @@ public sealed partial class AsyncReadWriteLock
     /// </summary>
     /// <remarks>
     /// Most flows read one lock at a time: that hold lives in one inline slot, claimed with a compare-and-swap and
-    /// released with another, so it allocates nothing. A flow reading several locks at once (or tasks of one flow reading
-    /// different locks at once) keeps the others in a small list, allocated once per flow record. Inline tokens count up
-    /// from 1 and list tokens down from -1, so a token says where its hold lives and a stale one never matches.
+    /// released with another, so it allocates nothing. A read that just claimed the flow's record takes the slot with
+    /// plain stores and keeps its token in the record's hold word, so its release checks the token and counts the hold
+    /// out in the same compare-and-swap (<see cref="FlowOwnership.TakeBackFirstRead"/>). A flow reading several locks at
+    /// once (or tasks of one flow reading different locks at once) keeps the others in a small list, allocated once per
+    /// flow record. Inline tokens count up from 1 and list tokens down from -1, so a token says where its hold lives and a
+    /// stale one never matches.
     /// </remarks>
     internal struct FlowReadHolds
     {
@@ -74,10 +77,11 @@ public sealed partial class AsyncReadWriteLock
             Interlocked.CompareExchange(ref _first, lockPrimitive, null) is null ? TakeFirst() : AddMore(lockPrimitive);
 
         /// <summary>
-        /// <see cref="Add"/> for the first hold of a record the acquisition just claimed: nothing else can reach the
-        /// record yet, so the inline slot is taken with a plain store.
+        /// <see cref="Add"/> for the first hold of <paramref name="flow"/> (whose field this is) when the acquisition just
+        /// claimed it: nothing else can reach the record yet, so the inline slot is taken with plain stores and the token
+        /// kept in the record's hold word.
         /// </summary>
-        public int AddClaimed(AsyncReadWriteLock lockPrimitive)
+        public int AddClaimed(LockOwner flow, AsyncReadWriteLock lockPrimitive)
         {
             if (_first is not null)
             {
@@ -85,33 +89,55 @@ public sealed partial class AsyncReadWriteLock
             }
 
             Volatile.Write(ref _first, lockPrimitive);
-            return TakeFirst();
+            int token = NextFirstToken();
+            FlowOwnership.KeepFirstRead(flow, token);
+            return token;
         }
 
         private int TakeFirst()
         {
-            int token = _firstSerial + 1;
-            token = token > 0 ? token : 1;
-            _firstSerial = token;
+            int token = NextFirstToken();
             Volatile.Write(ref _firstToken, token);
             return token;
         }
 
-        /// <summary>Forgets the hold <paramref name="token"/> names; false when it is not held (released already).</summary>
-        public bool Remove(AsyncReadWriteLock lockPrimitive, int token)
+        private int NextFirstToken()
         {
-            if (token > 0)
-            {
-                if (ReferenceEquals(Volatile.Read(ref _first), lockPrimitive) && Interlocked.CompareExchange(ref _firstToken, 0, token) == token)
-                {
-                    Volatile.Write(ref _first, null);
-                    return true;
-                }
+            int token = _firstSerial + 1;
+            token = token > 0 ? token : 1;
+            _firstSerial = token;
+            return token;
+        }
 
-                return false;
+        /// <summary>
+        /// Forgets the hold <paramref name="token"/> names, of <paramref name="flow"/> (whose field this is): whether it
+        /// was held (false when released already), and whether that also ended the flow's claim.
+        /// </summary>
+        public ReadRemoval Remove(LockOwner flow, AsyncReadWriteLock lockPrimitive, int token)
+        {
+            if (token <= 0)
+            {
+                return RemoveMore(lockPrimitive, token) ? ReadRemoval.Removed : ReadRemoval.NotHeld;
             }
 
-            return RemoveMore(lockPrimitive, token);
+            if (!ReferenceEquals(Volatile.Read(ref _first), lockPrimitive))
+            {
+                return ReadRemoval.NotHeld;
+            }
+
+            if (FlowOwnership.TakeBackFirstRead(flow, token, out bool claimEnded))
+            {
+                Volatile.Write(ref _first, null);
+                return claimEnded ? ReadRemoval.RemovedAndClaimEnded : ReadRemoval.Removed;
+            }
+
+            if (Interlocked.CompareExchange(ref _firstToken, 0, token) == token)
+            {
+                Volatile.Write(ref _first, null);
+                return ReadRemoval.Removed;
+            }
+
+            return ReadRemoval.NotHeld;
         }
 
         private int AddMore(AsyncReadWriteLock lockPrimitive)
@@ -156,6 +182,19 @@ public sealed partial class AsyncReadWriteLock
             }
 
             return false;
+        }
+
+        /// <summary>What <see cref="Remove"/> found.</summary>
+        public enum ReadRemoval
+        {
+            /// <summary>Not held: the scope was released already.</summary>
+            NotHeld,
+
+            /// <summary>Removed; the hold is still counted on the flow (<see cref="FlowOwnership.Released"/> gives it back).</summary>
+            Removed,
+
+            /// <summary>Removed, and it was the flow's last hold: counted out already (<see cref="FlowOwnership.ClaimEnded"/> ends the claim).</summary>
+            RemovedAndClaimEnded,
         }
 
         private sealed class MoreHolds

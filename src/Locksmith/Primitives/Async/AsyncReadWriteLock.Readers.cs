@@ -58,7 +58,7 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope TookRead(LockOwner flow, int slot, bool claimed = false)
     {
-        int token = claimed ? flow.FlowReads.AddClaimed(this) : flow.FlowReads.Add(this);
+        int token = claimed ? flow.FlowReads.AddClaimed(flow, this) : flow.FlowReads.Add(this);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         return new AsyncLockScope(this, flow, token, slot + 1);
     }
@@ -227,7 +227,8 @@ public sealed partial class AsyncReadWriteLock
 
     private void ReleaseRead(LockOwner owner, int token, int slot)
     {
-        if (!owner.FlowReads.Remove(this, token))
+        var removal = owner.FlowReads.Remove(owner, this, token);
+        if (removal == FlowReadHolds.ReadRemoval.NotHeld)
         {
             ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders());
         }
@@ -238,7 +239,15 @@ public sealed partial class AsyncReadWriteLock
         }
 
         LeaveSlot(slot);
-        FlowOwnership.Released(owner);
+        if (removal == FlowReadHolds.ReadRemoval.RemovedAndClaimEnded)
+        {
+            // The hold was the flow's last and was counted out with its token: nothing else reaches the record now.
+            FlowOwnership.ClaimEnded(owner);
+        }
+        else
+        {
+            FlowOwnership.Released(owner);
+        }
         if (Controller is not null)
         {
             ScheduleRelease();
