@@ -21,7 +21,7 @@ public sealed partial class AsyncReadWriteLock
     /// </remarks>
     internal struct FlowReadHolds
     {
-        private AsyncReadWriteLock? _first;
+        private long _firstId;
         private int _firstToken;
 
         // Written only by the flow that owns the inline slot (it won the claim), so a plain increment is enough.
@@ -43,12 +43,12 @@ public sealed partial class AsyncReadWriteLock
 
         /// <summary>Whether the flow may hold a read of <paramref name="lockPrimitive"/>: false is certain, true sends the caller to <see cref="Holds"/>.</summary>
         public bool MayHold(AsyncReadWriteLock lockPrimitive) =>
-            ReferenceEquals(Volatile.Read(ref _first), lockPrimitive) || Volatile.Read(ref _moreCount) != 0;
+            Volatile.Read(ref _firstId) == lockPrimitive._readHoldId || Volatile.Read(ref _moreCount) != 0;
 
         /// <summary>Whether the flow holds a read of <paramref name="lockPrimitive"/> (a snapshot).</summary>
         public bool Holds(AsyncReadWriteLock lockPrimitive)
         {
-            if (ReferenceEquals(Volatile.Read(ref _first), lockPrimitive))
+            if (Volatile.Read(ref _firstId) == lockPrimitive._readHoldId)
             {
                 return true;
             }
@@ -74,7 +74,7 @@ public sealed partial class AsyncReadWriteLock
 
         /// <summary>Records a read hold of <paramref name="lockPrimitive"/>; returns the token its scope carries.</summary>
         public int Add(AsyncReadWriteLock lockPrimitive) =>
-            Interlocked.CompareExchange(ref _first, lockPrimitive, null) is null ? TakeFirst() : AddMore(lockPrimitive);
+            Interlocked.CompareExchange(ref _firstId, lockPrimitive._readHoldId, 0) == 0 ? TakeFirst() : AddMore(lockPrimitive);
 
         /// <summary>
         /// <see cref="Add"/> for the first hold of <paramref name="flow"/> (whose field this is) when the acquisition just
@@ -83,12 +83,12 @@ public sealed partial class AsyncReadWriteLock
         /// </summary>
         public int AddClaimed(LockOwner flow, AsyncReadWriteLock lockPrimitive)
         {
-            if (_first is not null)
+            if (_firstId != 0)
             {
                 return Add(lockPrimitive);
             }
 
-            Volatile.Write(ref _first, lockPrimitive);
+            Volatile.Write(ref _firstId, lockPrimitive._readHoldId);
             int token = NextFirstToken();
             FlowOwnership.KeepFirstRead(flow, token);
             return token;
@@ -120,20 +120,20 @@ public sealed partial class AsyncReadWriteLock
                 return RemoveMore(lockPrimitive, token) ? ReadRemoval.Removed : ReadRemoval.NotHeld;
             }
 
-            if (!ReferenceEquals(Volatile.Read(ref _first), lockPrimitive))
+            if (Volatile.Read(ref _firstId) != lockPrimitive._readHoldId)
             {
                 return ReadRemoval.NotHeld;
             }
 
             if (FlowOwnership.TakeBackFirstRead(flow, token, out bool claimEnded))
             {
-                Volatile.Write(ref _first, null);
+                Volatile.Write(ref _firstId, 0);
                 return claimEnded ? ReadRemoval.RemovedAndClaimEnded : ReadRemoval.Removed;
             }
 
             if (Interlocked.CompareExchange(ref _firstToken, 0, token) == token)
             {
-                Volatile.Write(ref _first, null);
+                Volatile.Write(ref _firstId, 0);
                 return ReadRemoval.Removed;
             }
 

@@ -49,8 +49,14 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     // Policy declarations happen once per lock, off the hot path: one shared gate is enough.
     private static readonly object s_policyGate = new();
 
+    private static long s_lastReadHoldId;
+
     private int _state;
     private readonly ReaderSlot[] _slots = new ReaderSlot[ReaderSlot.TableLength];
+
+    // What a flow's inline read slot records for this lock: a number, so taking and clearing the slot stores no
+    // reference (no GC write barrier on the read fast path).
+    private readonly long _readHoldId = Interlocked.Increment(ref s_lastReadHoldId);
 
     // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
     private ReadWritePolicy _policy;
