@@ -109,6 +109,25 @@ public class AsyncReadWriteLockThroughputBenchmarks
         return sum;
     });
 
+    /// <summary>
+    /// The control: the same flows doing a few dozen cycles of arithmetic per round and no lock at all, so its 2-flow
+    /// row shows how much of a second core the machine gave this run (a shared or busy host gives less than 2×).
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = Operations), BenchmarkCategory("ReadThroughput")]
+    public Task NoLock_ComputeThroughput() => Split(count =>
+    {
+        long sum = _value;
+        for (int i = 0; i < count; i++)
+        {
+            for (int j = 0; j < 16; j++)
+            {
+                sum = (sum * 6364136223846793005L) + 1442695040888963407L;
+            }
+        }
+
+        return Task.FromResult(sum);
+    });
+
     /// <summary>Runs <see cref="Operations"/> split evenly across <see cref="Readers"/> flows on the thread pool.</summary>
     private Task Split(System.Func<int, Task<long>> reads)
     {
