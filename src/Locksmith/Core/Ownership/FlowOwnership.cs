@@ -108,7 +108,7 @@ internal static class FlowOwnership
             // Flow suppressed: a record of its own for this acquisition, never cached.
             var lone = NewRecord();
             lone.FlowCurrentView = new ClaimView(lone, null);
-            lone.FlowHolds = 1;
+            lone.FlowHolds = ClaimedHolds(lone);
             return lone;
         }
 
@@ -163,8 +163,16 @@ internal static class FlowOwnership
         }
 
         owner.FlowCurrentView = view;
-        Volatile.Write(ref owner.FlowHolds, 1);
+        Volatile.Write(ref owner.FlowHolds, ClaimedHolds(owner));
     }
+
+    /// <summary>
+    /// A new claim's hold word: one hold (the reservation) and, in the high half, the token a read taken right after the
+    /// claim will carry. It is set here, in the one store that makes the claim live, because a task started inside an
+    /// earlier claim may carry a view this claim reuses and share the record from then on: after this store, the claim
+    /// only changes the word with interlocked operations.
+    /// </summary>
+    private static long ClaimedHolds(LockOwner owner) => ((long)owner.FlowReads.NextFirstToken() << 32) | 1;
 
     /// <summary>One more hold for a flow that already has one (a set's members): the record stays live meanwhile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -180,16 +188,12 @@ internal static class FlowOwnership
         }
     }
 
-    /// <summary>
-    /// Keeps <paramref name="token"/> as the token of the read hold an acquisition that just claimed the record took:
-    /// nothing else can reach the record yet, so a plain store.
-    /// </summary>
+    /// <summary>The token of the claim's first read (set when the claim was made), for a read taken right after it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void KeepFirstRead(LockOwner owner, int token) =>
-        Volatile.Write(ref owner.FlowHolds, ((long)token << 32) | (uint)owner.FlowHolds);
+    public static int FirstReadToken(LockOwner owner) => (int)(Volatile.Read(ref owner.FlowHolds) >> 32);
 
     /// <summary>
-    /// Takes back the read hold <see cref="KeepFirstRead"/> kept, if <paramref name="token"/> is still its token, in one
+    /// Takes back the read hold that carries the claim's <see cref="FirstReadToken"/>, if <paramref name="token"/> is still it, in one
     /// compare-and-swap: a scope released twice (even from two threads at once) finds it gone. When it is the flow's
     /// only hold, the same swap counts it out and <paramref name="claimEnded"/> is true: nothing else can reach the
     /// record then, and the caller ends the claim with <see cref="ClaimEnded"/> once it is done with the record;

@@ -60,8 +60,8 @@ internal sealed class LockOwner
 
     /// <summary>
     /// For a flow, one word so one compare-and-swap can change both halves: the low 32 bits count the async locks it holds
-    /// or is acquiring now (any mode; at 0 its claim is over), the high 32 bits are the token of a read hold taken right
-    /// after a claim, or 0 (see <see cref="FlowOwnership.TakeBackFirstRead"/>).
+    /// or is acquiring now (any mode; at 0 its claim is over), the high 32 bits are the token a read taken right after the
+    /// claim carries, set with the claim, and 0 once that read is released (see <see cref="FlowOwnership.TakeBackFirstRead"/>).
     /// </summary>
     internal long FlowHolds;
 

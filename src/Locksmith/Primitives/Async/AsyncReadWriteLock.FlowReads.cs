@@ -12,19 +12,20 @@ public sealed partial class AsyncReadWriteLock
     /// </summary>
     /// <remarks>
     /// Most flows read one lock at a time: that hold lives in one inline slot, claimed with a compare-and-swap and
-    /// released with another, so it allocates nothing. A read that just claimed the flow's record takes the slot with
-    /// plain stores and keeps its token in the record's hold word, so its release checks the token and counts the hold
-    /// out in the same compare-and-swap (<see cref="FlowOwnership.TakeBackFirstRead"/>). A flow reading several locks at
-    /// once (or tasks of one flow reading different locks at once) keeps the others in a small list, allocated once per
-    /// flow record. Inline tokens count up from 1 and list tokens down from -1, so a token says where its hold lives and a
-    /// stale one never matches.
+    /// released with another, so it allocates nothing. A read that just claimed the flow's record takes the slot with a
+    /// plain store and carries the token the claim put in the record's hold word, so its release checks the token and
+    /// counts the hold out in the same compare-and-swap (<see cref="FlowOwnership.TakeBackFirstRead"/>). A flow reading
+    /// several locks at once (or tasks of one flow reading different locks at once) keeps the others in a small list,
+    /// allocated once per flow record. Inline tokens count up from 1 (the hold word is tried first, then the slot's
+    /// token) and list tokens down from -1, so a stale token never matches.
     /// </remarks>
     internal struct FlowReadHolds
     {
         private long _firstId;
         private int _firstToken;
 
-        // Written only by the flow that owns the inline slot (it won the claim), so a plain increment is enough.
+        // Written only by the flow that owns the inline slot (it won the slot's compare-and-swap) or by a new claim,
+        // which nothing shares yet, so a plain increment is enough.
         private int _firstSerial;
         private int _moreSerial;
         private int _moreCount;
@@ -78,8 +79,8 @@ public sealed partial class AsyncReadWriteLock
 
         /// <summary>
         /// <see cref="Add"/> for the first hold of <paramref name="flow"/> (whose field this is) when the acquisition just
-        /// claimed it: nothing else can reach the record yet, so the inline slot is taken with plain stores and the token
-        /// kept in the record's hold word.
+        /// claimed it: the inline slot is taken with a plain store, and the hold carries the token the claim put in the
+        /// record's hold word.
         /// </summary>
         public int AddClaimed(LockOwner flow, AsyncReadWriteLock lockPrimitive)
         {
@@ -89,9 +90,7 @@ public sealed partial class AsyncReadWriteLock
             }
 
             Volatile.Write(ref _firstId, lockPrimitive._readHoldId);
-            int token = NextFirstToken();
-            FlowOwnership.KeepFirstRead(flow, token);
-            return token;
+            return FlowOwnership.FirstReadToken(flow);
         }
 
         private int TakeFirst()
@@ -101,7 +100,8 @@ public sealed partial class AsyncReadWriteLock
             return token;
         }
 
-        private int NextFirstToken()
+        /// <summary>A new inline token (a claim takes one for its first read, see <see cref="AddClaimed"/>).</summary>
+        public int NextFirstToken()
         {
             int token = _firstSerial + 1;
             token = token > 0 ? token : 1;
