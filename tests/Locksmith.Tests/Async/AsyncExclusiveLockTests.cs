@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.Linq;
+using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
 using Xunit;
@@ -86,5 +87,43 @@ public sealed class AsyncExclusiveLockTests
         Assert.True(gate.IsHeld);
         second.Dispose();
         Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
+    public async Task AFlowThatSawTheLockFree_CannotTakeItWithThatSight_AfterAnotherFlowTookAndReleasedIt()
+    {
+        // The race this closes: flow B reads the lock free, flow A takes and releases it, then B swaps. Had B's swap
+        // succeeded, B's token would equal A's, and A's scope disposed a second time would release B's hold.
+        var gate = new AsyncExclusiveLock("ledger");
+        int seenByB = gate.StateForTests;
+
+        var first = await Task.Run(async () => await gate.AcquireAsync());
+        first.Dispose();
+
+        Assert.False(gate.TryTakeFrom(seenByB, out int wouldBeToken));
+        Assert.False(gate.IsHeld);
+        Assert.True(gate.TryTakeFrom(gate.StateForTests, out int token));
+        Assert.NotEqual(wouldBeToken, token);
+        Assert.True(gate.IsHeld);
+    }
+
+    [Fact]
+    public async Task TokensWrapAroundIntMaxValue_AndAScopeFromBeforeTheWrap_StillCannotReleaseTheHolderAfterIt()
+    {
+        var gate = new AsyncExclusiveLock("wrap");
+        typeof(AsyncExclusiveLock).GetField("_state", BindingFlags.NonPublic | BindingFlags.Instance)!.SetValue(gate, int.MaxValue - 1);
+
+        var beforeWrap = await gate.AcquireAsync();
+        Assert.True(gate.IsHeld);
+        beforeWrap.Dispose();
+        Assert.False(gate.IsHeld);
+
+        var afterWrap = await Task.Run(async () => await gate.AcquireAsync());
+        Assert.True(gate.IsHeld);
+        Assert.Throws<SynchronizationLockException>(beforeWrap.Dispose);
+        Assert.True(gate.IsHeld);
+        afterWrap.Dispose();
+        Assert.False(gate.IsHeld);
+        Assert.True(gate.StateForTests < 0);
     }
 }

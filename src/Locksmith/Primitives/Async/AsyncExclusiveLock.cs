@@ -22,10 +22,11 @@ namespace Locksmith;
 /// </remarks>
 public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
 {
-    // 0 when free, else the holder's token: the scope's release compares it, so a second release cannot free a
-    // later holder.
+    // Odd while held (the holder's token, which the scope's release compares), even while free. Every acquisition and
+    // every release adds one, and an acquisition swaps from the value it saw: a flow that saw an older value fails its
+    // swap, so no two holds get the same token (for 2^31 acquisitions), and a scope released twice cannot free a later
+    // holder.
     private int _state;
-    private int _lastToken;
     private LockOwner? _holder;
     private WaitQueue _queue;
 
@@ -55,13 +56,13 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     }
 
     /// <summary>Whether any flow holds the lock (a snapshot).</summary>
-    public bool IsHeld => Volatile.Read(ref _state) != 0;
+    public bool IsHeld => IsHeldState(Volatile.Read(ref _state));
 
     /// <summary>
     /// Whether the current async flow holds the lock: true in the method that acquired it and in everything that method
     /// awaits, calls or starts while it holds it.
     /// </summary>
-    public bool IsHeldByCurrentFlow => Volatile.Read(ref _state) != 0 && FlowOwnership.CurrentOrNull is { } flow && ReferenceEquals(Volatile.Read(ref _holder), flow);
+    public bool IsHeldByCurrentFlow => IsHeldState(Volatile.Read(ref _state)) && FlowOwnership.CurrentOrNull is { } flow && ReferenceEquals(Volatile.Read(ref _holder), flow);
 
     /// <summary>
     /// The id of the flow holding the lock (flow ids start at 2^30, as in <see cref="DeadlockEdge"/>), or 0 when it is
@@ -80,7 +81,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     Lock IAsyncWaitHost.Gate => _queue.Gate;
 
-    LockOwner? IAsyncOwnedLock.ExclusiveHolder => Volatile.Read(ref _state) != 0 ? Volatile.Read(ref _holder) : null;
+    LockOwner? IAsyncOwnedLock.ExclusiveHolder => IsHeldState(Volatile.Read(ref _state)) ? Volatile.Read(ref _holder) : null;
 
     /// <summary>Acquires the lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
     /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
@@ -132,7 +133,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
     {
-        if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
+        if (IsHeldState(Volatile.Read(ref _state)) && ReferenceEquals(Volatile.Read(ref _holder), flow))
         {
             ThrowHelper.ThrowAsyncSetMemberHeld(this, flow);
         }
@@ -146,15 +147,15 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = FlowOwnership.Enter(out bool claimed);
-        int token = NextToken();
+        int token;
         if (!OffFastPath)
         {
-            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            if (TryTake(out token))
             {
                 return new ValueTask<AsyncLockScope>(Took(flow, token));
             }
         }
-        else if (claimed && IsOrdered && Controller is null && InOrderForThread() && Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        else if (claimed && IsOrdered && Controller is null && InOrderForThread() && TryTake(out token))
         {
             // Only the thread's sync holds can be out of order; a call here would cost as much as the check.
             return new ValueTask<AsyncLockScope>(TookFirstOrdered(flow, token));
@@ -172,8 +173,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     {
         if (OrderLevel > FlowOrder.MaxLevel(flow) && InOrderForThread())
         {
-            int token = NextToken();
-            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            if (TryTake(out int token))
             {
                 FlowOrder.MarkInUse();
                 return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
@@ -189,17 +189,30 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         !LockOwner.AnyThreadRecords || LockOwner.CurrentOrNull is not { } thread || OrderLevel > thread.Held.MaxLevel;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private int NextToken()
+    private static bool IsHeldState(int state) => (state & 1) != 0;
+
+    /// <summary>Takes the lock if it is free: one compare-and-swap from the state just read, whose successor is the token.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryTake(out int token) => TryTakeFrom(Volatile.Read(ref _state), out token);
+
+    /// <summary>
+    /// Takes the lock if <paramref name="seen"/> is a free state and still the lock's: the swap fails if any acquisition
+    /// or release happened since, so a token is never handed out twice.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal bool TryTakeFrom(int seen, out int token)
     {
-        int token = _lastToken + 1;
-        return token > 0 ? token : 1;
+        token = unchecked(seen + 1);
+        return !IsHeldState(seen) && Interlocked.CompareExchange(ref _state, token, seen) == seen;
     }
+
+    /// <summary>The state a test or a diagnostic sees (odd while held).</summary>
+    internal int StateForTests => Volatile.Read(ref _state);
 
     /// <summary>The caller's CAS to <paramref name="token"/> succeeded: record the holder (its reservation is the hold).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope Took(LockOwner flow, int token)
     {
-        _lastToken = token;
         Volatile.Write(ref _holder, flow);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return new AsyncLockScope(this, flow, token, 0);
@@ -214,7 +227,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             ScheduleAcquire();
         }
 
-        if (Volatile.Read(ref _state) != 0 && ReferenceEquals(Volatile.Read(ref _holder), flow))
+        if (IsHeldState(Volatile.Read(ref _state)) && ReferenceEquals(Volatile.Read(ref _holder), flow))
         {
             FlowOwnership.NotHeld(flow);
             ThrowHelper.ThrowAsyncRecursion(this, flow);
@@ -240,8 +253,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
-        int token = NextToken();
-        if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+        if (TryTake(out int token))
         {
             return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
         }
@@ -266,8 +278,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
             // Counted in the queue before the re-test, and a release reads the count after freeing: one of the two
             // always sees the other.
-            token = NextToken();
-            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            if (TryTake(out token))
             {
                 _queue.Remove(node);
                 flow.WaitingFor = null;
@@ -284,8 +295,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     {
         while (WaitControlled(timeoutMs))
         {
-            int token = NextToken();
-            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            if (TryTake(out int token))
             {
                 return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
             }
@@ -334,7 +344,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         Volatile.Write(ref _holder, null);
         if (_queue.Count == 0)
         {
-            if (Interlocked.CompareExchange(ref _state, 0, token) != token)
+            if (Interlocked.CompareExchange(ref _state, unchecked(token + 1), token) != token)
             {
                 ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
             }
@@ -376,11 +386,14 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
             if (_queue.Dequeue() is AsyncWaitNode next)
             {
-                GrantLocked(next);
+                // Released and taken again in one step: the next holder's token is two on.
+                int nextToken = unchecked(token + 2);
+                Volatile.Write(ref _state, nextToken);
+                GrantWithToken(next, nextToken);
             }
             else
             {
-                Volatile.Write(ref _state, 0);
+                Volatile.Write(ref _state, unchecked(token + 1));
             }
         }
     }
@@ -395,23 +408,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
                 return;
             }
 
-            int token = NextToken();
-            if (Interlocked.CompareExchange(ref _state, token, 0) == 0)
+            if (TryTake(out int token))
             {
-                _lastToken = token;
                 var next = (AsyncWaitNode)_queue.Dequeue()!;
                 GrantWithToken(next, token);
             }
         }
-    }
-
-    /// <summary>Under the gate, the lock still held by the releaser: passes it to <paramref name="next"/>.</summary>
-    private void GrantLocked(AsyncWaitNode next)
-    {
-        int token = NextToken();
-        _lastToken = token;
-        Volatile.Write(ref _state, token);
-        GrantWithToken(next, token);
     }
 
     private void GrantWithToken(AsyncWaitNode next, int token)
