@@ -117,6 +117,10 @@ public static class LocksmithMetrics
         }
     }
 
+    /// <summary>Whether a wait on <paramref name="lockPrimitive"/> would be recorded now (so the wait must read the clock).</summary>
+    internal static bool IsWaitRecorded(LockPrimitive lockPrimitive) =>
+        MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration.Enabled;
+
     internal static void RecordWait(LockPrimitive lockPrimitive, string mode, long startTimestamp)
     {
         if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration is { Enabled: true } wait)

@@ -213,6 +213,17 @@ public sealed class AsyncOwnershipTests
                 kinds.Add(kind ?? "none");
             }
         });
+        var waitDurations = 0;
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (instrument.Name == "locksmith.lock.wait.duration" && tag.Key == "lock.name" && tag.Value as string == "metrics-async")
+                {
+                    Interlocked.Increment(ref waitDurations);
+                }
+            }
+        });
         listener.Start();
 
         var gate = new AsyncExclusiveLock("metrics-async");
@@ -233,6 +244,31 @@ public sealed class AsyncOwnershipTests
         Assert.Equal(2, counts.GetValueOrDefault("locksmith.lock.contentions"));
         Assert.Equal(1, counts.GetValueOrDefault("locksmith.lock.timeouts"));
         Assert.All(kinds, kind => Assert.Equal("async_exclusive", kind));
+
+        // Both waits are measured: the timed one, and the untimed one because a listener wants the wait's length.
+        Assert.Equal(2, waitDurations);
+    }
+
+    [Fact]
+    public async Task AnUntimedAsyncWait_IsReportedAsALongWait_WhenAHandlerIsSet()
+    {
+        using var policy = PolicyScope.Capture();
+        var longWaits = new ConcurrentQueue<LongWaitEvent>();
+        LocksmithPolicy.LongWaitOccurred = longWaits.Enqueue;
+        LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
+        var gate = new AsyncExclusiveLock("long-wait-async");
+
+        await using (var holder = await HeldByAnotherFlow.StartAsync(gate))
+        {
+            var waiter = gate.AcquireAsync().AsTask();
+            Assert.Equal(1, gate.WaitingCount);
+            await holder.ReleaseAsync();
+            (await waiter).Dispose();
+        }
+
+        var longWait = Assert.Single(longWaits, w => w.LockName == "long-wait-async");
+        Assert.Equal(LockMode.Exclusive, longWait.Mode);
+        Assert.True(longWait.ThreadId >= LockOwner.FlowIdBase, "the event names the waiting flow");
     }
 }
 

@@ -161,10 +161,18 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         ScopeTag = 0;
         _throwOnTimeout = throwOnTimeout;
         _cancellationToken = cancellationToken;
-        _start = Stopwatch.GetTimestamp();
+        _start = NeedsClock(host.Lock, timeoutMs) ? Stopwatch.GetTimestamp() : 0;
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         Volatile.Write(ref _phase, _phase + 1);
     }
+
+    /// <summary>
+    /// Whether the wait's length will be wanted: for a timeout's message, the wait metric or a long-wait handler. A clock
+    /// read costs about as much as the rest of a hand-off here (~25 ns), so an untimed, unobserved wait skips it; a
+    /// metric listener or handler that arrives while such a wait is queued starts with the next wait.
+    /// </summary>
+    private static bool NeedsClock(LockPrimitive lockPrimitive, int timeoutMs) =>
+        timeoutMs >= 0 || LocksmithPolicy.LongWaitOccurred is not null || LocksmithMetrics.IsWaitRecorded(lockPrimitive);
 
     /// <summary>
     /// After the node is queued (outside the gate): starts the timeout and the cancellation, either of which may

@@ -22,8 +22,14 @@ internal static class AsyncWaits
             owner.WaitingFor = null;
         }
 
-        LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
-        var waited = Stopwatch.GetElapsedTime(start);
+        // No start: an untimed wait nobody observed when it began (see AsyncWaitNode.NeedsClock); it is not measured.
+        var waited = TimeSpan.Zero;
+        if (start != 0)
+        {
+            LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
+            waited = Stopwatch.GetElapsedTime(start);
+        }
+
         switch (outcome)
         {
             case AsyncWaitOutcome.Granted:
@@ -32,7 +38,7 @@ internal static class AsyncWaits
                     FlowOrder.Push(owner, lockPrimitive);
                 }
 
-                if (LocksmithPolicy.LongWaitOccurred is { } onLongWait)
+                if (start != 0 && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
                 {
                     var threshold = LocksmithPolicy.LongWaitThreshold;
                     if (threshold != Timeout.InfiniteTimeSpan && waited >= threshold)
