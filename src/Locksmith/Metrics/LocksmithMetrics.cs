@@ -123,10 +123,10 @@ public static class LocksmithMetrics
 
     internal static void RecordWait(LockPrimitive lockPrimitive, string mode, long startTimestamp)
     {
-        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration is { Enabled: true } wait)
+        if (IsWaitRecorded(lockPrimitive))
         {
             double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
-            wait.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            SetOf(lockPrimitive).WaitDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
 
