@@ -14,6 +14,9 @@ namespace Locksmith;
 public static class LocksmithPolicy
 {
     private static TimeSpan s_defaultTimeout = Timeout.InfiniteTimeSpan;
+
+    // The same timeout in milliseconds, converted once when set: every wait that names none resolves it.
+    private static int s_defaultTimeoutMilliseconds = Timeout.Infinite;
     private static TimeSpan s_longWaitThreshold = Timeout.InfiniteTimeSpan;
 
     /// <summary>
@@ -26,10 +29,14 @@ public static class LocksmithPolicy
         get => s_defaultTimeout;
         set
         {
-            TimeoutMath.Validate(value, nameof(value));
+            int milliseconds = TimeoutMath.ToMilliseconds(value, nameof(value));
             s_defaultTimeout = value;
+            s_defaultTimeoutMilliseconds = milliseconds;
         }
     }
+
+    /// <summary><see cref="DefaultTimeout"/> in milliseconds, -1 meaning infinite.</summary>
+    internal static int DefaultTimeoutMilliseconds => s_defaultTimeoutMilliseconds;
 
     /// <summary>What an acquisition against the global lock order does. Default: <see cref="OrderViolationAction.Throw"/>.</summary>
     public static OrderViolationAction OrderViolationAction { get; set; } = OrderViolationAction.Throw;

@@ -29,7 +29,7 @@ internal static class WaitKernel
     /// <summary>Resolves <see cref="TimeoutMathDefaults.UseDefault"/> to the policy's default timeout, in milliseconds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ResolveTimeout(int timeoutMs) =>
-        timeoutMs == TimeoutMathDefaults.UseDefault ? TimeoutMath.ToMilliseconds(LocksmithPolicy.DefaultTimeout) : timeoutMs;
+        timeoutMs == TimeoutMathDefaults.UseDefault ? LocksmithPolicy.DefaultTimeoutMilliseconds : timeoutMs;
 
     /// <summary>A bounded spin of lock-free attempts (see <see cref="SpinCount"/>).</summary>
     public static bool Spin<TProtocol>(scoped ref TProtocol protocol)
