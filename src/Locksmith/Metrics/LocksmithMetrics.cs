@@ -118,17 +118,20 @@ public static class LocksmithMetrics
     }
 
     /// <summary>Whether a wait on <paramref name="lockPrimitive"/> would be recorded now (so the wait must read the clock).</summary>
-    internal static bool IsWaitRecorded(LockPrimitive lockPrimitive) =>
-        MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration.Enabled;
+    internal static bool IsWaitRecorded(LockPrimitive lockPrimitive) => RecordedWaits(lockPrimitive) is not null;
 
     internal static void RecordWait(LockPrimitive lockPrimitive, string mode, long startTimestamp)
     {
-        if (IsWaitRecorded(lockPrimitive))
+        if (RecordedWaits(lockPrimitive) is { } wait)
         {
             double seconds = Stopwatch.GetElapsedTime(startTimestamp).TotalSeconds;
-            SetOf(lockPrimitive).WaitDuration.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
+            wait.Record(seconds, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
+
+    /// <summary>The lock's wait-duration instrument while something listens to it, else null (one lookup of its set).</summary>
+    private static Histogram<double>? RecordedWaits(LockPrimitive lockPrimitive) =>
+        MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration is { Enabled: true } wait ? wait : null;
 
     internal static void RecordTimeout(LockPrimitive lockPrimitive, string mode)
     {
