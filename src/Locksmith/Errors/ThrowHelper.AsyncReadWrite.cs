@@ -11,7 +11,8 @@ internal static partial class ThrowHelper
         throw new LockRecursionException(
             $"{flow.Describe()} tried to acquire the read lock of {lockPrimitive.Describe()}, which it already holds (a flow shares " +
             "its holds with everything it awaits, calls or starts). AsyncReadWriteLock is not reentrant: a nested read would queue " +
-            "behind a waiting writer, which waits for the outer read, so it would deadlock. Keep one read scope open instead.");
+            "behind a waiting writer, which waits for the outer read, so it would deadlock. Keep one read scope open instead; a " +
+            "task that should wait for it must be started under ExecutionContext.SuppressFlow() or after the hold.");
 
     [DoesNotReturn]
     public static void ThrowAsyncUpgrade(LockPrimitive lockPrimitive, LockOwner flow) =>

@@ -21,8 +21,11 @@ namespace Locksmith;
 /// allocates in steady state: each record rotates through a few views, each made for one context (before, after), so
 /// a claim and its end are two <see cref="ExecutionContext.Restore"/>s of cached contexts. The rotation is also what
 /// keeps flows apart: a task started inside a hold carries that hold's view, and once the claim ends that view is
-/// dead, so the task is a flow of its own rather than a sharer of someone else's locks; a view is only ever made live
-/// again by a claim on the context it was made for. Tasks started while the flow holds nothing carry no live view.</para>
+/// dead, so the task is a flow of its own rather than a sharer of someone else's locks, until a later claim of the
+/// record on the context the view was made for (every 4th) makes it live again: then such a task shares that claim's
+/// holds. Nothing can tell which views a task captured, so only a fresh view per claim (an allocation) would close
+/// this; README documents it, and SuppressFlow as the way out. Tasks started while the flow holds nothing carry no
+/// live view.</para>
 /// </remarks>
 internal static class FlowOwnership
 {
