@@ -29,6 +29,7 @@ public class GeneratorBenchmarks
         new ReadAccessWriteAnalyzer(),
         new LockOrderAnalyzer(),
         new LockStatementAnalyzer(),
+        new TaskStartedInAsyncHoldAnalyzer(),
     ];
 
     private static readonly ImmutableArray<DiagnosticAnalyzer> s_floor = [new NoOpAnalyzer()];

@@ -187,4 +187,81 @@ public sealed class AnalyzerDiagnosticsTests
             }
         }
         """);
+
+    [Fact]
+    public void LSM0026_TaskStartedWhileAnAsyncLockIsHeld() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Cache
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+            private readonly AsyncReadWriteLock _rw = new();
+            private readonly AsyncExclusiveLock _other = new();
+            private Task? _refresh;
+            [Guarded(Lock = nameof(_gate))] private int _count;
+
+            public async Task FillAsync()
+            {
+                using (await _gate.AcquireAsync())
+                {
+                    {|LSM0026:Task.Run(Refresh)|};
+                    _ = {|LSM0026:Task.Run(Refresh)|};
+                    _refresh = {|LSM0026:Task.Run(Refresh)|};
+                    {|LSM0026:ThreadPool.QueueUserWorkItem(_ => Refresh())|};
+                    {|LSM0026:new Thread(Refresh).Start()|};
+                    _ = {|LSM0026:RefreshAsync()|};
+                    await Task.Run(Refresh);
+                    var pending = Task.Run(Refresh);
+                    await pending;
+                    await Task.WhenAll(Task.Run(Refresh), RefreshAsync());
+                    _ = _other.AcquireAsync();
+                    using (ExecutionContext.SuppressFlow())
+                    {
+                        _ = Task.Run(Refresh);
+                    }
+
+                    Func<Task> later = () => Task.Run(Refresh);
+                    _refresh = {|LSM0026:later()|};
+                }
+
+                _ = Task.Run(Refresh);
+                using (ExecutionContext.SuppressFlow())
+                {
+                    using (await _other.AcquireAsync())
+                    {
+                        _ = Task.Run(Refresh);
+                    }
+                }
+            }
+
+            public async Task ReadAsync()
+            {
+                using var scope = await _rw.AcquireReadAsync().ConfigureAwait(false);
+                _ = {|LSM0026:Task.Factory.StartNew(Refresh)|};
+            }
+
+            public async Task SetAsync()
+            {
+                var set = await LockSet.AcquireAsync(_gate, _other);
+                using (set)
+                {
+                    {|LSM0026:RefreshAsync()|};
+                }
+            }
+
+            [Guarded(Lock = nameof(_gate))]
+            private async Task BumpCoreAsync()
+            {
+                _count++;
+                _ = {|LSM0026:RefreshAsync()|};
+                await Task.Yield();
+            }
+
+            private void Refresh() { }
+
+            private Task RefreshAsync() => Task.CompletedTask;
+        }
+        """);
 }

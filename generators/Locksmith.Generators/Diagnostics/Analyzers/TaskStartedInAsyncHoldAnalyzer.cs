@@ -1,0 +1,236 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>
+/// LSM0026: work started and left running while an async lock is held: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>,
+/// a task-returning call whose task is discarded or stored in a field, <c>ThreadPool.QueueUserWorkItem</c>,
+/// <c>Thread.Start</c>. Its execution context carries the flow's ownership claim (README, "Known limitation").
+/// </summary>
+/// <remarks>
+/// Held means, as for LSM0020, syntactically and locally: in the body of a <c>using</c> whose resource is an
+/// <c>AsyncLockScope</c> or <c>AsyncLockSetScope</c>, after such a <c>using</c> declaration in an enclosing block, or
+/// in an async core guarded by an async lock. A lambda or local function is a boundary (it runs when called), and so is
+/// <c>ExecutionContext.SuppressFlow()</c> (the work then starts without the flow's context). A task kept in a local,
+/// passed on, returned or awaited is the flow's own work and is not reported.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
+{
+    private const string AsyncLockScope = "AsyncLockScope";
+    private const string AsyncLockSetScope = "AsyncLockSetScope";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            if (LockFacts.Create(start.Compilation) is not { } facts)
+            {
+                return;
+            }
+
+            var known = new KnownTypes(start.Compilation);
+            start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!StartsDetachedWork(invocation, known) ||
+            FindHold(invocation, context.ContainingSymbol, facts) is not { } held ||
+            IsFlowSuppressed(invocation, known))
+        {
+            return;
+        }
+
+        var target = invocation.TargetMethod;
+        string started = target.MethodKind == MethodKind.DelegateInvoke && invocation.Instance is { } callee ? callee.Syntax.ToString()
+            : target.ContainingType is { } type ? type.Name + "." + target.Name
+            : target.Name;
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld,
+            invocation.Syntax.GetLocation(),
+            started,
+            held));
+    }
+
+    /// <summary>Whether the call starts work that runs on after it returns and is not the flow's to await.</summary>
+    private static bool StartsDetachedWork(IInvocationOperation invocation, KnownTypes known)
+    {
+        var target = invocation.TargetMethod;
+        if ((target.Name == "QueueUserWorkItem" && Same(target.ContainingType, known.ThreadPool)) ||
+            (target.Name == "Start" && !target.IsStatic && Same(target.ContainingType, known.Thread)))
+        {
+            return true;
+        }
+
+        if (!known.IsTaskType(target.ReturnType) || IsScopeTask(target.ReturnType))
+        {
+            return false;
+        }
+
+        // The task's value: kept (a local, an argument, a return, an await) it is the flow's own work; dropped or
+        // stored where the method no longer sees it, it runs on by itself.
+        IOperation value = invocation;
+        while (value.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            value = value.Parent;
+        }
+
+        return value.Parent switch
+        {
+            IExpressionStatementOperation => true,
+            ISimpleAssignmentOperation assignment when assignment.Value == value =>
+                assignment.Target is IDiscardOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation,
+            _ => false,
+        };
+    }
+
+    // An acquisition's own task (discarding one is how a test provokes a recursion error) starts nothing.
+    private static bool IsScopeTask(ITypeSymbol? type) =>
+        type is INamedTypeSymbol { TypeArguments: [var result] } && IsScopeType(result);
+
+    private static bool IsScopeType(ITypeSymbol? type) =>
+        type is not null && (RuntimeSymbols.IsRuntimeType(type, AsyncLockScope) || RuntimeSymbols.IsRuntimeType(type, AsyncLockSetScope));
+
+    /// <summary>What async lock is held where <paramref name="operation"/> runs, described for the message; null if none.</summary>
+    private static string? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts)
+    {
+        IOperation child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is IUsingOperation usingStatement && child == usingStatement.Body && HeldBy(usingStatement.Resources) is { } held)
+            {
+                return held;
+            }
+
+            if (parent is IBlockOperation block &&
+                BeforeInBlock(block, child).OfType<IUsingDeclarationOperation>().Select(d => HeldBy(d.DeclarationGroup)).LastOrDefault(h => h is not null) is { } declared)
+            {
+                return declared;
+            }
+        }
+
+        // The whole body of an async core guarded by an async lock runs inside its wrapper's hold.
+        return containingSymbol is IMethodSymbol method && IsTaskReturning(method) &&
+            facts.GuardOf(method) is { } guard && guard.Capabilities.IsAsync()
+            ? guard.LockMember.Name
+            : null;
+    }
+
+    /// <summary>
+    /// Whether <c>ExecutionContext.SuppressFlow()</c> is in force where <paramref name="operation"/> runs (a using
+    /// around it or declared before it, up to the nearest lambda): work started there gets no context, so no claim.
+    /// </summary>
+    private static bool IsFlowSuppressed(IOperation operation, KnownTypes known)
+    {
+        IOperation child = operation;
+        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return false;
+            }
+
+            if ((parent is IUsingOperation usingStatement && child == usingStatement.Body && SuppressesFlow(usingStatement.Resources, known)) ||
+                (parent is IBlockOperation block &&
+                 BeforeInBlock(block, child).OfType<IUsingDeclarationOperation>().Any(d => SuppressesFlow(d.DeclarationGroup, known))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static System.Collections.Generic.IEnumerable<IOperation> BeforeInBlock(IBlockOperation block, IOperation child) =>
+        block.Operations.TakeWhile(statement => statement != child);
+
+    private static bool IsTaskReturning(IMethodSymbol method) =>
+        method.ReturnType is INamedTypeSymbol { Name: "Task" or "ValueTask", ContainingNamespace: { Name: "Tasks", ContainingNamespace: { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } };
+
+    private static bool SuppressesFlow(IOperation resource, KnownTypes known) =>
+        resource.DescendantsAndSelf().Any(o =>
+            o is IInvocationOperation { TargetMethod: { Name: "SuppressFlow" } target } && Same(target.ContainingType, known.ExecutionContext));
+
+    /// <summary>The lock a using resource holds, when it is an async lock's scope: its receiver, or the scope's name.</summary>
+    private static string? HeldBy(IOperation resource)
+    {
+        bool holds = false;
+        string? name = null;
+        foreach (var operation in resource.DescendantsAndSelf())
+        {
+            switch (operation)
+            {
+                case IVariableDeclaratorOperation declarator when IsScopeType(declarator.Symbol.Type):
+                    holds = true;
+                    name ??= declarator.Symbol.Name;
+                    break;
+                case IAwaitOperation awaited when IsScopeType(awaited.Type):
+                    holds = true;
+                    break;
+                case ILocalReferenceOperation local when IsScopeType(local.Type):
+                    holds = true;
+                    name ??= local.Local.Name;
+                    break;
+                case IInvocationOperation invocation when IsScopeTask(invocation.Type) &&
+                    invocation.TargetMethod.ContainingType?.ContainingNamespace is { Name: KnownNames.RuntimeNamespace, ContainingNamespace.IsGlobalNamespace: true }:
+                    // The acquisition names the lock best: its receiver, or the static type (LockSet).
+                    return invocation.Instance?.Syntax.ToString() ?? invocation.TargetMethod.ContainingType?.Name ?? name;
+            }
+        }
+
+        return holds ? name ?? "an async lock" : null;
+    }
+
+    private static bool Same(ITypeSymbol? type, ITypeSymbol? known) =>
+        known is not null && SymbolEqualityComparer.Default.Equals(type?.OriginalDefinition, known);
+
+    /// <summary>The framework types the analysis compares with, looked up once per compilation.</summary>
+    private sealed class KnownTypes
+    {
+        private readonly INamedTypeSymbol? _task;
+        private readonly INamedTypeSymbol? _taskOfT;
+        private readonly INamedTypeSymbol? _valueTask;
+        private readonly INamedTypeSymbol? _valueTaskOfT;
+
+        public KnownTypes(Compilation compilation)
+        {
+            _task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
+            _taskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
+            _valueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
+            _valueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
+            ThreadPool = compilation.GetTypeByMetadataName("System.Threading.ThreadPool");
+            Thread = compilation.GetTypeByMetadataName("System.Threading.Thread");
+            ExecutionContext = compilation.GetTypeByMetadataName("System.Threading.ExecutionContext");
+        }
+
+        public INamedTypeSymbol? ThreadPool { get; }
+
+        public INamedTypeSymbol? Thread { get; }
+
+        public INamedTypeSymbol? ExecutionContext { get; }
+
+        public bool IsTaskType(ITypeSymbol? type) =>
+            Same(type, _task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
+    }
+}
