@@ -51,7 +51,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (!StartsDetachedWork(invocation, known) ||
-            FindHold(invocation, context.ContainingSymbol, facts) is not { } held ||
+            FindHold(invocation, context.ContainingSymbol, facts, known) is not { } held ||
             IsFlowSuppressed(invocation, known))
         {
             return;
@@ -108,7 +108,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         type is not null && (RuntimeSymbols.IsRuntimeType(type, AsyncLockScope) || RuntimeSymbols.IsRuntimeType(type, AsyncLockSetScope));
 
     /// <summary>What async lock is held where <paramref name="operation"/> runs, described for the message; null if none.</summary>
-    private static string? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts)
+    private static string? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts, KnownTypes known)
     {
         IOperation child = operation;
         for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
@@ -131,7 +131,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         }
 
         // The whole body of an async core guarded by an async lock runs inside its wrapper's hold.
-        return containingSymbol is IMethodSymbol method && IsTaskReturning(method) &&
+        return containingSymbol is IMethodSymbol method && known.IsTaskType(method.ReturnType) &&
             facts.GuardOf(method) is { } guard && guard.Capabilities.IsAsync()
             ? guard.LockMember.Name
             : null;
@@ -164,9 +164,6 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 
     private static System.Collections.Generic.IEnumerable<IOperation> BeforeInBlock(IBlockOperation block, IOperation child) =>
         block.Operations.TakeWhile(statement => statement != child);
-
-    private static bool IsTaskReturning(IMethodSymbol method) =>
-        method.ReturnType is INamedTypeSymbol { Name: "Task" or "ValueTask", ContainingNamespace: { Name: "Tasks", ContainingNamespace: { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } };
 
     private static bool SuppressesFlow(IOperation resource, KnownTypes known) =>
         resource.DescendantsAndSelf().Any(o =>
