@@ -274,18 +274,14 @@ public sealed class AsyncOwnershipTests
 
 public sealed class AsyncOwnershipIsolationTests
 {
+    /// <summary>0 to 7 claims in between: every residue of a record's 4-view rotation, twice.</summary>
+    public static TheoryData<int> ClaimsBetween => new(Enumerable.Range(0, 8));
+
     // A task started inside a hold carries the claim's view in its context, and views are reused (a record has 4 and
     // rotates them per claim), so only a task started under SuppressFlow is a flow of its own after the hold for every
     // number of claims in between: each residue of the rotation is tried.
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
-    [InlineData(7)]
+    [MemberData(nameof(ClaimsBetween))]
     public async Task ATaskStartedUnderSuppressFlowInsideAHold_NeverSharesTheHoldsOfAnUnrelatedFlowOnTheSameThread(int claimsBetween)
     {
         var a = new AsyncExclusiveLock("iso-a");
@@ -404,14 +400,7 @@ public sealed class AsyncOwnershipIsolationTests
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    [InlineData(6)]
-    [InlineData(7)]
+    [MemberData(nameof(ClaimsBetween))]
     public async Task ATaskStartedUnderSuppressFlowInsideAHold_ThatOutlivesIt_WaitsForTheLockLikeAnyOtherFlow(int claimsBetween)
     {
         var gate = new AsyncExclusiveLock("outlives-hold");
