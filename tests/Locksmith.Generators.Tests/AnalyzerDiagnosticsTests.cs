@@ -264,4 +264,47 @@ public sealed class AnalyzerDiagnosticsTests
             private Task RefreshAsync() => Task.CompletedTask;
         }
         """);
+
+    [Fact]
+    public void LSM0026_HoldsAndBoundaries() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Jobs
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+            private readonly ExclusiveLock _sync = new();
+
+            public async Task RunAsync()
+            {
+                await using (await _gate.AcquireAsync())
+                {
+                    _ = {|LSM0026:Task.Run(Work)|};
+                }
+
+                Func<Task> job = async () =>
+                {
+                    using (await _gate.AcquireAsync())
+                    {
+                        _ = {|LSM0026:Task.Run(Work)|};
+                    }
+                };
+                await job();
+
+                using (_sync.Acquire())
+                {
+                    _ = Task.Run(Work);
+                }
+
+                using var scope = await _gate.AcquireAsync();
+                Action notYet = () => _ = Task.Run(Work);
+                using var quiet = ExecutionContext.SuppressFlow();
+                _ = Task.Run(Work);
+                notYet();
+            }
+
+            private void Work() { }
+        }
+        """);
 }
