@@ -16,7 +16,7 @@ internal static partial class ThrowHelper
             $"{flow.Describe()} tried to acquire {lockPrimitive.Describe()}, which it already holds (a flow shares its holds " +
             $"with everything it awaits, calls or starts). {lockPrimitive.GetType().Name} is not reentrant, so waiting would " +
             "deadlock. Release it before acquiring it again, or pass the work that needs it to the code that holds it; a " +
-            "task that should wait for it instead must be started under ExecutionContext.SuppressFlow() or after the hold.");
+            "task that should wait for it instead must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");
 
     [DoesNotReturn]
     public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, string? holder) =>

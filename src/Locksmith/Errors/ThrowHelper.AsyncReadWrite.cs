@@ -12,7 +12,7 @@ internal static partial class ThrowHelper
             $"{flow.Describe()} tried to acquire the read lock of {lockPrimitive.Describe()}, which it already holds (a flow shares " +
             "its holds with everything it awaits, calls or starts). AsyncReadWriteLock is not reentrant: a nested read would queue " +
             "behind a waiting writer, which waits for the outer read, so it would deadlock. Keep one read scope open instead; a " +
-            "task that should wait for it must be started under ExecutionContext.SuppressFlow() or after the hold.");
+            "task that should wait for it must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");
 
     [DoesNotReturn]
     public static void ThrowAsyncUpgrade(LockPrimitive lockPrimitive, LockOwner flow) =>

@@ -274,21 +274,28 @@ public sealed class AsyncOwnershipTests
 
 public sealed class AsyncOwnershipIsolationTests
 {
-    /// <summary>0 to 7 claims in between: every residue of a record's 4-view rotation, twice.</summary>
+    private static readonly AsyncLocal<int> s_requestScope = new();
+
+    /// <summary>Claims in between that end on another view of the record than the task's (a record rotates 4).</summary>
+    public static TheoryData<int> OtherViews => new(0, 1, 2, 4, 5, 6);
+
+    /// <summary>Claims in between that end on the task's own view again: every 4th.</summary>
+    public static TheoryData<int> SameView => new(3, 7);
+
+    /// <summary>0 to 7 claims in between: every residue of the rotation, twice.</summary>
     public static TheoryData<int> ClaimsBetween => new(Enumerable.Range(0, 8));
 
-    // A task started inside a hold carries the claim's view in its context, and views are reused (a record has 4 and
-    // rotates them per claim), so only a task started under SuppressFlow is a flow of its own after the hold for every
-    // number of claims in between: each residue of the rotation is tried.
+    // A task started inside a hold carries that claim's view; once the claim ends the view is dead, and a later claim of
+    // the same record by an unrelated flow (same base context, same thread) uses another view.
     [Theory]
-    [MemberData(nameof(ClaimsBetween))]
-    public async Task ATaskStartedUnderSuppressFlowInsideAHold_NeverSharesTheHoldsOfAnUnrelatedFlowOnTheSameThread(int claimsBetween)
+    [MemberData(nameof(OtherViews))]
+    public async Task ATaskStartedInsideAHold_DoesNotShareAnUnrelatedFlowsLaterHold_ThroughAnotherView(int claimsBetween)
     {
         var a = new AsyncExclusiveLock("iso-a");
         var b = new AsyncExclusiveLock("iso-b");
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var child = await Outer(a, b, go.Task);
+        var child = await StartInsideAHold(a, b, go.Task, suppressFlow: false);
         var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
 
         Assert.False(seesB);
@@ -297,25 +304,129 @@ public sealed class AsyncOwnershipIsolationTests
         Assert.False(b.IsHeld);
     }
 
-    private static async Task<Task<(bool, string)>> Outer(AsyncExclusiveLock a, AsyncExclusiveLock b, Task go)
+    // README's known limitation, pinned: views are pooled to keep claims allocation-free, so every 4th claim of the
+    // record makes the task's view live again and the task takes that unrelated hold for its own. A fix flips this test.
+    [Theory]
+    [MemberData(nameof(SameView))]
+    public async Task KnownLimitation_ATaskStartedInsideAHold_SharesAnUnrelatedFlowsLaterHold_ThroughTheSameView(int claimsBetween)
     {
-        Task<(bool, string)> child;
+        var a = new AsyncExclusiveLock("iso-a");
+        var b = new AsyncExclusiveLock("iso-b");
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var child = await StartInsideAHold(a, b, go.Task, suppressFlow: false);
+        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
+
+        Assert.True(seesB);
+        Assert.Equal(nameof(LockRecursionException), outcome);
+        Assert.False(b.IsHeld);
+    }
+
+    // The way out README gives: started with the flow suppressed, the task carries no view at all.
+    [Theory]
+    [MemberData(nameof(SameView))]
+    public async Task ATaskStartedUnderSuppressFlowInsideAHold_DoesNotShareAnUnrelatedFlowsLaterHold_EvenThroughTheSameView(int claimsBetween)
+    {
+        var a = new AsyncExclusiveLock("iso-a");
+        var b = new AsyncExclusiveLock("iso-b");
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var child = await StartInsideAHold(a, b, go.Task, suppressFlow: true);
+        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
+
+        Assert.False(seesB);
+        Assert.Equal("waited", outcome);
+        Assert.False(b.IsHeld);
+    }
+
+    // A frame that sets an async local during its hold (a logging scope, an Activity) cannot get its old context back
+    // at the release; the view is taken out of its new one, so what it starts afterwards carries none.
+    [Theory]
+    [MemberData(nameof(ClaimsBetween))]
+    public async Task ATaskStartedAfterAHold_InWhichTheFrameSetAnAsyncLocal_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween)
+    {
+        var a = new AsyncExclusiveLock("iso-a");
+        var b = new AsyncExclusiveLock("iso-b");
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var child = await StartAfterAHoldThatSetAnAsyncLocal(a, b, go.Task);
+        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
+
+        Assert.False(seesB);
+        Assert.Equal("waited", outcome);
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
+    // The same frame, later, itself: it asks for b while an unrelated flow holds it.
+    [Theory]
+    [MemberData(nameof(ClaimsBetween))]
+    public async Task AFrameThatSetAnAsyncLocalDuringItsHold_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween)
+    {
+        var a = new AsyncExclusiveLock("iso-a");
+        var b = new AsyncExclusiveLock("iso-b");
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var frame = HoldSetAnAsyncLocalThenAskAgain(a, b, go.Task);
+        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, frame);
+
+        Assert.False(seesB);
+        Assert.Equal("waited", outcome);
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
+    private static async Task<Task<(bool, string)>> StartInsideAHold(AsyncExclusiveLock a, AsyncExclusiveLock b, Task go, bool suppressFlow)
+    {
         using (await a.AcquireAsync())
         {
+            if (!suppressFlow)
+            {
+                return Task.Run(() => AskFor(b, go));
+            }
+
             using (ExecutionContext.SuppressFlow())
             {
-                child = Task.Run(async () =>
-                {
-                    await go;
-                    bool sees = b.IsHeldByCurrentFlow;
-                    var scope = await b.TryAcquireAsync(TimeSpan.Zero);
-                    scope.Dispose();
-                    return (sees, scope.IsAcquired ? "acquired" : "waited");
-                });
+                return Task.Run(() => AskFor(b, go));
             }
         }
+    }
 
-        return child;
+    private static async Task<Task<(bool, string)>> StartAfterAHoldThatSetAnAsyncLocal(AsyncExclusiveLock a, AsyncExclusiveLock b, Task go)
+    {
+        using (await a.AcquireAsync())
+        {
+            s_requestScope.Value = 42;
+        }
+
+        return Task.Run(() => AskFor(b, go));
+    }
+
+    private static async Task<(bool, string)> HoldSetAnAsyncLocalThenAskAgain(AsyncExclusiveLock a, AsyncExclusiveLock b, Task go)
+    {
+        using (await a.AcquireAsync())
+        {
+            s_requestScope.Value = 7;
+        }
+
+        return await AskFor(b, go);
+    }
+
+    // Whether the caller's flow sees b as its own, and what a try-once for b does while an unrelated flow holds it.
+    private static async Task<(bool, string)> AskFor(AsyncExclusiveLock b, Task go)
+    {
+        await go;
+        bool sees = b.IsHeldByCurrentFlow;
+        try
+        {
+            var scope = await b.TryAcquireAsync(TimeSpan.Zero);
+            scope.Dispose();
+            return (sees, scope.IsAcquired ? "acquired" : "waited");
+        }
+        catch (LockRecursionException)
+        {
+            return (sees, nameof(LockRecursionException));
+        }
     }
 
     private static async Task<(bool, string)> Unrelated(AsyncExclusiveLock b, int claimsBetween, TaskCompletionSource go, Task<(bool, string)> child)
@@ -400,8 +511,16 @@ public sealed class AsyncOwnershipIsolationTests
     }
 
     [Theory]
-    [MemberData(nameof(ClaimsBetween))]
-    public async Task ATaskStartedUnderSuppressFlowInsideAHold_ThatOutlivesIt_WaitsForTheLockLikeAnyOtherFlow(int claimsBetween)
+    [MemberData(nameof(OtherViews))]
+    public Task ATaskStartedInsideAHold_ThatOutlivesIt_WaitsForTheFramesLaterHold_ThroughAnotherView(int claimsBetween) =>
+        StrayWaitsForTheFramesLaterHold(claimsBetween, suppressFlow: false);
+
+    [Theory]
+    [MemberData(nameof(SameView))]
+    public Task ATaskStartedUnderSuppressFlowInsideAHold_ThatOutlivesIt_WaitsForTheFramesLaterHold_EvenThroughTheSameView(int claimsBetween) =>
+        StrayWaitsForTheFramesLaterHold(claimsBetween, suppressFlow: true);
+
+    private static async Task StrayWaitsForTheFramesLaterHold(int claimsBetween, bool suppressFlow)
     {
         var gate = new AsyncExclusiveLock("outlives-hold");
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -409,7 +528,7 @@ public sealed class AsyncOwnershipIsolationTests
         Task<bool> stray;
         using (await gate.AcquireAsync())
         {
-            using (ExecutionContext.SuppressFlow())
+            using (suppressFlow ? ExecutionContext.SuppressFlow() : default(AsyncFlowControl?))
             {
                 stray = Task.Run(async () =>
                 {
@@ -423,8 +542,8 @@ public sealed class AsyncOwnershipIsolationTests
             await started.Task;
         }
 
-        // The frame claims again (each residue of the record's view rotation) and holds the lock while the stray task
-        // asks for it: it must wait, not throw LockRecursionException.
+        // The frame claims again and holds the lock while the stray task asks for it: it must wait, not throw
+        // LockRecursionException.
         for (int i = 0; i < claimsBetween; i++)
         {
             using (await gate.AcquireAsync())
@@ -444,6 +563,38 @@ public sealed class AsyncOwnershipIsolationTests
         }
 
         Assert.True(await stray);
+        Assert.False(gate.IsHeld);
+    }
+
+    // A request's flow runs in an execution context of its own, so its first claim finds no record made for it. It
+    // moves the thread's least recently used idle record instead of making one: a view and a context (the claim's),
+    // where a new record with its views and padding made it 656 B.
+    [Fact]
+    public void AClaimFromANewExecutionContext_MovesAnIdleRecord_InsteadOfMakingOne()
+    {
+        var gate = new AsyncExclusiveLock("new-base");
+        var request = new AsyncLocal<int>();
+        const int Claims = 10_000;
+
+        long Run(bool take)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < Claims; i++)
+            {
+                request.Value = i;
+                if (take)
+                {
+                    gate.AcquireAsync().Result.Dispose();
+                }
+            }
+
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        }
+
+        Run(take: true);
+        long perClaim = (Run(take: true) - Run(take: false)) / Claims;
+
+        Assert.True(perClaim <= 160, $"{perClaim} B per claim on a new context");
         Assert.False(gate.IsHeld);
     }
 

@@ -15,7 +15,9 @@ namespace Locksmith;
 /// holds a lock; a helper called by a flow that holds a lock shares its record, so what the helper takes, the caller
 /// holds. The reservation becomes the hold, or is given back with <see cref="Released"/> if nothing was taken. When the
 /// count drops to 0 the claim is over for good (nothing counts up from 0 but a new claim): the frame's context goes
-/// back to the one before the claim and the record goes to a small per-thread cache, keyed by that context.</para>
+/// back to the one before the claim and the record goes to a small per-thread cache, keyed by that context. A claim
+/// from a context with no cached record takes a new one while the cache has room, else moves the least recently
+/// cached one to its context (a request's flow has a context of its own, so its first claim is such a claim).</para>
 /// <para>A claim costs no interlocked operation: a record in a thread's cache is idle and only that thread takes it,
 /// so claiming it is plain stores; sharing a live record is one compare-and-swap, releasing one decrement. Nothing
 /// allocates in steady state: each record rotates through a few views, each made for one context (before, after), so
@@ -241,16 +243,32 @@ internal static class FlowOwnership
             return;
         }
 
-        if (ReferenceEquals(ExecutionContext.Capture(), view.To))
+        var current = ExecutionContext.Capture();
+        if (ReferenceEquals(current, view.To))
         {
             ExecutionContext.Restore(before);
         }
+        else if (current is not null && ReferenceEquals(s_flow.Value, view))
+        {
+            // The frame set an async local during the hold (a logging scope, an Activity), so its context is no longer
+            // one of ours to swap back: take the dead view out of it instead, or the frame and what it starts next
+            // would share this record's claims made through the same view later. A new context, as that change made.
+            DropViewFromContext();
+        }
 
-        // Otherwise released in another frame (a callee, or one that changed its context during the hold): that
-        // frame's context keeps a dead view, which claims from its base next time.
+        // Otherwise released in a callee that kept its context (an async method disposed the scope): the caller's
+        // context keeps a dead view, which claims from its base next time.
         Cache(owner);
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void DropViewFromContext() => s_flow.Value = null;
+
+    /// <summary>
+    /// An idle record of this thread's: the one last claimed on <paramref name="based"/> if it is cached; else, when
+    /// the cache is full, the least recently cached one, which the claim moves to the new base (a view and a context
+    /// for it, not a record); else none, and the caller makes a record, which joins the cache when its claim ends.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static LockOwner? TakeCached(ExecutionContext based)
     {
@@ -260,33 +278,47 @@ internal static class FlowOwnership
             return null;
         }
 
+        bool full = true;
         for (int i = 0; i < cache.Length; i++)
         {
             var owner = cache[i];
-            if (owner is not null && ReferenceEquals(owner.FlowBase, based))
+            if (owner is null)
+            {
+                full = false;
+            }
+            else if (ReferenceEquals(owner.FlowBase, based))
             {
                 cache[i] = null;
                 return owner;
             }
         }
 
-        return null;
+        return full ? TakeForNewBase(cache, cache.Length - 1) : null;
     }
 
+    // A record's views are made for its base; on another base its claims replace them slot by slot as the rotation
+    // comes round, so a view is still only ever made live again by a claim on the context it was made for.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static LockOwner TakeForNewBase(LockOwner?[] cache, int index)
+    {
+        var owner = cache[index]!;
+        cache[index] = null;
+        return owner;
+    }
+
+    /// <summary>
+    /// Caches an idle record at the front, shifting the others back over the first free slot, or out at the end: the
+    /// bases a thread claims on often stay, and one no flow uses any more leaves.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Cache(LockOwner owner)
     {
         var cache = t_cache ??= new LockOwner?[CacheSize];
-        for (int i = 0; i < cache.Length; i++)
+        var carried = owner;
+        for (int i = 0; i < cache.Length && carried is not null; i++)
         {
-            if (cache[i] is null)
-            {
-                cache[i] = owner;
-                return;
-            }
+            (cache[i], carried) = (carried, cache[i]);
         }
-
-        cache[(int)((uint)owner.OwnerId % CacheSize)] = owner;
     }
 
     /// <summary>What a flow's context carries while it holds locks: one of its record's few views.</summary>
