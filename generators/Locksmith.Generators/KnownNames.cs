@@ -36,6 +36,12 @@ internal static class KnownNames
     public const string AsyncReadWriteAccessLock = "IAsyncReadWriteAccessLock";
     public const string AsyncKeyedAccessLock = "IAsyncKeyedAccessLock";
 
+    // The scopes of holds owned by an async flow (Locksmith's, and Locksmith.Postgres's).
+    public const string AsyncLockScope = "AsyncLockScope";
+    public const string AsyncLockSetScope = "AsyncLockSetScope";
+    public const string PostgresLockScope = "PostgresLockScope";
+    public const string PostgresLockSetScope = "PostgresLockSetScope";
+
     // The marker of a whole lock that LockSet takes (its public API is typed by it).
     public const string LockSetMember = "ILockSetMember";
     public const string AsyncLockSetMember = "IAsyncLockSetMember";

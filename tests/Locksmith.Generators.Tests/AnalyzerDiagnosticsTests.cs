@@ -216,6 +216,8 @@ public sealed class AnalyzerDiagnosticsTests
                     var pending = Task.Run(Refresh);
                     await pending;
                     await Task.WhenAll(Task.Run(Refresh), RefreshAsync());
+                    _refresh ??= {|LSM0026:Task.Run(Refresh)|};
+                    _ = Task.Delay(1);
                     _ = _other.AcquireAsync();
                     using (ExecutionContext.SuppressFlow())
                     {
@@ -227,13 +229,6 @@ public sealed class AnalyzerDiagnosticsTests
                 }
 
                 _ = Task.Run(Refresh);
-                using (ExecutionContext.SuppressFlow())
-                {
-                    using (await _other.AcquireAsync())
-                    {
-                        _ = Task.Run(Refresh);
-                    }
-                }
             }
 
             public async Task ReadAsync()
@@ -299,12 +294,37 @@ public sealed class AnalyzerDiagnosticsTests
 
                 using var scope = await _gate.AcquireAsync();
                 Action notYet = () => _ = Task.Run(Work);
+                notYet();
                 using var quiet = ExecutionContext.SuppressFlow();
                 _ = Task.Run(Work);
-                notYet();
+            }
+
+            public async Task SyncAsync(Locksmith.Postgres.KeyLock key)
+            {
+                using (await key.AcquireAsync())
+                {
+                    _ = {|LSM0026:Task.Run(Work)|};
+                }
             }
 
             private void Work() { }
         }
-        """);
+        """ + PostgresStandIn);
+
+    // The analyzer knows Locksmith.Postgres's scopes by name; the test compilation references only Locksmith.
+    private const string PostgresStandIn = """
+
+        namespace Locksmith.Postgres
+        {
+            public readonly struct PostgresLockScope : System.IDisposable
+            {
+                public void Dispose() { }
+            }
+
+            public sealed class KeyLock
+            {
+                public System.Threading.Tasks.ValueTask<PostgresLockScope> AcquireAsync() => default;
+            }
+        }
+        """;
 }

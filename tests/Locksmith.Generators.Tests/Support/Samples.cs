@@ -762,6 +762,57 @@ internal static class Samples
         }
         """;
 
+    /// <summary>Tasks started inside async holds the way LSM0026 accepts: awaited, kept and awaited, or with the flow suppressed.</summary>
+    public const string TasksInAsyncHolds =
+        """
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        namespace Refresh;
+
+        /// <summary>A cache that refreshes in the background.</summary>
+        public sealed partial class Cache
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+
+            [Guarded(Lock = nameof(_gate))]
+            private int _version;
+
+            private Task? _refresh;
+
+            /// <summary>The last refresh started.</summary>
+            public Task? Pending => _refresh;
+
+            /// <summary>Bumps the version, refreshes, and starts a refresh that runs on as a flow of its own.</summary>
+            public async Task BumpAsync()
+            {
+                using (await _gate.AcquireAsync())
+                {
+                    _version++;
+                    await Task.Run(Work);
+                    using (ExecutionContext.SuppressFlow())
+                    {
+                        _refresh = Task.Run(Work);
+                    }
+                }
+            }
+
+            /// <summary>Bumps the version in the wrapper's hold.</summary>
+            [Guarded(Lock = nameof(_gate))]
+            private async Task NudgeCoreAsync()
+            {
+                _version++;
+                var pending = Task.Run(Work);
+                await pending;
+            }
+
+            private static void Work()
+            {
+            }
+        }
+        """;
+
     public static readonly System.Collections.Generic.IReadOnlyDictionary<string, string[]> SnapshotInputs =
         new System.Collections.Generic.Dictionary<string, string[]>
         {
@@ -804,6 +855,7 @@ internal static class Samples
         OverrideAndAbstractCores,
         KeywordNames,
         EchoedWarnings,
+        TasksInAsyncHolds,
     ];
 }
 

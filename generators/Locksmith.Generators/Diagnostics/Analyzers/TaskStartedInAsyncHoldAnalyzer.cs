@@ -14,18 +14,16 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>Thread.Start</c>. Its execution context carries the flow's ownership claim (README, "Known limitation").
 /// </summary>
 /// <remarks>
-/// Held means, as for LSM0020, syntactically and locally: in the body of a <c>using</c> whose resource is an
-/// <c>AsyncLockScope</c> or <c>AsyncLockSetScope</c>, after such a <c>using</c> declaration in an enclosing block, or
-/// in an async core guarded by an async lock. A lambda or local function is a boundary (it runs when called), and so is
+/// Held is decided syntactically and locally, like LSM0020's: in the body of a <c>using</c> whose resource is the scope
+/// of an async flow's hold (<c>AsyncLockScope</c>, <c>AsyncLockSetScope</c>, Locksmith.Postgres's), after such a
+/// <c>using</c> declaration in an enclosing block, or in an async core guarded by an async lock. Unlike LSM0020, a
+/// lambda or local function is a boundary (it runs when called, perhaps after the hold); so is
 /// <c>ExecutionContext.SuppressFlow()</c> (the work then starts without the flow's context). A task kept in a local,
-/// passed on, returned or awaited is the flow's own work and is not reported.
+/// passed on, returned or awaited is taken for the flow's own work: locals are not followed.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 {
-    private const string AsyncLockScope = "AsyncLockScope";
-    private const string AsyncLockSetScope = "AsyncLockSetScope";
-
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld);
@@ -58,7 +56,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         }
 
         var target = invocation.TargetMethod;
-        string started = target.MethodKind == MethodKind.DelegateInvoke && invocation.Instance is { } callee ? callee.Syntax.ToString()
+        string started = target.MethodKind == MethodKind.DelegateInvoke ? DelegateName(invocation.Instance)
             : target.ContainingType is { } type ? type.Name + "." + target.Name
             : target.Name;
         context.ReportDiagnostic(Diagnostic.Create(
@@ -67,6 +65,14 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             started,
             held));
     }
+
+    private static string DelegateName(IOperation? callee) => OperationFacts.Unwrap(callee) switch
+    {
+        ILocalReferenceOperation local => local.Local.Name,
+        IParameterReferenceOperation parameter => parameter.Parameter.Name,
+        IMemberReferenceOperation member => member.Member.Name,
+        _ => "a delegate",
+    };
 
     /// <summary>Whether the call starts work that runs on after it returns and is not the flow's to await.</summary>
     private static bool StartsDetachedWork(IInvocationOperation invocation, KnownTypes known)
@@ -78,8 +84,11 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        if (!known.IsTaskType(target.ReturnType) || IsScopeTask(target.ReturnType))
+        if (!known.IsTaskType(target.ReturnType) || IsScopeTask(target.ReturnType) ||
+            (known.IsTaskType(target.ContainingType) && target.Name != "Run"))
         {
+            // Of the task types' own methods only Run starts work: Delay, FromResult, WhenAll, ContinueWith... do not,
+            // or schedule what was already started.
             return false;
         }
 
@@ -94,18 +103,25 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         return value.Parent switch
         {
             IExpressionStatementOperation => true,
-            ISimpleAssignmentOperation assignment when assignment.Value == value =>
-                assignment.Target is IDiscardOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation,
+            ISimpleAssignmentOperation assignment when assignment.Value == value => IsOutOfTheMethod(assignment.Target),
+            ICoalesceAssignmentOperation assignment when assignment.Value == value => IsOutOfTheMethod(assignment.Target),
             _ => false,
         };
     }
+
+    // A discard, or a field, property or element: the method does not see the task again to await it.
+    private static bool IsOutOfTheMethod(IOperation target) =>
+        target is IDiscardOperation or IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation;
 
     // An acquisition's own task (discarding one is how a test provokes a recursion error) starts nothing.
     private static bool IsScopeTask(ITypeSymbol? type) =>
         type is INamedTypeSymbol { TypeArguments: [var result] } && IsScopeType(result);
 
     private static bool IsScopeType(ITypeSymbol? type) =>
-        type is not null && (RuntimeSymbols.IsRuntimeType(type, AsyncLockScope) || RuntimeSymbols.IsRuntimeType(type, AsyncLockSetScope));
+        type is INamedTypeSymbol { ContainingType: null } named &&
+        (RuntimeSymbols.IsRuntimeType(named, KnownNames.AsyncLockScope) || RuntimeSymbols.IsRuntimeType(named, KnownNames.AsyncLockSetScope) ||
+         (named.MetadataName is KnownNames.PostgresLockScope or KnownNames.PostgresLockSetScope &&
+          named.ContainingNamespace.ToDisplayString() == KnownNames.DistributedNamespace));
 
     /// <summary>What async lock is held where <paramref name="operation"/> runs, described for the message; null if none.</summary>
     private static string? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts, KnownTypes known)
@@ -189,8 +205,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                     holds = true;
                     name ??= local.Local.Name;
                     break;
-                case IInvocationOperation invocation when IsScopeTask(invocation.Type) &&
-                    invocation.TargetMethod.ContainingType?.ContainingNamespace is { Name: KnownNames.RuntimeNamespace, ContainingNamespace.IsGlobalNamespace: true }:
+                case IInvocationOperation invocation when IsScopeTask(invocation.Type) && IsLocksmithType(invocation.TargetMethod.ContainingType):
                     // The acquisition names the lock best: its receiver, or the static type (LockSet).
                     return invocation.Instance?.Syntax.ToString() ?? invocation.TargetMethod.ContainingType?.Name ?? name;
             }
@@ -198,6 +213,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 
         return holds ? name ?? "an async lock" : null;
     }
+
+    // Locksmith's or Locksmith.Postgres's: the acquisition, not a ConfigureAwait around it.
+    private static bool IsLocksmithType(ITypeSymbol? type) =>
+        type?.ContainingNamespace?.ToDisplayString() is KnownNames.RuntimeNamespace or KnownNames.DistributedNamespace;
 
     private static bool Same(ITypeSymbol? type, ITypeSymbol? known) =>
         known is not null && SymbolEqualityComparer.Default.Equals(type?.OriginalDefinition, known);
