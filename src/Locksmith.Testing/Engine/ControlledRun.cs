@@ -645,12 +645,20 @@ internal sealed partial class ControlledRun : ISchedulingController
     }
 
     /// <summary>Remembers the ids the current flow's locks record as their owner (its thread, its async flow).</summary>
-    private static void RegisterOwnerLocked(FlowState flow)
+    private void RegisterOwnerLocked(FlowState flow)
     {
         flow.OwnerIds.Add(CurrentThreadId.Value);
-        if (FlowOwnership.CurrentOrNull is { } owner)
+        if (FlowOwnership.CurrentOrNull is { } owner && flow.OwnerIds.Add(owner.OwnerId))
         {
-            flow.OwnerIds.Add(owner.OwnerId);
+            // An idle ownership record may be moved to another flow's context (FlowOwnership.TakeCached): its id
+            // names this flow now, not the one that claimed it before.
+            foreach (var other in _flows)
+            {
+                if (!ReferenceEquals(other, flow))
+                {
+                    other.OwnerIds.Remove(owner.OwnerId);
+                }
+            }
         }
     }
 

@@ -358,6 +358,25 @@ public sealed class AsyncOwnershipIsolationTests
         Assert.False(b.IsHeld);
     }
 
+    // Released with the flow suppressed, the frame's context comes back as a copy when the flow is restored: not one of
+    // ours either, so the view is taken out of it too.
+    [Theory]
+    [MemberData(nameof(ClaimsBetween))]
+    public async Task ATaskStartedAfterAHoldReleasedUnderSuppressFlow_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween)
+    {
+        var a = new AsyncExclusiveLock("iso-a");
+        var b = new AsyncExclusiveLock("iso-b");
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        var child = await StartAfterAHoldReleasedUnderSuppressFlow(a, b, go.Task);
+        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
+
+        Assert.False(seesB);
+        Assert.Equal("waited", outcome);
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
     // The same frame, later, itself: it asks for b while an unrelated flow holds it.
     [Theory]
     [MemberData(nameof(ClaimsBetween))]
@@ -397,6 +416,17 @@ public sealed class AsyncOwnershipIsolationTests
         using (await a.AcquireAsync())
         {
             s_requestScope.Value = 42;
+        }
+
+        return Task.Run(() => AskFor(b, go));
+    }
+
+    private static async Task<Task<(bool, string)>> StartAfterAHoldReleasedUnderSuppressFlow(AsyncExclusiveLock a, AsyncExclusiveLock b, Task go)
+    {
+        var scope = await a.AcquireAsync();
+        using (ExecutionContext.SuppressFlow())
+        {
+            scope.Dispose();
         }
 
         return Task.Run(() => AskFor(b, go));

@@ -248,11 +248,12 @@ internal static class FlowOwnership
         {
             ExecutionContext.Restore(before);
         }
-        else if (current is not null && ReferenceEquals(s_flow.Value, view))
+        else if (ReferenceEquals(s_flow.Value, view))
         {
-            // The frame set an async local during the hold (a logging scope, an Activity), so its context is no longer
-            // one of ours to swap back: take the dead view out of it instead, or the frame and what it starts next
-            // would share this record's claims made through the same view later. A new context, as that change made.
+            // The frame set an async local during the hold (a logging scope, an Activity) or released under
+            // SuppressFlow, so its context is no longer one of ours to swap back: take the dead view out of it instead,
+            // or the frame and what it starts next would share this record's claims made through the same view later.
+            // A new context, as that change made.
             DropViewFromContext();
         }
 
