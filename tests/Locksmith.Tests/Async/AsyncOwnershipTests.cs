@@ -289,20 +289,8 @@ public sealed class AsyncOwnershipIsolationTests
     // the same record by an unrelated flow (same base context, same thread) uses another view.
     [Theory]
     [MemberData(nameof(OtherViews))]
-    public async Task ATaskStartedInsideAHold_DoesNotShareAnUnrelatedFlowsLaterHold_ThroughAnotherView(int claimsBetween)
-    {
-        var a = new AsyncExclusiveLock("iso-a");
-        var b = new AsyncExclusiveLock("iso-b");
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var child = await StartInsideAHold(a, b, go.Task, suppressFlow: false);
-        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
-
-        Assert.False(seesB);
-        Assert.Equal("waited", outcome);
-        Assert.False(a.IsHeld);
-        Assert.False(b.IsHeld);
-    }
+    public Task ATaskStartedInsideAHold_DoesNotShareAnUnrelatedFlowsLaterHold_ThroughAnotherView(int claimsBetween) =>
+        AssertItWaitsForTheUnrelatedHold(claimsBetween, (a, b, go) => StartInsideAHold(a, b, go, suppressFlow: false));
 
     // README's known limitation, pinned: views are pooled to keep claims allocation-free, so every 4th claim of the
     // record makes the task's view live again and the task takes that unrelated hold for its own. A fix flips this test.
@@ -310,89 +298,61 @@ public sealed class AsyncOwnershipIsolationTests
     [MemberData(nameof(SameView))]
     public async Task KnownLimitation_ATaskStartedInsideAHold_SharesAnUnrelatedFlowsLaterHold_ThroughTheSameView(int claimsBetween)
     {
-        var a = new AsyncExclusiveLock("iso-a");
-        var b = new AsyncExclusiveLock("iso-b");
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var child = await StartInsideAHold(a, b, go.Task, suppressFlow: false);
-        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
+        var (seesB, outcome, _) = await AskWhileAnUnrelatedFlowHolds(claimsBetween, (a, b, go) => StartInsideAHold(a, b, go, suppressFlow: false));
 
         Assert.True(seesB);
         Assert.Equal(nameof(LockRecursionException), outcome);
-        Assert.False(b.IsHeld);
     }
 
     // The way out README gives: started with the flow suppressed, the task carries no view at all.
     [Theory]
     [MemberData(nameof(SameView))]
-    public async Task ATaskStartedUnderSuppressFlowInsideAHold_DoesNotShareAnUnrelatedFlowsLaterHold_EvenThroughTheSameView(int claimsBetween)
-    {
-        var a = new AsyncExclusiveLock("iso-a");
-        var b = new AsyncExclusiveLock("iso-b");
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var child = await StartInsideAHold(a, b, go.Task, suppressFlow: true);
-        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
-
-        Assert.False(seesB);
-        Assert.Equal("waited", outcome);
-        Assert.False(b.IsHeld);
-    }
+    public Task ATaskStartedUnderSuppressFlowInsideAHold_DoesNotShareAnUnrelatedFlowsLaterHold_EvenThroughTheSameView(int claimsBetween) =>
+        AssertItWaitsForTheUnrelatedHold(claimsBetween, (a, b, go) => StartInsideAHold(a, b, go, suppressFlow: true));
 
     // A frame that sets an async local during its hold (a logging scope, an Activity) cannot get its old context back
     // at the release; the view is taken out of its new one, so what it starts afterwards carries none.
     [Theory]
     [MemberData(nameof(ClaimsBetween))]
-    public async Task ATaskStartedAfterAHold_InWhichTheFrameSetAnAsyncLocal_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween)
-    {
-        var a = new AsyncExclusiveLock("iso-a");
-        var b = new AsyncExclusiveLock("iso-b");
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var child = await StartAfterAHoldThatSetAnAsyncLocal(a, b, go.Task);
-        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
-
-        Assert.False(seesB);
-        Assert.Equal("waited", outcome);
-        Assert.False(a.IsHeld);
-        Assert.False(b.IsHeld);
-    }
+    public Task ATaskStartedAfterAHold_InWhichTheFrameSetAnAsyncLocal_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween) =>
+        AssertItWaitsForTheUnrelatedHold(claimsBetween, StartAfterAHoldThatSetAnAsyncLocal);
 
     // Released with the flow suppressed, the frame's context comes back as a copy when the flow is restored: not one of
     // ours either, so the view is taken out of it too.
     [Theory]
     [MemberData(nameof(ClaimsBetween))]
-    public async Task ATaskStartedAfterAHoldReleasedUnderSuppressFlow_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween)
-    {
-        var a = new AsyncExclusiveLock("iso-a");
-        var b = new AsyncExclusiveLock("iso-b");
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var child = await StartAfterAHoldReleasedUnderSuppressFlow(a, b, go.Task);
-        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, child);
-
-        Assert.False(seesB);
-        Assert.Equal("waited", outcome);
-        Assert.False(a.IsHeld);
-        Assert.False(b.IsHeld);
-    }
+    public Task ATaskStartedAfterAHoldReleasedUnderSuppressFlow_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween) =>
+        AssertItWaitsForTheUnrelatedHold(claimsBetween, StartAfterAHoldReleasedUnderSuppressFlow);
 
     // The same frame, later, itself: it asks for b while an unrelated flow holds it.
     [Theory]
     [MemberData(nameof(ClaimsBetween))]
-    public async Task AFrameThatSetAnAsyncLocalDuringItsHold_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween)
+    public Task AFrameThatSetAnAsyncLocalDuringItsHold_DoesNotShareAnUnrelatedFlowsLaterHold(int claimsBetween) =>
+        AssertItWaitsForTheUnrelatedHold(claimsBetween, (a, b, go) => Task.FromResult(HoldSetAnAsyncLocalThenAskAgain(a, b, go)));
+
+    private static async Task AssertItWaitsForTheUnrelatedHold(int claimsBetween, Func<AsyncExclusiveLock, AsyncExclusiveLock, Task, Task<Task<(bool, string)>>> start)
+    {
+        var (seesB, outcome, a) = await AskWhileAnUnrelatedFlowHolds(claimsBetween, start);
+
+        Assert.False(seesB);
+        Assert.Equal("waited", outcome);
+        Assert.False(a.IsHeld);
+    }
+
+    // `start` takes lock a (in this thread's frame) and starts something that, once `go` completes, asks for b; then
+    // this frame, an unrelated flow on the same base context and thread, claims b `claimsBetween` times and holds it.
+    private static async Task<(bool SeesB, string Outcome, AsyncExclusiveLock A)> AskWhileAnUnrelatedFlowHolds(
+        int claimsBetween, Func<AsyncExclusiveLock, AsyncExclusiveLock, Task, Task<Task<(bool, string)>>> start)
     {
         var a = new AsyncExclusiveLock("iso-a");
         var b = new AsyncExclusiveLock("iso-b");
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var frame = HoldSetAnAsyncLocalThenAskAgain(a, b, go.Task);
-        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, frame);
+        var asker = await start(a, b, go.Task);
+        var (seesB, outcome) = await Unrelated(b, claimsBetween, go, asker);
 
-        Assert.False(seesB);
-        Assert.Equal("waited", outcome);
-        Assert.False(a.IsHeld);
         Assert.False(b.IsHeld);
+        return (seesB, outcome, a);
     }
 
     private static async Task<Task<(bool, string)>> StartInsideAHold(AsyncExclusiveLock a, AsyncExclusiveLock b, Task go, bool suppressFlow)
