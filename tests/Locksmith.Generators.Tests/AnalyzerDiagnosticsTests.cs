@@ -217,6 +217,8 @@ public sealed class AnalyzerDiagnosticsTests
                     await pending;
                     await Task.WhenAll(Task.Run(Refresh), RefreshAsync());
                     _refresh ??= {|LSM0026:Task.Run(Refresh)|};
+                    {|LSM0026:Task.Run(Refresh)|}.ContinueWith(_ => Refresh());
+                    await Task.Run(Refresh).ContinueWith(_ => Refresh());
                     _ = Task.Delay(1);
                     _ = _other.AcquireAsync();
                     using (ExecutionContext.SuppressFlow())

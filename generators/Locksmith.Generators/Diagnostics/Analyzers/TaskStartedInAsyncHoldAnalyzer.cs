@@ -93,9 +93,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         }
 
         // The task's value: kept (a local, an argument, a return, an await) it is the flow's own work; dropped or
-        // stored where the method no longer sees it, it runs on by itself.
+        // stored where the method no longer sees it, it runs on by itself. A continuation chained to it counts as it.
         IOperation value = invocation;
-        while (value.Parent is IConversionOperation or IParenthesizedOperation)
+        while (value.Parent is IConversionOperation or IParenthesizedOperation ||
+               (value.Parent is IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation && continuation.Instance == value))
         {
             value = value.Parent;
         }
