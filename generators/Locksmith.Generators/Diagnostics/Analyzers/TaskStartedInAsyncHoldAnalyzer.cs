@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
@@ -127,50 +128,54 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// <summary>What async lock is held where <paramref name="operation"/> runs, described for the message; null if none.</summary>
     private static string? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts, KnownTypes known)
     {
-        IOperation child = operation;
-        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        if (UsingsInForce(operation).Select(HeldBy).FirstOrDefault(held => held is not null) is { } held)
         {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return null;
-            }
-
-            if (parent is IUsingOperation usingStatement && child == usingStatement.Body && HeldBy(usingStatement.Resources) is { } held)
-            {
-                return held;
-            }
-
-            if (parent is IBlockOperation block &&
-                BeforeInBlock(block, child).OfType<IUsingDeclarationOperation>().Select(d => HeldBy(d.DeclarationGroup)).LastOrDefault(h => h is not null) is { } declared)
-            {
-                return declared;
-            }
+            return held;
         }
 
-        // The whole body of an async core guarded by an async lock runs inside its wrapper's hold.
-        return containingSymbol is IMethodSymbol method && known.IsTaskType(method.ReturnType) &&
+        // The whole body of an async core guarded by an async lock runs inside its wrapper's hold (not its lambdas).
+        return !InsideLambda(operation) && containingSymbol is IMethodSymbol method && known.IsTaskType(method.ReturnType) &&
             facts.GuardOf(method) is { } guard && guard.Capabilities.IsAsync()
             ? guard.LockMember.Name
             : null;
     }
 
     /// <summary>
-    /// Whether <c>ExecutionContext.SuppressFlow()</c> is in force where <paramref name="operation"/> runs (a using
-    /// around it or declared before it, up to the nearest lambda): work started there gets no context, so no claim.
+    /// Whether <c>ExecutionContext.SuppressFlow()</c> is in force where <paramref name="operation"/> runs: work started
+    /// there gets no context, so no claim.
     /// </summary>
-    private static bool IsFlowSuppressed(IOperation operation, KnownTypes known)
+    private static bool IsFlowSuppressed(IOperation operation, KnownTypes known) =>
+        UsingsInForce(operation).Any(resource => SuppressesFlow(resource, known));
+
+    /// <summary>
+    /// The resources of the <c>using</c>s in force where <paramref name="operation"/> runs, innermost first: those it
+    /// is the body of, and <c>using</c> declarations before it in enclosing blocks, up to the nearest lambda or local
+    /// function (which runs when called, perhaps after them).
+    /// </summary>
+    private static IEnumerable<IOperation> UsingsInForce(IOperation operation)
     {
         IOperation child = operation;
-        for (var parent = operation.Parent; parent is not null; child = parent, parent = parent.Parent)
+        for (var parent = operation.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
+        {
+            if (parent is IUsingOperation usingStatement && child == usingStatement.Body)
+            {
+                yield return usingStatement.Resources;
+            }
+            else if (parent is IBlockOperation block)
+            {
+                foreach (var declaration in block.Operations.TakeWhile(statement => statement != child).OfType<IUsingDeclarationOperation>().Reverse())
+                {
+                    yield return declaration.DeclarationGroup;
+                }
+            }
+        }
+    }
+
+    private static bool InsideLambda(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
         {
             if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return false;
-            }
-
-            if ((parent is IUsingOperation usingStatement && child == usingStatement.Body && SuppressesFlow(usingStatement.Resources, known)) ||
-                (parent is IBlockOperation block &&
-                 BeforeInBlock(block, child).OfType<IUsingDeclarationOperation>().Any(d => SuppressesFlow(d.DeclarationGroup, known))))
             {
                 return true;
             }
@@ -178,9 +183,6 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
-
-    private static System.Collections.Generic.IEnumerable<IOperation> BeforeInBlock(IBlockOperation block, IOperation child) =>
-        block.Operations.TakeWhile(statement => statement != child);
 
     private static bool SuppressesFlow(IOperation resource, KnownTypes known) =>
         resource.DescendantsAndSelf().Any(o =>

@@ -254,16 +254,13 @@ internal static class FlowOwnership
             // SuppressFlow, so its context is no longer one of ours to swap back: take the dead view out of it instead,
             // or the frame and what it starts next would share this record's claims made through the same view later.
             // A new context, as that change made.
-            DropViewFromContext();
+            s_flow.Value = null;
         }
 
         // Otherwise released in a callee that kept its context (an async method disposed the scope): the caller's
         // context keeps a dead view, which claims from its base next time.
         Cache(owner);
     }
-
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void DropViewFromContext() => s_flow.Value = null;
 
     /// <summary>
     /// An idle record of this thread's: the one last claimed on <paramref name="based"/> if it is cached; else, when
@@ -294,17 +291,16 @@ internal static class FlowOwnership
             }
         }
 
-        return full ? TakeForNewBase(cache, cache.Length - 1) : null;
-    }
+        if (!full)
+        {
+            return null;
+        }
 
-    // A record's views are made for its base; on another base its claims replace them slot by slot as the rotation
-    // comes round, so a view is still only ever made live again by a claim on the context it was made for.
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static LockOwner TakeForNewBase(LockOwner?[] cache, int index)
-    {
-        var owner = cache[index]!;
-        cache[index] = null;
-        return owner;
+        // A record's views are made for its base; on another base its claims replace them slot by slot as the rotation
+        // comes round, so a view is still only ever made live again by a claim on the context it was made for.
+        var moved = cache[^1];
+        cache[^1] = null;
+        return moved;
     }
 
     /// <summary>
