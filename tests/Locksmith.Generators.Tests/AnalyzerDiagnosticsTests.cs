@@ -204,6 +204,7 @@ public sealed class AnalyzerDiagnosticsTests
 
             public async Task FillAsync()
             {
+                Task awaitedAfterTheHold;
                 using (await _gate.AcquireAsync())
                 {
                     {|LSM0026:Task.Run(Refresh)|};
@@ -228,15 +229,29 @@ public sealed class AnalyzerDiagnosticsTests
 
                     Func<Task> later = () => Task.Run(Refresh);
                     _refresh = {|LSM0026:later()|};
+                    var forgotten = {|LSM0026:Task.Run(Refresh)|};
+                    awaitedAfterTheHold = {|LSM0026:RefreshAsync()|};
+                    var reassigned = Task.CompletedTask;
+                    await reassigned;
+                    reassigned = {|LSM0026:Task.Run(Refresh)|};
+                    var passedOn = Task.Run(Refresh);
+                    Track(passedOn);
+                    var readInALambda = Task.Run(Refresh);
+                    Func<Task> waitForIt = () => readInALambda;
+                    await waitForIt();
                 }
 
                 _ = Task.Run(Refresh);
+                await awaitedAfterTheHold;
             }
 
             public async Task ReadAsync()
             {
                 using var scope = await _rw.AcquireReadAsync().ConfigureAwait(false);
                 _ = {|LSM0026:Task.Factory.StartNew(Refresh)|};
+                var left = {|LSM0026:Task.Factory.StartNew(Refresh)|};
+                var kept = Task.Factory.StartNew(Refresh);
+                await kept;
             }
 
             public async Task SetAsync()
@@ -253,10 +268,15 @@ public sealed class AnalyzerDiagnosticsTests
             {
                 _count++;
                 _ = {|LSM0026:RefreshAsync()|};
+                var notAwaited = {|LSM0026:RefreshAsync()|};
+                var awaited = RefreshAsync();
                 await Task.Yield();
+                await awaited;
             }
 
             private void Refresh() { }
+
+            private void Track(Task task) => _refresh = task;
 
             private Task RefreshAsync() => Task.CompletedTask;
         }

@@ -11,16 +11,18 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 
 /// <summary>
 /// LSM0026: work started and left running while an async lock is held: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>,
-/// a task-returning call whose task is discarded or stored in a field, <c>ThreadPool.QueueUserWorkItem</c>,
-/// <c>Thread.Start</c>. Its execution context carries the flow's ownership claim (README, "Known limitation").
+/// a task-returning call whose task is discarded, stored in a field, or kept in a local the hold never reads again,
+/// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c>. Its execution context carries the flow's ownership claim
+/// (README, "Known limitation").
 /// </summary>
 /// <remarks>
 /// Held is decided syntactically and locally, like LSM0020's: in the body of a <c>using</c> whose resource is the scope
 /// of an async flow's hold (<c>AsyncLockScope</c>, <c>AsyncLockSetScope</c>, Locksmith.Postgres's), after such a
 /// <c>using</c> declaration in an enclosing block, or in an async core guarded by an async lock. Unlike LSM0020, a
 /// lambda or local function is a boundary (it runs when called, perhaps after the hold); so is
-/// <c>ExecutionContext.SuppressFlow()</c> (the work then starts without the flow's context). A task kept in a local,
-/// passed on, returned or awaited is taken for the flow's own work: locals are not followed.
+/// <c>ExecutionContext.SuppressFlow()</c> (the work then starts without the flow's context). A task passed on, returned
+/// or awaited is taken for the flow's own work, and so is one kept in a local that the hold reads again after the call
+/// (awaits it, passes it on, returns it): where that read leads is not followed.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
@@ -49,8 +51,9 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!StartsDetachedWork(invocation, known) ||
-            FindHold(invocation, context.ContainingSymbol, facts, known) is not { } held ||
+        if (!StartsDetachedWork(invocation, known, out var keptIn) ||
+            FindHold(invocation, context.ContainingSymbol, facts, known) is not { } hold ||
+            (keptIn is not null && IsReadAfter(keptIn, invocation, hold.Region)) ||
             IsFlowSuppressed(invocation, known))
         {
             return;
@@ -64,7 +67,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld,
             invocation.Syntax.GetLocation(),
             started,
-            held));
+            hold.Held));
     }
 
     private static string DelegateName(IOperation? callee) => OperationFacts.Unwrap(callee) switch
@@ -75,9 +78,13 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         _ => "a delegate",
     };
 
-    /// <summary>Whether the call starts work that runs on after it returns and is not the flow's to await.</summary>
-    private static bool StartsDetachedWork(IInvocationOperation invocation, KnownTypes known)
+    /// <summary>
+    /// Whether the call starts work that runs on after it returns and is not the flow's to await; when the task is kept
+    /// in a local, <paramref name="keptIn"/> is that local, and the work is the flow's if the hold reads it again.
+    /// </summary>
+    private static bool StartsDetachedWork(IInvocationOperation invocation, KnownTypes known, out ILocalSymbol? keptIn)
     {
+        keptIn = null;
         var target = invocation.TargetMethod;
         if ((target.Name == "QueueUserWorkItem" && Same(target.ContainingType, known.ThreadPool)) ||
             (target.Name == "Start" && !target.IsStatic && Same(target.ContainingType, known.Thread)))
@@ -93,8 +100,9 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             return false;
         }
 
-        // The task's value: kept (a local, an argument, a return, an await) it is the flow's own work; dropped or
-        // stored where the method no longer sees it, it runs on by itself. A continuation chained to it counts as it.
+        // The task's value: kept (an argument, a return, an await) it is the flow's own work; dropped or stored where
+        // the method no longer sees it, it runs on by itself; in a local, it depends on what the hold does with it
+        // next. A continuation chained to it counts as it.
         IOperation value = invocation;
         while (value.Parent is IConversionOperation or IParenthesizedOperation ||
                (value.Parent is IInvocationOperation { TargetMethod.Name: "ContinueWith" } continuation && continuation.Instance == value))
@@ -102,13 +110,33 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             value = value.Parent;
         }
 
-        return value.Parent switch
+        keptIn = value.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation local } assignment when assignment.Value == value => local.Local,
+            _ => null,
+        };
+        return keptIn is not null || value.Parent switch
         {
             IExpressionStatementOperation => true,
             ISimpleAssignmentOperation assignment when assignment.Value == value => IsOutOfTheMethod(assignment.Target),
             ICoalesceAssignmentOperation assignment when assignment.Value == value => IsOutOfTheMethod(assignment.Target),
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// Whether <paramref name="local"/> is read (not only assigned) in the hold's <paramref name="region"/> after
+    /// <paramref name="start"/>: the hold awaits the task, passes it on or returns it (a read in a lambda counts too).
+    /// </summary>
+    private static bool IsReadAfter(ILocalSymbol local, IOperation start, IEnumerable<IOperation> region)
+    {
+        int after = start.Syntax.Span.End;
+        return region.SelectMany(root => root.DescendantsAndSelf()).Any(operation =>
+            operation is ILocalReferenceOperation reference &&
+            SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+            reference.Syntax.SpanStart >= after &&
+            !(reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference));
     }
 
     // A discard, or a field, property or element: the method does not see the task again to await it.
@@ -125,19 +153,36 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
          (named.MetadataName is KnownNames.PostgresLockScope or KnownNames.PostgresLockSetScope &&
           named.ContainingNamespace.ToDisplayString() == KnownNames.DistributedNamespace));
 
-    /// <summary>What async lock is held where <paramref name="operation"/> runs, described for the message; null if none.</summary>
-    private static string? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts, KnownTypes known)
+    /// <summary>
+    /// What async lock is held where <paramref name="operation"/> runs, described for the message, and the operations
+    /// the hold covers (a <c>using</c>'s body, the statements after a <c>using</c> declaration, a guarded core's body);
+    /// null if none.
+    /// </summary>
+    private static (string Held, IEnumerable<IOperation> Region)? FindHold(IOperation operation, ISymbol containingSymbol, LockFacts facts, KnownTypes known)
     {
-        if (UsingsInForce(operation).Select(HeldBy).FirstOrDefault(held => held is not null) is { } held)
+        foreach (var (resource, region) in UsingsInForce(operation))
         {
-            return held;
+            if (HeldBy(resource) is { } held)
+            {
+                return (held, region);
+            }
         }
 
         // The whole body of an async core guarded by an async lock runs inside its wrapper's hold (not its lambdas).
         return !InsideLambda(operation) && containingSymbol is IMethodSymbol method && known.IsTaskType(method.ReturnType) &&
             facts.GuardOf(method) is { } guard && guard.Capabilities.IsAsync()
-            ? guard.LockMember.Name
+            ? (guard.LockMember.Name, new[] { Root(operation) })
             : null;
+    }
+
+    private static IOperation Root(IOperation operation)
+    {
+        while (operation.Parent is { } parent)
+        {
+            operation = parent;
+        }
+
+        return operation;
     }
 
     /// <summary>
@@ -145,27 +190,27 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// there gets no context, so no claim.
     /// </summary>
     private static bool IsFlowSuppressed(IOperation operation, KnownTypes known) =>
-        UsingsInForce(operation).Any(resource => SuppressesFlow(resource, known));
+        UsingsInForce(operation).Any(hold => SuppressesFlow(hold.Resource, known));
 
     /// <summary>
-    /// The resources of the <c>using</c>s in force where <paramref name="operation"/> runs, innermost first: those it
-    /// is the body of, and <c>using</c> declarations before it in enclosing blocks, up to the nearest lambda or local
-    /// function (which runs when called, perhaps after them).
+    /// The <c>using</c>s in force where <paramref name="operation"/> runs, innermost first, each as its resource and the
+    /// operations it covers: those it is the body of, and <c>using</c> declarations before it in enclosing blocks (the
+    /// rest of the block), up to the nearest lambda or local function (which runs when called, perhaps after them).
     /// </summary>
-    private static IEnumerable<IOperation> UsingsInForce(IOperation operation)
+    private static IEnumerable<(IOperation Resource, IEnumerable<IOperation> Region)> UsingsInForce(IOperation operation)
     {
         IOperation child = operation;
         for (var parent = operation.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
         {
             if (parent is IUsingOperation usingStatement && child == usingStatement.Body)
             {
-                yield return usingStatement.Resources;
+                yield return (usingStatement.Resources, new[] { usingStatement.Body });
             }
             else if (parent is IBlockOperation block)
             {
                 foreach (var declaration in block.Operations.TakeWhile(statement => statement != child).OfType<IUsingDeclarationOperation>().Reverse())
                 {
-                    yield return declaration.DeclarationGroup;
+                    yield return (declaration.DeclarationGroup, block.Operations.SkipWhile(statement => statement != declaration).Skip(1));
                 }
             }
         }
