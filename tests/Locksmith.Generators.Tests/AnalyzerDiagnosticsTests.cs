@@ -298,6 +298,17 @@ public sealed class AnalyzerDiagnosticsTests
                 await using (await _gate.AcquireAsync())
                 {
                     _ = {|LSM0026:Task.Run(Work)|};
+                    {|LSM0026:new Task(Work).Start()|};
+                    var leftRunning = new Task(Work);
+                    {|LSM0026:leftRunning.Start()|};
+                    var awaited = new Task(Work);
+                    awaited.Start();
+                    await awaited;
+                    var joined = new Thread(Work);
+                    joined.Start();
+                    joined.Join();
+                    var notJoined = new Thread(Work);
+                    {|LSM0026:notJoined.Start()|};
                 }
 
                 Func<Task> job = async () =>

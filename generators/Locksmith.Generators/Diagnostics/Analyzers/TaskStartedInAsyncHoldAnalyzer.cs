@@ -12,7 +12,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0026: work started and left running while an async lock is held: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>,
 /// a task-returning call whose task is discarded, stored in a field, or kept in a local the hold never reads again,
-/// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c>. Its execution context carries the flow's ownership claim
+/// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c> and <c>Task.Start</c> (unless on a local the hold then
+/// joins or awaits). Its execution context carries the flow's ownership claim
 /// (README, "Known limitation").
 /// </summary>
 /// <remarks>
@@ -86,9 +87,15 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     {
         keptIn = null;
         var target = invocation.TargetMethod;
-        if ((target.Name == "QueueUserWorkItem" && Same(target.ContainingType, known.ThreadPool)) ||
-            (target.Name == "Start" && !target.IsStatic && Same(target.ContainingType, known.Thread)))
+        if (target.Name == "QueueUserWorkItem" && Same(target.ContainingType, known.ThreadPool))
         {
+            return true;
+        }
+
+        if (target.Name == "Start" && !target.IsStatic && (Same(target.ContainingType, known.Thread) || Same(target.ContainingType, known.Task)))
+        {
+            // A thread or task kept in a local is the flow's if the hold joins or awaits it after starting it.
+            keptIn = OperationFacts.Unwrap(invocation.Instance) is ILocalReferenceOperation local ? local.Local : null;
             return true;
         }
 
@@ -272,14 +279,13 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// <summary>The framework types the analysis compares with, looked up once per compilation.</summary>
     private sealed class KnownTypes
     {
-        private readonly INamedTypeSymbol? _task;
         private readonly INamedTypeSymbol? _taskOfT;
         private readonly INamedTypeSymbol? _valueTask;
         private readonly INamedTypeSymbol? _valueTaskOfT;
 
         public KnownTypes(Compilation compilation)
         {
-            _task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
+            Task = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task");
             _taskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1");
             _valueTask = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask");
             _valueTaskOfT = compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1");
@@ -288,6 +294,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             ExecutionContext = compilation.GetTypeByMetadataName("System.Threading.ExecutionContext");
         }
 
+        public INamedTypeSymbol? Task { get; }
+
         public INamedTypeSymbol? ThreadPool { get; }
 
         public INamedTypeSymbol? Thread { get; }
@@ -295,6 +303,6 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? ExecutionContext { get; }
 
         public bool IsTaskType(ITypeSymbol? type) =>
-            Same(type, _task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
+            Same(type, Task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
     }
 }
