@@ -174,14 +174,18 @@ public sealed partial class GuardedGenerator
             writer.Open();
             WriteDeclarations(writer, wrapper.Acquisition);
             writer.Line("using var " + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, timed: null) + ".ConfigureAwait(false);");
-            writer.Line((asyncModel.ResultType is null ? string.Empty : "return ") + "await " + BodyCall(wrapper) + ".ConfigureAwait(false);");
+            writer.Line((asyncModel.ResultType is null ? string.Empty : "return ") + "await " + AsyncBodyCall(wrapper, asyncModel) + ";");
             writer.Close();
         }
+
+        /// <summary>The body's task, awaited without the captured context (a task declared nullable is awaited as non-null).</summary>
+        private static string AsyncBodyCall(WrapperModel wrapper, AsyncModel asyncModel) =>
+            BodyCall(wrapper) + (asyncModel.TaskMayBeNull ? "!" : string.Empty) + ".ConfigureAwait(false)";
 
         /// <summary>The timed async form: <c>ValueTask&lt;bool&gt;</c>, or <c>ValueTask&lt;(bool Acquired, T Result)&gt;</c> for a body with a result.</summary>
         private static void EmitTimedAsync(IndentedWriter writer, WrapperModel wrapper, AsyncModel asyncModel, LocalNames names)
         {
-            foreach (string attribute in wrapper.MethodAttributes)
+            foreach (string attribute in wrapper.TimedMethodAttributes)
             {
                 writer.Line(attribute);
             }
@@ -200,12 +204,12 @@ public sealed partial class GuardedGenerator
             writer.Line();
             if (asyncModel.ResultType is null)
             {
-                writer.Line("await " + BodyCall(wrapper) + ".ConfigureAwait(false);");
+                writer.Line("await " + AsyncBodyCall(wrapper, asyncModel) + ";");
                 writer.Line("return true;");
             }
             else
             {
-                writer.Line("return (true, await " + BodyCall(wrapper) + ".ConfigureAwait(false));");
+                writer.Line("return (true, await " + AsyncBodyCall(wrapper, asyncModel) + ");");
             }
 
             writer.Close();
@@ -214,8 +218,8 @@ public sealed partial class GuardedGenerator
         /// <summary>The async wrappers' parameters: the body's, the timeout first (after a <c>this</c>) in the timed form, the added token last.</summary>
         private static List<string> AsyncParameters(WrapperModel wrapper, AsyncModel asyncModel, string? timeout)
         {
-            var parameters = wrapper.Parameters.Select(static p =>
-                p.Attributes + (p.IsParams ? "params " : string.Empty) + p.Modifiers + p.Type + " " + p.Name +
+            var parameters = wrapper.Parameters.Select(p =>
+                (timeout is null ? p.Attributes : p.TimedAttributes) + (p.IsParams ? "params " : string.Empty) + p.Modifiers + p.Type + " " + p.Name +
                 (p.DefaultValue is null ? string.Empty : " = " + p.DefaultValue)).ToList();
             if (timeout is not null)
             {

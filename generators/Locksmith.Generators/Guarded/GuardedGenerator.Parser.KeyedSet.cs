@@ -85,6 +85,10 @@ public sealed partial class GuardedGenerator
                 {
                     Invalid($"'{name}' is of type '{parameter.Type.ToDisplayString()}', which is not a key of '{lockMember.Name}' ('{keyType.ToDisplayString()}'), and has no member '{data.Lock}'");
                 }
+                else if (MayPassNull(parameter.Type, keyType))
+                {
+                    Invalid($"'{name}' is of type '{parameter.Type.ToDisplayString()}', which may be null, and the keys of '{lockMember.Name}' ('{keyType.ToDisplayString()}') may not; make the parameter non-nullable");
+                }
                 else
                 {
                     keys.Add(Escape(parameter.Name));

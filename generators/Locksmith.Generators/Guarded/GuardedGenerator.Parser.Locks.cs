@@ -31,9 +31,13 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            // An awaitable body that gets no async wrapper (a synchronous lock, async void, an async stream) gets no
+            // wrapper at all, and CheckAsync says why: its name is not checked against a rule for wrappers it never gets.
             bool isAsync = lockInfo is not null && lockInfo.Capabilities.IsAsync() && AsyncWrappers.IsTaskType(method.ReturnType, out _);
+            bool getsNoWrapper = !isAsync && (method.IsAsync || IsAwaitable(method.ReturnType));
             var facts = CheckMethod(
-                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token);
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token,
+                checkName: !getsNoWrapper);
             if (lockInfo is null)
             {
                 return null;
@@ -306,7 +310,7 @@ public sealed partial class GuardedGenerator
             var parameter = method.Parameters.FirstOrDefault(p => p.Name == stripeBy);
             bool usable = parameter is not null &&
                 parameter.RefKind != RefKind.Out &&
-                (keyType is null || compilation.ClassifyCommonConversion(parameter.Type, keyType).IsImplicit);
+                (keyType is null || (compilation.ClassifyCommonConversion(parameter.Type, keyType).IsImplicit && !MayPassNull(parameter.Type, keyType)));
             if (!usable)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
@@ -321,6 +325,14 @@ public sealed partial class GuardedGenerator
 
             return Escape(parameter!.Name);
         }
+
+        /// <summary>
+        /// Whether a nullable reference <paramref name="parameter"/> type would pass null where a keyed lock takes a
+        /// non-nullable key: the conversion is implicit, but the wrapper would not compile without a warning (CS8604).
+        /// </summary>
+        private static bool MayPassNull(ITypeSymbol parameter, ITypeSymbol key) =>
+            !parameter.IsValueType && parameter.NullableAnnotation == NullableAnnotation.Annotated &&
+            !key.IsValueType && key.NullableAnnotation == NullableAnnotation.NotAnnotated;
 
         /// <summary>The key type of a keyed lock: the parameter of its one-argument <c>Acquire</c> (or <c>AcquireWrite</c>, <c>AcquireRead</c>).</summary>
         private static ITypeSymbol? KeyTypeOf(ITypeSymbol lockType)

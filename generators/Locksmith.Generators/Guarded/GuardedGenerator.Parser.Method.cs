@@ -30,7 +30,8 @@ public sealed partial class GuardedGenerator
             bool isAsync,
             Location? attributeLocation,
             List<DiagnosticInfo> diagnostics,
-            CancellationToken token)
+            CancellationToken token,
+            bool checkName = true)
         {
             int errorsBefore = diagnostics.Count;
             string display = DisplayName(method);
@@ -91,6 +92,12 @@ public sealed partial class GuardedGenerator
 
             string? wrapperName = WrapperNaming.WrapperName(method.Name, explicitWrapperName, isAsync);
             var compilation = context.SemanticModel.Compilation;
+            if (!checkName)
+            {
+                // No wrapper: the caller reports why. Nothing to name, nothing to collide with.
+                return null;
+            }
+
             if (wrapperName is null && isAsync)
             {
                 string stem = WrapperNaming.WrapperName(method.Name, null) ?? method.Name;
@@ -292,7 +299,8 @@ public sealed partial class GuardedGenerator
                     return $"its async wrapper cannot take '{parameter.Name}' by reference (an async method has no ref, in or out parameters); pass it by value";
                 }
 
-                if (parameter.Type.IsRefLikeType || parameter.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer)
+                if (parameter.Type.IsRefLikeType || parameter.Type is ITypeParameterSymbol { AllowsRefLikeType: true } ||
+                    parameter.Type.TypeKind is TypeKind.Pointer or TypeKind.FunctionPointer)
                 {
                     return $"its async wrapper cannot take '{parameter.Name}' of type '{parameter.Type.ToDisplayString()}' (an async method has no ref struct or pointer parameters); pass an array, Memory<T> or a value instead";
                 }
@@ -716,9 +724,10 @@ public sealed partial class GuardedGenerator
                 parts.Insert(0, current.MetadataName);
             }
 
-            if (type.ContainingNamespace is { IsGlobalNamespace: false } ns)
+            // Metadata names: a verbatim identifier (namespace N.@class) has no '@' there, and '@' is not allowed in a hint name.
+            for (var ns = type.ContainingNamespace; ns is { IsGlobalNamespace: false }; ns = ns.ContainingNamespace)
             {
-                parts.Insert(0, ns.ToDisplayString());
+                parts.Insert(0, ns.MetadataName);
             }
 
             return string.Join(".", parts) + ".Locksmith.g.cs";

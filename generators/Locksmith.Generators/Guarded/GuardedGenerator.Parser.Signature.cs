@@ -33,18 +33,30 @@ public sealed partial class GuardedGenerator
                 string? tokenName = AsyncWrappers.TokenParameter(method) is { } own ? Escape(own.Name)
                     : addsToken ? UniqueName("cancellationToken", method)
                     : null;
-                asyncModel = new AsyncModel(result?.ToDisplayString(s_typeFormat), tokenName, addsToken);
+                bool taskMayBeNull = method.ReturnType.NullableAnnotation == NullableAnnotation.Annotated ||
+                    method.GetReturnTypeAttributes().Any(static a => FlowName(a) == "MaybeNullAttribute");
+                asyncModel = new AsyncModel(result?.ToDisplayString(s_typeFormat), tokenName, addsToken, taskMayBeNull);
             }
 
-            var parameters = method.Parameters.Select(p => ParameterOf(method, p, token)).ToEquatableArray();
+            bool isAsync = asyncModel is not null;
+            var parameters = method.Parameters.Select(p => ParameterOf(method, p, isAsync, token)).ToEquatableArray();
             var typeParameters = method.TypeParameters.Select(static p => Escape(p.Name)).ToEquatableArray();
             var constraints = method.TypeParameters.Select(ConstraintClause).Where(static c => c is not null).Select(static c => c!).ToEquatableArray();
             string modifiers = (method.IsStatic ? "static " : string.Empty) + (UsesPointers(method) ? "unsafe " : string.Empty);
             string returnType = method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(s_typeFormat);
             var carried = method.GetAttributes().Where(a => IsCarriedMethodAttribute(a) && NamesExist(a, method)).ToList();
+            if (isAsync)
+            {
+                // An async wrapper returns its task at its first await: what the body promises about members or about
+                // not returning holds for the body's completion, not for the wrapper's return (CS8774, CS8763).
+                carried.RemoveAll(static a => FlowName(a) is "MemberNotNullAttribute" or "MemberNotNullWhenAttribute" or "DoesNotReturnAttribute" or "DoesNotReturnIfAttribute");
+            }
+
             var methodAttributes = carried.Select(Render).ToEquatableArray();
-            var timedMethodAttributes = TimedMethodAttributes(carried).ToEquatableArray();
-            var returnAttributes = method.GetReturnTypeAttributes()
+            var timedMethodAttributes = isAsync ? methodAttributes : TimedMethodAttributes(carried).ToEquatableArray();
+
+            // An async wrapper's task is never null, whatever the body's says.
+            var returnAttributes = isAsync ? EquatableArray<string>.Empty : method.GetReturnTypeAttributes()
                 .Where(a => IsWellFormed(a) && IsInNamespace(a, "System.Diagnostics.CodeAnalysis") && NamesExist(a, method))
                 .Select(Render)
                 .ToEquatableArray();
@@ -82,7 +94,7 @@ public sealed partial class GuardedGenerator
             return candidate;
         }
 
-        private static ParameterModel ParameterOf(IMethodSymbol method, IParameterSymbol parameter, CancellationToken token)
+        private static ParameterModel ParameterOf(IMethodSymbol method, IParameterSymbol parameter, bool isAsync, CancellationToken token)
         {
             string modifiers = string.Empty;
             if (method.IsExtensionMethod && parameter.Ordinal == 0)
@@ -120,8 +132,14 @@ public sealed partial class GuardedGenerator
                 parameter.IsParams,
                 DefaultValueOf(parameter),
                 string.Concat(attributes.Select(a => Render(a) + " ")),
-                TimedParameterAttributes(parameter, attributes));
+                isAsync
+                    ? string.Concat(attributes.Where(static a => !IsPostCondition(a)).Select(a => Render(a) + " "))
+                    : TimedParameterAttributes(parameter, attributes));
         }
+
+        private static bool IsPostCondition(AttributeData attribute) =>
+            FlowName(attribute) is "NotNullAttribute" or "MaybeNullAttribute" or "NotNullWhenAttribute" or "MaybeNullWhenAttribute" or
+                "NotNullIfNotNullAttribute" or "DoesNotReturnIfAttribute";
 
         private static bool HasScopedKeyword(IParameterSymbol parameter, CancellationToken token) =>
             parameter.DeclaringSyntaxReferences.Any(r => r.GetSyntax(token) is ParameterSyntax syntax && syntax.Modifiers.Any(SyntaxKind.ScopedKeyword));

@@ -4,4 +4,8 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="ResultType">The <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c> as C# text, or null for <c>Task</c>/<c>ValueTask</c>.</param>
 /// <param name="Token">The token the acquisition observes: the body's own parameter, the added one, or null (none).</param>
 /// <param name="AddsToken">Whether the wrappers add <c>CancellationToken {Token} = default</c> as their last parameter.</param>
-internal sealed record AsyncModel(string? ResultType, string? Token, bool AddsToken);
+/// <param name="TaskMayBeNull">
+/// Whether the body's declared task may be null (<c>Task?</c>, <c>[return: MaybeNull]</c>): the wrappers await it with
+/// <c>!</c>, as a caller awaiting it would have to.
+/// </param>
+internal sealed record AsyncModel(string? ResultType, string? Token, bool AddsToken, bool TaskMayBeNull);

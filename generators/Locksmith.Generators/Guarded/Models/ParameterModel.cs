@@ -11,7 +11,9 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="Attributes">Attributes the throwing wrapper carries (nullable-analysis and caller-info), as C# text, or empty.</param>
 /// <param name="TimedAttributes">
 /// Attributes of the timed form, whose <c>bool</c> means "the lock was taken": nullable-flow attributes rewritten
-/// for that meaning, caller-info attributes dropped (the timed form has no defaults), as C# text, or empty.
+/// for that meaning, caller-info attributes dropped (the timed form has no defaults), as C# text, or empty. For an
+/// async body: the throwing wrapper's attributes without the post-conditions (<c>NotNull</c>, <c>MaybeNull</c>,
+/// <c>…When</c>, <c>NotNullIfNotNull</c>), which the timed form's early return, when the lock was not taken, cannot keep.
 /// </param>
 internal sealed record ParameterModel(
     string Name,

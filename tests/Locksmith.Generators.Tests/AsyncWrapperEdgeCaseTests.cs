@@ -1,0 +1,249 @@
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// Shapes a review found the generator mishandling: each either compiles with its wrappers (nullable enabled, every
+/// warning an error) or is refused with exactly the diagnostic that says why, and no other.
+/// </summary>
+public sealed class AsyncWrapperEdgeCaseTests
+{
+    public static TheoryData<string, string> AcceptedShapes() => new()
+    {
+        {
+            "a namespace with a verbatim identifier (the hint name has no '@')",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            namespace Shop.@class;
+            internal partial class Cart
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _items = 3;
+                [Guarded(Lock = nameof(_lock))] private Task<int> CountCoreAsync() => Task.FromResult(_items);
+            }
+            """
+        },
+        {
+            "[MemberNotNull] on an async body (not carried: the wrapper returns at its first await)",
+            """
+            using System.Diagnostics.CodeAnalysis;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Cache
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private string? _value;
+                [Guarded(Lock = nameof(_lock))]
+                [MemberNotNull(nameof(_value))]
+                private Task LoadCoreAsync()
+                {
+                    _value ??= "loaded";
+                    return Task.CompletedTask;
+                }
+            }
+            """
+        },
+        {
+            "[DoesNotReturn] on an async body",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Breaker
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))]
+                [DoesNotReturn]
+                private Task TripCoreAsync() => throw new InvalidOperationException("tripped");
+            }
+            """
+        },
+        {
+            "[NotNull] on a parameter of an async body (the timed form may return before the body runs)",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Index
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))]
+                private Task AddCoreAsync([NotNull] string? key)
+                {
+                    ArgumentNullException.ThrowIfNull(key);
+                    return Task.CompletedTask;
+                }
+            }
+            """
+        },
+        {
+            "a body whose task is declared nullable",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Lookup
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task<int>? FindCoreAsync() => Task.FromResult(1);
+                [Guarded(Lock = nameof(_lock))] private Task? SaveCoreAsync() => Task.CompletedTask;
+            }
+            """
+        },
+        {
+            "[return: MaybeNull] on an async body",
+            """
+            using System.Diagnostics.CodeAnalysis;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Store
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))]
+                [return: MaybeNull]
+                private Task<T> GetCoreAsync<T>() => Task.FromResult(default(T)!);
+            }
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(AcceptedShapes))]
+    public void AcceptedShape_AndItsWrappers_CompileWithWarningsAsErrors(string shape, string source)
+    {
+        var run = RunStrict(source);
+
+        Assert.NotEmpty(run.Result.GeneratedTrees);
+        var problems = Problems(run);
+        Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString())));
+        Assert.Contains(run.Result.GeneratedTrees, static t => t.ToString().Contains("async global::System.Threading.Tasks.ValueTask<", System.StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string, string, string> RefusedShapes() => new()
+    {
+        {
+            "a parameter of a type that allows ref structs",
+            "LSM0016",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Parser
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task<int> MeasureCoreAsync<T>(T value) where T : allows ref struct => Task.FromResult(1);
+            }
+            """
+        },
+        {
+            "a nullable StripeBy parameter for non-nullable keys",
+            "LSM0006",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Stock
+            {
+                private readonly AsyncStripedLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(sku))] private Task<int> CountCoreAsync(string? sku) => Task.FromResult(1);
+            }
+            """
+        },
+        {
+            "a nullable StripeBy parameter for non-nullable keys, synchronous",
+            "LSM0006",
+            """
+            using Locksmith;
+            internal partial class Stock
+            {
+                private readonly StripedLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(sku))] private int CountCore(string? sku) => 1;
+            }
+            """
+        },
+        {
+            "a nullable key parameter of a keyed [AcquiresLocksOf]",
+            "LSM0018",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Bank
+            {
+                private readonly AsyncStripedLock<string> _accounts = new();
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_accounts))]
+                private Task MoveCoreAsync(string? from, string to) => Task.CompletedTask;
+            }
+            """
+        },
+        {
+            "an async body named for async wrappers on a thread-affine lock (no naming advice beside it)",
+            "LSM0009",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task<int> GetCoreAsync() => Task.FromResult(1);
+            }
+            """
+        },
+        {
+            "an async body on a counting semaphore (no naming advice beside it)",
+            "LSM0010",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Pool
+            {
+                private readonly CountingSemaphore _permits = new(2, 2);
+                [Guarded(Lock = nameof(_permits))] private Task<int> TakeCoreAsync() => Task.FromResult(1);
+            }
+            """
+        },
+        {
+            "async void (no naming advice beside it)",
+            "LSM0016",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Feed
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private async void PushCoreAsync() => await Task.Yield();
+            }
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(RefusedShapes))]
+    public void RefusedShape_GetsOnlyTheDiagnosticThatSaysWhy_AndNoWrapper(string shape, string id, string source)
+    {
+        var run = RunStrict(source);
+
+        var ours = run.LocksmithDiagnostics.Select(static d => d.Id).Distinct().ToList();
+        Assert.True(ours.SequenceEqual([id]), shape + ": " + string.Join(", ", run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage())));
+        Assert.DoesNotContain(run.Result.GeneratedTrees, static t => t.FilePath.EndsWith(".Locksmith.g.cs", System.StringComparison.Ordinal) && !t.FilePath.Contains("LockOrderManifest", System.StringComparison.Ordinal));
+        var compilerProblems = run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+        Assert.True(compilerProblems.Count == 0, shape + ":\n" + Snapshot.Render(compilerProblems));
+    }
+
+    private static GeneratorRun RunStrict(string source)
+    {
+        var compilation = TestCompilation.Create(source);
+        compilation = compilation.WithOptions(compilation.Options
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        return GeneratorHarness.Run(compilation);
+    }
+
+    private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) =>
+        [.. run.GeneratorDiagnostics
+            .Concat(run.CompilerDiagnostics)
+            .Concat(run.AnalyzerDiagnostics)
+            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)];
+}
