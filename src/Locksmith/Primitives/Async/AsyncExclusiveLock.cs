@@ -27,7 +27,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     // swap, so no two holds get the same token (for 2^31 acquisitions), and a scope released twice cannot free a later
     // holder.
     private int _state;
+
+    // The flow that took the hold whose token is _holderToken. A release leaves both as they are, so a scope released
+    // twice at once from two threads (the loser passes the token test before the winner frees the lock) has nothing of
+    // the next holder's to erase: the holder counts only while _holderToken is the state (see HolderNow).
     private LockOwner? _holder;
+    private int _holderToken;
     private WaitQueue _queue;
 
     /// <summary>Creates an unordered lock with a generated name.</summary>
@@ -62,7 +67,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     /// Whether the current async flow holds the lock: true in the method that acquired it and in everything that method
     /// awaits, calls or starts while it holds it.
     /// </summary>
-    public bool IsHeldByCurrentFlow => IsHeldState(Volatile.Read(ref _state)) && FlowOwnership.CurrentOrNull is { } flow && ReferenceEquals(Volatile.Read(ref _holder), flow);
+    public bool IsHeldByCurrentFlow => HolderNow() is { } holder && ReferenceEquals(FlowOwnership.CurrentOrNull, holder);
 
     /// <summary>
     /// The id of the flow holding the lock (flow ids start at 2^30, as in <see cref="DeadlockEdge"/>), or 0 when it is
@@ -73,7 +78,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     /// <summary>Flows queued for the lock (a snapshot, for tests and diagnostics).</summary>
     public int WaitingCount => _queue.Count;
 
-    internal override int ExclusiveOwnerId => Volatile.Read(ref _holder)?.OwnerId ?? 0;
+    internal override int ExclusiveOwnerId => HolderNow()?.OwnerId ?? 0;
 
     LockPrimitive IAsyncWaitHost.Lock => this;
 
@@ -81,7 +86,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     Lock IAsyncWaitHost.Gate => _queue.Gate;
 
-    LockOwner? IAsyncOwnedLock.ExclusiveHolder => IsHeldState(Volatile.Read(ref _state)) ? Volatile.Read(ref _holder) : null;
+    LockOwner? IAsyncOwnedLock.ExclusiveHolder => HolderNow();
 
     /// <summary>Acquires the lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/> (forever by default).</summary>
     /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
@@ -133,7 +138,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     void IAsyncSetMember.RejectHeldByFlow(LockOwner flow)
     {
-        if (IsHeldState(Volatile.Read(ref _state)) && ReferenceEquals(Volatile.Read(ref _holder), flow))
+        if (ReferenceEquals(HolderNow(), flow))
         {
             ThrowHelper.ThrowAsyncSetMemberHeld(this, flow);
         }
@@ -206,6 +211,30 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return !IsHeldState(seen) && Interlocked.CompareExchange(ref _state, token, seen) == seen;
     }
 
+    /// <summary>Records who took the hold <paramref name="token"/> names: the flow first, then the token that makes it count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void RecordHolder(LockOwner flow, int token)
+    {
+        Volatile.Write(ref _holder, flow);
+        Volatile.Write(ref _holderToken, token);
+    }
+
+    /// <summary>
+    /// The flow holding the lock now, or null (free, or taken a moment ago and not recorded yet): the recorded holder,
+    /// if it was recorded with the token the state carries before and after reading it.
+    /// </summary>
+    private LockOwner? HolderNow()
+    {
+        int state = Volatile.Read(ref _state);
+        if (!IsHeldState(state) || Volatile.Read(ref _holderToken) != state)
+        {
+            return null;
+        }
+
+        var holder = Volatile.Read(ref _holder);
+        return Volatile.Read(ref _state) == state ? holder : null;
+    }
+
     /// <summary>The state a test or a diagnostic sees (odd while held).</summary>
     internal int StateForTests => Volatile.Read(ref _state);
 
@@ -213,7 +242,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope Took(LockOwner flow, int token)
     {
-        Volatile.Write(ref _holder, flow);
+        RecordHolder(flow, token);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         return new AsyncLockScope(this, flow, token, 0);
     }
@@ -227,7 +256,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             ScheduleAcquire();
         }
 
-        if (IsHeldState(Volatile.Read(ref _state)) && ReferenceEquals(Volatile.Read(ref _holder), flow))
+        if (ReferenceEquals(HolderNow(), flow))
         {
             FlowOwnership.NotHeld(flow);
             ThrowHelper.ThrowAsyncRecursion(this, flow);
@@ -332,21 +361,17 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     {
         if (Volatile.Read(ref _state) != token)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
+            ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow()?.Describe());
         }
 
-        if (IsOrdered)
-        {
-            FlowOrder.Remove(owner, this);
-        }
-
-        long holdStart = HoldStart != 0 ? TakeHoldStart() : 0;
-        Volatile.Write(ref _holder, null);
+        // Read, not taken: only the release that wins the swap (or the hand-off's test) below may clear it, and only if
+        // the next holder has not set its own meanwhile.
+        long holdStart = Volatile.Read(ref HoldStart);
         if (_queue.Count == 0)
         {
             if (Interlocked.CompareExchange(ref _state, unchecked(token + 1), token) != token)
             {
-                ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
+                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow()?.Describe());
             }
 
             // A waiter that queued after the count was read re-tests the state itself; one that queued before the
@@ -361,9 +386,16 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             HandOff(owner, token);
         }
 
+        // This release won: what is left of the hold is the owner's alone.
+        if (IsOrdered)
+        {
+            FlowOrder.Remove(owner, this);
+        }
+
         FlowOwnership.Released(owner);
         if (holdStart != 0)
         {
+            Interlocked.CompareExchange(ref HoldStart, 0, holdStart);
             LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
         }
 
@@ -381,7 +413,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         {
             if (Volatile.Read(ref _state) != token)
             {
-                ThrowHelper.ThrowAsyncNotHeld(this, owner, Volatile.Read(ref _holder)?.Describe());
+                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow()?.Describe());
             }
 
             if (_queue.Dequeue() is AsyncWaitNode next)
@@ -418,7 +450,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     private void GrantWithToken(AsyncWaitNode next, int token)
     {
-        Volatile.Write(ref _holder, next.Owner);
+        RecordHolder(next.Owner, token);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         next.Grant(token, 0);
     }
@@ -426,7 +458,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node) => _queue.Remove(node);
 
     void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited) =>
-        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, Volatile.Read(ref _holder), waited);
+        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, HolderNow(), waited);
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
     {
