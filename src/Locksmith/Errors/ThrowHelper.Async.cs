@@ -21,9 +21,15 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, string? holder) =>
         throw new SynchronizationLockException(
-            $"{CurrentFlowOrThread()} tried to release {lockPrimitive.Describe()} through a scope of {owner.Describe()} that no " +
+            $"{CurrentFlowOrThread()} tried to release {lockPrimitive.Describe()} through a scope of {StaleScopeOwner(owner)} that no " +
             $"longer holds it (" + (holder is null ? "the lock is not held" : $"it is held by {holder}") + "). " +
             "Each scope releases once: dispose it once, in the flow that acquired it.");
+
+    /// <summary>
+    /// The flow a stale scope was taken by, by id only: its ownership record may carry another flow's claim by now, whose
+    /// activity is not the one that took the scope.
+    /// </summary>
+    public static string StaleScopeOwner(LockOwner owner) => owner.IsFlow ? LockOwner.DescribeFlow(owner.OwnerId, null) : owner.Describe();
 
     [DoesNotReturn]
     public static void ThrowAsyncTimeout(LockPrimitive lockPrimitive, LockOwner waiter, LockMode mode, LockOwner? holder, TimeSpan waited) =>

@@ -18,5 +18,5 @@ internal static partial class ThrowHelper
     public static void ThrowSemaphoreHoldReleasedTwice(LockPrimitive semaphore, LockOwner owner, int count) =>
         throw new SynchronizationLockException(
             $"{CurrentFlowOrThread()} tried to give back {count} permit(s) of semaphore {semaphore.Describe()} through a scope " +
-            $"{owner.Describe()} acquired, but that scope already gave them back. Each scope releases once: dispose it once.");
+            $"{StaleScopeOwner(owner)} acquired, but that scope already gave them back. Each scope releases once: dispose it once.");
 }

@@ -50,20 +50,39 @@ internal static class AsyncWaits
                 return new AsyncLockScope(releaser, owner, token, tag);
 
             case AsyncWaitOutcome.Canceled:
+                // Described while the reservation still counts: a flow holding nothing else keeps its activity's name.
+                string waiter = owner.Describe();
                 FlowOwnership.NotHeld(owner);
                 throw new OperationCanceledException(
-                    $"The wait of {owner.Describe()} for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} was cancelled; nothing is held.",
+                    $"The wait of {waiter} for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} was cancelled; nothing is held.",
                     cancellationToken);
 
             default:
-                FlowOwnership.NotHeld(owner);
                 ReportTimeout(host, owner, mode, modeTag, waited);
-                if (throwOnTimeout)
-                {
-                    host.ThrowTimeout(owner, mode, waited);
-                }
-
+                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout);
                 return default;
+        }
+    }
+
+    /// <summary>
+    /// Gives back a timed-out wait's reservation; for a throwing call, once the exception is built, so a flow that holds
+    /// nothing else is still described with its activity's name.
+    /// </summary>
+    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout)
+    {
+        if (!throwOnTimeout)
+        {
+            FlowOwnership.NotHeld(owner);
+            return;
+        }
+
+        try
+        {
+            host.ThrowTimeout(owner, mode, waited);
+        }
+        finally
+        {
+            FlowOwnership.NotHeld(owner);
         }
     }
 
@@ -73,11 +92,14 @@ internal static class AsyncWaits
     /// </summary>
     public static ValueTask<AsyncLockScope> FailedWithoutWaiting(IAsyncWaitHost host, LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout)
     {
-        FlowOwnership.NotHeld(flow);
-        if (throwOnTimeout)
+        if (!throwOnTimeout)
+        {
+            FlowOwnership.NotHeld(flow);
+        }
+        else
         {
             ReportTimeout(host, flow, mode, modeTag, TimeSpan.Zero);
-            host.ThrowTimeout(flow, mode, TimeSpan.Zero);
+            GiveBackAfterTimeout(host, flow, mode, TimeSpan.Zero, throwOnTimeout: true);
         }
 
         return default;

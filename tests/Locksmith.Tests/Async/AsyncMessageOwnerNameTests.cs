@@ -1,0 +1,134 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>
+/// Messages name the flow they are about: a waiter that holds nothing else keeps its activity's name in its timeout
+/// and cancellation messages, and a stale scope is not blamed on the flow that uses its ownership record now.
+/// </summary>
+public sealed class AsyncMessageOwnerNameTests
+{
+    [Fact]
+    public async Task ATimedOutWaiter_HoldingNothingElse_IsNamedByItsActivity()
+    {
+        var gate = new AsyncExclusiveLock("message-name-timeout");
+        var (holder, letGo) = await HoldInAnotherFlow(gate);
+
+        string tryOnce = await Task.Run(async () =>
+        {
+            using var activity = new Activity("Checkout").Start();
+            var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.Zero));
+            return thrown.Message;
+        });
+        string waited = await Task.Run(async () =>
+        {
+            using var activity = new Activity("Checkout").Start();
+            var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(1)));
+            return thrown.Message;
+        });
+
+        letGo.SetResult();
+        await holder;
+
+        Assert.StartsWith("flow #", tryOnce, StringComparison.Ordinal);
+        Assert.Contains("('Checkout')", tryOnce, StringComparison.Ordinal);
+        Assert.Contains("('Checkout')", waited, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACancelledWaiter_HoldingNothingElse_IsNamedByItsActivity()
+    {
+        var gate = new AsyncExclusiveLock("message-name-cancel");
+        var (holder, letGo) = await HoldInAnotherFlow(gate);
+
+        string message = await Task.Run(async () =>
+        {
+            using var activity = new Activity("Checkout").Start();
+            using var cancellation = new CancellationTokenSource();
+            var waiting = gate.AcquireAsync(cancellation.Token);
+            Assert.False(waiting.IsCompleted);
+            cancellation.Cancel();
+            var thrown = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
+            return thrown.Message;
+        });
+
+        letGo.SetResult();
+        await holder;
+
+        Assert.Contains("('Checkout')", message, StringComparison.Ordinal);
+        Assert.Equal(0, gate.WaitingCount);
+        Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
+    public void AStaleScope_IsNotBlamedOnTheFlowThatUsesItsRecordNow()
+    {
+        var gate = new AsyncExclusiveLock("message-name-stale");
+        var other = new AsyncExclusiveLock("message-name-other");
+        var scopes = new AsyncLockScope[1];
+        string? message = null;
+        var thread = new Thread(() =>
+        {
+            // One thread, so every flow below draws on the same cache of idle ownership records.
+            RunAsActivity("ImportOrders", () =>
+            {
+                scopes[0] = gate.AcquireAsync().AsTask().GetAwaiter().GetResult();
+                scopes[0].Dispose();
+            });
+
+            // Four more flows of their own fill the cache and then take ImportOrders' record: the last holds 'other'.
+            for (int i = 0; i < 3; i++)
+            {
+                RunAsActivity("Filler" + i, () => gate.AcquireAsync().AsTask().GetAwaiter().GetResult().Dispose());
+            }
+
+            RunAsActivity("Checkout", () =>
+            {
+                using var checkout = other.AcquireAsync().AsTask().GetAwaiter().GetResult();
+                message = Assert.Throws<SynchronizationLockException>(() => scopes[0].Dispose()).Message;
+            });
+        });
+        thread.Start();
+        thread.Join();
+
+        // The disposing flow is Checkout, and says so; the scope's flow is named by its id alone.
+        Assert.NotNull(message);
+        Assert.StartsWith("flow #", message, StringComparison.Ordinal);
+        Assert.Contains("('Checkout') (on thread", message, StringComparison.Ordinal);
+        Assert.Matches(@"through a scope of flow #\d+ that no longer holds it", message);
+        Assert.False(gate.IsHeld);
+        Assert.False(other.IsHeld);
+    }
+
+    // A flow of its own: its own execution context, with the activity current in it.
+    private static void RunAsActivity(string name, Action body)
+    {
+        var context = ExecutionContext.Capture()!;
+        ExecutionContext.Run(context, _ =>
+        {
+            using var activity = new Activity(name).Start();
+            body();
+        }, null);
+    }
+
+    // Another flow takes the lock and keeps it until told to let go; it releases in its own flow.
+    private static async Task<(Task Holder, TaskCompletionSource LetGo)> HoldInAnotherFlow(AsyncExclusiveLock gate)
+    {
+        var taken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var letGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var holder = Task.Run(async () =>
+        {
+            using (await gate.AcquireAsync())
+            {
+                taken.SetResult();
+                await letGo.Task;
+            }
+        });
+        await taken.Task;
+        return (holder, letGo);
+    }
+}
