@@ -205,6 +205,36 @@ public sealed class AsyncWrapperEdgeCaseTests
             """
         },
         {
+            "a private lock field of a base class (the derived type cannot use it)",
+            "LSM0002",
+            """
+            using Locksmith;
+            internal class Base
+            {
+                private readonly ExclusiveLock _lock = new();
+                public override string ToString() => _lock.Name;
+            }
+            internal partial class Derived : Base
+            {
+                [Guarded(Lock = "_lock")] private void BumpCore() { }
+            }
+            """
+        },
+        {
+            "a lock property without a getter",
+            "LSM0002",
+            """
+            using Locksmith;
+            internal partial class Holder
+            {
+                private ExclusiveLock _backing = new();
+                private ExclusiveLock Gate { set => _backing = value; }
+                [Guarded(Lock = nameof(Gate))] private void BumpCore() { }
+                public override string ToString() => _backing.Name;
+            }
+            """
+        },
+        {
             "async void (no naming advice beside it)",
             "LSM0016",
             """

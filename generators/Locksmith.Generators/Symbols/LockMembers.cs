@@ -8,7 +8,10 @@ internal static class LockMembers
     private static readonly SymbolDisplayFormat s_declaredNameFormat =
         SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
 
-    /// <summary>The field or (non-indexer) property named <paramref name="name"/> in the type or a base type, or null.</summary>
+    /// <summary>
+    /// The field or readable (non-indexer) property named <paramref name="name"/> in the type or a base type, or null: a
+    /// base type's private member is not the type's to use (CS0122), nor is a property without a getter (CS0154).
+    /// </summary>
     public static ISymbol? Find(ITypeSymbol? type, string? name)
     {
         if (string.IsNullOrEmpty(name))
@@ -16,11 +19,17 @@ internal static class LockMembers
             return null;
         }
 
-        for (var current = type; current is not null; current = current.BaseType)
+        bool inherited = false;
+        for (var current = type; current is not null; current = current.BaseType, inherited = true)
         {
             foreach (var member in current.GetMembers(name!))
             {
-                if (member is IFieldSymbol or IPropertySymbol { IsIndexer: false })
+                if (inherited && member.DeclaredAccessibility == Accessibility.Private)
+                {
+                    continue;
+                }
+
+                if (member is IFieldSymbol or IPropertySymbol { IsIndexer: false, GetMethod: not null })
                 {
                     return member;
                 }
