@@ -96,6 +96,33 @@ public sealed class AsyncWrapperEdgeCaseTests
             """
         },
         {
+            "a doc comment whose crefs need the source file's usings (the generated file has none)",
+            """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            namespace Orders;
+            internal partial class Book
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private readonly List<int> _lines = new();
+
+                /// <summary>Adds a line to the <see cref="List{T}"/> of lines, as <see cref="Dictionary{TKey, TValue}.Add(TKey, TValue)"/> would; see <see cref="CountCoreAsync"/>.</summary>
+                /// <param name="line">The line.</param>
+                [Guarded(Lock = nameof(_lock))]
+                private Task AddCoreAsync(int line)
+                {
+                    _lines.Add(line);
+                    return Task.CompletedTask;
+                }
+
+                /// <summary>How many lines the <see cref="List{T}"/> has.</summary>
+                [Guarded(Lock = nameof(_lock))]
+                private Task<int> CountCoreAsync() => Task.FromResult(_lines.Count);
+            }
+            """
+        },
+        {
             "[return: MaybeNull] on an async body",
             """
             using System.Diagnostics.CodeAnalysis;
@@ -118,7 +145,6 @@ public sealed class AsyncWrapperEdgeCaseTests
     {
         var run = RunStrict(source);
 
-        Assert.NotEmpty(run.Result.GeneratedTrees);
         var problems = Problems(run);
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString())));
         Assert.Contains(run.Result.GeneratedTrees, static t => t.ToString().Contains("async global::System.Threading.Tasks.ValueTask<", System.StringComparison.Ordinal));

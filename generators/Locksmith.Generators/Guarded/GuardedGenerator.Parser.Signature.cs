@@ -333,7 +333,10 @@ public sealed partial class GuardedGenerator
                     return EquatableArray<string>.Empty;
                 }
 
-                foreach (string raw in trivia.ToFullString().Split('\n'))
+                string text = trivia.GetStructure() is DocumentationCommentTriviaSyntax doc
+                    ? WithCrefsAsIds(doc, trivia.ToFullString(), trivia.FullSpan.Start, semanticModel, token)
+                    : trivia.ToFullString();
+                foreach (string raw in text.Split('\n'))
                 {
                     string line = raw.Trim();
                     if (line.StartsWith("///", StringComparison.Ordinal))
@@ -344,6 +347,49 @@ public sealed partial class GuardedGenerator
             }
 
             return lines.ToEquatableArray();
+        }
+
+        /// <summary>
+        /// The comment's text with each cref written as its documentation id (<c>T:System.Collections.Generic.List`1</c>):
+        /// the generated file has none of the source file's usings, and the compiler takes an id as it is.
+        /// </summary>
+        private static string WithCrefsAsIds(DocumentationCommentTriviaSyntax comment, string text, int offset, SemanticModel semanticModel, CancellationToken token)
+        {
+            var edits = new List<(int Start, int Length, string Id)>();
+            foreach (var attribute in comment.DescendantNodes().OfType<XmlCrefAttributeSyntax>())
+            {
+                if (DocumentationId(semanticModel.GetSymbolInfo(attribute.Cref, token).Symbol) is { } id)
+                {
+                    edits.Add((attribute.Cref.SpanStart - offset, attribute.Cref.Span.Length, id));
+                }
+            }
+
+            for (int i = edits.Count - 1; i >= 0; i--)
+            {
+                var (start, length, id) = edits[i];
+                if (start >= 0 && start + length <= text.Length)
+                {
+                    text = text.Substring(0, start) + id + text.Substring(start + length);
+                }
+            }
+
+            return text;
+        }
+
+        /// <summary>
+        /// A cref's documentation id, or null: of the definition, since a cref like <c>List{T}</c> binds to a type built on
+        /// cref-only type parameters that Roslyn cannot write an id for.
+        /// </summary>
+        private static string? DocumentationId(ISymbol? symbol)
+        {
+            try
+            {
+                return symbol?.OriginalDefinition.GetDocumentationCommentId();
+            }
+            catch (NullReferenceException)
+            {
+                return null;
+            }
         }
 
         /// <summary>
