@@ -144,6 +144,30 @@ public sealed class GeneratorDiagnosticsTests
 
     /// <summary>An async lock: a synchronous body, a Task body with a name that gives no Async wrapper, and shapes an async wrapper cannot take.</summary>
     [Fact]
+    public void LSM0043_OverrideGuardedByAnotherLock() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public abstract partial class Job
+        {
+            protected readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] protected abstract Task<int> RunCoreAsync(int x);
+        }
+
+        public sealed class Export : Job
+        {
+            private readonly AsyncExclusiveLock _export = new();
+            [Guarded(Lock = nameof(_export))] private int _rows;
+            [{|LSM0043:Guarded(Lock = nameof(_export))|}] protected override Task<int> RunCoreAsync(int x) => Task.FromResult(_rows += x);
+        }
+
+        public sealed class Import : Job
+        {
+            [Guarded(Lock = nameof(_lock))] private int _rows;
+            [Guarded(Lock = nameof(_lock))] protected override Task<int> RunCoreAsync(int x) => Task.FromResult(_rows += x);
+        }
+        """);
+
+    [Fact]
     public void LSM0042_SynchronousMethodWithAsyncLock_AndAsyncShapeProblems() => DiagnosticCheck.Verify("""
         using System.Threading.Tasks;
         using Locksmith;

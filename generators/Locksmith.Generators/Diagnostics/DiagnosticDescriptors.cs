@@ -219,6 +219,12 @@ internal static class DiagnosticDescriptors
         "'{0}' returns '{1}' but is guarded by '{2}', {3}, which is taken by awaiting; make it return Task, Task<T>, ValueTask or ValueTask<T> and name it '{4}' (its wrapper is then '{5}'), or guard it with {6}",
         "An async lock is acquired with AcquireAsync, so its wrappers are async and await the body; a synchronous body would make a synchronous wrapper block on an async lock.");
 
+    public static readonly DiagnosticDescriptor OverrideGuardedByAnotherLock = Error(
+        "LSM0043",
+        "Override guarded by another lock than its base",
+        "'{0}' overrides '{1}', whose wrappers take '{2}' and call this override under it; its own [Guarded] names '{3}', which no wrapper takes: name '{2}', or remove [Guarded] from the override",
+        "An override of a guarded core gets no wrapper of its own: the base's wrappers call it virtually under the base's lock. A different lock on the override would never be taken, and what it guards would be touched under the base's lock instead.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

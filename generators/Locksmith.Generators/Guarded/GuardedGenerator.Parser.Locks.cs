@@ -27,7 +27,15 @@ public sealed partial class GuardedGenerator
             var lockInfo = ResolveLock(method.ContainingType, data.Lock, method, attributeLocation, diagnostics);
             if (OverridesGuardedMethod(method))
             {
-                // The base method's wrappers call this override virtually; a wrapper of its own would hide them.
+                // The base method's wrappers call this override virtually; a wrapper of its own would hide them. They
+                // take the base's lock, so the override may only name that one.
+                if (lockInfo is not null && GuardedBase(method) is var (overridden, baseLock) &&
+                    !SymbolEqualityComparer.Default.Equals(baseLock, lockInfo.Member))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.OverrideGuardedByAnotherLock, attributeLocation, DisplayName(method), DisplayName(overridden), baseLock.Name, lockInfo.Member.Name));
+                }
+
                 return null;
             }
 

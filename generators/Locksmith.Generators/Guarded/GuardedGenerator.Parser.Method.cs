@@ -488,6 +488,21 @@ public sealed partial class GuardedGenerator
             return false;
         }
 
+        /// <summary>The nearest overridden method with [Guarded], and the lock member its wrappers take; null if none resolves.</summary>
+        private static (IMethodSymbol Overridden, ISymbol Lock)? GuardedBase(IMethodSymbol method)
+        {
+            int depth = 0;
+            for (var overridden = method.OverriddenMethod; overridden is not null && depth < 64; overridden = overridden.OverriddenMethod, depth++)
+            {
+                if (GuardedAttributeData.Of(overridden) is { } data)
+                {
+                    return LockMembers.Find(overridden.ContainingType, data.Lock) is { } member ? (overridden, member) : null;
+                }
+            }
+
+            return null;
+        }
+
         /// <summary>Whether <paramref name="method"/> overrides a guarded method, whose wrappers already call it virtually.</summary>
         private static bool OverridesGuardedMethod(IMethodSymbol method)
         {
