@@ -315,15 +315,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 continue;
             }
 
-            snapshot.Clear();
-            foreach (var pair in _holds)
-            {
-                if (!pair.Value.IsLost)
-                {
-                    snapshot.Add(pair.Value);
-                }
-            }
-
+            SnapshotHolds(snapshot);
             if (snapshot.Count == 0)
             {
                 continue;
@@ -332,10 +324,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             try
             {
                 var gone = await AdvisoryCommands.FindLostAsync(_dataSource, snapshot, token).ConfigureAwait(false);
-                foreach (int index in gone)
-                {
-                    snapshot[index].Session.MarkLost();
-                }
+                MarkLost(snapshot, gone);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -352,6 +341,36 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                         hold.Session.MarkLost();
                     }
                 }
+            }
+        }
+    }
+
+    /// <summary>The holds the next check asks the server about: every registered one not lost already.</summary>
+    internal void SnapshotHolds(List<PostgresHold> snapshot)
+    {
+        snapshot.Clear();
+        foreach (var pair in _holds)
+        {
+            if (!pair.Value.IsLost)
+            {
+                snapshot.Add(pair.Value);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Marks lost the sessions of the holds in <paramref name="snapshot"/> the server no longer has (<paramref name="gone"/>),
+    /// of those still registered: a hold released after the snapshot was taken is unregistered before its unlock reaches
+    /// the server, so its absence there is that release, not a loss of the session, which may hold the flow's other locks.
+    /// </summary>
+    internal void MarkLost(List<PostgresHold> snapshot, List<int> gone)
+    {
+        foreach (int index in gone)
+        {
+            var hold = snapshot[index];
+            if (_holds.TryGetValue(new HoldKey(hold.Key, hold.Owner), out var current) && ReferenceEquals(current, hold))
+            {
+                hold.Session.MarkLost();
             }
         }
     }
