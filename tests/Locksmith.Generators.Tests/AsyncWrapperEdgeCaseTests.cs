@@ -150,6 +150,27 @@ public sealed class AsyncWrapperEdgeCaseTests
         Assert.Contains(run.Result.GeneratedTrees, static t => t.ToString().Contains("async global::System.Threading.Tasks.ValueTask<", System.StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void AnAsyncWrapperStartingWithTry_GetsATimedFormThatStillEndsInAsync()
+    {
+        var run = RunStrict("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Catalog
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task<bool> TryFindCoreAsync(int id) => Task.FromResult(id > 0);
+            }
+            """);
+
+        var problems = Problems(run);
+        Assert.True(problems.Count == 0, Snapshot.Render(problems));
+        string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
+        Assert.Contains(" TryFindAsync(int id", generated, System.StringComparison.Ordinal);
+        Assert.Contains(" TryFindWithinAsync(global::System.TimeSpan ", generated, System.StringComparison.Ordinal);
+        Assert.DoesNotContain("AsyncWithin", generated, System.StringComparison.Ordinal);
+    }
+
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
         {

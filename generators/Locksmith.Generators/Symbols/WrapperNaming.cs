@@ -57,10 +57,13 @@ internal static class WrapperNaming
 
     /// <summary>
     /// The timed form's name: <c>Try</c> + the wrapper's name, or the wrapper's name + <c>Within</c> when it already
-    /// starts with <c>Try</c> followed by anything but a lower-case letter (<c>TryFind</c>, <c>Try</c>; not <c>Trying</c>).
+    /// starts with <c>Try</c> followed by anything but a lower-case letter (<c>TryFind</c>, <c>Try</c>; not <c>Trying</c>),
+    /// before a final <c>Async</c>, which stays last as .NET names async methods (<c>TryFindWithinAsync</c>).
     /// </summary>
     public static string TryName(string wrapperName) =>
-        StartsWithTry(wrapperName) ? wrapperName + KnownNames.TimedSuffix : KnownNames.TryPrefix + wrapperName;
+        !StartsWithTry(wrapperName) ? KnownNames.TryPrefix + wrapperName
+        : IsAsyncName(wrapperName) ? wrapperName.Substring(0, wrapperName.Length - KnownNames.AsyncSuffix.Length) + KnownNames.TimedSuffix + KnownNames.AsyncSuffix
+        : wrapperName + KnownNames.TimedSuffix;
 
     /// <summary>Whether <paramref name="name"/> is an identifier, keywords included (the emitter escapes them: <c>@event</c>).</summary>
     public static bool IsValidName(string name) => SyntaxFacts.IsValidIdentifier(name);
