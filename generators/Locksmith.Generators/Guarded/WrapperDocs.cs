@@ -31,8 +31,7 @@ internal static class WrapperDocs
 
     public static void WriteTimed(IndentedWriter writer, WrapperModel wrapper, LocalNames names)
     {
-        string timeoutDoc = " <param name=\"" + names.Timeout + "\">How long to wait for " + wrapper.Acquisition.LockDisplay +
-            "; <see cref=\"global::System.TimeSpan.Zero\"/> tries once, <see cref=\"global::System.Threading.Timeout.InfiniteTimeSpan\"/> waits forever.</param>";
+        string timeoutDoc = TimeoutDoc(wrapper, names);
         string returnsDoc = " <returns><see langword=\"true\"/> when the lock was acquired and <c>" + wrapper.BodyName +
             "</c> ran; <see langword=\"false\"/> when the timeout elapsed first.</returns>";
         if (wrapper.DocLines.Count == 0)
@@ -73,7 +72,10 @@ internal static class WrapperDocs
         Write(writer, lines);
     }
 
-    /// <summary>The timed async form's docs: the body's comment without its returns and param tags (the tuple says it), a timeout note, and returns.</summary>
+    /// <summary>
+    /// The timed async form's docs: the body's comment without its returns (the tuple's says what comes back), with the
+    /// timeout and an added token documented beside the body's parameters when it documents them; else a summary.
+    /// </summary>
     public static void WriteTimedAsync(IndentedWriter writer, WrapperModel wrapper, LocalNames names)
     {
         string returnsDoc = wrapper.Async?.ResultType is null
@@ -81,13 +83,44 @@ internal static class WrapperDocs
                 "</c> ran; <see langword=\"false\"/> when the timeout elapsed first.</returns>"
             : " <returns><c>(true, result)</c> when the lock was acquired and <c>" + wrapper.BodyName +
                 "</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>";
-        Write(writer,
-        [
-            " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
-                ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>",
-            returnsDoc,
-        ]);
+        if (wrapper.DocLines.Count == 0)
+        {
+            Write(writer,
+            [
+                " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
+                    ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>",
+                returnsDoc,
+            ]);
+            return;
+        }
+
+        string text = string.Join("\n", wrapper.DocLines);
+        int open = text.IndexOf(ReturnsOpen, StringComparison.Ordinal);
+        int close = open < 0 ? -1 : text.IndexOf(ReturnsClose, open, StringComparison.Ordinal);
+        if (close >= 0)
+        {
+            text = text.Remove(open, close + ReturnsClose.Length - open);
+        }
+
+        var lines = text.Split('\n').Where(static l => l.Trim().Length > 0).ToList();
+
+        // Param tags only when the body documents its parameters (or has none): a partial set is warning CS1573.
+        if (text.Contains("<param ") || wrapper.Parameters.Count == 0)
+        {
+            lines.Add(TimeoutDoc(wrapper, names));
+            if (wrapper.Async is { AddsToken: true } asyncModel)
+            {
+                lines.Add(" <param name=\"" + asyncModel.Token + "\">Cancels the wait for the lock.</param>");
+            }
+        }
+
+        lines.Add(returnsDoc);
+        Write(writer, lines);
     }
+
+    private static string TimeoutDoc(WrapperModel wrapper, LocalNames names) =>
+        " <param name=\"" + names.Timeout + "\">How long to wait for " + wrapper.Acquisition.LockDisplay +
+        "; <see cref=\"global::System.TimeSpan.Zero\"/> tries once, <see cref=\"global::System.Threading.Timeout.InfiniteTimeSpan\"/> waits forever.</param>";
 
     private static void Write(IndentedWriter writer, IEnumerable<string> lines)
     {

@@ -15,7 +15,9 @@ namespace Pipelines
             await this.IncrementCoreAsync().ConfigureAwait(false);
         }
 
-        /// <summary>Calls <c>IncrementCoreAsync</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <summary>Adds one after a yield.</summary>
+        /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
+        /// <param name="cancellationToken">Cancels the wait for the lock.</param>
         /// <returns><see langword="true"/> when the lock was acquired and <c>IncrementCoreAsync</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public async global::System.Threading.Tasks.ValueTask<bool> TryIncrementAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken cancellationToken = default)
@@ -44,7 +46,10 @@ namespace Pipelines
             return await this.AddAsyncCore(amount).ConfigureAwait(false);
         }
 
-        /// <summary>Calls <c>AddAsyncCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <summary>Adds <paramref name="amount"/>.</summary>
+        /// <param name="amount">How much to add.</param>
+        /// <param name="timeout">How long to wait for <c>_lock</c>; <see cref="global::System.TimeSpan.Zero"/> tries once, <see cref="global::System.Threading.Timeout.InfiniteTimeSpan"/> waits forever.</param>
+        /// <param name="cancellationToken">Cancels the wait for the lock.</param>
         /// <returns><c>(true, result)</c> when the lock was acquired and <c>AddAsyncCore</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryAddAsync(global::System.TimeSpan timeout, int amount, global::System.Threading.CancellationToken cancellationToken = default)
@@ -69,7 +74,7 @@ namespace Pipelines
             await this.ResetCoreAsync(token).ConfigureAwait(false);
         }
 
-        /// <summary>Calls <c>ResetCoreAsync</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <summary>Resets the count; the token cancels the wait and the work.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>ResetCoreAsync</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public async global::System.Threading.Tasks.ValueTask<bool> TryResetAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken token)

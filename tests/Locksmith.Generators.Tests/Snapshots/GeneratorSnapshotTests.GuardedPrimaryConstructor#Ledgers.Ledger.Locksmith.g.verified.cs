@@ -15,7 +15,7 @@ namespace Ledgers
             return await this.DepositCoreAsync(amount).ConfigureAwait(false);
         }
 
-        /// <summary>Calls <c>DepositCoreAsync</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <summary>Adds an amount after a yield.</summary>
         /// <returns><c>(true, result)</c> when the lock was acquired and <c>DepositCoreAsync</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, decimal Result)> TryDepositAsync(global::System.TimeSpan timeout, decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
