@@ -171,6 +171,29 @@ public sealed class AsyncWrapperEdgeCaseTests
         Assert.DoesNotContain("AsyncWithin", generated, System.StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void AnAsyncIterator_IsRefusedOnce()
+    {
+        var run = RunStrict("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Feed
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))]
+                private async IAsyncEnumerable<int> ReadCoreAsync()
+                {
+                    await Task.Yield();
+                    yield return 1;
+                }
+            }
+            """);
+
+        var ours = run.LocksmithDiagnostics;
+        Assert.True(ours.Length == 1 && ours[0].Id == "LSM0016", string.Join(", ", ours.Select(static d => d.Id + " " + d.GetMessage())));
+    }
+
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
         {

@@ -235,6 +235,12 @@ public sealed partial class GuardedGenerator
                 }
                 else if (awaitable)
                 {
+                    // An async iterator was refused as an iterator already: one reason is enough.
+                    if (diagnostics.Exists(static d => ReferenceEquals(d.Descriptor, DiagnosticDescriptors.UnsupportedGuardedMethod)))
+                    {
+                        return;
+                    }
+
                     diagnostics.Add(DiagnosticInfo.Create(
                         DiagnosticDescriptors.UnsupportedGuardedMethod,
                         location,
