@@ -36,29 +36,12 @@ internal static class WrapperDocs
             "</c> ran; <see langword=\"false\"/> when the timeout elapsed first.</returns>";
         if (wrapper.DocLines.Count == 0)
         {
-            Write(writer,
-            [
-                " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
-                    ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>",
-                returnsDoc,
-            ]);
+            Write(writer, [TimedSummary(wrapper, names), returnsDoc]);
             return;
         }
 
-        string text = string.Join("\n", wrapper.DocLines);
-        string? returned = null;
-        int open = text.IndexOf(ReturnsOpen, StringComparison.Ordinal);
-        int close = open < 0 ? -1 : text.IndexOf(ReturnsClose, open, StringComparison.Ordinal);
-        if (close >= 0)
-        {
-            returned = text.Substring(open + ReturnsOpen.Length, close - open - ReturnsOpen.Length).Replace("\n", " ").Trim();
-            text = text.Remove(open, close + ReturnsClose.Length - open);
-        }
-
-        var lines = text.Split('\n').Where(static l => l.Trim().Length > 0).ToList();
-
-        // Param tags only when the body documents its parameters (or has none): a partial set is warning CS1573.
-        if (text.Contains("<param ") || wrapper.Parameters.Count == 0)
+        var lines = BodyLinesWithoutReturns(wrapper, out bool documentsParameters, out string? returned);
+        if (documentsParameters)
         {
             lines.Add(timeoutDoc);
             if (!wrapper.ReturnsVoid)
@@ -85,27 +68,12 @@ internal static class WrapperDocs
                 "</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>";
         if (wrapper.DocLines.Count == 0)
         {
-            Write(writer,
-            [
-                " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
-                    ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>",
-                returnsDoc,
-            ]);
+            Write(writer, [TimedSummary(wrapper, names), returnsDoc]);
             return;
         }
 
-        string text = string.Join("\n", wrapper.DocLines);
-        int open = text.IndexOf(ReturnsOpen, StringComparison.Ordinal);
-        int close = open < 0 ? -1 : text.IndexOf(ReturnsClose, open, StringComparison.Ordinal);
-        if (close >= 0)
-        {
-            text = text.Remove(open, close + ReturnsClose.Length - open);
-        }
-
-        var lines = text.Split('\n').Where(static l => l.Trim().Length > 0).ToList();
-
-        // Param tags only when the body documents its parameters (or has none): a partial set is warning CS1573.
-        if (text.Contains("<param ") || wrapper.Parameters.Count == 0)
+        var lines = BodyLinesWithoutReturns(wrapper, out bool documentsParameters, out _);
+        if (documentsParameters)
         {
             lines.Add(TimeoutDoc(wrapper, names));
             if (wrapper.Async is { AddsToken: true } asyncModel)
@@ -116,6 +84,32 @@ internal static class WrapperDocs
 
         lines.Add(returnsDoc);
         Write(writer, lines);
+    }
+
+    /// <summary>The summary of a timed form whose body has no doc comment.</summary>
+    private static string TimedSummary(WrapperModel wrapper, LocalNames names) =>
+        " <summary>Calls <c>" + wrapper.BodyName + "</c> while holding " + wrapper.Acquisition.LockDisplay +
+        ", if it can be acquired within <paramref name=\"" + names.Timeout + "\"/>.</summary>";
+
+    /// <summary>
+    /// The body's doc lines without its returns tag (whose text comes back in <paramref name="returned"/>), and whether
+    /// the timed form documents its own parameters too: only when the body documents its parameters, or has none, since
+    /// a partial set is warning CS1573.
+    /// </summary>
+    private static List<string> BodyLinesWithoutReturns(WrapperModel wrapper, out bool documentsParameters, out string? returned)
+    {
+        string text = string.Join("\n", wrapper.DocLines);
+        returned = null;
+        int open = text.IndexOf(ReturnsOpen, StringComparison.Ordinal);
+        int close = open < 0 ? -1 : text.IndexOf(ReturnsClose, open, StringComparison.Ordinal);
+        if (close >= 0)
+        {
+            returned = text.Substring(open + ReturnsOpen.Length, close - open - ReturnsOpen.Length).Replace("\n", " ").Trim();
+            text = text.Remove(open, close + ReturnsClose.Length - open);
+        }
+
+        documentsParameters = text.Contains("<param ") || wrapper.Parameters.Count == 0;
+        return text.Split('\n').Where(static l => l.Trim().Length > 0).ToList();
     }
 
     private static string TimeoutDoc(WrapperModel wrapper, LocalNames names) =>
