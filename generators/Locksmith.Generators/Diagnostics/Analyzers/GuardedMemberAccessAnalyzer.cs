@@ -20,13 +20,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(static start =>
+        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
         {
-            if (LockFacts.Create(start.Compilation) is not { } facts)
-            {
-                return;
-            }
-
             start.RegisterOperationAction(
                 operation => Analyze(operation, facts),
                 OperationKind.FieldReference,

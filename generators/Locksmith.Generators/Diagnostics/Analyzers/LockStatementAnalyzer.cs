@@ -23,14 +23,8 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(static start =>
+        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
         {
-            // A compilation without the Locksmith runtime has no Locksmith lock to misuse.
-            if (LockFacts.Create(start.Compilation) is not { } facts)
-            {
-                return;
-            }
-
             start.RegisterOperationAction(operation => Analyze(operation, facts), OperationKind.Lock);
         });
     }

@@ -37,13 +37,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterCompilationStartAction(static start =>
+        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
         {
-            if (LockFacts.Create(start.Compilation) is not { } facts)
-            {
-                return;
-            }
-
             var known = new KnownTypes(start.Compilation);
             start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Invocation);
         });

@@ -5,6 +5,7 @@ using System.Collections.Immutable;
 using System.Linq;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 
@@ -45,6 +46,19 @@ internal sealed class LockFacts
         _computeBodies = ComputeBodies;
         _computeCapabilities = LockCapabilitiesReader.Of;
     }
+
+    /// <summary>
+    /// Calls <paramref name="register"/> once per compilation that references the Locksmith runtime (one without it has
+    /// no Locksmith lock to check), with that compilation's facts: every Locksmith analyzer starts this way.
+    /// </summary>
+    public static void RegisterWhereLocksExist(AnalysisContext context, Action<CompilationStartAnalysisContext, LockFacts> register) =>
+        context.RegisterCompilationStartAction(start =>
+        {
+            if (Create(start.Compilation) is { } facts)
+            {
+                register(start, facts);
+            }
+        });
 
     /// <summary>The facts of a compilation that references the Locksmith attributes, else null (nothing to analyze).</summary>
     public static LockFacts? Create(Compilation compilation) =>
