@@ -1,3 +1,4 @@
+using System.Linq;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
@@ -166,6 +167,67 @@ public sealed class GeneratorDiagnosticsTests
             [Guarded(Lock = nameof(_lock))] protected override Task<int> RunCoreAsync(int x) => Task.FromResult(_rows += x);
         }
         """);
+
+    /// <summary>
+    /// A user's lock type that carries a capability marker without a method its wrappers call (or with one whose result
+    /// cannot be disposed or tested) is refused by name; one that has them all gets its wrappers.
+    /// </summary>
+    [Fact]
+    public void LSM0044_LockTypeLacksAcquisition()
+    {
+        var run = DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class MarkedOnly : IAsyncExclusiveAccessLock { }
+        public sealed class NoTimedForm : IAsyncExclusiveAccessLock
+        {
+            public ValueTask<Held> AcquireAsync(CancellationToken cancellationToken = default) => new(new Held());
+        }
+        public sealed class UntestableScope : IAsyncExclusiveAccessLock
+        {
+            public ValueTask<Held> AcquireAsync(CancellationToken cancellationToken = default) => new(new Held());
+            public ValueTask<Held> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => new(new Held());
+        }
+        public sealed class Complete : IAsyncExclusiveAccessLock
+        {
+            public ValueTask<Tested> AcquireAsync(CancellationToken cancellationToken = default) => new(new Tested());
+            public ValueTask<Tested> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => new(new Tested());
+        }
+        public sealed class Held : IDisposable { public void Dispose() { } }
+        public sealed class Tested : IDisposable { public bool IsAcquired => true; public void Dispose() { } }
+        public sealed class SyncMarkedOnly : IExclusiveAccessLock { }
+        public sealed class HiddenDispose : IExclusiveAccessLock
+        {
+            public Scope Acquire() => default;
+            public bool TryAcquire(TimeSpan timeout, out Scope scope) { scope = default; return true; }
+            public struct Scope : IDisposable { void IDisposable.Dispose() { } }
+        }
+        public partial class Store
+        {
+            private readonly MarkedOnly _marked = new();
+            private readonly NoTimedForm _untimed = new();
+            private readonly UntestableScope _untestable = new();
+            private readonly Complete _complete = new();
+            private readonly SyncMarkedOnly _syncMarked = new();
+            private readonly HiddenDispose _hidden = new();
+            [{|LSM0044:Guarded(Lock = nameof(_marked))|}] private Task SaveCoreAsync() => Task.CompletedTask;
+            [{|LSM0044:Guarded(Lock = nameof(_untimed))|}] private Task LoadCoreAsync() => Task.CompletedTask;
+            [{|LSM0044:Guarded(Lock = nameof(_untestable))|}] private Task<int> CountCoreAsync() => Task.FromResult(0);
+            [Guarded(Lock = nameof(_complete))] private Task<int> SizeCoreAsync(CancellationToken cancellationToken) => Task.FromResult(0);
+            [{|LSM0044:Guarded(Lock = nameof(_syncMarked))|}] private void ClearCore() { }
+            [{|LSM0044:Guarded(Lock = nameof(_hidden))|}] private void TrimCore() { }
+        }
+        """);
+
+        // The refused ones get no wrapper (no CS1061 in generated code); the complete one gets both async forms.
+        Assert.Empty(run.CompilerDiagnostics.Where(static d => d.Severity >= Microsoft.CodeAnalysis.DiagnosticSeverity.Warning && d.Id != "CS1591"));
+        string generated = string.Concat(run.Result.GeneratedTrees.Select(static t => t.ToString()));
+        Assert.Contains("SizeAsync(global::System.Threading.CancellationToken cancellationToken)", generated);
+        Assert.Contains("TrySizeAsync(", generated);
+        Assert.DoesNotContain("SaveAsync", generated);
+    }
 
     [Fact]
     public void LSM0042_SynchronousMethodWithAsyncLock_AndAsyncShapeProblems() => DiagnosticCheck.Verify("""

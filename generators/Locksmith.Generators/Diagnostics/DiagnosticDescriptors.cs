@@ -225,6 +225,12 @@ internal static class DiagnosticDescriptors
         "'{0}' overrides '{1}', whose wrappers take '{2}' and call this override under it; its own [Guarded] names '{3}', which no wrapper takes: name '{2}', or remove [Guarded] from the override",
         "An override of a guarded core gets no wrapper of its own: the base's wrappers call it virtually under the base's lock. A different lock on the override would never be taken, and what it guards would be touched under the base's lock instead.");
 
+    public static readonly DiagnosticDescriptor LockTypeLacksAcquisition = Error(
+        "LSM0044",
+        "Lock type lacks a method its wrappers call",
+        "'{0}' is guarded by '{1}' of type '{2}', which is marked as {3} but has no accessible method the wrapper can call as '{4}'; give '{2}' that method, or guard '{0}' with a Locksmith lock",
+        "The capability markers (IExclusiveAccessLock, IAsyncExclusiveAccessLock, …) declare no members: the wrappers call the lock's own methods, so a type that carries a marker must have the methods its documentation lists.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

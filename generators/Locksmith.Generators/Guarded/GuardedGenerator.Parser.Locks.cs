@@ -105,7 +105,27 @@ public sealed partial class GuardedGenerator
                 keyArgument,
                 facts.Timeout,
                 "<c>" + lockInfo.Member.Name + "</c>");
-            return BuildWrapper(context, method, facts, acquisition, token);
+            var wrapper = BuildWrapper(context, method, facts, acquisition, token);
+            var keyType = keyArgument is null ? null : method.Parameters.FirstOrDefault(p => p.Name == data.StripeBy)?.Type;
+            string acquire = mode switch
+            {
+                AcquireMode.Read => KnownNames.AcquireRead,
+                AcquireMode.Write => KnownNames.AcquireWrite,
+                _ => KnownNames.Acquire,
+            };
+            // Only when nothing else refused it: a missing key or a wrong mode already says why no wrapper comes.
+            bool refused = diagnostics.Any(static d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
+            if (!refused && LockContract.FirstMissing(
+                context.SemanticModel.Compilation, lockInfo.Type, method.ContainingType, acquire, keyType, wrapper.Async is not null,
+                passesTimeout: facts.Timeout is not null, passesToken: wrapper.Async?.Token is not null) is { } missing)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.LockTypeLacksAcquisition, attributeLocation, DisplayName(method), lockInfo.Member.Name,
+                    lockInfo.Type.ToDisplayString(), capabilities.Describe(), missing));
+                return null;
+            }
+
+            return wrapper;
         }
 
         private static WrapperModel? ParseLockSetMethod(
