@@ -28,6 +28,34 @@ public sealed class AsyncWrapperEdgeCaseTests
             """
         },
         {
+            "cores declared under #nullable disable (their wrappers stay oblivious, so enabled callers may pass null as to the cores)",
+            """
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Legacy
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private readonly ExclusiveLock _sync = new();
+            #nullable disable
+                [Guarded(Lock = nameof(_lock))] private Task<string> EchoCoreAsync(string text) => Task.FromResult(text);
+                [Guarded(Lock = nameof(_sync))] private string NameCore(string text) => text;
+                [Guarded(Lock = nameof(_sync))] private T PickCore<T>(T item) where T : class => item;
+            #nullable enable
+                private async Task<int> CallersAsync()
+                {
+                    string? maybe = null;
+                    string echoed = await EchoAsync(maybe);
+                    var (taken, result) = await TryEchoAsync(TimeSpan.Zero, null);
+                    string named = Name(null);
+                    bool ok = TryName(null, TimeSpan.Zero, out string? got);
+                    string? picked = Pick<string?>(null);
+                    return echoed.Length + named.Length + (got?.Length ?? 0) + (picked?.Length ?? 0) + (ok && taken ? 1 : 0) + (result?.Length ?? 0);
+                }
+            }
+            """
+        },
+        {
             "[MemberNotNull] on an async body (not carried: the wrapper returns at its first await)",
             """
             using System.Diagnostics.CodeAnalysis;

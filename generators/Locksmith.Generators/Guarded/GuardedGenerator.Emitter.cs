@@ -47,6 +47,11 @@ public sealed partial class GuardedGenerator
                     writer.Line("#pragma warning disable " + suppressed);
                 }
 
+                if (wrapper.NullableOblivious)
+                {
+                    writer.Line("#nullable disable");
+                }
+
                 if (wrapper.Async is { } asyncModel)
                 {
                     WrapperDocs.WriteThrowing(writer, wrapper);
@@ -66,6 +71,11 @@ public sealed partial class GuardedGenerator
                     WrapperDocs.WriteTimed(writer, wrapper, names);
                     EmitTimed(writer, wrapper, names);
                 }
+                if (wrapper.NullableOblivious)
+                {
+                    writer.Line("#nullable enable");
+                }
+
                 if (suppressed.Length > 0)
                 {
                     writer.Line("#pragma warning restore " + suppressed);

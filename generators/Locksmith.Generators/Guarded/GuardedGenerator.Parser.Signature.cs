@@ -79,7 +79,8 @@ public sealed partial class GuardedGenerator
                 DocLines(context.TargetNode, method, context.SemanticModel, token),
                 acquisition,
                 EchoedWarnings(method),
-                asyncModel);
+                asyncModel,
+                (context.SemanticModel.GetNullableContext(context.TargetNode.SpanStart) & NullableContext.AnnotationsEnabled) == 0);
         }
 
         /// <summary><paramref name="name"/>, or it with a number appended, so it clashes with no parameter or type parameter.</summary>

@@ -24,6 +24,10 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="Acquisition">How the wrappers take the lock(s).</param>
 /// <param name="SuppressedWarnings">Warnings the body's declaration already carries, suppressed around its wrappers.</param>
 /// <param name="Async">How the async wrappers await, or null for synchronous wrappers.</param>
+/// <param name="NullableOblivious">
+/// Whether the body is declared where nullable annotations are disabled: its types are oblivious, and its wrappers are
+/// written under <c>#nullable disable</c> so that they stay so (a caller may pass null to them as to the body).
+/// </param>
 internal sealed record WrapperModel(
     TypeModelKey Type,
     string BodyName,
@@ -42,7 +46,8 @@ internal sealed record WrapperModel(
     EquatableArray<string> DocLines,
     AcquisitionModel Acquisition,
     EquatableArray<string> SuppressedWarnings,
-    AsyncModel? Async)
+    AsyncModel? Async,
+    bool NullableOblivious)
 {
     public bool ReturnsVoid => ReturnType == "void";
 }
