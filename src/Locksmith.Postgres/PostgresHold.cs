@@ -124,7 +124,8 @@ internal sealed class PostgresHold
         Lock.Provider.RemoveHold(this);
         if (Lock.IsOrdered)
         {
-            FlowOrder.Remove(Owner, Lock);
+            // A keyed lock is one entry per key the flow holds.
+            FlowOrder.RemoveOneOf(Owner, Lock);
         }
 
         FlowOwnership.Released(Owner);

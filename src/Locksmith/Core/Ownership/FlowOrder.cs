@@ -160,7 +160,10 @@ internal static class FlowOrder
         }
     }
 
-    /// <summary>Forgets an ordered async lock the flow released.</summary>
+    /// <summary>
+    /// Forgets an ordered async lock the flow released, one it holds at most once (an exclusive hold, a read or a write):
+    /// only its own release can clear its entry, so a store does. A lock held more than once uses <see cref="RemoveOneOf"/>.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Remove(LockOwner flow, LockPrimitive lockPrimitive)
     {
@@ -186,6 +189,31 @@ internal static class FlowOrder
                 if (ReferenceEquals(entries[i].Lock, lockPrimitive))
                 {
                     Volatile.Write(ref entries[i].Lock, null);
+                    return;
+                }
+            }
+        }
+
+        EnterGate(flow);
+        flow.Held.Remove(lockPrimitive);
+        Volatile.Write(ref flow.FlowHeldGate, 0);
+    }
+
+    /// <summary>
+    /// Forgets one hold of a lock a flow may hold more than once (a semaphore's permits, each an entry of its own). Two
+    /// of its holds released at once see the same entries, so each clears one by a compare-and-swap, and the loser goes
+    /// on to the next: a plain store, as <see cref="Remove"/> makes, would let both clear one entry and leave the other.
+    /// </summary>
+    public static void RemoveOneOf(LockOwner flow, LockPrimitive lockPrimitive)
+    {
+        var entries = flow.FlowOrdered.Entries;
+        if (entries is not null)
+        {
+            for (int i = System.Math.Min(Volatile.Read(ref flow.FlowOrdered.Used), entries.Length) - 1; i >= 0; i--)
+            {
+                if (ReferenceEquals(entries[i].Lock, lockPrimitive) &&
+                    ReferenceEquals(Interlocked.CompareExchange(ref entries[i].Lock, null, lockPrimitive), lockPrimitive))
+                {
                     return;
                 }
             }

@@ -261,7 +261,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     {
         if (IsOrdered)
         {
-            FlowOrder.Remove(owner, this);
+            // A flow may hold several permits, released from several threads at once.
+            FlowOrder.RemoveOneOf(owner, this);
         }
 
         try
