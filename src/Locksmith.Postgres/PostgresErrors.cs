@@ -44,6 +44,11 @@ internal static partial class PostgresErrors
             $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
             $"{description}, held by another PostgreSQL session (in {lockPrimitive.Provider.ServerIdentity}).");
 
+    /// <summary>A token already cancelled: nothing is taken, not even a free lock, as with every Locksmith lock.</summary>
+    public static OperationCanceledException CanceledBeforeAcquiring(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, CancellationToken token) =>
+        new($"{flow.Describe()} asked for {lockPrimitive.ModeTagOf(shared)} access to {description} with a cancellation token that was " +
+            "already cancelled; nothing was taken (a cancelled token refuses even a free lock).", token);
+
     public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
         new($"The wait of {flow.Describe()} for {lockPrimitive.ModeTagOf(shared)} access to {description} was cancelled; nothing is held.", inner, token);
 

@@ -84,8 +84,9 @@ public abstract class PostgresLock : LockPrimitive
             CheckEnter(flow, key, description, checkOrder: true);
             if (cancellationToken.IsCancellationRequested)
             {
+                var canceled = PostgresErrors.CanceledBeforeAcquiring(description, flow, shared, this, cancellationToken);
                 FlowOwnership.NotHeld(flow);
-                return ValueTask.FromCanceled<PostgresLockScope>(cancellationToken);
+                return ThrowHelper.CanceledWith<PostgresLockScope>(canceled);
             }
 
             session = Provider.RentSession(flow, this, description);

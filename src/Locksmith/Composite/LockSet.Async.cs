@@ -104,6 +104,11 @@ public static partial class LockSet
     internal static ValueTask<AsyncLockSetScope> EnterAsyncSet(Span<LockPrimitive?> members, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var ordered = members[..SortDistinct(members)];
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Like each lock's own acquisition: a cancelled token takes nothing, even when every lock is free.
+            return ThrowHelper.CanceledWith<AsyncLockSetScope>(ThrowHelper.SetCanceledBeforeAcquiring(ordered, ThrowHelper.CurrentFlowOrThread(), cancellationToken));
+        }
 
         // Installed here, in the caller's frame, so the flow's holds are visible to it after the await. The set's own
         // hold on the record (the reservation) keeps it live while the set holds nothing between attempts.

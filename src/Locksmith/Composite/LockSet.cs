@@ -171,6 +171,11 @@ public static partial class LockSet
             int count = Collect(locks, ref scope);
             Span<LockPrimitive?> ordered = scope.Locks[..count];
             RejectHeldByCaller(ordered);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // Like each lock's own acquisition: a cancelled token takes nothing, even when every lock is free.
+                ThrowHelper.ThrowSetCanceledBeforeAcquiring(ordered, $"Thread {ThreadNames.Current()}", cancellationToken);
+            }
 
             if (HasOrdered(ordered))
             {

@@ -156,7 +156,7 @@ public abstract class OwnedLockContract<TLock>
     [Fact]
     public void CancelledWait_ThrowsOperationCanceled_AndLeavesTheLockAsItWas()
     {
-        var lockPrimitive = Create("cancelled");
+        var lockPrimitive = Create("cancelled-wait-lock");
         using var holder = HoldElsewhere(lockPrimitive);
         using var cts = new CancellationTokenSource();
         Exception? caught = null;
@@ -175,7 +175,9 @@ public abstract class OwnedLockContract<TLock>
         cts.Cancel();
         waiter.JoinGuarded();
 
-        Assert.IsAssignableFrom<OperationCanceledException>(caught);
+        var canceled = Assert.IsAssignableFrom<OperationCanceledException>(caught);
+        Assert.Contains("'cancelled-wait-lock'", canceled.Message, StringComparison.Ordinal);
+        Assert.Equal(cts.Token, canceled.CancellationToken);
         Assert.Equal(holder.ThreadId, OwnerThreadId(lockPrimitive));
         holder.Release();
         Assert.True(TryLockBriefly(lockPrimitive, TimeSpan.FromSeconds(30)));
@@ -189,6 +191,21 @@ public abstract class OwnedLockContract<TLock>
         Assert.ThrowsAny<OperationCanceledException>(() =>
             LockedWithin(lockPrimitive, TimeSpan.FromSeconds(30), new CancellationToken(canceled: true), () => { }));
         Assert.Equal(holder.ThreadId, OwnerThreadId(lockPrimitive));
+    }
+
+    [Fact]
+    public void AlreadyCancelledToken_RefusesEvenAFreeLock_NamingIt()
+    {
+        var lockPrimitive = Create("precancelled-free-lock");
+        bool ran = false;
+        var canceled = Assert.ThrowsAny<OperationCanceledException>(() =>
+            LockedWithin(lockPrimitive, TimeSpan.FromSeconds(30), new CancellationToken(canceled: true), () => ran = true));
+
+        Assert.False(ran);
+        Assert.Contains("'precancelled-free-lock'", canceled.Message, StringComparison.Ordinal);
+        Assert.True(canceled.CancellationToken.IsCancellationRequested);
+        Assert.Equal(0, OwnerThreadId(lockPrimitive));
+        Assert.True(TryLockBriefly(lockPrimitive, TimeSpan.Zero));
     }
 
     [Fact]

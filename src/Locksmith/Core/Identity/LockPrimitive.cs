@@ -288,5 +288,18 @@ public abstract class LockPrimitive
     public override string ToString() => Level is { } level ? $"{Name} (level {level})" : Name;
 
     /// <summary>The name and level as messages print them.</summary>
+    /// <summary>
+    /// A synchronous acquisition's up-front check: a token already cancelled refuses even a free lock, as
+    /// <c>SemaphoreSlim.Wait</c> does. One read for a token that cannot be cancelled.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void ThrowIfCanceledBeforeAcquiring(CancellationToken cancellationToken, LockMode mode)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            ThrowHelper.ThrowCanceledBeforeAcquiring(this, mode, cancellationToken);
+        }
+    }
+
     internal string Describe() => Level is { } level ? $"'{Name}' (level {level})" : $"'{Name}'";
 }

@@ -124,7 +124,7 @@ internal static class WaitKernel
         if (cancellationToken.IsCancellationRequested)
         {
             protocol.GiveUp();
-            cancellationToken.ThrowIfCancellationRequested();
+            ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
         }
 
         timeoutMs = ResolveTimeout(timeoutMs);
@@ -257,7 +257,11 @@ internal static class WaitKernel
 
         if (!acquired)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
+            }
+
             wait.TimedOut(protocol.OwnerId, throwOnTimeout: false);
             if (throwOnTimeout)
             {

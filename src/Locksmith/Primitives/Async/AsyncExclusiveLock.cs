@@ -151,6 +151,12 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Exclusive, cancellationToken);
+        }
+
         var flow = FlowOwnership.Enter(out bool claimed);
         int token;
         if (!OffFastPath)
@@ -278,7 +284,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         if (cancellationToken.IsCancellationRequested)
         {
             FlowOwnership.NotHeld(flow);
-            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Exclusive, cancellationToken);
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);

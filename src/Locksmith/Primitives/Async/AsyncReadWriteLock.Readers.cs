@@ -45,6 +45,12 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Read, cancellationToken);
+        }
+
         var flow = FlowOwnership.Enter(out bool claimed);
         if (!OffFastPath && !flow.FlowReads.MayHold(this) && TryEnterReadFast(flow, out int slot))
         {
@@ -156,7 +162,7 @@ public sealed partial class AsyncReadWriteLock
 
         if (!CheckBeforeWait(flow, write: false, cancellationToken))
         {
-            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Read, cancellationToken);
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);

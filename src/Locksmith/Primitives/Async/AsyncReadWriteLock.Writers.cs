@@ -42,6 +42,12 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken);
+        }
+
         var flow = FlowOwnership.Enter();
         if (!OffFastPath && TryClaimFree())
         {
@@ -128,7 +134,7 @@ public sealed partial class AsyncReadWriteLock
 
         if (!CheckBeforeWait(flow, write: true, cancellationToken, checkOrder))
         {
-            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken);
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);

@@ -88,6 +88,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(CancellationToken cancellationToken)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
@@ -101,6 +102,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
@@ -124,6 +126,7 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
     public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         bool acquired = Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this) : default;
         return acquired;

@@ -97,6 +97,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(CancellationToken cancellationToken)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
@@ -110,6 +111,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
@@ -133,6 +135,7 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
     public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         bool acquired = Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this) : default;
         return acquired;

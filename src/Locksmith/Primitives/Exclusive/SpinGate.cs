@@ -100,6 +100,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(CancellationToken cancellationToken)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
@@ -113,6 +114,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
@@ -136,6 +138,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
     public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         bool acquired = Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this) : default;
         return acquired;
@@ -264,7 +267,10 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             ThrowHelper.ThrowRecursion(this, "Release it before acquiring it again; a spin gate guards only short, non-nested critical sections.");
         }
 
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
+        }
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
 
         if (timeoutMs == 0)
@@ -338,7 +344,10 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
 
         if (!acquired)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+        {
+            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
+        }
             wait.TimedOut(OwnerThreadId, throwOnTimeout);
         }
 

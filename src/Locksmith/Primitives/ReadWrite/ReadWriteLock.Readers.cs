@@ -25,6 +25,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireRead()"/>
     public ReadScope AcquireRead(CancellationToken cancellationToken)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
         EnterRead(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
         return new ReadScope(this);
     }
@@ -38,6 +39,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireRead()"/>
     public ReadScope AcquireRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
         EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
         return new ReadScope(this);
     }
@@ -61,6 +63,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="TryAcquireRead(TimeSpan, out ReadScope)"/>
     public bool TryAcquireRead(TimeSpan timeout, CancellationToken cancellationToken, out ReadScope scope)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
         bool acquired = EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
         scope = acquired ? new ReadScope(this) : default;
         return acquired;

@@ -26,6 +26,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireWrite()"/>
     public WriteScope AcquireWrite(CancellationToken cancellationToken)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
         EnterWrite(TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new WriteScope(this);
     }
@@ -39,6 +40,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireWrite()"/>
     public WriteScope AcquireWrite(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
         EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new WriteScope(this);
     }
@@ -62,6 +64,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="TryAcquireWrite(TimeSpan, out WriteScope)"/>
     public bool TryAcquireWrite(TimeSpan timeout, CancellationToken cancellationToken, out WriteScope scope)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
         bool acquired = EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new WriteScope(this) : default;
         return acquired;

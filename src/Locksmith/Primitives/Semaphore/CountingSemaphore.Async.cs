@@ -123,6 +123,12 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal ValueTask<AsyncLockScope> EnterAsync(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Permit, cancellationToken);
+        }
+
         var flow = FlowOwnership.Enter();
         int current = Volatile.Read(ref _count);
         if (!OffFastPath && current >= count && _queue.Count == 0 && Interlocked.CompareExchange(ref _count, current - count, current) == current)
@@ -179,7 +185,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (cancellationToken.IsCancellationRequested)
         {
             FlowOwnership.NotHeld(flow);
-            return ValueTask.FromCanceled<AsyncLockScope>(cancellationToken);
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Permit, cancellationToken);
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);

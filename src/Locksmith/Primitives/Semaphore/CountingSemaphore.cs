@@ -97,6 +97,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(CancellationToken cancellationToken)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         Enter(1, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, 1);
     }
@@ -110,6 +111,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         Enter(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, 1);
     }
@@ -133,6 +135,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public Scope Acquire(int count, CancellationToken cancellationToken)
     {
         ValidateCount(count);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         Enter(count, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, count);
     }
@@ -148,6 +151,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public Scope Acquire(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         Enter(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, count);
     }
@@ -191,6 +195,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public bool TryAcquire(int count, TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
         ValidateCount(count);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         bool acquired = Enter(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this, count) : default;
         return acquired;

@@ -1,0 +1,63 @@
+using System;
+using System.Diagnostics.CodeAnalysis;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith;
+
+internal static partial class ThrowHelper
+{
+    /// <summary>
+    /// An acquisition given a token that was already cancelled: it takes nothing, not even a free lock (as
+    /// <c>SemaphoreSlim.Wait</c> and <c>WaitAsync</c> do), so a loop that should stop does not go on taking locks.
+    /// </summary>
+    public static OperationCanceledException CanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, string who, CancellationToken cancellationToken) =>
+        new($"{who} asked for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} with a cancellation token that was " +
+            "already cancelled; nothing was taken (a cancelled token refuses even a free lock).", cancellationToken);
+
+    /// <summary>A synchronous acquisition's up-front check: the calling thread's token was already cancelled.</summary>
+    [DoesNotReturn]
+    public static void ThrowCanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
+        throw CanceledBeforeAcquiring(lockPrimitive, mode, $"Thread {ThreadNames.Current()}", cancellationToken);
+
+    /// <summary>A set's acquisition given a token that was already cancelled: names the set's locks.</summary>
+    [DoesNotReturn]
+    public static void ThrowSetCanceledBeforeAcquiring(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken) =>
+        throw SetCanceledBeforeAcquiring(locks, who, cancellationToken);
+
+    /// <inheritdoc cref="ThrowSetCanceledBeforeAcquiring"/>
+    public static OperationCanceledException SetCanceledBeforeAcquiring(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken)
+    {
+        var names = new System.Text.StringBuilder();
+        foreach (var member in locks)
+        {
+            if (member is not null)
+            {
+                names.Append(names.Length == 0 ? string.Empty : ", ").Append(member.Describe());
+            }
+        }
+
+        return new OperationCanceledException(
+            $"{who} asked LockSet for {names} with a cancellation token that was already cancelled; nothing was taken " +
+            "(a cancelled token refuses even free locks).", cancellationToken);
+    }
+
+    /// <summary>A synchronous wait that was cancelled: named like an async one's.</summary>
+    [DoesNotReturn]
+    public static void ThrowWaitCanceled(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
+        throw new OperationCanceledException(
+            $"The wait of thread {ThreadNames.Current()} for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} was cancelled; nothing is held.",
+            cancellationToken);
+
+    /// <summary>
+    /// An async acquisition's up-front check: a task cancelled with the named exception (as a <see cref="Task"/> it is
+    /// Canceled, like <see cref="ValueTask.FromCanceled{TResult}(CancellationToken)"/>, and awaiting it throws the message).
+    /// </summary>
+    public static ValueTask<T> CanceledBeforeAcquiringAsync<T>(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
+        CanceledWith<T>(CanceledBeforeAcquiring(lockPrimitive, mode, CurrentFlowOrThread(), cancellationToken));
+
+    /// <summary>A task cancelled with <paramref name="exception"/>: an async method that throws it, whose builder completes it as Canceled.</summary>
+#pragma warning disable CS1998
+    public static async ValueTask<T> CanceledWith<T>(OperationCanceledException exception) => throw exception;
+#pragma warning restore CS1998
+}

@@ -1,0 +1,93 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Xunit;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>
+/// A token cancelled before the call takes nothing, not even a free lock (as <c>SemaphoreSlim</c> does): the
+/// acquisition is a cancelled task (or, synchronously, an exception) that names the lock, and the lock stays free.
+/// </summary>
+public sealed class CancelledTokenAcquisitionTests
+{
+    private static readonly CancellationToken s_cancelled = new(canceled: true);
+
+    public static TheoryData<string> AsyncAcquisitions() =>
+    [
+        "AsyncExclusiveLock.AcquireAsync", "AsyncExclusiveLock.AcquireAsync(timeout)", "AsyncExclusiveLock.TryAcquireAsync",
+        "AsyncReadWriteLock.AcquireReadAsync", "AsyncReadWriteLock.AcquireWriteAsync", "AsyncReadWriteLock.TryAcquireReadAsync",
+        "CountingSemaphore.AcquireAsync", "CountingSemaphore.AcquireAsync(2)", "AsyncStripedLock.AcquireAsync",
+        "LockSet.AcquireAsync",
+    ];
+
+    [Theory]
+    [MemberData(nameof(AsyncAcquisitions))]
+    public async Task AsyncAcquisition_WithACancelledToken_IsACancelledTaskNamingTheLock_AndTakesNothing(string call)
+    {
+        var exclusive = new AsyncExclusiveLock("precancelled-async-exclusive");
+        var readWrite = new AsyncReadWriteLock("precancelled-async-rw");
+        var semaphore = new CountingSemaphore(2, 2, "precancelled-async-semaphore");
+        var striped = new AsyncStripedLock<string>(4, "precancelled-async-striped");
+        Task task = call switch
+        {
+            "AsyncExclusiveLock.AcquireAsync" => exclusive.AcquireAsync(s_cancelled).AsTask(),
+            "AsyncExclusiveLock.AcquireAsync(timeout)" => exclusive.AcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
+            "AsyncExclusiveLock.TryAcquireAsync" => exclusive.TryAcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
+            "AsyncReadWriteLock.AcquireReadAsync" => readWrite.AcquireReadAsync(s_cancelled).AsTask(),
+            "AsyncReadWriteLock.AcquireWriteAsync" => readWrite.AcquireWriteAsync(s_cancelled).AsTask(),
+            "AsyncReadWriteLock.TryAcquireReadAsync" => readWrite.TryAcquireReadAsync(TimeSpan.Zero, s_cancelled).AsTask(),
+            "CountingSemaphore.AcquireAsync" => semaphore.AcquireAsync(s_cancelled).AsTask(),
+            "CountingSemaphore.AcquireAsync(2)" => semaphore.AcquireAsync(2, s_cancelled).AsTask(),
+            "AsyncStripedLock.AcquireAsync" => striped.AcquireAsync("sku-1", s_cancelled).AsTask(),
+            "LockSet.AcquireAsync" => LockSet.AcquireAsync(exclusive, semaphore, s_cancelled).AsTask(),
+            _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
+        };
+        string name = call.Split('.')[0] switch
+        {
+            "AsyncExclusiveLock" or "LockSet" => exclusive.Name,
+            "AsyncReadWriteLock" => readWrite.Name,
+            "CountingSemaphore" => semaphore.Name,
+            _ => striped.Name,
+        };
+
+        var canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => task);
+        Assert.True(task.IsCanceled, call + " completed as " + task.Status);
+        Assert.Contains(name, canceled.Message, StringComparison.Ordinal);
+        Assert.Contains("already cancelled", canceled.Message, StringComparison.Ordinal);
+
+        // Nothing was taken: every lock is free and every permit is back.
+        Assert.False(exclusive.IsHeld);
+        Assert.False(readWrite.IsWriteHeld);
+        Assert.Equal(0, readWrite.CurrentReaderCount);
+        Assert.Equal(2, semaphore.CurrentCount);
+        using (var again = await exclusive.TryAcquireAsync(TimeSpan.Zero))
+        {
+            Assert.True(again.IsAcquired);
+        }
+
+        using (var stripe = await striped.TryAcquireAsync("sku-1", TimeSpan.Zero))
+        {
+            Assert.True(stripe.IsAcquired);
+        }
+    }
+
+    [Fact]
+    public void SemaphoreAndSetAcquisitions_WithACancelledToken_ThrowNamingTheirLocks_AndTakeNothing()
+    {
+        var semaphore = new CountingSemaphore(2, 2, "precancelled-sync-semaphore");
+        var first = new ExclusiveLock("precancelled-set-first");
+        var second = new ExclusiveLock("precancelled-set-second");
+
+        var permit = Assert.ThrowsAny<OperationCanceledException>(() => semaphore.Acquire(s_cancelled));
+        Assert.Contains("'precancelled-sync-semaphore'", permit.Message, StringComparison.Ordinal);
+        Assert.ThrowsAny<OperationCanceledException>(() => semaphore.TryAcquire(2, TimeSpan.Zero, s_cancelled, out _));
+        Assert.Equal(2, semaphore.CurrentCount);
+
+        var set = Assert.ThrowsAny<OperationCanceledException>(() => LockSet.Acquire(TimeSpan.FromSeconds(30), s_cancelled, first, second));
+        Assert.Contains("'precancelled-set-first'", set.Message, StringComparison.Ordinal);
+        Assert.Contains("'precancelled-set-second'", set.Message, StringComparison.Ordinal);
+        Assert.False(first.IsHeld);
+        Assert.False(second.IsHeld);
+    }
+}
