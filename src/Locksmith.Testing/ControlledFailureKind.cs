@@ -3,7 +3,7 @@ namespace Locksmith.Testing;
 /// <summary>Why a controlled run failed.</summary>
 public enum ControlledFailureKind
 {
-    /// <summary>A check of the scenario (<see cref="Scenario.Finally"/>) threw.</summary>
+    /// <summary>A check of the scenario (<see cref="Scenario.Finally(System.Action)"/>) threw.</summary>
     Assertion,
 
     /// <summary>Every live flow was blocked on a Locksmith lock, condition or barrier (the report names the cycle).</summary>

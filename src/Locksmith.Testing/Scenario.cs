@@ -62,6 +62,19 @@ public sealed class Scenario
         _checks.Add(check);
     }
 
+    /// <summary>
+    /// Adds an async check, run like <see cref="Finally(Action)"/> and awaited to its end on a thread-pool thread (the flows
+    /// are done, so nothing is scheduled any more); an exception from it fails the run as
+    /// <see cref="ControlledFailureKind.Assertion"/>. Without this overload an <c>async</c> lambda would bind to
+    /// <see cref="Finally(Action)"/> as <c>async void</c>, whose exception no run could catch.
+    /// </summary>
+    /// <param name="check">The check, e.g. <c>async () =&gt; Assert.Equal(3, await cache.CountAsync())</c>.</param>
+    public void Finally(Func<Task> check)
+    {
+        ArgumentNullException.ThrowIfNull(check);
+        _checks.Add(() => Task.Run(check).GetAwaiter().GetResult());
+    }
+
     /// <summary>An explicit scheduling point in a flow (the same as <see cref="ControlledTest.Interleave"/>).</summary>
     public void Interleave() => ControlledTest.Interleave();
 }

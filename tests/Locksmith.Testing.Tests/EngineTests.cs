@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Locksmith.Testing.Tests;
@@ -145,6 +146,68 @@ public sealed class EngineTests
         Assert.False(result.Passed);
         Assert.Equal(ControlledFailureKind.Assertion, result.Failure!.Kind);
         Assert.IsType<Xunit.Sdk.EqualException>(result.Failure.Exception);
+    }
+
+    /// <summary>
+    /// An async check is awaited, so its failure fails the run (as an <c>async void</c> bound to the Action overload it
+    /// would have crashed the test host), and its passing lets the run pass.
+    /// </summary>
+    [Fact]
+    public void AnAsyncFinallyCheck_IsAwaited_AndItsFailureFailsTheRun()
+    {
+        int checksRun = 0;
+        var failing = ControlledTest.Run(
+            scenario =>
+            {
+                int total = 0;
+                var gate = new AsyncExclusiveLock("async-finally-gate");
+                for (int f = 0; f < 2; f++)
+                {
+                    scenario.Thread($"t{f}", () =>
+                    {
+                        int seen = total;
+                        ControlledTest.Interleave();
+                        total = seen + 1;
+                    });
+                }
+
+                scenario.Finally(async () =>
+                {
+                    using var scope = await gate.AcquireAsync();
+                    await Task.Yield();
+                    Interlocked.Increment(ref checksRun);
+                    Assert.Equal(2, total);
+                });
+            },
+            s_random);
+
+        Assert.False(failing.Passed);
+        Assert.Equal(ControlledFailureKind.Assertion, failing.Failure!.Kind);
+        Assert.IsType<Xunit.Sdk.EqualException>(failing.Failure.Exception);
+        Assert.True(checksRun >= 1);
+
+        int passingChecks = 0;
+        var passing = ControlledTest.Run(
+            scenario =>
+            {
+                var counter = new AsyncExclusiveLock("async-finally-counter");
+                int total = 0;
+                scenario.Flow("adder", async () =>
+                {
+                    using var scope = await counter.AcquireAsync();
+                    total++;
+                });
+                scenario.Finally(async () =>
+                {
+                    await Task.Yield();
+                    Assert.Equal(1, total);
+                    Interlocked.Increment(ref passingChecks);
+                });
+            },
+            new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Seed = 7, Iterations = 20 });
+
+        Assert.True(passing.Passed, passing.Failure?.ToString());
+        Assert.Equal(20, passingChecks);
     }
 
     /// <summary>Two flows take two unordered locks in opposite order (no order check applies to unordered locks).</summary>
