@@ -33,19 +33,42 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     {
     }
 
+    /// <summary>Checks options as the constructor does; each message names the option and the value it got.</summary>
+    /// <param name="options">The options.</param>
+    /// <exception cref="ArgumentException">The connection string is empty, or the budget, interval or default timeout is out of range.</exception>
+    internal static void Validate(PostgresLockProviderOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.ConnectionString))
+        {
+            throw new ArgumentException("PostgresLockProviderOptions.ConnectionString is empty: give the Npgsql connection string of the database that holds the locks.", nameof(options));
+        }
+
+        if (options.ConnectionBudget < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.ConnectionBudget,
+                $"PostgresLockProviderOptions.ConnectionBudget = {options.ConnectionBudget} is invalid: it must be at least 1 (the most connections the locks may hold at once).");
+        }
+
+        if (options.LostLockCheckInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LostLockCheckInterval,
+                $"PostgresLockProviderOptions.LostLockCheckInterval = {options.LostLockCheckInterval} is invalid: it must be positive.");
+        }
+
+        if (options.DefaultTimeout is { } timeout && timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), timeout,
+                $"PostgresLockProviderOptions.DefaultTimeout = {timeout} is invalid: it must be zero or positive, Timeout.InfiniteTimeSpan, or null for LocksmithPolicy.DefaultTimeout.");
+        }
+    }
+
     /// <summary>Creates a provider from options.</summary>
     /// <param name="options">The connection string, budget, default timeout and lost-lock check interval.</param>
     /// <exception cref="ArgumentException">The connection string is empty, or the budget or interval is not positive.</exception>
     public PostgresLockProvider(PostgresLockProviderOptions options)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.ConnectionString, nameof(options));
-        ArgumentOutOfRangeException.ThrowIfLessThan(options.ConnectionBudget, 1, nameof(options));
-        if (options.LostLockCheckInterval <= TimeSpan.Zero)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.LostLockCheckInterval, "The lost-lock check interval must be positive.");
-        }
-
+        Validate(options);
         if (options.DefaultTimeout is { } timeout)
         {
             DefaultTimeoutMilliseconds = TimeoutMath.ToMilliseconds(timeout, nameof(options));

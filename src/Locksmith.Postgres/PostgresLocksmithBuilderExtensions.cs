@@ -1,7 +1,6 @@
 using System;
 using Locksmith.Hosting;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Locksmith.Postgres;
 
@@ -17,19 +16,37 @@ public static class PostgresLocksmithBuilderExtensions
     /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="configure">Sets the budget, default timeout and lost-lock check interval, or null for the defaults.</param>
     /// <returns>The builder.</returns>
-    /// <exception cref="ArgumentException">The connection string is empty.</exception>
+    /// <exception cref="ArgumentException">
+    /// The connection string is empty, or <paramref name="configure"/> set an option out of range (checked here, at once,
+    /// with the option named).
+    /// </exception>
+    /// <exception cref="InvalidOperationException">A provider is already registered: one database per container.</exception>
     public static ILocksmithBuilder AddPostgres(this ILocksmithBuilder builder, string connectionString, Action<PostgresLockProviderOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        builder.Services.TryAddSingleton(_ =>
+        foreach (var service in builder.Services)
         {
-            var options = new PostgresLockProviderOptions { ConnectionString = connectionString };
-            configure?.Invoke(options);
-            return new PostgresLockProvider(options);
-        });
+            if (service.ServiceType == typeof(PostgresLockProvider))
+            {
+                throw new InvalidOperationException(
+                    "AddPostgres was already called on this container: its locks share one PostgresLockProvider, for one database. " +
+                    "Call it once; for a second database, create a PostgresLockProvider of its own and its locks from it.");
+            }
+        }
+
+        // Configured and checked now, so a bad option fails where it was written, not at the first lock's resolve.
+        var options = new PostgresLockProviderOptions { ConnectionString = connectionString };
+        configure?.Invoke(options);
+        PostgresLockProvider.Validate(options);
+        builder.Services.AddSingleton(_ => new PostgresLockProvider(options));
         return builder;
     }
+
+    /// <summary>The registered provider, or an error that says to call <see cref="AddPostgres"/>.</summary>
+    private static PostgresLockProvider ProviderFor(IServiceProvider services, string name) =>
+        services.GetService<PostgresLockProvider>() ?? throw new InvalidOperationException(
+            $"'{name}' is a PostgreSQL lock, but no PostgresLockProvider is registered: call AddPostgres(connectionString) on the Locksmith builder.");
 
     /// <summary>Declares a <see cref="PostgresExclusiveLock"/> (after <see cref="AddPostgres"/>).</summary>
     /// <param name="builder">The builder.</param>
@@ -39,7 +56,7 @@ public static class PostgresLocksmithBuilderExtensions
     public static ILocksmithBuilder AddPostgresExclusiveLock(this ILocksmithBuilder builder, string name, int? level = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Register(name, sp => sp.GetRequiredService<PostgresLockProvider>().CreateExclusiveLock(name, level),
+        return builder.Register(name, sp => ProviderFor(sp, name).CreateExclusiveLock(name, level),
             static l => StateOf(l));
     }
 
@@ -51,7 +68,7 @@ public static class PostgresLocksmithBuilderExtensions
     public static ILocksmithBuilder AddPostgresReadWriteLock(this ILocksmithBuilder builder, string name, int? level = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Register(name, sp => sp.GetRequiredService<PostgresLockProvider>().CreateReadWriteLock(name, level),
+        return builder.Register(name, sp => ProviderFor(sp, name).CreateReadWriteLock(name, level),
             static l => StateOf(l) with { SharedCount = l.Provider.CountHolds(l, shared: true) });
     }
 
@@ -65,7 +82,7 @@ public static class PostgresLocksmithBuilderExtensions
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Register(name, sp => sp.GetRequiredService<PostgresLockProvider>().CreateKeyedLock<TKey>(name, level),
+        return builder.Register(name, sp => ProviderFor(sp, name).CreateKeyedLock<TKey>(name, level),
             static l => StateOf(l) with { SharedCount = l.Provider.CountHolds(l, shared: false) });
     }
 

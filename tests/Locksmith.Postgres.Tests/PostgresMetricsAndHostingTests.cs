@@ -145,4 +145,33 @@ public sealed class PostgresMetricsAndHostingTests
 
         Assert.Equal(0, provider.ConnectionsInUse);
     }
+
+    /// <summary>
+    /// Registration mistakes fail where they are written, naming what to change: a bad option at AddPostgres, a second
+    /// AddPostgres, and a PostgreSQL lock without a provider when it is resolved. None of these needs the server.
+    /// </summary>
+    [Fact]
+    public async Task AddPostgres_RefusesBadOptions_ASecondCall_AndALockWithoutAProvider_NamingTheFix()
+    {
+        var budget = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.ConnectionBudget = 0));
+        Assert.Contains("ConnectionBudget = 0", budget.Message, StringComparison.Ordinal);
+        var interval = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.LostLockCheckInterval = TimeSpan.Zero));
+        Assert.Contains("LostLockCheckInterval", interval.Message, StringComparison.Ordinal);
+
+        var twice = new ServiceCollection();
+        var builder = twice.AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks");
+        var second = Assert.Throws<InvalidOperationException>(() => builder.AddPostgres("Host=other;Database=x"));
+        Assert.Contains("AddPostgres was already called", second.Message, StringComparison.Ordinal);
+        Assert.Single(twice, static d => d.ServiceType == typeof(PostgresLockProvider));
+
+        string name = PostgresServer.Unique("orphan");
+        var orphan = new ServiceCollection();
+        orphan.AddLocksmith().AddPostgresExclusiveLock(name);
+        await using var container = orphan.BuildServiceProvider();
+        var missing = Assert.Throws<InvalidOperationException>(() => container.GetRequiredKeyedService<PostgresExclusiveLock>(name));
+        Assert.Contains($"'{name}' is a PostgreSQL lock", missing.Message, StringComparison.Ordinal);
+        Assert.Contains("AddPostgres(connectionString)", missing.Message, StringComparison.Ordinal);
+    }
 }
