@@ -26,6 +26,17 @@ internal static partial class ThrowHelper
             "Each scope releases once: dispose it once, in the flow that acquired it.");
 
     /// <summary>
+    /// A stale scope of an exclusive hold: when the lock's holder now is the scope's own flow record (reused by a later
+    /// acquisition in the same context), the message says so rather than naming the same flow twice.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, LockOwner? holder) =>
+        ThrowAsyncNotHeld(lockPrimitive, owner,
+            holder is null ? null
+            : ReferenceEquals(holder, owner) ? $"a later hold of {holder.Describe()}, which took the lock again after this scope's hold ended"
+            : holder.Describe());
+
+    /// <summary>
     /// The flow a stale scope was taken by, by id only: its ownership record may carry another flow's claim by now, whose
     /// activity is not the one that took the scope.
     /// </summary>

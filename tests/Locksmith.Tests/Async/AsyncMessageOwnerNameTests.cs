@@ -39,6 +39,26 @@ public sealed class AsyncMessageOwnerNameTests
         Assert.Contains("('Checkout')", waited, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A copy of a scope disposed after the same context took the lock again (its ownership record is reused): the
+    /// message says a later hold has it, not that the scope's flow holds it while the scope's flow no longer does.
+    /// </summary>
+    [Fact]
+    public async Task AStaleScopeCopy_AfterTheSameContextTookTheLockAgain_IsToldALaterHoldHasIt()
+    {
+        var gate = new AsyncExclusiveLock("message-name-stale-copy");
+        var first = await gate.AcquireAsync();
+        var copy = first;
+        first.Dispose();
+        using var second = await gate.AcquireAsync();
+
+        var thrown = Assert.Throws<SynchronizationLockException>(() => copy.Dispose());
+
+        Assert.Contains("'message-name-stale-copy'", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("a later hold of flow #", thrown.Message, StringComparison.Ordinal);
+        Assert.True(gate.IsHeldByCurrentFlow);
+    }
+
     [Fact]
     public async Task ACancelledWaiter_HoldingNothingElse_IsNamedByItsActivity()
     {

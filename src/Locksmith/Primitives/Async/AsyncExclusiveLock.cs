@@ -367,7 +367,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     {
         if (Volatile.Read(ref _state) != token)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow()?.Describe());
+            ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow());
         }
 
         // Read, not taken: only the release that wins the swap (or the hand-off's test) below may clear it, and only if
@@ -377,7 +377,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         {
             if (Interlocked.CompareExchange(ref _state, unchecked(token + 1), token) != token)
             {
-                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow()?.Describe());
+                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow());
             }
 
             // A waiter that queued after the count was read re-tests the state itself; one that queued before the
@@ -419,7 +419,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         {
             if (Volatile.Read(ref _state) != token)
             {
-                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow()?.Describe());
+                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow());
             }
 
             if (_queue.Dequeue() is AsyncWaitNode next)
