@@ -43,6 +43,38 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task A_timeout_of_an_unordered_lock_held_by_an_unnamed_thread_reads_without_empty_placeholders()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("scratch"));
+        var scratch = host.Services.GetRequiredKeyedService<ExclusiveLock>("scratch");
+        await host.StartAsync(ct);
+        using (var held = new System.Threading.ManualResetEventSlim())
+        using (var release = new System.Threading.ManualResetEventSlim())
+        {
+            var holder = new System.Threading.Thread(() =>
+            {
+                using var scope = scratch.Acquire();
+                held.Set();
+                release.Wait();
+            });
+            holder.Start();
+            held.Wait(ct);
+            Assert.False(scratch.TryAcquire(TimeSpan.FromMilliseconds(1), out _));
+            release.Set();
+            holder.Join();
+        }
+
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
+        Assert.Contains("'scratch' (level none, Exclusive)", line.Message, StringComparison.Ordinal);
+        Assert.Contains("('unnamed')", line.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("('')", line.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("level ,", line.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task An_order_violation_is_one_error_with_both_locks_and_levels()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -28,16 +28,22 @@ internal sealed partial class LocksmithLog
     public ILogger Logger => _logger;
 
     public void Timeout(LockTimeoutEvent e) =>
-        LockTimeout(Logger, e.LockName, _registry.LevelOf(e.LockName), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, e.OwnerThreadName);
+        LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, OwnerText(e.OwnerThreadId, e.OwnerThreadName));
 
     public void OrderViolation(LockOrderViolation v) =>
         LockOrderViolation(Logger, v.RequestedLockName, v.RequestedLevel, v.HeldLockName, v.HeldLevel, v.ThreadId, v.ThreadName, v.Message);
 
-    public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, _registry.LevelOf(e.LockName), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
+    public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
+
+    // The rendered line reads "(level none, …)" and "held by 0 ('no single owner')" instead of empty placeholders.
+    private static string LevelText(int? level) => level?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+
+    private static string OwnerText(int ownerId, string? ownerName) =>
+        !string.IsNullOrEmpty(ownerName) ? ownerName : ownerId == 0 ? "no single owner" : "unnamed";
 
     [LoggerMessage(EventId = LocksmithEventIds.LockTimeout, EventName = "LockTimeout", Level = LogLevel.Warning,
         Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for waiter {WaiterId}; held by {OwnerId} ('{OwnerName}')")]
-    private static partial void LockTimeout(ILogger logger, string lockName, int? level, LockMode mode, double waitedMs, int waiterId, int ownerId, string? ownerName);
+    private static partial void LockTimeout(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, int waiterId, int ownerId, string ownerName);
 
     [LoggerMessage(EventId = LocksmithEventIds.LockOrderViolation, EventName = "LockOrderViolation", Level = LogLevel.Error,
         Message = "Lock order violation: '{LockName}' (level {Level}) requested while '{HeldLockName}' (level {HeldLevel}) is held by {OwnerId} ('{OwnerName}'). {Detail}")]
@@ -46,7 +52,7 @@ internal sealed partial class LocksmithLog
 
     [LoggerMessage(EventId = LocksmithEventIds.LongWait, EventName = "LongWait", Level = LogLevel.Warning,
         Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]
-    private static partial void LongWait(ILogger logger, string lockName, int? level, LockMode mode, double waitedMs, int waiterId);
+    private static partial void LongWait(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, int waiterId);
 
     [LoggerMessage(EventId = LocksmithEventIds.DeadlockDetected, EventName = "DeadlockDetected", Level = LogLevel.Critical,
         Message = "Deadlock detected among {Waiters} on locks {Locks}: {Cycle}")]
