@@ -270,6 +270,45 @@ public sealed class AsyncOwnershipTests
         Assert.Equal(LockMode.Exclusive, longWait.Mode);
         Assert.True(longWait.ThreadId >= LockOwner.FlowIdBase, "the event names the waiting flow");
     }
+
+    /// <summary>
+    /// A policy handler that throws fails the acquisition that raised it with its own exception, and loses nothing: a
+    /// long wait's granted hold is given back, and a timed-out flow's claim ends.
+    /// </summary>
+    [Fact]
+    public async Task AThrowingPolicyHandler_FailsTheAcquisition_AndLeavesNoHoldOrClaimBehind()
+    {
+        using var policy = PolicyScope.Capture();
+        LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
+        LocksmithPolicy.LongWaitOccurred = static e => throw new InvalidOperationException("long-wait handler failed for " + e.LockName);
+        LocksmithPolicy.TimeoutOccurred = static e => throw new InvalidOperationException("timeout handler failed for " + e.LockName);
+        var gate = new AsyncExclusiveLock("throwing-handler-async");
+
+        await using (var holder = await HeldByAnotherFlow.StartAsync(gate))
+        {
+            var waiter = gate.AcquireAsync().AsTask();
+            Assert.Equal(1, gate.WaitingCount);
+            await holder.ReleaseAsync();
+            var longWait = await Assert.ThrowsAsync<InvalidOperationException>(() => waiter);
+            Assert.Equal("long-wait handler failed for throwing-handler-async", longWait.Message);
+        }
+
+        Assert.False(gate.IsHeld);
+
+        await using (var holder = await HeldByAnotherFlow.StartAsync(gate))
+        {
+            var timedOut = await Assert.ThrowsAsync<InvalidOperationException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(1)));
+            Assert.Equal("timeout handler failed for throwing-handler-async", timedOut.Message);
+            Assert.Null(FlowOwnership.CurrentOrNull);
+            await holder.ReleaseAsync();
+        }
+
+        Assert.False(gate.IsHeld);
+        LocksmithPolicy.LongWaitOccurred = null;
+        LocksmithPolicy.TimeoutOccurred = null;
+        using var again = await gate.AcquireAsync(TimeSpan.Zero);
+        Assert.True(gate.IsHeldByCurrentFlow);
+    }
 }
 
 public sealed class AsyncOwnershipIsolationTests

@@ -38,16 +38,26 @@ internal static class AsyncWaits
                     FlowOrder.Push(owner, lockPrimitive);
                 }
 
+                var scope = new AsyncLockScope(releaser, owner, token, tag);
                 if (start != 0 && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
                 {
                     var threshold = LocksmithPolicy.LongWaitThreshold;
                     if (threshold != Timeout.InfiniteTimeSpan && waited >= threshold)
                     {
-                        onLongWait(new LongWaitEvent(lockPrimitive.Name, mode, waited, owner.OwnerId));
+                        try
+                        {
+                            onLongWait(new LongWaitEvent(lockPrimitive.Name, mode, waited, owner.OwnerId));
+                        }
+                        catch
+                        {
+                            // The handler's exception is the acquisition's; the hold it granted is given back, not lost.
+                            scope.Dispose();
+                            throw;
+                        }
                     }
                 }
 
-                return new AsyncLockScope(releaser, owner, token, tag);
+                return scope;
 
             case AsyncWaitOutcome.Canceled:
                 // Described while the reservation still counts: a flow holding nothing else keeps its activity's name.
@@ -58,7 +68,7 @@ internal static class AsyncWaits
                     cancellationToken);
 
             default:
-                ReportTimeout(host, owner, mode, modeTag, waited);
+                ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
                 GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout);
                 return default;
         }
@@ -98,11 +108,28 @@ internal static class AsyncWaits
         }
         else
         {
-            ReportTimeout(host, flow, mode, modeTag, TimeSpan.Zero);
+            ReportTimeoutOrGiveBack(host, flow, mode, modeTag, TimeSpan.Zero);
             GiveBackAfterTimeout(host, flow, mode, TimeSpan.Zero, throwOnTimeout: true);
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// <see cref="ReportTimeout"/> for a flow still holding its reservation: if the event's handler throws, the
+    /// reservation is given back before its exception goes on, so the flow's claim still ends.
+    /// </summary>
+    private static void ReportTimeoutOrGiveBack(IAsyncWaitHost host, LockOwner owner, LockMode mode, string modeTag, TimeSpan waited)
+    {
+        try
+        {
+            ReportTimeout(host, owner, mode, modeTag, waited);
+        }
+        catch
+        {
+            FlowOwnership.NotHeld(owner);
+            throw;
+        }
     }
 
     /// <summary>Records a timed-out (or failed try-once) async wait: the timeout metric and event.</summary>
