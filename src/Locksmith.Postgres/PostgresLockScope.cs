@@ -9,8 +9,8 @@ namespace Locksmith.Postgres;
 /// advisory lock until the scope is disposed. Use <c>await using var scope = await myLock.AcquireAsync(token);</c>.
 /// </summary>
 /// <remarks>
-/// <para><see cref="DisposeAsync"/> releases with an async round trip; <see cref="Dispose"/> (what <c>using</c> and the
-/// generated wrappers call) releases with a blocking one. Either returns the connection to the pool. Disposing twice
+/// <para><see cref="DisposeAsync"/> (what <c>await using</c> and the generated wrappers call) releases with an async round
+/// trip; <see cref="Dispose"/> (what a plain <c>using</c> calls) releases with a blocking one. Either returns the connection to the pool. Disposing twice
 /// throws <see cref="SynchronizationLockException"/> naming the lock. The default scope (a <c>TryAcquireAsync</c> that
 /// timed out) holds nothing.</para>
 /// <para>A lock lives as long as its session: <see cref="LostToken"/> is cancelled when the session is found gone

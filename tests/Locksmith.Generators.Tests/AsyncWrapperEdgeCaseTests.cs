@@ -199,6 +199,58 @@ public sealed class AsyncWrapperEdgeCaseTests
         Assert.DoesNotContain("AsyncWithin", generated, System.StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A lock whose scope is released by a round trip of its own (IAsyncDisposable, not an in-process Locksmith scope, as
+    /// a distributed lock's) is released with <c>await using</c>, so no thread blocks on it; in-process scopes keep
+    /// <c>using</c>, whose release is synchronous.
+    /// </summary>
+    [Fact]
+    public void AScopeReleasedByARoundTrip_IsReleasedWithAwaitUsing_AndInProcessScopesKeepUsing()
+    {
+        var run = RunStrict("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal sealed class RemoteLock : IAsyncExclusiveAccessLock
+            {
+                public ValueTask<RemoteScope> AcquireAsync(CancellationToken cancellationToken = default) => new(new RemoteScope());
+                public ValueTask<RemoteScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => new(new RemoteScope());
+            }
+            internal readonly struct RemoteScope : IDisposable, IAsyncDisposable
+            {
+                public bool IsAcquired => true;
+                public void Dispose() { }
+                public ValueTask DisposeAsync() => default;
+            }
+            internal partial class Report
+            {
+                private readonly RemoteLock _remote = new();
+                private readonly AsyncExclusiveLock _local = new();
+                [Guarded(Lock = nameof(_remote))] private Task<int> BuildCoreAsync(int day) => Task.FromResult(day);
+                [Guarded(Lock = nameof(_local))] private Task<int> CountCoreAsync(int day) => Task.FromResult(day);
+            }
+            """);
+
+        var problems = Problems(run);
+        Assert.True(problems.Count == 0, Snapshot.Render(problems));
+        string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
+        Assert.Equal(2, CountOf(generated, "await using var __scope = await this._remote."));
+        Assert.Equal(2, CountOf(generated, "using var __scope = await this._local."));
+        Assert.Equal(0, CountOf(generated, "await using var __scope = await this._local."));
+    }
+
+    private static int CountOf(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, System.StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, System.StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
     [Fact]
     public void AnAsyncIterator_IsRefusedOnce()
     {

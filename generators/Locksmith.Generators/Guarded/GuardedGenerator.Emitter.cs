@@ -183,10 +183,16 @@ public sealed partial class GuardedGenerator
             WriteConstraints(writer, wrapper);
             writer.Open();
             WriteDeclarations(writer, wrapper.Acquisition);
-            writer.Line("using var " + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, timed: null) + ".ConfigureAwait(false);");
+            writer.Line(UsingKeyword(asyncModel) + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, timed: null) + ".ConfigureAwait(false);");
             writer.Line((asyncModel.ResultType is null ? string.Empty : "return ") + "await " + AsyncBodyCall(wrapper, asyncModel) + ";");
             writer.Close();
         }
+
+        /// <summary>
+        /// <c>await using var</c> for a scope whose release is a round trip (a distributed lock's), so no thread blocks on
+        /// it; <c>using var</c> for the in-process scopes, whose release is synchronous.
+        /// </summary>
+        private static string UsingKeyword(AsyncModel asyncModel) => asyncModel.AwaitsDispose ? "await using var " : "using var ";
 
         /// <summary>The body's task, awaited without the captured context (a task declared nullable is awaited as non-null).</summary>
         private static string AsyncBodyCall(WrapperModel wrapper, AsyncModel asyncModel) =>
@@ -207,7 +213,7 @@ public sealed partial class GuardedGenerator
             WriteConstraints(writer, wrapper);
             writer.Open();
             WriteDeclarations(writer, wrapper.Acquisition);
-            writer.Line("using var " + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, names.Timeout) + ".ConfigureAwait(false);");
+            writer.Line(UsingKeyword(asyncModel) + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, names.Timeout) + ".ConfigureAwait(false);");
             writer.Open("if (!" + names.Scope + ".IsAcquired)");
             writer.Line(asyncModel.ResultType is null ? "return false;" : "return (false, default!);");
             writer.Close();

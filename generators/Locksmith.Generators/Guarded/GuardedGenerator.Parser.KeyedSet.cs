@@ -110,7 +110,7 @@ public sealed partial class GuardedGenerator
                 keyArray,
                 Timeout: null,
                 "the keys " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")) + " of <c>" + lockMember.Name + "</c>");
-            return BuildWrapper(context, method, facts, acquisition, token);
+            return WithAwaitedDispose(context.SemanticModel.Compilation, BuildWrapper(context, method, facts, acquisition, token), lockInfo.Type, KnownNames.AcquireManyAsync);
         }
 
         /// <summary>Whether the lock type has <c>AcquireManyAsync(IReadOnlyList&lt;TKey&gt;, CancellationToken)</c>.</summary>

@@ -125,8 +125,14 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            return wrapper;
+            return WithAwaitedDispose(context.SemanticModel.Compilation, wrapper, lockInfo.Type, acquire + KnownNames.AsyncSuffix);
         }
+
+        /// <summary>An async wrapper whose lock's scope is released by a round trip of its own awaits that release.</summary>
+        private static WrapperModel WithAwaitedDispose(Compilation compilation, WrapperModel wrapper, ITypeSymbol lockType, string acquireMethod) =>
+            wrapper.Async is { } asyncModel && LockContract.ReleasesAsynchronously(compilation, lockType, acquireMethod)
+                ? wrapper with { Async = asyncModel with { AwaitsDispose = true } }
+                : wrapper;
 
         private static WrapperModel? ParseLockSetMethod(
             GeneratorAttributeSyntaxContext context, IMethodSymbol method, AcquiresLocksOfAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)

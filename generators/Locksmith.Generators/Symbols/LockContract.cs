@@ -88,6 +88,34 @@ internal static class LockContract
         return null;
     }
 
+    /// <summary>
+    /// Whether the scope that <paramref name="method"/> of <paramref name="lockType"/> returns (in a task) is released by a
+    /// round trip of its own: it is <see cref="System.IAsyncDisposable"/> and not one of the runtime's in-process scopes,
+    /// whose release is synchronous and allocation-free.
+    /// </summary>
+    public static bool ReleasesAsynchronously(Compilation compilation, ITypeSymbol lockType, string method)
+    {
+        var asyncDisposable = compilation.GetTypeByMetadataName("System.IAsyncDisposable");
+        if (asyncDisposable is null)
+        {
+            return false;
+        }
+
+        foreach (var type in TypeAndBases(lockType))
+        {
+            foreach (var member in type.GetMembers(method))
+            {
+                if (member is IMethodSymbol { IsStatic: false } candidate && ResultOf(candidate.ReturnType) is { } scope)
+                {
+                    return Implements(scope, asyncDisposable) &&
+                        !RuntimeSymbols.IsRuntimeType(scope, "AsyncLockScope") && !RuntimeSymbols.IsRuntimeType(scope, "AsyncLockSetScope");
+                }
+            }
+        }
+
+        return false;
+    }
+
     private static string Signature(string returns, string name, List<Argument> arguments) =>
         returns + " " + name + "(" + string.Join(", ", arguments.Select(static a => a.Display)) + ")";
 

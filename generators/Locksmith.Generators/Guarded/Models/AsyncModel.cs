@@ -8,4 +8,8 @@ namespace Locksmith.Generators.Guarded.Models;
 /// Whether the body's declared task may be null (<c>Task?</c>, <c>[return: MaybeNull]</c>): the wrappers await it with
 /// <c>!</c>, as a caller awaiting it would have to.
 /// </param>
-internal sealed record AsyncModel(string? ResultType, string? Token, bool AddsToken, bool TaskMayBeNull);
+/// <param name="AwaitsDispose">
+/// Whether the wrappers release with <c>await using</c>: the scope's release is a round trip of its own (a distributed
+/// lock's), not the in-process scopes' synchronous release, so it is awaited rather than blocking a thread.
+/// </param>
+internal sealed record AsyncModel(string? ResultType, string? Token, bool AddsToken, bool TaskMayBeNull, bool AwaitsDispose = false);
