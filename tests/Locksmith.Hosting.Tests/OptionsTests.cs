@@ -1,6 +1,7 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -88,6 +89,33 @@ public sealed class OptionsTests
         Assert.Contains($"Locksmith:{key} = '{value}' is invalid", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, PolicySnapshot.Take());
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    /// <summary>
+    /// Given the whole configuration rather than its section, AddLocksmith binds the <c>Locksmith</c> section: its keys
+    /// apply, the root's own keys of the same names do not, and an error names the key by its real path.
+    /// </summary>
+    [Fact]
+    public async Task The_root_configuration_binds_its_Locksmith_section_and_errors_name_the_real_path()
+    {
+        var good = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        good.Configuration.AddInMemoryCollection(new System.Collections.Generic.Dictionary<string, string?>
+        {
+            ["HealthWindow"] = "-00:00:01",
+            ["Locksmith:DefaultTimeout"] = "00:00:07",
+        });
+        good.Services.AddLocksmith(good.Configuration);
+        using (var host = good.Build())
+        {
+            Assert.Equal(TimeSpan.FromSeconds(7), host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value.DefaultTimeout);
+        }
+
+        var bad = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        bad.Configuration.AddInMemoryCollection(new System.Collections.Generic.Dictionary<string, string?> { ["Locksmith:HealthWindow"] = "-00:00:01" });
+        bad.Services.AddLocksmith(bad.Configuration);
+        using var failing = bad.Build();
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => failing.StartAsync(TestContext.Current.CancellationToken));
+        Assert.Contains("Locksmith:HealthWindow = '-00:00:01' is invalid", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

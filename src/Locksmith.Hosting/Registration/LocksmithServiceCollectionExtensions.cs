@@ -18,15 +18,21 @@ public static class LocksmithServiceCollectionExtensions
     /// the same locks.
     /// </summary>
     /// <param name="services">The services.</param>
-    /// <param name="configuration">The section holding <see cref="LocksmithOptions"/>' keys.</param>
+    /// <param name="configuration">
+    /// The section holding <see cref="LocksmithOptions"/>' keys; given the whole configuration (not a section), its
+    /// <c>Locksmith</c> section is bound, so <c>AddLocksmith(builder.Configuration)</c> reads <c>Locksmith:*</c>.
+    /// </param>
     /// <returns>A builder on which the container's named locks are declared.</returns>
     public static ILocksmithBuilder AddLocksmith(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = services.AddLocksmithCore();
-        string path = configuration is IConfigurationSection section ? section.Path : LocksmithOptions.SectionName;
+
+        // A section binds as given; the root's own keys are the app's, not Locksmith's, so the root means its section.
+        var section = configuration as IConfigurationSection ?? configuration.GetSection(LocksmithOptions.SectionName);
+        string path = section.Path;
         services.AddOptions<LocksmithOptions>()
-            .Bind(configuration)
+            .Bind(section)
             .Configure(options => options.ConfigurationPath = path);
         return builder;
     }
