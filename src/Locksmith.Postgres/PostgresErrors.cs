@@ -26,6 +26,21 @@ internal static partial class PostgresErrors
             "flow holds a connection (its session); waiting for the pool could wait for a lock this process releases only later. " +
             "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
 
+    /// <summary>
+    /// The session's connection could not be opened (unreachable server, refused credentials, missing database): still an
+    /// <see cref="NpgsqlException"/> (retry policies keep working), now naming the lock, the flow and the server.
+    /// </summary>
+    public static NpgsqlException CannotConnect(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
+        new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
+            $"{inner.Message} Nothing is held; check the provider's connection string.", inner);
+
+    /// <summary>An acquisition through a provider that was disposed.</summary>
+    [DoesNotReturn]
+    public static void ThrowProviderDisposed(PostgresLockProvider provider, string description) =>
+        throw new ObjectDisposedException(nameof(PostgresLockProvider),
+            $"{ThrowHelper.CurrentFlowOrThread()} tried to acquire {description}, but its PostgresLockProvider for " +
+            $"{provider.ServerIdentity} was disposed (with the host that owned it, or by its creator); nothing is held.");
+
     [DoesNotReturn]
     public static void ThrowSessionLost(LockOwner flow, string description) =>
         throw new InvalidOperationException(

@@ -195,6 +195,11 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// </summary>
     internal PostgresSession RentSession(LockOwner flow, PostgresLock requester, string lockDescription)
     {
+        if (_stop.IsCancellationRequested)
+        {
+            PostgresErrors.ThrowProviderDisposed(this, lockDescription);
+        }
+
         while (true)
         {
             if (_sessions.TryGetValue(flow, out var open))

@@ -81,7 +81,16 @@ internal sealed class PostgresSession
         {
             if (_connection is null)
             {
-                var connection = await _provider.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                NpgsqlConnection connection;
+                try
+                {
+                    connection = await _provider.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (NpgsqlException e)
+                {
+                    throw PostgresErrors.CannotConnect(_provider, Owner, description, e);
+                }
+
                 ProcessId = connection.ProcessID;
                 connection.StateChange += OnStateChange;
                 _connection = connection;

@@ -1,0 +1,57 @@
+using System;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// An acquisition that cannot get a session says which lock, which flow and which server, and holds nothing: a server
+/// that refuses the connection, credentials it rejects, and a provider already disposed.
+/// </summary>
+public sealed class PostgresConnectionErrorTests
+{
+    [Fact]
+    public async Task AnUnreachableServer_IsAnNpgsqlExceptionNamingTheLockAndTheServer()
+    {
+        // Port 1 on the loopback refuses at once: no server and no wait are needed.
+        await using var provider = new PostgresLockProvider("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=5");
+        var nightly = provider.CreateExclusiveLock("unreachable-nightly");
+
+        var error = await Assert.ThrowsAsync<NpgsqlException>(async () => await nightly.AcquireAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Contains("'unreachable-nightly'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("127.0.0.1:1/none", error.Message, StringComparison.Ordinal);
+        Assert.Contains("could not open a PostgreSQL session", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(error.InnerException);
+        Assert.Equal(0, provider.ConnectionsInUse);
+        Assert.False(nightly.IsHeldByCurrentFlow);
+    }
+
+    [Fact]
+    public async Task RejectedCredentials_AreAnNpgsqlExceptionNamingTheLock()
+    {
+        var wrong = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Password = "not-the-password" };
+        await using var provider = new PostgresLockProvider(wrong.ConnectionString);
+        var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("rejected"));
+
+        var error = await Assert.ThrowsAsync<NpgsqlException>(async () => await nightly.AcquireAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Contains($"'{nightly.Name}'", error.Message, StringComparison.Ordinal);
+        Assert.IsType<PostgresException>(error.InnerException);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task ADisposedProvider_RefusesAcquisitions_NamingTheLock()
+    {
+        var provider = PostgresServer.Provider();
+        var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("disposed"));
+        await provider.DisposeAsync();
+
+        var error = await Assert.ThrowsAsync<ObjectDisposedException>(async () => await nightly.AcquireAsync(TimeSpan.FromSeconds(5)));
+
+        Assert.Contains($"'{nightly.Name}'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("was disposed", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+}
