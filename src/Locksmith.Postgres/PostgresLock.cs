@@ -128,6 +128,13 @@ public abstract class PostgresLock : LockPrimitive
     }
 
     /// <summary>
+    /// What the server may wait: the timeout less the time opening the session took, so the whole acquisition keeps to
+    /// the timeout; 0 (one try) once it is spent; a zero or infinite timeout as it is.
+    /// </summary>
+    internal static int RemainingAfter(int timeoutMs, TimeSpan elapsed) =>
+        timeoutMs <= 0 ? timeoutMs : (int)Math.Max(0, timeoutMs - (long)elapsed.TotalMilliseconds);
+
+    /// <summary>
     /// Takes the key on the flow's <paramref name="session"/> (one use of it rented for this call; the flow's claim
     /// entered, one hold reserved on it): ends in a hold (the reservation and the use kept by the hold), or in nothing
     /// held, the use returned and the reservation given back.
@@ -158,7 +165,8 @@ public abstract class PostgresLock : LockPrimitive
             bool? waited;
             try
             {
-                waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, timeoutMs, cancellationToken).ConfigureAwait(false);
+                int serverWaitMs = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
+                waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, cancellationToken).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
             {

@@ -54,4 +54,17 @@ public sealed class PostgresConnectionErrorTests
         Assert.Contains("was disposed", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.ConnectionsInUse);
     }
+
+    /// <summary>
+    /// Opening the session counts against the timeout: the server waits only what is left, one try once it is spent,
+    /// and a zero or infinite timeout passes as it is (so a 200 ms acquisition does not take 200 ms plus the connect).
+    /// </summary>
+    [Theory]
+    [InlineData(200, 50, 150)]
+    [InlineData(200, 200, 0)]
+    [InlineData(200, 430, 0)]
+    [InlineData(0, 30, 0)]
+    [InlineData(-1, 30, -1)]
+    public void TheServersWait_IsWhatIsLeftOfTheTimeoutAfterConnecting(int timeoutMs, int connectMs, int expected) =>
+        Assert.Equal(expected, PostgresLock.RemainingAfter(timeoutMs, TimeSpan.FromMilliseconds(connectMs)));
 }
