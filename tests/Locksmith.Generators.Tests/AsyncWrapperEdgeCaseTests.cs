@@ -42,6 +42,10 @@ public sealed class AsyncWrapperEdgeCaseTests
                 [Guarded(Lock = nameof(_sync))] private string NameCore(string text) => text;
                 [Guarded(Lock = nameof(_sync))] private T PickCore<T>(T item) where T : class => item;
             #nullable enable
+                [Guarded(Lock = nameof(_sync))]
+            #nullable disable
+                private string LabelCore(string text) => text;
+            #nullable enable
                 private async Task<int> CallersAsync()
                 {
                     string? maybe = null;
@@ -49,7 +53,7 @@ public sealed class AsyncWrapperEdgeCaseTests
                     var (taken, result) = await TryEchoAsync(TimeSpan.Zero, null);
                     string named = Name(null);
                     bool ok = TryName(null, TimeSpan.Zero, out string? got);
-                    string? picked = Pick<string?>(null);
+                    string? picked = Pick<string?>(null) ?? Label(null);
                     return echoed.Length + named.Length + (got?.Length ?? 0) + (picked?.Length ?? 0) + (ok && taken ? 1 : 0) + (result?.Length ?? 0);
                 }
             }
@@ -235,9 +239,65 @@ public sealed class AsyncWrapperEdgeCaseTests
         var problems = Problems(run);
         Assert.True(problems.Count == 0, Snapshot.Render(problems));
         string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
-        Assert.Equal(2, CountOf(generated, "await using var __scope = await this._remote."));
+        Assert.Equal(2, CountOf(generated, "var __scope = await this._remote."));
+        Assert.Equal(2, CountOf(generated, "await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);"));
         Assert.Equal(2, CountOf(generated, "using var __scope = await this._local."));
-        Assert.Equal(0, CountOf(generated, "await using var __scope = await this._local."));
+        Assert.Equal(0, CountOf(generated, "using var __scope = await this._remote."));
+    }
+
+    /// <summary>
+    /// How a form releases follows the scope of the very overload it calls: the throwing form calls
+    /// <c>AcquireAsync(CancellationToken)</c>, whose scope is only IDisposable (using), though another
+    /// <c>AcquireAsync</c> overload declared first returns an IAsyncDisposable one; the timed form's scope is only
+    /// IAsyncDisposable (await using). Acquisitions given as extension methods are found as the call finds them.
+    /// </summary>
+    [Fact]
+    public void EachFormReleasesAsTheScopeOfTheOverloadItCalls_AndExtensionAcquisitionsAreFound()
+    {
+        var run = RunStrict("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal sealed class MixedLock : IAsyncExclusiveAccessLock
+            {
+                public Task<RemoteScope> AcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => Task.FromResult(new RemoteScope());
+                public ValueTask<LocalScope> AcquireAsync(CancellationToken cancellationToken = default) => new(new LocalScope());
+                public ValueTask<RemoteScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => new(new RemoteScope());
+            }
+            internal sealed class ExtendedLock : IAsyncExclusiveAccessLock
+            {
+            }
+            internal readonly struct LocalScope : IDisposable
+            {
+                public void Dispose() { }
+            }
+            internal readonly struct RemoteScope : IAsyncDisposable
+            {
+                public bool IsAcquired => true;
+                public ValueTask DisposeAsync() => default;
+            }
+            internal partial class Report
+            {
+                private readonly MixedLock _mixed = new();
+                private readonly ExtendedLock _extended = new();
+                [Guarded(Lock = nameof(_mixed))] private Task<int> BuildCoreAsync(int day) => Task.FromResult(day);
+                [Guarded(Lock = nameof(_extended))] private Task<int> CountCoreAsync(int day) => Task.FromResult(day);
+            }
+            internal static class ExtendedLockAcquisitions
+            {
+                public static ValueTask<LocalScope> AcquireAsync(this ExtendedLock gate, CancellationToken cancellationToken = default) => new(new LocalScope());
+                public static ValueTask<RemoteScope> TryAcquireAsync(this ExtendedLock gate, TimeSpan timeout, CancellationToken cancellationToken = default) => new(new RemoteScope());
+            }
+            """);
+
+        var problems = Problems(run);
+        Assert.True(problems.Count == 0, Snapshot.Render(problems));
+        string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
+        Assert.Equal(1, CountOf(generated, "using var __scope = await this._mixed.AcquireAsync(cancellationToken)"));
+        Assert.Equal(1, CountOf(generated, "var __scope = await this._mixed.TryAcquireAsync("));
+        Assert.Equal(1, CountOf(generated, "using var __scope = await this._extended.AcquireAsync(cancellationToken)"));
+        Assert.Equal(2, CountOf(generated, "await using var __release"));
     }
 
     private static int CountOf(string text, string part)

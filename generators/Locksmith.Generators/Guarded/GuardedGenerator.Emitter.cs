@@ -183,16 +183,27 @@ public sealed partial class GuardedGenerator
             WriteConstraints(writer, wrapper);
             writer.Open();
             WriteDeclarations(writer, wrapper.Acquisition);
-            writer.Line(UsingKeyword(asyncModel) + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, timed: null) + ".ConfigureAwait(false);");
+            WriteAsyncAcquire(writer, names, AsyncAcquireCall(wrapper.Acquisition, asyncModel, timed: null), asyncModel.AwaitsDispose);
             writer.Line((asyncModel.ResultType is null ? string.Empty : "return ") + "await " + AsyncBodyCall(wrapper, asyncModel) + ";");
             writer.Close();
         }
 
         /// <summary>
-        /// <c>await using var</c> for a scope whose release is a round trip (a distributed lock's), so no thread blocks on
-        /// it; <c>using var</c> for the in-process scopes, whose release is synchronous.
+        /// Awaits the acquisition and holds its scope to the end of the wrapper: <c>using</c> for the in-process scopes,
+        /// whose release is synchronous; for a scope whose release is a round trip (a distributed lock's), an
+        /// <c>await using</c> without the captured context, as every other await here, so no thread blocks on it.
         /// </summary>
-        private static string UsingKeyword(AsyncModel asyncModel) => asyncModel.AwaitsDispose ? "await using var " : "using var ";
+        private static void WriteAsyncAcquire(IndentedWriter writer, LocalNames names, string acquireCall, bool awaitsDispose)
+        {
+            if (!awaitsDispose)
+            {
+                writer.Line("using var " + names.Scope + " = await " + acquireCall + ".ConfigureAwait(false);");
+                return;
+            }
+
+            writer.Line("var " + names.Scope + " = await " + acquireCall + ".ConfigureAwait(false);");
+            writer.Line("await using var " + names.Release + " = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(" + names.Scope + ", false);");
+        }
 
         /// <summary>The body's task, awaited without the captured context (a task declared nullable is awaited as non-null).</summary>
         private static string AsyncBodyCall(WrapperModel wrapper, AsyncModel asyncModel) =>
@@ -213,7 +224,7 @@ public sealed partial class GuardedGenerator
             WriteConstraints(writer, wrapper);
             writer.Open();
             WriteDeclarations(writer, wrapper.Acquisition);
-            writer.Line(UsingKeyword(asyncModel) + names.Scope + " = await " + AsyncAcquireCall(wrapper.Acquisition, asyncModel, names.Timeout) + ".ConfigureAwait(false);");
+            WriteAsyncAcquire(writer, names, AsyncAcquireCall(wrapper.Acquisition, asyncModel, names.Timeout), asyncModel.TimedAwaitsDispose);
             writer.Open("if (!" + names.Scope + ".IsAcquired)");
             writer.Line(asyncModel.ResultType is null ? "return false;" : "return (false, default!);");
             writer.Close();

@@ -110,11 +110,19 @@ public sealed partial class GuardedGenerator
                 keyArray,
                 Timeout: null,
                 "the keys " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")) + " of <c>" + lockMember.Name + "</c>");
-            return WithAwaitedDispose(context.SemanticModel.Compilation, BuildWrapper(context, method, facts, acquisition, token), lockInfo.Type, KnownNames.AcquireManyAsync);
+            // Keyed sets have no timed form: only the throwing form's scope decides how it is released.
+            var wrapper = BuildWrapper(context, method, facts, acquisition, token);
+            return wrapper.Async is { } asyncModel && AcquireManyOf(lockType) is { } acquireMany &&
+                LockContract.ResultOf(acquireMany.ReturnType) is { } scope && LockContract.ReleaseOf(context.SemanticModel.Compilation, scope) == true
+                ? wrapper with { Async = asyncModel with { AwaitsDispose = true } }
+                : wrapper;
         }
 
         /// <summary>Whether the lock type has <c>AcquireManyAsync(IReadOnlyList&lt;TKey&gt;, CancellationToken)</c>.</summary>
-        private static bool HasAcquireMany(ITypeSymbol lockType)
+        private static bool HasAcquireMany(ITypeSymbol lockType) => AcquireManyOf(lockType) is not null;
+
+        /// <summary>The lock type's <c>AcquireManyAsync(IReadOnlyList&lt;TKey&gt;, CancellationToken)</c>, or null.</summary>
+        private static IMethodSymbol? AcquireManyOf(ITypeSymbol lockType)
         {
             for (var type = lockType; type is not null; type = type.BaseType)
             {
@@ -123,12 +131,12 @@ public sealed partial class GuardedGenerator
                     if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 2 } acquireMany &&
                         AsyncWrappers.IsCancellationToken(acquireMany.Parameters[1].Type))
                     {
-                        return true;
+                        return acquireMany;
                     }
                 }
             }
 
-            return false;
+            return null;
         }
     }
 }

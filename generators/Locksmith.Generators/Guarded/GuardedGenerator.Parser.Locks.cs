@@ -115,9 +115,14 @@ public sealed partial class GuardedGenerator
             };
             // Only when nothing else refused it: a missing key or a wrong mode already says why no wrapper comes.
             bool refused = diagnostics.Any(static d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
-            if (!refused && LockContract.FirstMissing(
-                context.SemanticModel.Compilation, lockInfo.Type, method.ContainingType, acquire, keyType, wrapper.Async is not null,
-                passesTimeout: facts.Timeout is not null, passesToken: wrapper.Async?.Token is not null) is { } missing)
+            if (refused)
+            {
+                return wrapper;
+            }
+
+            if (LockContract.FirstMissing(
+                CallSiteOf(context, method), lockInfo.Type, acquire, keyType, wrapper.Async is not null,
+                passesTimeout: facts.Timeout is not null, passesToken: wrapper.Async?.Token is not null, out var release) is { } missing)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LockTypeLacksAcquisition, attributeLocation, DisplayName(method), lockInfo.Member.Name,
@@ -125,14 +130,14 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            return WithAwaitedDispose(context.SemanticModel.Compilation, wrapper, lockInfo.Type, acquire + KnownNames.AsyncSuffix);
+            return wrapper.Async is { } asyncModel && (release.Throwing || release.Timed)
+                ? wrapper with { Async = asyncModel with { AwaitsDispose = release.Throwing, TimedAwaitsDispose = release.Timed } }
+                : wrapper;
         }
 
-        /// <summary>An async wrapper whose lock's scope is released by a round trip of its own awaits that release.</summary>
-        private static WrapperModel WithAwaitedDispose(Compilation compilation, WrapperModel wrapper, ITypeSymbol lockType, string acquireMethod) =>
-            wrapper.Async is { } asyncModel && LockContract.ReleasesAsynchronously(compilation, lockType, acquireMethod)
-                ? wrapper with { Async = asyncModel with { AwaitsDispose = true } }
-                : wrapper;
+        /// <summary>Where the wrappers' calls bind: at the guarded method's name, with the usings and extensions in scope there.</summary>
+        private static LockContract.CallSite CallSiteOf(GeneratorAttributeSyntaxContext context, IMethodSymbol method) =>
+            new(context.SemanticModel, NameLocation(context.TargetNode, method).SourceSpan.Start, method.ContainingType.ContainingNamespace);
 
         private static WrapperModel? ParseLockSetMethod(
             GeneratorAttributeSyntaxContext context, IMethodSymbol method, AcquiresLocksOfAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)

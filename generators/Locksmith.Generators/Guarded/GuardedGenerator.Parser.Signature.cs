@@ -80,7 +80,7 @@ public sealed partial class GuardedGenerator
                 acquisition,
                 EchoedWarnings(method),
                 asyncModel,
-                (context.SemanticModel.GetNullableContext(context.TargetNode.SpanStart) & NullableContext.AnnotationsEnabled) == 0);
+                (context.SemanticModel.GetNullableContext(NameLocation(context.TargetNode, method).SourceSpan.Start) & NullableContext.AnnotationsEnabled) == 0);
         }
 
         /// <summary><paramref name="name"/>, or it with a number appended, so it clashes with no parameter or type parameter.</summary>

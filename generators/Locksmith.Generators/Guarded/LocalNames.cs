@@ -14,7 +14,11 @@ internal sealed class LocalNames
         Scope = Unique("__scope", taken);
         Timeout = Unique("timeout", taken);
         Result = Unique("result", taken);
+        Release = Unique("__release", taken);
     }
+
+    /// <summary>The local an <c>await using</c> of a round-trip scope releases through (the scope without the captured context).</summary>
+    public string Release { get; }
 
     /// <summary>The local that holds the lock scope.</summary>
     public string Scope { get; }

@@ -7,7 +7,8 @@ namespace Locksmith.Generators.Symbols;
 /// <summary>
 /// Whether a lock type has the methods a wrapper calls on it. The capability markers declare no members, so a user's
 /// type can carry one without the methods it promises; the wrapper would then not compile (CS1061), and the generator
-/// says which method is missing instead (LSM0044).
+/// says which method is missing instead (LSM0044). Methods are looked up as the wrapper's call would find them: the
+/// type's accessible instance methods and extension methods in scope at the guarded method.
 /// </summary>
 internal static class LockContract
 {
@@ -30,20 +31,36 @@ internal static class LockContract
         public static Argument Out(string display) => new(null, display);
     }
 
+    /// <summary>Where the wrapper's calls are bound: the guarded method's model and position, and the generated file's namespace.</summary>
+    /// <param name="Model">The semantic model of the guarded method's tree.</param>
+    /// <param name="Position">A position inside the guarded method's declaration.</param>
+    /// <param name="Namespace">
+    /// The namespace the generated file declares the type in. The file has no usings, so of the extension methods only
+    /// those declared in that namespace or one enclosing it are in scope there.
+    /// </param>
+    internal readonly record struct CallSite(SemanticModel Model, int Position, INamespaceSymbol? Namespace);
+
+    /// <summary>What the async forms' calls return: whether each form releases its scope with <c>await using</c>.</summary>
+    /// <param name="Throwing">The throwing form's scope is released by a round trip of its own.</param>
+    /// <param name="Timed">The timed form's scope is.</param>
+    internal readonly record struct AsyncRelease(bool Throwing, bool Timed);
+
     /// <summary>
     /// The first method the wrappers call on <paramref name="lockType"/> that it cannot take, as the message shows it
-    /// (name, arguments and what its result must offer); null when it has them all.
+    /// (name, arguments and what its result must offer); null when it has them all, and then, for async forms, how each
+    /// form releases its scope.
     /// </summary>
     /// <param name="method">The acquisition's name without <c>Try</c> or <c>Async</c>: <c>Acquire</c>, <c>AcquireRead</c>, <c>AcquireWrite</c>.</param>
     /// <param name="key">The key argument's type for a keyed lock, else null.</param>
     /// <param name="passesTimeout">Whether the throwing form passes a timeout (a <c>TimeoutMilliseconds</c> is set).</param>
     /// <param name="passesToken">Whether the async forms pass a cancellation token.</param>
     public static string? FirstMissing(
-        Compilation compilation, ITypeSymbol lockType, INamedTypeSymbol within, string method, ITypeSymbol? key, bool isAsync, bool passesTimeout, bool passesToken)
+        CallSite site, ITypeSymbol lockType, string method, ITypeSymbol? key, bool isAsync, bool passesTimeout, bool passesToken, out AsyncRelease release)
     {
+        release = default;
+        var compilation = site.Model.Compilation;
         var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
         var token = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
-        var disposable = compilation.GetSpecialType(SpecialType.System_IDisposable);
         if (timeSpan is null || token is null)
         {
             return null;
@@ -55,15 +72,15 @@ internal static class LockContract
         if (!isAsync)
         {
             var throwing = leading.Concat(passesTimeout ? [timeout] : []).ToList();
-            if (Find(compilation, lockType, within, method, throwing) is not { } acquire || !HasDispose(compilation, acquire.ReturnType, within))
+            if (Find(site, lockType, method, throwing) is not { } acquire || !HasDispose(site, acquire.ReturnType))
             {
                 return Signature("scope", method, throwing) + ", whose scope has a Dispose() method";
             }
 
             var timed = leading.Concat([timeout, Argument.Out("out scope")]).ToList();
-            if (Find(compilation, lockType, within, KnownNames.TryPrefix + method, timed) is not { } tryAcquire ||
+            if (Find(site, lockType, KnownNames.TryPrefix + method, timed) is not { } tryAcquire ||
                 tryAcquire.ReturnType.SpecialType != SpecialType.System_Boolean ||
-                !HasDispose(compilation, tryAcquire.Parameters[timed.Count - 1].Type, within))
+                !HasDispose(site, tryAcquire.Parameters[timed.Count - 1].Type))
             {
                 return Signature("bool", KnownNames.TryPrefix + method, timed) + ", whose scope has a Dispose() method";
             }
@@ -72,70 +89,85 @@ internal static class LockContract
         }
 
         var asyncThrowing = leading.Concat(passesTimeout ? [timeout] : []).Concat(passesToken ? [cancel] : []).ToList();
-        if (Find(compilation, lockType, within, method + KnownNames.AsyncSuffix, asyncThrowing) is not { } acquireAsync ||
-            ResultOf(acquireAsync.ReturnType) is not { } scope || !Implements(scope, disposable))
+        if (Find(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing) is not { } acquireAsync ||
+            ResultOf(acquireAsync.ReturnType) is not { } scope || ReleaseOf(compilation, scope) is not { } throwingRelease)
         {
-            return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, asyncThrowing) + ", whose scope is IDisposable";
+            return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, asyncThrowing) + ", whose scope is IDisposable or IAsyncDisposable";
         }
 
         var asyncTimed = leading.Concat([timeout]).Concat(passesToken ? [cancel] : []).ToList();
-        if (Find(compilation, lockType, within, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) is not { } tryAcquireAsync ||
-            ResultOf(tryAcquireAsync.ReturnType) is not { } timedScope || !Implements(timedScope, disposable) || !HasIsAcquired(compilation, timedScope, within))
+        if (Find(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) is not { } tryAcquireAsync ||
+            ResultOf(tryAcquireAsync.ReturnType) is not { } timedScope || ReleaseOf(compilation, timedScope) is not { } timedRelease ||
+            !HasIsAcquired(site, timedScope))
         {
-            return Signature("ValueTask<scope>", KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) + ", whose scope is IDisposable and has a bool IsAcquired";
+            return Signature("ValueTask<scope>", KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) +
+                ", whose scope is IDisposable or IAsyncDisposable and has a bool IsAcquired";
         }
 
+        release = new AsyncRelease(throwingRelease, timedRelease);
         return null;
     }
 
     /// <summary>
-    /// Whether the scope that <paramref name="method"/> of <paramref name="lockType"/> returns (in a task) is released by a
-    /// round trip of its own: it is <see cref="System.IAsyncDisposable"/> and not one of the runtime's in-process scopes,
-    /// whose release is synchronous and allocation-free.
+    /// How a wrapper releases a scope of this type: <c>await using</c> (true) when it is <c>IAsyncDisposable</c> and not
+    /// one of the runtime's in-process scopes, whose release is synchronous and allocation-free; <c>using</c> (false)
+    /// when it is <c>IDisposable</c>; null when it is neither.
     /// </summary>
-    public static bool ReleasesAsynchronously(Compilation compilation, ITypeSymbol lockType, string method)
+    public static bool? ReleaseOf(Compilation compilation, ITypeSymbol scope)
     {
         var asyncDisposable = compilation.GetTypeByMetadataName("System.IAsyncDisposable");
-        if (asyncDisposable is null)
+        bool isAsyncDisposable = asyncDisposable is not null && Implements(scope, asyncDisposable);
+        bool inProcess = RuntimeSymbols.IsRuntimeType(scope, "AsyncLockScope") || RuntimeSymbols.IsRuntimeType(scope, "AsyncLockSetScope");
+        if (isAsyncDisposable && !inProcess)
         {
-            return false;
+            return true;
         }
 
-        foreach (var type in TypeAndBases(lockType))
-        {
-            foreach (var member in type.GetMembers(method))
-            {
-                if (member is IMethodSymbol { IsStatic: false } candidate && ResultOf(candidate.ReturnType) is { } scope)
-                {
-                    return Implements(scope, asyncDisposable) &&
-                        !RuntimeSymbols.IsRuntimeType(scope, "AsyncLockScope") && !RuntimeSymbols.IsRuntimeType(scope, "AsyncLockSetScope");
-                }
-            }
-        }
-
-        return false;
+        return Implements(scope, compilation.GetSpecialType(SpecialType.System_IDisposable)) ? false : null;
     }
+
+    /// <summary>The <c>T</c> of a <c>ValueTask&lt;T&gt;</c> or <c>Task&lt;T&gt;</c> (the wrappers call <c>ConfigureAwait(false)</c> on it).</summary>
+    public static ITypeSymbol? ResultOf(ITypeSymbol type) =>
+        type is INamedTypeSymbol { Arity: 1, MetadataName: "ValueTask`1" or "Task`1" } named &&
+        named.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks"
+            ? named.TypeArguments[0]
+            : null;
 
     private static string Signature(string returns, string name, List<Argument> arguments) =>
         returns + " " + name + "(" + string.Join(", ", arguments.Select(static a => a.Display)) + ")";
 
-    /// <summary>An accessible instance method of the type (or a base type) that takes these arguments; the rest of its parameters optional.</summary>
-    private static IMethodSymbol? Find(Compilation compilation, ITypeSymbol lockType, INamedTypeSymbol within, string name, List<Argument> arguments)
+    /// <summary>
+    /// An accessible instance method of the type, or an extension method in scope, that takes these arguments (the rest
+    /// of its parameters optional), as the wrapper's call would bind it.
+    /// </summary>
+    private static IMethodSymbol? Find(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments)
     {
-        foreach (var type in TypeAndBases(lockType))
+        foreach (var symbol in site.Model.LookupSymbols(site.Position, lockType, name, includeReducedExtensionMethods: true))
         {
-            foreach (var member in type.GetMembers(name))
+            if (symbol is IMethodSymbol { IsStatic: false } candidate &&
+                (candidate.MethodKind == MethodKind.Ordinary || (candidate.MethodKind == MethodKind.ReducedExtension && InScopeOfGeneratedFile(candidate, site))) &&
+                Takes(site.Model.Compilation, candidate, arguments))
             {
-                if (member is IMethodSymbol { IsStatic: false, MethodKind: MethodKind.Ordinary } candidate &&
-                    compilation.IsSymbolAccessibleWithin(candidate, within) &&
-                    Takes(compilation, candidate, arguments))
-                {
-                    return candidate;
-                }
+                return candidate;
             }
         }
 
         return null;
+    }
+
+    /// <summary>Whether an extension method's class is in the generated file's namespace or one enclosing it.</summary>
+    private static bool InScopeOfGeneratedFile(IMethodSymbol extension, CallSite site)
+    {
+        var declared = extension.ReducedFrom?.ContainingType?.ContainingNamespace;
+        for (var scope = site.Namespace; scope is not null; scope = scope.ContainingNamespace)
+        {
+            if (SymbolEqualityComparer.Default.Equals(scope, declared))
+            {
+                return true;
+            }
+        }
+
+        return declared is { IsGlobalNamespace: true };
     }
 
     private static bool Takes(Compilation compilation, IMethodSymbol candidate, List<Argument> arguments)
@@ -173,58 +205,31 @@ internal static class LockContract
         return true;
     }
 
-    /// <summary>The <c>T</c> of a <c>ValueTask&lt;T&gt;</c> or <c>Task&lt;T&gt;</c> (the wrappers call <c>ConfigureAwait(false)</c> on it).</summary>
-    private static ITypeSymbol? ResultOf(ITypeSymbol type) =>
-        type is INamedTypeSymbol { Arity: 1, MetadataName: "ValueTask`1" or "Task`1" } named &&
-        named.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks"
-            ? named.TypeArguments[0]
-            : null;
+    private static bool Implements(ITypeSymbol type, INamedTypeSymbol @interface) =>
+        SymbolEqualityComparer.Default.Equals(type, @interface) ||
+        type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, @interface));
 
-    private static bool Implements(ITypeSymbol type, INamedTypeSymbol disposable) =>
-        SymbolEqualityComparer.Default.Equals(type, disposable) ||
-        type.AllInterfaces.Any(i => SymbolEqualityComparer.Default.Equals(i, disposable));
+    /// <summary>Whether <c>scope.Dispose()</c> compiles: a parameterless <c>Dispose</c> the call finds, or IDisposable on an interface type.</summary>
+    private static bool HasDispose(CallSite site, ITypeSymbol type) =>
+        Find(site, type, "Dispose", []) is not null ||
+        (type.TypeKind == TypeKind.Interface && Implements(type, site.Model.Compilation.GetSpecialType(SpecialType.System_IDisposable)));
 
-    /// <summary>Whether <c>scope.Dispose()</c> compiles: an accessible parameterless instance <c>Dispose</c>, or IDisposable on an interface type.</summary>
-    private static bool HasDispose(Compilation compilation, ITypeSymbol type, INamedTypeSymbol within) =>
-        Find(compilation, type, within, "Dispose", []) is not null ||
-        (type.TypeKind == TypeKind.Interface && Implements(type, compilation.GetSpecialType(SpecialType.System_IDisposable)));
-
-    private static bool HasIsAcquired(Compilation compilation, ITypeSymbol type, INamedTypeSymbol within)
+    private static bool HasIsAcquired(CallSite site, ITypeSymbol type)
     {
-        foreach (var current in TypeAndBases(type))
+        foreach (var member in site.Model.LookupSymbols(site.Position, type, "IsAcquired"))
         {
-            foreach (var member in current.GetMembers("IsAcquired"))
+            var memberType = member switch
             {
-                var memberType = member switch
-                {
-                    IPropertySymbol { IsStatic: false, GetMethod: not null } property when compilation.IsSymbolAccessibleWithin(property.GetMethod, within) => property.Type,
-                    IFieldSymbol { IsStatic: false } field when compilation.IsSymbolAccessibleWithin(field, within) => field.Type,
-                    _ => null,
-                };
-                if (memberType?.SpecialType == SpecialType.System_Boolean)
-                {
-                    return true;
-                }
+                IPropertySymbol { IsStatic: false, GetMethod: { } getter } property when site.Model.IsAccessible(site.Position, getter) => property.Type,
+                IFieldSymbol { IsStatic: false } field => field.Type,
+                _ => null,
+            };
+            if (memberType?.SpecialType == SpecialType.System_Boolean)
+            {
+                return true;
             }
         }
 
         return false;
-    }
-
-    /// <summary>The type and its bases; for an interface or a type parameter, the interfaces it has too.</summary>
-    private static IEnumerable<ITypeSymbol> TypeAndBases(ITypeSymbol type)
-    {
-        for (ITypeSymbol? current = type; current is not null; current = current.BaseType)
-        {
-            yield return current;
-        }
-
-        if (type.TypeKind is TypeKind.Interface or TypeKind.TypeParameter)
-        {
-            foreach (var implemented in type.AllInterfaces)
-            {
-                yield return implemented;
-            }
-        }
     }
 }

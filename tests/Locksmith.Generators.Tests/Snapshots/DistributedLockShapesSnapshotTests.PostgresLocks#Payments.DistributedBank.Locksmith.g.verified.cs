@@ -11,7 +11,8 @@ namespace Payments
         public async global::System.Threading.Tasks.Task<decimal> BalanceAsync(int account, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            await using var __scope = await this._accounts.AcquireAsync(account, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireAsync(account, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             return await this.BalanceCoreAsync(account, cancellationToken).ConfigureAwait(false);
         }
 
@@ -21,7 +22,8 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, decimal Result)> TryBalanceAsync(global::System.TimeSpan timeout, int account, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            await using var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -36,7 +38,8 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask DepositAsync(int account, decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            await using var __scope = await this._accounts.AcquireAsync(account, global::System.TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireAsync(account, global::System.TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             await this.DepositCoreAsync(account, amount).ConfigureAwait(false);
         }
 
@@ -46,7 +49,8 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<bool> TryDepositAsync(global::System.TimeSpan timeout, int account, decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            await using var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
                 return false;
@@ -62,7 +66,8 @@ namespace Payments
         public async global::System.Threading.Tasks.Task AuditAsync(string line, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._audit.EnsureDeclared("Payments.DistributedBank._audit", 20);
-            await using var __scope = await this._audit.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            var __scope = await this._audit.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             await this.AuditCoreAsync(line).ConfigureAwait(false);
         }
 
@@ -72,7 +77,8 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<bool> TryAuditAsync(global::System.TimeSpan timeout, string line, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._audit.EnsureDeclared("Payments.DistributedBank._audit", 20);
-            await using var __scope = await this._audit.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._audit.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
                 return false;
@@ -88,7 +94,8 @@ namespace Payments
         public async global::System.Threading.Tasks.Task<bool> TransferAsync(int from, int to, decimal amount, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            await using var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             return await this.TransferCoreAsync(from, to, amount, cancellationToken).ConfigureAwait(false);
         }
     }

@@ -9,7 +9,10 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <c>!</c>, as a caller awaiting it would have to.
 /// </param>
 /// <param name="AwaitsDispose">
-/// Whether the wrappers release with <c>await using</c>: the scope's release is a round trip of its own (a distributed
-/// lock's), not the in-process scopes' synchronous release, so it is awaited rather than blocking a thread.
+/// Whether the throwing wrapper releases with <c>await using</c>: the scope's release is a round trip of its own (a
+/// distributed lock's, or a scope that is only <c>IAsyncDisposable</c>), not the in-process scopes' synchronous release,
+/// so it is awaited rather than blocking a thread.
 /// </param>
-internal sealed record AsyncModel(string? ResultType, string? Token, bool AddsToken, bool TaskMayBeNull, bool AwaitsDispose = false);
+/// <param name="TimedAwaitsDispose">The same for the timed form, whose scope may be of another type.</param>
+internal sealed record AsyncModel(
+    string? ResultType, string? Token, bool AddsToken, bool TaskMayBeNull, bool AwaitsDispose = false, bool TimedAwaitsDispose = false);
