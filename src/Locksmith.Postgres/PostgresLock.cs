@@ -142,6 +142,32 @@ public abstract class PostgresLock : LockPrimitive
     internal async Task<PostgresHold?> AcquireReservedAsync(
         PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        var (hold, longWait) = await TakeReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+        if (hold is not null && longWait is { } waited)
+        {
+            // Reported once the session is free again: if the handler throws, its exception is the acquisition's, and the
+            // hold it got is released (a round trip on that session), not lost.
+            try
+            {
+                ReportLongWait(session.Owner, ModeOf(shared), waited);
+            }
+            catch
+            {
+                await hold.ReleaseAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        return hold;
+    }
+
+    /// <summary>
+    /// <see cref="AcquireReservedAsync"/> without the long-wait event: the hold (or null), and how long it waited when it
+    /// had to wait.
+    /// </summary>
+    private async Task<(PostgresHold? Hold, TimeSpan? LongWait)> TakeReservedAsync(
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
         var flow = session.Owner;
         var mode = ModeOf(shared);
         string modeTag = ModeTagOf(shared);
@@ -189,7 +215,7 @@ public abstract class PostgresLock : LockPrimitive
                     PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed);
                 }
 
-                return null;
+                return (null, null);
             }
 
             hold = new PostgresHold(this, key, description, shared, session);
@@ -204,10 +230,10 @@ public abstract class PostgresLock : LockPrimitive
             {
                 LocksmithMetrics.RecordContention(this, modeTag);
                 LocksmithMetrics.RecordWait(this, modeTag, start);
-                ReportLongWait(flow, mode, Stopwatch.GetElapsedTime(start));
+                return (hold, Stopwatch.GetElapsedTime(start));
             }
 
-            return hold;
+            return (hold, null);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
         {
