@@ -64,6 +64,11 @@ internal static partial class PostgresErrors
         new($"{flow.Describe()} asked for {lockPrimitive.ModeTagOf(shared)} access to {description} with a cancellation token that was " +
             "already cancelled; nothing was taken (a cancelled token refuses even a free lock).", token);
 
+    /// <summary>A set given a token already cancelled: names its members; nothing is taken.</summary>
+    public static OperationCanceledException SetCanceledBeforeAcquiring(PostgresLockRequest[] requests, CancellationToken token) =>
+        new($"{ThrowHelper.CurrentFlowOrThread()} asked PostgresLockSet for {string.Join(", ", Array.ConvertAll(requests, static r => r.Description))} " +
+            "with a cancellation token that was already cancelled; nothing was taken (a cancelled token refuses even free locks).", token);
+
     public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
         new($"The wait of {flow.Describe()} for {lockPrimitive.ModeTagOf(shared)} access to {description} was cancelled; nothing is held.", inner, token);
 

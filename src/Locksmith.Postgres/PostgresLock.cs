@@ -81,13 +81,15 @@ public abstract class PostgresLock : LockPrimitive
         PostgresSession session;
         try
         {
-            CheckEnter(flow, key, description, checkOrder: true);
+            // As every lock: a cancelled token takes nothing, and is checked before recursion and order.
             if (cancellationToken.IsCancellationRequested)
             {
                 var canceled = PostgresErrors.CanceledBeforeAcquiring(description, flow, shared, this, cancellationToken);
                 FlowOwnership.NotHeld(flow);
                 return ThrowHelper.CanceledWith<PostgresLockScope>(canceled);
             }
+
+            CheckEnter(flow, key, description, checkOrder: true);
 
             session = Provider.RentSession(flow, this, description);
         }

@@ -56,10 +56,21 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 $"PostgresLockProviderOptions.LostLockCheckInterval = {options.LostLockCheckInterval} is invalid: it must be positive.");
         }
 
-        if (options.DefaultTimeout is { } timeout && timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        if (options.DefaultTimeout is { } timeout &&
+            ((long)timeout.TotalMilliseconds is < -1 or > int.MaxValue || (timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)))
         {
             throw new ArgumentOutOfRangeException(nameof(options), timeout,
-                $"PostgresLockProviderOptions.DefaultTimeout = {timeout} is invalid: it must be zero or positive, Timeout.InfiniteTimeSpan, or null for LocksmithPolicy.DefaultTimeout.");
+                $"PostgresLockProviderOptions.DefaultTimeout = {timeout} is invalid: it must be from zero to {TimeSpan.FromMilliseconds(int.MaxValue)}, " +
+                "Timeout.InfiniteTimeSpan, or null for LocksmithPolicy.DefaultTimeout.");
+        }
+
+        try
+        {
+            _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"PostgresLockProviderOptions.ConnectionString is not a valid Npgsql connection string: {e.Message}", nameof(options), e);
         }
     }
 

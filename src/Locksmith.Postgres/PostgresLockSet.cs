@@ -72,6 +72,11 @@ public static class PostgresLockSet
     private static ValueTask<PostgresLockSetScope> Enter(IReadOnlyList<PostgresLockRequest> requests, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var ordered = SortDistinct(requests);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            // Like every lock's own acquisition, before recursion and order: a cancelled token takes nothing.
+            return ThrowHelper.CanceledWith<PostgresLockSetScope>(PostgresErrors.SetCanceledBeforeAcquiring(ordered, cancellationToken));
+        }
 
         // The set's own hold keeps the flow's claim installed while it holds nothing between its members.
         var flow = FlowOwnership.Enter();
@@ -106,7 +111,7 @@ public static class PostgresLockSet
 
             if (cancellationToken.IsCancellationRequested)
             {
-                return ValueTask.FromCanceled<PostgresLockSetScope>(cancellationToken);
+                return ThrowHelper.CanceledWith<PostgresLockSetScope>(PostgresErrors.SetCanceledBeforeAcquiring(ordered, cancellationToken));
             }
 
             // One use of the flow's session per member (the first may open it), so the budget is checked before any wait.

@@ -27,11 +27,12 @@ public static class PostgresLocksmithBuilderExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
         foreach (var service in builder.Services)
         {
-            if (service.ServiceType == typeof(PostgresLockProvider))
+            if (service.ServiceType == typeof(PostgresLockProvider) && !service.IsKeyedService)
             {
                 throw new InvalidOperationException(
-                    "AddPostgres was already called on this container: its locks share one PostgresLockProvider, for one database. " +
-                    "Call it once; for a second database, create a PostgresLockProvider of its own and its locks from it.");
+                    "A PostgresLockProvider is already registered in this container (by an earlier AddPostgres, or directly): the " +
+                    "builder's locks share one provider, for one database. Call AddPostgres once; for a second database, create a " +
+                    "PostgresLockProvider of its own and its locks from it.");
             }
         }
 

@@ -41,6 +41,29 @@ public sealed class PostgresConnectionErrorTests
         Assert.Equal(0, provider.ConnectionsInUse);
     }
 
+    /// <summary>A token already cancelled takes nothing, before any round trip, and the cancelled task names the lock or the set.</summary>
+    [Fact]
+    public async Task ACancelledToken_IsACancelledTaskNamingTheLockOrTheSet_BeforeAnyRoundTrip()
+    {
+        // Port 1 refuses connections: a round trip would fail with another exception than the cancellation.
+        await using var provider = new PostgresLockProvider("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=5");
+        var nightly = provider.CreateExclusiveLock("precancelled-nightly");
+        var accounts = provider.CreateKeyedLock<long>("precancelled-accounts");
+        var cancelled = new System.Threading.CancellationToken(canceled: true);
+
+        var single = nightly.AcquireAsync(cancelled).AsTask();
+        var one = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => single);
+        Assert.True(single.IsCanceled);
+        Assert.Contains("'precancelled-nightly'", one.Message, StringComparison.Ordinal);
+
+        var set = PostgresLockSet.AcquireAsync(accounts.Request(1), accounts.Request(2), cancelled).AsTask();
+        var both = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => set);
+        Assert.True(set.IsCanceled);
+        Assert.Contains("precancelled-accounts", both.Message, StringComparison.Ordinal);
+        Assert.Contains("already cancelled", both.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task ADisposedProvider_RefusesAcquisitions_NamingTheLock()
     {

@@ -159,11 +159,17 @@ public sealed class PostgresMetricsAndHostingTests
         var interval = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.LostLockCheckInterval = TimeSpan.Zero));
         Assert.Contains("LostLockCheckInterval", interval.Message, StringComparison.Ordinal);
+        var timeout = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.DefaultTimeout = TimeSpan.FromDays(30)));
+        Assert.Contains("DefaultTimeout", timeout.Message, StringComparison.Ordinal);
+        var malformed = Assert.Throws<ArgumentException>(() =>
+            new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Colour=blue"));
+        Assert.Contains("ConnectionString is not a valid Npgsql connection string", malformed.Message, StringComparison.Ordinal);
 
         var twice = new ServiceCollection();
         var builder = twice.AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks");
         var second = Assert.Throws<InvalidOperationException>(() => builder.AddPostgres("Host=other;Database=x"));
-        Assert.Contains("AddPostgres was already called", second.Message, StringComparison.Ordinal);
+        Assert.Contains("A PostgresLockProvider is already registered", second.Message, StringComparison.Ordinal);
         Assert.Single(twice, static d => d.ServiceType == typeof(PostgresLockProvider));
 
         string name = PostgresServer.Unique("orphan");

@@ -31,15 +31,16 @@ internal sealed partial class LocksmithLog
         LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, OwnerText(e.OwnerThreadId, e.OwnerThreadName));
 
     public void OrderViolation(LockOrderViolation v) =>
-        LockOrderViolation(Logger, v.RequestedLockName, v.RequestedLevel, v.HeldLockName, v.HeldLevel, v.ThreadId, v.ThreadName, v.Message);
+        LockOrderViolation(Logger, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.ThreadId, v.ThreadName, v.Message);
 
     public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
 
-    // The rendered line reads "(level none, …)" and "held by 0 ('no single owner')" instead of empty placeholders.
+    // Level is text in every event (a number, or "none" for an unordered lock), so the property keeps one type across
+    // them; the rendered line reads "(level none, …)" and names an owner that has no name, instead of empty placeholders.
     private static string LevelText(int? level) => level?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
     private static string OwnerText(int ownerId, string? ownerName) =>
-        !string.IsNullOrEmpty(ownerName) ? ownerName : ownerId == 0 ? "no single owner" : "unnamed";
+        !string.IsNullOrEmpty(ownerName) ? ownerName : ownerId == 0 ? "no single owner in this process" : "unnamed";
 
     [LoggerMessage(EventId = LocksmithEventIds.LockTimeout, EventName = "LockTimeout", Level = LogLevel.Warning,
         Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for waiter {WaiterId}; held by {OwnerId} ('{OwnerName}')")]
@@ -48,7 +49,7 @@ internal sealed partial class LocksmithLog
     [LoggerMessage(EventId = LocksmithEventIds.LockOrderViolation, EventName = "LockOrderViolation", Level = LogLevel.Error,
         Message = "Lock order violation: '{LockName}' (level {Level}) requested while '{HeldLockName}' (level {HeldLevel}) is held by {OwnerId} ('{OwnerName}'). {Detail}")]
     private static partial void LockOrderViolation(
-        ILogger logger, string lockName, int level, string heldLockName, int heldLevel, int ownerId, string? ownerName, string detail);
+        ILogger logger, string lockName, string level, string heldLockName, string heldLevel, int ownerId, string? ownerName, string detail);
 
     [LoggerMessage(EventId = LocksmithEventIds.LongWait, EventName = "LongWait", Level = LogLevel.Warning,
         Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]

@@ -142,7 +142,7 @@ public static partial class LockSet
 
             if (cancellationToken.IsCancellationRequested)
             {
-                return ValueTask.FromCanceled<AsyncLockSetScope>(cancellationToken);
+                return ThrowHelper.CanceledWith<AsyncLockSetScope>(ThrowHelper.SetCanceledBeforeAcquiring(ordered, flow.Describe(), cancellationToken));
             }
 
             handedOn = true;
@@ -173,7 +173,11 @@ public static partial class LockSet
             int backoff = 1;
             while (true)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if (cancellationToken.IsCancellationRequested)
+                {
+                    throw ThrowHelper.SetWaitCanceled(ordered, flow.Describe(), cancellationToken);
+                }
+
                 var busy = ordered[blockOn];
                 int remaining = TimeoutMath.Remaining(deadline);
                 if (remaining == 0)

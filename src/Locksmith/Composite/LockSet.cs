@@ -170,12 +170,14 @@ public static partial class LockSet
         {
             int count = Collect(locks, ref scope);
             Span<LockPrimitive?> ordered = scope.Locks[..count];
-            RejectHeldByCaller(ordered);
             if (cancellationToken.IsCancellationRequested)
             {
-                // Like each lock's own acquisition: a cancelled token takes nothing, even when every lock is free.
+                // Like each lock's own acquisition (and before its recursion check): a cancelled token takes nothing,
+                // even when every lock is free.
                 ThrowHelper.ThrowSetCanceledBeforeAcquiring(ordered, $"Thread {ThreadNames.Current()}", cancellationToken);
             }
+
+            RejectHeldByCaller(ordered);
 
             if (HasOrdered(ordered))
             {
@@ -325,7 +327,11 @@ public static partial class LockSet
         int backoff = 1;
         while (true)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                ThrowHelper.ThrowSetWaitCanceled(ordered, cancellationToken);
+            }
+
             var busy = ordered[blockOn]!;
             // Block on the lock that was busy last time (it is the likely bottleneck); this is the only wait.
             // A timeout here was reported by that lock's own wait.

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -28,6 +29,22 @@ internal static partial class ThrowHelper
     /// <inheritdoc cref="ThrowSetCanceledBeforeAcquiring"/>
     public static OperationCanceledException SetCanceledBeforeAcquiring(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken)
     {
+        return new OperationCanceledException(
+            $"{who} asked LockSet for {Names(locks)} with a cancellation token that was already cancelled; nothing was taken " +
+            "(a cancelled token refuses even free locks).", cancellationToken);
+    }
+
+    /// <summary>A set's wait that was cancelled between its attempts: names the set's locks; nothing is held.</summary>
+    [DoesNotReturn]
+    public static void ThrowSetWaitCanceled(ReadOnlySpan<LockPrimitive?> locks, CancellationToken cancellationToken) =>
+        throw SetWaitCanceled(locks, CurrentFlowOrThread(), cancellationToken);
+
+    /// <inheritdoc cref="ThrowSetWaitCanceled"/>
+    public static OperationCanceledException SetWaitCanceled(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken) =>
+        new($"The wait of {who} for LockSet's {Names(locks)} was cancelled; nothing is held.", cancellationToken);
+
+    private static string Names(ReadOnlySpan<LockPrimitive?> locks)
+    {
         var names = new System.Text.StringBuilder();
         foreach (var member in locks)
         {
@@ -37,9 +54,7 @@ internal static partial class ThrowHelper
             }
         }
 
-        return new OperationCanceledException(
-            $"{who} asked LockSet for {names} with a cancellation token that was already cancelled; nothing was taken " +
-            "(a cancelled token refuses even free locks).", cancellationToken);
+        return names.ToString();
     }
 
     /// <summary>A synchronous wait that was cancelled: named like an async one's.</summary>
@@ -53,6 +68,7 @@ internal static partial class ThrowHelper
     /// An async acquisition's up-front check: a task cancelled with the named exception (as a <see cref="Task"/> it is
     /// Canceled, like <see cref="ValueTask.FromCanceled{TResult}(CancellationToken)"/>, and awaiting it throws the message).
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static ValueTask<T> CanceledBeforeAcquiringAsync<T>(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
         CanceledWith<T>(CanceledBeforeAcquiring(lockPrimitive, mode, CurrentFlowOrThread(), cancellationToken));
 

@@ -72,6 +72,62 @@ public sealed class CancelledTokenAcquisitionTests
         }
     }
 
+    public static TheoryData<string> SyncAcquisitions() =>
+    [
+        "ExclusiveLock.Acquire(token)", "ExclusiveLock.TryAcquire(timeout, token)", "ReentrantLock.Acquire(token)", "SpinGate.Acquire(token)",
+        "ReadWriteLock.AcquireRead(token)", "ReadWriteLock.TryAcquireRead(timeout, token)", "ReadWriteLock.AcquireWrite(token)",
+        "StripedLock.Acquire(key, token)", "StripedReadWriteLock.AcquireRead(key, timeout, token)",
+    ];
+
+    [Theory]
+    [MemberData(nameof(SyncAcquisitions))]
+    public void SyncAcquisition_WithACancelledToken_ThrowsNamingTheLock_AndTakesNothing(string call)
+    {
+        var exclusive = new ExclusiveLock("precancelled-sync-exclusive");
+        var reentrant = new ReentrantLock("precancelled-sync-reentrant");
+        var gate = new SpinGate("precancelled-sync-gate");
+        var readWrite = new ReadWriteLock("precancelled-sync-rw");
+        var striped = new StripedLock<string>(4, "precancelled-sync-striped");
+        var stripedReadWrite = new StripedReadWriteLock<string>(4, "precancelled-sync-striped-rw");
+        Action acquire = call switch
+        {
+            "ExclusiveLock.Acquire(token)" => () => exclusive.Acquire(s_cancelled),
+            "ExclusiveLock.TryAcquire(timeout, token)" => () => exclusive.TryAcquire(TimeSpan.Zero, s_cancelled, out _),
+            "ReentrantLock.Acquire(token)" => () => reentrant.Acquire(s_cancelled),
+            "SpinGate.Acquire(token)" => () => gate.Acquire(s_cancelled),
+            "ReadWriteLock.AcquireRead(token)" => () => readWrite.AcquireRead(s_cancelled),
+            "ReadWriteLock.TryAcquireRead(timeout, token)" => () => readWrite.TryAcquireRead(TimeSpan.Zero, s_cancelled, out _),
+            "ReadWriteLock.AcquireWrite(token)" => () => readWrite.AcquireWrite(s_cancelled),
+            "StripedLock.Acquire(key, token)" => () => striped.Acquire("sku-1", s_cancelled),
+            "StripedReadWriteLock.AcquireRead(key, timeout, token)" => () => stripedReadWrite.AcquireRead("sku-1", TimeSpan.FromSeconds(30), s_cancelled),
+            _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
+        };
+
+        var canceled = Assert.ThrowsAny<OperationCanceledException>(acquire);
+
+        Assert.Contains("'precancelled-sync-", canceled.Message, StringComparison.Ordinal);
+        Assert.Contains("already cancelled", canceled.Message, StringComparison.Ordinal);
+        Assert.False(exclusive.IsHeld);
+        Assert.False(reentrant.IsHeld);
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, readWrite.WriterThreadId);
+        Assert.Equal(0, readWrite.CurrentReaderCount);
+        Assert.True(striped.TryAcquire("sku-1", TimeSpan.Zero, out var stripe));
+        stripe.Dispose();
+    }
+
+    /// <summary>Argument errors come first, as with SemaphoreSlim: a bad timeout with a cancelled token is the timeout's error.</summary>
+    [Fact]
+    public void ABadTimeout_IsReportedBeforeACancelledToken()
+    {
+        var exclusive = new ExclusiveLock("precancelled-bad-timeout");
+        var semaphore = new CountingSemaphore(1, 1, "precancelled-bad-timeout-semaphore");
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => exclusive.Acquire(TimeSpan.FromMilliseconds(-5), s_cancelled));
+        Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.Acquire(1, TimeSpan.FromMilliseconds(-5), s_cancelled));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new AsyncExclusiveLock("precancelled-bad-timeout-async").AcquireAsync(TimeSpan.FromMilliseconds(-5), s_cancelled));
+    }
+
     [Fact]
     public void SemaphoreAndSetAcquisitions_WithACancelledToken_ThrowNamingTheirLocks_AndTakeNothing()
     {

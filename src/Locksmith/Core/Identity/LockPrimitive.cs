@@ -287,7 +287,6 @@ public abstract class LockPrimitive
     /// <inheritdoc/>
     public override string ToString() => Level is { } level ? $"{Name} (level {level})" : Name;
 
-    /// <summary>The name and level as messages print them.</summary>
     /// <summary>
     /// A synchronous acquisition's up-front check: a token already cancelled refuses even a free lock, as
     /// <c>SemaphoreSlim.Wait</c> does. One read for a token that cannot be cancelled.
@@ -301,5 +300,6 @@ public abstract class LockPrimitive
         }
     }
 
+    /// <summary>The name and level as messages print them.</summary>
     internal string Describe() => Level is { } level ? $"'{Name}' (level {level})" : $"'{Name}'";
 }

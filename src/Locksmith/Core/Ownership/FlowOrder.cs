@@ -204,7 +204,21 @@ internal static class FlowOrder
     /// of its holds released at once see the same entries, so each clears one by a compare-and-swap, and the loser goes
     /// on to the next: a plain store, as <see cref="Remove"/> makes, would let both clear one entry and leave the other.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RemoveOneOf(LockOwner flow, LockPrimitive lockPrimitive)
+    {
+        // The first entry is where a flow's first ordered hold goes: one swap there, as Remove's store, in the common case.
+        if (flow.FlowOrdered.Entries is { } first && ReferenceEquals(first[0].Lock, lockPrimitive) &&
+            ReferenceEquals(Interlocked.CompareExchange(ref first[0].Lock, null, lockPrimitive), lockPrimitive))
+        {
+            return;
+        }
+
+        RemoveOneOfSlow(flow, lockPrimitive);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RemoveOneOfSlow(LockOwner flow, LockPrimitive lockPrimitive)
     {
         var entries = flow.FlowOrdered.Entries;
         if (entries is not null)

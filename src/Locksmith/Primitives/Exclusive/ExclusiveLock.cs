@@ -102,8 +102,9 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
-        Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        Enter(timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
     }
 
@@ -126,8 +127,9 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
     public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
-        bool acquired = Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
+        bool acquired = Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this) : default;
         return acquired;
     }

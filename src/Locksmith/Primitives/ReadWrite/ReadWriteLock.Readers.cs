@@ -39,8 +39,9 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireRead()"/>
     public ReadScope AcquireRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
-        EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterRead(timeoutMs, cancellationToken, throwOnTimeout: true);
         return new ReadScope(this);
     }
 
@@ -63,8 +64,9 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="TryAcquireRead(TimeSpan, out ReadScope)"/>
     public bool TryAcquireRead(TimeSpan timeout, CancellationToken cancellationToken, out ReadScope scope)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
-        bool acquired = EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        bool acquired = EnterRead(timeoutMs, cancellationToken, throwOnTimeout: false);
         scope = acquired ? new ReadScope(this) : default;
         return acquired;
     }

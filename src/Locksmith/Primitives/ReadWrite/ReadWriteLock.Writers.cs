@@ -40,8 +40,9 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireWrite()"/>
     public WriteScope AcquireWrite(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
-        EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        EnterWrite(timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new WriteScope(this);
     }
 
@@ -64,8 +65,9 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="TryAcquireWrite(TimeSpan, out WriteScope)"/>
     public bool TryAcquireWrite(TimeSpan timeout, CancellationToken cancellationToken, out WriteScope scope)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
-        bool acquired = EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
+        bool acquired = EnterWrite(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new WriteScope(this) : default;
         return acquired;
     }

@@ -111,8 +111,9 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
-        Enter(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        Enter(1, timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, 1);
     }
 
@@ -151,8 +152,9 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public Scope Acquire(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
-        Enter(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, checkOrder: true);
+        Enter(count, timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, count);
     }
 
@@ -195,8 +197,9 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public bool TryAcquire(int count, TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
         ValidateCount(count);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
-        bool acquired = Enter(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, checkOrder: true);
+        bool acquired = Enter(count, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this, count) : default;
         return acquired;
     }
