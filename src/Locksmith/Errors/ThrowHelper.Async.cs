@@ -33,8 +33,11 @@ internal static partial class ThrowHelper
     public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, LockOwner? holder) =>
         ThrowAsyncNotHeld(lockPrimitive, owner,
             holder is null ? null
-            : ReferenceEquals(holder, owner) ? $"a later hold of {holder.Describe()}, which took the lock again after this scope's hold ended"
+            : ReferenceEquals(holder, owner) ? LaterHoldOf(holder)
             : holder.Describe());
+
+    /// <summary>How a stale scope's message names a holder that is the scope's own flow record, reused by a later acquisition.</summary>
+    public static string LaterHoldOf(LockOwner holder) => $"a later hold of {holder.Describe()}, which took the lock again after this scope's hold ended";
 
     /// <summary>
     /// The flow a stale scope was taken by, by id only: its ownership record may carry another flow's claim by now, whose

@@ -59,6 +59,23 @@ public sealed class AsyncMessageOwnerNameTests
         Assert.True(gate.IsHeldByCurrentFlow);
     }
 
+    /// <summary>The same for a write scope of an async read-write lock.</summary>
+    [Fact]
+    public async Task AStaleWriteScopeCopy_AfterTheSameContextWroteAgain_IsToldALaterHoldHasIt()
+    {
+        var gate = new AsyncReadWriteLock("message-name-stale-write");
+        var first = await gate.AcquireWriteAsync();
+        var copy = first;
+        first.Dispose();
+        using var second = await gate.AcquireWriteAsync();
+
+        var thrown = Assert.Throws<SynchronizationLockException>(() => copy.Dispose());
+
+        Assert.Contains("'message-name-stale-write'", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains("a later hold of flow #", thrown.Message, StringComparison.Ordinal);
+        Assert.True(gate.IsWriteHeldByCurrentFlow);
+    }
+
     [Fact]
     public async Task ACancelledWaiter_HoldingNothingElse_IsNamedByItsActivity()
     {

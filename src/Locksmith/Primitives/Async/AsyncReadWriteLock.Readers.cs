@@ -236,7 +236,7 @@ public sealed partial class AsyncReadWriteLock
         var removal = owner.FlowReads.Remove(owner, this, token);
         if (removal == FlowReadHolds.ReadRemoval.NotHeld)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders());
+            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders(owner));
         }
 
         if (IsOrdered)

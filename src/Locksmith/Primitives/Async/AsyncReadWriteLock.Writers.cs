@@ -226,7 +226,7 @@ public sealed partial class AsyncReadWriteLock
         // Claiming the token makes a second release (of this scope or a copy) fail here, never free a later writer.
         if (Interlocked.CompareExchange(ref _writeToken, 0, token) != token)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders());
+            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders(owner));
         }
 
         if (IsOrdered)

@@ -147,6 +147,10 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     private LockOwner? Writer => IsWriteHeld ? Volatile.Read(ref _writer) : null;
 
     /// <summary>Who holds the lock, for messages: the writing flow, a number of readers, or null when free.</summary>
+    /// <summary>The holders as a stale scope of <paramref name="scopeOwner"/> is told: its own record writing again is a later hold.</summary>
+    private string? DescribeHolders(LockOwner scopeOwner) =>
+        Writer is { } writer && ReferenceEquals(writer, scopeOwner) ? ThrowHelper.LaterHoldOf(writer) : DescribeHolders();
+
     private string? DescribeHolders()
     {
         if (Writer is { } writer)
