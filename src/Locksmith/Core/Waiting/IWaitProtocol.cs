@@ -34,6 +34,12 @@ internal interface IWaitProtocol
     void GiveUp();
 
     /// <summary>
+    /// Not under the gate: give back the resource the wait took, because the acquisition fails after all (a
+    /// <c>LongWaitOccurred</c> handler threw). Only the kernel's take is undone: nothing else was recorded yet.
+    /// </summary>
+    void Undo();
+
+    /// <summary>
     /// Under the gate: take the resource (true, with <paramref name="node"/> no longer queued), or make sure the node
     /// is queued with status <see cref="WaitStatus.Waiting"/> (false). The node arrives fresh, or back from a wake.
     /// </summary>

@@ -251,8 +251,20 @@ internal static class WaitKernel
         }
         finally
         {
-            wait.End(acquired);
-            ThreadWaitNode.Return(node);
+            try
+            {
+                wait.End(acquired);
+            }
+            catch when (acquired)
+            {
+                // A long-wait handler threw: its exception is the acquisition's, and what the wait took goes back.
+                protocol.Undo();
+                throw;
+            }
+            finally
+            {
+                ThreadWaitNode.Return(node);
+            }
         }
 
         if (!acquired)

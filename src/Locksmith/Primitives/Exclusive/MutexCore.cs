@@ -133,6 +133,8 @@ internal struct MutexCore
         {
         }
 
+        public readonly void Undo() => _core.TryExit(_threadId);
+
         public readonly bool TryAcquireOrQueue(WaitNode node)
         {
             if (node.Status == WaitStatus.Woken)

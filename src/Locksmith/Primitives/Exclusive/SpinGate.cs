@@ -341,7 +341,16 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         }
         finally
         {
-            wait.End(acquired);
+            try
+            {
+                wait.End(acquired);
+            }
+            catch when (acquired)
+            {
+                // A long-wait handler threw: its exception is the acquisition's, and the gate goes back.
+                Volatile.Write(ref _ownerThreadId, 0);
+                throw;
+            }
         }
 
         if (!acquired)

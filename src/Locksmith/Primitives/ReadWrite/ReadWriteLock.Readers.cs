@@ -257,6 +257,8 @@ public sealed partial class ReadWriteLock
         {
         }
 
+        public void Undo() => _lock.LeaveSlot(_slot);
+
         public bool TryAcquireOrQueue(WaitNode node)
         {
             if (node.Status == WaitStatus.Granted)

@@ -296,6 +296,8 @@ public sealed partial class ReadWriteLock
         {
         }
 
+        public readonly void Undo() => _lock.ExitWriter();
+
         public void GiveUp()
         {
             _lock.ReleaseClaim(_claimed);

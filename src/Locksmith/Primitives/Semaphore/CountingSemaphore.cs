@@ -412,6 +412,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         {
         }
 
+        public void Undo() => _semaphore.Release(_count);
+
         public bool TryAcquireOrQueue(WaitNode node)
         {
             ref var queue = ref _semaphore._queue;
