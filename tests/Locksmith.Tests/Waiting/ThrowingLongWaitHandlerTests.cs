@@ -72,8 +72,15 @@ public sealed class ThrowingLongWaitHandlerTests
                 caught = ex;
             }
         });
-        Blocked.OnLock(subject.Lock);
-        release.Set();
+        try
+        {
+            Blocked.OnLock(subject.Lock);
+        }
+        finally
+        {
+            release.Set();
+        }
+
         holder.JoinGuarded();
         waiter.JoinGuarded();
 
@@ -83,5 +90,103 @@ public sealed class ThrowingLongWaitHandlerTests
         Assert.True(subject.IsFree(), kind + " is still held after the failed acquisition");
         subject.Take();
         subject.Give();
+    }
+
+    /// <summary>
+    /// A condition wait takes its lock back before it returns or throws, even when a throwing long-wait handler made the
+    /// take-back give the lock up: it takes it again, then throws the handler's exception with the lock held.
+    /// </summary>
+    [Fact]
+    public void AConditionWait_ThrowsTheHandlersException_WithTheLockHeld()
+    {
+        const string name = "throwing-long-wait-condition";
+        var gate = new ExclusiveLock(name);
+        var condition = new ConditionVariable(gate, name + "-cv");
+        using var policy = PolicyScope.Capture();
+        LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
+        LocksmithPolicy.LongWaitOccurred = e =>
+        {
+            if (e.LockName == name)
+            {
+                throw new InvalidOperationException("long-wait handler failed for " + e.LockName);
+            }
+        };
+
+        Exception? caught = null;
+        bool heldWhenThrown = false;
+        using var waiting = new ManualResetEventSlim();
+        var waiter = Concurrently.Start("condition-waiter", () =>
+        {
+            using var scope = gate.Acquire();
+            waiting.Set();
+            try
+            {
+                condition.Wait();
+            }
+            catch (InvalidOperationException exception)
+            {
+                caught = exception;
+                heldWhenThrown = gate.IsHeldByCurrentThread;
+            }
+        });
+        waiting.Wait();
+
+        // Taken once the waiter's Wait has queued and let go; the notified waiter then blocks on the lock to take it back.
+        gate.Acquire();
+        try
+        {
+            condition.Notify();
+            Blocked.OnLock(gate);
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        waiter.JoinGuarded();
+        Assert.Equal("long-wait handler failed for " + name, Assert.IsType<InvalidOperationException>(caught).Message);
+        Assert.True(heldWhenThrown);
+        Assert.False(gate.IsHeld);
+    }
+
+    /// <summary>
+    /// A semaphore filled up by others while the handler ran cannot take the failed acquisition's permit back: the
+    /// excess is dropped, and the caller still sees the handler's exception, not SemaphoreFullException.
+    /// </summary>
+    [Fact]
+    public void ASemaphoreFilledWhileTheHandlerRan_StillFailsWithTheHandlersException()
+    {
+        const string name = "throwing-long-wait-full-semaphore";
+        var signal = new CountingSemaphore(0, 1, name);
+        using var policy = PolicyScope.Capture();
+        LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
+        LocksmithPolicy.LongWaitOccurred = e =>
+        {
+            if (e.LockName == name)
+            {
+                // A second producer signals while the handler runs: the semaphore is full again.
+                signal.Release();
+                throw new InvalidOperationException("long-wait handler failed for " + e.LockName);
+            }
+        };
+
+        Exception? caught = null;
+        var waiter = Concurrently.Start("signal-waiter", () =>
+        {
+            try
+            {
+                signal.Acquire();
+            }
+            catch (Exception exception)
+            {
+                caught = exception;
+            }
+        });
+        Blocked.OnLock(signal);
+        signal.Release();
+        waiter.JoinGuarded();
+
+        Assert.Equal("long-wait handler failed for " + name, Assert.IsType<InvalidOperationException>(caught).Message);
+        Assert.Equal(1, signal.CurrentCount);
     }
 }

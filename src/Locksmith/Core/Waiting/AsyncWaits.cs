@@ -51,7 +51,7 @@ internal static class AsyncWaits
                         catch
                         {
                             // The handler's exception is the acquisition's; the hold it granted is given back, not lost.
-                            scope.Dispose();
+                            GiveBackGranted(scope);
                             throw;
                         }
                     }
@@ -71,6 +71,22 @@ internal static class AsyncWaits
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
                 GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout);
                 return default;
+        }
+    }
+
+    /// <summary>
+    /// Releases a hold granted to an acquisition that fails after all. A semaphore that others released past its maximum
+    /// meanwhile is full already: its give-back may refuse the permits (SemaphoreFullException), which must not hide the
+    /// exception that failed the acquisition.
+    /// </summary>
+    private static void GiveBackGranted(AsyncLockScope scope)
+    {
+        try
+        {
+            scope.Dispose();
+        }
+        catch (SemaphoreFullException)
+        {
         }
     }
 

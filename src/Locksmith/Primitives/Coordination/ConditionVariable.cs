@@ -201,7 +201,7 @@ public sealed class ConditionVariable
 
             // The node is out of the queue: taking the lock back may wait on it again.
             ThreadWaitNode.Return(node);
-            _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
+            RetakeLock();
         }
 
         if (!signalled)
@@ -228,10 +228,37 @@ public sealed class ConditionVariable
         }
         finally
         {
-            _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
+            RetakeLock();
         }
 
         return signalled;
+    }
+
+    /// <summary>
+    /// Takes the lock back, whatever happens on the way: a wait returns or throws with the lock held. A long-wait handler
+    /// that throws makes an acquisition give the lock back (see <see cref="WaitKernel"/>), so it is taken again, and the
+    /// handler's exception goes on once it is held.
+    /// </summary>
+    private void RetakeLock()
+    {
+        Exception? handlerFailure = null;
+        while (true)
+        {
+            try
+            {
+                _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
+                break;
+            }
+            catch (Exception exception) when (!_lock.IsHeldByCurrentThread)
+            {
+                handlerFailure ??= exception;
+            }
+        }
+
+        if (handlerFailure is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handlerFailure);
+        }
     }
 
     private void EnsureHeld()

@@ -133,7 +133,14 @@ internal struct MutexCore
         {
         }
 
-        public readonly void Undo() => _core.TryExit(_threadId);
+        public readonly void Undo()
+        {
+            _core.TryExit(_threadId);
+            if (_lock.Controller is not null)
+            {
+                _lock.ScheduleRelease();
+            }
+        }
 
         public readonly bool TryAcquireOrQueue(WaitNode node)
         {

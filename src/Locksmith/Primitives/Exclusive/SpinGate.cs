@@ -349,6 +349,11 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             {
                 // A long-wait handler threw: its exception is the acquisition's, and the gate goes back.
                 Volatile.Write(ref _ownerThreadId, 0);
+                if (Controller is not null)
+                {
+                    ScheduleRelease();
+                }
+
                 throw;
             }
         }

@@ -257,7 +257,14 @@ public sealed partial class ReadWriteLock
         {
         }
 
-        public void Undo() => _lock.LeaveSlot(_slot);
+        public void Undo()
+        {
+            _lock.LeaveSlot(_slot);
+            if (_lock.Controller is not null)
+            {
+                _lock.ScheduleRelease();
+            }
+        }
 
         public bool TryAcquireOrQueue(WaitNode node)
         {

@@ -296,7 +296,14 @@ public sealed partial class ReadWriteLock
         {
         }
 
-        public readonly void Undo() => _lock.ExitWriter();
+        public readonly void Undo()
+        {
+            _lock.ExitWriter();
+            if (_lock.Controller is not null)
+            {
+                _lock.ScheduleRelease();
+            }
+        }
 
         public void GiveUp()
         {

@@ -248,6 +248,42 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         }
     }
 
+    /// <summary>
+    /// Gives back permits an acquisition took but cannot keep (a long-wait handler threw), as <see cref="Release"/> does but
+    /// never throwing: if others released past the maximum meanwhile, the semaphore is full and the excess is dropped,
+    /// so the handler's exception is the one the caller sees.
+    /// </summary>
+    internal void GiveBackTaken(int count)
+    {
+        int current = Volatile.Read(ref _count);
+        while (true)
+        {
+            int returned = Math.Min(count, _maxCount - current);
+            if (returned <= 0)
+            {
+                break;
+            }
+
+            int seen = Interlocked.CompareExchange(ref _count, current + returned, current);
+            if (seen == current)
+            {
+                break;
+            }
+
+            current = seen;
+        }
+
+        if (_queue.Count != 0)
+        {
+            WakeWaiters();
+        }
+
+        if (Controller is not null)
+        {
+            ScheduleRelease();
+        }
+    }
+
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal bool Enter(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
@@ -412,7 +448,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         {
         }
 
-        public void Undo() => _semaphore.Release(_count);
+        public void Undo() => _semaphore.GiveBackTaken(_count);
 
         public bool TryAcquireOrQueue(WaitNode node)
         {
