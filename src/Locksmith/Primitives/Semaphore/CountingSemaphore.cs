@@ -236,7 +236,14 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             current = seen;
         }
 
-        // The compare-and-swap above is a full fence, so this read cannot miss a waiter that counted itself first.
+        AfterPermitsAdded();
+    }
+
+    /// <summary>After permits were added: wakes the waiters they may serve, and signals a scheduling controller.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AfterPermitsAdded()
+    {
+        // The compare-and-swap that added them is a full fence, so this read cannot miss a waiter that counted itself first.
         if (_queue.Count != 0)
         {
             WakeWaiters();
@@ -273,15 +280,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             current = seen;
         }
 
-        if (_queue.Count != 0)
-        {
-            WakeWaiters();
-        }
-
-        if (Controller is not null)
-        {
-            ScheduleRelease();
-        }
+        AfterPermitsAdded();
     }
 
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
