@@ -103,15 +103,6 @@ public sealed class ThrowingLongWaitHandlerTests
         var gate = new ExclusiveLock(name);
         var condition = new ConditionVariable(gate, name + "-cv");
         using var policy = PolicyScope.Capture();
-        LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
-        LocksmithPolicy.LongWaitOccurred = e =>
-        {
-            if (e.LockName == name)
-            {
-                throw new InvalidOperationException("long-wait handler failed for " + e.LockName);
-            }
-        };
-
         Exception? caught = null;
         bool heldWhenThrown = false;
         using var waiting = new ManualResetEventSlim();
@@ -131,10 +122,19 @@ public sealed class ThrowingLongWaitHandlerTests
         });
         waiting.Wait();
 
-        // Taken once the waiter's Wait has queued and let go; the notified waiter then blocks on the lock to take it back.
+        // Taken once the waiter's Wait has queued and let go (this thread may wait for that, so the handler comes after);
+        // the notified waiter then blocks on the lock to take it back.
         gate.Acquire();
         try
         {
+            LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
+            LocksmithPolicy.LongWaitOccurred = e =>
+            {
+                if (e.LockName == name && Thread.CurrentThread.Name == "condition-waiter")
+                {
+                    throw new InvalidOperationException("long-wait handler failed for " + e.LockName);
+                }
+            };
             condition.Notify();
             Blocked.OnLock(gate);
         }
