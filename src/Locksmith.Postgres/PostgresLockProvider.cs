@@ -93,10 +93,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             CommandTimeout = 0,
         };
 
-        // Every budgeted connection plus the lost-lock check: the pool itself never makes an acquisition wait.
-        if (builder.MaxPoolSize < options.ConnectionBudget + 1)
+        // Every budgeted connection, the lost-lock check and a health check: the pool itself never makes an acquisition wait.
+        if (builder.MaxPoolSize < options.ConnectionBudget + 2)
         {
-            builder.MaxPoolSize = options.ConnectionBudget + 1;
+            builder.MaxPoolSize = options.ConnectionBudget + 2;
         }
 
         ServerIdentity = $"{builder.Host}:{builder.Port}/{builder.Database}";
@@ -128,6 +128,18 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     internal int? DefaultTimeoutMilliseconds { get; }
 
     internal NpgsqlDataSource DataSource => _dataSource;
+
+    /// <summary>
+    /// Whether the server answers: opens a connection of the pool (outside the budget; the pool keeps one for this and
+    /// one for the lost-lock check) and runs <c>SELECT 1</c>. For health checks; throws what the connection throws.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    internal async Task PingAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("SELECT 1", connection);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Creates an exclusive distributed lock.</summary>
     /// <param name="name">The lock's name: its identity in every process (the advisory key is derived from it).</param>

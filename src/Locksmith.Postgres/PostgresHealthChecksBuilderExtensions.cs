@@ -1,0 +1,34 @@
+using System;
+using System.Collections.Generic;
+using Locksmith.Postgres;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Adds the distributed locks' health check.</summary>
+public static class PostgresHealthChecksBuilderExtensions
+{
+    /// <summary>
+    /// Adds the <c>locksmith-postgres</c> health check: Unhealthy (or <paramref name="failureStatus"/>) when the server of
+    /// the provider <c>AddPostgres</c> registered does not answer a <c>SELECT 1</c> within <paramref name="timeout"/>,
+    /// Degraded while the distributed locks hold every connection of the budget, Healthy otherwise.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="name">The check's name.</param>
+    /// <param name="failureStatus">The status reported when the server does not answer; Unhealthy when null.</param>
+    /// <param name="tags">Tags to filter checks by.</param>
+    /// <param name="timeout">How long the check may take; 5 seconds when null.</param>
+    /// <returns>The builder.</returns>
+    public static IHealthChecksBuilder AddLocksmithPostgres(
+        this IHealthChecksBuilder builder, string name = "locksmith-postgres", HealthStatus? failureStatus = null, IEnumerable<string>? tags = null, TimeSpan? timeout = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        return builder.Add(new HealthCheckRegistration(
+            name,
+            static services => new PostgresLockProviderHealthCheck(services.GetService<PostgresLockProvider>() ?? throw new InvalidOperationException(
+                "The locksmith-postgres health check needs a PostgresLockProvider: call AddLocksmith().AddPostgres(connectionString) on the same services.")),
+            failureStatus,
+            tags,
+            timeout ?? TimeSpan.FromSeconds(5)));
+    }
+}

@@ -1,0 +1,47 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// The <c>locksmith-postgres</c> health check: Unhealthy (or the registration's failure status) when the provider's
+/// server does not answer, Degraded while the locks hold every connection of the budget (the next flow to take a
+/// distributed lock is refused), Healthy otherwise. Its data: the server, the connections in use and the budget.
+/// </summary>
+/// <param name="provider">The provider <c>AddPostgres</c> registered.</param>
+internal sealed class PostgresLockProviderHealthCheck(PostgresLockProvider provider) : IHealthCheck
+{
+    /// <inheritdoc/>
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var data = new Dictionary<string, object>
+        {
+            ["server"] = provider.ServerIdentity,
+            ["connectionsInUse"] = provider.ConnectionsInUse,
+            ["connectionBudget"] = provider.ConnectionBudget,
+        };
+        try
+        {
+            await provider.PingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (exception is NpgsqlException or TimeoutException or ObjectDisposedException)
+        {
+            return new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"The PostgreSQL server of the distributed locks ({provider.ServerIdentity}) does not answer: {exception.Message}",
+                exception,
+                data);
+        }
+
+        return provider.ConnectionsInUse >= provider.ConnectionBudget
+            ? HealthCheckResult.Degraded(
+                $"The distributed locks hold all {provider.ConnectionBudget} connection(s) of the budget for {provider.ServerIdentity}; " +
+                "the next flow to take one is refused (PostgresConnectionBudgetException).",
+                data: data)
+            : HealthCheckResult.Healthy($"{provider.ServerIdentity} answers; {provider.ConnectionsInUse} of {provider.ConnectionBudget} connection(s) in use.", data);
+    }
+}

@@ -1,0 +1,59 @@
+using System;
+using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// The <c>locksmith-postgres</c> health check against a real server: Healthy while it answers and the budget has room,
+/// Degraded while the locks hold every connection of it, Unhealthy when the server does not answer.
+/// </summary>
+public sealed class PostgresHealthCheckTests
+{
+    [Fact]
+    public async Task TheCheck_IsHealthy_DegradedWhileTheBudgetIsFull_AndHealthyAgainAfter()
+    {
+        string name = PostgresServer.Unique("health-nightly");
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLocksmith().AddPostgres(PostgresServer.ConnectionString, o => o.ConnectionBudget = 1).AddPostgresExclusiveLock(name);
+        services.AddHealthChecks().AddLocksmithPostgres(tags: ["ready"]);
+        await using var container = services.BuildServiceProvider();
+        var health = container.GetRequiredService<HealthCheckService>();
+        var nightly = container.GetRequiredKeyedService<PostgresExclusiveLock>(name);
+
+        var idle = (await health.CheckHealthAsync()).Entries["locksmith-postgres"];
+        Assert.Equal(HealthStatus.Healthy, idle.Status);
+        Assert.Equal(1, idle.Data["connectionBudget"]);
+        Assert.Contains("ready", idle.Tags);
+
+        await using (var held = await nightly.AcquireAsync(TimeSpan.FromSeconds(30)))
+        {
+            var full = (await health.CheckHealthAsync()).Entries["locksmith-postgres"];
+            Assert.Equal(HealthStatus.Degraded, full.Status);
+            Assert.Equal(1, full.Data["connectionsInUse"]);
+            Assert.Contains("PostgresConnectionBudgetException", full.Description, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["locksmith-postgres"].Status);
+    }
+
+    [Fact]
+    public async Task TheCheck_IsUnhealthy_WhenTheServerDoesNotAnswer_NamingIt()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLocksmith().AddPostgres("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=5");
+        services.AddHealthChecks().AddLocksmithPostgres();
+        await using var container = services.BuildServiceProvider();
+
+        var report = await container.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        var entry = report.Entries["locksmith-postgres"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains("127.0.0.1:1/none", entry.Description, StringComparison.Ordinal);
+        Assert.NotNull(entry.Exception);
+    }
+}
