@@ -61,16 +61,15 @@ internal static partial class PostgresErrors
 
     /// <summary>A token already cancelled: nothing is taken, not even a free lock, as with every Locksmith lock.</summary>
     public static OperationCanceledException CanceledBeforeAcquiring(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, CancellationToken token) =>
-        new($"{flow.Describe()} asked for {lockPrimitive.ModeTagOf(shared)} access to {description} with a cancellation token that was " +
-            "already cancelled; nothing was taken (a cancelled token refuses even a free lock).", token);
+        ThrowHelper.CanceledBeforeAcquiring(flow.Describe(), $"for {lockPrimitive.ModeTagOf(shared)} access to {description}", token);
 
     /// <summary>A set given a token already cancelled: names its members; nothing is taken.</summary>
     public static OperationCanceledException SetCanceledBeforeAcquiring(PostgresLockRequest[] requests, CancellationToken token) =>
-        new($"{ThrowHelper.CurrentFlowOrThread()} asked PostgresLockSet for {string.Join(", ", Array.ConvertAll(requests, static r => r.Description))} " +
-            "with a cancellation token that was already cancelled; nothing was taken (a cancelled token refuses even free locks).", token);
+        ThrowHelper.CanceledBeforeAcquiring(
+            ThrowHelper.CurrentFlowOrThread(), "PostgresLockSet for " + string.Join(", ", Array.ConvertAll(requests, static r => r.Description)), token);
 
     public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
-        new($"The wait of {flow.Describe()} for {lockPrimitive.ModeTagOf(shared)} access to {description} was cancelled; nothing is held.", inner, token);
+        ThrowHelper.WaitCanceled(flow.Describe(), $"{lockPrimitive.ModeTagOf(shared)} access to {description}", token, inner);
 
     /// <summary>
     /// SQLSTATE 40P01: the server chose this wait as the victim of a cycle. Its detail text names each waiting process

@@ -185,7 +185,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     [Fact]
     public void AnAsyncWrapperStartingWithTry_GetsATimedFormThatStillEndsInAsync()
     {
-        var run = RunStrict("""
+        string generated = GeneratedCleanly("""
             using System.Threading.Tasks;
             using Locksmith;
             internal partial class Catalog
@@ -194,10 +194,6 @@ public sealed class AsyncWrapperEdgeCaseTests
                 [Guarded(Lock = nameof(_lock))] private Task<bool> TryFindCoreAsync(int id) => Task.FromResult(id > 0);
             }
             """);
-
-        var problems = Problems(run);
-        Assert.True(problems.Count == 0, Snapshot.Render(problems));
-        string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
         Assert.Contains(" TryFindAsync(int id", generated, System.StringComparison.Ordinal);
         Assert.Contains(" TryFindWithinAsync(global::System.TimeSpan ", generated, System.StringComparison.Ordinal);
         Assert.DoesNotContain("AsyncWithin", generated, System.StringComparison.Ordinal);
@@ -211,7 +207,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     [Fact]
     public void AScopeReleasedByARoundTrip_IsReleasedWithAwaitUsing_AndInProcessScopesKeepUsing()
     {
-        var run = RunStrict("""
+        string generated = GeneratedCleanly("""
             using System;
             using System.Threading;
             using System.Threading.Tasks;
@@ -235,10 +231,6 @@ public sealed class AsyncWrapperEdgeCaseTests
                 [Guarded(Lock = nameof(_local))] private Task<int> CountCoreAsync(int day) => Task.FromResult(day);
             }
             """);
-
-        var problems = Problems(run);
-        Assert.True(problems.Count == 0, Snapshot.Render(problems));
-        string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
         Assert.Equal(2, CountOf(generated, "var __scope = await this._remote."));
         Assert.Equal(2, CountOf(generated, "await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);"));
         Assert.Equal(2, CountOf(generated, "using var __scope = await this._local."));
@@ -254,7 +246,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     [Fact]
     public void EachFormReleasesAsTheScopeOfTheOverloadItCalls_AndExtensionAcquisitionsAreFound()
     {
-        var run = RunStrict("""
+        string generated = GeneratedCleanly("""
             using System;
             using System.Threading;
             using System.Threading.Tasks;
@@ -290,10 +282,6 @@ public sealed class AsyncWrapperEdgeCaseTests
                 public static ValueTask<RemoteScope> TryAcquireAsync(this ExtendedLock gate, TimeSpan timeout, CancellationToken cancellationToken = default) => new(new RemoteScope());
             }
             """);
-
-        var problems = Problems(run);
-        Assert.True(problems.Count == 0, Snapshot.Render(problems));
-        string generated = string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
         Assert.Equal(1, CountOf(generated, "using var __scope = await this._mixed.AcquireAsync(cancellationToken)"));
         Assert.Equal(1, CountOf(generated, "var __scope = await this._mixed.TryAcquireAsync("));
         Assert.Equal(1, CountOf(generated, "using var __scope = await this._extended.AcquireAsync(cancellationToken)"));
@@ -479,6 +467,15 @@ public sealed class AsyncWrapperEdgeCaseTests
             .WithNullableContextOptions(NullableContextOptions.Enable)
             .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
         return GeneratorHarness.Run(compilation);
+    }
+
+    /// <summary>Runs the generator strictly, asserts the output compiles with no problem at all, and returns the generated text.</summary>
+    private static string GeneratedCleanly(string source)
+    {
+        var run = RunStrict(source);
+        var problems = Problems(run);
+        Assert.True(problems.Count == 0, Snapshot.Render(problems));
+        return string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
     }
 
     private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) =>

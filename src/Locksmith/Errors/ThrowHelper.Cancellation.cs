@@ -10,11 +10,30 @@ internal static partial class ThrowHelper
 {
     /// <summary>
     /// An acquisition given a token that was already cancelled: it takes nothing, not even a free lock (as
-    /// <c>SemaphoreSlim.Wait</c> and <c>WaitAsync</c> do), so a loop that should stop does not go on taking locks.
+    /// <c>SemaphoreSlim.Wait</c> and <c>WaitAsync</c> do), so a loop that should stop does not go on taking locks. The one
+    /// message of every such refusal, in-process or distributed.
     /// </summary>
+    /// <param name="who">The thread or flow that asked.</param>
+    /// <param name="what">What it asked, e.g. <c>for exclusive access to 'ledger'</c> or <c>LockSet for 'a', 'b'</c>.</param>
+    /// <param name="cancellationToken">The cancelled token.</param>
+    public static OperationCanceledException CanceledBeforeAcquiring(string who, string what, CancellationToken cancellationToken) =>
+        new($"{who} asked {what} with a cancellation token that was already cancelled; nothing was taken (a cancelled token " +
+            "refuses even a free lock).", cancellationToken);
+
+    /// <summary>The one message of a wait that was cancelled, in-process or distributed, sync or async: nothing is held.</summary>
+    /// <param name="who">The thread or flow that waited.</param>
+    /// <param name="what">What it waited for, e.g. <c>exclusive access to 'ledger'</c>.</param>
+    /// <param name="cancellationToken">The cancelled token.</param>
+    /// <param name="inner">What the cancellation interrupted, if anything.</param>
+    public static OperationCanceledException WaitCanceled(string who, string what, CancellationToken cancellationToken, Exception? inner = null) =>
+        new($"The wait of {who} for {what} was cancelled; nothing is held.", inner, cancellationToken);
+
+    /// <summary>How the cancellation messages name one lock's mode: <c>exclusive access to 'ledger' (level 10)</c>.</summary>
+    public static string AccessTo(LockPrimitive lockPrimitive, LockMode mode) => $"{LockKindNames.Of(mode)} access to {lockPrimitive.Describe()}";
+
+    /// <inheritdoc cref="CanceledBeforeAcquiring(string, string, CancellationToken)"/>
     public static OperationCanceledException CanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, string who, CancellationToken cancellationToken) =>
-        new($"{who} asked for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} with a cancellation token that was " +
-            "already cancelled; nothing was taken (a cancelled token refuses even a free lock).", cancellationToken);
+        CanceledBeforeAcquiring(who, "for " + AccessTo(lockPrimitive, mode), cancellationToken);
 
     /// <summary>A synchronous acquisition's up-front check: the calling thread's token was already cancelled.</summary>
     [DoesNotReturn]
@@ -27,12 +46,8 @@ internal static partial class ThrowHelper
         throw SetCanceledBeforeAcquiring(locks, who, cancellationToken);
 
     /// <inheritdoc cref="ThrowSetCanceledBeforeAcquiring"/>
-    public static OperationCanceledException SetCanceledBeforeAcquiring(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken)
-    {
-        return new OperationCanceledException(
-            $"{who} asked LockSet for {Names(locks)} with a cancellation token that was already cancelled; nothing was taken " +
-            "(a cancelled token refuses even free locks).", cancellationToken);
-    }
+    public static OperationCanceledException SetCanceledBeforeAcquiring(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken) =>
+        CanceledBeforeAcquiring(who, "LockSet for " + Names(locks), cancellationToken);
 
     /// <summary>A set's wait that was cancelled between its attempts: names the set's locks; nothing is held.</summary>
     [DoesNotReturn]
@@ -41,7 +56,7 @@ internal static partial class ThrowHelper
 
     /// <inheritdoc cref="ThrowSetWaitCanceled"/>
     public static OperationCanceledException SetWaitCanceled(ReadOnlySpan<LockPrimitive?> locks, string who, CancellationToken cancellationToken) =>
-        new($"The wait of {who} for LockSet's {Names(locks)} was cancelled; nothing is held.", cancellationToken);
+        WaitCanceled(who, "LockSet's " + Names(locks), cancellationToken);
 
     private static string Names(ReadOnlySpan<LockPrimitive?> locks)
     {
@@ -60,9 +75,7 @@ internal static partial class ThrowHelper
     /// <summary>A synchronous wait that was cancelled: named like an async one's.</summary>
     [DoesNotReturn]
     public static void ThrowWaitCanceled(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
-        throw new OperationCanceledException(
-            $"The wait of thread {ThreadNames.Current()} for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} was cancelled; nothing is held.",
-            cancellationToken);
+        throw WaitCanceled($"thread {ThreadNames.Current()}", AccessTo(lockPrimitive, mode), cancellationToken);
 
     /// <summary>
     /// An async acquisition's up-front check: a task cancelled with the named exception (as a <see cref="Task"/> it is

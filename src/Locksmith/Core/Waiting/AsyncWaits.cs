@@ -63,9 +63,7 @@ internal static class AsyncWaits
                 // Described while the reservation still counts: a flow holding nothing else keeps its activity's name.
                 string waiter = owner.Describe();
                 FlowOwnership.NotHeld(owner);
-                throw new OperationCanceledException(
-                    $"The wait of {waiter} for {LockKindNames.Of(mode)} access to {lockPrimitive.Describe()} was cancelled; nothing is held.",
-                    cancellationToken);
+                throw ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken);
 
             default:
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
