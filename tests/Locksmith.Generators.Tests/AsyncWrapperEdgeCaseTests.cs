@@ -14,6 +14,23 @@ public sealed class AsyncWrapperEdgeCaseTests
     public static TheoryData<string, string> AcceptedShapes() => new()
     {
         {
+            "a lower-case type parameter whose warning the user silenced on the core (CS8981 is not repeated in generated code)",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            internal partial class Picker
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+            #pragma warning disable CS8981 // the wrappers' own parameter 'timeout' must not clash with it either
+                [Guarded(Lock = nameof(_lock))] private timeout PickCore<timeout>(timeout item) => item;
+                [Guarded(Lock = nameof(_async))] private Task<timeout> FetchCoreAsync<timeout>(timeout item) => Task.FromResult(item);
+            #pragma warning restore CS8981
+                private int Callers() => Pick(1) + (TryPick("a", System.TimeSpan.Zero, out string? got) ? got!.Length : 0) + FetchAsync(2).Result;
+            }
+            """
+        },
+        {
             "a namespace with a verbatim identifier (the hint name has no '@')",
             """
             using System.Threading.Tasks;

@@ -1,5 +1,6 @@
 using System.Linq;
 using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
 
 namespace Locksmith.Generators.Tests;
 
@@ -240,6 +241,7 @@ public sealed class GeneratorDiagnosticsTests
             [Guarded(Lock = nameof(_lock))] private int {|LSM0042:CountCore|}() => 0;
             [Guarded(Lock = nameof(_lock))] private Task {|LSM0014:DrainCore|}() => Task.CompletedTask;
             [{|LSM0014:Guarded(Lock = nameof(_lock), WrapperName = "Flush")|}] private Task FlushAll() => Task.CompletedTask;
+            [{|LSM0014:Guarded(Lock = nameof(_lock), WrapperName = "Async")|}] private Task StopCoreAsync() => Task.CompletedTask;
             [Guarded(Lock = nameof(_lock))] private Task {|LSM0016:MoveCoreAsync|}(ref int position) => Task.CompletedTask;
             [Guarded(Lock = nameof(_lock))] private async void {|LSM0016:FireCore|}() => await Task.Yield();
         }
@@ -303,6 +305,75 @@ public sealed class GeneratorDiagnosticsTests
             [Guarded(Lock = nameof(_lock))] private void DepositCore(int cents) { }
         }
         """);
+
+    /// <summary>
+    /// A wrapper beside an overload the type declares, where a call could fit both only by filling defaults in each
+    /// (CS0121 for calls that compiled before), is refused; an overload that needs no default, a params array, a base
+    /// type's overload and a different leading parameter are not ambiguous, and their calls compile.
+    /// </summary>
+    [Fact]
+    public void LSM0045_WrapperMakesExistingCallsAmbiguous()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public class Ledger
+            {
+                public int Post(int cents, string memo = "") => cents;
+            }
+            public partial class Account : Ledger
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                public int Deposit(int cents, string memo = "") => cents;
+                [Guarded(Lock = nameof(_lock))] private int {|LSM0045:DepositCore|}(int cents, long reference = 0) => cents;
+                public Task<int> LoadAsync(int id, bool fresh = false) => Task.FromResult(id);
+                [Guarded(Lock = nameof(_async))] private Task<int> {|LSM0045:LoadCoreAsync|}(int id) => Task.FromResult(id);
+                public bool TryRefund(int cents, TimeSpan timeout, out int result, string memo = "") { result = cents; return true; }
+                [Guarded(Lock = nameof(_lock))] private int RefundCore(int cents) => cents;
+
+                public int Withdraw(int cents) => cents;
+                [Guarded(Lock = nameof(_lock))] private int WithdrawCore(int cents, long reference = 0) => cents;
+                public int Audit(int cents, params string[] notes) => cents;
+                [Guarded(Lock = nameof(_lock))] private int AuditCore(int cents, long reference = 0) => cents;
+                [Guarded(Lock = nameof(_lock))] private int PostCore(int cents, long reference = 0) => cents;
+                public int Close(long account, string memo = "") => 0;
+                [Guarded(Lock = nameof(_lock))] private int CloseCore(int cents, long reference = 0) => cents;
+
+                private int Callers() => Withdraw(1) + Withdraw(1, 2) + Audit(1) + Audit(1, 2) + Post(1) + Close(1) + Close(1L, "x");
+            }
+            """);
+        Assert.Empty(run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error));
+    }
+
+    /// <summary>The overload pairs LSM0045 refuses above, written by hand: the compiler finds their short calls ambiguous.</summary>
+    [Fact]
+    public void LSM0045_RefusesOnlyWhatTheCompilerFindsAmbiguous()
+    {
+        var compilation = TestCompilation.Create("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            public class Account
+            {
+                public int Deposit(int cents, string memo = "") => cents;
+                public int Deposit(int cents, long reference = 0) => cents;
+                public Task<int> LoadAsync(int id, bool fresh = false) => Task.FromResult(id);
+                public Task<int> LoadAsync(int id, CancellationToken cancellationToken = default) => Task.FromResult(id);
+                public bool TryRefund(int cents, TimeSpan timeout, out int result, string memo = "") { result = cents; return true; }
+                public bool TryRefund(int cents, TimeSpan timeout, out int result) { result = cents; return true; }
+                private void Callers()
+                {
+                    Deposit(1);
+                    LoadAsync(1);
+                    TryRefund(1, TimeSpan.Zero, out _);
+                }
+            }
+            """);
+        var ambiguous = compilation.GetDiagnostics().Where(static d => d.Id == "CS0121").Select(static d => d.Location.GetLineSpan().StartLinePosition.Line).ToList();
+        Assert.Equal([13, 14], ambiguous);
+    }
 
     [Fact]
     public void LSM0014_MissingOrInvalidWrapperName() => DiagnosticCheck.Verify("""

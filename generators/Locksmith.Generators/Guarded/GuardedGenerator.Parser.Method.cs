@@ -101,7 +101,11 @@ public sealed partial class GuardedGenerator
             if (wrapperName is null && isAsync)
             {
                 string stem = WrapperNaming.WrapperName(method.Name, null) ?? method.Name;
-                string problem = explicitWrapperName is { Length: > 0 }
+                string? unescaped = explicitWrapperName is { Length: > 0 } ? WrapperNaming.WrapperName(method.Name, explicitWrapperName) : null;
+                string suggested = WrapperNaming.AsyncWrapperName(method.Name, null) ?? stem + KnownNames.AsyncSuffix;
+                string problem = unescaped == KnownNames.AsyncSuffix
+                    ? $"its async wrapper's name '{explicitWrapperName}' is only the suffix 'Async', which leaves no name; set WrapperName = \"{suggested}\" or another name ending in 'Async'"
+                    : explicitWrapperName is { Length: > 0 }
                     ? $"its async wrapper's name '{explicitWrapperName}' does not end in 'Async'; set WrapperName = \"{explicitWrapperName}Async\""
                     : $"'{method.Name}' gets async wrappers, whose names end in 'Async'; rename it to '{stem}CoreAsync' or '{stem}AsyncCore' (the wrapper is then '{stem}Async'), or set WrapperName = \"{stem}Async\"";
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingWrapperName, explicitWrapperName is { Length: > 0 } ? attributeLocation : nameLocation, display, problem));
@@ -127,6 +131,11 @@ public sealed partial class GuardedGenerator
                     if (Collides(compilation, method, name, signature, token))
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, SymbolNames.TypeName(method.ContainingType)));
+                    }
+                    else if (AmbiguousOverload(method, name, signature) is { } existing)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.WrapperMakesCallsAmbiguous, nameLocation, name, display, existing.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
                     }
                 }
             }
@@ -370,36 +379,38 @@ public sealed partial class GuardedGenerator
         /// The parameter lists of a method's two wrappers: its own, and the timed form's (+ timeout, + out result); for
         /// async wrappers, its own (+ the added token), and the timed form's (timeout first, after a <c>this</c> parameter).
         /// </summary>
-        private static (List<(ITypeSymbol Type, bool ByRef)> Plain, List<(ITypeSymbol Type, bool ByRef)> Timed) WrapperSignatures(
+        private static (List<(ITypeSymbol Type, bool ByRef, bool Optional)> Plain, List<(ITypeSymbol Type, bool ByRef, bool Optional)> Timed) WrapperSignatures(
             Compilation compilation, IMethodSymbol method, bool isAsync)
         {
             var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
-            var plain = method.Parameters.Select(static p => (p.Type, p.RefKind != RefKind.None)).ToList();
+            // A params array counts as required: a call that fills it empty loses to an overload that needs no expansion.
+            var plain = method.Parameters.Select(static p => (p.Type, ByRef: p.RefKind != RefKind.None, Optional: p.HasExplicitDefaultValue && !p.IsParams)).ToList();
             if (isAsync)
             {
                 if (AsyncWrappers.AddsToken(method) && compilation.GetTypeByMetadataName("System.Threading.CancellationToken") is { } tokenType)
                 {
-                    plain.Add((tokenType, false));
+                    plain.Add((tokenType, false, true));
                 }
 
-                var timedAsync = new List<(ITypeSymbol Type, bool ByRef)>(plain);
+                var timedAsync = new List<(ITypeSymbol Type, bool ByRef, bool Optional)>(plain);
                 if (timeSpan is not null)
                 {
-                    timedAsync.Insert(method.IsExtensionMethod ? 1 : 0, (timeSpan, false));
+                    timedAsync.Insert(method.IsExtensionMethod ? 1 : 0, (timeSpan, false, false));
                 }
 
                 return (plain, timedAsync);
             }
 
-            var timed = new List<(ITypeSymbol Type, bool ByRef)>(plain);
+            // The synchronous timed form drops the defaults: its timeout follows the body's parameters.
+            var timed = plain.Select(static p => (p.Type, p.ByRef, false)).ToList();
             if (timeSpan is not null)
             {
-                timed.Add((timeSpan, false));
+                timed.Add((timeSpan, false, false));
             }
 
             if (!method.ReturnsVoid)
             {
-                timed.Add((method.ReturnType, true));
+                timed.Add((method.ReturnType, true, false));
             }
 
             return (plain, timed);
@@ -411,7 +422,7 @@ public sealed partial class GuardedGenerator
         /// the compilation the generator sees does not hold them yet.
         /// </summary>
         private static bool Collides(
-            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef)> signature, CancellationToken token)
+            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature, CancellationToken token)
         {
             var owner = body.ContainingType;
             if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
@@ -435,7 +446,7 @@ public sealed partial class GuardedGenerator
                         return true;
                     }
 
-                    if (other.Arity == body.Arity && SameParameters(other.Parameters.Select(static p => (p.Type, p.RefKind != RefKind.None)).ToList(), signature))
+                    if (other.Arity == body.Arity && SameParameters(ParametersOf(other), signature))
                     {
                         return true;
                     }
@@ -451,7 +462,7 @@ public sealed partial class GuardedGenerator
         }
 
         private static bool CollidesWithGeneratedWrapper(
-            Compilation compilation, INamedTypeSymbol type, bool inherited, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef)> signature)
+            Compilation compilation, INamedTypeSymbol type, bool inherited, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature)
         {
             foreach (var member in type.GetMembers())
             {
@@ -524,7 +535,7 @@ public sealed partial class GuardedGenerator
             return false;
         }
 
-        private static bool SameParameters(List<(ITypeSymbol Type, bool ByRef)> parameters, List<(ITypeSymbol Type, bool ByRef)> signature)
+        private static bool SameParameters(List<(ITypeSymbol Type, bool ByRef, bool Optional)> parameters, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature)
         {
             if (parameters.Count != signature.Count)
             {
@@ -540,6 +551,56 @@ public sealed partial class GuardedGenerator
             }
 
             return true;
+        }
+
+        private static List<(ITypeSymbol Type, bool ByRef, bool Optional)> ParametersOf(IMethodSymbol method) =>
+            method.Parameters.Select(static p => (p.Type, ByRef: p.RefKind != RefKind.None, Optional: p.IsOptional && !p.IsParams)).ToList();
+
+        /// <summary>
+        /// A method the type itself declares under the wrapper's name that a call could fit only by filling defaults in
+        /// both (the same leading parameters, each with optional ones left over): the compiler finds such a call
+        /// ambiguous (CS0121), so calls that compiled before the wrapper would not. Base types' methods do not count: a
+        /// derived type's applicable overload wins. Only identical parameter types are compared, so this finds the common
+        /// case, not every ambiguity.
+        /// </summary>
+        private static IMethodSymbol? AmbiguousOverload(IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature)
+        {
+            foreach (var member in body.ContainingType.GetMembers(name))
+            {
+                if (member is IMethodSymbol other && other.Arity == body.Arity && FitsOnlyByDefaultsInBoth(ParametersOf(other), signature))
+                {
+                    return other;
+                }
+            }
+
+            return null;
+        }
+
+        private static bool FitsOnlyByDefaultsInBoth(
+            List<(ITypeSymbol Type, bool ByRef, bool Optional)> left, List<(ITypeSymbol Type, bool ByRef, bool Optional)> right)
+        {
+            int shared = 0;
+            while (shared < left.Count && shared < right.Count && left[shared].ByRef == right[shared].ByRef && SameType(left[shared].Type, right[shared].Type))
+            {
+                shared++;
+            }
+
+            // The shortest call both accept passes every required parameter of each; it is ambiguous when both still
+            // need a default after it.
+            int arguments = System.Math.Max(RequiredCount(left), RequiredCount(right));
+            return arguments <= shared && arguments < left.Count && arguments < right.Count;
+        }
+
+        /// <summary>How many leading parameters a call must pass: all up to the last one that is not optional.</summary>
+        private static int RequiredCount(List<(ITypeSymbol Type, bool ByRef, bool Optional)> parameters)
+        {
+            int count = parameters.Count;
+            while (count > 0 && parameters[count - 1].Optional)
+            {
+                count--;
+            }
+
+            return count;
         }
 
         /// <summary>Types equal as a signature sees them: method type parameters are equal by position.</summary>

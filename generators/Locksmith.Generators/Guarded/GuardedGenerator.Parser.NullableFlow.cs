@@ -154,9 +154,10 @@ public sealed partial class GuardedGenerator
 
         /// <summary>
         /// Warnings the body's own declaration already carries and its wrappers would repeat, which the emitter
-        /// suppresses around them: a method type parameter named like one of a containing type (CS0693), and obsolete or
-        /// experimental types and enum members in the signature (CS0612, CS0618 or the attribute's diagnostic id). The
-        /// user sees each on the body, where it can be fixed; repeated in generated code it could not be.
+        /// suppresses around them: a method type parameter named like one of a containing type (CS0693) or in lower-case
+        /// ASCII letters only (CS8981), and obsolete or experimental types and enum members in the signature (CS0612,
+        /// CS0618 or the attribute's diagnostic id). The user sees each on the body, where it can be fixed; repeated in
+        /// generated code it could not be.
         /// </summary>
         private static EquatableArray<string> EchoedWarnings(IMethodSymbol method)
         {
@@ -170,6 +171,11 @@ public sealed partial class GuardedGenerator
             if (method.TypeParameters.Any(p => outer.Contains(p.Name)))
             {
                 ids.Add("CS0693");
+            }
+
+            if (method.TypeParameters.Any(static p => IsLowerCaseAsciiName(p.Name)))
+            {
+                ids.Add("CS8981");
             }
 
             var symbols = new List<ISymbol>(WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)));
@@ -201,6 +207,9 @@ public sealed partial class GuardedGenerator
 
             return ids.ToEquatableArray();
         }
+
+        /// <summary>A name the compiler warns may become a keyword (CS8981): lower-case ASCII letters only.</summary>
+        private static bool IsLowerCaseAsciiName(string name) => name.Length > 0 && name.All(static c => c is >= 'a' and <= 'z');
 
         private static string ObsoleteId(AttributeData attribute)
         {
