@@ -34,6 +34,7 @@ internal sealed class TransferProcessRun : IDisposable
     {
         var start = new ProcessStartInfo(DotnetHost())
         {
+            RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -106,6 +107,13 @@ internal sealed class TransferProcessRun : IDisposable
         // The last lines arrive after the exit; the stream's end says they are all in.
         await _outputClosed.Task.WaitAsync(HangLimit);
         return _process.ExitCode;
+    }
+
+    /// <summary>Tells a process started with <c>--wait-for-go</c> to begin its transfers.</summary>
+    public async Task GoAsync()
+    {
+        await _process.StandardInput.WriteLineAsync("GO");
+        await _process.StandardInput.FlushAsync();
     }
 
     /// <summary>The number in the process's <c>TRANSFERS n</c> line.</summary>

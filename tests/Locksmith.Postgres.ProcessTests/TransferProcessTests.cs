@@ -22,8 +22,9 @@ public sealed class TransferProcessTests
             : "Host=127.0.0.1;Port=5432;Username=locksmith;Password=locksmith;Database=locksmith";
 
     /// <summary>
-    /// 1,000 random transfers in each of two processes at once, opposite directions included: both exit 0, every
-    /// reported transfer is in the log, the total is exact, and each balance is its start plus its logged moves.
+    /// 1,000 random transfers in each of two processes at once (both connect, then both are told to go), opposite
+    /// directions included: both exit 0, every reported transfer is in the log, the total is exact, each balance is its
+    /// start plus its logged moves, and the two processes' transfers interleave in the log.
     /// </summary>
     [Fact]
     public async Task TwoProcessesConserveTheTotal()
@@ -32,8 +33,12 @@ public sealed class TransferProcessTests
         string table = await CreateTableAsync();
         try
         {
-            using var first = TransferProcessRun.Start(ConnectionString, table, Transfers.ToString(), "1");
-            using var second = TransferProcessRun.Start(ConnectionString, table, Transfers.ToString(), "2");
+            using var first = TransferProcessRun.Start(ConnectionString, table, Transfers.ToString(), "1", "--wait-for-go");
+            using var second = TransferProcessRun.Start(ConnectionString, table, Transfers.ToString(), "2", "--wait-for-go");
+            await first.WaitForLineAsync("STARTED");
+            await second.WaitForLineAsync("STARTED");
+            await first.GoAsync();
+            await second.GoAsync();
             int firstExit = await first.WaitForExitAsync();
             int secondExit = await second.WaitForExitAsync();
             Assert.True(firstExit == 0, first.Describe());
@@ -45,6 +50,10 @@ public sealed class TransferProcessTests
             Assert.Equal(first.ReportedTransfers() + second.ReportedTransfers(), ledger.Moves.Count);
             Assert.Equal(Accounts * Initial, ledger.Balances.Values.Sum());
             AssertBalancesMatchTheLog(ledger);
+
+            // The processes ran at the same time: in commit order, one's transfers come both before and after the other's.
+            int switches = ledger.Moves.Zip(ledger.Moves.Skip(1)).Count(static pair => pair.First.Process != pair.Second.Process);
+            Assert.True(switches >= 2, $"the log has the processes' transfers in {switches + 1} runs: they did not interleave");
 
             // Opposite directions did meet: some pair went one way in one process and the other way in the other.
             var byProcess = ledger.Moves.GroupBy(static m => m.Process).Select(static g => g.Select(static m => (m.From, m.To)).ToHashSet()).ToList();

@@ -96,15 +96,17 @@ public sealed class KeyedDeadlockDetectorTests
             await using var then = await accounts.AcquireAsync(2, TimeSpan.FromMinutes(2));
         });
 
-        // Once key 1 and key 2 are held, the one flow waiting for a key is the second.
+        // Once key 1 and key 2 are held, the one flow waiting for a key is the second; the first must wait for the
+        // local lock too, or a detector that lumps the keys together would have no false cycle to report.
         await firstHolds.Task;
         await thirdHolds.Task;
-        for (int i = 0; i < 3000 && accounts.WaitingCount != 1; i++)
+        for (int i = 0; i < 3000 && (accounts.WaitingCount != 1 || local.WaitingCount != 1); i++)
         {
             await Task.Delay(10);
         }
 
         int waiting = accounts.WaitingCount;
+        int waitingLocally = local.WaitingCount;
         var cycles = DeadlockDetector.FindCycles().Where(c => c.Edges.Any(e => e.LockName.StartsWith(accounts.Name, StringComparison.Ordinal))).ToList();
         release.SetResult();
         await third;
@@ -112,6 +114,7 @@ public sealed class KeyedDeadlockDetectorTests
         await first;
 
         Assert.Equal(1, waiting);
+        Assert.Equal(1, waitingLocally);
         Assert.Empty(cycles);
         Assert.Equal(0, provider.HeldCount);
         Assert.Equal(0, provider.ConnectionsInUse);

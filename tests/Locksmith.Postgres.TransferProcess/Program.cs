@@ -13,6 +13,8 @@ using Npgsql;
 //       [--first <from>,<to>]      the first transfer moves between these two accounts
 //       [--pause-in-transfer]      the first transfer stops after its writes, before its commit, holding both keys,
 //                                  prints "PAUSED-IN-TRANSFER from=<f> to=<t>" and waits to be killed
+//       [--wait-for-go]            after "STARTED", waits for a line "GO" on standard input (so two processes start
+//                                  transferring together)
 //
 // It prints "STARTED" once connected, then "TRANSFERS <n>" (transfers committed) and exits 0; any failure exits 1.
 const int Accounts = 20;
@@ -27,6 +29,7 @@ string table = args[1];
 int transfers = int.Parse(args[2], CultureInfo.InvariantCulture);
 int seed = int.Parse(args[3], CultureInfo.InvariantCulture);
 bool pause = Array.IndexOf(args, "--pause-in-transfer") >= 0;
+bool waitForGo = Array.IndexOf(args, "--wait-for-go") >= 0;
 (int From, int To)? first = null;
 int firstIndex = Array.IndexOf(args, "--first");
 if (firstIndex >= 0 && firstIndex + 1 < args.Length)
@@ -60,6 +63,11 @@ try
     var bank = new Bank(provider, data, table, $"{Environment.ProcessId}:{seed}", beforeCommit);
     Console.Out.WriteLine("STARTED");
     Console.Out.Flush();
+    if (waitForGo && await Console.In.ReadLineAsync().ConfigureAwait(false) != "GO")
+    {
+        Console.Error.WriteLine("expected GO on standard input");
+        return 1;
+    }
 
     var random = new Random(seed);
     int committed = 0;

@@ -358,6 +358,7 @@ public sealed class EngineTests
     [Fact]
     public void ATimedAcquireIsTimedOutByTheSchedulerInsteadOfDeadlocking()
     {
+        int iterationsThatBackedOff = 0;
         var result = ControlledTest.Run(
             scenario =>
             {
@@ -381,11 +382,13 @@ public sealed class EngineTests
                         backedOff++;
                     }
                 });
-                scenario.Finally(() => Assert.InRange(backedOff, 0, 1));
+                scenario.Finally(() => iterationsThatBackedOff += backedOff);
             },
             s_random);
 
+        // Every iteration ended (none deadlocked), and in some the scheduler really timed the audit's wait out.
         Assert.True(result.Passed, result.ToString());
+        Assert.InRange(iterationsThatBackedOff, 1, result.IterationsRun);
     }
 
     [Fact]

@@ -21,7 +21,7 @@ public sealed class LocksPageBrowserTests
     private const int WarmUpRequests = 300;
     private const int ContendedRequests = 1_000;
     private const int Readers = 8;
-    private const int WaitingPolls = 2_000;
+    private const int WaitingPolls = 24_000;   // at least 5 ms each: a hang guard of 2 minutes, never reached by a working run
 
     [Fact]
     public async Task The_page_draws_every_lock_in_level_order_and_a_contention_figure_moves_under_load()
@@ -45,10 +45,13 @@ public sealed class LocksPageBrowserTests
         {
             readers = Enumerable.Range(0, Readers).Select(i => server.Client.GetAsync($"prices/HELD{i}", ct)).ToArray();
             int polls = 0;
-            while (Waiting(await server.GetJsonAsync("locks.json"), ApiServerLocks.Prices) < 1 && polls++ < WaitingPolls)
+            long waiting;
+            while ((waiting = Waiting(await server.GetJsonAsync("locks.json"), ApiServerLocks.Prices)) < 1 && polls++ < WaitingPolls)
             {
                 await Task.Delay(5, ct);
             }
+
+            Assert.True(waiting >= 1, $"no price reader queued behind the held write lock after {polls} polls of /locks.json (a hang)");
         }
 
         var readStatuses = (await Task.WhenAll(readers)).Select(static r => r.StatusCode).ToArray();

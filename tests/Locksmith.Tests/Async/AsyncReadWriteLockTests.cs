@@ -185,26 +185,35 @@ public sealed class AsyncReadWriteLockTests
     [Fact]
     public async Task TimedOutWriter_ThatAloneHeldBackReaders_LetsThemIn()
     {
-        var rw = new AsyncReadWriteLock("prices");
-        var order = new ConcurrentQueue<string>();
-        var firstReader = await Holder.Start(rw, write: false);
-
-        var writer = Task.Run(async () =>
+        // The case needs R2 queued behind the writer before its timeout: on a loaded machine a short timeout may pass
+        // first, so each round doubles it (50 ms up to 25.6 s), and the test fails unless one round saw R2 queued.
+        bool queuedBehindTheWriter = false;
+        for (int round = 0; round < 10 && !queuedBehindTheWriter; round++)
         {
-            using var scope = await rw.TryAcquireWriteAsync(TimeSpan.FromMilliseconds(200));
-            return scope.IsAcquired;
-        });
+            var rw = new AsyncReadWriteLock("prices");
+            var order = new ConcurrentQueue<string>();
+            var firstReader = await Holder.Start(rw, write: false);
+            var timeout = TimeSpan.FromMilliseconds(50 << round);
 
-        // On a loaded machine the writer may time out before this thread looks: then R2 simply enters.
-        Guard.SpinUntil(() => rw.WaitingCount == 1 || writer.IsCompleted);
-        var lateReader = Enter(rw, write: false, "R2", order);
+            var writer = Task.Run(async () =>
+            {
+                using var scope = await rw.TryAcquireWriteAsync(timeout);
+                return scope.IsAcquired;
+            });
 
-        Assert.False(await writer.WaitAsync(Guard.HangLimit));
-        await lateReader.WaitAsync(Guard.HangLimit);
-        Assert.Equal(["R2"], order.ToArray());
+            Guard.SpinUntil(() => rw.WaitingCount == 1 || writer.IsCompleted);
+            var lateReader = Enter(rw, write: false, "R2", order);
+            Guard.SpinUntil(() => (queuedBehindTheWriter = rw.WaitingCount == 2) || lateReader.IsCompleted);
 
-        await firstReader.ReleaseAsync();
-        AssertIdle(rw);
+            Assert.False(await writer.WaitAsync(Guard.HangLimit));
+            await lateReader.WaitAsync(Guard.HangLimit);
+            Assert.Equal(["R2"], order.ToArray());
+
+            await firstReader.ReleaseAsync();
+            AssertIdle(rw);
+        }
+
+        Assert.True(queuedBehindTheWriter, "no round queued R2 behind the waiting writer before the writer's timeout");
     }
 
     [Theory]

@@ -109,7 +109,6 @@ public sealed class LocksmithMetricsTests
         Assert.Equal(3, recorder.Total("locksmith.lock.contentions"));
         // Three waits were recorded; how long each took is the clock's business (a coarse timer may say 0 s).
         Assert.Equal(3, recorder.Counts["locksmith.lock.wait.duration"]);
-        Assert.True(recorder.Total("locksmith.lock.wait.duration") >= 0);
         Assert.Contains("exclusive", recorder.Modes);
         Assert.Empty(recorder.Problems);
     }
