@@ -57,6 +57,11 @@ public static class ApiServerApp
         }
 
         var settings = builder.Configuration.GetSection(ApiServerOptions.SectionName).Get<ApiServerOptions>() ?? new ApiServerOptions();
+        if (settings.Problems() is { Count: > 0 } problems)
+        {
+            throw new OptionsValidationException(ApiServerOptions.SectionName, typeof(ApiServerOptions), problems);
+        }
+
         builder.Services.Configure<ApiServerOptions>(builder.Configuration.GetSection(ApiServerOptions.SectionName));
 
         var locks = builder.Services.AddLocksmith(builder.Configuration.GetSection(LocksmithOptions.SectionName))
@@ -72,6 +77,9 @@ public static class ApiServerApp
         }
 
         builder.Services.AddHealthChecks().AddLocksmith();
+
+        // Every error response is application/problem+json: a bad request names the parameter and what it must be.
+        builder.Services.AddProblemDetails();
 
         // dotnet-counters reads the Locksmith meter directly; OpenTelemetry gets it here, printed only when asked.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
@@ -97,6 +105,8 @@ public static class ApiServerApp
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
         MapRoutes(app);
         return app;
     }
@@ -116,10 +126,17 @@ public static class ApiServerApp
             return Results.Ok(new { symbol, price });
         });
 
-        app.MapPut("/prices/{symbol}", async (string symbol, decimal value, PriceCache cache, CancellationToken ct) =>
+        app.MapPut("/prices/{symbol}", async (string symbol, string? value, PriceCache cache, CancellationToken ct) =>
         {
-            await cache.SetAsync(symbol, value, ct).ConfigureAwait(false);
-            return Results.Ok(new { symbol, price = value });
+            var request = new RequestValues();
+            decimal price = request.Amount(nameof(value), value, "a price");
+            if (request.Problem() is { } problem)
+            {
+                return problem;
+            }
+
+            await cache.SetAsync(symbol, price, ct).ConfigureAwait(false);
+            return Results.Ok(new { symbol, price });
         });
 
         app.MapPost("/hit", (RequestCounter counter, UnguardedCounter unguarded) =>
@@ -129,14 +146,23 @@ public static class ApiServerApp
             return Results.Ok();
         });
 
-        app.MapPost("/transfer", (int from, int to, decimal amount, Bank bank) =>
+        app.MapPost("/transfer", (string? from, string? to, string? amount, Bank bank) =>
         {
-            if (!bank.Has(from) || !bank.Has(to) || from == to || amount <= 0)
+            var request = new RequestValues();
+            int source = request.Account(nameof(from), from, bank.Count);
+            int target = request.Account(nameof(to), to, bank.Count);
+            decimal sum = request.Amount(nameof(amount), amount, "an amount");
+            if (request.IsValid && source == target)
             {
-                return Results.BadRequest(new { error = $"from and to must be two accounts in 0..{bank.Count - 1} and amount positive." });
+                request.Add(nameof(to), $"must differ from 'from' ({source}): a transfer moves money between two accounts.");
             }
 
-            bool transferred = bank.Transfer(from, to, amount);
+            if (request.Problem() is { } problem)
+            {
+                return problem;
+            }
+
+            bool transferred = bank.Transfer(source, target, sum);
             return Results.Ok(new { transferred });
         });
 

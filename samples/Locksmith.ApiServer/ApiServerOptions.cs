@@ -1,3 +1,6 @@
+using System.Collections.Generic;
+using System.Globalization;
+
 namespace Locksmith.ApiServer;
 
 /// <summary>The sample's own settings (section <c>ApiServer</c>); the defaults suit a run of 10,000 requests.</summary>
@@ -26,4 +29,28 @@ public sealed class ApiServerOptions
 
     /// <summary>Whether OpenTelemetry's console exporter prints the <c>Locksmith</c> meter's metrics.</summary>
     public bool OpenTelemetryConsole { get; set; }
+
+    /// <summary>
+    /// What is wrong with these settings, one message per key (<c>ApiServer:PoolSize = '0' is invalid: ...</c>); empty
+    /// when they are usable. Checked before any lock is registered, since the settings decide how many there are.
+    /// </summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        Check(Accounts >= 2, nameof(Accounts), Accounts, "transfers need at least 2 accounts");
+        Check(OpeningBalance >= 0, nameof(OpeningBalance), OpeningBalance, "it must not be negative");
+        Check(PoolSize >= 1, nameof(PoolSize), PoolSize, "the pool needs at least 1 connection");
+        Check(IoMilliseconds >= 0, nameof(IoMilliseconds), IoMilliseconds, "it must not be negative");
+        Check(RateLimitCapacity >= 1 && double.IsFinite(RateLimitCapacity), nameof(RateLimitCapacity), RateLimitCapacity, "the bucket must hold at least 1 token");
+        Check(RateLimitPerSecond > 0 && double.IsFinite(RateLimitPerSecond), nameof(RateLimitPerSecond), RateLimitPerSecond, "it must be a positive number");
+        return problems;
+
+        void Check(bool valid, string key, object value, string why)
+        {
+            if (!valid)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{SectionName}:{key} = '{value}' is invalid: {why}."));
+            }
+        }
+    }
 }

@@ -6,14 +6,18 @@ namespace Locksmith.ApiServer;
 
 /// <summary>
 /// What <c>/locks.json</c> returns, all from the hosting catalog (<see cref="ILockCatalog"/>): the container's locks in
-/// the global order (level, then name) with kind, live state and statistics; the generator's <c>[LockOrder]</c>
+/// the global order (level, then name, numbers compared as numbers) with kind, live state and statistics; the generator's <c>[LockOrder]</c>
 /// declarations; and the nestings seen at run time (outer → inner, with a count).
 /// </summary>
 internal static class LocksReport
 {
     public static object Create(ILockCatalog catalog)
     {
-        var entries = catalog.Snapshot();
+        // The catalog's order (level, then name), with numbers in names read as numbers: account-2 before account-10.
+        var entries = catalog.Snapshot()
+            .OrderBy(static e => e.Level is null).ThenBy(static e => e.Level).ThenBy(static e => e.IsDeclared)
+            .ThenBy(static e => e.Name, NaturalOrder.Instance)
+            .ToArray();
         var locks = entries.Where(static e => !e.IsDeclared).Select(static e => new
         {
             name = e.Name,
@@ -38,5 +42,60 @@ internal static class LocksReport
             .Select(static e => new { outer = e.OuterName, outerLevel = e.OuterLevel, inner = e.InnerName, innerLevel = e.InnerLevel, count = e.Count })
             .ToArray();
         return new { generatedAt = DateTimeOffset.UtcNow, locks, declarations, edges };
+    }
+}
+
+/// <summary>Orders names with their digit runs compared as numbers (<c>account-2</c> before <c>account-10</c>).</summary>
+internal sealed class NaturalOrder : System.Collections.Generic.IComparer<string>
+{
+    public static readonly NaturalOrder Instance = new();
+
+    public int Compare(string? x, string? y)
+    {
+        if (x is null || y is null)
+        {
+            return x is null ? (y is null ? 0 : -1) : 1;
+        }
+
+        int i = 0, j = 0;
+        while (i < x.Length && j < y.Length)
+        {
+            if (char.IsAsciiDigit(x[i]) && char.IsAsciiDigit(y[j]))
+            {
+                int startX = i, startY = j;
+                i = EndOfDigits(x, i);
+                j = EndOfDigits(y, j);
+                var digitsX = x.AsSpan(startX, i - startX).TrimStart('0');
+                var digitsY = y.AsSpan(startY, j - startY).TrimStart('0');
+                int byValue = digitsX.Length != digitsY.Length ? digitsX.Length.CompareTo(digitsY.Length) : digitsX.SequenceCompareTo(digitsY);
+                if (byValue != 0)
+                {
+                    return byValue;
+                }
+            }
+            else
+            {
+                if (x[i] != y[j])
+                {
+                    return x[i].CompareTo(y[j]);
+                }
+
+                i++;
+                j++;
+            }
+        }
+
+        int byRest = (x.Length - i).CompareTo(y.Length - j);
+        return byRest != 0 ? byRest : string.CompareOrdinal(x, y);
+    }
+
+    private static int EndOfDigits(string text, int start)
+    {
+        while (start < text.Length && char.IsAsciiDigit(text[start]))
+        {
+            start++;
+        }
+
+        return start;
     }
 }

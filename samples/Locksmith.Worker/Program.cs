@@ -1,9 +1,12 @@
+using System;
+using System.Linq;
 using System.Threading.Tasks;
 using Locksmith.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace Locksmith.Worker;
 
@@ -16,7 +19,47 @@ public static class Program
     /// <summary>The entry point; returns the exit code.</summary>
     public static async Task<int> Main(string[] args)
     {
-        IHost host = BuildHost(args);
+        if (args.Any(static a => a is "--help" or "-h" or "-?"))
+        {
+            Console.WriteLine(WorkerOptions.Usage());
+            return 0;
+        }
+
+        IHost host;
+        try
+        {
+            host = BuildHost(args);
+        }
+        catch (FormatException error)
+        {
+            // A switch without a number (--producers abc), or without a value at all.
+            Console.Error.WriteLine(error.Message);
+            Console.Error.WriteLine(WorkerOptions.Usage());
+            return 1;
+        }
+
+        // Checked before the host starts, so a bad count is one line, not a failed start's stack trace.
+        string? problems = null;
+        try
+        {
+            if (host.Services.GetRequiredService<IOptions<WorkerOptions>>().Value.Problems() is { Count: > 0 } found)
+            {
+                problems = string.Join(" ", found);
+            }
+        }
+        catch (InvalidOperationException error)
+        {
+            problems = error.Message;   // the binder names the key and the value: "Failed to convert configuration value 'abc' at 'Worker:Producers' ..."
+        }
+
+        if (problems is not null)
+        {
+            Console.Error.WriteLine(problems);
+            Console.Error.WriteLine(WorkerOptions.Usage());
+            host.Dispose();
+            return 1;
+        }
+
         // Resolved before the run: RunAsync disposes the host, and its services with it.
         var outcome = host.Services.GetRequiredService<WorkOutcome>();
         await host.RunAsync().ConfigureAwait(false);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 
 namespace Locksmith.Worker;
 
@@ -49,6 +50,40 @@ public sealed class WorkerOptions
         ["--columns"] = $"{SectionName}:{nameof(Columns)}",
         ["--rounds"] = $"{SectionName}:{nameof(Rounds)}",
     };
+
+    /// <summary>The command line's help: every switch with its default.</summary>
+    public static string Usage()
+    {
+        var defaults = new WorkerOptions();
+        return string.Create(CultureInfo.InvariantCulture,
+            $"usage: Locksmith.Worker [--producers N ({defaults.Producers})] [--consumers N ({defaults.Consumers})] " +
+            $"[--items N per producer ({defaults.ItemsPerProducer})] [--capacity N ({defaults.Capacity})] " +
+            $"[--participants N ({defaults.Participants})] [--rows N ({defaults.Rows})] [--columns N ({defaults.Columns})] " +
+            $"[--rounds N ({defaults.Rounds})]; the same keys bind from the Worker configuration section (--Worker:Rounds 10).");
+    }
+
+    /// <summary>Each count out of range, named by its switch (<c>--capacity must be at least 1, not 0.</c>); empty when all are usable.</summary>
+    public IReadOnlyList<string> Problems()
+    {
+        var problems = new List<string>();
+        Check(Producers, 1, "--producers");
+        Check(Consumers, 1, "--consumers");
+        Check(ItemsPerProducer, 0, "--items");
+        Check(Capacity, 1, "--capacity");
+        Check(Participants, 1, "--participants");
+        Check(Rows, 1, "--rows");
+        Check(Columns, 1, "--columns");
+        Check(Rounds, 0, "--rounds");
+        return problems;
+
+        void Check(int value, int minimum, string flag)
+        {
+            if (value < minimum)
+            {
+                problems.Add(string.Create(CultureInfo.InvariantCulture, $"{flag} must be at least {minimum}, not {value}."));
+            }
+        }
+    }
 
     /// <summary>Throws when a count is out of range, naming it.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is below its minimum (1; 0 for items and rounds).</exception>

@@ -4,6 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Http;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -133,11 +134,70 @@ public sealed class LoadTests
         var after = await server.GetJsonAsync("totals");
 
         Assert.Equal([HttpStatusCode.BadRequest, HttpStatusCode.BadRequest, HttpStatusCode.BadRequest], [same.StatusCode, outside.StatusCode, negative.StatusCode]);
+        Assert.Equal(["to"], await ProblemKeys(same));
+        Assert.Equal(["to"], await ProblemKeys(outside));
+        Assert.Equal(["amount"], await ProblemKeys(negative));
         Assert.Equal(12.5m, price.GetProperty("price").GetDecimal());
         Assert.Equal(JsonValueKind.Null, missing.GetProperty("price").ValueKind);
         Assert.Equal((1, 1, 1), (before.GetProperty("guardedHits").GetInt64(), before.GetProperty("unguardedHits").GetInt64(), before.GetProperty("transfers").GetInt64()));
         Assert.Equal((0, 0, 0), (after.GetProperty("guardedHits").GetInt64(), after.GetProperty("unguardedHits").GetInt64(), after.GetProperty("transfers").GetInt64()));
         Assert.All(after.GetProperty("balances").EnumerateArray(), static b => Assert.Equal(1_000m, b.GetDecimal()));
+    }
+
+    /// <summary>
+    /// Every bad request gets a 400 problem response (<c>application/problem+json</c>) whose <c>errors</c> name each
+    /// parameter at fault and say what it must be; nothing is changed by it, and an unknown route is a 404 problem.
+    /// </summary>
+    [Theory]
+    [InlineData("POST", "transfer?from=0&to=1", "amount")]
+    [InlineData("POST", "transfer?from=abc&to=1&amount=abc", "from,amount")]
+    [InlineData("POST", "transfer?from=0&to=1&amount=1e30", "amount")]
+    [InlineData("POST", "transfer?from=0&to=1&amount=0.0000000000000000000000000001", "amount")]
+    [InlineData("POST", "transfer?from=0&to=1&amount=2000000000", "amount")]
+    [InlineData("POST", "transfer", "from,to,amount")]
+    [InlineData("PUT", "prices/ACME", "value")]
+    [InlineData("PUT", "prices/ACME?value=-5", "value")]
+    [InlineData("PUT", "prices/ACME?value=abc", "value")]
+    public async Task A_bad_request_is_a_400_problem_naming_each_bad_parameter_and_changes_nothing(string method, string path, string keys)
+    {
+        await using var server = await RunningServer.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+        using var body = new StringContent("""{"from":0,"to":1,"amount":5,"value":5}""", System.Text.Encoding.UTF8, "application/json");
+
+        var response = await server.Client.SendAsync(new HttpRequestMessage(new HttpMethod(method), path) { Content = body }, ct);
+        var totals = await server.GetJsonAsync("totals");
+        var missingRoute = await server.Client.GetAsync("no-such-route", ct);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(keys.Split(','), await ProblemKeys(response));
+        Assert.Equal(0, totals.GetProperty("transfers").GetInt64());
+        Assert.Equal(0, totals.GetProperty("priceWrites").GetInt64());
+        Assert.Equal(HttpStatusCode.NotFound, missingRoute.StatusCode);
+        Assert.Equal("application/problem+json", missingRoute.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task Locks_json_lists_numbered_locks_in_number_order_within_their_level()
+    {
+        await using var server = await RunningServer.StartAsync("--ApiServer:Accounts=12");
+
+        var names = (await server.GetJsonAsync("locks.json")).GetProperty("locks").EnumerateArray()
+            .Select(static l => l.GetProperty("name").GetString()!)
+            .Where(static n => n.StartsWith("account-", StringComparison.Ordinal))
+            .ToArray();
+
+        Assert.Equal(Enumerable.Range(0, 12).Select(static i => ApiServerLocks.Account(i)), names);
+    }
+
+    /// <summary>The <c>errors</c> keys of a problem response, which must be <c>application/problem+json</c>.</summary>
+    private static async Task<string[]> ProblemKeys(HttpResponseMessage response)
+    {
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal((int)response.StatusCode, problem.GetProperty("status").GetInt32());
+        var errors = problem.GetProperty("errors").EnumerateObject().ToArray();
+        Assert.All(errors, static e => Assert.False(string.IsNullOrWhiteSpace(e.Value[0].GetString())));
+        return [.. errors.Select(static e => e.Name)];
     }
 
     [Fact]

@@ -23,10 +23,26 @@ public sealed class BuiltAppTests
     [Fact]
     public async Task The_built_app_exits_1_when_the_work_cannot_run()
     {
-        var (exitCode, output) = await RunAppAsync("--capacity", "0");
+        var (exitCode, output) = await RunAppAsync("--capacity", "0", "--rounds", "-3");
+        var (badNumber, badNumberOutput) = await RunAppAsync("--producers", "abc");
 
         Assert.True(exitCode == 1, $"exit code {exitCode}:\n{output}");
-        Assert.Contains("Capacity", output, StringComparison.Ordinal);
+        Assert.Contains("--capacity must be at least 1, not 0. --rounds must be at least 0, not -3.", output, StringComparison.Ordinal);
+        Assert.Contains(WorkerOptions.Usage(), output, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Locksmith", output, StringComparison.Ordinal);   // a message, not a stack trace
+        Assert.True(badNumber == 1, $"exit code {badNumber}:\n{badNumberOutput}");
+        Assert.Contains("'abc' at 'Worker:Producers'", badNumberOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Microsoft", badNumberOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Help_prints_every_switch_with_its_default_and_runs_nothing()
+    {
+        var (exitCode, output) = await RunAppAsync("--help");
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{output}");
+        Assert.Equal(WorkerOptions.Usage(), output.Trim());
+        Assert.Contains("--items N per producer (100000)", output, StringComparison.Ordinal);
     }
 
     private static async Task<(int ExitCode, string Output)> RunAppAsync(params string[] args)

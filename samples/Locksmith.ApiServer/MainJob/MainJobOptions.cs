@@ -10,6 +10,9 @@ namespace Locksmith.ApiServer.MainJob;
 /// </summary>
 internal sealed record MainJobOptions(int Requests, int Concurrency, int Connections, int Port, bool KeepRunning, string[] ServerArgs)
 {
+    /// <summary>Whether the command line gave <c>--port</c> (with <c>--serve</c>, the server otherwise keeps its configured URLs).</summary>
+    public bool PortGiven { get; init; }
+
     public const int DefaultRequests = 10_000;
 
     // The client's sockets to the server: every request is in flight at once, but 10,000 sockets would measure the
@@ -25,7 +28,7 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
     {
         int requests = DefaultRequests, connections = DefaultConnections, port = 0;
         int? concurrency = null;
-        bool keepRunning = false;
+        bool keepRunning = false, portGiven = false;
         var serverArgs = new List<string>();
         error = null;
         for (int i = 0; i < args.Length; i++)
@@ -61,9 +64,14 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
                         return null;
                     }
 
+                    portGiven = true;
+
                     break;
                 case "--keep-running":
                     keepRunning = true;
+                    break;
+                case "--serve":
+                    // The mode, read by Program.cs; not a configuration key.
                     break;
                 default:
                     serverArgs.Add(args[i]);
@@ -72,7 +80,7 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
         }
 
         int inFlight = Math.Min(concurrency ?? requests, requests);
-        return new MainJobOptions(requests, inFlight, Math.Min(connections, inFlight), port, keepRunning, serverArgs.ToArray());
+        return new MainJobOptions(requests, inFlight, Math.Min(connections, inFlight), port, keepRunning, serverArgs.ToArray()) { PortGiven = portGiven };
     }
 
     private static bool TryCount(string[] args, ref int i, int minimum, out int value, ref string? error)

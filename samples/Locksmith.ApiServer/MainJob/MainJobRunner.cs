@@ -8,6 +8,7 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Spectre.Console;
 
 namespace Locksmith.ApiServer.MainJob;
@@ -44,7 +45,16 @@ public static class MainJobRunner
             return 2;
         }
 
-        var builder = ApiServerApp.CreateBuilder(options.ServerArgs, loopbackPort: options.Port);
+        WebApplicationBuilder builder;
+        try
+        {
+            builder = ApiServerApp.CreateBuilder(options.ServerArgs, loopbackPort: options.Port);
+        }
+        catch (OptionsValidationException ex)
+        {
+            writer.WriteLine($"The server's settings are invalid: {ex.Message}");
+            return 2;
+        }
 
         // Only warnings from the server: the table is the output. (Added last, so it wins over appsettings' Default.)
         builder.Logging.AddFilter(static (_, level) => level >= LogLevel.Warning);

@@ -7,8 +7,14 @@ using System.Text.RegularExpressions;
 
 namespace Locksmith.ApiServer.Tests.Browser;
 
-/// <summary>One lock's node in the page's graph: <c>&lt;g class="lock-node" data-lock data-level transform="translate(x,y)"&gt;</c>.</summary>
-internal sealed record LockNode(string Name, int? Level, double X, double Y);
+/// <summary>One lock's node in the page's graph: <c>&lt;g class="lock-node" data-lock data-level data-width transform="translate(x,y)"&gt;</c>.</summary>
+internal sealed record LockNode(string Name, int? Level, double X, double Y, double Width);
+
+/// <summary>One drawn arrow or arc: the nestings of <c>/locks.json</c> it stands for (<c>outer&gt;inner</c>).</summary>
+internal sealed record LockEdge(IReadOnlyList<string> Nestings);
+
+/// <summary>A count written beside an edge, where the page put it.</summary>
+internal sealed record EdgeLabel(string Text, double X, double Y);
 
 /// <summary>
 /// What the <c>/locks</c> page drew, read from Chromium's DOM dump: the graph's lock nodes, the contention table's
@@ -16,15 +22,23 @@ internal sealed record LockNode(string Name, int? Level, double X, double Y);
 /// </summary>
 internal sealed partial class LocksDom
 {
-    private LocksDom(IReadOnlyList<LockNode> nodes, IReadOnlyDictionary<(string Lock, string Stat), string> cells, int refreshes, string status)
+    private LocksDom(
+        IReadOnlyList<LockNode> nodes, IReadOnlyList<LockEdge> edges, IReadOnlyList<EdgeLabel> labels,
+        IReadOnlyDictionary<(string Lock, string Stat), string> cells, int refreshes, string status)
     {
         Nodes = nodes;
+        Edges = edges;
+        Labels = labels;
         Cells = cells;
         Refreshes = refreshes;
         Status = status;
     }
 
     public IReadOnlyList<LockNode> Nodes { get; }
+
+    public IReadOnlyList<LockEdge> Edges { get; }
+
+    public IReadOnlyList<EdgeLabel> Labels { get; }
 
     public IReadOnlyDictionary<(string Lock, string Stat), string> Cells { get; }
 
@@ -48,7 +62,29 @@ internal sealed partial class LocksDom
             int? level = attributes.TryGetValue("data-level", out string? l) && int.TryParse(l, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
             var place = attributes.TryGetValue("transform", out string? t) ? Translate().Match(t) : Match.Empty;
             Assert.True(place.Success, $"the node of {name} has no translate(x,y): {tag.Value}");
-            nodes.Add(new LockNode(name, level, Coordinate(place.Groups[1].Value), Coordinate(place.Groups[2].Value)));
+            Assert.True(attributes.TryGetValue("data-width", out string? w), $"the node of {name} has no data-width: {tag.Value}");
+            nodes.Add(new LockNode(name, level, Coordinate(place.Groups[1].Value), Coordinate(place.Groups[2].Value), Coordinate(w!)));
+        }
+
+        var edges = new List<LockEdge>();
+        foreach (Match tag in PathTag().Matches(html))
+        {
+            var attributes = Attributes(tag.Value);
+            if (attributes.TryGetValue("class", out string? cls) && cls.Split(' ').Contains("lock-edge", StringComparer.Ordinal))
+            {
+                Assert.True(attributes.TryGetValue("data-edges", out string? nestings), $"an edge names no nestings: {tag.Value}");
+                edges.Add(new LockEdge(nestings!.Split(',')));
+            }
+        }
+
+        var labels = new List<EdgeLabel>();
+        foreach (Match text in TextTag().Matches(html))
+        {
+            var attributes = Attributes(text.Groups[1].Value);
+            if (attributes.TryGetValue("class", out string? cls) && cls == "edge-count")
+            {
+                labels.Add(new EdgeLabel(WebUtility.HtmlDecode(text.Groups[2].Value), Coordinate(attributes["x"]), Coordinate(attributes["y"])));
+            }
         }
 
         var cells = new Dictionary<(string, string), string>();
@@ -65,7 +101,7 @@ internal sealed partial class LocksDom
         int refreshes = body.Success && Attributes(body.Value).TryGetValue("data-refreshes", out string? r)
             && int.TryParse(r, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : -1;
         var status = StatusLine().Match(html);
-        return new LocksDom(nodes, cells, refreshes, status.Success ? WebUtility.HtmlDecode(status.Groups[1].Value) : "(no status line)");
+        return new LocksDom(nodes, edges, labels, cells, refreshes, status.Success ? WebUtility.HtmlDecode(status.Groups[1].Value) : "(no status line)");
     }
 
     /// <summary>A whole-number cell of the contention table, e.g. <c>Stat("pool", "contentions")</c>.</summary>
@@ -91,6 +127,12 @@ internal sealed partial class LocksDom
 
     [GeneratedRegex("<g\\s[^>]*>")]
     private static partial Regex GroupTag();
+
+    [GeneratedRegex("<path\\s[^>]*>")]
+    private static partial Regex PathTag();
+
+    [GeneratedRegex("<text\\b([^>]*)>([^<]*)</text>")]
+    private static partial Regex TextTag();
 
     [GeneratedRegex("<td\\b([^>]*)>([^<]*)</td>")]
     private static partial Regex CellTag();

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Net;
@@ -56,7 +57,10 @@ public sealed class LocksPageBrowserTests
 
         var readStatuses = (await Task.WhenAll(readers)).Select(static r => r.StatusCode).ToArray();
         var contended = await LoadDriver.RunAsync(server.Client, ContendedRequests, 64, accounts, static () => { }, ct);
+        // Nestings are only ever added: what the page drew lies between a report read before it and one read after.
+        var nestingsBefore = Nestings(await server.GetJsonAsync("locks.json"));
         var after = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+        var nestingsAfter = Nestings(await server.GetJsonAsync("locks.json"));
 
         string screenshot = Path.Combine(AppContext.BaseDirectory, "screenshots", "locks-page.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
@@ -93,6 +97,35 @@ public sealed class LocksPageBrowserTests
                 $"{name} acquisitions: {before.Stat(name, "acquisitions")} then {after.Stat(name, "acquisitions")}");
         }
 
+        // Every nesting is drawn once, locks of one level by one arc per pair, and nothing overlaps: no two nodes of a
+        // row, no two count labels (boxes of about 6.5 px per character and 11 px high, centred on their x).
+        var drawn = after.Edges.SelectMany(static e => e.Nestings).ToList();
+        Assert.Equal(drawn.Count, drawn.Distinct(StringComparer.Ordinal).Count());
+        Assert.Subset(nestingsAfter, drawn.ToHashSet(StringComparer.Ordinal));
+        Assert.Superset(nestingsBefore, drawn.ToHashSet(StringComparer.Ordinal));
+        var levelOf = after.Nodes.ToDictionary(static n => n.Name, static n => n.Level);
+        var sameLevel = after.Edges.Where(e => e.Nestings.All(n => levelOf[Outer(n)] == levelOf[Inner(n)])).ToList();
+        Assert.NotEmpty(sameLevel);   // the transfers' lock sets nest accounts of one level
+        var pairs = sameLevel.Select(static e => e.Nestings.Select(static n => Pair(n)).Distinct().Single()).ToList();
+        Assert.Equal(pairs.Count, pairs.Distinct().Count());
+        foreach (var row in after.Nodes.GroupBy(static n => n.Level))
+        {
+            var leftToRight = row.OrderBy(static n => n.X).ToArray();
+            Assert.All(leftToRight.Zip(leftToRight.Skip(1)), static p => Assert.True(p.First.X + p.First.Width <= p.Second.X, $"{p.First.Name} overlaps {p.Second.Name}"));
+        }
+
+        var labels = after.Labels;
+        for (int i = 0; i < labels.Count; i++)
+        {
+            for (int j = i + 1; j < labels.Count; j++)
+            {
+                var (a, b) = (labels[i], labels[j]);
+                bool apartAcross = Math.Abs(a.X - b.X) >= (a.Text.Length + b.Text.Length) * 6.5 / 2;
+                bool apartDown = Math.Abs(a.Y - b.Y) >= 11;
+                Assert.True(apartAcross || apartDown, $"edge labels '{a.Text}' at ({a.X:0}, {a.Y:0}) and '{b.Text}' at ({b.X:0}, {b.Y:0}) overlap");
+            }
+        }
+
         var png = new FileInfo(screenshot);
         Assert.True(png.Exists && png.Length > 0, $"no screenshot at {screenshot}");
         byte[] signature = new byte[8];
@@ -103,6 +136,20 @@ public sealed class LocksPageBrowserTests
 
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, signature);
     }
+
+    /// <summary>The nestings of a <c>/locks.json</c> report, as the page names them: <c>outer&gt;inner</c>.</summary>
+    private static HashSet<string> Nestings(JsonElement report) =>
+        report.GetProperty("edges").EnumerateArray()
+            .Select(static e => e.GetProperty("outer").GetString() + ">" + e.GetProperty("inner").GetString())
+            .ToHashSet(StringComparer.Ordinal);
+
+    private static string Outer(string nesting) => nesting[..nesting.IndexOf('>', StringComparison.Ordinal)];
+
+    private static string Inner(string nesting) => nesting[(nesting.IndexOf('>', StringComparison.Ordinal) + 1)..];
+
+    /// <summary>The two locks of a nesting, in name order, so both directions of one pair are equal.</summary>
+    private static (string, string) Pair(string nesting) =>
+        string.CompareOrdinal(Outer(nesting), Inner(nesting)) < 0 ? (Outer(nesting), Inner(nesting)) : (Inner(nesting), Outer(nesting));
 
     private static long Waiting(JsonElement report, string name) =>
         report.GetProperty("locks").EnumerateArray()

@@ -123,12 +123,40 @@ public sealed class MainJobCommandTests
         var defaults = MainJobOptions.Parse([], out _);
 
         Assert.Null(error);
-        Assert.Equal(new MainJobOptions(100, 100, 100, 5081, true, options!.ServerArgs), options);
+        Assert.Equal(new MainJobOptions(100, 100, 100, 5081, true, options!.ServerArgs) { PortGiven = true }, options);
         Assert.Equal(["--ApiServer:Accounts=4"], options.ServerArgs);
         Assert.Equal((50, 8, 8, false), (small!.Requests, small.Concurrency, small.Connections, small.KeepRunning));
         Assert.Equal((10_000, 10_000, MainJobOptions.DefaultConnections, 0), (defaults!.Requests, defaults.Concurrency, defaults.Connections, defaults.Port));
         Assert.Null(MainJobOptions.Parse(["--port", "70000"], out error));
         Assert.Contains("--port", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Invalid_server_settings_exit_2_naming_each_key_before_a_server_starts()
+    {
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+        int exit = await MainJobRunner.RunAsync(["--requests", "10", "--ApiServer:PoolSize=0", "--ApiServer:Accounts=1"], output, interactive: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("ApiServer:PoolSize = '0' is invalid: the pool needs at least 1 connection.", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("ApiServer:Accounts = '1' is invalid: transfers need at least 2 accounts.", output.ToString(), StringComparison.Ordinal);
+        var thrown = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => ApiServerApp.CreateBuilder(["--ApiServer:RateLimitPerSecond=0"]));
+        Assert.Equal(["ApiServer:RateLimitPerSecond = '0' is invalid: it must be a positive number."], thrown.Failures);
+    }
+
+    [Fact]
+    public void Serve_mode_reads_the_same_command_line_so_port_binds_the_server_and_serve_is_no_configuration_key()
+    {
+        var serve = MainJobOptions.Parse(["--serve", "--port", "5090", "--ApiServer:Accounts=16"], out string? error);
+        var configured = MainJobOptions.Parse(["--serve"], out _);
+
+        Assert.Null(error);
+        Assert.True(serve!.PortGiven);
+        Assert.Equal(5090, serve.Port);
+        Assert.Equal(["--ApiServer:Accounts=16"], serve.ServerArgs);
+        Assert.False(configured!.PortGiven);
+        Assert.Empty(configured.ServerArgs);
     }
 
     private static Uri UrlIn(string line)
