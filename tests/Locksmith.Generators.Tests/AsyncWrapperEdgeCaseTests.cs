@@ -14,7 +14,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     public static TheoryData<string, string> AcceptedShapes() => new()
     {
         {
-            "a lower-case type parameter whose warning the user silenced on the core (CS8981 is not repeated in generated code)",
+            "lower-case type and type parameter names whose warning the user silenced (CS8981 is not repeated in generated code)",
             """
             using System.Threading.Tasks;
             using Locksmith;
@@ -27,6 +27,13 @@ public sealed class AsyncWrapperEdgeCaseTests
                 [Guarded(Lock = nameof(_async))] private Task<timeout> FetchCoreAsync<timeout>(timeout item) => Task.FromResult(item);
             #pragma warning restore CS8981
                 private int Callers() => Pick(1) + (TryPick("a", System.TimeSpan.Zero, out string? got) ? got!.Length : 0) + FetchAsync(2).Result;
+            }
+            #pragma warning disable CS8981
+            internal partial class box<item>
+            #pragma warning restore CS8981
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int CountCore() => 0;
             }
             """
         },

@@ -307,12 +307,13 @@ public sealed class GeneratorDiagnosticsTests
         """);
 
     /// <summary>
-    /// A wrapper beside an overload the type declares, where a call could fit both only by filling defaults in each
-    /// (CS0121 for calls that compiled before), is refused; an overload that needs no default, a params array, a base
-    /// type's overload and a different leading parameter are not ambiguous, and their calls compile.
+    /// A wrapper that would take calls from an existing method (the same leading parameters, where the existing method
+    /// then needs a default or an empty params array, or is a base type's) is refused: those calls would bind to the
+    /// wrapper or be ambiguous. A method that needs nothing filled in keeps its calls, as does one whose parameters
+    /// differ in type or in ref/out, and the calls below still compile.
     /// </summary>
     [Fact]
-    public void LSM0045_WrapperMakesExistingCallsAmbiguous()
+    public void LSM0045_WrapperTakesExistingCalls()
     {
         var run = DiagnosticCheck.Verify("""
             using System;
@@ -321,6 +322,7 @@ public sealed class GeneratorDiagnosticsTests
             public class Ledger
             {
                 public int Post(int cents, string memo = "") => cents;
+                public virtual int Settle(int cents, string memo = "") => cents;
             }
             public partial class Account : Ledger
             {
@@ -330,49 +332,84 @@ public sealed class GeneratorDiagnosticsTests
                 [Guarded(Lock = nameof(_lock))] private int {|LSM0045:DepositCore|}(int cents, long reference = 0) => cents;
                 public Task<int> LoadAsync(int id, bool fresh = false) => Task.FromResult(id);
                 [Guarded(Lock = nameof(_async))] private Task<int> {|LSM0045:LoadCoreAsync|}(int id) => Task.FromResult(id);
+                public int Credit(int cents, string memo = "") => cents;
+                [Guarded(Lock = nameof(_lock))] private int {|LSM0045:CreditCore|}(int cents) => cents;
                 public bool TryRefund(int cents, TimeSpan timeout, out int result, string memo = "") { result = cents; return true; }
-                [Guarded(Lock = nameof(_lock))] private int RefundCore(int cents) => cents;
+                [Guarded(Lock = nameof(_lock))] private int {|LSM0045:RefundCore|}(int cents) => cents;
+                public int Audit(int cents, params string[] notes) => cents;
+                [Guarded(Lock = nameof(_lock))] private int {|LSM0045:AuditCore|}(int cents, long reference = 0) => cents;
+                [Guarded(Lock = nameof(_lock))] private int {|LSM0045:PostCore|}(int cents, long reference = 0) => cents;
+                public override int Settle(int cents, string memo = "") => cents;
+                [Guarded(Lock = nameof(_lock))] private int {|LSM0045:SettleCore|}(int cents, long reference = 0) => cents;
 
                 public int Withdraw(int cents) => cents;
                 [Guarded(Lock = nameof(_lock))] private int WithdrawCore(int cents, long reference = 0) => cents;
-                public int Audit(int cents, params string[] notes) => cents;
-                [Guarded(Lock = nameof(_lock))] private int AuditCore(int cents, long reference = 0) => cents;
-                [Guarded(Lock = nameof(_lock))] private int PostCore(int cents, long reference = 0) => cents;
                 public int Close(long account, string memo = "") => 0;
                 [Guarded(Lock = nameof(_lock))] private int CloseCore(int cents, long reference = 0) => cents;
+                public int Move(ref int cents, string memo = "") => cents;
+                [Guarded(Lock = nameof(_lock))] private int MoveCore(out int cents, long reference = 0) { cents = 0; return 0; }
 
-                private int Callers() => Withdraw(1) + Withdraw(1, 2) + Audit(1) + Audit(1, 2) + Post(1) + Close(1) + Close(1L, "x");
+                private int Callers(int held) => Withdraw(1) + Withdraw(1, 2) + Close(1L, "x") + Move(ref held) + Move(out held);
             }
             """);
         Assert.Empty(run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error));
     }
 
-    /// <summary>The overload pairs LSM0045 refuses above, written by hand: the compiler finds their short calls ambiguous.</summary>
+    /// <summary>
+    /// The overload pairs LSM0045 refuses above, written by hand, change what a call binds to: the short calls of the
+    /// first two are ambiguous, and the others' go to the wrapper-shaped overload.
+    /// </summary>
     [Fact]
-    public void LSM0045_RefusesOnlyWhatTheCompilerFindsAmbiguous()
+    public void LSM0045_RefusesOnlyPairsWhoseCallsChange()
     {
         var compilation = TestCompilation.Create("""
             using System;
             using System.Threading;
             using System.Threading.Tasks;
-            public class Account
+            public class Ledger
+            {
+                public int Post(int cents, string memo = "") => cents;
+                public virtual int Settle(int cents, string memo = "") => cents;
+            }
+            public class Account : Ledger
             {
                 public int Deposit(int cents, string memo = "") => cents;
                 public int Deposit(int cents, long reference = 0) => cents;
                 public Task<int> LoadAsync(int id, bool fresh = false) => Task.FromResult(id);
                 public Task<int> LoadAsync(int id, CancellationToken cancellationToken = default) => Task.FromResult(id);
+                public int Credit(int cents, string memo = "") => cents;
+                public int Credit(int cents) => cents;
                 public bool TryRefund(int cents, TimeSpan timeout, out int result, string memo = "") { result = cents; return true; }
                 public bool TryRefund(int cents, TimeSpan timeout, out int result) { result = cents; return true; }
+                public int Audit(int cents, params string[] notes) => cents;
+                public int Audit(int cents, long reference = 0) => cents;
+                public int Post(int cents, long reference = 0) => cents;
+                public override int Settle(int cents, string memo = "") => cents;
+                public int Settle(int cents, long reference = 0) => cents;
                 private void Callers()
                 {
                     Deposit(1);
                     LoadAsync(1);
+                    Credit(1);
                     TryRefund(1, TimeSpan.Zero, out _);
+                    Audit(1);
+                    Post(1);
+                    Settle(1);
                 }
             }
             """);
-        var ambiguous = compilation.GetDiagnostics().Where(static d => d.Id == "CS0121").Select(static d => d.Location.GetLineSpan().StartLinePosition.Line).ToList();
-        Assert.Equal([13, 14], ambiguous);
+        var tree = compilation.SyntaxTrees.Single();
+        var model = compilation.GetSemanticModel(tree);
+        var calls = tree.GetRoot().DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.MethodDeclarationSyntax>()
+            .Single(static m => m.Identifier.Text == "Callers")
+            .DescendantNodes().OfType<Microsoft.CodeAnalysis.CSharp.Syntax.InvocationExpressionSyntax>().ToList();
+        var ambiguous = compilation.GetDiagnostics().Where(static d => d.Id == "CS0121").Select(static d => d.Location.SourceSpan.Start).ToList();
+
+        Assert.Equal([calls[0].SpanStart, calls[1].SpanStart], ambiguous);
+        var bound = calls.Skip(2).Select(c => model.GetSymbolInfo(c).Symbol!.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)).ToList();
+        Assert.Equal(
+            ["Account.Credit(int)", "Account.TryRefund(int, TimeSpan, out int)", "Account.Audit(int, long)", "Account.Post(int, long)", "Account.Settle(int, long)"],
+            bound);
     }
 
     [Fact]

@@ -231,11 +231,11 @@ internal static class DiagnosticDescriptors
         "'{0}' is guarded by '{1}' of type '{2}', which is marked as {3} but has no accessible method the wrapper can call as '{4}'; give '{2}' that method, or guard '{0}' with a Locksmith lock",
         "The capability markers (IExclusiveAccessLock, IAsyncExclusiveAccessLock, …) declare no members: the wrappers call the lock's own methods, so a type that carries a marker must have the methods its documentation lists.");
 
-    public static readonly DiagnosticDescriptor WrapperMakesCallsAmbiguous = Error(
+    public static readonly DiagnosticDescriptor WrapperTakesExistingCalls = Error(
         "LSM0045",
-        "Wrapper overload makes existing calls ambiguous",
-        "The wrapper '{0}' generated for '{1}' would make calls to the existing '{2}' that leave out its optional parameters ambiguous (CS0121), since both then fill defaults; set WrapperName to another name, or make one of the two take different parameters",
-        "A call that fits two overloads only by filling default values in each is ambiguous, so a wrapper beside such an overload would break callers that compiled before.");
+        "Wrapper overload changes how existing calls bind",
+        "The wrapper '{0}' generated for '{1}' would change calls to the existing '{2}' that it also accepts: they would bind to the wrapper, or be ambiguous (CS0121) where both fill defaults; set WrapperName to another name, or make one of the two take different parameters",
+        "A new overload that accepts the same leading arguments as an existing method takes over its calls (it needs no default, or the existing method is a base type's) or makes them ambiguous, so callers that compiled before would silently call the wrapper or break.");
 
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();

@@ -132,10 +132,10 @@ public sealed partial class GuardedGenerator
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, SymbolNames.TypeName(method.ContainingType)));
                     }
-                    else if (AmbiguousOverload(method, name, signature) is { } existing)
+                    else if (CapturedOverload(method, name, signature) is { } existing)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(
-                            DiagnosticDescriptors.WrapperMakesCallsAmbiguous, nameLocation, name, display, existing.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
+                            DiagnosticDescriptors.WrapperTakesExistingCalls, nameLocation, name, display, existing.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
                     }
                 }
             }
@@ -379,38 +379,38 @@ public sealed partial class GuardedGenerator
         /// The parameter lists of a method's two wrappers: its own, and the timed form's (+ timeout, + out result); for
         /// async wrappers, its own (+ the added token), and the timed form's (timeout first, after a <c>this</c> parameter).
         /// </summary>
-        private static (List<(ITypeSymbol Type, bool ByRef, bool Optional)> Plain, List<(ITypeSymbol Type, bool ByRef, bool Optional)> Timed) WrapperSignatures(
+        private static (List<(ITypeSymbol Type, RefKind Kind, bool Optional)> Plain, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> Timed) WrapperSignatures(
             Compilation compilation, IMethodSymbol method, bool isAsync)
         {
             var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
             // A params array counts as required: a call that fills it empty loses to an overload that needs no expansion.
-            var plain = method.Parameters.Select(static p => (p.Type, ByRef: p.RefKind != RefKind.None, Optional: p.HasExplicitDefaultValue && !p.IsParams)).ToList();
+            var plain = method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: p.HasExplicitDefaultValue && !p.IsParams)).ToList();
             if (isAsync)
             {
                 if (AsyncWrappers.AddsToken(method) && compilation.GetTypeByMetadataName("System.Threading.CancellationToken") is { } tokenType)
                 {
-                    plain.Add((tokenType, false, true));
+                    plain.Add((tokenType, RefKind.None, true));
                 }
 
-                var timedAsync = new List<(ITypeSymbol Type, bool ByRef, bool Optional)>(plain);
+                var timedAsync = new List<(ITypeSymbol Type, RefKind Kind, bool Optional)>(plain);
                 if (timeSpan is not null)
                 {
-                    timedAsync.Insert(method.IsExtensionMethod ? 1 : 0, (timeSpan, false, false));
+                    timedAsync.Insert(method.IsExtensionMethod ? 1 : 0, (timeSpan, RefKind.None, false));
                 }
 
                 return (plain, timedAsync);
             }
 
             // The synchronous timed form drops the defaults: its timeout follows the body's parameters.
-            var timed = plain.Select(static p => (p.Type, p.ByRef, false)).ToList();
+            var timed = plain.Select(static p => (p.Type, p.Kind, false)).ToList();
             if (timeSpan is not null)
             {
-                timed.Add((timeSpan, false, false));
+                timed.Add((timeSpan, RefKind.None, false));
             }
 
             if (!method.ReturnsVoid)
             {
-                timed.Add((method.ReturnType, true, false));
+                timed.Add((method.ReturnType, RefKind.Out, false));
             }
 
             return (plain, timed);
@@ -422,7 +422,7 @@ public sealed partial class GuardedGenerator
         /// the compilation the generator sees does not hold them yet.
         /// </summary>
         private static bool Collides(
-            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature, CancellationToken token)
+            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature, CancellationToken token)
         {
             var owner = body.ContainingType;
             if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
@@ -462,7 +462,7 @@ public sealed partial class GuardedGenerator
         }
 
         private static bool CollidesWithGeneratedWrapper(
-            Compilation compilation, INamedTypeSymbol type, bool inherited, IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature)
+            Compilation compilation, INamedTypeSymbol type, bool inherited, IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature)
         {
             foreach (var member in type.GetMembers())
             {
@@ -535,7 +535,7 @@ public sealed partial class GuardedGenerator
             return false;
         }
 
-        private static bool SameParameters(List<(ITypeSymbol Type, bool ByRef, bool Optional)> parameters, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature)
+        private static bool SameParameters(List<(ITypeSymbol Type, RefKind Kind, bool Optional)> parameters, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature)
         {
             if (parameters.Count != signature.Count)
             {
@@ -544,7 +544,8 @@ public sealed partial class GuardedGenerator
 
             for (int i = 0; i < signature.Count; i++)
             {
-                if (parameters[i].ByRef != signature[i].ByRef || !SameType(parameters[i].Type, signature[i].Type))
+                // ref, in and out are one signature to the compiler (CS0663), so any two by-reference kinds clash.
+                if ((parameters[i].Kind != RefKind.None) != (signature[i].Kind != RefKind.None) || !SameType(parameters[i].Type, signature[i].Type))
                 {
                     return false;
                 }
@@ -553,46 +554,62 @@ public sealed partial class GuardedGenerator
             return true;
         }
 
-        private static List<(ITypeSymbol Type, bool ByRef, bool Optional)> ParametersOf(IMethodSymbol method) =>
-            method.Parameters.Select(static p => (p.Type, ByRef: p.RefKind != RefKind.None, Optional: p.IsOptional && !p.IsParams)).ToList();
+        /// <summary>
+        /// An existing method's parameters; a params array counts as optional, since a call may leave it out (and then
+        /// loses to any overload that needs no expansion).
+        /// </summary>
+        private static List<(ITypeSymbol Type, RefKind Kind, bool Optional)> ParametersOf(IMethodSymbol method) =>
+            method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: p.IsOptional || p.IsParams)).ToList();
 
         /// <summary>
-        /// A method the type itself declares under the wrapper's name that a call could fit only by filling defaults in
-        /// both (the same leading parameters, each with optional ones left over): the compiler finds such a call
-        /// ambiguous (CS0121), so calls that compiled before the wrapper would not. Base types' methods do not count: a
-        /// derived type's applicable overload wins. Only identical parameter types are compared, so this finds the common
-        /// case, not every ambiguity.
+        /// A method the wrapper would take calls from: one of the type's own (not an override) or a base type's that a
+        /// call could fit by the same leading arguments. Such calls become ambiguous (CS0121) when both need a default
+        /// after them, and bind to the wrapper when it needs none, or when the method is a base type's (a derived type's
+        /// applicable overload wins): either way calls that compiled before change. Only identical parameter types and
+        /// kinds are compared, so this finds the common case, not every call a better conversion would move.
         /// </summary>
-        private static IMethodSymbol? AmbiguousOverload(IMethodSymbol body, string name, List<(ITypeSymbol Type, bool ByRef, bool Optional)> signature)
+        private static IMethodSymbol? CapturedOverload(IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature)
         {
-            foreach (var member in body.ContainingType.GetMembers(name))
+            int depth = 0;
+            for (var type = body.ContainingType; type is not null && depth < 64; type = type.BaseType, depth++)
             {
-                if (member is IMethodSymbol other && other.Arity == body.Arity && FitsOnlyByDefaultsInBoth(ParametersOf(other), signature))
+                bool inherited = depth > 0;
+                foreach (var member in type.GetMembers(name))
                 {
-                    return other;
+                    if (member is IMethodSymbol { IsOverride: false } other && other.Arity == body.Arity &&
+                        !(inherited && other.DeclaredAccessibility == Accessibility.Private) &&
+                        TakesCallsOf(ParametersOf(other), signature, inherited))
+                    {
+                        return other;
+                    }
                 }
             }
 
             return null;
         }
 
-        private static bool FitsOnlyByDefaultsInBoth(
-            List<(ITypeSymbol Type, bool ByRef, bool Optional)> left, List<(ITypeSymbol Type, bool ByRef, bool Optional)> right)
+        /// <summary>
+        /// Whether some call that <paramref name="existing"/> accepts would now fit the wrapper too and change: a call
+        /// of <c>n</c> arguments (each of the same type and kind in both) fits both when it passes every required
+        /// parameter of each; it stays with the existing method only when that one needs no default or expansion and is
+        /// not a base type's.
+        /// </summary>
+        private static bool TakesCallsOf(
+            List<(ITypeSymbol Type, RefKind Kind, bool Optional)> existing, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> wrapper, bool inherited)
         {
             int shared = 0;
-            while (shared < left.Count && shared < right.Count && left[shared].ByRef == right[shared].ByRef && SameType(left[shared].Type, right[shared].Type))
+            while (shared < existing.Count && shared < wrapper.Count && existing[shared].Kind == wrapper[shared].Kind && SameType(existing[shared].Type, wrapper[shared].Type))
             {
                 shared++;
             }
 
-            // The shortest call both accept passes every required parameter of each; it is ambiguous when both still
-            // need a default after it.
-            int arguments = System.Math.Max(RequiredCount(left), RequiredCount(right));
-            return arguments <= shared && arguments < left.Count && arguments < right.Count;
+            int shortest = System.Math.Max(RequiredCount(existing), RequiredCount(wrapper));
+            int longest = System.Math.Min(shared, System.Math.Min(existing.Count, wrapper.Count));
+            return shortest <= longest && (inherited || shortest < existing.Count);
         }
 
         /// <summary>How many leading parameters a call must pass: all up to the last one that is not optional.</summary>
-        private static int RequiredCount(List<(ITypeSymbol Type, bool ByRef, bool Optional)> parameters)
+        private static int RequiredCount(List<(ITypeSymbol Type, RefKind Kind, bool Optional)> parameters)
         {
             int count = parameters.Count;
             while (count > 0 && parameters[count - 1].Optional)
