@@ -56,7 +56,17 @@ public static class ApiServerApp
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         }
 
-        var settings = builder.Configuration.GetSection(ApiServerOptions.SectionName).Get<ApiServerOptions>() ?? new ApiServerOptions();
+        ApiServerOptions settings;
+        try
+        {
+            settings = builder.Configuration.GetSection(ApiServerOptions.SectionName).Get<ApiServerOptions>() ?? new ApiServerOptions();
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Not a number where one is needed: the binder's message names the key and the value.
+            throw new OptionsValidationException(ApiServerOptions.SectionName, typeof(ApiServerOptions), [ex.Message]);
+        }
+
         if (settings.Problems() is { Count: > 0 } problems)
         {
             throw new OptionsValidationException(ApiServerOptions.SectionName, typeof(ApiServerOptions), problems);

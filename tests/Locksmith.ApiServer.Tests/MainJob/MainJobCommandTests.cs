@@ -143,6 +143,8 @@ public sealed class MainJobCommandTests
         Assert.Contains("ApiServer:Accounts = '1' is invalid: transfers need at least 2 accounts.", output.ToString(), StringComparison.Ordinal);
         var thrown = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => ApiServerApp.CreateBuilder(["--ApiServer:RateLimitPerSecond=0"]));
         Assert.Equal(["ApiServer:RateLimitPerSecond = '0' is invalid: it must be a positive number."], thrown.Failures);
+        var notANumber = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => ApiServerApp.CreateBuilder(["--ApiServer:PoolSize=abc"]));
+        Assert.Contains("'abc' at 'ApiServer:PoolSize'", Assert.Single(notANumber.Failures), StringComparison.Ordinal);
     }
 
     [Fact]
