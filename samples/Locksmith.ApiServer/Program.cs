@@ -3,6 +3,7 @@ using System.IO;
 using System.Linq;
 using Locksmith.ApiServer;
 using Locksmith.ApiServer.MainJob;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 // --serve: the server alone, until Ctrl+C. Otherwise the main job (it starts the server itself).
@@ -19,8 +20,13 @@ if (args.Contains("--serve", StringComparer.Ordinal))
 
     try
     {
-        await using var app = ApiServerApp.Build(ApiServerApp.CreateBuilder(options.ServerArgs, options.PortGiven ? options.Port : null));
-        await app.RunAsync();
+        var builder = ApiServerApp.CreateBuilder(options.ServerArgs, options.PortGiven ? options.Port : null);
+        var quiet = new QuietStart();
+        quiet.AttachTo(builder.Logging);
+        await using var app = ApiServerApp.Build(builder);
+        await app.StartAsync();
+        quiet.Started();
+        await app.WaitForShutdownAsync();
         return 0;
     }
     catch (OptionsValidationException ex)

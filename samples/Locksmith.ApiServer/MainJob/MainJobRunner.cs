@@ -58,10 +58,13 @@ public static class MainJobRunner
 
         // Only warnings from the server: the table is the output. (Added last, so it wins over appsettings' Default.)
         builder.Logging.AddFilter(static (_, level) => level >= LogLevel.Warning);
+        var quiet = new QuietStart();
+        quiet.AttachTo(builder.Logging);
         await using var app = ApiServerApp.Build(builder);
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);
+            quiet.Started();
         }
         catch (IOException ex)
         {

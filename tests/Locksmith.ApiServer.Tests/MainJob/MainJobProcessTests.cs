@@ -24,7 +24,26 @@ public sealed class MainJobProcessTests
         Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunSampleAsync()
+    [Fact]
+    public async Task Serve_on_a_taken_port_or_with_bad_settings_exits_2_with_one_line_and_no_stack_trace()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        taken.Start();
+        string port = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+        var (portExit, portOutput) = await RunSampleAsync("--serve", "--port", port);
+        var (settingsExit, settingsOutput) = await RunSampleAsync("--serve", "--port", "0", "--ApiServer:PoolSize=abc");
+
+        Assert.True(portExit == 2, $"exit code {portExit}:\n{portOutput}");
+        Assert.Contains("The server could not start: Failed to bind to address", portOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", portOutput, StringComparison.Ordinal);
+        Assert.True(settingsExit == 2, $"exit code {settingsExit}:\n{settingsOutput}");
+        Assert.Contains("The server's settings are invalid:", settingsOutput, StringComparison.Ordinal);
+        Assert.Contains("'abc' at 'ApiServer:PoolSize'", settingsOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", settingsOutput, StringComparison.Ordinal);
+    }
+
+    private static async Task<(int ExitCode, string Output)> RunSampleAsync(params string[] args)
     {
         // The referenced sample is built beside the tests; run it with the dotnet host that runs this test process.
         string app = typeof(MainJobRunner).Assembly.Location;
@@ -37,6 +56,10 @@ public sealed class MainJobProcessTests
             WorkingDirectory = Path.GetDirectoryName(app)!,
         };
         start.ArgumentList.Add(app);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dotnet} {app}.");
         var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
