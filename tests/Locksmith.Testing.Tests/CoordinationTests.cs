@@ -1,4 +1,6 @@
+using System;
 using System.Collections.Generic;
+using System.Threading;
 
 namespace Locksmith.Testing.Tests;
 
@@ -47,8 +49,9 @@ public sealed class CoordinationTests
     }
 
     [Fact]
-    public void AWaitThatIsNeverNotifiedIsADeadlockNamingTheCondition()
+    public void AWaitThatIsNeverNotifiedIsADeadlockNamingTheCondition_AndItsFlowUnwinds()
     {
+        Thread? consumer = null;
         var failure = ControlledTest.Run(
             scenario =>
             {
@@ -56,6 +59,7 @@ public sealed class CoordinationTests
                 var notEmpty = new ConditionVariable(gate, "notEmpty");
                 scenario.Thread("consumer", () =>
                 {
+                    consumer = Thread.CurrentThread;
                     using var scope = gate.Acquire();
                     notEmpty.Wait();
                 });
@@ -65,6 +69,10 @@ public sealed class CoordinationTests
         Assert.NotNull(failure);
         Assert.Equal(ControlledFailureKind.Deadlock, failure.Kind);
         Assert.Equal([new WaitForEdge("consumer", "notEmpty", null)], failure.Waits);
+
+        // The ended run unwinds the waiting flow: taking the lock back must not retry forever on its thread.
+        Assert.NotNull(consumer);
+        Assert.True(consumer.Join(TimeSpan.FromMinutes(2)), "hang guard: the consumer flow never unwound");
     }
 
     [Fact]

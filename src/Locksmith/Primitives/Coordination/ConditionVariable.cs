@@ -251,6 +251,12 @@ public sealed class ConditionVariable
             }
             catch (Exception exception) when (!_lock.IsHeldByCurrentThread)
             {
+                // A controlled run that ended unwinds its flows, and every further attempt would fail the same way.
+                if (_lock.IsControlledHere)
+                {
+                    throw;
+                }
+
                 handlerFailure ??= exception;
             }
         }
