@@ -383,15 +383,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             }
             catch (Exception)
             {
-                // The check outlives any failure (server unreachable, pool exhausted): a held connection that is
-                // itself broken has lost its locks; the others may still hold theirs, and the next tick asks again.
-                foreach (var hold in snapshot)
-                {
-                    if (hold.Session.IsBroken)
-                    {
-                        hold.Session.MarkLost();
-                    }
-                }
+                // The server cannot be asked. An idle session's connection does not notice that its socket died, and the
+                // server may have ended the session and given its locks to another process meanwhile: a hold nobody can
+                // confirm counts as lost, so the guarded work stops instead of running unprotected.
+                MarkLost(snapshot, AllOf(snapshot));
             }
         }
     }
@@ -424,6 +419,17 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 hold.Session.MarkLost();
             }
         }
+    }
+
+    private static List<int> AllOf(List<PostgresHold> snapshot)
+    {
+        var all = new List<int>(snapshot.Count);
+        for (int i = 0; i < snapshot.Count; i++)
+        {
+            all.Add(i);
+        }
+
+        return all;
     }
 
     private readonly record struct HoldKey(AdvisoryKey Key, LockOwner Owner);

@@ -188,6 +188,42 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(1, provider.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// The network to the server is cut while a lock is held: the idle session's connection does not notice, and the
+    /// check cannot reach the server. The hold cannot be confirmed, so its LostToken fires (before, it never did, while
+    /// the server had ended the session and another process took the lock), and another provider gets the lock.
+    /// </summary>
+    [Fact]
+    public async Task AHoldTheCheckCannotConfirm_IsLost_WhenTheServerCannotBeReached()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("cut");
+        await using var cutOff = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            ConnectionString = relay.ConnectionString,
+            ConnectionBudget = 2,
+            DefaultTimeout = TimeSpan.FromSeconds(60),
+            LostLockCheckInterval = TimeSpan.FromMilliseconds(100),
+        });
+        await using var other = PostgresServer.Provider();
+        var scope = await cutOff.CreateExclusiveLock(name).AcquireAsync();
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = scope.LostToken.Register(() => lost.TrySetResult());
+
+        relay.Cut();
+
+        // Bounded only so a broken check cannot hang the run; nothing here measures time.
+        await lost.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.True(scope.IsLost);
+        await using (var taken = await other.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(60)))
+        {
+            Assert.True(taken.IsAcquired);
+        }
+
+        await scope.DisposeAsync();
+        Assert.Equal(0, cutOff.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task LostSession_CancelsTheLostToken_AndFreesTheLockForOthers()
     {

@@ -1,0 +1,115 @@
+using System;
+using System.Collections.Generic;
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// A TCP relay on 127.0.0.1 in front of the real server, so a test can cut the network between a provider and the
+/// server: <see cref="Cut"/> closes every relayed socket and stops accepting, as a dead link or router would.
+/// </summary>
+internal sealed class TcpRelay : IAsyncDisposable
+{
+    private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+    private readonly List<Socket> _sockets = [];
+    private readonly Task _accepting;
+    private readonly string _host;
+    private readonly int _port;
+
+    public TcpRelay()
+    {
+        var server = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString);
+        _host = server.Host ?? "127.0.0.1";
+        _port = server.Port;
+        _listener.Start();
+        _accepting = AcceptAsync();
+    }
+
+    /// <summary>The server's connection string, through this relay.</summary>
+    public string ConnectionString => new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString)
+    {
+        Host = "127.0.0.1",
+        Port = ((IPEndPoint)_listener.LocalEndpoint).Port,
+        Pooling = true,
+    }.ConnectionString;
+
+    /// <summary>Closes every relayed connection at both ends and refuses new ones.</summary>
+    public void Cut()
+    {
+        _listener.Stop();
+        lock (_sockets)
+        {
+            foreach (var socket in _sockets)
+            {
+                socket.Close();
+            }
+
+            _sockets.Clear();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Cut();
+        try
+        {
+            await _accepting.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Stopped.
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync().ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
+            {
+                return;
+            }
+
+            var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            await server.ConnectAsync(_host, _port).ConfigureAwait(false);
+            lock (_sockets)
+            {
+                _sockets.Add(client);
+                _sockets.Add(server);
+            }
+
+            _ = PumpAsync(client, server);
+            _ = PumpAsync(server, client);
+        }
+    }
+
+    private static async Task PumpAsync(Socket from, Socket to)
+    {
+        var buffer = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
+            {
+                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The relay was cut, or one side hung up.
+        }
+        finally
+        {
+            from.Close();
+            to.Close();
+        }
+    }
+}
