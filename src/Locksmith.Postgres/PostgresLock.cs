@@ -211,7 +211,13 @@ public abstract class PostgresLock : LockPrimitive
                     LocksmithMetrics.RecordWait(this, modeTag, start);
                 }
 
-                ReportTimeout(flow, mode, modeTag, elapsed);
+                // A try-once that finds the lock taken is an answer, not a timeout, as for the in-process locks: polling
+                // for leadership must not log a warning per poll or turn health Degraded.
+                if (waits || throwOnTimeout)
+                {
+                    ReportTimeout(flow, mode, modeTag, elapsed);
+                }
+
                 if (throwOnTimeout)
                 {
                     PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed);

@@ -93,6 +93,13 @@ public sealed class PostgresMetricsAndHostingTests
         var theirs = second.CreateExclusiveLock(name);
 
         var held = await mine.AcquireAsync();
+
+        // A try-once that finds the lock taken is an answer, not a timeout: no timeout metric or event (as in process).
+        await using (var polled = await Task.Run(async () => await theirs.TryAcquireAsync(TimeSpan.Zero)))
+        {
+            Assert.False(polled.IsAcquired);
+        }
+
         var waiter = Task.Run(async () =>
         {
             await using var scope = await theirs.AcquireAsync(TimeSpan.FromSeconds(60));
