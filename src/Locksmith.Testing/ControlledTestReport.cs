@@ -16,8 +16,9 @@ public sealed class ControlledTestReport
 
     internal ControlledTestReport(
         ControlledFailureKind kind, string summary, int seed, int iteration, SchedulingStrategy strategy, int steps, string schedule,
-        IReadOnlyList<TraceEntry> trace, IReadOnlyList<WaitForEdge> waits, Exception? exception, string? flow)
+        IReadOnlyList<TraceEntry> trace, IReadOnlyList<WaitForEdge> waits, Exception? exception, string? flow, bool replayOfSchedule = false)
     {
+        IsReplayOfSchedule = replayOfSchedule;
         Kind = kind;
         Summary = summary;
         Seed = seed;
@@ -71,6 +72,12 @@ public sealed class ControlledTestReport
     /// <summary>The flow the failure happened in, if one did.</summary>
     public string? Flow { get; }
 
+    /// <summary>
+    /// Whether the run replayed a given schedule (<see cref="ControlledTest.Replay(Action{Scenario}, string, ControlledTestOptions?)"/>):
+    /// no seed chose it, so <see cref="Seed"/>, <see cref="Iteration"/> and <see cref="Strategy"/> name no run to rerun.
+    /// </summary>
+    public bool IsReplayOfSchedule { get; }
+
     /// <summary>The line that replays this run in a test.</summary>
     public string ReplayLine => $"ControlledTest.Replay(scenario, \"{Schedule}\")";
 
@@ -80,14 +87,26 @@ public sealed class ControlledTestReport
     {
         var text = new StringBuilder();
         var c = CultureInfo.InvariantCulture;
-        text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {Strategy}, {Steps} steps): {Summary}").AppendLine();
+        if (IsReplayOfSchedule)
+        {
+            text.Append(c, $"Controlled test failed ({Kind}) in a replay of schedule \"{Schedule}\" ({Steps} steps): {Summary}").AppendLine();
+        }
+        else
+        {
+            text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {Strategy}, {Steps} steps): {Summary}").AppendLine();
+        }
+
         foreach (var wait in Waits)
         {
             text.Append("  ").Append(wait.ToString()).AppendLine();
         }
 
         text.Append("Replay: ").Append(ReplayLine).AppendLine();
-        text.Append(c, $"Or rerun: Seed = {Seed}, Strategy = {Strategy}, Iterations = {Iteration + 1} (the last iteration fails)").AppendLine();
+        if (!IsReplayOfSchedule)
+        {
+            text.Append(c, $"Or rerun: Seed = {Seed}, Strategy = {Strategy}, Iterations = {Iteration + 1} (the last iteration fails)").AppendLine();
+        }
+
         text.AppendLine("Trace:");
         int first = Math.Max(0, Trace.Count - MessageTraceLines);
         if (first > 0)

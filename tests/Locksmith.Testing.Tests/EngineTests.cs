@@ -72,6 +72,13 @@ public sealed class EngineTests
         Assert.Equal(failure.Trace, replayed.Trace);
         Assert.Equal(failure.Waits, replayed.Waits);
         Assert.Contains(failure.Schedule, failure.ReplayLine, StringComparison.Ordinal);
+
+        // No seed chose the replayed run: its report offers the schedule again, not a seed-based rerun.
+        Assert.False(failure.IsReplayOfSchedule);
+        Assert.Contains("Or rerun: Seed = ", failure.ToString(), StringComparison.Ordinal);
+        Assert.True(replayed.IsReplayOfSchedule);
+        Assert.StartsWith($"Controlled test failed (Deadlock) in a replay of schedule \"{failure.Schedule}\"", replayed.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("Or rerun", replayed.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -39,7 +39,7 @@ internal static class Explorer
     public static ControlledTestResult Replay(Action<Scenario> build, ControlledTestOptions options, IReadOnlyList<Decision> schedule)
     {
         var (run, failure) = RunOnce(build, options, 0, new ReplayChooser(schedule));
-        return new ControlledTestResult(1, run.Steps, failure is null ? null : Report(run, failure, options, 0));
+        return new ControlledTestResult(1, run.Steps, failure is null ? null : Report(run, failure, options, 0, replayOfSchedule: true));
     }
 
     private static (ControlledRun Run, RunFailure? Failure) RunOnce(Action<Scenario> build, ControlledTestOptions options, int iteration, Chooser chooser)
@@ -79,7 +79,7 @@ internal static class Explorer
         return (run, null);
     }
 
-    private static ControlledTestReport Report(ControlledRun run, RunFailure failure, ControlledTestOptions options, int iteration) =>
+    private static ControlledTestReport Report(ControlledRun run, RunFailure failure, ControlledTestOptions options, int iteration, bool replayOfSchedule = false) =>
         new(failure.Kind, failure.Summary, options.Seed, iteration, options.Strategy, run.Steps, ScheduleCodec.Encode(run.Decisions),
-            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow);
+            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow, replayOfSchedule);
 }
