@@ -32,7 +32,17 @@ internal static partial class PostgresErrors
     /// </summary>
     public static NpgsqlException CannotConnect(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
         new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
-            $"{inner.Message} Nothing is held; check the provider's connection string.", inner);
+            $"{inner.Message.TrimEnd('.')}. Nothing is held; check that the server is up and reachable, and the provider's " +
+            "connection string (host, port, database, credentials).", inner);
+
+    /// <summary>
+    /// The session failed under an acquisition (the connection broke, or the server ended the session): still an
+    /// <see cref="NpgsqlException"/>, so retry policies see it, but naming the lock, the flow and the server.
+    /// </summary>
+    public static NpgsqlException SessionFailed(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
+        new($"{flow.Describe()} was acquiring {description} on {provider.ServerIdentity} when its PostgreSQL session failed: " +
+            $"{inner.Message.TrimEnd('.')}. It does not hold {description}; if the session broke, the flow's other locks on " +
+            "it went with it (their LostToken is cancelled).", inner);
 
     /// <summary>An acquisition through a provider that was disposed.</summary>
     [DoesNotReturn]

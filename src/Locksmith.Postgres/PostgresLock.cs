@@ -247,6 +247,10 @@ public abstract class PostgresLock : LockPrimitive
         {
             throw PostgresErrors.Deadlock(Provider, description, flow, e);
         }
+        catch (NpgsqlException e) when (entered && hold is null)
+        {
+            throw PostgresErrors.SessionFailed(Provider, flow, description, e);
+        }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
             // The grant may have raced the cancellation, and a session lock outlives the failed statement.

@@ -224,6 +224,41 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(0, cutOff.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// The network is cut while a flow waits for a lock: the wait fails with an NpgsqlException (so retry policies still
+    /// see it) whose message names the lock, the flow and the server, not Npgsql's bare socket error.
+    /// </summary>
+    [Fact]
+    public async Task ASessionThatFailsDuringAWait_IsReportedNamingTheLockTheFlowAndTheServer()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("severed");
+        await using var holder = PostgresServer.Provider();
+        await using var cutOff = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            ConnectionString = relay.ConnectionString,
+            ConnectionBudget = 2,
+            DefaultTimeout = TimeSpan.FromSeconds(60),
+        });
+        await using var watcher = await PostgresServer.OpenAsync();
+        var held = holder.CreateExclusiveLock(name);
+        await using var scope = await held.AcquireAsync();
+        var waiter = Task.Run(async () =>
+        {
+            await using var never = await cutOff.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(60));
+        });
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, held.Key);
+
+        relay.Cut();
+
+        var failure = await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => waiter.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.Contains(name, failure.Message, StringComparison.Ordinal);
+        Assert.Contains("flow #", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(cutOff.ServerIdentity, failure.Message, StringComparison.Ordinal);
+        Assert.NotNull(failure.InnerException);
+        Assert.Equal(0, cutOff.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task LostSession_CancelsTheLostToken_AndFreesTheLockForOthers()
     {
