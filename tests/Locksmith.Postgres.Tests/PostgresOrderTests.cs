@@ -17,6 +17,7 @@ public sealed class PostgresOrderTests
 
         Assert.Equal(high.Name, error.Violation.HeldLockName);
         Assert.Equal(low.Name, error.Violation.RequestedLockName);
+        Assert.EndsWith($"acquire '{low.Name}' first, or take both with a PostgresLockSet (LockSet takes in-process locks only).", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, provider.ConnectionsInUse);
     }
 
@@ -33,6 +34,7 @@ public sealed class PostgresOrderTests
 
         Assert.Equal(inProcess.Name, error.Violation.HeldLockName);
         Assert.Equal(distributed.Name, setError.Violation.RequestedLockName);
+        Assert.EndsWith($"acquire '{distributed.Name}' first (a lock set cannot mix in-process and distributed locks).", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.ConnectionsInUse);
     }
 
@@ -46,6 +48,8 @@ public sealed class PostgresOrderTests
         var error = Assert.Throws<LockOrderViolationException>(() => { _ = accounts.AcquireAsync(2); });
 
         Assert.Equal(accounts.Name, error.Violation.RequestedLockName);
+        Assert.Contains("take them together, with AcquireManyAsync or a PostgresLockSet", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LockSet to take both", error.Message, StringComparison.Ordinal);
         Assert.False(accounts.IsHeldByCurrentFlow(2));
     }
 

@@ -19,5 +19,8 @@ public sealed record LockOrderViolation(
     public string Message =>
         $"Lock order violation {(ThreadId >= LockOwner.FlowIdBase ? "in " + LockOwner.DescribeFlow(ThreadId, ThreadName) : "on thread " + ThreadNames.Format(ThreadId, ThreadName))}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
         $"while holding '{HeldLockName}' (level {HeldLevel}). Locks must be acquired in increasing level order; " +
-        $"acquire '{RequestedLockName}' first, or use LockSet to take both in the global order.";
+        (Remedy ?? $"acquire '{RequestedLockName}' first, or use LockSet to take both in the global order.");
+
+    /// <summary>What to do instead, when the usual advice (acquire it first, or use <c>LockSet</c>) does not fit the locks.</summary>
+    internal string? Remedy { get; init; }
 }

@@ -57,12 +57,41 @@ internal static class OrderGuard
         Report(owner, owner.Held.Highest()!, requested, action);
     }
 
+    /// <summary>
+    /// The advice for distributed locks, which <c>LockSet</c> cannot take: another key of a keyed lock goes with the
+    /// others in one call, two distributed locks in a <c>PostgresLockSet</c>, and a mix only in order.
+    /// </summary>
+    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested)
+    {
+        bool heldDistributed = IsDistributed(held), requestedDistributed = IsDistributed(requested);
+        if (ReferenceEquals(held, requested) && requestedDistributed)
+        {
+            return $"the keys of '{requested.Name}' share its level, so take them together, with AcquireManyAsync or a PostgresLockSet, " +
+                "which take them in key order.";
+        }
+
+        if (heldDistributed && requestedDistributed)
+        {
+            return $"acquire '{requested.Name}' first, or take both with a PostgresLockSet (LockSet takes in-process locks only).";
+        }
+
+        return heldDistributed || requestedDistributed
+            ? $"acquire '{requested.Name}' first (a lock set cannot mix in-process and distributed locks)."
+            : null;
+    }
+
+    private static bool IsDistributed(LockPrimitive lockPrimitive) =>
+        lockPrimitive.Kind is LockKind.DistributedExclusive or LockKind.DistributedReadWrite or LockKind.DistributedKeyed;
+
     /// <summary>Records and raises a violation: <paramref name="owner"/> holds <paramref name="held"/> and asks for <paramref name="requested"/>.</summary>
     public static void Report(LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action)
     {
         // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
-            held.Name, held.OrderLevel, requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name);
+            held.Name, held.OrderLevel, requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
+        {
+            Remedy = RemedyFor(held, requested),
+        };
 
         LocksmithMetrics.RecordOrderViolation(requested);
         LocksmithPolicy.OrderViolationReported?.Invoke(violation);
