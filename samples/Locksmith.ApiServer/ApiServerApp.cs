@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -119,6 +120,45 @@ public static class ApiServerApp
         app.UseStatusCodePages();
         MapRoutes(app);
         return app;
+    }
+
+    /// <summary>
+    /// Builds and starts the server for a command line (the main job, <c>--serve</c>): the started app, or null and one
+    /// line saying why it could not start (invalid settings, a port already taken) instead of the host's stack trace.
+    /// </summary>
+    /// <param name="args">Server configuration arguments.</param>
+    /// <param name="loopbackPort">See <see cref="CreateBuilder"/>.</param>
+    /// <param name="configure">More setup of the builder (logging filters), or null.</param>
+    /// <param name="ct">Cancels the start.</param>
+    internal static async Task<(WebApplication? App, string? Failure)> StartAsync(
+        string[] args, int? loopbackPort, Action<WebApplicationBuilder>? configure, CancellationToken ct)
+    {
+        WebApplicationBuilder builder;
+        try
+        {
+            builder = CreateBuilder(args, loopbackPort);
+        }
+        catch (OptionsValidationException ex)
+        {
+            return (null, $"The server's settings are invalid: {ex.Message}");
+        }
+
+        configure?.Invoke(builder);
+        var quiet = new QuietStart();
+        quiet.AttachTo(builder.Logging);
+        var app = Build(builder);
+        try
+        {
+            await app.StartAsync(ct).ConfigureAwait(false);
+            quiet.Started();
+            return (app, null);
+        }
+        catch (IOException ex)
+        {
+            // Kestrel could not bind (the port is taken).
+            await app.DisposeAsync().ConfigureAwait(false);
+            return (null, $"The server could not start: {ex.Message} Pass --port P (or --urls) to listen elsewhere.");
+        }
     }
 
     /// <summary>The address a started app listens on, e.g. <c>http://127.0.0.1:41234/</c>.</summary>

@@ -1,10 +1,8 @@
 using System;
-using System.IO;
 using System.Linq;
 using Locksmith.ApiServer;
 using Locksmith.ApiServer.MainJob;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 // --serve: the server alone, until Ctrl+C. Otherwise the main job (it starts the server itself).
 if (args.Contains("--serve", StringComparer.Ordinal))
@@ -18,28 +16,19 @@ if (args.Contains("--serve", StringComparer.Ordinal))
         return 2;
     }
 
-    try
+    var (app, failure) = await ApiServerApp.StartAsync(options.ServerArgs, options.PortGiven ? options.Port : null, null, default);
+    if (app is null)
     {
-        var builder = ApiServerApp.CreateBuilder(options.ServerArgs, options.PortGiven ? options.Port : null);
-        var quiet = new QuietStart();
-        quiet.AttachTo(builder.Logging);
-        await using var app = ApiServerApp.Build(builder);
-        await app.StartAsync();
-        quiet.Started();
+        Console.Error.WriteLine(failure);
+        return 2;
+    }
+
+    await using (app)
+    {
         await app.WaitForShutdownAsync();
-        return 0;
     }
-    catch (OptionsValidationException ex)
-    {
-        Console.Error.WriteLine($"The server's settings are invalid: {ex.Message}");
-        return 2;
-    }
-    catch (IOException ex)
-    {
-        // Kestrel could not bind (the port is taken): say so instead of a stack trace.
-        Console.Error.WriteLine($"The server could not start: {ex.Message} Pass --port P (or --urls) to listen elsewhere.");
-        return 2;
-    }
+
+    return 0;
 }
 
 return await MainJobRunner.RunAsync(args);

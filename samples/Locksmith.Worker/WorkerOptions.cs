@@ -85,17 +85,13 @@ public sealed class WorkerOptions
         }
     }
 
-    /// <summary>Throws when a count is out of range, naming it.</summary>
+    /// <summary>Throws when a count is out of range, naming each (the <see cref="Problems"/> as one message).</summary>
     /// <exception cref="ArgumentOutOfRangeException">A count is below its minimum (1; 0 for items and rounds).</exception>
     public void Validate()
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(Producers, 1, nameof(Producers));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Consumers, 1, nameof(Consumers));
-        ArgumentOutOfRangeException.ThrowIfLessThan(ItemsPerProducer, 0, nameof(ItemsPerProducer));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Capacity, 1, nameof(Capacity));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Participants, 1, nameof(Participants));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Rows, 1, nameof(Rows));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Columns, 1, nameof(Columns));
-        ArgumentOutOfRangeException.ThrowIfLessThan(Rounds, 0, nameof(Rounds));
+        if (Problems() is { Count: > 0 } problems)
+        {
+            throw new ArgumentOutOfRangeException(null, string.Join(" ", problems));
+        }
     }
 }

@@ -386,7 +386,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 // The server cannot be asked. An idle session's connection does not notice that its socket died, and the
                 // server may have ended the session and given its locks to another process meanwhile: a hold nobody can
                 // confirm counts as lost, so the guarded work stops instead of running unprotected.
-                MarkLost(snapshot, AllOf(snapshot));
+                foreach (var hold in snapshot)
+                {
+                    MarkLostIfRegistered(hold);
+                }
             }
         }
     }
@@ -413,23 +416,16 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     {
         foreach (int index in gone)
         {
-            var hold = snapshot[index];
-            if (_holds.TryGetValue(new HoldKey(hold.Key, hold.Owner), out var current) && ReferenceEquals(current, hold))
-            {
-                hold.Session.MarkLost();
-            }
+            MarkLostIfRegistered(snapshot[index]);
         }
     }
 
-    private static List<int> AllOf(List<PostgresHold> snapshot)
+    private void MarkLostIfRegistered(PostgresHold hold)
     {
-        var all = new List<int>(snapshot.Count);
-        for (int i = 0; i < snapshot.Count; i++)
+        if (_holds.TryGetValue(new HoldKey(hold.Key, hold.Owner), out var current) && ReferenceEquals(current, hold))
         {
-            all.Add(i);
+            hold.Session.MarkLost();
         }
-
-        return all;
     }
 
     private readonly record struct HoldKey(AdvisoryKey Key, LockOwner Owner);

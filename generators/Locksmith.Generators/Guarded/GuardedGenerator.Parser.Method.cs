@@ -128,11 +128,12 @@ public sealed partial class GuardedGenerator
                 var (plain, timed) = WrapperSignatures(compilation, method, isAsync);
                 foreach (var (name, signature) in new[] { (wrapperName, plain), (WrapperNaming.TryName(wrapperName), timed) })
                 {
-                    if (Collides(compilation, method, name, signature, token))
+                    var (collides, existing) = Clash(compilation, method, name, signature, token);
+                    if (collides)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, SymbolNames.TypeName(method.ContainingType)));
                     }
-                    else if (CapturedOverload(method, name, signature) is { } existing)
+                    else if (existing is not null)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(
                             DiagnosticDescriptors.WrapperTakesExistingCalls, nameLocation, name, display, existing.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
@@ -417,19 +418,22 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>
-        /// Whether a member the type declares or inherits would clash with, or be hidden by, the wrapper; the wrappers
-        /// this generator writes for the other guarded methods of the type and its source base types count too, since
-        /// the compilation the generator sees does not hold them yet.
+        /// One walk of the type and its bases for what the wrapper would clash with. <c>Collides</c>: a member the type
+        /// declares or inherits would clash with, or be hidden by, the wrapper; the wrappers this generator writes for
+        /// the other guarded methods of the type and its source base types count too, since the compilation the
+        /// generator sees does not hold them yet. Otherwise <c>Captured</c>: a method whose calls the wrapper would take
+        /// (see <see cref="TakesCallsOf"/>), or null.
         /// </summary>
-        private static bool Collides(
+        private static (bool Collides, IMethodSymbol? Captured) Clash(
             Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature, CancellationToken token)
         {
             var owner = body.ContainingType;
             if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
             {
-                return true;
+                return (true, null);
             }
 
+            IMethodSymbol? captured = null;
             for (var type = owner; type is not null; type = type.BaseType)
             {
                 token.ThrowIfCancellationRequested();
@@ -443,22 +447,33 @@ public sealed partial class GuardedGenerator
 
                     if (member is not IMethodSymbol other)
                     {
-                        return true;
+                        return (true, null);
                     }
 
-                    if (other.Arity == body.Arity && SameParameters(ParametersOf(other), signature))
+                    if (other.Arity != body.Arity)
                     {
-                        return true;
+                        continue;
+                    }
+
+                    var parameters = ParametersOf(other);
+                    if (SameParameters(parameters, signature))
+                    {
+                        return (true, null);
+                    }
+
+                    if (captured is null && !other.IsOverride && TakesCallsOf(parameters, signature, inherited))
+                    {
+                        captured = other;
                     }
                 }
 
                 if (type.Locations.Any(static l => l.IsInSource) && CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature))
                 {
-                    return true;
+                    return (true, null);
                 }
             }
 
-            return false;
+            return (false, captured);
         }
 
         private static bool CollidesWithGeneratedWrapper(
@@ -562,37 +577,11 @@ public sealed partial class GuardedGenerator
             method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: p.IsOptional || p.IsParams)).ToList();
 
         /// <summary>
-        /// A method the wrapper would take calls from: one of the type's own (not an override) or a base type's that a
-        /// call could fit by the same leading arguments. Such calls become ambiguous (CS0121) when both need a default
-        /// after them, and bind to the wrapper when it needs none, or when the method is a base type's (a derived type's
-        /// applicable overload wins): either way calls that compiled before change. Only identical parameter types and
-        /// kinds are compared, so this finds the common case, not every call a better conversion would move.
-        /// </summary>
-        private static IMethodSymbol? CapturedOverload(IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature)
-        {
-            int depth = 0;
-            for (var type = body.ContainingType; type is not null && depth < 64; type = type.BaseType, depth++)
-            {
-                bool inherited = depth > 0;
-                foreach (var member in type.GetMembers(name))
-                {
-                    if (member is IMethodSymbol { IsOverride: false } other && other.Arity == body.Arity &&
-                        !(inherited && other.DeclaredAccessibility == Accessibility.Private) &&
-                        TakesCallsOf(ParametersOf(other), signature, inherited))
-                    {
-                        return other;
-                    }
-                }
-            }
-
-            return null;
-        }
-
-        /// <summary>
-        /// Whether some call that <paramref name="existing"/> accepts would now fit the wrapper too and change: a call
-        /// of <c>n</c> arguments (each of the same type and kind in both) fits both when it passes every required
-        /// parameter of each; it stays with the existing method only when that one needs no default or expansion and is
-        /// not a base type's.
+        /// Whether some call that <paramref name="existing"/> (not an override) accepts would now fit the wrapper too and
+        /// change: bind to the wrapper, or be ambiguous (CS0121). A call of <c>n</c> arguments (each of the same type and
+        /// kind in both) fits both when it passes every required parameter of each; it stays with the existing method
+        /// only when that one needs no default or expansion and is not a base type's (a derived type's applicable
+        /// overload wins). Only identical types are compared: calls a better conversion would move are not found.
         /// </summary>
         private static bool TakesCallsOf(
             List<(ITypeSymbol Type, RefKind Kind, bool Optional)> existing, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> wrapper, bool inherited)
@@ -812,7 +801,8 @@ public sealed partial class GuardedGenerator
                 name += "<" + string.Join(", ", type.TypeParameters.Select(static p => Escape(p.Name))) + ">";
             }
 
-            return new TypeDeclarationModel(keyword, name, type.IsRefLikeType ? "ref " : string.Empty);
+            bool lowerCase = WrapperNaming.IsLowerCaseName(type.Name) || type.TypeParameters.Any(static p => WrapperNaming.IsLowerCaseName(p.Name));
+            return new TypeDeclarationModel(keyword, name, type.IsRefLikeType ? "ref " : string.Empty, lowerCase);
         }
 
         private static string HintNameOf(INamedTypeSymbol type)

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Locksmith.Generators.Helpers;
+using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 
 namespace Locksmith.Generators.Guarded;
@@ -173,7 +174,7 @@ public sealed partial class GuardedGenerator
                 ids.Add("CS0693");
             }
 
-            if (method.TypeParameters.Any(static p => IsLowerCaseAsciiName(p.Name)))
+            if (method.TypeParameters.Any(static p => WrapperNaming.IsLowerCaseName(p.Name)))
             {
                 ids.Add("CS8981");
             }
@@ -207,9 +208,6 @@ public sealed partial class GuardedGenerator
 
             return ids.ToEquatableArray();
         }
-
-        /// <summary>A name the compiler warns may become a keyword (CS8981): lower-case ASCII letters only.</summary>
-        private static bool IsLowerCaseAsciiName(string name) => name.Length > 0 && name.All(static c => c is >= 'a' and <= 'z');
 
         private static string ObsoleteId(AttributeData attribute)
         {

@@ -68,6 +68,20 @@ internal static class WrapperNaming
     /// <summary>Whether <paramref name="name"/> is an identifier, keywords included (the emitter escapes them: <c>@event</c>).</summary>
     public static bool IsValidName(string name) => SyntaxFacts.IsValidIdentifier(name);
 
+    /// <summary>A name the compiler warns may become a keyword (CS8981): lower-case ASCII letters only.</summary>
+    public static bool IsLowerCaseName(string name)
+    {
+        foreach (char c in name)
+        {
+            if (c is < 'a' or > 'z')
+            {
+                return false;
+            }
+        }
+
+        return name.Length > 0;
+    }
+
     /// <summary><paramref name="name"/> as C# text: <c>@</c> before a keyword.</summary>
     public static string Escape(string name) =>
         SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;

@@ -8,7 +8,6 @@ using System.Threading.Tasks;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 using Spectre.Console;
 
 namespace Locksmith.ApiServer.MainJob;
@@ -45,34 +44,17 @@ public static class MainJobRunner
             return 2;
         }
 
-        WebApplicationBuilder builder;
-        try
-        {
-            builder = ApiServerApp.CreateBuilder(options.ServerArgs, loopbackPort: options.Port);
-        }
-        catch (OptionsValidationException ex)
-        {
-            writer.WriteLine($"The server's settings are invalid: {ex.Message}");
-            return 2;
-        }
-
         // Only warnings from the server: the table is the output. (Added last, so it wins over appsettings' Default.)
-        builder.Logging.AddFilter(static (_, level) => level >= LogLevel.Warning);
-        var quiet = new QuietStart();
-        quiet.AttachTo(builder.Logging);
-        await using var app = ApiServerApp.Build(builder);
-        try
+        var (started, failure) = await ApiServerApp.StartAsync(
+            options.ServerArgs, options.Port, static builder => builder.Logging.AddFilter(static (_, level) => level >= LogLevel.Warning), ct)
+            .ConfigureAwait(false);
+        if (started is null)
         {
-            await app.StartAsync(ct).ConfigureAwait(false);
-            quiet.Started();
-        }
-        catch (IOException ex)
-        {
-            // Kestrel could not bind (e.g. --port taken): say so instead of a stack trace.
-            writer.WriteLine($"The server could not start: {ex.Message}");
+            writer.WriteLine(failure);
             return 2;
         }
 
+        await using var app = started;
         try
         {
             Uri address = ApiServerApp.BaseAddress(app);
