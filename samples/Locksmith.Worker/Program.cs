@@ -25,6 +25,13 @@ public static class Program
             return 0;
         }
 
+        if (WorkerOptions.CommandLineProblems(args) is { Count: > 0 } lineProblems)
+        {
+            Console.Error.WriteLine(string.Join(" ", lineProblems));
+            Console.Error.WriteLine(WorkerOptions.Usage());
+            return 1;
+        }
+
         IHost host;
         try
         {

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace Locksmith.Worker;
 
@@ -61,6 +62,48 @@ public sealed class WorkerOptions
             $"[--participants N ({defaults.Participants})] [--rows N ({defaults.Rows})] [--columns N ({defaults.Columns})] " +
             $"[--rounds N ({defaults.Rounds})]; the same keys bind from the Worker configuration section (--Worker:Rounds 10).");
     }
+
+    /// <summary>
+    /// What is wrong with the command line before any value is bound: a switch this program does not know (a typo would
+    /// otherwise run the defaults), or a switch with no value after it (the configuration binder would ignore the last
+    /// one and take the next switch as the value of another). Keys with a section (<c>--Worker:Rounds</c>) and the
+    /// host's own switches pass; empty when the line is usable.
+    /// </summary>
+    public static IReadOnlyList<string> CommandLineProblems(IReadOnlyList<string> args)
+    {
+        var problems = new List<string>();
+        var switches = SwitchMappings();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string arg = args[i];
+            if (!arg.StartsWith('-') || arg.Contains('=', StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            bool known = switches.Keys.Any(key => string.Equals(key, arg, StringComparison.OrdinalIgnoreCase)) || arg.Contains(':', StringComparison.Ordinal) || s_hostSwitches.Contains(arg);
+            if (!known)
+            {
+                problems.Add($"Unknown switch '{arg}'.");
+                continue;
+            }
+
+            if (i + 1 >= args.Count || args[i + 1].StartsWith("--", StringComparison.Ordinal))
+            {
+                problems.Add($"{arg} needs a value.");
+                continue;
+            }
+
+            i++;
+        }
+
+        return problems;
+    }
+
+    private static readonly HashSet<string> s_hostSwitches = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "--environment", "--applicationName", "--contentRoot",
+    };
 
     /// <summary>Each count out of range, named by its switch (<c>--capacity must be at least 1, not 0.</c>); empty when all are usable.</summary>
     public IReadOnlyList<string> Problems()

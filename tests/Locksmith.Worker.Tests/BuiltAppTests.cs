@@ -36,6 +36,32 @@ public sealed class BuiltAppTests
     }
 
     [Fact]
+    public async Task A_switch_without_a_value_or_a_misspelt_switch_exits_1_and_runs_nothing()
+    {
+        // Left to the configuration binder, the last would be ignored and the typo bound to nothing: both ran the defaults.
+        var (lastExit, lastOutput) = await RunAppAsync("--rounds", "5", "--items");
+        var (typoExit, typoOutput) = await RunAppAsync("--itmes", "10", "--rounds", "5");
+        var (nextExit, nextOutput) = await RunAppAsync("--items", "--rounds", "5");
+
+        Assert.True(lastExit == 1, $"exit code {lastExit}:\n{lastOutput}");
+        Assert.Contains("--items needs a value.", lastOutput, StringComparison.Ordinal);
+        Assert.Contains(WorkerOptions.Usage(), lastOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("items consumed", lastOutput, StringComparison.Ordinal);
+        Assert.True(typoExit == 1, $"exit code {typoExit}:\n{typoOutput}");
+        Assert.Contains("Unknown switch '--itmes'.", typoOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("items consumed", typoOutput, StringComparison.Ordinal);
+        Assert.True(nextExit == 1, $"exit code {nextExit}:\n{nextOutput}");
+        Assert.Contains("--items needs a value.", nextOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Section_keys_host_switches_and_negative_values_are_not_command_line_problems()
+    {
+        Assert.Empty(WorkerOptions.CommandLineProblems(["--Worker:Rounds", "3", "--environment", "Production", "--rounds", "-3", "--Items=4", "--ITEMS", "5"]));
+        Assert.Equal(["Unknown switch '-x'.", "--rounds needs a value."], WorkerOptions.CommandLineProblems(["-x", "--rounds"]));
+    }
+
+    [Fact]
     public async Task Help_prints_every_switch_with_its_default_and_runs_nothing()
     {
         var (exitCode, output) = await RunAppAsync("--help");
