@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 
 namespace Locksmith.ApiServer.MainJob;
 
@@ -74,6 +75,13 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
                     // The mode, read by Program.cs; not a configuration key.
                     break;
                 default:
+                    if (IsUnknownSwitch(args, i))
+                    {
+                        // Handed to the server's configuration it would bind to nothing, and the job would run its defaults.
+                        error = $"Unknown switch '{args[i]}'.";
+                        return null;
+                    }
+
                     serverArgs.Add(args[i]);
                     break;
             }
@@ -82,6 +90,34 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
         int inFlight = Math.Min(concurrency ?? requests, requests);
         return new MainJobOptions(requests, inFlight, Math.Min(connections, inFlight), port, keepRunning, serverArgs.ToArray()) { PortGiven = portGiven };
     }
+
+    /// <summary>
+    /// A switch that is neither the job's, a configuration key (<c>--ApiServer:Accounts</c>), nor the host's own, and is
+    /// not the value of the key before it (<c>--ApiServer:Seed -1</c>).
+    /// </summary>
+    private static bool IsUnknownSwitch(string[] args, int i)
+    {
+        string arg = args[i];
+        if (!arg.StartsWith('-') || arg.Contains(':', StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        string name = arg.Split('=', 2)[0];
+        if (s_hostSwitches.Contains(name, StringComparer.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        string previous = i == 0 ? "" : args[i - 1];
+        bool valueOfPrevious = previous.StartsWith("--", StringComparison.Ordinal)
+            && !previous.Contains('=', StringComparison.Ordinal)
+            && (previous.Contains(':', StringComparison.Ordinal) || s_hostSwitches.Contains(previous, StringComparer.OrdinalIgnoreCase));
+        return !valueOfPrevious;
+    }
+
+    /// <summary>The generic host's and ASP.NET Core's own command-line keys.</summary>
+    private static readonly string[] s_hostSwitches = ["--urls", "--environment", "--contentRoot", "--applicationName", "--webroot", "--http_ports", "--https_ports"];
 
     private static bool TryCount(string[] args, ref int i, int minimum, out int value, ref string? error)
     {

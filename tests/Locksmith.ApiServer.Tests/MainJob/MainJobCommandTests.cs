@@ -102,6 +102,24 @@ public sealed class MainJobCommandTests
     }
 
     [Fact]
+    public async Task A_misspelt_switch_exits_2_naming_it_and_starts_no_server()
+    {
+        // Passed on to the server's configuration it bound to nothing, and the job ran its 10,000 default requests.
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+        int exit = await MainJobRunner.RunAsync(["--reqests", "10"], output, interactive: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Unknown switch '--reqests'.", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains(MainJobOptions.Usage, output.ToString(), StringComparison.Ordinal);
+        var passed = MainJobOptions.Parse(["--ApiServer:Seed", "-1", "--environment", "Production", "--urls", "http://127.0.0.1:0", "--keep-running"], out string? error);
+        Assert.Null(error);
+        Assert.Equal(["--ApiServer:Seed", "-1", "--environment", "Production", "--urls", "http://127.0.0.1:0"], passed!.ServerArgs);
+        Assert.Null(MainJobOptions.Parse(["--keep-running", "-x"], out error));
+        Assert.Equal("Unknown switch '-x'.", error);
+    }
+
+    [Fact]
     public async Task A_taken_port_exits_2_saying_the_server_could_not_start()
     {
         using var taken = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
