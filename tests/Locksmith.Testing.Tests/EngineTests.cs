@@ -399,6 +399,84 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void AWaitTheSchedulerTimesOutReportsTheTimeoutItStoodFor_SyncAndAsync()
+    {
+        // Under the scheduler no real time passes; the exception and the event give the timeout the wait stood for.
+        var thrown = new System.Collections.Generic.List<LockTimeoutException>();
+        var events = new System.Collections.Generic.List<LockTimeoutEvent>();
+        Action<LockTimeoutEvent> listen = e =>
+        {
+            lock (events)
+            {
+                events.Add(e);
+            }
+        };
+        LocksmithPolicy.TimeoutOccurred += listen;
+        try
+        {
+            var result = ControlledTest.Run(
+                scenario =>
+                {
+                    var gate = new ExclusiveLock("gate");
+                    var ledger = new ExclusiveLock("ledger");
+                    var asyncGate = new AsyncExclusiveLock("async-gate");
+                    var asyncLedger = new AsyncExclusiveLock("async-ledger");
+                    scenario.Thread("holder", () =>
+                    {
+                        using var first = gate.Acquire();
+                        using var second = ledger.Acquire();
+                    });
+                    scenario.Thread("waiter", () =>
+                    {
+                        using var first = ledger.Acquire();
+                        try
+                        {
+                            using var second = gate.Acquire(TimeSpan.FromMilliseconds(1500));
+                        }
+                        catch (LockTimeoutException e)
+                        {
+                            thrown.Add(e);
+                        }
+                    });
+                    scenario.Flow("async-holder", async () =>
+                    {
+                        using var first = await asyncGate.AcquireAsync();
+                        using var second = await asyncLedger.AcquireAsync();
+                    });
+                    scenario.Flow("async-waiter", async () =>
+                    {
+                        using var first = await asyncLedger.AcquireAsync();
+                        try
+                        {
+                            using var second = await asyncGate.AcquireAsync(TimeSpan.FromMilliseconds(2500));
+                        }
+                        catch (LockTimeoutException e)
+                        {
+                            thrown.Add(e);
+                        }
+                    });
+                },
+                new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Seed = 3, Iterations = 100 });
+
+            Assert.True(result.Passed, result.ToString());
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred -= listen;
+        }
+
+        Assert.Contains(thrown, e => e.LockName == "gate");
+        Assert.Contains(thrown, e => e.LockName == "async-gate");
+        Assert.All(thrown, e => Assert.Equal(e.LockName == "gate" ? 1500 : 2500, e.Waited.TotalMilliseconds));
+        Assert.All(thrown, e => Assert.Contains(e.LockName == "gate" ? "timed out after 1500 ms" : "timed out after 2500 ms", e.Message, StringComparison.Ordinal));
+        lock (events)
+        {
+            Assert.Contains(events, e => e.LockName == "gate" && e.Waited == TimeSpan.FromMilliseconds(1500));
+            Assert.Contains(events, e => e.LockName == "async-gate" && e.Waited == TimeSpan.FromMilliseconds(2500));
+        }
+    }
+
+    [Fact]
     public void TheTraceRenumbersGeneratedLockNamesSoReplaysMatch()
     {
         static void Build(Scenario scenario)

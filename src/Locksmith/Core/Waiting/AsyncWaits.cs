@@ -111,10 +111,11 @@ internal static class AsyncWaits
     }
 
     /// <summary>
-    /// A try-once (zero timeout) that found the lock taken: the flow holds nothing more; an empty scope, or for a
+    /// A try-once (zero timeout) that found the lock taken, or a controlled wait the scheduler timed out
+    /// (<paramref name="timeoutMs"/>, the time it stood for): the flow holds nothing more; an empty scope, or for a
     /// throwing call a reported and thrown timeout, like any other.
     /// </summary>
-    public static ValueTask<AsyncLockScope> FailedWithoutWaiting(IAsyncWaitHost host, LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout)
+    public static ValueTask<AsyncLockScope> FailedWithoutWaiting(IAsyncWaitHost host, LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout, int timeoutMs = 0)
     {
         if (!throwOnTimeout)
         {
@@ -122,8 +123,9 @@ internal static class AsyncWaits
         }
         else
         {
-            ReportTimeoutOrGiveBack(host, flow, mode, modeTag, TimeSpan.Zero);
-            GiveBackAfterTimeout(host, flow, mode, TimeSpan.Zero, throwOnTimeout: true);
+            var waited = TimeSpan.FromMilliseconds(timeoutMs);
+            ReportTimeoutOrGiveBack(host, flow, mode, modeTag, waited);
+            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true);
         }
 
         return default;

@@ -70,27 +70,31 @@ internal struct BlockedWait
     }
 
     /// <summary>
-    /// A try-once (zero timeout) that found the lock taken. For a throwing call that is a timeout like any other:
+    /// A try-once (zero timeout) that found the lock taken, or a controlled flow whose wait the scheduler timed out
+    /// (<paramref name="timeoutMs"/>, the time it stood for). For a throwing call that is a timeout like any other:
     /// it is reported and thrown, so a throwing <c>Acquire</c> never hands back a scope it did not take.
     /// </summary>
     /// <returns>False, when <paramref name="throwOnTimeout"/> is false.</returns>
-    public static bool FailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, bool throwOnTimeout)
+    public static bool FailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, bool throwOnTimeout, int timeoutMs = 0)
     {
         if (throwOnTimeout)
         {
-            ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId);
-            ThrowHelper.ThrowTimeout(lockPrimitive, mode, ownerThreadId, TimeSpan.Zero);
+            ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, timeoutMs);
+            ThrowHelper.ThrowTimeout(lockPrimitive, mode, ownerThreadId, TimeSpan.FromMilliseconds(timeoutMs));
         }
 
         return false;
     }
 
-    /// <summary>Records a throwing try-once that found the lock taken: the timeout metric and event.</summary>
-    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId)
+    /// <summary>
+    /// Records a throwing try-once that found the lock taken, or a controlled wait the scheduler timed out after
+    /// <paramref name="timeoutMs"/>: the timeout metric and event.
+    /// </summary>
+    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, int timeoutMs = 0)
     {
         LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
         LocksmithPolicy.TimeoutOccurred?.Invoke(
-            new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.Zero, CurrentThreadId.Value, ownerThreadId)
+            new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.FromMilliseconds(timeoutMs), CurrentThreadId.Value, ownerThreadId)
             {
                 OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
             });

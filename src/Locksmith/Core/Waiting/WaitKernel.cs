@@ -173,21 +173,24 @@ internal static class WaitKernel
             }
 
             protocol.GiveUp();
-            return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout);
+            return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout, timeoutMs);
         }
 
         return true;
     }
 
-    /// <summary>A try-once that found the resource taken: reported and thrown like any timeout when the caller throws.</summary>
+    /// <summary>
+    /// A try-once that found the resource taken, or a controlled wait the scheduler timed out (<paramref name="timeoutMs"/>,
+    /// the time it stood for): reported and thrown like any timeout when the caller throws.
+    /// </summary>
     public static bool FailedWithoutWaiting<TProtocol>(
-        scoped ref TProtocol protocol, LockPrimitive lockPrimitive, LockMode mode, string modeTag, bool throwOnTimeout)
+        scoped ref TProtocol protocol, LockPrimitive lockPrimitive, LockMode mode, string modeTag, bool throwOnTimeout, int timeoutMs = 0)
         where TProtocol : IWaitProtocol, allows ref struct
     {
         if (throwOnTimeout)
         {
-            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, protocol.OwnerId);
-            protocol.ThrowTimeout(TimeSpan.Zero);
+            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, protocol.OwnerId, timeoutMs);
+            protocol.ThrowTimeout(TimeSpan.FromMilliseconds(timeoutMs));
         }
 
         return false;

@@ -336,7 +336,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             }
         }
 
-        return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
+        return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout, timeoutMs);
     }
 
     /// <summary>An ordered lock taken by a flow that just claimed its record: its first ordered hold.</summary>

@@ -182,7 +182,7 @@ public sealed partial class AsyncReadWriteLock
                 }
             }
 
-            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout);
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout, timeoutMs);
         }
 
         if (timeoutMs == 0)

@@ -154,7 +154,7 @@ public sealed partial class AsyncReadWriteLock
                 }
             }
 
-            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout);
+            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout, timeoutMs);
         }
 
         if (timeoutMs == 0)

@@ -288,7 +288,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             {
                 if (!WaitControlled(timeoutMs))
                 {
-                    return BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout);
+                    return BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout, timeoutMs);
                 }
             }
 

@@ -196,7 +196,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             {
                 if (!WaitControlled(timeoutMs))
                 {
-                    return FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
+                    return FailedAsyncWithoutWaiting(flow, count, throwOnTimeout, timeoutMs);
                 }
             }
 
@@ -239,7 +239,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         return node.Arm(timeoutMs);
     }
 
-    private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, bool throwOnTimeout)
+    /// <summary>A try-once that found too few permits, or a controlled wait the scheduler timed out after <paramref name="timeoutMs"/>.</summary>
+    private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, bool throwOnTimeout, int timeoutMs = 0)
     {
         FlowOwnership.NotHeld(flow);
         if (!throwOnTimeout)
@@ -247,8 +248,9 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             return default;
         }
 
-        AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, TimeSpan.Zero);
-        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, CurrentCount, _maxCount, TimeSpan.Zero);
+        var waited = TimeSpan.FromMilliseconds(timeoutMs);
+        AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited);
+        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, CurrentCount, _maxCount, waited);
         return default;
     }
 
