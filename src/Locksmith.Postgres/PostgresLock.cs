@@ -280,7 +280,7 @@ public abstract class PostgresLock : LockPrimitive
             if (hold is null)
             {
                 await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
-                FlowOwnership.NotHeld(flow);
+                FlowOwnership.NotHeldInCallee(flow);
             }
         }
     }

@@ -194,7 +194,7 @@ public static class PostgresLockSet
             }
 
             // The set's own hold ends (see LockSet.Async).
-            FlowOwnership.Released(flow);
+            FlowOwnership.ReleasedInCallee(flow);
         }
     }
 

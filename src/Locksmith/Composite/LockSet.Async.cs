@@ -227,8 +227,8 @@ public static partial class LockSet
         finally
         {
             // The set's own hold ends. If it was the last, the caller's frame keeps a dead view, which claims from its
-            // base on its next acquisition.
-            FlowOwnership.Released(flow);
+            // base on its next acquisition; retired, so no later claim (another flow's) makes it live again.
+            FlowOwnership.ReleasedInCallee(flow);
         }
     }
 

@@ -474,6 +474,110 @@ public sealed class AsyncOwnershipIsolationTests
         }
     }
 
+    // A claim that ends away from the frame that made it (in the contended lock set's async method, or in the
+    // completion callback of a wait turned into a Task) leaves that frame a dead view. An unrelated flow on the same
+    // base context reused the record from the cache, and its 4th claim made the view live again: the failed frame then
+    // held the other flow's lock. Independent flows on the default context, as in a service; 8 rounds each.
+    [Theory]
+    [InlineData("lock set")]
+    [InlineData("AsTask")]
+    public async Task AFrameWhoseFailedWaitEndedItsClaimElsewhere_NeverSharesAnUnrelatedFlowsHold(string failure)
+    {
+        for (int round = 0; round < 8; round++)
+        {
+            var busy = new AsyncExclusiveLock("retire-busy");
+            var other = new AsyncExclusiveLock("retire-other");
+            var m = new AsyncExclusiveLock("retire-m");
+            var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var stop = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var gGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var gHolding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var fDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+            var holder = Independent(async () =>
+            {
+                using (await busy.AcquireAsync())
+                {
+                    holding.SetResult();
+                    await stop.Task;
+                }
+            });
+            await holding.Task;
+
+            var g = Independent(async () =>
+            {
+                await gGo.Task;
+                for (int k = 1; k <= 4; k++)
+                {
+                    var scope = await m.AcquireAsync();
+                    if (k == 4)
+                    {
+                        gHolding.SetResult();
+                        await fDone.Task;
+                    }
+
+                    scope.Dispose();
+                }
+            });
+            var f = Independent(async () =>
+            {
+                try
+                {
+                    if (failure == "lock set")
+                    {
+                        using var set = await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(5), [other, busy]);
+                    }
+                    else
+                    {
+                        using var scope = await busy.AcquireAsync(TimeSpan.FromMilliseconds(5)).AsTask();
+                    }
+
+                    Assert.Fail("the wait for the held lock should have timed out");
+                }
+                catch (LockTimeoutException)
+                {
+                }
+
+                try
+                {
+                    gGo.SetResult();
+                    await gHolding.Task;
+                    Assert.False(m.IsHeldByCurrentFlow, $"round {round}: the failed frame sees the unrelated flow's hold as its own");
+                    var attempt = await m.TryAcquireAsync(TimeSpan.Zero);
+                    Assert.False(attempt.IsAcquired);
+                }
+                finally
+                {
+                    fDone.TrySetResult();
+                }
+            });
+
+            try
+            {
+                await Task.WhenAll(f, g);
+            }
+            finally
+            {
+                gGo.TrySetResult();
+                fDone.TrySetResult();
+                stop.SetResult();
+                await holder;
+            }
+
+            Assert.False(m.IsHeld);
+            Assert.False(busy.IsHeld);
+        }
+
+        // Flows that share nothing but the default context, as requests of a service without async locals do.
+        static Task Independent(Func<Task> body)
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                return Task.Run(body);
+            }
+        }
+    }
+
     [Fact]
     public async Task FlowsInterleavingWithTheirOwnContexts_AllocateNothingPerAcquisition()
     {

@@ -233,8 +233,26 @@ internal static class FlowOwnership
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void NotHeld(LockOwner owner) => Released(owner);
 
+    /// <summary>
+    /// <see cref="Released"/> from an async method the acquisition handed on to (a contended lock set, a distributed
+    /// lock's round trips): if the claim ends here, the frame that made it still carries its view, which this method's
+    /// context cannot restore, so that view is retired for good instead of coming round again.
+    /// </summary>
+    public static void ReleasedInCallee(LockOwner owner)
+    {
+        if ((int)Interlocked.Decrement(ref owner.FlowHolds) == 0)
+        {
+            Unclaim(owner, retireView: true);
+        }
+    }
+
+    /// <inheritdoc cref="ReleasedInCallee"/>
+    public static void NotHeldInCallee(LockOwner owner) => ReleasedInCallee(owner);
+
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Unclaim(LockOwner owner)
+    private static void Unclaim(LockOwner owner) => Unclaim(owner, retireView: false);
+
+    private static void Unclaim(LockOwner owner, bool retireView)
     {
         // The count reached 0 exactly once for this claim, here: nobody else touches the record until it is claimed again.
         var view = owner.FlowCurrentView;
@@ -256,9 +274,20 @@ internal static class FlowOwnership
             // A new context, as that change made.
             s_flow.Value = null;
         }
+        else
+        {
+            // Released where the view is not (another flow, or a task's completion callback): the claiming frame still
+            // carries it. Were it made live again by a later claim of this record, maybe another flow's from the cache,
+            // that frame would share the other flow's holds.
+            retireView = true;
+        }
 
-        // Otherwise released in a callee that kept its context (an async method disposed the scope): the caller's
-        // context keeps a dead view, which claims from its base next time.
+        if (retireView)
+        {
+            // The dead view is never made live again: this slot gets a new view (an allocation) when its turn comes.
+            Array.Clear(owner.FlowViews!, owner.FlowViewIndex, 1);
+        }
+
         Cache(owner);
     }
 
