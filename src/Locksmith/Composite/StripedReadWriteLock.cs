@@ -61,9 +61,14 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     {
         if (Policy != declaredPolicy)
         {
+            if (Policy != ReadWritePolicy.WriterPreferred)
+            {
+                ThrowHelper.ThrowPolicyDeclaredTwice(Describe(), Policy, declaredName, declaredPolicy);
+            }
+
             foreach (var stripe in Stripes)
             {
-                stripe.DeclarePolicy(declaredPolicy);
+                stripe.DeclarePolicy(declaredName, declaredPolicy);
             }
 
             Policy = declaredPolicy;

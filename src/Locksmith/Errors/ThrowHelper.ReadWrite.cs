@@ -1,3 +1,4 @@
+using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 
@@ -6,6 +7,13 @@ namespace Locksmith;
 // ReadWriteLock's misuse messages: each names the lock, the thread and the mode.
 internal static partial class ThrowHelper
 {
+    [DoesNotReturn]
+    public static void ThrowPolicyDeclaredTwice(string lockDescription, ReadWritePolicy built, string declaredName, ReadWritePolicy declared) =>
+        throw new InvalidOperationException(
+            $"Lock {lockDescription} was constructed with ReadWritePolicy.{built} but '{declaredName}' is in a [ReadMostly] type that " +
+            $"declares ReadWritePolicy.{declared}" + (declared == ReadWritePolicy.WriterPreferred ? " (the attribute's default when Policy is not set)" : "") +
+            $". Give the policy in one place only: [ReadMostly(Policy = ReadWritePolicy.{built})], or construct the lock without a policy.");
+
     [DoesNotReturn]
     public static void ThrowReadRecursion(LockPrimitive lockPrimitive) =>
         throw new LockRecursionException(

@@ -60,6 +60,9 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
     // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
     private ReadWritePolicy _policy;
+
+    // A policy other than the default given to the constructor (a registration's): a declaration may not replace it.
+    private readonly bool _policyChosen;
     private int _readerBlockMask;
 
     // The write hold: its token (0 when none; the scope's release compares it), the last token handed out, the flow.
@@ -98,6 +101,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         }
 
         SetPolicy(policy);
+        _policyChosen = policy != ReadWritePolicy.WriterPreferred;
         AsyncOwners.Register(this);
     }
 
@@ -185,14 +189,14 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     {
         if (_policy != declaredPolicy)
         {
-            DeclarePolicy(declaredPolicy);
+            DeclarePolicy(declaredName, declaredPolicy);
         }
 
         EnsureDeclared(declaredName, declaredLevel);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void DeclarePolicy(ReadWritePolicy declaredPolicy)
+    private void DeclarePolicy(string declaredName, ReadWritePolicy declaredPolicy)
     {
         // Two first wrapper calls may race here: the second must find the policy set, not the lock in use.
         lock (s_policyGate)
@@ -200,6 +204,12 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
             if (_policy == declaredPolicy)
             {
                 return;
+            }
+
+            if (_policyChosen)
+            {
+                // Like a level given twice: a registration's policy must not be replaced by an attribute's default.
+                ThrowHelper.ThrowPolicyDeclaredTwice(Describe(), _policy, declaredName, declaredPolicy);
             }
 
             if (Volatile.Read(ref _state) != 0 || AnyReaders())

@@ -44,6 +44,9 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
     private ReadWritePolicy _policy;
 
+    // A policy other than the default given to the constructor (a registration's): a declaration may not replace it.
+    private readonly bool _policyChosen;
+
     // Policy declarations happen once per lock, off the hot path: one shared gate is enough.
     private static readonly object s_policyGate = new();
 
@@ -109,6 +112,7 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
         }
 
         SetPolicy(policy);
+        _policyChosen = policy != ReadWritePolicy.WriterPreferred;
         _slots = new ReaderSlot[ReaderSlot.TableLength];
     }
 
@@ -127,14 +131,14 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     {
         if (_policy != declaredPolicy)
         {
-            DeclarePolicy(declaredPolicy);
+            DeclarePolicy(declaredName, declaredPolicy);
         }
 
         EnsureDeclared(declaredName, declaredLevel);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    internal void DeclarePolicy(ReadWritePolicy declaredPolicy)
+    internal void DeclarePolicy(string declaredName, ReadWritePolicy declaredPolicy)
     {
         // Two first wrapper calls may race here: the second must find the policy set, not the lock in use.
         lock (s_policyGate)
@@ -142,6 +146,12 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
             if (_policy == declaredPolicy)
             {
                 return;
+            }
+
+            if (_policyChosen)
+            {
+                // Like a level given twice: a registration's policy must not be replaced by an attribute's default.
+                ThrowHelper.ThrowPolicyDeclaredTwice(Describe(), _policy, declaredName, declaredPolicy);
             }
 
             if (Volatile.Read(ref _state) != 0 || CurrentReaderCount != 0)
