@@ -137,7 +137,8 @@ public static partial class LockSet
 
             if (timeoutMs == 0)
             {
-                return AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout);
+                // A try-once that found a member busy records nothing unless it throws, as each lock's own does.
+                return throwOnTimeout ? AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout: true) : default;
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -220,7 +221,15 @@ public static partial class LockSet
                 // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
                 int pause = Random.Shared.Next(backoff + 1);
                 remaining = TimeoutMath.Remaining(deadline);
-                await Task.Delay(remaining < 0 ? pause : Math.Min(pause, remaining), cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(remaining < 0 ? pause : Math.Min(pause, remaining), cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                    // Cancelled in the pause: named like a cancellation during a wait, not the delay's bare "A task was canceled".
+                    throw ThrowHelper.SetWaitCanceled(ordered, flow.Describe(), cancellationToken);
+                }
                 backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
             }
         }

@@ -129,6 +129,81 @@ public sealed class AsyncLockSetTests
         Assert.Equal(2, slots.CurrentCount);
     }
 
+    // A try-once that finds a member busy is no timeout (as each lock's own try-once): no event, no metric, so polling a
+    // set stays quiet. A throwing zero-timeout acquisition still reports one.
+    [Fact]
+    public async Task ATryOnceOfABusySet_RecordsNoTimeout_AThrowingOneDoes()
+    {
+        using var policy = PolicyScope.Capture();
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
+        LocksmithPolicy.TimeoutOccurred = events.Enqueue;
+        var free = new AsyncExclusiveLock("try-once-free");
+        var busy = new AsyncExclusiveLock("try-once-busy");
+        var held = await Task.Run(async () => await busy.AcquireAsync());
+
+        var once = await LockSet.TryAcquireAsync(TimeSpan.Zero, [free, busy]);
+        int afterTry = events.Count(e => e.LockName == "try-once-busy");
+        await Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.Zero, [free, busy]));
+
+        Assert.False(once.IsAcquired);
+        Assert.Equal(0, afterTry);
+        Assert.Equal(1, events.Count(e => e.LockName == "try-once-busy"));
+        Assert.False(free.IsHeld);
+        held.Dispose();
+    }
+
+    // Cancelled during its back-off pause, a set threw the pause's bare "A task was canceled."; every cancellation now
+    // names the set's lock or locks it waited for. Two flows churn the members so the set keeps backing off; 100 cancelled attempts.
+    [Fact]
+    public async Task ACancellationDuringTheSetsBackOff_NamesTheSetsLocks()
+    {
+        var a = new AsyncExclusiveLock("backoff-a");
+        var b = new AsyncExclusiveLock("backoff-b");
+        using var stop = new CancellationTokenSource();
+        Task Churn(AsyncExclusiveLock gate) => Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using (await gate.AcquireAsync())
+                {
+                    await Task.Delay(2);
+                }
+            }
+        });
+        var churn = Task.WhenAll(Churn(a), Churn(b));
+        var bare = new List<string>();
+        int cancelled = 0;
+        try
+        {
+            for (int attempt = 0; attempt < 1_000 && cancelled < 100; attempt++)
+            {
+                using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(15));
+                try
+                {
+                    using var set = await LockSet.AcquireAsync([a, b], cancel.Token);
+                }
+                catch (OperationCanceledException e)
+                {
+                    cancelled++;
+                    if (!e.Message.Contains("'backoff-a'", StringComparison.Ordinal) && !e.Message.Contains("'backoff-b'", StringComparison.Ordinal))
+                    {
+                        bare.Add($"{e.GetType().Name}: {e.Message}");
+                    }
+                }
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await churn;
+        }
+
+        Assert.Empty(bare);
+        Assert.True(cancelled > 0, "no attempt was cancelled");
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
     [Fact]
     public async Task OrderViolation_AgainstAHeldHigherLevelAsyncLock_ThrowsBeforeWaiting()
     {
