@@ -12,9 +12,13 @@ internal sealed class QuietStart
 
     private volatile bool _started;
 
-    /// <summary>Adds the filter; it is read on every log call, so <see cref="Started"/> takes effect at once.</summary>
+    /// <summary>
+    /// Adds the filter, for the host's category only: a filter without a category would replace the program's own (the
+    /// main job's warnings-only one), and let even Debug messages through. It is read on every log call, so
+    /// <see cref="Started"/> takes effect at once; once started, the host's warnings and errors show.
+    /// </summary>
     public void AttachTo(ILoggingBuilder logging) =>
-        logging.AddFilter((_, category, _) => _started || category != HostCategory);
+        logging.AddFilter(HostCategory, level => _started && level >= LogLevel.Warning);
 
     /// <summary>The server is up: the host's messages show again.</summary>
     public void Started() => _started = true;

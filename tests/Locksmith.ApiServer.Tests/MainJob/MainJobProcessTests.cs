@@ -22,6 +22,10 @@ public sealed class MainJobProcessTests
         Assert.Contains(MainJobReport.Pass, output, StringComparison.Ordinal);
         Assert.Contains("10,000 / 10,000 requests", output, StringComparison.Ordinal);
         Assert.DoesNotContain("FAIL", output, StringComparison.Ordinal);
+
+        // The job prints its report, not the host's chatter: its warnings-only log filter was replaced by the start's.
+        Assert.DoesNotContain("dbug:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("info:", output, StringComparison.Ordinal);
     }
 
     [Fact]
