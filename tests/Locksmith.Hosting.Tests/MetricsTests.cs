@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Diagnostics.Metrics;
 using System.Threading;
 using System.Threading.Tasks;
@@ -115,11 +116,15 @@ public sealed class MetricsTests
         {
         }
 
-        // Stripes carry their own names (accounts[i]); every one recorded here.
-        Assert.Equal(10, collector.GetMeasurementSnapshot().Count);
+        // A stripe records as its striped lock (name and kind), one series per lock rather than one per stripe.
+        var measurements = collector.GetMeasurementSnapshot();
+        Assert.Equal(10, measurements.Count);
         Assert.Equal(2, CountFor(collector, "prices"));
+        Assert.Equal(4, measurements.Count(m => Equals(m.Tags["lock.name"], "accounts") && Equals(m.Tags["lock.kind"], "striped")));
+        Assert.Equal(4, measurements.Count(m => Equals(m.Tags["lock.name"], "carts") && Equals(m.Tags["lock.kind"], "async_striped")));
+        Assert.DoesNotContain(measurements, m => m.Tags["lock.name"] is string n && n.Contains('[', StringComparison.Ordinal));
         Assert.DoesNotContain(processCollector.GetMeasurementSnapshot(), m => m.Tags["lock.name"] is string n
-            && (n == "prices" || n.StartsWith("accounts[", StringComparison.Ordinal) || n.StartsWith("carts[", StringComparison.Ordinal)));
+            && (n == "prices" || n.StartsWith("accounts", StringComparison.Ordinal) || n.StartsWith("carts", StringComparison.Ordinal)));
         await host.StopAsync(TestContext.Current.CancellationToken);
     }
 

@@ -40,6 +40,10 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
         : base(name, level, LockKind.AsyncStriped)
     {
         _table = new StripeTable<TKey, AsyncExclusiveLock>(stripeCount, Name, level, comparer, static (stripeName, stripeLevel) => new AsyncExclusiveLock(stripeName, stripeLevel));
+        foreach (var stripe in _table.Stripes)
+        {
+            stripe.MetricsParent = this;
+        }
     }
 
     /// <summary>The number of stripes (a power of two).</summary>

@@ -22,6 +22,10 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
         : base(name, level, LockKind.Striped)
     {
         _table = new StripeTable<TKey, TStripe>(stripeCount, Name, level, comparer, createStripe);
+        foreach (var stripe in _table.Stripes)
+        {
+            stripe.MetricsParent = this;
+        }
     }
 
     /// <summary>The stripe count of the parameterless constructors (see <see cref="StripeTable{TKey, TStripe}.DefaultStripeCount"/>).</summary>

@@ -156,9 +156,11 @@ public static class LocksmithMetrics
     private static KeyValuePair<string, object?> Tags(
         LockPrimitive lockPrimitive, string mode, out KeyValuePair<string, object?> kind, out KeyValuePair<string, object?> modeTag)
     {
-        kind = new("lock.kind", lockPrimitive.KindTag);
+        // A stripe records as its striped lock: one series per lock, not per stripe (64 by default).
+        var tagged = lockPrimitive.MetricsParent ?? lockPrimitive;
+        kind = new("lock.kind", tagged.KindTag);
         modeTag = new("lock.mode", mode);
-        return new("lock.name", lockPrimitive.Name);
+        return new("lock.name", tagged.Name);
     }
 }
 

@@ -73,6 +73,9 @@ public abstract class LockPrimitive
     /// </summary>
     internal LocksmithInstruments? Instruments;
 
+    /// <summary>The striped lock a stripe belongs to, whose name and kind its metrics carry; null for any other lock.</summary>
+    internal LockPrimitive? MetricsParent;
+
     /// <summary>
     /// The ordered locks seen held when this one was taken, while <see cref="LockNesting"/> records; null until the
     /// first. A copy-on-write array: readers never lock, and a known edge costs one increment.
