@@ -46,6 +46,36 @@ public sealed class LockNestingTests
             inner.GetObservedNesting().OrderBy(static e => e.OuterName, StringComparer.Ordinal).ToArray());
     }
 
+    // After a striped lock took several stripes at once, a lock taken inside counted one pair per stripe of the highest
+    // index instead of one per acquisition (a trial saw stk[12] -> ledger and stk[15] -> ledger, 10 each, for 10).
+    [Fact]
+    public async Task A_lock_taken_after_several_keys_of_a_striped_lock_counts_one_pair_per_acquisition()
+    {
+        var stock = new AsyncStripedLock<int>(16, "nest-stock", level: 20);
+        var ledger = new AsyncExclusiveLock("nest-ledger", level: 40);
+        var syncLedger = new ExclusiveLock("nest-sync-ledger", level: 50);
+        int[] keys = [.. Enumerable.Range(0, 20)];
+
+        using (LockNesting.BeginRecording())
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await using (await stock.AcquireManyAsync(keys))
+                {
+                    using var inner = await ledger.AcquireAsync();
+                }
+
+                await using (await stock.AcquireManyAsync(keys))
+                {
+                    using var inner = syncLedger.Acquire();
+                }
+            }
+        }
+
+        Assert.Equal(10, ledger.GetObservedNesting().Sum(static e => e.Count));
+        Assert.Equal(10, syncLedger.GetObservedNesting().Sum(static e => e.Count));
+    }
+
     [Fact]
     public void Without_a_recorder_nothing_is_recorded_and_recorders_nest()
     {

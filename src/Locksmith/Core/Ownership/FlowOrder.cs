@@ -134,8 +134,9 @@ internal static class FlowOrder
             }
         }
 
+        // Past the entries, the holds go on a stack; its own nesting count would repeat the one made above.
         EnterGate(flow);
-        flow.Held.Push(lockPrimitive);
+        flow.Held.PushUnrecorded(lockPrimitive);
         Volatile.Write(ref flow.FlowHeldGate, 0);
     }
 

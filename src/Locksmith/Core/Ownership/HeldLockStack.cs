@@ -27,7 +27,13 @@ internal struct HeldLockStack
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Push(LockPrimitive lockPrimitive)
+    public void Push(LockPrimitive lockPrimitive) => Push(lockPrimitive, recordNesting: true);
+
+    /// <summary>Pushes without counting a nesting: a flow's overflow holds, whose nesting its caller already counted.</summary>
+    public void PushUnrecorded(LockPrimitive lockPrimitive) => Push(lockPrimitive, recordNesting: false);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void Push(LockPrimitive lockPrimitive, bool recordNesting)
     {
         var entries = _entries;
         int count = _count;
@@ -49,7 +55,7 @@ internal struct HeldLockStack
         _count = count + 1;
 
         // Nesting is recorded only under a held lock and only while asked for: the unnested path tests a register.
-        if (count != 0 && LockNesting.Active)
+        if (recordNesting && count != 0 && LockNesting.Active)
         {
             LockNesting.Record(entries[count - 1].Lock, lockPrimitive);
         }
