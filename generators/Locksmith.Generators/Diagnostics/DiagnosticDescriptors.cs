@@ -30,7 +30,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NotALocksmithLock = Error(
         "LSM0003",
         "Lock member is not a Locksmith lock",
-        "'{0}' is guarded by '{1}' of type '{2}', which is not a Locksmith lock; declare it as a concrete Locksmith lock such as ExclusiveLock, ReentrantLock, ReadWriteLock, CountingSemaphore or StripedLock<TKey>",
+        "'{0}' is guarded by '{1}' of type '{2}', which is not a Locksmith lock; declare it as a concrete Locksmith lock such as {3}",
         "A lock is recognised by the capability interfaces its concrete type implements (IExclusiveAccessLock, IReadWriteAccessLock, IKeyedAccessLock).");
 
     public static readonly DiagnosticDescriptor StaticMemberGuardedByInstanceLock = Error(
@@ -42,7 +42,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ReadAccessOnExclusiveLock = Error(
         "LSM0005",
         "Read access on a lock without a read mode",
-        "'{0}' asks for read access, but '{1}' ({2}) has no read mode; use a ReadWriteLock or remove Access = LockAccess.Read",
+        "'{0}' asks for read access, but '{1}' ({2}) has no read mode; use {3} or remove Access = LockAccess.Read",
         "LockAccess.Read takes the shared mode of a read-write lock; other locks have only an exclusive mode.");
 
     public static readonly DiagnosticDescriptor StripeByNamesNoParameter = Error(
@@ -54,7 +54,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor StripeByOnUnkeyedLock = Error(
         "LSM0007",
         "StripeBy on a lock that is not keyed",
-        "'{0}' sets StripeBy, but '{1}' ({2}) is not a keyed lock; remove StripeBy or guard it with a StripedLock<TKey>",
+        "'{0}' sets StripeBy, but '{1}' ({2}) is not a keyed lock; remove StripeBy or guard it with {3}",
         "Only a keyed lock (IKeyedAccessLock) has stripes to choose from.");
 
     public static readonly DiagnosticDescriptor KeyedLockWithoutStripeBy = Error(
@@ -174,7 +174,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ReadMostlyWithoutReadWriteLock = Warning(
         "LSM0025",
         "[ReadMostly] on a type without a read-write lock",
-        "[ReadMostly] on '{0}' has no effect: it declares no read-write lock; guard its state with a ReadWriteLock or remove the attribute",
+        "[ReadMostly] on '{0}' has no effect: it declares no read-write lock; guard its state with {1} or remove the attribute",
         "[ReadMostly] declares the policy of the type's read-write lock and makes read-access wrappers take the read lock.");
 
     public static readonly DiagnosticDescriptor ExtensionBlockMember = Error(

@@ -70,10 +70,13 @@ public sealed partial class GuardedGenerator
             var capabilities = lockInfo.Capabilities;
             bool isReadWrite = (capabilities & LockCapabilities.ReadWrite) != 0;
             bool isKeyed = (capabilities & LockCapabilities.Keyed) != 0;
+            // The advice fits the code: an async lock or core needs the async counterpart (a synchronous one is LSM0009).
+            bool asyncCode = capabilities.IsAsync() || IsAsyncCore(method);
             if (data.IsRead && !isReadWrite)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.ReadAccessOnExclusiveLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe()));
+                    DiagnosticDescriptors.ReadAccessOnExclusiveLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe(),
+                    LockCapabilitiesReader.ReadWriteLockFor(asyncCode)));
             }
 
             string? keyArgument = null;
@@ -84,7 +87,8 @@ public sealed partial class GuardedGenerator
             else if (!string.IsNullOrEmpty(data.StripeBy))
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.StripeByOnUnkeyedLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe()));
+                    DiagnosticDescriptors.StripeByOnUnkeyedLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe(),
+                    LockCapabilitiesReader.KeyedLockFor(asyncCode)));
             }
 
             if (facts is null)
@@ -134,6 +138,9 @@ public sealed partial class GuardedGenerator
                 ? wrapper with { Async = asyncModel with { AwaitsDispose = release.Throwing, TimedAwaitsDispose = release.Timed } }
                 : wrapper;
         }
+
+        /// <summary>Whether a guarded method's body is async code: declared async, or returning a task type.</summary>
+        private static bool IsAsyncCore(IMethodSymbol method) => method.IsAsync || AsyncWrappers.IsTaskType(method.ReturnType, out _);
 
         /// <summary>Where the wrappers' calls bind: at the guarded method's name, with the usings and extensions in scope there.</summary>
         private static LockContract.CallSite CallSiteOf(GeneratorAttributeSyntaxContext context, IMethodSymbol method) =>
@@ -220,7 +227,7 @@ public sealed partial class GuardedGenerator
 
                 if (!memberCapabilities.IsLock() || !RuntimeSymbols.DerivesFromLockPrimitive(lockType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take; set Lock to a member of a lock type such as ExclusiveLock, ReentrantLock or ReadWriteLock");
+                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take; set Lock to a member of a lock type such as {(IsAsyncCore(method) ? "AsyncExclusiveLock or AsyncReadWriteLock" : "ExclusiveLock, ReentrantLock or ReadWriteLock")}");
                     continue;
                 }
 
@@ -328,7 +335,8 @@ public sealed partial class GuardedGenerator
             if (lockType is null || !capabilities.IsLock())
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.NotALocksmithLock, location, DisplayName(guarded), member.Name, lockType?.ToDisplayString() ?? "?"));
+                    DiagnosticDescriptors.NotALocksmithLock, location, DisplayName(guarded), member.Name, lockType?.ToDisplayString() ?? "?",
+                    LockCapabilitiesReader.LocksFor(guarded is IMethodSymbol method ? IsAsyncCore(method) : null)));
                 return null;
             }
 

@@ -112,20 +112,30 @@ public sealed partial class GuardedGenerator
                 var data = new ReadMostlyAttributeData(context.Attributes[0]);
                 var diagnostics = new List<DiagnosticInfo>();
                 ReportUndefinedEnums(type, data.Attribute, data.InvalidArguments, diagnostics, token);
+                bool asyncLocks = false;
+                bool syncLocks = false;
                 for (var current = type; current is not null; current = current.BaseType)
                 {
                     token.ThrowIfCancellationRequested();
                     foreach (var member in current.GetMembers())
                     {
-                        if ((LockCapabilitiesReader.Of(LockMembers.TypeOf(member)) & LockCapabilities.ReadWrite) != 0)
+                        var capabilities = LockCapabilitiesReader.Of(LockMembers.TypeOf(member));
+                        if ((capabilities & LockCapabilities.ReadWrite) != 0)
                         {
                             return diagnostics.ToEquatableArray();
                         }
+
+                        asyncLocks |= capabilities.IsLock() && capabilities.IsAsync();
+                        syncLocks |= capabilities.IsLock() && !capabilities.IsAsync();
                     }
                 }
 
+                // The lock to suggest is of the kind the type already uses (an async one for async locks); either when it has none or both.
+                string suggested = asyncLocks == syncLocks
+                    ? "a ReadWriteLock (an AsyncReadWriteLock for async code)"
+                    : LockCapabilitiesReader.ReadWriteLockFor(asyncLocks);
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.ReadMostlyWithoutReadWriteLock, AttributeLocation(data.Attribute, token), DisplayName(type)));
+                    DiagnosticDescriptors.ReadMostlyWithoutReadWriteLock, AttributeLocation(data.Attribute, token), DisplayName(type), suggested));
                 return diagnostics.ToEquatableArray();
             }
             catch (Exception exception) when (exception is not OperationCanceledException)

@@ -78,6 +78,23 @@ internal static class LockCapabilitiesReader
             : "a " + kind;
     }
 
+    /// <summary>The read-write lock a message suggests for async code (an async lock or core) or synchronous code.</summary>
+    public static string ReadWriteLockFor(bool async) => async ? "an AsyncReadWriteLock" : "a ReadWriteLock";
+
+    /// <summary>The keyed lock a message suggests for async code (an async lock or core) or synchronous code.</summary>
+    public static string KeyedLockFor(bool async) => async ? "an AsyncStripedLock<TKey>" : "a StripedLock<TKey>";
+
+    /// <summary>
+    /// The Locksmith locks a message lists for a member guarded by something else: the async ones for an async core,
+    /// the synchronous ones for a synchronous core, both for state (which code of either kind may touch).
+    /// </summary>
+    public static string LocksFor(bool? async) => async switch
+    {
+        true => "AsyncExclusiveLock, AsyncReadWriteLock or AsyncStripedLock<TKey>",
+        false => "ExclusiveLock, ReentrantLock, ReadWriteLock, CountingSemaphore or StripedLock<TKey>",
+        null => "ExclusiveLock, ReadWriteLock or StripedLock<TKey> (AsyncExclusiveLock, AsyncReadWriteLock or AsyncStripedLock<TKey> for state that async code uses)",
+    };
+
     /// <summary>The synchronous lock a message suggests in place of an async one of these capabilities.</summary>
     public static string SyncCounterpart(this LockCapabilities capabilities) =>
         (capabilities & LockCapabilities.Keyed) != 0 ? "a StripedLock<TKey>"

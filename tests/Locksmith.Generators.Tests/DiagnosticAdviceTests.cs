@@ -1,0 +1,64 @@
+using System;
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// Regressions from a new user's trial: advice that fits the code it is about (async code is pointed at async locks),
+/// no diagnostic about a name that is right, names that say which lock is meant, and unchecked tried scopes.
+/// </summary>
+public sealed class DiagnosticAdviceTests
+{
+    /// <summary>
+    /// LSM0003, LSM0005, LSM0007 and LSM0025 suggest the async lock for an async lock or core (a synchronous one would
+    /// only lead to LSM0009), and the synchronous lock for synchronous code.
+    /// </summary>
+    [Fact]
+    public void AdviceForAsyncCode_NamesAsyncLocks()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Queue
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private readonly ExclusiveLock _sync = new();
+                private readonly SemaphoreSlim _gate = new(1);
+                [{|LSM0005:Guarded(Lock = nameof(_lock), Access = LockAccess.Read)|}] private Task<int> PeekCoreAsync() => Task.FromResult(0);
+                [{|LSM0007:Guarded(Lock = nameof(_lock), StripeBy = nameof(id))|}] private Task PushCoreAsync(int id) => Task.CompletedTask;
+                [{|LSM0003:Guarded(Lock = nameof(_gate))|}] private Task PopCoreAsync() => Task.CompletedTask;
+                [{|LSM0005:Guarded(Lock = nameof(_sync), Access = LockAccess.Read)|}] private int CountCore() => 0;
+                [{|LSM0007:Guarded(Lock = nameof(_sync), StripeBy = nameof(id))|}] private void DropCore(int id) { }
+                [{|LSM0003:Guarded(Lock = nameof(_gate))|}] private void ClearCore() { }
+                [{|LSM0018:AcquiresLocksOf(nameof(other), Lock = nameof(_gate))|}] private static Task ShareCore(Queue other) => Task.CompletedTask;
+            }
+            [{|LSM0025:ReadMostly|}]
+            public partial class AsyncCache
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+            }
+            [{|LSM0025:ReadMostly|}]
+            public partial class SyncCache
+            {
+                private readonly ExclusiveLock _lock = new();
+            }
+            """);
+
+        string Message(string id, string about) => run.LocksmithDiagnostics
+            .Single(d => d.Id == id && d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains(about, StringComparison.Ordinal))
+            .GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Contains("use an AsyncReadWriteLock", Message("LSM0005", "PeekCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("such as AsyncExclusiveLock or AsyncReadWriteLock", Message("LSM0018", "ShareCore"), StringComparison.Ordinal);
+        Assert.Contains("guard it with an AsyncStripedLock<TKey>", Message("LSM0007", "PushCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("such as AsyncExclusiveLock, AsyncReadWriteLock or AsyncStripedLock<TKey>", Message("LSM0003", "PopCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("guard its state with an AsyncReadWriteLock", Message("LSM0025", "AsyncCache"), StringComparison.Ordinal);
+        Assert.Contains("use a ReadWriteLock", Message("LSM0005", "CountCore"), StringComparison.Ordinal);
+        Assert.Contains("guard it with a StripedLock<TKey>", Message("LSM0007", "DropCore"), StringComparison.Ordinal);
+        Assert.Contains("such as ExclusiveLock, ReentrantLock", Message("LSM0003", "ClearCore"), StringComparison.Ordinal);
+        Assert.Contains("guard its state with a ReadWriteLock or", Message("LSM0025", "SyncCache"), StringComparison.Ordinal);
+    }
+}
