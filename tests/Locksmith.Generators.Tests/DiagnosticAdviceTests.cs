@@ -61,4 +61,31 @@ public sealed class DiagnosticAdviceTests
         Assert.Contains("such as ExclusiveLock, ReentrantLock", Message("LSM0003", "ClearCore"), StringComparison.Ordinal);
         Assert.Contains("guard its state with a ReadWriteLock or", Message("LSM0025", "SyncCache"), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// An async [AcquiresLocksOf] core named by the async rule gets no LSM0014 while its locks are missing or
+    /// synchronous: the real error (LSM0018, LSM0009) is the only one, and its name is right for the async wrapper.
+    /// </summary>
+    [Fact]
+    public void AsyncLockSetCore_WithoutAsyncLocks_GetsNoNamingError() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Account
+        {
+            internal readonly ExclusiveLock _lock = new();
+            internal readonly AsyncExclusiveLock _gate = new();
+
+            [{|LSM0018:AcquiresLocksOf(nameof(from), nameof(to))|}]
+            private static Task MoveCoreAsync(Account from, Account to) => Task.CompletedTask;
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+            private static Task {|LSM0009:CopyCoreAsync|}(Account from, Account to) => Task.CompletedTask;
+
+            [{|LSM0018:AcquiresLocksOf(nameof(from), Lock = "_missing")|}]
+            private static async Task SwapCoreAsync(Account from) => await Task.Yield();
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_gate))]
+            private static Task MergeCoreAsync(Account from, Account to) => Task.CompletedTask;
+        }
+        """);
 }

@@ -164,8 +164,14 @@ public sealed partial class GuardedGenerator
             var attributeLocation = AttributeLocation(data.Attribute, token);
             var nameLocation = NameLocation(context.TargetNode, method);
             bool isAsync = AsyncWrappers.IsTaskType(method.ReturnType, out _) && AsyncWrappers.TakesAsyncLock(method);
+
+            // As for [Guarded]: an awaitable body whose locks are not (yet) async ones — Lock unset or naming nothing,
+            // synchronous locks — gets no wrapper, and LSM0018 or LSM0009/LSM0010 says why; checking its name by the
+            // synchronous rule would only add a wrong LSM0014 ('MoveCoreAsync' does not end in 'Core').
+            bool getsNoWrapper = !isAsync && (method.IsAsync || IsAwaitable(method.ReturnType));
             var facts = CheckMethod(
-                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token);
+                context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token,
+                checkName: !getsNoWrapper);
             string display = DisplayName(method);
             void Invalid(string reason) =>
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
