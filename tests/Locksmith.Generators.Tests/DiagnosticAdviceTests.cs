@@ -88,4 +88,36 @@ public sealed class DiagnosticAdviceTests
             private static Task MergeCoreAsync(Account from, Account to) => Task.CompletedTask;
         }
         """);
+
+    /// <summary>
+    /// LSM0014 builds its names from the stem: a public <c>GetAsync</c> is told to become the private core
+    /// <c>GetCoreAsync</c> (its wrapper then takes its name), and cores named only by suffixes are told so.
+    /// </summary>
+    [Fact]
+    public void AsyncNamingAdvice_StripsTheAsyncSuffixFirst()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Store
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] public Task<int> {|LSM0014:GetAsync|}() => Task.FromResult(0);
+                [Guarded(Lock = nameof(_lock))] private Task {|LSM0014:CoreAsync|}() => Task.CompletedTask;
+                [Guarded(Lock = nameof(_lock))] private Task {|LSM0014:AsyncCore|}() => Task.CompletedTask;
+                [Guarded(Lock = nameof(_lock))] private Task {|LSM0014:SaveCore|}() => Task.CompletedTask;
+            }
+            """);
+
+        string Message(string method) => run.LocksmithDiagnostics
+            .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
+            .Single(m => m.StartsWith("'Store." + method + "'", StringComparison.Ordinal));
+
+        Assert.Contains("rename it to 'GetCoreAsync' and make it private", Message("GetAsync"), StringComparison.Ordinal);
+        Assert.DoesNotContain("AsyncAsync", string.Concat(run.LocksmithDiagnostics.Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))), StringComparison.Ordinal);
+        Assert.DoesNotContain("CoreAsyncCore", Message("CoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("'XxxCoreAsync'", Message("CoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("'XxxCoreAsync'", Message("AsyncCore"), StringComparison.Ordinal);
+        Assert.Contains("rename it to 'SaveCoreAsync' or 'SaveAsyncCore'", Message("SaveCore"), StringComparison.Ordinal);
+    }
 }

@@ -98,24 +98,13 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            if (wrapperName is null && isAsync)
+            if (wrapperName is null)
             {
-                string stem = WrapperNaming.WrapperName(method.Name, null) ?? method.Name;
-                string? unescaped = explicitWrapperName is { Length: > 0 } ? WrapperNaming.WrapperName(method.Name, explicitWrapperName) : null;
-                string suggested = WrapperNaming.AsyncWrapperName(method.Name, null) ?? stem + KnownNames.AsyncSuffix;
-                string problem = unescaped == KnownNames.AsyncSuffix
-                    ? $"its async wrapper's name '{explicitWrapperName}' is only the suffix 'Async', which leaves no name; set WrapperName = \"{suggested}\" or another name ending in 'Async'"
-                    : explicitWrapperName is { Length: > 0 }
-                    ? $"its async wrapper's name '{explicitWrapperName}' does not end in 'Async'; set WrapperName = \"{explicitWrapperName}Async\""
-                    : $"'{method.Name}' gets async wrappers, whose names end in 'Async'; rename it to '{stem}CoreAsync' or '{stem}AsyncCore' (the wrapper is then '{stem}Async'), or set WrapperName = \"{stem}Async\"";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingWrapperName, explicitWrapperName is { Length: > 0 } ? attributeLocation : nameLocation, display, problem));
-            }
-            else if (wrapperName is null)
-            {
-                string problem = method.Name == KnownNames.BodySuffix
-                    ? $"'{method.Name}' is only the suffix 'Core', which leaves no name for the wrapper; set WrapperName = \"...\" or rename it to 'XxxCore' (the wrapper is then 'Xxx')"
-                    : $"'{method.Name}' does not end in 'Core'; set WrapperName = \"...\" or rename it to '{method.Name}Core'";
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MissingWrapperName, nameLocation, display, problem));
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.MissingWrapperName,
+                    isAsync && explicitWrapperName is { Length: > 0 } ? attributeLocation : nameLocation,
+                    display,
+                    NamingProblem(method, explicitWrapperName, isAsync)));
             }
             else if (!WrapperNaming.IsValidName(wrapperName))
             {
