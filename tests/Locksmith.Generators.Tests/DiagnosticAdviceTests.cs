@@ -120,4 +120,33 @@ public sealed class DiagnosticAdviceTests
         Assert.Contains("'XxxCoreAsync'", Message("AsyncCore"), StringComparison.Ordinal);
         Assert.Contains("rename it to 'SaveCoreAsync' or 'SaveAsyncCore'", Message("SaveCore"), StringComparison.Ordinal);
     }
+
+    /// <summary>LSM0022 names two locks of one name by their types, so the message says which one to raise.</summary>
+    [Fact]
+    public void LockOrderInversion_NamesLocksOfOneNameByType()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using Locksmith;
+            public partial class Account
+            {
+                [LockOrder(10)] internal readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] internal void DebitCore() { }
+            }
+            public partial class Ledger
+            {
+                [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+                [LockOrder(30)] private readonly ExclusiveLock _audit = new();
+                [Guarded(Lock = nameof(_lock))] private void PostCore(Account account) => {|LSM0022:account.Debit()|};
+                [Guarded(Lock = nameof(_audit))] private void AuditCore(Account account) => {|LSM0022:account.Debit()|};
+            }
+            """);
+
+        var messages = run.LocksmithDiagnostics.Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Contains(messages, static m => m.Contains("holds 'Ledger._lock' (level 20)", StringComparison.Ordinal) &&
+            m.Contains("raise the level of 'Account._lock'", StringComparison.Ordinal));
+
+        // Names that differ stay short.
+        Assert.Contains(messages, static m => m.Contains("holds '_audit' (level 30)", StringComparison.Ordinal) &&
+            m.Contains("raise the level of '_lock'", StringComparison.Ordinal));
+    }
 }

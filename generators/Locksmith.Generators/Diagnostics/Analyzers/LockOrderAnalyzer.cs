@@ -73,16 +73,22 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // Two locks of one name in different types ('_lock' of Ledger and of Account) are told apart by their types.
+        bool sameName = highestHeld.Member.Name == lowestTaken.Member.Name &&
+            !SymbolEqualityComparer.Default.Equals(highestHeld.Member.OriginalDefinition, lowestTaken.Member.OriginalDefinition);
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.LockOrderInversion,
             invocation.Syntax.GetLocation(),
             SymbolNames.Display(caller),
-            highestHeld.Member.Name,
+            LockName(highestHeld.Member, sameName),
             highestHeld.Level!.Value.ToString(CultureInfo.InvariantCulture),
             invocation.TargetMethod.Name,
-            lowestTaken.Member.Name,
+            LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
     }
+
+    private static string LockName(ISymbol member, bool qualified) =>
+        qualified && member.ContainingType is { } type ? SymbolNames.TypeName(type) + "." + member.Name : member.Name;
 
     private static bool Holds(ImmutableArray<LockUse> held, ISymbol member)
     {
