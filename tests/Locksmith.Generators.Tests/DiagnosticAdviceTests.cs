@@ -149,4 +149,42 @@ public sealed class DiagnosticAdviceTests
         Assert.Contains(messages, static m => m.Contains("holds '_audit' (level 30)", StringComparison.Ordinal) &&
             m.Contains("raise the level of '_lock'", StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// A TryAcquire… scope holds the lock only where its success is checked: LSM0020 for guarded state used in an
+    /// unchecked one (async or synchronous), none where a test of the result or of IsAcquired guards the use.
+    /// </summary>
+    [Fact]
+    public void TriedScope_HoldsTheLockOnlyWhereItsSuccessIsChecked()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Counter
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private readonly ExclusiveLock _sync = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+                [Guarded(Lock = nameof(_sync))] private int _m;
+
+                public async Task Unchecked() { using var s = await _lock.TryAcquireAsync(TimeSpan.Zero); {|LSM0020:_n|}++; }
+                public async Task UncheckedStatement() { using (await _lock.TryAcquireAsync(TimeSpan.Zero)) { {|LSM0020:_n|}++; } }
+                public async Task Checked() { using var s = await _lock.TryAcquireAsync(TimeSpan.Zero); if (s.IsAcquired) { _n++; } }
+                public async Task Early() { using var s = await _lock.TryAcquireAsync(TimeSpan.Zero); if (s.IsAcquired == false) throw new TimeoutException(); _n++; }
+                public async Task<int> Both() { using var s = await _lock.TryAcquireAsync(TimeSpan.Zero); return s.IsAcquired && _n > 0 ? _n : 0; }
+                public async Task Else() { using var s = await _lock.TryAcquireAsync(TimeSpan.Zero); if (!s.IsAcquired) { return; } else { _n++; } }
+                public async Task Wrong() { using var s = await _lock.TryAcquireAsync(TimeSpan.Zero); if (!s.IsAcquired) { {|LSM0020:_n|}++; } }
+
+                public void SyncUnchecked() { _sync.TryAcquire(TimeSpan.Zero, out var scope); using (scope) { {|LSM0020:_m|}++; } }
+                public void SyncChecked() { if (!_sync.TryAcquire(TimeSpan.Zero, out var scope)) return; using (scope) { _m++; } }
+                public void SyncIsAcquired() { _sync.TryAcquire(TimeSpan.Zero, out var scope); using (scope) { if (scope.IsAcquired) { _m++; } } }
+            }
+            """);
+
+        var messages = run.LocksmithDiagnostics.Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Contains(messages, static m => m.Contains("the scope of 'TryAcquireAsync' holds it only if the lock was taken", StringComparison.Ordinal) &&
+            m.Contains("check 's.IsAcquired' first", StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("use it only where 'TryAcquire' returned true", StringComparison.Ordinal));
+    }
 }

@@ -34,11 +34,12 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         var access = (IMemberReferenceOperation)context.Operation;
         if (facts.GuardOf(access.Member) is not { } guard ||
             OperationFacts.IsInNameof(access) ||
-            HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts))
+            HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out var uncheckedTry))
         {
             return;
         }
 
+        var (problem, fix) = uncheckedTry is null ? (string.Empty, string.Empty) : UncheckedTry(uncheckedTry);
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),
@@ -46,6 +47,41 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             guard.LockMember.Name,
             OperationFacts.IsWrite(access) ? "written" : "read",
             guard.Capabilities.SuggestedAcquire(),
-            guard.Capabilities.SuggestedAwait()));
+            guard.Capabilities.SuggestedAwait(),
+            problem,
+            fix));
+    }
+
+    /// <summary>What LSM0020 adds when the access is in the scope of a TryAcquire… whose success nothing checks there.</summary>
+    private static (string Problem, string Fix) UncheckedTry(IInvocationOperation acquire)
+    {
+        string name = acquire.TargetMethod.Name;
+        string problem = $" (the scope of '{name}' holds it only if the lock was taken, and this code also runs when it was not)";
+        string call = acquire.Instance is { IsImplicit: false } receiver ? receiver.Syntax + "." + name : name;
+        if (acquire.TargetMethod.ReturnType.SpecialType == SpecialType.System_Boolean)
+        {
+            return (problem, $"use it only where '{name}' returned true ('if ({call}(…, out var scope)) {{ using (scope) {{ … }} }}'), or ");
+        }
+
+        if (acquire.Parent is { } parent && Declared(parent) is { } local)
+        {
+            return (problem, $"check '{local.Name}.IsAcquired' first ('if (!{local.Name}.IsAcquired) return;'), or ");
+        }
+
+        string awaited = acquire.Parent is IAwaitOperation || acquire.Parent?.Parent is IAwaitOperation ? "await " : string.Empty;
+        return (problem, $"keep the scope in a local and check it first ('using var scope = {awaited}{call}(…); if (!scope.IsAcquired) return;'), or ");
+    }
+
+    private static ILocalSymbol? Declared(IOperation operation)
+    {
+        for (var current = operation; current is not null and not IBlockOperation; current = current.Parent)
+        {
+            if (current is IVariableDeclaratorOperation declarator)
+            {
+                return declarator.Symbol;
+            }
+        }
+
+        return null;
     }
 }

@@ -12,7 +12,11 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// object; inside an <c>[AcquiresLocksOf]</c> method for a named parameter; or after a <c>using</c> of an
 /// <c>Acquire…</c>/<c>TryAcquire…</c> call that takes that lock of that object, in an enclosing block (an awaited
 /// <c>AcquireAsync</c> of an async lock, with or without <c>ConfigureAwait</c>, and <c>await using</c> alike: the call
-/// is found among the resource's operations).
+/// is found among the resource's operations). A <c>TryAcquire…</c> may fail and leave an empty scope, so its scope holds
+/// the lock only where its success is checked: inside <c>if (lock.TryAcquire(…, out scope))</c> or
+/// <c>if (scope.IsAcquired)</c> (also through <c>&amp;&amp;</c>, <c>!</c>, <c>== false</c> and <c>is true</c>), in the
+/// <c>else</c> of the negated test, or after <c>if (!scope.IsAcquired) return;</c> (any branch that leaves: return,
+/// throw, break, continue) in an enclosing block.
 /// </summary>
 /// <remarks>
 /// The check is syntactic and local, like Clang's thread-safety analysis: it does not follow calls, and a lambda
@@ -20,8 +24,16 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// </remarks>
 internal static class HeldLocks
 {
-    public static bool IsHeld(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts)
+    public static bool IsHeld(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
+        IsHeld(access, guard, containingSymbol, facts, out _);
+
+    /// <param name="uncheckedTry">
+    /// When it is not held but a using scope of a <c>TryAcquire…</c> of the lock encloses it, that call: it would hold
+    /// the lock had its success been checked (LSM0020 then says so); else null.
+    /// </param>
+    public static bool IsHeld(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts, out IInvocationOperation? uncheckedTry)
     {
+        uncheckedTry = null;
         var member = access.Member;
         var instance = access.Instance;
 
@@ -39,7 +51,7 @@ internal static class HeldLocks
             }
         }
 
-        return HeldByScope(access, guard, instance);
+        return HeldByScope(access, guard, instance, out uncheckedTry);
     }
 
     /// <summary>Whether a method (or the property whose accessor it is) is guarded by the lock, on the same object.</summary>
@@ -79,13 +91,14 @@ internal static class HeldLocks
             : method.MethodKind == MethodKind.Constructor && OperationFacts.IsThis(instance);
     }
 
-    private static bool HeldByScope(IOperation access, Guard guard, IOperation? instance)
+    private static bool HeldByScope(IOperation access, Guard guard, IOperation? instance, out IInvocationOperation? uncheckedTry)
     {
+        uncheckedTry = null;
         IOperation child = access;
         for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
         {
             if (parent is IUsingOperation usingStatement && child == usingStatement.Body &&
-                Takes(usingStatement.Resources, guard, instance))
+                Holds(access, usingStatement.Resources, guard, instance, ref uncheckedTry))
             {
                 return true;
             }
@@ -99,7 +112,7 @@ internal static class HeldLocks
                         break;
                     }
 
-                    if (statement is IUsingDeclarationOperation declaration && Takes(declaration.DeclarationGroup, guard, instance))
+                    if (statement is IUsingDeclarationOperation declaration && Holds(access, declaration.DeclarationGroup, guard, instance, ref uncheckedTry))
                     {
                         return true;
                     }
@@ -110,46 +123,162 @@ internal static class HeldLocks
         return false;
     }
 
-    /// <summary>Whether a using resource takes the lock: an acquire call on it, or a scope local that one produced.</summary>
-    private static bool Takes(IOperation resource, Guard guard, IOperation? instance)
+    /// <summary>
+    /// Whether a using resource holds the lock at <paramref name="access"/>: it takes it (an acquire call, or a scope
+    /// local that one produced), and, for a <c>TryAcquire…</c>, its success is checked there; an unchecked one is
+    /// kept in <paramref name="uncheckedTry"/>.
+    /// </summary>
+    private static bool Holds(IOperation access, IOperation resource, Guard guard, IOperation? instance, ref IInvocationOperation? uncheckedTry)
+    {
+        if (Takes(resource, guard, instance) is not { } taken)
+        {
+            return false;
+        }
+
+        var (acquire, scope) = taken;
+
+        if (!acquire.TargetMethod.Name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) || IsChecked(access, acquire, scope))
+        {
+            return true;
+        }
+
+        uncheckedTry ??= acquire;
+        return false;
+    }
+
+    /// <summary>The acquire call a using resource makes or whose scope it disposes, and the scope's local if it has one; null when it takes no such lock.</summary>
+    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, Guard guard, IOperation? instance)
     {
         foreach (var operation in resource.DescendantsAndSelf())
         {
             if (operation is IInvocationOperation invocation && IsAcquire(invocation, guard, instance))
             {
-                return true;
+                return (invocation, DeclaredBy(invocation));
             }
 
-            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), guard, instance))
+            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), guard, instance) is { } acquire)
             {
-                return true;
+                return (acquire, local.Local);
             }
         }
 
-        return false;
+        return null;
     }
 
-    /// <summary>Whether a local was given its scope by an acquire call of the lock (an <c>out</c> argument or the initializer).</summary>
-    private static bool ScopeOf(ILocalSymbol local, IOperation root, Guard guard, IOperation? instance)
+    /// <summary>The local whose initializer the call is in (<c>using var scope = await x.TryAcquireAsync(…)</c>), or null.</summary>
+    private static ILocalSymbol? DeclaredBy(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null and not IBlockOperation; current = current.Parent)
+        {
+            if (current is IVariableDeclaratorOperation declarator)
+            {
+                return declarator.Symbol;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The acquire call of the lock that gave a local its scope (an <c>out</c> argument or the initializer), or null.</summary>
+    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, Guard guard, IOperation? instance)
     {
         foreach (var operation in root.Descendants())
         {
             if (operation is IInvocationOperation invocation && IsAcquire(invocation, guard, instance) &&
                 invocation.Arguments.Any(a => a.Parameter?.RefKind == RefKind.Out && a.Value.DescendantsAndSelf().Any(v => v is ILocalReferenceOperation r && SymbolEqualityComparer.Default.Equals(r.Local, local))))
             {
-                return true;
+                return invocation;
             }
 
             if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) &&
                 declarator.Initializer is { } initializer &&
-                initializer.Value.DescendantsAndSelf().Any(v => v is IInvocationOperation i && IsAcquire(i, guard, instance)))
+                initializer.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i => IsAcquire(i, guard, instance)) is { } acquire)
             {
-                return true;
+                return acquire;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether code at <paramref name="access"/> runs only when the try-acquisition succeeded: in the branch of a test of
+    /// its result (the call's <c>bool</c>, or the scope's <c>IsAcquired</c>) that means success, or after a test of
+    /// failure whose branch leaves, in an enclosing block.
+    /// </summary>
+    private static bool IsChecked(IOperation access, IInvocationOperation acquire, ILocalSymbol? scope)
+    {
+        IOperation child = access;
+        for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IConditionalOperation conditional when
+                    (child == conditional.WhenTrue && Proves(conditional.Condition, true, acquire, scope)) ||
+                    (child == conditional.WhenFalse && Proves(conditional.Condition, false, acquire, scope)):
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when child == both.RightOperand && Proves(both.LeftOperand, true, acquire, scope):
+                case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when child == either.RightOperand && Proves(either.LeftOperand, false, acquire, scope):
+                    return true;
+                case IBlockOperation block:
+                    foreach (var statement in block.Operations)
+                    {
+                        if (statement == child)
+                        {
+                            break;
+                        }
+
+                        if (statement is IConditionalOperation { WhenTrue: { } leaving } test && Proves(test.Condition, false, acquire, scope) && Leaves(leaving))
+                        {
+                            return true;
+                        }
+                    }
+
+                    break;
             }
         }
 
         return false;
     }
+
+    /// <summary>Whether <paramref name="condition"/> having the value <paramref name="value"/> means the try-acquisition succeeded.</summary>
+    private static bool Proves(IOperation condition, bool value, IInvocationOperation acquire, ILocalSymbol? scope)
+    {
+        condition = OperationFacts.Unwrap(condition)!;
+        switch (condition)
+        {
+            case IInvocationOperation call when call.Syntax == acquire.Syntax:
+                return value;
+            case IAwaitOperation:
+                return false;
+            case IMemberReferenceOperation { Member.Name: "IsAcquired" } isAcquired when
+                scope is not null && OperationFacts.Unwrap(isAcquired.Instance) is ILocalReferenceOperation local &&
+                SymbolEqualityComparer.Default.Equals(local.Local, scope):
+                return value;
+            case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } negation:
+                return Proves(negation.Operand, !value, acquire, scope);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when value:
+                return Proves(both.LeftOperand, true, acquire, scope) || Proves(both.RightOperand, true, acquire, scope);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when !value:
+                return Proves(either.LeftOperand, false, acquire, scope) || Proves(either.RightOperand, false, acquire, scope);
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals } comparison:
+                bool equals = comparison.OperatorKind == BinaryOperatorKind.Equals;
+                return (comparison.RightOperand.ConstantValue is { HasValue: true, Value: bool right } && Proves(comparison.LeftOperand, value == (right == equals), acquire, scope)) ||
+                    (comparison.LeftOperand.ConstantValue is { HasValue: true, Value: bool left } && Proves(comparison.RightOperand, value == (left == equals), acquire, scope));
+            case IIsPatternOperation { Pattern: IConstantPatternOperation { Value.ConstantValue: { HasValue: true, Value: bool constant } } } pattern:
+                return Proves(pattern.Value, value == constant, acquire, scope);
+            default:
+                return false;
+        }
+    }
+
+    /// <summary>Whether a branch always leaves the code after it: it ends in return, throw, break, continue or goto.</summary>
+    private static bool Leaves(IOperation branch) => branch switch
+    {
+        IBlockOperation block => block.Operations.Length > 0 && Leaves(block.Operations[block.Operations.Length - 1]),
+        IReturnOperation or IBranchOperation or IThrowOperation => true,
+        IExpressionStatementOperation { Operation: IThrowOperation } => true,
+        _ => false,
+    };
 
     /// <summary>An <c>Acquire…</c>/<c>TryAcquire…</c> call whose receiver or arguments name the lock of the same object.</summary>
     private static bool IsAcquire(IInvocationOperation invocation, Guard guard, IOperation? instance)
