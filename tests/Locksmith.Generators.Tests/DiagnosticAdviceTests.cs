@@ -187,4 +187,22 @@ public sealed class DiagnosticAdviceTests
             m.Contains("check 's.IsAcquired' first", StringComparison.Ordinal));
         Assert.Contains(messages, static m => m.Contains("use it only where 'TryAcquire' returned true", StringComparison.Ordinal));
     }
+
+    /// <summary>An explicit interface implementation is refused as such, not as "not an ordinary method".</summary>
+    [Fact]
+    public void ExplicitInterfaceImplementation_IsNamedAsSuch()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using Locksmith;
+            public interface ICounter { void BumpCore(); }
+            public partial class Counter : ICounter
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] void ICounter.{|LSM0016:BumpCore|}() { }
+            }
+            """);
+
+        string message = run.LocksmithDiagnostics.Single().GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("it is an explicit interface implementation; guard a method that it calls", message, StringComparison.Ordinal);
+    }
 }

@@ -153,6 +153,12 @@ public sealed partial class GuardedGenerator
 
         private static string? ShapeProblem(SyntaxNode node, IMethodSymbol method)
         {
+            // Before the kind: an explicit implementation's kind is not Ordinary, and this says more than that.
+            if (method.ExplicitInterfaceImplementations.Length > 0)
+            {
+                return "it is an explicit interface implementation; guard a method that it calls";
+            }
+
             if (method.MethodKind != MethodKind.Ordinary)
             {
                 string kind = method.MethodKind switch
@@ -177,11 +183,6 @@ public sealed partial class GuardedGenerator
             if (method.ReturnsByRef || method.ReturnsByRefReadonly)
             {
                 return "it returns by reference, and the reference would outlive the lock; return a value";
-            }
-
-            if (method.ExplicitInterfaceImplementations.Length > 0)
-            {
-                return "it is an explicit interface implementation; guard a method that it calls";
             }
 
             if (method.IsVararg)
