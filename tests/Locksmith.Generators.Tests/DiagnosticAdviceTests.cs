@@ -205,4 +205,41 @@ public sealed class DiagnosticAdviceTests
         string message = run.LocksmithDiagnostics.Single().GetMessage(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains("it is an explicit interface implementation; guard a method that it calls", message, StringComparison.Ordinal);
     }
+
+    /// <summary>LSM0044 for an acquisition declared as an extension method in another namespace says it exists but is out of scope.</summary>
+    [Fact]
+    public void MissingAcquisition_InAnotherNamespace_IsSaidToBeOutOfScope()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            using Remote.Locks;
+            namespace Remote.Locks
+            {
+                public sealed class Gate : IAsyncExclusiveAccessLock
+                {
+                    public ValueTask<Scope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) => new(new Scope());
+                }
+                public sealed class Scope : IDisposable { public bool IsAcquired => true; public void Dispose() { } }
+                public static class GateExtensions
+                {
+                    public static ValueTask<Scope> AcquireAsync(this Gate gate, CancellationToken cancellationToken = default) => new(new Scope());
+                }
+            }
+            namespace App
+            {
+                public partial class Store
+                {
+                    private readonly Gate _gate = new();
+                    [{|LSM0044:Guarded(Lock = nameof(_gate))|}] private Task SaveCoreAsync() => Task.CompletedTask;
+                }
+            }
+            """);
+
+        string message = run.LocksmithDiagnostics.Single().GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("the extension method 'Remote.Locks.GateExtensions.AcquireAsync' has it", message, StringComparison.Ordinal);
+        Assert.Contains("declare 'GateExtensions' in namespace 'App' or one enclosing it", message, StringComparison.Ordinal);
+    }
 }

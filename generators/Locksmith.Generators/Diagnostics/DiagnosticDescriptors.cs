@@ -228,7 +228,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LockTypeLacksAcquisition = Error(
         "LSM0044",
         "Lock type lacks a method its wrappers call",
-        "'{0}' is guarded by '{1}' of type '{2}', which is marked as {3} but has no accessible method the wrapper can call as '{4}'; give '{2}' that method, or guard '{0}' with a Locksmith lock",
+        "'{0}' is guarded by '{1}' of type '{2}', which is marked as {3} but has no accessible method the wrapper can call as '{4}'{5}; {6}give '{2}' that method, or guard '{0}' with a Locksmith lock",
         "The capability markers (IExclusiveAccessLock, IAsyncExclusiveAccessLock, …) declare no members: the wrappers call the lock's own methods, so a type that carries a marker must have the methods its documentation lists.");
 
     public static readonly DiagnosticDescriptor WrapperTakesExistingCalls = Error(

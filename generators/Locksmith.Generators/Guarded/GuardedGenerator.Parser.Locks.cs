@@ -126,11 +126,11 @@ public sealed partial class GuardedGenerator
 
             if (LockContract.FirstMissing(
                 CallSiteOf(context, method), lockInfo.Type, acquire, keyType, wrapper.Async is not null,
-                passesTimeout: facts.Timeout is not null, passesToken: wrapper.Async?.Token is not null, out var release) is { } missing)
+                passesTimeout: facts.Timeout is not null, passesToken: wrapper.Async?.Token is not null, out var release, out var outOfScope) is { } missing)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LockTypeLacksAcquisition, attributeLocation, DisplayName(method), lockInfo.Member.Name,
-                    lockInfo.Type.ToDisplayString(), capabilities.Describe(), missing));
+                    lockInfo.Type.ToDisplayString(), capabilities.Describe(), missing, outOfScope.Problem, outOfScope.Fix));
                 return null;
             }
 

@@ -54,10 +54,16 @@ internal static class LockContract
     /// <param name="key">The key argument's type for a keyed lock, else null.</param>
     /// <param name="passesTimeout">Whether the throwing form passes a timeout (a <c>TimeoutMilliseconds</c> is set).</param>
     /// <param name="passesToken">Whether the async forms pass a cancellation token.</param>
+    /// <param name="outOfScope">
+    /// When the missing method exists as an extension method that the generated file does not see (declared in another
+    /// namespace): what it is and how to bring it into scope, as LSM0044's arguments 5 and 6; else two empty strings.
+    /// </param>
     public static string? FirstMissing(
-        CallSite site, ITypeSymbol lockType, string method, ITypeSymbol? key, bool isAsync, bool passesTimeout, bool passesToken, out AsyncRelease release)
+        CallSite site, ITypeSymbol lockType, string method, ITypeSymbol? key, bool isAsync, bool passesTimeout, bool passesToken, out AsyncRelease release,
+        out (string Problem, string Fix) outOfScope)
     {
         release = default;
+        outOfScope = (string.Empty, string.Empty);
         var compilation = site.Model.Compilation;
         var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
         var token = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
@@ -74,6 +80,7 @@ internal static class LockContract
             var throwing = leading.Concat(passesTimeout ? [timeout] : []).ToList();
             if (Find(site, lockType, method, throwing) is not { } acquire || !HasDispose(site, acquire.ReturnType))
             {
+                outOfScope = OutOfScope(site, lockType, method, throwing);
                 return Signature("scope", method, throwing) + ", whose scope has a Dispose() method";
             }
 
@@ -82,6 +89,7 @@ internal static class LockContract
                 tryAcquire.ReturnType.SpecialType != SpecialType.System_Boolean ||
                 !HasDispose(site, tryAcquire.Parameters[timed.Count - 1].Type))
             {
+                outOfScope = OutOfScope(site, lockType, KnownNames.TryPrefix + method, timed);
                 return Signature("bool", KnownNames.TryPrefix + method, timed) + ", whose scope has a Dispose() method";
             }
 
@@ -92,6 +100,7 @@ internal static class LockContract
         if (Find(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing) is not { } acquireAsync ||
             ResultOf(acquireAsync.ReturnType) is not { } scope || ReleaseOf(compilation, scope) is not { } throwingRelease)
         {
+            outOfScope = OutOfScope(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing);
             return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, asyncThrowing) + ", whose scope is IDisposable or IAsyncDisposable";
         }
 
@@ -100,6 +109,7 @@ internal static class LockContract
             ResultOf(tryAcquireAsync.ReturnType) is not { } timedScope || ReleaseOf(compilation, timedScope) is not { } timedRelease ||
             !HasIsAcquired(site, timedScope))
         {
+            outOfScope = OutOfScope(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed);
             return Signature("ValueTask<scope>", KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) +
                 ", whose scope is IDisposable or IAsyncDisposable and has a bool IsAcquired";
         }
@@ -153,6 +163,29 @@ internal static class LockContract
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// An extension method the call would take but the generated file does not see (its class is in a namespace the
+    /// file, which has no usings, neither is in nor is inside): LSM0044 says so instead of "no such method".
+    /// </summary>
+    private static (string Problem, string Fix) OutOfScope(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments)
+    {
+        foreach (var symbol in site.Model.LookupSymbols(site.Position, lockType, name, includeReducedExtensionMethods: true))
+        {
+            if (symbol is IMethodSymbol { MethodKind: MethodKind.ReducedExtension, ReducedFrom.ContainingType: { } holder } candidate &&
+                !InScopeOfGeneratedFile(candidate, site) &&
+                Takes(site.Model.Compilation, candidate, arguments))
+            {
+                string generated = site.Namespace is { IsGlobalNamespace: false } ns ? "namespace '" + ns.ToDisplayString() + "'" : "the global namespace";
+                string where = site.Namespace is { IsGlobalNamespace: false } target ? "namespace '" + target.ToDisplayString() + "' or one enclosing it" : "the global namespace";
+                return (
+                    $" (the extension method '{holder.ToDisplayString()}.{name}' has it, but the generated code, in {generated} without usings, does not see namespace '{holder.ContainingNamespace.ToDisplayString()}')",
+                    $"declare '{holder.Name}' in {where}, or ");
+            }
+        }
+
+        return (string.Empty, string.Empty);
     }
 
     /// <summary>Whether an extension method's class is in the generated file's namespace or one enclosing it.</summary>
