@@ -242,4 +242,31 @@ public sealed class DiagnosticAdviceTests
         Assert.Contains("the extension method 'Remote.Locks.GateExtensions.AcquireAsync' has it", message, StringComparison.Ordinal);
         Assert.Contains("declare 'GateExtensions' in namespace 'App' or one enclosing it", message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// LSM0009/LSM0010 on a core named like a synchronous one ('SaveCore') also say to rename it: following the lock
+    /// advice alone led straight to LSM0014 ("needs a wrapper name"). A core already named '…CoreAsync' is not told.
+    /// </summary>
+    [Fact]
+    public void ThreadAffineOrUnawaitableLockAroundAnAsyncCore_SaysToNameItCoreAsync()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Store
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task {|LSM0009:SaveCore|}() => Task.CompletedTask;
+                [Guarded(Lock = nameof(_lock))] private Task {|LSM0009:LoadCoreAsync|}() => Task.CompletedTask;
+            }
+            """);
+
+        string Message(string about) => run.LocksmithDiagnostics
+            .Single(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains($"'{about}'", StringComparison.Ordinal) || d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains($".{about}'", StringComparison.Ordinal))
+            .GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+
+        Assert.Contains("guard it with an AsyncExclusiveLock and rename it to 'SaveCoreAsync'", Message("SaveCore"), StringComparison.Ordinal);
+        Assert.DoesNotContain("rename", Message("LoadCoreAsync"), StringComparison.Ordinal);
+    }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -273,6 +274,12 @@ public sealed partial class GuardedGenerator
             bool readMostly = method.ContainingType is { } type && ReadMostlyAttributeData.Of(type) is not null;
             string returnType = method.ReturnType.ToDisplayString();
             string counterpart = capabilities.AsyncCounterpart(readMostly);
+            if (method.Name.EndsWith(KnownNames.BodySuffix, StringComparison.Ordinal) && method.Name.Length > KnownNames.BodySuffix.Length)
+            {
+                // An async core is named '…CoreAsync' (LSM0014): say so now, not after the lock is changed.
+                counterpart += $" and rename it to '{method.Name}{KnownNames.AsyncSuffix}'";
+            }
+
             if ((capabilities & LockCapabilities.ThreadAffine) != 0)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
