@@ -42,7 +42,7 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
         _table = new StripeTable<TKey, AsyncExclusiveLock>(stripeCount, Name, level, comparer, static (stripeName, stripeLevel) => new AsyncExclusiveLock(stripeName, stripeLevel));
         foreach (var stripe in _table.Stripes)
         {
-            stripe.MetricsParent = this;
+            stripe.StripedParent = this;
         }
     }
 

@@ -24,7 +24,7 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
         _table = new StripeTable<TKey, TStripe>(stripeCount, Name, level, comparer, createStripe);
         foreach (var stripe in _table.Stripes)
         {
-            stripe.MetricsParent = this;
+            stripe.StripedParent = this;
         }
     }
 

@@ -157,7 +157,7 @@ public static class LocksmithMetrics
         LockPrimitive lockPrimitive, string mode, out KeyValuePair<string, object?> kind, out KeyValuePair<string, object?> modeTag)
     {
         // A stripe records as its striped lock: one series per lock, not per stripe (64 by default).
-        var tagged = lockPrimitive.MetricsParent ?? lockPrimitive;
+        var tagged = lockPrimitive.StripedParent ?? lockPrimitive;
         kind = new("lock.kind", tagged.KindTag);
         modeTag = new("lock.mode", mode);
         return new("lock.name", tagged.Name);

@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using Locksmith.Tests.Support;
 
 namespace Locksmith.Tests.Composite;
@@ -99,7 +100,23 @@ public sealed class StripedLockTests
         var striped = new StripedLock<int>(64, "s", level: 3);
         int a = 0, b = FindIntOnOtherStripe(striped, 0);
         using var first = striped.Acquire(a);
-        Assert.Throws<LockOrderViolationException>(() => striped.Acquire(b));
+        var error = Assert.Throws<LockOrderViolationException>(() => striped.Acquire(b));
+
+        // "Acquire the other first" cannot help two stripes of one level: the advice is the striped lock's own.
+        Assert.Contains($"'s[{striped.StripeOf(a)}]' and 's[{striped.StripeOf(b)}]' are stripes of 's' and share its level, so take the keys together, with AcquireMany,", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("LockSet", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HoldingOneAsyncStripe_ThenAnother_IsAnOrderViolation_AdvisingAcquireManyAsync()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var striped = new AsyncStripedLock<int>(64, "as", level: 3);
+        int a = 0, b = Enumerable.Range(1, 1_000).First(k => striped.StripeOf(k) != striped.StripeOf(a));
+        using var first = await striped.AcquireAsync(a);
+        var error = await Assert.ThrowsAsync<LockOrderViolationException>(async () => await striped.AcquireAsync(b));
+
+        Assert.Contains("are stripes of 'as' and share its level, so take the keys together, with AcquireManyAsync,", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

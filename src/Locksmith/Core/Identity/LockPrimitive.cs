@@ -73,8 +73,11 @@ public abstract class LockPrimitive
     /// </summary>
     internal LocksmithInstruments? Instruments;
 
-    /// <summary>The striped lock a stripe belongs to, whose name and kind its metrics carry; null for any other lock.</summary>
-    internal LockPrimitive? MetricsParent;
+    /// <summary>
+    /// The striped lock a stripe belongs to (its metrics carry that lock's name and kind; order advice names it); null for
+    /// any other lock.
+    /// </summary>
+    internal LockPrimitive? StripedParent;
 
     /// <summary>
     /// The ordered locks seen held when this one was taken, while <see cref="LockNesting"/> records; null until the

@@ -63,6 +63,15 @@ internal static class OrderGuard
     /// </summary>
     private static string? RemedyFor(LockPrimitive held, LockPrimitive requested)
     {
+        if (held.StripedParent is { } striped && ReferenceEquals(striped, requested.StripedParent))
+        {
+            // "Acquire the other first" cannot help: every stripe has the striped lock's level.
+            string takeMany = striped.Kind == LockKind.AsyncStriped ? "AcquireManyAsync"
+                : striped is IReadWriteAccessLock ? "AcquireManyWrite" : "AcquireMany";
+            return $"'{held.Name}' and '{requested.Name}' are stripes of '{striped.Name}' and share its level, so take the keys together, " +
+                $"with {takeMany}, which takes their stripes in stripe order.";
+        }
+
         bool heldDistributed = IsDistributed(held), requestedDistributed = IsDistributed(requested);
         if (ReferenceEquals(held, requested) && requestedDistributed)
         {
