@@ -85,9 +85,12 @@ public sealed class LoggingTests
         var audit = host.Services.GetRequiredKeyedService<ExclusiveLock>("audit");
         await host.StartAsync(ct);
 
+        string thread;
         using (audit.Acquire())
         using (accounts.Acquire())
         {
+            var current = System.Threading.Thread.CurrentThread;
+            thread = $"thread {current.ManagedThreadId}" + (current.Name is { Length: > 0 } name ? $" ('{name}')" : "");
         }
 
         await host.StopAsync(ct);
@@ -99,6 +102,38 @@ public sealed class LoggingTests
         Assert.Equal("audit", line.GetStructuredStateValue("HeldLockName"));
         Assert.Equal("20", line.GetStructuredStateValue("HeldLevel"));
         Assert.Contains("acquire 'accounts' first", line.Message, StringComparison.Ordinal);
+
+        // One sentence naming the thread as the exception does: it read "... is held by 7 (''). Lock order violation on
+        // thread 7: ..." (the owner's empty name, and the whole exception message repeated).
+        Assert.Equal(thread, line.GetStructuredStateValue("Owner"));
+        Assert.Equal(
+            $"Lock order violation by {thread}: acquiring 'accounts' (level 10) while holding 'audit' (level 20). " +
+            "Locks must be acquired in increasing level order; acquire 'accounts' first, or use LockSet to take both in the global order.",
+            line.Message);
+    }
+
+    [Fact]
+    public async Task An_order_violation_in_a_flow_names_the_flow_in_the_log()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "OrderViolationAction": "Report" } }""",
+            l => l.AddAsyncExclusiveLock("outbox", 10).AddAsyncExclusiveLock("inbox", 20));
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        var inbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("inbox");
+        await host.StartAsync(ct);
+
+        using (await inbox.AcquireAsync(ct))
+        using (await outbox.AcquireAsync(ct))
+        {
+        }
+
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LockOrderViolation));
+        Assert.StartsWith("flow #", line.GetStructuredStateValue("Owner"), StringComparison.Ordinal);
+        Assert.StartsWith($"Lock order violation by {line.GetStructuredStateValue("Owner")}: acquiring 'outbox' (level 10) while holding 'inbox' (level 20).", line.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("('')", line.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ internal sealed partial class LocksmithLog
         LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, OwnerText(e.OwnerThreadId, e.OwnerThreadName));
 
     public void OrderViolation(LockOrderViolation v) =>
-        LockOrderViolation(Logger, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.ThreadId, v.ThreadName, v.Message);
+        LockOrderViolation(Logger, v.Owner, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.Advice);
 
     public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
 
@@ -47,9 +47,9 @@ internal sealed partial class LocksmithLog
     private static partial void LockTimeout(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, int waiterId, int ownerId, string ownerName);
 
     [LoggerMessage(EventId = LocksmithEventIds.LockOrderViolation, EventName = "LockOrderViolation", Level = LogLevel.Error,
-        Message = "Lock order violation: '{LockName}' (level {Level}) requested while '{HeldLockName}' (level {HeldLevel}) is held by {OwnerId} ('{OwnerName}'). {Detail}")]
+        Message = "Lock order violation by {Owner}: acquiring '{LockName}' (level {Level}) while holding '{HeldLockName}' (level {HeldLevel}). {Advice}")]
     private static partial void LockOrderViolation(
-        ILogger logger, string lockName, string level, string heldLockName, string heldLevel, int ownerId, string? ownerName, string detail);
+        ILogger logger, string owner, string lockName, string level, string heldLockName, string heldLevel, string advice);
 
     [LoggerMessage(EventId = LocksmithEventIds.LongWait, EventName = "LongWait", Level = LogLevel.Warning,
         Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]

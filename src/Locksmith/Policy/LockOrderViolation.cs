@@ -15,10 +15,16 @@ public sealed record LockOrderViolation(
     int ThreadId,
     string? ThreadName)
 {
-    /// <summary>A sentence naming both locks, their levels and the thread.</summary>
+    /// <summary>A sentence naming both locks, their levels and the thread or flow, then the <see cref="Advice"/>.</summary>
     public string Message =>
-        $"Lock order violation {(ThreadId >= LockOwner.FlowIdBase ? "in " + LockOwner.DescribeFlow(ThreadId, ThreadName) : "on thread " + ThreadNames.Format(ThreadId, ThreadName))}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
-        $"while holding '{HeldLockName}' (level {HeldLevel}). Locks must be acquired in increasing level order; " +
+        $"Lock order violation {(ThreadId >= LockOwner.FlowIdBase ? "in " : "on ")}{Owner}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
+        $"while holding '{HeldLockName}' (level {HeldLevel}). {Advice}";
+
+    /// <summary>The acquiring thread or flow as messages name it: <c>thread 7 ('worker')</c>, <c>flow #12 ('GET /orders')</c>.</summary>
+    public string Owner => ThreadId >= LockOwner.FlowIdBase ? LockOwner.DescribeFlow(ThreadId, ThreadName) : "thread " + ThreadNames.Format(ThreadId, ThreadName);
+
+    /// <summary>The rule and what to do instead, fitted to the two locks (stripes of one lock, distributed locks, …).</summary>
+    public string Advice => "Locks must be acquired in increasing level order; " +
         (Remedy ?? $"acquire '{RequestedLockName}' first, or use LockSet to take both in the global order.");
 
     /// <summary>What to do instead, when the usual advice (acquire it first, or use <c>LockSet</c>) does not fit the locks.</summary>
