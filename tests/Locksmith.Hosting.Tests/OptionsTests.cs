@@ -129,4 +129,16 @@ public sealed class OptionsTests
         Assert.Contains("soon", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
     }
+
+    [Fact]
+    public async Task A_misspelt_key_fails_start_naming_it()
+    {
+        // Bound silently before: the default stayed in force and nothing said the setting was not applied.
+        using var host = TestHost.Build("""{ "Locksmith": { "DefaultTimeOutt": "00:00:05" } }""");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("'DefaultTimeOutt'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
 }
