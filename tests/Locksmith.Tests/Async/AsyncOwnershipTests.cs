@@ -125,6 +125,12 @@ public sealed class AsyncOwnershipTests
 
         Assert.NotNull(error);
         Assert.Contains("'order-thread-sync'", error.Message, StringComparison.Ordinal);
+
+        // The flow itself holds nothing: the advice says the thread holds it (a trial's leaked lock read as the flow's).
+        Assert.Contains(
+            $"'order-thread-sync' is held by this flow's thread, thread {Environment.CurrentManagedThreadId}",
+            error.Message, StringComparison.Ordinal);
+        Assert.Contains("it was left held on the thread", error.Message, StringComparison.Ordinal);
         Assert.False(low.IsHeld);
         using var later = await low.AcquireAsync();
         Assert.True(later.IsAcquired);

@@ -75,7 +75,7 @@ internal static class FlowOrder
         var thread = LockOwner.CurrentOrNull;
         if (thread is not null && level <= thread.Held.MaxLevel)
         {
-            OnOutOfOrder(flow, thread.Held.Highest()!, requested);
+            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread);
         }
     }
 
@@ -292,7 +292,7 @@ internal static class FlowOrder
         }
     }
 
-    private static void OnOutOfOrder(LockOwner flow, LockPrimitive? held, LockPrimitive requested)
+    private static void OnOutOfOrder(LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null)
     {
         var action = LocksmithPolicy.OrderViolationAction;
         if (held is null || action == OrderViolationAction.Ignore || ReferenceEquals(held, requested))
@@ -300,7 +300,7 @@ internal static class FlowOrder
             return;
         }
 
-        OrderGuard.Report(flow, held, requested, action);
+        OrderGuard.Report(flow, held, requested, action, heldByThread);
     }
 
     /// <summary>A flow's ordered holds (a field of its <see cref="LockOwner"/>, never copied).</summary>

@@ -58,11 +58,20 @@ internal static class OrderGuard
     }
 
     /// <summary>
-    /// The advice for distributed locks, which <c>LockSet</c> cannot take: another key of a keyed lock goes with the
-    /// others in one call, two distributed locks in a <c>PostgresLockSet</c>, and a mix only in order.
+    /// Advice where the usual one does not fit: a lock of the flow's thread rather than the flow; two stripes of one
+    /// striped lock (one call takes both); distributed locks, which <c>LockSet</c> cannot take (another key of a keyed
+    /// lock goes with the others in one call, two distributed locks in a <c>PostgresLockSet</c>, a mix only in order).
     /// </summary>
-    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested)
+    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread)
     {
+        if (heldByThread is not null)
+        {
+            // The flow itself holds nothing at that level: a thread-affine lock of the thread it runs on is in the way.
+            return $"'{held.Name}' is held by this flow's thread, {heldByThread.Describe()}, not by the flow: take '{requested.Name}' before it, " +
+                $"and if this code did not take '{held.Name}', it was left held on the thread (a synchronous lock must be released " +
+                "on the thread that took it, before an await; hold one across awaits as an async lock).";
+        }
+
         if (held.StripedParent is { } striped && ReferenceEquals(striped, requested.StripedParent))
         {
             // "Acquire the other first" cannot help: every stripe has the striped lock's level.
@@ -93,13 +102,18 @@ internal static class OrderGuard
         lockPrimitive.Kind is LockKind.DistributedExclusive or LockKind.DistributedReadWrite or LockKind.DistributedKeyed;
 
     /// <summary>Records and raises a violation: <paramref name="owner"/> holds <paramref name="held"/> and asks for <paramref name="requested"/>.</summary>
-    public static void Report(LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action)
+    /// <param name="owner">The thread or flow acquiring.</param>
+    /// <param name="held">Its highest held lock at or above the requested level.</param>
+    /// <param name="requested">The lock asked for.</param>
+    /// <param name="action">What the policy says to do.</param>
+    /// <param name="heldByThread">The thread that holds <paramref name="held"/>, when it is not <paramref name="owner"/> (a flow running on it).</param>
+    public static void Report(LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action, LockOwner? heldByThread = null)
     {
         // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
             held.Name, held.OrderLevel, requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
         {
-            Remedy = RemedyFor(held, requested),
+            Remedy = RemedyFor(held, requested, heldByThread),
         };
 
         LocksmithMetrics.RecordOrderViolation(requested);
