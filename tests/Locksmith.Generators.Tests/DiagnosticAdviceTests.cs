@@ -262,9 +262,9 @@ public sealed class DiagnosticAdviceTests
             }
             """);
 
-        string Message(string about) => run.LocksmithDiagnostics
-            .Single(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains($"'{about}'", StringComparison.Ordinal) || d.GetMessage(System.Globalization.CultureInfo.InvariantCulture).Contains($".{about}'", StringComparison.Ordinal))
-            .GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        string Message(string method) => run.LocksmithDiagnostics
+            .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
+            .Single(m => m.StartsWith("'Store." + method + "'", StringComparison.Ordinal));
 
         Assert.Contains("guard it with an AsyncExclusiveLock and rename it to 'SaveCoreAsync'", Message("SaveCore"), StringComparison.Ordinal);
         Assert.DoesNotContain("rename", Message("LoadCoreAsync"), StringComparison.Ordinal);
