@@ -192,7 +192,7 @@ public static partial class LockSet
                 {
                     if (throwOnTimeout)
                     {
-                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start));
+                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1);
                     }
 
                     return default;
@@ -297,7 +297,7 @@ public static partial class LockSet
         AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited);
         if (throwOnTimeout)
         {
-            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited);
+            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited, scopeTag: 1);
         }
 
         return default;

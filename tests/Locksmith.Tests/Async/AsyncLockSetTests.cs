@@ -160,17 +160,23 @@ public sealed class AsyncLockSetTests
         var a = new AsyncExclusiveLock("backoff-a");
         var b = new AsyncExclusiveLock("backoff-b");
         using var stop = new CancellationTokenSource();
-        Task Churn(AsyncExclusiveLock gate) => Task.Run(async () =>
+        var aHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var bHeld = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task Churn(AsyncExclusiveLock gate, TaskCompletionSource held) => Task.Run(async () =>
         {
             while (!stop.IsCancellationRequested)
             {
                 using (await gate.AcquireAsync())
                 {
+                    held.TrySetResult();
                     await Task.Delay(2);
                 }
             }
         });
-        var churn = Task.WhenAll(Churn(a), Churn(b));
+        var churn = Task.WhenAll(Churn(a, aHeld), Churn(b, bHeld));
+
+        // On a loaded machine the churners may start late: until both have taken their lock, every set is free.
+        await Task.WhenAll(aHeld.Task, bHeld.Task);
         var bare = new List<string>();
         int cancelled = 0;
         try

@@ -224,6 +224,13 @@ public sealed class AsyncSemaphoreTests
         Assert.Equal(0, semaphore.QueuedWaiterCount);
         held.Dispose();
         Assert.Equal(1, semaphore.CurrentCount);
+
+        // A queued wait for several permits says how many it asked for, as a try-once does (it said "waiting for permits").
+        var two = new CountingSemaphore(2, 3, "pairs");
+        var one = await two.AcquireAsync();
+        var timedOut = await Assert.ThrowsAsync<LockTimeoutException>(async () => await two.AcquireAsync(2, TimeSpan.FromMilliseconds(5)));
+        Assert.Contains("waiting for 2 permit(s) of semaphore 'pairs', which had 1 of its maximum 3 free", timedOut.Message, StringComparison.Ordinal);
+        one.Dispose();
     }
 
     [Fact]

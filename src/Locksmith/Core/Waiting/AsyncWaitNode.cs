@@ -38,8 +38,11 @@ internal interface IAsyncWaitHost
     /// <summary>The lock the wait is for, for messages and metrics.</summary>
     LockPrimitive Lock { get; }
 
-    /// <summary>Throws the primitive's timeout exception for a wait of <paramref name="waited"/> for <paramref name="mode"/>.</summary>
-    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited);
+    /// <summary>
+    /// Throws the primitive's timeout exception for a wait of <paramref name="waited"/> for <paramref name="mode"/>;
+    /// <paramref name="scopeTag"/> is the tag the wait would have carried (a semaphore's permit count).
+    /// </summary>
+    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag);
 }
 
 /// <summary>
@@ -266,7 +269,8 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         var owner = Owner;
         var releaser = Releaser;
         int scopeToken = Token;
-        int scopeTag = ScopeTag;
+        // A wait that failed carries what it asked for instead (a semaphore's permit count), for its message.
+        int scopeTag = outcome == AsyncWaitOutcome.Granted ? ScopeTag : Request;
         var mode = Mode;
         var modeTag = ModeTag;
         long start = _start;

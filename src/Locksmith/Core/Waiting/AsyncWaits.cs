@@ -67,7 +67,7 @@ internal static class AsyncWaits
 
             default:
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
-                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout);
+                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag);
                 return default;
         }
     }
@@ -92,7 +92,7 @@ internal static class AsyncWaits
     /// Gives back a timed-out wait's reservation; for a throwing call, once the exception is built, so a flow that holds
     /// nothing else is still described with its activity's name.
     /// </summary>
-    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout)
+    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout, int scopeTag)
     {
         if (!throwOnTimeout)
         {
@@ -102,7 +102,7 @@ internal static class AsyncWaits
 
         try
         {
-            host.ThrowTimeout(owner, mode, waited);
+            host.ThrowTimeout(owner, mode, waited, scopeTag);
         }
         finally
         {
@@ -125,7 +125,7 @@ internal static class AsyncWaits
         {
             var waited = TimeSpan.FromMilliseconds(timeoutMs);
             ReportTimeoutOrGiveBack(host, flow, mode, modeTag, waited);
-            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true);
+            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0);
         }
 
         return default;

@@ -296,7 +296,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         return true;
     }
 
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited) =>
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag) =>
         ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, Writer, waited);
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)

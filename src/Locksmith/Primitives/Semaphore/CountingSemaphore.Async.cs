@@ -316,6 +316,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
     }
 
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited) =>
-        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, waiter, 0, CurrentCount, _maxCount, waited);
+    // The scope tag of a semaphore's wait is the permits it asked for (one for a lock set's member).
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag) =>
+        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, waiter, scopeTag, CurrentCount, _maxCount, waited);
 }
