@@ -51,6 +51,120 @@ public sealed class FuzzFindingsTests
         },
     };
 
+    public static TheoryData<string, string, string> RefusedShapes() => new()
+    {
+        // Overload identity as C# sees it: method type parameters by position at any depth, tuple names, dynamic and object.
+        {
+            "an existing generic overload over an array of the method's type parameter",
+            "LSM0013",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                public void Put<U>(U[] items) { }
+                [Guarded(Lock = nameof(_lock))] private void PutCore<T>(T[] items) { }
+            }
+            """
+        },
+        {
+            "an existing generic overload over a List of the method's type parameter",
+            "LSM0013",
+            """
+            using System.Collections.Generic;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                public void Put<U>(List<U> items) { }
+                [Guarded(Lock = nameof(_lock))] private void PutCore<T>(List<T> items) { }
+            }
+            """
+        },
+        {
+            "an existing overload taking object beside a core taking dynamic",
+            "LSM0013",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                public void Log(object x) { }
+                [Guarded(Lock = nameof(_lock))] private void LogCore(dynamic x) { }
+            }
+            """
+        },
+        {
+            "an existing overload whose tuple elements are named otherwise",
+            "LSM0013",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                public void Set((int a, int b) p) { }
+                [Guarded(Lock = nameof(_lock))] private void SetCore((int x, int y) p) { }
+            }
+            """
+        },
+        {
+            "an existing overload that differs only in nested nullable annotations",
+            "LSM0013",
+            """
+            using System.Collections.Generic;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                public void Add(Dictionary<string, List<string?>> map) { }
+                [Guarded(Lock = nameof(_lock))] private void AddCore(Dictionary<string, List<string>> map) { }
+            }
+            """
+        },
+        {
+            "two generated wrappers over arrays of their own type parameters",
+            "LSM0013",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int GetCore(int k) => k;
+                [Guarded(Lock = nameof(_lock))] private int GetCore(long k) => 1;
+                [Guarded(Lock = nameof(_lock))] private void PutCore<T>(T[] k) { }
+                [Guarded(Lock = nameof(_lock), WrapperName = "Put")] private void Put2Core<U>(U[] k) { }
+                private int Callers() => Get(1) + Get(2L);
+            }
+            """
+        },
+        {
+            "two generated wrappers, one over object and one over dynamic",
+            "LSM0013",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private void LogCore(object k) { }
+                [Guarded(Lock = nameof(_lock), WrapperName = "Log")] private void Log2Core(dynamic k) { }
+            }
+            """
+        },
+        {
+            "a base type's generic overload the wrapper would hide (CS0108)",
+            "LSM0013",
+            """
+            using Locksmith;
+            public class Bs { public void Put<U>(U[] items) { } }
+            public partial class K : Bs
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private void PutCore<T>(T[] items) { }
+            }
+            """
+        },
+    };
+
     [Theory]
     [MemberData(nameof(AcceptedShapes))]
     public void AcceptedShape_AndItsWrappers_CompileWithWarningsAsErrors(string shape, string source)
@@ -60,6 +174,20 @@ public sealed class FuzzFindingsTests
         var problems = Problems(run).Concat(run.LocksmithDiagnostics).ToList();
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + Generated(run));
         Assert.NotEmpty(run.Result.GeneratedTrees);
+    }
+
+    [Theory]
+    [MemberData(nameof(RefusedShapes))]
+    public void RefusedShape_GetsTheDiagnosticsThatSayWhy_AndTheRestCompiles(string shape, string ids, string source)
+    {
+        var run = RunStrict(source);
+
+        var ours = run.LocksmithDiagnostics.Select(static d => d.Id).Distinct().OrderBy(static id => id, StringComparer.Ordinal);
+        Assert.True(
+            ours.SequenceEqual(ids.Split(',')),
+            shape + ": " + string.Join(", ", run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage())));
+        var problems = Problems(run);
+        Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + Generated(run));
     }
 
     [Fact]

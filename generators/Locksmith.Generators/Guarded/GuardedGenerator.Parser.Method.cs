@@ -606,12 +606,60 @@ public sealed partial class GuardedGenerator
             return count;
         }
 
-        /// <summary>Types equal as a signature sees them: method type parameters are equal by position.</summary>
-        private static bool SameType(ITypeSymbol left, ITypeSymbol right) =>
-            SymbolEqualityComparer.Default.Equals(left, right) ||
-            (left is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } l &&
-             right is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } r &&
-             l.Ordinal == r.Ordinal);
+        /// <summary>
+        /// Types equal as C# sees them in a signature (CS0111, CS0108): method type parameters are equal by position at
+        /// any depth (<c>List&lt;U&gt;</c> and <c>List&lt;T&gt;</c>), <c>dynamic</c> is <c>object</c>, tuple element names
+        /// and nullable annotations do not count.
+        /// </summary>
+        private static bool SameType(ITypeSymbol left, ITypeSymbol right) => SameType(left, right, 0);
+
+        private static bool SameType(ITypeSymbol? left, ITypeSymbol? right, int depth)
+        {
+            if (left is null || right is null)
+            {
+                return left is null && right is null;
+            }
+
+            if (SymbolEqualityComparer.Default.Equals(left, right))
+            {
+                return true;
+            }
+
+            if (depth > 64)
+            {
+                return false;
+            }
+
+            if (IsObject(left) || IsObject(right))
+            {
+                return IsObject(left) && IsObject(right);
+            }
+
+            switch (left)
+            {
+                case ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } typeParameter:
+                    return right is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } otherTypeParameter &&
+                        typeParameter.Ordinal == otherTypeParameter.Ordinal;
+                case IArrayTypeSymbol array:
+                    return right is IArrayTypeSymbol otherArray && array.Rank == otherArray.Rank && SameType(array.ElementType, otherArray.ElementType, depth + 1);
+                case IPointerTypeSymbol pointer:
+                    return right is IPointerTypeSymbol otherPointer && SameType(pointer.PointedAtType, otherPointer.PointedAtType, depth + 1);
+                case IFunctionPointerTypeSymbol function when right is IFunctionPointerTypeSymbol otherFunction:
+                    var (l, r) = (function.Signature, otherFunction.Signature);
+                    return l.CallingConvention == r.CallingConvention && l.RefKind == r.RefKind && l.Parameters.Length == r.Parameters.Length &&
+                        SameType(l.ReturnType, r.ReturnType, depth + 1) &&
+                        l.Parameters.Zip(r.Parameters, (a, b) => a.RefKind == b.RefKind && SameType(a.Type, b.Type, depth + 1)).All(static same => same);
+                case INamedTypeSymbol named when right is INamedTypeSymbol otherNamed:
+                    return SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, otherNamed.OriginalDefinition) &&
+                        named.TypeArguments.Length == otherNamed.TypeArguments.Length &&
+                        named.TypeArguments.Zip(otherNamed.TypeArguments, (a, b) => SameType(a, b, depth + 1)).All(static same => same) &&
+                        (named.ContainingType is null || SameType(named.ContainingType, otherNamed.ContainingType, depth + 1));
+                default:
+                    return false;
+            }
+        }
+
+        private static bool IsObject(ITypeSymbol type) => type.TypeKind == TypeKind.Dynamic || type.SpecialType == SpecialType.System_Object;
 
         /// <summary>
         /// The accessibility the wrappers get. Without an explicit <c>Visibility</c>, the widest one that no type of the
