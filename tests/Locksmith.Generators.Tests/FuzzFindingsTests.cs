@@ -163,6 +163,40 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+
+        // An async wrapper adds an optional token: a method of the type that takes the wrapper's other parameters wins
+        // every call that leaves the token out, so the guarded wrapper would never run (as a sync clash would not compile).
+        {
+            "an existing async method beside the async wrapper that adds a token",
+            "LSM0013",
+            """
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                public Task<int> GetAsync() => Task.FromResult(0);
+                [Guarded(Lock = nameof(_lock))] private Task<int> GetCoreAsync() => Task.FromResult(1);
+            }
+            """
+        },
+        {
+            "an existing timed async method beside the timed async wrapper that adds a token",
+            "LSM0013",
+            """
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                public ValueTask<(bool, int)> TryGetAsync(TimeSpan timeout) => new((false, 0));
+                [Guarded(Lock = nameof(_lock))] private Task<int> GetCoreAsync(string key) => Task.FromResult(1);
+                public ValueTask<(bool, int)> TryGetAsync(TimeSpan timeout, string key) => new((false, 0));
+            }
+            """
+        },
     };
 
     [Theory]

@@ -116,9 +116,10 @@ public sealed partial class GuardedGenerator
             else
             {
                 var (plain, timed) = WrapperSignatures(compilation, method, isAsync);
+                bool addsToken = isAsync && AsyncWrappers.AddsToken(method);
                 foreach (var (name, signature) in new[] { (wrapperName, plain), (WrapperNaming.TryName(wrapperName), timed) })
                 {
-                    var (collides, existing) = Clash(compilation, method, name, signature, token);
+                    var (collides, existing) = Clash(compilation, method, name, signature, addsToken, token);
                     if (collides)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, SymbolNames.TypeName(method.ContainingType)));
@@ -421,9 +422,20 @@ public sealed partial class GuardedGenerator
         /// generator sees does not hold them yet. Otherwise <c>Captured</c>: a method whose calls the wrapper would take
         /// (see <see cref="TakesCallsOf"/>), or null.
         /// </summary>
+        /// <param name="addsToken">
+        /// Whether the signature ends in the optional token an async wrapper adds. A method of the type itself that takes
+        /// the other parameters clashes too: it wins every call that leaves the token out (it needs no default), so the
+        /// wrapper's own form, the one callers write, would silently run unguarded code.
+        /// </param>
         private static (bool Collides, IMethodSymbol? Captured) Clash(
-            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature, CancellationToken token)
+            Compilation compilation,
+            IMethodSymbol body,
+            string name,
+            List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature,
+            bool addsToken,
+            CancellationToken token)
         {
+            var withoutToken = addsToken ? signature.Take(signature.Count - 1).ToList() : null;
             var owner = body.ContainingType;
             if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
             {
@@ -453,7 +465,7 @@ public sealed partial class GuardedGenerator
                     }
 
                     var parameters = ParametersOf(other);
-                    if (SameParameters(parameters, signature))
+                    if (SameParameters(parameters, signature) || (!inherited && withoutToken is not null && SameParameters(parameters, withoutToken)))
                     {
                         return (true, null);
                     }
@@ -464,7 +476,8 @@ public sealed partial class GuardedGenerator
                     }
                 }
 
-                if (type.Locations.Any(static l => l.IsInSource) && CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature))
+                if (type.Locations.Any(static l => l.IsInSource) && (CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature) ||
+                     (!inherited && withoutToken is not null && CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, withoutToken))))
                 {
                     return (true, null);
                 }
