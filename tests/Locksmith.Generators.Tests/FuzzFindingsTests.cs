@@ -49,6 +49,37 @@ public sealed class FuzzFindingsTests
             public partial class Other { private readonly ExclusiveLock _lock = new(); [Guarded(Lock = nameof(_lock))] private int GetCore() => 1; }
             """
         },
+
+        // Defaults C# cannot write: the wrappers carry the parameter's attributes, as the body does, and stay optional.
+        {
+            "[Optional, DefaultParameterValue] on object and interface parameters, [Optional] alone, [DateTimeConstant]",
+            """
+            using System;
+            using System.Runtime.CompilerServices;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                [Guarded(Lock = nameof(_lock))] private void SetCore([Optional, DefaultParameterValue("x")] object o) { }
+                [Guarded(Lock = nameof(_lock))] private void PutCore([Optional, DefaultParameterValue(5)] object o) { }
+                [Guarded(Lock = nameof(_lock))] private void CompareCore([Optional, DefaultParameterValue("s")] IComparable c) { }
+                [Guarded(Lock = nameof(_lock))] private void MarkCore([Optional] int o, [Optional] string? s) { }
+                [Guarded(Lock = nameof(_lock))] private void StampCore([Optional, DateTimeConstant(630822816000000000)] DateTime d) { }
+                [Guarded(Lock = nameof(_lock))] private void PayCore([Optional, DecimalConstant(1, 0, 0u, 0u, 15u)] decimal m) { }
+                [Guarded(Lock = nameof(_async))] private Task SendCoreAsync([Optional, DefaultParameterValue("x")] object o, [Optional] int n) => Task.CompletedTask;
+                private async Task Callers()
+                {
+                    Set(); Put(); Compare(); Mark(); Stamp(); Pay();
+                    _ = TrySet(1, TimeSpan.Zero) && TryMark(1, null, TimeSpan.Zero) && TryStamp(DateTime.Now, TimeSpan.Zero);
+                    await SendAsync();
+                    _ = await TrySendAsync(TimeSpan.Zero);
+                }
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()

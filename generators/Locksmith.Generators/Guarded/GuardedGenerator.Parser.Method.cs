@@ -383,7 +383,7 @@ public sealed partial class GuardedGenerator
         {
             var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
             // A params array counts as required: a call that fills it empty loses to an overload that needs no expansion.
-            var plain = method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: p.HasExplicitDefaultValue && !p.IsParams)).ToList();
+            var plain = method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: p.IsOptional && !p.IsParams)).ToList();
             if (isAsync)
             {
                 if (AsyncWrappers.AddsToken(method) && compilation.GetTypeByMetadataName("System.Threading.CancellationToken") is { } tokenType)

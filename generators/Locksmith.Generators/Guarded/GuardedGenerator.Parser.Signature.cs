@@ -124,6 +124,10 @@ public sealed partial class GuardedGenerator
                 _ => string.Empty,
             };
             var attributes = parameter.GetAttributes().Where(a => IsCarriedParameterAttribute(a) && NamesExist(a, method)).ToList();
+
+            // A default written as attributes ([Optional], [DefaultParameterValue("x")] on an object, [DateTimeConstant])
+            // may be one C# cannot write (CS1763, no DateTime literal): the wrappers carry the attributes, as the body does.
+            string defaults = string.Concat(parameter.GetAttributes().Where(IsDefaultValueAttribute).Select(a => Render(a) + " "));
             return new ParameterModel(
                 Escape(parameter.Name),
                 parameter.Type.ToDisplayString(s_typeFormat),
@@ -131,12 +135,26 @@ public sealed partial class GuardedGenerator
                 argumentPrefix,
                 parameter.RefKind == RefKind.Out,
                 parameter.IsParams,
-                DefaultValueOf(parameter),
-                string.Concat(attributes.Select(a => Render(a) + " ")),
+                defaults.Length > 0 ? null : DefaultValueOf(parameter),
+                defaults + string.Concat(attributes.Select(a => Render(a) + " ")),
                 isAsync
-                    ? string.Concat(attributes.Where(static a => !IsPostCondition(a)).Select(a => Render(a) + " "))
+                    ? defaults + string.Concat(attributes.Where(static a => !IsPostCondition(a)).Select(a => Render(a) + " "))
                     : TimedParameterAttributes(parameter, attributes));
         }
+
+        /// <summary>
+        /// An attribute that makes a parameter optional or gives its default: <c>[Optional]</c>,
+        /// <c>[DefaultParameterValue]</c>, <c>[DateTimeConstant]</c>, <c>[DecimalConstant]</c>,
+        /// <c>[IDispatchConstant]</c>, <c>[IUnknownConstant]</c>. Only written ones: a C# default (<c>= value</c>) adds none.
+        /// </summary>
+        private static bool IsDefaultValueAttribute(AttributeData attribute) =>
+            IsWellFormed(attribute) && attribute.AttributeClass?.Name switch
+            {
+                "OptionalAttribute" or "DefaultParameterValueAttribute" => IsInNamespace(attribute, "System.Runtime.InteropServices"),
+                "DateTimeConstantAttribute" or "DecimalConstantAttribute" or "IDispatchConstantAttribute" or "IUnknownConstantAttribute" =>
+                    IsInNamespace(attribute, "System.Runtime.CompilerServices"),
+                _ => false,
+            };
 
         private static bool IsPostCondition(AttributeData attribute) =>
             FlowName(attribute) is "NotNullAttribute" or "MaybeNullAttribute" or "NotNullWhenAttribute" or "MaybeNullWhenAttribute" or
