@@ -228,6 +228,35 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+
+        // A protected lock of a base type is reachable only through the deriving type (CS1540).
+        {
+            "an inherited protected lock taken through parameters of the base type",
+            "LSM0018",
+            """
+            using Locksmith;
+            public class Base { protected readonly ExclusiveLock _lock = new(); }
+            public partial class Derived : Base
+            {
+                [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))] private static void MoveCore(Base a, Base b) { }
+                [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))] private static void SwapCore(Derived a, Derived b) { }
+            }
+            """
+        },
+        {
+            "an inherited private protected lock taken through parameters of the base type; protected internal is reachable",
+            "LSM0018",
+            """
+            using Locksmith;
+            public class Base { protected internal readonly ExclusiveLock _a = new(); private protected readonly ExclusiveLock _b = new(); }
+            public partial class D : Base
+            {
+                [AcquiresLocksOf(nameof(x), nameof(y), Lock = "_a")] private static void ACore(Base x, Base y) { }
+                [AcquiresLocksOf(nameof(x), nameof(y), Lock = "_b")] private static void BCore(Base x, Base y) { }
+                [AcquiresLocksOf(nameof(x), nameof(y), Lock = "_b")] private static void CCore(D x, D y) { }
+            }
+            """
+        },
     };
 
     [Theory]

@@ -275,9 +275,25 @@ public sealed partial class GuardedGenerator
                     continue;
                 }
 
-                if (!context.SemanticModel.Compilation.IsSymbolAccessibleWithin(member, method.ContainingType))
+                var compilation = context.SemanticModel.Compilation;
+                if (!compilation.IsSymbolAccessibleWithin(member, method.ContainingType))
                 {
                     Invalid($"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}'; make it internal or move the method into that type");
+                    continue;
+                }
+
+                // A protected member of a base type is reachable only through the deriving type or its own derived types
+                // (CS1540): 'a._lock' for a parameter 'Base a' does not compile in 'Derived'.
+                if (!compilation.IsSymbolAccessibleWithin(member, method.ContainingType, parameter.Type))
+                {
+                    string container = SymbolNames.TypeName(method.ContainingType);
+                    string access = member.DeclaredAccessibility switch
+                    {
+                        Accessibility.ProtectedAndInternal => "private protected",
+                        Accessibility.ProtectedOrInternal => "protected internal",
+                        _ => "protected",
+                    };
+                    Invalid($"'{data.Lock}' of '{typeName}' is {access}, and '{container}' may reach it only through '{container}' or a type derived from it, not through '{name}' of type '{typeName}' (CS1540); declare '{name}' as '{container}', or make '{data.Lock}' internal");
                     continue;
                 }
 
