@@ -80,6 +80,27 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+
+        // A synchronous [DoesNotReturn] core: the wrapper keeps the attribute (callers' flow analysis relies on it) and
+        // must not seem to return (CS8763).
+        {
+            "[DoesNotReturn] cores, void and with a result, beside [DoesNotReturnIf]",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [DoesNotReturn] [Guarded(Lock = nameof(_lock))] private int ACore() => throw new InvalidOperationException();
+                [Guarded(Lock = nameof(_lock))] [DoesNotReturn] private void FailCore() => throw new InvalidOperationException();
+                [Guarded(Lock = nameof(_lock))] private void BCore([DoesNotReturnIf(true)] bool b) { if (b) throw new InvalidOperationException(); }
+                private int Length(string? s) { if (s is null) Fail(); return s.Length; }
+                private int Count(string? s) { if (s is null) { _ = A(); } return s.Length; }
+                private int Size(string? s) { B(s is null); return s.Length; }
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()

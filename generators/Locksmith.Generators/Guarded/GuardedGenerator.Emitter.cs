@@ -118,11 +118,18 @@ public sealed partial class GuardedGenerator
             WriteDeclarations(writer, wrapper.Acquisition);
             writer.Line("var " + names.Scope + " = " + AcquireCall(wrapper.Acquisition) + ";");
             writer.Open("try");
-            writer.Line((wrapper.ReturnsVoid ? string.Empty : "return ") + BodyCall(wrapper) + ";");
+            writer.Line((wrapper.ReturnsVoid || wrapper.DoesNotReturn ? string.Empty : "return ") + BodyCall(wrapper) + ";");
             writer.Close();
             writer.Open("finally");
             writer.Line(names.Scope + ".Dispose();");
             writer.Close();
+            if (wrapper.DoesNotReturn)
+            {
+                // The wrapper is [DoesNotReturn] as its body is, so callers' flow analysis holds; it must not seem to return.
+                writer.Line();
+                writer.Line("throw new global::System.InvalidOperationException(\"" + wrapper.BodyName.TrimStart('@') + " is [DoesNotReturn] but returned.\");");
+            }
+
             writer.Close();
         }
 

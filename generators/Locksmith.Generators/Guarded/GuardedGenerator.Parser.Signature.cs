@@ -80,7 +80,8 @@ public sealed partial class GuardedGenerator
                 acquisition,
                 EchoedWarnings(method),
                 asyncModel,
-                (context.SemanticModel.GetNullableContext(NameLocation(context.TargetNode, method).SourceSpan.Start) & NullableContext.AnnotationsEnabled) == 0);
+                (context.SemanticModel.GetNullableContext(NameLocation(context.TargetNode, method).SourceSpan.Start) & NullableContext.AnnotationsEnabled) == 0,
+                carried.Any(static a => FlowName(a) == "DoesNotReturnAttribute"));
         }
 
         /// <summary><paramref name="name"/>, or it with a number appended, so it clashes with no parameter or type parameter.</summary>

@@ -28,6 +28,10 @@ namespace Locksmith.Generators.Guarded.Models;
 /// Whether the body is declared where nullable annotations are disabled: its types are oblivious, and its wrappers are
 /// written under <c>#nullable disable</c> so that they stay so (a caller may pass null to them as to the body).
 /// </param>
+/// <param name="DoesNotReturn">
+/// Whether the synchronous body is <c>[DoesNotReturn]</c>: the throwing wrapper keeps the attribute, so it must not seem
+/// to return either (CS8763); it calls the body and then throws.
+/// </param>
 internal sealed record WrapperModel(
     TypeModelKey Type,
     string BodyName,
@@ -47,7 +51,8 @@ internal sealed record WrapperModel(
     AcquisitionModel Acquisition,
     EquatableArray<string> SuppressedWarnings,
     AsyncModel? Async,
-    bool NullableOblivious)
+    bool NullableOblivious,
+    bool DoesNotReturn)
 {
     public bool ReturnsVoid => ReturnType == "void";
 }
