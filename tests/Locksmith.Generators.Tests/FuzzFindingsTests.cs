@@ -101,6 +101,96 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+
+        // Obsolete and experimental symbols the wrappers must name: the user silenced them where they wrote them.
+        {
+            "an obsolete lock field",
+            """
+            using System;
+            using Locksmith;
+            public partial class C
+            {
+                [Obsolete("use other")] private readonly ExclusiveLock _lock = new();
+            #pragma warning disable CS0618
+                [Guarded(Lock = nameof(_lock))] private void RunCore() { }
+            #pragma warning restore CS0618
+            }
+            """
+        },
+        {
+            "a static lock inherited from an obsolete base type",
+            """
+            using System;
+            using Locksmith;
+            namespace N;
+            [Obsolete("x")] public class OldBase { protected static readonly ExclusiveLock s_lock = new(); }
+            #pragma warning disable CS0618
+            public partial class D : OldBase
+            #pragma warning restore CS0618
+            {
+                [Guarded(Lock = nameof(s_lock))] private int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "an experimental lock field",
+            """
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public partial class C
+            {
+                [Experimental("LSX1")] private readonly ExclusiveLock _lock = new();
+            #pragma warning disable LSX1
+                [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+            #pragma warning restore LSX1
+            }
+            """
+        },
+        {
+            "a lock property with an obsolete getter",
+            """
+            using System;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _l = new();
+                private ExclusiveLock Lock { [Obsolete("no")] get => _l; }
+                [Guarded(Lock = nameof(Lock))] private int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "nullable enum defaults naming obsolete and experimental members",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public enum E { [Obsolete("old")] A = 1, B = 2, [Experimental("EXP1")] C = 3 }
+            public partial class K
+            {
+                private readonly ExclusiveLock _lock = new();
+            #pragma warning disable CS0618, EXP1
+                [Guarded(Lock = nameof(_lock))] private void SetCore(E? e = E.A) { }
+                [Guarded(Lock = nameof(_lock))] private void PutCore(E e = E.C) { }
+                [Guarded(Lock = nameof(_lock))] private void AddCore(E? e = E.C) { }
+            #pragma warning restore CS0618, EXP1
+            }
+            """
+        },
+        {
+            "a custom lock whose Acquire is obsolete",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public sealed class MyLock : IExclusiveAccessLock
+            {
+                [Obsolete("use X")] public IDisposable Acquire() => null!;
+                public bool TryAcquire(TimeSpan t, [NotNullWhen(true)] out IDisposable? s) { s = null; return false; }
+            }
+            public partial class K { private readonly MyLock _lock = new(); [Guarded(Lock = nameof(_lock))] private int GetCore() => 1; }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()

@@ -109,7 +109,7 @@ public sealed partial class GuardedGenerator
                 keyArgument,
                 facts.Timeout,
                 "<c>" + lockInfo.Member.Name + "</c>");
-            var wrapper = BuildWrapper(context, method, facts, acquisition, token);
+            var wrapper = BuildWrapper(context, method, facts, acquisition, LockSymbols(lockInfo.Member, lockInfo.Type), token);
             var keyType = keyArgument is null ? null : method.Parameters.FirstOrDefault(p => p.Name == data.StripeBy)?.Type;
             string acquire = mode switch
             {
@@ -194,6 +194,7 @@ public sealed partial class GuardedGenerator
             }
 
             var targets = new List<LockTargetModel>();
+            var lockSymbols = new List<ISymbol>();
             var seen = new HashSet<string>();
             var capabilities = LockCapabilities.None;
             string? firstLock = null;
@@ -298,6 +299,7 @@ public sealed partial class GuardedGenerator
                 }
 
                 capabilities |= memberCapabilities;
+                lockSymbols.AddRange(LockSymbols(member, lockType));
                 firstLock ??= member.Name;
                 allAsyncMembers &= RuntimeSymbols.IsAsyncLockSetMember(lockType);
                 lockExpressions.Add(Escape(parameter.Name) + "." + Escape(member.Name));
@@ -332,7 +334,7 @@ public sealed partial class GuardedGenerator
                 KeyArgument: null,
                 facts.Timeout,
                 "the <c>" + data.Lock + "</c> locks of " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")));
-            return BuildWrapper(context, method, facts, acquisition, token);
+            return BuildWrapper(context, method, facts, acquisition, lockSymbols, token);
         }
 
         private static LockInfo? ResolveLock(INamedTypeSymbol type, string? lockName, ISymbol guarded, Location? location, List<DiagnosticInfo> diagnostics)

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.Immutable;
 using System.Linq;
 using Locksmith.Generators.Helpers;
 using Locksmith.Generators.Symbols;
@@ -158,9 +159,11 @@ public sealed partial class GuardedGenerator
         /// suppresses around them: a method type parameter named like one of a containing type (CS0693) or in lower-case
         /// ASCII letters only (CS8981), and obsolete or experimental types and enum members in the signature (CS0612,
         /// CS0618 or the attribute's diagnostic id). The user sees each on the body, where it can be fixed; repeated in
-        /// generated code it could not be.
+        /// generated code it could not be. So are those of what the wrappers name to take the lock (an obsolete or
+        /// experimental lock member or getter, a static lock's obsolete declaring type, an obsolete <c>Acquire</c> of a
+        /// lock type of the user's), which the user declared or silenced where they wrote it.
         /// </summary>
-        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method)
+        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method, IEnumerable<ISymbol> lockSymbols)
         {
             var ids = new SortedSet<string>(StringComparer.Ordinal);
             var outer = new HashSet<string>();
@@ -182,12 +185,16 @@ public sealed partial class GuardedGenerator
             var symbols = new List<ISymbol>(WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)));
             foreach (var parameter in method.Parameters)
             {
-                if (parameter.HasExplicitDefaultValue && parameter.Type is { TypeKind: TypeKind.Enum } enumType)
+                var type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
+                    ? nullable.TypeArguments[0]
+                    : parameter.Type;
+                if (parameter.HasExplicitDefaultValue && type is { TypeKind: TypeKind.Enum } enumType)
                 {
                     symbols.AddRange(enumType.GetMembers().OfType<IFieldSymbol>().Where(f => f.HasConstantValue && Equals(f.ConstantValue, parameter.ExplicitDefaultValue)));
                 }
             }
 
+            symbols.AddRange(lockSymbols);
             foreach (var symbol in symbols)
             {
                 foreach (var attribute in symbol.GetAttributes())
@@ -207,6 +214,56 @@ public sealed partial class GuardedGenerator
             }
 
             return ids.ToEquatableArray();
+        }
+
+        /// <summary>
+        /// What the wrappers name to take a lock: the member, its getter, the types that qualify a static member, the lock
+        /// type's acquisitions (<c>Acquire…</c>, <c>TryAcquire…</c>, <c>EnsureDeclared</c>) and their scopes' <c>Dispose</c>,
+        /// <c>DisposeAsync</c> and <c>IsAcquired</c>.
+        /// </summary>
+        private static IEnumerable<ISymbol> LockSymbols(ISymbol member, ITypeSymbol lockType)
+        {
+            yield return member;
+            if (member is IPropertySymbol { GetMethod: { } getter })
+            {
+                yield return getter;
+            }
+
+            if (member.IsStatic)
+            {
+                for (var type = member.ContainingType; type is not null; type = type.ContainingType)
+                {
+                    yield return type;
+                }
+            }
+
+            for (var type = lockType; type is not null && type.SpecialType != SpecialType.System_Object; type = type.BaseType)
+            {
+                foreach (var lockMember in type.GetMembers())
+                {
+                    if (lockMember is not IMethodSymbol { MethodKind: MethodKind.Ordinary } acquisition ||
+                        !(acquisition.Name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) ||
+                          acquisition.Name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) ||
+                          acquisition.Name == KnownNames.EnsureDeclared))
+                    {
+                        continue;
+                    }
+
+                    yield return acquisition;
+                    var scopes = acquisition.Parameters.Where(static p => p.RefKind == RefKind.Out).Select(static p => (ITypeSymbol?)p.Type).ToList();
+                    scopes.Add(AsyncWrappers.IsTaskType(acquisition.ReturnType, out var result) ? result : acquisition.ReturnType);
+                    foreach (var scope in scopes)
+                    {
+                        foreach (var scopeMember in scope?.GetMembers() ?? ImmutableArray<ISymbol>.Empty)
+                        {
+                            if (scopeMember.Name is "Dispose" or "DisposeAsync" or "IsAcquired")
+                            {
+                                yield return scopeMember;
+                            }
+                        }
+                    }
+                }
+            }
         }
 
         private static string ObsoleteId(AttributeData attribute)

@@ -23,8 +23,14 @@ public sealed partial class GuardedGenerator
             .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
 
         /// <summary>Builds the wrapper model: the method's signature and docs as text.</summary>
+        /// <param name="lockSymbols">What the wrappers name to take the lock(s) (see <see cref="LockSymbols"/>), for <see cref="EchoedWarnings"/>.</param>
         private static WrapperModel BuildWrapper(
-            GeneratorAttributeSyntaxContext context, IMethodSymbol method, MethodFacts facts, AcquisitionModel acquisition, CancellationToken token)
+            GeneratorAttributeSyntaxContext context,
+            IMethodSymbol method,
+            MethodFacts facts,
+            AcquisitionModel acquisition,
+            IEnumerable<ISymbol> lockSymbols,
+            CancellationToken token)
         {
             AsyncModel? asyncModel = null;
             if (facts.IsAsync && AsyncWrappers.IsTaskType(method.ReturnType, out var result))
@@ -78,7 +84,7 @@ public sealed partial class GuardedGenerator
                 ResultAttributes(method),
                 DocLines(context.TargetNode, method, context.SemanticModel, token),
                 acquisition,
-                EchoedWarnings(method),
+                EchoedWarnings(method, lockSymbols),
                 asyncModel,
                 (context.SemanticModel.GetNullableContext(NameLocation(context.TargetNode, method).SourceSpan.Start) & NullableContext.AnnotationsEnabled) == 0,
                 carried.Any(static a => FlowName(a) == "DoesNotReturnAttribute"));
