@@ -191,6 +191,26 @@ public sealed class FuzzFindingsTests
             public partial class K { private readonly MyLock _lock = new(); [Guarded(Lock = nameof(_lock))] private int GetCore() => 1; }
             """
         },
+
+        // Partial methods: the defining and the implementing declaration are one method, whichever carries the attribute.
+        {
+            "[Guarded] on the defining or on the implementing declaration of a partial method",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                /// <summary>Gets.</summary>
+                [Guarded(Lock = nameof(_lock))] private partial int GetCore(int a);
+                private partial int GetCore(int a) => a;
+                private partial int PutCore(int b);
+                [Guarded(Lock = nameof(_lock))] private partial int PutCore(int b) => b;
+                private partial int ZedCore(int b);
+                [Guarded(Lock = nameof(_lock), WrapperName = "Zed")] private partial int ZedCore(int b) => b;
+                private int Callers() => Get(1) + Put(2) + Zed(3);
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()

@@ -492,7 +492,7 @@ public sealed partial class GuardedGenerator
             foreach (var member in type.GetMembers())
             {
                 if (member is not IMethodSymbol other || other.Arity != body.Arity ||
-                    SymbolEqualityComparer.Default.Equals(other.OriginalDefinition, body.OriginalDefinition) || OverridesGuardedMethod(other))
+                    SameMethod(other, body) || OverridesGuardedMethod(other))
                 {
                     continue;
                 }
@@ -529,6 +529,13 @@ public sealed partial class GuardedGenerator
 
             return false;
         }
+
+        /// <summary>
+        /// Whether two symbols are one method: the defining and the implementing declaration of a partial method are (the
+        /// type lists the defining one, the attribute may sit on the implementing one).
+        /// </summary>
+        private static bool SameMethod(IMethodSymbol left, IMethodSymbol right) =>
+            SymbolEqualityComparer.Default.Equals((left.PartialDefinitionPart ?? left).OriginalDefinition, (right.PartialDefinitionPart ?? right).OriginalDefinition);
 
         /// <summary>The nearest overridden method with [Guarded], and the lock member its wrappers take; null if none resolves.</summary>
         private static (IMethodSymbol Overridden, ISymbol Lock)? GuardedBase(IMethodSymbol method)
