@@ -211,6 +211,27 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+
+        // [MemberNotNull] naming a base type's field: the compiler takes only the type's own members there (CS8776).
+        {
+            "[MemberNotNull] naming a base type's field, beside one naming the type's own",
+            """
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public class Base { protected string? _name; }
+            public partial class D : Base
+            {
+                private readonly ExclusiveLock _lock = new();
+                private string? _own;
+            #pragma warning disable CS8776
+                [MemberNotNull(nameof(_name))]
+            #pragma warning restore CS8776
+                [Guarded(Lock = nameof(_lock))] private void InitCore() { _name = ""; }
+                [MemberNotNull(nameof(_own))] [Guarded(Lock = nameof(_lock))] private void OwnCore() { _own = ""; }
+                private int Callers() { Own(); Init(); return _own.Length; }
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()

@@ -227,7 +227,7 @@ public sealed partial class GuardedGenerator
 
         /// <summary>
         /// Whether the member and parameter names a nullable-analysis attribute carries exist (<c>MemberNotNull</c>: a
-        /// field or property of the type; <c>NotNullIfNotNull</c>: a parameter). A wrong name is a warning on the body
+        /// field or property the type itself declares; <c>NotNullIfNotNull</c>: a parameter). A wrong name is a warning on the body
         /// (CS8776, CS8965); the wrappers do not copy the attribute rather than repeat it.
         /// </summary>
         private static bool NamesExist(AttributeData attribute, IMethodSymbol method)
@@ -239,7 +239,9 @@ public sealed partial class GuardedGenerator
             switch (attribute.AttributeClass?.Name)
             {
                 case "MemberNotNullAttribute" or "MemberNotNullWhenAttribute":
+                    // Only the type's own fields and properties: a base type's is CS8776 there, as on the body.
                     return names.All(n => n is not null && LockMembers.Find(method.ContainingType, n) is { } member &&
+                        SymbolEqualityComparer.Default.Equals(member.ContainingType.OriginalDefinition, method.ContainingType.OriginalDefinition) &&
                         (member.IsStatic || !method.IsStatic));
                 case "NotNullIfNotNullAttribute":
                     return names.All(n => method.Parameters.Any(p => p.Name == n));
