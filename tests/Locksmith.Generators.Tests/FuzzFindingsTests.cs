@@ -451,6 +451,34 @@ public sealed class FuzzFindingsTests
         Assert.Contains("N.Other.Locksmith.g.cs", forward);
     }
 
+    [Fact]
+    public void DefaultsWrittenAsAttributes_KeepTheirType_AndOnesTheCompilerRejectsGetNoWrapper()
+    {
+        var run = RunStrict("""
+            using System.Runtime.InteropServices;
+            using Locksmith;
+            namespace N;
+            public enum E { A, B }
+            public partial class K
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private void ACore([Optional, DefaultParameterValue((short)3)] object a, [Optional, DefaultParameterValue((byte)1)] object b) { }
+                [Guarded(Lock = nameof(_lock))] private void BCore([Optional, DefaultParameterValue(1)] E e) { }
+            }
+            """);
+
+        Assert.Empty(run.LocksmithDiagnostics);
+        var problems = Problems(run);
+        Assert.True(
+            problems.Select(static d => d.Id).SequenceEqual(["CS1908"]) && problems[0].Location.SourceTree!.FilePath.StartsWith("Source", StringComparison.Ordinal),
+            "The user's CS1908 only, once, on the declaration:\n" + Snapshot.Render(problems));
+        var type = run.Output.GetTypeByMetadataName("N.K")!;
+        var wrapper = type.GetMembers("A").OfType<IMethodSymbol>().Single();
+        Assert.Equal((short)3, wrapper.Parameters[0].ExplicitDefaultValue);
+        Assert.Equal((byte)1, wrapper.Parameters[1].ExplicitDefaultValue);
+        Assert.Empty(type.GetMembers("B"));
+    }
+
     private static List<string> HintNames(GeneratorRun run) =>
         [.. run.Result.Results.Single().GeneratedSources.Select(static s => s.HintName)];
 

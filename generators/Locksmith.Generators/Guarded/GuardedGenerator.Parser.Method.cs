@@ -788,7 +788,33 @@ public sealed partial class GuardedGenerator
             var signature = TextSpan.FromBounds(methodDeclaration.SpanStart, body?.SpanStart ?? methodDeclaration.Span.End);
             return HasError(methodDeclaration.SyntaxTree.GetDiagnostics(methodDeclaration), signature) ||
                 (methodDeclaration.ParameterList is { } parameters &&
-                 parameters.Parameters.Any(p => p.Default is { } value && !IsValidDefault(context.SemanticModel, method, p, value.Value, token)));
+                 (parameters.Parameters.Any(p => p.Default is { } value && !IsValidDefault(context.SemanticModel, method, p, value.Value, token)) ||
+                  HasBadDefaultAttributes(context.SemanticModel, method, parameters, token)));
+        }
+
+        /// <summary>
+        /// Whether a default written as attributes, which the wrappers carry, is one the compiler rejects (CS1908: a
+        /// <c>[DefaultParameterValue]</c> of another type than the parameter's). Asks the compiler only for the attribute
+        /// lists of such parameters, which are rare.
+        /// </summary>
+        private static bool HasBadDefaultAttributes(SemanticModel model, IMethodSymbol method, ParameterListSyntax parameters, CancellationToken token)
+        {
+            foreach (var parameter in method.Parameters)
+            {
+                if (!parameter.GetAttributes().Any(IsDefaultValueAttribute))
+                {
+                    continue;
+                }
+
+                var syntax = parameters.Parameters.FirstOrDefault(p => p.Identifier.ValueText == parameter.Name);
+                if (syntax is { AttributeLists.Count: > 0 } &&
+                    model.GetDiagnostics(syntax.AttributeLists.FullSpan, token).Any(static d => d.Severity == DiagnosticSeverity.Error))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Whether a parameter's default value converts implicitly to its type and is a constant (or <c>default</c>/<c>new()</c>).</summary>

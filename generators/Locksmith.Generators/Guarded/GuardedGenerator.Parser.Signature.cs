@@ -332,6 +332,11 @@ public sealed partial class GuardedGenerator
                     : double.IsNegativeInfinity(number) ? "double.NegativeInfinity"
                     : number.ToString("R", CultureInfo.InvariantCulture) + "D",
                 decimal money => money.ToString(CultureInfo.InvariantCulture) + "M",
+                // No literal has these types: a cast keeps an attribute argument's type ([DefaultParameterValue((short)3)] on an object).
+                byte small => "(byte)" + small.ToString(CultureInfo.InvariantCulture),
+                sbyte small => "(sbyte)" + small.ToString(CultureInfo.InvariantCulture),
+                short small => "(short)" + small.ToString(CultureInfo.InvariantCulture),
+                ushort small => "(ushort)" + small.ToString(CultureInfo.InvariantCulture),
                 long wide => wide.ToString(CultureInfo.InvariantCulture) + "L",
                 ulong wide => wide.ToString(CultureInfo.InvariantCulture) + "UL",
                 uint unsigned => unsigned.ToString(CultureInfo.InvariantCulture) + "U",
