@@ -15,6 +15,29 @@ public sealed class FuzzFindingsTests
 {
     public static TheoryData<string, string> AcceptedShapes() => new()
     {
+        // Custom lock types whose scopes may be null only where they promise otherwise, taking the timeout 'in', with an overload that fits exactly.
+        {
+            "a custom lock with a [NotNull] nullable scope, an 'in' timeout and overloads of which one needs no default",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public sealed class MyLock : IExclusiveAccessLock
+            {
+                [return: NotNull] public IDisposable? Acquire() => new Scope();
+                public IDisposable Acquire(int x = 0) => new Scope();
+                public IDisposable Acquire(in TimeSpan t) => new Scope();
+                public bool TryAcquire(in TimeSpan t, [NotNullWhen(true)] out IDisposable? s) { s = new Scope(); return true; }
+                private sealed class Scope : IDisposable { public void Dispose() { } }
+            }
+            public partial class K
+            {
+                private readonly MyLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+                [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 10)] private int PeekCore() => 1;
+            }
+            """
+        },
         // Hint names that differ only in case: Roslyn compares them ignoring case, and one duplicate dropped every file (CS8785).
         {
             "two types whose names differ only in case",
@@ -236,6 +259,70 @@ public sealed class FuzzFindingsTests
 
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
+        // Custom lock types that pass the marker's contract by name but whose calls would not compile cleanly.
+        {
+            "a custom lock whose scopes are declared nullable",
+            "LSM0044",
+            """
+            using System;
+            using Locksmith;
+            public sealed class MyLock : IExclusiveAccessLock
+            {
+                public IDisposable? Acquire() => null;
+                public bool TryAcquire(TimeSpan t, out IDisposable? s) { s = null; return false; }
+            }
+            public partial class K { private readonly MyLock _lock = new(); [Guarded(Lock = nameof(_lock))] private int GetCore() => 1; }
+            """
+        },
+        {
+            "a custom async lock whose scope is declared nullable",
+            "LSM0044",
+            """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Sc : IDisposable { public bool IsAcquired => true; public void Dispose() { } }
+            public sealed class MyLock : IAsyncExclusiveAccessLock
+            {
+                public ValueTask<Sc?> AcquireAsync(CancellationToken c) => default;
+                public ValueTask<Sc?> TryAcquireAsync(TimeSpan t, CancellationToken c) => default;
+            }
+            public partial class K { private readonly MyLock _lock = new(); [Guarded(Lock = nameof(_lock))] private Task<int> GetCoreAsync() => Task.FromResult(1); }
+            """
+        },
+        {
+            "a custom lock that takes its timeout as ref readonly",
+            "LSM0044",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public sealed class MyLock : IExclusiveAccessLock
+            {
+                public IDisposable Acquire(ref readonly TimeSpan t) => null!;
+                public IDisposable Acquire() => null!;
+                public bool TryAcquire(ref readonly TimeSpan t, [NotNullWhen(true)] out IDisposable? s) { s = null; return false; }
+            }
+            public partial class K { private readonly MyLock _lock = new(); [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 10)] private int GetCore() => 1; }
+            """
+        },
+        {
+            "a custom lock whose Acquire overloads all need defaults",
+            "LSM0044",
+            """
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public sealed class MyLock : IExclusiveAccessLock
+            {
+                public IDisposable Acquire(int x = 0) => null!;
+                public IDisposable Acquire(string s = "") => null!;
+                public bool TryAcquire(TimeSpan t, [NotNullWhen(true)] out IDisposable? s) { s = null; return false; }
+            }
+            public partial class K { private readonly MyLock _lock = new(); [Guarded(Lock = nameof(_lock))] private int GetCore() => 1; }
+            """
+        },
         // Overload identity as C# sees it: method type parameters by position at any depth, tuple names, dynamic and object.
         {
             "an existing generic overload over an array of the method's type parameter",

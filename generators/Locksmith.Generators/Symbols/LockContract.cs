@@ -78,40 +78,44 @@ internal static class LockContract
         if (!isAsync)
         {
             var throwing = leading.Concat(passesTimeout ? [timeout] : []).ToList();
-            if (Find(site, lockType, method, throwing) is not { } acquire || !HasDispose(site, acquire.ReturnType))
+            if (Find(site, lockType, method, throwing, out string? problem) is not { } acquire || !HasDispose(site, acquire.ReturnType) ||
+                (problem = NullableScope(acquire.ReturnType, acquire.GetReturnTypeAttributes(), "NotNullAttribute", "[return: NotNull]")) is not null)
             {
                 outOfScope = OutOfScope(site, lockType, method, throwing);
-                return Signature("scope", method, throwing) + ", whose scope has a Dispose() method";
+                return Signature("scope", method, throwing) + ", whose scope has a Dispose() method" + problem;
             }
 
             var timed = leading.Concat([timeout, Argument.Out("out scope")]).ToList();
-            if (Find(site, lockType, KnownNames.TryPrefix + method, timed) is not { } tryAcquire ||
+            if (Find(site, lockType, KnownNames.TryPrefix + method, timed, out problem) is not { } tryAcquire ||
                 tryAcquire.ReturnType.SpecialType != SpecialType.System_Boolean ||
-                !HasDispose(site, tryAcquire.Parameters[timed.Count - 1].Type))
+                !HasDispose(site, tryAcquire.Parameters[timed.Count - 1].Type) ||
+                (problem = NullableScope(tryAcquire.Parameters[timed.Count - 1].Type, tryAcquire.Parameters[timed.Count - 1].GetAttributes(), "NotNullWhenAttribute", "[NotNullWhen(true)]")) is not null)
             {
                 outOfScope = OutOfScope(site, lockType, KnownNames.TryPrefix + method, timed);
-                return Signature("bool", KnownNames.TryPrefix + method, timed) + ", whose scope has a Dispose() method";
+                return Signature("bool", KnownNames.TryPrefix + method, timed) + ", whose scope has a Dispose() method" + problem;
             }
 
             return null;
         }
 
         var asyncThrowing = leading.Concat(passesTimeout ? [timeout] : []).Concat(passesToken ? [cancel] : []).ToList();
-        if (Find(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing) is not { } acquireAsync ||
-            ResultOf(acquireAsync.ReturnType) is not { } scope || ReleaseOf(compilation, scope) is not { } throwingRelease)
+        if (Find(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing, out string? asyncProblem) is not { } acquireAsync ||
+            ResultOf(acquireAsync.ReturnType) is not { } scope || ReleaseOf(compilation, scope) is not { } throwingRelease ||
+            (asyncProblem = NullableScope(scope, [], null, null)) is not null)
         {
             outOfScope = OutOfScope(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing);
-            return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, asyncThrowing) + ", whose scope is IDisposable or IAsyncDisposable";
+            return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, asyncThrowing) + ", whose scope is IDisposable or IAsyncDisposable" + asyncProblem;
         }
 
         var asyncTimed = leading.Concat([timeout]).Concat(passesToken ? [cancel] : []).ToList();
-        if (Find(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) is not { } tryAcquireAsync ||
+        if (Find(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed, out asyncProblem) is not { } tryAcquireAsync ||
             ResultOf(tryAcquireAsync.ReturnType) is not { } timedScope || ReleaseOf(compilation, timedScope) is not { } timedRelease ||
-            !HasIsAcquired(site, timedScope))
+            !HasIsAcquired(site, timedScope) ||
+            (asyncProblem = NullableScope(timedScope, [], null, null)) is not null)
         {
             outOfScope = OutOfScope(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed);
             return Signature("ValueTask<scope>", KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) +
-                ", whose scope is IDisposable or IAsyncDisposable and has a bool IsAcquired";
+                ", whose scope is IDisposable or IAsyncDisposable and has a bool IsAcquired" + asyncProblem;
         }
 
         release = new AsyncRelease(throwingRelease, timedRelease);
@@ -147,22 +151,79 @@ internal static class LockContract
         returns + " " + name + "(" + string.Join(", ", arguments.Select(static a => a.Display)) + ")";
 
     /// <summary>
+    /// What a scope declared nullable lacks: the wrapper disposes it in a <c>finally</c> (CS8602 on a maybe-null one),
+    /// unless the method promises it is not null with <paramref name="promise"/> (<c>NotNull</c> on the return,
+    /// <c>NotNullWhen(true)</c> on the <c>out</c> scope; a task's result cannot promise). Null when the scope is fine.
+    /// </summary>
+    private static string? NullableScope(ITypeSymbol scope, IEnumerable<AttributeData> attributes, string? promise, string? promiseDisplay)
+    {
+        if (scope.IsValueType || scope.NullableAnnotation != NullableAnnotation.Annotated)
+        {
+            return null;
+        }
+
+        if (promise is not null && attributes.Any(a =>
+            (a.AttributeClass?.Name == promise || a.AttributeClass?.Name == "NotNullAttribute") && a.AttributeClass.ContainingNamespace?.ToDisplayString() == "System.Diagnostics.CodeAnalysis" &&
+            (a.ConstructorArguments.Length == 0 || a.ConstructorArguments[0].Value is true)))
+        {
+            return null;
+        }
+
+        return " and is declared non-nullable (not '" + scope.ToDisplayString() + "'" + (promiseDisplay is null ? string.Empty : ", or marked " + promiseDisplay) +
+            "), as the wrapper disposes it";
+    }
+
+    /// <summary>
     /// An accessible instance method of the type, or an extension method in scope, that takes these arguments (the rest
     /// of its parameters optional), as the wrapper's call would bind it.
     /// </summary>
-    private static IMethodSymbol? Find(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments)
+    private static IMethodSymbol? Find(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments) =>
+        Find(site, lockType, name, arguments, out _);
+
+    /// <summary>
+    /// <see cref="Find(CallSite, ITypeSymbol, string, List{Argument})"/>, and why none fits when one nearly does, as a
+    /// clause for the message: an overload that takes an argument as <c>ref readonly</c> (the wrapper passes values),
+    /// or overloads that all need defaults, between which the call would be ambiguous (CS0121).
+    /// </summary>
+    private static IMethodSymbol? Find(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments, out string? problem)
     {
+        problem = null;
+        var instance = new List<IMethodSymbol>();
+        var extension = new List<IMethodSymbol>();
+        bool refReadonly = false;
         foreach (var symbol in site.Model.LookupSymbols(site.Position, lockType, name, includeReducedExtensionMethods: true))
         {
             if (symbol is IMethodSymbol { IsStatic: false } candidate &&
-                (candidate.MethodKind == MethodKind.Ordinary || (candidate.MethodKind == MethodKind.ReducedExtension && InScopeOfGeneratedFile(candidate, site))) &&
-                Takes(site.Model.Compilation, candidate, arguments))
+                (candidate.MethodKind == MethodKind.Ordinary || (candidate.MethodKind == MethodKind.ReducedExtension && InScopeOfGeneratedFile(candidate, site))))
             {
-                return candidate;
+                if (Takes(site.Model.Compilation, candidate, arguments))
+                {
+                    (candidate.MethodKind == MethodKind.Ordinary ? instance : extension).Add(candidate);
+                }
+                else
+                {
+                    refReadonly |= candidate.Parameters.Any(static p => p.RefKind == RefKind.RefReadOnlyParameter);
+                }
             }
         }
 
-        return null;
+        // An applicable instance method hides every extension method.
+        var fitting = instance.Count > 0 ? instance : extension;
+        if (fitting.Count == 0)
+        {
+            problem = refReadonly ? ", taking its arguments by value or 'in' (not 'ref readonly': the wrapper passes values)" : null;
+            return null;
+        }
+
+        // Overloads that all need a default (or an empty params array) for the arguments left out: no overload is better.
+        if (fitting.Count > 1 && !fitting.Any(static c => c.IsGenericMethod) && !fitting.Any(c => c.Parameters.Length == arguments.Count))
+        {
+            problem = ", and one overload that fits (a call '" + name + "(" + string.Join(", ", arguments.Select(static a => a.Display)) + ")' is ambiguous between " +
+                string.Join(" and ", fitting.Take(2).Select(static c => "'" + c.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'")) + ")";
+            return null;
+        }
+
+        return fitting.FirstOrDefault(c => c.Parameters.Length == arguments.Count) ?? fitting[0];
     }
 
     /// <summary>
@@ -227,7 +288,7 @@ internal static class LockContract
             var argument = arguments[i];
             bool fits = argument.Type is null
                 ? parameter.RefKind == RefKind.Out
-                : parameter.RefKind is RefKind.None or RefKind.In or RefKind.RefReadOnlyParameter &&
+                : parameter.RefKind is RefKind.None or RefKind.In &&
                     compilation.ClassifyCommonConversion(argument.Type, parameter.Type).IsImplicit;
             if (!fits)
             {
