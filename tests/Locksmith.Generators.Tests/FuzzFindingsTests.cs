@@ -259,6 +259,21 @@ public sealed class FuzzFindingsTests
 
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
+        // C# ignores formatting characters in names, so 'Ab\u200Bc' is 'Abc': two wrappers of one name (CS0111).
+        {
+            "a wrapper name with an invisible formatting character",
+            "LSM0014",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = "_lock", WrapperName = "\u0041bc")] private int HHH() => 1;
+                [Guarded(Lock = "_lock", WrapperName = "Ab\u200Bc")] private int LLL() => 1;
+                private int Callers() => Abc();
+            }
+            """
+        },
         // Custom lock types that pass the marker's contract by name but whose calls would not compile cleanly.
         {
             "a custom lock whose scopes are declared nullable",

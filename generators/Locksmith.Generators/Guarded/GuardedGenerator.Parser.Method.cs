@@ -113,6 +113,16 @@ public sealed partial class GuardedGenerator
                     DiagnosticDescriptors.MissingWrapperName, attributeLocation, display, $"'{wrapperName}' is not a valid identifier; set WrapperName to a plain name"));
                 wrapperName = null;
             }
+            else if (wrapperName.FirstOrDefault(static c => char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format) is var format && format != default)
+            {
+                // C# ignores formatting characters in names: 'Ab\u200Bc' is 'Abc', and would clash unseen with another 'Abc'.
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.MissingWrapperName,
+                    attributeLocation,
+                    display,
+                    $"'{wrapperName}' contains the invisible formatting character U+{(int)format:X4}, which C# ignores in names; set WrapperName to a plain name"));
+                wrapperName = null;
+            }
             else
             {
                 var (plain, timed) = WrapperSignatures(compilation, method, isAsync);
