@@ -356,6 +356,38 @@ public sealed class GeneratorDiagnosticsTests
     }
 
     /// <summary>
+    /// A lock reached through a member, getter or declaring type obsolete as an error gets no wrapper (its CS0619 no
+    /// pragma lifts), and an acquisition obsolete as an error is not one the wrapper can call; the rest still compiles.
+    /// </summary>
+    [Fact]
+    public void LSM0046_LockReachedThroughObsoleteError()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Diagnostics.CodeAnalysis;
+            using Locksmith;
+            public sealed class MyLock : IExclusiveAccessLock
+            {
+                [Obsolete("gone", true)] public IDisposable Acquire() => null!;
+                public bool TryAcquire(TimeSpan t, [NotNullWhen(true)] out IDisposable? s) { s = null; return false; }
+            }
+            public partial class Account
+            {
+                [Obsolete("use _new", true)] private readonly ExclusiveLock _old = new();
+                private readonly ExclusiveLock _new = new();
+                private ExclusiveLock Gate { [Obsolete("no", true)] get => _new; }
+                private readonly MyLock _mine = new();
+                [{|LSM0046:Guarded(Lock = "_old")|}] private void DepositCore() { }
+                [{|LSM0046:Guarded(Lock = nameof(Gate))|}] private void WithdrawCore() { }
+                [{|LSM0044:Guarded(Lock = nameof(_mine))|}] private void AuditCore() { }
+                [Guarded(Lock = nameof(_new))] private void CloseCore() { }
+            }
+            """);
+
+        Assert.Empty(TestCompilation.Problems(run.CompilerDiagnostics));
+    }
+
+    /// <summary>
     /// The overload pairs LSM0045 refuses above, written by hand, change what a call binds to: the short calls of the
     /// first two are ambiguous, and the others' go to the wrapper-shaped overload.
     /// </summary>

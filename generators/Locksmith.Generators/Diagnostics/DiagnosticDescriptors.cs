@@ -237,6 +237,12 @@ internal static class DiagnosticDescriptors
         "The wrapper '{0}' generated for '{1}' would change calls to the existing '{2}' that it also accepts: they would bind to the wrapper, or be ambiguous (CS0121) where both fill defaults; set WrapperName to another name, or make one of the two take different parameters",
         "A new overload that accepts the same leading arguments as an existing method takes over its calls (it needs no default, or the existing method is a base type's) or makes them ambiguous, so callers that compiled before would silently call the wrapper or break.");
 
+    public static readonly DiagnosticDescriptor LockUsedThroughObsoleteError = Error(
+        "LSM0046",
+        "Lock is reached through a member obsolete as an error",
+        "'{0}' is guarded by '{1}', but its wrappers would have to use '{2}', which is [Obsolete] as an error ({3}), so they would not compile; guard '{0}' with a lock member that is not, or drop 'error: true' from that [Obsolete]",
+        "An [Obsolete(..., error: true)] member or type is an error wherever it is used, and no #pragma lifts it: wrappers that name the lock through it could not compile, so the generator writes none.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

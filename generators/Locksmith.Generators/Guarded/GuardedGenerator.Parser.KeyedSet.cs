@@ -95,6 +95,13 @@ public sealed partial class GuardedGenerator
                 }
             }
 
+            if (ObsoleteAsError(lockMember) is var (obsolete, message))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.LockUsedThroughObsoleteError, attributeLocation, display, lockMember.Name, obsolete.ToDisplayString(), "\"" + message + "\""));
+                return null;
+            }
+
             if (facts is null || !facts.IsAsync || !valid)
             {
                 return null;

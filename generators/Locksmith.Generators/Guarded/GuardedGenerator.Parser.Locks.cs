@@ -96,6 +96,13 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
+            if (ObsoleteAsError(lockInfo.Member) is var (obsolete, message))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.LockUsedThroughObsoleteError, attributeLocation, DisplayName(method), lockInfo.Member.Name, obsolete.ToDisplayString(), "\"" + message + "\""));
+                return null;
+            }
+
             var mode = data.IsRead ? AcquireMode.Read
                 : isReadWrite ? AcquireMode.Write
                 : AcquireMode.Exclusive;
@@ -295,6 +302,13 @@ public sealed partial class GuardedGenerator
                         _ => "protected",
                     };
                     Invalid($"'{data.Lock}' of '{typeName}' is {access}, and '{container}' may reach it only through '{container}' or a type derived from it, not through '{name}' of type '{typeName}' (CS1540); declare '{name}' as '{container}', or make '{data.Lock}' internal");
+                    continue;
+                }
+
+                if (ObsoleteAsError(member) is var (obsolete, message))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.LockUsedThroughObsoleteError, attributeLocation, display, member.Name, obsolete.ToDisplayString(), "\"" + message + "\""));
                     continue;
                 }
 

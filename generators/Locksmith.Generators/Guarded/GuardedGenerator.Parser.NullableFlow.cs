@@ -266,6 +266,35 @@ public sealed partial class GuardedGenerator
             }
         }
 
+        /// <summary>
+        /// The first symbol the wrappers name to reach a lock (the member, its getter, the types that qualify a static one)
+        /// that is <c>[Obsolete]</c> as an error, with the attribute's message; null if none. The lock type's acquisitions
+        /// are not among them: <see cref="LockContract"/> does not count an obsolete-as-error one as callable (LSM0044).
+        /// </summary>
+        private static (ISymbol Symbol, string Message)? ObsoleteAsError(ISymbol member)
+        {
+            var symbols = new List<ISymbol> { member };
+            if (member is IPropertySymbol { GetMethod: { } getter })
+            {
+                symbols.Add(getter);
+            }
+
+            for (var type = member.IsStatic ? member.ContainingType : null; type is not null; type = type.ContainingType)
+            {
+                symbols.Add(type);
+            }
+
+            foreach (var symbol in symbols)
+            {
+                if (LockContract.ObsoleteAsError(symbol) is { } message)
+                {
+                    return (symbol, message);
+                }
+            }
+
+            return null;
+        }
+
         private static string ObsoleteId(AttributeData attribute)
         {
             foreach (var argument in attribute.NamedArguments)

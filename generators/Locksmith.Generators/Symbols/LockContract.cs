@@ -173,6 +173,21 @@ internal static class LockContract
             "), as the wrapper disposes it";
     }
 
+    /// <summary>The message of the symbol's <c>[Obsolete(…, error: true)]</c> (empty when it has none); null when it is not obsolete as an error.</summary>
+    public static string? ObsoleteAsError(ISymbol symbol)
+    {
+        foreach (var attribute in symbol.GetAttributes())
+        {
+            if (attribute.AttributeClass is { Name: "ObsoleteAttribute" } type && type.ContainingNamespace?.ToDisplayString() == "System" &&
+                attribute.ConstructorArguments.Length == 2 && attribute.ConstructorArguments[1].Value is true)
+            {
+                return attribute.ConstructorArguments[0].Value as string ?? string.Empty;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>
     /// An accessible instance method of the type, or an extension method in scope, that takes these arguments (the rest
     /// of its parameters optional), as the wrapper's call would bind it.
@@ -196,7 +211,8 @@ internal static class LockContract
             if (symbol is IMethodSymbol { IsStatic: false } candidate &&
                 (candidate.MethodKind == MethodKind.Ordinary || (candidate.MethodKind == MethodKind.ReducedExtension && InScopeOfGeneratedFile(candidate, site))))
             {
-                if (Takes(site.Model.Compilation, candidate, arguments))
+                // One obsolete as an error is there, but a call to it would not compile (CS0619).
+                if (ObsoleteAsError(candidate) is null && Takes(site.Model.Compilation, candidate, arguments))
                 {
                     (candidate.MethodKind == MethodKind.Ordinary ? instance : extension).Add(candidate);
                 }
