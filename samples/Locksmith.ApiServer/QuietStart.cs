@@ -4,7 +4,7 @@ namespace Locksmith.ApiServer;
 
 /// <summary>
 /// Keeps the host's own log of a failed start (a stack trace of, say, a taken port) off the console while the server
-/// starts, because the program reports that failure in one line; once started, the host logs as usual.
+/// starts, because the program reports that failure in one line; once started, the host's warnings and errors show.
 /// </summary>
 internal sealed class QuietStart
 {
@@ -20,6 +20,6 @@ internal sealed class QuietStart
     public void AttachTo(ILoggingBuilder logging) =>
         logging.AddFilter(HostCategory, level => _started && level >= LogLevel.Warning);
 
-    /// <summary>The server is up: the host's messages show again.</summary>
+    /// <summary>The server is up: the host's warnings and errors show.</summary>
     public void Started() => _started = true;
 }

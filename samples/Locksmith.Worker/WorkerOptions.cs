@@ -76,15 +76,23 @@ public sealed class WorkerOptions
         for (int i = 0; i < args.Count; i++)
         {
             string arg = args[i];
-            if (!arg.StartsWith('-') || arg.Contains('=', StringComparison.Ordinal))
+            if (!arg.StartsWith('-') && !arg.StartsWith('/'))
             {
                 continue;
             }
 
-            bool known = switches.Keys.Any(key => string.Equals(key, arg, StringComparison.OrdinalIgnoreCase)) || arg.Contains(':', StringComparison.Ordinal) || s_hostSwitches.Contains(arg);
+            // The binder reads --key value, --key=value and /key value alike: the name is what comes before any '='.
+            bool inline = arg.Contains('=', StringComparison.Ordinal);
+            string name = "--" + arg.Split('=', 2)[0].TrimStart('-', '/');
+            bool known = switches.Keys.Any(key => string.Equals(key, name, StringComparison.OrdinalIgnoreCase)) || name.Contains(':', StringComparison.Ordinal) || s_hostSwitches.Contains(name);
             if (!known)
             {
-                problems.Add($"Unknown switch '{arg}'.");
+                problems.Add($"Unknown switch '{arg.Split('=', 2)[0]}'.");
+                continue;
+            }
+
+            if (inline)
+            {
                 continue;
             }
 

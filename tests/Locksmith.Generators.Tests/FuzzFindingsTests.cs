@@ -38,6 +38,26 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+        // A normal-form overload beats one that needs an empty params array, so Acquire() is not ambiguous (a review found LSM0044 here).
+        {
+            "a custom lock with Acquire(int x = 0) beside Acquire(params object[] a)",
+            """
+            using System;
+            using Locksmith;
+            public sealed class ParamsLock : IExclusiveAccessLock
+            {
+                public IDisposable Acquire(int x = 0) => new Scope();
+                public IDisposable Acquire(params object[] a) => new Scope();
+                public bool TryAcquire(TimeSpan t, out IDisposable s) { s = new Scope(); return true; }
+                private sealed class Scope : IDisposable { public void Dispose() { } }
+            }
+            public partial class P
+            {
+                private readonly ParamsLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+            }
+            """
+        },
         // Hint names that differ only in case: Roslyn compares them ignoring case, and one duplicate dropped every file (CS8785).
         {
             "two types whose names differ only in case",

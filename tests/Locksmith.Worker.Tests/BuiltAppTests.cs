@@ -59,6 +59,7 @@ public sealed class BuiltAppTests
     {
         Assert.Empty(WorkerOptions.CommandLineProblems(["--Worker:Rounds", "3", "--environment", "Production", "--rounds", "-3", "--Items=4", "--ITEMS", "5"]));
         Assert.Equal(["Unknown switch '-x'.", "--rounds needs a value."], WorkerOptions.CommandLineProblems(["-x", "--rounds"]));
+        Assert.Equal(["Unknown switch '--itmes'.", "Unknown switch '/rouns'."], WorkerOptions.CommandLineProblems(["--itmes=10", "/rouns", "3", "/rounds", "4"]));
     }
 
     [Fact]

@@ -231,15 +231,19 @@ internal static class LockContract
             return null;
         }
 
+        // A call that fits an overload in its normal form beats one that needs an empty params array (C#'s tie-break).
+        var normal = fitting.Where(c => !c.Parameters.Skip(arguments.Count).Any(static p => p.IsParams)).ToList();
+        var contenders = normal.Count > 0 ? normal : fitting;
+
         // Overloads that all need a default (or an empty params array) for the arguments left out: no overload is better.
-        if (fitting.Count > 1 && !fitting.Any(static c => c.IsGenericMethod) && !fitting.Any(c => c.Parameters.Length == arguments.Count))
+        if (contenders.Count > 1 && !contenders.Any(static c => c.IsGenericMethod) && !contenders.Any(c => c.Parameters.Length == arguments.Count))
         {
             problem = ", and one overload that fits (a call '" + name + "(" + string.Join(", ", arguments.Select(static a => a.Display)) + ")' is ambiguous between " +
-                string.Join(" and ", fitting.Take(2).Select(static c => "'" + c.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'")) + ")";
+                string.Join(" and ", contenders.Take(2).Select(static c => "'" + c.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'")) + ")";
             return null;
         }
 
-        return fitting.FirstOrDefault(c => c.Parameters.Length == arguments.Count) ?? fitting[0];
+        return contenders.FirstOrDefault(c => c.Parameters.Length == arguments.Count) ?? contenders[0];
     }
 
     /// <summary>

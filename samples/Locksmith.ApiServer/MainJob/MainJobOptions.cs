@@ -116,8 +116,14 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
         return !valueOfPrevious;
     }
 
-    /// <summary>The generic host's and ASP.NET Core's own command-line keys.</summary>
-    private static readonly string[] s_hostSwitches = ["--urls", "--environment", "--contentRoot", "--applicationName", "--webroot", "--http_ports", "--https_ports"];
+    /// <summary>The generic host's and ASP.NET Core's own command-line keys (HostDefaults, WebHostDefaults).</summary>
+    private static readonly string[] s_hostSwitches =
+    [
+        "--urls", "--environment", "--contentRoot", "--applicationName", "--webroot", "--http_ports", "--https_ports", "--https_port",
+        "--detailedErrors", "--shutdownTimeoutSeconds", "--pathbase", "--hostingStartupAssemblies", "--hostingStartupExcludeAssemblies",
+        "--preventHostingStartup", "--captureStartupErrors", "--suppressStatusMessages", "--server.urls", "--preferHostingUrls",
+        "--startupAssembly", "--staticWebAssets",
+    ];
 
     private static bool TryCount(string[] args, ref int i, int minimum, out int value, ref string? error)
     {

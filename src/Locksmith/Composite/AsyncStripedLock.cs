@@ -39,11 +39,7 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
     public AsyncStripedLock(int stripeCount, string? name = null, int? level = null, IEqualityComparer<TKey>? comparer = null)
         : base(name, level, LockKind.AsyncStriped)
     {
-        _table = new StripeTable<TKey, AsyncExclusiveLock>(stripeCount, Name, level, comparer, static (stripeName, stripeLevel) => new AsyncExclusiveLock(stripeName, stripeLevel));
-        foreach (var stripe in _table.Stripes)
-        {
-            stripe.StripedParent = this;
-        }
+        _table = new StripeTable<TKey, AsyncExclusiveLock>(stripeCount, this, level, comparer, static (stripeName, stripeLevel) => new AsyncExclusiveLock(stripeName, stripeLevel));
     }
 
     /// <summary>The number of stripes (a power of two).</summary>

@@ -34,8 +34,11 @@ internal readonly struct StripeTable<TKey, TStripe>
     // Kept only so the spacers stay alive between the stripes.
     private readonly object[] _spacers;
 
-    /// <summary>Creates <paramref name="stripeCount"/> stripes (rounded up to a power of two) named <c>name[i]</c>.</summary>
-    public StripeTable(int stripeCount, string name, int? level, IEqualityComparer<TKey>? comparer, Func<string, int?, TStripe> createStripe)
+    /// <summary>
+    /// Creates <paramref name="stripeCount"/> stripes (rounded up to a power of two) of <paramref name="owner"/>, named
+    /// <c>name[i]</c> after it; each knows its striped lock (its metrics carry that lock's name and kind).
+    /// </summary>
+    public StripeTable(int stripeCount, LockPrimitive owner, int? level, IEqualityComparer<TKey>? comparer, Func<string, int?, TStripe> createStripe)
     {
         if (stripeCount is < 1 or > 65_536)
         {
@@ -51,7 +54,8 @@ internal readonly struct StripeTable<TKey, TStripe>
         for (int i = 0; i < count; i++)
         {
             // Created in index order, so their ids (a lock set's tie-break) already give stripe order.
-            Stripes[i] = createStripe(StripeName(name, i), level);
+            Stripes[i] = createStripe(StripeName(owner.Name, i), level);
+            Stripes[i].StripedParent = owner;
 
             // Stripes allocated back to back would share cache lines, and two threads on different stripes would
             // contend anyway. A live spacer after each keeps neighbours a line apart (compaction keeps the order).

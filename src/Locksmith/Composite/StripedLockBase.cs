@@ -21,11 +21,7 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
     private protected StripedLockBase(int stripeCount, string? name, int? level, IEqualityComparer<TKey>? comparer, Func<string, int?, TStripe> createStripe)
         : base(name, level, LockKind.Striped)
     {
-        _table = new StripeTable<TKey, TStripe>(stripeCount, Name, level, comparer, createStripe);
-        foreach (var stripe in _table.Stripes)
-        {
-            stripe.StripedParent = this;
-        }
+        _table = new StripeTable<TKey, TStripe>(stripeCount, this, level, comparer, createStripe);
     }
 
     /// <summary>The stripe count of the parameterless constructors (see <see cref="StripeTable{TKey, TStripe}.DefaultStripeCount"/>).</summary>

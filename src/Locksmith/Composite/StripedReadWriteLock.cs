@@ -17,6 +17,9 @@ namespace Locksmith;
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWriteLock>, IReadWriteAccessLock
 {
+    // A policy other than the default given to the constructor: a declaration may not replace it (see ReadWriteLock).
+    private readonly bool _policyChosen;
+
     /// <summary>
     /// Creates a writer-preferred striped read-write lock with 64 stripes, or four per processor where that is more
     /// (rounded up to a power of two).
@@ -42,6 +45,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
         : base(stripeCount, name, level, comparer, (stripeName, stripeLevel) => new ReadWriteLock(stripeName, stripeLevel, policy))
     {
         Policy = policy;
+        _policyChosen = policy != ReadWritePolicy.WriterPreferred;
     }
 
     /// <summary>The policy of every stripe.</summary>
@@ -61,7 +65,7 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     {
         if (Policy != declaredPolicy)
         {
-            if (Policy != ReadWritePolicy.WriterPreferred)
+            if (_policyChosen)
             {
                 ThrowHelper.ThrowPolicyDeclaredTwice(Describe(), Policy, declaredName, declaredPolicy);
             }

@@ -53,5 +53,11 @@ public sealed class ReadWriteLockDeclarationTests
         var plain = new AsyncReadWriteLock("plain-prices");
         plain.EnsureDeclared("Prices._lock", null, ReadWritePolicy.Fair);
         Assert.Equal(ReadWritePolicy.Fair, plain.Policy);
+
+        // A striped lock built with the default is judged by its constructor too, not by a policy declared since.
+        var plainStripes = new StripedReadWriteLock<int>(4, "plain-stripes");
+        plainStripes.EnsureDeclared("Prices._stripes", null, ReadWritePolicy.Fair);
+        plainStripes.EnsureDeclared("Quotes._stripes", null, ReadWritePolicy.ReaderPreferred);
+        Assert.Equal(ReadWritePolicy.ReaderPreferred, plainStripes.StripeAt(1).Policy);
     }
 }

@@ -75,10 +75,11 @@ internal static class OrderGuard
         if (held.StripedParent is { } striped && ReferenceEquals(striped, requested.StripedParent))
         {
             // "Acquire the other first" cannot help: every stripe has the striped lock's level.
-            string takeMany = striped.Kind == LockKind.AsyncStriped ? "AcquireManyAsync"
-                : striped is IReadWriteAccessLock ? "AcquireManyWrite" : "AcquireMany";
+            string takeMany = striped.Kind == LockKind.AsyncStriped ? "with AcquireManyAsync"
+                : striped is IReadWriteAccessLock ? "with AcquireManyWrite (write locks: to read several keys, read them one at a time)"
+                : "with AcquireMany";
             return $"'{held.Name}' and '{requested.Name}' are stripes of '{striped.Name}' and share its level, so take the keys together, " +
-                $"with {takeMany}, which takes their stripes in stripe order.";
+                $"{takeMany}, which takes their stripes in stripe order.";
         }
 
         bool heldDistributed = IsDistributed(held), requestedDistributed = IsDistributed(requested);
