@@ -349,6 +349,96 @@ public sealed class AsyncOwnershipIsolationTests
         Assert.Equal(nameof(LockRecursionException), outcome);
     }
 
+    // README's known limitation, second form, pinned (found by a review): a scope disposed in the user's own async helper
+    // ends the claim in a context that is the claim's, so the view cannot be told apart and is not retired; the frame
+    // keeps it, and an unrelated flow on the same thread and base context makes it live on its 4th claim. One thread
+    // pumps both flows, so the thread's cache is the same every run. A fix flips this test.
+    [Fact]
+    public void KnownLimitation_AFrameWhoseScopeAnAsyncHelperDisposed_SharesAnUnrelatedFlowsFourthClaim()
+    {
+        bool? sawHeld = null;
+        var pump = new SingleThreadPump();
+        var thread = new Thread(() => pump.Run(async () =>
+        {
+            var x = new AsyncExclusiveLock("helper-release-x");
+            var m = new AsyncExclusiveLock("helper-release-m");
+            var fReleased = new TaskCompletionSource();
+            var gHolding = new TaskCompletionSource();
+            var fDone = new TaskCompletionSource();
+            Task f = Task.CompletedTask, g = Task.CompletedTask;
+            var started = new TaskCompletionSource();
+            SynchronizationContext.Current!.Post(_ => f = F(), null);
+            SynchronizationContext.Current!.Post(_ => { g = G(); started.SetResult(); }, null);
+            await started.Task;
+            await Task.WhenAll(f, g);
+
+            async Task F()
+            {
+                var scope = await x.AcquireAsync();
+                await ReleaseInHelper(scope);
+                fReleased.SetResult();
+                await gHolding.Task;
+                sawHeld = m.IsHeldByCurrentFlow;
+                fDone.SetResult();
+            }
+
+            async Task G()
+            {
+                await fReleased.Task;
+                for (int k = 1; k <= 4; k++)
+                {
+                    var scope = await m.AcquireAsync();
+                    if (k == 4)
+                    {
+                        gHolding.SetResult();
+                        await fDone.Task;
+                    }
+
+                    scope.Dispose();
+                }
+            }
+
+            static async Task ReleaseInHelper(AsyncLockScope scope)
+            {
+                await Task.Yield();
+                scope.Dispose();
+            }
+        }));
+        thread.Start();
+        Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "hang guard: the pump did not finish");
+        Assert.True(sawHeld);
+    }
+
+    /// <summary>Runs an async body and every continuation it posts on the calling thread, until the body completes.</summary>
+    private sealed class SingleThreadPump : SynchronizationContext
+    {
+        private readonly BlockingCollection<(SendOrPostCallback Callback, object? State)> _queue = new();
+
+        public override void Post(SendOrPostCallback d, object? state) => _queue.Add((d, state));
+
+        public void Run(Func<Task> body)
+        {
+            var previous = Current;
+            SetSynchronizationContext(this);
+            try
+            {
+                Task? task = null;
+                Post(_ => task = body(), null);
+                while (task is not { IsCompleted: true } || _queue.Count != 0)
+                {
+                    var (callback, state) = _queue.Take();
+                    callback(state);
+                }
+
+                task.GetAwaiter().GetResult();
+            }
+            finally
+            {
+                SetSynchronizationContext(previous);
+            }
+        }
+    }
+
     // The way out README gives: started with the flow suppressed, the task carries no view at all.
     [Theory]
     [MemberData(nameof(SameView))]
