@@ -382,21 +382,7 @@ public sealed class AsyncOwnershipIsolationTests
                 fDone.SetResult();
             }
 
-            async Task G()
-            {
-                await fReleased.Task;
-                for (int k = 1; k <= 4; k++)
-                {
-                    var scope = await m.AcquireAsync();
-                    if (k == 4)
-                    {
-                        gHolding.SetResult();
-                        await fDone.Task;
-                    }
-
-                    scope.Dispose();
-                }
-            }
+            Task G() => ClaimFourTimesHoldingTheLast(m, fReleased.Task, gHolding, fDone.Task);
 
             static async Task ReleaseInHelper(AsyncLockScope scope)
             {
@@ -407,6 +393,26 @@ public sealed class AsyncOwnershipIsolationTests
         thread.Start();
         Assert.True(thread.Join(TimeSpan.FromMinutes(2)), "hang guard: the pump did not finish");
         Assert.True(sawHeld);
+    }
+
+    /// <summary>
+    /// The unrelated flow of the revival tests: after <paramref name="go"/>, claims <paramref name="m"/> four times (a
+    /// cached record's 4th claim reuses its first claim's view) and holds the last until <paramref name="done"/>.
+    /// </summary>
+    private static async Task ClaimFourTimesHoldingTheLast(AsyncExclusiveLock m, Task go, TaskCompletionSource holding, Task done)
+    {
+        await go;
+        for (int k = 1; k <= 4; k++)
+        {
+            var scope = await m.AcquireAsync();
+            if (k == 4)
+            {
+                holding.SetResult();
+                await done;
+            }
+
+            scope.Dispose();
+        }
     }
 
     /// <summary>Runs an async body and every continuation it posts on the calling thread, until the body completes.</summary>
@@ -600,21 +606,7 @@ public sealed class AsyncOwnershipIsolationTests
             });
             await holding.Task;
 
-            var g = Independent(async () =>
-            {
-                await gGo.Task;
-                for (int k = 1; k <= 4; k++)
-                {
-                    var scope = await m.AcquireAsync();
-                    if (k == 4)
-                    {
-                        gHolding.SetResult();
-                        await fDone.Task;
-                    }
-
-                    scope.Dispose();
-                }
-            });
+            var g = Independent(() => ClaimFourTimesHoldingTheLast(m, gGo.Task, gHolding, fDone.Task));
             var f = Independent(async () =>
             {
                 try
