@@ -259,14 +259,19 @@ public sealed class DiagnosticAdviceTests
                 private readonly ExclusiveLock _lock = new();
                 [Guarded(Lock = nameof(_lock))] private Task {|LSM0009:SaveCore|}() => Task.CompletedTask;
                 [Guarded(Lock = nameof(_lock))] private Task {|LSM0009:LoadCoreAsync|}() => Task.CompletedTask;
+                [{|LSM0005:Guarded(Lock = nameof(_lock), Access = LockAccess.Read)|}] private Task<int> {|LSM0009:PeekCoreAsync|}() => Task.FromResult(0);
             }
             """);
 
         string Message(string method) => run.LocksmithDiagnostics
+            .Where(static d => d.Id == "LSM0009")
             .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
             .Single(m => m.StartsWith("'Store." + method + "'", StringComparison.Ordinal));
 
         Assert.Contains("guard it with an AsyncExclusiveLock and rename it to 'SaveCoreAsync'", Message("SaveCore"), StringComparison.Ordinal);
         Assert.DoesNotContain("rename", Message("LoadCoreAsync"), StringComparison.Ordinal);
+
+        // A reading core is pointed at the read-write lock, as LSM0005 points it (it was told AsyncExclusiveLock).
+        Assert.Contains("guard it with an AsyncReadWriteLock (its wrapper", Message("PeekCoreAsync"), StringComparison.Ordinal);
     }
 }

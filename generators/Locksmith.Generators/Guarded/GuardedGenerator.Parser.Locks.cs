@@ -60,7 +60,7 @@ public sealed partial class GuardedGenerator
             string? inCode = RuntimeSymbols.IsAsyncLockSetMember(lockInfo.Type)
                 ? AwaitInCode("[Guarded]", lockInfo.Member.Name, "await " + lockInfo.Member.Name + ".AcquireAsync()")
                 : null;
-            CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics, inCode);
+            CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics, inCode, readAccess: data.IsRead);
             if (lockInfo.Type.NullableAnnotation == NullableAnnotation.Annotated)
             {
                 diagnostics.Add(DiagnosticInfo.Create(

@@ -231,8 +231,10 @@ public sealed partial class GuardedGenerator
         /// For a synchronous lock that also has async acquisitions (a CountingSemaphore): LSM0010's extra suggestion,
         /// from <see cref="AwaitInCode"/>; null otherwise.
         /// </param>
+        /// <param name="readAccess">The method reads (<c>Access = LockAccess.Read</c>): the async lock to suggest is a read-write one.</param>
         private static void CheckAsync(
-            IMethodSymbol method, string lockName, LockCapabilities capabilities, Location? location, List<DiagnosticInfo> diagnostics, string? inCode = null)
+            IMethodSymbol method, string lockName, LockCapabilities capabilities, Location? location, List<DiagnosticInfo> diagnostics, string? inCode = null,
+            bool readAccess = false)
         {
             bool awaitable = method.IsAsync || IsAwaitable(method.ReturnType);
             string display = DisplayName(method);
@@ -284,7 +286,7 @@ public sealed partial class GuardedGenerator
 
             bool readMostly = method.ContainingType is { } type && ReadMostlyAttributeData.Of(type) is not null;
             string returnType = method.ReturnType.ToDisplayString();
-            string counterpart = capabilities.AsyncCounterpart(readMostly);
+            string counterpart = capabilities.AsyncCounterpart(readMostly || readAccess);
             if (method.Name.EndsWith(KnownNames.BodySuffix, StringComparison.Ordinal) && method.Name.Length > KnownNames.BodySuffix.Length)
             {
                 // An async core is named '…CoreAsync' (LSM0014): say so now, not after the lock is changed.
