@@ -223,18 +223,9 @@ public sealed partial class GuardedGenerator
         /// </summary>
         private static IEnumerable<ISymbol> LockSymbols(ISymbol member, ITypeSymbol lockType)
         {
-            yield return member;
-            if (member is IPropertySymbol { GetMethod: { } getter })
+            foreach (var symbol in MemberPath(member))
             {
-                yield return getter;
-            }
-
-            if (member.IsStatic)
-            {
-                for (var type = member.ContainingType; type is not null; type = type.ContainingType)
-                {
-                    yield return type;
-                }
+                yield return symbol;
             }
 
             for (var type = lockType; type is not null && type.SpecialType != SpecialType.System_Object; type = type.BaseType)
@@ -273,18 +264,7 @@ public sealed partial class GuardedGenerator
         /// </summary>
         private static (ISymbol Symbol, string Message)? ObsoleteAsError(ISymbol member)
         {
-            var symbols = new List<ISymbol> { member };
-            if (member is IPropertySymbol { GetMethod: { } getter })
-            {
-                symbols.Add(getter);
-            }
-
-            for (var type = member.IsStatic ? member.ContainingType : null; type is not null; type = type.ContainingType)
-            {
-                symbols.Add(type);
-            }
-
-            foreach (var symbol in symbols)
+            foreach (var symbol in MemberPath(member))
             {
                 if (LockContract.ObsoleteAsError(symbol) is { } message)
                 {
@@ -293,6 +273,21 @@ public sealed partial class GuardedGenerator
             }
 
             return null;
+        }
+
+        /// <summary>What the wrappers name to reach a lock member: the member, its getter, the types that qualify a static one.</summary>
+        private static IEnumerable<ISymbol> MemberPath(ISymbol member)
+        {
+            yield return member;
+            if (member is IPropertySymbol { GetMethod: { } getter })
+            {
+                yield return getter;
+            }
+
+            for (var type = member.IsStatic ? member.ContainingType : null; type is not null; type = type.ContainingType)
+            {
+                yield return type;
+            }
         }
 
         private static string ObsoleteId(AttributeData attribute)

@@ -63,25 +63,12 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return (problem, $"use it only where '{name}' returned true ('if ({call}(…, out var scope)) {{ using (scope) {{ … }} }}'), or ");
         }
 
-        if (acquire.Parent is { } parent && Declared(parent) is { } local)
+        if (OperationFacts.LocalDeclaredBy(acquire) is { } local)
         {
             return (problem, $"check '{local.Name}.IsAcquired' first ('if (!{local.Name}.IsAcquired) return;'), or ");
         }
 
         string awaited = acquire.Parent is IAwaitOperation || acquire.Parent?.Parent is IAwaitOperation ? "await " : string.Empty;
         return (problem, $"keep the scope in a local and check it first ('using var scope = {awaited}{call}(…); if (!scope.IsAcquired) return;'), or ");
-    }
-
-    private static ILocalSymbol? Declared(IOperation operation)
-    {
-        for (var current = operation; current is not null and not IBlockOperation; current = current.Parent)
-        {
-            if (current is IVariableDeclaratorOperation declarator)
-            {
-                return declarator.Symbol;
-            }
-        }
-
-        return null;
     }
 }

@@ -153,26 +153,12 @@ internal static class HeldLocks
         {
             if (operation is IInvocationOperation invocation && IsAcquire(invocation, guard, instance))
             {
-                return (invocation, DeclaredBy(invocation));
+                return (invocation, OperationFacts.LocalDeclaredBy(invocation));
             }
 
             if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), guard, instance) is { } acquire)
             {
                 return (acquire, local.Local);
-            }
-        }
-
-        return null;
-    }
-
-    /// <summary>The local whose initializer the call is in (<c>using var scope = await x.TryAcquireAsync(…)</c>), or null.</summary>
-    private static ILocalSymbol? DeclaredBy(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null and not IBlockOperation; current = current.Parent)
-        {
-            if (current is IVariableDeclaratorOperation declarator)
-            {
-                return declarator.Symbol;
             }
         }
 

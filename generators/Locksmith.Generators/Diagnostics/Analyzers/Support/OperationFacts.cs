@@ -92,6 +92,20 @@ internal static class OperationFacts
         Unwrap(instance) is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver };
 
     /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
+    /// <summary>The local whose initializer <paramref name="operation"/> is in (<c>using var scope = await x.TryAcquireAsync(…)</c>), or null.</summary>
+    public static ILocalSymbol? LocalDeclaredBy(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null and not IBlockOperation; current = current.Parent)
+        {
+            if (current is IVariableDeclaratorOperation declarator)
+            {
+                return declarator.Symbol;
+            }
+        }
+
+        return null;
+    }
+
     public static IOperation Root(IOperation operation)
     {
         var current = operation;
