@@ -208,6 +208,41 @@ public sealed class AsyncSemaphoreTests
     }
 
     [Fact]
+    public async Task AThreadArrivingWhileAnAsyncWaiterIsQueued_TakesNoPermitAheadOfIt()
+    {
+        // One of two permits free and a flow queued for both: a thread's try-once, its timed wait (spin and queue) and
+        // a LockSet member all leave the free permit to the flow. Before, each of them took it, and a stream of
+        // one-permit threads could keep the flow waiting indefinitely.
+        var semaphore = new CountingSemaphore(1, 2, "mixed-fifo");
+        var both = Task.Run(async () => await semaphore.AcquireAsync(2));
+        Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 1);
+
+        Assert.False(semaphore.TryAcquire(out _));
+        Assert.False(semaphore.TryAcquire(TimeSpan.FromMilliseconds(20), out _));
+        Assert.False(LockSet.TryAcquire(TimeSpan.Zero, out _, semaphore));
+        Assert.Equal(1, semaphore.CurrentCount);
+
+        // A thread that queues behind the flow gets its permit after the flow's, in order.
+        var behind = new Thread(() =>
+        {
+            using var scope = semaphore.Acquire();
+        });
+        behind.Start();
+        Guard.SpinUntil(() => semaphore.QueuedWaiterCount == 2);
+        Assert.False(both.IsCompleted);
+
+        semaphore.Release();
+        var scope = await both;
+        Assert.True(scope.IsAcquired);
+        Assert.Equal(0, semaphore.CurrentCount);
+        Assert.True(behind.IsAlive);
+        scope.Dispose();
+        behind.JoinGuarded();
+        Assert.Equal(2, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
     public async Task TimedOutWaiter_ThrowsNamingTheSemaphore_AndHoldsNothing()
     {
         var semaphore = new CountingSemaphore(1, 1, "slots");

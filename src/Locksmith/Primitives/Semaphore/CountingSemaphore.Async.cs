@@ -11,6 +11,10 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     // One released hold kept for the next acquisition when the releasing thread's own spare slot is taken.
     private SemaphoreHold? _spareHold;
 
+    // Async waiters in the queue, changed under the gate. While any is queued, a thread newly arriving takes no permits
+    // (it queues behind), so a waiter for several permits is not starved by threads taking one at a time.
+    private int _asyncQueued;
+
     LockPrimitive IAsyncWaitHost.Lock => this;
 
     Lock IAsyncWaitHost.Gate => _queue.Gate;
@@ -223,6 +227,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         lock (_queue.Gate)
         {
             _queue.EnqueueLast(node);
+            _asyncQueued++;
 
             // Counted in the queue before the re-test, and a release reads the count after adding its permits: one
             // of the two always sees the other. The re-test serves the queue in order, this waiter included.
@@ -308,6 +313,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node)
     {
         _queue.Remove(node);
+        _asyncQueued--;
 
         // A waiter that blocked the head (it asked for more than was free) is gone: the ones behind it may fit now.
         if (_queue.Count != 0 && Volatile.Read(ref _count) != 0)

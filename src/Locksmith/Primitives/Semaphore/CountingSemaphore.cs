@@ -13,15 +13,15 @@ namespace Locksmith;
 /// <remarks>
 /// <para>Use <c>using var scope = semaphore.Acquire();</c>; the scope gives back exactly the permits it took.
 /// Releasing more permits than the maximum allows throws <see cref="SemaphoreFullException"/> and changes nothing.</para>
-/// <para>The semaphore is unfair: a thread arriving while permits are free may take them ahead of a sleeping waiter,
-/// and a waiter for several permits can be overtaken by waiters for one. That keeps the uncontended path at one
-/// compare-and-swap, at the price of no FIFO guarantee.</para>
+/// <para>Between threads the semaphore is unfair: a thread arriving while permits are free may take them ahead of a
+/// sleeping thread, and a thread waiting for several permits can be overtaken by threads waiting for one. That keeps
+/// the uncontended path at one compare-and-swap, at the price of no FIFO guarantee.</para>
 /// <para>An ordered semaphore checks the global order before it waits (blocking on it while holding a higher lock can
 /// deadlock), but it is not recorded as held: a permit has no owner and may be released on another thread, so
 /// the acquiring thread's held-lock stack could not be kept in step.</para>
 /// <para>Async flows take permits with <c>await semaphore.AcquireAsync(token)</c>. Their waiters queue beside the
-/// threads' and are handed their permits in FIFO order (a newcomer does not take permits ahead of a queued async
-/// waiter); the scope gives its permits back once, and a second dispose throws
+/// threads' and are handed their permits in FIFO order: while one is queued, a newcomer, thread or flow, takes no
+/// permits but queues behind it, so a flow waiting for several permits is not starved by threads taking one; the scope gives its permits back once, and a second dispose throws
 /// <see cref="SynchronizationLockException"/>. An ordered semaphore's async permits are recorded as held by the flow
 /// that took them until its scope is disposed, so the flow's later acquisitions are checked against it.</para>
 /// </remarks>
@@ -293,7 +293,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         }
 
         int current = Volatile.Read(ref _count);
-        if ((current < count || Interlocked.CompareExchange(ref _count, current - count, current) != current) &&
+        if ((current < count || Volatile.Read(ref _asyncQueued) != 0 || Interlocked.CompareExchange(ref _count, current - count, current) != current) &&
             !EnterContended(count, timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
@@ -391,6 +391,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
                 available -= asyncNode.Request;
                 _queue.Remove(asyncNode);
+                _asyncQueued--;
                 if (ReferenceEquals(asyncNode, self))
                 {
                     selfTook = true;
@@ -427,7 +428,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
         public int OwnerId => 0;
 
-        public bool TryAcquire() => _semaphore.TryTake(_count);
+        // A thread not yet queued takes nothing while an async waiter is queued: it would take the permits ahead of it.
+        public bool TryAcquire() => Volatile.Read(ref _semaphore._asyncQueued) == 0 && _semaphore.TryTake(_count);
 
         public void BeginSpin()
         {
@@ -452,6 +454,10 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         public bool TryAcquireOrQueue(WaitNode node)
         {
             ref var queue = ref _semaphore._queue;
+
+            // A woken thread was ahead of every async waiter still queued (a wake pass stops at the first that does not
+            // fit); a fresh one, or one still queued, is behind any that is queued now.
+            bool mayTake = node.Status == WaitStatus.Woken || _semaphore._asyncQueued == 0;
             if (!node.IsQueued)
             {
                 node.Request = _count;
@@ -467,7 +473,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
                 }
             }
 
-            if (_semaphore.TryTake(_count))
+            if (mayTake && _semaphore.TryTake(_count))
             {
                 queue.Remove(node);
 
