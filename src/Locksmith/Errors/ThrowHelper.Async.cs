@@ -18,6 +18,15 @@ internal static partial class ThrowHelper
             "deadlock. Release it before acquiring it again, or pass the work that needs it to the code that holds it; a " +
             "task that should wait for it instead must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");
 
+    /// <summary>
+    /// A caller blocked on an acquisition's <c>ValueTask</c> before it completed; the wait was withdrawn, so the lock is
+    /// not handed to a waiter nobody reads.
+    /// </summary>
+    public static InvalidOperationException BlockedOnPendingAcquisition(string who, string what) =>
+        new($"{who} read the result of its wait for {what} before the wait completed (.Result or .GetAwaiter().GetResult() " +
+            "on the ValueTask of a pending acquisition, which a ValueTask does not support). The wait was withdrawn; nothing " +
+            "is held. Await the acquisition, or call .AsTask() on it first where code must block.");
+
     [DoesNotReturn]
     public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, string? holder) =>
         throw new SynchronizationLockException(

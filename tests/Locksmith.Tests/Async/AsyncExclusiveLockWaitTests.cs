@@ -51,6 +51,49 @@ public sealed class AsyncExclusiveLockWaitTests
     }
 
     [Fact]
+    public async Task BlockingOnAPendingAcquisition_ThrowsNamingTheLock_AndWithdrawsTheWait()
+    {
+        // .GetAwaiter().GetResult() on the ValueTask of a queued wait: the wait's outcome would never be read, so a grant
+        // would leave the lock held for good. Before, a bare "Operation is not valid due to the current state of the
+        // object." and the lock stayed held by the orphaned wait once its holder released it.
+        var exclusive = new AsyncExclusiveLock("orders");
+        var holder = await HeldByAnotherFlow.StartAsync(exclusive);
+        var error = await Task.Run(() => Assert.Throws<InvalidOperationException>(() => exclusive.AcquireAsync().GetAwaiter().GetResult()));
+        Assert.Contains("its wait for exclusive access to 'orders' before the wait completed", error.Message, StringComparison.Ordinal);
+        Assert.Contains("The wait was withdrawn; nothing is held. Await the acquisition, or call .AsTask()", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, exclusive.WaitingCount);
+        await holder.ReleaseAsync();
+        Assert.False(exclusive.IsHeld);
+        using (var again = await exclusive.AcquireAsync(TimeSpan.Zero))
+        {
+            Assert.True(again.IsAcquired);
+        }
+
+        var prices = new AsyncReadWriteLock("prices");
+        var reading = await prices.AcquireReadAsync();
+        Task<InvalidOperationException> blocking;
+        using (ExecutionContext.SuppressFlow())
+        {
+            // A flow of its own: this one reads.
+            blocking = Task.Run(() => Assert.Throws<InvalidOperationException>(() => prices.AcquireWriteAsync().GetAwaiter().GetResult()));
+        }
+
+        var blockedWriter = await blocking;
+        Assert.Contains("write access to 'prices'", blockedWriter.Message, StringComparison.Ordinal);
+        reading.Dispose();
+        Assert.False(prices.IsWriteHeld);
+        Assert.Equal(0, prices.CurrentReaderCount);
+        Assert.Equal(0, prices.WaitingCount);
+
+        var slots = new CountingSemaphore(1, 2, "slots");
+        var blockedPermits = await Task.Run(() => Assert.Throws<InvalidOperationException>(() => slots.AcquireAsync(2).GetAwaiter().GetResult()));
+        Assert.Contains("'slots'", blockedPermits.Message, StringComparison.Ordinal);
+        slots.Release();
+        Assert.Equal(2, slots.CurrentCount);
+        Assert.Equal(0, slots.QueuedWaiterCount);
+    }
+
+    [Fact]
     public async Task ACancelledWaiter_LeavesAtOnce_AndTheNextWaiterGetsTheHandOff()
     {
         var gate = new AsyncExclusiveLock("cancel-first");

@@ -21,6 +21,9 @@ internal enum AsyncWaitOutcome
 
     /// <summary>The token was cancelled first.</summary>
     Canceled,
+
+    /// <summary>Its result was read while it was still queued (a blocking <c>.Result</c>): the wait was withdrawn.</summary>
+    Abandoned,
 }
 
 /// <summary>
@@ -253,8 +256,33 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         }
     }
 
+    /// <summary>
+    /// The result was asked for while the wait is queued: only a caller blocking on the <c>ValueTask</c> does that
+    /// (<c>.Result</c>, <c>.GetAwaiter().GetResult()</c>), and nothing would ever read the wait's outcome. Left queued,
+    /// it would be handed the lock and hold it for good; withdrawn under the gate, it ends as
+    /// <see cref="AsyncWaitOutcome.Abandoned"/>, unless a grant or a give-up came first, whose outcome then stands.
+    /// </summary>
+    private void WithdrawBlockedOn()
+    {
+        var host = Host;
+        lock (host.Gate)
+        {
+            if (Outcome == AsyncWaitOutcome.Pending && IsQueued)
+            {
+                host.RemoveLocked(this);
+                Outcome = AsyncWaitOutcome.Abandoned;
+                _source.SetResult(false);
+            }
+        }
+    }
+
     AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)
     {
+        if (_source.GetStatus(token) == ValueTaskSourceStatus.Pending)
+        {
+            WithdrawBlockedOn();
+        }
+
         _source.GetResult(token);
         _registration.Dispose();
         _registration = default;

@@ -65,6 +65,11 @@ internal static class AsyncWaits
                 FlowOwnership.NotHeld(owner);
                 throw ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken);
 
+            case AsyncWaitOutcome.Abandoned:
+                string blocking = owner.Describe();
+                FlowOwnership.NotHeld(owner);
+                throw ThrowHelper.BlockedOnPendingAcquisition(blocking, ThrowHelper.AccessTo(lockPrimitive, mode));
+
             default:
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
                 GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag);
