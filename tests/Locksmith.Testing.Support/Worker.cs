@@ -38,6 +38,9 @@ public sealed class Worker
     /// <summary>Whether the body has returned or thrown.</summary>
     public bool HasEnded => !_thread.IsAlive;
 
+    /// <summary>Whether the thread is blocked in a wait, a sleep or a join (a snapshot).</summary>
+    public bool IsBlocked => (_thread.ThreadState & ThreadState.WaitSleepJoin) != 0;
+
     /// <summary>Starts <paramref name="body"/> on a new background thread named <paramref name="name"/>.</summary>
     public static Worker Start(string name, Action body)
     {

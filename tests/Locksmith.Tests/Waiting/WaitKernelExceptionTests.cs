@@ -154,4 +154,169 @@ public sealed class WaitKernelExceptionTests
         Assert.False(writerHeldMeanwhile);
         Assert.Equal(1, Volatile.Read(ref nested));
     }
+
+    /// <summary>
+    /// A thread that runs <paramref name="body"/>, then reports whether an interrupt is still pending for it
+    /// (<c>Thread.Sleep(0)</c> throws it), and what <paramref name="body"/> threw.
+    /// </summary>
+    private sealed class InterruptibleRun
+    {
+        private readonly Worker _thread;
+        private Exception? _thrown;
+        private bool _interruptPending;
+
+        public InterruptibleRun(string name, Action body) =>
+            _thread = Concurrently.Start(name, () =>
+            {
+                try
+                {
+                    body();
+                }
+                catch (Exception ex)
+                {
+                    _thrown = ex;
+                }
+
+                try
+                {
+                    Thread.Sleep(0);
+                }
+                catch (ThreadInterruptedException)
+                {
+                    _interruptPending = true;
+                }
+            });
+
+        /// <summary>Interrupts the thread once it blocks (a short sleep before and after lets the interrupt land).</summary>
+        public void InterruptWhenBlocked()
+        {
+            Guard.SpinUntil(() => _thread.IsBlocked);
+            Thread.Sleep(50);
+            _thread.Interrupt();
+            Thread.Sleep(50);
+        }
+
+        public (Exception? Thrown, bool InterruptPending) Join()
+        {
+            _thread.JoinGuarded();
+            return (_thrown, _interruptPending);
+        }
+    }
+
+    /// <summary>Holds <paramref name="gate"/> (a queue's gate) on another thread until released.</summary>
+    private static HeldOnOtherThread HoldGate(Lock gate) =>
+        HeldOnOtherThread.Hold("gate-holder", release =>
+        {
+            lock (gate)
+            {
+                release.Wait();
+            }
+        });
+
+    [Fact]
+    public void Semaphore_ReleaseInterruptedWhileItWaitsForTheGate_StillWakesTheWaiter_AndKeepsTheInterrupt()
+    {
+        // Before, Release added the permit, was interrupted on its way to wake the waiter, and the waiter slept on with
+        // the permit free until its timeout ("which had 1 of its maximum 1 free").
+        var semaphore = new CountingSemaphore(0, 1, "db-pool");
+        bool acquired = false;
+        var waiter = Concurrently.Start("waiter", () =>
+        {
+            if (semaphore.TryAcquire(Guard.HangLimit, out var scope))
+            {
+                acquired = true;
+                scope.Dispose();
+            }
+        });
+        Guard.SpinUntil(() => semaphore.QueuedWaiterCount == 1);
+        var gateHolder = HoldGate(semaphore.QueueGateForTests);
+
+        var releaser = new InterruptibleRun("releaser", () => semaphore.Release());
+        releaser.InterruptWhenBlocked();
+        gateHolder.Release();
+        var (thrown, interruptPending) = releaser.Join();
+        waiter.JoinGuarded();
+
+        Assert.Null(thrown);
+        Assert.True(interruptPending);
+        Assert.True(acquired);
+        Assert.Equal(1, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
+    public void ReadWrite_WriteReleaseInterruptedWhileItWaitsForTheGate_LeavesTheLockFree_AndKeepsTheInterrupt()
+    {
+        // Before, the release cleared the writer's id and left the write bit set: held by nobody, for good.
+        var rw = new ReadWriteLock("orders");
+        var writing = new ManualResetEventSlim();
+        var release = new ManualResetEventSlim();
+        var writer = new InterruptibleRun("writer", () =>
+        {
+            var scope = rw.AcquireWrite();
+            writing.Set();
+            release.Wait();
+            scope.Dispose();
+        });
+        writing.Wait();
+        bool read = false;
+        var reader = Concurrently.Start("reader", () =>
+        {
+            if (rw.TryAcquireRead(Guard.HangLimit, out var scope))
+            {
+                read = true;
+                scope.Dispose();
+            }
+        });
+        Guard.SpinUntil(() => rw.QueueLength == 1);
+        var gateHolder = HoldGate(rw.QueueGateForTests);
+
+        release.Set();
+        writer.InterruptWhenBlocked();
+        gateHolder.Release();
+        var (thrown, interruptPending) = writer.Join();
+        reader.JoinGuarded();
+
+        Assert.Null(thrown);
+        Assert.True(interruptPending);
+        Assert.True(read);
+        Assert.Equal(0, rw.WriterThreadId);
+        Assert.True(rw.TryAcquireWrite(TimeSpan.Zero, out var write));
+        write.Dispose();
+    }
+
+    [Fact]
+    public void Exclusive_ParkedWaiterInterruptedTwice_GetsTheInterrupt_LeavesTheQueueUnderTheGate_AndKeepsTheSecond()
+    {
+        // The first interrupt ends the park; the second lands while the waiter takes the gate back to leave the queue.
+        // Before: a bare SynchronizationLockException ("The calling thread does not hold the lock"), the queue changed
+        // without the gate, and the second interrupt gone.
+        var ledger = new ExclusiveLock("ledger");
+        var holder = new HeldOnOtherThread("holder", release =>
+        {
+            using var scope = ledger.Acquire();
+            release.Wait();
+        });
+        holder.WaitUntilHeld(() => ledger.IsHeld);
+        var waiter = new InterruptibleRun("waiter", () =>
+        {
+            using var scope = ledger.Acquire();
+        });
+        Guard.SpinUntil(() => ledger.QueuedWaiterCount == 1);
+        var gateHolder = HoldGate(ledger.QueueGateForTests);
+        waiter.InterruptWhenBlocked();
+
+        // Interrupted out of the park just now: on its way back into the gate, which another thread holds.
+        waiter.InterruptWhenBlocked();
+        gateHolder.Release();
+        var (thrown, interruptPending) = waiter.Join();
+
+        Assert.IsType<ThreadInterruptedException>(thrown);
+        Assert.True(interruptPending);
+        Assert.Equal(0, ledger.QueuedWaiterCount);
+        holder.Release();
+        Assert.False(ledger.IsHeld);
+        Assert.True(ledger.TryAcquire(TimeSpan.Zero, out var again));
+        again.Dispose();
+    }
 }

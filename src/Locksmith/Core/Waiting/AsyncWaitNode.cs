@@ -243,7 +243,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
             return;
         }
 
-        lock (host.Gate)
+        using (GateEntry.Enter(host.Gate))
         {
             if (Volatile.Read(ref _phase) != phase || !IsQueued || !ReferenceEquals(Host, host))
             {
@@ -265,7 +265,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     private void WithdrawBlockedOn()
     {
         var host = Host;
-        lock (host.Gate)
+        using (GateEntry.Enter(host.Gate))
         {
             if (Outcome == AsyncWaitOutcome.Pending && IsQueued)
             {

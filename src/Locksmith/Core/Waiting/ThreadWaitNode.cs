@@ -32,20 +32,31 @@ internal sealed class ThreadWaitNode : WaitNode
     /// <summary>Ends the wait <see cref="Rent"/> began.</summary>
     public static void Return(ThreadWaitNode node) => node._inUse = false;
 
+    // A waker entering the node's monitor is not interrupted half-way: its wake would be lost.
     internal override void Signal(WaitStatus status)
     {
-        lock (this)
+        GateEntry.EnterMonitor(this);
+        try
         {
             Status = status;
             Monitor.Pulse(this);
+        }
+        finally
+        {
+            Monitor.Exit(this);
         }
     }
 
     internal override void Nudge()
     {
-        lock (this)
+        GateEntry.EnterMonitor(this);
+        try
         {
             Monitor.Pulse(this);
+        }
+        finally
+        {
+            Monitor.Exit(this);
         }
     }
 

@@ -92,7 +92,7 @@ internal static class WaitKernel
         }
         finally
         {
-            gate.Enter();
+            GateEntry.EnterUnscoped(gate);
         }
 
         return node.Status != WaitStatus.Waiting;
@@ -108,7 +108,7 @@ internal static class WaitKernel
         }
         finally
         {
-            gate.Enter();
+            GateEntry.EnterUnscoped(gate);
         }
     }
 
@@ -214,7 +214,7 @@ internal static class WaitKernel
         {
             // Reset after Begin: its metric callbacks may run user code that waits too (on a node of its own).
             node.Reset(0, 0);
-            gate.Enter();
+            GateEntry.EnterUnscoped(gate);
             try
             {
                 while (true)

@@ -307,7 +307,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         node.Prepare(this, this, flow, LockMode.Exclusive, LockModeTags.Exclusive, 0, 0, timeoutMs, cancellationToken, throwOnTimeout);
         LocksmithMetrics.RecordContention(this, LockModeTags.Exclusive);
         flow.WaitingFor = this;
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             _queue.EnqueueLast(node);
 
@@ -415,7 +415,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void HandOff(LockOwner owner, int token)
     {
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             if (Volatile.Read(ref _state) != token)
             {
@@ -439,7 +439,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void HandOffIfFree()
     {
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             if (_queue.Head is null)
             {
@@ -473,7 +473,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             return;
         }
 
-        lock (gate)
+        using (GateEntry.Enter(gate))
         {
             for (var node = _queue.Head; node is not null; node = node.Next)
             {

@@ -59,7 +59,7 @@ public sealed partial class AsyncReadWriteLock
                 return false;
             }
 
-            lock (more.Gate)
+            using (GateEntry.Enter(more.Gate))
             {
                 foreach (var hold in more.Items)
                 {
@@ -149,7 +149,7 @@ public sealed partial class AsyncReadWriteLock
                 more = _more!;
             }
 
-            lock (more.Gate)
+            using (GateEntry.Enter(more.Gate))
             {
                 int token = _moreSerial - 1;
                 token = token < 0 ? token : -1;
@@ -167,7 +167,7 @@ public sealed partial class AsyncReadWriteLock
                 return false;
             }
 
-            lock (more.Gate)
+            using (GateEntry.Enter(more.Gate))
             {
                 var items = more.Items;
                 for (int i = 0; i < items.Count; i++)

@@ -24,7 +24,7 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void DispatchContended()
     {
-        lock (_readers.Gate)
+        using (GateEntry.Enter(_readers.Gate))
         {
             DispatchLocked();
         }
@@ -43,7 +43,7 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void HandOffFromWriter()
     {
-        lock (_readers.Gate)
+        using (GateEntry.Enter(_readers.Gate))
         {
             var writer = (AsyncWaitNode?)_writers.Head;
             var reader = _readers.Head;

@@ -195,7 +195,7 @@ public sealed partial class AsyncReadWriteLock
         LocksmithMetrics.RecordContention(this, LockModeTags.Read);
         flow.WaitingMode = LockMode.Read;
         flow.WaitingFor = this;
-        lock (_readers.Gate)
+        using (GateEntry.Enter(_readers.Gate))
         {
             // Queue only while still blocked: the flag goes in with the same compare-and-swap that sees the block, so
             // the release that lifts it finds the flag and hands over under this gate.

@@ -167,7 +167,7 @@ public sealed partial class AsyncReadWriteLock
         LocksmithMetrics.RecordContention(this, LockModeTags.Write);
         flow.WaitingMode = LockMode.Write;
         flow.WaitingFor = this;
-        lock (_readers.Gate)
+        using (GateEntry.Enter(_readers.Gate))
         {
             // Free means no writer and nobody queued (a queued waiter is owed the lock first): claim, and keep the claim
             // when no reader is counted in. Otherwise queue, setting the flag in the compare-and-swap that saw the lock

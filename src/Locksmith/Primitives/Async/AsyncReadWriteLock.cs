@@ -306,7 +306,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
             return;
         }
 
-        lock (gate)
+        using (GateEntry.Enter(gate))
         {
             AddWaiters(_writers.Head, waiters);
             AddWaiters(_readers.Head, waiters);

@@ -129,7 +129,7 @@ public sealed class ConditionVariable
             return;
         }
 
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             _queue.WakeFirst(WaitStatus.Woken);
         }
@@ -150,7 +150,7 @@ public sealed class ConditionVariable
             return;
         }
 
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             _queue.WakeAll(WaitStatus.Woken);
         }
@@ -178,7 +178,7 @@ public sealed class ConditionVariable
 
         var node = ThreadWaitNode.Rent();
         node.Reset(0, 0);
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             _queue.EnqueueLast(node);
         }
@@ -294,7 +294,7 @@ public sealed class ConditionVariable
     /// <summary>Leaves the queue after a timeout or cancellation; true if a notifier signalled the node first.</summary>
     private bool Withdraw(WaitNode node)
     {
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             if (!node.IsQueued)
             {

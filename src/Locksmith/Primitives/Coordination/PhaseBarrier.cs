@@ -79,7 +79,7 @@ public sealed class PhaseBarrier
     {
         get
         {
-            lock (_queue.Gate)
+            using (GateEntry.Enter(_queue.Gate))
             {
                 return _waiting;
             }
@@ -113,7 +113,7 @@ public sealed class PhaseBarrier
     /// <exception cref="InvalidOperationException">A participant is still inside <see cref="SignalAndWait()"/>, or it was called from the post-phase action.</exception>
     public void Reset()
     {
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             ThrowIfInPostPhaseAction(nameof(Reset));
             if (_waiting != 0)
@@ -163,7 +163,7 @@ public sealed class PhaseBarrier
     private bool ArriveAndWait(ThreadWaitNode node, int timeoutMs, CancellationToken cancellationToken)
     {
         long phase;
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             ThrowIfInPostPhaseAction(nameof(SignalAndWait));
             phase = _phase;
@@ -197,7 +197,7 @@ public sealed class PhaseBarrier
                 return true;
             }
 
-            lock (_queue.Gate)
+            using (GateEntry.Enter(_queue.Gate))
             {
                 node.Reset(0, 0);
                 try

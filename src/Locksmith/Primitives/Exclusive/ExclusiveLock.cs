@@ -66,6 +66,9 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <summary>Threads queued in the slow path (a snapshot, for tests and diagnostics).</summary>
     internal int QueuedWaiterCount => _core.WaiterCount;
 
+    /// <summary>The wait queue's gate, for tests that hold it from another thread.</summary>
+    internal Lock QueueGateForTests => _core.QueueGate;
+
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
 

@@ -35,6 +35,9 @@ internal struct MutexCore
     /// <summary>Threads queued to wait (a snapshot).</summary>
     public int WaiterCount => _queue.Count;
 
+    /// <summary>The queue's gate, for tests that hold it from another thread.</summary>
+    public Lock QueueGate => _queue.Gate;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool TryEnterFast(int threadId) => Interlocked.CompareExchange(ref _owner, threadId, 0) == 0;
 
@@ -85,7 +88,7 @@ internal struct MutexCore
             return;
         }
 
-        lock (gate)
+        using (GateEntry.Enter(gate))
         {
             if (_wakePending == 0)
             {

@@ -25,6 +25,9 @@ public sealed partial class ReadWriteLock
     /// <summary>Waiters in the FIFO queue (a snapshot). A writer waiting only for readers to drain is not queued.</summary>
     internal int QueueLength => _queue.Count;
 
+    /// <summary>The wait queue's gate, for tests that hold it from another thread.</summary>
+    internal Lock QueueGateForTests => _queue.Gate;
+
     private static bool IsWriter(WaitNode node) => node.RequestKind == WriterRequest;
 
     /// <summary>
@@ -197,7 +200,7 @@ public sealed partial class ReadWriteLock
     {
         var gate = _queue.GateOrNull;
         Debug.Assert(gate is not null, "A drain waiter creates the gate before it sets its bit.");
-        lock (gate)
+        using (GateEntry.Enter(gate))
         {
             _drainers.WakeAll(WaitStatus.Woken);
         }

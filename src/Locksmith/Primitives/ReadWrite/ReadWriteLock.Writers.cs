@@ -400,7 +400,7 @@ public sealed partial class ReadWriteLock
     {
         var gate = _queue.GateOrNull;
         Debug.Assert(gate is not null, "Only a thread holding the gate sets bits besides the writer bit.");
-        lock (gate)
+        using (GateEntry.Enter(gate))
         {
             OnWriterExitLocked();
         }

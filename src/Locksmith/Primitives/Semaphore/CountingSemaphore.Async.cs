@@ -108,7 +108,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             }
 
             int count = 0;
-            lock (gate)
+            using (GateEntry.Enter(gate))
             {
                 for (var node = _queue.Head; node is not null; node = node.Next)
                 {
@@ -224,7 +224,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         LocksmithMetrics.RecordContention(this, LockModeTags.Permit);
         flow.WaitingFor = this;
         bool took;
-        lock (_queue.Gate)
+        using (GateEntry.Enter(_queue.Gate))
         {
             _queue.EnqueueLast(node);
             _asyncQueued++;

@@ -73,6 +73,9 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <summary>Threads queued in the slow path (a snapshot, for tests and diagnostics).</summary>
     internal int QueuedWaiterCount => _queue.Count;
 
+    /// <summary>The wait queue's gate, for tests that hold it from another thread.</summary>
+    internal Lock QueueGateForTests => _queue.Gate;
+
     /// <summary>Always 0: a semaphore has no owner.</summary>
     internal override int ExclusiveOwnerId => 0;
 
@@ -360,7 +363,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             return;
         }
 
-        lock (gate)
+        using (GateEntry.Enter(gate))
         {
             WakeWaitersLocked();
         }
