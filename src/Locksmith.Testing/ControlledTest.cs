@@ -67,12 +67,24 @@ public static class ControlledTest
     /// <param name="options">The same strategy and seed as the run that failed.</param>
     /// <param name="iteration">The iteration the report named.</param>
     /// <returns>The result of that iteration (or of an earlier one, if it failed first).</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="iteration"/> is negative, or not below the options'
+    /// <see cref="ControlledTestOptions.Iterations"/> (no run with these options has it).</exception>
     public static ControlledTestResult Replay(Action<Scenario> build, ControlledTestOptions options, int iteration)
     {
         ArgumentNullException.ThrowIfNull(build);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(iteration);
+        if (iteration >= options.Iterations)
+        {
+            // The report's iteration comes from a run with these options: a larger one means different options.
+            throw new ArgumentOutOfRangeException(
+                nameof(iteration),
+                iteration,
+                $"Iteration {iteration} is not in a run of {options.Iterations} iteration(s) (0 to {options.Iterations - 1}). " +
+                "Pass the options of the run whose report named it (its Iterations, Strategy and Seed).");
+        }
+
         return Explorer.Explore(build, options, stopAfter: iteration + 1);
     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading.Tasks;
 using Locksmith.Testing.Engine;
 
@@ -29,10 +30,21 @@ public sealed class Scenario
     /// <summary>Adds a flow that runs <paramref name="body"/> on a thread of its own, synchronously.</summary>
     /// <param name="name">The flow's name in traces and reports; unique within the scenario.</param>
     /// <param name="body">The flow's code, written against ordinary Locksmith types.</param>
-    /// <exception cref="ArgumentException">The name is empty or already used.</exception>
+    /// <exception cref="ArgumentException">The name is empty or already used, or <paramref name="body"/> is an <c>async</c>
+    /// lambda or method (use <see cref="Flow"/>).</exception>
     public void Thread(string name, Action body)
     {
         ArgumentNullException.ThrowIfNull(body);
+        if (body.Method.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false))
+        {
+            // As an Action it is async void: its first await leaves the scheduler, and its exceptions fail no run.
+            throw new ArgumentException(
+                $"The body of '{name}' is async, which Scenario.Thread would run as async void: its first await would leave the " +
+                "scheduler's control and its exceptions would fail no run. An async body is a flow: call " +
+                $"Scenario.Flow(\"{name}\", async () => ...).",
+                nameof(body));
+        }
+
         _run.AddFlow(name, body, null);
     }
 

@@ -555,6 +555,44 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void AReplayOfAnIterationTheOptionsDoNotRun_IsRejectedNamingTheRange()
+    {
+        // Before, iteration 500 of a 10-iteration run quietly ran 501 iterations.
+        var options = new ControlledTestOptions { Seed = 3, Iterations = 10 };
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ControlledTest.Replay(OppositeOrder, options, 500));
+
+        Assert.Equal("iteration", error.ParamName);
+        Assert.Contains("Iteration 500 is not in a run of 10 iteration(s) (0 to 9)", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(ControlledTest.Replay(OppositeOrder, options, 9));
+    }
+
+    [Fact]
+    public void AnAsyncBodyGivenToThread_IsRejectedAtOnce_SayingToUseFlow()
+    {
+        // Before, it ran as async void: the run failed later with a misleading report (a lost count, or a deadlock naming
+        // a flow that had finished while holding the lock).
+        var error = Assert.Throws<ArgumentException>(() => ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new AsyncExclusiveLock("gate");
+                scenario.Thread("loader", async () =>
+                {
+                    using var scope = await gate.AcquireAsync();
+                });
+            },
+            s_random));
+
+        Assert.Equal("body", error.ParamName);
+        Assert.Contains("The body of 'loader' is async, which Scenario.Thread would run as async void", error.Message, StringComparison.Ordinal);
+        Assert.Contains("call Scenario.Flow(\"loader\", async () => ...)", error.Message, StringComparison.Ordinal);
+
+        // A synchronous body whose end is unreachable (it always throws) is still a thread.
+        var failure = ControlledTest.Run(scenario => scenario.Thread("thrower", () => throw new FormatException("row 7")), s_random).Failure;
+        Assert.NotNull(failure);
+        Assert.IsType<FormatException>(failure.Exception);
+    }
+
+    [Fact]
     public void AMalformedScheduleIsRejected()
     {
         Assert.Throws<FormatException>(() => ControlledTest.Replay(OppositeOrder, "a2?"));
