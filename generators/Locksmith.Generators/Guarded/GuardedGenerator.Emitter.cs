@@ -47,44 +47,47 @@ public sealed partial class GuardedGenerator
 
                 first = false;
                 var names = new LocalNames(wrapper);
-                string suppressed = string.Join(", ", wrapper.SuppressedWarnings);
-                if (suppressed.Length > 0)
-                {
-                    writer.Line("#pragma warning disable " + suppressed);
-                }
-
                 if (wrapper.NullableOblivious)
                 {
                     writer.Line("#nullable disable");
                 }
 
+                // Each wrapper of the pair suppresses only the warnings it would repeat, so neither hides one of its own.
                 if (wrapper.Async is { } asyncModel)
                 {
-                    WrapperDocs.WriteThrowing(writer, wrapper);
-                    EmitAsync(writer, wrapper, asyncModel, names);
+                    Suppressing(writer, wrapper.SuppressedWarnings, () =>
+                    {
+                        WrapperDocs.WriteThrowing(writer, wrapper);
+                        EmitAsync(writer, wrapper, asyncModel, names);
+                    });
                     if (wrapper.Acquisition.Mode != AcquireMode.KeySet)
                     {
                         writer.Line();
-                        WrapperDocs.WriteTimedAsync(writer, wrapper, names);
-                        EmitTimedAsync(writer, wrapper, asyncModel, names);
+                        Suppressing(writer, wrapper.TimedSuppressedWarnings, () =>
+                        {
+                            WrapperDocs.WriteTimedAsync(writer, wrapper, names);
+                            EmitTimedAsync(writer, wrapper, asyncModel, names);
+                        });
                     }
                 }
                 else
                 {
-                    WrapperDocs.WriteThrowing(writer, wrapper);
-                    EmitThrowing(writer, wrapper, names);
+                    Suppressing(writer, wrapper.SuppressedWarnings, () =>
+                    {
+                        WrapperDocs.WriteThrowing(writer, wrapper);
+                        EmitThrowing(writer, wrapper, names);
+                    });
                     writer.Line();
-                    WrapperDocs.WriteTimed(writer, wrapper, names);
-                    EmitTimed(writer, wrapper, names);
+                    Suppressing(writer, wrapper.TimedSuppressedWarnings, () =>
+                    {
+                        WrapperDocs.WriteTimed(writer, wrapper, names);
+                        EmitTimed(writer, wrapper, names);
+                    });
                 }
+
                 if (wrapper.NullableOblivious)
                 {
                     writer.Line("#nullable enable");
-                }
-
-                if (suppressed.Length > 0)
-                {
-                    writer.Line("#pragma warning restore " + suppressed);
                 }
             }
 
@@ -99,6 +102,22 @@ public sealed partial class GuardedGenerator
             }
 
             return writer.ToString();
+        }
+
+        /// <summary>Writes one wrapper, between a <c>#pragma warning disable</c> and <c>restore</c> of the warnings when it has any.</summary>
+        private static void Suppressing(IndentedWriter writer, EquatableArray<string> warnings, System.Action write)
+        {
+            string suppressed = string.Join(", ", warnings);
+            if (suppressed.Length > 0)
+            {
+                writer.Line("#pragma warning disable " + suppressed);
+            }
+
+            write();
+            if (suppressed.Length > 0)
+            {
+                writer.Line("#pragma warning restore " + suppressed);
+            }
         }
 
         private static void EmitThrowing(IndentedWriter writer, WrapperModel wrapper, LocalNames names)

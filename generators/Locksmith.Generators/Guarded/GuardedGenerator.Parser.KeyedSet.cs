@@ -118,8 +118,10 @@ public sealed partial class GuardedGenerator
                 Timeout: null,
                 "the keys " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")) + " of <c>" + lockMember.Name + "</c>");
             // Keyed sets have no timed form: only the throwing form's scope decides how it is released.
-            var wrapper = BuildWrapper(context, method, facts, acquisition, LockSymbols(lockMember, lockType), token);
-            return wrapper.Async is { } asyncModel && AcquireManyOf(lockType) is { } acquireMany &&
+            var acquireMany = AcquireManyOf(lockType);
+            var lockSymbols = LockSymbols(lockMember, lockType, acquireMany is null ? [] : [acquireMany]);
+            var wrapper = BuildWrapper(context, method, facts, acquisition, lockSymbols, lockSymbols, token);
+            return wrapper.Async is { } asyncModel && acquireMany is not null &&
                 LockContract.ResultOf(acquireMany.ReturnType) is { } scope && LockContract.ReleaseOf(context.SemanticModel.Compilation, scope) == true
                 ? wrapper with { Async = asyncModel with { AwaitsDispose = true } }
                 : wrapper;

@@ -116,7 +116,6 @@ public sealed partial class GuardedGenerator
                 keyArgument,
                 facts.Timeout,
                 "<c>" + lockInfo.Member.Name + "</c>");
-            var wrapper = BuildWrapper(context, method, facts, acquisition, LockSymbols(lockInfo.Member, lockInfo.Type), token);
             var keyType = keyArgument is null ? null : method.Parameters.FirstOrDefault(p => p.Name == data.StripeBy)?.Type;
             string acquire = mode switch
             {
@@ -124,6 +123,14 @@ public sealed partial class GuardedGenerator
                 AcquireMode.Write => KnownNames.AcquireWrite,
                 _ => KnownNames.Acquire,
             };
+
+            // Each wrapper suppresses the warnings of the acquisition it calls, not of every overload the lock type has.
+            bool asyncWrappers = facts.IsAsync && AsyncWrappers.IsTaskType(method.ReturnType, out _);
+            var calls = LockContract.Calls(
+                CallSiteOf(context, method), lockInfo.Type, acquire, keyType, asyncWrappers,
+                passesTimeout: facts.Timeout is not null, passesToken: asyncWrappers && AsyncWrappers.PassesToken(method));
+            var wrapper = BuildWrapper(
+                context, method, facts, acquisition, LockSymbols(lockInfo.Member, lockInfo.Type, calls.Throwing), LockSymbols(lockInfo.Member, lockInfo.Type, calls.Timed), token);
             // Only when nothing else refused it: a missing key or a wrong mode already says why no wrapper comes.
             bool refused = diagnostics.Any(static d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
             if (refused)
@@ -313,7 +320,8 @@ public sealed partial class GuardedGenerator
                 }
 
                 capabilities |= memberCapabilities;
-                lockSymbols.AddRange(LockSymbols(member, lockType));
+                // The wrappers call LockSet, not the lock type's acquisitions.
+                lockSymbols.AddRange(LockSymbols(member, lockType, []));
                 firstLock ??= member.Name;
                 allAsyncMembers &= RuntimeSymbols.IsAsyncLockSetMember(lockType);
                 lockExpressions.Add(Escape(parameter.Name) + "." + Escape(member.Name));
@@ -348,7 +356,7 @@ public sealed partial class GuardedGenerator
                 KeyArgument: null,
                 facts.Timeout,
                 "the <c>" + data.Lock + "</c> locks of " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")));
-            return BuildWrapper(context, method, facts, acquisition, lockSymbols, token);
+            return BuildWrapper(context, method, facts, acquisition, lockSymbols, lockSymbols, token);
         }
 
         private static LockInfo? ResolveLock(INamedTypeSymbol type, string? lockName, ISymbol guarded, Location? location, List<DiagnosticInfo> diagnostics)

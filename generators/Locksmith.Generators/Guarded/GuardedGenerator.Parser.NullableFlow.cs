@@ -155,15 +155,18 @@ public sealed partial class GuardedGenerator
                 : NullState.NotNull;
 
         /// <summary>
-        /// Warnings the body's own declaration already carries and its wrappers would repeat, which the emitter
-        /// suppresses around them: a method type parameter named like one of a containing type (CS0693) or in lower-case
-        /// ASCII letters only (CS8981), and obsolete or experimental types and enum members in the signature (CS0612,
-        /// CS0618 or the attribute's diagnostic id). The user sees each on the body, where it can be fixed; repeated in
-        /// generated code it could not be. So are those of what the wrappers name to take the lock (an obsolete or
-        /// experimental lock member or getter, a static lock's obsolete declaring type, an obsolete <c>Acquire</c> of a
-        /// lock type of the user's), which the user declared or silenced where they wrote it.
+        /// Warnings the body's own declaration already carries and one wrapper would repeat, which the emitter
+        /// suppresses around that wrapper: a method type parameter named like one of a containing type (CS0693) or in lower-case
+        /// ASCII letters only (CS8981), and obsolete or experimental types in the signature and, when the wrapper copies
+        /// the defaults (<paramref name="withDefaults"/>), enum members its defaults name (CS0612, CS0618 or the attribute's
+        /// diagnostic id). The user sees each on the body, where it can be fixed; repeated in generated code it could not
+        /// be. So are those of what the wrapper names to take the lock (<paramref name="lockSymbols"/>: an obsolete or
+        /// experimental lock member or getter, a static lock's obsolete declaring type, the obsolete <c>Acquire</c> of a
+        /// lock type of the user's that it calls), which the user declared or silenced where they wrote it. Nothing else:
+        /// an obsolete overload the wrapper does not call, or a form of the pair that names no obsolete symbol, is not
+        /// wrapped in a suppression, so it hides no warning of its own.
         /// </summary>
-        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method, IEnumerable<ISymbol> lockSymbols)
+        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method, IEnumerable<ISymbol> lockSymbols, bool withDefaults)
         {
             var ids = new SortedSet<string>(StringComparer.Ordinal);
             var outer = new HashSet<string>();
@@ -183,7 +186,7 @@ public sealed partial class GuardedGenerator
             }
 
             var symbols = new List<ISymbol>(WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)));
-            foreach (var parameter in method.Parameters)
+            foreach (var parameter in withDefaults ? method.Parameters : [])
             {
                 var type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
                     ? nullable.TypeArguments[0]
@@ -217,11 +220,12 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>
-        /// What the wrappers name to take a lock: the member, its getter, the types that qualify a static member, the lock
-        /// type's acquisitions (<c>Acquire…</c>, <c>TryAcquire…</c>, <c>EnsureDeclared</c>) and their scopes' <c>Dispose</c>,
-        /// <c>DisposeAsync</c> and <c>IsAcquired</c>.
+        /// What one wrapper names to take a lock: the member, its getter, the types that qualify a static member, the lock
+        /// type's <c>EnsureDeclared</c>, the <paramref name="acquisitions"/> its call may bind to (see
+        /// <see cref="LockContract.Calls"/>; none for a lock set, whose wrappers call <c>LockSet</c>) and their scopes'
+        /// <c>Dispose</c>, <c>DisposeAsync</c> and <c>IsAcquired</c>.
         /// </summary>
-        private static IEnumerable<ISymbol> LockSymbols(ISymbol member, ITypeSymbol lockType)
+        private static IEnumerable<ISymbol> LockSymbols(ISymbol member, ITypeSymbol lockType, IEnumerable<IMethodSymbol> acquisitions)
         {
             foreach (var symbol in MemberPath(member))
             {
@@ -230,27 +234,24 @@ public sealed partial class GuardedGenerator
 
             for (var type = lockType; type is not null && type.SpecialType != SpecialType.System_Object; type = type.BaseType)
             {
-                foreach (var lockMember in type.GetMembers())
+                foreach (var ensure in type.GetMembers(KnownNames.EnsureDeclared))
                 {
-                    if (lockMember is not IMethodSymbol { MethodKind: MethodKind.Ordinary } acquisition ||
-                        !(acquisition.Name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) ||
-                          acquisition.Name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) ||
-                          acquisition.Name == KnownNames.EnsureDeclared))
-                    {
-                        continue;
-                    }
+                    yield return ensure;
+                }
+            }
 
-                    yield return acquisition;
-                    var scopes = acquisition.Parameters.Where(static p => p.RefKind == RefKind.Out).Select(static p => (ITypeSymbol?)p.Type).ToList();
-                    scopes.Add(AsyncWrappers.IsTaskType(acquisition.ReturnType, out var result) ? result : acquisition.ReturnType);
-                    foreach (var scope in scopes)
+            foreach (var acquisition in acquisitions)
+            {
+                yield return acquisition;
+                var scopes = acquisition.Parameters.Where(static p => p.RefKind == RefKind.Out).Select(static p => (ITypeSymbol?)p.Type).ToList();
+                scopes.Add(AsyncWrappers.IsTaskType(acquisition.ReturnType, out var result) ? result : acquisition.ReturnType);
+                foreach (var scope in scopes)
+                {
+                    foreach (var scopeMember in scope?.GetMembers() ?? ImmutableArray<ISymbol>.Empty)
                     {
-                        foreach (var scopeMember in scope?.GetMembers() ?? ImmutableArray<ISymbol>.Empty)
+                        if (scopeMember.Name is "Dispose" or "DisposeAsync" or "IsAcquired")
                         {
-                            if (scopeMember.Name is "Dispose" or "DisposeAsync" or "IsAcquired")
-                            {
-                                yield return scopeMember;
-                            }
+                            yield return scopeMember;
                         }
                     }
                 }

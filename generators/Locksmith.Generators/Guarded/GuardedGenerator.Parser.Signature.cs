@@ -23,13 +23,15 @@ public sealed partial class GuardedGenerator
             .WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
 
         /// <summary>Builds the wrapper model: the method's signature and docs as text.</summary>
-        /// <param name="lockSymbols">What the wrappers name to take the lock(s) (see <see cref="LockSymbols"/>), for <see cref="EchoedWarnings"/>.</param>
+        /// <param name="lockSymbols">What the throwing (or async) wrapper names to take the lock(s) (see <see cref="LockSymbols"/>), for <see cref="EchoedWarnings"/>.</param>
+        /// <param name="timedLockSymbols">What the timed wrapper names to take them.</param>
         private static WrapperModel BuildWrapper(
             GeneratorAttributeSyntaxContext context,
             IMethodSymbol method,
             MethodFacts facts,
             AcquisitionModel acquisition,
             IEnumerable<ISymbol> lockSymbols,
+            IEnumerable<ISymbol> timedLockSymbols,
             CancellationToken token)
         {
             AsyncModel? asyncModel = null;
@@ -84,7 +86,9 @@ public sealed partial class GuardedGenerator
                 ResultAttributes(method),
                 DocLines(context.TargetNode, method, context.SemanticModel, token),
                 acquisition,
-                EchoedWarnings(method, lockSymbols),
+                EchoedWarnings(method, lockSymbols, withDefaults: true),
+                // The timed synchronous form copies no defaults; the timed async form does.
+                EchoedWarnings(method, timedLockSymbols, withDefaults: isAsync),
                 asyncModel,
                 (context.SemanticModel.GetNullableContext(NameLocation(context.TargetNode, method).SourceSpan.Start) & NullableContext.AnnotationsEnabled) == 0,
                 carried.Any(static a => FlowName(a) == "DoesNotReturnAttribute"));

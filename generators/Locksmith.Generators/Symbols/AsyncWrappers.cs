@@ -74,6 +74,9 @@ internal static class AsyncWrappers
     public static bool AddsToken(IMethodSymbol method) =>
         TokenParameter(method) is null && !(method.Parameters.Length > 0 && method.Parameters[method.Parameters.Length - 1].IsParams);
 
+    /// <summary>Whether the async wrappers pass a token to the acquisition: the body's own, or the one they add.</summary>
+    public static bool PassesToken(IMethodSymbol method) => TokenParameter(method) is not null || AddsToken(method);
+
     public static bool IsCancellationToken(ITypeSymbol type) =>
         type is INamedTypeSymbol { MetadataName: "CancellationToken", ContainingType: null } named &&
         named.ContainingNamespace?.ToDisplayString() == "System.Threading";

@@ -65,19 +65,13 @@ internal static class LockContract
         release = default;
         outOfScope = (string.Empty, string.Empty);
         var compilation = site.Model.Compilation;
-        var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
-        var token = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
-        if (timeSpan is null || token is null)
+        if (Arguments(compilation, key, isAsync, passesTimeout, passesToken) is not var (throwing, timed))
         {
             return null;
         }
 
-        var leading = key is null ? new List<Argument>() : [Argument.Of(key, key.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))];
-        var timeout = Argument.Of(timeSpan, "TimeSpan");
-        var cancel = Argument.Of(token, "CancellationToken");
         if (!isAsync)
         {
-            var throwing = leading.Concat(passesTimeout ? [timeout] : []).ToList();
             if (Find(site, lockType, method, throwing, out string? problem) is not { } acquire || !HasDispose(site, acquire.ReturnType) ||
                 (problem = NullableScope(acquire.ReturnType, acquire.GetReturnTypeAttributes(), "NotNullAttribute", "[return: NotNull]")) is not null)
             {
@@ -85,7 +79,6 @@ internal static class LockContract
                 return Signature("scope", method, throwing) + ", whose scope has a Dispose() method" + problem;
             }
 
-            var timed = leading.Concat([timeout, Argument.Out("out scope")]).ToList();
             if (Find(site, lockType, KnownNames.TryPrefix + method, timed, out problem) is not { } tryAcquire ||
                 tryAcquire.ReturnType.SpecialType != SpecialType.System_Boolean ||
                 !HasDispose(site, tryAcquire.Parameters[timed.Count - 1].Type) ||
@@ -98,28 +91,69 @@ internal static class LockContract
             return null;
         }
 
-        var asyncThrowing = leading.Concat(passesTimeout ? [timeout] : []).Concat(passesToken ? [cancel] : []).ToList();
-        if (Find(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing, out string? asyncProblem) is not { } acquireAsync ||
+        if (Find(site, lockType, method + KnownNames.AsyncSuffix, throwing, out string? asyncProblem) is not { } acquireAsync ||
             ResultOf(acquireAsync.ReturnType) is not { } scope || ReleaseOf(compilation, scope) is not { } throwingRelease ||
             (asyncProblem = NullableScope(scope, [], null, null)) is not null)
         {
-            outOfScope = OutOfScope(site, lockType, method + KnownNames.AsyncSuffix, asyncThrowing);
-            return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, asyncThrowing) + ", whose scope is IDisposable or IAsyncDisposable" + asyncProblem;
+            outOfScope = OutOfScope(site, lockType, method + KnownNames.AsyncSuffix, throwing);
+            return Signature("ValueTask<scope>", method + KnownNames.AsyncSuffix, throwing) + ", whose scope is IDisposable or IAsyncDisposable" + asyncProblem;
         }
 
-        var asyncTimed = leading.Concat([timeout]).Concat(passesToken ? [cancel] : []).ToList();
-        if (Find(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed, out asyncProblem) is not { } tryAcquireAsync ||
+        if (Find(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, timed, out asyncProblem) is not { } tryAcquireAsync ||
             ResultOf(tryAcquireAsync.ReturnType) is not { } timedScope || ReleaseOf(compilation, timedScope) is not { } timedRelease ||
             !HasIsAcquired(site, timedScope) ||
             (asyncProblem = NullableScope(timedScope, [], null, null)) is not null)
         {
-            outOfScope = OutOfScope(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed);
-            return Signature("ValueTask<scope>", KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, asyncTimed) +
+            outOfScope = OutOfScope(site, lockType, KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, timed);
+            return Signature("ValueTask<scope>", KnownNames.TryPrefix + method + KnownNames.AsyncSuffix, timed) +
                 ", whose scope is IDisposable or IAsyncDisposable and has a bool IsAcquired" + asyncProblem;
         }
 
         release = new AsyncRelease(throwingRelease, timedRelease);
         return null;
+    }
+
+    /// <summary>
+    /// The methods the wrappers' acquisitions may bind to, the throwing (or async) form's and the timed form's: those
+    /// of <see cref="Best"/>; none for a form the type lacks (then <see cref="FirstMissing"/> says so).
+    /// </summary>
+    public static (IReadOnlyList<IMethodSymbol> Throwing, IReadOnlyList<IMethodSymbol> Timed) Calls(
+        CallSite site, ITypeSymbol lockType, string method, ITypeSymbol? key, bool isAsync, bool passesTimeout, bool passesToken)
+    {
+        if (Arguments(site.Model.Compilation, key, isAsync, passesTimeout, passesToken) is not var (throwing, timed))
+        {
+            return ([], []);
+        }
+
+        string suffix = isAsync ? KnownNames.AsyncSuffix : string.Empty;
+        return (Best(site, lockType, method + suffix, throwing), Best(site, lockType, KnownNames.TryPrefix + method + suffix, timed));
+    }
+
+    /// <summary>
+    /// What the wrappers pass to the lock: the throwing (or async) form (key, timeout when one is set, token) and the
+    /// timed form (key, timeout, <c>out scope</c> or token); null when the compilation lacks TimeSpan or CancellationToken.
+    /// </summary>
+    private static (List<Argument> Throwing, List<Argument> Timed)? Arguments(
+        Compilation compilation, ITypeSymbol? key, bool isAsync, bool passesTimeout, bool passesToken)
+    {
+        var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
+        var token = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
+        if (timeSpan is null || token is null)
+        {
+            return null;
+        }
+
+        var leading = key is null ? new List<Argument>() : [Argument.Of(key, key.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat))];
+        var timeout = Argument.Of(timeSpan, "TimeSpan");
+        var cancel = Argument.Of(token, "CancellationToken");
+        if (!isAsync)
+        {
+            return (leading.Concat(passesTimeout ? [timeout] : []).ToList(), leading.Concat([timeout, Argument.Out("out scope")]).ToList());
+        }
+
+        return (
+            leading.Concat(passesTimeout ? [timeout] : []).Concat(passesToken ? [cancel] : []).ToList(),
+            leading.Concat([timeout]).Concat(passesToken ? [cancel] : []).ToList());
     }
 
     /// <summary>
@@ -202,6 +236,28 @@ internal static class LockContract
     /// </summary>
     private static IMethodSymbol? Find(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments, out string? problem)
     {
+        var contenders = Contenders(site, lockType, name, arguments, out problem);
+        return contenders.FirstOrDefault(c => c.Parameters.Length == arguments.Count) ?? contenders.FirstOrDefault();
+    }
+
+    /// <summary>
+    /// The overloads a call may bind to, without ranking conversions: those that take exactly the arguments if any do,
+    /// else every contender (which then needs its defaults); empty when none fits or the call would be ambiguous.
+    /// </summary>
+    private static List<IMethodSymbol> Best(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments)
+    {
+        var contenders = Contenders(site, lockType, name, arguments, out _);
+        var exact = contenders.Where(c => c.Parameters.Length == arguments.Count).ToList();
+        return exact.Count > 0 ? exact : contenders;
+    }
+
+    /// <summary>
+    /// The overloads that take the arguments and between which C# would choose: the instance methods, else the extension
+    /// methods; those in their normal form, if any. Empty, with <paramref name="problem"/> saying why, when none fits or
+    /// the call would be ambiguous.
+    /// </summary>
+    private static List<IMethodSymbol> Contenders(CallSite site, ITypeSymbol lockType, string name, List<Argument> arguments, out string? problem)
+    {
         problem = null;
         var instance = new List<IMethodSymbol>();
         var extension = new List<IMethodSymbol>();
@@ -228,7 +284,7 @@ internal static class LockContract
         if (fitting.Count == 0)
         {
             problem = refReadonly ? ", taking its arguments by value or 'in' (not 'ref readonly': the wrapper passes values)" : null;
-            return null;
+            return [];
         }
 
         // A call that fits an overload in its normal form beats one that needs an empty params array (C#'s tie-break).
@@ -240,10 +296,10 @@ internal static class LockContract
         {
             problem = ", and one overload that fits (a call '" + name + "(" + string.Join(", ", arguments.Select(static a => a.Display)) + ")' is ambiguous between " +
                 string.Join(" and ", contenders.Take(2).Select(static c => "'" + c.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat) + "'")) + ")";
-            return null;
+            return [];
         }
 
-        return contenders.FirstOrDefault(c => c.Parameters.Length == arguments.Count) ?? contenders[0];
+        return contenders;
     }
 
     /// <summary>

@@ -22,7 +22,9 @@ namespace Legacy
                 __scope.Dispose();
             }
         }
+        #pragma warning restore CS0618
 
+        #pragma warning disable CS0618
         /// <summary>Calls <c>KeepCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>KeepCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
@@ -65,7 +67,9 @@ namespace Legacy
                 __scope.Dispose();
             }
         }
+        #pragma warning restore CS0693
 
+        #pragma warning disable CS0693
         /// <summary>Calls <c>EchoCore</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><see langword="true"/> when the lock was acquired and <c>EchoCore</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]

@@ -22,7 +22,11 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="ResultAttributes">Attributes of the timed form's <c>out</c> result, as C# text with a trailing space, or empty.</param>
 /// <param name="DocLines">The method's XML doc comment lines without the leading <c>///</c>, or empty.</param>
 /// <param name="Acquisition">How the wrappers take the lock(s).</param>
-/// <param name="SuppressedWarnings">Warnings the body's declaration already carries, suppressed around its wrappers.</param>
+/// <param name="SuppressedWarnings">
+/// Warnings the body's declaration already carries (or what the wrapper names to take the lock), suppressed around the
+/// throwing (or async) wrapper only, since it would repeat them.
+/// </param>
+/// <param name="TimedSuppressedWarnings">The same for the timed wrapper.</param>
 /// <param name="Async">How the async wrappers await, or null for synchronous wrappers.</param>
 /// <param name="NullableOblivious">
 /// Whether the body is declared where nullable annotations are disabled: its types are oblivious, and its wrappers are
@@ -50,6 +54,7 @@ internal sealed record WrapperModel(
     EquatableArray<string> DocLines,
     AcquisitionModel Acquisition,
     EquatableArray<string> SuppressedWarnings,
+    EquatableArray<string> TimedSuppressedWarnings,
     AsyncModel? Async,
     bool NullableOblivious,
     bool DoesNotReturn)
