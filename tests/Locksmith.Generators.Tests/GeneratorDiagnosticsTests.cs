@@ -1,3 +1,5 @@
+using System;
+using System.Globalization;
 using System.Linq;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
@@ -385,6 +387,36 @@ public sealed class GeneratorDiagnosticsTests
             """);
 
         Assert.Empty(TestCompilation.Problems(run.CompilerDiagnostics));
+    }
+
+    /// <summary>
+    /// LSM0046 comes once per lock member a method reaches through a member obsolete as an error, not once per
+    /// parameter: a transfer between two accounts names one member, '_old' of Account; a ledger's '_old' is another.
+    /// </summary>
+    [Fact]
+    public void LSM0046_OncePerLockMember_NotPerParameter()
+    {
+        var run = GeneratorHarness.Run("""
+            using System;
+            using Locksmith;
+            public class Account { [Obsolete("use _new", true)] internal readonly ExclusiveLock _old = new(); }
+            public class Ledger { [Obsolete("closed", true)] internal readonly ExclusiveLock _old = new(); }
+            public partial class Bank
+            {
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = "_old")] private void TransferCore(Account from, Account to) { }
+                [AcquiresLocksOf(nameof(from), nameof(to), nameof(ledger), Lock = "_old")] private void PostCore(Account from, Account to, Ledger ledger) { }
+            }
+            """);
+
+        string[] expected =
+            [
+                "'Bank.TransferCore' is guarded by '_old', but its wrappers would have to use 'Account._old', which is [Obsolete] as an error (\"use _new\"), so they would not compile; guard 'Bank.TransferCore' with a lock member that is not, or drop 'error: true' from that [Obsolete]",
+                "'Bank.PostCore' is guarded by '_old', but its wrappers would have to use 'Account._old', which is [Obsolete] as an error (\"use _new\"), so they would not compile; guard 'Bank.PostCore' with a lock member that is not, or drop 'error: true' from that [Obsolete]",
+                "'Bank.PostCore' is guarded by '_old', but its wrappers would have to use 'Ledger._old', which is [Obsolete] as an error (\"closed\"), so they would not compile; guard 'Bank.PostCore' with a lock member that is not, or drop 'error: true' from that [Obsolete]",
+            ];
+        var reported = run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage(CultureInfo.InvariantCulture));
+        Assert.Equal(expected.Select(static m => "LSM0046 " + m).Order(StringComparer.Ordinal), reported.Order(StringComparer.Ordinal));
+        Assert.Empty(run.Result.GeneratedTrees);
     }
 
     /// <summary>

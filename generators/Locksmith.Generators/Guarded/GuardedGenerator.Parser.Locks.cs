@@ -210,6 +210,7 @@ public sealed partial class GuardedGenerator
             var targets = new List<LockTargetModel>();
             var lockSymbols = new List<ISymbol>();
             var seen = new HashSet<string>();
+            var obsoleteMembers = new HashSet<ISymbol>(SymbolEqualityComparer.Default);
             var capabilities = LockCapabilities.None;
             string? firstLock = null;
             bool mixed = false;
@@ -314,8 +315,13 @@ public sealed partial class GuardedGenerator
 
                 if (ObsoleteAsError(member) is var (obsolete, message))
                 {
-                    diagnostics.Add(DiagnosticInfo.Create(
-                        DiagnosticDescriptors.LockUsedThroughObsoleteError, attributeLocation, display, member.Name, obsolete.ToDisplayString(), "\"" + message + "\""));
+                    // Once per lock member: parameters of one type share it, and the message names the member, not them.
+                    if (obsoleteMembers.Add(member))
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.LockUsedThroughObsoleteError, attributeLocation, display, member.Name, obsolete.ToDisplayString(), "\"" + message + "\""));
+                    }
+
                     continue;
                 }
 
