@@ -1,6 +1,8 @@
 using System;
 using System.Collections.Generic;
+using System.IO;
 using System.Linq;
+using System.Runtime.Loader;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -599,6 +601,78 @@ public sealed class FuzzFindingsTests
         Assert.Equal((short)3, wrapper.Parameters[0].ExplicitDefaultValue);
         Assert.Equal((byte)1, wrapper.Parameters[1].ExplicitDefaultValue);
         Assert.Empty(type.GetMembers("B"));
+    }
+
+    /// <summary>
+    /// A partial method's defaults, on whichever declaration the compiler takes them from: '= value' only on the
+    /// defining one (the implementing one's is ignored, CS1066), attributes ([Optional, DefaultParameterValue],
+    /// [CallerMemberName]) on either, merged. The wrappers take the same defaults whichever declaration [Guarded] is on,
+    /// and run with them; a default the compiler rejects on the other declaration gets no wrapper.
+    /// </summary>
+    [Fact]
+    public void PartialMethodDefaults_FromEitherDeclaration_AreTheWrappersDefaults_AndRun()
+    {
+        var run = RunStrict("""
+            using System.Runtime.CompilerServices;
+            using System.Runtime.InteropServices;
+            using Locksmith;
+            namespace N;
+            /// <summary>Partial bodies.</summary>
+            public partial class P
+            {
+                private readonly ExclusiveLock _lock = new();
+                private partial string EchoCore(int n = 3, string s = "d", [CallerMemberName] string caller = "");
+                [Guarded(Lock = nameof(_lock))] private partial string EchoCore(int n, string s, string caller) => n + s + caller;
+                private partial object BoxCore(object o);
+                [Guarded(Lock = nameof(_lock))] private partial object BoxCore([Optional, DefaultParameterValue(5)] object o) => o;
+                [Guarded(Lock = nameof(_lock))] private partial object PeekCore([Optional, DefaultParameterValue("p")] object o);
+                private partial object PeekCore(object o) => o;
+                private partial int MarkCore([Optional] int n);
+                [Guarded(Lock = nameof(_lock))] private partial int MarkCore(int n) => n + 1;
+                /// <summary>Calls the wrappers with their defaults.</summary>
+                /// <returns>What they returned.</returns>
+                public string Run() => Echo() + "|" + Echo(4, "e") + "|" + Box() + "|" + Peek() + "|" + Mark();
+            }
+            """);
+
+        Assert.Empty(run.LocksmithDiagnostics);
+        Assert.True(Problems(run).Count == 0, Snapshot.Render(Problems(run)) + "\n" + Generated(run));
+        using var image = new MemoryStream();
+        var emitted = run.Output.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
+        var context = new AssemblyLoadContext("partial-defaults", isCollectible: true);
+        try
+        {
+            image.Position = 0;
+            var type = context.LoadFromStream(image).GetType("N.P", throwOnError: true)!;
+            Assert.Equal("3dRun|4eRun|5|p|1", type.GetMethod("Run")!.Invoke(Activator.CreateInstance(type), null));
+        }
+        finally
+        {
+            context.Unload();
+        }
+
+        var rejected = RunStrict("""
+            using System.Runtime.InteropServices;
+            using Locksmith;
+            namespace N;
+            /// <summary>Partial bodies with defaults the compiler rejects on the declaration [Guarded] is not on.</summary>
+            public partial class Q
+            {
+                private readonly ExclusiveLock _lock = new();
+                private partial int TakeCore(int n = "three");
+                [Guarded(Lock = nameof(_lock))] private partial int TakeCore(int n) => n;
+                private partial int PutCore([Optional, DefaultParameterValue("x")] int n);
+                [Guarded(Lock = nameof(_lock))] private partial int PutCore(int n) => n;
+            }
+            """);
+        Assert.Empty(rejected.LocksmithDiagnostics);
+        var problems = Problems(rejected);
+        Assert.True(
+            problems.Select(static d => d.Id).Order(StringComparer.Ordinal).SequenceEqual(["CS1750", "CS1908"]) &&
+            problems.All(static d => d.Location.SourceTree!.FilePath.StartsWith("Source", StringComparison.Ordinal)),
+            "The user's errors only, once each, on the declarations:\n" + Snapshot.Render(problems) + "\n" + Generated(rejected));
+        Assert.Empty(rejected.Result.GeneratedTrees);
     }
 
     private static List<string> HintNames(GeneratorRun run) =>

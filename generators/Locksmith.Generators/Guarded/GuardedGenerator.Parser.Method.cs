@@ -395,7 +395,7 @@ public sealed partial class GuardedGenerator
         {
             var timeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
             // A params array counts as required: a call that fills it empty loses to an overload that needs no expansion.
-            var plain = method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: p.IsOptional && !p.IsParams)).ToList();
+            var plain = method.Parameters.Select(static p => (p.Type, Kind: p.RefKind, Optional: AsDeclared(p).IsOptional && !p.IsParams)).ToList();
             if (isAsync)
             {
                 if (AsyncWrappers.AddsToken(method) && compilation.GetTypeByMetadataName("System.Threading.CancellationToken") is { } tokenType)
@@ -799,9 +799,43 @@ public sealed partial class GuardedGenerator
             SyntaxNode? body = (SyntaxNode?)methodDeclaration.Body ?? methodDeclaration.ExpressionBody;
             var signature = TextSpan.FromBounds(methodDeclaration.SpanStart, body?.SpanStart ?? methodDeclaration.Span.End);
             return HasError(methodDeclaration.SyntaxTree.GetDiagnostics(methodDeclaration), signature) ||
-                (methodDeclaration.ParameterList is { } parameters &&
-                 (parameters.Parameters.Any(p => p.Default is { } value && !IsValidDefault(context.SemanticModel, method, p, value.Value, token)) ||
-                  HasBadDefaultAttributes(context.SemanticModel, method, parameters, token)));
+                HasBadDefaults(context.SemanticModel, method, methodDeclaration, token) ||
+                HasBadDefaultsOnOtherPart(context, method, token);
+        }
+
+        /// <summary>Whether a declaration's defaults, written <c>= value</c> or as attributes, are ones the compiler rejects.</summary>
+        private static bool HasBadDefaults(SemanticModel model, IMethodSymbol method, BaseMethodDeclarationSyntax declaration, CancellationToken token) =>
+            declaration.ParameterList is { } parameters &&
+            (parameters.Parameters.Any(p => p.Default is { } value && !IsValidDefault(model, method, p, value.Value, token)) ||
+             HasBadDefaultAttributes(model, method, parameters, token));
+
+        /// <summary>
+        /// The same for the other declaration of a partial method, whose defaults the wrappers take too (see
+        /// <see cref="AsDeclared"/>): asked only when it writes a default or an attribute list on a parameter.
+        /// </summary>
+        private static bool HasBadDefaultsOnOtherPart(GeneratorAttributeSyntaxContext context, IMethodSymbol method, CancellationToken token)
+        {
+            if ((method.PartialDefinitionPart ?? method.PartialImplementationPart) is not { } other)
+            {
+                return false;
+            }
+
+            foreach (var reference in other.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(token) is BaseMethodDeclarationSyntax declaration && declaration != context.TargetNode &&
+                    declaration.ParameterList.Parameters.Any(static p => p.Default is not null || p.AttributeLists.Count > 0))
+                {
+                    var model = declaration.SyntaxTree == context.TargetNode.SyntaxTree
+                        ? context.SemanticModel
+                        : context.SemanticModel.Compilation.GetSemanticModel(declaration.SyntaxTree);
+                    if (HasBadDefaults(model, other, declaration, token))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
         }
 
         /// <summary>

@@ -186,7 +186,7 @@ public sealed partial class GuardedGenerator
             }
 
             var symbols = new List<ISymbol>(WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)));
-            foreach (var parameter in withDefaults ? method.Parameters : [])
+            foreach (var parameter in (withDefaults ? method.Parameters : []).Select(AsDeclared))
             {
                 var type = parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable
                     ? nullable.TypeArguments[0]

@@ -146,12 +146,23 @@ public sealed partial class GuardedGenerator
                 argumentPrefix,
                 parameter.RefKind == RefKind.Out,
                 parameter.IsParams,
-                defaults.Length > 0 ? null : DefaultValueOf(parameter),
+                defaults.Length > 0 ? null : DefaultValueOf(AsDeclared(parameter)),
                 defaults + string.Concat(attributes.Select(a => Render(a) + " ")),
                 isAsync
                     ? defaults + string.Concat(attributes.Where(static a => !IsPostCondition(a)).Select(a => Render(a) + " "))
                     : TimedParameterAttributes(parameter, attributes));
         }
+
+        /// <summary>
+        /// The parameter as callers of the body see it. A partial method's default written <c>= value</c> counts only on
+        /// its defining declaration (on the implementing one it is ignored, CS1066), so a body guarded on its implementing
+        /// declaration takes its defaults from the defining one. Attributes need no such care: the compiler merges those
+        /// of both declarations (<c>[Optional, DefaultParameterValue]</c> on either is the parameter's), and so do the symbols.
+        /// </summary>
+        private static IParameterSymbol AsDeclared(IParameterSymbol parameter) =>
+            parameter.ContainingSymbol is IMethodSymbol { PartialDefinitionPart: { } definition } && parameter.Ordinal < definition.Parameters.Length
+                ? definition.Parameters[parameter.Ordinal]
+                : parameter;
 
         /// <summary>
         /// An attribute that makes a parameter optional or gives its default: <c>[Optional]</c>,
