@@ -51,6 +51,25 @@ public sealed class AsyncExclusiveLockWaitTests
     }
 
     [Fact]
+    public async Task ATimerThatFiresBeforeTheDeadline_IsSetAgain_AndTheWaitStillTimesOut()
+    {
+        // A timer queue on another clock than Environment.TickCount64 (Windows') can fire a little early. Before, such a
+        // firing was taken for a leftover of an earlier wait and dropped: the wait never timed out.
+        var gate = new AsyncExclusiveLock("early-timer");
+        await using var holder = await HeldByAnotherFlow.StartAsync(gate);
+        var waiting = gate.AcquireAsync(TimeSpan.FromMilliseconds(500)).AsTask();
+        Assert.Equal(1, gate.WaitingCount);
+
+        gate.FirstWaiterForTests!.FireTimerEarlyForTests();
+        Assert.Equal(1, gate.WaitingCount);
+        Assert.False(waiting.IsCompleted);
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(() => waiting.WaitAsync(Guard.HangLimit));
+        Assert.Contains("'early-timer'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
     public async Task BlockingOnAPendingAcquisition_ThrowsNamingTheLock_AndWithdrawsTheWait()
     {
         // .GetAwaiter().GetResult() on the ValueTask of a queued wait: the wait's outcome would never be read, so a grant

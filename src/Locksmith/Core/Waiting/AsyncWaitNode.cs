@@ -237,10 +237,27 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     {
         int phase = Volatile.Read(ref _phase);
         var host = Volatile.Read(ref Host);
-        if (host is null || checkDeadline && Environment.TickCount64 < Volatile.Read(ref _deadline))
+        if (host is null)
         {
-            // A firing left over from an earlier wait of this node; this wait's own timer is still set.
             return;
+        }
+
+        if (checkDeadline)
+        {
+            long deadline = Volatile.Read(ref _deadline);
+            long early = deadline - Environment.TickCount64;
+            if (early > 0)
+            {
+                // Early by this clock: a firing left over from an earlier wait of this node, or a timer whose clock runs
+                // ahead of Environment.TickCount64 (Windows' timer queue keeps another). Set again for what is left, so
+                // the wait never loses its timeout; an untimed wait has no timer to set.
+                if (deadline != long.MaxValue && Volatile.Read(ref _phase) == phase)
+                {
+                    _timer?.Change((int)Math.Min(early, int.MaxValue - 1), Timeout.Infinite);
+                }
+
+                return;
+            }
         }
 
         using (GateEntry.Enter(host.Gate))
@@ -274,6 +291,16 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
                 _source.SetResult(false);
             }
         }
+    }
+
+    /// <summary>
+    /// For tests: this wait's timer fires now, before its deadline, as a timer on another clock may (its own schedule
+    /// is cancelled first, so only the firing's handling decides whether the wait still times out).
+    /// </summary>
+    internal void FireTimerEarlyForTests()
+    {
+        _timer?.Change(Timeout.Infinite, Timeout.Infinite);
+        s_onTimer(this);
     }
 
     AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)

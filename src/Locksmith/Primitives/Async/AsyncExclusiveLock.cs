@@ -241,6 +241,9 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return Volatile.Read(ref _state) == state ? holder : null;
     }
 
+    /// <summary>The longest waiter's node, for tests (read without the gate).</summary>
+    internal AsyncWaitNode? FirstWaiterForTests => _queue.Head as AsyncWaitNode;
+
     /// <summary>The state a test or a diagnostic sees (odd while held).</summary>
     internal int StateForTests => Volatile.Read(ref _state);
 
