@@ -13,14 +13,24 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
 {
     private readonly Lock _gate = new();
     private readonly Queue<long> _timeouts = new();
-    private readonly Queue<(long At, LongWaitEvent Event)> _longWaits = new();
+    private readonly Queue<(long At, RecentLongWait Wait)> _longWaits = new();
 
-    public void TimeoutOccurred()
+    /// <summary>
+    /// Counts a timeout; one that waited at least <see cref="LocksmithOptions.LongWaitThreshold"/> is also a long wait,
+    /// or a holder stuck past the threshold would count only as one timeout among <c>DegradedTimeoutCount</c>.
+    /// </summary>
+    public void TimeoutOccurred(LockTimeoutEvent e)
     {
         long now = time.GetTimestamp();
+        bool longWait = IsLong(e.Waited);
         lock (_gate)
         {
             _timeouts.Enqueue(now);
+            if (longWait)
+            {
+                _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, e.ThreadId, TimedOut: true)));
+            }
+
             Prune(now);
         }
     }
@@ -30,22 +40,29 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         long now = time.GetTimestamp();
         lock (_gate)
         {
-            _longWaits.Enqueue((now, e));
+            _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, e.ThreadId, TimedOut: false)));
             Prune(now);
         }
     }
 
-    /// <summary>The timeouts and long waits within the health window, newest long wait last.</summary>
-    public (int Timeouts, IReadOnlyList<LongWaitEvent> LongWaits) Recent()
+    /// <summary>Whether a wait of <paramref name="waited"/> reaches the long-wait threshold (never while it is off).</summary>
+    public bool IsLong(TimeSpan waited)
+    {
+        var threshold = options.Value.LongWaitThreshold;
+        return threshold != Timeout.InfiniteTimeSpan && waited >= threshold;
+    }
+
+    /// <summary>The timeouts and long waits (granted or timed out) within the health window, newest long wait last.</summary>
+    public (int Timeouts, IReadOnlyList<RecentLongWait> LongWaits) Recent()
     {
         long now = time.GetTimestamp();
         lock (_gate)
         {
             Prune(now);
-            var longWaits = new List<LongWaitEvent>(_longWaits.Count);
-            foreach (var (_, e) in _longWaits)
+            var longWaits = new List<RecentLongWait>(_longWaits.Count);
+            foreach (var (_, wait) in _longWaits)
             {
-                longWaits.Add(e);
+                longWaits.Add(wait);
             }
 
             return (_timeouts.Count, longWaits);
@@ -65,4 +82,11 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
             _longWaits.Dequeue();
         }
     }
+}
+
+/// <summary>A finished wait that lasted at least the long-wait threshold: granted (logged 14003) or timed out (14001).</summary>
+internal sealed record RecentLongWait(string LockName, LockMode Mode, TimeSpan Waited, int WaiterId, bool TimedOut)
+{
+    public override string ToString() =>
+        $"'{LockName}' ({Mode}) {(TimedOut ? "timed out after waiting" : "waited")} {Waited.TotalMilliseconds:0.###} ms, waiter {WaiterId}";
 }

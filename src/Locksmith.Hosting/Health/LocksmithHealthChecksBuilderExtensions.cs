@@ -10,8 +10,9 @@ public static class LocksmithHealthChecksBuilderExtensions
 {
     /// <summary>
     /// Adds the <c>locksmith</c> health check: Unhealthy (or <paramref name="failureStatus"/>) while a deadlock cycle
-    /// exists, Degraded while a long wait or a burst of timeouts falls within <see cref="LocksmithOptions.HealthWindow"/>,
-    /// Healthy otherwise. Needs <c>AddLocksmith</c> on the same services.
+    /// exists, Degraded while a long wait (granted or timed out within <see cref="LocksmithOptions.HealthWindow"/>, or
+    /// still waiting past <see cref="LocksmithOptions.LongWaitThreshold"/>) or a burst of timeouts falls within the
+    /// window, Healthy otherwise. Needs <c>AddLocksmith</c> on the same services.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="name">The check's name.</param>

@@ -32,7 +32,8 @@ public sealed class LocksmithOptions : IValidatableObject
     public OrderViolationAction OrderViolationAction { get; set; } = OrderViolationAction.Throw;
 
     /// <summary>
-    /// How long a blocked acquisition may wait before it is logged as a long wait and turns the health check Degraded;
+    /// How long a blocked acquisition may wait before it counts as a long wait and turns the health check Degraded,
+    /// whether it is then granted (logged as a long wait), times out (logged as its timeout) or is still waiting;
     /// installed as <see cref="LocksmithPolicy.LongWaitThreshold"/>. Default: infinite (off).
     /// </summary>
     public TimeSpan LongWaitThreshold { get; set; } = Timeout.InfiniteTimeSpan;

@@ -56,7 +56,7 @@ internal sealed class LocksmithPolicyService(
             LocksmithPolicy.LongWaitThreshold = settings.LongWaitThreshold;
             LocksmithPolicy.TimeoutOccurred = e =>
             {
-                tracker.TimeoutOccurred();
+                tracker.TimeoutOccurred(e);
                 log.Timeout(e);
                 found.TimeoutOccurred?.Invoke(e);
             };

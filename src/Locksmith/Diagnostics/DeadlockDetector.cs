@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
+using System.Threading;
 
 namespace Locksmith;
 
@@ -68,6 +70,54 @@ public static class DeadlockDetector
         }
 
         return cycles;
+    }
+
+    /// <summary>
+    /// Returns the blocked waits under way now, from the same wait-for graph the cycles are found in: threads blocked in
+    /// any lock, and flows queued on async exclusive and read-write locks. A wait whose start was not stamped (an untimed
+    /// async wait begun while no long-wait handler, timeout or wait metric wanted the clock) is left out.
+    /// </summary>
+    /// <returns>The waits, in no particular order; empty when nothing waits.</returns>
+    /// <remarks>Read without stopping anyone: a wait may end (or a new one begin) while the list is made.</remarks>
+    public static IReadOnlyList<LockWaitInProgress> CurrentWaits()
+    {
+        List<LockWaitInProgress>? waits = null;
+        HashSet<int>? seen = null;
+        long now = Stopwatch.GetTimestamp();
+        foreach (var owner in LockOwner.Snapshot())
+        {
+            Add(owner, now, ref waits, ref seen);
+        }
+
+        List<(LockOwner Flow, LockMode Mode)>? queued = null;
+        foreach (var asyncLock in AsyncOwners.Snapshot())
+        {
+            (queued ??= new()).Clear();
+            asyncLock.AddWaiters(queued);
+            foreach (var (flow, _) in queued)
+            {
+                Add(flow, now, ref waits, ref seen);
+            }
+        }
+
+        return waits is null ? Array.Empty<LockWaitInProgress>() : waits;
+
+        static void Add(LockOwner owner, long now, ref List<LockWaitInProgress>? waits, ref HashSet<int>? seen)
+        {
+            // WaitingFor is written after WaitingSince, so a wait read here comes with its own start.
+            var lockPrimitive = owner.WaitingFor;
+            long since = Volatile.Read(ref owner.WaitingSince);
+            if (lockPrimitive is null || since == 0 || !(seen ??= new()).Add(owner.OwnerId))
+            {
+                return;
+            }
+
+            // A stripe waits as its striped lock, as metrics and statistics count it.
+            var named = lockPrimitive.StripedParent ?? lockPrimitive;
+            var waited = Stopwatch.GetElapsedTime(since, now);
+            (waits ??= new()).Add(new LockWaitInProgress(
+                owner.OwnerId, owner.Name, named.Name, named.Level, named.Kind, owner.WaitingMode, waited < TimeSpan.Zero ? TimeSpan.Zero : waited));
+        }
     }
 
     /// <summary>Follows waits from <paramref name="start"/>; returns the cycle that <paramref name="start"/> is on, if any.</summary>

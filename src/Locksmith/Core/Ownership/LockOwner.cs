@@ -118,6 +118,12 @@ internal sealed class LockOwner
     public LockMode WaitingMode;
 
     /// <summary>
+    /// When the wait in <see cref="WaitingFor"/> began (a <see cref="System.Diagnostics.Stopwatch"/> timestamp), or 0 when
+    /// it was not stamped (an untimed async wait nobody observed). Written before <see cref="WaitingFor"/>.
+    /// </summary>
+    public long WaitingSince;
+
+    /// <summary>
     /// Whether any thread ever made its record. Until one does, no thread holds a sync lock the order must check, so an
     /// async acquisition can skip looking up the thread's record (a thread-static read). A thread sets it before its
     /// own record exists, so the thread itself always sees it set.

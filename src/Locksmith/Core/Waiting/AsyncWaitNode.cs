@@ -168,6 +168,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         _throwOnTimeout = throwOnTimeout;
         _cancellationToken = cancellationToken;
         _start = NeedsClock(host.Lock, timeoutMs) ? Stopwatch.GetTimestamp() : 0;
+
+        // The flow sets WaitingFor after this, so the detector's CurrentWaits reads this wait's start with it.
+        owner.WaitingSince = _start;
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         Volatile.Write(ref _phase, _phase + 1);
     }

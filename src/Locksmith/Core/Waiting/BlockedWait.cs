@@ -25,6 +25,7 @@ internal struct BlockedWait
     // A wait nested in another on the same thread (user code run by a metrics callback) restores the outer one.
     private readonly LockPrimitive? _outerWaitingFor;
     private readonly LockMode _outerWaitingMode;
+    private readonly long _outerWaitingSince;
     private CancellationTokenRegistration _registration;
 
     private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken)
@@ -36,7 +37,9 @@ internal struct BlockedWait
         _start = Stopwatch.GetTimestamp();
         _outerWaitingFor = _owner.WaitingFor;
         _outerWaitingMode = _owner.WaitingMode;
+        _outerWaitingSince = _owner.WaitingSince;
         _owner.WaitingMode = mode;
+        _owner.WaitingSince = _start;
         _owner.WaitingFor = lockPrimitive;
         _registration = node is not null && cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
@@ -56,6 +59,7 @@ internal struct BlockedWait
     {
         _registration.Dispose();
         _owner.WaitingMode = _outerWaitingMode;
+        _owner.WaitingSince = _outerWaitingSince;
         _owner.WaitingFor = _outerWaitingFor;
         LocksmithMetrics.RecordWait(_lock, _modeTag, _start);
         if (acquired && LocksmithPolicy.LongWaitOccurred is { } onLongWait)

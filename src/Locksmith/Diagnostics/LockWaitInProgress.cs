@@ -1,0 +1,31 @@
+using System;
+
+namespace Locksmith;
+
+/// <summary>A blocked wait still under way, as <see cref="DeadlockDetector.CurrentWaits"/> read it: a snapshot, stale at once.</summary>
+/// <param name="WaiterId">The blocked thread's managed id, or the blocked async flow's id (2^30 and up).</param>
+/// <param name="WaiterName">The thread's name, or the flow's activity name, if it has one.</param>
+/// <param name="LockName">The lock it waits for; a stripe's wait names its striped lock.</param>
+/// <param name="LockLevel">That lock's order level, or null if unordered.</param>
+/// <param name="LockKind">That lock's kind.</param>
+/// <param name="Mode">The mode it waits for.</param>
+/// <param name="Waited">How long it has waited so far.</param>
+public sealed record LockWaitInProgress(
+    int WaiterId,
+    string? WaiterName,
+    string LockName,
+    int? LockLevel,
+    LockKind LockKind,
+    LockMode Mode,
+    TimeSpan Waited)
+{
+    /// <summary>Whether the waiter is an async flow (its id is a flow id, 2^30 and up) rather than a thread.</summary>
+    public bool IsFlow => WaiterId >= LockOwner.FlowIdBase;
+
+    /// <summary>The waiter as messages name it: <c>thread 7 ('worker')</c> or <c>flow #3 ('GET /orders')</c>.</summary>
+    public string Waiter => IsFlow ? LockOwner.DescribeFlow(WaiterId, WaiterName) : "thread " + ThreadNames.Format(WaiterId, WaiterName);
+
+    /// <summary>"thread 12 ('worker') has waited 1500 ms for 'ledger' (Exclusive)".</summary>
+    public override string ToString() =>
+        $"{Waiter} has waited {Waited.TotalMilliseconds:0.###} ms for '{LockName}' ({Mode})";
+}
