@@ -34,6 +34,38 @@ public sealed class MetricsTests
     }
 
     [Fact]
+    public async Task The_duration_histograms_advise_buckets_from_100_ns_to_10_s()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("ledger"));
+        await host.StartAsync(ct);
+        var meter = host.Services.GetRequiredService<ContainerInstruments>().Instruments!.Meter;
+        var advised = new System.Collections.Generic.Dictionary<string, double[]?>();
+        using (var listener = new MeterListener())
+        {
+            listener.InstrumentPublished = (instrument, _) =>
+            {
+                if (ReferenceEquals(instrument.Meter, meter) && instrument is Histogram<double> histogram)
+                {
+                    advised[instrument.Name + " " + instrument.Unit] = histogram.Advice?.HistogramBucketBoundaries?.ToArray();
+                }
+            };
+            listener.Start();
+        }
+
+        await host.StopAsync(ct);
+
+        // Seconds, 1-2.5-5 per decade: a 20 µs wait and a 2 ms one land in different buckets, not both in (0, 5].
+        double[] expected =
+        [
+            1e-7, 2.5e-7, 5e-7, 1e-6, 2.5e-6, 5e-6, 1e-5, 2.5e-5, 5e-5, 1e-4, 2.5e-4, 5e-4,
+            1e-3, 2.5e-3, 5e-3, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+        ];
+        Assert.Equal(["locksmith.lock.hold.duration s", "locksmith.lock.wait.duration s"], advised.Keys.Order(StringComparer.Ordinal));
+        Assert.All(advised.Values, boundaries => Assert.Equal(expected, boundaries));
+    }
+
+    [Fact]
     public async Task Two_running_hosts_each_see_only_their_own_locks_and_a_new_lock_goes_to_neither()
     {
         using var first = TestHost.Build("""{ "Locksmith": { "InstallProcessPolicy": true } }""", l => l.AddExclusiveLock("ledger"));

@@ -21,6 +21,30 @@ public sealed class LocksmithInstruments
     internal readonly Counter<long> Timeouts;
     internal readonly Counter<long> OrderViolations;
 
+    /// <summary>
+    /// The bucket boundaries, in seconds, that <c>locksmith.lock.wait.duration</c> and <c>locksmith.lock.hold.duration</c>
+    /// advise (<see cref="InstrumentAdvice{T}.HistogramBucketBoundaries"/>, which OpenTelemetry honours): 100 ns to 10 s,
+    /// 1, 2.5 and 5 per decade.
+    /// </summary>
+    internal static readonly double[] DurationBucketBoundaries =
+    [
+        0.0000001, 0.00000025, 0.0000005,
+        0.000001, 0.0000025, 0.000005,
+        0.00001, 0.000025, 0.00005,
+        0.0001, 0.00025, 0.0005,
+        0.001, 0.0025, 0.005,
+        0.01, 0.025, 0.05,
+        0.1, 0.25, 0.5,
+        1, 2.5, 5, 10,
+    ];
+
+    // Lock waits and holds run from tens of nanoseconds to seconds; exporters' defaults (OpenTelemetry: 0, 5, 10, 25 …,
+    // made for milliseconds) would put every one in the first bucket. In seconds: 100 ns to 10 s, 1-2.5-5 per decade.
+    private static readonly InstrumentAdvice<double> s_durationAdvice = new()
+    {
+        HistogramBucketBoundaries = DurationBucketBoundaries,
+    };
+
     /// <summary>Creates the instruments on <paramref name="meter"/>, with the names, units and descriptions of the process-wide ones.</summary>
     /// <param name="meter">A meter named <see cref="LocksmithMetrics.MeterName"/>; usually from <c>IMeterFactory</c>.</param>
     /// <exception cref="ArgumentException"><paramref name="meter"/> is not named <c>Locksmith</c>.</exception>
@@ -40,9 +64,10 @@ public sealed class LocksmithInstruments
         Meter = meter;
         Acquisitions = meter.CreateCounter<long>("locksmith.lock.acquisitions", "{acquisition}", "Successful lock acquisitions.");
         Contentions = meter.CreateCounter<long>("locksmith.lock.contentions", "{contention}", "Acquisitions that found the lock taken and had to wait.");
-        WaitDuration = meter.CreateHistogram<double>("locksmith.lock.wait.duration", "s", "Time blocked waiting for a lock.");
-        HoldDuration = meter.CreateHistogram<double>(
-            "locksmith.lock.hold.duration", "s", "Time a lock was held exclusively, from acquisition to release.");
+        WaitDuration = meter.CreateHistogram(
+            "locksmith.lock.wait.duration", "s", "Time blocked waiting for a lock.", tags: null, s_durationAdvice);
+        HoldDuration = meter.CreateHistogram(
+            "locksmith.lock.hold.duration", "s", "Time a lock was held exclusively, from acquisition to release.", tags: null, s_durationAdvice);
         Timeouts = meter.CreateCounter<long>("locksmith.lock.timeouts", "{timeout}", "Acquisitions that gave up at their timeout.");
         OrderViolations = meter.CreateCounter<long>("locksmith.lock.order_violations", "{violation}", "Acquisitions against the global lock order.");
     }

@@ -11,6 +11,23 @@ public sealed class LocksmithInstrumentsTests
     private const string Acquisitions = "locksmith.lock.acquisitions";
 
     [Fact]
+    public void Both_duration_histograms_advise_bucket_boundaries_in_seconds_from_100_ns_to_10_s()
+    {
+        using var meter = new Meter(LocksmithMetrics.MeterName);
+        var instruments = new LocksmithInstruments(meter);
+
+        foreach (var histogram in new[] { instruments.WaitDuration, instruments.HoldDuration, LocksmithMetrics.WaitDuration, LocksmithMetrics.HoldDuration })
+        {
+            Assert.Equal("s", histogram.Unit);
+            var boundaries = histogram.Advice?.HistogramBucketBoundaries;
+            Assert.NotNull(boundaries);
+            Assert.Equal(1e-7, boundaries[0]);
+            Assert.Equal(10, boundaries[^1]);
+            Assert.Equal(25, boundaries.Count);
+        }
+    }
+
+    [Fact]
     public void A_bound_lock_records_into_its_set_and_not_the_process_wide_meter()
     {
         using var meter = new Meter(LocksmithMetrics.MeterName);
