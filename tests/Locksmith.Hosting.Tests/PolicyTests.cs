@@ -216,3 +216,57 @@ public sealed class PolicyTests
         return process.Threads.Count - ThreadPool.ThreadCount;
     }
 }
+
+public sealed class RegistrationOrderTests
+{
+    [Fact]
+    public async Task A_service_registered_before_AddLocksmith_starts_runs_and_stops_under_the_policy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = LocksmithPolicy.DefaultTimeout;
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton<EarlyWorker>();
+        builder.Services.AddHostedService(static p => p.GetRequiredService<EarlyWorker>());
+        builder.Services.AddLocksmith(static o => o.DefaultTimeout = TimeSpan.FromMilliseconds(150));
+        using var host = builder.Build();
+        var early = host.Services.GetRequiredService<EarlyWorker>();
+
+        await host.StartAsync(ct);
+        var executed = await early.Executed.Task.WaitAsync(Guard.HangLimit, ct);
+        await host.StopAsync(ct);
+
+        var expected = TimeSpan.FromMilliseconds(150);
+        Assert.Equal(expected, early.AtStart);
+        Assert.Equal(expected, executed);
+        Assert.Equal(expected, early.AtStop);
+        Assert.Equal(before, LocksmithPolicy.DefaultTimeout);
+    }
+
+    /// <summary>A worker-template service: registered first, reads the policy at start, in ExecuteAsync and at stop.</summary>
+    private sealed class EarlyWorker : BackgroundService
+    {
+        public TimeSpan AtStart { get; private set; }
+
+        public TimeSpan AtStop { get; private set; }
+
+        public TaskCompletionSource<TimeSpan> Executed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public override Task StartAsync(CancellationToken cancellationToken)
+        {
+            AtStart = LocksmithPolicy.DefaultTimeout;
+            return base.StartAsync(cancellationToken);
+        }
+
+        public override Task StopAsync(CancellationToken cancellationToken)
+        {
+            AtStop = LocksmithPolicy.DefaultTimeout;
+            return base.StopAsync(cancellationToken);
+        }
+
+        protected override Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            Executed.TrySetResult(LocksmithPolicy.DefaultTimeout);
+            return Task.CompletedTask;
+        }
+    }
+}

@@ -11,6 +11,9 @@ namespace Locksmith.Hosting;
 /// Installs the host's <see cref="LocksmithPolicy"/> on start and puts back what it found on stop.
 /// </summary>
 /// <remarks>
+/// A lifecycle service: the policy goes in at <see cref="StartingAsync"/>, before any hosted service starts, and comes
+/// out at <see cref="StoppedAsync"/>, after all have stopped, so a service registered before <c>AddLocksmith</c> (a
+/// worker template's) starts, runs and stops under it too.
 /// The policy is one process-wide slot, so at most one running host may own it: a second host whose options install
 /// the policy fails to start with an <see cref="InvalidOperationException"/> instead of silently overwriting the first
 /// (set <see cref="LocksmithOptions.InstallProcessPolicy"/> to false in such a host). Callbacks found at start are kept:
@@ -18,7 +21,7 @@ namespace Locksmith.Hosting;
 /// </remarks>
 internal sealed class LocksmithPolicyService(
     IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker, IServiceProvider provider)
-    : IHostedService, IDisposable
+    : IHostedLifecycleService, IDisposable
 {
     // The application's name, so the refusal says which host holds the policy.
     private readonly string _hostName = provider.GetService<IHostEnvironment>()?.ApplicationName is { Length: > 0 } name ? name : "(unnamed)";
@@ -31,7 +34,7 @@ internal sealed class LocksmithPolicyService(
     /// <summary>How many hosts own the policy now (0 or 1); tests count it.</summary>
     internal static int ActiveCount => Volatile.Read(ref s_owner) is null ? 0 : 1;
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
         if (!settings.InstallProcessPolicy)
@@ -82,7 +85,15 @@ internal sealed class LocksmithPolicyService(
         return Task.CompletedTask;
     }
 
-    public Task StopAsync(CancellationToken cancellationToken)
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken)
     {
         if (Restore())
         {

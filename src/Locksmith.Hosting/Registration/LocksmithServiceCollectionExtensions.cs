@@ -80,10 +80,9 @@ public static class LocksmithServiceCollectionExtensions
         services.TryAddSingleton<ContainerInstruments>();
         services.TryAddSingleton<LockStatisticsCollector>();
 
-        // Statistics first, so they hear every lock the other services and the app take from the start.
+        // Both are lifecycle services: statistics and policy go in at StartingAsync, before any hosted service starts
+        // (also those registered before AddLocksmith), and the policy comes out at StoppedAsync, after all have stopped.
         services.AddHostedService<LockStatisticsService>();
-
-        // The policy goes in before the watchdog starts, and comes out after it stops (hosted services stop in reverse).
         services.AddHostedService<LocksmithPolicyService>();
         services.AddHostedService<DeadlockWatchdog>();
         return new LocksmithBuilder(services, registry);
