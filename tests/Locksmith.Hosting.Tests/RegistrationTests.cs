@@ -1,6 +1,8 @@
 using System;
+using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Locksmith.Hosting.Tests;
 
@@ -174,5 +176,52 @@ public sealed class RegistrationTests
             using var scope = Lock.Acquire();
             return ++_entries;
         }
+    }
+}
+
+public sealed class BuilderArgumentTests
+{
+    [Theory]
+    [InlineData("pool", 5, 2, "initialCount", "Counting semaphore 'pool' cannot start with 5 permits free of maxCount 2")]
+    [InlineData("empty", 0, 0, "maxCount", "Counting semaphore 'empty' cannot have maxCount 0")]
+    [InlineData("negative", -1, 3, "initialCount", "Counting semaphore 'negative' cannot start with -1 permits")]
+    public void A_bad_semaphore_fails_at_registration_naming_the_lock(string name, int initialCount, int maxCount, string parameter, string message)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).Services.AddLocksmith();
+
+        var e = Assert.ThrowsAny<ArgumentException>(() => builder.AddCountingSemaphore(name, initialCount, maxCount));
+
+        Assert.Equal(parameter, e.ParamName);
+        Assert.StartsWith(message, e.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(-4)]
+    [InlineData(65_537)]
+    public void A_bad_stripe_count_fails_at_registration_naming_the_lock(int stripeCount)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings()).Services.AddLocksmith();
+
+        var errors = new Action[]
+        {
+            () => builder.AddStripedLock<int>("orders", stripeCount),
+            () => builder.AddStripedReadWriteLock<int>("orders", stripeCount),
+            () => builder.AddAsyncStripedLock<int>("orders", stripeCount),
+        }.Select(add => Assert.ThrowsAny<ArgumentException>(add)).ToArray();
+
+        Assert.All(errors, e =>
+        {
+            Assert.Equal("stripeCount", e.ParamName);
+            Assert.StartsWith($"Striped lock 'orders' cannot have {stripeCount} stripes: give 1 to 65,536", e.Message, StringComparison.Ordinal);
+        });
+    }
+
+    [Fact]
+    public void A_stripe_count_that_is_no_power_of_two_is_rounded_up_as_documented()
+    {
+        using var host = TestHost.Build(locks: l => l.AddStripedLock<int>("orders", 3));
+
+        Assert.Equal(4, host.Services.GetRequiredKeyedService<StripedLock<int>>("orders").StripeCount);
     }
 }

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 
 namespace Locksmith.Hosting;
@@ -48,9 +49,13 @@ public static class LocksmithBuilderLockExtensions
     /// <param name="maxCount">The most permits it can hold.</param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="maxCount"/> is not positive, or <paramref name="initialCount"/> is negative or above it; the
+    /// message names the lock.
+    /// </exception>
     public static ILocksmithBuilder AddCountingSemaphore(
         this ILocksmithBuilder builder, string name, int initialCount, int maxCount, int? level = null) =>
-        builder.Register(name, _ => new CountingSemaphore(initialCount, maxCount, name, level), static l =>
+        CheckPermits(builder, name, initialCount, maxCount).Register(name, _ => new CountingSemaphore(initialCount, maxCount, name, level), static l =>
         {
             int taken = l.MaxCount - l.CurrentCount;
             return new LockState(taken > 0, SharedCount: taken);
@@ -89,43 +94,46 @@ public static class LocksmithBuilderLockExtensions
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock's name and service key; stripes are named <c>name[i]</c>.</param>
-    /// <param name="stripeCount">How many stripes (rounded up to a power of two by the lock).</param>
+    /// <param name="stripeCount">How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does.</param>
     /// <param name="level">The level of every stripe in the global lock order, or null for unordered.</param>
     /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stripeCount"/> is not 1 to 65,536; the message names the lock.</exception>
     /// <remarks>
     /// Its holds and waits are on its stripes, which the lock does not expose, so the catalog lists its name, kind and
     /// level with an empty <see cref="LockState"/>, as for <see cref="StripedLock{TKey}"/>.
     /// </remarks>
     public static ILocksmithBuilder AddAsyncStripedLock<TKey>(
         this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
-        builder.Register(name, _ => new AsyncStripedLock<TKey>(stripeCount, name, level, comparer));
+        CheckStripeCount(builder, name, stripeCount).Register(name, _ => new AsyncStripedLock<TKey>(stripeCount, name, level, comparer));
 
     /// <summary>Declares a <see cref="StripedLock{TKey}"/>: <paramref name="stripeCount"/> exclusive locks shared by hashed keys.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock's name and service key.</param>
-    /// <param name="stripeCount">How many stripes (rounded up to a power of two by the lock).</param>
+    /// <param name="stripeCount">How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does.</param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stripeCount"/> is not 1 to 65,536; the message names the lock.</exception>
     public static ILocksmithBuilder AddStripedLock<TKey>(
         this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
-        builder.Register(name, _ => new StripedLock<TKey>(stripeCount, name, level, comparer));
+        CheckStripeCount(builder, name, stripeCount).Register(name, _ => new StripedLock<TKey>(stripeCount, name, level, comparer));
 
     /// <summary>Declares a <see cref="StripedReadWriteLock{TKey}"/>: <paramref name="stripeCount"/> read-write locks shared by hashed keys.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock's name and service key.</param>
-    /// <param name="stripeCount">How many stripes (rounded up to a power of two by the lock).</param>
+    /// <param name="stripeCount">How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does.</param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <param name="policy">Who goes first when readers and writers wait, on every stripe.</param>
     /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="stripeCount"/> is not 1 to 65,536; the message names the lock.</exception>
     public static ILocksmithBuilder AddStripedReadWriteLock<TKey>(
         this ILocksmithBuilder builder, string name, int stripeCount, int? level = null,
         ReadWritePolicy policy = ReadWritePolicy.WriterPreferred, IEqualityComparer<TKey>? comparer = null) =>
-        builder.Register(name, _ => new StripedReadWriteLock<TKey>(stripeCount, name, level, policy, comparer));
+        CheckStripeCount(builder, name, stripeCount).Register(name, _ => new StripedReadWriteLock<TKey>(stripeCount, name, level, policy, comparer));
 
     /// <summary>Declares a <see cref="SpinGate"/> (for critical sections under about a microsecond).</summary>
     /// <param name="builder">The builder.</param>
@@ -135,4 +143,34 @@ public static class LocksmithBuilderLockExtensions
     public static ILocksmithBuilder AddSpinGate(this ILocksmithBuilder builder, string name, int? level = null) =>
         builder.Register(name, _ => new SpinGate(name, level),
             static l => new LockState(l.IsHeld, l.OwnerThreadId));
+
+    // Checked at registration, not when the container first creates the lock (the first request that resolves it),
+    // and named, as the runtime's own exceptions cannot be.
+    private static ILocksmithBuilder CheckStripeCount(ILocksmithBuilder builder, string name, int stripeCount)
+    {
+        if (stripeCount is < 1 or > 65_536)
+        {
+            throw new ArgumentOutOfRangeException(nameof(stripeCount), stripeCount,
+                $"Striped lock '{name}' cannot have {stripeCount} stripes: give 1 to 65,536 (rounded up to a power of two; 64 suits most apps).");
+        }
+
+        return builder;
+    }
+
+    private static ILocksmithBuilder CheckPermits(ILocksmithBuilder builder, string name, int initialCount, int maxCount)
+    {
+        if (maxCount < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount,
+                $"Counting semaphore '{name}' cannot have maxCount {maxCount}: give at least 1 (the most permits it holds).");
+        }
+
+        if (initialCount < 0 || initialCount > maxCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(initialCount), initialCount,
+                $"Counting semaphore '{name}' cannot start with {initialCount} permits free of maxCount {maxCount}: give an initialCount from 0 to {maxCount}.");
+        }
+
+        return builder;
+    }
 }
