@@ -91,6 +91,19 @@ public sealed class OptionsTests
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
     }
 
+    [Fact]
+    public async Task Statistics_without_metrics_fail_start_naming_both_options()
+    {
+        var before = PolicySnapshot.Take();
+        using var host = TestHost.Build("""{ "Locksmith": { "StatisticsEnabled": true, "MetricsEnabled": false } }""");
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("Locksmith:StatisticsEnabled = 'True' needs Locksmith:MetricsEnabled = 'True'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("turn MetricsEnabled on or StatisticsEnabled off", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, PolicySnapshot.Take());
+    }
+
     /// <summary>
     /// Given the whole configuration rather than its section, AddLocksmith binds the <c>Locksmith</c> section: its keys
     /// apply, the root's own keys of the same names do not, and an error names the key by its real path.

@@ -75,7 +75,7 @@ public sealed class LocksmithOptions : IValidatableObject
     /// which lock was held when another was taken (<see cref="ILockCatalog.NestingEdges"/>, through
     /// <see cref="LockNesting"/>). Default false: listening turns on the locks' metric recording, which an app otherwise
     /// pays only while some other listener (OpenTelemetry, dotnet-counters) is attached. The statistics need
-    /// <see cref="MetricsEnabled"/>.
+    /// <see cref="MetricsEnabled"/>: true with <see cref="MetricsEnabled"/> false fails the start naming both.
     /// </summary>
     public bool StatisticsEnabled { get; set; }
 
@@ -113,6 +113,15 @@ public sealed class LocksmithOptions : IValidatableObject
         if (DegradedTimeoutCount < 0)
         {
             yield return Bad(nameof(DegradedTimeoutCount), DegradedTimeoutCount, "must be zero (off) or positive");
+        }
+
+        // The statistics are read from the container's meter: with metrics off they would stay 0 without a word.
+        if (StatisticsEnabled && !MetricsEnabled)
+        {
+            yield return new ValidationResult(
+                $"{ConfigurationPath}:{nameof(StatisticsEnabled)} = 'True' needs {ConfigurationPath}:{nameof(MetricsEnabled)} = 'True' " +
+                "(statistics are read from the container's metrics, which MetricsEnabled = false turns off): turn MetricsEnabled on or StatisticsEnabled off.",
+                [nameof(StatisticsEnabled), nameof(MetricsEnabled)]);
         }
     }
 
