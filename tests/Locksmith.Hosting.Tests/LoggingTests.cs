@@ -36,7 +36,8 @@ public sealed class LoggingTests
         Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
         Assert.Equal(Environment.CurrentManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("WaiterId"));
         Assert.Equal(holderId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("OwnerId"));
-        Assert.Equal("ledger-holder", line.GetStructuredStateValue("OwnerName"));
+        Assert.Equal($"thread {holderId} ('ledger-holder')", line.GetStructuredStateValue("Owner"));
+        Assert.StartsWith($"thread {Environment.CurrentManagedThreadId}", line.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
         Assert.NotNull(line.GetStructuredStateValue("WaitedMs"));
         Assert.Empty(host.Logs(LocksmithEventIds.LongWait));
         Assert.Empty(host.Logs(LocksmithEventIds.LockOrderViolation));
@@ -69,7 +70,7 @@ public sealed class LoggingTests
 
         var line = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
         Assert.Contains("'scratch' (level none, Exclusive)", line.Message, StringComparison.Ordinal);
-        Assert.Contains("('unnamed')", line.Message, StringComparison.Ordinal);
+        Assert.Matches(@"; held by thread \d+ \(ids \d+, \d+\)$", line.Message);
         Assert.DoesNotContain("('')", line.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("level ,", line.Message, StringComparison.Ordinal);
     }
@@ -181,7 +182,12 @@ public sealed class LoggingTests
         Assert.Equal("outbox", line.GetStructuredStateValue("LockName"));
         Assert.Equal("10", line.GetStructuredStateValue("Level"));
         Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
-        Assert.True(int.Parse(line.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture) >= LockCatalogEntry.FlowIdBase);
+        int waiterId = int.Parse(line.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(waiterId >= LockCatalogEntry.FlowIdBase);
+
+        // The flow as the exceptions name it; before, the line said "waiter 1073741826".
+        Assert.Equal($"flow #{waiterId - LockCatalogEntry.FlowIdBase}", line.GetStructuredStateValue("Waiter"));
+        Assert.Contains($"was acquired by flow #{waiterId - LockCatalogEntry.FlowIdBase} (id {waiterId})", line.Message, StringComparison.Ordinal);
     }
 
     [Fact]

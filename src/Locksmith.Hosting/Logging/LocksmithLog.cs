@@ -28,23 +28,39 @@ internal sealed partial class LocksmithLog
     public ILogger Logger => _logger;
 
     public void Timeout(LockTimeoutEvent e) =>
-        LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId, e.OwnerThreadId, OwnerText(e.OwnerThreadId, e.OwnerThreadName));
+        LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, WaiterText(e.ThreadId), OwnerText(e.OwnerThreadId, e.OwnerThreadName), e.ThreadId, e.OwnerThreadId);
 
     public void OrderViolation(LockOrderViolation v) =>
         LockOrderViolation(Logger, v.Owner, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.Advice);
 
-    public void LongWait(LongWaitEvent e) => LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, e.ThreadId);
+    public void LongWait(LongWaitEvent e) =>
+        LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, WaiterText(e.ThreadId), e.ThreadId);
 
     // Level is text in every event (a number, or "none" for an unordered lock), so the property keeps one type across
     // them; the rendered line reads "(level none, …)" and names an owner that has no name, instead of empty placeholders.
     private static string LevelText(int? level) => level?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
+    // Waiters and owners read as the exceptions name them: "thread 7 ('worker')", "flow #2 ('GET /orders')". The events run
+    // on the waiting thread (an async wait's, in the awaiting flow), so a thread waiter's name is the current thread's.
+    private static string WaiterText(int waiterId) =>
+        waiterId >= LockCatalogEntry.FlowIdBase ? FlowText(waiterId)
+        : waiterId == Environment.CurrentManagedThreadId ? ThreadText(waiterId, System.Threading.Thread.CurrentThread.Name)
+        : ThreadText(waiterId, null);
+
+    // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
     private static string OwnerText(int ownerId, string? ownerName) =>
-        !string.IsNullOrEmpty(ownerName) ? ownerName : ownerId == 0 ? "no single owner in this process" : "unnamed";
+        ownerId == 0 ? "no single owner in this process"
+        : ownerId >= LockCatalogEntry.FlowIdBase ? (string.IsNullOrEmpty(ownerName) ? FlowText(ownerId) : ownerName)
+        : ThreadText(ownerId, ownerName);
+
+    private static string FlowText(int flowId) => $"flow #{flowId - LockCatalogEntry.FlowIdBase}";
+
+    private static string ThreadText(int threadId, string? name) =>
+        string.IsNullOrEmpty(name) ? $"thread {threadId}" : $"thread {threadId} ('{name}')";
 
     [LoggerMessage(EventId = LocksmithEventIds.LockTimeout, EventName = "LockTimeout", Level = LogLevel.Warning,
-        Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for waiter {WaiterId}; held by {OwnerId} ('{OwnerName}')")]
-    private static partial void LockTimeout(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, int waiterId, int ownerId, string ownerName);
+        Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for {Waiter}; held by {Owner} (ids {WaiterId}, {OwnerId})")]
+    private static partial void LockTimeout(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, string waiter, string owner, int waiterId, int ownerId);
 
     [LoggerMessage(EventId = LocksmithEventIds.LockOrderViolation, EventName = "LockOrderViolation", Level = LogLevel.Error,
         Message = "Lock order violation by {Owner}: acquiring '{LockName}' (level {Level}) while holding '{HeldLockName}' (level {HeldLevel}). {Advice}")]
@@ -52,8 +68,8 @@ internal sealed partial class LocksmithLog
         ILogger logger, string owner, string lockName, string level, string heldLockName, string heldLevel, string advice);
 
     [LoggerMessage(EventId = LocksmithEventIds.LongWait, EventName = "LongWait", Level = LogLevel.Warning,
-        Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by waiter {WaiterId} after waiting {WaitedMs} ms, past the long-wait threshold")]
-    private static partial void LongWait(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, int waiterId);
+        Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by {Waiter} (id {WaiterId}) after waiting {WaitedMs} ms, past the long-wait threshold")]
+    private static partial void LongWait(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, string waiter, int waiterId);
 
     [LoggerMessage(EventId = LocksmithEventIds.DeadlockDetected, EventName = "DeadlockDetected", Level = LogLevel.Critical,
         Message = "Deadlock detected among {Waiters} on locks {Locks}: {Cycle}")]
