@@ -50,6 +50,10 @@ public static class LockNesting
     [MethodImpl(MethodImplOptions.NoInlining)]
     internal static void Record(LockPrimitive outer, LockPrimitive inner)
     {
+        // A stripe nests as its striped lock (as its metrics count), so the edge is where a catalog of locks reads it
+        // and two keys of one striped lock are no edge.
+        outer = outer.StripedParent ?? outer;
+        inner = inner.StripedParent ?? inner;
         if (ReferenceEquals(outer, inner))
         {
             return;

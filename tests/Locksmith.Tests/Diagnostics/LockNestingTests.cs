@@ -77,6 +77,31 @@ public sealed class LockNestingTests
     }
 
     [Fact]
+    public void Stripes_nest_as_their_striped_lock_as_outer_and_as_inner()
+    {
+        // Before, 'outer' -> 'orders' was kept on the stripes (a catalog of the registered locks never saw it), and
+        // 'orders' -> 'after' came once per stripe as 'orders[0]' ... 'orders[3]'.
+        var outer = new ExclusiveLock("nest-outer", level: 10);
+        var orders = new StripedLock<int>(4, "nest-orders", level: 20);
+        var after = new ExclusiveLock("nest-after", level: 30);
+
+        using (LockNesting.BeginRecording())
+        {
+            for (int key = 0; key < 8; key++)
+            {
+                using (outer.Acquire())
+                using (orders.Acquire(key))
+                using (after.Acquire())
+                {
+                }
+            }
+        }
+
+        Assert.Equal([new LockNestingEdge("nest-outer", 10, "nest-orders", 20, 8)], orders.GetObservedNesting());
+        Assert.Equal([new LockNestingEdge("nest-orders", 20, "nest-after", 30, 8)], after.GetObservedNesting());
+    }
+
+    [Fact]
     public void Without_a_recorder_nothing_is_recorded_and_recorders_nest()
     {
         var outer = new ExclusiveLock("quiet-outer", level: 10);
