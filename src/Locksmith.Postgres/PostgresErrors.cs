@@ -51,6 +51,15 @@ internal static partial class PostgresErrors
             $"{ThrowHelper.CurrentFlowOrThread()} tried to acquire {description}, but its PostgresLockProvider for " +
             $"{provider.ServerIdentity} was disposed (with the host that owned it, or by its creator); nothing is held.");
 
+    /// <summary>The provider was disposed while the flow waited for the lock (or its turn on the session); nothing is held.</summary>
+    [DoesNotReturn]
+    public static void ThrowDisposedWhileAcquiring(PostgresLockProvider provider, LockOwner flow, string description, Exception? inner) =>
+        throw new ObjectDisposedException(
+            $"{flow.Describe()} was acquiring {description} when its PostgresLockProvider for {provider.ServerIdentity} was disposed " +
+            "(with the host that owned it, or by its creator): the wait was ended and nothing is held. Its sessions are closed, so " +
+            "locks the flow held through it are released by the server and their LostToken is cancelled.",
+            inner);
+
     [DoesNotReturn]
     public static void ThrowSessionLost(LockOwner flow, string description) =>
         throw new InvalidOperationException(

@@ -186,20 +186,30 @@ public abstract class PostgresLock : LockPrimitive
             flow.WaitingFor = this;
         }
 
+        // The provider's disposal ends the wait as the caller's token would.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Provider.DisposedToken);
         try
         {
-            connection = await session.EnterAsync(description, cancellationToken).ConfigureAwait(false);
+            connection = await session.EnterAsync(description, stopping.Token).ConfigureAwait(false);
             entered = true;
             bool? waited;
             try
             {
                 int serverWaitMs = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
-                waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, cancellationToken).ConfigureAwait(false);
+                waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, stopping.Token).ConfigureAwait(false);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
             {
                 // A grant can race the lock timeout: the session may hold the lock after all.
                 waited = await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? true : null;
+            }
+
+            if (waited is not null && Provider.IsDisposed)
+            {
+                // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
+                // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
+                await ReleaseIfHeldAsync(connection, key, shared).ConfigureAwait(false);
+                PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
             }
 
             if (waited is not { } hadToWait)
@@ -260,6 +270,16 @@ public abstract class PostgresLock : LockPrimitive
             }
 
             throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (Provider.IsDisposed)
+        {
+            if (entered)
+            {
+                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
+            }
+
+            PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, e);
+            throw;
         }
         finally
         {

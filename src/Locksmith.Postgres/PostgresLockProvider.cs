@@ -10,7 +10,8 @@ namespace Locksmith.Postgres;
 /// <summary>
 /// The distributed locks of one PostgreSQL database: creates exclusive, read-write and keyed locks held as session
 /// advisory locks, owns the connection pool they hold their connections from, enforces the connection budget and
-/// watches held locks for a lost session. Create one per database and share it; dispose it at shutdown.
+/// watches held locks for a lost session. Create one per database and share it; dispose it at shutdown, which ends its
+/// waits, closes its sessions and cancels the LostToken of the holds still open (see <see cref="DisposeAsync"/>).
 /// </summary>
 public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 {
@@ -23,6 +24,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _monitor;
     private int _connectionsInUse;
+    private int _disposed;
 
     /// <summary>Creates a provider.</summary>
     /// <param name="connectionString">The Npgsql connection string of the database.</param>
@@ -161,14 +163,29 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     public PostgresKeyedLock<TKey> CreateKeyedLock<TKey>(string name, int? level = null)
         where TKey : notnull => new(this, name, level);
 
-    /// <summary>Stops the lost-lock check and closes the pool. Locks still held are released by the server as their sessions end.</summary>
+    /// <summary>
+    /// Disposes the provider, as its container does at host shutdown: waits end, sessions close and holds are lost.
+    /// </summary>
+    /// <remarks>
+    /// <para>In order: acquisitions made from now on throw <see cref="ObjectDisposedException"/> at once; every pending
+    /// acquisition (waiting on the server, for its turn on its flow's session, or connecting, with or without a timeout)
+    /// ends with an <see cref="ObjectDisposedException"/> naming the lock and the flow, and holds nothing (a grant that
+    /// raced the disposal is released); every session is closed and the pool's connections with it, so the server
+    /// releases the locks still held; the <see cref="PostgresLockScope.LostToken"/> of every hold still open is
+    /// cancelled, and <see cref="PostgresLockScope.IsLost"/> is true. Disposing such a scope afterwards does not throw
+    /// and needs no round trip: it only returns the hold's place in the budget. The lost-lock check stops.</para>
+    /// <para>The call returns once the sessions are closed; the server drops a closed session's locks as its backend ends,
+    /// a moment later. Disposing twice does nothing.</para>
+    /// </remarks>
+    /// <returns>A task that completes when the sessions and the pool are closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (_stop.IsCancellationRequested)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
 
+        // Linked into every acquisition: cancels the server's waits (and waits for a session's gate or a connection).
         await _stop.CancelAsync().ConfigureAwait(false);
         try
         {
@@ -178,11 +195,23 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         {
         }
 
+        foreach (var pair in _sessions)
+        {
+            await pair.Value.ShutDownAsync().ConfigureAwait(false);
+        }
+
+        // Closes the connections the sessions returned: their backends end, and the server releases their locks.
         await _dataSource.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Stops the lost-lock check and closes the pool.</summary>
+    /// <summary>Disposes the provider synchronously: see <see cref="DisposeAsync"/>.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Whether <see cref="DisposeAsync"/> has started.</summary>
+    internal bool IsDisposed => _stop.IsCancellationRequested;
+
+    /// <summary>Cancelled when the provider is disposed; every acquisition links it into its waits.</summary>
+    internal CancellationToken DisposedToken => _stop.Token;
 
     /// <summary>A named lock's key; a second name with the same key is refused rather than silently shared.</summary>
     internal AdvisoryKey RegisterName(string name)
@@ -246,6 +275,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             var created = new PostgresSession(this, flow);
             if (_sessions.TryAdd(flow, created))
             {
+                if (_stop.IsCancellationRequested)
+                {
+                    // Disposed since the check above: its shutdown may not have seen this session.
+                    ReturnSession(created);
+                    PostgresErrors.ThrowProviderDisposed(this, lockDescription);
+                }
+
                 return created;
             }
 

@@ -14,7 +14,8 @@ namespace Locksmith.Postgres;
 /// throws <see cref="SynchronizationLockException"/> naming the lock. The default scope (a <c>TryAcquireAsync</c> that
 /// timed out) holds nothing.</para>
 /// <para>A lock lives as long as its session: <see cref="LostToken"/> is cancelled when the session is found gone
-/// while the scope holds it (its connection broke, or the server ended it), and the work it guards can stop there.</para>
+/// while the scope holds it (its connection broke, or the server ended it), or when the provider is disposed (which
+/// closes the session), and the work it guards can stop there. Disposing a lost scope does not throw.</para>
 /// </remarks>
 public readonly struct PostgresLockScope : IDisposable, IAsyncDisposable
 {
@@ -26,8 +27,8 @@ public readonly struct PostgresLockScope : IDisposable, IAsyncDisposable
     public bool IsAcquired => _hold is not null;
 
     /// <summary>
-    /// Cancelled when the session holding the lock is found gone while the scope holds it: the lock is then free for
-    /// others. <see cref="CancellationToken.None"/> for a scope that holds nothing.
+    /// Cancelled when the session holding the lock is found gone while the scope holds it, or is closed by the
+    /// provider's disposal: the lock is then free for others. <see cref="CancellationToken.None"/> for a scope that holds nothing.
     /// </summary>
     public CancellationToken LostToken => _hold?.LostToken ?? CancellationToken.None;
 

@@ -26,6 +26,9 @@ internal sealed class PostgresSession
     private int _uses = 1;
     private bool _closed;
 
+    // Set under the gate when the provider is disposed: the connection is closed and the session takes nothing more.
+    private volatile bool _shutDown;
+
     public PostgresSession(PostgresLockProvider provider, LockOwner owner)
     {
         _provider = provider;
@@ -42,6 +45,9 @@ internal sealed class PostgresSession
     public bool IsLost => _lost.IsCancellationRequested;
 
     public bool IsBroken => _connection is { } connection && (connection.FullState & (ConnectionState.Broken | ConnectionState.Closed)) != 0;
+
+    /// <summary>Whether the provider's disposal closed the session.</summary>
+    public bool IsShutDown => _shutDown;
 
     /// <summary>One more hold or wait on the session; false when it is closing (the caller opens a new one).</summary>
     public bool TryAddUse()
@@ -79,6 +85,11 @@ internal sealed class PostgresSession
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (_shutDown)
+            {
+                PostgresErrors.ThrowDisposedWhileAcquiring(_provider, Owner, description, inner: null);
+            }
+
             if (_connection is null)
             {
                 NpgsqlConnection connection;
@@ -142,10 +153,46 @@ internal sealed class PostgresSession
         }
     }
 
+    /// <summary>
+    /// The provider is being disposed: waits for the gate (its waits were cancelled, so they leave it at once; a release
+    /// under way finishes), closes the connection without unlocking (the provider then closes the pool's connections,
+    /// and the server releases the session's locks as it ends), and cancels <see cref="LostToken"/>: the holds are gone.
+    /// Releases of those holds later find no connection and only return their use.
+    /// </summary>
+    public async ValueTask ShutDownAsync()
+    {
+        await _gate.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            _shutDown = true;
+            if (Interlocked.Exchange(ref _connection, null) is { } connection)
+            {
+                connection.StateChange -= OnStateChange;
+                try
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+                {
+                    // Broken already: the server ended the session, and its locks with it.
+                }
+            }
+
+        }
+        finally
+        {
+            _gate.Release();
+        }
+
+        // Outside the gate: a LostToken callback may dispose its scope synchronously, and that release takes the gate.
+        MarkLost();
+    }
+
     /// <summary>Returns the connection to the pool (the session holds nothing now).</summary>
     public void Close()
     {
-        if (_connection is { } connection)
+        // Taken once: the provider's disposal may close the session at the same time.
+        if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
             connection.StateChange -= OnStateChange;
             connection.Dispose();
@@ -154,7 +201,7 @@ internal sealed class PostgresSession
 
     public async ValueTask CloseAsync()
     {
-        if (_connection is { } connection)
+        if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
             connection.StateChange -= OnStateChange;
             await connection.DisposeAsync().ConfigureAwait(false);
