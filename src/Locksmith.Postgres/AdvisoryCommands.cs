@@ -40,6 +40,19 @@ internal static class AdvisoryCommands
     /// <summary>Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant).</summary>
     public static async ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key)
     {
+        try
+        {
+            return await IsHeldOnceAsync(connection, key).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
+        {
+            // A cancel sent for the wait just before, landed late: it can cancel one statement only.
+            return await IsHeldOnceAsync(connection, key).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask<bool> IsHeldOnceAsync(NpgsqlConnection connection, AdvisoryKey key)
+    {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() " +
             "AND classid = $1::oid AND objid = $2::oid AND objsubid = $3 AND granted)";
@@ -51,6 +64,20 @@ internal static class AdvisoryCommands
 
     /// <summary>Releases <paramref name="key"/>; false when the session did not hold it.</summary>
     public static async ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async)
+    {
+        try
+        {
+            return await ReleaseOnceAsync(connection, key, shared, async).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
+        {
+            // A cancel sent for a sibling's wait (see PostgresSession) that ended just before it arrived: it cancels one
+            // statement only, and the lock must not stay held.
+            return await ReleaseOnceAsync(connection, key, shared, async).ConfigureAwait(false);
+        }
+    }
+
+    private static async ValueTask<bool> ReleaseOnceAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async)
     {
         await using var command = connection.CreateCommand();
         string args = AddKey(command, key);

@@ -72,11 +72,20 @@ internal static partial class PostgresErrors
             $"{ThrowHelper.CurrentFlowOrThread()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
             "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
 
+    /// <summary>
+    /// The timeout elapsed: the lock was held by another session, or (<paramref name="busyWith"/>) the flow's own session
+    /// was waiting the whole time for another lock, for another task of the flow.
+    /// </summary>
     [DoesNotReturn]
-    public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited) =>
+    public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith) =>
         throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
-            $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
-            $"{description}, held by another PostgreSQL session (in {lockPrimitive.Provider.ServerIdentity}).");
+            busyWith is null
+                ? $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+                  $"{description}, held by another PostgreSQL session (in {lockPrimitive.Provider.ServerIdentity})."
+                : $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+                  $"{description}: the flow's PostgreSQL session was waiting the whole time for {busyWith}, for another task of the flow " +
+                  "(tasks started while a flow holds a lock share its session, and a session waits for one lock at a time). " +
+                  "Acquire before starting such tasks, or start them under ExecutionContext.SuppressFlow() so each is a flow of its own.");
 
     /// <summary>A token already cancelled: nothing is taken, not even a free lock, as with every Locksmith lock.</summary>
     public static OperationCanceledException CanceledBeforeAcquiring(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, CancellationToken token) =>

@@ -14,10 +14,16 @@ namespace Locksmith.Postgres;
 /// order. Each hold, and each wait, holds one connection of its <see cref="Provider"/>.
 /// </summary>
 /// <remarks>
-/// Waiting is the server's blocking acquire under <c>lock_timeout</c>, never polling, so PostgreSQL's deadlock detector
+/// <para>Waiting is the server's blocking acquire under <c>lock_timeout</c>, never polling, so PostgreSQL's deadlock detector
 /// sees every wait; a cycle it finds surfaces as <see cref="DeadlockException"/>. A flow asking again for a lock it
 /// holds gets <see cref="LockRecursionException"/> at once (checked in this process, per provider: a second session
-/// of the same flow would otherwise wait for the first forever).
+/// of the same flow would otherwise wait for the first forever).</para>
+/// <para>Tasks a flow starts while it holds a lock share its session. A release by one of them never waits behind
+/// another's blocking wait (the wait is cancelled, and issued again after the release), but the session waits for one
+/// lock at a time: a second task that must wait queues behind the first for at most its own timeout, and the server,
+/// seeing one session, may report a deadlock between a process and two such tasks that would have resolved on its own.
+/// Start tasks that wait independently under <see cref="System.Threading.ExecutionContext.SuppressFlow"/>, or acquire
+/// before starting them.</para>
 /// </remarks>
 public abstract class PostgresLock : LockPrimitive
 {
@@ -190,25 +196,43 @@ public abstract class PostgresLock : LockPrimitive
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Provider.DisposedToken);
         try
         {
-            connection = await session.EnterAsync(description, stopping.Token).ConfigureAwait(false);
-            entered = true;
-            bool? waited;
-            try
+            bool? waited = null;
+            bool interrupted = false;
+            string? busyWith = null;
+            while (true)
             {
+                int remaining = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
+                connection = await session.EnterAsync(description, remaining, urgent: remaining == 0, stopping.Token).ConfigureAwait(false);
+                if (connection is null)
+                {
+                    // Another task of the flow kept the session waiting for its own lock the whole time.
+                    busyWith = session.WaitingFor ?? "another lock";
+                    break;
+                }
+
+                entered = true;
                 int serverWaitMs = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
-                waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, stopping.Token).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
-            {
-                // A grant can race the lock timeout: the session may hold the lock after all.
-                waited = await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? true : null;
+                var attempt = await AttemptAsync(session, connection, key, description, shared, serverWaitMs, stopping.Token).ConfigureAwait(false);
+                if (attempt != Attempt.MadeWay)
+                {
+                    waited = attempt == Attempt.TimedOut ? null : attempt == Attempt.Waited || interrupted;
+                    break;
+                }
+
+                // A release of the flow is queued behind this wait: make way for it, then wait again for what is left.
+                interrupted = true;
+                entered = false;
+                session.Exit();
+
+                // The release queued for the gate before this wait gave it back; let it take it.
+                await Task.Yield();
             }
 
             if (waited is not null && Provider.IsDisposed)
             {
                 // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
                 // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
-                await ReleaseIfHeldAsync(connection, key, shared).ConfigureAwait(false);
+                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
                 PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
             }
 
@@ -230,7 +254,7 @@ public abstract class PostgresLock : LockPrimitive
 
                 if (throwOnTimeout)
                 {
-                    PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed);
+                    PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith);
                 }
 
                 return (null, null);
@@ -305,6 +329,49 @@ public abstract class PostgresLock : LockPrimitive
         }
     }
 
+    /// <summary>
+    /// One try or wait for <paramref name="key"/> on the session (the caller has its gate). A blocking wait registers
+    /// itself so that a release of the flow queued behind it cancels it: it then makes way, unless the grant raced the
+    /// cancel (a session lock outlives its cancelled statement).
+    /// </summary>
+    private static async Task<Attempt> AttemptAsync(
+        PostgresSession session, NpgsqlConnection connection, AdvisoryKey key, string description, bool shared, int serverWaitMs, CancellationToken cancellationToken)
+    {
+        using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        bool blocking = serverWaitMs != 0;
+        if (blocking && !session.BeginWait(interrupt, description))
+        {
+            return Attempt.MadeWay;
+        }
+
+        try
+        {
+            bool? waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, interrupt.Token).ConfigureAwait(false);
+            return waited is not { } hadToWait ? Attempt.TimedOut : hadToWait ? Attempt.Waited : Attempt.Free;
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested)
+        {
+            // A cancel meant for a wait that had just ended landed on this statement: the same as an interruption.
+            return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+        {
+            // A grant can race the lock timeout: the session may hold the lock after all.
+            return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.TimedOut;
+        }
+        finally
+        {
+            if (blocking)
+            {
+                session.EndWait();
+            }
+        }
+    }
+
     internal void AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
     {
         foreach (var pair in _waiters)
@@ -344,6 +411,22 @@ public abstract class PostgresLock : LockPrimitive
                 onLongWait(new LongWaitEvent(Name, mode, waited, flow.OwnerId));
             }
         }
+    }
+
+    /// <summary>How one try or wait on the session ended.</summary>
+    private enum Attempt
+    {
+        /// <summary>Taken at once.</summary>
+        Free,
+
+        /// <summary>Taken after waiting.</summary>
+        Waited,
+
+        /// <summary>Not taken within the timeout.</summary>
+        TimedOut,
+
+        /// <summary>Interrupted for a release of the flow: not taken, to be tried again.</summary>
+        MadeWay,
     }
 
     private static string RequireName(string name)

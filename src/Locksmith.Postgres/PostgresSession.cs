@@ -13,8 +13,12 @@ namespace Locksmith.Postgres;
 /// different sessions, and the cycle would run through the application where the server cannot see it.
 /// </summary>
 /// <remarks>
-/// Commands on the session are serialized by a gate (tasks a flow starts share its locks, and may release one while
-/// another waits). The session lives while the flow holds or waits for a lock, then returns its connection.
+/// <para>Commands on the session are serialized by a gate: tasks a flow starts while it holds a lock share its locks and
+/// its session, and may release one while another waits. A blocking wait would keep the gate for as long as it waits,
+/// so it registers itself (<see cref="BeginWait"/>), and a release or a try-once queued for the gate cancels it: the
+/// waiter makes way (after checking that the grant did not race the cancel) and issues its wait again, behind it. A
+/// second blocking wait queues for its turn, bounded by its own timeout: one session waits for one lock at a time.</para>
+/// <para>The session lives while the flow holds or waits for a lock, then returns its connection.</para>
 /// </remarks>
 internal sealed class PostgresSession
 {
@@ -28,6 +32,11 @@ internal sealed class PostgresSession
 
     // Set under the gate when the provider is disposed: the connection is closed and the session takes nothing more.
     private volatile bool _shutDown;
+
+    // The blocking wait in flight (under _sync), and what it waits for; commands queued that must not wait behind it.
+    private CancellationTokenSource? _interruptible;
+    private string? _waitingFor;
+    private int _urgent;
 
     public PostgresSession(PostgresLockProvider provider, LockOwner owner)
     {
@@ -79,10 +88,22 @@ internal sealed class PostgresSession
         }
     }
 
-    /// <summary>Takes the session's gate and connects if needed; <see cref="Exit"/> gives the gate back.</summary>
-    public async ValueTask<NpgsqlConnection> EnterAsync(string description, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes the session's gate and connects if needed; <see cref="Exit"/> gives the gate back. Null when the turn did not
+    /// come within <paramref name="timeoutMs"/> (another wait of the flow kept the session). An <paramref name="urgent"/>
+    /// entry (a try-once, which never blocks the session) interrupts a blocking wait, and waits for the gate without bound.
+    /// </summary>
+    public async ValueTask<NpgsqlConnection?> EnterAsync(string description, int timeoutMs, bool urgent, CancellationToken cancellationToken)
     {
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (urgent)
+        {
+            await EnterUrgentAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else if (!await _gate.WaitAsync(timeoutMs, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
         try
         {
             if (_shutDown)
@@ -123,14 +144,89 @@ internal sealed class PostgresSession
     /// <summary>Takes the gate synchronously, for a release through <c>Dispose</c>; null when the session never connected.</summary>
     public NpgsqlConnection? Enter()
     {
-        _gate.Wait();
+        // Queued with the async entries (FIFO), so the waiter it interrupts does not take the gate back first.
+        EnterUrgentAsync(CancellationToken.None).AsTask().GetAwaiter().GetResult();
         return _connection;
     }
 
     public async ValueTask<NpgsqlConnection?> EnterForReleaseAsync()
     {
-        await _gate.WaitAsync().ConfigureAwait(false);
+        await EnterUrgentAsync(CancellationToken.None).ConfigureAwait(false);
         return _connection;
+    }
+
+    /// <summary>
+    /// Registers the blocking wait about to run on the session (the caller has the gate); false, with
+    /// <paramref name="interrupt"/> cancelled, when a release is queued already, so the wait makes way before it starts.
+    /// </summary>
+    public bool BeginWait(CancellationTokenSource interrupt, string description)
+    {
+        lock (_sync)
+        {
+            if (Volatile.Read(ref _urgent) > 0)
+            {
+                return false;
+            }
+
+            _interruptible = interrupt;
+            _waitingFor = description;
+            return true;
+        }
+    }
+
+    /// <summary>The blocking wait is over (its source may be disposed after this).</summary>
+    public void EndWait()
+    {
+        lock (_sync)
+        {
+            _interruptible = null;
+            _waitingFor = null;
+        }
+    }
+
+    /// <summary>The lock a blocking wait on the session waits for now, for a sibling's timeout message; null when none.</summary>
+    public string? WaitingFor
+    {
+        get
+        {
+            lock (_sync)
+            {
+                return _waitingFor;
+            }
+        }
+    }
+
+    /// <summary>Takes the gate for a command that must not wait behind a blocking wait: the wait is cancelled, and makes way.</summary>
+    private async ValueTask EnterUrgentAsync(CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _urgent);
+        try
+        {
+            CancellationTokenSource? interrupt;
+            lock (_sync)
+            {
+                interrupt = _interruptible;
+            }
+
+            if (interrupt is not null)
+            {
+                try
+                {
+                    // Not inline: Npgsql's cancel request opens a connection of its own, and this may be a release's thread.
+                    _ = interrupt.CancelAsync();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The wait ended meanwhile.
+                }
+            }
+
+            await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _urgent);
+        }
     }
 
     public void Exit() => _gate.Release();
