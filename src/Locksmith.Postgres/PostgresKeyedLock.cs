@@ -165,7 +165,8 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
 
     private protected override void CheckOrderWithinLock(LockOwner flow)
     {
-        if (Provider.CountHoldsOf(this, flow) > 0 && LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
+        // Held or still being acquired (by a sibling task of the flow): either way the flow takes a second key alone.
+        if (FlowOrder.Holds(flow, this) && LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
         {
             OrderGuard.Report(flow, this, this, LocksmithPolicy.OrderViolationAction);
         }

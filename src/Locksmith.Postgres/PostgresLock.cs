@@ -98,6 +98,12 @@ public abstract class PostgresLock : LockPrimitive
             CheckEnter(flow, key, description, checkOrder: true);
 
             session = Provider.RentSession(flow, this, description);
+            if (IsOrdered)
+            {
+                // Counted for the order from here, not from the grant: a sibling asking meanwhile is checked against it,
+                // whatever the round trips' timing (the hold keeps the entry; a failure gives it back).
+                FlowOrder.Push(flow, this);
+            }
         }
         catch
         {
@@ -144,8 +150,9 @@ public abstract class PostgresLock : LockPrimitive
 
     /// <summary>
     /// Takes the key on the flow's <paramref name="session"/> (one use of it rented for this call; the flow's claim
-    /// entered, one hold reserved on it): ends in a hold (the reservation and the use kept by the hold), or in nothing
-    /// held, the use returned and the reservation given back.
+    /// entered, one hold reserved on it; an ordered lock's entry in the flow's order pushed): ends in a hold (the
+    /// reservation, the use and the entry kept by the hold), or in nothing held, the use returned and the reservation
+    /// and the entry given back.
     /// </summary>
     internal async Task<PostgresHold?> AcquireReservedAsync(
         PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
@@ -262,10 +269,6 @@ public abstract class PostgresLock : LockPrimitive
 
             hold = new PostgresHold(this, key, description, shared, session);
             Provider.AddHold(hold);
-            if (IsOrdered)
-            {
-                FlowOrder.Push(flow, this);
-            }
 
             LocksmithMetrics.RecordAcquisition(this, modeTag);
             if (hadToWait)
@@ -323,6 +326,11 @@ public abstract class PostgresLock : LockPrimitive
 
             if (hold is null)
             {
+                if (IsOrdered)
+                {
+                    FlowOrder.RemoveOneOf(flow, this);
+                }
+
                 await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
                 FlowOwnership.NotHeldInCallee(flow);
             }

@@ -371,20 +371,6 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         return count;
     }
 
-    internal int CountHoldsOf(PostgresLock lockPrimitive, LockOwner flow)
-    {
-        int count = 0;
-        foreach (var pair in _holds)
-        {
-            if (ReferenceEquals(pair.Key.Owner, flow) && ReferenceEquals(pair.Value.Lock, lockPrimitive))
-            {
-                count++;
-            }
-        }
-
-        return count;
-    }
-
     /// <summary>
     /// The lost-lock check: while locks are held, one query a tick asks <c>pg_locks</c> whether each holding session
     /// still holds its key; a lock that is gone (session terminated, connection dropped) cancels its LostToken.

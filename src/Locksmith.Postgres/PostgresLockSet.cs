@@ -100,8 +100,9 @@ public static class PostgresLockSet
                 FlowOrder.Check(lowest, flow);
                 foreach (var request in ordered)
                 {
-                    // A lock the flow holds already (another key of a keyed lock) is at or above the set's lowest level.
-                    if (request.Lock!.IsOrdered && request.Lock.Provider.CountHoldsOf(request.Lock, flow) > 0 &&
+                    // A lock the flow holds already, or a sibling task of the flow is acquiring (another key of a keyed
+                    // lock), is at or above the set's lowest level.
+                    if (request.Lock!.IsOrdered && FlowOrder.Holds(flow, request.Lock) &&
                         LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
                     {
                         OrderGuard.Report(flow, request.Lock, request.Lock, LocksmithPolicy.OrderViolationAction);
@@ -118,6 +119,15 @@ public static class PostgresLockSet
             for (; reserved < ordered.Length; reserved++)
             {
                 sessions[reserved] = ordered[reserved].Lock!.Provider.RentSession(flow, ordered[reserved].Lock!, ordered[reserved].Description);
+            }
+
+            // Counted for the order from here, as a single lock's acquisition is (each hold keeps its entry).
+            foreach (var request in ordered)
+            {
+                if (request.Lock!.IsOrdered)
+                {
+                    FlowOrder.Push(flow, request.Lock);
+                }
             }
 
             timeoutMs = ordered[0].Lock!.ResolveTimeout(timeoutMs);
@@ -158,7 +168,7 @@ public static class PostgresLockSet
                     sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
                 if (hold is null)
                 {
-                    // That member gave its use of the session back; the ones not tried yet give theirs in the finally.
+                    // That member gave its use of the session (and its order entry) back; the ones not tried yet give theirs in the finally.
                     taken++;
                     return default;
                 }
@@ -171,7 +181,7 @@ public static class PostgresLockSet
         }
         catch
         {
-            // The failed member gave its use of the session back already.
+            // The failed member gave its use of the session (and its order entry) back already.
             taken++;
             throw;
         }
@@ -181,6 +191,11 @@ public static class PostgresLockSet
             {
                 for (int i = taken; i < ordered.Length; i++)
                 {
+                    if (ordered[i].Lock!.IsOrdered)
+                    {
+                        FlowOrder.RemoveOneOf(flow, ordered[i].Lock!);
+                    }
+
                     await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
                 }
 

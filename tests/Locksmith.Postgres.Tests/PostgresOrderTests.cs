@@ -1,4 +1,6 @@
 using System;
+using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 
 namespace Locksmith.Postgres.Tests;
@@ -51,6 +53,105 @@ public sealed class PostgresOrderTests
         Assert.Contains("take them together, with AcquireManyAsync or a PostgresLockSet", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("LockSet to take both", error.Message, StringComparison.Ordinal);
         Assert.False(accounts.IsHeldByCurrentFlow(2));
+    }
+
+    /// <summary>
+    /// Children a flow starts inside a hold take one key each of an ordered keyed lock at once: the first to ask takes its
+    /// key and the others break the order, every round, as with in-process locks. Before, a sibling's acquisition counted
+    /// only once its round trip ended, so how many children broke the order depended on timing (the trial: 4 to 16 rounds
+    /// of 20 had all three succeed).
+    /// </summary>
+    [Fact]
+    public async Task SiblingsTakingKeysOfAnOrderedKeyedLock_BreakTheOrder_EveryRound()
+    {
+        await using var provider = PostgresServer.Provider(budget: 8);
+        string prefix = PostgresServer.Unique("fanout");
+        var nightly = provider.CreateExclusiveLock(prefix + "_nightly", level: 1);
+        var customers = provider.CreateKeyedLock<int>(prefix + "_customers", level: 10);
+
+        for (int round = 0; round < 20; round++)
+        {
+            await using var held = await nightly.AcquireAsync();
+            var allAsked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var children = Enumerable.Range(1, 3).Select(async key =>
+            {
+                try
+                {
+                    // Held until every child has asked, so a sibling's check never comes after the key's release.
+                    await using var scope = await customers.AcquireAsync(key, TimeSpan.FromSeconds(60));
+                    await allAsked.Task;
+                    return "ok";
+                }
+                catch (LockOrderViolationException)
+                {
+                    return "order";
+                }
+            }).ToArray();
+            allAsked.SetResult();
+            var outcomes = await Task.WhenAll(children);
+
+            Assert.True(outcomes.SequenceEqual(["ok", "order", "order"]), $"round {round}: {string.Join(",", outcomes)}");
+        }
+    }
+
+    /// <summary>
+    /// A sibling's acquisition that is still waiting on the server counts for the order: another key of the same
+    /// ordered keyed lock, or a lock at a lower level, breaks it at once (before, both were taken).
+    /// </summary>
+    [Fact]
+    public async Task ASiblingsPendingAcquisition_CountsForTheOrder()
+    {
+        await using var provider = PostgresServer.Provider(budget: 8);
+        await using var other = PostgresServer.Provider();
+        await using var watcher = await PostgresServer.OpenAsync();
+        string prefix = PostgresServer.Unique("pending");
+        var nightly = provider.CreateExclusiveLock(prefix + "_nightly", level: 1);
+        var low = provider.CreateExclusiveLock(prefix + "_low", level: 5);
+        var customers = provider.CreateKeyedLock<int>(prefix + "_customers", level: 10);
+        Task<PostgresLockScope> takingOne;
+        using (ExecutionContext.SuppressFlow())
+        {
+            takingOne = Task.Run(async () => await other.CreateKeyedLock<int>(prefix + "_customers").AcquireAsync(1));
+        }
+
+        var theirOne = await takingOne;
+        await using var held = await nightly.AcquireAsync();
+        var waiting = Task.Run(async () => await customers.AcquireAsync(1, TimeSpan.FromSeconds(60)));
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, customers.KeyOf(1));
+
+        var keyError = await Assert.ThrowsAsync<LockOrderViolationException>(() => Task.Run(async () => await customers.AcquireAsync(2, TimeSpan.FromSeconds(5))));
+        var levelError = await Assert.ThrowsAsync<LockOrderViolationException>(() => Task.Run(async () => await low.AcquireAsync(TimeSpan.FromSeconds(5))));
+
+        Assert.Equal(customers.Name, keyError.Violation.RequestedLockName);
+        Assert.Equal(customers.Name, levelError.Violation.HeldLockName);
+        Assert.Equal(low.Name, levelError.Violation.RequestedLockName);
+        await theirOne.DisposeAsync();
+        await using var one = await waiting;
+        Assert.True(customers.IsHeldByCurrentFlow(1));
+        Assert.False(customers.IsHeldByCurrentFlow(2));
+    }
+
+    /// <summary>A pending acquisition that fails (here, times out) gives its place in the order back.</summary>
+    [Fact]
+    public async Task AFailedAcquisition_NoLongerCountsForTheOrder()
+    {
+        await using var provider = PostgresServer.Provider();
+        await using var other = PostgresServer.Provider();
+        string prefix = PostgresServer.Unique("failed");
+        var customers = provider.CreateKeyedLock<int>(prefix + "_customers", level: 10);
+        Task<PostgresLockScope> takingOne;
+        using (ExecutionContext.SuppressFlow())
+        {
+            takingOne = Task.Run(async () => await other.CreateKeyedLock<int>(prefix + "_customers").AcquireAsync(1));
+        }
+
+        await using var theirOne = await takingOne;
+
+        var timedOut = await customers.TryAcquireAsync(1, TimeSpan.FromMilliseconds(50));
+        await using var two = await customers.AcquireAsync(2, TimeSpan.FromSeconds(60));
+
+        Assert.False(timedOut.IsAcquired);
+        Assert.True(two.IsAcquired);
     }
 
     [Fact]

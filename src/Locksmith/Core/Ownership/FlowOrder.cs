@@ -58,6 +58,27 @@ internal static class FlowOrder
         return max;
     }
 
+    /// <summary>Whether <paramref name="flow"/> has an entry for <paramref name="lockPrimitive"/> (a snapshot).</summary>
+    public static bool Holds(LockOwner flow, LockPrimitive lockPrimitive)
+    {
+        if (flow.FlowOrdered.Entries is { } entries)
+        {
+            int used = Volatile.Read(ref flow.FlowOrdered.Used);
+            for (int i = 0; i < used && i < entries.Length; i++)
+            {
+                if (ReferenceEquals(Volatile.Read(ref entries[i].Lock), lockPrimitive))
+                {
+                    return true;
+                }
+            }
+        }
+
+        EnterGate(flow);
+        bool held = flow.Held.Contains(lockPrimitive);
+        Volatile.Write(ref flow.FlowHeldGate, 0);
+        return held;
+    }
+
     /// <summary>Checks an ordered async acquisition by <paramref name="flow"/> before it waits.</summary>
     public static void Check(LockPrimitive requested, LockOwner flow)
     {
