@@ -62,6 +62,25 @@ internal static class AdvisoryCommands
         return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
     }
 
+    /// <summary>The backend pids of the other sessions that hold <paramref name="key"/> now (at most 3), for a timeout message.</summary>
+    public static async ValueTask<List<int>> HolderPidsAsync(NpgsqlConnection connection, AdvisoryKey key)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_catalog.pg_backend_pid() " +
+            "AND classid = $1::oid AND objid = $2::oid AND objsubid = $3 ORDER BY pid LIMIT 3";
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
+        var pids = new List<int>();
+        await using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+        while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        {
+            pids.Add(reader.GetInt32(0));
+        }
+
+        return pids;
+    }
+
     /// <summary>Releases <paramref name="key"/>; false when the session did not hold it.</summary>
     public static async ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async)
     {

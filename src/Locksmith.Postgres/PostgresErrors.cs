@@ -73,15 +73,15 @@ internal static partial class PostgresErrors
             "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
 
     /// <summary>
-    /// The timeout elapsed: the lock was held by another session, or (<paramref name="busyWith"/>) the flow's own session
-    /// was waiting the whole time for another lock, for another task of the flow.
+    /// The timeout elapsed: the lock was held by another session (<paramref name="holder"/> names it when known), or
+    /// (<paramref name="busyWith"/>) the flow's own session was waiting the whole time for another lock, for another task of the flow.
     /// </summary>
     [DoesNotReturn]
-    public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith) =>
+    public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith, string? holder) =>
         throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
             busyWith is null
                 ? $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
-                  $"{description}, held by another PostgreSQL session (in {lockPrimitive.Provider.ServerIdentity})."
+                  $"{description}, {holder ?? "held by another PostgreSQL session"} (in {lockPrimitive.Provider.ServerIdentity})."
                 : $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
                   $"{description}: the flow's PostgreSQL session was waiting the whole time for {busyWith}, for another task of the flow " +
                   "(tasks started while a flow holds a lock share its session, and a session waits for one lock at a time). " +

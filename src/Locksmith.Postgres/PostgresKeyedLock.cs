@@ -32,6 +32,9 @@ namespace Locksmith.Postgres;
 public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLock, IAsyncOwnedLock
     where TKey : notnull
 {
+    /// <summary>How many characters of a key messages show.</summary>
+    internal const int MaxKeyTextLength = 100;
+
     private readonly Func<TKey, int>? _keyMap;
 
     // For the deadlock detector: the key each holding flow waits for. A flow holding nothing cannot close a cycle,
@@ -129,7 +132,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
             return Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout);
         }
 
-        var waited = new WaitedKey(advisoryKey, string.Create(CultureInfo.InvariantCulture, $"{Name}[{key}]"));
+        var waited = new WaitedKey(advisoryKey, $"{Name}[{KeyText(key)}]");
         _waitedKeys[flow] = waited;
         ValueTask<PostgresLockScope> entered;
         try
@@ -179,7 +182,24 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     }
 
     private string DescribeKey(TKey key) =>
-        string.Create(CultureInfo.InvariantCulture, $"'{Name}'[{key}]{(Level is { } level ? $" (level {level})" : string.Empty)}");
+        string.Create(CultureInfo.InvariantCulture, $"'{Name}'[{KeyText(key)}]{(Level is { } level ? $" (level {level})" : string.Empty)}");
+
+    /// <summary>
+    /// The key as messages and <see cref="PostgresLockScope.LockDescription"/> show it: its invariant text, cut to
+    /// <see cref="MaxKeyTextLength"/> characters with an ellipsis (a megabyte key would otherwise fill every message).
+    /// </summary>
+    internal static string KeyText(TKey key)
+    {
+        string text = string.Create(CultureInfo.InvariantCulture, $"{key}");
+        if (text.Length <= MaxKeyTextLength)
+        {
+            return text;
+        }
+
+        // Never split a surrogate pair.
+        int cut = char.IsHighSurrogate(text[MaxKeyTextLength - 1]) ? MaxKeyTextLength - 1 : MaxKeyTextLength;
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
 
     /// <summary>A key a flow waits for, as the deadlock detector names it.</summary>
     private sealed record WaitedKey(AdvisoryKey Key, string Name);

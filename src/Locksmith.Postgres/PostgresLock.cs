@@ -261,7 +261,8 @@ public abstract class PostgresLock : LockPrimitive
 
                 if (throwOnTimeout)
                 {
-                    PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith);
+                    string? holder = busyWith is null ? await DescribeHolderAsync(flow, key, entered ? connection : null).ConfigureAwait(false) : null;
+                    PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith, holder);
                 }
 
                 return (null, null);
@@ -377,6 +378,35 @@ public abstract class PostgresLock : LockPrimitive
             {
                 session.EndWait();
             }
+        }
+    }
+
+    /// <summary>
+    /// Who holds <paramref name="key"/>, for a timeout message: a flow of this provider when one does, else the backend
+    /// pids pg_locks shows (one query, on the timeout path only, on the waiter's session); null when neither is known
+    /// (the holder may have let go meanwhile).
+    /// </summary>
+    private async ValueTask<string?> DescribeHolderAsync(LockOwner waiter, AdvisoryKey key, NpgsqlConnection? connection)
+    {
+        if (Provider.OtherHoldOf(key, waiter) is { } local)
+        {
+            return $"held by {local.Owner.Describe()} of this process (PostgreSQL session, backend pid {local.ProcessId})";
+        }
+
+        if (connection is null)
+        {
+            return null;
+        }
+
+        try
+        {
+            var pids = await AdvisoryCommands.HolderPidsAsync(connection, key).ConfigureAwait(false);
+            return pids.Count == 0 ? null : $"held by another PostgreSQL session (backend pid {string.Join(", ", pids)})";
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Only a message's detail: the timeout is reported all the same.
+            return null;
         }
     }
 

@@ -356,6 +356,20 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         return null;
     }
 
+    /// <summary>A hold of <paramref name="key"/> by a flow of this provider other than <paramref name="waiter"/> (a snapshot, for messages).</summary>
+    internal PostgresHold? OtherHoldOf(AdvisoryKey key, LockOwner waiter)
+    {
+        foreach (var pair in _holds)
+        {
+            if (pair.Key.Key == key && !ReferenceEquals(pair.Key.Owner, waiter) && !pair.Value.IsLost)
+            {
+                return pair.Value;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>This process's holds of <paramref name="lockPrimitive"/> (in one mode, or any when null), for the catalog.</summary>
     internal int CountHolds(PostgresLock lockPrimitive, bool? shared)
     {

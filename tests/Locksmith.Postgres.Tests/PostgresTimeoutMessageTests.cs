@@ -1,0 +1,62 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>What a timeout says about the holder, and how much of a key messages show.</summary>
+public sealed class PostgresTimeoutMessageTests
+{
+    /// <summary>Before, every timeout said "held by another PostgreSQL session", even for a flow of the same provider.</summary>
+    [Fact]
+    public async Task ATimeout_NamesTheHoldingFlow_WhenItIsOfTheSameProvider()
+    {
+        await using var provider = PostgresServer.Provider();
+        var gate = provider.CreateExclusiveLock(PostgresServer.Unique("same_provider"));
+        Task<PostgresLockScope> holding;
+        using (ExecutionContext.SuppressFlow())
+        {
+            holding = Task.Run(async () => await gate.AcquireAsync());
+        }
+
+        await using var held = await holding;
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(100)));
+
+        Assert.Contains("held by flow #", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"of this process (PostgreSQL session, backend pid {held.SessionProcessId})", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ATimeout_NamesTheHoldingBackend_WhenAnotherProcessHolds()
+    {
+        await using var pair = new TwoProcesses("other_process");
+        var (mine, theirs) = pair.ExclusiveLocks();
+        await using var held = await mine.AcquireAsync();
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
+
+        Assert.Contains($"held by another PostgreSQL session (backend pid {held.SessionProcessId}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Before, a 1,000,000-character key went in full into the scope's description and into every message.</summary>
+    [Fact]
+    public async Task AHugeKey_IsCutWithAnEllipsis_InDescriptionsAndMessages()
+    {
+        await using var pair = new TwoProcesses("huge_key");
+        var mine = pair.First.CreateKeyedLock<string>(pair.Name);
+        var theirs = pair.Second.CreateKeyedLock<string>(pair.Name);
+        string key = new('k', 1_000_000);
+        await using var held = await mine.AcquireAsync(key);
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(key, TimeSpan.FromMilliseconds(100)));
+
+        string shown = new string('k', 100) + "…";
+        Assert.Equal($"'{pair.Name}'[{shown}]", held.LockDescription);
+        Assert.Contains($"'{pair.Name}'[{shown}]", error.Message, StringComparison.Ordinal);
+        Assert.True(error.Message.Length < 1000, $"The message is {error.Message.Length} characters long.");
+        // A cut never splits a surrogate pair.
+        await using var emoji = await mine.AcquireAsync(new string('a', 99) + "🙂" + new string('b', 200));
+        Assert.Equal($"'{pair.Name}'[{new string('a', 99)}…]", emoji.LockDescription);
+    }
+}
