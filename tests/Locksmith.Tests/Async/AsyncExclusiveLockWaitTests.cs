@@ -57,7 +57,9 @@ public sealed class AsyncExclusiveLockWaitTests
         // firing was taken for a leftover of an earlier wait and dropped: the wait never timed out.
         var gate = new AsyncExclusiveLock("early-timer");
         await using var holder = await HeldByAnotherFlow.StartAsync(gate);
-        var waiting = gate.AcquireAsync(TimeSpan.FromMilliseconds(500)).AsTask();
+
+        // Long enough that the real timer cannot have fired before the early firing below, even on a loaded machine.
+        var waiting = gate.AcquireAsync(TimeSpan.FromSeconds(3)).AsTask();
         Assert.Equal(1, gate.WaitingCount);
 
         gate.FirstWaiterForTests!.FireTimerEarlyForTests();
