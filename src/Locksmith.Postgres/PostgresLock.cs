@@ -196,6 +196,9 @@ public abstract class PostgresLock : LockPrimitive
         {
             _waiters[flow] = mode;
             flow.WaitingMode = mode;
+
+            // Stamped before WaitingFor, as the in-process waits do, so the detector's CurrentWaits reads this wait's start.
+            flow.WaitingSince = start;
             flow.WaitingFor = this;
         }
 

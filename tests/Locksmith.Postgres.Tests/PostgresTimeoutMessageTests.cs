@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -25,6 +26,32 @@ public sealed class PostgresTimeoutMessageTests
 
         Assert.Contains("held by flow #", error.Message, StringComparison.Ordinal);
         Assert.Contains($"of this process (PostgreSQL session, backend pid {held.SessionProcessId})", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Before, a distributed wait was not stamped with its start: a flow that never waited in process was left out of
+    /// CurrentWaits (and so of health's live long waits), and one that had was reported as waiting since its old wait.
+    /// </summary>
+    [Fact]
+    public async Task AWaitInProgress_IsListedByCurrentWaits()
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("current_wait");
+        var gate = provider.CreateExclusiveLock(name);
+        var held = await gate.AcquireAsync();
+        Task<PostgresLockScope> waiting;
+        using (ExecutionContext.SuppressFlow())
+        {
+            waiting = Task.Run(async () => await gate.AcquireAsync(TimeSpan.FromMinutes(1)));
+        }
+
+        // Bounded only as a hang guard: the wait is listed as soon as it is under way.
+        Assert.True(SpinWait.SpinUntil(() => DeadlockDetector.CurrentWaits().Any(w => w.LockName == name && w.IsFlow), TimeSpan.FromMinutes(1)));
+        var wait = DeadlockDetector.CurrentWaits().Single(w => w.LockName == name);
+        Assert.Equal(LockMode.Exclusive, wait.Mode);
+
+        await held.DisposeAsync();
+        await using var granted = await waiting;
     }
 
     [Fact]

@@ -214,6 +214,39 @@ public sealed class WaitKernelExceptionTests
         });
 
     [Fact]
+    public void AnInterruptWhileEnteringAGate_IsRaisedOnlyOnceTheThreadHoldsNoGate()
+    {
+        // Raised right after entering, it would hit the first interruptible call under the gate (a metrics listener's
+        // lock, in a grant pass that has taken the permits but not yet handed them over).
+        var gate = new Lock();
+        var inner = new Lock();
+        bool interruptedUnderTheGates = false;
+        var holder = HoldGate(gate);
+        var run = new InterruptibleRun("entering", () =>
+        {
+            using (GateEntry.Enter(gate))
+            using (GateEntry.Enter(inner))
+            {
+                try
+                {
+                    Thread.Sleep(0);
+                }
+                catch (ThreadInterruptedException)
+                {
+                    interruptedUnderTheGates = true;
+                }
+            }
+        });
+        run.InterruptWhenBlocked();
+        holder.Release();
+        var (thrown, interruptPending) = run.Join();
+
+        Assert.Null(thrown);
+        Assert.False(interruptedUnderTheGates);
+        Assert.True(interruptPending);
+    }
+
+    [Fact]
     public void Semaphore_ReleaseInterruptedWhileItWaitsForTheGate_StillWakesTheWaiter_AndKeepsTheInterrupt()
     {
         // Before, Release added the permit, was interrupted on its way to wake the waiter, and the waiter slept on with

@@ -58,9 +58,10 @@ internal struct BlockedWait
     public void End(bool acquired)
     {
         _registration.Dispose();
+        // The lock first, then its start: a reader never pairs the inner lock with the outer wait's (earlier) start.
+        _owner.WaitingFor = _outerWaitingFor;
         _owner.WaitingMode = _outerWaitingMode;
         _owner.WaitingSince = _outerWaitingSince;
-        _owner.WaitingFor = _outerWaitingFor;
         LocksmithMetrics.RecordWait(_lock, _modeTag, _start);
         if (acquired && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
         {

@@ -1,29 +1,34 @@
+using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith;
 
 /// <summary>
-/// Enters a wait queue's gate without letting <see cref="Thread.Interrupt"/> stop it half-way: a contended
+/// Enters and exits a wait queue's gate without letting <see cref="Thread.Interrupt"/> stop it half-way: a contended
 /// <see cref="Lock.Enter()"/> is an interruptible wait, and a release, hand-off or give-up stopped between changing
 /// the state and updating the queue would leave a lock held by nobody or a waiter never woken. An interrupt that arrives
-/// meanwhile is kept and raised again once the gate is entered, so the thread's next blocking wait still sees it.
+/// meanwhile is kept and raised again once the thread holds no gate, so no interruptible call under a gate (a metrics
+/// listener's) sees it either, and the thread's next blocking wait does.
 /// </summary>
 internal static class GateEntry
 {
+    // Gates (and waiter monitors) this thread holds that were entered here, and whether an interrupt is owed to it.
+    [ThreadStatic]
+    private static int t_depth;
+
+    [ThreadStatic]
+    private static bool t_interruptOwed;
+
     /// <summary>Enters <paramref name="gate"/>; the returned scope exits it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static HeldGate Enter(Lock gate)
     {
-        if (!gate.TryEnter())
-        {
-            EnterContended(gate);
-        }
-
+        EnterUnscoped(gate);
         return new HeldGate(gate);
     }
 
-    /// <summary>Enters <paramref name="gate"/> for a caller that exits it itself.</summary>
+    /// <summary>Enters <paramref name="gate"/> for a caller that exits it with <see cref="Exit(Lock)"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void EnterUnscoped(Lock gate)
     {
@@ -31,57 +36,75 @@ internal static class GateEntry
         {
             EnterContended(gate);
         }
+
+        t_depth++;
     }
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void EnterContended(Lock gate)
+    /// <summary>Exits a gate entered here; the last one out raises an interrupt that arrived while entering.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Exit(Lock gate)
     {
-        bool interrupted = false;
-        while (true)
+        gate.Exit();
+        if (--t_depth == 0 && t_interruptOwed)
         {
-            try
-            {
-                gate.Enter();
-                break;
-            }
-            catch (ThreadInterruptedException)
-            {
-                interrupted = true;
-            }
-        }
-
-        if (interrupted)
-        {
-            Thread.CurrentThread.Interrupt();
+            RaiseOwedInterrupt();
         }
     }
 
     /// <summary>Enters the monitor of <paramref name="target"/> (a parked thread's node) in the same way.</summary>
     public static void EnterMonitor(object target)
     {
-        if (Monitor.TryEnter(target))
+        if (!Monitor.TryEnter(target))
         {
-            return;
+            while (true)
+            {
+                try
+                {
+                    Monitor.Enter(target);
+                    break;
+                }
+                catch (ThreadInterruptedException)
+                {
+                    t_interruptOwed = true;
+                }
+            }
         }
 
-        bool interrupted = false;
+        t_depth++;
+    }
+
+    /// <summary>Exits a monitor entered with <see cref="EnterMonitor"/>.</summary>
+    public static void ExitMonitor(object target)
+    {
+        Monitor.Exit(target);
+        if (--t_depth == 0 && t_interruptOwed)
+        {
+            RaiseOwedInterrupt();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void EnterContended(Lock gate)
+    {
         while (true)
         {
             try
             {
-                Monitor.Enter(target);
-                break;
+                gate.Enter();
+                return;
             }
             catch (ThreadInterruptedException)
             {
-                interrupted = true;
+                t_interruptOwed = true;
             }
         }
+    }
 
-        if (interrupted)
-        {
-            Thread.CurrentThread.Interrupt();
-        }
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RaiseOwedInterrupt()
+    {
+        t_interruptOwed = false;
+        Thread.CurrentThread.Interrupt();
     }
 }
 
@@ -92,5 +115,5 @@ internal readonly ref struct HeldGate
 
     public HeldGate(Lock gate) => _gate = gate;
 
-    public void Dispose() => _gate.Exit();
+    public void Dispose() => GateEntry.Exit(_gate);
 }

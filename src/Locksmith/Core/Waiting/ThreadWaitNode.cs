@@ -43,7 +43,7 @@ internal sealed class ThreadWaitNode : WaitNode
         }
         finally
         {
-            Monitor.Exit(this);
+            GateEntry.ExitMonitor(this);
         }
     }
 
@@ -56,7 +56,7 @@ internal sealed class ThreadWaitNode : WaitNode
         }
         finally
         {
-            Monitor.Exit(this);
+            GateEntry.ExitMonitor(this);
         }
     }
 

@@ -85,7 +85,7 @@ internal static class WaitKernel
     /// </summary>
     public static bool ParkOutside(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken)
     {
-        gate.Exit();
+        GateEntry.Exit(gate);
         try
         {
             node.Park(deadline, cancellationToken);
@@ -101,7 +101,7 @@ internal static class WaitKernel
     private static bool SpinOutside<TProtocol>(Lock gate, scoped ref TProtocol protocol)
         where TProtocol : IWaitProtocol, allows ref struct
     {
-        gate.Exit();
+        GateEntry.Exit(gate);
         try
         {
             return Spin(ref protocol);
@@ -249,7 +249,7 @@ internal static class WaitKernel
                     protocol.Abandon(node);
                 }
 
-                gate.Exit();
+                GateEntry.Exit(gate);
             }
         }
         finally
