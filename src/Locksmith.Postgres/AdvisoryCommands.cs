@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
@@ -38,27 +39,14 @@ internal static class AdvisoryCommands
     }
 
     /// <summary>Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant).</summary>
-    public static async ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key)
-    {
-        try
-        {
-            return await IsHeldOnceAsync(connection, key).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
-        {
-            // A cancel sent for the wait just before, landed late: it can cancel one statement only.
-            return await IsHeldOnceAsync(connection, key).ConfigureAwait(false);
-        }
-    }
+    public static ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key) =>
+        AgainIfCanceledLate(() => IsHeldOnceAsync(connection, key));
 
     private static async ValueTask<bool> IsHeldOnceAsync(NpgsqlConnection connection, AdvisoryKey key)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() " +
-            "AND classid = $1::oid AND objid = $2::oid AND objsubid = $3 AND granted)";
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
+            $"AND {AddLockRowKey(command, key)} AND granted)";
         return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
     }
 
@@ -67,10 +55,7 @@ internal static class AdvisoryCommands
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_catalog.pg_backend_pid() " +
-            "AND classid = $1::oid AND objid = $2::oid AND objsubid = $3 ORDER BY pid LIMIT 3";
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
+            $"AND {AddLockRowKey(command, key)} ORDER BY pid LIMIT 3";
         var pids = new List<int>();
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
@@ -82,17 +67,22 @@ internal static class AdvisoryCommands
     }
 
     /// <summary>Releases <paramref name="key"/>; false when the session did not hold it.</summary>
-    public static async ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async)
+    public static ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async) =>
+        AgainIfCanceledLate(() => ReleaseOnceAsync(connection, key, shared, async));
+
+    /// <summary>
+    /// Runs <paramref name="statement"/>, and once more if it was cancelled: a cancel sent for a wait on this session (see
+    /// PostgresSession) that ended just before it arrived lands on the next statement, and it cancels one statement only.
+    /// </summary>
+    private static async ValueTask<bool> AgainIfCanceledLate(Func<ValueTask<bool>> statement)
     {
         try
         {
-            return await ReleaseOnceAsync(connection, key, shared, async).ConfigureAwait(false);
+            return await statement().ConfigureAwait(false);
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
         {
-            // A cancel sent for a sibling's wait (see PostgresSession) that ended just before it arrived: it cancels one
-            // statement only, and the lock must not stay held.
-            return await ReleaseOnceAsync(connection, key, shared, async).ConfigureAwait(false);
+            return await statement().ConfigureAwait(false);
         }
     }
 
@@ -139,6 +129,15 @@ internal static class AdvisoryCommands
     }
 
     /// <summary>Adds the key's parameters; returns the argument list of the advisory functions.</summary>
+    /// <summary>Adds <paramref name="key"/> as pg_locks identifies an advisory lock, and returns the condition on its row.</summary>
+    private static string AddLockRowKey(NpgsqlCommand command, AdvisoryKey key)
+    {
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
+        return "classid = $1::oid AND objid = $2::oid AND objsubid = $3";
+    }
+
     private static string AddKey(NpgsqlCommand command, AdvisoryKey key)
     {
         int first = command.Parameters.Count + 1;

@@ -22,22 +22,17 @@ public sealed class HealthTests
         var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
         var health = host.Services.GetRequiredService<HealthCheckService>();
         await host.StartAsync(ct);
-        using var release = new ManualResetEventSlim();
-        using var holds = new ManualResetEventSlim();
-        var holder = Concurrently.Start("holder", () =>
+        var holder = HeldOnOtherThread.Hold("holder", release =>
         {
             using var scope = ledger.Acquire();
-            holds.Set();
-            release.Wait(Guard.HangLimit);
+            release.Wait();
         });
-        holds.Wait(Guard.HangLimit, ct);
 
         // Five times the threshold: one timeout, below DegradedTimeoutCount (10), but a long wait all the same.
         bool acquired = ledger.TryAcquire(TimeSpan.FromMilliseconds(50), out var unexpected);
         unexpected.Dispose();
         var report = await health.CheckHealthAsync(ct);
-        release.Set();
-        holder.JoinGuarded();
+        holder.Release();
         await host.StopAsync(ct);
 
         Assert.False(acquired);
@@ -59,15 +54,11 @@ public sealed class HealthTests
         var before = await health.CheckHealthAsync(ct);
 
         using var cancel = new CancellationTokenSource();
-        using var release = new ManualResetEventSlim();
-        using var holds = new ManualResetEventSlim();
-        var holder = Concurrently.Start("holder", () =>
+        var holder = HeldOnOtherThread.Hold("holder", release =>
         {
             using var scope = ledger.Acquire();
-            holds.Set();
-            release.Wait(Guard.HangLimit);
+            release.Wait();
         });
-        holds.Wait(Guard.HangLimit, ct);
         bool cancelled = false;
         var waiter = Concurrently.Start("stuck-waiter", () =>
         {
@@ -87,8 +78,7 @@ public sealed class HealthTests
         var during = await health.CheckHealthAsync(ct);
         cancel.Cancel();
         waiter.JoinGuarded();
-        release.Set();
-        holder.JoinGuarded();
+        holder.Release();
 
         var after = await health.CheckHealthAsync(ct);
         await host.StopAsync(ct);

@@ -32,5 +32,13 @@ public sealed record LockCatalogEntry(string Name, LockKind Kind, int? Level, Lo
     public bool HolderIsFlow => State.HolderId >= FlowIdBase;
 
     /// <summary>"thread 12", "flow #3", or null when no single holder is known.</summary>
-    public string? Holder => State.HolderId == 0 ? null : HolderIsFlow ? $"flow #{State.HolderId - FlowIdBase}" : $"thread {State.HolderId}";
+    public string? Holder => State.HolderId == 0 ? null : OwnerText(State.HolderId, null);
+
+    /// <summary>
+    /// A thread or flow as the runtime's exceptions name it: <c>thread 12</c>, <c>thread 12 ('worker')</c>, <c>flow #3</c>
+    /// (a flow's name is not known here).
+    /// </summary>
+    internal static string OwnerText(int ownerId, string? threadName) =>
+        ownerId >= FlowIdBase ? $"flow #{ownerId - FlowIdBase}"
+        : string.IsNullOrEmpty(threadName) ? $"thread {ownerId}" : $"thread {ownerId} ('{threadName}')";
 }

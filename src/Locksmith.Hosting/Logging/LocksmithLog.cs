@@ -43,20 +43,13 @@ internal sealed partial class LocksmithLog
     // Waiters and owners read as the exceptions name them: "thread 7 ('worker')", "flow #2 ('GET /orders')". The events run
     // on the waiting thread (an async wait's, in the awaiting flow), so a thread waiter's name is the current thread's.
     private static string WaiterText(int waiterId) =>
-        waiterId >= LockCatalogEntry.FlowIdBase ? FlowText(waiterId)
-        : waiterId == Environment.CurrentManagedThreadId ? ThreadText(waiterId, System.Threading.Thread.CurrentThread.Name)
-        : ThreadText(waiterId, null);
+        LockCatalogEntry.OwnerText(waiterId, waiterId == Environment.CurrentManagedThreadId ? System.Threading.Thread.CurrentThread.Name : null);
 
     // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
     private static string OwnerText(int ownerId, string? ownerName) =>
         ownerId == 0 ? "no single owner in this process"
-        : ownerId >= LockCatalogEntry.FlowIdBase ? (string.IsNullOrEmpty(ownerName) ? FlowText(ownerId) : ownerName)
-        : ThreadText(ownerId, ownerName);
-
-    private static string FlowText(int flowId) => $"flow #{flowId - LockCatalogEntry.FlowIdBase}";
-
-    private static string ThreadText(int threadId, string? name) =>
-        string.IsNullOrEmpty(name) ? $"thread {threadId}" : $"thread {threadId} ('{name}')";
+        : ownerId >= LockCatalogEntry.FlowIdBase && !string.IsNullOrEmpty(ownerName) ? ownerName
+        : LockCatalogEntry.OwnerText(ownerId, ownerName);
 
     [LoggerMessage(EventId = LocksmithEventIds.LockTimeout, EventName = "LockTimeout", Level = LogLevel.Warning,
         Message = "Lock '{LockName}' (level {Level}, {Mode}) timed out after {WaitedMs} ms for {Waiter}; held by {Owner} (ids {WaiterId}, {OwnerId})")]

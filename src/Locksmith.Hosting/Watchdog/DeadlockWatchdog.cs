@@ -98,9 +98,7 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
     }
 
     internal static string Waiters(DeadlockCycle cycle) =>
-        string.Join(", ", cycle.Edges.Select(static e => e.IsFlow
-            ? $"flow #{e.ThreadId - LockCatalogEntry.FlowIdBase}"
-            : e.ThreadName is { Length: > 0 } name ? $"thread {e.ThreadId} ('{name}')" : $"thread {e.ThreadId}"));
+        string.Join(", ", cycle.Edges.Select(static e => LockCatalogEntry.OwnerText(e.ThreadId, e.ThreadName)));
 
     internal static string Locks(DeadlockCycle cycle) => string.Join(", ", cycle.Edges.Select(static e => $"'{e.LockName}'"));
 }
