@@ -2,6 +2,7 @@ using System;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Linq;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.Tests.Support;
@@ -69,6 +70,59 @@ public sealed class AsyncExclusiveLockWaitTests
         var error = await Assert.ThrowsAsync<LockTimeoutException>(() => waiting.WaitAsync(Guard.HangLimit));
         Assert.Contains("'early-timer'", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
+    public async Task AnEarlyFiringOfAFinishedWait_DoesNotSetTheTimerOfTheNodesNextWait()
+    {
+        // An early firing found the wait still on, and was about to set the timer again for the ten minutes left; the
+        // wait was granted and its node taken for a 3 s wait meanwhile. Before, the firing then set the new wait's
+        // timer to ten minutes.
+        var gate = new AsyncExclusiveLock("reused-timer");
+        var holder = await HeldByAnotherFlow.StartAsync(gate);
+        ExceptionDispatchInfo? failure = null;
+
+        // A thread of its own: its spare-node slot starts empty, so the second wait is sure to take the first one's node.
+        var waiter = new Thread(() =>
+        {
+            try
+            {
+                var first = gate.AcquireAsync(TimeSpan.FromMinutes(10));
+                var node = gate.FirstWaiterForTests!;
+                using var inWindow = new ManualResetEventSlim();
+                using var resume = new ManualResetEventSlim();
+                var firing = new Thread(() => node.FireTimerEarlyForTests(beforeSetAgain: () =>
+                {
+                    inWindow.Set();
+                    resume.Wait();
+                }));
+                firing.Start();
+                Assert.True(inWindow.Wait(Guard.HangLimit));
+
+                Assert.True(holder.ReleaseAsync().Wait(Guard.HangLimit));
+                Assert.True(first.IsCompleted);
+                first.GetAwaiter().GetResult().Dispose();
+                var nextHolder = HeldByAnotherFlow.StartAsync(gate).GetAwaiter().GetResult();
+
+                var second = gate.AcquireAsync(TimeSpan.FromSeconds(3)).AsTask();
+                Assert.Same(node, gate.FirstWaiterForTests);
+                resume.Set();
+                firing.Join();
+
+                var error = Assert.Throws<LockTimeoutException>(() => second.WaitAsync(Guard.HangLimit).GetAwaiter().GetResult());
+                Assert.Contains("'reused-timer'", error.Message, StringComparison.Ordinal);
+                Assert.Equal(0, gate.WaitingCount);
+                Assert.True(nextHolder.ReleaseAsync().Wait(Guard.HangLimit));
+            }
+            catch (Exception ex)
+            {
+                failure = ExceptionDispatchInfo.Capture(ex);
+            }
+        });
+        waiter.Start();
+        waiter.Join();
+        failure?.Throw();
+        Assert.False(gate.IsHeld);
     }
 
     [Fact]

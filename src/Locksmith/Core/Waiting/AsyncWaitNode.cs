@@ -236,7 +236,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     {
     }
 
-    private void GiveUp(AsyncWaitOutcome outcome, bool checkDeadline)
+    private void GiveUp(AsyncWaitOutcome outcome, bool checkDeadline, Action? beforeSetAgainForTests = null)
     {
         int phase = Volatile.Read(ref _phase);
         var host = Volatile.Read(ref Host);
@@ -254,9 +254,17 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
                 // Early by this clock: a firing left over from an earlier wait of this node, or a timer whose clock runs
                 // ahead of Environment.TickCount64 (Windows' timer queue keeps another). Set again for what is left, so
                 // the wait never loses its timeout; an untimed wait has no timer to set.
-                if (deadline != long.MaxValue && Volatile.Read(ref _phase) == phase)
+                if (deadline != long.MaxValue && Volatile.Read(ref _phase) == phase && _timer is { } timer)
                 {
-                    _timer?.Change((int)Math.Min(early, int.MaxValue - 1), Timeout.Infinite);
+                    beforeSetAgainForTests?.Invoke();
+                    timer.Change((int)Math.Min(early, int.MaxValue - 1), Timeout.Infinite);
+                    if (Volatile.Read(ref _phase) != phase)
+                    {
+                        // The wait ended and the node was taken for another one meanwhile, whose timer this may have
+                        // just set to what was left of the old wait: fire now, and the new wait's own handling sets
+                        // it again from its deadline (or finds it untimed).
+                        timer.Change(0, Timeout.Infinite);
+                    }
                 }
 
                 return;
@@ -300,10 +308,11 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// For tests: this wait's timer fires now, before its deadline, as a timer on another clock may (its own schedule
     /// is cancelled first, so only the firing's handling decides whether the wait still times out).
     /// </summary>
-    internal void FireTimerEarlyForTests()
+    /// <param name="beforeSetAgain">Runs where the firing, found early, is about to set the timer again.</param>
+    internal void FireTimerEarlyForTests(Action? beforeSetAgain = null)
     {
         _timer?.Change(Timeout.Infinite, Timeout.Infinite);
-        s_onTimer(this);
+        GiveUp(AsyncWaitOutcome.TimedOut, checkDeadline: true, beforeSetAgain);
     }
 
     AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)
