@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 using Locksmith.Tests.Support;
 
 namespace Locksmith.Tests.Diagnostics;
@@ -95,5 +96,33 @@ public sealed class DeadlockDetectorTests
         Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == "dd-chain"));
         cts.Cancel();
         waiter.JoinGuarded();
+    }
+
+    [Fact]
+    public async Task AnAsyncWait_IsListedWithItsOwnMode_AfterTheSameFlowWaitedForAnotherMode()
+    {
+        var readWrite = new AsyncReadWriteLock("dd-mode-rw");
+        var exclusive = new AsyncExclusiveLock("dd-mode-ex");
+        var keep = new AsyncExclusiveLock("dd-mode-keep");
+
+        // Holders in flows of their own, taken before this flow holds anything (a task started in a hold shares it).
+        var writeHold = await Task.Run(async () => await readWrite.AcquireWriteAsync());
+        var exclusiveHold = await Task.Run(async () => await exclusive.AcquireAsync());
+
+        // Held throughout, so both waits below are the same flow record's.
+        using var kept = await keep.AcquireAsync();
+        var read = readWrite.AcquireReadAsync(Guard.HangLimit);
+        Guard.SpinUntil(() => readWrite.WaitingCount == 1);
+        Assert.Equal(LockMode.Read, DeadlockDetector.CurrentWaits().Single(w => w.LockName == "dd-mode-rw").Mode);
+        writeHold.Dispose();
+        (await read).Dispose();
+
+        var wait = exclusive.AcquireAsync(Guard.HangLimit);
+        Guard.SpinUntil(() => exclusive.WaitingCount == 1);
+        var listed = DeadlockDetector.CurrentWaits().Single(w => w.LockName == "dd-mode-ex");
+        exclusiveHold.Dispose();
+        (await wait).Dispose();
+
+        Assert.Equal(LockMode.Exclusive, listed.Mode);
     }
 }

@@ -169,8 +169,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         _cancellationToken = cancellationToken;
         _start = NeedsClock(host.Lock, timeoutMs) ? Stopwatch.GetTimestamp() : 0;
 
-        // The flow sets WaitingFor after this, so the detector's CurrentWaits reads this wait's start with it.
+        // The flow sets WaitingFor after this, so the detector's CurrentWaits reads this wait's start and mode with it
+        // (a reused record still carries its last wait's mode).
         owner.WaitingSince = _start;
+        owner.WaitingMode = mode;
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         Volatile.Write(ref _phase, _phase + 1);
     }

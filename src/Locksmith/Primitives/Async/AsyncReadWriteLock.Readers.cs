@@ -193,7 +193,6 @@ public sealed partial class AsyncReadWriteLock
         var node = AsyncWaitNode.Rent();
         node.Prepare(this, this, flow, LockMode.Read, LockModeTags.Read, ReaderRequest, 0, timeoutMs, cancellationToken, throwOnTimeout);
         LocksmithMetrics.RecordContention(this, LockModeTags.Read);
-        flow.WaitingMode = LockMode.Read;
         flow.WaitingFor = this;
         using (GateEntry.Enter(_readers.Gate))
         {

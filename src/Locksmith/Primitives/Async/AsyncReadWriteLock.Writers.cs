@@ -165,7 +165,6 @@ public sealed partial class AsyncReadWriteLock
         var node = AsyncWaitNode.Rent();
         node.Prepare(this, this, flow, LockMode.Write, LockModeTags.Write, WriterRequest, 0, timeoutMs, cancellationToken, throwOnTimeout);
         LocksmithMetrics.RecordContention(this, LockModeTags.Write);
-        flow.WaitingMode = LockMode.Write;
         flow.WaitingFor = this;
         using (GateEntry.Enter(_readers.Gate))
         {
