@@ -243,6 +243,33 @@ public sealed class AsyncSemaphoreTests
     }
 
     [Fact]
+    public async Task AFlowsTryOnce_TakesFreePermits_ThatAQueuedThreadCannotUse()
+    {
+        // Two of three permits free and a thread queued for all three: a flow's try-once (and a LockSet's) takes one, as
+        // a thread's try-once and the flow's own timed wait do. Before, any queued waiter, even a thread, failed it.
+        var semaphore = new CountingSemaphore(2, 3, "try-once-past-thread");
+        var all = new Thread(() =>
+        {
+            using var scope = semaphore.Acquire(3);
+        });
+        all.Start();
+        Guard.SpinUntil(() => semaphore.QueuedWaiterCount == 1);
+
+        var scope = await semaphore.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(scope.IsAcquired);
+        var set = await LockSet.TryAcquireAsync(TimeSpan.Zero, [semaphore]);
+        Assert.True(set.IsAcquired);
+        Assert.Equal(0, semaphore.CurrentCount);
+
+        set.Dispose();
+        scope.Dispose();
+        semaphore.Release();
+        all.JoinGuarded();
+        Assert.Equal(3, semaphore.CurrentCount);
+        Assert.Equal(0, semaphore.QueuedWaiterCount);
+    }
+
+    [Fact]
     public async Task TimedOutWaiter_ThrowsNamingTheSemaphore_AndHoldsNothing()
     {
         var semaphore = new CountingSemaphore(1, 1, "slots");

@@ -214,7 +214,11 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
 
         if (timeoutMs == 0)
         {
-            return FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
+            // A try-once queues behind nobody: like a thread's, it passes sleeping threads (they wake and retry) but
+            // takes nothing ahead of a queued async waiter. Threads that cannot use the free permits must not fail it.
+            return Volatile.Read(ref _asyncQueued) == 0 && TryTake(count)
+                ? new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count))
+                : FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
         }
 
         var node = AsyncWaitNode.Rent();
