@@ -46,10 +46,10 @@ public readonly struct AsyncLockSetScope : IDisposable, IAsyncDisposable
             {
                 scopes[i].Dispose();
             }
-            catch (Exception ex) when (first is null)
+            catch (Exception ex)
             {
-                // Release the rest before reporting: one stale member must not keep the others held.
-                first = ExceptionDispatchInfo.Capture(ex);
+                // Release the rest before reporting the first failure: stale or full members must not keep the others held.
+                first ??= ExceptionDispatchInfo.Capture(ex);
             }
         }
 

@@ -261,6 +261,28 @@ public sealed class AsyncLockSetTests
     }
 
     [Fact]
+    public async Task ASetWhoseMembersFailToRelease_StillReleasesTheRest_AndThrowsTheFirstFailure()
+    {
+        // Two semaphores filled by other releases meanwhile refuse their permits (SemaphoreFullException); the lock the
+        // set releases after them (unordered, so taken first and released last) must still be released. Before, only
+        // the first failure was caught and the second left the loop, so the lock stayed held for good.
+        var gate = new AsyncExclusiveLock("set-release-gate");
+        var first = new CountingSemaphore(1, 1, "set-release-first", level: 1);
+        var second = new CountingSemaphore(1, 1, "set-release-second", level: 2);
+        var scope = await LockSet.AcquireAsync([gate, first, second]);
+        first.Release();
+        second.Release();
+
+        var failure = Assert.Throws<SemaphoreFullException>(scope.Dispose);
+
+        Assert.False(gate.IsHeld);
+        Assert.False(gate.IsHeldByCurrentFlow);
+        using var again = await gate.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(again.IsAcquired);
+        Assert.Contains("set-release-second", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ManyFlows_LockingOverlappingSetsInAnyOrder_NeverDeadlock()
     {
         var locks = Enumerable.Range(0, 6).Select(i => (IAsyncLockSetMember)new AsyncExclusiveLock($"m{i}")).ToArray();
