@@ -257,6 +257,27 @@ public sealed class GeneratorDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A synchronous body of an async lock gets LSM0042 only: no LSM0014 by the synchronous naming rule for a wrapper it
+    /// never gets (whose rename contradicted LSM0042's), no LSM0013 for that wrapper's name, and LSM0042 names the async
+    /// core from the name's stem ('PeekCoreAsync', not 'PeekCoreAsyncCoreAsync').
+    /// </summary>
+    [Fact]
+    public void LSM0042_SynchronousBodyOfAnAsyncLock_IsTheOnlyDiagnostic_AndNamesTheAsyncCoreFromTheStem() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public partial class Shelf
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly AsyncStripedLock<string> _keys = new();
+            [Guarded(Lock = nameof(_lock))] private int {|LSM0042:Load|}() => 1;
+            [Guarded(Lock = nameof(_lock))] private int {|LSM0042:PeekCoreAsync|}() => 1;
+            [Guarded(Lock = nameof(_lock))] private int {|LSM0042:SizeAsync|}() => 1;
+            [Guarded(Lock = nameof(_lock))] private void {|LSM0042:ShelfCore|}() { }
+            [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))] private static int {|LSM0042:MoveCoreAsync|}(Shelf a, Shelf b) => 1;
+            [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_keys))] private int {|LSM0042:Shift|}(string a, string b) => 1;
+        }
+        """);
+
     /// <summary>LockSet takes async locks together or synchronous locks together, never both in one call.</summary>
     [Fact]
     public void LSM0018_AsyncAndSynchronousLocksMixed() => DiagnosticCheck.Verify("""

@@ -39,10 +39,12 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            // An awaitable body that gets no async wrapper (a synchronous lock, async void, an async stream) gets no
-            // wrapper at all, and CheckAsync says why: its name is not checked against a rule for wrappers it never gets.
-            bool isAsync = lockInfo is not null && lockInfo.Capabilities.IsAsync() && AsyncWrappers.IsTaskType(method.ReturnType, out _);
-            bool getsNoWrapper = !isAsync && (method.IsAsync || IsAwaitable(method.ReturnType));
+            // An awaitable body that gets no async wrapper (a synchronous lock, async void, an async stream), or a
+            // synchronous body of an async lock (LSM0042), gets no wrapper at all, and CheckAsync says why: its name is
+            // not checked against a rule for wrappers it never gets ('LoadCoreAsync' does not end in 'Core').
+            bool asyncLock = lockInfo is not null && lockInfo.Capabilities.IsAsync();
+            bool isAsync = asyncLock && AsyncWrappers.IsTaskType(method.ReturnType, out _);
+            bool getsNoWrapper = !isAsync && (asyncLock || method.IsAsync || IsAwaitable(method.ReturnType));
             var facts = CheckMethod(
                 context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token,
                 checkName: !getsNoWrapper);
@@ -180,9 +182,10 @@ public sealed partial class GuardedGenerator
             bool isAsync = AsyncWrappers.IsTaskType(method.ReturnType, out _) && AsyncWrappers.TakesAsyncLock(method);
 
             // As for [Guarded]: an awaitable body whose locks are not (yet) async ones — Lock unset or naming nothing,
-            // synchronous locks — gets no wrapper, and LSM0018 or LSM0009/LSM0010 says why; checking its name by the
-            // synchronous rule would only add a wrong LSM0014 ('MoveCoreAsync' does not end in 'Core').
-            bool getsNoWrapper = !isAsync && (method.IsAsync || IsAwaitable(method.ReturnType));
+            // synchronous locks — gets no wrapper, and LSM0018 or LSM0009/LSM0010 says why; nor does a synchronous body
+            // of async locks (LSM0042). Checking its name by the synchronous rule would only add a wrong LSM0014
+            // ('MoveCoreAsync' does not end in 'Core').
+            bool getsNoWrapper = !isAsync && (method.IsAsync || IsAwaitable(method.ReturnType) || AsyncWrappers.TakesAsyncLock(method));
             var facts = CheckMethod(
                 context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token,
                 checkName: !getsNoWrapper);

@@ -263,7 +263,7 @@ public sealed partial class GuardedGenerator
                 }
                 else
                 {
-                    string stem = WrapperNaming.WrapperName(method.Name, null) ?? method.Name;
+                    string stem = AsyncStem(method.Name);
                     diagnostics.Add(DiagnosticInfo.Create(
                         DiagnosticDescriptors.SynchronousMethodWithAsyncLock,
                         location,
@@ -304,6 +304,19 @@ public sealed partial class GuardedGenerator
             // in code, the message says how to hold it across the awaits without [Guarded].
             diagnostics.Add(DiagnosticInfo.Create(
                 DiagnosticDescriptors.AwaitableNotSupported, location, display, returnType, lockName, counterpart, inCode ?? string.Empty));
+        }
+
+        /// <summary>
+        /// The name LSM0042 builds the async core's name on: without <c>CoreAsync</c>, <c>AsyncCore</c>, <c>Core</c> or
+        /// <c>Async</c> (<c>LoadCoreAsync</c>, <c>LoadCore</c> and <c>LoadAsync</c> give <c>Load</c>), so that
+        /// following the advice gives <c>LoadCoreAsync</c>, not <c>LoadCoreAsyncCoreAsync</c>.
+        /// </summary>
+        private static string AsyncStem(string name)
+        {
+            string stem = WrapperNaming.AsyncWrapperName(name, null) ?? WrapperNaming.WrapperName(name, null) ?? name;
+            return stem.Length > KnownNames.AsyncSuffix.Length && stem.EndsWith(KnownNames.AsyncSuffix, StringComparison.Ordinal)
+                ? stem.Substring(0, stem.Length - KnownNames.AsyncSuffix.Length)
+                : stem;
         }
 
         /// <summary>LSM0010's suggestion for a lock that can be awaited in code: drop the attribute, await the acquisition in the body.</summary>
