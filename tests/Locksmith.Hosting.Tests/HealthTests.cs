@@ -97,4 +97,60 @@ public sealed class HealthTests
         // A cancelled wait is neither a timeout nor a long wait once it is over.
         Assert.Equal(HealthStatus.Healthy, after.Entries["locksmith"].Status);
     }
+
+    [Fact]
+    public async Task A_finished_long_wait_names_its_waiter_as_the_log_does_not_by_a_raw_id()
+    {
+        // The data read "'outbox' (Exclusive) waited 12 ms, waiter 1073741826": an async flow's internal id, which
+        // no message, log field or exception shows, and a thread without its name.
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "LongWaitThreshold": "00:00:00", "HealthWindow": "01:00:00" } }""",
+            l => l.AddExclusiveLock("ledger", 10).AddAsyncExclusiveLock("outbox", 20),
+            s => s.AddHealthChecks().AddLocksmith());
+        var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync(ct);
+
+        // A named thread that times out on a held sync lock.
+        var holder = HeldOnOtherThread.Hold("holder", release =>
+        {
+            using var scope = ledger.Acquire();
+            release.Wait();
+        });
+        bool acquired = true;
+        var reader = Concurrently.Start("slow-reader", () =>
+        {
+            acquired = ledger.TryAcquire(TimeSpan.FromMilliseconds(5), out var scope);
+            scope.Dispose();
+        });
+        reader.JoinGuarded();
+        Assert.False(acquired);
+        holder.Release();
+
+        // A flow granted an async lock after waiting (each its own Task.Run: a child task would share its parent's holds).
+        var held = await Task.Run(async () => await outbox.AcquireAsync(ct), ct);
+        var waiter = Task.Run(async () =>
+        {
+            using var scope = await outbox.AcquireAsync(ct);
+        }, ct);
+        Guard.SpinUntil(() => outbox.WaitingCount == 1);
+        held.Dispose();
+        await waiter;
+
+        var report = await health.CheckHealthAsync(ct);
+        await host.StopAsync(ct);
+
+        string timeoutWaiter = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout)).GetStructuredStateValue("Waiter")!;
+        string flowWaiter = Assert.Single(host.Logs(LocksmithEventIds.LongWait)).GetStructuredStateValue("Waiter")!;
+        Assert.EndsWith("('slow-reader')", timeoutWaiter, StringComparison.Ordinal);
+        Assert.StartsWith("flow #", flowWaiter, StringComparison.Ordinal);
+        var waits = (string[])report.Entries["locksmith"].Data["longWaits"];
+        Assert.Equal(2, waits.Length);
+        Assert.StartsWith("'ledger' (Exclusive) timed out after waiting", waits[0], StringComparison.Ordinal);
+        Assert.EndsWith($" ms, waiter {timeoutWaiter}", waits[0], StringComparison.Ordinal);
+        Assert.StartsWith("'outbox' (Exclusive) waited", waits[1], StringComparison.Ordinal);
+        Assert.EndsWith($" ms, waiter {flowWaiter}", waits[1], StringComparison.Ordinal);
+    }
 }

@@ -28,7 +28,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
             _timeouts.Enqueue(now);
             if (longWait)
             {
-                _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, e.ThreadId, TimedOut: true)));
+                _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: true)));
             }
 
             Prune(now);
@@ -40,7 +40,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         long now = time.GetTimestamp();
         lock (_gate)
         {
-            _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, e.ThreadId, TimedOut: false)));
+            _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: false)));
             Prune(now);
         }
     }
@@ -84,9 +84,13 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
     }
 }
 
-/// <summary>A finished wait that lasted at least the long-wait threshold: granted (logged 14003) or timed out (14001).</summary>
-internal sealed record RecentLongWait(string LockName, LockMode Mode, TimeSpan Waited, int WaiterId, bool TimedOut)
+/// <summary>
+/// A finished wait that lasted at least the long-wait threshold: granted (logged 14003) or timed out (14001).
+/// <paramref name="Waiter"/> names it as the log's <c>Waiter</c> does (<c>thread 7 ('worker')</c>, <c>flow #2</c>), read
+/// when the event ran on the waiter, since the thread's name cannot be read later.
+/// </summary>
+internal sealed record RecentLongWait(string LockName, LockMode Mode, TimeSpan Waited, string Waiter, bool TimedOut)
 {
     public override string ToString() =>
-        $"'{LockName}' ({Mode}) {(TimedOut ? "timed out after waiting" : "waited")} {Waited.TotalMilliseconds:0.###} ms, waiter {WaiterId}";
+        $"'{LockName}' ({Mode}) {(TimedOut ? "timed out after waiting" : "waited")} {Waited.TotalMilliseconds:0.###} ms, waiter {Waiter}";
 }

@@ -42,7 +42,8 @@ internal sealed partial class LocksmithLog
 
     // Waiters and owners read as the exceptions name them: "thread 7 ('worker')", "flow #2 ('GET /orders')". The events run
     // on the waiting thread (an async wait's, in the awaiting flow), so a thread waiter's name is the current thread's.
-    private static string WaiterText(int waiterId) =>
+    // The health check's long waits name the waiter the same way (LockEventTracker).
+    internal static string WaiterText(int waiterId) =>
         LockCatalogEntry.OwnerText(waiterId, waiterId == Environment.CurrentManagedThreadId ? System.Threading.Thread.CurrentThread.Name : null);
 
     // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
