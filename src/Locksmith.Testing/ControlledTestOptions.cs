@@ -5,6 +5,8 @@ namespace Locksmith.Testing;
 /// <summary>How many schedules a controlled test explores, and how.</summary>
 public sealed class ControlledTestOptions
 {
+    private static readonly TimeSpan s_longestIdleTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
+
     /// <summary>The strategy that picks the next flow. Default: <see cref="SchedulingStrategy.Random"/>.</summary>
     public SchedulingStrategy Strategy { get; init; } = SchedulingStrategy.Random;
 
@@ -22,7 +24,8 @@ public sealed class ControlledTestOptions
 
     /// <summary>
     /// How long a run waits, in real time, for an async flow that awaits something outside Locksmith (a timer, I/O)
-    /// when no flow can run, or for a flow that reaches no scheduling point; then the run fails as stuck. Default: 30 seconds.
+    /// when no flow can run, or for a flow that reaches no scheduling point; then the run fails as stuck. Default: 30 seconds;
+    /// at most <see cref="int.MaxValue"/> milliseconds (about 24.8 days), the longest wait the run can make.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -32,5 +35,9 @@ public sealed class ControlledTestOptions
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSteps, 1);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
+
+        // The run waits with it (Monitor.Wait, ManualResetEventSlim.Wait), which take at most int.MaxValue ms: refuse a longer
+        // one here, naming the option, rather than from the first wait once the flows have started.
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(IdleTimeout, s_longestIdleTimeout);
     }
 }
