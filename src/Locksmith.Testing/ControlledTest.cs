@@ -49,14 +49,15 @@ public static class ControlledTest
     /// <param name="schedule">The schedule string.</param>
     /// <param name="options">Only the bounds are used (<see cref="ControlledTestOptions.MaxSteps"/>, <see cref="ControlledTestOptions.IdleTimeout"/>).</param>
     /// <returns>The run's result.</returns>
-    /// <exception cref="FormatException">The schedule string is malformed.</exception>
+    /// <exception cref="FormatException">The schedule string is malformed, or has more choices than
+    /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>
     public static ControlledTestResult Replay(Action<Scenario> build, string schedule, ControlledTestOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(build);
         ArgumentNullException.ThrowIfNull(schedule);
         options ??= new ControlledTestOptions();
         options.Validate();
-        return Explorer.Replay(build, options, ScheduleCodec.Decode(schedule));
+        return Explorer.Replay(build, options, ScheduleCodec.Decode(schedule, options.MaxSteps));
     }
 
     /// <summary>

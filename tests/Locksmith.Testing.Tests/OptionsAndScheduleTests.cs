@@ -18,4 +18,34 @@ public sealed class OptionsAndScheduleTests
         Assert.Equal("IdleTimeout", error.ParamName);
         Assert.False(ran);
     }
+
+    [Fact]
+    public void AScheduleCountTooLargeForANumber_IsAFormatException()
+    {
+        // Before, int.Parse threw OverflowException.
+        var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(OneFlow, "a99999999999"));
+
+        Assert.Contains("a99999999999", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AScheduleWithMoreChoicesThanMaxSteps_IsRefusedBeforeItIsExpanded()
+    {
+        // Before, every choice was expanded into a list first ("a2000000000" took gigabytes) and the run then ignored the
+        // choices it did not use: a schedule no run with these bounds can make passed.
+        var options = new ControlledTestOptions { MaxSteps = 100 };
+        var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(OneFlow, "a50b51", options));
+
+        Assert.Contains("MaxSteps", error.Message, StringComparison.Ordinal);
+        Assert.NotNull(ControlledTest.Replay(OneFlow, "a2", options));
+    }
+
+    private static void OneFlow(Scenario scenario)
+    {
+        var gate = new ExclusiveLock("gate");
+        scenario.Thread("only", () =>
+        {
+            using var scope = gate.Acquire();
+        });
+    }
 }

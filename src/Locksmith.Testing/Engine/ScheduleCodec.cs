@@ -44,7 +44,8 @@ internal static class ScheduleCodec
         return text.ToString();
     }
 
-    public static List<Decision> Decode(string schedule)
+    /// <summary>The choices of <paramref name="schedule"/>; a run makes at most <paramref name="maxChoices"/> (its step bound).</summary>
+    public static List<Decision> Decode(string schedule, int maxChoices)
     {
         var decisions = new List<Decision>();
         int i = 0;
@@ -68,7 +69,20 @@ internal static class ScheduleCodec
                 i++;
             }
 
-            int run = i > start ? int.Parse(schedule.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture) : 1;
+            int run = 1;
+            if (i > start && !int.TryParse(schedule.AsSpan(start, i - start), NumberStyles.None, CultureInfo.InvariantCulture, out run))
+            {
+                throw new FormatException($"The schedule '{schedule}' has a count at position {start} that is too large for a number of choices.");
+            }
+
+            // Checked before expanding: a count of a few billion would otherwise take gigabytes to refuse later.
+            if (run > maxChoices - decisions.Count)
+            {
+                throw new FormatException(
+                    $"The schedule '{schedule}' has more than {maxChoices} choices, and a run with MaxSteps = {maxChoices} makes at most " +
+                    "that many: pass the options (MaxSteps) of the run that reported it.");
+            }
+
             for (int k = 0; k < run; k++)
             {
                 decisions.Add(new Decision(flow, timeOut));
