@@ -667,13 +667,21 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     /// <summary>
     /// The resource's name in the trace. A generated name carries a process-wide id (<c>ExclusiveLock#44 (…)</c>) that
-    /// differs between runs; it is renumbered in order of first appearance, so a replay prints the same trace.
+    /// differs between runs; it is renumbered in order of first appearance, so a replay prints the same trace. A stripe
+    /// is named after its striped lock (<c>StripedLock#12 (…)[3]</c>): that part is renumbered as the striped lock.
     /// </summary>
     private string NameOf(object resource, string name)
     {
         if (_names.TryGetValue(resource, out var known))
         {
             return known;
+        }
+
+        if (resource is LockPrimitive { StripedParent: { } parent } && name.StartsWith(parent.Name, StringComparison.Ordinal))
+        {
+            string stripe = NameOf(parent, parent.Name) + name[parent.Name.Length..];
+            _names[resource] = stripe;
+            return stripe;
         }
 
         string typeName = resource.GetType().Name;
