@@ -95,15 +95,28 @@ internal sealed partial class ControlledRun : ISchedulingController
 
         _started = true;
         _chooser.Begin(_flows.Count);
-        foreach (var flow in _flows)
+
+        // A thread starts with the starter's execution context. Started from inside another run's async flow (a nested
+        // run), it would carry that flow's identity and wait, as one of its continuations, for a turn that flow cannot
+        // give while it waits for this run: the flows start without it.
+        var startingFlow = s_flowIdentity.Value;
+        s_flowIdentity.Value = null;
+        try
         {
-            var thread = new Thread(static state => ((FlowState)state!).Run.FlowMain((FlowState)state!))
+            foreach (var flow in _flows)
             {
-                IsBackground = true,
-                Name = $"controlled flow {flow.Name}",
-            };
-            flow.Thread = thread;
-            thread.Start(flow);
+                var thread = new Thread(static state => ((FlowState)state!).Run.FlowMain((FlowState)state!))
+                {
+                    IsBackground = true,
+                    Name = $"controlled flow {flow.Name}",
+                };
+                flow.Thread = thread;
+                thread.Start(flow);
+            }
+        }
+        finally
+        {
+            s_flowIdentity.Value = startingFlow;
         }
 
         FlowState? first;
