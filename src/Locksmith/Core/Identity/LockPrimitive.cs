@@ -229,18 +229,19 @@ public abstract class LockPrimitive
 
     /// <summary>
     /// A controlled flow found the lock taken: waits for its turn after a release. False when it should give up (a
-    /// try-once, or the scheduler chose to time the wait out).
+    /// try-once, the scheduler chose to time the wait out, or <paramref name="cancellationToken"/> was cancelled, which
+    /// the caller tells apart by its token).
     /// </summary>
-    internal bool WaitControlled(int timeoutMs)
+    internal bool WaitControlled(int timeoutMs, CancellationToken cancellationToken)
     {
-        if (timeoutMs == 0)
+        if (timeoutMs == 0 || cancellationToken.IsCancellationRequested)
         {
             return false;
         }
 
         var controller = Controller!;
         controller.Enlist(SchedulingOperation.Blocked, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
-        return controller.Block();
+        return SchedulingHooks.BlockWakingOnCancel(controller, this, cancellationToken) && !cancellationToken.IsCancellationRequested;
     }
 
     /// <summary>A controlled lock was released: its blocked flows may run again, and the release is a scheduling point.</summary>

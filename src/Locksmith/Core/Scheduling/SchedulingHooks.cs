@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 
 namespace Locksmith;
 
@@ -23,5 +24,33 @@ internal static class SchedulingHooks
         var previous = t_current;
         t_current = controller;
         return previous;
+    }
+
+    /// <summary>
+    /// Gives up the current flow's turn, as <see cref="ISchedulingController.Block"/>, until its enlisted wait on
+    /// <paramref name="resource"/> is signalled or timed out, where a cancellation of <paramref name="cancellationToken"/>
+    /// signals too. The scheduler knows nothing of tokens: a cancellation wakes the flows enlisted on the resource as a
+    /// release would, and the caller tells it apart by its token. Without it a cancelled flow slept on, reported as a
+    /// deadlock.
+    /// </summary>
+    /// <returns><see cref="ISchedulingController.Block"/>'s result: false when the scheduler timed the wait out.</returns>
+    public static bool BlockWakingOnCancel(ISchedulingController controller, object resource, CancellationToken cancellationToken)
+    {
+        if (!cancellationToken.CanBeCanceled)
+        {
+            return controller.Block();
+        }
+
+        // Registered after the enlisting, so a cancellation that already happened signals at once and Block returns.
+        using (cancellationToken.UnsafeRegister(
+            static state =>
+            {
+                var (controller, resource) = ((ISchedulingController, object))state!;
+                controller.Signal(resource, all: true);
+            },
+            (controller, resource)))
+        {
+            return controller.Block();
+        }
     }
 }

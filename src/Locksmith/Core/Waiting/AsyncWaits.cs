@@ -137,6 +137,18 @@ internal static class AsyncWaits
     }
 
     /// <summary>
+    /// A controlled flow's wait (it waits for its turn, not on the queue) ended by its cancelled token: the flow holds
+    /// nothing more, and the task is cancelled with the message of a queued wait's cancellation.
+    /// </summary>
+    public static ValueTask<AsyncLockScope> ControlledWaitCanceled(LockPrimitive lockPrimitive, LockOwner flow, LockMode mode, CancellationToken cancellationToken)
+    {
+        // Described while the reservation still counts, as for a queued wait.
+        string waiter = flow.Describe();
+        FlowOwnership.NotHeld(flow);
+        return ThrowHelper.CanceledWith<AsyncLockScope>(ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken));
+    }
+
+    /// <summary>
     /// <see cref="ReportTimeout"/> for a flow still holding its reservation: if the event's handler throws, the
     /// reservation is given back before its exception goes on, so the flow's claim still ends.
     /// </summary>

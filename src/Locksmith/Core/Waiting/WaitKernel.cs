@@ -130,7 +130,7 @@ internal static class WaitKernel
         timeoutMs = ResolveTimeout(timeoutMs);
         if (lockPrimitive.Controller is { } controller && controller.ControlsCurrentThread)
         {
-            return AcquireControlled(ref protocol, controller, lockPrimitive, mode, modeTag, timeoutMs, throwOnTimeout);
+            return AcquireControlled(ref protocol, controller, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
         }
 
         if (timeoutMs != 0 && Spin(ref protocol))
@@ -158,7 +158,7 @@ internal static class WaitKernel
     /// </summary>
     private static bool AcquireControlled<TProtocol>(
         scoped ref TProtocol protocol, ISchedulingController controller, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
-        int timeoutMs, bool throwOnTimeout)
+        int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
         where TProtocol : IWaitProtocol, allows ref struct
     {
         while (!protocol.TryAcquire())
@@ -166,13 +166,18 @@ internal static class WaitKernel
             if (timeoutMs != 0)
             {
                 controller.Enlist(SchedulingOperation.Blocked, lockPrimitive, lockPrimitive.Name, canTimeOut: timeoutMs != Timeout.Infinite);
-                if (controller.Block())
+                if (SchedulingHooks.BlockWakingOnCancel(controller, lockPrimitive, cancellationToken) && !cancellationToken.IsCancellationRequested)
                 {
                     continue;
                 }
             }
 
             protocol.GiveUp();
+            if (cancellationToken.IsCancellationRequested)
+            {
+                ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
+            }
+
             return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout, timeoutMs);
         }
 

@@ -298,7 +298,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
         if (controlled)
         {
-            return EnterControlled(flow, timeoutMs, throwOnTimeout);
+            return EnterControlled(flow, timeoutMs, cancellationToken, throwOnTimeout);
         }
 
         if (timeoutMs == 0)
@@ -329,9 +329,9 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     }
 
     /// <summary>A controlled flow found the lock taken: it waits for its turn, not on the queue, then completes synchronously.</summary>
-    private ValueTask<AsyncLockScope> EnterControlled(LockOwner flow, int timeoutMs, bool throwOnTimeout)
+    private ValueTask<AsyncLockScope> EnterControlled(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        while (WaitControlled(timeoutMs))
+        while (WaitControlled(timeoutMs, cancellationToken))
         {
             if (TryTake(out int token))
             {
@@ -339,7 +339,9 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             }
         }
 
-        return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout, timeoutMs);
+        return cancellationToken.IsCancellationRequested
+            ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Exclusive, cancellationToken)
+            : AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout, timeoutMs);
     }
 
     /// <summary>An ordered lock taken by a flow that just claimed its record: its first ordered hold.</summary>

@@ -174,7 +174,7 @@ public sealed partial class AsyncReadWriteLock
         if (controlled)
         {
             // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
-            while (WaitControlled(timeoutMs))
+            while (WaitControlled(timeoutMs, cancellationToken))
             {
                 if (TryEnterReadFast(flow, out slot))
                 {
@@ -182,7 +182,9 @@ public sealed partial class AsyncReadWriteLock
                 }
             }
 
-            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout, timeoutMs);
+            return cancellationToken.IsCancellationRequested
+                ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Read, cancellationToken)
+                : AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout, timeoutMs);
         }
 
         if (timeoutMs == 0)

@@ -146,7 +146,7 @@ public sealed partial class AsyncReadWriteLock
         if (controlled)
         {
             // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
-            while (WaitControlled(timeoutMs))
+            while (WaitControlled(timeoutMs, cancellationToken))
             {
                 if (TryClaimFree())
                 {
@@ -154,7 +154,9 @@ public sealed partial class AsyncReadWriteLock
                 }
             }
 
-            return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout, timeoutMs);
+            return cancellationToken.IsCancellationRequested
+                ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Write, cancellationToken)
+                : AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout, timeoutMs);
         }
 
         if (timeoutMs == 0)

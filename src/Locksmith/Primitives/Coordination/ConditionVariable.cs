@@ -173,7 +173,7 @@ public sealed class ConditionVariable
 
         if (_lock.IsControlledHere)
         {
-            return WaitControlled(timeoutMs);
+            return WaitControlled(timeoutMs, cancellationToken);
         }
 
         var node = ThreadWaitNode.Rent();
@@ -216,7 +216,7 @@ public sealed class ConditionVariable
     /// A controlled flow's wait: it enlists before it releases the lock (the release is a scheduling point, and a notify
     /// from the flow that runs next must find it), gives up its turn until notified, and takes the lock back.
     /// </summary>
-    private bool WaitControlled(int timeoutMs)
+    private bool WaitControlled(int timeoutMs, CancellationToken cancellationToken)
     {
         var controller = _lock.Controller!;
         controller.Enlist(SchedulingOperation.Wait, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
@@ -224,11 +224,24 @@ public sealed class ConditionVariable
         bool signalled = false;
         try
         {
-            signalled = controller.Block();
+            // A cancellation wakes every waiter, as a broadcast would (spurious wake-ups, which waits allow).
+            signalled = SchedulingHooks.BlockWakingOnCancel(controller, this, cancellationToken);
         }
         finally
         {
             RetakeLock();
+        }
+
+        if (cancellationToken.IsCancellationRequested)
+        {
+            if (signalled)
+            {
+                // Maybe notified as well: hand the notification on (at worst another spurious wake-up), as a cancelled
+                // thread's wait does with one it took.
+                controller.Signal(this, all: false);
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
 
         return signalled;

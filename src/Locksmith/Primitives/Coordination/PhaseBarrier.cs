@@ -333,7 +333,7 @@ public sealed class PhaseBarrier
         try
         {
             controller.Enlist(SchedulingOperation.Arrive, this, Name, canTimeOut: timeoutMs != Timeout.Infinite);
-            bool signalled = controller.Block();
+            bool signalled = SchedulingHooks.BlockWakingOnCancel(controller, this, cancellationToken);
             if (_phase != phase)
             {
                 return true;
@@ -342,6 +342,14 @@ public sealed class PhaseBarrier
             if (_broken)
             {
                 throw ThrowHelper.CreateBarrierBroken(this, phase, _brokenReason!, _brokenCause);
+            }
+
+            if (cancellationToken.IsCancellationRequested)
+            {
+                // As an uncontrolled participant's: the others would wait for it for good.
+                Break($"participant thread {ThreadNames.Current()} was cancelled", null);
+                controller.Signal(this, all: true);
+                cancellationToken.ThrowIfCancellationRequested();
             }
 
             if (!signalled)

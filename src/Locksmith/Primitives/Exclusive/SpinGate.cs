@@ -286,8 +286,13 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             // A controlled flow must not spin: the holder cannot run until it gives up its turn.
             while (!TryTakeFree(threadId))
             {
-                if (!WaitControlled(timeoutMs))
+                if (!WaitControlled(timeoutMs, cancellationToken))
                 {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
+                    }
+
                     return BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout, timeoutMs);
                 }
             }

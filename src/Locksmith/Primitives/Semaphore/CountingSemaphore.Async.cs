@@ -198,9 +198,11 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
             while (!TryTake(count))
             {
-                if (!WaitControlled(timeoutMs))
+                if (!WaitControlled(timeoutMs, cancellationToken))
                 {
-                    return FailedAsyncWithoutWaiting(flow, count, throwOnTimeout, timeoutMs);
+                    return cancellationToken.IsCancellationRequested
+                        ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Permit, cancellationToken)
+                        : FailedAsyncWithoutWaiting(flow, count, throwOnTimeout, timeoutMs);
                 }
             }
 
