@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -160,9 +159,9 @@ public static partial class LockSet
 
     /// <summary>
     /// The contended set: wait on the lock that was busy, take the others only if free, else release all and back off.
-    /// The pooling builder keeps a steady stream of contended sets from allocating a state machine each.
+    /// Backed by a task, not a pooled box: a caller that blocks on the pending set (<c>.Result</c>) waits for it, where a
+    /// pooled box would go back to its pool at once, under the running wait, which then took locks nobody could release.
     /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<AsyncLockSetScope> EnterContendedAsync(
         LockPrimitive[] ordered, LockOwner flow, int blockOn, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {

@@ -283,6 +283,36 @@ public sealed class AsyncLockSetTests
     }
 
     [Fact]
+    public async Task BlockingOnAContendedSet_WaitsForTheSet_AndLeavesNothingHeld()
+    {
+        // .GetAwaiter().GetResult() on a set that waits. Before, the set ran on a pooled box that went back to its pool
+        // as the blocking read threw ("Operation is not valid ..."), while the set's wait went on: once the holder let go,
+        // the orphaned wait took the lock and nothing ever released it (and the box could be reused meanwhile).
+        var free = new AsyncExclusiveLock("blocked-set-free");
+        var busy = new AsyncExclusiveLock("blocked-set-busy");
+        var holder = await HeldByAnotherFlow.StartAsync(busy);
+        int reading = 0, count = 0;
+        var blocking = Worker.Start("blocked-set", () =>
+        {
+            var set = LockSet.AcquireAsync(free, busy);
+            Volatile.Write(ref reading, 1);
+            using var scope = set.GetAwaiter().GetResult();
+            count = scope.Count;
+        });
+
+        // The holder lets go only once the worker blocks on the pending set (or has failed reading it).
+        Guard.SpinUntil(() => Volatile.Read(ref reading) == 1 && (blocking.IsBlocked || blocking.HasEnded));
+        await holder.ReleaseAsync();
+
+        blocking.JoinGuarded();
+        Assert.Equal(2, count);
+        Assert.False(free.IsHeld);
+        Assert.False(busy.IsHeld);
+        using var again = await LockSet.AcquireAsync(free, busy);
+        Assert.True(again.IsAcquired);
+    }
+
+    [Fact]
     public async Task ManyFlows_LockingOverlappingSetsInAnyOrder_NeverDeadlock()
     {
         var locks = Enumerable.Range(0, 6).Select(i => (IAsyncLockSetMember)new AsyncExclusiveLock($"m{i}")).ToArray();
