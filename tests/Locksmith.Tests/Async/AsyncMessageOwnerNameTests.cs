@@ -39,6 +39,31 @@ public sealed class AsyncMessageOwnerNameTests
         Assert.Contains("('Checkout')", waited, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task ASemaphoreTryOnceTimeout_HoldingNothingElse_IsNamedByItsActivity()
+    {
+        // The semaphore's try-once gave the flow's reservation back before building its message, so a flow holding
+        // nothing else had already lost its activity's name; its timed wait and every lock's try-once kept it.
+        var slots = new CountingSemaphore(0, 1, "message-name-semaphore");
+
+        string tryOnce = await Task.Run(async () =>
+        {
+            using var activity = new Activity("Checkout").Start();
+            var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () => await slots.AcquireAsync(TimeSpan.Zero));
+            return thrown.Message;
+        });
+        string waited = await Task.Run(async () =>
+        {
+            using var activity = new Activity("Checkout").Start();
+            var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () => await slots.AcquireAsync(TimeSpan.FromMilliseconds(1)));
+            return thrown.Message;
+        });
+
+        Assert.Contains("('Checkout')", waited, StringComparison.Ordinal);
+        Assert.Contains("('Checkout')", tryOnce, StringComparison.Ordinal);
+        Assert.Equal(0, slots.CurrentCount);
+    }
+
     /// <summary>
     /// A copy of a scope disposed after the same context took the lock again (its ownership record is reused): the
     /// message says a later hold has it, not that the scope's flow holds it while the scope's flow no longer does.

@@ -253,15 +253,24 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     /// <summary>A try-once that found too few permits, or a controlled wait the scheduler timed out after <paramref name="timeoutMs"/>.</summary>
     private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, bool throwOnTimeout, int timeoutMs = 0)
     {
-        FlowOwnership.NotHeld(flow);
         if (!throwOnTimeout)
         {
+            FlowOwnership.NotHeld(flow);
             return default;
         }
 
         var waited = TimeSpan.FromMilliseconds(timeoutMs);
-        AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited);
-        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, CurrentCount, _maxCount, waited);
+        try
+        {
+            // Reported and described while the reservation still counts: a flow holding nothing else keeps its activity's name.
+            AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited);
+            ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, CurrentCount, _maxCount, waited);
+        }
+        finally
+        {
+            FlowOwnership.NotHeld(flow);
+        }
+
         return default;
     }
 
