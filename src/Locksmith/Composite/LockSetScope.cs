@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace Locksmith;
@@ -21,20 +22,33 @@ public ref struct LockSetScope
     /// <summary>Whether the scope holds its locks (false for the scope of a failed <c>TryAcquire</c>).</summary>
     public readonly bool IsAcquired => _count > 0;
 
-    /// <summary>Releases every lock of the set, once.</summary>
+    /// <summary>Releases every lock of the set, once; a member that fails to release does not keep the others held.</summary>
     /// <exception cref="SynchronizationLockException">Disposed on a thread that does not hold the locks.</exception>
+    /// <remarks>When members fail (one released directly, a semaphore filled by other releases), the rest are still
+    /// released and the first failure is thrown.</remarks>
     public void Dispose()
     {
         Span<LockPrimitive?> locks = Locks;
         int count = _count;
         _count = 0;
+        ExceptionDispatchInfo? first = null;
         for (int i = count - 1; i >= 0; i--)
         {
-            LockSet.ExitMember(locks[i]!);
+            var member = locks[i]!;
             locks[i] = null;
+            try
+            {
+                LockSet.ExitMember(member);
+            }
+            catch (Exception ex)
+            {
+                // The count is already 0: stopping here would leave the rest held with no scope to release them.
+                first ??= ExceptionDispatchInfo.Capture(ex);
+            }
         }
 
         ReturnBuffer();
+        first?.Throw();
     }
 
     /// <summary>Where the set's locks live: inline, or in the rented array.</summary>

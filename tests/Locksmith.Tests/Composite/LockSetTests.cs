@@ -14,6 +14,35 @@ public sealed class LockSetTests
     }
 
     [Fact]
+    public void ASetWhoseMembersFailToRelease_StillReleasesTheRest_AndThrowsTheFirstFailure()
+    {
+        // Two semaphores filled by other releases meanwhile refuse their permits (SemaphoreFullException). Before, the
+        // first failure left the loop with the count already 0: the lock released after them stayed held for good.
+        var gate = new ExclusiveLock("sync-set-release-gate");
+        var first = new CountingSemaphore(1, 1, "sync-set-release-first", level: 1);
+        var second = new CountingSemaphore(1, 1, "sync-set-release-second", level: 2);
+        var scope = LockSet.Acquire(gate, first, second);
+        first.Release();
+        second.Release();
+
+        SemaphoreFullException? failure = null;
+        try
+        {
+            scope.Dispose();
+        }
+        catch (SemaphoreFullException ex)
+        {
+            failure = ex;
+        }
+
+        Assert.NotNull(failure);
+        Assert.Contains("sync-set-release-second", failure.Message, StringComparison.Ordinal);
+        Assert.False(gate.IsHeld);
+        Assert.Equal(1, first.CurrentCount);
+        Assert.Equal(1, second.CurrentCount);
+    }
+
+    [Fact]
     public void RandomTransfers_AmongTenAccounts_FromFourThreads_KeepTheTotalExact()
     {
         using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
