@@ -29,6 +29,15 @@ public sealed class OptionsAndScheduleTests
     }
 
     [Fact]
+    public void AScheduleCountOfZero_IsAFormatException()
+    {
+        // Before, "a0" decoded to no choices at all and the replay was reported as Stuck, as if the scenario had changed.
+        var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(OneFlow, "a0"));
+
+        Assert.Contains("count of 0 at position 1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void AScheduleWithMoreChoicesThanMaxSteps_IsRefusedBeforeItIsExpanded()
     {
         // Before, every choice was expanded into a list first ("a2000000000" took gigabytes) and the run then ignored the

@@ -75,6 +75,12 @@ internal static class ScheduleCodec
                 throw new FormatException($"The schedule '{schedule}' has a count at position {start} that is too large for a number of choices.");
             }
 
+            if (run == 0)
+            {
+                // Encode never writes one: a letter stands for at least one choice.
+                throw new FormatException($"The schedule '{schedule}' has a count of 0 at position {start}; a letter stands for at least one choice.");
+            }
+
             // Checked before expanding: a count of a few billion would otherwise take gigabytes to refuse later.
             if (run > maxChoices - decisions.Count)
             {
