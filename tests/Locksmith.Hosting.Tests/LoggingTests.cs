@@ -191,6 +191,48 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task A_flow_waiter_is_named_with_its_activity_in_the_log_as_in_its_exception()
+    {
+        // The exception said "flow #5 ('GET /orders') timed out ..." while its 14001 line said only "for flow #5", so the
+        // log could not be matched to the request; README's Waiter field reads "flow #2 ('GET /orders')".
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "LongWaitThreshold": "00:00:00" } }""",
+            l => l.AddAsyncExclusiveLock("outbox", 10));
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        await host.StartAsync(ct);
+
+        // Each flow its own Task.Run: a child task inherits its parent's flow, and with it the parent's holds.
+        var held = await Task.Run(async () => await outbox.AcquireAsync(ct), ct);
+        var timedOut = await Task.Run(async () =>
+        {
+            using var request = new System.Diagnostics.Activity("GET /orders").Start();
+            return await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+            {
+                using var scope = await outbox.AcquireAsync(TimeSpan.FromMilliseconds(5), ct);
+            });
+        }, ct);
+        var granted = Task.Run(async () =>
+        {
+            using var request = new System.Diagnostics.Activity("POST /orders").Start();
+            using var scope = await outbox.AcquireAsync(ct);
+        }, ct);
+        Guard.SpinUntil(() => outbox.WaitingCount == 1);
+        held.Dispose();
+        await granted;
+        await host.StopAsync(ct);
+
+        var timeout = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
+        int timeoutId = int.Parse(timeout.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
+        string timeoutWaiter = $"flow #{timeoutId - LockCatalogEntry.FlowIdBase} ('GET /orders')";
+        Assert.Equal(timeoutWaiter, timeout.GetStructuredStateValue("Waiter"));
+        Assert.StartsWith(timeoutWaiter + " timed out", timedOut.Message, StringComparison.Ordinal);
+        var longWait = Assert.Single(host.Logs(LocksmithEventIds.LongWait));
+        int longWaitId = int.Parse(longWait.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal($"flow #{longWaitId - LockCatalogEntry.FlowIdBase} ('POST /orders')", longWait.GetStructuredStateValue("Waiter"));
+    }
+
+    [Fact]
     public async Task A_stopped_host_logs_nothing_more()
     {
         var ct = TestContext.Current.CancellationToken;
