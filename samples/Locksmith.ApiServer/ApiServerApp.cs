@@ -124,7 +124,8 @@ public static class ApiServerApp
 
     /// <summary>
     /// Builds and starts the server for a command line (the main job, <c>--serve</c>): the started app, or null and one
-    /// line saying why it could not start (invalid settings, a port already taken) instead of the host's stack trace.
+    /// line saying why it could not start (invalid <c>ApiServer</c> or <c>Locksmith</c> settings, a port already taken)
+    /// instead of the host's stack trace.
     /// </summary>
     /// <param name="args">Server configuration arguments.</param>
     /// <param name="loopbackPort">See <see cref="CreateBuilder"/>.</param>
@@ -147,6 +148,19 @@ public static class ApiServerApp
         var quiet = new QuietStart();
         quiet.AttachTo(builder.Logging);
         var app = Build(builder);
+        try
+        {
+            // Locksmith's section is bound and checked as the host starts, where a bad value (a misspelt key, a TimeSpan
+            // that does not parse, WatchdogInterval = 0) escaped as the host's stack trace: read it first, so it is one
+            // line naming the key, as the server's own settings are.
+            _ = app.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+        }
+        catch (Exception ex) when (ex is OptionsValidationException or InvalidOperationException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            return (null, $"The server's settings are invalid: {ex.Message}");
+        }
+
         try
         {
             await app.StartAsync(ct).ConfigureAwait(false);

@@ -166,6 +166,38 @@ public sealed class MainJobCommandTests
     }
 
     [Fact]
+    public async Task Invalid_locksmith_settings_exit_2_naming_the_key_before_a_server_starts()
+    {
+        // The Locksmith section is the sample's too (appsettings.json): a bad value there escaped from the host's start as
+        // an unhandled exception with its stack trace, and the process aborted (exit 134) instead of exiting 2.
+        string[][] commands =
+        [
+            ["--requests", "10", "--Locksmith:WatchdogInterval=0"],
+            ["--requests", "10", "--Locksmith:DefaultTimeout=abc"],
+            ["--requests", "10", "--Locksmith:DefaultTimeOutt=00:00:01"],
+        ];
+        string[] named =
+        [
+            "Locksmith:WatchdogInterval = '00:00:00' is invalid: it must be at least 00:00:00.001",
+            "'abc' at 'Locksmith:DefaultTimeout'",
+            "'DefaultTimeOutt'",
+        ];
+
+        for (int i = 0; i < commands.Length; i++)
+        {
+            using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+            int exit = await MainJobRunner.RunAsync(commands[i], output, interactive: false, TestContext.Current.CancellationToken);
+
+            string text = output.ToString();
+            Assert.True(exit == 2, $"exit code {exit} for {string.Join(' ', commands[i])}:\n{text}");
+            Assert.StartsWith("The server's settings are invalid: ", text, StringComparison.Ordinal);
+            Assert.Contains(named[i], text, StringComparison.Ordinal);
+            Assert.DoesNotContain("   at ", text, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void Serve_mode_reads_the_same_command_line_so_port_binds_the_server_and_serve_is_no_configuration_key()
     {
         var serve = MainJobOptions.Parse(["--serve", "--port", "5090", "--ApiServer:Accounts=16"], out string? error);
