@@ -33,7 +33,10 @@ if (args.Contains("--serve", StringComparer.Ordinal))
 
 return await MainJobRunner.RunAsync(args);
 
-/// <summary>The entry point, public so <c>WebApplicationFactory&lt;Program&gt;</c> can find it.</summary>
+/// <summary>
+/// The entry point, public so <c>WebApplicationFactory&lt;Program&gt;</c> can find it: run by the factory (no arguments, an
+/// in-memory server) it serves the factory's client until the factory is disposed, instead of running the main job.
+/// </summary>
 public partial class Program
 {
 }

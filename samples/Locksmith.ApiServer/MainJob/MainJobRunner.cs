@@ -55,6 +55,16 @@ public static class MainJobRunner
         }
 
         await using var app = started;
+        if (ApiServerApp.BaseAddress(app).Port == 0)
+        {
+            // Kestrel replaces port 0 with the one it bound. Still 0: a test host runs this entry point and swapped Kestrel
+            // for its in-memory server (WebApplicationFactory<Program>), so there is no socket to drive the load through;
+            // serve the test's requests until it stops the host, as --serve does, instead of failing the load and
+            // disposing the app under the test's client.
+            await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
+            return 0;
+        }
+
         try
         {
             Uri address = ApiServerApp.BaseAddress(app);
