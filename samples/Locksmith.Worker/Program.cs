@@ -59,6 +59,20 @@ public static class Program
             problems = error.Message;   // the binder names the key and the value: "Failed to convert configuration value 'abc' at 'Worker:Producers' ..."
         }
 
+        // Locksmith's section too: the host checks it as it starts, where a bad value (WatchdogInterval = 0, a time that
+        // does not parse, a misspelt key) was the failed start's stack trace and an aborted process, not exit code 1.
+        if (problems is null)
+        {
+            try
+            {
+                _ = host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+            }
+            catch (Exception error) when (error is OptionsValidationException or InvalidOperationException)
+            {
+                problems = error.Message;
+            }
+        }
+
         if (problems is not null)
         {
             Console.Error.WriteLine(problems);

@@ -36,6 +36,23 @@ public sealed class BuiltAppTests
     }
 
     [Fact]
+    public async Task An_invalid_locksmith_setting_exits_1_with_one_line_naming_the_key_and_runs_nothing()
+    {
+        // Checked only as the host started: the failed start's stack trace, and the process aborted (exit code 134).
+        var (rangeExit, rangeOutput) = await RunAppAsync("--items", "100", "--Locksmith:WatchdogInterval=0");
+        var (parseExit, parseOutput) = await RunAppAsync("--items", "100", "--Locksmith:DefaultTimeout=abc");
+
+        Assert.True(rangeExit == 1, $"exit code {rangeExit}:\n{rangeOutput}");
+        Assert.Contains("Locksmith:WatchdogInterval = '00:00:00' is invalid", rangeOutput, StringComparison.Ordinal);
+        Assert.Contains(WorkerOptions.Usage(), rangeOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Microsoft", rangeOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("items consumed", rangeOutput, StringComparison.Ordinal);
+        Assert.True(parseExit == 1, $"exit code {parseExit}:\n{parseOutput}");
+        Assert.Contains("'abc' at 'Locksmith:DefaultTimeout'", parseOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Microsoft", parseOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_switch_without_a_value_or_a_misspelt_switch_exits_1_and_runs_nothing()
     {
         // Left to the configuration binder, the last would be ignored and the typo bound to nothing: both ran the defaults.
