@@ -1,6 +1,7 @@
 using System;
 using System.Buffers;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 
@@ -34,21 +35,29 @@ public ref struct LockSetScope
         ExceptionDispatchInfo? first = null;
         for (int i = count - 1; i >= 0; i--)
         {
-            var member = locks[i]!;
+            ExitMember(locks[i]!, ref first);
             locks[i] = null;
-            try
-            {
-                LockSet.ExitMember(member);
-            }
-            catch (Exception ex)
-            {
-                // The count is already 0: stopping here would leave the rest held with no scope to release them.
-                first ??= ExceptionDispatchInfo.Capture(ex);
-            }
         }
 
         ReturnBuffer();
         first?.Throw();
+    }
+
+    /// <summary>
+    /// Releases one member; a failure is kept for the end, since the count is already 0 and stopping would leave the
+    /// rest held with no scope to release them. Its own method, so the release loop has no exception handling.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ExitMember(LockPrimitive member, ref ExceptionDispatchInfo? first)
+    {
+        try
+        {
+            LockSet.ExitMember(member);
+        }
+        catch (Exception ex)
+        {
+            first ??= ExceptionDispatchInfo.Capture(ex);
+        }
     }
 
     /// <summary>Where the set's locks live: inline, or in the rented array.</summary>
