@@ -169,6 +169,44 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// An [AcquiresLocksOf] wrapper takes the locks of its arguments, not of the object it is called on: it is a self-deadlock
+    /// only when an argument is the object whose lock the caller holds (this for [Guarded], the parameter for
+    /// [AcquiresLocksOf]). Other accounts' locks of the same level are LSM0022, and unordered ones nothing; LSM0023's
+    /// advice to call the body there would drop their locks.
+    /// </summary>
+    [Fact]
+    public void LSM0023_OnlyWhenAnAcquiresLocksOfArgumentIsTheObjectWhoseLockIsHeld() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Account
+        {
+            [LockOrder(10)] private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private decimal _balance;
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+            private static Task TransferCoreAsync(Account from, Account to, decimal amount) { from._balance -= amount; to._balance += amount; return Task.CompletedTask; }
+
+            [Guarded(Lock = nameof(_lock))] private Task<decimal> PeekCoreAsync() => Task.FromResult(_balance);
+
+            [Guarded(Lock = nameof(_lock))] private Task SettleCoreAsync(Account x, Account y) => {|LSM0022:TransferAsync(x, y, 1)|};
+            [Guarded(Lock = nameof(_lock))] private Task SelfCoreAsync(Account x) => {|LSM0023:TransferAsync(x, this, 1)|};
+            [AcquiresLocksOf(nameof(a), Lock = nameof(_lock))] private Task<decimal> ReadCoreAsync(Account a) => {|LSM0023:a.PeekAsync()|};
+            [AcquiresLocksOf(nameof(a), Lock = nameof(_lock))] private Task<decimal> OwnCoreAsync(Account a) => {|LSM0022:PeekAsync()|};
+        }
+        public sealed partial class Box
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+            private static void MoveCore(Box from, Box to) { from._count--; to._count++; }
+
+            [Guarded(Lock = nameof(_lock))] private void SpreadCore(Box x, Box y) => Move(x, y);
+            [Guarded(Lock = nameof(_lock))] private void GiveCore(Box x) => {|LSM0023:Move(this, x)|};
+        }
+        """);
+
     [Fact]
     public void LSM0024_LockStatementOnLocksmithLock() => DiagnosticCheck.Verify("""
         using Locksmith;

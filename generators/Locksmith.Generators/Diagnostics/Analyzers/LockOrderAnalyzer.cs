@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using System.Globalization;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Locksmith.Generators.Symbols;
@@ -51,9 +52,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         foreach (var use in wrapper.Taken)
         {
-            bool sameObject = use.Member.IsStatic || invocation.Instance is null || OperationFacts.IsThis(invocation.Instance);
             bool reentrant = (use.Capabilities & (LockCapabilities.Reentrant | LockCapabilities.Keyed)) != 0;
-            if (sameObject && !reentrant && Holds(held, use.Member))
+            if (!reentrant && Holds(held, use, invocation))
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
@@ -90,11 +90,35 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static string LockName(ISymbol member, bool qualified) =>
         qualified && member.ContainingType is { } type ? SymbolNames.TypeName(type) + "." + member.Name : member.Name;
 
-    private static bool Holds(ImmutableArray<LockUse> held, ISymbol member)
+    /// <summary>
+    /// Whether the caller already holds the lock that <paramref name="taken"/> names, on the same object: a static lock;
+    /// the lock of the object the wrapper is called on (or, for an <c>[AcquiresLocksOf]</c> wrapper, of the argument
+    /// given for its parameter) when that is the object whose lock the caller holds — <c>this</c> for a <c>[Guarded]</c>
+    /// caller, its own parameter for an <c>[AcquiresLocksOf]</c> one. Another object's lock of the same member is not
+    /// held (taking it may still break the order, which is LSM0022).
+    /// </summary>
+    private static bool Holds(ImmutableArray<LockUse> held, LockUse taken, IInvocationOperation invocation)
     {
+        var target = taken.Parameter is null
+            ? invocation.Instance
+            : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == taken.Parameter.Name)?.Value;
         foreach (var use in held)
         {
-            if (SymbolEqualityComparer.Default.Equals(use.Member.OriginalDefinition, member.OriginalDefinition))
+            if (!SymbolEqualityComparer.Default.Equals(use.Member.OriginalDefinition, taken.Member.OriginalDefinition))
+            {
+                continue;
+            }
+
+            if (taken.Member.IsStatic || (taken.Parameter is null && invocation.Instance is null))
+            {
+                return true;
+            }
+
+            bool same = use.Parameter is null
+                ? OperationFacts.IsThis(target)
+                : OperationFacts.Unwrap(target) is IParameterReferenceOperation reference &&
+                    SymbolEqualityComparer.Default.Equals(reference.Parameter.OriginalDefinition, use.Parameter.OriginalDefinition);
+            if (same)
             {
                 return true;
             }

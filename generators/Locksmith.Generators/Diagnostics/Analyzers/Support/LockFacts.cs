@@ -119,7 +119,7 @@ internal sealed class LockFacts
             var capabilities = CapabilitiesOf(LockMembers.TypeOf(member));
             if (member is not null && capabilities.IsLock())
             {
-                uses.Add(new LockUse(member, capabilities));
+                uses.Add(new LockUse(member, capabilities, parameter));
             }
         }
 

@@ -7,14 +7,21 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <summary>A lock a method holds or a wrapper takes, with its declared level.</summary>
 internal sealed class LockUse
 {
-    public LockUse(ISymbol member, LockCapabilities capabilities)
+    public LockUse(ISymbol member, LockCapabilities capabilities, IParameterSymbol? parameter = null)
     {
         Member = member;
         Capabilities = capabilities;
+        Parameter = parameter;
         Level = LockMembers.LevelOf(member);
     }
 
     public ISymbol Member { get; }
+
+    /// <summary>
+    /// The <c>[AcquiresLocksOf]</c> parameter whose object's lock this is; null for the lock of the method's own object
+    /// (or a static lock).
+    /// </summary>
+    public IParameterSymbol? Parameter { get; }
 
     public LockCapabilities Capabilities { get; }
 
