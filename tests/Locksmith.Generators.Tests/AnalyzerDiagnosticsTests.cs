@@ -63,6 +63,36 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// An [AcquiresLocksOf] naming keys of the type's own async keyed lock holds that lock (AcquireManyAsync), so the
+    /// state it guards is used with its lock there, as in a [Guarded] method with StripeBy; another object's is not.
+    /// </summary>
+    [Fact]
+    public void LSM0020_KeysOfTheOwnKeyedLock_HoldItForTheOwnObject() => DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Bank
+        {
+            private readonly AsyncStripedLock<string> _accounts = new();
+            [Guarded(Lock = nameof(_accounts))] private readonly Dictionary<string, long> _balances = new();
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_accounts))]
+            private async Task MoveCoreAsync(string from, string to, long amount, Bank other, CancellationToken ct)
+            {
+                _balances.TryGetValue(from, out long f);
+                await Task.Yield();
+                _balances[from] = f - amount;
+                this._balances[to] = this._balances.GetValueOrDefault(to) + amount;
+                {|LSM0020:other._balances|}.Clear();
+            }
+
+            [Guarded(Lock = nameof(_accounts), StripeBy = nameof(key))]
+            private Task<long> GetCoreAsync(string key) => Task.FromResult(_balances.GetValueOrDefault(key));
+        }
+        """);
+
     [Fact]
     public void LSM0020_GuardedMemberUsedWithoutLock() => DiagnosticCheck.Verify("""
         using System;

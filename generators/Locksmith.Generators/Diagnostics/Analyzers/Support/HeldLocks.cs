@@ -9,7 +9,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <summary>
 /// Decides whether code holds a lock where it touches guarded state. Held means: inside a constructor or
 /// initializer of the same object; inside a method (or property accessor) guarded by the same lock, on the same
-/// object; inside an <c>[AcquiresLocksOf]</c> method for a named parameter; or after a <c>using</c> of an
+/// object; inside an <c>[AcquiresLocksOf]</c> method for a named parameter (for its own object, when the parameters are
+/// keys of its keyed lock); or after a <c>using</c> of an
 /// <c>Acquire…</c>/<c>TryAcquire…</c> call that takes that lock of that object, in an enclosing block (an awaited
 /// <c>AcquireAsync</c> of an async lock, with or without <c>ConfigureAwait</c>, and <c>await using</c> alike: the call
 /// is found among the resource's operations). A <c>TryAcquire…</c> may fail and leave an empty scope, so its scope holds
@@ -63,15 +64,21 @@ internal static class HeldLocks
             return true;
         }
 
-        if (facts.LockSetOf(method) is { } set &&
-            set.Lock == guard.LockMember.Name &&
-            OperationFacts.Unwrap(instance) is IParameterReferenceOperation parameter &&
-            set.ParameterNames.Contains(parameter.Parameter.Name))
+        if (facts.LockSetOf(method) is not { } set || set.Lock != guard.LockMember.Name)
+        {
+            return false;
+        }
+
+        if (OperationFacts.Unwrap(instance) is IParameterReferenceOperation parameter && set.ParameterNames.Contains(parameter.Parameter.Name))
         {
             return true;
         }
 
-        return false;
+        // The parameters are keys of the method's own keyed lock (AcquireManyAsync): it holds that lock, as a [Guarded]
+        // method with StripeBy holds its striped lock, for its own object's state.
+        return (guard.LockMember.IsStatic || instance is null || OperationFacts.IsThis(instance)) &&
+            AsyncWrappers.KeyedSetLock(method, set) is { } keyed &&
+            SymbolEqualityComparer.Default.Equals(keyed.OriginalDefinition, guard.LockMember.OriginalDefinition);
     }
 
     private static bool HeldByHolder(ISymbol holder, Guard guard, IOperation? instance, LockFacts facts) =>
