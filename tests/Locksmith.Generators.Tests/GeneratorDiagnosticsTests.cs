@@ -292,6 +292,24 @@ public sealed class GeneratorDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// [AcquiresLocksOf] naming keys of the type's own synchronous keyed lock gets one LSM0018 that says only async keyed
+    /// locks take keys together, not one per key saying that 'string' has no lock member.
+    /// </summary>
+    [Fact]
+    public void LSM0018_KeysOfASynchronousKeyedLock_OnceAndSaysWhichLockTakesKeysTogether() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Stock
+        {
+            private readonly StripedLock<string> _skus = new();
+            private readonly StripedReadWriteLock<string> _shelves = new();
+            [{|LSM0018:AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_skus))|}] private void MoveCore(string from, string to) { }
+            [{|LSM0018:AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_skus))|}] private Task ShiftCoreAsync(string from, string to) => Task.CompletedTask;
+            [{|LSM0018:AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_shelves))|}] private void SwapCore(string a, string b) { }
+        }
+        """);
+
     [Fact]
     public void LSM0011_LockOrderOnNonLock() => DiagnosticCheck.Verify("""
         using Locksmith;

@@ -162,6 +162,22 @@ public sealed partial class GuardedGenerator
         private static LockContract.CallSite CallSiteOf(GeneratorAttributeSyntaxContext context, IMethodSymbol method) =>
             new(context.SemanticModel, NameLocation(context.TargetNode, method).SourceSpan.Start, method.ContainingType.ContainingNamespace);
 
+        /// <summary>
+        /// The method's own synchronous keyed lock when <c>[AcquiresLocksOf]</c> names keys of it (no named parameter's
+        /// type has the member), which only the async keyed locks support; null otherwise.
+        /// </summary>
+        private static ISymbol? SynchronousKeyedSetLock(IMethodSymbol method, AcquiresLocksOfAttributeData data)
+        {
+            if (method.Parameters.Any(p => data.ParameterNames.Contains(p.Name) && LockMembers.Find(p.Type, data.Lock) is not null))
+            {
+                return null;
+            }
+
+            var member = LockMembers.Find(method.ContainingType, data.Lock);
+            var capabilities = LockCapabilitiesReader.Of(LockMembers.TypeOf(member));
+            return (capabilities & LockCapabilities.Keyed) != 0 && !capabilities.IsAsync() ? member : null;
+        }
+
         private static WrapperModel? ParseLockSetMethod(
             GeneratorAttributeSyntaxContext context, IMethodSymbol method, AcquiresLocksOfAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
         {
@@ -208,6 +224,14 @@ public sealed partial class GuardedGenerator
             if (AsyncWrappers.KeyedSetLock(method, data) is { } keyedLock)
             {
                 return ParseKeyedSetMethod(context, method, data, keyedLock, facts, attributeLocation, nameLocation, diagnostics, token);
+            }
+
+            if (SynchronousKeyedSetLock(method, data) is { } syncKeyed)
+            {
+                // Keys of a synchronous keyed lock: say that once, not that each key's type lacks the lock member.
+                Invalid($"'{data.Lock}' is a synchronous keyed lock ('{LockMembers.TypeOf(syncKeyed)!.ToDisplayString()}'), and only an async keyed lock takes several keys together (AcquireManyAsync); " +
+                    $"use an AsyncStripedLock<TKey> and an async method, or take one key with [Guarded(Lock = nameof({data.Lock}), StripeBy = nameof(key))]");
+                return null;
             }
 
             var targets = new List<LockTargetModel>();
