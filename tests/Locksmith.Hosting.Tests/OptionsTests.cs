@@ -152,6 +152,10 @@ public sealed class OptionsTests
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
         Assert.Contains("'DefaultTimeOutt'", error.Message, StringComparison.Ordinal);
+
+        // With its section, as the other settings' errors name theirs; before, only the binder's words for the property.
+        Assert.Contains("'Locksmith:DefaultTimeOutt' is not a Locksmith setting", error.Message, StringComparison.Ordinal);
+        Assert.Contains("DefaultTimeout", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
     }
 }

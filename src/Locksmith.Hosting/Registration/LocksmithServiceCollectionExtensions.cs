@@ -1,5 +1,6 @@
 using System;
 using System.Linq;
+using System.Reflection;
 using Locksmith.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -33,9 +34,46 @@ public static class LocksmithServiceCollectionExtensions
         string path = section.Path;
         // A misspelt key (DefaultTimeOutt) fails the start naming it, instead of leaving the default in force unseen.
         services.AddOptions<LocksmithOptions>()
-            .Bind(section, static binder => binder.ErrorOnUnknownConfiguration = true)
-            .Configure(options => options.ConfigurationPath = path);
+            .Configure(options =>
+            {
+                BindNamingUnknownKeys(section, options);
+                options.ConfigurationPath = path;
+            });
+
+        // What Bind registers besides binding: IOptionsMonitor sees the section's reloads.
+        services.AddSingleton<IOptionsChangeTokenSource<LocksmithOptions>>(new ConfigurationChangeTokenSource<LocksmithOptions>(section));
         return builder;
+    }
+
+    /// <summary>
+    /// Binds <paramref name="section"/>, refusing keys <see cref="LocksmithOptions"/> does not have with their full
+    /// path (<c>Locksmith:DefaultTimeOutt</c>), where the binder's own message names only the property.
+    /// </summary>
+    private static void BindNamingUnknownKeys(IConfigurationSection section, LocksmithOptions options)
+    {
+        try
+        {
+            section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
+        }
+        catch (InvalidOperationException ex) when (UnknownKeys(section) is { Length: > 0 } unknown)
+        {
+            var known = typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                .Where(static property => property.CanWrite)
+                .Select(static property => property.Name);
+            throw new InvalidOperationException(
+                $"{string.Join(", ", unknown.Select(static key => $"'{key.Path}'"))} is not a Locksmith setting: " +
+                $"{nameof(LocksmithOptions)} has no property {string.Join(", ", unknown.Select(static key => $"'{key.Key}'"))}. " +
+                $"Its settings are {string.Join(", ", known)}.",
+                ex);
+        }
+    }
+
+    private static IConfigurationSection[] UnknownKeys(IConfigurationSection section)
+    {
+        var properties = typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        return section.GetChildren()
+            .Where(child => !properties.Any(property => string.Equals(property.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+            .ToArray();
     }
 
     /// <summary>
