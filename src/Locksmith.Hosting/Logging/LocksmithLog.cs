@@ -41,15 +41,16 @@ internal sealed partial class LocksmithLog
     private static string LevelText(int? level) => level?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
     // Waiters and owners read as the exceptions name them: "thread 7 ('worker')", "flow #2 ('GET /orders')". The events run
-    // on the waiting thread (an async wait's, in the awaiting flow), so a thread waiter's name is the current thread's.
-    // An async wait's events run in the awaiting flow's frame, whose current Activity is the one the runtime names the
-    // flow by. The health check's long waits name the waiter the same way (LockEventTracker).
-    internal static string WaiterText(int waiterId) =>
-        waiterId >= LockCatalogEntry.FlowIdBase
-            ? System.Diagnostics.Activity.Current?.DisplayName is { Length: > 0 } activity
-                ? $"{LockCatalogEntry.OwnerText(waiterId, null)} ('{activity}')"
-                : LockCatalogEntry.OwnerText(waiterId, null)
-            : LockCatalogEntry.OwnerText(waiterId, waiterId == Environment.CurrentManagedThreadId ? System.Threading.Thread.CurrentThread.Name : null);
+    // on the waiting thread, so a thread waiter's name is the current thread's; an async wait's run in the awaiting flow's
+    // frame, whose current Activity is the one the runtime names the flow by. The health check's long waits name the
+    // waiter the same way (LockEventTracker).
+    internal static string WaiterText(int waiterId)
+    {
+        string waiter = LockCatalogEntry.OwnerText(waiterId, waiterId == Environment.CurrentManagedThreadId ? System.Threading.Thread.CurrentThread.Name : null);
+        return waiterId >= LockCatalogEntry.FlowIdBase && System.Diagnostics.Activity.Current?.DisplayName is { Length: > 0 } activity
+            ? $"{waiter} ('{activity}')"
+            : waiter;
+    }
 
     // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
     private static string OwnerText(int ownerId, string? ownerName) =>

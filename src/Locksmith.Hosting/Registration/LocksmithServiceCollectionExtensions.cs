@@ -55,24 +55,26 @@ public static class LocksmithServiceCollectionExtensions
         {
             section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
         }
-        catch (InvalidOperationException ex) when (UnknownKeys(section) is { Length: > 0 } unknown)
+        catch (InvalidOperationException ex) when (UnknownKeys(section, out var settings) is { Length: > 0 } unknown)
         {
-            var known = typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
-                .Where(static property => property.CanWrite)
-                .Select(static property => property.Name);
             throw new InvalidOperationException(
                 $"{string.Join(", ", unknown.Select(static key => $"'{key.Path}'"))} is not a Locksmith setting: " +
                 $"{nameof(LocksmithOptions)} has no property {string.Join(", ", unknown.Select(static key => $"'{key.Key}'"))}. " +
-                $"Its settings are {string.Join(", ", known)}.",
+                $"Its settings are {string.Join(", ", settings)}.",
                 ex);
         }
     }
 
-    private static IConfigurationSection[] UnknownKeys(IConfigurationSection section)
+    /// <summary>The section's keys that are none of <paramref name="settings"/>, the options' writable properties.</summary>
+    private static IConfigurationSection[] UnknownKeys(IConfigurationSection section, out string[] settings)
     {
-        var properties = typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance);
+        var names = typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(static property => property.CanWrite)
+            .Select(static property => property.Name)
+            .ToArray();
+        settings = names;
         return section.GetChildren()
-            .Where(child => !properties.Any(property => string.Equals(property.Name, child.Key, StringComparison.OrdinalIgnoreCase)))
+            .Where(child => !names.Contains(child.Key, StringComparer.OrdinalIgnoreCase))
             .ToArray();
     }
 

@@ -137,6 +137,16 @@ internal static class AsyncWaits
     }
 
     /// <summary>
+    /// A controlled flow's wait (it waits for its turn, not on the queue) that gave up: cancelled by its token
+    /// (<see cref="ControlledWaitCanceled"/>), else timed out by the scheduler (<see cref="FailedWithoutWaiting"/>).
+    /// </summary>
+    public static ValueTask<AsyncLockScope> ControlledWaitEnded(
+        IAsyncWaitHost host, LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout, int timeoutMs, CancellationToken cancellationToken) =>
+        cancellationToken.IsCancellationRequested
+            ? ControlledWaitCanceled(host.Lock, flow, mode, cancellationToken)
+            : FailedWithoutWaiting(host, flow, mode, modeTag, throwOnTimeout, timeoutMs);
+
+    /// <summary>
     /// A controlled flow's wait (it waits for its turn, not on the queue) ended by its cancelled token: the flow holds
     /// nothing more, and the task is cancelled with the message of a queued wait's cancellation.
     /// </summary>

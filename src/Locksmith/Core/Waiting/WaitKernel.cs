@@ -128,9 +128,9 @@ internal static class WaitKernel
         }
 
         timeoutMs = ResolveTimeout(timeoutMs);
-        if (lockPrimitive.Controller is { } controller && controller.ControlsCurrentThread)
+        if (lockPrimitive.IsControlledHere)
         {
-            return AcquireControlled(ref protocol, controller, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
+            return AcquireControlled(ref protocol, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
         }
 
         if (timeoutMs != 0 && Spin(ref protocol))
@@ -157,19 +157,15 @@ internal static class WaitKernel
     /// taken it hands its turn to the scheduler until a release on this lock (or the scheduler's choice of a timeout).
     /// </summary>
     private static bool AcquireControlled<TProtocol>(
-        scoped ref TProtocol protocol, ISchedulingController controller, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
+        scoped ref TProtocol protocol, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
         int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
         where TProtocol : IWaitProtocol, allows ref struct
     {
         while (!protocol.TryAcquire())
         {
-            if (timeoutMs != 0)
+            if (lockPrimitive.WaitControlled(timeoutMs, cancellationToken))
             {
-                controller.Enlist(SchedulingOperation.Blocked, lockPrimitive, lockPrimitive.Name, canTimeOut: timeoutMs != Timeout.Infinite);
-                if (SchedulingHooks.BlockWakingOnCancel(controller, lockPrimitive, cancellationToken) && !cancellationToken.IsCancellationRequested)
-                {
-                    continue;
-                }
+                continue;
             }
 
             protocol.GiveUp();

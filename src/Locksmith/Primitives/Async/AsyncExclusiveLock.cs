@@ -339,9 +339,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             }
         }
 
-        return cancellationToken.IsCancellationRequested
-            ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Exclusive, cancellationToken)
-            : AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout, timeoutMs);
+        return AsyncWaits.ControlledWaitEnded(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout, timeoutMs, cancellationToken);
     }
 
     /// <summary>An ordered lock taken by a flow that just claimed its record: its first ordered hold.</summary>

@@ -182,9 +182,7 @@ public sealed partial class AsyncReadWriteLock
                 }
             }
 
-            return cancellationToken.IsCancellationRequested
-                ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Read, cancellationToken)
-                : AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout, timeoutMs);
+            return AsyncWaits.ControlledWaitEnded(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout, timeoutMs, cancellationToken);
         }
 
         if (timeoutMs == 0)

@@ -154,9 +154,7 @@ public sealed partial class AsyncReadWriteLock
                 }
             }
 
-            return cancellationToken.IsCancellationRequested
-                ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Write, cancellationToken)
-                : AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout, timeoutMs);
+            return AsyncWaits.ControlledWaitEnded(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout, timeoutMs, cancellationToken);
         }
 
         if (timeoutMs == 0)
