@@ -237,6 +237,126 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// Code that holds a lock through a using scope (a declaration or a statement, of Acquire, a timed Acquire, a checked
+    /// TryAcquire or a LockSet) holds it as a guarded method does: calling a wrapper that takes the same non-reentrant lock
+    /// of the same object is LSM0023. Not another object's lock, a reentrant lock, a keyed one, a scope that ended or was
+    /// disposed before the call, an unchecked TryAcquire, nor a call in a lambda (which may run elsewhere, later).
+    /// </summary>
+    [Fact]
+    public void LSM0023_UsingScopeOfTheLock_ThenItsWrapper() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Account
+        {
+            private static readonly ExclusiveLock s_lock = new();
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReentrantLock _reentrant = new();
+            private readonly ReadWriteLock _rw = new();
+            private readonly StripedLock<string> _stripes = new();
+            [Guarded(Lock = nameof(_lock))] private decimal _balance;
+
+            [Guarded(Lock = nameof(_lock))] private void DepositCore(decimal amount) => _balance += amount;
+            [Guarded(Lock = nameof(_reentrant))] private void NoteCore() { }
+            [Guarded(Lock = nameof(_rw))] private void SetCore() { }
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))] private void TouchCore(string key) { }
+            [Guarded(Lock = nameof(s_lock))] private static void CountCore() { }
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+            private static void MoveCore(Account from, Account to) { }
+
+            public void Declaration() { using var scope = _lock.Acquire(); {|LSM0023:Deposit(1)|}; }
+            public void Statement() { using (_lock.Acquire()) { {|LSM0023:this.Deposit(1)|}; } }
+            public void Timed() { using (this._lock.Acquire(TimeSpan.FromSeconds(1))) { {|LSM0023:TryDeposit(1, TimeSpan.Zero)|}; } }
+            public void Nested() { using var scope = _lock.Acquire(); if (_balance > 0) { for (int i = 0; i < 2; i++) { {|LSM0023:Deposit(i)|}; } } }
+            public void Static() { using var scope = s_lock.Acquire(); {|LSM0023:Count()|}; }
+            public void OthersLock(Account other) { using var scope = other._lock.Acquire(); {|LSM0023:other.Deposit(1)|}; Deposit(1); }
+            public void ReadThenWrite() { using var scope = _rw.AcquireRead(); {|LSM0023:Set()|}; }
+            public void Pair(Account a, Account b) { using var scope = LockSet.Acquire(a._lock, b._lock); {|LSM0023:b.Deposit(1)|}; Deposit(1); }
+            public void Argument(Account other) { using var scope = _lock.Acquire(); {|LSM0023:Move(other, this)|}; }
+            public void Checked()
+            {
+                if (_lock.TryAcquire(TimeSpan.Zero, out var scope))
+                {
+                    using (scope) { {|LSM0023:Deposit(1)|}; }
+                }
+            }
+
+            public void OtherObject(Account other) { using var scope = _lock.Acquire(); other.Deposit(1); Move(other, other); }
+            public void Reentrant() { using var scope = _reentrant.Acquire(); Note(); }
+            public void Stripe() { using var scope = _stripes.Acquire("a"); Touch("a"); }
+            public void AfterTheStatement() { using (_lock.Acquire()) { _balance++; } Deposit(1); }
+            public void Before() { Deposit(1); using var scope = _lock.Acquire(); }
+            public void NotAUsing() { var scope = _lock.Acquire(); scope.Dispose(); Deposit(1); }
+            public void DisposedFirst() { using var scope = _lock.Acquire(); _balance++; scope.Dispose(); Deposit(1); }
+            public void Unchecked() { _lock.TryAcquire(TimeSpan.Zero, out var scope); using (scope) { Deposit(1); } }
+            public void InALambda() { using var scope = _lock.Acquire(); Task.Run(() => Deposit(1)); }
+            public void InALocalFunction() { using var scope = _lock.Acquire(); void Later() => Deposit(1); _ = (Action)Later; }
+        }
+        """);
+
+    /// <summary>The same for async locks: after an awaited AcquireAsync (with or without ConfigureAwait, await using, a using statement) and a checked TryAcquireAsync.</summary>
+    [Fact]
+    public void LSM0023_AsyncUsingScopeOfTheLock_ThenItsWrapper() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Queue
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _other = new();
+
+            [Guarded(Lock = nameof(_lock))] private Task AddCoreAsync(int amount) => Task.CompletedTask;
+
+            public async Task Declaration(CancellationToken ct) { using var scope = await _lock.AcquireAsync(ct); await {|LSM0023:AddAsync(1)|}; }
+            public async Task Configured(CancellationToken ct) { using var scope = await _lock.AcquireAsync(ct).ConfigureAwait(false); await {|LSM0023:AddAsync(1, ct)|}.ConfigureAwait(false); }
+            public async Task AwaitUsing() { await using var scope = await _lock.AcquireAsync(); await {|LSM0023:AddAsync(1)|}; }
+            public async Task Statement() { using (await _lock.AcquireAsync()) { await {|LSM0023:TryAddAsync(TimeSpan.Zero, 1)|}; } }
+            public async Task TimedChecked()
+            {
+                using var scope = await _lock.TryAcquireAsync(TimeSpan.Zero);
+                if (!scope.IsAcquired) { return; }
+                await {|LSM0023:AddAsync(1)|};
+            }
+
+            public async Task OtherLock() { using var scope = await _other.AcquireAsync(); await AddAsync(1); }
+            public async Task OtherQueue(Queue queue) { using var scope = await _lock.AcquireAsync(); await queue.AddAsync(1); }
+            public async Task TimedUnchecked() { using var scope = await _lock.TryAcquireAsync(TimeSpan.Zero); await AddAsync(1); }
+            public async Task Released() { using (await _lock.AcquireAsync()) { } await AddAsync(1); }
+        }
+        """);
+
+    /// <summary>
+    /// An [AcquiresLocksOf] over keys of the type's own keyed lock takes that lock (AcquireManyAsync), so it is
+    /// order-checked as a [Guarded] method with StripeBy is: holding it while calling a wrapper of a lower level, or
+    /// calling it while holding a higher one, is LSM0022.
+    /// </summary>
+    [Fact]
+    public void LSM0022_KeySetWrappers_AreOrderChecked() => DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Bank
+        {
+            [LockOrder(10)] private readonly AsyncExclusiveLock _ledger = new();
+            [LockOrder(20)] private readonly AsyncStripedLock<string> _accounts = new();
+            [LockOrder(30)] private readonly AsyncExclusiveLock _audit = new();
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_accounts))]
+            private Task MoveCoreAsync(string from, string to) => Task.CompletedTask;
+
+            [Guarded(Lock = nameof(_ledger))] private Task PostCoreAsync() => Task.CompletedTask;
+            [Guarded(Lock = nameof(_audit))] private Task AuditCoreAsync() => Task.CompletedTask;
+
+            [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_accounts))]
+            private async Task SettleCoreAsync(string a, string b) { await {|LSM0022:PostAsync()|}; await AuditAsync(); }
+
+            [Guarded(Lock = nameof(_audit))] private Task ReviewCoreAsync() => {|LSM0022:MoveAsync("x", "y")|};
+            [Guarded(Lock = nameof(_ledger))] private Task BookCoreAsync() => MoveAsync("x", "y");
+        }
+        """);
+
     [Fact]
     public void LSM0024_LockStatementOnLocksmithLock() => DiagnosticCheck.Verify("""
         using Locksmith;

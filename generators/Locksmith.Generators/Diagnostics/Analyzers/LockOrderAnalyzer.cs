@@ -10,13 +10,16 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Locksmith.Generators.Diagnostics.Analyzers;
 
 /// <summary>
-/// A guarded method that directly calls a generated wrapper: LSM0023 when the wrapper takes the caller's own
-/// non-reentrant lock on the same object (a self-deadlock; call the body instead), LSM0022 when it takes a lock
-/// whose <c>[LockOrder]</c> level is not above the caller's (the runtime would throw LockOrderViolationException).
+/// A call of a generated wrapper from code that holds a lock: LSM0023 when the wrapper takes a non-reentrant lock
+/// that the caller already holds on the same object, as a guarded method or through a using scope of it
+/// (<c>using var s = _lock.Acquire();</c>, <c>using var s = await _lock.AcquireAsync(ct);</c>; it would fail at run
+/// time; call the body instead), LSM0022 when a guarded method calls one that takes a lock whose <c>[LockOrder]</c>
+/// level is not above the caller's (the runtime would throw LockOrderViolationException).
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
-/// call costs two dictionary lookups; a call from a method that holds no lock costs one.
+/// call costs two dictionary lookups; a call that is no wrapper's costs one. Only a wrapper call looks for enclosing
+/// using scopes.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
@@ -43,17 +46,17 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var held = facts.LocksHeldBy(caller);
         var invocation = (IInvocationOperation)context.Operation;
-        if (held.IsEmpty || facts.WrapperOf(invocation.TargetMethod) is not { } wrapper)
+        if (facts.WrapperOf(invocation.TargetMethod) is not { } wrapper)
         {
             return;
         }
 
+        var held = facts.LocksHeldBy(caller);
         foreach (var use in wrapper.Taken)
         {
             bool reentrant = (use.Capabilities & (LockCapabilities.Reentrant | LockCapabilities.Keyed)) != 0;
-            if (!reentrant && Holds(held, use, invocation))
+            if (!reentrant && (Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(invocation, use.Member, TargetOf(use, invocation))))
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
@@ -64,6 +67,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     wrapper.Body.Name));
                 return;
             }
+        }
+
+        if (held.IsEmpty)
+        {
+            return;
         }
 
         var highestHeld = Highest(held);
@@ -99,9 +107,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool Holds(ImmutableArray<LockUse> held, LockUse taken, IInvocationOperation invocation)
     {
-        var target = taken.Parameter is null
-            ? invocation.Instance
-            : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == taken.Parameter.Name)?.Value;
+        var target = TargetOf(taken, invocation);
         foreach (var use in held)
         {
             if (!SymbolEqualityComparer.Default.Equals(use.Member.OriginalDefinition, taken.Member.OriginalDefinition))
@@ -126,6 +132,15 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>
+    /// The object whose lock <paramref name="taken"/> is at this call: the receiver, or for an <c>[AcquiresLocksOf]</c>
+    /// wrapper the argument given for its parameter.
+    /// </summary>
+    private static IOperation? TargetOf(LockUse taken, IInvocationOperation invocation) =>
+        taken.Parameter is null
+            ? invocation.Instance
+            : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == taken.Parameter.Name)?.Value;
 
     /// <summary>The ordered lock of the highest level (the first of equals), or null.</summary>
     private static LockUse? Highest(ImmutableArray<LockUse> uses)

@@ -52,7 +52,7 @@ internal static class HeldLocks
             }
         }
 
-        return HeldByScope(access, guard, instance, out uncheckedTry);
+        return HeldByScope(access, guard.LockMember, instance, out uncheckedTry);
     }
 
     /// <summary>Whether a method (or the property whose accessor it is) is guarded by the lock, on the same object.</summary>
@@ -98,16 +98,43 @@ internal static class HeldLocks
             : method.MethodKind == MethodKind.Constructor && OperationFacts.IsThis(instance);
     }
 
-    private static bool HeldByScope(IOperation access, Guard guard, IOperation? instance, out IInvocationOperation? uncheckedTry)
+    private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, out IInvocationOperation? uncheckedTry)
     {
         uncheckedTry = null;
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry) is not null;
+    }
+
+    /// <summary>
+    /// Whether the code at <paramref name="call"/> surely holds <paramref name="lockMember"/> of the object
+    /// <paramref name="instance"/> denotes (null for a static lock, or the same object as the lock reference's) through a
+    /// using scope, as <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/> finds one, for LSM0023,
+    /// an error, so stricter: a call in a lambda or local function, which may run elsewhere or after the scope, is not in
+    /// it, and neither is one after the scope's local was used other than to read <c>IsAcquired</c> (disposed early,
+    /// passed on, reassigned).
+    /// </summary>
+    public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance)
+    {
+        IInvocationOperation? uncheckedTry = null;
+        return EnclosingScope(call, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
+            (scope.Local is null || !UsedBetween(scope.Local, scope.Resource, call));
+    }
+
+    /// <summary>The innermost using scope enclosing <paramref name="access"/> that holds the lock there, with its resource and scope local; or null.</summary>
+    private static (IOperation Resource, ILocalSymbol? Local)? EnclosingScope(
+        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry)
+    {
         IOperation child = access;
         for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
         {
-            if (parent is IUsingOperation usingStatement && child == usingStatement.Body &&
-                Holds(access, usingStatement.Resources, guard, instance, ref uncheckedTry))
+            if (!crossFunctions && parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
             {
-                return true;
+                return null;
+            }
+
+            if (parent is IUsingOperation usingStatement && child == usingStatement.Body &&
+                Holds(access, usingStatement.Resources, lockMember, instance, ref uncheckedTry, out var local))
+            {
+                return (usingStatement.Resources, local);
             }
 
             if (parent is IBlockOperation block)
@@ -119,11 +146,34 @@ internal static class HeldLocks
                         break;
                     }
 
-                    if (statement is IUsingDeclarationOperation declaration && Holds(access, declaration.DeclarationGroup, guard, instance, ref uncheckedTry))
+                    if (statement is IUsingDeclarationOperation declaration &&
+                        Holds(access, declaration.DeclarationGroup, lockMember, instance, ref uncheckedTry, out var declared))
                     {
-                        return true;
+                        return (declaration, declared);
                     }
                 }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the scope local is used after its using resource and before <paramref name="call"/> (in the text),
+    /// other than to read its <c>IsAcquired</c>: an explicit <c>Dispose</c>, or a use that may dispose it.
+    /// </summary>
+    private static bool UsedBetween(ILocalSymbol local, IOperation resource, IOperation call)
+    {
+        int after = resource.Syntax.Span.End;
+        int before = call.Syntax.SpanStart;
+        foreach (var operation in OperationFacts.Root(call).Descendants())
+        {
+            if (operation is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                reference.Syntax.SpanStart >= after && reference.Syntax.SpanStart < before &&
+                reference.Parent is not IPropertyReferenceOperation { Property.Name: "IsAcquired" })
+            {
+                return true;
             }
         }
 
@@ -135,14 +185,17 @@ internal static class HeldLocks
     /// local that one produced), and, for a <c>TryAcquire…</c>, its success is checked there; an unchecked one is
     /// kept in <paramref name="uncheckedTry"/>.
     /// </summary>
-    private static bool Holds(IOperation access, IOperation resource, Guard guard, IOperation? instance, ref IInvocationOperation? uncheckedTry)
+    private static bool Holds(
+        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope)
     {
-        if (Takes(resource, guard, instance) is not { } taken)
+        scope = null;
+        if (Takes(resource, lockMember, instance) is not { } taken)
         {
             return false;
         }
 
-        var (acquire, scope) = taken;
+        IInvocationOperation acquire;
+        (acquire, scope) = taken;
 
         if (!acquire.TargetMethod.Name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) || IsChecked(access, acquire, scope))
         {
@@ -154,16 +207,16 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call a using resource makes or whose scope it disposes, and the scope's local if it has one; null when it takes no such lock.</summary>
-    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, Guard guard, IOperation? instance)
+    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance)
     {
         foreach (var operation in resource.DescendantsAndSelf())
         {
-            if (operation is IInvocationOperation invocation && IsAcquire(invocation, guard, instance))
+            if (operation is IInvocationOperation invocation && IsAcquire(invocation, lockMember, instance))
             {
                 return (invocation, OperationFacts.LocalDeclaredBy(invocation));
             }
 
-            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), guard, instance) is { } acquire)
+            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), lockMember, instance) is { } acquire)
             {
                 return (acquire, local.Local);
             }
@@ -173,11 +226,11 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call of the lock that gave a local its scope (an <c>out</c> argument or the initializer), or null.</summary>
-    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, Guard guard, IOperation? instance)
+    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance)
     {
         foreach (var operation in root.Descendants())
         {
-            if (operation is IInvocationOperation invocation && IsAcquire(invocation, guard, instance) &&
+            if (operation is IInvocationOperation invocation && IsAcquire(invocation, lockMember, instance) &&
                 invocation.Arguments.Any(a => a.Parameter?.RefKind == RefKind.Out && a.Value.DescendantsAndSelf().Any(v => v is ILocalReferenceOperation r && SymbolEqualityComparer.Default.Equals(r.Local, local))))
             {
                 return invocation;
@@ -185,7 +238,7 @@ internal static class HeldLocks
 
             if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) &&
                 declarator.Initializer is { } initializer &&
-                initializer.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i => IsAcquire(i, guard, instance)) is { } acquire)
+                initializer.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i => IsAcquire(i, lockMember, instance)) is { } acquire)
             {
                 return acquire;
             }
@@ -274,7 +327,7 @@ internal static class HeldLocks
     };
 
     /// <summary>An <c>Acquire…</c>/<c>TryAcquire…</c> call whose receiver or arguments name the lock of the same object.</summary>
-    private static bool IsAcquire(IInvocationOperation invocation, Guard guard, IOperation? instance)
+    private static bool IsAcquire(IInvocationOperation invocation, ISymbol lockMember, IOperation? instance)
     {
         string name = invocation.TargetMethod.Name;
         if (!name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) && !name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal))
@@ -282,16 +335,16 @@ internal static class HeldLocks
             return false;
         }
 
-        if (IsLockReference(invocation.Instance, guard, instance))
+        if (IsLockReference(invocation.Instance, lockMember, instance))
         {
             return true;
         }
 
-        return invocation.Arguments.Any(argument => argument.Value.DescendantsAndSelf().Any(v => IsLockReference(v, guard, instance)));
+        return invocation.Arguments.Any(argument => argument.Value.DescendantsAndSelf().Any(v => IsLockReference(v, lockMember, instance)));
     }
 
-    private static bool IsLockReference(IOperation? operation, Guard guard, IOperation? instance) =>
+    private static bool IsLockReference(IOperation? operation, ISymbol lockMember, IOperation? instance) =>
         OperationFacts.Unwrap(operation) is IMemberReferenceOperation reference &&
-        SymbolEqualityComparer.Default.Equals(reference.Member.OriginalDefinition, guard.LockMember.OriginalDefinition) &&
-        (guard.LockMember.IsStatic || OperationFacts.SameInstance(reference.Instance, instance));
+        SymbolEqualityComparer.Default.Equals(reference.Member.OriginalDefinition, lockMember.OriginalDefinition) &&
+        (lockMember.IsStatic || OperationFacts.SameInstance(reference.Instance, instance));
 }

@@ -111,6 +111,14 @@ internal sealed class LockFacts
             return ImmutableArray<LockUse>.Empty;
         }
 
+        // Keys of the method's own async keyed lock (AcquireManyAsync): it holds that lock, as a [Guarded] method with
+        // StripeBy holds its striped lock, so its wrapper is order-checked like one.
+        if (AsyncWrappers.KeyedSetLock(method, set) is { } keyed)
+        {
+            var keyedCapabilities = CapabilitiesOf(LockMembers.TypeOf(keyed));
+            return keyedCapabilities.IsLock() ? ImmutableArray.Create(new LockUse(keyed, keyedCapabilities)) : ImmutableArray<LockUse>.Empty;
+        }
+
         var uses = ImmutableArray.CreateBuilder<LockUse>();
         foreach (string name in set.ParameterNames)
         {
