@@ -243,6 +243,12 @@ internal static class DiagnosticDescriptors
         "'{0}' is guarded by '{1}', but its wrappers would have to use '{2}', which is [Obsolete] as an error ({3}), so they would not compile; guard '{0}' with a lock member that is not, or drop 'error: true' from that [Obsolete]",
         "An [Obsolete(..., error: true)] member or type is an error wherever it is used, and no #pragma lifts it: wrappers that name the lock through it could not compile, so the generator writes none.");
 
+    public static readonly DiagnosticDescriptor LockLevelDiffersFromImplementedMember = Error(
+        "LSM0047",
+        "Lock member's level differs from the member it implements",
+        "'{0}' declares [LockOrder({1})], but '{2}', which it implements or overrides, declares [LockOrder({3})]: wrappers that reach the lock through either would declare their own level, and the first to run would decide it; give the level on '{2}' only (the implementing member takes it), or the same level on both",
+        "A lock has one level. A property that implements an interface property or overrides a base one without a [LockOrder] of its own takes that member's level, so wrappers reaching the lock through either agree.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -486,11 +486,17 @@ public sealed partial class GuardedGenerator
 
         private static LockTargetModel TargetFor(LockInfo lockInfo, string expression, string? nullCheckedParameter)
         {
-            string? declaredName = RuntimeSymbols.DerivesFromLockPrimitive(lockInfo.Type) ? LockMembers.DeclaredName(lockInfo.Member) : null;
+            int? level = LockMembers.LevelOf(lockInfo.Member);
+
+            // A lock the implementation of an interface member (or an override) supplies, with no level here: declaring
+            // it would fix its level at none, and the implementing member's own wrappers, which declare its level, would
+            // find it declared already. So the wrappers that reach it through this member leave it to them.
+            bool declares = RuntimeSymbols.DerivesFromLockPrimitive(lockInfo.Type) && (level is not null || !LockMembers.MayBeSuppliedElsewhere(lockInfo.Member));
+            string? declaredName = declares ? LockMembers.DeclaredName(lockInfo.Member) : null;
             string? policy = declaredName is not null && (lockInfo.Capabilities & LockCapabilities.ReadWrite) != 0
                 ? PolicyFor(lockInfo)
                 : null;
-            return new LockTargetModel(expression, declaredName, LockMembers.LevelOf(lockInfo.Member), policy, nullCheckedParameter);
+            return new LockTargetModel(expression, declaredName, level, policy, nullCheckedParameter);
         }
 
         /// <summary>

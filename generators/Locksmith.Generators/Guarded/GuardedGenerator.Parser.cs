@@ -91,7 +91,29 @@ public sealed partial class GuardedGenerator
                 var entry = level is { } value && member.ContainingType is { } containing
                     ? new LockOrderEntry(containing.ToDisplayString(), member.Name, value, LockKinds.Of(type, capabilities), LocationInfo.From(location))
                     : null;
-                return new ParsedLockOrder(entry, EquatableArray<DiagnosticInfo>.Empty);
+
+                // One lock, two levels: wrappers reaching it through either member would declare their own, and the
+                // first to run would decide the lock's level.
+                var clashes = new List<DiagnosticInfo>();
+                if (level is { } own)
+                {
+                    foreach (var (above, declared) in LockMembers.DeclaredLevelsAbove(member))
+                    {
+                        if (declared != own)
+                        {
+                            clashes.Add(DiagnosticInfo.Create(
+                                DiagnosticDescriptors.LockLevelDiffersFromImplementedMember,
+                                location,
+                                DisplayName(member),
+                                own.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                                DisplayName(above),
+                                declared.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+                            break;
+                        }
+                    }
+                }
+
+                return new ParsedLockOrder(entry, clashes.ToEquatableArray());
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {

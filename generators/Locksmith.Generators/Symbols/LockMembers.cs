@@ -47,8 +47,88 @@ internal static class LockMembers
         _ => null,
     };
 
-    /// <summary>The level of the member's <c>[LockOrder(level)]</c>, or null.</summary>
-    public static int? LevelOf(ISymbol member) => LockOrderAttributeData.Of(member)?.Level;
+    /// <summary>
+    /// The level of the member's <c>[LockOrder(level)]</c>; for a property without one, the level of the member it
+    /// overrides or implements (an interface or base property that declares one), which is the lock's level whichever
+    /// of them a wrapper reaches it through; else null.
+    /// </summary>
+    public static int? LevelOf(ISymbol member)
+    {
+        if (LockOrderAttributeData.Of(member) is { } own)
+        {
+            return own.Level;
+        }
+
+        foreach (var (_, level) in DeclaredLevelsAbove(member))
+        {
+            return level;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The members above <paramref name="member"/> that declare a <c>[LockOrder]</c> level, with it: the properties it
+    /// overrides (nearest first) and the interface properties it implements, explicitly or implicitly.
+    /// </summary>
+    public static System.Collections.Generic.IEnumerable<(IPropertySymbol Member, int Level)> DeclaredLevelsAbove(ISymbol member)
+    {
+        if (member is not IPropertySymbol property)
+        {
+            yield break;
+        }
+
+        for (var overridden = property.OverriddenProperty; overridden is not null; overridden = overridden.OverriddenProperty)
+        {
+            if (LockOrderAttributeData.Of(overridden)?.Level is { } level)
+            {
+                yield return (overridden, level);
+                break;
+            }
+        }
+
+        foreach (var implemented in ImplementedProperties(property))
+        {
+            if (LockOrderAttributeData.Of(implemented)?.Level is { } level)
+            {
+                yield return (implemented, level);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the lock a member gives may be another member's: an interface member, or an abstract, virtual or
+    /// (unsealed) override property, whose implementation or override supplies the lock and may declare its level.
+    /// </summary>
+    public static bool MayBeSuppliedElsewhere(ISymbol member) =>
+        member is IPropertySymbol property &&
+        (property.ContainingType?.TypeKind == TypeKind.Interface || property.IsAbstract || property.IsVirtual ||
+         (property.IsOverride && !property.IsSealed && property.ContainingType?.IsSealed == false));
+
+    private static System.Collections.Generic.IEnumerable<IPropertySymbol> ImplementedProperties(IPropertySymbol property)
+    {
+        foreach (var explicitly in property.ExplicitInterfaceImplementations)
+        {
+            yield return explicitly;
+        }
+
+        if (property.ContainingType is not { } type || property.IsStatic || property.ExplicitInterfaceImplementations.Length > 0)
+        {
+            yield break;
+        }
+
+        foreach (var @interface in type.AllInterfaces)
+        {
+            foreach (var candidate in @interface.GetMembers(property.Name))
+            {
+                if (candidate is IPropertySymbol { IsStatic: false } interfaceProperty &&
+                    SymbolEqualityComparer.Default.Equals(type.FindImplementationForInterfaceMember(interfaceProperty), property))
+                {
+                    yield return interfaceProperty;
+                }
+            }
+        }
+    }
 
     /// <summary>The name a generated wrapper declares the lock with: <c>Namespace.Type.member</c>.</summary>
     public static string DeclaredName(ISymbol member) =>
