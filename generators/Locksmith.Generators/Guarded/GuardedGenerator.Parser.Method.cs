@@ -811,9 +811,13 @@ public sealed partial class GuardedGenerator
 
             SyntaxNode? body = (SyntaxNode?)methodDeclaration.Body ?? methodDeclaration.ExpressionBody;
             var signature = TextSpan.FromBounds(methodDeclaration.SpanStart, body?.SpanStart ?? methodDeclaration.Span.End);
+
+            // The declaration's defaults are checked against its own parameters (a partial method's implementing
+            // declaration names them its own way), the other part's against the other part's.
+            var declared = context.TargetSymbol as IMethodSymbol ?? method;
             return HasError(methodDeclaration.SyntaxTree.GetDiagnostics(methodDeclaration), signature) ||
-                HasBadDefaults(context.SemanticModel, method, methodDeclaration, token) ||
-                HasBadDefaultsOnOtherPart(context, method, token);
+                HasBadDefaults(context.SemanticModel, declared, methodDeclaration, token) ||
+                HasBadDefaultsOnOtherPart(context, declared, token);
         }
 
         /// <summary>Whether a declaration's defaults, written <c>= value</c> or as attributes, are ones the compiler rejects.</summary>

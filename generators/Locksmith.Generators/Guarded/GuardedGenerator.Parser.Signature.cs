@@ -84,14 +84,59 @@ public sealed partial class GuardedGenerator
                 timedMethodAttributes,
                 returnAttributes,
                 ResultAttributes(method),
-                DocLines(context.TargetNode, method, context.SemanticModel, token),
+                DocLines(DocumentedDeclaration(context.TargetNode, method, token), method, context.SemanticModel, token),
                 acquisition,
                 EchoedWarnings(method, lockSymbols, withDefaults: true),
                 // The timed synchronous form copies no defaults; the timed async form does.
                 EchoedWarnings(method, timedLockSymbols, withDefaults: isAsync),
                 asyncModel,
-                (context.SemanticModel.GetNullableContext(NameLocation(context.TargetNode, method).SourceSpan.Start) & NullableContext.AnnotationsEnabled) == 0,
+                NullableAnnotationsDisabled(context, method, token),
                 carried.Any(static a => FlowName(a) == "DoesNotReturnAttribute"));
+        }
+
+        /// <summary>
+        /// The declaration whose doc comment the wrappers carry: the attributed one when it has a comment; else, for a
+        /// partial method, the other declaration's (the defining one's names are the wrappers', and a comment naming
+        /// other parameters is not carried, see <see cref="DocLines"/>).
+        /// </summary>
+        private static SyntaxNode DocumentedDeclaration(SyntaxNode node, IMethodSymbol method, CancellationToken token)
+        {
+            if (HasDocComment(node) || (method.PartialImplementationPart ?? method.PartialDefinitionPart) is not { } other)
+            {
+                return node;
+            }
+
+            foreach (var reference in method.DeclaringSyntaxReferences.Concat(other.DeclaringSyntaxReferences))
+            {
+                if (reference.GetSyntax(token) is BaseMethodDeclarationSyntax declaration && declaration != node &&
+                    declaration.SyntaxTree == node.SyntaxTree && HasDocComment(declaration))
+                {
+                    return declaration;
+                }
+            }
+
+            return node;
+        }
+
+        private static bool HasDocComment(SyntaxNode node) =>
+            node.GetLeadingTrivia().Any(static t => t.IsKind(SyntaxKind.SingleLineDocumentationCommentTrivia) || t.IsKind(SyntaxKind.MultiLineDocumentationCommentTrivia));
+
+        /// <summary>
+        /// Whether the signature's types are oblivious: nullable annotations are disabled where the method is declared
+        /// (for a partial method, at its defining declaration, whose types the wrappers take).
+        /// </summary>
+        private static bool NullableAnnotationsDisabled(GeneratorAttributeSyntaxContext context, IMethodSymbol method, CancellationToken token)
+        {
+            var model = context.SemanticModel;
+            int position = NameLocation(context.TargetNode, method).SourceSpan.Start;
+            if (method.PartialImplementationPart is not null &&
+                method.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax(token) is MethodDeclarationSyntax definition && definition != context.TargetNode)
+            {
+                model = definition.SyntaxTree == context.TargetNode.SyntaxTree ? model : model.Compilation.GetSemanticModel(definition.SyntaxTree);
+                position = definition.Identifier.SpanStart;
+            }
+
+            return (model.GetNullableContext(position) & NullableContext.AnnotationsEnabled) == 0;
         }
 
         /// <summary><paramref name="name"/>, or it with a number appended, so it clashes with no parameter or type parameter.</summary>

@@ -31,7 +31,7 @@ public sealed partial class GuardedGenerator
 
                 ReportUndefinedEnums(context.TargetSymbol, data.Attribute, data.InvalidArguments, diagnostics, token);
                 var wrapper = context.TargetSymbol is IMethodSymbol method
-                    ? ParseGuardedMethod(context, method, data, diagnostics, token)
+                    ? ParseGuardedMethod(context, CallersView(method), data, diagnostics, token)
                     : CheckGuardedState(context, data, diagnostics, token);
                 return Result(wrapper, diagnostics);
             }
@@ -54,7 +54,7 @@ public sealed partial class GuardedGenerator
 
                 ReportUndefinedEnums(context.TargetSymbol, data.Attribute, data.InvalidArguments, diagnostics, token);
                 var wrapper = context.TargetSymbol is IMethodSymbol method
-                    ? ParseLockSetMethod(context, method, data, diagnostics, token)
+                    ? ParseLockSetMethod(context, CallersView(method), data, diagnostics, token)
                     : null;
                 return Result(wrapper, diagnostics);
             }
@@ -63,6 +63,15 @@ public sealed partial class GuardedGenerator
                 return Failure(context, exception);
             }
         }
+
+        /// <summary>
+        /// The method as its callers, and so its wrappers, see it: a partial method's defining declaration, whichever
+        /// declaration carries the attribute. The two may differ in parameter names and nullable annotations (CS8826,
+        /// CS8611, CS8819 on the user's code); calls bind to the defining one, and the attribute's <c>nameof</c> names
+        /// its parameters too, so wrappers built from the implementing one would pass null where the body's callers may
+        /// not, or return null where they promise not to.
+        /// </summary>
+        internal static IMethodSymbol CallersView(IMethodSymbol method) => PartialParts.Definition(method);
 
         public static ParsedLockOrder ParseLockOrder(GeneratorAttributeSyntaxContext context, CancellationToken token)
         {

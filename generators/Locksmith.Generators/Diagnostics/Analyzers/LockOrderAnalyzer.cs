@@ -123,7 +123,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             bool same = use.Parameter is null
                 ? OperationFacts.IsThis(target)
                 : OperationFacts.Unwrap(target) is IParameterReferenceOperation reference &&
-                    SymbolEqualityComparer.Default.Equals(reference.Parameter.OriginalDefinition, use.Parameter.OriginalDefinition);
+                    SymbolEqualityComparer.Default.Equals(
+                        PartialParts.Definition(reference.Parameter).OriginalDefinition, PartialParts.Definition(use.Parameter).OriginalDefinition);
             if (same)
             {
                 return true;

@@ -69,7 +69,9 @@ internal static class HeldLocks
             return false;
         }
 
-        if (OperationFacts.Unwrap(instance) is IParameterReferenceOperation parameter && set.ParameterNames.Contains(parameter.Parameter.Name))
+        // A partial body's parameters are named by its defining declaration, as the attribute's nameof names them.
+        if (OperationFacts.Unwrap(instance) is IParameterReferenceOperation parameter &&
+            set.ParameterNames.Contains(PartialParts.Definition(parameter.Parameter).Name))
         {
             return true;
         }
@@ -77,7 +79,7 @@ internal static class HeldLocks
         // The parameters are keys of the method's own keyed lock (AcquireManyAsync): it holds that lock, as a [Guarded]
         // method with StripeBy holds its striped lock, for its own object's state.
         return (guard.LockMember.IsStatic || instance is null || OperationFacts.IsThis(instance)) &&
-            AsyncWrappers.KeyedSetLock(method, set) is { } keyed &&
+            AsyncWrappers.KeyedSetLock(PartialParts.Definition(method), set) is { } keyed &&
             SymbolEqualityComparer.Default.Equals(keyed.OriginalDefinition, guard.LockMember.OriginalDefinition);
     }
 

@@ -73,7 +73,9 @@ internal sealed class LockFacts
     public AcquiresLocksOfAttributeData? LockSetOf(IMethodSymbol method) => _lockSets.GetOrAdd(method.OriginalDefinition, _computeLockSet);
 
     /// <summary>The locks a guarded (or <c>[AcquiresLocksOf]</c>) method holds while it runs; empty for other methods.</summary>
-    public ImmutableArray<LockUse> LocksHeldBy(IMethodSymbol method) => _held.GetOrAdd((IMethodSymbol)method.OriginalDefinition, _computeHeld);
+    /// <remarks>A partial method's two declarations hold the same locks: the defining one's parameters are the ones named.</remarks>
+    public ImmutableArray<LockUse> LocksHeldBy(IMethodSymbol method) =>
+        _held.GetOrAdd(PartialParts.Definition((IMethodSymbol)method.OriginalDefinition), _computeHeld);
 
     /// <summary>The body behind a generated wrapper and the locks the wrapper takes, or null when the method is no wrapper.</summary>
     public Wrapper? WrapperOf(IMethodSymbol method) => _wrappers.GetOrAdd((IMethodSymbol)method.OriginalDefinition, _computeWrapper);
