@@ -37,6 +37,13 @@ public sealed class GeneratorSnapshotTests
     [Fact]
     public void AcquiresLocksOfParameters() => Verify();
 
+    /// <summary>
+    /// [AcquiresLocksOf] over parameters typed by a type parameter takes the lock member its constraint declares (a
+    /// class's field, an interface's property), and the body uses their state holding it.
+    /// </summary>
+    [Fact]
+    public void AcquiresLocksOfGenericParameters() => Verify();
+
     /// <summary>The timed form rewrites nullable-flow attributes for its own bool (the lock was taken) and puts none on value types.</summary>
     [Fact]
     public void NullableFlowAttributes() => Verify();

@@ -9,13 +9,28 @@ internal static class LockMembers
         SymbolDisplayFormat.FullyQualifiedFormat.WithGlobalNamespaceStyle(SymbolDisplayGlobalNamespaceStyle.Omitted);
 
     /// <summary>
-    /// The field or readable (non-indexer) property named <paramref name="name"/> in the type or a base type, or null: a
-    /// base type's private member is not the type's to use (CS0122), nor is a property without a getter (CS0154).
+    /// The field or readable (non-indexer) property named <paramref name="name"/> in the type or a base type (for a type
+    /// parameter, in its constraint types), or null: a base type's private member is not the type's to use (CS0122), nor
+    /// is a property without a getter (CS0154).
     /// </summary>
     public static ISymbol? Find(ITypeSymbol? type, string? name)
     {
         if (string.IsNullOrEmpty(name))
         {
+            return null;
+        }
+
+        // A type parameter has the members of its constraints ('T x' where T : Account has x._lock).
+        if (type is ITypeParameterSymbol parameter)
+        {
+            foreach (var constraint in parameter.ConstraintTypes)
+            {
+                if (Find(constraint, name) is { } constrained)
+                {
+                    return constrained;
+                }
+            }
+
             return null;
         }
 

@@ -407,6 +407,41 @@ internal static class Samples
         }
         """;
 
+    public const string AcquiresLocksOfGenericParameters =
+        """
+        using Locksmith;
+
+        namespace Bank;
+
+        /// <summary>An account whose lock generic code reaches through a constraint.</summary>
+        public partial class Account
+        {
+            [LockOrder(10)] internal readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] internal decimal _balance;
+        }
+
+        /// <summary>Anything with a gate.</summary>
+        public interface IGated
+        {
+            /// <summary>The gate.</summary>
+            [LockOrder(20)] ExclusiveLock Gate { get; }
+        }
+
+        /// <summary>Takes the locks of parameters typed by a type parameter: its constraint has the lock member.</summary>
+        public static partial class Transfers
+        {
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(Account._lock))]
+            private static void MoveCore<TAccount>(TAccount from, TAccount to, decimal amount) where TAccount : Account
+            {
+                from._balance -= amount;
+                to._balance += amount;
+            }
+
+            [AcquiresLocksOf(nameof(gated), Lock = nameof(IGated.Gate))]
+            private static int PassCore<T>(T gated) where T : IGated => 1;
+        }
+        """;
+
     public const string NullableFlowAttributes =
         """
         using System.Collections.Generic;
@@ -825,6 +860,7 @@ internal static class Samples
             ["ReentrantLockAndCountingSemaphore"] = [ReentrantLockAndCountingSemaphore],
             ["StripedLocks"] = [StripedLocks],
             ["AcquiresLocksOfParameters"] = [AcquiresLocksOfParameters],
+            ["AcquiresLocksOfGenericParameters"] = [AcquiresLocksOfGenericParameters],
             ["NullableFlowAttributes"] = [NullableFlowAttributes],
             ["TryNamedCores"] = [TryNamedCores],
             ["ClampedAccessibility"] = [ClampedAccessibility],
@@ -849,6 +885,7 @@ internal static class Samples
         ReentrantLockAndCountingSemaphore,
         StripedLocks,
         AcquiresLocksOfParameters,
+        AcquiresLocksOfGenericParameters,
         NullableFlowAttributes,
         TryNamedCores,
         ClampedAccessibility,
