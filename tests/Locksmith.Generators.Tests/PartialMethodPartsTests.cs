@@ -126,6 +126,23 @@ public sealed class PartialMethodPartsTests
         }
         """);
 
+    /// <summary>An iterator is refused (LSM0016) whichever declaration [Guarded] is on: the body is the implementing one's.</summary>
+    [Fact]
+    public void AnIteratorBody_IsRefused_WhenGuardedOnTheDefiningDeclaration() => DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using Locksmith;
+        public partial class Shelf
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private partial IEnumerable<int> {|LSM0016:ItemsCore|}();
+            private partial IEnumerable<int> ItemsCore() { yield return 1; }
+            private partial IEnumerable<int> RowsCore();
+            [Guarded(Lock = nameof(_lock))] private partial IEnumerable<int> {|LSM0016:RowsCore|}() { yield return 1; }
+            [Guarded(Lock = nameof(_lock))] private partial IEnumerable<int> ListCore();
+            private partial IEnumerable<int> ListCore() => new List<int> { 1 };
+        }
+        """);
+
     private static string Generated(GeneratorRun run) =>
         string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
 }

@@ -202,7 +202,9 @@ public sealed partial class GuardedGenerator
                 return "it takes __arglist, which a wrapper cannot pass on; take a params array or ordinary parameters instead";
             }
 
-            if (IsIterator(node))
+            // A partial method's body is on its implementing declaration, which [Guarded] need not be on.
+            if (IsIterator(node) ||
+                (method.PartialImplementationPart?.DeclaringSyntaxReferences.FirstOrDefault()?.GetSyntax() is { } implementation && IsIterator(implementation)))
             {
                 return "it is an iterator, whose body runs while the caller enumerates, after the wrapper has released the lock; return a materialized collection";
             }
