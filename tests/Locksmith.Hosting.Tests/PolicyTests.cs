@@ -215,6 +215,80 @@ public sealed class PolicyTests
         using var process = System.Diagnostics.Process.GetCurrentProcess();
         return process.Threads.Count - ThreadPool.ThreadCount;
     }
+
+    [Fact]
+    public async Task A_host_whose_start_failed_does_not_keep_the_policy_from_the_next_host()
+    {
+        // The generic host does not stop the services that started when a later one fails (here: a port taken), so
+        // before, the failed host kept the policy until disposed and the retry was refused as a second running host.
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        using var failed = TestHost.Build(Settings, services: static s => s.AddHostedService<FailingToStart>());
+        using var retry = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "00:00:09" } }""");
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failed.StartAsync(ct));
+        await retry.StartAsync(ct);
+        var running = PolicySnapshot.Take();
+        failed.Dispose();
+        var afterFailedDisposed = PolicySnapshot.Take();
+        await retry.StopAsync(ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(9), running.DefaultTimeout);
+        Assert.Equal(running, afterFailedDisposed);
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    [Fact]
+    public async Task A_host_still_starting_when_another_takes_the_policy_fails_its_start_naming_it()
+    {
+        // Taking over from a host that never finished starting must not leave two started owners: the first fails.
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        var slow = new SlowToStart();
+        using var first = TestHost.Build(Settings, services: s => s.AddHostedService(_ => slow));
+        using var second = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "00:00:09" } }""");
+
+        var firstStart = first.StartAsync(ct);
+        await slow.Entered.Task.WaitAsync(Guard.HangLimit, ct);
+        await second.StartAsync(ct);
+        slow.Release.SetResult();
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => firstStart);
+        var afterFirstFailed = PolicySnapshot.Take();
+        await first.StopAsync(ct);
+        var afterFirstStopped = PolicySnapshot.Take();
+        await second.StopAsync(ct);
+
+        Assert.Contains("lost Locksmith's process-wide LocksmithPolicy while it was starting", error.Message, StringComparison.Ordinal);
+        Assert.Contains("InstallProcessPolicy", error.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(9), afterFirstFailed.DefaultTimeout);
+        Assert.Equal(afterFirstFailed, afterFirstStopped);
+        Assert.Equal(before, PolicySnapshot.Take());
+    }
+
+    /// <summary>A service whose start fails after Locksmith's StartingAsync installed the policy.</summary>
+    private sealed class FailingToStart : IHostedService
+    {
+        public Task StartAsync(CancellationToken cancellationToken) => throw new InvalidOperationException("Failed to bind to address.");
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>A service whose start waits until the test lets it finish.</summary>
+    private sealed class SlowToStart : IHostedService
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 }
 
 public sealed class RegistrationOrderTests

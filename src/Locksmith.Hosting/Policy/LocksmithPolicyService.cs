@@ -18,6 +18,13 @@ namespace Locksmith.Hosting;
 /// the policy fails to start with an <see cref="InvalidOperationException"/> instead of silently overwriting the first
 /// (set <see cref="LocksmithOptions.InstallProcessPolicy"/> to false in such a host). Callbacks found at start are kept:
 /// the host's handlers log, then call them.
+/// <para>
+/// The generic host neither stops nor tells the services that started when a later one fails to start, so a host
+/// owns the policy for sure only once its start completed (<see cref="StartedAsync"/>). Until then a host that
+/// installs the policy takes it over (restoring, when it stops, what the first one found), so a host whose start failed
+/// never blocks a retry or a test that starts another; and if the first was in fact still starting, its start then
+/// fails instead, so at most one started host owns the policy.
+/// </para>
 /// </remarks>
 internal sealed class LocksmithPolicyService(
     IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker, IServiceProvider provider)
@@ -26,10 +33,19 @@ internal sealed class LocksmithPolicyService(
     // The application's name, so the refusal says which host holds the policy.
     private readonly string _hostName = provider.GetService<IHostEnvironment>()?.ApplicationName is { Length: > 0 } name ? name : "(unnamed)";
 
+    // Guards the owner and its started flag together: one host's start, takeover, confirmation and restore at a time.
+    private static readonly object s_gate = new();
+
     // The host that owns the process-wide policy now; null when none does.
     private static LocksmithPolicyService? s_owner;
 
     private Saved? _found;
+
+    // Whether this host's start completed while it owned the policy; until then another host may take the policy over.
+    private bool _started;
+
+    // The host that took the policy over while this one was starting; its StartedAsync then fails naming it.
+    private string? _displacedBy;
 
     /// <summary>How many hosts own the policy now (0 or 1); tests count it.</summary>
     internal static int ActiveCount => Volatile.Read(ref s_owner) is null ? 0 : 1;
@@ -42,15 +58,39 @@ internal sealed class LocksmithPolicyService(
             return Task.CompletedTask;
         }
 
-        if (Interlocked.CompareExchange(ref s_owner, this, null) is { } other && other != this)
+        lock (s_gate)
         {
-            throw new InvalidOperationException(
-                $"Host '{_hostName}' cannot install Locksmith's process-wide LocksmithPolicy: it is already installed by another " +
-                $"running host ('{other._hostName}') in this process. Stop that host first, or set Locksmith:InstallProcessPolicy " +
-                "to false in this one so it leaves the policy alone.");
+            Install(settings);
         }
 
-        var found = Saved.Read();
+        log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
+        return Task.CompletedTask;
+    }
+
+    private void Install(LocksmithOptions settings)
+    {
+        Saved found;
+        if (s_owner is { } other && other != this)
+        {
+            if (other._started)
+            {
+                throw new InvalidOperationException(
+                    $"Host '{_hostName}' cannot install Locksmith's process-wide LocksmithPolicy: it is already installed by another " +
+                    $"running host ('{other._hostName}') in this process. Stop that host first, or set Locksmith:InstallProcessPolicy " +
+                    "to false in this one so it leaves the policy alone.");
+            }
+
+            // The owner never finished starting (its start failed, most likely): take over, keeping what it found.
+            found = other._found!;
+            other._found = null;
+            other._displacedBy = _hostName;
+        }
+        else
+        {
+            found = Saved.Read();
+        }
+
+        s_owner = this;
         _found = found;
         try
         {
@@ -77,17 +117,32 @@ internal sealed class LocksmithPolicyService(
         }
         catch
         {
-            Restore();
+            RestoreOwned();
             throw;
         }
-
-        log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
-        return Task.CompletedTask;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StartedAsync(CancellationToken cancellationToken)
+    {
+        lock (s_gate)
+        {
+            if (s_owner == this)
+            {
+                _started = true;
+            }
+            else if (_displacedBy is { } taker)
+            {
+                throw new InvalidOperationException(
+                    $"Host '{_hostName}' lost Locksmith's process-wide LocksmithPolicy while it was starting: host '{taker}' in " +
+                    "this process installed its own before this start completed. At most one started host owns the policy: set " +
+                    "Locksmith:InstallProcessPolicy to false in one of them, or start them one after the other.");
+            }
+        }
+
+        return Task.CompletedTask;
+    }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
@@ -108,14 +163,24 @@ internal sealed class LocksmithPolicyService(
 
     private bool Restore()
     {
-        if (_found is not { } found || Volatile.Read(ref s_owner) != this)
+        lock (s_gate)
+        {
+            return RestoreOwned();
+        }
+    }
+
+    // Called holding s_gate.
+    private bool RestoreOwned()
+    {
+        if (_found is not { } found || s_owner != this)
         {
             return false;
         }
 
         found.Write();
         _found = null;
-        Volatile.Write(ref s_owner, null);
+        _started = false;
+        s_owner = null;
         return true;
     }
 
