@@ -145,6 +145,27 @@ public sealed class LoadTests
     }
 
     /// <summary>
+    /// <c>/reset</c> zeroes the totals, not the locks' figures, which count from the server's start; the page shows both
+    /// side by side, so it says which is which (before, only README did, and gave the wrong owner).
+    /// </summary>
+    [Fact]
+    public async Task Reset_zeroes_the_totals_not_the_lock_figures_and_the_page_says_so()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var ct = TestContext.Current.CancellationToken;
+
+        (await server.Client.PostAsync("hit", null, ct)).EnsureSuccessStatusCode();
+        (await server.Client.PostAsync("reset", null, ct)).EnsureSuccessStatusCode();
+        var totals = await server.GetJsonAsync("totals");
+        var listed = (await server.GetJsonAsync("locks.json")).GetProperty("locks").EnumerateArray().ToArray();
+        string page = await server.Client.GetStringAsync("locks", ct);
+
+        Assert.Equal(0, totals.GetProperty("guardedHits").GetInt64());
+        Assert.True(Stat(listed, "hits", "acquisitions") >= 2, "the hit and the reset took the hits lock");
+        Assert.Contains("The lock figures count from the server's start: <code>POST /reset</code> zeroes the totals above, not them.", page, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Every bad request gets a 400 problem response (<c>application/problem+json</c>) whose <c>errors</c> name each
     /// parameter at fault and say what it must be; nothing is changed by it, and an unknown route is a 404 problem.
     /// </summary>
