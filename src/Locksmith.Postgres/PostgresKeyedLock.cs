@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -133,11 +134,13 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
         }
 
         var waited = new WaitedKey(advisoryKey, $"{Name}[{KeyText(key)}]");
-        _waitedKeys[flow] = waited;
         ValueTask<PostgresLockScope> entered;
         try
         {
-            entered = Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout);
+            // Recorded once the checks passed, so an order violation names the key a sibling task of the flow waits
+            // for as held, not this one; and before any round trip, so the wait is seen as soon as the server has it.
+            entered = Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout,
+                checkedFlow => _waitedKeys[checkedFlow] = waited);
         }
         catch
         {
@@ -166,14 +169,30 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
         }
     }
 
-    private protected override void CheckOrderWithinLock(LockOwner flow)
+    private protected override void CheckOrderWithinLock(LockOwner flow, string description)
     {
         // Held or still being acquired (by a sibling task of the flow): either way the flow takes a second key alone.
         if (FlowOrder.Holds(flow, this) && LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
         {
-            OrderGuard.Report(flow, this, this, LocksmithPolicy.OrderViolationAction);
+            OrderGuard.Report(flow, this, this, LocksmithPolicy.OrderViolationAction, requestedName: OrderNameOf(description));
         }
     }
+
+    /// <summary>The key as the deadlock detector names it, <c>accounts[1]</c>, cut from a description of <see cref="DescribeKey"/>.</summary>
+    internal override string OrderNameOf(string description)
+    {
+        // 'name'[key] (level n): the key's text lies between the quoted name and the level.
+        int start = Name.Length + 2;
+        int end = description.Length - LevelSuffix.Length;
+        Debug.Assert(description.StartsWith($"'{Name}'[", StringComparison.Ordinal) && description.EndsWith(LevelSuffix, StringComparison.Ordinal));
+        return end > start ? string.Concat(Name, description.AsSpan(start, end - start)) : Name;
+    }
+
+    /// <summary>The key <paramref name="owner"/> holds (or, a sibling task still acquiring it, waits for), else the lock's name.</summary>
+    internal override string OrderNameHeldBy(LockOwner owner) =>
+        Provider.FindHoldOf(this, owner) is { } hold ? OrderNameOf(hold.Description)
+        : _waitedKeys.TryGetValue(owner, out var waited) ? waited.Name
+        : Name;
 
     internal AdvisoryKey KeyOf(TKey key)
     {
@@ -181,8 +200,9 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
         return AdvisoryKey.ForPair(ClassId, _keyMap is null ? DefaultKeyMap(key) : _keyMap(key));
     }
 
-    private string DescribeKey(TKey key) =>
-        string.Create(CultureInfo.InvariantCulture, $"'{Name}'[{KeyText(key)}]{(Level is { } level ? $" (level {level})" : string.Empty)}");
+    private string DescribeKey(TKey key) => string.Create(CultureInfo.InvariantCulture, $"'{Name}'[{KeyText(key)}]{LevelSuffix}");
+
+    private string LevelSuffix => Level is { } level ? string.Create(CultureInfo.InvariantCulture, $" (level {level})") : string.Empty;
 
     /// <summary>
     /// The key as messages and <see cref="PostgresLockScope.LockDescription"/> show it: its invariant text, cut to

@@ -79,9 +79,12 @@ public abstract class PostgresLock : LockPrimitive
 
     /// <summary>
     /// The synchronous start of every acquisition, in the caller's frame (so the flow's claim is visible after the
-    /// await): recursion, order, cancellation and budget are checked before any round trip.
+    /// await): recursion, order, cancellation and budget are checked before any round trip. <c>checkedThen</c> is called
+    /// with the flow once recursion and order passed, before any round trip (a keyed lock records the wait there).
     /// </summary>
-    private protected ValueTask<PostgresLockScope> Enter(AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    private protected ValueTask<PostgresLockScope> Enter(
+        AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout,
+        Action<LockOwner>? checkedThen = null)
     {
         var flow = FlowOwnership.Enter();
         PostgresSession session;
@@ -96,6 +99,7 @@ public abstract class PostgresLock : LockPrimitive
             }
 
             CheckEnter(flow, key, description, checkOrder: true);
+            checkedThen?.Invoke(flow);
 
             session = Provider.RentSession(flow, this, description);
             if (IsOrdered)
@@ -124,15 +128,18 @@ public abstract class PostgresLock : LockPrimitive
 
         if (checkOrder && IsOrdered)
         {
-            FlowOrder.Check(this, flow);
-            CheckOrderWithinLock(flow);
+            FlowOrder.Check(this, flow, OrderNameOf(description));
+            CheckOrderWithinLock(flow, description);
         }
     }
 
     /// <summary>A keyed lock's keys share its level: a second key taken on its own is out of order (take them together).</summary>
-    private protected virtual void CheckOrderWithinLock(LockOwner flow)
+    private protected virtual void CheckOrderWithinLock(LockOwner flow, string description)
     {
     }
+
+    /// <summary>What an order violation names as asked for, given the acquisition's description: the lock's name, or a keyed lock's key.</summary>
+    internal virtual string OrderNameOf(string description) => Name;
 
     private async ValueTask<PostgresLockScope> EnterReservedAsync(
         PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)

@@ -337,6 +337,20 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     internal PostgresHold? FindHold(AdvisoryKey key, LockOwner flow) =>
         _holds.TryGetValue(new HoldKey(key, flow), out var hold) ? hold : null;
 
+    /// <summary>A hold of <paramref name="lockPrimitive"/> (any key) by <paramref name="flow"/>, or null (a snapshot, for messages).</summary>
+    internal PostgresHold? FindHoldOf(PostgresLock lockPrimitive, LockOwner flow)
+    {
+        foreach (var pair in _holds)
+        {
+            if (ReferenceEquals(pair.Value.Lock, lockPrimitive) && ReferenceEquals(pair.Key.Owner, flow))
+            {
+                return pair.Value;
+            }
+        }
+
+        return null;
+    }
+
     internal void AddHold(PostgresHold hold) => _holds[new HoldKey(hold.Key, hold.Owner)] = hold;
 
     internal void RemoveHold(PostgresHold hold) =>

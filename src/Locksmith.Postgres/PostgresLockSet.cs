@@ -85,19 +85,19 @@ public static class PostgresLockSet
         bool handedOn = false;
         try
         {
-            PostgresLock? lowest = null;
+            PostgresLockRequest? lowest = null;
             foreach (var request in ordered)
             {
                 request.Lock!.CheckEnter(flow, request.Key, request.Description, checkOrder: false);
-                if (request.Lock.IsOrdered && (lowest is null || request.Lock.OrderLevel < lowest.OrderLevel))
+                if (request.Lock.IsOrdered && (lowest is null || request.Lock.OrderLevel < lowest.Value.Lock!.OrderLevel))
                 {
-                    lowest = request.Lock;
+                    lowest = request;
                 }
             }
 
-            if (lowest is not null)
+            if (lowest is { Lock: { } lowestLock } first)
             {
-                FlowOrder.Check(lowest, flow);
+                FlowOrder.Check(lowestLock, flow, lowestLock.OrderNameOf(first.Description));
                 foreach (var request in ordered)
                 {
                     // A lock the flow holds already, or a sibling task of the flow is acquiring (another key of a keyed
@@ -105,7 +105,8 @@ public static class PostgresLockSet
                     if (request.Lock!.IsOrdered && FlowOrder.Holds(flow, request.Lock) &&
                         LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
                     {
-                        OrderGuard.Report(flow, request.Lock, request.Lock, LocksmithPolicy.OrderViolationAction);
+                        OrderGuard.Report(flow, request.Lock, request.Lock, LocksmithPolicy.OrderViolationAction,
+                            requestedName: request.Lock.OrderNameOf(request.Description));
                     }
                 }
             }

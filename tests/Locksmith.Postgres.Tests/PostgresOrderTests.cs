@@ -35,7 +35,7 @@ public sealed class PostgresOrderTests
         var setError = Assert.Throws<LockOrderViolationException>(() => { _ = PostgresLockSet.AcquireAsync(distributed.Request(1), distributed.Request(2)); });
 
         Assert.Equal(inProcess.Name, error.Violation.HeldLockName);
-        Assert.Equal(distributed.Name, setError.Violation.RequestedLockName);
+        Assert.Equal($"{distributed.Name}[1]", setError.Violation.RequestedLockName);
         Assert.EndsWith($"acquire '{distributed.Name}' first (a lock set cannot mix in-process and distributed locks).", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.ConnectionsInUse);
     }
@@ -49,10 +49,32 @@ public sealed class PostgresOrderTests
 
         var error = Assert.Throws<LockOrderViolationException>(() => { _ = accounts.AcquireAsync(2); });
 
-        Assert.Equal(accounts.Name, error.Violation.RequestedLockName);
+        Assert.Equal($"{accounts.Name}[2]", error.Violation.RequestedLockName);
+        Assert.Equal($"{accounts.Name}[1]", error.Violation.HeldLockName);
+        // Both keys with their level, as an in-process striped lock names its stripes; before, 'accounts' twice.
+        Assert.Contains($"acquiring '{accounts.Name}[2]' (level 10) while holding '{accounts.Name}[1]' (level 10)", error.Message, StringComparison.Ordinal);
         Assert.Contains("take them together, with AcquireManyAsync or a PostgresLockSet", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("LockSet to take both", error.Message, StringComparison.Ordinal);
         Assert.False(accounts.IsHeldByCurrentFlow(2));
+    }
+
+    [Fact]
+    public async Task KeyedLocksOutOfOrder_NameBothKeysAndLevels_AlsoInALockSet()
+    {
+        await using var provider = PostgresServer.Provider();
+        var ledger = provider.CreateKeyedLock<int>(PostgresServer.Unique("ledger"), level: 20);
+        var accounts = provider.CreateKeyedLock<string>(PostgresServer.Unique("accounts"), level: 10);
+        await using var held = await ledger.AcquireAsync(7);
+
+        var single = Assert.Throws<LockOrderViolationException>(() => { _ = accounts.AcquireAsync("gb-42"); });
+        var set = Assert.Throws<LockOrderViolationException>(() => { _ = accounts.AcquireManyAsync(["gb-42", "fr-7"]); });
+        var sameLock = Assert.Throws<LockOrderViolationException>(() => { _ = ledger.AcquireManyAsync([8, 9]); });
+
+        Assert.Contains($"acquiring '{accounts.Name}[gb-42]' (level 10) while holding '{ledger.Name}[7]' (level 20)", single.Message, StringComparison.Ordinal);
+        // The set names its first key in the global order (by advisory key), whichever of the two that is.
+        Assert.Matches($@"acquiring '{accounts.Name}\[(gb-42|fr-7)\]' \(level 10\) while holding '{ledger.Name}\[7\]' \(level 20\)", set.Message);
+        Assert.Contains($"acquiring '{ledger.Name}[8]' (level 20) while holding '{ledger.Name}[7]' (level 20)", sameLock.Message, StringComparison.Ordinal);
+        Assert.Equal(1, provider.ConnectionsInUse);
     }
 
     /// <summary>
@@ -122,8 +144,10 @@ public sealed class PostgresOrderTests
         var keyError = await Assert.ThrowsAsync<LockOrderViolationException>(() => Task.Run(async () => await customers.AcquireAsync(2, TimeSpan.FromSeconds(5))));
         var levelError = await Assert.ThrowsAsync<LockOrderViolationException>(() => Task.Run(async () => await low.AcquireAsync(TimeSpan.FromSeconds(5))));
 
-        Assert.Equal(customers.Name, keyError.Violation.RequestedLockName);
-        Assert.Equal(customers.Name, levelError.Violation.HeldLockName);
+        // The pending key is named as held: the sibling is still waiting for it.
+        Assert.Equal($"{customers.Name}[2]", keyError.Violation.RequestedLockName);
+        Assert.Equal($"{customers.Name}[1]", keyError.Violation.HeldLockName);
+        Assert.Equal($"{customers.Name}[1]", levelError.Violation.HeldLockName);
         Assert.Equal(low.Name, levelError.Violation.RequestedLockName);
         await theirOne.DisposeAsync();
         await using var one = await waiting;

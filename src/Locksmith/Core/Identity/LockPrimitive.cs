@@ -120,6 +120,12 @@ public abstract class LockPrimitive
     internal virtual (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) => (Name, ExclusiveOwnerId);
 
     /// <summary>
+    /// For an order violation: this lock as <paramref name="owner"/> holds it. A keyed lock names the owner's key
+    /// (<c>accounts[1]</c>), as a striped lock's stripe names itself; others their name. Read only when reporting.
+    /// </summary>
+    internal virtual string OrderNameHeldBy(LockOwner owner) => Name;
+
+    /// <summary>
     /// Acquires the lock exclusively (write mode, one permit) for <c>LockSet</c>, which has already checked the
     /// global order for the whole set: no order check here, but the lock is recorded as held.
     /// </summary>

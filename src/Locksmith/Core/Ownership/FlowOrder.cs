@@ -80,7 +80,10 @@ internal static class FlowOrder
     }
 
     /// <summary>Checks an ordered async acquisition by <paramref name="flow"/> before it waits.</summary>
-    public static void Check(LockPrimitive requested, LockOwner flow)
+    /// <param name="requested">The lock asked for.</param>
+    /// <param name="flow">The flow asking.</param>
+    /// <param name="requestedName">What a violation names as asked for, when more than the lock (a keyed lock's key).</param>
+    public static void Check(LockPrimitive requested, LockOwner flow, string? requestedName = null)
     {
         if (!s_inUse)
         {
@@ -90,13 +93,13 @@ internal static class FlowOrder
         int level = requested.OrderLevel;
         if (level <= MaxLevel(flow))
         {
-            OnOutOfOrder(flow, Highest(flow), requested);
+            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName);
         }
 
         var thread = LockOwner.CurrentOrNull;
         if (thread is not null && level <= thread.Held.MaxLevel)
         {
-            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread);
+            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName);
         }
     }
 
@@ -313,7 +316,7 @@ internal static class FlowOrder
         }
     }
 
-    private static void OnOutOfOrder(LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null)
+    private static void OnOutOfOrder(LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null, string? requestedName = null)
     {
         var action = LocksmithPolicy.OrderViolationAction;
         if (held is null || action == OrderViolationAction.Ignore || ReferenceEquals(held, requested))
@@ -321,7 +324,7 @@ internal static class FlowOrder
             return;
         }
 
-        OrderGuard.Report(flow, held, requested, action, heldByThread);
+        OrderGuard.Report(flow, held, requested, action, heldByThread, requestedName);
     }
 
     /// <summary>A flow's ordered holds (a field of its <see cref="LockOwner"/>, never copied).</summary>

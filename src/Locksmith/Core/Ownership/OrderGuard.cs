@@ -108,11 +108,13 @@ internal static class OrderGuard
     /// <param name="requested">The lock asked for.</param>
     /// <param name="action">What the policy says to do.</param>
     /// <param name="heldByThread">The thread that holds <paramref name="held"/>, when it is not <paramref name="owner"/> (a flow running on it).</param>
-    public static void Report(LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action, LockOwner? heldByThread = null)
+    /// <param name="requestedName">What is asked for, when more than the lock (a keyed lock's key: <c>accounts[2]</c>).</param>
+    public static void Report(
+        LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action, LockOwner? heldByThread = null, string? requestedName = null)
     {
         // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
-            held.Name, held.OrderLevel, requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
+            held.OrderNameHeldBy(heldByThread ?? owner), held.OrderLevel, requestedName ?? requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
         {
             Remedy = RemedyFor(held, requested, heldByThread),
         };
