@@ -57,6 +57,7 @@ public static class PostgresLocksmithBuilderExtensions
     public static ILocksmithBuilder AddPostgresExclusiveLock(this ILocksmithBuilder builder, string name, int? level = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        DeclaredAt(builder, name);
         return builder.Register(name, sp => ProviderFor(sp, name).CreateExclusiveLock(name, level),
             static l => StateOf(l));
     }
@@ -69,6 +70,7 @@ public static class PostgresLocksmithBuilderExtensions
     public static ILocksmithBuilder AddPostgresReadWriteLock(this ILocksmithBuilder builder, string name, int? level = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+        DeclaredAt(builder, name);
         return builder.Register(name, sp => ProviderFor(sp, name).CreateReadWriteLock(name, level),
             static l => StateOf(l) with { SharedCount = l.Provider.CountHolds(l, shared: true) });
     }
@@ -83,11 +85,19 @@ public static class PostgresLocksmithBuilderExtensions
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(builder);
+        DeclaredAt(builder, name);
         return builder.Register(name, sp => ProviderFor(sp, name).CreateKeyedLock<TKey>(name, level),
             static l => StateOf(l) with { SharedCount = l.Provider.CountHolds(l, shared: false) });
     }
 
     /// <summary>What this process sees: its own holds and waits (other processes' holds are the server's to tell).</summary>
+    // Remembered for the start-time check that a provider is registered (the declaration itself may come before AddPostgres).
+    private static void DeclaredAt(ILocksmithBuilder builder, string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        PostgresLockNames.Of(builder.Services).Add(name);
+    }
+
     private static LockState StateOf(PostgresLock lockPrimitive) =>
         new(lockPrimitive.Provider.CountHolds(lockPrimitive, shared: null) > 0, lockPrimitive.ExclusiveOwnerId, WaitingCount: lockPrimitive.WaitingCount);
 }

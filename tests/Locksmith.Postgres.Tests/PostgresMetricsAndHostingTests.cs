@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading.Tasks;
 using Locksmith.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Locksmith.Postgres.Tests;
 
@@ -186,5 +187,35 @@ public sealed class PostgresMetricsAndHostingTests
         var missing = Assert.Throws<InvalidOperationException>(() => container.GetRequiredKeyedService<PostgresExclusiveLock>(name));
         Assert.Contains($"'{name}' is a PostgreSQL lock", missing.Message, StringComparison.Ordinal);
         Assert.Contains("AddPostgres(connectionString)", missing.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A host whose PostgreSQL locks have no provider fails its start naming them and the fix, before any hosted
+    /// service starts; before, it started, and the first resolution (or any catalog snapshot) failed later. Declared
+    /// before AddPostgres, the locks start fine. Neither host reaches the server.
+    /// </summary>
+    [Fact]
+    public async Task AHostWithPostgresLocksButNoProvider_FailsItsStart_NamingThemAndTheFix()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string counter = PostgresServer.Unique("orphan-counter"), accounts = PostgresServer.Unique("orphan-accounts");
+        var orphan = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        orphan.Services.AddLocksmith(static o => o.InstallProcessPolicy = false)
+            .AddPostgresExclusiveLock(counter)
+            .AddPostgresKeyedLock<long>(accounts, level: 10);
+        using var failing = orphan.Build();
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => failing.StartAsync(ct));
+
+        Assert.Contains($"'{counter}', '{accounts}' are PostgreSQL locks, but no PostgresLockProvider is registered", error.Message, StringComparison.Ordinal);
+        Assert.Contains("call AddPostgres(connectionString) on the Locksmith builder", error.Message, StringComparison.Ordinal);
+
+        var later = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        later.Services.AddLocksmith(static o => o.InstallProcessPolicy = false)
+            .AddPostgresExclusiveLock(counter)
+            .AddPostgres(PostgresServer.ConnectionString);
+        using var host = later.Build();
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
     }
 }
