@@ -86,7 +86,8 @@ public sealed class OptionsTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Contains($"Locksmith:{key} = '{value}' is invalid", error.Message, StringComparison.Ordinal);
+        // The message starts with the key's path, as README shows it; before, the member name came first ("WatchdogInterval: Locksmith:…").
+        Assert.StartsWith($"Locksmith:{key} = '{value}' is invalid", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, PolicySnapshot.Take());
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
     }
@@ -99,7 +100,7 @@ public sealed class OptionsTests
 
         var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
 
-        Assert.Contains("Locksmith:StatisticsEnabled = 'True' needs Locksmith:MetricsEnabled = 'True'", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Locksmith:StatisticsEnabled = 'True' needs Locksmith:MetricsEnabled = 'True'", error.Message, StringComparison.Ordinal);
         Assert.Contains("turn MetricsEnabled on or StatisticsEnabled off", error.Message, StringComparison.Ordinal);
         Assert.Equal(before, PolicySnapshot.Take());
     }

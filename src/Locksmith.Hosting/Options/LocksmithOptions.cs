@@ -120,8 +120,7 @@ public sealed class LocksmithOptions : IValidatableObject
         {
             yield return new ValidationResult(
                 $"{ConfigurationPath}:{nameof(StatisticsEnabled)} = 'True' needs {ConfigurationPath}:{nameof(MetricsEnabled)} = 'True' " +
-                "(statistics are read from the container's metrics, which MetricsEnabled = false turns off): turn MetricsEnabled on or StatisticsEnabled off.",
-                [nameof(StatisticsEnabled), nameof(MetricsEnabled)]);
+                "(statistics are read from the container's metrics, which MetricsEnabled = false turns off): turn MetricsEnabled on or StatisticsEnabled off.");
         }
     }
 
@@ -137,6 +136,8 @@ public sealed class LocksmithOptions : IValidatableObject
         return ms >= 0 && ms <= int.MaxValue;
     }
 
+    // No member names: the options validator would put them before the message ("WatchdogInterval: Locksmith:WatchdogInterval
+    // = ..."), which already names the key with its path.
     private ValidationResult Bad(string member, object value, string rule) =>
-        new($"{ConfigurationPath}:{member} = '{value}' is invalid: it {rule}.", [member]);
+        new($"{ConfigurationPath}:{member} = '{value}' is invalid: it {rule}.");
 }
