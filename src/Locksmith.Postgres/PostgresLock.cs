@@ -266,7 +266,7 @@ public abstract class PostgresLock : LockPrimitive
                 // for leadership must not log a warning per poll or turn health Degraded.
                 if (waits || throwOnTimeout)
                 {
-                    ReportTimeout(flow, mode, modeTag, elapsed);
+                    ReportTimeout(flow, key, mode, modeTag, elapsed);
                 }
 
                 if (throwOnTimeout)
@@ -443,10 +443,16 @@ public abstract class PostgresLock : LockPrimitive
         }
     }
 
-    private void ReportTimeout(LockOwner flow, LockMode mode, string modeTag, TimeSpan waited)
+    private void ReportTimeout(LockOwner flow, AdvisoryKey key, LockMode mode, string modeTag, TimeSpan waited)
     {
         LocksmithMetrics.RecordTimeout(this, modeTag);
-        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(Name, mode, waited, flow.OwnerId, 0));
+        if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
+        {
+            // The holder when it is a flow of this provider, as the exception names it (the log's Owner); else 0, no
+            // single owner in this process (another process's session, or readers).
+            var holder = Provider.OtherHoldOf(key, flow) is { Shared: false } hold ? hold.Owner : null;
+            onTimeout(new LockTimeoutEvent(Name, mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holder?.Describe() });
+        }
     }
 
     private void ReportLongWait(LockOwner flow, LockMode mode, TimeSpan waited)

@@ -29,6 +29,50 @@ public sealed class PostgresTimeoutMessageTests
     }
 
     /// <summary>
+    /// The timeout event (what the host logs as 14001 and counts for health) names the holding flow of the same provider,
+    /// as the exception does; before, its owner was always 0, which the log reads as "no single owner in this process".
+    /// </summary>
+    [Fact]
+    public async Task ATimeoutEvent_NamesTheHoldingFlow_WhenItIsOfTheSameProvider()
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("event_holder");
+        var gate = provider.CreateKeyedLock<int>(name);
+        Task<PostgresLockScope> holding;
+        using (ExecutionContext.SuppressFlow())
+        {
+            holding = Task.Run(async () => await gate.AcquireAsync(3));
+        }
+
+        await using var held = await holding;
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            previous?.Invoke(e);
+            if (e.LockName == name)
+            {
+                events.Enqueue(e);
+            }
+        };
+        LockTimeoutException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(3, TimeSpan.FromMilliseconds(100)));
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+        }
+
+        var timeout = Assert.Single(events);
+        Assert.True(timeout.OwnerThreadId >= 1 << 30 /* a flow id */, $"owner id {timeout.OwnerThreadId}");
+        Assert.NotEqual(timeout.ThreadId, timeout.OwnerThreadId);
+        Assert.StartsWith("flow #", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.Contains($"held by {timeout.OwnerThreadName} of this process", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Before, a distributed wait was not stamped with its start: a flow that never waited in process was left out of
     /// CurrentWaits (and so of health's live long waits), and one that had was reported as waiting since its old wait.
     /// </summary>
