@@ -27,6 +27,19 @@ internal static partial class ThrowHelper
             "on the ValueTask of a pending acquisition, which a ValueTask does not support). The wait was withdrawn; nothing " +
             "is held. Await the acquisition, or call .AsTask() on it first where code must block.");
 
+    /// <summary>
+    /// The <c>ValueTask</c> of a queued acquisition was read again after its result was taken (awaited twice, or
+    /// <c>.AsTask()</c> after an await). Its wait node went back to the pool at the first read and may serve another
+    /// lock's wait by now, so the lock it was for cannot be named.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowAcquisitionConsumed() =>
+        throw new InvalidOperationException(
+            $"{CurrentFlowOrThread()} read the ValueTask of an async lock acquisition that was read already (awaited twice, " +
+            "or .AsTask() or .Result after an await). A ValueTask is consumed by its first read, which returned the scope or " +
+            "threw the acquisition's exception; this read changes nothing. Await the acquisition once, or call .AsTask() once " +
+            "and await that task as often as needed.");
+
     [DoesNotReturn]
     public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, string? holder) =>
         throw new SynchronizationLockException(

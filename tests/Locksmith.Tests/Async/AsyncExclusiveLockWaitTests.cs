@@ -169,6 +169,46 @@ public sealed class AsyncExclusiveLockWaitTests
     }
 
     [Fact]
+    public async Task ReadingAQueuedAcquisitionsValueTaskAgain_ThrowsClearly_AndNeverPoolsItsNodeTwice()
+    {
+        // Before, the second read (an await, or .AsTask() after one) completed again on the recycled node: a
+        // NullReferenceException, and the node was put in the pool a second time, so two later waits shared it.
+        var gate = new AsyncExclusiveLock("read-twice");
+        var holder = await HeldByAnotherFlow.StartAsync(gate);
+        var queued = gate.AcquireAsync();
+        Assert.Equal(1, gate.WaitingCount);
+        await holder.ReleaseAsync();
+        (await queued).Dispose();
+
+        // From here to the rents nothing awaits anything incomplete: one thread reads again and rents, so the node the
+        // first read recycled on this thread is in reach of the rents.
+        var awaitedAgain = await Assert.ThrowsAsync<InvalidOperationException>(async () => await queued);
+        var asTask = Record.Exception(() => { _ = queued.AsTask(); });
+        var blocked = Record.Exception(() => queued.GetAwaiter().GetResult());
+
+        // The pool holds every node once: as many rents as it can serve, and more, are all different nodes.
+        var rented = Enumerable.Range(0, 40).Select(_ => AsyncWaitNode.Rent()).ToArray();
+        Assert.Equal(rented.Length, rented.Distinct().Count());
+        Assert.Contains("read the ValueTask of an async lock acquisition that was read already", awaitedAgain.Message, StringComparison.Ordinal);
+        Assert.Contains("call .AsTask() once", awaitedAgain.Message, StringComparison.Ordinal);
+        Assert.IsType<InvalidOperationException>(asTask);
+        Assert.IsType<InvalidOperationException>(blocked);
+        Assert.False(gate.IsHeld);
+        foreach (var node in rented)
+        {
+            node.Recycle();
+        }
+
+        // And the lock still hands over in order.
+        var second = await HeldByAnotherFlow.StartAsync(gate);
+        var next = gate.AcquireAsync().AsTask();
+        await second.ReleaseAsync();
+        (await next.WaitAsync(Guard.HangLimit)).Dispose();
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
     public async Task ACancelledWaiter_LeavesAtOnce_AndTheNextWaiterGetsTheHandOff()
     {
         var gate = new AsyncExclusiveLock("cancel-first");

@@ -156,7 +156,6 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         Reset(requestKind, request);
-        _source.Reset();
         Host = host;
         Releaser = releaser;
         Owner = owner;
@@ -208,6 +207,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// <summary>Puts the node back in this thread's spare slot, or a shared one: after its wait ended, or when it was not needed.</summary>
     public void Recycle()
     {
+        // The new version is taken here rather than when the node is next prepared: a ValueTask of the wait that just
+        // ended, read again (awaited twice, .AsTask() after an await), then fails on its stale token instead of
+        // completing a second time and putting this node in the pool twice.
+        _source.Reset();
         Host = null!;
         Owner = null!;
         Releaser = null!;
@@ -319,6 +322,11 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)
     {
+        if (token != _source.Version)
+        {
+            ThrowHelper.ThrowAcquisitionConsumed();
+        }
+
         if (_source.GetStatus(token) == ValueTaskSourceStatus.Pending)
         {
             WithdrawBlockedOn();
@@ -350,7 +358,15 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         return AsyncWaits.Complete(host, releaser, owner, outcome, scopeToken, scopeTag, mode, modeTag, start, throwOnTimeout, cancellationToken);
     }
 
-    ValueTaskSourceStatus IValueTaskSource<AsyncLockScope>.GetStatus(short token) => _source.GetStatus(token);
+    ValueTaskSourceStatus IValueTaskSource<AsyncLockScope>.GetStatus(short token)
+    {
+        if (token != _source.Version)
+        {
+            ThrowHelper.ThrowAcquisitionConsumed();
+        }
+
+        return _source.GetStatus(token);
+    }
 
     void IValueTaskSource<AsyncLockScope>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
         _source.OnCompleted(continuation, state, token, flags);
