@@ -323,6 +323,67 @@ public sealed class AsyncReadWriteLockTests
     }
 
     [Fact]
+    public async Task TwoTasksOfAFlowAskingForOneReadLockAtOnce_OneReads_AndTheOtherIsRefused()
+    {
+        // Tasks started inside a hold share the flow's holds (README), so the second read of a lock in the flow is
+        // refused. Before, two that asked at the same instant could both pass the check before either recorded its hold,
+        // and both read: in most rounds here. Two threads, started inside the hold, meet before each round's ask.
+        var outer = new AsyncExclusiveLock("siblings-outer");
+        var held = await outer.AcquireAsync();
+        const int Rounds = 5_000;
+        var locks = Enumerable.Range(0, Rounds).Select(r => new AsyncReadWriteLock($"siblings-read-{r}")).ToArray();
+        var read = new int[Rounds];
+        var refused = new int[Rounds];
+        int lineUp = 0, answered = 0, released = 0;
+        Concurrently.Run(2, _ =>
+        {
+            for (int r = 0; r < Rounds; r++)
+            {
+                Meet(ref lineUp, r);
+                AsyncLockScope scope = default;
+                try
+                {
+                    scope = locks[r].AcquireReadAsync().Result;
+                    Interlocked.Increment(ref read[r]);
+                }
+                catch (LockRecursionException error)
+                {
+                    Assert.Contains($"'siblings-read-{r}'", error.Message, StringComparison.Ordinal);
+                    Interlocked.Increment(ref refused[r]);
+                }
+
+                // Both answered before either lets go, so a read still held is what the other one met.
+                Meet(ref answered, r);
+                scope.Dispose();
+                Meet(ref released, r);
+            }
+        });
+
+        Assert.Equal(0, Enumerable.Range(0, Rounds).Count(r => read[r] != 1 || refused[r] != 1));
+        Assert.All(locks, rw => Assert.Equal(0, rw.CurrentReaderCount));
+        Assert.True(outer.IsHeldByCurrentFlow);
+        held.Dispose();
+        Assert.False(outer.IsHeld);
+        using var again = await locks[0].AcquireReadAsync(TimeSpan.Zero);
+        Assert.True(again.IsAcquired);
+
+        // Round r of two threads: each arrives, then reads the count in a tight loop (yielding only after a while, for a
+        // loaded machine) until the other has, so both leave within a few nanoseconds of each other.
+        static void Meet(ref int arrivals, int round)
+        {
+            Interlocked.Increment(ref arrivals);
+            var spinner = default(SpinWait);
+            for (int spins = 0; Volatile.Read(ref arrivals) < 2 * (round + 1); spins++)
+            {
+                if (spins > 10_000)
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task HeldByCurrentFlow_OnlyInTheHoldingFlow()
     {
         var rw = new AsyncReadWriteLock("cache");

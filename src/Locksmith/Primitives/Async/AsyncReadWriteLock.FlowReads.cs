@@ -74,8 +74,16 @@ public sealed partial class AsyncReadWriteLock
         }
 
         /// <summary>Records a read hold of <paramref name="lockPrimitive"/>; returns the token its scope carries.</summary>
-        public int Add(AsyncReadWriteLock lockPrimitive) =>
-            Interlocked.CompareExchange(ref _firstId, lockPrimitive._readHoldId, 0) == 0 ? TakeFirst() : AddMore(lockPrimitive);
+        /// <param name="lockPrimitive">The lock read.</param>
+        /// <param name="asker">
+        /// The flow whose own acquisition this is, counted in <paramref name="slot"/>; null for a hold granted to a queued
+        /// waiter. An asker finds out here if a task of the same flow recorded a read of the lock since the asker checked
+        /// (both passed the check at once): it backs out and gets the <see cref="LockRecursionException"/> it would have
+        /// got a moment later. Only a hold that finds the inline slot taken looks, so the fast path does nothing more.
+        /// </param>
+        /// <param name="slot">The reader slot the asker counted itself in.</param>
+        public int Add(AsyncReadWriteLock lockPrimitive, LockOwner? asker = null, int slot = 0) =>
+            Interlocked.CompareExchange(ref _firstId, lockPrimitive._readHoldId, 0) == 0 ? TakeFirst() : AddMore(lockPrimitive, asker, slot);
 
         /// <summary>
         /// <see cref="Add"/> for the first hold of <paramref name="flow"/> (whose field this is) when the acquisition just
@@ -140,7 +148,7 @@ public sealed partial class AsyncReadWriteLock
             return ReadRemoval.NotHeld;
         }
 
-        private int AddMore(AsyncReadWriteLock lockPrimitive)
+        private int AddMore(AsyncReadWriteLock lockPrimitive, LockOwner? asker, int slot)
         {
             var more = Volatile.Read(ref _more);
             if (more is null)
@@ -151,13 +159,38 @@ public sealed partial class AsyncReadWriteLock
 
             using (GateEntry.Enter(more.Gate))
             {
-                int token = _moreSerial - 1;
-                token = token < 0 ? token : -1;
-                _moreSerial = token;
-                more.Items.Add((lockPrimitive, token));
-                Volatile.Write(ref _moreCount, more.Items.Count);
-                return token;
+                // Under the gate every listed hold is seen; the inline one was seen by the swap that failed (or set since).
+                if (asker is null || !HeldAlready(lockPrimitive, more))
+                {
+                    int token = _moreSerial - 1;
+                    token = token < 0 ? token : -1;
+                    _moreSerial = token;
+                    more.Items.Add((lockPrimitive, token));
+                    Volatile.Write(ref _moreCount, more.Items.Count);
+                    return token;
+                }
             }
+
+            lockPrimitive.RejectSiblingRead(asker, slot);
+            return 0;
+        }
+
+        private bool HeldAlready(AsyncReadWriteLock lockPrimitive, MoreHolds more)
+        {
+            if (Volatile.Read(ref _firstId) == lockPrimitive._readHoldId)
+            {
+                return true;
+            }
+
+            foreach (var hold in more.Items)
+            {
+                if (ReferenceEquals(hold.Lock, lockPrimitive))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         private bool RemoveMore(AsyncReadWriteLock lockPrimitive, int token)

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -64,7 +65,7 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope TookRead(LockOwner flow, int slot, bool claimed = false)
     {
-        int token = claimed ? flow.FlowReads.AddClaimed(flow, this) : flow.FlowReads.Add(this);
+        int token = claimed ? flow.FlowReads.AddClaimed(flow, this) : flow.FlowReads.Add(this, flow, slot);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         return new AsyncLockScope(this, flow, token, slot + 1);
     }
@@ -257,6 +258,19 @@ public sealed partial class AsyncReadWriteLock
         {
             ScheduleRelease();
         }
+    }
+
+    /// <summary>
+    /// Two tasks of one flow asked for the read lock at once and both passed the recursion check; the other recorded its
+    /// hold first. This one leaves its slot, gives back its reservation and is told, as it would have been a moment later.
+    /// </summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void RejectSiblingRead(LockOwner flow, int slot)
+    {
+        LeaveSlot(slot);
+        FlowOwnership.NotHeld(flow);
+        ThrowHelper.ThrowAsyncReadRecursion(this, flow);
     }
 
     /// <summary>Under the gate, no writer in: the reader is counted in its flow's slot and its hold recorded; its continuation is queued.</summary>
