@@ -241,6 +241,40 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return Volatile.Read(ref _state) == state ? holder : null;
     }
 
+    /// <summary>
+    /// The flow holding the lock, or null when it is free, for the recursion check of an acquisition that found it taken.
+    /// Unlike <see cref="HolderNow"/> it does not read a hold taken a moment ago and not recorded yet as nobody's: its
+    /// taker records it a few instructions after its swap (or its hand-off, under the gate), so this waits for that. Two
+    /// tasks of one flow asking at once would otherwise have the later one wait for the flow itself, or time out, instead
+    /// of being told.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private LockOwner? SettledHolder()
+    {
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            int state = Volatile.Read(ref _state);
+            if (!IsHeldState(state))
+            {
+                return null;
+            }
+
+            if (Volatile.Read(ref _holderToken) == state)
+            {
+                var holder = Volatile.Read(ref _holder);
+                if (Volatile.Read(ref _state) == state)
+                {
+                    return holder;
+                }
+            }
+            else
+            {
+                spinner.SpinOnce(sleep1Threshold: -1);
+            }
+        }
+    }
+
     /// <summary>The longest waiter's node, for tests (read without the gate).</summary>
     internal AsyncWaitNode? FirstWaiterForTests => _queue.Head as AsyncWaitNode;
 
@@ -265,7 +299,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             ScheduleAcquire();
         }
 
-        if (ReferenceEquals(HolderNow(), flow))
+        if (ReferenceEquals(SettledHolder(), flow))
         {
             FlowOwnership.NotHeld(flow);
             ThrowHelper.ThrowAsyncRecursion(this, flow);
@@ -322,6 +356,17 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
                 flow.WaitingFor = null;
                 node.Recycle();
                 return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+            }
+
+            // A task of this flow may have taken the lock since the check above: waiting for it would be waiting for
+            // the flow itself.
+            if (ReferenceEquals(SettledHolder(), flow))
+            {
+                _queue.Remove(node);
+                flow.WaitingFor = null;
+                node.Recycle();
+                FlowOwnership.NotHeld(flow);
+                ThrowHelper.ThrowAsyncRecursion(this, flow);
             }
         }
 
