@@ -384,6 +384,65 @@ public sealed class AsyncReadWriteLockTests
     }
 
     [Fact]
+    public async Task TwoTasksOfAFlowAskingForOneWriteLockAtOnce_OneWrites_AndTheOtherIsRefused()
+    {
+        // As for reads: the later of two tasks of one flow asking at the same instant could find the writer bit set and
+        // the writer not recorded yet, read that as another flow's write, and come back empty from a try-once (a wait
+        // would have waited for the flow itself) instead of getting LockRecursionException.
+        var outer = new AsyncExclusiveLock("siblings-outer");
+        var held = await outer.AcquireAsync();
+        const int Rounds = 5_000;
+        var locks = Enumerable.Range(0, Rounds).Select(r => new AsyncReadWriteLock($"siblings-write-{r}")).ToArray();
+        var wrote = new int[Rounds];
+        var refused = new int[Rounds];
+        int lineUp = 0, answered = 0, released = 0;
+        Concurrently.Run(2, _ =>
+        {
+            for (int r = 0; r < Rounds; r++)
+            {
+                Meet(ref lineUp, r);
+                AsyncLockScope scope = default;
+                try
+                {
+                    scope = locks[r].TryAcquireWriteAsync(TimeSpan.Zero).Result;
+                    if (scope.IsAcquired)
+                    {
+                        Interlocked.Increment(ref wrote[r]);
+                    }
+                }
+                catch (LockRecursionException error)
+                {
+                    Assert.Contains($"'siblings-write-{r}'", error.Message, StringComparison.Ordinal);
+                    Interlocked.Increment(ref refused[r]);
+                }
+
+                Meet(ref answered, r);
+                scope.Dispose();
+                Meet(ref released, r);
+            }
+        });
+
+        Assert.Equal(0, Enumerable.Range(0, Rounds).Count(r => wrote[r] != 1 || refused[r] != 1));
+        Assert.All(locks, rw => Assert.False(rw.IsWriteHeld));
+        held.Dispose();
+        Assert.False(outer.IsHeld);
+
+        // As in the read test, with a longer tight loop: the window here is a few instructions.
+        static void Meet(ref int arrivals, int round)
+        {
+            Interlocked.Increment(ref arrivals);
+            var spinner = default(SpinWait);
+            for (int spins = 0; Volatile.Read(ref arrivals) < 2 * (round + 1); spins++)
+            {
+                if (spins > 1_000_000)
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task HeldByCurrentFlow_OnlyInTheHoldingFlow()
     {
         var rw = new AsyncReadWriteLock("cache");

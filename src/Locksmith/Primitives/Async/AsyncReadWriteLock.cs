@@ -255,9 +255,35 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
     /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
     /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
+    /// <summary>
+    /// The flow holding the write lock, or null, for the recursion check of an acquisition that found the lock busy
+    /// (never called under the gate). The writer bit is set a moment before the writer is recorded (and kept a moment
+    /// after it is cleared, or for a claim that finds readers in); this waits for that instead of reading it as nobody's,
+    /// so of two tasks of one flow asking at once the later one is told rather than waiting for the flow itself.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private LockOwner? SettledWriter()
+    {
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            if ((Volatile.Read(ref _state) & WriterBit) == 0)
+            {
+                return null;
+            }
+
+            if (Volatile.Read(ref _writer) is { } writer)
+            {
+                return writer;
+            }
+
+            spinner.SpinOnce(sleep1Threshold: -1);
+        }
+    }
+
     private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken, bool checkOrder = true)
     {
-        if (IsWriteHeld && ReferenceEquals(Volatile.Read(ref _writer), flow))
+        if (ReferenceEquals(SettledWriter(), flow))
         {
             FlowOwnership.NotHeld(flow);
             ThrowHelper.ThrowAsyncRecursion(this, flow);
