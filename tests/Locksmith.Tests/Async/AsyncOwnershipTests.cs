@@ -13,6 +13,50 @@ namespace Locksmith.Tests.Async;
 public sealed class AsyncOwnershipTests
 {
     [Fact]
+    public void AnAcquisitionUnderSuppressFlow_IsAFlowOfItsOwn_OnlyInAFrameThatHoldsNothing()
+    {
+        var cache = new AsyncExclusiveLock("suppress-cache");
+        var ledger = new AsyncExclusiveLock("suppress-ledger");
+
+        // A frame that holds nothing: no flow to belong to, so the hold is nobody's here and asking again waits.
+        AsyncLockScope lone;
+        using (ExecutionContext.SuppressFlow())
+        {
+            lone = AtOnce(cache.AcquireAsync());
+            Assert.False(cache.IsHeldByCurrentFlow);
+            Assert.False(AtOnce(cache.TryAcquireAsync(TimeSpan.Zero)).IsAcquired);
+        }
+
+        lone.Dispose();
+        Assert.False(cache.IsHeld);
+
+        // A frame that holds a lock: suppression does not separate it, the acquisition joins the frame's holds.
+        using (AtOnce(cache.AcquireAsync()))
+        {
+            AsyncLockScope joined;
+            using (ExecutionContext.SuppressFlow())
+            {
+                var again = Assert.Throws<LockRecursionException>(() => { _ = cache.AcquireAsync(); });
+                Assert.Contains("'suppress-cache'", again.Message, StringComparison.Ordinal);
+                joined = AtOnce(ledger.AcquireAsync());
+            }
+
+            Assert.True(ledger.IsHeldByCurrentFlow);
+            joined.Dispose();
+            Assert.False(ledger.IsHeld);
+        }
+
+        Assert.False(cache.IsHeld);
+
+        // Free locks and a zero timeout: each acquisition completes in the call, so the frame's context stays its own.
+        static AsyncLockScope AtOnce(ValueTask<AsyncLockScope> acquisition)
+        {
+            Assert.True(acquisition.IsCompletedSuccessfully);
+            return acquisition.Result;
+        }
+    }
+
+    [Fact]
     public async Task ALockTakenInAHelper_IsHeldByTheCaller_WhenTheCallerIsAlreadyAFlowWithLocks()
     {
         var outer = new AsyncExclusiveLock("helper-outer");
