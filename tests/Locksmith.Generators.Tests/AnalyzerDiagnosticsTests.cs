@@ -357,6 +357,44 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A lock held through a using scope is ordered as one a guarded method holds: calling a wrapper of a lower (or the
+    /// same) level inside it is LSM0022. Re-entering a reentrant lock that is held takes no new level, so it is no call
+    /// against the order, from a guarded method or a scope.
+    /// </summary>
+    [Fact]
+    public void LSM0022_InsideAUsingScope_AndNotForReenteringAReentrantLock() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _accounts = new();
+            [LockOrder(20)] private readonly ExclusiveLock _audit = new();
+            [LockOrder(30)] private readonly ReentrantLock _journal = new();
+            [LockOrder(40)] private readonly AsyncExclusiveLock _archive = new();
+            [LockOrder(5)] private readonly AsyncExclusiveLock _index = new();
+
+            [Guarded(Lock = nameof(_accounts))] private void DebitCore() { }
+            [Guarded(Lock = nameof(_audit))] private void RecordCore() { }
+            [Guarded(Lock = nameof(_journal))] private void NoteCore() { }
+            [Guarded(Lock = nameof(_journal))] private void NoteTwiceCore() => Note();
+            [Guarded(Lock = nameof(_index))] private Task IndexCoreAsync() => Task.CompletedTask;
+
+            public void AuditThenDebit() { using var scope = _audit.Acquire(); {|LSM0022:Debit()|}; }
+            public void AuditThenDebitElsewhere(Ledger other) { using (_audit.Acquire()) { {|LSM0022:other.Debit()|}; } }
+            public void DebitThenAudit() { using var scope = _accounts.Acquire(); Record(); }
+            public void Both(Ledger a) { using var scope = LockSet.Acquire(_accounts, a._audit); {|LSM0022:a.Debit()|}; }
+            public void Checked() { if (_audit.TryAcquire(TimeSpan.Zero, out var scope)) { using (scope) { {|LSM0022:Debit()|}; } } }
+            public void Unchecked() { _audit.TryAcquire(TimeSpan.Zero, out var scope); using (scope) { Debit(); } }
+            public void Ended() { using (_audit.Acquire()) { } Debit(); }
+            public void Lambda() { using var scope = _audit.Acquire(); Action later = () => Debit(); }
+            public async Task Archive() { using var scope = await _archive.AcquireAsync(); await {|LSM0022:IndexAsync()|}; }
+            public void Reenter() { using var scope = _journal.Acquire(); Note(); }
+            public void JournalThenAudit() { using var scope = _journal.Acquire(); {|LSM0022:Record()|}; }
+        }
+        """);
+
     [Fact]
     public void LSM0024_LockStatementOnLocksmithLock() => DiagnosticCheck.Verify("""
         using Locksmith;

@@ -13,8 +13,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// A call of a generated wrapper from code that holds a lock: LSM0023 when the wrapper takes a non-reentrant lock
 /// that the caller already holds on the same object, as a guarded method or through a using scope of it
 /// (<c>using var s = _lock.Acquire();</c>, <c>using var s = await _lock.AcquireAsync(ct);</c>; it would fail at run
-/// time; call the body instead), LSM0022 when a guarded method calls one that takes a lock whose <c>[LockOrder]</c>
-/// level is not above the caller's (the runtime would throw LockOrderViolationException).
+/// time; call the body instead), LSM0022 when it takes a lock whose <c>[LockOrder]</c> level is not above that of a
+/// lock the caller holds, either way (the runtime would throw LockOrderViolationException); re-entering a held
+/// reentrant lock takes no new level.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -53,10 +54,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         var held = facts.LocksHeldBy(caller);
+        var taken = wrapper.Taken;
         foreach (var use in wrapper.Taken)
         {
+            bool alreadyHeld = Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(invocation, use.Member, TargetOf(use, invocation));
+            if (alreadyHeld && (use.Capabilities & LockCapabilities.Reentrant) != 0)
+            {
+                // Re-entering a held reentrant lock takes no new level: it is no call against the order.
+                taken = taken.Remove(use);
+                continue;
+            }
+
             bool reentrant = (use.Capabilities & (LockCapabilities.Reentrant | LockCapabilities.Keyed)) != 0;
-            if (!reentrant && (Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(invocation, use.Member, TargetOf(use, invocation))))
+            if (!reentrant && alreadyHeld)
             {
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
@@ -69,13 +79,20 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             }
         }
 
+        // Locks held through using scopes around the call count as the caller's own (any object's: the order is global).
+        var scopes = HeldLocks.ScopeLocksAt(invocation, facts);
+        if (!scopes.IsEmpty)
+        {
+            held = held.AddRange(scopes.Select(s => new LockUse(s.Member, facts.CapabilitiesOf(LockMembers.TypeOf(s.Member)))));
+        }
+
         if (held.IsEmpty)
         {
             return;
         }
 
         var highestHeld = Highest(held);
-        var lowestTaken = Lowest(wrapper.Taken);
+        var lowestTaken = Lowest(taken);
         if (highestHeld is null || lowestTaken is null || lowestTaken.Level > highestHeld.Level)
         {
             return;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Immutable;
 using System.Linq;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
@@ -119,6 +120,79 @@ internal static class HeldLocks
         IInvocationOperation? uncheckedTry = null;
         return EnclosingScope(call, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
             (scope.Local is null || !UsedBetween(scope.Local, scope.Resource, call));
+    }
+
+    /// <summary>
+    /// The locks that using scopes enclosing <paramref name="call"/> surely hold there, by the rules of
+    /// <see cref="HeldByScopeAt"/>, each as the lock reference its acquisition names (<c>_audit</c>, <c>other._lock</c>;
+    /// every member of a <c>LockSet</c>): the receiver or arguments of an <c>Acquire…</c>/<c>TryAcquire…</c> call in the
+    /// resource.
+    /// </summary>
+    public static ImmutableArray<IMemberReferenceOperation> ScopeLocksAt(IOperation call, LockFacts facts)
+    {
+        var found = ImmutableArray.CreateBuilder<IMemberReferenceOperation>();
+        IOperation child = call;
+        for (var parent = call.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
+        {
+            if (parent is IUsingOperation usingStatement && child == usingStatement.Body)
+            {
+                Collect(call, usingStatement.Resources, facts, found);
+            }
+
+            if (parent is IBlockOperation block)
+            {
+                foreach (var statement in block.Operations)
+                {
+                    if (statement == child)
+                    {
+                        break;
+                    }
+
+                    if (statement is IUsingDeclarationOperation declaration)
+                    {
+                        Collect(call, declaration.DeclarationGroup, facts, found);
+                    }
+                }
+            }
+        }
+
+        return found.ToImmutable();
+    }
+
+    private static void Collect(IOperation call, IOperation resource, LockFacts facts, ImmutableArray<IMemberReferenceOperation>.Builder found)
+    {
+        // The acquisitions in the resource, and those that gave a scope local it disposes ('using (scope)' after
+        // 'TryAcquire(…, out var scope)'); Holds says whether each holds its lock at the call.
+        var locals = resource.DescendantsAndSelf().OfType<ILocalReferenceOperation>().Select(static r => r.Local).ToList();
+        var acquisitions = resource.DescendantsAndSelf().OfType<IInvocationOperation>();
+        if (locals.Count > 0)
+        {
+            acquisitions = acquisitions.Concat(OperationFacts.Root(resource).Descendants().OfType<IInvocationOperation>().Where(i =>
+                i.Arguments.Any(a => a.Parameter?.RefKind == RefKind.Out &&
+                    a.Value.DescendantsAndSelf().Any(v => v is ILocalReferenceOperation r && locals.Contains(r.Local, SymbolEqualityComparer.Default)))));
+        }
+
+        foreach (var invocation in acquisitions)
+        {
+            string name = invocation.TargetMethod.Name;
+            if (!name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) && !name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var candidates = new[] { invocation.Instance }.Concat(invocation.Arguments.Where(static a => a.Parameter?.RefKind != RefKind.Out).SelectMany(static a => a.Value.DescendantsAndSelf()));
+            foreach (var candidate in candidates)
+            {
+                IInvocationOperation? uncheckedTry = null;
+                if (OperationFacts.Unwrap(candidate) is IMemberReferenceOperation reference &&
+                    facts.CapabilitiesOf(LockMembers.TypeOf(reference.Member)).IsLock() &&
+                    Holds(call, resource, reference.Member, reference.Instance, ref uncheckedTry, out var local) &&
+                    (local is null || !UsedBetween(local, resource, call)))
+                {
+                    found.Add(reference);
+                }
+            }
+        }
     }
 
     /// <summary>The innermost using scope enclosing <paramref name="access"/> that holds the lock there, with its resource and scope local; or null.</summary>
