@@ -241,11 +241,13 @@ public sealed class AnalyzerDiagnosticsTests
     /// Code that holds a lock through a using scope (a declaration or a statement, of Acquire, a timed Acquire, a checked
     /// TryAcquire or a LockSet) holds it as a guarded method does: calling a wrapper that takes the same non-reentrant lock
     /// of the same object is LSM0023. Not another object's lock, a reentrant lock, a keyed one, a scope that ended or was
-    /// disposed before the call, an unchecked TryAcquire, nor a call in a lambda (which may run elsewhere, later).
+    /// disposed before the call, an unchecked TryAcquire, nor a call in a lambda (which may run elsewhere, later); an
+    /// indexed object is the same only at the same index.
     /// </summary>
     [Fact]
     public void LSM0023_UsingScopeOfTheLock_ThenItsWrapper() => DiagnosticCheck.Verify("""
         using System;
+        using System.Collections.Generic;
         using System.Threading.Tasks;
         using Locksmith;
         public partial class Account
@@ -293,6 +295,15 @@ public sealed class AnalyzerDiagnosticsTests
             public void Unchecked() { _lock.TryAcquire(TimeSpan.Zero, out var scope); using (scope) { Deposit(1); } }
             public void InALambda() { using var scope = _lock.Acquire(); Task.Run(() => Deposit(1)); }
             public void InALocalFunction() { using var scope = _lock.Acquire(); void Later() => Deposit(1); _ = (Action)Later; }
+            public void Indexed(List<Account> all, int i, int j)
+            {
+                using var scope = all[0]._lock.Acquire();
+                all[1].Deposit(1);
+                {|LSM0023:all[0].Deposit(1)|};
+                using var other = all[i]._lock.Acquire();
+                all[j].Deposit(1);
+                {|LSM0023:all[i].Deposit(1)|};
+            }
         }
         """);
 

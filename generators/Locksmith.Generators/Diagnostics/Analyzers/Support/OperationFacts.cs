@@ -78,9 +78,42 @@ internal static class OperationFacts
             (IParameterReferenceOperation a, IParameterReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Parameter, b.Parameter),
             (IMemberReferenceOperation a, IMemberReferenceOperation b) =>
                 SymbolEqualityComparer.Default.Equals(a.Member.OriginalDefinition, b.Member.OriginalDefinition) &&
-                (a.Member.IsStatic || SameInstance(a.Instance, b.Instance)),
+                (a.Member.IsStatic || SameInstance(a.Instance, b.Instance)) &&
+                SameIndex(a, b),
             _ => false,
         };
+    }
+
+    /// <summary>
+    /// Whether two references of one member use the same index: none (a field or plain property), or an indexer's
+    /// arguments that are the same constants or denote the same values (<c>all[0]</c> and <c>all[0]</c>, not <c>all[1]</c>).
+    /// </summary>
+    private static bool SameIndex(IMemberReferenceOperation left, IMemberReferenceOperation right)
+    {
+        if (left is not IPropertyReferenceOperation { Arguments.Length: > 0 } a || right is not IPropertyReferenceOperation b)
+        {
+            return true;
+        }
+
+        if (a.Arguments.Length != b.Arguments.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Arguments.Length; i++)
+        {
+            var x = a.Arguments[i].Value;
+            var y = b.Arguments[i].Value;
+            bool same = x.ConstantValue.HasValue
+                ? y.ConstantValue.HasValue && Equals(x.ConstantValue.Value, y.ConstantValue.Value)
+                : !y.ConstantValue.HasValue && SameInstance(x, y);
+            if (!same)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>Whether the receiver is <c>this</c> (explicit or implicit).</summary>
