@@ -4,6 +4,7 @@ using System.Linq;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
+using Locksmith.Tests.Support;
 using Xunit;
 
 namespace Locksmith.Tests.Async;
@@ -139,55 +140,11 @@ public sealed class AsyncExclusiveLockTests
         var held = await outer.AcquireAsync();
         const int Rounds = 5_000;
         var locks = Enumerable.Range(0, Rounds).Select(r => new AsyncExclusiveLock($"siblings-gate-{r}")).ToArray();
-        var took = new int[Rounds];
-        var refused = new int[Rounds];
-        int lineUp = 0, answered = 0, released = 0;
-        Concurrently.Run(2, _ =>
-        {
-            for (int r = 0; r < Rounds; r++)
-            {
-                Meet(ref lineUp, r);
-                AsyncLockScope scope = default;
-                try
-                {
-                    scope = locks[r].TryAcquireAsync(TimeSpan.Zero).Result;
-                    if (scope.IsAcquired)
-                    {
-                        Interlocked.Increment(ref took[r]);
-                    }
-                }
-                catch (LockRecursionException error)
-                {
-                    Assert.Contains($"'siblings-gate-{r}'", error.Message, StringComparison.Ordinal);
-                    Interlocked.Increment(ref refused[r]);
-                }
-
-                // Both answered before either lets go, so a hold still held is what the other one met.
-                Meet(ref answered, r);
-                scope.Dispose();
-                Meet(ref released, r);
-            }
-        });
-
-        Assert.Equal(0, Enumerable.Range(0, Rounds).Count(r => took[r] != 1 || refused[r] != 1));
+        Assert.Equal(0, SiblingAsks.RoundsNotOneHolderAndOneRefusal(
+            Rounds, r => locks[r].TryAcquireAsync(TimeSpan.Zero).Result, r => $"siblings-gate-{r}", tightSpins: 1_000_000));
         Assert.All(locks, gate => Assert.False(gate.IsHeld));
         Assert.True(outer.IsHeldByCurrentFlow);
         held.Dispose();
         Assert.False(outer.IsHeld);
-
-        // Round r of two threads: each arrives, then reads the count in a tight loop (yielding only after a while, for a
-        // loaded machine) until the other has, so both leave within a few nanoseconds of each other.
-        static void Meet(ref int arrivals, int round)
-        {
-            Interlocked.Increment(ref arrivals);
-            var spinner = default(SpinWait);
-            for (int spins = 0; Volatile.Read(ref arrivals) < 2 * (round + 1); spins++)
-            {
-                if (spins > 1_000_000)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-            }
-        }
     }
 }

@@ -332,55 +332,14 @@ public sealed class AsyncReadWriteLockTests
         var held = await outer.AcquireAsync();
         const int Rounds = 5_000;
         var locks = Enumerable.Range(0, Rounds).Select(r => new AsyncReadWriteLock($"siblings-read-{r}")).ToArray();
-        var read = new int[Rounds];
-        var refused = new int[Rounds];
-        int lineUp = 0, answered = 0, released = 0;
-        Concurrently.Run(2, _ =>
-        {
-            for (int r = 0; r < Rounds; r++)
-            {
-                Meet(ref lineUp, r);
-                AsyncLockScope scope = default;
-                try
-                {
-                    scope = locks[r].AcquireReadAsync().Result;
-                    Interlocked.Increment(ref read[r]);
-                }
-                catch (LockRecursionException error)
-                {
-                    Assert.Contains($"'siblings-read-{r}'", error.Message, StringComparison.Ordinal);
-                    Interlocked.Increment(ref refused[r]);
-                }
-
-                // Both answered before either lets go, so a read still held is what the other one met.
-                Meet(ref answered, r);
-                scope.Dispose();
-                Meet(ref released, r);
-            }
-        });
-
-        Assert.Equal(0, Enumerable.Range(0, Rounds).Count(r => read[r] != 1 || refused[r] != 1));
+        Assert.Equal(0, SiblingAsks.RoundsNotOneHolderAndOneRefusal(
+            Rounds, r => locks[r].AcquireReadAsync().Result, r => $"siblings-read-{r}", tightSpins: 10_000));
         Assert.All(locks, rw => Assert.Equal(0, rw.CurrentReaderCount));
         Assert.True(outer.IsHeldByCurrentFlow);
         held.Dispose();
         Assert.False(outer.IsHeld);
         using var again = await locks[0].AcquireReadAsync(TimeSpan.Zero);
         Assert.True(again.IsAcquired);
-
-        // Round r of two threads: each arrives, then reads the count in a tight loop (yielding only after a while, for a
-        // loaded machine) until the other has, so both leave within a few nanoseconds of each other.
-        static void Meet(ref int arrivals, int round)
-        {
-            Interlocked.Increment(ref arrivals);
-            var spinner = default(SpinWait);
-            for (int spins = 0; Volatile.Read(ref arrivals) < 2 * (round + 1); spins++)
-            {
-                if (spins > 10_000)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-            }
-        }
     }
 
     [Fact]
@@ -393,53 +352,11 @@ public sealed class AsyncReadWriteLockTests
         var held = await outer.AcquireAsync();
         const int Rounds = 5_000;
         var locks = Enumerable.Range(0, Rounds).Select(r => new AsyncReadWriteLock($"siblings-write-{r}")).ToArray();
-        var wrote = new int[Rounds];
-        var refused = new int[Rounds];
-        int lineUp = 0, answered = 0, released = 0;
-        Concurrently.Run(2, _ =>
-        {
-            for (int r = 0; r < Rounds; r++)
-            {
-                Meet(ref lineUp, r);
-                AsyncLockScope scope = default;
-                try
-                {
-                    scope = locks[r].TryAcquireWriteAsync(TimeSpan.Zero).Result;
-                    if (scope.IsAcquired)
-                    {
-                        Interlocked.Increment(ref wrote[r]);
-                    }
-                }
-                catch (LockRecursionException error)
-                {
-                    Assert.Contains($"'siblings-write-{r}'", error.Message, StringComparison.Ordinal);
-                    Interlocked.Increment(ref refused[r]);
-                }
-
-                Meet(ref answered, r);
-                scope.Dispose();
-                Meet(ref released, r);
-            }
-        });
-
-        Assert.Equal(0, Enumerable.Range(0, Rounds).Count(r => wrote[r] != 1 || refused[r] != 1));
+        Assert.Equal(0, SiblingAsks.RoundsNotOneHolderAndOneRefusal(
+            Rounds, r => locks[r].TryAcquireWriteAsync(TimeSpan.Zero).Result, r => $"siblings-write-{r}", tightSpins: 1_000_000));
         Assert.All(locks, rw => Assert.False(rw.IsWriteHeld));
         held.Dispose();
         Assert.False(outer.IsHeld);
-
-        // As in the read test, with a longer tight loop: the window here is a few instructions.
-        static void Meet(ref int arrivals, int round)
-        {
-            Interlocked.Increment(ref arrivals);
-            var spinner = default(SpinWait);
-            for (int spins = 0; Volatile.Read(ref arrivals) < 2 * (round + 1); spins++)
-            {
-                if (spins > 1_000_000)
-                {
-                    spinner.SpinOnce(sleep1Threshold: -1);
-                }
-            }
-        }
     }
 
     [Fact]
