@@ -34,7 +34,7 @@ internal sealed class LocksmithPolicyService(
     private readonly string _hostName = provider.GetService<IHostEnvironment>()?.ApplicationName is { Length: > 0 } name ? name : "(unnamed)";
 
     // Guards the owner and its started flag together: one host's start, takeover, confirmation and restore at a time.
-    private static readonly object s_gate = new();
+    private static readonly Lock s_gate = new();
 
     // The host that owns the process-wide policy now; null when none does.
     private static LocksmithPolicyService? s_owner;
