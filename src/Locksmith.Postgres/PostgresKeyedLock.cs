@@ -86,7 +86,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait; the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.AcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> AcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterKey(key, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterKey(key, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires <paramref name="key"/> if it is granted within <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>
@@ -94,7 +94,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the wait; the key is then not acquired.</param>
     /// <inheritdoc cref="PostgresExclusiveLock.TryAcquireAsync(TimeSpan, CancellationToken)"/>
     public ValueTask<PostgresLockScope> TryAcquireAsync(TKey key, TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterKey(key, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        EnterKey(key, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
 
     /// <summary>A request for <paramref name="key"/>, to take with others through <see cref="PostgresLockSet"/>.</summary>
     /// <param name="key">The key.</param>

@@ -75,7 +75,7 @@ public abstract class PostgresLock : LockPrimitive
     /// <summary>Acquires <paramref name="key"/> within <paramref name="timeout"/>; a try form returns an empty scope on timeout.</summary>
     private protected ValueTask<PostgresLockScope> AcquireKeyAsync(
         AdvisoryKey key, string description, bool shared, TimeSpan timeout, CancellationToken cancellationToken, bool throwOnTimeout) =>
-        Enter(key, description, shared, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout);
+        Enter(key, description, shared, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout);
 
     /// <summary>
     /// The synchronous start of every acquisition, in the caller's frame (so the flow's claim is visible after the

@@ -94,5 +94,5 @@ public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
     /// <param name="timeout">How long to try for all stripes together.</param>
     /// <param name="keys">The keys, in any order.</param>
     /// <inheritdoc cref="AcquireMany(ReadOnlySpan{TKey})"/>
-    public LockSetScope AcquireMany(TimeSpan timeout, params ReadOnlySpan<TKey> keys) => AcquireStripes(TimeoutMath.ToMilliseconds(timeout), keys);
+    public LockSetScope AcquireMany(TimeSpan timeout, params ReadOnlySpan<TKey> keys) => AcquireStripes(TimeoutMath.ToMilliseconds(timeout, this), keys);
 }

@@ -142,5 +142,5 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <returns>A scope that releases every stripe taken.</returns>
     /// <exception cref="LockTimeoutException">The timeout elapsed; nothing is held.</exception>
     public LockSetScope AcquireManyWrite(TimeSpan timeout, params ReadOnlySpan<TKey> keys) =>
-        AcquireStripes(TimeoutMath.ToMilliseconds(timeout), keys);
+        AcquireStripes(TimeoutMath.ToMilliseconds(timeout, this), keys);
 }

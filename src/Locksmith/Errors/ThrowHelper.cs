@@ -15,6 +15,12 @@ internal static partial class ThrowHelper
             "The timeout must be Timeout.InfiniteTimeSpan, TimeSpan.Zero or a positive duration of at most int.MaxValue milliseconds.");
 
     [DoesNotReturn]
+    public static void ThrowTimeoutOutOfRange(LockPrimitive lockPrimitive, TimeSpan timeout) =>
+        throw new ArgumentOutOfRangeException("timeout", timeout,
+            $"The timeout for {lockPrimitive.Describe()} must be Timeout.InfiniteTimeSpan, TimeSpan.Zero or a positive duration of " +
+            "at most int.MaxValue milliseconds.");
+
+    [DoesNotReturn]
     public static void ThrowRecursion(LockPrimitive lockPrimitive, string hint) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} tried to acquire {lockPrimitive.Describe()}, which it already holds. " +

@@ -129,6 +129,30 @@ public sealed class AsyncExclusiveLockTests
     }
 
     [Fact]
+    public void AnOutOfRangeTimeout_IsRefusedAtOnce_NamingTheLock()
+    {
+        // Before, the message named only the parameter, as for any timeout; which lock was misused was left to the stack.
+        var gate = new AsyncExclusiveLock("ledger");
+        var prices = new AsyncReadWriteLock("prices");
+        var slots = new CountingSemaphore(1, 1, "slots");
+        var negative = TimeSpan.FromMilliseconds(-5);
+        var errors = new[]
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = gate.AcquireAsync(negative); }),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = prices.TryAcquireReadAsync(negative); }),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = prices.AcquireWriteAsync(TimeSpan.FromDays(30)); }),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = slots.TryAcquireAsync(negative); }),
+        };
+
+        Assert.Equal(["'ledger'", "'prices'", "'prices'", "'slots'"], errors.Select(e => e.Message.Split(' ')[3]));
+        Assert.All(errors, e => Assert.Equal("timeout", e.ParamName));
+        Assert.False(gate.IsHeld);
+        Assert.False(prices.IsWriteHeld);
+        Assert.Equal(0, prices.CurrentReaderCount);
+        Assert.Equal(1, slots.CurrentCount);
+    }
+
+    [Fact]
     public async Task TwoTasksOfAFlowAskingForItAtOnce_OneTakesIt_AndTheOtherIsRefused()
     {
         // Tasks started inside a hold share the flow's holds (README), so the second acquisition in the flow throws

@@ -222,7 +222,9 @@ public abstract class OwnedLockContract<TLock>
     public void InvalidTimeout_ThrowsArgumentOutOfRange_AndAcquiresNothing()
     {
         var lockPrimitive = Create("args");
-        Assert.Throws<ArgumentOutOfRangeException>(() => LockedWithin(lockPrimitive, TimeSpan.FromMilliseconds(-5), default, () => { }));
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => LockedWithin(lockPrimitive, TimeSpan.FromMilliseconds(-5), default, () => { }));
+        Assert.Equal("timeout", ex.ParamName);
+        Assert.Contains("The timeout for 'args' must be", ex.Message, StringComparison.Ordinal);
         Assert.False(IsHeld(lockPrimitive));
     }
 }

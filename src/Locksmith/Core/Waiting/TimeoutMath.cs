@@ -9,13 +9,33 @@ internal static class TimeoutMath
     /// <summary>Validates a timeout and returns it in milliseconds, -1 meaning infinite.</summary>
     public static int ToMilliseconds(TimeSpan timeout, string paramName = "timeout")
     {
-        long ms = (long)timeout.TotalMilliseconds;
-        if (ms < -1 || ms > int.MaxValue || (ms == -1 && timeout != Timeout.InfiniteTimeSpan))
+        if (!InRange(timeout, out int ms))
         {
             ThrowHelper.ThrowTimeoutOutOfRange(paramName, timeout);
         }
 
-        return (int)ms;
+        return ms;
+    }
+
+    /// <summary>
+    /// Validates a timeout given to <paramref name="lockPrimitive"/> and returns it in milliseconds, -1 meaning infinite;
+    /// one out of range names the lock.
+    /// </summary>
+    public static int ToMilliseconds(TimeSpan timeout, LockPrimitive lockPrimitive)
+    {
+        if (!InRange(timeout, out int ms))
+        {
+            ThrowHelper.ThrowTimeoutOutOfRange(lockPrimitive, timeout);
+        }
+
+        return ms;
+    }
+
+    private static bool InRange(TimeSpan timeout, out int milliseconds)
+    {
+        long ms = (long)timeout.TotalMilliseconds;
+        milliseconds = (int)ms;
+        return ms >= -1 && ms <= int.MaxValue && (ms != -1 || timeout == Timeout.InfiniteTimeSpan);
     }
 
     public static void Validate(TimeSpan timeout, string paramName) => ToMilliseconds(timeout, paramName);

@@ -105,7 +105,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
     public ValueTask<AsyncLockScope> AcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        Enter(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires the lock if it becomes free within <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -116,7 +116,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<AsyncLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        Enter(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        Enter(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
 
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken)
     {

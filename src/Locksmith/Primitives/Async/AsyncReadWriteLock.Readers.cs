@@ -26,7 +26,7 @@ public sealed partial class AsyncReadWriteLock
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireReadAsync(CancellationToken)"/>
     public ValueTask<AsyncLockScope> AcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterRead(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires the read lock if it can be had within <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -37,7 +37,7 @@ public sealed partial class AsyncReadWriteLock
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<AsyncLockScope> TryAcquireReadAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterRead(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        EnterRead(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
 
     /// <summary>
     /// The fast path for an unordered lock that no writer holds or (by policy) waits for: one interlocked increment of

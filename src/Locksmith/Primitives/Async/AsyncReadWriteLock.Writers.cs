@@ -25,7 +25,7 @@ public sealed partial class AsyncReadWriteLock
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireWriteAsync(CancellationToken)"/>
     public ValueTask<AsyncLockScope> AcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterWrite(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Acquires the write lock if it can be had within <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -36,7 +36,7 @@ public sealed partial class AsyncReadWriteLock
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<AsyncLockScope> TryAcquireWriteAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterWrite(TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        EnterWrite(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
 
     /// <summary>The fast path for an unordered lock: one compare-and-swap from free (no writer, nobody queued), then no reader counted in.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

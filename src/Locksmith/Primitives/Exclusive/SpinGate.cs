@@ -114,7 +114,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         Enter(timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this);
@@ -139,7 +139,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
     /// <inheritdoc cref="TryAcquire(TimeSpan, out Scope)"/>
     public bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Exclusive);
         bool acquired = Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this) : default;

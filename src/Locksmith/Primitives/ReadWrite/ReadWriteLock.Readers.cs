@@ -39,7 +39,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireRead()"/>
     public ReadScope AcquireRead(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
         EnterRead(timeoutMs, cancellationToken, throwOnTimeout: true);
         return new ReadScope(this);
@@ -64,7 +64,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="TryAcquireRead(TimeSpan, out ReadScope)"/>
     public bool TryAcquireRead(TimeSpan timeout, CancellationToken cancellationToken, out ReadScope scope)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Read);
         bool acquired = EnterRead(timeoutMs, cancellationToken, throwOnTimeout: false);
         scope = acquired ? new ReadScope(this) : default;

@@ -40,7 +40,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="AcquireWrite()"/>
     public WriteScope AcquireWrite(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
         EnterWrite(timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new WriteScope(this);
@@ -65,7 +65,7 @@ public sealed partial class ReadWriteLock
     /// <inheritdoc cref="TryAcquireWrite(TimeSpan, out WriteScope)"/>
     public bool TryAcquireWrite(TimeSpan timeout, CancellationToken cancellationToken, out WriteScope scope)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Write);
         bool acquired = EnterWrite(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new WriteScope(this) : default;

@@ -41,7 +41,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireAsync(CancellationToken)"/>
     public ValueTask<AsyncLockScope> AcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterAsync(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterAsync(1, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Takes one permit for the current async flow if one becomes free within <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -51,7 +51,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<AsyncLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        EnterAsync(1, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        EnterAsync(1, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
 
     /// <summary>Takes <paramref name="count"/> permits at once for the current async flow, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
     /// <param name="count">How many permits to take, from 1 to <see cref="MaxCount"/>.</param>
@@ -80,7 +80,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     public ValueTask<AsyncLockScope> AcquireAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
-        return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
     }
 
     /// <summary>Takes <paramref name="count"/> permits at once for the current async flow if they become free within <paramref name="timeout"/>.</summary>
@@ -94,7 +94,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     public ValueTask<AsyncLockScope> TryAcquireAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
-        return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
     }
 
     /// <summary>Async waiters queued for permits (a snapshot, for tests and diagnostics); sync waiters are not counted.</summary>

@@ -114,7 +114,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         Enter(1, timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, 1);
@@ -155,7 +155,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public Scope Acquire(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ValidateCount(count);
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         Enter(count, timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, count);
@@ -200,7 +200,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public bool TryAcquire(int count, TimeSpan timeout, CancellationToken cancellationToken, out Scope scope)
     {
         ValidateCount(count);
-        int timeoutMs = TimeoutMath.ToMilliseconds(timeout);
+        int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
         ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
         bool acquired = Enter(count, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this, count) : default;
