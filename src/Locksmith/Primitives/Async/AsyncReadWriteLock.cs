@@ -253,8 +253,6 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         }
     }
 
-    /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
-    /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
     /// <summary>
     /// The flow holding the write lock, or null, for the recursion check of an acquisition that found the lock busy
     /// (never called under the gate). The writer bit is set a moment before the writer is recorded (and kept a moment
@@ -281,6 +279,8 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         }
     }
 
+    /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
+    /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
     private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken, bool checkOrder = true)
     {
         if (ReferenceEquals(SettledWriter(), flow))
