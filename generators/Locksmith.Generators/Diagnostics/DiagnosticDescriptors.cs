@@ -249,6 +249,12 @@ internal static class DiagnosticDescriptors
         "'{0}' declares [LockOrder({1})], but '{2}', which it implements or overrides, declares [LockOrder({3})]: wrappers that reach the lock through either would declare their own level, and the first to run would decide it; give the level on '{2}' only (the implementing member takes it), or the same level on both",
         "A lock has one level. A property that implements an interface property or overrides a base one without a [LockOrder] of its own takes that member's level, so wrappers reaching the lock through either agree.");
 
+    public static readonly DiagnosticDescriptor LockLevelOnPropertyReturningLock = Error(
+        "LSM0048",
+        "Property returning a lock declares another level",
+        "'{0}' declares [LockOrder({1})], but it returns the lock '{2}', {3}: wrappers that reach the lock through either would declare their own level, and the first to run would decide it; give the level on '{2}' only (every property returning it takes it)",
+        "A property that merely returns a lock member (Gate => _lock) reaches that member's lock, which has one level: the [LockOrder] on the member, or on properties of its own type that return it, all the same.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -488,13 +488,19 @@ public sealed partial class GuardedGenerator
         {
             int? level = LockMembers.LevelOf(lockInfo.Member);
 
-            // A lock the implementation of an interface member (or an override) supplies, with no level here: declaring
-            // it would fix its level at none, and the implementing member's own wrappers, which declare its level, would
-            // find it declared already. So the wrappers that reach it through this member leave it to them.
-            bool declares = RuntimeSymbols.DerivesFromLockPrimitive(lockInfo.Type) && (level is not null || !LockMembers.MayBeSuppliedElsewhere(lockInfo.Member));
-            string? declaredName = declares ? LockMembers.DeclaredName(lockInfo.Member) : null;
+            // A property that merely returns a lock member (Gate => _lock) reaches that member's lock: its wrappers
+            // declare it as the member's own do, by one name and level, whichever runs first.
+            var declaring = LockMembers.ForwardedTo(lockInfo.Member) ?? lockInfo.Member;
+
+            // A lock the implementation of an interface member (or an override) supplies, or a property computes from
+            // elsewhere (=> _till.Lock), with no level here: declaring it would fix its level at none, and the wrappers of
+            // the member that owns it, which declare its level, would find it declared already. So the wrappers that
+            // reach it through this member leave it to them.
+            bool declares = RuntimeSymbols.DerivesFromLockPrimitive(lockInfo.Type) &&
+                (level is not null || !(LockMembers.MayBeSuppliedElsewhere(declaring) || LockMembers.IsComputed(declaring)));
+            string? declaredName = declares ? LockMembers.DeclaredName(declaring) : null;
             string? policy = declaredName is not null && (lockInfo.Capabilities & LockCapabilities.ReadWrite) != 0
-                ? PolicyFor(lockInfo)
+                ? PolicyFor(declaring, lockInfo)
                 : null;
             return new LockTargetModel(expression, declaredName, level, policy, nullCheckedParameter);
         }
@@ -503,9 +509,9 @@ public sealed partial class GuardedGenerator
         /// The <c>ReadWritePolicy</c> of the <c>[ReadMostly]</c> on the type declaring the lock, when the lock has the
         /// <c>EnsureDeclared(string, int?, ReadWritePolicy)</c> overload that takes it; else null.
         /// </summary>
-        private static string? PolicyFor(LockInfo lockInfo)
+        private static string? PolicyFor(ISymbol declaring, LockInfo lockInfo)
         {
-            if (lockInfo.Member.ContainingType is not { } owner || ReadMostlyAttributeData.Of(owner) is not { } readMostly)
+            if (declaring.ContainingType is not { } owner || ReadMostlyAttributeData.Of(owner) is not { } readMostly)
             {
                 return null;
             }

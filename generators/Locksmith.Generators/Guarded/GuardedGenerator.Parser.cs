@@ -97,8 +97,11 @@ public sealed partial class GuardedGenerator
 
                 token.ThrowIfCancellationRequested();
                 var level = data.Level;
-                var entry = level is { } value && member.ContainingType is { } containing
-                    ? new LockOrderEntry(containing.ToDisplayString(), member.Name, value, LockKinds.Of(type, capabilities), LocationInfo.From(location))
+                // A property that returns a lock field is that field's lock: its entry names the field, so the two share
+                // one level without a clash (LSM0012), and the manifest lists the lock once.
+                var lockMember = LockMembers.ForwardedTo(member) ?? member;
+                var entry = level is { } value && lockMember.ContainingType is { } containing
+                    ? new LockOrderEntry(containing.ToDisplayString(), lockMember.Name, value, LockKinds.Of(type, capabilities), LocationInfo.From(location))
                     : null;
 
                 // One lock, two levels: wrappers reaching it through either member would declare their own, and the
@@ -122,12 +125,54 @@ public sealed partial class GuardedGenerator
                     }
                 }
 
+                if (level is { } forwarded && ForwardingClash(member, forwarded) is { } reason)
+                {
+                    clashes.Add(DiagnosticInfo.Create(
+                        DiagnosticDescriptors.LockLevelOnPropertyReturningLock,
+                        location,
+                        DisplayName(member),
+                        forwarded.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        DisplayName(LockMembers.ForwardedTo(member)!),
+                        reason));
+                }
+
                 return new ParsedLockOrder(entry, clashes.ToEquatableArray());
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 return new ParsedLockOrder(null, Failure(context, exception).Diagnostics);
             }
+        }
+
+        /// <summary>
+        /// Why a level on a property that returns a lock member (<see cref="LockMembers.ForwardedTo"/>) would not be the
+        /// lock's one level (LSM0048), or null: the member declares another, another property of its type returning it
+        /// does, or the member is a base type's, whose own wrappers do not see this property's level.
+        /// </summary>
+        private static string? ForwardingClash(ISymbol property, int level)
+        {
+            if (LockMembers.ForwardedTo(property) is not { } target)
+            {
+                return null;
+            }
+
+            string Level(int value) => "[LockOrder(" + value.ToString(System.Globalization.CultureInfo.InvariantCulture) + ")]";
+            if (LockOrderAttributeData.Of(target)?.Level is { } own)
+            {
+                return own == level ? null : "which declares " + Level(own);
+            }
+
+            foreach (var (other, otherLevel) in LockMembers.ForwardersWithLevels(target))
+            {
+                if (otherLevel != level)
+                {
+                    return "which '" + DisplayName(other) + "' also returns, declaring " + Level(otherLevel);
+                }
+            }
+
+            return SymbolEqualityComparer.Default.Equals(target.ContainingType, property.ContainingType)
+                ? null
+                : "a member of '" + SymbolNames.TypeName(target.ContainingType) + "', whose own wrappers do not see this property's level";
         }
 
         /// <summary>LSM0025: a <c>[ReadMostly]</c> type must declare a read-write lock for the attribute to mean anything.</summary>

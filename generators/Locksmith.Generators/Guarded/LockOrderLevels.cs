@@ -24,6 +24,12 @@ internal static class LockOrderLevels
                 continue;
             }
 
+            // The same lock again: a property returning a lock field names the field (see ParseLockOrder).
+            if (earlier.MemberName == entry.MemberName)
+            {
+                continue;
+            }
+
             diagnostics.Add(new DiagnosticInfo(
                 DiagnosticDescriptors.DuplicateLockOrderLevel,
                 entry.Location,

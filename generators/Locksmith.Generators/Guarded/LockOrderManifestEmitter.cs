@@ -22,6 +22,7 @@ internal static class LockOrderManifestEmitter
     /// <summary>A stable order (level, type, member), so the file and the model do not change with file order.</summary>
     public static EquatableArray<ManifestEntry> Sort(ImmutableArray<ManifestEntry> entries) =>
         entries
+            .Distinct() // A lock field and a property returning it, both with its level, are one lock.
             .OrderBy(static e => e.Level)
             .ThenBy(static e => e.TypeName, StringComparer.Ordinal)
             .ThenBy(static e => e.MemberName, StringComparer.Ordinal)

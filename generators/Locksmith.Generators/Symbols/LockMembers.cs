@@ -1,4 +1,7 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Locksmith.Generators.Symbols;
 
@@ -64,8 +67,9 @@ internal static class LockMembers
 
     /// <summary>
     /// The level of the member's <c>[LockOrder(level)]</c>; for a property without one, the level of the member it
-    /// overrides or implements (an interface or base property that declares one), which is the lock's level whichever
-    /// of them a wrapper reaches it through; else null.
+    /// overrides or implements (an interface or base property that declares one), or of the member it returns
+    /// (<see cref="ForwardedTo"/>); for a member without one, the level of a property of its type that returns it. So
+    /// a lock has one level whichever member a wrapper reaches it through; else null.
     /// </summary>
     public static int? LevelOf(ISymbol member)
     {
@@ -79,7 +83,103 @@ internal static class LockMembers
             return level;
         }
 
+        if (ForwardedTo(member) is { } target)
+        {
+            return LevelOf(target);
+        }
+
+        foreach (var (_, level) in ForwardersWithLevels(member))
+        {
+            return level;
+        }
+
         return null;
+    }
+
+    /// <summary>
+    /// The lock member that <paramref name="member"/>, a property, merely returns (<c>Gate =&gt; _lock</c>,
+    /// <c>get { return this._lock; }</c>, through further such properties), or null: then the lock is that member's,
+    /// and wrappers declare it by that member's name and level. Read from syntax only, so it follows plain names of
+    /// the property's own type (or its bases) and nothing an override could replace.
+    /// </summary>
+    public static ISymbol? ForwardedTo(ISymbol member)
+    {
+        ISymbol? target = null;
+        for (int hops = 0; hops < 8 && member is IPropertySymbol property && ReturnedMember(property) is { } next; hops++)
+        {
+            target = member = next;
+        }
+
+        return target;
+    }
+
+    /// <summary>
+    /// The properties of <paramref name="member"/>'s type that return it (<see cref="ForwardedTo"/>) and declare a
+    /// <c>[LockOrder]</c> level, with it; a field's wrappers take that level, as the property's wrappers do.
+    /// </summary>
+    public static System.Collections.Generic.IEnumerable<(IPropertySymbol Member, int Level)> ForwardersWithLevels(ISymbol member)
+    {
+        if (member is not (IFieldSymbol or IPropertySymbol) || member.ContainingType is not { } type)
+        {
+            yield break;
+        }
+
+        foreach (var candidate in type.GetMembers())
+        {
+            if (candidate is IPropertySymbol property && !SymbolEqualityComparer.Default.Equals(property, member) &&
+                LockOrderAttributeData.Of(property)?.Level is { } level &&
+                SymbolEqualityComparer.Default.Equals(ForwardedTo(property), member))
+            {
+                yield return (property, level);
+            }
+        }
+    }
+
+    /// <summary>Whether a property computes its lock: it has a body (no backing field) that does not merely return a member.</summary>
+    public static bool IsComputed(ISymbol member) =>
+        member is IPropertySymbol property && !property.IsAbstract && ForwardedTo(property) is null && !HasBackingField(property) &&
+        property.ContainingType?.TypeKind != TypeKind.Interface;
+
+    private static bool HasBackingField(IPropertySymbol property)
+    {
+        foreach (var field in property.ContainingType.GetMembers())
+        {
+            if (field is IFieldSymbol { AssociatedSymbol: { } associated } && SymbolEqualityComparer.Default.Equals(associated, property))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The member a property's getter returns by a plain name (<c>_lock</c>, <c>this._lock</c>), or null.</summary>
+    private static ISymbol? ReturnedMember(IPropertySymbol property)
+    {
+        // An implementation or override may return another lock than this body does.
+        if (MayBeSuppliedElsewhere(property) || property.DeclaringSyntaxReferences.Length != 1 ||
+            property.DeclaringSyntaxReferences[0].GetSyntax() is not PropertyDeclarationSyntax declaration)
+        {
+            return null;
+        }
+
+        var getter = declaration.AccessorList?.Accessors.FirstOrDefault(static a => a.IsKind(SyntaxKind.GetAccessorDeclaration));
+        var returned = declaration.ExpressionBody?.Expression
+            ?? getter?.ExpressionBody?.Expression
+            ?? (getter?.Body?.Statements is [ReturnStatementSyntax { Expression: { } expression }] ? expression : null);
+        string? name = returned switch
+        {
+            IdentifierNameSyntax identifier => identifier.Identifier.ValueText,
+            MemberAccessExpressionSyntax { Expression: ThisExpressionSyntax, Name: IdentifierNameSyntax identifier } => identifier.Identifier.ValueText,
+            _ => null,
+        };
+        if (name is null || name == property.Name || Find(property.ContainingType, name) is not { } target ||
+            target.IsStatic != property.IsStatic || !SymbolEqualityComparer.Default.Equals(TypeOf(target), property.Type))
+        {
+            return null;
+        }
+
+        return target;
     }
 
     /// <summary>

@@ -1,0 +1,162 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.Loader;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// A lock reached through a property that returns a lock field (<c>Gate =&gt; _lock</c>) is that field's lock: every
+/// wrapper declares it by the field's name and one level, the <c>[LockOrder]</c> on the field or on the property,
+/// whichever wrapper runs first. A property that computes its lock otherwise (<c>=&gt; _till.Lock</c>) without a level
+/// leaves the declaration to the lock's own members. Two levels for one lock are LSM0048.
+/// </summary>
+public sealed class ForwardingPropertyLockLevelTests
+{
+    private const string Shapes = """
+        using Locksmith;
+        namespace N;
+        /// <summary>The level is on the field.</summary>
+        public sealed partial class Account
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            private ExclusiveLock Gate => _lock;
+            /// <summary>The lock.</summary>
+            public ExclusiveLock Lock => _lock;
+            [Guarded(Lock = nameof(Gate))] private void DepositCore() { }
+            [Guarded(Lock = nameof(_lock))] private void WithdrawCore() { }
+        }
+        /// <summary>The level is on the property.</summary>
+        public sealed partial class Vault
+        {
+            private readonly ExclusiveLock _lock = new();
+            [LockOrder(20)] private ExclusiveLock Gate { get { return this._lock; } }
+            /// <summary>The lock.</summary>
+            public ExclusiveLock Lock => _lock;
+            [Guarded(Lock = nameof(Gate))] private void OpenCore() { }
+            [Guarded(Lock = nameof(_lock))] private void CloseCore() { }
+        }
+        /// <summary>A property returning a property returning the field.</summary>
+        public sealed partial class Chain
+        {
+            [LockOrder(30)] private readonly ExclusiveLock _lock = new();
+            private ExclusiveLock Inner { get => _lock; }
+            private ExclusiveLock Gate => Inner;
+            /// <summary>The lock.</summary>
+            public ExclusiveLock Lock => _lock;
+            [Guarded(Lock = nameof(Gate))] private void PullCore() { }
+            [Guarded(Lock = nameof(_lock))] private void PushCore() { }
+        }
+        /// <summary>Owns a lock with a level.</summary>
+        public sealed partial class Till
+        {
+            /// <summary>The lock.</summary>
+            [LockOrder(40)] public ExclusiveLock Lock { get; } = new();
+            [Guarded(Lock = nameof(Lock))] private void RingCore() { }
+        }
+        /// <summary>Reaches another object's lock through a computed property.</summary>
+        public sealed partial class Shop
+        {
+            /// <summary>The till.</summary>
+            public Till Till { get; } = new();
+            private ExclusiveLock Gate => Till.Lock;
+            [Guarded(Lock = nameof(Gate))] private void SellCore() { }
+        }
+        /// <summary>Calls the wrappers in either order.</summary>
+        public static class Probe
+        {
+            /// <summary>The names and levels the locks end with.</summary>
+            /// <param name="throughPropertyFirst">Whether the wrapper reaching the lock through the property runs first.</param>
+            /// <returns>Them.</returns>
+            public static string Run(bool throughPropertyFirst)
+            {
+                var a = new Account();
+                var v = new Vault();
+                var c = new Chain();
+                var s = new Shop();
+                if (throughPropertyFirst)
+                {
+                    a.Deposit(); a.Withdraw(); v.Open(); v.Close(); c.Pull(); c.Push(); s.Sell(); s.Till.Ring();
+                }
+                else
+                {
+                    a.Withdraw(); a.Deposit(); v.Close(); v.Open(); c.Push(); c.Pull(); s.Till.Ring(); s.Sell();
+                }
+
+                return $"{a.Lock.Name}:{a.Lock.Level}|{v.Lock.Name}:{v.Lock.Level}|{c.Lock.Name}:{c.Lock.Level}|{s.Till.Lock.Name}:{s.Till.Lock.Level}";
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ALockReachedThroughAPropertyReturningIt_HasOneNameAndLevel_WhicheverWrapperRunsFirst(bool throughPropertyFirst)
+    {
+        var compilation = TestCompilation.Create(Shapes);
+        compilation = compilation.WithOptions(compilation.Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        var run = GeneratorHarness.Run(compilation);
+        Assert.Empty(run.LocksmithDiagnostics);
+        using var image = new MemoryStream();
+        var emitted = run.Output.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics) + "\n" + Generated(run));
+
+        var context = new AssemblyLoadContext("forwarding-levels", isCollectible: true);
+        try
+        {
+            image.Position = 0;
+            var probe = context.LoadFromStream(image).GetType("N.Probe", throwOnError: true)!;
+            Assert.Equal(
+                "N.Account._lock:10|N.Vault._lock:20|N.Chain._lock:30|N.Till.Lock:40",
+                probe.GetMethod("Run")!.Invoke(null, [throughPropertyFirst]));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    /// <summary>Two levels for one lock, on a property returning it and on the lock (or another such property), are LSM0048.</summary>
+    [Fact]
+    public void LSM0048_APropertyReturningALockDeclaresAnotherLevel() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed class Account
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [LockOrder(20)] private ExclusiveLock {|LSM0048:Gate|} => _lock;
+            [LockOrder(10)] private ExclusiveLock Same => _lock;
+        }
+        public sealed class Vault
+        {
+            private readonly ExclusiveLock _lock = new();
+            [LockOrder(20)] private ExclusiveLock {|LSM0048:Gate|} => _lock;
+            [LockOrder(30)] private ExclusiveLock {|LSM0048:Door|} => this._lock;
+        }
+        public class Base { [LockOrder(1)] protected readonly ExclusiveLock Own = new(); protected readonly ExclusiveLock Bare = new(); }
+        public sealed class Derived : Base
+        {
+            [LockOrder(1)] private ExclusiveLock Same => Own;
+            [LockOrder(2)] private ExclusiveLock {|LSM0048:Other|} => Bare;
+        }
+        """);
+
+    /// <summary>The analyzer orders a lock reached through a property returning it by the lock's one level.</summary>
+    [Fact]
+    public void LSM0022_ThroughAPropertyReturningALock_UsesItsLevel() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed partial class Account
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            private ExclusiveLock Gate => _lock;
+            private readonly ExclusiveLock _journal = new();
+            [LockOrder(5)] private ExclusiveLock Journal => _journal;
+            [Guarded(Lock = nameof(_journal))] private void RecordCore() { }
+            [Guarded(Lock = nameof(Gate))] private void DepositCore() => {|LSM0022:Record()|};
+        }
+        """);
+
+    private static string Generated(GeneratorRun run) =>
+        string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
+}
