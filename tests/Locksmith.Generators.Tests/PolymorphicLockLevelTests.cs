@@ -90,7 +90,8 @@ public sealed class PolymorphicLockLevelTests
         var compilation = TestCompilation.Create(Shapes);
         compilation = compilation.WithOptions(compilation.Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
         var run = GeneratorHarness.Run(compilation);
-        Assert.Empty(run.LocksmithDiagnostics);
+        // The levels below members without one (Vault.Gate, Fridge.Lock) are LSM0049: the order checks wait for their wrappers.
+        Assert.Equal(["LSM0049", "LSM0049"], run.LocksmithDiagnostics.Select(static d => d.Id));
         using var image = new MemoryStream();
         var emitted = run.Output.Emit(image);
         Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics) + "\n" + Generated(run));
@@ -149,6 +150,28 @@ public sealed class PolymorphicLockLevelTests
         public abstract class Base { [LockOrder(10)] public abstract ExclusiveLock Lock { get; } }
         public class Middle : Base { public override ExclusiveLock Lock { get; } = new(); }
         public sealed class Derived : Middle { [LockOrder(11)] public override ExclusiveLock {|LSM0047:Lock|} { get; } = new(); }
+        """);
+
+    /// <summary>
+    /// A level on a member that implements or overrides one without a level is LSM0049: the wrappers that take the lock
+    /// through the member above declare nothing, so the lock is taken unchecked until a wrapper of the implementing type
+    /// has run. A member above that has a level, or is not in source (nothing to add it to), is not reported.
+    /// </summary>
+    [Fact]
+    public void LSM0049_ALevelBelowAnInterfaceOrBaseMemberWithoutOne() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public interface IVault { ExclusiveLock Gate { get; } }
+        public interface ILeveled { [LockOrder(10)] ExclusiveLock Gate { get; } }
+        public sealed class Vault : IVault { [LockOrder(20)] public ExclusiveLock {|LSM0049:Gate|} { get; } = new(); }
+        public sealed class Explicit : IVault { [LockOrder(20)] ExclusiveLock IVault.{|LSM0049:Gate|} { get; } = new(); }
+        public sealed class Leveled : ILeveled { [LockOrder(10)] public ExclusiveLock Gate { get; } = new(); }
+        public sealed class Unleveled : IVault { public ExclusiveLock Gate { get; } = new(); }
+        public abstract class Base { public abstract ExclusiveLock Lock { get; } }
+        public class Middle : Base { public override ExclusiveLock Lock { get; } = new(); }
+        public sealed class Derived : Middle { [LockOrder(11)] public override ExclusiveLock {|LSM0049:Lock|} { get; } = new(); }
+        public abstract class Ordered { [LockOrder(5)] public abstract ExclusiveLock Lock { get; } }
+        public sealed class Fine : Ordered { public override ExclusiveLock Lock { get; } = new(); }
+        public sealed class Stream : System.IO.MemoryStream { [LockOrder(1)] public ExclusiveLock Lock { get; } = new(); }
         """);
 
     private static string Generated(GeneratorRun run) =>

@@ -255,6 +255,13 @@ internal static class DiagnosticDescriptors
         "'{0}' declares [LockOrder({1})], but it returns the lock '{2}', {3}: wrappers that reach the lock through either would declare their own level, and the first to run would decide it; give the level on '{2}' only (every property returning it takes it)",
         "A property that merely returns a lock member (Gate => _lock) reaches that member's lock, which has one level: the [LockOrder] on the member, or on properties of its own type that return it, all the same.");
 
+    public static readonly DiagnosticDescriptor LockLevelMissingOnImplementedMember = Warning(
+        "LSM0049",
+        "Lock member's level is missing on the member it implements",
+        "'{0}' declares [LockOrder({1})], but '{2}', which it implements or overrides, declares none: wrappers that reach the lock through '{2}' leave its level to those of '{3}', so until one of these has run, the lock is taken without order checks; put [LockOrder({1})] on '{2}' (the implementing member takes it)",
+        "A lock reached through an interface, abstract or virtual member belongs to whichever object implements it, so the wrappers reaching it there cannot know the implementation's level and do not declare one; only the level on that member itself reaches every wrapper.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -125,6 +125,22 @@ public sealed partial class GuardedGenerator
                     }
                 }
 
+                // A level below a member without one reaches only the implementing type's wrappers, not those that take
+                // the lock through that member: they cannot know which implementation they hold, so they do not declare it.
+                if (level is { } below && clashes.Count == 0)
+                {
+                    foreach (var above in LockMembers.UndeclaredMembersAbove(member))
+                    {
+                        clashes.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.LockLevelMissingOnImplementedMember,
+                            location,
+                            DisplayName(member),
+                            below.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                            DisplayName(above),
+                            SymbolNames.TypeName(member.ContainingType)));
+                    }
+                }
+
                 if (level is { } forwarded && ForwardingClash(member, forwarded) is { } reason)
                 {
                     clashes.Add(DiagnosticInfo.Create(

@@ -212,6 +212,46 @@ internal static class LockMembers
     }
 
     /// <summary>
+    /// The source-declared members above <paramref name="member"/> that declare no level while nothing on their path
+    /// does: the interface properties it implements and the root of the properties it overrides. Wrappers reaching the
+    /// lock through them do not declare it (see <see cref="MayBeSuppliedElsewhere"/>).
+    /// </summary>
+    public static System.Collections.Generic.IEnumerable<IPropertySymbol> UndeclaredMembersAbove(ISymbol member)
+    {
+        if (member is not IPropertySymbol property)
+        {
+            yield break;
+        }
+
+        IPropertySymbol? root = null;
+        for (var overridden = property.OverriddenProperty; overridden is not null; overridden = overridden.OverriddenProperty)
+        {
+            if (LockOrderAttributeData.Of(overridden)?.Level is not null)
+            {
+                root = null;
+                break;
+            }
+
+            root = overridden;
+        }
+
+        if (root is not null && IsInSource(root))
+        {
+            yield return root;
+        }
+
+        foreach (var implemented in ImplementedProperties(property))
+        {
+            if (LockOrderAttributeData.Of(implemented)?.Level is null && IsInSource(implemented))
+            {
+                yield return implemented;
+            }
+        }
+    }
+
+    private static bool IsInSource(ISymbol symbol) => symbol.Locations.Any(static l => l.IsInSource);
+
+    /// <summary>
     /// Whether the lock a member gives may be another member's: an interface member, or an abstract, virtual or
     /// (unsealed) override property, whose implementation or override supplies the lock and may declare its level.
     /// </summary>
