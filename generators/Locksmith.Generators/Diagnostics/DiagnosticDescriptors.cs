@@ -262,6 +262,13 @@ internal static class DiagnosticDescriptors
         "A lock reached through an interface, abstract or virtual member belongs to whichever object implements it, so the wrappers reaching it there cannot know the implementation's level and do not declare one; only the level on that member itself reaches every wrapper.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor ReadMostlyPolicyNotAppliedAbove = Warning(
+        "LSM0050",
+        "Read-write policy is not applied through the member a lock implements",
+        "'{0}' takes [ReadMostly(Policy = {2})] from '{3}', but wrappers that reach it through '{1}' do not apply it: if they hold the lock when the first wrapper of '{3}' runs, that wrapper cannot switch the lock in use and throws InvalidOperationException; construct it with the policy ('= new({2})')",
+        "The [ReadMostly] policy is applied by the declaring type's wrappers when they first run, and only while the lock is free. Wrappers that reach the lock through an interface or base member do not know the implementing type's policy; a lock constructed with it needs no switch.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

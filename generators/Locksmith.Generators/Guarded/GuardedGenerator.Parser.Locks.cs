@@ -516,7 +516,13 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            for (var type = lockInfo.Type; type is not null; type = type.BaseType)
+            return PolicyTypeOf(lockInfo.Type) is { } policyType ? PolicyMember(policyType, readMostly) : null;
+        }
+
+        /// <summary>The <c>ReadWritePolicy</c> type of a lock's <c>EnsureDeclared(string, int?, ReadWritePolicy)</c>, or null when it has none.</summary>
+        private static INamedTypeSymbol? PolicyTypeOf(ITypeSymbol lockType)
+        {
+            for (var type = lockType; type is not null; type = type.BaseType)
             {
                 foreach (var member in type.GetMembers(KnownNames.EnsureDeclared))
                 {
@@ -524,7 +530,7 @@ public sealed partial class GuardedGenerator
                         ensure.Parameters[2].Type is INamedTypeSymbol { TypeKind: TypeKind.Enum } policyType &&
                         RuntimeSymbols.IsRuntimeType(policyType, KnownNames.ReadWritePolicy))
                     {
-                        return PolicyMember(policyType, readMostly);
+                        return policyType;
                     }
                 }
             }

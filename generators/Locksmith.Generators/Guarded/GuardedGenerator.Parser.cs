@@ -204,6 +204,7 @@ public sealed partial class GuardedGenerator
                 var data = new ReadMostlyAttributeData(context.Attributes[0]);
                 var diagnostics = new List<DiagnosticInfo>();
                 ReportUndefinedEnums(type, data.Attribute, data.InvalidArguments, diagnostics, token);
+                CheckPolicyReachedAbove(context, type, data, diagnostics, token);
                 bool asyncLocks = false;
                 bool syncLocks = false;
                 for (var current = type; current is not null; current = current.BaseType)
@@ -234,6 +235,85 @@ public sealed partial class GuardedGenerator
             {
                 return Failure(context, exception).Diagnostics;
             }
+        }
+
+        /// <summary>
+        /// LSM0050: a policy other than the default, on a read-write lock that wrappers may take through an interface or
+        /// base member. Those wrappers do not apply it, and if they hold the lock when the type's first wrapper runs, that
+        /// wrapper cannot switch the lock in use and throws; a lock constructed with the policy needs no switch.
+        /// </summary>
+        private static void CheckPolicyReachedAbove(
+            GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, ReadMostlyAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
+        {
+            if (data.Policy is not { Member: { Name: not "WriterPreferred" } policy })
+            {
+                return;
+            }
+
+            foreach (var member in type.GetMembers())
+            {
+                token.ThrowIfCancellationRequested();
+                if (member is not IPropertySymbol property || !LockMembers.IsReachableAbove(property) ||
+                    (LockCapabilitiesReader.Of(property.Type) & LockCapabilities.ReadWrite) == 0 ||
+                    PolicyTypeOf(property.Type) is not { } policyType || ConstructedWith(context, property, policyType, data.Policy.Value, token))
+                {
+                    continue;
+                }
+
+                string above = DisplayName(property.OverriddenProperty ?? property.ExplicitInterfaceImplementations.FirstOrDefault() ?? (ISymbol)AnyImplemented(property));
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.ReadMostlyPolicyNotAppliedAbove,
+                    property.Locations.FirstOrDefault(),
+                    DisplayName(property),
+                    above,
+                    policyType.Name + "." + policy.Name,
+                    SymbolNames.TypeName(type)));
+            }
+        }
+
+        private static IPropertySymbol AnyImplemented(IPropertySymbol property)
+        {
+            foreach (var @interface in property.ContainingType.AllInterfaces)
+            {
+                foreach (var candidate in @interface.GetMembers(property.Name).OfType<IPropertySymbol>())
+                {
+                    if (SymbolEqualityComparer.Default.Equals(property.ContainingType.FindImplementationForInterfaceMember(candidate), property))
+                    {
+                        return candidate;
+                    }
+                }
+            }
+
+            return property;
+        }
+
+        /// <summary>Whether the property's initializer constructs its lock with the policy <paramref name="value"/>.</summary>
+        private static bool ConstructedWith(GeneratorAttributeSyntaxContext context, IPropertySymbol property, INamedTypeSymbol policyType, object value, CancellationToken token)
+        {
+            foreach (var reference in property.DeclaringSyntaxReferences)
+            {
+                if (reference.GetSyntax(token) is not Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { Initializer.Value: { } initializer })
+                {
+                    continue;
+                }
+
+                var model = initializer.SyntaxTree == context.SemanticModel.SyntaxTree
+                    ? context.SemanticModel
+                    : context.SemanticModel.Compilation.GetSemanticModel(initializer.SyntaxTree);
+                var operation = model.GetOperation(initializer, token);
+                while (operation is Microsoft.CodeAnalysis.Operations.IConversionOperation conversion)
+                {
+                    operation = conversion.Operand;
+                }
+
+                return operation is Microsoft.CodeAnalysis.Operations.IObjectCreationOperation creation &&
+                    creation.Arguments.Any(a =>
+                        a.ArgumentKind != Microsoft.CodeAnalysis.Operations.ArgumentKind.DefaultValue &&
+                        SymbolEqualityComparer.Default.Equals(a.Parameter?.Type, policyType) &&
+                        a.Value.ConstantValue is { HasValue: true } constant && Equals(constant.Value, value));
+            }
+
+            return false;
         }
 
         private static ParsedMember Result(WrapperModel? wrapper, List<DiagnosticInfo> diagnostics)

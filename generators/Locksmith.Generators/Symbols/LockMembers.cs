@@ -249,6 +249,10 @@ internal static class LockMembers
         }
     }
 
+    /// <summary>Whether a property implements an interface property or overrides a base one, so wrappers may reach its lock through that.</summary>
+    public static bool IsReachableAbove(ISymbol member) =>
+        member is IPropertySymbol property && (property.OverriddenProperty is not null || ImplementedProperties(property).Any());
+
     private static bool IsInSource(ISymbol symbol) => symbol.Locations.Any(static l => l.IsInSource);
 
     /// <summary>

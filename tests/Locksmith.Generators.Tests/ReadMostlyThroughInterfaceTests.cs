@@ -1,0 +1,102 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Runtime.Loader;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// A <c>[ReadMostly(Policy = …)]</c> other than the default reaches a read-write lock only through the wrappers of the
+/// type that declares it; wrappers that take it through an interface (or base) member do not apply it. When they hold it
+/// first, the type's first wrapper finds the lock in use with the default policy and throws, so such a lock is LSM0050
+/// unless its initializer constructs it with the policy, which then needs no switch.
+/// </summary>
+public sealed class ReadMostlyThroughInterfaceTests
+{
+    private const string Shapes = """
+        using System;
+        using System.Threading;
+        using Locksmith;
+        namespace N;
+        /// <summary>A cache.</summary>
+        public interface ICache { /// <summary>The lock.</summary>
+            ReadWriteLock Lock { get; } }
+        /// <summary>Prefers readers.</summary>
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)]
+        public sealed partial class Cache : ICache
+        {
+            /// <summary>The lock.</summary>
+            public ReadWriteLock Lock { get; } = new(CONSTRUCTION);
+            private readonly int _value = 7;
+            [Guarded(Lock = nameof(Lock), Access = LockAccess.Read)] private int GetCore() => _value;
+        }
+        /// <summary>Takes caches' locks through the interface.</summary>
+        public static partial class Sweeper
+        {
+            [AcquiresLocksOf(nameof(cache), Lock = nameof(ICache.Lock))] private static string SweepCore(ICache cache, Func<string> inside) => inside();
+        }
+        /// <summary>The interface's wrapper first, the type's on another thread while it holds the lock.</summary>
+        public static class Probe
+        {
+            /// <summary>What the type's first wrapper did.</summary>
+            /// <returns>It.</returns>
+            public static string Run()
+            {
+                var cache = new Cache();
+                return Sweeper.Sweep(cache, () =>
+                {
+                    string outcome = "";
+                    var reader = new Thread(() =>
+                    {
+                        try { outcome = cache.TryGet(TimeSpan.Zero, out _) ? "read" : "waited"; }
+                        catch (InvalidOperationException) { outcome = "threw"; }
+                    });
+                    reader.Start();
+                    reader.Join();
+                    return outcome + "|" + cache.Lock.Policy;
+                });
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData("", "threw|WriterPreferred", "LSM0050")]
+    [InlineData("ReadWritePolicy.ReaderPreferred", "waited|ReaderPreferred", "")]
+    public void ANonDefaultPolicyReachedThroughAnInterface_IsLSM0050_UnlessTheLockIsConstructedWithIt(string construction, string outcome, string diagnostics)
+    {
+        var compilation = TestCompilation.Create(Shapes.Replace("CONSTRUCTION", construction, StringComparison.Ordinal));
+        var run = GeneratorHarness.Run(compilation);
+        Assert.Equal(diagnostics, string.Join(",", run.LocksmithDiagnostics.Select(static d => d.Id)));
+        using var image = new MemoryStream();
+        var emitted = run.Output.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
+
+        var context = new AssemblyLoadContext("read-mostly-through-interface", isCollectible: true);
+        try
+        {
+            image.Position = 0;
+            var probe = context.LoadFromStream(image).GetType("N.Probe", throwOnError: true)!;
+            Assert.Equal(outcome, probe.GetMethod("Run")!.Invoke(null, null));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    /// <summary>LSM0050 for each lock property reached through a member above it, unless built with the type's policy.</summary>
+    [Fact]
+    public void LSM0050_OnlyWhereAWrapperMayTakeTheLockWithoutThePolicy() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public interface ICache { ReadWriteLock Lock { get; } }
+        public abstract class Store { public abstract ReadWriteLock Lock { get; } }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Explicit : ICache { ReadWriteLock ICache.{|LSM0050:Lock|} { get; } = new(); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache { public ReadWriteLock {|LSM0050:Lock|} { get; } = new(ReadWritePolicy.ReaderPreferred); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Built : ICache { public ReadWriteLock Lock { get; } = new("built", 3, ReadWritePolicy.Fair); }
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class Shop : Store { public override ReadWriteLock {|LSM0050:Lock|} { get; } = new(); }
+        [ReadMostly(Policy = ReadWritePolicy.WriterPreferred)] public sealed class Default : ICache { public ReadWriteLock Lock { get; } = new(); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Own { private readonly ReadWriteLock _lock = new(); public ReadWriteLock Lock => _lock; }
+        """);
+}
