@@ -343,6 +343,62 @@ public sealed class AsyncReadWriteLockTests
     }
 
     [Fact]
+    public async Task TwoTasksOfAFlowAskingForOneReadLockAtOnce_AsTheInlineReadIsGivenUp_OneReads_AndTheOtherIsRefused()
+    {
+        // The flow's record keeps one read inline and the others in a list. Each round, task 1 reads another lock
+        // (inline); then task 0 asks for the round's lock (inline slot taken: it goes to the list) while task 1 gives up
+        // its inline read and asks for the same lock, taking the freed inline slot. Before, the inline one never looked
+        // at the list, so both read (in 0 to 137 of 10,000 rounds of one sweep here, so several sweeps: one task or the
+        // other waits 0 to span spins more, round by round, so the asks pass each other at every offset).
+        var outer = new AsyncExclusiveLock("siblings-inline-outer");
+        var held = await outer.AcquireAsync();
+        const int Rounds = 5_000;
+        var locks = Enumerable.Range(0, Rounds).Select(r => new AsyncReadWriteLock($"siblings-inline-{r}")).ToArray();
+        var others = Enumerable.Range(0, Rounds).Select(r => new AsyncReadWriteLock($"siblings-inline-other-{r}")).ToArray();
+        var otherScopes = new AsyncLockScope[Rounds];
+        int bad = 0;
+        foreach (var (bothWays, span) in new[] { (true, 32), (false, 64), (true, 128), (false, 256), (true, 256) })
+        {
+            bad += SiblingAsks.RoundsNotOneHolderAndOneRefusal(
+                Rounds,
+                (r, thread) =>
+                {
+                    // Task 1 late by 0 to span spins, or (both ways) task 0 late by up to span / 2 and task 1 by as much.
+                    int late = bothWays ? (r % span) - (span / 2) : r % span;
+                    if (thread == 0)
+                    {
+                        Thread.SpinWait(Math.Max(-late, 0));
+                    }
+                    else
+                    {
+                        Thread.SpinWait(Math.Max(late, 0));
+                        otherScopes[r].Dispose();
+                    }
+
+                    return locks[r].AcquireReadAsync().Result;
+                },
+                r => $"siblings-inline-{r}",
+                tightSpins: 10_000,
+                prepare: (r, thread) =>
+                {
+                    if (thread == 1)
+                    {
+                        otherScopes[r] = others[r].AcquireReadAsync().Result;
+                    }
+                });
+            Assert.All(locks, rw => Assert.Equal(0, rw.CurrentReaderCount));
+            Assert.All(others, rw => Assert.Equal(0, rw.CurrentReaderCount));
+        }
+
+        Assert.Equal(0, bad);
+        Assert.True(outer.IsHeldByCurrentFlow);
+        held.Dispose();
+        Assert.False(outer.IsHeld);
+        using var again = await locks[0].AcquireReadAsync(TimeSpan.Zero);
+        Assert.True(again.IsAcquired);
+    }
+
+    [Fact]
     public async Task TwoTasksOfAFlowAskingForOneWriteLockAtOnce_OneWrites_AndTheOtherIsRefused()
     {
         // As for reads: the later of two tasks of one flow asking at the same instant could find the writer bit set and

@@ -16,20 +16,30 @@ internal static class SiblingAsks
     /// <paramref name="lockName"/>(r); an empty scope counts as neither) and returns how many rounds did not end with
     /// exactly one holder and one refusal. <paramref name="tightSpins"/> is how long each meeting spins before it yields.
     /// </summary>
-    public static int RoundsNotOneHolderAndOneRefusal(int rounds, Func<int, AsyncLockScope> ask, Func<int, string> lockName, int tightSpins)
+    public static int RoundsNotOneHolderAndOneRefusal(int rounds, Func<int, AsyncLockScope> ask, Func<int, string> lockName, int tightSpins) =>
+        RoundsNotOneHolderAndOneRefusal(rounds, (r, _) => ask(r), lockName, tightSpins);
+
+    /// <summary>
+    /// As above, but each thread asks its own way: <paramref name="ask"/>(r, t) for thread t (0 or 1); a thread may do
+    /// something else first (give up another hold), then ask. <paramref name="prepare"/>(r, t), if given, runs on each
+    /// thread before the round's meeting (to take a hold the round gives up, say).
+    /// </summary>
+    public static int RoundsNotOneHolderAndOneRefusal(
+        int rounds, Func<int, int, AsyncLockScope> ask, Func<int, string> lockName, int tightSpins, Action<int, int>? prepare = null)
     {
         var took = new int[rounds];
         var refused = new int[rounds];
         int lineUp = 0, answered = 0, released = 0;
-        Concurrently.Run(2, _ =>
+        Concurrently.Run(2, thread =>
         {
             for (int r = 0; r < rounds; r++)
             {
+                prepare?.Invoke(r, thread);
                 Meet(ref lineUp, r, tightSpins);
                 AsyncLockScope scope = default;
                 try
                 {
-                    scope = ask(r);
+                    scope = ask(r, thread);
                     if (scope.IsAcquired)
                     {
                         Interlocked.Increment(ref took[r]);

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith;
@@ -76,14 +77,55 @@ public sealed partial class AsyncReadWriteLock
         /// <summary>Records a read hold of <paramref name="lockPrimitive"/>; returns the token its scope carries.</summary>
         /// <param name="lockPrimitive">The lock read.</param>
         /// <param name="asker">
-        /// The flow whose own acquisition this is, counted in <paramref name="slot"/>; null for a hold granted to a queued
-        /// waiter. An asker finds out here if a task of the same flow recorded a read of the lock since the asker checked
-        /// (both passed the check at once): it backs out and gets the <see cref="LockRecursionException"/> it would have
-        /// got a moment later. Only a hold that finds the inline slot taken looks, so the fast path does nothing more.
+        /// The flow whose own acquisition this is, counted in <paramref name="slot"/>; null for a hold nothing can race
+        /// (see <see cref="AddClaimed"/>). An asker finds out here if a task of the same flow recorded a read of the lock
+        /// since the asker checked (both passed the check at once): it backs out and gets the
+        /// <see cref="LockRecursionException"/> it would have got a moment later (see <see cref="TryAdd"/>).
         /// </param>
         /// <param name="slot">The reader slot the asker counted itself in.</param>
-        public int Add(AsyncReadWriteLock lockPrimitive, LockOwner? asker = null, int slot = 0) =>
-            Interlocked.CompareExchange(ref _firstId, lockPrimitive._readHoldId, 0) == 0 ? TakeFirst() : AddMore(lockPrimitive, asker, slot);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int Add(AsyncReadWriteLock lockPrimitive, LockOwner? asker = null, int slot = 0)
+        {
+            int token = TryAdd(lockPrimitive, checkSiblings: asker is not null);
+            if (token == 0)
+            {
+                lockPrimitive.RejectSiblingRead(asker!, slot);
+            }
+
+            return token;
+        }
+
+        /// <summary>
+        /// Records a read hold of <paramref name="lockPrimitive"/> and returns its token, or, when
+        /// <paramref name="checkSiblings"/> and a task of the same flow recorded a read of the lock meanwhile, records
+        /// nothing and returns 0 (no token is 0).
+        /// </summary>
+        /// <remarks>
+        /// Two tasks of one flow may record the same lock at once, one inline and one in the list (the inline slot held
+        /// another lock when the listing one looked, and was freed before the other one swapped). Each side publishes its
+        /// hold with a full fence and then looks at the other side (Dekker): the inline one, after its swap, reads the
+        /// list's count, and the listing one, after adding its hold, reads the inline slot, so at least one sees the
+        /// other. Who backs out is decided under the list's gate: a listing hold that sees the lock inline takes itself
+        /// out again before the gate is left, so an inline hold that then looks in the list finds it only when the
+        /// listing one kept it, and backs out itself. The fast path (the inline swap) reads one more field: the count.
+        /// </remarks>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public int TryAdd(AsyncReadWriteLock lockPrimitive, bool checkSiblings)
+        {
+            if (Interlocked.CompareExchange(ref _firstId, lockPrimitive._readHoldId, 0) == 0)
+            {
+                // The swap is a full fence: a sibling's listed hold published before it is seen in the count.
+                if (checkSiblings && Volatile.Read(ref _moreCount) != 0 && Listed(lockPrimitive))
+                {
+                    Volatile.Write(ref _firstId, 0);
+                    return 0;
+                }
+
+                return TakeFirst();
+            }
+
+            return AddMore(lockPrimitive, checkSiblings);
+        }
 
         /// <summary>
         /// <see cref="Add"/> for the first hold of <paramref name="flow"/> (whose field this is) when the acquisition just
@@ -148,7 +190,7 @@ public sealed partial class AsyncReadWriteLock
             return ReadRemoval.NotHeld;
         }
 
-        private int AddMore(AsyncReadWriteLock lockPrimitive, LockOwner? asker, int slot)
+        private int AddMore(AsyncReadWriteLock lockPrimitive, bool checkSiblings)
         {
             var more = Volatile.Read(ref _more);
             if (more is null)
@@ -159,29 +201,50 @@ public sealed partial class AsyncReadWriteLock
 
             using (GateEntry.Enter(more.Gate))
             {
-                // Under the gate every listed hold is seen; the inline one was seen by the swap that failed (or set since).
-                if (asker is null || !HeldAlready(lockPrimitive, more))
+                // Under the gate every listed hold is seen.
+                if (checkSiblings && ListedLocked(lockPrimitive, more))
                 {
-                    int token = _moreSerial - 1;
-                    token = token < 0 ? token : -1;
-                    _moreSerial = token;
-                    more.Items.Add((lockPrimitive, token));
-                    Volatile.Write(ref _moreCount, more.Items.Count);
-                    return token;
+                    return 0;
                 }
-            }
 
-            lockPrimitive.RejectSiblingRead(asker, slot);
-            return 0;
+                int token = _moreSerial - 1;
+                token = token < 0 ? token : -1;
+                _moreSerial = token;
+                var items = more.Items;
+                items.Add((lockPrimitive, token));
+
+                // Published with a full fence before the inline slot is read: a sibling that swapped the lock into the
+                // slot meanwhile either is seen here or sees this hold in the count (see TryAdd).
+                Interlocked.Exchange(ref _moreCount, items.Count);
+                if (checkSiblings && Volatile.Read(ref _firstId) == lockPrimitive._readHoldId)
+                {
+                    // Taken out before the gate is left, so the inline sibling, looking under the gate, keeps its hold.
+                    items.RemoveAt(items.Count - 1);
+                    Volatile.Write(ref _moreCount, items.Count);
+                    return 0;
+                }
+
+                return token;
+            }
         }
 
-        private bool HeldAlready(AsyncReadWriteLock lockPrimitive, MoreHolds more)
+        /// <summary>Whether a read of <paramref name="lockPrimitive"/> is in the list (looked at under its gate).</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private bool Listed(AsyncReadWriteLock lockPrimitive)
         {
-            if (Volatile.Read(ref _firstId) == lockPrimitive._readHoldId)
+            if (Volatile.Read(ref _more) is not { } more)
             {
-                return true;
+                return false;
             }
 
+            using (GateEntry.Enter(more.Gate))
+            {
+                return ListedLocked(lockPrimitive, more);
+            }
+        }
+
+        private static bool ListedLocked(AsyncReadWriteLock lockPrimitive, MoreHolds more)
+        {
             foreach (var hold in more.Items)
             {
                 if (ReferenceEquals(hold.Lock, lockPrimitive))
