@@ -398,6 +398,54 @@ public sealed class AsyncReadWriteLockTests
         Assert.True(again.IsAcquired);
     }
 
+    [Theory]
+    [MemberData(nameof(Policies))]
+    public async Task TwoTasksOfAFlowQueuedForOneReadLock_WhenTheWriterLeaves_OneReads_AndTheOtherIsRefused(ReadWritePolicy policy)
+    {
+        // Neither task held the read lock when it asked, so both queued behind the writer; before, the writer's release
+        // granted both, and the flow read a lock that is not reentrant twice. The later grant is refused now, as the
+        // later ask would have been had the lock been free: LockRecursionException naming the lock and the flow.
+        var rw = new AsyncReadWriteLock("queued-siblings", level: 7, policy: policy);
+        var writer = await Holder.Start(rw, write: true);
+        var outer = new AsyncExclusiveLock("queued-siblings-outer");
+        using (await outer.AcquireAsync())
+        {
+            var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            async Task<bool> Read()
+            {
+                using var scope = await rw.AcquireReadAsync();
+                await release.Task;
+                return scope.IsAcquired;
+            }
+
+            var first = Task.Run(Read);
+            Guard.SpinUntil(() => rw.WaitingCount == 1);
+            var second = Task.Run(Read);
+            Guard.SpinUntil(() => rw.WaitingCount == 2);
+
+            // Readers are granted in queue order: the first reads, the second is refused (before, both read at once).
+            await writer.ReleaseAsync();
+            Guard.SpinUntil(() => second.IsCompleted || rw.CurrentReaderCount == 2);
+            Assert.Equal(1, rw.CurrentReaderCount);
+            var refused = await Assert.ThrowsAsync<LockRecursionException>(() => second).WaitAsync(Guard.HangLimit);
+            Assert.Contains("'queued-siblings'", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(1, rw.CurrentReaderCount);
+            Assert.True(rw.IsReadHeldByCurrentFlow);
+            release.SetResult();
+            Assert.True(await first.WaitAsync(Guard.HangLimit));
+            Assert.False(rw.IsReadHeldByCurrentFlow);
+        }
+
+        AssertIdle(rw);
+
+        // Nothing of either task is left on the records: a lock below the read one's level is taken in order.
+        using (await new AsyncExclusiveLock("queued-siblings-below", level: 3).AcquireAsync())
+        using (var again = await rw.AcquireWriteAsync(TimeSpan.Zero))
+        {
+            Assert.True(again.IsAcquired);
+        }
+    }
+
     [Fact]
     public async Task TwoTasksOfAFlowAskingForOneWriteLockAtOnce_OneWrites_AndTheOtherIsRefused()
     {

@@ -186,8 +186,9 @@ internal static class FlowOrder
     }
 
     /// <summary>
-    /// Forgets an ordered async lock the flow released, one it holds at most once (an exclusive hold, a read or a write):
-    /// only its own release can clear its entry, so a store does. A lock held more than once uses <see cref="RemoveOneOf"/>.
+    /// Forgets an ordered async lock the flow released, one it holds at most once (an exclusive hold or a write): only
+    /// its own release can clear its entry, so a store does. A lock held more than once, or a read (a task of the same
+    /// flow may read again before the release clears its entry), uses <see cref="RemoveOneOf"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Remove(LockOwner flow, LockPrimitive lockPrimitive)

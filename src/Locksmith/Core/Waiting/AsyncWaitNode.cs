@@ -22,6 +22,12 @@ internal enum AsyncWaitOutcome
     /// <summary>The token was cancelled first.</summary>
     Canceled,
 
+    /// <summary>
+    /// Taken from the queue but refused: its flow held what it waited for by then (a task of the same flow was granted
+    /// or took it first); the flow gets the <see cref="System.Threading.LockRecursionException"/> it would have got asking later.
+    /// </summary>
+    Refused,
+
     /// <summary>Its result was read while it was still queued (a blocking <c>.Result</c>): the wait was withdrawn.</summary>
     Abandoned,
 }
@@ -233,6 +239,13 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         Outcome = AsyncWaitOutcome.Granted;
         Status = WaitStatus.Granted;
         _source.SetResult(true);
+    }
+
+    /// <summary>Under the gate, the node already unlinked: the wait is refused (see <see cref="AsyncWaitOutcome.Refused"/>); its continuation is queued.</summary>
+    public void Refuse()
+    {
+        Outcome = AsyncWaitOutcome.Refused;
+        _source.SetResult(false);
     }
 
     internal override void Signal(WaitStatus status) => Grant(Token, ScopeTag);

@@ -65,6 +65,20 @@ internal static class AsyncWaits
                 FlowOwnership.NotHeld(owner);
                 throw ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken);
 
+            case AsyncWaitOutcome.Refused:
+                // Only a read lock refuses a queued waiter: a task of the same flow read it first. Described while the
+                // reservation still counts, as above.
+                try
+                {
+                    ThrowHelper.ThrowAsyncReadRecursion(lockPrimitive, owner);
+                }
+                finally
+                {
+                    FlowOwnership.NotHeld(owner);
+                }
+
+                return default;
+
             case AsyncWaitOutcome.Abandoned:
                 string blocking = owner.Describe();
                 FlowOwnership.NotHeld(owner);

@@ -91,7 +91,11 @@ public sealed partial class AsyncReadWriteLock
                 case ReadWritePolicy.ReaderPreferred:
                     if (_readers.Head is not null)
                     {
-                        AdmitReadersLocked(before: null);
+                        if (!AdmitReadersLocked(before: null) && writer is not null)
+                        {
+                            // Every reader let in was refused (a second read of its flow): the writer need not wait.
+                            TryGrantWriterLocked(writer);
+                        }
                     }
                     else if (writer is not null)
                     {
@@ -126,13 +130,19 @@ public sealed partial class AsyncReadWriteLock
         UpdateQueuedBitsLocked();
     }
 
-    /// <summary>Admits the queued readers that arrived before <paramref name="before"/> (all of them when null).</summary>
-    private void AdmitReadersLocked(WaitNode? before)
+    /// <summary>
+    /// Admits the queued readers that arrived before <paramref name="before"/> (all of them when null); false when none
+    /// of those it took from the queue was let in (each was refused as a second read of its flow, or there were none).
+    /// </summary>
+    private bool AdmitReadersLocked(WaitNode? before)
     {
+        bool admitted = false;
         while (_readers.Head is AsyncWaitNode reader && (before is null || ArrivedBefore(reader, before)))
         {
-            GrantReadLocked(reader);
+            admitted |= GrantReadLocked(reader);
         }
+
+        return admitted;
     }
 
     /// <summary>

@@ -241,7 +241,10 @@ public sealed partial class AsyncReadWriteLock
 
         if (IsOrdered)
         {
-            FlowOrder.Remove(owner, this);
+            // Not Remove's plain store: once the read is forgotten above, a task of the same flow may read the lock
+            // again and record it in another entry before this one is cleared; were both released at once, two stores
+            // could clear one entry and leave the other on the record for good.
+            FlowOrder.RemoveOneOf(owner, this);
         }
 
         LeaveSlot(slot);
@@ -273,15 +276,29 @@ public sealed partial class AsyncReadWriteLock
         ThrowHelper.ThrowAsyncReadRecursion(this, flow);
     }
 
-    /// <summary>Under the gate, no writer in: the reader is counted in its flow's slot and its hold recorded; its continuation is queued.</summary>
-    private void GrantReadLocked(AsyncWaitNode reader)
+    /// <summary>
+    /// Under the gate, no writer in: the reader is counted in its flow's slot and its hold recorded; its continuation is
+    /// queued. A reader whose flow reads the lock already (a task of the same flow that queued too and was granted first,
+    /// or read meanwhile) is refused instead, as it would have been had it asked a moment later: its task gets the
+    /// <see cref="LockRecursionException"/>. Returns false then.
+    /// </summary>
+    private bool GrantReadLocked(AsyncWaitNode reader)
     {
         _readers.Remove(reader);
         var owner = reader.Owner;
         int slot = owner.FlowReads.SlotOf(owner);
         Interlocked.Increment(ref _slots[slot].Count);
-        int token = owner.FlowReads.Add(this);
+        int token = owner.FlowReads.TryAdd(this, checkSiblings: true);
+        if (token == 0)
+        {
+            // Under the gate: a writer this leaves waiting is tried by the caller (see AdmitReadersLocked).
+            BackOut(slot, underGate: true);
+            reader.Refuse();
+            return false;
+        }
+
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
         reader.Grant(token, slot + 1);
+        return true;
     }
 }
