@@ -266,6 +266,34 @@ public sealed class PolicyTests
         Assert.Equal(before, PolicySnapshot.Take());
     }
 
+    [Fact]
+    public async Task A_host_whose_start_failed_ends_its_watchdog_and_statistics_when_the_next_host_takes_the_policy_over()
+    {
+        // Before, the failed host's watchdog loop and nesting recorder ran on beside the retry's until the failed host
+        // was disposed: two watchdogs logging every deadlock, and nesting still recorded after the retry was disposed.
+        var ct = TestContext.Current.CancellationToken;
+        const string WithStatistics = """{ "Locksmith": { "StatisticsEnabled": true, "WatchdogInterval": "00:00:00.001" } }""";
+        bool recordingBefore = LockNesting.IsRecording;
+        using var failed = TestHost.Build(WithStatistics, services: static s => s.AddHostedService<FailingToStart>());
+        var retry = TestHost.Build(WithStatistics);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => failed.StartAsync(ct));
+        var failedWatchdog = failed.Watchdog();
+        await retry.StartAsync(ct);
+        bool recordingWithRetry = LockNesting.IsRecording;
+        await retry.StopAsync(ct);
+        retry.Dispose();
+        bool recordingAfterRetry = LockNesting.IsRecording;
+
+        Assert.False(recordingBefore);
+        Assert.True(recordingWithRetry);
+        Assert.False(recordingAfterRetry);
+
+        // The failed host's loop ends (the limit is a hang guard); then no watchdog runs, the retry's having stopped.
+        await failedWatchdog.ExecuteTask!.WaitAsync(Guard.HangLimit, ct);
+        Assert.Equal(0, DeadlockWatchdog.RunningCount);
+    }
+
     /// <summary>A service whose start fails after Locksmith's StartingAsync installed the policy.</summary>
     private sealed class FailingToStart : IHostedService
     {

@@ -23,15 +23,19 @@ namespace Locksmith.Hosting;
 /// owns the policy for sure only once its start completed (<see cref="StartedAsync"/>). Until then a host that
 /// installs the policy takes it over (restoring, when it stops, what the first one found), so a host whose start failed
 /// never blocks a retry or a test that starts another; and if the first was in fact still starting, its start then
-/// fails instead, so at most one started host owns the policy.
+/// fails instead, so at most one started host owns the policy. Either way the first host's start failed, so its
+/// watchdog and statistics stop then too (<see cref="StartFailure"/>), rather than run on beside the new host's.
 /// </para>
 /// </remarks>
 internal sealed class LocksmithPolicyService(
-    IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker, IServiceProvider provider)
+    IOptions<LocksmithOptions> options, LocksmithLog log, LockEventTracker tracker, StartFailure startFailure, IServiceProvider provider)
     : IHostedLifecycleService, IDisposable
 {
     // The application's name, so the refusal says which host holds the policy.
     private readonly string _hostName = provider.GetService<IHostEnvironment>()?.ApplicationName is { Length: > 0 } name ? name : "(unnamed)";
+
+    // Ends this host's watchdog and statistics when a host takes the policy over from its unfinished start.
+    private readonly StartFailure _startFailure = startFailure;
 
     // Guards the owner and its started flag together: one host's start, takeover, confirmation and restore at a time.
     private static readonly Lock s_gate = new();
@@ -58,18 +62,23 @@ internal sealed class LocksmithPolicyService(
             return Task.CompletedTask;
         }
 
+        LocksmithPolicyService? displaced;
         lock (s_gate)
         {
-            Install(settings);
+            displaced = Install(settings);
         }
 
+        // Outside the gate: ending the displaced host's watchdog runs its cancellation callbacks.
+        displaced?._startFailure.Declare();
         log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
         return Task.CompletedTask;
     }
 
-    private void Install(LocksmithOptions settings)
+    // Returns the host it took the policy over from, whose start failed (or fails now); null if none.
+    private LocksmithPolicyService? Install(LocksmithOptions settings)
     {
         Saved found;
+        LocksmithPolicyService? displaced = null;
         if (s_owner is { } other && other != this)
         {
             if (other._started)
@@ -84,6 +93,7 @@ internal sealed class LocksmithPolicyService(
             found = other._found!;
             other._found = null;
             other._displacedBy = _hostName;
+            displaced = other;
         }
         else
         {
@@ -120,6 +130,8 @@ internal sealed class LocksmithPolicyService(
             RestoreOwned();
             throw;
         }
+
+        return displaced;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

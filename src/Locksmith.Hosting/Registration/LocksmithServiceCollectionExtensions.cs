@@ -119,6 +119,7 @@ public static class LocksmithServiceCollectionExtensions
         services.TryAddSingleton<LocksmithLog>();
         services.TryAddSingleton<ContainerInstruments>();
         services.TryAddSingleton<LockStatisticsCollector>();
+        services.TryAddSingleton<StartFailure>();
 
         // Both are lifecycle services: statistics and policy go in at StartingAsync, before any hosted service starts
         // (also those registered before AddLocksmith), and the policy comes out at StoppedAsync, after all have stopped.

@@ -10,7 +10,7 @@ namespace Locksmith.Hosting;
 /// <summary>
 /// Listens to the container's <c>Locksmith</c> meter and keeps, per lock name, the figures of
 /// <see cref="LockStatistics"/>; while started it also keeps a <see cref="LockNesting"/> recorder open. Started by
-/// the host (and by the catalog), stopped with the container.
+/// the host (and by the catalog), stopped with the container or when the host's start failed (<see cref="StartFailure"/>).
 /// </summary>
 internal sealed class LockStatisticsCollector : IDisposable
 {
@@ -85,12 +85,20 @@ internal sealed class LockStatisticsCollector : IDisposable
         return new LockStatistics(acquisitions, contentions, count, p99, max, timeouts);
     }
 
-    public void Dispose()
+    /// <summary>
+    /// Stops listening for good (the host's start failed, or the container is disposed); the figures stay readable and
+    /// a later <see cref="Start"/> does nothing.
+    /// </summary>
+    public void Stop()
     {
-        Interlocked.Exchange(ref _state, 2);
-        _listener?.Dispose();
-        _nesting?.Dispose();
+        if (Interlocked.Exchange(ref _state, 2) == 1)
+        {
+            _listener?.Dispose();
+            _nesting?.Dispose();
+        }
     }
+
+    public void Dispose() => Stop();
 
     // The container's own meter, or without one (no IMeterFactory) the process-wide meter its locks then record into.
     private bool IsOurs(Meter meter) =>

@@ -16,7 +16,8 @@ namespace Locksmith.Hosting;
 /// When nothing waits the detector only walks the list of registered owners, so an idle app pays next to nothing. The
 /// loop runs on the thread pool between ticks; no thread is kept.
 /// </remarks>
-internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time) : BackgroundService
+internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, StartFailure startFailure)
+    : BackgroundService
 {
     private static int s_running;
 
@@ -42,6 +43,8 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
             return;
         }
 
+        // The loop also ends when the host's start failed, which the host itself does not stop it for.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, startFailure.Token);
         Interlocked.Increment(ref s_running);
         try
         {
@@ -50,11 +53,11 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
             {
                 Scan();
             }
-            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+            while (await timer.WaitForNextTickAsync(ended.Token).ConfigureAwait(false));
         }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
-            // The host is stopping.
+            // The host is stopping, or its start failed.
         }
         finally
         {
