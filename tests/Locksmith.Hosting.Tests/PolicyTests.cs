@@ -294,6 +294,97 @@ public sealed class PolicyTests
         Assert.Equal(0, DeadlockWatchdog.RunningCount);
     }
 
+    [Fact]
+    public async Task A_host_whose_later_service_fails_in_StartedAsync_does_not_keep_the_policy_from_the_next_host()
+    {
+        // Locksmith's StartedAsync ran (it is registered first), but the host's start failed after it: before, that
+        // confirmed the failed host as the policy's owner, and the retry was refused as a second running host.
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        using var failed = TestHost.Build(Settings, services: static s => s.AddHostedService<FailingWhenStarted>());
+        using var retry = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "00:00:09" } }""");
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => failed.StartAsync(ct));
+        await retry.StartAsync(ct);
+        var running = PolicySnapshot.Take();
+        await retry.StopAsync(ct);
+
+        Assert.Equal(FailingWhenStarted.Message, failure.Message);
+        Assert.Equal(TimeSpan.FromSeconds(9), running.DefaultTimeout);
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    [Fact]
+    public async Task A_host_taken_over_after_its_own_StartedAsync_completes_its_start_logging_that_it_lost_the_policy()
+    {
+        // The one case a takeover can no longer fail: Locksmith's StartedAsync ran, a later service's was still running.
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        var slow = new SlowWhenStarted();
+        using var first = TestHost.Build(Settings, services: s => s.AddHostedService(_ => slow));
+        using var second = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "00:00:09" } }""");
+
+        var firstStart = first.StartAsync(ct);
+        await slow.Entered.Task.WaitAsync(Guard.HangLimit, ct);
+        await second.StartAsync(ct);
+        slow.Release.SetResult();
+        await firstStart;
+        var afterFirstStarted = PolicySnapshot.Take();
+        await first.StopAsync(ct);
+        var afterFirstStopped = PolicySnapshot.Take();
+        await second.StopAsync(ct);
+
+        var lost = Assert.Single(first.Logs(LocksmithEventIds.PolicyLost));
+        Assert.Contains("installed its own while this one was finishing its start", lost.Message, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(9), afterFirstStarted.DefaultTimeout);
+        Assert.Equal(afterFirstStarted, afterFirstStopped);
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Empty(second.Logs(LocksmithEventIds.PolicyLost));
+    }
+
+    /// <summary>A lifecycle service whose StartedAsync waits until the test lets it finish.</summary>
+    private sealed class SlowWhenStarted : IHostedLifecycleService
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StartedAsync(CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task.WaitAsync(cancellationToken);
+        }
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
+    /// <summary>A lifecycle service whose StartedAsync fails, after Locksmith's StartedAsync ran.</summary>
+    private sealed class FailingWhenStarted : IHostedLifecycleService
+    {
+        public const string Message = "Warm-up failed.";
+
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartedAsync(CancellationToken cancellationToken) => throw new InvalidOperationException(Message);
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+
     /// <summary>A service whose start fails after Locksmith's StartingAsync installed the policy.</summary>
     private sealed class FailingToStart : IHostedService
     {

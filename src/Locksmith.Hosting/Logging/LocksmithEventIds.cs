@@ -26,4 +26,11 @@ public static class LocksmithEventIds
 
     /// <summary>The host restored the process-wide lock policy it found (Debug).</summary>
     public const int PolicyRestored = 14011;
+
+    /// <summary>
+    /// The host's start completed, but another host had taken the process-wide policy over from it after its own
+    /// <c>StartedAsync</c>, while later services finished theirs; it runs without the policy, watchdog and statistics
+    /// (Error).
+    /// </summary>
+    public const int PolicyLost = 14012;
 }

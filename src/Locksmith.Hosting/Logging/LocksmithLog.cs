@@ -86,4 +86,8 @@ internal sealed partial class LocksmithLog
     [LoggerMessage(EventId = LocksmithEventIds.PolicyRestored, EventName = "PolicyRestored", Level = LogLevel.Debug,
         Message = "Locksmith policy restored to what the host found at start")]
     public partial void PolicyRestored();
+
+    [LoggerMessage(EventId = LocksmithEventIds.PolicyLost, EventName = "PolicyLost", Level = LogLevel.Error,
+        Message = "Host '{Host}' started without Locksmith's process-wide policy: host '{Taker}' in this process installed its own while this one was finishing its start, and this host's watchdog and statistics stopped. At most one started host owns the policy: set Locksmith:InstallProcessPolicy to false in one of them, or start them one after the other")]
+    public partial void PolicyLost(string host, string taker);
 }

@@ -20,11 +20,15 @@ namespace Locksmith.Hosting;
 /// the host's handlers log, then call them.
 /// <para>
 /// The generic host neither stops nor tells the services that started when a later one fails to start, so a host
-/// owns the policy for sure only once its start completed (<see cref="StartedAsync"/>). Until then a host that
+/// owns the policy for sure only once its whole start completed: <see cref="IHostApplicationLifetime.ApplicationStarted"/>,
+/// which fires after every service's <c>StartedAsync</c>, not this service's own <see cref="StartedAsync"/>, after which
+/// a later service's may still fail. Until then a host that
 /// installs the policy takes it over (restoring, when it stops, what the first one found), so a host whose start failed
 /// never blocks a retry or a test that starts another; and if the first was in fact still starting, its start then
 /// fails instead, so at most one started host owns the policy. Either way the first host's start failed, so its
-/// watchdog and statistics stop then too (<see cref="StartFailure"/>), rather than run on beside the new host's.
+/// watchdog and statistics stop then too (<see cref="StartFailure"/>), rather than run on beside the new host's. Only a
+/// host taken over after its own <see cref="StartedAsync"/>, while later services finished theirs, can no longer fail:
+/// it logs <see cref="LocksmithEventIds.PolicyLost"/> when its start completes.
 /// </para>
 /// </remarks>
 internal sealed class LocksmithPolicyService(
@@ -36,6 +40,11 @@ internal sealed class LocksmithPolicyService(
 
     // Ends this host's watchdog and statistics when a host takes the policy over from its unfinished start.
     private readonly StartFailure _startFailure = startFailure;
+
+    // Tells when the host's whole start completed; absent only if the service is run without a host.
+    private readonly IHostApplicationLifetime? _lifetime = provider.GetService<IHostApplicationLifetime>();
+
+    private CancellationTokenRegistration _confirmation;
 
     // Guards the owner and its started flag together: one host's start, takeover, confirmation and restore at a time.
     private static readonly Lock s_gate = new();
@@ -70,6 +79,13 @@ internal sealed class LocksmithPolicyService(
 
         // Outside the gate: ending the displaced host's watchdog runs its cancellation callbacks.
         displaced?._startFailure.Declare();
+
+        // Ownership is confirmed once the host's whole start completed; a start that fails never confirms it.
+        if (_lifetime is not null)
+        {
+            _confirmation = _lifetime.ApplicationStarted.Register(static service => ((LocksmithPolicyService)service!).Confirm(), this);
+        }
+
         log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
         return Task.CompletedTask;
     }
@@ -142,7 +158,8 @@ internal sealed class LocksmithPolicyService(
         {
             if (s_owner == this)
             {
-                _started = true;
+                // Without a host to say when its start completed, this service's own StartedAsync is the best sign.
+                _started |= _lifetime is null;
             }
             else if (_displacedBy is { } taker)
             {
@@ -154,6 +171,28 @@ internal sealed class LocksmithPolicyService(
         }
 
         return Task.CompletedTask;
+    }
+
+    // The host's start completed: the policy is this host's for sure, unless another took it over after StartedAsync.
+    private void Confirm()
+    {
+        string? taker = null;
+        lock (s_gate)
+        {
+            if (s_owner == this)
+            {
+                _started = true;
+            }
+            else
+            {
+                taker = _displacedBy;
+            }
+        }
+
+        if (taker is not null)
+        {
+            log.PolicyLost(_hostName, taker);
+        }
     }
 
     public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -171,7 +210,12 @@ internal sealed class LocksmithPolicyService(
     }
 
     // A host disposed without being stopped must not leave its policy (and its logger) behind.
-    public void Dispose() => Restore();
+    public void Dispose()
+    {
+        // Outside the gate: disposing waits for a running Confirm, which takes the gate.
+        _confirmation.Dispose();
+        Restore();
+    }
 
     private bool Restore()
     {
