@@ -49,7 +49,7 @@ public static class ControlledTest
     /// <param name="schedule">The schedule string.</param>
     /// <param name="options">Only the bounds are used (<see cref="ControlledTestOptions.MaxSteps"/>, <see cref="ControlledTestOptions.IdleTimeout"/>).</param>
     /// <returns>The run's result.</returns>
-    /// <exception cref="FormatException">The schedule string is malformed, or has more choices than
+    /// <exception cref="FormatException">The schedule string is empty or malformed, or has more choices than
     /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>
     public static ControlledTestResult Replay(Action<Scenario> build, string schedule, ControlledTestOptions? options = null)
     {

@@ -49,6 +49,21 @@ public sealed class OptionsAndScheduleTests
         Assert.NotNull(ControlledTest.Replay(OneFlow, "a2", options));
     }
 
+    [Fact]
+    public void AnEmptySchedule_IsAFormatExceptionThatSaysWhatAScheduleLooksLike_AndRunsNothing()
+    {
+        // Before, "" decoded to no choices and the replay ran the scenario until its first choice, then reported it as
+        // Stuck ("the schedule ends after 0 choices"), as if the scenario had changed. Every run makes at least one choice
+        // (the first flow to run), so no report's schedule is empty.
+        bool ran = false;
+        var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(scenario => scenario.Thread("only", () => ran = true), ""));
+
+        Assert.StartsWith("The schedule is empty", error.Message, StringComparison.Ordinal);
+        Assert.Contains("a letter per flow", error.Message, StringComparison.Ordinal);
+        Assert.Contains("ControlledTestReport.Schedule", error.Message, StringComparison.Ordinal);
+        Assert.False(ran);
+    }
+
     private static void OneFlow(Scenario scenario)
     {
         var gate = new ExclusiveLock("gate");

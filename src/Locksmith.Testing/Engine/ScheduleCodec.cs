@@ -47,6 +47,15 @@ internal static class ScheduleCodec
     /// <summary>The choices of <paramref name="schedule"/>; a run makes at most <paramref name="maxChoices"/> (its step bound).</summary>
     public static List<Decision> Decode(string schedule, int maxChoices)
     {
+        // Every run makes at least one choice (the first flow to run), so no report's schedule is empty.
+        if (schedule.Length == 0)
+        {
+            throw new FormatException(
+                "The schedule is empty; a run's schedule names the flow run at each choice: a letter per flow (a = the first " +
+                "flow added), a count after a letter that repeats (a12), and '!' before a flow whose timed wait the scheduler " +
+                "ended, e.g. \"ab2!a\". Pass the ControlledTestReport.Schedule of the run to replay.");
+        }
+
         var decisions = new List<Decision>();
         int i = 0;
         while (i < schedule.Length)
