@@ -8,7 +8,8 @@ namespace Locksmith.Testing;
 /// <param name="Step">The scheduling step at which it happened.</param>
 /// <param name="Flow">The flow's name, as the scenario gave it.</param>
 /// <param name="Operation">
-/// What it did: <c>acquire</c> (the attempt; <c>blocked on</c> follows if the lock was taken), <c>release</c>, <c>blocked on</c>, <c>wakes on</c>, <c>times out on</c>,
+/// What it did: <c>acquire</c> (the attempt; <c>blocked on</c> follows if the lock was taken; <c>acquire read</c> and
+/// <c>acquire write</c> on a read-write lock), <c>release</c>, <c>blocked on</c>, <c>wakes on</c>, <c>times out on</c>,
 /// <c>waits on</c> and <c>notify</c> / <c>notify all</c> (a condition), <c>arrive at</c> and <c>waits at</c> (a barrier),
 /// <c>read</c> and <c>update</c> (a counter), <c>interleave</c>, <c>resumes on a pool thread</c> (a continuation of an async flow that the
 /// thread pool picked up, run as that flow); and the flow's own events <c>start</c>, <c>awaits</c>

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 
@@ -46,5 +47,47 @@ public sealed class TraceOrderTests
             Assert.Equal(9, happened.Count);
             Assert.Equal(happened, traced);
         }
+    }
+
+    [Fact]
+    public void AReadWriteLocksAcquisitionsAreTracedWithTheirMode_SyncAndAsync()
+    {
+        // Before, a read and a write both read "acquire rw": the trace could not tell a reader from a writer.
+        var report = ControlledTest.Run(
+            scenario =>
+            {
+                var rw = new ReadWriteLock("rw");
+                var arw = new AsyncReadWriteLock("arw");
+                scenario.Thread("reader", () =>
+                {
+                    using (rw.AcquireRead())
+                    {
+                    }
+                });
+                scenario.Thread("writer", () =>
+                {
+                    using (rw.AcquireWrite())
+                    {
+                    }
+                });
+                scenario.Flow("async", async () =>
+                {
+                    using (await arw.AcquireReadAsync())
+                    {
+                    }
+
+                    using (await arw.AcquireWriteAsync())
+                    {
+                    }
+                });
+
+                // Always fails, to get the report with the trace.
+                scenario.Finally(() => Assert.Fail("show the trace"));
+            },
+            new ControlledTestOptions { Seed = 1, Iterations = 1 }).Failure!;
+
+        var acquisitions = report.Trace.Where(e => e.Operation.StartsWith("acquire", StringComparison.Ordinal))
+            .Select(e => $"{e.Flow}: {e.Operation} {e.Target}").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["async: acquire read arw", "async: acquire write arw", "reader: acquire read rw", "writer: acquire write rw"], acquisitions);
     }
 }

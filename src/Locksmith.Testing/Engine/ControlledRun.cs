@@ -308,7 +308,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         {
             // Acquire, arrive and counter operations report before they act, release and notify after: each entry is
             // logged where its effect falls, so the trace reads in effect order.
-            bool before = operation is SchedulingOperation.Acquire or SchedulingOperation.Arrive
+            bool before = operation is SchedulingOperation.Acquire or SchedulingOperation.AcquireRead or SchedulingOperation.AcquireWrite or SchedulingOperation.Arrive
                 or SchedulingOperation.CounterRead or SchedulingOperation.CounterWrite;
             PointCore(flow, OperationName(operation), NameOf(resource, name), before);
         }
@@ -719,6 +719,8 @@ internal sealed partial class ControlledRun : ISchedulingController
     private static string OperationName(SchedulingOperation operation) => operation switch
     {
         SchedulingOperation.Acquire => "acquire",
+        SchedulingOperation.AcquireRead => "acquire read",
+        SchedulingOperation.AcquireWrite => "acquire write",
         SchedulingOperation.Release => "release",
         SchedulingOperation.Notify => "notify",
         SchedulingOperation.NotifyAll => "notify all",

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith;
@@ -25,6 +26,15 @@ internal static class SchedulingHooks
         t_current = controller;
         return previous;
     }
+
+    /// <summary>
+    /// A controlled read-write lock is about to be taken in <paramref name="mode"/> (<see cref="LockMode.Read"/> or
+    /// <see cref="LockMode.Write"/>): the scheduling point of <see cref="LockPrimitive.ScheduleAcquire"/>, naming the mode,
+    /// so a trace tells a read from a write. Called only on a controlled lock, off the fast path.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ScheduleAcquire(LockPrimitive primitive, LockMode mode) =>
+        primitive.Controller?.Point(mode == LockMode.Write ? SchedulingOperation.AcquireWrite : SchedulingOperation.AcquireRead, primitive, primitive.Name);
 
     /// <summary>
     /// Gives up the current flow's turn, as <see cref="ISchedulingController.Block"/>, until its enlisted wait on

@@ -6,6 +6,12 @@ internal enum SchedulingOperation
     /// <summary>A lock acquisition, before its attempt.</summary>
     Acquire,
 
+    /// <summary>A read-write lock's read acquisition, before its attempt.</summary>
+    AcquireRead,
+
+    /// <summary>A read-write lock's write acquisition, before its attempt.</summary>
+    AcquireWrite,
+
     /// <summary>A lock release, after it.</summary>
     Release,
 

@@ -158,7 +158,7 @@ public sealed partial class AsyncReadWriteLock
         bool controlled = IsControlledHere;
         if (controlled)
         {
-            ScheduleAcquire();
+            SchedulingHooks.ScheduleAcquire(this, LockMode.Read);
         }
 
         if (!CheckBeforeWait(flow, write: false, cancellationToken))

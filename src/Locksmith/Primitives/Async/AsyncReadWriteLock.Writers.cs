@@ -129,7 +129,7 @@ public sealed partial class AsyncReadWriteLock
         bool controlled = IsControlledHere;
         if (controlled)
         {
-            ScheduleAcquire();
+            SchedulingHooks.ScheduleAcquire(this, LockMode.Write);
         }
 
         if (!CheckBeforeWait(flow, write: true, cancellationToken, checkOrder))

@@ -142,7 +142,7 @@ public sealed partial class ReadWriteLock
     {
         if (Controller is not null)
         {
-            ScheduleAcquire();
+            SchedulingHooks.ScheduleAcquire(this, LockMode.Read);
             if (!IsOrdered)
             {
                 return EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout);

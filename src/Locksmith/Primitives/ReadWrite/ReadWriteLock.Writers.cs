@@ -170,7 +170,7 @@ public sealed partial class ReadWriteLock
     {
         if (Controller is not null)
         {
-            ScheduleAcquire();
+            SchedulingHooks.ScheduleAcquire(this, LockMode.Write);
             if (!IsOrdered)
             {
                 return EnterWriteCore(timeoutMs, cancellationToken, throwOnTimeout);
