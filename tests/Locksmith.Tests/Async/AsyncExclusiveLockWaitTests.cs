@@ -209,6 +209,96 @@ public sealed class AsyncExclusiveLockWaitTests
     }
 
     [Fact]
+    public async Task AQueuedAcquisitionsValueTaskReadFromTwoThreadsAtOnce_GivesTheScopeOnce_AndNeverPoolsItsNodeTwice()
+    {
+        // Before, both reads could pass the stale-token check before either recycled the node: both got the scope, and
+        // the node went into the pool twice. Each round: a queued acquisition (the lock held by the test's flow, asked
+        // for by a worker under SuppressFlow, a flow of its own) is granted, then two threads read its result at once.
+        const int Rounds = 3_000;
+        var gates = Enumerable.Range(0, Rounds).Select(r => new AsyncExclusiveLock($"read-at-once-{r}")).ToArray();
+        var holds = new AsyncLockScope[Rounds];
+        for (int r = 0; r < Rounds; r++)
+        {
+            holds[r] = await gates[r].AcquireAsync();
+        }
+
+        var queued = new ValueTask<AsyncLockScope>[Rounds];
+        var took = new int[Rounds];
+        var refused = new int[Rounds];
+        int ready = 0, answered = 0;
+        using (ExecutionContext.SuppressFlow())
+        {
+            Concurrently.Run(2, thread =>
+            {
+                for (int r = 0; r < Rounds; r++)
+                {
+                    if (thread == 0)
+                    {
+                        queued[r] = gates[r].AcquireAsync();
+                        holds[r].Dispose();
+                        Guard.SpinUntil(() => queued[r].IsCompleted);
+                    }
+
+                    Meet(ref ready, r);
+                    AsyncLockScope scope = default;
+                    bool taken = false;
+                    try
+                    {
+                        scope = queued[r].GetAwaiter().GetResult();
+                        taken = true;
+                        Interlocked.Increment(ref took[r]);
+                    }
+                    catch (InvalidOperationException error) when (error.Message.Contains("read already", StringComparison.Ordinal))
+                    {
+                        Interlocked.Increment(ref refused[r]);
+                    }
+                    catch (Exception)
+                    {
+                        // Anything else (a node completed twice) is neither, and fails the round.
+                    }
+
+                    Meet(ref answered, r);
+                    if (taken)
+                    {
+                        try
+                        {
+                            scope.Dispose();
+                        }
+                        catch (SynchronizationLockException)
+                        {
+                            // Two scopes of one hold (before the fix): the second finds it released.
+                        }
+                    }
+                }
+            });
+        }
+
+        Assert.Equal(0, Enumerable.Range(0, Rounds).Count(r => took[r] != 1 || refused[r] != 1));
+        Assert.All(gates, gate => Assert.False(gate.IsHeld));
+
+        // The pool holds every node once: as many rents as it can serve, and more, are all different nodes.
+        var rented = Enumerable.Range(0, 40).Select(_ => AsyncWaitNode.Rent()).ToArray();
+        Assert.Equal(rented.Length, rented.Distinct().Count());
+        foreach (var node in rented)
+        {
+            node.Recycle();
+        }
+
+        static void Meet(ref int arrivals, int round)
+        {
+            Interlocked.Increment(ref arrivals);
+            var spinner = default(SpinWait);
+            for (int spins = 0; Volatile.Read(ref arrivals) < 2 * (round + 1); spins++)
+            {
+                if (spins > 10_000)
+                {
+                    spinner.SpinOnce(sleep1Threshold: -1);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public async Task ACancelledWaiter_LeavesAtOnce_AndTheNextWaiterGetsTheHandOff()
     {
         var gate = new AsyncExclusiveLock("cancel-first");

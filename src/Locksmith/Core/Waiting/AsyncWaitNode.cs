@@ -84,6 +84,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     private long _start;
     private int _phase;
 
+    // The version whose result was taken (int.MinValue, no version, until then): GetResult swaps its token in, so of
+    // two reads of one wait at the same moment exactly one goes on to recycle the node.
+    private int _resultTaken = int.MinValue;
+
     /// <summary>The primitive the node waits on.</summary>
     public IAsyncWaitHost Host = null!;
 
@@ -179,6 +183,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         owner.WaitingSince = _start;
         owner.WaitingMode = mode;
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+
+        // After the version moved on (Recycle): a read of the last wait that swaps its token in after this still finds
+        // its token stale.
+        Volatile.Write(ref _resultTaken, int.MinValue);
         Volatile.Write(ref _phase, _phase + 1);
     }
 
@@ -335,7 +343,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)
     {
-        if (token != _source.Version)
+        // One swap claims the result: a second read, even from another thread at the same moment, finds its token there
+        // (or, once the node was recycled, a newer version), so the node is never recycled twice. Only a queued wait
+        // comes here; the uncontended path's ValueTask has no source.
+        if (Interlocked.Exchange(ref _resultTaken, token) == token || token != _source.Version)
         {
             ThrowHelper.ThrowAcquisitionConsumed();
         }
