@@ -60,7 +60,7 @@ public static partial class LockSet
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireAsync(IReadOnlyList{IAsyncLockSetMember}, CancellationToken)"/>
     public static ValueTask<AsyncLockSetScope> AcquireAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
-        EnterAsyncList(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true);
+        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true);
 
     /// <summary>Tries to acquire every async lock for the current flow within <paramref name="timeout"/>; all or nothing.</summary>
     /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -74,7 +74,18 @@ public static partial class LockSet
     /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static ValueTask<AsyncLockSetScope> TryAcquireAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
-        EnterAsyncList(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false);
+        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false);
+
+    /// <summary>Validates a timeout given to an async set; one out of range names the set's members.</summary>
+    private static int SetTimeoutMs(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks)
+    {
+        if (!TimeoutMath.InRange(timeout, out int ms))
+        {
+            ThrowHelper.ThrowTimeoutOutOfRangeFor(ThrowHelper.DescribeSet(locks ?? []), timeout);
+        }
+
+        return ms;
+    }
 
     private static ValueTask<AsyncLockSetScope> EnterAsyncList(IReadOnlyList<IAsyncLockSetMember> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {

@@ -106,7 +106,7 @@ public static partial class LockSet
     /// <inheritdoc cref="Acquire(ReadOnlySpan{ILockSetMember})"/>
     public static LockSetScope Acquire(TimeSpan timeout, params ReadOnlySpan<ILockSetMember> locks)
     {
-        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: true, out var scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: true, out var scope);
         return scope;
     }
 
@@ -118,7 +118,7 @@ public static partial class LockSet
     /// <inheritdoc cref="Acquire(TimeSpan, ReadOnlySpan{ILockSetMember})"/>
     public static LockSetScope Acquire(TimeSpan timeout, CancellationToken cancellationToken, params ReadOnlySpan<ILockSetMember> locks)
     {
-        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: true, out var scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true, out var scope);
         return scope;
     }
 
@@ -134,7 +134,7 @@ public static partial class LockSet
     /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static bool TryAcquire(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
-        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), default, throwOnTimeout: false, out scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: false, out scope);
 
     /// <summary>Tries to acquire every lock within <paramref name="timeout"/>, or until cancelled; all or nothing.</summary>
     /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
@@ -150,7 +150,18 @@ public static partial class LockSet
     /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
-        EnterSet(locks, TimeoutMath.ToMilliseconds(timeout), cancellationToken, throwOnTimeout: false, out scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false, out scope);
+
+    /// <summary>Validates a timeout given to a set; one out of range names the set's members.</summary>
+    private static int SetTimeoutMs(TimeSpan timeout, scoped ReadOnlySpan<ILockSetMember> locks)
+    {
+        if (!TimeoutMath.InRange(timeout, out int ms))
+        {
+            ThrowHelper.ThrowTimeoutOutOfRangeFor(ThrowHelper.DescribeSet(locks.ToArray()), timeout);
+        }
+
+        return ms;
+    }
 
     /// <summary>The set of several stripes of a striped lock (or the fallback of the two-lock fast path).</summary>
     internal static bool Enter(scoped ReadOnlySpan<LockPrimitive?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope) =>

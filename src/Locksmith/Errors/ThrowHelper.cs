@@ -16,9 +16,29 @@ internal static partial class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowTimeoutOutOfRange(LockPrimitive lockPrimitive, TimeSpan timeout) =>
+        ThrowTimeoutOutOfRangeFor(lockPrimitive.Describe(), timeout);
+
+    /// <summary>A timeout out of range given to <paramref name="described"/> (what it names: a lock, a set, a condition, a barrier).</summary>
+    [DoesNotReturn]
+    public static void ThrowTimeoutOutOfRangeFor(string described, TimeSpan timeout) =>
         throw new ArgumentOutOfRangeException("timeout", timeout,
-            $"The timeout for {lockPrimitive.Describe()} must be Timeout.InfiniteTimeSpan, TimeSpan.Zero or a positive duration of " +
+            $"The timeout for {described} must be Timeout.InfiniteTimeSpan, TimeSpan.Zero or a positive duration of " +
             "at most int.MaxValue milliseconds.");
+
+    /// <summary>How a timeout's message names a condition variable: its name and its lock.</summary>
+    public static string DescribeCondition(string conditionName, LockPrimitive lockPrimitive) =>
+        $"condition variable '{conditionName}' (of {lockPrimitive.Describe()})";
+
+    /// <summary>How a timeout's message names a lock set: its members, as given (built only to throw).</summary>
+    public static string DescribeSet(System.Collections.Generic.IEnumerable<object?> members) =>
+        "the lock set of " + string.Join(", ", System.Linq.Enumerable.Select(members, DescribeMember));
+
+    private static string DescribeMember(object? member) => member switch
+    {
+        null => "null",
+        LockPrimitive lockPrimitive => lockPrimitive.Describe(),
+        _ => $"'{member}'",
+    };
 
     [DoesNotReturn]
     public static void ThrowRecursion(LockPrimitive lockPrimitive, string hint) =>

@@ -173,4 +173,44 @@ public sealed class LockSetTests
         Assert.Throws<ArgumentNullException>(() => LockSet.Acquire(new ExclusiveLock(), null!));
         Assert.Throws<ArgumentException>(() => LockSet.Acquire(TimeSpan.FromSeconds(1), new ExclusiveLock(), null!));
     }
+
+    [Fact]
+    public async System.Threading.Tasks.Task AnOutOfRangeTimeout_IsRefusedAtOnce_NamingTheSetsMembers_AndTakesNothing()
+    {
+        // Before, the message named only the parameter ('timeout'), while every single lock's names the lock.
+        var ledger = new ExclusiveLock("set-timeout-ledger");
+        var audit = new ReadWriteLock("set-timeout-audit");
+        var prices = new AsyncExclusiveLock("set-timeout-prices");
+        var quotes = new AsyncReadWriteLock("set-timeout-quotes");
+        var negative = TimeSpan.FromMilliseconds(-5);
+        var errors = new[]
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => { LockSet.Acquire(negative, ledger, audit).Dispose(); }),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = LockSet.TryAcquire(TimeSpan.FromDays(30), out _, ledger, audit); }),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = LockSet.AcquireAsync(negative, [prices, quotes]); }),
+            Assert.Throws<ArgumentOutOfRangeException>(() => { _ = LockSet.TryAcquireAsync(negative, [prices, quotes]); }),
+        };
+
+        Assert.All(errors, e => Assert.Equal("timeout", e.ParamName));
+        Assert.All(errors[..2], e => Assert.StartsWith(
+            "The timeout for the lock set of 'set-timeout-ledger', 'set-timeout-audit' must be", e.Message, StringComparison.Ordinal));
+        Assert.All(errors[2..], e => Assert.StartsWith(
+            "The timeout for the lock set of 'set-timeout-prices', 'set-timeout-quotes' must be", e.Message, StringComparison.Ordinal));
+        Assert.False(ledger.IsHeld);
+        Assert.Equal(0, audit.CurrentReaderCount);
+        Assert.False(prices.IsHeld);
+        Assert.Equal(0, quotes.CurrentReaderCount);
+        Assert.False(quotes.IsWriteHeld);
+
+        // Nothing was reserved or left behind: the same set is taken at once afterwards.
+        using (LockSet.Acquire(TimeSpan.Zero, ledger, audit))
+        {
+            Assert.True(ledger.IsHeld);
+        }
+
+        using (await LockSet.AcquireAsync(TimeSpan.Zero, [prices, quotes]))
+        {
+            Assert.True(prices.IsHeld);
+        }
+    }
 }

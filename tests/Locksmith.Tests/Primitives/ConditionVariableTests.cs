@@ -288,4 +288,29 @@ public sealed class ConditionVariableTests
         Assert.Equal(waiters, served);
         Assert.Equal(0, tickets);
     }
+
+    [Fact]
+    public void AnOutOfRangeTimeout_IsRefusedAtOnce_NamingTheConditionAndItsLock()
+    {
+        // Before, the message named only the parameter ('timeout'), while every single lock's names the lock.
+        var gate = new ExclusiveLock("cv-timeout-queue");
+        var notEmpty = new ConditionVariable(gate, "cv-timeout-notEmpty");
+        using (gate.Acquire())
+        {
+            var errors = new[]
+            {
+                Assert.Throws<ArgumentOutOfRangeException>(() => notEmpty.Wait(TimeSpan.FromMilliseconds(-5))),
+                Assert.Throws<ArgumentOutOfRangeException>(() => notEmpty.WaitUntil(() => false, TimeSpan.FromDays(30))),
+            };
+
+            Assert.All(errors, e => Assert.Equal("timeout", e.ParamName));
+            Assert.All(errors, e => Assert.StartsWith(
+                "The timeout for condition variable 'cv-timeout-notEmpty' (of 'cv-timeout-queue') must be", e.Message, StringComparison.Ordinal));
+
+            // Refused before it waited: the lock is still held, and a valid wait still times out as usual.
+            Assert.True(gate.IsHeldByCurrentThread);
+            Assert.False(notEmpty.Wait(TimeSpan.Zero));
+            Assert.True(gate.IsHeldByCurrentThread);
+        }
+    }
 }

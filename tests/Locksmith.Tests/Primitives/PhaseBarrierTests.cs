@@ -275,4 +275,26 @@ public sealed class PhaseBarrierTests
         Assert.Throws<ArgumentOutOfRangeException>(() => barrier.SignalAndWait(TimeSpan.FromMilliseconds(-5)));
         Assert.False(barrier.IsBroken);
     }
+
+    [Fact]
+    public void AnOutOfRangeTimeout_IsRefusedAtOnce_NamingTheBarrier_AndSignalsNothing()
+    {
+        // Before, the message named only the parameter ('timeout'), while every single lock's names the lock.
+        var barrier = new PhaseBarrier(1, name: "barrier-timeout-stage");
+        var errors = new[]
+        {
+            Assert.Throws<ArgumentOutOfRangeException>(() => barrier.SignalAndWait(TimeSpan.FromMilliseconds(-5))),
+            Assert.Throws<ArgumentOutOfRangeException>(() => barrier.SignalAndWait(TimeSpan.FromDays(30))),
+        };
+
+        Assert.All(errors, e => Assert.Equal("timeout", e.ParamName));
+        Assert.All(errors, e => Assert.StartsWith(
+            "The timeout for phase barrier 'barrier-timeout-stage' must be", e.Message, StringComparison.Ordinal));
+
+        // Refused before it arrived: no phase was completed, and the barrier still works.
+        Assert.Equal(0, barrier.CurrentPhase);
+        Assert.False(barrier.IsBroken);
+        Assert.True(barrier.SignalAndWait(TimeSpan.Zero));
+        Assert.Equal(1, barrier.CurrentPhase);
+    }
 }

@@ -31,7 +31,11 @@ internal static class TimeoutMath
         return ms;
     }
 
-    private static bool InRange(TimeSpan timeout, out int milliseconds)
+    /// <summary>
+    /// Whether <paramref name="timeout"/> is in range, and it in milliseconds (-1 meaning infinite): for callers that
+    /// are not one lock and name what they are themselves when it is not (a lock set, a condition, a barrier).
+    /// </summary>
+    public static bool InRange(TimeSpan timeout, out int milliseconds)
     {
         long ms = (long)timeout.TotalMilliseconds;
         milliseconds = (int)ms;

@@ -66,7 +66,7 @@ public sealed class ConditionVariable
     /// <exception cref="OperationCanceledException">The token was cancelled; the lock is held again when this is thrown.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public bool Wait(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        WaitCore(TimeoutMath.ToMilliseconds(timeout), cancellationToken);
+        WaitCore(TimeoutMs(timeout), cancellationToken);
 
     /// <summary>Waits until <paramref name="predicate"/> is true, checking it (holding the lock) before and after every wake-up.</summary>
     /// <param name="predicate">The awaited state, read under <see cref="Lock"/>.</param>
@@ -97,7 +97,7 @@ public sealed class ConditionVariable
     public bool WaitUntil(Func<bool> predicate, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(predicate);
-        long deadline = TimeoutMath.DeadlineFrom(TimeoutMath.ToMilliseconds(timeout));
+        long deadline = TimeoutMath.DeadlineFrom(TimeoutMs(timeout));
         EnsureHeld();
         while (!predicate())
         {
@@ -158,6 +158,17 @@ public sealed class ConditionVariable
 
     /// <inheritdoc/>
     public override string ToString() => Name;
+
+    /// <summary>Validates a timeout given to this condition; one out of range names the condition and its lock.</summary>
+    private int TimeoutMs(TimeSpan timeout)
+    {
+        if (!TimeoutMath.InRange(timeout, out int ms))
+        {
+            ThrowHelper.ThrowTimeoutOutOfRangeFor(ThrowHelper.DescribeCondition(Name, _lock), timeout);
+        }
+
+        return ms;
+    }
 
     /// <summary>
     /// One wait: enqueue, release the lock, sleep, leave the queue, take the lock back. Returns whether it was notified.

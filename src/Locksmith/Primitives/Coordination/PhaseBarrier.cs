@@ -105,7 +105,7 @@ public sealed class PhaseBarrier
     /// <exception cref="OperationCanceledException">The token was cancelled before the phase completed; the barrier is now broken.</exception>
     /// <inheritdoc cref="SignalAndWait()"/>
     public bool SignalAndWait(TimeSpan timeout, CancellationToken cancellationToken = default) =>
-        SignalAndWaitCore(TimeoutMath.ToMilliseconds(timeout), cancellationToken);
+        SignalAndWaitCore(TimeoutMs(timeout), cancellationToken);
 
     /// <summary>Repairs a broken barrier: the broken phase starts again, with no participant arrived.</summary>
     /// <remarks>Call it only after every participant has returned from <see cref="SignalAndWait()"/> (with an exception or false).
@@ -130,6 +130,17 @@ public sealed class PhaseBarrier
 
     /// <inheritdoc/>
     public override string ToString() => Name;
+
+    /// <summary>Validates a timeout given to this barrier; one out of range names the barrier.</summary>
+    private int TimeoutMs(TimeSpan timeout)
+    {
+        if (!TimeoutMath.InRange(timeout, out int ms))
+        {
+            ThrowHelper.ThrowTimeoutOutOfRangeFor($"phase barrier '{Name}'", timeout);
+        }
+
+        return ms;
+    }
 
     private bool SignalAndWaitCore(int timeoutMs, CancellationToken cancellationToken)
     {
