@@ -92,6 +92,26 @@ public sealed class OptionsTests
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
     }
 
+    [Theory]
+    [InlineData("DefaultTimeout", "5s", "a time span written [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds), or -00:00:00.001 for infinite")]
+    [InlineData("WatchdogInterval", "Infinite", "a time span written [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds), or -00:00:00.001 for infinite")]
+    [InlineData("OrderViolationAction", "Warn", "one of Throw, Report, Ignore")]
+    [InlineData("MetricsEnabled", "yes", "true or false")]
+    [InlineData("DegradedTimeoutCount", "ten", "a whole number")]
+    public async Task A_value_that_does_not_convert_fails_start_saying_how_to_write_it(string key, string value, string expected)
+    {
+        // Before, the binder's message named the path and the type only: "Failed to convert configuration value '5s' at
+        // 'Locksmith:DefaultTimeout' to type 'System.TimeSpan'." (for an enum, not which names there are).
+        var before = PolicySnapshot.Take();
+        using var host = TestHost.Build($$"""{ "Locksmith": { "{{key}}": "{{value}}" } }""");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Equal($"Locksmith:{key} = '{value}' is invalid: it must be {expected}.", error.Message);
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
     [Fact]
     public async Task Statistics_without_metrics_fail_start_naming_both_options()
     {

@@ -48,7 +48,7 @@ public sealed class BuiltAppTests
         Assert.DoesNotContain(" at Microsoft", rangeOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("items consumed", rangeOutput, StringComparison.Ordinal);
         Assert.True(parseExit == 1, $"exit code {parseExit}:\n{parseOutput}");
-        Assert.Contains("'abc' at 'Locksmith:DefaultTimeout'", parseOutput, StringComparison.Ordinal);
+        Assert.Contains("Locksmith:DefaultTimeout = 'abc' is invalid: it must be a time span", parseOutput, StringComparison.Ordinal);
         Assert.DoesNotContain(" at Microsoft", parseOutput, StringComparison.Ordinal);
     }
 

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using System.Reflection;
 using Locksmith.Hosting;
@@ -63,6 +65,46 @@ public static class LocksmithServiceCollectionExtensions
                 $"Its settings are {string.Join(", ", settings)}.",
                 ex);
         }
+        catch (InvalidOperationException ex) when (UnconvertibleValues(section) is { Length: > 0 } bad)
+        {
+            // The binder's own message ("Failed to convert configuration value '5s' ... to type 'System.TimeSpan'") says
+            // neither how to write the value nor, for an enum, which names there are.
+            throw new InvalidOperationException(string.Join(" ", bad), ex);
+        }
+    }
+
+    /// <summary>
+    /// The section's values that do not convert to their setting's type as the binder converts them, each as
+    /// <c>Locksmith:DefaultTimeout = '5s' is invalid: it must be …</c>, the form the validator's messages take.
+    /// </summary>
+    private static string[] UnconvertibleValues(IConfigurationSection section)
+    {
+        var bad = new List<string>();
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Value is not { } value
+                || typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase)) is not { } property)
+            {
+                continue;
+            }
+
+            var type = property.PropertyType;
+            string? expected =
+                type == typeof(TimeSpan) && !TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _)
+                    ? "a time span written [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds), or -00:00:00.001 for infinite"
+                : type == typeof(Locksmith.OrderViolationAction) && !Enum.TryParse<Locksmith.OrderViolationAction>(value, ignoreCase: true, out _)
+                    ? $"one of {string.Join(", ", Enum.GetNames<Locksmith.OrderViolationAction>())}"
+                : type == typeof(bool) && !bool.TryParse(value, out _) ? "true or false"
+                : type == typeof(int) && !int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out _) ? "a whole number"
+                : null;
+            if (expected is not null)
+            {
+                bad.Add($"{child.Path} = '{value}' is invalid: it must be {expected}.");
+            }
+        }
+
+        return [.. bad];
     }
 
     /// <summary>The section's keys that are none of <paramref name="settings"/>, the options' writable properties.</summary>

@@ -179,7 +179,7 @@ public sealed class MainJobCommandTests
         string[] named =
         [
             "Locksmith:WatchdogInterval = '00:00:00' is invalid: it must be at least 00:00:00.001",
-            "'abc' at 'Locksmith:DefaultTimeout'",
+            "Locksmith:DefaultTimeout = 'abc' is invalid: it must be a time span",
             "'DefaultTimeOutt'",
         ];
 
