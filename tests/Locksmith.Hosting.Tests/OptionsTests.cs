@@ -113,6 +113,18 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public async Task Sub_keys_under_a_setting_fail_start_naming_them()
+    {
+        // Before, they bound to nothing and the host started with the default, silently.
+        using var host = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": { "Seconds": 5 } } }""");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("'Locksmith:DefaultTimeout:Seconds' is not a Locksmith setting: each Locksmith setting takes a single value", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    [Fact]
     public async Task Statistics_without_metrics_fail_start_naming_both_options()
     {
         var before = PolicySnapshot.Take();

@@ -53,6 +53,15 @@ public static class LocksmithServiceCollectionExtensions
     /// </summary>
     private static void BindNamingUnknownKeys(IConfigurationSection section, LocksmithOptions options)
     {
+        // Sub-keys under a setting ("DefaultTimeout": { "Seconds": 5 }) bind to nothing, and the binder says nothing, even
+        // with ErrorOnUnknownConfiguration: the default would stay in force unseen.
+        if (section.GetChildren().SelectMany(static child => child.GetChildren()).ToArray() is { Length: > 0 } nested)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join(", ", nested.Select(static key => $"'{key.Path}'"))} is not a Locksmith setting: each Locksmith " +
+                $"setting takes a single value, not sub-keys (\"DefaultTimeout\": \"00:00:05\").");
+        }
+
         try
         {
             section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
