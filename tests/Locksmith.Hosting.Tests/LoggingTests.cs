@@ -15,6 +15,9 @@ public sealed class LoggingTests
         var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
         await host.StartAsync(ct);
         int holderId;
+
+        // Read before the await below: the test may go on on another thread after it.
+        int waiterId = Environment.CurrentManagedThreadId;
         using (var holder = HeldOnOtherThread.Hold("ledger-holder", release =>
         {
             using var scope = ledger.Acquire();
@@ -34,10 +37,10 @@ public sealed class LoggingTests
         Assert.Equal("ledger", line.GetStructuredStateValue("LockName"));
         Assert.Equal("10", line.GetStructuredStateValue("Level"));
         Assert.Equal("Exclusive", line.GetStructuredStateValue("Mode"));
-        Assert.Equal(Environment.CurrentManagedThreadId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("WaiterId"));
+        Assert.Equal(waiterId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("WaiterId"));
         Assert.Equal(holderId.ToString(System.Globalization.CultureInfo.InvariantCulture), line.GetStructuredStateValue("OwnerId"));
         Assert.Equal($"thread {holderId} ('ledger-holder')", line.GetStructuredStateValue("Owner"));
-        Assert.StartsWith($"thread {Environment.CurrentManagedThreadId}", line.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
+        Assert.StartsWith($"thread {waiterId}", line.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
         Assert.NotNull(line.GetStructuredStateValue("WaitedMs"));
         Assert.Empty(host.Logs(LocksmithEventIds.LongWait));
         Assert.Empty(host.Logs(LocksmithEventIds.LockOrderViolation));
