@@ -53,7 +53,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var held = facts.LocksHeldBy(caller);
+        var held = HeldWhere(invocation, facts.LocksHeldBy(caller));
         var taken = wrapper.Taken;
         foreach (var use in wrapper.Taken)
         {
@@ -111,6 +111,101 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
     }
+
+    /// <summary>
+    /// The caller's locks that code at <paramref name="invocation"/> holds. In a lambda or local function, which may run
+    /// on another thread or after the hold (<c>Task.Run(() =&gt; Deposit())</c>), a synchronous lock is not held: it is
+    /// the thread's, and taking it there waits for the hold instead of failing. An async lock's hold is the flow's, and
+    /// work started inside it shares the flow (its execution context carries it), unless it is started where
+    /// <c>ExecutionContext.SuppressFlow()</c> is in force.
+    /// </summary>
+    private static ImmutableArray<LockUse> HeldWhere(IInvocationOperation invocation, ImmutableArray<LockUse> held)
+    {
+        if (held.IsEmpty || EnclosingFunction(invocation) is not { } function)
+        {
+            return held;
+        }
+
+        return FlowSuppressedAround(function) ? ImmutableArray<LockUse>.Empty : held.RemoveAll(static use => !use.Capabilities.IsAsync());
+    }
+
+    /// <summary>
+    /// The innermost lambda, or local function that may run elsewhere, around <paramref name="operation"/>; null when
+    /// it runs in the caller's hold. A local function that is only called, never made a delegate nor called from a
+    /// lambda, runs there.
+    /// </summary>
+    private static IOperation? EnclosingFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation || (parent is ILocalFunctionOperation local && MayRunElsewhere(local)))
+            {
+                return parent;
+            }
+        }
+
+        return null;
+    }
+
+    private static bool MayRunElsewhere(ILocalFunctionOperation local)
+    {
+        IOperation top = local;
+        while (top.Parent is { } parent)
+        {
+            top = parent;
+        }
+
+        foreach (var use in top.Descendants())
+        {
+            if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method, local.Symbol))
+            {
+                return true;
+            }
+
+            // Only lambdas here: asking about enclosing local functions would recurse (a local function may call itself).
+            if (use is IInvocationOperation call && SymbolEqualityComparer.Default.Equals(call.TargetMethod, local.Symbol) && InsideLambda(call))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool InsideLambda(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether a <c>using</c> of <c>ExecutionContext.SuppressFlow()</c> encloses <paramref name="function"/> (its body, or a declaration before it).</summary>
+    private static bool FlowSuppressedAround(IOperation function)
+    {
+        IOperation child = function;
+        for (var parent = function.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if ((parent is IUsingOperation usingStatement && child == usingStatement.Body && SuppressesFlow(usingStatement.Resources)) ||
+                (parent is IBlockOperation block && block.Operations.TakeWhile(statement => statement != child)
+                    .Any(static statement => statement is IUsingDeclarationOperation declaration && SuppressesFlow(declaration.DeclarationGroup))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SuppressesFlow(IOperation resource) =>
+        resource.DescendantsAndSelf().Any(static o =>
+            o is IInvocationOperation { TargetMethod: { Name: "SuppressFlow", ContainingType: { Name: "ExecutionContext" } type } } &&
+            type.ContainingNamespace?.ToDisplayString() == "System.Threading");
 
     private static string LockName(ISymbol member, bool qualified) =>
         qualified && member.ContainingType is { } type ? SymbolNames.TypeName(type) + "." + member.Name : member.Name;
