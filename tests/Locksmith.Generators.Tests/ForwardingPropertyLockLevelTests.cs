@@ -157,6 +157,20 @@ public sealed class ForwardingPropertyLockLevelTests
         }
         """);
 
+    /// <summary>A wrapper of the lock field called while its property holds it (or the other way round) takes it again: LSM0023, not LSM0022.</summary>
+    [Fact]
+    public void LSM0023_ThroughAPropertyReturningTheHeldLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed partial class Account
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            private ExclusiveLock Gate => _lock;
+            [Guarded(Lock = nameof(_lock))] private void WithdrawCore() { }
+            [Guarded(Lock = nameof(Gate))] private void DepositCore() => {|LSM0023:Withdraw()|};
+            [Guarded(Lock = nameof(_lock))] private void RefundCore() => {|LSM0023:Deposit()|};
+        }
+        """);
+
     private static string Generated(GeneratorRun run) =>
         string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
 }

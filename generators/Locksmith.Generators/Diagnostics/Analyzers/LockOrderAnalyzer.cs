@@ -222,7 +222,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var target = TargetOf(taken, invocation);
         foreach (var use in held)
         {
-            if (!SymbolEqualityComparer.Default.Equals(use.Member.OriginalDefinition, taken.Member.OriginalDefinition))
+            // A property that merely returns a lock member (Gate => _lock) holds that member's lock.
+            if (!SymbolEqualityComparer.Default.Equals(LockOf(use.Member), LockOf(taken.Member)))
             {
                 continue;
             }
@@ -245,6 +246,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    private static ISymbol LockOf(ISymbol member) => (LockMembers.ForwardedTo(member) ?? member).OriginalDefinition;
 
     /// <summary>
     /// The object whose lock <paramref name="taken"/> is at this call: the receiver, or for an <c>[AcquiresLocksOf]</c>
