@@ -171,6 +171,23 @@ public sealed class ForwardingPropertyLockLevelTests
         }
         """);
 
+    /// <summary>State guarded by the lock field is held in a core guarded by a property returning it, and the other way round: no LSM0020.</summary>
+    [Fact]
+    public void LSM0020_NotInACoreGuardedByAPropertyReturningTheLock() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ExclusiveLock _other = new();
+            private ExclusiveLock Gate => _lock;
+            [Guarded(Lock = nameof(_lock))] private int _balance;
+            [Guarded(Lock = nameof(Gate))] private int _count;
+            [Guarded(Lock = nameof(Gate))] private void DepositCore() => _balance++;
+            [Guarded(Lock = nameof(_lock))] private void CountCore() => _count++;
+            [Guarded(Lock = nameof(_other))] private void WrongCore() => {|LSM0020:_balance|}++;
+        }
+        """);
+
     private static string Generated(GeneratorRun run) =>
         string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
 }

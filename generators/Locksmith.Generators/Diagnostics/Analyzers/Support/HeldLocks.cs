@@ -84,9 +84,12 @@ internal static class HeldLocks
             SymbolEqualityComparer.Default.Equals(keyed.OriginalDefinition, guard.LockMember.OriginalDefinition);
     }
 
+    // A property that merely returns a lock member (Gate => _lock) holds that member's lock.
     private static bool HeldByHolder(ISymbol holder, Guard guard, IOperation? instance, LockFacts facts) =>
         facts.GuardOf(holder) is { } held &&
-        SymbolEqualityComparer.Default.Equals(held.LockMember.OriginalDefinition, guard.LockMember.OriginalDefinition) &&
+        SymbolEqualityComparer.Default.Equals(
+            (LockMembers.ForwardedTo(held.LockMember) ?? held.LockMember).OriginalDefinition,
+            (LockMembers.ForwardedTo(guard.LockMember) ?? guard.LockMember).OriginalDefinition) &&
         (guard.LockMember.IsStatic || instance is null || OperationFacts.IsThis(instance));
 
     private static bool IsOwnConstructor(IMethodSymbol method, ISymbol member, IOperation? instance)
