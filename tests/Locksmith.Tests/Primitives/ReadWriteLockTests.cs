@@ -103,6 +103,17 @@ public sealed class ReadWriteLockTests
     }
 
     [Fact]
+    public void APolicyNamedAlone_CompilesAndIsTheLocksPolicy()
+    {
+        // Was CS0121 (two constructors take 'policy:'), so this file did not build; README's example had to be positional.
+        var fair = new ReadWriteLock(policy: ReadWritePolicy.Fair);
+        var readers = new ReadWriteLock(ReadWritePolicy.ReaderPreferred);
+        Assert.Equal((ReadWritePolicy.Fair, ReadWritePolicy.ReaderPreferred), (fair.Policy, readers.Policy));
+        Assert.Null(fair.Level);
+        Assert.Contains("ReadWriteLockTests.cs", fair.Name, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void NestedReadsOfDifferentLocks_ReleaseInAnyOrder()
     {
         var locks = Enumerable.Range(0, 6).Select(i => new ReadWriteLock($"nested-{i}")).ToArray();

@@ -76,6 +76,9 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
     /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="policy"/> is not a defined value.</exception>
+    // 'new ReadWriteLock(policy: …)' fits the constructor below too, with its name and level left out: without a
+    // priority the call is ambiguous (CS0121). Both build the same lock.
+    [OverloadResolutionPriority(1)]
     public ReadWriteLock(
         ReadWritePolicy policy,
         [CallerMemberName] string memberName = "",
