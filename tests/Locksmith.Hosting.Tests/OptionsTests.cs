@@ -124,6 +124,75 @@ public sealed class OptionsTests
         Assert.Equal(0, LocksmithPolicyService.ActiveCount);
     }
 
+    [Theory]
+    [InlineData("""{ "Locksmith": "x" }""", "x")]
+    [InlineData("""{ "Locksmith": 5 }""", "5")]
+    public async Task A_value_in_place_of_the_Locksmith_section_fails_start_saying_it_must_hold_settings(string json, string value)
+    {
+        // Before, the value bound to nothing and the host started with every default, silently.
+        var before = PolicySnapshot.Take();
+        using var host = TestHost.Build(json);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.StartsWith($"Locksmith = '{value}' is invalid: it must be a section of settings, not a single value", error.Message, StringComparison.Ordinal);
+        Assert.Contains("\"Locksmith\": { \"DefaultTimeout\": \"00:00:05\" }", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, PolicySnapshot.Take());
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    /// <summary>
+    /// <c>Locksmith=x</c> from the environment or the command line is the same mistake as in JSON, also when AddLocksmith is
+    /// given the whole configuration.
+    /// </summary>
+    [Theory]
+    [InlineData("environment", false)]
+    [InlineData("command line", false)]
+    [InlineData("command line", true)]
+    public async Task A_value_in_place_of_the_Locksmith_section_from_the_environment_or_command_line_fails_start(string source, bool root)
+    {
+        // A prefix of this test's own, so no other host in the process reads the variable.
+        const string Prefix = "LOCKSMITH_HOSTING_TESTS_SECTION_VALUE_";
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        if (source == "environment")
+        {
+            Environment.SetEnvironmentVariable(Prefix + "Locksmith", "x");
+            builder.Configuration.AddEnvironmentVariables(Prefix);
+            Environment.SetEnvironmentVariable(Prefix + "Locksmith", null);
+        }
+        else
+        {
+            builder.Configuration.AddCommandLine(["--Locksmith=x"]);
+        }
+
+        builder.Services.AddLocksmith(root ? builder.Configuration : builder.Configuration.GetSection(LocksmithOptions.SectionName));
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("Locksmith = 'x' is invalid: it must be a section of settings, not a single value", error.Message, StringComparison.Ordinal);
+        Assert.Contains("--Locksmith:DefaultTimeout=00:00:05", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    /// <summary>A section that holds nothing (empty, null, an empty object or array) is no setting lost: the defaults hold.</summary>
+    [Theory]
+    [InlineData("""{ "Locksmith": "" }""")]
+    [InlineData("""{ "Locksmith": null }""")]
+    [InlineData("""{ "Locksmith": {} }""")]
+    [InlineData("""{ "Locksmith": [] }""")]
+    public async Task An_empty_Locksmith_section_starts_with_the_defaults(string json)
+    {
+        using var host = TestHost.Build(json);
+
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var options = host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.DefaultTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(5), options.WatchdogInterval);
+    }
+
     [Fact]
     public async Task Statistics_without_metrics_fail_start_naming_both_options()
     {

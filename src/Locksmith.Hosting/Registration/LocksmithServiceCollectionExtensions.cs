@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Linq;
 using System.Reflection;
@@ -53,6 +54,13 @@ public static class LocksmithServiceCollectionExtensions
     /// </summary>
     private static void BindNamingUnknownKeys(IConfigurationSection section, LocksmithOptions options)
     {
+        // "Locksmith": "x" (or Locksmith=x from the environment or command line) binds to nothing, and the binder says
+        // nothing: every default would stay in force unseen. An empty value holds no setting, so nothing is lost there.
+        if (!string.IsNullOrEmpty(section.Value))
+        {
+            ThrowSectionHoldsAValue(section);
+        }
+
         // Sub-keys under a setting ("DefaultTimeout": { "Seconds": 5 }) bind to nothing, and the binder says nothing, even
         // with ErrorOnUnknownConfiguration: the default would stay in force unseen.
         if (section.GetChildren().SelectMany(static child => child.GetChildren()).ToArray() is { Length: > 0 } nested)
@@ -81,6 +89,14 @@ public static class LocksmithServiceCollectionExtensions
             throw new InvalidOperationException(string.Join(" ", bad), ex);
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowSectionHoldsAValue(IConfigurationSection section) =>
+        throw new InvalidOperationException(
+            $"{section.Path} = '{section.Value}' is invalid: it must be a section of settings, not a single value: " +
+            $"\"{section.Key}\": {{ \"DefaultTimeout\": \"00:00:05\" }} in JSON, " +
+            $"{section.Path.Replace(":", "__", StringComparison.Ordinal)}__DefaultTimeout=00:00:05 in the environment, " +
+            $"--{section.Path}:DefaultTimeout=00:00:05 on the command line.");
 
     /// <summary>
     /// The section's values that do not convert to their setting's type as the binder converts them, each as
