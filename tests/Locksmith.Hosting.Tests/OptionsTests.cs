@@ -246,6 +246,45 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public async Task The_options_internal_configuration_path_is_no_setting_and_fails_start_naming_it()
+    {
+        // Before, the binder knew the internal property, so the key was neither bound nor reported: it vanished silently.
+        using var host = TestHost.Build("""{ "Locksmith": { "ConfigurationPath": "Elsewhere" } }""");
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.StartsWith("'Locksmith:ConfigurationPath' is not a Locksmith setting", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Its settings are DefaultTimeout, ", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("ConfigurationPath,", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, LocksmithPolicyService.ActiveCount);
+    }
+
+    /// <summary>Every key README's table documents binds and starts, whatever its case, as the binder matches keys.</summary>
+    [Theory]
+    [InlineData("DefaultTimeout", "00:00:05", "00:00:05")]
+    [InlineData("defaulttimeout", "00:00:05", "00:00:05")]
+    [InlineData("OrderViolationAction", "report", "Report")]
+    [InlineData("LongWaitThreshold", "00:00:01", "00:00:01")]
+    [InlineData("WatchdogInterval", "-00:00:00.001", "-00:00:00.0010000")]
+    [InlineData("HealthWindow", "00:02:00", "00:02:00")]
+    [InlineData("DegradedTimeoutCount", "0", "0")]
+    [InlineData("InstallProcessPolicy", "false", "False")]
+    [InlineData("MetricsEnabled", "false", "False")]
+    [InlineData("StatisticsEnabled", "true", "True")]
+    public async Task Every_documented_setting_binds_and_starts(string key, string value, string expected)
+    {
+        using var host = TestHost.Build($$"""{ "Locksmith": { "{{key}}": "{{value}}" } }""");
+
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        var options = host.Services.GetRequiredService<IOptions<LocksmithOptions>>().Value;
+        await host.StopAsync(TestContext.Current.CancellationToken);
+
+        var property = typeof(LocksmithOptions).GetProperty(key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase);
+        Assert.NotNull(property);
+        Assert.Equal(expected, Convert.ToString(property.GetValue(options), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task A_misspelt_key_fails_start_naming_it()
     {
         // Bound silently before: the default stayed in force and nothing said the setting was not applied.

@@ -61,6 +61,16 @@ public static class LocksmithServiceCollectionExtensions
             ThrowSectionHoldsAValue(section);
         }
 
+        // Checked before binding, not from the binder's error: the binder also knows the internal ConfigurationPath, so
+        // "ConfigurationPath": "x" would be neither bound nor reported.
+        if (UnknownKeys(section, out var settings) is { Length: > 0 } unknown)
+        {
+            throw new InvalidOperationException(
+                $"{string.Join(", ", unknown.Select(static key => $"'{key.Path}'"))} is not a Locksmith setting: " +
+                $"{nameof(LocksmithOptions)} has no property {string.Join(", ", unknown.Select(static key => $"'{key.Key}'"))}. " +
+                $"Its settings are {string.Join(", ", settings)}.");
+        }
+
         // Sub-keys under a setting ("DefaultTimeout": { "Seconds": 5 }) bind to nothing, and the binder says nothing, even
         // with ErrorOnUnknownConfiguration: the default would stay in force unseen.
         if (section.GetChildren().SelectMany(static child => child.GetChildren()).ToArray() is { Length: > 0 } nested)
@@ -73,14 +83,6 @@ public static class LocksmithServiceCollectionExtensions
         try
         {
             section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
-        }
-        catch (InvalidOperationException ex) when (UnknownKeys(section, out var settings) is { Length: > 0 } unknown)
-        {
-            throw new InvalidOperationException(
-                $"{string.Join(", ", unknown.Select(static key => $"'{key.Path}'"))} is not a Locksmith setting: " +
-                $"{nameof(LocksmithOptions)} has no property {string.Join(", ", unknown.Select(static key => $"'{key.Key}'"))}. " +
-                $"Its settings are {string.Join(", ", settings)}.",
-                ex);
         }
         catch (InvalidOperationException ex) when (UnconvertibleValues(section) is { Length: > 0 } bad)
         {
