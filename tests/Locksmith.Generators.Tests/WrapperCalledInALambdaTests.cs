@@ -59,6 +59,104 @@ public sealed class WrapperCalledInALambdaTests
         }
         """);
 
+    /// <summary>
+    /// A using scope of an async lock is the flow's hold as an async core's is: a wrapper of the lock in a lambda started
+    /// inside it fails (LSM0023), unless the work starts under SuppressFlow. A synchronous lock's scope is the thread's: not
+    /// in a lambda. A local function stays a boundary (it may be called before the scope begins).
+    /// </summary>
+    [Fact]
+    public void LSM0023_InALambda_InsideAnAsyncLocksUsingScope() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Vault
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _other = new();
+            [Guarded(Lock = nameof(_lock))] private Task OpenCoreAsync() => Task.CompletedTask;
+            public async Task SweepAsync(CancellationToken ct)
+            {
+                using var s = await _lock.AcquireAsync(ct);
+                await Task.Run(() => {|LSM0023:OpenAsync()|});
+                await Task.Run(async () => await {|LSM0023:OpenAsync()|});
+                await Task.Run(() => Task.Run(() => {|LSM0023:OpenAsync()|}));
+                Task started;
+                using (ExecutionContext.SuppressFlow())
+                {
+                    started = Task.Run(() => OpenAsync());
+                }
+
+                await started;
+                await Task.Run(Local);
+                await {|LSM0023:OpenAsync()|};
+            }
+
+            private async Task Local() => await OpenAsync();
+
+            public async Task BlockAsync(CancellationToken ct)
+            {
+                using (await _lock.AcquireAsync(ct).ConfigureAwait(false))
+                {
+                    await Task.Run(() => {|LSM0023:OpenAsync()|});
+                }
+
+                using (await _other.AcquireAsync(ct))
+                {
+                    await Task.Run(() => OpenAsync());
+                }
+
+                await Task.Run(() => OpenAsync());
+            }
+
+            public async Task LocalFunctionAsync(CancellationToken ct)
+            {
+                using var s = await _lock.AcquireAsync(ct);
+                await Task.Run(Inner);
+                async Task Inner() => await OpenAsync();
+            }
+        }
+        public sealed partial class Till
+        {
+            [LockOrder(20)] private readonly AsyncExclusiveLock _high = new();
+            [LockOrder(10)] private readonly AsyncExclusiveLock _low = new();
+            [LockOrder(40)] private readonly ExclusiveLock _syncHigh = new();
+            [LockOrder(30)] private readonly ExclusiveLock _syncLow = new();
+            [Guarded(Lock = nameof(_low))] private Task CountCoreAsync() => Task.CompletedTask;
+            [Guarded(Lock = nameof(_syncLow))] private void TallyCore() { }
+            public async Task RingAsync(CancellationToken ct)
+            {
+                using var s = await _high.AcquireAsync(ct);
+                await Task.Run(() => {|LSM0022:CountAsync()|});
+                Task started;
+                using (ExecutionContext.SuppressFlow())
+                {
+                    started = Task.Run(() => CountAsync());
+                }
+
+                await started;
+            }
+            public void Ring()
+            {
+                using var s = _syncHigh.Acquire();
+                Task.Run(() => Tally());
+                {|LSM0022:Tally()|};
+            }
+        }
+        public sealed partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private void DepositCore() { }
+            public void Sweep()
+            {
+                using var s = _lock.Acquire();
+                Task.Run(() => Deposit());
+                Task.Run(() => { Deposit(); });
+                {|LSM0023:Deposit()|};
+            }
+        }
+        """);
+
     private const string Shapes = """
         using System;
         using System.Threading;
@@ -129,6 +227,75 @@ public sealed class WrapperCalledInALambdaTests
             Assert.Equal("busy", account.GetType().GetMethod("Sweep", Type.EmptyTypes)!.Invoke(account, null));
             Assert.Equal("threw", Sweep(vault, suppressFlow: false));
             Assert.Equal("busy", Sweep(vault, suppressFlow: true));
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
+    private const string ScopeShapes = """
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        namespace N;
+        /// <summary>An async lock held in a using scope.</summary>
+        public sealed partial class Safe
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private Task OpenCoreAsync() => Task.CompletedTask;
+            /// <summary>Starts a wrapper of the lock on another thread inside the scope.</summary>
+            /// <param name="suppressFlow">Whether the work starts under SuppressFlow.</param>
+            /// <returns>What the wrapper did.</returns>
+            public async Task<string> SweepAsync(bool suppressFlow)
+            {
+                using var s = await _lock.AcquireAsync();
+                try
+                {
+                    if (suppressFlow)
+                    {
+                        Task<bool> started;
+                        using (ExecutionContext.SuppressFlow())
+                        {
+                            started = Task.Run(async () => await TryOpenAsync(TimeSpan.Zero));
+                        }
+
+                        return await started ? "took" : "busy";
+                    }
+
+                    await Task.Run(() => OpenAsync());
+                    return "opened";
+                }
+                catch (LockRecursionException)
+                {
+                    return "threw";
+                }
+            }
+        }
+        """;
+
+    /// <summary>What LSM0023 reports for a using scope of an async lock around a lambda is what happens at run time.</summary>
+    [Fact]
+    public void AWrapperStartedInsideAnAsyncLocksUsingScope_SharesTheFlowsHold_AsLSM0023Says()
+    {
+        var compilation = TestCompilation.Create(ScopeShapes);
+        var run = GeneratorHarness.Run(compilation);
+        var reported = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0023", reported.Id);
+        Assert.Equal("OpenAsync()", reported.Location.SourceTree!.GetText().ToString(reported.Location.SourceSpan));
+        using var image = new MemoryStream();
+        var emitted = run.Output.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
+
+        var context = new AssemblyLoadContext("scope-in-lambda", isCollectible: true);
+        try
+        {
+            image.Position = 0;
+            var safe = Activator.CreateInstance(context.LoadFromStream(image).GetType("N.Safe", throwOnError: true)!)!;
+            var sweep = safe.GetType().GetMethod("SweepAsync", [typeof(bool)])!;
+            Assert.Equal("threw", Await((Task<string>)sweep.Invoke(safe, [false])!));
+            Assert.Equal("busy", Await((Task<string>)sweep.Invoke(safe, [true])!));
         }
         finally
         {

@@ -57,7 +57,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var taken = wrapper.Taken;
         foreach (var use in wrapper.Taken)
         {
-            bool alreadyHeld = Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(invocation, use.Member, TargetOf(use, invocation));
+            bool alreadyHeld = Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(invocation, use.Member, TargetOf(use, invocation), acrossLambdas: use.Capabilities.IsAsync());
             if (alreadyHeld && (use.Capabilities & LockCapabilities.Reentrant) != 0)
             {
                 // Re-entering a held reentrant lock takes no new level: it is no call against the order.
@@ -126,7 +126,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return held;
         }
 
-        return FlowSuppressedAround(function) ? ImmutableArray<LockUse>.Empty : held.RemoveAll(static use => !use.Capabilities.IsAsync());
+        return OperationFacts.FlowSuppressedAround(function) ? ImmutableArray<LockUse>.Empty : held.RemoveAll(static use => !use.Capabilities.IsAsync());
     }
 
     /// <summary>
@@ -184,28 +184,6 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
-
-    /// <summary>Whether a <c>using</c> of <c>ExecutionContext.SuppressFlow()</c> encloses <paramref name="function"/> (its body, or a declaration before it).</summary>
-    private static bool FlowSuppressedAround(IOperation function)
-    {
-        IOperation child = function;
-        for (var parent = function.Parent; parent is not null; child = parent, parent = parent.Parent)
-        {
-            if ((parent is IUsingOperation usingStatement && child == usingStatement.Body && SuppressesFlow(usingStatement.Resources)) ||
-                (parent is IBlockOperation block && block.Operations.TakeWhile(statement => statement != child)
-                    .Any(static statement => statement is IUsingDeclarationOperation declaration && SuppressesFlow(declaration.DeclarationGroup))))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
-
-    private static bool SuppressesFlow(IOperation resource) =>
-        resource.DescendantsAndSelf().Any(static o =>
-            o is IInvocationOperation { TargetMethod: { Name: "SuppressFlow", ContainingType: { Name: "ExecutionContext" } type } } &&
-            type.ContainingNamespace?.ToDisplayString() == "System.Threading");
 
     private static string LockName(ISymbol member, bool qualified) =>
         qualified && member.ContainingType is { } type ? SymbolNames.TypeName(type) + "." + member.Name : member.Name;

@@ -116,30 +116,71 @@ internal static class HeldLocks
     /// using scope, as <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/> finds one, for LSM0023,
     /// an error, so stricter: a call in a lambda or local function, which may run elsewhere or after the scope, is not in
     /// it, and neither is one after the scope's local was used other than to read <c>IsAcquired</c> (disposed early,
-    /// passed on, reassigned).
+    /// passed on, reassigned). With <paramref name="acrossLambdas"/> (an async lock, whose hold is the flow's, which work
+    /// started inside it shares), a scope around a lambda counts too, unless <c>ExecutionContext.SuppressFlow()</c> is in
+    /// force there; a local function stays a boundary, since it may be called before the scope begins.
     /// </summary>
-    public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance)
+    public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance, bool acrossLambdas = false)
     {
-        IInvocationOperation? uncheckedTry = null;
-        return EnclosingScope(call, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
-            (scope.Local is null || !UsedBetween(scope.Local, scope.Resource, call));
+        for (IOperation? from = call; from is not null; from = acrossLambdas ? EnclosingLambdaWithFlow(from) : null)
+        {
+            IInvocationOperation? uncheckedTry = null;
+            if (EnclosingScope(from, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
+                (scope.Local is null || !UsedBetween(scope.Local, scope.Resource, call)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The innermost lambda around <paramref name="operation"/>, if it is started with the flow; null at a local function or under SuppressFlow.</summary>
+    private static IOperation? EnclosingLambdaWithFlow(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is IAnonymousFunctionOperation lambda)
+            {
+                return OperationFacts.FlowSuppressedAround(lambda) ? null : lambda;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
     /// The locks that using scopes enclosing <paramref name="call"/> surely hold there, by the rules of
-    /// <see cref="HeldByScopeAt"/>, each as the lock reference its acquisition names (<c>_audit</c>, <c>other._lock</c>;
+    /// <see cref="HeldByScopeAt"/> (past a lambda, an async lock's scope only), each as the lock reference its acquisition names (<c>_audit</c>, <c>other._lock</c>;
     /// every member of a <c>LockSet</c>): the receiver or arguments of an <c>Acquire…</c>/<c>TryAcquire…</c> call in the
     /// resource.
     /// </summary>
     public static ImmutableArray<IMemberReferenceOperation> ScopeLocksAt(IOperation call, LockFacts facts)
     {
         var found = ImmutableArray.CreateBuilder<IMemberReferenceOperation>();
-        IOperation child = call;
-        for (var parent = call.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
+        bool asyncOnly = false;
+        for (IOperation? from = call; from is not null; from = EnclosingLambdaWithFlow(from), asyncOnly = true)
+        {
+            CollectScopes(from, call, facts, asyncOnly, found);
+        }
+
+        return found.ToImmutable();
+    }
+
+    /// <summary>The locks of the using scopes around <paramref name="from"/> up to the innermost function boundary (only async ones past a lambda).</summary>
+    private static void CollectScopes(IOperation from, IOperation call, LockFacts facts, bool asyncOnly, ImmutableArray<IMemberReferenceOperation>.Builder found)
+    {
+        IOperation child = from;
+        for (var parent = from.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
         {
             if (parent is IUsingOperation usingStatement && child == usingStatement.Body)
             {
-                Collect(call, usingStatement.Resources, facts, found);
+                Collect(call, usingStatement.Resources, facts, asyncOnly, found);
             }
 
             if (parent is IBlockOperation block)
@@ -153,16 +194,14 @@ internal static class HeldLocks
 
                     if (statement is IUsingDeclarationOperation declaration)
                     {
-                        Collect(call, declaration.DeclarationGroup, facts, found);
+                        Collect(call, declaration.DeclarationGroup, facts, asyncOnly, found);
                     }
                 }
             }
         }
-
-        return found.ToImmutable();
     }
 
-    private static void Collect(IOperation call, IOperation resource, LockFacts facts, ImmutableArray<IMemberReferenceOperation>.Builder found)
+    private static void Collect(IOperation call, IOperation resource, LockFacts facts, bool asyncOnly, ImmutableArray<IMemberReferenceOperation>.Builder found)
     {
         // The acquisitions in the resource, and those that gave a scope local it disposes ('using (scope)' after
         // 'TryAcquire(…, out var scope)'); Holds says whether each holds its lock at the call.
@@ -188,7 +227,8 @@ internal static class HeldLocks
             {
                 IInvocationOperation? uncheckedTry = null;
                 if (OperationFacts.Unwrap(candidate) is IMemberReferenceOperation reference &&
-                    facts.CapabilitiesOf(LockMembers.TypeOf(reference.Member)).IsLock() &&
+                    facts.CapabilitiesOf(LockMembers.TypeOf(reference.Member)) is var capabilities && capabilities.IsLock() &&
+                    (!asyncOnly || capabilities.IsAsync()) &&
                     Holds(call, resource, reference.Member, reference.Instance, ref uncheckedTry, out var local) &&
                     (local is null || !UsedBetween(local, resource, call)))
                 {

@@ -1,3 +1,4 @@
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -149,4 +150,26 @@ internal static class OperationFacts
 
         return current;
     }
+
+    /// <summary>Whether a <c>using</c> of <c>ExecutionContext.SuppressFlow()</c> encloses <paramref name="function"/> (its body, or a declaration before it).</summary>
+    public static bool FlowSuppressedAround(IOperation function)
+    {
+        IOperation child = function;
+        for (var parent = function.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if ((parent is IUsingOperation usingStatement && child == usingStatement.Body && SuppressesFlow(usingStatement.Resources)) ||
+                (parent is IBlockOperation block && block.Operations.TakeWhile(statement => statement != child)
+                    .Any(static statement => statement is IUsingDeclarationOperation declaration && SuppressesFlow(declaration.DeclarationGroup))))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool SuppressesFlow(IOperation resource) =>
+        resource.DescendantsAndSelf().Any(static o =>
+            o is IInvocationOperation { TargetMethod: { Name: "SuppressFlow", ContainingType: { Name: "ExecutionContext" } type } } &&
+            type.ContainingNamespace?.ToDisplayString() == "System.Threading");
 }
