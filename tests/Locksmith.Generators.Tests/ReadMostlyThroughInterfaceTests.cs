@@ -64,9 +64,24 @@ public sealed class ReadMostlyThroughInterfaceTests
     [Theory]
     [InlineData("", "threw|WriterPreferred", "LSM0050")]
     [InlineData("ReadWritePolicy.ReaderPreferred", "waited|ReaderPreferred", "")]
-    public void ANonDefaultPolicyReachedThroughAnInterface_IsLSM0050_UnlessTheLockIsConstructedWithIt(string construction, string outcome, string diagnostics)
+    public void ANonDefaultPolicyReachedThroughAnInterface_IsLSM0050_UnlessTheLockIsConstructedWithIt(string construction, string outcome, string diagnostics) =>
+        Check(Shapes.Replace("CONSTRUCTION", construction, StringComparison.Ordinal), outcome, diagnostics);
+
+    /// <summary>A lock built with the policy in the constructor needs no switch either: no LSM0050, and the type's wrapper waits.</summary>
+    [Fact]
+    public void ALockConstructedWithThePolicyInTheConstructor_IsNoLSM0050_AndNeedsNoSwitch() =>
+        Check(
+            Shapes.Replace(
+                "{ get; } = new(CONSTRUCTION);",
+                "{ get; }\n/// <summary>Builds the lock.</summary>\npublic Cache() => Lock = new(policy: ReadWritePolicy.ReaderPreferred);",
+                StringComparison.Ordinal),
+            "waited|ReaderPreferred",
+            "");
+
+    private static void Check(string source, string outcome, string diagnostics)
     {
-        var compilation = TestCompilation.Create(Shapes.Replace("CONSTRUCTION", construction, StringComparison.Ordinal));
+        Assert.DoesNotContain("CONSTRUCTION", source, StringComparison.Ordinal);
+        var compilation = TestCompilation.Create(source);
         var run = GeneratorHarness.Run(compilation);
         Assert.Equal(diagnostics, string.Join(",", run.LocksmithDiagnostics.Select(static d => d.Id)));
         using var image = new MemoryStream();
@@ -98,5 +113,62 @@ public sealed class ReadMostlyThroughInterfaceTests
         [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class Shop : Store { public override ReadWriteLock {|LSM0050:Lock|} { get; } = new(); }
         [ReadMostly(Policy = ReadWritePolicy.WriterPreferred)] public sealed class Default : ICache { public ReadWriteLock Lock { get; } = new(); }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Own { private readonly ReadWriteLock _lock = new(); public ReadWriteLock Lock => _lock; }
+        """);
+
+    /// <summary>A lock built with the policy in every constructor (through ': this(…)' chains) is no LSM0050; one that some constructor builds otherwise is.</summary>
+    [Fact]
+    public void LSM0050_NotForALockBuiltWithThePolicyInEveryConstructor() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public interface ICache { ReadWriteLock Lock { get; } }
+        public abstract class Store { public abstract ReadWriteLock Lock { get; } }
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class One : ICache
+        {
+            public One() { Lock = new ReadWriteLock(ReadWritePolicy.ReaderPreferred); }
+            public ReadWriteLock Lock { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Named : ICache
+        {
+            public Named() => this.Lock = new(policy: ReadWritePolicy.Fair);
+            public ReadWriteLock Lock { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Chained : ICache
+        {
+            public Chained() : this("chained") { }
+            public Chained(int level) : this() { }
+            private Chained(string name) { Lock = new(name, 3, ReadWritePolicy.Fair); }
+            public ReadWriteLock Lock { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Shop : Store
+        {
+            public Shop() { Lock = new(ReadWritePolicy.Fair); }
+            public override ReadWriteLock Lock { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Partly : ICache
+        {
+            public Partly() { Lock = new(ReadWritePolicy.Fair); }
+            public Partly(int level) { Lock = new("partly", level); }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache
+        {
+            public Other() { Lock = new(ReadWritePolicy.ReaderPreferred); }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Maybe : ICache
+        {
+            public Maybe(bool fair) { if (fair) { Lock = new(ReadWritePolicy.Fair); } else { Lock = new(); } }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Replaced : ICache
+        {
+            public Replaced() : this(1) { Lock = new(); }
+            private Replaced(int level) { Lock = new(ReadWritePolicy.Fair); }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Initialized : ICache
+        {
+            public Initialized() { }
+            public ReadWriteLock {|LSM0050:Lock|} { get; } = new();
+        }
         """);
 }

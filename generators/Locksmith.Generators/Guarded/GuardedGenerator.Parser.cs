@@ -7,6 +7,7 @@ using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.Generators.Guarded;
 
@@ -287,34 +288,89 @@ public sealed partial class GuardedGenerator
             return property;
         }
 
-        /// <summary>Whether the property's initializer constructs its lock with the policy <paramref name="value"/>.</summary>
+        /// <summary>
+        /// Whether the property's lock is surely constructed with the policy <paramref name="value"/>: by its initializer,
+        /// or by every constructor of its type (a constructor that chains with <c>: this(…)</c> through the one it calls).
+        /// </summary>
         private static bool ConstructedWith(GeneratorAttributeSyntaxContext context, IPropertySymbol property, INamedTypeSymbol policyType, object value, CancellationToken token)
         {
             foreach (var reference in property.DeclaringSyntaxReferences)
             {
-                if (reference.GetSyntax(token) is not Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { Initializer.Value: { } initializer })
+                if (reference.GetSyntax(token) is Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { Initializer.Value: { } initializer })
+                {
+                    return BuildsWith(ModelFor(context, initializer.SyntaxTree).GetOperation(initializer, token), policyType, value);
+                }
+            }
+
+            // No initializer: an implicit constructor builds nothing, so there must be declared constructors, all building it.
+            var constructors = property.IsStatic ? property.ContainingType.StaticConstructors : property.ContainingType.InstanceConstructors;
+            return constructors.Length > 0 && constructors.All(c => ConstructorBuilds(context, c, property, policyType, value, 0, token));
+        }
+
+        /// <summary>
+        /// Whether a constructor assigns the property a lock built with the policy in a statement of its own body, or
+        /// calls one that does with <c>: this(…)</c>; any assignment of another value to the property in it, even in a
+        /// branch, means no.
+        /// </summary>
+        private static bool ConstructorBuilds(
+            GeneratorAttributeSyntaxContext context, IMethodSymbol constructor, IPropertySymbol property, INamedTypeSymbol policyType, object value, int depth, CancellationToken token)
+        {
+            // The compiler refuses a cycle of ': this(…)' calls; the bound keeps a broken one from looping anyway.
+            if (depth > 16 || constructor.DeclaringSyntaxReferences.Length != 1 ||
+                constructor.DeclaringSyntaxReferences[0].GetSyntax(token) is not Microsoft.CodeAnalysis.CSharp.Syntax.ConstructorDeclarationSyntax declaration ||
+                ModelFor(context, declaration.SyntaxTree).GetOperation(declaration, token) is not IConstructorBodyOperation body)
+            {
+                return false;
+            }
+
+            bool built = false;
+            foreach (var assignment in body.Descendants().OfType<ISimpleAssignmentOperation>())
+            {
+                if (assignment.Target is not IPropertyReferenceOperation target ||
+                    !SymbolEqualityComparer.Default.Equals(target.Property.OriginalDefinition, property.OriginalDefinition) ||
+                    !(property.IsStatic || target.Instance is IInstanceReferenceOperation))
                 {
                     continue;
                 }
 
-                var model = initializer.SyntaxTree == context.SemanticModel.SyntaxTree
-                    ? context.SemanticModel
-                    : context.SemanticModel.Compilation.GetSemanticModel(initializer.SyntaxTree);
-                var operation = model.GetOperation(initializer, token);
-                while (operation is Microsoft.CodeAnalysis.Operations.IConversionOperation conversion)
+                if (!BuildsWith(assignment.Value, policyType, value))
                 {
-                    operation = conversion.Operand;
+                    return false;
                 }
 
-                return operation is Microsoft.CodeAnalysis.Operations.IObjectCreationOperation creation &&
-                    creation.Arguments.Any(a =>
-                        a.ArgumentKind != Microsoft.CodeAnalysis.Operations.ArgumentKind.DefaultValue &&
-                        SymbolEqualityComparer.Default.Equals(a.Parameter?.Type, policyType) &&
-                        a.Value.ConstantValue is { HasValue: true } constant && Equals(constant.Value, value));
+                built |= assignment.Parent is IExpressionStatementOperation { Parent: { } block } &&
+                    (block == body.BlockBody || block == body.ExpressionBody);
             }
 
-            return false;
+            if (built)
+            {
+                return true;
+            }
+
+            var chained = body.Initializer?.DescendantsAndSelf().OfType<IInvocationOperation>()
+                .FirstOrDefault(static i => i.TargetMethod.MethodKind == MethodKind.Constructor);
+            return chained is not null &&
+                SymbolEqualityComparer.Default.Equals(chained.TargetMethod.ContainingType.OriginalDefinition, constructor.ContainingType.OriginalDefinition) &&
+                ConstructorBuilds(context, chained.TargetMethod, property, policyType, value, depth + 1, token);
         }
+
+        /// <summary>Whether an operation constructs a lock with the policy <paramref name="value"/> given as an argument.</summary>
+        private static bool BuildsWith(IOperation? operation, INamedTypeSymbol policyType, object value)
+        {
+            while (operation is IConversionOperation conversion)
+            {
+                operation = conversion.Operand;
+            }
+
+            return operation is IObjectCreationOperation creation &&
+                creation.Arguments.Any(a =>
+                    a.ArgumentKind != ArgumentKind.DefaultValue &&
+                    SymbolEqualityComparer.Default.Equals(a.Parameter?.Type, policyType) &&
+                    a.Value.ConstantValue is { HasValue: true } constant && Equals(constant.Value, value));
+        }
+
+        private static SemanticModel ModelFor(GeneratorAttributeSyntaxContext context, SyntaxTree tree) =>
+            tree == context.SemanticModel.SyntaxTree ? context.SemanticModel : context.SemanticModel.Compilation.GetSemanticModel(tree);
 
         private static ParsedMember Result(WrapperModel? wrapper, List<DiagnosticInfo> diagnostics)
         {
