@@ -171,6 +171,62 @@ public sealed class ForwardingPropertyLockLevelTests
         }
         """);
 
+    /// <summary>
+    /// A wrapper of the lock field called in a using scope of a property returning it (or the other way round) takes it
+    /// again: LSM0023, not LSM0022; and state guarded by either is held there (no LSM0020). Another object's is not held.
+    /// </summary>
+    [Fact]
+    public void LSM0023_InAUsingScopeThroughAPropertyReturningTheLock() => DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Account
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            private ExclusiveLock Gate => _lock;
+            private ExclusiveLock Door { get { return this.Gate; } }
+            [Guarded(Lock = nameof(_lock))] private void WithdrawCore() { }
+            [Guarded(Lock = nameof(Gate))] private void DepositCore() { }
+            [Guarded(Lock = nameof(_lock))] private int _balance;
+            [Guarded(Lock = nameof(Gate))] private int _count;
+            public void Pay()
+            {
+                using var s = Gate.Acquire();
+                _balance++;
+                {|LSM0023:Withdraw()|};
+            }
+            public void Refund()
+            {
+                using (_lock.Acquire()) { _count++; {|LSM0023:Deposit()|}; }
+            }
+            public void Close()
+            {
+                using var s = Door.Acquire();
+                {|LSM0023:Withdraw()|};
+                {|LSM0023:Deposit()|};
+            }
+            public void Other(Account other)
+            {
+                using var s = other.Gate.Acquire();
+                other._balance++;
+                {|LSM0020:_balance|}++;
+                {|LSM0022:Withdraw()|};
+                {|LSM0023:other.Withdraw()|};
+            }
+        }
+        public sealed partial class Vault
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private AsyncExclusiveLock Gate => _lock;
+            [Guarded(Lock = nameof(_lock))] private Task OpenCoreAsync() => Task.CompletedTask;
+            public async Task SweepAsync(CancellationToken ct)
+            {
+                using var s = await Gate.AcquireAsync(ct);
+                await {|LSM0023:OpenAsync()|};
+            }
+        }
+        """);
+
     /// <summary>State guarded by the lock field is held in a core guarded by a property returning it, and the other way round: no LSM0020.</summary>
     [Fact]
     public void LSM0020_NotInACoreGuardedByAPropertyReturningTheLock() => DiagnosticCheck.Verify("""

@@ -464,6 +464,13 @@ internal static class HeldLocks
 
     private static bool IsLockReference(IOperation? operation, ISymbol lockMember, IOperation? instance) =>
         OperationFacts.Unwrap(operation) is IMemberReferenceOperation reference &&
-        SymbolEqualityComparer.Default.Equals(reference.Member.OriginalDefinition, lockMember.OriginalDefinition) &&
+        SameLock(reference.Member, lockMember) &&
         (lockMember.IsStatic || OperationFacts.SameInstance(reference.Instance, instance));
+
+    /// <summary>Whether two members are one lock: the same member, or a property that merely returns the other (<c>Gate =&gt; _lock</c>), or both such properties of one member.</summary>
+    private static bool SameLock(ISymbol referenced, ISymbol lockMember) =>
+        SymbolEqualityComparer.Default.Equals(referenced.OriginalDefinition, lockMember.OriginalDefinition) ||
+        ((referenced is IPropertySymbol || lockMember is IPropertySymbol) &&
+            SymbolEqualityComparer.Default.Equals(
+                (LockMembers.ForwardedTo(referenced) ?? referenced).OriginalDefinition, (LockMembers.ForwardedTo(lockMember) ?? lockMember).OriginalDefinition));
 }
