@@ -78,6 +78,17 @@ public sealed class ReadMostlyThroughInterfaceTests
             "waited|ReaderPreferred",
             "");
 
+    /// <summary>Nor does a lock behind a property that returns a field built with the policy: no LSM0050, and the type's wrapper waits.</summary>
+    [Fact]
+    public void ALockInAFieldBuiltWithThePolicy_IsNoLSM0050_AndNeedsNoSwitch() =>
+        Check(
+            Shapes.Replace(
+                "{ get; } = new(CONSTRUCTION);",
+                "=> _lock;\nprivate readonly ReadWriteLock _lock = new(ReadWritePolicy.ReaderPreferred);",
+                StringComparison.Ordinal),
+            "waited|ReaderPreferred",
+            "");
+
     private static void Check(string source, string outcome, string diagnostics)
     {
         Assert.DoesNotContain("CONSTRUCTION", source, StringComparison.Ordinal);
@@ -169,6 +180,71 @@ public sealed class ReadMostlyThroughInterfaceTests
         {
             public Initialized() { }
             public ReadWriteLock {|LSM0050:Lock|} { get; } = new();
+        }
+        """);
+
+    /// <summary>
+    /// A property that merely returns a field (or another property) has the lock of that member: built with the policy
+    /// by its initializer or in every constructor, it is no LSM0050; built otherwise, or not surely, it is.
+    /// </summary>
+    [Fact]
+    public void LSM0050_NotForALockForwardedToAMemberBuiltWithThePolicy() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public interface ICache { ReadWriteLock Lock { get; } }
+        public abstract class Store { public abstract ReadWriteLock Lock { get; } }
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class Field : ICache
+        {
+            private readonly ReadWriteLock _lock = new(ReadWritePolicy.ReaderPreferred);
+            public ReadWriteLock Lock => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Returned : ICache
+        {
+            private readonly ReadWriteLock _lock = new(policy: ReadWritePolicy.Fair);
+            public ReadWriteLock Lock { get { return this._lock; } }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Constructed : ICache
+        {
+            private readonly ReadWriteLock _lock;
+            public Constructed() : this("constructed") { }
+            private Constructed(string name) { _lock = new(name, 3, ReadWritePolicy.Fair); }
+            public ReadWriteLock Lock => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Inner : ICache
+        {
+            private ReadWriteLock Core { get; } = new(ReadWritePolicy.Fair);
+            public ReadWriteLock Lock => Core;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Shop : Store
+        {
+            private readonly ReadWriteLock _lock = new(ReadWritePolicy.Fair);
+            public override ReadWriteLock Lock => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Plain : ICache
+        {
+            private readonly ReadWriteLock _lock = new();
+            public ReadWriteLock {|LSM0050:Lock|} => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache
+        {
+            private readonly ReadWriteLock _lock = new(ReadWritePolicy.ReaderPreferred);
+            public ReadWriteLock {|LSM0050:Lock|} => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Partly : ICache
+        {
+            private readonly ReadWriteLock _lock;
+            public Partly() { _lock = new(ReadWritePolicy.Fair); }
+            public Partly(int level) { _lock = new("partly", level); }
+            public ReadWriteLock {|LSM0050:Lock|} => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Unbuilt : ICache
+        {
+            private readonly ReadWriteLock _lock = null!;
+            public ReadWriteLock {|LSM0050:Lock|} => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class InnerPlain : ICache
+        {
+            private ReadWriteLock Core { get; } = new();
+            public ReadWriteLock {|LSM0050:Lock|} => Core;
         }
         """);
 }

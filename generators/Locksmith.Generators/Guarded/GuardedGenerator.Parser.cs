@@ -256,7 +256,8 @@ public sealed partial class GuardedGenerator
                 token.ThrowIfCancellationRequested();
                 if (member is not IPropertySymbol property || !LockMembers.IsReachableAbove(property) ||
                     (LockCapabilitiesReader.Of(property.Type) & LockCapabilities.ReadWrite) == 0 ||
-                    PolicyTypeOf(property.Type) is not { } policyType || ConstructedWith(context, property, policyType, data.Policy.Value, token))
+                    PolicyTypeOf(property.Type) is not { } policyType ||
+                    ConstructedWith(context, LockMembers.ForwardedTo(property) ?? property, policyType, data.Policy.Value, token))
                 {
                     continue;
                 }
@@ -289,31 +290,43 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>
-        /// Whether the property's lock is surely constructed with the policy <paramref name="value"/>: by its initializer,
-        /// or by every constructor of its type (a constructor that chains with <c>: this(…)</c> through the one it calls).
+        /// Whether the lock of <paramref name="member"/> (a property, or the field or property one merely returns) is surely
+        /// constructed with the policy <paramref name="value"/>: by its initializer, or by every constructor of its type
+        /// (a constructor that chains with <c>: this(…)</c> through the one it calls).
         /// </summary>
-        private static bool ConstructedWith(GeneratorAttributeSyntaxContext context, IPropertySymbol property, INamedTypeSymbol policyType, object value, CancellationToken token)
+        private static bool ConstructedWith(GeneratorAttributeSyntaxContext context, ISymbol member, INamedTypeSymbol policyType, object value, CancellationToken token)
         {
-            foreach (var reference in property.DeclaringSyntaxReferences)
+            foreach (var reference in member.DeclaringSyntaxReferences)
             {
-                if (reference.GetSyntax(token) is Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { Initializer.Value: { } initializer })
+                var initializer = reference.GetSyntax(token) switch
+                {
+                    Microsoft.CodeAnalysis.CSharp.Syntax.PropertyDeclarationSyntax { Initializer.Value: { } expression } => expression,
+                    Microsoft.CodeAnalysis.CSharp.Syntax.VariableDeclaratorSyntax { Initializer.Value: { } expression } => expression,
+                    _ => null,
+                };
+                if (initializer is not null)
                 {
                     return BuildsWith(ModelFor(context, initializer.SyntaxTree).GetOperation(initializer, token), policyType, value);
                 }
             }
 
             // No initializer: an implicit constructor builds nothing, so there must be declared constructors, all building it.
-            var constructors = property.IsStatic ? property.ContainingType.StaticConstructors : property.ContainingType.InstanceConstructors;
-            return constructors.Length > 0 && constructors.All(c => ConstructorBuilds(context, c, property, policyType, value, 0, token));
+            if (member is not (IPropertySymbol or IFieldSymbol) || member.ContainingType is not { } type)
+            {
+                return false;
+            }
+
+            var constructors = member.IsStatic ? type.StaticConstructors : type.InstanceConstructors;
+            return constructors.Length > 0 && constructors.All(c => ConstructorBuilds(context, c, member, policyType, value, 0, token));
         }
 
         /// <summary>
-        /// Whether a constructor assigns the property a lock built with the policy in a statement of its own body, or
-        /// calls one that does with <c>: this(…)</c>; any assignment of another value to the property in it, even in a
+        /// Whether a constructor assigns the member a lock built with the policy in a statement of its own body, or
+        /// calls one that does with <c>: this(…)</c>; any assignment of another value to the member in it, even in a
         /// branch, means no.
         /// </summary>
         private static bool ConstructorBuilds(
-            GeneratorAttributeSyntaxContext context, IMethodSymbol constructor, IPropertySymbol property, INamedTypeSymbol policyType, object value, int depth, CancellationToken token)
+            GeneratorAttributeSyntaxContext context, IMethodSymbol constructor, ISymbol member, INamedTypeSymbol policyType, object value, int depth, CancellationToken token)
         {
             // The compiler refuses a cycle of ': this(…)' calls; the bound keeps a broken one from looping anyway.
             if (depth > 16 || constructor.DeclaringSyntaxReferences.Length != 1 ||
@@ -326,9 +339,9 @@ public sealed partial class GuardedGenerator
             bool built = false;
             foreach (var assignment in body.Descendants().OfType<ISimpleAssignmentOperation>())
             {
-                if (assignment.Target is not IPropertyReferenceOperation target ||
-                    !SymbolEqualityComparer.Default.Equals(target.Property.OriginalDefinition, property.OriginalDefinition) ||
-                    !(property.IsStatic || target.Instance is IInstanceReferenceOperation))
+                if (assignment.Target is not IMemberReferenceOperation target ||
+                    !SymbolEqualityComparer.Default.Equals(target.Member.OriginalDefinition, member.OriginalDefinition) ||
+                    !(member.IsStatic || target.Instance is IInstanceReferenceOperation))
                 {
                     continue;
                 }
@@ -351,7 +364,7 @@ public sealed partial class GuardedGenerator
                 .FirstOrDefault(static i => i.TargetMethod.MethodKind == MethodKind.Constructor);
             return chained is not null &&
                 SymbolEqualityComparer.Default.Equals(chained.TargetMethod.ContainingType.OriginalDefinition, constructor.ContainingType.OriginalDefinition) &&
-                ConstructorBuilds(context, chained.TargetMethod, property, policyType, value, depth + 1, token);
+                ConstructorBuilds(context, chained.TargetMethod, member, policyType, value, depth + 1, token);
         }
 
         /// <summary>Whether an operation constructs a lock with the policy <paramref name="value"/> given as an argument.</summary>
