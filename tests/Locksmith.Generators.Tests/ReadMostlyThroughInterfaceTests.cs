@@ -247,4 +247,57 @@ public sealed class ReadMostlyThroughInterfaceTests
             public ReadWriteLock {|LSM0050:Lock|} => Core;
         }
         """);
+
+    /// <summary>A constructor that builds the lock with the policy in every branch of an if/else builds it; one that may skip it does not.</summary>
+    [Fact]
+    public void LSM0050_NotForALockBuiltWithThePolicyInEveryBranch() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public interface ICache { ReadWriteLock Lock { get; } }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Both : ICache
+        {
+            public Both(bool named) { if (named) { Lock = new("both", 3, ReadWritePolicy.Fair); } else { Lock = new(ReadWritePolicy.Fair); } }
+            public ReadWriteLock Lock { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Chain : ICache
+        {
+            public Chain(int level)
+            {
+                if (level > 2) Lock = new("high", level, ReadWritePolicy.Fair);
+                else if (level > 1) { _ = level; Lock = new("mid", level, ReadWritePolicy.Fair); }
+                else { { Lock = new(ReadWritePolicy.Fair); } }
+            }
+            public ReadWriteLock Lock { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Field : ICache
+        {
+            private readonly ReadWriteLock _lock;
+            public Field(bool named) { if (named) { _lock = new("field", 3, ReadWritePolicy.Fair); } else { _lock = new(ReadWritePolicy.Fair); } }
+            public ReadWriteLock Lock => _lock;
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class NoElse : ICache
+        {
+            public NoElse(bool fair) { if (fair) { Lock = new(ReadWritePolicy.Fair); } }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class OneBranch : ICache
+        {
+            public OneBranch(int level)
+            {
+                if (level > 2) { Lock = new(ReadWritePolicy.Fair); }
+                else if (level > 1) { Lock = new(ReadWritePolicy.Fair); }
+                else { _ = level; }
+            }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Looped : ICache
+        {
+            public Looped(int count) { for (int i = 0; i < count; i++) { Lock = new(ReadWritePolicy.Fair); } }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Mixed : ICache
+        {
+            public Mixed(bool fair) { if (fair) { Lock = new(ReadWritePolicy.Fair); } else { Lock = new(ReadWritePolicy.ReaderPreferred); } }
+            public ReadWriteLock {|LSM0050:Lock|} { get; }
+        }
+        """);
 }

@@ -336,26 +336,16 @@ public sealed partial class GuardedGenerator
                 return false;
             }
 
-            bool built = false;
             foreach (var assignment in body.Descendants().OfType<ISimpleAssignmentOperation>())
             {
-                if (assignment.Target is not IMemberReferenceOperation target ||
-                    !SymbolEqualityComparer.Default.Equals(target.Member.OriginalDefinition, member.OriginalDefinition) ||
-                    !(member.IsStatic || target.Instance is IInstanceReferenceOperation))
-                {
-                    continue;
-                }
-
-                if (!BuildsWith(assignment.Value, policyType, value))
+                if (Assigns(assignment, member) && !BuildsWith(assignment.Value, policyType, value))
                 {
                     return false;
                 }
-
-                built |= assignment.Parent is IExpressionStatementOperation { Parent: { } block } &&
-                    (block == body.BlockBody || block == body.ExpressionBody);
             }
 
-            if (built)
+            // Every assignment builds it with the policy; one of them must surely run (a statement of the body, or all branches of an if).
+            if (SurelyAssigns(body.BlockBody, member, 0) || SurelyAssigns(body.ExpressionBody, member, 0))
             {
                 return true;
             }
@@ -366,6 +356,26 @@ public sealed partial class GuardedGenerator
                 SymbolEqualityComparer.Default.Equals(chained.TargetMethod.ContainingType.OriginalDefinition, constructor.ContainingType.OriginalDefinition) &&
                 ConstructorBuilds(context, chained.TargetMethod, member, policyType, value, depth + 1, token);
         }
+
+        /// <summary>Whether an assignment sets <paramref name="member"/> of the object under construction (or the static one).</summary>
+        private static bool Assigns(ISimpleAssignmentOperation assignment, ISymbol member) =>
+            assignment.Target is IMemberReferenceOperation target &&
+            SymbolEqualityComparer.Default.Equals(target.Member.OriginalDefinition, member.OriginalDefinition) &&
+            (member.IsStatic || target.Instance is IInstanceReferenceOperation);
+
+        /// <summary>
+        /// Whether a statement assigns <paramref name="member"/> on every path through it: an assignment statement, a block
+        /// with such a statement, or an <c>if</c> whose branches, <c>else</c> included, all do. Anything else (a loop, a
+        /// try, an <c>if</c> without <c>else</c>) counts as maybe not.
+        /// </summary>
+        private static bool SurelyAssigns(IOperation? statement, ISymbol member, int depth) => depth <= 32 && statement switch
+        {
+            IExpressionStatementOperation { Operation: ISimpleAssignmentOperation assignment } => Assigns(assignment, member),
+            IBlockOperation block => block.Operations.Any(s => SurelyAssigns(s, member, depth + 1)),
+            IConditionalOperation { WhenFalse: { } otherwise } branches =>
+                SurelyAssigns(branches.WhenTrue, member, depth + 1) && SurelyAssigns(otherwise, member, depth + 1),
+            _ => false,
+        };
 
         /// <summary>Whether an operation constructs a lock with the policy <paramref name="value"/> given as an argument.</summary>
         private static bool BuildsWith(IOperation? operation, INamedTypeSymbol policyType, object value)
