@@ -581,6 +581,63 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """ + PostgresStandIn);
 
+    /// <summary>
+    /// An override of a guarded core without a [Guarded] of its own (the template method, in a type that need not be
+    /// partial) is what the base's wrappers call under the base's lock: it holds that lock, so its guarded state is used
+    /// with the lock, a read core's override that writes is LSM0021, and one that calls a wrapper of the lock is LSM0023
+    /// (the run throws LockRecursionException). A method that merely shares the name without overriding holds nothing.
+    /// </summary>
+    [Fact]
+    public void AnOverrideOfAGuardedCore_HoldsTheBasesLock() => DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public abstract partial class Job
+        {
+            [LockOrder(10)] protected readonly ReadWriteLock Gate = new();
+            [Guarded(Lock = nameof(Gate))] protected int Runs;
+
+            [Guarded(Lock = nameof(Gate))] protected abstract int StepCore();
+            [Guarded(Lock = nameof(Gate), Access = LockAccess.Read)] protected virtual int PeekCore() => Runs;
+            [Guarded(Lock = nameof(Gate))] protected int ResetCore() => Runs = 0;
+        }
+
+        public class Copy : Job
+        {
+            protected override int StepCore() => ++Runs;
+            protected override int PeekCore() => {|LSM0021:Runs|}++;
+        }
+
+        public sealed class Twice : Copy
+        {
+            protected override int StepCore() => base.StepCore() + Runs;
+        }
+
+        public sealed class Reentering : Job
+        {
+            protected override int StepCore() => {|LSM0023:Reset()|};
+            protected new int Runs => {|LSM0020:base.Runs|};
+        }
+
+        public abstract partial class AsyncJob
+        {
+            protected readonly AsyncExclusiveLock Gate = new();
+            [Guarded(Lock = nameof(Gate))] protected decimal Balance;
+
+            [Guarded(Lock = nameof(Gate))] protected abstract Task DepositCoreAsync(decimal amount, CancellationToken ct);
+        }
+
+        public sealed class Checking : AsyncJob
+        {
+            protected override async Task DepositCoreAsync(decimal amount, CancellationToken ct)
+            {
+                await Task.Delay(1, ct);
+                Balance += amount;
+                await {|LSM0023:DepositAsync(1m, ct)|};
+            }
+        }
+        """);
+
     // The analyzer knows Locksmith.Postgres's scopes by name; the test compilation references only Locksmith.
     private const string PostgresStandIn = """
 

@@ -66,7 +66,10 @@ internal sealed class LockFacts
             ? new LockFacts(guarded, compilation.GetTypeByMetadataName(KnownNames.AcquiresLocksOfAttribute))
             : null;
 
-    /// <summary>The guard of a member or method, or null when it has no valid <c>[Guarded]</c> (the generator reports those).</summary>
+    /// <summary>
+    /// The guard of a member or method, or null when it has no valid <c>[Guarded]</c> (the generator reports those); an
+    /// override without one takes its base method's.
+    /// </summary>
     public Guard? GuardOf(ISymbol symbol) => _guards.GetOrAdd(symbol.OriginalDefinition, _computeGuard);
 
     /// <summary>The <c>[AcquiresLocksOf]</c> of a method, or null.</summary>
@@ -85,9 +88,16 @@ internal sealed class LockFacts
 
     private Guard? ComputeGuard(ISymbol symbol)
     {
-        if (symbol.ContainingType is not { } type || Find(symbol, _guardedAttribute) is not { } attribute)
+        if (symbol.ContainingType is not { } type)
         {
             return null;
+        }
+
+        if (Find(symbol, _guardedAttribute) is not { } attribute)
+        {
+            // An override of a guarded core without [Guarded] of its own is the body its base's wrappers call under the
+            // base's lock (the template method): it holds that lock. One naming another lock is LSM0043 and keeps its own.
+            return symbol is IMethodSymbol { IsOverride: true, OverriddenMethod: { } overridden } ? GuardOf(overridden) : null;
         }
 
         var data = new GuardedAttributeData(attribute);
