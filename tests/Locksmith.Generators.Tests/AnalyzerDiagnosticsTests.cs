@@ -638,6 +638,51 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A property pattern reads its members through the value it matches (<c>a is { _balance: > 100m }</c>), whose
+    /// receiver Roslyn gives only as "the pattern's input": the lock is held when it is held for that value (this, a
+    /// parameter an [AcquiresLocksOf] names, an object whose scope is open), in is, switch expressions and statements,
+    /// combined and nested patterns; another object's state matched there is still reported.
+    /// </summary>
+    [Fact]
+    public void LSM0020_PropertyPatterns_ReadThroughTheValueTheyMatch() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private decimal _balance;
+            [Guarded(Lock = nameof(_lock))] private Account? _next;
+            [Guarded(Lock = nameof(_lock))] public decimal Limit { get; set; }
+
+            [AcquiresLocksOf(nameof(a), Lock = nameof(_lock))]
+            private static bool IsRichCore(Account a) => a is { _balance: > 100m, Limit: > 0 };
+
+            [Guarded(Lock = nameof(_lock))]
+            private string KindCore() => this switch { { _balance: > 0 } => "credit", { _next: null } or { _balance: 0 } => "empty", _ => "debit" };
+
+            [Guarded(Lock = nameof(_lock))]
+            private int BandCore(object? o)
+            {
+                switch (this)
+                {
+                    case { _balance: 1 } when o is null: return 1;
+                    case not { Limit: 2 }: return 2;
+                    default: return 0;
+                }
+            }
+
+            public bool Both(Account other)
+            {
+                using var scope = other._lock.Acquire();
+                return other is { _balance: > 0 } && this is { {|LSM0020:_balance|}: > 0 };
+            }
+
+            [Guarded(Lock = nameof(_lock))] private bool OtherCore(Account other) => other is { {|LSM0020:_balance|}: > 0 };
+            [Guarded(Lock = nameof(_lock))] private bool NextCore() => this is { _next: { {|LSM0020:_balance|}: > 0 } };
+            public bool Unlocked() => this is { {|LSM0020:Limit|}: > 0 };
+        }
+        """);
+
     // The analyzer knows Locksmith.Postgres's scopes by name; the test compilation references only Locksmith.
     private const string PostgresStandIn = """
 

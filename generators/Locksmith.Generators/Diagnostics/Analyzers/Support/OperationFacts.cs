@@ -55,15 +55,62 @@ internal static class OperationFacts
         return false;
     }
 
-    /// <summary>The operation without implicit conversions and parentheses.</summary>
+    /// <summary>
+    /// The operation without implicit conversions and parentheses, and for the input of a property pattern
+    /// (<c>a is { _balance: > 0 }</c>, whose member's receiver is only "the pattern's input"), the value matched.
+    /// </summary>
     public static IOperation? Unwrap(IOperation? operation)
     {
-        while (operation is IConversionOperation { IsImplicit: true } or IParenthesizedOperation)
+        while (true)
         {
-            operation = operation is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)operation).Operand;
+            if (operation is IConversionOperation { IsImplicit: true } conversion)
+            {
+                operation = conversion.Operand;
+            }
+            else if (operation is IParenthesizedOperation parenthesized)
+            {
+                operation = parenthesized.Operand;
+            }
+            else if (operation is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.PatternInput } input &&
+                MatchedValue(input) is { } matched)
+            {
+                operation = matched;
+            }
+            else
+            {
+                return operation;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The value a property subpattern's receiver stands for: what the <c>is</c>, <c>switch</c> or enclosing property
+    /// subpattern matches (<c>{ Owner: { _lock: … } }</c> gives the <c>Owner</c> reference); null for other patterns
+    /// (list, positional), whose input is an element or a deconstructed part.
+    /// </summary>
+    private static IOperation? MatchedValue(IInstanceReferenceOperation input)
+    {
+        if (input.Parent is not IMemberReferenceOperation member || member.Instance != input ||
+            member.Parent is not IPropertySubpatternOperation subpattern || subpattern.Member != member ||
+            subpattern.Parent is not IRecursivePatternOperation pattern)
+        {
+            return null;
         }
 
-        return operation;
+        IOperation current = pattern;
+        while (current.Parent is IBinaryPatternOperation or INegatedPatternOperation)
+        {
+            current = current.Parent;
+        }
+
+        return current.Parent switch
+        {
+            IIsPatternOperation isPattern when isPattern.Pattern == current => isPattern.Value,
+            ISwitchExpressionArmOperation { Parent: ISwitchExpressionOperation switchExpression } arm when arm.Pattern == current => switchExpression.Value,
+            IPatternCaseClauseOperation { Parent: ISwitchCaseOperation { Parent: ISwitchOperation switchStatement } } clause when clause.Pattern == current => switchStatement.Value,
+            IPropertySubpatternOperation outer when outer.Pattern == current => outer.Member,
+            _ => null,
+        };
     }
 
     /// <summary>Whether two receivers denote the same object: both <c>this</c>, the same local or parameter, or the same field of the same object.</summary>
