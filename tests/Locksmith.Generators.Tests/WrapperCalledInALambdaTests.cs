@@ -303,6 +303,64 @@ public sealed class WrapperCalledInALambdaTests
         }
     }
 
+    /// <summary>
+    /// LSM0027: a synchronous lock's hold that waits, untimed, for a task whose lambda calls a wrapper of that lock on
+    /// the same object deadlocks (the wrapper on the other thread waits for the hold); held as a guarded core or in a
+    /// using scope around the wait, a ReentrantLock's too (another thread). Not for a timed wait or wrapper, a task not waited for,
+    /// one waited for after the scope ended, another object's lock, a keyed lock, or a caller that holds nothing.
+    /// </summary>
+    [Fact]
+    public void LSM0027_WaitingInAHoldForWorkThatTakesTheLock() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReentrantLock _journal = new();
+            private readonly StripedLock<string> _stripes = new();
+            [Guarded(Lock = nameof(_lock))] private void DepositCore(decimal amount) { }
+            [Guarded(Lock = nameof(_lock))] private decimal BalanceCore() => 0m;
+            [Guarded(Lock = nameof(_journal))] private void NoteCore() { }
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))] private void TouchCore(string key) { }
+
+            [Guarded(Lock = nameof(_lock))]
+            private decimal FlushCore(Account other, CancellationToken ct)
+            {
+                Task.Run(() => {|LSM0027:Deposit(1m)|}).Wait();
+                Task.Run(() => { {|LSM0027:Deposit(2m)|}; }).Wait(ct);
+                var kept = Task.Factory.StartNew(() => {|LSM0027:Deposit(3m)|});
+                kept.GetAwaiter().GetResult();
+                Task.WaitAll(Task.Run(() => {|LSM0027:Deposit(4m)|}), Task.Run(() => other.Deposit(5m)));
+                Task.Run(() => Deposit(6m)).Wait(100);
+                Task.Run(() => TryDeposit(12m, TimeSpan.FromSeconds(1))).Wait();
+                _ = Task.Run(() => Deposit(7m));
+                Task.Run(() => other.Deposit(8m)).Wait();
+                return Task.Run(() => {|LSM0027:Balance()|}).Result;
+            }
+
+            [Guarded(Lock = nameof(_journal))]
+            private void AuditCore() => Task.Run(() => {|LSM0027:Note()|}).ConfigureAwait(false).GetAwaiter().GetResult();
+
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))]
+            private void SweepCore(string key) => Task.Run(() => Touch("other")).Wait();
+
+            public void Scoped()
+            {
+                Task later;
+                using (_lock.Acquire())
+                {
+                    Task.Run(() => {|LSM0027:Deposit(9m)|}).Wait();
+                    later = Task.Run(() => Deposit(10m));
+                }
+
+                later.Wait();
+                Task.Run(() => Deposit(11m)).Wait();
+            }
+        }
+        """);
+
     private static string Sweep(object vault, bool suppressFlow)
     {
         var method = vault.GetType().GetMethods().Single(static m => m.Name == "SweepAsync");

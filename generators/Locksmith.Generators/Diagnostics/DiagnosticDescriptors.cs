@@ -171,6 +171,13 @@ internal static class DiagnosticDescriptors
         "An async lock belongs to the flow that took it and to everything started while it is held. Work started and left running (Task.Run, TaskFactory.StartNew, a task discarded, stored in a field or property or kept in a local the hold does not read again, ThreadPool.QueueUserWorkItem, Thread.Start, Task.Start) carries that ownership: it throws LockRecursionException where it should wait for the flow's lock, and, since ownership records are reused to keep acquisitions allocation-free, it may see a later hold made from the same execution context as its own. Started with the flow suppressed it is a flow of its own.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor BlockedOnWorkThatTakesTheHeldLock = Error(
+        "LSM0027",
+        "Blocking on work that takes a held lock",
+        "'{0}' holds '{1}' and blocks on work ('{2}') that calls '{3}', which takes '{1}' on another thread: that call waits for this hold and the hold waits for the work, so it deadlocks (or, run inline, fails with LockRecursionException); wait for the work after the hold ends, or call '{4}' in it",
+        "A synchronous lock belongs to the thread that took it. Work started in a task and waited for synchronously (Wait(), Result, GetAwaiter().GetResult(), Task.WaitAll) while the lock is held runs on another thread, where a wrapper of that lock waits for the hold, which never ends.",
+        ConcurrencyCategory);
+
     public static readonly DiagnosticDescriptor ReadMostlyWithoutReadWriteLock = Warning(
         "LSM0025",
         "[ReadMostly] on a type without a read-write lock",

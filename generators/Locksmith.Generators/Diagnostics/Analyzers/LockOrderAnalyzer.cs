@@ -15,7 +15,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// (<c>using var s = _lock.Acquire();</c>, <c>using var s = await _lock.AcquireAsync(ct);</c>; it would fail at run
 /// time; call the body instead), LSM0022 when it takes a lock whose <c>[LockOrder]</c> level is not above that of a
 /// lock the caller holds, either way (the runtime would throw LockOrderViolationException); re-entering a held
-/// reentrant lock takes no new level.
+/// reentrant lock takes no new level. LSM0027 when the wrapper is called in work that the holder of its synchronous
+/// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>), which deadlocks.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -27,7 +28,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.LockOrderInversion, DiagnosticDescriptors.SelfDeadlock);
+        ImmutableArray.Create(DiagnosticDescriptors.LockOrderInversion, DiagnosticDescriptors.SelfDeadlock, DiagnosticDescriptors.BlockedOnWorkThatTakesTheHeldLock);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -49,6 +50,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         var invocation = (IInvocationOperation)context.Operation;
         if (facts.WrapperOf(invocation.TargetMethod) is not { } wrapper)
+        {
+            return;
+        }
+
+        if (ReportWorkBlockedOn(context, invocation, wrapper, caller, facts))
         {
             return;
         }
@@ -110,6 +116,47 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             invocation.TargetMethod.Name,
             LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>
+    /// LSM0027: a wrapper called in a lambda that is the work of a task the caller waits for synchronously (untimed
+    /// <c>Wait()</c>, <c>Result</c>, <c>GetAwaiter().GetResult()</c>, <c>Task.WaitAll</c>) while it holds the wrapper's
+    /// synchronous lock on the same object, as a guarded method or through a using scope around the wait. The work runs
+    /// on another thread, whose wrapper waits for the hold, which waits for the work. Async locks are LSM0023's (the
+    /// work shares the flow's hold), keyed ones are left out (the keys may differ), and so is a timed wrapper.
+    /// </summary>
+    private static bool ReportWorkBlockedOn(OperationAnalysisContext context, IInvocationOperation invocation, Wrapper wrapper, IMethodSymbol caller, LockFacts facts)
+    {
+        // The timed form (more parameters than the body) gives up at its timeout: no deadlock.
+        if (EnclosingFunction(invocation) is not IAnonymousFunctionOperation work ||
+            invocation.TargetMethod.Parameters.Length != wrapper.Body.Parameters.Length ||
+            BlockingWait.On(work) is not { } wait)
+        {
+            return false;
+        }
+
+        // A guarded caller holds its lock where the wait runs only when the wait is not itself in a lambda.
+        var held = EnclosingFunction(wait.Wait) is null ? facts.LocksHeldBy(caller) : ImmutableArray<LockUse>.Empty;
+        foreach (var use in wrapper.Taken)
+        {
+            if (use.Capabilities.IsAsync() || (use.Capabilities & LockCapabilities.Keyed) != 0 ||
+                !(Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(wait.Wait, use.Member, TargetOf(use, invocation))))
+            {
+                continue;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.BlockedOnWorkThatTakesTheHeldLock,
+                invocation.Syntax.GetLocation(),
+                SymbolNames.Display(caller),
+                use.Member.Name,
+                wait.Started.TargetMethod.ContainingType.Name + "." + wait.Started.TargetMethod.Name,
+                invocation.TargetMethod.Name,
+                wrapper.Body.Name));
+            return true;
+        }
+
+        return false;
     }
 
     /// <summary>
