@@ -683,6 +683,46 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A TryAcquire scope checked with a property pattern (<c>scope is { IsAcquired: true }</c>, <c>is not { … }</c>
+    /// then leaving) holds the lock where the check proves success, as <c>scope.IsAcquired</c> and <c>is true</c> do;
+    /// a pattern that proves failure, or one about another member, does not.
+    /// </summary>
+    [Fact]
+    public void LSM0020_TryAcquireCheckedWithAPropertyPattern() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Cache
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+
+            public async Task<int> Checked()
+            {
+                using var scope = await _lock.TryAcquireAsync(TimeSpan.FromSeconds(1));
+                if (scope is { IsAcquired: true }) { return _count; }
+                if (scope is { IsAcquired: false }) { return {|LSM0020:_count|}; }
+                if (scope is not { IsAcquired: true }) { return -1; }
+                return _count;
+            }
+
+            public async Task<int> Inverted()
+            {
+                using var scope = await _lock.TryAcquireAsync(TimeSpan.Zero);
+                if (scope is { IsAcquired: false }) { return -1; }
+                return _count;
+            }
+
+            public async Task<int> Unchecked()
+            {
+                using var scope = await _lock.TryAcquireAsync(TimeSpan.Zero);
+                if (scope is not { IsAcquired: false }) { return -1; }
+                return {|LSM0020:_count|};
+            }
+        }
+        """);
+
     // The analyzer knows Locksmith.Postgres's scopes by name; the test compilation references only Locksmith.
     private const string PostgresStandIn = """
 

@@ -16,7 +16,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <c>AcquireAsync</c> of an async lock, with or without <c>ConfigureAwait</c>, and <c>await using</c> alike: the call
 /// is found among the resource's operations). A <c>TryAcquire…</c> may fail and leave an empty scope, so its scope holds
 /// the lock only where its success is checked: inside <c>if (lock.TryAcquire(…, out scope))</c> or
-/// <c>if (scope.IsAcquired)</c> (also through <c>&amp;&amp;</c>, <c>!</c>, <c>== false</c> and <c>is true</c>), in the
+/// <c>if (scope.IsAcquired)</c> (also through <c>&amp;&amp;</c>, <c>!</c>, <c>== false</c>, <c>is true</c> and
+/// <c>is { IsAcquired: true }</c>), in the
 /// <c>else</c> of the negated test, or after <c>if (!scope.IsAcquired) return;</c> (any branch that leaves: return,
 /// throw, break, continue) in an enclosing block.
 /// </summary>
@@ -429,12 +430,27 @@ internal static class HeldLocks
                 bool equals = comparison.OperatorKind == BinaryOperatorKind.Equals;
                 return (comparison.RightOperand.ConstantValue is { HasValue: true, Value: bool right } && Proves(comparison.LeftOperand, value == (right == equals), acquire, scope)) ||
                     (comparison.LeftOperand.ConstantValue is { HasValue: true, Value: bool left } && Proves(comparison.RightOperand, value == (left == equals), acquire, scope));
-            case IIsPatternOperation { Pattern: IConstantPatternOperation { Value.ConstantValue: { HasValue: true, Value: bool constant } } } pattern:
-                return Proves(pattern.Value, value == constant, acquire, scope);
+            case IIsPatternOperation pattern:
+                return ProvesPattern(pattern.Value, pattern.Pattern, value, acquire, scope);
             default:
                 return false;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="input"/> matching <paramref name="pattern"/> (or not, for a false <paramref name="value"/>)
+    /// means success: <c>is true</c>, <c>is not false</c>, and a property pattern on the scope (<c>scope is { IsAcquired: true }</c>,
+    /// <c>is not { IsAcquired: true }</c>), whose member reads through the matched value.
+    /// </summary>
+    private static bool ProvesPattern(IOperation input, IPatternOperation pattern, bool value, IInvocationOperation acquire, ILocalSymbol? scope) =>
+        pattern switch
+        {
+            IConstantPatternOperation { Value.ConstantValue: { HasValue: true, Value: bool constant } } => Proves(input, value == constant, acquire, scope),
+            INegatedPatternOperation negated => ProvesPattern(input, negated.Pattern, !value, acquire, scope),
+            IRecursivePatternOperation { PropertySubpatterns.Length: 1, DeconstructionSubpatterns.Length: 0 } recursive =>
+                ProvesPattern(recursive.PropertySubpatterns[0].Member, recursive.PropertySubpatterns[0].Pattern, value, acquire, scope),
+            _ => false,
+        };
 
     /// <summary>Whether a branch always leaves the code after it: it ends in return, throw, break, continue or goto.</summary>
     private static bool Leaves(IOperation branch) => branch switch
