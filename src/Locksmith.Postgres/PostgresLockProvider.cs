@@ -93,6 +93,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             IncludeErrorDetail = true,
             // Waits are bounded by lock_timeout and cancelled through the token, never by the client's command timeout.
             CommandTimeout = 0,
+            // A session outlives the caller's TransactionScope: enlisted, a refused wait (55P03) would abort the caller's
+            // transaction, and every later command on the session, the unlock too, would fail in it.
+            Enlist = false,
         };
 
         // Every budgeted connection, the lost-lock check and a health check: the pool itself never makes an acquisition wait.
