@@ -96,6 +96,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             // A session outlives the caller's TransactionScope: enlisted, a refused wait (55P03) would abort the caller's
             // transaction, and every later command on the session, the unlock too, would fail in it.
             Enlist = false,
+            // A session lock needs a session: multiplexed, commands would go to any of the pool's connections.
+            Multiplexing = false,
         };
 
         // Every budgeted connection, the lost-lock check and a health check: the pool itself never makes an acquisition wait.

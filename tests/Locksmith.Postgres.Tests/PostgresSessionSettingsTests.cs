@@ -7,7 +7,7 @@ namespace Locksmith.Postgres.Tests;
 
 /// <summary>
 /// The provider's connections are sessions of its own, whatever the caller's connection string or ambient state says:
-/// an ambient <see cref="TransactionScope"/> does not take them in.
+/// an ambient <see cref="TransactionScope"/> does not take them in, and a multiplexing connection string does not share them.
 /// </summary>
 public sealed class PostgresSessionSettingsTests
 {
@@ -39,6 +39,29 @@ public sealed class PostgresSessionSettingsTests
 
         await using var again = await elsewhere.CreateExclusiveLock(ledger.Name).TryAcquireAsync(TimeSpan.Zero);
         Assert.True(again.IsAcquired);
+    }
+
+    [Fact]
+    public async Task AMultiplexingConnectionString_StillHoldsEachLockOnOneSession()
+    {
+        // The application's connection string, shared with its queries, multiplexes them over the pool's connections.
+        var multiplexing = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Multiplexing = true };
+        await using var provider = new PostgresLockProvider(multiplexing.ConnectionString);
+        await using var elsewhere = PostgresServer.Provider();
+        var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("gB-nightly"));
+
+        // Multiplexed, a connection has no session of its own: the acquisition failed on reading the session's backend pid.
+        var held = await nightly.AcquireAsync(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, held.SessionProcessId);
+        Assert.Equal(1, await GrantedCountAsync(nightly.Name));
+        await using (var refused = await elsewhere.CreateExclusiveLock(nightly.Name).TryAcquireAsync(TimeSpan.Zero))
+        {
+            Assert.False(refused.IsAcquired);
+        }
+
+        await held.DisposeAsync();
+        Assert.Equal(0, await GrantedCountAsync(nightly.Name));
+        Assert.Equal(0, provider.ConnectionsInUse);
     }
 
     private static async Task<long> GrantedCountAsync(string name)
