@@ -54,6 +54,8 @@ public sealed class ControlledTestReport
     /// The choices the scheduler made, one letter per flow (<c>a</c> is the first flow the scenario added), a count
     /// after a letter that repeats, and <c>!</c> before a flow whose timed wait the scheduler ended. Pass it to
     /// <see cref="ControlledTest.Replay(Action{Scenario}, string, ControlledTestOptions?)"/> to run exactly this schedule again.
+    /// A replay's report gives the schedule it was given (<see cref="IsReplayOfSchedule"/>), also when the run failed or no
+    /// longer fit before its end, so replaying it gives this failure again.
     /// </summary>
     public string Schedule { get; }
 

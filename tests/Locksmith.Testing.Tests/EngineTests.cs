@@ -607,4 +607,48 @@ public sealed class EngineTests
         Assert.NotNull(failure);
         Assert.Equal(ControlledFailureKind.Stuck, failure.Kind);
     }
+
+    [Fact]
+    public void AReplayThatStopsShortOfItsSchedule_ReportsTheScheduleItWasGiven()
+    {
+        // The user fixed the scenario (or pasted a schedule from another test) and replays the old schedule: the run stops
+        // at choice 2, which the scenario does not offer. Before, the report named only the choices made before it ("a"),
+        // in its first line and its replay line, and replaying "a" fails differently ("the schedule ends after 1 choices").
+        var replayed = ControlledTest.Replay(TwoIndependentFlows, "azb").Failure;
+
+        Assert.NotNull(replayed);
+        Assert.Equal(ControlledFailureKind.Stuck, replayed.Kind);
+        Assert.Equal("azb", replayed.Schedule);
+        Assert.Equal("ControlledTest.Replay(scenario, \"azb\")", replayed.ReplayLine);
+        Assert.StartsWith("Controlled test failed (Stuck) in a replay of schedule \"azb\"", replayed.ToString(), StringComparison.Ordinal);
+
+        // Replaying what the report offers gives the same failure again.
+        var again = ControlledTest.Replay(TwoIndependentFlows, replayed.Schedule).Failure;
+        Assert.NotNull(again);
+        Assert.Equal(replayed.Summary, again.Summary);
+        Assert.Equal(replayed.Trace, again.Trace);
+    }
+
+    [Fact]
+    public void AReplayThatFailsBeforeItsScheduleEnds_ReportsTheScheduleItWasGiven()
+    {
+        // Flow 'a' throws at its first step; the schedule goes on past it. The report offers the schedule given, in its canonical form.
+        var replayed = ControlledTest.Replay(
+            scenario =>
+            {
+                scenario.Thread("a", () => throw new InvalidOperationException("a fails"));
+                scenario.Thread("b", () => { });
+            },
+            "aabb").Failure;
+
+        Assert.NotNull(replayed);
+        Assert.Equal(ControlledFailureKind.UnhandledException, replayed.Kind);
+        Assert.Equal("a2b2", replayed.Schedule);
+    }
+
+    private static void TwoIndependentFlows(Scenario scenario)
+    {
+        scenario.Thread("a", () => { });
+        scenario.Thread("b", () => { });
+    }
 }

@@ -39,7 +39,10 @@ internal static class Explorer
     public static ControlledTestResult Replay(Action<Scenario> build, ControlledTestOptions options, IReadOnlyList<Decision> schedule)
     {
         var (run, failure) = RunOnce(build, options, 0, new ReplayChooser(schedule));
-        return new ControlledTestResult(1, run.Steps, failure is null ? null : Report(run, failure, options, 0, replayOfSchedule: true));
+
+        // The report offers the schedule given, not the choices made: a run that failed, or no longer fit, before the
+        // schedule's end made only a prefix of it, and replaying that prefix would fail differently.
+        return new ControlledTestResult(1, run.Steps, failure is null ? null : Report(run, failure, options, 0, replayed: schedule));
     }
 
     private static (ControlledRun Run, RunFailure? Failure) RunOnce(Action<Scenario> build, ControlledTestOptions options, int iteration, Chooser chooser)
@@ -79,7 +82,8 @@ internal static class Explorer
         return (run, null);
     }
 
-    private static ControlledTestReport Report(ControlledRun run, RunFailure failure, ControlledTestOptions options, int iteration, bool replayOfSchedule = false) =>
-        new(failure.Kind, failure.Summary, options.Seed, iteration, options.Strategy, run.Steps, ScheduleCodec.Encode(run.Decisions),
-            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow, replayOfSchedule);
+    private static ControlledTestReport Report(
+        ControlledRun run, RunFailure failure, ControlledTestOptions options, int iteration, IReadOnlyList<Decision>? replayed = null) =>
+        new(failure.Kind, failure.Summary, options.Seed, iteration, options.Strategy, run.Steps, ScheduleCodec.Encode(replayed ?? run.Decisions),
+            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow, replayOfSchedule: replayed is not null);
 }
