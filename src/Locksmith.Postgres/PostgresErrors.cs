@@ -18,6 +18,18 @@ internal static partial class PostgresErrors
             "it awaits, calls or starts). Distributed locks are not reentrant: a second session would wait for the first forever. " +
             "Release it before acquiring it again, or pass the work that needs it to the code that holds it.");
 
+    /// <summary>
+    /// Two keys of a keyed lock map to one advisory lock (folded or hashed keys), and the flow holds it under the other
+    /// key: not a recursion on this key, but the server would take the one advisory lock twice.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowSharedAdvisoryLock(LockOwner flow, string description, string heldDescription, AdvisoryKey key) =>
+        throw new LockRecursionException(
+            $"{flow.Describe()} tried to acquire {description} while it holds {heldDescription}: the two keys map to the same " +
+            $"advisory lock {key} (a keyed lock folds integer keys wider than int and hashes other keys, so two keys may share " +
+            "one), which the flow holds already. Take both keys together (AcquireManyAsync or PostgresLockSet take a shared " +
+            "advisory lock once), or give the keyed lock a keyMap that keeps them apart.");
+
     [DoesNotReturn]
     public static void ThrowBudget(PostgresLock requester, string description, int budget) =>
         throw new PostgresConnectionBudgetException(requester.Name, budget,

@@ -121,8 +121,14 @@ public abstract class PostgresLock : LockPrimitive
     /// <summary>Throws when <paramref name="flow"/> holds the key already, or (when asked) when the order forbids it.</summary>
     internal void CheckEnter(LockOwner flow, AdvisoryKey key, string description, bool checkOrder)
     {
-        if (Provider.FindHold(key, flow) is not null)
+        if (Provider.FindHold(key, flow) is { } held)
         {
+            if (!string.Equals(held.Description, description, StringComparison.Ordinal))
+            {
+                // Another key of a keyed lock that maps to the same advisory lock: the flow holds that, not this key.
+                PostgresErrors.ThrowSharedAdvisoryLock(flow, description, held.Description, key);
+            }
+
             PostgresErrors.ThrowRecursion(flow, description);
         }
 

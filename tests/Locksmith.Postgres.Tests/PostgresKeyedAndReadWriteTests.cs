@@ -63,6 +63,29 @@ public sealed class PostgresKeyedAndReadWriteTests
     }
 
     [Fact]
+    public async Task TwoKeysSharingAnAdvisoryLock_TakenOneAfterTheOther_AreRefusedNamingBothKeys()
+    {
+        await using var provider = PostgresServer.Provider();
+        var accounts = provider.CreateKeyedLock<long>(PostgresServer.Unique("gB-accounts"));
+
+        // 4294967296 (2^32) folds its halves to 1: the same advisory lock as account 1.
+        await using var one = await accounts.AcquireAsync(1L);
+        var error = await Assert.ThrowsAsync<LockRecursionException>(async () => await accounts.AcquireAsync(4294967296L));
+        var inASet = await Assert.ThrowsAsync<LockRecursionException>(async () => await accounts.AcquireManyAsync([4294967296L, 7L]));
+
+        // Before, both said the flow tried to acquire 'accounts'[4294967296], "which it already holds": it holds account 1.
+        foreach (var refused in new[] { error, inASet })
+        {
+            Assert.Contains($"acquire '{accounts.Name}'[4294967296] while it holds '{accounts.Name}'[1]", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("same advisory lock", refused.Message, StringComparison.Ordinal);
+            Assert.Contains("keyMap", refused.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(1, provider.HeldCount);
+        Assert.Equal(1, provider.ConnectionsInUse);
+    }
+
+    [Fact]
     public async Task KeyedTimeout_NamesTheLockAndTheKey()
     {
         await using var first = PostgresServer.Provider();
