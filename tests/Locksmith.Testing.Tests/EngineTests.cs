@@ -646,6 +646,28 @@ public sealed class EngineTests
         Assert.Equal("a2b2", replayed.Schedule);
     }
 
+    [Fact]
+    public void AScheduleThatNoLongerFits_SaysWhichFlowsTheRunHadThere()
+    {
+        // Before, both said only "… runs flow 'z' / 'a', which the run does not offer there": not that the scenario has two
+        // flows, nor which letter is which flow and what each was doing.
+        var beyond = ControlledTest.Replay(ProducerAndConsumer, "az").Failure;
+        var finished = ControlledTest.Replay(ProducerAndConsumer, "aa").Failure;
+
+        Assert.NotNull(beyond);
+        Assert.Contains("choice 2 of the schedule runs flow 'z', but the scenario has 2 flows (a to b)", beyond.Summary, StringComparison.Ordinal);
+        Assert.Contains("a = 'producer' (finished), b = 'consumer' (runnable)", beyond.Summary, StringComparison.Ordinal);
+        Assert.NotNull(finished);
+        Assert.Contains("choice 2 of the schedule runs flow 'a', which the run does not offer there", finished.Summary, StringComparison.Ordinal);
+        Assert.Contains("a = 'producer' (finished), b = 'consumer' (runnable)", finished.Summary, StringComparison.Ordinal);
+    }
+
+    private static void ProducerAndConsumer(Scenario scenario)
+    {
+        scenario.Thread("producer", () => { });
+        scenario.Thread("consumer", () => { });
+    }
+
     private static void TwoIndependentFlows(Scenario scenario)
     {
         scenario.Thread("a", () => { });

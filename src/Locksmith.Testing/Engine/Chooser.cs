@@ -120,6 +120,9 @@ internal sealed class PctChooser(int seed, int depth, int estimatedSteps, int ma
 internal sealed class ReplayChooser(IReadOnlyList<Decision> decisions) : Chooser
 {
     private int _position;
+    private int _flowCount;
+
+    public override void Begin(int flowCount) => _flowCount = flowCount;
 
     public override int PickRunnable(IReadOnlyList<FlowState> runnable, int step) => Follow(runnable, timeOut: false);
 
@@ -133,6 +136,14 @@ internal sealed class ReplayChooser(IReadOnlyList<Decision> decisions) : Chooser
         }
 
         var decision = decisions[_position++];
+        if (decision.Flow >= _flowCount)
+        {
+            // A schedule from another scenario, or one that lost flows since.
+            throw new ScheduleMismatchException(
+                $"choice {_position} of the schedule {(decision.TimeOut ? "times out" : "runs")} flow '{(char)('a' + decision.Flow)}', " +
+                $"but the scenario has {_flowCount} flow{(_flowCount == 1 ? " (a)" : $"s (a to {(char)('a' + _flowCount - 1)})")}");
+        }
+
         for (int i = 0; i < candidates.Count; i++)
         {
             if (candidates[i].Index == decision.Flow && decision.TimeOut == timeOut)

@@ -566,10 +566,24 @@ internal sealed partial class ControlledRun : ISchedulingController
         }
         catch (ScheduleMismatchException ex)
         {
-            FailLocked(new RunFailure(ControlledFailureKind.Stuck, "the replayed schedule does not fit this run: " + ex.Message, null, null, []));
+            // The letters alone do not say which flow is which, nor why the run could not take the choice.
+            FailLocked(new RunFailure(
+                ControlledFailureKind.Stuck, $"the replayed schedule does not fit this run: {ex.Message}; the flows there: {DescribeFlowsLocked()}", null, null, []));
             return null;
         }
     }
+
+    /// <summary>Each flow's letter, name and state (<c>a = 'producer' (finished), b = 'consumer' (blocked on 'queue')</c>).</summary>
+    private string DescribeFlowsLocked() =>
+        string.Join(", ", _flows.ConvertAll(static flow => $"{(char)('a' + flow.Index)} = '{flow.Name}' ({StateOf(flow)})"));
+
+    private static string StateOf(FlowState flow) => flow.Status switch
+    {
+        FlowStatus.Runnable => "runnable",
+        FlowStatus.Blocked => $"blocked on '{flow.WaitingName}'",
+        FlowStatus.Idle => "awaiting",
+        _ => "finished",
+    };
 
     private void Collect(FlowStatus status, bool timedOnly)
     {
