@@ -30,6 +30,17 @@ internal static partial class PostgresErrors
             "one), which the flow holds already. Take both keys together (AcquireManyAsync or PostgresLockSet take a shared " +
             "advisory lock once), or give the keyed lock a keyMap that keeps them apart.");
 
+    /// <summary>A read-write lock asked for in one mode by a flow that holds it in the other: an upgrade, or a read under a write.</summary>
+    [DoesNotReturn]
+    public static void ThrowOtherMode(LockOwner flow, string description, string asked, string held, bool upgrade) =>
+        throw new LockRecursionException(
+            $"{flow.Describe()} tried to acquire {asked} access to {description} while it holds {held} access (a flow shares its " +
+            "holds with everything it awaits, calls or starts). " +
+            (upgrade
+                ? "A distributed read lock does not upgrade: the write would wait for every reader to leave, this flow included. " +
+                  "Release the read lock, acquire the write lock, then re-check what you read."
+                : "The write access covers reading, and distributed locks are not reentrant: read under the write lock you hold."));
+
     [DoesNotReturn]
     public static void ThrowBudget(PostgresLock requester, string description, int budget) =>
         throw new PostgresConnectionBudgetException(requester.Name, budget,

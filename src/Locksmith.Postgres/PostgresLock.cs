@@ -98,7 +98,7 @@ public abstract class PostgresLock : LockPrimitive
                 return ThrowHelper.CanceledWith<PostgresLockScope>(canceled);
             }
 
-            CheckEnter(flow, key, description, checkOrder: true);
+            CheckEnter(flow, key, description, shared, checkOrder: true);
             checkedThen?.Invoke(flow);
 
             session = Provider.RentSession(flow, this, description);
@@ -119,7 +119,7 @@ public abstract class PostgresLock : LockPrimitive
     }
 
     /// <summary>Throws when <paramref name="flow"/> holds the key already, or (when asked) when the order forbids it.</summary>
-    internal void CheckEnter(LockOwner flow, AdvisoryKey key, string description, bool checkOrder)
+    internal void CheckEnter(LockOwner flow, AdvisoryKey key, string description, bool shared, bool checkOrder)
     {
         if (Provider.FindHold(key, flow) is { } held)
         {
@@ -127,6 +127,12 @@ public abstract class PostgresLock : LockPrimitive
             {
                 // Another key of a keyed lock that maps to the same advisory lock: the flow holds that, not this key.
                 PostgresErrors.ThrowSharedAdvisoryLock(flow, description, held.Description, key);
+            }
+
+            if (held.Shared != shared)
+            {
+                // A read-write lock held in the other mode: say which, and that neither mode turns into the other.
+                PostgresErrors.ThrowOtherMode(flow, description, ModeTagOf(shared), held.ModeTag, upgrade: held.Shared);
             }
 
             PostgresErrors.ThrowRecursion(flow, description);

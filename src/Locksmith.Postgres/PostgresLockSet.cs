@@ -88,7 +88,7 @@ public static class PostgresLockSet
             PostgresLockRequest? lowest = null;
             foreach (var request in ordered)
             {
-                request.Lock!.CheckEnter(flow, request.Key, request.Description, checkOrder: false);
+                request.Lock!.CheckEnter(flow, request.Key, request.Description, request.IsShared, checkOrder: false);
                 if (request.Lock.IsOrdered && (lowest is null || request.Lock.OrderLevel < lowest.Value.Lock!.OrderLevel))
                 {
                     lowest = request;

@@ -86,6 +86,35 @@ public sealed class PostgresKeyedAndReadWriteTests
     }
 
     [Fact]
+    public async Task AFlowAskingForTheOtherModeOfAReadWriteLockItHolds_IsToldWhichModeItHolds()
+    {
+        await using var provider = PostgresServer.Provider();
+        var prices = provider.CreateReadWriteLock(PostgresServer.Unique("gB-prices"));
+        var catalog = provider.CreateReadWriteLock(PostgresServer.Unique("gB-catalog"));
+
+        // Before, each said only that the flow tried to acquire the lock "which it already holds", in no mode.
+        await using (var read = await prices.AcquireReadAsync())
+        {
+            var upgrade = await Assert.ThrowsAsync<LockRecursionException>(async () => await prices.AcquireWriteAsync(TimeSpan.FromSeconds(5)));
+            var inASet = await Assert.ThrowsAsync<LockRecursionException>(async () => await PostgresLockSet.AcquireAsync(prices.WriteRequest(), catalog.ReadRequest()));
+            foreach (var refused in new[] { upgrade, inASet })
+            {
+                Assert.Contains($"tried to acquire write access to '{prices.Name}' while it holds read access", refused.Message, StringComparison.Ordinal);
+                Assert.Contains("does not upgrade", refused.Message, StringComparison.Ordinal);
+            }
+        }
+
+        await using (var write = await prices.AcquireWriteAsync())
+        {
+            var downgrade = await Assert.ThrowsAsync<LockRecursionException>(async () => await prices.AcquireReadAsync(TimeSpan.FromSeconds(5)));
+            Assert.Contains($"tried to acquire read access to '{prices.Name}' while it holds write access", downgrade.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    [Fact]
     public async Task KeyedTimeout_NamesTheLockAndTheKey()
     {
         await using var first = PostgresServer.Provider();
