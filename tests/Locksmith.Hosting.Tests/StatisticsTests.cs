@@ -85,6 +85,38 @@ public sealed class StatisticsTests
     }
 
     [Fact]
+    public async Task Stopping_the_host_stops_its_statistics_and_nesting_recorder_and_keeps_the_figures_readable()
+    {
+        // Before, only disposing the container stopped them: a stopped host kept the process-wide nesting recorder open
+        // (every nested acquisition of the process recorded) and its listener turned on, counting after the stop.
+        var ct = TestContext.Current.CancellationToken;
+        bool recordingBefore = LockNesting.IsRecording;
+        using var host = TestHost.Build(On, l => l.AddExclusiveLock("ledger", level: 10).AddExclusiveLock("journal", level: 20));
+        var catalog = host.Services.GetRequiredService<ILockCatalog>();
+        var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        var journal = host.Services.GetRequiredKeyedService<ExclusiveLock>("journal");
+        await host.StartAsync(ct);
+        bool recordingWhileRunning = LockNesting.IsRecording;
+        using (ledger.Acquire())
+        using (journal.Acquire())
+        {
+        }
+
+        await host.StopAsync(ct);
+        bool recordingAfterStop = LockNesting.IsRecording;
+        using (ledger.Acquire())
+        using (journal.Acquire())
+        {
+        }
+
+        Assert.False(recordingBefore);
+        Assert.True(recordingWhileRunning);
+        Assert.False(recordingAfterStop);
+        Assert.Equal([new LockNestingEdge("ledger", 10, "journal", 20, 1)], catalog.NestingEdges());
+        Assert.Equal(1, catalog.Snapshot().Single(static e => e.Name == "ledger").Statistics.Acquisitions);
+    }
+
+    [Fact]
     public void By_default_the_catalog_counts_nothing_and_records_no_nesting()
     {
         using var host = TestHost.Build(locks: l => l.AddExclusiveLock("a", level: 1).AddExclusiveLock("b", level: 2));

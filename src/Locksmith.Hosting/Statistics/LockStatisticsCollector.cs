@@ -10,7 +10,8 @@ namespace Locksmith.Hosting;
 /// <summary>
 /// Listens to the container's <c>Locksmith</c> meter and keeps, per lock name, the figures of
 /// <see cref="LockStatistics"/>; while started it also keeps a <see cref="LockNesting"/> recorder open. Started by
-/// the host (and by the catalog), stopped with the container or when the host's start failed (<see cref="StartFailure"/>).
+/// the host (and by the catalog), stopped when the host stops, with the container, or when the host's start failed
+/// (<see cref="StartFailure"/>).
 /// </summary>
 internal sealed class LockStatisticsCollector : IDisposable
 {
@@ -86,8 +87,8 @@ internal sealed class LockStatisticsCollector : IDisposable
     }
 
     /// <summary>
-    /// Stops listening for good (the host's start failed, or the container is disposed); the figures stay readable and
-    /// a later <see cref="Start"/> does nothing.
+    /// Stops listening for good (the host stopped or its start failed, or the container is disposed); the figures stay
+    /// readable and a later <see cref="Start"/> does nothing.
     /// </summary>
     public void Stop()
     {

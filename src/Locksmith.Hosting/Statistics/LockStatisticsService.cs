@@ -6,7 +6,8 @@ namespace Locksmith.Hosting;
 
 /// <summary>
 /// Starts the statistics with the host, at <see cref="StartingAsync"/> (before any hosted service starts, whatever the
-/// registration order), so they hear the locks every service takes; the container stops them.
+/// registration order), so they hear the locks every service takes, and stops them at <see cref="StoppedAsync"/>, after
+/// every service stopped; the figures stay readable.
 /// </summary>
 internal sealed class LockStatisticsService(LockStatisticsCollector collector) : IHostedLifecycleService
 {
@@ -24,5 +25,11 @@ internal sealed class LockStatisticsService(LockStatisticsCollector collector) :
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    public Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        // Not only at the container's disposal: the nesting recorder is process-wide, so a stopped host kept every
+        // nested acquisition in the process recording, and its listener kept its locks' metrics on.
+        collector.Stop();
+        return Task.CompletedTask;
+    }
 }
