@@ -287,6 +287,11 @@ public static class ApiServerApp
 
         app.MapHealthChecks("/health");
         app.MapGet("/locks.json", (ILockCatalog catalog) => Results.Json(LocksReport.Create(catalog)));
-        app.MapGet("/locks", () => Results.Content(LocksPage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/locks", (HttpRequest request) =>
+            // Routing serves /locks/ here too, where the page's relative URLs (locks.json, totals) would name /locks/...:
+            // send the browser to /locks (under the path base, if any), where they resolve.
+            request.Path.Value is { } path && path.EndsWith('/')
+                ? Results.Redirect($"{request.PathBase}/locks{request.QueryString}", permanent: true)
+                : Results.Content(LocksPage.Html, "text/html; charset=utf-8"));
     }
 }

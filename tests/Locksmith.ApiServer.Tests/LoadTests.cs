@@ -229,7 +229,7 @@ public sealed class LoadTests
         string html = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
 
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
-        Assert.Contains("fetch(\"locks.json\"", html, StringComparison.Ordinal);
+        Assert.Contains("read(\"locks.json\")", html, StringComparison.Ordinal);
         Assert.Contains("lock-node", html, StringComparison.Ordinal);
         Assert.Contains("data-refreshes", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script src", html, StringComparison.Ordinal);

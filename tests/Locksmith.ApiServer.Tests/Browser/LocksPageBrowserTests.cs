@@ -137,6 +137,21 @@ public sealed class LocksPageBrowserTests
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A }, signature);
     }
 
+    [Fact]
+    public async Task The_page_opened_as_locks_with_a_trailing_slash_draws_every_lock()
+    {
+        // Routing serves /locks/ as /locks, but there the page's relative URLs (locks.json, totals) named /locks/locks.json:
+        // before, the page showed its skeleton and "refresh failed: TypeError: data.locks is not iterable".
+        Chromium.RequirePath();
+        await using var server = await RunningServer.StartAsync();
+        var declared = ServerReadings.ReadLocks(await server.GetJsonAsync("locks.json"));
+
+        var dom = LocksDom.Parse(await Chromium.DumpDomAsync(new Uri(server.Client.BaseAddress!, "locks/")));
+
+        Assert.True(dom.Refreshes >= 1, $"the page never refreshed; status: {dom.Status}");
+        Assert.Equal(declared.Select(static l => l.Name).Order(StringComparer.Ordinal), dom.Nodes.Select(static n => n.Name).Order(StringComparer.Ordinal));
+    }
+
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page names them: <c>outer&gt;inner</c>.</summary>
     private static HashSet<string> Nestings(JsonElement report) =>
         report.GetProperty("edges").EnumerateArray()
