@@ -18,6 +18,26 @@ public sealed class RegistrationTests
         .AddExclusiveLock("scratch");
 
     [Fact]
+    public async Task A_lock_declared_after_the_host_was_built_is_refused_naming_it_and_leaves_the_catalog_and_health_whole()
+    {
+        // Before, the registry took the name and then the read-only service collection threw its own message, so the
+        // catalog listed a lock the container could not create: every Snapshot (health, /locks.json) threw.
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        var locks = builder.Services.AddLocksmith().AddExclusiveLock("ledger", level: 10);
+        builder.Services.AddHealthChecks().AddLocksmith();
+        using var host = builder.Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => locks.AddExclusiveLock("late", level: 20));
+        var names = host.Services.GetRequiredService<ILockCatalog>().Snapshot().ContainerLocks().Select(static e => e.Name);
+        var health = await host.Services.GetRequiredService<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckService>()
+            .CheckHealthAsync(TestContext.Current.CancellationToken);
+
+        Assert.Equal("Lock 'late' cannot be registered: the service collection is read-only, so the container was already built. Declare every lock before Build().", error.Message);
+        Assert.Equal(["ledger"], names);
+        Assert.Equal(Microsoft.Extensions.Diagnostics.HealthChecks.HealthStatus.Healthy, health.Status);
+    }
+
+    [Fact]
     public void Every_kind_resolves_by_its_key_as_one_singleton_with_its_name_level_and_policy()
     {
         using var host = TestHost.Build(locks: DeclareEveryKind);

@@ -23,7 +23,10 @@ public interface ILocksmithBuilder
     /// <param name="describe">Reads the lock's live state for the catalog, or null when the type exposes none.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentException"><paramref name="name"/> is empty.</exception>
-    /// <exception cref="InvalidOperationException">A lock named <paramref name="name"/> is already registered.</exception>
+    /// <exception cref="InvalidOperationException">
+    /// A lock named <paramref name="name"/> is already registered, or the container was already built (the service
+    /// collection is read-only); the message names the lock.
+    /// </exception>
     ILocksmithBuilder Register<TLock>(string name, Func<IServiceProvider, TLock> factory, Func<TLock, LockState>? describe = null)
         where TLock : LockPrimitive;
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.Hosting;
@@ -13,6 +14,14 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(factory);
+
+        // Refused before the registry takes the name: the collection would refuse the services only after it, leaving
+        // the catalog a lock the container cannot create, so every snapshot (health, a /locks page) would throw.
+        if (Services.IsReadOnly)
+        {
+            ThrowBuilt(name);
+        }
+
         var registration = registry.Add(name, typeof(TLock), provider =>
         {
             var lockPrimitive = provider.GetRequiredKeyedService<TLock>(name);
@@ -40,4 +49,9 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
         Services.AddKeyedSingleton<LockPrimitive>(name, static (provider, key) => (LockPrimitive)provider.GetRequiredKeyedService(typeof(TLock), key));
         return this;
     }
+
+    [DoesNotReturn]
+    private static void ThrowBuilt(string name) =>
+        throw new InvalidOperationException(
+            $"Lock '{name}' cannot be registered: the service collection is read-only, so the container was already built. Declare every lock before Build().");
 }
