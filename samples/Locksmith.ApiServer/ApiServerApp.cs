@@ -89,8 +89,17 @@ public static class ApiServerApp
 
         builder.Services.AddHealthChecks().AddLocksmith();
 
-        // Every error response is application/problem+json: a bad request names the parameter and what it must be.
-        builder.Services.AddProblemDetails();
+        // Every error response is application/problem+json: a bad request names the parameter and what it must be, and a
+        // lock wait that timed out (Locksmith:DefaultTimeout) is a 503 naming the lock: the server is busy, not broken.
+        builder.Services.AddProblemDetails(static options => options.CustomizeProblemDetails = static context =>
+        {
+            if (context.Exception is LockTimeoutException timeout)
+            {
+                context.ProblemDetails.Detail =
+                    $"Lock '{timeout.LockName}' was not free within its timeout (waited {timeout.Waited.TotalMilliseconds:0} ms): the server is busy; retry later.";
+                context.HttpContext.Response.Headers.RetryAfter = "1";
+            }
+        });
 
         // dotnet-counters reads the Locksmith meter directly; OpenTelemetry gets it here, printed only when asked.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
@@ -116,7 +125,10 @@ public static class ApiServerApp
     public static WebApplication Build(WebApplicationBuilder builder)
     {
         var app = builder.Build();
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = static error => error is LockTimeoutException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+        });
         app.UseStatusCodePages();
         MapRoutes(app);
         return app;

@@ -198,6 +198,32 @@ public sealed class LoadTests
     }
 
     [Fact]
+    public async Task A_request_whose_lock_wait_times_out_is_a_503_problem_naming_the_lock_with_retry_after()
+    {
+        // Before, the LockTimeoutException became a bare 500 ("An error occurred while processing your request."), though
+        // the server is only busy: the same request succeeds once the lock is free.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync("--Locksmith:DefaultTimeout=00:00:00.050");
+        var prices = server.Services.GetRequiredKeyedService<AsyncReadWriteLock>(ApiServerLocks.Prices);
+        HttpResponseMessage busy;
+        using (await prices.AcquireWriteAsync(ct))
+        {
+            // The request's flow waits for the read lock that this flow holds for writing, past the default timeout.
+            busy = await server.Client.GetAsync("prices/HELD", ct);
+        }
+
+        var problem = await busy.Content.ReadFromJsonAsync<JsonElement>(ct);
+        var after = await server.Client.GetAsync("prices/HELD", ct);
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, busy.StatusCode);
+        Assert.Equal("application/problem+json", busy.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(503, problem.GetProperty("status").GetInt32());
+        Assert.StartsWith("Lock 'prices' was not free within its timeout", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter?.Delta);
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
     public async Task Locks_json_lists_numbered_locks_in_number_order_within_their_level()
     {
         await using var server = await RunningServer.StartAsync("--ApiServer:Accounts=12");
