@@ -102,6 +102,65 @@ public sealed class WatchdogTests
     }
 
     [Fact]
+    public async Task A_deadlock_of_async_flows_names_each_waiting_flow_with_its_activity_in_the_logs_waiters_as_the_cycle_does()
+    {
+        // Before, Waiters read 'flow #1, flow #2' while the Cycle beside it read "flow #1 ('POST /stock') waits for ...":
+        // the field meant for matching a deadlock to its requests dropped their names.
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(Settings, static l => l.AddAsyncExclusiveLock("orders", 10).AddAsyncExclusiveLock("stock", 20));
+        var orders = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("orders");
+        var stock = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("stock");
+        await host.StartAsync(ct);
+
+        // Two request flows take the two locks in opposite orders, then each waits for the other's, until the test cancels.
+        using var cancel = new CancellationTokenSource();
+        var bothHold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int holding = 0;
+        Task Request(string name, AsyncExclusiveLock first, AsyncExclusiveLock second)
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                // A flow of its own: this test's flow shares its holds with what it starts.
+                return Task.Run(async () =>
+                {
+                    using var activity = new System.Diagnostics.Activity(name).Start();
+                    using (await first.AcquireAsync(ct))
+                    {
+                        if (Interlocked.Increment(ref holding) == 2)
+                        {
+                            bothHold.SetResult();
+                        }
+
+                        await bothHold.Task;
+                        try
+                        {
+                            using (await second.AcquireAsync(cancel.Token))
+                            {
+                            }
+                        }
+                        catch (OperationCanceledException)
+                        {
+                        }
+                    }
+                });
+            }
+        }
+
+        var one = Request("GET /orders", orders, stock);
+        var two = Request("POST /stock", stock, orders);
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockDetected).Length > 0);
+        cancel.Cancel();
+        await Task.WhenAll(one, two);
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.DeadlockDetected));
+        string waiters = line.GetStructuredStateValue("Waiters")!;
+        Assert.Matches(@"^flow #\d+ \('(GET /orders|POST /stock)'\), flow #\d+ \('(GET /orders|POST /stock)'\)$", waiters);
+        Assert.Contains("('GET /orders')", waiters, StringComparison.Ordinal);
+        Assert.Contains("('POST /stock')", waiters, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Timeouts_past_the_configured_count_turn_health_degraded()
     {
         const int Timeouts = 3;

@@ -35,10 +35,12 @@ public sealed record LockCatalogEntry(string Name, LockKind Kind, int? Level, Lo
     public string? Holder => State.HolderId == 0 ? null : OwnerText(State.HolderId, null);
 
     /// <summary>
-    /// A thread or flow as the runtime's exceptions name it: <c>thread 12</c>, <c>thread 12 ('worker')</c>, <c>flow #3</c>
-    /// (a flow's name is not known here).
+    /// A thread or flow as the runtime's exceptions name it: <c>thread 12</c>, <c>thread 12 ('worker')</c>, <c>flow #3</c>,
+    /// <c>flow #3 ('GET /orders')</c>; <paramref name="name"/> is the thread's name, or the flow's Activity name (as a
+    /// deadlock edge gives it), when known.
     /// </summary>
-    internal static string OwnerText(int ownerId, string? threadName) =>
-        ownerId >= FlowIdBase ? $"flow #{ownerId - FlowIdBase}"
-        : string.IsNullOrEmpty(threadName) ? $"thread {ownerId}" : $"thread {ownerId} ('{threadName}')";
+    internal static string OwnerText(int ownerId, string? name) =>
+        ownerId >= FlowIdBase
+            ? string.IsNullOrEmpty(name) ? $"flow #{ownerId - FlowIdBase}" : $"flow #{ownerId - FlowIdBase} ('{name}')"
+            : string.IsNullOrEmpty(name) ? $"thread {ownerId}" : $"thread {ownerId} ('{name}')";
 }
