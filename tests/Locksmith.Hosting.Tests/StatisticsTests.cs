@@ -117,6 +117,31 @@ public sealed class StatisticsTests
     }
 
     [Fact]
+    public void Nesting_edges_list_striped_locks_by_their_own_names_outer_and_inner()
+    {
+        // ILockCatalog.NestingEdges' docs said striped locks kept theirs on their stripes and were not listed; they are
+        // listed, as the striped lock (README's Statistics paragraph), which this pins.
+        using var host = TestHost.Build(On, l => l
+            .AddExclusiveLock("ledger", level: 10)
+            .AddStripedLock<int>("rows", stripeCount: 4, level: 20)
+            .AddExclusiveLock("audit", level: 30));
+        var catalog = host.Services.GetRequiredService<ILockCatalog>();
+        var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        var rows = host.Services.GetRequiredKeyedService<StripedLock<int>>("rows");
+        var audit = host.Services.GetRequiredKeyedService<ExclusiveLock>("audit");
+
+        using (ledger.Acquire())
+        using (rows.Acquire(3))
+        using (audit.Acquire())
+        {
+        }
+
+        Assert.Equal(
+            [new LockNestingEdge("ledger", 10, "rows", 20, 1), new LockNestingEdge("rows", 20, "audit", 30, 1)],
+            catalog.NestingEdges());
+    }
+
+    [Fact]
     public void By_default_the_catalog_counts_nothing_and_records_no_nesting()
     {
         using var host = TestHost.Build(locks: l => l.AddExclusiveLock("a", level: 1).AddExclusiveLock("b", level: 2));

@@ -23,7 +23,8 @@ public interface ILockCatalog
     /// The nestings the container's locks have seen since the host started (while
     /// <see cref="LocksmithOptions.StatisticsEnabled"/>): for each of its ordered locks taken while another ordered
     /// lock was held, the most recently taken held lock (the outer one, which may be any lock) and how many times.
-    /// Sorted by the outer lock's level, then names. Striped locks keep theirs on their stripes and are not listed.
+    /// Sorted by the outer lock's level, then names. A stripe counts as its striped lock, outer or inner (<c>'ledger' →
+    /// 'orders'</c>, not <c>'orders[3]'</c>), so striped locks are listed by their own names.
     /// </summary>
     IReadOnlyList<LockNestingEdge> NestingEdges();
 }
