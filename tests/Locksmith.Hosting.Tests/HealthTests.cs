@@ -44,6 +44,45 @@ public sealed class HealthTests
     }
 
     [Fact]
+    public async Task A_storm_of_long_waits_lists_the_newest_in_the_health_data_and_counts_the_rest()
+    {
+        // Before, the data listed every long wait within the window: a storm (thousands a minute) made the health
+        // report, which writers and publishers serialize whole, as large as the storm.
+        const int Listed = 20;   // LocksmithHealthCheck.ListedLongWaits, a literal so the test also compiles without it
+        const int Waits = 3 * Listed;
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "LongWaitThreshold": "00:00:00", "HealthWindow": "01:00:00", "DegradedTimeoutCount": 0 } }""",
+            l => l.AddExclusiveLock("ledger", 10), s => s.AddHealthChecks().AddLocksmith());
+        var ledger = host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger");
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync(ct);
+        using (HeldOnOtherThread.Hold("holder", release =>
+        {
+            using var scope = ledger.Acquire();
+            release.Wait();
+        }))
+        {
+            for (int i = 0; i < Waits; i++)
+            {
+                Assert.False(ledger.TryAcquire(TimeSpan.FromMilliseconds(1), out var unexpected));
+                unexpected.Dispose();
+            }
+        }
+
+        var report = await health.CheckHealthAsync(ct);
+        await host.StopAsync(ct);
+
+        var entry = report.Entries["locksmith"];
+        var listed = (string[])entry.Data["longWaits"];
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Contains($"{Waits} long wait(s) ({Waits} of them timed out)", entry.Description, StringComparison.Ordinal);
+        Assert.Equal(Listed + 1, listed.Length);
+        Assert.Equal($"{Waits - Listed} earlier long wait(s) within the window are not listed", listed[0]);
+        Assert.All(listed[1..], static w => Assert.StartsWith("'ledger' (Exclusive) timed out after waiting", w, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_wait_still_blocked_past_the_long_wait_threshold_turns_health_degraded()
     {
         var ct = TestContext.Current.CancellationToken;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -16,6 +17,9 @@ namespace Locksmith.Hosting;
 /// </summary>
 internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, LockEventTracker tracker, ILockCatalog catalog) : IHealthCheck
 {
+    /// <summary>How many finished long waits, and how many still waiting, the data lists at most (the newest).</summary>
+    internal const int ListedLongWaits = 20;
+
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var cycles = DeadlockDetector.FindCycles();
@@ -27,7 +31,7 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
         {
             ["deadlocks"] = cycles.Select(static c => c.ToString()).ToArray(),
             ["timeouts"] = timeouts,
-            ["longWaits"] = longWaits.Select(static w => w.ToString()).Concat(waiting.Select(static w => w.ToString() + ", still waiting")).ToArray(),
+            ["longWaits"] = Listed(longWaits, waiting),
             ["locks"] = catalog.Snapshot(),
         };
 
@@ -49,5 +53,34 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
         }
 
         return Task.FromResult(HealthCheckResult.Healthy("No deadlock, long wait or timeout burst.", data));
+    }
+
+    // A storm of long waits (thousands within the window) would make the data, which writers and publishers serialize
+    // whole, as large as the storm: the newest are listed, and a line says how many more there were (the description
+    // counts them all).
+    private static string[] Listed(IReadOnlyList<RecentLongWait> finished, IReadOnlyList<LockWaitInProgress> waiting)
+    {
+        var listed = new List<string>(Math.Min(finished.Count, ListedLongWaits) + Math.Min(waiting.Count, ListedLongWaits) + 2);
+        if (finished.Count > ListedLongWaits)
+        {
+            listed.Add($"{finished.Count - ListedLongWaits} earlier long wait(s) within the window are not listed");
+        }
+
+        for (int i = Math.Max(0, finished.Count - ListedLongWaits); i < finished.Count; i++)
+        {
+            listed.Add(finished[i].ToString());
+        }
+
+        for (int i = 0; i < Math.Min(waiting.Count, ListedLongWaits); i++)
+        {
+            listed.Add(waiting[i] + ", still waiting");
+        }
+
+        if (waiting.Count > ListedLongWaits)
+        {
+            listed.Add($"{waiting.Count - ListedLongWaits} more wait(s) past the long-wait threshold still waiting are not listed");
+        }
+
+        return [.. listed];
     }
 }
