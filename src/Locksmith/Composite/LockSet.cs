@@ -345,9 +345,16 @@ public static partial class LockSet
 
             var busy = ordered[blockOn]!;
             // Block on the lock that was busy last time (it is the likely bottleneck); this is the only wait.
-            // A timeout here was reported by that lock's own wait.
-            if (!busy.EnterForSet(TimeoutMath.Remaining(deadline), cancellationToken))
+            // A timeout here was reported by that lock's own wait, unless no time was left: then the wait was a
+            // try-once, which reports nothing, and the set reports its timeout itself (a try-once only if it throws).
+            int remaining = TimeoutMath.Remaining(deadline);
+            if (!busy.EnterForSet(remaining, cancellationToken))
             {
+                if (remaining == 0 && (timeoutMs != 0 || throwOnTimeout))
+                {
+                    return TimedOutBetweenAttempts(busy, Stopwatch.GetElapsedTime(start), throwOnTimeout);
+                }
+
                 if (throwOnTimeout)
                 {
                     ThrowHelper.ThrowTimeout(busy, LockMode.Exclusive, busy.ExclusiveOwnerId, Stopwatch.GetElapsedTime(start));

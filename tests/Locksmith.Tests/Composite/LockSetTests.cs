@@ -1,4 +1,7 @@
 using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Linq;
 using System.Threading;
 using Locksmith.Tests.Support;
 
@@ -212,5 +215,65 @@ public sealed class LockSetTests
         {
             Assert.True(prices.IsHeld);
         }
+    }
+
+    [Fact]
+    public void ASetsThrowingTryOnce_ReportsItsTimeout_AsEachLocksOwnDoes()
+    {
+        // The set's wait on its first member, busy, had no time left: a member's try-once, which reports nothing, so the
+        // set threw LockTimeoutException with no timeout metric and no TimeoutOccurred event (a host logs timeouts from it).
+        using var policy = PolicyScope.Capture();
+        var busy = new ExclusiveLock("set-try-once-busy");
+        var free = new ExclusiveLock("set-try-once-free");
+        var events = new List<LockTimeoutEvent>();
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            lock (events)
+            {
+                events.Add(e);
+            }
+        };
+
+        long recorded = 0;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == LocksmithMetrics.MeterName && instrument.Name == "locksmith.lock.timeouts")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "lock.name" && (string?)tag.Value == busy.Name)
+                {
+                    Interlocked.Add(ref recorded, value);
+                }
+            }
+        });
+        listener.Start();
+
+        using (HeldOnOtherThread.Hold("set-try-once-holder", release =>
+        {
+            using (busy.Acquire())
+            {
+                release.Wait();
+            }
+        }))
+        {
+            // Made first, so the busy lock is the set's first in the global order: the one its wait starts on.
+            var thrown = Assert.Throws<LockTimeoutException>(() => LockSet.Acquire(TimeSpan.Zero, free, busy));
+            Assert.Equal(busy.Name, thrown.LockName);
+
+            // A try-once that returns false records nothing, as each lock's own.
+            Assert.False(LockSet.TryAcquire(TimeSpan.Zero, out var scope, free, busy));
+            Assert.False(scope.IsAcquired);
+        }
+
+        Assert.Single(events, e => e.LockName == busy.Name);
+        Assert.Equal(1, Interlocked.Read(ref recorded));
+        Assert.False(free.IsHeld);
     }
 }
