@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -357,7 +358,7 @@ public static partial class LockSet
 
                 if (throwOnTimeout)
                 {
-                    ThrowHelper.ThrowTimeout(busy, LockMode.Exclusive, busy.ExclusiveOwnerId, Stopwatch.GetElapsedTime(start));
+                    ThrowSetTimeout(busy, busy.ExclusiveOwnerId, Stopwatch.GetElapsedTime(start));
                 }
 
                 return false;
@@ -393,19 +394,46 @@ public static partial class LockSet
         }
     }
 
-    /// <summary>The deadline passed while backing off: report it as the timeout of the lock that was busy.</summary>
+    /// <summary>
+    /// The deadline passed while backing off (or no time was left for the wait): report it as the timeout of the lock that
+    /// was busy, in the mode the set takes it in, as that lock's own wait reports its timeouts.
+    /// </summary>
     private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout)
     {
         int ownerThreadId = busy.ExclusiveOwnerId;
-        LocksmithMetrics.RecordTimeout(busy, LockModeTags.Exclusive);
-        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, LockMode.Exclusive, waited, CurrentThreadId.Value, ownerThreadId));
+        var mode = SetModeOf(busy);
+        LocksmithMetrics.RecordTimeout(busy, TagOf(mode));
+        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, mode, waited, CurrentThreadId.Value, ownerThreadId)
+        {
+            OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
+        });
         if (throwOnTimeout)
         {
-            ThrowHelper.ThrowTimeout(busy, LockMode.Exclusive, ownerThreadId, waited);
+            ThrowSetTimeout(busy, ownerThreadId, waited);
         }
 
         return false;
     }
+
+    /// <summary>The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be.</summary>
+    [DoesNotReturn]
+    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, TimeSpan waited)
+    {
+        if (busy is CountingSemaphore semaphore)
+        {
+            ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, semaphore.CurrentCount, semaphore.MaxCount, waited);
+        }
+
+        ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, waited);
+    }
+
+    /// <summary>The mode a sync set takes <paramref name="member"/> in: one permit of a semaphore, a read-write lock's write lock, else the lock.</summary>
+    private static LockMode SetModeOf(LockPrimitive member) => member.Kind switch
+    {
+        LockKind.Semaphore => LockMode.Permit,
+        LockKind.ReadWrite => LockMode.Write,
+        _ => LockMode.Exclusive,
+    };
 
     /// <summary>
     /// Takes every lock but <paramref name="held"/> without waiting; returns the index of a busy one, or -1. When one is

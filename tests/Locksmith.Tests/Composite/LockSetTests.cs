@@ -276,4 +276,80 @@ public sealed class LockSetTests
         Assert.Equal(1, Interlocked.Read(ref recorded));
         Assert.False(free.IsHeld);
     }
+
+    [Fact]
+    public void ASetsTimeout_IsReportedInTheModeItWaitedFor_ASemaphoresPermitOrAReadWriteLocksWrite()
+    {
+        // Before, the set reported and described every member's timeout as 'exclusive': a semaphore's timeouts split into
+        // a second series (lock.mode exclusive beside its own waits' permit) and its message named no counts.
+        using var policy = PolicyScope.Capture();
+        var permits = new CountingSemaphore(0, 1, "set-mode-permits");
+        var table = new ReadWriteLock("set-mode-table");
+        var free = new ExclusiveLock("set-mode-free");
+        var events = new List<LockTimeoutEvent>();
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            lock (events)
+            {
+                events.Add(e);
+            }
+        };
+
+        var modes = new List<(string Lock, string? Mode)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == LocksmithMetrics.MeterName && instrument.Name == "locksmith.lock.timeouts")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            string? name = null, mode = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "lock.name")
+                {
+                    name = tag.Value as string;
+                }
+                else if (tag.Key == "lock.mode")
+                {
+                    mode = tag.Value as string;
+                }
+            }
+
+            if (name is not null && name.StartsWith("set-mode-", StringComparison.Ordinal))
+            {
+                lock (modes)
+                {
+                    modes.Add((name, mode));
+                }
+            }
+        });
+        listener.Start();
+
+        // The semaphore has no permit: the set's try-once finds it busy.
+        var noPermit = Assert.Throws<LockTimeoutException>(() => LockSet.Acquire(TimeSpan.Zero, permits, free));
+        Assert.Equal(permits.Name, noPermit.LockName);
+        Assert.Contains("1 permit(s) of semaphore 'set-mode-permits', which had 0 of its maximum 1 free", noPermit.Message, StringComparison.Ordinal);
+
+        // A reader on another thread keeps the write lock from the set.
+        using (HeldOnOtherThread.Hold("set-mode-reader", release =>
+        {
+            using (table.AcquireRead())
+            {
+                release.Wait();
+            }
+        }))
+        {
+            var noWrite = Assert.Throws<LockTimeoutException>(() => LockSet.Acquire(TimeSpan.Zero, table, free));
+            Assert.Equal(table.Name, noWrite.LockName);
+            Assert.Contains("waiting for write access to 'set-mode-table'", noWrite.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal([LockMode.Permit, LockMode.Write], events.Where(e => e.LockName.StartsWith("set-mode-", StringComparison.Ordinal)).Select(e => e.Mode));
+        Assert.Equal([(permits.Name, "permit"), (table.Name, "write")], modes);
+        Assert.False(free.IsHeld);
+    }
 }
