@@ -239,6 +239,21 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         }
     }
 
+    /// <summary>
+    /// The waiter took the lock itself, re-testing right after it queued: the node is not needed. Its contention was
+    /// counted, so its wait is measured too (if the clock was read for it), as a thread's wait is whichever way it ends:
+    /// one wait measurement per contention.
+    /// </summary>
+    public void RecycleTookAtOnce()
+    {
+        if (_start != 0)
+        {
+            LocksmithMetrics.RecordWait(Host.Lock, ModeTag, _start);
+        }
+
+        Recycle();
+    }
+
     /// <summary>Under the gate, the node already unlinked: the resource is the waiter's; its continuation is queued.</summary>
     public void Grant(int token, int scopeTag)
     {

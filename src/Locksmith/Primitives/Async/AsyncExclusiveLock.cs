@@ -354,7 +354,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             {
                 _queue.Remove(node);
                 flow.WaitingFor = null;
-                node.Recycle();
+                node.RecycleTookAtOnce();
                 return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
             }
 

@@ -207,7 +207,7 @@ public sealed partial class AsyncReadWriteLock
                     if (TryEnterReadFast(flow, out slot, underGate: true))
                     {
                         flow.WaitingFor = null;
-                        node.Recycle();
+                        node.RecycleTookAtOnce();
                         return new ValueTask<AsyncLockScope>(TookReadOrdered(flow, slot));
                     }
 

@@ -186,7 +186,7 @@ public sealed partial class AsyncReadWriteLock
                     if (!AnyReaders())
                     {
                         flow.WaitingFor = null;
-                        node.Recycle();
+                        node.RecycleTookAtOnce();
                         return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
                     }
 

@@ -243,7 +243,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (took)
         {
             flow.WaitingFor = null;
-            node.Recycle();
+            node.RecycleTookAtOnce();
             return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));
         }
 
