@@ -72,6 +72,20 @@ internal static partial class ThrowHelper
         return names.ToString();
     }
 
+    /// <summary>
+    /// A <see cref="ConditionVariable"/> wait ended by its token, before it waited (already cancelled) or while it slept;
+    /// either way the thread holds the condition's lock when this is thrown.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowConditionWaitCanceled(string conditionName, LockPrimitive lockPrimitive, bool beforeWaiting, CancellationToken cancellationToken) =>
+        throw new OperationCanceledException(
+            beforeWaiting
+                ? $"Thread {ThreadNames.Current()} called Wait on {DescribeCondition(conditionName, lockPrimitive)} with a cancellation " +
+                  "token that was already cancelled; it did not wait and still holds the lock."
+                : $"The wait of thread {ThreadNames.Current()} on {DescribeCondition(conditionName, lockPrimitive)} was cancelled; it " +
+                  "holds the lock again.",
+            cancellationToken);
+
     /// <summary>A synchronous wait that was cancelled: named like an async one's.</summary>
     [DoesNotReturn]
     public static void ThrowWaitCanceled(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>

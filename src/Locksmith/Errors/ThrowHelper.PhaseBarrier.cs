@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics.CodeAnalysis;
+using System.Threading;
 
 namespace Locksmith;
 
@@ -19,6 +20,14 @@ internal static partial class ThrowHelper
             $"Thread {ThreadNames.Current()} arrived at barrier '{barrier.Name}', which is broken since phase {phase}: {reason}. " +
             "Call Reset() once no participant is waiting to use it again.",
             cause);
+
+    /// <summary>For the participant whose token was cancelled, before it arrived or while it waited: the barrier is now broken.</summary>
+    [DoesNotReturn]
+    public static void ThrowBarrierWaitCanceled(PhaseBarrier barrier, long phase, CancellationToken cancellationToken) =>
+        throw new OperationCanceledException(
+            $"The wait of thread {ThreadNames.Current()} at barrier '{barrier.Name}' in phase {phase} was cancelled. The phase " +
+            "cannot complete without it, so the barrier is broken for every participant; Reset() repairs it once none is waiting.",
+            cancellationToken);
 
     [DoesNotReturn]
     public static void ThrowBarrierResetWhileWaiting(PhaseBarrier barrier, int waiting) =>

@@ -313,4 +313,40 @@ public sealed class ConditionVariableTests
             Assert.True(gate.IsHeldByCurrentThread);
         }
     }
+
+    [Fact]
+    public void ACancelledWait_NamesTheCondition_ItsLock_AndTheThread_BeforeAndWhileWaiting()
+    {
+        // Before, both were the token's bare "The operation was canceled.", naming nothing.
+        var gate = new ExclusiveLock("cancel-named-gate");
+        var changed = new ConditionVariable(gate, "cancel-named-changed");
+        using var cts = new CancellationTokenSource();
+        OperationCanceledException? before = null;
+        OperationCanceledException? during = null;
+        var waiter = Concurrently.Start("cancel-named-waiter", () =>
+        {
+            using var scope = gate.Acquire();
+            before = Assert.Throws<OperationCanceledException>(() => changed.Wait(new CancellationToken(canceled: true)));
+            during = Assert.Throws<OperationCanceledException>(() => changed.Wait(cts.Token));
+            Assert.True(gate.IsHeldByCurrentThread);
+        });
+
+        Guard.SpinUntil(() => Volatile.Read(ref before) is not null);
+        using (gate.Acquire())
+        {
+            // Taking the lock proves the waiter released it, so it is inside its second Wait.
+            cts.Cancel();
+        }
+
+        waiter.JoinGuarded();
+        foreach (var canceled in new[] { before!, during! })
+        {
+            Assert.Contains("condition variable 'cancel-named-changed' (of 'cancel-named-gate')", canceled.Message, StringComparison.Ordinal);
+            Assert.Contains("'cancel-named-waiter'", canceled.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Contains("already cancelled", before!.Message, StringComparison.Ordinal);
+        Assert.Contains("holds the lock again", during!.Message, StringComparison.Ordinal);
+        Assert.Equal(cts.Token, during.CancellationToken);
+    }
 }

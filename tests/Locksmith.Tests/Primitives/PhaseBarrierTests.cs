@@ -297,4 +297,30 @@ public sealed class PhaseBarrierTests
         Assert.True(barrier.SignalAndWait(TimeSpan.Zero));
         Assert.Equal(1, barrier.CurrentPhase);
     }
+
+    [Fact]
+    public void ACancelledParticipant_IsToldTheBarrier_ThePhase_AndItsThread()
+    {
+        // Before, the cancelled participant got the token's bare "The operation was canceled.", naming nothing.
+        var barrier = new PhaseBarrier(2, name: "cancel-named-barrier");
+        using var cts = new CancellationTokenSource();
+        OperationCanceledException? canceled = null;
+        var impatient = Concurrently.Start("cancel-named-participant", () =>
+            canceled = Assert.Throws<OperationCanceledException>(() => barrier.SignalAndWait(cts.Token)));
+        Guard.SpinUntil(() => barrier.WaitingCount == 1);
+
+        cts.Cancel();
+
+        impatient.JoinGuarded();
+        Assert.Contains("barrier 'cancel-named-barrier' in phase 0", canceled!.Message, StringComparison.Ordinal);
+        Assert.Contains("'cancel-named-participant'", canceled.Message, StringComparison.Ordinal);
+        Assert.Contains("broken", canceled.Message, StringComparison.Ordinal);
+        Assert.Equal(cts.Token, canceled.CancellationToken);
+
+        // Already cancelled: refused on arrival, named the same way.
+        barrier.Reset();
+        var early = Assert.Throws<OperationCanceledException>(() => barrier.SignalAndWait(new CancellationToken(canceled: true)));
+        Assert.Contains("barrier 'cancel-named-barrier' in phase 0", early.Message, StringComparison.Ordinal);
+        Assert.True(barrier.IsBroken);
+    }
 }

@@ -176,7 +176,11 @@ public sealed class ConditionVariable
     private bool WaitCore(int timeoutMs, CancellationToken cancellationToken)
     {
         EnsureHeld();
-        cancellationToken.ThrowIfCancellationRequested();
+        if (cancellationToken.IsCancellationRequested)
+        {
+            ThrowHelper.ThrowConditionWaitCanceled(Name, _lock, beforeWaiting: true, cancellationToken);
+        }
+
         if (timeoutMs == 0)
         {
             return false;
@@ -215,9 +219,9 @@ public sealed class ConditionVariable
             RetakeLock();
         }
 
-        if (!signalled)
+        if (!signalled && cancellationToken.IsCancellationRequested)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            ThrowHelper.ThrowConditionWaitCanceled(Name, _lock, beforeWaiting: false, cancellationToken);
         }
 
         return signalled;
@@ -252,7 +256,7 @@ public sealed class ConditionVariable
                 controller.Signal(this, all: false);
             }
 
-            cancellationToken.ThrowIfCancellationRequested();
+            ThrowHelper.ThrowConditionWaitCanceled(Name, _lock, beforeWaiting: false, cancellationToken);
         }
 
         return signalled;

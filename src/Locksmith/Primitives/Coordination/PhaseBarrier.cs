@@ -163,9 +163,9 @@ public sealed class PhaseBarrier
             ThreadWaitNode.Return(node);
         }
 
-        if (!completed)
+        if (!completed && cancellationToken.IsCancellationRequested)
         {
-            cancellationToken.ThrowIfCancellationRequested();
+            ThrowHelper.ThrowBarrierWaitCanceled(this, CurrentPhase, cancellationToken);
         }
 
         return completed;
@@ -316,7 +316,7 @@ public sealed class PhaseBarrier
         {
             Break($"participant thread {ThreadNames.Current()} was cancelled", null);
             controller.Signal(this, all: true);
-            cancellationToken.ThrowIfCancellationRequested();
+            ThrowHelper.ThrowBarrierWaitCanceled(this, phase, cancellationToken);
         }
 
         if (--_remaining == 0)
@@ -360,7 +360,7 @@ public sealed class PhaseBarrier
                 // As an uncontrolled participant's: the others would wait for it for good.
                 Break($"participant thread {ThreadNames.Current()} was cancelled", null);
                 controller.Signal(this, all: true);
-                cancellationToken.ThrowIfCancellationRequested();
+                ThrowHelper.ThrowBarrierWaitCanceled(this, phase, cancellationToken);
             }
 
             if (!signalled)
