@@ -74,7 +74,7 @@ public static class DeadlockDetector
 
     /// <summary>
     /// Returns the blocked waits under way now, from the same wait-for graph the cycles are found in: threads blocked in
-    /// any lock, and flows queued on async exclusive and read-write locks. A wait whose start was not stamped (an untimed
+    /// any lock, and flows queued on async exclusive and read-write locks and on semaphores' permits. A wait whose start was not stamped (an untimed
     /// async wait begun while no long-wait handler, timeout or wait metric wanted the clock) is left out.
     /// </summary>
     /// <returns>The waits, in no particular order; empty when nothing waits.</returns>

@@ -125,4 +125,33 @@ public sealed class DeadlockDetectorTests
 
         Assert.Equal(LockMode.Exclusive, listed.Mode);
     }
+
+    [Fact]
+    public async Task AFlowWaitingForSemaphorePermits_IsListedByCurrentWaits_AndIsOnNoCycle()
+    {
+        // Before, only flows queued on async exclusive and read-write locks were read: a flow stuck waiting for permits
+        // was missing from CurrentWaits (and so from the health check's waits blocked past the threshold).
+        var permits = new CountingSemaphore(0, 2, "listed-permits");
+        Task<int> waiter;
+        using (ExecutionContext.SuppressFlow())
+        {
+            waiter = Task.Run(async () =>
+            {
+                // A finite timeout, so the wait reads the clock and stamps its start.
+                using var scope = await permits.AcquireAsync(2, Guard.HangLimit);
+                return permits.CurrentCount;
+            });
+        }
+
+        Guard.SpinUntil(() => permits.QueuedAsyncWaiterCount == 1);
+
+        var wait = Assert.Single(DeadlockDetector.CurrentWaits(), w => w.LockName == permits.Name);
+        Assert.True(wait.IsFlow);
+        Assert.Equal(LockMode.Permit, wait.Mode);
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == permits.Name));
+
+        permits.Release(2);
+        Assert.Equal(0, await waiter);
+        Assert.DoesNotContain(DeadlockDetector.CurrentWaits(), w => w.LockName == permits.Name);
+    }
 }

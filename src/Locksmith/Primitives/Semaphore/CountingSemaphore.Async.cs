@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace Locksmith;
 
 // The async forms: permits for async flows, queued beside sync waiters in the same wait queue.
-public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost
+public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncOwnedLock
 {
     // One released hold kept for the next acquisition when the releasing thread's own spare slot is taken.
     private SemaphoreHold? _spareHold;
@@ -15,7 +15,16 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     // (it queues behind), so a waiter for several permits is not starved by threads taking one at a time.
     private int _asyncQueued;
 
+    // 1 once the semaphore is in AsyncOwners' list, which the detector reads for queued flows: on its first queued async
+    // wait, so a semaphore only threads use costs nothing there.
+    private int _listedForDetector;
+
     LockPrimitive IAsyncWaitHost.Lock => this;
+
+    LockPrimitive IAsyncOwnedLock.Lock => this;
+
+    // Permits have no owner: a flow waiting for them is listed (CurrentWaits) but no cycle goes through it.
+    LockOwner? IAsyncOwnedLock.ExclusiveHolder => null;
 
     Lock IAsyncWaitHost.Gate => _queue.Gate;
 
@@ -223,6 +232,11 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
                 : FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
         }
 
+        if (Volatile.Read(ref _listedForDetector) == 0)
+        {
+            ListForDetector();
+        }
+
         var node = AsyncWaitNode.Rent();
 
         // The releaser is the hold a grant rents; it is set when the permits are handed over.
@@ -248,6 +262,35 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
 
         return node.Arm(timeoutMs);
+    }
+
+    /// <summary>Puts the semaphore in the list of async locks whose queued flows the deadlock detector reads, once.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ListForDetector()
+    {
+        if (Interlocked.Exchange(ref _listedForDetector, 1) == 0)
+        {
+            AsyncOwners.Register(this);
+        }
+    }
+
+    void IAsyncOwnedLock.AddWaiters(System.Collections.Generic.List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        if (_queue.GateOrNull is not { } gate)
+        {
+            return;
+        }
+
+        using (GateEntry.Enter(gate))
+        {
+            for (var node = _queue.Head; node is not null; node = node.Next)
+            {
+                if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
+                {
+                    waiters.Add((flow, asyncNode.Mode));
+                }
+            }
+        }
     }
 
     /// <summary>A try-once that found too few permits, or a controlled wait the scheduler timed out after <paramref name="timeoutMs"/>.</summary>
