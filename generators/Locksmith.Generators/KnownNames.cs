@@ -56,6 +56,14 @@ internal static class KnownNames
     public const string LockSetType = "global::Locksmith.LockSet";
     public const string ReadWritePolicyType = "global::Locksmith.ReadWritePolicy";
     public const string LockOrderManifest = "Locksmith.LockOrderManifest";
+
+    // BCL types whose methods run a delegate argument inline, on the calling thread, before they return (LSM0023).
+    public const string ListType = "System.Collections.Generic.List`1";
+    public const string ArrayType = "System.Array";
+    public const string EnumerableType = "System.Linq.Enumerable";
+    public const string EnumerableInterface = "System.Collections.Generic.IEnumerable`1";
+    public const string OrderedEnumerableInterface = "System.Linq.IOrderedEnumerable`1";
+
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string LockTimeoutExceptionType = "global::Locksmith.LockTimeoutException";
 

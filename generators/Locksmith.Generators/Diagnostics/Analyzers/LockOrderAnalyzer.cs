@@ -15,7 +15,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// (<c>using var s = _lock.Acquire();</c>, <c>using var s = await _lock.AcquireAsync(ct);</c>; it would fail at run
 /// time; call the body instead), LSM0022 when it takes a lock whose <c>[LockOrder]</c> level is not above that of a
 /// lock the caller holds, either way (the runtime would throw LockOrderViolationException); re-entering a held
-/// reentrant lock takes no new level. LSM0027 when the wrapper is called in work that the holder of its synchronous
+/// reentrant lock takes no new level. A delegate that a known method runs inline under the hold
+/// (<c>items.ForEach(x =&gt; Deposit(x))</c>, <see cref="InlineDelegates"/>) holds what the caller holds, and the message
+/// says so. LSM0027 when the wrapper is called in work that the holder of its synchronous
 /// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>), which deadlocks.
 /// </summary>
 /// <remarks>
@@ -80,7 +82,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     SymbolNames.Display(caller),
                     use.Member.Name,
                     invocation.TargetMethod.Name,
-                    wrapper.Body.Name));
+                    wrapper.Body.Name,
+                    InlineReason(invocation)));
                 return;
             }
         }
@@ -173,25 +176,55 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return held;
         }
 
+        // A lambda of a deferred query returned out of the hold runs where the caller enumerates it, after the hold.
+        if (function is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out _) == DelegateRun.Returned)
+        {
+            return ImmutableArray<LockUse>.Empty;
+        }
+
         return OperationFacts.FlowSuppressedAround(function) ? ImmutableArray<LockUse>.Empty : held.RemoveAll(static use => !use.Capabilities.IsAsync());
     }
 
     /// <summary>
     /// The innermost lambda, or local function that may run elsewhere, around <paramref name="operation"/>; null when
-    /// it runs in the caller's hold. A local function that is only called, never made a delegate nor called from a
-    /// lambda, runs there.
+    /// it runs in the caller's hold. A lambda run inline (<c>items.ForEach(x =&gt; Deposit(x))</c>, see
+    /// <see cref="InlineDelegates"/>) runs there, and so does a local function that is only called, or made a delegate
+    /// run inline, never made another delegate nor called from a lambda that may run elsewhere.
     /// </summary>
     private static IOperation? EnclosingFunction(IOperation operation)
     {
         for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation || (parent is ILocalFunctionOperation local && MayRunElsewhere(local)))
+            if ((parent is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out _) != DelegateRun.Inline) ||
+                (parent is ILocalFunctionOperation local && MayRunElsewhere(local)))
             {
                 return parent;
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Why a call in the hold takes its lock there although it is in a delegate: the innermost delegate around it and
+    /// what runs it inline (all those around it run inline); empty for a call in the method's own code.
+    /// </summary>
+    private static string InlineReason(IInvocationOperation invocation)
+    {
+        if (EnclosingFunction(invocation) is not null)
+        {
+            return string.Empty;
+        }
+
+        for (var parent = invocation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out var runner) == DelegateRun.Inline)
+            {
+                return " (the call is in a delegate that '" + runner + "' runs inline, on this thread before it returns, so under the hold)";
+            }
+        }
+
+        return string.Empty;
     }
 
     private static bool MayRunElsewhere(ILocalFunctionOperation local)
@@ -204,7 +237,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         foreach (var use in top.Descendants())
         {
-            if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method, local.Symbol))
+            if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method, local.Symbol) &&
+                InlineDelegates.RunOf(reference, out _) != DelegateRun.Inline)
             {
                 return true;
             }
@@ -219,11 +253,12 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
+    // A lambda run inline is not one here: the local function it calls runs in the hold too.
     private static bool InsideLambda(IOperation operation)
     {
         for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation)
+            if (parent is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out _) != DelegateRun.Inline)
             {
                 return true;
             }

@@ -119,11 +119,13 @@ internal static class HeldLocks
     /// it, and neither is one after the scope's local was used other than to read <c>IsAcquired</c> (disposed early,
     /// passed on, reassigned). With <paramref name="acrossLambdas"/> (an async lock, whose hold is the flow's, which work
     /// started inside it shares), a scope around a lambda counts too, unless <c>ExecutionContext.SuppressFlow()</c> is in
-    /// force there; a local function stays a boundary, since it may be called before the scope begins.
+    /// force there; a local function stays a boundary, since it may be called before the scope begins. A lambda run
+    /// inline (<see cref="InlineDelegates"/>: <c>items.ForEach(x =&gt; Deposit(x))</c>) is in the scope for any lock,
+    /// and one of a deferred query returned out of it for none.
     /// </summary>
     public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance, bool acrossLambdas = false)
     {
-        for (IOperation? from = call; from is not null; from = acrossLambdas ? EnclosingLambdaWithFlow(from) : null)
+        for (IOperation? from = call; from is not null; from = EnclosingLambdaInScope(from, acrossLambdas, out _))
         {
             IInvocationOperation? uncheckedTry = null;
             if (EnclosingScope(from, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
@@ -136,9 +138,14 @@ internal static class HeldLocks
         return false;
     }
 
-    /// <summary>The innermost lambda around <paramref name="operation"/>, if it is started with the flow; null at a local function or under SuppressFlow.</summary>
-    private static IOperation? EnclosingLambdaWithFlow(IOperation operation)
+    /// <summary>
+    /// The innermost lambda around <paramref name="operation"/> if the scopes around it hold their locks in it: it runs
+    /// inline (<paramref name="inline"/>), or, <paramref name="withFlow"/>, it is started with the flow (an async lock's
+    /// hold); null at a local function, a lambda of a deferred query returned (it runs after the hold), or under SuppressFlow.
+    /// </summary>
+    private static IOperation? EnclosingLambdaInScope(IOperation operation, bool withFlow, out bool inline)
     {
+        inline = false;
         for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
         {
             if (parent is ILocalFunctionOperation)
@@ -148,7 +155,16 @@ internal static class HeldLocks
 
             if (parent is IAnonymousFunctionOperation lambda)
             {
-                return OperationFacts.FlowSuppressedAround(lambda) ? null : lambda;
+                switch (InlineDelegates.RunOf(lambda, out _))
+                {
+                    case DelegateRun.Inline:
+                        inline = true;
+                        return lambda;
+                    case DelegateRun.Returned:
+                        return null;
+                    default:
+                        return withFlow && !OperationFacts.FlowSuppressedAround(lambda) ? lambda : null;
+                }
             }
         }
 
@@ -157,7 +173,7 @@ internal static class HeldLocks
 
     /// <summary>
     /// The locks that using scopes enclosing <paramref name="call"/> surely hold there, by the rules of
-    /// <see cref="HeldByScopeAt"/> (past a lambda, an async lock's scope only), each as the lock reference its acquisition names (<c>_audit</c>, <c>other._lock</c>;
+    /// <see cref="HeldByScopeAt"/> (past a lambda that may run elsewhere, an async lock's scope only), each as the lock reference its acquisition names (<c>_audit</c>, <c>other._lock</c>;
     /// every member of a <c>LockSet</c>): the receiver or arguments of an <c>Acquire…</c>/<c>TryAcquire…</c> call in the
     /// resource.
     /// </summary>
@@ -165,9 +181,11 @@ internal static class HeldLocks
     {
         var found = ImmutableArray.CreateBuilder<IMemberReferenceOperation>();
         bool asyncOnly = false;
-        for (IOperation? from = call; from is not null; from = EnclosingLambdaWithFlow(from), asyncOnly = true)
+        for (IOperation? from = call; from is not null;)
         {
             CollectScopes(from, call, facts, asyncOnly, found);
+            from = EnclosingLambdaInScope(from, withFlow: true, out bool inline);
+            asyncOnly |= !inline;
         }
 
         return found.ToImmutable();

@@ -1,0 +1,135 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
+
+/// <summary>How a lambda or method group passed as a delegate runs, as far as the holds around it are concerned.</summary>
+internal enum DelegateRun
+{
+    /// <summary>Anywhere, any time (<c>Task.Run</c>, a stored delegate): the thread's holds are not its own.</summary>
+    Elsewhere,
+
+    /// <summary>Inline: on the calling thread and flow, before the call that takes it returns, so under the caller's holds.</summary>
+    Inline,
+
+    /// <summary>Its deferred query is returned (<c>return xs.Select(x =&gt; Price(x));</c>): it runs where the caller enumerates it, after the hold.</summary>
+    Returned,
+}
+
+/// <summary>
+/// The known set of methods that run a delegate argument inline, synchronously, before they return (LSM0023, LSM0022):
+/// every method of <c>List&lt;T&gt;</c> and <c>Array</c> that takes one (<c>ForEach</c>, <c>Sort</c> with a
+/// <c>Comparison</c>, <c>Find…</c>, <c>Exists</c>, <c>TrueForAll</c>, <c>RemoveAll</c>, <c>ConvertAll</c>), and the
+/// immediate operators of <c>System.Linq.Enumerable</c> (those that return anything but a sequence: <c>Sum</c>,
+/// <c>Count</c>, <c>Any</c>, <c>First</c>, <c>Aggregate</c>, <c>ToList</c>, <c>ToDictionary</c>, <c>ToLookup</c>, …). A
+/// deferred operator (one returning <c>IEnumerable&lt;T&gt;</c> or <c>IOrderedEnumerable&lt;T&gt;</c>: <c>Select</c>,
+/// <c>Where</c>, <c>OrderBy</c>, …) runs its delegate where its query is enumerated: inline when that query (through
+/// further deferred operators, query syntax alike) is the source of an immediate operator, the collection of a
+/// <c>foreach</c>, or an argument of a <c>List&lt;T&gt;</c> constructor or method, in the same expression; when the
+/// query is returned it is <see cref="DelegateRun.Returned"/> (enumerated after the hold); otherwise (kept in a local,
+/// passed to another method: <c>Task.WhenAll(xs.Select(…))</c>) it is not known to run inline and counts as any other
+/// lambda (<see cref="DelegateRun.Elsewhere"/>).
+/// </summary>
+/// <remarks>Purely syntactic, like the rest of the hold checks: it never follows a call or a local.</remarks>
+internal static class InlineDelegates
+{
+    /// <summary>How <paramref name="function"/> (a lambda, or a method reference) runs; for an inline one, <paramref name="runner"/> names what runs it ('List.ForEach', 'Enumerable.Select, enumerated by foreach').</summary>
+    public static DelegateRun RunOf(IOperation function, out string? runner)
+    {
+        runner = null;
+        IOperation node = function;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        if (node.Parent is not IArgumentOperation { Parent: IInvocationOperation call })
+        {
+            return DelegateRun.Elsewhere;
+        }
+
+        var method = call.TargetMethod;
+        string name = method.ContainingType.Name + "." + method.Name;
+        if (IsType(method.ContainingType, KnownNames.ListType) || IsType(method.ContainingType, KnownNames.ArrayType))
+        {
+            runner = name;
+            return DelegateRun.Inline;
+        }
+
+        if (!IsType(method.ContainingType, KnownNames.EnumerableType))
+        {
+            return DelegateRun.Elsewhere;
+        }
+
+        if (!IsDeferred(method))
+        {
+            runner = name;
+            return DelegateRun.Inline;
+        }
+
+        var run = ConsumerOf(call, out var enumerator);
+        runner = run == DelegateRun.Inline ? name + ", enumerated by " + enumerator : null;
+        return run;
+    }
+
+    /// <summary>
+    /// Where the deferred query <paramref name="query"/> makes goes, in the same expression: enumerated inline (by
+    /// <paramref name="enumerator"/>: 'Enumerable.ToList', 'foreach'), returned, or elsewhere.
+    /// </summary>
+    private static DelegateRun ConsumerOf(IOperation query, out string? enumerator)
+    {
+        enumerator = null;
+        IOperation node = query;
+        while (true)
+        {
+            while (node.Parent is IConversionOperation or IParenthesizedOperation or ITranslatedQueryOperation)
+            {
+                node = node.Parent;
+            }
+
+            switch (node.Parent)
+            {
+                case IForEachLoopOperation loop when loop.Collection == node:
+                    enumerator = "foreach";
+                    return DelegateRun.Inline;
+                case IReturnOperation { Kind: OperationKind.Return }:
+                    return DelegateRun.Returned;
+                case IArgumentOperation { Parent: IObjectCreationOperation creation } when creation.Type is INamedTypeSymbol created && IsType(created, KnownNames.ListType):
+                    enumerator = created.Name + " constructor";
+                    return DelegateRun.Inline;
+                case IArgumentOperation { Parent: IInvocationOperation next }:
+                    var method = next.TargetMethod;
+                    bool list = IsType(method.ContainingType, KnownNames.ListType);
+                    if (!list && !IsType(method.ContainingType, KnownNames.EnumerableType))
+                    {
+                        return DelegateRun.Elsewhere;
+                    }
+
+                    if (list || !IsDeferred(method))
+                    {
+                        enumerator = method.ContainingType.Name + "." + method.Name;
+                        return DelegateRun.Inline;
+                    }
+
+                    node = next;
+                    break;
+                default:
+                    return DelegateRun.Elsewhere;
+            }
+        }
+    }
+
+    // A deferred operator returns a lazy sequence; every other Enumerable method enumerates its sources before it returns.
+    private static bool IsDeferred(IMethodSymbol method) =>
+        method.ReturnType is INamedTypeSymbol returned &&
+        (IsType(returned, KnownNames.EnumerableInterface) || IsType(returned, KnownNames.OrderedEnumerableInterface));
+
+    private static bool IsType(INamedTypeSymbol type, string metadataName)
+    {
+        var definition = type.OriginalDefinition;
+        return definition.ContainingType is null && definition.ContainingNamespace is { } ns &&
+            metadataName.Length == ns.ToDisplayString().Length + 1 + definition.MetadataName.Length &&
+            metadataName.EndsWith("." + definition.MetadataName, System.StringComparison.Ordinal) &&
+            metadataName.StartsWith(ns.ToDisplayString(), System.StringComparison.Ordinal);
+    }
+}
