@@ -104,11 +104,14 @@ internal static class LockCapabilitiesReader
     /// <summary>What a suggested acquisition starts with: <c>await </c> for an async lock.</summary>
     public static string SuggestedAwait(this LockCapabilities capabilities) => capabilities.IsAsync() ? "await " : string.Empty;
 
-    /// <summary>The call a message suggests for taking the lock in its write (or only) mode.</summary>
-    public static string SuggestedAcquire(this LockCapabilities capabilities) =>
-        capabilities.IsAsync() ? SuggestedAcquire(capabilities & ~LockCapabilities.Async).Replace("(", "Async(")
-        : (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? "AcquireWrite(key)"
+    /// <summary>
+    /// The call a message suggests for taking the lock: in its write (or only) mode, or, for a read-write lock and
+    /// <paramref name="read"/> (the code only reads what it guards), in its read mode.
+    /// </summary>
+    public static string SuggestedAcquire(this LockCapabilities capabilities, bool read = false) =>
+        capabilities.IsAsync() ? SuggestedAcquire(capabilities & ~LockCapabilities.Async, read).Replace("(", "Async(")
+        : (capabilities & (LockCapabilities.Keyed | LockCapabilities.ReadWrite)) == (LockCapabilities.Keyed | LockCapabilities.ReadWrite) ? (read ? "AcquireRead(key)" : "AcquireWrite(key)")
         : (capabilities & LockCapabilities.Keyed) != 0 ? "Acquire(key)"
-        : (capabilities & LockCapabilities.ReadWrite) != 0 ? "AcquireWrite()"
+        : (capabilities & LockCapabilities.ReadWrite) != 0 ? (read ? "AcquireRead()" : "AcquireWrite()")
         : "Acquire()";
 }

@@ -46,11 +46,21 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             access.Member.Name,
             guard.LockMember.Name,
             OperationFacts.IsWrite(access) ? "written" : "read",
-            guard.Capabilities.SuggestedAcquire(),
+            guard.Capabilities.SuggestedAcquire(read: OnlyReads(access)),
             guard.Capabilities.SuggestedAwait(),
             problem,
             fix));
     }
+
+    /// <summary>
+    /// Whether the access only reads, so a read-write lock's read mode is enough: not written nor changed in place
+    /// (<see cref="OperationFacts.IsWriteOrMutation"/>), and not the receiver of a method call, which may change it
+    /// (<c>_items.Add(x)</c>).
+    /// </summary>
+    private static bool OnlyReads(IMemberReferenceOperation access) =>
+        !OperationFacts.IsWriteOrMutation(access) &&
+        !(access.Parent is IInvocationOperation call && call.Instance == access) &&
+        !(access.Parent is IConversionOperation { IsImplicit: true, Parent: IInvocationOperation converted } && converted.Instance == access.Parent);
 
     /// <summary>What LSM0020 adds when the access is in the scope of a TryAcquire… whose success nothing checks there.</summary>
     private static (string Problem, string Fix) UncheckedTry(IInvocationOperation acquire)
