@@ -15,7 +15,14 @@ namespace Locksmith.Postgres;
 /// </summary>
 public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 {
-    private readonly NpgsqlDataSource _dataSource;
+    // Sessions whose startup options turn idle_session_timeout off; replaced, once, by _before14 on a server that refuses it.
+    private readonly NpgsqlDataSource _keepIdle;
+    private readonly string _before14ConnectionString;
+    private readonly string _idleSessionTimeout;
+    private readonly Lock _dataSourceGate = new();
+    private NpgsqlDataSource _dataSource;
+    private NpgsqlDataSource? _before14;
+    private bool _dataSourcesClosed;
     private readonly ConcurrentDictionary<HoldKey, PostgresHold> _holds = new();
     private readonly ConcurrentDictionary<LockOwner, PostgresSession> _sessions = new();
     private readonly ConcurrentDictionary<AdvisoryKey, string> _namedKeys = new();
@@ -80,6 +87,16 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <param name="options">The connection string, budget, default timeout and lost-lock check interval.</param>
     /// <exception cref="ArgumentException">The connection string is empty, or the budget or interval is not positive.</exception>
     public PostgresLockProvider(PostgresLockProviderOptions options)
+        : this(options, IdleSessionTimeout)
+    {
+    }
+
+    /// <summary>Creates a provider from options, turning off <paramref name="idleSessionTimeout"/> at startup.</summary>
+    /// <param name="options">The connection string, budget, default timeout and lost-lock check interval.</param>
+    /// <param name="idleSessionTimeout">
+    /// <c>idle_session_timeout</c>; in a test, a parameter the server does not know, as a server before 14 does not know it.
+    /// </param>
+    internal PostgresLockProvider(PostgresLockProviderOptions options, string idleSessionTimeout)
     {
         Validate(options);
         if (options.DefaultTimeout is { } timeout)
@@ -107,7 +124,18 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         }
 
         ServerIdentity = $"{builder.Host}:{builder.Port}/{builder.Database}";
-        _dataSource = NpgsqlDataSource.Create(builder.ConnectionString);
+        _before14ConnectionString = builder.ConnectionString;
+
+        // A session that holds a lock is idle between its commands by design: a server, database or role default
+        // idle_session_timeout (PostgreSQL 14+) would end it, and its locks with it. A startup option outranks those
+        // defaults, and the pool's reset (DISCARD ALL, whose pg_advisory_unlock_all stays the safety net for a lock left on
+        // a pooled connection) returns to it, where a SET would be undone; it costs no round trip. Appended after the
+        // caller's options, so it also wins over an idle_session_timeout given there.
+        _idleSessionTimeout = idleSessionTimeout;
+        string keepIdle = $"-c {idleSessionTimeout}=0";
+        builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? keepIdle : $"{builder.Options} {keepIdle}";
+        _keepIdle = NpgsqlDataSource.Create(builder.ConnectionString);
+        _dataSource = _keepIdle;
         ConnectionBudget = options.ConnectionBudget;
         DefaultTimeout = options.DefaultTimeout;
         LostLockCheckInterval = options.LostLockCheckInterval;
@@ -134,7 +162,62 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
     internal int? DefaultTimeoutMilliseconds { get; }
 
-    internal NpgsqlDataSource DataSource => _dataSource;
+    /// <summary>
+    /// The pool the provider's connections come from now. Open connections through <see cref="OpenConnectionAsync"/>, which
+    /// learns a server before 14; a caller that only runs while a hold exists (so after a connection opened) may use this.
+    /// </summary>
+    internal NpgsqlDataSource DataSource => Volatile.Read(ref _dataSource);
+
+    private const string IdleSessionTimeout = "idle_session_timeout";
+
+    /// <summary>
+    /// Opens a connection of the provider's pool. A server before PostgreSQL 14 refuses the unknown startup parameter
+    /// <c>idle_session_timeout</c> (it has no such timeout), and so may a PgBouncer in front of the server: the first
+    /// refusal switches the provider, once, to a pool without it, and the connection opens there.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the connection attempt.</param>
+    internal async ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken cancellationToken)
+    {
+        var dataSource = DataSource;
+        try
+        {
+            return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (RefusedIdleSessionTimeout(dataSource, e))
+        {
+            return await SwitchToBefore14().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="e"/>, from opening a connection of <paramref name="dataSource"/>, is the refusal of the
+    /// startup option: PostgreSQL 13 and older reject a parameter they do not know (42704), and PgBouncer one it does not
+    /// track (08P01; before 1.20 the whole options parameter). Either ends the connection attempt; then call
+    /// <see cref="SwitchToBefore14"/> and open a connection of the pool it returns.
+    /// </summary>
+    internal bool RefusedIdleSessionTimeout(NpgsqlDataSource dataSource, PostgresException e) =>
+        ReferenceEquals(dataSource, _keepIdle) && e.SqlState switch
+        {
+            PostgresErrorCodes.UndefinedObject => e.MessageText.Contains(_idleSessionTimeout, StringComparison.Ordinal),
+            PostgresErrorCodes.ProtocolViolation => e.MessageText.Contains("startup parameter", StringComparison.Ordinal),
+            _ => false,
+        };
+
+    /// <summary>Makes the pool without the startup option the provider's, once; returns it.</summary>
+    internal NpgsqlDataSource SwitchToBefore14()
+    {
+        lock (_dataSourceGate)
+        {
+            // Closed pools refuse the connection as they would have before (ObjectDisposedException); none is created late.
+            if (_before14 is null && !_dataSourcesClosed)
+            {
+                _before14 = NpgsqlDataSource.Create(_before14ConnectionString);
+                Volatile.Write(ref _dataSource, _before14);
+            }
+
+            return _before14 ?? _keepIdle;
+        }
+    }
 
     /// <summary>
     /// Whether the server answers: opens a connection of the pool (outside the budget; the pool keeps one for this and
@@ -143,7 +226,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels the check.</param>
     internal async Task PingAsync(CancellationToken cancellationToken)
     {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("SELECT 1", connection);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -206,7 +289,18 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         }
 
         // Closes the connections the sessions returned: their backends end, and the server releases their locks.
-        await _dataSource.DisposeAsync().ConfigureAwait(false);
+        NpgsqlDataSource? before14;
+        lock (_dataSourceGate)
+        {
+            _dataSourcesClosed = true;
+            before14 = _before14;
+        }
+
+        await _keepIdle.DisposeAsync().ConfigureAwait(false);
+        if (before14 is not null)
+        {
+            await before14.DisposeAsync().ConfigureAwait(false);
+        }
     }
 
     /// <summary>Disposes the provider synchronously: see <see cref="DisposeAsync"/>.</summary>
@@ -429,7 +523,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
             try
             {
-                var gone = await AdvisoryCommands.FindLostAsync(_dataSource, snapshot, token).ConfigureAwait(false);
+                var gone = await AdvisoryCommands.FindLostAsync(DataSource, snapshot, token).ConfigureAwait(false);
                 MarkLost(snapshot, gone);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)

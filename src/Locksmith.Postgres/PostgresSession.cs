@@ -114,9 +114,18 @@ internal sealed class PostgresSession
             if (_connection is null)
             {
                 NpgsqlConnection connection;
+                var dataSource = _provider.DataSource;
                 try
                 {
-                    connection = await _provider.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    try
+                    {
+                        connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (PostgresException e) when (_provider.RefusedIdleSessionTimeout(dataSource, e))
+                    {
+                        // A server before 14 (or a PgBouncer) refused the provider's startup option: once per provider.
+                        connection = await _provider.SwitchToBefore14().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    }
                 }
                 catch (NpgsqlException e)
                 {

@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 using System.Transactions;
 using Npgsql;
@@ -7,7 +8,9 @@ namespace Locksmith.Postgres.Tests;
 
 /// <summary>
 /// The provider's connections are sessions of its own, whatever the caller's connection string or ambient state says:
-/// an ambient <see cref="TransactionScope"/> does not take them in, and a multiplexing connection string does not share them.
+/// an ambient <see cref="TransactionScope"/> does not take them in, a multiplexing connection string does not share them,
+/// and a server's idle_session_timeout does not end them while they hold locks; the pool's reset still clears what a
+/// connection returned with.
 /// </summary>
 public sealed class PostgresSessionSettingsTests
 {
@@ -62,6 +65,106 @@ public sealed class PostgresSessionSettingsTests
         await held.DisposeAsync();
         Assert.Equal(0, await GrantedCountAsync(nightly.Name));
         Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    [Fact]
+    public async Task LocksHeldLongerThanTheServersIdleSessionTimeout_StayHeld_AndTheNextAcquisitionWorks()
+    {
+        // A DBA's idle_session_timeout (PostgreSQL 14+), given here by the connection string's options as a role or database
+        // default would give it: a session that holds a lock is idle by design, and the server ended it, and its locks with it.
+        var strict = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c idle_session_timeout=200" };
+        await using var waiting = new PostgresLockProvider(strict.ConnectionString);
+        await using var polling = new PostgresLockProvider(strict.ConnectionString);
+        await using var elsewhere = PostgresServer.Provider();
+        var nightly = waiting.CreateExclusiveLock(PostgresServer.Unique("gB-nightly"));
+        var leader = polling.CreateExclusiveLock(PostgresServer.Unique("gB-leader"));
+
+        // Taken by the waiting form and by a try-once, each on a session of its own.
+        var held = await nightly.AcquireAsync(TimeSpan.FromSeconds(30));
+        var led = await leader.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(led.IsAcquired);
+
+        // Idle while holding, for several of the server's idle timeouts (a wait for the server's timer, not a bound).
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        foreach (var (scope, name) in new[] { (held, nightly.Name), (led, leader.Name) })
+        {
+            Assert.False(scope.IsLost);
+            Assert.Equal(1, await GrantedCountAsync(name));
+            await using var refused = await elsewhere.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero);
+            Assert.False(refused.IsAcquired);
+        }
+
+        // Released, their connections idle in the pool past the timeout too; the next acquisitions reuse them.
+        await held.DisposeAsync();
+        await led.DisposeAsync();
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        await using var heldAgain = await nightly.AcquireAsync(TimeSpan.FromSeconds(30));
+        await using var ledAgain = await leader.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(ledAgain.IsAcquired);
+        Assert.Equal(1, await GrantedCountAsync(nightly.Name));
+        Assert.Equal(1, await GrantedCountAsync(leader.Name));
+    }
+
+    [Fact]
+    public async Task ALockLeftOnAPooledConnection_IsClearedByThePoolsReset_WhichKeepsTheStartupOptions()
+    {
+        // The caller's options (an idle timeout, as a role default gives it, and a setting of its own) beside the provider's.
+        var strict = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c idle_session_timeout=200 -c work_mem=5MB" };
+        await using var provider = new PostgresLockProvider(strict.ConnectionString);
+        string name = PostgresServer.Unique("gB-leftover");
+
+        // A lock left held on a healthy connection as it returns to the pool (what every session unlocks before it returns).
+        int processId;
+        await using (var connection = await provider.DataSource.OpenConnectionAsync())
+        {
+            processId = connection.ProcessID;
+            await using var command = new NpgsqlCommand("SELECT pg_catalog.pg_advisory_lock($1)", connection);
+            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryKey.ForName(name).BigintValue });
+            await command.ExecuteScalarAsync();
+        }
+
+        // The same physical connection, reused: the pool's reset (DISCARD ALL) runs first and unlocks it, and returns the
+        // session to its startup options, where the provider's idle_session_timeout=0 outranks the caller's.
+        await using (var reused = await provider.DataSource.OpenConnectionAsync())
+        {
+            Assert.Equal(processId, reused.ProcessID);
+            await using var command = new NpgsqlCommand("SELECT current_setting('idle_session_timeout') || ' ' || current_setting('work_mem')", reused);
+            Assert.Equal("0 5MB", await command.ExecuteScalarAsync());
+        }
+
+        Assert.Equal(0, await GrantedCountAsync(name));
+    }
+
+    [Fact]
+    public async Task AServerThatRefusesTheStartupParameter_AsOneBefore14Does_IsConnectedToWithoutIt()
+    {
+        // PostgreSQL 13 and older end a connection attempt that names idle_session_timeout, which they do not know (42704);
+        // this server ends one that names a parameter it does not know the same way.
+        var caller = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c work_mem=5MB" };
+        await using var provider = new PostgresLockProvider(
+            new PostgresLockProviderOptions { ConnectionString = caller.ConnectionString, ConnectionBudget = 4 }, "gb_no_such_timeout");
+        await using var elsewhere = PostgresServer.Provider();
+        var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("gB-nightly"));
+        var leader = provider.CreateExclusiveLock(PostgresServer.Unique("gB-leader"));
+
+        // The first connection meets the refusal; the provider connects without the parameter from then on.
+        await using var held = await nightly.AcquireAsync(TimeSpan.FromSeconds(30));
+        await using var led = await leader.TryAcquireAsync(TimeSpan.Zero);
+        Assert.True(led.IsAcquired);
+        foreach (string name in new[] { nightly.Name, leader.Name })
+        {
+            Assert.Equal(1, await GrantedCountAsync(name));
+            await using var refused = await elsewhere.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero);
+            Assert.False(refused.IsAcquired);
+        }
+
+        // The health check's connection too; and the caller's own options are kept.
+        await provider.PingAsync(CancellationToken.None);
+        await using var connection = await provider.OpenConnectionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand("SELECT current_setting('work_mem')", connection);
+        Assert.Equal("5MB", await command.ExecuteScalarAsync());
     }
 
     private static async Task<long> GrantedCountAsync(string name)
