@@ -185,6 +185,35 @@ public sealed class RegistrationTests
         Assert.Contains("registered as 'ledger' was created with the name 'other'", error.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_factory_that_names_its_lock_differently_fails_the_start_naming_both_and_the_fix()
+    {
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("audit").Register("ledger", _ => new ExclusiveLock("other")));
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("registered as 'ledger' was created with the name 'other'", error.Message, StringComparison.Ordinal);
+        Assert.Contains("pass 'ledger' to the lock's constructor, or register the lock as 'other'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_started_host_has_created_its_locks_and_resolves_the_same_instances()
+    {
+        ExclusiveLock? created = null;
+        using var host = TestHost.Build(locks: l => l.Register("ledger", _ => created = new ExclusiveLock("ledger")));
+
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            Assert.NotNull(created);
+            Assert.Same(created, host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger"));
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
     private sealed class Ledger([FromKeyedServices("ledger")] ExclusiveLock ledgerLock)
     {
         private int _entries;

@@ -14,8 +14,10 @@ public interface ILocksmithBuilder
 
     /// <summary>
     /// Registers a named lock of any kind: the extension point the <c>Add…Lock</c> methods are built on, and the one a
-    /// new lock type uses. The lock is created once, on first resolution, by <paramref name="factory"/>; it is
-    /// resolvable as <typeparamref name="TLock"/> and as <see cref="LockPrimitive"/> under the key <paramref name="name"/>.
+    /// new lock type uses. The lock is created once by <paramref name="factory"/>, when the host starts (or at its first
+    /// resolution, if that comes first); it is resolvable as <typeparamref name="TLock"/> and as <see cref="LockPrimitive"/>
+    /// under the key <paramref name="name"/>. A lock whose <see cref="LockPrimitive.Name"/> is not <paramref name="name"/>
+    /// fails the host's start with an <see cref="InvalidOperationException"/> naming both names.
     /// </summary>
     /// <typeparam name="TLock">The lock's type.</typeparam>
     /// <param name="name">The key, which must also be the created lock's <see cref="LockPrimitive.Name"/>.</param>

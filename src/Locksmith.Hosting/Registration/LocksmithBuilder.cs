@@ -33,8 +33,7 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
             var created = factory(provider);
             if (created.Name != name)
             {
-                throw new InvalidOperationException(
-                    $"The lock registered as '{name}' was created with the name '{created.Name}'; a registered lock's name must be its key.");
+                ThrowNameMismatch(name, created.Name);
             }
 
             // Bound before anyone else sees the lock: it records into the container's meter from its first acquisition.
@@ -49,6 +48,12 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
         Services.AddKeyedSingleton<LockPrimitive>(name, static (provider, key) => (LockPrimitive)provider.GetRequiredKeyedService(typeof(TLock), key));
         return this;
     }
+
+    [DoesNotReturn]
+    private static void ThrowNameMismatch(string name, string createdName) =>
+        throw new InvalidOperationException(
+            $"The lock registered as '{name}' was created with the name '{createdName}'; a registered lock's name must be its key. " +
+            $"Make the factory pass '{name}' to the lock's constructor, or register the lock as '{createdName}'.");
 
     [DoesNotReturn]
     private static void ThrowBuilt(string name) =>

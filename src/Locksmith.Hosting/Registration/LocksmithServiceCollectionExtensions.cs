@@ -193,6 +193,8 @@ public static class LocksmithServiceCollectionExtensions
         // Both are lifecycle services: statistics and policy go in at StartingAsync, before any hosted service starts
         // (also those registered before AddLocksmith), and the policy comes out at StoppedAsync, after all have stopped.
         services.AddHostedService<LockStatisticsService>();
+        // Every lock is created at start, so a factory's mistake fails the start rather than a later request.
+        services.AddHostedService<LockRegistrationCheck>();
         services.AddHostedService<LocksmithPolicyService>();
         services.AddHostedService<DeadlockWatchdog>();
         return new LocksmithBuilder(services, registry);
