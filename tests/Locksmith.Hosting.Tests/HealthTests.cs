@@ -1,4 +1,5 @@
 using System;
+using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,6 +42,24 @@ public sealed class HealthTests
         Assert.Equal(1, entry.Data["timeouts"]);
         Assert.Contains("'ledger' (Exclusive) timed out after waiting", Assert.Single((string[])entry.Data["longWaits"]), StringComparison.Ordinal);
         Assert.Contains("1 long wait(s) (1 of them timed out)", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_data_serializes_each_locks_kind_by_its_name()
+    {
+        // Before, a writer or publisher serializing the data whole wrote "Kind":0, where longWaits say 'ledger' (Exclusive).
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            Settings, l => l.AddExclusiveLock("ledger", 10).AddReadWriteLock("rates", 5), s => s.AddHealthChecks().AddLocksmith());
+        var health = host.Services.GetRequiredService<HealthCheckService>();
+        await host.StartAsync(ct);
+        var report = await health.CheckHealthAsync(ct);
+        await host.StopAsync(ct);
+
+        string json = JsonSerializer.Serialize(report.Entries["locksmith"].Data);
+
+        Assert.Contains("""{"Name":"ledger","Kind":"Exclusive","Level":10""", json, StringComparison.Ordinal);
+        Assert.Contains("""{"Name":"rates","Kind":"ReadWrite","Level":5""", json, StringComparison.Ordinal);
     }
 
     [Fact]

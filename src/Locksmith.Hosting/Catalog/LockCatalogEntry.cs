@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Locksmith.Hosting;
 
 /// <summary>One lock of the container as the catalog saw it: identity and live state, plain data.</summary>
@@ -5,7 +7,15 @@ namespace Locksmith.Hosting;
 /// <param name="Kind">The kind of primitive.</param>
 /// <param name="Level">Its level in the global lock order, or null when unordered.</param>
 /// <param name="State">What it was doing when read.</param>
-public sealed record LockCatalogEntry(string Name, LockKind Kind, int? Level, LockState State)
+/// <remarks>
+/// Serialized as JSON (the health check's <c>locks</c> data, which writers and publishers serialize whole), the kind is
+/// its name (<c>"Exclusive"</c>), as logs and the health check's other data name it, not the enum's number.
+/// </remarks>
+public sealed record LockCatalogEntry(
+    string Name,
+    [property: JsonConverter(typeof(JsonStringEnumConverter<LockKind>))] LockKind Kind,
+    int? Level,
+    LockState State)
 {
     /// <summary>The first id given to async flows; a <see cref="LockState.HolderId"/> at or above it names a flow.</summary>
     public const int FlowIdBase = 1 << 30;
