@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Hosting;
@@ -31,6 +32,14 @@ public sealed class SeedWorkerService(
             outcome.Failed("the host stopped before the work finished");
             await Console.Error.WriteLineAsync("stopped before the work finished").ConfigureAwait(false);
         }
+        catch (Exception error) when (FirstTimeout(error) is { } timeout)
+        {
+            // A timeout is the settings' doing (Locksmith:DefaultTimeout), not a bug: one line naming the lock, as a bad
+            // option gets, not the aggregate's stack traces of every thread that gave up.
+            string line = TimeoutLine(error, timeout);
+            outcome.Failed(line);
+            await Console.Error.WriteLineAsync($"the work failed: {line}").ConfigureAwait(false);
+        }
         catch (Exception error)
         {
             outcome.Failed(error.ToString());
@@ -40,5 +49,19 @@ public sealed class SeedWorkerService(
         {
             lifetime.StopApplication();
         }
+    }
+
+    // The work's threads fail together (the first failure releases the rest), so a timeout is usually one of several.
+    private static LockTimeoutException? FirstTimeout(Exception error) =>
+        error is AggregateException aggregate
+            ? aggregate.Flatten().InnerExceptions.OfType<LockTimeoutException>().FirstOrDefault()
+            : error as LockTimeoutException;
+
+    private static string TimeoutLine(Exception error, LockTimeoutException timeout)
+    {
+        string threads = error is AggregateException { InnerExceptions.Count: > 1 } aggregate
+            ? $" ({aggregate.InnerExceptions.Count} threads failed; the first: {timeout.Message})"
+            : $" ({timeout.Message})";
+        return $"lock '{timeout.LockName}' timed out{threads} Each wait is bounded by Locksmith:DefaultTimeout: raise it, or leave it infinite.";
     }
 }

@@ -55,6 +55,56 @@ public sealed class WorkerHostTests
     }
 
     [Fact]
+    public async Task A_lock_timeout_prints_one_line_naming_the_lock_and_exits_1()
+    {
+        // Before, the aggregate of every thread that gave up was printed whole: about 30 lines of stack traces.
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { Args = [] });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Locksmith:DefaultTimeout"] = "00:00:00.001",
+            ["Worker:ItemsPerProducer"] = "100",
+            ["Worker:Rounds"] = "5",
+        });
+        builder.Services.AddLocksmith(builder.Configuration.GetSection(LocksmithOptions.SectionName))
+            .AddSeedWorker(builder.Configuration.GetSection(WorkerOptions.SectionName));
+        using IHost host = builder.Build();
+        var outcome = host.Services.GetRequiredService<WorkOutcome>();
+        var queueLock = host.Services.GetRequiredKeyedService<ExclusiveLock>(WorkerRegistration.QueueLockName);
+        var errors = new System.IO.StringWriter();
+        var consoleError = Console.Error;
+
+        // Held by another thread for the whole run: every producer's and consumer's first wait times out.
+        using (var holder = HeldOnOtherThread.Hold("holder", release =>
+        {
+            using var scope = queueLock.Acquire();
+            release.Wait();
+        }))
+        {
+            Console.SetError(errors);
+            try
+            {
+                using var hang = new CancellationTokenSource(Guard.HangLimit);
+                await host.StartAsync(hang.Token);
+                await host.WaitForShutdownAsync(hang.Token);
+            }
+            finally
+            {
+                Console.SetError(consoleError);
+            }
+
+            holder.Release();
+        }
+
+        string printed = errors.ToString().TrimEnd();
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.DoesNotContain('\n', printed);
+        Assert.StartsWith("the work failed: lock 'work-queue' timed out", printed, StringComparison.Ordinal);
+        Assert.Contains("Locksmith:DefaultTimeout", printed, StringComparison.Ordinal);
+        Assert.DoesNotContain(" at Locksmith", printed, StringComparison.Ordinal);
+        Assert.Equal(printed["the work failed: ".Length..], outcome.Failure);
+    }
+
+    [Fact]
     public async Task Main_with_small_counts_returns_0()
     {
         int exitCode = await Program.Main(["--items", "500", "--capacity", "2", "--rounds", "20", "--rows", "7", "--columns", "8"]);
