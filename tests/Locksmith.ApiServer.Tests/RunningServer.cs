@@ -22,9 +22,14 @@ internal sealed class RunningServer : IAsyncDisposable
 
     public IServiceProvider Services => App.Services;
 
-    public static async Task<RunningServer> StartAsync(params string[] args)
+    public static Task<RunningServer> StartAsync(params string[] args) => StartAsync(static _ => { }, args);
+
+    /// <summary>Starts the server after <paramref name="configure"/> added to its builder (a test's middleware, say).</summary>
+    public static async Task<RunningServer> StartAsync(Action<WebApplicationBuilder> configure, params string[] args)
     {
-        var app = ApiServerApp.Build(ApiServerApp.CreateBuilder(args, loopbackPort: 0));
+        var builder = ApiServerApp.CreateBuilder(args, loopbackPort: 0);
+        configure(builder);
+        var app = ApiServerApp.Build(builder);
         await app.StartAsync(TestContext.Current.CancellationToken);
         var handler = new SocketsHttpHandler { MaxConnectionsPerServer = 256, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         var client = new HttpClient(handler) { BaseAddress = ApiServerApp.BaseAddress(app), Timeout = TimeSpan.FromMinutes(2) };

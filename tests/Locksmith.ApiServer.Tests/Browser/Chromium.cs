@@ -43,6 +43,61 @@ internal static class Chromium
     public static Task<string> ScreenshotAsync(Uri page, string pngPath) =>
         RunAsync(["--screenshot=" + pngPath, "--window-size=1280,900", page.AbsoluteUri]);
 
+    /// <summary>
+    /// Opens the page in real time (no virtual time: a virtual-time budget pauses the page's timers while a fetch is
+    /// pending, which hides what the page does while an answer is slow) and kills Chromium once <paramref name="until"/>
+    /// completes; a page still running after <see cref="ExitPolls"/> polls fails the test.
+    /// </summary>
+    public static async Task RunUntilAsync(Uri page, Task until)
+    {
+        string binary = RequirePath();
+        var profile = Directory.CreateTempSubdirectory("locksmith-chromium-");
+        var start = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+
+        // A remote-debugging port keeps headless Chromium running after the page loaded, until it is killed.
+        foreach (string argument in (string[])["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--user-data-dir=" + profile.FullName, "--remote-debugging-port=0", page.AbsoluteUri])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+            Task<string> output = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            Task<string> errors = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            Task exit = process.WaitForExitAsync(CancellationToken.None);
+            for (int poll = 0; poll < ExitPolls && !until.IsCompleted && !exit.IsCompleted; poll++)
+            {
+                await Task.WhenAny(until, exit, Task.Delay(s_poll, CancellationToken.None));
+            }
+
+            bool exited = exit.IsCompleted;
+            if (!exited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync(CancellationToken.None);
+            }
+
+            string stderr = await errors;
+            _ = await output;
+            Assert.False(exited, $"Chromium exited with {process.ExitCode} before the page was done: {binary} {string.Join(' ', start.ArgumentList)}\n{stderr}");
+            Assert.True(until.IsCompleted, $"the page was not done after {ExitPolls} polls of {s_poll.TotalMilliseconds} ms; Chromium was killed");
+        }
+        finally
+        {
+            try
+            {
+                profile.Delete(recursive: true);
+            }
+            catch (IOException)
+            {
+                // A helper process may still hold a file for a moment; the temp folder is cleaned later anyway.
+            }
+        }
+    }
+
     private static async Task<string> RunAsync(IReadOnlyList<string> arguments)
     {
         string binary = RequirePath();
