@@ -202,7 +202,7 @@ public static partial class LockSet
                 {
                     if (throwOnTimeout)
                     {
-                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1);
+                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1, GaveUpStateOf(busy));
                     }
 
                     return default;
@@ -304,14 +304,21 @@ public static partial class LockSet
     private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout)
     {
         var mode = ModeOf(busy);
+
+        // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
+        int gaveUpState = GaveUpStateOf(busy);
         AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited);
         if (throwOnTimeout)
         {
-            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited, scopeTag: 1);
+            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited, scopeTag: 1, gaveUpState);
         }
 
         return default;
     }
+
+    /// <summary>A semaphore member's free permits as the set gives up (0 for other locks), for its timeout message.</summary>
+    private static int GaveUpStateOf(LockPrimitive busy) =>
+        busy is CountingSemaphore semaphore ? new SemaphoreGaveUp(semaphore.CurrentCount, HeldBack: false).Pack() : 0;
 
     private static LockMode ModeOf(LockPrimitive member) => ((IAsyncSetMember)member).SetMode;
 

@@ -358,7 +358,7 @@ public static partial class LockSet
 
                 if (throwOnTimeout)
                 {
-                    ThrowSetTimeout(busy, busy.ExclusiveOwnerId, Stopwatch.GetElapsedTime(start));
+                    ThrowSetTimeout(busy, busy.ExclusiveOwnerId, FreePermitsOf(busy), Stopwatch.GetElapsedTime(start));
                 }
 
                 return false;
@@ -401,6 +401,9 @@ public static partial class LockSet
     private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout)
     {
         int ownerThreadId = busy.ExclusiveOwnerId;
+
+        // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
+        int free = FreePermitsOf(busy);
         var mode = SetModeOf(busy);
         LocksmithMetrics.RecordTimeout(busy, TagOf(mode));
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, mode, waited, CurrentThreadId.Value, ownerThreadId)
@@ -409,19 +412,22 @@ public static partial class LockSet
         });
         if (throwOnTimeout)
         {
-            ThrowSetTimeout(busy, ownerThreadId, waited);
+            ThrowSetTimeout(busy, ownerThreadId, free, waited);
         }
 
         return false;
     }
 
+    /// <summary>A semaphore member's free permits (0 for other locks), for the set's timeout message.</summary>
+    private static int FreePermitsOf(LockPrimitive busy) => busy is CountingSemaphore semaphore ? semaphore.CurrentCount : 0;
+
     /// <summary>The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be.</summary>
     [DoesNotReturn]
-    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, TimeSpan waited)
+    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, int free, TimeSpan waited)
     {
         if (busy is CountingSemaphore semaphore)
         {
-            ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, semaphore.CurrentCount, semaphore.MaxCount, waited);
+            ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, new SemaphoreGaveUp(free, HeldBack: false), semaphore.MaxCount, waited);
         }
 
         ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, waited);

@@ -8,11 +8,12 @@ namespace Locksmith;
 internal static partial class ThrowHelper
 {
     [DoesNotReturn]
-    public static void ThrowAsyncSemaphoreTimeout(LockPrimitive semaphore, LockOwner waiter, int requested, int available, int maxCount, TimeSpan waited) =>
+    public static void ThrowAsyncSemaphoreTimeout(LockPrimitive semaphore, LockOwner waiter, int requested, SemaphoreGaveUp gaveUp, int maxCount, TimeSpan waited) =>
         throw new LockTimeoutException(semaphore.Name, 0, waited,
             $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for " +
-            (requested > 0 ? $"{requested} permit(s)" : "permits") + $" of semaphore {semaphore.Describe()}, which had {available} of its " +
-            $"maximum {maxCount} free. A semaphore has no owner: look for the code that acquired permits and did not release them.");
+            (requested > 0 ? $"{requested} permit(s)" : "permits") + $" of semaphore {semaphore.Describe()}; " +
+            SemaphoreStateWhenGaveUp(requested, gaveUp, maxCount) +
+            " A semaphore has no owner: look for the code that acquired permits and did not release them.");
 
     [DoesNotReturn]
     public static void ThrowSemaphoreHoldReleasedTwice(LockPrimitive semaphore, LockOwner owner, int count) =>

@@ -18,9 +18,18 @@ internal static partial class ThrowHelper
             "the count must be at least 1.");
 
     [DoesNotReturn]
-    public static void ThrowSemaphoreTimeout(LockPrimitive semaphore, int requested, int available, int maxCount, TimeSpan waited) =>
+    public static void ThrowSemaphoreTimeout(LockPrimitive semaphore, int requested, SemaphoreGaveUp gaveUp, int maxCount, TimeSpan waited) =>
         throw new LockTimeoutException(semaphore.Name, 0, waited,
             $"Thread {ThreadNames.Current()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {requested} permit(s) of " +
-            $"semaphore {semaphore.Describe()}, which had {available} of its maximum {maxCount} free. A semaphore has no owner: " +
+            $"semaphore {semaphore.Describe()}; {SemaphoreStateWhenGaveUp(requested, gaveUp, maxCount)} A semaphore has no owner: " +
             "look for the code that acquired permits and did not release them.");
+
+    /// <summary>
+    /// The semaphore as the wait saw it when it gave up, never read again afterwards: permits given back after that
+    /// (by the time the message is built) would contradict the timeout.
+    /// </summary>
+    internal static string SemaphoreStateWhenGaveUp(int requested, SemaphoreGaveUp gaveUp, int maxCount) =>
+        gaveUp.Free < requested ? $"when it gave up, {gaveUp.Free} of its maximum {maxCount} were free."
+        : gaveUp.HeldBack ? $"when it gave up, {gaveUp.Free} of its maximum {maxCount} were free but held for waiters queued ahead of it."
+        : $"when it gave up, {gaveUp.Free} of its maximum {maxCount} were free, given back only as it gave up.";
 }

@@ -291,8 +291,37 @@ public sealed class AsyncSemaphoreTests
         var two = new CountingSemaphore(2, 3, "pairs");
         var one = await two.AcquireAsync();
         var timedOut = await Assert.ThrowsAsync<LockTimeoutException>(async () => await two.AcquireAsync(2, TimeSpan.FromMilliseconds(5)));
-        Assert.Contains("waiting for 2 permit(s) of semaphore 'pairs', which had 1 of its maximum 3 free", timedOut.Message, StringComparison.Ordinal);
+        Assert.Contains("waiting for 2 permit(s) of semaphore 'pairs'; when it gave up, 1 of its maximum 3 were free.", timedOut.Message, StringComparison.Ordinal);
         one.Dispose();
+    }
+
+    [Fact]
+    public async Task ATimeout_DescribesTheCountItSawWhenItGaveUp_NotPermitsGivenBackAfter()
+    {
+        // Before, the message read the count when it was built, after the timeout event: permits given back in between
+        // made it say "which had 5 of its maximum 8 free" of a wait for one permit that had just timed out.
+        using var policy = PolicyScope.Capture();
+        var tryOnce = new CountingSemaphore(0, 8, "async-gave-up-try-once");
+        var queued = new CountingSemaphore(0, 8, "async-gave-up-queued");
+        LocksmithPolicy.TimeoutOccurred = e =>
+            (e.LockName == tryOnce.Name ? tryOnce : e.LockName == queued.Name ? queued : null)?.Release(5);
+
+        var once = await Assert.ThrowsAsync<LockTimeoutException>(async () => await tryOnce.AcquireAsync(TimeSpan.Zero));
+        var waited = await Assert.ThrowsAsync<LockTimeoutException>(async () => await queued.AcquireAsync(TimeSpan.FromMilliseconds(20)));
+
+        Assert.Contains("waiting for 1 permit(s) of semaphore 'async-gave-up-try-once'; when it gave up, 0 of its maximum 8 were free.", once.Message, StringComparison.Ordinal);
+        Assert.Contains("waiting for 1 permit(s) of semaphore 'async-gave-up-queued'; when it gave up, 0 of its maximum 8 were free.", waited.Message, StringComparison.Ordinal);
+        Assert.Equal(5, tryOnce.CurrentCount);
+        Assert.Equal(5, queued.CurrentCount);
+
+        // Free permits a try-once may not take, because a flow queued ahead comes first, are said to be held for it.
+        var pairs = new CountingSemaphore(1, 3, "async-gave-up-held");
+        var ahead = pairs.AcquireAsync(2);
+        Assert.False(ahead.IsCompleted);
+        var behind = await Assert.ThrowsAsync<LockTimeoutException>(async () => await pairs.AcquireAsync(TimeSpan.Zero));
+        Assert.Contains("when it gave up, 1 of its maximum 3 were free but held for waiters queued ahead of it.", behind.Message, StringComparison.Ordinal);
+        pairs.Release();
+        (await ahead).Dispose();
     }
 
     [Fact]

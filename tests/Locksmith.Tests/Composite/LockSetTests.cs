@@ -332,7 +332,7 @@ public sealed class LockSetTests
         // The semaphore has no permit: the set's try-once finds it busy.
         var noPermit = Assert.Throws<LockTimeoutException>(() => LockSet.Acquire(TimeSpan.Zero, permits, free));
         Assert.Equal(permits.Name, noPermit.LockName);
-        Assert.Contains("1 permit(s) of semaphore 'set-mode-permits', which had 0 of its maximum 1 free", noPermit.Message, StringComparison.Ordinal);
+        Assert.Contains("1 permit(s) of semaphore 'set-mode-permits'; when it gave up, 0 of its maximum 1 were free.", noPermit.Message, StringComparison.Ordinal);
 
         // A reader on another thread keeps the write lock from the set.
         using (HeldOnOtherThread.Hold("set-mode-reader", release =>

@@ -212,6 +212,29 @@ public sealed class CountingSemaphoreTests
     }
 
     [Fact]
+    public void ATimeout_DescribesTheCountItSawWhenItGaveUp_NotPermitsGivenBackAfter()
+    {
+        // Before, the message read the count when it was built, after the timeout event: permits given back in between
+        // made it say "which had 5 of its maximum 8 free" of a wait for one permit that had just timed out.
+        using var policy = PolicyScope.Capture();
+        var tryOnce = new CountingSemaphore(0, 8, "gave-up-try-once");
+        var blocked = new CountingSemaphore(0, 8, "gave-up-blocked");
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            // Another thread's permits come back just as the timeout is reported.
+            (e.LockName == tryOnce.Name ? tryOnce : e.LockName == blocked.Name ? blocked : null)?.Release(5);
+        };
+
+        var once = Assert.Throws<LockTimeoutException>(() => tryOnce.Acquire(TimeSpan.Zero));
+        var waited = Assert.Throws<LockTimeoutException>(() => blocked.Acquire(TimeSpan.FromMilliseconds(20)));
+
+        Assert.Contains("waiting for 1 permit(s) of semaphore 'gave-up-try-once'; when it gave up, 0 of its maximum 8 were free.", once.Message, StringComparison.Ordinal);
+        Assert.Contains("waiting for 1 permit(s) of semaphore 'gave-up-blocked'; when it gave up, 0 of its maximum 8 were free.", waited.Message, StringComparison.Ordinal);
+        Assert.Equal(5, tryOnce.CurrentCount);
+        Assert.Equal(5, blocked.CurrentCount);
+    }
+
+    [Fact]
     public void CancelledWait_ThrowsOperationCanceled_AndLeavesTheCountAsItWas()
     {
         var semaphore = new CountingSemaphore(1, 3, "cancelled");

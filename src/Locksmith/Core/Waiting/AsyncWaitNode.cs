@@ -51,7 +51,9 @@ internal interface IAsyncWaitHost
     /// Throws the primitive's timeout exception for a wait of <paramref name="waited"/> for <paramref name="mode"/>;
     /// <paramref name="scopeTag"/> is the tag the wait would have carried (a semaphore's permit count).
     /// </summary>
-    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag);
+    /// <remarks><paramref name="gaveUpState"/> is what the host noted in <see cref="AsyncWaitNode.GaveUpState"/> as the
+    /// wait left its queue (a semaphore's free permits then), so the message describes that moment, not a later one.</remarks>
+    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState);
 }
 
 /// <summary>
@@ -99,6 +101,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     /// <summary>A primitive-defined tag the scope carries back to the release (a mode, a permit count).</summary>
     public int ScopeTag;
+
+    /// <summary>A host-defined note of what the wait saw as it left the queue (a semaphore's free permits), for its message.</summary>
+    public int GaveUpState;
 
     /// <summary>The mode waited for.</summary>
     public LockMode Mode;
@@ -174,6 +179,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         Outcome = AsyncWaitOutcome.Pending;
         Token = 0;
         ScopeTag = 0;
+        GaveUpState = 0;
         _throwOnTimeout = throwOnTimeout;
         _cancellationToken = cancellationToken;
         _start = NeedsClock(host.Lock, timeoutMs) ? Stopwatch.GetTimestamp() : 0;
@@ -387,6 +393,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         int scopeToken = Token;
         // A wait that failed carries what it asked for instead (a semaphore's permit count), for its message.
         int scopeTag = outcome == AsyncWaitOutcome.Granted ? ScopeTag : Request;
+        int gaveUpState = GaveUpState;
         var mode = Mode;
         var modeTag = ModeTag;
         long start = _start;
@@ -394,7 +401,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         var cancellationToken = _cancellationToken;
         Recycle();
 
-        return AsyncWaits.Complete(host, releaser, owner, outcome, scopeToken, scopeTag, mode, modeTag, start, throwOnTimeout, cancellationToken);
+        return AsyncWaits.Complete(host, releaser, owner, outcome, scopeToken, scopeTag, gaveUpState, mode, modeTag, start, throwOnTimeout, cancellationToken);
     }
 
     ValueTaskSourceStatus IValueTaskSource<AsyncLockScope>.GetStatus(short token)

@@ -14,7 +14,7 @@ internal static class AsyncWaits
     /// <summary>Turns a finished wait into its result; runs in the awaiting frame (the node's <c>GetResult</c>).</summary>
     public static AsyncLockScope Complete(
         IAsyncWaitHost host, IAsyncScopeReleaser releaser, LockOwner owner, AsyncWaitOutcome outcome, int token, int tag,
-        LockMode mode, string modeTag, long start, bool throwOnTimeout, CancellationToken cancellationToken)
+        int gaveUpState, LockMode mode, string modeTag, long start, bool throwOnTimeout, CancellationToken cancellationToken)
     {
         var lockPrimitive = host.Lock;
         if (ReferenceEquals(owner.WaitingFor, lockPrimitive))
@@ -86,7 +86,7 @@ internal static class AsyncWaits
 
             default:
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
-                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag);
+                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag, gaveUpState);
                 return default;
         }
     }
@@ -111,7 +111,7 @@ internal static class AsyncWaits
     /// Gives back a timed-out wait's reservation; for a throwing call, once the exception is built, so a flow that holds
     /// nothing else is still described with its activity's name.
     /// </summary>
-    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout, int scopeTag)
+    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout, int scopeTag, int gaveUpState)
     {
         if (!throwOnTimeout)
         {
@@ -121,7 +121,7 @@ internal static class AsyncWaits
 
         try
         {
-            host.ThrowTimeout(owner, mode, waited, scopeTag);
+            host.ThrowTimeout(owner, mode, waited, scopeTag, gaveUpState);
         }
         finally
         {
@@ -144,7 +144,7 @@ internal static class AsyncWaits
         {
             var waited = TimeSpan.FromMilliseconds(timeoutMs);
             ReportTimeoutOrGiveBack(host, flow, mode, modeTag, waited);
-            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0);
+            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0, gaveUpState: 0);
         }
 
         return default;

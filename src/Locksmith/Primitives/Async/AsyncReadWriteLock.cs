@@ -322,7 +322,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         return true;
     }
 
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag) =>
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState) =>
         ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, Writer, waited);
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)

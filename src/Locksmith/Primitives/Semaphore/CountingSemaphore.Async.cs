@@ -205,13 +205,14 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (controlled)
         {
             // A controlled flow waits for its turn, not on the queue, and then completes synchronously.
-            while (!TryTake(count))
+            int free;
+            while (!TryTake(count, out free))
             {
                 if (!WaitControlled(timeoutMs, cancellationToken))
                 {
                     return cancellationToken.IsCancellationRequested
                         ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Permit, cancellationToken)
-                        : FailedAsyncWithoutWaiting(flow, count, throwOnTimeout, timeoutMs);
+                        : FailedAsyncWithoutWaiting(flow, count, new SemaphoreGaveUp(free, HeldBack: false), throwOnTimeout, timeoutMs);
                 }
             }
 
@@ -227,9 +228,14 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         {
             // A try-once queues behind nobody: like a thread's, it passes sleeping threads (they wake and retry) but
             // takes nothing ahead of a queued async waiter. Threads that cannot use the free permits must not fail it.
-            return Volatile.Read(ref _asyncQueued) == 0 && TryTake(count)
+            if (Volatile.Read(ref _asyncQueued) != 0)
+            {
+                return FailedAsyncWithoutWaiting(flow, count, new SemaphoreGaveUp(Volatile.Read(ref _count), HeldBack: true), throwOnTimeout);
+            }
+
+            return TryTake(count, out int freeOnce)
                 ? new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count))
-                : FailedAsyncWithoutWaiting(flow, count, throwOnTimeout);
+                : FailedAsyncWithoutWaiting(flow, count, new SemaphoreGaveUp(freeOnce, HeldBack: false), throwOnTimeout);
         }
 
         if (Volatile.Read(ref _listedForDetector) == 0)
@@ -294,7 +300,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     }
 
     /// <summary>A try-once that found too few permits, or a controlled wait the scheduler timed out after <paramref name="timeoutMs"/>.</summary>
-    private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, bool throwOnTimeout, int timeoutMs = 0)
+    private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, SemaphoreGaveUp gaveUp, bool throwOnTimeout, int timeoutMs = 0)
     {
         if (!throwOnTimeout)
         {
@@ -307,7 +313,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         {
             // Reported and described while the reservation still counts: a flow holding nothing else keeps its activity's name.
             AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited);
-            ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, CurrentCount, _maxCount, waited);
+            ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, gaveUp, _maxCount, waited);
         }
         finally
         {
@@ -370,6 +376,9 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
 
     void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node)
     {
+        // What the wait saw as it gave up, for its message: permits free now are held for an async waiter ahead of it
+        // (served in order), or came back just now, the release that added them not yet through the gate.
+        node.GaveUpState = new SemaphoreGaveUp(Volatile.Read(ref _count), HeldBack: AsyncWaiterAhead(node)).Pack();
         _queue.Remove(node);
         _asyncQueued--;
 
@@ -380,7 +389,21 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
     }
 
+    /// <summary>Under the gate: whether an async waiter is queued ahead of <paramref name="node"/> (a contended slow path's walk).</summary>
+    private bool AsyncWaiterAhead(AsyncWaitNode node)
+    {
+        for (var ahead = _queue.Head; ahead is not null && !ReferenceEquals(ahead, node); ahead = ahead.Next)
+        {
+            if (ahead is AsyncWaitNode)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     // The scope tag of a semaphore's wait is the permits it asked for (one for a lock set's member).
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag) =>
-        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, waiter, scopeTag, CurrentCount, _maxCount, waited);
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState) =>
+        ThrowHelper.ThrowAsyncSemaphoreTimeout(this, waiter, scopeTag, SemaphoreGaveUp.Unpack(gaveUpState), _maxCount, waited);
 }

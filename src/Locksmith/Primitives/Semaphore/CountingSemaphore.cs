@@ -333,7 +333,10 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             ref protocol, ref _queue, this, LockMode.Permit, LockModeTags.Permit, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    private bool TryTake(int count)
+    private bool TryTake(int count) => TryTake(count, out _);
+
+    /// <summary>Takes <paramref name="count"/> permits if free; on failure <paramref name="free"/> is the count that was too low.</summary>
+    private bool TryTake(int count, out int free)
     {
         int current = Volatile.Read(ref _count);
         while (current >= count)
@@ -341,12 +344,14 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             int seen = Interlocked.CompareExchange(ref _count, current - count, current);
             if (seen == current)
             {
+                free = current - count;
                 return true;
             }
 
             current = seen;
         }
 
+        free = current;
         return false;
     }
 
@@ -418,10 +423,14 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     }
 
     /// <summary>The semaphore's side of the kernel's wait: wake-and-retry for <c>count</c> permits.</summary>
-    private readonly ref struct Protocol : IWaitProtocol
+    private ref struct Protocol : IWaitProtocol
     {
         private readonly CountingSemaphore _semaphore;
         private readonly int _count;
+
+        // What the wait saw when it last failed (a try-once's attempt, or leaving the queue), for the timeout message:
+        // the count read later, after a release, would say permits were free for a wait that timed out.
+        private SemaphoreGaveUp _gaveUp;
 
         public Protocol(CountingSemaphore semaphore, int count)
         {
@@ -429,10 +438,25 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             _count = count;
         }
 
-        public int OwnerId => 0;
+        public readonly int OwnerId => 0;
 
         // A thread not yet queued takes nothing while an async waiter is queued: it would take the permits ahead of it.
-        public bool TryAcquire() => Volatile.Read(ref _semaphore._asyncQueued) == 0 && _semaphore.TryTake(_count);
+        public bool TryAcquire()
+        {
+            if (Volatile.Read(ref _semaphore._asyncQueued) != 0)
+            {
+                _gaveUp = new SemaphoreGaveUp(Volatile.Read(ref _semaphore._count), HeldBack: true);
+                return false;
+            }
+
+            if (_semaphore.TryTake(_count, out int free))
+            {
+                return true;
+            }
+
+            _gaveUp = new SemaphoreGaveUp(free, HeldBack: false);
+            return false;
+        }
 
         public void BeginSpin()
         {
@@ -494,6 +518,10 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
         public void Abandon(WaitNode node)
         {
+            // Under the gate, as the wait gives up: what it saw. Permits here now came back as it gave up, unless async
+            // waiters queued ahead keep them (a thread still queued takes none while one is).
+            _gaveUp = new SemaphoreGaveUp(
+                Volatile.Read(ref _semaphore._count), HeldBack: node.Status != WaitStatus.Woken && _semaphore._asyncQueued != 0);
             if (node.IsQueued)
             {
                 _semaphore._queue.Remove(node);
@@ -506,8 +534,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         }
 
         [DoesNotReturn]
-        public void ThrowTimeout(TimeSpan waited) =>
-            ThrowHelper.ThrowSemaphoreTimeout(_semaphore, _count, _semaphore.CurrentCount, _semaphore._maxCount, waited);
+        public readonly void ThrowTimeout(TimeSpan waited) =>
+            ThrowHelper.ThrowSemaphoreTimeout(_semaphore, _count, _gaveUp, _semaphore._maxCount, waited);
     }
 
     /// <summary>
