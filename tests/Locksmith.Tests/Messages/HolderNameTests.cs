@@ -142,6 +142,64 @@ public sealed class HolderNameTests
     }
 
     [Fact]
+    public void ATryOnceTimeout_NamesTheHolderItsEventNamed_EvenIfTheHolderLeftRightAfter()
+    {
+        // Before, the event named the holder and the exception read the owner again: a holder gone by then made it say
+        // "held in a shared mode or released as the wait ended" of the same timeout.
+        using var policy = PolicyScope.Capture();
+        var gate = new ExclusiveLock("holder-left-after-try-once");
+        using var held = new ManualResetEventSlim(false);
+        using var leave = new ManualResetEventSlim(false);
+        using var threadDone = new ManualResetEventSlim(false);
+        int holderId = 0;
+        var thread = new Thread(() =>
+        {
+            Volatile.Write(ref holderId, Environment.CurrentManagedThreadId);
+            using (gate.Acquire())
+            {
+                held.Set();
+                leave.Wait(Guard.HangLimit);
+            }
+
+            // The thread lives on (a thread that ended is named by id only): only the lock is gone.
+            threadDone.Wait(Guard.HangLimit);
+        })
+        { Name = "departing-holder", IsBackground = true };
+        thread.Start();
+        try
+        {
+            Assert.True(held.Wait(Guard.HangLimit));
+            var events = new ConcurrentQueue<LockTimeoutEvent>();
+            LocksmithPolicy.TimeoutOccurred = e =>
+            {
+                events.Enqueue(e);
+                if (e.LockName == gate.Name)
+                {
+                    // The holder leaves as the timeout is reported.
+                    leave.Set();
+                    Guard.SpinUntil(() => !gate.IsHeld, "the holder released the lock");
+                }
+            };
+
+            var ex = Assert.Throws<LockTimeoutException>(() => gate.Acquire(TimeSpan.Zero));
+
+            var timeout = Assert.Single(events, e => e.LockName == gate.Name);
+            Assert.Equal(holderId, timeout.OwnerThreadId);
+            Assert.Equal(holderId, ex.OwnerThreadId);
+            Assert.Equal("departing-holder", ex.OwnerThreadName);
+            Assert.Contains("held by thread", ex.Message, StringComparison.Ordinal);
+            Assert.Contains("('departing-holder')", ex.Message, StringComparison.Ordinal);
+            Assert.False(gate.IsHeld);
+        }
+        finally
+        {
+            leave.Set();
+            threadDone.Set();
+            thread.Join(Guard.HangLimit);
+        }
+    }
+
+    [Fact]
     public void UnnamedHolderThread_IsNamedByIdOnly()
     {
         var gate = new ExclusiveLock("unnamed-holder");

@@ -54,6 +54,10 @@ internal interface IWaitProtocol
     /// <summary>The owner to name when the wait fails (0 when there is none, as for a semaphore).</summary>
     int OwnerId { get; }
 
-    /// <summary>Throws the primitive's timeout exception after a failed throwing acquisition.</summary>
-    void ThrowTimeout(TimeSpan waited);
+    /// <summary>
+    /// Throws the primitive's timeout exception after a failed throwing acquisition. <paramref name="ownerThreadId"/> is
+    /// the <see cref="OwnerId"/> the kernel read once for the timeout's event: the exception names the same holder, not
+    /// one read again after the holder may have left.
+    /// </summary>
+    void ThrowTimeout(TimeSpan waited, int ownerThreadId);
 }

@@ -190,8 +190,10 @@ internal static class WaitKernel
     {
         if (throwOnTimeout)
         {
-            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, protocol.OwnerId, timeoutMs);
-            protocol.ThrowTimeout(TimeSpan.FromMilliseconds(timeoutMs));
+            // One read of the holder for the event and the exception: they name the same one.
+            int ownerThreadId = protocol.OwnerId;
+            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, timeoutMs);
+            protocol.ThrowTimeout(TimeSpan.FromMilliseconds(timeoutMs), ownerThreadId);
         }
 
         return false;
@@ -278,10 +280,12 @@ internal static class WaitKernel
                 ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
             }
 
-            wait.TimedOut(protocol.OwnerId, throwOnTimeout: false);
+            // One read of the holder for the event and the exception: they name the same one.
+            int ownerThreadId = protocol.OwnerId;
+            wait.TimedOut(ownerThreadId, throwOnTimeout: false);
             if (throwOnTimeout)
             {
-                protocol.ThrowTimeout(wait.Elapsed);
+                protocol.ThrowTimeout(wait.Elapsed, ownerThreadId);
             }
         }
 

@@ -182,6 +182,7 @@ internal struct MutexCore
         }
 
         [DoesNotReturn]
-        public readonly void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Exclusive, _core.Owner, waited);
+        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId) =>
+            ThrowHelper.ThrowTimeout(_lock, LockMode.Exclusive, ownerThreadId, waited);
     }
 }

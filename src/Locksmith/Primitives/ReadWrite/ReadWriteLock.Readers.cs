@@ -296,6 +296,6 @@ public sealed partial class ReadWriteLock
         public void Abandon(WaitNode node) => _lock.AbandonWaitLocked(node);
 
         [DoesNotReturn]
-        public void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Read, _lock.WriterThreadId, waited);
+        public void ThrowTimeout(TimeSpan waited, int ownerThreadId) => ThrowHelper.ThrowTimeout(_lock, LockMode.Read, ownerThreadId, waited);
     }
 }

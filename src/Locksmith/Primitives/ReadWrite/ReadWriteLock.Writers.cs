@@ -392,7 +392,7 @@ public sealed partial class ReadWriteLock
         }
 
         [DoesNotReturn]
-        public readonly void ThrowTimeout(TimeSpan waited) => ThrowHelper.ThrowTimeout(_lock, LockMode.Write, _lock.WriterThreadId, waited);
+        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId) => ThrowHelper.ThrowTimeout(_lock, LockMode.Write, ownerThreadId, waited);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
