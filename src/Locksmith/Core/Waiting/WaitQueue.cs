@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Threading;
 
@@ -31,6 +32,35 @@ internal struct WaitQueue
 
     /// <summary>The longest-waiting node; under the gate.</summary>
     public readonly WaitNode? Head => _head;
+
+    /// <summary>
+    /// Adds the async flows queued here, with their modes, for the deadlock detector: under the gate, if a wait ever
+    /// created it.
+    /// </summary>
+    public void AddAsyncWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        if (GateOrNull is not { } gate)
+        {
+            return;
+        }
+
+        using (GateEntry.Enter(gate))
+        {
+            AddAsyncWaiters(_head, waiters);
+        }
+    }
+
+    /// <summary>Adds the async flows of the queue from <paramref name="head"/> on; under its gate.</summary>
+    public static void AddAsyncWaiters(WaitNode? head, List<(LockOwner Flow, LockMode Mode)> waiters)
+    {
+        for (var node = head; node is not null; node = node.Next)
+        {
+            if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
+            {
+                waiters.Add((flow, asyncNode.Mode));
+            }
+        }
+    }
 
     /// <summary>Appends <paramref name="node"/>, resetting its status to waiting; under the gate.</summary>
     public void EnqueueLast(WaitNode node)

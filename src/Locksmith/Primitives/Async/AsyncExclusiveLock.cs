@@ -514,22 +514,5 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState) =>
         ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, HolderNow(), waited);
 
-    void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
-    {
-        if (_queue.GateOrNull is not { } gate)
-        {
-            return;
-        }
-
-        using (GateEntry.Enter(gate))
-        {
-            for (var node = _queue.Head; node is not null; node = node.Next)
-            {
-                if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
-                {
-                    waiters.Add((flow, asyncNode.Mode));
-                }
-            }
-        }
-    }
+    void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters) => _queue.AddAsyncWaiters(waiters);
 }

@@ -334,19 +334,8 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
         using (GateEntry.Enter(gate))
         {
-            AddWaiters(_writers.Head, waiters);
-            AddWaiters(_readers.Head, waiters);
-        }
-    }
-
-    private static void AddWaiters(WaitNode? head, List<(LockOwner Flow, LockMode Mode)> waiters)
-    {
-        for (var node = head; node is not null; node = node.Next)
-        {
-            if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
-            {
-                waiters.Add((flow, asyncNode.Mode));
-            }
+            WaitQueue.AddAsyncWaiters(_writers.Head, waiters);
+            WaitQueue.AddAsyncWaiters(_readers.Head, waiters);
         }
     }
 }

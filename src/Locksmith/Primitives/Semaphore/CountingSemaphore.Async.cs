@@ -280,24 +280,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
     }
 
-    void IAsyncOwnedLock.AddWaiters(System.Collections.Generic.List<(LockOwner Flow, LockMode Mode)> waiters)
-    {
-        if (_queue.GateOrNull is not { } gate)
-        {
-            return;
-        }
-
-        using (GateEntry.Enter(gate))
-        {
-            for (var node = _queue.Head; node is not null; node = node.Next)
-            {
-                if (node is AsyncWaitNode { Owner: { } flow } asyncNode)
-                {
-                    waiters.Add((flow, asyncNode.Mode));
-                }
-            }
-        }
-    }
+    void IAsyncOwnedLock.AddWaiters(System.Collections.Generic.List<(LockOwner Flow, LockMode Mode)> waiters) => _queue.AddAsyncWaiters(waiters);
 
     /// <summary>A try-once that found too few permits, or a controlled wait the scheduler timed out after <paramref name="timeoutMs"/>.</summary>
     private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, SemaphoreGaveUp gaveUp, bool throwOnTimeout, int timeoutMs = 0)
