@@ -1,7 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
 
@@ -99,23 +97,10 @@ public sealed class ForwardingPropertyLockLevelTests
         compilation = compilation.WithOptions(compilation.Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
         var run = GeneratorHarness.Run(compilation);
         Assert.Empty(run.LocksmithDiagnostics);
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics) + "\n" + Generated(run));
-
-        var context = new AssemblyLoadContext("forwarding-levels", isCollectible: true);
-        try
-        {
-            image.Position = 0;
-            var probe = context.LoadFromStream(image).GetType("N.Probe", throwOnError: true)!;
-            Assert.Equal(
-                "N.Account._lock:10|N.Vault._lock:20|N.Chain._lock:30|N.Till.Lock:40",
-                probe.GetMethod("Run")!.Invoke(null, [throughPropertyFirst]));
-        }
-        finally
-        {
-            context.Unload();
-        }
+        using var loaded = LoadedAssembly.Load(run, "forwarding-levels");
+        Assert.Equal(
+            "N.Account._lock:10|N.Vault._lock:20|N.Chain._lock:30|N.Till.Lock:40",
+            loaded.Type("N.Probe").GetMethod("Run")!.Invoke(null, [throughPropertyFirst]));
     }
 
     /// <summary>Two levels for one lock, on a property returning it and on the lock (or another such property), are LSM0048.</summary>
@@ -243,7 +228,4 @@ public sealed class ForwardingPropertyLockLevelTests
             [Guarded(Lock = nameof(_other))] private void WrongCore() => {|LSM0020:_balance|}++;
         }
         """);
-
-    private static string Generated(GeneratorRun run) =>
-        string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
 }

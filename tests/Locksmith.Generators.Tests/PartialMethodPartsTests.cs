@@ -1,8 +1,6 @@
 using System;
 using System.Collections.Generic;
-using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -77,33 +75,22 @@ public sealed class PartialMethodPartsTests
         var generated = run.CompilerDiagnostics
             .Where(static d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true)
             .ToList();
-        Assert.True(generated.Count == 0, Snapshot.Render(generated) + "\n" + Generated(run));
+        Assert.True(generated.Count == 0, Snapshot.Render(generated) + "\n" + run.GeneratedText);
 
         // The user's own declarations carry the compiler's warnings about the differences, and nothing else.
         var user = run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning).Select(static d => d.Id).Distinct().Order(StringComparer.Ordinal);
         Assert.Equal(["CS8611", "CS8819", "CS8826"], user);
 
-        string wrappers = Generated(run);
+        string wrappers = run.GeneratedText;
         Assert.Contains("public string Echo(string text)", wrappers, StringComparison.Ordinal);
         Assert.Contains("/// <param name=\"text\">The text.</param>", wrappers, StringComparison.Ordinal);
         Assert.Contains("public string? Find(string key)", wrappers, StringComparison.Ordinal);
         Assert.Contains("public void Take(string? key)", wrappers, StringComparison.Ordinal);
 
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
-        var context = new AssemblyLoadContext("partial-parts", isCollectible: true);
-        try
-        {
-            image.Position = 0;
-            var type = context.LoadFromStream(image).GetType("N.P", throwOnError: true)!;
-            var task = (System.Threading.Tasks.Task<string>)type.GetMethod("Run")!.Invoke(Activator.CreateInstance(type), null)!;
-            Assert.Equal("|f|o|g|3|-1", await task);
-        }
-        finally
-        {
-            context.Unload();
-        }
+        using var loaded = LoadedAssembly.Load(run, "partial-parts");
+        var p = loaded.Create("N.P");
+        var task = (System.Threading.Tasks.Task<string>)p.GetType().GetMethod("Run")!.Invoke(p, null)!;
+        Assert.Equal("|f|o|g|3|-1", await task);
     }
 
     /// <summary>The analyzers find the body's parameters by position: LSM0023 and LSM0020 see the names of the declaration [AcquiresLocksOf] is not on.</summary>
@@ -142,7 +129,4 @@ public sealed class PartialMethodPartsTests
             private partial IEnumerable<int> ListCore() => new List<int> { 1 };
         }
         """);
-
-    private static string Generated(GeneratorRun run) =>
-        string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
 }

@@ -1,7 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -92,20 +90,9 @@ public sealed class PolymorphicLockLevelTests
         var run = GeneratorHarness.Run(compilation);
         // The levels below members without one (Vault.Gate, Fridge.Lock) are LSM0049: the order checks wait for their wrappers.
         Assert.Equal(["LSM0049", "LSM0049"], run.LocksmithDiagnostics.Select(static d => d.Id));
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics) + "\n" + Generated(run));
-
-        var context = new AssemblyLoadContext("polymorphic-levels", isCollectible: true);
-        try
+        using (var loaded = LoadedAssembly.Load(run, "polymorphic-levels"))
         {
-            image.Position = 0;
-            var probe = context.LoadFromStream(image).GetType("N.Probe", throwOnError: true)!;
-            Assert.Equal("10|10|10|20|30", probe.GetMethod("Run")!.Invoke(null, null));
-        }
-        finally
-        {
-            context.Unload();
+            Assert.Equal("10|10|10|20|30", loaded.Type("N.Probe").GetMethod("Run")!.Invoke(null, null));
         }
 
         // Through a member without a level, nothing is declared; through one with a level, that level.
@@ -173,7 +160,4 @@ public sealed class PolymorphicLockLevelTests
         public sealed class Fine : Ordered { public override ExclusiveLock Lock { get; } = new(); }
         public sealed class Stream : System.IO.MemoryStream { [LockOrder(1)] public ExclusiveLock Lock { get; } = new(); }
         """);
-
-    private static string Generated(GeneratorRun run) =>
-        string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
 }

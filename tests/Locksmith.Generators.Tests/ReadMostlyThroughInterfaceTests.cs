@@ -1,7 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
 
@@ -95,21 +93,8 @@ public sealed class ReadMostlyThroughInterfaceTests
         var compilation = TestCompilation.Create(source);
         var run = GeneratorHarness.Run(compilation);
         Assert.Equal(diagnostics, string.Join(",", run.LocksmithDiagnostics.Select(static d => d.Id)));
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
-
-        var context = new AssemblyLoadContext("read-mostly-through-interface", isCollectible: true);
-        try
-        {
-            image.Position = 0;
-            var probe = context.LoadFromStream(image).GetType("N.Probe", throwOnError: true)!;
-            Assert.Equal(outcome, probe.GetMethod("Run")!.Invoke(null, null));
-        }
-        finally
-        {
-            context.Unload();
-        }
+        using var loaded = LoadedAssembly.Load(run, "read-mostly-through-interface");
+        Assert.Equal(outcome, loaded.Type("N.Probe").GetMethod("Run")!.Invoke(null, null));
     }
 
     /// <summary>LSM0050 for each lock property reached through a member above it, unless built with the type's policy.</summary>

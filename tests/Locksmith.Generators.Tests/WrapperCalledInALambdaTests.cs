@@ -1,7 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using System.Threading.Tasks;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
@@ -213,25 +211,12 @@ public sealed class WrapperCalledInALambdaTests
         var compilation = TestCompilation.Create(Shapes);
         var run = GeneratorHarness.Run(compilation);
         Assert.Empty(run.LocksmithDiagnostics);
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
-
-        var context = new AssemblyLoadContext("wrapper-in-lambda", isCollectible: true);
-        try
-        {
-            image.Position = 0;
-            var assembly = context.LoadFromStream(image);
-            var account = Activator.CreateInstance(assembly.GetType("N.Account", throwOnError: true)!)!;
-            var vault = Activator.CreateInstance(assembly.GetType("N.Vault", throwOnError: true)!)!;
-            Assert.Equal("busy", account.GetType().GetMethod("Sweep", Type.EmptyTypes)!.Invoke(account, null));
-            Assert.Equal("threw", Sweep(vault, suppressFlow: false));
-            Assert.Equal("busy", Sweep(vault, suppressFlow: true));
-        }
-        finally
-        {
-            context.Unload();
-        }
+        using var loaded = LoadedAssembly.Load(run, "wrapper-in-lambda");
+        var account = loaded.Create("N.Account");
+        var vault = loaded.Create("N.Vault");
+        Assert.Equal("busy", account.GetType().GetMethod("Sweep", Type.EmptyTypes)!.Invoke(account, null));
+        Assert.Equal("threw", Sweep(vault, suppressFlow: false));
+        Assert.Equal("busy", Sweep(vault, suppressFlow: true));
     }
 
     private const string ScopeShapes = """
@@ -284,23 +269,11 @@ public sealed class WrapperCalledInALambdaTests
         var reported = Assert.Single(run.LocksmithDiagnostics);
         Assert.Equal("LSM0023", reported.Id);
         Assert.Equal("OpenAsync()", reported.Location.SourceTree!.GetText().ToString(reported.Location.SourceSpan));
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
-
-        var context = new AssemblyLoadContext("scope-in-lambda", isCollectible: true);
-        try
-        {
-            image.Position = 0;
-            var safe = Activator.CreateInstance(context.LoadFromStream(image).GetType("N.Safe", throwOnError: true)!)!;
-            var sweep = safe.GetType().GetMethod("SweepAsync", [typeof(bool)])!;
-            Assert.Equal("threw", Await((Task<string>)sweep.Invoke(safe, [false])!));
-            Assert.Equal("busy", Await((Task<string>)sweep.Invoke(safe, [true])!));
-        }
-        finally
-        {
-            context.Unload();
-        }
+        using var loaded = LoadedAssembly.Load(run, "scope-in-lambda");
+        var safe = loaded.Create("N.Safe");
+        var sweep = safe.GetType().GetMethod("SweepAsync", [typeof(bool)])!;
+        Assert.Equal("threw", Await((Task<string>)sweep.Invoke(safe, [false])!));
+        Assert.Equal("busy", Await((Task<string>)sweep.Invoke(safe, [true])!));
     }
 
     /// <summary>

@@ -1,7 +1,5 @@
 using System;
-using System.IO;
 using System.Linq;
-using System.Runtime.Loader;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
@@ -155,33 +153,20 @@ public sealed class WrapperCalledInAnInlineDelegateTests
         var run = GeneratorHarness.Run(TestCompilation.Create(Shapes));
         var reported = run.LocksmithDiagnostics.OrderBy(static d => d.Location.SourceSpan.Start).Select(d => d.Id + " " + d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan)).ToArray();
         Assert.Equal(["LSM0023 Deposit(x)", "LSM0023 Price(x)", "LSM0023 Price(x)", "LSM0023 OpenAsync(x)"], reported, StringComparer.Ordinal);
-        using var image = new MemoryStream();
-        var emitted = run.Output.Emit(image);
-        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
-
-        var context = new AssemblyLoadContext("wrapper-in-inline-delegate", isCollectible: true);
-        try
+        using var loaded = LoadedAssembly.Load(run, "wrapper-in-inline-delegate");
+        var account = loaded.Create("N.Account");
+        var vault = loaded.Create("N.Vault");
+        foreach (string wrapper in new[] { "Each", "Sum", "Loop" })
         {
-            image.Position = 0;
-            var assembly = context.LoadFromStream(image);
-            var account = Activator.CreateInstance(assembly.GetType("N.Account", throwOnError: true)!)!;
-            var vault = Activator.CreateInstance(assembly.GetType("N.Vault", throwOnError: true)!)!;
-            foreach (string wrapper in new[] { "Each", "Sum", "Loop" })
-            {
-                var thrown = Assert.Throws<System.Reflection.TargetInvocationException>(() => account.GetType().GetMethod(wrapper, Type.EmptyTypes)!.Invoke(account, null));
-                Assert.IsType<System.Threading.LockRecursionException>(thrown.InnerException);
-            }
+            var thrown = Assert.Throws<System.Reflection.TargetInvocationException>(() => account.GetType().GetMethod(wrapper, Type.EmptyTypes)!.Invoke(account, null));
+            Assert.IsType<System.Threading.LockRecursionException>(thrown.InnerException);
+        }
 
-            var query = (System.Collections.Generic.IEnumerable<decimal>)account.GetType().GetMethod("Query", Type.EmptyTypes)!.Invoke(account, null)!;
-            Assert.Equal([1m, 2m], query.ToArray());
-            var sweep = vault.GetType().GetMethods().Single(static m => m.Name == "SweepAsync");
-            var arguments = sweep.GetParameters().Select(static _ => (object?)default(System.Threading.CancellationToken)).ToArray();
-            Assert.Throws<System.Threading.LockRecursionException>(() => Await((System.Threading.Tasks.Task)sweep.Invoke(vault, arguments)!));
-        }
-        finally
-        {
-            context.Unload();
-        }
+        var query = (System.Collections.Generic.IEnumerable<decimal>)account.GetType().GetMethod("Query", Type.EmptyTypes)!.Invoke(account, null)!;
+        Assert.Equal([1m, 2m], query.ToArray());
+        var sweep = vault.GetType().GetMethods().Single(static m => m.Name == "SweepAsync");
+        var arguments = sweep.GetParameters().Select(static _ => (object?)default(System.Threading.CancellationToken)).ToArray();
+        Assert.Throws<System.Threading.LockRecursionException>(() => Await((System.Threading.Tasks.Task)sweep.Invoke(vault, arguments)!));
     }
 
     private static void Await(System.Threading.Tasks.Task task) => task.GetAwaiter().GetResult();

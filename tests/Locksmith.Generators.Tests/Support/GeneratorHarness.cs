@@ -22,6 +22,9 @@ internal sealed record GeneratorRun(
     /// <summary>The analyzers' diagnostics over the output compilation, AD0001 included if one threw.</summary>
     public ImmutableArray<Diagnostic> AnalyzerDiagnostics => GeneratorHarness.Analyze(Output);
 
+    /// <summary>The generated files, each under a comment naming it: for assertion messages.</summary>
+    public string GeneratedText => string.Join("\n", Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
+
     /// <summary>Every Locksmith diagnostic: the generator's and the analyzers'.</summary>
     public ImmutableArray<Diagnostic> LocksmithDiagnostics =>
         [.. GeneratorDiagnostics.Concat(AnalyzerDiagnostics).Where(static d => d.Id.StartsWith("LSM", StringComparison.Ordinal))];
