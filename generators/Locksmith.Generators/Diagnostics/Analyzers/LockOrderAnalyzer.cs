@@ -18,7 +18,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// reentrant lock takes no new level. A delegate that a known method runs inline under the hold
 /// (<c>items.ForEach(x =&gt; Deposit(x))</c>, <see cref="InlineDelegates"/>) holds what the caller holds, and the message
 /// says so. LSM0027 when the wrapper is called in work that the holder of its synchronous
-/// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>), which deadlocks.
+/// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>), which deadlocks. A wrapper passed as a method group
+/// (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called where that lambda would call it.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -39,7 +40,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         context.EnableConcurrentExecution();
         LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
         {
-            start.RegisterOperationAction(operation => Analyze(operation, facts), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => Analyze(operation, facts), OperationKind.Invocation, OperationKind.MethodReference);
         });
     }
 
@@ -50,8 +51,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var invocation = (IInvocationOperation)context.Operation;
-        if (facts.WrapperOf(invocation.TargetMethod) is not { } wrapper)
+        // A call, or a method group made a delegate (items.ForEach(Deposit)): a call wherever the delegate runs, as a
+        // lambda's (x => Deposit(x)) would be.
+        var invocation = context.Operation;
+        if (facts.WrapperOf(TargetOf(invocation)) is not { } wrapper)
         {
             return;
         }
@@ -81,7 +84,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     invocation.Syntax.GetLocation(),
                     SymbolNames.Display(caller),
                     use.Member.Name,
-                    invocation.TargetMethod.Name,
+                    TargetOf(invocation).Name,
                     wrapper.Body.Name,
                     InlineReason(invocation)));
                 return;
@@ -116,7 +119,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             SymbolNames.Display(caller),
             LockName(highestHeld.Member, sameName),
             highestHeld.Level!.Value.ToString(CultureInfo.InvariantCulture),
-            invocation.TargetMethod.Name,
+            TargetOf(invocation).Name,
             LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
     }
@@ -128,11 +131,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// on another thread, whose wrapper waits for the hold, which waits for the work. Async locks are LSM0023's (the
     /// work shares the flow's hold), keyed ones are left out (the keys may differ), and so is a timed wrapper.
     /// </summary>
-    private static bool ReportWorkBlockedOn(OperationAnalysisContext context, IInvocationOperation invocation, Wrapper wrapper, IMethodSymbol caller, LockFacts facts)
+    private static bool ReportWorkBlockedOn(OperationAnalysisContext context, IOperation invocation, Wrapper wrapper, IMethodSymbol caller, LockFacts facts)
     {
         // The timed form (more parameters than the body) gives up at its timeout: no deadlock.
-        if (EnclosingFunction(invocation) is not IAnonymousFunctionOperation work ||
-            invocation.TargetMethod.Parameters.Length != wrapper.Body.Parameters.Length ||
+        if (EnclosingFunction(invocation) is not { } work || work is ILocalFunctionOperation ||
+            TargetOf(invocation).Parameters.Length != wrapper.Body.Parameters.Length ||
             BlockingWait.On(work) is not { } wait)
         {
             return false;
@@ -154,7 +157,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 SymbolNames.Display(caller),
                 use.Member.Name,
                 wait.Started.TargetMethod.ContainingType.Name + "." + wait.Started.TargetMethod.Name,
-                invocation.TargetMethod.Name,
+                TargetOf(invocation).Name,
                 wrapper.Body.Name));
             return true;
         }
@@ -169,7 +172,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// work started inside it shares the flow (its execution context carries it), unless it is started where
     /// <c>ExecutionContext.SuppressFlow()</c> is in force.
     /// </summary>
-    private static ImmutableArray<LockUse> HeldWhere(IInvocationOperation invocation, ImmutableArray<LockUse> held)
+    private static ImmutableArray<LockUse> HeldWhere(IOperation invocation, ImmutableArray<LockUse> held)
     {
         if (held.IsEmpty || EnclosingFunction(invocation) is not { } function)
         {
@@ -177,7 +180,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         // A lambda of a deferred query returned out of the hold runs where the caller enumerates it, after the hold.
-        if (function is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out _) == DelegateRun.Returned)
+        if (function is IAnonymousFunctionOperation or IMethodReferenceOperation && InlineDelegates.RunOf(function, out _) == DelegateRun.Returned)
         {
             return ImmutableArray<LockUse>.Empty;
         }
@@ -189,13 +192,14 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// The innermost lambda, or local function that may run elsewhere, around <paramref name="operation"/>; null when
     /// it runs in the caller's hold. A lambda run inline (<c>items.ForEach(x =&gt; Deposit(x))</c>, see
     /// <see cref="InlineDelegates"/>) runs there, and so does a local function that is only called, or made a delegate
-    /// run inline, never made another delegate nor called from a lambda that may run elsewhere.
+    /// run inline, never made another delegate nor called from a lambda that may run elsewhere. A method group made a
+    /// delegate is its own function: the method group itself, unless it is run inline.
     /// </summary>
     private static IOperation? EnclosingFunction(IOperation operation)
     {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        for (var parent = operation is IMethodReferenceOperation ? operation : operation.Parent; parent is not null; parent = parent.Parent)
         {
-            if ((parent is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out _) != DelegateRun.Inline) ||
+            if ((parent is IAnonymousFunctionOperation or IMethodReferenceOperation && InlineDelegates.RunOf(parent, out _) != DelegateRun.Inline) ||
                 (parent is ILocalFunctionOperation local && MayRunElsewhere(local)))
             {
                 return parent;
@@ -209,16 +213,16 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// Why a call in the hold takes its lock there although it is in a delegate: the innermost delegate around it and
     /// what runs it inline (all those around it run inline); empty for a call in the method's own code.
     /// </summary>
-    private static string InlineReason(IInvocationOperation invocation)
+    private static string InlineReason(IOperation invocation)
     {
         if (EnclosingFunction(invocation) is not null)
         {
             return string.Empty;
         }
 
-        for (var parent = invocation.Parent; parent is not null; parent = parent.Parent)
+        for (var parent = invocation is IMethodReferenceOperation ? invocation : invocation.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out var runner) == DelegateRun.Inline)
+            if (parent is IAnonymousFunctionOperation or IMethodReferenceOperation && InlineDelegates.RunOf(parent, out var runner) == DelegateRun.Inline)
             {
                 return " (the call is in a delegate that '" + runner + "' runs inline, on this thread before it returns, so under the hold)";
             }
@@ -277,7 +281,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// caller, its own parameter for an <c>[AcquiresLocksOf]</c> one. Another object's lock of the same member is not
     /// held (taking it may still break the order, which is LSM0022).
     /// </summary>
-    private static bool Holds(ImmutableArray<LockUse> held, LockUse taken, IInvocationOperation invocation)
+    private static bool Holds(ImmutableArray<LockUse> held, LockUse taken, IOperation invocation)
     {
         var target = TargetOf(taken, invocation);
         foreach (var use in held)
@@ -288,7 +292,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (taken.Member.IsStatic || (taken.Parameter is null && invocation.Instance is null))
+            if (taken.Member.IsStatic || (taken.Parameter is null && InstanceOf(invocation) is null))
             {
                 return true;
             }
@@ -311,12 +315,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The object whose lock <paramref name="taken"/> is at this call: the receiver, or for an <c>[AcquiresLocksOf]</c>
-    /// wrapper the argument given for its parameter.
+    /// wrapper the argument given for its parameter (unknown for a method group: the delegate's caller gives it).
     /// </summary>
-    private static IOperation? TargetOf(LockUse taken, IInvocationOperation invocation) =>
+    private static IOperation? TargetOf(LockUse taken, IOperation invocation) =>
         taken.Parameter is null
-            ? invocation.Instance
-            : invocation.Arguments.FirstOrDefault(a => a.Parameter?.Name == taken.Parameter.Name)?.Value;
+            ? InstanceOf(invocation)
+            : (invocation as IInvocationOperation)?.Arguments.FirstOrDefault(a => a.Parameter?.Name == taken.Parameter.Name)?.Value;
+
+    /// <summary>The method a call or a method group names.</summary>
+    private static IMethodSymbol TargetOf(IOperation invocation) =>
+        invocation is IInvocationOperation call ? call.TargetMethod : ((IMethodReferenceOperation)invocation).Method;
+
+    private static IOperation? InstanceOf(IOperation invocation) =>
+        invocation is IInvocationOperation call ? call.Instance : ((IMethodReferenceOperation)invocation).Instance;
 
     /// <summary>The ordered lock of the highest level (the first of equals), or null.</summary>
     private static LockUse? Highest(ImmutableArray<LockUse> uses)

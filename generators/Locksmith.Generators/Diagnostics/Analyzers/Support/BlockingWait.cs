@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 
 /// <summary>
-/// A synchronous, untimed wait for the task that runs a lambda: <c>Task.Run(() =&gt; …).Wait()</c>, <c>.Result</c>,
+/// A synchronous, untimed wait for the task that runs a lambda or method group: <c>Task.Run(() =&gt; …).Wait()</c>, <c>.Result</c>,
 /// <c>.GetAwaiter().GetResult()</c> (<c>ConfigureAwait</c> between), <c>Task.WaitAll(…)</c>, directly or through a
 /// local the task is kept in (<c>var t = Task.Run(…); … t.Wait();</c>).
 /// </summary>
@@ -23,8 +23,8 @@ internal sealed class BlockingWait
     /// <summary>The operation that blocks until the task completes.</summary>
     public IOperation Wait { get; }
 
-    /// <summary>The wait for the task that runs <paramref name="work"/>, or null when nothing waits for it that way.</summary>
-    public static BlockingWait? On(IAnonymousFunctionOperation work)
+    /// <summary>The wait for the task that runs <paramref name="work"/> (a lambda or a method group), or null when nothing waits for it that way.</summary>
+    public static BlockingWait? On(IOperation work)
     {
         IOperation current = work;
         while (current.Parent is IDelegateCreationOperation or IConversionOperation)

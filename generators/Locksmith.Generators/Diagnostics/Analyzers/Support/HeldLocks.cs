@@ -121,11 +121,12 @@ internal static class HeldLocks
     /// started inside it shares), a scope around a lambda counts too, unless <c>ExecutionContext.SuppressFlow()</c> is in
     /// force there; a local function stays a boundary, since it may be called before the scope begins. A lambda run
     /// inline (<see cref="InlineDelegates"/>: <c>items.ForEach(x =&gt; Deposit(x))</c>) is in the scope for any lock,
-    /// and one of a deferred query returned out of it for none.
+    /// and one of a deferred query returned out of it for none. A method group made a delegate
+    /// (<c>items.ForEach(Deposit)</c>) is its own lambda: <paramref name="call"/> may be one.
     /// </summary>
     public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance, bool acrossLambdas = false)
     {
-        for (IOperation? from = call; from is not null; from = EnclosingLambdaInScope(from, acrossLambdas, out _))
+        for (IOperation? from = StartOf(call, acrossLambdas, out _); from is not null; from = EnclosingLambdaInScope(from, acrossLambdas, out _))
         {
             IInvocationOperation? uncheckedTry = null;
             if (EnclosingScope(from, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
@@ -155,20 +156,34 @@ internal static class HeldLocks
 
             if (parent is IAnonymousFunctionOperation lambda)
             {
-                switch (InlineDelegates.RunOf(lambda, out _))
-                {
-                    case DelegateRun.Inline:
-                        inline = true;
-                        return lambda;
-                    case DelegateRun.Returned:
-                        return null;
-                    default:
-                        return withFlow && !OperationFacts.FlowSuppressedAround(lambda) ? lambda : null;
-                }
+                return InScope(lambda, withFlow, out inline);
             }
         }
 
         return null;
+    }
+
+    /// <summary>Where a call's scopes are looked for: from the call; from a method group made a delegate only if the scopes around it hold there (<see cref="InScope"/>).</summary>
+    private static IOperation? StartOf(IOperation call, bool withFlow, out bool inline)
+    {
+        inline = true;
+        return call is IMethodReferenceOperation reference ? InScope(reference, withFlow, out inline) : call;
+    }
+
+    /// <summary>The delegate (a lambda or method group) if the scopes around it hold their locks in it, else null; see <see cref="EnclosingLambdaInScope"/>.</summary>
+    private static IOperation? InScope(IOperation function, bool withFlow, out bool inline)
+    {
+        inline = false;
+        switch (InlineDelegates.RunOf(function, out _))
+        {
+            case DelegateRun.Inline:
+                inline = true;
+                return function;
+            case DelegateRun.Returned:
+                return null;
+            default:
+                return withFlow && !OperationFacts.FlowSuppressedAround(function) ? function : null;
+        }
     }
 
     /// <summary>
@@ -180,8 +195,9 @@ internal static class HeldLocks
     public static ImmutableArray<IMemberReferenceOperation> ScopeLocksAt(IOperation call, LockFacts facts)
     {
         var found = ImmutableArray.CreateBuilder<IMemberReferenceOperation>();
-        bool asyncOnly = false;
-        for (IOperation? from = call; from is not null;)
+        IOperation? from = StartOf(call, withFlow: true, out bool direct);
+        bool asyncOnly = !direct;
+        while (from is not null)
         {
             CollectScopes(from, call, facts, asyncOnly, found);
             from = EnclosingLambdaInScope(from, withFlow: true, out bool inline);
