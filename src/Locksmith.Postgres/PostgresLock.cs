@@ -183,7 +183,7 @@ public abstract class PostgresLock : LockPrimitive
             // hold it got is released (a round trip on that session), not lost.
             try
             {
-                ReportLongWait(session.Owner, ModeOf(shared), waited);
+                ReportLongWait(session.Owner, description, ModeOf(shared), waited);
             }
             catch
             {
@@ -278,7 +278,7 @@ public abstract class PostgresLock : LockPrimitive
                 // for leadership must not log a warning per poll or turn health Degraded.
                 if (waits || throwOnTimeout)
                 {
-                    ReportTimeout(flow, key, mode, modeTag, elapsed);
+                    ReportTimeout(flow, key, description, mode, modeTag, elapsed);
                 }
 
                 if (throwOnTimeout)
@@ -455,7 +455,11 @@ public abstract class PostgresLock : LockPrimitive
         }
     }
 
-    private void ReportTimeout(LockOwner flow, AdvisoryKey key, LockMode mode, string modeTag, TimeSpan waited)
+    /// <summary>
+    /// Raises the timeout event under the name the deadlock detector and order violations use (a keyed lock's
+    /// <c>name[key]</c>), so the host's log says which key timed out; metrics keep the lock's name (one series per lock).
+    /// </summary>
+    private void ReportTimeout(LockOwner flow, AdvisoryKey key, string description, LockMode mode, string modeTag, TimeSpan waited)
     {
         LocksmithMetrics.RecordTimeout(this, modeTag);
         if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
@@ -463,18 +467,19 @@ public abstract class PostgresLock : LockPrimitive
             // The holder when it is a flow of this provider, as the exception names it (the log's Owner); else 0, no
             // single owner in this process (another process's session, or readers).
             var holder = Provider.OtherHoldOf(key, flow) is { Shared: false } hold ? hold.Owner : null;
-            onTimeout(new LockTimeoutEvent(Name, mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holder?.Describe() });
+            onTimeout(new LockTimeoutEvent(OrderNameOf(description), mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holder?.Describe() });
         }
     }
 
-    private void ReportLongWait(LockOwner flow, LockMode mode, TimeSpan waited)
+    private void ReportLongWait(LockOwner flow, string description, LockMode mode, TimeSpan waited)
     {
         if (LocksmithPolicy.LongWaitOccurred is { } onLongWait)
         {
             var threshold = LocksmithPolicy.LongWaitThreshold;
             if (threshold != Timeout.InfiniteTimeSpan && waited >= threshold)
             {
-                onLongWait(new LongWaitEvent(Name, mode, waited, flow.OwnerId));
+                // Named as the timeout event is: a keyed lock's key, name[key].
+                onLongWait(new LongWaitEvent(OrderNameOf(description), mode, waited, flow.OwnerId));
             }
         }
     }

@@ -7,6 +7,7 @@ namespace Locksmith.Postgres.Tests;
 /// A long-wait handler that throws fails the acquisition with its exception and releases the lock it got: nothing
 /// stays held on the server or counted in the provider.
 /// </summary>
+[Collection(nameof(ProcessPolicyCollection))]
 public sealed class PostgresHandlerFailureTests
 {
     [Fact]

@@ -10,6 +10,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Locksmith.Postgres.Tests;
 
+[Collection(nameof(ProcessPolicyCollection))]
 public sealed class PostgresMetricsAndHostingTests
 {
     [Fact]

@@ -6,6 +6,7 @@ using System.Threading.Tasks;
 namespace Locksmith.Postgres.Tests;
 
 /// <summary>What a timeout says about the holder, and how much of a key messages show.</summary>
+[Collection(nameof(ProcessPolicyCollection))]
 public sealed class PostgresTimeoutMessageTests
 {
     /// <summary>Before, every timeout said "held by another PostgreSQL session", even for a flow of the same provider.</summary>
@@ -50,7 +51,7 @@ public sealed class PostgresTimeoutMessageTests
         LocksmithPolicy.TimeoutOccurred = e =>
         {
             previous?.Invoke(e);
-            if (e.LockName == name)
+            if (e.LockName == $"{name}[3]")
             {
                 events.Enqueue(e);
             }

@@ -26,10 +26,21 @@ internal sealed class LockRegistry
 
     /// <summary>
     /// The level of the container's lock named <paramref name="name"/> once it has been created; null when it is
-    /// unordered, not created yet, or not the container's. Read by event logging on the thread that hit the event, so it
+    /// unordered, not created yet, or not the container's; a name <c>name[key]</c> not registered as such is read as the
+    /// key (or stripe) of the lock <c>name</c>. Read by event logging on the thread that hit the event, so it
     /// only reads: the dictionary is complete before the container is built.
     /// </summary>
-    public int? LevelOf(string name) => _byName.TryGetValue(name, out var registration) ? registration.Instance?.Level : null;
+    public int? LevelOf(string name)
+    {
+        if (_byName.TryGetValue(name, out var registration))
+        {
+            return registration.Instance?.Level;
+        }
+
+        // A key or stripe of a registered lock (name[key], as its events name it) is at that lock's level.
+        int bracket = name.IndexOf('[', StringComparison.Ordinal);
+        return bracket > 0 && name.EndsWith(']') && _byName.TryGetValue(name[..bracket], out registration) ? registration.Instance?.Level : null;
+    }
 
     internal sealed record Registration(string Name, Type Type, Func<IServiceProvider, LockCatalogEntry> Read)
     {

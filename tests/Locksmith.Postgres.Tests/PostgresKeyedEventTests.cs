@@ -1,0 +1,109 @@
+using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>What the host's log and health data say of a keyed lock's timeouts and long waits.</summary>
+[Collection(nameof(ProcessPolicyCollection))]
+public sealed class PostgresKeyedEventTests
+{
+    /// <summary>
+    /// Before, a keyed lock's timeout (14001) and long wait (14003), and the health check's long waits, named the lock
+    /// only ('accounts'), so a log line could not tell which account timed out; now they name the key as the deadlock
+    /// detector does ('accounts[42]'), at the lock's level.
+    /// </summary>
+    [Fact]
+    public async Task AKeyedLocksTimeoutAndLongWait_NameTheKey_InTheLogAndTheHealthData()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string name = PostgresServer.Unique("accounts");
+        var logs = new LinesProvider();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddLocksmith(static o => o.LongWaitThreshold = TimeSpan.Zero)
+            .AddPostgres(PostgresServer.ConnectionString)
+            .AddPostgresKeyedLock<long>(name, level: 7);
+        builder.Services.AddHealthChecks().AddLocksmith();
+        using var host = builder.Build();
+        var accounts = host.Services.GetRequiredKeyedService<PostgresKeyedLock<long>>(name);
+        await host.StartAsync(ct);
+
+        await using var other = PostgresServer.Provider();
+        var theirs = other.CreateKeyedLock<long>(name);
+        HealthReport health;
+        try
+        {
+            // A timeout on key 42, held by another provider.
+            await using (await theirs.AcquireAsync(42L))
+            {
+                var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await accounts.AcquireAsync(42L, TimeSpan.FromMilliseconds(100)));
+                Assert.Contains($"'{name}'[42]", error.Message, StringComparison.Ordinal);
+            }
+
+            // A long wait on key 43: granted once the other provider lets go.
+            var held = await theirs.AcquireAsync(43L);
+            Task<PostgresLockScope> waiting;
+            using (ExecutionContext.SuppressFlow())
+            {
+                waiting = Task.Run(async () => await accounts.AcquireAsync(43L, TimeSpan.FromMinutes(1)));
+            }
+
+            await using (var watcher = await PostgresServer.OpenAsync())
+            {
+                await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, accounts.KeyOf(43L));
+            }
+
+            await held.DisposeAsync();
+            await using (await waiting)
+            {
+            }
+
+            health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+
+        var timeout = Assert.Single(logs.Lines, l => l.Id == LocksmithEventIds.LockTimeout && l.Text.Contains(name, StringComparison.Ordinal));
+        Assert.StartsWith($"Lock '{name}[42]' (level 7, Exclusive) timed out", timeout.Text, StringComparison.Ordinal);
+        var longWait = Assert.Single(logs.Lines, l => l.Id == LocksmithEventIds.LongWait && l.Text.Contains(name, StringComparison.Ordinal));
+        Assert.StartsWith($"Lock '{name}[43]' (level 7, Exclusive) was acquired", longWait.Text, StringComparison.Ordinal);
+
+        var longWaits = (string[])health.Entries["locksmith"].Data["longWaits"];
+        Assert.Contains(longWaits, w => w.StartsWith($"'{name}[42]' (Exclusive) timed out", StringComparison.Ordinal));
+        Assert.Contains(longWaits, w => w.StartsWith($"'{name}[43]' (Exclusive) waited", StringComparison.Ordinal));
+        Assert.DoesNotContain(longWaits, w => w.StartsWith($"'{name}' ", StringComparison.Ordinal));
+    }
+
+    /// <summary>The host's log lines, as rendered, with their event ids.</summary>
+    private sealed class LinesProvider : ILoggerProvider, ILogger
+    {
+        private readonly ConcurrentQueue<(int Id, string Text)> _lines = new();
+
+        public IReadOnlyList<(int Id, string Text)> Lines => _lines.ToArray();
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            _lines.Enqueue((eventId.Id, formatter(state, exception)));
+
+        public void Dispose()
+        {
+        }
+    }
+}
