@@ -67,6 +67,39 @@ internal static partial class PostgresErrors
             $"{inner.Message.TrimEnd('.')}. It does not hold {description}; if the session broke, the flow's other locks on " +
             "it went with it (their LostToken is cancelled).", inner);
 
+    /// <summary>
+    /// The server ended the wait with an error other than a deadlock or a lock timeout (53200 out of memory, 53300 too many
+    /// connections, 57014 a cancel the session did not send, 57P01 an administrator's shutdown, …): still an
+    /// <see cref="NpgsqlException"/>, naming the lock (and key), the flow, the SQLSTATE and the server's words, with the
+    /// server's <see cref="PostgresException"/> inside.
+    /// </summary>
+    public static NpgsqlException ServerEndedWait(PostgresLockProvider provider, LockOwner flow, string description, PostgresException inner, bool sessionEnded) =>
+        new($"{flow.Describe()} was acquiring {description} on {provider.ServerIdentity} when the server ended its wait with " +
+            $"SQLSTATE {inner.SqlState}{ConditionOf(inner.SqlState)}: {inner.MessageText.TrimEnd('.')}. It does not hold {description}; " +
+            (sessionEnded
+                ? "the server ended the session, and the flow's other locks on it went with it (their LostToken is cancelled)."
+                : inner.SqlState == PostgresErrorCodes.QueryCanceled
+                    ? "someone cancelled the statement on the server (pg_cancel_backend, or a statement_timeout shorter than the wait); " +
+                      "the session and the flow's other locks are kept."
+                    : "the session and the flow's other locks are kept."),
+            inner);
+
+    // The condition names of the errors a wait may meet, as PostgreSQL's errcodes table spells them.
+    private static string ConditionOf(string sqlState) => sqlState switch
+    {
+        PostgresErrorCodes.OutOfMemory => " (out_of_memory)",
+        PostgresErrorCodes.TooManyConnections => " (too_many_connections)",
+        PostgresErrorCodes.InsufficientResources => " (insufficient_resources)",
+        PostgresErrorCodes.DiskFull => " (disk_full)",
+        PostgresErrorCodes.ConfigurationLimitExceeded => " (configuration_limit_exceeded)",
+        PostgresErrorCodes.QueryCanceled => " (query_canceled)",
+        PostgresErrorCodes.AdminShutdown => " (admin_shutdown)",
+        PostgresErrorCodes.CrashShutdown => " (crash_shutdown)",
+        PostgresErrorCodes.CannotConnectNow => " (cannot_connect_now)",
+        "57P05" => " (idle_session_timeout)",
+        _ => string.Empty,
+    };
+
     /// <summary>An acquisition through a provider that was disposed.</summary>
     [DoesNotReturn]
     public static void ThrowProviderDisposed(PostgresLockProvider provider, string description) =>

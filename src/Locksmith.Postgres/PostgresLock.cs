@@ -307,6 +307,12 @@ public abstract class PostgresLock : LockPrimitive
         {
             throw PostgresErrors.Deadlock(Provider, description, flow, e);
         }
+        catch (PostgresException e) when (entered && hold is null)
+        {
+            // The server refused or ended the wait (out of memory, too many connections, a cancel or a shutdown by an
+            // administrator): its SQLSTATE and words, not just "the session failed".
+            throw PostgresErrors.ServerEndedWait(Provider, flow, description, e, sessionEnded: session.IsBroken);
+        }
         catch (NpgsqlException e) when (entered && hold is null)
         {
             throw PostgresErrors.SessionFailed(Provider, flow, description, e);
@@ -375,6 +381,7 @@ public abstract class PostgresLock : LockPrimitive
             return Attempt.MadeWay;
         }
 
+        bool cancelLanded = false;
         try
         {
             bool? waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, interrupt.Token).ConfigureAwait(false);
@@ -382,12 +389,20 @@ public abstract class PostgresLock : LockPrimitive
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
+            cancelLanded = true;
             return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested)
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested && session.TakeLateCancel())
         {
-            // A cancel meant for a wait that had just ended landed on this statement: the same as an interruption.
+            // A cancel this session sent for a wait that had just ended landed on this statement: the same as an
+            // interruption. One the session never sent (pg_cancel_backend, statement_timeout) is the server's error.
+            cancelLanded = true;
             return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
+        }
+        catch (OperationCanceledException)
+        {
+            cancelLanded = true;
+            throw;
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
         {
@@ -399,6 +414,12 @@ public abstract class PostgresLock : LockPrimitive
             if (blocking)
             {
                 session.EndWait();
+            }
+
+            if (!cancelLanded && interrupt.IsCancellationRequested)
+            {
+                // The statement ended before the cancel sent for it (if one was sent) cancelled it: it may land later.
+                session.NoteLateCancel();
             }
         }
     }
