@@ -162,6 +162,7 @@ internal static partial class PostgresErrors
     public static DeadlockException Deadlock(PostgresLockProvider provider, string description, LockOwner flow, PostgresException error)
     {
         var names = new List<string>();
+        var waits = new List<string>();
         foreach (Match match in WaitPattern().Matches(error.Detail ?? string.Empty))
         {
             string name = match.Groups["what"].Value;
@@ -179,6 +180,9 @@ internal static partial class PostgresErrors
             {
                 names.Add(name);
             }
+
+            // Holders by the server's own account of the cycle, so a shared hold (a reader) is named as an exclusive one.
+            waits.Add($"{SessionText(provider, match.Groups["waiter"].Value)} waits for {name}, held by {SessionText(provider, match.Groups["holder"].Value)}");
         }
 
         if (names.Count == 0)
@@ -188,13 +192,20 @@ internal static partial class PostgresErrors
 
         return new DeadlockException(
             $"PostgreSQL detected a deadlock and refused {flow.Describe()} its wait for {description}: sessions wait for each other " +
-            $"in a cycle over {string.Join(" and ", names)}. Nothing more is held by this request; the locks the flow held before " +
+            $"in a cycle over {string.Join(" and ", names)}{(waits.Count == 0 ? string.Empty : ": " + string.Join("; ", waits))}. Nothing more is held by this request; the locks the flow held before " +
             "are still held. Take the locks together through PostgresLockSet (or give them levels), so every process takes them " +
             $"in the same order. Server detail: {error.Detail}",
             names, error);
     }
 
-    [GeneratedRegex(@"waits for \w+ on (?<what>.+?); blocked by process", RegexOptions.CultureInvariant)]
+    /// <summary>A backend of the cycle: the flow of this process whose session it is, else its pid (another process's session).</summary>
+    private static string SessionText(PostgresLockProvider provider, string pidText) =>
+        !int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? $"process {pidText}"
+        : PostgresSession.OfBackend(provider.ServerIdentity, pid) is { } session
+            ? $"{session.Owner.Describe()} of this process (backend pid {pid})"
+            : $"backend pid {pid} (not a session of this process)";
+
+    [GeneratedRegex(@"Process (?<waiter>\d+) waits for \w+ on (?<what>.+?); blocked by process (?<holder>\d+)", RegexOptions.CultureInvariant)]
     private static partial Regex WaitPattern();
 
     [GeneratedRegex(@"advisory lock \[\d+,(\d+),(\d+),(\d+)\]", RegexOptions.CultureInvariant)]

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Data;
 using System.Threading;
 using System.Threading.Tasks;
@@ -22,6 +24,10 @@ namespace Locksmith.Postgres;
 /// </remarks>
 internal sealed class PostgresSession
 {
+    // The sessions of this process by server and backend pid, so a 40P01's detail ("blocked by process N") names the
+    // flow behind a pid, whatever the mode it holds in (shared holds have no single holder the process could track).
+    private static readonly ConcurrentDictionary<(string Server, int ProcessId), PostgresSession> s_byBackend = new();
+
     private readonly PostgresLockProvider _provider;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CancellationTokenSource _lost = new();
@@ -138,6 +144,7 @@ internal sealed class PostgresSession
                 ProcessId = connection.ProcessID;
                 connection.StateChange += OnStateChange;
                 _connection = connection;
+                s_byBackend[(_provider.ServerIdentity, ProcessId)] = this;
             }
             else if (IsLost || IsBroken)
             {
@@ -243,6 +250,13 @@ internal sealed class PostgresSession
 
     public void Exit() => _gate.Release();
 
+    /// <summary>The session of this process (any provider) on <paramref name="server"/> whose backend is <paramref name="processId"/>, or null.</summary>
+    public static PostgresSession? OfBackend(string server, int processId) =>
+        s_byBackend.TryGetValue((server, processId), out var session) ? session : null;
+
+    // Only this session's entry: its pooled connection (and pid) may serve another session already.
+    private void Unregister() => s_byBackend.TryRemove(KeyValuePair.Create((_provider.ServerIdentity, ProcessId), this));
+
     /// <summary>A cancel sent for a statement on the session may not have landed yet (the statement ended first).</summary>
     public void NoteLateCancel() => Volatile.Write(ref _lateCancel, 1);
 
@@ -284,6 +298,7 @@ internal sealed class PostgresSession
             _shutDown = true;
             if (Interlocked.Exchange(ref _connection, null) is { } connection)
             {
+                Unregister();
                 connection.StateChange -= OnStateChange;
                 try
                 {
@@ -311,6 +326,7 @@ internal sealed class PostgresSession
         // Taken once: the provider's disposal may close the session at the same time.
         if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
+            Unregister();
             connection.StateChange -= OnStateChange;
             connection.Dispose();
         }
@@ -320,6 +336,7 @@ internal sealed class PostgresSession
     {
         if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
+            Unregister();
             connection.StateChange -= OnStateChange;
             await connection.DisposeAsync().ConfigureAwait(false);
         }
