@@ -7,13 +7,34 @@ namespace Locksmith.Hosting;
 
 /// <summary>
 /// Remembers the recent long waits and timeouts the policy reported, for the health check. Events are rare (slow
-/// paths only), so a private lock and two small queues pruned to the health window are enough.
+/// paths only), so a private lock and small queues pruned to the health window are enough. Exact counts over a sliding
+/// window need each event's time, so those stay (16 bytes a long wait, 8 a timeout); the long waits' descriptions,
+/// which the health check lists only the newest <see cref="LocksmithHealthCheck.ListedLongWaits"/> of, are kept for
+/// those only, so a storm of long waits within <see cref="LocksmithOptions.HealthWindow"/> does not keep a record and
+/// a formatted waiter name per wait.
 /// </summary>
 internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeProvider time)
 {
+    /// <summary>How many long waits the tracker keeps described: the health check lists no more.</summary>
+    internal const int DescribedLongWaits = LocksmithHealthCheck.ListedLongWaits;
+
     private readonly Lock _gate = new();
     private readonly Queue<long> _timeouts = new();
-    private readonly Queue<(long At, RecentLongWait Wait)> _longWaits = new();
+    private readonly Queue<(long At, bool TimedOut)> _longWaits = new();
+    private readonly Queue<(long At, RecentLongWait Wait)> _described = new(DescribedLongWaits + 1);
+    private int _timedOutLongWaits;
+
+    /// <summary>How many long waits the tracker holds a description of (at most <see cref="DescribedLongWaits"/>).</summary>
+    internal int RetainedLongWaits
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _described.Count;
+            }
+        }
+    }
 
     /// <summary>
     /// Counts a timeout; one that waited at least <see cref="LocksmithOptions.LongWaitThreshold"/> is also a long wait,
@@ -28,7 +49,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
             _timeouts.Enqueue(now);
             if (longWait)
             {
-                _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: true)));
+                AddLongWait(now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: true));
             }
 
             Prune(now);
@@ -40,7 +61,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         long now = time.GetTimestamp();
         lock (_gate)
         {
-            _longWaits.Enqueue((now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: false)));
+            AddLongWait(now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: false));
             Prune(now);
         }
     }
@@ -52,20 +73,34 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         return threshold != Timeout.InfiniteTimeSpan && waited >= threshold;
     }
 
-    /// <summary>The timeouts and long waits (granted or timed out) within the health window, newest long wait last.</summary>
-    public (int Timeouts, IReadOnlyList<RecentLongWait> LongWaits) Recent()
+    /// <summary>
+    /// The timeouts and long waits (granted or timed out) within the health window: their counts, and the newest
+    /// <see cref="DescribedLongWaits"/> long waits, newest last.
+    /// </summary>
+    public RecentLockEvents Recent()
     {
         long now = time.GetTimestamp();
         lock (_gate)
         {
             Prune(now);
-            var longWaits = new List<RecentLongWait>(_longWaits.Count);
-            foreach (var (_, wait) in _longWaits)
+            var newest = new List<RecentLongWait>(_described.Count);
+            foreach (var (_, wait) in _described)
             {
-                longWaits.Add(wait);
+                newest.Add(wait);
             }
 
-            return (_timeouts.Count, longWaits);
+            return new RecentLockEvents(_timeouts.Count, _longWaits.Count, _timedOutLongWaits, newest);
+        }
+    }
+
+    private void AddLongWait(long now, RecentLongWait wait)
+    {
+        _longWaits.Enqueue((now, wait.TimedOut));
+        _timedOutLongWaits += wait.TimedOut ? 1 : 0;
+        _described.Enqueue((now, wait));
+        if (_described.Count > DescribedLongWaits)
+        {
+            _described.Dequeue();
         }
     }
 
@@ -80,9 +115,23 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         while (_longWaits.TryPeek(out var entry) && time.GetElapsedTime(entry.At, now) > window)
         {
             _longWaits.Dequeue();
+            _timedOutLongWaits -= entry.TimedOut ? 1 : 0;
+        }
+
+        // The described ones are the newest of the counted ones, so they leave the window last.
+        while (_described.TryPeek(out var entry) && time.GetElapsedTime(entry.At, now) > window)
+        {
+            _described.Dequeue();
         }
     }
 }
+
+/// <summary>
+/// What the tracker holds for the health window: <paramref name="Timeouts"/>, <paramref name="LongWaits"/> (granted or
+/// timed out), <paramref name="TimedOutLongWaits"/> of them timed out, and the <paramref name="Newest"/> long waits
+/// described, newest last.
+/// </summary>
+internal readonly record struct RecentLockEvents(int Timeouts, int LongWaits, int TimedOutLongWaits, IReadOnlyList<RecentLongWait> Newest);
 
 /// <summary>
 /// A finished wait that lasted at least the long-wait threshold: granted (logged 14003) or timed out (14001).

@@ -23,7 +23,7 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
         var cycles = DeadlockDetector.FindCycles();
-        var (timeouts, longWaits) = tracker.Recent();
+        var (timeouts, longWaits, timedOutLongWaits, newest) = tracker.Recent();
 
         // A holder stuck without a cycle shows only here: its waiters have neither timed out nor been granted yet.
         var waiting = DeadlockDetector.CurrentWaits().Where(w => tracker.IsLong(w.Waited)).ToArray();
@@ -31,7 +31,7 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
         {
             ["deadlocks"] = cycles.Select(static c => c.ToString()).ToArray(),
             ["timeouts"] = timeouts,
-            ["longWaits"] = Listed(longWaits, waiting),
+            ["longWaits"] = Listed(longWaits, newest, waiting),
             ["locks"] = catalog.Snapshot(),
         };
 
@@ -44,10 +44,10 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
         }
 
         int degradedAt = options.Value.DegradedTimeoutCount;
-        if (longWaits.Count > 0 || waiting.Length > 0 || (degradedAt > 0 && timeouts >= degradedAt))
+        if (longWaits > 0 || waiting.Length > 0 || (degradedAt > 0 && timeouts >= degradedAt))
         {
             return Task.FromResult(HealthCheckResult.Degraded(
-                $"{longWaits.Count} long wait(s) ({longWaits.Count(static w => w.TimedOut)} of them timed out) and {timeouts} timeout(s) " +
+                $"{longWaits} long wait(s) ({timedOutLongWaits} of them timed out) and {timeouts} timeout(s) " +
                 $"within the last {options.Value.HealthWindow}; {waiting.Length} wait(s) past the long-wait threshold still waiting.",
                 data: data));
         }
@@ -58,17 +58,18 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
     // A storm of long waits (thousands within the window) would make the data, which writers and publishers serialize
     // whole, as large as the storm: the newest are listed, and a line says how many more there were (the description
     // counts them all).
-    private static string[] Listed(IReadOnlyList<RecentLongWait> finished, IReadOnlyList<LockWaitInProgress> waiting)
+    // The tracker keeps only the newest finished ones described (all of them counted).
+    private static string[] Listed(int finished, IReadOnlyList<RecentLongWait> newest, IReadOnlyList<LockWaitInProgress> waiting)
     {
-        var listed = new List<string>(Math.Min(finished.Count, ListedLongWaits) + Math.Min(waiting.Count, ListedLongWaits) + 2);
-        if (finished.Count > ListedLongWaits)
+        var listed = new List<string>(Math.Min(newest.Count, ListedLongWaits) + Math.Min(waiting.Count, ListedLongWaits) + 2);
+        if (finished > ListedLongWaits)
         {
-            listed.Add($"{finished.Count - ListedLongWaits} earlier long wait(s) within the window are not listed");
+            listed.Add($"{finished - ListedLongWaits} earlier long wait(s) within the window are not listed");
         }
 
-        for (int i = Math.Max(0, finished.Count - ListedLongWaits); i < finished.Count; i++)
+        for (int i = Math.Max(0, newest.Count - ListedLongWaits); i < newest.Count; i++)
         {
-            listed.Add(finished[i].ToString());
+            listed.Add(newest[i].ToString());
         }
 
         for (int i = 0; i < Math.Min(waiting.Count, ListedLongWaits); i++)
