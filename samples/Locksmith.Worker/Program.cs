@@ -93,6 +93,9 @@ public static class Program
         var builder = Host.CreateApplicationBuilder(args);
         builder.Configuration.AddCommandLine(args, WorkerOptions.SwitchMappings());
         builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Warning);
+        // One line per entry: a timeout's warning (14001) keeps its severity, lock, holder and time waited together, where
+        // the default layout put the message on a second, indented line.
+        builder.Logging.AddSimpleConsole(static console => console.SingleLine = true);
         builder.Services.AddLocksmith(builder.Configuration.GetSection(LocksmithOptions.SectionName))
             .AddSeedWorker(builder.Configuration.GetSection(WorkerOptions.SectionName));
         return builder.Build();
