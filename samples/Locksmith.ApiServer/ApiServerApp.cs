@@ -299,7 +299,9 @@ public static class ApiServerApp
 
         app.MapHealthChecks("/health");
         app.MapGet("/locks.json", (ILockCatalog catalog) => Results.Json(LocksReport.Create(catalog)));
-        app.MapGet("/locks", (HttpRequest request) =>
+        // HEAD too, as a static page would answer it (monitors and link checkers probe with it): the same status and
+        // headers, and Kestrel sends no body for a HEAD.
+        app.MapMethods("/locks", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) =>
             // Routing serves /locks/ here too, where the page's relative URLs (locks.json, totals) would name /locks/...:
             // send the browser to /locks (under the path base, if any), where they resolve.
             request.Path.Value is { } path && path.EndsWith('/')
