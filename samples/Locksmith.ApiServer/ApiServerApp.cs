@@ -260,7 +260,7 @@ public static class ApiServerApp
             var (transfers, volume) = bank.Journal.Totals();
             var (inUse, idle, borrows) = pool.Counts();
             var (allowed, refused) = limiter.Counts();
-            var (symbols, writes) = await cache.CountsAsync(ct).ConfigureAwait(false);
+            var (symbols, writes, evictions) = await cache.CountsAsync(ct).ConfigureAwait(false);
             return Results.Ok(new
             {
                 guardedHits = guarded,
@@ -281,6 +281,7 @@ public static class ApiServerApp
                 limiterRefused = refused,
                 priceSymbols = symbols,
                 priceWrites = writes,
+                priceEvictions = evictions,
             });
         });
 

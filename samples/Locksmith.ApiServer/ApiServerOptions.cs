@@ -27,6 +27,12 @@ public sealed class ApiServerOptions
     /// <summary>Tokens added per second.</summary>
     public double RateLimitPerSecond { get; set; } = 500;
 
+    /// <summary>
+    /// How many symbols the price cache holds; a new symbol when it is full evicts the one written longest ago, so memory
+    /// stays bounded whatever symbols clients send.
+    /// </summary>
+    public int PriceCapacity { get; set; } = 10_000;
+
     /// <summary>Whether OpenTelemetry's console exporter prints the <c>Locksmith</c> meter's metrics.</summary>
     public bool OpenTelemetryConsole { get; set; }
 
@@ -40,6 +46,7 @@ public sealed class ApiServerOptions
         Check(Accounts >= 2, nameof(Accounts), Accounts, "transfers need at least 2 accounts");
         Check(OpeningBalance >= 0, nameof(OpeningBalance), OpeningBalance, "it must not be negative");
         Check(PoolSize >= 1, nameof(PoolSize), PoolSize, "the pool needs at least 1 connection");
+        Check(PriceCapacity >= 1, nameof(PriceCapacity), PriceCapacity, "the price cache must hold at least 1 symbol");
         Check(IoMilliseconds >= 0, nameof(IoMilliseconds), IoMilliseconds, "it must not be negative");
         Check(RateLimitCapacity >= 1 && double.IsFinite(RateLimitCapacity), nameof(RateLimitCapacity), RateLimitCapacity, "the bucket must hold at least 1 token");
         Check(RateLimitPerSecond > 0 && double.IsFinite(RateLimitPerSecond), nameof(RateLimitPerSecond), RateLimitPerSecond, "it must be a positive number");
