@@ -349,6 +349,7 @@ public static partial class LockSet
             // A timeout here was reported by that lock's own wait, unless no time was left: then the wait was a
             // try-once, which reports nothing, and the set reports its timeout itself (a try-once only if it throws).
             int remaining = TimeoutMath.Remaining(deadline);
+            ReportedTimeout.Clear();
             if (!busy.EnterForSet(remaining, cancellationToken))
             {
                 if (remaining == 0 && (timeoutMs != 0 || throwOnTimeout))
@@ -358,7 +359,7 @@ public static partial class LockSet
 
                 if (throwOnTimeout)
                 {
-                    ThrowSetTimeout(busy, busy.ExclusiveOwnerId, FreePermitsOf(busy), Stopwatch.GetElapsedTime(start));
+                    ThrowMembersTimeout(busy, Stopwatch.GetElapsedTime(start));
                 }
 
                 return false;
@@ -400,7 +401,9 @@ public static partial class LockSet
     /// </summary>
     private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout)
     {
+        // The holder and its name read once, for the event and the exception.
         int ownerThreadId = busy.ExclusiveOwnerId;
+        string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
 
         // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
         int free = FreePermitsOf(busy);
@@ -408,14 +411,31 @@ public static partial class LockSet
         LocksmithMetrics.RecordTimeout(busy, TagOf(mode));
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, mode, waited, CurrentThreadId.Value, ownerThreadId)
         {
-            OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
+            OwnerThreadName = ownerThreadName,
         });
         if (throwOnTimeout)
         {
-            ThrowSetTimeout(busy, ownerThreadId, free, waited);
+            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, free, waited);
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The member's own wait timed out and reported it: the set's exception names the holder that report named (read
+    /// again now, it may have left, or its thread ended, during the report's handler).
+    /// </summary>
+    [DoesNotReturn]
+    private static void ThrowMembersTimeout(LockPrimitive busy, TimeSpan waited)
+    {
+        if (ReportedTimeout.TryTake(busy, out var reported))
+        {
+            ThrowSetTimeout(busy, reported.OwnerThreadId, reported.OwnerThreadName, FreePermitsOf(busy), waited);
+        }
+
+        // No report to follow (a controlled wait the scheduler ended reports nothing): read the holder now.
+        int ownerThreadId = busy.ExclusiveOwnerId;
+        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), FreePermitsOf(busy), waited);
     }
 
     /// <summary>A semaphore member's free permits (0 for other locks), for the set's timeout message.</summary>
@@ -423,14 +443,14 @@ public static partial class LockSet
 
     /// <summary>The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be.</summary>
     [DoesNotReturn]
-    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, int free, TimeSpan waited)
+    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, string? ownerThreadName, int free, TimeSpan waited)
     {
         if (busy is CountingSemaphore semaphore)
         {
             ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, new SemaphoreGaveUp(free, HeldBack: false), semaphore.MaxCount, waited);
         }
 
-        ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, waited);
+        ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, ownerThreadName, waited);
     }
 
     /// <summary>The mode a sync set takes <paramref name="member"/> in: one permit of a semaphore, a read-write lock's write lock, else the lock.</summary>

@@ -66,10 +66,10 @@ internal static partial class ThrowHelper
             $"which already has {currentCount} of its maximum {maxCount}. A permit was released more often than it was acquired.");
 
     [DoesNotReturn]
-    public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, TimeSpan waited)
+    public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, string? ownerName, TimeSpan waited)
     {
-        // The holder is named by the name its thread has now, even if it never waited on a Locksmith lock itself.
-        string? ownerName = ThreadNames.NameOf(ownerThreadId);
+        // ownerName is the one the timeout's event carried (ThreadNames.NameOf, read once as the wait gave up): read
+        // again here, a holder whose thread ended meanwhile would be named by id only.
         throw new LockTimeoutException(lockPrimitive.Name, ownerThreadId, ownerName, waited,
             $"Thread {ThreadNames.Current()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +

@@ -199,6 +199,76 @@ public sealed class HolderNameTests
         }
     }
 
+    public static TheoryData<string> WaysToTimeOut => new() { "try-once", "blocked wait", "lock set try-once", "lock set member's wait" };
+
+    [Theory]
+    [MemberData(nameof(WaysToTimeOut))]
+    public void ATimeout_NamesTheHolderByTheNameItsEventGave_EvenIfTheHoldersThreadEndedRightAfter(string way)
+    {
+        // Before, the event named the holder's thread and the exception read its name again: a thread ended by then is
+        // no longer known by name, so the exception of the same timeout named it by id only.
+        using var policy = PolicyScope.Capture();
+        var gate = new ExclusiveLock("holder-thread-ended-" + way);
+        var other = new ExclusiveLock("free-member-" + way);   // made after: the set blocks on 'gate' first
+        using var held = new ManualResetEventSlim(false);
+        using var end = new ManualResetEventSlim(false);
+        int holderId = 0;
+        var thread = new Thread(() =>
+        {
+            Volatile.Write(ref holderId, Environment.CurrentManagedThreadId);
+            gate.Acquire();   // never released: the thread ends holding it
+            held.Set();
+            end.Wait(Guard.HangLimit);
+        })
+        { Name = "ending-holder", IsBackground = true };
+        thread.Start();
+        Assert.True(held.Wait(Guard.HangLimit));
+
+        var events = new ConcurrentQueue<LockTimeoutEvent>();
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            events.Enqueue(e);
+            if (e.LockName == gate.Name)
+            {
+                // The holder's thread ends as the timeout is reported.
+                end.Set();
+                Assert.True(thread.Join(Guard.HangLimit));
+            }
+        };
+
+        var ex = Assert.Throws<LockTimeoutException>(() =>
+        {
+            switch (way)
+            {
+                case "try-once":
+                    gate.Acquire(TimeSpan.Zero);
+                    break;
+                case "blocked wait":
+                    gate.Acquire(TimeSpan.FromMilliseconds(20));
+                    break;
+                case "lock set try-once":
+                    using (LockSet.Acquire(TimeSpan.Zero, gate, other))
+                    {
+                    }
+
+                    break;
+                default:
+                    using (LockSet.Acquire(TimeSpan.FromMilliseconds(20), gate, other))
+                    {
+                    }
+
+                    break;
+            }
+        });
+
+        var timeout = Assert.Single(events, e => e.LockName == gate.Name);
+        Assert.Equal("ending-holder", timeout.OwnerThreadName);
+        Assert.False(thread.IsAlive);
+        Assert.Equal(holderId, ex.OwnerThreadId);
+        Assert.Equal("ending-holder", ex.OwnerThreadName);
+        Assert.Contains($"held by thread {holderId} ('ending-holder')", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void UnnamedHolderThread_IsNamedByIdOnly()
     {

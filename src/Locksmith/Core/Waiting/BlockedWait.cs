@@ -84,8 +84,10 @@ internal struct BlockedWait
     {
         if (throwOnTimeout)
         {
-            ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, timeoutMs);
-            ThrowHelper.ThrowTimeout(lockPrimitive, mode, ownerThreadId, TimeSpan.FromMilliseconds(timeoutMs));
+            // The holder's name read once, for the event and the exception.
+            string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
+            ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, ownerThreadName, timeoutMs);
+            ThrowHelper.ThrowTimeout(lockPrimitive, mode, ownerThreadId, ownerThreadName, TimeSpan.FromMilliseconds(timeoutMs));
         }
 
         return false;
@@ -95,28 +97,31 @@ internal struct BlockedWait
     /// Records a throwing try-once that found the lock taken, or a controlled wait the scheduler timed out after
     /// <paramref name="timeoutMs"/>: the timeout metric and event.
     /// </summary>
-    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, int timeoutMs = 0)
+    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, string? ownerThreadName, int timeoutMs = 0)
     {
         LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
+        ReportedTimeout.Record(lockPrimitive, ownerThreadId, ownerThreadName);
         LocksmithPolicy.TimeoutOccurred?.Invoke(
             new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.FromMilliseconds(timeoutMs), CurrentThreadId.Value, ownerThreadId)
             {
-                OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
+                OwnerThreadName = ownerThreadName,
             });
     }
 
     /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>
-    public readonly void TimedOut(int ownerThreadId, bool throwOnTimeout)
+    /// <remarks>The event and the exception name the holder by <paramref name="ownerThreadName"/>, read once by the caller.</remarks>
+    public readonly void TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout)
     {
         var waited = Elapsed;
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
+        ReportedTimeout.Record(_lock, ownerThreadId, ownerThreadName);
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId)
         {
-            OwnerThreadName = ThreadNames.NameOf(ownerThreadId),
+            OwnerThreadName = ownerThreadName,
         });
         if (throwOnTimeout)
         {
-            ThrowHelper.ThrowTimeout(_lock, _mode, ownerThreadId, waited);
+            ThrowHelper.ThrowTimeout(_lock, _mode, ownerThreadId, ownerThreadName, waited);
         }
     }
 }

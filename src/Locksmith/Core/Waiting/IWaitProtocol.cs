@@ -59,5 +59,8 @@ internal interface IWaitProtocol
     /// the <see cref="OwnerId"/> the kernel read once for the timeout's event: the exception names the same holder, not
     /// one read again after the holder may have left.
     /// </summary>
-    void ThrowTimeout(TimeSpan waited, int ownerThreadId);
+    /// <param name="waited">How long the wait lasted.</param>
+    /// <param name="ownerThreadId">The holder the event named.</param>
+    /// <param name="ownerThreadName">The holder's name as the event gave it (read once: its thread may end after).</param>
+    void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName);
 }

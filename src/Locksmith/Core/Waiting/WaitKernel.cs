@@ -191,9 +191,11 @@ internal static class WaitKernel
         if (throwOnTimeout)
         {
             // One read of the holder for the event and the exception: they name the same one.
+            // Its name too: a holder whose thread ends during the event's handler keeps the name the event gave it.
             int ownerThreadId = protocol.OwnerId;
-            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, timeoutMs);
-            protocol.ThrowTimeout(TimeSpan.FromMilliseconds(timeoutMs), ownerThreadId);
+            string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
+            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, ownerThreadName, timeoutMs);
+            protocol.ThrowTimeout(TimeSpan.FromMilliseconds(timeoutMs), ownerThreadId, ownerThreadName);
         }
 
         return false;
@@ -281,11 +283,13 @@ internal static class WaitKernel
             }
 
             // One read of the holder for the event and the exception: they name the same one.
+            // Its name too: a holder whose thread ends during the event's handler keeps the name the event gave it.
             int ownerThreadId = protocol.OwnerId;
-            wait.TimedOut(ownerThreadId, throwOnTimeout: false);
+            string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
+            wait.TimedOut(ownerThreadId, ownerThreadName, throwOnTimeout: false);
             if (throwOnTimeout)
             {
-                protocol.ThrowTimeout(wait.Elapsed, ownerThreadId);
+                protocol.ThrowTimeout(wait.Elapsed, ownerThreadId, ownerThreadName);
             }
         }
 

@@ -182,7 +182,7 @@ internal struct MutexCore
         }
 
         [DoesNotReturn]
-        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId) =>
-            ThrowHelper.ThrowTimeout(_lock, LockMode.Exclusive, ownerThreadId, waited);
+        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName) =>
+            ThrowHelper.ThrowTimeout(_lock, LockMode.Exclusive, ownerThreadId, ownerThreadName, waited);
     }
 }

@@ -369,7 +369,8 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         {
             ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
         }
-            wait.TimedOut(OwnerThreadId, throwOnTimeout);
+            int ownerThreadId = OwnerThreadId;
+            wait.TimedOut(ownerThreadId, ThreadNames.NameOf(ownerThreadId), throwOnTimeout);
         }
 
         return acquired;

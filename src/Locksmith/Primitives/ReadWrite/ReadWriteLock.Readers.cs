@@ -296,6 +296,7 @@ public sealed partial class ReadWriteLock
         public void Abandon(WaitNode node) => _lock.AbandonWaitLocked(node);
 
         [DoesNotReturn]
-        public void ThrowTimeout(TimeSpan waited, int ownerThreadId) => ThrowHelper.ThrowTimeout(_lock, LockMode.Read, ownerThreadId, waited);
+        public void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName) =>
+            ThrowHelper.ThrowTimeout(_lock, LockMode.Read, ownerThreadId, ownerThreadName, waited);
     }
 }

@@ -392,7 +392,8 @@ public sealed partial class ReadWriteLock
         }
 
         [DoesNotReturn]
-        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId) => ThrowHelper.ThrowTimeout(_lock, LockMode.Write, ownerThreadId, waited);
+        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName) =>
+            ThrowHelper.ThrowTimeout(_lock, LockMode.Write, ownerThreadId, ownerThreadName, waited);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -534,7 +534,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         }
 
         [DoesNotReturn]
-        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId) =>
+        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName) =>
             ThrowHelper.ThrowSemaphoreTimeout(_semaphore, _count, _gaveUp, _semaphore._maxCount, waited);
     }
 
