@@ -170,9 +170,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// on another thread or after the hold (<c>Task.Run(() =&gt; Deposit())</c>), a synchronous lock is not held: it is
     /// the thread's, and taking it there waits for the hold instead of failing. An async lock's hold is the flow's, and
     /// work started inside it shares the flow (its execution context carries it), unless it is started where
-    /// <c>ExecutionContext.SuppressFlow()</c> is in force.
+    /// <c>ExecutionContext.SuppressFlow()</c> is in force. A delegate kept in a local that is only invoked runs inline
+    /// where it is invoked (<see cref="InlineDelegates.InvocationsOfLocal"/>): it holds what those invocations hold.
     /// </summary>
-    private static ImmutableArray<LockUse> HeldWhere(IOperation invocation, ImmutableArray<LockUse> held)
+    private static ImmutableArray<LockUse> HeldWhere(IOperation invocation, ImmutableArray<LockUse> held, int depth = 0)
     {
         if (held.IsEmpty || EnclosingFunction(invocation) is not { } function)
         {
@@ -183,6 +184,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         if (function is IAnonymousFunctionOperation or IMethodReferenceOperation && InlineDelegates.RunOf(function, out _) == DelegateRun.Returned)
         {
             return ImmutableArray<LockUse>.Empty;
+        }
+
+        // Bounded: a delegate may invoke itself.
+        if (depth < 4 && function is IAnonymousFunctionOperation or IMethodReferenceOperation &&
+            InlineDelegates.InvocationsOfLocal(function) is { IsDefault: false } sites)
+        {
+            var atSites = ImmutableArray<LockUse>.Empty;
+            foreach (var site in sites)
+            {
+                atSites = atSites.AddRange(HeldWhere(site, held, depth + 1).Except(atSites));
+            }
+
+            return atSites;
         }
 
         return OperationFacts.FlowSuppressedAround(function) ? ImmutableArray<LockUse>.Empty : held.RemoveAll(static use => !use.Capabilities.IsAsync());
@@ -215,9 +229,13 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static string InlineReason(IOperation invocation)
     {
-        if (EnclosingFunction(invocation) is not null)
+        if (EnclosingFunction(invocation) is { } function)
         {
-            return string.Empty;
+            return function is IAnonymousFunctionOperation or IMethodReferenceOperation &&
+                InlineDelegates.InvocationsOfLocal(function) is { IsDefault: false, Length: > 0 } sites &&
+                sites[0].Instance is ILocalReferenceOperation kept
+                ? " (the call is in a delegate kept in '" + kept.Local.Name + "', which runs it where it is invoked, under the hold)"
+                : string.Empty;
         }
 
         for (var parent = invocation is IMethodReferenceOperation ? invocation : invocation.Parent; parent is not null; parent = parent.Parent)

@@ -122,10 +122,20 @@ internal static class HeldLocks
     /// force there; a local function stays a boundary, since it may be called before the scope begins. A lambda run
     /// inline (<see cref="InlineDelegates"/>: <c>items.ForEach(x =&gt; Deposit(x))</c>) is in the scope for any lock,
     /// and one of a deferred query returned out of it for none. A method group made a delegate
-    /// (<c>items.ForEach(Deposit)</c>) is its own lambda: <paramref name="call"/> may be one.
+    /// (<c>items.ForEach(Deposit)</c>) is its own lambda: <paramref name="call"/> may be one. A lambda (or method group)
+    /// kept in a local that is only invoked (<c>later()</c>) runs where it is invoked, inline, for any lock
+    /// (<see cref="InlineDelegates.InvocationsOfLocal"/>): the scopes around those invocations count, not the ones around it.
     /// </summary>
-    public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance, bool acrossLambdas = false)
+    public static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance, bool acrossLambdas = false) =>
+        HeldByScopeAt(call, lockMember, instance, acrossLambdas, depth: 0);
+
+    private static bool HeldByScopeAt(IOperation call, ISymbol lockMember, IOperation? instance, bool acrossLambdas, int depth)
     {
+        if (InvokedAt(call as IMethodReferenceOperation, depth) is { IsDefault: false } sites)
+        {
+            return sites.Any(site => HeldByScopeAt(site, lockMember, instance, acrossLambdas, depth + 1));
+        }
+
         for (IOperation? from = StartOf(call, acrossLambdas, out _); from is not null; from = EnclosingLambdaInScope(from, acrossLambdas, out _))
         {
             IInvocationOperation? uncheckedTry = null;
@@ -134,9 +144,31 @@ internal static class HeldLocks
             {
                 return true;
             }
+
+            if (InvokedAt(InnermostFunction(from) as IAnonymousFunctionOperation, depth) is { IsDefault: false } invoked)
+            {
+                return invoked.Any(site => HeldByScopeAt(site, lockMember, instance, acrossLambdas, depth + 1));
+            }
         }
 
         return false;
+    }
+
+    /// <summary>Where a delegate kept in a local is invoked (<see cref="InlineDelegates.InvocationsOfLocal"/>), or default; a bounded depth (a delegate may invoke itself).</summary>
+    private static ImmutableArray<IInvocationOperation> InvokedAt(IOperation? function, int depth) =>
+        function is null || depth >= 4 ? default : InlineDelegates.InvocationsOfLocal(function);
+
+    private static IOperation? InnermostFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return parent;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
@@ -195,16 +227,41 @@ internal static class HeldLocks
     public static ImmutableArray<IMemberReferenceOperation> ScopeLocksAt(IOperation call, LockFacts facts)
     {
         var found = ImmutableArray.CreateBuilder<IMemberReferenceOperation>();
+        CollectScopesAt(call, facts, found, depth: 0);
+        return found.ToImmutable();
+    }
+
+    // A delegate kept in a local and only invoked runs inline where it is invoked: each invocation's scopes, all locks.
+    private static void CollectScopesAt(IOperation call, LockFacts facts, ImmutableArray<IMemberReferenceOperation>.Builder found, int depth)
+    {
+        if (InvokedAt(call as IMethodReferenceOperation, depth) is { IsDefault: false } sites)
+        {
+            foreach (var site in sites)
+            {
+                CollectScopesAt(site, facts, found, depth + 1);
+            }
+
+            return;
+        }
+
         IOperation? from = StartOf(call, withFlow: true, out bool direct);
         bool asyncOnly = !direct;
         while (from is not null)
         {
             CollectScopes(from, call, facts, asyncOnly, found);
+            if (InvokedAt(InnermostFunction(from) as IAnonymousFunctionOperation, depth) is { IsDefault: false } invoked)
+            {
+                foreach (var site in invoked)
+                {
+                    CollectScopesAt(site, facts, found, depth + 1);
+                }
+
+                return;
+            }
+
             from = EnclosingLambdaInScope(from, withFlow: true, out bool inline);
             asyncOnly |= !inline;
         }
-
-        return found.ToImmutable();
     }
 
     /// <summary>The locks of the using scopes around <paramref name="from"/> up to the innermost function boundary (only async ones past a lambda).</summary>

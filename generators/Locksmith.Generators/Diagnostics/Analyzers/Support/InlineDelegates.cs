@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -70,6 +72,53 @@ internal static class InlineDelegates
         var run = ConsumerOf(call, out var enumerator);
         runner = run == DelegateRun.Inline ? name + ", enumerated by " + enumerator : null;
         return run;
+    }
+
+    /// <summary>
+    /// Where a lambda or method group kept in a local runs, when that is known: at the local's direct invocations
+    /// (<c>later()</c>, <c>later.Invoke()</c>, awaited or not), inline, on the invoker's thread and flow, if they are its
+    /// only uses (empty: never run). Default when it is not a local's value, or the local is used otherwise (passed on,
+    /// returned, captured as a value, by ref), so it may run anywhere.
+    /// </summary>
+    /// <remarks>Another value assigned to the local is that value's question; a stored delegate is not started work, so the flow it was made on is no hold of its own.</remarks>
+    public static ImmutableArray<IInvocationOperation> InvocationsOfLocal(IOperation function)
+    {
+        IOperation node = function;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        ILocalSymbol? local = node.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == node => target.Local,
+            _ => null,
+        };
+        if (local is null || local.RefKind != RefKind.None)
+        {
+            return default;
+        }
+
+        var sites = ImmutableArray.CreateBuilder<IInvocationOperation>();
+        foreach (var reference in OperationFacts.Root(function).Descendants().OfType<ILocalReferenceOperation>())
+        {
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local) ||
+                (reference.Parent is ISimpleAssignmentOperation assigned && assigned.Target == reference))
+            {
+                continue;
+            }
+
+            if (reference.Parent is IInvocationOperation { TargetMethod.MethodKind: MethodKind.DelegateInvoke } call && call.Instance == reference)
+            {
+                sites.Add(call);
+                continue;
+            }
+
+            return default;
+        }
+
+        return sites.ToImmutable();
     }
 
     /// <summary>
