@@ -11,7 +11,7 @@ namespace Locksmith.ApiServer.Tests.Browser;
 internal sealed record LockNode(string Name, int? Level, double X, double Y, double Width);
 
 /// <summary>One drawn arrow or arc: the nestings of <c>/locks.json</c> it stands for (<c>outer&gt;inner</c>).</summary>
-internal sealed record LockEdge(IReadOnlyList<string> Nestings);
+internal sealed record LockEdge(IReadOnlyList<(string Outer, string Inner)> Nestings);
 
 /// <summary>A count written beside an edge, where the page put it.</summary>
 internal sealed record EdgeLabel(string Text, double X, double Y);
@@ -73,7 +73,7 @@ internal sealed partial class LocksDom
             if (attributes.TryGetValue("class", out string? cls) && cls.Split(' ').Contains("lock-edge", StringComparer.Ordinal))
             {
                 Assert.True(attributes.TryGetValue("data-edges", out string? nestings), $"an edge names no nestings: {tag.Value}");
-                edges.Add(new LockEdge(nestings!.Split(',')));
+                edges.Add(new LockEdge(NestingsOf(nestings!)));
             }
         }
 
@@ -110,6 +110,23 @@ internal sealed partial class LocksDom
         Assert.True(Cells.TryGetValue((lockName, stat), out string? text), $"the table has no {stat} cell for {lockName}; page status: {Status}");
         Assert.True(long.TryParse(text, NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out long value), $"{lockName}'s {stat} cell is not a number: '{text}'");
         return value;
+    }
+
+    /// <summary>An edge's <c>data-edges</c>: JSON, <c>[["outer","inner"], ...]</c>, whatever the names hold.</summary>
+    private static (string Outer, string Inner)[] NestingsOf(string json)
+    {
+        string[][]? pairs;
+        try
+        {
+            pairs = System.Text.Json.JsonSerializer.Deserialize<string[][]>(json);
+        }
+        catch (System.Text.Json.JsonException error)
+        {
+            throw new Xunit.Sdk.XunitException($"data-edges is not a JSON list of [outer, inner] pairs: '{json}' ({error.Message})");
+        }
+
+        Assert.True(pairs is { Length: > 0 } && pairs.All(static p => p is { Length: 2 }), $"data-edges is not a list of [outer, inner] pairs: '{json}'");
+        return pairs!.Select(static p => (p[0], p[1])).ToArray();
     }
 
     private static double Coordinate(string text) => double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture);

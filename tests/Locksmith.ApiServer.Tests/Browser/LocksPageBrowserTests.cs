@@ -8,6 +8,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.ApiServer.MainJob;
+using Locksmith.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.ApiServer.Tests.Browser;
@@ -100,11 +101,11 @@ public sealed class LocksPageBrowserTests
         // Every nesting is drawn once, locks of one level by one arc per pair, and nothing overlaps: no two nodes of a
         // row, no two count labels (boxes of about 6.5 px per character and 11 px high, centred on their x).
         var drawn = after.Edges.SelectMany(static e => e.Nestings).ToList();
-        Assert.Equal(drawn.Count, drawn.Distinct(StringComparer.Ordinal).Count());
-        Assert.Subset(nestingsAfter, drawn.ToHashSet(StringComparer.Ordinal));
-        Assert.Superset(nestingsBefore, drawn.ToHashSet(StringComparer.Ordinal));
+        Assert.Equal(drawn.Count, drawn.Distinct().Count());
+        Assert.Subset(nestingsAfter, drawn.ToHashSet());
+        Assert.Superset(nestingsBefore, drawn.ToHashSet());
         var levelOf = after.Nodes.ToDictionary(static n => n.Name, static n => n.Level);
-        var sameLevel = after.Edges.Where(e => e.Nestings.All(n => levelOf[Outer(n)] == levelOf[Inner(n)])).ToList();
+        var sameLevel = after.Edges.Where(e => e.Nestings.All(n => levelOf[n.Outer] == levelOf[n.Inner])).ToList();
         Assert.NotEmpty(sameLevel);   // the transfers' lock sets nest accounts of one level
         var pairs = sameLevel.Select(static e => e.Nestings.Select(static n => Pair(n)).Distinct().Single()).ToList();
         Assert.Equal(pairs.Count, pairs.Distinct().Count());
@@ -152,19 +153,51 @@ public sealed class LocksPageBrowserTests
         Assert.Equal(declared.Select(static l => l.Name).Order(StringComparer.Ordinal), dom.Nodes.Select(static n => n.Name).Order(StringComparer.Ordinal));
     }
 
-    /// <summary>The nestings of a <c>/locks.json</c> report, as the page names them: <c>outer&gt;inner</c>.</summary>
-    private static HashSet<string> Nestings(JsonElement report) =>
+    [Fact]
+    public async Task Nestings_of_locks_whose_names_hold_gt_and_comma_are_named_unambiguously()
+    {
+        // Before, data-edges was "outer>inner" joined by ",": a nesting of 'a>b,c' in 'd,e>f' read "a>b,c>d,e>f", which
+        // splits into other locks' names; now it is JSON, [["a>b,c","d,e>f"]].
+        Chromium.RequirePath();
+        const string Outer = "a>b,c", Inner = "d,e>f", Left = "g>h", Right = "h,i";
+        await using var server = await RunningServer.StartAsync(static builder => builder.Services.AddLocksmith()
+            .AddExclusiveLock(Outer, level: 70)
+            .AddExclusiveLock(Inner, level: 80)
+            .AddExclusiveLock(Left, level: 90)
+            .AddExclusiveLock(Right, level: 90));
+        var locks = server.Services;
+        var outer = locks.GetRequiredKeyedService<ExclusiveLock>(Outer);
+        var inner = locks.GetRequiredKeyedService<ExclusiveLock>(Inner);
+        using (outer.Acquire())
+        using (inner.Acquire())
+        {
+        }
+
+        // One level: taken together through a lock set, drawn as one arc over the row.
+        using (LockSet.Acquire(locks.GetRequiredKeyedService<ExclusiveLock>(Left), locks.GetRequiredKeyedService<ExclusiveLock>(Right)))
+        {
+        }
+
+        string[] names = [Outer, Inner, Left, Right];
+        var reported = Nestings(await server.GetJsonAsync("locks.json")).Where(n => names.Contains(n.Outer) || names.Contains(n.Inner)).ToHashSet();
+        var dom = LocksDom.Parse(await Chromium.DumpDomAsync(new Uri(server.Client.BaseAddress!, "locks")));
+        var drawn = dom.Edges.Where(e => e.Nestings.Any(n => names.Contains(n.Outer) || names.Contains(n.Inner))).ToList();
+
+        Assert.True(dom.Refreshes >= 1, $"the page never refreshed; status: {dom.Status}");
+        Assert.Equal(2, reported.Count);
+        Assert.Contains((Outer, Inner), reported);
+        Assert.Equal(reported.Order(), drawn.Select(static e => Assert.Single(e.Nestings)).Order());
+    }
+
+    /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>
+    private static HashSet<(string Outer, string Inner)> Nestings(JsonElement report) =>
         report.GetProperty("edges").EnumerateArray()
-            .Select(static e => e.GetProperty("outer").GetString() + ">" + e.GetProperty("inner").GetString())
-            .ToHashSet(StringComparer.Ordinal);
-
-    private static string Outer(string nesting) => nesting[..nesting.IndexOf('>', StringComparison.Ordinal)];
-
-    private static string Inner(string nesting) => nesting[(nesting.IndexOf('>', StringComparison.Ordinal) + 1)..];
+            .Select(static e => (e.GetProperty("outer").GetString()!, e.GetProperty("inner").GetString()!))
+            .ToHashSet();
 
     /// <summary>The two locks of a nesting, in name order, so both directions of one pair are equal.</summary>
-    private static (string, string) Pair(string nesting) =>
-        string.CompareOrdinal(Outer(nesting), Inner(nesting)) < 0 ? (Outer(nesting), Inner(nesting)) : (Inner(nesting), Outer(nesting));
+    private static (string, string) Pair((string Outer, string Inner) nesting) =>
+        string.CompareOrdinal(nesting.Outer, nesting.Inner) < 0 ? (nesting.Outer, nesting.Inner) : (nesting.Inner, nesting.Outer);
 
     private static long Waiting(JsonElement report, string name) =>
         report.GetProperty("locks").EnumerateArray()
