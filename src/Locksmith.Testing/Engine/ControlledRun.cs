@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
@@ -32,6 +33,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly TimeSpan _idleTimeout;
     private readonly ManualResetEventSlim _done = new(false);
     private int _steps;
+    private long _lastStepAt;
     private long _enlistSequence;
     private bool _started;
     private bool _aborting;
@@ -108,7 +110,10 @@ internal sealed partial class ControlledRun : ISchedulingController
                 var thread = new Thread(static state => ((FlowState)state!).Run.FlowMain((FlowState)state!))
                 {
                     IsBackground = true,
-                    Name = $"controlled flow {flow.Name}",
+
+                    // Named as the scenario names the flow, so a message naming the thread (a timeout's waiter and
+                    // holder, LockTimeoutException.OwnerThreadName) names the flow the trace and the report name.
+                    Name = flow.Name,
                 };
                 flow.Thread = thread;
                 thread.Start(flow);
@@ -134,15 +139,40 @@ internal sealed partial class ControlledRun : ISchedulingController
         }
     }
 
+    /// <summary>
+    /// Waits for the run's end, and fails it as stuck once a whole <see cref="_idleTimeout"/> passed since the last step
+    /// (timed from that step, so a flow stuck is reported after one idle period, not one to two).
+    /// </summary>
     private void WaitForEnd()
     {
-        int lastSteps = -1;
-        while (!_done.Wait(_idleTimeout))
+        while (true)
         {
+            int steps;
+            TimeSpan wait;
             lock (_gate)
             {
+                steps = _steps;
+
+                // While the scheduler waits for an async post, ChooseLocked times that wait itself.
+                wait = _idleWaiting ? _idleTimeout : _idleTimeout - Stopwatch.GetElapsedTime(_lastStepAt);
+            }
+
+            // Rounded up: a wait cut to whole milliseconds would end just short of the idle period, and need a second.
+            if (wait > TimeSpan.Zero && _done.Wait(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds))))
+            {
+                return;
+            }
+
+            s_idleChecked?.Invoke();
+            lock (_gate)
+            {
+                if (_done.IsSet)
+                {
+                    return;
+                }
+
                 // No step for a whole idle period, and not waiting for an async post: a flow blocks outside Locksmith.
-                if (_steps == lastSteps && !_idleWaiting && Failure is null)
+                if (_steps == steps && !_idleWaiting && Failure is null)
                 {
                     FailLocked(new RunFailure(
                         ControlledFailureKind.Stuck,
@@ -150,11 +180,19 @@ internal sealed partial class ControlledRun : ISchedulingController
                         null, _running?.Name, []));
                     return;
                 }
-
-                lastSteps = _steps;
             }
         }
     }
+
+    /// <summary>For tests: called on the thread that runs the scenario each time the idle check wakes before the end.</summary>
+    internal static Action? IdleCheckObserver
+    {
+        get => s_idleChecked;
+        set => s_idleChecked = value;
+    }
+
+    [ThreadStatic]
+    private static Action? s_idleChecked;
 
     private void FlowMain(FlowState flow)
     {
@@ -166,6 +204,9 @@ internal sealed partial class ControlledRun : ISchedulingController
             s_flowIdentity.Value = flow;
         }
 
+        // An async flow is named in messages by its Activity (flow #7 ('consumer')): one named after the flow, for the
+        // flow's own context only.
+        var activity = flow.IsAsync ? new Activity(flow.Name).Start() : null;
         Exception? error = null;
         try
         {
@@ -205,6 +246,7 @@ internal sealed partial class ControlledRun : ISchedulingController
             }
             finally
             {
+                activity?.Stop();
                 SchedulingHooks.Install(previous);
                 s_flowIdentity.Value = null;
                 SynchronizationContext.SetSynchronizationContext(null);
@@ -503,6 +545,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     /// </summary>
     private FlowState? ChooseLocked()
     {
+        _lastStepAt = Stopwatch.GetTimestamp();
         if (++_steps > _maxSteps)
         {
             _steps = _maxSteps;

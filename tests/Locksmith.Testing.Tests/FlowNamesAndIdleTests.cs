@@ -1,0 +1,110 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using Locksmith.Testing.Engine;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>How a controlled run names its flows in the runtime's messages, and when it calls a flow stuck.</summary>
+public sealed class FlowNamesAndIdleTests
+{
+    /// <summary>
+    /// Before, a timeout the scheduler ended named the waiter and the holder as threads ("Thread 12 ('controlled flow
+    /// waiter')", OwnerThreadName "controlled flow holder") or as the runtime's async flows ("flow #7 … held by flow #6"),
+    /// never as the scenario's flows that the trace and the report name. Now the thread keeps its id and the flow's name.
+    /// </summary>
+    [Fact]
+    public void ATimeoutInsideARun_NamesTheWaitingAndHoldingFlows_SyncAndAsync()
+    {
+        var thrown = new List<LockTimeoutException>();
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("gate");
+                var ledger = new ExclusiveLock("ledger");
+                var asyncGate = new AsyncExclusiveLock("async-gate");
+                var asyncLedger = new AsyncExclusiveLock("async-ledger");
+                scenario.Thread("holder", () =>
+                {
+                    using var first = gate.Acquire();
+                    using var second = ledger.Acquire();
+                });
+                scenario.Thread("waiter", () =>
+                {
+                    using var first = ledger.Acquire();
+                    try
+                    {
+                        using var second = gate.Acquire(TimeSpan.FromMilliseconds(1500));
+                    }
+                    catch (LockTimeoutException e)
+                    {
+                        thrown.Add(e);
+                    }
+                });
+                scenario.Flow("async-holder", async () =>
+                {
+                    using var first = await asyncGate.AcquireAsync();
+                    using var second = await asyncLedger.AcquireAsync();
+                });
+                scenario.Flow("async-waiter", async () =>
+                {
+                    using var first = await asyncLedger.AcquireAsync();
+                    try
+                    {
+                        using var second = await asyncGate.AcquireAsync(TimeSpan.FromMilliseconds(2500));
+                    }
+                    catch (LockTimeoutException e)
+                    {
+                        thrown.Add(e);
+                    }
+                });
+            },
+            new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Seed = 3, Iterations = 100 });
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Contains(thrown, static e => e.LockName == "gate");
+        Assert.Contains(thrown, static e => e.LockName == "async-gate");
+        Assert.All(thrown, static e =>
+        {
+            if (e.LockName == "gate")
+            {
+                Assert.Matches(@"^Thread \d+ \('waiter'\) timed out after 1500 ms waiting for exclusive access to 'gate', held by thread \d+ \('holder'\)\.$", e.Message);
+                Assert.Equal("holder", e.OwnerThreadName);
+            }
+            else
+            {
+                Assert.Matches(@"^flow #\d+ \('async-waiter'\) timed out after 2500 ms waiting for exclusive access to 'async-gate', held by flow #\d+ \('async-holder'\)\.$", e.Message);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Before, the idle check compared the step count with the one it had read a whole idle period earlier, so a flow that
+    /// blocked outside Locksmith was reported after one to two IdleTimeouts (two checks when it blocked from its start).
+    /// Now the check waits one IdleTimeout from the last step: the first check after it reports the flow. Counted, not timed.
+    /// </summary>
+    [Fact]
+    public void AFlowBlockedOutsideLocksmith_IsReportedStuck_AtTheFirstIdleCheck()
+    {
+        int checks = 0;
+        using var outside = new ManualResetEventSlim(false);
+        ControlledRun.IdleCheckObserver = () => checks++;
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario => scenario.Thread("sleeper", () => outside.Wait()),
+                new ControlledTestOptions { Iterations = 1, IdleTimeout = TimeSpan.FromMilliseconds(200) });
+        }
+        finally
+        {
+            ControlledRun.IdleCheckObserver = null;
+            outside.Set();
+        }
+
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Stuck, failure.Kind);
+        Assert.Equal("sleeper", failure.Flow);
+        Assert.Equal(1, checks);
+    }
+}
