@@ -415,27 +415,28 @@ public static partial class LockSet
         });
         if (throwOnTimeout)
         {
-            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, free, waited);
+            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, new SemaphoreGaveUp(free, HeldBack: false), waited);
         }
 
         return false;
     }
 
     /// <summary>
-    /// The member's own wait timed out and reported it: the set's exception names the holder that report named (read
-    /// again now, it may have left, or its thread ended, during the report's handler).
+    /// The member's own wait timed out and reported it: the set's exception names the holder that report named, and for a
+    /// semaphore the permits its wait saw free as it gave up (read again now, the holder may have left, its thread ended,
+    /// or permits come back, during the report's handler).
     /// </summary>
     [DoesNotReturn]
     private static void ThrowMembersTimeout(LockPrimitive busy, TimeSpan waited)
     {
         if (ReportedTimeout.TryTake(busy, out var reported))
         {
-            ThrowSetTimeout(busy, reported.OwnerThreadId, reported.OwnerThreadName, FreePermitsOf(busy), waited);
+            ThrowSetTimeout(busy, reported.OwnerThreadId, reported.OwnerThreadName, SemaphoreGaveUp.Unpack(reported.GaveUpState), waited);
         }
 
         // No report to follow (a controlled wait the scheduler ended reports nothing): read the holder now.
         int ownerThreadId = busy.ExclusiveOwnerId;
-        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), FreePermitsOf(busy), waited);
+        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), new SemaphoreGaveUp(FreePermitsOf(busy), HeldBack: false), waited);
     }
 
     /// <summary>A semaphore member's free permits (0 for other locks), for the set's timeout message.</summary>
@@ -443,11 +444,11 @@ public static partial class LockSet
 
     /// <summary>The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be.</summary>
     [DoesNotReturn]
-    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, string? ownerThreadName, int free, TimeSpan waited)
+    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, string? ownerThreadName, SemaphoreGaveUp gaveUp, TimeSpan waited)
     {
         if (busy is CountingSemaphore semaphore)
         {
-            ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, new SemaphoreGaveUp(free, HeldBack: false), semaphore.MaxCount, waited);
+            ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, gaveUp, semaphore.MaxCount, waited);
         }
 
         ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, ownerThreadName, waited);

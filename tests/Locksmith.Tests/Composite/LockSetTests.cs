@@ -278,6 +278,32 @@ public sealed class LockSetTests
     }
 
     [Fact]
+    public void ASemaphoreMembersOwnTimeout_DescribesTheCountItsWaitSawWhenItGaveUp_NotPermitsGivenBackAfterItsEvent()
+    {
+        // Before, the set threw after its member's wait had timed out and reported it, reading the semaphore's count
+        // then: permits given back from the member's TimeoutOccurred handler made the set's message say 5 were free.
+        using var policy = PolicyScope.Capture();
+        var permits = new CountingSemaphore(0, 8, "set-member-gave-up");   // made first: the set blocks on it first
+        var other = new ExclusiveLock("set-member-gave-up-other");
+        int reports = 0;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            if (e.LockName == permits.Name)
+            {
+                reports++;
+                permits.Release(5);   // another thread's permits come back just as the timeout is reported
+            }
+        };
+
+        var ex = Assert.Throws<LockTimeoutException>(() => { using var scope = LockSet.Acquire(TimeSpan.FromMilliseconds(20), permits, other); });
+
+        Assert.Equal(1, reports);   // the member's own wait reported it; the set added no report of its own
+        Assert.Contains("waiting for 1 permit(s) of semaphore 'set-member-gave-up'; when it gave up, 0 of its maximum 8 were free.", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(5, permits.CurrentCount);
+        Assert.False(other.IsHeld);
+    }
+
+    [Fact]
     public void ASetsTimeout_IsReportedInTheModeItWaitedFor_ASemaphoresPermitOrAReadWriteLocksWrite()
     {
         // Before, the set reported and described every member's timeout as 'exclusive': a semaphore's timeouts split into

@@ -97,10 +97,11 @@ internal struct BlockedWait
     /// Records a throwing try-once that found the lock taken, or a controlled wait the scheduler timed out after
     /// <paramref name="timeoutMs"/>: the timeout metric and event.
     /// </summary>
-    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, string? ownerThreadName, int timeoutMs = 0)
+    /// <remarks>gaveUpState: what a semaphore's wait saw as it gave up (<see cref="SemaphoreGaveUp.Pack"/>; 0 for other locks).</remarks>
+    public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, string? ownerThreadName, int timeoutMs = 0, int gaveUpState = 0)
     {
         LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
-        ReportedTimeout.Record(lockPrimitive, ownerThreadId, ownerThreadName);
+        ReportedTimeout.Record(lockPrimitive, ownerThreadId, ownerThreadName, gaveUpState);
         LocksmithPolicy.TimeoutOccurred?.Invoke(
             new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.FromMilliseconds(timeoutMs), CurrentThreadId.Value, ownerThreadId)
             {
@@ -109,12 +110,15 @@ internal struct BlockedWait
     }
 
     /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>
-    /// <remarks>The event and the exception name the holder by <paramref name="ownerThreadName"/>, read once by the caller.</remarks>
-    public readonly void TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout)
+    /// <remarks>
+    /// The event and the exception name the holder by ownerThreadName, read once by the caller; gaveUpState is what a
+    /// semaphore's wait saw as it gave up (<see cref="SemaphoreGaveUp.Pack"/>; 0 for other locks).
+    /// </remarks>
+    public readonly void TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout, int gaveUpState = 0)
     {
         var waited = Elapsed;
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
-        ReportedTimeout.Record(_lock, ownerThreadId, ownerThreadName);
+        ReportedTimeout.Record(_lock, ownerThreadId, ownerThreadName, gaveUpState);
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId)
         {
             OwnerThreadName = ownerThreadName,

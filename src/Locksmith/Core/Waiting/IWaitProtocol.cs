@@ -55,6 +55,12 @@ internal interface IWaitProtocol
     int OwnerId { get; }
 
     /// <summary>
+    /// After a failed attempt or <see cref="Abandon"/>: what a semaphore's wait saw as it gave up (<see cref="SemaphoreGaveUp.Pack"/>),
+    /// recorded with the timeout's report for a lock set that throws after its member's wait; 0 for other locks.
+    /// </summary>
+    int GaveUpState { get; }
+
+    /// <summary>
     /// Throws the primitive's timeout exception after a failed throwing acquisition. <paramref name="ownerThreadId"/> is
     /// the <see cref="OwnerId"/> the kernel read once for the timeout's event: the exception names the same holder, not
     /// one read again after the holder may have left.

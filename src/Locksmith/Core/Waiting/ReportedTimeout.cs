@@ -3,10 +3,11 @@ using System;
 namespace Locksmith;
 
 /// <summary>
-/// What the calling thread's last timeout report named: the lock and its holder (id and name as the event gave them).
+/// What the calling thread's last timeout report named: the lock and its holder (id and name as the event gave them), and
+/// for a semaphore what its wait saw as it gave up.
 /// A sync <c>LockSet</c> whose member's own wait timed out (and reported it) throws after that wait returned; it takes
-/// the holder from here, so its exception names the one the member's event named, never one read again after the
-/// event's handler ran (the holder may have left, or its thread ended, by then).
+/// the holder and a semaphore's free permits from here, so its exception says what the member's event said, never what
+/// is read again after the event's handler ran (the holder may have left, its thread ended, or permits come back by then).
 /// </summary>
 /// <remarks>Written only as a timeout is reported (off every fast path), read and cleared by the set on the same thread.</remarks>
 internal struct ReportedTimeout
@@ -18,8 +19,11 @@ internal struct ReportedTimeout
     public int OwnerThreadId;
     public string? OwnerThreadName;
 
-    public static void Record(LockPrimitive lockPrimitive, int ownerThreadId, string? ownerThreadName) =>
-        s_last = new ReportedTimeout { Lock = lockPrimitive, OwnerThreadId = ownerThreadId, OwnerThreadName = ownerThreadName };
+    /// <summary>A semaphore's <see cref="SemaphoreGaveUp"/>, packed (0 for other locks).</summary>
+    public int GaveUpState;
+
+    public static void Record(LockPrimitive lockPrimitive, int ownerThreadId, string? ownerThreadName, int gaveUpState) =>
+        s_last = new ReportedTimeout { Lock = lockPrimitive, OwnerThreadId = ownerThreadId, OwnerThreadName = ownerThreadName, GaveUpState = gaveUpState };
 
     /// <summary>Forgets the last report, before a wait whose report the caller will read.</summary>
     public static void Clear() => s_last = default;

@@ -194,7 +194,7 @@ internal static class WaitKernel
             // Its name too: a holder whose thread ends during the event's handler keeps the name the event gave it.
             int ownerThreadId = protocol.OwnerId;
             string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
-            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, ownerThreadName, timeoutMs);
+            BlockedWait.ReportFailedWithoutWaiting(lockPrimitive, mode, modeTag, ownerThreadId, ownerThreadName, timeoutMs, protocol.GaveUpState);
             protocol.ThrowTimeout(TimeSpan.FromMilliseconds(timeoutMs), ownerThreadId, ownerThreadName);
         }
 
@@ -286,7 +286,7 @@ internal static class WaitKernel
             // Its name too: a holder whose thread ends during the event's handler keeps the name the event gave it.
             int ownerThreadId = protocol.OwnerId;
             string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
-            wait.TimedOut(ownerThreadId, ownerThreadName, throwOnTimeout: false);
+            wait.TimedOut(ownerThreadId, ownerThreadName, throwOnTimeout: false, protocol.GaveUpState);
             if (throwOnTimeout)
             {
                 protocol.ThrowTimeout(wait.Elapsed, ownerThreadId, ownerThreadName);

@@ -237,6 +237,8 @@ public sealed partial class ReadWriteLock
 
         public int OwnerId => _lock.WriterThreadId;
 
+        public int GaveUpState => 0;
+
         public bool TryAcquire() => _lock.TryEnterReadFast(_thread, _slot);
 
         public void BeginSpin()

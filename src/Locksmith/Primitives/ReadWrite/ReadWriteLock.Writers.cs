@@ -280,6 +280,8 @@ public sealed partial class ReadWriteLock
 
         public readonly int OwnerId => _lock.WriterThreadId;
 
+        public readonly int GaveUpState => 0;
+
         public bool TryAcquire() => _lock.TryCompleteWriteFast(ref _claimed);
 
         public readonly void BeginSpin()

@@ -440,6 +440,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
         public readonly int OwnerId => 0;
 
+        public readonly int GaveUpState => _gaveUp.Pack();
+
         // A thread not yet queued takes nothing while an async waiter is queued: it would take the permits ahead of it.
         public bool TryAcquire()
         {
