@@ -132,4 +132,57 @@ public sealed class ContendedWaitMetricsTests
         Assert.Equal(1, counts.Contentions);
         Assert.Equal(1, counts.Waits);
     }
+
+    [Fact]
+    public async Task AnAsyncWaiterRefusedAsItQueues_ForALockItsFlowTookMeanwhile_RecordsItsWait_OneWaitPerContention()
+    {
+        // A task of the flow found the lock held by another flow (a contention) and, by the time it had queued under the
+        // gate, its own flow had taken the lock: refused with LockRecursionException, its node was recycled without a
+        // wait measurement, so the histogram counted fewer waits than contentions.
+        const string name = "refused-as-it-queued";
+        var gate = new AsyncExclusiveLock(name);
+        var outer = new AsyncExclusiveLock("refused-as-it-queued-outer");
+        using var counts = new WaitCounts(name);
+
+        Task<AsyncLockScope> other;
+        using (ExecutionContext.SuppressFlow())
+        {
+            other = Task.Run(async () => await gate.AcquireAsync());   // a flow of its own holds the lock
+        }
+
+        var heldByOther = await other;
+        using var outerScope = await outer.AcquireAsync();   // this flow holds a lock: tasks it starts share its holds
+        var gateHolder = HeldOnOtherThread.Hold("queue-gate-holder", release =>
+        {
+            lock (((IAsyncWaitHost)gate).Gate)
+            {
+                release.Wait();
+            }
+        });
+
+        Task asker;
+        AsyncLockScope mine;
+        try
+        {
+            asker = Task.Run(async () =>
+            {
+                using var scope = await gate.AcquireAsync(TimeSpan.FromSeconds(30));
+            });
+
+            // Counted before it enters the gate the other thread holds; the other flow leaves (no gate: nobody queued)
+            // and this flow takes the lock, so the task meets its own flow's hold as it queues.
+            Guard.SpinUntil(() => counts.Contentions == 1);
+            heldByOther.Dispose();
+            mine = await gate.AcquireAsync();
+        }
+        finally
+        {
+            gateHolder.Release();
+        }
+
+        await Assert.ThrowsAsync<LockRecursionException>(() => asker);
+        mine.Dispose();
+        Assert.Equal(1, counts.Contentions);
+        Assert.Equal(1, counts.Waits);
+    }
 }

@@ -250,7 +250,16 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// counted, so its wait is measured too (if the clock was read for it), as a thread's wait is whichever way it ends:
     /// one wait measurement per contention.
     /// </summary>
-    public void RecycleTookAtOnce()
+    public void RecycleTookAtOnce() => RecycleMeasured();
+
+    /// <summary>
+    /// Under the gate, the node unlinked: the waiter is refused as it queued (its own flow took the lock meanwhile, so
+    /// waiting would be waiting for itself). Its contention was counted, so its wait is measured as any other's: one
+    /// wait measurement per contention, whichever way the wait ends.
+    /// </summary>
+    public void RecycleRefusedAtOnce() => RecycleMeasured();
+
+    private void RecycleMeasured()
     {
         if (_start != 0)
         {

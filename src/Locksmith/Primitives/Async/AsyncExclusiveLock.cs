@@ -364,7 +364,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             {
                 _queue.Remove(node);
                 flow.WaitingFor = null;
-                node.Recycle();
+                node.RecycleRefusedAtOnce();
                 FlowOwnership.NotHeld(flow);
                 ThrowHelper.ThrowAsyncRecursion(this, flow);
             }
