@@ -104,7 +104,7 @@ public sealed class ReadMostlyThroughInterfaceTests
         public interface ICache { ReadWriteLock Lock { get; } }
         public abstract class Store { public abstract ReadWriteLock Lock { get; } }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Explicit : ICache { ReadWriteLock ICache.{|LSM0050:Lock|} { get; } = new(); }
-        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache { public ReadWriteLock {|LSM0050:Lock|} { get; } = new(ReadWritePolicy.ReaderPreferred); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache { public ReadWriteLock Lock { get; } = new({|LSM0051:ReadWritePolicy.ReaderPreferred|}); }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Built : ICache { public ReadWriteLock Lock { get; } = new("built", 3, ReadWritePolicy.Fair); }
         [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class Shop : Store { public override ReadWriteLock {|LSM0050:Lock|} { get; } = new(); }
         [ReadMostly(Policy = ReadWritePolicy.WriterPreferred)] public sealed class Default : ICache { public ReadWriteLock Lock { get; } = new(); }
@@ -211,8 +211,8 @@ public sealed class ReadMostlyThroughInterfaceTests
         }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache
         {
-            private readonly ReadWriteLock _lock = new(ReadWritePolicy.ReaderPreferred);
-            public ReadWriteLock {|LSM0050:Lock|} => _lock;
+            private readonly ReadWriteLock _lock = new({|LSM0051:ReadWritePolicy.ReaderPreferred|});
+            public ReadWriteLock Lock => _lock;
         }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Partly : ICache
         {

@@ -205,7 +205,8 @@ public sealed partial class GuardedGenerator
                 var data = new ReadMostlyAttributeData(context.Attributes[0]);
                 var diagnostics = new List<DiagnosticInfo>();
                 ReportUndefinedEnums(type, data.Attribute, data.InvalidArguments, diagnostics, token);
-                CheckPolicyReachedAbove(context, type, data, diagnostics, token);
+                var clashing = CheckPolicyBuiltInInitializer(context, type, data, diagnostics, token);
+                CheckPolicyReachedAbove(context, type, data, clashing, diagnostics, token);
                 bool asyncLocks = false;
                 bool syncLocks = false;
                 for (var current = type; current is not null; current = current.BaseType)
@@ -244,19 +245,22 @@ public sealed partial class GuardedGenerator
         /// wrapper cannot switch the lock in use and throws; a lock constructed with the policy needs no switch.
         /// </summary>
         private static void CheckPolicyReachedAbove(
-            GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, ReadMostlyAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
+            GeneratorAttributeSyntaxContext context, INamedTypeSymbol type, ReadMostlyAttributeData data, HashSet<ISymbol> clashing,
+            List<DiagnosticInfo> diagnostics, CancellationToken token)
         {
             if (data.Policy is not { Member: { Name: not "WriterPreferred" } policy })
             {
                 return;
             }
 
+            // A lock built with another policy is LSM0051 already (an error with the same fix); one message is enough.
             foreach (var member in type.GetMembers())
             {
                 token.ThrowIfCancellationRequested();
                 if (member is not IPropertySymbol property || !LockMembers.IsReachableAbove(property) ||
                     (LockCapabilitiesReader.Of(property.Type) & LockCapabilities.ReadWrite) == 0 ||
                     PolicyTypeOf(property.Type) is not { } policyType ||
+                    clashing.Contains(LockMembers.ForwardedTo(property) ?? property) ||
                     ConstructedWith(context, LockMembers.ForwardedTo(property) ?? property, policyType, data.Policy.Value, token))
                 {
                     continue;

@@ -1,0 +1,110 @@
+using System;
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0051: a <c>[ReadMostly]</c> type whose own read-write lock is built in its initializer with a constant policy other
+/// than the default and the attribute's. The lock keeps that policy, so the type's first wrapper throws
+/// (ThrowPolicyDeclaredTwice); the generator says so at compile time. A policy it cannot read as a constant, or a lock
+/// not built in the type, is left to the runtime.
+/// </summary>
+public sealed class ReadMostlyPolicyClashTests
+{
+    [Fact]
+    public void LSM0051_ForASyncOrAsyncLockBuiltWithAnotherPolicy_PositionalOrNamed() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        [ReadMostly] public sealed class DefaultPositional { private readonly ReadWriteLock _lock = new ReadWriteLock("d", 3, {|LSM0051:ReadWritePolicy.Fair|}); }
+        [ReadMostly] public sealed class DefaultTargetTyped { public ReadWriteLock Lock { get; } = new({|LSM0051:ReadWritePolicy.ReaderPreferred|}); }
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class ExplicitNamed { private readonly ReadWriteLock _lock = new ReadWriteLock("e", {|LSM0051:policy: ReadWritePolicy.Fair|}); }
+        [ReadMostly] public sealed class AsyncPositional { private readonly AsyncReadWriteLock _lock = new AsyncReadWriteLock("n", 10, {|LSM0051:ReadWritePolicy.Fair|}); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class AsyncNamed { public AsyncReadWriteLock Lock { get; } = new({|LSM0051:policy: ReadWritePolicy.ReaderPreferred|}); }
+        [ReadMostly(Policy = ReadWritePolicy.WriterPreferred)] public sealed partial class ExplicitDefault { private static readonly ReadWriteLock s_lock = new(name: "s", {|LSM0051:policy: ReadWritePolicy.Fair|}); }
+        """);
+
+    /// <summary>
+    /// No LSM0051 where the policies agree, where the lock is built with the default (it takes the declared one), where
+    /// the policy is not a constant, or where the lock is not built in the type's own initializer.
+    /// </summary>
+    [Fact]
+    public void NoLSM0051_WhenThePoliciesAgreeOrThePolicyIsNotKnown() => DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Agree { private readonly ReadWriteLock _lock = new(ReadWritePolicy.Fair); }
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class AgreeAsync { public AsyncReadWriteLock Lock { get; } = new("a", 10, ReadWritePolicy.ReaderPreferred); }
+        [ReadMostly] public sealed class AgreeDefault { private readonly ReadWriteLock _lock = new(policy: ReadWritePolicy.WriterPreferred); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class BuiltWithTheDefault { private readonly ReadWriteLock _lock = new("w", 3, ReadWritePolicy.WriterPreferred); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class NoPolicy { private readonly AsyncReadWriteLock _lock = new("n", 10); }
+        [ReadMostly] public sealed class NotConstant
+        {
+            private static readonly ReadWritePolicy s_chosen = Environment.ProcessorCount > 1 ? ReadWritePolicy.Fair : ReadWritePolicy.ReaderPreferred;
+            private readonly ReadWriteLock _lock = new(s_chosen);
+            private readonly AsyncReadWriteLock _other = new("o", 10, policy: s_chosen);
+        }
+        [ReadMostly] public sealed class FromConstructor
+        {
+            private readonly ReadWriteLock _lock;
+            public FromConstructor(ReadWriteLock injected) => _lock = injected;
+        }
+        [ReadMostly] public sealed class FromFactory { private readonly ReadWriteLock _lock = Make(); private static ReadWriteLock Make() => new(ReadWritePolicy.Fair); }
+        public class Base { protected readonly ReadWriteLock Lock = new(ReadWritePolicy.Fair); }
+        [ReadMostly] public sealed class Derived : Base { }
+        """);
+
+    /// <summary>The message names the type, both policies (and that the attribute's is the default), the lock, and both fixes.</summary>
+    [Theory]
+    [InlineData("[ReadMostly]", "ReadWritePolicy.WriterPreferred (the default: Policy is not set)")]
+    [InlineData("[ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)]", "ReadWritePolicy.ReaderPreferred,")]
+    public void LSM0051_MessageSaysWhichPoliciesAndHowToFix(string attribute, string declared)
+    {
+        var run = GeneratorHarness.Run(
+            "using Locksmith; namespace N; ATTRIBUTE public sealed class Cache { private readonly ReadWriteLock _lock = new(ReadWritePolicy.Fair); }"
+                .Replace("ATTRIBUTE", attribute, StringComparison.Ordinal));
+        var diagnostic = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0051", diagnostic.Id);
+        string message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        string policy = declared.Split(' ', ',')[0];
+        Assert.Contains("[ReadMostly] on 'Cache' declares " + declared, message, StringComparison.Ordinal);
+        Assert.Contains("'Cache._lock' is initialized with a lock built with ReadWritePolicy.Fair", message, StringComparison.Ordinal);
+        Assert.Contains("set [ReadMostly(Policy = ReadWritePolicy.Fair)], or build the lock with " + policy, message, StringComparison.Ordinal);
+    }
+
+    /// <summary>What LSM0051 reports is what the runtime refuses: the reported shape's first wrapper throws, the agreeing one does not.</summary>
+    [Theory]
+    [InlineData("ReadWritePolicy.Fair", "LSM0051", "threw")]
+    [InlineData("ReadWritePolicy.ReaderPreferred", "", "7|ReaderPreferred")]
+    public void TheReportedShapeThrowsAtRunTime(string built, string diagnostics, string outcome)
+    {
+        const string Source = """
+            using System;
+            using Locksmith;
+            namespace N;
+            /// <summary>Prefers readers.</summary>
+            [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)]
+            public sealed partial class Cache
+            {
+                /// <summary>The lock.</summary>
+                public ReadWriteLock Lock { get; } = new(BUILT);
+                private readonly int _value = 7;
+                [Guarded(Lock = nameof(Lock), Access = LockAccess.Read)] private int GetCore() => _value;
+            }
+            /// <summary>Calls the wrapper once.</summary>
+            public static class Probe
+            {
+                /// <summary>What the first wrapper call did.</summary>
+                /// <returns>It.</returns>
+                public static string Run()
+                {
+                    var cache = new Cache();
+                    try { return cache.Get() + "|" + cache.Lock.Policy; }
+                    catch (InvalidOperationException) { return "threw"; }
+                }
+            }
+            """;
+        var run = GeneratorHarness.Run(TestCompilation.Create(Source.Replace("BUILT", built, StringComparison.Ordinal)));
+        Assert.Equal(diagnostics, string.Join(",", run.LocksmithDiagnostics.Select(static d => d.Id)));
+        using var loaded = LoadedAssembly.Load(run, "read-mostly-policy-clash");
+        Assert.Equal(outcome, loaded.Type("N.Probe").GetMethod("Run")!.Invoke(null, null));
+    }
+}
