@@ -233,7 +233,7 @@ public static partial class LockSet
                 remaining = TimeoutMath.Remaining(deadline);
                 try
                 {
-                    await Task.Delay(remaining < 0 ? pause : Math.Min(pause, remaining), cancellationToken).ConfigureAwait(false);
+                    await Task.Delay(BackoffPause(pause, remaining), cancellationToken).ConfigureAwait(false);
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {

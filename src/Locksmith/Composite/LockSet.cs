@@ -384,16 +384,24 @@ public static partial class LockSet
 
             busy.ExitForSet();
             blockOn = failedAt;
-            if (TimeoutMath.Remaining(deadline) == 0)
+            int left = TimeoutMath.Remaining(deadline);
+            if (left == 0)
             {
                 return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout);
             }
 
             // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
-            Thread.Sleep(Random.Shared.Next(backoff + 1));
+            Thread.Sleep(BackoffPause(Random.Shared.Next(backoff + 1), left));
             backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
         }
     }
+
+    /// <summary>
+    /// The back-off pause: <paramref name="drawn"/> (the randomised, growing pause), but never past the deadline, so a
+    /// timed set does not return up to <see cref="MaxBackoffMilliseconds"/> late. <paramref name="remaining"/> is the time
+    /// left (<see cref="TimeoutMath.Remaining"/>: -1 for no deadline). The async set pauses as long.
+    /// </summary>
+    internal static int BackoffPause(int drawn, int remaining) => remaining < 0 ? drawn : Math.Min(drawn, remaining);
 
     /// <summary>
     /// The deadline passed while backing off (or no time was left for the wait): report it as the timeout of the lock that

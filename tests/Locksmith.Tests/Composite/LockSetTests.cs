@@ -277,6 +277,21 @@ public sealed class LockSetTests
         Assert.False(free.IsHeld);
     }
 
+    [Theory]
+    [InlineData(16, 3, 3)]      // 3 ms left: the pause ends at the deadline, not 13 ms after it
+    [InlineData(16, 1, 1)]
+    [InlineData(9, 8, 8)]
+    [InlineData(5, 40, 5)]      // time enough: the drawn pause
+    [InlineData(16, -1, 16)]    // no deadline (TimeoutMath.Remaining's -1)
+    [InlineData(0, 7, 0)]
+    public void TheSyncSetsBackoffPause_NeverRunsPastTheTimeLeft(int drawn, int remaining, int expected)
+    {
+        // Before, the sync set slept the drawn pause (up to 16 ms) whatever time was left, so a timed
+        // LockSet.Acquire could return up to 16 ms after its timeout; the async set already stopped at the deadline.
+        // The sleep itself is not timed here (no wall-clock assertions): the pause the set computes is.
+        Assert.Equal(expected, LockSet.BackoffPause(drawn, remaining));
+    }
+
     [Fact]
     public void ASemaphoreMembersOwnTimeout_DescribesTheCountItsWaitSawWhenItGaveUp_NotPermitsGivenBackAfterItsEvent()
     {
