@@ -202,7 +202,7 @@ public static partial class LockSet
                 {
                     if (throwOnTimeout)
                     {
-                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1, GaveUpStateOf(busy));
+                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1, GaveUpStateOf(busy), AsyncWaits.HolderAsReported(busy));
                     }
 
                     return default;
@@ -307,10 +307,11 @@ public static partial class LockSet
 
         // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
         int gaveUpState = GaveUpStateOf(busy);
-        AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited);
+        var holder = AsyncWaits.HolderAsReported(busy);
+        AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited, holder);
         if (throwOnTimeout)
         {
-            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited, scopeTag: 1, gaveUpState);
+            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited, scopeTag: 1, gaveUpState, holder);
         }
 
         return default;

@@ -48,7 +48,8 @@ public sealed class LockTimeoutException : TimeoutException
 
     /// <summary>
     /// The name of the thread that held the lock when the wait ended, or null when it has none, is unknown, or the lock
-    /// was held shared. Known for any thread that has used a Locksmith lock, even one that never waited itself.
+    /// was held shared. Known for any thread that has used a Locksmith lock, even one that never waited itself. For an
+    /// async lock held by a flow, the flow's description (<c>flow #3 ('GET /orders')</c>), as the timeout's event gives it.
     /// </summary>
     public string? OwnerThreadName { get; }
 

@@ -68,11 +68,12 @@ internal static partial class ThrowHelper
     public static string StaleScopeOwner(LockOwner owner) => owner.IsFlow ? LockOwner.DescribeFlow(owner.OwnerId, null) : owner.Describe();
 
     [DoesNotReturn]
-    public static void ThrowAsyncTimeout(LockPrimitive lockPrimitive, LockOwner waiter, LockMode mode, LockOwner? holder, TimeSpan waited) =>
-        throw new LockTimeoutException(lockPrimitive.Name, holder?.OwnerId ?? 0, holder?.Name, waited,
+    public static void ThrowAsyncTimeout(LockPrimitive lockPrimitive, LockOwner waiter, LockMode mode, ReportedHolder holder, TimeSpan waited) =>
+        throw new LockTimeoutException(lockPrimitive.Name, holder.Id, holder.Name, waited,
             $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +
-            (holder is null ? "held in a shared mode or released as the wait ended." : $"held by {holder.Describe()}."));
+            (holder.Id == 0 ? "held in a shared mode or released as the wait ended."
+                : holder.Id >= LockOwner.FlowIdBase ? $"held by {holder.Name}." : $"held by thread {ThreadNames.Format(holder.Id, holder.Name)}."));
 
     [DoesNotReturn]
     public static void ThrowNotForSyncSet(LockPrimitive lockPrimitive) =>

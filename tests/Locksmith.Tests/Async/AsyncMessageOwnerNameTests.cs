@@ -178,6 +178,56 @@ public sealed class AsyncMessageOwnerNameTests
     }
 
     // Another flow takes the lock and keeps it until told to let go; it releases in its own flow.
+    [Theory]
+    [InlineData(0)]
+    [InlineData(20)]
+    public async Task AnAsyncExclusiveLocksTimeout_NamesTheHolderFlowItsEventNamed_EvenIfTheHolderLeftDuringTheEvent(int timeoutMs)
+    {
+        // Before, the event named the holding flow and the exception read the holder again after the event's handler:
+        // a holder gone by then made it say "held in a shared mode or released as the wait ended" with OwnerThreadId 0,
+        // of an exclusive lock whose event had just named the holder.
+        using var policy = Support.PolicyScope.Capture();
+        var gate = new AsyncExclusiveLock("message-holder-left-" + timeoutMs);
+        AsyncLockScope held = default;
+        Task taking;
+        using (ExecutionContext.SuppressFlow())
+        {
+            taking = Task.Run(async () =>
+            {
+                using var activity = new Activity("Holder").Start();
+                held = await gate.AcquireAsync();
+            });
+        }
+
+        await taking;
+        LockTimeoutEvent? timeout = null;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            if (e.LockName == gate.Name)
+            {
+                timeout = e;
+                held.Dispose();   // the holder leaves as the timeout is reported
+            }
+        };
+
+        var ex = await Task.Run(async () =>
+        {
+            using var activity = new Activity("Waiter").Start();
+            return await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(timeoutMs)));
+        });
+
+        Assert.NotNull(timeout);
+        Assert.False(gate.IsHeld);
+        Assert.StartsWith("flow #", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.Contains("('Holder')", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.Equal(timeout.OwnerThreadId, ex.OwnerThreadId);
+        Assert.Equal(timeout.OwnerThreadName, ex.OwnerThreadName);
+        Assert.Equal(timeout.Waited, ex.Waited);
+        Assert.Contains($"timed out after {timeout.Waited.TotalMilliseconds.ToString("0.#", System.Globalization.CultureInfo.CurrentCulture)} ms", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("('Waiter')", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"access to '{gate.Name}', held by {timeout.OwnerThreadName}.", ex.Message, StringComparison.Ordinal);
+    }
+
     private static async Task<(Task Holder, TaskCompletionSource LetGo)> HoldInAnotherFlow(AsyncExclusiveLock gate)
     {
         var taken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -52,8 +52,10 @@ internal interface IAsyncWaitHost
     /// <paramref name="scopeTag"/> is the tag the wait would have carried (a semaphore's permit count).
     /// </summary>
     /// <remarks><paramref name="gaveUpState"/> is what the host noted in <see cref="AsyncWaitNode.GaveUpState"/> as the
-    /// wait left its queue (a semaphore's free permits then), so the message describes that moment, not a later one.</remarks>
-    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState);
+    /// wait left its queue (a semaphore's free permits then), so the message describes that moment, not a later one.
+    /// <paramref name="holder"/> is the holder the timeout's event named (<see cref="AsyncWaits.HolderAsReported"/>, read
+    /// once): the exception names the same one, not one read again after the event's handler ran.</remarks>
+    void ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState, ReportedHolder holder);
 }
 
 /// <summary>

@@ -85,8 +85,10 @@ internal static class AsyncWaits
                 throw ThrowHelper.BlockedOnPendingAcquisition(blocking, ThrowHelper.AccessTo(lockPrimitive, mode));
 
             default:
-                ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited);
-                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag, gaveUpState);
+                // One read of the holder for the event and the exception: they name the same one.
+                var holder = throwOnTimeout || LocksmithPolicy.TimeoutOccurred is not null ? HolderAsReported(lockPrimitive) : default;
+                ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited, holder);
+                GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag, gaveUpState, holder);
                 return default;
         }
     }
@@ -111,7 +113,7 @@ internal static class AsyncWaits
     /// Gives back a timed-out wait's reservation; for a throwing call, once the exception is built, so a flow that holds
     /// nothing else is still described with its activity's name.
     /// </summary>
-    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout, int scopeTag, int gaveUpState)
+    private static void GiveBackAfterTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, TimeSpan waited, bool throwOnTimeout, int scopeTag, int gaveUpState, ReportedHolder holder)
     {
         if (!throwOnTimeout)
         {
@@ -121,7 +123,7 @@ internal static class AsyncWaits
 
         try
         {
-            host.ThrowTimeout(owner, mode, waited, scopeTag, gaveUpState);
+            host.ThrowTimeout(owner, mode, waited, scopeTag, gaveUpState, holder);
         }
         finally
         {
@@ -143,8 +145,9 @@ internal static class AsyncWaits
         else
         {
             var waited = TimeSpan.FromMilliseconds(timeoutMs);
-            ReportTimeoutOrGiveBack(host, flow, mode, modeTag, waited);
-            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0, gaveUpState: 0);
+            var holder = HolderAsReported(host.Lock);
+            ReportTimeoutOrGiveBack(host, flow, mode, modeTag, waited, holder);
+            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0, gaveUpState: 0, holder);
         }
 
         return default;
@@ -176,11 +179,11 @@ internal static class AsyncWaits
     /// <see cref="ReportTimeout"/> for a flow still holding its reservation: if the event's handler throws, the
     /// reservation is given back before its exception goes on, so the flow's claim still ends.
     /// </summary>
-    private static void ReportTimeoutOrGiveBack(IAsyncWaitHost host, LockOwner owner, LockMode mode, string modeTag, TimeSpan waited)
+    private static void ReportTimeoutOrGiveBack(IAsyncWaitHost host, LockOwner owner, LockMode mode, string modeTag, TimeSpan waited, ReportedHolder holder)
     {
         try
         {
-            ReportTimeout(host, owner, mode, modeTag, waited);
+            ReportTimeout(host, owner, mode, modeTag, waited, holder);
         }
         catch
         {
@@ -189,18 +192,35 @@ internal static class AsyncWaits
         }
     }
 
-    /// <summary>Records a timed-out (or failed try-once) async wait: the timeout metric and event.</summary>
-    public static void ReportTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, string modeTag, TimeSpan waited)
+    /// <summary>
+    /// The holder a timeout names, read once for its event and its exception: a holding flow by its description (its id
+    /// and activity, as messages name it), a thread by its name; none (0) for a semaphore or a lock held shared.
+    /// </summary>
+    public static ReportedHolder HolderAsReported(LockPrimitive lockPrimitive)
+    {
+        if (lockPrimitive is IAsyncOwnedLock { ExclusiveHolder: { } holder })
+        {
+            return new ReportedHolder(holder.OwnerId, holder.Describe());
+        }
+
+        int id = lockPrimitive.ExclusiveOwnerId;
+        return id == 0 || id >= LockOwner.FlowIdBase ? default : new ReportedHolder(id, ThreadNames.NameOf(id));
+    }
+
+    /// <summary>Records a timed-out (or failed try-once) async wait: the timeout metric and event, naming <paramref name="holder"/>.</summary>
+    public static void ReportTimeout(IAsyncWaitHost host, LockOwner owner, LockMode mode, string modeTag, TimeSpan waited, ReportedHolder holder)
     {
         var lockPrimitive = host.Lock;
         LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
-        if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
+        LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(lockPrimitive.Name, mode, waited, owner.OwnerId, holder.Id)
         {
-            int holder = lockPrimitive.ExclusiveOwnerId;
-            onTimeout(new LockTimeoutEvent(lockPrimitive.Name, mode, waited, owner.OwnerId, holder)
-            {
-                OwnerThreadName = holder >= LockOwner.FlowIdBase ? AsyncOwners.Describe(lockPrimitive) : ThreadNames.NameOf(holder),
-            });
-        }
+            OwnerThreadName = holder.Name,
+        });
     }
 }
+
+/// <summary>
+/// The holder an async timeout names, as its event gave it: the owner id (0: none, or held shared) and its name (a flow's
+/// description, a thread's name).
+/// </summary>
+internal readonly record struct ReportedHolder(int Id, string? Name);

@@ -511,8 +511,8 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node) => _queue.Remove(node);
 
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState) =>
-        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, HolderNow(), waited);
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState, ReportedHolder holder) =>
+        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, holder, waited);
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters) => _queue.AddAsyncWaiters(waiters);
 }

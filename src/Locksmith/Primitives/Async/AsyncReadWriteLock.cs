@@ -322,8 +322,8 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         return true;
     }
 
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState) =>
-        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, Writer, waited);
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState, ReportedHolder holder) =>
+        ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, holder, waited);
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
     {

@@ -295,7 +295,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         try
         {
             // Reported and described while the reservation still counts: a flow holding nothing else keeps its activity's name.
-            AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited);
+            AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited, default);
             ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, gaveUp, _maxCount, waited);
         }
         finally
@@ -387,6 +387,6 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     }
 
     // The scope tag of a semaphore's wait is the permits it asked for (one for a lock set's member).
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState) =>
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState, ReportedHolder holder) =>
         ThrowHelper.ThrowAsyncSemaphoreTimeout(this, waiter, scopeTag, SemaphoreGaveUp.Unpack(gaveUpState), _maxCount, waited);
 }
