@@ -194,9 +194,14 @@ public static class ApiServerApp
         return new Uri(address.EndsWith('/') ? address : address + "/");
     }
 
+    // Every read route takes HEAD too, as a static file would (monitors and link checkers probe with it): the same status
+    // and headers, and Kestrel sends no body for a HEAD. MapGet alone answers HEAD with 405.
+    private static readonly string[] s_getAndHead = [HttpMethods.Get, HttpMethods.Head];
+
     private static void MapRoutes(WebApplication app)
     {
-        app.MapGet("/prices/{symbol}", async (string symbol, PriceCache cache, RequestCounter counter, CancellationToken ct) =>
+        app.MapMethods("/prices/{symbol}", s_getAndHead, async (
+            string symbol, PriceCache cache, RequestCounter counter, CancellationToken ct) =>
         {
             decimal? price = await cache.FindAsync(symbol, ct).ConfigureAwait(false);
             return Results.Ok(new { symbol, price });
@@ -248,10 +253,10 @@ public static class ApiServerApp
             return Results.Ok(new { connection });
         });
 
-        app.MapGet("/limited", (RateLimiter limiter) =>
+        app.MapMethods("/limited", s_getAndHead, (RateLimiter limiter) =>
             limiter.TryTake() ? Results.Ok(new { allowed = true }) : Results.StatusCode(StatusCodes.Status429TooManyRequests));
 
-        app.MapGet("/totals", async (RequestCounter counter, UnguardedCounter unguarded, Bank bank, ConnectionPool pool,
+        app.MapMethods("/totals", s_getAndHead, async (RequestCounter counter, UnguardedCounter unguarded, Bank bank, ConnectionPool pool,
             RateLimiter limiter, PriceCache cache, CancellationToken ct) =>
         {
             long guarded = counter.Total();
@@ -299,10 +304,8 @@ public static class ApiServerApp
         });
 
         app.MapHealthChecks("/health");
-        app.MapGet("/locks.json", (ILockCatalog catalog) => Results.Json(LocksReport.Create(catalog)));
-        // HEAD too, as a static page would answer it (monitors and link checkers probe with it): the same status and
-        // headers, and Kestrel sends no body for a HEAD.
-        app.MapMethods("/locks", [HttpMethods.Get, HttpMethods.Head], (HttpRequest request) =>
+        app.MapMethods("/locks.json", s_getAndHead, (ILockCatalog catalog) => Results.Json(LocksReport.Create(catalog)));
+        app.MapMethods("/locks", s_getAndHead, (HttpRequest request) =>
             // Routing serves /locks/ here too, where the page's relative URLs (locks.json, totals) would name /locks/...:
             // send the browser to /locks (under the path base, if any), where they resolve.
             request.Path.Value is { } path && path.EndsWith('/')
