@@ -72,7 +72,7 @@ internal static partial class ThrowHelper
         throw new LockTimeoutException(lockPrimitive.Name, holder.Id, holder.Name, waited,
             $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +
-            (holder.Id == 0 ? "held in a shared mode or released as the wait ended."
+            (holder.Id == 0 ? NoHolderNamed(mode)
                 : holder.Id >= LockOwner.FlowIdBase ? $"held by {holder.Name}." : $"held by thread {ThreadNames.Format(holder.Id, holder.Name)}."));
 
     [DoesNotReturn]

@@ -73,8 +73,15 @@ internal static partial class ThrowHelper
         throw new LockTimeoutException(lockPrimitive.Name, ownerThreadId, ownerName, waited,
             $"Thread {ThreadNames.Current()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +
-            (ownerThreadId == 0 ? "held in a shared mode or released as the wait ended." : $"held by thread {ThreadNames.Format(ownerThreadId, ownerName)}."));
+            (ownerThreadId == 0 ? NoHolderNamed(mode) : $"held by thread {ThreadNames.Format(ownerThreadId, ownerName)}."));
     }
+
+    /// <summary>
+    /// A timeout's words when no holder was left to name as the wait gave up: read and write modes can be held by readers
+    /// (no single owner); an exclusive lock has no shared mode, so its holder can only have left just then.
+    /// </summary>
+    public static string NoHolderNamed(LockMode mode) =>
+        mode == LockMode.Exclusive ? "released as the wait ended (its holder left just then)." : "held in a shared mode or released as the wait ended.";
 
     [DoesNotReturn]
     public static void ThrowArgumentOutOfRange(string paramName, object? value, string message) =>
