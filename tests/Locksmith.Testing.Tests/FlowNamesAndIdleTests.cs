@@ -18,47 +18,7 @@ public sealed class FlowNamesAndIdleTests
     {
         var thrown = new List<LockTimeoutException>();
         var result = ControlledTest.Run(
-            scenario =>
-            {
-                var gate = new ExclusiveLock("gate");
-                var ledger = new ExclusiveLock("ledger");
-                var asyncGate = new AsyncExclusiveLock("async-gate");
-                var asyncLedger = new AsyncExclusiveLock("async-ledger");
-                scenario.Thread("holder", () =>
-                {
-                    using var first = gate.Acquire();
-                    using var second = ledger.Acquire();
-                });
-                scenario.Thread("waiter", () =>
-                {
-                    using var first = ledger.Acquire();
-                    try
-                    {
-                        using var second = gate.Acquire(TimeSpan.FromMilliseconds(1500));
-                    }
-                    catch (LockTimeoutException e)
-                    {
-                        thrown.Add(e);
-                    }
-                });
-                scenario.Flow("async-holder", async () =>
-                {
-                    using var first = await asyncGate.AcquireAsync();
-                    using var second = await asyncLedger.AcquireAsync();
-                });
-                scenario.Flow("async-waiter", async () =>
-                {
-                    using var first = await asyncLedger.AcquireAsync();
-                    try
-                    {
-                        using var second = await asyncGate.AcquireAsync(TimeSpan.FromMilliseconds(2500));
-                    }
-                    catch (LockTimeoutException e)
-                    {
-                        thrown.Add(e);
-                    }
-                });
-            },
+            scenario => OppositeOrderTimeoutScenario.Build(scenario, thrown),
             new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Seed = 3, Iterations = 100 });
 
         Assert.True(result.Passed, result.ToString());
