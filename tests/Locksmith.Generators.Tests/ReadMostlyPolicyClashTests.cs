@@ -5,7 +5,7 @@ using Locksmith.Generators.Tests.Support;
 namespace Locksmith.Generators.Tests;
 
 /// <summary>
-/// LSM0051: a <c>[ReadMostly]</c> type whose own read-write lock is built in its initializer with a constant policy other
+/// LSM0051: a <c>[ReadMostly]</c> type whose own read-write lock is built in its initializer or constructor with a constant policy other
 /// than the default and the attribute's. The lock keeps that policy, so the type's first wrapper throws
 /// (ThrowPolicyDeclaredTwice); the generator says so at compile time. A policy it cannot read as a constant, or a lock
 /// not built in the type, is left to the runtime.
@@ -21,6 +21,94 @@ public sealed class ReadMostlyPolicyClashTests
         [ReadMostly] public sealed class AsyncPositional { private readonly AsyncReadWriteLock _lock = new AsyncReadWriteLock("n", 10, {|LSM0051:ReadWritePolicy.Fair|}); }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class AsyncNamed { public AsyncReadWriteLock Lock { get; } = new({|LSM0051:policy: ReadWritePolicy.ReaderPreferred|}); }
         [ReadMostly(Policy = ReadWritePolicy.WriterPreferred)] public sealed partial class ExplicitDefault { private static readonly ReadWriteLock s_lock = new(name: "s", {|LSM0051:policy: ReadWritePolicy.Fair|}); }
+        """);
+
+    /// <summary>A lock assigned in a constructor body with a clashing constant policy keeps it just as an initializer's does.</summary>
+    [Fact]
+    public void LSM0051_ForALockAssignedInAConstructorWithAnotherPolicy() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        [ReadMostly(Policy = ReadWritePolicy.ReaderPreferred)] public sealed class Named
+        {
+            private readonly ReadWriteLock _lock;
+            public Named() { _lock = new ReadWriteLock("n", {|LSM0051:policy: ReadWritePolicy.Fair|}); }
+        }
+        [ReadMostly] public sealed class ThisTargetTyped
+        {
+            private readonly ReadWriteLock _lock;
+            public ThisTargetTyped() => this._lock = new({|LSM0051:ReadWritePolicy.Fair|});
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class AsyncProperty
+        {
+            public AsyncReadWriteLock Lock { get; }
+            public AsyncProperty(bool named)
+            {
+                if (named) { Lock = new AsyncReadWriteLock("a", 10, {|LSM0051:ReadWritePolicy.ReaderPreferred|}); }
+                else { Lock = new(ReadWritePolicy.Fair); }
+            }
+        }
+        [ReadMostly] public sealed class InOneOfTwoConstructors
+        {
+            private readonly ReadWriteLock _lock;
+            public InOneOfTwoConstructors() => _lock = new();
+            public InOneOfTwoConstructors(int level) => _lock = new("o", level, {|LSM0051:ReadWritePolicy.ReaderPreferred|});
+        }
+        [ReadMostly] public sealed class StaticLock
+        {
+            private static readonly ReadWriteLock s_lock;
+            static StaticLock() => s_lock = new({|LSM0051:ReadWritePolicy.Fair|});
+        }
+        """);
+
+    /// <summary>A striped read-write lock gives its policy to every stripe and keeps it, as a ReadWriteLock does.</summary>
+    [Fact]
+    public void LSM0051_ForAStripedReadWriteLockBuiltWithAnotherPolicy() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        [ReadMostly] public sealed class Initialized { private readonly StripedReadWriteLock<int> _lock = new(16, {|LSM0051:policy: ReadWritePolicy.Fair|}); }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Constructed
+        {
+            private readonly StripedReadWriteLock<string> _lock;
+            public Constructed() => _lock = new StripedReadWriteLock<string>(16, "c", null, {|LSM0051:ReadWritePolicy.ReaderPreferred|});
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Agrees { private readonly StripedReadWriteLock<int> _lock = new(16, policy: ReadWritePolicy.Fair); }
+        """);
+
+    /// <summary>
+    /// No LSM0051 for a constructor's assignment where the policies agree, the lock is built with the default, the policy
+    /// is not a constant, or the member may be an override's (virtual); nor for a lock assigned outside a constructor.
+    /// </summary>
+    [Fact]
+    public void NoLSM0051_ForAConstructorsLockWhenThePoliciesAgreeOrThePolicyIsNotKnown() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Agree
+        {
+            private readonly ReadWriteLock _lock;
+            public Agree() => _lock = new(ReadWritePolicy.Fair);
+        }
+        [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class BuiltWithTheDefault
+        {
+            private readonly AsyncReadWriteLock _lock;
+            public BuiltWithTheDefault() { this._lock = new("w", 10, ReadWritePolicy.WriterPreferred); }
+        }
+        [ReadMostly] public sealed class NotConstant
+        {
+            private readonly ReadWriteLock _lock;
+            public NotConstant(ReadWritePolicy policy) => _lock = new("p", policy: policy);
+        }
+        [ReadMostly] public class Virtual
+        {
+            public virtual ReadWriteLock Lock { get; }
+            public Virtual() => Lock = new(ReadWritePolicy.Fair);
+        }
+        [ReadMostly] public sealed class OtherObjectsLock
+        {
+            private ReadWriteLock _lock = new();
+            public OtherObjectsLock(OtherObjectsLock other) => other._lock = new(ReadWritePolicy.Fair);
+        }
+        [ReadMostly] public sealed class InAMethod
+        {
+            private ReadWriteLock _lock = new();
+            public void Reset() => _lock = new(ReadWritePolicy.Fair);
+        }
         """);
 
     /// <summary>

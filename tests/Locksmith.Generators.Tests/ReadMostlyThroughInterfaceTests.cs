@@ -111,7 +111,7 @@ public sealed class ReadMostlyThroughInterfaceTests
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Own { private readonly ReadWriteLock _lock = new(); public ReadWriteLock Lock => _lock; }
         """);
 
-    /// <summary>A lock built with the policy in every constructor (through ': this(…)' chains) is no LSM0050; one that some constructor builds otherwise is.</summary>
+    /// <summary>A lock built with the policy in every constructor (through ': this(…)' chains) is no LSM0050; one that some constructor builds otherwise is (or LSM0051, where it builds it with another constant policy).</summary>
     [Fact]
     public void LSM0050_NotForALockBuiltWithThePolicyInEveryConstructor() => DiagnosticCheck.Verify("""
         using Locksmith;
@@ -147,8 +147,8 @@ public sealed class ReadMostlyThroughInterfaceTests
         }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Other : ICache
         {
-            public Other() { Lock = new(ReadWritePolicy.ReaderPreferred); }
-            public ReadWriteLock {|LSM0050:Lock|} { get; }
+            public Other() { Lock = new({|LSM0051:ReadWritePolicy.ReaderPreferred|}); }
+            public ReadWriteLock Lock { get; }
         }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Maybe : ICache
         {
@@ -281,8 +281,8 @@ public sealed class ReadMostlyThroughInterfaceTests
         }
         [ReadMostly(Policy = ReadWritePolicy.Fair)] public sealed class Mixed : ICache
         {
-            public Mixed(bool fair) { if (fair) { Lock = new(ReadWritePolicy.Fair); } else { Lock = new(ReadWritePolicy.ReaderPreferred); } }
-            public ReadWriteLock {|LSM0050:Lock|} { get; }
+            public Mixed(bool fair) { if (fair) { Lock = new(ReadWritePolicy.Fair); } else { Lock = new({|LSM0051:ReadWritePolicy.ReaderPreferred|}); } }
+            public ReadWriteLock Lock { get; }
         }
         """);
 }

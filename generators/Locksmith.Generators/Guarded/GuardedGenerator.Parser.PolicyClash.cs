@@ -18,10 +18,10 @@ public sealed partial class GuardedGenerator
         private const string DefaultReadWritePolicy = "WriterPreferred";
 
         /// <summary>
-        /// LSM0051: a read-write lock of the <c>[ReadMostly]</c> type whose initializer builds it with a constant policy
-        /// other than the default and the attribute's. The runtime keeps a policy given at construction, so the first
-        /// wrapper that declares the attribute's throws (ThrowPolicyDeclaredTwice). A policy that is not a constant, or a
-        /// lock assigned elsewhere, is left to the runtime.
+        /// LSM0051: a read-write lock of the <c>[ReadMostly]</c> type whose initializer, or an assignment in one of its
+        /// constructors, builds it with a constant policy other than the default and the attribute's. The runtime keeps a
+        /// policy given at construction, so the first wrapper that declares the attribute's throws
+        /// (ThrowPolicyDeclaredTwice). A policy that is not a constant, or a lock assigned elsewhere, is left to the runtime.
         /// </summary>
         /// <returns>The members reported, so LSM0050 does not repeat a fix this error already gives.</returns>
         private static HashSet<ISymbol> CheckPolicyBuiltInInitializer(
@@ -46,8 +46,8 @@ public sealed partial class GuardedGenerator
                     LockMembers.TypeOf(member) is not { } lockType ||
                     (LockCapabilitiesReader.Of(lockType) & LockCapabilities.ReadWrite) == 0 ||
                     PolicyTypeOf(lockType) is not { } policyType ||
-                    InitializerPolicy(context, member, policyType, token) is not { } built ||
-                    built.Name == declared || built.Name == DefaultReadWritePolicy)
+                    BuiltPolicies(context, member, policyType, token)
+                        .FirstOrDefault(b => b.Name != declared && b.Name != DefaultReadWritePolicy) is not { Name: not null } built)
                 {
                     continue;
                 }
@@ -67,11 +67,12 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>
-        /// The policy the member's initializer builds its lock with (<c>new ReadWriteLock(…, policy: P)</c>, target-typed
-        /// <c>new(…)</c> too), by its enum member's name, with the argument's location; null when there is no initializer,
-        /// it builds no lock, passes no policy, or the policy is not a constant naming a member of the enum.
+        /// The policies the member's lock is built with (<c>new ReadWriteLock(…, policy: P)</c>, target-typed <c>new(…)</c>
+        /// too), by the enum member's name, with the argument's location: by its initializer, then by each assignment to it
+        /// (<c>_lock = …</c>, <c>this._lock = …</c>) in the type's constructors, as LSM0050 reads them. One that builds no
+        /// lock, passes no policy, or a policy that is not a constant naming a member of the enum gives nothing.
         /// </summary>
-        private static (string Name, Location Location)? InitializerPolicy(
+        private static IEnumerable<(string Name, Location Location)> BuiltPolicies(
             GeneratorAttributeSyntaxContext context, ISymbol member, INamedTypeSymbol policyType, CancellationToken token)
         {
             foreach (var reference in member.DeclaringSyntaxReferences)
@@ -82,35 +83,59 @@ public sealed partial class GuardedGenerator
                     VariableDeclaratorSyntax { Initializer.Value: { } expression } => expression,
                     _ => null,
                 };
-                if (initializer is null)
+                if (initializer is not null &&
+                    BuiltPolicy(ModelFor(context, initializer.SyntaxTree).GetOperation(initializer, token), policyType) is { } built)
                 {
-                    continue;
+                    yield return built;
                 }
+            }
 
-                var operation = ModelFor(context, initializer.SyntaxTree).GetOperation(initializer, token);
-                while (operation is IConversionOperation conversion)
+            // Any constructor that builds it with the policy makes the wrappers of the objects it constructs throw.
+            foreach (var constructor in member.IsStatic ? member.ContainingType.StaticConstructors : member.ContainingType.InstanceConstructors)
+            {
+                foreach (var reference in constructor.DeclaringSyntaxReferences)
                 {
-                    operation = conversion.Operand;
-                }
-
-                if (operation is not IObjectCreationOperation creation)
-                {
-                    return null;
-                }
-
-                foreach (var argument in creation.Arguments)
-                {
-                    if (argument.ArgumentKind != ArgumentKind.DefaultValue &&
-                        SymbolEqualityComparer.Default.Equals(argument.Parameter?.Type, policyType) &&
-                        argument.Value.ConstantValue is { HasValue: true, Value: { } value })
+                    if (reference.GetSyntax(token) is not ConstructorDeclarationSyntax declaration ||
+                        ModelFor(context, declaration.SyntaxTree).GetOperation(declaration, token) is not IConstructorBodyOperation body)
                     {
-                        var name = policyType.GetMembers().OfType<IFieldSymbol>()
-                            .FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value))?.Name;
-                        return name is null ? null : (name, argument.Syntax.GetLocation());
+                        continue;
+                    }
+
+                    foreach (var assignment in body.Descendants().OfType<ISimpleAssignmentOperation>())
+                    {
+                        token.ThrowIfCancellationRequested();
+                        if (Assigns(assignment, member) && BuiltPolicy(assignment.Value, policyType) is { } built)
+                        {
+                            yield return built;
+                        }
                     }
                 }
+            }
+        }
 
+        /// <summary>The constant policy an operation constructs a lock with, by its enum member's name, with the argument's location.</summary>
+        private static (string Name, Location Location)? BuiltPolicy(IOperation? operation, INamedTypeSymbol policyType)
+        {
+            while (operation is IConversionOperation conversion)
+            {
+                operation = conversion.Operand;
+            }
+
+            if (operation is not IObjectCreationOperation creation)
+            {
                 return null;
+            }
+
+            foreach (var argument in creation.Arguments)
+            {
+                if (argument.ArgumentKind != ArgumentKind.DefaultValue &&
+                    SymbolEqualityComparer.Default.Equals(argument.Parameter?.Type, policyType) &&
+                    argument.Value.ConstantValue is { HasValue: true, Value: { } value })
+                {
+                    var name = policyType.GetMembers().OfType<IFieldSymbol>()
+                        .FirstOrDefault(f => f.HasConstantValue && Equals(f.ConstantValue, value))?.Name;
+                    return name is null ? null : (name, argument.Syntax.GetLocation());
+                }
             }
 
             return null;
