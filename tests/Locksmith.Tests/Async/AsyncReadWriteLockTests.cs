@@ -687,15 +687,27 @@ public sealed class AsyncReadWriteLockTests
             pending += Cycle(rw);
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1_000; i++)
+        // Up to three windows of 1,000 cycles, one of which must allocate nothing: an allocation per cycle shows in every
+        // window, while a one-off of the process landing on this thread in one window (seen once in CI: 7,096 B in a
+        // window, once in many runs) does not make the hot path allocate.
+        var windows = new long[3];
+        for (int window = 0; window < windows.Length; window++)
         {
-            pending += Cycle(rw);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1_000; i++)
+            {
+                pending += Cycle(rw);
+            }
+
+            windows[window] = GC.GetAllocatedBytesForCurrentThread() - before;
+            if (windows[window] == 0)
+            {
+                break;
+            }
         }
 
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.Equal(0, pending);
-        Assert.Equal(0, allocated);
+        Assert.True(Array.IndexOf(windows, 0L) >= 0, $"every window allocated: {string.Join(", ", windows)} bytes per 1,000 cycles");
         AssertIdle(rw);
 
         static int Cycle(AsyncReadWriteLock rw)
