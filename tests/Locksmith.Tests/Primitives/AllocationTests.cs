@@ -16,13 +16,22 @@ public sealed class AllocationTests
             body();
         }
 
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 10_000; i++)
+        // The fewest bytes of up to three windows of 10,000 calls: an allocation per call shows in every window, while a
+        // one-off of the process landing on this thread in one window (seen once, 7,096 B, in an async allocation test)
+        // does not make the hot path allocate.
+        long fewest = long.MaxValue;
+        for (int window = 0; window < 3 && fewest != 0; window++)
         {
-            body();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 10_000; i++)
+            {
+                body();
+            }
+
+            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        return GC.GetAllocatedBytesForCurrentThread() - before;
+        return fewest;
     }
 
     [Fact]
