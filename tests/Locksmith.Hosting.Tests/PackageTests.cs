@@ -4,7 +4,6 @@ using System.IO;
 using System.IO.Compression;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Xml.Linq;
 
 namespace Locksmith.Hosting.Tests;
@@ -20,7 +19,7 @@ public sealed class PackageTests
         // Before, the ProjectReference's default PrivateAssets wrote exclude="Build,Analyzers" on the dependency: a
         // Hosting-only app got [Guarded] wrappers and LSM diagnostics only because today's SDK ignores that exclude for
         // analyzers (NuGet/Home#6279); once it is honoured, the generator would silently stop running for those apps.
-        string root = Path.GetFullPath(Path.Combine(ThisDirectory(), "..", ".."));
+        string root = RepositoryRoot();
         var output = Directory.CreateTempSubdirectory("locksmith-hosting-pack-");
         try
         {
@@ -72,5 +71,17 @@ public sealed class PackageTests
         return (process.ExitCode, stdout.Result + error.Result);
     }
 
-    private static string ThisDirectory([CallerFilePath] string thisFile = "") => Path.GetDirectoryName(thisFile)!;
+    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
+    }
 }
