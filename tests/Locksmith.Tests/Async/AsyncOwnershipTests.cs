@@ -878,16 +878,24 @@ public sealed class AsyncOwnershipIsolationTests
     /// </summary>
     private static void AssertAllocatesAsMuchWithoutTheLock(AsyncExclusiveLock gate, Func<AsyncExclusiveLock?, int, int> rounds)
     {
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        int exact = rounds(gate, 1_000);
-        long withLock = GC.GetAllocatedBytesForCurrentThread() - before;
+        // Up to three tries, one of which must match: an allocation per round shows in every try, a one-off of the
+        // process landing on this thread in one window does not make the path allocate.
+        var tries = new List<(long WithLock, long WithoutLock)>();
+        for (int attempt = 0; attempt < 3 && (tries.Count == 0 || tries[^1].WithLock != tries[^1].WithoutLock); attempt++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            int exact = rounds(gate, 1_000);
+            long withLock = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        before = GC.GetAllocatedBytesForCurrentThread();
-        rounds(null, 1_000);
-        long withoutLock = GC.GetAllocatedBytesForCurrentThread() - before;
+            before = GC.GetAllocatedBytesForCurrentThread();
+            rounds(null, 1_000);
+            long withoutLock = GC.GetAllocatedBytesForCurrentThread() - before;
 
-        Assert.Equal(1_000, exact);
-        Assert.Equal(withoutLock, withLock);
+            Assert.Equal(1_000, exact);
+            tries.Add((withLock, withoutLock));
+        }
+
+        Assert.True(tries[^1].WithLock == tries[^1].WithoutLock, "with the lock vs without, per try: " + string.Join(", ", tries));
         Assert.False(gate.IsHeld);
     }
 

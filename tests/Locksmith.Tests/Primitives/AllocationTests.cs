@@ -1,4 +1,5 @@
 using System;
+using Locksmith.Tests.Support;
 
 namespace Locksmith.Tests.Primitives;
 
@@ -9,30 +10,7 @@ namespace Locksmith.Tests.Primitives;
 /// </summary>
 public sealed class AllocationTests
 {
-    private static long AllocatedBy(Action body)
-    {
-        for (int i = 0; i < 2_000; i++)
-        {
-            body();
-        }
-
-        // The fewest bytes of up to three windows of 10,000 calls: an allocation per call shows in every window, while a
-        // one-off of the process landing on this thread in one window (seen once, 7,096 B, in an async allocation test)
-        // does not make the hot path allocate.
-        long fewest = long.MaxValue;
-        for (int window = 0; window < 3 && fewest != 0; window++)
-        {
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            for (int i = 0; i < 10_000; i++)
-            {
-                body();
-            }
-
-            fewest = Math.Min(fewest, GC.GetAllocatedBytesForCurrentThread() - before);
-        }
-
-        return fewest;
-    }
+    private static long AllocatedBy(Action body) => Allocations.FewestOfThreeWindows(body);
 
     [Fact]
     public void OwnedLocks_Unordered_AndOrdered_AllocateNothing()
