@@ -196,13 +196,23 @@ public static partial class LockSet
                     return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout).ConfigureAwait(false);
                 }
 
-                // The only wait: on the lock that was busy last time. Its own wait reports a timeout.
+                // The only wait: on the lock that was busy last time. Its own wait reports a timeout, and leaves on the
+                // flow's record what that report named, for the exception below.
+                SetMemberTimeout.Arm(flow, busy);
                 var first = await ((IAsyncSetMember)busy).EnterForAsyncSet(flow, remaining, cancellationToken).ConfigureAwait(false);
+                bool reported = SetMemberTimeout.TryTake(flow, busy, out var holder, out int gaveUpState);
                 if (!first.IsAcquired)
                 {
                     if (throwOnTimeout)
                     {
-                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1, GaveUpStateOf(busy), AsyncWaits.HolderAsReported(busy));
+                        if (!reported)
+                        {
+                            // No report to follow (a controlled wait the scheduler ended reports nothing): read them now.
+                            gaveUpState = GaveUpStateOf(busy);
+                            holder = AsyncWaits.HolderAsReported(busy);
+                        }
+
+                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1, gaveUpState, holder);
                     }
 
                     return default;
@@ -245,6 +255,9 @@ public static partial class LockSet
         }
         finally
         {
+            // A wait that threw (cancelled) left its member armed: the record keeps no lock alive.
+            SetMemberTimeout.Disarm(flow);
+
             // The set's own hold ends. If it was the last, the caller's frame keeps a dead view, which claims from its
             // base on its next acquisition; retired, so no later claim (another flow's) makes it live again.
             FlowOwnership.ReleasedInCallee(flow);

@@ -331,4 +331,73 @@ public sealed class AsyncLockSetTests
         Assert.Equal(1_000, counter);
         Assert.All(locks.Cast<AsyncExclusiveLock>(), l => Assert.False(l.IsHeld));
     }
+
+    // The set threw after its member's wait had timed out and reported it, reading the semaphore's count then: permits
+    // given back from the member's TimeoutOccurred handler made the set's message say 5 were free, of a wait that saw none.
+    [Fact]
+    public async Task ASemaphoreMembersOwnTimeout_DescribesTheCountItsWaitSawWhenItGaveUp_NotPermitsGivenBackAfterItsEvent()
+    {
+        using var policy = PolicyScope.Capture();
+        var permits = new CountingSemaphore(0, 8, "async-set-member-gave-up");
+        var other = new AsyncExclusiveLock("async-set-member-gave-up-other");
+        int reports = 0;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            if (e.LockName == permits.Name)
+            {
+                Interlocked.Increment(ref reports);
+                permits.Release(5);   // another thread's permits come back just as the timeout is reported
+            }
+        };
+
+        var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(20), [permits, other]));
+
+        Assert.Equal(1, reports);   // the member's own wait reported it; the set added no report of its own
+        Assert.Contains("permit(s) of semaphore 'async-set-member-gave-up'; when it gave up, 0 of its maximum 8 were free", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(5, permits.CurrentCount);
+        Assert.False(other.IsHeld);
+    }
+
+    // The set threw after its member's wait had timed out and reported it, reading the holder again then: a holder that
+    // left during the event's handler made it say "held in a shared mode or released" with OwnerThreadId 0, of an
+    // exclusive lock whose event had just named the holding flow.
+    [Fact]
+    public async Task AnExclusiveMembersOwnTimeout_NamesTheHolderItsEventNamed_EvenIfTheHolderLeftDuringTheEvent()
+    {
+        using var policy = PolicyScope.Capture();
+        var gate = new AsyncExclusiveLock("async-set-holder-left");
+        var other = new AsyncExclusiveLock("async-set-holder-left-other");
+        AsyncLockScope held = default;
+        Task taking;
+        using (ExecutionContext.SuppressFlow())
+        {
+            taking = Task.Run(async () =>
+            {
+                using var activity = new System.Diagnostics.Activity("Holder").Start();
+                held = await gate.AcquireAsync();
+            });
+        }
+
+        await taking;
+        LockTimeoutEvent? timeout = null;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            if (e.LockName == gate.Name)
+            {
+                timeout = e;
+                held.Dispose();   // the holder leaves as the timeout is reported
+            }
+        };
+
+        var ex = await Task.Run(async () =>
+            await Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(20), [gate, other])));
+
+        Assert.NotNull(timeout);
+        Assert.False(gate.IsHeld);
+        Assert.False(other.IsHeld);
+        Assert.Contains("('Holder')", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.Equal(timeout.OwnerThreadId, ex.OwnerThreadId);
+        Assert.Equal(timeout.OwnerThreadName, ex.OwnerThreadName);
+        Assert.Contains($"access to '{gate.Name}', held by {timeout.OwnerThreadName}.", ex.Message, StringComparison.Ordinal);
+    }
 }

@@ -85,8 +85,14 @@ internal static class AsyncWaits
                 throw ThrowHelper.BlockedOnPendingAcquisition(blocking, ThrowHelper.AccessTo(lockPrimitive, mode));
 
             default:
-                // One read of the holder for the event and the exception: they name the same one.
-                var holder = throwOnTimeout || LocksmithPolicy.TimeoutOccurred is not null ? HolderAsReported(lockPrimitive) : default;
+                // One read of the holder for the event and the exception (this wait's, or its lock set's): they name the same one.
+                bool forSet = !throwOnTimeout && SetMemberTimeout.IsArmedFor(owner, lockPrimitive);
+                var holder = throwOnTimeout || forSet || LocksmithPolicy.TimeoutOccurred is not null ? HolderAsReported(lockPrimitive) : default;
+                if (forSet)
+                {
+                    SetMemberTimeout.Record(owner, holder, gaveUpState);
+                }
+
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited, holder);
                 GiveBackAfterTimeout(host, owner, mode, waited, throwOnTimeout, tag, gaveUpState, holder);
                 return default;
