@@ -11,7 +11,7 @@ internal static partial class ThrowHelper
     public static void ThrowPolicyDeclaredTwice(string lockDescription, ReadWritePolicy built, string declaredName, ReadWritePolicy declared) =>
         throw new InvalidOperationException(
             $"Lock {lockDescription} was constructed with ReadWritePolicy.{built} but '{declaredName}' is in a [ReadMostly] type that " +
-            $"declares ReadWritePolicy.{declared}" + (declared == ReadWritePolicy.WriterPreferred ? " (the attribute's default when Policy is not set)" : "") +
+            $"declares ReadWritePolicy.{declared}" + (declared == ReadWritePolicy.WriterPreferred ? " (set explicitly, or the attribute's default when Policy is not set)" : "") +
             $". Give the policy in one place only: [ReadMostly(Policy = ReadWritePolicy.{built})], or construct the lock without a policy.");
 
     [DoesNotReturn]

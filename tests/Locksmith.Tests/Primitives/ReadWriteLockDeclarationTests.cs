@@ -40,7 +40,7 @@ public sealed class ReadWriteLockDeclarationTests
 
         Assert.Equal(
             "Lock 'prices' was constructed with ReadWritePolicy.Fair but 'Prices._lock' is in a [ReadMostly] type that declares " +
-            "ReadWritePolicy.WriterPreferred (the attribute's default when Policy is not set). Give the policy in one place only: " +
+            "ReadWritePolicy.WriterPreferred (set explicitly, or the attribute's default when Policy is not set). Give the policy in one place only: " +
             "[ReadMostly(Policy = ReadWritePolicy.Fair)], or construct the lock without a policy.",
             sync.Message);
         Assert.Contains("'async-prices' was constructed with ReadWritePolicy.ReaderPreferred but 'Prices._lock'", async.Message, StringComparison.Ordinal);
