@@ -27,7 +27,8 @@ namespace Locksmith.Postgres;
 /// </remarks>
 public abstract class PostgresLock : LockPrimitive
 {
-    private readonly ConcurrentDictionary<LockOwner, LockMode> _waiters = new();
+    // Each waiting flow's mode, and what it waits for (a keyed lock's key), as CurrentWaits and the events name it.
+    private readonly ConcurrentDictionary<LockOwner, (LockMode Mode, string Description)> _waiters = new();
 
     private protected PostgresLock(PostgresLockProvider provider, string name, int? level, LockKind kind)
         : base(RequireName(name), level, kind)
@@ -213,7 +214,7 @@ public abstract class PostgresLock : LockPrimitive
         bool waits = timeoutMs != 0;
         if (waits)
         {
-            _waiters[flow] = mode;
+            _waiters[flow] = (mode, description);
             flow.WaitingMode = mode;
 
             // Stamped before WaitingFor, as the in-process waits do, so the detector's CurrentWaits reads this wait's start.
@@ -341,11 +342,13 @@ public abstract class PostgresLock : LockPrimitive
         {
             if (waits)
             {
-                _waiters.TryRemove(flow, out _);
+                // Cleared before the entry goes, so a wait listed meanwhile still finds its key.
                 if (ReferenceEquals(flow.WaitingFor, this))
                 {
                     flow.WaitingFor = null;
                 }
+
+                _waiters.TryRemove(flow, out _);
             }
 
             if (entered)
@@ -457,9 +460,13 @@ public abstract class PostgresLock : LockPrimitive
     {
         foreach (var pair in _waiters)
         {
-            waiters.Add((pair.Key, pair.Value));
+            waiters.Add((pair.Key, pair.Value.Mode));
         }
     }
+
+    /// <summary>What <paramref name="waiter"/> waits for, named as the timeout and long-wait events name it (a keyed lock's <c>name[key]</c>).</summary>
+    internal override string WaitNameFor(LockOwner waiter) =>
+        _waiters.TryGetValue(waiter, out var waiting) ? OrderNameOf(waiting.Description) : Name;
 
     private static async ValueTask ReleaseIfHeldAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared)
     {

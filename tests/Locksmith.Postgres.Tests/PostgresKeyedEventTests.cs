@@ -85,6 +85,65 @@ public sealed class PostgresKeyedEventTests
         Assert.DoesNotContain(longWaits, w => w.StartsWith($"'{name}' ", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Before, a keyed lock's wait still under way was listed by <see cref="DeadlockDetector.CurrentWaits"/>, and so by the
+    /// health check's "still waiting" lines, as the lock ('accounts'), though its events already named the key; now as
+    /// the key ('accounts[44]'), at the lock's level.
+    /// </summary>
+    [Fact]
+    public async Task AKeyedLocksWaitInProgress_NamesTheKey_InCurrentWaitsAndTheHealthData()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string name = PostgresServer.Unique("accounts");
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddLocksmith(static o => o.LongWaitThreshold = TimeSpan.Zero)
+            .AddPostgres(PostgresServer.ConnectionString)
+            .AddPostgresKeyedLock<long>(name, level: 7);
+        builder.Services.AddHealthChecks().AddLocksmith();
+        using var host = builder.Build();
+        var accounts = host.Services.GetRequiredKeyedService<PostgresKeyedLock<long>>(name);
+        await host.StartAsync(ct);
+
+        await using var other = PostgresServer.Provider();
+        var theirs = other.CreateKeyedLock<long>(name);
+        LockWaitInProgress wait;
+        HealthReport health;
+        try
+        {
+            var held = await theirs.AcquireAsync(44L);
+            Task<PostgresLockScope> waiting;
+            using (ExecutionContext.SuppressFlow())
+            {
+                waiting = Task.Run(async () => await accounts.AcquireAsync(44L, TimeSpan.FromMinutes(1)));
+            }
+
+            await using (var watcher = await PostgresServer.OpenAsync())
+            {
+                await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, accounts.KeyOf(44L));
+            }
+
+            wait = Assert.Single(DeadlockDetector.CurrentWaits(), w => w.LockName.StartsWith(name, StringComparison.Ordinal));
+            health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync(ct);
+
+            await held.DisposeAsync();
+            await using (await waiting)
+            {
+            }
+        }
+        finally
+        {
+            await host.StopAsync(ct);
+        }
+
+        Assert.Equal($"{name}[44]", wait.LockName);
+        Assert.Equal(7, wait.LockLevel);
+        Assert.Equal(LockKind.DistributedKeyed, wait.LockKind);
+        Assert.True(wait.IsFlow);
+        var longWaits = (string[])health.Entries["locksmith"].Data["longWaits"];
+        var still = Assert.Single(longWaits, w => w.Contains(name, StringComparison.Ordinal));
+        Assert.Contains($"for '{name}[44]' (Exclusive), still waiting", still, StringComparison.Ordinal);
+    }
+
     /// <summary>The host's log lines, as rendered, with their event ids.</summary>
     private sealed class LinesProvider : ILoggerProvider, ILogger
     {

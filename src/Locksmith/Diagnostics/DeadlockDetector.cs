@@ -116,7 +116,7 @@ public static class DeadlockDetector
             var named = lockPrimitive.StripedParent ?? lockPrimitive;
             var waited = Stopwatch.GetElapsedTime(since, now);
             (waits ??= new()).Add(new LockWaitInProgress(
-                owner.OwnerId, owner.Name, named.Name, named.Level, named.Kind, owner.WaitingMode, waited < TimeSpan.Zero ? TimeSpan.Zero : waited));
+                owner.OwnerId, owner.Name, named.WaitNameFor(owner), named.Level, named.Kind, owner.WaitingMode, waited < TimeSpan.Zero ? TimeSpan.Zero : waited));
         }
     }
 

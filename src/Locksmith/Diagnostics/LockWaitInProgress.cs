@@ -5,7 +5,7 @@ namespace Locksmith;
 /// <summary>A blocked wait still under way, as <see cref="DeadlockDetector.CurrentWaits"/> read it: a snapshot, stale at once.</summary>
 /// <param name="WaiterId">The blocked thread's managed id, or the blocked async flow's id (2^30 and up).</param>
 /// <param name="WaiterName">The thread's name, or the flow's activity name, if it has one.</param>
-/// <param name="LockName">The lock it waits for; a stripe's wait names its striped lock.</param>
+/// <param name="LockName">The lock it waits for; a stripe's wait names its striped lock, a keyed distributed lock's wait its key (<c>accounts[42]</c>).</param>
 /// <param name="LockLevel">That lock's order level, or null if unordered.</param>
 /// <param name="LockKind">That lock's kind.</param>
 /// <param name="Mode">The mode it waits for.</param>

@@ -120,6 +120,13 @@ public abstract class LockPrimitive
     internal virtual (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) => (Name, ExclusiveOwnerId);
 
     /// <summary>
+    /// For <see cref="DeadlockDetector.CurrentWaits"/>: what <paramref name="waiter"/> waits for in this lock, as its
+    /// events name it. A keyed distributed lock names the waiter's key (<c>accounts[42]</c>); others their name. Read only
+    /// when waits are listed.
+    /// </summary>
+    internal virtual string WaitNameFor(LockOwner waiter) => Name;
+
+    /// <summary>
     /// For an order violation: this lock as <paramref name="owner"/> holds it. A keyed lock names the owner's key
     /// (<c>accounts[1]</c>), as a striped lock's stripe names itself; others their name. Read only when reporting.
     /// </summary>
