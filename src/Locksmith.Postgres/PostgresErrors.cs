@@ -50,13 +50,21 @@ internal static partial class PostgresErrors
             "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
 
     /// <summary>
-    /// The session's connection could not be opened (unreachable server, refused credentials, missing database): still an
-    /// <see cref="NpgsqlException"/> (retry policies keep working), now naming the lock, the flow and the server.
+    /// The session's connection could not be opened (unreachable server, refused credentials, missing database, no slot
+    /// left): still an <see cref="NpgsqlException"/> (retry policies keep working), now naming the lock, the flow and the
+    /// server; a 53300 (too_many_connections) names its SQLSTATE and says what to do, as the server is up.
     /// </summary>
     public static NpgsqlException CannotConnect(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
-        new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
-            $"{inner.Message.TrimEnd('.')}. Nothing is held; check that the server is up and reachable, and the provider's " +
-            "connection string (host, port, database, credentials).", inner);
+        inner is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections } refused
+            ? new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: the server " +
+                  $"refused the connection with SQLSTATE {refused.SqlState}{ConditionOf(refused.SqlState)}: {refused.MessageText.TrimEnd('.')}. " +
+                  "The server is up, but has no connection slot left for this database or role (its CONNECTION LIMIT, or " +
+                  "max_connections less the reserved slots). Nothing is held and no connection is kept; acquire again later. " +
+                  "If it persists, free slots (fewer connections from this and other clients: ConnectionBudget, Max Pool Size) or raise " +
+                  "the limit (ALTER DATABASE or ALTER ROLE … CONNECTION LIMIT, max_connections).", inner)
+            : new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
+                  $"{inner.Message.TrimEnd('.')}. Nothing is held; check that the server is up and reachable, and the provider's " +
+                  "connection string (host, port, database, credentials).", inner);
 
     /// <summary>
     /// The session failed under an acquisition (the connection broke, or the server ended the session): still an

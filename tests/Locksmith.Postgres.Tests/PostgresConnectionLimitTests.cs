@@ -1,0 +1,109 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// A server with no connection slot left (SQLSTATE 53300, too_many_connections): a real database of its own with a
+/// CONNECTION LIMIT, which the test role may create (CREATEDB, as .ci/prerequisites grants), filled by the test.
+/// </summary>
+public sealed class PostgresConnectionLimitTests
+{
+    /// <summary>
+    /// Before, the flow that could not open its session read "… could not open a PostgreSQL session …: 53300: too many
+    /// connections …; check that the server is up and reachable, and the provider's connection string", which sends the
+    /// reader to the wrong place; now the message names the SQLSTATE and its condition and says what to do. Nothing is
+    /// lost: the refused flow holds nothing and keeps no connection, the other flow's lock stays held, and the refused
+    /// flow gets its lock once a slot is free.
+    /// </summary>
+    [Fact]
+    public async Task ASessionTheServerRefuses_For53300_NamesTheLockTheSqlStateAndWhatToDo_AndLosesNothing()
+    {
+        string database = PostgresServer.Unique("limited");
+        await using (var admin = await PostgresServer.OpenAsync())
+        {
+            // Superusers are exempt from a CONNECTION LIMIT: the test runs as the role .ci/prerequisites creates.
+            await using var role = new NpgsqlCommand("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", admin);
+            Assert.False((bool)(await role.ExecuteScalarAsync())!, "The test role is a superuser, which no CONNECTION LIMIT applies to.");
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
+        try
+        {
+            await using (var provider = new PostgresLockProvider(new PostgresLockProviderOptions
+            {
+                ConnectionString = limited.ConnectionString,
+                ConnectionBudget = 4,
+                DefaultTimeout = TimeSpan.FromSeconds(60),
+                LostLockCheckInterval = TimeSpan.FromMinutes(10),
+            }))
+            {
+                var first = provider.CreateExclusiveLock("first");
+                var second = provider.CreateExclusiveLock("second");
+
+                // One slot for the first flow's session, the other for a plain connection: none is left.
+                var held = await InFlowOfItsOwn(async () => await first.AcquireAsync());
+
+                var filler = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(limited.ConnectionString) { Pooling = false }.ConnectionString);
+                await filler.OpenAsync();
+
+                var error = await Assert.ThrowsAsync<NpgsqlException>(() => InFlowOfItsOwn(async () => await second.AcquireAsync(TimeSpan.FromSeconds(30))));
+
+                Assert.Contains("'second'", error.Message, StringComparison.Ordinal);
+                Assert.Contains($"/{database}", error.Message, StringComparison.Ordinal);
+                Assert.Contains("SQLSTATE 53300 (too_many_connections)", error.Message, StringComparison.Ordinal);
+                Assert.Contains($"too many connections for database \"{database}\"", error.Message, StringComparison.Ordinal);
+                Assert.Contains("no connection slot", error.Message, StringComparison.Ordinal);
+                Assert.Contains("CONNECTION LIMIT", error.Message, StringComparison.Ordinal);
+                Assert.Contains("max_connections", error.Message, StringComparison.Ordinal);
+                Assert.DoesNotContain("credentials", error.Message, StringComparison.Ordinal);
+                Assert.Equal("53300", Assert.IsType<PostgresException>(error.InnerException).SqlState);
+
+                // Nothing lost: the refused flow holds nothing and keeps no connection; the first flow's lock is held.
+                Assert.Equal(1, provider.ConnectionsInUse);
+                Assert.Equal(1, provider.HeldCount);
+                Assert.Equal(2, await SessionsOnAsync(database));
+                Assert.False(held.LostToken.IsCancellationRequested);
+
+                // A slot comes free: the refused lock is granted, and everything is given back.
+                await filler.DisposeAsync();
+                var granted = await InFlowOfItsOwn(async () => await second.AcquireAsync(TimeSpan.FromSeconds(30)));
+
+                Assert.Equal(2, provider.HeldCount);
+                await granted.DisposeAsync();
+                await held.DisposeAsync();
+                Assert.Equal(0, provider.ConnectionsInUse);
+                Assert.Equal(0, provider.HeldCount);
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = await PostgresServer.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
+    /// <summary>Runs <paramref name="acquire"/> as a flow of its own (its own session).</summary>
+    private static Task<PostgresLockScope> InFlowOfItsOwn(Func<Task<PostgresLockScope>> acquire)
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(acquire);
+        }
+    }
+
+    /// <summary>The server's sessions on <paramref name="database"/>, asked from another database.</summary>
+    private static async Task<long> SessionsOnAsync(string database)
+    {
+        await using var watcher = await PostgresServer.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1", watcher);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = database });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
