@@ -66,6 +66,31 @@ internal static class AdvisoryCommands
         return pids;
     }
 
+    /// <summary>
+    /// Runs one statement that a late cancel of the session's own (sent for a statement that ended first) may cancel in
+    /// place of a later one; a broken connection is left to the session's next use to report.
+    /// </summary>
+    public static async ValueTask AbsorbLateCancelAsync(NpgsqlConnection connection)
+    {
+        try
+        {
+            if (connection.FullState == System.Data.ConnectionState.Open)
+            {
+                await using var command = connection.CreateCommand();
+                command.CommandText = "SELECT 1";
+                await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled)
+        {
+            // The late cancel, spent here.
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The session broke: its next use says so.
+        }
+    }
+
     /// <summary>Releases <paramref name="key"/>; false when the session did not hold it.</summary>
     public static ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async) =>
         AgainIfCanceledLate(() => ReleaseOnceAsync(connection, key, shared, async));

@@ -395,13 +395,6 @@ public abstract class PostgresLock : LockPrimitive
             cancelLanded = true;
             return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && !cancellationToken.IsCancellationRequested && session.TakeLateCancel())
-        {
-            // A cancel this session sent for a wait that had just ended landed on this statement: the same as an
-            // interruption. One the session never sent (pg_cancel_backend, statement_timeout) is the server's error.
-            cancelLanded = true;
-            return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
-        }
         catch (OperationCanceledException)
         {
             cancelLanded = true;
@@ -409,7 +402,9 @@ public abstract class PostgresLock : LockPrimitive
         }
         catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
         {
-            // A grant can race the lock timeout: the session may hold the lock after all.
+            // A grant can race the lock timeout: the session may hold the lock after all. The query is the statement after
+            // the wait, on which a late cancel of the wait's own lands (and is retried past), as the one below would be.
+            cancelLanded = true;
             return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.TimedOut;
         }
         finally
@@ -421,8 +416,11 @@ public abstract class PostgresLock : LockPrimitive
 
             if (!cancelLanded && interrupt.IsCancellationRequested)
             {
-                // The statement ended before the cancel sent for it (if one was sent) cancelled it: it may land later.
-                session.NoteLateCancel();
+                // The statement ended before a cancel sent for it (if one was sent) landed. Npgsql returns from the statement
+                // only once that cancel request was delivered (the server signalled the backend), so it cancels the next
+                // statement or nothing: run that statement now, so no later one (a wait a pg_cancel_backend or a
+                // statement_timeout ends, which is the server's error) can be taken for it.
+                await AdvisoryCommands.AbsorbLateCancelAsync(connection).ConfigureAwait(false);
             }
         }
     }

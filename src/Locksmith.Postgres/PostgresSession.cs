@@ -44,9 +44,6 @@ internal sealed class PostgresSession
     private string? _waitingFor;
     private int _urgent;
 
-    // 1 while a cancel this session sent may still land on a later statement.
-    private int _lateCancel;
-
     public PostgresSession(PostgresLockProvider provider, LockOwner owner)
     {
         _provider = provider;
@@ -256,15 +253,6 @@ internal sealed class PostgresSession
 
     // Only this session's entry: its pooled connection (and pid) may serve another session already.
     private void Unregister() => s_byBackend.TryRemove(KeyValuePair.Create((_provider.ServerIdentity, ProcessId), this));
-
-    /// <summary>A cancel sent for a statement on the session may not have landed yet (the statement ended first).</summary>
-    public void NoteLateCancel() => Volatile.Write(ref _lateCancel, 1);
-
-    /// <summary>
-    /// Whether a 57014 on the session may be its own late cancel (<see cref="NoteLateCancel"/>), which it then consumes;
-    /// false when the session sent none, so the cancel was the server's (pg_cancel_backend, statement_timeout).
-    /// </summary>
-    public bool TakeLateCancel() => Interlocked.Exchange(ref _lateCancel, 0) == 1;
 
     /// <summary>The session is gone while it held locks: tell whoever watches the token.</summary>
     public void MarkLost()

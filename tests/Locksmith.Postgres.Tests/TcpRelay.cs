@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
 
@@ -18,6 +19,8 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly Task _accepting;
     private readonly string _host;
     private readonly int _port;
+    private volatile TaskCompletionSource? _holding;
+    private int _held;
 
     public TcpRelay()
     {
@@ -35,6 +38,15 @@ internal sealed class TcpRelay : IAsyncDisposable
         Port = ((IPEndPoint)_listener.LocalEndpoint).Port,
         Pooling = true,
     }.ConnectionString;
+
+    /// <summary>New connections (a cancel request's, say) are accepted but not relayed until <see cref="LetThrough"/>.</summary>
+    public void HoldNewConnections() => _holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Relays the held connections, and new ones again.</summary>
+    public void LetThrough() => Interlocked.Exchange(ref _holding, null)?.TrySetResult();
+
+    /// <summary>How many connections were held (accepted while <see cref="HoldNewConnections"/> was in force).</summary>
+    public int HeldConnections => Volatile.Read(ref _held);
 
     /// <summary>Closes every relayed connection at both ends and refuses new ones.</summary>
     public void Cut()
@@ -76,6 +88,12 @@ internal sealed class TcpRelay : IAsyncDisposable
             catch (Exception e) when (e is SocketException or ObjectDisposedException or InvalidOperationException)
             {
                 return;
+            }
+
+            if (_holding is { } holding)
+            {
+                Interlocked.Increment(ref _held);
+                await holding.Task.ConfigureAwait(false);
             }
 
             var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
