@@ -123,6 +123,19 @@ internal static class AdvisoryCommands
     /// <summary>The indexes of the holds whose session no longer holds their key (or no longer exists).</summary>
     public static async ValueTask<List<int>> FindLostAsync(NpgsqlDataSource dataSource, List<PostgresHold> holds, CancellationToken cancellationToken)
     {
+        await using var command = dataSource.CreateCommand();
+        return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary><see cref="FindLostAsync(NpgsqlDataSource, List{PostgresHold}, CancellationToken)"/> on a connection of the caller's.</summary>
+    public static async ValueTask<List<int>> FindLostAsync(NpgsqlConnection connection, List<PostgresHold> holds, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async ValueTask<List<int>> FindLostAsync(NpgsqlCommand command, List<PostgresHold> holds, CancellationToken cancellationToken)
+    {
         var pids = new int[holds.Count];
         var his = new int[holds.Count];
         var los = new int[holds.Count];
@@ -135,10 +148,10 @@ internal static class AdvisoryCommands
             subs[i] = holds[i].Key.SubId;
         }
 
-        await using var command = dataSource.CreateCommand(
+        command.CommandText =
             "SELECT (h.i - 1)::int4 FROM unnest($1::int4[], $2::int4[], $3::int4[], $4::int4[]) WITH ORDINALITY AS h(pid, hi, lo, sub, i) " +
             "WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l WHERE l.locktype = 'advisory' AND l.pid = h.pid " +
-            "AND l.classid = h.hi::oid AND l.objid = h.lo::oid AND l.objsubid = h.sub AND l.granted)");
+            "AND l.classid = h.hi::oid AND l.objid = h.lo::oid AND l.objsubid = h.sub AND l.granted)";
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = pids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = his, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = los, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });

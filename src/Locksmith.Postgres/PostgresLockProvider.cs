@@ -501,7 +501,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <summary>
     /// The lost-lock check: while locks are held, one query a tick asks <c>pg_locks</c> whether each holding session
     /// still holds its key; a lock that is gone (session terminated, connection dropped) cancels its LostToken.
-    /// It runs on a connection of its own, so it never touches a held connection.
+    /// It runs on a connection of its own, so it never touches a held connection; only when the server has no slot for
+    /// that one (53300) does it ask on the idle holding sessions' connections (<see cref="CheckOnSessionsAsync"/>).
     /// </summary>
     private async Task MonitorAsync()
     {
@@ -530,6 +531,12 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             {
                 return;
             }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.TooManyConnections)
+            {
+                // The server answered, but has no slot for the check's own connection (a full server, or a database's or
+                // role's CONNECTION LIMIT): unconfirmed is not lost here. Ask on the holding sessions' own connections.
+                await CheckOnSessionsAsync(snapshot, token).ConfigureAwait(false);
+            }
             catch (Exception)
             {
                 // The server cannot be asked. An idle session's connection does not notice that its socket died, and the
@@ -539,6 +546,49 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 {
                     MarkLostIfRegistered(hold);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The lost-lock check on the connections of the holding sessions themselves, for a tick whose own connection the
+    /// server refused for want of a slot. A session a command of its flow is using now is left to that command: a session
+    /// the server ended fails it, which marks its holds lost. One whose query fails lost its connection, and its holds.
+    /// </summary>
+    private async Task CheckOnSessionsAsync(List<PostgresHold> snapshot, CancellationToken token)
+    {
+        var bySession = new Dictionary<PostgresSession, List<PostgresHold>>();
+        foreach (var hold in snapshot)
+        {
+            if (!bySession.TryGetValue(hold.Session, out var holds))
+            {
+                bySession[hold.Session] = holds = new List<PostgresHold>();
+            }
+
+            holds.Add(hold);
+        }
+
+        foreach (var (session, holds) in bySession)
+        {
+            if (session.TryEnterIdle() is not { } connection)
+            {
+                continue;
+            }
+
+            try
+            {
+                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, token).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                foreach (var hold in holds)
+                {
+                    MarkLostIfRegistered(hold);
+                }
+            }
+            finally
+            {
+                session.Exit();
             }
         }
     }

@@ -247,6 +247,26 @@ internal sealed class PostgresSession
 
     public void Exit() => _gate.Release();
 
+    /// <summary>
+    /// Takes the gate only if no command of the flow is on the session now, and returns its connection (the caller then
+    /// calls <see cref="Exit"/>); null, with the gate not taken, when busy, closed, lost or broken.
+    /// </summary>
+    public NpgsqlConnection? TryEnterIdle()
+    {
+        if (!_gate.Wait(0))
+        {
+            return null;
+        }
+
+        if (_shutDown || IsLost || IsBroken || Volatile.Read(ref _connection) is not { } connection)
+        {
+            _gate.Release();
+            return null;
+        }
+
+        return connection;
+    }
+
     /// <summary>The session of this process (any provider) on <paramref name="server"/> whose backend is <paramref name="processId"/>, or null.</summary>
     public static PostgresSession? OfBackend(string server, int processId) =>
         s_byBackend.TryGetValue((server, processId), out var session) ? session : null;

@@ -89,6 +89,92 @@ public sealed class PostgresConnectionLimitTests
         }
     }
 
+    /// <summary>
+    /// Before, every tick of the lost-lock check whose own connection the full server refused (53300) counted every hold
+    /// as lost ("a hold nobody can confirm"), though the server still granted them all: their LostToken was cancelled and
+    /// their flows could take no other lock. Now such a tick asks on the holding sessions' own connections: the holds stay,
+    /// and a session the server ended is still found lost.
+    /// </summary>
+    [Fact]
+    public async Task ALostLockCheckTheFullServerRefuses_KeepsTheHolds_AndStillFindsASessionTheServerEnded()
+    {
+        string database = PostgresServer.Unique("limited");
+        await using (var admin = await PostgresServer.OpenAsync())
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
+        try
+        {
+            await using var provider = new PostgresLockProvider(new PostgresLockProviderOptions
+            {
+                ConnectionString = limited.ConnectionString,
+                ConnectionBudget = 4,
+                DefaultTimeout = TimeSpan.FromSeconds(60),
+                LostLockCheckInterval = TimeSpan.FromMilliseconds(50),
+            });
+            var first = provider.CreateExclusiveLock("first");
+            var second = provider.CreateExclusiveLock("second");
+
+            // The first flow's session and the check's connection take the two slots; the second flow then takes the
+            // check's connection while it is idle in the pool (refused, 53300, while a check uses it), so every later
+            // check finds the server full.
+            var held = await InFlowOfItsOwn(async () => await first.AcquireAsync());
+            PostgresLockScope other = default;
+            for (int i = 0; i < 500 && !other.IsAcquired; i++)
+            {
+                try
+                {
+                    other = await InFlowOfItsOwn(async () => await second.AcquireAsync());
+                }
+                catch (NpgsqlException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections })
+                {
+                    await Task.Delay(10);
+                }
+            }
+
+            Assert.True(other.IsAcquired);
+            Assert.Equal(2, await SessionsOnAsync(database));
+
+            // Many checks (every 50 ms) while the server is full: neither hold is counted lost.
+            for (int i = 0; i < 40 && !held.LostToken.IsCancellationRequested && !other.LostToken.IsCancellationRequested; i++)
+            {
+                await Task.Delay(25);
+            }
+
+            Assert.False(held.LostToken.IsCancellationRequested, "The first hold was counted lost while the server still granted it.");
+            Assert.False(other.LostToken.IsCancellationRequested, "The second hold was counted lost while the server still granted it.");
+
+            // The server ends the first flow's session: the check still finds it lost, and not the other.
+            await using (var admin = await PostgresServer.OpenAsync())
+            {
+                await using var end = new NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", admin);
+                end.Parameters.Add(new NpgsqlParameter<int> { TypedValue = held.SessionProcessId });
+                Assert.True((bool)(await end.ExecuteScalarAsync())!);
+            }
+
+            for (int i = 0; i < 3000 && !held.LostToken.IsCancellationRequested; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.True(held.LostToken.IsCancellationRequested);
+            Assert.False(other.LostToken.IsCancellationRequested);
+            await other.DisposeAsync();
+            await held.DisposeAsync();
+            Assert.Equal(0, provider.HeldCount);
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = await PostgresServer.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
     /// <summary>Runs <paramref name="acquire"/> as a flow of its own (its own session).</summary>
     private static Task<PostgresLockScope> InFlowOfItsOwn(Func<Task<PostgresLockScope>> acquire)
     {
