@@ -158,6 +158,30 @@ public sealed class ReadMostlyPolicyClashTests
         Assert.Contains("set [ReadMostly(Policy = ReadWritePolicy.Fair)], or build the lock with " + policy, message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A lock a constructor assigns is not "initialized with" the policy: the message says which constructor assigns it
+    /// (by its parameters where the type has several), and a static one as the static constructor.
+    /// </summary>
+    [Theory]
+    [InlineData("private readonly ReadWriteLock _lock; public Cache() { _lock = new(ReadWritePolicy.Fair); }",
+        "'Cache._lock' is assigned, in the constructor 'Cache()', a lock built with ReadWritePolicy.Fair")]
+    [InlineData("private readonly ReadWriteLock _lock; public Cache() => _lock = new(); public Cache(int level) => this._lock = new(\"c\", level, ReadWritePolicy.Fair);",
+        "'Cache._lock' is assigned, in the constructor 'Cache(int)', a lock built with ReadWritePolicy.Fair")]
+    [InlineData("private static readonly ReadWriteLock s_lock; static Cache() => s_lock = new(ReadWritePolicy.Fair);",
+        "'Cache.s_lock' is assigned, in the static constructor, a lock built with ReadWritePolicy.Fair")]
+    [InlineData("private readonly ReadWriteLock _lock = new(ReadWritePolicy.Fair);",
+        "'Cache._lock' is initialized with a lock built with ReadWritePolicy.Fair")]
+    public void LSM0051_MessageSaysWhereTheLockIsBuilt(string members, string where)
+    {
+        var run = GeneratorHarness.Run("using Locksmith; namespace N; [ReadMostly] public sealed class Cache { MEMBERS }"
+            .Replace("MEMBERS", members, StringComparison.Ordinal));
+        var diagnostic = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0051", diagnostic.Id);
+        string message = diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(where + ", which it keeps", message, StringComparison.Ordinal);
+        Assert.DoesNotContain(where.Contains("assigned", StringComparison.Ordinal) ? "initialized" : "assigned", message, StringComparison.Ordinal);
+    }
+
     /// <summary>What LSM0051 reports is what the runtime refuses: the reported shape's first wrapper throws, the agreeing one does not.</summary>
     [Theory]
     [InlineData("ReadWritePolicy.Fair", "LSM0051", "threw")]

@@ -278,9 +278,9 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ReadMostlyPolicyClashesWithInitializer = Error(
         "LSM0051",
-        "Read-write policy of [ReadMostly] differs from the lock's initializer",
-        "[ReadMostly] on '{0}' declares ReadWritePolicy.{1}{2}, but '{3}' is initialized with a lock built with ReadWritePolicy.{4}, which it keeps, so the first wrapper that takes it throws InvalidOperationException; give one policy: set [ReadMostly(Policy = ReadWritePolicy.{4})], or build the lock with ReadWritePolicy.{1}",
-        "A lock built with a policy other than WriterPreferred keeps it; a [ReadMostly] type that declares another makes its wrappers' first call throw, as a level given twice does. Reported when the initializer passes the policy as a constant.");
+        "Read-write policy of [ReadMostly] differs from the one its lock is built with",
+        "[ReadMostly] on '{0}' declares ReadWritePolicy.{1}{2}, but '{3}' {4} a lock built with ReadWritePolicy.{5}, which it keeps, so the first wrapper that takes it throws InvalidOperationException; give one policy: set [ReadMostly(Policy = ReadWritePolicy.{5})], or build the lock with ReadWritePolicy.{1}",
+        "A lock built with a policy other than WriterPreferred keeps it; a [ReadMostly] type that declares another makes its wrappers' first call throw, as a level given twice does. Reported when the lock's initializer, or an assignment to it in a constructor, passes the policy as a constant.");
 
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();

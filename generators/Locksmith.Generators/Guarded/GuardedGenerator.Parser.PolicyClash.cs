@@ -60,6 +60,7 @@ public sealed partial class GuardedGenerator
                     declared,
                     defaultNote,
                     DisplayName(member),
+                    built.Where,
                     built.Name));
             }
 
@@ -68,11 +69,12 @@ public sealed partial class GuardedGenerator
 
         /// <summary>
         /// The policies the member's lock is built with (<c>new ReadWriteLock(…, policy: P)</c>, target-typed <c>new(…)</c>
-        /// too), by the enum member's name, with the argument's location: by its initializer, then by each assignment to it
-        /// (<c>_lock = …</c>, <c>this._lock = …</c>) in the type's constructors, as LSM0050 reads them. One that builds no
-        /// lock, passes no policy, or a policy that is not a constant naming a member of the enum gives nothing.
+        /// too), by the enum member's name, with the argument's location and where the message says it is built: by its
+        /// initializer, then by each assignment to it (<c>_lock = …</c>, <c>this._lock = …</c>) in the type's constructors,
+        /// as LSM0050 reads them. One that builds no lock, passes no policy, or a policy that is not a constant naming a
+        /// member of the enum gives nothing.
         /// </summary>
-        private static IEnumerable<(string Name, Location Location)> BuiltPolicies(
+        private static IEnumerable<(string Name, Location Location, string Where)> BuiltPolicies(
             GeneratorAttributeSyntaxContext context, ISymbol member, INamedTypeSymbol policyType, CancellationToken token)
         {
             foreach (var reference in member.DeclaringSyntaxReferences)
@@ -86,7 +88,7 @@ public sealed partial class GuardedGenerator
                 if (initializer is not null &&
                     BuiltPolicy(ModelFor(context, initializer.SyntaxTree).GetOperation(initializer, token), policyType) is { } built)
                 {
-                    yield return built;
+                    yield return (built.Name, built.Location, "is initialized with");
                 }
             }
 
@@ -101,17 +103,27 @@ public sealed partial class GuardedGenerator
                         continue;
                     }
 
+                    // Not "initialized": the reader looks for the assignment in this constructor, not at the declaration.
+                    string where = constructor.MethodKind == MethodKind.StaticConstructor
+                        ? "is assigned, in the static constructor,"
+                        : "is assigned, in the constructor '" + constructor.ToDisplayString(s_constructorFormat) + "',";
                     foreach (var assignment in body.Descendants().OfType<ISimpleAssignmentOperation>())
                     {
                         token.ThrowIfCancellationRequested();
                         if (Assigns(assignment, member) && BuiltPolicy(assignment.Value, policyType) is { } built)
                         {
-                            yield return built;
+                            yield return (built.Name, built.Location, where);
                         }
                     }
                 }
             }
         }
+
+        /// <summary>A constructor as its declaration names it: <c>Cache(int)</c>.</summary>
+        private static readonly SymbolDisplayFormat s_constructorFormat = new(
+            memberOptions: SymbolDisplayMemberOptions.IncludeParameters,
+            parameterOptions: SymbolDisplayParameterOptions.IncludeType,
+            miscellaneousOptions: SymbolDisplayMiscellaneousOptions.UseSpecialTypes);
 
         /// <summary>The constant policy an operation constructs a lock with, by its enum member's name, with the argument's location.</summary>
         private static (string Name, Location Location)? BuiltPolicy(IOperation? operation, INamedTypeSymbol policyType)
