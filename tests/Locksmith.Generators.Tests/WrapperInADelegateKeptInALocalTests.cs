@@ -11,7 +11,7 @@ namespace Locksmith.Generators.Tests;
 /// started: it runs inline, on the invoker's thread and flow, where it is invoked. LSM0023 (and LSM0022) count the
 /// holds at those invocations, for a synchronous lock too, not the holds where the lambda was made: one made inside an
 /// async lock's scope and invoked after it takes the lock then, as it may. A local passed on (<c>Task.Run(work)</c>)
-/// keeps the rules of any other lambda, and so does a field (other members may invoke it).
+/// keeps the rules of any other lambda (a field: <see cref="WrapperInADelegateKeptInAFieldTests"/>).
 /// </summary>
 public sealed class WrapperInADelegateKeptInALocalTests
 {
@@ -99,8 +99,8 @@ public sealed class WrapperInADelegateKeptInALocalTests
             {
                 using (await _lock.AcquireAsync())
                 {
-                    // A field may be invoked by other members, in their own holds: as any lambda.
-                    _kept = () => {|LSM0023:OpenAsync()|};
+                    // A private field only this type invokes, through this, runs where it is invoked: after the scope.
+                    _kept = () => OpenAsync();
                 }
 
                 await _kept();

@@ -64,7 +64,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var held = HeldWhere(invocation, facts.LocksHeldBy(caller));
+        var held = HeldWhere(invocation, facts.LocksHeldBy(caller), facts);
         var taken = wrapper.Taken;
         foreach (var use in wrapper.Taken)
         {
@@ -82,7 +82,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
                     invocation.Syntax.GetLocation(),
-                    SymbolNames.Display(caller),
+                    SymbolNames.Display(HolderOf(invocation, use, caller, facts)),
                     use.Member.Name,
                     TargetOf(invocation).Name,
                     wrapper.Body.Name,
@@ -171,11 +171,12 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// the thread's, and taking it there waits for the hold instead of failing. An async lock's hold is the flow's, and
     /// work started inside it shares the flow (its execution context carries it), unless it is started where
     /// <c>ExecutionContext.SuppressFlow()</c> is in force. A delegate kept in a local that is only invoked runs inline
-    /// where it is invoked (<see cref="InlineDelegates.InvocationsOfLocal"/>): it holds what those invocations hold.
+    /// where it is invoked (<see cref="InlineDelegates.InvocationsOfLocal"/>): it holds what those invocations hold; one
+    /// kept in a field is invoked by members of its own, which hold what they are guarded with.
     /// </summary>
-    private static ImmutableArray<LockUse> HeldWhere(IOperation invocation, ImmutableArray<LockUse> held, int depth = 0)
+    private static ImmutableArray<LockUse> HeldWhere(IOperation invocation, ImmutableArray<LockUse> held, LockFacts facts, int depth = 0)
     {
-        if (held.IsEmpty || EnclosingFunction(invocation) is not { } function)
+        if (EnclosingFunction(invocation) is not { } function)
         {
             return held;
         }
@@ -190,10 +191,12 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         if (depth < 4 && function is IAnonymousFunctionOperation or IMethodReferenceOperation &&
             InlineDelegates.InvocationsOfLocal(function) is { IsDefault: false } sites)
         {
+            bool field = InlineDelegates.KeptIn(function) is IFieldSymbol;
             var atSites = ImmutableArray<LockUse>.Empty;
             foreach (var site in sites)
             {
-                atSites = atSites.AddRange(HeldWhere(site, held, depth + 1).Except(atSites));
+                var heldThere = field && MemberAt(site) is { } member ? facts.LocksHeldBy(member) : held;
+                atSites = atSites.AddRange(HeldWhere(site, heldThere, facts, depth + 1).Except(atSites));
             }
 
             return atSites;
@@ -232,9 +235,9 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         if (EnclosingFunction(invocation) is { } function)
         {
             return function is IAnonymousFunctionOperation or IMethodReferenceOperation &&
-                InlineDelegates.InvocationsOfLocal(function) is { IsDefault: false, Length: > 0 } sites &&
-                sites[0].Instance is ILocalReferenceOperation kept
-                ? " (the call is in a delegate kept in '" + kept.Local.Name + "', which runs it where it is invoked, under the hold)"
+                InlineDelegates.InvocationsOfLocal(function) is { IsDefault: false, Length: > 0 } &&
+                InlineDelegates.KeptIn(function) is { } kept
+                ? " (the call is in a delegate kept in " + (kept is IFieldSymbol ? "the field '" : "'") + kept.Name + "', which runs it where it is invoked, under the hold)"
                 : string.Empty;
         }
 
@@ -247,6 +250,50 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         return string.Empty;
+    }
+
+    /// <summary>
+    /// Who holds the lock at the call: the caller, or for a call in a delegate kept in a field, the first member that
+    /// invokes the field where the lock is held (the caller may hold nothing).
+    /// </summary>
+    private static IMethodSymbol HolderOf(IOperation invocation, LockUse use, IMethodSymbol caller, LockFacts facts)
+    {
+        if (EnclosingFunction(invocation) is not { } function || InlineDelegates.KeptIn(function) is not IFieldSymbol ||
+            InlineDelegates.InvocationsOfLocal(function) is not { IsDefault: false } sites)
+        {
+            return caller;
+        }
+
+        foreach (var site in sites)
+        {
+            if (MemberAt(site) is { } member &&
+                (Holds(HeldWhere(site, facts.LocksHeldBy(member), facts, depth: 1), use, invocation) ||
+                    HeldLocks.HeldByScopeAt(site, use.Member, TargetOf(use, invocation), acrossLambdas: use.Capabilities.IsAsync())))
+            {
+                return member;
+            }
+        }
+
+        return caller;
+    }
+
+    /// <summary>The method (or accessor) whose body holds <paramref name="operation"/>, past lambdas and local functions; null in an initializer.</summary>
+    private static IMethodSymbol? MemberAt(IOperation operation)
+    {
+        for (var symbol = operation.SemanticModel?.GetEnclosingSymbol(operation.Syntax.SpanStart); symbol is not null; symbol = symbol.ContainingSymbol)
+        {
+            if (symbol is IMethodSymbol { MethodKind: not (MethodKind.AnonymousFunction or MethodKind.LambdaMethod or MethodKind.LocalFunction) } method)
+            {
+                return method;
+            }
+
+            if (symbol is not IMethodSymbol)
+            {
+                return null;
+            }
+        }
+
+        return null;
     }
 
     private static bool MayRunElsewhere(ILocalFunctionOperation local)

@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
@@ -89,6 +90,11 @@ internal static class InlineDelegates
             node = node.Parent;
         }
 
+        if (FieldKeeping(node) is { } field)
+        {
+            return InvocationsOfField(function, field);
+        }
+
         ILocalSymbol? local = node.Parent switch
         {
             IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
@@ -120,6 +126,103 @@ internal static class InlineDelegates
 
         return sites.ToImmutable();
     }
+
+    /// <summary>The local or field a delegate is kept in (<see cref="InvocationsOfLocal"/>), or null.</summary>
+    public static ISymbol? KeptIn(IOperation function)
+    {
+        IOperation node = function;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        return (ISymbol?)FieldKeeping(node) ?? node.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == node => target.Local,
+            _ => null,
+        };
+    }
+
+    /// <summary>The field of this object a delegate is stored in by a statement of its own (<c>_kept = () =&gt; …;</c>, <c>this._kept = …;</c>), or null.</summary>
+    private static IFieldSymbol? FieldKeeping(IOperation node) =>
+        node.Parent is ISimpleAssignmentOperation { Target: IFieldReferenceOperation target, Parent: IExpressionStatementOperation } assignment &&
+        assignment.Value == node && OperationFacts.IsThis(target.Instance)
+            ? target.Field
+            : null;
+
+    /// <summary>
+    /// Where a delegate kept in a field of this object runs, when every use of the field is known: a private instance
+    /// field of the type, only assigned by statements and invoked directly (<c>_kept()</c>, <c>_kept.Invoke()</c>,
+    /// <c>_kept?.Invoke()</c>), each through <c>this</c>, so that the object invoking it is the one that made it. Nothing
+    /// outside the type can reach it, and its parts in this file are read here; a part in another file that names it is
+    /// not, and gives default (as a field read any other way does), so the delegate counts as any lambda.
+    /// </summary>
+    /// <remarks>As everywhere in these checks, calls are not followed: a member that invokes it is not looked at from its callers.</remarks>
+    private static ImmutableArray<IInvocationOperation> InvocationsOfField(IOperation function, IFieldSymbol field)
+    {
+        if (field.IsStatic || field.DeclaredAccessibility != Accessibility.Private || field.RefKind != RefKind.None ||
+            function.SemanticModel is not { } model)
+        {
+            return default;
+        }
+
+        var sites = ImmutableArray.CreateBuilder<IInvocationOperation>();
+        foreach (var reference in field.ContainingType.OriginalDefinition.DeclaringSyntaxReferences)
+        {
+            bool here = reference.SyntaxTree == model.SyntaxTree;
+            foreach (var name in reference.GetSyntax().DescendantNodes().OfType<IdentifierNameSyntax>())
+            {
+                if (name.Identifier.ValueText != field.Name)
+                {
+                    continue;
+                }
+
+                if (!here)
+                {
+                    return default;
+                }
+
+                var info = model.GetSymbolInfo(name);
+                if (!IsField(info.Symbol, field))
+                {
+                    // A name that may bind to the field but did not resolve (an error) is not known to be no use of it.
+                    if (info.CandidateSymbols.Any(c => IsField(c, field)))
+                    {
+                        return default;
+                    }
+
+                    continue;
+                }
+
+                SyntaxNode expression = name.Parent is MemberAccessExpressionSyntax access && access.Name == name ? access : name;
+                var use = model.GetOperation(expression) as IFieldReferenceOperation;
+                switch (use)
+                {
+                    case null:
+                        return default;
+                    case { Parent: ISimpleAssignmentOperation { Parent: IExpressionStatementOperation } assignment } when assignment.Target == use && OperationFacts.IsThis(use.Instance):
+                        continue;
+                    case { Parent: IInvocationOperation { TargetMethod.MethodKind: MethodKind.DelegateInvoke } call } when call.Instance == use && OperationFacts.IsThis(use.Instance):
+                        sites.Add(call);
+                        continue;
+                    case { Parent: IConditionalAccessOperation { WhenNotNull: IInvocationOperation { TargetMethod.MethodKind: MethodKind.DelegateInvoke, Instance: IConditionalAccessInstanceOperation } call } conditional }
+                        when conditional.Operation == use && OperationFacts.IsThis(use.Instance):
+                        sites.Add(call);
+                        continue;
+                    case var _ when OperationFacts.IsInNameof(use):
+                        continue;
+                    default:
+                        return default;
+                }
+            }
+        }
+
+        return sites.ToImmutable();
+    }
+
+    private static bool IsField(ISymbol? symbol, IFieldSymbol field) =>
+        symbol is IFieldSymbol candidate && SymbolEqualityComparer.Default.Equals(candidate.OriginalDefinition, field.OriginalDefinition);
 
     /// <summary>
     /// Where the deferred query <paramref name="query"/> makes goes, in the same expression: enumerated inline (by
