@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Locksmith.Generators.Symbols;
@@ -7,7 +8,10 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.Generators.Diagnostics.Analyzers;
 
-/// <summary>LSM0020: a <c>[Guarded]</c> field or property read or written by code that does not hold its lock.</summary>
+/// <summary>
+/// LSM0020: a <c>[Guarded]</c> field or property read or written by code that does not hold its lock, or read by a
+/// deferred query made in the hold and kept in a local that is used where the lock is not held.
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 {
@@ -33,9 +37,14 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     {
         var access = (IMemberReferenceOperation)context.Operation;
         if (facts.GuardOf(access.Member) is not { } guard ||
-            OperationFacts.IsInNameof(access) ||
-            HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out var uncheckedTry))
+            OperationFacts.IsInNameof(access))
         {
+            return;
+        }
+
+        if (HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out var uncheckedTry))
+        {
+            ReportQueryRunWithoutLock(context, access, guard, facts);
             return;
         }
 
@@ -50,6 +59,70 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             guard.Capabilities.SuggestedAwait(),
             problem,
             fix));
+    }
+
+    /// <summary>
+    /// An access made while the lock is held, by a deferred query kept in a local (<c>q = _items.Where(…)</c>): the
+    /// query reads it where it is enumerated, so each use of the local where the lock is not held is reported there.
+    /// Any use counts (<c>foreach</c>, <c>Sum()</c>, <c>string.Join</c>, <c>[.. q]</c>, passing it on): the query is
+    /// made to be enumerated, and where it goes from there is not followed. A local assigned more than once, or by
+    /// reference, is left alone: the use may see another value.
+    /// </summary>
+    private static void ReportQueryRunWithoutLock(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, LockFacts facts)
+    {
+        if (InlineDelegates.LocalKeepingQueryOf(access) is not { RefKind: RefKind.None } local)
+        {
+            return;
+        }
+
+        int assignments = 0;
+        var uses = new List<ILocalReferenceOperation>();
+        foreach (var operation in OperationFacts.Root(access).Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation { Initializer: not null } declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+            {
+                assignments++;
+            }
+            else if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                if (reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference)
+                {
+                    assignments++;
+                }
+                else if (OperationFacts.IsWrite(reference))
+                {
+                    return;
+                }
+                else
+                {
+                    uses.Add(reference);
+                }
+            }
+        }
+
+        if (assignments != 1)
+        {
+            return;
+        }
+
+        foreach (var use in uses)
+        {
+            if (OperationFacts.IsInNameof(use) || HeldLocks.IsHeldAt(use, access, guard, context.ContainingSymbol, facts))
+            {
+                continue;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+                use.Syntax.GetLocation(),
+                access.Member.Name,
+                guard.LockMember.Name,
+                "read",
+                guard.Capabilities.SuggestedAcquire(read: true),
+                guard.Capabilities.SuggestedAwait(),
+                $" (through the deferred query kept in '{local.Name}', made while the lock was held but run where it is enumerated)",
+                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or "));
+        }
     }
 
     /// <summary>

@@ -57,6 +57,23 @@ internal static class HeldLocks
         return HeldByScope(access, guard.LockMember, instance, out uncheckedTry);
     }
 
+    /// <summary>
+    /// Whether code at <paramref name="at"/>, in the same body as <paramref name="access"/>, holds the lock the access
+    /// needs, by the rules of <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/>: for a read
+    /// that happens there on the access's behalf (a deferred query kept in a local, enumerated at <paramref name="at"/>).
+    /// </summary>
+    public static bool IsHeldAt(IOperation at, IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts)
+    {
+        if (containingSymbol is IFieldSymbol or IPropertySymbol || OperationFacts.IsObjectUnderConstruction(access.Instance) ||
+            (containingSymbol is IMethodSymbol method &&
+                (IsOwnConstructor(method, access.Member, access.Instance) || HeldByMethod(method, guard, access.Instance, facts))))
+        {
+            return true;
+        }
+
+        return HeldByScope(at, guard.LockMember, access.Instance, out _);
+    }
+
     /// <summary>Whether a method (or the property whose accessor it is) is guarded by the lock, on the same object.</summary>
     public static bool HeldByMethod(IMethodSymbol method, Guard guard, IOperation? instance, LockFacts facts)
     {

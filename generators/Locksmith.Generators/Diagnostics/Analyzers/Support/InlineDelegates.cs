@@ -225,6 +225,62 @@ internal static class InlineDelegates
         symbol is IFieldSymbol candidate && SymbolEqualityComparer.Default.Equals(candidate.OriginalDefinition, field.OriginalDefinition);
 
     /// <summary>
+    /// The local a deferred query that reads <paramref name="access"/> when it is enumerated is kept in, or null: the
+    /// access is an argument of a deferred <c>Enumerable</c> operator (its source, <c>_items.Where(…)</c>, query syntax
+    /// alike), or in a lambda given to one (<c>xs.Select(i =&gt; _limit + i)</c>), and that query, through further
+    /// deferred operators, is the value of a local's declaration or of an assignment statement to a local.
+    /// </summary>
+    public static ILocalSymbol? LocalKeepingQueryOf(IOperation access)
+    {
+        IOperation node = access;
+        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            // Only the innermost lambda: the query is the operator it is given to.
+            if (parent is IAnonymousFunctionOperation)
+            {
+                node = parent;
+                while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+                {
+                    node = node.Parent;
+                }
+
+                break;
+            }
+        }
+
+        bool inQuery = false;
+        while (true)
+        {
+            while (node.Parent is IConversionOperation or IParenthesizedOperation or ITranslatedQueryOperation)
+            {
+                node = node.Parent;
+            }
+
+            if (node.Parent is IArgumentOperation { Parent: IInvocationOperation call } &&
+                IsType(call.TargetMethod.ContainingType, KnownNames.EnumerableType) && IsDeferred(call.TargetMethod))
+            {
+                node = call;
+                inQuery = true;
+                continue;
+            }
+
+            break;
+        }
+
+        return !inQuery ? null : node.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target, Parent: IExpressionStatementOperation } assignment when assignment.Value == node => target.Local,
+            _ => null,
+        };
+    }
+
+    /// <summary>
     /// Where the deferred query <paramref name="query"/> makes goes, in the same expression: enumerated inline (by
     /// <paramref name="enumerator"/>: 'Enumerable.ToList', 'foreach'), returned, or elsewhere.
     /// </summary>
