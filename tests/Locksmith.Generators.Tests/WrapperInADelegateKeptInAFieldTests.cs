@@ -107,6 +107,50 @@ public sealed class WrapperInADelegateKeptInAFieldTests
         }
         """));
 
+    /// <summary>
+    /// A part of the type in another file that names the field is not read, so the delegate keeps the rules of any lambda:
+    /// made in an async lock's scope, it is reported where it is made, since that part may invoke it in a hold.
+    /// </summary>
+    [Fact]
+    public void AFieldNamedInAnotherFilesPart_KeepsTheLambdaRules()
+    {
+        const string Made = """
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Safe
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private Func<Task>? _kept;
+                [Guarded(Lock = nameof(_lock))] private Task OpenCoreAsync() => Task.CompletedTask;
+                public async Task KeepAsync()
+                {
+                    using (await _lock.AcquireAsync())
+                    {
+                        _kept = () => OpenAsync();
+                    }
+                }
+            }
+            """;
+        const string Invoked = """
+            using System.Threading.Tasks;
+            public sealed partial class Safe
+            {
+                public async Task RunAsync()
+                {
+                    using (await _lock.AcquireAsync())
+                    {
+                        await _kept!();
+                    }
+                }
+            }
+            """;
+        var run = GeneratorHarness.Run(Made, Invoked);
+        var reported = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0023", reported.Id);
+        Assert.Contains("_kept = () => OpenAsync();", reported.Location.SourceTree!.GetText().Lines[reported.Location.GetLineSpan().StartLinePosition.Line].ToString(), StringComparison.Ordinal);
+    }
+
     private const string Shapes = """
         using System;
         using System.Threading.Tasks;
