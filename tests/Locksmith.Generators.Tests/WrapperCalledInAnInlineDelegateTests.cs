@@ -147,6 +147,42 @@ public sealed class WrapperCalledInAnInlineDelegateTests
     /// LockRecursionException in the hold (sync and async), and the query returned out of the hold, not reported, runs
     /// after it and takes the lock.
     /// </summary>
+    /// <summary>
+    /// string.Join / string.Concat over a sequence and a collection expression's spread enumerate a deferred query before
+    /// they return, as ToList does: its lambda runs in the hold. A query given to the params object[] form is not
+    /// enumerated (it is formatted), and a query joined after the scope runs after it.
+    /// </summary>
+    [Fact]
+    public void LSM0023_InAQueryEnumeratedByStringJoinOrASpread() => DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using Locksmith;
+        public sealed partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private decimal PriceCore(decimal amount) => amount;
+            [Guarded(Lock = nameof(_lock))] private string ListCore(decimal[] xs)
+            {
+                decimal[] spread = [.. xs.Select(x => {|LSM0023:Price(x)|})];
+                List<decimal> doubled = [0m, .. xs.Where(x => {|LSM0023:Price(x)|} > 0).Select(x => x * 2)];
+                string concatenated = string.Concat(xs.Select(x => {|LSM0023:Price(x)|}));
+                string formatted = string.Join(",", "a", xs.Select(x => Price(x)));
+                return string.Join(",", xs.Select(x => {|LSM0023:Price(x)|})) + spread.Length + doubled.Count + concatenated + formatted;
+            }
+
+            public string After(decimal[] xs)
+            {
+                IEnumerable<decimal> query;
+                using (_lock.Acquire())
+                {
+                    string now = string.Join(';', xs.OrderBy(x => {|LSM0023:Price(x)|}));
+                }
+
+                return string.Join(",", xs.Select(x => Price(x)));
+            }
+        }
+        """);
+
     [Fact]
     public void AWrapperInADelegateRunInline_ThrowsInTheHold_AsLSM0023Says_AndAReturnedQueryRunsAfterIt()
     {

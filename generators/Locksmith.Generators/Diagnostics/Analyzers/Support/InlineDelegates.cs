@@ -28,7 +28,8 @@ internal enum DelegateRun
 /// deferred operator (one returning <c>IEnumerable&lt;T&gt;</c> or <c>IOrderedEnumerable&lt;T&gt;</c>: <c>Select</c>,
 /// <c>Where</c>, <c>OrderBy</c>, …) runs its delegate where its query is enumerated: inline when that query (through
 /// further deferred operators, query syntax alike) is the source of an immediate operator, the collection of a
-/// <c>foreach</c>, or an argument of a <c>List&lt;T&gt;</c> constructor or method, in the same expression; when the
+/// <c>foreach</c>, an argument of a <c>List&lt;T&gt;</c> constructor or method, the sequence of <c>string.Join</c> or
+/// <c>string.Concat</c>, or a spread of a collection expression (<c>[.. query]</c>), in the same expression; when the
 /// query is returned it is <see cref="DelegateRun.Returned"/> (enumerated after the hold); otherwise (kept in a local,
 /// passed to another method: <c>Task.WhenAll(xs.Select(…))</c>) it is not known to run inline and counts as any other
 /// lambda (<see cref="DelegateRun.Elsewhere"/>).
@@ -304,6 +305,16 @@ internal static class InlineDelegates
                     return DelegateRun.Returned;
                 case IArgumentOperation { Parent: IObjectCreationOperation creation } when creation.Type is INamedTypeSymbol created && IsType(created, KnownNames.ListType):
                     enumerator = created.Name + " constructor";
+                    return DelegateRun.Inline;
+                case ISpreadOperation { Parent: ICollectionExpressionOperation }:
+                    // A collection expression builds its collection before it is assigned.
+                    enumerator = "a collection expression's spread";
+                    return DelegateRun.Inline;
+                case IArgumentOperation { ArgumentKind: ArgumentKind.Explicit, Parameter.Type: INamedTypeSymbol sequence, Parent: IInvocationOperation joined }
+                    when joined.TargetMethod.ContainingType.SpecialType == SpecialType.System_String && joined.TargetMethod.Name is "Join" or "Concat" &&
+                        sequence.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T:
+                    // The sequence overloads enumerate it; the params object[] ones only format the query object.
+                    enumerator = "String." + joined.TargetMethod.Name;
                     return DelegateRun.Inline;
                 case IArgumentOperation { Parent: IInvocationOperation next }:
                     var method = next.TargetMethod;
