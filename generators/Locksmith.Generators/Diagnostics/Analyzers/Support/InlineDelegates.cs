@@ -80,7 +80,8 @@ internal static class InlineDelegates
     /// Where a lambda or method group kept in a local runs, when that is known: at the local's direct invocations
     /// (<c>later()</c>, <c>later.Invoke()</c>, awaited or not), inline, on the invoker's thread and flow, if they are its
     /// only uses (empty: never run). Default when it is not a local's value, or the local is used otherwise (passed on,
-    /// returned, captured as a value, by ref), so it may run anywhere.
+    /// returned, captured as a value, by ref), so it may run anywhere. A field of this object is answered the same way
+    /// when all its uses can be read (<see cref="InvocationsOfField"/>); its invocations may be in other members.
     /// </summary>
     /// <remarks>Another value assigned to the local is that value's question; a stored delegate is not started work, so the flow it was made on is no hold of its own.</remarks>
     public static ImmutableArray<IInvocationOperation> InvocationsOfLocal(IOperation function)
