@@ -8,34 +8,40 @@ using System.Xml.Linq;
 
 namespace Locksmith.Hosting.Tests;
 
-/// <summary>The Locksmith.Concurrency.Hosting package as <c>dotnet pack</c> writes it from this test run's build.</summary>
+/// <summary>The Locksmith packages that build on the runtime, as <c>dotnet pack</c> writes them from this test run's build.</summary>
 public sealed class PackageTests
 {
     private static readonly TimeSpan s_commandLimit = TimeSpan.FromMinutes(5);
 
-    [Fact]
-    public void Hosting_package_depends_on_the_runtime_package_with_its_generator_and_analyzers()
+    [Theory]
+    [InlineData("Locksmith.Hosting", "Locksmith.Concurrency.Hosting")]
+    [InlineData("Locksmith.Testing", "Locksmith.Concurrency.Testing")]
+    [InlineData("Locksmith.Postgres", "Locksmith.Concurrency.Postgres")]
+    public void Package_depends_on_the_runtime_package_with_its_generator_and_analyzers(string projectName, string packageId)
     {
-        // Before, the ProjectReference's default PrivateAssets wrote exclude="Build,Analyzers" on the dependency: a
-        // Hosting-only app got [Guarded] wrappers and LSM diagnostics only because today's SDK ignores that exclude for
-        // analyzers (NuGet/Home#6279); once it is honoured, the generator would silently stop running for those apps.
+        // Before, the ProjectReference's default PrivateAssets wrote exclude="Build,Analyzers" on the dependency: an app
+        // or test project referencing only this package got [Guarded] wrappers and LSM diagnostics only because today's
+        // SDK ignores that exclude for analyzers (NuGet/Home#6279); once it is honoured, the generator would silently stop
+        // running for those projects.
         string root = RepositoryRoot();
-        var output = Directory.CreateTempSubdirectory("locksmith-hosting-pack-");
+        var output = Directory.CreateTempSubdirectory("locksmith-pack-");
         try
         {
             string configuration = typeof(PackageTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-            string project = Path.Combine(root, "src", "Locksmith.Hosting", "Locksmith.Hosting.csproj");
+            string project = Path.Combine(root, "src", projectName, projectName + ".csproj");
             var (exitCode, log) = Dotnet(root, $"pack \"{project}\" -c {configuration} --no-build -o \"{output.FullName}\"");
             Assert.True(exitCode == 0, $"dotnet pack failed ({exitCode}):\n{log}");
 
-            string package = Directory.GetFiles(output.FullName, "Locksmith.Concurrency.Hosting.*.nupkg")
+            string package = Directory.GetFiles(output.FullName, packageId + ".0*.nupkg")
                 .Single(static p => !p.EndsWith(".snupkg", StringComparison.Ordinal));
             using var zip = ZipFile.OpenRead(package);
             using var nuspec = zip.Entries.Single(static e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
-            var runtime = XDocument.Load(nuspec).Descendants().Single(static e =>
-                e.Name.LocalName == "dependency" && (string?)e.Attribute("id") == "Locksmith.Concurrency");
+            var locksmithDependencies = XDocument.Load(nuspec).Descendants()
+                .Where(static e => e.Name.LocalName == "dependency" && ((string?)e.Attribute("id"))?.StartsWith("Locksmith.", StringComparison.Ordinal) == true)
+                .ToList();
 
-            Assert.Null((string?)runtime.Attribute("exclude"));
+            Assert.Contains(locksmithDependencies, static e => (string?)e.Attribute("id") == "Locksmith.Concurrency");
+            Assert.All(locksmithDependencies, static e => Assert.True(e.Attribute("exclude") is null, e.ToString()));
         }
         finally
         {
