@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using System.Threading.Tasks;
 using Locksmith.Testing.Engine;
 
 namespace Locksmith.Testing.Tests;
@@ -66,5 +67,68 @@ public sealed class FlowNamesAndIdleTests
         Assert.Equal(ControlledFailureKind.Stuck, failure.Kind);
         Assert.Equal("sleeper", failure.Flow);
         Assert.Equal(1, checks);
+    }
+
+    /// <summary>
+    /// Before, the scheduler's wait for a post to an idle async flow started a whole IdleTimeout again at every wake-up,
+    /// also one that made no flow runnable (here, posts to a finished flow's context), so a flow awaiting something outside
+    /// Locksmith was reported only after the wake-ups stopped. Now the wait counts from the last step: each wait after such a
+    /// wake-up is for what is left of the first one. Counted by the waits the scheduler starts, not timed.
+    /// </summary>
+    [Fact]
+    public async Task AnAsyncFlowAwaitingOutsideLocksmith_IsReportedOneIdlePeriodAfterTheLastStep_ThroughUnrelatedWakeUps()
+    {
+        const int wakeUps = 3;
+        var idleTimeout = TimeSpan.FromMilliseconds(300);
+        var waits = new List<TimeSpan>();
+        var outside = new TaskCompletionSource();
+        SynchronizationContext? finished = null;
+        using var waitStarted = new SemaphoreSlim(0);
+        ControlledRun.IdleWaitObserver = wait =>
+        {
+            waits.Add(wait);
+            waitStarted.Release();
+        };
+
+        // Waits until the scheduler is in its wait (it holds the run's gate until then, and Post takes it), then wakes it.
+        var poster = Task.Run(() =>
+        {
+            for (int i = 0; i < wakeUps; i++)
+            {
+                waitStarted.Wait();
+                finished!.Post(static _ => { }, null);
+            }
+        });
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    scenario.Flow("early", () =>
+                    {
+                        finished = SynchronizationContext.Current;
+                        return Task.CompletedTask;
+                    });
+                    scenario.Flow("awaiter", async () => await outside.Task);
+                },
+                new ControlledTestOptions { Iterations = 1, IdleTimeout = idleTimeout });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            outside.TrySetResult();
+        }
+
+        await poster.WaitAsync(TimeSpan.FromMinutes(1));   // hang guard: the poster never saw the scheduler wait
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Stuck, failure.Kind);
+        Assert.Equal("awaiter", failure.Flow);
+        Assert.True(waits.Count > wakeUps, string.Join(", ", waits));
+        Assert.True(waits[0] <= idleTimeout, string.Join(", ", waits));
+        for (int i = 1; i < waits.Count; i++)
+        {
+            Assert.True(waits[i] < waits[i - 1], $"wait {i} of [{string.Join(", ", waits)}] did not shrink");
+        }
     }
 }

@@ -40,8 +40,12 @@ internal sealed partial class ControlledRun : ISchedulingController
     private bool _idleWaiting;
     private FlowState? _running;
 
+    // Read from the thread that makes the run: the scheduler's idle wait runs on whichever flow thread yields.
+    private readonly Action<TimeSpan>? _idleWaitObserver;
+
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
+        _idleWaitObserver = s_idleWaitObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
         _idleTimeout = idleTimeout;
@@ -193,6 +197,19 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action? s_idleChecked;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called (under the run's gate, with the time it will wait) each
+    /// time that run's scheduler starts waiting for a post to an async flow while no flow can run.
+    /// </summary>
+    internal static Action<TimeSpan>? IdleWaitObserver
+    {
+        get => s_idleWaitObserver;
+        set => s_idleWaitObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<TimeSpan>? s_idleWaitObserver;
 
     private void FlowMain(FlowState flow)
     {
@@ -575,9 +592,20 @@ internal sealed partial class ControlledRun : ISchedulingController
 
                 if (_flows.Exists(f => f.Status == FlowStatus.Idle))
                 {
-                    _idleWaiting = true;
-                    bool posted = Monitor.Wait(_gate, _idleTimeout);
-                    _idleWaiting = false;
+                    // Timed from this step, not from the wake-up: a wake that makes no flow runnable (a post to a
+                    // flow that is not idle, a finished one's context) must not restart the idle period.
+                    var left = _idleTimeout - Stopwatch.GetElapsedTime(_lastStepAt);
+                    bool posted = false;
+                    if (left > TimeSpan.Zero)
+                    {
+                        _idleWaiting = true;
+                        _idleWaitObserver?.Invoke(left);
+
+                        // Rounded up: a wait cut to whole milliseconds would end just short, and need another.
+                        posted = Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)));
+                        _idleWaiting = false;
+                    }
+
                     if (!posted && !_flows.Exists(f => f.Status == FlowStatus.Runnable))
                     {
                         var idle = _flows.Find(f => f.Status == FlowStatus.Idle)!;
