@@ -103,7 +103,40 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
     /// <exception cref="LockOrderViolationException">The stripes' level is not above a lock the flow holds; nothing is taken.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; no stripe is held.</exception>
     /// <exception cref="ArgumentException">No key was given.</exception>
-    public ValueTask<AsyncLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    public ValueTask<AsyncLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default) =>
+        EnterMany(keys, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+
+    /// <summary>
+    /// Acquires the stripes of all <paramref name="keys"/> in stripe order, each once, all or nothing, waiting at most
+    /// <paramref name="timeout"/> (through the async <see cref="LockSet"/>).
+    /// </summary>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <param name="timeout">How long to wait; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases every stripe taken.</returns>
+    /// <exception cref="LockTimeoutException">The timeout elapsed; no stripe is held.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    /// <inheritdoc cref="AcquireManyAsync(IReadOnlyList{TKey}, CancellationToken)"/>
+    public ValueTask<AsyncLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        EnterMany(keys, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
+
+    /// <summary>
+    /// Acquires the stripes of all <paramref name="keys"/> in stripe order, each once, if all of them can be taken
+    /// within <paramref name="timeout"/>; otherwise none.
+    /// </summary>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <param name="timeout">How long to wait; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope to dispose; <see cref="AsyncLockSetScope.IsAcquired"/> is false (and no stripe is held) when the timeout elapsed.</returns>
+    /// <exception cref="LockRecursionException">The current flow already holds one of the stripes; nothing is taken.</exception>
+    /// <exception cref="LockOrderViolationException">The stripes' level is not above a lock the flow holds; nothing is taken.</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no stripe is held.</exception>
+    /// <exception cref="ArgumentException">No key was given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public ValueTask<AsyncLockSetScope> TryAcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default) =>
+        EnterMany(keys, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
+
+    private ValueTask<AsyncLockSetScope> EnterMany(IReadOnlyList<TKey> keys, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         ArgumentNullException.ThrowIfNull(keys);
         int count = keys.Count;
@@ -119,7 +152,7 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
             stripes[i] = StripeFor(keys[i]);
         }
 
-        return LockSet.EnterAsyncSet(stripes, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+        return LockSet.EnterAsyncSet(stripes, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     internal AsyncExclusiveLock StripeAt(int index) => _table.Stripes[index];

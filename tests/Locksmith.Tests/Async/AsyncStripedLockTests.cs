@@ -118,4 +118,54 @@ public sealed class AsyncStripedLockTests
 
         Assert.False(striped.IsHeldByCurrentFlow(a));
     }
+
+    /// <summary>
+    /// Before, AcquireManyAsync had no timed form (the sync StripedLock's AcquireMany has one), so a flow locking several
+    /// keys could only wait for the default timeout or a token. Now AcquireManyAsync(keys, timeout) throws
+    /// LockTimeoutException and TryAcquireManyAsync(keys, timeout) returns an empty scope, each holding no stripe after.
+    /// </summary>
+    [Fact]
+    public async Task AcquireMany_Timed_GivesUpAtTheTimeout_TakingNothing_AndSucceedsOnceFree()
+    {
+        var striped = new AsyncStripedLock<int>(16, "timed");
+        var (a, b) = KeysOnDifferentStripes(striped);
+        var held = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var holder = Task.Run(async () =>
+        {
+            using var scope = await striped.AcquireAsync(b);
+            held.SetResult();
+            await release.Task;
+        });
+        await held.Task;
+
+        await Task.Run(async () =>
+        {
+            var ex = await Assert.ThrowsAsync<LockTimeoutException>(async () => { using var s = await striped.AcquireManyAsync([a, b], TimeSpan.FromMilliseconds(20)); });
+            Assert.Contains("timed[", ex.Message, StringComparison.Ordinal);
+            using (var tried = await striped.TryAcquireManyAsync([b, a], TimeSpan.FromMilliseconds(20)))
+            {
+                Assert.False(tried.IsAcquired);
+            }
+
+            Assert.False(striped.StripeAt(striped.StripeOf(a)).IsHeld);
+        });
+
+        release.SetResult();
+        await holder;
+        using (var scope = await striped.TryAcquireManyAsync([a, b], TimeSpan.Zero))
+        {
+            Assert.True(scope.IsAcquired);
+            Assert.Equal(2, scope.Count);
+        }
+
+        using (var scope = await striped.AcquireManyAsync([a, b], Timeout.InfiniteTimeSpan))
+        {
+            Assert.Equal(2, scope.Count);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => { _ = striped.AcquireManyAsync([a], TimeSpan.FromMilliseconds(-2)); });
+        Assert.False(striped.StripeAt(striped.StripeOf(a)).IsHeld);
+        Assert.False(striped.StripeAt(striped.StripeOf(b)).IsHeld);
+    }
 }
