@@ -77,6 +77,7 @@ internal static class KnownNames
     public const string TryAcquireWrite = "TryAcquireWrite";
     public const string AsyncSuffix = "Async";
     public const string AcquireManyAsync = "AcquireManyAsync";
+    public const string TryAcquireManyAsync = "TryAcquireManyAsync";
 
     // Wrapper naming: XxxCore gets Xxx and TryXxx (TryXxxCore gets TryXxx and TryXxxWithin).
     public const string BodySuffix = "Core";

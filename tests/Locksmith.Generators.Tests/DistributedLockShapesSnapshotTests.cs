@@ -54,7 +54,10 @@ public sealed class DistributedLockShapesSnapshotTests
         }
         """);
 
-    /// <summary>The keyed set over an in-process AsyncStripedLock&lt;string&gt;: the same AcquireManyAsync shape, a static lock.</summary>
+    /// <summary>
+    /// The keyed set over an in-process AsyncStripedLock&lt;string&gt;: the same AcquireManyAsync shape, a static lock, and
+    /// (the lock has timed AcquireManyAsync and TryAcquireManyAsync) a TimeoutMilliseconds and a TryXxxAsync form.
+    /// </summary>
     [Fact]
     public void AsyncStripedKeySet() => Verify("""
         using System.Threading.Tasks;
@@ -69,16 +72,23 @@ public sealed class DistributedLockShapesSnapshotTests
 
             [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(s_shelves))]
             private static ValueTask MoveCoreAsync(string from, string to, int count) => default;
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(s_shelves), TimeoutMilliseconds = 250)]
+            private static Task<int> SwapCoreAsync(string from, string to) => Task.FromResult(0);
         }
         """);
 
-    /// <summary>A keyed set whose parameter is no key, and a timeout it cannot honour, are LSM0018 naming why.</summary>
+    /// <summary>
+    /// A keyed set whose parameter is no key, and a timeout that a lock without a timed AcquireManyAsync
+    /// (PostgresKeyedLock) cannot honour, are LSM0018 naming why.
+    /// </summary>
     [Fact]
     public void KeySetRefusals()
     {
         var run = GeneratorHarness.Run(TestCompilation.Create("""
             using System.Threading.Tasks;
             using Locksmith;
+            using Locksmith.Postgres;
 
             namespace Stock;
 
@@ -86,8 +96,16 @@ public sealed class DistributedLockShapesSnapshotTests
             {
                 private readonly AsyncStripedLock<int> _shelves = new();
 
-                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_shelves), TimeoutMilliseconds = 10)]
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_shelves))]
                 private ValueTask MoveCoreAsync(int from, string to) => default;
+            }
+
+            public partial class Ledgers(PostgresLockProvider provider)
+            {
+                private readonly PostgresKeyedLock<int> _ledgers = provider.CreateKeyedLock<int>("ledgers");
+
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_ledgers), TimeoutMilliseconds = 10)]
+                private ValueTask MoveCoreAsync(int from, int to) => default;
             }
             """).AddReferences(DistributedReferences()));
         var messages = run.GeneratorDiagnostics.Where(static d => d.Id == "LSM0018").Select(static d => d.GetMessage()).ToList();

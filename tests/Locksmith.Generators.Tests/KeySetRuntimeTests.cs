@@ -45,4 +45,34 @@ public sealed class KeySetRuntimeTests
         Assert.Equal(40, shelves.Lock.Level);
         Assert.All(names, name => Assert.False(shelves.Lock.IsHeldByCurrentFlow(name)));
     }
+
+    /// <summary>
+    /// The timed form of a keyed set (the lock, an AsyncStripedLock, has TryAcquireManyAsync): before, none was generated.
+    /// While another flow holds one key, TryMoveAsync gives up at its timeout without moving; once free, it moves.
+    /// </summary>
+    [Fact]
+    public async Task KeySet_TimedForm_GivesUpWhileAKeyIsHeld_AndMovesOnceFree()
+    {
+        var shelves = new AsyncShelves(10, "left", "right");
+        var held = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var holder = Task.Run(async () =>
+        {
+            using var scope = await shelves.Lock.AcquireAsync("right");
+            held.SetResult();
+            await release.Task;
+        });
+        await held.Task;
+
+        bool movedWhileHeld = await Task.Run(async () => await shelves.TryMoveAsync(TimeSpan.FromMilliseconds(20), "left", "right"));
+        release.SetResult();
+        await holder;
+
+        Assert.False(movedWhileHeld);
+        Assert.Equal(10, await shelves.CountAsync("left"));
+        Assert.True(await shelves.TryMoveAsync(TimeSpan.FromMinutes(1), "left", "right"));
+        Assert.Equal(9, await shelves.CountAsync("left"));
+        Assert.Equal(11, await shelves.CountAsync("right"));
+        Assert.False(shelves.Lock.IsHeldByCurrentFlow("left"));
+    }
 }

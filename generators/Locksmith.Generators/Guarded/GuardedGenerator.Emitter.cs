@@ -334,16 +334,21 @@ public sealed partial class GuardedGenerator
                 return KnownNames.LockSetType + "." + prefix + KnownNames.Acquire + KnownNames.AsyncSuffix + "(" + string.Join(", ", arguments) + ")";
             }
 
-            if (acquisition.Mode == AcquireMode.KeySet)
+            if (acquisition.Mode is AcquireMode.KeySet or AcquireMode.TimedKeySet)
             {
                 // The keys in one array: the lock sorts them and takes them all or none.
                 arguments.Add(acquisition.KeyArgument!);
+                if (timeout is not null)
+                {
+                    arguments.Add(timeout);
+                }
+
                 if (asyncModel.Token is not null)
                 {
                     arguments.Add(asyncModel.Token);
                 }
 
-                return acquisition.Targets[0].Expression + "." + KnownNames.AcquireManyAsync + "(" + string.Join(", ", arguments) + ")";
+                return acquisition.Targets[0].Expression + "." + prefix + KnownNames.AcquireManyAsync + "(" + string.Join(", ", arguments) + ")";
             }
 
             if (acquisition.KeyArgument is not null)

@@ -59,7 +59,8 @@ public sealed partial class GuardedGenerator
                 return null;
             }
 
-            if (data.TimeoutMilliseconds != 0)
+            var timedForms = TimedAcquireManyOf(lockType);
+            if (data.TimeoutMilliseconds != 0 && timedForms is null)
             {
                 Invalid($"several keys of '{lockMember.Name}' are taken through AcquireManyAsync, which waits the lock's default timeout; remove TimeoutMilliseconds");
             }
@@ -112,19 +113,50 @@ public sealed partial class GuardedGenerator
                 : "this." + Escape(lockMember.Name);
             string keyArray = "new " + keyType.ToDisplayString(SymbolDisplayFormat.FullyQualifiedFormat) + "[] { " + string.Join(", ", keys) + " }";
             var acquisition = new AcquisitionModel(
-                AcquireMode.KeySet,
+                timedForms is null ? AcquireMode.KeySet : AcquireMode.TimedKeySet,
                 new EquatableArray<LockTargetModel>([TargetFor(lockInfo, expression, nullCheckedParameter: null)]),
                 keyArray,
-                Timeout: null,
+                timedForms is null ? null : facts.Timeout,
                 "the keys " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")) + " of <c>" + lockMember.Name + "</c>");
-            // Keyed sets have no timed form: only the throwing form's scope decides how it is released.
+            // The throwing form's scope decides how it is released (the timed forms return the same scope type).
             var acquireMany = AcquireManyOf(lockType);
             var lockSymbols = LockSymbols(lockMember, lockType, acquireMany is null ? [] : [acquireMany]);
-            var wrapper = BuildWrapper(context, method, facts, acquisition, lockSymbols, lockSymbols, token);
+            var throwingSymbols = timedForms is { } timed && facts.Timeout is not null ? LockSymbols(lockMember, lockType, [timed.Acquire]) : lockSymbols;
+            var timedSymbols = timedForms is { } forms ? LockSymbols(lockMember, lockType, [forms.TryAcquire]) : lockSymbols;
+            var wrapper = BuildWrapper(context, method, facts, acquisition, throwingSymbols, timedSymbols, token);
             return wrapper.Async is { } asyncModel && acquireMany is not null &&
                 LockContract.ResultOf(acquireMany.ReturnType) is { } scope && LockContract.ReleaseOf(context.SemanticModel.Compilation, scope) == true
                 ? wrapper with { Async = asyncModel with { AwaitsDispose = true } }
                 : wrapper;
+        }
+
+        /// <summary>
+        /// The lock type's <c>AcquireManyAsync(IReadOnlyList&lt;TKey&gt;, TimeSpan, CancellationToken)</c> and
+        /// <c>TryAcquireManyAsync</c> of the same parameters, or null unless it has both (then no timeout and no timed form).
+        /// </summary>
+        private static (IMethodSymbol Acquire, IMethodSymbol TryAcquire)? TimedAcquireManyOf(ITypeSymbol lockType)
+        {
+            var acquire = TimedOf(lockType, KnownNames.AcquireManyAsync);
+            var tryAcquire = TimedOf(lockType, KnownNames.TryAcquireManyAsync);
+            return acquire is not null && tryAcquire is not null ? (acquire, tryAcquire) : null;
+
+            static IMethodSymbol? TimedOf(ITypeSymbol lockType, string name)
+            {
+                for (var type = lockType; type is not null; type = type.BaseType)
+                {
+                    foreach (var member in type.GetMembers(name))
+                    {
+                        if (member is IMethodSymbol { IsStatic: false, Parameters.Length: 3 } method &&
+                            method.Parameters[1].Type is { Name: "TimeSpan", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } &&
+                            AsyncWrappers.IsCancellationToken(method.Parameters[2].Type))
+                        {
+                            return method;
+                        }
+                    }
+                }
+
+                return null;
+            }
         }
 
         /// <summary>Whether the lock type has <c>AcquireManyAsync(IReadOnlyList&lt;TKey&gt;, CancellationToken)</c>.</summary>

@@ -14,5 +14,46 @@ namespace Stock
             using var __scope = await global::Stock.Shelves.s_shelves.AcquireManyAsync(new string[] { from, to }, cancellationToken).ConfigureAwait(false);
             await global::Stock.Shelves.MoveCoreAsync(from, to, count).ConfigureAwait(false);
         }
+
+        /// <summary>Calls <c>MoveCoreAsync</c> while holding the keys <paramref name="from"/> and <paramref name="to"/> of <c>s_shelves</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <returns><see langword="true"/> when the lock was acquired and <c>MoveCoreAsync</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
+        public static async global::System.Threading.Tasks.ValueTask<bool> TryMoveAsync(global::System.TimeSpan timeout, string from, string to, int count, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
+            using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            if (!__scope.IsAcquired)
+            {
+                return false;
+            }
+
+            await global::Stock.Shelves.MoveCoreAsync(from, to, count).ConfigureAwait(false);
+            return true;
+        }
+
+        /// <summary>Calls <c>SwapCoreAsync</c> while holding the keys <paramref name="from"/> and <paramref name="to"/> of <c>s_shelves</c>.</summary>
+        /// <exception cref="global::Locksmith.LockTimeoutException">The keys <paramref name="from"/> and <paramref name="to"/> of <c>s_shelves</c> could not be acquired within the timeout.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
+        public static async global::System.Threading.Tasks.Task<int> SwapAsync(string from, string to, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
+            using var __scope = await global::Stock.Shelves.s_shelves.AcquireManyAsync(new string[] { from, to }, global::System.TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+            return await global::Stock.Shelves.SwapCoreAsync(from, to).ConfigureAwait(false);
+        }
+
+        /// <summary>Calls <c>SwapCoreAsync</c> while holding the keys <paramref name="from"/> and <paramref name="to"/> of <c>s_shelves</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <returns><c>(true, result)</c> when the lock was acquired and <c>SwapCoreAsync</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
+        public static async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TrySwapAsync(global::System.TimeSpan timeout, string from, string to, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
+            using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            if (!__scope.IsAcquired)
+            {
+                return (false, default!);
+            }
+
+            return (true, await global::Stock.Shelves.SwapCoreAsync(from, to).ConfigureAwait(false));
+        }
     }
 }

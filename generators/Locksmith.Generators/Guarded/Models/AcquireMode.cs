@@ -21,4 +21,10 @@ internal enum AcquireMode
     /// <c>AcquireManyAsync</c>.
     /// </summary>
     KeySet,
+
+    /// <summary>
+    /// <see cref="KeySet"/> over a lock that also has <c>AcquireManyAsync(keys, TimeSpan, CancellationToken)</c> and
+    /// <c>TryAcquireManyAsync(keys, TimeSpan, CancellationToken)</c>: a timeout and a timed form, as the other modes have.
+    /// </summary>
+    TimedKeySet,
 }
