@@ -1,3 +1,4 @@
+using System.Linq;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
@@ -198,6 +199,47 @@ public sealed class AnalyzerDiagnosticsTests
             [Guarded(Lock = nameof(_reentrant))] private void InnerCore() { }
         }
         """);
+
+    /// <summary>
+    /// A read core that calls a write wrapper of its own read-write lock: before, LSM0023 said "call 'BumpCoreAsync'
+    /// instead", which would write under the read lock, a race no diagnostic reports (the check does not follow calls).
+    /// Now it says that a read lock does not upgrade and that the core needs the write lock. A write core calling a
+    /// write wrapper keeps the advice to call the body.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AReadCoreCallingAWriteWrapper_IsToldThatAReadLockDoesNotUpgrade()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            [ReadMostly]
+            public sealed partial class Counts
+            {
+                private readonly AsyncReadWriteLock _lock = new();
+                private readonly ReadWriteLock _sync = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+                [Guarded(Lock = nameof(_sync))] private int _m;
+
+                [Guarded(Lock = nameof(_lock))] private Task BumpCoreAsync() { _n++; return Task.CompletedTask; }
+                [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+                private async Task<int> PeekThenBumpCoreAsync() { await {|LSM0023:BumpAsync()|}; return _n; }
+                [Guarded(Lock = nameof(_lock))]
+                private async Task BumpTwiceCoreAsync() { await {|LSM0023:BumpAsync()|}; }
+
+                [Guarded(Lock = nameof(_sync))] private void SetCore(int m) => _m = m;
+                [Guarded(Lock = nameof(_sync), Access = LockAccess.Read)] private int ReadThenSetCore() { {|LSM0023:Set(1)|}; return _m; }
+            }
+            """);
+        var messages = run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0023").Select(static d => d.GetMessage()).ToList();
+        Assert.Equal(3, messages.Count);
+        Assert.Contains(messages, static m => m.Contains("'Counts.PeekThenBumpCoreAsync' already holds '_lock' for reading", System.StringComparison.Ordinal) &&
+            m.Contains("a read lock does not upgrade", System.StringComparison.Ordinal) && !m.Contains("call 'BumpCoreAsync' instead", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("'Counts.ReadThenSetCore' already holds '_sync' for reading", System.StringComparison.Ordinal) &&
+            !m.Contains("call 'SetCore' instead", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("'Counts.BumpTwiceCoreAsync' already holds '_lock' and", System.StringComparison.Ordinal) &&
+            m.EndsWith("call 'BumpCoreAsync' instead", System.StringComparison.Ordinal));
+    }
 
     /// <summary>
     /// An [AcquiresLocksOf] wrapper takes the locks of its arguments, not of the object it is called on: it is a self-deadlock

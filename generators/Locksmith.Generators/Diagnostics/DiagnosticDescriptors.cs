@@ -153,7 +153,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor SelfDeadlock = Error(
         "LSM0023",
         "Wrapper of a held lock called",
-        "'{0}' already holds '{1}' and calls '{2}', which takes it again{4}: '{1}' is not reentrant, so the call fails at run time (LockRecursionException; a semaphore waits for itself); call '{3}' instead",
+        "'{0}' already holds '{1}'{5} and calls '{2}', which takes it again{4}: '{1}' is not reentrant, so the call fails at run time (LockRecursionException; a semaphore waits for itself); {3}",
         "A guarded method runs with its lock held; calling a wrapper of the same non-reentrant lock on the same instance acquires it twice.",
         ConcurrencyCategory);
 

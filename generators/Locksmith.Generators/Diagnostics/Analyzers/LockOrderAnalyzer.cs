@@ -79,14 +79,23 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             bool reentrant = (use.Capabilities & (LockCapabilities.Reentrant | LockCapabilities.Keyed)) != 0;
             if (!reentrant && alreadyHeld)
             {
+                // A read hold calling a write wrapper: the body would write under the read lock, so calling it is no fix.
+                bool upgrade = (use.Capabilities & LockCapabilities.ReadWrite) != 0 &&
+                    facts.GuardOf(caller) is { IsRead: true } callerGuard && SymbolEqualityComparer.Default.Equals(callerGuard.LockMember, use.Member) &&
+                    facts.GuardOf(wrapper.Body) is { IsRead: false };
+                string fix = upgrade
+                    ? $"a read lock does not upgrade, and calling '{wrapper.Body.Name}' here would write under it: take '{use.Member.Name}' for writing in " +
+                      $"'{SymbolNames.Display(caller)}' (without Access = LockAccess.Read), or call '{TargetOf(invocation).Name}' after the read lock is released"
+                    : $"call '{wrapper.Body.Name}' instead";
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
                     invocation.Syntax.GetLocation(),
                     SymbolNames.Display(HolderOf(invocation, use, caller, facts)),
                     use.Member.Name,
                     TargetOf(invocation).Name,
-                    wrapper.Body.Name,
-                    InlineReason(invocation)));
+                    fix,
+                    InlineReason(invocation),
+                    upgrade ? " for reading" : string.Empty));
                 return;
             }
         }
