@@ -95,4 +95,33 @@ public sealed class StripedLock<TKey> : StripedLockBase<TKey, ExclusiveLock>
     /// <param name="keys">The keys, in any order.</param>
     /// <inheritdoc cref="AcquireMany(ReadOnlySpan{TKey})"/>
     public LockSetScope AcquireMany(TimeSpan timeout, params ReadOnlySpan<TKey> keys) => AcquireStripes(TimeoutMath.ToMilliseconds(timeout, this), keys);
+
+    /// <summary>
+    /// Tries to acquire the stripes of all <paramref name="keys"/> in stripe order, each once, within
+    /// <paramref name="timeout"/>; all or none.
+    /// </summary>
+    /// <param name="timeout">How long to try for all stripes together; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="scope">The scope holding every stripe, or an empty scope.</param>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <returns>Whether every stripe is held; when false, none is.</returns>
+    /// <exception cref="LockRecursionException">The thread already holds one of the stripes; nothing is taken.</exception>
+    /// <exception cref="LockOrderViolationException">The stripes' level is not above a lock the thread holds; nothing is taken.</exception>
+    /// <exception cref="ArgumentException">No key was given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public bool TryAcquireMany(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<TKey> keys) =>
+        EnterStripes(TimeoutMath.ToMilliseconds(timeout, this), default, throwOnTimeout: false, keys, out scope);
+
+    /// <summary>
+    /// Tries to acquire the stripes of all <paramref name="keys"/> in stripe order, each once, within
+    /// <paramref name="timeout"/> or until cancelled; all or none.
+    /// </summary>
+    /// <param name="timeout">How long to try for all stripes together; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <param name="scope">The scope holding every stripe, or an empty scope.</param>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <returns>Whether every stripe is held; when false, none is.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no stripe is held.</exception>
+    /// <inheritdoc cref="TryAcquireMany(TimeSpan, out LockSetScope, ReadOnlySpan{TKey})"/>
+    public bool TryAcquireMany(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<TKey> keys) =>
+        EnterStripes(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false, keys, out scope);
 }

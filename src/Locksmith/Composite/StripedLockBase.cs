@@ -54,6 +54,13 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
     /// <summary>Takes the stripes of <paramref name="keys"/> exclusively, in stripe order, each once.</summary>
     private protected LockSetScope AcquireStripes(int timeoutMs, scoped ReadOnlySpan<TKey> keys)
     {
+        EnterStripes(timeoutMs, default, throwOnTimeout: true, keys, out var scope);
+        return scope;
+    }
+
+    /// <summary>The stripes of all <paramref name="keys"/> through <see cref="LockSet"/>, all or none; false on timeout unless it throws.</summary>
+    private protected bool EnterStripes(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, scoped ReadOnlySpan<TKey> keys, out LockSetScope scope)
+    {
         if (keys.IsEmpty)
         {
             throw new ArgumentException("At least one key is needed.", nameof(keys));
@@ -70,8 +77,7 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
                 stripes[i] = StripeFor(keys[i]);
             }
 
-            LockSet.Enter(stripes, timeoutMs, default, throwOnTimeout: true, out var scope);
-            return scope;
+            return LockSet.Enter(stripes, timeoutMs, cancellationToken, throwOnTimeout, out scope);
         }
         finally
         {

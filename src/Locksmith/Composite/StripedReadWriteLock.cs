@@ -143,4 +143,33 @@ public sealed class StripedReadWriteLock<TKey> : StripedLockBase<TKey, ReadWrite
     /// <exception cref="LockTimeoutException">The timeout elapsed; nothing is held.</exception>
     public LockSetScope AcquireManyWrite(TimeSpan timeout, params ReadOnlySpan<TKey> keys) =>
         AcquireStripes(TimeoutMath.ToMilliseconds(timeout, this), keys);
+
+    /// <summary>
+    /// Tries to acquire the write locks of all <paramref name="keys"/>' stripes in stripe order, each once, within
+    /// <paramref name="timeout"/>; all or none.
+    /// </summary>
+    /// <param name="timeout">How long to try for all stripes together; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="scope">The scope holding every stripe, or an empty scope.</param>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <returns>Whether every stripe's write lock is held; when false, none is.</returns>
+    /// <exception cref="LockRecursionException">The thread already holds one of the stripes; nothing is taken.</exception>
+    /// <exception cref="LockOrderViolationException">The stripes' level is not above a lock the thread holds; nothing is taken.</exception>
+    /// <exception cref="ArgumentException">No key was given.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public bool TryAcquireManyWrite(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<TKey> keys) =>
+        EnterStripes(TimeoutMath.ToMilliseconds(timeout, this), default, throwOnTimeout: false, keys, out scope);
+
+    /// <summary>
+    /// Tries to acquire the write locks of all <paramref name="keys"/>' stripes in stripe order, each once, within
+    /// <paramref name="timeout"/> or until cancelled; all or none.
+    /// </summary>
+    /// <param name="timeout">How long to try for all stripes together; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <param name="scope">The scope holding every stripe, or an empty scope.</param>
+    /// <param name="keys">The keys, in any order.</param>
+    /// <returns>Whether every stripe's write lock is held; when false, none is.</returns>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no stripe is held.</exception>
+    /// <inheritdoc cref="TryAcquireManyWrite(TimeSpan, out LockSetScope, ReadOnlySpan{TKey})"/>
+    public bool TryAcquireManyWrite(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<TKey> keys) =>
+        EnterStripes(TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false, keys, out scope);
 }

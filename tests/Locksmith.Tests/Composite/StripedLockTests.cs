@@ -308,6 +308,52 @@ public sealed class StripedLockTests
             }
         }
     }
+
+    /// <summary>
+    /// Before, a thread locking several keys could only wait (AcquireMany, throwing on timeout) and take no token; the
+    /// single-key forms and LockSet.TryAcquire all have a Try form. Now TryAcquireMany / TryAcquireManyWrite return false
+    /// holding nothing when a key's stripe stays held, true once it is free, and a cancelled token takes nothing.
+    /// </summary>
+    [Fact]
+    public void TryAcquireMany_ReturnsFalseHoldingNothing_WhileAStripeIsHeld_AndTrueOnceFree()
+    {
+        var striped = new StripedLock<int>(16, "try-many");
+        var readWrite = new StripedReadWriteLock<int>(16, "try-many-rw");
+        int a = 0;
+        int b = Enumerable.Range(1, 1_000).First(k => striped.StripeOf(k) != striped.StripeOf(a) && readWrite.StripeOf(k) != readWrite.StripeOf(a));
+        using (HeldOnOtherThread.Hold("holder", release =>
+        {
+            using var stripe = striped.Acquire(b);
+            using var write = readWrite.AcquireWrite(b);
+            release.Wait();
+        }))
+        {
+            Assert.False(striped.TryAcquireMany(TimeSpan.FromMilliseconds(20), out var none, a, b));
+            Assert.False(none.IsAcquired);
+            Assert.False(striped.IsHeldByCurrentThread(a));
+            Assert.False(readWrite.TryAcquireManyWrite(TimeSpan.Zero, CancellationToken.None, out var noneWrite, b, a));
+            Assert.False(noneWrite.IsAcquired);
+            using (var taken = readWrite.AcquireManyWrite(TimeSpan.Zero, a))
+            {
+                Assert.Equal(1, taken.Count);
+            }
+        }
+
+        Assert.True(striped.TryAcquireMany(TimeSpan.Zero, out var both, a, b, a));
+        using (both)
+        {
+            Assert.Equal(2, both.Count);
+            Assert.True(striped.IsHeldByCurrentThread(b));
+        }
+
+        Assert.True(readWrite.TryAcquireManyWrite(TimeSpan.FromSeconds(30), out var bothWrite, b, a));
+        bothWrite.Dispose();
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => striped.TryAcquireMany(Timeout.InfiniteTimeSpan, cancelled.Token, out _, a, b));
+        Assert.False(striped.IsHeldByCurrentThread(a));
+        Assert.Throws<ArgumentOutOfRangeException>(() => striped.TryAcquireMany(TimeSpan.FromMilliseconds(-2), out _, a));
+    }
 }
 
 internal sealed class CountingComparer(IEqualityComparer<string> inner) : IEqualityComparer<string>
