@@ -865,6 +865,28 @@ public sealed class WrapperShapeTortureTests
             }
             """
         },
+        {
+            // The compiler takes these defaults; the generator took '!' and parentheses for a rejected default and left the
+            // method without wrappers, and without a word.
+            "defaults written with '!' or in parentheses: default!, null!, (default), default(T)!, (null)!",
+            Usings + """
+            public partial class Suppressed
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                [Guarded(Lock = nameof(_lock))] private T ACore<T>(T x = default!) => x;
+                [Guarded(Lock = nameof(_lock))] private T BCore<T>(T x = default(T)!) where T : notnull => x;
+                [Guarded(Lock = nameof(_lock))] private string CCore(string s = null!, string t = (null)!, string u = default!) => s;
+                [Guarded(Lock = nameof(_lock))] private CancellationToken DCore(CancellationToken ct = (default), Guid g = (new())) => ct;
+                [Guarded(Lock = nameof(_async))] private Task<T> ECoreAsync<T>(T x = default!) => Task.FromResult(x);
+                private async Task Callers()
+                {
+                    _ = A<int>(); _ = B<string>(); _ = C(); _ = D(); _ = await EAsync<string>();
+                    _ = TryA(1, TimeSpan.Zero, out int a);
+                }
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()

@@ -897,6 +897,12 @@ public sealed partial class GuardedGenerator
                 return false;
             }
 
+            // `default!` and `(default)` are what they wrap: the compiler takes them (`T x = default!` is common).
+            while (value is ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression })
+            {
+                value = value is ParenthesizedExpressionSyntax parenthesized ? parenthesized.Expression : ((PostfixUnaryExpressionSyntax)value).Operand;
+            }
+
             return model.GetConstantValue(value, token).HasValue || value.Kind() is
                 SyntaxKind.DefaultLiteralExpression or
                 SyntaxKind.DefaultExpression or

@@ -351,8 +351,13 @@ public sealed partial class GuardedGenerator
             object? value = parameter.ExplicitDefaultValue;
             if (value is null)
             {
-                // `= null!` keeps a non-nullable reference parameter warning-free; `default` fits every other type.
-                return parameter.Type.IsReferenceType && parameter.Type.NullableAnnotation != NullableAnnotation.Annotated ? "null!" : "default";
+                // `null!` / `default!` keep a non-nullable reference or type parameter warning-free (the body's `default!`).
+                if (parameter.Type.IsValueType || parameter.Type.NullableAnnotation == NullableAnnotation.Annotated)
+                {
+                    return "default";
+                }
+
+                return parameter.Type.IsReferenceType ? "null!" : "default!";
             }
 
             return Literal(value, parameter.Type) ?? "default";
