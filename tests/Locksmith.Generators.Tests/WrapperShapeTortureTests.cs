@@ -887,10 +887,115 @@ public sealed class WrapperShapeTortureTests
             }
             """
         },
+        {
+            // A class nested in an interface was refused as if the method were the interface's (LSM0015, "move the method
+            // to a partial class"), which it already is in.
+            "a partial type nested in a partial interface, and generic types with constraints under #nullable disable and enable",
+            Usings + """
+            public partial interface IHost
+            {
+                public partial class Nested
+                {
+                    private readonly ExclusiveLock _lock = new();
+                    [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+                }
+            }
+            #nullable disable
+            public partial class Oblivious<T, U> where T : class, IComparable<T> where U : IEnumerable<string>
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private T GetCore(U u) => null;
+            }
+            #nullable enable
+            public partial class Annotated<T, U> where T : class?, IComparable<T?> where U : notnull, IEnumerable<string?>
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private T? GetCore(U u) => null;
+            }
+            public partial class Annotated<T, U> { }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
+        {
+            "a type nested in an interface that is not partial",
+            "LSM0001",
+            Usings + """
+            public interface INotPartial
+            {
+                public partial class Nested
+                {
+                    private readonly ExclusiveLock _lock = new();
+                    [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+                }
+            }
+            """
+        },
+        {
+            "a method of a partial interface",
+            "LSM0015",
+            Usings + """
+            public partial interface IOwn
+            {
+                private static readonly ExclusiveLock s_lock = new();
+                [Guarded(Lock = nameof(s_lock))] private static int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "a timed wrapper named like its containing type",
+            "LSM0013",
+            Usings + """
+            public partial class TryGet
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "wrappers named like object's methods (ToString, Equals, GetHashCode, GetType, Finalize)",
+            "LSM0013",
+            Usings + """
+            public partial class LikeObject
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private string ToStringCore() => "";
+                [Guarded(Lock = nameof(_lock))] private bool EqualsCore(object? other) => false;
+                [Guarded(Lock = nameof(_lock))] private int GetHashCodeCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private Type GetTypeCore() => typeof(int);
+                [Guarded(Lock = nameof(_lock))] private void FinalizeCore() { }
+            }
+            """
+        },
+        {
+            "wrappers named like a record's synthesized members",
+            "LSM0013",
+            Usings + """
+            public partial record LikeRecord(int X)
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private string ToStringCore() => "";
+                [Guarded(Lock = nameof(_lock))] private int GetHashCodeCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private void DeconstructCore(out int x) => x = X;
+            }
+            """
+        },
+        {
+            "a wrapper named like a base type's method and property",
+            "LSM0013",
+            Usings + """
+            public class Base { public int Get() => 0; public int TryPeek { get; } }
+            public partial class FromBase : Base
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int PeekCore() => 1;
+            }
+            """
+        },
         {
             "a wrapper named like its containing type",
             "LSM0013",

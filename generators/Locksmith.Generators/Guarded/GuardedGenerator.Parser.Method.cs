@@ -51,6 +51,8 @@ public sealed partial class GuardedGenerator
                 token.ThrowIfCancellationRequested();
                 string? typeProblem = type.TypeKind switch
                 {
+                    // A type nested in a partial interface is an ordinary type: only the method's own type must not be one.
+                    TypeKind.Interface when !SymbolEqualityComparer.Default.Equals(type, method.ContainingType) => null,
                     TypeKind.Interface => "an interface",
                     TypeKind.Class or TypeKind.Struct when type.IsFileLocal => "a file-local type",
                     TypeKind.Class or TypeKind.Struct => null,
@@ -956,7 +958,7 @@ public sealed partial class GuardedGenerator
         {
             string keyword = type.IsRecord
                 ? (type.TypeKind == TypeKind.Struct ? "record struct" : "record")
-                : (type.TypeKind == TypeKind.Struct ? "struct" : "class");
+                : type.TypeKind switch { TypeKind.Struct => "struct", TypeKind.Interface => "interface", _ => "class" };
             string name = Escape(type.Name);
             if (type.TypeParameters.Length > 0)
             {
