@@ -65,6 +65,7 @@ internal static class KnownNames
     public const string OrderedEnumerableInterface = "System.Linq.IOrderedEnumerable`1";
 
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
+    public const string UnmanagedCallersOnlyAttribute = "System.Runtime.InteropServices.UnmanagedCallersOnlyAttribute";
     public const string LockTimeoutExceptionType = "global::Locksmith.LockTimeoutException";
 
     // Methods the emitted code calls on a lock.

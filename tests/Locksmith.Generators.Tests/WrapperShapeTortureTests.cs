@@ -915,10 +915,81 @@ public sealed class WrapperShapeTortureTests
             public partial class Annotated<T, U> { }
             """
         },
+        {
+            "doc comments naming parameters the wrappers must rename around (cancellationToken, timeout, result)",
+            Usings + """
+            /// <summary>Docs.</summary>
+            public partial class DocRenames
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                /// <summary>Async.</summary>
+                /// <param name="cancellationToken">Not a token.</param>
+                /// <param name="timeout">Not a timeout.</param>
+                /// <returns>A number.</returns>
+                [Guarded(Lock = nameof(_async))] private Task<int> ACoreAsync(int cancellationToken, int timeout) => Task.FromResult(1);
+                /// <summary>Sync.</summary>
+                /// <param name="result">Not the result.</param>
+                /// <param name="timeout">Not a timeout.</param>
+                /// <returns>A number.</returns>
+                [Guarded(Lock = nameof(_lock))] private int BCore(int result, string timeout) => 1;
+                /// <summary>Sync, void, with an out named result.</summary>
+                /// <param name="result">An out.</param>
+                [Guarded(Lock = nameof(_lock))] private void CCore(out int result) => result = 1;
+            }
+            """
+        },
+        {
+            "nullable-flow attributes on results the timed form passes on: [return: MaybeNull], [MaybeNull] out",
+            Usings + """
+            using System.Diagnostics.CodeAnalysis;
+            public partial class Flow
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                [Guarded(Lock = nameof(_lock))] [return: MaybeNull] private T PeekCore<T>() => default;
+                [Guarded(Lock = nameof(_lock))] [return: MaybeNull] private string FindCore() => null;
+                [Guarded(Lock = nameof(_lock))] private void TakeCore<T>([MaybeNull] out T x) => x = default;
+                [Guarded(Lock = nameof(_lock))] [return: NotNull] private T? SureCore<T>(T? x) where T : class => x ?? throw new InvalidOperationException();
+                [Guarded(Lock = nameof(_async))] [return: MaybeNull] private Task<T> PeekCoreAsync<T>() => Task.FromResult<T>(default!);
+                private void Callers()
+                {
+                    if (TryPeek(TimeSpan.Zero, out string? p)) { _ = p; }
+                    if (TryFind(TimeSpan.Zero, out string? f)) { _ = f; }
+                }
+            }
+            """
+        },
+        {
+            "generic constraints on Delegate, Enum, unmanaged Enum, and a type parameter bound to another",
+            Usings + """
+            public partial class MoreConstraints
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private T ACore<T>(T d) where T : Delegate => d;
+                [Guarded(Lock = nameof(_lock))] private T BCore<T>(T e) where T : struct, Enum => e;
+                [Guarded(Lock = nameof(_lock))] private T CCore<T>(T e) where T : unmanaged, Enum => e;
+                [Guarded(Lock = nameof(_lock))] private U DCore<T, U>(U u) where T : class? where U : T => u;
+                [Guarded(Lock = nameof(_lock))] private T? ECore<T>(T? x) where T : class, IDisposable? => x;
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
+        {
+            "an [UnmanagedCallersOnly] core, which managed code cannot call",
+            "LSM0016",
+            Usings + """
+            using System.Runtime.InteropServices;
+            public partial class Native
+            {
+                private static readonly ExclusiveLock s_lock = new();
+                [UnmanagedCallersOnly] [Guarded(Lock = nameof(s_lock))] private static int ACore(int x) => x;
+            }
+            """
+        },
         {
             "a type nested in an interface that is not partial",
             "LSM0001",

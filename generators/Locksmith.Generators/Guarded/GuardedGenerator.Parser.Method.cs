@@ -199,6 +199,12 @@ public sealed partial class GuardedGenerator
                 return "it returns by reference, and the reference would outlive the lock; return a value";
             }
 
+            // Managed code may not call it at all (CS8902), so neither may a wrapper.
+            if (method.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownNames.UnmanagedCallersOnlyAttribute))
+            {
+                return "it is [UnmanagedCallersOnly], which managed code cannot call; guard a method that it calls";
+            }
+
             if (method.IsVararg)
             {
                 return "it takes __arglist, which a wrapper cannot pass on; take a params array or ordinary parameters instead";
