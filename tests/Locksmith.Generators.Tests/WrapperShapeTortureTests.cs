@@ -974,10 +974,61 @@ public sealed class WrapperShapeTortureTests
             }
             """
         },
+        {
+            "[UnscopedRef] on an out parameter and on a struct's method, whose ref-struct results may hold them",
+            Usings + """
+            using System.Diagnostics.CodeAnalysis;
+            public partial class Unscoped
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Span<int> ACore([UnscopedRef] out int x) { x = 1; return new Span<int>(ref x); }
+            }
+            public partial struct UnscopedStruct
+            {
+                private readonly ExclusiveLock _lock;
+                private int _x;
+                public UnscopedStruct() { _lock = new(); _x = 0; }
+                [UnscopedRef] [Guarded(Lock = nameof(_lock))] private Span<int> AsSpanCore() => new Span<int>(ref _x);
+            }
+            """
+        },
+        {
+            "wrapper names that are contextual keywords or a discard: var, await, field, extension, scoped, file, _",
+            Usings + """
+            public partial class Contextual
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                [Guarded(Lock = nameof(_lock))] private int varCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int awaitCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int fieldCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int extensionCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int scopedCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int fileCore() => 1;
+                [Guarded(Lock = nameof(_lock))] private int _Core() => 1;
+                [Guarded(Lock = nameof(_async))] private Task<int> awaitCoreAsync() => Task.FromResult(1);
+                [Guarded(Lock = nameof(_async))] private Task<int> asyncCoreAsync() => Task.FromResult(1);
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
+        {
+            // A wrapper named nameof made every nameof(_lock) of the type a call to it (CS0120 in the user's attributes).
+            "a wrapper named nameof",
+            "LSM0014",
+            Usings + """
+            public partial class NameOf
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int nameofCore(int x) => x;
+                [Guarded(Lock = nameof(_lock), WrapperName = "@nameof")] private int OtherCore(string s) => 1;
+                [Guarded(Lock = nameof(_lock))] private int GetCore() => 1;
+            }
+            """
+        },
         {
             "an [UnmanagedCallersOnly] core, which managed code cannot call",
             "LSM0016",

@@ -115,6 +115,16 @@ public sealed partial class GuardedGenerator
                     DiagnosticDescriptors.MissingWrapperName, attributeLocation, display, $"'{wrapperName}' is not a valid identifier; set WrapperName to a plain name"));
                 wrapperName = null;
             }
+            else if (wrapperName.TrimStart('@') == "nameof")
+            {
+                // A method named nameof turns every nameof(…) in the type into a call to it, the attributes' own too.
+                diagnostics.Add(DiagnosticInfo.Create(
+                    DiagnosticDescriptors.MissingWrapperName,
+                    explicitWrapperName is null ? nameLocation : attributeLocation,
+                    display,
+                    "a wrapper named 'nameof' would turn every nameof(…) in the type into a call to it; set WrapperName to another name"));
+                wrapperName = null;
+            }
             else if (wrapperName.FirstOrDefault(static c => char.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format) is var format && format != default)
             {
                 // C# ignores formatting characters in names: 'Ab\u200Bc' is 'Abc', and would clash unseen with another 'Abc'.
