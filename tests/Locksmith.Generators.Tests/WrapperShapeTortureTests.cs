@@ -1342,6 +1342,61 @@ public sealed class WrapperShapeTortureTests
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
     }
 
+    /// <summary>
+    /// A .NET 10 project may set an older LangVersion; the wrappers of plain shapes must not need a newer C# than the body.
+    /// LockSet's calls for a timeout or more than two locks take a params span, which C# 12 cannot expand: they get an array there.
+    /// </summary>
+    [Theory]
+    [InlineData(LanguageVersion.CSharp12)]
+    [InlineData(LanguageVersion.CSharp10)]
+    public void PlainShapes_CompileUnderAnOlderLangVersion(LanguageVersion version)
+    {
+        string source = Usings + """
+            namespace N
+            {
+                [ReadMostly]
+                public partial class Plain<T> where T : class
+                {
+                    private readonly ExclusiveLock _lock = new();
+                    private readonly ReadWriteLock _rw = new();
+                    private readonly AsyncExclusiveLock _async = new();
+                    private readonly AsyncReadWriteLock _arw = new();
+                    private readonly StripedLock<string> _stripes = new();
+                    private readonly AsyncStripedLock<string> _astripes = new();
+                    private static readonly ExclusiveLock s_lock = new();
+                    /// <summary>Docs.</summary>
+                    /// <param name="x">X.</param>
+                    /// <returns>It.</returns>
+                    [Guarded(Lock = nameof(_lock))] private T? GetCore(T? x = null) => x;
+                    [Guarded(Lock = nameof(_lock))] private void PutCore(ref int a, out int b, in int c, params int[] rest) { b = a + c + rest.Length; }
+                    [Guarded(Lock = nameof(_rw), Access = LockAccess.Read)] private int ReadCore() => 1;
+                    [Guarded(Lock = nameof(_rw))] private void WriteCore() { }
+                    [Guarded(Lock = nameof(_async))] private Task<T?> GetCoreAsync(CancellationToken ct) => Task.FromResult<T?>(null);
+                    [Guarded(Lock = nameof(_arw), Access = LockAccess.Read)] private ValueTask<int> ReadCoreAsync(int x = 1) => new(x);
+                    [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))] private int TakeCore(string key) => 1;
+                    [Guarded(Lock = nameof(_astripes), StripeBy = nameof(key))] private Task TakeCoreAsync(string key) => Task.CompletedTask;
+                    [Guarded(Lock = nameof(s_lock))] private static (int A, string? B) StaticCore() => (1, null);
+                    [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))] private static void SwapCore(Plain<T> a, Plain<T> b) { }
+                    [AcquiresLocksOf(nameof(a), nameof(b), nameof(c), Lock = nameof(_lock))] private static void RotateCore(Plain<T> a, Plain<T> b, Plain<T> c) { }
+                    [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock), TimeoutMilliseconds = 100)] private static void PairCore(Plain<T> a, Plain<T> b) { }
+                    [AcquiresLocksOf(nameof(a), nameof(b), nameof(c), Lock = nameof(_async))] private static Task SwapCoreAsync(Plain<T> a, Plain<T> b, Plain<T> c) => Task.CompletedTask;
+                }
+            }
+            """;
+        var parse = new CSharpParseOptions(version, DocumentationMode.Diagnose);
+        var compilation = TestCompilation.Create().AddSyntaxTrees(CSharpSyntaxTree.ParseText(source, parse, "Source0.cs"));
+        compilation = compilation.WithOptions(compilation.Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        var driver = CSharpGeneratorDriver.Create([new Locksmith.Generators.Guarded.GuardedGenerator().AsSourceGenerator()], parseOptions: parse);
+        driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+
+        var problems = generatorDiagnostics.Concat(TestCompilation.Problems(output.GetDiagnostics()))
+            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError).ToList();
+        Assert.True(
+            problems.Count == 0,
+            version + ":\n" + Snapshot.Render(problems) + "\n" + string.Join("\n", output.SyntaxTrees.Skip(1).Select(static t => "// " + t.FilePath + "\n" + t)));
+        Assert.True(output.SyntaxTrees.Count() > 1);
+    }
+
     private static GeneratorRun RunStrict(string source)
     {
         // A shape may hold a second file after a line of its own that says so.

@@ -420,7 +420,9 @@ public sealed partial class GuardedGenerator
 
             if (acquisition.Mode == AcquireMode.Set)
             {
-                arguments.AddRange(acquisition.Targets.Select(static t => t.Expression));
+                // Two locks without a timeout have an overload of their own; the rest take a params span (C# 13).
+                bool asArray = acquisition.SetAsArray && (acquisition.Timeout is not null || acquisition.Targets.Count != 2);
+                arguments.AddRange(SetArguments(acquisition, asArray));
                 return KnownNames.LockSetType + "." + KnownNames.Acquire + "(" + string.Join(", ", arguments) + ")";
             }
 
@@ -445,7 +447,7 @@ public sealed partial class GuardedGenerator
             arguments.Add("out var " + names.Scope);
             if (acquisition.Mode == AcquireMode.Set)
             {
-                arguments.AddRange(acquisition.Targets.Select(static t => t.Expression));
+                arguments.AddRange(SetArguments(acquisition, acquisition.SetAsArray));
                 return KnownNames.LockSetType + "." + KnownNames.TryAcquire + "(" + string.Join(", ", arguments) + ")";
             }
 
@@ -456,6 +458,12 @@ public sealed partial class GuardedGenerator
                 _ => KnownNames.TryAcquire,
             };
             return acquisition.Targets[0].Expression + "." + method + "(" + string.Join(", ", arguments) + ")";
+        }
+
+        private static IEnumerable<string> SetArguments(AcquisitionModel acquisition, bool asArray)
+        {
+            var locks = acquisition.Targets.Select(static t => t.Expression);
+            return asArray ? ["new global::Locksmith." + KnownNames.LockSetMember + "[] { " + string.Join(", ", locks) + " }"] : locks;
         }
 
         private static string BodyCall(WrapperModel wrapper)

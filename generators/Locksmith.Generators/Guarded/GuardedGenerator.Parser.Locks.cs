@@ -6,6 +6,7 @@ using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Locksmith.Generators.Guarded;
 
@@ -388,7 +389,8 @@ public sealed partial class GuardedGenerator
                 targets.ToEquatableArray(),
                 KeyArgument: null,
                 facts.Timeout,
-                "the <c>" + data.Lock + "</c> locks of " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")));
+                "the <c>" + data.Lock + "</c> locks of " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")),
+                SetAsArray: context.SemanticModel.Compilation is CSharpCompilation { LanguageVersion: < LanguageVersion.CSharp13 });
             return BuildWrapper(context, method, facts, acquisition, lockSymbols, lockSymbols, token);
         }
 
