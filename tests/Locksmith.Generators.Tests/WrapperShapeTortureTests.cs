@@ -1011,10 +1011,74 @@ public sealed class WrapperShapeTortureTests
             }
             """
         },
+        {
+            "user attributes on cores and parameters with typeof of open generics, arrays, nulls, flags, escapes and params",
+            Usings + """
+            [AttributeUsage(AttributeTargets.All, AllowMultiple = true)]
+            public sealed class TagAttribute : Attribute
+            {
+                public TagAttribute() { }
+                public TagAttribute(Type t) { }
+                public TagAttribute(params int[] xs) { }
+                public TagAttribute(string? s, object? o = null) { }
+                public TagAttribute(AttributeTargets t) { }
+                public TagAttribute(char c, double d) { }
+                public Type? Named { get; set; }
+                public string[]? Names { get; set; }
+            }
+            public partial class Tagged
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                [Tag(typeof(List<>)), Tag(typeof(Dictionary<,>)), Tag(typeof(int[])), Tag(typeof((int, string))), Tag(typeof(List<int>.Enumerator))]
+                [Tag(1, 2, 3), Tag(), Tag(new int[0]), Tag((string?)null), Tag("a\"b{0}\n", (byte)3), Tag(AttributeTargets.Class | AttributeTargets.Method)]
+                [Tag('\'', double.NaN), Tag(Named = typeof(Nullable<>), Names = new[] { "x", null! }), Tag((int[])null!)]
+                [Guarded(Lock = nameof(_lock))] private int ACore([Tag(typeof(List<>))] int x, [Tag("p")] string y) => x;
+                [Tag(typeof(Dictionary<,>))] [Guarded(Lock = nameof(_async))] private Task BCoreAsync([Tag(1)] int x) => Task.CompletedTask;
+            }
+            """
+        },
+        {
+            "nested task results, params tokens, and generic and by-ref extension receivers",
+            Usings + """
+            public static partial class Ext
+            {
+                private static readonly ExclusiveLock s_lock = new();
+                private static readonly AsyncExclusiveLock s_async = new();
+                [Guarded(Lock = nameof(s_async))] private static Task<Task<int>> NestedCoreAsync(this string s) => Task.FromResult(Task.FromResult(1));
+                [Guarded(Lock = nameof(s_async))] private static ValueTask<ValueTask> NestedValueCoreAsync(this string s) => new(default(ValueTask));
+                [Guarded(Lock = nameof(s_async))] private static Task TokensCoreAsync(this string s, CancellationToken ct, params CancellationToken[] more) => Task.CompletedTask;
+                [Guarded(Lock = nameof(s_lock))] private static T BumpCore<T>(this ref T x) where T : struct => x;
+                [Guarded(Lock = nameof(s_lock))] private static T EchoCore<T>(this T x) where T : notnull => x;
+                [Guarded(Lock = nameof(s_async))] private static Task<T> EchoCoreAsync<T>(this T x, params T[] more) => Task.FromResult(x);
+                private static async Task Callers()
+                {
+                    int i = 1;
+                    _ = await (await "s".NestedAsync()); await (await "s".NestedValueAsync()); await "s".TokensAsync(default);
+                    _ = i.Bump(); _ = i.Echo(); _ = await 1.EchoAsync(2, 3); _ = await 1.TryEchoAsync(TimeSpan.Zero, 2);
+                }
+            }
+            """
+        },
     };
 
     public static TheoryData<string, string, string> RefusedShapes() => new()
     {
+        {
+            "a core hiding a base type's guarded core with new",
+            "LSM0013",
+            Usings + """
+            public partial class GuardedBase
+            {
+                protected readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] protected int GetCore() => 1;
+            }
+            public partial class GuardedDerived : GuardedBase
+            {
+                [Guarded(Lock = nameof(_lock))] protected new int GetCore() => 2;
+            }
+            """
+        },
         {
             // A wrapper named nameof made every nameof(_lock) of the type a call to it (CS0120 in the user's attributes).
             "a wrapper named nameof",
