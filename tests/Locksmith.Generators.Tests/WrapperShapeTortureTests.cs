@@ -1461,6 +1461,42 @@ public sealed class WrapperShapeTortureTests
         Assert.True(output.SyntaxTrees.Count() > 1);
     }
 
+    /// <summary>A project without &lt;Nullable&gt;: oblivious types, defaults of null for any reference or type parameter, and no warnings either.</summary>
+    [Fact]
+    public void ShapesOfAProjectWithoutNullable_CompileWithoutWarnings()
+    {
+        string source = Usings + """
+            public partial class Oblivious<T>
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                private readonly StripedLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_lock))] private T GetCore(T x = default, string s = null, List<string> l = null, object o = null) => x;
+                [Guarded(Lock = nameof(_lock))] private U PutCore<U>(U u = default) where U : class => u;
+                [Guarded(Lock = nameof(_lock))] private void FillCore(out string s, out T t) { s = null; t = default; }
+                [Guarded(Lock = nameof(_async))] private Task<T> GetCoreAsync(T x = default, string s = null) => Task.FromResult(x);
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))] private int TakeCore(string key) => 1;
+                [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))] private static void SwapCore(Oblivious<T> a, Oblivious<T> b) { }
+                private async Task Callers()
+                {
+                    _ = Get(); _ = Put<string>(null); Fill(out string s, out T t); _ = await GetAsync(); _ = Take(null);
+                    _ = TryGet(default, null, null, null, TimeSpan.Zero, out T r) && TryFill(out s, out t, TimeSpan.Zero);
+                    Swap(this, null);
+                }
+            }
+            """;
+        var compilation = TestCompilation.Create(source);
+        compilation = compilation.WithOptions(compilation.Options
+            .WithNullableContextOptions(NullableContextOptions.Disable)
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        var run = GeneratorHarness.Run(compilation);
+
+        Assert.Null(run.Result.Results.Single().Exception);
+        var problems = Problems(run).Concat(run.LocksmithDiagnostics).ToList();
+        Assert.True(problems.Count == 0, Snapshot.Render(problems) + "\n" + run.GeneratedText);
+        Assert.NotEmpty(run.Result.GeneratedTrees);
+    }
+
     private static GeneratorRun RunStrict(string source)
     {
         // A shape may hold a second file after a line of its own that says so.
