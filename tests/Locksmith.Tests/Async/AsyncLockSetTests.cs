@@ -367,31 +367,12 @@ public sealed class AsyncLockSetTests
         using var policy = PolicyScope.Capture();
         var gate = new AsyncExclusiveLock("async-set-holder-left");
         var other = new AsyncExclusiveLock("async-set-holder-left-other");
-        AsyncLockScope held = default;
-        Task taking;
-        using (ExecutionContext.SuppressFlow())
-        {
-            taking = Task.Run(async () =>
-            {
-                using var activity = new System.Diagnostics.Activity("Holder").Start();
-                held = await gate.AcquireAsync();
-            });
-        }
-
-        await taking;
-        LockTimeoutEvent? timeout = null;
-        LocksmithPolicy.TimeoutOccurred = e =>
-        {
-            if (e.LockName == gate.Name)
-            {
-                timeout = e;
-                held.Dispose();   // the holder leaves as the timeout is reported
-            }
-        };
+        var holder = await HolderLeavingOnTimeout.TakeAsync(gate);
 
         var ex = await Task.Run(async () =>
             await Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(20), [gate, other])));
 
+        var timeout = holder.Timeout;
         Assert.NotNull(timeout);
         Assert.False(gate.IsHeld);
         Assert.False(other.IsHeld);

@@ -188,27 +188,7 @@ public sealed class AsyncMessageOwnerNameTests
         // of an exclusive lock whose event had just named the holder.
         using var policy = Support.PolicyScope.Capture();
         var gate = new AsyncExclusiveLock("message-holder-left-" + timeoutMs);
-        AsyncLockScope held = default;
-        Task taking;
-        using (ExecutionContext.SuppressFlow())
-        {
-            taking = Task.Run(async () =>
-            {
-                using var activity = new Activity("Holder").Start();
-                held = await gate.AcquireAsync();
-            });
-        }
-
-        await taking;
-        LockTimeoutEvent? timeout = null;
-        LocksmithPolicy.TimeoutOccurred = e =>
-        {
-            if (e.LockName == gate.Name)
-            {
-                timeout = e;
-                held.Dispose();   // the holder leaves as the timeout is reported
-            }
-        };
+        var holder = await Support.HolderLeavingOnTimeout.TakeAsync(gate);
 
         var ex = await Task.Run(async () =>
         {
@@ -216,6 +196,7 @@ public sealed class AsyncMessageOwnerNameTests
             return await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(timeoutMs)));
         });
 
+        var timeout = holder.Timeout;
         Assert.NotNull(timeout);
         Assert.False(gate.IsHeld);
         Assert.StartsWith("flow #", timeout.OwnerThreadName, StringComparison.Ordinal);
