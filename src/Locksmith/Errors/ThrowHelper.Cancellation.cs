@@ -17,8 +17,11 @@ internal static partial class ThrowHelper
     /// <param name="what">What it asked, e.g. <c>for exclusive access to 'ledger'</c> or <c>LockSet for 'a', 'b'</c>.</param>
     /// <param name="cancellationToken">The cancelled token.</param>
     public static OperationCanceledException CanceledBeforeAcquiring(string who, string what, CancellationToken cancellationToken) =>
-        new($"{who} asked {what} with a cancellation token that was already cancelled; nothing was taken (a cancelled token " +
+        new($"{SentenceStart(who)} asked {what} with a cancellation token that was already cancelled; nothing was taken (a cancelled token " +
             "refuses even a free lock).", cancellationToken);
+
+    // "thread 4 ('worker')" and "flow #3" begin the sentence here.
+    private static string SentenceStart(string who) => who.Length > 0 && char.IsLower(who[0]) ? char.ToUpperInvariant(who[0]) + who[1..] : who;
 
     /// <summary>The one message of a wait that was cancelled, in-process or distributed, sync or async: nothing is held.</summary>
     /// <param name="who">The thread or flow that waited.</param>

@@ -55,6 +55,7 @@ public sealed class CancelledTokenAcquisitionTests
         Assert.True(task.IsCanceled, call + " completed as " + task.Status);
         Assert.Contains(name, canceled.Message, StringComparison.Ordinal);
         Assert.Contains("already cancelled", canceled.Message, StringComparison.Ordinal);
+        Assert.True(canceled.Message.StartsWith("Flow #", StringComparison.Ordinal) || canceled.Message.StartsWith("Thread ", StringComparison.Ordinal), canceled.Message);
 
         // Nothing was taken: every lock is free and every permit is back.
         Assert.False(exclusive.IsHeld);
@@ -107,6 +108,7 @@ public sealed class CancelledTokenAcquisitionTests
 
         Assert.Contains("'precancelled-sync-", canceled.Message, StringComparison.Ordinal);
         Assert.Contains("already cancelled", canceled.Message, StringComparison.Ordinal);
+        Assert.True(canceled.Message.StartsWith("Flow #", StringComparison.Ordinal) || canceled.Message.StartsWith("Thread ", StringComparison.Ordinal), canceled.Message);
         Assert.False(exclusive.IsHeld);
         Assert.False(reentrant.IsHeld);
         Assert.False(gate.IsHeld);
