@@ -39,6 +39,12 @@ public sealed class GeneratedNameTests
         Assert.Equal($"ReadWriteLock#{rw.Id} ({nameof(MethodBody_NamesTheMethodAndTheLine)}, {File}:{rwLine})", rw.Name);
         Assert.Equal(ReadWritePolicy.Fair, rw.Policy);
 
+        // The async read-write lock takes a policy alone too (it needed a name first: new AsyncReadWriteLock(null, null, policy)).
+        var (asyncRw, asyncRwLine) = (new AsyncReadWriteLock(ReadWritePolicy.Fair), Line());
+        Assert.Equal($"AsyncReadWriteLock#{asyncRw.Id} ({nameof(MethodBody_NamesTheMethodAndTheLine)}, {File}:{asyncRwLine})", asyncRw.Name);
+        Assert.Equal(ReadWritePolicy.Fair, asyncRw.Policy);
+        Assert.Equal(ReadWritePolicy.ReaderPreferred, new AsyncReadWriteLock(policy: ReadWritePolicy.ReaderPreferred).Policy);
+
         var (plainRw, plainRwLine) = (new ReadWriteLock(), Line());
         Assert.Equal($"ReadWriteLock#{plainRw.Id} ({nameof(MethodBody_NamesTheMethodAndTheLine)}, {File}:{plainRwLine})", plainRw.Name);
 

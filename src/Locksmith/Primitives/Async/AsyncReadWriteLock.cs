@@ -78,6 +78,23 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     {
     }
 
+    /// <summary>Creates an unordered lock with a generated name and the given policy, as <c>new ReadWriteLock(policy)</c> does.</summary>
+    /// <param name="policy">Whom the lock lets in first when readers and writers compete.</param>
+    /// <param name="memberName">Filled in by the compiler (the creating member; a field's name in its initializer). Leave it out.</param>
+    /// <param name="sourceFilePath">Filled in by the compiler; only the file's name is used. Leave it out.</param>
+    /// <param name="sourceLineNumber">Filled in by the compiler. Leave it out.</param>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="policy"/> is not a defined value.</exception>
+    // 'new AsyncReadWriteLock(policy: …)' fits the constructor below too: without a priority the call is ambiguous (CS0121).
+    [OverloadResolutionPriority(1)]
+    public AsyncReadWriteLock(
+        ReadWritePolicy policy,
+        [CallerMemberName] string memberName = "",
+        [CallerFilePath] string sourceFilePath = "",
+        [CallerLineNumber] int sourceLineNumber = 0)
+        : this(null, null, policy, memberName, sourceFilePath, sourceLineNumber)
+    {
+    }
+
     /// <summary>Creates a lock.</summary>
     /// <param name="name">The name messages and metrics use; generated from the type, an id and the creating site if null.</param>
     /// <param name="level">The lock's level in the global lock order (both modes; shared with sync locks), or null for an unordered lock.</param>
