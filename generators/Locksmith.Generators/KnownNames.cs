@@ -15,6 +15,9 @@ internal static class KnownNames
     public const string ReadMostlyAttribute = "Locksmith.ReadMostlyAttribute";
     public const string AcquiresLocksOfAttribute = "Locksmith.AcquiresLocksOfAttribute";
 
+    // The controlled scheduler's scenario (Locksmith.Testing), whose Action overloads drop a lambda's task.
+    public const string Scenario = "Locksmith.Testing.Scenario";
+
     // Attribute members.
     public const string LockProperty = "Lock";
     public const string AccessProperty = "Access";

@@ -282,6 +282,13 @@ internal static class DiagnosticDescriptors
         "[ReadMostly] on '{0}' declares ReadWritePolicy.{1}{2}, but '{3}' {4} a lock built with ReadWritePolicy.{5}, which it keeps, so the first wrapper that takes it throws InvalidOperationException; give one policy: set [ReadMostly(Policy = ReadWritePolicy.{5})], or build the lock with ReadWritePolicy.{1}",
         "A lock built with a policy other than WriterPreferred keeps it; a [ReadMostly] type that declares another makes its wrappers' first call throw, as a level given twice does. Reported when the lock's initializer, or an assignment to it in a constructor, passes the policy as a constant.");
 
+    public static readonly DiagnosticDescriptor ScenarioLambdaDropsTask = Warning(
+        "LSM0052",
+        "Scenario body drops the task it returns",
+        "'{0}' returns '{1}', but the lambda binds to the Action overload of Scenario.{2}, which drops it unawaited: the run neither waits for that work nor fails when it fails; {3}",
+        "A lambda that is not async and whose body is a call returning a task (Task, ValueTask, Task<T>, ValueTask<T> or any other awaitable) converts to Action, discarding the result. Scenario.Thread takes only an Action, and Scenario.Finally takes a Func<Task> but no Func<ValueTask>, so such a lambda runs the call up to its first incomplete await and the scenario passes whatever the rest does. An async lambda binds to the overload that awaits it.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -8,7 +8,7 @@ using Microsoft.CodeAnalysis.CSharp;
 namespace Locksmith.Generators.Tests.Support;
 
 /// <summary>
-/// Compilations of test sources against the .NET 10 reference assemblies from a package plus the Locksmith runtime,
+/// Compilations of test sources against the .NET 10 reference assemblies from a package plus the Locksmith runtime and its scheduler,
 /// never against the assemblies this test process happens to have loaded.
 /// </summary>
 internal static class TestCompilation
@@ -24,6 +24,7 @@ internal static class TestCompilation
     [
         .. Net100.References.All,
         MetadataReference.CreateFromFile(typeof(ExclusiveLock).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(Locksmith.Testing.Scenario).Assembly.Location),
     ];
 
     /// <summary>
