@@ -1,0 +1,156 @@
+using System;
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// Default values a core's parameters may have, as the wrappers repeat them: struct creations, enum casts and flags,
+/// constants by name, defaults written as attributes, caller-info parameters, numeric edges. The accepted ones compile
+/// with their wrappers (nullable enabled, every warning an error) and the wrappers' defaults are the core's at run time.
+/// </summary>
+public sealed class DefaultValueShapesTests
+{
+    private const string Subject = """
+        using System;
+        using System.Runtime.CompilerServices;
+        using System.Runtime.InteropServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        namespace N;
+        /// <summary>A plain struct.</summary>
+        public struct S
+        {
+            /// <summary>A field.</summary>
+            public int A;
+        }
+        /// <summary>Flags.</summary>
+        [Flags]
+        public enum E
+        {
+            /// <summary>None.</summary>
+            None = 0,
+            /// <summary>A.</summary>
+            A = 1,
+            /// <summary>B.</summary>
+            B = 2,
+        }
+        /// <summary>A record struct.</summary>
+        /// <param name="A">A.</param>
+        public readonly record struct R(int A);
+        /// <summary>Constants elsewhere.</summary>
+        public static class Other
+        {
+            /// <summary>A constant.</summary>
+            public const int Const = 7;
+        }
+        /// <summary>Cores with defaults.</summary>
+        public partial class D
+        {
+            private const int MaxCount = 5;
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            private string StructsCore(S a = new(), S b = new S(), S c = default(S), S? d = null, S? e = default(S?), S? f = default, S? g = new S?()) =>
+                $"{a.A}{b.A}{c.A}{d.HasValue}{e.HasValue}{f.HasValue}{g.HasValue}";
+
+            [Guarded(Lock = nameof(_lock))]
+            private string CreationsCore(int a = new int(), DateTime b = new(), decimal c = new(), int? d = new int(), Guid e = new Guid(), R f = new(), int? g = default(int), E? h = default(E), CancellationToken i = new()) =>
+                $"{a}{b.Ticks}{c}{d}{e}{f.A}{g}{h}{i.CanBeCanceled}";
+
+            [Guarded(Lock = nameof(_lock))]
+            private string EnumsCore(E a = (E)3, E b = E.A | E.B, E c = (E)8, E? d = E.B, E? e = null, DayOfWeek f = (DayOfWeek)(-1)) => $"{(int)a}{(int)b}{(int)c}{d}{e}{(int)f}";
+
+            [Guarded(Lock = nameof(_lock))]
+            private int ConstsCore(int a = MaxCount, int b = Other.Const, long c = MaxCount * 2, int d = D.MaxCount) => a * 1000 + b * 100 + (int)c * 10 + d;
+
+            [Guarded(Lock = nameof(_lock))]
+            private string AttributesCore(
+                [Optional, DecimalConstant(2, 0, 0u, 0u, 12345u)] decimal a,
+                [Optional, DateTimeConstant(630822816000000000)] DateTime b,
+                [Optional, DefaultParameterValue(5)] int c,
+                [Optional, DefaultParameterValue("x")] object d,
+                [Optional] int e,
+                [Optional, DefaultParameterValue(null)] string? f) =>
+                FormattableString.Invariant($"{a}|{b.Ticks}|{c}|{d}|{e}|{f is null}");
+
+            [Guarded(Lock = nameof(_lock))]
+            private string CallerCore([CallerMemberName] string name = "", [CallerLineNumber] int line = 0) => name + ":" + (line > 0);
+
+            [Guarded(Lock = nameof(_lock))]
+            private string ExpressionCore(int value, [CallerArgumentExpression(nameof(value))] string expression = "") => expression;
+
+            [Guarded(Lock = nameof(_async))]
+            private Task<string> ExpressionCoreAsync(int value, [CallerArgumentExpression(nameof(value))] string expression = "", [CallerMemberName] string name = "") =>
+                Task.FromResult(expression + "@" + name);
+
+            [Guarded(Lock = nameof(_lock))]
+            private string GenericCore<T>(T x = default) where T : struct => x.ToString() ?? "";
+
+            [Guarded(Lock = nameof(_lock))]
+            private string NumbersCore(
+                char a = '\'', double b = double.NaN, float c = float.PositiveInfinity, double d = -0.0, double e = 1e300,
+                long f = long.MinValue, ulong g = ulong.MaxValue, short h = (short)-1, float i = -0.0f, double j = double.Epsilon,
+                float k = float.MinValue, int l = int.MinValue, char m = '\0', string n = "\u2028\"", sbyte o = sbyte.MinValue,
+                decimal p = decimal.MinValue, double q = double.NegativeInfinity, byte r = 255, ushort s = ushort.MaxValue, uint t = uint.MaxValue,
+                nint u = -1, decimal v = 0.10m, float w = 1.1f, double x = 0.1) =>
+                string.Join("|", (int)a, BitConverter.DoubleToInt64Bits(b), BitConverter.SingleToInt32Bits(c), BitConverter.DoubleToInt64Bits(d),
+                    BitConverter.DoubleToInt64Bits(e), f, g, h, BitConverter.SingleToInt32Bits(i), BitConverter.DoubleToInt64Bits(j),
+                    BitConverter.SingleToInt32Bits(k), l, (int)m, n, o, p, BitConverter.DoubleToInt64Bits(q), r, s, t, u,
+                    v.ToString(System.Globalization.CultureInfo.InvariantCulture), BitConverter.SingleToInt32Bits(w), BitConverter.DoubleToInt64Bits(x));
+
+            [Guarded(Lock = nameof(_async))]
+            private Task<string> NumbersCoreAsync(double d = -0.0, S s = new(), E e = (E)3, S? n = null) =>
+                Task.FromResult(BitConverter.DoubleToInt64Bits(d) + "|" + s.A + "|" + (int)e + "|" + n.HasValue);
+
+            /// <summary>Each wrapper with its defaults against its core with them, then what caller-info wrappers pass.</summary>
+            /// <returns>One line a check.</returns>
+            public string Run() => string.Join("\n",
+                Structs() == StructsCore(),
+                Creations() == CreationsCore(),
+                Enums() == EnumsCore(),
+                Consts() == ConstsCore(),
+                Attributes() == AttributesCore(),
+                Generic<int>() == GenericCore<int>(),
+                Numbers() == NumbersCore(),
+                NumbersAsync().Result == NumbersCoreAsync().Result,
+                TryNumbersAsync(TimeSpan.FromSeconds(5)).Result.Result == NumbersCoreAsync().Result,
+                Caller(),
+                Expression(1 + 2),
+                ExpressionAsync(3 * 4).Result,
+                TryExpressionAsync(TimeSpan.FromSeconds(5), 5 - 6).Result.Result);
+        }
+        """;
+
+    [Fact]
+    public void Accepted_defaults_compile_with_their_wrappers_and_mean_what_the_core_means()
+    {
+        var run = RunStrict(Subject);
+
+        Assert.Empty(run.LocksmithDiagnostics);
+        Assert.True(Problems(run).Count == 0, Snapshot.Render(Problems(run)) + "\n" + run.GeneratedText);
+        using var loaded = LoadedAssembly.Load(run, "default-value-shapes");
+        var d = loaded.Create("N.D");
+        string[] lines = ((string)d.GetType().GetMethod("Run")!.Invoke(d, null)!).Split('\n');
+        Assert.Equal(
+            ["True", "True", "True", "True", "True", "True", "True", "True", "True", "Run:True", "1 + 2", "3 * 4@Run", "5 - 6@Run"],
+            lines);
+    }
+
+    private static GeneratorRun RunStrict(params string[] sources)
+    {
+        var compilation = TestCompilation.Create(sources);
+        compilation = compilation.WithOptions(compilation.Options
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        return GeneratorHarness.Run(compilation);
+    }
+
+    /// <summary>The generator's own failures (CS8785) and every compiler warning or error, less missing docs of the test sources.</summary>
+    private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) =>
+        [.. run.GeneratorDiagnostics.Where(static d => !d.Id.StartsWith("LSM", StringComparison.Ordinal) && (d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError))
+            .Concat(TestCompilation.Problems(run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)))];
+}
