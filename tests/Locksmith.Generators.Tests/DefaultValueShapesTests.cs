@@ -8,7 +8,8 @@ namespace Locksmith.Generators.Tests;
 /// <summary>
 /// Default values a core's parameters may have, as the wrappers repeat them: struct creations, enum casts and flags,
 /// constants by name, defaults written as attributes, caller-info parameters, numeric edges. The accepted ones compile
-/// with their wrappers (nullable enabled, every warning an error) and the wrappers' defaults are the core's at run time.
+/// with their wrappers (nullable enabled, every warning an error) and the wrappers' defaults are the core's at run time;
+/// the ones the compiler rejects get no wrapper, so the user sees the compiler's own error once and nothing else.
 /// </summary>
 public sealed class DefaultValueShapesTests
 {
@@ -138,6 +139,71 @@ public sealed class DefaultValueShapesTests
         Assert.Equal(
             ["True", "True", "True", "True", "True", "True", "True", "True", "True", "Run:True", "1 + 2", "3 * 4@Run", "5 - 6@Run"],
             lines);
+    }
+
+    public static TheoryData<string, string, string> RejectedDefaults() => new()
+    {
+        { "new() for a class", "C x = new()", "CS1736" },
+        { "new C() for a class", "C x = new C()", "CS1736" },
+        { "new S() for a nullable struct", "S? x = new S()", "CS1770" },
+        { "new() for a nullable struct", "S? x = new()", "CS1770" },
+        { "default(S) for a nullable struct", "S? x = default(S)", "CS1770" },
+        { "new() for a struct with its own parameterless constructor", "P x = new()", "CS1736" },
+        { "new S(...) with an initializer", "S x = new S { A = 1 }", "CS1736" },
+        { "new S(1) with an argument", "S x = new S(1)", "CS1736" },
+        { "new T() for a struct type parameter", "T x = new T()", "CS1736" },
+        { "new S() boxed to object", "object x = new S()", "CS1763" },
+        { "a user-defined conversion from a constant", "U x = 3", "CS1750" },
+        { "a constant boxed to object", "object x = 5", "CS1763" },
+        { "a string for an interface it implements", "System.IComparable x = \"s\"", "CS1763" },
+    };
+
+    [Theory]
+    [MemberData(nameof(RejectedDefaults))]
+    public void A_default_the_compiler_rejects_gets_no_wrapper_and_only_the_compilers_error(string shape, string parameter, string error)
+    {
+        var run = RunStrict($$"""
+            using Locksmith;
+            namespace N;
+            /// <summary>A class.</summary>
+            public sealed class C { }
+            /// <summary>A struct.</summary>
+            public struct S
+            {
+                /// <summary>A field.</summary>
+                public int A;
+                /// <summary>A constructor.</summary>
+                /// <param name="a">A.</param>
+                public S(int a) => A = a;
+            }
+            /// <summary>A struct with its own parameterless constructor.</summary>
+            public struct P
+            {
+                /// <summary>A constructor.</summary>
+                public P() { }
+            }
+            /// <summary>A struct with a conversion from int.</summary>
+            public struct U
+            {
+                /// <summary>The conversion.</summary>
+                /// <param name="x">X.</param>
+                public static implicit operator U(int x) => default;
+            }
+            /// <summary>The core.</summary>
+            public partial class K<T> where T : struct
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int TakeCore({{parameter}}) => 1;
+            }
+            """);
+
+        Assert.Empty(run.LocksmithDiagnostics);
+        var problems = Problems(run);
+        Assert.True(
+            problems.Select(static d => d.Id).SequenceEqual([error]) &&
+            problems.All(static d => d.Location.SourceTree!.FilePath.StartsWith("Source", StringComparison.Ordinal)),
+            shape + ": the user's error only, once, on the declaration:\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
+        Assert.Empty(run.Result.GeneratedTrees);
     }
 
     private static GeneratorRun RunStrict(params string[] sources)

@@ -9,6 +9,7 @@ using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Text;
 
 namespace Locksmith.Generators.Guarded;
@@ -900,7 +901,12 @@ public sealed partial class GuardedGenerator
             return false;
         }
 
-        /// <summary>Whether a parameter's default value converts implicitly to its type and is a constant (or <c>default</c>/<c>new()</c>).</summary>
+        /// <summary>
+        /// Whether the compiler takes a parameter's default value (C# spec §15.6.2 and the compiler's own checks): a constant,
+        /// <c>default</c>, or <c>new S()</c> of a struct's implicit constructor, converting by a standard implicit conversion
+        /// that boxes nothing and turns no string into another reference type, and no non-simple struct into its nullable.
+        /// A rejected one (CS1736, CS1750, CS1763, CS1770) has no value the wrappers could repeat, so they are not emitted.
+        /// </summary>
         private static bool IsValidDefault(SemanticModel model, IMethodSymbol method, ParameterSyntax syntax, ExpressionSyntax value, CancellationToken token)
         {
             var parameter = method.Parameters.FirstOrDefault(p => p.Name == syntax.Identifier.ValueText);
@@ -910,7 +916,7 @@ public sealed partial class GuardedGenerator
             }
 
             var conversion = model.ClassifyConversion(value, parameter.Type);
-            if (!conversion.Exists || !conversion.IsImplicit)
+            if (!conversion.Exists || !conversion.IsImplicit || conversion.IsUserDefined || conversion.IsBoxing)
             {
                 return false;
             }
@@ -921,12 +927,38 @@ public sealed partial class GuardedGenerator
                 value = value is ParenthesizedExpressionSyntax parenthesized ? parenthesized.Expression : ((PostfixUnaryExpressionSyntax)value).Operand;
             }
 
-            return model.GetConstantValue(value, token).HasValue || value.Kind() is
-                SyntaxKind.DefaultLiteralExpression or
-                SyntaxKind.DefaultExpression or
-                SyntaxKind.ObjectCreationExpression or
-                SyntaxKind.ImplicitObjectCreationExpression;
+            var type = model.GetTypeInfo(value, token).Type;
+            if (conversion.IsReference && type?.SpecialType == SpecialType.System_String)
+            {
+                return false;
+            }
+
+            // `S? x = default(S)` or `= new S()`: only a simple type's or an enum's value may become a nullable's default.
+            if (((conversion.IsNullable && type is not null && !IsNullableValueType(type)) || (conversion.IsObjectCreation && IsNullableValueType(parameter.Type))) &&
+                parameter.Type is INamedTypeSymbol { TypeArguments: [var underlying] } && !IsSimpleOrEnum(underlying))
+            {
+                return false;
+            }
+
+            if (model.GetConstantValue(value, token).HasValue || value.Kind() is SyntaxKind.DefaultLiteralExpression or SyntaxKind.DefaultExpression)
+            {
+                return true;
+            }
+
+            // `new()` or `new S()` only of a struct's implicit parameterless constructor, without an initializer: not a
+            // class's (CS1736), a type parameter's, a struct's own parameterless constructor or one with arguments.
+            return value is BaseObjectCreationExpressionSyntax { Initializer: null } &&
+                model.GetOperation(value, token) is IObjectCreationOperation { Constructor: { IsImplicitlyDeclared: true, Parameters.Length: 0, ContainingType.IsValueType: true } };
         }
+
+        private static bool IsNullableValueType(ITypeSymbol type) => type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;
+
+        // The compiler's "simple types" here are its intrinsic ones; native-sized integers are taken too (a wrong guess keeps a wrapper, never drops one).
+        private static bool IsSimpleOrEnum(ITypeSymbol type) => type.TypeKind == TypeKind.Enum || type.SpecialType is
+            SpecialType.System_Boolean or SpecialType.System_Char or SpecialType.System_SByte or SpecialType.System_Byte or
+            SpecialType.System_Int16 or SpecialType.System_UInt16 or SpecialType.System_Int32 or SpecialType.System_UInt32 or
+            SpecialType.System_Int64 or SpecialType.System_UInt64 or SpecialType.System_Single or SpecialType.System_Double or
+            SpecialType.System_Decimal or SpecialType.System_IntPtr or SpecialType.System_UIntPtr;
 
         // The symbol drops `this` when the compiler rejects the extension, so read the syntax as well.
         private static bool IsExtensionShaped(GeneratorAttributeSyntaxContext context, IMethodSymbol method) =>
