@@ -59,8 +59,9 @@ public sealed class DefaultValueShapesTests
                 $"{a.A}{b.A}{c.A}{d.HasValue}{e.HasValue}{f.HasValue}{g.HasValue}";
 
             [Guarded(Lock = nameof(_lock))]
-            private string CreationsCore(int a = new int(), DateTime b = new(), decimal c = new(), int? d = new int(), Guid e = new Guid(), R f = new(), int? g = default(int), E? h = default(E), CancellationToken i = new()) =>
-                $"{a}{b.Ticks}{c}{d}{e}{f.A}{g}{h}{i.CanBeCanceled}";
+            private string CreationsCore(int a = new int(), DateTime b = new(), decimal c = new(), int? d = new int(), Guid e = new Guid(), R f = new(), int? g = default(int), E? h = default(E), CancellationToken i = new(),
+                nint? j = 5, double? k = 1, decimal? l = 2.5m, char? m = 'x') =>
+                $"{a}{b.Ticks}{c}{d}{e}{f.A}{g}{h}{i.CanBeCanceled}{j}{k}{l}{m}";
 
             [Guarded(Lock = nameof(_lock))]
             private string EnumsCore(E a = (E)3, E b = E.A | E.B, E c = (E)8, E? d = E.B, E? e = null, DayOfWeek f = (DayOfWeek)(-1)) => $"{(int)a}{(int)b}{(int)c}{d}{e}{(int)f}";
@@ -155,6 +156,9 @@ public sealed class DefaultValueShapesTests
         { "new S() boxed to object", "object x = new S()", "CS1763" },
         { "a user-defined conversion from a constant", "U x = 3", "CS1750" },
         { "a constant boxed to object", "object x = 5", "CS1763" },
+        { "a null string for an object", "object? x = (string?)null", "CS1763" },
+        { "default(T) for a nullable struct type parameter", "T? x = default(T)", "CS1770" },
+        { "default(DateTime) for a nullable DateTime", "System.DateTime? x = default(System.DateTime)", "CS1770" },
         { "a string for an interface it implements", "System.IComparable x = \"s\"", "CS1763" },
     };
 
