@@ -199,7 +199,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     [MemberData(nameof(AcceptedShapes))]
     public void AcceptedShape_AndItsWrappers_CompileWithWarningsAsErrors(string shape, string source)
     {
-        var run = RunStrict(source);
+        var run = GeneratorHarness.RunStrict(source);
 
         var problems = Problems(run);
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString())));
@@ -326,7 +326,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     [Fact]
     public void AnAsyncIterator_IsRefusedOnce()
     {
-        var run = RunStrict("""
+        var run = GeneratorHarness.RunStrict("""
             using System.Collections.Generic;
             using System.Threading.Tasks;
             using Locksmith;
@@ -475,7 +475,7 @@ public sealed class AsyncWrapperEdgeCaseTests
     [MemberData(nameof(RefusedShapes))]
     public void RefusedShape_GetsOnlyTheDiagnosticThatSaysWhy_AndNoWrapper(string shape, string id, string source)
     {
-        var run = RunStrict(source);
+        var run = GeneratorHarness.RunStrict(source);
 
         var ours = run.LocksmithDiagnostics.Select(static d => d.Id).Distinct().ToList();
         Assert.True(ours.SequenceEqual([id]), shape + ": " + string.Join(", ", run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage())));
@@ -484,19 +484,10 @@ public sealed class AsyncWrapperEdgeCaseTests
         Assert.True(compilerProblems.Count == 0, shape + ":\n" + Snapshot.Render(compilerProblems));
     }
 
-    private static GeneratorRun RunStrict(string source)
-    {
-        var compilation = TestCompilation.Create(source);
-        compilation = compilation.WithOptions(compilation.Options
-            .WithNullableContextOptions(NullableContextOptions.Enable)
-            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
-        return GeneratorHarness.Run(compilation);
-    }
-
     /// <summary>Runs the generator strictly, asserts the output compiles with no problem at all, and returns the generated text.</summary>
     private static string GeneratedCleanly(string source)
     {
-        var run = RunStrict(source);
+        var run = GeneratorHarness.RunStrict(source);
         var problems = Problems(run);
         Assert.True(problems.Count == 0, Snapshot.Render(problems));
         return string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));

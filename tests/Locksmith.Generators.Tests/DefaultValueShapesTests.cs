@@ -130,10 +130,10 @@ public sealed class DefaultValueShapesTests
     [Fact]
     public void Accepted_defaults_compile_with_their_wrappers_and_mean_what_the_core_means()
     {
-        var run = RunStrict(Subject);
+        var run = GeneratorHarness.RunStrict(Subject);
 
         Assert.Empty(run.LocksmithDiagnostics);
-        Assert.True(Problems(run).Count == 0, Snapshot.Render(Problems(run)) + "\n" + run.GeneratedText);
+        Assert.True(GeneratorHarness.CompileProblems(run).Count == 0, Snapshot.Render(GeneratorHarness.CompileProblems(run)) + "\n" + run.GeneratedText);
         using var loaded = LoadedAssembly.Load(run, "default-value-shapes");
         var d = loaded.Create("N.D");
         string[] lines = ((string)d.GetType().GetMethod("Run")!.Invoke(d, null)!).Split('\n');
@@ -166,7 +166,7 @@ public sealed class DefaultValueShapesTests
     [MemberData(nameof(RejectedDefaults))]
     public void A_default_the_compiler_rejects_gets_no_wrapper_and_only_the_compilers_error(string shape, string parameter, string error)
     {
-        var run = RunStrict($$"""
+        var run = GeneratorHarness.RunStrict($$"""
             using Locksmith;
             namespace N;
             /// <summary>A class.</summary>
@@ -202,25 +202,11 @@ public sealed class DefaultValueShapesTests
             """);
 
         Assert.Empty(run.LocksmithDiagnostics);
-        var problems = Problems(run);
+        var problems = GeneratorHarness.CompileProblems(run);
         Assert.True(
             problems.Select(static d => d.Id).SequenceEqual([error]) &&
             problems.All(static d => d.Location.SourceTree!.FilePath.StartsWith("Source", StringComparison.Ordinal)),
             shape + ": the user's error only, once, on the declaration:\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
         Assert.Empty(run.Result.GeneratedTrees);
     }
-
-    private static GeneratorRun RunStrict(params string[] sources)
-    {
-        var compilation = TestCompilation.Create(sources);
-        compilation = compilation.WithOptions(compilation.Options
-            .WithNullableContextOptions(NullableContextOptions.Enable)
-            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
-        return GeneratorHarness.Run(compilation);
-    }
-
-    /// <summary>The generator's own failures (CS8785) and every compiler warning or error, less missing docs of the test sources.</summary>
-    private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) =>
-        [.. run.GeneratorDiagnostics.Where(static d => !d.Id.StartsWith("LSM", StringComparison.Ordinal) && (d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError))
-            .Concat(TestCompilation.Problems(run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)))];
 }

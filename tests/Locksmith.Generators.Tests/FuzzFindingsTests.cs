@@ -537,9 +537,9 @@ public sealed class FuzzFindingsTests
     [MemberData(nameof(AcceptedShapes))]
     public void AcceptedShape_AndItsWrappers_CompileWithWarningsAsErrors(string shape, string source)
     {
-        var run = RunStrict(source);
+        var run = GeneratorHarness.RunStrict(source);
 
-        var problems = Problems(run).Concat(run.LocksmithDiagnostics).ToList();
+        var problems = GeneratorHarness.CompileProblems(run).Concat(run.LocksmithDiagnostics).ToList();
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
         Assert.NotEmpty(run.Result.GeneratedTrees);
     }
@@ -548,13 +548,13 @@ public sealed class FuzzFindingsTests
     [MemberData(nameof(RefusedShapes))]
     public void RefusedShape_GetsTheDiagnosticsThatSayWhy_AndTheRestCompiles(string shape, string ids, string source)
     {
-        var run = RunStrict(source);
+        var run = GeneratorHarness.RunStrict(source);
 
         var ours = run.LocksmithDiagnostics.Select(static d => d.Id).Distinct().OrderBy(static id => id, StringComparer.Ordinal);
         Assert.True(
             ours.SequenceEqual(ids.Split(',')),
             shape + ": " + string.Join(", ", run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage())));
-        var problems = Problems(run);
+        var problems = GeneratorHarness.CompileProblems(run);
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
     }
 
@@ -565,8 +565,8 @@ public sealed class FuzzFindingsTests
         const string lower = "#pragma warning disable CS8981\nnamespace N; public partial class foo { private readonly Locksmith.ExclusiveLock _lock = new(); [Locksmith.Guarded(Lock = nameof(_lock))] private void DoCore() { } }";
         const string other = "namespace N; public partial class Other { private readonly Locksmith.ExclusiveLock _lock = new(); [Locksmith.Guarded(Lock = nameof(_lock))] private void DoCore() { } }";
 
-        var forward = HintNames(RunStrict(upper, lower, other));
-        var backward = HintNames(RunStrict(other, lower, upper));
+        var forward = HintNames(GeneratorHarness.RunStrict(upper, lower, other));
+        var backward = HintNames(GeneratorHarness.RunStrict(other, lower, upper));
 
         Assert.Equal(3, forward.Distinct(StringComparer.OrdinalIgnoreCase).Count());
         Assert.Equal(forward.Order(StringComparer.Ordinal), backward.Order(StringComparer.Ordinal));
@@ -576,7 +576,7 @@ public sealed class FuzzFindingsTests
     [Fact]
     public void DefaultsWrittenAsAttributes_KeepTheirType_AndOnesTheCompilerRejectsGetNoWrapper()
     {
-        var run = RunStrict("""
+        var run = GeneratorHarness.RunStrict("""
             using System.Runtime.InteropServices;
             using Locksmith;
             namespace N;
@@ -590,7 +590,7 @@ public sealed class FuzzFindingsTests
             """);
 
         Assert.Empty(run.LocksmithDiagnostics);
-        var problems = Problems(run);
+        var problems = GeneratorHarness.CompileProblems(run);
         Assert.True(
             problems.Select(static d => d.Id).SequenceEqual(["CS1908"]) && problems[0].Location.SourceTree!.FilePath.StartsWith("Source", StringComparison.Ordinal),
             "The user's CS1908 only, once, on the declaration:\n" + Snapshot.Render(problems));
@@ -610,7 +610,7 @@ public sealed class FuzzFindingsTests
     [Fact]
     public void PartialMethodDefaults_FromEitherDeclaration_AreTheWrappersDefaults_AndRun()
     {
-        var run = RunStrict("""
+        var run = GeneratorHarness.RunStrict("""
             using System.Runtime.CompilerServices;
             using System.Runtime.InteropServices;
             using Locksmith;
@@ -634,14 +634,14 @@ public sealed class FuzzFindingsTests
             """);
 
         Assert.Empty(run.LocksmithDiagnostics);
-        Assert.True(Problems(run).Count == 0, Snapshot.Render(Problems(run)) + "\n" + run.GeneratedText);
+        Assert.True(GeneratorHarness.CompileProblems(run).Count == 0, Snapshot.Render(GeneratorHarness.CompileProblems(run)) + "\n" + run.GeneratedText);
         using (var loaded = LoadedAssembly.Load(run, "partial-defaults"))
         {
             var p = loaded.Create("N.P");
             Assert.Equal("3dRun|4eRun|5|p|1", p.GetType().GetMethod("Run")!.Invoke(p, null));
         }
 
-        var rejected = RunStrict("""
+        var rejected = GeneratorHarness.RunStrict("""
             using System.Runtime.InteropServices;
             using Locksmith;
             namespace N;
@@ -656,7 +656,7 @@ public sealed class FuzzFindingsTests
             }
             """);
         Assert.Empty(rejected.LocksmithDiagnostics);
-        var problems = Problems(rejected);
+        var problems = GeneratorHarness.CompileProblems(rejected);
         Assert.True(
             problems.Select(static d => d.Id).Order(StringComparer.Ordinal).SequenceEqual(["CS1750", "CS1908"]) &&
             problems.All(static d => d.Location.SourceTree!.FilePath.StartsWith("Source", StringComparison.Ordinal)),
@@ -666,18 +666,4 @@ public sealed class FuzzFindingsTests
 
     private static List<string> HintNames(GeneratorRun run) =>
         [.. run.Result.Results.Single().GeneratedSources.Select(static s => s.HintName)];
-
-    private static GeneratorRun RunStrict(params string[] sources)
-    {
-        var compilation = TestCompilation.Create(sources);
-        compilation = compilation.WithOptions(compilation.Options
-            .WithNullableContextOptions(NullableContextOptions.Enable)
-            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
-        return GeneratorHarness.Run(compilation);
-    }
-
-    /// <summary>The generator's own failures (CS8785) and every compiler warning or error, less missing docs of the test sources.</summary>
-    private static List<Diagnostic> Problems(GeneratorRun run) =>
-        [.. run.GeneratorDiagnostics.Where(static d => !d.Id.StartsWith("LSM", StringComparison.Ordinal) && (d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError))
-            .Concat(TestCompilation.Problems(run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)))];
 }

@@ -1386,7 +1386,7 @@ public sealed class WrapperShapeTortureTests
         var run = RunStrict(source);
 
         Assert.Null(run.Result.Results.Single().Exception);
-        var problems = Problems(run).Concat(run.LocksmithDiagnostics).ToList();
+        var problems = GeneratorHarness.CompileProblems(run).Concat(run.LocksmithDiagnostics).ToList();
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
         Assert.NotEmpty(run.Result.GeneratedTrees);
     }
@@ -1402,7 +1402,7 @@ public sealed class WrapperShapeTortureTests
         Assert.True(
             ours.SequenceEqual(ids.Split(',')),
             shape + ": " + string.Join(", ", run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage())) + "\n" + run.GeneratedText);
-        var problems = Problems(run);
+        var problems = GeneratorHarness.CompileProblems(run);
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
     }
 
@@ -1492,23 +1492,11 @@ public sealed class WrapperShapeTortureTests
         var run = GeneratorHarness.Run(compilation);
 
         Assert.Null(run.Result.Results.Single().Exception);
-        var problems = Problems(run).Concat(run.LocksmithDiagnostics).ToList();
+        var problems = GeneratorHarness.CompileProblems(run).Concat(run.LocksmithDiagnostics).ToList();
         Assert.True(problems.Count == 0, Snapshot.Render(problems) + "\n" + run.GeneratedText);
         Assert.NotEmpty(run.Result.GeneratedTrees);
     }
 
-    private static GeneratorRun RunStrict(string source)
-    {
-        // A shape may hold a second file after a line of its own that says so.
-        var compilation = TestCompilation.Create(source.Split("\n//--file--\n"));
-        compilation = compilation.WithOptions(compilation.Options
-            .WithNullableContextOptions(NullableContextOptions.Enable)
-            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
-        return GeneratorHarness.Run(compilation);
-    }
-
-    /// <summary>The generator's own failures (CS8785) and every compiler warning or error, less missing docs of the test sources.</summary>
-    private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) =>
-        [.. run.GeneratorDiagnostics.Where(static d => !d.Id.StartsWith("LSM", StringComparison.Ordinal) && (d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError))
-            .Concat(TestCompilation.Problems(run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)))];
+    // A shape may hold a second file after a line of its own that says so.
+    private static GeneratorRun RunStrict(string source) => GeneratorHarness.RunStrict(source.Split("\n//--file--\n"));
 }

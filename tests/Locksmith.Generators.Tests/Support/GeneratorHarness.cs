@@ -55,6 +55,21 @@ internal static class GeneratorHarness
 
     public static GeneratorRun Run(params string[] sources) => Run(TestCompilation.Create(sources));
 
+    /// <summary>Runs over <paramref name="sources"/> compiled as a strict user project would be: nullable on, every warning an error.</summary>
+    public static GeneratorRun RunStrict(params string[] sources)
+    {
+        var compilation = TestCompilation.Create(sources);
+        compilation = compilation.WithOptions(compilation.Options
+            .WithNullableContextOptions(NullableContextOptions.Enable)
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        return Run(compilation);
+    }
+
+    /// <summary>The generator's own failures (CS8785) and every compiler warning or error, less missing docs of the test sources.</summary>
+    public static System.Collections.Generic.List<Diagnostic> CompileProblems(GeneratorRun run) =>
+        [.. run.GeneratorDiagnostics.Where(static d => !d.Id.StartsWith("LSM", StringComparison.Ordinal) && (d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError))
+            .Concat(TestCompilation.Problems(run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)))];
+
     public static ImmutableArray<Diagnostic> Analyze(Compilation compilation)
     {
         var options = new CompilationWithAnalyzersOptions(
