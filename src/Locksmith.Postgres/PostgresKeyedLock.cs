@@ -23,11 +23,11 @@ namespace Locksmith.Postgres;
 /// two such keys may share one advisory lock: they then exclude each other, which is safe, only slower. A
 /// <c>keyMap</c> given to the constructor replaces that mapping (it must be the same in every process).</para>
 /// <para>The keys share the class's level: a flow holding one key takes another only together with it
-/// (<see cref="AcquireManyAsync"/> or <see cref="PostgresLockSet"/>), in key order, so processes cannot deadlock.
+/// (<see cref="AcquireManyAsync(IReadOnlyList{TKey}, CancellationToken)"/> or <see cref="PostgresLockSet"/>), in key order, so processes cannot deadlock.
 /// Generated <c>[Guarded(StripeBy = …)]</c> wrappers take it like an <see cref="AsyncStripedLock{TKey}"/>.</para>
 /// <para>The deadlock detector sees each key as its own lock, named <c>name[key]</c>: a flow that already holds a
 /// lock and waits for a key through <see cref="AcquireAsync(TKey, CancellationToken)"/> or its overloads is followed
-/// to that key's holder. Waits inside <see cref="AcquireManyAsync"/> or <see cref="PostgresLockSet"/> are not.</para>
+/// to that key's holder. Waits inside <see cref="AcquireManyAsync(IReadOnlyList{TKey}, CancellationToken)"/> or <see cref="PostgresLockSet"/> are not.</para>
 /// </remarks>
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLock, IAsyncOwnedLock
@@ -106,16 +106,50 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <returns>A scope that releases every key.</returns>
     /// <remarks>See <see cref="PostgresLockSet.AcquireAsync(System.Collections.Generic.IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
-    public ValueTask<PostgresLockSetScope> AcquireManyAsync(System.Collections.Generic.IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
+    public ValueTask<PostgresLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(keys);
+        return PostgresLockSet.AcquireAsync(RequestsFor(keys), cancellationToken);
+    }
+
+    /// <summary>Acquires several keys together, in key order, all or nothing, waiting at most <paramref name="timeout"/> for all of them.</summary>
+    /// <param name="keys">The keys, in any order; duplicates are taken once.</param>
+    /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases every key.</returns>
+    /// <exception cref="LockTimeoutException">The timeout elapsed; no key is held.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite); the message names the lock.</exception>
+    /// <remarks>See <see cref="PostgresLockSet.AcquireAsync(TimeSpan, IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
+    public ValueTask<PostgresLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _ = TimeoutMath.ToMilliseconds(timeout, this);
+        return PostgresLockSet.AcquireAsync(timeout, RequestsFor(keys), cancellationToken);
+    }
+
+    /// <summary>Acquires several keys together, in key order, if all of them can be had within <paramref name="timeout"/>; otherwise none.</summary>
+    /// <param name="keys">The keys, in any order; duplicates are taken once.</param>
+    /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries each once.</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope to dispose; <see cref="PostgresLockSetScope.IsAcquired"/> is false (and no key is held) when the timeout elapsed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite); the message names the lock.</exception>
+    /// <remarks>See <see cref="PostgresLockSet.TryAcquireAsync(TimeSpan, IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
+    public ValueTask<PostgresLockSetScope> TryAcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(keys);
+        _ = TimeoutMath.ToMilliseconds(timeout, this);
+        return PostgresLockSet.TryAcquireAsync(timeout, RequestsFor(keys), cancellationToken);
+    }
+
+    private PostgresLockRequest[] RequestsFor(IReadOnlyList<TKey> keys)
+    {
         var requests = new PostgresLockRequest[keys.Count];
         for (int i = 0; i < requests.Length; i++)
         {
             requests[i] = Request(keys[i]);
         }
 
-        return PostgresLockSet.AcquireAsync(requests, cancellationToken);
+        return requests;
     }
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters) => AddWaiters(waiters);

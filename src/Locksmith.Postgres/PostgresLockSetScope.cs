@@ -5,7 +5,7 @@ using System.Threading.Tasks;
 namespace Locksmith.Postgres;
 
 /// <summary>
-/// The distributed locks a <see cref="PostgresLockSet"/> (or <see cref="PostgresKeyedLock{TKey}.AcquireManyAsync"/>)
+/// The distributed locks a <see cref="PostgresLockSet"/> (or <see cref="PostgresKeyedLock{TKey}.AcquireManyAsync(System.Collections.Generic.IReadOnlyList{TKey}, CancellationToken)"/>)
 /// took together; disposing it releases them all, in reverse order.
 /// </summary>
 public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable

@@ -13,7 +13,9 @@ public sealed class DistributedLockShapesSnapshotTests
 {
     /// <summary>
     /// [Guarded] over a PostgresKeyedLock&lt;int&gt; with StripeBy, over a PostgresExclusiveLock with [LockOrder], and
-    /// [AcquiresLocksOf] naming two account ids of the keyed lock: AcquireManyAsync(new int[] { from, to }, token).
+    /// [AcquiresLocksOf] naming two account ids of the keyed lock: AcquireManyAsync(new int[] { from, to }, token), with
+    /// a TryXxxAsync form (TryAcquireManyAsync) and, with TimeoutMilliseconds, the timed AcquireManyAsync; every form
+    /// releases its keys with <c>await using</c> (a round trip), the TryXxxAsync forms included.
     /// </summary>
     [Fact]
     public void PostgresLocks() => Verify("""
@@ -51,6 +53,9 @@ public sealed class DistributedLockShapesSnapshotTests
 
             [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_accounts))]
             private Task<bool> TransferCoreAsync(int from, int to, decimal amount, CancellationToken cancellationToken) => Task.FromResult(true);
+
+            [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_accounts), TimeoutMilliseconds = 250)]
+            private ValueTask SwapCoreAsync(int from, int to) => default;
         }
         """);
 
@@ -79,16 +84,18 @@ public sealed class DistributedLockShapesSnapshotTests
         """);
 
     /// <summary>
-    /// A keyed set whose parameter is no key, and a timeout that a lock without a timed AcquireManyAsync
-    /// (PostgresKeyedLock) cannot honour, are LSM0018 naming why.
+    /// A keyed set whose parameter is no key, and a timeout that a keyed lock without a timed AcquireManyAsync (one of the
+    /// user's own, plugged in through IAsyncKeyedAccessLock) cannot honour, are LSM0018 naming why.
     /// </summary>
     [Fact]
     public void KeySetRefusals()
     {
         var run = GeneratorHarness.Run(TestCompilation.Create("""
+            using System;
+            using System.Collections.Generic;
+            using System.Threading;
             using System.Threading.Tasks;
             using Locksmith;
-            using Locksmith.Postgres;
 
             namespace Stock;
 
@@ -100,9 +107,17 @@ public sealed class DistributedLockShapesSnapshotTests
                 private ValueTask MoveCoreAsync(int from, string to) => default;
             }
 
-            public partial class Ledgers(PostgresLockProvider provider)
+            public sealed class LedgerLock : IAsyncKeyedAccessLock
             {
-                private readonly PostgresKeyedLock<int> _ledgers = provider.CreateKeyedLock<int>("ledgers");
+                public ValueTask<AsyncLockScope> AcquireAsync(int key, CancellationToken cancellationToken = default) => default;
+                public ValueTask<AsyncLockScope> AcquireAsync(int key, TimeSpan timeout, CancellationToken cancellationToken = default) => default;
+                public ValueTask<AsyncLockScope> TryAcquireAsync(int key, TimeSpan timeout, CancellationToken cancellationToken = default) => default;
+                public ValueTask<AsyncLockSetScope> AcquireManyAsync(IReadOnlyList<int> keys, CancellationToken cancellationToken = default) => default;
+            }
+
+            public partial class Ledgers
+            {
+                private readonly LedgerLock _ledgers = new();
 
                 [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_ledgers), TimeoutMilliseconds = 10)]
                 private ValueTask MoveCoreAsync(int from, int to) => default;

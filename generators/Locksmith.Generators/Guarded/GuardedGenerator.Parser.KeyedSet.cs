@@ -118,16 +118,22 @@ public sealed partial class GuardedGenerator
                 keyArray,
                 timedForms is null ? null : facts.Timeout,
                 "the keys " + string.Join(" and ", data.ParameterNames.Select(n => "<paramref name=\"" + n + "\"/>")) + " of <c>" + lockMember.Name + "</c>");
-            // The throwing form's scope decides how it is released (the timed forms return the same scope type).
             var acquireMany = AcquireManyOf(lockType);
             var lockSymbols = LockSymbols(lockMember, lockType, acquireMany is null ? [] : [acquireMany]);
             var throwingSymbols = timedForms is { } timed && facts.Timeout is not null ? LockSymbols(lockMember, lockType, [timed.Acquire]) : lockSymbols;
             var timedSymbols = timedForms is { } forms ? LockSymbols(lockMember, lockType, [forms.TryAcquire]) : lockSymbols;
             var wrapper = BuildWrapper(context, method, facts, acquisition, throwingSymbols, timedSymbols, token);
-            return wrapper.Async is { } asyncModel && acquireMany is not null &&
-                LockContract.ResultOf(acquireMany.ReturnType) is { } scope && LockContract.ReleaseOf(context.SemanticModel.Compilation, scope) == true
-                ? wrapper with { Async = asyncModel with { AwaitsDispose = true } }
+
+            // Each form is released as its own scope type says: a distributed lock's scope is released by a round trip.
+            var compilation = context.SemanticModel.Compilation;
+            bool throwingAwaits = ReleasesAsync(compilation, timedForms is { } t && facts.Timeout is not null ? t.Acquire : acquireMany);
+            bool timedAwaits = timedForms is { } f && ReleasesAsync(compilation, f.TryAcquire);
+            return wrapper.Async is { } asyncModel && (throwingAwaits || timedAwaits)
+                ? wrapper with { Async = asyncModel with { AwaitsDispose = throwingAwaits, TimedAwaitsDispose = timedAwaits } }
                 : wrapper;
+
+            static bool ReleasesAsync(Compilation compilation, IMethodSymbol? acquisition) =>
+                acquisition is not null && LockContract.ResultOf(acquisition.ReturnType) is { } scope && LockContract.ReleaseOf(compilation, scope) == true;
         }
 
         /// <summary>

@@ -98,5 +98,49 @@ namespace Payments
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             return await this.TransferCoreAsync(from, to, amount, cancellationToken).ConfigureAwait(false);
         }
+
+        /// <summary>Calls <c>TransferCoreAsync</c> while holding the keys <paramref name="from"/> and <paramref name="to"/> of <c>_accounts</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <returns><c>(true, result)</c> when the lock was acquired and <c>TransferCoreAsync</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
+        public async global::System.Threading.Tasks.ValueTask<(bool Acquired, bool Result)> TryTransferAsync(global::System.TimeSpan timeout, int from, int to, decimal amount, global::System.Threading.CancellationToken cancellationToken)
+        {
+            this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
+            var __scope = await this._accounts.TryAcquireManyAsync(new int[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
+            if (!__scope.IsAcquired)
+            {
+                return (false, default!);
+            }
+
+            return (true, await this.TransferCoreAsync(from, to, amount, cancellationToken).ConfigureAwait(false));
+        }
+
+        /// <summary>Calls <c>SwapCoreAsync</c> while holding the keys <paramref name="from"/> and <paramref name="to"/> of <c>_accounts</c>.</summary>
+        /// <exception cref="global::Locksmith.LockTimeoutException">The keys <paramref name="from"/> and <paramref name="to"/> of <c>_accounts</c> could not be acquired within the timeout.</exception>
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
+        public async global::System.Threading.Tasks.ValueTask SwapAsync(int from, int to, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
+            var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, global::System.TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
+            await this.SwapCoreAsync(from, to).ConfigureAwait(false);
+        }
+
+        /// <summary>Calls <c>SwapCoreAsync</c> while holding the keys <paramref name="from"/> and <paramref name="to"/> of <c>_accounts</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
+        /// <returns><see langword="true"/> when the lock was acquired and <c>SwapCoreAsync</c> ran; <see langword="false"/> when the timeout elapsed first.</returns>
+        [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
+        public async global::System.Threading.Tasks.ValueTask<bool> TrySwapAsync(global::System.TimeSpan timeout, int from, int to, global::System.Threading.CancellationToken cancellationToken = default)
+        {
+            this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
+            var __scope = await this._accounts.TryAcquireManyAsync(new int[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
+            if (!__scope.IsAcquired)
+            {
+                return false;
+            }
+
+            await this.SwapCoreAsync(from, to).ConfigureAwait(false);
+            return true;
+        }
     }
 }
