@@ -17,17 +17,9 @@ public sealed class PostgresKeyedTimedManyTests
         string lockClass = PostgresServer.Unique("timed_many");
         var here = first.CreateKeyedLock<int>(lockClass, level: 10);
         var there = second.CreateKeyedLock<int>(lockClass, level: 10);
-        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // Another process (its own provider and sessions) holds key 2.
-        var holder = Task.Run(async () =>
-        {
-            await using var busy = await there.AcquireAsync(2);
-            holding.SetResult();
-            await release.Task;
-        });
-        await holding.Task;
+        var elsewhere = await KeyHeldElsewhere.HoldAsync(there, 2);
 
         var tried = await here.TryAcquireManyAsync([1, 2], TimeSpan.FromMilliseconds(100));
         var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () => await here.AcquireManyAsync([2, 1], TimeSpan.FromMilliseconds(100)));
@@ -43,8 +35,7 @@ public sealed class PostgresKeyedTimedManyTests
         Assert.True(keyOne.IsAcquired);
         await keyOne.DisposeAsync();
 
-        release.SetResult();
-        await holder;
+        await elsewhere.DisposeAsync();
 
         await using (var both = await here.TryAcquireManyAsync([2, 1, 2], TimeSpan.FromSeconds(30)))
         {

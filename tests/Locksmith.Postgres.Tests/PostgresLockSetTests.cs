@@ -63,16 +63,8 @@ public sealed class PostgresLockSetTests
         string lockClass = PostgresServer.Unique("account_locks");
         var here = first.CreateKeyedLock<int>(lockClass, level: 10);
         var there = second.CreateKeyedLock<int>(lockClass, level: 10);
-        var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var holder = Task.Run(async () =>
-        {
-            // Another flow (as another process would): this flow's own level-10 hold would make the set out of order.
-            await using var busy = await there.AcquireAsync(2);
-            holding.SetResult();
-            await release.Task;
-        });
-        await holding.Task;
+        // Another flow (as another process would): this flow's own level-10 hold would make the set out of order.
+        var elsewhere = await KeyHeldElsewhere.HoldAsync(there, 2);
 
         var set = await PostgresLockSet.TryAcquireAsync(TimeSpan.FromMilliseconds(100), [here.Request(1), here.Request(2)]);
         var thrown = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
@@ -81,8 +73,7 @@ public sealed class PostgresLockSetTests
         var keyOne = await there.TryAcquireAsync(1, TimeSpan.Zero);
         bool keyOneWasFree = keyOne.IsAcquired;
         await keyOne.DisposeAsync();
-        release.SetResult();
-        await holder;
+        await elsewhere.DisposeAsync();
 
         Assert.False(set.IsAcquired);
         Assert.Contains($"'{lockClass}'[2]", thrown.Message, StringComparison.Ordinal);
