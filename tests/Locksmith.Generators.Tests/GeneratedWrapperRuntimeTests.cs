@@ -122,6 +122,21 @@ public sealed class GeneratedWrapperRuntimeTests
         Assert.Equal(11m, b.Balance());
     }
 
+    /// <summary>README: there is no lock of no object, so a null named parameter is refused before any lock is taken.</summary>
+    [Fact]
+    public void AcquiresLocksOf_ANullObject_IsRefusedNamingItsParameter_AndNothingIsHeld()
+    {
+        var b = new Account(10m);
+
+        var fromNull = Assert.Throws<ArgumentNullException>(() => Account.Transfer(null!, b, 1m));
+        var toNull = Assert.Throws<ArgumentNullException>(() => Account.TryTransfer(b, null!, 1m, TimeSpan.Zero));
+
+        Assert.Equal("from", fromNull.ParamName);
+        Assert.Equal("to", toNull.ParamName);
+        Assert.False(b.Lock.IsHeld);
+        Assert.Equal(10m, b.Balance());
+    }
+
     [Fact]
     public void CallAgainstTheDeclaredOrder_IsRefusedAtRunTime()
     {
