@@ -41,6 +41,12 @@ public sealed class ScenarioDroppedTaskTests
                 scenario.Finally(() => {|LSM0052:ValueCountAsync()|});
                 scenario.Finally(() => {|LSM0052:WorkAsync().ConfigureAwait(false)|});
 
+                // A block body that calls and moves on drops the task too, wherever the statement stands in it.
+                scenario.Thread("block", () => { Work(); {|LSM0052:WorkAsync()|}; });
+                scenario.Finally(() => { {|LSM0052:VerifyAsync()|}; });
+                scenario.Thread("branch", () => { if (s_count > 0) { {|LSM0052:CountAsync()|}; } else {|LSM0052:Soon()|}; });
+                scenario.Thread("loop", () => { for (int i = 0; i < 2; i++) {|LSM0052:Task.Delay(1)|}; });
+
                 // Bound to an overload that awaits, or no task in the body: silent.
                 scenario.Finally(() => WorkAsync());
                 scenario.Finally(() => CountAsync());
@@ -50,6 +56,11 @@ public sealed class ScenarioDroppedTaskTests
                 scenario.Thread("sync", () => Work());
                 scenario.Thread("count", () => s_count++);
                 scenario.Thread("discarded on purpose", () => { _ = WorkAsync(); });
+                scenario.Thread("awaited by blocking", () => { WorkAsync().GetAwaiter().GetResult(); VerifyAsync().AsTask().Wait(); });
+                scenario.Thread("kept", () => { var task = WorkAsync(); task.Wait(); });
+                scenario.Thread("nested lambda", () => { Func<Task> later = () => WorkAsync(); later().Wait(); });
+                scenario.Thread("local function", () => { void Fire() => WorkAsync(); Fire(); });
+                scenario.Finally(() => { Work(); });
                 scenario.Finally(() => { });
                 Action kept = () => WorkAsync();
                 kept();

@@ -10,7 +10,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0052: <c>scenario.Thread("x", () =&gt; FooAsync())</c> or <c>scenario.Finally(() =&gt; x.VerifyAsync())</c> with a
 /// <c>ValueTask</c>: a lambda that is not async, whose expression body returns an awaitable, converted to the
-/// <c>Action</c> overload. The task is dropped, so the scenario passes whatever the awaited work does. Overloads taking
+/// <c>Action</c> overload; or such a lambda's block body calling an awaitable and moving on (<c>() =&gt; { FooAsync(); }</c>). The task is dropped, so the scenario passes whatever the awaited work does. Overloads taking
 /// <c>Func&lt;ValueTask&gt;</c> cannot fix it: every <c>async () =&gt; { … }</c> would be ambiguous (CS0121), and
 /// <c>[OverloadResolutionPriority]</c> is honoured from C# 13 only.
 /// </summary>
@@ -51,25 +51,67 @@ public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
         {
             if (!SymbolEqualityComparer.Default.Equals(argument.Parameter?.Type, action)
                 || argument.Value is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda }
-                || lambda.Symbol.IsAsync
-                || lambda.Syntax is not LambdaExpressionSyntax { ExpressionBody: { } body }
-                || context.Operation.SemanticModel?.GetTypeInfo(body, context.CancellationToken).Type is not { } type
-                || !IsAwaitable(type))
+                || lambda.Symbol.IsAsync)
             {
                 continue;
             }
 
             var method = invocation.TargetMethod.Name;
-            var fix = method == "Thread"
-                ? "an async body is a flow: call Scenario.Flow(name, async () => await …)"
-                : "write 'async () => await …', which binds to an overload that awaits it";
-            context.ReportDiagnostic(Diagnostic.Create(
-                DiagnosticDescriptors.ScenarioLambdaDropsTask,
-                body.GetLocation(),
-                body.ToString(),
-                type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
-                method,
-                fix));
+            if (lambda.Syntax is LambdaExpressionSyntax { ExpressionBody: { } body })
+            {
+                if (context.Operation.SemanticModel?.GetTypeInfo(body, context.CancellationToken).Type is { } type && IsAwaitable(type))
+                {
+                    Report(context, body, type, method);
+                }
+
+                continue;
+            }
+
+            // A block body drops a task in any statement that calls and moves on (`() => { Warm(); VerifyAsync(); }`); an
+            // explicit discard (`_ = WorkAsync();`) is a choice, and a nested lambda is judged where it is converted.
+            foreach (var dropped in DroppedAwaitables(lambda.Body))
+            {
+                Report(context, dropped.Syntax, dropped.Type!, method);
+            }
+        }
+    }
+
+    private static void Report(OperationAnalysisContext context, SyntaxNode dropped, ITypeSymbol type, string method)
+    {
+        var fix = method == "Thread"
+            ? "an async body is a flow: call Scenario.Flow(name, async () => await …)"
+            : "write 'async () => await …', which binds to an overload that awaits it";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.ScenarioLambdaDropsTask,
+            dropped.GetLocation(),
+            dropped.ToString(),
+            type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat),
+            method,
+            fix));
+    }
+
+    /// <summary>The expression statements of a block body (not of lambdas or local functions in it) whose value is awaitable.</summary>
+    private static System.Collections.Generic.IEnumerable<IOperation> DroppedAwaitables(IOperation operation)
+    {
+        foreach (var child in operation.ChildOperations)
+        {
+            if (child is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                continue;
+            }
+
+            if (child is IExpressionStatementOperation { Operation: { Type: { } type } expression }
+                && expression is not ISimpleAssignmentOperation
+                && IsAwaitable(type))
+            {
+                yield return expression;
+                continue;
+            }
+
+            foreach (var nested in DroppedAwaitables(child))
+            {
+                yield return nested;
+            }
         }
     }
 
