@@ -80,6 +80,13 @@ public static class LocksmithServiceCollectionExtensions
                 $"setting takes a single value, not sub-keys (\"DefaultTimeout\": \"00:00:05\").");
         }
 
+        // TimeSpan's parser reads "5" as five days, so "DefaultTimeout": "5" meant as seconds would start with a timeout
+        // that never fires, and the binder says nothing.
+        if (BareNumberTimes(section) is { Length: > 0 } days)
+        {
+            throw new InvalidOperationException(string.Join(" ", days));
+        }
+
         try
         {
             section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
@@ -129,6 +136,33 @@ public static class LocksmithServiceCollectionExtensions
             {
                 bad.Add($"{child.Path} = '{value}' is invalid: it must be {expected}.");
             }
+        }
+
+        return [.. bad];
+    }
+
+    /// <summary>
+    /// The section's time settings written as a bare whole number other than 0, each as
+    /// <c>Locksmith:DefaultTimeout = '5' is invalid: a bare number is read as days …</c>.
+    /// </summary>
+    private static string[] BareNumberTimes(IConfigurationSection section)
+    {
+        var bad = new List<string>();
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Value is not { } value
+                || !int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int number)
+                || number == 0
+                || typeof(LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+                    .FirstOrDefault(p => p.CanWrite && string.Equals(p.Name, child.Key, StringComparison.OrdinalIgnoreCase))?.PropertyType != typeof(TimeSpan))
+            {
+                continue;
+            }
+
+            bad.Add(
+                $"{child.Path} = '{value}' is invalid: a bare number is read as days ({number}.00:00:00), not seconds or milliseconds. " +
+                "Write the time as [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds, 00:00:00.250 a quarter of a second, " +
+                "5.00:00:00 five days), or -00:00:00.001 for infinite.");
         }
 
         return [.. bad];
