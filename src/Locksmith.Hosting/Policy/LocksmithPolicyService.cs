@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -68,6 +70,7 @@ internal sealed class LocksmithPolicyService(
         var settings = options.Value;
         if (!settings.InstallProcessPolicy)
         {
+            WarnIfNotInForce(settings);
             return Task.CompletedTask;
         }
 
@@ -88,6 +91,28 @@ internal sealed class LocksmithPolicyService(
 
         log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
         return Task.CompletedTask;
+    }
+
+    // A side host's policy settings bind and validate like any other, but its locks follow the policy in force: a
+    // DefaultTimeout it sets (from an appsettings.json shared with the main host, say) would silently not apply.
+    private void WarnIfNotInForce(LocksmithOptions settings)
+    {
+        var differ = new List<string>(3);
+        Compare(nameof(LocksmithOptions.DefaultTimeout), settings.DefaultTimeout, LocksmithPolicy.DefaultTimeout);
+        Compare(nameof(LocksmithOptions.OrderViolationAction), settings.OrderViolationAction, LocksmithPolicy.OrderViolationAction);
+        Compare(nameof(LocksmithOptions.LongWaitThreshold), settings.LongWaitThreshold, LocksmithPolicy.LongWaitThreshold);
+        if (differ.Count > 0)
+        {
+            log.PolicySettingsNotInForce(_hostName, settings.ConfigurationPath, string.Join(", ", differ));
+        }
+
+        void Compare<T>(string key, T configured, T inForce)
+        {
+            if (!EqualityComparer<T>.Default.Equals(configured, inForce))
+            {
+                differ.Add(string.Create(CultureInfo.InvariantCulture, $"{settings.ConfigurationPath}:{key} = {configured} (in force: {inForce})"));
+            }
+        }
     }
 
     // Returns the host it took the policy over from, whose start failed (or fails now); null if none.
