@@ -41,4 +41,10 @@ public static class LocksmithEventIds
     /// its locks (Warning).
     /// </summary>
     public const int PolicySettingsNotInForce = 14013;
+
+    /// <summary>
+    /// A watchdog pass failed (an exception from the detector or a log sink); the watchdog goes on with the next pass
+    /// instead of ending, which would stop the host (Error).
+    /// </summary>
+    public const int WatchdogScanFailed = 14006;
 }

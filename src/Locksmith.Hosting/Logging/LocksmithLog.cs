@@ -79,6 +79,10 @@ internal sealed partial class LocksmithLog
         Message = "Deadlock cleared among {Waiters} on locks {Locks}")]
     public partial void DeadlockCleared(string waiters, string locks);
 
+    [LoggerMessage(EventId = LocksmithEventIds.WatchdogScanFailed, EventName = "WatchdogScanFailed", Level = LogLevel.Error,
+        Message = "A deadlock watchdog pass failed; the watchdog goes on with the next pass")]
+    public partial void WatchdogScanFailed(Exception exception);
+
     [LoggerMessage(EventId = LocksmithEventIds.PolicyInstalled, EventName = "PolicyInstalled", Level = LogLevel.Debug,
         Message = "Locksmith policy installed: default timeout {DefaultTimeout}, order violations {OrderViolationAction}, long-wait threshold {LongWaitThreshold}")]
     public partial void PolicyInstalled(TimeSpan defaultTimeout, OrderViolationAction orderViolationAction, TimeSpan longWaitThreshold);

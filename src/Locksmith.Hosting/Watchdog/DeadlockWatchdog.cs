@@ -51,7 +51,7 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
             using var timer = new PeriodicTimer(interval, time);
             do
             {
-                Scan();
+                ScanGuarded();
             }
             while (await timer.WaitForNextTickAsync(ended.Token).ConfigureAwait(false));
         }
@@ -62,6 +62,27 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
         finally
         {
             Interlocked.Decrement(ref s_running);
+        }
+    }
+
+    // An exception out of ExecuteAsync stops the whole host (BackgroundServiceExceptionBehavior.StopHost, the default):
+    // a diagnostic must not take the app down over one failed pass (a log sink that throws, say), so the loop goes on.
+    private void ScanGuarded()
+    {
+        try
+        {
+            Scan();
+        }
+        catch (Exception ex)
+        {
+            try
+            {
+                log.WatchdogScanFailed(ex);
+            }
+            catch (Exception)
+            {
+                // The sink that failed the pass fails this line too; there is nowhere left to report it.
+            }
         }
     }
 
