@@ -148,21 +148,48 @@ internal sealed class LocksmithPolicyService(
             LocksmithPolicy.DefaultTimeout = settings.DefaultTimeout;
             LocksmithPolicy.OrderViolationAction = settings.OrderViolationAction;
             LocksmithPolicy.LongWaitThreshold = settings.LongWaitThreshold;
+            // The handlers run on the waiter's thread, inside its lock call: a log sink that throws (Logger rethrows a
+            // provider's exception) must not turn TryAcquire's false or Acquire's LockTimeoutException into the sink's
+            // exception, nor fail a granted acquisition. The handlers found at start still throw as they did.
             LocksmithPolicy.TimeoutOccurred = e =>
             {
                 tracker.TimeoutOccurred(e);
-                log.Timeout(e);
+                try
+                {
+                    log.Timeout(e);
+                }
+                catch (Exception)
+                {
+                    // The sink failed; the lock's own outcome stands.
+                }
+
                 found.TimeoutOccurred?.Invoke(e);
             };
             LocksmithPolicy.LongWaitOccurred = e =>
             {
                 tracker.LongWaitOccurred(e);
-                log.LongWait(e);
+                try
+                {
+                    log.LongWait(e);
+                }
+                catch (Exception)
+                {
+                    // The sink failed; the lock's own outcome stands.
+                }
+
                 found.LongWaitOccurred?.Invoke(e);
             };
             LocksmithPolicy.OrderViolationReported = v =>
             {
-                log.OrderViolation(v);
+                try
+                {
+                    log.OrderViolation(v);
+                }
+                catch (Exception)
+                {
+                    // The sink failed; the lock's own outcome stands.
+                }
+
                 found.OrderViolationReported?.Invoke(v);
             };
         }
