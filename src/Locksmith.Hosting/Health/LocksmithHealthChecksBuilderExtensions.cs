@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using Locksmith.Hosting;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -15,16 +16,21 @@ public static class LocksmithHealthChecksBuilderExtensions
     /// window, Healthy otherwise. Needs <c>AddLocksmith</c> on the same services.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
-    /// <param name="name">The check's name.</param>
+    /// <param name="name">The check's name; <c>locksmith</c> when null.</param>
     /// <param name="failureStatus">The status reported for a deadlock; Unhealthy when null.</param>
     /// <param name="tags">Tags to filter checks by.</param>
+    /// <param name="timeout">How long the check may run before it is reported as failed; no limit when null.</param>
     /// <returns>The builder.</returns>
+    /// <remarks>The parameters are those other health check packages' registrations take, in the same order.</remarks>
     public static IHealthChecksBuilder AddLocksmith(
-        this IHealthChecksBuilder builder, string name = "locksmith", HealthStatus? failureStatus = null, IEnumerable<string>? tags = null)
+        this IHealthChecksBuilder builder, string? name = null, HealthStatus? failureStatus = null, IEnumerable<string>? tags = null,
+        TimeSpan? timeout = null)
     {
         builder.Services.AddLocksmith();
         builder.Services.TryAddSingleton<LocksmithHealthCheck>();
         return builder.Add(new HealthCheckRegistration(
-            name, static provider => provider.GetRequiredService<LocksmithHealthCheck>(), failureStatus, tags));
+            name ?? DefaultName, static provider => provider.GetRequiredService<LocksmithHealthCheck>(), failureStatus, tags, timeout));
     }
+
+    private const string DefaultName = "locksmith";
 }
