@@ -126,7 +126,7 @@ internal sealed class LocksmithPolicyService(
             {
                 throw new InvalidOperationException(
                     $"Host '{_hostName}' cannot install Locksmith's process-wide LocksmithPolicy: it is already installed by another " +
-                    $"running host ('{other._hostName}') in this process. Stop that host first, or set Locksmith:InstallProcessPolicy " +
+                    $"running host ('{other._hostName}') in this process. Stop that host first, or set {settings.ConfigurationPath}:InstallProcessPolicy " +
                     "to false in this one so it leaves the policy alone.");
             }
 
@@ -218,7 +218,7 @@ internal sealed class LocksmithPolicyService(
                 throw new InvalidOperationException(
                     $"Host '{_hostName}' lost Locksmith's process-wide LocksmithPolicy while it was starting: host '{taker}' in " +
                     "this process installed its own before this start completed. At most one started host owns the policy: set " +
-                    "Locksmith:InstallProcessPolicy to false in one of them, or start them one after the other.");
+                    $"{options.Value.ConfigurationPath}:InstallProcessPolicy to false in one of them, or start them one after the other.");
             }
         }
 
@@ -243,7 +243,7 @@ internal sealed class LocksmithPolicyService(
 
         if (taker is not null)
         {
-            log.PolicyLost(_hostName, taker);
+            log.PolicyLost(_hostName, taker, options.Value.ConfigurationPath);
         }
     }
 
