@@ -53,4 +53,20 @@ public sealed class SideHostPolicyTests
         Assert.Empty(plain.Logs(LocksmithEventIds.PolicySettingsNotInForce));
         Assert.Empty(main.Logs(LocksmithEventIds.PolicySettingsNotInForce));
     }
+
+    [Fact]
+    public async Task A_side_host_that_sets_no_policy_setting_does_not_warn_beside_a_main_host_with_its_own()
+    {
+        // The side host's values are its defaults, which nobody chose: nothing of its own is out of force.
+        var ct = TestContext.Current.CancellationToken;
+        using var main = TestHost.Build("""{ "Locksmith": { "DefaultTimeout": "00:00:05", "OrderViolationAction": "Report", "LongWaitThreshold": "00:00:01" } }""");
+        using var side = TestHost.Build("""{ "Locksmith": { "InstallProcessPolicy": false } }""");
+
+        await main.StartAsync(ct);
+        await side.StartAsync(ct);
+        await side.StopAsync(ct);
+        await main.StopAsync(ct);
+
+        Assert.Empty(side.Logs(LocksmithEventIds.PolicySettingsNotInForce));
+    }
 }

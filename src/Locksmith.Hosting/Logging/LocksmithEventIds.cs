@@ -37,8 +37,8 @@ public static class LocksmithEventIds
     /// <summary>
     /// A host that does not install the process-wide policy (<see cref="LocksmithOptions.InstallProcessPolicy"/> false)
     /// has policy settings (<see cref="LocksmithOptions.DefaultTimeout"/>, <see cref="LocksmithOptions.OrderViolationAction"/>,
-    /// <see cref="LocksmithOptions.LongWaitThreshold"/>) other than those in force when it starts, so they do not apply to
-    /// its locks (Warning).
+    /// <see cref="LocksmithOptions.LongWaitThreshold"/>) set to other than their defaults and those in force when it
+    /// starts, so they do not apply to its locks (Warning).
     /// </summary>
     public const int PolicySettingsNotInForce = 14013;
 

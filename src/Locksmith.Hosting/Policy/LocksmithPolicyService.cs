@@ -94,21 +94,24 @@ internal sealed class LocksmithPolicyService(
     }
 
     // A side host's policy settings bind and validate like any other, but its locks follow the policy in force: a
-    // DefaultTimeout it sets (from an appsettings.json shared with the main host, say) would silently not apply.
+    // DefaultTimeout it sets (from an appsettings.json shared with the main host, say) would silently not apply. A value
+    // left at its default was not chosen, so it is not reported.
     private void WarnIfNotInForce(LocksmithOptions settings)
     {
+        var defaults = new LocksmithOptions();
         var differ = new List<string>(3);
-        Compare(nameof(LocksmithOptions.DefaultTimeout), settings.DefaultTimeout, LocksmithPolicy.DefaultTimeout);
-        Compare(nameof(LocksmithOptions.OrderViolationAction), settings.OrderViolationAction, LocksmithPolicy.OrderViolationAction);
-        Compare(nameof(LocksmithOptions.LongWaitThreshold), settings.LongWaitThreshold, LocksmithPolicy.LongWaitThreshold);
+        Compare(nameof(LocksmithOptions.DefaultTimeout), settings.DefaultTimeout, defaults.DefaultTimeout, LocksmithPolicy.DefaultTimeout);
+        Compare(nameof(LocksmithOptions.OrderViolationAction), settings.OrderViolationAction, defaults.OrderViolationAction, LocksmithPolicy.OrderViolationAction);
+        Compare(nameof(LocksmithOptions.LongWaitThreshold), settings.LongWaitThreshold, defaults.LongWaitThreshold, LocksmithPolicy.LongWaitThreshold);
         if (differ.Count > 0)
         {
             log.PolicySettingsNotInForce(_hostName, settings.ConfigurationPath, string.Join(", ", differ));
         }
 
-        void Compare<T>(string key, T configured, T inForce)
+        void Compare<T>(string key, T configured, T byDefault, T inForce)
         {
-            if (!EqualityComparer<T>.Default.Equals(configured, inForce))
+            var equal = EqualityComparer<T>.Default;
+            if (!equal.Equals(configured, byDefault) && !equal.Equals(configured, inForce))
             {
                 differ.Add(string.Create(CultureInfo.InvariantCulture, $"{settings.ConfigurationPath}:{key} = {configured} (in force: {inForce})"));
             }
