@@ -1,0 +1,263 @@
+using System;
+using System.Collections.Generic;
+using System.Collections.Immutable;
+using System.IO;
+using System.Linq;
+using System.Text;
+using System.Text.RegularExpressions;
+using Basic.Reference.Assemblies;
+using Locksmith.Generators.Guarded;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// Every <c>```csharp</c> block of README.md compiles with the generator and the analyzers, nullable on and every warning
+/// an error, as a user who copies it into a new project would build it.
+/// </summary>
+/// <remarks>
+/// <para>A block with no marker is a whole file (top-level statements allowed) with the .NET SDK's implicit usings only,
+/// so a missing <c>using</c> fails. A fragment says what it is in an HTML comment on the line just before its fence,
+/// which GitHub does not show:</para>
+/// <list type="bullet">
+/// <item><c>&lt;!-- snippet: types --&gt;</c>: type declarations;</item>
+/// <item><c>&lt;!-- snippet: members --&gt;</c> or <c>members of Account</c>: members of a partial class (named
+/// <c>Snippet</c> unless given);</item>
+/// <item><c>&lt;!-- snippet: statements --&gt;</c>: the body of a method of such a class (async if it awaits);</item>
+/// <item><c>&lt;!-- skip-compile: reason --&gt;</c>: not compiled; the case is reported as skipped with the reason.</item>
+/// </list>
+/// <para>A fragment's comment may go on over more lines, up to a line <c>--&gt;</c>: hidden declarations the fragment
+/// needs (the fields it uses, a type it names), compiled as members of the wrapper class (or, for <c>types</c>, beside
+/// the types). A hidden line <c>using X;</c> becomes a using directive. Fragments also get the usings of every
+/// referenced Locksmith namespace, Npgsql's and Microsoft.Extensions' DependencyInjection and Hosting.</para>
+/// </remarks>
+public sealed class ReadmeSnippetTests
+{
+    private static readonly Regex s_marker = new(@"^<!--\s*(?<kind>snippet|skip-compile):\s*(?<text>.*?)\s*(?<end>-->)?\s*$", RegexOptions.CultureInvariant);
+
+    private static readonly Regex s_usingDirective = new(@"^using\s+[A-Za-z_][A-Za-z0-9_.]*\s*;\s*(//.*)?$", RegexOptions.CultureInvariant);
+
+    // Microsoft.NET.Sdk's ImplicitUsings, on in every `dotnet new` project.
+    private const string ImplicitUsings = """
+        global using global::System;
+        global using global::System.Collections.Generic;
+        global using global::System.IO;
+        global using global::System.Linq;
+        global using global::System.Net.Http;
+        global using global::System.Threading;
+        global using global::System.Threading.Tasks;
+        """;
+
+    private static readonly string[] s_fragmentUsings =
+    [
+        "using Locksmith;", "using Locksmith.Hosting;", "using Locksmith.Postgres;", "using Locksmith.Testing;",
+        "using Microsoft.Extensions.DependencyInjection;", "using Microsoft.Extensions.Hosting;", "using Npgsql;",
+    ];
+
+    // C# 14 as in TestCompilation; a user's project does not ask for documentation comments (the generator's own docs
+    // are checked by the snapshot tests), so a public snippet type without them is no CS1591.
+    private static readonly CSharpParseOptions s_userParseOptions = TestCompilation.ParseOptions.WithDocumentationMode(DocumentationMode.Parse);
+
+    private static readonly Lazy<IReadOnlyList<Snippet>> s_snippets = new(ReadSnippets);
+
+    // The .NET 10 reference assemblies, and the packages' own assemblies as the build copied them beside the tests
+    // (Locksmith's, Microsoft.Extensions.* of the versions Directory.Packages.props pins, Npgsql, xUnit's for the
+    // README's controlled test).
+    private static readonly Lazy<ImmutableArray<MetadataReference>> s_references = new(static () =>
+    [
+        .. Net100.References.All,
+        .. new[]
+            {
+                typeof(ExclusiveLock), typeof(Locksmith.Testing.Scenario), typeof(Locksmith.Hosting.LocksmithOptions),
+                typeof(Locksmith.Postgres.PostgresLockProvider), typeof(Npgsql.NpgsqlDataSource), typeof(FactAttribute),
+                typeof(Assert),
+            }
+            .Select(static t => t.Assembly.Location)
+            .Concat(Directory.GetFiles(AppContext.BaseDirectory, "Microsoft.Extensions.*.dll"))
+            .Distinct(StringComparer.Ordinal)
+            .Select(static path => MetadataReference.CreateFromFile(path)),
+    ]);
+
+    public static TheoryData<int> SnippetLines()
+    {
+        var data = new TheoryData<int>();
+        foreach (var snippet in s_snippets.Value)
+        {
+            data.Add(snippet.Line);
+        }
+
+        return data;
+    }
+
+    /// <summary>One case per block, named by the README line of its opening fence.</summary>
+    [Theory]
+    [MemberData(nameof(SnippetLines))]
+    public void CsharpBlock_Compiles(int readmeLine)
+    {
+        var snippet = s_snippets.Value.Single(s => s.Line == readmeLine);
+        if (snippet.Kind == "skip-compile")
+        {
+            Assert.Skip($"README.md line {readmeLine}: {snippet.Argument}");
+        }
+
+        var driver = CSharpGeneratorDriver.Create([new GuardedGenerator().AsSourceGenerator()], parseOptions: s_userParseOptions);
+        var run = GeneratorHarness.Run(Compile(snippet), driver);
+
+        var problems = run.GeneratorDiagnostics
+            .Concat(run.CompilerDiagnostics)
+            .Concat(run.AnalyzerDiagnostics)
+            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)
+            .ToList();
+        Assert.True(
+            problems.Count == 0,
+            $"README.md line {readmeLine} ({snippet.Kind} {snippet.Argument}):\n" + Render(problems) + "\n" + run.GeneratedText);
+    }
+
+    /// <summary>The markers are the ones documented above, and skips stay rare and say why.</summary>
+    [Fact]
+    public void Markers_AreKnown_AndSkipsGiveAReason()
+    {
+        var snippets = s_snippets.Value;
+
+        Assert.NotEmpty(snippets);
+        Assert.All(snippets, static s => Assert.True(
+            s.Kind switch
+            {
+                "file" => true,
+                "snippet" => Regex.IsMatch(s.Argument, @"^(types|statements|members( of [A-Za-z_][A-Za-z0-9_]*)?)$", RegexOptions.CultureInvariant),
+                "skip-compile" => s.Argument.Length >= 10,
+                _ => false,
+            },
+            $"README.md line {s.Line}: unknown or empty marker '{s.Kind}: {s.Argument}'"));
+        Assert.True(snippets.Count(static s => s.Kind == "skip-compile") <= 2, "More than two README blocks are not compiled.");
+    }
+
+    // Where a problem is in README.md (through the #line the wrapper puts before the block), or in which hidden file.
+    private static string Render(IEnumerable<Diagnostic> diagnostics) =>
+        string.Concat(diagnostics.Select(static d =>
+        {
+            var span = d.Location.GetMappedLineSpan();
+            return $"{span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): {d.Id} {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}\n";
+        }));
+
+    private static CSharpCompilation Compile(Snippet snippet)
+    {
+        var parse = s_userParseOptions;
+        string path = $"README.md:{snippet.Line}";
+        var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(ImplicitUsings, parse, "GlobalUsings.g.cs") };
+        string[] code = snippet.Code.Split('\n');
+        bool fragment = snippet.Kind != "file";
+
+        // A fragment's own using lines (a statements block that starts with one) move to the top of the file; blank
+        // lines keep the rest at their README line numbers.
+        string fragmentUsings = string.Join(
+            "\n",
+            s_fragmentUsings.Concat(snippet.Hidden.Concat(fragment ? code : []).Where(static l => s_usingDirective.IsMatch(l.Trim()))
+                .Select(static l => l.Trim().Split(';')[0] + ";")).Distinct(StringComparer.Ordinal)) + "\n";
+        string hidden = string.Join("\n", snippet.Hidden.Where(static l => !s_usingDirective.IsMatch(l.Trim())));
+        string body = fragment ? string.Join("\n", code.Select(static l => s_usingDirective.IsMatch(l.Trim()) ? "" : l)) : snippet.Code;
+        string located = $"#line {snippet.Line + 1} \"README.md\"\n{body}\n#line default\n";
+
+        string source;
+        string argument = snippet.Argument;
+        if (snippet.Kind == "file")
+        {
+            source = located;
+        }
+        else if (argument == "types")
+        {
+            source = fragmentUsings + located;
+            trees.Add(CSharpSyntaxTree.ParseText(fragmentUsings + hidden, parse, path + ".hidden.cs"));
+        }
+        else if (argument.StartsWith("members", StringComparison.Ordinal))
+        {
+            string name = argument.StartsWith("members of ", StringComparison.Ordinal) ? argument["members of ".Length..] : "Snippet";
+            source = $"{fragmentUsings}public partial class {name}\n{{\n{located}{hidden}\n}}\n";
+        }
+        else
+        {
+            bool awaits = snippet.Code.Contains("await ", StringComparison.Ordinal);
+            source = $"{fragmentUsings}public partial class Snippet\n{{\n{hidden}\n    public {(awaits ? "async Task" : "void")} Run()\n    {{\n{located}    }}\n}}\n";
+        }
+
+        var tree = CSharpSyntaxTree.ParseText(source, parse, path);
+        trees.Add(tree);
+        bool topLevel = tree.GetRoot().DescendantNodes().OfType<GlobalStatementSyntax>().Any();
+        return CSharpCompilation.Create(
+            "ReadmeSnippet" + snippet.Line,
+            trees,
+            s_references.Value,
+            new CSharpCompilationOptions(
+                topLevel ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary,
+                nullableContextOptions: NullableContextOptions.Enable,
+                generalDiagnosticOption: ReportDiagnostic.Error,
+                warningLevel: 9999,
+                // The SDK's default NoWarn: xUnit's assemblies were built against an older System.Runtime.
+                specificDiagnosticOptions: [new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]));
+    }
+
+    private static IReadOnlyList<Snippet> ReadSnippets()
+    {
+        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md"));
+        var snippets = new List<Snippet>();
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].TrimEnd() != "```csharp")
+            {
+                continue;
+            }
+
+            int end = Array.FindIndex(lines, i + 1, static l => l.TrimEnd() == "```");
+            Assert.True(end > i, $"README.md line {i + 1}: the ```csharp block is never closed.");
+            string code = string.Join("\n", lines[(i + 1)..end]);
+            var (kind, argument, hidden) = MarkerAbove(lines, i);
+            snippets.Add(new Snippet(i + 1, kind, argument, hidden, code));
+            i = end;
+        }
+
+        return snippets;
+    }
+
+    /// <summary>The marker comment that ends on the line just above the fence at <paramref name="fence"/>, if any.</summary>
+    private static (string Kind, string Argument, IReadOnlyList<string> Hidden) MarkerAbove(string[] lines, int fence)
+    {
+        if (fence == 0 || !lines[fence - 1].TrimEnd().EndsWith("-->", StringComparison.Ordinal))
+        {
+            return ("file", "", []);
+        }
+
+        int start = fence - 1;
+        while (start >= 0 && !lines[start].StartsWith("<!--", StringComparison.Ordinal))
+        {
+            start--;
+        }
+
+        var match = start >= 0 ? s_marker.Match(lines[start]) : Match.Empty;
+        if (!match.Success)
+        {
+            return ("file", "", []);
+        }
+
+        var hidden = match.Groups["end"].Success ? [] : lines[(start + 1)..(fence - 1)];
+        return (match.Groups["kind"].Value, match.Groups["text"].Value, hidden);
+    }
+
+    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
+    private static string RepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
+    }
+
+    private sealed record Snippet(int Line, string Kind, string Argument, IReadOnlyList<string> Hidden, string Code);
+}
