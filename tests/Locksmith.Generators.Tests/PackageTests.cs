@@ -2,6 +2,7 @@ using System;
 using System.IO;
 using System.IO.Compression;
 using System.Linq;
+using System.Text.RegularExpressions;
 using System.Xml.Linq;
 using Locksmith.Generators.Tests.Support;
 
@@ -73,6 +74,19 @@ public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedCo
     {
         // Peek reads a guarded field without its lock: only the analyzer inside the package can know that.
         Assert.Contains("warning LSM0020", packed.BuildOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Consumer_GeneratedWrappers_RaiseNoTrimOrAotWarning_NorAnyOther()
+    {
+        // IsAotCompatible turns the trim, AOT and single-file analyzers on; they print IL2xxx/IL3xxx.
+        Assert.Contains("Shapes.cs", string.Join(",", Directory.GetFiles(packed.ConsumerDirectory)), StringComparison.Ordinal);
+        var lines = packed.BuildOutput.Split('\n').Where(static l => Regex.IsMatch(l, @"\b(warning|error) IL[23]\d{3}\b")).ToList();
+        Assert.True(lines.Count == 0, string.Join("\n", lines));
+
+        // Nor any other warning: the only one the consumer has is Program.cs's deliberate LSM0020.
+        var others = packed.BuildOutput.Split('\n').Where(static l => l.Contains(": warning ", StringComparison.Ordinal) && !l.Contains("warning LSM0020", StringComparison.Ordinal)).ToList();
+        Assert.True(others.Count == 0, string.Join("\n", others));
     }
 
     [Fact]

@@ -4,7 +4,6 @@ using System.Diagnostics;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 
 namespace Locksmith.Generators.Tests.Support;
 
@@ -29,7 +28,7 @@ public sealed class PackedConsumer : IDisposable
         try
         {
             Feed = Directory.CreateDirectory(Path.Combine(_work.FullName, "feed")).FullName;
-            string consumer = Directory.CreateDirectory(Path.Combine(_work.FullName, "consumer")).FullName;
+            string consumer = ConsumerDirectory = Directory.CreateDirectory(Path.Combine(_work.FullName, "consumer")).FullName;
 
             // The build this test run already made (same configuration, so its outputs exist and are current): packing
             // it again from scratch would rebuild the generator and the runtime and race nothing but the clock.
@@ -58,6 +57,9 @@ public sealed class PackedConsumer : IDisposable
     public string RepositoryRoot { get; }
 
     public string Feed { get; }
+
+    /// <summary>The consumer project's folder (deleted with the fixture).</summary>
+    public string ConsumerDirectory { get; } = "";
 
     public string PackagePath => Path.Combine(Feed, $"{PackageId}.{Version}.nupkg");
 
@@ -119,6 +121,8 @@ public sealed class PackedConsumer : IDisposable
                 <TargetFramework>net10.0</TargetFramework>
                 <Nullable>enable</Nullable>
                 <ImplicitUsings>enable</ImplicitUsings>
+                <!-- The trim, AOT and single-file analyzers, over the generated wrappers too. -->
+                <IsAotCompatible>true</IsAotCompatible>
               </PropertyGroup>
               <ItemGroup>
                 <PackageReference Include="{PackageId}" Version="{Version}" />
@@ -146,6 +150,78 @@ public sealed class PackedConsumer : IDisposable
                     // Read without the lock on purpose: the packaged analyzer must warn (LSM0020).
                     public int Peek() => _total;
                 }
+            }
+            """);
+
+        // Every kind of wrapper, compiled (not run) under the trim and AOT analyzers.
+        File.WriteAllText(Path.Combine(directory, "Shapes.cs"), """
+            using System.Collections.Concurrent;
+            using Locksmith;
+
+            namespace Demo;
+
+            public sealed partial class Jobs
+            {
+                [LockOrder(2)] private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _done;
+
+                [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 100)]
+                private async Task<int> FinishCoreAsync(int count) { await Task.Yield(); return _done += count; }
+
+                [Guarded(Lock = nameof(_lock))]
+                private async ValueTask ResetCoreAsync(CancellationToken cancellationToken) { await Task.Delay(1, cancellationToken); _done = 0; }
+            }
+
+            [ReadMostly(Policy = ReadWritePolicy.Fair)]
+            public sealed partial class Prices
+            {
+                [LockOrder(3)] private readonly ReadWriteLock _lock = new(ReadWritePolicy.Fair);
+                [Guarded(Lock = nameof(_lock))] private readonly Dictionary<string, decimal> _prices = [];
+
+                [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+                private decimal? FindCore(string sku) => _prices.TryGetValue(sku, out var price) ? price : null;
+
+                [Guarded(Lock = nameof(_lock))]
+                private void SetCore(string sku, decimal price) => _prices[sku] = price;
+            }
+
+            [ReadMostly]
+            public sealed partial class Rates
+            {
+                [LockOrder(4)] private readonly AsyncReadWriteLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private decimal _rate;
+
+                [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+                private async Task<decimal> RateCoreAsync() { await Task.Yield(); return _rate; }
+
+                [Guarded(Lock = nameof(_lock))]
+                private async Task SetCoreAsync(decimal rate) { await Task.Yield(); _rate = rate; }
+            }
+
+            public sealed partial class Stock
+            {
+                [LockOrder(5)] private readonly StripedLock<string> _stripes = new();
+                [LockOrder(6)] private readonly AsyncStripedLock<int> _shelves = new();
+                private readonly ConcurrentDictionary<string, int> _counts = new();
+
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(sku))]
+                private int TakeCore(string sku, int quantity) => _counts.AddOrUpdate(sku, -quantity, (_, count) => count - quantity);
+
+                [Guarded(Lock = nameof(_shelves), StripeBy = nameof(shelf))]
+                private async Task FillCoreAsync(int shelf) => await Task.Yield();
+            }
+
+            public sealed partial class Account
+            {
+                [LockOrder(7)] private readonly ExclusiveLock _lock = new();
+                [LockOrder(8)] private readonly AsyncExclusiveLock _asyncLock = new();
+                private decimal _balance;
+
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+                private static void TransferCore(Account from, Account to, decimal amount) { from._balance -= amount; to._balance += amount; }
+
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_asyncLock))]
+                private static async Task MoveCoreAsync(Account from, Account to, decimal amount) { await Task.Yield(); from._balance -= amount; to._balance += amount; }
             }
             """);
     }
@@ -180,6 +256,17 @@ public sealed class PackedConsumer : IDisposable
         return (process.ExitCode, output.Result + error.Result, arguments);
     }
 
-    private static string FindRepositoryRoot([CallerFilePath] string thisFile = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(thisFile)!, "..", "..", ".."));
+    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
+    private static string FindRepositoryRoot()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
+    }
 }
