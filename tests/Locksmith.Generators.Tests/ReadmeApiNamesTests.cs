@@ -12,7 +12,7 @@ namespace Locksmith.Generators.Tests;
 /// The public API that README.md names in inline code exists: every <c>`Type.Member`</c> whose type is a public Locksmith
 /// type; every <c>`new X(…)`</c> of one (written-out parameters by name, order and optionality; arguments by count and
 /// name); and in the tables of the runtime's primitives (<c>| type | constructors | acquire … |</c>) every member a row
-/// names for its type. Read from the built assemblies, so inherited members and extension methods count, as for a user.
+/// names for its type; and Hosting's tables of settings and event ids. Read from the built assemblies, so inherited members and extension methods count, as for a user.
 /// </summary>
 public sealed class ReadmeApiNamesTests
 {
@@ -131,6 +131,43 @@ public sealed class ReadmeApiNamesTests
 
         Assert.True(constructors >= 25, $"Only {constructors} constructors found in README.");
         Assert.True(missing.Count == 0, string.Join("\n", missing));
+    }
+
+    /// <summary>Hosting's two reference tables list exactly the settings of <c>LocksmithOptions</c> and the constants of
+    /// <c>LocksmithEventIds</c> (name and number), no more and no fewer.</summary>
+    [Fact]
+    public void HostingTables_ListEverySettingAndEventId()
+    {
+        string[] lines = ReadmeLines();
+
+        var keys = TableRows(lines, "| key | default | what |").Select(static cells => Spans(cells[0]).Single()).Order(StringComparer.Ordinal);
+        var settings = typeof(Locksmith.Hosting.LocksmithOptions).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(static p => p.SetMethod?.IsPublic == true)
+            .Select(static p => p.Name)
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(settings, keys);
+
+        var events = TableRows(lines, "| EventId | name | level | when | structured fields |")
+            .Select(static cells => $"{Spans(cells[1]).Single()} = {cells[0]}")
+            .Order(StringComparer.Ordinal);
+        var constants = typeof(Locksmith.Hosting.LocksmithEventIds).GetFields(BindingFlags.Public | BindingFlags.Static)
+            .Where(static f => f.IsLiteral)
+            .Select(static f => $"{f.Name} = {f.GetRawConstantValue()}")
+            .Order(StringComparer.Ordinal);
+        Assert.Equal(constants, events);
+    }
+
+    private static List<List<string>> TableRows(string[] lines, string header)
+    {
+        int start = Array.IndexOf(lines, header);
+        Assert.True(start >= 0, $"README.md has no table headed {header}");
+        var rows = new List<List<string>>();
+        for (int r = start + 2; r < lines.Length && lines[r].StartsWith('|'); r++)
+        {
+            rows.Add(Cells(lines[r]));
+        }
+
+        return rows;
     }
 
     /// <summary>Parameters written out (<c>int a, string? b = null</c>) must be a public constructor's, by name and in order
