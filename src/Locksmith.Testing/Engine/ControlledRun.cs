@@ -631,7 +631,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                 }
 
                 var waits = DeadlockWaitsLocked();
-                FailLocked(new RunFailure(ControlledFailureKind.Deadlock, "deadlock: every live flow is blocked: " + string.Join("; ", waits), null, null, waits));
+                FailLocked(new RunFailure(ControlledFailureKind.Deadlock, DeadlockSummaryLocked(waits), null, null, waits));
                 return null;
             }
         }

@@ -1,0 +1,116 @@
+using System.Collections.Generic;
+using System.Globalization;
+using System.Text;
+
+namespace Locksmith.Testing.Engine;
+
+/// <summary>
+/// Why a deadlock without a cycle happened. "a waits for 'pool'" alone leaves the reader to search the trace for the flow
+/// that kept the permit or the notify that came too early; the usual causes (a lock or permit kept by a flow that has
+/// finished, a notification before the wait) are read off the trace here and named in the summary.
+/// </summary>
+internal sealed partial class ControlledRun
+{
+    private string DeadlockSummaryLocked(List<WaitForEdge> waits)
+    {
+        var text = new StringBuilder("deadlock: every live flow is blocked: ").AppendJoin("; ", waits);
+        var explained = new HashSet<string>();
+        foreach (var flow in _flows)
+        {
+            if (flow.Status == FlowStatus.Blocked && explained.Add(flow.WaitingName) && ExplainWaitLocked(flow) is { } why)
+            {
+                text.Append(". ").Append(why);
+            }
+        }
+
+        return text.ToString();
+    }
+
+    private string? ExplainWaitLocked(FlowState waiter)
+    {
+        string target = waiter.WaitingName;
+        var c = CultureInfo.InvariantCulture;
+        if (HolderOf(waiter.WaitingOn) is { Status: FlowStatus.Done } finished)
+        {
+            return string.Create(c, $"'{target}' is held by {finished.Name}, which finished without releasing it");
+        }
+
+        int waitAt = _trace.FindLastIndex(e => e.Flow == waiter.Name && e.Target == target && e.Operation is "blocked on" or "waits on" or "waits at");
+        if (waitAt < 0)
+        {
+            return null;
+        }
+
+        return _trace[waitAt].Operation switch
+        {
+            "blocked on" when HolderOf(waiter.WaitingOn) is null => ExplainUnreleased(target),
+            "waits on" => ExplainMissedNotify(waiter, target, _trace[waitAt].Step, waitAt),
+            _ => null,
+        };
+    }
+
+    /// <summary>Finished flows that, by the trace, took <paramref name="target"/> more often than they gave it back (a permit, a read lock).</summary>
+    private string? ExplainUnreleased(string target)
+    {
+        var keepers = new List<string>();
+        foreach (var flow in _flows)
+        {
+            if (flow.Status != FlowStatus.Done)
+            {
+                continue;
+            }
+
+            int kept = 0;
+            int lastTake = 0;
+            foreach (var entry in _trace)
+            {
+                if (entry.Flow != flow.Name || entry.Target != target)
+                {
+                    continue;
+                }
+
+                switch (entry.Operation)
+                {
+                    case "acquire" or "acquire read" or "acquire write":
+                        kept++;
+                        lastTake = entry.Step;
+                        break;
+                    case "release" or "times out on":
+                        kept--;
+                        break;
+                }
+            }
+
+            if (kept > 0)
+            {
+                keepers.Add(string.Create(CultureInfo.InvariantCulture, $"{flow.Name} (acquired it at step {lastTake} and finished without releasing it)"));
+            }
+        }
+
+        return keepers.Count == 0 ? null : $"No live flow holds '{target}'; taken and not given back by " + string.Join(", ", keepers);
+    }
+
+    /// <summary>
+    /// A condition wait that nothing is left to end: name the notification that came too early, if any. Null when a
+    /// notification came after the wait (it woke another waiter).
+    /// </summary>
+    private string? ExplainMissedNotify(FlowState waiter, string target, int waitStep, int waitAt)
+    {
+        if (_trace.FindIndex(waitAt + 1, e => e.Target == target && e.Operation is "notify" or "notify all") >= 0)
+        {
+            return null; // a later notification woke another waiter: the trace tells that story better than a sentence
+        }
+
+        int notifyAt = _trace.FindLastIndex(waitAt, e => e.Target == target && e.Operation is "notify" or "notify all");
+        var c = CultureInfo.InvariantCulture;
+        if (notifyAt < 0)
+        {
+            return string.Create(c, $"No flow notified '{target}' before or after {waiter.Name} began waiting on it (step {waitStep})");
+        }
+
+        var notify = _trace[notifyAt];
+        return string.Create(
+            c,
+            $"'{target}' was last notified by {notify.Flow} at step {notify.Step}, before {waiter.Name} began waiting on it (step {waitStep}), and no flow is left to notify it: a missed signal. Check the condition and wait in one hold of the lock, in a loop (or WaitUntil)");
+    }
+}
