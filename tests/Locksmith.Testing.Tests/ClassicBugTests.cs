@@ -470,6 +470,44 @@ public sealed class ClassicBugTests
     [Fact]
     public void CheckingAndWaitingInOneHoldPasses() => PassesWithDefaults(Opening(fixedVersion: true));
 
+    // 5b. A barrier misuse: the indexer rebuilds its shards in phases (build, then swap); one shard worker stops after
+    // the build, so the others wait at the swap phase forever.
+    private static Action<Scenario> Reindex(bool fixedVersion) => scenario =>
+    {
+        var phases = new PhaseBarrier(2, name: "reindex");
+        int swapped = 0;
+        scenario.Thread("shard0", () =>
+        {
+            phases.SignalAndWait(); // built
+            swapped++;
+            phases.SignalAndWait(); // swapped
+        });
+        scenario.Thread("shard1", () =>
+        {
+            phases.SignalAndWait(); // built
+            if (fixedVersion)
+            {
+                phases.SignalAndWait(); // the broken worker returned here, forgetting the swap phase
+            }
+        });
+        scenario.Finally(() => Assert.Equal(1, swapped));
+    };
+
+    [Fact]
+    public void AWorkerLeavingABarrierEarlyIsFoundAndNamed()
+    {
+        var report = FoundWithDefaults(Reindex(fixedVersion: false), ControlledFailureKind.Deadlock);
+
+        Assert.Equal([new WaitForEdge("shard0", "reindex", null)], report.Waits);
+        Assert.Contains(
+            "'reindex' ends phase 1 when 2 participants arrive; 1 waits at it (shard0) and no other flow is left to arrive (shard1 finished)",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void EveryWorkerArrivingForEveryPhasePasses() => PassesWithDefaults(Reindex(fixedVersion: true));
+
     // 6. Three guests book a room of two places, each checking the count in one hold and booking in another. With the
     // same work before the check, all three checks before the second booking are common and the defaults find it; when
     // the guests arrive at very different times (30 and 60 audit entries first), the first guest must stay preempted

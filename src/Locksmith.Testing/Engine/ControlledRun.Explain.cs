@@ -45,8 +45,19 @@ internal sealed partial class ControlledRun
         {
             "blocked on" when HolderOf(waiter.WaitingOn) is null => ExplainUnreleased(target),
             "waits on" => ExplainMissedNotify(waiter, target, _trace[waitAt].Step, waitAt),
+            "waits at" when waiter.WaitingOn is PhaseBarrier barrier => ExplainBarrier(barrier, target),
             _ => null,
         };
+    }
+
+    /// <summary>A barrier short of participants: how many it needs, who waits, and who left without arriving.</summary>
+    private string ExplainBarrier(PhaseBarrier barrier, string target)
+    {
+        var waiting = _flows.FindAll(f => f.Status == FlowStatus.Blocked && ReferenceEquals(f.WaitingOn, barrier)).ConvertAll(f => f.Name);
+        var finished = _flows.FindAll(f => f.Status == FlowStatus.Done).ConvertAll(f => f.Name);
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"'{target}' ends phase {barrier.CurrentPhase} when {barrier.ParticipantCount} participants arrive; {waiting.Count} wait{(waiting.Count == 1 ? "s" : string.Empty)} at it ({string.Join(", ", waiting)}) and no other flow is left to arrive{(finished.Count == 0 ? string.Empty : $" ({string.Join(", ", finished)} finished)")}: a participant count too high, or a flow that left without arriving for this phase");
     }
 
     /// <summary>Finished flows that, by the trace, took <paramref name="target"/> more often than they gave it back (a permit, a read lock).</summary>
