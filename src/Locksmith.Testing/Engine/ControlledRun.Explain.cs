@@ -1,16 +1,48 @@
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace Locksmith.Testing.Engine;
 
 /// <summary>
-/// Why a deadlock without a cycle happened. "a waits for 'pool'" alone leaves the reader to search the trace for the flow
-/// that kept the permit or the notify that came too early; the usual causes (a lock or permit kept by a flow that has
-/// finished, a notification before the wait) are read off the trace here and named in the summary.
+/// What a summary says beyond the bare failure. A deadlock without a cycle: "a waits for 'pool'" alone leaves the reader
+/// to search the trace for the flow that kept the permit or the notify that came too early; the usual causes (a lock or
+/// permit kept by a flow that has finished, a notification before the wait, a barrier short of participants) are read
+/// off the trace here and named. An exception's message: the run's thread and flow numbers are replaced by the flows'
+/// names, so the summary is the same in a replay.
 /// </summary>
 internal sealed partial class ControlledRun
 {
+    // "thread 11 ('rename')", "Thread 11", "flow #7 ('deposit10')", "flow #7": the forms Locksmith's messages use.
+    private static readonly Regex s_flowNumber = new(@"\b(?<word>[Tt]hread|[Ff]low) #?(?<id>\d+)(?: \('[^']*'\))?", RegexOptions.CultureInvariant);
+
+    /// <summary>
+    /// <paramref name="text"/> (an exception's message) with the run's thread and flow numbers replaced by the flows' names:
+    /// <c>thread 11 ('rename')</c> and <c>flow #7</c> become <c>thread 'rename'</c> and <c>flow 'deposit10'</c>. Those
+    /// numbers are process-wide and differ from run to run, so without this a replay's summary never equalled the original's.
+    /// </summary>
+    public string NameFlowsIn(string text)
+    {
+        lock (_gate)
+        {
+            return s_flowNumber.Replace(text, match =>
+            {
+                // A flow's number in messages is its owner id less LockOwner.FlowIdBase; a thread's is its id.
+                bool thread = match.Groups["word"].Value is "thread" or "Thread";
+                if (!int.TryParse(match.Groups["id"].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out int id) ||
+                    (!thread && id >= LockOwner.FlowIdBase))
+                {
+                    return match.Value;
+                }
+
+                int ownerId = thread ? id : id + LockOwner.FlowIdBase;
+                var flow = _flows.Find(f => f.OwnerIds.Contains(ownerId));
+                return flow is null ? match.Value : $"{match.Groups["word"].Value} '{flow.Name}'";
+            });
+        }
+    }
+
     private string DeadlockSummaryLocked(List<WaitForEdge> waits)
     {
         var text = new StringBuilder("deadlock: every live flow is blocked: ").AppendJoin("; ", waits);

@@ -351,7 +351,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                 AddTraceLocked(flow, "throws", error.GetType().Name);
                 FailLocked(new RunFailure(
                     ControlledFailureKind.UnhandledException,
-                    $"flow '{flow.Name}' threw {error.GetType().Name}: {error.Message}", error, flow.Name, []));
+                    $"flow '{flow.Name}' threw {error.GetType().Name}: {NameFlowsIn(error.Message)}", error, flow.Name, []));
                 return;
             }
 

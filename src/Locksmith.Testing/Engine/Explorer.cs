@@ -75,7 +75,7 @@ internal static class Explorer
             }
             catch (Exception ex)
             {
-                return (run, new RunFailure(ControlledFailureKind.Assertion, $"a check failed: {ex.GetType().Name}: {ex.Message}", ex, null, []));
+                return (run, new RunFailure(ControlledFailureKind.Assertion, $"a check failed: {ex.GetType().Name}: {run.NameFlowsIn(ex.Message)}", ex, null, []));
             }
         }
 
