@@ -26,9 +26,12 @@ public sealed class KernelStressTests
         InfiniteCancelledByOtherThread,
         TimedCancelledByOtherThread,
         InfiniteCancelledByTimer,
+
+        /// <summary>Infinite and no token: only a grant ends it, so a lost wake-up hangs it (and the hang guard fails the test).</summary>
+        Unbounded,
     }
 
-    private static readonly WaitForm[] s_forms = Enum.GetValues<WaitForm>();
+    private static readonly WaitForm[] s_forms = Enum.GetValues<WaitForm>()[..^1];
 
     private sealed class Tally
     {
@@ -76,7 +79,7 @@ public sealed class KernelStressTests
         }
     }
 
-    /// <summary>A thread that cancels the sources it is given, each after a random pause (a spin, a yield or a sleep).</summary>
+    /// <summary>A thread that cancels the sources it is given in turn, each after a short random pause (a spin or a yield).</summary>
     private sealed class Canceller : IDisposable
     {
         private readonly BlockingCollection<CancellationTokenSource> _pending = new();
@@ -98,7 +101,7 @@ public sealed class KernelStressTests
                             Thread.Yield();
                             break;
                         case 2:
-                            Thread.Sleep(random.Next(0, 2));
+                            Thread.Sleep(0);
                             break;
                     }
 
@@ -122,9 +125,9 @@ public sealed class KernelStressTests
         }
     }
 
-    private static Drawn Draw(Random random, Canceller canceller)
+    private static Drawn Draw(Random random, Canceller canceller, bool unboundedToo = false)
     {
-        var form = s_forms[random.Next(s_forms.Length)];
+        var form = unboundedToo && random.Next(4) == 0 ? WaitForm.Unbounded : s_forms[random.Next(s_forms.Length)];
         return form switch
         {
             WaitForm.TryOnce => new Drawn(form, TimeSpan.Zero, null),
@@ -132,6 +135,7 @@ public sealed class KernelStressTests
             WaitForm.FewMilliseconds => new Drawn(form, TimeSpan.FromMilliseconds(random.Next(2, 6)), null),
             WaitForm.InfiniteCancelledByOtherThread => new Drawn(form, Timeout.InfiniteTimeSpan, canceller.Enlist()),
             WaitForm.TimedCancelledByOtherThread => new Drawn(form, TimeSpan.FromMilliseconds(random.Next(1, 4)), canceller.Enlist()),
+            WaitForm.Unbounded => new Drawn(form, Timeout.InfiniteTimeSpan, null),
             _ => new Drawn(form, Timeout.InfiniteTimeSpan, CancelledAfter(random.Next(0, 3))),
         };
     }
@@ -164,6 +168,19 @@ public sealed class KernelStressTests
         }
     }
 
+    /// <summary>
+    /// The holds the current flow's ownership record counts (none without a live record) must be what the flow holds: a
+    /// wait that failed, a refusal or a release that left one counted would keep the flow's claim alive for good.
+    /// </summary>
+    private static void Holds(int expected, ConcurrentQueue<string> problems, string context)
+    {
+        int holds = FlowOwnership.CurrentOrNull?.FlowHoldCount ?? 0;
+        if (holds != expected)
+        {
+            problems.Enqueue($"{context}: the flow's record counts {holds} holds where it holds {expected}");
+        }
+    }
+
     private static void Raise(ref int inUse, int count, int max, ConcurrentQueue<string> problems, string context)
     {
         int now = Interlocked.Add(ref inUse, count);
@@ -174,25 +191,28 @@ public sealed class KernelStressTests
     }
 
     /// <summary>
-    /// Threads and flows wait for 1 to 3 permits in one queue with every wait form; whoever gets them passes them to a
+    /// Threads and flows wait for 1 to 4 permits in one queue with every wait form; whoever gets them passes them to a
     /// pool, and releaser threads and flows give back random batches of them (sync permits by <c>Release(n)</c> of the
-    /// batch's sum, async scopes by disposing them on another thread). Every permit must come back, the queue must end
-    /// empty, and no more permits than the semaphore has may ever be out.
+    /// batch's sum, async scopes by disposing them on another thread). Only 3 of the 4 permits exist, so a flow asking for
+    /// 4 (always with a timeout or a token) blocks the async waiters behind it until it gives up, and its leaving must
+    /// pass the free permits on: waiters with no timeout and no token would otherwise never end. Every permit must come
+    /// back, the queue must end empty, and no more permits than exist may ever be out.
     /// </summary>
     [Fact]
     public async Task Semaphore_SyncAndAsyncWaitersInOneQueue_PermitsHandedOnByOthers_EveryPermitComesBack()
     {
         const int Max = 4;
+        const int Exist = 3;
         const int SyncThreads = 3;
-        const int SyncAttempts = 500;
+        const int SyncAttempts = 300;
         const int Flows = 16;
-        const int FlowAttempts = 120;
+        const int FlowAttempts = 80;
 
-        for (int round = 0; round < 4; round++)
+        for (int round = 0; round < 2; round++)
         {
             int seed = Seed + round;
             string context = $"seed {seed}";
-            var semaphore = new CountingSemaphore(Max, Max, $"stress-semaphore-{seed}");
+            var semaphore = new CountingSemaphore(Exist, Max, $"stress-semaphore-{seed}");
             var tally = new Tally();
             var problems = new ConcurrentQueue<string>();
             int inUse = 0;
@@ -257,8 +277,8 @@ public sealed class KernelStressTests
                     for (int i = 0; i < SyncAttempts; i++)
                     {
                         Interlocked.Increment(ref tally.Attempts);
-                        int count = random.Next(1, 4);
-                        var drawn = Draw(random, canceller);
+                        int count = random.Next(1, Max + 1);
+                        var drawn = Draw(random, canceller, unboundedToo: count <= Exist);
                         Exception? canceled = null;
                         bool acquired = false;
                         try
@@ -266,7 +286,7 @@ public sealed class KernelStressTests
                             acquired = semaphore.TryAcquire(count, drawn.Timeout, drawn.Token, out var scope);
                             if (acquired)
                             {
-                                Raise(ref inUse, count, Max, problems, context);
+                                Raise(ref inUse, count, Exist, problems, context);
                                 if (random.Next(3) == 0)
                                 {
                                     // Given back here, by its own scope.
@@ -313,8 +333,8 @@ public sealed class KernelStressTests
                     for (int i = 0; i < FlowAttempts; i++)
                     {
                         Interlocked.Increment(ref tally.Attempts);
-                        int count = random.Next(1, 4);
-                        var drawn = Draw(random, canceller);
+                        int count = random.Next(1, Max + 1);
+                        var drawn = Draw(random, canceller, unboundedToo: count <= Exist);
                         Exception? canceled = null;
                         AsyncLockScope scope = default;
                         try
@@ -339,7 +359,7 @@ public sealed class KernelStressTests
                         if (scope.IsAcquired)
                         {
                             Interlocked.Increment(ref tally.Acquired);
-                            Raise(ref inUse, count, Max, problems, context);
+                            Raise(ref inUse, count, Exist, problems, context);
                             if (random.Next(3) == 0)
                             {
                                 await Task.Yield();
@@ -405,9 +425,162 @@ public sealed class KernelStressTests
             Assert.True(tally.Attempts == SyncThreads * SyncAttempts + Flows * FlowAttempts && tally.Ended == tally.Attempts, $"{context}: {tally.Describe()}");
             Assert.True(tally.Acquired > 0, $"{context}: nothing was ever acquired ({tally.Describe()})");
             Assert.True(inUse == 0, $"{context}: {inUse} permits still counted out");
-            Assert.True(semaphore.CurrentCount == Max, $"{context}: {semaphore.CurrentCount} of {Max} permits free at the end ({tally.Describe()})");
+            Assert.True(semaphore.CurrentCount == Exist, $"{context}: {semaphore.CurrentCount} of {Exist} permits free at the end ({tally.Describe()})");
             Assert.True(semaphore.QueuedWaiterCount == 0, $"{context}: {semaphore.QueuedWaiterCount} waiters still queued");
         }
+    }
+
+    /// <summary>
+    /// Round after round, a flow asking for more permits than are free (4 of a semaphore with 3 of 4 in it) heads the
+    /// queue, and threads and flows queue behind it for 1 to 3, some with no timeout and no token. Then the head is
+    /// cancelled from another thread while the test's own permit goes back, in a random order or at once. The head's
+    /// leaving must pass the free permits on: the waiters that only a grant can end must all get theirs, and the
+    /// semaphore ends with its 3 permits and an empty queue.
+    /// </summary>
+    [Fact]
+    public async Task Semaphore_CancelledHeadAskingForTooMany_RacingARelease_PassesPermitsToSyncAndAsyncWaitersBehind()
+    {
+        const int Rounds = 40;
+        const int Exist = 3;
+        const int Threads = 2;
+        const int Flows = 6;
+
+        var tally = new Tally();
+        var problems = new ConcurrentQueue<string>();
+        using var canceller = new Canceller(Seed + 3_001);
+        for (int round = 0; round < Rounds; round++)
+        {
+            int seed = Seed + 3_001 + round;
+            string context = $"seed {seed}";
+            var random = new Random(seed);
+            // 3 permits exist (of 4); the test holds 2 of them and gives them back below.
+            var semaphore = new CountingSemaphore(Exist - 2, Exist + 1, $"stress-head-{seed}");
+            int inUse = 2;
+
+            // The head: 4 permits never free while the test holds 2, so only its token ends it.
+            using var headSource = new CancellationTokenSource();
+            var head = Task.Run(async () =>
+            {
+                try
+                {
+                    (await semaphore.AcquireAsync(Exist + 1, Timeout.InfiniteTimeSpan, headSource.Token)).Dispose();
+                    problems.Enqueue($"{context}: the head was given 4 permits");
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            });
+            Guard.SpinUntil(() => semaphore.QueuedAsyncWaiterCount == 1);
+
+            int unbounded = 0;
+            var plans = Enumerable.Range(0, Threads + Flows).Select(_ =>
+            {
+                bool mustEnd = random.Next(2) == 0;
+                unbounded += mustEnd ? 1 : 0;
+                return (Count: random.Next(1, Exist + 1), Drawn: mustEnd ? new Drawn(WaitForm.Unbounded, Timeout.InfiniteTimeSpan, null) : Draw(random, canceller), Spin: random.Next(2_000));
+            }).ToArray();
+
+            void Held(int count, int spin)
+            {
+                Interlocked.Increment(ref tally.Acquired);
+                Raise(ref inUse, count, Exist, problems, context);
+                Thread.SpinWait(spin);
+                Interlocked.Add(ref inUse, -count);
+            }
+
+            var threads = Enumerable.Range(0, Threads).Select(t => Worker.Start($"behind-{seed}-{t}", () =>
+            {
+                var (count, drawn, spin) = plans[t];
+                Interlocked.Increment(ref tally.Attempts);
+                Exception? canceled = null;
+                try
+                {
+                    if (semaphore.TryAcquire(count, drawn.Timeout, drawn.Token, out var scope))
+                    {
+                        Held(count, spin);
+                        scope.Dispose();
+                        return;
+                    }
+                }
+                catch (OperationCanceledException ex)
+                {
+                    canceled = ex;
+                }
+                finally
+                {
+                    drawn.End();
+                }
+
+                CountFailure(tally, drawn, canceled, problems, $"{context}, thread {t}");
+            })).ToList();
+
+            var flows = Enumerable.Range(Threads, Flows).Select(f => Task.Run(async () =>
+            {
+                var (count, drawn, spin) = plans[f];
+                Interlocked.Increment(ref tally.Attempts);
+                Exception? canceled = null;
+                AsyncLockScope scope = default;
+                try
+                {
+                    scope = await semaphore.TryAcquireAsync(count, drawn.Timeout, drawn.Token);
+                }
+                catch (OperationCanceledException ex)
+                {
+                    canceled = ex;
+                }
+                finally
+                {
+                    drawn.End();
+                }
+
+                if (scope.IsAcquired)
+                {
+                    Held(count, spin);
+                    scope.Dispose();
+                }
+                else
+                {
+                    CountFailure(tally, drawn, canceled, problems, $"{context}, flow {f}");
+                }
+            })).ToList();
+
+            void GiveBackMine()
+            {
+                Interlocked.Add(ref inUse, -2);
+                semaphore.Release(2);
+            }
+
+            // Everyone that only a grant can end is queued behind the head (nothing reaches past it while it waits).
+            Guard.SpinUntil(() => semaphore.QueuedWaiterCount >= 1 + unbounded);
+            switch (random.Next(3))
+            {
+                case 0:
+                    // The permits come back first and the head still blocks them; only its leaving can pass them on.
+                    GiveBackMine();
+                    headSource.Cancel();
+                    break;
+                case 1:
+                    headSource.Cancel();
+                    GiveBackMine();
+                    break;
+                default:
+                    // At once: the cancellation on another thread, the release here.
+                    var cancel = Task.Run(headSource.Cancel);
+                    Thread.SpinWait(random.Next(3_000));
+                    GiveBackMine();
+                    await cancel;
+                    break;
+            }
+
+            await head.WaitAsync(Guard.HangLimit);
+            await Task.WhenAll(flows).WaitAsync(Guard.HangLimit);
+            threads.ForEach(w => w.JoinGuarded());
+            Assert.True(problems.IsEmpty, $"{context}: {string.Join("; ", problems.Take(5))}");
+            Assert.True(semaphore.CurrentCount == Exist && semaphore.QueuedWaiterCount == 0,
+                $"{context}: {semaphore.CurrentCount} of {Exist} permits free, {semaphore.QueuedWaiterCount} still queued at the end");
+        }
+
+        Assert.True(tally.Ended == tally.Attempts && tally.Attempts == Rounds * (Threads + Flows), $"{Seed + 3_001}..: {tally.Describe()}");
     }
 
     /// <summary>
@@ -541,14 +714,17 @@ public sealed class KernelStressTests
                     if (!scope.IsAcquired)
                     {
                         CountFailure(tally, drawn, canceled, problems, $"{context}, flow {f}, attempt {i}");
+                        Holds(0, problems, $"{context}, flow {f}, attempt {i}");
                         continue;
                     }
 
                     Interlocked.Increment(ref tally.Acquired);
+                    Holds(1, problems, $"{context}, flow {f}, attempt {i}");
                     Raise(ref inUse, count, Max, problems, context);
                     await (random.Next(3) == 0 ? Task.Delay(1) : Task.Run(() => Thread.SpinWait(random.Next(5_000))));
                     Interlocked.Add(ref inUse, -count);
                     scope.Dispose();
+                    Holds(0, problems, $"{context}, flow {f}, attempt {i}");
                 }
             })).ToList();
 
@@ -618,10 +794,12 @@ public sealed class KernelStressTests
                     if (!scope.IsAcquired)
                     {
                         CountFailure(tally, drawn, canceled, problems, $"{context}, flow {f}, attempt {i}");
+                        Holds(0, problems, $"{context}, flow {f}, attempt {i}");
                         continue;
                     }
 
                     Interlocked.Increment(ref tally.Acquired);
+                    Holds(1, problems, $"{context}, flow {f}, attempt {i}");
                     if (write)
                     {
                         await Write(scope, random);
@@ -644,6 +822,7 @@ public sealed class KernelStressTests
                         catch (LockRecursionException)
                         {
                             Interlocked.Increment(ref refusedUpgrades);
+                            Holds(1, problems, $"{context}, flow {f}, attempt {i}");
                         }
                     }
 
@@ -651,6 +830,7 @@ public sealed class KernelStressTests
                     await Task.Yield();
                     Interlocked.Decrement(ref readers);
                     scope.Dispose();
+                    Holds(0, problems, $"{context}, flow {f}, attempt {i}");
 
                     if (random.Next(4) == 0)
                     {
@@ -714,6 +894,7 @@ public sealed class KernelStressTests
             await Task.Yield();
             Interlocked.Decrement(ref writers);
             held.Dispose();
+            Holds(0, problems, context);
         }
     }
 
@@ -759,6 +940,7 @@ public sealed class KernelStressTests
     {
         const int SetFlows = 12;
         const int SingleFlows = 6;
+        const int SyncThreads = 2;
         const int Attempts = 150;
 
         int seed = Seed + 7_001;
@@ -849,6 +1031,7 @@ public sealed class KernelStressTests
                     if (!set.IsAcquired)
                     {
                         CountFailure(tally, drawn, canceled, problems, $"{context}, set flow {f}, attempt {i}");
+                        Holds(0, problems, $"{context}, set flow {f}, attempt {i}");
                         if (exclusive.IsHeldByCurrentFlow || rw.IsWriteHeldByCurrentFlow)
                         {
                             Note($"set flow {f}, attempt {i}: a failed set left a member held by its flow");
@@ -858,6 +1041,7 @@ public sealed class KernelStressTests
                     }
 
                     Interlocked.Increment(ref tally.Acquired);
+                    Holds(chosen.Length, problems, $"{context}, set flow {f}, attempt {i}");
                     if (set.Count != chosen.Length)
                     {
                         Note($"a set of {chosen.Length} held {set.Count}");
@@ -875,6 +1059,7 @@ public sealed class KernelStressTests
                     }
 
                     set.Dispose();
+                    Holds(0, problems, $"{context}, set flow {f}, attempt {i}");
                 }
             })).ToList();
 
@@ -909,10 +1094,12 @@ public sealed class KernelStressTests
                     if (!scope.IsAcquired)
                     {
                         CountFailure(tally, drawn, canceled, problems, $"{context}, single flow {f}, attempt {i}");
+                        Holds(0, problems, $"{context}, single flow {f}, attempt {i}");
                         continue;
                     }
 
                     Interlocked.Increment(ref tally.Acquired);
+                    Holds(1, problems, $"{context}, single flow {f}, attempt {i}");
                     if (which == 1)
                     {
                         Interlocked.Increment(ref readers);
@@ -937,14 +1124,73 @@ public sealed class KernelStressTests
                     }
 
                     scope.Dispose();
+                    Holds(0, problems, $"{context}, single flow {f}, attempt {i}");
+                }
+            })).ToList();
+
+            // Threads take the semaphore too, alone or in a sync set with a sync lock: their waits queue beside the flows'.
+            var syncLock = new ExclusiveLock($"stress-set-sync-{seed}");
+            var threads = Enumerable.Range(0, SyncThreads).Select(t => Worker.Start($"set-sync-{seed}-{t}", () =>
+            {
+                var random = new Random(seed * 61 + t);
+                for (int i = 0; i < Attempts; i++)
+                {
+                    Interlocked.Increment(ref tally.Attempts);
+                    var drawn = Draw(random, canceller);
+                    Exception? canceled = null;
+                    bool acquired = false;
+                    try
+                    {
+                        if (random.Next(2) == 0)
+                        {
+                            acquired = semaphore.TryAcquire(drawn.Timeout, drawn.Token, out var permit);
+                            if (acquired)
+                            {
+                                Enter(semaphore);
+                                Thread.SpinWait(random.Next(2_000));
+                                Leave(semaphore);
+                                permit.Dispose();
+                            }
+                        }
+                        else
+                        {
+                            acquired = LockSet.TryAcquire(drawn.Timeout, drawn.Token, out var both, syncLock, semaphore);
+                            if (acquired)
+                            {
+                                Enter(semaphore);
+                                Thread.SpinWait(random.Next(2_000));
+                                Leave(semaphore);
+                                both.Dispose();
+                            }
+                        }
+                    }
+                    catch (OperationCanceledException ex)
+                    {
+                        canceled = ex;
+                    }
+                    finally
+                    {
+                        drawn.End();
+                    }
+
+                    if (acquired)
+                    {
+                        Interlocked.Increment(ref tally.Acquired);
+                    }
+                    else
+                    {
+                        CountFailure(tally, drawn, canceled, problems, $"{context}, thread {t}, attempt {i}");
+                    }
                 }
             })).ToList();
 
             await Task.WhenAll(setFlows.Concat(singleFlows)).WaitAsync(Guard.HangLimit);
+            threads.ForEach(w => w.JoinGuarded());
+            Assert.False(syncLock.IsHeld, $"{context}: the sync set's lock is still held");
         }
 
         Assert.True(problems.Count == 0, $"{context}: {string.Join("; ", problems.Take(5))}");
-        Assert.True(tally.Ended == tally.Attempts && tally.Attempts == (SetFlows + SingleFlows) * Attempts, $"{context}: {tally.Describe()}");
+        Assert.True(tally.Ended == tally.Attempts && tally.Attempts == (SetFlows + SingleFlows + SyncThreads) * Attempts, $"{context}: {tally.Describe()}");
         Assert.True(!exclusive.IsHeld && exclusive.WaitingCount == 0, $"{context}: exclusive held {exclusive.IsHeld}, {exclusive.WaitingCount} queued");
         Assert.True(!rw.IsWriteHeld && rw.CurrentReaderCount == 0 && rw.WaitingCount == 0, $"{context}: read-write lock not idle");
         Assert.True(semaphore.CurrentCount == 2 && semaphore.QueuedWaiterCount == 0,
@@ -1018,6 +1264,7 @@ public sealed class KernelStressTests
                     if (!acquired)
                     {
                         CountFailure(tally, drawn, canceled, problems, $"{context}, flow {f}, attempt {i}");
+                        Holds(0, problems, $"{context}, flow {f}, attempt {i}");
                         if (keys.Any(striped.IsHeldByCurrentFlow))
                         {
                             Note($"flow {f}, attempt {i}: a failed attempt left a stripe held by its flow");
@@ -1027,6 +1274,7 @@ public sealed class KernelStressTests
                     }
 
                     Interlocked.Increment(ref tally.Acquired);
+                    Holds(stripes.Length, problems, $"{context}, flow {f}, attempt {i}");
                     foreach (int stripe in stripes)
                     {
                         if (Interlocked.Increment(ref inStripe[stripe]) != 1)
@@ -1049,6 +1297,8 @@ public sealed class KernelStressTests
                     {
                         many.Dispose();
                     }
+
+                    Holds(0, problems, $"{context}, flow {f}, attempt {i}");
                 }
             })).ToList();
 
