@@ -2,7 +2,6 @@ using System;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Locksmith.Generators.Diagnostics;
 using Locksmith.Generators.Tests.Support;
@@ -47,7 +46,7 @@ public sealed class DiagnosticMessagesTests
     public void EveryMessage_SaysHowToFixIt_AndNamesWhatItIsAbout()
     {
         // Every diagnostic test snapshots its messages; together they show every descriptor (LSM0099 needs a bug).
-        var lines = Directory.GetFiles(SnapshotDirectory(), "*#diagnostics.verified.txt")
+        var lines = Directory.GetFiles(Snapshot.Folder, "*#diagnostics.verified.txt")
             .SelectMany(static file => File.ReadAllLines(file))
             .Where(static line => line.Length > 0)
             .ToList();
@@ -68,7 +67,4 @@ public sealed class DiagnosticMessagesTests
         string failure = DiagnosticDescriptors.GeneratorFailure.MessageFormat.ToString(System.Globalization.CultureInfo.InvariantCulture);
         Assert.Contains("; ", failure, StringComparison.Ordinal);
     }
-
-    private static string SnapshotDirectory([CallerFilePath] string testFile = "") =>
-        Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
 }

@@ -284,19 +284,5 @@ public sealed class ReadmeApiNamesTests
         }
     }
 
-    private static string[] ReadmeLines() => File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md"));
-
-    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
-    }
+    private static string[] ReadmeLines() => File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "README.md"));
 }

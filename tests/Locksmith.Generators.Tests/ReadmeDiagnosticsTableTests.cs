@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using Locksmith.Generators.Diagnostics;
 using Microsoft.CodeAnalysis;
@@ -88,6 +87,5 @@ public sealed class ReadmeDiagnosticsTableTests
         return rows;
     }
 
-    private static string ReadmePath([CallerFilePath] string testFile = "") =>
-        Path.GetFullPath(Path.Combine(Path.GetDirectoryName(testFile)!, "..", "..", "README.md"));
+    private static string ReadmePath() => Path.Combine(RepositoryPaths.Root, "README.md");
 }

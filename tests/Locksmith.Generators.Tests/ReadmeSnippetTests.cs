@@ -199,7 +199,7 @@ public sealed class ReadmeSnippetTests
 
     private static IReadOnlyList<Snippet> ReadSnippets()
     {
-        string[] lines = File.ReadAllLines(Path.Combine(RepositoryRoot(), "README.md"));
+        string[] lines = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "README.md"));
         var snippets = new List<Snippet>();
         for (int i = 0; i < lines.Length; i++)
         {
@@ -241,20 +241,6 @@ public sealed class ReadmeSnippetTests
 
         var hidden = match.Groups["end"].Success ? [] : lines[(start + 1)..(fence - 1)];
         return (match.Groups["kind"].Value, match.Groups["text"].Value, hidden);
-    }
-
-    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
     }
 
     private sealed record Snippet(int Line, string Kind, string Argument, IReadOnlyList<string> Hidden, string Code);

@@ -1,7 +1,6 @@
 using System;
 using System.IO;
 using System.Linq;
-using System.Runtime.CompilerServices;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
@@ -20,7 +19,7 @@ public sealed class SnapshotVersionTests
         Assert.DoesNotContain(Snapshot.GeneratedCodeArguments(Snapshot.GeneratorVersion), scrubbed, StringComparison.Ordinal);
         Assert.Contains(Snapshot.GeneratedCodeArguments(Snapshot.VersionPlaceholder), scrubbed, StringComparison.Ordinal);
 
-        var files = Directory.GetFiles(SnapshotDirectory(), "*.verified.cs");
+        var files = Directory.GetFiles(Snapshot.Folder, "*.verified.cs");
         Assert.NotEmpty(files);
         Assert.All(files, file =>
         {
@@ -29,7 +28,4 @@ public sealed class SnapshotVersionTests
             Assert.Contains(Snapshot.GeneratedCodeArguments(Snapshot.VersionPlaceholder), text, StringComparison.Ordinal);
         });
     }
-
-    private static string SnapshotDirectory([CallerFilePath] string testFile = "") =>
-        Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
 }

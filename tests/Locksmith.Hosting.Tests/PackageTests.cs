@@ -23,7 +23,7 @@ public sealed class PackageTests
         // or test project referencing only this package got [Guarded] wrappers and LSM diagnostics only because today's
         // SDK ignores that exclude for analyzers (NuGet/Home#6279); once it is honoured, the generator would silently stop
         // running for those projects.
-        string root = RepositoryRoot();
+        string root = RepositoryPaths.Root;
         var output = Directory.CreateTempSubdirectory("locksmith-pack-");
         try
         {
@@ -75,19 +75,5 @@ public sealed class PackageTests
 
         process.WaitForExit();
         return (process.ExitCode, stdout.Result + error.Result);
-    }
-
-    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
-    private static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
     }
 }

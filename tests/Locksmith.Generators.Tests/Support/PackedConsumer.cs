@@ -23,7 +23,7 @@ public sealed class PackedConsumer : IDisposable
 
     public PackedConsumer()
     {
-        RepositoryRoot = FindRepositoryRoot();
+        RepositoryRoot = RepositoryPaths.Root;
         _work = Directory.CreateTempSubdirectory("locksmith-pack-");
         try
         {
@@ -254,19 +254,5 @@ public sealed class PackedConsumer : IDisposable
 
         process.WaitForExit();
         return (process.ExitCode, output.Result + error.Result, arguments);
-    }
-
-    // From the test binary, not [CallerFilePath]: CI's deterministic build maps source paths to /_/.
-    private static string FindRepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "Framework.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"No Framework.sln above the test binary's directory {AppContext.BaseDirectory}.");
     }
 }

@@ -12,10 +12,11 @@ namespace Locksmith.Generators.Tests.Support;
 
 /// <summary>
 /// Snapshot files with Verify's conventions: each generated source is compared with
-/// <c>Snapshots/&lt;TestClass&gt;.&lt;TestMethod&gt;#&lt;HintName&gt;.verified.cs</c> beside the test file. A mismatch
+/// <c>Snapshots/&lt;TestClass&gt;.&lt;TestMethod&gt;#&lt;HintName&gt;.verified.cs</c> beside the tests. A mismatch
 /// writes <c>.received.cs</c> next to it and fails with a unified diff; <c>LOCKSMITH_ACCEPT_SNAPSHOTS=1</c> accepts
-/// every received file instead. Files are found from the source tree (<see cref="CallerFilePathAttribute"/>), so it
-/// works from <c>dotnet test</c> whatever the working directory. The generator's version in
+/// every received file instead. The folder is found from the test binary (<see cref="RepositoryPaths"/>), so it works
+/// from <c>dotnet test</c> whatever the working directory, and in CI's deterministic build too; the class is the running
+/// test's (xunit's <see cref="TestContext"/>) and the method the caller's. The generator's version in
 /// <c>[GeneratedCode]</c> is replaced by <see cref="VersionPlaceholder"/> (as the LoggerMessage baselines do), so a
 /// version bump changes no snapshot.
 /// </summary>
@@ -29,21 +30,24 @@ internal static class Snapshot
     /// <summary>The version the generator writes into <c>[GeneratedCode]</c>.</summary>
     public static string GeneratorVersion { get; } = typeof(GuardedGenerator).Assembly.GetName().Version?.ToString() ?? string.Empty;
 
+    /// <summary>The <c>Snapshots</c> folder beside the tests, in the source tree.</summary>
+    public static string Folder => RepositoryPaths.Folder("tests", "Locksmith.Generators.Tests", "Snapshots");
+
     private static bool Accepting => Environment.GetEnvironmentVariable(AcceptVariable) == "1";
 
     /// <summary>Verifies every source the generator produced, and that no snapshot of this test is left without one.</summary>
-    public static void VerifyGenerated(GeneratorRun run, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "")
+    public static void VerifyGenerated(GeneratorRun run, [CallerMemberName] string testMethod = "")
     {
         var files = run.Result.Results
             .SelectMany(static r => r.GeneratedSources)
             .ToDictionary(static s => Path.GetFileNameWithoutExtension(s.HintName), static s => ScrubVersion(s.SourceText.ToString()));
         Assert.NotEmpty(files);
-        Verify(files, ".cs", testFile, testMethod);
+        Verify(files, ".cs", testMethod);
     }
 
     /// <summary>Verifies a text (e.g. diagnostics rendered one a line) as <c>…#&lt;name&gt;.verified.txt</c>.</summary>
-    public static void VerifyText(string name, string text, [CallerFilePath] string testFile = "", [CallerMemberName] string testMethod = "") =>
-        Verify(new Dictionary<string, string> { [name] = text }, ".txt", testFile, testMethod);
+    public static void VerifyText(string name, string text, [CallerMemberName] string testMethod = "") =>
+        Verify(new Dictionary<string, string> { [name] = text }, ".txt", testMethod);
 
     /// <summary>Diagnostics as stable text: id, severity, line span, message.</summary>
     public static string Render(IEnumerable<Diagnostic> diagnostics) =>
@@ -56,11 +60,10 @@ internal static class Snapshot
                 return $"{d.Id} {d.Severity} ({span.Start.Line + 1},{span.Start.Character + 1})-({span.End.Line + 1},{span.End.Character + 1}): {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}\n";
             }));
 
-    private static void Verify(Dictionary<string, string> files, string extension, string testFile, string testMethod)
+    private static void Verify(Dictionary<string, string> files, string extension, string testMethod)
     {
-        string directory = Path.Combine(Path.GetDirectoryName(testFile)!, "Snapshots");
-        string prefix = Path.GetFileNameWithoutExtension(testFile) + "." + testMethod + "#";
-        Directory.CreateDirectory(directory);
+        string directory = Folder;
+        string prefix = TestClassName() + "." + testMethod + "#";
         var failures = new StringBuilder();
 
         foreach (var (name, text) in files.OrderBy(static f => f.Key, StringComparer.Ordinal))
@@ -107,6 +110,11 @@ internal static class Snapshot
 
         Assert.True(failures.Length == 0, $"Snapshots differ (set {AcceptVariable}=1 to accept):\n{failures}");
     }
+
+    // Each test class lives in the file of its name, so this is the name the snapshots were made under.
+    private static string TestClassName() =>
+        TestContext.Current.TestClass?.TestClassSimpleName
+        ?? throw new InvalidOperationException("A snapshot is verified outside a running test; call it from a test method.");
 
     /// <summary>Replaces the generator's version in <c>[GeneratedCode("Locksmith.Generators", "…")]</c> with <see cref="VersionPlaceholder"/>.</summary>
     public static string ScrubVersion(string text) =>
