@@ -7,8 +7,11 @@ public sealed class ControlledTestOptions
 {
     private static readonly TimeSpan s_longestIdleTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
 
-    /// <summary>The strategy that picks the next flow. Default: <see cref="SchedulingStrategy.Random"/>.</summary>
-    public SchedulingStrategy Strategy { get; init; } = SchedulingStrategy.Random;
+    /// <summary>
+    /// The strategy that picks the next flow. Default: <see cref="SchedulingStrategy.Portfolio"/> (iterations take turns
+    /// between Random, Pct(2) and Pct(3)); a strategy set here is used for every iteration.
+    /// </summary>
+    public SchedulingStrategy Strategy { get; init; } = SchedulingStrategy.Portfolio;
 
     /// <summary>The seed; each iteration derives its own generator from it and its number. Default: 0.</summary>
     public int Seed { get; init; }

@@ -44,7 +44,10 @@ public sealed class ControlledTestReport
     /// <summary>The iteration (0-based) that failed; with <see cref="Seed"/> and the strategy it names the run.</summary>
     public int Iteration { get; }
 
-    /// <summary>The strategy that chose the schedule.</summary>
+    /// <summary>
+    /// The strategy of the options that chose the schedule (for <see cref="SchedulingStrategy.Portfolio"/>, the report's
+    /// first line also names the member that chose this iteration).
+    /// </summary>
     public SchedulingStrategy Strategy { get; }
 
     /// <summary>The scheduling steps the run took.</summary>
@@ -95,7 +98,11 @@ public sealed class ControlledTestReport
         }
         else
         {
-            text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {Strategy}, {Steps} steps): {Summary}").AppendLine();
+            // A portfolio's report names the member that chose this run too; the rerun line keeps the portfolio, as the
+            // member alone would choose different runs.
+            var chose = Strategy.ForIteration(Iteration);
+            string strategy = ReferenceEquals(chose, Strategy) ? Strategy.ToString() : $"{Strategy}, {chose} in this iteration";
+            text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {strategy}, {Steps} steps): {Summary}").AppendLine();
         }
 
         foreach (var wait in Waits)

@@ -16,8 +16,9 @@ internal static class Explorer
         for (int iteration = 0; iteration < stopAfter; iteration++)
         {
             int seed = Chooser.IterationSeed(options.Seed, iteration);
-            Chooser chooser = options.Strategy.IsPct
-                ? new PctChooser(seed, options.Strategy.Depth, longest > 0 ? longest : InitialStepEstimate, options.MaxSteps)
+            var strategy = options.Strategy.ForIteration(iteration);
+            Chooser chooser = strategy.IsPct
+                ? new PctChooser(seed, strategy.Depth, longest > 0 ? longest : InitialStepEstimate, options.MaxSteps)
                 : new RandomChooser(seed);
             var (run, failure) = RunOnce(build, options, iteration, chooser);
             total += run.Steps;
