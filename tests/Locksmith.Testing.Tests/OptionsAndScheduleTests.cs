@@ -64,6 +64,51 @@ public sealed class OptionsAndScheduleTests
         Assert.False(ran);
     }
 
+    [Fact]
+    public void ThePortfolioTakesTurnsAsDocumented_AndItsRandomIterationsAreRandomsOwnRuns()
+    {
+        Assert.Same(SchedulingStrategy.Portfolio, new ControlledTestOptions().Strategy);
+        string[] members = ["Random", "Pct(2)", "Pct(3)", "Random", "Pct(2)", "Pct(3)"];
+        for (int iteration = 0; iteration < members.Length; iteration++)
+        {
+            var report = ControlledTest.Run(FailsAt(iteration), new ControlledTestOptions { Seed = 5, Iterations = iteration + 1 }).Failure;
+            Assert.NotNull(report);
+            Assert.Equal(iteration, report.Iteration);
+            Assert.Contains($"(seed 5, strategy Portfolio, {members[iteration]} in this iteration, ", report.ToString(), StringComparison.Ordinal);
+            Assert.Contains("Or rerun: Seed = 5, Strategy = Portfolio, ", report.ToString(), StringComparison.Ordinal);
+
+            if (members[iteration] == "Random")
+            {
+                // The same per-iteration generator as an explicit Random run: the same schedule.
+                var random = ControlledTest.Run(FailsAt(iteration), new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Seed = 5, Iterations = iteration + 1 }).Failure;
+                Assert.NotNull(random);
+                Assert.Equal(random.Schedule, report.Schedule);
+                Assert.Contains("(seed 5, strategy Random, ", random.ToString(), StringComparison.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>Two flows contending for a lock; the check fails in iteration <paramref name="failing"/> only.</summary>
+    private static Action<Scenario> FailsAt(int failing) => scenario =>
+    {
+        var gate = new ExclusiveLock("gate");
+        for (int f = 0; f < 2; f++)
+        {
+            scenario.Thread($"worker{f}", () =>
+            {
+                using (gate.Acquire())
+                {
+                }
+
+                using (gate.Acquire())
+                {
+                }
+            });
+        }
+
+        scenario.Finally(() => Assert.NotEqual(failing, scenario.Iteration));
+    };
+
     private static void OneFlow(Scenario scenario)
     {
         var gate = new ExclusiveLock("gate");
