@@ -493,9 +493,5 @@ public sealed class AsyncWrapperEdgeCaseTests
         return string.Join("\n", run.Result.GeneratedTrees.Select(static t => t.ToString()));
     }
 
-    private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) =>
-        [.. run.GeneratorDiagnostics
-            .Concat(run.CompilerDiagnostics)
-            .Concat(run.AnalyzerDiagnostics)
-            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)];
+    private static System.Collections.Generic.List<Diagnostic> Problems(GeneratorRun run) => GeneratorHarness.AllProblems(run);
 }

@@ -35,11 +35,7 @@ public sealed class GeneratedCodeCompilesTests
         var run = GeneratorHarness.Run(compilation);
 
         Assert.NotEmpty(run.Result.GeneratedTrees);
-        var problems = run.GeneratorDiagnostics
-            .Concat(run.CompilerDiagnostics)
-            .Concat(run.AnalyzerDiagnostics)
-            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)
-            .ToList();
+        var problems = GeneratorHarness.AllProblems(run);
         Assert.True(
             problems.Count == 0,
             "Diagnostics:\n" + Snapshot.Render(problems) + "\n" +

@@ -106,11 +106,7 @@ public sealed class ReadmeSnippetTests
         var driver = CSharpGeneratorDriver.Create([new GuardedGenerator().AsSourceGenerator()], parseOptions: s_userParseOptions);
         var run = GeneratorHarness.Run(Compile(snippet), driver);
 
-        var problems = run.GeneratorDiagnostics
-            .Concat(run.CompilerDiagnostics)
-            .Concat(run.AnalyzerDiagnostics)
-            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)
-            .ToList();
+        var problems = GeneratorHarness.AllProblems(run);
         Assert.True(
             problems.Count == 0,
             $"README.md line {readmeLine} ({snippet.Kind} {snippet.Argument}):\n" + Render(problems) + "\n" + run.GeneratedText);

@@ -65,6 +65,13 @@ internal static class GeneratorHarness
         return Run(compilation);
     }
 
+    /// <summary>Every warning or error of the run: the generator's (LSM diagnostics included), the compiler's and the analyzers'.</summary>
+    public static System.Collections.Generic.List<Diagnostic> AllProblems(GeneratorRun run) =>
+        [.. run.GeneratorDiagnostics
+            .Concat(run.CompilerDiagnostics)
+            .Concat(run.AnalyzerDiagnostics)
+            .Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError)];
+
     /// <summary>The generator's own failures (CS8785) and every compiler warning or error, less missing docs of the test sources.</summary>
     public static System.Collections.Generic.List<Diagnostic> CompileProblems(GeneratorRun run) =>
         [.. run.GeneratorDiagnostics.Where(static d => !d.Id.StartsWith("LSM", StringComparison.Ordinal) && (d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError))
