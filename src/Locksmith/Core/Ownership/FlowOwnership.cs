@@ -28,6 +28,11 @@ namespace Locksmith;
 /// holds. Nothing can tell which views a task captured, so only a fresh view per claim (an allocation) would close
 /// this; README documents it, and SuppressFlow as the way out. Tasks started while the flow holds nothing carry no
 /// live view.</para>
+/// <para>Once a first claim has shown that the thread's context field holds exactly what <see cref="ExecutionContext.Capture"/>
+/// and <see cref="ExecutionContext.Restore"/> read and write, a claim from a context the thread's latest cached record was
+/// claimed on (a context carrying no view), and the end of a claim in the frame that made it, read and swap that field
+/// directly: the same two contexts, with one thread-static read instead of several. The two contexts differ only in this
+/// class's async local, which has no change handler, so skipping <c>Restore</c>'s change notifications skips nothing.</para>
 /// </remarks>
 internal static class FlowOwnership
 {
@@ -37,8 +42,18 @@ internal static class FlowOwnership
 
     private static readonly AsyncLocal<ClaimView?> s_flow = new();
 
+    // What the thread's context field holds for the default context, which it stores as null.
+    private static readonly object s_defaultOnThread = new();
+
+    // 1 once a claim showed that the thread's context field is what Capture and Restore read and write, -1 if it is
+    // not (or the field is missing from this runtime), 0 before the first claim.
+    private static int s_directContext;
+
     [ThreadStatic]
-    private static LockOwner?[]? t_cache;
+    private static ThreadClaims? t_claims;
+
+    /// <summary>Whether claims read and swap the thread's context field directly (a first claim showed it is safe here).</summary>
+    internal static bool ReadsTheThreadContextDirectly => Volatile.Read(ref s_directContext) > 0;
 
     /// <summary>The current flow's record while it holds async locks, else null.</summary>
     public static LockOwner? CurrentOrNull
@@ -61,7 +76,11 @@ internal static class FlowOwnership
     /// so the caller may record its hold with plain stores.
     /// </param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static LockOwner Enter(out bool claimed)
+    public static LockOwner Enter(out bool claimed) => s_directContext > 0 ? EnterDirect(out claimed) : EnterThroughContext(out claimed);
+
+    /// <summary><see cref="Enter(out bool)"/> through the public context API: the async local, Capture and Restore.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static LockOwner EnterThroughContext(out bool claimed)
     {
         var view = s_flow.Value;
         if (view is { Owner: var owner } && TryShare(owner, view))
@@ -103,6 +122,44 @@ internal static class FlowOwnership
         return false;
     }
 
+    /// <summary>
+    /// <see cref="Enter(out bool)"/> reading the thread's context field, for the two cases most acquisitions are: the
+    /// context is the one the thread's latest cached record was claimed on and carries no view (nothing in it can be
+    /// shared, and the record's next view was made for it), or the context is the live view of the thread's latest
+    /// claim (share it). Anything else goes the general way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static LockOwner EnterDirect(out bool claimed)
+    {
+        if (t_claims is { } claims)
+        {
+            ref var field = ref ThreadContextField(claims.Thread);
+            var onThread = field;
+            if (claims.Cache[0] is { FlowBaseViewless: true } owner && ReferenceEquals(owner.FlowBaseOnThread, onThread ?? s_defaultOnThread))
+            {
+                int index = (owner.FlowViewIndex + 1) & (ViewCount - 1);
+                if (owner.FlowViews![index] is { To: { } to } view && ReferenceEquals(view.From, owner.FlowBase))
+                {
+                    claims.Cache[0] = null;
+                    owner.FlowViewIndex = index;
+                    field = to;
+                    owner.FlowCurrentView = view;
+                    Volatile.Write(ref owner.FlowHolds, ClaimedHolds(owner));
+                    claims.NoteClaim(owner);
+                    claimed = true;
+                    return owner;
+                }
+            }
+            else if (onThread is not null && claims.LatestClaim is { FlowCurrentView: { } latest } latestOwner && ReferenceEquals(latest.To, onThread) && TryShare(latestOwner, latest))
+            {
+                claimed = false;
+                return latestOwner;
+            }
+        }
+
+        return EnterThroughContext(out claimed);
+    }
+
     /// <summary>Claims a record in the calling frame: the context holds no live view.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static LockOwner EnterSlow(ClaimView? view)
@@ -120,10 +177,65 @@ internal static class FlowOwnership
         // A context that carries a dead view is its base with that view: claim as from the base, so a frame whose
         // claim ended in a callee (which restored only its own context) reuses the same cached records and views.
         var based = view is not null && ReferenceEquals(current, view.To) && view.From is { } from ? from : current;
-        var owner = TakeCached(based) ?? NewRecord();
+        var claims = ClaimsOfThread();
+        var owner = TakeCached(claims, based) ?? NewRecord();
+        // Read before the claim changes the field: the base as the thread holds it (what a context is on the thread, and
+        // whether it carries a view, never change, so a record claimed on the same base again keeps both).
+        bool sameBase = ReferenceEquals(owner.FlowBase, based);
+        object? onThread = s_directContext >= 0 && ReferenceEquals(based, current) ? ThreadContextFieldOrMissing(claims.Thread) : null;
         Claim(owner, based, current);
+        claims.NoteClaim(owner);
+        if (onThread is not null)
+        {
+            owner.FlowBaseOnThread = onThread;
+            owner.FlowBaseViewless = view is null;
+            if (s_directContext == 0)
+            {
+                if (ReferenceEquals(ThreadContextFieldOrMissing(claims.Thread), owner.FlowCurrentView!.To))
+                {
+                    Interlocked.CompareExchange(ref s_directContext, 1, 0);
+                }
+                else
+                {
+                    s_directContext = -1;
+                }
+            }
+        }
+        else if (!sameBase)
+        {
+            owner.FlowBaseOnThread = null;
+            owner.FlowBaseViewless = false;
+        }
+
         return owner;
     }
+
+    /// <summary>
+    /// The thread's context field (null for the default context, as <see cref="ExecutionContext.Restore"/> stores it),
+    /// or the marker for the default context when null; null when this runtime has no such field.
+    /// </summary>
+    private static object? ThreadContextFieldOrMissing(Thread thread)
+    {
+        try
+        {
+            return ThreadContextField(thread) ?? s_defaultOnThread;
+        }
+        catch (MissingFieldException)
+        {
+            s_directContext = -1;
+            return null;
+        }
+    }
+
+    /// <summary>The field <see cref="ExecutionContext.Capture"/> reads and <see cref="ExecutionContext.Restore"/> writes.</summary>
+    [UnsafeAccessor(UnsafeAccessorKind.Field, Name = "_executionContext")]
+    private static extern ref ExecutionContext? ThreadContextField(Thread thread);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ThreadClaims ClaimsOfThread() => t_claims ?? NewClaimsOfThread();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ThreadClaims NewClaimsOfThread() => t_claims = new ThreadClaims(Thread.CurrentThread);
 
     private static LockOwner NewRecord()
     {
@@ -249,8 +361,26 @@ internal static class FlowOwnership
     /// <inheritdoc cref="ReleasedInCallee"/>
     public static void NotHeldInCallee(LockOwner owner) => ReleasedInCallee(owner);
 
+    /// <summary>
+    /// Ends a claim. Mostly in the frame that made it, on a thread whose context field holds the claim's view: put the
+    /// context before the claim back into that field, and the record into the thread's cache.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void Unclaim(LockOwner owner) => Unclaim(owner, retireView: false);
+    private static void Unclaim(LockOwner owner)
+    {
+        if (s_directContext > 0 && owner.FlowBaseOnThread is { } beforeOnThread && owner.FlowCurrentView is { } view && t_claims is { } claims)
+        {
+            ref var field = ref ThreadContextField(claims.Thread);
+            if (ReferenceEquals(field, view.To))
+            {
+                field = ReferenceEquals(beforeOnThread, s_defaultOnThread) ? null : (ExecutionContext)beforeOnThread;
+                Cache(claims, owner);
+                return;
+            }
+        }
+
+        Unclaim(owner, retireView: false);
+    }
 
     private static void Unclaim(LockOwner owner, bool retireView)
     {
@@ -261,8 +391,8 @@ internal static class FlowOwnership
             return;
         }
 
-        var current = ExecutionContext.Capture();
-        if (ReferenceEquals(current, view.To))
+        var claims = ClaimsOfThread();
+        if (ReferenceEquals(ExecutionContext.Capture(), view.To))
         {
             ExecutionContext.Restore(before);
         }
@@ -288,7 +418,7 @@ internal static class FlowOwnership
             Array.Clear(owner.FlowViews!, owner.FlowViewIndex, 1);
         }
 
-        Cache(owner);
+        Cache(claims, owner);
     }
 
     /// <summary>
@@ -297,14 +427,9 @@ internal static class FlowOwnership
     /// for it, not a record); else none, and the caller makes a record, which joins the cache when its claim ends.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static LockOwner? TakeCached(ExecutionContext based)
+    private static LockOwner? TakeCached(ThreadClaims claims, ExecutionContext based)
     {
-        var cache = t_cache;
-        if (cache is null)
-        {
-            return null;
-        }
-
+        var cache = claims.Cache;
         bool full = true;
         for (int i = 0; i < cache.Length; i++)
         {
@@ -337,13 +462,37 @@ internal static class FlowOwnership
     /// bases a thread claims on often stay, and one no flow uses any more leaves.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Cache(LockOwner owner)
+    private static void Cache(ThreadClaims claims, LockOwner owner)
     {
-        var cache = t_cache ??= new LockOwner?[CacheSize];
+        var cache = claims.Cache;
         var carried = owner;
         for (int i = 0; i < cache.Length && carried is not null; i++)
         {
             (cache[i], carried) = (carried, cache[i]);
+        }
+    }
+
+    /// <summary>A thread's idle records (most recently cached first), and the thread, whose context field claims read.</summary>
+    private sealed class ThreadClaims(Thread thread)
+    {
+        public readonly Thread Thread = thread;
+
+        public readonly LockOwner?[] Cache = new LockOwner?[CacheSize];
+
+        /// <summary>
+        /// The record of the latest claim made on this thread: a context that is its current view's <c>To</c> carries that
+        /// view, so a flow acquiring again inside its hold finds what to share without the async local's look-up.
+        /// </summary>
+        public LockOwner? LatestClaim;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void NoteClaim(LockOwner owner)
+        {
+            // Mostly the same record claim after claim: the store (and its GC barrier) only when it changes.
+            if (!ReferenceEquals(LatestClaim, owner))
+            {
+                LatestClaim = owner;
+            }
         }
     }
 

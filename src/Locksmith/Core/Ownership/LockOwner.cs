@@ -83,6 +83,15 @@ internal sealed class LockOwner
     /// <summary>For a flow: the context the latest claim was taken on, so a thread's cache finds a record for a context.</summary>
     internal ExecutionContext? FlowBase;
 
+    /// <summary>
+    /// For a flow: <see cref="FlowBase"/> as the thread's context field holds it (a marker for the default context), or
+    /// null when not known; lets a claim and its end compare and swap that field directly (see <see cref="FlowOwnership"/>).
+    /// </summary>
+    internal object? FlowBaseOnThread;
+
+    /// <summary>For a flow: whether <see cref="FlowBase"/> carries no claim view at all, so a claim on it needs no look-up.</summary>
+    internal bool FlowBaseViewless;
+
     /// <summary>For a flow: the <see cref="AsyncReadWriteLock"/> read locks it holds (that type keeps them).</summary>
     internal AsyncReadWriteLock.FlowReadHolds FlowReads;
 
