@@ -1,4 +1,6 @@
 using System;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -54,6 +56,269 @@ public sealed class FlowContextFieldTests
         Assert.Equal(Rounds, secondHeld);
         Assert.False(first.IsHeld);
         Assert.False(second.IsHeld);
+    }
+
+    [Fact]
+    public void AClaimThatMovesACachedRecord_FromAFrameCarryingADeadView_GivesBackTheFramesBase()
+    {
+        var gate = new AsyncExclusiveLock("ctx-moved");
+        Assert.Equal(MovedRounds, OnNewThread(() => MovedRecordRounds(gate)));
+        Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
+    public void FirstReadsEndedInTheirFrame_OrOnAnotherThread_GiveBackTheContextBefore()
+    {
+        var readWrite = new AsyncReadWriteLock();
+        var inner = new AsyncExclusiveLock("ctx-read-inner");
+        Assert.Equal(Rounds, OnNewThread(() => ReadRounds(readWrite, inner)));
+        Assert.Equal(0, readWrite.CurrentReaderCount);
+        Assert.False(inner.IsHeld);
+    }
+
+    [Fact]
+    public void AContextChangedInsideTheHold_OrAReleaseInsideRunOnAnotherThread_EndsTheClaimAsRestoreWould()
+    {
+        var gate = new AsyncExclusiveLock("ctx-changed");
+        Assert.Equal(ChangedRounds, OnNewThread(() => ChangedContextRounds(gate)));
+        Assert.False(gate.IsHeld);
+    }
+
+    private const int MovedRounds = 20;
+    private const int ChangedRounds = 100;
+
+    private static readonly AsyncLocal<string?> s_name = new();
+
+    /// <summary>
+    /// Per round, on one thread with a full cache: a claim on base B released on another thread (the frame keeps its dead
+    /// view), then a claim from that frame, which claims as from B on the least recently cached record (another base's,
+    /// whose base as the thread field held it must not survive the move). Its release must give back B itself.
+    /// </summary>
+    private static int MovedRecordRounds(AsyncExclusiveLock gate)
+    {
+        int rounds = 0;
+        for (int r = 0; r < MovedRounds; r++)
+        {
+            var others = new ExecutionContext[5];
+            for (int i = 0; i < others.Length; i++)
+            {
+                others[i] = ContextNamed($"x{i}-{r}");
+            }
+
+            for (int i = 0; i < 4; i++)
+            {
+                In(others[i], () => ClaimAndRelease(gate));
+            }
+
+            Assert.True(FlowOwnership.ReadsTheThreadContextDirectly);
+            var based = ContextNamed($"b-{r}");
+            In(based, () =>
+            {
+                var scope = Acquired(gate);
+                var dead = ExecutionContext.Capture();
+                RunOnNewThread(scope.Dispose, flow: true);
+                Assert.False(gate.IsHeld);
+                Assert.False(gate.IsHeldByCurrentFlow);
+
+                // Fills this thread's cache again, with a record on a base of its own.
+                In(others[4], () => ClaimAndRelease(gate));
+                Assert.Same(dead, ExecutionContext.Capture());
+
+                using (Acquired(gate))
+                {
+                    Assert.True(gate.IsHeldByCurrentFlow);
+                    Assert.Equal($"b-{r}", s_name.Value);
+                }
+
+                Assert.Same(based, ExecutionContext.Capture());
+                Assert.False(gate.IsHeldByCurrentFlow);
+                ClaimAndRelease(gate);
+                ClaimAndRelease(gate);
+            });
+
+            // The moved record's old base still claims and gives back its own context.
+            In(others[1], () => ClaimAndRelease(gate));
+            rounds++;
+        }
+
+        return rounds;
+    }
+
+    private static int ReadRounds(AsyncReadWriteLock readWrite, AsyncExclusiveLock inner)
+    {
+        var handled = new AsyncLocal<int>(static _ => { });
+        handled.Value = 5;
+        s_name.Value = "reader";
+        var based = ExecutionContext.Capture();
+        int rounds = 0;
+        for (int i = 0; i < Rounds; i++)
+        {
+            var read = readWrite.AcquireReadAsync();
+            Assert.True(read.IsCompletedSuccessfully);
+            if (i % 50 == 7)
+            {
+                // The first read ends on another thread: the frame keeps a dead view and holds nothing.
+                RunOnNewThread(read.Result.Dispose, flow: true);
+                Assert.False(readWrite.IsReadHeldByCurrentFlow);
+                Assert.Equal(0, readWrite.CurrentReaderCount);
+                read = readWrite.AcquireReadAsync();
+                Assert.True(read.IsCompletedSuccessfully);
+            }
+
+            using (read.Result)
+            {
+                Assert.True(readWrite.IsReadHeldByCurrentFlow);
+                if (i % 10 == 0)
+                {
+                    using (Acquired(inner))
+                    {
+                        Assert.True(inner.IsHeldByCurrentFlow);
+                        Assert.True(readWrite.IsReadHeldByCurrentFlow);
+                    }
+
+                    Assert.False(inner.IsHeldByCurrentFlow);
+                    Assert.True(readWrite.IsReadHeldByCurrentFlow);
+                }
+            }
+
+            Assert.Same(based, ExecutionContext.Capture());
+            Assert.False(readWrite.IsReadHeldByCurrentFlow);
+            Assert.Equal(5, handled.Value);
+            rounds++;
+        }
+
+        return rounds;
+    }
+
+    private static int ChangedContextRounds(AsyncExclusiveLock gate)
+    {
+        s_name.Value = "changed";
+        var culture = CultureInfo.CurrentCulture;
+        int rounds = 0;
+        for (int i = 0; i < ChangedRounds; i++)
+        {
+            // A culture set inside the hold (an async local with a change handler): the frame keeps it, not the claim.
+            var other = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+            var scope = Acquired(gate);
+            CultureInfo.CurrentCulture = other;
+            scope.Dispose();
+            Assert.False(gate.IsHeld);
+            Assert.False(gate.IsHeldByCurrentFlow);
+            Assert.Same(other, CultureInfo.CurrentCulture);
+            Assert.False(Task.Run(() => gate.IsHeldByCurrentFlow).GetAwaiter().GetResult());
+            ClaimAndRelease(gate);
+            Assert.Same(other, CultureInfo.CurrentCulture);
+            CultureInfo.CurrentCulture = culture;
+
+            // Released with the flow suppressed.
+            scope = Acquired(gate);
+            using (ExecutionContext.SuppressFlow())
+            {
+                scope.Dispose();
+            }
+
+            Assert.False(gate.IsHeld);
+            Assert.False(gate.IsHeldByCurrentFlow);
+            ClaimAndRelease(gate);
+
+            // Released inside ExecutionContext.Run of the claim's context on a thread started in the context before it.
+            var before = ExecutionContext.Capture();
+            scope = Acquired(gate);
+            var inside = ExecutionContext.Capture()!;
+            In(before!, () => RunOnNewThread(() => ExecutionContext.Run(inside, static state => ((IDisposable)state!).Dispose(), scope), flow: true));
+            Assert.False(gate.IsHeld);
+            Assert.False(gate.IsHeldByCurrentFlow);
+            Assert.Same(inside, ExecutionContext.Capture());
+            using (Acquired(gate))
+            {
+                Assert.True(gate.IsHeldByCurrentFlow);
+            }
+
+            Assert.Same(before, ExecutionContext.Capture());
+            Assert.Equal("changed", s_name.Value);
+            Assert.Same(culture, CultureInfo.CurrentCulture);
+            rounds++;
+        }
+
+        return rounds;
+    }
+
+    private static AsyncLockScope Acquired(AsyncExclusiveLock gate)
+    {
+        var acquisition = gate.AcquireAsync();
+        Assert.True(acquisition.IsCompletedSuccessfully);
+        return acquisition.Result;
+    }
+
+    /// <summary>One claim and its end in the calling frame: the very context before comes back, with its values.</summary>
+    private static void ClaimAndRelease(AsyncExclusiveLock gate)
+    {
+        var before = ExecutionContext.Capture();
+        var name = s_name.Value;
+        using (Acquired(gate))
+        {
+            Assert.True(gate.IsHeldByCurrentFlow);
+            Assert.Equal(name, s_name.Value);
+        }
+
+        Assert.Same(before, ExecutionContext.Capture());
+        Assert.False(gate.IsHeldByCurrentFlow);
+    }
+
+    /// <summary>A context like the default one with only <see cref="s_name"/> set; the caller's context is unchanged.</summary>
+    private static ExecutionContext ContextNamed(string name)
+    {
+        var saved = ExecutionContext.Capture()!;
+        s_name.Value = name;
+        var made = ExecutionContext.Capture()!;
+        ExecutionContext.Restore(saved);
+        return made;
+    }
+
+    private static void In(ExecutionContext context, Action body) => ExecutionContext.Run(context, static state => ((Action)state!)(), body);
+
+    /// <summary>
+    /// Runs on a thread of its own (its own thread-statics), with the caller's context or the default one (SuppressFlow's
+    /// undo leaves the caller an equal context, not the same one).
+    /// </summary>
+    private static void RunOnNewThread(Action body, bool flow)
+    {
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                body();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+        });
+        if (flow)
+        {
+            thread.Start();
+        }
+        else
+        {
+            using (ExecutionContext.SuppressFlow())
+            {
+                thread.Start();
+            }
+        }
+
+        thread.Join();
+        if (error is not null)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+    }
+
+    private static T OnNewThread<T>(Func<T> body)
+    {
+        T result = default!;
+        RunOnNewThread(() => result = body(), flow: false);
+        return result;
     }
 
     private static (int Rounds, int ExplicitChanges, int Switches) RoundsWithHandler(AsyncExclusiveLock gate)
