@@ -731,13 +731,20 @@ public sealed class AsyncOwnershipIsolationTests
         }
 
         await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => Task.Run(() => Flow(i, 200))));
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => Task.Run(() => Flow(i, Rounds))));
-        long perOperation = (GC.GetTotalAllocatedBytes(precise: true) - before) / (Flows * Rounds);
 
-        // Before records were cached per context, this loop allocated about 316 B per acquisition; what remains is the
-        // runtime's own (thread-pool threads starting), spread over the rounds.
-        Assert.True(perOperation < 64, $"{perOperation} B per acquisition");
+        // The count is the whole process's: a burst of an earlier test's leftovers (timers, winding-down flows) or of
+        // thread-pool threads starting lands in one try now and then. Up to three tries, one of which must be under the
+        // bound; an allocation per acquisition shows in every try.
+        var tries = new List<long>();
+        while (tries.Count < 3 && (tries.Count == 0 || tries[^1] >= 64))
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await Task.WhenAll(Enumerable.Range(0, Flows).Select(i => Task.Run(() => Flow(i, Rounds))));
+            tries.Add((GC.GetTotalAllocatedBytes(precise: true) - before) / (Flows * Rounds));
+        }
+
+        // Before records were cached per context, this loop allocated about 316 B per acquisition.
+        Assert.True(tries[^1] < 64, "B per acquisition, per try: " + string.Join(", ", tries));
         Assert.False(gate.IsHeld);
     }
 
