@@ -30,8 +30,8 @@ namespace Locksmith;
 /// live view.</para>
 /// <para>Once a first claim has shown that the thread's context field holds exactly what <see cref="ExecutionContext.Capture"/>
 /// and <see cref="ExecutionContext.Restore"/> read and write, a claim from a context the thread's latest cached record was
-/// claimed on (a context carrying no view), and the end of a claim in the frame that made it, read and swap that field
-/// directly: the same two contexts, with one thread-static read instead of several. The two contexts differ only in this
+/// claimed on (a context carrying no view), a share of the thread's latest claim from its own context, and the end of a
+/// claim in the frame that made it, read and swap that field directly: the same two contexts, with one thread-static read instead of several. The two contexts differ only in this
 /// class's async local, which has no change handler, so skipping <c>Restore</c>'s change notifications skips nothing.</para>
 /// </remarks>
 internal static class FlowOwnership
@@ -137,14 +137,13 @@ internal static class FlowOwnership
             var onThread = field;
             if (claims.Cache[0] is { FlowBaseViewless: true } owner && ReferenceEquals(owner.FlowBaseOnThread, onThread ?? s_defaultOnThread))
             {
-                int index = (owner.FlowViewIndex + 1) & (ViewCount - 1);
-                if (owner.FlowViews![index] is { To: { } to } view && ReferenceEquals(view.From, owner.FlowBase))
+                int index = NextViewIndex(owner);
+                if (ReusableView(owner, index, owner.FlowBase) is { } view)
                 {
                     claims.Cache[0] = null;
                     owner.FlowViewIndex = index;
-                    field = to;
-                    owner.FlowCurrentView = view;
-                    Volatile.Write(ref owner.FlowHolds, ClaimedHolds(owner));
+                    field = view.To;
+                    MakeLive(owner, view);
                     claims.NoteClaim(owner);
                     claimed = true;
                     return owner;
@@ -191,14 +190,7 @@ internal static class FlowOwnership
             owner.FlowBaseViewless = view is null;
             if (s_directContext == 0)
             {
-                if (ReferenceEquals(ThreadContextFieldOrMissing(claims.Thread), owner.FlowCurrentView!.To))
-                {
-                    Interlocked.CompareExchange(ref s_directContext, 1, 0);
-                }
-                else
-                {
-                    s_directContext = -1;
-                }
+                ProbeDirectContext(claims, owner);
             }
         }
         else if (!sameBase)
@@ -208,6 +200,22 @@ internal static class FlowOwnership
         }
 
         return owner;
+    }
+
+    /// <summary>
+    /// The first claim's check that the thread's context field is what <see cref="ExecutionContext.Capture"/> and
+    /// <see cref="ExecutionContext.Restore"/> use: after the claim it must hold the claim's context.
+    /// </summary>
+    private static void ProbeDirectContext(ThreadClaims claims, LockOwner owner)
+    {
+        if (ReferenceEquals(ThreadContextFieldOrMissing(claims.Thread), owner.FlowCurrentView!.To))
+        {
+            Interlocked.CompareExchange(ref s_directContext, 1, 0);
+        }
+        else
+        {
+            s_directContext = -1;
+        }
     }
 
     /// <summary>
@@ -251,15 +259,15 @@ internal static class FlowOwnership
     /// <summary>Claims an idle record nobody else can reach (fresh, or from this thread's cache): plain stores.</summary>
     private static void Claim(LockOwner owner, ExecutionContext based, ExecutionContext current)
     {
-        int index = (owner.FlowViewIndex + 1) & (ViewCount - 1);
+        int index = NextViewIndex(owner);
         owner.FlowViewIndex = index;
-        var view = owner.FlowViews![index];
-        if (view is null || !ReferenceEquals(view.From, based) || view.To is null)
+        var view = ReusableView(owner, index, based);
+        if (view is null)
         {
             // A view belongs to one base context for good, so an old context carrying it can only come alive again
             // through a claim on that same base.
             view = new ClaimView(owner, based);
-            owner.FlowViews[index] = view;
+            owner.FlowViews![index] = view;
             if (!ReferenceEquals(current, based))
             {
                 ExecutionContext.Restore(based);
@@ -270,7 +278,7 @@ internal static class FlowOwnership
         }
         else
         {
-            ExecutionContext.Restore(view.To);
+            ExecutionContext.Restore(view.To!); // ReusableView returns only views with a context.
         }
 
         if (!ReferenceEquals(owner.FlowBase, based))
@@ -279,6 +287,22 @@ internal static class FlowOwnership
             owner.FlowBase = based;
         }
 
+        MakeLive(owner, view);
+    }
+
+    /// <summary>The slot of the record's next claim: the views rotate, so a claim's view is not the one before it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int NextViewIndex(LockOwner owner) => (owner.FlowViewIndex + 1) & (ViewCount - 1);
+
+    /// <summary>The view in slot <paramref name="index"/> if a claim on <paramref name="based"/> can reuse it (made for that base, with its context).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ClaimView? ReusableView(LockOwner owner, int index, ExecutionContext? based) =>
+        owner.FlowViews![index] is { To: not null } view && ReferenceEquals(view.From, based) ? view : null;
+
+    /// <summary>Makes <paramref name="view"/> the record's live claim: the view, then the hold word, whose store makes it live.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void MakeLive(LockOwner owner, ClaimView view)
+    {
         owner.FlowCurrentView = view;
         Volatile.Write(ref owner.FlowHolds, ClaimedHolds(owner));
     }
