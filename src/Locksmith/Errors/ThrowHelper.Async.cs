@@ -41,9 +41,9 @@ internal static partial class ThrowHelper
             "and await that task as often as needed.");
 
     [DoesNotReturn]
-    public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, string? holder) =>
+    public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, int scopeOwnerId, string? holder) =>
         throw new SynchronizationLockException(
-            $"{CurrentFlowOrThread()} tried to release {lockPrimitive.Describe()} through a scope of {StaleScopeOwner(owner)} that no " +
+            $"{CurrentFlowOrThread()} tried to release {lockPrimitive.Describe()} through a scope of {StaleScopeOwner(scopeOwnerId)} that no " +
             $"longer holds it (" + (holder is null ? "the lock is not held" : $"it is held by {holder}") + "). " +
             "Each scope releases once: dispose it once, in the flow that acquired it.");
 
@@ -52,11 +52,21 @@ internal static partial class ThrowHelper
     /// acquisition in the same context), the message says so rather than naming the same flow twice.
     /// </summary>
     [DoesNotReturn]
-    public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, LockOwner owner, LockOwner? holder) =>
-        ThrowAsyncNotHeld(lockPrimitive, owner,
+    public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, int scopeOwnerId, LockOwner? holder) =>
+        ThrowAsyncNotHeld(lockPrimitive, scopeOwnerId,
             holder is null ? null
-            : ReferenceEquals(holder, owner) ? LaterHoldOf(holder)
+            : holder.OwnerId == scopeOwnerId ? LaterHoldOf(holder)
             : holder.Describe());
+
+    /// <summary>
+    /// A read scope whose lock its flow no longer reads and that no live read-write lock matches (collected since): the
+    /// message names the flow, since it cannot name the lock.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowAsyncReadNotHeldOfGoneLock(int scopeOwnerId) =>
+        throw new SynchronizationLockException(
+            $"{CurrentFlowOrThread()} tried to release a read lock through a scope of {StaleScopeOwner(scopeOwnerId)} that no longer " +
+            "holds it, and the lock is no longer alive. Each scope releases once: dispose it once, in the flow that acquired it.");
 
     /// <summary>How a stale scope's message names a holder that is the scope's own flow record, reused by a later acquisition.</summary>
     public static string LaterHoldOf(LockOwner holder) => $"a later hold of {holder.Describe()}, which took the lock again after this scope's hold ended";
@@ -65,7 +75,7 @@ internal static partial class ThrowHelper
     /// The flow a stale scope was taken by, by id only: its ownership record may carry another flow's claim by now, whose
     /// activity is not the one that took the scope.
     /// </summary>
-    public static string StaleScopeOwner(LockOwner owner) => owner.IsFlow ? LockOwner.DescribeFlow(owner.OwnerId, null) : owner.Describe();
+    public static string StaleScopeOwner(int ownerId) => LockOwner.DescribeFlow(ownerId, null);
 
     [DoesNotReturn]
     public static void ThrowAsyncTimeout(LockPrimitive lockPrimitive, LockOwner waiter, LockMode mode, ReportedHolder holder, TimeSpan waited) =>

@@ -16,8 +16,9 @@ internal static partial class ThrowHelper
             " A semaphore has no owner: look for the code that acquired permits and did not release them.");
 
     [DoesNotReturn]
-    public static void ThrowSemaphoreHoldReleasedTwice(LockPrimitive semaphore, LockOwner owner, int count) =>
+    public static void ThrowSemaphoreHoldReleasedTwice(LockPrimitive semaphore, int? scopeOwnerId, int count) =>
         throw new SynchronizationLockException(
             $"{CurrentFlowOrThread()} tried to give back {count} permit(s) of semaphore {semaphore.Describe()} through a scope " +
-            $"{StaleScopeOwner(owner)} acquired, but that scope already gave them back. Each scope releases once: dispose it once.");
+            (scopeOwnerId is { } id ? $"{StaleScopeOwner(id)} acquired" : "acquired earlier (its hold has served another acquisition since)") +
+            ", but that scope already gave them back. Each scope releases once: dispose it once.");
 }

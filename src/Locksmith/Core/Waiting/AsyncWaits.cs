@@ -38,7 +38,7 @@ internal static class AsyncWaits
                     FlowOrder.Push(owner, lockPrimitive);
                 }
 
-                var scope = new AsyncLockScope(releaser, owner, token, tag);
+                var scope = releaser.ScopeFor(owner, token, tag);
                 if (start != 0 && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
                 {
                     var threshold = LocksmithPolicy.LongWaitThreshold;

@@ -287,7 +287,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     {
         RecordHolder(flow, token);
         LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
-        return new AsyncLockScope(this, flow, token, 0);
+        return AsyncLockScope.ForOwnedHold(this, token, flow.OwnerId);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -408,15 +408,22 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         return scope;
     }
 
-    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag) => ReleaseScope(owner, token);
+    void IAsyncScopeReleaser.ReleaseScope(int token, int extra) => ReleaseScope(token, extra);
 
-    /// <summary>Releases the hold a scope names (<see cref="AsyncLockScope.Dispose"/> calls it directly).</summary>
-    internal void ReleaseScope(LockOwner owner, int token)
+    AsyncLockScope IAsyncScopeReleaser.ScopeFor(LockOwner owner, int token, int tag) => AsyncLockScope.ForOwnedHold(this, token, owner.OwnerId);
+
+    /// <summary>Releases the hold of the scope with <paramref name="token"/>, which <paramref name="scopeOwnerId"/> took.</summary>
+    internal void ReleaseScope(int token, int scopeOwnerId)
     {
         if (Volatile.Read(ref _state) != token)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow());
+            ThrowHelper.ThrowAsyncNotHeld(this, scopeOwnerId, HolderNow());
         }
+
+        // The hold's flow: recorded before its scope was handed out, and replaced only by a later acquisition, which
+        // needs this hold released first. A second release of the scope racing this one may read a later holder here,
+        // but then fails the swap (or the hand-off's test) below and throws, so only the winner uses what it read.
+        var owner = Volatile.Read(ref _holder)!;
 
         // Read, not taken: only the release that wins the swap (or the hand-off's test) below may clear it, and only if
         // the next holder has not set its own meanwhile.
@@ -425,7 +432,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         {
             if (Interlocked.CompareExchange(ref _state, unchecked(token + 1), token) != token)
             {
-                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow());
+                ThrowHelper.ThrowAsyncNotHeld(this, scopeOwnerId, HolderNow());
             }
 
             // A waiter that queued after the count was read re-tests the state itself; one that queued before the
@@ -437,7 +444,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
         else
         {
-            HandOff(owner, token);
+            HandOff(scopeOwnerId, token);
         }
 
         // This release won: what is left of the hold is the owner's alone.
@@ -461,13 +468,13 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     /// <summary>Releases to the longest waiter, if any, keeping the lock held: no newcomer barges in between.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void HandOff(LockOwner owner, int token)
+    private void HandOff(int scopeOwnerId, int token)
     {
         using (GateEntry.Enter(_queue.Gate))
         {
             if (Volatile.Read(ref _state) != token)
             {
-                ThrowHelper.ThrowAsyncNotHeld(this, owner, HolderNow());
+                ThrowHelper.ThrowAsyncNotHeld(this, scopeOwnerId, HolderNow());
             }
 
             if (_queue.Dequeue() is AsyncWaitNode next)

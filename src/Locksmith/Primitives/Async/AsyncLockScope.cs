@@ -14,21 +14,30 @@ namespace Locksmith;
 /// </remarks>
 public readonly struct AsyncLockScope : IDisposable, IAsyncDisposable
 {
-    private readonly IAsyncScopeReleaser? _releaser;
-    private readonly LockOwner? _owner;
-    private readonly int _token;
-    private readonly int _tag;
+    // Two fields, not four: a ValueTask of a scope this small is kept in registers through an await that completed at
+    // once, where a larger one was copied on the stack right after being written (a stalled load on every acquisition).
+    // The holder is the lock (exclusive, write), the reading flow's record (read) or the semaphore hold; the ticket is
+    // the token (low half) and what the holder's release needs besides (high half, see each Scope method).
+    private readonly object? _holder;
+    private readonly long _ticket;
 
-    internal AsyncLockScope(IAsyncScopeReleaser releaser, LockOwner owner, int token, int tag)
+    private AsyncLockScope(object holder, int token, int extra)
     {
-        _releaser = releaser;
-        _owner = owner;
-        _token = token;
-        _tag = tag;
+        _holder = holder;
+        _ticket = (uint)token | ((long)extra << 32);
     }
 
+    /// <summary>A scope of an exclusive or write hold: <paramref name="ownerId"/> names the acquiring flow if the scope goes stale.</summary>
+    internal static AsyncLockScope ForOwnedHold(IAsyncScopeReleaser releaser, int token, int ownerId) => new(releaser, token, ownerId);
+
+    /// <summary>A scope of a read hold: the flow's record finds the lock by <paramref name="token"/> among its reads.</summary>
+    internal static AsyncLockScope ForRead(LockOwner flow, int token, int readTag) => new(flow, token, readTag);
+
+    /// <summary>A scope of a semaphore hold, which knows its flow; <paramref name="count"/> is the permits it gives back.</summary>
+    internal static AsyncLockScope ForSemaphoreHold(SemaphoreHold hold, int token, int count) => new(hold, token, count);
+
     /// <summary>Whether this scope holds the lock (false for a <c>TryAcquireAsync</c> that timed out).</summary>
-    public bool IsAcquired => _releaser is not null;
+    public bool IsAcquired => _holder is not null;
 
     /// <summary>Releases the hold.</summary>
     /// <exception cref="System.Threading.SynchronizationLockException">The hold was already released.</exception>
@@ -36,18 +45,22 @@ public readonly struct AsyncLockScope : IDisposable, IAsyncDisposable
     {
         // Type tests, then direct calls: whether an interface call got devirtualized was up to profile-guided
         // optimization, and uncontended timings differed from one process to the next with it.
-        var releaser = _releaser;
-        if (releaser is AsyncExclusiveLock exclusive)
+        var holder = _holder;
+        if (holder is AsyncExclusiveLock exclusive)
         {
-            exclusive.ReleaseScope(_owner!, _token);
+            exclusive.ReleaseScope((int)_ticket, (int)(_ticket >> 32));
         }
-        else if (releaser is AsyncReadWriteLock readWrite)
+        else if (holder is LockOwner reader)
         {
-            readWrite.ReleaseScope(_owner!, _token, _tag);
+            AsyncReadWriteLock.ReleaseReadScope(reader, (int)_ticket, (int)(_ticket >> 32));
         }
-        else
+        else if (holder is AsyncReadWriteLock writeLock)
         {
-            releaser?.ReleaseScope(_owner!, _token, _tag);
+            writeLock.ReleaseWriteScope((int)_ticket, (int)(_ticket >> 32));
+        }
+        else if (holder is IAsyncScopeReleaser releaser)
+        {
+            releaser.ReleaseScope((int)_ticket, (int)(_ticket >> 32));
         }
     }
 

@@ -25,6 +25,11 @@ public sealed partial class AsyncReadWriteLock
         private long _firstId;
         private int _firstToken;
 
+        // The lock of the inline hold, which a read scope (carrying this record, not the lock) releases through: set by
+        // the flow that took the slot, after its swap of _firstId. Kept after the release, so a flow reading the same lock
+        // again skips the store and its GC write barrier (the record keeps that one lock reachable until it reads another).
+        private AsyncReadWriteLock? _firstLock;
+
         // Written only by the flow that owns the inline slot (it won the slot's compare-and-swap) or by a new claim,
         // which nothing shares yet, so a plain increment is enough.
         private int _firstSerial;
@@ -121,6 +126,7 @@ public sealed partial class AsyncReadWriteLock
                     return 0;
                 }
 
+                SetFirstLock(lockPrimitive);
                 return TakeFirst();
             }
 
@@ -139,6 +145,7 @@ public sealed partial class AsyncReadWriteLock
                 return Add(lockPrimitive);
             }
 
+            SetFirstLock(lockPrimitive);
             Volatile.Write(ref _firstId, lockPrimitive._readHoldId);
             return FlowOwnership.FirstReadToken(flow);
         }
@@ -160,35 +167,57 @@ public sealed partial class AsyncReadWriteLock
         }
 
         /// <summary>
-        /// Forgets the hold <paramref name="token"/> names, of <paramref name="flow"/> (whose field this is): whether it
-        /// was held (false when released already), and whether that also ended the flow's claim.
+        /// Forgets the hold <paramref name="token"/> names, of <paramref name="flow"/> (whose field this is), and finds its
+        /// lock: whether it was held (false when released already), and whether that also ended the flow's claim.
         /// </summary>
-        public ReadRemoval Remove(LockOwner flow, AsyncReadWriteLock lockPrimitive, int token)
+        /// <param name="flow">The record whose field this is.</param>
+        /// <param name="token">The scope's token.</param>
+        /// <param name="readTag">The scope's read tag, which names the lock (see <see cref="ReadTag"/>).</param>
+        /// <param name="lockPrimitive">The lock the hold was of; when not held, the lock the tag names if it is one of the flow's reads, else null.</param>
+        public ReadRemoval Remove(LockOwner flow, int token, int readTag, out AsyncReadWriteLock? lockPrimitive)
         {
             if (token <= 0)
             {
-                return RemoveMore(lockPrimitive, token) ? ReadRemoval.Removed : ReadRemoval.NotHeld;
+                return RemoveMore(token, readTag, out lockPrimitive) ? ReadRemoval.Removed : ReadRemoval.NotHeld;
             }
 
-            if (Volatile.Read(ref _firstId) != lockPrimitive._readHoldId)
+            // Read before the token is taken back: once it is, a task of the flow may take the slot for another lock.
+            // A scope holding the token was handed out after its take set the lock, and the slot is freed only by the
+            // swap of that token, so a winning swap below means the lock read here was the hold's. A free slot keeps
+            // its last lock: a stale scope of it is told about that lock.
+            var first = Volatile.Read(ref _firstLock);
+            if (first is null || !first.IsNamedBy(readTag) || Volatile.Read(ref _firstId) != first._readHoldId)
             {
+                lockPrimitive = null;
                 return ReadRemoval.NotHeld;
             }
 
+            lockPrimitive = first;
             if (FlowOwnership.TakeBackFirstRead(flow, token, out bool claimEnded))
             {
-                Volatile.Write(ref _firstId, 0);
+                FreeFirst();
                 return claimEnded ? ReadRemoval.RemovedAndClaimEnded : ReadRemoval.Removed;
             }
 
             if (Interlocked.CompareExchange(ref _firstToken, 0, token) == token)
             {
-                Volatile.Write(ref _firstId, 0);
+                FreeFirst();
                 return ReadRemoval.Removed;
             }
 
             return ReadRemoval.NotHeld;
         }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private void SetFirstLock(AsyncReadWriteLock lockPrimitive)
+        {
+            if (!ReferenceEquals(_firstLock, lockPrimitive))
+            {
+                _firstLock = lockPrimitive;
+            }
+        }
+
+        private void FreeFirst() => Volatile.Write(ref _firstId, 0);
 
         private int AddMore(AsyncReadWriteLock lockPrimitive, bool checkSiblings)
         {
@@ -256,8 +285,9 @@ public sealed partial class AsyncReadWriteLock
             return false;
         }
 
-        private bool RemoveMore(AsyncReadWriteLock lockPrimitive, int token)
+        private bool RemoveMore(int token, int readTag, out AsyncReadWriteLock? lockPrimitive)
         {
+            lockPrimitive = null;
             if (Volatile.Read(ref _more) is not { } more)
             {
                 return false;
@@ -268,8 +298,9 @@ public sealed partial class AsyncReadWriteLock
                 var items = more.Items;
                 for (int i = 0; i < items.Count; i++)
                 {
-                    if (items[i].Token == token && ReferenceEquals(items[i].Lock, lockPrimitive))
+                    if (items[i].Token == token && items[i].Lock.IsNamedBy(readTag))
                     {
+                        lockPrimitive = items[i].Lock;
                         items.RemoveAt(i);
                         Volatile.Write(ref _moreCount, items.Count);
                         return true;

@@ -67,7 +67,7 @@ public sealed partial class AsyncReadWriteLock
     {
         int token = claimed ? flow.FlowReads.AddClaimed(flow, this) : flow.FlowReads.Add(this, flow, slot);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
-        return new AsyncLockScope(this, flow, token, slot + 1);
+        return AsyncLockScope.ForRead(flow, token, ReadTag(slot));
     }
 
     private AsyncLockScope TookReadOrdered(LockOwner flow, int slot)
@@ -231,14 +231,45 @@ public sealed partial class AsyncReadWriteLock
         return node.Arm(timeoutMs);
     }
 
-    private void ReleaseRead(LockOwner owner, int token, int slot)
+    /// <summary>Releases the read hold of <paramref name="owner"/> that <paramref name="token"/> names (see <see cref="ReadTag"/>).</summary>
+    internal static void ReleaseReadScope(LockOwner owner, int token, int readTag)
     {
-        var removal = owner.FlowReads.Remove(owner, this, token);
+        var removal = owner.FlowReads.Remove(owner, token, readTag, out var lockPrimitive);
         if (removal == FlowReadHolds.ReadRemoval.NotHeld)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders(owner));
+            ThrowReadNotHeld(owner, readTag, lockPrimitive);
         }
 
+        lockPrimitive!.ReleaseRead(owner, removal, (readTag & ((1 << ReadTagSlotBits) - 1)) - 1);
+    }
+
+    /// <summary>A stale read scope: names the lock (its flow's record, or any live lock the tag names) and its holders.</summary>
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void ThrowReadNotHeld(LockOwner owner, int readTag, AsyncReadWriteLock? named)
+    {
+        if (named is null)
+        {
+            foreach (var asyncLock in AsyncOwners.Snapshot())
+            {
+                if (asyncLock is AsyncReadWriteLock readWrite && readWrite.IsNamedBy(readTag))
+                {
+                    named = readWrite;
+                    break;
+                }
+            }
+        }
+
+        if (named is null)
+        {
+            ThrowHelper.ThrowAsyncReadNotHeldOfGoneLock(owner.OwnerId);
+        }
+
+        ThrowHelper.ThrowAsyncNotHeld(named, owner.OwnerId, named.DescribeHolders(owner.OwnerId));
+    }
+
+    private void ReleaseRead(LockOwner owner, FlowReadHolds.ReadRemoval removal, int slot)
+    {
         if (IsOrdered)
         {
             // Not Remove's plain store: once the read is forgotten above, a task of the same flow may read the lock
@@ -298,7 +329,7 @@ public sealed partial class AsyncReadWriteLock
         }
 
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
-        reader.Grant(token, slot + 1);
+        reader.Grant(token, ReadTag(slot));
         return true;
     }
 }

@@ -99,7 +99,7 @@ public sealed partial class AsyncReadWriteLock
     private AsyncLockScope TookWrite(LockOwner flow)
     {
         int token = SetWriter(flow);
-        return new AsyncLockScope(this, flow, token, WriteTag);
+        return AsyncLockScope.ForOwnedHold(this, token, flow.OwnerId);
     }
 
     private int SetWriter(LockOwner flow)
@@ -220,13 +220,17 @@ public sealed partial class AsyncReadWriteLock
         return node.Arm(timeoutMs);
     }
 
-    private void ReleaseWrite(LockOwner owner, int token)
+    /// <summary>Releases the write hold of the scope with <paramref name="token"/>, which <paramref name="scopeOwnerId"/> took.</summary>
+    internal void ReleaseWriteScope(int token, int scopeOwnerId)
     {
         // Claiming the token makes a second release (of this scope or a copy) fail here, never free a later writer.
         if (Interlocked.CompareExchange(ref _writeToken, 0, token) != token)
         {
-            ThrowHelper.ThrowAsyncNotHeld(this, owner, DescribeHolders(owner));
+            ThrowHelper.ThrowAsyncNotHeld(this, scopeOwnerId, DescribeHolders(scopeOwnerId));
         }
+
+        // The writer bit stays set until this release clears it below, so no later writer has replaced the hold's flow.
+        var owner = Volatile.Read(ref _writer)!;
 
         if (IsOrdered)
         {

@@ -43,8 +43,12 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     private const int WritersQueuedBit = 4;
     private const int QueuedBits = ReadersQueuedBit | WritersQueuedBit;
 
-    // The scope's tag: a write (0), or a read counted in slot tag - 1.
+    // A grant's tag: a write (0), or a read's tag (see ReadTag).
     private const int WriteTag = 0;
+
+    // A read tag's low bits: the reader slot plus one (slots are at most 64); the rest, the read-hold id's low bits.
+    private const int ReadTagSlotBits = 7;
+    private const long ReadTagIdMask = (1L << (32 - ReadTagSlotBits)) - 1;
 
     // Policy declarations happen once per lock, off the hot path: one shared gate is enough.
     private static readonly object s_policyGate = new();
@@ -167,11 +171,11 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     /// <summary>The writing flow, or null (a snapshot).</summary>
     private LockOwner? Writer => IsWriteHeld ? Volatile.Read(ref _writer) : null;
 
-    /// <summary>Who holds the lock, for messages: the writing flow, a number of readers, or null when free.</summary>
-    /// <summary>The holders as a stale scope of <paramref name="scopeOwner"/> is told: its own record writing again is a later hold.</summary>
-    private string? DescribeHolders(LockOwner scopeOwner) =>
-        Writer is { } writer && ReferenceEquals(writer, scopeOwner) ? ThrowHelper.LaterHoldOf(writer) : DescribeHolders();
+    /// <summary>The holders as a stale scope of flow <paramref name="scopeOwnerId"/> is told: its own record writing again is a later hold.</summary>
+    private string? DescribeHolders(int scopeOwnerId) =>
+        Writer is { } writer && writer.OwnerId == scopeOwnerId ? ThrowHelper.LaterHoldOf(writer) : DescribeHolders();
 
+    /// <summary>Who holds the lock, for messages: the writing flow, a number of readers, or null when free.</summary>
     private string? DescribeHolders()
     {
         if (Writer is { } writer)
@@ -255,20 +259,20 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
     internal override void ExitForSet() => ThrowHelper.ThrowNotForSyncSet(this);
 
-    void IAsyncScopeReleaser.ReleaseScope(LockOwner owner, int token, int tag) => ReleaseScope(owner, token, tag);
+    void IAsyncScopeReleaser.ReleaseScope(int token, int extra) => ReleaseWriteScope(token, extra);
 
-    /// <summary>Releases the hold a scope names (<see cref="AsyncLockScope.Dispose"/> calls it directly).</summary>
-    internal void ReleaseScope(LockOwner owner, int token, int tag)
-    {
-        if (tag != WriteTag)
-        {
-            ReleaseRead(owner, token, tag - 1);
-        }
-        else
-        {
-            ReleaseWrite(owner, token);
-        }
-    }
+    AsyncLockScope IAsyncScopeReleaser.ScopeFor(LockOwner owner, int token, int tag) =>
+        tag == WriteTag ? AsyncLockScope.ForOwnedHold(this, token, owner.OwnerId) : AsyncLockScope.ForRead(owner, token, tag);
+
+    /// <summary>
+    /// A read scope's tag: the reader slot it counted in (plus one, so no read tag is <see cref="WriteTag"/>) and, above
+    /// it, the low bits of the lock's read-hold id, by which its flow's record tells which of its reads the scope
+    /// releases (and a stale scope's message names the lock).
+    /// </summary>
+    private int ReadTag(int slot) => (slot + 1) | unchecked((int)((_readHoldId & ReadTagIdMask) << ReadTagSlotBits));
+
+    /// <summary>Whether <paramref name="readTag"/> names this lock (its read-hold id's low bits).</summary>
+    internal bool IsNamedBy(int readTag) => (_readHoldId & ReadTagIdMask) == (uint)readTag >> ReadTagSlotBits;
 
     /// <summary>
     /// The flow holding the write lock, or null, for the recursion check of an acquisition that found the lock busy

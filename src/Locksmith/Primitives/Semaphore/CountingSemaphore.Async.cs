@@ -157,9 +157,9 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     private AsyncLockScope TookAsync(LockOwner flow, int count)
     {
         var hold = SemaphoreHold.Rent(this);
-        int token = hold.Begin();
+        int token = hold.Begin(flow);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
-        return new AsyncLockScope(hold, flow, token, count);
+        return AsyncLockScope.ForSemaphoreHold(hold, token, count);
     }
 
     private AsyncLockScope TookAsyncOrdered(LockOwner flow, int count)
@@ -310,7 +310,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     private void GrantAsyncLocked(AsyncWaitNode node)
     {
         var hold = SemaphoreHold.Rent(this);
-        int token = hold.Begin();
+        int token = hold.Begin(node.Owner);
         node.Releaser = hold;
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
         node.Grant(token, node.Request);

@@ -20,6 +20,10 @@ internal sealed class SemaphoreHold : IAsyncScopeReleaser
 
     private int _generation;
 
+    // The flow of the current generation's hold; kept after the release, so a second release before the hold serves
+    // another acquisition still names it.
+    private LockOwner? _owner;
+
     private SemaphoreHold(CountingSemaphore semaphore) => Semaphore = semaphore;
 
     /// <summary>The semaphore whose permits the hold gives back.</summary>
@@ -38,20 +42,28 @@ internal sealed class SemaphoreHold : IAsyncScopeReleaser
         return semaphore.TakeSpareHold() ?? new SemaphoreHold(semaphore);
     }
 
-    /// <summary>Starts a hold (the renter owns the object alone here); returns the scope's token.</summary>
-    public int Begin()
+    /// <summary>Starts a hold of <paramref name="owner"/> (the renter owns the object alone here); returns the scope's token.</summary>
+    public int Begin(LockOwner owner)
     {
+        _owner = owner;
         int generation = _generation + 1;
         Volatile.Write(ref _generation, generation);
         return generation;
     }
 
-    public void ReleaseScope(LockOwner owner, int token, int tag)
+    public AsyncLockScope ScopeFor(LockOwner owner, int token, int tag) => AsyncLockScope.ForSemaphoreHold(this, token, tag);
+
+    public void ReleaseScope(int token, int extra)
     {
+        // Read before the swap: once it wins, the hold may serve another acquisition (this thread's spare) at any time.
+        var owner = _owner!;
+
         // Exactly one release of a generation wins; a copy of the scope disposed again finds it moved on.
         if (Interlocked.CompareExchange(ref _generation, token + 1, token) != token)
         {
-            ThrowHelper.ThrowSemaphoreHoldReleasedTwice(Semaphore, owner, tag);
+            // The flow is known only while the hold has not been taken again since (one generation on).
+            int? scopeOwnerId = Volatile.Read(ref _generation) == token + 1 ? Volatile.Read(ref _owner)?.OwnerId : null;
+            ThrowHelper.ThrowSemaphoreHoldReleasedTwice(Semaphore, scopeOwnerId, extra);
         }
 
         var semaphore = Semaphore;
@@ -64,6 +76,6 @@ internal sealed class SemaphoreHold : IAsyncScopeReleaser
             semaphore.KeepSpareHold(this);
         }
 
-        semaphore.ReleaseAsyncHold(owner, tag);
+        semaphore.ReleaseAsyncHold(owner, extra);
     }
 }
