@@ -240,7 +240,7 @@ public sealed partial class AsyncReadWriteLock
             ThrowReadNotHeld(owner, readTag, lockPrimitive);
         }
 
-        lockPrimitive!.ReleaseRead(owner, removal, (readTag & ((1 << ReadTagSlotBits) - 1)) - 1);
+        lockPrimitive!.ReleaseRead(owner, removal, SlotOfReadTag(readTag));
     }
 
     /// <summary>A stale read scope: names the lock (its flow's record, or any live lock the tag names) and its holders.</summary>

@@ -62,6 +62,9 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     // reference (no GC write barrier on the read fast path).
     private readonly long _readHoldId = Interlocked.Increment(ref s_lastReadHoldId);
 
+    // The high bits of this lock's read tags (see ReadTag): the read-hold id's low bits, computed once.
+    private readonly int _readTagId;
+
     // Not readonly: a [ReadMostly(Policy = ...)] declaration may set them, once, while the lock is idle.
     private ReadWritePolicy _policy;
 
@@ -116,6 +119,7 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         [CallerLineNumber] int sourceLineNumber = 0)
         : base(name, level, LockKind.AsyncReadWrite, memberName, sourceFilePath, sourceLineNumber)
     {
+        _readTagId = unchecked((int)((_readHoldId & ReadTagIdMask) << ReadTagSlotBits));
         if (policy is not (ReadWritePolicy.ReaderPreferred or ReadWritePolicy.WriterPreferred or ReadWritePolicy.Fair))
         {
             ThrowHelper.ThrowArgumentOutOfRange(nameof(policy), policy, "Unknown read-write policy.");
@@ -269,10 +273,13 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
     /// it, the low bits of the lock's read-hold id, by which its flow's record tells which of its reads the scope
     /// releases (and a stale scope's message names the lock).
     /// </summary>
-    private int ReadTag(int slot) => (slot + 1) | unchecked((int)((_readHoldId & ReadTagIdMask) << ReadTagSlotBits));
+    private int ReadTag(int slot) => (slot + 1) | _readTagId;
+
+    /// <summary>The reader slot a read tag was counted in.</summary>
+    private static int SlotOfReadTag(int readTag) => (readTag & ((1 << ReadTagSlotBits) - 1)) - 1;
 
     /// <summary>Whether <paramref name="readTag"/> names this lock (its read-hold id's low bits).</summary>
-    internal bool IsNamedBy(int readTag) => (_readHoldId & ReadTagIdMask) == (uint)readTag >> ReadTagSlotBits;
+    internal bool IsNamedBy(int readTag) => (readTag & ~((1 << ReadTagSlotBits) - 1)) == _readTagId;
 
     /// <summary>
     /// The flow holding the write lock, or null, for the recursion check of an acquisition that found the lock busy
