@@ -271,22 +271,34 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         Recycle();
     }
 
-    /// <summary>Under the gate, the node already unlinked: the resource is the waiter's; its continuation is queued.</summary>
+    /// <summary>
+    /// Under the gate, the node already unlinked: the resource is the waiter's. Its wait completes (and its continuation
+    /// is queued) once this thread left the gate (<see cref="GateEntry.DeferCompletion"/>).
+    /// </summary>
     public void Grant(int token, int scopeTag)
     {
         Token = token;
         ScopeTag = scopeTag;
         Outcome = AsyncWaitOutcome.Granted;
         Status = WaitStatus.Granted;
-        _source.SetResult(true);
+        GateEntry.DeferCompletion(this);
     }
 
-    /// <summary>Under the gate, the node already unlinked: the wait is refused (see <see cref="AsyncWaitOutcome.Refused"/>); its continuation is queued.</summary>
+    /// <summary>
+    /// Under the gate, the node already unlinked: the wait is refused (see <see cref="AsyncWaitOutcome.Refused"/>); it
+    /// completes once this thread left the gate, as a grant does.
+    /// </summary>
     public void Refuse()
     {
         Outcome = AsyncWaitOutcome.Refused;
-        _source.SetResult(false);
+        GateEntry.DeferCompletion(this);
     }
+
+    /// <summary>The next node whose completion this thread deferred under the same gates (see <see cref="GateEntry.DeferCompletion"/>).</summary>
+    internal AsyncWaitNode? NextDeferred;
+
+    /// <summary>Completes a wait granted or refused under a gate this thread has left since; its continuation is queued.</summary>
+    internal void CompleteDeferred() => _source.SetResult(Outcome == AsyncWaitOutcome.Granted);
 
     internal override void Signal(WaitStatus status) => Grant(Token, ScopeTag);
 
@@ -358,9 +370,22 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
                 host.RemoveLocked(this);
                 Outcome = AsyncWaitOutcome.Abandoned;
                 _source.SetResult(false);
+                return;
             }
         }
+
+        // Granted or refused under the gate, and completed by that thread as it left its last gate: a few
+        // instructions after this one found the wait decided, unless that thread was preempted in between.
+        var spinner = default(SpinWait);
+        while (_source.GetStatus(_source.Version) == ValueTaskSourceStatus.Pending)
+        {
+            SpinningOnDecidedWaitForTests?.Invoke(this);
+            spinner.SpinOnce();
+        }
     }
+
+    /// <summary>For tests: called each time a blocking read spins on a wait decided under a gate and not yet completed.</summary>
+    internal static Action<AsyncWaitNode>? SpinningOnDecidedWaitForTests;
 
     /// <summary>
     /// For tests: this wait's timer fires now, before its deadline, as a timer on another clock may (its own schedule

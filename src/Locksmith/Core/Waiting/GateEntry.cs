@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -19,6 +20,34 @@ internal static class GateEntry
 
     [ThreadStatic]
     private static bool t_interruptOwed;
+
+    // Async waits granted or refused under the gates this thread holds, oldest first: completed once it holds none.
+    [ThreadStatic]
+    private static AsyncWaitNode? t_deferredFirst;
+
+    [ThreadStatic]
+    private static AsyncWaitNode? t_deferredLast;
+
+    /// <summary>
+    /// Under a gate: completes <paramref name="node"/>'s wait (decided already) once this thread holds no gate. Queuing
+    /// a continuation may wake a pool thread, a system call that would otherwise keep every newcomer to the queue
+    /// waiting for the gate; completing it a few instructions later changes nothing else, as the node left its queue
+    /// under the gate.
+    /// </summary>
+    public static void DeferCompletion(AsyncWaitNode node)
+    {
+        Debug.Assert(t_depth > 0, "A wait is decided under its queue's gate.");
+        if (t_deferredLast is { } last)
+        {
+            last.NextDeferred = node;
+        }
+        else
+        {
+            t_deferredFirst = node;
+        }
+
+        t_deferredLast = node;
+    }
 
     /// <summary>Enters <paramref name="gate"/>; the returned scope exits it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -45,9 +74,9 @@ internal static class GateEntry
     public static void Exit(Lock gate)
     {
         gate.Exit();
-        if (--t_depth == 0 && t_interruptOwed)
+        if (--t_depth == 0 && (t_deferredFirst is not null || t_interruptOwed))
         {
-            RaiseOwedInterrupt();
+            LeftLastGate();
         }
     }
 
@@ -77,9 +106,9 @@ internal static class GateEntry
     public static void ExitMonitor(object target)
     {
         Monitor.Exit(target);
-        if (--t_depth == 0 && t_interruptOwed)
+        if (--t_depth == 0 && (t_deferredFirst is not null || t_interruptOwed))
         {
-            RaiseOwedInterrupt();
+            LeftLastGate();
         }
     }
 
@@ -100,11 +129,27 @@ internal static class GateEntry
         }
     }
 
+    /// <summary>The thread left its last gate: completes the waits decided under its gates, then raises an owed interrupt.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void RaiseOwedInterrupt()
+    private static void LeftLastGate()
     {
-        t_interruptOwed = false;
-        Thread.CurrentThread.Interrupt();
+        var node = t_deferredFirst;
+        t_deferredFirst = null;
+        t_deferredLast = null;
+        while (node is not null)
+        {
+            // Read before completing: the continuation may recycle the node on another thread at once.
+            var next = node.NextDeferred;
+            node.NextDeferred = null;
+            node.CompleteDeferred();
+            node = next;
+        }
+
+        if (t_interruptOwed)
+        {
+            t_interruptOwed = false;
+            Thread.CurrentThread.Interrupt();
+        }
     }
 }
 
