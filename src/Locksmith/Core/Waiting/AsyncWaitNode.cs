@@ -82,6 +82,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     private static AsyncWaitNode? t_spare;
 
     private ManualResetValueTaskSourceCore<bool> _source = new() { RunContinuationsAsynchronously = true };
+    private ValueTask<AsyncLockScope> _pendingTask;
     private CancellationTokenRegistration _registration;
     private Timer? _timer;
     private long _deadline;
@@ -121,6 +122,8 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     /// <summary>The releaser the granted scope calls.</summary>
     public IAsyncScopeReleaser Releaser = null!;
+
+    private AsyncWaitNode() => _pendingTask = new ValueTask<AsyncLockScope>(this, _source.Version);
 
     /// <summary>A node for a new wait: this thread's spare, a shared spare, or a new one.</summary>
     public static AsyncWaitNode Rent()
@@ -208,11 +211,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     /// <summary>
     /// After the node is queued (outside the gate): starts the timeout and the cancellation, either of which may
-    /// give the wait up at once, and returns the task the flow awaits.
+    /// give the wait up at once. The caller then returns <see cref="PendingTask"/>.
     /// </summary>
-    public ValueTask<AsyncLockScope> Arm(int timeoutMs)
+    public void Arm(int timeoutMs)
     {
-        var task = new ValueTask<AsyncLockScope>(this, _source.Version);
         if (timeoutMs > 0)
         {
             (_timer ??= new Timer(s_onTimer, this, Timeout.Infinite, Timeout.Infinite)).Change(timeoutMs, Timeout.Infinite);
@@ -222,9 +224,15 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         {
             _registration = _cancellationToken.UnsafeRegister(s_onCanceled, this);
         }
-
-        return task;
     }
+
+    /// <summary>
+    /// The task of the node's current wait, made when its version was set (as the node was made or recycled), long
+    /// before it is returned: a 32-byte <c>ValueTask</c> built just before its return is reloaded whole from the
+    /// narrower stores that built it, a load the store buffer cannot forward (it stalls); one made earlier is read
+    /// from memory.
+    /// </summary>
+    public ref readonly ValueTask<AsyncLockScope> PendingTask => ref _pendingTask;
 
     /// <summary>Puts the node back in this thread's spare slot, or a shared one: after its wait ended, or when it was not needed.</summary>
     public void Recycle()
@@ -233,6 +241,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         // ended, read again (awaited twice, .AsTask() after an await), then fails on its stale token instead of
         // completing a second time and putting this node in the pool twice.
         _source.Reset();
+        _pendingTask = new ValueTask<AsyncLockScope>(this, _source.Version);
         Host = null!;
         Owner = null!;
         Releaser = null!;

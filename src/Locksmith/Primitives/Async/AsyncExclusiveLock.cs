@@ -370,7 +370,8 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             }
         }
 
-        return node.Arm(timeoutMs);
+        node.Arm(timeoutMs);
+        return node.PendingTask;
     }
 
     /// <summary>A controlled flow found the lock taken: it waits for its turn, not on the queue, then completes synchronously.</summary>

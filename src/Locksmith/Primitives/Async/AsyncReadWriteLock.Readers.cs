@@ -228,7 +228,8 @@ public sealed partial class AsyncReadWriteLock
             _readers.EnqueueLast(node);
         }
 
-        return node.Arm(timeoutMs);
+        node.Arm(timeoutMs);
+        return node.PendingTask;
     }
 
     /// <summary>Releases the read hold of <paramref name="owner"/> that <paramref name="token"/> names (see <see cref="ReadTag"/>).</summary>

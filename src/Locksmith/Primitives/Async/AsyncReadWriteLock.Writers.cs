@@ -217,7 +217,8 @@ public sealed partial class AsyncReadWriteLock
             }
         }
 
-        return node.Arm(timeoutMs);
+        node.Arm(timeoutMs);
+        return node.PendingTask;
     }
 
     /// <summary>Releases the write hold of the scope with <paramref name="token"/>, which <paramref name="scopeOwnerId"/> took.</summary>

@@ -267,7 +267,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));
         }
 
-        return node.Arm(timeoutMs);
+        node.Arm(timeoutMs);
+        return node.PendingTask;
     }
 
     /// <summary>Puts the semaphore in the list of async locks whose queued flows the deadlock detector reads, once.</summary>
