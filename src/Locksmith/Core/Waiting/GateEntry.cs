@@ -14,19 +14,10 @@ namespace Locksmith;
 /// </summary>
 internal static class GateEntry
 {
-    // Gates (and waiter monitors) this thread holds that were entered here, and whether an interrupt is owed to it.
+    // One object per thread for all of it: a thread-static read is a call into the native TLS lookup on Linux, so a
+    // gate region reads it once (entering) and its scope carries it to the exit.
     [ThreadStatic]
-    private static int t_depth;
-
-    [ThreadStatic]
-    private static bool t_interruptOwed;
-
-    // Async waits granted or refused under the gates this thread holds, oldest first: completed once it holds none.
-    [ThreadStatic]
-    private static AsyncWaitNode? t_deferredFirst;
-
-    [ThreadStatic]
-    private static AsyncWaitNode? t_deferredLast;
+    private static GateThreadState? t_state;
 
     /// <summary>
     /// Under a gate: completes <paramref name="node"/>'s wait (decided already) once this thread holds no gate. Queuing
@@ -36,47 +27,53 @@ internal static class GateEntry
     /// </summary>
     public static void DeferCompletion(AsyncWaitNode node)
     {
-        Debug.Assert(t_depth > 0, "A wait is decided under its queue's gate.");
-        if (t_deferredLast is { } last)
+        var state = t_state;
+        Debug.Assert(state is { Depth: > 0 }, "A wait is decided under its queue's gate.");
+        if (state.DeferredLast is { } last)
         {
             last.NextDeferred = node;
         }
         else
         {
-            t_deferredFirst = node;
+            state.DeferredFirst = node;
         }
 
-        t_deferredLast = node;
+        state.DeferredLast = node;
     }
 
     /// <summary>Enters <paramref name="gate"/>; the returned scope exits it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static HeldGate Enter(Lock gate)
-    {
-        EnterUnscoped(gate);
-        return new HeldGate(gate);
-    }
+    public static HeldGate Enter(Lock gate) => new(gate, EnterCore(gate));
 
     /// <summary>Enters <paramref name="gate"/> for a caller that exits it with <see cref="Exit(Lock)"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void EnterUnscoped(Lock gate)
+    public static void EnterUnscoped(Lock gate) => EnterCore(gate);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static GateThreadState EnterCore(Lock gate)
     {
         if (!gate.TryEnter())
         {
             EnterContended(gate);
         }
 
-        t_depth++;
+        var state = t_state ?? NewState();
+        state.Depth++;
+        return state;
     }
 
     /// <summary>Exits a gate entered here; the last one out raises an interrupt that arrived while entering.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Exit(Lock gate)
+    public static void Exit(Lock gate) => Exit(gate, t_state!);
+
+    /// <summary><see cref="Exit(Lock)"/> with the thread's state at hand (a scope's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void Exit(Lock gate, GateThreadState state)
     {
         gate.Exit();
-        if (--t_depth == 0 && (t_deferredFirst is not null || t_interruptOwed))
+        if (--state.Depth == 0 && (state.DeferredFirst is not null || state.InterruptOwed))
         {
-            LeftLastGate();
+            LeftLastGate(state);
         }
     }
 
@@ -94,23 +91,27 @@ internal static class GateEntry
                 }
                 catch (ThreadInterruptedException)
                 {
-                    t_interruptOwed = true;
+                    (t_state ?? NewState()).InterruptOwed = true;
                 }
             }
         }
 
-        t_depth++;
+        (t_state ?? NewState()).Depth++;
     }
 
     /// <summary>Exits a monitor entered with <see cref="EnterMonitor"/>.</summary>
     public static void ExitMonitor(object target)
     {
         Monitor.Exit(target);
-        if (--t_depth == 0 && (t_deferredFirst is not null || t_interruptOwed))
+        var state = t_state!;
+        if (--state.Depth == 0 && (state.DeferredFirst is not null || state.InterruptOwed))
         {
-            LeftLastGate();
+            LeftLastGate(state);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static GateThreadState NewState() => t_state = new GateThreadState();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static void EnterContended(Lock gate)
@@ -124,18 +125,18 @@ internal static class GateEntry
             }
             catch (ThreadInterruptedException)
             {
-                t_interruptOwed = true;
+                (t_state ?? NewState()).InterruptOwed = true;
             }
         }
     }
 
     /// <summary>The thread left its last gate: completes the waits decided under its gates, then raises an owed interrupt.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void LeftLastGate()
+    private static void LeftLastGate(GateThreadState state)
     {
-        var node = t_deferredFirst;
-        t_deferredFirst = null;
-        t_deferredLast = null;
+        var node = state.DeferredFirst;
+        state.DeferredFirst = null;
+        state.DeferredLast = null;
         while (node is not null)
         {
             // Read before completing: the continuation may recycle the node on another thread at once.
@@ -145,20 +146,41 @@ internal static class GateEntry
             node = next;
         }
 
-        if (t_interruptOwed)
+        if (state.InterruptOwed)
         {
-            t_interruptOwed = false;
+            state.InterruptOwed = false;
             Thread.CurrentThread.Interrupt();
         }
     }
+}
+
+/// <summary>What <see cref="GateEntry"/> keeps for one thread; only that thread touches it.</summary>
+internal sealed class GateThreadState
+{
+    /// <summary>Gates (and waiter monitors) the thread holds that were entered through <see cref="GateEntry"/>.</summary>
+    public int Depth;
+
+    /// <summary>Whether an interrupt arrived while the thread entered one, owed once it holds none.</summary>
+    public bool InterruptOwed;
+
+    /// <summary>Async waits granted or refused under the gates the thread holds, oldest first: completed once it holds none.</summary>
+    public AsyncWaitNode? DeferredFirst;
+
+    /// <summary>The newest of them.</summary>
+    public AsyncWaitNode? DeferredLast;
 }
 
 /// <summary>A gate entered by <see cref="GateEntry.Enter"/>; disposing it exits the gate.</summary>
 internal readonly ref struct HeldGate
 {
     private readonly Lock _gate;
+    private readonly GateThreadState _state;
 
-    public HeldGate(Lock gate) => _gate = gate;
+    public HeldGate(Lock gate, GateThreadState state)
+    {
+        _gate = gate;
+        _state = state;
+    }
 
-    public void Dispose() => GateEntry.Exit(_gate);
+    public void Dispose() => GateEntry.Exit(_gate, _state);
 }
