@@ -340,6 +340,72 @@ public sealed class FlowContextFieldTests
         Assert.False(gate.IsHeldByCurrentFlow);
     }
 
+    [Fact]
+    public void TwoFlowsWithContextsOfTheirOwn_TakingTurnsOnOneThread_EachClaimTheirOwnCachedRecordDirectly()
+    {
+        var first = new AsyncExclusiveLock("turns-first");
+        var second = new AsyncExclusiveLock("turns-second");
+        int direct = 0;
+        int firstHeld = 0;
+        int secondHeld = 0;
+        var firstHolders = new System.Collections.Generic.HashSet<int>();
+        var secondHolders = new System.Collections.Generic.HashSet<int>();
+        Thread? turns = null;
+        FlowOwnership.OlderCachedClaimForTests = () =>
+        {
+            if (ReferenceEquals(Thread.CurrentThread, turns))
+            {
+                direct++;
+            }
+        };
+
+        try
+        {
+            turns = new Thread(() =>
+            {
+                var firstContext = ContextNamed("first");
+                var secondContext = ContextNamed("second");
+                for (int i = 0; i < Rounds; i++)
+                {
+                    In(firstContext, () => firstHeld += HoldOnce(first, second, firstHolders));
+                    In(secondContext, () => secondHeld += HoldOnce(second, first, secondHolders));
+                }
+            });
+            turns.Start();
+            turns.Join();
+        }
+        finally
+        {
+            FlowOwnership.OlderCachedClaimForTests = null;
+        }
+
+        Assert.Equal(Rounds, firstHeld);
+        Assert.Equal(Rounds, secondHeld);
+
+        // Each flow kept one record of its own, round after round, and not the other's.
+        Assert.Single(firstHolders);
+        Assert.Single(secondHolders);
+        Assert.NotEqual(Assert.Single(firstHolders), Assert.Single(secondHolders));
+
+        // Both records are in the thread's cache after the first round; the one not claimed last is never the latest, so
+        // every claim but the first few (each record makes its views, one per claim, before it can reuse them) took its
+        // record from the older entries directly instead of going the general way.
+        Assert.True(direct >= 2 * (Rounds - 8), $"{direct} of {2 * Rounds} claims took their record directly");
+        Assert.False(first.IsHeld);
+        Assert.False(second.IsHeld);
+    }
+
+    private static int HoldOnce(AsyncExclusiveLock mine, AsyncExclusiveLock theirs, System.Collections.Generic.HashSet<int> holders)
+    {
+        var acquisition = mine.AcquireAsync();
+        Assert.True(acquisition.IsCompletedSuccessfully);
+        using (acquisition.Result)
+        {
+            holders.Add(mine.HolderFlowId);
+            return mine.IsHeldByCurrentFlow && !theirs.IsHeldByCurrentFlow ? 1 : 0;
+        }
+    }
+
     /// <summary>A context like the default one with only <see cref="s_name"/> set; the caller's context is unchanged.</summary>
     private static ExecutionContext ContextNamed(string name)
     {

@@ -154,10 +154,51 @@ internal static class FlowOwnership
                 claimed = false;
                 return latestOwner;
             }
+            else
+            {
+                return EnterFromOlderCached(claims, ref field, onThread, out claimed);
+            }
         }
 
         return EnterThroughContext(out claimed);
     }
+
+    /// <summary>
+    /// <see cref="EnterDirect"/> when the thread's latest cached record is not for this context: the others in its
+    /// cache, the same way. Flows that take turns on one thread (a holder stepped by its waiter, two request flows
+    /// interleaving on a pool thread) each find their own record here instead of going the general way.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static LockOwner EnterFromOlderCached(ThreadClaims claims, ref ExecutionContext? field, ExecutionContext? onThread, out bool claimed)
+    {
+        var cache = claims.Cache;
+        object before = onThread ?? s_defaultOnThread;
+        for (int i = 1; i < cache.Length; i++)
+        {
+            if (cache[i] is { FlowBaseViewless: true } owner && ReferenceEquals(owner.FlowBaseOnThread, before))
+            {
+                int index = NextViewIndex(owner);
+                if (ReusableView(owner, index, owner.FlowBase) is not { } view)
+                {
+                    break;
+                }
+
+                cache[i] = null;
+                owner.FlowViewIndex = index;
+                field = view.To;
+                MakeLive(owner, view);
+                claims.NoteClaim(owner);
+                OlderCachedClaimForTests?.Invoke();
+                claimed = true;
+                return owner;
+            }
+        }
+
+        return EnterThroughContext(out claimed);
+    }
+
+    /// <summary>For tests: called on the claiming thread when a claim took a record from the cache's older entries directly.</summary>
+    internal static Action? OlderCachedClaimForTests;
 
     /// <summary>Claims a record in the calling frame: the context holds no live view.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
