@@ -57,7 +57,7 @@ internal static class GateEntry
             EnterContended(gate);
         }
 
-        var state = t_state ?? NewState();
+        var state = State;
         state.Depth++;
         return state;
     }
@@ -71,10 +71,7 @@ internal static class GateEntry
     internal static void Exit(Lock gate, GateThreadState state)
     {
         gate.Exit();
-        if (--state.Depth == 0 && (state.DeferredFirst is not null || state.InterruptOwed))
-        {
-            LeftLastGate(state);
-        }
+        Left(state);
     }
 
     /// <summary>Enters the monitor of <paramref name="target"/> (a parked thread's node) in the same way.</summary>
@@ -91,23 +88,35 @@ internal static class GateEntry
                 }
                 catch (ThreadInterruptedException)
                 {
-                    (t_state ?? NewState()).InterruptOwed = true;
+                    State.InterruptOwed = true;
                 }
             }
         }
 
-        (t_state ?? NewState()).Depth++;
+        State.Depth++;
     }
 
     /// <summary>Exits a monitor entered with <see cref="EnterMonitor"/>.</summary>
     public static void ExitMonitor(object target)
     {
         Monitor.Exit(target);
-        var state = t_state!;
+        Left(t_state!);
+    }
+
+    /// <summary>One gate or monitor fewer; the last one out completes the deferred waits and raises an owed interrupt.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Left(GateThreadState state)
+    {
         if (--state.Depth == 0 && (state.DeferredFirst is not null || state.InterruptOwed))
         {
             LeftLastGate(state);
         }
+    }
+
+    private static GateThreadState State
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => t_state ?? NewState();
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -125,7 +134,7 @@ internal static class GateEntry
             }
             catch (ThreadInterruptedException)
             {
-                (t_state ?? NewState()).InterruptOwed = true;
+                State.InterruptOwed = true;
             }
         }
     }
