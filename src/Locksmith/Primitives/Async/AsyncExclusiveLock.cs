@@ -151,25 +151,40 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> Enter(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (cancellationToken.IsCancellationRequested)
+        // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+        bool claimed = false;
+        var flow = cancellationToken.IsCancellationRequested ? null : FlowOwnership.Enter(out claimed);
+        if (flow is not null)
         {
-            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
-            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Exclusive, cancellationToken);
-        }
-
-        var flow = FlowOwnership.Enter(out bool claimed);
-        int token;
-        if (!OffFastPath)
-        {
-            if (TryTake(out token))
+            int token;
+            if (!OffFastPath)
             {
-                return new ValueTask<AsyncLockScope>(Took(flow, token));
+                if (TryTake(out token))
+                {
+                    return new ValueTask<AsyncLockScope>(Took(flow, token));
+                }
+            }
+            else if (claimed && IsOrdered && Controller is null && InOrderForThread() && TryTake(out token))
+            {
+                // Only the thread's sync holds can be out of order; a call here would cost as much as the check.
+                return new ValueTask<AsyncLockScope>(TookFirstOrdered(flow, token));
             }
         }
-        else if (claimed && IsOrdered && Controller is null && InOrderForThread() && TryTake(out token))
+
+        return EnterOffFastPath(flow, claimed, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>
+    /// Everything but the fast path, behind one call: with a single call returning the task in the inlined part, the
+    /// JIT keeps the caller's task in registers instead of writing it to the stack and copying it back whole (a load
+    /// that stalls on the stores just made, about a tenth of an uncontended acquisition).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterOffFastPath(LockOwner? flow, bool claimed, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        if (flow is null)
         {
-            // Only the thread's sync holds can be out of order; a call here would cost as much as the check.
-            return new ValueTask<AsyncLockScope>(TookFirstOrdered(flow, token));
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Exclusive, cancellationToken);
         }
 
         return IsOrdered && Controller is null && !claimed ? EnterOrdered(flow, timeoutMs, cancellationToken, throwOnTimeout) : EnterSlow(flow, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);

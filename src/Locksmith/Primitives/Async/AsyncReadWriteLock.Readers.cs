@@ -46,20 +46,27 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterRead(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
-            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Read, cancellationToken);
-        }
-
-        var flow = FlowOwnership.Enter(out bool claimed);
-        if (!OffFastPath && !flow.FlowReads.MayHold(this) && TryEnterReadFast(flow, out int slot))
+        // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+        bool claimed = false;
+        var flow = cancellationToken.IsCancellationRequested ? null : FlowOwnership.Enter(out claimed);
+        if (flow is not null && !OffFastPath && !flow.FlowReads.MayHold(this) && TryEnterReadFast(flow, out int slot))
         {
             return new ValueTask<AsyncLockScope>(TookRead(flow, slot, claimed));
         }
 
-        return EnterReadSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterReadOffFastPath(flow, timeoutMs, cancellationToken, throwOnTimeout);
     }
+
+    /// <summary>
+    /// Everything but the fast path, behind one call: with a single call returning the task in the inlined part, the
+    /// JIT keeps the caller's task in registers instead of writing it to the stack and copying it back whole (a load
+    /// that stalls on the stores just made, about a tenth of an uncontended acquisition).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterReadOffFastPath(LockOwner? flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
+        flow is null
+            ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Read, cancellationToken)
+            : EnterReadSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
 
     /// <summary>The caller was counted in <paramref name="slot"/>: record the hold on the flow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -42,19 +42,27 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ValueTask<AsyncLockScope> EnterWrite(int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        if (cancellationToken.IsCancellationRequested)
-        {
-            // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
-            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken);
-        }
-
-        var flow = FlowOwnership.Enter();
-        if (!OffFastPath && TryClaimFree())
+        // A cancelled token takes nothing, even a free lock (as SemaphoreSlim.WaitAsync); before any reservation.
+        var flow = cancellationToken.IsCancellationRequested ? null : FlowOwnership.Enter();
+        if (flow is not null && !OffFastPath && TryClaimFree())
         {
             return new ValueTask<AsyncLockScope>(TookWrite(flow));
         }
 
-        return EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterWriteOffFastPath(flow, timeoutMs, cancellationToken, throwOnTimeout);
+    }
+
+    /// <summary>
+    /// Everything but the fast path, behind one call: with a single call returning the task in the inlined part, the
+    /// JIT keeps the caller's task in registers instead of writing it to the stack and copying it back whole (a load
+    /// that stalls on the stores just made, about a tenth of an uncontended acquisition).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ValueTask<AsyncLockScope> EnterWriteOffFastPath(LockOwner? flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
+        return flow is null
+            ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken)
+            : EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
     /// <summary>
