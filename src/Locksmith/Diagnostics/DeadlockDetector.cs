@@ -74,8 +74,10 @@ public static class DeadlockDetector
 
     /// <summary>
     /// Returns the blocked waits under way now, from the same wait-for graph the cycles are found in: threads blocked in
-    /// any lock, and flows queued on async exclusive and read-write locks and on semaphores' permits. A wait whose start was not stamped (an untimed
-    /// async wait begun while no long-wait handler, timeout or wait metric wanted the clock) is left out.
+    /// any lock, and flows queued on async exclusive and read-write locks and on semaphores' permits. A wait whose start
+    /// was not stamped (an untimed async wait begun while no long-wait handler, timeout or wait metric wanted the clock)
+    /// is stamped by the first call that sees it: it is listed with 0 then, and later calls count from that sighting,
+    /// so its <see cref="LockWaitInProgress.Waited"/> is a lower bound.
     /// </summary>
     /// <returns>The waits, in no particular order; empty when nothing waits.</returns>
     /// <remarks>Read without stopping anyone: a wait may end (or a new one begin) while the list is made.</remarks>
@@ -107,9 +109,19 @@ public static class DeadlockDetector
             // WaitingFor is written after WaitingSince, so a wait read here comes with its own start.
             var lockPrimitive = owner.WaitingFor;
             long since = Volatile.Read(ref owner.WaitingSince);
-            if (lockPrimitive is null || since == 0 || !(seen ??= new()).Add(owner.OwnerId))
+            if (lockPrimitive is null || !(seen ??= new()).Add(owner.OwnerId))
             {
                 return;
+            }
+
+            if (since == 0)
+            {
+                // An unclocked async wait (the clock costs as much as a hand-off, so nobody reads it unasked): stamped at
+                // its first sighting, so a stuck waiter shows, and grows, in later reads. Should the wait end and the
+                // flow's next unclocked one begin before the swap, that one is stamped a moment early; any clocked wait
+                // writes its own start over this.
+                long prior = Interlocked.CompareExchange(ref owner.WaitingSince, now, 0);
+                since = prior == 0 ? now : prior;
             }
 
             // A stripe waits as its striped lock, as metrics and statistics count it.

@@ -9,7 +9,7 @@ namespace Locksmith;
 /// <param name="LockLevel">That lock's order level, or null if unordered.</param>
 /// <param name="LockKind">That lock's kind.</param>
 /// <param name="Mode">The mode it waits for.</param>
-/// <param name="Waited">How long it has waited so far.</param>
+/// <param name="Waited">How long it has waited so far; for an untimed async wait nobody clocked, since the first <see cref="DeadlockDetector.CurrentWaits"/> that saw it.</param>
 public sealed record LockWaitInProgress(
     int WaiterId,
     string? WaiterName,

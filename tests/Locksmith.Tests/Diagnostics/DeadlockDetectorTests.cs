@@ -154,4 +154,43 @@ public sealed class DeadlockDetectorTests
         Assert.Equal(0, await waiter);
         Assert.DoesNotContain(DeadlockDetector.CurrentWaits(), w => w.LockName == permits.Name);
     }
+
+    [Fact]
+    public async Task AnUntimedAsyncWaitNobodyClocked_IsListedFromItsFirstSighting_AndCountedFromThere()
+    {
+        // Before, a wait that read no clock (no timeout, no long-wait handler, no wait metric) was left out of
+        // CurrentWaits: a stuck async waiter was invisible to the health check and to the sample's /locks page.
+        using var policy = PolicyScope.DefaultTimeout(Timeout.InfiniteTimeSpan);
+        LocksmithPolicy.LongWaitOccurred = null;
+        var gate = new AsyncExclusiveLock("dd-unclocked");
+        var held = await Task.Run(async () => await gate.AcquireAsync());
+        Task waiter;
+        using (ExecutionContext.SuppressFlow())
+        {
+            waiter = Task.Run(async () =>
+            {
+                using var scope = await gate.AcquireAsync();
+            });
+        }
+
+        Guard.SpinUntil(() => gate.WaitingCount == 1);
+        var waitingFlow = gate.FirstWaiterForTests!.Owner;
+        Assert.Equal(0, Volatile.Read(ref waitingFlow.WaitingSince));
+
+        var first = Assert.Single(DeadlockDetector.CurrentWaits(), w => w.LockName == gate.Name);
+        Assert.True(first.IsFlow);
+        Assert.Equal(LockMode.Exclusive, first.Mode);
+        long stamped = Volatile.Read(ref waitingFlow.WaitingSince);
+        Assert.NotEqual(0, stamped);
+
+        // Once the clock has moved past the stamp, a later read counts from the first sighting, not from itself.
+        Guard.SpinUntil(() => System.Diagnostics.Stopwatch.GetTimestamp() > stamped);
+        var second = Assert.Single(DeadlockDetector.CurrentWaits(), w => w.LockName == gate.Name);
+        Assert.True(second.Waited > TimeSpan.Zero, second.ToString());
+        Assert.Equal(stamped, Volatile.Read(ref waitingFlow.WaitingSince));
+
+        held.Dispose();
+        await waiter;
+        Assert.DoesNotContain(DeadlockDetector.CurrentWaits(), w => w.LockName == gate.Name);
+    }
 }
