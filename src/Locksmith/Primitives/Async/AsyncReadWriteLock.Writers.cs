@@ -52,18 +52,12 @@ public sealed partial class AsyncReadWriteLock
         return EnterWriteOffFastPath(flow, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    /// <summary>
-    /// Everything but the fast path, behind one call: with a single call returning the task in the inlined part, the
-    /// JIT keeps the caller's task in registers instead of writing it to the stack and copying it back whole (a load
-    /// that stalls on the stores just made, about a tenth of an uncontended acquisition).
-    /// </summary>
+    /// <summary>Everything but the fast path, in one call (why one: see <c>AsyncExclusiveLock.EnterOffFastPath</c>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterWriteOffFastPath(LockOwner? flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
-    {
-        return flow is null
+    private ValueTask<AsyncLockScope> EnterWriteOffFastPath(LockOwner? flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
+        flow is null
             ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken)
             : EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
-    }
 
     /// <summary>
     /// Outside the gate: takes the writer bit from free and keeps it when no reader is counted in; otherwise lets it go

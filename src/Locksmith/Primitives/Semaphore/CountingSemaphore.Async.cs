@@ -147,11 +147,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         return EnterAsyncOffFastPath(flow, count, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    /// <summary>
-    /// Everything but the fast path, behind one call: with a single call returning the task in the inlined part, the
-    /// JIT keeps the caller's task in registers instead of writing it to the stack and copying it back whole (a load
-    /// that stalls on the stores just made, a good part of an uncontended acquisition).
-    /// </summary>
+    /// <summary>Everything but the fast path, in one call (why one: see <c>AsyncExclusiveLock.EnterOffFastPath</c>).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterAsyncOffFastPath(LockOwner? flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
         flow is null
