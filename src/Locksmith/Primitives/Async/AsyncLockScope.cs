@@ -16,6 +16,7 @@ public readonly struct AsyncLockScope : IDisposable, IAsyncDisposable
 {
     // Two fields, not four: a ValueTask of a scope this small is kept in registers through an await that completed at
     // once, where a larger one was copied on the stack right after being written (a stalled load on every acquisition).
+    // That also needs each AcquireAsync's inlined part to make one call only (see AsyncExclusiveLock.EnterOffFastPath).
     // The holder is the lock (exclusive, write), the reading flow's record (read) or the semaphore hold; the ticket is
     // the token (low half) and what the holder's release needs besides (high half, see each Scope method).
     private readonly object? _holder;

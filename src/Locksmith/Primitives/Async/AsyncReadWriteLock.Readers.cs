@@ -54,15 +54,18 @@ public sealed partial class AsyncReadWriteLock
             return new ValueTask<AsyncLockScope>(TookRead(flow, slot, claimed));
         }
 
-        return EnterReadOffFastPath(flow, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterOffFastPath(flow, LockMode.Read, timeoutMs, cancellationToken, throwOnTimeout);
     }
 
-    /// <summary>Everything but the fast path, in one call (why one: see <c>AsyncExclusiveLock.EnterOffFastPath</c>).</summary>
+    /// <summary>
+    /// Everything but a read's or a write's fast path, in one call (why one: see <c>AsyncExclusiveLock.EnterOffFastPath</c>);
+    /// a null <paramref name="flow"/> is a cancelled token.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterReadOffFastPath(LockOwner? flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
-        flow is null
-            ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Read, cancellationToken)
-            : EnterReadSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
+    private ValueTask<AsyncLockScope> EnterOffFastPath(LockOwner? flow, LockMode mode, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
+        flow is null ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, mode, cancellationToken)
+        : mode == LockMode.Read ? EnterReadSlow(flow, timeoutMs, cancellationToken, throwOnTimeout)
+        : EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
 
     /// <summary>The caller was counted in <paramref name="slot"/>: record the hold on the flow.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -49,15 +49,8 @@ public sealed partial class AsyncReadWriteLock
             return new ValueTask<AsyncLockScope>(TookWrite(flow));
         }
 
-        return EnterWriteOffFastPath(flow, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterOffFastPath(flow, LockMode.Write, timeoutMs, cancellationToken, throwOnTimeout);
     }
-
-    /// <summary>Everything but the fast path, in one call (why one: see <c>AsyncExclusiveLock.EnterOffFastPath</c>).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private ValueTask<AsyncLockScope> EnterWriteOffFastPath(LockOwner? flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
-        flow is null
-            ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken)
-            : EnterWriteSlow(flow, timeoutMs, cancellationToken, throwOnTimeout);
 
     /// <summary>
     /// Outside the gate: takes the writer bit from free and keeps it when no reader is counted in; otherwise lets it go
