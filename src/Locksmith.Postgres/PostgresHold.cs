@@ -49,6 +49,11 @@ internal sealed class PostgresHold
     public string ModeTag => Lock.ModeTagOf(Shared);
 
     /// <summary>Releases synchronously: the bookkeeping, then the unlock round trip (for <c>using</c>, which generated wrappers use).</summary>
+    /// <remarks>
+    /// A lost session gets no unlock: its link may be silent, where the command would wait for good; the session's
+    /// connection is discarded instead when its last use ends (<see cref="PostgresSession.Close"/>), which ends the
+    /// server's session and whatever it still held.
+    /// </remarks>
     public void Release()
     {
         Unregister();
@@ -57,7 +62,7 @@ internal sealed class PostgresHold
             var connection = Session.Enter();
             try
             {
-                if (connection is not null && !Session.IsBroken)
+                if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
                     AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false).AsTask().GetAwaiter().GetResult();
                 }
@@ -94,7 +99,7 @@ internal sealed class PostgresHold
             var connection = await Session.EnterForReleaseAsync().ConfigureAwait(false);
             try
             {
-                if (connection is not null && !Session.IsBroken)
+                if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
                     await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true).ConfigureAwait(false);
                 }

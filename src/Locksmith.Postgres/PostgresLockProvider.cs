@@ -65,6 +65,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 $"PostgresLockProviderOptions.LostLockCheckInterval = {options.LostLockCheckInterval} is invalid: it must be positive.");
         }
 
+        if (options.LostLockCheckTimeout <= TimeSpan.Zero || options.LostLockCheckTimeout > TimeSpan.FromMilliseconds(int.MaxValue))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LostLockCheckTimeout,
+                $"PostgresLockProviderOptions.LostLockCheckTimeout = {options.LostLockCheckTimeout} is invalid: it must be positive and at most " +
+                $"{TimeSpan.FromMilliseconds(int.MaxValue)} (how long the lost-lock check waits for the server's answer).");
+        }
+
         if (options.DefaultTimeout is { } timeout &&
             ((long)timeout.TotalMilliseconds is < -1 or > int.MaxValue || (timeout < TimeSpan.Zero && timeout != System.Threading.Timeout.InfiniteTimeSpan)))
         {
@@ -139,6 +146,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         ConnectionBudget = options.ConnectionBudget;
         DefaultTimeout = options.DefaultTimeout;
         LostLockCheckInterval = options.LostLockCheckInterval;
+        LostLockCheckTimeout = options.LostLockCheckTimeout;
         _monitor = Task.Run(MonitorAsync);
     }
 
@@ -156,6 +164,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
     /// <summary>How often held locks are checked for a lost session.</summary>
     public TimeSpan LostLockCheckInterval { get; }
+
+    /// <summary>How long the lost-lock check waits for the server's answer before it counts the holds it asked about as lost.</summary>
+    public TimeSpan LostLockCheckTimeout { get; }
 
     /// <summary><c>host:port/database</c>, for messages.</summary>
     public string ServerIdentity { get; }
@@ -509,6 +520,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         using var timer = new PeriodicTimer(LostLockCheckInterval);
         var token = _stop.Token;
         var snapshot = new List<PostgresHold>();
+        Task<List<int>>? unanswered = null;
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
             if (_holds.IsEmpty)
@@ -524,7 +536,43 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
             try
             {
-                var gone = await AdvisoryCommands.FindLostAsync(DataSource, snapshot, token).ConfigureAwait(false);
+                // A check still unanswered from an earlier tick (a link gone silent) is not joined by another, which would
+                // take one more of the pool's connections: its holds are no more confirmed now than then.
+                if (unanswered is { IsCompleted: false })
+                {
+                    throw new TimeoutException("The previous lost-lock check has had no answer yet.");
+                }
+
+                // Bounded here, not through the token alone: on a link gone silent, Npgsql's cancellation runs in the
+                // token's callback and waits for a cancel connection of its own (up to twice the connection string's
+                // Timeout). It runs on the pool instead, and the check stays unanswered (see above) until it ends.
+                var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
+                var query = AdvisoryCommands.FindLostAsync(DataSource, snapshot, tick.Token).AsTask();
+                List<int> gone;
+                try
+                {
+                    gone = await query.WaitAsync(LostLockCheckTimeout, token).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    unanswered = query;
+                    _ = query.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                    _ = Task.Run(() =>
+                    {
+                        using (tick)
+                        {
+                            tick.Cancel();
+                        }
+                    });
+                    throw;
+                }
+                catch
+                {
+                    tick.Dispose();
+                    throw;
+                }
+
+                tick.Dispose();
                 MarkLost(snapshot, gone);
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -539,9 +587,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             }
             catch (Exception)
             {
-                // The server cannot be asked. An idle session's connection does not notice that its socket died, and the
-                // server may have ended the session and given its locks to another process meanwhile: a hold nobody can
-                // confirm counts as lost, so the guarded work stops instead of running unprotected.
+                // The server cannot be asked, or gave no answer within LostLockCheckTimeout. An idle session's connection
+                // does not notice that its socket died, and the server may have ended the session and given its locks to
+                // another process meanwhile: a hold nobody can confirm counts as lost, so the guarded work stops instead
+                // of running unprotected.
                 foreach (var hold in snapshot)
                 {
                     MarkLostIfRegistered(hold);
@@ -575,11 +624,15 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 continue;
             }
 
+            // Cancelled after LostLockCheckTimeout (the session's gate is held meanwhile, so its flow waits on it too).
+            using var query = CancellationTokenSource.CreateLinkedTokenSource(token);
+            query.CancelAfter(LostLockCheckTimeout);
             try
             {
-                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, token).ConfigureAwait(false));
+                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, query.Token).ConfigureAwait(false));
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException ||
+                (e is OperationCanceledException && !token.IsCancellationRequested))
             {
                 foreach (var hold in holds)
                 {

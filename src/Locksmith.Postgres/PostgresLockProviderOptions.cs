@@ -27,4 +27,16 @@ public sealed class PostgresLockProviderOptions
     /// all held locks, only while some are held); a lock found gone cancels its scope's <c>LostToken</c>. Default 1 s.
     /// </summary>
     public TimeSpan LostLockCheckInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How long the lost-lock check waits for the server's answer. A link that went silent (a dead route: no reset, no
+    /// error) answers nothing, and a query on an open connection would wait for good; a check that gets no answer in time
+    /// counts the holds it could not confirm as lost, as one that cannot reach the server. The unanswered query is then
+    /// cancelled in the background (on a silent link Npgsql's cancel waits up to twice the connection string's
+    /// <c>Timeout</c>), and each check due meanwhile counts the holds as unconfirmed too rather than take another
+    /// connection. Default 30 s.
+    /// </summary>
+    /// <remarks>Releasing a hold found lost sends no unlock (the link may be silent): its session's connection is discarded
+    /// instead of going back to the pool, which ends the server's session and whatever it still held.</remarks>
+    public TimeSpan LostLockCheckTimeout { get; set; } = TimeSpan.FromSeconds(30);
 }

@@ -328,7 +328,11 @@ internal sealed class PostgresSession
         MarkLost();
     }
 
-    /// <summary>Returns the connection to the pool (the session holds nothing now).</summary>
+    /// <summary>
+    /// Returns the connection to the pool (the session holds nothing now); a lost session's is discarded instead: its
+    /// holds got no unlock, and a session the server still has (a link that went silent, then came back) must not go
+    /// back to the pool holding them.
+    /// </summary>
     public void Close()
     {
         // Taken once: the provider's disposal may close the session at the same time.
@@ -336,17 +340,30 @@ internal sealed class PostgresSession
         {
             Unregister();
             connection.StateChange -= OnStateChange;
+            DiscardIfLost(connection);
             connection.Dispose();
         }
     }
 
+    /// <inheritdoc cref="Close"/>
     public async ValueTask CloseAsync()
     {
         if (Interlocked.Exchange(ref _connection, null) is { } connection)
         {
             Unregister();
             connection.StateChange -= OnStateChange;
+            DiscardIfLost(connection);
             await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private void DiscardIfLost(NpgsqlConnection connection)
+    {
+        if (IsLost && (connection.FullState & (ConnectionState.Broken | ConnectionState.Closed)) == 0)
+        {
+            // Npgsql has no way to drop one pooled connection; clearing the pool closes it as it is returned (and the pool's
+            // idle ones, on a link just found unreliable; connections in use finish their work first).
+            NpgsqlConnection.ClearPool(connection);
         }
     }
 

@@ -225,6 +225,64 @@ public sealed class PostgresExclusiveLockTests
     }
 
     /// <summary>
+    /// The link to the server goes silent while a lock is held (a dead route: no reset, no error, every read waits). The
+    /// lost-lock check's query on its open connection gets no answer: after <c>LostLockCheckTimeout</c> it counts as a
+    /// check that cannot reach the server, so the hold is lost (before, the check waited for that answer for good and the
+    /// hold was never reported lost). Disposing the lost scope sends no unlock down the silent link (before, it waited for
+    /// good too): it returns, and frees the budget.
+    /// </summary>
+    [Fact]
+    public async Task AHoldWhoseCheckGetsNoAnswer_IsLost_AndItsScopeDisposes_WhenTheLinkGoesSilent()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("silent");
+        string application = PostgresServer.Unique("app");
+        await using var silent = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { ApplicationName = application }.ConnectionString,
+            ConnectionBudget = 2,
+            DefaultTimeout = TimeSpan.FromSeconds(60),
+            LostLockCheckInterval = TimeSpan.FromMilliseconds(50),
+            LostLockCheckTimeout = TimeSpan.FromMilliseconds(500),
+        });
+        await using var watcher = await PostgresServer.OpenAsync();
+        var scope = await silent.CreateExclusiveLock(name).AcquireAsync();
+        var lost = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = scope.LostToken.Register(() => lost.TrySetResult());
+
+        // Both connections, the session's and the check's own, are open and between commands before the link goes silent:
+        // what waits then is a query on an open connection, not a connection attempt (that one Npgsql's Timeout bounds).
+        await WaitUntilIdleBackendsAsync(watcher, application, 2);
+        relay.Freeze();
+
+        // Bounded only so a broken check cannot hang the run; nothing here measures time.
+        await lost.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.True(scope.IsLost);
+
+        await scope.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.Equal(0, silent.ConnectionsInUse);
+        Assert.Equal(0, silent.HeldCount);
+    }
+
+    private static async Task WaitUntilIdleBackendsAsync(Npgsql.NpgsqlConnection watcher, string application, int count)
+    {
+        for (int i = 0; i < 3000; i++)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND state = 'idle'", watcher);
+            command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = application });
+            if ((long)(await command.ExecuteScalarAsync())! >= count)
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new InvalidOperationException($"Fewer than {count} idle sessions of {application} appeared.");
+    }
+
+    /// <summary>
     /// The network is cut while a flow waits for a lock: the wait fails with an NpgsqlException (so retry policies still
     /// see it) whose message names the lock, the flow and the server, not Npgsql's bare socket error.
     /// </summary>

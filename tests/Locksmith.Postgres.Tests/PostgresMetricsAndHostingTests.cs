@@ -168,6 +168,9 @@ public sealed class PostgresMetricsAndHostingTests
         var interval = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.LostLockCheckInterval = TimeSpan.Zero));
         Assert.Contains("LostLockCheckInterval", interval.Message, StringComparison.Ordinal);
+        var checkTimeout = Assert.Throws<ArgumentOutOfRangeException>(() =>
+            new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.LostLockCheckTimeout = TimeSpan.Zero));
+        Assert.Contains("LostLockCheckTimeout = 00:00:00", checkTimeout.Message, StringComparison.Ordinal);
         var timeout = Assert.Throws<ArgumentOutOfRangeException>(() =>
             new ServiceCollection().AddLocksmith().AddPostgres("Host=127.0.0.1;Database=locks", o => o.DefaultTimeout = TimeSpan.FromDays(30)));
         Assert.Contains("DefaultTimeout", timeout.Message, StringComparison.Ordinal);

@@ -20,7 +20,11 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly string _host;
     private readonly int _port;
     private volatile TaskCompletionSource? _holding;
+    private readonly TaskCompletionSource _thawed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile bool _frozen;
+    private volatile bool _cut;
     private int _held;
+    private int _relayed;
 
     public TcpRelay()
     {
@@ -48,9 +52,23 @@ internal sealed class TcpRelay : IAsyncDisposable
     /// <summary>How many connections were held (accepted while <see cref="HoldNewConnections"/> was in force).</summary>
     public int HeldConnections => Volatile.Read(ref _held);
 
+    /// <summary>Connections relayed to the server so far.</summary>
+    public int RelayedConnections => Volatile.Read(ref _relayed);
+
+    /// <summary>
+    /// The link goes silent, as a dead route does: every connection stays open at both ends, but nothing read from
+    /// either side is passed on, and new connections are held. Nothing fails; every read just waits.
+    /// </summary>
+    public void Freeze()
+    {
+        _frozen = true;
+        HoldNewConnections();
+    }
+
     /// <summary>Closes every relayed connection at both ends and refuses new ones.</summary>
     public void Cut()
     {
+        _cut = true;
         _listener.Stop();
         lock (_sockets)
         {
@@ -66,6 +84,8 @@ internal sealed class TcpRelay : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Cut();
+        _thawed.TrySetResult();
+        LetThrough();
         try
         {
             await _accepting.ConfigureAwait(false);
@@ -94,6 +114,11 @@ internal sealed class TcpRelay : IAsyncDisposable
             {
                 Interlocked.Increment(ref _held);
                 await holding.Task.ConfigureAwait(false);
+                if (_cut)
+                {
+                    client.Close();
+                    return;
+                }
             }
 
             var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
@@ -104,12 +129,13 @@ internal sealed class TcpRelay : IAsyncDisposable
                 _sockets.Add(server);
             }
 
+            Interlocked.Increment(ref _relayed);
             _ = PumpAsync(client, server);
             _ = PumpAsync(server, client);
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -117,6 +143,13 @@ internal sealed class TcpRelay : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
             {
+                if (_frozen)
+                {
+                    // Swallowed until the relay is disposed: a frozen link never delivers.
+                    await _thawed.Task.ConfigureAwait(false);
+                    return;
+                }
+
                 await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None).ConfigureAwait(false);
             }
         }
