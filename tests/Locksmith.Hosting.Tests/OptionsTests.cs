@@ -49,7 +49,7 @@ public sealed class OptionsTests
 
         Assert.Equal(Timeout.InfiniteTimeSpan, options.DefaultTimeout);
         Assert.Equal(OrderViolationAction.Throw, options.OrderViolationAction);
-        Assert.Equal(Timeout.InfiniteTimeSpan, options.LongWaitThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.LongWaitThreshold);
         Assert.Equal(TimeSpan.FromSeconds(5), options.WatchdogInterval);
         Assert.True(options.InstallProcessPolicy);
         Assert.True(options.MetricsEnabled);

@@ -34,9 +34,11 @@ public sealed class LocksmithOptions : IValidatableObject
     /// <summary>
     /// How long a blocked acquisition may wait before it counts as a long wait and turns the health check Degraded,
     /// whether it is then granted (logged as a long wait), times out (logged as its timeout) or is still waiting;
-    /// installed as <see cref="LocksmithPolicy.LongWaitThreshold"/>. Default: infinite (off).
+    /// installed as <see cref="LocksmithPolicy.LongWaitThreshold"/>. Default: 30 s, so a holder stuck without a deadlock
+    /// cycle (its waiters neither granted nor timed out, under the infinite default timeout) shows in the health check out
+    /// of the box; <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
     /// </summary>
-    public TimeSpan LongWaitThreshold { get; set; } = Timeout.InfiniteTimeSpan;
+    public TimeSpan LongWaitThreshold { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// How often the watchdog runs the deadlock detector. Default: 5 seconds; infinite turns the watchdog off. At least
