@@ -544,8 +544,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 }
 
                 // Bounded here, not through the token alone: on a link gone silent, Npgsql's cancellation runs in the
-                // token's callback and waits for a cancel connection of its own (up to twice the connection string's
-                // Timeout). It runs on the pool instead, and the check stays unanswered (see above) until it ends.
+                // token's callback and waits on a cancel connection of its own (it took 30 s here, or did not end). It
+                // runs on the pool instead, and the check stays unanswered (see above) until it ends.
                 var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
                 var query = AdvisoryCommands.FindLostAsync(DataSource, snapshot, tick.Token).AsTask();
                 List<int> gone;

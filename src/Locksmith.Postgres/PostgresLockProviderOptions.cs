@@ -32,9 +32,8 @@ public sealed class PostgresLockProviderOptions
     /// How long the lost-lock check waits for the server's answer. A link that went silent (a dead route: no reset, no
     /// error) answers nothing, and a query on an open connection would wait for good; a check that gets no answer in time
     /// counts the holds it could not confirm as lost, as one that cannot reach the server. The unanswered query is then
-    /// cancelled in the background (on a silent link Npgsql's cancel waits up to twice the connection string's
-    /// <c>Timeout</c>), and each check due meanwhile counts the holds as unconfirmed too rather than take another
-    /// connection. Default 30 s.
+    /// cancelled in the background (on a silent link Npgsql's cancel waits on a connection of its own), and each check due
+    /// meanwhile counts the holds as unconfirmed too rather than take another connection. Default 30 s.
     /// </summary>
     /// <remarks>Releasing a hold found lost sends no unlock (the link may be silent): its session's connection is discarded
     /// instead of going back to the pool, which ends the server's session and whatever it still held.</remarks>
