@@ -91,9 +91,12 @@ internal static class AdvisoryCommands
         }
     }
 
-    /// <summary>Releases <paramref name="key"/>; false when the session did not hold it.</summary>
-    public static ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async) =>
-        AgainIfCanceledLate(() => ReleaseOnceAsync(connection, key, shared, async));
+    /// <summary>
+    /// Releases <paramref name="key"/>; false when the session did not hold it. <paramref name="timeoutSeconds"/> is the
+    /// command's timeout in whole seconds, 0 for none.
+    /// </summary>
+    public static ValueTask<bool> ReleaseAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async, int timeoutSeconds = 0) =>
+        AgainIfCanceledLate(() => ReleaseOnceAsync(connection, key, shared, async, timeoutSeconds));
 
     /// <summary>
     /// Runs <paramref name="statement"/>, and once more if it was cancelled: a cancel sent for a wait on this session (see
@@ -111,9 +114,10 @@ internal static class AdvisoryCommands
         }
     }
 
-    private static async ValueTask<bool> ReleaseOnceAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async)
+    private static async ValueTask<bool> ReleaseOnceAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool async, int timeoutSeconds)
     {
         await using var command = connection.CreateCommand();
+        command.CommandTimeout = timeoutSeconds;
         string args = AddKey(command, key);
         command.CommandText = $"SELECT pg_catalog.pg_advisory_unlock{(shared ? "_shared" : string.Empty)}({args})";
         object? result = async ? await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) : command.ExecuteScalar();

@@ -52,7 +52,8 @@ internal sealed class PostgresHold
     /// <remarks>
     /// A lost session gets no unlock: its link may be silent, where the command would wait for good; the session's
     /// connection is discarded instead when its last use ends (<see cref="PostgresSession.Close"/>), which ends the
-    /// server's session and whatever it still held.
+    /// server's session and whatever it still held. An unlock is bounded by the provider's <c>LostLockCheckTimeout</c>
+    /// (in whole seconds) for the same reason; one that fails marks the session lost.
     /// </remarks>
     public void Release()
     {
@@ -64,7 +65,7 @@ internal sealed class PostgresHold
             {
                 if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
-                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false).AsTask().GetAwaiter().GetResult();
+                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false, Lock.Provider.UnlockTimeoutSeconds).AsTask().GetAwaiter().GetResult();
                 }
             }
             finally
@@ -74,7 +75,9 @@ internal sealed class PostgresHold
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // The session is gone, and the server released the lock with it.
+            // The session is gone (and the server released the lock with it), or the unlock had no answer within
+            // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
+            Session.MarkLost();
         }
         finally
         {
@@ -101,7 +104,7 @@ internal sealed class PostgresHold
             {
                 if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
-                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true).ConfigureAwait(false);
+                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true, Lock.Provider.UnlockTimeoutSeconds).ConfigureAwait(false);
                 }
             }
             finally
@@ -111,7 +114,9 @@ internal sealed class PostgresHold
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // The session is gone, and the server released the lock with it.
+            // The session is gone (and the server released the lock with it), or the unlock had no answer within
+            // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
+            Session.MarkLost();
         }
         finally
         {

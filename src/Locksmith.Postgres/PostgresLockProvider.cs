@@ -147,6 +147,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         DefaultTimeout = options.DefaultTimeout;
         LostLockCheckInterval = options.LostLockCheckInterval;
         LostLockCheckTimeout = options.LostLockCheckTimeout;
+        UnlockTimeoutSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(options.LostLockCheckTimeout.TotalSeconds));
         _monitor = Task.Run(MonitorAsync);
     }
 
@@ -165,8 +166,14 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <summary>How often held locks are checked for a lost session.</summary>
     public TimeSpan LostLockCheckInterval { get; }
 
-    /// <summary>How long the lost-lock check waits for the server's answer before it counts the holds it asked about as lost.</summary>
+    /// <summary>
+    /// How long the lost-lock check waits for the server's answer before it counts the holds it asked about as lost; an
+    /// unlock waits as long (in whole seconds) before its session counts as lost.
+    /// </summary>
     public TimeSpan LostLockCheckTimeout { get; }
+
+    /// <summary>An unlock's command timeout: <see cref="LostLockCheckTimeout"/> in whole seconds, rounded up.</summary>
+    internal int UnlockTimeoutSeconds { get; }
 
     /// <summary><c>host:port/database</c>, for messages.</summary>
     public string ServerIdentity { get; }

@@ -264,6 +264,41 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(0, silent.HeldCount);
     }
 
+    /// <summary>
+    /// The link goes silent while a lock is held, before any check noticed (the check runs every 10 minutes here): the
+    /// scope's release sends its unlock into the silence. Bounded by <c>LostLockCheckTimeout</c> (1 s here), the unlock
+    /// gives up, the session counts as lost (its other holds' LostToken fires) and the dispose returns (before, it waited
+    /// for good). The connection is discarded, not pooled with the lock maybe still on it.
+    /// </summary>
+    [Fact]
+    public async Task AReleaseWhoseUnlockGetsNoAnswer_GivesUp_AndMarksTheSessionLost()
+    {
+        await using var relay = new TcpRelay();
+        string application = PostgresServer.Unique("app");
+        await using var silent = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            // Timeout bounds Npgsql's own attempt to cancel the unanswered unlock over a connection of its own.
+            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { ApplicationName = application, Timeout = 1 }.ConnectionString,
+            ConnectionBudget = 2,
+            DefaultTimeout = TimeSpan.FromSeconds(60),
+            LostLockCheckInterval = TimeSpan.FromMinutes(10),
+            LostLockCheckTimeout = TimeSpan.FromSeconds(1),
+        });
+        await using var watcher = await PostgresServer.OpenAsync();
+        var first = await silent.CreateExclusiveLock(PostgresServer.Unique("first")).AcquireAsync();
+        var second = await silent.CreateExclusiveLock(PostgresServer.Unique("second")).AcquireAsync();
+        Assert.Equal(first.SessionProcessId, second.SessionProcessId);
+        await WaitUntilIdleBackendsAsync(watcher, application, 1);
+        relay.Freeze();
+
+        // Bounded only so a hanging unlock fails the test instead of the run; nothing here measures time.
+        await second.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.True(first.IsLost);
+        Assert.True(first.LostToken.IsCancellationRequested);
+        await first.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.Equal(0, silent.ConnectionsInUse);
+    }
+
     private static async Task WaitUntilIdleBackendsAsync(Npgsql.NpgsqlConnection watcher, string application, int count)
     {
         for (int i = 0; i < 3000; i++)
