@@ -131,10 +131,14 @@ internal static class AdvisoryCommands
         return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary><see cref="FindLostAsync(NpgsqlDataSource, List{PostgresHold}, CancellationToken)"/> on a connection of the caller's.</summary>
-    public static async ValueTask<List<int>> FindLostAsync(NpgsqlConnection connection, List<PostgresHold> holds, CancellationToken cancellationToken)
+    /// <summary>
+    /// <see cref="FindLostAsync(NpgsqlDataSource, List{PostgresHold}, CancellationToken)"/> on a connection of the caller's,
+    /// with a command timeout of <paramref name="timeoutSeconds"/> whole seconds.
+    /// </summary>
+    public static async ValueTask<List<int>> FindLostAsync(NpgsqlConnection connection, List<PostgresHold> holds, int timeoutSeconds, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
+        command.CommandTimeout = timeoutSeconds;
         return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
     }
 

@@ -172,7 +172,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// </summary>
     public TimeSpan LostLockCheckTimeout { get; }
 
-    /// <summary>An unlock's command timeout: <see cref="LostLockCheckTimeout"/> in whole seconds, rounded up.</summary>
+    /// <summary>
+    /// The command timeout of an unlock and of a lost-lock check on a session's own connection: <see cref="LostLockCheckTimeout"/>
+    /// in whole seconds, rounded up.
+    /// </summary>
     internal int UnlockTimeoutSeconds { get; }
 
     /// <summary><c>host:port/database</c>, for messages.</summary>
@@ -631,15 +634,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 continue;
             }
 
-            // Cancelled after LostLockCheckTimeout (the session's gate is held meanwhile, so its flow waits on it too).
-            using var query = CancellationTokenSource.CreateLinkedTokenSource(token);
-            query.CancelAfter(LostLockCheckTimeout);
             try
             {
-                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, query.Token).ConfigureAwait(false));
+                // Bounded by the command's timeout, as an unlock is (the session's gate is held meanwhile, so its flow
+                // waits on it too): a token's cancellation was seen not to end a query on a link gone silent.
+                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, UnlockTimeoutSeconds, token).ConfigureAwait(false));
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException ||
-                (e is OperationCanceledException && !token.IsCancellationRequested))
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
             {
                 foreach (var hold in holds)
                 {
