@@ -17,9 +17,19 @@ internal static class AdvisoryCommands
     /// <c>lock_timeout</c> (so PostgreSQL's deadlock detector sees the wait). Returns whether it had to wait.
     /// </summary>
     /// <exception cref="PostgresException">55P03 when the timeout elapsed, 40P01 when the server saw a deadlock.</exception>
-    public static async ValueTask<bool?> AcquireAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, int timeoutMs, CancellationToken cancellationToken)
+    /// <param name="connection">The session's connection.</param>
+    /// <param name="key">The advisory key.</param>
+    /// <param name="shared">Whether the shared form is taken.</param>
+    /// <param name="timeoutMs">The server's wait: 0 tries once, negative waits forever.</param>
+    /// <param name="answerSeconds">
+    /// How long past that wait the server's answer may take (the command's timeout is the wait plus this, in whole seconds;
+    /// none for a wait forever): on a link gone silent the statement would otherwise wait for good.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the statement.</param>
+    public static async ValueTask<bool?> AcquireAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, int timeoutMs, int answerSeconds, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
+        command.CommandTimeout = timeoutMs < 0 ? 0 : (int)Math.Min(int.MaxValue, ((timeoutMs + 999L) / 1000) + answerSeconds);
         string args = AddKey(command, key);
         string suffix = shared ? "_shared" : string.Empty;
         if (timeoutMs == 0)

@@ -211,6 +211,7 @@ public abstract class PostgresLock : LockPrimitive
         NpgsqlConnection? connection = null;
         PostgresHold? hold = null;
         bool entered = false;
+        bool unanswered = false;
         bool waits = timeoutMs != 0;
         if (waits)
         {
@@ -242,7 +243,7 @@ public abstract class PostgresLock : LockPrimitive
 
                 entered = true;
                 int serverWaitMs = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
-                var attempt = await AttemptAsync(session, connection, key, description, shared, serverWaitMs, stopping.Token).ConfigureAwait(false);
+                var attempt = await AttemptAsync(session, connection, key, description, shared, serverWaitMs, Provider.UnlockTimeoutSeconds, stopping.Token).ConfigureAwait(false);
                 if (attempt != Attempt.MadeWay)
                 {
                     waited = attempt == Attempt.TimedOut ? null : attempt == Attempt.Waited || interrupted;
@@ -316,6 +317,10 @@ public abstract class PostgresLock : LockPrimitive
         }
         catch (NpgsqlException e) when (entered && hold is null)
         {
+            // No answer within the wait and LostLockCheckTimeout: a grant may have been the answer that never came, so
+            // the session counts as lost (once out of its gate, below), and its connection is discarded rather than
+            // pooled with that lock on it.
+            unanswered = e.InnerException is TimeoutException;
             throw PostgresErrors.SessionFailed(Provider, flow, description, e);
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
@@ -356,6 +361,12 @@ public abstract class PostgresLock : LockPrimitive
                 session.Exit();
             }
 
+            if (unanswered)
+            {
+                // Outside the gate: a LostToken callback may dispose a scope of the flow synchronously, which takes it.
+                session.MarkLost();
+            }
+
             if (hold is null)
             {
                 if (IsOrdered)
@@ -375,7 +386,8 @@ public abstract class PostgresLock : LockPrimitive
     /// cancel (a session lock outlives its cancelled statement).
     /// </summary>
     private static async Task<Attempt> AttemptAsync(
-        PostgresSession session, NpgsqlConnection connection, AdvisoryKey key, string description, bool shared, int serverWaitMs, CancellationToken cancellationToken)
+        PostgresSession session, NpgsqlConnection connection, AdvisoryKey key, string description, bool shared, int serverWaitMs, int answerSeconds,
+        CancellationToken cancellationToken)
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bool blocking = serverWaitMs != 0;
@@ -387,7 +399,7 @@ public abstract class PostgresLock : LockPrimitive
         bool cancelLanded = false;
         try
         {
-            bool? waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, interrupt.Token).ConfigureAwait(false);
+            bool? waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, answerSeconds, interrupt.Token).ConfigureAwait(false);
             return waited is not { } hadToWait ? Attempt.TimedOut : hadToWait ? Attempt.Waited : Attempt.Free;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -35,8 +35,8 @@ public sealed class PostgresLockProviderOptions
     /// cancelled in the background (on a silent link Npgsql's cancel waits on a connection of its own), and each check due
     /// meanwhile counts the holds as unconfirmed too rather than take another connection. Default 30 s.
     /// </summary>
-    /// <remarks>It also bounds each unlock (rounded up to whole seconds, Npgsql's command timeout): one that gets no answer
-    /// or fails marks its session lost. Releasing a hold found lost sends no unlock (the link may be silent): its
+    /// <remarks>It also bounds each unlock (rounded up to whole seconds, Npgsql's command timeout), and is the margin a
+    /// timed wait's statement gets past its wait: one that gets no answer (or an unlock that fails) marks its session lost. Releasing a hold found lost sends no unlock (the link may be silent): its
     /// session's connection is discarded instead of going back to the pool, which ends the server's session and whatever
     /// it still held.</remarks>
     public TimeSpan LostLockCheckTimeout { get; set; } = TimeSpan.FromSeconds(30);

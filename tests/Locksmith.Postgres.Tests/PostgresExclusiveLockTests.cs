@@ -299,6 +299,43 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(0, silent.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// The link goes silent while a flow waits on the server with a timeout: the server's answer (a lock timeout, or a
+    /// grant) never comes. The statement's command timeout (the wait plus <c>LostLockCheckTimeout</c>, in whole seconds)
+    /// ends it: the acquisition fails naming the lock and the flow instead of waiting for good, and the budget is free.
+    /// </summary>
+    [Fact]
+    public async Task AWaitWhoseAnswerNeverComes_FailsAfterItsTimeoutAndTheAnswerMargin_NamingTheLock()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("unanswered");
+        await using var holder = PostgresServer.Provider();
+        await using var silent = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            // Timeout bounds Npgsql's own attempt to cancel the unanswered statement over a connection of its own.
+            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 1 }.ConnectionString,
+            ConnectionBudget = 2,
+            LostLockCheckInterval = TimeSpan.FromMinutes(10),
+            LostLockCheckTimeout = TimeSpan.FromSeconds(1),
+        });
+        await using var watcher = await PostgresServer.OpenAsync();
+        var held = holder.CreateExclusiveLock(name);
+        await using var scope = await held.AcquireAsync();
+        var waiter = Task.Run(async () =>
+        {
+            await using var never = await silent.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(2));
+        });
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, held.Key);
+        relay.Freeze();
+
+        // Bounded only so a statement that waits for good fails the test instead of hanging the run.
+        var failure = await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => waiter.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken));
+        Assert.Contains(name, failure.Message, StringComparison.Ordinal);
+        Assert.Contains("flow #", failure.Message, StringComparison.Ordinal);
+        Assert.IsType<TimeoutException>(failure.InnerException?.InnerException);
+        Assert.Equal(0, silent.ConnectionsInUse);
+    }
+
     private static async Task WaitUntilIdleBackendsAsync(Npgsql.NpgsqlConnection watcher, string application, int count)
     {
         for (int i = 0; i < 3000; i++)
