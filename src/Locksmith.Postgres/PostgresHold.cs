@@ -65,7 +65,7 @@ internal sealed class PostgresHold
             {
                 if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
-                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false, Lock.Provider.UnlockTimeoutSeconds).AsTask().GetAwaiter().GetResult();
+                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false, Lock.Provider.AnswerTimeoutSeconds).AsTask().GetAwaiter().GetResult();
                 }
             }
             finally
@@ -104,7 +104,7 @@ internal sealed class PostgresHold
             {
                 if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
-                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true, Lock.Provider.UnlockTimeoutSeconds).ConfigureAwait(false);
+                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true, Lock.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 }
             }
             finally

@@ -243,7 +243,7 @@ public abstract class PostgresLock : LockPrimitive
 
                 entered = true;
                 int serverWaitMs = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
-                var attempt = await AttemptAsync(session, connection, key, description, shared, serverWaitMs, Provider.UnlockTimeoutSeconds, stopping.Token).ConfigureAwait(false);
+                var attempt = await AttemptAsync(session, connection, key, description, shared, serverWaitMs, Provider.AnswerTimeoutSeconds, stopping.Token).ConfigureAwait(false);
                 if (attempt != Attempt.MadeWay)
                 {
                     waited = attempt == Attempt.TimedOut ? null : attempt == Attempt.Waited || interrupted;

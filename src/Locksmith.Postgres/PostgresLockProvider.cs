@@ -30,6 +30,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private readonly ConcurrentDictionary<AdvisoryKey, string> _keyNames = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _monitor;
+
+    // The monitor's last check on its own connection that had no answer in time (only the monitor touches it).
+    private Task<List<int>>? _unansweredCheck;
     private int _connectionsInUse;
     private int _disposed;
 
@@ -147,7 +150,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         DefaultTimeout = options.DefaultTimeout;
         LostLockCheckInterval = options.LostLockCheckInterval;
         LostLockCheckTimeout = options.LostLockCheckTimeout;
-        UnlockTimeoutSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(options.LostLockCheckTimeout.TotalSeconds));
+        AnswerTimeoutSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(options.LostLockCheckTimeout.TotalSeconds));
         _monitor = Task.Run(MonitorAsync);
     }
 
@@ -173,10 +176,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     public TimeSpan LostLockCheckTimeout { get; }
 
     /// <summary>
-    /// The command timeout of an unlock and of a lost-lock check on a session's own connection: <see cref="LostLockCheckTimeout"/>
-    /// in whole seconds, rounded up.
+    /// <see cref="LostLockCheckTimeout"/> in whole seconds, rounded up: the command timeout of an unlock and of a lost-lock
+    /// check on a session's own connection, and the margin a timed wait's statement gets past its wait.
     /// </summary>
-    internal int UnlockTimeoutSeconds { get; }
+    internal int AnswerTimeoutSeconds { get; }
 
     /// <summary><c>host:port/database</c>, for messages.</summary>
     public string ServerIdentity { get; }
@@ -530,7 +533,6 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         using var timer = new PeriodicTimer(LostLockCheckInterval);
         var token = _stop.Token;
         var snapshot = new List<PostgresHold>();
-        Task<List<int>>? unanswered = null;
         while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
         {
             if (_holds.IsEmpty)
@@ -546,44 +548,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
             try
             {
-                // A check still unanswered from an earlier tick (a link gone silent) is not joined by another, which would
-                // take one more of the pool's connections: its holds are no more confirmed now than then.
-                if (unanswered is { IsCompleted: false })
-                {
-                    throw new TimeoutException("The previous lost-lock check has had no answer yet.");
-                }
-
-                // Bounded here, not through the token alone: on a link gone silent, Npgsql's cancellation runs in the
-                // token's callback and waits on a cancel connection of its own (it took 30 s here, or did not end). It
-                // runs on the pool instead, and the check stays unanswered (see above) until it ends.
-                var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
-                var query = AdvisoryCommands.FindLostAsync(DataSource, snapshot, tick.Token).AsTask();
-                List<int> gone;
-                try
-                {
-                    gone = await query.WaitAsync(LostLockCheckTimeout, token).ConfigureAwait(false);
-                }
-                catch (TimeoutException)
-                {
-                    unanswered = query;
-                    _ = query.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-                    _ = Task.Run(() =>
-                    {
-                        using (tick)
-                        {
-                            tick.Cancel();
-                        }
-                    });
-                    throw;
-                }
-                catch
-                {
-                    tick.Dispose();
-                    throw;
-                }
-
-                tick.Dispose();
-                MarkLost(snapshot, gone);
+                MarkLost(snapshot, await FindLostWithinTimeoutAsync(snapshot, token).ConfigureAwait(false));
             }
             catch (OperationCanceledException) when (token.IsCancellationRequested)
             {
@@ -605,6 +570,50 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 {
                     MarkLostIfRegistered(hold);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The check's query on its own connection, answered within <see cref="LostLockCheckTimeout"/> or a
+    /// <see cref="TimeoutException"/>. Bounded here, not through the token alone: on a link gone silent, Npgsql's
+    /// cancellation runs in the token's callback and waits on a cancel connection of its own (it took 30 s here, or did not
+    /// end); it runs on the pool instead. Until that query ends, later checks are not sent (each would take one more of the
+    /// pool's connections) and count as unanswered too: their holds are no more confirmed than its.
+    /// </summary>
+    private async Task<List<int>> FindLostWithinTimeoutAsync(List<PostgresHold> snapshot, CancellationToken token)
+    {
+        if (_unansweredCheck is { IsCompleted: false })
+        {
+            throw new TimeoutException("The previous lost-lock check has had no answer yet.");
+        }
+
+        var tick = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var query = AdvisoryCommands.FindLostAsync(DataSource, snapshot, tick.Token).AsTask();
+        bool handedOff = false;
+        try
+        {
+            return await query.WaitAsync(LostLockCheckTimeout, token).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            _unansweredCheck = query;
+            _ = query.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            handedOff = true;
+            _ = Task.Run(() =>
+            {
+                using (tick)
+                {
+                    tick.Cancel();
+                }
+            });
+            throw;
+        }
+        finally
+        {
+            if (!handedOff)
+            {
+                tick.Dispose();
             }
         }
     }
@@ -638,7 +647,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             {
                 // Bounded by the command's timeout, as an unlock is (the session's gate is held meanwhile, so its flow
                 // waits on it too): a token's cancellation was seen not to end a query on a link gone silent.
-                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, UnlockTimeoutSeconds, token).ConfigureAwait(false));
+                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, AnswerTimeoutSeconds, token).ConfigureAwait(false));
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
             {
