@@ -257,6 +257,19 @@ public sealed class GeneratedWrapperRuntimeTests
     }
 
     [Fact]
+    public async Task ADynamicArgument_RunsItsOwnCore_UnderItsOwnLock_NotAnOverloadPickedAtRunTime()
+    {
+        var subject = new DynamicOverloads();
+
+        // A string at run time: a dynamically bound call would run the string overload under the other lock.
+        Assert.Equal("dynamic hi first=True second=False", subject.Describe((object)"hi"));
+        Assert.Equal("string hi first=False second=True", subject.Describe("hi"));
+        Assert.True(subject.TryDescribe((object)"hi", TimeSpan.FromSeconds(5), out string? timed));
+        Assert.Equal("dynamic hi first=True second=False", timed);
+        Assert.Equal("async hi held=True", await subject.DescribeAsync((object)"hi", TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
     public async Task AsyncWrapper_PassesTheCoresToken_ToTheWaitForTheLock()
     {
         var counter = new AsyncCounter();

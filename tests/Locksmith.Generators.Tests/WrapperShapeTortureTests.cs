@@ -1409,10 +1409,12 @@ public sealed class WrapperShapeTortureTests
     /// <summary>
     /// A .NET 10 project may set an older LangVersion; the wrappers of plain shapes must not need a newer C# than the body.
     /// LockSet's calls for a timeout or more than two locks take a params span, which C# 12 cannot expand: they get an array there.
+    /// The lock-order manifest's class is file-local from C# 11 on and internal, named after the assembly, before.
     /// </summary>
     [Theory]
     [InlineData(LanguageVersion.CSharp12)]
     [InlineData(LanguageVersion.CSharp10)]
+    [InlineData(LanguageVersion.CSharp9)]
     public void PlainShapes_CompileUnderAnOlderLangVersion(LanguageVersion version)
     {
         string source = Usings + """
@@ -1421,7 +1423,7 @@ public sealed class WrapperShapeTortureTests
                 [ReadMostly]
                 public partial class Plain<T> where T : class
                 {
-                    private readonly ExclusiveLock _lock = new();
+                    [LockOrder(3)] private readonly ExclusiveLock _lock = new();
                     private readonly ReadWriteLock _rw = new();
                     private readonly AsyncExclusiveLock _async = new();
                     private readonly AsyncReadWriteLock _arw = new();
@@ -1459,6 +1461,7 @@ public sealed class WrapperShapeTortureTests
             problems.Count == 0,
             version + ":\n" + Snapshot.Render(problems) + "\n" + string.Join("\n", output.SyntaxTrees.Skip(1).Select(static t => "// " + t.FilePath + "\n" + t)));
         Assert.True(output.SyntaxTrees.Count() > 1);
+        Assert.Contains(output.SyntaxTrees, static t => t.FilePath.EndsWith("Locksmith.LockOrderManifest.g.cs", StringComparison.Ordinal));
     }
 
     /// <summary>A project without &lt;Nullable&gt;: oblivious types, defaults of null for any reference or type parameter, and no warnings either.</summary>

@@ -177,6 +177,11 @@ public sealed partial class GuardedGenerator
                 RefKind.Ref => "ref ",
                 RefKind.Out => "out ",
                 RefKind.In or RefKind.RefReadOnlyParameter => "in ",
+
+                // A dynamic argument would make the call dynamically bound: at run time it could pick another overload
+                // (guarded by another lock), and a span argument beside it would not compile (CS1978).
+                _ when parameter.Type.TypeKind == TypeKind.Dynamic =>
+                    parameter.NullableAnnotation == NullableAnnotation.Annotated ? "(object?)" : "(object)",
                 _ => string.Empty,
             };
             var attributes = parameter.GetAttributes().Where(a => IsCarriedParameterAttribute(a) && NamesExist(a, method)).ToList();

@@ -67,22 +67,21 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 .WithTrackingName(TrackingNames.LockOrderClashes),
             static (production, diagnostics) => Report(production, diagnostics));
 
-        // The manifest of declared levels: one file per compilation, only where the runtime can take it.
-        var canRegister = context.CompilationProvider.Select(static (compilation, _) =>
-            compilation.GetTypeByMetadataName(KnownNames.LockOrderManifest) is not null &&
-            compilation.GetTypeByMetadataName(KnownNames.ModuleInitializerAttribute) is not null);
+        // The manifest of declared levels: one file per compilation, only where the runtime can take it and the
+        // language has module initializers (C# 9).
+        var target = context.CompilationProvider.Select(static (compilation, _) => LockOrderManifestEmitter.TargetFor(compilation));
         var manifest = lockOrders
             .Select(static (order, _) => order.Entry is { } entry ? new ManifestEntry(entry.TypeName, entry.MemberName, entry.Level, entry.Kind) : null)
             .Where(static entry => entry is not null)
             .Collect()
             .Select(static (entries, _) => LockOrderManifestEmitter.Sort(entries!))
-            .Combine(canRegister)
+            .Combine(target)
             .WithTrackingName(TrackingNames.LockOrderManifest);
         context.RegisterSourceOutput(manifest, static (production, pair) =>
         {
-            if (pair.Right && pair.Left.Count > 0)
+            if (pair.Right is { } manifestTarget && pair.Left.Count > 0)
             {
-                production.AddSource(LockOrderManifestEmitter.HintName, LockOrderManifestEmitter.Emit(pair.Left));
+                production.AddSource(LockOrderManifestEmitter.HintName, LockOrderManifestEmitter.Emit(pair.Left, manifestTarget));
             }
         });
 

@@ -13,5 +13,13 @@ internal sealed record LockOrderEntry(string TypeName, string MemberName, int Le
 /// <summary>One line of the generated lock-order manifest; no location, so edits elsewhere leave it equal.</summary>
 internal sealed record ManifestEntry(string TypeName, string MemberName, int Level, string Kind);
 
+/// <summary>
+/// How the manifest's registration class is declared: file-local from C# 11 on, else internal under a name made from
+/// the assembly's (file types need C# 11; a friend assembly's class of the same name must not clash).
+/// </summary>
+/// <param name="FileLocal">Whether the language version has file types.</param>
+/// <param name="ClassName">The registration class's name.</param>
+internal sealed record ManifestTarget(bool FileLocal, string ClassName);
+
 /// <summary>What the parser makes of one <c>[LockOrder]</c>: the entry (when the member is a lock) and diagnostics.</summary>
 internal sealed record ParsedLockOrder(LockOrderEntry? Entry, EquatableArray<DiagnosticInfo> Diagnostics);

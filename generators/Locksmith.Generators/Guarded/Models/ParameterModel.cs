@@ -4,7 +4,10 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="Name">The name, escaped when it is a keyword.</param>
 /// <param name="Type">The fully qualified type with nullable annotations.</param>
 /// <param name="Modifiers">Modifiers before the type (<c>this </c>, <c>scoped </c>, <c>ref </c>, <c>out </c>, <c>in </c>, <c>ref readonly </c>).</param>
-/// <param name="ArgumentPrefix">What the call passes before the name: <c>ref </c>, <c>out </c>, <c>in </c> or nothing.</param>
+/// <param name="ArgumentPrefix">
+/// What the call passes before the name: <c>ref </c>, <c>out </c>, <c>in </c>, a cast to <c>object</c> for a
+/// <c>dynamic</c> value (so the call is bound at compile time), or nothing.
+/// </param>
 /// <param name="IsOut">Whether the parameter is <c>out</c> (a failed timed form must still assign it).</param>
 /// <param name="IsParams">Whether the parameter is a <c>params</c> collection.</param>
 /// <param name="DefaultValue">The default value as C# text, or null.</param>
