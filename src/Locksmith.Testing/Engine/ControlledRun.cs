@@ -40,6 +40,9 @@ internal sealed partial class ControlledRun : ISchedulingController
     private bool _idleWaiting;
     private FlowState? _running;
 
+    // The flow the idle check reported stuck (blocked outside Locksmith): the run does not wait for its thread to end.
+    private FlowState? _stuck;
+
     // Read from the thread that makes the run: the scheduler's idle wait runs on whichever flow thread yields.
     private readonly Action<TimeSpan>? _idleWaitObserver;
 
@@ -139,7 +142,13 @@ internal sealed partial class ControlledRun : ISchedulingController
         WaitForEnd();
         foreach (var flow in _flows)
         {
-            flow.Thread!.Join(_idleTimeout);
+            // The others unwind from their scheduling points; a flow reported stuck blocks outside Locksmith, and
+            // waiting for it would spend a second IdleTimeout before the report reaches the test.
+            if (!ReferenceEquals(flow, _stuck))
+            {
+                s_joinObserver?.Invoke(flow.Name);
+                flow.Thread!.Join(_idleTimeout);
+            }
         }
     }
 
@@ -178,6 +187,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                 // No step for a whole idle period, and not waiting for an async post: a flow blocks outside Locksmith.
                 if (_steps == steps && !_idleWaiting && Failure is null)
                 {
+                    _stuck = _running;
                     FailLocked(new RunFailure(
                         ControlledFailureKind.Stuck,
                         $"flow '{_running?.Name}' reached no scheduling point for {_idleTimeout.TotalSeconds:0.#} s: it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()",
@@ -197,6 +207,16 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action? s_idleChecked;
+
+    /// <summary>For tests: called on the thread that runs the scenario with the name of each flow whose end it waits for.</summary>
+    internal static Action<string>? JoinObserver
+    {
+        get => s_joinObserver;
+        set => s_joinObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<string>? s_joinObserver;
 
     /// <summary>
     /// For tests: set on the thread that starts a run, called (under the run's gate, with the time it will wait) each
