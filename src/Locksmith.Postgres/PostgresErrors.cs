@@ -30,6 +30,18 @@ internal static partial class PostgresErrors
             "one), which the flow holds already. Take both keys together (AcquireManyAsync or PostgresLockSet take a shared " +
             "advisory lock once), or give the keyed lock a keyMap that keeps them apart.");
 
+    /// <summary>
+    /// The flow holds the advisory lock through another lock object created with the same name on this provider: not a
+    /// folded key, but the same lock made twice.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowSameNameTwice(LockOwner flow, string description, string heldDescription, AdvisoryKey key) =>
+        throw new LockRecursionException(
+            $"{flow.Describe()} tried to acquire {description} while it holds {heldDescription}: two lock objects created with " +
+            $"that name on this provider are one advisory lock {key}, which the flow holds already (distributed locks are not " +
+            "reentrant). Create each named lock once per provider and give it one level (keep it in a field, or register it " +
+            "with AddPostgresExclusiveLock / AddPostgresReadWriteLock and take it from the container).");
+
     /// <summary>A read-write lock asked for in one mode by a flow that holds it in the other: an upgrade, or a read under a write.</summary>
     [DoesNotReturn]
     public static void ThrowOtherMode(LockOwner flow, string description, string asked, string held, bool upgrade) =>

@@ -124,6 +124,12 @@ public abstract class PostgresLock : LockPrimitive
     {
         if (Provider.FindHold(key, flow) is { } held)
         {
+            if (!ReferenceEquals(held.Lock, this) && string.Equals(held.Lock.Name, Name, StringComparison.Ordinal))
+            {
+                // Two lock objects created with one name on this provider: one advisory lock, perhaps at two levels.
+                PostgresErrors.ThrowSameNameTwice(flow, description, held.Description, key);
+            }
+
             if (!string.Equals(held.Description, description, StringComparison.Ordinal))
             {
                 // Another key of a keyed lock that maps to the same advisory lock: the flow holds that, not this key.
@@ -457,7 +463,12 @@ public abstract class PostgresLock : LockPrimitive
         try
         {
             var pids = await AdvisoryCommands.HolderPidsAsync(connection, key).ConfigureAwait(false);
-            return pids.Count == 0 ? null : $"held by another PostgreSQL session (backend pid {string.Join(", ", pids)})";
+            return pids.Count switch
+            {
+                0 => null,
+                1 => $"held by another PostgreSQL session (backend pid {pids[0]})",
+                _ => $"held by other PostgreSQL sessions (backend pids {string.Join(", ", pids)})", // the first three
+            };
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {

@@ -95,6 +95,24 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(1, provider.ConnectionsInUse);
     }
 
+    /// <summary>Before, the second object of one name, at another level, was refused as if two keys of a keyed lock had folded.</summary>
+    [Fact]
+    public async Task ALockCreatedTwiceWithOneName_IsRefusedInTheHoldingFlow_AsTheSameLockMadeTwice()
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("made_twice");
+        var first = provider.CreateExclusiveLock(name);
+        var second = provider.CreateExclusiveLock(name, level: 7);
+        await using var scope = await first.AcquireAsync();
+
+        var error = await Assert.ThrowsAsync<LockRecursionException>(async () => await second.AcquireAsync());
+
+        Assert.Contains($"two lock objects created with that name on this provider are one advisory lock", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{name}' (level 7)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("folds integer keys", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, provider.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task Cancellation_EndsABlockedWait_AndTheLockStaysUsable()
     {

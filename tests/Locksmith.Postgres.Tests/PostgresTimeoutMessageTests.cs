@@ -111,6 +111,22 @@ public sealed class PostgresTimeoutMessageTests
         Assert.Contains($"held by another PostgreSQL session (backend pid {held.SessionProcessId}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>Before, two readers in other processes were described as "another PostgreSQL session (backend pid a, b)".</summary>
+    [Fact]
+    public async Task ATimeout_NamesEveryHoldingBackend_WhenReadersInTwoOtherProcessesHold()
+    {
+        await using var pair = new TwoProcesses("two_readers");
+        await using var third = PostgresServer.Provider();
+        await using var firstRead = await pair.First.CreateReadWriteLock(pair.Name).AcquireReadAsync();
+        await using var secondRead = await third.CreateReadWriteLock(pair.Name).AcquireReadAsync();
+        var writer = pair.Second.CreateReadWriteLock(pair.Name);
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await writer.AcquireWriteAsync(TimeSpan.FromMilliseconds(100)));
+
+        var pids = new[] { firstRead.SessionProcessId, secondRead.SessionProcessId }.Order();
+        Assert.Contains($"held by other PostgreSQL sessions (backend pids {string.Join(", ", pids)}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
+    }
+
     /// <summary>Before, a 1,000,000-character key went in full into the scope's description and into every message.</summary>
     [Fact]
     public async Task AHugeKey_IsCutWithAnEllipsis_InDescriptionsAndMessages()
