@@ -133,7 +133,7 @@ public static partial class LockSet
 
             if (HasOrdered(ordered))
             {
-                FlowOrder.Check(LowestOrdered(ordered), flow);
+                FlowOrder.Check(LowestOrdered(ordered), flow, forSet: true);
             }
 
             timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);

@@ -81,7 +81,7 @@ public static partial class LockSet
 
         if (b.IsOrdered)
         {
-            OrderGuard.BeforeAcquire(a.IsOrdered ? a : b);
+            OrderGuard.BeforeAcquireSet(a.IsOrdered ? a : b);
         }
 
         if (TryEnterMember(a))
@@ -193,7 +193,7 @@ public static partial class LockSet
 
             if (HasOrdered(ordered))
             {
-                OrderGuard.BeforeAcquire(LowestOrdered(ordered));
+                OrderGuard.BeforeAcquireSet(LowestOrdered(ordered));
             }
 
             acquired = TryTakeAllFree(ordered);

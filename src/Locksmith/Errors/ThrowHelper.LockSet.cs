@@ -10,8 +10,14 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowSetMemberHeld(LockPrimitive member, string held, string why) =>
         throw new LockRecursionException(
-            $"Thread {ThreadNames.Current()} asked LockSet for {member.Describe()}, but it already holds {held}. {why} " +
+            $"Thread {ThreadNames.Current()} {AskedSetFor(member)}, but it already holds {held}. {why} " +
             "Nothing was taken. Release it before acquiring the set, or leave it out of the set and take only the other locks.");
+
+    /// <summary>What asked for the member as part of a set: a striped lock's several keys at once (AcquireMany…), or LockSet.</summary>
+    private static string AskedSetFor(LockPrimitive member) =>
+        member.StripedParent is { } striped
+            ? $"asked '{striped.Name}' for several keys at once, {member.Describe()} among them"
+            : $"asked LockSet for {member.Describe()}";
 
     [DoesNotReturn]
     public static void ThrowNotASetMember(object member, string paramName) =>

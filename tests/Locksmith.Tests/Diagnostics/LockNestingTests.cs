@@ -179,6 +179,41 @@ public sealed class LockNestingTests
         Assert.Equal(new LockNestingEdge("flow-pool", 50, "flow-list", 55, 1), Assert.Single(list.GetObservedNesting()));
     }
 
+    // Found by a trial: an async lock taken while the thread held a sync one counted no pair (sync -> sync and
+    // async -> async did), though the order check sees the pair.
+    [Fact]
+    public void An_async_lock_taken_while_the_thread_holds_a_sync_one_records_the_sync_one_as_outer()
+    {
+        var syncOuter = new ExclusiveLock("thread-outer", level: 60);
+        var orders = new AsyncStripedLock<string>(4, "thread-orders", level: 62);
+        var asyncInner = new AsyncExclusiveLock("thread-inner", level: 64);
+        var afterFlow = new AsyncExclusiveLock("thread-after", level: 66);
+        using (LockNesting.BeginRecording())
+        using (syncOuter.Acquire())
+        {
+            // Uncontended, so each acquisition completes at once, on the thread that holds the sync lock.
+            using (CompletedAtOnce(orders.AcquireAsync("a")))
+            {
+            }
+
+            using (CompletedAtOnce(asyncInner.AcquireAsync()))
+            using (CompletedAtOnce(afterFlow.AcquireAsync()))
+            {
+            }
+        }
+
+        Assert.Equal(new LockNestingEdge("thread-outer", 60, "thread-orders", 62, 1), Assert.Single(orders.GetObservedNesting()));
+        Assert.Equal(new LockNestingEdge("thread-outer", 60, "thread-inner", 64, 1), Assert.Single(asyncInner.GetObservedNesting()));
+        Assert.Equal(new LockNestingEdge("thread-inner", 64, "thread-after", 66, 1), Assert.Single(afterFlow.GetObservedNesting()));
+    }
+
+    /// <summary>The scope of an acquisition that must not have waited (a sync lock's scope cannot cross an await).</summary>
+    private static T CompletedAtOnce<T>(ValueTask<T> acquisition)
+    {
+        Assert.True(acquisition.IsCompletedSuccessfully);
+        return acquisition.Result;
+    }
+
     [Fact]
     public void Edges_into_one_lock_are_bounded()
     {

@@ -264,9 +264,13 @@ public sealed class CountingSemaphoreTests
     [Fact]
     public void InvalidArguments_ThrowArgumentOutOfRange()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CountingSemaphore(0, 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CountingSemaphore(-1, 2));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CountingSemaphore(3, 2));
+        Assert.Equal("maxCount", Assert.Throws<ArgumentOutOfRangeException>(() => new CountingSemaphore(0, 0)).ParamName);
+        Assert.Equal("initialCount", Assert.Throws<ArgumentOutOfRangeException>(() => new CountingSemaphore(-1, 2)).ParamName);
+
+        // Named, as every message of the semaphore is (a trial saw only "initialCount ('3') must be less than or equal to '2'").
+        var overFull = Assert.Throws<ArgumentOutOfRangeException>(() => new CountingSemaphore(3, 2, "pool", level: 4));
+        Assert.Equal("initialCount", overFull.ParamName);
+        Assert.StartsWith("Semaphore 'pool' (level 4): initialCount must be from 0 to maxCount (2).", overFull.Message, StringComparison.Ordinal);
 
         var semaphore = new CountingSemaphore(2, 2, "args");
         var tooMany = Assert.Throws<ArgumentOutOfRangeException>(() => semaphore.Acquire(3));

@@ -83,7 +83,8 @@ internal static class FlowOrder
     /// <param name="requested">The lock asked for.</param>
     /// <param name="flow">The flow asking.</param>
     /// <param name="requestedName">What a violation names as asked for, when more than the lock (a keyed lock's key).</param>
-    public static void Check(LockPrimitive requested, LockOwner flow, string? requestedName = null)
+    /// <param name="forSet">Whether <paramref name="requested"/> is the lowest member of a lock set being taken.</param>
+    public static void Check(LockPrimitive requested, LockOwner flow, string? requestedName = null, bool forSet = false)
     {
         if (!s_inUse)
         {
@@ -93,19 +94,19 @@ internal static class FlowOrder
         int level = requested.OrderLevel;
         if (level <= MaxLevel(flow))
         {
-            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName);
+            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName, forSet: forSet);
         }
 
         var thread = LockOwner.CurrentOrNull;
         if (thread is not null && level <= thread.Held.MaxLevel)
         {
-            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName);
+            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName, forSet: forSet);
         }
     }
 
     /// <summary>Checks a sync acquisition against the async locks held by the flow the thread is running.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void CheckSyncInFlow(LockPrimitive requested, LockOwner thread)
+    public static void CheckSyncInFlow(LockPrimitive requested, LockOwner thread, bool forSet = false)
     {
         var flow = FlowOwnership.CurrentOrNull;
         if (flow is null)
@@ -116,7 +117,7 @@ internal static class FlowOrder
         int flowMax = MaxLevel(flow);
         if (requested.OrderLevel <= flowMax)
         {
-            OnOutOfOrder(flow, Highest(flow), requested);
+            OnOutOfOrder(flow, Highest(flow), requested, forSet: forSet);
         }
         else if (flowMax != int.MinValue && thread.Held.MaxLevel == int.MinValue && LockNesting.Active)
         {
@@ -134,12 +135,30 @@ internal static class FlowOrder
         }
     }
 
+    /// <summary>
+    /// Records the nesting of an async lock under the lock taken last: the flow's, or a sync lock of the thread it runs
+    /// on. Both are taken in rising levels, so the higher of the two is the later.
+    /// </summary>
+    private static void RecordUnderFlowOrThread(LockOwner flow, LockPrimitive requested)
+    {
+        var outer = Highest(flow);
+        if (LockOwner.AnyThreadRecords && LockOwner.CurrentOrNull?.Held.Top is { } threadOuter && (outer is null || threadOuter.OrderLevel > outer.OrderLevel))
+        {
+            outer = threadOuter;
+        }
+
+        if (outer is not null)
+        {
+            LockNesting.Record(outer, requested);
+        }
+    }
+
     /// <summary>Records an ordered async lock the flow now holds.</summary>
     public static void Push(LockOwner flow, LockPrimitive lockPrimitive)
     {
         if (LockNesting.Active)
         {
-            RecordUnderFlow(flow, lockPrimitive);
+            RecordUnderFlowOrThread(flow, lockPrimitive);
         }
 
         var entries = flow.FlowOrdered.Entries ?? CreateEntries(flow);
@@ -317,7 +336,8 @@ internal static class FlowOrder
         }
     }
 
-    private static void OnOutOfOrder(LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null, string? requestedName = null)
+    private static void OnOutOfOrder(
+        LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null, string? requestedName = null, bool forSet = false)
     {
         var action = LocksmithPolicy.OrderViolationAction;
         if (held is null || action == OrderViolationAction.Ignore || ReferenceEquals(held, requested))
@@ -325,7 +345,7 @@ internal static class FlowOrder
             return;
         }
 
-        OrderGuard.Report(flow, held, requested, action, heldByThread, requestedName);
+        OrderGuard.Report(flow, held, requested, action, heldByThread, requestedName, forSet);
     }
 
     /// <summary>A flow's ordered holds (a field of its <see cref="LockOwner"/>, never copied).</summary>

@@ -9,9 +9,6 @@ namespace Locksmith;
 /// </summary>
 internal static class OrderGuard
 {
-    /// <summary>Checks that acquiring <paramref name="lockPrimitive"/> keeps the order; called before any wait.</summary>
-    public static void BeforeAcquire(LockPrimitive lockPrimitive) => Check(lockPrimitive);
-
     /// <summary>
     /// The order check that also hands back the current owner record, so the caller records the acquisition
     /// without a second thread-static lookup.
@@ -34,6 +31,24 @@ internal static class OrderGuard
         return owner;
     }
 
+    /// <summary>
+    /// The order check of a lock set, for its lowest ordered member: a violation's advice fits a set (whose members
+    /// are in order among themselves) rather than saying to use one.
+    /// </summary>
+    public static void BeforeAcquireSet(LockPrimitive lowest)
+    {
+        var owner = LockOwner.Current;
+        if (lowest.OrderLevel <= owner.Held.MaxLevel)
+        {
+            OnOutOfOrder(owner, lowest, forSet: true);
+        }
+
+        if (FlowOrder.InUse)
+        {
+            FlowOrder.CheckSyncInFlow(lowest, owner, forSet: true);
+        }
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Released(LockPrimitive lockPrimitive)
     {
@@ -45,7 +60,7 @@ internal static class OrderGuard
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested)
+    private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested, bool forSet = false)
     {
         var action = LocksmithPolicy.OrderViolationAction;
         // Asking again for a lock already held is recursion, not an inversion: the primitive decides.
@@ -54,7 +69,7 @@ internal static class OrderGuard
             return;
         }
 
-        Report(owner, owner.Held.Highest()!, requested, action);
+        Report(owner, owner.Held.Highest()!, requested, action, forSet: forSet);
     }
 
     /// <summary>
@@ -62,7 +77,7 @@ internal static class OrderGuard
     /// striped lock (one call takes both); distributed locks, which <c>LockSet</c> cannot take (another key of a keyed
     /// lock goes with the others in one call, two distributed locks in a <c>PostgresLockSet</c>, a mix only in order).
     /// </summary>
-    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread)
+    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread, bool forSet)
     {
         if (heldByThread is not null)
         {
@@ -94,8 +109,14 @@ internal static class OrderGuard
             return $"acquire '{requested.Name}' first, or take both with a PostgresLockSet (LockSet takes in-process locks only).";
         }
 
-        return heldDistributed || requestedDistributed
-            ? $"acquire '{requested.Name}' first (a lock set cannot mix in-process and distributed locks)."
+        if (heldDistributed || requestedDistributed)
+        {
+            return $"acquire '{requested.Name}' first (a lock set cannot mix in-process and distributed locks).";
+        }
+
+        // A set takes its own members in order; what breaks the order is a lock held before it.
+        return forSet
+            ? $"release '{held.Name}' before taking the set, or take it in the same set, which takes its locks in the global order."
             : null;
     }
 
@@ -109,14 +130,16 @@ internal static class OrderGuard
     /// <param name="action">What the policy says to do.</param>
     /// <param name="heldByThread">The thread that holds <paramref name="held"/>, when it is not <paramref name="owner"/> (a flow running on it).</param>
     /// <param name="requestedName">What is asked for, when more than the lock (a keyed lock's key: <c>accounts[2]</c>).</param>
+    /// <param name="forSet">Whether <paramref name="requested"/> is the lowest member of a lock set being taken.</param>
     public static void Report(
-        LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action, LockOwner? heldByThread = null, string? requestedName = null)
+        LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action, LockOwner? heldByThread = null, string? requestedName = null,
+        bool forSet = false)
     {
         // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
             held.OrderNameHeldBy(heldByThread ?? owner), held.OrderLevel, requestedName ?? requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
         {
-            Remedy = RemedyFor(held, requested, heldByThread),
+            Remedy = RemedyFor(held, requested, heldByThread, forSet),
         };
 
         LocksmithMetrics.RecordOrderViolation(requested);

@@ -57,9 +57,18 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         [CallerLineNumber] int sourceLineNumber = 0)
         : base(name, level, LockKind.Semaphore, memberName, sourceFilePath, sourceLineNumber)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxCount);
-        ArgumentOutOfRangeException.ThrowIfNegative(initialCount);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(initialCount, maxCount);
+        // Named like every other message of the semaphore (the base made the name, from the creating site if none).
+        if (maxCount <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxCount), maxCount, $"Semaphore {Describe()}: maxCount must be at least 1.");
+        }
+
+        if (initialCount < 0 || initialCount > maxCount)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(initialCount), initialCount, $"Semaphore {Describe()}: initialCount must be from 0 to maxCount ({maxCount}).");
+        }
+
         _count = initialCount;
         _maxCount = maxCount;
     }
