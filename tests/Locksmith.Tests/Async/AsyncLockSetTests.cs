@@ -224,6 +224,12 @@ public sealed class AsyncLockSetTests
             // low-2 is busy, so the set would wait on it: the check must come first.
             var error = Assert.Throws<LockOrderViolationException>(() => { _ = LockSet.AcquireAsync(low1, low2); });
             Assert.Contains("low-1", error.Message, StringComparison.Ordinal);
+
+            // Advice that fits a set (a trial saw "or use LockSet to take both" given to a LockSet call).
+            Assert.EndsWith(
+                "release 'high' before taking the set, or take it in the same set, which takes its locks in the global order.",
+                error.Message,
+                StringComparison.Ordinal);
         }
 
         Assert.Equal(0, low2.WaitingCount);

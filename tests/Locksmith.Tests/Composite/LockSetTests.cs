@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Linq;
 using System.Threading;
-using System.Threading.Tasks;
 using Locksmith.Tests.Support;
 
 namespace Locksmith.Tests.Composite;
@@ -156,25 +155,6 @@ public sealed class LockSetTests
             StringComparison.Ordinal);
         var many = Assert.Throws<LockOrderViolationException>(() => LockSet.Acquire(a, b, new ExclusiveLock("c", level: 40)));
         Assert.DoesNotContain("use LockSet", many.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task AsyncSet_IsCheckedAgainstLocksTheFlowHolds_WithAdviceThatFitsASet()
-    {
-        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
-        var high = new AsyncExclusiveLock("async-high", level: 20);
-        var a = new AsyncExclusiveLock("async-a", level: 10);
-        var b = new AsyncExclusiveLock("async-b", level: 30);
-        using var held = await high.AcquireAsync();
-
-        var error = await Assert.ThrowsAsync<LockOrderViolationException>(async () => await LockSet.AcquireAsync(a, b));
-
-        Assert.False(a.IsHeld);
-        Assert.False(b.IsHeld);
-        Assert.EndsWith(
-            "release 'async-high' before taking the set, or take it in the same set, which takes its locks in the global order.",
-            error.Message,
-            StringComparison.Ordinal);
     }
 
     [Fact]
