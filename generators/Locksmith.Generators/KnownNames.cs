@@ -1,3 +1,5 @@
+using System.Collections.Immutable;
+
 namespace Locksmith.Generators;
 
 /// <summary>
@@ -45,12 +47,28 @@ internal static class KnownNames
     public const string PostgresLockScope = "PostgresLockScope";
     public const string PostgresLockSetScope = "PostgresLockSetScope";
 
+    // Every scope an acquisition returns or gives out, whose Dispose releases the hold (LSM0053). A list, not a naming
+    // rule, so a struct that merely ends in "Scope" is never taken for one; a test pins it against the runtime's types.
+    public static readonly ImmutableArray<string> ScopeTypes = ImmutableArray.Create(
+        "Locksmith.ExclusiveLock+Scope",
+        "Locksmith.ReentrantLock+Scope",
+        "Locksmith.SpinGate+Scope",
+        "Locksmith.CountingSemaphore+Scope",
+        "Locksmith.ReadWriteLock+ReadScope",
+        "Locksmith.ReadWriteLock+WriteScope",
+        "Locksmith.LockSetScope",
+        "Locksmith.AsyncLockScope",
+        "Locksmith.AsyncLockSetScope",
+        "Locksmith.Postgres.PostgresLockScope",
+        "Locksmith.Postgres.PostgresLockSetScope");
+
     // The marker of a whole lock that LockSet takes (its public API is typed by it).
     public const string LockSetMember = "ILockSetMember";
     public const string AsyncLockSetMember = "IAsyncLockSetMember";
 
     // The base of the locks held in PostgreSQL (Locksmith.Postgres), for the manifest's lock kind only.
     public const string DistributedNamespace = "Locksmith.Postgres";
+    public const string DistributedNamespaceName = "Postgres";
     public const string DistributedLockBase = "PostgresLock";
 
     // Runtime types.

@@ -289,6 +289,13 @@ internal static class DiagnosticDescriptors
         "A lambda that is not async and whose body is a call returning a task (Task, ValueTask, Task<T>, ValueTask<T> or any other awaitable) converts to Action, discarding the result. Scenario.Thread takes only an Action, and Scenario.Finally takes a Func<Task> but no Func<ValueTask>, so such a lambda runs the call up to its first incomplete await and the scenario passes whatever the rest does. An async lambda binds to the overload that awaits it.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor ScopeNeverReleased = Warning(
+        "LSM0053",
+        "Lock scope is never released",
+        "The scope {0} is never disposed, so {1} stays held for good: later acquisitions wait or time out; {2}",
+        "An acquisition's scope releases the lock when it is disposed, and only then. Reported when the scope (or the awaited task of one) is discarded, '_ = …' included, or kept in a local, not declared with 'using', that is never used again or only has its properties read (IsAcquired). Any other use of the local (disposed, in a 'using', passed on, returned, stored, captured) is taken to release it; 'out _' is not reported, since a TryAcquire whose result is asserted false takes nothing.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

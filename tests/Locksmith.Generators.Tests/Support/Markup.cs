@@ -42,12 +42,13 @@ internal static class Markup
 
     /// <summary>
     /// Runs the generator and analyzers on the marked-up source and asserts that the Locksmith diagnostics in it are
-    /// exactly the marked ones; returns the run for further checks.
+    /// exactly the marked ones; returns the run for further checks. <paramref name="references"/> adds assemblies the
+    /// test compilation lacks (Locksmith.Postgres).
     /// </summary>
-    public static GeneratorRun AssertDiagnostics(string markup)
+    public static GeneratorRun AssertDiagnostics(string markup, params MetadataReference[] references)
     {
         var (source, expected) = Parse(markup);
-        var run = GeneratorHarness.Run(source);
+        var run = GeneratorHarness.Run(TestCompilation.Create(source).AddReferences(references));
         var actual = run.LocksmithDiagnostics
             .Where(static d => d.Location.GetLineSpan().Path == "Source0.cs")
             .Select(static d => (d.Id, d.Location.SourceSpan))

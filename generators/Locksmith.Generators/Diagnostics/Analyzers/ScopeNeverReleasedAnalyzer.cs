@@ -1,0 +1,338 @@
+using System.Collections.Immutable;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>
+/// LSM0053: the scope of a Locksmith acquisition that is never disposed, so the lock stays held for good:
+/// <c>_lock.Acquire();</c>, <c>await _lock.AcquireAsync();</c>, <c>_ = _lock.Acquire();</c>, or a local (<c>var scope = …</c>,
+/// <c>out var scope</c>) not declared with <c>using</c> that is then never used, or only has its properties read.
+/// </summary>
+/// <remarks>
+/// An acquisition is a call to a method of a type in <c>Locksmith</c> or <c>Locksmith.Postgres</c> that returns one of
+/// <see cref="KnownNames.ScopeTypes"/> (or a <c>Task</c>/<c>ValueTask</c> of one), or gives one in an <c>out</c>
+/// parameter. It errs on the side of silence: any other use of the local (disposed, in a <c>using</c>, passed on,
+/// returned, assigned, captured by a lambda or local function, matched by a pattern) is taken to release the scope, and
+/// <c>out _</c> is not reported, since <c>Assert.False(gate.TryAcquire(out _))</c> takes nothing.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
+{
+    private const string SyncFix = "write 'using var scope = …' (or 'using (…) { … }'), or dispose it when the work is done";
+    private const string AsyncFix = "write 'using var scope = await …' (or 'await using'), or dispose it when the work is done";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.ScopeNeverReleased);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        // Generated wrappers take their scopes in 'using' declarations; they are not the user's to fix either way.
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var known = KnownScopes.Resolve(start.Compilation);
+            if (known is null)
+            {
+                // No Locksmith reference: no acquisition to check.
+                return;
+            }
+
+            start.RegisterOperationAction(operation => Analyze(operation, known), OperationKind.Invocation);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, KnownScopes known)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        var method = invocation.TargetMethod;
+
+        // The cheap test first: nearly every call in a project is to a type outside Locksmith's namespaces.
+        if (!IsLocksmithNamespace(method.ContainingType?.ContainingNamespace))
+        {
+            return;
+        }
+
+        if (known.IsScope(method.ReturnType))
+        {
+            CheckValue(context, invocation, invocation, SyncFix);
+        }
+        else if (known.IsScopeTask(method.ReturnType))
+        {
+            var task = Outer(invocation);
+            if (Awaited(task) is { } awaited)
+            {
+                CheckValue(context, invocation, awaited, AsyncFix);
+            }
+            else if (IsDiscarded(task) && !IsWholeLambdaBody(task))
+            {
+                // The task dropped unawaited: the acquisition still completes, and its scope is lost with the task.
+                Report(context, invocation, AsyncFix);
+            }
+        }
+
+        foreach (var argument in invocation.Arguments)
+        {
+            if (argument.Parameter is { RefKind: RefKind.Out } parameter &&
+                known.IsScope(parameter.Type) &&
+                argument.Value is IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared } &&
+                IsOnlyReadOrUnused(declared.Local, declared))
+            {
+                string name = declared.Local.Name;
+                Report(
+                    context,
+                    invocation,
+                    $"dispose '{name}' once it is acquired ('using ({name}) {{ … }}', or {name}.Dispose() in a finally)",
+                    $"'{name}' from '{invocation.Syntax}'");
+            }
+        }
+    }
+
+    /// <summary>Reports <paramref name="value"/> (the scope, or the await of its task) when it is discarded or kept in a local that never releases it.</summary>
+    private static void CheckValue(OperationAnalysisContext context, IInvocationOperation invocation, IOperation value, string fix)
+    {
+        var outer = Outer(value);
+        if (IsDiscarded(outer))
+        {
+            if (!IsWholeLambdaBody(outer))
+            {
+                Report(context, invocation, fix);
+            }
+
+            return;
+        }
+
+        if (outer.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } &&
+            declarator.Parent?.Parent is IVariableDeclarationGroupOperation group &&
+            group.Parent is not (IUsingDeclarationOperation or IUsingOperation) &&
+            IsOnlyReadOrUnused(declarator.Symbol, declarator))
+        {
+            Report(context, invocation, fix);
+        }
+    }
+
+    /// <summary>Whether the value is an expression statement of its own, or assigned to the discard <c>_</c>.</summary>
+    private static bool IsDiscarded(IOperation outer) =>
+        outer.Parent is IExpressionStatementOperation ||
+        (outer.Parent is ISimpleAssignmentOperation { Target: IDiscardOperation } discard && discard.Value == outer);
+
+    /// <summary>
+    /// Whether the discarded value is all a lambda does (<c>() =&gt; gate.Acquire()</c>, <c>async () =&gt; await gate.AcquireAsync()</c>,
+    /// <c>() =&gt; { gate.Acquire(); }</c>): whoever runs the lambda decides, and it is the shape of
+    /// <c>Assert.Throws&lt;LockTimeoutException&gt;(() =&gt; gate.Acquire(TimeSpan.Zero))</c>, where the acquisition fails.
+    /// </summary>
+    private static bool IsWholeLambdaBody(IOperation outer)
+    {
+        var statement = outer.Parent is ISimpleAssignmentOperation assignment ? assignment.Parent : outer.Parent;
+        if (statement is not IExpressionStatementOperation { Parent: IBlockOperation { Parent: IAnonymousFunctionOperation } body })
+        {
+            return false;
+        }
+
+        foreach (var other in body.Operations)
+        {
+            if (other != statement && other is not IReturnOperation { IsImplicit: true, ReturnedValue: null })
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>The await of a task, directly or through <c>ConfigureAwait(…)</c>, or null when it is not awaited there.</summary>
+    private static IAwaitOperation? Awaited(IOperation task)
+    {
+        if (task.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == task)
+        {
+            task = Outer(configured);
+        }
+
+        return task.Parent as IAwaitOperation;
+    }
+
+    /// <summary>The operation with the parentheses and conversions around it.</summary>
+    private static IOperation Outer(IOperation operation)
+    {
+        while (operation.Parent is IParenthesizedOperation or IConversionOperation)
+        {
+            operation = operation.Parent;
+        }
+
+        return operation;
+    }
+
+    /// <summary>
+    /// Whether every reference to the local, after its declaration, is a read of one of the scope's own properties (or
+    /// inside <c>nameof</c>), in the function that declares it: such a scope never reaches a Dispose. Anything else might.
+    /// </summary>
+    private static bool IsOnlyReadOrUnused(ILocalSymbol local, IOperation declaration)
+    {
+        var home = EnclosingFunction(declaration);
+        foreach (var operation in OperationFacts.Root(declaration).Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference ||
+                reference.IsDeclaration ||
+                !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            // A lambda or local function may run after the scope is disposed, or dispose it: not followed.
+            if (EnclosingFunction(reference) != home)
+            {
+                return false;
+            }
+
+            bool harmless = OperationFacts.IsInNameof(reference) ||
+                (reference.Parent is IPropertyReferenceOperation property &&
+                 property.Instance == reference &&
+                 SymbolEqualityComparer.Default.Equals(property.Property.ContainingType?.OriginalDefinition, local.Type.OriginalDefinition) &&
+                 !OperationFacts.IsWrite(property));
+            if (!harmless)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static IOperation? EnclosingFunction(IOperation operation)
+    {
+        for (var current = operation.Parent; current is not null; current = current.Parent)
+        {
+            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return current;
+            }
+        }
+
+        return null;
+    }
+
+    private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string fix, string? scope = null)
+    {
+        if (CanReleaseByHand(invocation.TargetMethod.ContainingType) && NamesARelease(context.ContainingSymbol, context.CancellationToken))
+        {
+            return;
+        }
+
+        // A static acquisition (LockSet.Acquire, PostgresLockSet.AcquireAsync) has no lock of its own to name.
+        string held = invocation.Instance is { IsImplicit: false } instance ? $"'{instance.Syntax}'" : "each lock it takes";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.ScopeNeverReleased,
+            invocation.Syntax.GetLocation(),
+            scope ?? $"that '{invocation.Syntax}' returns",
+            held,
+            fix));
+    }
+
+    /// <summary>
+    /// Whether the lock also has a release without its scope (<c>ExclusiveLock.Release()</c>, <c>ReadWriteLock.ReleaseRead()</c>,
+    /// <c>CountingSemaphore.Release(n)</c>, …): then a dropped scope may be deliberate, the lock released by that call.
+    /// </summary>
+    private static bool CanReleaseByHand(INamedTypeSymbol? type)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers())
+            {
+                if (member is IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public } method && IsReleaseName(method.Name))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the outermost type around the call names a release anywhere (<c>_lock.Release()</c> in an Exit method,
+    /// <c>finally { gate.Release(); }</c>, <c>undo.Add(gate.Release)</c>). A plain look at the names, not at what they
+    /// bind to, so that any release the type might make keeps it silent; only read when there is something to report.
+    /// </summary>
+    private static bool NamesARelease(ISymbol? symbol, System.Threading.CancellationToken cancellationToken)
+    {
+        var type = symbol as INamedTypeSymbol ?? symbol?.ContainingType;
+        while (type?.ContainingType is { } outer)
+        {
+            type = outer;
+        }
+
+        if (type is null)
+        {
+            // No type to look through: stay silent rather than guess.
+            return true;
+        }
+
+        foreach (var reference in type.DeclaringSyntaxReferences)
+        {
+            foreach (var token in reference.GetSyntax(cancellationToken).DescendantTokens())
+            {
+                if (token.IsKind(SyntaxKind.IdentifierToken) && IsReleaseName(token.ValueText))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool IsReleaseName(string name) => name is "Release" or "ReleaseRead" or "ReleaseWrite";
+
+    private static bool IsLocksmithNamespace(INamespaceSymbol? ns) =>
+        ns is { Name: KnownNames.RuntimeNamespace, ContainingNamespace.IsGlobalNamespace: true } ||
+        (ns is { Name: KnownNames.DistributedNamespaceName, ContainingNamespace: { Name: KnownNames.RuntimeNamespace, ContainingNamespace.IsGlobalNamespace: true } });
+
+    /// <summary>The scope types and task types of one compilation, resolved once when it starts.</summary>
+    private sealed class KnownScopes
+    {
+        private readonly ImmutableHashSet<INamedTypeSymbol> _scopes;
+        private readonly INamedTypeSymbol? _task;
+        private readonly INamedTypeSymbol? _valueTask;
+
+        private KnownScopes(ImmutableHashSet<INamedTypeSymbol> scopes, INamedTypeSymbol? task, INamedTypeSymbol? valueTask)
+        {
+            _scopes = scopes;
+            _task = task;
+            _valueTask = valueTask;
+        }
+
+        /// <summary>The scopes the compilation can see, or null when it references no Locksmith runtime.</summary>
+        public static KnownScopes? Resolve(Compilation compilation)
+        {
+            var scopes = ImmutableHashSet.CreateBuilder<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+            foreach (string name in KnownNames.ScopeTypes)
+            {
+                if (compilation.GetTypeByMetadataName(name) is { } type)
+                {
+                    scopes.Add(type);
+                }
+            }
+
+            return scopes.Count == 0
+                ? null
+                : new KnownScopes(
+                    scopes.ToImmutable(),
+                    compilation.GetTypeByMetadataName("System.Threading.Tasks.Task`1"),
+                    compilation.GetTypeByMetadataName("System.Threading.Tasks.ValueTask`1"));
+        }
+
+        public bool IsScope(ITypeSymbol? type) => type is INamedTypeSymbol named && _scopes.Contains(named.OriginalDefinition);
+
+        /// <summary>Whether the type is <c>Task&lt;S&gt;</c> or <c>ValueTask&lt;S&gt;</c> of a scope <c>S</c>.</summary>
+        public bool IsScopeTask(ITypeSymbol? type) =>
+            type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named &&
+            (SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _valueTask) || SymbolEqualityComparer.Default.Equals(named.OriginalDefinition, _task)) &&
+            IsScope(named.TypeArguments[0]);
+    }
+}
