@@ -56,6 +56,15 @@ public sealed class ScopeNeverReleasedTests
                 private readonly AsyncExclusiveLock _al = new();
                 public async Task Run() { _l.Acquire(); await {|LSM0053:_al.AcquireAsync()|}; _l.Release(); }
             }
+
+            // A release of another lock, or a Release of something else, does not release this one.
+            public class ReleasesSomethingElse
+            {
+                private readonly ExclusiveLock _l = new();
+                private readonly ExclusiveLock _other = new();
+                private readonly System.Threading.SemaphoreSlim _pool = new(1);
+                public void Run() { {|LSM0053:_l.Acquire()|}; _other.Acquire(); _other.Release(); _pool.Release(); }
+            }
             """);
         Assert.Empty(GeneratorHarness.CompileProblems(run));
     }

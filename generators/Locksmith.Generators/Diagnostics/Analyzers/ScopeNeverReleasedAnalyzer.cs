@@ -219,7 +219,8 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
 
     private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string fix, string? scope = null)
     {
-        if (CanReleaseByHand(invocation.TargetMethod.ContainingType) && NamesARelease(context.ContainingSymbol, context.CancellationToken))
+        if (CanReleaseByHand(invocation.TargetMethod.ContainingType) &&
+            ReleasesByHand(context.ContainingSymbol, ReceiverName(invocation.Instance), context.CancellationToken))
         {
             return;
         }
@@ -254,12 +255,32 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
+    /// <summary>The name of the lock the call is made on (a field, property, local or parameter), or null for anything else.</summary>
+    private static string? ReceiverName(IOperation? instance)
+    {
+        while (instance is IConversionOperation { Operand: var converted })
+        {
+            instance = converted;
+        }
+
+        return instance switch
+        {
+            IFieldReferenceOperation field => field.Field.Name,
+            IPropertyReferenceOperation property => property.Property.Name,
+            ILocalReferenceOperation local => local.Local.Name,
+            IParameterReferenceOperation parameter => parameter.Parameter.Name,
+            _ => null,
+        };
+    }
+
     /// <summary>
-    /// Whether the outermost type around the call names a release anywhere (<c>_lock.Release()</c> in an Exit method,
-    /// <c>finally { gate.Release(); }</c>, <c>undo.Add(gate.Release)</c>). A plain look at the names, not at what they
-    /// bind to, so that any release the type might make keeps it silent; only read when there is something to report.
+    /// Whether the outermost type around the call releases that lock by hand somewhere (<c>_lock.Release()</c> in an Exit
+    /// method, <c>finally { gate.Release(); }</c>, <c>undo.Add(gate.Release)</c>): a release named on a receiver of the
+    /// same name, by syntax, not by what it binds to, so any release the type might make of it keeps the call silent. A
+    /// lock reached another way (<c>Pick().Acquire()</c>) is silent if the type names any release. Only read when there is
+    /// something to report.
     /// </summary>
-    private static bool NamesARelease(ISymbol? symbol, System.Threading.CancellationToken cancellationToken)
+    private static bool ReleasesByHand(ISymbol? symbol, string? receiver, System.Threading.CancellationToken cancellationToken)
     {
         var type = symbol as INamedTypeSymbol ?? symbol?.ContainingType;
         while (type?.ContainingType is { } outer)
@@ -277,7 +298,8 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         {
             foreach (var token in reference.GetSyntax(cancellationToken).DescendantTokens())
             {
-                if (token.IsKind(SyntaxKind.IdentifierToken) && IsReleaseName(token.ValueText))
+                if (token.IsKind(SyntaxKind.IdentifierToken) && IsReleaseName(token.ValueText) &&
+                    (receiver is null || ReceiverOf(token) == receiver))
                 {
                     return true;
                 }
@@ -286,6 +308,17 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
 
         return false;
     }
+
+    /// <summary>The last name of what a member-access release is made on: <c>_lock</c> in <c>this._lock.Release</c>.</summary>
+    private static string? ReceiverOf(SyntaxToken releaseName) =>
+        releaseName.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax access && access.Name == releaseName.Parent
+            ? access.Expression switch
+            {
+                Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax name => name.Identifier.ValueText,
+                Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax inner => inner.Name.Identifier.ValueText,
+                _ => null,
+            }
+            : null;
 
     private static bool IsReleaseName(string name) => name is "Release" or "ReleaseRead" or "ReleaseWrite";
 
