@@ -103,6 +103,7 @@ public sealed class ScopeNeverReleasedTests
                 public void TriedStripe() { if ({|LSM0053:_striped.TryAcquire("a", out var stripe)|} && stripe.IsAcquired) _n++; }
                 public void TriedSet() { if ({|LSM0053:LockSet.TryAcquire(TimeSpan.Zero, out var both, _a, _b)|}) _n += both.Count; }
                 public void TriedPermit() { _ = {|LSM0053:_sem.TryAcquire(out var permit)|}; }
+                public async Task CheckedAndDropped() { if ((await {|LSM0053:_al.TryAcquireAsync(TimeSpan.Zero)|}).IsAcquired) _n++; _n += {|LSM0053:_l.Acquire()|}.IsAcquired ? 1 : 0; }
             }
             """);
         Assert.Empty(GeneratorHarness.CompileProblems(run));
@@ -176,6 +177,20 @@ public sealed class ScopeNeverReleasedTests
             public void Exit() => _l.Release();
             public void Read() { var s = _rw.AcquireRead(); try { } finally { _rw.ReleaseRead(); } }
             public void Signal() { _sem.Acquire(); Action<int> later = _sem.Release; later(1); }
+        }
+
+        // The same, through an indexer (the name-only rule) and through '?.' and '!'.
+        public class ByHandOtherwise
+        {
+            private readonly Dictionary<string, ExclusiveLock> _locks = new();
+            private readonly ExclusiveLock? _maybe = new();
+            private readonly ExclusiveLock? _forgiven = new();
+            public void Enter(string key) => _locks[key].Acquire();
+            public void Exit(string key) => _locks[key].Release();
+            public void EnterMaybe() => _maybe!.Acquire();
+            public void ExitMaybe() => _maybe?.Release();
+            public void EnterForgiven() => _forgiven!.Acquire();
+            public void ExitForgiven() => _forgiven!.Release();
         }
 
         // A type of its own with the same names: not a Locksmith acquisition.

@@ -98,7 +98,9 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     private static void CheckValue(OperationAnalysisContext context, IInvocationOperation invocation, IOperation value, string fix)
     {
         var outer = Outer(value);
-        if (IsDiscarded(outer))
+
+        // _lock.TryAcquire…().IsAcquired, (await _lock.TryAcquireAsync(…)).IsAcquired: the scope is read and dropped.
+        if (IsDiscarded(outer) || outer.Parent is IPropertyReferenceOperation { Instance: var read } && read == outer)
         {
             if (!IsWholeLambdaBody(outer))
             {
@@ -266,7 +268,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         return instance switch
         {
             IFieldReferenceOperation field => field.Field.Name,
-            IPropertyReferenceOperation property => property.Property.Name,
+            IPropertyReferenceOperation { Property.IsIndexer: false } property => property.Property.Name,
             ILocalReferenceOperation local => local.Local.Name,
             IParameterReferenceOperation parameter => parameter.Parameter.Name,
             _ => null,
@@ -310,15 +312,25 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>The last name of what a member-access release is made on: <c>_lock</c> in <c>this._lock.Release</c>.</summary>
-    private static string? ReceiverOf(SyntaxToken releaseName) =>
-        releaseName.Parent?.Parent is Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax access && access.Name == releaseName.Parent
-            ? access.Expression switch
-            {
-                Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax name => name.Identifier.ValueText,
-                Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax inner => inner.Name.Identifier.ValueText,
-                _ => null,
-            }
-            : null;
+    private static string? ReceiverOf(SyntaxToken releaseName) => releaseName.Parent?.Parent switch
+    {
+        Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax access when access.Name == releaseName.Parent => LastName(access.Expression),
+
+        // _lock?.Release(): the receiver is the conditional access's expression.
+        Microsoft.CodeAnalysis.CSharp.Syntax.MemberBindingExpressionSyntax binding when binding.Name == releaseName.Parent =>
+            binding.FirstAncestorOrSelf<Microsoft.CodeAnalysis.CSharp.Syntax.ConditionalAccessExpressionSyntax>() is { } conditional
+                ? LastName(conditional.Expression)
+                : null,
+        _ => null,
+    };
+
+    private static string? LastName(Microsoft.CodeAnalysis.CSharp.Syntax.ExpressionSyntax expression) => expression switch
+    {
+        Microsoft.CodeAnalysis.CSharp.Syntax.IdentifierNameSyntax name => name.Identifier.ValueText,
+        Microsoft.CodeAnalysis.CSharp.Syntax.MemberAccessExpressionSyntax inner => inner.Name.Identifier.ValueText,
+        Microsoft.CodeAnalysis.CSharp.Syntax.PostfixUnaryExpressionSyntax { Operand: var operand } => LastName(operand), // _lock!.Release()
+        _ => null,
+    };
 
     private static bool IsReleaseName(string name) => name is "Release" or "ReleaseRead" or "ReleaseWrite";
 
