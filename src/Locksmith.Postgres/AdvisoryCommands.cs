@@ -60,12 +60,12 @@ internal static class AdvisoryCommands
         return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;
     }
 
-    /// <summary>The backend pids of the other sessions that hold <paramref name="key"/> now (at most 3), for a timeout message.</summary>
+    /// <summary>The backend pids of the other sessions that hold <paramref name="key"/> now (at most 4: a message names 3 and says if there are more).</summary>
     public static async ValueTask<List<int>> HolderPidsAsync(NpgsqlConnection connection, AdvisoryKey key)
     {
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid <> pg_catalog.pg_backend_pid() " +
-            $"AND {AddLockRowKey(command, key)} ORDER BY pid LIMIT 3";
+            $"AND {AddLockRowKey(command, key)} ORDER BY pid LIMIT 4";
         var pids = new List<int>();
         await using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
         while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))

@@ -467,7 +467,10 @@ public abstract class PostgresLock : LockPrimitive
             {
                 0 => null,
                 1 => $"held by another PostgreSQL session (backend pid {pids[0]})",
-                _ => $"held by other PostgreSQL sessions (backend pids {string.Join(", ", pids)})", // the first three
+                <= 3 => $"held by other PostgreSQL sessions (backend pids {string.Join(", ", pids)})",
+
+                // The query reads a fourth only to know there are more than three.
+                _ => $"held by other PostgreSQL sessions (backend pids {pids[0]}, {pids[1]}, {pids[2]} and others)",
             };
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)

@@ -12,7 +12,10 @@ internal static partial class ThrowHelper
         throw new LockRecursionException(
             $"{flow.Describe()} {AskedSetFor(member)}, which it already holds (a flow shares its holds with " +
             $"everything it awaits, calls or starts). {member.GetType().Name} is not reentrant, so the set would wait for this " +
-            "flow itself. Nothing was taken. Release it before acquiring the set, or leave it out of the set.");
+            "flow itself. Nothing was taken. " +
+            (member.StripedParent is null
+                ? "Release it before acquiring the set, or leave it out of the set."
+                : "Release the key it holds on that stripe first, or take every key it needs in one call."));
 
     [DoesNotReturn]
     public static void ThrowNotAnAsyncSetMember(object member, string paramName) =>

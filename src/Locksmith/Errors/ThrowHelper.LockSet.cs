@@ -11,7 +11,9 @@ internal static partial class ThrowHelper
     public static void ThrowSetMemberHeld(LockPrimitive member, string held, string why) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} {AskedSetFor(member)}, but it already holds {held}. {why} " +
-            "Nothing was taken. Release it before acquiring the set, or leave it out of the set and take only the other locks.");
+            (member.StripedParent is null
+                ? "Nothing was taken. Release it before acquiring the set, or leave it out of the set and take only the other locks."
+                : "Nothing was taken. Release the key it holds on that stripe first, or take every key it needs in one call."));
 
     /// <summary>What asked for the member as part of a set: a striped lock's several keys at once (AcquireMany…), or LockSet.</summary>
     private static string AskedSetFor(LockPrimitive member) =>

@@ -167,6 +167,20 @@ public sealed class LockSetTests
 
         Assert.Contains("asked 'many-stripes' for several keys at once, ", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("LockSet", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("Release the key it holds on that stripe first, or take every key it needs in one call.", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StripedAcquireMany_OutOfOrder_AdvisesTakingTheKeysFirst_NotASet()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var high = new ExclusiveLock("keys-high", level: 50);
+        var stripes = new StripedLock<string>(4, "keys-stripes", level: 10);
+        using var held = high.Acquire();
+
+        var error = Assert.Throws<LockOrderViolationException>(() => stripes.AcquireMany("a", "b"));
+
+        Assert.EndsWith("release 'keys-high' before taking several keys of 'keys-stripes', or take those keys before 'keys-high'.", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

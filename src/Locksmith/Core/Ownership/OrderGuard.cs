@@ -114,6 +114,12 @@ internal static class OrderGuard
             return $"acquire '{requested.Name}' first (a lock set cannot mix in-process and distributed locks).";
         }
 
+        if (forSet && requested.StripedParent is { } keys)
+        {
+            // Several keys of a striped lock at once: no set of the user's to put the held lock in.
+            return $"release '{held.Name}' before taking several keys of '{keys.Name}', or take those keys before '{held.Name}'.";
+        }
+
         // A set takes its own members in order; what breaks the order is a lock held before it.
         return forSet
             ? $"release '{held.Name}' before taking the set, or take it in the same set, which takes its locks in the global order."
