@@ -128,6 +128,9 @@ public static class ApiServerApp
         app.UseExceptionHandler(new ExceptionHandlerOptions
         {
             StatusCodeSelector = static error => error is LockTimeoutException ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status500InternalServerError,
+
+            // A lock timeout is the busy server's answer, logged by Locksmith (LockTimeout, 14001), not an unhandled failure.
+            SuppressDiagnosticsCallback = static context => context.Exception is LockTimeoutException,
         });
         app.UseStatusCodePages();
         MapRoutes(app);
@@ -253,8 +256,21 @@ public static class ApiServerApp
             return Results.Ok(new { connection });
         });
 
-        app.MapMethods("/limited", s_getAndHead, (RateLimiter limiter) =>
-            limiter.TryTake() ? Results.Ok(new { allowed = true }) : Results.StatusCode(StatusCodes.Status429TooManyRequests));
+        app.MapMethods("/limited", s_getAndHead, (RateLimiter limiter, HttpResponse response) =>
+        {
+            if (limiter.TryTake())
+            {
+                return Results.Ok(new { allowed = true });
+            }
+
+            // Problem+json like every other error, and when the next token will be there.
+            response.Headers.RetryAfter = limiter.SecondsPerToken.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            // ASP.NET Core has no default type for 429 (RFC 6585 defines the status).
+            return Results.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                type: "https://tools.ietf.org/html/rfc6585#section-4",
+                detail: "The rate limiter's bucket is empty: retry later.");
+        });
 
         app.MapMethods("/totals", s_getAndHead, async (RequestCounter counter, UnguardedCounter unguarded, Bank bank, ConnectionPool pool,
             RateLimiter limiter, PriceCache cache, CancellationToken ct) =>

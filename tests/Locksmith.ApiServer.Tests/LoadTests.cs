@@ -9,6 +9,7 @@ using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Locksmith.ApiServer.Tests;
 
@@ -203,7 +204,8 @@ public sealed class LoadTests
         // Before, the LockTimeoutException became a bare 500 ("An error occurred while processing your request."), though
         // the server is only busy: the same request succeeds once the lock is free.
         var ct = TestContext.Current.CancellationToken;
-        await using var server = await RunningServer.StartAsync("--Locksmith:DefaultTimeout=00:00:00.050");
+        var log = new RecordedLog();
+        await using var server = await RunningServer.StartAsync(builder => builder.Logging.AddProvider(log), "--Locksmith:DefaultTimeout=00:00:00.050");
         var prices = server.Services.GetRequiredKeyedService<AsyncReadWriteLock>(ApiServerLocks.Prices);
         HttpResponseMessage busy;
         using (await prices.AcquireWriteAsync(ct))
@@ -221,6 +223,29 @@ public sealed class LoadTests
         Assert.StartsWith("Lock 'prices' was not free within its timeout", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal(TimeSpan.FromSeconds(1), busy.Headers.RetryAfter?.Delta);
         Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+
+        // Logged once, by Locksmith, as the busy server's timeout; not as an unhandled exception with its stack trace
+        // (a trial saw ~15 lines of ExceptionHandlerMiddleware error per 503).
+        Assert.Contains(log.Entries, static e => e.Level == LogLevel.Warning && e.Message.Contains("'prices'", StringComparison.Ordinal));
+        Assert.DoesNotContain(log.Entries, static e => e.Category.Contains("ExceptionHandler", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_refusal_of_the_rate_limiter_is_a_429_problem_with_retry_after()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync("--ApiServer:RateLimitCapacity=1", "--ApiServer:RateLimitPerSecond=0.01");
+
+        var allowed = await server.Client.GetAsync("limited", ct);
+        var refused = await server.Client.GetAsync("limited", ct);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>(ct);
+
+        Assert.Equal(HttpStatusCode.OK, allowed.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(429, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("type").GetString()));
+        Assert.Equal(TimeSpan.FromSeconds(100), refused.Headers.RetryAfter?.Delta);
     }
 
     [Fact]

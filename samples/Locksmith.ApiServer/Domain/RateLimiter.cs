@@ -41,6 +41,9 @@ public sealed partial class RateLimiter
         _stamp = _time.GetTimestamp();
     }
 
+    /// <summary>Whole seconds until a token comes back into an empty bucket (a 429's Retry-After).</summary>
+    public int SecondsPerToken => (int)Math.Ceiling(1 / _perSecond);
+
     [Guarded(Lock = nameof(_lock), WrapperName = "TryTake")]
     private bool TakeToken()
     {

@@ -65,41 +65,55 @@ public static class MainJobRunner
             return 0;
         }
 
+        // Ctrl+C or SIGTERM: the host's console lifetime takes the signal and stops the app, and the load stops with it.
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(ct, app.Lifetime.ApplicationStopping);
         try
         {
-            Uri address = ApiServerApp.BaseAddress(app);
-            using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections };
-            using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
-            console.MarkupLine(Markup.Escape(
-                $"Locksmith API server on {address}: {MainJobReport.N(options.Requests)} requests, {MainJobReport.N(options.Concurrency)} in flight"));
-
-            (await client.PostAsync("reset", null, ct).ConfigureAwait(false)).EnsureSuccessStatusCode();
-            var before = ServerReadings.ReadTotals(await client.GetFromJsonAsync<JsonElement>("totals", ct).ConfigureAwait(false));
-            int accounts = before.Accounts ?? 0;
-            if (accounts < 2)
-            {
-                writer.WriteLine($"The server reports {accounts} accounts; transfers need at least 2.");
-                return 2;
-            }
-
-            var load = await DriveAsync(console, writer, interactive, client, options, accounts, ct).ConfigureAwait(false);
-            var totals = ServerReadings.ReadTotals(await client.GetFromJsonAsync<JsonElement>("totals", ct).ConfigureAwait(false));
-            var locks = ServerReadings.ReadLocks(await client.GetFromJsonAsync<JsonElement>("locks.json", ct).ConfigureAwait(false));
-            var report = MainJobReport.Create(options, load, totals, locks);
-            report.Write(console, plain: !interactive);
-
-            if (options.KeepRunning)
-            {
-                console.MarkupLine(Markup.Escape($"The server keeps running: open {new Uri(address, "locks")} (Ctrl+C stops it)."));
-                await app.WaitForShutdownAsync(ct).ConfigureAwait(false);
-            }
-
-            return report.Passed ? 0 : 1;
+            return await RunLoadAsync(app, console, writer, interactive, options, stopping.Token, ct).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (app.Lifetime.ApplicationStopping.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            writer.WriteLine("Stopped (Ctrl+C or SIGTERM) before the load finished: no totals were checked.");
+            return 1;
         }
         finally
         {
             await app.StopAsync(CancellationToken.None).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The load and its report; <paramref name="ct"/> ends the load, <paramref name="keepRunning"/> the server kept running after it.</summary>
+    private static async Task<int> RunLoadAsync(
+        WebApplication app, IAnsiConsole console, TextWriter writer, bool interactive, MainJobOptions options, CancellationToken ct, CancellationToken keepRunning)
+    {
+        Uri address = ApiServerApp.BaseAddress(app);
+        using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = options.Connections };
+        using var client = new HttpClient(handler, disposeHandler: false) { BaseAddress = address, Timeout = TimeSpan.FromMinutes(5) };
+        console.MarkupLine(Markup.Escape(
+            $"Locksmith API server on {address}: {MainJobReport.N(options.Requests)} requests, {MainJobReport.N(options.Concurrency)} in flight"));
+
+        (await client.PostAsync("reset", null, ct).ConfigureAwait(false)).EnsureSuccessStatusCode();
+        var before = ServerReadings.ReadTotals(await client.GetFromJsonAsync<JsonElement>("totals", ct).ConfigureAwait(false));
+        int accounts = before.Accounts ?? 0;
+        if (accounts < 2)
+        {
+            writer.WriteLine($"The server reports {accounts} accounts; transfers need at least 2.");
+            return 2;
+        }
+
+        var load = await DriveAsync(console, writer, interactive, client, options, accounts, ct).ConfigureAwait(false);
+        var totals = ServerReadings.ReadTotals(await client.GetFromJsonAsync<JsonElement>("totals", ct).ConfigureAwait(false));
+        var locks = ServerReadings.ReadLocks(await client.GetFromJsonAsync<JsonElement>("locks.json", ct).ConfigureAwait(false));
+        var report = MainJobReport.Create(options, load, totals, locks);
+        report.Write(console, plain: !interactive);
+
+        if (options.KeepRunning)
+        {
+            console.MarkupLine(Markup.Escape($"The server keeps running: open {new Uri(address, "locks")} (Ctrl+C stops it)."));
+            await app.WaitForShutdownAsync(keepRunning).ConfigureAwait(false);
+        }
+
+        return report.Passed ? 0 : 1;
     }
 
     private static IAnsiConsole CreateConsole(TextWriter writer, bool interactive)

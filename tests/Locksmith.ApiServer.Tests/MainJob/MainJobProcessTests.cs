@@ -47,7 +47,37 @@ public sealed class MainJobProcessTests
         Assert.DoesNotContain("   at ", settingsOutput, StringComparison.Ordinal);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunSampleAsync(params string[] args)
+    /// <summary>
+    /// Before, Ctrl+C and SIGTERM during the load were taken by the host's console lifetime, which stopped nothing the
+    /// load watched: the job sent every request and exited 0. The signal comes once the job says its load begins.
+    /// </summary>
+    [Theory]
+    [InlineData(Signal.Interrupt)]
+    [InlineData(Signal.Terminate)]
+    public async Task A_signal_during_the_load_stops_the_job_and_exits_1(Signal signal)
+    {
+        // Far more requests than a test could wait for: only the signal ends this run.
+        var (exitCode, output) = await RunSampleAsync(signal, "--requests", "100000000");
+
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{output}");
+        Assert.Contains("Stopped (Ctrl+C or SIGTERM) before the load finished: no totals were checked.", output, StringComparison.Ordinal);
+        Assert.DoesNotContain(MainJobReport.Pass, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", output, StringComparison.Ordinal);
+    }
+
+    /// <summary>A POSIX signal for the sample's process.</summary>
+    public enum Signal
+    {
+        /// <summary>SIGINT, as Ctrl+C sends.</summary>
+        Interrupt = 2,
+
+        /// <summary>SIGTERM, as a service manager sends.</summary>
+        Terminate = 15,
+    }
+
+    private static Task<(int ExitCode, string Output)> RunSampleAsync(params string[] args) => RunSampleAsync(null, args);
+
+    private static async Task<(int ExitCode, string Output)> RunSampleAsync(Signal? signalOnceLoading, params string[] args)
     {
         // The referenced sample is built beside the tests; run it with the dotnet host that runs this test process.
         string app = typeof(MainJobRunner).Assembly.Location;
@@ -65,9 +95,35 @@ public sealed class MainJobProcessTests
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dotnet} {app}.");
-        var stdout = process.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        var stderr = process.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        using var process = new Process { StartInfo = start };
+        var output = new System.Text.StringBuilder();
+        process.OutputDataReceived += (_, line) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(line.Data);
+            }
+
+            // The job's first line, written as its load begins.
+            if (signalOnceLoading is { } signal && line.Data?.StartsWith("Locksmith API server on ", StringComparison.Ordinal) == true)
+            {
+                _ = Kill(process.Id, (int)signal);
+            }
+        };
+        process.ErrorDataReceived += (_, line) =>
+        {
+            lock (output)
+            {
+                output.AppendLine(line.Data);
+            }
+        };
+        if (!process.Start())
+        {
+            throw new InvalidOperationException($"Could not start {dotnet} {app}.");
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
         using var hang = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
         hang.CancelAfter(Guard.HangLimit);
         try
@@ -80,6 +136,12 @@ public sealed class MainJobProcessTests
             throw new TimeoutException($"Hang guard: the main job did not exit within {Guard.HangLimit}.");
         }
 
-        return (process.ExitCode, await stdout + await stderr);
+        lock (output)
+        {
+            return (process.ExitCode, output.ToString());
+        }
     }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 }
