@@ -68,7 +68,7 @@ public static class ApiServerApp
             throw new OptionsValidationException(ApiServerOptions.SectionName, typeof(ApiServerOptions), [ex.Message]);
         }
 
-        if (settings.Problems() is { Count: > 0 } problems)
+        if (settings.Problems(builder.Configuration.GetSection(ApiServerOptions.SectionName)) is { Count: > 0 } problems)
         {
             throw new OptionsValidationException(ApiServerOptions.SectionName, typeof(ApiServerOptions), problems);
         }

@@ -9,6 +9,8 @@ public sealed class ApiServerOptions
     /// <summary>The configuration section.</summary>
     public const string SectionName = "ApiServer";
 
+    private static readonly string[] s_settingNames = [.. System.Linq.Enumerable.Select(typeof(ApiServerOptions).GetProperties(), static p => p.Name)];
+
     /// <summary>How many accounts, each with its own lock.</summary>
     public int Accounts { get; set; } = 8;
 
@@ -40,9 +42,21 @@ public sealed class ApiServerOptions
     /// What is wrong with these settings, one message per key (<c>ApiServer:PoolSize = '0' is invalid: ...</c>); empty
     /// when they are usable. Checked before any lock is registered, since the settings decide how many there are.
     /// </summary>
-    public IReadOnlyList<string> Problems()
+    /// <param name="section">
+    /// The section they were bound from: a key it has that names no setting is a problem too (a misspelt key would bind to
+    /// nothing, and the default would run unseen).
+    /// </param>
+    public IReadOnlyList<string> Problems(Microsoft.Extensions.Configuration.IConfiguration? section = null)
     {
         var problems = new List<string>();
+        foreach (var child in section?.GetChildren() ?? [])
+        {
+            if (typeof(ApiServerOptions).GetProperty(child.Key, System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.IgnoreCase) is null)
+            {
+                problems.Add($"'{SectionName}:{child.Key}' is not an {SectionName} setting; they are {string.Join(", ", s_settingNames)}.");
+            }
+        }
+
         Check(Accounts >= 2, nameof(Accounts), Accounts, "transfers need at least 2 accounts");
         Check(OpeningBalance >= 0, nameof(OpeningBalance), OpeningBalance, "it must not be negative");
         Check(PoolSize >= 1, nameof(PoolSize), PoolSize, "the pool needs at least 1 connection");

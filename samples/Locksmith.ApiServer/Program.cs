@@ -4,6 +4,13 @@ using Locksmith.ApiServer;
 using Locksmith.ApiServer.MainJob;
 using Microsoft.Extensions.Hosting;
 
+// --help: the usage, as the worker sample answers it.
+if (args.Any(static arg => arg is "--help" or "-h" or "-?"))
+{
+    Console.WriteLine(MainJobOptions.Usage);
+    return 0;
+}
+
 // --serve: the server alone, until Ctrl+C. Otherwise the main job (it starts the server itself).
 if (args.Contains("--serve", StringComparer.Ordinal))
 {

@@ -60,7 +60,7 @@ public sealed class WorkerOptions
             $"usage: Locksmith.Worker [--producers N ({defaults.Producers})] [--consumers N ({defaults.Consumers})] " +
             $"[--items N per producer ({defaults.ItemsPerProducer})] [--capacity N ({defaults.Capacity})] " +
             $"[--participants N ({defaults.Participants})] [--rows N ({defaults.Rows})] [--columns N ({defaults.Columns})] " +
-            $"[--rounds N ({defaults.Rounds})]; the same keys bind from the Worker configuration section (--Worker:Rounds 10).");
+            $"[--rounds N ({defaults.Rounds})]; the same settings bind from the Worker configuration section (--Worker:Rounds 10; --items is Worker:ItemsPerProducer).");
     }
 
     /// <summary>

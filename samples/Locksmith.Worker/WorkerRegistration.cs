@@ -27,7 +27,8 @@ public static class WorkerRegistration
     {
         locks.AddExclusiveLock(QueueLockName, QueueLevel)
             .AddExclusiveLock(TotalsLockName, TotalsLevel);
-        locks.Services.AddOptions<WorkerOptions>().Bind(section);
+        // A misspelt key (Worker:Roundz) would bind to nothing and run the default unseen: the binder refuses it.
+        locks.Services.AddOptions<WorkerOptions>().Bind(section, static binder => binder.ErrorOnUnknownConfiguration = true);
         locks.Services.AddSingleton<SeedWork>();
         locks.Services.AddSingleton<WorkOutcome>();
         locks.Services.AddHostedService<SeedWorkerService>();

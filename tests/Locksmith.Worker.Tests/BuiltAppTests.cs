@@ -72,6 +72,18 @@ public sealed class BuiltAppTests
     }
 
     [Fact]
+    public async Task A_misspelt_key_of_the_Worker_section_exits_1_and_runs_nothing()
+    {
+        // Before, --Worker:Roundz 10 bound to nothing and the default 2,000 rounds ran (a trial).
+        var (exit, output) = await RunAppAsync("--Worker:Roundz", "10");
+
+        Assert.True(exit == 1, $"exit code {exit}:\n{output}");
+        Assert.Contains("'Roundz'", output, StringComparison.Ordinal);
+        Assert.Contains(WorkerOptions.Usage(), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("items consumed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Section_keys_host_switches_and_negative_values_are_not_command_line_problems()
     {
         Assert.Empty(WorkerOptions.CommandLineProblems(["--Worker:Rounds", "3", "--environment", "Production", "--rounds", "-3", "--Items=4", "--ITEMS", "5"]));

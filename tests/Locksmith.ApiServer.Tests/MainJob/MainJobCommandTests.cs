@@ -163,6 +163,10 @@ public sealed class MainJobCommandTests
         Assert.Equal(["ApiServer:RateLimitPerSecond = '0' is invalid: it must be a positive number."], thrown.Failures);
         var notANumber = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => ApiServerApp.CreateBuilder(["--ApiServer:PoolSize=abc"]));
         Assert.Contains("'abc' at 'ApiServer:PoolSize'", Assert.Single(notANumber.Failures), StringComparison.Ordinal);
+
+        // A misspelt key bound to nothing, and the default ran unseen (a trial: --ApiServer:Acounts=16 ran 8 accounts).
+        var misspelt = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(() => ApiServerApp.CreateBuilder(["--ApiServer:Acounts=16", "--ApiServer:poolsize=4"]));
+        Assert.StartsWith("'ApiServer:Acounts' is not an ApiServer setting; they are Accounts, ", Assert.Single(misspelt.Failures), StringComparison.Ordinal);
     }
 
     [Fact]

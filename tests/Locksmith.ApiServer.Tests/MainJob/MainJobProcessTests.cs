@@ -47,6 +47,17 @@ public sealed class MainJobProcessTests
         Assert.DoesNotContain("   at ", settingsOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Help_prints_the_usage_and_exits_0()
+    {
+        // Before, --help was an unknown switch: the usage came after an error, with exit code 2.
+        var (exitCode, output) = await RunSampleAsync("--help");
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{output}");
+        Assert.Contains(MainJobOptions.Usage, output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Unknown switch", output, StringComparison.Ordinal);
+    }
+
     /// <summary>
     /// Before, Ctrl+C and SIGTERM during the load were taken by the host's console lifetime, which stopped nothing the
     /// load watched: the job sent every request and exited 0. The signal comes once the job says its load begins.
