@@ -179,15 +179,17 @@ public sealed class LockNestingTests
         Assert.Equal(new LockNestingEdge("flow-pool", 50, "flow-list", 55, 1), Assert.Single(list.GetObservedNesting()));
     }
 
-    // Found by a trial: an async lock taken while the thread held a sync one counted no pair (sync -> sync and
-    // async -> async did), though the order check sees the pair.
+    // Found by a trial and a review: an async lock taken while the thread held a sync one counted no pair (sync -> sync
+    // and async -> async did), and a sync lock taken after the flow's async one counted the thread's older sync lock as
+    // its outer; the order check sees both pairs.
     [Fact]
-    public void An_async_lock_taken_while_the_thread_holds_a_sync_one_records_the_sync_one_as_outer()
+    public void Sync_and_async_locks_taken_in_turn_on_one_thread_record_the_one_taken_last_as_outer()
     {
         var syncOuter = new ExclusiveLock("thread-outer", level: 60);
         var orders = new AsyncStripedLock<string>(4, "thread-orders", level: 62);
         var asyncInner = new AsyncExclusiveLock("thread-inner", level: 64);
         var afterFlow = new AsyncExclusiveLock("thread-after", level: 66);
+        var syncLast = new ExclusiveLock("thread-sync-last", level: 68);
         using (LockNesting.BeginRecording())
         using (syncOuter.Acquire())
         {
@@ -199,12 +201,17 @@ public sealed class LockNestingTests
             using (CompletedAtOnce(asyncInner.AcquireAsync()))
             using (CompletedAtOnce(afterFlow.AcquireAsync()))
             {
+                // A sync lock now: the flow's async lock was taken after the thread's sync one, so it is the outer.
+                using (syncLast.Acquire())
+                {
+                }
             }
         }
 
         Assert.Equal(new LockNestingEdge("thread-outer", 60, "thread-orders", 62, 1), Assert.Single(orders.GetObservedNesting()));
         Assert.Equal(new LockNestingEdge("thread-outer", 60, "thread-inner", 64, 1), Assert.Single(asyncInner.GetObservedNesting()));
         Assert.Equal(new LockNestingEdge("thread-inner", 64, "thread-after", 66, 1), Assert.Single(afterFlow.GetObservedNesting()));
+        Assert.Equal(new LockNestingEdge("thread-after", 66, "thread-sync-last", 68, 1), Assert.Single(syncLast.GetObservedNesting()));
     }
 
     /// <summary>The scope of an acquisition that must not have waited (a sync lock's scope cannot cross an await).</summary>

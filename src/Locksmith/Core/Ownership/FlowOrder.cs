@@ -126,6 +126,22 @@ internal static class FlowOrder
         }
     }
 
+    /// <summary>
+    /// Records a sync lock taken while the thread holds <paramref name="threadTop"/> (statistics on): under the later of
+    /// that lock and the highest async lock of the flow the thread runs, both taken in rising levels.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void RecordSyncNesting(LockPrimitive threadTop, LockPrimitive requested)
+    {
+        var outer = threadTop;
+        if (s_inUse && FlowOwnership.CurrentOrNull is { } flow && Highest(flow) is { } flowHighest && flowHighest.OrderLevel > threadTop.OrderLevel)
+        {
+            outer = flowHighest;
+        }
+
+        LockNesting.Record(outer, requested);
+    }
+
     private static void RecordUnderFlow(LockOwner flow, LockPrimitive requested)
     {
         // Ordered holds are taken in rising levels, so the flow's highest lock is the one it took last.

@@ -57,7 +57,7 @@ internal struct HeldLockStack
         // Nesting is recorded only under a held lock and only while asked for: the unnested path tests a register.
         if (recordNesting && count != 0 && LockNesting.Active)
         {
-            LockNesting.Record(entries[count - 1].Lock, lockPrimitive);
+            FlowOrder.RecordSyncNesting(entries[count - 1].Lock, lockPrimitive);
         }
     }
 
