@@ -12,6 +12,17 @@ internal static class RuntimeSymbols
         named.ContainingNamespace is { Name: KnownNames.RuntimeNamespace } ns &&
         ns.ContainingNamespace is { IsGlobalNamespace: true };
 
+    /// <summary>
+    /// Whether <paramref name="type"/> is declared in <c>Locksmith</c> or <c>Locksmith.Postgres</c>: read off the
+    /// namespace symbols, no string built, as analyzers ask it of nearly every call in a project.
+    /// </summary>
+    public static bool IsInLocksmithNamespaces(ITypeSymbol? type) =>
+        type?.ContainingNamespace is { } ns &&
+        (IsTopLevelLocksmith(ns) || (ns.Name == KnownNames.DistributedNamespaceName && ns.ContainingNamespace is { } parent && IsTopLevelLocksmith(parent)));
+
+    private static bool IsTopLevelLocksmith(INamespaceSymbol ns) =>
+        ns.Name == KnownNames.RuntimeNamespace && ns.ContainingNamespace is { IsGlobalNamespace: true };
+
     /// <summary>Whether the attribute is <c>Locksmith.{name}</c>.</summary>
     public static bool IsAttribute(AttributeData attribute, string metadataName) =>
         IsRuntimeType(attribute.AttributeClass, metadataName.Substring(KnownNames.RuntimeNamespace.Length + 1));

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -54,7 +55,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         var method = invocation.TargetMethod;
 
         // The cheap test first: nearly every call in a project is to a type outside Locksmith's namespaces.
-        if (!IsLocksmithNamespace(method.ContainingType?.ContainingNamespace))
+        if (!RuntimeSymbols.IsInLocksmithNamespaces(method.ContainingType))
         {
             return;
         }
@@ -333,10 +334,6 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     };
 
     private static bool IsReleaseName(string name) => name is "Release" or "ReleaseRead" or "ReleaseWrite";
-
-    private static bool IsLocksmithNamespace(INamespaceSymbol? ns) =>
-        ns is { Name: KnownNames.RuntimeNamespace, ContainingNamespace.IsGlobalNamespace: true } ||
-        (ns is { Name: KnownNames.DistributedNamespaceName, ContainingNamespace: { Name: KnownNames.RuntimeNamespace, ContainingNamespace.IsGlobalNamespace: true } });
 
     /// <summary>The scope types and task types of one compilation, resolved once when it starts.</summary>
     private sealed class KnownScopes

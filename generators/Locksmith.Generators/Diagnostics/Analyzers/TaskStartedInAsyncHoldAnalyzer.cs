@@ -255,7 +255,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                     holds = true;
                     name ??= local.Local.Name;
                     break;
-                case IInvocationOperation invocation when IsScopeTask(invocation.Type) && IsLocksmithType(invocation.TargetMethod.ContainingType):
+                case IInvocationOperation invocation when IsScopeTask(invocation.Type) && RuntimeSymbols.IsInLocksmithNamespaces(invocation.TargetMethod.ContainingType):
                     // The acquisition names the lock best: its receiver, or the static type (LockSet).
                     return invocation.Instance?.Syntax.ToString() ?? invocation.TargetMethod.ContainingType?.Name ?? name;
             }
@@ -263,10 +263,6 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 
         return holds ? name ?? "an async lock" : null;
     }
-
-    // Locksmith's or Locksmith.Postgres's: the acquisition, not a ConfigureAwait around it.
-    private static bool IsLocksmithType(ITypeSymbol? type) =>
-        type?.ContainingNamespace?.ToDisplayString() is KnownNames.RuntimeNamespace or KnownNames.DistributedNamespace;
 
     private static bool Same(ITypeSymbol? type, ITypeSymbol? known) =>
         known is not null && SymbolEqualityComparer.Default.Equals(type?.OriginalDefinition, known);
