@@ -349,4 +349,100 @@ public sealed class ConditionVariableTests
         Assert.Contains("holds the lock again", during!.Message, StringComparison.Ordinal);
         Assert.Equal(cts.Token, during.CancellationToken);
     }
+
+    /// <summary>
+    /// A notified wait that fails while it takes its lock back (an interrupt, or a long-wait handler that throws) throws
+    /// with the lock held and hands its notification on, so the other waiter is notified instead of sleeping through it.
+    /// </summary>
+    [Theory]
+    [InlineData("interrupt")]
+    [InlineData("long-wait handler")]
+    public void ANotifiedWaitThatFailsToTakeItsLockBack_HandsTheNotificationOn(string failure)
+    {
+        string name = "hand-on-" + failure.Replace(' ', '-');
+        var gate = new ExclusiveLock(name);
+        var condition = new ConditionVariable(gate, name + "-cv");
+        using var policy = PolicyScope.Capture();
+        Exception? caught = null;
+        bool heldWhenThrown = false;
+        var notified = Concurrently.Start("notified-waiter", () =>
+        {
+            using var scope = gate.Acquire();
+            try
+            {
+                condition.Wait(Guard.HangLimit);
+            }
+            catch (Exception exception)
+            {
+                caught = exception;
+                heldWhenThrown = gate.IsHeldByCurrentThread;
+            }
+        });
+        Guard.SpinUntil(() => condition.QueuedWaiterCount == 1);
+        var other = Concurrently.Start("other-waiter", () =>
+        {
+            using var scope = gate.Acquire();
+            condition.Wait(Guard.HangLimit);
+        });
+        Guard.SpinUntil(() => condition.QueuedWaiterCount == 2);
+
+        // The first waiter is notified while this thread holds the lock, so it blocks on the lock to take it back.
+        gate.Acquire();
+        try
+        {
+            if (failure == "long-wait handler")
+            {
+                LocksmithPolicy.LongWaitThreshold = TimeSpan.Zero;
+                LocksmithPolicy.LongWaitOccurred = e =>
+                {
+                    if (e.LockName == name && Thread.CurrentThread.Name == "notified-waiter")
+                    {
+                        throw new InvalidOperationException("long-wait handler failed for " + e.LockName);
+                    }
+                };
+            }
+
+            condition.Notify();
+            Blocked.OnLock(gate);
+            if (failure == "interrupt")
+            {
+                long since = BlockedSince(gate);
+                notified.Interrupt();
+
+                // A new wait for the lock began: the interrupt ended the one before it.
+                Guard.SpinUntil(() => BlockedSince(gate) is var now && now != 0 && now != since);
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        notified.JoinGuarded();
+        int stillQueued = condition.QueuedWaiterCount;
+        using (gate.Acquire())
+        {
+            // Ends the other wait whatever happened, so a failure does not leave it waiting.
+            condition.NotifyAll();
+        }
+
+        other.JoinGuarded();
+        Assert.IsType(failure == "interrupt" ? typeof(ThreadInterruptedException) : typeof(InvalidOperationException), caught);
+        Assert.True(heldWhenThrown);
+        Assert.Equal(0, stillQueued);
+    }
+
+    /// <summary>When the thread blocked on <paramref name="lockPrimitive"/> began its wait, or 0 while none is.</summary>
+    private static long BlockedSince(LockPrimitive lockPrimitive)
+    {
+        foreach (var owner in LockOwner.Snapshot())
+        {
+            if (ReferenceEquals(owner.WaitingFor, lockPrimitive))
+            {
+                return Volatile.Read(ref owner.WaitingSince);
+            }
+        }
+
+        return 0;
+    }
 }

@@ -46,6 +46,9 @@ public sealed class ConditionVariable
     /// <summary>The lock a waiter must hold, and that a wait releases and takes back.</summary>
     public ExclusiveLock Lock => _lock;
 
+    /// <summary>Threads queued to be notified (a snapshot), for tests.</summary>
+    internal int QueuedWaiterCount => _queue.Count;
+
     /// <summary>Releases <see cref="Lock"/>, sleeps until notified, and takes the lock back.</summary>
     /// <remarks>Return does not mean the awaited state holds: check it again.</remarks>
     /// <exception cref="SynchronizationLockException">The current thread does not hold <see cref="Lock"/>.</exception>
@@ -216,7 +219,7 @@ public sealed class ConditionVariable
 
             // The node is out of the queue: taking the lock back may wait on it again.
             ThreadWaitNode.Return(node);
-            RetakeLock();
+            RetakeLock(handOnNotification: signalled);
         }
 
         if (!signalled && cancellationToken.IsCancellationRequested)
@@ -244,7 +247,7 @@ public sealed class ConditionVariable
         }
         finally
         {
-            RetakeLock();
+            RetakeLock(handOnNotification: false);
         }
 
         if (cancellationToken.IsCancellationRequested)
@@ -265,9 +268,11 @@ public sealed class ConditionVariable
     /// <summary>
     /// Takes the lock back, whatever happens on the way: a wait returns or throws with the lock held. A long-wait handler
     /// that throws makes an acquisition give the lock back (see <see cref="WaitKernel"/>), so it is taken again, and the
-    /// handler's exception goes on once it is held.
+    /// handler's exception goes on once it is held. So does an interrupt that ends a wait for the lock.
     /// </summary>
-    private void RetakeLock()
+    /// <param name="handOnNotification">Whether this wait was notified: if it throws after all, another waiter is
+    /// notified in its place, as an interrupted sleep does, so the notification is not lost with the exception.</param>
+    private void RetakeLock(bool handOnNotification)
     {
         Exception? handlerFailure = null;
         while (true)
@@ -291,6 +296,11 @@ public sealed class ConditionVariable
 
         if (handlerFailure is not null)
         {
+            if (handOnNotification)
+            {
+                Notify();
+            }
+
             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(handlerFailure);
         }
     }
