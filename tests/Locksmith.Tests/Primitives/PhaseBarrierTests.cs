@@ -211,6 +211,51 @@ public sealed class PhaseBarrierTests
         Assert.True(barrier.IsBroken);
     }
 
+    /// <summary>
+    /// An interrupted participant leaves as a cancelled one does: the barrier breaks, so its arrival, already counted,
+    /// cannot complete the phase without the others (here its own retry would have completed it alone).
+    /// </summary>
+    [Fact]
+    public void AnInterruptedParticipant_BreaksTheBarrier_SoItsArrivalCannotCompleteThePhaseWithoutTheOthers()
+    {
+        var barrier = new PhaseBarrier(2, name: "interruptible");
+        Exception? interruptedCaught = null;
+        Exception? retryCaught = null;
+        bool retryCompleted = false;
+        var interrupted = Concurrently.Start("interrupted", () =>
+        {
+            try
+            {
+                barrier.SignalAndWait(s_hangGuard);
+            }
+            catch (Exception ex)
+            {
+                interruptedCaught = ex;
+            }
+
+            try
+            {
+                retryCompleted = barrier.SignalAndWait(s_hangGuard);
+            }
+            catch (Exception ex)
+            {
+                retryCaught = ex;
+            }
+        });
+        Assert.True(SpinWait.SpinUntil(() => barrier.WaitingCount == 1 && interrupted.IsBlocked, s_hangGuard));
+
+        interrupted.Interrupt();
+
+        Assert.True(interrupted.Join(s_hangGuard), "The interrupted participant did not wake.");
+        Assert.IsType<ThreadInterruptedException>(interruptedCaught);
+        Assert.False(retryCompleted, "The interrupted participant completed phase 0 alone.");
+        var broken = Assert.IsType<BrokenBarrierException>(retryCaught);
+        Assert.Contains("'interruptible'", broken.Message);
+        Assert.Contains("was interrupted", broken.Message);
+        Assert.True(barrier.IsBroken);
+        Assert.Equal(0, barrier.CurrentPhase);
+    }
+
     [Fact]
     public void AlreadyCancelledToken_BreaksBarrier_WithoutWaiting()
     {

@@ -10,9 +10,10 @@ namespace Locksmith;
 /// </summary>
 /// <remarks>
 /// <para>A barrier that cannot complete its phase is <b>broken</b> rather than left to hang: when a participant times
-/// out, is cancelled, or the post-phase action throws, every waiting participant is released at once with
-/// <see cref="BrokenBarrierException"/>, and later calls throw it too until <see cref="Reset"/>. The participant
-/// that timed out gets <see langword="false"/>; the one that was cancelled gets <see cref="OperationCanceledException"/>.</para>
+/// out, is cancelled or interrupted, or the post-phase action throws, every waiting participant is released at once
+/// with <see cref="BrokenBarrierException"/>, and later calls throw it too until <see cref="Reset"/>. The participant
+/// that timed out gets <see langword="false"/>; the one that was cancelled gets <see cref="OperationCanceledException"/>
+/// and an interrupted one <see cref="ThreadInterruptedException"/>.</para>
 /// <para>Waiting participants sleep on a private monitor; a phase is told apart from the next by its number alone,
 /// so passing a phase allocates nothing (a cancellable wait allocates its token registration).</para>
 /// </remarks>
@@ -214,6 +215,13 @@ public sealed class PhaseBarrier
                 try
                 {
                     return WaitForPhaseEnd(node, phase, timeoutMs, cancellationToken);
+                }
+                catch (ThreadInterruptedException) when (_phase == phase && !_broken)
+                {
+                    // Interrupted while parked, it leaves as a cancelled participant does: its arrival is counted, so
+                    // without the break the others (or its own next call) would complete the phase without it.
+                    Break($"participant thread {ThreadNames.Current()} was interrupted", null);
+                    throw;
                 }
                 finally
                 {
