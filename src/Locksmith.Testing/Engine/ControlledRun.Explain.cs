@@ -49,8 +49,11 @@ internal sealed partial class ControlledRun
         var explained = new HashSet<string>();
         foreach (var flow in _flows)
         {
-            if (flow.Status == FlowStatus.Blocked && explained.Add(flow.WaitingName) && ExplainWaitLocked(flow) is { } why)
+            // Once a resource, by the first of its waiters that has a story (an earlier one may have none: a condition
+            // notified after its wait, the notification taken by another waiter).
+            if (flow.Status == FlowStatus.Blocked && !explained.Contains(flow.WaitingName) && ExplainWaitLocked(flow) is { } why)
             {
+                explained.Add(flow.WaitingName);
                 text.Append(". ").Append(why);
             }
         }
@@ -152,8 +155,52 @@ internal sealed partial class ControlledRun
         }
 
         var notify = _trace[notifyAt];
+        if (notify.Operation == "notify" && ExplainPassedOver(waiter, target, waitStep, notify, notifyAt) is { } passedOver)
+        {
+            return passedOver;
+        }
+
         return string.Create(
             c,
             $"'{target}' was last notified by {notify.Flow} at step {notify.Step}, before {waiter.Name} began waiting on it (step {waitStep}), and no flow is left to notify it: a missed signal. Check the condition and wait in one hold of the lock, in a loop (or WaitUntil)");
+    }
+
+    /// <summary>
+    /// The last notification was a <see cref="ConditionVariable.Notify"/> while other flows, blocked still, already waited:
+    /// it woke one waiter (the one waiting longest), and they were passed over. Not a missed signal: the wake-up went to a
+    /// flow that waits for something else (a producer woken by a producer), which waited again. Null when no waiter was
+    /// passed over.
+    /// </summary>
+    private string? ExplainPassedOver(FlowState waiter, string target, int waitStep, TraceEntry notify, int notifyAt)
+    {
+        var passedOver = new List<string>();
+        foreach (var flow in _flows)
+        {
+            if (flow.Status != FlowStatus.Blocked || !ReferenceEquals(flow.WaitingOn, waiter.WaitingOn))
+            {
+                continue;
+            }
+
+            // Blocked now, so never signalled since it enlisted: if that was before the notify, the notify went elsewhere.
+            int waitAt = _trace.FindLastIndex(notifyAt, e => e.Flow == flow.Name && e.Target == target && e.Operation == "waits on");
+            if (waitAt >= 0 && _trace.FindIndex(waitAt + 1, e => e.Flow == flow.Name && e.Target == target && e.Operation == "waits on") < 0)
+            {
+                passedOver.Add(string.Create(CultureInfo.InvariantCulture, $"{flow.Name} (waiting since step {_trace[waitAt].Step})"));
+            }
+        }
+
+        if (passedOver.Count == 0)
+        {
+            return null;
+        }
+
+        string woken = _notifyWoke.TryGetValue(waiter.WaitingOn!, out var woke) && woke.Step == notify.Step
+            ? ReferenceEquals(woke.Flow, waiter)
+                ? string.Create(CultureInfo.InvariantCulture, $"{waiter.Name}, which waited again (step {waitStep})")
+                : woke.Flow.Name
+            : "another waiter";
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"'{target}' was last notified by {notify.Flow} at step {notify.Step} while {string.Join(", ", passedOver)} already waited on it; Notify wakes one waiter, and it woke {woken}, so no flow is left to notify it. Where flows wait on one condition for different states (not full, not empty), call NotifyAll, or give each state a condition of its own");
     }
 }

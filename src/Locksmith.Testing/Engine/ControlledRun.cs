@@ -29,6 +29,9 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly List<Decision> _decisions = [];
     private readonly List<TraceEntry> _trace = [];
     private readonly Dictionary<object, string> _names = new(ReferenceEqualityComparer.Instance);
+
+    // The flow each condition's last one-waiter signal woke, at which step (a deadlock summary names it).
+    private readonly Dictionary<object, (int Step, FlowState Flow)> _notifyWoke = new(ReferenceEqualityComparer.Instance);
     private readonly int _maxSteps;
     private readonly TimeSpan _idleTimeout;
     private readonly ManualResetEventSlim _done = new(false);
@@ -506,6 +509,11 @@ internal sealed partial class ControlledRun : ISchedulingController
                 }
 
                 first.Signalled = true;
+                if (!all)
+                {
+                    _notifyWoke[resource] = (_steps, first);
+                }
+
                 if (first.Status == FlowStatus.Blocked)
                 {
                     first.Status = FlowStatus.Runnable;
