@@ -17,7 +17,9 @@ namespace Locksmith.Testing;
 /// for the check); use <see cref="AtomicCounter"/> or <see cref="Interleave"/> where a counter's interleaving matters.
 /// A finite timeout never elapses in real time: the scheduler may choose to time a wait out when no flow could run
 /// otherwise. An async flow that awaits a timer or I/O is waited for in real time, which makes its schedule depend on
-/// timing; for replayable runs await only Locksmith operations and <see cref="System.Threading.Tasks.Task.Yield"/>.
+/// timing: a replay by schedule waits for such a flow where the schedule runs it next, but a rerun by seed follows the
+/// original only when the awaits come back in the same order; for runs that replay exactly both ways await only
+/// Locksmith operations and <see cref="System.Threading.Tasks.Task.Yield"/>.
 /// </remarks>
 public static class ControlledTest
 {
@@ -47,7 +49,8 @@ public static class ControlledTest
     /// <summary>Runs exactly the schedule a report gave (<see cref="ControlledTestReport.Schedule"/>): the same failure, the same trace.</summary>
     /// <param name="build">The same scenario builder as the run that failed.</param>
     /// <param name="schedule">The schedule string.</param>
-    /// <param name="options">Only the bounds are used (<see cref="ControlledTestOptions.MaxSteps"/>, <see cref="ControlledTestOptions.IdleTimeout"/>).</param>
+    /// <param name="options">Only the bounds are used (<see cref="ControlledTestOptions.MaxSteps"/>, <see cref="ControlledTestOptions.IdleTimeout"/>,
+    /// which is also how long the replay waits for a flow its next choice runs while that flow awaits something outside Locksmith).</param>
     /// <returns>The run's result.</returns>
     /// <exception cref="FormatException">The schedule string is empty or malformed, or has more choices than
     /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>

@@ -9,6 +9,12 @@ internal abstract class Chooser
     /// <summary>Whether the run went past the strategy's own horizon (fair PCT's switch to uniform choices).</summary>
     public virtual bool WentFair => false;
 
+    /// <summary>
+    /// The flow the next choice must run, when the strategy already knows it (a replay), else -1: if that flow awaits
+    /// something not back yet, the run waits for it rather than offer a choice without it.
+    /// </summary>
+    public virtual int NextFlow => -1;
+
     /// <summary>Called once the scenario's flows are known, before the first choice.</summary>
     public virtual void Begin(int flowCount)
     {
@@ -123,6 +129,9 @@ internal sealed class ReplayChooser(IReadOnlyList<Decision> decisions) : Chooser
     private int _flowCount;
 
     public override void Begin(int flowCount) => _flowCount = flowCount;
+
+    // A choice that runs a flow (not one that times a wait out, which is taken only when no flow can run).
+    public override int NextFlow => _position < decisions.Count && !decisions[_position].TimeOut ? decisions[_position].Flow : -1;
 
     public override int PickRunnable(IReadOnlyList<FlowState> runnable, int step) => Follow(runnable, timeOut: false);
 

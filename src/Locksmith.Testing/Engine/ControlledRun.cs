@@ -606,6 +606,19 @@ internal sealed partial class ControlledRun : ISchedulingController
             while (true)
             {
                 Collect(FlowStatus.Runnable, timedOnly: false);
+                if (_candidates.Count != 0 && AwaitsNamedFlowLocked())
+                {
+                    // A replay names a flow whose await (a timer, I/O, a pool continuation) is not back yet, though it
+                    // was when the run it replays made this choice: wait for it as for any post.
+                    if (WaitForPostLocked())
+                    {
+                        continue;
+                    }
+
+                    // Not back within the idle period: the choice below does not fit, and says so.
+                    Collect(FlowStatus.Runnable, timedOnly: false);
+                }
+
                 if (_candidates.Count != 0)
                 {
                     var next = _candidates[_chooser.PickRunnable(_candidates, _steps)];
@@ -620,20 +633,7 @@ internal sealed partial class ControlledRun : ISchedulingController
 
                 if (_flows.Exists(f => f.Status == FlowStatus.Idle))
                 {
-                    // Timed from this step, not from the wake-up: a wake that makes no flow runnable (a post to a
-                    // flow that is not idle, a finished one's context) must not restart the idle period.
-                    var left = _idleTimeout - Stopwatch.GetElapsedTime(_lastStepAt);
-                    bool posted = false;
-                    if (left > TimeSpan.Zero)
-                    {
-                        _idleWaiting = true;
-                        _idleWaitObserver?.Invoke(left);
-
-                        // Rounded up: a wait cut to whole milliseconds would end just short, and need another.
-                        posted = Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)));
-                        _idleWaiting = false;
-                    }
-
+                    bool posted = WaitForPostLocked();
                     if (!posted && !_flows.Exists(f => f.Status == FlowStatus.Runnable))
                     {
                         var idle = _flows.Find(f => f.Status == FlowStatus.Idle)!;
@@ -671,6 +671,33 @@ internal sealed partial class ControlledRun : ISchedulingController
             return null;
         }
     }
+
+    /// <summary>
+    /// Waits, under the gate, for a post to an async flow (or any other wake-up), for what is left of the idle period.
+    /// False when the period ran out first.
+    /// </summary>
+    private bool WaitForPostLocked()
+    {
+        // Timed from this step, not from the wake-up: a wake that makes no flow runnable (a post to a flow that is not
+        // idle, a finished one's context) must not restart the idle period.
+        var left = _idleTimeout - Stopwatch.GetElapsedTime(_lastStepAt);
+        if (left <= TimeSpan.Zero)
+        {
+            return false;
+        }
+
+        _idleWaiting = true;
+        _idleWaitObserver?.Invoke(left);
+
+        // Rounded up: a wait cut to whole milliseconds would end just short, and need another.
+        bool posted = Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)));
+        _idleWaiting = false;
+        return posted;
+    }
+
+    /// <summary>Whether the strategy's next choice names a flow that awaits something not back yet (a replay).</summary>
+    private bool AwaitsNamedFlowLocked() =>
+        _chooser.NextFlow is int next && next >= 0 && next < _flows.Count && _flows[next].Status == FlowStatus.Idle;
 
     /// <summary>Each flow's letter, name and state (<c>a = 'producer' (finished), b = 'consumer' (blocked on 'queue')</c>).</summary>
     private string DescribeFlowsLocked() =>
