@@ -203,4 +203,30 @@ internal sealed partial class ControlledRun
             CultureInfo.InvariantCulture,
             $"'{target}' was last notified by {notify.Flow} at step {notify.Step} while {string.Join(", ", passedOver)} already waited on it; Notify wakes one waiter, and it woke {woken}, so no flow is left to notify it. Where flows wait on one condition for different states (not full, not empty), call NotifyAll, or give each state a condition of its own");
     }
+
+    /// <summary>
+    /// What a flow the run found stuck waits for, when that is a Locksmith lock the run does not control (created before
+    /// the run, outside the builder, or by an earlier run: its waits are real ones, no scheduling points): the lock, its
+    /// holder and where to create it. Null when the flow's thread waits for no Locksmith lock.
+    /// </summary>
+    /// <remarks>
+    /// Read off the thread's owner record only. An async flow queued on such a lock is listed by
+    /// <see cref="DeadlockDetector.CurrentWaits"/>, but that reads the flow's name inside its execution context, which on
+    /// this thread would look like a continuation of the flow and be adopted as one: the thread would wait for its turn.
+    /// </remarks>
+    private string? ExplainUncontrolledWaitLocked(FlowState flow)
+    {
+        foreach (int id in flow.OwnerIds)
+        {
+            if (LockOwner.Find(id)?.WaitingFor is { } waited)
+            {
+                var holder = HolderOf(waited);
+                return string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"it waits for '{NameOf(waited, waited.Name)}'{(holder is null ? string.Empty : $", held by {holder.Name},")} a Locksmith lock this run does not control, so its waits are real ones and no scheduling points: it was created before the run (a static field, the test class, an earlier run). Create it in the scenario builder (or in a flow)");
+            }
+        }
+
+        return null;
+    }
 }

@@ -193,7 +193,10 @@ internal sealed partial class ControlledRun : ISchedulingController
                     _stuck = _running;
                     FailLocked(new RunFailure(
                         ControlledFailureKind.Stuck,
-                        $"flow '{_running?.Name}' reached no scheduling point for {_idleTimeout.TotalSeconds:0.#} s: it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()",
+                        $"flow '{_running?.Name}' reached no scheduling point for {_idleTimeout.TotalSeconds:0.#} s: " +
+                        (_running is not null && ExplainUncontrolledWaitLocked(_running) is { } lockWait
+                            ? lockWait
+                            : "it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()"),
                         null, _running?.Name, []));
                     return;
                 }
