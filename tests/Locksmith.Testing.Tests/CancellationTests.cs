@@ -207,4 +207,45 @@ public sealed class CancellationTests
         Assert.True(result.Passed, result.ToString());
         Assert.Equal(s_options.Iterations, cancelled);
     }
+
+    /// <summary>
+    /// A token only a timer cancels does not make the scheduler wait in real time: with every flow blocked the run is a
+    /// deadlock at once (README: "The scheduler does not wait for a cancellation"), while a timed wait is timed out.
+    /// </summary>
+    [Fact]
+    public void AWaitOnlyATimerWouldCancel_IsADeadlockAtOnce_WhileATimedWaitIsTimedOut()
+    {
+        var byTimer = ControlledTest.Run(
+            scenario =>
+            {
+                var permits = new CountingSemaphore(0, 1, "permits");
+                scenario.Flow("waiter", async () =>
+                {
+                    using var cancellation = new CancellationTokenSource(TimeSpan.FromMinutes(10));
+                    (await permits.AcquireAsync(cancellation.Token)).Dispose();
+                });
+            },
+            new ControlledTestOptions { Iterations = 1 });
+
+        var report = Assert.IsType<ControlledTestReport>(byTimer.Failure);
+        Assert.Equal(ControlledFailureKind.Deadlock, report.Kind);
+        Assert.Equal([new WaitForEdge("waiter", "permits", null)], report.Waits);
+
+        bool timedOut = false;
+        var timed = ControlledTest.Run(
+            scenario =>
+            {
+                var permits = new CountingSemaphore(0, 1, "permits");
+                scenario.Flow("waiter", async () =>
+                {
+                    var scope = await permits.TryAcquireAsync(TimeSpan.FromMinutes(10));
+                    timedOut = !scope.IsAcquired;
+                    scope.Dispose();
+                });
+            },
+            new ControlledTestOptions { Iterations = 1 });
+
+        Assert.True(timed.Passed, timed.ToString());
+        Assert.True(timedOut);
+    }
 }
