@@ -35,7 +35,10 @@ internal sealed partial class ControlledRun
     {
         // Only execution-context switches (a continuation starts or ends on this thread), never an explicit set.
         // Must not throw: an exception here ends the process.
-        if (!args.ThreadContextChanged || ReferenceEquals(args.PreviousValue, args.CurrentValue))
+        // Nor a diagnostic read of a flow's name (DeadlockDetector.CurrentWaits, a message naming the flow), which enters
+        // and leaves the flow's context on this thread and runs none of its code: neither the start of a continuation
+        // nor the end of the one this thread may run as an adopted flow.
+        if (!args.ThreadContextChanged || ReferenceEquals(args.PreviousValue, args.CurrentValue) || LockOwner.ReadingFlowContext)
         {
             return;
         }

@@ -54,9 +54,29 @@ internal sealed class LockOwner
         }
 
         var box = new StrongBox<string?>();
-        ExecutionContext.Run(context, static state => ((StrongBox<string?>)state!).Value = System.Diagnostics.Activity.Current?.DisplayName, box);
+        bool outer = t_readingFlowContext;
+        t_readingFlowContext = true;
+        try
+        {
+            ExecutionContext.Run(context, static state => ((StrongBox<string?>)state!).Value = System.Diagnostics.Activity.Current?.DisplayName, box);
+        }
+        finally
+        {
+            t_readingFlowContext = outer;
+        }
+
         return box.Value;
     }
+
+    /// <summary>
+    /// Whether this thread is inside <see cref="FlowActivityName"/>'s switch into a flow's context, which runs none of the
+    /// flow's code: a controlled scheduler (Locksmith.Testing), which adopts a thread that enters an async flow's context
+    /// as that flow's continuation, must not take it for one.
+    /// </summary>
+    internal static bool ReadingFlowContext => t_readingFlowContext;
+
+    [ThreadStatic]
+    private static bool t_readingFlowContext;
 
     /// <summary>
     /// For a flow, one word so one compare-and-swap can change both halves: the low 32 bits count the async locks it holds
