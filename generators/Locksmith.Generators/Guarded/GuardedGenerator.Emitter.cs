@@ -296,7 +296,7 @@ public sealed partial class GuardedGenerator
 
         private static string AsyncHeader(WrapperModel wrapper, string returnType, string name, IEnumerable<string> parameters)
         {
-            string typeParameters = wrapper.TypeParameters.Count == 0 ? string.Empty : "<" + string.Join(", ", wrapper.TypeParameters) + ">";
+            string typeParameters = TypeParameterList(wrapper);
             return wrapper.Accessibility + " " + wrapper.Modifiers + "async " + returnType + " " + name + typeParameters + "(" + string.Join(", ", parameters) + ")";
         }
 
@@ -377,9 +377,15 @@ public sealed partial class GuardedGenerator
 
         private static string Header(WrapperModel wrapper, string returnType, string name, IEnumerable<string> parameters)
         {
-            string typeParameters = wrapper.TypeParameters.Count == 0 ? string.Empty : "<" + string.Join(", ", wrapper.TypeParameters) + ">";
+            string typeParameters = TypeParameterList(wrapper);
             return wrapper.Accessibility + " " + wrapper.Modifiers + returnType + " " + name + typeParameters + "(" + string.Join(", ", parameters) + ")";
         }
+
+        /// <summary>The wrapper's type parameter list with their carried attributes, or empty.</summary>
+        private static string TypeParameterList(WrapperModel wrapper) =>
+            wrapper.TypeParameters.Count == 0
+                ? string.Empty
+                : "<" + string.Join(", ", wrapper.TypeParameters.Select((name, i) => wrapper.TypeParameterAttributes[i] + name)) + ">";
 
         private static void WriteConstraints(IndentedWriter writer, WrapperModel wrapper)
         {

@@ -49,6 +49,12 @@ public sealed partial class GuardedGenerator
             bool isAsync = asyncModel is not null;
             var parameters = method.Parameters.Select(p => ParameterOf(method, p, isAsync, token)).ToEquatableArray();
             var typeParameters = method.TypeParameters.Select(static p => Escape(p.Name)).ToEquatableArray();
+
+            // The trim analyzer checks a type parameter's [DynamicallyAccessedMembers] on every call that passes it on
+            // (IL2091): the wrappers' own type parameters, which they pass to the body, need the body's.
+            var typeParameterAttributes = method.TypeParameters
+                .Select(static p => string.Concat(p.GetAttributes().Where(IsCarriedTypeParameterAttribute).Select(a => Render(a) + " ")))
+                .ToEquatableArray();
             var constraints = method.TypeParameters.Select(ConstraintClause).Where(static c => c is not null).Select(static c => c!).ToEquatableArray();
             string modifiers = (method.IsStatic ? "static " : string.Empty) + (UsesPointers(method) ? "unsafe " : string.Empty);
             string returnType = method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(s_typeFormat);
@@ -78,6 +84,7 @@ public sealed partial class GuardedGenerator
                 modifiers,
                 returnType,
                 typeParameters,
+                typeParameterAttributes,
                 constraints,
                 parameters,
                 methodAttributes,
@@ -283,6 +290,9 @@ public sealed partial class GuardedGenerator
             IsWellFormed(attribute) &&
             (IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
              (attribute.AttributeClass is { Name: "ObsoleteAttribute" } && IsInNamespace(attribute, "System")));
+
+        private static bool IsCarriedTypeParameterAttribute(AttributeData attribute) =>
+            IsWellFormed(attribute) && IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis");
 
         private static bool IsCarriedParameterAttribute(AttributeData attribute) =>
             IsWellFormed(attribute) &&

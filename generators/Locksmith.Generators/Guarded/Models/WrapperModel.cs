@@ -14,6 +14,10 @@ namespace Locksmith.Generators.Guarded.Models;
 /// <param name="Modifiers">Other modifiers (<c>static </c>, <c>unsafe </c>), or empty.</param>
 /// <param name="ReturnType">The return type as C# text; <c>void</c> for none.</param>
 /// <param name="TypeParameters">The method's type parameter names.</param>
+/// <param name="TypeParameterAttributes">
+/// Per type parameter, the attributes its declarations in the wrappers carry (<c>[DynamicallyAccessedMembers]</c>, which
+/// the trim analyzer checks on every call passing it on), as C# text with a trailing space, or empty.
+/// </param>
 /// <param name="ConstraintClauses">The method's <c>where</c> clauses.</param>
 /// <param name="Parameters">The method's parameters.</param>
 /// <param name="MethodAttributes">Attributes carried to the wrappers (e.g. <c>Obsolete</c>), as C# text.</param>
@@ -45,6 +49,7 @@ internal sealed record WrapperModel(
     string Modifiers,
     string ReturnType,
     EquatableArray<string> TypeParameters,
+    EquatableArray<string> TypeParameterAttributes,
     EquatableArray<string> ConstraintClauses,
     EquatableArray<ParameterModel> Parameters,
     EquatableArray<string> MethodAttributes,
