@@ -664,6 +664,41 @@ public sealed class FuzzFindingsTests
         Assert.Empty(rejected.Result.GeneratedTrees);
     }
 
+    /// <summary>
+    /// The Program class of top-level statements is declared by the compiler, and 'partial class Program' declarations
+    /// add to it: a [Guarded] method of one gets its wrappers (the generated part is one more such declaration), not an
+    /// LSM0001 asking for the 'partial' it has. The wrappers run from the top-level statements.
+    /// </summary>
+    [Fact]
+    public void TheProgramClassOfTopLevelStatements_GetsItsWrappers()
+    {
+        var compilation = TestCompilation.Create("""
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            var program = new Program();
+            Console.WriteLine(program.Count(2) + await program.CountAsync(3));
+
+            partial class Program
+            {
+                [LockOrder(1)] private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+                private int _count;
+
+                [Guarded(Lock = nameof(_lock))] private int CountCore(int by) => _count += by;
+                [Guarded(Lock = nameof(_async))] private Task<int> CountCoreAsync(int by) => Task.FromResult(_count += by);
+            }
+            """);
+        compilation = compilation.WithOptions(compilation.Options
+            .WithOutputKind(OutputKind.ConsoleApplication)
+            .WithGeneralDiagnosticOption(ReportDiagnostic.Error));
+        var run = GeneratorHarness.Run(compilation);
+
+        Clean.Assert(run);
+        Snapshot.VerifyGenerated(run);
+    }
+
     private static List<string> HintNames(GeneratorRun run) =>
         [.. run.Result.Results.Single().GeneratedSources.Select(static s => s.HintName)];
 }

@@ -992,10 +992,16 @@ public sealed partial class GuardedGenerator
 
             foreach (var reference in type.DeclaringSyntaxReferences)
             {
-                if (reference.GetSyntax(token) is not TypeDeclarationSyntax declaration ||
-                    !declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
+                switch (reference.GetSyntax(token))
                 {
-                    return false;
+                    // The Program class of top-level statements (C# 10 on): the compiler declares that part, and
+                    // 'partial class Program' declarations add to it, as the generated one does.
+                    case CompilationUnitSyntax:
+                        break;
+                    case TypeDeclarationSyntax declaration when declaration.Modifiers.Any(SyntaxKind.PartialKeyword):
+                        break;
+                    default:
+                        return false;
                 }
             }
 
