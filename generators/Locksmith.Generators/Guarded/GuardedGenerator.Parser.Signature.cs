@@ -289,7 +289,19 @@ public sealed partial class GuardedGenerator
         private static bool IsCarriedMethodAttribute(AttributeData attribute) =>
             IsWellFormed(attribute) &&
             (IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis") ||
-             (attribute.AttributeClass is { Name: "ObsoleteAttribute" } && IsInNamespace(attribute, "System")));
+             (attribute.AttributeClass is { Name: "ObsoleteAttribute" } && IsInNamespace(attribute, "System")) ||
+             IsPlatformContract(attribute));
+
+        /// <summary>
+        /// Where and how the body may be called, which its wrappers pass on: the platforms it runs on (CA1416 skips
+        /// generated code, so without them a wrapper would let any platform call a Windows-only body unwarned) and
+        /// preview features (CA2252, an error, on the generated call otherwise). Not the guard attributes, which describe a
+        /// method's own answer, and the timed form's answer is another.
+        /// </summary>
+        private static bool IsPlatformContract(AttributeData attribute) =>
+            attribute.AttributeClass?.Name is "SupportedOSPlatformAttribute" or "UnsupportedOSPlatformAttribute" or
+                "ObsoletedOSPlatformAttribute" or "RequiresPreviewFeaturesAttribute" &&
+            IsInNamespace(attribute, "System.Runtime.Versioning");
 
         private static bool IsCarriedTypeParameterAttribute(AttributeData attribute) =>
             IsWellFormed(attribute) && IsInNamespace(attribute, "System.Diagnostics.CodeAnalysis");
