@@ -1012,6 +1012,29 @@ public sealed class WrapperShapeTortureTests
             """
         },
         {
+            // 'await' is an identifier outside async methods, so the body may name a parameter, key or lock that; inside the
+            // async wrappers it is the operator (CS4003), so they must write '@await'.
+            "identifiers named await in async wrappers: parameters, a token, a StripeBy key, [AcquiresLocksOf] parameters and a lock",
+            Usings + """
+            public partial class Awaits
+            {
+                internal readonly AsyncExclusiveLock await = new();
+                private readonly AsyncStripedLock<string> _stripes = new();
+                private readonly ExclusiveLock _sync = new();
+                [Guarded(Lock = nameof(await))] private Task<int> ValueCoreAsync(int await) => Task.FromResult(await);
+                [Guarded(Lock = nameof(await))] private Task TokenCoreAsync(CancellationToken await) => Task.CompletedTask;
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(await))] private ValueTask<int> KeyCoreAsync(string await) => new(1);
+                [AcquiresLocksOf(nameof(async), nameof(await), Lock = nameof(await))] private static Task PairCoreAsync(Awaits async, Awaits await) => Task.CompletedTask;
+                [Guarded(Lock = nameof(_sync))] private int SyncCore(int await) => await;
+                private async Task Callers()
+                {
+                    _ = await ValueAsync(1); await TokenAsync(default); _ = await KeyAsync("k"); await PairAsync(this, this); _ = Sync(2);
+                    _ = await TryValueAsync(TimeSpan.Zero, 1); _ = await TryTokenAsync(TimeSpan.Zero, default);
+                }
+            }
+            """
+        },
+        {
             "user attributes on cores and parameters with typeof of open generics, arrays, nulls, flags, escapes and params",
             Usings + """
             [AttributeUsage(AttributeTargets.All, AllowMultiple = true)]

@@ -82,9 +82,12 @@ internal static class WrapperNaming
         return name.Length > 0;
     }
 
-    /// <summary><paramref name="name"/> as C# text: <c>@</c> before a keyword.</summary>
+    /// <summary>
+    /// <paramref name="name"/> as C# text: <c>@</c> before a keyword, and before <c>await</c>, which the body may use as a
+    /// name but an async wrapper may not (CS4003): there it is the operator. <c>@await</c> means the same name anywhere.
+    /// </summary>
     public static string Escape(string name) =>
-        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None ? "@" + name : name;
+        SyntaxFacts.GetKeywordKind(name) != SyntaxKind.None || name == "await" ? "@" + name : name;
 
     private static bool StartsWithTry(string name) =>
         name.StartsWith(KnownNames.TryPrefix, System.StringComparison.Ordinal) &&
