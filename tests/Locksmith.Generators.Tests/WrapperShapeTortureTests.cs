@@ -1012,6 +1012,21 @@ public sealed class WrapperShapeTortureTests
             """
         },
         {
+            // CS9200 is the body's warning, which the user may suppress there; the throwing wrapper, which repeats the
+            // default, must not raise it again in generated code.
+            "a ref readonly parameter with a default, its CS9200 suppressed on the body",
+            Usings + """
+            public partial class RefReadonlyDefault
+            {
+                private readonly ExclusiveLock _lock = new();
+            #pragma warning disable CS9200 // 'ref readonly' with a default: callers may pass a value
+                [Guarded(Lock = nameof(_lock))] private int ReadCore(ref readonly int x = 5) => x;
+            #pragma warning restore CS9200
+                private int Callers() { int y = 1; return Read() + Read(in y) + (TryRead(in y, TimeSpan.Zero, out int r) ? r : 0); }
+            }
+            """
+        },
+        {
             // 'await' is an identifier outside async methods, so the body may name a parameter, key or lock that; inside the
             // async wrappers it is the operator (CS4003), so they must write '@await'.
             "identifiers named await in async wrappers: parameters, a token, a StripeBy key, [AcquiresLocksOf] parameters and a lock",

@@ -185,6 +185,12 @@ public sealed partial class GuardedGenerator
                 ids.Add("CS8981");
             }
 
+            // A 'ref readonly' parameter with a default (CS9200 on the body): a wrapper that repeats the default repeats it.
+            if (withDefaults && method.Parameters.Select(AsDeclared).Any(static p => p.RefKind == RefKind.RefReadOnlyParameter && p.HasExplicitDefaultValue))
+            {
+                ids.Add("CS9200");
+            }
+
             var symbols = new List<ISymbol>(WrapperAccessibility.NamedTypes(WrapperAccessibility.SignatureTypes(method)));
             foreach (var parameter in (withDefaults ? method.Parameters : []).Select(AsDeclared))
             {
