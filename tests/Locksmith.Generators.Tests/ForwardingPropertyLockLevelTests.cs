@@ -8,7 +8,7 @@ namespace Locksmith.Generators.Tests;
 /// <summary>
 /// A lock reached through a property that returns a lock field (<c>Gate =&gt; _lock</c>) is that field's lock: every
 /// wrapper declares it by the field's name and one level, the <c>[LockOrder]</c> on the field or on the property,
-/// whichever wrapper runs first. A property that computes its lock otherwise (<c>=&gt; _till.Lock</c>) without a level
+/// whichever wrapper runs first (for a partial property, its implementing declaration's body). A property that computes its lock otherwise (<c>=&gt; _till.Lock</c>) without a level
 /// leaves the declaration to the lock's own members. Two levels for one lock are LSM0048.
 /// </summary>
 public sealed class ForwardingPropertyLockLevelTests
@@ -47,6 +47,17 @@ public sealed class ForwardingPropertyLockLevelTests
             [Guarded(Lock = nameof(Gate))] private void PullCore() { }
             [Guarded(Lock = nameof(_lock))] private void PushCore() { }
         }
+        /// <summary>The level is on a partial property, whose implementing declaration returns the field.</summary>
+        public sealed partial class Ledger
+        {
+            private readonly ExclusiveLock _lock = new();
+            [LockOrder(50)] private partial ExclusiveLock Gate { get; }
+            private partial ExclusiveLock Gate => _lock;
+            /// <summary>The lock.</summary>
+            public ExclusiveLock Lock => _lock;
+            [Guarded(Lock = nameof(Gate))] private void PostCore() { }
+            [Guarded(Lock = nameof(_lock))] private void VoidCore() { }
+        }
         /// <summary>Owns a lock with a level.</summary>
         public sealed partial class Till
         {
@@ -74,16 +85,17 @@ public sealed class ForwardingPropertyLockLevelTests
                 var v = new Vault();
                 var c = new Chain();
                 var s = new Shop();
+                var l = new Ledger();
                 if (throughPropertyFirst)
                 {
-                    a.Deposit(); a.Withdraw(); v.Open(); v.Close(); c.Pull(); c.Push(); s.Sell(); s.Till.Ring();
+                    a.Deposit(); a.Withdraw(); v.Open(); v.Close(); c.Pull(); c.Push(); s.Sell(); s.Till.Ring(); l.Post(); l.Void();
                 }
                 else
                 {
-                    a.Withdraw(); a.Deposit(); v.Close(); v.Open(); c.Push(); c.Pull(); s.Till.Ring(); s.Sell();
+                    a.Withdraw(); a.Deposit(); v.Close(); v.Open(); c.Push(); c.Pull(); s.Till.Ring(); s.Sell(); l.Void(); l.Post();
                 }
 
-                return $"{a.Lock.Name}:{a.Lock.Level}|{v.Lock.Name}:{v.Lock.Level}|{c.Lock.Name}:{c.Lock.Level}|{s.Till.Lock.Name}:{s.Till.Lock.Level}";
+                return $"{a.Lock.Name}:{a.Lock.Level}|{v.Lock.Name}:{v.Lock.Level}|{c.Lock.Name}:{c.Lock.Level}|{s.Till.Lock.Name}:{s.Till.Lock.Level}|{l.Lock.Name}:{l.Lock.Level}";
             }
         }
         """;
@@ -99,7 +111,7 @@ public sealed class ForwardingPropertyLockLevelTests
         Assert.Empty(run.LocksmithDiagnostics);
         using var loaded = LoadedAssembly.Load(run, "forwarding-levels");
         Assert.Equal(
-            "N.Account._lock:10|N.Vault._lock:20|N.Chain._lock:30|N.Till.Lock:40",
+            "N.Account._lock:10|N.Vault._lock:20|N.Chain._lock:30|N.Till.Lock:40|N.Ledger._lock:50",
             loaded.Type("N.Probe").GetMethod("Run")!.Invoke(null, [throughPropertyFirst]));
     }
 

@@ -156,9 +156,11 @@ internal static class LockMembers
     /// <summary>The member a property's getter returns by a plain name (<c>_lock</c>, <c>this._lock</c>), or null.</summary>
     private static ISymbol? ReturnedMember(IPropertySymbol property)
     {
-        // An implementation or override may return another lock than this body does.
-        if (MayBeSuppliedElsewhere(property) || property.DeclaringSyntaxReferences.Length != 1 ||
-            property.DeclaringSyntaxReferences[0].GetSyntax() is not PropertyDeclarationSyntax declaration)
+        // An implementation or override may return another lock than this body does. A partial property's body is on
+        // its implementing declaration ('nameof' and the member lookup find the defining one).
+        var body = property.PartialImplementationPart ?? property;
+        if (MayBeSuppliedElsewhere(property) || body.DeclaringSyntaxReferences.Length != 1 ||
+            body.DeclaringSyntaxReferences[0].GetSyntax() is not PropertyDeclarationSyntax declaration)
         {
             return null;
         }
