@@ -643,22 +643,33 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 continue;
             }
 
+            List<int>? gone = null;
             try
             {
                 // Bounded by the command's timeout, as an unlock is (the session's gate is held meanwhile, so its flow
                 // waits on it too): a token's cancellation was seen not to end a query on a link gone silent.
-                MarkLost(holds, await AdvisoryCommands.FindLostAsync(connection, holds, AnswerTimeoutSeconds, token).ConfigureAwait(false));
+                gone = await AdvisoryCommands.FindLostAsync(connection, holds, AnswerTimeoutSeconds, token).ConfigureAwait(false);
             }
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+            {
+                // Marked below: the query failed, so the session lost its connection, and its holds.
+            }
+            finally
+            {
+                session.Exit();
+            }
+
+            // Outside the gate: a LostToken callback may dispose a scope of the flow synchronously, which takes it.
+            if (gone is not null)
+            {
+                MarkLost(holds, gone);
+            }
+            else
             {
                 foreach (var hold in holds)
                 {
                     MarkLostIfRegistered(hold);
                 }
-            }
-            finally
-            {
-                session.Exit();
             }
         }
     }

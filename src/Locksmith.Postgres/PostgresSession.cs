@@ -371,7 +371,25 @@ internal sealed class PostgresSession
     {
         if (e.CurrentState is ConnectionState.Closed or ConnectionState.Broken)
         {
-            MarkLost();
+            MarkLostFromACommand();
         }
+    }
+
+    /// <summary>
+    /// The connection broke under a command of the session, which holds the gate (a wait, an unlock, a check): the session
+    /// is lost at once (<see cref="IsLost"/>), but the <see cref="LostToken"/>'s callbacks run on the thread pool, not in
+    /// the command's frame. There, a callback that disposes a scope of the flow synchronously waited for the gate its own
+    /// caller held, and the command never returned (nor did the provider's disposal, which waits for the gate).
+    /// </summary>
+    private void MarkLostFromACommand()
+    {
+        if (_lost.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // Turns IsCancellationRequested true now; a callback's exception lands in the task, observed here.
+        _ = _lost.CancelAsync().ContinueWith(
+            static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
     }
 }
