@@ -25,28 +25,80 @@ internal static class AdvisoryCommands
     /// How long past that wait the server's answer may take (the command's timeout is the wait plus this, in whole seconds;
     /// none for a wait forever): on a link gone silent the statement would otherwise wait for good.
     /// </param>
+    /// <param name="probe">
+    /// Whether the connection is new to the session: a <see cref="StaleConnectionException"/> then says that the server had
+    /// ended it before the statement (nothing held), so another connection may take its place.
+    /// </param>
     /// <param name="cancellationToken">Cancels the statement.</param>
-    public static async ValueTask<bool?> AcquireAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, int timeoutMs, int answerSeconds, CancellationToken cancellationToken)
+    public static async ValueTask<bool?> AcquireAsync(
+        NpgsqlConnection connection, AdvisoryKey key, bool shared, int timeoutMs, int answerSeconds, bool probe, CancellationToken cancellationToken)
     {
-        await using var command = connection.CreateCommand();
-        command.CommandTimeout = timeoutMs < 0 ? 0 : (int)Math.Min(int.MaxValue, ((timeoutMs + 999L) / 1000) + answerSeconds);
-        string args = AddKey(command, key);
+        var statement = new NpgsqlBatchCommand();
+        string args = AddKey(statement.Parameters, key);
         string suffix = shared ? "_shared" : string.Empty;
         if (timeoutMs == 0)
         {
-            command.CommandText = $"SELECT pg_catalog.pg_try_advisory_lock{suffix}({args})";
-            return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))! ? false : null;
+            statement.CommandText = $"SELECT pg_catalog.pg_try_advisory_lock{suffix}({args})";
+        }
+        else
+        {
+            // The ELSE's subquery runs only when reached (an init plan is evaluated on first use). lock_timeout 0 waits forever.
+            int timeoutIndex = statement.Parameters.Count + 1;
+            statement.Parameters.Add(new NpgsqlParameter<string> { TypedValue = (timeoutMs < 0 ? 0 : timeoutMs).ToString(CultureInfo.InvariantCulture) });
+            statement.CommandText =
+                $"SELECT CASE WHEN pg_catalog.set_config('lock_timeout', ${timeoutIndex}, false) IS NULL THEN NULL " +
+                $"WHEN pg_catalog.pg_try_advisory_lock{suffix}({args}) THEN false " +
+                $"ELSE (SELECT true FROM pg_catalog.pg_advisory_lock{suffix}({args})) END";
         }
 
-        // The ELSE's subquery runs only when reached (an init plan is evaluated on first use). lock_timeout 0 waits forever.
-        int timeoutIndex = command.Parameters.Count + 1;
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = (timeoutMs < 0 ? 0 : timeoutMs).ToString(CultureInfo.InvariantCulture) });
-        command.CommandText =
-            $"SELECT CASE WHEN pg_catalog.set_config('lock_timeout', ${timeoutIndex}, false) IS NULL THEN NULL " +
-            $"WHEN pg_catalog.pg_try_advisory_lock{suffix}({args}) THEN false " +
-            $"ELSE (SELECT true FROM pg_catalog.pg_advisory_lock{suffix}({args})) END";
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            Timeout = timeoutMs < 0 ? 0 : (int)Math.Min(int.MaxValue, ((timeoutMs + 999L) / 1000) + answerSeconds),
+        };
+        if (probe)
+        {
+            // A connection new to the session may have been ended while idle in the pool (a server restart, an
+            // administrator's pg_terminate_backend). A statement of its own ahead of the lock's, in the same round trip and
+            // answered at once (the barrier's Sync makes the server send its answer before it runs the next), tells such
+            // a connection apart from one ended during the wait: an error before that answer comes before the lock's
+            // statement ran, so nothing can be held.
+            batch.EnableErrorBarriers = true;
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT 1"));
+        }
+
+        batch.BatchCommands.Add(statement);
+        NpgsqlDataReader reader;
+        try
+        {
+            reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (probe && EndedBeforeUse(e))
+        {
+            throw new StaleConnectionException(e);
+        }
+
+        await using (reader.ConfigureAwait(false))
+        {
+            if (probe)
+            {
+                await reader.NextResultAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            bool result = reader.GetBoolean(0);
+            return timeoutMs == 0 ? (result ? false : null) : result;
+        }
     }
+
+    /// <summary>
+    /// Whether <paramref name="e"/>, from a connection's first statement, says the server had ended its session or closed
+    /// its socket (not a timeout: a link gone silent is no dead connection to replace, and its wait is reported as such).
+    /// </summary>
+    private static bool EndedBeforeUse(NpgsqlException e) => e switch
+    {
+        PostgresException p => p.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow,
+        _ => e.InnerException is System.IO.IOException or System.IO.EndOfStreamException or System.Net.Sockets.SocketException,
+    };
 
     /// <summary>Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant).</summary>
     public static ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key) =>
@@ -128,7 +180,7 @@ internal static class AdvisoryCommands
     {
         await using var command = connection.CreateCommand();
         command.CommandTimeout = timeoutSeconds;
-        string args = AddKey(command, key);
+        string args = AddKey(command.Parameters, key);
         command.CommandText = $"SELECT pg_catalog.pg_advisory_unlock{(shared ? "_shared" : string.Empty)}({args})";
         object? result = async ? await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false) : command.ExecuteScalar();
         return result is true;
@@ -194,17 +246,27 @@ internal static class AdvisoryCommands
         return "classid = $1::oid AND objid = $2::oid AND objsubid = $3";
     }
 
-    private static string AddKey(NpgsqlCommand command, AdvisoryKey key)
+    private static string AddKey(NpgsqlParameterCollection parameters, AdvisoryKey key)
     {
-        int first = command.Parameters.Count + 1;
+        int first = parameters.Count + 1;
         if (key.SubId == AdvisoryKey.BigintForm)
         {
-            command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = key.BigintValue });
+            parameters.Add(new NpgsqlParameter<long> { TypedValue = key.BigintValue });
             return $"${first}";
         }
 
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+        parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
         return $"${first}, ${first + 1}";
     }
+}
+
+/// <summary>
+/// A connection new to a session was found ended before its first statement ran (it was ended while idle in the pool):
+/// nothing was taken on it, and another connection may take its place. The server's error is the inner exception.
+/// </summary>
+internal sealed class StaleConnectionException(NpgsqlException inner)
+    : Exception("The pooled connection had been ended before its first statement.", inner)
+{
+    public NpgsqlException Error => (NpgsqlException)InnerException!;
 }

@@ -248,8 +248,38 @@ public abstract class PostgresLock : LockPrimitive
                 }
 
                 entered = true;
-                int serverWaitMs = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
-                var attempt = await AttemptAsync(session, connection, key, description, shared, serverWaitMs, Provider.AnswerTimeoutSeconds, stopping.Token).ConfigureAwait(false);
+                Attempt attempt;
+                int replaced = 0;
+                try
+                {
+                    while (true)
+                    {
+                        try
+                        {
+                            attempt = await AttemptAsync(session, connection, key, description, shared, RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start)),
+                                Provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
+                            break;
+                        }
+                        catch (StaleConnectionException stale)
+                        {
+                            // The connection the session got from the pool had been ended there (a server restart, or an
+                            // administrator's pg_terminate_backend) before the lock's statement ran: nothing is held, and
+                            // the flow never had it, so a new connection takes its place. Bounded by the pool's size: each
+                            // ended connection found is dropped, so the pool runs out of them.
+                            if (++replaced > Provider.ConnectionBudget + 2)
+                            {
+                                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
+                            }
+
+                            connection = await session.ReconnectAsync(stale, stopping.Token).ConfigureAwait(false);
+                        }
+                    }
+                }
+                finally
+                {
+                    session.Proven();
+                }
+
                 if (attempt != Attempt.MadeWay)
                 {
                     waited = attempt == Attempt.TimedOut ? null : attempt == Attempt.Waited || interrupted;
@@ -393,7 +423,7 @@ public abstract class PostgresLock : LockPrimitive
     /// </summary>
     private static async Task<Attempt> AttemptAsync(
         PostgresSession session, NpgsqlConnection connection, AdvisoryKey key, string description, bool shared, int serverWaitMs, int answerSeconds,
-        CancellationToken cancellationToken)
+        bool probe, CancellationToken cancellationToken)
     {
         using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bool blocking = serverWaitMs != 0;
@@ -405,7 +435,7 @@ public abstract class PostgresLock : LockPrimitive
         bool cancelLanded = false;
         try
         {
-            bool? waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, answerSeconds, interrupt.Token).ConfigureAwait(false);
+            bool? waited = await AdvisoryCommands.AcquireAsync(connection, key, shared, serverWaitMs, answerSeconds, probe, interrupt.Token).ConfigureAwait(false);
             return waited is not { } hadToWait ? Attempt.TimedOut : hadToWait ? Attempt.Waited : Attempt.Free;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)

@@ -36,6 +36,9 @@ internal sealed class PostgresSession
     private int _uses = 1;
     private bool _closed;
 
+    // Under the gate: no statement has run on _connection yet, so a break is no loss (see IsUnproven).
+    private bool _unproven;
+
     // Set under the gate when the provider is disposed: the connection is closed and the session takes nothing more.
     private volatile bool _shutDown;
 
@@ -120,28 +123,16 @@ internal sealed class PostgresSession
             if (_connection is null)
             {
                 NpgsqlConnection connection;
-                var dataSource = _provider.DataSource;
                 try
                 {
-                    try
-                    {
-                        connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                    }
-                    catch (PostgresException e) when (_provider.RefusedIdleSessionTimeout(dataSource, e))
-                    {
-                        // A server before 14 (or a PgBouncer) refused the provider's startup option: once per provider.
-                        connection = await _provider.SwitchToBefore14().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                    }
+                    connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
                 }
                 catch (NpgsqlException e)
                 {
                     throw PostgresErrors.CannotConnect(_provider, Owner, description, e);
                 }
 
-                ProcessId = connection.ProcessID;
-                connection.StateChange += OnStateChange;
-                _connection = connection;
-                s_byBackend[(_provider.ServerIdentity, ProcessId)] = this;
+                Attach(connection);
             }
             else if (IsLost || IsBroken)
             {
@@ -155,6 +146,76 @@ internal sealed class PostgresSession
             _gate.Release();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Whether no statement has run on the session's connection yet (the caller has the gate): it came from the pool, where
+    /// the server may have ended it while it was idle. Its first statement probes for that (see <see cref="ReconnectAsync"/>).
+    /// </summary>
+    public bool IsUnproven => _unproven;
+
+    /// <summary>A statement ran on the connection (the caller has the gate): it is the session's from now on.</summary>
+    public void Proven() => _unproven = false;
+
+    private async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var dataSource = _provider.DataSource;
+        try
+        {
+            return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (_provider.RefusedIdleSessionTimeout(dataSource, e))
+        {
+            // A server before 14 (or a PgBouncer) refused the provider's startup option: once per provider.
+            return await _provider.SwitchToBefore14().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private void Attach(NpgsqlConnection connection)
+    {
+        ProcessId = connection.ProcessID;
+        _unproven = true;
+        connection.StateChange += OnStateChange;
+        _connection = connection;
+        s_byBackend[(_provider.ServerIdentity, ProcessId)] = this;
+    }
+
+    /// <summary>
+    /// Replaces the connection the server had ended before its first statement (<paramref name="stale"/>: it was ended while
+    /// idle in the pool, by a restart or an administrator, so nothing was ever taken on it) with a new one, once the pool's
+    /// idle connections, ended alike, are cleared; the caller has the gate, and probes the new one's first statement too. When no new connection opens (the server is
+    /// still down), throws the server's error as the statement would have, and the session keeps the broken connection.
+    /// </summary>
+    public async ValueTask<NpgsqlConnection> ReconnectAsync(StaleConnectionException stale, CancellationToken cancellationToken)
+    {
+        var old = _connection!;
+
+        // The pool's other idle connections were most likely ended alike; those in use are dropped as they return.
+        _provider.DataSource.Clear();
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
+            throw;
+        }
+
+        Unregister();
+        old.StateChange -= OnStateChange;
+        try
+        {
+            await old.DisposeAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Broken already.
+        }
+
+        Attach(connection);
+        return connection;
     }
 
     /// <summary>Takes the gate synchronously, for a release through <c>Dispose</c>; null when the session never connected.</summary>
@@ -369,7 +430,8 @@ internal sealed class PostgresSession
 
     private void OnStateChange(object sender, StateChangeEventArgs e)
     {
-        if (e.CurrentState is ConnectionState.Closed or ConnectionState.Broken)
+        // A connection whose first statement found it ended in the pool held nothing: ReconnectAsync replaces it.
+        if (e.CurrentState is ConnectionState.Closed or ConnectionState.Broken && !_unproven)
         {
             MarkLostFromACommand();
         }
