@@ -423,8 +423,17 @@ internal sealed class PostgresSession
         if (IsLost && (connection.FullState & (ConnectionState.Broken | ConnectionState.Closed)) == 0)
         {
             // Npgsql has no way to drop one pooled connection; clearing the pool closes it as it is returned (and the pool's
-            // idle ones, on a link just found unreliable; connections in use finish their work first).
-            NpgsqlConnection.ClearPool(connection);
+            // idle ones, on a link just found unreliable; connections in use finish their work first). The provider's data
+            // source's pool: NpgsqlConnection.ClearPool clears only a pool made from a connection string, none here, so the
+            // connection went back to the pool with the lock still on it.
+            try
+            {
+                _provider.DataSource.Clear();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The provider was disposed meanwhile: its pool is closed, and this connection with it.
+            }
         }
     }
 
