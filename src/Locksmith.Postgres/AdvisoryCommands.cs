@@ -93,6 +93,7 @@ internal static class AdvisoryCommands
     /// <summary>
     /// Whether <paramref name="e"/>, from a connection's first statement, says the server had ended its session or closed
     /// its socket (not a timeout: a link gone silent is no dead connection to replace, and its wait is reported as such).
+    /// Also the lost-lock check's test of its pooled connection.
     /// </summary>
     private static bool EndedBeforeUse(NpgsqlException e) => e switch
     {
@@ -187,10 +188,25 @@ internal static class AdvisoryCommands
     }
 
     /// <summary>The indexes of the holds whose session no longer holds their key (or no longer exists).</summary>
+    /// <remarks>
+    /// The check's connection comes from the pool, where the server may have ended it while it was idle (an administrator's
+    /// pg_terminate_backend, or a restart) while the holding sessions live on: that failure is no answer about the holds,
+    /// and counted as one it cost every hold its lock. The query only reads, so it runs once more on a new connection, the
+    /// pool's ended ones cleared; a second failure is the server's answer.
+    /// </remarks>
     public static async ValueTask<List<int>> FindLostAsync(NpgsqlDataSource dataSource, List<PostgresHold> holds, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand();
-        return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await using var command = dataSource.CreateCommand();
+            return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (EndedBeforeUse(e))
+        {
+            dataSource.Clear();
+            await using var command = dataSource.CreateCommand();
+            return await FindLostAsync(command, holds, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>

@@ -71,4 +71,63 @@ public sealed class PostgresLostCheckTests
             Assert.True(taken.IsAcquired);
         }
     }
+
+    /// <summary>
+    /// Before, when the server ended the lost-lock check's own connection while it was idle in the pool (here
+    /// pg_terminate_backend of that backend alone), the next check failed on it and counted every hold as lost, though the
+    /// holding sessions lived on and the server still granted their locks (a trial saw it twice). The check asks again on
+    /// a new connection.
+    /// </summary>
+    [Fact]
+    public async Task TheChecksOwnPooledConnectionEndedByTheServer_CostsNoHoldItsLock()
+    {
+        string application = PostgresServer.Unique("lostcheck_conn");
+        await using var provider = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            ConnectionString = $"{PostgresServer.ConnectionString};Application Name={application}",
+            ConnectionBudget = 4,
+            DefaultTimeout = TimeSpan.FromSeconds(60),
+            LostLockCheckInterval = TimeSpan.FromMilliseconds(50),
+        });
+        var mine = provider.CreateExclusiveLock(PostgresServer.Unique("lostcheck_conn"));
+        await using var scope = await mine.AcquireAsync();
+        await using var watcher = await PostgresServer.OpenAsync();
+
+        // The check's connection: the provider's other backend, once a check has run on it.
+        int checker = await WaitForCheckerAsync(watcher, application, scope.SessionProcessId, except: 0, () => false);
+        await using (var terminate = new Npgsql.NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", watcher))
+        {
+            terminate.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = checker });
+            Assert.True((bool)(await terminate.ExecuteScalarAsync())!);
+        }
+
+        // A later check ran on a new connection (after one met the ended connection), or the hold was counted lost (then no
+        // check asks about it any more).
+        await WaitForCheckerAsync(watcher, application, scope.SessionProcessId, except: checker, () => scope.IsLost);
+        Assert.False(scope.IsLost, "The hold was counted lost because the check's own pooled connection had been ended.");
+    }
+
+    /// <summary>
+    /// The pid of a backend of <paramref name="application"/>, other than the holder and <paramref name="except"/>, that ran
+    /// the check's query, or 0 once <paramref name="stop"/> says so (bounded by iterations).
+    /// </summary>
+    private static async Task<int> WaitForCheckerAsync(Npgsql.NpgsqlConnection watcher, string application, int holder, int except, Func<bool> stop)
+    {
+        for (int i = 0; i < 3000 && !stop(); i++)
+        {
+            await using var command = new Npgsql.NpgsqlCommand(
+                "SELECT pid FROM pg_catalog.pg_stat_activity WHERE application_name = $1 AND pid <> $2 AND pid <> $3 AND query LIKE '%unnest%' LIMIT 1", watcher);
+            command.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = application });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = holder });
+            command.Parameters.Add(new Npgsql.NpgsqlParameter<int> { TypedValue = except });
+            if (await command.ExecuteScalarAsync() is int pid)
+            {
+                return pid;
+            }
+
+            await Task.Delay(10);
+        }
+
+        return stop() ? 0 : throw new InvalidOperationException("No lost-lock check ran on a connection of its own.");
+    }
 }
