@@ -296,6 +296,12 @@ internal static class DiagnosticDescriptors
         "An acquisition's scope releases the lock when it is disposed, and only then. Reported when the scope (or the awaited task of one) is discarded, '_ = …' included, or kept in a local, not declared with 'using', that is never used again or only has its properties read (IsAcquired). Any other use of the local (disposed, in a 'using', passed on, returned, stored, captured) is taken to release it; 'out _' is not reported, since a TryAcquire whose result is asserted false takes nothing.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor AttributeOnBackingField = Error(
+        "LSM0054",
+        "Locksmith attribute on a property's backing field",
+        "[field: {0}] on '{1}' goes to the backing field the compiler makes for it, which Locksmith does not read, so {2}; write [{0}(…)] on the property itself, without 'field:'",
+        "Locksmith reads [LockOrder] and [Guarded] on the field or property they are written on. On a property, the 'field:' target moves the attribute to the compiler's backing field, where neither the generator nor the analyzers look, so it has no effect.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 
