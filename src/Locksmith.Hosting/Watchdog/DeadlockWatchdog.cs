@@ -15,9 +15,16 @@ namespace Locksmith.Hosting;
 /// <remarks>
 /// When nothing waits the detector only walks the list of registered owners, so an idle app pays next to nothing. The
 /// loop runs on the thread pool between ticks; no thread is kept.
+/// <para>
+/// A lifecycle service, like the policy: the loop starts at <see cref="StartingAsync"/>, before any hosted service
+/// starts, and ends at <see cref="StoppedAsync"/>, after all have stopped. As a plain <see cref="BackgroundService"/> it
+/// started and stopped in its registration order, so a service registered before <c>AddLocksmith</c> (the worker
+/// template's <c>Worker</c>) started before it and stopped after it: a deadlock in that service's start (which hangs the
+/// host's start) or stop (which hangs its shutdown until <c>HostOptions.ShutdownTimeout</c>) was never reported.
+/// </para>
 /// </remarks>
 internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, StartFailure startFailure)
-    : BackgroundService
+    : BackgroundService, IHostedLifecycleService
 {
     private static int s_running;
 
@@ -34,6 +41,20 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
 
     /// <summary>The number of the scan (1-based, as <see cref="Scans"/> counts) that last logged a new cycle; 0 if none.</summary>
     internal long DetectedAtScan => Interlocked.Read(ref _detectedAtScan);
+
+    public Task StartingAsync(CancellationToken cancellationToken) => base.StartAsync(cancellationToken);
+
+    /// <summary>Nothing: the loop started at <see cref="StartingAsync"/>.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Nothing: the loop goes on watching the other services stop, and ends at <see cref="StoppedAsync"/>.</summary>
+    public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => base.StopAsync(cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
