@@ -96,6 +96,11 @@ public sealed class OptionsTests
     [InlineData("DefaultTimeout", "5s", "a time span written [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds), or -00:00:00.001 for infinite")]
     [InlineData("WatchdogInterval", "Infinite", "a time span written [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds), or -00:00:00.001 for infinite")]
     [InlineData("OrderViolationAction", "Warn", "one of Throw, Report, Ignore")]
+    // A list of names converts (the binder ORs them), so before it bound silently to another name or failed naming a
+    // number nobody wrote: 'Report,Throw' started as Report, 'Throw,Ignore' as Ignore, 'Report,Ignore' failed as '3'.
+    [InlineData("OrderViolationAction", "Report,Throw", "one of Throw, Report, Ignore")]
+    [InlineData("OrderViolationAction", "Throw, Ignore", "one of Throw, Report, Ignore")]
+    [InlineData("OrderViolationAction", "Report,Ignore", "one of Throw, Report, Ignore")]
     [InlineData("MetricsEnabled", "yes", "true or false")]
     [InlineData("DegradedTimeoutCount", "ten", "a whole number")]
     public async Task A_value_that_does_not_convert_fails_start_saying_how_to_write_it(string key, string value, string expected)

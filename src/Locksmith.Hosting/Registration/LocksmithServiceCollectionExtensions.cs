@@ -87,6 +87,14 @@ public static class LocksmithServiceCollectionExtensions
             throw new InvalidOperationException(string.Join(" ", days));
         }
 
+        // The binder parses an enum as Enum.Parse does, so a list of names ("Report,Throw") binds to their bitwise OR, and
+        // the binder says nothing: another name than any written (Report, Ignore), or a number the validator then names
+        // ('3') though nobody wrote it. OrderViolationAction takes one name.
+        if (UnconvertibleValues(section, enumListsOnly: true) is { Length: > 0 } lists)
+        {
+            throw new InvalidOperationException(string.Join(" ", lists));
+        }
+
         try
         {
             section.Bind(options, static binder => binder.ErrorOnUnknownConfiguration = true);
@@ -111,7 +119,9 @@ public static class LocksmithServiceCollectionExtensions
     /// The section's values that do not convert to their setting's type as the binder converts them, each as
     /// <c>Locksmith:DefaultTimeout = '5s' is invalid: it must be …</c>, the form the validator's messages take.
     /// </summary>
-    private static string[] UnconvertibleValues(IConfigurationSection section)
+    /// <param name="section">The section.</param>
+    /// <param name="enumListsOnly">Only enum values written as a list of names, which the binder converts to their OR.</param>
+    private static string[] UnconvertibleValues(IConfigurationSection section, bool enumListsOnly = false)
     {
         var bad = new List<string>();
         foreach (var child in section.GetChildren())
@@ -124,6 +134,16 @@ public static class LocksmithServiceCollectionExtensions
             }
 
             var type = property.PropertyType;
+            if (enumListsOnly)
+            {
+                if (type == typeof(Locksmith.OrderViolationAction) && value.Contains(',', StringComparison.Ordinal))
+                {
+                    bad.Add($"{child.Path} = '{value}' is invalid: it must be one of {string.Join(", ", Enum.GetNames<Locksmith.OrderViolationAction>())}.");
+                }
+
+                continue;
+            }
+
             string? expected =
                 type == typeof(TimeSpan) && !TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out _)
                     ? "a time span written [d.]hh:mm:ss[.fffffff] (00:00:05 is five seconds), or -00:00:00.001 for infinite"
