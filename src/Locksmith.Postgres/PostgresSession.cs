@@ -183,8 +183,9 @@ internal sealed class PostgresSession
     /// <summary>
     /// Replaces the connection the server had ended before its first statement (<paramref name="stale"/>: it was ended while
     /// idle in the pool, by a restart or an administrator, so nothing was ever taken on it) with a new one, once the pool's
-    /// idle connections, ended alike, are cleared; the caller has the gate, and probes the new one's first statement too. When no new connection opens (the server is
-    /// still down), throws the server's error as the statement would have, and the session keeps the broken connection.
+    /// idle connections, ended alike, are cleared; the caller has the gate, and probes the new one's first statement too.
+    /// When no new connection opens (the server is still down), throws the server's error as the statement would have, and
+    /// the session keeps the broken connection.
     /// </summary>
     public async ValueTask<NpgsqlConnection> ReconnectAsync(StaleConnectionException stale, CancellationToken cancellationToken)
     {
@@ -203,19 +204,27 @@ internal sealed class PostgresSession
             throw;
         }
 
+        await DetachAsync(old).ConfigureAwait(false);
+        Attach(connection);
+        return connection;
+    }
+
+    /// <summary>
+    /// Lets go of a connection the session no longer uses, without an unlock (the caller has the gate): out of the
+    /// backend map, its state changes no longer the session's, closed.
+    /// </summary>
+    private async ValueTask DetachAsync(NpgsqlConnection connection)
+    {
         Unregister();
-        old.StateChange -= OnStateChange;
+        connection.StateChange -= OnStateChange;
         try
         {
-            await old.DisposeAsync().ConfigureAwait(false);
+            await connection.DisposeAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // Broken already.
+            // Broken already: the server ended the session, and its locks with it.
         }
-
-        Attach(connection);
-        return connection;
     }
 
     /// <summary>Takes the gate synchronously, for a release through <c>Dispose</c>; null when the session never connected.</summary>
@@ -367,16 +376,7 @@ internal sealed class PostgresSession
             _shutDown = true;
             if (Interlocked.Exchange(ref _connection, null) is { } connection)
             {
-                Unregister();
-                connection.StateChange -= OnStateChange;
-                try
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
-                {
-                    // Broken already: the server ended the session, and its locks with it.
-                }
+                await DetachAsync(connection).ConfigureAwait(false);
             }
 
         }
