@@ -264,8 +264,8 @@ public abstract class PostgresLock : LockPrimitive
                         {
                             // The connection the session got from the pool had been ended there (a server restart, or an
                             // administrator's pg_terminate_backend) before the lock's statement ran: nothing is held, and
-                            // the flow never had it, so a new connection takes its place. Bounded by the pool's size: each
-                            // ended connection found is dropped, so the pool runs out of them.
+                            // the flow never had it, so a new connection takes its place. ReconnectAsync clears the pool's
+                            // idle connections, so the next one is new; the bound only stops a server that keeps ending them.
                             if (++replaced > Provider.ConnectionBudget + 2)
                             {
                                 System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
