@@ -210,9 +210,10 @@ internal sealed partial class ControlledRun
     /// holder and where to create it. Null when the flow's thread waits for no Locksmith lock.
     /// </summary>
     /// <remarks>
-    /// Read off the thread's owner record only. An async flow queued on such a lock is listed by
-    /// <see cref="DeadlockDetector.CurrentWaits"/>, but that reads the flow's name inside its execution context, which on
-    /// this thread would look like a continuation of the flow and be adopted as one: the thread would wait for its turn.
+    /// Read off the thread's owner record: a flow found here blocks its thread in a real wait. An async flow queued on
+    /// such a lock awaits instead, and is reported as awaiting something outside Locksmith; there
+    /// <see cref="DeadlockDetector.CurrentWaits"/> could name its lock, as its read of the flow's name inside the flow's
+    /// execution context is no longer adopted as a continuation of the flow (<see cref="LockOwner.ReadingFlowContext"/>).
     /// </remarks>
     private string? ExplainUncontrolledWaitLocked(FlowState flow)
     {
