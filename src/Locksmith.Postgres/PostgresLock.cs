@@ -250,34 +250,27 @@ public abstract class PostgresLock : LockPrimitive
                 entered = true;
                 Attempt attempt;
                 int replaced = 0;
-                try
+                while (true)
                 {
-                    while (true)
+                    try
                     {
-                        try
-                        {
-                            attempt = await AttemptAsync(session, connection, key, description, shared, RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start)),
-                                Provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
-                            break;
-                        }
-                        catch (StaleConnectionException stale)
-                        {
-                            // The connection the session got from the pool had been ended there (a server restart, or an
-                            // administrator's pg_terminate_backend) before the lock's statement ran: nothing is held, and
-                            // the flow never had it, so a new connection takes its place. ReconnectAsync clears the pool's
-                            // idle connections, so the next one is new; the bound only stops a server that keeps ending them.
-                            if (++replaced > Provider.ConnectionBudget + 2)
-                            {
-                                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
-                            }
-
-                            connection = await session.ReconnectAsync(stale, stopping.Token).ConfigureAwait(false);
-                        }
+                        attempt = await AttemptAsync(session, connection, key, description, shared, RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start)),
+                            Provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
+                        break;
                     }
-                }
-                finally
-                {
-                    session.Proven();
+                    catch (StaleConnectionException stale)
+                    {
+                        // The connection the session got from the pool had been ended there (a server restart, or an
+                        // administrator's pg_terminate_backend) before the lock's statement ran: nothing is held, and
+                        // the flow never had it, so a new connection takes its place. ReconnectAsync clears the pool's
+                        // idle connections, so the next one is new; the bound only stops a server that keeps ending them.
+                        if (++replaced > Provider.ConnectionBudget + 2)
+                        {
+                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
+                        }
+
+                        connection = await session.ReconnectAsync(stale, stopping.Token).ConfigureAwait(false);
+                    }
                 }
 
                 if (attempt != Attempt.MadeWay)
@@ -457,6 +450,9 @@ public abstract class PostgresLock : LockPrimitive
         }
         finally
         {
+            // The statement was sent, so the connection is the session's from now on (a stale one's replacement starts
+            // unproven again). A wait that made way before sending it (a try of the flow queued) proved nothing.
+            session.Proven();
             if (blocking)
             {
                 session.EndWait();
