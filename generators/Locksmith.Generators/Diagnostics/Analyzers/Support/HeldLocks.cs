@@ -19,7 +19,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <c>if (scope.IsAcquired)</c> (also through <c>&amp;&amp;</c>, <c>!</c>, <c>== false</c>, <c>is true</c> and
 /// <c>is { IsAcquired: true }</c>), in the
 /// <c>else</c> of the negated test, or after <c>if (!scope.IsAcquired) return;</c> (any branch that leaves: return,
-/// throw, break, continue) in an enclosing block.
+/// throw, break, continue) in an enclosing block. A <c>try</c>/<c>finally</c> that releases an acquisition made before it
+/// (<c>var scope = _lock.Acquire(); try { … } finally { scope.Dispose(); }</c>, or <c>_lock.Acquire(); try { … } finally
+/// { _lock.Release(); }</c>) is such a scope for its <c>try</c> block (<see cref="ReleasedInFinally"/>).
 /// </summary>
 /// <remarks>
 /// The check is syntactic and local, like Clang's thread-safety analysis: it does not follow calls, and a lambda
@@ -292,6 +294,14 @@ internal static class HeldLocks
                 Collect(call, usingStatement.Resources, facts, asyncOnly, found);
             }
 
+            if (parent is ITryOperation tryStatement)
+            {
+                foreach (var (_, acquisition) in ReleasedInFinally(tryStatement, child, call))
+                {
+                    Collect(call, acquisition, facts, asyncOnly, found);
+                }
+            }
+
             if (parent is IBlockOperation block)
             {
                 foreach (var statement in block.Operations)
@@ -365,6 +375,17 @@ internal static class HeldLocks
                 return (usingStatement.Resources, local);
             }
 
+            if (parent is ITryOperation tryStatement)
+            {
+                foreach (var (resource, acquisition) in ReleasedInFinally(tryStatement, child, access))
+                {
+                    if (Holds(access, resource, lockMember, instance, ref uncheckedTry, out var scope))
+                    {
+                        return (acquisition, scope);
+                    }
+                }
+            }
+
             if (parent is IBlockOperation block)
             {
                 foreach (var statement in block.Operations)
@@ -384,6 +405,83 @@ internal static class HeldLocks
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The acquisitions that a <c>try</c>/<c>finally</c> holds where <paramref name="child"/> (its <c>try</c> block, a
+    /// <c>catch</c>, or its <c>finally</c> up to the release) runs, as a <c>using</c> would: the acquire call made before the
+    /// <c>try</c> whose scope local the <c>finally</c> disposes (<c>var scope = _lock.Acquire(); try { … } finally {
+    /// scope.Dispose(); }</c>, the shape of a generated wrapper; <c>await scope.DisposeAsync()</c>; a scope from
+    /// <c>TryAcquire(…, out var scope)</c>, whose check <see cref="Holds"/> still asks for), and an <c>Acquire…</c>
+    /// call made as a statement of the block just around the <c>try</c>, before it, of a lock the <c>finally</c> releases by
+    /// hand on the same receiver (<c>_lock.Acquire(); try { … } finally { _lock.Release(); }</c>). Each comes as a
+    /// resource for <see cref="Holds"/> (the disposed local, whose acquisition and checks it finds, or the statement) and
+    /// the acquisition itself, where the hold begins (for <see cref="UsedBetween"/> and <see cref="Collect"/>).
+    /// </summary>
+    private static System.Collections.Generic.IEnumerable<(IOperation Resource, IOperation Acquisition)> ReleasedInFinally(ITryOperation tryStatement, IOperation child, IOperation at)
+    {
+        if (tryStatement.Finally is not { } cleanup ||
+            (child != tryStatement.Body && child != cleanup && !tryStatement.Catches.Contains(child)))
+        {
+            yield break;
+        }
+
+        int tryStart = tryStatement.Syntax.SpanStart;
+        foreach (var release in cleanup.Descendants().OfType<IInvocationOperation>())
+        {
+            if (child == cleanup && release.Syntax.SpanStart <= at.Syntax.SpanStart)
+            {
+                continue;
+            }
+
+            string name = release.TargetMethod.Name;
+            var receiver = OperationFacts.Unwrap(release.Instance);
+            if (name is "Dispose" or "DisposeAsync" && receiver is ILocalReferenceOperation disposed)
+            {
+                foreach (var acquire in AcquisitionsOf(disposed.Local, OperationFacts.Root(tryStatement)))
+                {
+                    if (acquire.Syntax.Span.End <= tryStart)
+                    {
+                        yield return (disposed, acquire);
+                    }
+                }
+            }
+            else if (name is "Release" or "ReleaseRead" or "ReleaseWrite" && receiver is IMemberReferenceOperation released &&
+                tryStatement.Parent is IBlockOperation block)
+            {
+                foreach (var statement in block.Operations.TakeWhile(statement => statement != tryStatement))
+                {
+                    if (statement is IExpressionStatementOperation { Operation: IInvocationOperation acquire } &&
+                        acquire.TargetMethod.Name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) &&
+                        OperationFacts.Unwrap(acquire.Instance) is IMemberReferenceOperation acquired &&
+                        SameLock(acquired.Member, released.Member) &&
+                        (acquired.Member.IsStatic || OperationFacts.SameInstance(acquired.Instance, released.Instance)))
+                    {
+                        yield return (statement, statement);
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The <c>Acquire…</c>/<c>TryAcquire…</c> calls that give a local its value: its initializer's, or one it is an <c>out</c> argument of.</summary>
+    private static System.Collections.Generic.IEnumerable<IInvocationOperation> AcquisitionsOf(ILocalSymbol local, IOperation root)
+    {
+        foreach (var invocation in root.Descendants().OfType<IInvocationOperation>())
+        {
+            string name = invocation.TargetMethod.Name;
+            if (!name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) && !name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            bool outArgument = invocation.Arguments.Any(a => a.Parameter?.RefKind == RefKind.Out &&
+                a.Value.DescendantsAndSelf().Any(v => v is ILocalReferenceOperation r && SymbolEqualityComparer.Default.Equals(r.Local, local)));
+            if (outArgument || SymbolEqualityComparer.Default.Equals(OperationFacts.LocalDeclaredBy(invocation), local))
+            {
+                yield return invocation;
+            }
+        }
     }
 
     /// <summary>
