@@ -42,7 +42,8 @@ internal static class HeldLocks
         var member = access.Member;
         var instance = access.Instance;
 
-        if (containingSymbol is IFieldSymbol or IPropertySymbol || OperationFacts.IsObjectUnderConstruction(instance))
+        bool constructing = !InALambdaKeptToRunLater(access);
+        if ((containingSymbol is IFieldSymbol or IPropertySymbol && constructing) || OperationFacts.IsObjectUnderConstruction(instance))
         {
             // Initializers (of members, or of an object being created) run before the object is shared.
             return true;
@@ -50,7 +51,7 @@ internal static class HeldLocks
 
         if (containingSymbol is IMethodSymbol method)
         {
-            if (IsOwnConstructor(method, member, instance) || HeldByMethod(method, guard, instance, facts))
+            if ((constructing && IsOwnConstructor(method, member, instance)) || HeldByMethod(method, guard, instance, facts))
             {
                 return true;
             }
@@ -66,9 +67,10 @@ internal static class HeldLocks
     /// </summary>
     public static bool IsHeldAt(IOperation at, IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts)
     {
-        if (containingSymbol is IFieldSymbol or IPropertySymbol || OperationFacts.IsObjectUnderConstruction(access.Instance) ||
+        bool constructing = !InALambdaKeptToRunLater(access);
+        if ((containingSymbol is IFieldSymbol or IPropertySymbol && constructing) || OperationFacts.IsObjectUnderConstruction(access.Instance) ||
             (containingSymbol is IMethodSymbol method &&
-                (IsOwnConstructor(method, access.Member, access.Instance) || HeldByMethod(method, guard, access.Instance, facts))))
+                ((constructing && IsOwnConstructor(method, access.Member, access.Instance)) || HeldByMethod(method, guard, access.Instance, facts))))
         {
             return true;
         }
@@ -111,6 +113,53 @@ internal static class HeldLocks
             (LockMembers.ForwardedTo(held.LockMember) ?? held.LockMember).OriginalDefinition,
             (LockMembers.ForwardedTo(guard.LockMember) ?? guard.LockMember).OriginalDefinition) &&
         (guard.LockMember.IsStatic || instance is null || OperationFacts.IsThis(instance));
+
+    /// <summary>
+    /// Whether <paramref name="access"/> is in a lambda that is surely kept to run later, after a constructor or
+    /// initializer around it has shared the object: an event handler subscribed (<c>x.Changed += (s, e) =&gt; …</c>), a
+    /// delegate given directly to a constructor (<c>new
+    /// Timer(…)</c>, <c>new Thread(…)</c>, <c>new Lazy&lt;T&gt;(…)</c>), or work started with <c>Task.Run</c>,
+    /// <c>TaskFactory.StartNew</c> or <c>ThreadPool.QueueUserWorkItem</c>. Then the constructor does not hold the state
+    /// for it. Any other lambda (run inline, given to another method) and a local function are left to the constructor:
+    /// when unsure, it holds.
+    /// </summary>
+    private static bool InALambdaKeptToRunLater(IOperation access)
+    {
+        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation lambda && KeptToRunLater(lambda))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static bool KeptToRunLater(IAnonymousFunctionOperation lambda)
+    {
+        IOperation node = lambda;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        switch (node.Parent)
+        {
+            // Not a delegate stored in a field or property: such a one is as often run under the lock later (a condition's
+            // predicate cached in the constructor), so the constructor holds for it, as for any lambda it is unsure of.
+            case IEventAssignmentOperation { Adds: true } subscription when subscription.HandlerValue == node:
+            case IArgumentOperation { Parent: IObjectCreationOperation }:
+                return true;
+            case IArgumentOperation { Parent: IInvocationOperation call }:
+                var method = call.TargetMethod;
+                string? space = method.ContainingType?.ContainingNamespace?.ToDisplayString();
+                return (space == "System.Threading.Tasks" && method.ContainingType!.Name is "Task" or "TaskFactory" && method.Name is "Run" or "StartNew") ||
+                    (space == "System.Threading" && method.ContainingType!.Name == "ThreadPool" && method.Name.EndsWith("QueueUserWorkItem", StringComparison.Ordinal));
+            default:
+                return false;
+        }
+    }
 
     private static bool IsOwnConstructor(IMethodSymbol method, ISymbol member, IOperation? instance)
     {
