@@ -138,9 +138,9 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor ReadAccessWritesGuardedMember = Error(
         "LSM0021",
-        "Read-access method writes guarded state",
-        "'{0}' holds '{1}' for reading only but writes '{2}'; other readers run at the same time, so use Access = LockAccess.Write",
-        "The read mode of a read-write lock is shared: code holding it must not change the state it guards.",
+        "Guarded state written under a read lock",
+        "'{0}' holds '{1}' for reading only{2} but writes '{3}'; other readers run at the same time, so {4}",
+        "The read mode of a read-write lock is shared: code holding it, as a read-access method or in a read scope, must not change the state it guards.",
         ConcurrencyCategory);
 
     public static readonly DiagnosticDescriptor LockOrderInversion = Warning(

@@ -7,7 +7,11 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.Generators.Diagnostics.Analyzers;
 
-/// <summary>LSM0021: a method guarded with <c>Access = LockAccess.Read</c> that writes state guarded by the same lock.</summary>
+/// <summary>
+/// LSM0021: state guarded by a read-write lock written where that lock is held for reading only: in a method guarded with
+/// <c>Access = LockAccess.Read</c>, or in a read scope of the lock (<c>using var scope = _lock.AcquireRead();</c>,
+/// <c>AcquireReadAsync</c>, a checked <c>TryAcquireRead…</c>, a read lock released in a <c>finally</c>).
+/// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
 {
@@ -31,25 +35,63 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts)
     {
-        if (context.ContainingSymbol is not IMethodSymbol method ||
-            facts.GuardOf(method) is not { IsRead: true } methodGuard)
-        {
-            return;
-        }
-
         var access = (IMemberReferenceOperation)context.Operation;
-        if (facts.GuardOf(access.Member) is not { } guard ||
-            !SymbolEqualityComparer.Default.Equals(guard.LockMember.OriginalDefinition, methodGuard.LockMember.OriginalDefinition) ||
+        if (context.ContainingSymbol is not IMethodSymbol method ||
+            facts.GuardOf(access.Member) is not { } guard ||
             !OperationFacts.IsWriteOrMutation(access))
         {
             return;
         }
 
+        string display = SymbolNames.Display(method);
+        if (facts.GuardOf(method) is { IsRead: true } methodGuard &&
+            SymbolEqualityComparer.Default.Equals(guard.LockMember.OriginalDefinition, methodGuard.LockMember.OriginalDefinition))
+        {
+            Report(context, access, display, guard, string.Empty, "use Access = LockAccess.Write");
+            return;
+        }
+
+        // A read scope of the lock around the write (using var scope = _lock.AcquireRead();): as a read core, unless the
+        // method holds the lock itself (a write core, whose read scope would throw anyway) or builds the object.
+        if ((guard.Capabilities & LockCapabilities.ReadWrite) == 0 ||
+            method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor ||
+            HeldLocks.HeldByMethod(method, guard, access.Instance, facts) ||
+            HeldLocks.ScopeAcquisition(access, guard.LockMember, access.Instance) is not { } acquire ||
+            ReadAcquisition(acquire.TargetMethod.Name) is not { } writeName)
+        {
+            return;
+        }
+
+        Report(
+            context,
+            access,
+            display,
+            guard,
+            $" (in the scope of '{acquire.TargetMethod.Name}')",
+            $"take it with '{writeName}' where this code writes (a read lock does not upgrade)");
+    }
+
+    /// <summary>For a read acquisition (<c>AcquireRead</c>, <c>TryAcquireReadAsync</c>, …), the name of its write form; else null.</summary>
+    private static string? ReadAcquisition(string name)
+    {
+        foreach (string prefix in new[] { KnownNames.Acquire + "Read", KnownNames.TryAcquire + "Read" })
+        {
+            if (name.StartsWith(prefix, System.StringComparison.Ordinal))
+            {
+                return prefix.Substring(0, prefix.Length - "Read".Length) + "Write" + name.Substring(prefix.Length);
+            }
+        }
+
+        return null;
+    }
+
+    private static void Report(OperationAnalysisContext context, IMemberReferenceOperation access, string holder, Guard guard, string how, string fix) =>
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.ReadAccessWritesGuardedMember,
             access.Syntax.GetLocation(),
-            SymbolNames.Display(method),
+            holder,
             guard.LockMember.Name,
-            access.Member.Name));
-    }
+            how,
+            access.Member.Name,
+            fix));
 }

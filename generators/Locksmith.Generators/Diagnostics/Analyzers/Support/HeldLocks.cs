@@ -78,6 +78,32 @@ internal static class HeldLocks
         return HeldByScope(at, guard.LockMember, access.Instance, out _);
     }
 
+    /// <summary>
+    /// The acquire call of the innermost scope that holds <paramref name="lockMember"/> of the object <paramref name="instance"/>
+    /// denotes at <paramref name="access"/>, by the rules of <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/>
+    /// (a using, or a try/finally that releases it; a <c>TryAcquire…</c> only where its success is checked), or null.
+    /// </summary>
+    /// <remarks>
+    /// Null too when that scope's local is used (disposed, passed on) before the access, or another acquisition of the
+    /// lock comes between (<c>read.Dispose(); using var write = _lock.AcquireWrite();</c>): the mode held there is not known.
+    /// </remarks>
+    public static IInvocationOperation? ScopeAcquisition(IOperation access, ISymbol lockMember, IOperation? instance)
+    {
+        IInvocationOperation? uncheckedTry = null;
+        if (EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry) is not { } scope ||
+            Takes(scope.Resource, lockMember, instance) is not { } taken ||
+            (scope.Local is { } local && UsedBetween(local, scope.Resource, access)))
+        {
+            return null;
+        }
+
+        int after = taken.Acquire.Syntax.Span.End;
+        int before = access.Syntax.SpanStart;
+        bool another = OperationFacts.Root(access).Descendants().OfType<IInvocationOperation>().Any(other =>
+            other.Syntax.SpanStart >= after && other.Syntax.SpanStart < before && IsAcquire(other, lockMember, instance));
+        return another ? null : taken.Acquire;
+    }
+
     /// <summary>Whether a method (or the property whose accessor it is) is guarded by the lock, on the same object.</summary>
     public static bool HeldByMethod(IMethodSymbol method, Guard guard, IOperation? instance, LockFacts facts)
     {
