@@ -12,7 +12,8 @@ namespace Locksmith.Generators.Tests;
 /// or the <c>finally</c> before the release) holds the lock: no LSM0020 (from a trial of the analyzers on realistic
 /// code: every such access was reported). After the <c>finally</c>, in a <c>try</c> whose <c>finally</c> releases
 /// another lock or another object's, or where a <c>TryAcquire…</c>'s success is not checked, it is still reported; and
-/// a wrapper of the held lock called in the <c>try</c> is LSM0023, one of a lower level LSM0022, as in a <c>using</c>.
+/// a wrapper of the held lock called in the <c>try</c> is LSM0023, one of a lower level LSM0022, and work started and
+/// left running in the <c>try</c> of an async lock's scope LSM0026, as in a <c>using</c>.
 /// </summary>
 public sealed class GuardedStateInATryFinallyTests
 {
@@ -195,6 +196,44 @@ public sealed class GuardedStateInATryFinallyTests
                 finally { scope.Dispose(); }
                 Add(1);
                 _ledger.Post(1);
+            }
+        }
+        """));
+
+    [Fact]
+    public void LSM0026_ForWorkStartedInTheTry_OfAnAsyncScopeDisposedInTheFinally() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Pump
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private Task? _pending;
+            private static Task SaveAsync(int x) => Task.CompletedTask;
+
+            public async Task Started()
+            {
+                var scope = await _lock.AcquireAsync();
+                try
+                {
+                    _ = {|LSM0026:Task.Run(() => 1)|};
+                    _pending = {|LSM0026:SaveAsync(1)|};
+                }
+                finally { await scope.DisposeAsync(); }
+            }
+
+            public async Task AwaitedOrAfterOrSuppressed()
+            {
+                var scope = await _lock.AcquireAsync();
+                try
+                {
+                    var saved = SaveAsync(2);
+                    await saved;
+                    using (ExecutionContext.SuppressFlow()) { _ = Task.Run(() => 1); }
+                }
+                finally { scope.Dispose(); }
+                _ = Task.Run(() => 2);
             }
         }
         """));

@@ -19,7 +19,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <remarks>
 /// Held is decided syntactically and locally, like LSM0020's: in the body of a <c>using</c> whose resource is the scope
 /// of an async flow's hold (<c>AsyncLockScope</c>, <c>AsyncLockSetScope</c>, Locksmith.Postgres's), after such a
-/// <c>using</c> declaration in an enclosing block, or in an async core guarded by an async lock. Unlike LSM0020, a
+/// <c>using</c> declaration in an enclosing block, in the <c>try</c> of a <c>try</c>/<c>finally</c> that disposes such a
+/// scope declared before it, or in an async core guarded by an async lock. Unlike LSM0020, a
 /// lambda or local function is a boundary (it runs when called, perhaps after the hold); so is
 /// <c>ExecutionContext.SuppressFlow()</c> (the work then starts without the flow's context). A task passed on, returned
 /// or awaited is taken for the flow's own work, and so is one kept in a local that the hold reads again after the call
@@ -215,7 +216,32 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                     yield return (declaration.DeclarationGroup, block.Operations.SkipWhile(statement => statement != declaration).Skip(1));
                 }
             }
+            else if (parent is ITryOperation { Finally: { } cleanup } tryStatement && (child == tryStatement.Body || tryStatement.Catches.Contains(child)))
+            {
+                // var scope = await _lock.AcquireAsync(); try { … } finally { scope.Dispose(); }: the scope's declaration,
+                // made before the try, is the resource; the try block and its catches are what it covers.
+                foreach (var declarator in DisposedIn(cleanup, tryStatement))
+                {
+                    yield return (declarator, new IOperation[] { tryStatement.Body }.Concat(tryStatement.Catches));
+                }
+            }
         }
+    }
+
+    /// <summary>The declarations, made before the <c>try</c>, of the locals its <c>finally</c> disposes (<c>Dispose</c>, <c>DisposeAsync</c>).</summary>
+    private static IEnumerable<IVariableDeclaratorOperation> DisposedIn(IBlockOperation cleanup, ITryOperation tryStatement)
+    {
+        var disposed = cleanup.Descendants().OfType<IInvocationOperation>()
+            .Where(static call => call.TargetMethod.Name is "Dispose" or "DisposeAsync")
+            .Select(static call => OperationFacts.Unwrap(call.Instance)).OfType<ILocalReferenceOperation>()
+            .Select(static reference => reference.Local).ToList();
+        if (disposed.Count == 0)
+        {
+            return Enumerable.Empty<IVariableDeclaratorOperation>();
+        }
+
+        return Root(tryStatement).Descendants().OfType<IVariableDeclaratorOperation>().Where(declarator =>
+            declarator.Syntax.Span.End <= tryStatement.Syntax.SpanStart && disposed.Contains(declarator.Symbol, SymbolEqualityComparer.Default));
     }
 
     private static bool InsideLambda(IOperation operation)
