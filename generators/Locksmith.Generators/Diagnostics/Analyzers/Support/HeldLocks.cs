@@ -643,6 +643,14 @@ internal static class HeldLocks
             {
                 return acquire;
             }
+
+            // scope = await _lock.TryAcquireAsync(…); in a retry loop, the local declared before it.
+            if (operation is ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment &&
+                SymbolEqualityComparer.Default.Equals(target.Local, local) &&
+                assignment.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i => IsAcquire(i, lockMember, instance)) is { } assigned)
+            {
+                return assigned;
+            }
         }
 
         return null;
@@ -675,6 +683,14 @@ internal static class HeldLocks
                         }
 
                         if (statement is IConditionalOperation { WhenTrue: { } leaving } test && Proves(test.Condition, false, acquire, scope) && Leaves(leaving))
+                        {
+                            return true;
+                        }
+
+                        // A retry loop (while (!_lock.TryAcquire(slice, out scope)) { … }, do { … } while (!scope.IsAcquired))
+                        // ends only once the lock is taken, unless a break or goto may leave it first.
+                        if (statement is IWhileLoopOperation { ConditionIsUntil: false, Condition: { } condition } loop &&
+                            Proves(condition, false, acquire, scope) && !MayLeaveEarly(loop))
                         {
                             return true;
                         }
@@ -713,10 +729,50 @@ internal static class HeldLocks
                     (comparison.LeftOperand.ConstantValue is { HasValue: true, Value: bool left } && Proves(comparison.RightOperand, value == (left == equals), acquire, scope));
             case IIsPatternOperation pattern:
                 return ProvesPattern(pattern.Value, pattern.Pattern, value, acquire, scope);
+            case ILocalReferenceOperation kept when KeepsResultOf(kept.Local, acquire):
+                return value;
             default:
                 return false;
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="local"/> is a <c>bool</c> that only ever holds the result of <paramref name="acquire"/>
+    /// (<c>bool taken = _lock.TryAcquire(…, out var scope);</c>, never assigned again): testing it tests the acquisition.
+    /// </summary>
+    private static bool KeepsResultOf(ILocalSymbol local, IInvocationOperation acquire)
+    {
+        if (local.Type.SpecialType != SpecialType.System_Boolean || local.RefKind != RefKind.None)
+        {
+            return false;
+        }
+
+        bool initialized = false;
+        foreach (var operation in OperationFacts.Root(acquire).Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+            {
+                initialized = declarator.Initializer is { } initializer && OperationFacts.Unwrap(initializer.Value)?.Syntax == acquire.Syntax;
+                if (!initialized)
+                {
+                    return false;
+                }
+            }
+            else if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                (OperationFacts.IsWrite(reference) || reference.Parent is IAddressOfOperation))
+            {
+                return false;
+            }
+        }
+
+        return initialized;
+    }
+
+    /// <summary>Whether a loop may end other than by its condition: a <c>break</c> out of it, or any <c>goto</c> in it.</summary>
+    private static bool MayLeaveEarly(ILoopOperation loop) =>
+        loop.Body.DescendantsAndSelf().OfType<IBranchOperation>().Any(branch =>
+            branch.BranchKind == BranchKind.GoTo ||
+            (branch.BranchKind == BranchKind.Break && SymbolEqualityComparer.Default.Equals(branch.Target, loop.ExitLabel)));
 
     /// <summary>
     /// Whether <paramref name="input"/> matching <paramref name="pattern"/> (or not, for a false <paramref name="value"/>)
