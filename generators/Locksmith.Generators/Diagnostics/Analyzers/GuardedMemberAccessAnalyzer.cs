@@ -58,8 +58,34 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             guard.Capabilities.SuggestedAcquire(read: OnlyReads(access)),
             guard.Capabilities.SuggestedAwait(),
             problem,
-            fix));
+            fix,
+            LockOf(access, guard)));
     }
+
+    /// <summary>
+    /// The lock as the advice names it: the guard's lock member, of the object whose state is accessed when that is
+    /// not this one and is a plain local, parameter, or field or property chain (<c>other._lock</c>, <c>_parent._lock</c>).
+    /// </summary>
+    private static string LockOf(IMemberReferenceOperation access, Guard guard)
+    {
+        string name = guard.LockMember.Name;
+        if (guard.LockMember.IsStatic || access.Instance is null || OperationFacts.IsThis(access.Instance) ||
+            OperationFacts.Unwrap(access.Instance) is not { } receiver || !IsPlainReceiver(receiver))
+        {
+            return name;
+        }
+
+        return receiver.Syntax.ToString() + "." + name;
+    }
+
+    private static bool IsPlainReceiver(IOperation receiver) => receiver switch
+    {
+        ILocalReferenceOperation or IParameterReferenceOperation => true,
+        IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } => true,
+        IFieldReferenceOperation { Instance: var instance } => instance is null || IsPlainReceiver(OperationFacts.Unwrap(instance)!),
+        IPropertyReferenceOperation { Arguments.Length: 0, Instance: var instance } => instance is null || IsPlainReceiver(OperationFacts.Unwrap(instance)!),
+        _ => false,
+    };
 
     /// <summary>
     /// An access made while the lock is held, by a deferred query kept in a local (<c>q = _items.Where(…)</c>): the
@@ -121,7 +147,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 guard.Capabilities.SuggestedAcquire(read: true),
                 guard.Capabilities.SuggestedAwait(),
                 $" (through the deferred query kept in '{local.Name}', made while the lock was held but run where it is enumerated)",
-                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or "));
+                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or ",
+                LockOf(access, guard)));
         }
     }
 
