@@ -16,9 +16,21 @@ internal static class OperationFacts
             IAssignmentOperation assignment => assignment.Target == reference,
             IIncrementOrDecrementOperation => true,
             IArgumentOperation argument => argument.Parameter?.RefKind is RefKind.Ref or RefKind.Out,
-            ITupleOperation tuple => tuple.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == tuple,
+            ITupleOperation tuple => IsDeconstructedInto(tuple),
             _ => false,
         };
+    }
+
+    // A tuple that is the target of a deconstruction, or an element of one that is (((_a, _b), _c) = …), nested or not.
+    private static bool IsDeconstructedInto(ITupleOperation tuple)
+    {
+        IOperation current = tuple;
+        while (current.Parent is ITupleOperation outer)
+        {
+            current = outer;
+        }
+
+        return current.Parent is IDeconstructionAssignmentOperation deconstruction && deconstruction.Target == current;
     }
 
     /// <summary>
