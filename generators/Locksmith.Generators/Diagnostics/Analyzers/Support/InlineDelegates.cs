@@ -255,6 +255,14 @@ internal static class InlineDelegates
             }
         }
 
+        // The Keys or Values of a System.Collections.Generic dictionary are live views of it, not copies: a query over
+        // them reads the dictionary where it is enumerated.
+        if (node == access && access.Parent is IPropertyReferenceOperation { Property.Name: "Keys" or "Values" } view && view.Instance == access &&
+            view.Property.ContainingType?.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic")
+        {
+            node = view;
+        }
+
         bool inQuery = false;
         while (true)
         {
