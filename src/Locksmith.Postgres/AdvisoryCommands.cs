@@ -286,3 +286,13 @@ internal sealed class StaleConnectionException(NpgsqlException inner)
 {
     public NpgsqlException Error => (NpgsqlException)InnerException!;
 }
+
+/// <summary>
+/// A session's connection was found ended before its first statement, and no new one opened in its place (the server is
+/// still down, or refuses the session): reported as the session that could not be opened, with <see cref="Error"/>.
+/// </summary>
+internal sealed class ReconnectFailedException(NpgsqlException inner)
+    : Exception("No new connection opened in place of a pooled one the server had ended.", inner)
+{
+    public NpgsqlException Error => (NpgsqlException)InnerException!;
+}

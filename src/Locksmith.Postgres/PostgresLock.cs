@@ -269,7 +269,7 @@ public abstract class PostgresLock : LockPrimitive
                             System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
                         }
 
-                        connection = await session.ReconnectAsync(stale, stopping.Token).ConfigureAwait(false);
+                        connection = await session.ReconnectAsync(stopping.Token).ConfigureAwait(false);
                     }
                 }
 
@@ -343,6 +343,11 @@ public abstract class PostgresLock : LockPrimitive
             // The server refused or ended the wait (out of memory, too many connections, a cancel or a shutdown by an
             // administrator): its SQLSTATE and words, not just "the session failed".
             throw PostgresErrors.ServerEndedWait(Provider, flow, description, e, sessionEnded: session.IsBroken);
+        }
+        catch (ReconnectFailedException e)
+        {
+            // Nothing waited and nothing is held: the server refused a new session, as for a flow's first connection.
+            throw PostgresErrors.CannotConnect(Provider, flow, description, e.Error);
         }
         catch (NpgsqlException e) when (entered && hold is null)
         {

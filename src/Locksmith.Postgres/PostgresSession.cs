@@ -181,13 +181,13 @@ internal sealed class PostgresSession
     }
 
     /// <summary>
-    /// Replaces the connection the server had ended before its first statement (<paramref name="stale"/>: it was ended while
-    /// idle in the pool, by a restart or an administrator, so nothing was ever taken on it) with a new one, once the pool's
+    /// Replaces the connection the server had ended before its first statement (a <see cref="StaleConnectionException"/>: it
+    /// was ended while idle in the pool, by a restart or an administrator, so nothing was ever taken on it) with a new one, once the pool's
     /// idle connections, ended alike, are cleared; the caller has the gate, and probes the new one's first statement too.
-    /// When no new connection opens (the server is still down), throws the server's error as the statement would have, and
-    /// the session keeps the broken connection.
+    /// When no new connection opens (the server is still down, or has no slot left), throws
+    /// <see cref="ReconnectFailedException"/> with the reason, and the session keeps the broken connection.
     /// </summary>
-    public async ValueTask<NpgsqlConnection> ReconnectAsync(StaleConnectionException stale, CancellationToken cancellationToken)
+    public async ValueTask<NpgsqlConnection> ReconnectAsync(CancellationToken cancellationToken)
     {
         var old = _connection!;
 
@@ -198,10 +198,11 @@ internal sealed class PostgresSession
         {
             connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (NpgsqlException)
+        catch (NpgsqlException e)
         {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
-            throw;
+            // Not the stale connection's error, which speaks of an ended wait and of other locks: nothing waited and
+            // nothing is held, the server (still down, or full) refused a new session.
+            throw new ReconnectFailedException(e);
         }
 
         await DetachAsync(old).ConfigureAwait(false);

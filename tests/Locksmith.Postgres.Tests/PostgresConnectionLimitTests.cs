@@ -175,6 +175,91 @@ public sealed class PostgresConnectionLimitTests
         }
     }
 
+    /// <summary>
+    /// A pooled connection the server ended while idle is replaced before the lock's statement runs; when no new one opens
+    /// (here: no slot left), the flow was told "the server ended its wait with SQLSTATE 57P01 …; the flow's other locks on
+    /// it went with it", though it had not waited and held nothing (a review of the replacement found it). Now it reads
+    /// as any session the server refuses: 53300, what to do, nothing held, no connection kept.
+    /// </summary>
+    [Fact]
+    public async Task AnEndedPooledConnection_WhoseReplacementTheFullServerRefuses_IsReportedAsARefusedSession()
+    {
+        string database = PostgresServer.Unique("limited");
+        await using (var admin = await PostgresServer.OpenAsync())
+        {
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
+        var fillers = new System.Collections.Generic.List<NpgsqlConnection>();
+        try
+        {
+            await using var provider = new PostgresLockProvider(new PostgresLockProviderOptions
+            {
+                ConnectionString = limited.ConnectionString,
+                ConnectionBudget = 4,
+                DefaultTimeout = TimeSpan.FromSeconds(60),
+                LostLockCheckInterval = TimeSpan.FromMinutes(10),
+            });
+            var gate = provider.CreateExclusiveLock("refilled");
+
+            // One connection goes back to the pool idle; the server then ends it.
+            var first = await InFlowOfItsOwn(async () => await gate.AcquireAsync());
+            await first.DisposeAsync();
+            await using (var admin = await PostgresServer.OpenAsync())
+            {
+                await using var terminate = new NpgsqlCommand("SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = $1", admin);
+                terminate.Parameters.Add(new NpgsqlParameter<string> { TypedValue = database });
+                Assert.Equal(1L, (long)(await terminate.ExecuteScalarAsync())!);
+            }
+
+            for (int i = 0; i < 3000 && await SessionsOnAsync(database) > 0; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            // Both slots taken: the ended connection cannot be replaced.
+            for (int i = 0; i < 2; i++)
+            {
+                var filler = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(limited.ConnectionString) { Pooling = false }.ConnectionString);
+                await filler.OpenAsync();
+                fillers.Add(filler);
+            }
+
+            var error = await Assert.ThrowsAsync<NpgsqlException>(() => InFlowOfItsOwn(async () => await gate.AcquireAsync(TimeSpan.FromSeconds(30))));
+
+            Assert.Contains("could not open a PostgreSQL session to acquire", error.Message, StringComparison.Ordinal);
+            Assert.Contains("'refilled'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("SQLSTATE 53300 (too_many_connections)", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("57P01", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("other locks", error.Message, StringComparison.Ordinal);
+            Assert.Equal("53300", Assert.IsType<PostgresException>(error.InnerException).SqlState);
+            Assert.Equal(0, provider.ConnectionsInUse);
+            Assert.Equal(0, provider.HeldCount);
+
+            // A slot comes free: the lock is granted on a new connection.
+            await fillers[0].DisposeAsync();
+            fillers.RemoveAt(0);
+            var granted = await InFlowOfItsOwn(async () => await gate.AcquireAsync(TimeSpan.FromSeconds(30)));
+            Assert.True(granted.IsAcquired && !granted.IsLost);
+            await granted.DisposeAsync();
+            Assert.Equal(0, provider.ConnectionsInUse);
+        }
+        finally
+        {
+            foreach (var filler in fillers)
+            {
+                await filler.DisposeAsync();
+            }
+
+            NpgsqlConnection.ClearAllPools();
+            await using var admin = await PostgresServer.OpenAsync();
+            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+    }
+
     /// <summary>Runs <paramref name="acquire"/> as a flow of its own (its own session).</summary>
     private static Task<PostgresLockScope> InFlowOfItsOwn(Func<Task<PostgresLockScope>> acquire)
     {
