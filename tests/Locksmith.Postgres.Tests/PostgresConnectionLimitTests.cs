@@ -21,15 +21,14 @@ public sealed class PostgresConnectionLimitTests
     [Fact]
     public async Task ASessionTheServerRefuses_For53300_NamesTheLockTheSqlStateAndWhatToDo_AndLosesNothing()
     {
-        string database = PostgresServer.Unique("limited");
         await using (var admin = await PostgresServer.OpenAsync())
         {
             // Superusers are exempt from a CONNECTION LIMIT: the test runs as the role .ci/prerequisites creates.
             await using var role = new NpgsqlCommand("SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user", admin);
             Assert.False((bool)(await role.ExecuteScalarAsync())!, "The test role is a superuser, which no CONNECTION LIMIT applies to.");
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
-            await create.ExecuteNonQueryAsync();
         }
+
+        string database = await CreateLimitedDatabaseAsync();
 
         var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
         try
@@ -82,10 +81,7 @@ public sealed class PostgresConnectionLimitTests
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = await PostgresServer.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await DropDatabaseAsync(database);
         }
     }
 
@@ -98,12 +94,7 @@ public sealed class PostgresConnectionLimitTests
     [Fact]
     public async Task ALostLockCheckTheFullServerRefuses_KeepsTheHolds_AndStillFindsASessionTheServerEnded()
     {
-        string database = PostgresServer.Unique("limited");
-        await using (var admin = await PostgresServer.OpenAsync())
-        {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        string database = await CreateLimitedDatabaseAsync();
 
         var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
         try
@@ -168,10 +159,7 @@ public sealed class PostgresConnectionLimitTests
         }
         finally
         {
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = await PostgresServer.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await DropDatabaseAsync(database);
         }
     }
 
@@ -184,12 +172,7 @@ public sealed class PostgresConnectionLimitTests
     [Fact]
     public async Task AnEndedPooledConnection_WhoseReplacementTheFullServerRefuses_IsReportedAsARefusedSession()
     {
-        string database = PostgresServer.Unique("limited");
-        await using (var admin = await PostgresServer.OpenAsync())
-        {
-            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
-            await create.ExecuteNonQueryAsync();
-        }
+        string database = await CreateLimitedDatabaseAsync();
 
         var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
         var fillers = new System.Collections.Generic.List<NpgsqlConnection>();
@@ -253,11 +236,27 @@ public sealed class PostgresConnectionLimitTests
                 await filler.DisposeAsync();
             }
 
-            NpgsqlConnection.ClearAllPools();
-            await using var admin = await PostgresServer.OpenAsync();
-            await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
-            await drop.ExecuteNonQueryAsync();
+            await DropDatabaseAsync(database);
         }
+    }
+
+    /// <summary>A database of the test's own with a CONNECTION LIMIT of 2, which the test fills.</summary>
+    private static async Task<string> CreateLimitedDatabaseAsync()
+    {
+        string database = PostgresServer.Unique("limited");
+        await using var admin = await PostgresServer.OpenAsync();
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
+        await create.ExecuteNonQueryAsync();
+        return database;
+    }
+
+    /// <summary>Drops <paramref name="database"/>, after the pools let go of their connections to it.</summary>
+    private static async Task DropDatabaseAsync(string database)
+    {
+        NpgsqlConnection.ClearAllPools();
+        await using var admin = await PostgresServer.OpenAsync();
+        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
+        await drop.ExecuteNonQueryAsync();
     }
 
     /// <summary>Runs <paramref name="acquire"/> as a flow of its own (its own session).</summary>
