@@ -79,6 +79,7 @@ public sealed class OptionsTests
     [InlineData("OrderViolationAction", "7")]
     [InlineData("DegradedTimeoutCount", "-1")]
     [InlineData("HealthWindow", "00:00:00")]
+    [InlineData("ShutdownWaitThreshold", "-00:00:03")]
     public async Task A_bad_value_fails_start_naming_the_key_and_the_value(string key, string value)
     {
         var before = PolicySnapshot.Take();

@@ -21,6 +21,12 @@ public static class LocksmithEventIds
     /// <summary>A cycle the watchdog reported is gone (its waits timed out or were cancelled) (Information).</summary>
     public const int DeadlockCleared = 14005;
 
+    /// <summary>
+    /// A blocked lock wait has held up the host's shutdown for <see cref="LocksmithOptions.ShutdownWaitThreshold"/>; logged
+    /// once per wait, naming the lock, the waiter and the holder (Warning).
+    /// </summary>
+    public const int ShutdownWaitStuck = 14007;
+
     /// <summary>The host installed its lock policy into the process-wide slot (Debug).</summary>
     public const int PolicyInstalled = 14010;
 

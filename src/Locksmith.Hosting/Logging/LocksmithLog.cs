@@ -83,6 +83,15 @@ internal sealed partial class LocksmithLog
         Message = "A deadlock watchdog pass failed; the watchdog goes on with the next pass")]
     public partial void WatchdogScanFailed(Exception exception);
 
+    public void ShutdownWaitStuck(LockWaitInProgress wait, TimeSpan stopping) =>
+        ShutdownWaitStuck(Logger, wait.LockName, LevelText(wait.LockLevel), wait.Mode, wait.Waited.TotalMilliseconds, wait.Waiter,
+            wait.Holder ?? "no single owner in this process", stopping.TotalMilliseconds, wait.WaiterId, wait.HolderId);
+
+    [LoggerMessage(EventId = LocksmithEventIds.ShutdownWaitStuck, EventName = "ShutdownWaitStuck", Level = LogLevel.Warning,
+        Message = "Shutdown held up by lock '{LockName}' (level {Level}, {Mode}): {Waiter} has waited {WaitedMs} ms for it, held by {Holder}; the host has been stopping for {StoppingMs} ms (ids {WaiterId}, {HolderId})")]
+    private static partial void ShutdownWaitStuck(
+        ILogger logger, string lockName, string level, LockMode mode, double waitedMs, string waiter, string holder, double stoppingMs, int waiterId, int holderId);
+
     [LoggerMessage(EventId = LocksmithEventIds.PolicyInstalled, EventName = "PolicyInstalled", Level = LogLevel.Debug,
         Message = "Locksmith policy installed: default timeout {DefaultTimeout}, order violations {OrderViolationAction}, long-wait threshold {LongWaitThreshold}")]
     public partial void PolicyInstalled(TimeSpan defaultTimeout, OrderViolationAction orderViolationAction, TimeSpan longWaitThreshold);

@@ -47,6 +47,14 @@ public sealed class LocksmithOptions : IValidatableObject
     public TimeSpan WatchdogInterval { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
+    /// How long a blocked lock wait may hold up the host's shutdown before it is logged (<c>ShutdownWaitStuck</c>, once per
+    /// wait, naming the lock, the waiter and the holder), counted from when the host began stopping for a wait that began
+    /// earlier. Default: 5 seconds, well inside the host's default <c>ShutdownTimeout</c> of 30 s;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> turns it off.
+    /// </summary>
+    public TimeSpan ShutdownWaitThreshold { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// How far back the health check counts long waits and timeouts. Default: 1 minute.
     /// </summary>
     public TimeSpan HealthWindow { get; set; } = TimeSpan.FromMinutes(1);
@@ -105,6 +113,11 @@ public sealed class LocksmithOptions : IValidatableObject
         if (WatchdogInterval != Timeout.InfiniteTimeSpan && (WatchdogInterval < TimeSpan.FromMilliseconds(1) || !IsTimeout(WatchdogInterval)))
         {
             yield return Bad(nameof(WatchdogInterval), WatchdogInterval, "must be at least 00:00:00.001 (at most 24.20:31:23.647), or -00:00:00.001 to turn the watchdog off");
+        }
+
+        if (!IsTimeout(ShutdownWaitThreshold))
+        {
+            yield return Bad(nameof(ShutdownWaitThreshold), ShutdownWaitThreshold, "must be zero or positive (at most 24.20:31:23.647), or -00:00:00.001 for off");
         }
 
         if (HealthWindow <= TimeSpan.Zero)

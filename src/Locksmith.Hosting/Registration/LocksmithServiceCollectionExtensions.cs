@@ -251,6 +251,7 @@ public static class LocksmithServiceCollectionExtensions
         services.AddHostedService<LockRegistrationCheck>();
         services.AddHostedService<LocksmithPolicyService>();
         services.AddHostedService<DeadlockWatchdog>();
+        services.AddHostedService<ShutdownWaitReporter>();
         return new LocksmithBuilder(services, registry);
     }
 }

@@ -127,10 +127,21 @@ public static class DeadlockDetector
             // A stripe waits as its striped lock, as metrics and statistics count it.
             var named = lockPrimitive.StripedParent ?? lockPrimitive;
             var waited = Stopwatch.GetElapsedTime(since, now);
+            int holderId = lockPrimitive.WaitEdgeFor(owner).OwnerId;
             (waits ??= new()).Add(new LockWaitInProgress(
-                owner.OwnerId, owner.Name, named.WaitNameFor(owner), named.Level, named.Kind, owner.WaitingMode, waited < TimeSpan.Zero ? TimeSpan.Zero : waited));
+                owner.OwnerId, owner.Name, named.WaitNameFor(owner), named.Level, named.Kind, owner.WaitingMode, waited < TimeSpan.Zero ? TimeSpan.Zero : waited)
+            {
+                HolderId = holderId,
+                Holder = DescribeHolder(holderId),
+            });
         }
     }
+
+    // A thread holder is named as its owner record names it now (its name is gone once it ends); a flow by its id.
+    private static string? DescribeHolder(int holderId) =>
+        holderId == 0 ? null
+        : holderId >= LockOwner.FlowIdBase ? LockOwner.DescribeFlow(holderId, null)
+        : LockOwner.Find(holderId)?.Describe() ?? "thread " + holderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Follows waits from <paramref name="start"/>; returns the cycle that <paramref name="start"/> is on, if any.</summary>
     private static DeadlockCycle? FollowFrom(LockOwner start, Dictionary<int, LockOwner> waiting)

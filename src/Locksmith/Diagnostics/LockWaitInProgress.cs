@@ -22,6 +22,19 @@ public sealed record LockWaitInProgress(
     /// <summary>Whether the waiter is an async flow (its id is a flow id, 2^30 and up) rather than a thread.</summary>
     public bool IsFlow => WaiterId >= LockOwner.FlowIdBase;
 
+    /// <summary>
+    /// The managed thread id, or async flow id (2^30 and up), of the lock's exclusive holder the wait is behind; 0 when it
+    /// has no single holder (readers, a semaphore's permits) or was released as the wait was read.
+    /// </summary>
+    public int HolderId { get; init; }
+
+    /// <summary>
+    /// The holder as messages name it (<c>thread 13 ('reconciler')</c>, <c>flow #4</c>), read with the wait, since a
+    /// thread's name cannot be read once it has ended; a thread is named only if it has an owner record (it took an
+    /// ordered lock or waited for one), otherwise <c>thread 13</c>. Null when <see cref="HolderId"/> is 0.
+    /// </summary>
+    public string? Holder { get; init; }
+
     /// <summary>The waiter as messages name it: <c>thread 7 ('worker')</c> or <c>flow #3 ('GET /orders')</c>.</summary>
     public string Waiter => IsFlow ? LockOwner.DescribeFlow(WaiterId, WaiterName) : "thread " + ThreadNames.Format(WaiterId, WaiterName);
 

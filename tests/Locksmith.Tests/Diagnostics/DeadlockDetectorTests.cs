@@ -127,6 +127,51 @@ public sealed class DeadlockDetectorTests
     }
 
     [Fact]
+    public async Task CurrentWaits_NameTheHolderEachWaitIsBehind_AThreadWithItsName_AFlowByItsId()
+    {
+        // Before, a wait was listed without its holder: a stuck shutdown's log could not say who kept the lock.
+        // Ordered, so the holder keeps an owner record, where its name is read (an unordered hold may leave none: "thread 16").
+        var ledger = new ExclusiveLock("dd-holder-sync", 10);
+        var outbox = new AsyncExclusiveLock("dd-holder-async");
+        int holderId = 0;
+        using var holding = HeldOnOtherThread.Hold("dd-holder", release =>
+        {
+            holderId = Environment.CurrentManagedThreadId;
+            using var scope = ledger.Acquire();
+            release.Wait();
+        });
+        var flowHold = await Task.Run(async () => await outbox.AcquireAsync());
+        Task asyncWaiter;
+        using (ExecutionContext.SuppressFlow())
+        {
+            asyncWaiter = Task.Run(async () =>
+            {
+                using var scope = await outbox.AcquireAsync(Guard.HangLimit);
+            });
+        }
+
+        var syncWaiter = Concurrently.Start("dd-holder-waiter", () =>
+        {
+            using var scope = ledger.Acquire(Guard.HangLimit);
+        });
+        Guard.SpinUntil(() => DeadlockDetector.CurrentWaits().Count(w => w.LockName.StartsWith("dd-holder-", StringComparison.Ordinal)) == 2);
+        var waits = DeadlockDetector.CurrentWaits();
+        var onLedger = waits.Single(w => w.LockName == ledger.Name);
+        var onOutbox = waits.Single(w => w.LockName == outbox.Name);
+        int flowId = outbox.HolderFlowId;
+
+        holding.Dispose();
+        syncWaiter.JoinGuarded();
+        flowHold.Dispose();
+        await asyncWaiter;
+
+        Assert.Equal(holderId, onLedger.HolderId);
+        Assert.Equal($"thread {holderId} ('dd-holder')", onLedger.Holder);
+        Assert.Equal(flowId, onOutbox.HolderId);
+        Assert.Equal($"flow #{flowId - (1 << 30)}", onOutbox.Holder);
+    }
+
+    [Fact]
     public async Task AFlowWaitingForSemaphorePermits_IsListedByCurrentWaits_AndIsOnNoCycle()
     {
         // Before, only flows queued on async exclusive and read-write locks were read: a flow stuck waiting for permits
@@ -148,6 +193,8 @@ public sealed class DeadlockDetectorTests
         var wait = Assert.Single(DeadlockDetector.CurrentWaits(), w => w.LockName == permits.Name);
         Assert.True(wait.IsFlow);
         Assert.Equal(LockMode.Permit, wait.Mode);
+        Assert.Equal(0, wait.HolderId);
+        Assert.Null(wait.Holder);
         Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == permits.Name));
 
         permits.Release(2);

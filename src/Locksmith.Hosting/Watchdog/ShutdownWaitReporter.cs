@@ -1,0 +1,167 @@
+using System;
+using System.Collections.Generic;
+using System.Threading;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Locksmith.Hosting;
+
+/// <summary>
+/// While the host stops, logs each blocked lock wait that has held the shutdown up for
+/// <see cref="LocksmithOptions.ShutdownWaitThreshold"/> (<see cref="LocksmithEventIds.ShutdownWaitStuck"/>, once per
+/// wait), so a service that hangs on Ctrl+C behind a lock without a deadlock cycle says which lock, whose wait, and who
+/// holds it. Nothing runs, and nothing is logged, outside a stop or when the stop is clean.
+/// </summary>
+/// <remarks>
+/// The watch begins when the host's <see cref="IHostApplicationLifetime.ApplicationStopping"/> fires, before any
+/// service's <c>StoppingAsync</c> or <c>StopAsync</c> (whatever their registration order), or at this service's own
+/// <see cref="StoppingAsync"/> without a lifetime, and ends at <see cref="StoppedAsync"/>, after all have stopped. It reads
+/// <see cref="DeadlockDetector.CurrentWaits"/>, process-wide, as the health check does.
+/// </remarks>
+internal sealed class ShutdownWaitReporter(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, IServiceProvider provider)
+    : IHostedLifecycleService, IDisposable
+{
+    private readonly Lock _gate = new();
+    private CancellationTokenRegistration _stopping;
+    private CancellationTokenSource? _end;
+    private Task? _watch;
+
+    /// <summary>How many passes the current or last watch made; tests count it.</summary>
+    internal long Scans => Interlocked.Read(ref _scans);
+
+    private long _scans;
+
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (provider.GetService<IHostApplicationLifetime>() is { } lifetime)
+        {
+            _stopping.Dispose();
+            _stopping = lifetime.ApplicationStopping.Register(static reporter => ((ShutdownWaitReporter)reporter!).Begin(), this);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        Begin();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        if (End() is { } watch)
+        {
+            await watch.ConfigureAwait(false);
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        End();
+    }
+
+    private void Begin()
+    {
+        var threshold = options.Value.ShutdownWaitThreshold;
+        if (threshold == Timeout.InfiniteTimeSpan)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            if (_end is not null)
+            {
+                return;
+            }
+
+            _end = new CancellationTokenSource();
+            var token = _end.Token;
+            long began = time.GetTimestamp();
+            Interlocked.Exchange(ref _scans, 0);
+            // On the thread pool: ApplicationStopping's callbacks run inside the host's StopAsync.
+            _watch = Task.Run(() => WatchAsync(threshold, began, token), CancellationToken.None);
+        }
+    }
+
+    // Returns the watch to wait for, or null if none ran.
+    private Task? End()
+    {
+        lock (_gate)
+        {
+            if (_end is not { } end)
+            {
+                return null;
+            }
+
+            end.Cancel();
+            end.Dispose();
+            _end = null;
+            var watch = _watch;
+            _watch = null;
+            return watch;
+        }
+    }
+
+    private async Task WatchAsync(TimeSpan threshold, long stopBegan, CancellationToken token)
+    {
+        // A quarter of the threshold between passes (1 ms to 1 s): a stuck wait is logged within 1.25 thresholds or 1 s more.
+        var interval = TimeSpan.FromTicks(Math.Clamp(threshold.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond));
+        var reported = new HashSet<(int WaiterId, string LockName, LockMode Mode)>();
+        try
+        {
+            using var timer = new PeriodicTimer(interval, time);
+            while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
+            {
+                ScanGuarded(threshold, stopBegan, reported);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // The host has stopped.
+        }
+    }
+
+    // A diagnostic must not fail the stop it reports on: a sink that throws loses its line, and the watch goes on.
+    private void ScanGuarded(TimeSpan threshold, long stopBegan, HashSet<(int, string, LockMode)> reported)
+    {
+        try
+        {
+            Scan(threshold, time.GetElapsedTime(stopBegan), reported);
+        }
+        catch (Exception)
+        {
+            // Nowhere left to report it: the sink is what failed.
+        }
+
+        Interlocked.Increment(ref _scans);
+    }
+
+    private void Scan(TimeSpan threshold, TimeSpan stopping, HashSet<(int, string, LockMode)> reported)
+    {
+        if (stopping < threshold)
+        {
+            return;
+        }
+
+        foreach (var wait in DeadlockDetector.CurrentWaits())
+        {
+            // A wait that began before the stop has held the stop up only since it began.
+            var heldUp = wait.Waited < stopping ? wait.Waited : stopping;
+            if (heldUp >= threshold && reported.Add((wait.WaiterId, wait.LockName, wait.Mode)))
+            {
+                log.ShutdownWaitStuck(wait, stopping);
+            }
+        }
+    }
+}
