@@ -24,6 +24,10 @@ internal sealed class LockRegistry
         return registration;
     }
 
+    /// <summary>The container's lock registered as <paramref name="name"/>; the dictionary is complete before the container is built.</summary>
+    public bool TryGet(string name, [System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Registration registration) =>
+        _byName.TryGetValue(name, out registration);
+
     /// <summary>
     /// The level of the container's lock named <paramref name="name"/> once it has been created; null when it is
     /// unordered, not created yet, or not the container's; a name <c>name[key]</c> not registered as such is read as the

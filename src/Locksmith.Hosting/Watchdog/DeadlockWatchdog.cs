@@ -22,11 +22,23 @@ namespace Locksmith.Hosting;
 /// template's <c>Worker</c>) started before it and stopped after it: a deadlock in that service's start (which hangs the
 /// host's start) or stop (which hangs its shutdown until <c>HostOptions.ShutdownTimeout</c>) was never reported.
 /// </para>
+/// <para>
+/// The detector sees the whole process, so every running host's watchdog finds every cycle. Each cycle is logged by one
+/// of them only (N test servers in one test process logged it N times): the first running watchdog, in start order,
+/// whose container has a lock of the cycle held by the thread or flow the cycle says holds it (so among hosts of one app,
+/// whose locks share names, the host whose instance is stuck); a cycle of no running host's locks (locks made with
+/// <c>new</c>) by the watchdog that started first. Each watchdog works this out alone from the same facts.
+/// </para>
 /// </remarks>
-internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, StartFailure startFailure)
+internal sealed class DeadlockWatchdog(
+    IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, StartFailure startFailure, LockRegistry registry, IServiceProvider provider)
     : BackgroundService, IHostedLifecycleService
 {
     private static int s_running;
+
+    // The running watchdogs, in start order: copy-on-write under s_gate, read without it by a scan that finds a cycle.
+    private static readonly Lock s_gate = new();
+    private static DeadlockWatchdog[] s_watchdogs = [];
 
     // Cycles reported and still present, by their canonical text (a cycle starts at its lowest owner id).
     private readonly Dictionary<string, DeadlockCycle> _reported = new(StringComparer.Ordinal);
@@ -67,6 +79,7 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
         // The loop also ends when the host's start failed, which the host itself does not stop it for.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, startFailure.Token);
         Interlocked.Increment(ref s_running);
+        Join();
         try
         {
             using var timer = new PeriodicTimer(interval, time);
@@ -82,8 +95,69 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
         }
         finally
         {
+            Leave();
             Interlocked.Decrement(ref s_running);
         }
+    }
+
+    private void Join()
+    {
+        lock (s_gate)
+        {
+            s_watchdogs = [.. s_watchdogs, this];
+        }
+    }
+
+    private void Leave()
+    {
+        lock (s_gate)
+        {
+            s_watchdogs = Array.FindAll(s_watchdogs, w => w != this);
+        }
+    }
+
+    /// <summary>Whether this watchdog is the one that logs <paramref name="cycle"/> (see the remarks).</summary>
+    internal bool Reports(DeadlockCycle cycle)
+    {
+        var running = Volatile.Read(ref s_watchdogs);
+        foreach (var watchdog in running)
+        {
+            if (watchdog.HoldsLockOf(cycle))
+            {
+                return watchdog == this;
+            }
+        }
+
+        // No running host's lock: the first started reports it (this one, if it scans before joining the list).
+        return running.Length == 0 || running[0] == this;
+    }
+
+    // A lock of the cycle is this container's when its instance is held by the owner the cycle names: the name alone
+    // would match every host of one app. A lock that gives no holder (a striped lock's stripes) matches by name.
+    private bool HoldsLockOf(DeadlockCycle cycle)
+    {
+        foreach (var edge in cycle.Edges)
+        {
+            string name = edge.LockName;
+            int bracket = name.IndexOf('[', StringComparison.Ordinal);
+            if (!registry.TryGet(name, out var registration) && !(bracket > 0 && registry.TryGet(name[..bracket], out registration)))
+            {
+                continue;
+            }
+
+            if (registration.Instance is null)
+            {
+                continue;
+            }
+
+            var state = registration.Read(provider).State;
+            if (state.HolderId == edge.OwnerThreadId || (bracket > 0 && state.HolderId == 0))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // An exception out of ExecuteAsync stops the whole host (BackgroundServiceExceptionBehavior.StopHost, the default):
@@ -122,7 +196,7 @@ internal sealed class DeadlockWatchdog(IOptions<LocksmithOptions> options, Locks
         {
             string key = cycle.ToString();
             present.Add(key);
-            if (_reported.TryAdd(key, cycle))
+            if (!_reported.ContainsKey(key) && Reports(cycle) && _reported.TryAdd(key, cycle))
             {
                 // Scans are made one at a time by the loop: this one is number _scans + 1.
                 Interlocked.Exchange(ref _detectedAtScan, Interlocked.Read(ref _scans) + 1);
