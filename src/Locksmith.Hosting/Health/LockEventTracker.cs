@@ -7,11 +7,11 @@ namespace Locksmith.Hosting;
 
 /// <summary>
 /// Remembers the recent long waits and timeouts the policy reported, for the health check. Events are rare (slow
-/// paths only), so a private lock and small queues pruned to the health window are enough. Exact counts over a sliding
-/// window need each event's time, so those stay (16 bytes a long wait, 8 a timeout); the long waits' descriptions,
-/// which the health check lists only the newest <see cref="LocksmithHealthCheck.ListedLongWaits"/> of, are kept for
-/// those only, so a storm of long waits within <see cref="LocksmithOptions.HealthWindow"/> does not keep a record and
-/// a formatted waiter name per wait.
+/// paths only), so a private lock is enough. The counts over the sliding window are kept in two fixed rings of
+/// <see cref="WindowCounter.Slots"/> slots made with the tracker (<see cref="WindowCounter"/>), so a storm of timeouts or
+/// long waits within <see cref="LocksmithOptions.HealthWindow"/> neither keeps nor allocates anything per event (a queue
+/// of each event's time did: 8 bytes a timeout, 16 a long wait, and its growth); the long waits' descriptions, which the
+/// health check lists only the newest <see cref="LocksmithHealthCheck.ListedLongWaits"/> of, are kept for those only.
 /// </summary>
 internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeProvider time)
 {
@@ -19,10 +19,9 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
     internal const int DescribedLongWaits = LocksmithHealthCheck.ListedLongWaits;
 
     private readonly Lock _gate = new();
-    private readonly Queue<long> _timeouts = new();
-    private readonly Queue<(long At, bool TimedOut)> _longWaits = new();
+    private readonly WindowCounter _timeouts = new();
+    private readonly WindowCounter _longWaits = new();
     private readonly Queue<(long At, RecentLongWait Wait)> _described = new(DescribedLongWaits + 1);
-    private int _timedOutLongWaits;
 
     /// <summary>How many long waits the tracker holds a description of (at most <see cref="DescribedLongWaits"/>).</summary>
     internal int RetainedLongWaits
@@ -46,7 +45,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         bool longWait = IsLong(e.Waited);
         lock (_gate)
         {
-            _timeouts.Enqueue(now);
+            _timeouts.Add(now, marked: false, time, options.Value.HealthWindow);
             if (longWait)
             {
                 AddLongWait(now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: true));
@@ -89,14 +88,13 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
                 newest.Add(wait);
             }
 
-            return new RecentLockEvents(_timeouts.Count, _longWaits.Count, _timedOutLongWaits, newest);
+            return new RecentLockEvents(_timeouts.Count, _longWaits.Count, _longWaits.Marked, newest);
         }
     }
 
     private void AddLongWait(long now, RecentLongWait wait)
     {
-        _longWaits.Enqueue((now, wait.TimedOut));
-        _timedOutLongWaits += wait.TimedOut ? 1 : 0;
+        _longWaits.Add(now, wait.TimedOut, time, options.Value.HealthWindow);
         _described.Enqueue((now, wait));
         if (_described.Count > DescribedLongWaits)
         {
@@ -107,19 +105,12 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
     private void Prune(long now)
     {
         var window = options.Value.HealthWindow;
-        while (_timeouts.TryPeek(out long at) && time.GetElapsedTime(at, now) > window)
-        {
-            _timeouts.Dequeue();
-        }
+        _timeouts.Prune(now, time, window);
+        _longWaits.Prune(now, time, window);
 
-        while (_longWaits.TryPeek(out var entry) && time.GetElapsedTime(entry.At, now) > window)
-        {
-            _longWaits.Dequeue();
-            _timedOutLongWaits -= entry.TimedOut ? 1 : 0;
-        }
-
-        // The described ones are the newest of the counted ones, so they leave the window last.
-        while (_described.TryPeek(out var entry) && time.GetElapsedTime(entry.At, now) > window)
+        // The described ones are the newest of the counted ones: they leave with their own time, or with the slot that
+        // counted them, which may leave up to a slot earlier.
+        while (_described.TryPeek(out var entry) && (time.GetElapsedTime(entry.At, now) > window || _described.Count > _longWaits.Count))
         {
             _described.Dequeue();
         }
