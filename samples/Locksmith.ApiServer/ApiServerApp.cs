@@ -256,9 +256,10 @@ public static class ApiServerApp
             return Results.Ok(new { connection });
         });
 
-        app.MapMethods("/limited", s_getAndHead, (RateLimiter limiter, HttpResponse response) =>
+        app.MapMethods("/limited", s_getAndHead, (RateLimiter limiter, HttpRequest request, HttpResponse response) =>
         {
-            if (limiter.TryTake())
+            // A HEAD (a load balancer's or monitor's probe) answers what a GET would, without spending a client's token.
+            if (HttpMethods.IsHead(request.Method) ? limiter.HasToken() : limiter.TryTake())
             {
                 return Results.Ok(new { allowed = true });
             }

@@ -72,4 +72,41 @@ public sealed class HeadRequestTests
 
         Assert.True(failures.Count == 0, string.Join(Environment.NewLine, failures));
     }
+
+    [Fact]
+    public async Task HEAD_limited_reports_what_GET_would_answer_without_taking_a_token()
+    {
+        // Before, HEAD /limited ran GET's handler and took a token: a load balancer or monitor probing it spent the
+        // clients' budget, and counted as allowed or refused on /totals. A bucket of 2 that refills one token in
+        // 1,000 s stays as the requests leave it for the test's length.
+        var ct = TestContext.Current.CancellationToken;
+        await using var server = await RunningServer.StartAsync("--ApiServer:RateLimitCapacity=2", "--ApiServer:RateLimitPerSecond=0.001");
+
+        for (int i = 0; i < 3; i++)
+        {
+            using var probe = await server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "limited"), ct);
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        }
+
+        using (var first = await server.Client.GetAsync("limited", ct))
+        using (var second = await server.Client.GetAsync("limited", ct))
+        {
+            Assert.Equal(HttpStatusCode.OK, first.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, second.StatusCode);
+        }
+
+        // The bucket is empty now: a HEAD says so as GET would (429, Retry-After, problem+json), and takes nothing.
+        using var emptyHead = await server.Client.SendAsync(new HttpRequestMessage(HttpMethod.Head, "limited"), ct);
+        using var emptyGet = await server.Client.GetAsync("limited", ct);
+        Assert.Equal(HttpStatusCode.TooManyRequests, emptyHead.StatusCode);
+        Assert.Equal(HttpStatusCode.TooManyRequests, emptyGet.StatusCode);
+        Assert.Equal("1000", emptyHead.Headers.RetryAfter?.ToString());
+        Assert.Equal(emptyGet.Headers.RetryAfter, emptyHead.Headers.RetryAfter);
+        Assert.Equal(emptyGet.Content.Headers.ContentType, emptyHead.Content.Headers.ContentType);
+        Assert.Empty(await emptyHead.Content.ReadAsByteArrayAsync(ct));
+
+        var totals = await server.GetJsonAsync("totals");
+        Assert.Equal(2, totals.GetProperty("limiterAllowed").GetInt64());
+        Assert.Equal(1, totals.GetProperty("limiterRefused").GetInt64());
+    }
 }

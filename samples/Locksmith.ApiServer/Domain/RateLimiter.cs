@@ -6,7 +6,7 @@ namespace Locksmith.ApiServer;
 
 /// <summary>
 /// A token bucket under the <c>limiter</c> lock: <see cref="ApiServerOptions.RateLimitCapacity"/> tokens, refilled at
-/// <see cref="ApiServerOptions.RateLimitPerSecond"/>; a request takes one or is refused (429). Without the lock two
+/// <see cref="ApiServerOptions.RateLimitPerSecond"/>; a request takes one or is refused (429), a HEAD only looks. Without the lock two
 /// requests could take the last token.
 /// </summary>
 public sealed partial class RateLimiter
@@ -48,7 +48,7 @@ public sealed partial class RateLimiter
     private bool TakeToken()
     {
         long now = _time.GetTimestamp();
-        _tokens = Math.Min(_capacity, _tokens + (_time.GetElapsedTime(_stamp, now).TotalSeconds * _perSecond));
+        _tokens = Refilled(_tokens, _stamp, now);
         _stamp = now;
         if (_tokens >= 1)
         {
@@ -60,6 +60,15 @@ public sealed partial class RateLimiter
         _refused++;
         return false;
     }
+
+    // A HEAD's answer: whether TryTake would succeed now, changing nothing (a probe must not spend a client's token
+    // nor count as allowed or refused).
+    [Guarded(Lock = nameof(_lock), WrapperName = "HasToken")]
+    private bool PeekToken() => Refilled(_tokens, _stamp, _time.GetTimestamp()) >= 1;
+
+    // The bucket's tokens at now, refilled since stamp; the callers hold the lock and pass its fields.
+    private double Refilled(double tokens, long stamp, long now) =>
+        Math.Min(_capacity, tokens + (_time.GetElapsedTime(stamp, now).TotalSeconds * _perSecond));
 
     [Guarded(Lock = nameof(_lock), WrapperName = "Counts")]
     private (long Allowed, long Refused) ReadCounts() => (_allowed, _refused);
