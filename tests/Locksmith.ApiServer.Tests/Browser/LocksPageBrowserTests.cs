@@ -189,6 +189,35 @@ public sealed class LocksPageBrowserTests
         Assert.Equal(reported.Order(), drawn.Select(static e => Assert.Single(e.Nestings)).Order());
     }
 
+    [Fact]
+    public async Task The_table_says_how_many_hold_a_lock_held_by_permits_or_readers()
+    {
+        // Before, the holder cell of a lock held only by a semaphore's permits (each POST /io holds one of the pool's)
+        // or by readers read '–', as for a free lock, while the node above was drawn held and "pool in use" said 2 / 8.
+        Chromium.RequirePath();
+        await using var server = await RunningServer.StartAsync();
+        var pool = server.Services.GetRequiredKeyedService<CountingSemaphore>(ApiServerLocks.Pool);
+        var prices = server.Services.GetRequiredKeyedService<AsyncReadWriteLock>(ApiServerLocks.Prices);
+        var page = new Uri(server.Client.BaseAddress!, "locks");
+
+        var ct = TestContext.Current.CancellationToken;
+        LocksDom dom;
+        using (await prices.AcquireReadAsync(ct))
+        using (await pool.AcquireAsync(2, ct))
+        {
+            dom = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+        }
+
+        var after = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+
+        Assert.True(dom.Refreshes >= 1, $"the page never refreshed; status: {dom.Status}");
+        Assert.Equal("2 permits", dom.Cells[(ApiServerLocks.Pool, "holder")]);
+        Assert.Equal("1 reader", dom.Cells[(ApiServerLocks.Prices, "holder")]);
+        Assert.Equal("–", dom.Cells[(ApiServerLocks.Journal, "holder")]);
+        Assert.Equal("–", after.Cells[(ApiServerLocks.Pool, "holder")]);
+        Assert.Equal("–", after.Cells[(ApiServerLocks.Prices, "holder")]);
+    }
+
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>
     private static HashSet<(string Outer, string Inner)> Nestings(JsonElement report) =>
         report.GetProperty("edges").EnumerateArray()
