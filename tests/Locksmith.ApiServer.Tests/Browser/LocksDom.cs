@@ -24,8 +24,10 @@ internal sealed partial class LocksDom
 {
     private LocksDom(
         IReadOnlyList<LockNode> nodes, IReadOnlyList<LockEdge> edges, IReadOnlyList<EdgeLabel> labels,
-        IReadOnlyDictionary<(string Lock, string Stat), string> cells, int refreshes, string status)
+        IReadOnlyDictionary<(string Lock, string Stat), string> cells, IReadOnlyDictionary<(string Lock, string Stat), string> cellTitles,
+        int refreshes, string status)
     {
+        CellTitles = cellTitles;
         Nodes = nodes;
         Edges = edges;
         Labels = labels;
@@ -41,6 +43,9 @@ internal sealed partial class LocksDom
     public IReadOnlyList<EdgeLabel> Labels { get; }
 
     public IReadOnlyDictionary<(string Lock, string Stat), string> Cells { get; }
+
+    /// <summary>The <c>title</c> (hover text) of the table's cells that have one.</summary>
+    public IReadOnlyDictionary<(string Lock, string Stat), string> CellTitles { get; }
 
     public int Refreshes { get; }
 
@@ -88,12 +93,17 @@ internal sealed partial class LocksDom
         }
 
         var cells = new Dictionary<(string, string), string>();
+        var cellTitles = new Dictionary<(string, string), string>();
         foreach (Match cell in CellTag().Matches(html))
         {
             var attributes = Attributes(cell.Groups[1].Value);
             if (attributes.TryGetValue("data-lock", out string? name) && attributes.TryGetValue("data-stat", out string? stat))
             {
                 cells[(name, stat)] = WebUtility.HtmlDecode(cell.Groups[2].Value).Trim();
+                if (attributes.TryGetValue("title", out string? title))
+                {
+                    cellTitles[(name, stat)] = title;
+                }
             }
         }
 
@@ -101,7 +111,7 @@ internal sealed partial class LocksDom
         int refreshes = body.Success && Attributes(body.Value).TryGetValue("data-refreshes", out string? r)
             && int.TryParse(r, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n) ? n : -1;
         var status = StatusLine().Match(html);
-        return new LocksDom(nodes, edges, labels, cells, refreshes, status.Success ? WebUtility.HtmlDecode(status.Groups[1].Value) : "(no status line)");
+        return new LocksDom(nodes, edges, labels, cells, cellTitles, refreshes, status.Success ? WebUtility.HtmlDecode(status.Groups[1].Value) : "(no status line)");
     }
 
     /// <summary>A whole-number cell of the contention table, e.g. <c>Stat("pool", "contentions")</c>.</summary>

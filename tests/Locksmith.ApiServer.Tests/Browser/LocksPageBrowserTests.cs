@@ -218,6 +218,25 @@ public sealed class LocksPageBrowserTests
         Assert.Equal("–", after.Cells[(ApiServerLocks.Prices, "holder")]);
     }
 
+    [Fact]
+    public async Task The_table_tells_a_waiting_count_not_reported_from_none()
+    {
+        // Before, the waiting cell of every lock whose kind does not count its waiters (all but the async ones: hits,
+        // the accounts, journal, pool) read '–' with nothing to say why, while requests queued for the pool: it read as
+        // "no one waits". The cell now says on hover that the kind does not count them, and the note says what '–' means.
+        Chromium.RequirePath();
+        await using var server = await RunningServer.StartAsync();
+
+        var dom = LocksDom.Parse(await Chromium.DumpDomAsync(new Uri(server.Client.BaseAddress!, "locks")));
+
+        Assert.True(dom.Refreshes >= 1, $"the page never refreshed; status: {dom.Status}");
+        Assert.Equal("–", dom.Cells[(ApiServerLocks.Pool, "waiting")]);
+        Assert.Equal("not counted: a Semaphore lock does not count its waiters", dom.CellTitles.GetValueOrDefault((ApiServerLocks.Pool, "waiting")));
+        Assert.Equal("not counted: a ReadWrite lock does not count its waiters", dom.CellTitles.GetValueOrDefault((ApiServerLocks.Hits, "waiting")));
+        Assert.Equal("0", dom.Cells[(ApiServerLocks.Prices, "waiting")]);
+        Assert.False(dom.CellTitles.ContainsKey((ApiServerLocks.Prices, "waiting")));
+    }
+
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>
     private static HashSet<(string Outer, string Inner)> Nestings(JsonElement report) =>
         report.GetProperty("edges").EnumerateArray()
