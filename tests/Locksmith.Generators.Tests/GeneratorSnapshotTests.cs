@@ -86,6 +86,13 @@ public sealed class GeneratorSnapshotTests
     [Fact]
     public void GuardedPrimaryConstructor() => Verify();
 
+    /// <summary>
+    /// A record's positional parameter with <c>[property: LockOrder(n)]</c> is in the manifest like a declared property
+    /// (ForAttributeWithMetadataName does not see attributes aimed at the property made from a parameter).
+    /// </summary>
+    [Fact]
+    public void RecordParameterLockOrder() => Verify();
+
     private static void Verify([CallerMemberName] string testMethod = "")
     {
         var run = GeneratorHarness.Run(Samples.SnapshotInputs[testMethod]);

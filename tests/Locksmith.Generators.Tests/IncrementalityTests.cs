@@ -24,7 +24,8 @@ public sealed class IncrementalityTests
     [Fact]
     public void UnrelatedFile_LeavesEveryStepCachedOrUnchanged()
     {
-        var compilation = TestCompilation.Create(Samples.ExclusiveLockMethods, Samples.ReadMostlyReadWriteLock, s_transfers, Samples.AsyncExclusiveLockMethods);
+        var compilation = TestCompilation.Create(
+            Samples.ExclusiveLockMethods, Samples.ReadMostlyReadWriteLock, s_transfers, Samples.AsyncExclusiveLockMethods, Samples.RecordParameterLockOrder);
         var driver = GeneratorHarness.CreateDriver().RunGenerators(compilation);
 
         var edited = compilation.AddSyntaxTrees(TestCompilation.Parse("namespace Elsewhere; public class Unrelated { public int Value => 42; }", "Unrelated.cs"));

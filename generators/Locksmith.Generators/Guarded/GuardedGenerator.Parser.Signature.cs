@@ -619,6 +619,7 @@ public sealed partial class GuardedGenerator
             LocalFunctionStatementSyntax local => local.Identifier.GetLocation(),
             VariableDeclaratorSyntax variable => variable.Identifier.GetLocation(),
             PropertyDeclarationSyntax property => property.Identifier.GetLocation(),
+            ParameterSyntax parameter => parameter.Identifier.GetLocation(),
             _ => symbol.Locations.FirstOrDefault() ?? node.GetLocation(),
         };
     }

@@ -74,20 +74,23 @@ public sealed partial class GuardedGenerator
         /// </summary>
         internal static IMethodSymbol CallersView(IMethodSymbol method) => PartialParts.Definition(method);
 
-        public static ParsedLockOrder ParseLockOrder(GeneratorAttributeSyntaxContext context, CancellationToken token)
+        public static ParsedLockOrder ParseLockOrder(GeneratorAttributeSyntaxContext context, CancellationToken token) =>
+            ParseLockOrder(context.TargetSymbol, context.Attributes[0], context.TargetNode, token);
+
+        /// <summary>The <c>[LockOrder]</c> <paramref name="attribute"/> on <paramref name="member"/>, declared by <paramref name="node"/>.</summary>
+        internal static ParsedLockOrder ParseLockOrder(ISymbol member, AttributeData attribute, SyntaxNode node, CancellationToken token)
         {
             try
             {
-                var member = context.TargetSymbol;
-                var data = new LockOrderAttributeData(context.Attributes[0]);
+                var data = new LockOrderAttributeData(attribute);
                 var refusal = new List<DiagnosticInfo>();
-                if (RefusedInExtensionBlock(context, "LockOrder", refusal))
+                if (RefusedInExtensionBlock(member, node, "LockOrder", refusal))
                 {
                     return new ParsedLockOrder(null, refusal.ToEquatableArray());
                 }
 
                 var type = LockMembers.TypeOf(member);
-                var location = NameLocation(context.TargetNode, member);
+                var location = NameLocation(node, member);
                 var capabilities = LockCapabilitiesReader.Of(type);
                 if (!capabilities.IsLock())
                 {
@@ -157,7 +160,7 @@ public sealed partial class GuardedGenerator
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
-                return new ParsedLockOrder(null, Failure(context, exception).Diagnostics);
+                return new ParsedLockOrder(null, Failure(member, node, exception).Diagnostics);
             }
         }
 
@@ -406,12 +409,15 @@ public sealed partial class GuardedGenerator
             return new ParsedMember(hasError ? null : wrapper, diagnostics.ToEquatableArray());
         }
 
-        private static ParsedMember Failure(GeneratorAttributeSyntaxContext context, Exception exception)
+        private static ParsedMember Failure(GeneratorAttributeSyntaxContext context, Exception exception) =>
+            Failure(context.TargetSymbol, context.TargetNode, exception);
+
+        private static ParsedMember Failure(ISymbol member, SyntaxNode node, Exception exception)
         {
             var diagnostic = DiagnosticInfo.Create(
                 DiagnosticDescriptors.GeneratorFailure,
-                context.TargetNode.GetLocation(),
-                DisplayName(context.TargetSymbol),
+                node.GetLocation(),
+                DisplayName(member),
                 exception.GetType().Name + ": " + exception.Message);
             return new ParsedMember(null, new EquatableArray<DiagnosticInfo>([diagnostic]));
         }
@@ -420,17 +426,20 @@ public sealed partial class GuardedGenerator
         /// LSM0030: members of a C# 14 extension block take no Locksmith attribute (their containing "type" has no
         /// name, no fields and no partial declarations). Reported first, so no later message names the unnamed type.
         /// </summary>
-        private static bool RefusedInExtensionBlock(GeneratorAttributeSyntaxContext context, string attributeName, List<DiagnosticInfo> diagnostics)
+        private static bool RefusedInExtensionBlock(GeneratorAttributeSyntaxContext context, string attributeName, List<DiagnosticInfo> diagnostics) =>
+            RefusedInExtensionBlock(context.TargetSymbol, context.TargetNode, attributeName, diagnostics);
+
+        private static bool RefusedInExtensionBlock(ISymbol member, SyntaxNode node, string attributeName, List<DiagnosticInfo> diagnostics)
         {
-            if (SymbolNames.ExtensionBlockOf(context.TargetSymbol) is not { } extension)
+            if (SymbolNames.ExtensionBlockOf(member) is not { } extension)
             {
                 return false;
             }
 
             diagnostics.Add(DiagnosticInfo.Create(
                 DiagnosticDescriptors.ExtensionBlockMember,
-                NameLocation(context.TargetNode, context.TargetSymbol),
-                DisplayName(context.TargetSymbol),
+                NameLocation(node, member),
+                DisplayName(member),
                 attributeName,
                 SymbolNames.TypeName(extension)));
             return true;

@@ -39,6 +39,15 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 static (attributeContext, token) => Parser.ParseLockOrder(attributeContext, token))
             .WithTrackingName(TrackingNames.LockOrders);
 
+        // [property: LockOrder(n)] on a record's positional parameter: ForAttributeWithMetadataName does not see it.
+        var recordParameterLockOrders = context.SyntaxProvider
+            .CreateSyntaxProvider(
+                Parser.IsRecordParameterWithPropertyAttributes,
+                static (syntaxContext, token) => Parser.ParseRecordParameterLockOrder(syntaxContext, token))
+            .Where(static order => order is not null)
+            .Select(static (order, _) => order!)
+            .WithTrackingName(TrackingNames.RecordParameterLockOrders);
+
         var readMostly = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 KnownNames.ReadMostlyAttribute,
@@ -59,10 +68,19 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
             lockOrders.Select(static (order, _) => order.Diagnostics).WithTrackingName(TrackingNames.LockOrderDiagnostics),
             static (production, diagnostics) => Report(production, diagnostics));
         context.RegisterSourceOutput(
-            lockOrders
+            recordParameterLockOrders.Select(static (order, _) => order.Diagnostics).WithTrackingName(TrackingNames.RecordParameterLockOrderDiagnostics),
+            static (production, diagnostics) => Report(production, diagnostics));
+        var lockOrderEntries = lockOrders
+            .Select(static (order, _) => order.Entry)
+            .Where(static entry => entry is not null)
+            .Collect()
+            .Combine(recordParameterLockOrders
                 .Select(static (order, _) => order.Entry)
                 .Where(static entry => entry is not null)
-                .Collect()
+                .Collect())
+            .Select(static (pair, _) => pair.Left.AddRange(pair.Right));
+        context.RegisterSourceOutput(
+            lockOrderEntries
                 .Select(static (entries, token) => LockOrderLevels.FindClashes(entries!, token))
                 .WithTrackingName(TrackingNames.LockOrderClashes),
             static (production, diagnostics) => Report(production, diagnostics));
@@ -70,11 +88,9 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
         // The manifest of declared levels: one file per compilation, only where the runtime can take it and the
         // language has module initializers (C# 9).
         var target = context.CompilationProvider.Select(static (compilation, _) => LockOrderManifestEmitter.TargetFor(compilation));
-        var manifest = lockOrders
-            .Select(static (order, _) => order.Entry is { } entry ? new ManifestEntry(entry.TypeName, entry.MemberName, entry.Level, entry.Kind) : null)
-            .Where(static entry => entry is not null)
-            .Collect()
-            .Select(static (entries, _) => LockOrderManifestEmitter.Sort(entries!))
+        var manifest = lockOrderEntries
+            .Select(static (entries, _) => LockOrderManifestEmitter.Sort(
+                entries.Select(static entry => new ManifestEntry(entry!.TypeName, entry.MemberName, entry.Level, entry.Kind)).ToImmutableArray()))
             .Combine(target)
             .WithTrackingName(TrackingNames.LockOrderManifest);
         context.RegisterSourceOutput(manifest, static (production, pair) =>

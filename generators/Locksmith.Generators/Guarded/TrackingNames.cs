@@ -6,6 +6,8 @@ internal static class TrackingNames
     public const string GuardedMembers = nameof(GuardedMembers);
     public const string AcquiresLocksOfMethods = nameof(AcquiresLocksOfMethods);
     public const string LockOrders = nameof(LockOrders);
+    public const string RecordParameterLockOrders = nameof(RecordParameterLockOrders);
+    public const string RecordParameterLockOrderDiagnostics = nameof(RecordParameterLockOrderDiagnostics);
     public const string GuardedDiagnostics = nameof(GuardedDiagnostics);
     public const string AcquiresLocksOfDiagnostics = nameof(AcquiresLocksOfDiagnostics);
     public const string LockOrderDiagnostics = nameof(LockOrderDiagnostics);

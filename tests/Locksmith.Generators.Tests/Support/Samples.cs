@@ -769,6 +769,31 @@ internal static class Samples
         }
         """;
 
+    /// <summary>Levels on the properties of records' positional parameters (<c>[property: LockOrder(n)]</c>).</summary>
+    public const string RecordParameterLockOrder =
+        """
+        using Locksmith;
+
+        namespace Records;
+
+        /// <summary>An account whose lock is a positional parameter.</summary>
+        /// <param name="Gate">The lock.</param>
+        /// <param name="Owner">Not a lock.</param>
+        public sealed partial record Account([property: LockOrder(10)] ExclusiveLock Gate, string Owner)
+        {
+            [Guarded(Lock = nameof(Gate))]
+            private int _balance;
+
+            /// <summary>Adds money.</summary>
+            [Guarded(Lock = nameof(Gate))]
+            private void DepositCore(int amount) => _balance += amount;
+        }
+
+        /// <summary>A record struct with a read-write lock.</summary>
+        /// <param name="Latch">The lock.</param>
+        public readonly partial record struct Slot([property: LockOrder(20)] ReadWriteLock Latch);
+        """;
+
     /// <summary>A [Guarded] class that receives its lock through its primary constructor (as from a DI container).</summary>
     public const string GuardedPrimaryConstructor =
         """
@@ -870,6 +895,7 @@ internal static class Samples
             ["AsyncExclusiveLockMethods"] = [AsyncExclusiveLockMethods],
             ["LockOrderManifest"] = [LockOrderManifest],
             ["GuardedPrimaryConstructor"] = [GuardedPrimaryConstructor],
+            ["RecordParameterLockOrder"] = [RecordParameterLockOrder],
         };
 
     public static readonly string[] All =
