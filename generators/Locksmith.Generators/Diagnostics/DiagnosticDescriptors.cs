@@ -302,6 +302,12 @@ internal static class DiagnosticDescriptors
         "[field: {0}] on '{1}' goes to the backing field the compiler makes for it, which Locksmith does not read, so {2}; write [{0}(…)] on the property itself, without 'field:'",
         "Locksmith reads [LockOrder] and [Guarded] on the field or property they are written on. On a property, the 'field:' target moves the attribute to the compiler's backing field, where neither the generator nor the analyzers look, so it has no effect.");
 
+    public static readonly DiagnosticDescriptor LanguageVersionTooOld = Error(
+        "LSM0055",
+        "Language version too old for generated wrappers",
+        "'{0}' cannot get generated wrappers: they use C# 8 (using declarations, nullable annotations), and this project's LangVersion is {1}; set <LangVersion> to 8.0 or later (or remove it: .NET's default is newer), or take the lock in the method yourself without the attribute",
+        "The wrappers are written in C# 8 or later; under an older LangVersion they would not compile, so none are generated.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

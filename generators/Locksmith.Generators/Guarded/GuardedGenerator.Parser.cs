@@ -7,6 +7,7 @@ using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.Generators.Guarded;
@@ -34,7 +35,7 @@ public sealed partial class GuardedGenerator
                 var wrapper = context.TargetSymbol is IMethodSymbol method
                     ? ParseGuardedMethod(context, CallersView(method), data, diagnostics, token)
                     : CheckGuardedState(context, data, diagnostics, token);
-                return Result(wrapper, diagnostics);
+                return Result(UnlessLanguageTooOld(context, wrapper, diagnostics), diagnostics);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -57,7 +58,7 @@ public sealed partial class GuardedGenerator
                 var wrapper = context.TargetSymbol is IMethodSymbol method
                     ? ParseLockSetMethod(context, CallersView(method), data, diagnostics, token)
                     : null;
-                return Result(wrapper, diagnostics);
+                return Result(UnlessLanguageTooOld(context, wrapper, diagnostics), diagnostics);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
@@ -407,6 +408,26 @@ public sealed partial class GuardedGenerator
             // A declaration with an error gets no wrapper: the error says why, and half-right code would add noise.
             bool hasError = diagnostics.Any(static d => d.Descriptor.DefaultSeverity == DiagnosticSeverity.Error);
             return new ParsedMember(hasError ? null : wrapper, diagnostics.ToEquatableArray());
+        }
+
+        /// <summary>
+        /// LSM0055: the wrappers are C# 8 (using declarations, nullable annotations); under C# 7.3 they would be a page of
+        /// CS8370 errors in generated code, so the method gets none and one error that says which setting to change.
+        /// </summary>
+        private static WrapperModel? UnlessLanguageTooOld(GeneratorAttributeSyntaxContext context, WrapperModel? wrapper, List<DiagnosticInfo> diagnostics)
+        {
+            if (wrapper is null ||
+                context.SemanticModel.Compilation is not CSharpCompilation { LanguageVersion: < LanguageVersion.CSharp8 and var version })
+            {
+                return wrapper;
+            }
+
+            diagnostics.Add(DiagnosticInfo.Create(
+                DiagnosticDescriptors.LanguageVersionTooOld,
+                NameLocation(context.TargetNode, context.TargetSymbol),
+                DisplayName(context.TargetSymbol),
+                version.ToDisplayString()));
+            return null;
         }
 
         private static ParsedMember Failure(GeneratorAttributeSyntaxContext context, Exception exception) =>
