@@ -6,7 +6,8 @@ namespace Locksmith.Generators.Tests;
 
 /// <summary>
 /// <c>[property: LockOrder(n)]</c> on a record's positional parameter puts the level on the property the compiler makes
-/// from it: its wrappers declared it, and now the lock-order manifest and the declaration checks see it too.
+/// from it: its wrappers declared it, and now the lock-order manifest and the declaration checks see it too (and those
+/// of <c>[property: Guarded]</c>).
 /// </summary>
 public sealed class RecordParameterLockOrderTests
 {
@@ -34,6 +35,21 @@ public sealed class RecordParameterLockOrderTests
         public sealed partial record Account([property: LockOrder(10)] ExclusiveLock {|LSM0012:Gate|}, [property: LockOrder(20)] string {|LSM0011:Owner|})
         {
             [LockOrder(10)] private readonly ExclusiveLock _journal = new();
+        }
+        """);
+
+    /// <summary>
+    /// <c>[property: Guarded]</c> on a positional parameter gets the checks of a guarded property: a lock that names no
+    /// member (LSM0002); one naming a lock is fine, and the
+    /// analyzer reports its use without the lock (LSM0020).
+    /// </summary>
+    [Fact]
+    public void APositionalParametersGuarded_IsChecked() => DiagnosticCheck.Verify("""
+        using Locksmith;
+        public sealed partial record Account([property: {|LSM0002:Guarded(Lock = "nope")|}] int Balance, [property: Guarded(Lock = nameof(Account.Gate))] int Count)
+        {
+            public ExclusiveLock Gate { get; } = new();
+            public int Peek() => {|LSM0020:Count|};
         }
         """);
 }

@@ -34,7 +34,7 @@ public sealed partial class GuardedGenerator
                 ReportUndefinedEnums(context.TargetSymbol, data.Attribute, data.InvalidArguments, diagnostics, token);
                 var wrapper = context.TargetSymbol is IMethodSymbol method
                     ? ParseGuardedMethod(context, CallersView(method), data, diagnostics, token)
-                    : CheckGuardedState(context, data, diagnostics, token);
+                    : CheckGuardedState(context.TargetSymbol, data, diagnostics, token);
                 return Result(UnlessLanguageTooOld(context, wrapper, diagnostics), diagnostics);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
@@ -485,9 +485,8 @@ public sealed partial class GuardedGenerator
 
         /// <summary>Checks a guarded field or property; they get no wrapper (the analyzers check their uses).</summary>
         private static WrapperModel? CheckGuardedState(
-            GeneratorAttributeSyntaxContext context, GuardedAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
+            ISymbol member, GuardedAttributeData data, List<DiagnosticInfo> diagnostics, CancellationToken token)
         {
-            var member = context.TargetSymbol;
             var attributeLocation = AttributeLocation(data.Attribute, token);
             if (member.ContainingType is { } type &&
                 ResolveLock(type, data.Lock, member, attributeLocation, diagnostics) is { } lockInfo &&

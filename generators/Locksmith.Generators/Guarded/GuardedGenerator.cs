@@ -39,11 +39,12 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 static (attributeContext, token) => Parser.ParseLockOrder(attributeContext, token))
             .WithTrackingName(TrackingNames.LockOrders);
 
-        // [property: LockOrder(n)] on a record's positional parameter: ForAttributeWithMetadataName does not see it.
+        // [property: LockOrder(n)] and [property: Guarded(…)] on a record's positional parameter: ForAttributeWithMetadataName
+        // does not see them.
         var recordParameterLockOrders = context.SyntaxProvider
             .CreateSyntaxProvider(
                 Parser.IsRecordParameterWithPropertyAttributes,
-                static (syntaxContext, token) => Parser.ParseRecordParameterLockOrder(syntaxContext, token))
+                static (syntaxContext, token) => Parser.ParseRecordParameter(syntaxContext, token))
             .Where(static order => order is not null)
             .Select(static (order, _) => order!)
             .WithTrackingName(TrackingNames.RecordParameterLockOrders);
