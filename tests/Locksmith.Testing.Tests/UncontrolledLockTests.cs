@@ -1,4 +1,5 @@
 using System;
+using System.Threading.Tasks;
 
 namespace Locksmith.Testing.Tests;
 
@@ -41,6 +42,50 @@ public sealed class UncontrolledLockTests
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "b", report.ToString());
         Assert.Contains("flow 'b' reached no scheduling point for 1 s: it waits for 'registry', held by a,", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("a Locksmith lock this run does not control", report.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("outside Locksmith", report.Summary, StringComparison.Ordinal);
+    }
+    /// <summary>
+    /// The same for an async flow queued on such a lock: its wait is a real one too, so the run found it awaiting and
+    /// said only that it "awaited something outside Locksmith". Now the summary names the lock, its holder and what to do.
+    /// </summary>
+    [Fact]
+    public void AnAsyncFlowQueuedOnALockCreatedOutsideTheBuilder_IsStuck_NamingTheLockAndItsHolder()
+    {
+        var registry = new AsyncExclusiveLock("registry");
+
+        // b takes the scenario's gate; a takes the registry (no scheduling point) and queues on the gate; b then queues
+        // on the registry for real, and neither can go on.
+        var result = ControlledTest.Replay(
+            scenario =>
+            {
+                var gate = new AsyncExclusiveLock("gate");
+                scenario.Flow("a", async () =>
+                {
+                    using (await registry.AcquireAsync())
+                    {
+                        using (await gate.AcquireAsync())
+                        {
+                        }
+                    }
+                });
+                scenario.Flow("b", async () =>
+                {
+                    using (await gate.AcquireAsync())
+                    {
+                        ControlledTest.Interleave();
+                        using (await registry.AcquireAsync())
+                        {
+                        }
+                    }
+                });
+            },
+            "babab",
+            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "b", report.ToString());
+        Assert.Contains("async flow 'b' awaited for 1 s while no other flow could run: it waits for 'registry', held by a,", report.Summary, StringComparison.Ordinal);
         Assert.Contains("a Locksmith lock this run does not control", report.Summary, StringComparison.Ordinal);
         Assert.DoesNotContain("outside Locksmith", report.Summary, StringComparison.Ordinal);
     }

@@ -207,24 +207,50 @@ internal sealed partial class ControlledRun
     /// <summary>
     /// What a flow the run found stuck waits for, when that is a Locksmith lock the run does not control (created before
     /// the run, outside the builder, or by an earlier run: its waits are real ones, no scheduling points): the lock, its
-    /// holder and where to create it. Null when the flow's thread waits for no Locksmith lock.
+    /// holder and where to create it. Null when the flow waits for no Locksmith lock.
     /// </summary>
     /// <remarks>
-    /// Read off the thread's owner record: a flow found here blocks its thread in a real wait. An async flow queued on
-    /// such a lock awaits instead, and is reported as awaiting something outside Locksmith; there
-    /// <see cref="DeadlockDetector.CurrentWaits"/> could name its lock, as its read of the flow's name inside the flow's
-    /// execution context is no longer adopted as a continuation of the flow (<see cref="LockOwner.ReadingFlowContext"/>).
+    /// Read off the flow's owner records: a thread flow found here blocks its thread in a real wait; an async flow is
+    /// queued on the lock (its flow record's wait), awaiting it.
     /// </remarks>
     private string? ExplainUncontrolledWaitLocked(FlowState flow)
     {
         foreach (int id in flow.OwnerIds)
         {
-            if (LockOwner.Find(id)?.WaitingFor is { } waited)
+            if ((LockOwner.Find(id) ?? QueuedFlowRecord(id))?.WaitingFor is { } waited)
             {
                 var holder = HolderOf(waited);
                 return string.Create(
                     CultureInfo.InvariantCulture,
                     $"it waits for '{NameOf(waited, waited.Name)}'{(holder is null ? string.Empty : $", held by {holder.Name},")} a Locksmith lock this run does not control, so its waits are real ones and no scheduling points: it was created before the run (a static field, the test class, an earlier run). Create it in the scenario builder (or in a flow)");
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The record of the async flow <paramref name="ownerId"/> if it is queued on an async lock: flow records are not in
+    /// the threads' registry, so they are found in the queues, as the deadlock detector finds them.
+    /// </summary>
+    private static LockOwner? QueuedFlowRecord(int ownerId)
+    {
+        if (ownerId < LockOwner.FlowIdBase)
+        {
+            return null;
+        }
+
+        var queued = new List<(LockOwner Flow, LockMode Mode)>();
+        foreach (var asyncLock in AsyncOwners.Snapshot())
+        {
+            queued.Clear();
+            asyncLock.AddWaiters(queued);
+            foreach (var (waiter, _) in queued)
+            {
+                if (waiter.OwnerId == ownerId)
+                {
+                    return waiter;
+                }
             }
         }
 

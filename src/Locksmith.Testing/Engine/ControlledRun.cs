@@ -640,9 +640,13 @@ internal sealed partial class ControlledRun : ISchedulingController
                     if (!posted && !_flows.Exists(f => f.Status == FlowStatus.Runnable))
                     {
                         var idle = _flows.Find(f => f.Status == FlowStatus.Idle)!;
+
+                        // Queued on a Locksmith lock the run does not control, it awaits that lock: name it, as for a thread.
                         FailLocked(new RunFailure(
                             ControlledFailureKind.Stuck,
-                            $"async flow '{idle.Name}' awaited something outside Locksmith for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run",
+                            ExplainUncontrolledWaitLocked(idle) is { } lockWait
+                                ? $"async flow '{idle.Name}' awaited for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run: {lockWait}"
+                                : $"async flow '{idle.Name}' awaited something outside Locksmith for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run",
                             null, idle.Name, BlockedWaitsLocked()));
                         return null;
                     }
