@@ -99,6 +99,11 @@ internal static class KnownNames
     public const string TryAcquireWrite = "TryAcquireWrite";
     public const string AsyncSuffix = "Async";
     public const string AcquireManyAsync = "AcquireManyAsync";
+
+    // LockSet's forms for the locks of several objects, which may be one object at run time: a lock given twice is taken
+    // once (its list forms, Acquire(params locks), refuse a lock listed twice).
+    public const string AcquireLocksOf = "AcquireLocksOf";
+    public const string TryAcquireLocksOf = "TryAcquireLocksOf";
     public const string TryAcquireManyAsync = "TryAcquireManyAsync";
 
     // Wrapper naming: XxxCore gets Xxx and TryXxx (TryXxxCore gets TryXxx and TryXxxWithin).

@@ -141,6 +141,24 @@ public sealed class AsyncWrapperRuntimeTests
         Assert.Equal(16, await b.BalanceAsync());
     }
 
+    /// <summary>
+    /// Two named parameters may be one wallet at run time: every async wrapper form (the pair, the timed attribute's list,
+    /// the Try form) takes its lock once, though LockSet's list forms refuse a lock listed twice.
+    /// </summary>
+    [Fact]
+    public async Task AcquiresLocksOf_TheSameWalletTwice_TakesItsLockOnce_InEveryAsyncWrapperForm()
+    {
+        var a = new AsyncWallet(10);
+
+        await AsyncWallet.TransferAsync(a, a, 5);
+        Assert.True(await AsyncWallet.TryTransferAsync(TimeSpan.FromSeconds(5), a, a, 5));
+        Assert.True(await AsyncWallet.HoldsBothAsync(a, a));
+
+        // The core reads both balances before it writes them, so a transfer to itself credits: 10 + 5 + 5.
+        Assert.Equal(20, await a.BalanceAsync());
+        Assert.False(a.Lock.IsHeld);
+    }
+
     /// <summary>Takes the lock in a flow of its own until released.</summary>
     private static async Task<(Task Holder, TaskCompletionSource Release)> HoldInAnotherFlow(AsyncExclusiveLock asyncLock)
     {

@@ -122,6 +122,29 @@ public sealed class GeneratedWrapperRuntimeTests
         Assert.Equal(11m, b.Balance());
     }
 
+    /// <summary>
+    /// Two named parameters may be one object at run time (a transfer from an account to itself): every wrapper form takes
+    /// its lock once, though LockSet's list forms refuse a lock listed twice.
+    /// </summary>
+    [Fact]
+    public void AcquiresLocksOf_TheSameObjectTwice_TakesItsLockOnce_InEveryWrapperForm()
+    {
+        var a = new Account(10m);
+        var fees = new Account(0m);
+
+        Account.Transfer(a, a, 5m);
+        Assert.True(Account.TryTransfer(a, a, 5m, TimeSpan.FromSeconds(5)));
+        Account.Settle(a, a, fees, 5m, 1m);
+        Account.Settle(a, fees, a, 5m, 1m);
+        Assert.True(Account.TrySettle(fees, a, fees, 1m, 1m, TimeSpan.FromSeconds(5)));
+
+        // a: 10, 10, 9 (-6 +5), 4 (-6 +1), 5; fees: 0, 0, 1, 6, 5 (-2 +1).
+        Assert.Equal(5m, a.Balance());
+        Assert.Equal(5m, fees.Balance());
+        Assert.False(a.Lock.IsHeld);
+        Assert.False(fees.Lock.IsHeld);
+    }
+
     /// <summary>README: there is no lock of no object, so a null named parameter is refused before any lock is taken.</summary>
     [Fact]
     public void AcquiresLocksOf_ANullObject_IsRefusedNamingItsParameter_AndNothingIsHeld()

@@ -63,7 +63,7 @@ public sealed class SemaphoreAroundAwaitsTests
             /// <returns>The sum.</returns>
             public static async ValueTask<int> SumAsync(Pool a, Pool b, Pool c)
             {
-                using var scope = await LockSet.AcquireAsync(new IAsyncLockSetMember[] { a._slots, b._slots, c._slots });
+                using var scope = await LockSet.AcquireLocksOfAsync(new IAsyncLockSetMember[] { a._slots, b._slots, c._slots });
                 await Task.Yield();
                 return 0;
             }

@@ -331,7 +331,8 @@ public sealed partial class GuardedGenerator
                     arguments.Add(asyncModel.Token);
                 }
 
-                return KnownNames.LockSetType + "." + prefix + KnownNames.Acquire + KnownNames.AsyncSuffix + "(" + string.Join(", ", arguments) + ")";
+                string setMethod = SetMethod(acquisition, pair: timeout is null && acquisition.Targets.Count == 2);
+                return KnownNames.LockSetType + "." + prefix + setMethod + KnownNames.AsyncSuffix + "(" + string.Join(", ", arguments) + ")";
             }
 
             if (acquisition.Mode is AcquireMode.KeySet or AcquireMode.TimedKeySet)
@@ -429,7 +430,8 @@ public sealed partial class GuardedGenerator
                 // Two locks without a timeout have an overload of their own; the rest take a params span (C# 13).
                 bool asArray = acquisition.SetAsArray && (acquisition.Timeout is not null || acquisition.Targets.Count != 2);
                 arguments.AddRange(SetArguments(acquisition, asArray));
-                return KnownNames.LockSetType + "." + KnownNames.Acquire + "(" + string.Join(", ", arguments) + ")";
+                string setMethod = SetMethod(acquisition, pair: acquisition.Timeout is null && acquisition.Targets.Count == 2);
+                return KnownNames.LockSetType + "." + setMethod + "(" + string.Join(", ", arguments) + ")";
             }
 
             string method = acquisition.Mode switch
@@ -454,7 +456,8 @@ public sealed partial class GuardedGenerator
             if (acquisition.Mode == AcquireMode.Set)
             {
                 arguments.AddRange(SetArguments(acquisition, acquisition.SetAsArray));
-                return KnownNames.LockSetType + "." + KnownNames.TryAcquire + "(" + string.Join(", ", arguments) + ")";
+                string setMethod = acquisition.Targets.Count > 1 ? KnownNames.TryAcquireLocksOf : KnownNames.TryAcquire;
+                return KnownNames.LockSetType + "." + setMethod + "(" + string.Join(", ", arguments) + ")";
             }
 
             string method = acquisition.Mode switch
@@ -465,6 +468,14 @@ public sealed partial class GuardedGenerator
             };
             return acquisition.Targets[0].Expression + "." + method + "(" + string.Join(", ", arguments) + ")";
         }
+
+        /// <summary>
+        /// The set's method (before a Try prefix or Async suffix): <c>AcquireLocksOf</c> for several objects' locks, since two
+        /// parameters may be one object at run time (a transfer to itself) and <c>Acquire</c>'s list refuses a lock given
+        /// twice; <c>Acquire</c> for the two-lock form (<paramref name="pair"/>), which takes the same lock once, and for one lock.
+        /// </summary>
+        private static string SetMethod(AcquisitionModel acquisition, bool pair) =>
+            pair || acquisition.Targets.Count < 2 ? KnownNames.Acquire : KnownNames.AcquireLocksOf;
 
         private static IEnumerable<string> SetArguments(AcquisitionModel acquisition, bool asArray)
         {

@@ -372,9 +372,9 @@ public sealed partial class GuardedGenerator
                     ? AwaitInCode(
                         "[AcquiresLocksOf]",
                         firstLock,
-                        "await LockSet.AcquireAsync(" + (lockExpressions.Count == 2
-                            ? string.Join(", ", lockExpressions)
-                            : "new IAsyncLockSetMember[] { " + string.Join(", ", lockExpressions) + " }") + ")")
+                        lockExpressions.Count == 2
+                            ? "await LockSet.AcquireAsync(" + string.Join(", ", lockExpressions) + ")"
+                            : "await LockSet.AcquireLocksOfAsync(new IAsyncLockSetMember[] { " + string.Join(", ", lockExpressions) + " })")
                     : null;
                 CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics, inCode);
             }

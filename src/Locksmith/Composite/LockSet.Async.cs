@@ -40,7 +40,7 @@ public static partial class LockSet
     }
 
     /// <summary>Acquires every async lock for the current flow, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <returns>A scope that releases every lock.</returns>
     /// <remarks>See <see cref="AcquireAsync(IAsyncLockSetMember, IAsyncLockSetMember, CancellationToken)"/>.</remarks>
@@ -48,33 +48,82 @@ public static partial class LockSet
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
     /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
-    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentException">The set is empty, contains null, or lists a lock twice.</exception>
     public static ValueTask<AsyncLockSetScope> AcquireAsync(IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
-        EnterAsyncList(locks, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
+        EnterAsyncList(locks, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, rejectRepeats: true);
 
     /// <summary>Acquires every async lock for the current flow, waiting at most <paramref name="timeout"/> for all of them together.</summary>
     /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <exception cref="LockTimeoutException">The timeout elapsed before all locks could be held together; no lock is held.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="AcquireAsync(IReadOnlyList{IAsyncLockSetMember}, CancellationToken)"/>
     public static ValueTask<AsyncLockSetScope> AcquireAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
-        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true);
+        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true, rejectRepeats: true);
 
     /// <summary>Tries to acquire every async lock for the current flow within <paramref name="timeout"/>; all or nothing.</summary>
     /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <returns>A scope holding every lock, or (when the timeout elapsed) one whose <see cref="AsyncLockSetScope.IsAcquired"/> is false.</returns>
     /// <remarks>See <see cref="AcquireAsync(IAsyncLockSetMember, IAsyncLockSetMember, CancellationToken)"/>.</remarks>
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
     /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
-    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentException">The set is empty, contains null, or lists a lock twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static ValueTask<AsyncLockSetScope> TryAcquireAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
-        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false);
+        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false, rejectRepeats: true);
+
+    /// <summary>
+    /// Acquires the async locks of several objects for the current flow, some of which may be one object at run time (a
+    /// transfer from an account to itself): a lock given more than once is taken once. Otherwise as
+    /// <see cref="AcquireAsync(IReadOnlyList{IAsyncLockSetMember}, CancellationToken)"/>.
+    /// </summary>
+    /// <param name="locks">The locks, in any order; a lock given twice is taken once (for a semaphore: one permit).</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases every lock.</returns>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    public static ValueTask<AsyncLockSetScope> AcquireLocksOfAsync(IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
+        EnterAsyncList(locks, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, rejectRepeats: false);
+
+    /// <summary>
+    /// Acquires the async locks of several objects, some of which may be one object, waiting at most
+    /// <paramref name="timeout"/> for all of them together: a lock given more than once is taken once.
+    /// </summary>
+    /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
+    /// <param name="locks">The locks, in any order; a lock given twice is taken once (for a semaphore: one permit).</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope that releases every lock.</returns>
+    /// <exception cref="LockTimeoutException">The timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static ValueTask<AsyncLockSetScope> AcquireLocksOfAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
+        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true, rejectRepeats: false);
+
+    /// <summary>
+    /// Tries to acquire the async locks of several objects, some of which may be one object, within
+    /// <paramref name="timeout"/>; all or nothing, and a lock given more than once is taken once.
+    /// </summary>
+    /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="locks">The locks, in any order; a lock given twice is taken once (for a semaphore: one permit).</param>
+    /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
+    /// <returns>A scope holding every lock, or (when the timeout elapsed) one whose <see cref="AsyncLockSetScope.IsAcquired"/> is false.</returns>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; no lock is taken (thrown at once).</exception>
+    /// <exception cref="LockRecursionException">The flow already holds a member that cannot be re-entered; no lock is taken (thrown at once).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static ValueTask<AsyncLockSetScope> TryAcquireLocksOfAsync(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks, CancellationToken cancellationToken = default) =>
+        EnterAsyncList(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false, rejectRepeats: false);
 
     /// <summary>Validates a timeout given to an async set; one out of range names the set's members.</summary>
     private static int SetTimeoutMs(TimeSpan timeout, IReadOnlyList<IAsyncLockSetMember> locks)
@@ -87,7 +136,8 @@ public static partial class LockSet
         return ms;
     }
 
-    private static ValueTask<AsyncLockSetScope> EnterAsyncList(IReadOnlyList<IAsyncLockSetMember> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    /// <summary>A list the caller gave; <paramref name="rejectRepeats"/>: a lock in it twice is an <see cref="ArgumentException"/>, else taken once.</summary>
+    private static ValueTask<AsyncLockSetScope> EnterAsyncList(IReadOnlyList<IAsyncLockSetMember> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool rejectRepeats)
     {
         ArgumentNullException.ThrowIfNull(locks);
         int count = locks.Count;
@@ -104,16 +154,21 @@ public static partial class LockSet
             members[i] = AsAsyncMember(item, nameof(locks));
         }
 
-        return EnterAsyncSet(members, timeoutMs, cancellationToken, throwOnTimeout);
+        return EnterAsyncSet(members, timeoutMs, cancellationToken, throwOnTimeout, rejectRepeatsOf: rejectRepeats ? locks : null);
     }
 
     /// <summary>
     /// Every async set (and an async striped lock's several keys): sort, reject what cannot succeed, check the order,
     /// try all at once; only then, if something was busy, the awaiting loop.
     /// </summary>
-    internal static ValueTask<AsyncLockSetScope> EnterAsyncSet(Span<LockPrimitive?> members, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    /// <remarks>
+    /// <paramref name="rejectRepeatsOf"/>: the caller's list, when a lock in it twice is an error; null when such a lock is
+    /// taken once (the two-lock form, a striped lock's keys on one stripe).
+    /// </remarks>
+    internal static ValueTask<AsyncLockSetScope> EnterAsyncSet(
+        Span<LockPrimitive?> members, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, IReadOnlyList<IAsyncLockSetMember>? rejectRepeatsOf = null)
     {
-        var ordered = members[..SortDistinct(members)];
+        var ordered = members[..SortDistinct(members, rejectRepeatsOf)];
         if (cancellationToken.IsCancellationRequested)
         {
             // Like each lock's own acquisition: a cancelled token takes nothing, even when every lock is free.
@@ -344,8 +399,11 @@ public static partial class LockSet
         _ => LockModeTags.Exclusive,
     };
 
-    /// <summary>Sorts the members into the global order in place and drops duplicates; returns how many remain.</summary>
-    private static int SortDistinct(Span<LockPrimitive?> members)
+    /// <summary>
+    /// Sorts the members into the global order in place and drops duplicates; returns how many remain. With
+    /// <paramref name="rejectRepeatsOf"/> (the caller's list), a duplicate throws instead, naming both places in it.
+    /// </summary>
+    private static int SortDistinct(Span<LockPrimitive?> members, IReadOnlyList<IAsyncLockSetMember>? rejectRepeatsOf)
     {
         int count = 0;
         for (int i = 0; i < members.Length; i++)
@@ -363,6 +421,17 @@ public static partial class LockSet
 
             if (duplicate)
             {
+                if (rejectRepeatsOf is not null)
+                {
+                    int first = 0;
+                    while (!ReferenceEquals(rejectRepeatsOf[first], rejectRepeatsOf[i]))
+                    {
+                        first++;
+                    }
+
+                    ThrowHelper.ThrowSetMemberListedTwice(candidate, first, i, ThrowHelper.CurrentFlowOrThread(), async: true);
+                }
+
                 continue;
             }
 

@@ -24,7 +24,9 @@ namespace Locksmith;
 /// once with the set. A <see cref="CountingSemaphore"/> has no owner: the set takes one more permit.</para>
 /// <para>The whole set is checked once against the locks the thread already holds: its lowest level must be
 /// greater than every ordered lock held. Locks of one level may share a set (that is how two accounts are locked
-/// together); the same lock named twice is taken once. Each lock is taken exclusively (write mode, one permit).
+/// together). A list that names one lock twice is an <see cref="ArgumentException"/> naming it and both places; the
+/// two-lock forms (<c>Acquire(first, second)</c>) and <c>AcquireLocksOf</c>, made for the locks of objects that may be one
+/// object (a transfer from an account to itself), take it once. Each lock is taken exclusively (write mode, one permit).
 /// Members are <see cref="ILockSetMember"/>s, so a striped lock (taken by key, through its own <c>AcquireMany</c>)
 /// cannot be passed at all.</para>
 /// </remarks>
@@ -33,17 +35,17 @@ public static partial class LockSet
     private const int MaxBackoffMilliseconds = 16;
 
     /// <summary>Acquires every lock, waiting up to <see cref="LocksmithPolicy.DefaultTimeout"/>.</summary>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <returns>A scope that releases every lock.</returns>
     /// <exception cref="LockTimeoutException">The default timeout elapsed before all locks could be held together; no lock is held.</exception>
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
     /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered (an
     /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
     /// no lock is taken.</exception>
-    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentException">The set is empty, contains null, or lists a lock twice.</exception>
     public static LockSetScope Acquire(params ReadOnlySpan<ILockSetMember> locks)
     {
-        EnterSet(locks, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, out var scope);
+        EnterSet(locks, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, rejectRepeats: true, out var scope);
         return scope;
     }
 
@@ -101,57 +103,106 @@ public static partial class LockSet
 
     /// <summary>Acquires every lock, waiting at most <paramref name="timeout"/> for all of them together.</summary>
     /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <exception cref="LockTimeoutException">The timeout elapsed before all locks could be held together; no lock is held.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     /// <inheritdoc cref="Acquire(ReadOnlySpan{ILockSetMember})"/>
     public static LockSetScope Acquire(TimeSpan timeout, params ReadOnlySpan<ILockSetMember> locks)
     {
-        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: true, out var scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: true, rejectRepeats: true, out var scope);
         return scope;
     }
 
     /// <summary>Acquires every lock, waiting at most <paramref name="timeout"/> or until cancelled.</summary>
     /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
     /// <inheritdoc cref="Acquire(TimeSpan, ReadOnlySpan{ILockSetMember})"/>
     public static LockSetScope Acquire(TimeSpan timeout, CancellationToken cancellationToken, params ReadOnlySpan<ILockSetMember> locks)
     {
-        EnterSet(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true, out var scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: true, rejectRepeats: true, out var scope);
         return scope;
     }
 
     /// <summary>Tries to acquire every lock within <paramref name="timeout"/>; all or nothing.</summary>
     /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
     /// <param name="scope">The scope holding every lock, or an empty scope.</param>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <returns>Whether every lock is held.</returns>
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
     /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered (an
     /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
     /// no lock is taken.</exception>
-    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentException">The set is empty, contains null, or lists a lock twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static bool TryAcquire(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
-        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: false, out scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: false, rejectRepeats: true, out scope);
 
     /// <summary>Tries to acquire every lock within <paramref name="timeout"/>, or until cancelled; all or nothing.</summary>
     /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <param name="scope">The scope holding every lock, or an empty scope.</param>
-    /// <param name="locks">The locks, in any order; duplicates are taken once.</param>
+    /// <param name="locks">The locks, in any order, each once.</param>
     /// <returns>Whether every lock is held.</returns>
     /// <exception cref="OperationCanceledException">The token was cancelled; no lock is held.</exception>
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
     /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered (an
     /// <see cref="ExclusiveLock"/>, a <see cref="SpinGate"/>, or the write or read lock of a <see cref="ReadWriteLock"/>);
     /// no lock is taken.</exception>
-    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentException">The set is empty, contains null, or lists a lock twice.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static bool TryAcquire(TimeSpan timeout, CancellationToken cancellationToken, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
-        EnterSet(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false, out scope);
+        EnterSet(locks, SetTimeoutMs(timeout, locks), cancellationToken, throwOnTimeout: false, rejectRepeats: true, out scope);
+
+    /// <summary>
+    /// Acquires the locks of several objects, some of which may be one object at run time (a transfer from an account to
+    /// itself): a lock given more than once is taken once. Otherwise as <see cref="Acquire(ReadOnlySpan{ILockSetMember})"/>.
+    /// </summary>
+    /// <param name="locks">The locks, in any order; a lock given twice is taken once (for a semaphore: one permit).</param>
+    /// <returns>A scope that releases every lock.</returns>
+    /// <exception cref="LockTimeoutException">The default timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered; no lock is taken.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    public static LockSetScope AcquireLocksOf(params ReadOnlySpan<ILockSetMember> locks)
+    {
+        EnterSet(locks, TimeoutMathDefaults.UseDefault, default, throwOnTimeout: true, rejectRepeats: false, out var scope);
+        return scope;
+    }
+
+    /// <summary>
+    /// Acquires the locks of several objects, some of which may be one object, waiting at most <paramref name="timeout"/>
+    /// for all of them together: a lock given more than once is taken once.
+    /// </summary>
+    /// <param name="timeout">How long to try; <see cref="Timeout.InfiniteTimeSpan"/> keeps trying.</param>
+    /// <param name="locks">The locks, in any order; a lock given twice is taken once (for a semaphore: one permit).</param>
+    /// <returns>A scope that releases every lock.</returns>
+    /// <exception cref="LockTimeoutException">The timeout elapsed before all locks could be held together; no lock is held.</exception>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered; no lock is taken.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static LockSetScope AcquireLocksOf(TimeSpan timeout, params ReadOnlySpan<ILockSetMember> locks)
+    {
+        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: true, rejectRepeats: false, out var scope);
+        return scope;
+    }
+
+    /// <summary>
+    /// Tries to acquire the locks of several objects, some of which may be one object, within <paramref name="timeout"/>;
+    /// all or nothing, and a lock given more than once is taken once.
+    /// </summary>
+    /// <param name="timeout">How long to try; <see cref="TimeSpan.Zero"/> tries once.</param>
+    /// <param name="scope">The scope holding every lock, or an empty scope.</param>
+    /// <param name="locks">The locks, in any order; a lock given twice is taken once (for a semaphore: one permit).</param>
+    /// <returns>Whether every lock is held.</returns>
+    /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the thread holds; no lock is taken.</exception>
+    /// <exception cref="LockRecursionException">The thread already holds a member that cannot be re-entered; no lock is taken.</exception>
+    /// <exception cref="ArgumentException">The set is empty or contains null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
+    public static bool TryAcquireLocksOf(TimeSpan timeout, out LockSetScope scope, params ReadOnlySpan<ILockSetMember> locks) =>
+        EnterSet(locks, SetTimeoutMs(timeout, locks), default, throwOnTimeout: false, rejectRepeats: false, out scope);
 
     /// <summary>Validates a timeout given to a set; one out of range names the set's members.</summary>
     private static int SetTimeoutMs(TimeSpan timeout, scoped ReadOnlySpan<ILockSetMember> locks)
@@ -165,22 +216,27 @@ public static partial class LockSet
     }
 
     /// <summary>The set of several stripes of a striped lock (or the fallback of the two-lock fast path).</summary>
+    /// <remarks>Stripes of two keys may coincide (and the two-lock path's pair may be one lock): each is taken once.</remarks>
     internal static bool Enter(scoped ReadOnlySpan<LockPrimitive?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope) =>
-        EnterSet(locks, timeoutMs, cancellationToken, throwOnTimeout, out scope);
+        EnterSet(locks, timeoutMs, cancellationToken, throwOnTimeout, rejectRepeats: false, out scope);
 
     /// <summary>
     /// Every span path: collect and sort, reject what cannot succeed, check the order, then take all or nothing. On
     /// any way out but success — false or an exception — the scope's rented buffer goes back and the scope is empty;
     /// the taking steps below release what they took before they return false or let an exception pass.
     /// </summary>
-    private static bool EnterSet<T>(scoped ReadOnlySpan<T?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, out LockSetScope scope)
+    /// <remarks>
+    /// <paramref name="rejectRepeats"/>: a lock listed twice is an <see cref="ArgumentException"/> (a list the caller
+    /// wrote); otherwise it is taken once (the locks of objects that may be one object, a striped lock's stripes).
+    /// </remarks>
+    private static bool EnterSet<T>(scoped ReadOnlySpan<T?> locks, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool rejectRepeats, out LockSetScope scope)
         where T : class
     {
         scope = default;
         bool acquired = false;
         try
         {
-            int count = Collect(locks, ref scope);
+            int count = Collect(locks, rejectRepeats, ref scope);
             Span<LockPrimitive?> ordered = scope.Locks[..count];
             if (cancellationToken.IsCancellationRequested)
             {
@@ -225,7 +281,7 @@ public static partial class LockSet
     }
 
     /// <summary>Copies the distinct locks into the scope's buffer, sorted by the global order.</summary>
-    private static int Collect<T>(scoped ReadOnlySpan<T?> locks, ref LockSetScope scope)
+    private static int Collect<T>(scoped ReadOnlySpan<T?> locks, bool rejectRepeats, ref LockSetScope scope)
         where T : class
     {
         if (locks.IsEmpty)
@@ -236,8 +292,9 @@ public static partial class LockSet
         scope.EnsureCapacity(locks.Length);
         Span<LockPrimitive?> buffer = scope.Locks;
         int count = 0;
-        foreach (var item in locks)
+        for (int index = 0; index < locks.Length; index++)
         {
+            var item = locks[index];
             if (item is null)
             {
                 throw new ArgumentException("A lock set cannot contain null.", nameof(locks));
@@ -259,6 +316,11 @@ public static partial class LockSet
 
             if (duplicate)
             {
+                if (rejectRepeats)
+                {
+                    ThrowListedTwice(locks, candidate, index);
+                }
+
                 continue;
             }
 
@@ -273,6 +335,20 @@ public static partial class LockSet
         }
 
         return count;
+    }
+
+    /// <summary>A caller's list names <paramref name="member"/> again at <paramref name="again"/>: name both places.</summary>
+    [DoesNotReturn]
+    private static void ThrowListedTwice<T>(scoped ReadOnlySpan<T?> locks, LockPrimitive member, int again)
+        where T : class
+    {
+        int first = 0;
+        while (!ReferenceEquals(AsPrimitive(locks[first]!, nameof(locks)), member))
+        {
+            first++;
+        }
+
+        ThrowHelper.ThrowSetMemberListedTwice(member, first, again, $"Thread {ThreadNames.Current()}", async: false);
     }
 
     /// <summary>The global order: unordered locks first, then by level, then by id.</summary>

@@ -21,6 +21,23 @@ internal static partial class ThrowHelper
             ? $"asked '{striped.Name}' for several keys at once, {member.Describe()} among them"
             : $"asked LockSet for {member.Describe()}";
 
+    /// <summary>
+    /// A list given to a set names one lock twice: a slip, or a semaphore meant to give two permits (a set takes one).
+    /// Either way taking it once would hide it.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowSetMemberListedTwice(LockPrimitive member, int first, int again, string caller, bool async)
+    {
+        string pair = async ? "LockSet.AcquireAsync(first, second)" : "LockSet.Acquire(first, second)";
+        string locksOf = async ? "LockSet.AcquireLocksOfAsync" : "LockSet.AcquireLocksOf";
+        string permits = async ? "AcquireAsync(count)" : "Acquire(count)";
+        throw new ArgumentException(
+            $"{char.ToUpperInvariant(caller[0])}{caller[1..]} listed {member.Describe()} twice in a lock set, as locks[{first}] and locks[{again}]; nothing was taken. " +
+            $"List each lock once. A set takes one permit of a CountingSemaphore: for several, call the semaphore's {permits} instead. " +
+            $"For the locks of objects that may be one object at run time (a transfer from an account to itself), call {pair} or {locksOf}, which take a lock given twice once.",
+            "locks");
+    }
+
     [DoesNotReturn]
     public static void ThrowNotASetMember(object member, string paramName) =>
         throw new ArgumentException(

@@ -41,7 +41,7 @@ namespace Bank
             global::System.ArgumentNullException.ThrowIfNull(to);
             from._lock.EnsureDeclared("Bank.Account._lock", 10);
             to._lock.EnsureDeclared("Bank.Account._lock", 10);
-            if (!global::Locksmith.LockSet.TryAcquire(timeout, out var __scope, from._lock, to._lock))
+            if (!global::Locksmith.LockSet.TryAcquireLocksOf(timeout, out var __scope, from._lock, to._lock))
             {
                 return false;
             }

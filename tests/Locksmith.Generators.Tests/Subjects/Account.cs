@@ -32,4 +32,18 @@ public sealed partial class Account
         from._balance -= amount;
         to._balance += amount;
     }
+
+    /// <summary>Moves money and charges a fee: three accounts' locks, of which two may be one account.</summary>
+    /// <param name="from">The account debited.</param>
+    /// <param name="to">The account credited.</param>
+    /// <param name="fees">The account the fee goes to.</param>
+    /// <param name="amount">The amount.</param>
+    /// <param name="fee">The fee, debited from <paramref name="from"/> too.</param>
+    [AcquiresLocksOf(nameof(from), nameof(to), nameof(fees), Lock = nameof(_lock))]
+    private static void SettleCore(Account from, Account to, Account fees, decimal amount, decimal fee)
+    {
+        from._balance -= amount + fee;
+        to._balance += amount;
+        fees._balance += fee;
+    }
 }

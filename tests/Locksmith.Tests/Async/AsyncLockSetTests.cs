@@ -237,6 +237,58 @@ public sealed class AsyncLockSetTests
         heldLow2.Dispose();
     }
 
+    /// <summary>As the sync set: a list naming a lock twice is an ArgumentException naming it and both places, thrown at once.</summary>
+    [Fact]
+    public void ALockListedTwice_IsAnArgumentException_NamingItAndBothPlaces_AndNothingIsTaken()
+    {
+        var a = new AsyncExclusiveLock("a");
+        var pool = new CountingSemaphore(3, 3, "pool");
+
+        var ex = Assert.Throws<ArgumentException>(() => { _ = LockSet.AcquireAsync([a, pool, a]); });
+        Assert.Equal("locks", ex.ParamName);
+        Assert.Contains("listed 'a' twice in a lock set, as locks[0] and locks[2]; nothing was taken. List each lock once.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("LockSet.AcquireLocksOfAsync", ex.Message, StringComparison.Ordinal);
+        var semaphore = Assert.Throws<ArgumentException>(() => { _ = LockSet.AcquireAsync(TimeSpan.FromSeconds(5), [pool, a, pool]); });
+        Assert.Contains("listed 'pool' twice in a lock set, as locks[0] and locks[2]", semaphore.Message, StringComparison.Ordinal);
+        Assert.Contains("call the semaphore's AcquireAsync(count) instead", semaphore.Message, StringComparison.Ordinal);
+        Assert.Contains("as locks[0] and locks[1]", Assert.Throws<ArgumentException>(() => { _ = LockSet.TryAcquireAsync(TimeSpan.Zero, [pool, pool]); }).Message, StringComparison.Ordinal);
+        Assert.False(a.IsHeld);
+        Assert.Equal(3, pool.CurrentCount);
+    }
+
+    [Fact]
+    public async Task AcquireLocksOfAsync_AndTheTwoLockForm_TakeALockGivenTwiceOnce()
+    {
+        var a = new AsyncExclusiveLock("a");
+        var pool = new CountingSemaphore(3, 3, "pool");
+
+        using (var scope = await LockSet.AcquireLocksOfAsync([a, pool, a, pool]))
+        {
+            Assert.Equal(2, scope.Count);
+            Assert.True(a.IsHeldByCurrentFlow);
+            Assert.Equal(2, pool.CurrentCount);
+        }
+
+        using (var scope = await LockSet.AcquireLocksOfAsync(TimeSpan.FromSeconds(5), [a, a]))
+        {
+            Assert.Equal(1, scope.Count);
+        }
+
+        using (var scope = await LockSet.TryAcquireLocksOfAsync(TimeSpan.Zero, [pool, pool]))
+        {
+            Assert.True(scope.IsAcquired);
+            Assert.Equal(2, pool.CurrentCount);
+        }
+
+        using (var scope = await LockSet.AcquireAsync(a, a))
+        {
+            Assert.Equal(1, scope.Count);
+        }
+
+        Assert.False(a.IsHeld);
+        Assert.Equal(3, pool.CurrentCount);
+    }
+
     [Fact]
     public async Task AMemberTheFlowHolds_ThrowsAtOnce_TakingNothing()
     {
@@ -326,7 +378,8 @@ public sealed class AsyncLockSetTests
         var flows = Enumerable.Range(0, 1_000).Select(i => Task.Run(async () =>
         {
             IReadOnlyList<IAsyncLockSetMember> set = [locks[i % 6], locks[(i + 3) % 6], locks[(i * 5 + 1) % 6], locks[0], locks[(i + 1) % 6]];
-            await using var scope = await LockSet.AcquireAsync(set);
+            // The draws repeat locks (m0 twice when i % 6 == 0): the locks of overlapping objects, each taken once.
+            await using var scope = await LockSet.AcquireLocksOfAsync(set);
             int seen = counter;
             await Task.Yield();
             counter = seen + 1;

@@ -109,6 +109,67 @@ public sealed class LockSetTests
         Assert.True(a.IsHeldByCurrentThread);
     }
 
+    /// <summary>
+    /// A list that names a lock twice was taken once, silently: a slip, or a semaphore that gave one permit where two were
+    /// meant. It is an ArgumentException now, naming the lock and both places, before anything is taken.
+    /// </summary>
+    [Fact]
+    public void ALockListedTwice_IsAnArgumentException_NamingItAndBothPlaces_AndNothingIsTaken()
+    {
+        var a = new ExclusiveLock("a", level: 1);
+        var b = new ExclusiveLock("b", level: 2);
+
+        var ex = Assert.Throws<ArgumentException>(() => LockSet.Acquire(a, b, a));
+        Assert.Equal("locks", ex.ParamName);
+        Assert.Contains("listed 'a' (level 1) twice in a lock set, as locks[0] and locks[2]; nothing was taken. List each lock once.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("LockSet.AcquireLocksOf", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("as locks[1] and locks[2]", Assert.Throws<ArgumentException>(() => LockSet.Acquire(TimeSpan.FromSeconds(5), a, b, b)).Message, StringComparison.Ordinal);
+        Assert.Contains("as locks[0] and locks[1]", Assert.Throws<ArgumentException>(() => LockSet.TryAcquire(TimeSpan.Zero, out _, b, b)).Message, StringComparison.Ordinal);
+        Assert.False(a.IsHeld);
+        Assert.False(b.IsHeld);
+    }
+
+    [Fact]
+    public void ASemaphoreListedTwice_IsAnArgumentException_SayingHowToTakeSeveralPermits()
+    {
+        var pool = new CountingSemaphore(3, 3, "pool");
+
+        var ex = Assert.Throws<ArgumentException>(() => LockSet.Acquire(TimeSpan.FromSeconds(5), pool, pool));
+        Assert.Contains("listed 'pool' twice in a lock set, as locks[0] and locks[1]", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("A set takes one permit of a CountingSemaphore: for several, call the semaphore's Acquire(count) instead.", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(3, pool.CurrentCount);
+    }
+
+    /// <summary>The locks of objects that may be one object (a transfer to itself): the two-lock form and AcquireLocksOf take a lock given twice once.</summary>
+    [Fact]
+    public void AcquireLocksOf_TakesALockGivenTwiceOnce_InEachForm()
+    {
+        var a = new ExclusiveLock("a", level: 1);
+        var pool = new CountingSemaphore(3, 3, "pool");
+
+        using (var scope = LockSet.AcquireLocksOf(a, pool, a, pool))
+        {
+            Assert.Equal(2, scope.Count);
+            Assert.True(a.IsHeldByCurrentThread);
+            Assert.Equal(2, pool.CurrentCount);
+        }
+
+        using (var scope = LockSet.AcquireLocksOf(TimeSpan.FromSeconds(5), a, a))
+        {
+            Assert.Equal(1, scope.Count);
+        }
+
+        Assert.True(LockSet.TryAcquireLocksOf(TimeSpan.Zero, out var tried, pool, pool));
+        using (tried)
+        {
+            Assert.Equal(1, tried.Count);
+            Assert.Equal(2, pool.CurrentCount);
+        }
+
+        Assert.False(a.IsHeld);
+        Assert.Equal(3, pool.CurrentCount);
+    }
+
     [Fact]
     public void Timeout_IsAllOrNothing_AndNamesTheBusyLock()
     {
