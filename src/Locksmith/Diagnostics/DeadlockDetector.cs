@@ -7,13 +7,17 @@ namespace Locksmith;
 
 /// <summary>
 /// Finds deadlocks among Locksmith locks: walks the wait-for graph (blocked thread or async flow → lock → owning
-/// thread or flow) and
-/// returns every cycle. Runs on demand; hosting runs it on a timer.
+/// thread or flow) and returns every cycle, mixed ones through sync and async locks included. Runs on demand; hosting
+/// runs it on a timer.
 /// </summary>
 /// <remarks>
 /// <para>Every blocked wait registers which lock it waits for; each lock knows its exclusive owner. Waits that
 /// end in a shared mode (a reader of a <c>ReadWriteLock</c>, permits of a semaphore) have no single owner and are
 /// not followed, so cycles through them are not reported.</para>
+/// <para>An owner in no wait of its own still waits where its code blocks: a flow holding async locks whose code blocks
+/// its thread on a sync lock waits for that lock, and a thread blocked on an async acquisition it began (sync over
+/// async: <c>.AsTask().Wait()</c>) waits for that lock; the edge names the owner and <see cref="DeadlockEdge.WaitsThrough"/>
+/// the thread or flow whose wait it is.</para>
 /// <para>The graph is read without stopping the threads, so a cycle is confirmed by reading every edge a second
 /// time: a reported cycle was stable across both reads. When nothing waits the call only walks the list of
 /// registered threads.</para>
@@ -52,11 +56,12 @@ public static class DeadlockDetector
             return Array.Empty<DeadlockCycle>();
         }
 
+        var standIns = StandIns(waiting);
         var cycles = new List<DeadlockCycle>();
         var reported = new HashSet<int>();
         foreach (var start in waiting.Values)
         {
-            if (reported.Contains(start.OwnerId) || FollowFrom(start, waiting) is not { } cycle)
+            if (reported.Contains(start.OwnerId) || FollowFrom(start, waiting, standIns) is not { } cycle)
             {
                 continue;
             }
@@ -64,6 +69,10 @@ public static class DeadlockDetector
             foreach (var edge in cycle.Edges)
             {
                 reported.Add(edge.ThreadId);
+                if (edge.WaitsThrough is { } through)
+                {
+                    reported.Add(through);
+                }
             }
 
             cycles.Add(cycle);
@@ -71,6 +80,38 @@ public static class DeadlockDetector
 
         return cycles;
     }
+
+    /// <summary>
+    /// The waits that stand for an owner in no wait of its own, which mixed cycles go through: a flow holding async locks
+    /// whose code blocks a thread in a sync wait waits where that thread does; a thread blocked (sync over async) on an
+    /// async wait it began waits where that flow does. Keyed by the owner stood for; null when there are none.
+    /// </summary>
+    /// <remarks>
+    /// The second is read off the thread's state: a thread blocked outside Locksmith while an async wait it began is
+    /// queued is taken to wait for it. A thread that began the wait without awaiting it and then blocks on something else
+    /// meanwhile would be taken for it too; a cycle through it is still confirmed by a second read.
+    /// </remarks>
+    private static Dictionary<int, LockOwner>? StandIns(Dictionary<int, LockOwner> waiting)
+    {
+        Dictionary<int, LockOwner>? standIns = null;
+        foreach (var waiter in waiting.Values)
+        {
+            if (!waiter.IsFlow && waiter.BlockedFlow is { } flow && !waiting.ContainsKey(flow.OwnerId))
+            {
+                (standIns ??= new())[flow.OwnerId] = waiter;
+            }
+            else if (waiter.IsFlow && BlockedOn(waiter) is { } thread && !waiting.ContainsKey(thread))
+            {
+                (standIns ??= new()).TryAdd(thread, waiter);
+            }
+        }
+
+        return standIns;
+    }
+
+    /// <summary>The id of the thread the flow's async wait began on, if that thread is blocked now; else null.</summary>
+    private static int? BlockedOn(LockOwner flow) =>
+        flow.WaitBegunOn is { } thread && (thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0 ? thread.ManagedThreadId : null;
 
     /// <summary>
     /// Returns the blocked waits under way now, from the same wait-for graph the cycles are found in: threads blocked in
@@ -144,10 +185,16 @@ public static class DeadlockDetector
         : LockOwner.Find(holderId)?.Describe() ?? "thread " + holderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Follows waits from <paramref name="start"/>; returns the cycle that <paramref name="start"/> is on, if any.</summary>
-    private static DeadlockCycle? FollowFrom(LockOwner start, Dictionary<int, LockOwner> waiting)
+    /// <remarks>
+    /// An owner in no wait of its own goes on through the wait that stands for it (<see cref="StandIns"/>): the edge names
+    /// that owner as the waiter and the stand-in as <see cref="DeadlockEdge.WaitsThrough"/>.
+    /// </remarks>
+    private static DeadlockCycle? FollowFrom(LockOwner start, Dictionary<int, LockOwner> waiting, Dictionary<int, LockOwner>? standIns)
     {
         var path = new List<DeadlockEdge>();
+        var acting = new List<LockOwner>();
         var current = start;
+        int waiterId = start.OwnerId;
         while (path.Count <= waiting.Count)
         {
             var lockPrimitive = current.WaitingFor;
@@ -157,38 +204,73 @@ public static class DeadlockDetector
             }
 
             var (lockName, ownerId) = lockPrimitive.WaitEdgeFor(current);
-            if (ownerId == 0 || ownerId == current.OwnerId)
+            if (ownerId == 0 || ownerId == current.OwnerId || ownerId == waiterId)
             {
                 return null;
             }
 
-            path.Add(new DeadlockEdge(current.OwnerId, current.Name, lockName, lockPrimitive.Level,
-                lockPrimitive.Kind, current.WaitingMode, ownerId));
+            bool through = waiterId != current.OwnerId;
+            path.Add(new DeadlockEdge(waiterId, through ? NameOf(waiterId, current) : current.Name, lockName, lockPrimitive.Level,
+                lockPrimitive.Kind, current.WaitingMode, ownerId)
+            {
+                WaitsThrough = through ? current.OwnerId : null,
+                WaitsThroughName = through ? current.Name : null,
+            });
+            acting.Add(current);
 
             if (ownerId == start.OwnerId)
             {
-                return Confirm(path, waiting) ? Canonical(path) : null;
+                return Confirm(path, acting) ? Canonical(path) : null;
             }
 
-            if (!waiting.TryGetValue(ownerId, out var next))
+            if (waiting.TryGetValue(ownerId, out var next))
+            {
+                current = next;
+            }
+            else if (standIns is not null && standIns.TryGetValue(ownerId, out var standIn))
+            {
+                if (ReferenceEquals(standIn, start))
+                {
+                    // Back at the start, which waits for the owner it stands for: the first edge names that owner.
+                    path[0] = path[0] with { ThreadId = ownerId, ThreadName = NameOf(ownerId, start), WaitsThrough = start.OwnerId, WaitsThroughName = start.Name };
+                    return Confirm(path, acting) ? Canonical(path) : null;
+                }
+
+                current = standIn;
+            }
+            else
             {
                 return null;
             }
 
-            current = next;
+            waiterId = ownerId;
         }
 
         return null;
     }
 
-    /// <summary>Re-reads every edge: the threads still wait for the same locks, still held by the same owners.</summary>
-    private static bool Confirm(List<DeadlockEdge> path, Dictionary<int, LockOwner> waiting)
+    /// <summary>The name of an owner that waits through <paramref name="standIn"/>'s wait: the flow the thread runs, or the thread the flow began on.</summary>
+    private static string? NameOf(int ownerId, LockOwner standIn) =>
+        standIn.IsFlow ? standIn.WaitBegunOn?.Name : standIn.BlockedFlow?.Name;
+
+    /// <summary>
+    /// Re-reads every edge: the waiters still wait for the same locks, held by the same owners, and every wait that stood
+    /// for another owner still does.
+    /// </summary>
+    private static bool Confirm(List<DeadlockEdge> path, List<LockOwner> acting)
     {
-        foreach (var edge in path)
+        for (int i = 0; i < path.Count; i++)
         {
-            var owner = waiting[edge.ThreadId];
+            var edge = path[i];
+            var owner = acting[i];
             var lockPrimitive = owner.WaitingFor;
             if (lockPrimitive is null || lockPrimitive.WaitEdgeFor(owner) != (edge.LockName, edge.OwnerThreadId))
+            {
+                return false;
+            }
+
+            if (edge.WaitsThrough is not null &&
+                (owner.IsFlow ? BlockedOn(owner) != edge.ThreadId : owner.BlockedFlow?.OwnerId != edge.ThreadId))
             {
                 return false;
             }

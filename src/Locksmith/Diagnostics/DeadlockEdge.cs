@@ -1,6 +1,6 @@
 namespace Locksmith;
 
-/// <summary>One step of a wait-for cycle: a thread blocked on a lock that another thread of the cycle holds.</summary>
+/// <summary>One step of a wait-for cycle: a thread or flow blocked on a lock that another thread or flow of the cycle holds.</summary>
 /// <param name="ThreadId">The blocked thread's managed id, or the blocked async flow's id (2^30 and up).</param>
 /// <param name="ThreadName">The blocked thread's name, if it has one.</param>
 /// <param name="LockName">The lock it waits for.</param>
@@ -20,9 +20,27 @@ public sealed record DeadlockEdge(
     /// <summary>Whether the waiter is an async flow (its id is a flow id, 2^30 and up) rather than a thread.</summary>
     public bool IsFlow => ThreadId >= LockOwner.FlowIdBase;
 
-    /// <summary>"thread 12 ('worker') waits for 'a' (level 10), held by thread 13", or the same with flows.</summary>
+    /// <summary>
+    /// When the waiter waits through another's wait (a mixed cycle): the id of the thread a flow's code blocks (the flow
+    /// waits for that thread's sync lock), or of the async flow a thread blocks on (sync over async: the thread waits for
+    /// that flow's async lock). Null when the waiter waits itself.
+    /// </summary>
+    public int? WaitsThrough { get; init; }
+
+    /// <summary>The name of <see cref="WaitsThrough"/>, read when the cycle was found (a thread may have ended since).</summary>
+    internal string? WaitsThroughName { get; init; }
+
+    /// <summary>
+    /// "thread 12 ('worker') waits for 'a' (level 10), held by thread 13", or the same with flows; a wait through another
+    /// reads "flow #3 (on thread 12 ('worker')) waits for …" or "thread 13 (blocked on the async wait of flow #4) waits for …".
+    /// </summary>
     public override string ToString() =>
         (IsFlow ? LockOwner.DescribeFlow(ThreadId, ThreadName) : $"thread {ThreadNames.Format(ThreadId, ThreadName)}") +
+        (WaitsThrough is not { } through
+            ? string.Empty
+            : through >= LockOwner.FlowIdBase
+                ? $" (blocked on the async wait of {LockOwner.DescribeFlow(through, WaitsThroughName)})"
+                : $" (on thread {ThreadNames.Format(through, WaitsThroughName)})") +
         $" waits for '{LockName}'" +
         (LockLevel is { } level ? $" (level {level})" : string.Empty) +
         (OwnerThreadId >= LockOwner.FlowIdBase ? $", held by {LockOwner.DescribeFlow(OwnerThreadId, null)}" : $", held by thread {OwnerThreadId}");

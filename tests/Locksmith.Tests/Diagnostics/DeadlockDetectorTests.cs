@@ -76,6 +76,91 @@ public sealed class DeadlockDetectorTests
         Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName.StartsWith("dd-", StringComparison.Ordinal)));
     }
 
+    /// <summary>
+    /// A cycle through a sync lock and an async lock: flow F holds the async lock and its code blocks its thread on the
+    /// sync lock; the sync lock's holder, a thread, blocks on an acquisition of the async lock it began (sync over async).
+    /// The thread's wait was registered on its flow's record and the flow's on the thread's, so neither edge led on, and
+    /// FindCycles found nothing. Polled in a bounded loop; the timed waits end the deadlock once the test has looked.
+    /// </summary>
+    [Fact]
+    public void AMixedCycle_AFlowBlockedOnASyncLock_WhoseHolderBlocksOnTheFlowsAsyncLock_IsReported_NamingBoth()
+    {
+        var asyncLock = new AsyncExclusiveLock("dd-mixed-async");
+        var syncLock = new ExclusiveLock("dd-mixed-sync");
+        using var flowHolds = new ManualResetEventSlim();
+        using var threadHolds = new ManualResetEventSlim();
+        int looked = 0;
+
+        // The flow: takes the async lock (free, so no await yields and its code runs on this thread), then blocks its
+        // thread on the sync lock.
+        async Task Flow()
+        {
+            using (await asyncLock.AcquireAsync())
+            {
+                flowHolds.Set();
+                threadHolds.Wait();
+                for (int attempt = 0; attempt < 100_000 && Volatile.Read(ref looked) == 0; attempt++)
+                {
+                    if (syncLock.TryAcquire(TimeSpan.FromMilliseconds(100), out var got))
+                    {
+                        got.Dispose();
+                        return;
+                    }
+                }
+            }
+        }
+
+        var flow = Concurrently.Start("dd-mixed-flow-thread", () => Flow().GetAwaiter().GetResult());
+        var thread = Concurrently.Start("dd-mixed-thread", () =>
+        {
+            using var held = syncLock.Acquire();
+            threadHolds.Set();
+            flowHolds.Wait();
+            for (int attempt = 0; attempt < 100_000 && Volatile.Read(ref looked) == 0; attempt++)
+            {
+                // Sync over async: this thread blocks on the flow it begins here, which waits for the async lock.
+                using var scope = asyncLock.TryAcquireAsync(TimeSpan.FromMilliseconds(100)).AsTask().GetAwaiter().GetResult();
+                if (scope.IsAcquired)
+                {
+                    return;
+                }
+            }
+        });
+
+        DeadlockCycle? cycle = null;
+        for (int poll = 0; poll < 20_000 && cycle is null; poll++)
+        {
+            cycle = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == "dd-mixed-sync"));
+            if (cycle is null)
+            {
+                Thread.Sleep(1);
+            }
+        }
+
+        Volatile.Write(ref looked, 1);
+        flow.JoinGuarded();
+        thread.JoinGuarded();
+
+        Assert.NotNull(cycle);
+        Assert.Equal(2, cycle!.Edges.Count);
+        var onSync = cycle.Edges.Single(e => e.LockName == "dd-mixed-sync");
+        var onAsync = cycle.Edges.Single(e => e.LockName == "dd-mixed-async");
+
+        // The flow waits for the sync lock through its blocked thread; the thread for the async lock through its flow.
+        Assert.True(onSync.IsFlow, cycle.ToString());
+        Assert.Equal(onAsync.OwnerThreadId, onSync.ThreadId);
+        Assert.Equal(onSync.OwnerThreadId, onAsync.ThreadId);
+        Assert.False(onAsync.IsFlow, cycle.ToString());
+        Assert.Equal("dd-mixed-thread", onAsync.ThreadName);
+        Assert.NotNull(onSync.WaitsThrough);
+        Assert.NotNull(onAsync.WaitsThrough);
+        string text = cycle.ToString();
+        Assert.Contains("waits for 'dd-mixed-sync', held by thread", text, StringComparison.Ordinal);
+        Assert.Contains("(on thread ", text, StringComparison.Ordinal);
+        Assert.Contains("thread " + onAsync.ThreadId + " ('dd-mixed-thread') (blocked on the async wait of flow #", text, StringComparison.Ordinal);
+        Assert.Contains("'dd-mixed-flow-thread'", text, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void WaitChainWithoutCycle_IsNotReported()
     {

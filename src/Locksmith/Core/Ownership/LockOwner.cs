@@ -146,6 +146,20 @@ internal sealed class LockOwner
     /// <summary>The lock this owner is blocked on, or null. Written by the owner, read by the detector.</summary>
     public volatile LockPrimitive? WaitingFor;
 
+    /// <summary>
+    /// For a thread blocked in a sync wait: the async flow whose code it runs there (one holding async locks), or null. The
+    /// flow waits for that lock too, so the deadlock detector follows an edge to the flow on through this thread's wait.
+    /// Written before <see cref="WaitingFor"/>, off the fast paths (a wait that parks).
+    /// </summary>
+    public volatile LockOwner? BlockedFlow;
+
+    /// <summary>
+    /// For a flow: the thread its latest contended async wait began on. A thread that blocks on that wait (sync over
+    /// async) waits for its lock: the detector follows an edge to that thread on through this flow's wait while the
+    /// thread is blocked and in no wait of its own.
+    /// </summary>
+    public volatile Thread? WaitBegunOn;
+
     /// <summary>The mode of the blocked wait in <see cref="WaitingFor"/>.</summary>
     public LockMode WaitingMode;
 

@@ -193,6 +193,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         // (a reused record still carries its last wait's mode).
         owner.WaitingSince = _start;
         owner.WaitingMode = mode;
+
+        // A thread that blocks on this wait (sync over async) waits for the lock: the detector follows it (mixed cycles).
+        owner.WaitBegunOn = Thread.CurrentThread;
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
 
         // After the version moved on (Recycle): a read of the last wait that swaps its token in after this still finds

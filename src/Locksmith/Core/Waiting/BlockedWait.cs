@@ -26,6 +26,7 @@ internal struct BlockedWait
     private readonly LockPrimitive? _outerWaitingFor;
     private readonly LockMode _outerWaitingMode;
     private readonly long _outerWaitingSince;
+    private readonly LockOwner? _outerBlockedFlow;
     private CancellationTokenRegistration _registration;
 
     private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken)
@@ -38,8 +39,12 @@ internal struct BlockedWait
         _outerWaitingFor = _owner.WaitingFor;
         _outerWaitingMode = _owner.WaitingMode;
         _outerWaitingSince = _owner.WaitingSince;
+        _outerBlockedFlow = _owner.BlockedFlow;
         _owner.WaitingMode = mode;
         _owner.WaitingSince = _start;
+
+        // A flow's code blocked here: the detector follows an edge to that flow on through this wait (mixed cycles).
+        _owner.BlockedFlow = FlowOwnership.CurrentOrNull;
         _owner.WaitingFor = lockPrimitive;
         _registration = node is not null && cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
@@ -62,6 +67,7 @@ internal struct BlockedWait
         _owner.WaitingFor = _outerWaitingFor;
         _owner.WaitingMode = _outerWaitingMode;
         _owner.WaitingSince = _outerWaitingSince;
+        _owner.BlockedFlow = _outerBlockedFlow;
         LocksmithMetrics.RecordWait(_lock, _modeTag, _start);
         if (acquired && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
         {
