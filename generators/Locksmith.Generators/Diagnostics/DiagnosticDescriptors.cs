@@ -159,9 +159,9 @@ internal static class DiagnosticDescriptors
 
     public static readonly DiagnosticDescriptor LockStatementOnLocksmithLock = Warning(
         "LSM0024",
-        "'lock' statement on a Locksmith lock",
-        "'lock' on '{0}' takes a Monitor on the object, not the {1}; use 'using var scope = {3}{0}.{2};' instead",
-        "The C# lock statement binds to EnterScope only for System.Threading.Lock; on any other object it takes a Monitor, which a Locksmith lock does not see.",
+        "'lock' statement or Monitor call on a Locksmith lock",
+        "'{0}' on '{1}' uses the object's Monitor, not the {2}; {3}",
+        "The C# lock statement binds to EnterScope only for System.Threading.Lock; on any other object it takes a Monitor, which a Locksmith lock does not see. Monitor.Enter, TryEnter, Exit, Wait, Pulse, PulseAll and IsEntered likewise work on the object's Monitor.",
         ConcurrencyCategory);
 
     public static readonly DiagnosticDescriptor TaskStartedWhileAsyncLockHeld = Warning(
