@@ -82,6 +82,7 @@ internal static class KnownNames
     public const string ListType = "System.Collections.Generic.List`1";
     public const string ArrayType = "System.Array";
     public const string EnumerableType = "System.Linq.Enumerable";
+    public const string ParallelType = "System.Threading.Tasks.Parallel";
     public const string EnumerableInterface = "System.Collections.Generic.IEnumerable`1";
     public const string OrderedEnumerableInterface = "System.Linq.IOrderedEnumerable`1";
 

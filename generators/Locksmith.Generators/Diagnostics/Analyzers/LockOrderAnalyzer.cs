@@ -254,7 +254,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         {
             if (parent is IAnonymousFunctionOperation or IMethodReferenceOperation && InlineDelegates.RunOf(parent, out var runner) == DelegateRun.Inline)
             {
-                return " (the call is in a delegate that '" + runner + "' runs inline, on this thread before it returns, so under the hold)";
+                // Parallel's pool threads do not hold the lock, but the caller waits for them while it does.
+                return runner!.StartsWith("Parallel.", System.StringComparison.Ordinal)
+                    ? " (the call is in a delegate that '" + runner + "' runs before it returns, so under the hold: on this thread it takes the lock again, " +
+                        "and a pool thread running it waits for the hold, which waits for the loop)"
+                    : " (the call is in a delegate that '" + runner + "' runs inline, on this thread before it returns, so under the hold)";
             }
         }
 

@@ -22,7 +22,8 @@ internal enum DelegateRun
 /// <summary>
 /// The known set of methods that run a delegate argument inline, synchronously, before they return (LSM0023, LSM0022):
 /// every method of <c>List&lt;T&gt;</c> and <c>Array</c> that takes one (<c>ForEach</c>, <c>Sort</c> with a
-/// <c>Comparison</c>, <c>Find…</c>, <c>Exists</c>, <c>TrueForAll</c>, <c>RemoveAll</c>, <c>ConvertAll</c>), and the
+/// <c>Comparison</c>, <c>Find…</c>, <c>Exists</c>, <c>TrueForAll</c>, <c>RemoveAll</c>, <c>ConvertAll</c>),
+/// <c>Parallel.For</c>, <c>ForEach</c> and <c>Invoke</c> (on pool threads too, but all before they return), and the
 /// immediate operators of <c>System.Linq.Enumerable</c> (those that return anything but a sequence: <c>Sum</c>,
 /// <c>Count</c>, <c>Any</c>, <c>First</c>, <c>Aggregate</c>, <c>ToList</c>, <c>ToDictionary</c>, <c>ToLookup</c>, …). A
 /// deferred operator (one returning <c>IEnumerable&lt;T&gt;</c> or <c>IOrderedEnumerable&lt;T&gt;</c>: <c>Select</c>,
@@ -47,6 +48,12 @@ internal static class InlineDelegates
             node = node.Parent;
         }
 
+        // Parallel.Invoke takes its actions as a params array.
+        if (node.Parent is IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true } array })
+        {
+            node = array;
+        }
+
         if (node.Parent is not IArgumentOperation { Parent: IInvocationOperation call })
         {
             return DelegateRun.Elsewhere;
@@ -54,7 +61,8 @@ internal static class InlineDelegates
 
         var method = call.TargetMethod;
         string name = method.ContainingType.Name + "." + method.Name;
-        if (IsType(method.ContainingType, KnownNames.ListType) || IsType(method.ContainingType, KnownNames.ArrayType))
+        if (IsType(method.ContainingType, KnownNames.ListType) || IsType(method.ContainingType, KnownNames.ArrayType) ||
+            IsParallelLoop(method))
         {
             runner = name;
             return DelegateRun.Inline;
@@ -346,6 +354,13 @@ internal static class InlineDelegates
             }
         }
     }
+
+    /// <summary>
+    /// <c>Parallel.For</c>, <c>ForEach</c> or <c>Invoke</c>: they run the delegate on this thread and on pool threads,
+    /// all before they return, so under the caller's holds. Not <c>ForEachAsync</c>, whose task may outlive the hold.
+    /// </summary>
+    public static bool IsParallelLoop(IMethodSymbol method) =>
+        IsType(method.ContainingType, KnownNames.ParallelType) && method.Name is "For" or "ForEach" or "Invoke";
 
     // A deferred operator returns a lazy sequence; every other Enumerable method enumerates its sources before it returns.
     private static bool IsDeferred(IMethodSymbol method) =>
