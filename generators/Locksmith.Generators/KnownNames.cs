@@ -88,6 +88,7 @@ internal static class KnownNames
 
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string UnmanagedCallersOnlyAttribute = "System.Runtime.InteropServices.UnmanagedCallersOnlyAttribute";
+    public const string LibraryImportAttribute = "System.Runtime.InteropServices.LibraryImportAttribute";
     public const string LockTimeoutExceptionType = "global::Locksmith.LockTimeoutException";
 
     // Methods the emitted code calls on a lock.

@@ -200,9 +200,23 @@ public sealed partial class GuardedGenerator
 
             // An abstract core is fine (the template-method pattern): the wrapper calls it virtually. An extern or
             // unimplemented partial one has no body at all.
-            if (method.IsExtern || (method.IsPartialDefinition && method.PartialImplementationPart is null))
+            // A [LibraryImport] partial gets its body from the interop generator, which the user cannot annotate, and
+            // this generator does not see; an extern one has native code for a body: either way only a caller can be guarded.
+            if (method.GetAttributes().Any(static a => a.AttributeClass?.ToDisplayString() == KnownNames.LibraryImportAttribute))
             {
-                return "it has no body to call (it is extern, or a partial method without an implementation); guard a method with a body, such as the implementing declaration";
+                return "it is a [LibraryImport] method, whose body the interop source generator writes, so [Guarded] cannot wrap it; " +
+                    "guard a managed method that calls it, and call only that method's wrapper";
+            }
+
+            if (method.IsExtern)
+            {
+                return "it is extern: its body is native code, not a C# body a wrapper can call under the lock; " +
+                    "guard a managed method that calls it, and call only that method's wrapper";
+            }
+
+            if (method.IsPartialDefinition && method.PartialImplementationPart is null)
+            {
+                return "it is a partial method without an implementation, so it has no body to call; add the implementing declaration (with a body), or guard a method with a body";
             }
 
             if (method.ReturnsByRef || method.ReturnsByRefReadonly)
