@@ -1,5 +1,7 @@
 using System.Linq;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
@@ -134,6 +136,8 @@ internal static class OperationFacts
         {
             (null, null) => true,
             (IInstanceReferenceOperation a, IInstanceReferenceOperation b) => a.ReferenceKind == b.ReferenceKind,
+            (ILocalReferenceOperation a, IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) => IsThisAlias(a.Local),
+            (IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }, ILocalReferenceOperation b) => IsThisAlias(b.Local),
             (ILocalReferenceOperation a, ILocalReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Local, b.Local),
             (IParameterReferenceOperation a, IParameterReferenceOperation b) => SymbolEqualityComparer.Default.Equals(a.Parameter, b.Parameter),
             (IMemberReferenceOperation a, IMemberReferenceOperation b) =>
@@ -176,9 +180,69 @@ internal static class OperationFacts
         return true;
     }
 
-    /// <summary>Whether the receiver is <c>this</c> (explicit or implicit).</summary>
+    /// <summary>Whether the receiver is <c>this</c> (explicit or implicit), or a local alias of it (<see cref="IsThisAlias"/>).</summary>
     public static bool IsThis(IOperation? instance) =>
-        Unwrap(instance) is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance };
+        Unwrap(instance) switch
+        {
+            IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance } => true,
+            ILocalReferenceOperation local => IsThisAlias(local.Local),
+            _ => false,
+        };
+
+    /// <summary>
+    /// Whether a local is <c>this</c> under another name: declared with <c>this</c> as its initializer (<c>var self =
+    /// this;</c>) in a class, so it is the same object rather than a copy, and never written again anywhere in the
+    /// member (no assignment, deconstruction, <c>ref</c>/<c>out</c> or <c>ref</c> alias of it, counted by name, so a
+    /// write to any variable of that name rules it out). Only such a local is looked at further, so this stays cheap.
+    /// </summary>
+    private static bool IsThisAlias(ILocalSymbol local)
+    {
+        if (local.RefKind != RefKind.None || local.IsConst || local.Type is not { IsReferenceType: true } ||
+            local.DeclaringSyntaxReferences.Length != 1 ||
+            local.DeclaringSyntaxReferences[0].GetSyntax() is not VariableDeclaratorSyntax { Initializer.Value: var value } declarator ||
+            Strip(value) is not ThisExpressionSyntax ||
+            declarator.FirstAncestorOrSelf<MemberDeclarationSyntax>() is not { } member)
+        {
+            return false;
+        }
+
+        foreach (var name in member.DescendantNodes().OfType<IdentifierNameSyntax>())
+        {
+            if (name.Identifier.ValueText == local.Name && IsWritten(name))
+            {
+                return false;
+            }
+        }
+
+        return true;
+
+        static ExpressionSyntax Strip(ExpressionSyntax expression) =>
+            expression is ParenthesizedExpressionSyntax parenthesized ? Strip(parenthesized.Expression) : expression;
+    }
+
+    // A write to the name: assigned (alone or in a deconstruction), incremented, passed by ref or out, or made a ref.
+    private static bool IsWritten(IdentifierNameSyntax name)
+    {
+        SyntaxNode node = name;
+        while (node.Parent is ParenthesizedExpressionSyntax)
+        {
+            node = node.Parent;
+        }
+
+        switch (node.Parent)
+        {
+            case AssignmentExpressionSyntax assignment when assignment.Left == node:
+            case PrefixUnaryExpressionSyntax or PostfixUnaryExpressionSyntax:
+            case RefExpressionSyntax:
+            case ArgumentSyntax { RefKindKeyword.RawKind: not 0 } argument when !argument.RefKindKeyword.IsKind(SyntaxKind.InKeyword):
+                return true;
+            case ArgumentSyntax { Parent: TupleExpressionSyntax }:
+                // (self, x) = …: the tuple is somewhere on the left of an assignment.
+                return node.Ancestors().OfType<AssignmentExpressionSyntax>().Any(a => a.Left.Span.Contains(node.Span));
+            default:
+                return false;
+        }
+    }
 
     /// <summary>Whether the receiver is the object an object or <c>with</c> initializer is building, not yet shared.</summary>
     public static bool IsObjectUnderConstruction(IOperation? instance) =>
