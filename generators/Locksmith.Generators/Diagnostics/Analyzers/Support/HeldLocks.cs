@@ -206,6 +206,53 @@ internal static class HeldLocks
     }
 
     /// <summary>
+    /// Whether the scope local is surely disposed between its acquisition and <paramref name="access"/>: a statement
+    /// <c>scope.Dispose();</c> or <c>await scope.DisposeAsync();</c> of a block around the access, before it (a using
+    /// released early: it holds nothing after that, and a scope after it may). One in a branch
+    /// (<c>if (…) { scope.Dispose(); return; }</c>) is not sure, and is left.
+    /// </summary>
+    private static bool DisposedBefore(ILocalSymbol local, IOperation resource, IOperation access)
+    {
+        int after = resource.Syntax.Span.End;
+        IOperation child = access;
+        for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is not IBlockOperation block)
+            {
+                continue;
+            }
+
+            foreach (var statement in block.Operations)
+            {
+                if (statement == child)
+                {
+                    break;
+                }
+
+                var call = statement is IExpressionStatementOperation { Operation: var expression }
+                    ? OperationFacts.Unwrap(expression is IAwaitOperation awaited ? awaited.Operation : expression)
+                    : null;
+                if (call is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
+                {
+                    call = configured;
+                }
+
+                if (statement.Syntax.SpanStart >= after && call is IInvocationOperation
+                    {
+                        TargetMethod.Name: "Dispose" or "DisposeAsync",
+                        Instance: ILocalReferenceOperation disposed,
+                    } &&
+                    SymbolEqualityComparer.Default.Equals(disposed.Local, local))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Whether the code at <paramref name="call"/> surely holds <paramref name="lockMember"/> of the object
     /// <paramref name="instance"/> denotes (null for a static lock, or the same object as the lock reference's) through a
     /// using scope, as <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/> finds one, for LSM0023,
@@ -445,7 +492,8 @@ internal static class HeldLocks
             }
 
             if (parent is IUsingOperation usingStatement && child == usingStatement.Body &&
-                Holds(access, usingStatement.Resources, lockMember, instance, ref uncheckedTry, out var local))
+                Holds(access, usingStatement.Resources, lockMember, instance, ref uncheckedTry, out var local) &&
+                (local is null || !DisposedBefore(local, usingStatement.Resources, access)))
             {
                 return (usingStatement.Resources, local);
             }
@@ -471,7 +519,8 @@ internal static class HeldLocks
                     }
 
                     if (statement is IUsingDeclarationOperation declaration &&
-                        Holds(access, declaration.DeclarationGroup, lockMember, instance, ref uncheckedTry, out var declared))
+                        Holds(access, declaration.DeclarationGroup, lockMember, instance, ref uncheckedTry, out var declared) &&
+                        (declared is null || !DisposedBefore(declared, declaration, access)))
                     {
                         return (declaration, declared);
                     }
