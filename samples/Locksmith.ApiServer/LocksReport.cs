@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Locksmith.Hosting;
 
@@ -7,7 +8,8 @@ namespace Locksmith.ApiServer;
 /// <summary>
 /// What <c>/locks.json</c> returns, all from the hosting catalog (<see cref="ILockCatalog"/>): the container's locks in
 /// the global order (level, then name, numbers compared as numbers) with kind, live state and statistics; the generator's <c>[LockOrder]</c>
-/// declarations; and the nestings seen at run time (outer → inner, with a count).
+/// declarations; and the nestings seen at run time (outer → inner, with a count). A lock's <c>waiting</c> is what its kind
+/// counts (the async locks' queues), or else the blocked waits under way for it (<see cref="DeadlockDetector.CurrentWaits"/>).
 /// </summary>
 internal static class LocksReport
 {
@@ -18,7 +20,12 @@ internal static class LocksReport
             .OrderBy(static e => e.Level is null).ThenBy(static e => e.Level).ThenBy(static e => e.IsDeclared)
             .ThenBy(static e => e.Name, NaturalOrder.Instance)
             .ToArray();
-        var locks = entries.Where(static e => !e.IsDeclared).Select(static e => new
+        // Only the async locks count their waiters; for the rest (a sync semaphore with requests queued for a permit, a
+        // lock threads block on) count the waits under way by lock. They are the process's, so a same-named lock of
+        // another container in this process (a test's) would add its waiters: kind and level must match too.
+        var waitsFor = DeadlockDetector.CurrentWaits().CountBy(static w => (w.LockName, w.LockKind, w.LockLevel))
+            .ToDictionary(static p => p.Key, static p => p.Value);
+        var locks = entries.Where(static e => !e.IsDeclared).Select(e => new
         {
             name = e.Name,
             kind = e.Kind.ToString(),
@@ -26,7 +33,7 @@ internal static class LocksReport
             held = e.State.IsHeld,
             holder = e.Holder,
             holderId = e.State.HolderId,
-            waiting = e.State.WaitingCount,
+            waiting = e.State.WaitingCount ?? waitsFor.GetValueOrDefault((e.Name, e.Kind, e.Level)),
             shared = e.State.SharedCount,
             acquisitions = e.Statistics.Acquisitions,
             contentions = e.Statistics.Contentions,

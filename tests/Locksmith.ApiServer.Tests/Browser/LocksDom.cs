@@ -7,8 +7,11 @@ using System.Text.RegularExpressions;
 
 namespace Locksmith.ApiServer.Tests.Browser;
 
-/// <summary>One lock's node in the page's graph: <c>&lt;g class="lock-node" data-lock data-level data-width transform="translate(x,y)"&gt;</c>.</summary>
-internal sealed record LockNode(string Name, int? Level, double X, double Y, double Width);
+/// <summary>
+/// One lock's node in the page's graph: <c>&lt;g class="lock-node" data-lock data-level data-width transform="translate(x,y)"&gt;</c>;
+/// <paramref name="IsWaiting"/> when drawn as waited for (class <c>waiting</c>).
+/// </summary>
+internal sealed record LockNode(string Name, int? Level, double X, double Y, double Width, bool IsWaiting = false);
 
 /// <summary>One drawn arrow or arc: the nestings of <c>/locks.json</c> it stands for (<c>outer&gt;inner</c>).</summary>
 internal sealed record LockEdge(IReadOnlyList<(string Outer, string Inner)> Nestings);
@@ -68,7 +71,8 @@ internal sealed partial class LocksDom
             var place = attributes.TryGetValue("transform", out string? t) ? Translate().Match(t) : Match.Empty;
             Assert.True(place.Success, $"the node of {name} has no translate(x,y): {tag.Value}");
             Assert.True(attributes.TryGetValue("data-width", out string? w), $"the node of {name} has no data-width: {tag.Value}");
-            nodes.Add(new LockNode(name, level, Coordinate(place.Groups[1].Value), Coordinate(place.Groups[2].Value), Coordinate(w!)));
+            nodes.Add(new LockNode(name, level, Coordinate(place.Groups[1].Value), Coordinate(place.Groups[2].Value), Coordinate(w!),
+                cls.Split(' ').Contains("waiting", StringComparer.Ordinal)));
         }
 
         var edges = new List<LockEdge>();

@@ -219,22 +219,88 @@ public sealed class LocksPageBrowserTests
     }
 
     [Fact]
-    public async Task The_table_tells_a_waiting_count_not_reported_from_none()
+    public async Task The_table_counts_the_requests_queued_for_the_full_pool_and_a_blocked_thread_and_draws_them_waiting()
     {
-        // Before, the waiting cell of every lock whose kind does not count its waiters (all but the async ones: hits,
-        // the accounts, journal, pool) read '–' with nothing to say why, while requests queued for the pool: it read as
-        // "no one waits". The cell now says on hover that the kind does not count them, and the note says what '–' means.
+        // Before, only the async locks counted their waiters: with every permit of the pool (a semaphore) taken and
+        // requests queued for one (the 503s of a busy server), its waiting cell read '–', "not counted" on hover, and its
+        // node was never drawn waiting. The report now counts every lock's waiters from DeadlockDetector.CurrentWaits().
         Chromium.RequirePath();
-        await using var server = await RunningServer.StartAsync();
+        const int Queued = 3;
+        var ct = TestContext.Current.CancellationToken;
+        // A lock timeout no browser run reaches: the queued requests stay queued (the default 10 s would answer 503).
+        // A sync lock no route takes (every seed lock is read by /totals, which the page fetches): a thread blocks on it.
+        const string Gate = "held-by-test";
+        await using var server = await RunningServer.StartAsync(static builder => builder.Services.AddLocksmith().AddExclusiveLock(Gate, level: 70),
+            "--Locksmith:DefaultTimeout=00:10:00");
+        var pool = server.Services.GetRequiredKeyedService<CountingSemaphore>(ApiServerLocks.Pool);
+        int size = (await server.GetJsonAsync("totals")).GetProperty("poolSize").GetInt32();
+        var page = new Uri(server.Client.BaseAddress!, "locks");
 
-        var dom = LocksDom.Parse(await Chromium.DumpDomAsync(new Uri(server.Client.BaseAddress!, "locks")));
+        var gate = server.Services.GetRequiredKeyedService<ExclusiveLock>(Gate);
+        var idle = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+        LocksDom full;
+        Task<HttpResponseMessage>[] requests;
+        int polls = 0;
+        // A thread blocked on a sync lock counts too: one thread holds the gate until released, another waits for it.
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            using (gate.Acquire())
+            {
+                held.Set();
+                release.Wait();
+            }
+        }) { IsBackground = true, Name = "gate-holder" };
+        var blocked = new Thread(() =>
+        {
+            using (gate.Acquire())
+            {
+            }
+        }) { IsBackground = true, Name = "gate-waiter" };
+        holder.Start();
+        held.Wait(ct);
+        blocked.Start();
+        try
+        {
+            using (await pool.AcquireAsync(size, ct))
+            {
+                requests = Enumerable.Range(0, Queued).Select(_ => server.Client.PostAsync("io", null, ct)).ToArray();
+                while ((WaitingFor(ApiServerLocks.Pool) < Queued || WaitingFor(Gate) < 1) && polls++ < WaitingPolls)
+                {
+                    await Task.Delay(5, ct);
+                }
 
-        Assert.True(dom.Refreshes >= 1, $"the page never refreshed; status: {dom.Status}");
-        Assert.Equal("–", dom.Cells[(ApiServerLocks.Pool, "waiting")]);
-        Assert.Equal("not counted: a Semaphore lock does not count its waiters", dom.CellTitles.GetValueOrDefault((ApiServerLocks.Pool, "waiting")));
-        Assert.Equal("not counted: a ReadWrite lock does not count its waiters", dom.CellTitles.GetValueOrDefault((ApiServerLocks.Hits, "waiting")));
-        Assert.Equal("0", dom.Cells[(ApiServerLocks.Prices, "waiting")]);
-        Assert.False(dom.CellTitles.ContainsKey((ApiServerLocks.Prices, "waiting")));
+                Assert.True(WaitingFor(ApiServerLocks.Pool) == Queued, $"{WaitingFor(ApiServerLocks.Pool)} requests queued for the pool after {polls} polls, not {Queued} (a hang)");
+                Assert.True(WaitingFor(Gate) == 1, $"{WaitingFor(Gate)} threads blocked on the gate after {polls} polls, not 1 (a hang)");
+                full = LocksDom.Parse(await Chromium.DumpDomAsync(page));
+            }
+        }
+        finally
+        {
+            release.Set();
+            holder.Join();
+            blocked.Join();
+        }
+
+        var statuses = (await Task.WhenAll(requests)).Select(static r => r.StatusCode).ToArray();
+
+        Assert.True(idle.Refreshes >= 1, $"the page never refreshed; status: {idle.Status}");
+        Assert.True(full.Refreshes >= 1, $"the page never refreshed; status: {full.Status}");
+        Assert.Equal("0", idle.Cells[(ApiServerLocks.Pool, "waiting")]);
+        Assert.Equal("0", idle.Cells[(ApiServerLocks.Hits, "waiting")]);
+        Assert.False(idle.Nodes.Single(static n => n.Name == ApiServerLocks.Pool).IsWaiting);
+        Assert.Equal(Queued.ToString(System.Globalization.CultureInfo.InvariantCulture), full.Cells[(ApiServerLocks.Pool, "waiting")]);
+        Assert.Equal($"{size} permits", full.Cells[(ApiServerLocks.Pool, "holder")]);
+        Assert.True(full.Nodes.Single(static n => n.Name == ApiServerLocks.Pool).IsWaiting, "the full pool's node is not drawn waiting");
+        Assert.Equal("1", full.Cells[(Gate, "waiting")]);
+        Assert.True(full.Nodes.Single(static n => n.Name == Gate).IsWaiting, "the gate's node, a thread blocked on it, is not drawn waiting");
+        Assert.Equal("0", full.Cells[(ApiServerLocks.Journal, "waiting")]);
+        Assert.Equal("0", full.Cells[(ApiServerLocks.Hits, "waiting")]);
+        Assert.Equal("threads blocked and requests queued for this lock when the report was read", full.CellTitles.GetValueOrDefault((ApiServerLocks.Pool, "waiting")));
+        Assert.All(statuses, static s => Assert.Equal(HttpStatusCode.OK, s));
+
+        static int WaitingFor(string name) => DeadlockDetector.CurrentWaits().Count(w => w.LockName == name);
     }
 
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>
