@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Reflection;
+using Microsoft.Extensions.Configuration;
 
 namespace Locksmith.Worker;
 
@@ -38,6 +40,22 @@ public sealed class WorkerOptions
 
     /// <summary>Rounds of the two phases (row partials, then combining the neighbours' partials).</summary>
     public int Rounds { get; set; } = 1_000;
+
+    private static readonly string[] s_settingNames = [.. typeof(WorkerOptions).GetProperties().Select(static p => p.Name)];
+
+    /// <summary>
+    /// The keys of <paramref name="section"/> that name no setting (<c>'Worker:Roundz' is not a Worker setting; they are
+    /// …</c>), matched ignoring case as the binder does; empty when there are none. Checked before binding: a misspelt
+    /// key would bind to nothing and run the default unseen, and the binder's own refusal does not say which keys there are.
+    /// </summary>
+    public static IReadOnlyList<string> UnknownSettings(IConfiguration section)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        return section.GetChildren()
+            .Where(static child => typeof(WorkerOptions).GetProperty(child.Key, BindingFlags.Public | BindingFlags.Instance | BindingFlags.IgnoreCase) is null)
+            .Select(static child => $"'{SectionName}:{child.Key}' is not a {SectionName} setting; they are {string.Join(", ", s_settingNames)}.")
+            .ToArray();
+    }
 
     /// <summary>The command-line switches, mapped to their keys in the <c>Worker</c> section (a new dictionary each call).</summary>
     public static IDictionary<string, string> SwitchMappings() => new Dictionary<string, string>

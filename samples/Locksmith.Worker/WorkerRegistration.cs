@@ -1,3 +1,4 @@
+using System;
 using Locksmith.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -27,8 +28,17 @@ public static class WorkerRegistration
     {
         locks.AddExclusiveLock(QueueLockName, QueueLevel)
             .AddExclusiveLock(TotalsLockName, TotalsLevel);
-        // A misspelt key (Worker:Roundz) would bind to nothing and run the default unseen: the binder refuses it.
-        locks.Services.AddOptions<WorkerOptions>().Bind(section, static binder => binder.ErrorOnUnknownConfiguration = true);
+        // A misspelt key (Worker:Roundz) would bind to nothing and run the default unseen: refused first in words that name
+        // the settings there are (configured before the binder, whose own refusal does not), then by the binder too.
+        locks.Services.AddOptions<WorkerOptions>()
+            .Configure(_ =>
+            {
+                if (WorkerOptions.UnknownSettings(section) is { Count: > 0 } unknown)
+                {
+                    throw new InvalidOperationException(string.Join(" ", unknown));
+                }
+            })
+            .Bind(section, static binder => binder.ErrorOnUnknownConfiguration = true);
         locks.Services.AddSingleton<SeedWork>();
         locks.Services.AddSingleton<WorkOutcome>();
         locks.Services.AddHostedService<SeedWorkerService>();

@@ -74,11 +74,20 @@ public sealed class BuiltAppTests
     [Fact]
     public async Task A_misspelt_key_of_the_Worker_section_exits_1_and_runs_nothing()
     {
-        // Before, --Worker:Roundz 10 bound to nothing and the default 2,000 rounds ran (a trial).
+        // Before, --Worker:Roundz 10 bound to nothing and the default 2,000 rounds ran (a trial); then it was refused in
+        // the binder's words ("'ErrorOnUnknownConfiguration' was set on the provided BinderOptions, but ..."), where the
+        // API server says which key is wrong and which there are.
         var (exit, output) = await RunAppAsync("--Worker:Roundz", "10");
+        var (inFile, inFileOutput) = await RunAppAsync("--worker:Rounds", "2", "--Worker:Items", "5");
 
         Assert.True(exit == 1, $"exit code {exit}:\n{output}");
-        Assert.Contains("'Roundz'", output, StringComparison.Ordinal);
+        Assert.Contains(
+            "'Worker:Roundz' is not a Worker setting; they are Producers, Consumers, ItemsPerProducer, Capacity, Participants, Rows, Columns, Rounds.",
+            output, StringComparison.Ordinal);
+        Assert.DoesNotContain("ErrorOnUnknownConfiguration", output, StringComparison.Ordinal);
+        Assert.True(inFile == 1, $"exit code {inFile}:\n{inFileOutput}");
+        Assert.Contains("'Worker:Items' is not a Worker setting; they are", inFileOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("Rounds' is not", inFileOutput, StringComparison.Ordinal);   // keys match as the binder does, ignoring case
         Assert.Contains(WorkerOptions.Usage(), output, StringComparison.Ordinal);
         Assert.DoesNotContain("items consumed", output, StringComparison.Ordinal);
     }
