@@ -131,7 +131,13 @@ public sealed class WorkerOptions
         "--environment", "--applicationName", "--contentRoot",
     };
 
-    /// <summary>Each count out of range, named by its switch (<c>--capacity must be at least 1, not 0.</c>); empty when all are usable.</summary>
+    /// <summary>The most cells the matrix may have (<see cref="Rows"/> times <see cref="Columns"/>): 4,096 by 4,096, 128 MiB a copy.</summary>
+    public const long MaxMatrixCells = 1L << 24;
+
+    /// <summary>
+    /// Each count out of range, named by its switch (<c>--capacity must be at least 1, not 0.</c>), and a matrix of more
+    /// than <see cref="MaxMatrixCells"/> cells; empty when all are usable.
+    /// </summary>
     public IReadOnlyList<string> Problems()
     {
         var problems = new List<string>();
@@ -143,6 +149,14 @@ public sealed class WorkerOptions
         Check(Rows, 1, "--rows");
         Check(Columns, 1, "--columns");
         Check(Rounds, 0, "--rounds");
+        // Refused up front: 100,000 by 100,000 would allocate for minutes (80 GB, twice) and say nothing, then fail.
+        long cells = (long)Rows * Columns;
+        if (Rows >= 1 && Columns >= 1 && cells > MaxMatrixCells)
+        {
+            problems.Add(string.Create(CultureInfo.InvariantCulture,
+                $"The matrix, --rows by --columns, must have at most {MaxMatrixCells} cells (8 bytes each, and the run builds it twice), not {cells} ({Rows} by {Columns})."));
+        }
+
         return problems;
 
         void Check(int value, int minimum, string flag)
@@ -155,7 +169,9 @@ public sealed class WorkerOptions
     }
 
     /// <summary>Throws when a count is out of range, naming each (the <see cref="Problems"/> as one message).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A count is below its minimum (1; 0 for items and rounds).</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// A count is below its minimum (1; 0 for items and rounds), or the matrix has more than <see cref="MaxMatrixCells"/> cells.
+    /// </exception>
     public void Validate()
     {
         if (Problems() is { Count: > 0 } problems)

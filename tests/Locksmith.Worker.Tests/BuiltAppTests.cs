@@ -93,6 +93,25 @@ public sealed class BuiltAppTests
     }
 
     [Fact]
+    public async Task A_matrix_too_large_to_build_is_refused_up_front_naming_the_limit_and_the_switches()
+    {
+        // Before, --rows 100000 --columns 100000 set about building 10^10 cells (80 GB, twice) and said nothing for over a
+        // minute (a trial). Checked as options first, so that this test, watched failing, never starts that run.
+        const string Refusal = "The matrix, --rows by --columns, must have at most 16777216 cells (8 bytes each, and the run builds it twice), not 10000000000 (100000 by 100000).";
+        Assert.Equal([Refusal], new WorkerOptions { Rows = 100_000, Columns = 100_000, Rounds = 1 }.Problems());
+        Assert.Empty(new WorkerOptions { Rows = 4_096, Columns = 4_096 }.Problems());   // the limit itself runs
+        Assert.Single(new WorkerOptions { Rows = 4_097, Columns = 4_096 }.Problems());
+        Assert.Single(new WorkerOptions { Rows = int.MaxValue, Columns = int.MaxValue }.Problems());   // no overflow into a small product
+
+        var (exit, output) = await RunAppAsync("--rows", "100000", "--columns", "100000", "--rounds", "1");
+
+        Assert.True(exit == 1, $"exit code {exit}:\n{output}");
+        Assert.Contains(Refusal, output, StringComparison.Ordinal);
+        Assert.Contains(WorkerOptions.Usage(), output, StringComparison.Ordinal);
+        Assert.DoesNotContain("items consumed", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Section_keys_host_switches_and_negative_values_are_not_command_line_problems()
     {
         Assert.Empty(WorkerOptions.CommandLineProblems(["--Worker:Rounds", "3", "--environment", "Production", "--rounds", "-3", "--Items=4", "--ITEMS", "5"]));
