@@ -308,6 +308,13 @@ internal static class DiagnosticDescriptors
         "'{0}' cannot get generated wrappers: they use C# 8 (using declarations, nullable annotations), and this project's LangVersion is {1}; set <LangVersion> to 8.0 or later (or remove it: .NET's default is newer), or take the lock in the method yourself without the attribute",
         "The wrappers are written in C# 8 or later; under an older LangVersion they would not compile, so none are generated.");
 
+    public static readonly DiagnosticDescriptor GuardedStateWrittenInAParallelBody = Warning(
+        "LSM0056",
+        "Guarded state written in a parallel body under the caller's hold",
+        "'{0}' is written in a body of '{1}' while '{2}' is held around the loop: the hold keeps other code out but does not serialize the bodies, which run on several threads at once and race each other (lost updates); release '{2}' before the loop and take it in the body ('using var scope = {3}{2}.{4};'; not a wrapper while '{2}' is held, which would wait for the loop), or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop",
+        "Parallel.For, ForEach, ForEachAsync and Invoke run their delegates on pool threads at the same time. A lock held by the code that starts the loop is held for all of them together, not for each: guarded state they write is written concurrently. Reads are safe there, since the hold keeps writers out.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -206,6 +206,23 @@ internal static class HeldLocks
     }
 
     /// <summary>
+    /// Whether a guarded method of the lock or a scope of it holds it at <paramref name="access"/>, as
+    /// <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/> finds them: a hold the code takes, not
+    /// an object still under construction.
+    /// </summary>
+    public static bool HeldByMethodOrScope(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
+        (containingSymbol is IMethodSymbol method && HeldByMethod(method, guard, access.Instance, facts)) ||
+        HeldByScope(access, guard.LockMember, access.Instance, out _);
+
+    /// <summary>Whether the innermost scope that holds the lock at <paramref name="access"/> is taken inside <paramref name="function"/> (its body takes the lock itself).</summary>
+    public static bool HeldByScopeInside(IOperation access, ISymbol lockMember, IOperation? instance, IOperation function)
+    {
+        IInvocationOperation? uncheckedTry = null;
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry) is { } scope &&
+            function.Syntax.Span.Contains(scope.Resource.Syntax.Span);
+    }
+
+    /// <summary>
     /// Whether the scope local is surely disposed between its acquisition and <paramref name="access"/>: a statement
     /// <c>scope.Dispose();</c> or <c>await scope.DisposeAsync();</c> of a block around the access, before it (a using
     /// released early: it holds nothing after that, and a scope after it may). One in a branch

@@ -356,6 +356,29 @@ internal static class InlineDelegates
     }
 
     /// <summary>
+    /// The <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> or <c>Invoke</c> call that takes
+    /// <paramref name="function"/> (a lambda or anonymous method) as the delegate it runs on several threads at once, or null.
+    /// </summary>
+    public static IInvocationOperation? ParallelCallOf(IOperation function)
+    {
+        IOperation node = function;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        if (node.Parent is IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true } array })
+        {
+            node = array;
+        }
+
+        return node.Parent is IArgumentOperation { Parent: IInvocationOperation call } &&
+            IsType(call.TargetMethod.ContainingType, KnownNames.ParallelType) && call.TargetMethod.Name is "For" or "ForEach" or "ForEachAsync" or "Invoke"
+            ? call
+            : null;
+    }
+
+    /// <summary>
     /// <c>Parallel.For</c>, <c>ForEach</c> or <c>Invoke</c>: they run the delegate on this thread and on pool threads,
     /// all before they return, so under the caller's holds. Not <c>ForEachAsync</c>, whose task may outlive the hold.
     /// </summary>

@@ -1,0 +1,109 @@
+using System.Collections.Immutable;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>
+/// LSM0056: guarded state written (as LSM0021 counts writes) in a lambda or anonymous method given to
+/// <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> or <c>Invoke</c>, where the lock is held around the loop (a
+/// scope, a guarded method): LSM0020 counts the body as holding it, but its runs race each other. A body that takes the
+/// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock; the
+/// object under construction is what LSM0020 lets it write) are not reported.
+/// </summary>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.GuardedStateWrittenInAParallelBody);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
+        {
+            start.RegisterOperationAction(
+                operation => Analyze(operation, facts),
+                OperationKind.FieldReference,
+                OperationKind.PropertyReference);
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts)
+    {
+        var access = (IMemberReferenceOperation)context.Operation;
+        if (facts.GuardOf(access.Member) is not { } guard ||
+            !OperationFacts.IsWriteOrMutation(access) ||
+            IsAtomic(access) ||
+            ParallelBodyAround(access, out var body) is not { } loop ||
+            HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body!) ||
+            !HeldLocks.HeldByMethodOrScope(access, guard, context.ContainingSymbol, facts))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedStateWrittenInAParallelBody,
+            access.Syntax.GetLocation(),
+            access.Member.Name,
+            loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name,
+            guard.LockMember.Name,
+            guard.Capabilities.SuggestedAwait(),
+            guard.Capabilities.SuggestedAcquire()));
+    }
+
+    /// <summary>
+    /// The <c>Parallel</c> call whose delegate contains <paramref name="access"/> (also through lambdas run inline in it:
+    /// <c>items.ForEach(…)</c> in the body), with that delegate; null past a local function or a lambda that may run
+    /// elsewhere.
+    /// </summary>
+    private static IInvocationOperation? ParallelBodyAround(IOperation access, out IOperation? body)
+    {
+        body = null;
+        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is not IAnonymousFunctionOperation function)
+            {
+                continue;
+            }
+
+            if (InlineDelegates.ParallelCallOf(function) is { } loop)
+            {
+                body = function;
+                return loop;
+            }
+
+            if (InlineDelegates.RunOf(function, out _) != DelegateRun.Inline)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    // Interlocked.Increment(ref _n), Volatile.Write(ref _n, v): atomic, so bodies do not lose each other's updates.
+    private static bool IsAtomic(IOperation access)
+    {
+        IOperation node = access;
+        while (node.Parent is IArrayElementReferenceOperation or IFieldReferenceOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        return node.Parent is IArgumentOperation { Parent: IInvocationOperation call } &&
+            call.TargetMethod.ContainingType is { ContainingNamespace: { } ns } type &&
+            ns.ToDisplayString() == "System.Threading" && type.Name is "Interlocked" or "Volatile";
+    }
+}

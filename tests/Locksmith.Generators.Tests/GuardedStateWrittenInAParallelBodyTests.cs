@@ -1,0 +1,100 @@
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0056 for guarded state written in a delegate of <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> or
+/// <c>Invoke</c> made while the caller holds the lock (from a trial of the analyzers: <c>using (_lock.Acquire()) {
+/// Parallel.For(0, n, i =&gt; _n++); }</c> was silent, since any lambda in a hold counts as holding it). The hold keeps
+/// other code out, but the bodies run on several threads at once and race each other. Reads there, writes to locals or
+/// unguarded fields, a body that takes the lock itself, and a loop outside any hold (LSM0020) are not LSM0056.
+/// </summary>
+public sealed class GuardedStateWrittenInAParallelBodyTests
+{
+    [Fact]
+    public void LSM0056_ForAWriteInAParallelBodyUnderTheHold() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private long _sum;
+            [Guarded(Lock = nameof(_lock))] private readonly int[] _slots = new int[8];
+            [Guarded(Lock = nameof(_async))] private int _pulled;
+
+            public void Count(int n, List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => {|LSM0056:_n|}++);
+                    Parallel.ForEach(items, x => { {|LSM0056:_sum|} += x; });
+                    Parallel.Invoke(() => {|LSM0056:_n|} = 1, delegate { Bump(ref {|LSM0056:_n|}); });
+                    Parallel.For(0, n, i => {|LSM0056:_slots|}[i % 8] = i);
+                    Parallel.For(0, n, i => items.ForEach(x => {|LSM0056:_n|}--));
+                }
+            }
+
+            private static void Bump(ref int x) => x++;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore(int[] amounts) => Parallel.ForEach(amounts, a => {|LSM0056:_sum|} += a);
+
+            public async Task PullAsync(int[] ids, CancellationToken ct)
+            {
+                using (await _async.AcquireAsync(ct))
+                {
+                    await Parallel.ForEachAsync(ids, ct, async (id, c) => { await Task.Delay(id, c); {|LSM0056:_pulled|}++; });
+                }
+            }
+        }
+        """));
+
+    [Fact]
+    public void NoLSM0056_ForReads_Locals_UnguardedState_OrABodyThatTakesTheLock() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly int[] _slots = new int[8];
+            private int _unguarded;
+
+            public Tally(int n) => Parallel.For(0, n, i => _slots[i % 8] = i);
+
+            public long Read(int n)
+            {
+                long total = 0;
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => { int local = _n + _slots[i % 8]; local++; _unguarded++; });
+                    Parallel.Invoke(() => System.Console.WriteLine(_n), () => Interlocked.Add(ref _n, 2));
+                    total = _n;
+                    _n++;
+                }
+
+                return total;
+            }
+
+            public void EachTakesIt(int n)
+            {
+                Parallel.For(0, n, i => { using (_lock.Acquire()) { _n++; } });
+                Parallel.For(0, n, i => {|LSM0020:_n|}++);
+            }
+        }
+        """));
+
+    private static void Compiles(GeneratorRun run)
+    {
+        var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Snapshot.Render(errors));
+    }
+}
