@@ -92,6 +92,44 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
         }
         """));
 
+    /// <summary>
+    /// The loop classic: a guarded <c>List</c> filled from the bodies (<c>_items.Add(i)</c>). A call that changes a
+    /// System.Collections.Generic collection is a write there; calls that only read it, and a concurrent collection
+    /// (safe to change from several threads), are not.
+    /// </summary>
+    [Fact]
+    public void LSM0056_ForAGuardedCollectionChangedInAParallelBody() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Catalog
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+            [Guarded(Lock = nameof(_lock))] private readonly Queue<int> _queue = new();
+            [Guarded(Lock = nameof(_lock))] private readonly Dictionary<int, string> _names = new();
+            [Guarded(Lock = nameof(_lock))] private readonly ICollection<int> _seen = new HashSet<int>();
+            [Guarded(Lock = nameof(_lock))] private readonly ConcurrentBag<int> _bag = new();
+
+            public int Fill(int n)
+            {
+                int found = 0;
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => {|LSM0056:_items|}.Add(i));
+                    Parallel.For(0, n, i => {|LSM0056:_queue|}.Enqueue(i));
+                    Parallel.For(0, n, i => {|LSM0056:_names|}.Remove(i));
+                    Parallel.For(0, n, i => {|LSM0056:_seen|}.Add(i));
+                    Parallel.For(0, n, i => { if (_items.Contains(i) && _names.TryGetValue(i, out _) && _queue.Count > 0) { System.Threading.Interlocked.Increment(ref found); } });
+                    Parallel.For(0, n, i => _bag.Add(i));
+                }
+
+                return found;
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

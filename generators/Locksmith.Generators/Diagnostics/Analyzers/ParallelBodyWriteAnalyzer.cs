@@ -8,7 +8,8 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Locksmith.Generators.Diagnostics.Analyzers;
 
 /// <summary>
-/// LSM0056: guarded state written (as LSM0021 counts writes) in a lambda or anonymous method given to
+/// LSM0056: guarded state written (as LSM0021 counts writes, or changed by a call such as <c>_items.Add(i)</c> on a
+/// System.Collections.Generic collection) in a lambda or anonymous method given to
 /// <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> or <c>Invoke</c>, where the lock is held around the loop (a
 /// scope, a guarded method): LSM0020 counts the body as holding it, but its runs race each other. A body that takes the
 /// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock; the
@@ -39,7 +40,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
     {
         var access = (IMemberReferenceOperation)context.Operation;
         if (facts.GuardOf(access.Member) is not { } guard ||
-            !OperationFacts.IsWriteOrMutation(access) ||
+            WriteOf(access) is not { } written ||
             IsAtomic(access) ||
             ParallelBodyAround(access, out var body) is not { } loop ||
             HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body!) ||
@@ -55,7 +56,34 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name,
             guard.LockMember.Name,
             guard.Capabilities.SuggestedAwait(),
-            guard.Capabilities.SuggestedAcquire()));
+            guard.Capabilities.SuggestedAcquire(),
+            written));
+    }
+
+    // What changes a System.Collections.Generic collection in place: such calls from several bodies at once corrupt it.
+    private static readonly ImmutableHashSet<string> s_collectionChanges = ImmutableHashSet.Create(
+        "Add", "AddRange", "Insert", "InsertRange", "Remove", "RemoveAt", "RemoveAll", "RemoveRange", "RemoveWhere", "Clear",
+        "Enqueue", "Dequeue", "TryDequeue", "Push", "Pop", "TryPop", "TryAdd", "Sort", "Reverse", "UnionWith", "IntersectWith",
+        "ExceptWith", "SymmetricExceptWith", "AddFirst", "AddLast", "AddBefore", "AddAfter", "RemoveFirst", "RemoveLast");
+
+    /// <summary>
+    /// How the access writes the member, as the message says it: "written" (<see cref="OperationFacts.IsWriteOrMutation"/>),
+    /// "changed by 'Add'" (the receiver of a call that changes a System.Collections.Generic collection; concurrent
+    /// collections are made for this), or null when it only reads.
+    /// </summary>
+    private static string? WriteOf(IMemberReferenceOperation access)
+    {
+        if (OperationFacts.IsWriteOrMutation(access))
+        {
+            return "written";
+        }
+
+        var receiver = access.Parent is IConversionOperation { IsImplicit: true } conversion ? conversion : (IOperation)access;
+        return receiver.Parent is IInvocationOperation call && call.Instance == receiver &&
+            s_collectionChanges.Contains(call.TargetMethod.Name) &&
+            call.TargetMethod.ContainingType.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic"
+            ? "changed by '" + call.TargetMethod.Name + "'"
+            : null;
     }
 
     /// <summary>
