@@ -46,6 +46,28 @@ internal sealed class LockRegistry
         return bracket > 0 && name.EndsWith(']') && _byName.TryGetValue(name[..bracket], out registration) ? registration.Instance?.Level : null;
     }
 
+    /// <summary>
+    /// Whether this container's lock named <paramref name="name"/> (or, for <c>name[key]</c>, the lock <c>name</c>) has
+    /// been created and is held by <paramref name="holderId"/>: the name alone would match every host of one app. A lock
+    /// that gives no holder for a key or stripe (a striped lock's stripes) matches a <c>name[key]</c> by name.
+    /// </summary>
+    public bool IsHeldBy(string name, int holderId, IServiceProvider provider)
+    {
+        int bracket = name.IndexOf('[', StringComparison.Ordinal);
+        if (!_byName.TryGetValue(name, out var registration) && !(bracket > 0 && _byName.TryGetValue(name[..bracket], out registration)))
+        {
+            return false;
+        }
+
+        if (registration.Instance is null)
+        {
+            return false;
+        }
+
+        var state = registration.Read(provider).State;
+        return state.HolderId == holderId || (bracket > 0 && state.HolderId == 0);
+    }
+
     internal sealed record Registration(string Name, Type Type, Func<IServiceProvider, LockCatalogEntry> Read)
     {
         /// <summary>The lock, once the container created it.</summary>

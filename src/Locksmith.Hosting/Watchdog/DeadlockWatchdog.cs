@@ -36,9 +36,8 @@ internal sealed class DeadlockWatchdog(
 {
     private static int s_running;
 
-    // The running watchdogs, in start order: copy-on-write under s_gate, read without it by a scan that finds a cycle.
-    private static readonly Lock s_gate = new();
-    private static DeadlockWatchdog[] s_watchdogs = [];
+    // The running watchdogs, in start order.
+    private static readonly ReportingHosts<DeadlockWatchdog> s_watchdogs = new();
 
     // Cycles reported and still present, by their canonical text (a cycle starts at its lowest owner id).
     private readonly Dictionary<string, DeadlockCycle> _reported = new(StringComparer.Ordinal);
@@ -100,58 +99,19 @@ internal sealed class DeadlockWatchdog(
         }
     }
 
-    private void Join()
-    {
-        lock (s_gate)
-        {
-            s_watchdogs = [.. s_watchdogs, this];
-        }
-    }
+    private void Join() => s_watchdogs.Join(this);
 
-    private void Leave()
-    {
-        lock (s_gate)
-        {
-            s_watchdogs = Array.FindAll(s_watchdogs, w => w != this);
-        }
-    }
+    private void Leave() => s_watchdogs.Leave(this);
 
     /// <summary>Whether this watchdog is the one that logs <paramref name="cycle"/> (see the remarks).</summary>
-    internal bool Reports(DeadlockCycle cycle)
-    {
-        var running = Volatile.Read(ref s_watchdogs);
-        foreach (var watchdog in running)
-        {
-            if (watchdog.HoldsLockOf(cycle))
-            {
-                return watchdog == this;
-            }
-        }
+    /// <remarks>A cycle of no running host's locks is reported by the first started (this one, if it scans before joining the list).</remarks>
+    internal bool Reports(DeadlockCycle cycle) => s_watchdogs.Reports(this, cycle, static (watchdog, found) => watchdog.HoldsLockOf(found));
 
-        // No running host's lock: the first started reports it (this one, if it scans before joining the list).
-        return running.Length == 0 || running[0] == this;
-    }
-
-    // A lock of the cycle is this container's when its instance is held by the owner the cycle names: the name alone
-    // would match every host of one app. A lock that gives no holder (a striped lock's stripes) matches by name.
     private bool HoldsLockOf(DeadlockCycle cycle)
     {
         foreach (var edge in cycle.Edges)
         {
-            string name = edge.LockName;
-            int bracket = name.IndexOf('[', StringComparison.Ordinal);
-            if (!registry.TryGet(name, out var registration) && !(bracket > 0 && registry.TryGet(name[..bracket], out registration)))
-            {
-                continue;
-            }
-
-            if (registration.Instance is null)
-            {
-                continue;
-            }
-
-            var state = registration.Read(provider).State;
-            if (state.HolderId == edge.OwnerThreadId || (bracket > 0 && state.HolderId == 0))
+            if (registry.IsHeldBy(edge.LockName, edge.OwnerThreadId, provider))
             {
                 return true;
             }

@@ -19,10 +19,21 @@ namespace Locksmith.Hosting;
 /// service's <c>StoppingAsync</c> or <c>StopAsync</c> (whatever their registration order), or at this service's own
 /// <see cref="StoppingAsync"/> without a lifetime, and ends at <see cref="StoppedAsync"/>, after all have stopped. It reads
 /// <see cref="DeadlockDetector.CurrentWaits"/>, process-wide, as the health check does.
+/// <para>
+/// So every stopping host in the process sees every wait. Each wait is logged by one of them only, by the rule the
+/// watchdog logs cycles by (<see cref="ReportingHosts{T}"/>): the first stopping host, in the order their stops began,
+/// whose container has the lock waited for held by the wait's holder (so of two hosts of one app, the host whose instance
+/// is waited for); a wait with no single holder by the first that has a lock of that name; any other wait by the host whose
+/// stop began first.
+/// </para>
 /// </remarks>
-internal sealed class ShutdownWaitReporter(IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, IServiceProvider provider)
+internal sealed class ShutdownWaitReporter(
+    IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, LockRegistry registry, IServiceProvider provider)
     : IHostedLifecycleService, IDisposable
 {
+    // The hosts whose stop is being watched, in the order their stops began.
+    private static readonly ReportingHosts<ShutdownWaitReporter> s_stopping = new();
+
     private readonly Lock _gate = new();
     private CancellationTokenRegistration _stopping;
     private CancellationTokenSource? _end;
@@ -89,6 +100,8 @@ internal sealed class ShutdownWaitReporter(IOptions<LocksmithOptions> options, L
             var token = _end.Token;
             long began = time.GetTimestamp();
             Interlocked.Exchange(ref _scans, 0);
+            // Before any service stops, so a wait that a service's stop makes finds this host on the list.
+            s_stopping.Join(this);
             // On the thread pool: ApplicationStopping's callbacks run inside the host's StopAsync.
             _watch = Task.Run(() => WatchAsync(threshold, began, token), CancellationToken.None);
         }
@@ -104,6 +117,7 @@ internal sealed class ShutdownWaitReporter(IOptions<LocksmithOptions> options, L
                 return null;
             }
 
+            s_stopping.Leave(this);
             end.Cancel();
             end.Dispose();
             _end = null;
@@ -158,10 +172,18 @@ internal sealed class ShutdownWaitReporter(IOptions<LocksmithOptions> options, L
         {
             // A wait that began before the stop has held the stop up only since it began.
             var heldUp = wait.Waited < stopping ? wait.Waited : stopping;
-            if (heldUp >= threshold && reported.Add((wait.WaiterId, wait.LockName, wait.Mode)))
+            // Not added to reported when another host logs it: should that host's stop end first, this one takes it over.
+            if (heldUp >= threshold && !reported.Contains((wait.WaiterId, wait.LockName, wait.Mode)) && Reports(wait) &&
+                reported.Add((wait.WaiterId, wait.LockName, wait.Mode)))
             {
                 log.ShutdownWaitStuck(wait, stopping);
             }
         }
     }
+
+    /// <summary>Whether this host is the one that logs <paramref name="wait"/> (see the remarks).</summary>
+    private bool Reports(LockWaitInProgress wait) =>
+        s_stopping.Reports(this, wait, static (reporter, candidate) => reporter.HoldsLockOf(candidate));
+
+    private bool HoldsLockOf(LockWaitInProgress wait) => registry.IsHeldBy(wait.LockName, wait.HolderId, provider);
 }
