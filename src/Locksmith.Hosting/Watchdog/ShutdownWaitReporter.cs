@@ -26,6 +26,10 @@ namespace Locksmith.Hosting;
 /// is waited for); a wait with no single holder by the first that has a lock of that name; any other wait by the host whose
 /// stop began first.
 /// </para>
+/// <para>
+/// A wait that is part of a deadlock cycle is not logged here while a watchdog runs in the process: its
+/// <see cref="LocksmithEventIds.DeadlockDetected"/> line names every wait of the cycle and its holder.
+/// </para>
 /// </remarks>
 internal sealed class ShutdownWaitReporter(
     IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, LockRegistry registry, IServiceProvider provider)
@@ -168,17 +172,51 @@ internal sealed class ShutdownWaitReporter(
             return;
         }
 
+        HashSet<int>? deadlocked = null;
         foreach (var wait in DeadlockDetector.CurrentWaits())
         {
             // A wait that began before the stop has held the stop up only since it began.
             var heldUp = wait.Waited < stopping ? wait.Waited : stopping;
-            // Not added to reported when another host logs it: should that host's stop end first, this one takes it over.
-            if (heldUp >= threshold && !reported.Contains((wait.WaiterId, wait.LockName, wait.Mode)) && Reports(wait) &&
-                reported.Add((wait.WaiterId, wait.LockName, wait.Mode)))
+            var key = (wait.WaiterId, wait.LockName, wait.Mode);
+
+            // Not marked reported when another host logs it (should that host's stop end first, this one takes it over),
+            // nor when it is a deadlock's (should the cycle break and the wait stay stuck, it is logged then).
+            if (heldUp < threshold || reported.Contains(key) || !Reports(wait) || InCycle(wait, ref deadlocked))
             {
-                log.ShutdownWaitStuck(wait, stopping);
+                continue;
+            }
+
+            reported.Add(key);
+            log.ShutdownWaitStuck(wait, stopping);
+        }
+    }
+
+    // A running watchdog logs a deadlock's waits, with their holders, in its one DeadlockDetected line: a line of their own
+    // here as well would say it twice. With no watchdog running anywhere in the process, these lines are all there is.
+    private static bool InCycle(LockWaitInProgress wait, ref HashSet<int>? deadlocked)
+    {
+        if (DeadlockWatchdog.RunningCount == 0)
+        {
+            return false;
+        }
+
+        if (deadlocked is null)
+        {
+            deadlocked = [];
+            foreach (var cycle in DeadlockDetector.FindCycles())
+            {
+                foreach (var edge in cycle.Edges)
+                {
+                    deadlocked.Add(edge.ThreadId);
+                    if (edge.WaitsThrough is { } through)
+                    {
+                        deadlocked.Add(through);
+                    }
+                }
             }
         }
+
+        return deadlocked.Contains(wait.WaiterId);
     }
 
     /// <summary>Whether this host is the one that logs <paramref name="wait"/> (see the remarks).</summary>
