@@ -44,14 +44,22 @@ public sealed class MatrixPhases
     /// <summary>
     /// Runs <paramref name="rounds"/> rounds on <paramref name="participants"/> threads meeting at a barrier after each
     /// phase. Returns the matrix checksum and the phases the barrier completed (counted by its post-phase action).
+    /// <paramref name="roundDone"/>, if given, is called with each round's number (1 to <paramref name="rounds"/>) as it ends.
     /// </summary>
     public static (long Checksum, long Phases) RunParallel(
-        int participants, int rows, int columns, int rounds, CancellationToken cancellationToken)
+        int participants, int rows, int columns, int rounds, CancellationToken cancellationToken, Action<int>? roundDone = null)
     {
         var matrix = new MatrixPhases(rows, columns);
         long phases = 0;
         // The post-phase action runs once per phase, on the last participant to arrive, before anyone goes on.
-        var barrier = new PhaseBarrier(participants, _ => phases++, "matrix-phases");
+        var barrier = new PhaseBarrier(participants, _ =>
+        {
+            phases++;
+            if (phases % 2 == 0)
+            {
+                roundDone?.Invoke((int)(phases / 2));
+            }
+        }, "matrix-phases");
         Participants.Run("matrix", participants, cancellationToken, (me, token) =>
         {
             for (int round = 0; round < rounds; round++)
@@ -76,8 +84,11 @@ public sealed class MatrixPhases
         return (matrix.Checksum(), Volatile.Read(ref phases));
     }
 
-    /// <summary>The checksum the same rounds give on one thread, one phase after the other.</summary>
-    public static long ExpectedChecksum(int rows, int columns, int rounds)
+    /// <summary>
+    /// The checksum the same rounds give on one thread, one phase after the other; <paramref name="roundDone"/>, if
+    /// given, is called with each round's number as it ends.
+    /// </summary>
+    public static long ExpectedChecksum(int rows, int columns, int rounds, Action<int>? roundDone = null)
     {
         var matrix = new MatrixPhases(rows, columns);
         for (int round = 0; round < rounds; round++)
@@ -91,6 +102,8 @@ public sealed class MatrixPhases
             {
                 matrix.CombineRow(r);
             }
+
+            roundDone?.Invoke(round + 1);
         }
 
         return matrix.Checksum();

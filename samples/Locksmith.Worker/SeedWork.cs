@@ -1,4 +1,6 @@
 using System;
+using System.Diagnostics;
+using System.Globalization;
 using System.Threading;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,19 +21,33 @@ public sealed class SeedWork(
     /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
     /// <exception cref="AggregateException">A producer, consumer or participant failed.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
-    public WorkReport Run(WorkerOptions options, CancellationToken cancellationToken = default)
+    public WorkReport Run(WorkerOptions options, CancellationToken cancellationToken = default) => Run(options, null, cancellationToken);
+
+    /// <summary>
+    /// Runs the work <paramref name="options"/> describe, passing <paramref name="progress"/> a line as each stage ends
+    /// and as rounds end (<see cref="WorkerOptions.ProgressSeconds"/> apart), and reports its totals.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An option is out of range.</exception>
+    /// <exception cref="AggregateException">A producer, consumer or participant failed.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    public WorkReport Run(WorkerOptions options, Action<string>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        var lines = new ProgressLines(progress, options.ProgressSeconds);
 
         var queue = new BoundedQueue(queueLock, options.Capacity);
         var totals = new WorkTotals(totalsLock);
         ProduceAndConsume(options, queue, totals, cancellationToken);
         var (produced, producedChecksum, consumed, consumedChecksum) = totals.Read();
         var (maxDepth, producerWaits, consumerWaits) = queue.Statistics();
+        lines.Always($"items: {consumed} of {(long)options.Producers * options.ItemsPerProducer} through the queue");
 
         var (matrixChecksum, phases) = MatrixPhases.RunParallel(
-            options.Participants, options.Rows, options.Columns, options.Rounds, cancellationToken);
+            options.Participants, options.Rows, options.Columns, options.Rounds, cancellationToken,
+            round => lines.Round("matrix", round, options.Rounds));
+        long matrixExpected = MatrixPhases.ExpectedChecksum(options.Rows, options.Columns, options.Rounds,
+            round => lines.Round("check on one thread", round, options.Rounds));
 
         return new WorkReport
         {
@@ -47,9 +63,34 @@ public sealed class SeedWork(
             ConsumerWaits = consumerWaits,
             PhasesExpected = 2L * options.Rounds,
             PhasesCompleted = phases,
-            MatrixChecksumExpected = MatrixPhases.ExpectedChecksum(options.Rows, options.Columns, options.Rounds),
+            MatrixChecksumExpected = matrixExpected,
             MatrixChecksum = matrixChecksum,
         };
+    }
+
+    // A long run (4,096 by 4,096 for 1,000 rounds takes about 20 minutes) otherwise says nothing until its totals.
+    private sealed class ProgressLines(Action<string>? write, int seconds)
+    {
+        private readonly Stopwatch _elapsed = Stopwatch.StartNew();
+        private TimeSpan _last = TimeSpan.Zero;
+
+        public void Always(string line)
+        {
+            if (write is not null)
+            {
+                _last = _elapsed.Elapsed;
+                write(string.Create(CultureInfo.InvariantCulture, $"{line}, {_last.TotalSeconds:0.0} s elapsed"));
+            }
+        }
+
+        // Called by one thread at a time (the barrier's post-phase action, then the one-thread check).
+        public void Round(string stage, int round, int rounds)
+        {
+            if (write is not null && (round == rounds || _elapsed.Elapsed - _last >= TimeSpan.FromSeconds(seconds)))
+            {
+                Always(string.Create(CultureInfo.InvariantCulture, $"{stage}: round {round} of {rounds}"));
+            }
+        }
     }
 
     /// <summary>The item producer <paramref name="producer"/> puts in at position <paramref name="index"/>.</summary>

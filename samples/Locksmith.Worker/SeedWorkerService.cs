@@ -3,6 +3,7 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace Locksmith.Worker;
@@ -11,11 +12,12 @@ namespace Locksmith.Worker;
 /// The hosted worker: runs <see cref="SeedWork"/> once on its own threads, prints the totals, records the outcome
 /// and stops the host, so a run is bounded by its counts, not by a signal.
 /// </summary>
-public sealed class SeedWorkerService(
+public sealed partial class SeedWorkerService(
     SeedWork work,
     IOptions<WorkerOptions> options,
     WorkOutcome outcome,
-    IHostApplicationLifetime lifetime) : BackgroundService
+    IHostApplicationLifetime lifetime,
+    ILogger<SeedWorkerService> logger) : BackgroundService
 {
     /// <inheritdoc/>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -23,7 +25,7 @@ public sealed class SeedWorkerService(
         try
         {
             // Off the start-up path: StartAsync returns while the work's own threads run.
-            var report = await Task.Run(() => work.Run(options.Value, stoppingToken), CancellationToken.None).ConfigureAwait(false);
+            var report = await Task.Run(() => work.Run(options.Value, line => Progress(logger, line), stoppingToken), CancellationToken.None).ConfigureAwait(false);
             outcome.Finished(report);
             report.WriteTo(Console.Out);
         }
@@ -50,6 +52,9 @@ public sealed class SeedWorkerService(
             lifetime.StopApplication();
         }
     }
+
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "{Progress}")]
+    private static partial void Progress(ILogger logger, string progress);
 
     // The work's threads fail together (the first failure releases the rest), so a timeout is usually one of several.
     private static LockTimeoutException? FirstTimeout(Exception error) =>

@@ -10,7 +10,7 @@ namespace Locksmith.Worker;
 /// <summary>
 /// How much work one run does (configuration section <c>Worker</c>, or the switches <c>--producers</c>,
 /// <c>--consumers</c>, <c>--items</c>, <c>--capacity</c>, <c>--participants</c>, <c>--rows</c>, <c>--columns</c>,
-/// <c>--rounds</c>). The defaults finish in a few seconds on a busy 2-core machine.
+/// <c>--rounds</c>, <c>--progress</c>). The defaults finish in a few seconds on a busy 2-core machine.
 /// </summary>
 public sealed class WorkerOptions
 {
@@ -41,6 +41,12 @@ public sealed class WorkerOptions
     /// <summary>Rounds of the two phases (row partials, then combining the neighbours' partials).</summary>
     public int Rounds { get; set; } = 1_000;
 
+    /// <summary>
+    /// Seconds between progress lines (round k of n of the matrix and of its one-thread check, and the time elapsed);
+    /// the last round of each is always logged; 0 logs every round.
+    /// </summary>
+    public int ProgressSeconds { get; set; } = 5;
+
     private static readonly string[] s_settingNames = [.. typeof(WorkerOptions).GetProperties().Select(static p => p.Name)];
 
     /// <summary>
@@ -68,6 +74,7 @@ public sealed class WorkerOptions
         ["--rows"] = $"{SectionName}:{nameof(Rows)}",
         ["--columns"] = $"{SectionName}:{nameof(Columns)}",
         ["--rounds"] = $"{SectionName}:{nameof(Rounds)}",
+        ["--progress"] = $"{SectionName}:{nameof(ProgressSeconds)}",
     };
 
     /// <summary>The command line's help: every switch with its default.</summary>
@@ -78,7 +85,8 @@ public sealed class WorkerOptions
             $"usage: Locksmith.Worker [--producers N ({defaults.Producers})] [--consumers N ({defaults.Consumers})] " +
             $"[--items N per producer ({defaults.ItemsPerProducer})] [--capacity N ({defaults.Capacity})] " +
             $"[--participants N ({defaults.Participants})] [--rows N ({defaults.Rows})] [--columns N ({defaults.Columns})] " +
-            $"[--rounds N ({defaults.Rounds})]; the same settings bind from the Worker configuration section (--Worker:Rounds 10; --items is Worker:ItemsPerProducer).");
+            $"[--rounds N ({defaults.Rounds})] [--progress seconds between progress lines, 0 for every round ({defaults.ProgressSeconds})]; " +
+            $"the same settings bind from the Worker configuration section (--Worker:Rounds 10; --items is Worker:ItemsPerProducer, --progress Worker:ProgressSeconds).");
     }
 
     /// <summary>
@@ -149,6 +157,7 @@ public sealed class WorkerOptions
         Check(Rows, 1, "--rows");
         Check(Columns, 1, "--columns");
         Check(Rounds, 0, "--rounds");
+        Check(ProgressSeconds, 0, "--progress");
         // Refused up front: 100,000 by 100,000 would allocate for minutes (80 GB, twice) and say nothing, then fail.
         long cells = (long)Rows * Columns;
         if (Rows >= 1 && Columns >= 1 && cells > MaxMatrixCells)
@@ -170,7 +179,7 @@ public sealed class WorkerOptions
 
     /// <summary>Throws when a count is out of range, naming each (the <see cref="Problems"/> as one message).</summary>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// A count is below its minimum (1; 0 for items and rounds), or the matrix has more than <see cref="MaxMatrixCells"/> cells.
+    /// A count is below its minimum (1; 0 for items, rounds and progress), or the matrix has more than <see cref="MaxMatrixCells"/> cells.
     /// </exception>
     public void Validate()
     {

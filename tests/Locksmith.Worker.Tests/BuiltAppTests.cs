@@ -1,6 +1,7 @@
 using System;
 using System.Diagnostics;
 using System.IO;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -18,6 +19,40 @@ public sealed class BuiltAppTests
         Assert.Contains("items consumed           2000", output, StringComparison.Ordinal);
         Assert.Contains("phases completed         60", output, StringComparison.Ordinal);
         Assert.Contains("every total is exact", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_run_says_which_round_it_is_on_as_it_goes()
+    {
+        // Before, a long run (--rows 4096 --columns 4096 --rounds 1000, about 20 minutes) printed nothing until its
+        // totals. --progress 0 logs every round, so the lines are counted, not timed.
+        var (exitCode, output) = await RunAppAsync("--items", "100", "--rounds", "7", "--participants", "3", "--progress", "0");
+        string[] lines = output.Split('\n');
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{output}");
+        Assert.Single(lines, static l => l.Contains("items: 200 of 200 through the queue", StringComparison.Ordinal));
+        for (int round = 1; round <= 7; round++)
+        {
+            Assert.Single(lines, l => l.Contains($"matrix: round {round} of 7, ", StringComparison.Ordinal));
+            Assert.Single(lines, l => l.Contains($"check on one thread: round {round} of 7, ", StringComparison.Ordinal));
+        }
+
+        Assert.Equal(14, lines.Count(static l => l.Contains(" s elapsed", StringComparison.Ordinal) && l.Contains(": round ", StringComparison.Ordinal)));
+        Assert.Contains("phases completed         14", output, StringComparison.Ordinal);
+        Assert.Contains("every total is exact", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_default_progress_interval_logs_the_last_round_of_each_stage_only_for_a_short_run()
+    {
+        // The default (--progress 5) logs a round once 5 s passed since the last line, and always the last one: a run of
+        // a few milliseconds writes one line per stage, not one per round.
+        var (exitCode, output) = await RunAppAsync("--items", "100", "--rounds", "3", "--participants", "2", "--rows", "4", "--columns", "4");
+        string[] lines = output.Split('\n');
+
+        Assert.True(exitCode == 0, $"exit code {exitCode}:\n{output}");
+        Assert.Single(lines, static l => l.Contains("matrix: round 3 of 3, ", StringComparison.Ordinal));
+        Assert.Single(lines, static l => l.Contains("check on one thread: round 3 of 3, ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -82,7 +117,7 @@ public sealed class BuiltAppTests
 
         Assert.True(exit == 1, $"exit code {exit}:\n{output}");
         Assert.Contains(
-            "'Worker:Roundz' is not a Worker setting; they are Producers, Consumers, ItemsPerProducer, Capacity, Participants, Rows, Columns, Rounds.",
+            "'Worker:Roundz' is not a Worker setting; they are Producers, Consumers, ItemsPerProducer, Capacity, Participants, Rows, Columns, Rounds, ProgressSeconds.",
             output, StringComparison.Ordinal);
         Assert.DoesNotContain("ErrorOnUnknownConfiguration", output, StringComparison.Ordinal);
         Assert.True(inFile == 1, $"exit code {inFile}:\n{inFileOutput}");
