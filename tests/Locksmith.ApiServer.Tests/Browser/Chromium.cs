@@ -36,8 +36,11 @@ internal static class Chromium
         return path;
     }
 
-    /// <summary>The page's DOM after its scripts ran (<c>--dump-dom</c>).</summary>
-    public static Task<string> DumpDomAsync(Uri page) => RunAsync(["--dump-dom", page.AbsoluteUri]);
+    /// <summary>
+    /// The page's DOM after its scripts ran (<c>--dump-dom</c>), in a 1280×900 window as the screenshot: the graph wraps a
+    /// level's nodes to the window's width, and the default 800 px would wrap the seed's 8 accounts.
+    /// </summary>
+    public static Task<string> DumpDomAsync(Uri page) => RunAsync(["--dump-dom", "--window-size=1280,900", page.AbsoluteUri]);
 
     /// <summary>Saves a 1280×900 screenshot of the page to <paramref name="pngPath"/>.</summary>
     public static Task<string> ScreenshotAsync(Uri page, string pngPath) =>
