@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
-using Microsoft.Extensions.Options;
 
 namespace Locksmith.Hosting;
 
@@ -13,7 +12,7 @@ namespace Locksmith.Hosting;
 /// of each event's time did: 8 bytes a timeout, 16 a long wait, and its growth); the long waits' descriptions, which the
 /// health check lists only the newest <see cref="LocksmithHealthCheck.ListedLongWaits"/> of, are kept for those only.
 /// </summary>
-internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeProvider time)
+internal sealed class LockEventTracker(RunningOptions options, TimeProvider time)
 {
     /// <summary>How many long waits the tracker keeps described: the health check lists no more.</summary>
     internal const int DescribedLongWaits = LocksmithHealthCheck.ListedLongWaits;
@@ -45,7 +44,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
         bool longWait = IsLong(e.Waited);
         lock (_gate)
         {
-            _timeouts.Add(now, marked: false, time, options.Value.HealthWindow);
+            _timeouts.Add(now, marked: false, time, options.Current.HealthWindow);
             if (longWait)
             {
                 AddLongWait(now, new RecentLongWait(e.LockName, e.Mode, e.Waited, LocksmithLog.WaiterText(e.ThreadId), TimedOut: true));
@@ -68,7 +67,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
     /// <summary>Whether a wait of <paramref name="waited"/> reaches the long-wait threshold (never while it is off).</summary>
     public bool IsLong(TimeSpan waited)
     {
-        var threshold = options.Value.LongWaitThreshold;
+        var threshold = options.Current.LongWaitThreshold;
         return threshold != Timeout.InfiniteTimeSpan && waited >= threshold;
     }
 
@@ -94,7 +93,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
 
     private void AddLongWait(long now, RecentLongWait wait)
     {
-        _longWaits.Add(now, wait.TimedOut, time, options.Value.HealthWindow);
+        _longWaits.Add(now, wait.TimedOut, time, options.Current.HealthWindow);
         _described.Enqueue((now, wait));
         if (_described.Count > DescribedLongWaits)
         {
@@ -104,7 +103,7 @@ internal sealed class LockEventTracker(IOptions<LocksmithOptions> options, TimeP
 
     private void Prune(long now)
     {
-        var window = options.Value.HealthWindow;
+        var window = options.Current.HealthWindow;
         _timeouts.Prune(now, time, window);
         _longWaits.Prune(now, time, window);
 

@@ -4,7 +4,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Microsoft.Extensions.Options;
 
 namespace Locksmith.Hosting;
 
@@ -15,7 +14,7 @@ namespace Locksmith.Hosting;
 /// <see cref="LocksmithOptions.DegradedTimeoutCount"/> timeouts, fall within the window; Healthy otherwise. The result's
 /// data carries the cycles, the recent and current long waits and the catalog.
 /// </summary>
-internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, LockEventTracker tracker, ILockCatalog catalog) : IHealthCheck
+internal sealed class LocksmithHealthCheck(RunningOptions running, LockEventTracker tracker, ILockCatalog catalog) : IHealthCheck
 {
     /// <summary>How many finished long waits, and how many still waiting, the data lists at most (the newest).</summary>
     internal const int ListedLongWaits = 20;
@@ -43,12 +42,14 @@ internal sealed class LocksmithHealthCheck(IOptions<LocksmithOptions> options, L
                 data: data));
         }
 
-        int degradedAt = options.Value.DegradedTimeoutCount;
+        // One read: a reload between two would mix its count with the window before it.
+        var options = running.Current;
+        int degradedAt = options.DegradedTimeoutCount;
         if (longWaits > 0 || waiting.Length > 0 || (degradedAt > 0 && timeouts >= degradedAt))
         {
             return Task.FromResult(HealthCheckResult.Degraded(
                 $"{longWaits} long wait(s) ({timedOutLongWaits} of them timed out) and {timeouts} timeout(s) " +
-                $"within the last {options.Value.HealthWindow}; {waiting.Length} wait(s) past the long-wait threshold still waiting.",
+                $"within the last {options.HealthWindow}; {waiting.Length} wait(s) past the long-wait threshold still waiting.",
                 data: data));
         }
 

@@ -49,6 +49,25 @@ public static class LocksmithEventIds
     public const int PolicySettingsNotInForce = 14013;
 
     /// <summary>
+    /// A configuration reload changed settings the host applies while it runs; logged once per reload, naming each setting
+    /// changed with its old and new value (Information).
+    /// </summary>
+    public const int OptionsReloaded = 14014;
+
+    /// <summary>
+    /// A configuration reload gave settings that fail the start's checks; it is not applied, and the host keeps the values
+    /// in force, until a later reload gives valid ones (Error).
+    /// </summary>
+    public const int OptionsReloadRejected = 14015;
+
+    /// <summary>
+    /// A configuration reload changed settings fixed for the host's life (<see cref="LocksmithOptions.InstallProcessPolicy"/>,
+    /// <see cref="LocksmithOptions.MetricsEnabled"/>, <see cref="LocksmithOptions.StatisticsEnabled"/>); the host keeps
+    /// the values it started with, and a restart applies the new ones (Warning).
+    /// </summary>
+    public const int OptionsRestartRequired = 14016;
+
+    /// <summary>
     /// A watchdog pass failed (an exception from the detector or a log sink); the watchdog goes on with the next pass
     /// instead of ending, which would stop the host (Error).
     /// </summary>

@@ -107,4 +107,16 @@ internal sealed partial class LocksmithLog
     [LoggerMessage(EventId = LocksmithEventIds.PolicySettingsNotInForce, EventName = "PolicySettingsNotInForce", Level = LogLevel.Warning,
         Message = "Host '{Host}' does not install Locksmith's process-wide policy ({Section}:InstallProcessPolicy = false), so its locks follow the policy in force, not its own {Settings}. Set these values in the host that installs the policy, or leave them out of this host's configuration")]
     public partial void PolicySettingsNotInForce(string host, string section, string settings);
+
+    [LoggerMessage(EventId = LocksmithEventIds.OptionsReloaded, EventName = "OptionsReloaded", Level = LogLevel.Information,
+        Message = "Locksmith options reloaded: {Changes}")]
+    public partial void OptionsReloaded(string changes);
+
+    [LoggerMessage(EventId = LocksmithEventIds.OptionsReloadRejected, EventName = "OptionsReloadRejected", Level = LogLevel.Error,
+        Message = "A configuration change to {Section} was not applied: {Reason} The host keeps the settings in force; the next change with valid settings applies")]
+    public partial void OptionsReloadRejected(string section, string reason, Exception? exception);
+
+    [LoggerMessage(EventId = LocksmithEventIds.OptionsRestartRequired, EventName = "OptionsRestartRequired", Level = LogLevel.Warning,
+        Message = "A configuration change to settings fixed for the host's life was not applied: {Settings}. The host keeps the values it started with; restart the host to apply them")]
+    public partial void OptionsRestartRequired(string settings);
 }

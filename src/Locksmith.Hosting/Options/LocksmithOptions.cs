@@ -7,12 +7,15 @@ namespace Locksmith.Hosting;
 
 /// <summary>
 /// Locksmith's settings for a hosted app, bound from the <c>Locksmith</c> section of configuration by
-/// <c>AddLocksmith(IConfiguration)</c> and checked when the host starts.
+/// <c>AddLocksmith(IConfiguration)</c>, checked when the host starts, and applied again at each configuration reload
+/// while it runs.
 /// </summary>
 /// <remarks>
 /// Times are written as <see cref="TimeSpan"/> strings (<c>"00:00:05"</c>); <c>"-00:00:00.001"</c>
 /// (<see cref="Timeout.InfiniteTimeSpan"/>) means "never". A bad value fails <c>StartAsync</c> with a message naming
-/// the key and the value.
+/// the key and the value; in a reload while the host runs, it is logged (<see cref="LocksmithEventIds.OptionsReloadRejected"/>)
+/// and the reload is not applied. <see cref="InstallProcessPolicy"/>, <see cref="MetricsEnabled"/> and
+/// <see cref="StatisticsEnabled"/> are fixed for the host's life (<see cref="LocksmithEventIds.OptionsRestartRequired"/>).
 /// </remarks>
 public sealed class LocksmithOptions : IValidatableObject
 {
@@ -68,7 +71,8 @@ public sealed class LocksmithOptions : IValidatableObject
     /// <summary>
     /// Whether this host installs <see cref="LocksmithPolicy"/> (timeouts, order action, event logging) while it runs.
     /// Default: true. The policy is process-wide, so only one running host may install it; a second host in the same
-    /// process (a test server, a side host) sets this to false and then leaves the policy alone.
+    /// process (a test server, a side host) sets this to false and then leaves the policy alone. Fixed for the host's life:
+    /// which host owns the policy is settled when hosts start.
     /// </summary>
     public bool InstallProcessPolicy { get; set; } = true;
 
@@ -76,6 +80,7 @@ public sealed class LocksmithOptions : IValidatableObject
     /// Whether the container's locks record metrics. Default: true: the locks declared on the builder record into a
     /// <c>Locksmith</c> meter created by the container's <c>IMeterFactory</c> (so parallel hosts keep their numbers
     /// apart), while locks created with <c>new</c> keep the process-wide meter. False: the container's locks record nothing.
+    /// Fixed for the host's life: each lock is bound to its meter when the container creates it.
     /// </summary>
     public bool MetricsEnabled { get; set; } = true;
 
@@ -85,7 +90,8 @@ public sealed class LocksmithOptions : IValidatableObject
     /// which lock was held when another was taken (<see cref="ILockCatalog.NestingEdges"/>, through
     /// <see cref="LockNesting"/>). Default false: listening turns on the locks' metric recording, which an app otherwise
     /// pays only while some other listener (OpenTelemetry, dotnet-counters) is attached. The statistics need
-    /// <see cref="MetricsEnabled"/>: true with <see cref="MetricsEnabled"/> false fails the start naming both.
+    /// <see cref="MetricsEnabled"/>: true with <see cref="MetricsEnabled"/> false fails the start naming both. Fixed for the
+    /// host's life: the listener and the nesting recorder start with the host.
     /// </summary>
     public bool StatisticsEnabled { get; set; }
 

@@ -118,6 +118,36 @@ internal sealed class LocksmithPolicyService(
         }
     }
 
+    /// <summary>
+    /// Applies a configuration reload's <see cref="LocksmithOptions.DefaultTimeout"/>,
+    /// <see cref="LocksmithOptions.OrderViolationAction"/> and <see cref="LocksmithOptions.LongWaitThreshold"/> to the
+    /// process-wide policy if this host owns it now; returns whether it did. A host that does not install the policy
+    /// leaves it alone and warns, as at start, when its own settings are not those in force.
+    /// </summary>
+    internal bool ApplyReload(LocksmithOptions settings)
+    {
+        if (!settings.InstallProcessPolicy)
+        {
+            WarnIfNotInForce(settings);
+            return false;
+        }
+
+        // Under the gate: a host that lost the policy to another (or restored it at stop) must not write into the slot.
+        lock (s_gate)
+        {
+            if (s_owner != this)
+            {
+                return false;
+            }
+
+            LocksmithPolicy.DefaultTimeout = settings.DefaultTimeout;
+            LocksmithPolicy.OrderViolationAction = settings.OrderViolationAction;
+            LocksmithPolicy.LongWaitThreshold = settings.LongWaitThreshold;
+        }
+
+        return true;
+    }
+
     // Returns the host it took the policy over from, whose start failed (or fails now); null if none.
     private LocksmithPolicyService? Install(LocksmithOptions settings)
     {

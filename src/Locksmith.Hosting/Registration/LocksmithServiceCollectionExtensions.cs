@@ -19,7 +19,8 @@ public static class LocksmithServiceCollectionExtensions
     /// Adds Locksmith with options bound from <paramref name="configuration"/> (usually the <c>Locksmith</c> section):
     /// the process-wide policy while the host runs, event logs, the deadlock watchdog and the lock catalog. May be
     /// called again (with configuration or a delegate); every call configures the same options and returns a builder over
-    /// the same locks.
+    /// the same locks. A reload of <paramref name="configuration"/> while the host runs is applied (see
+    /// <see cref="LocksmithEventIds.OptionsReloaded"/>); one whose values are invalid is logged and not applied.
     /// </summary>
     /// <param name="services">The services.</param>
     /// <param name="configuration">
@@ -43,7 +44,7 @@ public static class LocksmithServiceCollectionExtensions
                 options.ConfigurationPath = path;
             });
 
-        // What Bind registers besides binding: IOptionsMonitor sees the section's reloads.
+        // What Bind registers besides binding: IOptionsMonitor sees the section's reloads, which the running host applies.
         services.AddSingleton<IOptionsChangeTokenSource<LocksmithOptions>>(new ConfigurationChangeTokenSource<LocksmithOptions>(section));
         return builder;
     }
@@ -243,15 +244,24 @@ public static class LocksmithServiceCollectionExtensions
         services.TryAddSingleton<ContainerInstruments>();
         services.TryAddSingleton<LockStatisticsCollector>();
         services.TryAddSingleton<StartFailure>();
+        services.TryAddSingleton<RunningOptions>();
+        // Once the host runs, a reload that fails binding or validation is logged and kept out instead of throwing out
+        // of the configuration's change callback (transient, as the default factory it wraps).
+        services.TryAddSingleton<ValidLocksmithOptions>();
+        services.TryAddTransient<IOptionsFactory<LocksmithOptions>, LocksmithOptionsFactory>();
+        // The reloader applies the policy through the policy service, so that is a singleton the host also starts.
+        services.TryAddSingleton<LocksmithPolicyService>();
 
         // Both are lifecycle services: statistics and policy go in at StartingAsync, before any hosted service starts
         // (also those registered before AddLocksmith), and the policy comes out at StoppedAsync, after all have stopped.
         services.AddHostedService<LockStatisticsService>();
         // Every lock is created at start, so a factory's mistake fails the start rather than a later request.
         services.AddHostedService<LockRegistrationCheck>();
-        services.AddHostedService<LocksmithPolicyService>();
+        services.AddHostedService(static provider => provider.GetRequiredService<LocksmithPolicyService>());
         services.AddHostedService<DeadlockWatchdog>();
         services.AddHostedService<ShutdownWaitReporter>();
+        // Last: it listens for reloads once the policy is installed and the watchdog's loop is under way.
+        services.AddHostedService<LocksmithOptionsReloader>();
         return new LocksmithBuilder(services, registry);
     }
 }

@@ -4,7 +4,6 @@ using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Locksmith.Hosting;
 
@@ -14,7 +13,9 @@ namespace Locksmith.Hosting;
 /// </summary>
 /// <remarks>
 /// When nothing waits the detector only walks the list of registered owners, so an idle app pays next to nothing. The
-/// loop runs on the thread pool between ticks; no thread is kept.
+/// loop runs on the thread pool between ticks; no thread is kept. A configuration reload's interval applies at once
+/// (<see cref="RunningOptions.Applied"/>): another time changes the timer's period, infinite stops the scans (the loop
+/// waits without a timer, and leaves the running watchdogs), a time again starts them.
 /// <para>
 /// A lifecycle service, like the policy: the loop starts at <see cref="StartingAsync"/>, before any hosted service
 /// starts, and ends at <see cref="StoppedAsync"/>, after all have stopped. As a plain <see cref="BackgroundService"/> it
@@ -31,7 +32,7 @@ namespace Locksmith.Hosting;
 /// </para>
 /// </remarks>
 internal sealed class DeadlockWatchdog(
-    IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, StartFailure startFailure, LockRegistry registry, IServiceProvider provider)
+    RunningOptions options, LocksmithLog log, TimeProvider time, StartFailure startFailure, LockRegistry registry, IServiceProvider provider)
     : BackgroundService, IHostedLifecycleService
 {
     private static int s_running;
@@ -43,6 +44,12 @@ internal sealed class DeadlockWatchdog(
     private readonly Dictionary<string, DeadlockCycle> _reported = new(StringComparer.Ordinal);
     private long _scans;
     private long _detectedAtScan;
+
+    // Guards the loop's current turn: the interval it runs with, its timer (null while off) and what ends the turn.
+    private readonly Lock _gate = new();
+    private TimeSpan _interval;
+    private PeriodicTimer? _timer;
+    private TaskCompletionSource? _rearm;
 
     /// <summary>How many watchdog loops run now in this process; tests count it.</summary>
     internal static int RunningCount => Volatile.Read(ref s_running);
@@ -69,24 +76,31 @@ internal sealed class DeadlockWatchdog(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = options.Value.WatchdogInterval;
-        if (interval == Timeout.InfiniteTimeSpan)
-        {
-            return;
-        }
-
         // The loop also ends when the host's start failed, which the host itself does not stop it for.
         using var ended = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, startFailure.Token);
-        Interlocked.Increment(ref s_running);
-        Join();
+        options.Applied += OnApplied;
         try
         {
-            using var timer = new PeriodicTimer(interval, time);
-            do
+            // One turn per interval in force: a reload that turns the watchdog off or on ends the turn (OnApplied).
+            while (true)
             {
-                ScanGuarded();
+                TaskCompletionSource rearm;
+                TimeSpan interval;
+                lock (_gate)
+                {
+                    _rearm = rearm = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    _interval = interval = options.Current.WatchdogInterval;
+                }
+
+                if (interval == Timeout.InfiniteTimeSpan)
+                {
+                    await rearm.Task.WaitAsync(ended.Token).ConfigureAwait(false);
+                }
+                else
+                {
+                    await WatchAsync(interval, rearm.Task, ended.Token).ConfigureAwait(false);
+                }
             }
-            while (await timer.WaitForNextTickAsync(ended.Token).ConfigureAwait(false));
         }
         catch (OperationCanceledException) when (ended.IsCancellationRequested)
         {
@@ -94,9 +108,80 @@ internal sealed class DeadlockWatchdog(
         }
         finally
         {
+            options.Applied -= OnApplied;
+            lock (_gate)
+            {
+                _rearm = null;
+            }
+        }
+    }
+
+    // Scans every interval until the host stops or a reload turns the watchdog off (rearm completes).
+    private async Task WatchAsync(TimeSpan interval, Task rearm, CancellationToken ended)
+    {
+        Interlocked.Increment(ref s_running);
+        Join();
+        var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            lock (_gate)
+            {
+                // A reload may have come between reading the interval and making the timer.
+                if (rearm.IsCompleted)
+                {
+                    return;
+                }
+
+                _timer = timer;
+            }
+
+            do
+            {
+                ScanGuarded();
+            }
+            while (!rearm.IsCompleted && await timer.WaitForNextTickAsync(ended).ConfigureAwait(false));
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                _timer = null;
+            }
+
+            timer.Dispose();
             Leave();
             Interlocked.Decrement(ref s_running);
         }
+    }
+
+    // A reload's new interval: another period keeps the timer (and this watchdog's place in the start order, which
+    // decides who logs a cycle); off or on ends the loop's turn, so it leaves or joins the running watchdogs.
+    private void OnApplied(LocksmithOptions applied)
+    {
+        var interval = applied.WatchdogInterval;
+        PeriodicTimer? stop;
+        lock (_gate)
+        {
+            if (_rearm is not { } rearm || interval == _interval)
+            {
+                return;
+            }
+
+            bool wasOn = _interval != Timeout.InfiniteTimeSpan;
+            _interval = interval;
+            if (wasOn && interval != Timeout.InfiniteTimeSpan && _timer is { } timer)
+            {
+                timer.Period = interval;
+                return;
+            }
+
+            stop = _timer;
+            _timer = null;
+            rearm.TrySetResult();
+        }
+
+        // Outside the gate: the loop's tick wait ends (false) and it may continue on this thread.
+        stop?.Dispose();
     }
 
     private void Join() => s_watchdogs.Join(this);

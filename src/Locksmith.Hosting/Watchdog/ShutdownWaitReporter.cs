@@ -4,7 +4,6 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace Locksmith.Hosting;
 
@@ -32,7 +31,7 @@ namespace Locksmith.Hosting;
 /// </para>
 /// </remarks>
 internal sealed class ShutdownWaitReporter(
-    IOptions<LocksmithOptions> options, LocksmithLog log, TimeProvider time, LockRegistry registry, IServiceProvider provider)
+    RunningOptions options, LocksmithLog log, TimeProvider time, LockRegistry registry, IServiceProvider provider)
     : IHostedLifecycleService, IDisposable
 {
     // The hosts whose stop is being watched, in the order their stops began.
@@ -87,7 +86,8 @@ internal sealed class ShutdownWaitReporter(
 
     private void Begin()
     {
-        var threshold = options.Value.ShutdownWaitThreshold;
+        // Read as the stop begins: a reload during the stop is not applied (the reloader stops listening).
+        var threshold = options.Current.ShutdownWaitThreshold;
         if (threshold == Timeout.InfiniteTimeSpan)
         {
             return;
