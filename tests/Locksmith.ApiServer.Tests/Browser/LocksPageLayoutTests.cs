@@ -31,31 +31,11 @@ public sealed partial class LocksPageLayoutTests
     {
         // Before, the 40 accounts' row was shrunk to the window (labels about 3 px high), widths were guessed at 7 px a
         // character (a label could touch or pass its box's edge) and a long name made the page scroll sideways.
-        Chromium.RequirePath();
-        var ct = TestContext.Current.CancellationToken;
-        await using var server = await RunningServer.StartAsync(static builder =>
-        {
-            builder.Services.AddSingleton<IStartupFilter>(new ProbePage());
-            builder.Services.AddLocksmith().AddExclusiveLock(Markup, level: 70).AddExclusiveLock(s_longName, level: 70);
-        }, $"--ApiServer:Accounts={Accounts}");
-        for (int i = 0; i < 3 * Accounts; i++)
-        {
-            int from = i % Accounts, to = ((i * 7) + 3) % Accounts;
-            if (from != to)
-            {
-                (await server.Client.PostAsync($"transfer?from={from}&to={to}&amount=1", null, ct)).EnsureSuccessStatusCode();
-            }
-        }
-
+        await using var server = await StartWithTransfersAsync();
         var declared = ServerReadings.ReadLocks(await server.GetJsonAsync("locks.json"));
-        string dom = await Chromium.DumpDomAsync(new Uri(server.Client.BaseAddress!, ProbePage.Path));
-        var probe = ProbeResult().Match(dom);
-        Assert.True(probe.Success, $"the probe wrote no result: {dom[..Math.Min(dom.Length, 2_000)]}");
-        using var result = JsonDocument.Parse(WebUtility.HtmlDecode(probe.Groups[1].Value));
+        using var result = await ProbeAsync(server, 1200, 900);
         var root = result.RootElement;
-        var nodes = root.GetProperty("nodes").EnumerateArray().Select(static n => new Probed(
-            n.GetProperty("name").GetString()!, n.GetProperty("level").GetString()!, n.GetProperty("label").GetString()!, n.GetProperty("title").GetString()!,
-            Box(n.GetProperty("box")), Box(n.GetProperty("text")))).ToList();
+        var nodes = Nodes(root);
 
         Assert.True(root.GetProperty("refreshes").GetInt32() >= 1, $"the page never refreshed; status: {root.GetProperty("status").GetString()}");
         Assert.Equal(declared.Select(static l => l.Name).Order(StringComparer.Ordinal), nodes.Select(static n => n.Name).Order(StringComparer.Ordinal));
@@ -89,6 +69,98 @@ public sealed partial class LocksPageLayoutTests
         }
     }
 
+    [Theory]
+    [InlineData(1200, 900)]
+    [InlineData(390, 844)]
+    public async Task Edge_counts_overlap_neither_each_other_nor_a_node_and_each_sits_on_its_edge_or_is_listed(int width, int height)
+    {
+        // Before, a count was put at a fixed point of its edge: between the wrapped lines of 40 accounts, counts of
+        // edges that cross there were drawn over each other ("33" for two 3s) and over nodes.
+        await using var server = await StartWithTransfersAsync();
+        using var result = await ProbeAsync(server, width, height);
+        var root = result.RootElement;
+        var nodes = Nodes(root);
+        var labels = root.GetProperty("labels").EnumerateArray().Select(static l => new Label(
+            l.GetProperty("text").GetString()!, l.GetProperty("edges").GetString(), Box(l.GetProperty("box")),
+            l.GetProperty("offPath").ValueKind == JsonValueKind.Number ? l.GetProperty("offPath").GetDouble() : null)).ToList();
+        var edges = root.GetProperty("edges").EnumerateArray().Select(static e => (Edges: e.GetProperty("edges").GetString()!, Count: e.GetProperty("count").GetInt64())).ToList();
+        var unplaced = root.GetProperty("unplaced").EnumerateArray().Select(static u => (Edges: u.GetProperty("edges").GetString(), Count: u.GetProperty("count").GetInt64())).ToList();
+        var levelLabels = root.GetProperty("levelLabels").EnumerateArray().Select(static l => (Text: l.GetProperty("text").GetString()!, Box: Box(l.GetProperty("box")))).ToList();
+        var graph = Box(root.GetProperty("graph"));
+
+        Assert.True(root.GetProperty("refreshes").GetInt32() >= 1, $"the page never refreshed; status: {root.GetProperty("status").GetString()}");
+        Assert.True(edges.Count >= Accounts, $"only {edges.Count} edges drawn: not the crowded graph this is about");
+        Assert.NotEmpty(labels);
+
+        // No count over another, over a node or over a level's name; every count inside the graph.
+        for (int i = 0; i < labels.Count; i++)
+        {
+            for (int j = i + 1; j < labels.Count; j++)
+            {
+                var (a, b) = (labels[i], labels[j]);
+                Assert.False(a.Box.Overlaps(b.Box), $"the counts '{a.Text}' ({a.Box}) and '{b.Text}' ({b.Box}) overlap");
+            }
+        }
+
+        Assert.All(labels, l => Assert.All(nodes, n => Assert.False(l.Box.Overlaps(n.Box), $"the count '{l.Text}' ({l.Box}) overlaps the node of {n.Name} ({n.Box})")));
+        Assert.All(labels, l => Assert.All(levelLabels, t => Assert.False(l.Box.Overlaps(t.Box), $"the count '{l.Text}' ({l.Box}) overlaps '{t.Text}' ({t.Box})")));
+        Assert.All(labels, l => Assert.True(l.Box.Left >= graph.Left && l.Box.Right <= graph.Right && l.Box.Top >= graph.Top && l.Box.Bottom <= graph.Bottom,
+            $"the count '{l.Text}' ({l.Box}) is not inside the graph ({graph})"));
+
+        // Each count is its own edge's: on it or just beside it (its centre within half its diagonal and 4 px of the
+        // path), or listed below the graph when it had no room; either way it adds up to the edge's count
+        // (forward/backward for a lock-set arc).
+        Assert.All(labels, static l => Assert.True(l.OffPath is { } d && d <= (l.Box.Diagonal / 2) + 4,
+            $"the count '{l.Text}' ({l.Box}) is {l.OffPath?.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture) ?? "not near any"} px off its edge {l.Edges}"));
+        foreach (var (edge, count) in edges)
+        {
+            var shown = labels.Where(l => l.Edges == edge).Select(static l => l.Text.Split('/').Sum(long.Parse)).ToList();
+            var listed = unplaced.Where(u => u.Edges == edge).Select(static u => u.Count).ToList();
+            Assert.True(shown.Count + listed.Count == 1, $"the edge {edge} has {shown.Count} counts on the graph and {listed.Count} listed, not one");
+            Assert.Equal(count, shown.Concat(listed).Single());
+        }
+
+        // Most counts fit on the graph (the list is for the crowded rest): at 1200 px nearly all, on a phone at least half.
+        double placed = (double)labels.Count / edges.Count;
+        Assert.True(placed >= (width >= 1000 ? 0.9 : 0.5), $"only {labels.Count} of {edges.Count} counts are on the graph");
+    }
+
+    /// <summary>The server with 40 accounts, two locks with awkward names, and 120 transfers among the accounts.</summary>
+    private static async Task<RunningServer> StartWithTransfersAsync()
+    {
+        Chromium.RequirePath();
+        var ct = TestContext.Current.CancellationToken;
+        var server = await RunningServer.StartAsync(static builder =>
+        {
+            builder.Services.AddSingleton<IStartupFilter>(new ProbePage());
+            builder.Services.AddLocksmith().AddExclusiveLock(Markup, level: 70).AddExclusiveLock(s_longName, level: 70);
+        }, $"--ApiServer:Accounts={Accounts}");
+        for (int i = 0; i < 3 * Accounts; i++)
+        {
+            int from = i % Accounts, to = ((i * 7) + 3) % Accounts;
+            if (from != to)
+            {
+                (await server.Client.PostAsync($"transfer?from={from}&to={to}&amount=1", null, ct)).EnsureSuccessStatusCode();
+            }
+        }
+
+        return server;
+    }
+
+    /// <summary>What the probe page measured of <c>/locks</c> in a <paramref name="width"/> × <paramref name="height"/> frame.</summary>
+    private static async Task<JsonDocument> ProbeAsync(RunningServer server, int width, int height)
+    {
+        string dom = await Chromium.DumpDomAsync(new Uri(server.Client.BaseAddress!, $"{ProbePage.Path}?w={width}&h={height}"));
+        var probe = ProbeResult().Match(dom);
+        Assert.True(probe.Success, $"the probe wrote no result: {dom[..Math.Min(dom.Length, 2_000)]}");
+        return JsonDocument.Parse(WebUtility.HtmlDecode(probe.Groups[1].Value));
+    }
+
+    private static List<Probed> Nodes(JsonElement root) =>
+        root.GetProperty("nodes").EnumerateArray().Select(static n => new Probed(
+            n.GetProperty("name").GetString()!, n.GetProperty("level").GetString()!, n.GetProperty("label").GetString()!, n.GetProperty("title").GetString()!,
+            Box(n.GetProperty("box")), Box(n.GetProperty("text")))).ToList();
+
     private static Rect Box(JsonElement box) =>
         new(box.GetProperty("left").GetDouble(), box.GetProperty("top").GetDouble(), box.GetProperty("right").GetDouble(), box.GetProperty("bottom").GetDouble());
 
@@ -98,11 +170,22 @@ public sealed partial class LocksPageLayoutTests
     private sealed record Rect(double Left, double Top, double Right, double Bottom)
     {
         public double Height => Bottom - Top;
+
+        public double Diagonal => Math.Sqrt(((Right - Left) * (Right - Left)) + (Height * Height));
+
+        /// <summary>Whether the two share any area (touching edges do not).</summary>
+        public bool Overlaps(Rect other) => Left < other.Right && other.Left < Right && Top < other.Bottom && other.Top < Bottom;
     }
 
     private sealed record Probed(string Name, string Level, string Label, string Title, Rect Box, Rect Text);
 
-    /// <summary>Serves <see cref="Path"/>: <c>/locks</c> in a 1200 × 900 frame, measured once it has drawn a report.</summary>
+    /// <summary>An edge's count on the graph: its text, the edge it belongs to (<c>data-edges</c>), its box, and how far its centre is from that edge.</summary>
+    private sealed record Label(string Text, string? Edges, Rect Box, double? OffPath);
+
+    /// <summary>
+    /// Serves <see cref="Path"/>: <c>/locks</c> in a frame of <c>?w=</c> × <c>?h=</c> px (1200 × 900 unless given), measured
+    /// once it has drawn a report.
+    /// </summary>
     private sealed class ProbePage : IStartupFilter
     {
         public const string Path = "locks-probe";
@@ -110,12 +193,29 @@ public sealed partial class LocksPageLayoutTests
         private const string Html = """
             <!DOCTYPE html>
             <html><body style="margin:0">
-            <iframe id="frame" src="locks" style="width:1200px;height:900px;border:0"></iframe>
+            <iframe id="frame" style="border:0"></iframe>
             <pre id="probe"></pre>
             <script>
             "use strict";
+            const query = new URLSearchParams(location.search);
             const frame = document.getElementById("frame");
+            frame.style.width = (query.get("w") ?? "1200") + "px";
+            frame.style.height = (query.get("h") ?? "900") + "px";
+            frame.src = "locks";
             const rect = r => ({ left: r.left, top: r.top, right: r.right, bottom: r.bottom });
+            // How far a label's centre is from its own edge's path, on screen (the path sampled every 2 px or so).
+            function offPath(label, paths) {
+              const path = paths.find(p => p.dataset.edges === label.dataset.edges);
+              if (!path) return null;
+              const r = label.getBoundingClientRect(), cx = (r.left + r.right) / 2, cy = (r.top + r.bottom) / 2;
+              const ctm = path.getScreenCTM(), length = path.getTotalLength(), steps = Math.max(50, Math.ceil(length / 2));
+              let best = Infinity;
+              for (let i = 0; i <= steps; i++) {
+                const p = path.getPointAtLength(length * i / steps).matrixTransform(ctm);
+                best = Math.min(best, Math.hypot(p.x - cx, p.y - cy));
+              }
+              return best;
+            }
             function probe() {
               const doc = frame.contentDocument;
               if (!doc || !doc.body || !(Number(doc.body.dataset.refreshes) >= 1)) { setTimeout(probe, 50); return; }
@@ -124,10 +224,18 @@ public sealed partial class LocksPageLayoutTests
                 name: g.dataset.lock, level: g.dataset.level, label: g.querySelector("text").textContent,
                 title: g.querySelector("title").textContent,
                 box: rect(g.querySelector("rect").getBoundingClientRect()), text: rect(g.querySelector("text").getBoundingClientRect()) }));
+              const paths = [...doc.querySelectorAll("#edges path.lock-edge")];
+              const edges = paths.map(p => ({ edges: p.dataset.edges, count: Number(p.dataset.count) }));
+              const labels = [...doc.querySelectorAll("#edges text.edge-count")].map(t => ({
+                text: t.textContent, edges: t.dataset.edges ?? null, box: rect(t.getBoundingClientRect()), offPath: offPath(t, paths) }));
+              const unplaced = [...doc.querySelectorAll("#unplaced-counts li")].map(li => ({
+                edges: li.dataset.edges ?? null, count: Number(li.dataset.count), text: li.textContent }));
+              const levelLabels = [...doc.querySelectorAll("#nodes text.level-label")].map(t => ({ text: t.textContent, box: rect(t.getBoundingClientRect()) }));
               const root = doc.documentElement;
               document.getElementById("probe").textContent = JSON.stringify({
                 refreshes: Number(doc.body.dataset.refreshes), status: doc.getElementById("status").textContent,
-                scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, scale: svg.getScreenCTM().a, nodes });
+                scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, scale: svg.getScreenCTM().a,
+                graph: rect(svg.getBoundingClientRect()), nodes, edges, labels, unplaced, levelLabels });
             }
             probe();
             </script>
