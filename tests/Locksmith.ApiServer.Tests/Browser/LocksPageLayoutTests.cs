@@ -26,14 +26,17 @@ public sealed partial class LocksPageLayoutTests
     private const string Markup = "<b>x</b>&amp;";
     private static readonly string s_longName = "a-lock-whose-name-goes-on-" + string.Concat(Enumerable.Repeat("and-on-", 30)) + "end";
 
-    [Fact]
-    public async Task Forty_accounts_and_a_long_name_keep_labels_readable_inside_their_boxes_without_sideways_scroll()
+    [Theory]
+    [InlineData(1200, 900)]
+    [InlineData(390, 844)]
+    public async Task Forty_accounts_and_a_long_name_keep_labels_readable_inside_their_boxes_without_sideways_scroll(int width, int height)
     {
         // Before, the 40 accounts' row was shrunk to the window (labels about 3 px high), widths were guessed at 7 px a
-        // character (a label could touch or pass its box's edge) and a long name made the page scroll sideways.
+        // character (a label could touch or pass its box's edge) and a long name made the page scroll sideways; on a
+        // phone's width the table still did.
         await using var server = await StartWithTransfersAsync();
         var declared = ServerReadings.ReadLocks(await server.GetJsonAsync("locks.json"));
-        using var result = await ProbeAsync(server, 1200, 900);
+        using var result = await ProbeAsync(server, width, height);
         var root = result.RootElement;
         var nodes = Nodes(root);
 
@@ -52,7 +55,7 @@ public sealed partial class LocksPageLayoutTests
         Assert.StartsWith(longNode.Label[..^1], s_longName, StringComparison.Ordinal);
         Assert.StartsWith(s_longName + " (", longNode.Title, StringComparison.Ordinal);
 
-        // No sideways scroll at 1200 px, and the graph drawn at its own size (not shrunk to fit).
+        // No sideways scroll, and the graph drawn at its own size (not shrunk to fit).
         Assert.True(root.GetProperty("scrollWidth").GetDouble() <= root.GetProperty("clientWidth").GetDouble(),
             $"the page scrolls sideways: {root.GetProperty("scrollWidth")} px wide in {root.GetProperty("clientWidth")} px");
         Assert.Equal(1.0, root.GetProperty("scale").GetDouble(), 3);
@@ -67,6 +70,34 @@ public sealed partial class LocksPageLayoutTests
             var leftToRight = row.OrderBy(static n => n.Box.Left).ToArray();
             Assert.All(leftToRight.Zip(leftToRight.Skip(1)), static p => Assert.True(p.First.Box.Right <= p.Second.Box.Left, $"{p.First.Name} overlaps {p.Second.Name}"));
         }
+    }
+
+    [Fact]
+    public async Task On_a_phone_the_page_fits_the_device_width_and_the_table_scrolls_in_its_box_with_names_whole()
+    {
+        // Before, the page had no viewport meta (a phone lays it out 980 px wide and shrinks it to the screen), and at
+        // 390 px the table made the page scroll sideways while its lock column was squeezed to "acc / ount / -0".
+        await using var server = await StartWithTransfersAsync();
+        var declared = ServerReadings.ReadLocks(await server.GetJsonAsync("locks.json"));
+        using var result = await ProbeAsync(server, 390, 844);
+        var root = result.RootElement;
+        var names = root.GetProperty("nameCells").EnumerateArray()
+            .Select(static c => (Name: c.GetProperty("name").GetString()!, Lines: c.GetProperty("lines").GetInt32(), Box: Box(c.GetProperty("box")))).ToList();
+        var table = Box(root.GetProperty("tableBox"));
+        double clientWidth = root.GetProperty("clientWidth").GetDouble();
+
+        Assert.True(root.GetProperty("refreshes").GetInt32() >= 1, $"the page never refreshed; status: {root.GetProperty("status").GetString()}");
+        Assert.Contains("width=device-width", root.GetProperty("viewport").GetString() ?? "(no viewport meta)", StringComparison.Ordinal);
+        Assert.True(root.GetProperty("scrollWidth").GetDouble() <= clientWidth, $"the page scrolls sideways: {root.GetProperty("scrollWidth")} px wide in {clientWidth} px");
+
+        // The table is wider than a phone: it scrolls inside its own box, which fits the page.
+        Assert.True(table.Right <= clientWidth, $"the table's box ({table}) passes the page's width ({clientWidth} px)");
+        Assert.True(root.GetProperty("tableScrollWidth").GetDouble() > root.GetProperty("tableClientWidth").GetDouble(), "the table fits a phone: this test no longer tests its scrolling");
+
+        // A lock's name reads whole: every name up to 16 characters ("pool.connections") on one line; the long one wraps.
+        Assert.Equal(declared.Select(static l => l.Name).Order(StringComparer.Ordinal), names.Select(static n => n.Name).Order(StringComparer.Ordinal));
+        Assert.All(names.Where(static n => n.Name.Length <= 16), static n => Assert.True(n.Lines == 1, $"the name {n.Name} is broken over {n.Lines} lines ({n.Box})"));
+        Assert.True(names.Single(static n => n.Name == s_longName).Lines > 1, "the long name does not wrap");
     }
 
     [Theory]
@@ -231,8 +262,17 @@ public sealed partial class LocksPageLayoutTests
               const unplaced = [...doc.querySelectorAll("#unplaced-counts li")].map(li => ({
                 edges: li.dataset.edges ?? null, count: Number(li.dataset.count), text: li.textContent }));
               const levelLabels = [...doc.querySelectorAll("#nodes text.level-label")].map(t => ({ text: t.textContent, box: rect(t.getBoundingClientRect()) }));
+              // How many lines each lock's name takes in the table (its text's line boxes).
+              const nameCells = [...doc.querySelectorAll('#contention td[data-stat="name"]')].map(td => {
+                const range = doc.createRange();
+                range.selectNodeContents(td);
+                return { name: td.dataset.lock, lines: new Set([...range.getClientRects()].map(r => Math.round(r.top))).size, box: rect(td.getBoundingClientRect()) };
+              });
+              const table = doc.getElementById("contention"), tableBox = table.parentElement;
               const root = doc.documentElement;
               document.getElementById("probe").textContent = JSON.stringify({
+                viewport: doc.querySelector('meta[name="viewport"]')?.content ?? null, nameCells,
+                tableBox: rect(tableBox.getBoundingClientRect()), tableScrollWidth: tableBox.scrollWidth, tableClientWidth: tableBox.clientWidth,
                 refreshes: Number(doc.body.dataset.refreshes), status: doc.getElementById("status").textContent,
                 scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, scale: svg.getScreenCTM().a,
                 graph: rect(svg.getBoundingClientRect()), nodes, edges, labels, unplaced, levelLabels });
