@@ -20,9 +20,11 @@ internal static class LocksReport
             .OrderBy(static e => e.Level is null).ThenBy(static e => e.Level).ThenBy(static e => e.IsDeclared)
             .ThenBy(static e => e.Name, NaturalOrder.Instance)
             .ToArray();
-        // Only the async locks count their waiters; for the rest (a sync semaphore with requests queued for a permit, a
-        // lock threads block on) count the waits under way by lock. They are the process's, so a same-named lock of
-        // another container in this process (a test's) would add its waiters: kind and level must match too.
+        // Only the async locks count their waiters (their own queue: this lock's); for the rest (a semaphore with
+        // requests queued for a permit, a lock threads block on) count the waits under way by lock. Those are the
+        // process's, and a wait names its lock (name, kind, level) but not the instance, so a same-named lock of a second
+        // container in this process would add its waiters. The sample runs one container a process (a second host
+        // even refuses to start unless Locksmith:InstallProcessPolicy is false); kind and level must match too.
         var waitsFor = DeadlockDetector.CurrentWaits().CountBy(static w => (w.LockName, w.LockKind, w.LockLevel))
             .ToDictionary(static p => p.Key, static p => p.Value);
         var locks = entries.Where(static e => !e.IsDeclared).Select(e => new

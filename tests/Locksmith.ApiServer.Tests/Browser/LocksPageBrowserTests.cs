@@ -303,6 +303,82 @@ public sealed class LocksPageBrowserTests
         static int WaitingFor(string name) => DeadlockDetector.CurrentWaits().Count(w => w.LockName == name);
     }
 
+    [Fact]
+    public async Task Of_two_servers_in_one_process_only_the_one_whose_async_lock_has_queued_flows_shows_them()
+    {
+        // Two containers with a same-named async lock: an async lock counts its own queue, so the page of the server
+        // whose lock has flows queued shows them, and the other's shows none. (The other kinds' waits come from the
+        // process-wide DeadlockDetector.CurrentWaits(), which names a lock but not its instance; the sample runs one
+        // container a process, as README says.) A lock no route takes, so both pages load while it is held.
+        Chromium.RequirePath();
+        const int Queued = 3;
+        const string Gate = "held-by-test";
+        var ct = TestContext.Current.CancellationToken;
+        await using var busy = await RunningServer.StartAsync(static builder => builder.Services.AddLocksmith().AddAsyncExclusiveLock(Gate, level: 70),
+            "--Locksmith:DefaultTimeout=00:10:00");
+        // A second host in the process must leave the process-wide policy to the first, or it refuses to start.
+        await using var idle = await RunningServer.StartAsync(static builder => builder.Services.AddLocksmith().AddAsyncExclusiveLock(Gate, level: 70),
+            "--Locksmith:InstallProcessPolicy=false");
+        var gate = busy.Services.GetRequiredKeyedService<AsyncExclusiveLock>(Gate);
+        Assert.NotSame(gate, idle.Services.GetRequiredKeyedService<AsyncExclusiveLock>(Gate));
+
+        // The holder and the waiters are flows of their own, not the test's (an async owner travels with the flow).
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task holder;
+        Task[] waiters;
+        using (ExecutionContext.SuppressFlow())
+        {
+            holder = Task.Run(async () =>
+            {
+                using (await gate.AcquireAsync(ct))
+                {
+                    held.SetResult();
+                    await release.Task;
+                }
+            }, ct);
+        }
+
+        LocksDom busyPage, idlePage;
+        try
+        {
+            await held.Task.WaitAsync(ct);
+            using (ExecutionContext.SuppressFlow())
+            {
+                waiters = Enumerable.Range(0, Queued).Select(_ => Task.Run(async () =>
+                {
+                    using (await gate.AcquireAsync(ct))
+                    {
+                    }
+                }, ct)).ToArray();
+            }
+
+            int polls = 0;
+            while (Waiting(await busy.GetJsonAsync("locks.json"), Gate) < Queued && polls++ < WaitingPolls)
+            {
+                await Task.Delay(5, ct);
+            }
+
+            Assert.True(Waiting(await busy.GetJsonAsync("locks.json"), Gate) == Queued, $"not all {Queued} flows queued for the gate after {polls} polls (a hang)");
+            idlePage = LocksDom.Parse(await Chromium.DumpDomAsync(new Uri(idle.Client.BaseAddress!, "locks")));
+            busyPage = LocksDom.Parse(await Chromium.DumpDomAsync(new Uri(busy.Client.BaseAddress!, "locks")));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+
+        await holder;
+        await Task.WhenAll(waiters);
+
+        Assert.True(idlePage.Refreshes >= 1, $"the page never refreshed; status: {idlePage.Status}");
+        Assert.True(busyPage.Refreshes >= 1, $"the page never refreshed; status: {busyPage.Status}");
+        Assert.Equal(Queued.ToString(System.Globalization.CultureInfo.InvariantCulture), busyPage.Cells[(Gate, "waiting")]);
+        Assert.True(busyPage.Nodes.Single(static n => n.Name == Gate).IsWaiting, "the busy server's gate is not drawn waiting");
+        Assert.Equal("0", idlePage.Cells[(Gate, "waiting")]);
+        Assert.False(idlePage.Nodes.Single(static n => n.Name == Gate).IsWaiting, "the idle server's gate is drawn waiting for the other server's flows");
+    }
+
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>
     private static HashSet<(string Outer, string Inner)> Nestings(JsonElement report) =>
         report.GetProperty("edges").EnumerateArray()
