@@ -156,6 +156,64 @@ public sealed partial class LocksPageLayoutTests
         Assert.True(placed >= (width >= 1000 ? 0.9 : 0.5), $"only {labels.Count} of {edges.Count} counts are on the graph");
     }
 
+    [Fact]
+    public async Task Counts_with_no_room_on_the_graph_are_listed_under_it_each_with_its_nestings()
+    {
+        // Twelve locks nesting into twelve on the next level: 144 edges cross in the 44 px between the two rows, too
+        // few spots for all their counts. Before, they were drawn over each other there; now the ones with no room are
+        // listed under the graph (and none of those on the graph overlaps another).
+        Chromium.RequirePath();
+        const int Fan = 12;
+        await using var server = await RunningServer.StartAsync(static builder =>
+        {
+            builder.Services.AddSingleton<IStartupFilter>(new ProbePage());
+            var locks = builder.Services.AddLocksmith();
+            for (int i = 0; i < Fan; i++)
+            {
+                locks.AddExclusiveLock($"fan-a{i}", level: 70).AddExclusiveLock($"fan-b{i}", level: 71);
+            }
+        });
+        for (int i = 0; i < Fan; i++)
+        {
+            for (int j = 0; j < Fan; j++)
+            {
+                using (server.Services.GetRequiredKeyedService<ExclusiveLock>($"fan-a{i}").Acquire())
+                using (server.Services.GetRequiredKeyedService<ExclusiveLock>($"fan-b{j}").Acquire())
+                {
+                }
+            }
+        }
+
+        using var result = await ProbeAsync(server, 1200, 900);
+        var root = result.RootElement;
+        var edges = root.GetProperty("edges").EnumerateArray().Select(static e => (Edges: e.GetProperty("edges").GetString()!, Count: e.GetProperty("count").GetInt64()))
+            .Where(static e => e.Edges.Contains("fan-b", StringComparison.Ordinal)).ToList();
+        var labels = root.GetProperty("labels").EnumerateArray().Select(static l => (Edges: l.GetProperty("edges").GetString(), Box: Box(l.GetProperty("box")))).ToList();
+        var unplaced = root.GetProperty("unplaced").EnumerateArray()
+            .Select(static u => (Edges: u.GetProperty("edges").GetString()!, Count: u.GetProperty("count").GetInt64(), Text: u.GetProperty("text").GetString()!)).ToList();
+
+        Assert.True(root.GetProperty("refreshes").GetInt32() >= 1, $"the page never refreshed; status: {root.GetProperty("status").GetString()}");
+        Assert.Equal(Fan * Fan, edges.Count);
+        Assert.NotEmpty(unplaced);
+        Assert.True(root.GetProperty("unplacedShown").GetBoolean(), "the list of counts with no room is hidden");
+        Assert.Equal($"{unplaced.Count} counts with no room on the graph (hover an edge for its own)", root.GetProperty("unplacedSummary").GetString());
+        foreach (var (edge, count, text) in unplaced)
+        {
+            var pair = JsonSerializer.Deserialize<string[][]>(edge)!.Single();
+            Assert.Equal(edges.Single(e => e.Edges == edge).Count, count);
+            Assert.Equal($"{pair[0]} → {pair[1]}: {count}", text);
+            Assert.DoesNotContain(labels, l => l.Edges == edge);
+        }
+
+        for (int i = 0; i < labels.Count; i++)
+        {
+            for (int j = i + 1; j < labels.Count; j++)
+            {
+                Assert.False(labels[i].Box.Overlaps(labels[j].Box), $"the counts at {labels[i].Box} and {labels[j].Box} overlap");
+            }
+        }
+    }
+
     /// <summary>The server with 40 accounts, two locks with awkward names, and 120 transfers among the accounts.</summary>
     private static async Task<RunningServer> StartWithTransfersAsync()
     {
@@ -259,6 +317,9 @@ public sealed partial class LocksPageLayoutTests
               const edges = paths.map(p => ({ edges: p.dataset.edges, count: Number(p.dataset.count) }));
               const labels = [...doc.querySelectorAll("#edges text.edge-count")].map(t => ({
                 text: t.textContent, edges: t.dataset.edges ?? null, box: rect(t.getBoundingClientRect()), offPath: offPath(t, paths) }));
+              const list = doc.getElementById("unplaced");
+              const unplacedShown = !!list && !list.hidden && list.getBoundingClientRect().height > 0;
+              const unplacedSummary = list?.querySelector("summary")?.textContent ?? null;
               const unplaced = [...doc.querySelectorAll("#unplaced-counts li")].map(li => ({
                 edges: li.dataset.edges ?? null, count: Number(li.dataset.count), text: li.textContent }));
               const levelLabels = [...doc.querySelectorAll("#nodes text.level-label")].map(t => ({ text: t.textContent, box: rect(t.getBoundingClientRect()) }));
@@ -275,7 +336,7 @@ public sealed partial class LocksPageLayoutTests
                 tableBox: rect(tableBox.getBoundingClientRect()), tableScrollWidth: tableBox.scrollWidth, tableClientWidth: tableBox.clientWidth,
                 refreshes: Number(doc.body.dataset.refreshes), status: doc.getElementById("status").textContent,
                 scrollWidth: root.scrollWidth, clientWidth: root.clientWidth, scale: svg.getScreenCTM().a,
-                graph: rect(svg.getBoundingClientRect()), nodes, edges, labels, unplaced, levelLabels });
+                graph: rect(svg.getBoundingClientRect()), nodes, edges, labels, unplaced, unplacedShown, unplacedSummary, levelLabels });
             }
             probe();
             </script>
