@@ -211,8 +211,16 @@ internal static class HeldLocks
     /// an object still under construction.
     /// </summary>
     public static bool HeldByMethodOrScope(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
-        (containingSymbol is IMethodSymbol method && HeldByMethod(method, guard, access.Instance, facts)) ||
-        HeldByScope(access, guard.LockMember, access.Instance, out _);
+        HeldByMethodOrScopeAt(access, guard, access.Instance, containingSymbol, facts);
+
+    /// <summary>
+    /// Whether a guarded method of the lock or a scope of it holds it, for the object <paramref name="instance"/> denotes,
+    /// at <paramref name="at"/>: where a body given by name to a parallel loop is passed or called, as
+    /// <see cref="HeldByMethodOrScope"/> judges the access in a lambda there.
+    /// </summary>
+    public static bool HeldByMethodOrScopeAt(IOperation at, Guard guard, IOperation? instance, ISymbol containingSymbol, LockFacts facts) =>
+        (containingSymbol is IMethodSymbol method && HeldByMethod(method, guard, instance, facts)) ||
+        HeldByScope(at, guard.LockMember, instance, out _);
 
     /// <summary>Whether the innermost scope that holds the lock at <paramref name="access"/> is taken inside <paramref name="function"/> (its body takes the lock itself).</summary>
     public static bool HeldByScopeInside(IOperation access, ISymbol lockMember, IOperation? instance, IOperation function)
