@@ -155,6 +155,82 @@ public sealed class ParallelBodyGivenByNameTests
         }
         """));
 
+    /// <summary>
+    /// A wrapper called in a local function given by name to a parallel loop (or to another method that runs it inline)
+    /// in a <c>using</c> scope is called under that scope, as in the lambda in its place: LSM0023 for the held lock, LSM0022
+    /// against the order. A local function is a boundary for a scope only because it may be called before the scope
+    /// begins: one whose every use is in the scope runs in it. One also used outside the scope, or started as work that
+    /// may run elsewhere (<c>Task.Run(Later)</c>), is not.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAWrapperCalledInALocalFunctionRunInTheScope() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+        }
+
+        public sealed partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public void InAScope(List<int> amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, amounts.Count, Step);
+                    Parallel.Invoke(First, Second);
+                    amounts.ForEach(Each);
+                    Twice();
+                    void Each(int a) => {|LSM0023:Add(a)|};
+                }
+
+                void Step(int i) => {|LSM0023:Add(amounts[i])|};
+                void First() => {|LSM0023:Add(1)|};
+                void Second() => {|LSM0022:_ledger.Post(2)|};
+                void Twice() { Parallel.For(0, 2, Inner); void Inner(int i) => {|LSM0023:Add(i)|}; }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore(int[] amounts)
+            {
+                Parallel.ForEach(amounts, Each);
+                void Each(int a) => {|LSM0023:Add(a)|};
+            }
+
+            public void AlsoOutsideTheHold(List<int> amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, amounts.Count, Step);
+                }
+
+                Parallel.For(0, amounts.Count, Step);
+                void Step(int i) { Add(amounts[i]); _ledger.Post(i); }
+            }
+
+            public void StartedElsewhere()
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(Later);
+                    Never();
+                }
+
+                void Later() { Add(1); _ledger.Post(1); }
+                void Never() { }
+                void Unused() => Add(2);
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

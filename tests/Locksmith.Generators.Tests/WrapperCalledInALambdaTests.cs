@@ -60,7 +60,8 @@ public sealed class WrapperCalledInALambdaTests
     /// <summary>
     /// A using scope of an async lock is the flow's hold as an async core's is: a wrapper of the lock in a lambda started
     /// inside it fails (LSM0023), unless the work starts under SuppressFlow. A synchronous lock's scope is the thread's: not
-    /// in a lambda. A local function stays a boundary (it may be called before the scope begins).
+    /// in a lambda. A local function counts where it is used: one only started as work in the scope (<c>Task.Run(Inner)</c>)
+    /// is the lambda in its place; one also called before the scope begins is not in it.
     /// </summary>
     [Fact]
     public void LSM0023_InALambda_InsideAnAsyncLocksUsingScope() => DiagnosticCheck.Verify("""
@@ -109,6 +110,14 @@ public sealed class WrapperCalledInALambdaTests
 
             public async Task LocalFunctionAsync(CancellationToken ct)
             {
+                using var s = await _lock.AcquireAsync(ct);
+                await Task.Run(Inner);
+                async Task Inner() => await {|LSM0023:OpenAsync()|};
+            }
+
+            public async Task LocalFunctionAlsoCalledBeforeTheScopeAsync(CancellationToken ct)
+            {
+                await Inner();
                 using var s = await _lock.AcquireAsync(ct);
                 await Task.Run(Inner);
                 async Task Inner() => await OpenAsync();

@@ -254,16 +254,35 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         {
             if (parent is IAnonymousFunctionOperation or IMethodReferenceOperation && InlineDelegates.RunOf(parent, out var runner) == DelegateRun.Inline)
             {
-                // Parallel's pool threads do not hold the lock, but the caller waits for them while it does.
-                return runner!.StartsWith("Parallel.", System.StringComparison.Ordinal)
-                    ? " (the call is in a delegate that '" + runner + "' runs before it returns, so under the hold: on this thread it takes the lock again, " +
-                        "and a pool thread running it waits for the hold, which waits for the loop)"
-                    : " (the call is in a delegate that '" + runner + "' runs inline, on this thread before it returns, so under the hold)";
+                return RunInline("a delegate that", runner!);
+            }
+
+            // A local function given by name to a method that runs it inline (Parallel.For(0, n, Step)); one only called
+            // runs as the caller's own code.
+            if (parent is ILocalFunctionOperation local)
+            {
+                foreach (var use in OperationFacts.Root(local).Descendants().OfType<IMethodReferenceOperation>())
+                {
+                    if (SymbolEqualityComparer.Default.Equals(use.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                        InlineDelegates.RunOf(use, out var by) == DelegateRun.Inline)
+                    {
+                        return RunInline("'" + local.Symbol.Name + "', which", by!);
+                    }
+                }
+
+                return string.Empty;
             }
         }
 
         return string.Empty;
     }
+
+    // Parallel's pool threads do not hold the lock, but the caller waits for them while it does.
+    private static string RunInline(string what, string runner) =>
+        runner.StartsWith("Parallel.", System.StringComparison.Ordinal)
+            ? " (the call is in " + what + " '" + runner + "' runs before it returns, so under the hold: on this thread it takes the lock again, " +
+                "and a pool thread running it waits for the hold, which waits for the loop)"
+            : " (the call is in " + what + " '" + runner + "' runs inline, on this thread before it returns, so under the hold)";
 
     /// <summary>
     /// Who holds the lock at the call: the caller, or for a call in a delegate kept in a field, the first member that

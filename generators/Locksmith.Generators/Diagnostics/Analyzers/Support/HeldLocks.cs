@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using Locksmith.Generators.Symbols;
@@ -302,7 +303,7 @@ internal static class HeldLocks
             return sites.Any(site => HeldByScopeAt(site, lockMember, instance, acrossLambdas, depth + 1));
         }
 
-        for (IOperation? from = StartOf(call, acrossLambdas, out _); from is not null; from = EnclosingLambdaInScope(from, acrossLambdas, out _))
+        for (IOperation? from = StartOf(call, acrossLambdas, out _); from is not null;)
         {
             IInvocationOperation? uncheckedTry = null;
             if (EnclosingScope(from, lockMember, instance, crossFunctions: false, ref uncheckedTry) is { } scope &&
@@ -315,9 +316,50 @@ internal static class HeldLocks
             {
                 return invoked.Any(site => HeldByScopeAt(site, lockMember, instance, acrossLambdas, depth + 1));
             }
+
+            var next = EnclosingLambdaInScope(from, acrossLambdas, out _);
+            if (next is null && UsesOfLocalFunction(InnermostFunction(from), depth) is { Length: > 0 } uses)
+            {
+                return uses.All(use => HeldByScopeAt(use, lockMember, instance, acrossLambdas, depth + 1));
+            }
+
+            from = next;
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Where a local function is used, when <paramref name="function"/> is one: its calls and method groups outside its
+    /// own body (a call inside it runs only once an outer use has). Its body runs only from these, so a scope holds in it
+    /// when it holds at every one of them (a method group at one runs inline there, or is work that may run elsewhere,
+    /// as <see cref="StartOf"/> decides). Empty otherwise, or past a bounded depth (local functions may call each other).
+    /// </summary>
+    /// <remarks>A walk of the one body the call is in, made only for a wrapper call in a local function.</remarks>
+    private static ImmutableArray<IOperation> UsesOfLocalFunction(IOperation? function, int depth)
+    {
+        if (function is not ILocalFunctionOperation local || depth >= 4)
+        {
+            return ImmutableArray<IOperation>.Empty;
+        }
+
+        var uses = ImmutableArray.CreateBuilder<IOperation>();
+        foreach (var use in OperationFacts.Root(local).Descendants())
+        {
+            var target = use switch
+            {
+                IInvocationOperation invocation => invocation.TargetMethod,
+                IMethodReferenceOperation reference => reference.Method,
+                _ => null,
+            };
+            if (target is not null && SymbolEqualityComparer.Default.Equals(target.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                !local.Syntax.Span.Contains(use.Syntax.Span))
+            {
+                uses.Add(use);
+            }
+        }
+
+        return uses.ToImmutable();
     }
 
     /// <summary>Where a delegate kept in a local is invoked (<see cref="InlineDelegates.InvocationsOfLocal"/>), or default; a bounded depth (a delegate may invoke itself).</summary>
@@ -425,7 +467,26 @@ internal static class HeldLocks
                 return;
             }
 
-            from = EnclosingLambdaInScope(from, withFlow: true, out bool inline);
+            var next = EnclosingLambdaInScope(from, withFlow: true, out bool inline);
+            if (next is null && UsesOfLocalFunction(InnermostFunction(from), depth) is { Length: > 0 } uses)
+            {
+                // A local function's body holds the locks held at every one of its uses (past a lambda that may run
+                // elsewhere, the async ones only).
+                List<IMemberReferenceOperation>? common = null;
+                foreach (var use in uses)
+                {
+                    var there = ImmutableArray.CreateBuilder<IMemberReferenceOperation>();
+                    CollectScopesAt(use, facts, there, depth + 1);
+                    common = common is null
+                        ? there.Where(held => !asyncOnly || facts.CapabilitiesOf(LockMembers.TypeOf(held.Member)).IsAsync()).ToList()
+                        : common.Where(held => there.Any(other => SymbolEqualityComparer.Default.Equals(held.Member.OriginalDefinition, other.Member.OriginalDefinition))).ToList();
+                }
+
+                found.AddRange(common!);
+                return;
+            }
+
+            from = next;
             asyncOnly |= !inline;
         }
     }
