@@ -231,6 +231,86 @@ public sealed class ParallelBodyGivenByNameTests
         }
         """));
 
+    /// <summary>
+    /// LSM0027 for work given by name as a local function (<c>Task.Run(Work).Wait()</c> with <c>void Work() =&gt;
+    /// Deposit(1);</c>) that the hold of the wrapper's lock waits for, as for the lambda in its place (from a trial of the
+    /// analyzers: a local function as the work was skipped). Not for work that is not waited for, or waited for after the
+    /// hold.
+    /// </summary>
+    [Fact]
+    public void LSM0027_ForALocalFunctionAsTheWorkTheHoldWaitsFor() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _balance;
+            [Guarded(Lock = nameof(_lock))] private void DepositCore(int x) => _balance += x;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SweepCore()
+            {
+                Task.Run(Work).Wait();
+                void Work() => {|LSM0027:Deposit(1)|};
+            }
+
+            public void Scoped()
+            {
+                using (_lock.Acquire())
+                {
+                    var t = Task.Run(Later);
+                    t.Wait();
+                }
+
+                void Later() { {|LSM0027:Deposit(2)|}; }
+            }
+
+            public void NotWaitedFor_OrAfterTheHold()
+            {
+                Task t;
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(Free);
+                    t = Task.Run(After);
+                }
+
+                t.Wait();
+                void Free() => Deposit(3);
+                void After() => Deposit(4);
+            }
+        }
+        """));
+
+    /// <summary>
+    /// LSM0026 looks at the call that starts the work, so work given by name (a method group, a local function) is
+    /// reported as a lambda is: <c>Task.Run(Refresh)</c> left running in an async lock's hold.
+    /// </summary>
+    [Fact]
+    public void LSM0026_ForWorkGivenByNameLeftRunningInAnAsyncHold() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Feed
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _seen;
+
+            public async Task PullAsync(CancellationToken ct)
+            {
+                using (await _lock.AcquireAsync(ct))
+                {
+                    _ = {|LSM0026:Task.Run(Refresh)|};
+                    _ = {|LSM0026:Task.Run(Local)|};
+                    await Task.Run(Refresh);
+                    _seen++;
+                    void Local() { }
+                }
+            }
+
+            private static void Refresh() { }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

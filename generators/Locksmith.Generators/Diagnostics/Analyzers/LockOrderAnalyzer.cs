@@ -143,35 +143,64 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static bool ReportWorkBlockedOn(OperationAnalysisContext context, IOperation invocation, Wrapper wrapper, IMethodSymbol caller, LockFacts facts)
     {
         // The timed form (more parameters than the body) gives up at its timeout: no deadlock.
-        if (EnclosingFunction(invocation) is not { } work || work is ILocalFunctionOperation ||
-            TargetOf(invocation).Parameters.Length != wrapper.Body.Parameters.Length ||
-            BlockingWait.On(work) is not { } wait)
+        if (EnclosingFunction(invocation) is not { } work ||
+            TargetOf(invocation).Parameters.Length != wrapper.Body.Parameters.Length)
         {
             return false;
         }
 
-        // A guarded caller holds its lock where the wait runs only when the wait is not itself in a lambda.
-        var held = EnclosingFunction(wait.Wait) is null ? facts.LocksHeldBy(caller) : ImmutableArray<LockUse>.Empty;
-        foreach (var use in wrapper.Taken)
+        foreach (var wait in WaitsFor(work))
         {
-            if (use.Capabilities.IsAsync() || (use.Capabilities & LockCapabilities.Keyed) != 0 ||
-                !(Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(wait.Wait, use.Member, TargetOf(use, invocation))))
+            // A guarded caller holds its lock where the wait runs only when the wait is not itself in a lambda.
+            var held = EnclosingFunction(wait.Wait) is null ? facts.LocksHeldBy(caller) : ImmutableArray<LockUse>.Empty;
+            foreach (var use in wrapper.Taken)
             {
-                continue;
-            }
+                if (use.Capabilities.IsAsync() || (use.Capabilities & LockCapabilities.Keyed) != 0 ||
+                    !(Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(wait.Wait, use.Member, TargetOf(use, invocation))))
+                {
+                    continue;
+                }
 
-            context.ReportDiagnostic(Diagnostic.Create(
-                DiagnosticDescriptors.BlockedOnWorkThatTakesTheHeldLock,
-                invocation.Syntax.GetLocation(),
-                SymbolNames.Display(caller),
-                use.Member.Name,
-                wait.Started.TargetMethod.ContainingType.Name + "." + wait.Started.TargetMethod.Name,
-                TargetOf(invocation).Name,
-                wrapper.Body.Name));
-            return true;
+                context.ReportDiagnostic(Diagnostic.Create(
+                    DiagnosticDescriptors.BlockedOnWorkThatTakesTheHeldLock,
+                    invocation.Syntax.GetLocation(),
+                    SymbolNames.Display(caller),
+                    use.Member.Name,
+                    wait.Started.TargetMethod.ContainingType.Name + "." + wait.Started.TargetMethod.Name,
+                    TargetOf(invocation).Name,
+                    wrapper.Body.Name));
+                return true;
+            }
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// The blocking waits for tasks that run <paramref name="work"/>: a lambda or method group's own, or for a local
+    /// function, those of each method group of it (<c>Task.Run(Work).Wait()</c>), found in the one body it is in.
+    /// </summary>
+    private static System.Collections.Generic.IEnumerable<BlockingWait> WaitsFor(IOperation work)
+    {
+        if (work is not ILocalFunctionOperation local)
+        {
+            if (BlockingWait.On(work) is { } wait)
+            {
+                yield return wait;
+            }
+
+            yield break;
+        }
+
+        foreach (var reference in OperationFacts.Root(local).Descendants().OfType<IMethodReferenceOperation>())
+        {
+            if (SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                !local.Syntax.Span.Contains(reference.Syntax.Span) &&
+                BlockingWait.On(reference) is { } wait)
+            {
+                yield return wait;
+            }
+        }
     }
 
     /// <summary>
