@@ -61,6 +61,92 @@ public sealed class GuardedStateAfterTheScopeIsDisposedTests
         }
         """));
 
+    /// <summary>
+    /// The scope released early through a local that copies it (<c>var t = scope; t.Dispose();</c>): the copy's
+    /// <c>Dispose</c> releases the lock as the scope's own would, so guarded state used after it is LSM0020; and a scope
+    /// of a <c>try</c>/<c>finally</c> (<c>var scope = _lock.Acquire(); try { … } finally { scope.Dispose(); }</c>) released
+    /// early in the <c>try</c>, directly or through such a copy, holds nothing after that statement either. A copy assigned
+    /// anything else too, disposed only in a branch that leaves, or of another lock's scope does not end the hold.
+    /// </summary>
+    [Fact]
+    public void LSM0020_AfterAnEarlyDispose_ThroughACopyOfTheScope_OrInATry() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Feed
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly ExclusiveLock _sync = new();
+            private readonly ExclusiveLock _other = new();
+            [Guarded(Lock = nameof(_lock))] private int _pending;
+            [Guarded(Lock = nameof(_sync))] private int _count;
+
+            public void ThroughACopy()
+            {
+                using var scope = _sync.Acquire();
+                _count++;
+                var copy = scope;
+                copy.Dispose();
+                {|LSM0020:_count|}++;
+            }
+
+            public async Task ThroughAnAssignedCopyAsync()
+            {
+                using var scope = await _lock.AcquireAsync();
+                _pending++;
+                AsyncLockScope copy;
+                copy = scope;
+                await copy.DisposeAsync();
+                {|LSM0020:_pending|}--;
+            }
+
+            public void InATry()
+            {
+                var scope = _sync.Acquire();
+                try
+                {
+                    _count++;
+                    scope.Dispose();
+                    {|LSM0020:_count|}++;
+                }
+                finally
+                {
+                    scope.Dispose();
+                }
+            }
+
+            public void InATryThroughACopy()
+            {
+                var scope = _sync.Acquire();
+                try
+                {
+                    var copy = scope;
+                    _count++;
+                    copy.Dispose();
+                    {|LSM0020:_count|}--;
+                }
+                finally
+                {
+                    scope.Dispose();
+                }
+            }
+
+            public void NotTheSameScope(bool stop)
+            {
+                using var scope = _sync.Acquire();
+                using var other = _other.Acquire();
+                var copy = scope;
+                copy = other;
+                copy.Dispose();
+                _count++;
+                var kept = scope;
+                if (stop) { kept.Dispose(); return; }
+                _count--;
+                var unused = scope;
+                _count++;
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

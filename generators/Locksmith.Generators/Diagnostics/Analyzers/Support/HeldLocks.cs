@@ -233,8 +233,9 @@ internal static class HeldLocks
 
     /// <summary>
     /// Whether the scope local is surely disposed between its acquisition and <paramref name="access"/>: a statement
-    /// <c>scope.Dispose();</c> or <c>await scope.DisposeAsync();</c> of a block around the access, before it (a using
-    /// released early: it holds nothing after that, and a scope after it may). One in a branch
+    /// <c>scope.Dispose();</c> or <c>await scope.DisposeAsync();</c> of a block around the access, before it (a using, or a
+    /// scope a <c>finally</c> disposes, released early: it holds nothing after that, and a scope after it may), also through
+    /// a local that only copies the scope (<c>var t = scope; t.Dispose();</c>, <see cref="IsCopyOf"/>). One in a branch
     /// (<c>if (…) { scope.Dispose(); return; }</c>) is not sure, and is left.
     /// </summary>
     private static bool DisposedBefore(ILocalSymbol local, IOperation resource, IOperation access)
@@ -268,7 +269,7 @@ internal static class HeldLocks
                         TargetMethod.Name: "Dispose" or "DisposeAsync",
                         Instance: ILocalReferenceOperation disposed,
                     } &&
-                    SymbolEqualityComparer.Default.Equals(disposed.Local, local))
+                    (SymbolEqualityComparer.Default.Equals(disposed.Local, local) || IsCopyOf(disposed.Local, local, statement)))
                 {
                     return true;
                 }
@@ -276,6 +277,44 @@ internal static class HeldLocks
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="copy"/> only ever holds the scope in <paramref name="scope"/>: its one write is its
+    /// declaration's initializer or an assignment statement whose value is that local (<c>var t = scope;</c>,
+    /// <c>t = scope;</c>), and nothing else writes it nor takes it by reference. Disposing it disposes that scope.
+    /// </summary>
+    /// <remarks>Looked for only when a dispose statement of another local comes before a use of guarded state.</remarks>
+    private static bool IsCopyOf(ILocalSymbol copy, ILocalSymbol scope, IOperation at)
+    {
+        if (copy.RefKind != RefKind.None || SymbolEqualityComparer.Default.Equals(copy, scope))
+        {
+            return false;
+        }
+
+        int writes = 0;
+        bool copied = false;
+        foreach (var operation in OperationFacts.Root(at).Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, copy) &&
+                declarator.Initializer is { } initializer)
+            {
+                writes++;
+                copied = IsLocal(initializer.Value, scope);
+            }
+            else if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, copy) &&
+                (OperationFacts.IsWrite(reference) || reference.Parent is IAddressOfOperation))
+            {
+                writes++;
+                copied = reference.Parent is ISimpleAssignmentOperation { Parent: IExpressionStatementOperation } assignment &&
+                    assignment.Target == reference && IsLocal(assignment.Value, scope);
+            }
+        }
+
+        return writes == 1 && copied;
+
+        static bool IsLocal(IOperation value, ILocalSymbol local) =>
+            OperationFacts.Unwrap(value) is ILocalReferenceOperation read && SymbolEqualityComparer.Default.Equals(read.Local, local);
     }
 
     /// <summary>
@@ -588,7 +627,9 @@ internal static class HeldLocks
             {
                 foreach (var (resource, acquisition) in ReleasedInFinally(tryStatement, child, access))
                 {
-                    if (Holds(access, resource, lockMember, instance, ref uncheckedTry, out var scope))
+                    // Disposed early in the try (scope.Dispose(); before the access): released there, not only in the finally.
+                    if (Holds(access, resource, lockMember, instance, ref uncheckedTry, out var scope) &&
+                        (scope is null || !DisposedBefore(scope, acquisition, access)))
                     {
                         return (acquisition, scope);
                     }
