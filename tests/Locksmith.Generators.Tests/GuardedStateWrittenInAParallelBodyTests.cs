@@ -130,6 +130,46 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
         }
         """));
 
+    /// <summary>
+    /// A constructor holds no lock, and LSM0020 lets it write the state of the object it builds, which no other thread
+    /// sees yet; but the bodies of a parallel loop it runs do see it, all at once, and race each other (from a trial of
+    /// the analyzers: <c>Parallel.For(0, n, i =&gt; _n++)</c> in a constructor was silent). Guarded state written there is
+    /// LSM0020, whose fix (take the lock in the body) is right there, since nothing holds it around the loop. An element of
+    /// an array written (<c>_slots[i] = …</c>, bodies usually fill their own), a read, <c>Interlocked</c>, and a body
+    /// that takes the lock are not reported; nor a lambda the constructor keeps for later, which LSM0020 judges as before.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAWriteInAParallelBodyOfAConstructor() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly int[] _slots = new int[8];
+            [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+            [Guarded(Lock = nameof(_lock))] private readonly Dictionary<int, int> _squares = new();
+
+            public Tally(int n)
+            {
+                _n = n;
+                Parallel.For(0, n, i => {|LSM0020:_n|}++);
+                Parallel.For(0, n, i => {|LSM0020:_items|}.Add(i));
+                Parallel.For(0, n, i => {|LSM0020:_squares|}[i] = i * i);
+                Parallel.For(0, n, Step);
+                Parallel.For(0, 8, i => _slots[i] = i + _n + _items.Count);
+                Parallel.For(0, n, i => Interlocked.Increment(ref _n));
+                Parallel.For(0, n, i => { using (_lock.Acquire()) { _n--; } });
+                _items.ForEach(x => _n += x);
+                void Step(int i) => {|LSM0020:_n|} -= i;
+            }
+
+            public Tally(int[] amounts, bool sum) : this(0) => Parallel.ForEach(amounts, a => { if (sum) { {|LSM0020:_n|} += a; } });
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

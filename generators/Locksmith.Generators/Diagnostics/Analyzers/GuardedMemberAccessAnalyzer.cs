@@ -48,19 +48,35 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var (problem, fix) = uncheckedTry is null ? (string.Empty, string.Empty) : UncheckedTry(uncheckedTry);
+        string how = OperationFacts.IsWrite(access) ? "written" : "read";
+        var (problem, fix) = (string.Empty, string.Empty);
+        if (uncheckedTry is not null)
+        {
+            (problem, fix) = UncheckedTry(uncheckedTry);
+        }
+        else if (IsConstruction(context.ContainingSymbol) && ParallelBodies.RacingInConstruction(access) is { } loop)
+        {
+            how = ParallelBodies.WriteOf(access)!;
+            problem = $" (in a body of '{loop.TargetMethod.ContainingType.Name}.{loop.TargetMethod.Name}', which runs on several threads at once: a constructor holds the object's state for its own thread only)";
+            fix = "use Interlocked or a per-body local combined after the loop, or ";
+        }
+
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),
             access.Member.Name,
             guard.LockMember.Name,
-            OperationFacts.IsWrite(access) ? "written" : "read",
+            how,
             guard.Capabilities.SuggestedAcquire(read: OnlyReads(access)),
             guard.Capabilities.SuggestedAwait(),
             problem,
             fix,
             LockOf(access, guard)));
     }
+
+    // A constructor or an initializer, which LSM0020 lets write the object's state without the lock.
+    private static bool IsConstruction(ISymbol symbol) =>
+        symbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor };
 
     /// <summary>
     /// The lock as the advice names it: the guard's lock member, of the object whose state is accessed when that is

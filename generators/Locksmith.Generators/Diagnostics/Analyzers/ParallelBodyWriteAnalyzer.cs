@@ -44,8 +44,8 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
     {
         var access = (IMemberReferenceOperation)context.Operation;
         if (facts.GuardOf(access.Member) is not { } guard ||
-            WriteOf(access) is not { } written ||
-            IsAtomic(access) ||
+            ParallelBodies.WriteOf(access) is not { } written ||
+            ParallelBodies.IsAtomic(access) ||
             RacingLoop(access, access, guard, context.ContainingSymbol, facts, depth: 0) is not { } loop)
         {
             return;
@@ -84,8 +84,8 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             {
                 if (facts.GuardOf(access.Member) is not { } guard ||
                     !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
-                    WriteOf(access) is not { } written ||
-                    IsAtomic(access) ||
+                    ParallelBodies.WriteOf(access) is not { } written ||
+                    ParallelBodies.IsAtomic(access) ||
                     !RunsInline(access) ||
                     HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
                     !HeldLocks.HeldByMethodOrScopeAt(reference, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts))
@@ -123,32 +123,6 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         }
 
         return true;
-    }
-
-    // What changes a System.Collections.Generic collection in place: such calls from several bodies at once corrupt it.
-    private static readonly ImmutableHashSet<string> s_collectionChanges = ImmutableHashSet.Create(
-        "Add", "AddRange", "Insert", "InsertRange", "Remove", "RemoveAt", "RemoveAll", "RemoveRange", "RemoveWhere", "Clear",
-        "Enqueue", "Dequeue", "TryDequeue", "Push", "Pop", "TryPop", "TryAdd", "Sort", "Reverse", "UnionWith", "IntersectWith",
-        "ExceptWith", "SymmetricExceptWith", "AddFirst", "AddLast", "AddBefore", "AddAfter", "RemoveFirst", "RemoveLast");
-
-    /// <summary>
-    /// How the access writes the member, as the message says it: "written" (<see cref="OperationFacts.IsWriteOrMutation"/>),
-    /// "changed by 'Add'" (the receiver of a call that changes a System.Collections.Generic collection; concurrent
-    /// collections are made for this), or null when it only reads.
-    /// </summary>
-    private static string? WriteOf(IMemberReferenceOperation access)
-    {
-        if (OperationFacts.IsWriteOrMutation(access))
-        {
-            return "written";
-        }
-
-        var receiver = access.Parent is IConversionOperation { IsImplicit: true } conversion ? conversion : (IOperation)access;
-        return receiver.Parent is IInvocationOperation call && call.Instance == receiver &&
-            s_collectionChanges.Contains(call.TargetMethod.Name) &&
-            call.TargetMethod.ContainingType.ContainingNamespace?.ToDisplayString() == "System.Collections.Generic"
-            ? "changed by '" + call.TargetMethod.Name + "'"
-            : null;
     }
 
     /// <summary>
@@ -218,19 +192,5 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         }
 
         return null;
-    }
-
-    // Interlocked.Increment(ref _n), Volatile.Write(ref _n, v): atomic, so bodies do not lose each other's updates.
-    private static bool IsAtomic(IOperation access)
-    {
-        IOperation node = access;
-        while (node.Parent is IArrayElementReferenceOperation or IFieldReferenceOperation or IConversionOperation or IParenthesizedOperation)
-        {
-            node = node.Parent;
-        }
-
-        return node.Parent is IArgumentOperation { Parent: IInvocationOperation call } &&
-            call.TargetMethod.ContainingType is { ContainingNamespace: { } ns } type &&
-            ns.ToDisplayString() == "System.Threading" && type.Name is "Interlocked" or "Volatile";
     }
 }

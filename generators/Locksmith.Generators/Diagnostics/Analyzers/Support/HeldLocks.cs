@@ -43,7 +43,9 @@ internal static class HeldLocks
         var member = access.Member;
         var instance = access.Instance;
 
-        bool constructing = !InALambdaKeptToRunLater(access);
+        // A constructor holds its object's state for its own thread only: not in a lambda it keeps to run later, nor for
+        // a write in a parallel loop's body, whose runs race each other.
+        bool constructing = !InALambdaKeptToRunLater(access) && ParallelBodies.RacingInConstruction(access) is null;
         if ((containingSymbol is IFieldSymbol or IPropertySymbol && constructing) || OperationFacts.IsObjectUnderConstruction(instance))
         {
             // Initializers (of members, or of an object being created) run before the object is shared.
