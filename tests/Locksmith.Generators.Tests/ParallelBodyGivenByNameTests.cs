@@ -232,6 +232,69 @@ public sealed class ParallelBodyGivenByNameTests
         """));
 
     /// <summary>
+    /// A method of the same type given by name on <c>this</c> to a method that runs it inline under the hold
+    /// (<c>Parallel.For(0, n, Step)</c>, <c>items.ForEach(Each)</c>): its one body is read as the lambda in its place
+    /// would be, and a wrapper it calls is LSM0023 (the held lock) or LSM0022 (against the order), reported at the method
+    /// group (another object's wrapper of the same lock is LSM0022, its level being no higher, as in the lambda). Not where
+    /// it may run elsewhere (<c>Task.Run(Forward)</c>, for a synchronous lock), for a call in a lambda of its own that may,
+    /// or outside the hold.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAMethodOfTheTypeGivenAsTheBody() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+        }
+
+        public sealed partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            private readonly Bank? _peer;
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public void InAScope(List<int> amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, amounts.Count, {|LSM0023:Step|});
+                    Parallel.Invoke({|LSM0022:Forward|});
+                    amounts.ForEach({|LSM0023:this.Each|});
+                }
+
+                Parallel.For(0, amounts.Count, Step);
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore(int[] amounts) => Parallel.ForEach(amounts, {|LSM0023:Each|});
+
+            public void NotInline()
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(Forward);
+                    Parallel.For(0, 2, Later);
+                    Parallel.For(0, 2, {|LSM0022:Peer|});
+                    Parallel.For(0, 2, Count);
+                }
+            }
+
+            private void Step(int i) => Add(i);
+            private void Each(int a) { if (a > 0) { Add(a); } }
+            private void Forward() => _ledger.Post(1);
+            private void Later(int i) => Task.Run(() => Add(i));
+            private void Peer(int i) => _peer?.Add(i);
+            private static void Count(int i) => System.Console.WriteLine(i);
+        }
+        """));
+
+    /// <summary>
     /// LSM0027 for work given by name as a local function (<c>Task.Run(Work).Wait()</c> with <c>void Work() =&gt;
     /// Deposit(1);</c>) that the hold of the wrapper's lock waits for, as for the lambda in its place (from a trial of the
     /// analyzers: a local function as the work was skipped). Not for work that is not waited for, or waited for after the

@@ -56,6 +56,11 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         var invocation = context.Operation;
         if (facts.WrapperOf(TargetOf(invocation)) is not { } wrapper)
         {
+            if (invocation is IMethodReferenceOperation reference)
+            {
+                AnalyzeBodyGivenByName(context, reference, caller, facts);
+            }
+
             return;
         }
 
@@ -64,11 +69,60 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var held = HeldWhere(invocation, facts.LocksHeldBy(caller), facts);
+        Check(context, invocation, invocation, wrapper, caller, facts, reason: null);
+    }
+
+    /// <summary>
+    /// A method of this type given by name on <c>this</c> to a method that runs it inline (<c>Parallel.For(0, n, Step)</c>,
+    /// <c>items.ForEach(Each)</c>): its one body is read as the lambda in its place would be, and the first wrapper it
+    /// calls against the holds at the method group is reported there (its <c>this</c> is the method group's object; its
+    /// own parameters and locals name nothing there). Only a method declared in this file
+    /// is read (no search), and only calls that run with its body (not in a lambda of its own that may run elsewhere).
+    /// </summary>
+    private static void AnalyzeBodyGivenByName(OperationAnalysisContext context, IMethodReferenceOperation reference, IMethodSymbol caller, LockFacts facts)
+    {
+        var method = reference.Method;
+        if (method.MethodKind != MethodKind.Ordinary ||
+            !SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, caller.ContainingType?.OriginalDefinition) ||
+            !(method.IsStatic || OperationFacts.IsThis(reference.Instance)) ||
+            InlineDelegates.RunOf(reference, out var runner) != DelegateRun.Inline ||
+            reference.SemanticModel is not { } model)
+        {
+            return;
+        }
+
+        foreach (var declaration in method.OriginalDefinition.DeclaringSyntaxReferences)
+        {
+            if (declaration.SyntaxTree != model.SyntaxTree ||
+                model.GetOperation(declaration.GetSyntax(context.CancellationToken), context.CancellationToken) is not { } body)
+            {
+                continue;
+            }
+
+            foreach (var call in body.Descendants().OfType<IInvocationOperation>())
+            {
+                if (facts.WrapperOf(call.TargetMethod) is { } wrapper &&
+                    InlineDelegates.RunsWithItsBody(call) &&
+                    Check(context, call, reference, wrapper, caller, facts, RunInline("'" + method.Name + "', which", runner!)))
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// LSM0023 and LSM0022 for a wrapper call <paramref name="invocation"/> made where the holds at <paramref name="site"/>
+    /// are in force: the call itself, or a method group whose body makes it (reported there, with <paramref name="reason"/>
+    /// saying so). Whether it reported.
+    /// </summary>
+    private static bool Check(OperationAnalysisContext context, IOperation invocation, IOperation site, Wrapper wrapper, IMethodSymbol caller, LockFacts facts, string? reason)
+    {
+        var held = HeldWhere(site, facts.LocksHeldBy(caller), facts);
         var taken = wrapper.Taken;
         foreach (var use in wrapper.Taken)
         {
-            bool alreadyHeld = Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(invocation, use.Member, TargetOf(use, invocation), acrossLambdas: use.Capabilities.IsAsync());
+            bool alreadyHeld = Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(site, use.Member, TargetOf(use, invocation), acrossLambdas: use.Capabilities.IsAsync());
             if (alreadyHeld && (use.Capabilities & LockCapabilities.Reentrant) != 0)
             {
                 // Re-entering a held reentrant lock takes no new level: it is no call against the order.
@@ -89,19 +143,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     : $"call '{wrapper.Body.Name}' instead";
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
-                    invocation.Syntax.GetLocation(),
-                    SymbolNames.Display(HolderOf(invocation, use, caller, facts)),
+                    site.Syntax.GetLocation(),
+                    SymbolNames.Display(HolderOf(site, use, caller, facts)),
                     use.Member.Name,
                     TargetOf(invocation).Name,
                     fix,
-                    InlineReason(invocation),
+                    reason ?? InlineReason(invocation),
                     upgrade ? " for reading" : string.Empty));
-                return;
+                return true;
             }
         }
 
         // Locks held through using scopes around the call count as the caller's own (any object's: the order is global).
-        var scopes = HeldLocks.ScopeLocksAt(invocation, facts);
+        var scopes = HeldLocks.ScopeLocksAt(site, facts);
         if (!scopes.IsEmpty)
         {
             held = held.AddRange(scopes.Select(s => new LockUse(s.Member, facts.CapabilitiesOf(LockMembers.TypeOf(s.Member)))));
@@ -109,14 +163,14 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         if (held.IsEmpty)
         {
-            return;
+            return false;
         }
 
         var highestHeld = Highest(held);
         var lowestTaken = Lowest(taken);
         if (highestHeld is null || lowestTaken is null || lowestTaken.Level > highestHeld.Level)
         {
-            return;
+            return false;
         }
 
         // Two locks of one name in different types ('_lock' of Ledger and of Account) are told apart by their types.
@@ -124,13 +178,14 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             !SymbolEqualityComparer.Default.Equals(highestHeld.Member.OriginalDefinition, lowestTaken.Member.OriginalDefinition);
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.LockOrderInversion,
-            invocation.Syntax.GetLocation(),
+            site.Syntax.GetLocation(),
             SymbolNames.Display(caller),
             LockName(highestHeld.Member, sameName),
             highestHeld.Level!.Value.ToString(CultureInfo.InvariantCulture),
             TargetOf(invocation).Name,
             LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
+        return true;
     }
 
     /// <summary>

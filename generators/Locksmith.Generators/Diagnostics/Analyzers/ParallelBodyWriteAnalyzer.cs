@@ -86,7 +86,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                     !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
                     ParallelBodies.WriteOf(access) is not { } written ||
                     ParallelBodies.IsAtomic(access) ||
-                    !RunsInline(access) ||
+                    !InlineDelegates.RunsWithItsBody(access) ||
                     HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
                     !HeldLocks.HeldByMethodOrScopeAt(reference, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts))
                 {
@@ -109,21 +109,6 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             guard.Capabilities.SuggestedAwait(),
             guard.Capabilities.SuggestedAcquire(),
             written));
-
-    // In the method's own code, or a lambda it runs inline: not in one that may run elsewhere, nor a local function.
-    private static bool RunsInline(IOperation access)
-    {
-        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is ILocalFunctionOperation ||
-                (parent is IAnonymousFunctionOperation function && InlineDelegates.RunOf(function, out _) != DelegateRun.Inline))
-            {
-                return false;
-            }
-        }
-
-        return true;
-    }
 
     /// <summary>
     /// The <c>Parallel</c> call whose delegate runs <paramref name="at"/> (the access, or a call of the local function it

@@ -85,6 +85,24 @@ internal static class InlineDelegates
     }
 
     /// <summary>
+    /// Whether <paramref name="operation"/> runs as part of its body's own run, before it returns: in its own code or a
+    /// lambda run inline there (<see cref="RunOf"/>), not in a local function nor a lambda that may run elsewhere.
+    /// </summary>
+    public static bool RunsWithItsBody(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation ||
+                (parent is IAnonymousFunctionOperation function && RunOf(function, out _) != DelegateRun.Inline))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
     /// Where a lambda or method group kept in a local runs, when that is known: at the local's direct invocations
     /// (<c>later()</c>, <c>later.Invoke()</c>, awaited or not), inline, on the invoker's thread and flow, if they are its
     /// only uses (empty: never run). Default when it is not a local's value, or the local is used otherwise (passed on,
