@@ -18,8 +18,10 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// reentrant lock takes no new level. A delegate that a known method runs inline under the hold
 /// (<c>items.ForEach(x =&gt; Deposit(x))</c>, <see cref="InlineDelegates"/>) holds what the caller holds, and the message
 /// says so. LSM0027 when the wrapper is called in work that the holder of its synchronous
-/// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>), which deadlocks. A wrapper passed as a method group
-/// (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called where that lambda would call it.
+/// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>, or a local function given by name as the work), which
+/// deadlocks. A wrapper passed as a method group (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called
+/// where that lambda would call it, and a method of the type passed to an inline runner (<c>Parallel.For(0, n, Step)</c>)
+/// has its body read as that lambda's. A local function is in a using scope where every use of it is.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a

@@ -10,7 +10,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 
 /// <summary>
 /// Decides whether code holds a lock where it touches guarded state. Held means: inside a constructor or
-/// initializer of the same object; inside a method (or property accessor) guarded by the same lock, on the same
+/// initializer of the same object (not in a lambda it keeps to run later, nor for a write in a body of a parallel loop
+/// it runs, <see cref="ParallelBodies.RacingInConstruction"/>); inside a method (or property accessor) guarded by the same lock, on the same
 /// object; inside an <c>[AcquiresLocksOf]</c> method for a named parameter (for its own object, when the parameters are
 /// keys of its keyed lock); or after a <c>using</c> of an
 /// <c>Acquire…</c>/<c>TryAcquire…</c> call that takes that lock of that object, in an enclosing block (an awaited
@@ -44,8 +45,9 @@ internal static class HeldLocks
         var instance = access.Instance;
 
         // A constructor holds its object's state for its own thread only: not in a lambda it keeps to run later, nor for
-        // a write in a parallel loop's body, whose runs race each other.
-        bool constructing = !InALambdaKeptToRunLater(access) && ParallelBodies.RacingInConstruction(access) is null;
+        // a write in a parallel loop's body, whose runs race each other (asked only where a constructor is).
+        bool constructing = containingSymbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } &&
+            !InALambdaKeptToRunLater(access) && ParallelBodies.RacingInConstruction(access) is null;
         if ((containingSymbol is IFieldSymbol or IPropertySymbol && constructing) || OperationFacts.IsObjectUnderConstruction(instance))
         {
             // Initializers (of members, or of an object being created) run before the object is shared.
