@@ -296,9 +296,9 @@ public sealed class ParallelBodyGivenByNameTests
 
     /// <summary>
     /// LSM0027 for work given by name as a local function (<c>Task.Run(Work).Wait()</c> with <c>void Work() =&gt;
-    /// Deposit(1);</c>) that the hold of the wrapper's lock waits for, as for the lambda in its place (from a trial of the
-    /// analyzers: a local function as the work was skipped). Not for work that is not waited for, or waited for after the
-    /// hold.
+    /// Deposit(1);</c>), or as a method of the type, that the hold of the wrapper's lock waits for, as for the lambda in its
+    /// place (from a trial of the analyzers: a local function as the work was skipped, a method's body never read). Not for
+    /// work that is not waited for, waited for with a timeout, or waited for after the hold.
     /// </summary>
     [Fact]
     public void LSM0027_ForALocalFunctionAsTheWorkTheHoldWaitsFor() => Compiles(DiagnosticCheck.Verify("""
@@ -341,6 +341,18 @@ public sealed class ParallelBodyGivenByNameTests
                 void Free() => Deposit(3);
                 void After() => Deposit(4);
             }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void FlushCore()
+            {
+                Task.Run({|LSM0027:Work|}).Wait();
+                Task.Run(Work).Wait(100);
+                Task.Run(Quiet).Wait();
+                _ = Task.Run(Work);
+            }
+
+            private void Work() => Deposit(5);
+            private void Quiet() { }
         }
         """));
 

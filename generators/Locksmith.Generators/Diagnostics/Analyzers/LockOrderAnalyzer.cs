@@ -76,8 +76,9 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A method of this type given by name on <c>this</c> to a method that runs it inline (<c>Parallel.For(0, n, Step)</c>,
-    /// <c>items.ForEach(Each)</c>): its one body is read as the lambda in its place would be, and the first wrapper it
-    /// calls against the holds at the method group is reported there (its <c>this</c> is the method group's object; its
+    /// <c>items.ForEach(Each)</c>), or as the work of a task the hold blocks on (<c>Task.Run(Work).Wait()</c>, LSM0027):
+    /// its one body is read as the lambda in its place would be, and the first wrapper it calls against the holds at the
+    /// method group is reported there (its <c>this</c> is the method group's object; its
     /// own parameters and locals name nothing there). Only a method declared in this file
     /// is read (no search), and only calls that run with its body (not in a lambda of its own that may run elsewhere).
     /// </summary>
@@ -87,8 +88,15 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         if (method.MethodKind != MethodKind.Ordinary ||
             !SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, caller.ContainingType?.OriginalDefinition) ||
             !(method.IsStatic || OperationFacts.IsThis(reference.Instance)) ||
-            InlineDelegates.RunOf(reference, out var runner) != DelegateRun.Inline ||
             reference.SemanticModel is not { } model)
+        {
+            return;
+        }
+
+        // Run inline under the holds here, or the work of a task that the hold blocks on (LSM0027); else nothing to say.
+        bool inline = InlineDelegates.RunOf(reference, out var runner) == DelegateRun.Inline;
+        var wait = inline ? null : BlockingWait.On(reference);
+        if (!inline && wait is null)
         {
             return;
         }
@@ -105,7 +113,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             {
                 if (facts.WrapperOf(call.TargetMethod) is { } wrapper &&
                     InlineDelegates.RunsWithItsBody(call) &&
-                    Check(context, call, reference, wrapper, caller, facts, RunInline("'" + method.Name + "', which", runner!)))
+                    (wait is null
+                        ? Check(context, call, reference, wrapper, caller, facts, RunInline("'" + method.Name + "', which", runner!))
+                        : call.TargetMethod.Parameters.Length == wrapper.Body.Parameters.Length &&
+                            ReportBlockedWait(context, call, reference, wait, wrapper, caller, facts)))
                 {
                     return;
                 }
@@ -208,26 +219,41 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
         foreach (var wait in WaitsFor(work))
         {
-            // A guarded caller holds its lock where the wait runs only when the wait is not itself in a lambda.
-            var held = EnclosingFunction(wait.Wait) is null ? facts.LocksHeldBy(caller) : ImmutableArray<LockUse>.Empty;
-            foreach (var use in wrapper.Taken)
+            if (ReportBlockedWait(context, invocation, invocation, wait, wrapper, caller, facts))
             {
-                if (use.Capabilities.IsAsync() || (use.Capabilities & LockCapabilities.Keyed) != 0 ||
-                    !(Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(wait.Wait, use.Member, TargetOf(use, invocation))))
-                {
-                    continue;
-                }
-
-                context.ReportDiagnostic(Diagnostic.Create(
-                    DiagnosticDescriptors.BlockedOnWorkThatTakesTheHeldLock,
-                    invocation.Syntax.GetLocation(),
-                    SymbolNames.Display(caller),
-                    use.Member.Name,
-                    wait.Started.TargetMethod.ContainingType.Name + "." + wait.Started.TargetMethod.Name,
-                    TargetOf(invocation).Name,
-                    wrapper.Body.Name));
                 return true;
             }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// LSM0027 for the wrapper call <paramref name="invocation"/> in work that <paramref name="wait"/> blocks on, reported at
+    /// <paramref name="site"/> (the call, or the method group whose body makes it). Whether it reported.
+    /// </summary>
+    private static bool ReportBlockedWait(
+        OperationAnalysisContext context, IOperation invocation, IOperation site, BlockingWait wait, Wrapper wrapper, IMethodSymbol caller, LockFacts facts)
+    {
+        // A guarded caller holds its lock where the wait runs only when the wait is not itself in a lambda.
+        var held = EnclosingFunction(wait.Wait) is null ? facts.LocksHeldBy(caller) : ImmutableArray<LockUse>.Empty;
+        foreach (var use in wrapper.Taken)
+        {
+            if (use.Capabilities.IsAsync() || (use.Capabilities & LockCapabilities.Keyed) != 0 ||
+                !(Holds(held, use, invocation) || HeldLocks.HeldByScopeAt(wait.Wait, use.Member, TargetOf(use, invocation))))
+            {
+                continue;
+            }
+
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.BlockedOnWorkThatTakesTheHeldLock,
+                site.Syntax.GetLocation(),
+                SymbolNames.Display(caller),
+                use.Member.Name,
+                wait.Started.TargetMethod.ContainingType.Name + "." + wait.Started.TargetMethod.Name,
+                TargetOf(invocation).Name,
+                wrapper.Body.Name));
+            return true;
         }
 
         return false;
