@@ -386,6 +386,62 @@ public sealed class ParallelBodyGivenByNameTests
         }
         """));
 
+    /// <summary>
+    /// The analyzers read bodies given by name without throwing in odd shapes: a method group of a method without a body
+    /// (abstract, partial without an implementation, extern), of a generic or static method, of a method that does not
+    /// bind, local functions that call themselves or each other, a method group in a field initializer, and a method that
+    /// gives itself to the loop.
+    /// </summary>
+    [Fact]
+    public void BodiesGivenByName_InOddShapes_NeverMakeAnAnalyzerThrow()
+    {
+        var run = GeneratorHarness.Run(TestCompilation.Create("""
+            using System;
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public abstract partial class Tally<T>
+            {
+                private static readonly ExclusiveLock s_lock = new();
+                [Guarded(Lock = nameof(s_lock))] private static int s_n;
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+                private static readonly ParallelLoopResult s_filled = Parallel.For(0, 2, Fill);
+
+                public void Count(int n, List<T> items)
+                {
+                    using (_lock.Acquire())
+                    {
+                        Parallel.For(0, n, Abstract);
+                        Parallel.For(0, n, Declared);
+                        Parallel.For(0, n, Native);
+                        Parallel.ForEach(items, Generic);
+                        Parallel.For(0, n, Fill);
+                        Parallel.For(0, n, Missing);
+                        Parallel.For(0, n, Self);
+                        Parallel.For(0, n, Ping);
+                        void Ping(int i) { if (i > 0) { Pong(i - 1); } _n++; }
+                        void Pong(int i) { if (i > 0) { Ping(i - 1); } _n--; }
+                        items.ForEach(Echo);
+                        void Echo(T x) => Echo(x);
+                    }
+                }
+
+                protected abstract void Abstract(int i);
+                partial void Declared(int i);
+                [DllImport("none")] private static extern void Native(int i);
+                private void Generic<TItem>(TItem item) => _n++;
+                private static void Fill(int i) => s_n += i;
+                private void Self(int i) { if (i == 0) { Parallel.For(0, 1, Self); } _n += i; }
+            }
+            """));
+
+        var crashes = run.AnalyzerDiagnostics.Where(static d => d.Id == "AD0001").Select(static d => d.GetMessage()).ToList();
+        Assert.True(crashes.Count == 0, string.Join("\n", crashes));
+        Assert.Contains(run.LocksmithDiagnostics, static d => d.Id == "LSM0056");
+    }
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
