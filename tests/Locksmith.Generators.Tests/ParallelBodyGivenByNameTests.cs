@@ -36,7 +36,9 @@ public sealed class ParallelBodyGivenByNameTests
                     Parallel.ForEach(amounts, Add);
                     Parallel.Invoke(Reset, () => { });
                     Parallel.For(0, n, i => Twice(i));
+                    Parallel.ForEach(amounts, Generic);
                     void Step(int i) => {|LSM0056:_n|}++;
+                    void Generic<T>(T item) => {|LSM0056:_n|}++;
                     void Add(int a) { {|LSM0056:_sum|} += a; {|LSM0056:_items|}.Add(a); }
                     void Reset() => {|LSM0056:_n|} = 0;
                     void Twice(int i) { if (i > 0) { {|LSM0056:_n|} += 2; } }

@@ -162,14 +162,14 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method, local.Symbol) &&
+            if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
                 InlineDelegates.ParallelCallOf(reference) is { } loop &&
                 HeldLocks.HeldByMethodOrScopeAt(reference, guard, access.Instance, containingSymbol, facts))
             {
                 return loop;
             }
 
-            if (use is IInvocationOperation call && SymbolEqualityComparer.Default.Equals(call.TargetMethod, local.Symbol) &&
+            if (use is IInvocationOperation call && SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, local.Symbol.OriginalDefinition) &&
                 RacingLoop(call, access, guard, containingSymbol, facts, depth + 1) is { } around)
             {
                 return around;
