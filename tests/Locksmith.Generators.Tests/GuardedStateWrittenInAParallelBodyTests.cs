@@ -137,6 +137,7 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
     /// LSM0020, whose fix (take the lock in the body) is right there, since nothing holds it around the loop. An element of
     /// an array written (<c>_slots[i] = …</c>, bodies usually fill their own), a read, <c>Interlocked</c>, and a body
     /// that takes the lock are not reported; nor a lambda the constructor keeps for later, which LSM0020 judges as before.
+    /// A static constructor's or a field initializer's loop is the same.
     /// </summary>
     [Fact]
     public void LSM0020_ForAWriteInAParallelBodyOfAConstructor() => Compiles(DiagnosticCheck.Verify("""
@@ -167,6 +168,16 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
             }
 
             public Tally(int[] amounts, bool sum) : this(0) => Parallel.ForEach(amounts, a => { if (sum) { {|LSM0020:_n|} += a; } });
+        }
+
+        public sealed partial class Totals
+        {
+            private static readonly ExclusiveLock s_lock = new();
+            [Guarded(Lock = nameof(s_lock))] private static long s_total;
+            [Guarded(Lock = nameof(s_lock))] private static int s_runs;
+            private static readonly ParallelLoopResult s_filled = Parallel.For(0, 4, i => {|LSM0020:s_total|} += i);
+
+            static Totals() => Parallel.Invoke(() => {|LSM0020:s_runs|}++, () => System.Console.WriteLine(s_total));
         }
         """));
 
