@@ -15,8 +15,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// scope, a guarded method): LSM0020 counts the body as holding it, but its runs race each other. A body given by name
 /// is read as that lambda: a local function (given to the loop, or called from a body of it), or a method of this type
 /// on <c>this</c>, whose one body is read from the method group (reported there). A body that takes the
-/// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock; the
-/// object under construction is what LSM0020 lets it write) are not reported.
+/// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock: a
+/// write in its bodies is LSM0020's, <see cref="ParallelBodies.RacingInConstruction"/>) are not reported.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
