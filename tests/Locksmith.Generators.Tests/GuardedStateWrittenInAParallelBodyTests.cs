@@ -50,6 +50,7 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
                 using (await _async.AcquireAsync(ct))
                 {
                     await Parallel.ForEachAsync(ids, ct, async (id, c) => { await Task.Delay(id, c); {|LSM0056:_pulled|}++; });
+                    await Parallel.ForAsync(0, ids.Length, ct, async (i, c) => { await Task.Delay(ids[i], c); {|LSM0056:_pulled|}--; });
                 }
             }
         }

@@ -11,7 +11,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0056: guarded state written (as LSM0021 counts writes, or changed by a call such as <c>_items.Add(i)</c> on a
 /// System.Collections.Generic collection) in a lambda or anonymous method given to
-/// <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> or <c>Invoke</c>, where the lock is held around the loop (a
+/// <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> or <c>Invoke</c>, where the lock is held around the loop (a
 /// scope, a guarded method): LSM0020 counts the body as holding it, but its runs race each other. A body given by name
 /// is read as that lambda: a local function (given to the loop, or called from a body of it), or a method of this type
 /// on <c>this</c>, whose one body is read from the method group (reported there). A body that takes the

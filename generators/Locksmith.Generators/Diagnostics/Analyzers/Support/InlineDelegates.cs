@@ -374,7 +374,7 @@ internal static class InlineDelegates
     }
 
     /// <summary>
-    /// The <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> or <c>Invoke</c> call that takes
+    /// The <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> or <c>Invoke</c> call that takes
     /// <paramref name="function"/> (a lambda or anonymous method) as the delegate it runs on several threads at once, or null.
     /// </summary>
     public static IInvocationOperation? ParallelCallOf(IOperation function)
@@ -391,14 +391,14 @@ internal static class InlineDelegates
         }
 
         return node.Parent is IArgumentOperation { Parent: IInvocationOperation call } &&
-            IsType(call.TargetMethod.ContainingType, KnownNames.ParallelType) && call.TargetMethod.Name is "For" or "ForEach" or "ForEachAsync" or "Invoke"
+            IsType(call.TargetMethod.ContainingType, KnownNames.ParallelType) && call.TargetMethod.Name is "For" or "ForEach" or "ForAsync" or "ForEachAsync" or "Invoke"
             ? call
             : null;
     }
 
     /// <summary>
     /// <c>Parallel.For</c>, <c>ForEach</c> or <c>Invoke</c>: they run the delegate on this thread and on pool threads,
-    /// all before they return, so under the caller's holds. Not <c>ForEachAsync</c>, whose task may outlive the hold.
+    /// all before they return, so under the caller's holds. Not <c>ForAsync</c> nor <c>ForEachAsync</c>, whose task may outlive the hold.
     /// </summary>
     public static bool IsParallelLoop(IMethodSymbol method) =>
         IsType(method.ContainingType, KnownNames.ParallelType) && method.Name is "For" or "ForEach" or "Invoke";

@@ -5,7 +5,7 @@ using Microsoft.CodeAnalysis.Operations;
 namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 
 /// <summary>
-/// Bodies of <c>Parallel.For</c>, <c>ForEach</c>, <c>ForEachAsync</c> and <c>Invoke</c>, which run on several threads at
+/// Bodies of <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> and <c>Invoke</c>, which run on several threads at
 /// once, and the writes of guarded state in them that race each other: LSM0056 under a caller's hold, LSM0020 in a
 /// constructor (which holds the object's state only for its own thread).
 /// </summary>
