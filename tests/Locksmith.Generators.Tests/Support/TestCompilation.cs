@@ -20,7 +20,8 @@ internal static class TestCompilation
     public static readonly CSharpParseOptions ParseOptions =
         new(LanguageVersion.Preview, DocumentationMode.Diagnose);
 
-    private static readonly ImmutableArray<MetadataReference> s_references =
+    /// <summary>The references of every test compilation (the code-fix workspace's project takes them too).</summary>
+    public static readonly ImmutableArray<MetadataReference> References =
     [
         .. Net100.References.All,
         MetadataReference.CreateFromFile(typeof(ExclusiveLock).Assembly.Location),
@@ -31,7 +32,7 @@ internal static class TestCompilation
     /// Every warning wave on, as a .NET 10 project has them (its warning level is 10); the compilation options' default
     /// level, 4, would hide waves 5 and later (CS8981 for a lower-case type name among them) in generated code.
     /// </summary>
-    private static readonly CSharpCompilationOptions s_options = new(
+    public static readonly CSharpCompilationOptions Options = new(
         OutputKind.DynamicallyLinkedLibrary,
         nullableContextOptions: NullableContextOptions.Enable,
         allowUnsafe: true,
@@ -42,8 +43,8 @@ internal static class TestCompilation
         CSharpCompilation.Create(
             "Locksmith.Generators.TestInput",
             sources.Select((source, i) => Parse(source, $"Source{i}.cs")),
-            s_references,
-            s_options);
+            References,
+            Options);
 
     public static SyntaxTree Parse(string source, string path) => CSharpSyntaxTree.ParseText(source, ParseOptions, path);
 

@@ -1,0 +1,152 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading.Tasks;
+using Locksmith.CodeFixes.Support;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Locksmith.CodeFixes;
+
+/// <summary>
+/// LSM0024 on a <c>lock</c> statement: rewrites <c>lock (x) { … }</c> to <c>using (x.Acquire()) { … }</c>, taking the
+/// lock in the mode a <c>lock</c> means, exclusively: <c>Acquire()</c> for an exclusive or reentrant lock (and the
+/// other <c>IExclusiveAccessLock</c>s), <c>AcquireWrite()</c> for a read-write lock, and in an <c>async</c> function
+/// <c>await x.AcquireAsync()</c> (<c>AcquireWriteAsync()</c>) for an async lock. Nothing for a keyed lock (which key?),
+/// an async lock outside an async function, or the <c>Monitor</c> calls (whose Enter and Exit are apart).
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(LockStatementCodeFixProvider))]
+[Shared]
+public sealed class LockStatementCodeFixProvider : CodeFixProvider
+{
+    private const string DiagnosticId = "LSM0024";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticId);
+
+    /// <summary>Each fix rewrites the head of its own statement; nested statements' heads do not overlap.</summary>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var diagnostic = context.Diagnostics[0];
+        var span = diagnostic.Location.SourceSpan;
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null || !root.FullSpan.Contains(span) ||
+            root.FindNode(span, getInnermostNodeForTie: true) is not ExpressionSyntax locked ||
+            locked.Span != span ||
+            locked.FirstAncestorOrSelf<LockStatementSyntax>() is not { } statement ||
+            !statement.Expression.Span.Contains(span) ||
+            model.GetTypeInfo(locked, context.CancellationToken).Type is not { } type)
+        {
+            return;
+        }
+
+        var capabilities = LockCapabilitiesReader.Of(type);
+        bool isAsync = capabilities.IsAsync();
+        if (!capabilities.IsLock() || (capabilities & LockCapabilities.Keyed) != 0 ||
+            (isAsync && !ScopeShapes.CanAwaitAt(statement)))
+        {
+            return;
+        }
+
+        string method = (capabilities & LockCapabilities.ReadWrite) != 0 ? "AcquireWrite" : "Acquire";
+        if (isAsync)
+        {
+            method += "Async";
+        }
+
+        if (Acquisition(type, method, isAsync) is not { } scope || !ScopeShapes.IsDisposable(scope) ||
+            (scope.IsRefLikeType && !RefScopeFits(statement)))
+        {
+            return;
+        }
+
+        var receiver = NeedsParentheses(locked) ? SyntaxFactory.ParenthesizedExpression(locked.WithoutTrivia()) : locked.WithoutTrivia();
+        ExpressionSyntax acquire = SyntaxFactory.InvocationExpression(
+            SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver, SyntaxFactory.IdentifierName(method)));
+        if (isAsync)
+        {
+            acquire = SyntaxFactory.AwaitExpression(SyntaxFactory.Token(SyntaxKind.AwaitKeyword).WithTrailingTrivia(SyntaxFactory.Space), acquire);
+        }
+
+        var rewritten = SyntaxFactory.UsingStatement(
+            awaitKeyword: default,
+            SyntaxFactory.Token(statement.LockKeyword.LeadingTrivia, SyntaxKind.UsingKeyword, statement.LockKeyword.TrailingTrivia),
+            statement.OpenParenToken,
+            declaration: null,
+            acquire.WithTriviaFrom(statement.Expression),
+            statement.CloseParenToken,
+            statement.Statement).WithAttributeLists(statement.AttributeLists);
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                $"Use 'using ({acquire})'",
+                _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(statement, rewritten))),
+                DiagnosticId + ".UsingAcquire"),
+            diagnostic);
+    }
+
+    /// <summary>
+    /// The scope type of the lock's acquisition <paramref name="name"/> callable without arguments (an async one's
+    /// <c>ValueTask&lt;S&gt;</c> or <c>Task&lt;S&gt;</c> unwrapped), or null when the type has none.
+    /// </summary>
+    private static ITypeSymbol? Acquisition(ITypeSymbol type, string name, bool isAsync)
+    {
+        for (var current = type; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers(name))
+            {
+                if (member is not IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public, IsGenericMethod: false } method ||
+                    !method.Parameters.All(static p => p.IsOptional))
+                {
+                    continue;
+                }
+
+                if (!isAsync)
+                {
+                    return method.ReturnType;
+                }
+
+                return method.ReturnType is INamedTypeSymbol { MetadataName: "ValueTask`1" or "Task`1", ContainingNamespace: { Name: "Tasks" } } task
+                    ? task.TypeArguments[0]
+                    : null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether a ref struct scope may be a <c>using</c> resource here: not in an iterator, where it would live across a
+    /// <c>yield</c>, and in an async function only from C# 13 on (before it, no ref struct local there at all).
+    /// </summary>
+    private static bool RefScopeFits(LockStatementSyntax statement)
+    {
+        var function = ScopeShapes.EnclosingFunction(statement);
+        if (function is null)
+        {
+            return true;
+        }
+
+        bool iterator = function.DescendantNodes(static n => n is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
+            .Any(static n => n is YieldStatementSyntax);
+        if (iterator)
+        {
+            return false;
+        }
+
+        return !ScopeShapes.IsInAsyncFunction(statement) ||
+            statement.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp13 };
+    }
+
+    /// <summary>Whether <c>expression.Acquire()</c> would bind otherwise than to the whole expression (<c>a ?? b</c>, <c>(T)x</c>, <c>a?.b</c>).</summary>
+    private static bool NeedsParentheses(ExpressionSyntax expression) =>
+        expression is not (IdentifierNameSyntax or GenericNameSyntax or MemberAccessExpressionSyntax or ElementAccessExpressionSyntax or
+            InvocationExpressionSyntax or ThisExpressionSyntax or BaseExpressionSyntax or ParenthesizedExpressionSyntax or PostfixUnaryExpressionSyntax { RawKind: (int)SyntaxKind.SuppressNullableWarningExpression });
+}

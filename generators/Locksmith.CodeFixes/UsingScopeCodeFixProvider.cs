@@ -1,0 +1,126 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading.Tasks;
+using Locksmith.CodeFixes.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Locksmith.CodeFixes;
+
+/// <summary>
+/// LSM0053 on a scope kept in a local: turns <c>var scope = x.Acquire();</c> (or <c>= await x.AcquireAsync();</c>)
+/// into <c>using var scope = …;</c>, which disposes it, releasing the lock, where the block ends. Offered where the
+/// scope's type is <c>IDisposable</c> (every Locksmith scope is, <c>AsyncLockScope</c> included, whose
+/// <c>DisposeAsync</c> only calls <c>Dispose</c>); in an <c>async</c> function, <c>await using var</c> besides where it
+/// is also <c>IAsyncDisposable</c> (a PostgreSQL scope releases without blocking that way). Only for a declaration of
+/// one local that is a statement of a block; nothing for a discarded scope or an <c>out</c> one, which have no
+/// declaration to change.
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UsingScopeCodeFixProvider))]
+[Shared]
+public sealed class UsingScopeCodeFixProvider : CodeFixProvider
+{
+    private const string DiagnosticId = "LSM0053";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticId);
+
+    /// <summary>Each fix changes the head of its own declaration.</summary>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var diagnostic = context.Diagnostics[0];
+        var span = diagnostic.Location.SourceSpan;
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null || !root.FullSpan.Contains(span) ||
+            root.FindNode(span, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation ||
+            invocation.Span != span ||
+            Declaration(invocation) is not { } statement ||
+            model.GetDeclaredSymbol(statement.Declaration.Variables[0], context.CancellationToken) is not ILocalSymbol { Type: { } type } local)
+        {
+            return;
+        }
+
+        if (ScopeShapes.IsDisposable(type))
+        {
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    $"Declare '{local.Name}' with 'using'",
+                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(statement, WithUsing(statement, awaited: false)))),
+                    DiagnosticId + ".Using"),
+                diagnostic);
+        }
+
+        if (ScopeShapes.IsAsyncDisposable(type) && !type.IsRefLikeType && ScopeShapes.CanAwaitAt(statement))
+        {
+            context.RegisterCodeFix(
+                CodeAction.Create(
+                    $"Declare '{local.Name}' with 'await using'",
+                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(statement, WithUsing(statement, awaited: true)))),
+                    DiagnosticId + ".AwaitUsing"),
+                diagnostic);
+        }
+    }
+
+    /// <summary>
+    /// The declaration statement whose one local the acquisition (through <c>await</c>, <c>ConfigureAwait</c>,
+    /// parentheses or casts) initializes, when a <c>using</c> can go on it: a statement of a block (not of a switch
+    /// section, CS8647) that no label before it in the block lets a <c>goto</c> jump back over (CS8648).
+    /// </summary>
+    private static LocalDeclarationStatementSyntax? Declaration(InvocationExpressionSyntax invocation)
+    {
+        SyntaxNode node = invocation;
+        while (node.Parent is AwaitExpressionSyntax or ParenthesizedExpressionSyntax or CastExpressionSyntax ||
+               (node.Parent is MemberAccessExpressionSyntax { Name.Identifier.ValueText: "ConfigureAwait" } access && access.Expression == node &&
+                access.Parent is InvocationExpressionSyntax))
+        {
+            node = node.Parent is MemberAccessExpressionSyntax ? node.Parent.Parent! : node.Parent;
+        }
+
+        if (node.Parent is not EqualsValueClauseSyntax { Parent: VariableDeclaratorSyntax { Parent: VariableDeclarationSyntax { Variables.Count: 1 } declaration } } ||
+            declaration.Parent is not LocalDeclarationStatementSyntax statement ||
+            statement.UsingKeyword.IsKind(SyntaxKind.UsingKeyword) ||
+            statement.IsConst ||
+            statement.Parent is not BlockSyntax block)
+        {
+            return null;
+        }
+
+        foreach (var sibling in block.Statements)
+        {
+            if (sibling == statement)
+            {
+                return statement;
+            }
+
+            if (sibling is LabeledStatementSyntax)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The statement with <c>using</c> (<c>await using</c>) in front, where its leading trivia was.</summary>
+    private static LocalDeclarationStatementSyntax WithUsing(LocalDeclarationStatementSyntax statement, bool awaited)
+    {
+        var leading = statement.GetLeadingTrivia();
+        var stripped = statement.WithoutLeadingTrivia();
+        if (!awaited)
+        {
+            return stripped.WithUsingKeyword(SyntaxFactory.Token(leading, SyntaxKind.UsingKeyword, SyntaxFactory.TriviaList(SyntaxFactory.Space)));
+        }
+
+        return stripped
+            .WithAwaitKeyword(SyntaxFactory.Token(leading, SyntaxKind.AwaitKeyword, SyntaxFactory.TriviaList(SyntaxFactory.Space)))
+            .WithUsingKeyword(SyntaxFactory.Token(SyntaxKind.UsingKeyword).WithTrailingTrivia(SyntaxFactory.Space));
+    }
+}

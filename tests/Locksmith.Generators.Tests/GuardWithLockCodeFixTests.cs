@@ -1,0 +1,280 @@
+using System.Threading.Tasks;
+using Locksmith.CodeFixes;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>LSM0031's fixes: one <c>Lock = nameof(…)</c> per lock member the generator would accept for the target.</summary>
+public sealed class GuardWithLockCodeFixTests
+{
+    private static readonly GuardWithLockCodeFixProvider s_provider = new();
+
+    [Fact]
+    public async Task GuardedField_OneFixPerLockOfTheType_NotOtherMembers()
+    {
+        var titles = await CodeFixHarness.TitlesAsync(s_provider, """
+            using Locksmith;
+
+            public class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly object _monitor = new();
+                private static readonly ReentrantLock s_gate = new();
+                public ReadWriteLock Rw { get; } = new();
+
+                [Guarded] public int Balance;
+            }
+            """, "LSM0031");
+
+        Assert.Equal(["Guard with '_lock'", "Guard with 's_gate'", "Guard with 'Rw'"], titles);
+    }
+
+    [Fact]
+    public Task GuardedField_GetsLockNameof() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReentrantLock _other = new();
+
+            [Guarded] public int Balance;
+        }
+        """,
+        "LSM0031",
+        "Guard with '_other'",
+        """
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReentrantLock _other = new();
+
+            [Guarded(Lock = nameof(_other))] public int Balance;
+        }
+        """);
+
+    [Fact]
+    public Task ReadAccessMethod_OnlyTheReadWriteLock_InsertedBeforeTheOtherArguments() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Cache
+        {
+            private readonly ExclusiveLock _exclusive = new();
+            private readonly ReadWriteLock _rw = new();
+            public int Value;
+
+            [Guarded(Access = LockAccess.Read, TimeoutMilliseconds = 100)]
+            private int ReadCore() => Value;
+        }
+        """,
+        "LSM0031",
+        "Guard with '_rw'",
+        """
+        using Locksmith;
+
+        public partial class Cache
+        {
+            private readonly ExclusiveLock _exclusive = new();
+            private readonly ReadWriteLock _rw = new();
+            public int Value;
+
+            [Guarded(Lock = nameof(_rw), Access = LockAccess.Read, TimeoutMilliseconds = 100)]
+            private int ReadCore() => Value;
+        }
+        """);
+
+    [Fact]
+    public async Task ReadAccessMethod_OffersNoExclusiveLock()
+    {
+        var titles = await CodeFixHarness.TitlesAsync(s_provider, """
+            using Locksmith;
+
+            public partial class Cache
+            {
+                private readonly ExclusiveLock _exclusive = new();
+                private readonly ReadWriteLock _rw = new();
+                public int Value;
+
+                [Guarded(Access = LockAccess.Read)]
+                private int ReadCore() => Value;
+            }
+            """, "LSM0031");
+
+        Assert.Equal(["Guard with '_rw'"], titles);
+    }
+
+    [Fact]
+    public Task EmptyLock_IsReplaced() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            [Guarded(Lock = "")]
+            private void AddCore() => _n++;
+        }
+        """,
+        "LSM0031",
+        "Guard with '_lock'",
+        """
+        using Locksmith;
+
+        public partial class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void AddCore() => _n++;
+        }
+        """);
+
+    [Fact]
+    public async Task DerivedType_OffersTheBasesAccessibleLocks_NotItsPrivateOnes()
+    {
+        const string Source = """
+            using Locksmith;
+
+            public class Base
+            {
+                protected readonly ExclusiveLock Shared = new();
+                private readonly ExclusiveLock _own = new();
+            }
+
+            public partial class Derived : Base
+            {
+                private int _n;
+
+                [Guarded]
+                private void AddCore() => _n++;
+            }
+            """;
+        Assert.Equal(["Guard with 'Shared'"], await CodeFixHarness.TitlesAsync(s_provider, Source, "LSM0031"));
+        await CodeFixHarness.AssertFixAsync(s_provider, Source, "LSM0031", "Guard with 'Shared'", Source.Replace("[Guarded]", "[Guarded(Lock = nameof(Shared))]"));
+    }
+
+    [Fact]
+    public async Task AsyncMethod_OffersTheAsyncLocks_StaticMethodTheStaticOnes()
+    {
+        const string Source = """
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public partial class Store
+            {
+                private readonly ExclusiveLock _sync = new();
+                private readonly AsyncExclusiveLock _async = new();
+                private static readonly AsyncExclusiveLock s_async = new();
+                private int _n;
+
+                [Guarded]
+                private async Task SaveCoreAsync() { await Task.Yield(); _n++; }
+            }
+            """;
+        Assert.Equal(["Guard with '_async'", "Guard with 's_async'"], await CodeFixHarness.TitlesAsync(s_provider, Source, "LSM0031"));
+        await CodeFixHarness.AssertFixAsync(s_provider, Source, "LSM0031", "Guard with '_async'", Source.Replace("[Guarded]", "[Guarded(Lock = nameof(_async))]"));
+
+        string staticMethod = Source.Replace("private async Task SaveCoreAsync() { await Task.Yield(); _n++; }", "private static async Task FlushCoreAsync() => await Task.Yield();");
+        Assert.Equal(["Guard with 's_async'"], await CodeFixHarness.TitlesAsync(s_provider, staticMethod, "LSM0031"));
+    }
+
+    [Fact]
+    public async Task KeyedLock_OneFixPerKeyParameter_SettingStripeByToo()
+    {
+        const string Source = """
+            using Locksmith;
+
+            public partial class Sessions
+            {
+                private readonly StripedLock<string> _stripes = new(8);
+                private int _n;
+
+                [Guarded]
+                private void TouchCore(string user, int count, string? note) => _n += count;
+            }
+            """;
+        // count is no string; note may be null where the key may not.
+        Assert.Equal(["Guard with '_stripes', striped by 'user'"], await CodeFixHarness.TitlesAsync(s_provider, Source, "LSM0031"));
+        await CodeFixHarness.AssertFixAsync(
+            s_provider, Source, "LSM0031", "Guard with '_stripes', striped by 'user'",
+            Source.Replace("[Guarded]", "[Guarded(Lock = nameof(_stripes), StripeBy = nameof(user))]"));
+    }
+
+    [Fact]
+    public Task NoLockInTheType_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly object _gate = new();
+
+            [Guarded] public int Balance;
+        }
+        """,
+        "LSM0031", 1);
+
+    [Fact]
+    public Task SynchronousMethod_OnlyAsyncLocks_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Store
+        {
+            private readonly AsyncExclusiveLock _async = new();
+            private int _n;
+
+            [Guarded]
+            private void SaveCore() => _n++;
+        }
+        """,
+        "LSM0031", 1);
+
+    [Fact]
+    public async Task FixAll_GuardsEveryMemberWithTheChosenLock()
+    {
+        string fixedText = await CodeFixHarness.FixAllAsync(
+            s_provider,
+            """
+            using Locksmith;
+
+            public partial class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded] public int A, B;
+
+                [Guarded]
+                private int SumCore() => A + B;
+            }
+            """,
+            "LSM0031",
+            "LSM0031.Lock._lock");
+
+        Assert.Equal(
+            CodeFixHarness.Normalize("""
+            using Locksmith;
+
+            public partial class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] public int A, B;
+
+                [Guarded(Lock = nameof(_lock))]
+                private int SumCore() => A + B;
+            }
+            """),
+            fixedText);
+    }
+}

@@ -1,0 +1,243 @@
+using System.Threading.Tasks;
+using Locksmith.CodeFixes;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>LSM0024's fix for the <c>lock</c> statement: <c>using (x.Acquire())</c>, in the mode a <c>lock</c> means.</summary>
+public sealed class LockStatementCodeFixTests
+{
+    private static readonly LockStatementCodeFixProvider s_provider = new();
+
+    [Fact]
+    public Task ExclusiveLock_Acquire_KeepingTheBodyAndComments() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public int Add()
+            {
+                // one at a time
+                lock (_lock) // the counter's lock
+                {
+                    return ++_n;
+                }
+            }
+        }
+        """,
+        "LSM0024",
+        "Use 'using (_lock.Acquire())'",
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public int Add()
+            {
+                // one at a time
+                using (_lock.Acquire()) // the counter's lock
+                {
+                    return ++_n;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task ReadWriteLock_AcquireWrite_OfTheLockBehindACast() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Cache
+        {
+            private readonly ReadWriteLock _rw = new();
+            private int _n;
+
+            public void Bump()
+            {
+                lock ((object)this._rw) _n++;
+            }
+        }
+        """,
+        "LSM0024",
+        "Use 'using (this._rw.AcquireWrite())'",
+        """
+        using Locksmith;
+
+        public class Cache
+        {
+            private readonly ReadWriteLock _rw = new();
+            private int _n;
+
+            public void Bump()
+            {
+                using (this._rw.AcquireWrite()) _n++;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task AsyncLockInAnAsyncMethod_AwaitsAcquireAsync() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task SaveAsync()
+            {
+                await Task.Yield();
+                lock (_lock)
+                {
+                    _n++;
+                }
+            }
+        }
+        """,
+        "LSM0024",
+        "Use 'using (await _lock.AcquireAsync())'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task SaveAsync()
+            {
+                await Task.Yield();
+                using (await _lock.AcquireAsync())
+                {
+                    _n++;
+                }
+            }
+        }
+        """);
+
+    [Fact]
+    public Task AsyncLockInASynchronousMethod_KeyedLock_Iterator_AndMonitorCalls_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Collections.Generic;
+        using System.Threading;
+        using Locksmith;
+
+        public class Mixed
+        {
+            private readonly AsyncExclusiveLock _async = new();
+            private readonly StripedLock<int> _stripes = new(4);
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public void Sync() { lock (_async) { _n++; } }
+            public void Keyed() { lock (_stripes) { _n++; } }
+            // The ref struct scope would live across the yield.
+            public IEnumerable<int> Items() { lock (_lock) { yield return _n; } }
+            public void ByHand()
+            {
+                Monitor.Enter(_lock);
+                try { _n++; }
+                finally { Monitor.Exit(_lock); }
+            }
+        }
+        """,
+        "LSM0024", 5);
+
+    [Fact]
+    public async Task AsyncLockInsideAnotherLock_NoFix_ForNoAwaitGoesThere()
+    {
+        var document = CodeFixHarness.Document("""
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public class Store
+            {
+                private readonly ExclusiveLock _outer = new();
+                private readonly AsyncExclusiveLock _inner = new();
+                private int _n;
+
+                public async Task SaveAsync()
+                {
+                    await Task.Yield();
+                    lock (_outer)
+                    {
+                        lock (_inner) { _n++; }
+                    }
+                }
+            }
+            """);
+        var spans = await CodeFixHarness.DiagnosticsAsync(document, "LSM0024");
+        Assert.Equal(2, spans.Count);
+        Assert.Equal(["Use 'using (_outer.Acquire())'"], (await CodeFixHarness.ActionsAsync(s_provider, document, spans[0])).ConvertAll(static a => a.Title));
+        Assert.Empty(await CodeFixHarness.ActionsAsync(s_provider, document, spans[1]));
+    }
+
+    [Fact]
+    public async Task FixAll_RewritesNestedStatements()
+    {
+        string fixedText = await CodeFixHarness.FixAllAsync(
+            s_provider,
+            """
+            using Locksmith;
+
+            public class Transfer
+            {
+                private readonly ExclusiveLock _from = new();
+                private readonly ReentrantLock _to = new();
+                private int _n;
+
+                public void Move()
+                {
+                    lock (_from)
+                    {
+                        lock (_to)
+                        {
+                            _n++;
+                        }
+                    }
+                }
+            }
+            """,
+            "LSM0024",
+            "LSM0024.UsingAcquire");
+
+        Assert.Equal(
+            CodeFixHarness.Normalize("""
+            using Locksmith;
+
+            public class Transfer
+            {
+                private readonly ExclusiveLock _from = new();
+                private readonly ReentrantLock _to = new();
+                private int _n;
+
+                public void Move()
+                {
+                    using (_from.Acquire())
+                    {
+                        using (_to.Acquire())
+                        {
+                            _n++;
+                        }
+                    }
+                }
+            }
+            """),
+            fixedText);
+    }
+}

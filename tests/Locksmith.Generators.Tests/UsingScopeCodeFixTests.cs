@@ -1,0 +1,198 @@
+using System.Threading.Tasks;
+using Locksmith.CodeFixes;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>LSM0053's fix for a scope kept in a local: <c>using var</c> (and, where it fits, <c>await using var</c>).</summary>
+public sealed class UsingScopeCodeFixTests
+{
+    private static readonly UsingScopeCodeFixProvider s_provider = new();
+
+    [Fact]
+    public Task SynchronousScope_UsingVar() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public void Add()
+            {
+                var scope = _lock.Acquire();
+                _n++;
+            }
+        }
+        """,
+        "LSM0053",
+        "Declare 'scope' with 'using'",
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public void Add()
+            {
+                using var scope = _lock.Acquire();
+                _n++;
+            }
+        }
+        """);
+
+    private const string AsyncSource = """
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task SaveAsync()
+            {
+                // held until the method returns
+                AsyncLockScope scope = await _lock.AcquireAsync().ConfigureAwait(false);
+                _n++;
+            }
+
+            public async Task<bool> TryAsync()
+            {
+                var tried = await _lock.TryAcquireAsync(TimeSpan.Zero);
+                if (!tried.IsAcquired) return false;
+                _n++;
+                return true;
+            }
+        }
+        """;
+
+    [Fact]
+    public async Task AsyncScope_UsingVarFirst_AwaitUsingBesideIt()
+    {
+        var document = CodeFixHarness.Document(AsyncSource);
+        var spans = await CodeFixHarness.DiagnosticsAsync(document, "LSM0053");
+        Assert.Equal(2, spans.Count);
+        var actions = await CodeFixHarness.ActionsAsync(s_provider, document, spans[0]);
+        Assert.Equal(["Declare 'scope' with 'using'", "Declare 'scope' with 'await using'"], actions.ConvertAll(static a => a.Title));
+    }
+
+    [Fact]
+    public async Task AsyncScope_UsingVar_AndAwaitUsingVar_BothClean()
+    {
+        var document = CodeFixHarness.Document(AsyncSource);
+        var spans = await CodeFixHarness.DiagnosticsAsync(document, "LSM0053");
+        var first = await CodeFixHarness.ActionsAsync(s_provider, document, spans[0]);
+        var second = await CodeFixHarness.ActionsAsync(s_provider, document, spans[1]);
+
+        var awaited = await CodeFixHarness.ApplyAsync(first[1], document);
+        Assert.Equal(
+            CodeFixHarness.Normalize(AsyncSource.Replace("        AsyncLockScope scope", "        await using AsyncLockScope scope")),
+            (await awaited.GetTextAsync()).ToString());
+
+        var tried = await CodeFixHarness.ApplyAsync(second[0], document);
+        Assert.Equal(
+            CodeFixHarness.Normalize(AsyncSource.Replace("var tried", "using var tried")),
+            (await tried.GetTextAsync()).ToString());
+
+        // Both at once: the project is clean.
+        var both = await CodeFixHarness.ApplyAsync(first[0], document);
+        both = await CodeFixHarness.ApplyAsync(
+            (await CodeFixHarness.ActionsAsync(s_provider, both, (await CodeFixHarness.DiagnosticsAsync(both, "LSM0053"))[0]))[0], both);
+        Assert.Equal(
+            CodeFixHarness.Normalize(AsyncSource.Replace("        AsyncLockScope scope", "        using AsyncLockScope scope").Replace("var tried", "using var tried")),
+            (await both.GetTextAsync()).ToString());
+        await CodeFixHarness.AssertCleanAsync(both);
+    }
+
+    [Fact]
+    public Task DiscardedScopes_OutScopes_SwitchSections_AndTwoLocalsInOneDeclaration_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Leaks
+        {
+            private readonly ExclusiveLock _a = new();
+            private readonly ExclusiveLock _b = new();
+            private int _n;
+
+            public void Statement() { _a.Acquire(); _n++; }
+            public void Discard() { _ = _a.Acquire(); _n++; }
+            public void Out() { _a.TryAcquire(out var scope); _n++; }
+            public void Switch(int k)
+            {
+                switch (k)
+                {
+                    case 1:
+                        var scope = _a.Acquire();
+                        _n++;
+                        break;
+                }
+            }
+            public void Two() { ExclusiveLock.Scope x = _a.Acquire(), y = _b.Acquire(); _n++; }
+        }
+        """,
+        "LSM0053", 6);
+
+    [Fact]
+    public async Task FixAll_DeclaresEveryScopeWithUsing()
+    {
+        string fixedText = await CodeFixHarness.FixAllAsync(
+            s_provider,
+            """
+            using Locksmith;
+
+            public class Counter
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly ReadWriteLock _rw = new();
+                private int _n;
+
+                public void Add()
+                {
+                    var scope = _lock.Acquire();
+                    _n++;
+                }
+
+                public int Read()
+                {
+                    var read = _rw.AcquireRead();
+                    return _n;
+                }
+            }
+            """,
+            "LSM0053",
+            "LSM0053.Using");
+
+        Assert.Equal(
+            CodeFixHarness.Normalize("""
+            using Locksmith;
+
+            public class Counter
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly ReadWriteLock _rw = new();
+                private int _n;
+
+                public void Add()
+                {
+                    using var scope = _lock.Acquire();
+                    _n++;
+                }
+
+                public int Read()
+                {
+                    using var read = _rw.AcquireRead();
+                    return _n;
+                }
+            }
+            """),
+            fixedText);
+    }
+}
