@@ -16,15 +16,18 @@ namespace Locksmith.Generators.Tests;
 public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedConsumer>
 {
     [Fact]
-    public void Package_CarriesTheRuntimeAndTheGeneratorAsAnAnalyzer()
+    public void Package_CarriesTheRuntimeAndTheGeneratorAsAnAnalyzer_WithItsCodeFixes()
     {
         var entries = Entries(packed.PackagePath);
 
         Assert.Contains("lib/net10.0/Locksmith.dll", entries);
         Assert.Contains("lib/net10.0/Locksmith.xml", entries);
         Assert.Contains("analyzers/dotnet/cs/Locksmith.Generators.dll", entries);
-        // An analyzer only: the consumer's code never references the generator assembly.
-        Assert.DoesNotContain(entries, static e => e.StartsWith("lib/", StringComparison.Ordinal) && e.Contains("Generators", StringComparison.Ordinal));
+        // The IDE's code fixes, beside the analyzers whose diagnostics they fix (the compiler does not load them).
+        Assert.Contains("analyzers/dotnet/cs/Locksmith.CodeFixes.dll", entries);
+        // An analyzer only: the consumer's code never references the generator assembly, nor the code fixes.
+        Assert.DoesNotContain(entries, static e => e.StartsWith("lib/", StringComparison.Ordinal) &&
+            (e.Contains("Generators", StringComparison.Ordinal) || e.Contains("CodeFixes", StringComparison.Ordinal)));
     }
 
     [Fact]
