@@ -1,0 +1,77 @@
+using System.Collections.Immutable;
+using System.Composition;
+using System.Linq;
+using System.Threading.Tasks;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CodeActions;
+using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+
+namespace Locksmith.CodeFixes;
+
+/// <summary>
+/// LSM0054 (<c>[field: LockOrder(5)]</c> or <c>[field: Guarded(…)]</c> on a property): moves the attribute to the
+/// property. Alone in its list, the list loses its <c>field:</c> target; beside other attributes, which stay on the
+/// backing field, it goes into a list of its own before them. Nothing when the property already has that attribute,
+/// which would then be there twice (CS0579).
+/// </summary>
+[ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BackingFieldAttributeCodeFixProvider))]
+[Shared]
+public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
+{
+    private const string DiagnosticId = "LSM0054";
+
+    /// <inheritdoc/>
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticId);
+
+    /// <summary>Each fix edits its own attribute list.</summary>
+    public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
+
+    /// <inheritdoc/>
+    public override async Task RegisterCodeFixesAsync(CodeFixContext context)
+    {
+        var diagnostic = context.Diagnostics[0];
+        var span = diagnostic.Location.SourceSpan;
+        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+        if (root is null || model is null || !root.FullSpan.Contains(span) ||
+            root.FindNode(span, getInnermostNodeForTie: true).FirstAncestorOrSelf<AttributeSyntax>() is not { } attribute ||
+            attribute.Span != span ||
+            attribute.Parent is not AttributeListSyntax { Target.Identifier.RawKind: (int)SyntaxKind.FieldKeyword } list ||
+            list.Parent is not PropertyDeclarationSyntax property ||
+            model.GetSymbolInfo(attribute, context.CancellationToken).Symbol?.ContainingType is not { } attributeType ||
+            model.GetDeclaredSymbol(property, context.CancellationToken) is not { } propertySymbol ||
+            propertySymbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType)))
+        {
+            return;
+        }
+
+        string name = attributeType.Name.EndsWith("Attribute", System.StringComparison.Ordinal)
+            ? attributeType.Name.Substring(0, attributeType.Name.Length - "Attribute".Length)
+            : attributeType.Name;
+        context.RegisterCodeFix(
+            CodeAction.Create(
+                $"Move [{name}] to the property",
+                _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(property, Moved(property, list, attribute)))),
+                DiagnosticId + ".MoveToProperty"),
+            diagnostic);
+    }
+
+    private static PropertyDeclarationSyntax Moved(PropertyDeclarationSyntax property, AttributeListSyntax list, AttributeSyntax attribute)
+    {
+        if (list.Attributes.Count == 1)
+        {
+            return property.ReplaceNode(list, list.WithTarget(null));
+        }
+
+        // The others stay on the backing field; this one goes into a list of its own, where the list was. The new
+        // list's brackets carry elastic trivia, so the code action's formatting puts the lists on lines of their own.
+        var rest = list.WithAttributes(list.Attributes.Remove(attribute));
+        var own = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()))
+            .WithLeadingTrivia(list.GetLeadingTrivia());
+        int index = property.AttributeLists.IndexOf(list);
+        var lists = property.AttributeLists.RemoveAt(index).Insert(index, rest).Insert(index, own);
+        return property.WithAttributeLists(lists);
+    }
+}

@@ -1,0 +1,92 @@
+using System.Threading.Tasks;
+using Locksmith.CodeFixes;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>LSM0054's fix: the attribute goes from the backing field (<c>field:</c>) to the property.</summary>
+public sealed class BackingFieldAttributeCodeFixTests
+{
+    private static readonly BackingFieldAttributeCodeFixProvider s_provider = new();
+
+    [Fact]
+    public Task AloneInItsList_TheTargetGoes() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            [field: LockOrder(5)]
+            public ExclusiveLock Gate { get; } = new();
+
+            private int _n;
+
+            [Guarded(Lock = nameof(Gate))]
+            private void AddCore() => _n++;
+        }
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            [LockOrder(5)]
+            public ExclusiveLock Gate { get; } = new();
+
+            private int _n;
+
+            [Guarded(Lock = nameof(Gate))]
+            private void AddCore() => _n++;
+        }
+        """);
+
+    [Fact]
+    public Task BesideAnotherAttribute_ItGetsAListOfItsOwn_TheOtherStaysOnTheField() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: NonSerialized, Guarded(Lock = nameof(_lock))]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            [field: NonSerialized]
+            public int Balance { get; set; }
+        }
+        """);
+
+    [Fact]
+    public Task ThePropertyHasTheAttributeAlready_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Vault
+        {
+            [LockOrder(5)]
+            [field: LockOrder(6)]
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """,
+        "LSM0054",
+        1);
+}
