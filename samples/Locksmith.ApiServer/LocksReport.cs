@@ -21,11 +21,9 @@ internal static class LocksReport
             .ThenBy(static e => e.Name, NaturalOrder.Instance)
             .ToArray();
         // Only the async locks count their waiters (their own queue: this lock's); for the rest (a semaphore with
-        // requests queued for a permit, a lock threads block on) count the waits under way by lock. Those are the
-        // process's, and a wait names its lock (name, kind, level) but not the instance, so a same-named lock of a second
-        // container in this process would add its waiters. The sample runs one container a process (a second host
-        // even refuses to start unless Locksmith:InstallProcessPolicy is false); kind and level must match too.
-        var waitsFor = DeadlockDetector.CurrentWaits().CountBy(static w => (w.LockName, w.LockKind, w.LockLevel))
+        // requests queued for a permit, a lock threads block on) count the process's waits under way by the lock
+        // instance they are for, so a same-named lock of another container in this process adds nothing.
+        var waitsFor = DeadlockDetector.CurrentWaits().CountBy(static w => w.LockId)
             .ToDictionary(static p => p.Key, static p => p.Value);
         var locks = entries.Where(static e => !e.IsDeclared).Select(e => new
         {
@@ -35,7 +33,7 @@ internal static class LocksReport
             held = e.State.IsHeld,
             holder = e.Holder,
             holderId = e.State.HolderId,
-            waiting = e.State.WaitingCount ?? waitsFor.GetValueOrDefault((e.Name, e.Kind, e.Level)),
+            waiting = e.State.WaitingCount ?? waitsFor.GetValueOrDefault(e.LockId),
             shared = e.State.SharedCount,
             acquisitions = e.Statistics.Acquisitions,
             contentions = e.Statistics.Contentions,

@@ -163,7 +163,8 @@ public sealed class RegistrationTests
 
         var entry = Assert.Single(host.Services.GetRequiredService<ILockCatalog>().Snapshot().ContainerLocks());
 
-        Assert.Equal(new LockCatalogEntry("custom", LockKind.Exclusive, 7, new LockState(false, WaitingCount: 42)), entry);
+        var registered = host.Services.GetRequiredKeyedService<LockPrimitive>("custom");
+        Assert.Equal(new LockCatalogEntry("custom", LockKind.Exclusive, 7, new LockState(false, WaitingCount: 42)) { LockId = registered.Id }, entry);
     }
 
     [Fact]

@@ -23,7 +23,14 @@ public sealed record LockCatalogEntry(
     internal LockCatalogEntry(LockPrimitive lockPrimitive, LockState state)
         : this(lockPrimitive.Name, lockPrimitive.Kind, lockPrimitive.Level, state)
     {
+        LockId = lockPrimitive.Id;
     }
+
+    /// <summary>
+    /// The lock instance's <see cref="LockPrimitive.Id"/>, as <see cref="LockWaitInProgress.LockId"/> names a wait's lock;
+    /// 0 for a declaration (<see cref="IsDeclared"/>).
+    /// </summary>
+    public long LockId { get; init; }
 
     /// <summary>
     /// Whether this entry is a <c>[LockOrder]</c> declaration from the generator's manifest

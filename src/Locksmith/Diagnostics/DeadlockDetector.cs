@@ -173,6 +173,7 @@ public static class DeadlockDetector
                 owner.OwnerId, owner.Name, named.WaitNameFor(owner), named.Level, named.Kind, owner.WaitingMode, waited < TimeSpan.Zero ? TimeSpan.Zero : waited)
             {
                 HolderId = holderId,
+                LockId = named.Id,
                 Holder = DescribeHolder(holderId),
             });
         }

@@ -35,6 +35,12 @@ public sealed record LockWaitInProgress(
     /// </summary>
     public string? Holder { get; init; }
 
+    /// <summary>
+    /// The <see cref="LockPrimitive.Id"/> of the lock <see cref="LockName"/> names (a stripe's wait: its striped lock's), so
+    /// a wait can be matched to its lock instance where names repeat (two DI containers in one process).
+    /// </summary>
+    public long LockId { get; init; }
+
     /// <summary>The waiter as messages name it: <c>thread 7 ('worker')</c> or <c>flow #3 ('GET /orders')</c>.</summary>
     public string Waiter => IsFlow ? LockOwner.DescribeFlow(WaiterId, WaiterName) : "thread " + ThreadNames.Format(WaiterId, WaiterName);
 

@@ -307,9 +307,8 @@ public sealed class LocksPageBrowserTests
     public async Task Of_two_servers_in_one_process_only_the_one_whose_async_lock_has_queued_flows_shows_them()
     {
         // Two containers with a same-named async lock: an async lock counts its own queue, so the page of the server
-        // whose lock has flows queued shows them, and the other's shows none. (The other kinds' waits come from the
-        // process-wide DeadlockDetector.CurrentWaits(), which names a lock but not its instance; the sample runs one
-        // container a process, as README says.) A lock no route takes, so both pages load while it is held.
+        // whose lock has flows queued shows them, and the other's shows none (the other kinds: the next test). A lock
+        // no route takes, so both pages load while it is held.
         Chromium.RequirePath();
         const int Queued = 3;
         const string Gate = "held-by-test";
@@ -377,6 +376,73 @@ public sealed class LocksPageBrowserTests
         Assert.True(busyPage.Nodes.Single(static n => n.Name == Gate).IsWaiting, "the busy server's gate is not drawn waiting");
         Assert.Equal("0", idlePage.Cells[(Gate, "waiting")]);
         Assert.False(idlePage.Nodes.Single(static n => n.Name == Gate).IsWaiting, "the idle server's gate is drawn waiting for the other server's flows");
+    }
+
+    [Fact]
+    public async Task Of_two_servers_in_one_process_only_the_one_whose_sync_lock_has_blocked_threads_counts_them()
+    {
+        // As above, for a lock whose waits come from the process-wide DeadlockDetector.CurrentWaits(): a wait carries
+        // its lock's id, so the report counts it for that instance only, not for a same-named lock of another container.
+        const int Blocked = 3;
+        const string Gate = "held-by-test-sync";
+        var ct = TestContext.Current.CancellationToken;
+        await using var busy = await RunningServer.StartAsync(static builder => builder.Services.AddLocksmith().AddExclusiveLock(Gate, level: 71),
+            "--Locksmith:DefaultTimeout=00:10:00");
+        await using var idle = await RunningServer.StartAsync(static builder => builder.Services.AddLocksmith().AddExclusiveLock(Gate, level: 71),
+            "--Locksmith:InstallProcessPolicy=false");
+        var gate = busy.Services.GetRequiredKeyedService<ExclusiveLock>(Gate);
+        Assert.NotSame(gate, idle.Services.GetRequiredKeyedService<ExclusiveLock>(Gate));
+
+        // The holder is a thread of its own (an ExclusiveLock is held by a thread, not across this test's awaits).
+        using var held = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var holder = new Thread(() =>
+        {
+            using (gate.Acquire())
+            {
+                held.Set();
+                release.Wait();
+            }
+        }) { IsBackground = true, Name = "holder" };
+        var waiters = new Thread[Blocked];
+        long busyWaiting, idleWaiting;
+        holder.Start();
+        try
+        {
+            held.Wait(ct);
+            for (int i = 0; i < Blocked; i++)
+            {
+                waiters[i] = new Thread(() =>
+                {
+                    using (gate.Acquire())
+                    {
+                    }
+                }) { IsBackground = true, Name = "blocked-" + i };
+                waiters[i].Start();
+            }
+
+            int polls = 0;
+            while (Waiting(await busy.GetJsonAsync("locks.json"), Gate) < Blocked && polls++ < WaitingPolls)
+            {
+                await Task.Delay(5, ct);
+            }
+
+            busyWaiting = Waiting(await busy.GetJsonAsync("locks.json"), Gate);
+            idleWaiting = Waiting(await idle.GetJsonAsync("locks.json"), Gate);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        holder.Join();
+        foreach (var waiter in waiters)
+        {
+            waiter?.Join();
+        }
+
+        Assert.Equal(Blocked, busyWaiting);
+        Assert.Equal(0, idleWaiting);
     }
 
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>

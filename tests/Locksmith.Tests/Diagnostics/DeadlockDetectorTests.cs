@@ -252,6 +252,8 @@ public sealed class DeadlockDetectorTests
 
         Assert.Equal(holderId, onLedger.HolderId);
         Assert.Equal($"thread {holderId} ('dd-holder')", onLedger.Holder);
+        Assert.Equal(ledger.Id, onLedger.LockId);
+        Assert.Equal(outbox.Id, onOutbox.LockId);
         Assert.Equal(flowId, onOutbox.HolderId);
         Assert.Equal($"flow #{flowId - (1 << 30)}", onOutbox.Holder);
     }
