@@ -72,7 +72,7 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
     /// <summary>
     /// The declaration statement whose one local the acquisition (through <c>await</c>, <c>ConfigureAwait</c>,
     /// parentheses or casts) initializes, when a <c>using</c> can go on it: a statement of a block (not of a switch
-    /// section, CS8647) that no label before it in the block lets a <c>goto</c> jump back over (CS8648).
+    /// section, CS8647) with no label in the block, before it or after it, that a <c>goto</c> could jump over it to (CS8648).
     /// </summary>
     private static LocalDeclarationStatementSyntax? Declaration(InvocationExpressionSyntax invocation)
     {
@@ -93,20 +93,7 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
             return null;
         }
 
-        foreach (var sibling in block.Statements)
-        {
-            if (sibling == statement)
-            {
-                return statement;
-            }
-
-            if (sibling is LabeledStatementSyntax)
-            {
-                return null;
-            }
-        }
-
-        return null;
+        return block.Statements.Any(static s => s is LabeledStatementSyntax) ? null : statement;
     }
 
     /// <summary>The statement with <c>using</c> (<c>await using</c>) in front, where its leading trivia was.</summary>

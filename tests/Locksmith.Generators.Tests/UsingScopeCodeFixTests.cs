@@ -141,6 +141,30 @@ public sealed class UsingScopeCodeFixTests
         "LSM0053", 6);
 
     [Fact]
+    public Task AGotoPastTheDeclaration_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            // 'using var' here would not compile: a goto cannot jump to a location after a using declaration (CS8648).
+            public void Add(bool skip)
+            {
+                if (skip) goto done;
+                var scope = _lock.Acquire();
+                _n++;
+                done:
+                _n--;
+            }
+        }
+        """,
+        "LSM0053", 1);
+
+    [Fact]
     public async Task FixAll_DeclaresEveryScopeWithUsing()
     {
         string fixedText = await CodeFixHarness.FixAllAsync(
