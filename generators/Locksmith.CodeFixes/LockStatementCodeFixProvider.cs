@@ -124,14 +124,16 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
 
     /// <summary>
     /// Whether a ref struct scope may be a <c>using</c> resource here: not in an iterator, where it would live across a
-    /// <c>yield</c>, and in an async function only from C# 13 on (before it, no ref struct local there at all).
+    /// <c>yield</c>, and in an async function only from C# 13 on (before it, no ref struct local there at all). Top-level
+    /// statements are an async function when any of them awaits.
     /// </summary>
     private static bool RefScopeFits(LockStatementSyntax statement)
     {
+        bool csharp13 = statement.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp13 };
         var function = ScopeShapes.EnclosingFunction(statement);
         if (function is null)
         {
-            return true;
+            return csharp13 || !TopLevelAwaits(statement);
         }
 
         bool iterator = function.DescendantNodes(static n => n is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
@@ -141,9 +143,15 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
             return false;
         }
 
-        return !ScopeShapes.IsInAsyncFunction(statement) ||
-            statement.SyntaxTree.Options is CSharpParseOptions { LanguageVersion: >= LanguageVersion.CSharp13 };
+        return !ScopeShapes.IsInAsyncFunction(statement) || csharp13;
     }
+
+    /// <summary>Whether the top-level statements around <paramref name="statement"/> await (outside lambdas and local functions).</summary>
+    private static bool TopLevelAwaits(LockStatementSyntax statement) =>
+        statement.FirstAncestorOrSelf<CompilationUnitSyntax>() is { } unit &&
+        unit.Members.OfType<GlobalStatementSyntax>().Any(static global =>
+            global.DescendantTokens(static n => n is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
+                .Any(static t => t.IsKind(SyntaxKind.AwaitKeyword)));
 
     /// <summary>Whether <c>expression.Acquire()</c> would bind otherwise than to the whole expression (<c>a ?? b</c>, <c>(T)x</c>, <c>a?.b</c>).</summary>
     private static bool NeedsParentheses(ExpressionSyntax expression) =>

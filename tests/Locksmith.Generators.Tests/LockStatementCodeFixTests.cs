@@ -1,6 +1,8 @@
 using System.Threading.Tasks;
 using Locksmith.CodeFixes;
 using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Locksmith.Generators.Tests;
 
@@ -157,6 +159,44 @@ public sealed class LockStatementCodeFixTests
         }
         """,
         "LSM0024", 5);
+
+    private const string TopLevelSource = """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        var gate = new ExclusiveLock();
+        int n = 0;
+        lock (gate)
+        {
+            n++;
+        }
+
+        await Task.Yield();
+        System.Console.WriteLine(n);
+        """;
+
+    [Fact]
+    public async Task TopLevelStatementsThatAwait_RefScope_OnlyFromCSharp13()
+    {
+        // Top-level statements that await compile to an async Main: before C# 13 no ref struct local goes there (CS9202).
+        var csharp12 = Program(TopLevelSource, LanguageVersion.CSharp12);
+        var spans = await CodeFixHarness.DiagnosticsAsync(csharp12, "LSM0024");
+        Assert.Empty(await CodeFixHarness.ActionsAsync(s_provider, csharp12, Assert.Single(spans)));
+
+        var csharp13 = Program(TopLevelSource, LanguageVersion.CSharp13);
+        spans = await CodeFixHarness.DiagnosticsAsync(csharp13, "LSM0024");
+        var action = Assert.Single(await CodeFixHarness.ActionsAsync(s_provider, csharp13, Assert.Single(spans)));
+        var fixedDocument = await CodeFixHarness.ApplyAsync(action, csharp13);
+        Assert.Contains("using (gate.Acquire())", (await fixedDocument.GetTextAsync()).ToString(), System.StringComparison.Ordinal);
+        await CodeFixHarness.AssertCleanAsync(fixedDocument);
+
+        static Document Program(string source, LanguageVersion version)
+        {
+            var document = CodeFixHarness.Document(source, version);
+            var project = document.Project.WithCompilationOptions(document.Project.CompilationOptions!.WithOutputKind(OutputKind.ConsoleApplication));
+            return project.GetDocument(document.Id)!;
+        }
+    }
 
     [Fact]
     public async Task AsyncLockInsideAnotherLock_NoFix_ForNoAwaitGoesThere()
