@@ -77,6 +77,37 @@ public sealed class OptionsReloadTests
     }
 
     [Fact]
+    public async Task A_reload_after_the_container_read_the_options_and_before_the_start_is_applied_at_the_start()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var found = PolicySnapshot.Take();
+        using var app = new ReloadableHost(Started, l => l.AddExclusiveLock("accounts"));
+
+        // Creating a lock reads the options (whether it records metrics), as a service that takes one does before the
+        // host starts; the reload after it reaches no listener yet.
+        _ = app.Host.Services.GetRequiredKeyedService<ExclusiveLock>("accounts");
+        app.Reload("""
+            { "DefaultTimeout": "00:00:07", "OrderViolationAction": "Throw", "LongWaitThreshold": "00:00:30",
+              "WatchdogInterval": "01:00:00", "HealthWindow": "01:00:00", "DegradedTimeoutCount": 2, "MetricsEnabled": false }
+            """);
+        await app.Host.StartAsync(ct);
+        var policy = PolicySnapshot.Take();
+        var running = app.Host.Services.GetRequiredService<RunningOptions>().Current;
+        await app.Host.StopAsync(ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(7), policy.DefaultTimeout);
+        Assert.Equal(2, running.DegradedTimeoutCount);
+        var applied = Assert.Single(app.Host.Logs(LocksmithEventIds.OptionsReloaded));
+        Assert.Equal("Locksmith:DefaultTimeout 00:00:03 → 00:00:07, Locksmith:DegradedTimeoutCount 4 → 2", applied.GetStructuredStateValue("Changes"));
+
+        // The lock was bound to its meter before the reload: that one needs a restart, and says so.
+        Assert.True(running.MetricsEnabled);
+        var restart = Assert.Single(app.Host.Logs(LocksmithEventIds.OptionsRestartRequired));
+        Assert.Equal("Locksmith:MetricsEnabled True → False", restart.GetStructuredStateValue("Settings"));
+        Assert.Equal(found, PolicySnapshot.Take());
+    }
+
+    [Fact]
     public async Task A_reload_turns_the_watchdog_off_and_on_again()
     {
         var ct = TestContext.Current.CancellationToken;

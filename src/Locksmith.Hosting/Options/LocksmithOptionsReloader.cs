@@ -15,7 +15,8 @@ namespace Locksmith.Hosting;
 /// a setting fixed for the host's life once (<see cref="LocksmithEventIds.OptionsRestartRequired"/>).
 /// </summary>
 /// <remarks>
-/// It listens from <see cref="StartingAsync"/> (registered after the policy service, so the policy is in) to
+/// It listens from <see cref="StartingAsync"/> (registered after the policy service, so the policy is in), where it also
+/// applies a reload that came before it listened, to
 /// <see cref="StoppingAsync"/>: a stop runs with the settings it began with, and a stopped host applies nothing. A reload
 /// that fails binding or validation never reaches it: <see cref="LocksmithOptionsFactory"/> logs it and hands the monitor
 /// the last valid options, which equal those in force here, so nothing changes.
@@ -59,6 +60,10 @@ internal sealed class LocksmithOptionsReloader(
                 _seen = running.Current;
                 _subscription = monitor.OnChange(OnChange);
                 Interlocked.Increment(ref s_listening);
+
+                // The values in force are those the container read first (IOptions, when it created a lock, say); a
+                // reload since then reached no listener, so what the monitor holds now is applied as one.
+                Apply(monitor.CurrentValue);
             }
         }
 
