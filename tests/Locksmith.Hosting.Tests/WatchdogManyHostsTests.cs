@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -116,5 +117,22 @@ public sealed class WatchdogManyHostsTests
 
         Assert.Contains("'cache'", Assert.Single(main.Logs(LocksmithEventIds.DeadlockDetected)).Message, StringComparison.Ordinal);
         Assert.Empty(side.Logs(LocksmithEventIds.DeadlockDetected));
+    }
+
+    [Fact]
+    public async Task A_watchdog_takes_its_place_in_the_reporting_order_as_its_host_starts_and_leaves_it_at_stop_even_if_its_loop_never_ran()
+    {
+        // Since .NET 10 a BackgroundService's ExecuteAsync runs on the pool (Task.Run with the start token): a watchdog that
+        // joined the order there could join after a host started later (which then logged the first one's cycles), or
+        // never, when the token was cancelled before the pool ran it. A cancelled start token shows both at once.
+        using var host = Build(Main);
+        var watchdog = host.Services.GetServices<IHostedService>().OfType<DeadlockWatchdog>().Single();
+
+        await watchdog.StartingAsync(new CancellationToken(canceled: true));
+        bool joinedAtStart = watchdog.IsInReportingOrder;
+        await watchdog.StoppedAsync(CancellationToken.None);
+
+        Assert.True(joinedAtStart, "the watchdog was not in the reporting order when its start returned");
+        Assert.False(watchdog.IsInReportingOrder, "the watchdog stayed in the reporting order after its stop");
     }
 }

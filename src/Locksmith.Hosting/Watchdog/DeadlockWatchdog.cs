@@ -51,6 +51,12 @@ internal sealed class DeadlockWatchdog(
     private PeriodicTimer? _timer;
     private TaskCompletionSource? _rearm;
 
+    // The place in the reporting order taken as the host starts (under _gate): ExecuteAsync runs on the pool since .NET 10
+    // (Task.Run with the start token), so joining there could put a host started later first, or never happen when
+    // the token is cancelled before the pool runs it. The loop's first turn takes the place over; a stop or dispose
+    // that comes first gives it back.
+    private bool _joinedAtStart;
+
     /// <summary>How many watchdog loops run now in this process; tests count it.</summary>
     internal static int RunningCount => Volatile.Read(ref s_running);
 
@@ -60,7 +66,20 @@ internal sealed class DeadlockWatchdog(
     /// <summary>The number of the scan (1-based, as <see cref="Scans"/> counts) that last logged a new cycle; 0 if none.</summary>
     internal long DetectedAtScan => Interlocked.Read(ref _detectedAtScan);
 
-    public Task StartingAsync(CancellationToken cancellationToken) => base.StartAsync(cancellationToken);
+    public Task StartingAsync(CancellationToken cancellationToken)
+    {
+        if (options.Current.WatchdogInterval != Timeout.InfiniteTimeSpan)
+        {
+            lock (_gate)
+            {
+                _joinedAtStart = true;
+            }
+
+            Join();
+        }
+
+        return base.StartAsync(cancellationToken);
+    }
 
     /// <summary>Nothing: the loop started at <see cref="StartingAsync"/>.</summary>
     public override Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -72,7 +91,43 @@ internal sealed class DeadlockWatchdog(
     /// <summary>Nothing: the loop goes on watching the other services stop, and ends at <see cref="StoppedAsync"/>.</summary>
     public override Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    public Task StoppedAsync(CancellationToken cancellationToken) => base.StopAsync(cancellationToken);
+    public async Task StoppedAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            LeaveIfJoinedAtStart();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override void Dispose()
+    {
+        base.Dispose();
+        LeaveIfJoinedAtStart();
+    }
+
+    // The start's place, if no turn of the loop took it over: given back (the loop never ran, or the watchdog is off).
+    private void LeaveIfJoinedAtStart()
+    {
+        if (TakeJoinedAtStart())
+        {
+            Leave();
+        }
+    }
+
+    private bool TakeJoinedAtStart()
+    {
+        lock (_gate)
+        {
+            bool joined = _joinedAtStart;
+            _joinedAtStart = false;
+            return joined;
+        }
+    }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -94,6 +149,7 @@ internal sealed class DeadlockWatchdog(
 
                 if (interval == Timeout.InfiniteTimeSpan)
                 {
+                    LeaveIfJoinedAtStart();
                     await rearm.Task.WaitAsync(ended.Token).ConfigureAwait(false);
                 }
                 else
@@ -108,6 +164,7 @@ internal sealed class DeadlockWatchdog(
         }
         finally
         {
+            LeaveIfJoinedAtStart();
             options.Applied -= OnApplied;
             lock (_gate)
             {
@@ -120,7 +177,11 @@ internal sealed class DeadlockWatchdog(
     private async Task WatchAsync(TimeSpan interval, Task rearm, CancellationToken ended)
     {
         Interlocked.Increment(ref s_running);
-        Join();
+        if (!TakeJoinedAtStart())
+        {
+            Join();
+        }
+
         var timer = new PeriodicTimer(interval, time);
         try
         {
@@ -187,6 +248,9 @@ internal sealed class DeadlockWatchdog(
     private void Join() => s_watchdogs.Join(this);
 
     private void Leave() => s_watchdogs.Leave(this);
+
+    /// <summary>Whether this watchdog is in the order that decides who logs a cycle; tests read it.</summary>
+    internal bool IsInReportingOrder => s_watchdogs.Contains(this);
 
     /// <summary>Whether this watchdog is the one that logs <paramref name="cycle"/> (see the remarks).</summary>
     /// <remarks>A cycle of no running host's locks is reported by the first started (this one, if it scans before joining the list).</remarks>

@@ -26,6 +26,9 @@ internal sealed class ReportingHosts<T>
         }
     }
 
+    /// <summary>Whether <paramref name="member"/> is in the list now.</summary>
+    public bool Contains(T member) => Array.IndexOf(Volatile.Read(ref _members), member) >= 0;
+
     /// <summary>Removes <paramref name="member"/>; nothing if it is not in the list.</summary>
     public void Leave(T member)
     {
