@@ -108,6 +108,33 @@ public sealed class OptionsReloadTests
     }
 
     [Fact]
+    public async Task A_change_callback_that_arrives_late_with_older_values_does_not_put_them_back()
+    {
+        // Two reloads whose callbacks overlap (a file watcher's and a Reload() call) may apply in either order: the
+        // callback of the older one, run last, must not undo the newer. Simulated by handing the callback the values
+        // the host started with after a reload applied newer ones.
+        var ct = TestContext.Current.CancellationToken;
+        using var app = new ReloadableHost(Started, l => l.AddExclusiveLock("accounts"));
+        await app.Host.StartAsync(ct);
+        var monitor = app.Host.Services.GetRequiredService<IOptionsMonitor<LocksmithOptions>>();
+        var older = monitor.CurrentValue;
+        app.Reload("""
+            { "DefaultTimeout": "00:00:07", "OrderViolationAction": "Throw", "LongWaitThreshold": "00:00:30",
+              "WatchdogInterval": "01:00:00", "HealthWindow": "01:00:00", "DegradedTimeoutCount": 2 }
+            """);
+        var reloader = app.Host.Services.GetServices<IHostedService>().OfType<LocksmithOptionsReloader>().Single();
+
+        reloader.OnChange(older, Options.DefaultName);
+        var policy = PolicySnapshot.Take();
+        var running = app.Host.Services.GetRequiredService<RunningOptions>().Current;
+        await app.Host.StopAsync(ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(7), policy.DefaultTimeout);
+        Assert.Equal(2, running.DegradedTimeoutCount);
+        Assert.Single(app.Host.Logs(LocksmithEventIds.OptionsReloaded));
+    }
+
+    [Fact]
     public async Task A_reload_turns_the_watchdog_off_and_on_again()
     {
         var ct = TestContext.Current.CancellationToken;

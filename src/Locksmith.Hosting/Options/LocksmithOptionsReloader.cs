@@ -109,7 +109,8 @@ internal sealed class LocksmithOptionsReloader(
         }
     }
 
-    private void OnChange(LocksmithOptions configured, string? name)
+    /// <summary>The monitor's change callback (internal for tests, which hand it a late, stale value).</summary>
+    internal void OnChange(LocksmithOptions configured, string? name)
     {
         if (name is not null && name != Options.DefaultName)
         {
@@ -124,7 +125,9 @@ internal sealed class LocksmithOptionsReloader(
             {
                 if (_subscription is not null)
                 {
-                    Apply(configured);
+                    // The monitor's value now, not the one this callback was handed: of two reloads whose callbacks
+                    // overlap, the one that applies last would otherwise put the older values back.
+                    Apply(monitor.CurrentValue);
                 }
             }
         }
