@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
 using System.Threading.Tasks;
+using Locksmith.CodeFixes.Support;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
@@ -32,11 +33,8 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var diagnostic = context.Diagnostics[0];
-        var span = diagnostic.Location.SourceSpan;
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null || model is null || !root.FullSpan.Contains(span) ||
-            root.FindNode(span, getInnermostNodeForTie: true).FirstAncestorOrSelf<AttributeSyntax>() is not { } attribute ||
+        if (await DiagnosticSite.FindAsync(context).ConfigureAwait(false) is not var (root, model, span, node) ||
+            node.FirstAncestorOrSelf<AttributeSyntax>() is not { } attribute ||
             attribute.Span != span ||
             attribute.Parent is not AttributeListSyntax { Target.Identifier.RawKind: (int)SyntaxKind.FieldKeyword } list ||
             list.Parent is not PropertyDeclarationSyntax property ||

@@ -35,11 +35,8 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var diagnostic = context.Diagnostics[0];
-        var span = diagnostic.Location.SourceSpan;
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null || model is null || !root.FullSpan.Contains(span) ||
-            root.FindNode(span, getInnermostNodeForTie: true) is not ExpressionSyntax locked ||
+        if (await DiagnosticSite.FindAsync(context).ConfigureAwait(false) is not var (root, model, span, node) ||
+            node is not ExpressionSyntax locked ||
             locked.Span != span ||
             locked.FirstAncestorOrSelf<LockStatementSyntax>() is not { } statement ||
             !statement.Expression.Span.Contains(span) ||

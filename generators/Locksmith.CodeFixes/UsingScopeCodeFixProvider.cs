@@ -36,11 +36,8 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var diagnostic = context.Diagnostics[0];
-        var span = diagnostic.Location.SourceSpan;
-        var root = await context.Document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
-        var model = await context.Document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
-        if (root is null || model is null || !root.FullSpan.Contains(span) ||
-            root.FindNode(span, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation ||
+        if (await DiagnosticSite.FindAsync(context).ConfigureAwait(false) is not var (root, model, span, node) ||
+            node is not InvocationExpressionSyntax invocation ||
             invocation.Span != span ||
             Declaration(invocation) is not { } statement ||
             model.GetDeclaredSymbol(statement.Declaration.Variables[0], context.CancellationToken) is not ILocalSymbol { Type: { } type } local)
