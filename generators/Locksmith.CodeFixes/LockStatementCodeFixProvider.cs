@@ -16,8 +16,10 @@ namespace Locksmith.CodeFixes;
 /// LSM0024 on a <c>lock</c> statement: rewrites <c>lock (x) { … }</c> to <c>using (x.Acquire()) { … }</c>, taking the
 /// lock in the mode a <c>lock</c> means, exclusively: <c>Acquire()</c> for an exclusive or reentrant lock (and the
 /// other <c>IExclusiveAccessLock</c>s), <c>AcquireWrite()</c> for a read-write lock, and in an <c>async</c> function
-/// <c>await x.AcquireAsync()</c> (<c>AcquireWriteAsync()</c>) for an async lock. Nothing for a keyed lock (which key?),
-/// an async lock outside an async function, or the <c>Monitor</c> calls (whose Enter and Exit are apart).
+/// (or top-level statements that await) <c>await x.AcquireAsync()</c> (<c>AcquireWriteAsync()</c>) for an async lock.
+/// Nothing for a keyed lock (which key?), an async lock outside an async function or where a ref struct value (a
+/// synchronous lock's scope) is in scope, which the new <c>await</c> would have to keep (CS4007), or the
+/// <c>Monitor</c> calls (whose Enter and Exit are apart).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(LockStatementCodeFixProvider))]
 [Shared]
@@ -48,7 +50,7 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
         var capabilities = LockCapabilitiesReader.Of(type);
         bool isAsync = capabilities.IsAsync();
         if (!capabilities.IsLock() || (capabilities & LockCapabilities.Keyed) != 0 ||
-            (isAsync && !ScopeShapes.CanAwaitAt(statement)))
+            (isAsync && (!ScopeShapes.CanAwaitAt(statement) || ScopeShapes.RefLikeInScope(statement, model, context.CancellationToken))))
         {
             return;
         }
@@ -130,7 +132,7 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
         var function = ScopeShapes.EnclosingFunction(statement);
         if (function is null)
         {
-            return csharp13 || !TopLevelAwaits(statement);
+            return csharp13 || !ScopeShapes.TopLevelAwaits(statement);
         }
 
         bool iterator = function.DescendantNodes(static n => n is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
@@ -142,13 +144,6 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
 
         return !ScopeShapes.IsInAsyncFunction(statement) || csharp13;
     }
-
-    /// <summary>Whether the top-level statements around <paramref name="statement"/> await (outside lambdas and local functions).</summary>
-    private static bool TopLevelAwaits(LockStatementSyntax statement) =>
-        statement.FirstAncestorOrSelf<CompilationUnitSyntax>() is { } unit &&
-        unit.Members.OfType<GlobalStatementSyntax>().Any(static global =>
-            global.DescendantTokens(static n => n is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
-                .Any(static t => t.IsKind(SyntaxKind.AwaitKeyword)));
 
     /// <summary>Whether <c>expression.Acquire()</c> would bind otherwise than to the whole expression (<c>a ?? b</c>, <c>(T)x</c>, <c>a?.b</c>).</summary>
     private static bool NeedsParentheses(ExpressionSyntax expression) =>

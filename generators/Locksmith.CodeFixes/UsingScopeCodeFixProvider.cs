@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -15,10 +16,11 @@ namespace Locksmith.CodeFixes;
 /// LSM0053 on a scope kept in a local: turns <c>var scope = x.Acquire();</c> (or <c>= await x.AcquireAsync();</c>)
 /// into <c>using var scope = …;</c>, which disposes it, releasing the lock, where the block ends. Offered where the
 /// scope's type is <c>IDisposable</c> (every Locksmith scope is, <c>AsyncLockScope</c> included, whose
-/// <c>DisposeAsync</c> only calls <c>Dispose</c>); in an <c>async</c> function, <c>await using var</c> besides where it
-/// is also <c>IAsyncDisposable</c> (a PostgreSQL scope releases without blocking that way). Only for a declaration of
-/// one local that is a statement of a block; nothing for a discarded scope or an <c>out</c> one, which have no
-/// declaration to change.
+/// <c>DisposeAsync</c> only calls <c>Dispose</c>), and not for a ref struct scope that an <c>await</c> or <c>yield</c>
+/// after it in its block would outlive; in an <c>async</c> function (or top-level statements that await),
+/// <c>await using var</c> besides where it is also <c>IAsyncDisposable</c> (a PostgreSQL scope releases without
+/// blocking that way). Only for a declaration of one local that is a statement of a block or of the top-level
+/// statements; nothing for a discarded scope or an <c>out</c> one, which have no declaration to change.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UsingScopeCodeFixProvider))]
 [Shared]
@@ -45,7 +47,9 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
             return;
         }
 
-        if (ScopeShapes.IsDisposable(type))
+        // A ref struct scope with 'using' lives to the end of its block: across an await or yield after it, which the
+        // compiler refuses (CS4007) where, undisposed, the scope was dead by then.
+        if (ScopeShapes.IsDisposable(type) && !(type.IsRefLikeType && StatementsAfter(statement).Any(static s => ScopeShapes.AwaitsOrYields(s, yields: true))))
         {
             context.RegisterCodeFix(
                 CodeAction.Create(
@@ -68,8 +72,9 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
 
     /// <summary>
     /// The declaration statement whose one local the acquisition (through <c>await</c>, <c>ConfigureAwait</c>,
-    /// parentheses or casts) initializes, when a <c>using</c> can go on it: a statement of a block (not of a switch
-    /// section, CS8647) with no label in the block, before it or after it, that a <c>goto</c> could jump over it to (CS8648).
+    /// parentheses or casts) initializes, when a <c>using</c> can go on it: a statement of a block or of the top-level
+    /// statements (not of a switch section, CS8647) with no label among them, before it or after it, that a <c>goto</c>
+    /// could jump over it to (CS8648, CS8649).
     /// </summary>
     private static LocalDeclarationStatementSyntax? Declaration(InvocationExpressionSyntax invocation)
     {
@@ -85,13 +90,25 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
             declaration.Parent is not LocalDeclarationStatementSyntax statement ||
             statement.UsingKeyword.IsKind(SyntaxKind.UsingKeyword) ||
             statement.IsConst ||
-            statement.Parent is not BlockSyntax block)
+            statement.Parent is not (BlockSyntax or GlobalStatementSyntax))
         {
             return null;
         }
 
-        return block.Statements.Any(static s => s is LabeledStatementSyntax) ? null : statement;
+        return Siblings(statement).Any(static s => s is LabeledStatementSyntax) ? null : statement;
     }
+
+    /// <summary>The statements of the block (or the top-level statements) that <paramref name="statement"/> is one of.</summary>
+    private static IEnumerable<StatementSyntax> Siblings(StatementSyntax statement) => statement.Parent switch
+    {
+        BlockSyntax block => block.Statements,
+        GlobalStatementSyntax { Parent: CompilationUnitSyntax unit } => unit.Members.OfType<GlobalStatementSyntax>().Select(static g => g.Statement),
+        _ => Enumerable.Empty<StatementSyntax>(),
+    };
+
+    /// <summary>The statements after <paramref name="statement"/> in its block (or top-level statements), to its end.</summary>
+    private static IEnumerable<StatementSyntax> StatementsAfter(StatementSyntax statement) =>
+        Siblings(statement).SkipWhile(s => s != statement).Skip(1);
 
     /// <summary>The statement with <c>using</c> (<c>await using</c>) in front, where its leading trivia was.</summary>
     private static LocalDeclarationStatementSyntax WithUsing(LocalDeclarationStatementSyntax statement, bool awaited)

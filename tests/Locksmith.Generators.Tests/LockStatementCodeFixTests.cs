@@ -1,7 +1,6 @@
 using System.Threading.Tasks;
 using Locksmith.CodeFixes;
 using Locksmith.Generators.Tests.Support;
-using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 
 namespace Locksmith.Generators.Tests;
@@ -179,24 +178,91 @@ public sealed class LockStatementCodeFixTests
     public async Task TopLevelStatementsThatAwait_RefScope_OnlyFromCSharp13()
     {
         // Top-level statements that await compile to an async Main: before C# 13 no ref struct local goes there (CS9202).
-        var csharp12 = Program(TopLevelSource, LanguageVersion.CSharp12);
+        var csharp12 = CodeFixHarness.Document(TopLevelSource, LanguageVersion.CSharp12);
         var spans = await CodeFixHarness.DiagnosticsAsync(csharp12, "LSM0024");
         Assert.Empty(await CodeFixHarness.ActionsAsync(s_provider, csharp12, Assert.Single(spans)));
 
-        var csharp13 = Program(TopLevelSource, LanguageVersion.CSharp13);
+        var csharp13 = CodeFixHarness.Document(TopLevelSource, LanguageVersion.CSharp13);
         spans = await CodeFixHarness.DiagnosticsAsync(csharp13, "LSM0024");
         var action = Assert.Single(await CodeFixHarness.ActionsAsync(s_provider, csharp13, Assert.Single(spans)));
         var fixedDocument = await CodeFixHarness.ApplyAsync(action, csharp13);
         Assert.Contains("using (gate.Acquire())", (await fixedDocument.GetTextAsync()).ToString(), System.StringComparison.Ordinal);
         await CodeFixHarness.AssertCleanAsync(fixedDocument);
-
-        static Document Program(string source, LanguageVersion version)
-        {
-            var document = CodeFixHarness.Document(source, version);
-            var project = document.Project.WithCompilationOptions(document.Project.CompilationOptions!.WithOutputKind(OutputKind.ConsoleApplication));
-            return project.GetDocument(document.Id)!;
-        }
     }
+
+    private const string TopLevelAsyncSource = """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        var gate = new AsyncExclusiveLock();
+        int n = 0;
+        await Task.Yield();
+        // one at a time
+        lock (gate) // the gate
+        {
+            n++;
+        }
+
+        System.Console.WriteLine(n);
+        """;
+
+    [Theory]
+    [InlineData(LanguageVersion.CSharp12)]
+    [InlineData(LanguageVersion.Preview)]
+    public Task TopLevelStatementsThatAwait_AsyncLock_AwaitsAcquireAsync(LanguageVersion version) => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        TopLevelAsyncSource,
+        "LSM0024",
+        "Use 'using (await gate.AcquireAsync())'",
+        TopLevelAsyncSource.Replace("lock (gate) // the gate", "using (await gate.AcquireAsync()) // the gate"),
+        version);
+
+    [Fact]
+    public Task TopLevelStatementsThatDoNotAwait_AsyncLock_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        TopLevelAsyncSource.Replace("await Task.Yield();\n", string.Empty),
+        "LSM0024", 1);
+
+    [Fact]
+    public Task AsyncLockWhereARefStructScopeIsInScope_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly ExclusiveLock _sync = new();
+            private readonly AsyncExclusiveLock _async = new();
+            private int _n;
+
+            // The await the fix adds would keep the synchronous lock's ref struct scope across it (CS4007).
+            public async Task DeclaredAsync()
+            {
+                await Task.Yield();
+                using var scope = _sync.Acquire();
+                lock (_async) { _n++; }
+            }
+
+            public async Task DisposedAfterAsync()
+            {
+                await Task.Yield();
+                var scope = _sync.Acquire();
+                lock (_async) { _n++; }
+                scope.Dispose();
+            }
+
+            public async Task InAUsingStatementAsync()
+            {
+                await Task.Yield();
+                using (_sync.Acquire())
+                {
+                    lock (_async) { _n++; }
+                }
+            }
+        }
+        """,
+        "LSM0024", 3);
 
     [Fact]
     public async Task AsyncLockInsideAnotherLock_NoFix_ForNoAwaitGoesThere()

@@ -165,6 +165,200 @@ public sealed class UsingScopeCodeFixTests
         "LSM0053", 1);
 
     [Fact]
+    public Task RefScopeThatAnAwaitOrYieldFollows_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            // With 'using' the ref struct scope would live across the await (the yield), CS4007; undisposed it is dead by then.
+            public async Task AddAsync()
+            {
+                var scope = _lock.Acquire();
+                _n++;
+                await Task.Yield();
+            }
+
+            public IEnumerable<int> Items()
+            {
+                var scope = _lock.Acquire();
+                _n++;
+                yield return _n;
+            }
+        }
+        """,
+        "LSM0053", 2);
+
+    [Fact]
+    public Task RefScopeAfterTheAwait_UsingVar() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task AddAsync()
+            {
+                await Task.Yield();
+                var scope = _lock.Acquire();
+                _n++;
+            }
+        }
+        """,
+        "LSM0053",
+        "Declare 'scope' with 'using'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task AddAsync()
+            {
+                await Task.Yield();
+                using var scope = _lock.Acquire();
+                _n++;
+            }
+        }
+        """);
+
+    [Fact]
+    public Task TopLevelStatements_UsingVar_KeepingComments() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        var gate = new ExclusiveLock();
+        int n = 0;
+        // held to the end of the program
+        var scope = gate.Acquire(); // the gate
+        n++;
+        System.Console.WriteLine(n);
+        """,
+        "LSM0053",
+        "Declare 'scope' with 'using'",
+        """
+        using Locksmith;
+
+        var gate = new ExclusiveLock();
+        int n = 0;
+        // held to the end of the program
+        using var scope = gate.Acquire(); // the gate
+        n++;
+        System.Console.WriteLine(n);
+        """);
+
+    private const string TopLevelAsyncSource = """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        var gate = new AsyncExclusiveLock();
+        int n = 0;
+        /* held to the end */ var scope = await gate.AcquireAsync(); // the gate
+        n++;
+        System.Console.WriteLine(n);
+        """;
+
+    [Fact]
+    public async Task TopLevelStatementsThatAwait_AwaitUsingBesideUsing()
+    {
+        Assert.Equal(
+            ["Declare 'scope' with 'using'", "Declare 'scope' with 'await using'"],
+            await CodeFixHarness.TitlesAsync(s_provider, TopLevelAsyncSource, "LSM0053"));
+        await CodeFixHarness.AssertFixAsync(
+            s_provider, TopLevelAsyncSource, "LSM0053", "Declare 'scope' with 'await using'",
+            TopLevelAsyncSource.Replace("/* held to the end */ var scope", "/* held to the end */ await using var scope"));
+    }
+
+    [Fact]
+    public Task TopLevelStatementsWithALabel_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        var gate = new ExclusiveLock();
+        int n = 0;
+        // 'using var' here would not compile: a goto cannot jump to a location after a using declaration (CS8648).
+        if (args.Length > 0) goto done;
+        var scope = gate.Acquire();
+        n++;
+        done:
+        System.Console.WriteLine(n);
+        """,
+        "LSM0053", 1);
+
+    [Fact]
+    public Task TopLevelRefScopeThatAnAwaitFollows_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        var gate = new ExclusiveLock();
+        int n = 0;
+        var scope = gate.Acquire();
+        n++;
+        await Task.Yield();
+        System.Console.WriteLine(n);
+        """,
+        "LSM0053", 1);
+
+    [Fact]
+    public async Task FixAll_TopLevelStatements_AndABlockInThem()
+    {
+        string fixedText = await CodeFixHarness.FixAllAsync(
+            s_provider,
+            """
+            using Locksmith;
+
+            var gate = new ExclusiveLock();
+            var rw = new ReadWriteLock();
+            int n = 0;
+            var scope = gate.Acquire();
+            if (args.Length > 0)
+            {
+                var read = rw.AcquireRead();
+                n++;
+            }
+
+            System.Console.WriteLine(n);
+            """,
+            "LSM0053",
+            "LSM0053.Using");
+
+        Assert.Equal(
+            CodeFixHarness.Normalize("""
+            using Locksmith;
+
+            var gate = new ExclusiveLock();
+            var rw = new ReadWriteLock();
+            int n = 0;
+            using var scope = gate.Acquire();
+            if (args.Length > 0)
+            {
+                using var read = rw.AcquireRead();
+                n++;
+            }
+
+            System.Console.WriteLine(n);
+            """),
+            fixedText);
+    }
+
+    [Fact]
     public async Task FixAll_DeclaresEveryScopeWithUsing()
     {
         string fixedText = await CodeFixHarness.FixAllAsync(

@@ -1,4 +1,5 @@
 using System.Linq;
+using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -54,12 +55,66 @@ internal static class ScopeShapes
         return true;
     }
 
-    /// <summary>Whether the function around <paramref name="node"/> is declared <c>async</c>.</summary>
+    /// <summary>
+    /// Whether the function around <paramref name="node"/> is declared <c>async</c>, or is top-level statements of
+    /// which one awaits (they compile to an async <c>Main</c>).
+    /// </summary>
     public static bool IsInAsyncFunction(SyntaxNode node) => EnclosingFunction(node) switch
     {
         MethodDeclarationSyntax method => method.Modifiers.Any(SyntaxKind.AsyncKeyword),
         LocalFunctionStatementSyntax local => local.Modifiers.Any(SyntaxKind.AsyncKeyword),
         AnonymousFunctionExpressionSyntax lambda => lambda.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword),
+        null => IsInTopLevelStatements(node) && TopLevelAwaits(node),
         _ => false,
     };
+
+    /// <summary>Whether <paramref name="node"/> is in top-level statements, outside their lambdas and local functions.</summary>
+    public static bool IsInTopLevelStatements(SyntaxNode node) =>
+        EnclosingFunction(node) is null && node.FirstAncestorOrSelf<GlobalStatementSyntax>() is not null;
+
+    /// <summary>Whether the top-level statements of <paramref name="node"/>'s file await (outside lambdas and local functions).</summary>
+    public static bool TopLevelAwaits(SyntaxNode node) =>
+        node.FirstAncestorOrSelf<CompilationUnitSyntax>() is { } unit &&
+        unit.Members.OfType<GlobalStatementSyntax>().Any(static global => AwaitsOrYields(global, yields: false));
+
+    /// <summary>
+    /// Whether <paramref name="node"/> holds an <c>await</c> (<c>await foreach</c>, <c>await using</c> included) or,
+    /// with <paramref name="yields"/>, a <c>yield</c>, outside its lambdas and local functions.
+    /// </summary>
+    public static bool AwaitsOrYields(SyntaxNode node, bool yields) =>
+        node.DescendantTokens(static n => n is not (LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax))
+            .Any(t => t.IsKind(SyntaxKind.AwaitKeyword) || (yields && t.IsKind(SyntaxKind.YieldKeyword)));
+
+    /// <summary>
+    /// Whether a ref struct value or a ref local of the function around <paramref name="node"/> may be alive there:
+    /// one declared before it and still in scope, the resource of a <c>using</c> statement around it, the enumerator
+    /// of a <c>foreach</c> around it. An <c>await</c> at <paramref name="node"/> would keep it across (CS4007). Not a
+    /// liveness analysis: a local no longer used after <paramref name="node"/> counts too.
+    /// </summary>
+    public static bool RefLikeInScope(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    {
+        var function = EnclosingFunction(node);
+        foreach (var ancestor in node.Ancestors())
+        {
+            if (ancestor == function)
+            {
+                break;
+            }
+
+            if ((ancestor is UsingStatementSyntax { Expression: { } resource } &&
+                 model.GetTypeInfo(resource, cancellationToken).Type is { IsRefLikeType: true }) ||
+                (ancestor is CommonForEachStatementSyntax forEach &&
+                 model.GetForEachStatementInfo(forEach).GetEnumeratorMethod?.ReturnType is { IsRefLikeType: true }))
+            {
+                return true;
+            }
+        }
+
+        return model.LookupSymbols(node.SpanStart).OfType<ILocalSymbol>().Any(local =>
+            (local.IsRef || local.Type.IsRefLikeType) &&
+            local.DeclaringSyntaxReferences.Any(reference =>
+                reference.SyntaxTree == node.SyntaxTree &&
+                reference.Span.End <= node.SpanStart &&
+                EnclosingFunction(reference.GetSyntax(cancellationToken)) == function));
+    }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
@@ -9,6 +10,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Text;
 
 namespace Locksmith.Generators.Tests.Support;
@@ -20,19 +22,23 @@ namespace Locksmith.Generators.Tests.Support;
 /// </summary>
 internal static class CodeFixHarness
 {
-    /// <summary>A document <c>Source0.cs</c> holding <paramref name="source"/>, in C# 14 (Preview) unless told otherwise.</summary>
+    /// <summary>
+    /// A document <c>Source0.cs</c> holding <paramref name="source"/>, in C# 14 (Preview) unless told otherwise; a
+    /// source of top-level statements is a console program's (a library's would not compile, CS8805).
+    /// </summary>
     public static Document Document(string source, LanguageVersion? version = null)
     {
         var workspace = new AdhocWorkspace();
         var projectId = ProjectId.CreateNewId();
         var parseOptions = version is { } v ? TestCompilation.ParseOptions.WithLanguageVersion(v) : TestCompilation.ParseOptions;
+        bool program = CSharpSyntaxTree.ParseText(source, parseOptions).GetCompilationUnitRoot().Members.OfType<GlobalStatementSyntax>().Any();
         var solution = workspace.CurrentSolution.AddProject(ProjectInfo.Create(
             projectId,
             VersionStamp.Create(),
             "Locksmith.CodeFixes.TestInput",
             "Locksmith.CodeFixes.TestInput",
             LanguageNames.CSharp,
-            compilationOptions: TestCompilation.Options,
+            compilationOptions: program ? TestCompilation.Options.WithOutputKind(OutputKind.ConsoleApplication) : TestCompilation.Options,
             parseOptions: parseOptions,
             metadataReferences: TestCompilation.References));
         var documentId = DocumentId.CreateNewId(projectId);
@@ -159,11 +165,17 @@ internal static class CodeFixHarness
         return (await fixedDocument.GetTextAsync()).ToString();
     }
 
-    /// <summary>Asserts that the document's project compiles with its generated code without a warning or error, Locksmith's included.</summary>
+    /// <summary>
+    /// Asserts that the document's project compiles with its generated code without a warning or error, Locksmith's
+    /// included. It is emitted: some errors come only then (CS4007, a ref struct kept across an await).
+    /// </summary>
     public static async Task AssertCleanAsync(Document document)
     {
         var run = await RunAsync(document);
+        var emitted = run.Output.Emit(Stream.Null).Diagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning || d.IsWarningAsError);
         var problems = GeneratorHarness.CompileProblems(run)
+            .Concat(TestCompilation.Problems(emitted))
+            .Distinct()
             .Concat(run.LocksmithDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning))
             .Select(static d => d.ToString())
             .ToList();
