@@ -89,6 +89,117 @@ public sealed class GuardWithLockCodeFixTests
         }
         """);
 
+    private const string ReadCache = """
+        using Locksmith;
+
+        public partial class Cache
+        {
+            private readonly ExclusiveLock _exclusive = new();
+            private readonly ReadWriteLock _rw = new();
+            public int Value;
+
+            ATTRIBUTE
+            private int ReadCore() => Value;
+        }
+        """;
+
+    [Theory]
+    [InlineData(
+        // One argument a line: the new one gets a line of its own, indented as the others.
+        """
+        [Guarded(
+                Access = LockAccess.Read,
+                TimeoutMilliseconds = 100)]
+        """,
+        """
+        [Guarded(
+                Lock = nameof(_rw),
+                Access = LockAccess.Read,
+                TimeoutMilliseconds = 100)]
+        """)]
+    [InlineData(
+        // Aligned under the first: the new one takes the first's place, which goes to a line of its own.
+        """
+        [Guarded(Access = LockAccess.Read,
+                     TimeoutMilliseconds = 100)]
+        """,
+        """
+        [Guarded(Lock = nameof(_rw),
+                     Access = LockAccess.Read,
+                     TimeoutMilliseconds = 100)]
+        """)]
+    [InlineData(
+        // A comment above an argument stays above it.
+        """
+        [Guarded(
+                // readers share it
+                Access = LockAccess.Read)]
+        """,
+        """
+        [Guarded(
+                Lock = nameof(_rw),
+                // readers share it
+                Access = LockAccess.Read)]
+        """)]
+    [InlineData(
+        // On one line, a comment before an argument stays before it.
+        "[Guarded(/* readers */ Access = LockAccess.Read)]",
+        "[Guarded(Lock = nameof(_rw), /* readers */ Access = LockAccess.Read)]")]
+    [InlineData(
+        // A list of attributes over several lines.
+        """
+        [
+                System.ComponentModel.Description("the value"),
+                Guarded(Access = LockAccess.Read),
+            ]
+        """,
+        """
+        [
+                System.ComponentModel.Description("the value"),
+                Guarded(Lock = nameof(_rw), Access = LockAccess.Read),
+            ]
+        """)]
+    public Task MultiLineAttributes_TheNewArgumentIsLaidOutAsTheOthers(string attribute, string expected) => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        ReadCache.Replace("ATTRIBUTE", attribute),
+        "LSM0031",
+        "Guard with '_rw'",
+        ReadCache.Replace("ATTRIBUTE", expected));
+
+    [Fact]
+    public Task KeyedLock_MultiLineAttribute_LockFirst_StripeByLast_EachOnItsLine() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Sessions
+        {
+            private readonly StripedLock<string> _stripes = new(8);
+            private int _n;
+
+            [Guarded(
+                TimeoutMilliseconds = 100)] // bounded
+            private void TouchCore(string user, int count) => _n += count;
+        }
+        """,
+        "LSM0031",
+        "Guard with '_stripes', striped by 'user'",
+        """
+        using Locksmith;
+
+        public partial class Sessions
+        {
+            private readonly StripedLock<string> _stripes = new(8);
+            private int _n;
+
+            [Guarded(
+                Lock = nameof(_stripes),
+                TimeoutMilliseconds = 100,
+                StripeBy = nameof(user))] // bounded
+            private void TouchCore(string user, int count) => _n += count;
+        }
+        """);
+
     [Fact]
     public async Task ReadAccessMethod_OffersNoExclusiveLock()
     {

@@ -54,6 +54,106 @@ public sealed class StripeByCodeFixTests
         "Stripe by 'id'",
         Source.Replace("[Guarded(Lock = nameof(_stripes))]", "[Guarded(StripeBy = nameof(id), Lock = nameof(_stripes))]"));
 
+    [Theory]
+    [InlineData(
+        """
+        [Guarded(
+                Lock = nameof(_stripes))]
+        """,
+        """
+        [Guarded(
+                Lock = nameof(_stripes),
+                StripeBy = nameof(account))]
+        """)]
+    [InlineData(
+        """
+        [Guarded(
+                Lock = nameof(_stripes),
+                TimeoutMilliseconds = 100)]
+        """,
+        """
+        [Guarded(
+                Lock = nameof(_stripes),
+                TimeoutMilliseconds = 100,
+                StripeBy = nameof(account))]
+        """)]
+    [InlineData(
+        // The closing parenthesis on a line of its own, after a comment: the comment stays with its argument.
+        """
+        [Guarded(
+                Lock = nameof(_stripes) // one stripe per account
+            )]
+        """,
+        """
+        [Guarded(
+                Lock = nameof(_stripes), // one stripe per account
+                StripeBy = nameof(account)
+            )]
+        """)]
+    [InlineData(
+        """
+        [Guarded(Lock = nameof(_stripes),
+                     TimeoutMilliseconds = 100)] // bounded
+        """,
+        """
+        [Guarded(Lock = nameof(_stripes),
+                     TimeoutMilliseconds = 100,
+                     StripeBy = nameof(account))] // bounded
+        """)]
+    public Task MultiLineAttributes_StripeByIsLaidOutAsTheOthers(string attribute, string expected) => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        Source.Replace("[Guarded(Lock = nameof(_stripes))]", attribute),
+        "LSM0008",
+        "Stripe by 'account'",
+        Source.Replace("[Guarded(Lock = nameof(_stripes))]", expected));
+
+    [Fact]
+    public async Task FixAll_StripesEveryMethodByItsParameter_EachAttributeInItsOwnLayout()
+    {
+        string fixedText = await CodeFixHarness.FixAllAsync(
+            s_provider,
+            """
+            using Locksmith;
+
+            public partial class Ledger
+            {
+                private readonly StripedLock<long> _stripes = new(8);
+                private long _total;
+
+                [Guarded(Lock = nameof(_stripes))]
+                private void PostCore(long id) => _total += id;
+
+                [Guarded(
+                    Lock = nameof(_stripes),
+                    TimeoutMilliseconds = 100)]
+                private void UndoCore(long id) => _total -= id;
+            }
+            """,
+            "LSM0008",
+            "LSM0008.StripeBy.id");
+
+        Assert.Equal(
+            CodeFixHarness.Normalize("""
+            using Locksmith;
+
+            public partial class Ledger
+            {
+                private readonly StripedLock<long> _stripes = new(8);
+                private long _total;
+
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(id))]
+                private void PostCore(long id) => _total += id;
+
+                [Guarded(
+                    Lock = nameof(_stripes),
+                    TimeoutMilliseconds = 100,
+                    StripeBy = nameof(id))]
+                private void UndoCore(long id) => _total -= id;
+            }
+            """),
+            fixedText);
+    }
+
     [Fact]
     public Task NoParameterConvertsToTheKey_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,

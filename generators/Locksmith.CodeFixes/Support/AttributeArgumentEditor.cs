@@ -36,25 +36,103 @@ internal static class AttributeArgumentEditor
 
         var nodes = new List<AttributeArgumentSyntax>(list.Arguments);
         var separators = new List<SyntaxToken>(list.Arguments.GetSeparators());
-        var comma = SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space);
 
         // After the positional arguments, which must come first.
         int index = first ? nodes.Count(static a => a.NameEquals is null && a.NameColon is null) : nodes.Count;
+
+        // Arguments a line each (or aligned under the first) get the new one on a line of its own, indented as they
+        // are: the formatter never breaks an argument list, so the trivia is copied from the neighbours, as Roslyn's
+        // own Change Signature does. On one line, ", " does.
+        var lineStarter = nodes.Skip(nodes.Count == 1 ? 0 : 1).FirstOrDefault(StartsLine);
+        if (lineStarter is null)
+        {
+            var comma = SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space);
+            if (index < nodes.Count)
+            {
+                // The new argument takes the whitespace before the one it goes before; a comment there (the trailing
+                // trivia of the token before it) stays with its argument, after the new comma.
+                var leading = nodes[index].GetLeadingTrivia();
+                int spaces = leading.TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count();
+                argument = argument.WithLeadingTrivia(leading.Take(spaces));
+                nodes[index] = nodes[index].WithLeadingTrivia(leading.Skip(spaces));
+                var before = index == 0 ? list.OpenParenToken : separators[index - 1];
+                if (before.TrailingTrivia.Any(static t => t.IsKind(SyntaxKind.MultiLineCommentTrivia)) &&
+                    !before.TrailingTrivia.Any(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)))
+                {
+                    comma = comma.WithTrailingTrivia(before.TrailingTrivia[0].IsKind(SyntaxKind.WhitespaceTrivia)
+                        ? before.TrailingTrivia
+                        : before.TrailingTrivia.Insert(0, SyntaxFactory.Space));
+                    if (index == 0)
+                    {
+                        list = list.WithOpenParenToken(before.WithTrailingTrivia());
+                    }
+                    else
+                    {
+                        separators[index - 1] = before.WithTrailingTrivia(SyntaxFactory.Space);
+                    }
+                }
+
+                nodes.Insert(index, argument);
+                separators.Insert(index, comma);
+            }
+            else
+            {
+                nodes.Add(argument);
+                separators.Add(comma);
+            }
+
+            return attribute.WithArgumentList(list.WithArguments(SyntaxFactory.SeparatedList(nodes, separators)));
+        }
+
+        var endOfLine = lineStarter.GetFirstToken().GetPreviousToken().TrailingTrivia.Last(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        var newLineComma = SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(endOfLine);
         if (index < nodes.Count)
         {
-            // The new argument takes the place, and so the leading trivia, of the one it goes before.
-            argument = argument.WithLeadingTrivia(nodes[index].GetLeadingTrivia());
-            nodes[index] = nodes[index].WithoutLeadingTrivia();
+            if (StartsLine(nodes[index]))
+            {
+                argument = argument.WithLeadingTrivia(Indentation(nodes[index]));
+            }
+            else
+            {
+                // The first, on the line of the parenthesis: the new argument takes its place, it goes to a line of its own.
+                argument = argument.WithLeadingTrivia(nodes[index].GetLeadingTrivia());
+                nodes[index] = nodes[index].WithLeadingTrivia(Indentation(lineStarter));
+            }
+
             nodes.Insert(index, argument);
-            separators.Insert(index, comma);
+            separators.Insert(index, newLineComma);
         }
         else
         {
+            var last = nodes[nodes.Count - 1];
+            argument = argument.WithLeadingTrivia(Indentation(StartsLine(last) ? last : lineStarter));
+            var trailing = last.GetTrailingTrivia();
+            if (trailing.Any(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)))
+            {
+                // A comment (and the line end) after the last argument, the closing parenthesis on the next line: the
+                // comma goes before the comment, which stays with its argument, and the new argument ends that line.
+                nodes[nodes.Count - 1] = last.WithoutTrailingTrivia();
+                newLineComma = newLineComma.WithTrailingTrivia(trailing);
+                argument = argument.WithTrailingTrivia(endOfLine);
+            }
+
             nodes.Add(argument);
-            separators.Add(comma);
+            separators.Add(newLineComma);
         }
 
         return attribute.WithArgumentList(list.WithArguments(SyntaxFactory.SeparatedList(nodes, separators)));
+    }
+
+    /// <summary>Whether the argument is the first on its line: the token before it ends the line before.</summary>
+    private static bool StartsLine(AttributeArgumentSyntax argument) =>
+        argument.GetFirstToken().GetPreviousToken().TrailingTrivia.Any(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+
+    /// <summary>The whitespace in front of an argument that starts its line, after any comment lines above it.</summary>
+    private static SyntaxTriviaList Indentation(AttributeArgumentSyntax argument)
+    {
+        var leading = argument.GetLeadingTrivia();
+        int spaces = leading.Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count();
+        return SyntaxFactory.TriviaList(leading.Skip(leading.Count - spaces));
     }
 
     /// <summary><c>nameof(name)</c>, escaping a keyword (<c>nameof(@lock)</c>).</summary>
