@@ -65,9 +65,16 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
 
         // The others stay on the backing field; this one goes into a list of its own, where the list was. The new
         // list's brackets carry elastic trivia, so the code action's formatting puts the lists on lines of their own.
-        var rest = list.WithAttributes(list.Attributes.Remove(attribute));
+        // The comments above the list go with the first list, the indentation with both; a comment just before the
+        // attribute (after the comma or bracket before it, whose trailing trivia it is) stays in front of it.
+        int position = list.Attributes.IndexOf(attribute);
+        var before = position == 0 ? (list.Target is { } target ? target.ColonToken : list.OpenBracketToken) : list.Attributes.GetSeparator(position - 1);
+        var comments = before.TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia));
+        var leading = list.GetLeadingTrivia();
+        var indentation = leading.Skip(leading.Count - leading.Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count());
+        var rest = list.WithAttributes(list.Attributes.Remove(attribute)).WithLeadingTrivia(indentation);
         var own = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()))
-            .WithLeadingTrivia(list.GetLeadingTrivia());
+            .WithOpenBracketToken(SyntaxFactory.Token(leading, SyntaxKind.OpenBracketToken, SyntaxFactory.TriviaList(comments)));
         int index = property.AttributeLists.IndexOf(list);
         var lists = property.AttributeLists.RemoveAt(index).Insert(index, rest).Insert(index, own);
         return property.WithAttributeLists(lists);

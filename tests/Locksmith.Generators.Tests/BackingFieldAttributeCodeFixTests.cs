@@ -75,6 +75,65 @@ public sealed class BackingFieldAttributeCodeFixTests
         """);
 
     [Fact]
+    public Task AloneInItsList_CommentsStay() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            // the vault's gate
+            [/* level */ field: LockOrder(5)] // after the ledger
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            // the vault's gate
+            [/* level */ LockOrder(5)] // after the ledger
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """);
+
+    [Fact]
+    public Task BesideAnotherAttribute_CommentsStay_NoneTwice() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            // the balance
+            [field: NonSerialized, /* ours */ Guarded(Lock = nameof(_lock))] // serialized apart
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            // the balance
+            [/* ours */ Guarded(Lock = nameof(_lock))]
+            [field: NonSerialized] // serialized apart
+            public int Balance { get; set; }
+        }
+        """);
+
+    [Fact]
     public Task ThePropertyHasTheAttributeAlready_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,
         """

@@ -57,6 +57,26 @@ public sealed class GuardWithLockCodeFixTests
         }
         """);
 
+    [Theory]
+    [InlineData("[Guarded] /* under the lock */ public int Balance; // in cents", "[Guarded(Lock = nameof(_lock))] /* under the lock */ public int Balance; // in cents")]
+    [InlineData("[Guarded /* which? */] public int Balance;", "[Guarded(Lock = nameof(_lock)) /* which? */] public int Balance;")]
+    [InlineData("[Guarded(Lock = /* none yet */ \"\" /* empty */)] public int Balance;", "[Guarded(Lock = /* none yet */ nameof(_lock) /* empty */)] public int Balance;")]
+    public Task CommentsAroundTheAttribute_Stay(string field, string expected)
+    {
+        const string Source = """
+            using Locksmith;
+
+            public class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+
+                // the balance
+                FIELD
+            }
+            """;
+        return CodeFixHarness.AssertFixAsync(s_provider, Source.Replace("FIELD", field), "LSM0031", "Guard with '_lock'", Source.Replace("FIELD", expected));
+    }
+
     [Fact]
     public Task ReadAccessMethod_OnlyTheReadWriteLock_InsertedBeforeTheOtherArguments() => CodeFixHarness.AssertFixAsync(
         s_provider,

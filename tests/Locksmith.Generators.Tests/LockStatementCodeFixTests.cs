@@ -53,6 +53,48 @@ public sealed class LockStatementCodeFixTests
         """);
 
     [Fact]
+    public Task CommentsInsideTheHead_AndAfterTheBody_Stay() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task SaveAsync()
+            {
+                await Task.Yield();
+                /* one at a time */ lock /* not a Monitor */ (/* the store's */ _lock /* lock */) // held
+                    _n++; // the count
+                // done
+            }
+        }
+        """,
+        "LSM0024",
+        "Use 'using (await _lock.AcquireAsync())'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private int _n;
+
+            public async Task SaveAsync()
+            {
+                await Task.Yield();
+                /* one at a time */ using /* not a Monitor */ (/* the store's */ await _lock.AcquireAsync() /* lock */) // held
+                    _n++; // the count
+                // done
+            }
+        }
+        """);
+
+    [Fact]
     public Task ReadWriteLock_AcquireWrite_OfTheLockBehindACast() => CodeFixHarness.AssertFixAsync(
         s_provider,
         """

@@ -90,6 +90,44 @@ public sealed class MakePartialCodeFixTests
         """);
 
     [Fact]
+    public Task CommentsAroundTheDeclarations_Stay() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        // the outer type
+        public /* shared */ class Outer // holds the counter
+        {
+            /* the counter */ class Counter // counts
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _n;
+
+                [Guarded(Lock = nameof(_lock))]
+                private void AddCore() => _n++;
+            }
+        }
+        """,
+        "LSM0001",
+        "Make 'Counter' and 'Outer' partial",
+        """
+        using Locksmith;
+
+        // the outer type
+        public /* shared */ partial class Outer // holds the counter
+        {
+            /* the counter */ partial class Counter // counts
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _n;
+
+                [Guarded(Lock = nameof(_lock))]
+                private void AddCore() => _n++;
+            }
+        }
+        """);
+
+    [Fact]
     public async Task FixAll_MakesEachTypePartialOnce_ThoughEveryGuardedMethodReportsIt()
     {
         string fixedText = await CodeFixHarness.FixAllAsync(

@@ -108,6 +108,14 @@ public sealed class StripeByCodeFixTests
         Source.Replace("[Guarded(Lock = nameof(_stripes))]", expected));
 
     [Fact]
+    public Task CommentsAroundTheAttribute_Stay() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        Source.Replace("    [Guarded(Lock = nameof(_stripes))]", "    // one stripe per account\n    [Guarded(Lock = nameof(_stripes) /* the stripes */)] // posts"),
+        "LSM0008",
+        "Stripe by 'account'",
+        Source.Replace("    [Guarded(Lock = nameof(_stripes))]", "    // one stripe per account\n    [Guarded(Lock = nameof(_stripes) /* the stripes */, StripeBy = nameof(account))] // posts"));
+
+    [Fact]
     public async Task FixAll_StripesEveryMethodByItsParameter_EachAttributeInItsOwnLayout()
     {
         string fixedText = await CodeFixHarness.FixAllAsync(

@@ -111,6 +111,44 @@ public sealed class UsingScopeCodeFixTests
     }
 
     [Fact]
+    public Task CommentsBeforeAndAfterTheDeclaration_Stay() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public void Add()
+            {
+                // held to the end of the method
+                /* the scope */ var /* type */ scope = _lock.Acquire(); // the counter's lock
+                _n++;
+            }
+        }
+        """,
+        "LSM0053",
+        "Declare 'scope' with 'using'",
+        """
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private int _n;
+
+            public void Add()
+            {
+                // held to the end of the method
+                /* the scope */ using var /* type */ scope = _lock.Acquire(); // the counter's lock
+                _n++;
+            }
+        }
+        """);
+
+    [Fact]
     public Task DiscardedScopes_OutScopes_SwitchSections_AndTwoLocalsInOneDeclaration_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,
         """

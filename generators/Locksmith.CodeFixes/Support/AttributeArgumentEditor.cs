@@ -30,8 +30,14 @@ internal static class AttributeArgumentEditor
             SyntaxFactory.ParseExpression(expression));
         if (list is null || list.Arguments.Count == 0)
         {
-            var empty = list ?? SyntaxFactory.AttributeArgumentList();
-            return attribute.WithArgumentList(empty.WithArguments(SyntaxFactory.SingletonSeparatedList(argument)));
+            if (list is null)
+            {
+                // A comment after the name ("[Guarded /* … */]") goes after the new parentheses.
+                return attribute.WithName(attribute.Name.WithoutTrailingTrivia()).WithArgumentList(
+                    SyntaxFactory.AttributeArgumentList(SyntaxFactory.SingletonSeparatedList(argument)).WithTrailingTrivia(attribute.Name.GetTrailingTrivia()));
+            }
+
+            return attribute.WithArgumentList(list.WithArguments(SyntaxFactory.SingletonSeparatedList(argument)));
         }
 
         var nodes = new List<AttributeArgumentSyntax>(list.Arguments);
