@@ -91,6 +91,16 @@ public sealed class StripeByCodeFixTests
             )]
         """)]
     [InlineData(
+        // On the line of the parenthesis, a comment after it: the comment ends the line still.
+        """
+        [Guarded(Lock = nameof(_stripes) // one stripe per account
+            )]
+        """,
+        """
+        [Guarded(Lock = nameof(_stripes), StripeBy = nameof(account) // one stripe per account
+            )]
+        """)]
+    [InlineData(
         """
         [Guarded(Lock = nameof(_stripes),
                      TimeoutMilliseconds = 100)] // bounded

@@ -83,6 +83,14 @@ internal static class AttributeArgumentEditor
             }
             else
             {
+                // A comment that ends the line after the last argument ends it still, after the new one.
+                var last = nodes[nodes.Count - 1];
+                if (last.GetTrailingTrivia().Any(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)))
+                {
+                    argument = argument.WithTrailingTrivia(last.GetTrailingTrivia());
+                    nodes[nodes.Count - 1] = last.WithoutTrailingTrivia();
+                }
+
                 nodes.Add(argument);
                 separators.Add(comma);
             }
