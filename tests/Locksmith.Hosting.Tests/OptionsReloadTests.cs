@@ -347,43 +347,4 @@ public sealed class OptionsReloadTests
             Assert.False(target.TryAcquire(TimeSpan.FromMilliseconds(1), out _));
         }
     }
-
-    /// <summary>A real host whose <c>Locksmith</c> section is a JSON file the test rewrites and reloads.</summary>
-    private sealed class ReloadableHost : IDisposable
-    {
-        private readonly DirectoryInfo _dir = Directory.CreateTempSubdirectory("locksmith-reload");
-        private readonly string _file;
-
-        public ReloadableHost(string locksmith, Action<ILocksmithBuilder>? locks = null, string name = "reload")
-        {
-            _file = Path.Combine(_dir.FullName, "appsettings.json");
-            Write(locksmith);
-            var builder = Microsoft.Extensions.Hosting.Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = name });
-            // No file watcher: the test reloads once it has written the file, so no watcher's reload races it.
-            builder.Configuration.AddJsonFile(_file, optional: false, reloadOnChange: false);
-            builder.Logging.AddFakeLogging();
-            builder.Logging.SetMinimumLevel(LogLevel.Debug);
-            var added = builder.Services.AddLocksmith(builder.Configuration);
-            locks?.Invoke(added);
-            builder.Services.AddHealthChecks().AddLocksmith();
-            Host = builder.Build();
-        }
-
-        public IHost Host { get; }
-
-        /// <summary>Writes <paramref name="locksmith"/> as the <c>Locksmith</c> section and reloads the configuration.</summary>
-        public void Reload(string locksmith)
-        {
-            Write(locksmith);
-            ((IConfigurationRoot)Host.Services.GetRequiredService<IConfiguration>()).Reload();
-        }
-
-        public void Dispose()
-        {
-            Host.Dispose();
-            _dir.Delete(recursive: true);
-        }
-
-        private void Write(string locksmith) => File.WriteAllText(_file, $$"""{ "Locksmith": {{locksmith}} }""");
-    }
 }
