@@ -187,14 +187,21 @@ internal sealed class LocksmithOptionsReloader(
             running.Apply(after);
         }
 
+        // Logged once everything is applied, each line on its own: a log sink that throws loses its line, never the
+        // settings, nor the other lines, nor the host's start (this also runs in StartingAsync).
+        if (policyChanged && !after.InstallProcessPolicy)
+        {
+            Log(() => policy.WarnIfNotInForce(after));
+        }
+
         if (restart.Count > 0)
         {
-            log.OptionsRestartRequired(string.Join(", ", restart));
+            Log(() => log.OptionsRestartRequired(string.Join(", ", restart)));
         }
 
         if (changes.Count > 0)
         {
-            log.OptionsReloaded(string.Join(", ", changes));
+            Log(() => log.OptionsReloaded(string.Join(", ", changes)));
         }
 
         void Changed<T>(string key, T old, T now)
@@ -202,6 +209,18 @@ internal sealed class LocksmithOptionsReloader(
             if (!EqualityComparer<T>.Default.Equals(old, now))
             {
                 changes.Add(string.Create(CultureInfo.InvariantCulture, $"{path}:{key} {old} → {now}"));
+            }
+        }
+
+        static void Log(Action line)
+        {
+            try
+            {
+                line();
+            }
+            catch (Exception)
+            {
+                // The sink failed; what the line tells is applied.
             }
         }
 

@@ -96,7 +96,7 @@ internal sealed class LocksmithPolicyService(
     // A side host's policy settings bind and validate like any other, but its locks follow the policy in force: a
     // DefaultTimeout it sets (from an appsettings.json shared with the main host, say) would silently not apply. A value
     // left at its default was not chosen, so it is not reported.
-    private void WarnIfNotInForce(LocksmithOptions settings)
+    internal void WarnIfNotInForce(LocksmithOptions settings)
     {
         var defaults = new LocksmithOptions();
         var differ = new List<string>(3);
@@ -122,13 +122,12 @@ internal sealed class LocksmithPolicyService(
     /// Applies a configuration reload's <see cref="LocksmithOptions.DefaultTimeout"/>,
     /// <see cref="LocksmithOptions.OrderViolationAction"/> and <see cref="LocksmithOptions.LongWaitThreshold"/> to the
     /// process-wide policy if this host owns it now; returns whether it did. A host that does not install the policy
-    /// leaves it alone and warns, as at start, when its own settings are not those in force.
+    /// leaves it alone; the caller warns then (<see cref="WarnIfNotInForce"/>), once the whole reload is applied.
     /// </summary>
     internal bool ApplyReload(LocksmithOptions settings)
     {
         if (!settings.InstallProcessPolicy)
         {
-            WarnIfNotInForce(settings);
             return false;
         }
 
