@@ -66,6 +66,27 @@ internal sealed class ValidLocksmithOptions(LocksmithLog log)
     /// <summary>From now on, keep the last valid options when new ones fail.</summary>
     public void KeepLastValid() => _keeping = true;
 
+    /// <summary>
+    /// Run by the host's start check (<see cref="LocksmithStartCheck"/>): once the options in force passed it, a reload that
+    /// fails is kept out from here on, not only from the reloader's start. A reload between the two (from a file watcher
+    /// while services registered earlier start) would otherwise throw out of its callback, and fail the start when a
+    /// service then read the options.
+    /// </summary>
+    public void StartCheckRan(IOptionsMonitor<LocksmithOptions> monitor)
+    {
+        try
+        {
+            _ = monitor.Get(Options.DefaultName);
+        }
+        catch (Exception)
+        {
+            // The start check's own entry for LocksmithOptions reports it, and the start fails.
+            return;
+        }
+
+        KeepLastValid();
+    }
+
     /// <summary>The last options that passed; null before any did.</summary>
     public LocksmithOptions? Last => Volatile.Read(ref _last);
 
@@ -105,3 +126,9 @@ internal sealed class ValidLocksmithOptions(LocksmithLog log)
         return last;
     }
 }
+
+/// <summary>
+/// Options with nothing in them, checked at start (<c>ValidateOnStart</c>) only so that creating them tells
+/// <see cref="ValidLocksmithOptions"/> the start check ran: the host runs that check before any service starts.
+/// </summary>
+internal sealed class LocksmithStartCheck;

@@ -249,6 +249,11 @@ public static class LocksmithServiceCollectionExtensions
         // of the configuration's change callback (transient, as the default factory it wraps).
         services.TryAddSingleton<ValidLocksmithOptions>();
         services.TryAddTransient<IOptionsFactory<LocksmithOptions>, LocksmithOptionsFactory>();
+        // From the start check on, not only from the reloader's StartingAsync: services registered before AddLocksmith
+        // start between the two, and a reload may land there.
+        services.AddOptions<LocksmithStartCheck>()
+            .Configure<IOptionsMonitor<LocksmithOptions>, ValidLocksmithOptions>(static (_, monitor, valid) => valid.StartCheckRan(monitor))
+            .ValidateOnStart();
         // The reloader applies the policy through the policy service, so that is a singleton the host also starts.
         services.TryAddSingleton<LocksmithPolicyService>();
 
