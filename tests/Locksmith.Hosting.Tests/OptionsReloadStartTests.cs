@@ -10,7 +10,7 @@ namespace Locksmith.Hosting.Tests;
 
 /// <summary>
 /// README: reloads around the host's start. A bad reload after the start's check is refused and logged as while the
-/// host runs; one before the check fails the start.
+/// host runs; a reload before the start is applied to the installed policy, also when services start concurrently.
 /// </summary>
 public sealed class OptionsReloadStartTests
 {
@@ -70,6 +70,31 @@ public sealed class OptionsReloadStartTests
         Assert.Contains("Locksmith:DegradedTimeoutCount = '-1' is invalid", invalid.Message, StringComparison.Ordinal);
         Assert.Empty(app.Host.Logs(LocksmithEventIds.OptionsReloadRejected));
         Assert.Equal(listening, LocksmithOptionsReloader.ListeningCount);
+    }
+
+    [Fact]
+    public async Task With_services_starting_concurrently_a_reload_before_the_start_is_applied_to_the_installed_policy()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var found = PolicySnapshot.Take();
+        using var app = new ReloadableHost(
+            Started,
+            l => l.AddExclusiveLock("accounts"),
+            after: s => s.Configure<HostOptions>(o => o.ServicesStartConcurrently = true));
+
+        // The policy service installs what the container read first (00:00:03); the reloader then applies the reload.
+        _ = app.Host.Services.GetRequiredKeyedService<ExclusiveLock>("accounts");
+        app.Reload("""{ "DefaultTimeout": "00:00:07", "DegradedTimeoutCount": 2 }""");
+        await app.Host.StartAsync(ct);
+        var policy = PolicySnapshot.Take();
+        var running = app.Host.Services.GetRequiredService<RunningOptions>().Current;
+        await app.Host.StopAsync(ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(7), policy.DefaultTimeout);
+        Assert.Equal(2, running.DegradedTimeoutCount);
+        var applied = Assert.Single(app.Host.Logs(LocksmithEventIds.OptionsReloaded));
+        Assert.Equal("Locksmith:DefaultTimeout 00:00:03 → 00:00:07, Locksmith:DegradedTimeoutCount 4 → 2", applied.GetStructuredStateValue("Changes"));
+        Assert.Equal(found, PolicySnapshot.Take());
     }
 
     /// <summary>Reloads the configuration in its <c>StartingAsync</c>, as a file watcher's callback may, and keeps what it threw.</summary>

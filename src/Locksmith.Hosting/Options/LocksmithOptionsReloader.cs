@@ -15,7 +15,9 @@ namespace Locksmith.Hosting;
 /// a setting fixed for the host's life once (<see cref="LocksmithEventIds.OptionsRestartRequired"/>).
 /// </summary>
 /// <remarks>
-/// It listens from <see cref="StartingAsync"/> (registered after the policy service, so the policy is in), where it also
+/// It listens from <see cref="StartingAsync"/> (registered after the policy service, so the policy is in; also with
+/// <c>HostOptions.ServicesStartConcurrently</c>, where the host still runs each service's synchronous part in registration
+/// order, as long as the policy service's <c>StartingAsync</c> stays synchronous), where it also
 /// applies a reload that came before it listened, to
 /// <see cref="StoppingAsync"/>: a stop runs with the settings it began with, and a stopped host applies nothing. A reload
 /// that fails binding or validation never reaches it: <see cref="LocksmithOptionsFactory"/> logs it and hands the monitor

@@ -65,6 +65,8 @@ internal sealed class LocksmithPolicyService(
     /// <summary>How many hosts own the policy now (0 or 1); tests count it.</summary>
     internal static int ActiveCount => Volatile.Read(ref s_owner) is null ? 0 : 1;
 
+    // Synchronous on purpose: with ServicesStartConcurrently the host runs the synchronous parts of StartingAsync in
+    // registration order, so the reloader, registered later, applies its reload after this install, not under it.
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         var settings = options.Value;
