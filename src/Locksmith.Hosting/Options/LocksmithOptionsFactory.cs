@@ -32,6 +32,8 @@ internal sealed class LocksmithOptionsFactory(
             return _factory.Create(name);
         }
 
+        // Taken before binding reads the configuration, so of two creations the one that began later counts as newer.
+        long ticket = valid.Begin();
         LocksmithOptions created;
         try
         {
@@ -42,7 +44,7 @@ internal sealed class LocksmithOptionsFactory(
             return valid.Rejected(ex);
         }
 
-        valid.Created(created);
+        valid.Created(created, ticket);
         return created;
     }
 }
@@ -55,6 +57,12 @@ internal sealed class ValidLocksmithOptions(LocksmithLog log)
 {
     private LocksmithOptions? _last;
     private volatile bool _keeping;
+
+    // Creations run on any thread (the monitor's reload, a scope's IOptionsSnapshot): one that read the configuration
+    // before a reload and finished after it must not make its older values the last valid ones.
+    private readonly Lock _gate = new();
+    private long _begun;
+    private long _lastTicket;
 
     // The reason last logged since the last valid options: a file provider signals a change twice per reload (its own
     // token and the root's), and the monitor creates the options at each, so the same failure is logged once.
@@ -90,10 +98,23 @@ internal sealed class ValidLocksmithOptions(LocksmithLog log)
     /// <summary>The last options that passed; null before any did.</summary>
     public LocksmithOptions? Last => Volatile.Read(ref _last);
 
-    public void Created(LocksmithOptions options)
+    /// <summary>A creation begins; the ticket orders it among the others for <see cref="Created"/>.</summary>
+    public long Begin() => Interlocked.Increment(ref _begun);
+
+    /// <summary>Options passed; they are the last valid ones unless a creation that began later passed already.</summary>
+    public void Created(LocksmithOptions options, long ticket)
     {
-        Volatile.Write(ref _last, options);
-        Volatile.Write(ref _logged, null);
+        lock (_gate)
+        {
+            if (ticket < _lastTicket)
+            {
+                return;
+            }
+
+            _lastTicket = ticket;
+            Volatile.Write(ref _last, options);
+            Volatile.Write(ref _logged, null);
+        }
     }
 
     /// <summary>Logs why new options failed and returns the last valid ones (<see cref="Last"/> is not null).</summary>
