@@ -43,6 +43,21 @@ public sealed class GeneratorDiagnosticsTests
         }
         """);
 
+    // A primary constructor parameter is in scope for nameof, so the attribute compiles, but it is no member: the
+    // message says so and how to keep it in one, where "has no field or property of that name" puzzled a trial user.
+    [Fact]
+    public void LSM0002_LockNamesAPrimaryConstructorParameter() => DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Counter(AsyncExclusiveLock gate, ExclusiveLock other)
+        {
+            private readonly ExclusiveLock _other = other;
+            [{|LSM0002:Guarded(Lock = nameof(gate))|}] private int _n;
+            [{|LSM0002:Guarded(Lock = nameof(gate))|}] private async Task<int> AddCoreAsync(int x, CancellationToken ct) { await Task.Yield(); return _n += x; }
+        }
+        """);
+
     [Fact]
     public void LSM0003_NotALocksmithLock() => DiagnosticCheck.Verify("""
         using Locksmith;

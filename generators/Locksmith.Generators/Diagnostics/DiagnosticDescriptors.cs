@@ -24,7 +24,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor LockMemberNotFound = Error(
         "LSM0002",
         "Lock names no member",
-        "'{0}' is guarded by lock '{1}', but '{2}' has no field or property of that name; set Lock = nameof(yourLockField)",
+        "'{0}' is guarded by lock '{1}', but '{2}' has no field or property of that name; {3}",
         "Lock must name a field or property of the type (or a base type) that holds a Locksmith lock.");
 
     public static readonly DiagnosticDescriptor NotALocksmithLock = Error(

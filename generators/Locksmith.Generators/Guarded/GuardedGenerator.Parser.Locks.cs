@@ -406,8 +406,13 @@ public sealed partial class GuardedGenerator
             var member = LockMembers.Find(type, lockName);
             if (member is null)
             {
+                // nameof accepts a primary constructor parameter, which is no member: say how to keep it in one.
+                string advice = LockMembers.PrimaryConstructorParameterType(type, lockName!) is { } parameterType
+                    ? $"'{lockName}' is a primary constructor parameter, which the wrappers cannot reach: keep it in a field " +
+                      $"(private readonly {parameterType} _{lockName} = {lockName};) and set Lock = nameof(_{lockName})"
+                    : "set Lock = nameof(yourLockField)";
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName!, SymbolNames.TypeName(type)));
+                    DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName!, SymbolNames.TypeName(type), advice));
                 return null;
             }
 

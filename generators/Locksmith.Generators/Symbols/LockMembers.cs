@@ -57,6 +57,25 @@ internal static class LockMembers
         return null;
     }
 
+    /// <summary>
+    /// The type, as C# writes it in the type's scope, of the parameter named <paramref name="name"/> of
+    /// <paramref name="type"/>'s primary constructor (C# 12 classes and structs; a record's becomes a property), else null.
+    /// </summary>
+    public static string? PrimaryConstructorParameterType(INamedTypeSymbol type, string name)
+    {
+        foreach (var constructor in type.InstanceConstructors)
+        {
+            // A primary constructor is declared by the type declaration itself, not by a constructor declaration.
+            if (constructor.DeclaringSyntaxReferences.Any(static r => r.GetSyntax() is TypeDeclarationSyntax) &&
+                constructor.Parameters.FirstOrDefault(p => p.Name == name) is { } parameter)
+            {
+                return parameter.Type.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The type of a field or property, else null.</summary>
     public static ITypeSymbol? TypeOf(ISymbol? member) => member switch
     {
