@@ -30,6 +30,27 @@ public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedCo
             (e.Contains("Generators", StringComparison.Ordinal) || e.Contains("CodeFixes", StringComparison.Ordinal)));
     }
 
+    // README's Install tells a user what one reference brings; a file packed but missing from its table (the code fixes
+    // were) is one the user cannot know they have.
+    [Fact]
+    public void ReadmePackageTable_NamesEveryAssemblyAndDocFileOfThePackage()
+    {
+        string readme = File.ReadAllText(Path.Combine(packed.RepositoryRoot, "README.md"));
+        int start = readme.IndexOf("What the package holds", StringComparison.Ordinal);
+        Assert.True(start >= 0, "README has no 'What the package holds' table");
+        int end = readme.IndexOf("\n\n", readme.IndexOf("| --- |", start, StringComparison.Ordinal), StringComparison.Ordinal);
+        string table = readme[start..end];
+
+        var shipped = Entries(packed.PackagePath)
+            .Where(static e => e.StartsWith("lib/", StringComparison.Ordinal) || e.StartsWith("analyzers/", StringComparison.Ordinal))
+            .ToArray();
+        Assert.NotEmpty(shipped);
+        Assert.All(shipped, entry => Assert.True(
+            table.Contains("`" + Path.GetFileName(entry) + "`", StringComparison.Ordinal) ||
+            table.Contains("/" + Path.GetFileName(entry) + "`", StringComparison.Ordinal),
+            $"README's package table does not name {entry}"));
+    }
+
     [Fact]
     public void Package_CarriesTheReadme_TheLicenseAndTheRepository()
     {
