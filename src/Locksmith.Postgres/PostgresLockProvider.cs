@@ -271,9 +271,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <typeparam name="TKey">The key type, such as an account id.</typeparam>
     /// <param name="name">The lock class's name: its identity in every process (the class id is derived from it).</param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
+    /// <param name="keyMap">
+    /// Maps a key to the second int4 of its advisory key (the same in every process), or null for the default mapping,
+    /// which folds integers wider than int and hashes other keys (see <see cref="PostgresKeyedLock{TKey}"/>).
+    /// </param>
     /// <returns>The lock.</returns>
-    public PostgresKeyedLock<TKey> CreateKeyedLock<TKey>(string name, int? level = null)
-        where TKey : notnull => new(this, name, level);
+    public PostgresKeyedLock<TKey> CreateKeyedLock<TKey>(string name, int? level = null, Func<TKey, int>? keyMap = null)
+        where TKey : notnull => new(this, name, level, keyMap);
 
     /// <summary>
     /// Disposes the provider, as its container does at host shutdown: waits end, sessions close and holds are lost.

@@ -80,13 +80,17 @@ public static class PostgresLocksmithBuilderExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock class's name and service key.</param>
     /// <param name="level">The class's level in the global lock order, or null for unordered.</param>
+    /// <param name="keyMap">
+    /// Maps a key to the second int4 of its advisory key (the same in every process), or null for the default mapping,
+    /// which folds integers wider than int and hashes other keys (see <see cref="PostgresKeyedLock{TKey}"/>).
+    /// </param>
     /// <returns>The builder.</returns>
-    public static ILocksmithBuilder AddPostgresKeyedLock<TKey>(this ILocksmithBuilder builder, string name, int? level = null)
+    public static ILocksmithBuilder AddPostgresKeyedLock<TKey>(this ILocksmithBuilder builder, string name, int? level = null, Func<TKey, int>? keyMap = null)
         where TKey : notnull
     {
         ArgumentNullException.ThrowIfNull(builder);
         DeclaredAt(builder, name);
-        return builder.Register(name, sp => ProviderFor(sp, name).CreateKeyedLock<TKey>(name, level),
+        return builder.Register(name, sp => ProviderFor(sp, name).CreateKeyedLock(name, level, keyMap),
             static l => StateOf(l) with { SharedCount = l.Provider.CountHolds(l, shared: false) });
     }
 

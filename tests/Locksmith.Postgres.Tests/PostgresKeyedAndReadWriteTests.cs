@@ -1,6 +1,8 @@
 using System;
 using System.Threading;
 using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.Postgres.Tests;
 
@@ -83,6 +85,35 @@ public sealed class PostgresKeyedAndReadWriteTests
 
         Assert.Equal(1, provider.HeldCount);
         Assert.Equal(1, provider.ConnectionsInUse);
+    }
+
+    /// <summary>
+    /// The refusal above tells the user to "give the keyed lock a keyMap", which only its constructor took: a lock made
+    /// with CreateKeyedLock or registered with AddPostgresKeyedLock (what README shows) could not have one.
+    /// </summary>
+    [Fact]
+    public async Task AKeyMap_GivenToCreateKeyedLockOrTheBuilder_KeepsFoldedKeysApart()
+    {
+        static int KeyMap(long key) => key == 4294967296L ? 2 : (int)key;
+
+        await using var provider = PostgresServer.Provider();
+        var created = provider.CreateKeyedLock<long>(PostgresServer.Unique("gB-mapped"), keyMap: KeyMap);
+
+        string registeredName = PostgresServer.Unique("gB-mapped-registered");
+        var services = new ServiceCollection();
+        services.AddLocksmith().AddPostgres(PostgresServer.ConnectionString).AddPostgresKeyedLock<long>(registeredName, keyMap: KeyMap);
+        await using var container = services.BuildServiceProvider();
+        var registered = container.GetRequiredKeyedService<PostgresKeyedLock<long>>(registeredName);
+
+        foreach (var accounts in new[] { created, registered })
+        {
+            // Without the map, 2^32 folds to 1 and is refused while 1 is held (the test above). Unordered, so one
+            // flow may take two keys one after the other.
+            await using var one = await accounts.AcquireAsync(1L);
+            await using var wide = await accounts.AcquireAsync(4294967296L);
+            Assert.True(accounts.IsHeldByCurrentFlow(1L));
+            Assert.True(accounts.IsHeldByCurrentFlow(4294967296L));
+        }
     }
 
     [Fact]
