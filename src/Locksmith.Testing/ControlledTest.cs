@@ -64,6 +64,23 @@ public static class ControlledTest
     }
 
     /// <summary>
+    /// Like <see cref="Replay(Action{Scenario}, string, ControlledTestOptions?)"/>, but throws when the replayed run fails:
+    /// the form a report's replay line uses, so that line pasted into a test fails the test while the run fails.
+    /// </summary>
+    /// <param name="build">The same scenario builder as the run that failed.</param>
+    /// <param name="schedule">The schedule string.</param>
+    /// <param name="options">Only the bounds are used, as in <see cref="Replay(Action{Scenario}, string, ControlledTestOptions?)"/>.</param>
+    /// <returns>The passing result.</returns>
+    /// <exception cref="ControlledTestFailure">The replayed run failed; the message is the full report.</exception>
+    /// <exception cref="FormatException">The schedule string is empty or malformed, or has more choices than
+    /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>
+    public static ControlledTestResult CheckReplay(Action<Scenario> build, string schedule, ControlledTestOptions? options = null)
+    {
+        var result = Replay(build, schedule, options);
+        return result.Failure is { } failure ? throw new ControlledTestFailure(failure) : result;
+    }
+
+    /// <summary>
     /// Runs the iterations of <paramref name="options"/> again up to <paramref name="iteration"/> and returns that
     /// iteration's result (the PCT strategy learns its step estimate from earlier iterations, so they run too).
     /// </summary>

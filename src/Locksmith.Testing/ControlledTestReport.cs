@@ -83,8 +83,11 @@ public sealed class ControlledTestReport
     /// </summary>
     public bool IsReplayOfSchedule { get; }
 
-    /// <summary>The line that replays this run in a test.</summary>
-    public string ReplayLine => $"ControlledTest.Replay(scenario, \"{Schedule}\")";
+    /// <summary>
+    /// The line that replays this run in a test: <see cref="ControlledTest.CheckReplay"/>, which throws while the run
+    /// fails, so the test it is pasted into fails too.
+    /// </summary>
+    public string ReplayLine => $"ControlledTest.CheckReplay(scenario, \"{Schedule}\")";
 
     /// <summary>The full report: summary, waits, replay line, seed, trace and exception.</summary>
     /// <returns>The report as text.</returns>

@@ -82,6 +82,31 @@ public sealed class EngineTests
     }
 
     [Fact]
+    public void TheReportsReplayLine_PastedIntoATest_FailsTheTest()
+    {
+        // The line a report prints is what a user pastes into a test: it must throw when the replayed run fails, as
+        // Check does, or the pasted test passes while the run it replays fails.
+        var failure = ControlledTest.Run(OppositeOrder, s_random).Failure;
+        Assert.NotNull(failure);
+        Assert.Equal($"ControlledTest.CheckReplay(scenario, \"{failure.Schedule}\")", failure.ReplayLine);
+
+        var thrown = Assert.Throws<ControlledTestFailure>(() => ControlledTest.CheckReplay(OppositeOrder, failure.Schedule));
+
+        Assert.Equal(failure.Kind, thrown.Report.Kind);
+        Assert.Equal(failure.Trace, thrown.Report.Trace);
+        Assert.StartsWith($"Controlled test failed (Deadlock) in a replay of schedule \"{failure.Schedule}\"", thrown.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CheckReplay_OfAScheduleThatPasses_ReturnsThePassingResult()
+    {
+        var result = ControlledTest.CheckReplay(TwoIndependentFlows, "ab");
+
+        Assert.True(result.Passed);
+        Assert.Equal(1, result.IterationsRun);
+    }
+
+    [Fact]
     public void ReplayBySeedAndIterationReproducesTheFailure()
     {
         var options = new ControlledTestOptions { Strategy = SchedulingStrategy.Pct(2), Seed = 3, Iterations = 200 };
@@ -261,7 +286,7 @@ public sealed class EngineTests
         var failure = Assert.Throws<ControlledTestFailure>(() => ControlledTest.Check(OppositeOrder, s_random));
 
         Assert.Equal(ControlledFailureKind.Deadlock, failure.Report.Kind);
-        Assert.Contains("Replay: ControlledTest.Replay(scenario, \"", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Replay: ControlledTest.CheckReplay(scenario, \"", failure.Message, StringComparison.Ordinal);
         Assert.Contains("seed 42", failure.Message, StringComparison.Ordinal);
         Assert.Contains("transfer: acquire accounts", failure.Message, StringComparison.Ordinal);
     }
@@ -579,7 +604,7 @@ public sealed class EngineTests
         Assert.NotNull(replayed);
         Assert.Equal(ControlledFailureKind.Stuck, replayed.Kind);
         Assert.Equal("azb", replayed.Schedule);
-        Assert.Equal("ControlledTest.Replay(scenario, \"azb\")", replayed.ReplayLine);
+        Assert.Equal("ControlledTest.CheckReplay(scenario, \"azb\")", replayed.ReplayLine);
         Assert.StartsWith("Controlled test failed (Stuck) in a replay of schedule \"azb\"", replayed.ToString(), StringComparison.Ordinal);
 
         // Replaying what the report offers gives the same failure again.
