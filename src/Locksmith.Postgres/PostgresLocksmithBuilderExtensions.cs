@@ -1,8 +1,10 @@
 using System;
+using Locksmith;
 using Locksmith.Hosting;
-using Microsoft.Extensions.DependencyInjection;
+using Locksmith.Postgres;
 
-namespace Locksmith.Postgres;
+// In the namespace of AddLocksmith, as Microsoft.Extensions builders keep theirs: one using reaches the whole chain.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Registers distributed locks on a Locksmith hosting builder: <c>services.AddLocksmith().AddPostgres(connectionString)

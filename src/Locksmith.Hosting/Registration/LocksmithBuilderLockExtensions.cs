@@ -1,7 +1,10 @@
 using System;
 using System.Collections.Generic;
+using Locksmith;
+using Locksmith.Hosting;
 
-namespace Locksmith.Hosting;
+// In the namespace of AddLocksmith, as Microsoft.Extensions builders keep theirs: one using reaches the whole chain.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
 /// Declares named locks of the runtime's kinds on an <see cref="ILocksmithBuilder"/>. Each lock is a keyed singleton
