@@ -14,7 +14,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> or <c>Invoke</c>, where the lock is held around the loop (a
 /// scope, a guarded method): LSM0020 counts the body as holding it, but its runs race each other. A body given by name
 /// is read as that lambda: a local function (given to the loop, or called from a body of it), or a method of this type
-/// on <c>this</c>, whose one body is read from the method group (reported there). A body that takes the
+/// on <c>this</c>, whose one body is read from the method group (reported there); so is a method of this type called
+/// directly from a body (<c>i =&gt; Step(i)</c>, reported at the call; one level), and a delegate kept in a local assigned
+/// once and given to the loop (<c>Action&lt;int&gt; body = i =&gt; _n++; Parallel.For(0, n, body);</c>). A body that takes the
 /// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock: a
 /// write in its bodies is LSM0020's, <see cref="ParallelBodies.RacingInConstruction"/>) are not reported.
 /// </summary>
@@ -37,6 +39,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 OperationKind.FieldReference,
                 OperationKind.PropertyReference);
             start.RegisterOperationAction(operation => AnalyzeMethodGroup(operation, facts), OperationKind.MethodReference);
+            start.RegisterOperationAction(operation => AnalyzeCall(operation, facts), OperationKind.Invocation);
         });
     }
 
@@ -46,7 +49,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         if (facts.GuardOf(access.Member) is not { } guard ||
             ParallelBodies.WriteOf(access) is not { } written ||
             ParallelBodies.IsAtomic(access) ||
-            RacingLoop(access, access, guard, context.ContainingSymbol, facts, depth: 0) is not { } loop)
+            RacingLoop(access, access.Instance, guard, context.ContainingSymbol, facts, depth: 0) is not { } loop)
         {
             return;
         }
@@ -55,48 +58,85 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// A method of this type given by name as the body (<c>Parallel.For(0, n, BumpCore)</c>): its body runs as a
-    /// lambda's there would, so the first guarded member of this object it writes where it does not take the lock itself
-    /// is reported, at the method group. Only a method declared in this file is read (one body; no search).
+    /// A method of this type given by name as the body (<c>Parallel.For(0, n, BumpCore)</c>, or through a local it is kept
+    /// in: <c>Action&lt;int&gt; body = BumpCore;</c>): its body runs as a lambda's there would, so the first guarded member
+    /// of this object it writes where it does not take the lock itself is reported, at the method group.
     /// </summary>
     private static void AnalyzeMethodGroup(OperationAnalysisContext context, LockFacts facts)
     {
         var reference = (IMethodReferenceOperation)context.Operation;
         var method = reference.Method;
-        if (method.MethodKind != MethodKind.Ordinary ||
-            InlineDelegates.ParallelCallOf(reference) is not { } loop ||
-            !SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, context.ContainingSymbol.ContainingType?.OriginalDefinition) ||
-            !(method.IsStatic || OperationFacts.IsThis(reference.Instance)) ||
-            reference.SemanticModel is not { } model)
+        IOperation? site = reference;
+        if (!BodiesByName.IsOwnMethod(method, reference.Instance, context.ContainingSymbol) ||
+            (InlineDelegates.ParallelCallOf(reference) ?? ParallelBodies.ParallelCallThroughLocal(reference, out site)) is not { } loop ||
+            site is null ||
+            reference.SemanticModel is not { } model ||
+            BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
         {
             return;
         }
 
-        foreach (var declaration in method.OriginalDefinition.DeclaringSyntaxReferences)
+        var at = site;
+        if (FirstRacingWrite(body, (access, guard) =>
+                HeldLocks.HeldByMethodOrScopeAt(at, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts), facts) is { } write)
         {
-            if (declaration.SyntaxTree != model.SyntaxTree ||
-                model.GetOperation(declaration.GetSyntax(context.CancellationToken), context.CancellationToken) is not { } body)
+            Report(context, reference.Syntax.GetLocation(), write.Access.Member.Name, loop, write.Guard, write.Written + " (in '" + method.Name + "', given as the body)");
+        }
+    }
+
+    /// <summary>
+    /// A method of this type called directly from a parallel body (<c>Parallel.For(0, n, i =&gt; Step(i))</c>), on
+    /// <c>this</c> or static: its body runs in each run, as <c>Parallel.For(0, n, Step)</c>'s would, so the first guarded
+    /// member of this object it writes where it does not take the lock itself is reported, at the call, when the caller
+    /// holds the lock around the loop and the body does not take it around the call. One level: calls in the method are
+    /// not followed. A wrapper takes the lock itself (calling one under the hold is LSM0023).
+    /// </summary>
+    private static void AnalyzeCall(OperationAnalysisContext context, LockFacts facts)
+    {
+        var call = (IInvocationOperation)context.Operation;
+        var method = call.TargetMethod;
+        if (!BodiesByName.IsOwnCallee(method, call.Instance, context.ContainingSymbol) ||
+            facts.WrapperOf(method) is not null ||
+            ParallelBodies.LoopAround(call) is null ||
+            call.SemanticModel is not { } model ||
+            BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
+        {
+            return;
+        }
+
+        IInvocationOperation? loop = null;
+        if (FirstRacingWrite(body, (access, guard) =>
+                (loop = RacingLoop(call, access.Member.IsStatic ? null : call.Instance, guard, context.ContainingSymbol, facts, depth: 0)) is not null, facts) is { } write)
+        {
+            Report(context, call.Syntax.GetLocation(), write.Access.Member.Name, loop!, write.Guard, write.Written + " (in '" + method.Name + "', called from the body)");
+        }
+    }
+
+    /// <summary>
+    /// The first write in <paramref name="body"/> (a method's, read as a parallel body) of a guarded member of its object or
+    /// type that races: not atomic, run with the body (not in a local function or a lambda of its own that may run
+    /// elsewhere), not under a scope the body takes itself, and with the lock held where the body is named (<paramref name="heldThere"/>).
+    /// </summary>
+    private static (IMemberReferenceOperation Access, Guard Guard, string Written)? FirstRacingWrite(
+        IOperation body, System.Func<IMemberReferenceOperation, Guard, bool> heldThere, LockFacts facts)
+    {
+        foreach (var access in body.Descendants().OfType<IMemberReferenceOperation>())
+        {
+            if (facts.GuardOf(access.Member) is not { } guard ||
+                !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
+                ParallelBodies.WriteOf(access) is not { } written ||
+                ParallelBodies.IsAtomic(access) ||
+                !InlineDelegates.RunsWithItsBody(access) ||
+                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
+                !heldThere(access, guard))
             {
                 continue;
             }
 
-            foreach (var access in body.Descendants().OfType<IMemberReferenceOperation>())
-            {
-                if (facts.GuardOf(access.Member) is not { } guard ||
-                    !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
-                    ParallelBodies.WriteOf(access) is not { } written ||
-                    ParallelBodies.IsAtomic(access) ||
-                    !InlineDelegates.RunsWithItsBody(access) ||
-                    HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
-                    !HeldLocks.HeldByMethodOrScopeAt(reference, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts))
-                {
-                    continue;
-                }
-
-                Report(context, reference.Syntax.GetLocation(), access.Member.Name, loop, guard, written + " (in '" + method.Name + "', given as the body)");
-                return;
-            }
+            return (access, guard, written);
         }
+
+        return null;
     }
 
     private static void Report(OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written) =>
@@ -118,14 +158,14 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
     /// body that takes the lock itself holds it for each run. Null past a lambda that may run elsewhere; a local function
     /// is followed to its uses, a few deep (it may call itself).
     /// </summary>
-    private static IInvocationOperation? RacingLoop(IOperation at, IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts, int depth)
+    private static IInvocationOperation? RacingLoop(IOperation at, IOperation? instance, Guard guard, ISymbol containingSymbol, LockFacts facts, int depth)
     {
         for (var parent = at.Parent; parent is not null; parent = parent.Parent)
         {
             if (parent is ILocalFunctionOperation local)
             {
-                return depth < 3 && !HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, local)
-                    ? RacingLoopOfLocalFunction(local, access, guard, containingSymbol, facts, depth)
+                return depth < 3 && !HeldLocks.HeldByScopeInside(at, guard.LockMember, instance, local)
+                    ? RacingLoopOfLocalFunction(local, instance, guard, containingSymbol, facts, depth)
                     : null;
             }
 
@@ -134,10 +174,11 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (InlineDelegates.ParallelCallOf(function) is { } loop)
+            IOperation? site = at;
+            if ((InlineDelegates.ParallelCallOf(function) ?? ParallelBodies.ParallelCallThroughLocal(function, out site)) is { } loop && site is not null)
             {
-                return !HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, function) &&
-                    HeldLocks.HeldByMethodOrScopeAt(at, guard, access.Instance, containingSymbol, facts)
+                return !HeldLocks.HeldByScopeInside(at, guard.LockMember, instance, function) &&
+                    HeldLocks.HeldByMethodOrScopeAt(site, guard, instance, containingSymbol, facts)
                     ? loop
                     : null;
             }
@@ -153,7 +194,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
 
     /// <summary>The first parallel loop that runs <paramref name="local"/> under the hold: given to it by name, or called from a body of one.</summary>
     private static IInvocationOperation? RacingLoopOfLocalFunction(
-        ILocalFunctionOperation local, IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts, int depth)
+        ILocalFunctionOperation local, IOperation? instance, Guard guard, ISymbol containingSymbol, LockFacts facts, int depth)
     {
         foreach (var use in OperationFacts.Root(local).Descendants())
         {
@@ -162,15 +203,17 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
+            IOperation? site = use;
             if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
-                InlineDelegates.ParallelCallOf(reference) is { } loop &&
-                HeldLocks.HeldByMethodOrScopeAt(reference, guard, access.Instance, containingSymbol, facts))
+                (InlineDelegates.ParallelCallOf(reference) ?? ParallelBodies.ParallelCallThroughLocal(reference, out site)) is { } loop &&
+                site is not null &&
+                HeldLocks.HeldByMethodOrScopeAt(site, guard, instance, containingSymbol, facts))
             {
                 return loop;
             }
 
             if (use is IInvocationOperation call && SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, local.Symbol.OriginalDefinition) &&
-                RacingLoop(call, access, guard, containingSymbol, facts, depth + 1) is { } around)
+                RacingLoop(call, instance, guard, containingSymbol, facts, depth + 1) is { } around)
             {
                 return around;
             }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -75,7 +76,7 @@ internal static class ParallelBodies
                     }
 
                     if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
-                        InlineDelegates.ParallelCallOf(reference) is { } loop)
+                        (InlineDelegates.ParallelCallOf(reference) ?? ParallelCallThroughLocal(reference, out _)) is { } loop)
                     {
                         return loop;
                     }
@@ -95,7 +96,7 @@ internal static class ParallelBodies
                 continue;
             }
 
-            if (InlineDelegates.ParallelCallOf(function) is { } parallel)
+            if ((InlineDelegates.ParallelCallOf(function) ?? ParallelCallThroughLocal(function, out _)) is { } parallel)
             {
                 return parallel;
             }
@@ -107,6 +108,56 @@ internal static class ParallelBodies
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The parallel loop a delegate kept in a local is given to (<c>Action&lt;int&gt; body = i =&gt; _n++; Parallel.For(0, n, body);</c>):
+    /// <paramref name="function"/> (a lambda, anonymous method or method group) is the local's one value, from its
+    /// declaration or from the one assignment that keeps it, and the local is passed directly to the loop
+    /// (<paramref name="site"/>, where the holds around the loop are judged); the first such loop, or null.
+    /// </summary>
+    public static IInvocationOperation? ParallelCallThroughLocal(IOperation function, out IOperation? site)
+    {
+        site = null;
+        if (InlineDelegates.KeptIn(function) is not ILocalSymbol local || local.RefKind != RefKind.None)
+        {
+            return null;
+        }
+
+        // Kept by its declaration: no assignment after it; kept by an assignment: that one only.
+        IOperation node = function;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        int writes = node.Parent is IVariableInitializerOperation ? 1 : 0;
+        IInvocationOperation? loop = null;
+        foreach (var reference in OperationFacts.Root(function).Descendants().OfType<ILocalReferenceOperation>())
+        {
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            if (OperationFacts.IsWrite(reference) || reference.Parent is IArgumentOperation { Parameter.RefKind: not RefKind.None })
+            {
+                writes++;
+            }
+            else if (loop is null && InlineDelegates.ParallelCallOf(reference) is { } call)
+            {
+                loop = call;
+                site = reference;
+            }
+        }
+
+        if (writes != 1)
+        {
+            site = null;
+            return null;
+        }
+
+        return loop;
     }
 
     /// <summary>

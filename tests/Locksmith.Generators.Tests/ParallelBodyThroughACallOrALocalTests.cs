@@ -1,0 +1,318 @@
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// A parallel body that reaches guarded state one step away: a lambda that calls a method of the same type
+/// (<c>Parallel.For(0, n, i =&gt; Step(i))</c>), or a delegate kept in a local and given to the loop
+/// (<c>Action&lt;int&gt; body = i =&gt; _n++; Parallel.For(0, n, body);</c>). Each runs as
+/// <c>Parallel.For(0, n, Step)</c> does, which LSM0056 already read (<see cref="ParallelBodyGivenByNameTests"/>); both
+/// shapes were silent.
+/// </summary>
+public sealed class ParallelBodyThroughACallOrALocalTests
+{
+    [Fact]
+    public void LSM0056_ForAWriteInAMethodOfTheTypeCalledFromAParallelLambda() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private static readonly ExclusiveLock s_lock = new();
+            [Guarded(Lock = nameof(s_lock))] private static int s_runs;
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+
+            public void Count(int n, int[] amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => {|LSM0056:StepCore(i)|});
+                    Parallel.ForEach(amounts, a => { if (a > 0) { {|LSM0056:this.KeepCore(a)|}; } });
+                    Parallel.Invoke(() => {|LSM0056:ResetCore()|}, () => { });
+                    Parallel.For(0, n, Local);
+                    void Local(int i) => {|LSM0056:StepCore(i)|};
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore(int[] amounts) => Parallel.ForEach(amounts, a => {|LSM0056:KeepCore(a)|});
+
+            public void Static(int n)
+            {
+                using (s_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => {|LSM0056:RunCore(i)|});
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] private void StepCore(int i) => _n += i;
+            [Guarded(Lock = nameof(_lock))] private void KeepCore(int a) => _items.Add(a);
+            [Guarded(Lock = nameof(_lock))] private void ResetCore() { if (_n > 0) { _n = 0; } }
+            [Guarded(Lock = nameof(s_lock))] private static void RunCore(int i) => s_runs += i;
+        }
+        """));
+
+    /// <summary>
+    /// No LSM0056 for a method called from a parallel lambda that only reads, writes through <c>Interlocked</c>, takes the
+    /// lock itself, or whose call the lambda makes under its own scope; for a method of another type or object, a virtual
+    /// one (an override may run instead), a call outside a parallel body, and a write two calls away (one level is followed).
+    /// </summary>
+    [Fact]
+    public void NoLSM0056_ForACalledMethodThatReads_IsAtomic_TakesTheLock_IsAnothers_OrIsTwoCallsAway() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private readonly Tally? _other;
+            private readonly Counter _counter = new();
+
+            public void Count(int n)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => ReadCore(i));
+                    Parallel.For(0, n, i => AtomicCore(i));
+                    Parallel.For(0, n, i => Locked(i));
+                    Parallel.For(0, n, i => { using (_lock.Acquire()) { StepCore(i); } });
+                    Parallel.For(0, n, i => _other?.Locked(i));
+                    Parallel.For(0, n, i => _counter.Bump(i));
+                    Parallel.For(0, n, i => OverridableCore(i));
+                    Parallel.For(0, n, i => OuterCore(i));
+                    StepCore(n);
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] private void ReadCore(int i) => System.Console.WriteLine(_n + i);
+            [Guarded(Lock = nameof(_lock))] private void AtomicCore(int i) => Interlocked.Add(ref _n, i);
+            private void Locked(int i) { using (_lock.Acquire()) { _n += i; } }
+            [Guarded(Lock = nameof(_lock))] private void StepCore(int i) => _n += i;
+            [Guarded(Lock = nameof(_lock))] protected virtual void OverridableCore(int i) => _n += i;
+            [Guarded(Lock = nameof(_lock))] private void OuterCore(int i) => StepCore(i);
+        }
+
+        public sealed partial class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            public void Bump(int i) { using (_lock.Acquire()) { _n += i; } }
+        }
+        """));
+
+    /// <summary>
+    /// A method of the type declared in another file of the partial type is read there, by a call from a parallel lambda
+    /// and given by name alike (the compilation has its syntax).
+    /// </summary>
+    [Fact]
+    public void LSM0056_ForAMethodDeclaredInAnotherPartOfTheType()
+    {
+        var run = GeneratorHarness.Run(
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public void Count(int n)
+                {
+                    using (_lock.Acquire())
+                    {
+                        Parallel.For(0, n, i => StepCore(i));
+                        Parallel.For(0, n, StepCore);
+                        Parallel.For(0, n, i => ReadCore(i));
+                    }
+                }
+            }
+            """,
+            """
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                [Guarded(Lock = nameof(_lock))] private void StepCore(int i) => _n += i;
+                [Guarded(Lock = nameof(_lock))] private void ReadCore(int i) => System.Console.WriteLine(_n + i);
+            }
+            """);
+
+        Compiles(run);
+        var found = run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan)).OrderBy(static s => s).ToList();
+        Assert.Equal(["LSM0056 StepCore", "LSM0056 StepCore(i)"], found);
+    }
+
+    [Fact]
+    public void LSM0056_ForADelegateKeptInALocalAndGivenToTheLoop() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+
+            public void Count(int n, int[] amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    Action<int> body = i => {|LSM0056:_n|}++;
+                    Parallel.For(0, n, body);
+                    Action<int> keep = delegate (int a) { {|LSM0056:_items|}.Add(a); };
+                    Parallel.ForEach(amounts, keep);
+                    Action<int> local = Step;
+                    Parallel.For(0, n, local);
+                    Action<int> method = {|LSM0056:BumpCore|};
+                    Parallel.For(0, n, method);
+                    Action reset;
+                    reset = () => {|LSM0056:_n|} = 0;
+                    Parallel.Invoke(reset);
+                    void Step(int i) => {|LSM0056:_n|} += i;
+                }
+            }
+
+            public void MadeBeforeTheHold(int n)
+            {
+                Action<int> body = i => {|LSM0020:{|LSM0056:_n|}|}++;
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, body);
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] private void BumpCore(int i) => _n += i;
+        }
+        """));
+
+    /// <summary>
+    /// No LSM0056 for a delegate kept in a local that only reads, writes through <c>Interlocked</c> or takes the lock
+    /// itself, a local assigned more than once (which value the loop runs is not known), one only invoked (serially, under
+    /// the hold), or given to the loop outside the hold.
+    /// </summary>
+    [Fact]
+    public void NoLSM0056_ForADelegateInALocalThatReads_IsAtomic_TakesTheLock_IsReassigned_OrRunsOutsideTheHold() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public void Count(int n, bool twice)
+            {
+                using (_lock.Acquire())
+                {
+                    Action<int> read = i => Console.WriteLine(_n + i);
+                    Parallel.For(0, n, read);
+                    Action<int> atomic = i => Interlocked.Add(ref _n, i);
+                    Parallel.For(0, n, atomic);
+                    Action<int> locked = i => { using (_lock.Acquire()) { _n += i; } };
+                    Parallel.For(0, n, locked);
+                    Action<int> serial = i => _n += i;
+                    serial(1);
+                    Action<int> changed = i => _n += i;
+                    if (twice) { changed = i => Console.WriteLine(i); }
+                    Parallel.For(0, n, changed);
+                }
+
+                Action<int> outside = i => { using (_lock.Acquire()) { _n += i; } };
+                Parallel.For(0, n, outside);
+            }
+        }
+        """));
+
+    /// <summary>
+    /// In a constructor, which holds nothing, a write in a delegate kept in a local and given to a parallel loop is
+    /// LSM0020 (its runs race each other), as it is in a lambda given to the loop directly.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForADelegateKeptInALocalThatAConstructorGivesToAParallelLoop() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public Tally(int n)
+            {
+                Action<int> body = i => {|LSM0020:_n|}++;
+                Parallel.For(0, n, body);
+                Action<int> kept = i => _n--;
+                kept(1);
+            }
+        }
+        """));
+
+    /// <summary>
+    /// Calls and kept delegates in odd shapes never make an analyzer throw: a call from a parallel lambda to an abstract,
+    /// extern, generic or unbound method, to a partial method without an implementation (and to one with it, whose
+    /// implementing part is read), to a method that gives itself to the loop, a local passed by <c>ref</c>, a local kept
+    /// in a field initializer's lambda, and a delegate local never given to anything.
+    /// </summary>
+    [Fact]
+    public void CallsAndKeptDelegates_InOddShapes_NeverMakeAnAnalyzerThrow()
+    {
+        var run = GeneratorHarness.Run(TestCompilation.Create("""
+            using System;
+            using System.Collections.Generic;
+            using System.Runtime.InteropServices;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public abstract partial class Tally<T>
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+                private static readonly Action<int> s_kept = i => { Action<int> inner = j => { }; Parallel.For(0, i, inner); };
+
+                public void Count(int n, List<T> items)
+                {
+                    using (_lock.Acquire())
+                    {
+                        Parallel.For(0, n, i => Abstract(i));
+                        Parallel.For(0, n, i => Declared(i));
+                        Parallel.For(0, n, i => Implemented(i));
+                        Parallel.For(0, n, i => Native(i));
+                        Parallel.ForEach(items, x => Generic(x));
+                        Parallel.For(0, n, i => Missing(i));
+                        Parallel.For(0, n, i => Self(i));
+                        Action<int> byRef = i => _n++;
+                        Swap(ref byRef);
+                        Parallel.For(0, n, byRef);
+                        Action<int> unused = i => _n--;
+                        Action<int> unbound = i => _n++;
+                        Parallel.For(0, n, unbound, 3);
+                    }
+                }
+
+                private static void Swap(ref Action<int> a) { }
+                protected abstract void Abstract(int i);
+                partial void Declared(int i);
+                partial void Implemented(int i);
+                partial void Implemented(int i) => _n += i;
+                [DllImport("none")] private static extern void Native(int i);
+                private void Generic<TItem>(TItem item) { using (_lock.Acquire()) { _n++; } }
+                private void Self(int i) { if (i == 0) { Parallel.For(0, 1, j => Self(j)); } }
+            }
+            """));
+
+        var crashes = run.AnalyzerDiagnostics.Where(static d => d.Id == "AD0001").Select(static d => d.GetMessage()).ToList();
+        Assert.True(crashes.Count == 0, string.Join("\n", crashes));
+        Assert.Contains(run.LocksmithDiagnostics, static d => d.Id == "LSM0056" && d.GetMessage().Contains("in 'Implemented', called from the body"));
+    }
+
+    private static void Compiles(GeneratorRun run)
+    {
+        var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Snapshot.Render(errors));
+    }
+}
