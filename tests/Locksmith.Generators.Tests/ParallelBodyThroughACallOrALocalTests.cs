@@ -254,6 +254,109 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// A method of the same type called from a body of <c>Parallel.For</c>, <c>ForEach</c> or <c>Invoke</c> under the hold
+    /// runs its wrapper calls there, as <c>Parallel.For(0, n, Step)</c> does: LSM0023 for the held lock (also when the body
+    /// takes it itself around the call), LSM0022 against the order, reported at the call. Not outside the hold, for a call
+    /// the method makes in work that may run elsewhere, a method of another type, or a wrapper two calls away.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAWrapperCalledByAMethodOfTheTypeThatAParallelBodyCalls() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+            public void Touch(int x) => Post(x);
+        }
+
+        public sealed partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public void InAScope(List<int> amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, amounts.Count, i => {|LSM0023:Step(i)|});
+                    Parallel.Invoke(() => {|LSM0022:Forward()|});
+                    Parallel.ForEach(amounts, a => { if (a > 0) { {|LSM0023:this.Each(a)|}; } });
+                    Parallel.For(0, 2, Local);
+                    void Local(int i) => {|LSM0023:Step(i)|};
+                }
+
+                Parallel.For(0, amounts.Count, i => Step(i));
+                Parallel.For(0, 2, i => { using (_lock.Acquire()) { {|LSM0023:Step(i)|}; } });
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore(int[] amounts) => Parallel.ForEach(amounts, a => {|LSM0023:Each(a)|});
+
+            public void NotFollowed()
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, 2, i => Later(i));
+                    Parallel.For(0, 2, i => Count(i));
+                    Parallel.For(0, 2, i => Outer(i));
+                    Parallel.For(0, 2, i => _ledger.Touch(i));
+                }
+            }
+
+            private void Step(int i) => Add(i);
+            private void Each(int a) { if (a > 0) { Add(a); } }
+            private void Forward() => _ledger.Post(1);
+            private void Later(int i) => Task.Run(() => Add(i));
+            private static void Count(int i) => System.Console.WriteLine(i);
+            private void Outer(int i) => Step(i);
+        }
+        """));
+
+    /// <summary>
+    /// LSM0023 reads a method of the type declared in another file of the partial type too, given by name or called
+    /// from a parallel body (before, only a method in the same file was read).
+    /// </summary>
+    [Fact]
+    public void LSM0023_ForAMethodDeclaredInAnotherPartOfTheType()
+    {
+        var run = GeneratorHarness.Run(
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Bank
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _total;
+                [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+                public void Spread(int n)
+                {
+                    using (_lock.Acquire())
+                    {
+                        Parallel.For(0, n, i => Step(i));
+                        Parallel.For(0, n, Step);
+                    }
+                }
+            }
+            """,
+            """
+            public sealed partial class Bank
+            {
+                private void Step(int i) => Add(i);
+            }
+            """);
+
+        Compiles(run);
+        var found = run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.Location.SourceTree!.GetText().ToString(d.Location.SourceSpan)).OrderBy(static s => s).ToList();
+        Assert.Equal(["LSM0023 Step", "LSM0023 Step(i)"], found);
+    }
+
+    /// <summary>
     /// Calls and kept delegates in odd shapes never make an analyzer throw: a call from a parallel lambda to an abstract,
     /// extern, generic or unbound method, to a partial method without an implementation (and to one with it, whose
     /// implementing part is read), to a method that gives itself to the loop, a local passed by <c>ref</c>, a local kept

@@ -20,8 +20,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// says so. LSM0027 when the wrapper is called in work that the holder of its synchronous
 /// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>, or a local function given by name as the work), which
 /// deadlocks. A wrapper passed as a method group (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called
-/// where that lambda would call it, and a method of the type passed to an inline runner (<c>Parallel.For(0, n, Step)</c>)
-/// has its body read as that lambda's. A local function is in a using scope where every use of it is.
+/// where that lambda would call it, and a method of the type passed to an inline runner (<c>Parallel.For(0, n, Step)</c>),
+/// or called from a parallel body (<c>i =&gt; Step(i)</c>), has its body read as that lambda's. A local function is in a using scope where every use of it is.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -62,6 +62,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             {
                 AnalyzeBodyGivenByName(context, reference, caller, facts);
             }
+            else if (invocation is IInvocationOperation call)
+            {
+                AnalyzeCallInAParallelBody(context, call, caller, facts);
+            }
 
             return;
         }
@@ -79,16 +83,13 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// <c>items.ForEach(Each)</c>), or as the work of a task the hold blocks on (<c>Task.Run(Work).Wait()</c>, LSM0027):
     /// its one body is read as the lambda in its place would be, and the first wrapper it calls against the holds at the
     /// method group is reported there (its <c>this</c> is the method group's object; its
-    /// own parameters and locals name nothing there). Only a method declared in this file
-    /// is read (no search), and only calls that run with its body (not in a lambda of its own that may run elsewhere).
+    /// own parameters and locals name nothing there). Its one body is read where the type declares it
+    /// (<see cref="BodiesByName.BodyOf"/>), and only calls that run with its body (not in a lambda of its own that may run elsewhere).
     /// </summary>
     private static void AnalyzeBodyGivenByName(OperationAnalysisContext context, IMethodReferenceOperation reference, IMethodSymbol caller, LockFacts facts)
     {
         var method = reference.Method;
-        if (method.MethodKind != MethodKind.Ordinary ||
-            !SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, caller.ContainingType?.OriginalDefinition) ||
-            !(method.IsStatic || OperationFacts.IsThis(reference.Instance)) ||
-            reference.SemanticModel is not { } model)
+        if (!BodiesByName.IsOwnMethod(method, reference.Instance, caller) || reference.SemanticModel is not { } model)
         {
             return;
         }
@@ -101,25 +102,52 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        foreach (var declaration in method.OriginalDefinition.DeclaringSyntaxReferences)
+        if (BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
         {
-            if (declaration.SyntaxTree != model.SyntaxTree ||
-                model.GetOperation(declaration.GetSyntax(context.CancellationToken), context.CancellationToken) is not { } body)
-            {
-                continue;
-            }
+            return;
+        }
 
-            foreach (var call in body.Descendants().OfType<IInvocationOperation>())
+        foreach (var call in body.Descendants().OfType<IInvocationOperation>())
+        {
+            if (facts.WrapperOf(call.TargetMethod) is { } wrapper &&
+                InlineDelegates.RunsWithItsBody(call) &&
+                (wait is null
+                    ? Check(context, call, reference, wrapper, caller, facts, RunInline("'" + method.Name + "', which", runner!))
+                    : call.TargetMethod.Parameters.Length == wrapper.Body.Parameters.Length &&
+                        ReportBlockedWait(context, call, reference, wait, wrapper, caller, facts)))
             {
-                if (facts.WrapperOf(call.TargetMethod) is { } wrapper &&
-                    InlineDelegates.RunsWithItsBody(call) &&
-                    (wait is null
-                        ? Check(context, call, reference, wrapper, caller, facts, RunInline("'" + method.Name + "', which", runner!))
-                        : call.TargetMethod.Parameters.Length == wrapper.Body.Parameters.Length &&
-                            ReportBlockedWait(context, call, reference, wait, wrapper, caller, facts)))
-                {
-                    return;
-                }
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A method of this type called directly, on <c>this</c> or static, from a body of <c>Parallel.For</c>, <c>ForEach</c>
+    /// or <c>Invoke</c> (<c>Parallel.For(0, n, i =&gt; Step(i))</c>, or a local function run there): its one body runs
+    /// in each run, as <c>Parallel.For(0, n, Step)</c>'s would (<see cref="AnalyzeBodyGivenByName"/>), so the first wrapper
+    /// it calls against the holds at the call is reported there. One level: calls in it are not followed; not a virtual
+    /// method, which an override may replace.
+    /// </summary>
+    private static void AnalyzeCallInAParallelBody(OperationAnalysisContext context, IInvocationOperation call, IMethodSymbol caller, LockFacts facts)
+    {
+        var method = call.TargetMethod;
+        if (!BodiesByName.IsOwnCallee(method, call.Instance, caller) ||
+            ParallelBodies.LoopAround(call) is not { } loop ||
+            !InlineDelegates.IsParallelLoop(loop.TargetMethod) ||
+            call.SemanticModel is not { } model ||
+            BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
+        {
+            return;
+        }
+
+        string runner = loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name;
+        foreach (var inner in body.Descendants().OfType<IInvocationOperation>())
+        {
+            if (facts.WrapperOf(inner.TargetMethod) is { } wrapper &&
+                InlineDelegates.RunsWithItsBody(inner) &&
+                Check(context, inner, call, wrapper, caller, facts, RunInline("'" + method.Name + "', called from a body that", runner)))
+            {
+                return;
             }
         }
     }
