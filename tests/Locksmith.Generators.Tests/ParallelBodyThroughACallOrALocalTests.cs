@@ -357,6 +357,47 @@ public sealed class ParallelBodyThroughACallOrALocalTests
     }
 
     /// <summary>
+    /// A constructor holds the object's state for its own thread only, so a guarded core of the object given by name to a
+    /// parallel loop it runs (<c>Parallel.For(0, n, BumpCore)</c>), called from a body of one (<c>i =&gt; BumpCore(i)</c>),
+    /// or kept in a local given to one, writes it from several threads at once: LSM0020 at the method group or call, as
+    /// for the lambda in its place (the core's body is no hold: nothing takes the lock). Not for a core that only reads,
+    /// writes through <c>Interlocked</c>, fills its own array element, or takes the lock itself, nor one called serially.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAGuardedCoreThatAConstructorRunsInAParallelLoop() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly int[] _slots = new int[8];
+
+            public Tally(int n)
+            {
+                Parallel.For(0, n, {|LSM0020:BumpCore|});
+                Parallel.For(0, n, i => {|LSM0020:BumpCore(i)|});
+                Action<int> kept = {|LSM0020:BumpCore|};
+                Parallel.For(0, n, kept);
+                Parallel.For(0, n, ReadCore);
+                Parallel.For(0, n, i => AtomicCore(i));
+                Parallel.For(0, 8, FillCore);
+                Parallel.For(0, n, Locked);
+                Parallel.For(0, n, i => { using (_lock.Acquire()) { BumpCore(i); } });
+                BumpCore(1);
+            }
+
+            [Guarded(Lock = nameof(_lock))] private void BumpCore(int i) => _n += i;
+            [Guarded(Lock = nameof(_lock))] private void ReadCore(int i) => Console.WriteLine(_n + i);
+            [Guarded(Lock = nameof(_lock))] private void AtomicCore(int i) => Interlocked.Add(ref _n, i);
+            [Guarded(Lock = nameof(_lock))] private void FillCore(int i) => _slots[i] = i;
+            private void Locked(int i) { using (_lock.Acquire()) { _n += i; } }
+        }
+        """));
+
+    /// <summary>
     /// Calls and kept delegates in odd shapes never make an analyzer throw: a call from a parallel lambda to an abstract,
     /// extern, generic or unbound method, to a partial method without an implementation (and to one with it, whose
     /// implementing part is read), to a method that gives itself to the loop, a local passed by <c>ref</c>, a local kept

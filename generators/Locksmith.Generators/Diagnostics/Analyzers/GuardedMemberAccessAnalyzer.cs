@@ -30,7 +30,70 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 operation => Analyze(operation, facts),
                 OperationKind.FieldReference,
                 OperationKind.PropertyReference);
+            start.RegisterOperationAction(
+                operation => AnalyzeBodyRacingInConstruction(operation, facts),
+                OperationKind.MethodReference,
+                OperationKind.Invocation);
         });
+    }
+
+    /// <summary>
+    /// A method of this type that a constructor or initializer runs as a parallel loop's body: given by name
+    /// (<c>Parallel.For(0, n, BumpCore)</c>, or through a local it is kept in) or called from a body of one
+    /// (<c>i =&gt; BumpCore(i)</c>, one level). A guarded core holds its lock for its callers, and a constructor holds
+    /// the object's state for its own thread only, so nothing holds it while the runs race: the first write of the
+    /// object's guarded state in its body (as <see cref="ParallelBodies.RacingInConstruction"/> counts one) is reported at
+    /// the method group or call. A method that is no core writes it without the lock anyway, which is reported in it.
+    /// </summary>
+    private static void AnalyzeBodyRacingInConstruction(OperationAnalysisContext context, LockFacts facts)
+    {
+        if (!IsConstruction(context.ContainingSymbol))
+        {
+            return;
+        }
+
+        var (method, instance, byName) = context.Operation switch
+        {
+            IMethodReferenceOperation reference => (reference.Method, reference.Instance, true),
+            IInvocationOperation call => (call.TargetMethod, call.Instance, false),
+            _ => (null!, null, false),
+        };
+        IOperation? site = context.Operation;
+        if (method is null || facts.GuardOf(method) is null ||
+            !(byName ? BodiesByName.IsOwnMethod(method, instance, context.ContainingSymbol) : BodiesByName.IsOwnCallee(method, instance, context.ContainingSymbol)) ||
+            (byName
+                ? InlineDelegates.ParallelCallOf(context.Operation) ?? ParallelBodies.ParallelCallThroughLocal(context.Operation, out site)
+                : ParallelBodies.LoopAround(context.Operation)) is not { } loop ||
+            site is null ||
+            context.Operation.SemanticModel is not { } model ||
+            BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
+        {
+            return;
+        }
+
+        // A run that takes the lock around the call (i => { using (_lock.Acquire()) { BumpCore(i); } }) holds it.
+        bool statics = context.ContainingSymbol.IsStatic;
+        var at = site;
+        if (ParallelBodies.FirstRacingWrite(body, (access, guard) =>
+                access.Member.IsStatic == statics &&
+                !(access.Parent is IArrayElementReferenceOperation element && element.ArrayReference == access) &&
+                !HeldLocks.HeldByMethodOrScopeAt(at, guard, statics ? null : instance, context.ContainingSymbol, facts), facts) is not { } write)
+        {
+            return;
+        }
+
+        string how = byName ? "given as the body" : "called from the body";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+            context.Operation.Syntax.GetLocation(),
+            write.Access.Member.Name,
+            write.Guard.LockMember.Name,
+            write.Written,
+            write.Guard.Capabilities.SuggestedAcquire(read: false),
+            write.Guard.Capabilities.SuggestedAwait(),
+            $" (in '{method.Name}', {how} of '{loop.TargetMethod.ContainingType.Name}.{loop.TargetMethod.Name}', which runs on several threads at once: a constructor holds the object's state for its own thread only)",
+            $"take '{write.Guard.LockMember.Name}' in each run around the call of '{method.Name}' (or call its wrapper), use Interlocked or a per-body local combined after the loop, or ",
+            write.Guard.LockMember.Name));
     }
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts)

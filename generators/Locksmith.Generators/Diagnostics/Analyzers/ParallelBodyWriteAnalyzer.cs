@@ -77,7 +77,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         }
 
         var at = site;
-        if (FirstRacingWrite(body, (access, guard) =>
+        if (ParallelBodies.FirstRacingWrite(body, (access, guard) =>
                 HeldLocks.HeldByMethodOrScopeAt(at, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts), facts) is { } write)
         {
             Report(context, reference.Syntax.GetLocation(), write.Access.Member.Name, loop, write.Guard, write.Written + " (in '" + method.Name + "', given as the body)");
@@ -105,38 +105,11 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         }
 
         IInvocationOperation? loop = null;
-        if (FirstRacingWrite(body, (access, guard) =>
+        if (ParallelBodies.FirstRacingWrite(body, (access, guard) =>
                 (loop = RacingLoop(call, access.Member.IsStatic ? null : call.Instance, guard, context.ContainingSymbol, facts, depth: 0)) is not null, facts) is { } write)
         {
             Report(context, call.Syntax.GetLocation(), write.Access.Member.Name, loop!, write.Guard, write.Written + " (in '" + method.Name + "', called from the body)");
         }
-    }
-
-    /// <summary>
-    /// The first write in <paramref name="body"/> (a method's, read as a parallel body) of a guarded member of its object or
-    /// type that races: not atomic, run with the body (not in a local function or a lambda of its own that may run
-    /// elsewhere), not under a scope the body takes itself, and with the lock held where the body is named (<paramref name="heldThere"/>).
-    /// </summary>
-    private static (IMemberReferenceOperation Access, Guard Guard, string Written)? FirstRacingWrite(
-        IOperation body, System.Func<IMemberReferenceOperation, Guard, bool> heldThere, LockFacts facts)
-    {
-        foreach (var access in body.Descendants().OfType<IMemberReferenceOperation>())
-        {
-            if (facts.GuardOf(access.Member) is not { } guard ||
-                !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
-                ParallelBodies.WriteOf(access) is not { } written ||
-                ParallelBodies.IsAtomic(access) ||
-                !InlineDelegates.RunsWithItsBody(access) ||
-                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
-                !heldThere(access, guard))
-            {
-                continue;
-            }
-
-            return (access, guard, written);
-        }
-
-        return null;
     }
 
     private static void Report(OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written) =>

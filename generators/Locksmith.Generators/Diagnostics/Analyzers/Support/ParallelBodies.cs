@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
@@ -158,6 +159,33 @@ internal static class ParallelBodies
         }
 
         return loop;
+    }
+
+    /// <summary>
+    /// The first write in <paramref name="body"/> (a method's, read as a parallel body) of a guarded member of its object or
+    /// type that races: not atomic, run with the body (not in a local function or a lambda of its own that may run
+    /// elsewhere), not under a scope the body takes itself, and with the lock held where the body is named (<paramref name="heldThere"/>).
+    /// </summary>
+    public static (IMemberReferenceOperation Access, Guard Guard, string Written)? FirstRacingWrite(
+        IOperation body, Func<IMemberReferenceOperation, Guard, bool> heldThere, LockFacts facts)
+    {
+        foreach (var access in body.Descendants().OfType<IMemberReferenceOperation>())
+        {
+            if (facts.GuardOf(access.Member) is not { } guard ||
+                !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
+                ParallelBodies.WriteOf(access) is not { } written ||
+                ParallelBodies.IsAtomic(access) ||
+                !InlineDelegates.RunsWithItsBody(access) ||
+                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
+                !heldThere(access, guard))
+            {
+                continue;
+            }
+
+            return (access, guard, written);
+        }
+
+        return null;
     }
 
     /// <summary>
