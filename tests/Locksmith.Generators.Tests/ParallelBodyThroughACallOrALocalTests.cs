@@ -318,6 +318,55 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// A wrapper called in a delegate kept in a local (assigned once) that is given to <c>Parallel.For</c>,
+    /// <c>ForEach</c> or <c>Invoke</c> is called under the holds where the loop takes the local, as in the lambda in its
+    /// place: LSM0023 for the held lock, LSM0022 against the order, at the call. Not when the loop runs outside the hold,
+    /// the local is assigned again, or the loop is <c>ForEachAsync</c> (a synchronous lock is not held in its bodies).
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAWrapperCalledInADelegateKeptInALocalGivenToAParallelLoop() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+        }
+
+        public sealed partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public async Task SpreadAsync(int n, int[] ids, bool other, CancellationToken ct)
+            {
+                Action<int> before = i => {|LSM0023:Add(i)|};
+                using (_lock.Acquire())
+                {
+                    Action<int> body = i => {|LSM0023:Add(i)|};
+                    Parallel.For(0, n, body);
+                    Action forward = () => {|LSM0022:_ledger.Post(1)|};
+                    Parallel.Invoke(forward);
+                    Parallel.For(0, n, before);
+                    Action<int> changed = i => Add(i);
+                    if (other) { changed = i => { }; }
+                    Parallel.For(0, n, changed);
+                    Func<int, CancellationToken, ValueTask> pull = (id, c) => { Add(id); return default; };
+                    await Parallel.ForEachAsync(ids, ct, pull);
+                }
+
+                Action<int> outside = i => Add(i);
+                Parallel.For(0, n, outside);
+            }
+        }
+        """));
+
+    /// <summary>
     /// LSM0023 reads a method of the type declared in another file of the partial type too, given by name or called
     /// from a parallel body (before, only a method in the same file was read).
     /// </summary>

@@ -21,7 +21,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>, or a local function given by name as the work), which
 /// deadlocks. A wrapper passed as a method group (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called
 /// where that lambda would call it, and a method of the type passed to an inline runner (<c>Parallel.For(0, n, Step)</c>),
-/// or called from a parallel body (<c>i =&gt; Step(i)</c>), has its body read as that lambda's. A local function is in a using scope where every use of it is.
+/// or called from a parallel body (<c>i =&gt; Step(i)</c>), has its body read as that lambda's; a lambda kept in a local
+/// given to a parallel loop runs under the holds where the loop takes it. A local function is in a using scope where every use of it is.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -71,6 +72,19 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         }
 
         if (ReportWorkBlockedOn(context, invocation, wrapper, caller, facts))
+        {
+            return;
+        }
+
+        // In a delegate kept in a local and given to a parallel loop (Action<int> body = i => Deposit(i); Parallel.For(0, n, body)):
+        // it runs under the holds where the loop takes the local, as the lambda in its place would. Else (an async lock's
+        // hold where the lambda was made) it is judged as any lambda.
+        if (EnclosingFunction(invocation) is IAnonymousFunctionOperation function &&
+            ParallelBodies.ParallelCallThroughLocal(function, out var kept) is { } loop && kept is ILocalReferenceOperation local &&
+            InlineDelegates.IsParallelLoop(loop.TargetMethod) &&
+            Check(context, invocation, kept, wrapper, caller, facts,
+                RunInline("a delegate kept in '" + local.Local.Name + "', which", loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name),
+                invocation.Syntax.GetLocation()))
         {
             return;
         }
@@ -157,8 +171,9 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// are in force: the call itself, or a method group whose body makes it (reported there, with <paramref name="reason"/>
     /// saying so). Whether it reported.
     /// </summary>
-    private static bool Check(OperationAnalysisContext context, IOperation invocation, IOperation site, Wrapper wrapper, IMethodSymbol caller, LockFacts facts, string? reason)
+    private static bool Check(OperationAnalysisContext context, IOperation invocation, IOperation site, Wrapper wrapper, IMethodSymbol caller, LockFacts facts, string? reason, Location? location = null)
     {
+        location ??= site.Syntax.GetLocation();
         var held = HeldWhere(site, facts.LocksHeldBy(caller), facts);
         var taken = wrapper.Taken;
         foreach (var use in wrapper.Taken)
@@ -184,7 +199,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                     : $"call '{wrapper.Body.Name}' instead";
                 context.ReportDiagnostic(Diagnostic.Create(
                     DiagnosticDescriptors.SelfDeadlock,
-                    site.Syntax.GetLocation(),
+                    location,
                     SymbolNames.Display(HolderOf(site, use, caller, facts)),
                     use.Member.Name,
                     TargetOf(invocation).Name,
@@ -219,7 +234,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             !SymbolEqualityComparer.Default.Equals(highestHeld.Member.OriginalDefinition, lowestTaken.Member.OriginalDefinition);
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.LockOrderInversion,
-            site.Syntax.GetLocation(),
+            location,
             SymbolNames.Display(caller),
             LockName(highestHeld.Member, sameName),
             highestHeld.Level!.Value.ToString(CultureInfo.InvariantCulture),
