@@ -447,6 +447,43 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// LSM0020 at a guarded core that a constructor runs in a parallel loop says what fixes it there: take the lock in each
+    /// run around the call, or call the generated wrapper, by name, instead of the core. Not the advice for a plain access
+    /// ("use it from a [Guarded] method"): the core already is one, and that is the trouble.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAGuardedCoreInAConstructorsParallelLoop_SaysToTakeTheLockInEachRunOrCallTheWrapper()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public Tally(int n)
+                {
+                    Parallel.For(0, n, BumpCore);
+                    Parallel.For(0, n, i => BumpCore(i));
+                }
+
+                [Guarded(Lock = nameof(_lock))] private void BumpCore(int i) => _n += i;
+            }
+            """);
+
+        Compiles(run);
+        var messages = run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0020").Select(static d => d.GetMessage()).ToList();
+        Assert.Equal(2, messages.Count);
+        Assert.All(messages, static m =>
+        {
+            Assert.Contains("; take '_lock' in each run, around the call of 'BumpCore' ('using var scope = _lock.Acquire();' in the body, before it)", m);
+            Assert.EndsWith(", or call its wrapper 'Bump' instead of the core", m);
+            Assert.DoesNotContain("[Guarded", m);
+        });
+    }
+
+    /// <summary>
     /// Calls and kept delegates in odd shapes never make an analyzer throw: a call from a parallel lambda to an abstract,
     /// extern, generic or unbound method, to a partial method without an implementation (and to one with it, whose
     /// implementing part is read), to a method that gives itself to the loop, a local passed by <c>ref</c>, a local kept

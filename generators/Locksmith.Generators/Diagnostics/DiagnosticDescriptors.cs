@@ -132,7 +132,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GuardedMemberAccessedWithoutLock = Warning(
         "LSM0020",
         "Guarded member used without its lock",
-        "'{0}' is guarded by '{1}' but is {2} here without holding it{5}; {6}use it from a [Guarded(Lock = nameof({1}))] method, or inside 'using var scope = {4}{7}.{3};'",
+        "'{0}' is guarded by '{1}' but is {2} here without holding it{3}; {4}",
         "A guarded field or property may only be read or written by code that holds its lock: a guarded method of that lock, a using scope of the lock's Acquire (of a TryAcquire, where its success is checked), or a constructor.",
         ConcurrencyCategory);
 

@@ -82,19 +82,25 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // The core is a guarded method already, and that is the trouble (it leaves the lock to its callers): the fix is a
+        // caller that takes it, each run or the wrapper, not the plain access's "use it from a [Guarded] method".
         string how = byName ? "given as the body" : "called from the body";
+        var guard = write.Guard;
+        string wrapper = facts.WrapperNameOf(method) is { } name ? "its wrapper '" + name + "'" : "its generated wrapper";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             context.Operation.Syntax.GetLocation(),
             write.Access.Member.Name,
             write.Guard.LockMember.Name,
             write.Written,
-            write.Guard.Capabilities.SuggestedAcquire(read: false),
-            write.Guard.Capabilities.SuggestedAwait(),
             $" (in '{method.Name}', {how} of '{loop.TargetMethod.ContainingType.Name}.{loop.TargetMethod.Name}', which runs on several threads at once: a constructor holds the object's state for its own thread only)",
-            $"take '{write.Guard.LockMember.Name}' in each run around the call of '{method.Name}' (or call its wrapper), use Interlocked or a per-body local combined after the loop, or ",
-            write.Guard.LockMember.Name));
+            $"take '{guard.LockMember.Name}' in each run, around the call of '{method.Name}' ('using var scope = {guard.Capabilities.SuggestedAwait()}{guard.LockMember.Name}.{guard.Capabilities.SuggestedAcquire(read: false)};' in the body, before it), " +
+                $"or call {wrapper} instead of the core"));
     }
+
+    /// <summary>The advice LSM0020 ends with for code that touches guarded state: hold its lock there, as a guarded method or a using scope.</summary>
+    private static string HoldTheLock(Guard guard, bool read, string lockName) =>
+        $"use it from a [Guarded(Lock = nameof({guard.LockMember.Name}))] method, or inside 'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(read)};'";
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts)
     {
@@ -130,11 +136,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             access.Member.Name,
             guard.LockMember.Name,
             how,
-            guard.Capabilities.SuggestedAcquire(read: OnlyReads(access)),
-            guard.Capabilities.SuggestedAwait(),
             problem,
-            fix,
-            LockOf(access, guard)));
+            fix + HoldTheLock(guard, OnlyReads(access), LockOf(access, guard))));
     }
 
     // A constructor or an initializer, which LSM0020 lets write the object's state without the lock.
@@ -223,11 +226,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 access.Member.Name,
                 guard.LockMember.Name,
                 "read",
-                guard.Capabilities.SuggestedAcquire(read: true),
-                guard.Capabilities.SuggestedAwait(),
                 $" (through the deferred query kept in '{local.Name}', made while the lock was held but run where it is enumerated)",
-                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or ",
-                LockOf(access, guard)));
+                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or " + HoldTheLock(guard, read: true, LockOf(access, guard))));
         }
     }
 

@@ -83,6 +83,26 @@ internal sealed class LockFacts
     /// <summary>The body behind a generated wrapper and the locks the wrapper takes, or null when the method is no wrapper.</summary>
     public Wrapper? WrapperOf(IMethodSymbol method) => _wrappers.GetOrAdd((IMethodSymbol)method.OriginalDefinition, _computeWrapper);
 
+    /// <summary>The name of the wrapper the generator makes for a guarded (or <c>[AcquiresLocksOf]</c>) method, or null when it makes none.</summary>
+    public string? WrapperNameOf(IMethodSymbol body)
+    {
+        var definition = (IMethodSymbol)body.OriginalDefinition;
+        if (definition.ContainingType is not { } type)
+        {
+            return null;
+        }
+
+        foreach (var (candidate, name) in _bodies.GetOrAdd(type, _computeBodies))
+        {
+            if (SymbolEqualityComparer.Default.Equals(candidate, definition))
+            {
+                return name;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The capabilities of a lock type.</summary>
     public LockCapabilities CapabilitiesOf(ITypeSymbol? type) => type is null ? LockCapabilities.None : _capabilities.GetOrAdd(type, _computeCapabilities);
 
