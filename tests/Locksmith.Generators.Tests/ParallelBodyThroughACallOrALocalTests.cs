@@ -367,6 +367,70 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// A method group kept in a local (assigned once) that is given to <c>Parallel.For</c>, <c>ForEach</c> or <c>Invoke</c>
+    /// runs under the holds where the loop takes the local, as the method group passed directly does: a wrapper kept so is
+    /// called there, and a method of the type kept so has its body read there (LSM0023 for the held lock, LSM0022 against
+    /// the order, at the method group). Not when the loop runs outside the hold, the local is assigned twice, the method is
+    /// another type's, virtual, calls the wrapper only two calls away, or takes the lock itself around the core.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAMethodGroupKeptInALocalGivenToAParallelLoop() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+        using System.Threading.Tasks;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+            public void Touch(int x) => Post(x);
+        }
+
+        public partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public void Spread(int n, bool other)
+            {
+                Action<int> made = {|LSM0023:Add|};
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, made);
+                    Action<int> step = {|LSM0023:Step|};
+                    Parallel.For(0, n, step);
+                    Action<int> post = {|LSM0022:_ledger.Post|};
+                    Parallel.For(0, n, post);
+                    Action forward = {|LSM0022:Forward|};
+                    Parallel.Invoke(forward);
+                    Action<int> twice = Add;
+                    if (other) { twice = i => { }; }
+                    Parallel.For(0, n, twice);
+                    Action<int> touch = _ledger.Touch;
+                    Parallel.For(0, n, touch);
+                    Action<int> overridable = Virtual;
+                    Parallel.For(0, n, overridable);
+                    Action<int> outer = Outer;
+                    Parallel.For(0, n, outer);
+                    Action<int> locked = Locked;
+                    Parallel.For(0, 1, locked);
+                }
+
+                Action<int> outside = Add;
+                Parallel.For(0, n, outside);
+            }
+
+            private void Step(int i) => Add(i);
+            private void Forward() => _ledger.Post(1);
+            protected virtual void Virtual(int i) => Add(i);
+            private void Outer(int i) => Step(i);
+            private void Locked(int i) { using (_lock.Acquire()) { AddCore(i); } }
+        }
+        """));
+
+    /// <summary>
     /// LSM0023 reads a method of the type declared in another file of the partial type too, given by name or called
     /// from a parallel body (before, only a method in the same file was read).
     /// </summary>

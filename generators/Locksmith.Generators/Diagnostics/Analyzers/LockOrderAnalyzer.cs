@@ -21,8 +21,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>, or a local function given by name as the work), which
 /// deadlocks. A wrapper passed as a method group (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called
 /// where that lambda would call it, and a method of the type passed to an inline runner (<c>Parallel.For(0, n, Step)</c>),
-/// or called from a parallel body (<c>i =&gt; Step(i)</c>), has its body read as that lambda's; a lambda kept in a local
-/// given to a parallel loop runs under the holds where the loop takes it. A local function is in a using scope where every use of it is.
+/// or called from a parallel body (<c>i =&gt; Step(i)</c>), has its body read as that lambda's; a lambda or method group
+/// kept in a local given to a parallel loop runs under the holds where the loop takes it. A local function is in a using scope where every use of it is.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -76,10 +76,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // In a delegate kept in a local and given to a parallel loop (Action<int> body = i => Deposit(i); Parallel.For(0, n, body)):
-        // it runs under the holds where the loop takes the local, as the lambda in its place would. Else (an async lock's
-        // hold where the lambda was made) it is judged as any lambda.
-        if (EnclosingFunction(invocation) is IAnonymousFunctionOperation function &&
+        // In a delegate kept in a local and given to a parallel loop (Action<int> body = i => Deposit(i); Parallel.For(0, n, body)),
+        // or the wrapper's method group kept so (Action<int> body = Deposit;): it runs under the holds where the loop takes
+        // the local, as the lambda in its place would. Else (an async lock's hold where it was made) it is judged as any lambda.
+        if (EnclosingFunction(invocation) is (IAnonymousFunctionOperation or IMethodReferenceOperation) and var function &&
             ParallelBodies.ParallelCallThroughLocal(function, out var kept) is { } loop && kept is ILocalReferenceOperation local &&
             InlineDelegates.IsParallelLoop(loop.TargetMethod) &&
             Check(context, invocation, kept, wrapper, caller, facts,
@@ -108,8 +108,21 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // Run inline under the holds here, or the work of a task that the hold blocks on (LSM0027); else nothing to say.
+        // Run inline under the holds here, or kept in a local given to a parallel loop (Action<int> b = Step; Parallel.For(0, n, b):
+        // under the holds where the loop takes the local), or the work of a task that the hold blocks on (LSM0027); else
+        // nothing to say.
+        IOperation site = reference;
         bool inline = InlineDelegates.RunOf(reference, out var runner) == DelegateRun.Inline;
+        string what = "'" + method.Name + "', which";
+        // Kept: not a virtual method (an override may run instead), as for a call from a parallel body.
+        if (!inline && BodiesByName.IsOwnCallee(method, reference.Instance, caller) &&
+            ParallelBodies.ParallelCallThroughLocal(reference, out var kept) is { } loop && kept is ILocalReferenceOperation local &&
+            InlineDelegates.IsParallelLoop(loop.TargetMethod))
+        {
+            (inline, site, runner) = (true, kept, loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name);
+            what = "'" + method.Name + "', kept in '" + local.Local.Name + "', which";
+        }
+
         var wait = inline ? null : BlockingWait.On(reference);
         if (!inline && wait is null)
         {
@@ -126,7 +139,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             if (facts.WrapperOf(call.TargetMethod) is { } wrapper &&
                 InlineDelegates.RunsWithItsBody(call) &&
                 (wait is null
-                    ? Check(context, call, reference, wrapper, caller, facts, RunInline("'" + method.Name + "', which", runner!))
+                    ? Check(context, call, site, wrapper, caller, facts, RunInline(what, runner!), reference.Syntax.GetLocation())
                     : call.TargetMethod.Parameters.Length == wrapper.Body.Parameters.Length &&
                         ReportBlockedWait(context, call, reference, wait, wrapper, caller, facts)))
             {
