@@ -431,6 +431,71 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// A method of the same type called on <c>this</c> (or static) from a lambda that another inline runner runs under
+    /// the hold (<c>items.ForEach(x =&gt; Step(x))</c>, <c>Array.ForEach</c>, an immediate <c>Enumerable</c> operator, a
+    /// deferred one enumerated in the same expression) is read one call deep, as <c>items.ForEach(Step)</c> is: LSM0023
+    /// for the held lock, LSM0022 against the order, at the call. Not outside the hold, for a deferred query returned out of
+    /// it, a method of another type, a virtual one, two calls away, or one that takes the lock itself around the core.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAWrapperCalledByAMethodOfTheTypeThatAnInlineLambdaCalls() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using Locksmith;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+            public void Touch(int x) => Post(x);
+        }
+
+        public partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public int Spread(List<int> items, int[] amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    items.ForEach(x => {|LSM0023:Step(x)|});
+                    Array.ForEach(amounts, a => { if (a > 0) { {|LSM0022:this.Forward(a)|}; } });
+                    int sum = items.Sum(x => {|LSM0023:Price(x)|});
+                    var kept = items.Select(x => {|LSM0023:Price(x)|}).ToList();
+                    items.ForEach(x => _ledger.Touch(x));
+                    items.ForEach(x => Virtual(x));
+                    items.ForEach(x => Outer(x));
+                    items.ForEach(x => Locked(x));
+                    return sum + kept.Count;
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void EachCore(List<int> items) => items.ForEach(x => {|LSM0023:Step(x)|});
+
+            public IEnumerable<int> Later(List<int> items)
+            {
+                items.ForEach(x => Step(x));
+                using (_lock.Acquire())
+                {
+                    return items.Select(x => Price(x));
+                }
+            }
+
+            private void Step(int i) => Add(i);
+            private int Price(int x) { Add(x); return x; }
+            private void Forward(int a) => _ledger.Post(a);
+            protected virtual void Virtual(int i) => Add(i);
+            private void Outer(int i) => Step(i);
+            private void Locked(int i) { using (_lock.Acquire()) { AddCore(i); } }
+        }
+        """));
+
+    /// <summary>
     /// LSM0023 reads a method of the type declared in another file of the partial type too, given by name or called
     /// from a parallel body (before, only a method in the same file was read).
     /// </summary>

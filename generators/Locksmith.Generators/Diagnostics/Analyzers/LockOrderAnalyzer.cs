@@ -21,8 +21,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// lock waits for (<c>Task.Run(() =&gt; Deposit()).Wait()</c>, or a local function given by name as the work), which
 /// deadlocks. A wrapper passed as a method group (<c>items.ForEach(Deposit)</c>, <c>Task.Run(Deposit)</c>) is called
 /// where that lambda would call it, and a method of the type passed to an inline runner (<c>Parallel.For(0, n, Step)</c>),
-/// or called from a parallel body (<c>i =&gt; Step(i)</c>), has its body read as that lambda's; a lambda or method group
-/// kept in a local given to a parallel loop runs under the holds where the loop takes it. A local function is in a using scope where every use of it is.
+/// or called from a parallel body or another lambda run inline (<c>i =&gt; Step(i)</c>, one call deep), has its body read as
+/// that lambda's; a lambda or method group kept in a local given to a parallel loop runs under the holds where the loop takes it. A local function is in a using scope where every use of it is.
 /// </summary>
 /// <remarks>
 /// The locks a method holds and what a wrapper takes are worked out once per method (<see cref="LockFacts"/>), so a
@@ -65,7 +65,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             }
             else if (invocation is IInvocationOperation call)
             {
-                AnalyzeCallInAParallelBody(context, call, caller, facts);
+                AnalyzeCallInAnInlineBody(context, call, caller, facts);
             }
 
             return;
@@ -150,33 +150,77 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A method of this type called directly, on <c>this</c> or static, from a body of <c>Parallel.For</c>, <c>ForEach</c>
-    /// or <c>Invoke</c> (<c>Parallel.For(0, n, i =&gt; Step(i))</c>, or a local function run there): its one body runs
-    /// in each run, as <c>Parallel.For(0, n, Step)</c>'s would (<see cref="AnalyzeBodyGivenByName"/>), so the first wrapper
-    /// it calls against the holds at the call is reported there. One level: calls in it are not followed; not a virtual
-    /// method, which an override may replace.
+    /// or <c>Invoke</c> (<c>Parallel.For(0, n, i =&gt; Step(i))</c>, or a local function run there), or from a lambda that
+    /// another method runs inline (<c>items.ForEach(x =&gt; Step(x))</c>, <c>xs.Sum(x =&gt; Price(x))</c>, see
+    /// <see cref="InlineDelegates"/>): its one body runs there, as <c>Parallel.For(0, n, Step)</c>'s or
+    /// <c>items.ForEach(Step)</c>'s would (<see cref="AnalyzeBodyGivenByName"/>), so the first wrapper it calls against the
+    /// holds at the call is reported there. One level: calls in it are not followed; not a virtual method, which an
+    /// override may replace.
     /// </summary>
-    private static void AnalyzeCallInAParallelBody(OperationAnalysisContext context, IInvocationOperation call, IMethodSymbol caller, LockFacts facts)
+    private static void AnalyzeCallInAnInlineBody(OperationAnalysisContext context, IInvocationOperation call, IMethodSymbol caller, LockFacts facts)
     {
         var method = call.TargetMethod;
-        if (!BodiesByName.IsOwnCallee(method, call.Instance, caller) ||
-            ParallelBodies.LoopAround(call) is not { } loop ||
-            !InlineDelegates.IsParallelLoop(loop.TargetMethod) ||
-            call.SemanticModel is not { } model ||
+        if (!BodiesByName.IsOwnCallee(method, call.Instance, caller))
+        {
+            return;
+        }
+
+        string? runner;
+        string what;
+        if (ParallelBodies.LoopAround(call) is { } loop)
+        {
+            if (!InlineDelegates.IsParallelLoop(loop.TargetMethod))
+            {
+                return;
+            }
+
+            runner = loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name;
+            what = "'" + method.Name + "', called from a body that";
+        }
+        else if (InlineLambdaAround(call) is { } function && InlineDelegates.RunOf(function, out runner) == DelegateRun.Inline)
+        {
+            what = "'" + method.Name + "', called from a delegate that";
+        }
+        else
+        {
+            return;
+        }
+
+        if (call.SemanticModel is not { } model ||
             BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
         {
             return;
         }
 
-        string runner = loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name;
         foreach (var inner in body.Descendants().OfType<IInvocationOperation>())
         {
             if (facts.WrapperOf(inner.TargetMethod) is { } wrapper &&
                 InlineDelegates.RunsWithItsBody(inner) &&
-                Check(context, inner, call, wrapper, caller, facts, RunInline("'" + method.Name + "', called from a body that", runner)))
+                Check(context, inner, call, wrapper, caller, facts, RunInline(what, runner!)))
             {
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The innermost lambda around <paramref name="call"/>, or null when the call is in the method's own code or a local
+    /// function first (a call there is not followed). Parent steps only: no search.
+    /// </summary>
+    private static IAnonymousFunctionOperation? InlineLambdaAround(IOperation call)
+    {
+        for (var parent = call.Parent; parent is not null; parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IAnonymousFunctionOperation function:
+                    return function;
+                case ILocalFunctionOperation:
+                    return null;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

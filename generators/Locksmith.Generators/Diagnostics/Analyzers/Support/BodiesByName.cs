@@ -6,8 +6,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 
 /// <summary>
 /// A method of this type whose one body runs where it is named in a parallel body: given by name
-/// (<c>Parallel.For(0, n, Step)</c>) or called directly from a lambda given to the loop (<c>i =&gt; Step(i)</c>). Its body
-/// is read as the lambda's in its place would be; calls in it are not followed further.
+/// (<c>Parallel.For(0, n, Step)</c>, or kept in a local given to the loop) or called directly from a lambda given to the
+/// loop (<c>i =&gt; Step(i)</c>), or, for LSM0023/LSM0022, from another lambda run inline (<c>items.ForEach(x =&gt; Step(x))</c>).
+/// Its body is read as the lambda's in its place would be; calls in it are not followed further.
 /// </summary>
 internal static class BodiesByName
 {
