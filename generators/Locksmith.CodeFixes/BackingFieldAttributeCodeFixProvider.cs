@@ -72,7 +72,13 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
         var comments = before.TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia));
         var leading = list.GetLeadingTrivia();
         var indentation = leading.Skip(leading.Count - leading.Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count());
-        var rest = list.WithAttributes(list.Attributes.Remove(attribute)).WithLeadingTrivia(indentation);
+        // Those comments leave the token before it, which stays in the other list when the attribute is not its last;
+        // a line they ended still ends there.
+        var left = comments.FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { } end && end.IsKind(SyntaxKind.EndOfLineTrivia)
+            ? SyntaxFactory.TriviaList(end)
+            : SyntaxFactory.TriviaList(before.TrailingTrivia.TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)));
+        var stripped = list.ReplaceToken(before, before.WithTrailingTrivia(left));
+        var rest = stripped.WithAttributes(stripped.Attributes.RemoveAt(position)).WithLeadingTrivia(indentation);
         var own = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()))
             .WithOpenBracketToken(SyntaxFactory.Token(leading, SyntaxKind.OpenBracketToken, SyntaxFactory.TriviaList(comments)));
         int index = property.AttributeLists.IndexOf(list);

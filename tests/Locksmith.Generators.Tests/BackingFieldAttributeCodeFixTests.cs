@@ -134,6 +134,72 @@ public sealed class BackingFieldAttributeCodeFixTests
         """);
 
     [Fact]
+    public Task FirstOfTwo_ItsCommentGoesWithIt_NotLeftTwice() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: /* ours */ Guarded(Lock = nameof(_lock)), NonSerialized]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [/* ours */ Guarded(Lock = nameof(_lock))]
+            [field: NonSerialized]
+            public int Balance { get; set; }
+        }
+        """);
+
+    [Fact]
+    public Task InTheMiddle_ALineCommentBeforeIt_GoesWithIt_TheOthersKeepTheirLines() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: NonSerialized, // ours
+                Guarded(Lock = nameof(_lock)),
+                CLSCompliant(false)]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [// ours
+        Guarded(Lock = nameof(_lock))]
+            [field: NonSerialized,
+                CLSCompliant(false)]
+            public int Balance { get; set; }
+        }
+        """);
+
+    [Fact]
     public Task ThePropertyHasTheAttributeAlready_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,
         """
