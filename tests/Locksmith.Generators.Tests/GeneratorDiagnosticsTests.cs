@@ -58,6 +58,22 @@ public sealed class GeneratorDiagnosticsTests
         }
         """);
 
+    // A parameter named by a keyword (@lock) is written so in the field the message suggests; "= lock;" is no C#.
+    [Fact]
+    public void LSM0002_APrimaryConstructorParameterNamedByAKeyword_IsEscapedInTheSuggestedField()
+    {
+        var run = GeneratorHarness.Run("""
+            using Locksmith;
+            public sealed partial class Counter(ExclusiveLock @lock)
+            {
+                [Guarded(Lock = nameof(@lock))] private int _n;
+            }
+            """);
+
+        var message = Assert.Single(run.LocksmithDiagnostics, static d => d.Id == "LSM0002").GetMessage(CultureInfo.InvariantCulture);
+        Assert.Contains("(private readonly ExclusiveLock _lock = @lock;) and set Lock = nameof(_lock)", message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void LSM0003_NotALocksmithLock() => DiagnosticCheck.Verify("""
         using Locksmith;

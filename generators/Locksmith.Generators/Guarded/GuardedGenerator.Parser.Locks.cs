@@ -394,6 +394,10 @@ public sealed partial class GuardedGenerator
             return BuildWrapper(context, method, facts, acquisition, lockSymbols, lockSymbols, token);
         }
 
+        // A parameter named by a keyword is written with '@' (nameof(@lock) gives "lock").
+        private static string Escaped(string name) =>
+            SyntaxFacts.IsReservedKeyword(SyntaxFacts.GetKeywordKind(name)) ? "@" + name : name;
+
         private static LockInfo? ResolveLock(INamedTypeSymbol type, string? lockName, ISymbol guarded, Location? location, List<DiagnosticInfo> diagnostics)
         {
             if (string.IsNullOrEmpty(lockName))
@@ -409,7 +413,7 @@ public sealed partial class GuardedGenerator
                 // nameof accepts a primary constructor parameter, which is no member: say how to keep it in one.
                 string advice = LockMembers.PrimaryConstructorParameterType(type, lockName!) is { } parameterType
                     ? $"'{lockName}' is a primary constructor parameter, which the wrappers cannot reach: keep it in a field " +
-                      $"(private readonly {parameterType} _{lockName} = {lockName};) and set Lock = nameof(_{lockName})"
+                      $"(private readonly {parameterType} _{lockName} = {Escaped(lockName!)};) and set Lock = nameof(_{lockName})"
                     : "set Lock = nameof(yourLockField)";
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName!, SymbolNames.TypeName(type), advice));
