@@ -75,6 +75,24 @@ public sealed class GeneratorDiagnosticsTests
     }
 
     [Fact]
+    public void LSM0002_APrimaryConstructorParameter_TheSuggestedFieldNameIsNotTakenAlready()
+    {
+        // '_gate' exists (another lock): suggesting a second '_gate' would not compile, so the advice names a free one.
+        var run = GeneratorHarness.Run("""
+            using Locksmith;
+            public sealed partial class Counter(ExclusiveLock gate)
+            {
+                private readonly ExclusiveLock _gate = new();
+                private int _gateLock;
+                [Guarded(Lock = nameof(gate))] private int _n;
+            }
+            """);
+
+        var message = Assert.Single(run.LocksmithDiagnostics, static d => d.Id == "LSM0002").GetMessage(CultureInfo.InvariantCulture);
+        Assert.Contains("(private readonly ExclusiveLock _gate2 = gate;) and set Lock = nameof(_gate2)", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LSM0003_NotALocksmithLock() => DiagnosticCheck.Verify("""
         using Locksmith;
         public partial class Account

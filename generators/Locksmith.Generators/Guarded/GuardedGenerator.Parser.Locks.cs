@@ -398,6 +398,29 @@ public sealed partial class GuardedGenerator
         private static string Escaped(string name) =>
             SyntaxFacts.IsReservedKeyword(SyntaxFacts.GetKeywordKind(name)) ? "@" + name : name;
 
+        // The field the advice suggests for a primary constructor parameter: '_name', or a variant the type does not declare yet.
+        private static string FreeFieldName(INamedTypeSymbol type, string parameter)
+        {
+            string field = "_" + parameter;
+            if (type.GetMembers(field).IsEmpty)
+            {
+                return field;
+            }
+
+            if (type.GetMembers(field + "Lock").IsEmpty)
+            {
+                return field + "Lock";
+            }
+
+            int suffix = 2;
+            while (!type.GetMembers(field + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture)).IsEmpty)
+            {
+                suffix++;
+            }
+
+            return field + suffix.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         private static LockInfo? ResolveLock(INamedTypeSymbol type, string? lockName, ISymbol guarded, Location? location, List<DiagnosticInfo> diagnostics)
         {
             if (string.IsNullOrEmpty(lockName))
@@ -411,10 +434,14 @@ public sealed partial class GuardedGenerator
             if (member is null)
             {
                 // nameof accepts a primary constructor parameter, which is no member: say how to keep it in one.
-                string advice = LockMembers.PrimaryConstructorParameterType(type, lockName!) is { } parameterType
-                    ? $"'{lockName}' is a primary constructor parameter, which the wrappers cannot reach: keep it in a field " +
-                      $"(private readonly {parameterType} _{lockName} = {Escaped(lockName!)};) and set Lock = nameof(_{lockName})"
-                    : "set Lock = nameof(yourLockField)";
+                string advice = "set Lock = nameof(yourLockField)";
+                if (LockMembers.PrimaryConstructorParameterType(type, lockName!) is { } parameterType)
+                {
+                    string field = FreeFieldName(type, lockName!);
+                    advice = $"'{lockName}' is a primary constructor parameter, which the wrappers cannot reach: keep it in a field " +
+                             $"(private readonly {parameterType} {field} = {Escaped(lockName!)};) and set Lock = nameof({field})";
+                }
+
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName!, SymbolNames.TypeName(type), advice));
                 return null;
