@@ -256,4 +256,21 @@ internal sealed partial class ControlledRun
 
         return null;
     }
+
+    /// <summary>A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer), if any.</summary>
+    private FlowState? BlockedOnOutsideHolderLocked() =>
+        _flows.Find(f => f.Status == FlowStatus.Blocked && OutsideHolderId(f) != 0);
+
+    private int OutsideHolderId(FlowState flow) =>
+        flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: > 0 and var owner } && !_flows.Exists(f => f.OwnerIds.Contains(owner)) ? owner : 0;
+
+    /// <summary>Why a flow is stuck behind a holder outside the run, and what to do about it.</summary>
+    private string ExplainOutsideHolderLocked(FlowState flow)
+    {
+        // The holder's name, not its number: a thread or flow number changes from run to run, and a replay's summary must not.
+        string? name = LockOwner.Find(OutsideHolderId(flow))?.Name;
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"flow '{flow.Name}' waits for '{flow.WaitingName}', held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, which did not release it for {_idleTimeout.TotalSeconds:0.#} s while no flow could run. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled, and its lock operations are no scheduling points: call it from a flow instead (scenario.Thread or scenario.Flow)");
+    }
 }

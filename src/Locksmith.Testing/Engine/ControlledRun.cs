@@ -654,6 +654,20 @@ internal sealed partial class ControlledRun : ISchedulingController
                     continue;
                 }
 
+                // A lock of the run that a thread outside it holds (a Task.Run or Parallel.For body, a timer's callback)
+                // is released in real time, not at a scheduling point: wait for that as for an await, before timing a
+                // wait out or calling it a deadlock, and name the holder if the release never comes.
+                if (BlockedOnOutsideHolderLocked() is { } outside)
+                {
+                    if (!WaitForPostLocked() && !_flows.Exists(f => f.Status == FlowStatus.Runnable))
+                    {
+                        FailLocked(new RunFailure(ControlledFailureKind.Stuck, ExplainOutsideHolderLocked(outside), null, outside.Name, BlockedWaitsLocked()));
+                        return null;
+                    }
+
+                    continue;
+                }
+
                 Collect(FlowStatus.Blocked, timedOnly: true);
                 if (_candidates.Count != 0)
                 {

@@ -1,0 +1,106 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Testing.Engine;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>
+/// A lock of the run taken by a thread that is not a flow (a <c>Task.Run</c> or <c>Parallel.For</c> body, a timer's
+/// callback) is held outside the scheduler's hands, and that thread releases it in real time. A flow blocked on it with
+/// every other flow blocked too was reported as a <c>Deadlock</c> at once, with no holder ("t waits for 'l'"), although the
+/// holder was about to release it (a trial's <c>Parallel.For</c> inside a flow failed every run so). Now the run waits
+/// for that release, as for an async flow's await, and reports <c>Stuck</c> after <c>IdleTimeout</c> naming the holder
+/// if it never comes.
+/// </summary>
+public sealed class OutsideHolderTests
+{
+    [Fact]
+    public void AFlowBlockedOnALockThatAThreadOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
+    {
+        using var release = new ManualResetEventSlim();
+
+        // The holder lets go only once the scheduler found no flow to run: before, the run had failed by then.
+        ControlledRun.IdleWaitObserver = _ => release.Set();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new ExclusiveLock("journal");
+                    int entries = 0;
+                    scenario.Thread("writer", () =>
+                    {
+                        using var taken = new ManualResetEventSlim();
+                        var helper = Task.Run(() =>
+                        {
+                            using (journal.Acquire())
+                            {
+                                taken.Set();
+                                release.Wait();
+                                entries++;
+                            }
+                        });
+                        taken.Wait();
+                        using (journal.Acquire())
+                        {
+                            entries++;
+                        }
+
+                        helper.Wait();
+                    });
+                    scenario.Finally(() => Assert.Equal(2, entries));
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            release.Set();
+        }
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AFlowBlockedOnALockThatAThreadOutsideTheRunKeeps_IsStuck_NamingThatThread()
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new ExclusiveLock("journal");
+                    scenario.Thread("writer", () =>
+                    {
+                        using var taken = new ManualResetEventSlim();
+                        _ = Task.Run(() =>
+                        {
+                            using (journal.Acquire())
+                            {
+                                taken.Set();
+                                release.Wait();
+                            }
+                        });
+                        taken.Wait();
+                        using (journal.Acquire())
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.Contains("flow 'writer' waits for 'journal', held by a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
+        Assert.Contains(new WaitForEdge("writer", "journal", null), report.Waits);
+    }
+}
