@@ -23,6 +23,37 @@ public sealed class PostgresOrderTests
         Assert.Equal(1, provider.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// Two providers in one process (a test standing in for two instances) each make a lock of one name. A flow holding
+    /// it through one and asking through the other was told to "acquire 'prices' first" while holding 'prices', advice
+    /// that cannot help: on one server both objects are one advisory lock, held by the flow already. Now it says so.
+    /// </summary>
+    [Fact]
+    public async Task TheSameNameThroughASecondProvider_InOneFlow_SaysTheFlowHoldsItThroughTheOther()
+    {
+        await using var provider = PostgresServer.Provider();
+        await using var other = PostgresServer.Provider();
+        string accountsName = PostgresServer.Unique("accounts"), pricesName = PostgresServer.Unique("prices");
+        var accounts = provider.CreateKeyedLock<int>(accountsName, level: 10);
+        var prices = provider.CreateReadWriteLock(pricesName, level: 5);
+
+        await using (await accounts.AcquireAsync(1))
+        {
+            var keyed = Assert.Throws<LockOrderViolationException>(() => { _ = other.CreateKeyedLock<int>(accountsName, level: 10).AcquireAsync(1); });
+            Assert.Contains($"'{accountsName}' is held by this flow through another lock object of the same name", keyed.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain($"acquire '{accountsName}' first", keyed.Message, StringComparison.Ordinal);
+        }
+
+        await using (await prices.AcquireReadAsync())
+        {
+            var readWrite = Assert.Throws<LockOrderViolationException>(() => { _ = other.CreateReadWriteLock(pricesName, level: 5).AcquireReadAsync(); });
+            Assert.EndsWith(
+                "Use one provider per process; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
+                readWrite.Message,
+                StringComparison.Ordinal);
+        }
+    }
+
     [Fact]
     public async Task InProcessAndDistributedLocks_ShareOneGlobalOrder()
     {

@@ -1,3 +1,4 @@
+using System;
 using System.Runtime.CompilerServices;
 
 namespace Locksmith;
@@ -102,6 +103,15 @@ internal static class OrderGuard
         {
             return $"the keys of '{requested.Name}' share its level, so take them together, with AcquireManyAsync or a PostgresLockSet, " +
                 "which take them in key order.";
+        }
+
+        if (heldDistributed && requestedDistributed && string.Equals(held.Name, requested.Name, StringComparison.Ordinal))
+        {
+            // Two objects of one name (two providers, two containers): on one server one advisory lock, which the flow
+            // holds already, so "acquire it first" cannot help; each provider checks recursion for its own holds only.
+            return $"'{held.Name}' is held by this flow through another lock object of the same name (made by another PostgresLockProvider " +
+                "or container; on one server both are one advisory lock, and a provider sees only its own holds). Use one provider per process; " +
+                "to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().";
         }
 
         if (heldDistributed && requestedDistributed)
