@@ -103,4 +103,41 @@ public sealed class OutsideHolderTests
         Assert.Contains("flow 'writer' waits for 'journal', held by a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
         Assert.Contains(new WaitForEdge("writer", "journal", null), report.Waits);
     }
+
+    /// <summary>
+    /// The other way round: a flow waits (<c>Task.Wait</c>) for a pool task that blocks on a lock of the run held by a
+    /// flow waiting for its turn. Nothing can move, and the summary said the flow "blocks on something outside Locksmith
+    /// (Monitor, Thread.Sleep, a task)", leaving the reader to find the lock; now it names the task's wait and its holder.
+    /// </summary>
+    [Fact]
+    public void AFlowWaitingForATaskThatWaitsForAFlowsLock_IsStuck_NamingTheLockAndItsHolder()
+    {
+        var result = ControlledTest.Replay(
+            scenario =>
+            {
+                var journal = new ExclusiveLock("journal");
+                scenario.Thread("holder", () =>
+                {
+                    using (journal.Acquire())
+                    {
+                        ControlledTest.Interleave();
+                    }
+                });
+                scenario.Thread("runner", () => Task.Run(() =>
+                {
+                    using (journal.Acquire())
+                    {
+                    }
+                }).Wait());
+            },
+            "a2b",
+            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "runner", report.ToString());
+        Assert.Contains(
+            "flow 'runner' reached no scheduling point for 1 s: a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("waits for 'journal', held by holder, which gets no turn while runner runs", report.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("outside Locksmith", report.Summary, StringComparison.Ordinal);
+    }
 }

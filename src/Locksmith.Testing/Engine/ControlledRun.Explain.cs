@@ -273,4 +273,24 @@ internal sealed partial class ControlledRun
             CultureInfo.InvariantCulture,
             $"flow '{flow.Name}' waits for '{flow.WaitingName}', held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, which did not release it for {_idleTimeout.TotalSeconds:0.#} s while no flow could run. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled, and its lock operations are no scheduling points: call it from a flow instead (scenario.Thread or scenario.Flow)");
     }
+
+    /// <summary>
+    /// A thread outside the run (a task the running flow waits for, most likely) blocked on a lock of this run that a
+    /// flow holds: that flow gets no turn while the running one blocks. Null when no such thread waits.
+    /// </summary>
+    private string? ExplainOutsideWaiterLocked(FlowState running)
+    {
+        foreach (var owner in LockOwner.Snapshot())
+        {
+            if (owner.WaitingFor is { } waited && ReferenceEquals(waited.Controller, this) && !_flows.Exists(f => f.OwnerIds.Contains(owner.OwnerId))
+                && HolderOf(waited) is { } holder)
+            {
+                return string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"a thread that is not a flow of this run{(owner.Name is { } name ? $" ('{name}')" : string.Empty)} waits for '{NameOf(waited, waited.Name)}', held by {holder.Name}, which gets no turn while {running.Name} runs; if {running.Name} waits for that thread (Task.Wait or .Result on a Task.Run, a Parallel loop), neither can go on. Code on such a thread runs uncontrolled: take the lock in the flow itself, not in a task it waits for");
+            }
+        }
+
+        return null;
+    }
 }

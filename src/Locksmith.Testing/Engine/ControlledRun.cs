@@ -196,6 +196,8 @@ internal sealed partial class ControlledRun : ISchedulingController
                         $"flow '{_running?.Name}' reached no scheduling point for {_idleTimeout.TotalSeconds:0.#} s: " +
                         (_running is not null && ExplainUncontrolledWaitLocked(_running) is { } lockWait
                             ? lockWait
+                            : _running is not null && ExplainOutsideWaiterLocked(_running) is { } outsideWait
+                            ? outsideWait
                             : "it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()"),
                         null, _running?.Name, []));
                     return;
