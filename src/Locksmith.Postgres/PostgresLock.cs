@@ -494,6 +494,17 @@ public abstract class PostgresLock : LockPrimitive
         try
         {
             var pids = await AdvisoryCommands.HolderPidsAsync(connection, key).ConfigureAwait(false);
+            foreach (int pid in pids)
+            {
+                // The waiter's own hold through another provider of this process: no other session will let go.
+                if (PostgresSession.OfBackend(Provider.ServerIdentity, pid) is { } session && ReferenceEquals(session.Owner, waiter))
+                {
+                    return $"held by this very flow, {waiter.Describe()}, through another PostgresLockProvider of this process (its session there, backend pid {pid}): " +
+                        "the flow waited for itself, since a provider sees only its own holds. Use one provider per process; to stand in for a second " +
+                        "process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow()";
+                }
+            }
+
             return pids.Count switch
             {
                 0 => null,

@@ -16,15 +16,23 @@ internal sealed class KeyHeldElsewhere : IAsyncDisposable
     {
     }
 
+    /// <summary>The backend pid of the holding flow's session.</summary>
+    public int SessionProcessId { get; private set; }
+
     /// <summary>Returns once <paramref name="key"/> is held (or throws what the holder's acquisition threw).</summary>
-    public static async Task<KeyHeldElsewhere> HoldAsync<TKey>(PostgresKeyedLock<TKey> keyed, TKey key)
-        where TKey : notnull
+    public static Task<KeyHeldElsewhere> HoldAsync<TKey>(PostgresKeyedLock<TKey> keyed, TKey key)
+        where TKey : notnull =>
+        HoldAsync(() => keyed.AcquireAsync(key));
+
+    /// <summary>Returns once what <paramref name="acquire"/> takes is held, by a flow of its own.</summary>
+    public static async Task<KeyHeldElsewhere> HoldAsync(Func<ValueTask<PostgresLockScope>> acquire)
     {
         var held = new KeyHeldElsewhere();
         var holding = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         held._holder = Task.Run(async () =>
         {
-            await using var busy = await keyed.AcquireAsync(key);
+            await using var busy = await acquire();
+            held.SessionProcessId = busy.SessionProcessId;
             holding.SetResult();
             await held._release.Task;
         });

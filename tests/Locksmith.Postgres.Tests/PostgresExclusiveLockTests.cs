@@ -69,7 +69,7 @@ public sealed class PostgresExclusiveLockTests
     {
         await using var pair = new TwoProcesses("report");
         var (first, second, name) = pair;
-        await using var held = await first.CreateExclusiveLock(name).AcquireAsync();
+        await using var held = await KeyHeldElsewhere.HoldAsync(() => first.CreateExclusiveLock(name).AcquireAsync());
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
             await second.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(200)));

@@ -104,11 +104,33 @@ public sealed class PostgresTimeoutMessageTests
     {
         await using var pair = new TwoProcesses("other_process");
         var (mine, theirs) = pair.ExclusiveLocks();
-        await using var held = await mine.AcquireAsync();
+        await using var held = await KeyHeldElsewhere.HoldAsync(() => mine.AcquireAsync());
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
 
         Assert.Contains($"held by another PostgreSQL session (backend pid {held.SessionProcessId}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A flow that holds a lock through one provider and asks for it through a second (two providers in one process, a
+    /// test standing in for two instances) waits for itself. The timeout said "held by another PostgreSQL session", which
+    /// sent the reader looking for another process; now it says the flow holds it itself, through the other provider.
+    /// </summary>
+    [Fact]
+    public async Task ATimeout_SaysTheFlowHoldsTheLockItself_WhenItHoldsItThroughAnotherProvider()
+    {
+        await using var pair = new TwoProcesses("itself");
+        var (mine, theirs) = pair.ExclusiveLocks();
+        await using var held = await mine.AcquireAsync();
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
+
+        Assert.Contains("held by this very flow, flow #", error.Message, StringComparison.Ordinal);
+        Assert.Contains(
+            $"through another PostgresLockProvider of this process (its session there, backend pid {held.SessionProcessId}): the flow waited for itself",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain("another PostgreSQL session", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>Before, two readers in other processes were described as "another PostgreSQL session (backend pid a, b)".</summary>
@@ -117,8 +139,8 @@ public sealed class PostgresTimeoutMessageTests
     {
         await using var pair = new TwoProcesses("two_readers");
         await using var third = PostgresServer.Provider();
-        await using var firstRead = await pair.First.CreateReadWriteLock(pair.Name).AcquireReadAsync();
-        await using var secondRead = await third.CreateReadWriteLock(pair.Name).AcquireReadAsync();
+        await using var firstRead = await KeyHeldElsewhere.HoldAsync(() => pair.First.CreateReadWriteLock(pair.Name).AcquireReadAsync());
+        await using var secondRead = await KeyHeldElsewhere.HoldAsync(() => third.CreateReadWriteLock(pair.Name).AcquireReadAsync());
         var writer = pair.Second.CreateReadWriteLock(pair.Name);
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await writer.AcquireWriteAsync(TimeSpan.FromMilliseconds(100)));
