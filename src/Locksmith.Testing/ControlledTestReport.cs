@@ -97,7 +97,7 @@ public sealed class ControlledTestReport
         var c = CultureInfo.InvariantCulture;
         if (IsReplayOfSchedule)
         {
-            text.Append(c, $"Controlled test failed ({Kind}) in a replay of schedule \"{Schedule}\" ({Steps} steps): {Summary}").AppendLine();
+            text.Append(c, $"Controlled test failed ({Kind}) in a replay of schedule \"{Schedule}\" ({Steps} {(Steps == 1 ? "step" : "steps")}): {Summary}").AppendLine();
         }
         else
         {
@@ -105,7 +105,7 @@ public sealed class ControlledTestReport
             // member alone would choose different runs.
             var chose = Strategy.ForIteration(Iteration);
             string strategy = ReferenceEquals(chose, Strategy) ? Strategy.ToString() : $"{Strategy}, {chose} in this iteration";
-            text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {strategy}, {Steps} steps): {Summary}").AppendLine();
+            text.Append(c, $"Controlled test failed ({Kind}) in iteration {Iteration} (seed {Seed}, strategy {strategy}, {Steps} {(Steps == 1 ? "step" : "steps")}): {Summary}").AppendLine();
         }
 
         foreach (var wait in Waits)

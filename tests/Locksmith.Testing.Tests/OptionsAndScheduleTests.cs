@@ -117,4 +117,18 @@ public sealed class OptionsAndScheduleTests
             using var scope = gate.Acquire();
         });
     }
+
+    /// <summary>A run that failed at its first choice said "(… 1 steps)", in the report's first line and in a replay's.</summary>
+    [Fact]
+    public void AOneStepRun_IsReportedAsOneStep_NotOneSteps()
+    {
+        static void Build(Scenario scenario) => scenario.Thread("x", () => throw new InvalidOperationException("at once"));
+
+        var found = Assert.IsType<ControlledTestReport>(ControlledTest.Run(Build, new ControlledTestOptions { Iterations = 1 }).Failure);
+        var replayed = Assert.IsType<ControlledTestReport>(ControlledTest.Replay(Build, found.Schedule).Failure);
+
+        Assert.Equal(1, found.Steps);
+        Assert.Contains(", 1 step): flow 'x' threw", found.ToString(), StringComparison.Ordinal);
+        Assert.Contains(" (1 step): flow 'x' threw", replayed.ToString(), StringComparison.Ordinal);
+    }
 }
