@@ -297,6 +297,72 @@ public sealed class ParallelBodyGivenByNameTests
         """));
 
     /// <summary>
+    /// A method of the type that an override may replace (virtual, abstract or an override, in a type that is not sealed)
+    /// is not read when it is given by name, directly or through a local, as it is not when it is called from a body
+    /// (<c>i =&gt; Step(i)</c>): the body read may not be the one that runs (before, the method group's body was read, so
+    /// LSM0056 and LSM0023 reported what an override may not do). A sealed override, or any method of a sealed type, is read.
+    /// </summary>
+    [Fact]
+    public void AMethodAnOverrideMayReplace_IsNotReadWhenGivenByName_UnlessSealed() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Tally
+        {
+            protected readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] protected int _n;
+            [Guarded(Lock = nameof(_lock))] protected void AddCore(int x) => _n += x;
+
+            public void Count(int n, List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, BumpCore);
+                    Action<int> body = BumpCore;
+                    Parallel.For(0, n, body);
+                    Parallel.For(0, n, Step);
+                    items.ForEach(Step);
+                    Action<int> kept = Step;
+                    Parallel.For(0, n, kept);
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] protected virtual void BumpCore(int i) => _n += i;
+            protected virtual void Step(int i) => Add(i);
+        }
+
+        public partial class Sub : Tally
+        {
+            public void Again(int n, List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, {|LSM0056:BumpCore|});
+                    items.ForEach({|LSM0023:Step|});
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] protected sealed override void BumpCore(int i) => _n += i;
+            protected sealed override void Step(int i) => Add(i);
+        }
+
+        public sealed partial class Leaf : Tally
+        {
+            public void Last(int n)
+            {
+                using (_lock.Acquire())
+                {
+                    Action<int> body = {|LSM0056:BumpCore|};
+                    Parallel.For(0, n, body);
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] protected override void BumpCore(int i) => _n -= i;
+        }
+        """));
+
+    /// <summary>
     /// LSM0027 for work given by name as a local function (<c>Task.Run(Work).Wait()</c> with <c>void Work() =&gt;
     /// Deposit(1);</c>), or as a method of the type, that the hold of the wrapper's lock waits for, as for the lambda in its
     /// place (from a trial of the analyzers: a local function as the work was skipped, a method's body never read). Not for

@@ -60,7 +60,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         };
         IOperation? site = context.Operation;
         if (method is null || facts.GuardOf(method) is null ||
-            !(byName ? BodiesByName.IsOwnMethod(method, instance, context.ContainingSymbol) : BodiesByName.IsOwnCallee(method, instance, context.ContainingSymbol)) ||
+            !BodiesByName.IsOwnCallee(method, instance, context.ContainingSymbol) ||
             (byName
                 ? InlineDelegates.ParallelCallOf(context.Operation) ?? ParallelBodies.ParallelCallThroughLocal(context.Operation, out site)
                 : ParallelBodies.LoopAround(context.Operation)) is not { } loop ||

@@ -93,7 +93,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// A method of this type given by name on <c>this</c> to a method that runs it inline (<c>Parallel.For(0, n, Step)</c>,
+    /// A method of this type given by name on <c>this</c> (not one an override may replace, as for a call:
+    /// <see cref="BodiesByName.IsOwnCallee"/>) to a method that runs it inline (<c>Parallel.For(0, n, Step)</c>,
     /// <c>items.ForEach(Each)</c>), or as the work of a task the hold blocks on (<c>Task.Run(Work).Wait()</c>, LSM0027):
     /// its one body is read as the lambda in its place would be, and the first wrapper it calls against the holds at the
     /// method group is reported there (its <c>this</c> is the method group's object; its
@@ -103,7 +104,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeBodyGivenByName(OperationAnalysisContext context, IMethodReferenceOperation reference, IMethodSymbol caller, LockFacts facts)
     {
         var method = reference.Method;
-        if (!BodiesByName.IsOwnMethod(method, reference.Instance, caller) || reference.SemanticModel is not { } model)
+        if (!BodiesByName.IsOwnCallee(method, reference.Instance, caller) || reference.SemanticModel is not { } model)
         {
             return;
         }
@@ -114,8 +115,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         IOperation site = reference;
         bool inline = InlineDelegates.RunOf(reference, out var runner) == DelegateRun.Inline;
         string what = "'" + method.Name + "', which";
-        // Kept: not a virtual method (an override may run instead), as for a call from a parallel body.
-        if (!inline && BodiesByName.IsOwnCallee(method, reference.Instance, caller) &&
+        if (!inline &&
             ParallelBodies.ParallelCallThroughLocal(reference, out var kept) is { } loop && kept is ILocalReferenceOperation local &&
             InlineDelegates.IsParallelLoop(loop.TargetMethod))
         {

@@ -14,7 +14,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> or <c>Invoke</c>, where the lock is held around the loop (a
 /// scope, a guarded method): LSM0020 counts the body as holding it, but its runs race each other. A body given by name
 /// is read as that lambda: a local function (given to the loop, or called from a body of it), or a method of this type
-/// on <c>this</c>, whose one body is read from the method group (reported there); so is a method of this type called
+/// on <c>this</c>, whose one body is read from the method group (reported there; not one an override may replace,
+/// <see cref="BodiesByName.IsOwnCallee"/>); so is a method of this type called
 /// directly from a body (<c>i =&gt; Step(i)</c>, reported at the call; one level), and a delegate kept in a local assigned
 /// once and given to the loop (<c>Action&lt;int&gt; body = i =&gt; _n++; Parallel.For(0, n, body);</c>). A body that takes the
 /// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock: a
@@ -67,7 +68,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         var reference = (IMethodReferenceOperation)context.Operation;
         var method = reference.Method;
         IOperation? site = reference;
-        if (!BodiesByName.IsOwnMethod(method, reference.Instance, context.ContainingSymbol) ||
+        if (!BodiesByName.IsOwnCallee(method, reference.Instance, context.ContainingSymbol) ||
             (InlineDelegates.ParallelCallOf(reference) ?? ParallelBodies.ParallelCallThroughLocal(reference, out site)) is not { } loop ||
             site is null ||
             reference.SemanticModel is not { } model ||

@@ -13,20 +13,15 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 internal static class BodiesByName
 {
     /// <summary>
-    /// Whether <paramref name="method"/> is an ordinary method of the type <paramref name="containingSymbol"/> is in, on
-    /// <c>this</c> (<paramref name="instance"/>) or static.
-    /// </summary>
-    public static bool IsOwnMethod(IMethodSymbol method, IOperation? instance, ISymbol containingSymbol) =>
-        method.MethodKind == MethodKind.Ordinary &&
-        SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, containingSymbol.ContainingType?.OriginalDefinition) &&
-        (method.IsStatic || OperationFacts.IsThis(instance));
-
-    /// <summary>
-    /// <see cref="IsOwnMethod"/>, called directly from a parallel body, and not one an override can replace, so the body
-    /// read is the one that runs.
+    /// Whether <paramref name="method"/>, given by name or called, is an ordinary method of the type
+    /// <paramref name="containingSymbol"/> is in, on <c>this</c> (<paramref name="instance"/>) or static, and not one an
+    /// override can replace (virtual, abstract or an override, neither it nor its type sealed), so the body read is the
+    /// one that runs. Given by name (<c>Parallel.For(0, n, Step)</c>) and called (<c>i =&gt; Step(i)</c>) alike.
     /// </summary>
     public static bool IsOwnCallee(IMethodSymbol method, IOperation? instance, ISymbol containingSymbol) =>
-        IsOwnMethod(method, instance, containingSymbol) &&
+        method.MethodKind == MethodKind.Ordinary &&
+        SymbolEqualityComparer.Default.Equals(method.ContainingType?.OriginalDefinition, containingSymbol.ContainingType?.OriginalDefinition) &&
+        (method.IsStatic || OperationFacts.IsThis(instance)) &&
         (!(method.IsVirtual || method.IsAbstract || method.IsOverride) || method.IsSealed || method.ContainingType?.IsSealed == true);
 
     /// <summary>
