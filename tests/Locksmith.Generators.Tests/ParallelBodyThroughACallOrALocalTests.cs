@@ -496,6 +496,66 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// A local function that another inline runner runs under the hold, given to it by name (<c>items.ForEach(Each)</c>)
+    /// or called from a lambda it runs (<c>items.ForEach(x =&gt; Each(x))</c>), is followed one call deep as the lambda in
+    /// its place is: a method of the type it calls on <c>this</c> is read, and a wrapper that method calls is LSM0023 or
+    /// LSM0022 at the call in the local function (before, a call in a local function was not followed, unless a parallel
+    /// loop ran it). Not for a local function also run elsewhere (<c>Task.Run(Later)</c>), one only called from the hold's
+    /// own code, two calls away, or a virtual method.
+    /// </summary>
+    [Fact]
+    public void LSM0023_AndLSM0022_ForAWrapperCalledByAMethodOfTheTypeThatAnInlineLocalFunctionCalls() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Ledger
+        {
+            [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private void PostCore(int x) => _n += x;
+        }
+
+        public partial class Bank
+        {
+            [LockOrder(20)] private readonly ExclusiveLock _lock = new();
+            private readonly Ledger _ledger = new();
+            [Guarded(Lock = nameof(_lock))] private int _total;
+            [Guarded(Lock = nameof(_lock))] private void AddCore(int x) => _total += x;
+
+            public int Spread(List<int> items, int[] amounts)
+            {
+                using (_lock.Acquire())
+                {
+                    void Each(int x) => {|LSM0023:Step(x)|};
+                    items.ForEach(Each);
+                    void Pass(int a) { if (a > 0) { {|LSM0022:Forward(a)|}; } }
+                    Array.ForEach(amounts, Pass);
+                    int Priced(int x) => {|LSM0023:Price(x)|};
+                    int sum = items.Sum(x => Priced(x));
+                    void Later(int x) => Step(x);
+                    items.ForEach(Later);
+                    _ = Task.Run(() => Later(1));
+                    void Direct(int x) => Step(x);
+                    Direct(1);
+                    void Twice(int x) => Outer(x);
+                    items.ForEach(Twice);
+                    void Overridable(int x) => Virtual(x);
+                    items.ForEach(Overridable);
+                    return sum;
+                }
+            }
+
+            private void Step(int i) => Add(i);
+            private int Price(int x) { Add(x); return x; }
+            private void Forward(int a) => _ledger.Post(a);
+            protected virtual void Virtual(int i) => Add(i);
+            private void Outer(int i) => Step(i);
+        }
+        """));
+
+    /// <summary>
     /// LSM0023 reads a method of the type declared in another file of the partial type too, given by name or called
     /// from a parallel body (before, only a method in the same file was read).
     /// </summary>

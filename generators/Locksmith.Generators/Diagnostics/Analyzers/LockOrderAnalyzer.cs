@@ -152,7 +152,7 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// A method of this type called directly, on <c>this</c> or static, from a body of <c>Parallel.For</c>, <c>ForEach</c>
     /// or <c>Invoke</c> (<c>Parallel.For(0, n, i =&gt; Step(i))</c>, or a local function run there), or from a lambda that
     /// another method runs inline (<c>items.ForEach(x =&gt; Step(x))</c>, <c>xs.Sum(x =&gt; Price(x))</c>, see
-    /// <see cref="InlineDelegates"/>): its one body runs there, as <c>Parallel.For(0, n, Step)</c>'s or
+    /// <see cref="InlineDelegates"/>), or from a local function such a method runs (<see cref="InlineRunOfLocalFunction"/>): its one body runs there, as <c>Parallel.For(0, n, Step)</c>'s or
     /// <c>items.ForEach(Step)</c>'s would (<see cref="AnalyzeBodyGivenByName"/>), so the first wrapper it calls against the
     /// holds at the call is reported there. One level: calls in it are not followed; not a virtual method, which an
     /// override may replace.
@@ -181,6 +181,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         {
             what = "'" + method.Name + "', called from a delegate that";
         }
+        else if (InlineRunOfLocalFunction(call, out runner, out var how) is { } local)
+        {
+            what = "'" + method.Name + "', called from the local function '" + local.Name + "', " + how;
+        }
         else
         {
             return;
@@ -201,6 +205,64 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
                 return;
             }
         }
+    }
+
+    /// <summary>
+    /// The local function <paramref name="call"/> is directly in (no lambda between) when a method runs it inline: it is
+    /// given to that method by name (<c>items.ForEach(Each)</c>; <paramref name="how"/> "which") or called from a lambda
+    /// that method runs inline (<c>items.ForEach(x =&gt; Each(x))</c>; "called from a delegate that"), as the lambda in its
+    /// place would be; <paramref name="runner"/> names the method. Null otherwise: a local function only called from the
+    /// hold's own code is not followed, as such a call of a method is not. Whether it runs under the hold at all is the
+    /// holds' question (a local function is in a scope where every use of it is).
+    /// </summary>
+    /// <remarks>A walk of the one body the call is in, made only for a call of a method of the type in a local function.</remarks>
+    private static IMethodSymbol? InlineRunOfLocalFunction(IOperation call, out string? runner, out string how)
+    {
+        (runner, how) = (null, string.Empty);
+        ILocalFunctionOperation? local = null;
+        for (var parent = call.Parent; parent is not null && local is null; parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IAnonymousFunctionOperation:
+                    return null;
+                case ILocalFunctionOperation found:
+                    local = found;
+                    break;
+            }
+        }
+
+        if (local is null)
+        {
+            return null;
+        }
+
+        foreach (var use in OperationFacts.Root(local).Descendants())
+        {
+            if (local.Syntax.Span.Contains(use.Syntax.Span))
+            {
+                continue;
+            }
+
+            if (use is IMethodReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                InlineDelegates.RunOf(reference, out runner) == DelegateRun.Inline)
+            {
+                how = "which";
+                return local.Symbol;
+            }
+
+            if (use is IInvocationOperation invoked &&
+                SymbolEqualityComparer.Default.Equals(invoked.TargetMethod.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                InlineLambdaAround(invoked) is { } function && InlineDelegates.RunOf(function, out runner) == DelegateRun.Inline)
+            {
+                how = "called from a delegate that";
+                return local.Symbol;
+            }
+        }
+
+        runner = null;
+        return null;
     }
 
     /// <summary>
