@@ -182,6 +182,61 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
         }
         """));
 
+    /// <summary>
+    /// A parallel loop in work the hold does not wait for (a lambda given to <c>Task.Run</c>, <c>TaskFactory.StartNew</c> or
+    /// <c>ThreadPool.QueueUserWorkItem</c> whose task is dropped: a statement of its own, a discard, a field; or a
+    /// <c>ForAsync</c>/<c>ForEachAsync</c> whose own task is dropped) may run after the hold is released: its bodies write
+    /// with no lock held, so a write there is LSM0020, saying so, not LSM0056 (before, LSM0056 said the lock was held
+    /// around the loop). Work waited for or awaited in the hold, a hold taken inside the work around the loop, and a body
+    /// that takes the lock itself stay as they were.
+    /// </summary>
+    [Fact]
+    public void LSM0020_NotLSM0056_ForAParallelLoopInWorkTheHoldDoesNotWaitFor() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+            [Guarded(Lock = nameof(_async))] private int _pulled;
+            private Task? _background;
+
+            public void Count(int n)
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(() => Parallel.For(0, n, i => {|LSM0020:_n|}++));
+                    Task.Run(() => Parallel.For(0, n, i => {|LSM0020:_items|}.Add(i)));
+                    _background = Task.Factory.StartNew(() => Parallel.For(0, n, {|LSM0020:BumpCore|}));
+                    ThreadPool.QueueUserWorkItem(_ => Parallel.For(0, n, i => {|LSM0020:StepCore(i)|}));
+                    Task.Run(() => Parallel.For(0, n, i => {|LSM0056:_n|}++)).Wait();
+                    _ = Task.Run(() => { using (_lock.Acquire()) { Parallel.For(0, n, i => {|LSM0056:_n|}--); } });
+                    _ = Task.Run(() => Parallel.For(0, n, i => { using (_lock.Acquire()) { _n++; } }));
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore(int n) => _ = Task.Run(() => Parallel.For(0, n, i => {|LSM0020:_n|} += i));
+
+            public async Task PullAsync(int[] ids, CancellationToken ct)
+            {
+                using (await _async.AcquireAsync(ct))
+                {
+                    await Task.Run(() => Parallel.For(0, ids.Length, i => {|LSM0056:_pulled|}++));
+                    await Parallel.ForEachAsync(ids, ct, async (id, c) => { await Task.Delay(id, c); {|LSM0056:_pulled|}++; });
+                    _ = {|LSM0026:Parallel.ForEachAsync(ids, ct, async (id, c) => { await Task.Delay(id, c); {|LSM0020:_pulled|}--; })|};
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))] private void BumpCore(int i) => _n += i;
+            [Guarded(Lock = nameof(_lock))] private void StepCore(int i) => _n -= i;
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

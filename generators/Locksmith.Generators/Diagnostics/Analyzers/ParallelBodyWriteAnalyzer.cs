@@ -19,14 +19,16 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// directly from a body (<c>i =&gt; Step(i)</c>, reported at the call; one level), and a delegate kept in a local assigned
 /// once and given to the loop (<c>Action&lt;int&gt; body = i =&gt; _n++; Parallel.For(0, n, body);</c>). A body that takes the
 /// lock itself, a write through <c>Interlocked</c> or <c>Volatile</c>, and a constructor's loop (which holds no lock: a
-/// write in its bodies is LSM0020's, <see cref="ParallelBodies.RacingInConstruction"/>) are not reported.
+/// write in its bodies is LSM0020's, <see cref="ParallelBodies.RacingInConstruction"/>) are not reported. A loop in work
+/// the hold does not wait for (<c>_ = Task.Run(() =&gt; Parallel.For(…))</c>, <see cref="ParallelBodies.StartedUnwaited"/>)
+/// may run after the hold: its write is reported here as LSM0020, written without the lock.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.GuardedStateWrittenInAParallelBody);
+        ImmutableArray.Create(DiagnosticDescriptors.GuardedStateWrittenInAParallelBody, DiagnosticDescriptors.GuardedMemberAccessedWithoutLock);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -55,7 +57,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        Report(context, access.Syntax.GetLocation(), access.Member.Name, loop, guard, written);
+        Report(context, access.Syntax.GetLocation(), access.Member.Name, loop, guard, written, access.Instance);
     }
 
     /// <summary>
@@ -81,7 +83,8 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         if (ParallelBodies.FirstRacingWrite(body, (access, guard) =>
                 HeldLocks.HeldByMethodOrScopeAt(at, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts), facts) is { } write)
         {
-            Report(context, reference.Syntax.GetLocation(), write.Access.Member.Name, loop, write.Guard, write.Written + " (in '" + method.Name + "', given as the body)");
+            Report(context, reference.Syntax.GetLocation(), write.Access.Member.Name, loop, write.Guard, write.Written + " (in '" + method.Name + "', given as the body)",
+                write.Access.Member.IsStatic ? null : reference.Instance);
         }
     }
 
@@ -109,20 +112,47 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         if (ParallelBodies.FirstRacingWrite(body, (access, guard) =>
                 (loop = RacingLoop(call, access.Member.IsStatic ? null : call.Instance, guard, context.ContainingSymbol, facts, depth: 0)) is not null, facts) is { } write)
         {
-            Report(context, call.Syntax.GetLocation(), write.Access.Member.Name, loop!, write.Guard, write.Written + " (in '" + method.Name + "', called from the body)");
+            Report(context, call.Syntax.GetLocation(), write.Access.Member.Name, loop!, write.Guard, write.Written + " (in '" + method.Name + "', called from the body)",
+                write.Access.Member.IsStatic ? null : call.Instance);
         }
     }
 
-    private static void Report(OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written) =>
+    /// <summary>
+    /// LSM0056 for a write that races under the hold around the loop; LSM0020 when the loop is in work the hold does not
+    /// wait for (<see cref="ParallelBodies.StartedUnwaited"/>): its bodies may run after the hold, with no lock held at all,
+    /// so the hold is not "around the loop" and the plain LSM0020 of a write without the lock is what is true.
+    /// </summary>
+    private static void Report(OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written, IOperation? instance)
+    {
+        string loopName = loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name;
+        if (ParallelBodies.StartedUnwaited(loop, guard.LockMember, instance) is { } start)
+        {
+            string lockName = guard.LockMember.Name;
+            string work = start == loop
+                ? $"in a body of '{loopName}', whose task the hold does not wait for"
+                : $"in a body of '{loopName}', in work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for";
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+                location,
+                member,
+                lockName,
+                written,
+                $" ({work}: the bodies may run after '{lockName}' is released, with nothing holding it, and race each other)",
+                $"take '{lockName}' in the body ('using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire()};' there), " +
+                    "or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop"));
+            return;
+        }
+
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedStateWrittenInAParallelBody,
             location,
             member,
-            loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name,
+            loopName,
             guard.LockMember.Name,
             guard.Capabilities.SuggestedAwait(),
             guard.Capabilities.SuggestedAcquire(),
             written));
+    }
 
     /// <summary>
     /// The <c>Parallel</c> call whose delegate runs <paramref name="at"/> (the access, or a call of the local function it

@@ -162,6 +162,79 @@ internal static class ParallelBodies
     }
 
     /// <summary>
+    /// What starts <paramref name="loop"/> as work that the hold around it does not wait for, so its bodies may run after
+    /// the hold is released, with no lock held: the loop itself, a <c>ForAsync</c> or <c>ForEachAsync</c> whose task is
+    /// dropped, or the call a lambda around it is given to, <c>Task.Run</c>, <c>TaskFactory.StartNew</c> (their task
+    /// dropped) or <c>ThreadPool.QueueUserWorkItem</c>. Dropped: a statement of its own, or assigned to a discard, a field or
+    /// a property, where the method does not see it again to wait for it (a task kept in a local is not judged: the hold
+    /// may wait for it). Only lambdas between the loop and the hold count: past one whose own code takes the lock around
+    /// the loop, or a local function, it is null. A task awaited or waited for in the hold runs in it.
+    /// </summary>
+    public static IInvocationOperation? StartedUnwaited(IInvocationOperation loop, ISymbol lockMember, IOperation? instance)
+    {
+        if (loop.TargetMethod.Name is "ForAsync" or "ForEachAsync" && IsDropped(loop))
+        {
+            return loop;
+        }
+
+        for (var parent = loop.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is not IAnonymousFunctionOperation function)
+            {
+                continue;
+            }
+
+            if (HeldLocks.HeldByScopeInside(loop, lockMember, instance, function))
+            {
+                return null;
+            }
+
+            IOperation node = function;
+            while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+            {
+                node = node.Parent;
+            }
+
+            if (node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out bool dropsItself) &&
+                (dropsItself || IsDropped(start)))
+            {
+                return start;
+            }
+        }
+
+        return null;
+    }
+
+    // Task.Run, TaskFactory.StartNew; ThreadPool.QueueUserWorkItem returns no task to wait for at all.
+    private static bool StartsWork(IMethodSymbol method, out bool dropsItself)
+    {
+        string type = method.ContainingType.OriginalDefinition.ToDisplayString();
+        dropsItself = type == "System.Threading.ThreadPool" && method.Name is "QueueUserWorkItem" or "UnsafeQueueUserWorkItem";
+        return dropsItself ||
+            (type == "System.Threading.Tasks.Task" && method.Name == "Run") ||
+            (type is "System.Threading.Tasks.TaskFactory" or "System.Threading.Tasks.TaskFactory<TResult>" && method.Name == "StartNew");
+    }
+
+    // The call's task is left where the method does not see it again: a statement, a discard, a field or a property.
+    private static bool IsDropped(IOperation call)
+    {
+        IOperation value = call;
+        while (value.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            value = value.Parent;
+        }
+
+        return value.Parent is IExpressionStatementOperation ||
+            (value.Parent is ISimpleAssignmentOperation assignment && assignment.Value == value &&
+                assignment.Target is IDiscardOperation or IFieldReferenceOperation or IPropertyReferenceOperation);
+    }
+
+    /// <summary>
     /// The first write in <paramref name="body"/> (a method's, read as a parallel body) of a guarded member of its object or
     /// type that races: not atomic, run with the body (not in a local function or a lambda of its own that may run
     /// elsewhere), not under a scope the body takes itself, and with the lock held where the body is named (<paramref name="heldThere"/>).
