@@ -106,6 +106,35 @@ public sealed class ParallelBodyThroughACallOrALocalTests
         """));
 
     /// <summary>
+    /// A method with no <c>[Guarded]</c> that writes guarded state, called from a parallel body under the hold, is LSM0020 in
+    /// itself (LSM0020 does not follow calls: it is reported however the method is reached, and asks for a guard or a
+    /// scope there) and LSM0056 at the call (which names the loop and the hold, and says not to take the lock again under
+    /// it): two fixes, both needed, so both are kept. A helper only called serially under the hold is LSM0020 alone.
+    /// </summary>
+    [Fact]
+    public void AnUnguardedHelperCalledFromAParallelBody_IsLSM0020InItself_AndLSM0056AtTheCall() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public void Count(int n)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, n, i => {|LSM0056:Step(i)|});
+                    Serial(n);
+                }
+            }
+
+            private void Step(int i) => {|LSM0020:_n|} += i;
+            private void Serial(int i) => {|LSM0020:_n|} -= i;
+        }
+        """));
+
+    /// <summary>
     /// A method of the type declared in another file of the partial type is read there, by a call from a parallel lambda
     /// and given by name alike (the compilation has its syntax).
     /// </summary>
