@@ -1,0 +1,81 @@
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0057 for state guarded by a keyed lock and written under a hold of that lock (from a migration trial: a
+/// <c>[Guarded(Lock = nameof(_stripes))] Dictionary</c> written in a <c>StripeBy</c> core compiled without a word and lost
+/// updates under load, since two keys on different stripes run together). Reads, array elements (one per stripe),
+/// <c>Interlocked</c>, constructors, writes without the lock (LSM0020) and a read core (LSM0021) are not LSM0057.
+/// </summary>
+public sealed class KeyedHoldWriteTests
+{
+    [Fact]
+    public void LSM0057_ForGuardedStateWrittenUnderAStripe() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Hits
+        {
+            private readonly StripedLock<string> _stripes = new();
+            private readonly StripedReadWriteLock<string> _rw = new();
+            private readonly AsyncStripedLock<string> _async = new();
+            [Guarded(Lock = nameof(_stripes))] private readonly Dictionary<string, int> _hits = new();
+            [Guarded(Lock = nameof(_stripes))] private long _total;
+            [Guarded(Lock = nameof(_rw))] private readonly List<string> _seen = new();
+            [Guarded(Lock = nameof(_async))] private int _pulled;
+
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))]
+            private void HitCore(string key) { {|LSM0057:_hits|}[key] = _hits.GetValueOrDefault(key) + 1; {|LSM0057:_total|}++; }
+
+            [Guarded(Lock = nameof(_rw), StripeBy = nameof(key))]
+            private void SeeCore(string key) => {|LSM0057:_seen|}.Add(key);
+
+            public void Many(string a, string b)
+            {
+                using var scope = _stripes.AcquireMany(a, b);
+                {|LSM0057:_total|} += 2;
+            }
+
+            public async Task PullAsync(string key, CancellationToken ct)
+            {
+                using var scope = await _async.AcquireAsync(key, ct);
+                await Task.Yield();
+                {|LSM0057:_pulled|}++;
+            }
+        }
+        """));
+
+    [Fact]
+    public void NoLSM0057_ForReads_ArrayElements_Interlocked_Constructors_OrAnExclusiveLock() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using Locksmith;
+        public sealed partial class Hits
+        {
+            private readonly StripedLock<string> _stripes = new(8);
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_stripes))] private readonly int[] _perStripe = new int[8];
+            [Guarded(Lock = nameof(_stripes))] private long _total;
+            [Guarded(Lock = nameof(_stripes))] private readonly Dictionary<string, int> _hits = new();
+            [Guarded(Lock = nameof(_lock))] private readonly Dictionary<string, int> _all = new();
+
+            public Hits() { _total = 1; _hits["x"] = 0; }
+
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))]
+            private int HitCore(string key) { _perStripe[_stripes.StripeOf(key)]++; Interlocked.Increment(ref _total); return _hits.GetValueOrDefault(key); }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void AllCore(string key) => _all[key] = 1;
+        }
+        """));
+
+    private static void Compiles(GeneratorRun run)
+    {
+        var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Snapshot.Render(errors));
+    }
+}
