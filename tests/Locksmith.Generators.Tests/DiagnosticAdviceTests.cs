@@ -274,4 +274,38 @@ public sealed class DiagnosticAdviceTests
         // A reading core is pointed at the read-write lock, as LSM0005 points it (it was told AsyncExclusiveLock).
         Assert.Contains("guard it with an AsyncReadWriteLock (its wrapper", Message("PeekCoreAsync"), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// LSM0010 on an async core guarded by a CountingSemaphore (from a migration trial of a connection pool): its advice
+    /// led with an AsyncExclusiveLock, which lets one holder in where the pool lets several, and quoted the acquisition
+    /// without the core's token ('await _slots.AcquireAsync()' for a core taking 'ct'), so code written from it either
+    /// serialized the pool or could not be cancelled while it waited. A core without a token gets the call without one.
+    /// </summary>
+    [Fact]
+    public void SemaphoreAroundAnAsyncCore_SaysAnAsyncExclusiveLockLetsOneIn_AndQuotesTheCoresToken()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Pool
+            {
+                private readonly CountingSemaphore _slots = new(8, 8);
+                [Guarded(Lock = nameof(_slots))] private Task {|LSM0010:UseCoreAsync|}(int n, CancellationToken ct) => Task.CompletedTask;
+                [Guarded(Lock = nameof(_slots))] private Task {|LSM0010:PingCoreAsync|}() => Task.CompletedTask;
+                [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_slots))] private static Task {|LSM0010:MoveCoreAsync|}(Pool a, Pool b, CancellationToken token) => Task.CompletedTask;
+                [AcquiresLocksOf(nameof(a), nameof(b), nameof(c), Lock = nameof(_slots))] private static Task {|LSM0010:SumCoreAsync|}(Pool a, Pool b, Pool c, CancellationToken ct) => Task.CompletedTask;
+            }
+            """);
+
+        string Message(string method) => run.LocksmithDiagnostics
+            .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
+            .Single(m => m.StartsWith("'Pool." + method + "'", StringComparison.Ordinal));
+
+        Assert.Contains("guard it with an AsyncExclusiveLock, if one holder at a time will do ('_slots' may let several in at once)", Message("UseCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("'using var scope = await _slots.AcquireAsync(ct);'", Message("UseCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("'using var scope = await _slots.AcquireAsync();'", Message("PingCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("'using var scope = await LockSet.AcquireAsync(a._slots, b._slots, token);'", Message("MoveCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("'using var scope = await LockSet.AcquireLocksOfAsync(new IAsyncLockSetMember[] { a._slots, b._slots, c._slots }, ct);'", Message("SumCoreAsync"), StringComparison.Ordinal);
+    }
 }

@@ -61,7 +61,7 @@ public sealed partial class GuardedGenerator
             }
 
             string? inCode = RuntimeSymbols.IsAsyncLockSetMember(lockInfo.Type)
-                ? AwaitInCode("[Guarded]", lockInfo.Member.Name, "await " + lockInfo.Member.Name + ".AcquireAsync()")
+                ? AwaitInCode("[Guarded]", lockInfo.Member.Name, "await " + lockInfo.Member.Name + ".AcquireAsync(" + TokenArgument(method, string.Empty) + ")")
                 : null;
             CheckAsync(method, lockInfo.Member.Name, lockInfo.Capabilities, nameLocation, diagnostics, inCode, readAccess: data.IsRead);
             if (lockInfo.Type.NullableAnnotation == NullableAnnotation.Annotated)
@@ -373,8 +373,8 @@ public sealed partial class GuardedGenerator
                         "[AcquiresLocksOf]",
                         firstLock,
                         lockExpressions.Count == 2
-                            ? "await LockSet.AcquireAsync(" + string.Join(", ", lockExpressions) + ")"
-                            : "await LockSet.AcquireLocksOfAsync(new IAsyncLockSetMember[] { " + string.Join(", ", lockExpressions) + " })")
+                            ? "await LockSet.AcquireAsync(" + string.Join(", ", lockExpressions) + TokenArgument(method, ", ") + ")"
+                            : "await LockSet.AcquireLocksOfAsync(new IAsyncLockSetMember[] { " + string.Join(", ", lockExpressions) + " }" + TokenArgument(method, ", ") + ")")
                     : null;
                 CheckAsync(method, firstLock, capabilities, nameLocation, diagnostics, inCode);
             }

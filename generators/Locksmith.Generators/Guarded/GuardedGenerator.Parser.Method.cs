@@ -322,6 +322,12 @@ public sealed partial class GuardedGenerator
             bool readMostly = method.ContainingType is { } type && ReadMostlyAttributeData.Of(type) is not null;
             string returnType = method.ReturnType.ToDisplayString();
             string counterpart = capabilities.AsyncCounterpart(readMostly || readAccess);
+            if (inCode is not null)
+            {
+                // A lock with permits (a CountingSemaphore): an exclusive lock would change what it allows, not only how.
+                counterpart += $", if one holder at a time will do ('{lockName}' may let several in at once)";
+            }
+
             if (method.Name.EndsWith(KnownNames.BodySuffix, StringComparison.Ordinal) && method.Name.Length > KnownNames.BodySuffix.Length)
             {
                 // An async core is named '…CoreAsync' (LSM0014): say so now, not after the lock is changed.
@@ -355,6 +361,13 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>LSM0010's suggestion for a lock that can be awaited in code: drop the attribute, await the acquisition in the body.</summary>
+        /// <summary>
+        /// The core's own token as the last argument of the acquisition LSM0010 quotes (after <paramref name="separator"/>),
+        /// so code copied from the message can be cancelled while it waits; empty when the core takes none.
+        /// </summary>
+        private static string TokenArgument(IMethodSymbol method, string separator) =>
+            AsyncWrappers.TokenParameter(method) is { } token ? separator + Escape(token.Name) : string.Empty;
+
         private static string AwaitInCode(string attribute, string lockName, string acquisition) =>
             $", or drop {attribute} and hold '{lockName}' across the awaits in code with 'using var scope = {acquisition};'";
 
