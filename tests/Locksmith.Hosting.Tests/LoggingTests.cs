@@ -46,6 +46,30 @@ public sealed class LoggingTests
         Assert.Empty(host.Logs(LocksmithEventIds.LockOrderViolation));
     }
 
+    /// <summary>
+    /// A lock made with <c>new</c> in a generated class takes its member's name and <c>[LockOrder]</c> level from the first
+    /// wrapper call, and the catalog lists that declaration at its level; its timeout was logged "(level none, …)" (found
+    /// in a migration trial's rate limiter), as only the container's own locks were looked up.
+    /// </summary>
+    [Fact]
+    public async Task A_timeout_of_a_lock_a_generated_wrapper_declared_logs_its_declared_level()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build();
+        await host.StartAsync(ct);
+        var till = new TimedTill();
+        using (var holder = HeldOnOtherThread.Hold("till-holder", release => till.Hold(release)))
+        {
+            Assert.False(till.TryTouch(TimeSpan.FromMilliseconds(1)));
+        }
+
+        await host.StopAsync(ct);
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
+        Assert.Equal("Locksmith.Hosting.Tests.TimedTill._lock", line.GetStructuredStateValue("LockName"));
+        Assert.Equal("35", line.GetStructuredStateValue("Level"));
+    }
+
     [Fact]
     public async Task A_timeout_of_an_unordered_lock_held_by_an_unnamed_thread_reads_without_empty_placeholders()
     {
@@ -254,5 +278,20 @@ public sealed class LoggingTests
         }
 
         Assert.Empty(host.Logs(LocksmithEventIds.LockTimeout));
+    }
+}
+
+/// <summary>A generated class whose lock is made with <c>new</c>: its level comes from <c>[LockOrder]</c> through the wrappers.</summary>
+public sealed partial class TimedTill
+{
+    [LockOrder(35)]
+    private readonly ExclusiveLock _lock = new();
+
+    [Guarded(Lock = nameof(_lock))]
+    private void HoldCore(Locksmith.Testing.Support.ReleaseSignal release) => release.Wait();
+
+    [Guarded(Lock = nameof(_lock))]
+    private void TouchCore()
+    {
     }
 }

@@ -29,10 +29,11 @@ internal sealed class LockRegistry
         _byName.TryGetValue(name, out registration);
 
     /// <summary>
-    /// The level of the container's lock named <paramref name="name"/> once it has been created; null when it is
-    /// unordered, not created yet, or not the container's; a name <c>name[key]</c> not registered as such is read as the
-    /// key (or stripe) of the lock <c>name</c>. Read by event logging on the thread that hit the event, so it
-    /// only reads: the dictionary is complete before the container is built.
+    /// The level of the container's lock named <paramref name="name"/> once it has been created, else of the generator's
+    /// declaration of that name (<c>Namespace.Type._lock</c>, which a lock made with <c>new</c> takes with its level from
+    /// the first wrapper call); null when it is unordered, not created yet, or neither; a name <c>name[key]</c> not
+    /// registered as such is read as the key (or stripe) of the lock <c>name</c>. Read by event logging on the thread that
+    /// hit the event, so it only reads: the dictionary is complete before the container is built.
     /// </summary>
     public int? LevelOf(string name)
     {
@@ -43,7 +44,33 @@ internal sealed class LockRegistry
 
         // A key or stripe of a registered lock (name[key], as its events name it) is at that lock's level.
         int bracket = name.IndexOf('[', StringComparison.Ordinal);
-        return bracket > 0 && name.EndsWith(']') && _byName.TryGetValue(name[..bracket], out registration) ? registration.Instance?.Level : null;
+        string lockName = bracket > 0 && name.EndsWith(']') ? name[..bracket] : name;
+        if (!ReferenceEquals(lockName, name) && _byName.TryGetValue(lockName, out registration))
+        {
+            return registration.Instance?.Level;
+        }
+
+        return DeclaredLevelOf(lockName);
+    }
+
+    // Off the fast path (an event is being logged): the manifest is a small copy-on-write array, read by index so that
+    // a storm of timeouts allocates no enumerators.
+    private static int? DeclaredLevelOf(string name)
+    {
+        var entries = LockOrderManifest.Entries;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            var declaration = entries[i];
+            if (name.Length == declaration.TypeName.Length + 1 + declaration.MemberName.Length &&
+                name.StartsWith(declaration.TypeName, StringComparison.Ordinal) &&
+                name[declaration.TypeName.Length] == '.' &&
+                name.EndsWith(declaration.MemberName, StringComparison.Ordinal))
+            {
+                return declaration.Level;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>
