@@ -18,7 +18,7 @@ namespace Locksmith.CodeFixes;
 /// other <c>IExclusiveAccessLock</c>s), <c>AcquireWrite()</c> for a read-write lock, and in an <c>async</c> function
 /// (or top-level statements that await) <c>await x.AcquireAsync()</c> (<c>AcquireWriteAsync()</c>) for an async lock.
 /// Nothing for a keyed lock (which key?), an async lock outside an async function or where a ref struct value (a
-/// synchronous lock's scope) is in scope, which the new <c>await</c> would have to keep (CS4007), or the
+/// synchronous lock's scope) may be alive, which the new <c>await</c> would have to keep (CS4007), or the
 /// <c>Monitor</c> calls (whose Enter and Exit are apart).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(LockStatementCodeFixProvider))]
@@ -50,7 +50,7 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
         var capabilities = LockCapabilitiesReader.Of(type);
         bool isAsync = capabilities.IsAsync();
         if (!capabilities.IsLock() || (capabilities & LockCapabilities.Keyed) != 0 ||
-            (isAsync && (!ScopeShapes.CanAwaitAt(statement) || ScopeShapes.RefLikeInScope(statement, model, context.CancellationToken))))
+            (isAsync && (!ScopeShapes.CanAwaitAt(statement) || ScopeShapes.RefLikeLiveAt(statement, model, context.CancellationToken))))
         {
             return;
         }

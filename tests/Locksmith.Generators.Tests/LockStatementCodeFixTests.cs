@@ -306,6 +306,50 @@ public sealed class LockStatementCodeFixTests
         """,
         "LSM0024", 3);
 
+    private const string DeadScopeSource = """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Store
+        {
+            private readonly ExclusiveLock _sync = new();
+            private readonly AsyncExclusiveLock _async = new();
+            private int _n;
+
+            public async Task SaveAsync()
+            {
+                await Task.Yield();
+                BEFORE
+                lock (_async) { _n++; }
+                AFTER
+            }
+        }
+        """;
+
+    [Theory]
+    [InlineData("var scope = _sync.Acquire();\n        _n++;\n        scope.Dispose();", "")]
+    [InlineData("var scope = _sync.Acquire();\n        scope.Dispose();\n        if (_n > 0)\n        {", "}")]
+    [InlineData("for (int i = 0; i < 2; i++)\n        {\n            var scope = _sync.Acquire();\n            _n++;\n            scope.Dispose();", "}")]
+    [InlineData("var scope = _sync.Acquire();\n        _n++;\n        scope.Dispose();\n        while (_n < 10)\n        {", "}")]
+    public Task AsyncLockAfterARefStructScopeIsDisposed_AwaitsAcquireAsync(string before, string after) => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        DeadScopeSource.Replace("BEFORE", before, System.StringComparison.Ordinal).Replace("AFTER", after, System.StringComparison.Ordinal),
+        "LSM0024",
+        "Use 'using (await _async.AcquireAsync())'",
+        DeadScopeSource.Replace("BEFORE", before, System.StringComparison.Ordinal).Replace("AFTER", after, System.StringComparison.Ordinal)
+            .Replace("lock (_async)", "using (await _async.AcquireAsync())", System.StringComparison.Ordinal));
+
+    [Theory]
+    // Disposed again the next time round the loop, after the await.
+    [InlineData("var scope = _sync.Acquire();\n        for (int i = 0; i < 2; i++)\n        {\n            scope.Dispose();", "}")]
+    [InlineData("var scope = _sync.Acquire();\n        if (_n > 0)\n        {", "}\n        scope.Dispose();")]
+    [InlineData("using (var scope = _sync.Acquire())\n        {", "}")]
+    [InlineData("using var scope = _sync.Acquire();\n        scope.Dispose();", "")]
+    public Task AsyncLockWhereARefStructScopeIsReadOrDisposedLater_NoFix(string before, string after) => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        DeadScopeSource.Replace("BEFORE", before, System.StringComparison.Ordinal).Replace("AFTER", after, System.StringComparison.Ordinal),
+        "LSM0024", 1);
+
     [Fact]
     public async Task AsyncLockInsideAnotherLock_NoFix_ForNoAwaitGoesThere()
     {

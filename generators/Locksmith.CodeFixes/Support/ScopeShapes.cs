@@ -86,15 +86,17 @@ internal static class ScopeShapes
             .Any(t => t.IsKind(SyntaxKind.AwaitKeyword) || (yields && t.IsKind(SyntaxKind.YieldKeyword)));
 
     /// <summary>
-    /// Whether a ref struct value or a ref local of the function around <paramref name="node"/> may be alive there:
-    /// one declared before it and still in scope, the resource of a <c>using</c> statement around it, the enumerator
-    /// of a <c>foreach</c> around it. An <c>await</c> at <paramref name="node"/> would keep it across (CS4007). Not a
-    /// liveness analysis: a local no longer used after <paramref name="node"/> counts too.
+    /// Whether a ref struct value or a ref local of the function around <paramref name="statement"/> may be alive when it
+    /// starts, so that an <c>await</c> there would keep it across (CS4007): the resource of a <c>using</c> around it, the
+    /// enumerator of a <c>foreach</c> around it, a local declared before it and still in scope that a <c>using</c>
+    /// disposes later or whose value may still be read from there on (in a loop around it, anywhere in the loop). One
+    /// disposed or last read before it is not alive. In top-level statements, and in a function with a <c>goto</c>
+    /// (whose jumps this does not follow), every such local in scope counts.
     /// </summary>
-    public static bool RefLikeInScope(SyntaxNode node, SemanticModel model, CancellationToken cancellationToken)
+    public static bool RefLikeLiveAt(StatementSyntax statement, SemanticModel model, CancellationToken cancellationToken)
     {
-        var function = EnclosingFunction(node);
-        foreach (var ancestor in node.Ancestors())
+        var function = EnclosingFunction(statement);
+        foreach (var ancestor in statement.Ancestors())
         {
             if (ancestor == function)
             {
@@ -110,11 +112,56 @@ internal static class ScopeShapes
             }
         }
 
-        return model.LookupSymbols(node.SpanStart).OfType<ILocalSymbol>().Any(local =>
+        var locals = model.LookupSymbols(statement.SpanStart).OfType<ILocalSymbol>().Where(local =>
             (local.IsRef || local.Type.IsRefLikeType) &&
             local.DeclaringSyntaxReferences.Any(reference =>
-                reference.SyntaxTree == node.SyntaxTree &&
-                reference.Span.End <= node.SpanStart &&
-                EnclosingFunction(reference.GetSyntax(cancellationToken)) == function));
+                reference.SyntaxTree == statement.SyntaxTree &&
+                reference.Span.End <= statement.SpanStart &&
+                EnclosingFunction(reference.GetSyntax(cancellationToken)) == function)).ToList();
+        if (locals.Count == 0)
+        {
+            return false;
+        }
+
+        // A using local is disposed at the end of its scope, after the statement. Jumps of a goto could lead back to a
+        // read before the statement, and top-level statements are not one list a region can span.
+        if (function is null || locals.Any(static local => local.IsUsing) ||
+            function.DescendantNodes().Any(static n => n is GotoStatementSyntax))
+        {
+            return true;
+        }
+
+        // From the statement to the end of its list, then from each statement around it to the end of that one's list: a
+        // value from before the statement read in one of those regions is alive at the statement. A loop around it is
+        // in its own region whole, so a read earlier in the loop (the next time round) counts too.
+        foreach (var region in statement.AncestorsAndSelf().TakeWhile(n => n != function).OfType<StatementSyntax>())
+        {
+            if (region is ForStatementSyntax { Declaration: { } declaration } &&
+                locals.Any(local => local.DeclaringSyntaxReferences.Any(r => declaration.Span.Contains(r.Span))))
+            {
+                // Its incrementors read it after the body, though they come first in the text.
+                return true;
+            }
+
+            // A statement in no list (the body of an if, a loop, a clause) is in the region of the statement around it.
+            var list = region.Parent switch
+            {
+                BlockSyntax block => block.Statements,
+                SwitchSectionSyntax section => section.Statements,
+                _ => default,
+            };
+            if (list.Count == 0)
+            {
+                continue;
+            }
+
+            var flow = model.AnalyzeDataFlow(region, list.Last());
+            if (flow is null || !flow.Succeeded || locals.Any(local => flow.DataFlowsIn.Contains(local, SymbolEqualityComparer.Default)))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
