@@ -75,12 +75,41 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
             acquire = SyntaxFactory.AwaitExpression(SyntaxFactory.Token(SyntaxKind.AwaitKeyword).WithTrailingTrivia(SyntaxFactory.Space), acquire);
         }
 
+        // What the fix drops around the lock (a cast, parentheses) may carry comments: they stay on their side of it, a
+        // line comment still ending its line. The trivia of the lock expression itself stays where it is.
+        var expression = statement.Expression;
+        var dropped = expression.DescendantTokens()
+            .SelectMany(static t => t.LeadingTrivia.Concat(t.TrailingTrivia))
+            .Where(t => expression.Span.Contains(t.Span) && !locked.Span.Contains(t.Span))
+            .ToList();
+        if (dropped.Any(static t => t.IsDirective || t.IsKind(SyntaxKind.DisabledTextTrivia)))
+        {
+            return;
+        }
+
+        var droppedBefore = dropped.Where(t => t.SpanStart < locked.SpanStart).ToList();
+        var droppedAfter = dropped.Where(t => t.SpanStart >= locked.Span.End).ToList();
+        int first = droppedBefore.FindIndex(IsComment);
+        int last = droppedAfter.FindLastIndex(IsComment);
+        if (last >= 0 && droppedAfter[last].IsKind(SyntaxKind.SingleLineCommentTrivia))
+        {
+            // Its line end, and the next line's indentation.
+            int lineEnd = droppedAfter.FindIndex(last, static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+            last = lineEnd < 0 ? droppedAfter.Count - 1 : lineEnd;
+            while (last + 1 < droppedAfter.Count && droppedAfter[last + 1].IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                last++;
+            }
+        }
+
+        var before = expression.GetLeadingTrivia().AddRange(first < 0 ? [] : droppedBefore.Skip(first));
+        var after = SyntaxFactory.TriviaList(droppedAfter.Take(last + 1)).AddRange(expression.GetTrailingTrivia());
         var rewritten = SyntaxFactory.UsingStatement(
             awaitKeyword: default,
             SyntaxFactory.Token(statement.LockKeyword.LeadingTrivia, SyntaxKind.UsingKeyword, statement.LockKeyword.TrailingTrivia),
             statement.OpenParenToken,
             declaration: null,
-            acquire.WithTriviaFrom(statement.Expression),
+            acquire.WithLeadingTrivia(before).WithTrailingTrivia(after),
             statement.CloseParenToken,
             statement.Statement).WithAttributeLists(statement.AttributeLists);
         context.RegisterCodeFix(
@@ -144,6 +173,9 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
 
         return !ScopeShapes.IsInAsyncFunction(statement) || csharp13;
     }
+
+    private static bool IsComment(SyntaxTrivia trivia) =>
+        trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia);
 
     /// <summary>Whether <c>expression.Acquire()</c> would bind otherwise than to the whole expression (<c>a ?? b</c>, <c>(T)x</c>, <c>a?.b</c>).</summary>
     private static bool NeedsParentheses(ExpressionSyntax expression) =>

@@ -128,6 +128,37 @@ public sealed class LockStatementCodeFixTests
         }
         """);
 
+    [Theory]
+    [InlineData("lock ((object)/* the ledger's */ _gate) // held", "using (/* the ledger's */ _gate.Acquire()) // held")]
+    [InlineData("lock (((object)_gate /* shared */))", "using (_gate.Acquire() /* shared */)")]
+    [InlineData("lock (/* a */ ((object)/* b */ (_gate) /* c */) /* d */)", "using (/* a */ /* b */ _gate.Acquire() /* c */ /* d */)")]
+    [InlineData("lock ((object) // the ledger's\n            _gate)", "using (// the ledger's\n            _gate.Acquire())")]
+    [InlineData("lock (((object)_gate // shared\n            ))", "using (_gate.Acquire() // shared\n            )")]
+    public Task CommentsInACastTheFixDrops_Stay(string head, string expected) => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        LedgerSource.Replace("HEAD", head, System.StringComparison.Ordinal),
+        "LSM0024",
+        "Use 'using (_gate.Acquire())'",
+        LedgerSource.Replace("HEAD", expected, System.StringComparison.Ordinal));
+
+    private const string LedgerSource = """
+        using Locksmith;
+
+        public class Ledger
+        {
+            private readonly ExclusiveLock _gate = new();
+            private int _n;
+
+            public void Post()
+            {
+                HEAD
+                {
+                    _n++;
+                }
+            }
+        }
+        """;
+
     [Fact]
     public Task AsyncLockInAnAsyncMethod_AwaitsAcquireAsync() => CodeFixHarness.AssertFixAsync(
         s_provider,
