@@ -40,7 +40,9 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
             list.Parent is not PropertyDeclarationSyntax property ||
             model.GetSymbolInfo(attribute, context.CancellationToken).Symbol?.ContainingType is not { } attributeType ||
             model.GetDeclaredSymbol(property, context.CancellationToken) is not { } propertySymbol ||
-            propertySymbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType)))
+            propertySymbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType)) ||
+            // A directive inside the list (not the one above it) would need its lines kept as they are.
+            list.DescendantTokens().Skip(1).Any(static t => t.ContainsDirectives))
         {
             return;
         }
@@ -58,20 +60,31 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
 
     private static PropertyDeclarationSyntax Moved(PropertyDeclarationSyntax property, AttributeListSyntax list, AttributeSyntax attribute)
     {
+        var leading = list.GetLeadingTrivia();
+        var indentation = SyntaxFactory.TriviaList(leading.Skip(leading.Count - leading.Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count()));
         if (list.Attributes.Count == 1)
         {
-            return property.ReplaceNode(list, list.WithTarget(null));
+            // The comments around the target go with the list's open bracket.
+            var target = list.Target!;
+            var (above, inside) = Comments(
+                list.OpenBracketToken.TrailingTrivia
+                    .Concat(target.Identifier.LeadingTrivia).Concat(target.Identifier.TrailingTrivia)
+                    .Concat(target.ColonToken.LeadingTrivia).Concat(target.ColonToken.TrailingTrivia)
+                    .Concat(attribute.GetLeadingTrivia()),
+                indentation);
+            return property.ReplaceNode(list, list
+                .WithTarget(null)
+                .WithOpenBracketToken(list.OpenBracketToken.WithLeadingTrivia(leading.AddRange(above)).WithTrailingTrivia(inside))
+                .WithAttributes(SyntaxFactory.SingletonSeparatedList(attribute.WithLeadingTrivia())));
         }
 
-        // The others stay on the backing field; this one goes into a list of its own, where the list was. The new
-        // list's brackets carry elastic trivia, so the code action's formatting puts the lists on lines of their own.
-        // The comments above the list go with the first list, the indentation with both; a comment just before the
-        // attribute (after the comma or bracket before it, whose trailing trivia it is) stays in front of it.
+        // The others stay on the backing field; this one goes into a list of its own, where the list was, on a line of
+        // its own. The comments above the list go with the first list, the indentation with both; a comment just before
+        // the attribute (after the comma or bracket before it, whose trailing trivia it is) stays in front of it, above
+        // it when it is a line comment.
         int position = list.Attributes.IndexOf(attribute);
-        var before = position == 0 ? (list.Target is { } target ? target.ColonToken : list.OpenBracketToken) : list.Attributes.GetSeparator(position - 1);
+        var before = position == 0 ? (list.Target is { } listTarget ? listTarget.ColonToken : list.OpenBracketToken) : list.Attributes.GetSeparator(position - 1);
         var comments = before.TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia));
-        var leading = list.GetLeadingTrivia();
-        var indentation = leading.Skip(leading.Count - leading.Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count());
         // Those comments leave the token before it, which stays in the other list when the attribute is not its last;
         // a line they ended still ends there.
         var left = comments.FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { } end && end.IsKind(SyntaxKind.EndOfLineTrivia)
@@ -79,10 +92,78 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
             : SyntaxFactory.TriviaList(before.TrailingTrivia.TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)));
         var stripped = list.ReplaceToken(before, before.WithTrailingTrivia(left));
         var rest = stripped.WithAttributes(stripped.Attributes.RemoveAt(position)).WithLeadingTrivia(indentation);
-        var own = SyntaxFactory.AttributeList(SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()))
-            .WithOpenBracketToken(SyntaxFactory.Token(leading, SyntaxKind.OpenBracketToken, SyntaxFactory.TriviaList(comments)));
+        var (commentsAbove, commentsInside) = Comments(comments.Concat(attribute.GetLeadingTrivia()), indentation);
+        var after = attribute.GetTrailingTrivia().Where(static t => t.IsKind(SyntaxKind.MultiLineCommentTrivia))
+            .SelectMany(static t => new[] { SyntaxFactory.Space, t });
+        // A line comment after it ends the new list's line.
+        var lineComments = attribute.GetTrailingTrivia().Where(static t => t.IsKind(SyntaxKind.SingleLineCommentTrivia))
+            .SelectMany(static t => new[] { SyntaxFactory.Space, t });
+        var own = SyntaxFactory.AttributeList(
+            SyntaxFactory.Token(leading.AddRange(commentsAbove), SyntaxKind.OpenBracketToken, commentsInside),
+            target: null,
+            SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia().WithTrailingTrivia(after)),
+            SyntaxFactory.Token(SyntaxTriviaList.Empty, SyntaxKind.CloseBracketToken, SyntaxFactory.TriviaList(lineComments).Add(LineEnd(list))));
         int index = property.AttributeLists.IndexOf(list);
         var lists = property.AttributeLists.RemoveAt(index).Insert(index, rest).Insert(index, own);
         return property.WithAttributeLists(lists);
     }
+
+    /// <summary>
+    /// Comments that end up right after a list's open bracket: those up to the last line comment go above the list, at
+    /// its indentation, each line of its own; the rest stay after the bracket. Runs of spaces become one.
+    /// </summary>
+    private static (SyntaxTriviaList Above, SyntaxTriviaList Inside) Comments(System.Collections.Generic.IEnumerable<SyntaxTrivia> trivia, SyntaxTriviaList indentation)
+    {
+        var items = trivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia) || t.IsKind(SyntaxKind.EndOfLineTrivia)).ToList();
+        int lastLine = items.FindLastIndex(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
+        var above = SyntaxFactory.TriviaList();
+        foreach (var item in items.Take(lastLine + 1))
+        {
+            if (item.IsKind(SyntaxKind.WhitespaceTrivia))
+            {
+                continue;
+            }
+
+            if (item.IsKind(SyntaxKind.EndOfLineTrivia))
+            {
+                // A blank line among them goes.
+                if (above.Count > 0 && !above.Last().IsKind(SyntaxKind.EndOfLineTrivia))
+                {
+                    above = above.Add(item);
+                }
+
+                continue;
+            }
+
+            if (above.Count > 0)
+            {
+                above = above.Last().IsKind(SyntaxKind.EndOfLineTrivia) ? above.AddRange(indentation) : above.Add(SyntaxFactory.Space);
+            }
+
+            above = above.Add(item);
+        }
+
+        if (above.Count > 0)
+        {
+            above = above.AddRange(indentation);
+        }
+
+        var inside = SyntaxFactory.TriviaList();
+        foreach (var item in items.Skip(lastLine + 1).SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)))
+        {
+            if (!(item.IsKind(SyntaxKind.WhitespaceTrivia) && inside.Count > 0 && inside.Last().IsKind(SyntaxKind.WhitespaceTrivia)))
+            {
+                inside = inside.Add(item.IsKind(SyntaxKind.WhitespaceTrivia) ? SyntaxFactory.Space : item);
+            }
+        }
+
+        return (above, inside);
+    }
+
+    /// <summary>The file's line end, as the line before the list ends.</summary>
+    private static SyntaxTrivia LineEnd(AttributeListSyntax list) =>
+        list.GetFirstToken().GetPreviousToken().TrailingTrivia.Concat(list.GetLeadingTrivia()).Concat(list.DescendantTrivia())
+            .FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: (int)SyntaxKind.EndOfLineTrivia } end
+            ? end
+            : SyntaxFactory.LineFeed;
 }

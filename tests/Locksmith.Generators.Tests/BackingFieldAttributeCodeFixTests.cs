@@ -191,13 +191,154 @@ public sealed class BackingFieldAttributeCodeFixTests
         {
             private readonly ExclusiveLock _lock = new();
 
-            [// ours
-        Guarded(Lock = nameof(_lock))]
+            // ours
+            [Guarded(Lock = nameof(_lock))]
             [field: NonSerialized,
                 CLSCompliant(false)]
             public int Balance { get; set; }
         }
         """);
+
+    [Fact]
+    public Task AloneInItsList_ALineCommentAfterTheTarget_GoesAboveTheList() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            // the vault's gate
+            [field: // after the ledger
+                /* level */ LockOrder(5)]
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            // the vault's gate
+            // after the ledger
+            [/* level */ LockOrder(5)]
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """);
+
+    [Fact]
+    public Task AloneInItsList_ACommentAfterTheTarget_Stays() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            [field: /* after the ledger */ LockOrder(5)]
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using Locksmith;
+
+        public partial class Vault
+        {
+            [/* after the ledger */ LockOrder(5)]
+            public ExclusiveLock Gate { get; } = new();
+        }
+        """);
+
+    [Fact]
+    public Task BesideOthers_LineCommentsBeforeIt_GoAboveTheList_ACommentAfterItStays() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: NonSerialized, /* ours */ // one
+                // two
+                /* three */ Guarded(Lock = nameof(_lock)) /* guarded */]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            /* ours */ // one
+            // two
+            [/* three */ Guarded(Lock = nameof(_lock)) /* guarded */]
+            [field: NonSerialized]
+            public int Balance { get; set; }
+        }
+        """);
+
+    [Fact]
+    public Task BesideOthers_ALineCommentAfterIt_EndsItsNewList() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: Guarded(Lock = nameof(_lock)) // ours
+                , NonSerialized]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [Guarded(Lock = nameof(_lock))] // ours
+            [field: NonSerialized]
+            public int Balance { get; set; }
+        }
+        """);
+
+    [Fact]
+    public Task ADirectiveInsideTheList_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: NonSerialized,
+        #if !NEVER
+                Guarded(Lock = nameof(_lock))
+        #endif
+            ]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        1);
 
     [Fact]
     public Task ThePropertyHasTheAttributeAlready_NoFix() => CodeFixHarness.AssertNoFixAsync(
