@@ -10,6 +10,7 @@ using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 
 namespace Locksmith.CodeFixes;
 
@@ -132,7 +133,12 @@ public sealed class GuardWithLockCodeFixProvider : CodeFixProvider
             return document;
         }
 
-        var attribute = AttributeArgumentEditor.Set(site.Syntax, KnownNames.LockProperty, AttributeArgumentEditor.NameOf(lockName), first: true);
+        // The type's members are not in scope in a record's parameter list: nameof names the lock through the type there.
+        string lockArgument = site.Syntax.Parent?.Parent is ParameterSyntax { Parent.Parent: TypeDeclarationSyntax owner }
+            ? "nameof(" + AttributeArgumentEditor.Identifier(owner.Identifier.ValueText) + owner.TypeParameterList?.WithoutTrivia().ToString() + "." +
+              AttributeArgumentEditor.Identifier(lockName) + ")"
+            : AttributeArgumentEditor.NameOf(lockName);
+        var attribute = AttributeArgumentEditor.Set(site.Syntax, KnownNames.LockProperty, lockArgument, first: true);
         if (stripeBy is not null)
         {
             attribute = AttributeArgumentEditor.Set(

@@ -57,6 +57,32 @@ public sealed class GuardWithLockCodeFixTests
         }
         """);
 
+    [Fact]
+    public Task RecordPositionalProperty_GetsLockNameof() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        namespace Bank;
+
+        public sealed record Ledger<T>([property: Guarded] int Total, T Memo)
+        {
+            private readonly ExclusiveLock _lock = new();
+        }
+        """,
+        "LSM0031",
+        "Guard with '_lock'",
+        """
+        using Locksmith;
+
+        namespace Bank;
+
+        public sealed record Ledger<T>([property: Guarded(Lock = nameof(Ledger<T>._lock))] int Total, T Memo)
+        {
+            private readonly ExclusiveLock _lock = new();
+        }
+        """);
+
     [Theory]
     [InlineData("[Guarded] /* under the lock */ public int Balance; // in cents", "[Guarded(Lock = nameof(_lock))] /* under the lock */ public int Balance; // in cents")]
     [InlineData("[Guarded /* which? */] public int Balance;", "[Guarded(Lock = nameof(_lock)) /* which? */] public int Balance;")]

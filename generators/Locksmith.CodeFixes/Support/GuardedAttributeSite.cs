@@ -24,7 +24,7 @@ internal sealed class GuardedAttributeSite
 
     public AttributeSyntax Syntax { get; }
 
-    /// <summary>The field (the first of its declaration), property or method the attribute is on.</summary>
+    /// <summary>The field (the first of its declaration), property (a record's positional one too) or method the attribute is on.</summary>
     public ISymbol Guarded { get; }
 
     public AttributeData Data { get; }
@@ -50,13 +50,18 @@ internal sealed class GuardedAttributeSite
         }
 
         var attribute = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true).FirstAncestorOrSelf<AttributeSyntax>();
-        if (attribute?.Parent?.Parent is not MemberDeclarationSyntax member)
+        if (attribute?.Parent?.Parent is not { } member || member is not (MemberDeclarationSyntax or ParameterSyntax))
         {
             return null;
         }
 
         ISymbol? guarded = member switch
         {
+            // A record's positional parameter ([property: Guarded]): the property the compiler makes for it.
+            ParameterSyntax { Parent.Parent: RecordDeclarationSyntax } parameter =>
+                model.GetDeclaredSymbol(parameter, cancellationToken) is { ContainingSymbol.ContainingType: { } record } symbol
+                    ? record.GetMembers(symbol.Name).OfType<IPropertySymbol>().FirstOrDefault()
+                    : null,
             BaseFieldDeclarationSyntax field when field.Declaration.Variables.Count > 0 =>
                 model.GetDeclaredSymbol(field.Declaration.Variables[0], cancellationToken),
             MethodDeclarationSyntax or PropertyDeclarationSyntax => model.GetDeclaredSymbol(member, cancellationToken),
