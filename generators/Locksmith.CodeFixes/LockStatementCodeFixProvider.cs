@@ -68,6 +68,12 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
         }
 
         var receiver = NeedsParentheses(locked) ? SyntaxFactory.ParenthesizedExpression(locked.WithoutTrivia()) : locked.WithoutTrivia();
+        if (locked.Ancestors().TakeWhile(a => a != statement).Any(static a => a.IsKind(SyntaxKind.SuppressNullableWarningExpression)))
+        {
+            // The '!' around the lock goes with the cast or parentheses around it; without it, the call would warn (CS8602).
+            receiver = SyntaxFactory.PostfixUnaryExpression(SyntaxKind.SuppressNullableWarningExpression, receiver);
+        }
+
         ExpressionSyntax acquire = SyntaxFactory.InvocationExpression(
             SyntaxFactory.MemberAccessExpression(SyntaxKind.SimpleMemberAccessExpression, receiver, SyntaxFactory.IdentifierName(method)));
         if (isAsync)

@@ -141,6 +141,17 @@ public sealed class LockStatementCodeFixTests
         "Use 'using (_gate.Acquire())'",
         LedgerSource.Replace("HEAD", expected, System.StringComparison.Ordinal));
 
+    [Theory]
+    [InlineData("lock (_gate!)", "using (_gate!.Acquire())")]
+    [InlineData("lock ((object)_gate!)", "using (_gate!.Acquire())")]
+    [InlineData("lock (((object)_gate)!)", "using (_gate!.Acquire())")]
+    public Task ANullableLock_KeepsItsSuppression(string head, string expected) => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        LedgerSource.Replace("ExclusiveLock _gate", "ExclusiveLock? _gate", System.StringComparison.Ordinal).Replace("HEAD", head, System.StringComparison.Ordinal),
+        "LSM0024",
+        "Use 'using (_gate!.Acquire())'",
+        LedgerSource.Replace("ExclusiveLock _gate", "ExclusiveLock? _gate", System.StringComparison.Ordinal).Replace("HEAD", expected, System.StringComparison.Ordinal));
+
     private const string LedgerSource = """
         using Locksmith;
 
