@@ -152,6 +152,12 @@ public sealed class LockStatementCodeFixTests
         "Use 'using (_gate!.Acquire())'",
         LedgerSource.Replace("ExclusiveLock _gate", "ExclusiveLock? _gate", System.StringComparison.Ordinal).Replace("HEAD", expected, System.StringComparison.Ordinal));
 
+    [Fact]
+    public Task ADirectiveInTheCastTheFixWouldDrop_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        LedgerSource.Replace("HEAD", "lock ((object)\n#if !NEVER\n            _gate\n#endif\n            )", System.StringComparison.Ordinal),
+        "LSM0024", 1);
+
     private const string LedgerSource = """
         using Locksmith;
 
