@@ -73,6 +73,25 @@ public sealed class KeyedHoldWriteTests
         }
         """));
 
+    [Fact]
+    public void AWriteInAReadScopeOfAStripe_IsLSM0021Only() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using Locksmith;
+        public sealed partial class Hits
+        {
+            private readonly StripedReadWriteLock<string> _rw = new();
+            [Guarded(Lock = nameof(_rw))] private int _n;
+            [Guarded(Lock = nameof(_rw))] private readonly List<string> _seen = new();
+
+            public void See(string key)
+            {
+                using var scope = _rw.AcquireRead(key);
+                {|LSM0021:_n|}++;
+                {|LSM0057:_seen|}.Add(key);
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -13,7 +13,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// the stripes of some keys only, so code holding another key's stripe writes the same member at the same time. LSM0020
 /// counts such a hold as holding the member, which made a shared <c>Dictionary</c> under a <c>StripeBy</c> core compile
 /// cleanly and lose updates. Writes through <c>Interlocked</c>/<c>Volatile</c>, an array's elements (one per stripe is a
-/// sound layout), constructors, and a read core of the lock (LSM0021 reports that) are left alone.
+/// sound layout), constructors, and a read core or read scope of the lock (LSM0021 reports that) are left alone.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
@@ -49,9 +49,11 @@ public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // A read core of the lock that writes is LSM0021's; one report is enough.
-        if (context.ContainingSymbol is IMethodSymbol method && facts.GuardOf(method) is { IsRead: true } methodGuard &&
-            SymbolEqualityComparer.Default.Equals(guard.LockMember.OriginalDefinition, methodGuard.LockMember.OriginalDefinition))
+        // A read core or read scope of the lock that writes is LSM0021's, whose error comes first; one report is enough.
+        if (context.ContainingSymbol is IMethodSymbol method &&
+            (facts.GuardOf(method) is { IsRead: true } methodGuard &&
+                SymbolEqualityComparer.Default.Equals(guard.LockMember.OriginalDefinition, methodGuard.LockMember.OriginalDefinition) ||
+             ReadAccessWriteAnalyzer.ReadScopeAround(access, guard, method, facts) is not null))
         {
             return;
         }

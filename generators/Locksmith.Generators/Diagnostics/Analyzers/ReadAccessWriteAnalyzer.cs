@@ -51,12 +51,7 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        // A read scope of the lock around the write (using var scope = _lock.AcquireRead();): as a read core, unless the
-        // method holds the lock itself (a write core, whose read scope would throw anyway) or builds the object.
-        if ((guard.Capabilities & LockCapabilities.ReadWrite) == 0 ||
-            method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor ||
-            HeldLocks.HeldByMethod(method, guard, access.Instance, facts) ||
-            HeldLocks.ScopeAcquisition(access, guard.LockMember, access.Instance) is not { } acquire ||
+        if (ReadScopeAround(access, guard, method, facts) is not { } acquire ||
             ReadAcquisition(acquire.TargetMethod.Name) is not { } writeName)
         {
             return;
@@ -70,6 +65,22 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
             $" (in the scope of '{acquire.TargetMethod.Name}')",
             $"take it with '{writeName}' where this code writes (a read lock does not upgrade)");
     }
+
+    /// <summary>
+    /// The read acquisition (<c>AcquireRead</c>, <c>TryAcquireRead…</c>) of the scope around <paramref name="access"/>, a
+    /// write of state its read-write lock guards, which this rule reports (LSM0057 leaves it here: one report for one
+    /// mistake); null otherwise. As a read core, unless the method holds the lock itself (a write core, whose read scope
+    /// would throw anyway) or builds the object.
+    /// </summary>
+    internal static IInvocationOperation? ReadScopeAround(IMemberReferenceOperation access, Guard guard, IMethodSymbol method, LockFacts facts) =>
+        (guard.Capabilities & LockCapabilities.ReadWrite) == 0 ||
+        method.MethodKind is MethodKind.Constructor or MethodKind.StaticConstructor ||
+        !OperationFacts.IsWriteOrMutation(access) ||
+        HeldLocks.HeldByMethod(method, guard, access.Instance, facts) ||
+        HeldLocks.ScopeAcquisition(access, guard.LockMember, access.Instance) is not { } acquire ||
+        ReadAcquisition(acquire.TargetMethod.Name) is null
+            ? null
+            : acquire;
 
     /// <summary>For a read acquisition (<c>AcquireRead</c>, <c>TryAcquireReadAsync</c>, …), the name of its write form; else null.</summary>
     private static string? ReadAcquisition(string name)
