@@ -86,6 +86,16 @@ internal static class KnownNames
     public const string EnumerableInterface = "System.Collections.Generic.IEnumerable`1";
     public const string OrderedEnumerableInterface = "System.Linq.IOrderedEnumerable`1";
 
+    // BCL calls that start a delegate as work of its own, which a hold around the call does not wait for (LSM0020).
+    public const string TaskType = "System.Threading.Tasks.Task";
+    public const string TaskFactoryType = "System.Threading.Tasks.TaskFactory";
+    public const string TaskFactoryOfTType = "System.Threading.Tasks.TaskFactory`1";
+    public const string ThreadPoolType = "System.Threading.ThreadPool";
+    public const string TaskRun = "Run";
+    public const string TaskFactoryStartNew = "StartNew";
+    public const string QueueUserWorkItem = "QueueUserWorkItem";
+    public const string UnsafeQueueUserWorkItem = "UnsafeQueueUserWorkItem";
+
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string UnmanagedCallersOnlyAttribute = "System.Runtime.InteropServices.UnmanagedCallersOnlyAttribute";
     public const string LibraryImportAttribute = "System.Runtime.InteropServices.LibraryImportAttribute";

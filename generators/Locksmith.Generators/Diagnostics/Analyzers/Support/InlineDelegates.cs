@@ -408,7 +408,8 @@ internal static class InlineDelegates
         method.ReturnType is INamedTypeSymbol returned &&
         (IsType(returned, KnownNames.EnumerableInterface) || IsType(returned, KnownNames.OrderedEnumerableInterface));
 
-    private static bool IsType(INamedTypeSymbol type, string metadataName)
+    /// <summary>Whether <paramref name="type"/> (its definition, for a generic one) is the top-level type of that metadata name.</summary>
+    internal static bool IsType(INamedTypeSymbol type, string metadataName)
     {
         var definition = type.OriginalDefinition;
         return definition.ContainingType is null && definition.ContainingNamespace is { } ns &&

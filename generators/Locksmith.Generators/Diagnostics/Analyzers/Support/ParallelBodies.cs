@@ -213,11 +213,13 @@ internal static class ParallelBodies
     // Task.Run, TaskFactory.StartNew; ThreadPool.QueueUserWorkItem returns no task to wait for at all.
     private static bool StartsWork(IMethodSymbol method, out bool dropsItself)
     {
-        string type = method.ContainingType.OriginalDefinition.ToDisplayString();
-        dropsItself = type == "System.Threading.ThreadPool" && method.Name is "QueueUserWorkItem" or "UnsafeQueueUserWorkItem";
+        var type = method.ContainingType;
+        dropsItself = method.Name is KnownNames.QueueUserWorkItem or KnownNames.UnsafeQueueUserWorkItem &&
+            InlineDelegates.IsType(type, KnownNames.ThreadPoolType);
         return dropsItself ||
-            (type == "System.Threading.Tasks.Task" && method.Name == "Run") ||
-            (type is "System.Threading.Tasks.TaskFactory" or "System.Threading.Tasks.TaskFactory<TResult>" && method.Name == "StartNew");
+            (method.Name == KnownNames.TaskRun && InlineDelegates.IsType(type, KnownNames.TaskType)) ||
+            (method.Name == KnownNames.TaskFactoryStartNew &&
+                (InlineDelegates.IsType(type, KnownNames.TaskFactoryType) || InlineDelegates.IsType(type, KnownNames.TaskFactoryOfTType)));
     }
 
     // The call's task is left where the method does not see it again: a statement, a discard, a field or a property.
