@@ -302,10 +302,36 @@ public sealed class DiagnosticAdviceTests
             .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
             .Single(m => m.StartsWith("'Pool." + method + "'", StringComparison.Ordinal));
 
-        Assert.Contains("guard it with an AsyncExclusiveLock, if one holder at a time will do ('_slots' may let several in at once)", Message("UseCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("guard it with an AsyncExclusiveLock (its wrapper awaits the body while holding it, one holder at a time, where '_slots' may let several in at once), or drop [Guarded]", Message("UseCoreAsync"), StringComparison.Ordinal);
         Assert.Contains("'using var scope = await _slots.AcquireAsync(ct);'", Message("UseCoreAsync"), StringComparison.Ordinal);
         Assert.Contains("'using var scope = await _slots.AcquireAsync();'", Message("PingCoreAsync"), StringComparison.Ordinal);
         Assert.Contains("'using var scope = await LockSet.AcquireAsync(a._slots, b._slots, token);'", Message("MoveCoreAsync"), StringComparison.Ordinal);
         Assert.Contains("'using var scope = await LockSet.AcquireLocksOfAsync(new IAsyncLockSetMember[] { a._slots, b._slots, c._slots }, ct);'", Message("SumCoreAsync"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// LSM0010 on a semaphore's core named '…Core': the note that an AsyncExclusiveLock lets one holder in came between the
+    /// lock and the rename, and stood as a second parenthesis beside the first ("(… in at once) and rename it to
+    /// 'UseCoreAsync' (its wrapper awaits …)"); it now ends the one parenthesis, after the rename.
+    /// </summary>
+    [Fact]
+    public void SemaphoreAroundACoreToRename_SaysOneHolderInTheOneParenthesis()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Pool
+            {
+                private readonly CountingSemaphore _slots = new(8, 8);
+                [Guarded(Lock = nameof(_slots))] private Task {|LSM0010:UseCore|}() => Task.CompletedTask;
+            }
+            """);
+
+        string message = run.LocksmithDiagnostics.Single().GetMessage(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains(
+            "guard it with an AsyncExclusiveLock and rename it to 'UseCoreAsync' (its wrapper awaits the body while holding it, one holder at a time, where '_slots' may let several in at once), or drop [Guarded]",
+            message,
+            StringComparison.Ordinal);
+        Assert.DoesNotContain(") (", message, StringComparison.Ordinal);
     }
 }

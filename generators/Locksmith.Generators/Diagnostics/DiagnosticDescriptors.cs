@@ -72,7 +72,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor AwaitableNotSupported = Error(
         "LSM0010",
         "Asynchronous guarded method",
-        "'{0}' returns '{1}': its wrapper would release '{2}' before the task completes; guard it with {3} (its wrapper awaits the body while holding it){4}, or guard a synchronous method and await outside it",
+        "'{0}' returns '{1}': its wrapper would release '{2}' before the task completes; guard it with {3} (its wrapper awaits the body while holding it{4}){5}, or guard a synchronous method and await outside it",
         "Generated wrappers hold the lock for the synchronous call only; an asynchronous body would run partly without the lock.");
 
     public static readonly DiagnosticDescriptor LockOrderOnNonLock = Error(

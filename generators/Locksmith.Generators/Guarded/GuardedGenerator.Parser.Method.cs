@@ -322,11 +322,9 @@ public sealed partial class GuardedGenerator
             bool readMostly = method.ContainingType is { } type && ReadMostlyAttributeData.Of(type) is not null;
             string returnType = method.ReturnType.ToDisplayString();
             string counterpart = capabilities.AsyncCounterpart(readMostly || readAccess);
-            if (inCode is not null)
-            {
-                // A lock with permits (a CountingSemaphore): an exclusive lock would change what it allows, not only how.
-                counterpart += $", if one holder at a time will do ('{lockName}' may let several in at once)";
-            }
+            // A lock with permits (a CountingSemaphore): an exclusive lock would change what it allows, not only how. Said
+            // inside the wrapper's parenthesis, after any rename, so the message keeps one parenthesis.
+            string holders = inCode is null ? string.Empty : $", one holder at a time, where '{lockName}' may let several in at once";
 
             if (method.Name.EndsWith(KnownNames.BodySuffix, StringComparison.Ordinal) && method.Name.Length > KnownNames.BodySuffix.Length)
             {
@@ -344,7 +342,7 @@ public sealed partial class GuardedGenerator
             // The lock stays synchronous to the generator (no async marker, so no async wrapper); when it can be awaited
             // in code, the message says how to hold it across the awaits without [Guarded].
             diagnostics.Add(DiagnosticInfo.Create(
-                DiagnosticDescriptors.AwaitableNotSupported, location, display, returnType, lockName, counterpart, inCode ?? string.Empty));
+                DiagnosticDescriptors.AwaitableNotSupported, location, display, returnType, lockName, counterpart, holders, inCode ?? string.Empty));
         }
 
         /// <summary>
@@ -360,7 +358,6 @@ public sealed partial class GuardedGenerator
                 : stem;
         }
 
-        /// <summary>LSM0010's suggestion for a lock that can be awaited in code: drop the attribute, await the acquisition in the body.</summary>
         /// <summary>
         /// The core's own token as the last argument of the acquisition LSM0010 quotes (after <paramref name="separator"/>),
         /// so code copied from the message can be cancelled while it waits; empty when the core takes none.
@@ -368,6 +365,7 @@ public sealed partial class GuardedGenerator
         private static string TokenArgument(IMethodSymbol method, string separator) =>
             AsyncWrappers.TokenParameter(method) is { } token ? separator + Escape(token.Name) : string.Empty;
 
+        /// <summary>LSM0010's suggestion for a lock that can be awaited in code: drop the attribute, await the acquisition in the body.</summary>
         private static string AwaitInCode(string attribute, string lockName, string acquisition) =>
             $", or drop {attribute} and hold '{lockName}' across the awaits in code with 'using var scope = {acquisition};'";
 
