@@ -92,6 +92,31 @@ public sealed class KeyedHoldWriteTests
         }
         """));
 
+    /// <summary>
+    /// A parallel loop under a stripe was reported twice for one write: LSM0056 (whose advice, a stripe in the body, still
+    /// leaves one piece of state under many stripes) and LSM0057; it is LSM0057 only. A loop in work the hold does not wait
+    /// for was LSM0020 and LSM0057, which said the stripe is held where the bodies may run after it: LSM0020 only. A body
+    /// that takes its key's stripe itself is LSM0057.
+    /// </summary>
+    [Fact]
+    public void AParallelBodyUnderAStripe_IsOneReport() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Hits
+        {
+            private readonly StripedLock<string> _stripes = new();
+            [Guarded(Lock = nameof(_stripes))] private int _n;
+
+            public void Spread(string key)
+            {
+                using var scope = _stripes.Acquire(key);
+                Parallel.For(0, 4, i => {|LSM0057:_n|}++);
+                _ = Task.Run(() => Parallel.For(0, 4, i => {|LSM0020:_n|}--));
+                _ = Task.Run(() => Parallel.For(0, 4, i => { using var inner = _stripes.Acquire(key + i); {|LSM0057:_n|} += i; }));
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -57,6 +57,13 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        // Under a stripe, LSM0057 says what is wrong: a stripe taken in the body, as LSM0056 would advise, is not enough.
+        if (ParallelBodies.StartedUnwaited(loop, guard.LockMember, access.Instance) is null &&
+            KeyedHoldWriteAnalyzer.WrittenUnderAHold(access, guard, context.ContainingSymbol, facts) is not null)
+        {
+            return;
+        }
+
         Report(context, access.Syntax.GetLocation(), access.Member.Name, loop, guard, written, access.Instance);
     }
 
@@ -116,6 +123,14 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 write.Access.Member.IsStatic ? null : call.Instance);
         }
     }
+
+    /// <summary>
+    /// Whether <paramref name="access"/> is a racing write in a body of a parallel loop in work the hold does not wait for,
+    /// which this analyzer reports as LSM0020 (<see cref="ParallelBodies.StartedUnwaited"/>).
+    /// </summary>
+    internal static bool StartedUnwaited(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
+        RacingLoop(access, access.Instance, guard, containingSymbol, facts, depth: 0) is { } loop &&
+        ParallelBodies.StartedUnwaited(loop, guard.LockMember, access.Instance) is not null;
 
     /// <summary>
     /// LSM0056 for a write that races under the hold around the loop; LSM0020 when the loop is in work the hold does not
