@@ -86,6 +86,9 @@ internal static class KnownNames
     public const string EnumerableInterface = "System.Collections.Generic.IEnumerable`1";
     public const string OrderedEnumerableInterface = "System.Linq.IOrderedEnumerable`1";
 
+    // Collections whose slots may be written from several threads at once (LSM0057 leaves such a write alone).
+    public const string ConcurrentCollectionsNamespace = "System.Collections.Concurrent";
+
     // BCL calls that start a delegate as work of its own, which a hold around the call does not wait for (LSM0020).
     public const string TaskType = "System.Threading.Tasks.Task";
     public const string TaskFactoryType = "System.Threading.Tasks.TaskFactory";

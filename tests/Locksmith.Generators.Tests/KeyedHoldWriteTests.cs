@@ -117,6 +117,32 @@ public sealed class KeyedHoldWriteTests
         }
         """));
 
+    /// <summary>
+    /// A [Guarded] ConcurrentDictionary written by its indexer under the key's stripe (the per-key layout LSM0057 itself
+    /// advises, with the attribute kept) was LSM0057, saying the collection may be corrupted; its slots are safe to write
+    /// from several threads, as its AddOrUpdate was already taken to be. A List's slot stays LSM0057.
+    /// </summary>
+    [Fact]
+    public void NoLSM0057_ForAConcurrentCollectionsSlot() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Concurrent;
+        using System.Collections.Generic;
+        using Locksmith;
+        public sealed partial class Hits
+        {
+            private readonly StripedLock<string> _stripes = new();
+            [Guarded(Lock = nameof(_stripes))] private readonly ConcurrentDictionary<string, int> _hits = new();
+            [Guarded(Lock = nameof(_stripes))] private readonly List<int> _last = new() { 0 };
+
+            [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))]
+            private void HitCore(string key)
+            {
+                _hits[key] = _hits.GetValueOrDefault(key) + 1;
+                _hits.AddOrUpdate(key, 1, (_, v) => v + 1);
+                {|LSM0057:_last|}[0] = key.Length;
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

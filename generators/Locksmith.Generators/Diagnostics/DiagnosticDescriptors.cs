@@ -319,7 +319,7 @@ internal static class DiagnosticDescriptors
         "LSM0057",
         "State guarded by a keyed lock written under a hold of some keys",
         "'{0}' is guarded by the keyed lock '{1}' and is {2} here, where '{1}' is held for some keys only: code holding another key's stripe runs at the same time and writes '{0}' too (lost updates, a corrupted collection); guard '{0}' with a lock that is not keyed ({3}), or keep per-key state in a ConcurrentDictionary without [Guarded] and take the key's stripe around each read-modify-write of it",
-        "A keyed lock (StripedLock<TKey>, StripedReadWriteLock<TKey>, AsyncStripedLock<TKey>) is held one key's stripe at a time, so two callers with keys on different stripes run together. A field or property of the object is one piece of state for every key: written under a stripe, it is written concurrently. Writes through Interlocked or Volatile and to an array's elements (one per stripe) are not reported.",
+        "A keyed lock (StripedLock<TKey>, StripedReadWriteLock<TKey>, AsyncStripedLock<TKey>) is held one key's stripe at a time, so two callers with keys on different stripes run together. A field or property of the object is one piece of state for every key: written under a stripe, it is written concurrently. Writes through Interlocked or Volatile, to an array's elements (one per stripe) and to a concurrent collection's slots are not reported.",
         ConcurrencyCategory);
 
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>

@@ -13,8 +13,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// the stripes of some keys only, so code holding another key's stripe writes the same member at the same time. LSM0020
 /// counts such a hold as holding the member, which made a shared <c>Dictionary</c> under a <c>StripeBy</c> core compile
 /// cleanly and lose updates. Writes through <c>Interlocked</c>/<c>Volatile</c>, an array's elements (one per stripe is a
-/// sound layout), constructors, a read core or read scope of the lock (LSM0021 reports that), and a parallel body in work the hold does
-/// not wait for (LSM0020 reports that) are left alone; a parallel body under the hold is this rule's, not LSM0056's.
+/// sound layout), a concurrent collection's slots, constructors, a read core or read scope of the lock (LSM0021 reports
+/// that), and a parallel body in work the hold does not wait for (LSM0020 reports that) are left alone; a parallel body
+/// under the hold is this rule's, not LSM0056's.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
@@ -61,14 +62,15 @@ public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// How <paramref name="access"/> writes state its keyed lock guards where that lock is held (<c>written</c>,
     /// <c>changed by 'Add'</c>), which this rule reports (and LSM0056 leaves to it); null for a lock that is not keyed, an
-    /// atomic write, an array's element, a constructor, no hold, or a read core or read scope of the lock, which is
-    /// LSM0021's, whose error comes first: one report is enough.
+    /// atomic write, an array's element or a concurrent collection's slot, a constructor, no hold, or a read core or read
+    /// scope of the lock, which is LSM0021's, whose error comes first: one report is enough.
     /// </summary>
     internal static string? WrittenUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts)
     {
         if ((guard.Capabilities & LockCapabilities.Keyed) == 0 ||
             containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
             access.Parent is IArrayElementReferenceOperation element && element.ArrayReference == access ||
+            IsConcurrentSlot(access) ||
             ParallelBodies.WriteOf(access) is not { } written ||
             ParallelBodies.IsAtomic(access))
         {
@@ -88,4 +90,9 @@ public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
             ? written
             : null;
     }
+
+    // A slot of a concurrent collection (_hits[key] = n on a ConcurrentDictionary) is safe to write from several threads.
+    private static bool IsConcurrentSlot(IMemberReferenceOperation access) =>
+        access.Parent is IPropertyReferenceOperation { Property.IsIndexer: true } slot && slot.Instance == access &&
+        slot.Property.ContainingType?.ContainingNamespace?.ToDisplayString() == KnownNames.ConcurrentCollectionsNamespace;
 }
