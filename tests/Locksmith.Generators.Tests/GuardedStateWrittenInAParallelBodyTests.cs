@@ -112,6 +112,7 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
             [Guarded(Lock = nameof(_lock))] private readonly Dictionary<int, string> _names = new();
             [Guarded(Lock = nameof(_lock))] private readonly ICollection<int> _seen = new HashSet<int>();
             [Guarded(Lock = nameof(_lock))] private readonly ConcurrentBag<int> _bag = new();
+            [Guarded(Lock = nameof(_lock))] private readonly ConcurrentDictionary<int, string> _byId = new();
 
             public int Fill(int n)
             {
@@ -124,6 +125,8 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
                     Parallel.For(0, n, i => {|LSM0056:_seen|}.Add(i));
                     Parallel.For(0, n, i => { if (_items.Contains(i) && _names.TryGetValue(i, out _) && _queue.Count > 0) { System.Threading.Interlocked.Increment(ref found); } });
                     Parallel.For(0, n, i => _bag.Add(i));
+                    Parallel.For(0, n, i => _byId[i] = "x");
+                    Parallel.For(0, n, i => {|LSM0056:_names|}[i] = "x");
                 }
 
                 return found;

@@ -70,7 +70,6 @@ public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
         if ((guard.Capabilities & LockCapabilities.Keyed) == 0 ||
             containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } ||
             access.Parent is IArrayElementReferenceOperation element && element.ArrayReference == access ||
-            IsConcurrentSlot(access) ||
             ParallelBodies.WriteOf(access) is not { } written ||
             ParallelBodies.IsAtomic(access))
         {
@@ -90,9 +89,4 @@ public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
             ? written
             : null;
     }
-
-    // A slot of a concurrent collection (_hits[key] = n on a ConcurrentDictionary) is safe to write from several threads.
-    private static bool IsConcurrentSlot(IMemberReferenceOperation access) =>
-        access.Parent is IPropertyReferenceOperation { Property.IsIndexer: true } slot && slot.Instance == access &&
-        slot.Property.ContainingType?.ContainingNamespace?.ToDisplayString() == KnownNames.ConcurrentCollectionsNamespace;
 }

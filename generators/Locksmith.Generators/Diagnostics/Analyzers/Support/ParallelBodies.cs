@@ -22,13 +22,17 @@ internal static class ParallelBodies
     /// <summary>
     /// How the access writes the member, as the message says it: "written" (<see cref="OperationFacts.IsWriteOrMutation"/>),
     /// "changed by 'Add'" (the receiver of a call that changes a System.Collections.Generic collection; concurrent
-    /// collections are made for this), or null when it only reads.
+    /// collections, their calls and slots, are made for this), or null when it only reads.
     /// </summary>
     public static string? WriteOf(IMemberReferenceOperation access)
     {
         if (OperationFacts.IsWriteOrMutation(access))
         {
-            return "written";
+            // A slot of a concurrent collection (`_hits[key] = n`) takes writes from several threads at once, as its calls do.
+            return access.Parent is IPropertyReferenceOperation { Property.IsIndexer: true } slot && slot.Instance == access &&
+                slot.Property.ContainingType?.ContainingNamespace?.ToDisplayString() == KnownNames.ConcurrentCollectionsNamespace
+                ? null
+                : "written";
         }
 
         var receiver = access.Parent is IConversionOperation { IsImplicit: true } conversion ? conversion : (IOperation)access;
