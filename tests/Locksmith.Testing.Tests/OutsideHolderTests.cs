@@ -105,6 +105,171 @@ public sealed class OutsideHolderTests
     }
 
     /// <summary>
+    /// A read lock held outside the run is no exclusive hold: the lock records readers as counts, not owners, and the run
+    /// took a flow's write wait behind it for a deadlock naming no holder. It counts the reads its flows' threads hold
+    /// now, and a reader beyond those is outside the run: the write waits for its release as for an exclusive holder.
+    /// </summary>
+    [Fact]
+    public void AFlowWritingBehindAReadThatAThreadOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledRun.IdleWaitObserver = _ => release.Set();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var prices = new ReadWriteLock("prices");
+                    int reads = 0;
+                    int writes = 0;
+                    scenario.Thread("writer", () =>
+                    {
+                        using var taken = new ManualResetEventSlim();
+                        var reader = Task.Run(() =>
+                        {
+                            using (prices.AcquireRead())
+                            {
+                                taken.Set();
+                                release.Wait();
+                                reads++;
+                            }
+                        });
+                        taken.Wait();
+                        using (prices.AcquireWrite())
+                        {
+                            writes++;
+                        }
+
+                        reader.Wait();
+                    });
+                    scenario.Finally(() => Assert.Equal((1, 1), (reads, writes)));
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            release.Set();
+        }
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AFlowWritingBehindAReadThatAThreadOutsideTheRunKeeps_IsStuck_NamingTheLock()
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var prices = new ReadWriteLock("prices");
+                    scenario.Thread("writer", () =>
+                    {
+                        using var taken = new ManualResetEventSlim();
+                        _ = Task.Run(() =>
+                        {
+                            using (prices.AcquireRead())
+                            {
+                                taken.Set();
+                                release.Wait();
+                            }
+                        });
+                        taken.Wait();
+                        using (prices.AcquireWrite())
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.Contains("flow 'writer' waits for 'prices', held by a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
+    }
+
+    /// <summary>A read a flow holds is the run's own: a write blocked behind it with nothing left to run is still a deadlock, at once.</summary>
+    [Fact]
+    public void AFlowWritingBehindAReadAFlowOfTheRunHolds_IsStillADeadlock()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var prices = new ReadWriteLock("prices");
+                var journal = new ExclusiveLock("journal");
+                scenario.Thread("reader", () =>
+                {
+                    using (prices.AcquireRead())
+                    using (journal.Acquire())
+                    {
+                    }
+                });
+                scenario.Thread("writer", () =>
+                {
+                    using (journal.Acquire())
+                    using (prices.AcquireWrite())
+                    {
+                    }
+                });
+            },
+            new ControlledTestOptions { Iterations = 200, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+    }
+
+    /// <summary>
+    /// A permit names no holder and any thread may give it back, so a permit a pool thread took cannot be told from one a
+    /// flow must return: a flow waiting for it with nothing left to run is still reported as a deadlock, at once.
+    /// </summary>
+    [Fact]
+    public void AFlowWaitingForAPermitAThreadOutsideTheRunHolds_IsStillADeadlock()
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var pool = new CountingSemaphore(1, 1, "pool");
+                    scenario.Thread("worker", () =>
+                    {
+                        using var taken = new ManualResetEventSlim();
+                        _ = Task.Run(() =>
+                        {
+                            using (pool.Acquire())
+                            {
+                                taken.Set();
+                                release.Wait();
+                            }
+                        });
+                        taken.Wait();
+                        using (pool.Acquire())
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+    }
+
+    /// <summary>
     /// The other way round: a flow waits (<c>Task.Wait</c>) for a pool task that blocks on a lock of the run held by a
     /// flow waiting for its turn. Nothing can move, and the summary said the flow "blocks on something outside Locksmith
     /// (Monitor, Thread.Sleep, a task)", leaving the reader to find the lock; now it names the task's wait and its holder.

@@ -259,7 +259,35 @@ internal sealed partial class ControlledRun
 
     /// <summary>A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer), if any.</summary>
     private FlowState? BlockedOnOutsideHolderLocked() =>
-        _flows.Find(f => f.Status == FlowStatus.Blocked && OutsideHolderId(f) != 0);
+        _flows.Find(f => f.Status == FlowStatus.Blocked && (OutsideHolderId(f) != 0 || HasOutsideReader(f)));
+
+    /// <summary>
+    /// Whether the read-write lock <paramref name="flow"/> waits for has a reader that is no flow's thread. The lock counts
+    /// readers, not owners: those beyond the reads the flows' threads record holding are outside the run. Every flow is
+    /// parked or done when this is read, so their records hold still.
+    /// </summary>
+    private bool HasOutsideReader(FlowState flow)
+    {
+        if (flow.WaitingOn is not ReadWriteLock rw)
+        {
+            return false;
+        }
+
+        int readers = rw.CurrentReaderCount;
+
+        foreach (var other in _flows)
+        {
+            foreach (var state in other.ReadStates)
+            {
+                if (state.Holds(rw.Id))
+                {
+                    readers--;
+                }
+            }
+        }
+
+        return readers > 0;
+    }
 
     private int OutsideHolderId(FlowState flow) =>
         flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: > 0 and var owner } && !_flows.Exists(f => f.OwnerIds.Contains(owner)) ? owner : 0;

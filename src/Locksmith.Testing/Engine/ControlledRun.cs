@@ -824,6 +824,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     private void RegisterOwnerLocked(FlowState flow)
     {
         flow.OwnerIds.Add(CurrentThreadId.Value);
+        flow.ReadStates.Add(ReadWriteThreadState.Current);
         if (FlowOwnership.CurrentOrNull is { } owner && flow.OwnerIds.Add(owner.OwnerId))
         {
             // An idle ownership record may be moved to another flow's context (FlowOwnership.TakeCached): its id

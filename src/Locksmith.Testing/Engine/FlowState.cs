@@ -43,6 +43,12 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
     /// <summary>The owner ids the flow's locks record: its thread id and its async flows' ids.</summary>
     public HashSet<int> OwnerIds { get; } = [];
 
+    /// <summary>
+    /// The read-lock records of the threads the flow ran lock operations on: a <see cref="ReadWriteLock"/> counts its
+    /// readers without naming them, so these tell the flow's reads from those of threads outside the run.
+    /// </summary>
+    public HashSet<ReadWriteThreadState> ReadStates { get; } = new(ReferenceEqualityComparer.Instance);
+
     public Thread? Thread { get; set; }
 
     public FlowStatus Status { get; set; }
