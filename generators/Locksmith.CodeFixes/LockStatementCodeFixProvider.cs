@@ -71,6 +71,7 @@ public sealed class LockStatementCodeFixProvider : CodeFixProvider
         if (locked.Ancestors().TakeWhile(a => a != statement).Any(static a => a.IsKind(SyntaxKind.SuppressNullableWarningExpression)))
         {
             // The '!' around the lock goes with the cast or parentheses around it; without it, the call would warn (CS8602).
+            // No '!' is added otherwise: on a maybe-null lock 'lock (x)' already warns CS8602, and the call keeps that warning.
             receiver = SyntaxFactory.PostfixUnaryExpression(SyntaxKind.SuppressNullableWarningExpression, receiver);
         }
 

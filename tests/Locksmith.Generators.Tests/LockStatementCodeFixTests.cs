@@ -152,6 +152,74 @@ public sealed class LockStatementCodeFixTests
         "Use 'using (_gate!.Acquire())'",
         LedgerSource.Replace("ExclusiveLock _gate", "ExclusiveLock? _gate", System.StringComparison.Ordinal).Replace("HEAD", expected, System.StringComparison.Ordinal));
 
+    // 'lock (x)' on a maybe-null x already warns CS8602 there, as 'x.Acquire()' does: the fix keeps that warning on the
+    // same expression, adding none and hiding none ('x!' would hide a null bug; 'lock (null)' throws too).
+    [Theory]
+    [InlineData("private ExclusiveLock? _gate = new();", "", "lock (_gate)", "using (_gate.Acquire())")]
+    [InlineData("private ReadWriteLock? _gate = new();", "", "lock (_gate)", "using (_gate.AcquireWrite())")]
+    [InlineData("private AsyncExclusiveLock? _gate = new();", "", "lock (_gate)", "using (await _gate.AcquireAsync())")]
+    [InlineData("private AsyncReadWriteLock? _gate = new();", "", "lock (_gate)", "using (await _gate.AcquireWriteAsync())")]
+    [InlineData("private ExclusiveLock? Gate { get; set; }", "", "lock (Gate)", "using (Gate.Acquire())")]
+    [InlineData("private ExclusiveLock? Find() => null;", "", "var gate = Find();\n        lock (gate)", "var gate = Find();\n        using (gate.Acquire())")]
+    [InlineData("", "AsyncExclusiveLock? gate", "lock (gate)", "using (await gate.AcquireAsync())")]
+    public Task AMaybeNullLock_KeepsItsWarning(string declaration, string parameters, string head, string expected) =>
+        CodeFixHarness.AssertFixKeepsWarningsAsync(
+            s_provider,
+            NullableLedger(declaration, parameters, head),
+            "LSM0024",
+            "Use '" + expected[(expected.LastIndexOf('\n') + 1)..].Trim() + "'",
+            NullableLedger(declaration, parameters, expected));
+
+    // The cast that warned (CS8600) goes; the call on the maybe-null lock warns in its place.
+    [Fact]
+    public Task AMaybeNullLockBehindACast_WarnsOnTheCallInstead() => CodeFixHarness.AssertFixKeepsWarningsAsync(
+        s_provider,
+        NullableLedger("private ReadWriteLock? _gate;", "", "lock ((object)_gate)"),
+        "LSM0024",
+        "Use 'using (_gate.AcquireWrite())'",
+        NullableLedger("private ReadWriteLock? _gate;", "", "using (_gate.AcquireWrite())"),
+        ["CS0649 at '_gate'", "CS8602 at '_gate'"]);
+
+    // Declared nullable but not null at the lock: no '!' is needed, and none is written.
+    [Theory]
+    [InlineData("private ExclusiveLock? _gate;", "", "_gate ??= new();\n        lock (_gate)", "_gate ??= new();\n        using (_gate.Acquire())")]
+    [InlineData("private ReadWriteLock? _gate = new();", "", "if (_gate is null) return;\n        lock (_gate)", "if (_gate is null) return;\n        using (_gate.AcquireWrite())")]
+    [InlineData("private AsyncExclusiveLock? Gate { get; set; } = new();", "", "if (Gate is not { } gate) return;\n        lock (gate)", "if (Gate is not { } gate) return;\n        using (await gate.AcquireAsync())")]
+    [InlineData("", "", "ExclusiveLock? gate = new();\n        lock (gate)", "ExclusiveLock? gate = new();\n        using (gate.Acquire())")]
+    [InlineData("", "AsyncReadWriteLock? gate", "System.ArgumentNullException.ThrowIfNull(gate);\n        lock (gate)", "System.ArgumentNullException.ThrowIfNull(gate);\n        using (await gate.AcquireWriteAsync())")]
+    public Task ANullableLockNotNullAtTheLock_GetsNoSuppression(string declaration, string parameters, string head, string expected) =>
+        CodeFixHarness.AssertFixAsync(
+            s_provider,
+            NullableLedger(declaration, parameters, head),
+            "LSM0024",
+            "Use '" + expected[(expected.LastIndexOf('\n') + 1)..].Trim() + "'",
+            NullableLedger(declaration, parameters, expected));
+
+    private static string NullableLedger(string declaration, string parameters, string head) => NullableSource
+        .Replace("DECL", declaration, System.StringComparison.Ordinal)
+        .Replace("PARAMS", parameters, System.StringComparison.Ordinal)
+        .Replace("HEAD", head, System.StringComparison.Ordinal);
+
+    private const string NullableSource = """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Ledger
+        {
+            DECL
+            private int _n;
+
+            public async Task PostAsync(PARAMS)
+            {
+                await Task.Yield();
+                HEAD
+                {
+                    _n++;
+                }
+            }
+        }
+        """;
+
     [Fact]
     public Task ADirectiveInTheCastTheFixWouldDrop_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,

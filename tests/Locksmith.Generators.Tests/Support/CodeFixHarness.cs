@@ -129,6 +129,38 @@ internal static class CodeFixHarness
         await AssertCleanAsync(fixedDocument);
     }
 
+    /// <summary>
+    /// Like <see cref="AssertFixAsync"/> for a source that already warns: asserts the fixed text, that the compiler's
+    /// warnings are the same before and after (by ID and the text they point at: none added, none hidden), or
+    /// <paramref name="warningsAfter"/> when the fix drops what a warning pointed at, and that no Locksmith warning is left.
+    /// </summary>
+    public static async Task AssertFixKeepsWarningsAsync(
+        CodeFixProvider provider, string source, string id, string title, string expected, string[]? warningsAfter = null)
+    {
+        var document = Document(source);
+        var before = await CompilerWarningsAsync(document);
+        Assert.NotEmpty(before);
+        var diagnostics = Assert.Single(await DiagnosticsAsync(document, id));
+        var actions = await ActionsAsync(provider, document, diagnostics);
+        var action = actions.SingleOrDefault(a => a.Title == title);
+        Assert.True(action is not null, $"No fix titled \"{title}\"; offered: {string.Join(", ", actions.Select(static a => "\"" + a.Title + "\""))}");
+
+        var fixedDocument = await ApplyAsync(action, document);
+        Assert.Equal(Normalize(expected), (await fixedDocument.GetTextAsync()).ToString());
+        Assert.Equal(warningsAfter ?? [.. before], await CompilerWarningsAsync(fixedDocument));
+        Assert.Empty((await RunAsync(fixedDocument)).LocksmithDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    private static async Task<List<string>> CompilerWarningsAsync(Document document)
+    {
+        var run = await RunAsync(document);
+        return [.. GeneratorHarness.CompileProblems(run)
+            .Concat(TestCompilation.Problems(run.Output.Emit(Stream.Null).Diagnostics))
+            .Select(static d => d.Id + " at '" + d.Location.SourceTree?.GetText().ToString(d.Location.SourceSpan) + "'")
+            .Distinct()
+            .Order(StringComparer.Ordinal)];
+    }
+
     /// <summary>The titles of the fixes offered at the only span where <paramref name="id"/> is reported.</summary>
     public static async Task<List<string>> TitlesAsync(CodeFixProvider provider, string source, string id, LanguageVersion? version = null)
     {
