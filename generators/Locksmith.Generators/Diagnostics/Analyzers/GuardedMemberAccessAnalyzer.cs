@@ -10,7 +10,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 
 /// <summary>
 /// LSM0020: a <c>[Guarded]</c> field or property read or written by code that does not hold its lock, or read by a
-/// deferred query made in the hold and kept in a local that is used where the lock is not held.
+/// deferred query made in the hold and kept in a local that is used where the lock is not held, or touched in a lambda of
+/// work a synchronous lock's hold does not wait for (<c>_ = Task.Run(() =&gt; _n++)</c>), which may run after the release.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
@@ -113,7 +114,11 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
         if (HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out var uncheckedTry))
         {
-            ReportQueryRunWithoutLock(context, access, guard, facts);
+            if (!ReportDroppedWork(context, access, guard, facts))
+            {
+                ReportQueryRunWithoutLock(context, access, guard, facts);
+            }
+
             return;
         }
 
@@ -138,6 +143,34 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             how,
             problem,
             fix + HoldTheLock(guard, OnlyReads(access), LockOf(access, guard))));
+    }
+
+    /// <summary>
+    /// A synchronous lock held around a lambda of work the hold does not wait for (<c>_ = Task.Run(() =&gt; _n++)</c>,
+    /// <see cref="ParallelBodies.DroppedWorkAround"/>) is not held in it: the work runs on another thread, maybe after the
+    /// release. An async lock's hold is the flow's, which the work shares, so it is left alone, as is work whose own code
+    /// takes the lock. Reports LSM0020 and returns true for such an access.
+    /// </summary>
+    private static bool ReportDroppedWork(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, LockFacts facts)
+    {
+        if (guard.Capabilities.IsAsync() ||
+            ParallelBodies.DroppedWorkAround(access, out var work) is not { } start ||
+            HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, work!) ||
+            !HeldLocks.HeldByMethodOrScope(access, guard, context.ContainingSymbol, facts))
+        {
+            return false;
+        }
+
+        string lockName = LockOf(access, guard);
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+            access.Syntax.GetLocation(),
+            access.Member.Name,
+            guard.LockMember.Name,
+            OperationFacts.IsWrite(access) ? "written" : "read",
+            $" (in work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for: it runs on another thread and may run after '{guard.LockMember.Name}' is released, with nothing holding it)",
+            $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the lambda), or wait for the work before the hold ends"));
+        return true;
     }
 
     // A constructor or an initializer, which LSM0020 lets write the object's state without the lock.

@@ -214,6 +214,45 @@ internal static class ParallelBodies
         return null;
     }
 
+    /// <summary>
+    /// The call that starts the lambda <paramref name="access"/> is directly in (not in a lambda or local function of its
+    /// own inside it), <paramref name="work"/>, as work the code around it does not wait for: <c>Task.Run</c> or
+    /// <c>TaskFactory.StartNew</c> whose task is a statement of its own or assigned to a discard, or
+    /// <c>ThreadPool.QueueUserWorkItem</c>; else null. Stricter than <see cref="StartedUnwaited"/>: a task kept anywhere
+    /// (a field too) may be waited for, so only the clearly dropped forms count.
+    /// </summary>
+    public static IInvocationOperation? DroppedWorkAround(IOperation access, out IAnonymousFunctionOperation? work)
+    {
+        work = null;
+        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is IAnonymousFunctionOperation function)
+            {
+                IOperation node = function;
+                while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+                {
+                    node = node.Parent;
+                }
+
+                if (node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out bool dropsItself) &&
+                    (dropsItself || IsDropped(start, discardedOnly: true)))
+                {
+                    work = function;
+                    return start;
+                }
+
+                return null;
+            }
+        }
+
+        return null;
+    }
+
     // Task.Run, TaskFactory.StartNew; ThreadPool.QueueUserWorkItem returns no task to wait for at all.
     private static bool StartsWork(IMethodSymbol method, out bool dropsItself)
     {
@@ -226,8 +265,9 @@ internal static class ParallelBodies
                 (InlineDelegates.IsType(type, KnownNames.TaskFactoryType) || InlineDelegates.IsType(type, KnownNames.TaskFactoryOfTType)));
     }
 
-    // The call's task is left where the method does not see it again: a statement, a discard, a field or a property.
-    private static bool IsDropped(IOperation call)
+    // The call's task is left where the method does not see it again: a statement, a discard, a field or a property (not
+    // those two, discardedOnly).
+    private static bool IsDropped(IOperation call, bool discardedOnly = false)
     {
         IOperation value = call;
         while (value.Parent is IConversionOperation or IParenthesizedOperation)
@@ -237,7 +277,7 @@ internal static class ParallelBodies
 
         return value.Parent is IExpressionStatementOperation ||
             (value.Parent is ISimpleAssignmentOperation assignment && assignment.Value == value &&
-                assignment.Target is IDiscardOperation or IFieldReferenceOperation or IPropertyReferenceOperation);
+                (assignment.Target is IDiscardOperation || (!discardedOnly && assignment.Target is IFieldReferenceOperation or IPropertyReferenceOperation)));
     }
 
     /// <summary>

@@ -1,0 +1,74 @@
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// A synchronous lock held around a lambda given to work the hold does not wait for (<c>_ = Task.Run(() =&gt; _n++)</c>, a
+/// <c>TaskFactory.StartNew</c> whose task is dropped, <c>ThreadPool.QueueUserWorkItem</c>) does not hold in it: the work runs
+/// on another thread, maybe after the release. Before, such a lambda counted as holding the lock and LSM0020 was silent.
+/// Work waited for or awaited, a task kept in a local or a field, work that takes the lock itself, and an async lock's
+/// hold (which work started in it shares) stay silent.
+/// </summary>
+public sealed class GuardedStateInDroppedWorkTests
+{
+    [Fact]
+    public void LSM0020_InWorkASynchronousHoldDoesNotWaitFor() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReadWriteLock _rw = new();
+            private readonly AsyncExclusiveLock _async = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+            [Guarded(Lock = nameof(_rw))] private int _seen;
+            [Guarded(Lock = nameof(_async))] private int _pulled;
+            private Task? _background;
+
+            public void Count(Tally other)
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(() => {|LSM0020:_n|}++);
+                    Task.Run(() => {|LSM0020:_items|}.Add(1));
+                    _ = Task.Factory.StartNew(() => { {|LSM0020:_n|} += {|LSM0020:_items|}.Count; });
+                    ThreadPool.QueueUserWorkItem(_ => {|LSM0020:_n|}--);
+                    Task.Run(() => _n++).Wait();
+                    var kept = Task.Run(() => _n++);
+                    kept.Wait();
+                    _background = Task.Run(() => _n++);
+                    _ = Task.Run(() => { using (_lock.Acquire()) { _n++; } });
+                    _items.ForEach(x => _n += x);
+                }
+            }
+
+            public void Look()
+            {
+                using var scope = _rw.AcquireRead();
+                _ = Task.Run(() => System.Console.WriteLine({|LSM0020:_seen|}));
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore() => _ = Task.Run(() => {|LSM0020:_n|}++);
+
+            public async Task PullAsync(CancellationToken ct)
+            {
+                using (await _async.AcquireAsync(ct))
+                {
+                    await Task.Run(() => _pulled++);
+                }
+            }
+        }
+        """));
+
+    private static void Compiles(GeneratorRun run)
+    {
+        var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Snapshot.Render(errors));
+    }
+}
