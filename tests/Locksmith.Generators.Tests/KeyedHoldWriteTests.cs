@@ -118,6 +118,43 @@ public sealed class KeyedHoldWriteTests
         """));
 
     /// <summary>
+    /// LSM0020 for a parallel loop in work a stripe's hold does not wait for advised a stripe in the body
+    /// (<c>using var scope = _stripes.Acquire(key);</c>), which does not guard one piece of state shared by every key
+    /// (LSM0057); it now gives LSM0057's advice: a lock that is not keyed, or per-key state in a ConcurrentDictionary. So
+    /// does LSM0020 for a write directly in such work, which is not LSM0057 too (one report for one mistake).
+    /// </summary>
+    [Fact]
+    public void ParallelLoopInDroppedWorkUnderAStripe_GivesLSM0057sAdvice()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Hits
+            {
+                private readonly StripedLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_stripes))] private int _n;
+
+                public void Spread(string key)
+                {
+                    using var scope = _stripes.Acquire(key);
+                    _ = Task.Run(() => Parallel.For(0, 4, i => {|LSM0020:_n|}--));
+                    _ = Task.Run(() => {|LSM0020:_n|}++);
+                }
+            }
+            """);
+        Compiles(run);
+        var messages = run.LocksmithDiagnostics.Where(d => d.Id == "LSM0020").Select(d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, messages.Count);
+        foreach (string message in messages)
+        {
+            Assert.DoesNotContain("Acquire(key)", message, System.StringComparison.Ordinal);
+            Assert.Contains("a stripe of '_stripes' would not guard '_n'", message, System.StringComparison.Ordinal);
+            Assert.Contains("with a lock that is not keyed (an ExclusiveLock or ReadWriteLock)", message, System.StringComparison.Ordinal);
+            Assert.Contains("keep per-key state in a ConcurrentDictionary without [Guarded]", message, System.StringComparison.Ordinal);
+        }
+    }
+
+    /// <summary>
     /// A [Guarded] ConcurrentDictionary written by its indexer under the key's stripe (the per-key layout LSM0057 itself
     /// advises, with the attribute kept) was LSM0057, saying the collection may be corrupted; its slots are safe to write
     /// from several threads, as its AddOrUpdate was already taken to be. A List's slot stays LSM0057.

@@ -153,15 +153,16 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool ReportDroppedWork(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, LockFacts facts)
     {
-        if (guard.Capabilities.IsAsync() ||
-            ParallelBodies.DroppedWorkAround(access, out var work) is not { } start ||
-            HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, work!) ||
-            !HeldLocks.HeldByMethodOrScope(access, guard, context.ContainingSymbol, facts))
+        if (DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not { } start)
         {
             return false;
         }
 
         string lockName = LockOf(access, guard);
+        // A write of a keyed lock's state under a stripe is LSM0057's mistake too: a stripe in the work would not fix it.
+        string fix = (guard.Capabilities & LockCapabilities.Keyed) != 0 && ParallelBodies.WriteOf(access) is not null
+            ? ParallelBodyWriteAnalyzer.KeyedAdvice(access.Member.Name, guard)
+            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the lambda), or wait for the work before the hold ends";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),
@@ -169,9 +170,22 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             guard.LockMember.Name,
             OperationFacts.IsWrite(access) ? "written" : "read",
             $" (in work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for: it runs on another thread and may run after '{guard.LockMember.Name}' is released, with nothing holding it)",
-            $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the lambda), or wait for the work before the hold ends"));
+            fix));
         return true;
     }
+
+    /// <summary>
+    /// The call starting the work <paramref name="access"/> is directly in, when a synchronous lock's hold around it (a
+    /// guarded method or a scope outside the work) does not wait for it (<see cref="ParallelBodies.DroppedWorkAround"/>);
+    /// null when the lock is async, the work takes the lock itself, or nothing holds it (then plain LSM0020 applies).
+    /// </summary>
+    internal static IInvocationOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
+        guard.Capabilities.IsAsync() ||
+        ParallelBodies.DroppedWorkAround(access, out var work) is not { } start ||
+        HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, work!) ||
+        !HeldLocks.HeldByMethodOrScope(access, guard, containingSymbol, facts)
+            ? null
+            : start;
 
     // A constructor or an initializer, which LSM0020 lets write the object's state without the lock.
     private static bool IsConstruction(ISymbol symbol) =>

@@ -153,8 +153,10 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 lockName,
                 written,
                 $" ({work}: the bodies may run after '{lockName}' is released, with nothing holding it, and race each other)",
-                $"take '{lockName}' in the body ('using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire()};' there), " +
-                    "or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop"));
+                (guard.Capabilities & LockCapabilities.Keyed) != 0
+                    ? KeyedAdvice(member, guard)
+                    : $"take '{lockName}' in the body ('using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire()};' there), " +
+                        "or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop"));
             return;
         }
 
@@ -168,6 +170,13 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             guard.Capabilities.SuggestedAcquire(),
             written));
     }
+
+    // A stripe taken in the body would not guard one piece of state shared by every key (LSM0057), so a keyed lock gets
+    // LSM0057's advice instead.
+    internal static string KeyedAdvice(string member, Guard guard) =>
+        $"a stripe of '{guard.LockMember.Name}' would not guard '{member}', one piece of state for every key: guard '{member}' with a lock that is not keyed " +
+        $"({(guard.Capabilities.IsAsync() ? "an AsyncExclusiveLock or AsyncReadWriteLock" : "an ExclusiveLock or ReadWriteLock")}) and take it there, " +
+        "or keep per-key state in a ConcurrentDictionary without [Guarded] and take the key's stripe around each read-modify-write of it";
 
     /// <summary>
     /// The <c>Parallel</c> call whose delegate runs <paramref name="at"/> (the access, or a call of the local function it
