@@ -51,6 +51,7 @@ public sealed class GuardedStateInDroppedWorkTests
             {
                 using var scope = _rw.AcquireRead();
                 _ = Task.Run(() => System.Console.WriteLine({|LSM0020:_seen|}));
+                _ = Task.Run(() => {|LSM0020:_seen|}++);
             }
 
             [Guarded(Lock = nameof(_lock))]

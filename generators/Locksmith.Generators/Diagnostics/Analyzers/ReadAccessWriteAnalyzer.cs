@@ -38,8 +38,10 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
         var access = (IMemberReferenceOperation)context.Operation;
         if (context.ContainingSymbol is not IMethodSymbol method ||
             facts.GuardOf(access.Member) is not { } guard ||
-            !OperationFacts.IsWriteOrMutation(access))
+            !OperationFacts.IsWriteOrMutation(access) ||
+            GuardedMemberAccessAnalyzer.DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not null)
         {
+            // Work the hold does not wait for holds no lock at all: LSM0020 says so, and taking the write lock would not help.
             return;
         }
 
