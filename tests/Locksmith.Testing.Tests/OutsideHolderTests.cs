@@ -25,34 +25,7 @@ public sealed class OutsideHolderTests
         ControlledTestResult result;
         try
         {
-            result = ControlledTest.Run(
-                scenario =>
-                {
-                    var journal = new ExclusiveLock("journal");
-                    int entries = 0;
-                    scenario.Thread("writer", () =>
-                    {
-                        using var taken = new ManualResetEventSlim();
-                        var helper = Task.Run(() =>
-                        {
-                            using (journal.Acquire())
-                            {
-                                taken.Set();
-                                release.Wait();
-                                entries++;
-                            }
-                        });
-                        taken.Wait();
-                        using (journal.Acquire())
-                        {
-                            entries++;
-                        }
-
-                        helper.Wait();
-                    });
-                    scenario.Finally(() => Assert.Equal(2, entries));
-                },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+            result = RunWithAnOutsideHolder(ExclusiveJournal, release, TimeSpan.FromSeconds(30), (outside, inside) => Assert.Equal(2, outside + inside));
         }
         finally
         {
@@ -70,28 +43,7 @@ public sealed class OutsideHolderTests
         ControlledTestResult result;
         try
         {
-            result = ControlledTest.Run(
-                scenario =>
-                {
-                    var journal = new ExclusiveLock("journal");
-                    scenario.Thread("writer", () =>
-                    {
-                        using var taken = new ManualResetEventSlim();
-                        _ = Task.Run(() =>
-                        {
-                            using (journal.Acquire())
-                            {
-                                taken.Set();
-                                release.Wait();
-                            }
-                        });
-                        taken.Wait();
-                        using (journal.Acquire())
-                        {
-                        }
-                    });
-                },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+            result = RunWithAnOutsideHolder(ExclusiveJournal, release, TimeSpan.FromSeconds(1), check: null);
         }
         finally
         {
@@ -117,35 +69,7 @@ public sealed class OutsideHolderTests
         ControlledTestResult result;
         try
         {
-            result = ControlledTest.Run(
-                scenario =>
-                {
-                    var prices = new ReadWriteLock("prices");
-                    int reads = 0;
-                    int writes = 0;
-                    scenario.Thread("writer", () =>
-                    {
-                        using var taken = new ManualResetEventSlim();
-                        var reader = Task.Run(() =>
-                        {
-                            using (prices.AcquireRead())
-                            {
-                                taken.Set();
-                                release.Wait();
-                                reads++;
-                            }
-                        });
-                        taken.Wait();
-                        using (prices.AcquireWrite())
-                        {
-                            writes++;
-                        }
-
-                        reader.Wait();
-                    });
-                    scenario.Finally(() => Assert.Equal((1, 1), (reads, writes)));
-                },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+            result = RunWithAnOutsideHolder(ReadWritePrices, release, TimeSpan.FromSeconds(30), (reads, writes) => Assert.Equal((1, 1), (reads, writes)));
         }
         finally
         {
@@ -163,28 +87,7 @@ public sealed class OutsideHolderTests
         ControlledTestResult result;
         try
         {
-            result = ControlledTest.Run(
-                scenario =>
-                {
-                    var prices = new ReadWriteLock("prices");
-                    scenario.Thread("writer", () =>
-                    {
-                        using var taken = new ManualResetEventSlim();
-                        _ = Task.Run(() =>
-                        {
-                            using (prices.AcquireRead())
-                            {
-                                taken.Set();
-                                release.Wait();
-                            }
-                        });
-                        taken.Wait();
-                        using (prices.AcquireWrite())
-                        {
-                        }
-                    });
-                },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+            result = RunWithAnOutsideHolder(ReadWritePrices, release, TimeSpan.FromSeconds(1), check: null);
         }
         finally
         {
@@ -195,6 +98,61 @@ public sealed class OutsideHolderTests
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.Contains("flow 'writer' waits for 'prices', held by a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
     }
+
+    // An exclusive lock: the pool thread and the flow each take it.
+    private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) ExclusiveJournal()
+    {
+        var journal = new ExclusiveLock("journal");
+        return (
+            body => { using (journal.Acquire()) { body(); } },
+            body => { using (journal.Acquire()) { body(); } });
+    }
+
+    // A read-write lock: the pool thread reads, the flow writes behind it.
+    private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) ReadWritePrices()
+    {
+        var prices = new ReadWriteLock("prices");
+        return (
+            body => { using (prices.AcquireRead()) { body(); } },
+            body => { using (prices.AcquireWrite()) { body(); } });
+    }
+
+    /// <summary>
+    /// The shape of the outside-holder tests: flow 'writer' starts a pool thread that takes the lock and keeps it until
+    /// <paramref name="release"/> is set, then takes the lock itself. With <paramref name="check"/>, the flow waits for
+    /// the pool thread and the run ends by checking how many times each side got in (outside, inside); without, the pool
+    /// thread is left running, as a forgotten holder is.
+    /// </summary>
+    private static ControlledTestResult RunWithAnOutsideHolder(
+        Func<(Action<Action> HoldOutside, Action<Action> TakeInFlow)> makeLock, ManualResetEventSlim release, TimeSpan idleTimeout, Action<int, int>? check) =>
+        ControlledTest.Run(
+            scenario =>
+            {
+                var (holdOutside, takeInFlow) = makeLock();
+                int outside = 0;
+                int inside = 0;
+                scenario.Thread("writer", () =>
+                {
+                    using var taken = new ManualResetEventSlim();
+                    var holder = Task.Run(() => holdOutside(() =>
+                    {
+                        taken.Set();
+                        release.Wait();
+                        outside++;
+                    }));
+                    taken.Wait();
+                    takeInFlow(() => inside++);
+                    if (check is not null)
+                    {
+                        holder.Wait();
+                    }
+                });
+                if (check is not null)
+                {
+                    scenario.Finally(() => check(outside, inside));
+                }
+            },
+            new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = idleTimeout });
 
     /// <summary>A read a flow holds is the run's own: a write blocked behind it with nothing left to run is still a deadlock, at once.</summary>
     [Fact]
