@@ -172,7 +172,7 @@ public static partial class LockSet
         if (cancellationToken.IsCancellationRequested)
         {
             // Like each lock's own acquisition: a cancelled token takes nothing, even when every lock is free.
-            return ThrowHelper.CanceledWith<AsyncLockSetScope>(ThrowHelper.SetCanceledBeforeAcquiring(ordered, ThrowHelper.CurrentFlowOrThread(), cancellationToken));
+            return ThrowHelper.CanceledWith<AsyncLockSetScope>(ThrowHelper.SetCanceledBeforeAcquiring(ordered, ThrowHelper.CurrentFlow(), cancellationToken));
         }
 
         // Installed here, in the caller's frame, so the flow's holds are visible to it after the await. The set's own
@@ -208,7 +208,7 @@ public static partial class LockSet
 
             if (cancellationToken.IsCancellationRequested)
             {
-                return ThrowHelper.CanceledWith<AsyncLockSetScope>(ThrowHelper.SetCanceledBeforeAcquiring(ordered, flow.Describe(), cancellationToken));
+                return ThrowHelper.CanceledWith<AsyncLockSetScope>(ThrowHelper.SetCanceledBeforeAcquiring(ordered, ThrowHelper.FlowOnThread(flow), cancellationToken));
             }
 
             handedOn = true;

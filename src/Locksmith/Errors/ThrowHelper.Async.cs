@@ -8,7 +8,28 @@ internal static partial class ThrowHelper
 {
     /// <summary>The current thread, or the async flow it runs when that flow holds async locks.</summary>
     public static string CurrentFlowOrThread() =>
-        FlowOwnership.CurrentOrNull is { } flow ? $"{flow.Describe()} (on thread {ThreadNames.Current()})" : $"thread {ThreadNames.Current()}";
+        FlowOwnership.CurrentOrNull is { } flow ? FlowOnThread(flow) : $"thread {ThreadNames.Current()}";
+
+    /// <summary>
+    /// The current async flow, for an async acquisition's messages: <c>flow #3 ('GET /orders') (on thread 4)</c> while it
+    /// holds async locks; else <c>the current async flow ('GET /orders') (on thread 4)</c>, since a flow gets its record, and
+    /// so its id, only with its first hold (the Activity's name is read here, in the flow, when one is current).
+    /// </summary>
+    public static string CurrentFlow()
+    {
+        if (FlowOwnership.CurrentOrNull is { } flow)
+        {
+            return FlowOnThread(flow);
+        }
+
+        string? activity = System.Diagnostics.Activity.Current?.DisplayName;
+        return string.IsNullOrEmpty(activity)
+            ? $"the current async flow (on thread {ThreadNames.Current()})"
+            : $"the current async flow ('{activity}') (on thread {ThreadNames.Current()})";
+    }
+
+    /// <summary>A flow with a record, as async messages name it: <c>flow #3 ('GET /orders') (on thread 4)</c>.</summary>
+    public static string FlowOnThread(LockOwner flow) => $"{flow.Describe()} (on thread {ThreadNames.Current()})";
 
     [DoesNotReturn]
     public static void ThrowAsyncRecursion(LockPrimitive lockPrimitive, LockOwner flow) =>

@@ -95,12 +95,12 @@ internal static partial class ThrowHelper
         throw WaitCanceled($"thread {ThreadNames.Current()}", AccessTo(lockPrimitive, mode), cancellationToken);
 
     /// <summary>
-    /// An async acquisition's up-front check: a task cancelled with the named exception (as a <see cref="Task"/> it is
+    /// An async acquisition's up-front check, naming the flow that asked: a task cancelled with the named exception (as a <see cref="Task"/> it is
     /// Canceled, like <see cref="ValueTask.FromCanceled{TResult}(CancellationToken)"/>, and awaiting it throws the message).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static ValueTask<T> CanceledBeforeAcquiringAsync<T>(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
-        CanceledWith<T>(CanceledBeforeAcquiring(lockPrimitive, mode, CurrentFlowOrThread(), cancellationToken));
+        CanceledWith<T>(CanceledBeforeAcquiring(lockPrimitive, mode, CurrentFlow(), cancellationToken));
 
     /// <summary>A task cancelled with <paramref name="exception"/>: an async method that throws it, whose builder completes it as Canceled.</summary>
 #pragma warning disable CS1998

@@ -55,7 +55,7 @@ public sealed class CancelledTokenAcquisitionTests
         Assert.True(task.IsCanceled, call + " completed as " + task.Status);
         Assert.Contains(name, canceled.Message, StringComparison.Ordinal);
         Assert.Contains("already cancelled", canceled.Message, StringComparison.Ordinal);
-        Assert.True(canceled.Message.StartsWith("Flow #", StringComparison.Ordinal) || canceled.Message.StartsWith("Thread ", StringComparison.Ordinal), canceled.Message);
+        Assert.StartsWith("The current async flow (on thread ", canceled.Message, StringComparison.Ordinal);
 
         // Nothing was taken: every lock is free and every permit is back.
         Assert.False(exclusive.IsHeld);
@@ -70,6 +70,51 @@ public sealed class CancelledTokenAcquisitionTests
         using (var stripe = await striped.TryAcquireAsync("sku-1", TimeSpan.Zero))
         {
             Assert.True(stripe.IsAcquired);
+        }
+    }
+
+    /// <summary>
+    /// An async acquisition's refusal names the flow that asked, not just its thread: a flow holding nothing yet has no
+    /// record (so no id) and is "the current async flow", with its Activity's name when one is current; a flow that holds
+    /// a lock is named by its record, as timeouts name it.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(AsyncAcquisitions))]
+    public async Task AsyncAcquisition_WithACancelledToken_NamesTheFlow_NotOnlyTheThread(string call)
+    {
+        var exclusive = new AsyncExclusiveLock("precancelled-flow-exclusive");
+        var readWrite = new AsyncReadWriteLock("precancelled-flow-rw");
+        var semaphore = new CountingSemaphore(2, 2, "precancelled-flow-semaphore");
+        var striped = new AsyncStripedLock<string>(4, "precancelled-flow-striped");
+        var other = new AsyncExclusiveLock("precancelled-flow-other");
+        Task Acquire() => call switch
+        {
+            "AsyncExclusiveLock.AcquireAsync" => exclusive.AcquireAsync(s_cancelled).AsTask(),
+            "AsyncExclusiveLock.AcquireAsync(timeout)" => exclusive.AcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
+            "AsyncExclusiveLock.TryAcquireAsync" => exclusive.TryAcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
+            "AsyncReadWriteLock.AcquireReadAsync" => readWrite.AcquireReadAsync(s_cancelled).AsTask(),
+            "AsyncReadWriteLock.AcquireWriteAsync" => readWrite.AcquireWriteAsync(s_cancelled).AsTask(),
+            "AsyncReadWriteLock.TryAcquireReadAsync" => readWrite.TryAcquireReadAsync(TimeSpan.Zero, s_cancelled).AsTask(),
+            "CountingSemaphore.AcquireAsync" => semaphore.AcquireAsync(s_cancelled).AsTask(),
+            "CountingSemaphore.AcquireAsync(2)" => semaphore.AcquireAsync(2, s_cancelled).AsTask(),
+            "AsyncStripedLock.AcquireAsync" => striped.AcquireAsync("sku-1", s_cancelled).AsTask(),
+            "LockSet.AcquireAsync" => LockSet.AcquireAsync(exclusive, semaphore, s_cancelled).AsTask(),
+            _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
+        };
+
+        var holdingNothing = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
+        Assert.StartsWith("The current async flow (on thread ", holdingNothing.Message, StringComparison.Ordinal);
+
+        using (var activity = new System.Diagnostics.Activity("reconcile-orders").Start())
+        {
+            var named = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
+            Assert.StartsWith("The current async flow ('reconcile-orders') (on thread ", named.Message, StringComparison.Ordinal);
+        }
+
+        using (await other.AcquireAsync())
+        {
+            var holding = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
+            Assert.Matches(@"^Flow #\d+ \(on thread ", holding.Message);
         }
     }
 
