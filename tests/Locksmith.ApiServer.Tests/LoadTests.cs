@@ -108,6 +108,13 @@ public sealed class LoadTests
         Assert.All(listed, static l => Assert.False(l.GetProperty("held").GetBoolean(), l.GetProperty("name").GetString()));
         Assert.Equal(3 * each, Stat(listed, "hits", "acquisitions") - 2 /* the two /totals reads */ - 1 /* the reset */);
 
+        // A container lock a domain class declares with [LockOrder] is listed once, naming that member.
+        Assert.Equal("Locksmith.ApiServer.TransferJournal._lock", Declarer(listed, "journal"));
+        Assert.All(Enumerable.Range(0, accounts).Select(ApiServerLocks.Account), a => Assert.Equal("Locksmith.ApiServer.Account._lock", Declarer(listed, a)));
+        var declared = locks.GetProperty("declarations").EnumerateArray().Select(static d => d.GetProperty("name").GetString()).ToArray();
+        Assert.DoesNotContain("Locksmith.ApiServer.TransferJournal._lock", declared);
+        Assert.DoesNotContain("Locksmith.ApiServer.Account._lock", declared);
+
         var edges = locks.GetProperty("edges").EnumerateArray()
             .Select(static e => (e.GetProperty("outer").GetString(), e.GetProperty("inner").GetString(), e.GetProperty("count").GetInt64()))
             .ToArray();
@@ -317,6 +324,9 @@ public sealed class LoadTests
 
     private static long Stat(JsonElement[] locks, string name, string stat) =>
         locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty(stat).GetInt64();
+
+    private static string? Declarer(JsonElement[] locks, string name) =>
+        locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty("declaredBy").GetString();
 
     private static int Level(JsonElement[] locks, string? name) =>
         locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty("level").GetInt32();

@@ -35,6 +35,53 @@ public sealed class DeclaredOrderTests
         Assert.All(entries.Where(e => e.Name is "journal" or "outbox"), e => Assert.False(e.IsDeclared));
         Assert.Equal(["journal", "outbox"], host.Services.GetRequiredService<ILockCatalog>().Names);
     }
+
+    /// <summary>
+    /// A container lock a generated class receives through its constructor and declares with <c>[LockOrder]</c> is one
+    /// entry once a wrapper has applied the declaration to it (the same instance): the container's lock, carrying the
+    /// declaration; before that first call nothing ties the two, and both are listed.
+    /// </summary>
+    [Fact]
+    public void A_container_lock_a_generated_class_declares_is_one_entry_carrying_the_declaration()
+    {
+        const string Declared = "Locksmith.Hosting.Tests.CatalogedTill._lock";
+        using var host = TestHost.Build(locks: l => l.AddExclusiveLock("till").AddExclusiveLock("spare-till"), services: s => s.AddSingleton<CatalogedTill>());
+        var catalog = host.Services.GetRequiredService<ILockCatalog>();
+        var till = host.Services.GetRequiredService<CatalogedTill>();
+        var spare = new CatalogedTill(host.Services.GetRequiredKeyedService<ExclusiveLock>("spare-till"));
+
+        var before = catalog.Snapshot();
+        Assert.Contains(before, e => e.Name == Declared && e.IsDeclared && e.DeclaringType == "Locksmith.Hosting.Tests.CatalogedTill" && e.DeclaredMember == "_lock");
+        Assert.Contains(before, e => e.Name == "till" && !e.IsDeclared && e.DeclaringType is null && e.DeclaredMember is null);
+
+        till.Count();
+        spare.Count();
+
+        // Every instance of the class declares its own lock: each carries the declaration.
+        var after = catalog.Snapshot();
+        Assert.DoesNotContain(after, e => e.Name == Declared);
+        foreach (string name in new[] { "till", "spare-till" })
+        {
+            var entry = Assert.Single(after, e => e.Name == name);
+            Assert.False(entry.IsDeclared);
+            Assert.Equal((int?)15, entry.Level);
+            Assert.Equal(("Locksmith.Hosting.Tests.CatalogedTill", "_lock", LockKind.Exclusive), (entry.DeclaringType, entry.DeclaredMember, entry.Kind));
+            Assert.Equal(host.Services.GetRequiredKeyedService<ExclusiveLock>(name).Id, entry.LockId);
+        }
+    }
+}
+
+/// <summary>A generated class that takes a container lock and declares its level: the catalog lists them as one.</summary>
+public sealed partial class CatalogedTill([FromKeyedServices("till")] ExclusiveLock tillLock)
+{
+    [LockOrder(15)]
+    private readonly ExclusiveLock _lock = tillLock;
+
+    [Guarded(Lock = nameof(_lock))]
+    private int _count;
+
+    [Guarded(Lock = nameof(_lock))]
+    private int CountCore() => ++_count;
 }
 
 /// <summary>A generated class no test creates: its level reaches the catalog only through the generator's manifest.</summary>

@@ -51,25 +51,42 @@ internal sealed class LockCatalog : ILockCatalog
 
     public IReadOnlyList<LockCatalogEntry> Snapshot()
     {
-        var entries = new List<LockCatalogEntry>(_registry.All.Count);
+        // Declarations the generator saw in loaded assemblies, so the order shows before those locks are created.
+        var manifest = LockOrderManifest.Entries;
+        var declarations = new Dictionary<string, LockOrderDeclaration>(manifest.Count, StringComparer.Ordinal);
+        foreach (var declaration in manifest)
+        {
+            declarations.TryAdd(declaration.TypeName + "." + declaration.MemberName, declaration);
+        }
+
+        var entries = new List<LockCatalogEntry>(_registry.All.Count + manifest.Count);
+        HashSet<string>? matched = null;
         foreach (var registration in _registry.All)
         {
             var entry = registration.Read(_provider);
-            entries.Add(entry with { Statistics = _statistics.Read(entry.Name) });
+            entry = entry with { Statistics = _statistics.Read(entry.Name) };
+            if (registration.Instance?.DeclaredBy is { } member && declarations.TryGetValue(member, out var declaration))
+            {
+                // A generated class's wrapper declared this very instance (every instance of the class its own lock):
+                // the entry carries the declaration, which is then not listed apart.
+                entry = entry with { DeclaringType = declaration.TypeName, DeclaredMember = declaration.MemberName };
+                (matched ??= new(StringComparer.Ordinal)).Add(member);
+            }
+
+            entries.Add(entry);
         }
 
-        // Declarations the generator saw in loaded assemblies, so the order shows before those locks are created.
-        var manifest = LockOrderManifest.Entries;
-        if (manifest.Count > 0)
+        var known = new HashSet<string>(entries.Select(static e => e.Name), StringComparer.Ordinal);
+        foreach (var (name, declaration) in declarations)
         {
-            var known = new HashSet<string>(entries.Select(static e => e.Name), StringComparer.Ordinal);
-            foreach (var declaration in manifest)
+            if (matched?.Contains(name) != true && known.Add(name))
             {
-                string name = declaration.TypeName + "." + declaration.MemberName;
-                if (known.Add(name))
+                entries.Add(new LockCatalogEntry(name, declaration.Kind, declaration.Level, default)
                 {
-                    entries.Add(new LockCatalogEntry(name, declaration.Kind, declaration.Level, default) { IsDeclared = true });
-                }
+                    IsDeclared = true,
+                    DeclaringType = declaration.TypeName,
+                    DeclaredMember = declaration.MemberName,
+                });
             }
         }
 

@@ -40,6 +40,16 @@ public sealed record LockCatalogEntry(
     public bool IsDeclared { get; init; }
 
     /// <summary>
+    /// The type whose <c>[LockOrder]</c> member declares the lock (its C# name): a declaration's own; for a lock of the
+    /// container, the generated class that received it, once a wrapper of that class applied the declaration to this very
+    /// instance (the declaration is then not listed apart); null before, and for a lock no generated class declares.
+    /// </summary>
+    public string? DeclaringType { get; init; }
+
+    /// <summary>The <c>[LockOrder]</c> member of <see cref="DeclaringType"/> (field or property), or null when that is null.</summary>
+    public string? DeclaredMember { get; init; }
+
+    /// <summary>
     /// What the lock did since the host started: acquisitions, contentions, waits, p99 and longest wait, timeouts
     /// (<see cref="LocksmithOptions.StatisticsEnabled"/>; all 0 when off, for declarations, or before any use).
     /// </summary>

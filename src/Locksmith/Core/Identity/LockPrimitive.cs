@@ -161,6 +161,15 @@ public abstract class LockPrimitive
         }
     }
 
+    /// <summary>
+    /// The member whose generated wrapper first declared this lock (<c>Namespace.Type.member</c>, as
+    /// <see cref="EnsureDeclared"/> received it), or null before one did. Hosting's catalog matches it to the generator's
+    /// manifest, so a container lock a generated class received lists once. Public only for hosting, so it is hidden from
+    /// IntelliSense.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public string? DeclaredBy { get; private set; }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Declare(string declaredName, int? declaredLevel)
     {
@@ -193,6 +202,7 @@ public abstract class LockPrimitive
                 Name = declaredName;
             }
 
+            DeclaredBy = declaredName;
             OnDeclared();
             _declared = true;
         }
