@@ -11,9 +11,7 @@ public sealed partial class GuardedGenerator
     /// <summary>Writes the generated file of one type: its containing types re-declared, then each method's two wrappers.</summary>
     internal static class Emitter
     {
-        private static readonly string s_generatedCode =
-            "[global::System.CodeDom.Compiler.GeneratedCode(\"" + KnownNames.GeneratorName + "\", \"" +
-            typeof(Emitter).Assembly.GetName().Version?.ToString() + "\")]";
+        private static readonly string s_generatedCode = GeneratedCodeAttributeText.Attribute;
 
         public static string Emit(TypeModel type)
         {

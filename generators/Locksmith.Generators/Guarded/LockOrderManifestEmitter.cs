@@ -19,9 +19,7 @@ internal static class LockOrderManifestEmitter
 
     private const string ClassName = "LockOrderManifestRegistration";
 
-    private static readonly string s_generatedCode =
-        "[global::System.CodeDom.Compiler.GeneratedCode(\"" + KnownNames.GeneratorName + "\", \"" +
-        typeof(LockOrderManifestEmitter).Assembly.GetName().Version?.ToString() + "\")]";
+    private static readonly string s_generatedCode = GeneratedCodeAttributeText.Attribute;
 
     /// <summary>A stable order (level, type, member), so the file and the model do not change with file order.</summary>
     public static EquatableArray<ManifestEntry> Sort(ImmutableArray<ManifestEntry> entries) =>

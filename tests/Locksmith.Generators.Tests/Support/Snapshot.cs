@@ -24,11 +24,11 @@ internal static class Snapshot
 {
     public const string AcceptVariable = "LOCKSMITH_ACCEPT_SNAPSHOTS";
 
-    /// <summary>What snapshots hold instead of the generator's assembly version.</summary>
+    /// <summary>What snapshots hold instead of the generator's version.</summary>
     public const string VersionPlaceholder = "%VERSION%";
 
-    /// <summary>The version the generator writes into <c>[GeneratedCode]</c>.</summary>
-    public static string GeneratorVersion { get; } = typeof(GuardedGenerator).Assembly.GetName().Version?.ToString() ?? string.Empty;
+    /// <summary>The version the generator writes into <c>[GeneratedCode]</c> (its package version).</summary>
+    public static string GeneratorVersion => Locksmith.Generators.Helpers.GeneratedCodeAttributeText.Version;
 
     /// <summary>The <c>Snapshots</c> folder beside the tests, in the source tree.</summary>
     public static string Folder => RepositoryPaths.Folder("tests", "Locksmith.Generators.Tests", "Snapshots");
