@@ -15,7 +15,7 @@ namespace Locksmith.CodeFixes;
 /// LSM0054 (<c>[field: LockOrder(5)]</c> or <c>[field: Guarded(…)]</c> on a property): moves the attribute to the
 /// property. Alone in its list, the list loses its <c>field:</c> target; beside other attributes, which stay on the
 /// backing field, it goes into a list of its own before them. Nothing when the property already has that attribute,
-/// which would then be there twice (CS0579).
+/// which would then be there twice (CS0579). On a record's positional parameter, the target becomes <c>property:</c>.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(BackingFieldAttributeCodeFixProvider))]
 [Shared]
@@ -37,9 +37,9 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
             node.FirstAncestorOrSelf<AttributeSyntax>() is not { } attribute ||
             attribute.Span != span ||
             attribute.Parent is not AttributeListSyntax { Target.Identifier.RawKind: (int)SyntaxKind.FieldKeyword } list ||
-            list.Parent is not PropertyDeclarationSyntax property ||
+            list.Parent is not (PropertyDeclarationSyntax or ParameterSyntax) ||
             model.GetSymbolInfo(attribute, context.CancellationToken).Symbol?.ContainingType is not { } attributeType ||
-            model.GetDeclaredSymbol(property, context.CancellationToken) is not { } propertySymbol ||
+            PropertyOf(list.Parent, model, context.CancellationToken) is not { } propertySymbol ||
             propertySymbol.GetAttributes().Any(a => SymbolEqualityComparer.Default.Equals(a.AttributeClass, attributeType)) ||
             // A directive inside the list (not the one above it) would need its lines kept as they are.
             list.DescendantTokens().Skip(1).Any(static t => t.ContainsDirectives))
@@ -53,9 +53,54 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
         context.RegisterCodeFix(
             CodeAction.Create(
                 $"Move [{name}] to the property",
-                _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(property, Moved(property, list, attribute)))),
+                _ => Task.FromResult(context.Document.WithSyntaxRoot(list.Parent is PropertyDeclarationSyntax property
+                    ? root.ReplaceNode(property, Moved(property, list, attribute))
+                    : root.ReplaceNode(list.Parent!, MovedToPropertyTarget((ParameterSyntax)list.Parent!, list, attribute)))),
                 DiagnosticId + ".MoveToProperty"),
             diagnostic);
+    }
+
+    /// <summary>The property the attribute should be on: the declared one, or the one a record makes of its positional parameter.</summary>
+    private static IPropertySymbol? PropertyOf(SyntaxNode declaration, SemanticModel model, System.Threading.CancellationToken cancellationToken)
+    {
+        if (declaration is PropertyDeclarationSyntax property)
+        {
+            return model.GetDeclaredSymbol(property, cancellationToken);
+        }
+
+        if (declaration is not ParameterSyntax { Parent: ParameterListSyntax { Parent: RecordDeclarationSyntax record } } parameter ||
+            model.GetDeclaredSymbol(record, cancellationToken) is not { } type)
+        {
+            return null;
+        }
+
+        return type.GetMembers(parameter.Identifier.ValueText).OfType<IPropertySymbol>()
+            .FirstOrDefault(p => p.DeclaringSyntaxReferences.Any(r => r.SyntaxTree == parameter.SyntaxTree && r.Span == parameter.Span));
+    }
+
+    /// <summary>
+    /// A record's positional parameter: the attribute's target becomes <c>property:</c>, which reaches the property the
+    /// compiler makes. Alone in its list, the list's target changes; beside others (which stay on the backing field), it
+    /// gets a <c>[property: …]</c> list of its own before theirs, on the same line.
+    /// </summary>
+    private static ParameterSyntax MovedToPropertyTarget(ParameterSyntax parameter, AttributeListSyntax list, AttributeSyntax attribute)
+    {
+        var field = list.Target!.Identifier;
+        var propertyKeyword = SyntaxFactory.Token(field.LeadingTrivia, SyntaxKind.PropertyKeyword, field.TrailingTrivia);
+        if (list.Attributes.Count == 1)
+        {
+            return parameter.ReplaceNode(list, list.WithTarget(list.Target.WithIdentifier(propertyKeyword)));
+        }
+
+        var own = SyntaxFactory.AttributeList(
+            list.OpenBracketToken.WithTrailingTrivia(),
+            SyntaxFactory.AttributeTargetSpecifier(propertyKeyword, list.Target.ColonToken),
+            SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()),
+            // Not elastic: the fix's formatting would take the space between the two lists away.
+            SyntaxFactory.Token(SyntaxTriviaList.Empty, SyntaxKind.CloseBracketToken, SyntaxFactory.TriviaList(SyntaxFactory.Space)));
+        var rest = list.WithAttributes(list.Attributes.Remove(attribute)).WithLeadingTrivia();
+        int index = parameter.AttributeLists.IndexOf(list);
+        return parameter.WithAttributeLists(parameter.AttributeLists.RemoveAt(index).Insert(index, rest).Insert(index, own));
     }
 
     private static PropertyDeclarationSyntax Moved(PropertyDeclarationSyntax property, AttributeListSyntax list, AttributeSyntax attribute)

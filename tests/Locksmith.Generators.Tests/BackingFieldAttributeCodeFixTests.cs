@@ -355,4 +355,61 @@ public sealed class BackingFieldAttributeCodeFixTests
         """,
         "LSM0054",
         1);
+
+    [Fact]
+    public Task OnARecordsPositionalParameter_AloneInItsList_TheTargetBecomesProperty() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public sealed partial record Vault([field: LockOrder(5)] ExclusiveLock Gate)
+        {
+            private int _n;
+
+            [Guarded(Lock = nameof(Gate))]
+            private void AddCore() => _n++;
+        }
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using Locksmith;
+
+        public sealed partial record Vault([property: LockOrder(5)] ExclusiveLock Gate)
+        {
+            private int _n;
+
+            [Guarded(Lock = nameof(Gate))]
+            private void AddCore() => _n++;
+        }
+        """);
+
+    [Fact]
+    public Task OnARecordsPositionalParameter_BesideAnotherAttribute_ItGetsAPropertyListOfItsOwn() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public sealed record Pair([property: LockOrder(5)] ExclusiveLock First, [field: NonSerialized, LockOrder(6)] ExclusiveLock Second);
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public sealed record Pair([property: LockOrder(5)] ExclusiveLock First, [property: LockOrder(6)] [field: NonSerialized] ExclusiveLock Second);
+        """);
+
+    [Fact]
+    public Task OnARecordsPositionalParameter_ThePropertyHasTheAttributeAlready_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using Locksmith;
+
+        public sealed record Vault([property: LockOrder(5)][field: LockOrder(6)] ExclusiveLock Gate);
+        """,
+        "LSM0054",
+        1);
 }

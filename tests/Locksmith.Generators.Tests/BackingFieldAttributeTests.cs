@@ -38,4 +38,27 @@ public sealed class BackingFieldAttributeTests
             private decimal TotalCore() => Held + Plain;
         }
         """);
+
+    /// <summary>
+    /// A record's positional parameter: <c>field:</c> sends the attribute to the backing field of the property the
+    /// compiler makes from the parameter; <c>property:</c> is the target Locksmith reads there. Found in a migration trial.
+    /// </summary>
+    [Fact]
+    public void LSM0054_FieldTargetedLockOrderOrGuardedOnARecordsPositionalParameter() => DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+
+        namespace Bank;
+
+        [AttributeUsage(AttributeTargets.Field)]
+        public sealed class NoteAttribute : Attribute { }
+
+        public sealed partial record Vault(
+            [field: {|LSM0054:LockOrder(5)|}] ExclusiveLock Gate,
+            [property: LockOrder(6)] ExclusiveLock Other,
+            [field: Note, {|LSM0054:Guarded(Lock = "Other")|}] decimal Balance,
+            [field: Note] int Plain);
+
+        public readonly partial record struct Till([field: {|LSM0054:LockOrder(9)|}] ExclusiveLock Gate);
+        """);
 }

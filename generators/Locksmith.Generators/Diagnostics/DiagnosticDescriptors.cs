@@ -299,8 +299,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor AttributeOnBackingField = Error(
         "LSM0054",
         "Locksmith attribute on a property's backing field",
-        "[field: {0}] on '{1}' goes to the backing field the compiler makes for it, which Locksmith does not read, so {2}; write [{0}(…)] on the property itself, without 'field:'",
-        "Locksmith reads [LockOrder] and [Guarded] on the field or property they are written on. On a property, the 'field:' target moves the attribute to the compiler's backing field, where neither the generator nor the analyzers look, so it has no effect.");
+        "[field: {0}] on '{1}' goes to the backing field the compiler makes for it, which Locksmith does not read, so {2}; {3}",
+        "Locksmith reads [LockOrder] and [Guarded] on the field or property they are written on. On a property, or a record's positional parameter, the 'field:' target moves the attribute to the compiler's backing field, where neither the generator nor the analyzers look, so it has no effect.");
 
     public static readonly DiagnosticDescriptor LanguageVersionTooOld = Error(
         "LSM0055",

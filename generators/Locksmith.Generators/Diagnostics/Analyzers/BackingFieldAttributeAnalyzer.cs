@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -9,7 +10,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0054: <c>[field: LockOrder(5)]</c> or <c>[field: Guarded(…)]</c> on a property. The attribute goes to the
 /// compiler's backing field, which neither the generator nor the analyzers read (they read the property), so the
-/// lock's level or the guard is silently lost; written on the property itself, it works.
+/// lock's level or the guard is silently lost; written on the property itself, it works. The same on a record's
+/// positional parameter, whose property takes <c>property:</c> attributes.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class BackingFieldAttributeAnalyzer : DiagnosticAnalyzer
@@ -39,7 +41,25 @@ public sealed class BackingFieldAttributeAnalyzer : DiagnosticAnalyzer
     private static void Analyze(SyntaxNodeAnalysisContext context, INamedTypeSymbol? guarded, INamedTypeSymbol? lockOrder)
     {
         var list = (AttributeListSyntax)context.Node;
-        if (list.Target is not { Identifier: var target } || !target.IsKind(SyntaxKind.FieldKeyword) || list.Parent is not PropertyDeclarationSyntax property)
+        if (list.Target is not { Identifier: var target } || !target.IsKind(SyntaxKind.FieldKeyword))
+        {
+            return;
+        }
+
+        string name;
+        bool positional;
+        if (list.Parent is PropertyDeclarationSyntax property)
+        {
+            name = property.Identifier.ValueText;
+            positional = false;
+        }
+        else if (list.Parent is ParameterSyntax parameter && IsPositionalPropertyParameter(parameter, context))
+        {
+            // The compiler makes a property of a record's positional parameter; 'property:' is the target that reaches it.
+            name = parameter.Identifier.ValueText;
+            positional = true;
+        }
+        else
         {
             return;
         }
@@ -54,9 +74,40 @@ public sealed class BackingFieldAttributeAnalyzer : DiagnosticAnalyzer
                 : null;
             if (effect is not null)
             {
+                string shortName = type!.Name.Replace("Attribute", string.Empty);
+                string fix = positional
+                    ? $"write [property: {shortName}(…)] on the parameter, whose property the compiler makes"
+                    : $"write [{shortName}(…)] on the property itself, without 'field:'";
                 context.ReportDiagnostic(Diagnostic.Create(
-                    DiagnosticDescriptors.AttributeOnBackingField, attribute.GetLocation(), type!.Name.Replace("Attribute", string.Empty), property.Identifier.ValueText, effect));
+                    DiagnosticDescriptors.AttributeOnBackingField, attribute.GetLocation(), shortName, name, effect, fix));
             }
         }
+    }
+
+    /// <summary>
+    /// Whether <paramref name="parameter"/> is a record's positional parameter that the compiler makes a property of (not
+    /// one the record declares itself, which takes no attribute from the parameter).
+    /// </summary>
+    private static bool IsPositionalPropertyParameter(ParameterSyntax parameter, SyntaxNodeAnalysisContext context)
+    {
+        if (parameter.Parent is not ParameterListSyntax { Parent: RecordDeclarationSyntax record })
+        {
+            return false;
+        }
+
+        if (context.SemanticModel.GetDeclaredSymbol(record, context.CancellationToken) is not { } type)
+        {
+            return false;
+        }
+
+        foreach (var member in type.GetMembers(parameter.Identifier.ValueText))
+        {
+            if (member is IPropertySymbol && member.DeclaringSyntaxReferences.Any(r => r.SyntaxTree == parameter.SyntaxTree && r.Span == parameter.Span))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
