@@ -42,6 +42,27 @@ internal static partial class PostgresErrors
             "reentrant). Create each named lock once per provider and give it one level (keep it in a field, or register it " +
             "with AddPostgresExclusiveLock / AddPostgresReadWriteLock and take it from the container).");
 
+    /// <summary>
+    /// The flow holds the advisory lock through another provider of this process (two providers standing in for two
+    /// instances): its session there holds it, and its session here would wait for that one, the flow for itself.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowHeldThroughAnotherProvider(LockOwner flow, string description, string asked, bool shared, PostgresHold held)
+    {
+        string where = $"through another PostgresLockProvider of this process (its session there, backend pid {held.ProcessId})";
+        string holds = !string.Equals(held.Description, description, StringComparison.Ordinal)
+            ? $"while it holds {held.Description} ({held.ModeTag} access) {where}: on {held.Lock.Provider.ServerIdentity} both are advisory lock {held.Key}"
+            : held.Shared == shared
+                ? $"which it already holds {where}"
+                : $"which it holds ({held.ModeTag} access) {where}";
+        throw new LockRecursionException(
+            $"{flow.Describe()} tried to acquire {asked} access to {description}, {holds}. A provider's sessions are its own, so the " +
+            "flow's session here would wait for its session there, the flow for itself, forever or until its timeout" +
+            (shared && held.Shared ? " (a second read lock waits behind any writer queued for the first)" : string.Empty) +
+            ", and distributed locks are not reentrant. Use one provider per process; to stand in for a second process (in a test), " +
+            "acquire from a flow of its own, started under ExecutionContext.SuppressFlow().");
+    }
+
     /// <summary>A read-write lock asked for in one mode by a flow that holds it in the other: an upgrade, or a read under a write.</summary>
     [DoesNotReturn]
     public static void ThrowOtherMode(LockOwner flow, string description, string asked, string held, bool upgrade) =>

@@ -16,8 +16,8 @@ namespace Locksmith.Postgres;
 /// <remarks>
 /// <para>Waiting is the server's blocking acquire under <c>lock_timeout</c>, never polling, so PostgreSQL's deadlock detector
 /// sees every wait; a cycle it finds surfaces as <see cref="DeadlockException"/>. A flow asking again for a lock it
-/// holds gets <see cref="LockRecursionException"/> at once (checked in this process, per provider: a second session
-/// of the same flow would otherwise wait for the first forever).</para>
+/// holds gets <see cref="LockRecursionException"/> at once (checked in this process, through this provider and the
+/// others of the process for the same server: a second session of the same flow would otherwise wait for the first forever).</para>
 /// <para>Tasks a flow starts while it holds a lock share its session. A release by one of them never waits behind
 /// another's blocking wait (the wait is cancelled, and issued again after the release), but the session waits for one
 /// lock at a time: a second task that must wait queues behind the first for at most its own timeout, and the server,
@@ -143,6 +143,12 @@ public abstract class PostgresLock : LockPrimitive
             }
 
             PostgresErrors.ThrowRecursion(flow, description);
+        }
+
+        // Before the order: a flow asking through a second provider for what it holds through the first is recursion.
+        if (Provider.FindHoldThroughAnotherProvider(key, flow) is { } elsewhere)
+        {
+            PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, ModeTagOf(shared), shared, elsewhere);
         }
 
         if (checkOrder && IsOrdered)
@@ -496,11 +502,12 @@ public abstract class PostgresLock : LockPrimitive
             var pids = await AdvisoryCommands.HolderPidsAsync(connection, key).ConfigureAwait(false);
             foreach (int pid in pids)
             {
-                // The waiter's own hold through another provider of this process: no other session will let go.
+                // The waiter's own hold through another provider of this process, taken there by a task of the flow after
+                // this wait's recursion check (which refuses one held before).
                 if (PostgresSession.OfBackend(Provider.ServerIdentity, pid) is { } session && ReferenceEquals(session.Owner, waiter))
                 {
                     return $"held by this very flow, {waiter.Describe()}, through another PostgresLockProvider of this process (its session there, backend pid {pid}): " +
-                        "the flow waited for itself, since a provider sees only its own holds. Use one provider per process; to stand in for a second " +
+                        "the flow waited for itself (a task of the flow took it there while this one waited). Use one provider per process; to stand in for a second " +
                         "process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow()";
                 }
             }

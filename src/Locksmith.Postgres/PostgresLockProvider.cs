@@ -28,6 +28,12 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private readonly ConcurrentDictionary<AdvisoryKey, string> _namedKeys = new();
     private readonly ConcurrentDictionary<int, string> _classIds = new();
     private readonly ConcurrentDictionary<AdvisoryKey, string> _keyNames = new();
+
+    // The live providers of this process, for the checks that span them (a flow's holds through another provider): a
+    // copy-on-write array, so an acquisition reads it without a lock or an allocation; written only when a provider is
+    // created or disposed.
+    private static readonly Lock s_liveGate = new();
+    private static PostgresLockProvider[] s_live = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _monitor;
 
@@ -152,6 +158,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         LostLockCheckTimeout = options.LostLockCheckTimeout;
         AnswerTimeoutSeconds = (int)Math.Min(int.MaxValue, Math.Ceiling(options.LostLockCheckTimeout.TotalSeconds));
         _monitor = Task.Run(MonitorAsync);
+        lock (s_liveGate)
+        {
+            s_live = [.. s_live, this];
+        }
     }
 
     /// <summary>The most connections the provider's locks may hold at once.</summary>
@@ -299,6 +309,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
+        }
+
+        // First, so nothing below can leave it behind: its holds are being lost (the sessions close just below), and a
+        // flow asking through another provider meanwhile waits only until then.
+        lock (s_liveGate)
+        {
+            s_live = Array.FindAll(s_live, p => !ReferenceEquals(p, this));
         }
 
         // Linked into every acquisition: cancels the server's waits (and waits for a session's gate or a connection).
@@ -463,6 +480,26 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
     internal PostgresHold? FindHold(AdvisoryKey key, LockOwner flow) =>
         _holds.TryGetValue(new HoldKey(key, flow), out var hold) ? hold : null;
+
+    /// <summary>
+    /// <paramref name="flow"/>'s hold of <paramref name="key"/> through another provider of this process for the same
+    /// server, or null. On the server both are one advisory lock, which a session of this provider would wait for while the
+    /// flow's other session holds it. A lost hold does not count: its session is gone, and the lock with it. Allocates
+    /// nothing and takes no lock (one reference compare when this provider is the only one).
+    /// </summary>
+    internal PostgresHold? FindHoldThroughAnotherProvider(AdvisoryKey key, LockOwner flow)
+    {
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (!ReferenceEquals(other, this) && string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) &&
+                other.FindHold(key, flow) is { IsLost: false } hold)
+            {
+                return hold;
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>A hold of <paramref name="lockPrimitive"/> (any key) by <paramref name="flow"/>, or null (a snapshot, for messages).</summary>
     internal PostgresHold? FindHoldOf(PostgresLock lockPrimitive, LockOwner flow)

@@ -33,7 +33,7 @@ public sealed class PostgresHandlerFailureTests
         try
         {
             var holder = await held.AcquireAsync(TimeSpan.FromSeconds(30));
-            var waiter = Task.Run(async () => await wanted.AcquireAsync(TimeSpan.FromSeconds(60)));
+            var waiter = PostgresServer.InAFlowOfItsOwn(async () => await wanted.AcquireAsync(TimeSpan.FromSeconds(60)));
             await using (var watcher = await PostgresServer.OpenAsync())
             {
                 await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, wanted.Key);

@@ -43,7 +43,7 @@ public sealed class PostgresKeyedEventTests
         try
         {
             // A timeout on key 42, held by another provider.
-            await using (await theirs.AcquireAsync(42L))
+            await using (await KeyHeldElsewhere.HoldAsync(theirs, 42L))
             {
                 var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await accounts.AcquireAsync(42L, TimeSpan.FromMilliseconds(100)));
                 Assert.Contains($"'{name}'[42]", error.Message, StringComparison.Ordinal);

@@ -26,7 +26,8 @@ public sealed class PostgresOrderTests
     /// <summary>
     /// Two providers in one process (a test standing in for two instances) each make a lock of one name. A flow holding
     /// it through one and asking through the other was told to "acquire 'prices' first" while holding 'prices', advice
-    /// that cannot help: on one server both objects are one advisory lock, held by the flow already. Now it says so.
+    /// that cannot help: on one server both objects are one advisory lock, held by the flow already. Then it was told so
+    /// as an order violation; now, checked before the order as one provider checks it, it is the recursion it is.
     /// </summary>
     [Fact]
     public async Task TheSameNameThroughASecondProvider_InOneFlow_SaysTheFlowHoldsItThroughTheOther()
@@ -39,19 +40,21 @@ public sealed class PostgresOrderTests
 
         await using (await accounts.AcquireAsync(1))
         {
-            var keyed = Assert.Throws<LockOrderViolationException>(() => { _ = other.CreateKeyedLock<int>(accountsName, level: 10).AcquireAsync(1); });
-            Assert.Contains($"'{accountsName}' is held by this flow through another lock object of the same name", keyed.Message, StringComparison.Ordinal);
+            var keyed = Assert.Throws<LockRecursionException>(() => { _ = other.CreateKeyedLock<int>(accountsName, level: 10).AcquireAsync(1); });
+            Assert.Contains($"'{accountsName}'[1] (level 10), which it already holds through another PostgresLockProvider of this process", keyed.Message, StringComparison.Ordinal);
             Assert.DoesNotContain($"acquire '{accountsName}' first", keyed.Message, StringComparison.Ordinal);
         }
 
         await using (await prices.AcquireReadAsync())
         {
-            var readWrite = Assert.Throws<LockOrderViolationException>(() => { _ = other.CreateReadWriteLock(pricesName, level: 5).AcquireReadAsync(); });
+            var readWrite = Assert.Throws<LockRecursionException>(() => { _ = other.CreateReadWriteLock(pricesName, level: 5).AcquireReadAsync(); });
             Assert.EndsWith(
                 "Use one provider per process; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
                 readWrite.Message,
                 StringComparison.Ordinal);
         }
+
+        Assert.Equal(0, other.ConnectionsInUse);
     }
 
     [Fact]

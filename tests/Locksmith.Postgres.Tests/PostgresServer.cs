@@ -1,4 +1,5 @@
 using System;
+using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
 
@@ -34,6 +35,26 @@ internal static class PostgresServer
         await connection.OpenAsync();
         return connection;
     }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a flow of its own, as another process would run it: the caller's holds are not its,
+    /// so a lock the caller holds (through any provider) makes it wait or refuses it, instead of being a recursion.
+    /// </summary>
+    public static Task<T> InAFlowOfItsOwn<T>(Func<Task<T>> work)
+    {
+        using (ExecutionContext.SuppressFlow())
+        {
+            return Task.Run(work);
+        }
+    }
+
+    /// <summary>Whether a flow of its own (another process's stand-in) gets the lock at once from <paramref name="tryOnce"/>; released at once.</summary>
+    public static Task<bool> TakenAtOnceElsewhereAsync(Func<ValueTask<PostgresLockScope>> tryOnce) =>
+        InAFlowOfItsOwn(async () =>
+        {
+            await using var scope = await tryOnce();
+            return scope.IsAcquired;
+        });
 
     /// <summary>Waits (bounded by iterations) until a session waits on the server for the advisory lock <paramref name="key"/>.</summary>
     internal static async Task WaitUntilSomeoneWaitsAsync(NpgsqlConnection watcher, AdvisoryKey key)

@@ -111,28 +111,6 @@ public sealed class PostgresTimeoutMessageTests
         Assert.Contains($"held by another PostgreSQL session (backend pid {held.SessionProcessId}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// A flow that holds a lock through one provider and asks for it through a second (two providers in one process, a
-    /// test standing in for two instances) waits for itself. The timeout said "held by another PostgreSQL session", which
-    /// sent the reader looking for another process; now it says the flow holds it itself, through the other provider.
-    /// </summary>
-    [Fact]
-    public async Task ATimeout_SaysTheFlowHoldsTheLockItself_WhenItHoldsItThroughAnotherProvider()
-    {
-        await using var pair = new TwoProcesses("itself");
-        var (mine, theirs) = pair.ExclusiveLocks();
-        await using var held = await mine.AcquireAsync();
-
-        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
-
-        Assert.Contains("held by this very flow, flow #", error.Message, StringComparison.Ordinal);
-        Assert.Contains(
-            $"through another PostgresLockProvider of this process (its session there, backend pid {held.SessionProcessId}): the flow waited for itself",
-            error.Message,
-            StringComparison.Ordinal);
-        Assert.DoesNotContain("another PostgreSQL session", error.Message, StringComparison.Ordinal);
-    }
-
     /// <summary>Before, two readers in other processes were described as "another PostgreSQL session (backend pid a, b)".</summary>
     [Fact]
     public async Task ATimeout_NamesEveryHoldingBackend_WhenReadersInTwoOtherProcessesHold()
@@ -157,7 +135,14 @@ public sealed class PostgresTimeoutMessageTests
         var mine = pair.First.CreateKeyedLock<string>(pair.Name);
         var theirs = pair.Second.CreateKeyedLock<string>(pair.Name);
         string key = new('k', 1_000_000);
-        await using var held = await mine.AcquireAsync(key);
+        Task<PostgresLockScope> holding;
+        using (ExecutionContext.SuppressFlow())
+        {
+            // A flow of its own, as another process: the waiting flow holding it itself would be a recursion.
+            holding = Task.Run(async () => await mine.AcquireAsync(key));
+        }
+
+        await using var held = await holding;
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(key, TimeSpan.FromMilliseconds(100)));
 
