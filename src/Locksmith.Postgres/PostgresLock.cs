@@ -481,15 +481,18 @@ public abstract class PostgresLock : LockPrimitive
     }
 
     /// <summary>
-    /// Who holds <paramref name="key"/>, for a timeout message: a flow of this provider when one does, else the backend
+    /// Who holds <paramref name="key"/>, for a timeout message: a flow of this process when one does (through this provider
+    /// or another for the same server), else the backend
     /// pids pg_locks shows (one query, on the timeout path only, on the waiter's session); null when neither is known
     /// (the holder may have let go meanwhile).
     /// </summary>
     private async ValueTask<string?> DescribeHolderAsync(LockOwner waiter, AdvisoryKey key, NpgsqlConnection? connection)
     {
-        if (Provider.OtherHoldOf(key, waiter) is { } local)
+        if (Provider.OtherHoldInProcess(key, waiter) is { } local)
         {
-            return $"held by {local.Owner.Describe()} of this process (PostgreSQL session, backend pid {local.ProcessId})";
+            return ReferenceEquals(local.Lock.Provider, Provider)
+                ? $"held by {local.Owner.Describe()} of this process (PostgreSQL session, backend pid {local.ProcessId})"
+                : $"held by {local.Owner.Describe()} of this process, through another PostgresLockProvider (its PostgreSQL session there, backend pid {local.ProcessId})";
         }
 
         if (connection is null)
@@ -565,9 +568,9 @@ public abstract class PostgresLock : LockPrimitive
         LocksmithMetrics.RecordTimeout(this, modeTag);
         if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
         {
-            // The holder when it is a flow of this provider, as the exception names it (the log's Owner); else 0, no
-            // single owner in this process (another process's session, or readers).
-            var holder = Provider.OtherHoldOf(key, flow) is { Shared: false } hold ? hold.Owner : null;
+            // The holder when it is a flow of this process (through this provider or another for the same server), as the
+            // exception names it (the log's Owner); else 0, no single owner in this process (another process's session, or readers).
+            var holder = Provider.OtherHoldInProcess(key, flow) is { Shared: false } hold ? hold.Owner : null;
             onTimeout(new LockTimeoutEvent(OrderNameOf(description), mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holder?.Describe() });
         }
     }

@@ -548,6 +548,29 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         return null;
     }
 
+    /// <summary>
+    /// A hold of <paramref name="key"/> by a flow of this process other than <paramref name="waiter"/>: through this
+    /// provider, else through another provider for the same server (a snapshot, for timeout messages and events).
+    /// </summary>
+    internal PostgresHold? OtherHoldInProcess(AdvisoryKey key, LockOwner waiter)
+    {
+        if (OtherHoldOf(key, waiter) is { } hold)
+        {
+            return hold;
+        }
+
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (!ReferenceEquals(other, this) && string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) &&
+                other.OtherHoldOf(key, waiter) is { } elsewhere)
+            {
+                return elsewhere;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>This process's holds of <paramref name="lockPrimitive"/> (in one mode, or any when null), for the catalog.</summary>
     internal int CountHolds(PostgresLock lockPrimitive, bool? shared)
     {

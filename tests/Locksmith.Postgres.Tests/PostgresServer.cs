@@ -56,6 +56,19 @@ internal static class PostgresServer
             return scope.IsAcquired;
         });
 
+    /// <summary>
+    /// A plain session (no provider's, so no flow of this process stands behind it, as with another process) holding the
+    /// named lock <paramref name="name"/>'s advisory lock; disposing the connection releases it. <c>ProcessID</c> is its backend pid.
+    /// </summary>
+    public static async Task<NpgsqlConnection> HoldOnPlainSessionAsync(string name, bool shared = false)
+    {
+        var connection = await OpenAsync();
+        await using var command = new NpgsqlCommand($"SELECT pg_catalog.pg_advisory_lock{(shared ? "_shared" : string.Empty)}($1)", connection);
+        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryKey.ForName(name).BigintValue });
+        await command.ExecuteNonQueryAsync();
+        return connection;
+    }
+
     /// <summary>Waits (bounded by iterations) until a session waits on the server for the advisory lock <paramref name="key"/>.</summary>
     internal static async Task WaitUntilSomeoneWaitsAsync(NpgsqlConnection watcher, AdvisoryKey key)
     {

@@ -103,12 +103,60 @@ public sealed class PostgresTimeoutMessageTests
     public async Task ATimeout_NamesTheHoldingBackend_WhenAnotherProcessHolds()
     {
         await using var pair = new TwoProcesses("other_process");
-        var (mine, theirs) = pair.ExclusiveLocks();
-        await using var held = await KeyHeldElsewhere.HoldAsync(() => mine.AcquireAsync());
+        await using var held = await PostgresServer.HoldOnPlainSessionAsync(pair.Name);
+        var theirs = pair.Second.CreateExclusiveLock(pair.Name);
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
 
-        Assert.Contains($"held by another PostgreSQL session (backend pid {held.SessionProcessId}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"held by another PostgreSQL session (backend pid {held.ProcessID}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Another flow holds the lock through a second provider of this process (a test standing in for two instances). The
+    /// timeout said "held by another PostgreSQL session (backend pid N)", as for another process; it now names the holding
+    /// flow and that it holds through another provider, in the exception and in the timeout event (the host's 14001 log),
+    /// a writer's holder and a reader alike.
+    /// </summary>
+    [Fact]
+    public async Task ATimeout_NamesTheHoldingFlow_WhenItHoldsThroughAnotherProviderOfThisProcess()
+    {
+        await using var pair = new TwoProcesses("other_provider");
+        var (mine, theirs) = pair.ExclusiveLocks();
+        await using var held = await KeyHeldElsewhere.HoldAsync(() => mine.AcquireAsync());
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            previous?.Invoke(e);
+            if (e.LockName == pair.Name)
+            {
+                events.Enqueue(e);
+            }
+        };
+        LockTimeoutException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+        }
+
+        Assert.Matches(
+            $@"held by flow #\d+[^,]* of this process, through another PostgresLockProvider \(its PostgreSQL session there, backend pid {held.SessionProcessId}\) \(in ",
+            error.Message);
+        Assert.DoesNotContain("another PostgreSQL session", error.Message, StringComparison.Ordinal);
+        var timeout = Assert.Single(events);
+        Assert.StartsWith("flow #", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.NotEqual(timeout.ThreadId, timeout.OwnerThreadId);
+        Assert.Contains($"held by {timeout.OwnerThreadName} of this process, through another PostgresLockProvider", error.Message, StringComparison.Ordinal);
+
+        string prices = PostgresServer.Unique("other_provider_reader");
+        await using var reading = await KeyHeldElsewhere.HoldAsync(() => pair.First.CreateReadWriteLock(prices).AcquireReadAsync());
+        var writeError = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+            await pair.Second.CreateReadWriteLock(prices).AcquireWriteAsync(TimeSpan.FromMilliseconds(100)));
+        Assert.Matches($@"held by flow #\d+[^,]* of this process, through another PostgresLockProvider \(its PostgreSQL session there, backend pid {reading.SessionProcessId}\)", writeError.Message);
     }
 
     /// <summary>Before, two readers in other processes were described as "another PostgreSQL session (backend pid a, b)".</summary>
@@ -116,14 +164,13 @@ public sealed class PostgresTimeoutMessageTests
     public async Task ATimeout_NamesEveryHoldingBackend_WhenReadersInTwoOtherProcessesHold()
     {
         await using var pair = new TwoProcesses("two_readers");
-        await using var third = PostgresServer.Provider();
-        await using var firstRead = await KeyHeldElsewhere.HoldAsync(() => pair.First.CreateReadWriteLock(pair.Name).AcquireReadAsync());
-        await using var secondRead = await KeyHeldElsewhere.HoldAsync(() => third.CreateReadWriteLock(pair.Name).AcquireReadAsync());
+        await using var firstRead = await PostgresServer.HoldOnPlainSessionAsync(pair.Name, shared: true);
+        await using var secondRead = await PostgresServer.HoldOnPlainSessionAsync(pair.Name, shared: true);
         var writer = pair.Second.CreateReadWriteLock(pair.Name);
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await writer.AcquireWriteAsync(TimeSpan.FromMilliseconds(100)));
 
-        var pids = new[] { firstRead.SessionProcessId, secondRead.SessionProcessId }.Order();
+        var pids = new[] { firstRead.ProcessID, secondRead.ProcessID }.Order();
         Assert.Contains($"held by other PostgreSQL sessions (backend pids {string.Join(", ", pids)}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
     }
 
