@@ -57,6 +57,33 @@ public sealed class PostgresOrderTests
         Assert.Equal(0, other.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// Another key of an ordered keyed lock, asked through a second provider's object of the same name, breaks the order
+    /// as a second key through one object does. Its advice said the two were "one advisory lock" and that "a provider sees
+    /// only its own holds": neither is so (two keys are two advisory locks, and the providers now see each other's holds).
+    /// </summary>
+    [Fact]
+    public async Task AnotherKeyThroughASecondProvidersObjectOfTheSameName_ViolatesTheOrder_AndSaysToTakeTheKeysTogether()
+    {
+        await using var provider = PostgresServer.Provider();
+        await using var other = PostgresServer.Provider();
+        string name = PostgresServer.Unique("accounts");
+        await using var one = await provider.CreateKeyedLock<int>(name, level: 10).AcquireAsync(1);
+
+        var error = Assert.Throws<LockOrderViolationException>(() => { _ = other.CreateKeyedLock<int>(name, level: 10).AcquireAsync(2); });
+
+        Assert.Contains($"acquiring '{name}[2]' (level 10) while holding '{name}[1]' (level 10)", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{name}' is held by this flow through another lock object of the same name", error.Message, StringComparison.Ordinal);
+        Assert.Contains("take the keys together through one object, with AcquireManyAsync or a PostgresLockSet", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("one advisory lock", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("sees only its own holds", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith(
+            "Use one provider per process; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
+            error.Message,
+            StringComparison.Ordinal);
+        Assert.Equal(0, other.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task InProcessAndDistributedLocks_ShareOneGlobalOrder()
     {

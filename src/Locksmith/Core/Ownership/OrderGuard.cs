@@ -107,10 +107,15 @@ internal static class OrderGuard
 
         if (heldDistributed && requestedDistributed && string.Equals(held.Name, requested.Name, StringComparison.Ordinal))
         {
-            // Two objects of one name (two providers, two containers): on one server one advisory lock, which the flow
-            // holds already, so "acquire it first" cannot help; each provider checks recursion for its own holds only.
+            // Two objects of one name (two providers, two containers) share its level, so "acquire it first" cannot help.
+            // The same key through both is a recursion the provider refuses before the order; what reaches here is another
+            // key of a keyed lock (two advisory locks), or the same name on another server.
+            string levelShared = requested.Kind == LockKind.DistributedKeyed
+                ? "; its keys share its level, so take the keys together through one object, with AcquireManyAsync or a PostgresLockSet, " +
+                  "which take them in key order"
+                : ", at the same level, so acquiring it first cannot help";
             return $"'{held.Name}' is held by this flow through another lock object of the same name (made by another PostgresLockProvider " +
-                "or container; on one server both are one advisory lock, and a provider sees only its own holds). Use one provider per process; " +
+                $"or container){levelShared}. Use one provider per process; " +
                 "to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().";
         }
 
