@@ -27,7 +27,7 @@ namespace Locksmith.Postgres;
 /// Generated <c>[Guarded(StripeBy = …)]</c> wrappers take it like an <see cref="AsyncStripedLock{TKey}"/>.</para>
 /// <para>The deadlock detector sees each key as its own lock, named <c>name[key]</c>: a flow that already holds a
 /// lock and waits for a key through <see cref="AcquireAsync(TKey, CancellationToken)"/> or its overloads is followed
-/// to that key's holder. Waits inside <see cref="AcquireManyAsync(IReadOnlyList{TKey}, CancellationToken)"/> or <see cref="PostgresLockSet"/> are not.</para>
+/// to that key's holder, and so is a wait for a key inside <see cref="AcquireManyAsync(IReadOnlyList{TKey}, CancellationToken)"/> or a <see cref="PostgresLockSet"/>.</para>
 /// </remarks>
 /// <typeparam name="TKey">The key type.</typeparam>
 public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLock, IAsyncOwnedLock
@@ -198,6 +198,23 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
             return await entered.ConfigureAwait(false);
         }
         finally
+        {
+            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+        }
+    }
+
+    /// <summary>A set's wait for <paramref name="key"/> (named from its description), recorded as a single key's is, for the deadlock detector.</summary>
+    internal override object? BeginKeyWait(LockOwner flow, AdvisoryKey key, string description)
+    {
+        var waited = new WaitedKey(key, OrderNameOf(description));
+        _waitedKeys[flow] = waited;
+        return waited;
+    }
+
+    /// <summary>The wait <see cref="BeginKeyWait"/> recorded is over (only that one: a sibling task's may have replaced it).</summary>
+    internal override void EndKeyWait(LockOwner flow, object? wait)
+    {
+        if (wait is WaitedKey waited)
         {
             _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
         }

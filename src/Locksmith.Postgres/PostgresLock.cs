@@ -158,6 +158,17 @@ public abstract class PostgresLock : LockPrimitive
         }
     }
 
+    /// <summary>
+    /// Records, for the deadlock detector, that <paramref name="flow"/> waits for <paramref name="key"/> inside a lock set
+    /// (a keyed lock names the key; other locks need nothing); returns what <see cref="EndKeyWait"/> takes.
+    /// </summary>
+    internal virtual object? BeginKeyWait(LockOwner flow, AdvisoryKey key, string description) => null;
+
+    /// <summary>Ends what <see cref="BeginKeyWait"/> recorded.</summary>
+    internal virtual void EndKeyWait(LockOwner flow, object? wait)
+    {
+    }
+
     /// <summary>A keyed lock's keys share its level: a second key taken on its own is out of order (take them together).</summary>
     private protected virtual void CheckOrderWithinLock(LockOwner flow, string description)
     {

@@ -165,8 +165,20 @@ public static class PostgresLockSet
 
                 // The member's own hold on the flow; the member gives it back if it takes nothing.
                 FlowOwnership.Held(flow);
-                var hold = await request.Lock!.AcquireReservedAsync(
-                    sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+
+                // A wait for a key is followed by the deadlock detector to the key's holder, as a keyed lock's own wait is.
+                object? keyWait = remaining != 0 ? request.Lock!.BeginKeyWait(flow, request.Key, request.Description) : null;
+                PostgresHold? hold;
+                try
+                {
+                    hold = await request.Lock!.AcquireReservedAsync(
+                        sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+                }
+                finally
+                {
+                    request.Lock!.EndKeyWait(flow, keyWait);
+                }
+
                 if (hold is null)
                 {
                     // That member gave its use of the session (and its order entry) back; the ones not tried yet give theirs in the finally.

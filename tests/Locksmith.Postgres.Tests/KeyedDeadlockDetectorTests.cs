@@ -62,6 +62,67 @@ public sealed class KeyedDeadlockDetectorTests
         Assert.False(local.IsHeld);
     }
 
+    /// <summary>
+    /// The same cycle, with the key waited for inside AcquireManyAsync and inside a PostgresLockSet: before, a set's wait
+    /// for a member was in the graph only as a wait for the keyed lock as a whole, with no holder, so no cycle was found.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ACycleThroughAKeyWaitedForInsideASet_IsInTheDetectorsGraphNamedByKey(bool lockSet)
+    {
+        await using var provider = PostgresServer.Provider();
+        var accounts = provider.CreateKeyedLock<int>(PostgresServer.Unique("accounts"));
+        var local = new AsyncExclusiveLock(PostgresServer.Unique("cache"));
+        string keyName = $"{accounts.Name}[1]";
+        var firstHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var breakTheCycle = new CancellationTokenSource();
+
+        var first = Task.Run(async () =>
+        {
+            await using var held = await accounts.AcquireAsync(1);
+            firstHolds.SetResult();
+            await secondHolds.Task;
+            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+        });
+        var second = Task.Run(async () =>
+        {
+            using var held = await local.AcquireAsync();
+            secondHolds.SetResult();
+            await firstHolds.Task;
+
+            // Key 1 first in key order: the set waits for it holding nothing of the lock yet.
+            await using var then = lockSet
+                ? await PostgresLockSet.AcquireAsync(Timeout.InfiniteTimeSpan, [accounts.Request(3), accounts.Request(1)], breakTheCycle.Token)
+                : await accounts.AcquireManyAsync([3, 1], Timeout.InfiniteTimeSpan, breakTheCycle.Token);
+        });
+
+        DeadlockCycle? found = null;
+        for (int i = 0; i < 1500 && found is null; i++)
+        {
+            found = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == keyName));
+            if (found is null)
+            {
+                await Task.Delay(10);
+            }
+        }
+
+        await breakTheCycle.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
+        await first;
+
+        Assert.NotNull(found);
+        Assert.Equal(2, found.Edges.Count);
+        var keyEdge = Assert.Single(found.Edges, e => e.LockName == keyName);
+        var localEdge = Assert.Single(found.Edges, e => e.LockName == local.Name);
+        Assert.Equal(keyEdge.OwnerThreadId, localEdge.ThreadId);
+        Assert.Equal(localEdge.OwnerThreadId, keyEdge.ThreadId);
+        Assert.DoesNotContain(DeadlockDetector.FindCycles(), c => c.Edges.Any(e => e.LockName == keyName));
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task AWaitForAnotherKeyOfTheSameLock_IsNotACycle()
     {
