@@ -67,6 +67,52 @@ public sealed class GuardedStateInDroppedWorkTests
         }
         """));
 
+    /// <summary>
+    /// A lambda the work runs inline (<c>items.ForEach(x =&gt; _n += x)</c>, an immediate LINQ operator, a parallel loop's
+    /// body read there) runs on the work's thread, after the release as much as the work's own code: reported the same way.
+    /// A write in a parallel body there stays the parallel-body report alone (one report for one mistake); a lambda the work
+    /// keeps to run elsewhere, and a scope the work or the inner lambda takes itself, stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InALambdaTheDroppedWorkRunsInline() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReadWriteLock _rw = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_lock))] private int _limit;
+            [Guarded(Lock = nameof(_rw))] private int _seen;
+
+            public void Count(List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(() => items.ForEach(x => {|LSM0020:_n|} += x));
+                    _ = Task.Run(() => items.Where(x => x > {|LSM0020:_limit|}).ToList());
+                    ThreadPool.QueueUserWorkItem(_ => items.ForEach(x => items.ForEach(y => {|LSM0020:_n|} += y)));
+                    _ = Task.Run(() => Parallel.For(0, 4, i => Console.WriteLine({|LSM0020:_n|})));
+                    _ = Task.Run(() => Parallel.For(0, 4, i => {|LSM0020:_n|}++));
+                    _ = Task.Run(() => items.ForEach(x => { using (_lock.Acquire()) { _n += x; } }));
+                    _ = Task.Run(() => { using (_lock.Acquire()) { items.ForEach(x => _n += x); } });
+                    Task.Run(() => items.ForEach(x => _n += x)).Wait();
+                    items.ForEach(x => _n += x);
+                }
+            }
+
+            public void Look(List<int> items)
+            {
+                using var scope = _rw.AcquireRead();
+                _ = Task.Run(() => items.ForEach(x => {|LSM0020:_seen|} += x));
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -11,7 +11,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0020: a <c>[Guarded]</c> field or property read or written by code that does not hold its lock, or read by a
 /// deferred query made in the hold and kept in a local that is used where the lock is not held, or touched in a lambda of
-/// work a synchronous lock's hold does not wait for (<c>_ = Task.Run(() =&gt; _n++)</c>), which may run after the release.
+/// work a synchronous lock's hold does not wait for (<c>_ = Task.Run(() =&gt; _n++)</c>, or a lambda it runs inline), which
+/// may run after the release.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
@@ -156,6 +157,13 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         if (DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not { } start)
         {
             return false;
+        }
+
+        // A write in a parallel body in such work is reported (as LSM0020) where the race of its bodies is said too.
+        if (ParallelBodies.WriteOf(access) is not null && !ParallelBodies.IsAtomic(access) &&
+            ParallelBodyWriteAnalyzer.StartedUnwaited(access, guard, context.ContainingSymbol, facts))
+        {
+            return true;
         }
 
         string lockName = LockOf(access, guard);

@@ -215,11 +215,12 @@ internal static class ParallelBodies
     }
 
     /// <summary>
-    /// The call that starts the lambda <paramref name="access"/> is directly in (not in a lambda or local function of its
-    /// own inside it), <paramref name="work"/>, as work the code around it does not wait for: <c>Task.Run</c> or
-    /// <c>TaskFactory.StartNew</c> whose task is a statement of its own or assigned to a discard, or
-    /// <c>ThreadPool.QueueUserWorkItem</c>; else null. Stricter than <see cref="StartedUnwaited"/>: a task kept anywhere
-    /// (a field too) may be waited for, so only the clearly dropped forms count.
+    /// The call that starts the lambda <paramref name="access"/> is in, <paramref name="work"/>, as work the code around it
+    /// does not wait for: <c>Task.Run</c> or <c>TaskFactory.StartNew</c> whose task is a statement of its own or assigned to
+    /// a discard, or <c>ThreadPool.QueueUserWorkItem</c>; else null. The access is directly in that lambda, or in lambdas the
+    /// work runs inline (<c>items.ForEach(x =&gt; _n += x)</c>, <see cref="InlineDelegates.RunOf"/>), which run on its thread
+    /// too; not in a local function, nor in a lambda of its own that may run elsewhere. Stricter than
+    /// <see cref="StartedUnwaited"/>: a task kept anywhere (a field too) may be waited for, so only the clearly dropped forms count.
     /// </summary>
     public static IInvocationOperation? DroppedWorkAround(IOperation access, out IAnonymousFunctionOperation? work)
     {
@@ -246,7 +247,10 @@ internal static class ParallelBodies
                     return start;
                 }
 
-                return null;
+                if (InlineDelegates.RunOf(function, out _) != DelegateRun.Inline)
+                {
+                    return null;
+                }
             }
         }
 
