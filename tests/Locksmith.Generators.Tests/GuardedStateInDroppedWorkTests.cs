@@ -113,6 +113,70 @@ public sealed class GuardedStateInDroppedWorkTests
         }
         """));
 
+    /// <summary>
+    /// Work given by name: a local function given to it (<c>_ = Task.Run(Bump)</c>) or called from its lambda runs there as
+    /// a lambda would, so its accesses are reported as a lambda's (unless it takes the lock itself). A guarded core of the
+    /// type given to it or called from it on <c>this</c> (<c>_ = Task.Run(BumpCore)</c>) runs with nothing holding the lock
+    /// its callers are to hold: reported at the method group or call, for the first access of its lock's state in its body,
+    /// advising its wrapper. A method that is no core touches the state without the lock anyway and is reported in itself
+    /// (LSM0020 does not follow calls); a wrapper takes the lock; a virtual core may be replaced by an override, so its body
+    /// is not read; a core whose call the work wraps in the lock, and work awaited, stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InALocalFunctionOrCoreGivenToDroppedWork() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly ReadWriteLock _rw = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_rw))] private int _seen;
+
+            public void Count()
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(Step);
+                    _ = Task.Run(Bump);
+                    ThreadPool.QueueUserWorkItem(_ => Twice());
+                    _ = Task.Run(Locked);
+                    _ = Task.Run({|LSM0020:BumpCore|});
+                    _ = Task.Run(() => {|LSM0020:BumpCore()|});
+                    _ = Task.Run(() => { using (_lock.Acquire()) { BumpCore(); } });
+                    Task.Run(BumpCore).Wait();
+                    _ = Task.Run(Bump2);
+                    _ = Task.Run(VirtualCore);
+                    _ = Task.Run(Plain);
+                    void Step() => {|LSM0020:_n|}++;
+                    void Twice() { {|LSM0020:_n|} += 2; }
+                    void Locked() { using (_lock.Acquire()) { _n++; } }
+                }
+            }
+
+            public void Look()
+            {
+                using var scope = _rw.AcquireRead();
+                _ = Task.Run({|LSM0020:PeekCore|});
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void BumpCore() => _n++;
+
+            [Guarded(Lock = nameof(_lock))]
+            protected virtual void VirtualCore() => _n++;
+
+            [Guarded(Lock = nameof(_rw), Access = LockAccess.Read)]
+            private void PeekCore() => Console.WriteLine(_seen);
+
+            private void Plain() => {|LSM0020:_n|}++;
+
+            private void Bump2() => Bump();
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Collections.Immutable;
+using System.Linq;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
@@ -33,7 +34,11 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 OperationKind.FieldReference,
                 OperationKind.PropertyReference);
             start.RegisterOperationAction(
-                operation => AnalyzeBodyRacingInConstruction(operation, facts),
+                operation =>
+                {
+                    AnalyzeBodyRacingInConstruction(operation, facts);
+                    AnalyzeCoreInDroppedWork(operation, facts);
+                },
                 OperationKind.MethodReference,
                 OperationKind.Invocation);
         });
@@ -98,6 +103,69 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             $" (in '{method.Name}', {how} of '{loop.TargetMethod.ContainingType.Name}.{loop.TargetMethod.Name}', which runs on several threads at once: a constructor holds the object's state for its own thread only)",
             $"take '{guard.LockMember.Name}' in each run, around the call of '{method.Name}' ('using var scope = {guard.Capabilities.SuggestedAwait()}{guard.LockMember.Name}.{guard.Capabilities.SuggestedAcquire(read: false)};' in the body, before it), " +
                 $"or call {wrapper} instead of the core"));
+    }
+
+    /// <summary>
+    /// A guarded core of this type given by name to work a synchronous hold does not wait for (<c>_ = Task.Run(BumpCore)</c>),
+    /// or called from such work (<c>_ = Task.Run(() =&gt; BumpCore())</c>, as <see cref="ParallelBodies.DroppedWorkAround"/>
+    /// finds it), on <c>this</c> or static and not one an override may replace (<see cref="BodiesByName.IsOwnCallee"/>):
+    /// its body counts the lock as held for its callers, but the work runs on another thread, maybe after the release, with
+    /// nothing holding it. The first access of its lock's state in its body (of this object or static, run with the body, not
+    /// under a scope the body takes itself) is reported at the method group or call, when the lock is held there. A method
+    /// that is no core touches the state without the lock anyway, which is reported in it.
+    /// </summary>
+    private static void AnalyzeCoreInDroppedWork(OperationAnalysisContext context, LockFacts facts)
+    {
+        var (method, instance, byName) = context.Operation switch
+        {
+            IMethodReferenceOperation reference => (reference.Method, reference.Instance, true),
+            IInvocationOperation call => (call.TargetMethod, call.Instance, false),
+            _ => (null!, null, false),
+        };
+        if (method is null || facts.GuardOf(method) is not { } core || core.Capabilities.IsAsync() ||
+            !BodiesByName.IsOwnCallee(method, instance, context.ContainingSymbol) ||
+            (byName
+                ? ParallelBodies.DroppedStartOf(context.Operation)
+                : ParallelBodies.DroppedWorkAround(context.Operation, (at, work) => HeldLocks.HeldByScopeInside(at, core.LockMember, instance, work))) is not { } start ||
+            context.Operation.SemanticModel is not { } model ||
+            BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body ||
+            (!byName && ParallelBodies.LoopAround(context.Operation) is not null && ParallelBodies.FirstRacingWrite(body, static (_, _) => true, facts) is not null))
+        {
+            // A core that writes, called from a parallel body in such work, is reported where the race of the bodies is said too.
+            return;
+        }
+
+        foreach (var access in body.Descendants().OfType<IMemberReferenceOperation>())
+        {
+            if (facts.GuardOf(access.Member) is not { } guard ||
+                !(access.Member.IsStatic || OperationFacts.IsThis(access.Instance)) ||
+                OperationFacts.IsInNameof(access) ||
+                !HeldLocks.HeldByMethod(method, guard, access.Instance, facts) ||
+                !InlineDelegates.RunsWithItsBody(access) ||
+                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body))
+            {
+                continue;
+            }
+
+            if (!HeldLocks.HeldByMethodOrScopeAt(context.Operation, guard, access.Member.IsStatic ? null : instance, context.ContainingSymbol, facts))
+            {
+                return;
+            }
+
+            string lockName = guard.LockMember.Name;
+            string wrapper = facts.WrapperNameOf(method) is { } name ? "its wrapper '" + name + "'" : "its generated wrapper";
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+                context.Operation.Syntax.GetLocation(),
+                access.Member.Name,
+                lockName,
+                OperationFacts.IsWrite(access) ? "written" : "read",
+                $" (in '{method.Name}', a guarded core {(byName ? "given to" : "called from")} work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for: " +
+                    $"it runs on another thread and may run after '{lockName}' is released, with nothing holding it)",
+                $"give the work {wrapper} instead of the core, which takes the lock itself, or take the lock in the work around the call " +
+                    $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it), or wait for the work before the hold ends"));
+            return;
+        }
     }
 
     /// <summary>The advice LSM0020 ends with for code that touches guarded state: hold its lock there, as a guarded method or a using scope.</summary>
@@ -170,7 +238,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         // A write of a keyed lock's state under a stripe is LSM0057's mistake too: a stripe in the work would not fix it.
         string fix = (guard.Capabilities & LockCapabilities.Keyed) != 0 && ParallelBodies.WriteOf(access) is not null
             ? ParallelBodyWriteAnalyzer.KeyedAdvice(access.Member.Name, guard)
-            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the lambda), or wait for the work before the hold ends";
+            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the {(InALocalFunction(access) ? "local function" : "lambda")}), or wait for the work before the hold ends";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),
@@ -182,6 +250,20 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         return true;
     }
 
+    // Whether the innermost function around the access is a local function (given to the work by name, or called from it).
+    private static bool InALocalFunction(IOperation access)
+    {
+        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation or IAnonymousFunctionOperation)
+            {
+                return parent is ILocalFunctionOperation;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>
     /// The call starting the work <paramref name="access"/> is directly in, when a synchronous lock's hold around it (a
     /// guarded method or a scope outside the work) does not wait for it (<see cref="ParallelBodies.DroppedWorkAround"/>);
@@ -189,8 +271,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// </summary>
     internal static IInvocationOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
         guard.Capabilities.IsAsync() ||
-        ParallelBodies.DroppedWorkAround(access, out var work) is not { } start ||
-        HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, work!) ||
+        ParallelBodies.DroppedWorkAround(access, (at, work) => HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, work)) is not { } start ||
         !HeldLocks.HeldByMethodOrScope(access, guard, containingSymbol, facts)
             ? null
             : start;

@@ -215,46 +215,86 @@ internal static class ParallelBodies
     }
 
     /// <summary>
-    /// The call that starts the lambda <paramref name="access"/> is in, <paramref name="work"/>, as work the code around it
-    /// does not wait for: <c>Task.Run</c> or <c>TaskFactory.StartNew</c> whose task is a statement of its own or assigned to
-    /// a discard, or <c>ThreadPool.QueueUserWorkItem</c>; else null. The access is directly in that lambda, or in lambdas the
+    /// The call that starts the work <paramref name="at"/> runs in, as work the code around it does not wait for
+    /// (<see cref="DroppedStartOf"/>), or null. <paramref name="at"/> is directly in the lambda given to it, or in lambdas the
     /// work runs inline (<c>items.ForEach(x =&gt; _n += x)</c>, <see cref="InlineDelegates.RunOf"/>), which run on its thread
-    /// too; not in a local function, nor in a lambda of its own that may run elsewhere. Stricter than
-    /// <see cref="StartedUnwaited"/>: a task kept anywhere (a field too) may be waited for, so only the clearly dropped forms count.
+    /// too, or in a local function given to it by name (<c>_ = Task.Run(Step)</c>) or called from such work (a few deep: it
+    /// may call itself); not in a lambda of its own that may run elsewhere. Null too where
+    /// <paramref name="takesTheLockIn"/> says the code at a point takes the lock itself inside the lambda or local function
+    /// around it (the work holds it there). Stricter than <see cref="StartedUnwaited"/>: a task kept anywhere (a field
+    /// too) may be waited for, so only the clearly dropped forms count.
     /// </summary>
-    public static IInvocationOperation? DroppedWorkAround(IOperation access, out IAnonymousFunctionOperation? work)
+    public static IInvocationOperation? DroppedWorkAround(IOperation at, Func<IOperation, IOperation, bool> takesTheLockIn, int depth = 0)
     {
-        work = null;
-        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        for (var parent = at.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is ILocalFunctionOperation)
+            if (parent is ILocalFunctionOperation local)
             {
-                return null;
+                return depth < 3 && !takesTheLockIn(at, local) ? DroppedWorkRunning(local, takesTheLockIn, depth) : null;
             }
 
-            if (parent is IAnonymousFunctionOperation function)
+            if (parent is not IAnonymousFunctionOperation function)
             {
-                IOperation node = function;
-                while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
-                {
-                    node = node.Parent;
-                }
+                continue;
+            }
 
-                if (node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out bool dropsItself) &&
-                    (dropsItself || IsDropped(start, discardedOnly: true)))
-                {
-                    work = function;
-                    return start;
-                }
+            if (DroppedStartOf(function) is { } start)
+            {
+                return takesTheLockIn(at, function) ? null : start;
+            }
 
-                if (InlineDelegates.RunOf(function, out _) != DelegateRun.Inline)
-                {
-                    return null;
-                }
+            if (InlineDelegates.RunOf(function, out _) != DelegateRun.Inline)
+            {
+                return null;
             }
         }
 
         return null;
+    }
+
+    // The first dropped work that runs the local function: given to it by name, or called from it.
+    private static IInvocationOperation? DroppedWorkRunning(ILocalFunctionOperation local, Func<IOperation, IOperation, bool> takesTheLockIn, int depth)
+    {
+        foreach (var use in OperationFacts.Root(local).Descendants())
+        {
+            if (local.Syntax.Span.Contains(use.Syntax.Span))
+            {
+                continue;
+            }
+
+            if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                DroppedStartOf(reference) is { } start)
+            {
+                return start;
+            }
+
+            if (use is IInvocationOperation call && SymbolEqualityComparer.Default.Equals(call.TargetMethod.OriginalDefinition, local.Symbol.OriginalDefinition) &&
+                DroppedWorkAround(call, takesTheLockIn, depth + 1) is { } around)
+            {
+                return around;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The call <paramref name="function"/> (a lambda, anonymous method or method group) is given to directly, when it starts
+    /// it as work the code around it does not wait for: <c>Task.Run</c> or <c>TaskFactory.StartNew</c> whose task is a
+    /// statement of its own or assigned to a discard, or <c>ThreadPool.QueueUserWorkItem</c>; else null.
+    /// </summary>
+    public static IInvocationOperation? DroppedStartOf(IOperation function)
+    {
+        IOperation node = function;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        return node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out bool dropsItself) &&
+            (dropsItself || IsDropped(start, discardedOnly: true))
+            ? start
+            : null;
     }
 
     // Task.Run, TaskFactory.StartNew; ThreadPool.QueueUserWorkItem returns no task to wait for at all.
