@@ -99,6 +99,13 @@ internal static class KnownNames
     public const string QueueUserWorkItem = "QueueUserWorkItem";
     public const string UnsafeQueueUserWorkItem = "UnsafeQueueUserWorkItem";
 
+    // More work a hold does not wait for: a thread started at once, a timer's callback, a continuation of a task.
+    public const string ThreadType = "System.Threading.Thread";
+    public const string ThreadStart = "Start";
+    public const string TimerType = "System.Threading.Timer";
+    public const string TaskOfTType = "System.Threading.Tasks.Task`1";
+    public const string TaskContinueWith = "ContinueWith";
+
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string UnmanagedCallersOnlyAttribute = "System.Runtime.InteropServices.UnmanagedCallersOnlyAttribute";
     public const string LibraryImportAttribute = "System.Runtime.InteropServices.LibraryImportAttribute";

@@ -177,6 +177,49 @@ public sealed class GuardedStateInDroppedWorkTests
         }
         """));
 
+    /// <summary>
+    /// Other work a hold does not wait for: a thread started at once and not kept (<c>new Thread(() =&gt; _n++).Start()</c>),
+    /// a <c>System.Threading.Timer</c>'s callback (kept or not: nothing waits for a timer), and a continuation whose task is
+    /// dropped (<c>t.ContinueWith(_ =&gt; _n++)</c>). A thread kept in a local (it may be joined), a continuation awaited or
+    /// waited for, and a callback that takes the lock itself stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InAThreadATimerOrAContinuationTheHoldDoesNotWaitFor() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private Timer? _timer;
+
+            public async Task CountAsync(Task started, Task<int> counted)
+            {
+                using (_lock.Acquire())
+                {
+                    new Thread(() => {|LSM0020:_n|}++).Start();
+                    new Thread(() => {|LSM0020:_n|}++) { IsBackground = true }.Start();
+                    _timer = new Timer(_ => {|LSM0020:_n|}++, null, 0, 1000);
+                    _ = new Timer(_ => Console.WriteLine({|LSM0020:_n|}));
+                    _ = started.ContinueWith(_ => {|LSM0020:_n|}++);
+                    counted.ContinueWith(t => {|LSM0020:_n|} += t.Result);
+                    var joined = new Thread(() => _n++);
+                    joined.Start();
+                    joined.Join();
+                    started.ContinueWith(_ => _n++).Wait();
+                    _timer = new Timer(_ => { using (_lock.Acquire()) { _n++; } });
+                }
+
+                using (_lock.Acquire())
+                {
+                    await started.ContinueWith(_ => _n++);
+                }
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

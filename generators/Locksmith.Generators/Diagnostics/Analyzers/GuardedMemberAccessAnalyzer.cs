@@ -160,10 +160,10 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 access.Member.Name,
                 lockName,
                 OperationFacts.IsWrite(access) ? "written" : "read",
-                $" (in '{method.Name}', a guarded core {(byName ? "given to" : "called from")} work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for: " +
+                $" (in '{method.Name}', a guarded core {(byName ? "given to" : "called from")} work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: " +
                     $"it runs on another thread and may run after '{lockName}' is released, with nothing holding it)",
                 $"give the work {wrapper} instead of the core, which takes the lock itself, or take the lock in the work around the call " +
-                    $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it), or wait for the work before the hold ends"));
+                    $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it){(ParallelBodies.IsTimer(start) ? string.Empty : ", or wait for the work before the hold ends")}"));
             return;
         }
     }
@@ -238,14 +238,14 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         // A write of a keyed lock's state under a stripe is LSM0057's mistake too: a stripe in the work would not fix it.
         string fix = (guard.Capabilities & LockCapabilities.Keyed) != 0 && ParallelBodies.WriteOf(access) is not null
             ? ParallelBodyWriteAnalyzer.KeyedAdvice(access.Member.Name, guard)
-            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the {(InALocalFunction(access) ? "local function" : "lambda")}), or wait for the work before the hold ends";
+            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the {(InALocalFunction(access) ? "local function" : "lambda")}){(ParallelBodies.IsTimer(start) ? string.Empty : ", or wait for the work before the hold ends")}";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),
             access.Member.Name,
             guard.LockMember.Name,
             OperationFacts.IsWrite(access) ? "written" : "read",
-            $" (in work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for: it runs on another thread and may run after '{guard.LockMember.Name}' is released, with nothing holding it)",
+            $" (in work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: it runs on another thread and may run after '{guard.LockMember.Name}' is released, with nothing holding it)",
             fix));
         return true;
     }
@@ -269,7 +269,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// guarded method or a scope outside the work) does not wait for it (<see cref="ParallelBodies.DroppedWorkAround"/>);
     /// null when the lock is async, the work takes the lock itself, or nothing holds it (then plain LSM0020 applies).
     /// </summary>
-    internal static IInvocationOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
+    internal static IOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
         guard.Capabilities.IsAsync() ||
         ParallelBodies.DroppedWorkAround(access, (at, work) => HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, work)) is not { } start ||
         !HeldLocks.HeldByMethodOrScope(access, guard, containingSymbol, facts)

@@ -224,7 +224,7 @@ internal static class ParallelBodies
     /// around it (the work holds it there). Stricter than <see cref="StartedUnwaited"/>: a task kept anywhere (a field
     /// too) may be waited for, so only the clearly dropped forms count.
     /// </summary>
-    public static IInvocationOperation? DroppedWorkAround(IOperation at, Func<IOperation, IOperation, bool> takesTheLockIn, int depth = 0)
+    public static IOperation? DroppedWorkAround(IOperation at, Func<IOperation, IOperation, bool> takesTheLockIn, int depth = 0)
     {
         for (var parent = at.Parent; parent is not null; parent = parent.Parent)
         {
@@ -253,7 +253,7 @@ internal static class ParallelBodies
     }
 
     // The first dropped work that runs the local function: given to it by name, or called from it.
-    private static IInvocationOperation? DroppedWorkRunning(ILocalFunctionOperation local, Func<IOperation, IOperation, bool> takesTheLockIn, int depth)
+    private static IOperation? DroppedWorkRunning(ILocalFunctionOperation local, Func<IOperation, IOperation, bool> takesTheLockIn, int depth)
     {
         foreach (var use in OperationFacts.Root(local).Descendants())
         {
@@ -279,11 +279,13 @@ internal static class ParallelBodies
     }
 
     /// <summary>
-    /// The call <paramref name="function"/> (a lambda, anonymous method or method group) is given to directly, when it starts
-    /// it as work the code around it does not wait for: <c>Task.Run</c> or <c>TaskFactory.StartNew</c> whose task is a
-    /// statement of its own or assigned to a discard, or <c>ThreadPool.QueueUserWorkItem</c>; else null.
+    /// What starts <paramref name="function"/> (a lambda, anonymous method or method group given to it directly) as work the
+    /// code around it does not wait for, or null: <c>Task.Run</c>, <c>TaskFactory.StartNew</c> or a task's
+    /// <c>ContinueWith</c> whose task is a statement of its own or assigned to a discard; <c>ThreadPool.QueueUserWorkItem</c>;
+    /// the <c>Start</c> call of a <c>new Thread(…)</c> started at once and not kept (a thread kept may be joined); or a
+    /// <c>new System.Threading.Timer(…)</c>, kept or not (nothing waits for a timer's callback).
     /// </summary>
-    public static IInvocationOperation? DroppedStartOf(IOperation function)
+    public static IOperation? DroppedStartOf(IOperation function)
     {
         IOperation node = function;
         while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
@@ -291,11 +293,44 @@ internal static class ParallelBodies
             node = node.Parent;
         }
 
-        return node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out bool dropsItself) &&
-            (dropsItself || IsDropped(start, discardedOnly: true))
-            ? start
-            : null;
+        switch (node.Parent)
+        {
+            case IArgumentOperation { Parent: IInvocationOperation start }:
+                bool starts = StartsWork(start.TargetMethod, out bool dropsItself) ||
+                    (start.TargetMethod.Name == KnownNames.TaskContinueWith &&
+                        (InlineDelegates.IsType(start.TargetMethod.ContainingType, KnownNames.TaskType) || InlineDelegates.IsType(start.TargetMethod.ContainingType, KnownNames.TaskOfTType)));
+                return starts && (dropsItself || IsDropped(start, discardedOnly: true)) ? start : null;
+            case IArgumentOperation { Parent: IObjectCreationOperation { Type: INamedTypeSymbol type } creation }:
+                if (InlineDelegates.IsType(type, KnownNames.TimerType))
+                {
+                    return creation;
+                }
+
+                IOperation thread = creation;
+                while (thread.Parent is IConversionOperation or IParenthesizedOperation)
+                {
+                    thread = thread.Parent;
+                }
+
+                return InlineDelegates.IsType(type, KnownNames.ThreadType) &&
+                    thread.Parent is IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart } started && started.Instance == thread
+                    ? started
+                    : null;
+            default:
+                return null;
+        }
     }
+
+    /// <summary>How a message names what <see cref="DroppedStartOf"/> found: 'Task.Run', 'Thread.Start', 'new Timer'.</summary>
+    public static string StarterName(IOperation start) => start switch
+    {
+        IInvocationOperation call => call.TargetMethod.ContainingType.Name + "." + call.TargetMethod.Name,
+        IObjectCreationOperation creation => "new " + creation.Type?.Name,
+        _ => start.Syntax.ToString(),
+    };
+
+    /// <summary>Whether the work <see cref="DroppedStartOf"/> found is a timer's callback, which nothing can wait for.</summary>
+    public static bool IsTimer(IOperation start) => start is IObjectCreationOperation;
 
     // Task.Run, TaskFactory.StartNew; ThreadPool.QueueUserWorkItem returns no task to wait for at all.
     private static bool StartsWork(IMethodSymbol method, out bool dropsItself)
