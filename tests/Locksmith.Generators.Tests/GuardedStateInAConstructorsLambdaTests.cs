@@ -69,6 +69,54 @@ public sealed class GuardedStateInAConstructorsLambdaTests
         }
         """));
 
+    /// <summary>
+    /// Work a constructor starts is known by the BCL's own types (top-level <c>System.Threading.Tasks.Task</c>,
+    /// <c>TaskFactory</c>, <c>System.Threading.ThreadPool</c>), not by their simple names: a type of the user's named
+    /// <c>Task</c> with a <c>Run</c> that runs the delegate at once, in another namespace or nested in a type of
+    /// <c>System.Threading.Tasks</c> (a shim), runs it in the constructor, which holds the state for it. Before, the nested
+    /// one was matched by its names and reported.
+    /// </summary>
+    [Fact]
+    public void UsersTaskRun_IsNotWorkTheConstructorStarts() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using Locksmith;
+
+        namespace Shims
+        {
+            public static class Task { public static void Run(Action work) => work(); }
+        }
+
+        namespace System.Threading.Tasks
+        {
+            public static class Shim
+            {
+                public static class Task { public static void Run(Action work) => work(); }
+            }
+        }
+
+        namespace System.Threading
+        {
+            public static class Shim
+            {
+                public static class ThreadPool { public static void QueueUserWorkItem(Action work) => work(); }
+            }
+        }
+
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public Tally()
+            {
+                Shims.Task.Run(() => _n++);
+                System.Threading.Tasks.Shim.Task.Run(() => _n++);
+                System.Threading.Shim.ThreadPool.QueueUserWorkItem(() => _n++);
+                System.Threading.Tasks.Task.Run(() => {|LSM0020:_n|}++);
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -183,10 +183,8 @@ internal static class HeldLocks
             case IArgumentOperation { Parent: IObjectCreationOperation }:
                 return true;
             case IArgumentOperation { Parent: IInvocationOperation call }:
-                var method = call.TargetMethod;
-                string? space = method.ContainingType?.ContainingNamespace?.ToDisplayString();
-                return (space == "System.Threading.Tasks" && method.ContainingType!.Name is "Task" or "TaskFactory" && method.Name is "Run" or "StartNew") ||
-                    (space == "System.Threading" && method.ContainingType!.Name == "ThreadPool" && method.Name.EndsWith("QueueUserWorkItem", StringComparison.Ordinal));
+                // Known by the BCL's own top-level types, not by simple names a user's type may share.
+                return ParallelBodies.StartsWork(call.TargetMethod, out _);
             default:
                 return false;
         }

@@ -332,8 +332,8 @@ internal static class ParallelBodies
     /// <summary>Whether the work <see cref="DroppedStartOf"/> found is a timer's callback, which nothing can wait for.</summary>
     public static bool IsTimer(IOperation start) => start is IObjectCreationOperation;
 
-    // Task.Run, TaskFactory.StartNew; ThreadPool.QueueUserWorkItem returns no task to wait for at all.
-    private static bool StartsWork(IMethodSymbol method, out bool dropsItself)
+    // Task.Run, TaskFactory.StartNew (also TaskFactory<T>'s); ThreadPool.QueueUserWorkItem returns no task to wait for at all.
+    public static bool StartsWork(IMethodSymbol method, out bool dropsItself)
     {
         var type = method.ContainingType;
         dropsItself = method.Name is KnownNames.QueueUserWorkItem or KnownNames.UnsafeQueueUserWorkItem &&
