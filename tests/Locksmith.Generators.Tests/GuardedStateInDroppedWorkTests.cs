@@ -220,6 +220,46 @@ public sealed class GuardedStateInDroppedWorkTests
         }
         """));
 
+    /// <summary>
+    /// A call that changes a System.Collections.Generic collection in place (<c>_items.Add(x)</c>) in such work is said to
+    /// change it, as the parallel-body reports say, not "read" (before, only an assignment was "written"); a call that only
+    /// reads it is still "read". A guarded core given to the work is worded the same way.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InDroppedWork_SaysACollectionIsChangedByItsCall()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private readonly List<int> _items = new();
+                [Guarded(Lock = nameof(_lock))] private readonly Queue<int> _queue = new();
+
+                public void Count(int x)
+                {
+                    using (_lock.Acquire())
+                    {
+                        _ = Task.Run(() => {|LSM0020:_items|}.Add(x));
+                        _ = Task.Run(() => {|LSM0020:_queue|}.Enqueue({|LSM0020:_items|}.Count));
+                        _ = Task.Run({|LSM0020:ClearCore|});
+                    }
+                }
+
+                [Guarded(Lock = nameof(_lock))]
+                private void ClearCore() => _items.Clear();
+            }
+            """);
+        Compiles(run);
+        var messages = run.LocksmithDiagnostics.Select(static d => d.GetMessage()).ToList();
+        Assert.Contains(messages, static m => m.StartsWith("'_items' is guarded by '_lock' but is changed by 'Add' here without holding it", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.StartsWith("'_queue' is guarded by '_lock' but is changed by 'Enqueue' here", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.StartsWith("'_items' is guarded by '_lock' but is read here", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.StartsWith("'_items' is guarded by '_lock' but is changed by 'Clear' here", System.StringComparison.Ordinal) && m.Contains("'ClearCore'", System.StringComparison.Ordinal));
+    }
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

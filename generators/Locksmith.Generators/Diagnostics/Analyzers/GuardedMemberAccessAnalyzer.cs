@@ -159,7 +159,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 context.Operation.Syntax.GetLocation(),
                 access.Member.Name,
                 lockName,
-                OperationFacts.IsWrite(access) ? "written" : "read",
+                HowWorkTouches(access),
                 $" (in '{method.Name}', a guarded core {(byName ? "given to" : "called from")} work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: " +
                     $"it runs on another thread and may run after '{lockName}' is released, with nothing holding it)",
                 $"give the work {wrapper} instead of the core, which takes the lock itself, or take the lock in the work around the call " +
@@ -244,11 +244,16 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             access.Syntax.GetLocation(),
             access.Member.Name,
             guard.LockMember.Name,
-            OperationFacts.IsWrite(access) ? "written" : "read",
+            HowWorkTouches(access),
             $" (in work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: it runs on another thread and may run after '{guard.LockMember.Name}' is released, with nothing holding it)",
             fix));
         return true;
     }
+
+    // How a message on work the hold does not wait for says the state is touched: written, changed in place by a call on a
+    // System.Collections.Generic collection ("changed by 'Add'", as the parallel-body reports say), or read.
+    private static string HowWorkTouches(IMemberReferenceOperation access) =>
+        OperationFacts.IsWrite(access) ? "written" : ParallelBodies.WriteOf(access) ?? "read";
 
     // Whether the innermost function around the access is a local function (given to the work by name, or called from it).
     private static bool InALocalFunction(IOperation access)
