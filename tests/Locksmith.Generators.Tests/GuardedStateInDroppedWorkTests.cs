@@ -260,6 +260,47 @@ public sealed class GuardedStateInDroppedWorkTests
         Assert.Contains(messages, static m => m.StartsWith("'_items' is guarded by '_lock' but is changed by 'Clear' here", System.StringComparison.Ordinal) && m.Contains("'ClearCore'", System.StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Half-typed work in a hold (a call or a creation missing its closing parts, a method group of nothing, a thread
+    /// started on a missing value) never makes the analyzers throw (no AD0001), and the complete lines beside it are still
+    /// reported.
+    /// </summary>
+    [Fact]
+    public void IncompleteWork_NeverMakesTheAnalyzersThrow()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public void Count(Task started)
+                {
+                    using (_lock.Acquire())
+                    {
+                        _ = Task.Run(() => _n++;
+                        _ = Task.Run(Missing);
+                        new Thread(() => _n++).Start(
+                        new Thread().Start();
+                        _ = new Timer(_ => _n++,
+                        _ = started.ContinueWith(;
+                        _ = Task.Run(() => items.ForEach(x => _n += x));
+                        _ = Task.Run(BumpCore
+                        _ = Task.Run(() => _n--);
+                    }
+                }
+
+                [Guarded(Lock = nameof(_lock))]
+                private void BumpCore() => _n++;
+            }
+            """);
+        Assert.DoesNotContain(run.AnalyzerDiagnostics, static d => d.Id == "AD0001");
+        Assert.Contains(run.LocksmithDiagnostics, static d => d.Id == "LSM0020" && d.GetMessage().Contains("'Task.Run' starts", System.StringComparison.Ordinal));
+    }
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
