@@ -99,6 +99,74 @@ public sealed class OutsideHolderTests
         Assert.Contains("flow 'writer' waits for 'prices', held by a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A lock the builder leaves held belongs to the thread that runs the scenario, which waits in the run for its end
+    /// and so can never release it. The run took it for a holder outside the run and waited the whole
+    /// <c>IdleTimeout</c> (30 s by default) before reporting <c>Stuck</c>; it is a deadlock, reported at once naming the
+    /// lock and that thread. The idle period here is ten minutes: the run must not wait for any of it (no idle wait at
+    /// all), and the guard only keeps a regression from hanging the test run.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AFlowBlockedOnALockTheBuilderLeftHeld_IsADeadlockAtOnce_NamingTheThreadRunningTheScenario(bool read)
+    {
+        int idleWaits = 0;
+        var running = Task.Run(() =>
+        {
+            ControlledRun.IdleWaitObserver = _ => idleWaits++;
+            try
+            {
+                return ControlledTest.Run(
+                    scenario =>
+                    {
+                        var journal = new ReadWriteLock("journal");
+                        var ledger = new ExclusiveLock("ledger");
+                        if (read)
+                        {
+                            _ = journal.AcquireRead();
+                        }
+                        else
+                        {
+                            _ = ledger.Acquire();
+                        }
+
+                        scenario.Thread("writer", () =>
+                        {
+                            if (read)
+                            {
+                                using (journal.AcquireWrite())
+                                {
+                                }
+                            }
+                            else
+                            {
+                                using (ledger.Acquire())
+                                {
+                                }
+                            }
+                        });
+                    },
+                    new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(10) });
+            }
+            finally
+            {
+                ControlledRun.IdleWaitObserver = null;
+            }
+        });
+
+        // A guard, not a measure: a run that waits for the builder's thread would otherwise hang the test for ten minutes.
+        var result = await running.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        string target = read ? "journal" : "ledger";
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(0, idleWaits);
+        Assert.Contains(
+            $"flow 'writer' waits for '{target}', held{(read ? " for reading" : string.Empty)} by the thread running the scenario", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("release it in the builder", report.Summary, StringComparison.Ordinal);
+        Assert.Contains(new WaitForEdge("writer", target, null), report.Waits);
+    }
+
     // An exclusive lock: the pool thread and the flow each take it.
     private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) ExclusiveJournal()
     {

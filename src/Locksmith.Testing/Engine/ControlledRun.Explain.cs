@@ -257,6 +257,43 @@ internal sealed partial class ControlledRun
         return null;
     }
 
+    /// <summary>
+    /// A blocked flow whose lock the thread running the scenario holds (the builder took it and kept it), if any;
+    /// <paramref name="read"/> tells a read of a <see cref="ReadWriteLock"/> from an exclusive hold.
+    /// </summary>
+    private FlowState? BlockedOnCallerHoldLocked(out bool read)
+    {
+        foreach (var flow in _flows)
+        {
+            if (flow.Status != FlowStatus.Blocked)
+            {
+                continue;
+            }
+
+            if (flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: > 0 and var owner } && owner == _callerThreadId)
+            {
+                read = false;
+                return flow;
+            }
+
+            // The caller is parked in Execute, so its read record holds still.
+            if (flow.WaitingOn is ReadWriteLock rw && _callerReads is { } reads && reads.Holds(rw.Id))
+            {
+                read = true;
+                return flow;
+            }
+        }
+
+        read = false;
+        return null;
+    }
+
+    /// <summary>Why a flow waits for ever behind a lock the builder kept, and what to do about it.</summary>
+    private static string ExplainCallerHoldLocked(FlowState flow, bool read) =>
+        $"deadlock: flow '{flow.Name}' waits for '{flow.WaitingName}', held{(read ? " for reading" : string.Empty)} by the thread running the scenario " +
+        "(the test's thread: the builder took the lock and did not release it), which waits for the run to end and so cannot release it while the run goes on: " +
+        "release it in the builder before it returns, or take it in a flow";
+
     /// <summary>A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer), if any.</summary>
     private FlowState? BlockedOnOutsideHolderLocked() =>
         _flows.Find(f => f.Status == FlowStatus.Blocked && (OutsideHolderId(f) != 0 || HasOutsideReader(f)));

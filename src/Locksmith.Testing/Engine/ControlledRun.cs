@@ -49,6 +49,11 @@ internal sealed partial class ControlledRun : ISchedulingController
     // Read from the thread that makes the run: the scheduler's idle wait runs on whichever flow thread yields.
     private readonly Action<TimeSpan>? _idleWaitObserver;
 
+    // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
+    // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
+    private int _callerThreadId;
+    private ReadWriteThreadState? _callerReads;
+
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
         _idleWaitObserver = s_idleWaitObserver;
@@ -106,6 +111,8 @@ internal sealed partial class ControlledRun : ISchedulingController
         }
 
         _started = true;
+        _callerThreadId = CurrentThreadId.Value;
+        _callerReads = ReadWriteThreadState.CurrentOrNull;
         _chooser.Begin(_flows.Count);
 
         // A thread starts with the starter's execution context. Started from inside another run's async flow (a nested
@@ -654,6 +661,14 @@ internal sealed partial class ControlledRun : ISchedulingController
                     }
 
                     continue;
+                }
+
+                // A lock the builder left held: the thread holding it waits for this run to end, so no wait can help.
+                if (BlockedOnCallerHoldLocked(out bool callerReads) is { } behindCaller)
+                {
+                    FailLocked(new RunFailure(
+                        ControlledFailureKind.Deadlock, ExplainCallerHoldLocked(behindCaller, callerReads), null, null, BlockedWaitsLocked()));
+                    return null;
                 }
 
                 // A lock of the run that a thread outside it holds (a Task.Run or Parallel.For body, a timer's callback)
