@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.Testing.Engine;
@@ -80,14 +81,19 @@ public sealed class OutsideHolderTests
         Assert.True(result.Passed, result.ToString());
     }
 
+    /// <summary>
+    /// The summary said "held by a thread that is not a flow of this run" and named neither that thread nor that it
+    /// reads: it names the reading thread and says read access.
+    /// </summary>
     [Fact]
-    public void AFlowWritingBehindAReadThatAThreadOutsideTheRunKeeps_IsStuck_NamingTheLock()
+    public void AFlowWritingBehindAReadThatAThreadOutsideTheRunKeeps_IsStuck_NamingTheLockAndTheReadingThread()
     {
         using var release = new ManualResetEventSlim();
+        var holderName = new StrongBox<string?>();
         ControlledTestResult result;
         try
         {
-            result = RunWithAnOutsideHolder(ReadWritePrices, release, TimeSpan.FromSeconds(1), check: null);
+            result = RunWithAnOutsideHolder(ReadWritePrices, release, TimeSpan.FromSeconds(1), check: null, holderName);
         }
         finally
         {
@@ -96,7 +102,11 @@ public sealed class OutsideHolderTests
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
-        Assert.Contains("flow 'writer' waits for 'prices', held by a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
+        Assert.False(string.IsNullOrEmpty(holderName.Value));
+        Assert.Contains(
+            $"flow 'writer' waits for 'prices', held for reading by a thread that is not a flow of this run ('{holderName.Value}'), which did not release its read access for 1 s",
+            report.Summary,
+            StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -189,10 +199,11 @@ public sealed class OutsideHolderTests
     /// The shape of the outside-holder tests: flow 'writer' starts a pool thread that takes the lock and keeps it until
     /// <paramref name="release"/> is set, then takes the lock itself. With <paramref name="check"/>, the flow waits for
     /// the pool thread and the run ends by checking how many times each side got in (outside, inside); without, the pool
-    /// thread is left running, as a forgotten holder is.
+    /// thread is left running, as a forgotten holder is. <paramref name="holderName"/>, if given, gets the pool thread's name.
     /// </summary>
     private static ControlledTestResult RunWithAnOutsideHolder(
-        Func<(Action<Action> HoldOutside, Action<Action> TakeInFlow)> makeLock, ManualResetEventSlim release, TimeSpan idleTimeout, Action<int, int>? check) =>
+        Func<(Action<Action> HoldOutside, Action<Action> TakeInFlow)> makeLock, ManualResetEventSlim release, TimeSpan idleTimeout, Action<int, int>? check,
+        StrongBox<string?>? holderName = null) =>
         ControlledTest.Run(
             scenario =>
             {
@@ -204,6 +215,11 @@ public sealed class OutsideHolderTests
                     using var taken = new ManualResetEventSlim();
                     var holder = Task.Run(() => holdOutside(() =>
                     {
+                        if (holderName is not null)
+                        {
+                            holderName.Value = Thread.CurrentThread.Name;
+                        }
+
                         taken.Set();
                         release.Wait();
                         outside++;

@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
@@ -303,13 +304,11 @@ internal sealed partial class ControlledRun
     /// readers, not owners: those beyond the reads the flows' threads record holding are outside the run. Every flow is
     /// parked or done when this is read, so their records hold still.
     /// </summary>
-    private bool HasOutsideReader(FlowState flow)
-    {
-        if (flow.WaitingOn is not ReadWriteLock rw)
-        {
-            return false;
-        }
+    private bool HasOutsideReader(FlowState flow) => flow.WaitingOn is ReadWriteLock rw && OutsideReaderCount(rw) > 0;
 
+    /// <summary>The reads of <paramref name="rw"/> held now beyond those the flows' threads record holding.</summary>
+    private int OutsideReaderCount(ReadWriteLock rw)
+    {
         int readers = rw.CurrentReaderCount;
 
         foreach (var other in _flows)
@@ -323,7 +322,7 @@ internal sealed partial class ControlledRun
             }
         }
 
-        return readers > 0;
+        return readers;
     }
 
     private int OutsideHolderId(FlowState flow) =>
@@ -333,10 +332,49 @@ internal sealed partial class ControlledRun
     private string ExplainOutsideHolderLocked(FlowState flow)
     {
         // The holder's name, not its number: a thread or flow number changes from run to run, and a replay's summary must not.
-        string? name = LockOwner.Find(OutsideHolderId(flow))?.Name;
+        int holderId = OutsideHolderId(flow);
+        string held;
+        if (holderId == 0 && flow.WaitingOn is ReadWriteLock rw)
+        {
+            // The count is exact, the names are those of the readers the run saw take the lock.
+            int count = OutsideReaderCount(rw);
+            var names = OutsideReaderNames(rw);
+            string named = names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
+            held = count <= 1
+                ? $"held for reading by a thread that is not a flow of this run{named}, which did not release its read access"
+                : $"held for reading by {count} threads that are not flows of this run{named}, which did not release their read access";
+        }
+        else
+        {
+            string? name = LockOwner.Find(holderId)?.Name;
+            held = $"held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, which did not release it";
+        }
+
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"flow '{flow.Name}' waits for '{flow.WaitingName}', held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, which did not release it for {_idleTimeout.TotalSeconds:0.#} s while no flow could run. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled, and its lock operations are no scheduling points: call it from a flow instead (scenario.Thread or scenario.Flow)");
+            $"flow '{flow.Name}' waits for '{flow.WaitingName}', {held} for {_idleTimeout.TotalSeconds:0.#} s while no flow could run. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled, and its lock operations are no scheduling points: call it from a flow instead (scenario.Thread or scenario.Flow)");
+    }
+
+    /// <summary>
+    /// The names of the threads outside the run that hold a read of <paramref name="rw"/> now, as far as the run saw them
+    /// take it (a thread with no name is left out: its number would change from run to run).
+    /// </summary>
+    private List<string> OutsideReaderNames(ReadWriteLock rw)
+    {
+        var names = new List<string>();
+        lock (_outsideReaders)
+        {
+            foreach (var (thread, reads) in _outsideReaders)
+            {
+                if (thread.Name is { } name && reads.Holds(rw.Id))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
     }
 
     /// <summary>

@@ -54,6 +54,11 @@ internal sealed partial class ControlledRun : ISchedulingController
     private int _callerThreadId;
     private ReadWriteThreadState? _callerReads;
 
+    // Threads outside the run seen taking a read of a ReadWriteLock of the run (a Task.Run body, a timer's callback), with
+    // their read records: the lock counts readers without naming them, so these name the outside readers. Under its own
+    // lock: such threads call in at any time, and must not wait for the scheduler's gate.
+    private readonly Dictionary<Thread, ReadWriteThreadState> _outsideReaders = [];
+
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
         _idleWaitObserver = s_idleWaitObserver;
@@ -405,6 +410,13 @@ internal sealed partial class ControlledRun : ISchedulingController
             bool before = operation is SchedulingOperation.Acquire or SchedulingOperation.AcquireRead or SchedulingOperation.AcquireWrite or SchedulingOperation.Arrive
                 or SchedulingOperation.CounterRead or SchedulingOperation.CounterWrite;
             PointCore(flow, OperationName(operation), NameOf(resource, name), before);
+        }
+        else if (operation == SchedulingOperation.AcquireRead && resource is ReadWriteLock)
+        {
+            lock (_outsideReaders)
+            {
+                _outsideReaders.TryAdd(Thread.CurrentThread, ReadWriteThreadState.Current);
+            }
         }
     }
 
