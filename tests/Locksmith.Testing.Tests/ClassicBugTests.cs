@@ -330,6 +330,7 @@ public sealed class ClassicBugTests
         // The summary names the flow that kept the permit, not only the one that waits for it.
         Assert.Contains("No live flow holds 'db-connections'; taken and not given back by bad-request (acquired it at step ", report.Summary, StringComparison.Ordinal);
         Assert.Contains("finished without releasing it)", report.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("outside the run", report.Summary, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -177,6 +177,93 @@ public sealed class OutsideHolderTests
         Assert.Contains(new WaitForEdge("writer", target, null), report.Waits);
     }
 
+    /// <summary>
+    /// An <see cref="AsyncReadWriteLock"/> read taken in a <c>Task.Run</c> body is held by a flow record that is no flow of
+    /// the run, but the write waiting behind it was a deadlock at once naming no holder: like a <see cref="ReadWriteLock"/>
+    /// read, it is counted against the reads the flows' records hold, and the write waits for its release.
+    /// </summary>
+    [Fact]
+    public void AFlowWritingBehindAnAsyncReadThatATaskOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledRun.IdleWaitObserver = _ => release.Set();
+        ControlledTestResult result;
+        try
+        {
+            result = RunWithAnOutsideHolder(AsyncReadWritePrices, release, TimeSpan.FromSeconds(30), (reads, writes) => Assert.Equal((1, 1), (reads, writes)));
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            release.Set();
+        }
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    [Fact]
+    public void AFlowWritingBehindAnAsyncReadThatATaskOutsideTheRunKeeps_IsStuck_NamingTheLockAndReadAccess()
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledTestResult result;
+        try
+        {
+            result = RunWithAnOutsideHolder(AsyncReadWritePrices, release, TimeSpan.FromSeconds(1), check: null);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.Contains(
+            "flow 'writer' waits for 'prices', held for reading by an async flow that is not a flow of this run, which did not release its read access for 1 s",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>An async read a flow of the run holds is the run's own: a write behind it with nothing left to run is still a deadlock, at once.</summary>
+    [Fact]
+    public void AFlowWritingBehindAnAsyncReadAFlowOfTheRunHolds_IsStillADeadlock()
+    {
+        int idleWaits = 0;
+        ControlledRun.IdleWaitObserver = _ => idleWaits++;
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var prices = new AsyncReadWriteLock("prices");
+                    var journal = new AsyncExclusiveLock("journal");
+                    scenario.Flow("reader", async () =>
+                    {
+                        using (await prices.AcquireReadAsync())
+                        using (await journal.AcquireAsync())
+                        {
+                        }
+                    });
+                    scenario.Flow("writer", async () =>
+                    {
+                        using (await journal.AcquireAsync())
+                        using (await prices.AcquireWriteAsync())
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 200, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(0, idleWaits);
+    }
+
     // An exclusive lock: the pool thread and the flow each take it.
     private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) ExclusiveJournal()
     {
@@ -184,6 +271,15 @@ public sealed class OutsideHolderTests
         return (
             body => { using (journal.Acquire()) { body(); } },
             body => { using (journal.Acquire()) { body(); } });
+    }
+
+    // An async read-write lock: the pool thread's task reads, the flow writes behind it.
+    private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) AsyncReadWritePrices()
+    {
+        var prices = new AsyncReadWriteLock("prices");
+        return (
+            body => { using (prices.AcquireReadAsync().AsTask().GetAwaiter().GetResult()) { body(); } },
+            body => { using (prices.AcquireWriteAsync().AsTask().GetAwaiter().GetResult()) { body(); } });
     }
 
     // A read-write lock: the pool thread reads, the flow writes behind it.
@@ -270,11 +366,14 @@ public sealed class OutsideHolderTests
 
     /// <summary>
     /// A permit names no holder and any thread may give it back, so a permit a pool thread took cannot be told from one a
-    /// flow must return: a flow waiting for it with nothing left to run is still reported as a deadlock, at once.
+    /// flow must return: a flow waiting for it with nothing left to run is still reported as a deadlock, at once. The
+    /// summary said only "worker waits for 'pool'"; it says the permits may be held outside the run, by the thread it saw
+    /// take one.
     /// </summary>
     [Fact]
-    public void AFlowWaitingForAPermitAThreadOutsideTheRunHolds_IsStillADeadlock()
+    public void AFlowWaitingForAPermitAThreadOutsideTheRunHolds_IsStillADeadlock_SayingThePermitsMayBeHeldOutsideTheRun()
     {
+        string? holderName = null;
         using var release = new ManualResetEventSlim();
         ControlledTestResult result;
         try
@@ -288,6 +387,7 @@ public sealed class OutsideHolderTests
                         using var taken = new ManualResetEventSlim();
                         _ = Task.Run(() =>
                         {
+                            holderName = Thread.CurrentThread.Name;
                             using (pool.Acquire())
                             {
                                 taken.Set();
@@ -309,6 +409,11 @@ public sealed class OutsideHolderTests
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.False(string.IsNullOrEmpty(holderName));
+        Assert.Contains(
+            $"'pool' may have permits held outside the run: a thread that is not a flow of this run ('{holderName}') took or tried to take one",
+            report.Summary,
+            StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -79,11 +79,51 @@ internal sealed partial class ControlledRun
 
         return _trace[waitAt].Operation switch
         {
-            "blocked on" when HolderOf(waiter.WaitingOn) is null => ExplainUnreleased(target),
+            "blocked on" when HolderOf(waiter.WaitingOn) is null => JoinSentences(ExplainUnreleased(target), ExplainOutsidePermits(waiter.WaitingOn, target)),
             "waits on" => ExplainMissedNotify(waiter, target, _trace[waitAt].Step, waitAt),
             "waits at" when waiter.WaitingOn is PhaseBarrier barrier => ExplainBarrier(barrier, target),
             _ => null,
         };
+    }
+
+    private static string? JoinSentences(string? first, string? second) =>
+        first is null ? second : second is null ? first : first + ". " + second;
+
+    /// <summary>
+    /// A semaphore that threads outside the run took permits of (or tried to): a permit names no holder and any thread
+    /// may give it back, so the run cannot tell whether they still hold one; it says they may. Null when none did.
+    /// </summary>
+    private string? ExplainOutsidePermits(object? semaphore, string target)
+    {
+        var names = new List<string>();
+        int threads = 0;
+        lock (_outsidePermitTakers)
+        {
+            foreach (var (taken, thread) in _outsidePermitTakers)
+            {
+                // The thread running the scenario took its permits in the builder: it is no thread outside the run.
+                if (ReferenceEquals(taken, semaphore) && thread.ManagedThreadId != _callerThreadId)
+                {
+                    threads++;
+                    if (thread.Name is { } name && !names.Contains(name))
+                    {
+                        names.Add(name);
+                    }
+                }
+            }
+        }
+
+        if (threads == 0)
+        {
+            return null;
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        string named = names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
+        string who = threads == 1
+            ? $"a thread that is not a flow of this run{named} took or tried to take one"
+            : $"{threads} threads that are not flows of this run{named} took or tried to take some";
+        return $"'{target}' may have permits held outside the run: {who}, and a permit names no holder, so the run cannot tell whether they are still held. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled: take the permits in a flow instead (scenario.Thread or scenario.Flow)";
     }
 
     /// <summary>A barrier short of participants: how many it needs, who waits, and who left without arriving.</summary>
@@ -304,7 +344,34 @@ internal sealed partial class ControlledRun
     /// readers, not owners: those beyond the reads the flows' threads record holding are outside the run. Every flow is
     /// parked or done when this is read, so their records hold still.
     /// </summary>
-    private bool HasOutsideReader(FlowState flow) => flow.WaitingOn is ReadWriteLock rw && OutsideReaderCount(rw) > 0;
+    private bool HasOutsideReader(FlowState flow) => flow.WaitingOn switch
+    {
+        ReadWriteLock rw => OutsideReaderCount(rw) > 0,
+        AsyncReadWriteLock arw => OutsideReaderCount(arw) > 0,
+        _ => false,
+    };
+
+    /// <summary>
+    /// The reads of <paramref name="arw"/> held now beyond those of the flows' records: a read taken in a task outside the
+    /// run (a <c>Task.Run</c> body claims a record of its own). A record holds at most one read of a lock (no recursion).
+    /// </summary>
+    private int OutsideReaderCount(AsyncReadWriteLock arw)
+    {
+        int readers = arw.CurrentReaderCount;
+        var counted = new HashSet<LockOwner>(ReferenceEqualityComparer.Instance);
+        foreach (var flow in _flows)
+        {
+            foreach (var record in flow.FlowRecords)
+            {
+                if (counted.Add(record) && record.FlowReads.Holds(arw))
+                {
+                    readers--;
+                }
+            }
+        }
+
+        return readers;
+    }
 
     /// <summary>The reads of <paramref name="rw"/> held now beyond those the flows' threads record holding.</summary>
     private int OutsideReaderCount(ReadWriteLock rw)
@@ -343,6 +410,14 @@ internal sealed partial class ControlledRun
             held = count <= 1
                 ? $"held for reading by a thread that is not a flow of this run{named}, which did not release its read access"
                 : $"held for reading by {count} threads that are not flows of this run{named}, which did not release their read access";
+        }
+        else if (holderId == 0 && flow.WaitingOn is AsyncReadWriteLock arw)
+        {
+            // An async read names no thread, and the record of a task's flow no name.
+            int count = OutsideReaderCount(arw);
+            held = count <= 1
+                ? "held for reading by an async flow that is not a flow of this run, which did not release its read access"
+                : $"held for reading by {count} async flows that are not flows of this run, which did not release their read access";
         }
         else
         {

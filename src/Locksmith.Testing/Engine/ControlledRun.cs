@@ -59,6 +59,10 @@ internal sealed partial class ControlledRun : ISchedulingController
     // lock: such threads call in at any time, and must not wait for the scheduler's gate.
     private readonly Dictionary<Thread, ReadWriteThreadState> _outsideReaders = [];
 
+    // Threads outside the run seen taking (or trying to take) a permit of a CountingSemaphore of the run, by semaphore: a
+    // permit names no holder, so a deadlock on one can only say that such a thread may hold it. Under its own lock.
+    private readonly List<(object Semaphore, Thread Thread)> _outsidePermitTakers = [];
+
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
         _idleWaitObserver = s_idleWaitObserver;
@@ -416,6 +420,16 @@ internal sealed partial class ControlledRun : ISchedulingController
             lock (_outsideReaders)
             {
                 _outsideReaders.TryAdd(Thread.CurrentThread, ReadWriteThreadState.Current);
+            }
+        }
+        else if (operation == SchedulingOperation.Acquire && resource is CountingSemaphore)
+        {
+            lock (_outsidePermitTakers)
+            {
+                if (!_outsidePermitTakers.Contains((resource, Thread.CurrentThread)))
+                {
+                    _outsidePermitTakers.Add((resource, Thread.CurrentThread));
+                }
             }
         }
     }
@@ -852,7 +866,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     {
         flow.OwnerIds.Add(CurrentThreadId.Value);
         flow.ReadStates.Add(ReadWriteThreadState.Current);
-        if (FlowOwnership.CurrentOrNull is { } owner && flow.OwnerIds.Add(owner.OwnerId))
+        if (FlowOwnership.CurrentOrNull is { } owner && (flow.OwnerIds.Add(owner.OwnerId) | flow.FlowRecords.Add(owner)))
         {
             // An idle ownership record may be moved to another flow's context (FlowOwnership.TakeCached): its id
             // names this flow now, not the one that claimed it before.
@@ -861,6 +875,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                 if (!ReferenceEquals(other, flow))
                 {
                     other.OwnerIds.Remove(owner.OwnerId);
+                    other.FlowRecords.Remove(owner);
                 }
             }
         }

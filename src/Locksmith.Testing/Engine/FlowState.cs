@@ -49,6 +49,12 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
     /// </summary>
     public HashSet<ReadWriteThreadState> ReadStates { get; } = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>
+    /// The async flow records the flow's locks were taken under: an <see cref="AsyncReadWriteLock"/> counts its readers
+    /// without naming them, and these tell the flow's reads from those of a task outside the run.
+    /// </summary>
+    public HashSet<LockOwner> FlowRecords { get; } = new(ReferenceEqualityComparer.Instance);
+
     public Thread? Thread { get; set; }
 
     public FlowStatus Status { get; set; }
