@@ -51,7 +51,8 @@ public static class ControlledTest
     /// <param name="schedule">The schedule string.</param>
     /// <param name="options">Only the bounds are used (<see cref="ControlledTestOptions.MaxSteps"/>, <see cref="ControlledTestOptions.IdleTimeout"/>,
     /// which is also how long the replay waits for a flow its next choice runs while that flow awaits something outside Locksmith).</param>
-    /// <returns>The run's result.</returns>
+    /// <returns>The run's result: <see cref="ControlledFailureKind.Stuck"/> when the schedule no longer fits the scenario,
+    /// also when choices are left once every flow finished (it was recorded from other code).</returns>
     /// <exception cref="FormatException">The schedule string is empty or malformed, or has more choices than
     /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>
     public static ControlledTestResult Replay(Action<Scenario> build, string schedule, ControlledTestOptions? options = null)

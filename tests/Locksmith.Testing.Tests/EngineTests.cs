@@ -106,6 +106,25 @@ public sealed class EngineTests
         Assert.Equal(1, result.IterationsRun);
     }
 
+    /// <summary>
+    /// A schedule with more choices than the run needed was recorded from other code (the code under test changed since,
+    /// or another scenario): the replay passed silently, as if it had run the recorded schedule. It fails as Stuck,
+    /// saying how many choices were left unused.
+    /// </summary>
+    [Fact]
+    public void CheckReplay_OfAScheduleWithChoicesTheRunDoesNotUse_FailsSayingSo()
+    {
+        var failure = Assert.Throws<ControlledTestFailure>(() => ControlledTest.CheckReplay(TwoIndependentFlows, "abab"));
+
+        var report = failure.Report;
+        Assert.Equal(ControlledFailureKind.Stuck, report.Kind);
+        Assert.Equal("abab", report.Schedule);
+        Assert.Contains(
+            "the replayed schedule does not fit this run: every flow finished after 2 of its 4 choices, and 2 are left unused: the code under test changed since the schedule was recorded, or it is another scenario's",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ReplayBySeedAndIterationReproducesTheFailure()
     {

@@ -20,6 +20,11 @@ internal abstract class Chooser
     {
     }
 
+    /// <summary>Called when every flow finished; a replay whose schedule has choices left throws <see cref="ScheduleMismatchException"/>.</summary>
+    public virtual void End()
+    {
+    }
+
     /// <summary>Picks the flow to run next; returns an index into <paramref name="runnable"/>.</summary>
     public abstract int PickRunnable(IReadOnlyList<FlowState> runnable, int step);
 
@@ -129,6 +134,17 @@ internal sealed class ReplayChooser(IReadOnlyList<Decision> decisions) : Chooser
     private int _flowCount;
 
     public override void Begin(int flowCount) => _flowCount = flowCount;
+
+    public override void End()
+    {
+        // Recorded from a run that went further: what is replayed is not the run the schedule recorded.
+        if (_position < decisions.Count)
+        {
+            throw new ScheduleMismatchException(
+                $"every flow finished after {_position} of its {decisions.Count} choices, and {decisions.Count - _position} " +
+                $"{(decisions.Count - _position == 1 ? "is" : "are")} left unused: the code under test changed since the schedule was recorded, or it is another scenario's");
+        }
+    }
 
     // A choice that runs a flow (not one that times a wait out, which is taken only when no flow can run).
     public override int NextFlow => _position < decisions.Count && !decisions[_position].TimeOut ? decisions[_position].Flow : -1;

@@ -666,6 +666,7 @@ internal sealed partial class ControlledRun : ISchedulingController
 
                 if (_flows.TrueForAll(f => f.Status == FlowStatus.Done))
                 {
+                    _chooser.End();
                     return null;
                 }
 
