@@ -429,7 +429,7 @@ public static partial class LockSet
                         first++;
                     }
 
-                    ThrowHelper.ThrowSetMemberListedTwice(candidate, first, i, ThrowHelper.CurrentFlowOrThread(), async: true);
+                    ThrowHelper.ThrowSetMemberListedTwice(candidate, first, i, ThrowHelper.CurrentFlow(), async: true);
                 }
 
                 continue;

@@ -28,6 +28,12 @@ internal static partial class ThrowHelper
             : $"the current async flow ('{activity}') (on thread {ThreadNames.Current()})";
     }
 
+    /// <summary>
+    /// <see cref="CurrentFlow"/> as the subject of a misuse message: <c>Flow #3 (on thread 4) tried to release …</c>, <c>The
+    /// current async flow (on thread 4) tried to release …</c>.
+    /// </summary>
+    public static string CurrentFlowStartingASentence() => SentenceStart(CurrentFlow());
+
     /// <summary>A flow with a record, as async messages name it: <c>flow #3 ('GET /orders') (on thread 4)</c>.</summary>
     public static string FlowOnThread(LockOwner flow) => $"{flow.Describe()} (on thread {ThreadNames.Current()})";
 
@@ -56,7 +62,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAcquisitionConsumed() =>
         throw new InvalidOperationException(
-            $"{CurrentFlowOrThread()} read the ValueTask of an async lock acquisition that was read already (awaited twice, " +
+            $"{CurrentFlowStartingASentence()} read the ValueTask of an async lock acquisition that was read already (awaited twice, " +
             "or .AsTask() or .Result after an await). A ValueTask is consumed by its first read, which returned the scope or " +
             "threw the acquisition's exception; this read changes nothing. Await the acquisition once, or call .AsTask() once " +
             "and await that task as often as needed.");
@@ -64,7 +70,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAsyncNotHeld(LockPrimitive lockPrimitive, int scopeOwnerId, string? holder) =>
         throw new SynchronizationLockException(
-            $"{CurrentFlowOrThread()} tried to release {lockPrimitive.Describe()} through a scope of {StaleScopeOwner(scopeOwnerId)} that no " +
+            $"{CurrentFlowStartingASentence()} tried to release {lockPrimitive.Describe()} through a scope of {StaleScopeOwner(scopeOwnerId)} that no " +
             $"longer holds it (" + (holder is null ? "the lock is not held" : $"it is held by {holder}") + "). " +
             "Each scope releases once: dispose it once, in the flow that acquired it.");
 
@@ -86,7 +92,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAsyncReadNotHeldOfGoneLock(int scopeOwnerId) =>
         throw new SynchronizationLockException(
-            $"{CurrentFlowOrThread()} tried to release a read lock through a scope of {StaleScopeOwner(scopeOwnerId)} that no longer " +
+            $"{CurrentFlowStartingASentence()} tried to release a read lock through a scope of {StaleScopeOwner(scopeOwnerId)} that no longer " +
             "holds it, and the lock is no longer alive. Each scope releases once: dispose it once, in the flow that acquired it.");
 
     /// <summary>How a stale scope's message names a holder that is the scope's own flow record, reused by a later acquisition.</summary>

@@ -18,7 +18,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowSemaphoreHoldReleasedTwice(LockPrimitive semaphore, int? scopeOwnerId, int count) =>
         throw new SynchronizationLockException(
-            $"{CurrentFlowOrThread()} tried to give back {count} permit(s) of semaphore {semaphore.Describe()} through a scope " +
+            $"{CurrentFlowStartingASentence()} tried to give back {count} permit(s) of semaphore {semaphore.Describe()} through a scope " +
             (scopeOwnerId is { } id ? $"{StaleScopeOwner(id)} acquired" : "acquired earlier (its hold has served another acquisition since)") +
             ", but that scope already gave them back. Each scope releases once: dispose it once.");
 }

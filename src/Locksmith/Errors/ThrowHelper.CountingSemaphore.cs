@@ -5,10 +5,11 @@ namespace Locksmith;
 
 internal static partial class ThrowHelper
 {
+    /// <summary>A permit count out of range; <paramref name="async"/>: asked by an async overload, so the message names the flow.</summary>
     [DoesNotReturn]
-    public static void ThrowPermitCountOutOfRange(LockPrimitive semaphore, int count, int maxCount) =>
+    public static void ThrowPermitCountOutOfRange(LockPrimitive semaphore, int count, int maxCount, bool async) =>
         throw new ArgumentOutOfRangeException(nameof(count), count,
-            $"Thread {ThreadNames.Current()} asked for {count} permit(s) of semaphore {semaphore.Describe()}; " +
+            $"{(async ? CurrentFlowStartingASentence() : $"Thread {ThreadNames.Current()}")} asked for {count} permit(s) of semaphore {semaphore.Describe()}; " +
             $"the count must be between 1 and its maximum {maxCount}.");
 
     [DoesNotReturn]

@@ -159,7 +159,7 @@ public sealed class AsyncMessageOwnerNameTests
 
         // The disposing flow is Checkout, and says so; the scope's flow is named by its id alone.
         Assert.NotNull(message);
-        Assert.StartsWith("flow #", message, StringComparison.Ordinal);
+        Assert.StartsWith("Flow #", message, StringComparison.Ordinal);
         Assert.Contains("('Checkout') (on thread", message, StringComparison.Ordinal);
         Assert.Matches(@"through a scope of flow #\d+ that no longer holds it", message);
         Assert.False(gate.IsHeld);

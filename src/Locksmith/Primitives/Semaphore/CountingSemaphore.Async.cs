@@ -76,7 +76,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     public ValueTask<AsyncLockScope> AcquireAsync(int count, CancellationToken cancellationToken = default)
     {
-        ValidateCount(count);
+        ValidateCount(count, async: true);
         return EnterAsync(count, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
     }
 
@@ -88,7 +88,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     /// <inheritdoc cref="AcquireAsync(int, CancellationToken)"/>
     public ValueTask<AsyncLockScope> AcquireAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ValidateCount(count);
+        ValidateCount(count, async: true);
         return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: true);
     }
 
@@ -102,7 +102,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     public ValueTask<AsyncLockScope> TryAcquireAsync(int count, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ValidateCount(count);
+        ValidateCount(count, async: true);
         return EnterAsync(count, TimeoutMath.ToMilliseconds(timeout, this), cancellationToken, throwOnTimeout: false);
     }
 

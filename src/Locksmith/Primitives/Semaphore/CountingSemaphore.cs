@@ -326,11 +326,12 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
         }
     }
 
-    private void ValidateCount(int count)
+    // async: the async overloads' check, whose message names the flow that asked rather than its thread.
+    private void ValidateCount(int count, bool async = false)
     {
         if ((uint)(count - 1) >= (uint)_maxCount)
         {
-            ThrowHelper.ThrowPermitCountOutOfRange(this, count, _maxCount);
+            ThrowHelper.ThrowPermitCountOutOfRange(this, count, _maxCount, async);
         }
     }
 
