@@ -34,13 +34,16 @@ internal static partial class ThrowHelper
     /// </summary>
     public static string CurrentFlowStartingASentence() => SentenceStart(CurrentFlow());
 
+    /// <summary><see cref="FlowOnThread"/> as the subject of a misuse message: <c>Flow #3 ('GET /orders') (on thread 4) tried …</c>.</summary>
+    public static string FlowStartingASentence(LockOwner flow) => SentenceStart(FlowOnThread(flow));
+
     /// <summary>A flow with a record, as async messages name it: <c>flow #3 ('GET /orders') (on thread 4)</c>.</summary>
     public static string FlowOnThread(LockOwner flow) => $"{flow.Describe()} (on thread {ThreadNames.Current()})";
 
     [DoesNotReturn]
     public static void ThrowAsyncRecursion(LockPrimitive lockPrimitive, LockOwner flow) =>
         throw new LockRecursionException(
-            $"{flow.Describe()} tried to acquire {lockPrimitive.Describe()}, which it already holds (a flow shares its holds " +
+            $"{FlowStartingASentence(flow)} tried to acquire {lockPrimitive.Describe()}, which it already holds (a flow shares its holds " +
             $"with everything it awaits, calls or starts). {lockPrimitive.GetType().Name} is not reentrant, so waiting would " +
             "deadlock. Release it before acquiring it again, or pass the work that needs it to the code that holds it; a " +
             "task that should wait for it instead must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");

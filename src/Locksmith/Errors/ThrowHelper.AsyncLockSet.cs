@@ -10,7 +10,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAsyncSetMemberHeld(LockPrimitive member, LockOwner flow) =>
         throw new LockRecursionException(
-            $"{flow.Describe()} {AskedSetFor(member)}, which it already holds (a flow shares its holds with " +
+            $"{FlowStartingASentence(flow)} {AskedSetFor(member)}, which it already holds (a flow shares its holds with " +
             $"everything it awaits, calls or starts). {member.GetType().Name} is not reentrant, so the set would wait for this " +
             "flow itself. Nothing was taken. " +
             (member.StripedParent is null

@@ -41,7 +41,7 @@ public sealed class AsyncExclusiveLockTests
         var error = Assert.Throws<LockRecursionException>(() => { _ = gate.AcquireAsync(); });
 
         Assert.Contains("'ledger'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Flow #", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, gate.WaitingCount);
     }
 

@@ -43,6 +43,91 @@ public sealed class AsyncMisuseNamesTheFlowTests
         }
     }
 
+    public static TheoryData<string> MisusesOfAHeldLock() =>
+    [
+        "AsyncExclusiveLock acquired again", "AsyncReadWriteLock read again", "AsyncReadWriteLock written again",
+        "AsyncReadWriteLock upgraded", "LockSet.AcquireAsync of a held member", "AsyncStripedLock.AcquireManyAsync of a held key",
+        "Pending acquisition blocked on",
+    ];
+
+    /// <summary>
+    /// A misuse thrown at once by a flow that holds a lock (it asked for it again, or blocked on its own wait) names the flow
+    /// and the thread it ran on, as the misuse above does: "Flow #N ('name') (on thread T)", not "flow #N".
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(MisusesOfAHeldLock))]
+    public async Task AsyncMisuse_OfAHeldLock_NamesTheFlowAndItsThread(string misuse)
+    {
+        string message = await Task.Run(async () =>
+        {
+            using var activity = new Activity("reconcile-orders").Start();
+            return (await MisuseOfAHeldLock(misuse)).Message;
+        });
+
+        Assert.Matches(@"^Flow #\d+ \('reconcile-orders'\) \(on thread \d+", message);
+    }
+
+    private static async Task<Exception> MisuseOfAHeldLock(string misuse)
+    {
+        var gate = new AsyncExclusiveLock("misuse-held-gate");
+        var rw = new AsyncReadWriteLock("misuse-held-rw");
+        var striped = new AsyncStripedLock<int>(8, "misuse-held-striped");
+        switch (misuse)
+        {
+            case "AsyncExclusiveLock acquired again":
+                using (await gate.AcquireAsync())
+                {
+                    return await Assert.ThrowsAsync<LockRecursionException>(async () => await gate.AcquireAsync());
+                }
+
+            case "AsyncReadWriteLock read again":
+                using (await rw.AcquireReadAsync())
+                {
+                    return await Assert.ThrowsAsync<LockRecursionException>(async () => await rw.AcquireReadAsync());
+                }
+
+            case "AsyncReadWriteLock written again":
+                using (await rw.AcquireWriteAsync())
+                {
+                    return await Assert.ThrowsAsync<LockRecursionException>(async () => await rw.AcquireWriteAsync());
+                }
+
+            case "AsyncReadWriteLock upgraded":
+                using (await rw.AcquireReadAsync())
+                {
+                    return await Assert.ThrowsAsync<LockRecursionException>(async () => await rw.AcquireWriteAsync());
+                }
+
+            case "LockSet.AcquireAsync of a held member":
+                using (await gate.AcquireAsync())
+                {
+                    var other = new AsyncExclusiveLock("misuse-held-other");
+                    return await Assert.ThrowsAsync<LockRecursionException>(async () => await LockSet.AcquireAsync(other, gate));
+                }
+
+            case "AsyncStripedLock.AcquireManyAsync of a held key":
+                using (await striped.AcquireAsync(1))
+                {
+                    return await Assert.ThrowsAsync<LockRecursionException>(async () => await striped.AcquireManyAsync([1, 2]));
+                }
+
+            case "Pending acquisition blocked on":
+            {
+                var holder = await HeldByAnotherFlow.StartAsync(gate);
+                using (await rw.AcquireReadAsync())
+                {
+                    var error = Assert.Throws<InvalidOperationException>(() => gate.AcquireAsync().GetAwaiter().GetResult());
+                    Assert.Contains("before the wait completed", error.Message, StringComparison.Ordinal);
+                    await holder.ReleaseAsync();
+                    return error;
+                }
+            }
+
+            default:
+                throw new ArgumentOutOfRangeException(nameof(misuse), misuse, null);
+        }
+    }
+
     private static async Task<Exception> Misuse(string misuse)
     {
         switch (misuse)

@@ -302,7 +302,7 @@ public sealed class AsyncReadWriteLockTests
             var writeAgain = Assert.Throws<LockRecursionException>(() => { _ = rw.AcquireWriteAsync(); });
             var readInWrite = Assert.Throws<LockRecursionException>(() => { _ = rw.AcquireReadAsync(); });
             Assert.Contains("'ledger'", writeAgain.Message, StringComparison.Ordinal);
-            Assert.Contains("flow #", writeAgain.Message, StringComparison.Ordinal);
+            Assert.Contains("Flow #", writeAgain.Message, StringComparison.Ordinal);
             Assert.Contains("'ledger'", readInWrite.Message, StringComparison.Ordinal);
         }
 
@@ -313,7 +313,7 @@ public sealed class AsyncReadWriteLockTests
             var upgrade = Assert.Throws<LockRecursionException>(() => { _ = rw.AcquireWriteAsync(); });
             var readAgain = Assert.Throws<LockRecursionException>(() => { _ = rw.TryAcquireReadAsync(TimeSpan.Zero); });
             Assert.Contains("while it holds the read lock", upgrade.Message, StringComparison.Ordinal);
-            Assert.Contains("flow #", upgrade.Message, StringComparison.Ordinal);
+            Assert.Contains("Flow #", upgrade.Message, StringComparison.Ordinal);
             Assert.Contains("'ledger'", readAgain.Message, StringComparison.Ordinal);
             Assert.Equal(1, rw.CurrentReaderCount);
         }

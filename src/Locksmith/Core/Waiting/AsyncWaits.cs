@@ -80,7 +80,7 @@ internal static class AsyncWaits
                 return default;
 
             case AsyncWaitOutcome.Abandoned:
-                string blocking = owner.Describe();
+                string blocking = ThrowHelper.FlowStartingASentence(owner);
                 FlowOwnership.NotHeld(owner);
                 throw ThrowHelper.BlockedOnPendingAcquisition(blocking, ThrowHelper.AccessTo(lockPrimitive, mode));
 
