@@ -59,10 +59,14 @@ internal static partial class ThrowHelper
             $"Thread {ThreadNames.Current()} called Wait on condition variable '{conditionName}' without holding its lock " +
             $"{lockPrimitive.Describe()}. Acquire the lock first: waiting without it would miss notifications.");
 
+    /// <summary>
+    /// Permits given back past the maximum: names the thread, or the async flow it runs when that flow holds async locks
+    /// (an async scope's give-back runs in its flow, which holds it until then).
+    /// </summary>
     [DoesNotReturn]
     public static void ThrowSemaphoreFull(LockPrimitive semaphore, int releaseCount, int currentCount, int maxCount) =>
         throw new SemaphoreFullException(
-            $"Thread {ThreadNames.Current()} released {releaseCount} permit(s) of semaphore {semaphore.Describe()}, " +
+            $"{SentenceStart(CurrentFlowOrThread())} released {releaseCount} permit(s) of semaphore {semaphore.Describe()}, " +
             $"which already has {currentCount} of its maximum {maxCount}. A permit was released more often than it was acquired.");
 
     [DoesNotReturn]

@@ -47,7 +47,7 @@ public sealed class AsyncMisuseNamesTheFlowTests
     [
         "AsyncExclusiveLock acquired again", "AsyncReadWriteLock read again", "AsyncReadWriteLock written again",
         "AsyncReadWriteLock upgraded", "LockSet.AcquireAsync of a held member", "AsyncStripedLock.AcquireManyAsync of a held key",
-        "Pending acquisition blocked on",
+        "Pending acquisition blocked on", "CountingSemaphore async scope disposed into a full semaphore",
     ];
 
     /// <summary>
@@ -121,6 +121,17 @@ public sealed class AsyncMisuseNamesTheFlowTests
                     await holder.ReleaseAsync();
                     return error;
                 }
+            }
+
+            case "CountingSemaphore async scope disposed into a full semaphore":
+            {
+                // A permit given back by hand as well as by the scope: the scope's give-back finds the semaphore full.
+                var semaphore = new CountingSemaphore(1, 1, "misuse-held-full");
+                var scope = await semaphore.AcquireAsync();
+                semaphore.Release();
+                var error = Assert.Throws<SemaphoreFullException>(scope.Dispose);
+                Assert.Contains("1 permit(s) of semaphore 'misuse-held-full'", error.Message, StringComparison.Ordinal);
+                return error;
             }
 
             default:
