@@ -51,8 +51,8 @@ public sealed class DeclaredOrderTests
         var spare = new CatalogedTill(host.Services.GetRequiredKeyedService<ExclusiveLock>("spare-till"));
 
         var before = catalog.Snapshot();
-        Assert.Contains(before, e => e.Name == Declared && e.IsDeclared && e.DeclaringType == "Locksmith.Hosting.Tests.CatalogedTill" && e.DeclaredMember == "_lock");
-        Assert.Contains(before, e => e.Name == "till" && !e.IsDeclared && e.DeclaringType is null && e.DeclaredMember is null);
+        Assert.Contains(before, e => e.Name == Declared && e.IsDeclared && e.DeclaringType == "Locksmith.Hosting.Tests.CatalogedTill" && e.DeclaredMember == "_lock" && e.Declarers.SequenceEqual([Declared]));
+        Assert.Contains(before, e => e.Name == "till" && !e.IsDeclared && e.DeclaringType is null && e.DeclaredMember is null && e.Declarers.Count == 0);
 
         till.Count();
         spare.Count();
@@ -67,7 +67,36 @@ public sealed class DeclaredOrderTests
             Assert.Equal((int?)15, entry.Level);
             Assert.Equal(("Locksmith.Hosting.Tests.CatalogedTill", "_lock", LockKind.Exclusive), (entry.DeclaringType, entry.DeclaredMember, entry.Kind));
             Assert.Equal(host.Services.GetRequiredKeyedService<ExclusiveLock>(name).Id, entry.LockId);
+            Assert.Equal([Declared], entry.Declarers);
         }
+    }
+
+    /// <summary>
+    /// One container lock that two generated classes receive and declare (and that one class, registered twice, declares
+    /// twice) is still one entry once their wrappers ran: the first declaration names it, and every declaration that
+    /// applied to it is listed on it, none apart.
+    /// </summary>
+    [Fact]
+    public void A_container_lock_two_generated_classes_declare_is_one_entry_listing_both_declarations()
+    {
+        const string TillType = "Locksmith.Hosting.Tests.CatalogedTill", DrawerType = "Locksmith.Hosting.Tests.CatalogedDrawer";
+        using var host = TestHost.Build(
+            locks: l => l.AddExclusiveLock("till"),
+            services: s => s.AddSingleton<CatalogedTill>().AddKeyedSingleton<CatalogedTill>("second-registration").AddSingleton<CatalogedDrawer>());
+        var catalog = host.Services.GetRequiredService<ILockCatalog>();
+        long tillId = host.Services.GetRequiredKeyedService<ExclusiveLock>("till").Id;
+
+        host.Services.GetRequiredService<CatalogedTill>().Count();
+        host.Services.GetRequiredService<CatalogedDrawer>().Open();
+        host.Services.GetRequiredKeyedService<CatalogedTill>("second-registration").Count();
+
+        var after = catalog.Snapshot();
+        var entry = Assert.Single(after, e => e.LockId == tillId);
+        Assert.Equal("till", entry.Name);
+        Assert.Equal((TillType, "_lock"), (entry.DeclaringType, entry.DeclaredMember));
+        Assert.Equal([TillType + "._lock", DrawerType + "._lock"], entry.Declarers);
+        Assert.DoesNotContain(after, e => e.Name == TillType + "._lock");
+        Assert.DoesNotContain(after, e => e.Name == DrawerType + "._lock");
     }
 }
 
@@ -99,4 +128,17 @@ public sealed partial class NeverCreatedInventory(AsyncExclusiveLock gate)
         await Task.Yield();
         return ++_count;
     }
+}
+
+/// <summary>A second generated class that declares the same container lock as <see cref="CatalogedTill"/>, at the same level.</summary>
+public sealed partial class CatalogedDrawer([FromKeyedServices("till")] ExclusiveLock tillLock)
+{
+    [LockOrder(15)]
+    private readonly ExclusiveLock _lock = tillLock;
+
+    [Guarded(Lock = nameof(_lock))]
+    private bool _open;
+
+    [Guarded(Lock = nameof(_lock))]
+    private bool OpenCore() => _open = !_open;
 }

@@ -65,12 +65,26 @@ internal sealed class LockCatalog : ILockCatalog
         {
             var entry = registration.Read(_provider);
             entry = entry with { Statistics = _statistics.Read(entry.Name) };
-            if (registration.Instance?.DeclaredBy is { } member && declarations.TryGetValue(member, out var declaration))
+            if (registration.Instance is { DeclaredBy: not null } instance)
             {
-                // A generated class's wrapper declared this very instance (every instance of the class its own lock):
-                // the entry carries the declaration, which is then not listed apart.
-                entry = entry with { DeclaringType = declaration.TypeName, DeclaredMember = declaration.MemberName };
-                (matched ??= new(StringComparer.Ordinal)).Add(member);
+                // Generated classes' wrappers declared this very instance (every instance of a class its own lock, or
+                // one container lock that several classes receive): the entry carries each of their declarations,
+                // which are then not listed apart; the first names the declaring type.
+                List<string>? declarers = null;
+                foreach (string member in instance.Declarers)
+                {
+                    if (declarations.ContainsKey(member))
+                    {
+                        (declarers ??= []).Add(member);
+                        (matched ??= new(StringComparer.Ordinal)).Add(member);
+                    }
+                }
+
+                if (declarers is not null)
+                {
+                    var first = declarations[declarers[0]];
+                    entry = entry with { DeclaringType = first.TypeName, DeclaredMember = first.MemberName, Declarers = declarers };
+                }
             }
 
             entries.Add(entry);
@@ -86,6 +100,7 @@ internal sealed class LockCatalog : ILockCatalog
                     IsDeclared = true,
                     DeclaringType = declaration.TypeName,
                     DeclaredMember = declaration.MemberName,
+                    Declarers = [name],
                 });
             }
         }

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Text.Json.Serialization;
 
 namespace Locksmith.Hosting;
@@ -48,6 +49,13 @@ public sealed record LockCatalogEntry(
 
     /// <summary>The <c>[LockOrder]</c> member of <see cref="DeclaringType"/> (field or property), or null when that is null.</summary>
     public string? DeclaredMember { get; init; }
+
+    /// <summary>
+    /// Every <c>[LockOrder]</c> member that declares this lock, as <c>Type.member</c>: <see cref="DeclaringType"/>'s first,
+    /// then those of other generated classes that received the same container lock and whose wrappers ran (their
+    /// declarations are then not listed apart either); a declaration's own one; empty for a lock no generated class declares.
+    /// </summary>
+    public IReadOnlyList<string> Declarers { get; init; } = [];
 
     /// <summary>
     /// What the lock did since the host started: acquisitions, contentions, waits, p99 and longest wait, timeouts

@@ -18,6 +18,28 @@ public sealed class LockDeclarationTests
         Assert.True(gate.IsOrdered);
     }
 
+    /// <summary>
+    /// A second member declaring the same instance (a container lock two generated classes receive) is recorded once,
+    /// after the first, so hosting's catalog can list the lock once with both; the first keeps the name and level.
+    /// </summary>
+    [Fact]
+    public void EnsureDeclared_ByASecondMember_RecordsItOnce_AndTheFirstKeepsNameAndLevel()
+    {
+        var gate = new ExclusiveLock();
+        Assert.Null(gate.DeclaredBy);
+        Assert.Empty(gate.Declarers);
+
+        gate.EnsureDeclared("Till._lock", 15);
+        gate.EnsureDeclared("Drawer._lock", 15);
+        gate.EnsureDeclared("Drawer._lock", 15);
+        gate.EnsureDeclared(string.Concat("Till.", "_lock"), 15);
+
+        Assert.Equal("Till._lock", gate.DeclaredBy);
+        Assert.Equal(["Till._lock", "Drawer._lock"], gate.Declarers);
+        Assert.Equal("Till._lock", gate.Name);
+        Assert.Equal(15, gate.Level);
+    }
+
     [Fact]
     public void EnsureDeclared_KeepsAConstructorName_AndRejectsAConflictingLevel()
     {

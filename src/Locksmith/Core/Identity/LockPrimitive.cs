@@ -32,7 +32,14 @@ public abstract class LockPrimitive
     /// <summary>The controlled scheduler this lock was created under (Locksmith.Testing), or null.</summary>
     internal readonly ISchedulingController? Controller;
     internal readonly string KindTag;
-    private volatile bool _declared;
+
+    // The first member that declared the lock (null before one did), published last: EnsureDeclared's inlined test
+    // compares the name it is given with it by reference (generated names are literals, so interned), which costs the
+    // first declarer's wrappers one field read, as a flag did. Another declarer's wrappers go to Declare.
+    private volatile string? _declaredBy;
+
+    // Every member that declared the lock, the first included; replaced (never changed) under the gate, read without it.
+    private volatile string[] _declarers = [];
 
     private protected LockPrimitive(string? name, int? level, LockKind kind)
         : this(name, level, kind, null, null, 0)
@@ -155,7 +162,7 @@ public abstract class LockPrimitive
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureDeclared(string declaredName, int? declaredLevel)
     {
-        if (!_declared)
+        if (!ReferenceEquals(declaredName, _declaredBy))
         {
             Declare(declaredName, declaredLevel);
         }
@@ -168,16 +175,40 @@ public abstract class LockPrimitive
     /// IntelliSense.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public string? DeclaredBy { get; private set; }
+    public string? DeclaredBy => _declaredBy;
+
+    /// <summary>
+    /// Every member whose generated wrapper declared this very lock, in the order they first did: <see cref="DeclaredBy"/>
+    /// first, then those of other generated classes that received the same instance (a container lock two classes take
+    /// through their constructors). Only the first declaration names the lock and sets its level; the others are recorded,
+    /// so hosting's catalog lists the lock once with each of them. Empty before any declaration. Public only for hosting,
+    /// so it is hidden from IntelliSense.
+    /// </summary>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public IReadOnlyList<string> Declarers => Array.AsReadOnly(_declarers);
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Declare(string declaredName, int? declaredLevel)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(declaredName);
+
+        // A declarer recorded already (another class's wrapper, or the first's name given as another string): one scan.
+        if (_declaredBy is not null && Array.IndexOf(_declarers, declaredName) >= 0)
+        {
+            return;
+        }
+
         lock (s_declarationGate)
         {
-            if (_declared)
+            if (_declaredBy is not null)
             {
+                // Another generated class declares this very instance: recorded for the catalog. The first declaration
+                // keeps the name and level it gave, as before.
+                if (Array.IndexOf(_declarers, declaredName) < 0)
+                {
+                    _declarers = [.. _declarers, declaredName];
+                }
+
                 return;
             }
 
@@ -190,7 +221,7 @@ public abstract class LockPrimitive
                         "Give the level in one place only.");
                 }
 
-                // Set before the flag is published: readers that see _declared see the level too.
+                // Set before the declarer is published: readers that see _declaredBy see the level too.
                 OrderLevel = declaredLevel.Value;
                 IsOrdered = true;
                 OffFastPath = true;
@@ -202,9 +233,9 @@ public abstract class LockPrimitive
                 Name = declaredName;
             }
 
-            DeclaredBy = declaredName;
+            _declarers = [declaredName];
             OnDeclared();
-            _declared = true;
+            _declaredBy = declaredName;
         }
     }
 
