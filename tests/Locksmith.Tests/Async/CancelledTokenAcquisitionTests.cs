@@ -29,20 +29,7 @@ public sealed class CancelledTokenAcquisitionTests
         var readWrite = new AsyncReadWriteLock("precancelled-async-rw");
         var semaphore = new CountingSemaphore(2, 2, "precancelled-async-semaphore");
         var striped = new AsyncStripedLock<string>(4, "precancelled-async-striped");
-        Task task = call switch
-        {
-            "AsyncExclusiveLock.AcquireAsync" => exclusive.AcquireAsync(s_cancelled).AsTask(),
-            "AsyncExclusiveLock.AcquireAsync(timeout)" => exclusive.AcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
-            "AsyncExclusiveLock.TryAcquireAsync" => exclusive.TryAcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
-            "AsyncReadWriteLock.AcquireReadAsync" => readWrite.AcquireReadAsync(s_cancelled).AsTask(),
-            "AsyncReadWriteLock.AcquireWriteAsync" => readWrite.AcquireWriteAsync(s_cancelled).AsTask(),
-            "AsyncReadWriteLock.TryAcquireReadAsync" => readWrite.TryAcquireReadAsync(TimeSpan.Zero, s_cancelled).AsTask(),
-            "CountingSemaphore.AcquireAsync" => semaphore.AcquireAsync(s_cancelled).AsTask(),
-            "CountingSemaphore.AcquireAsync(2)" => semaphore.AcquireAsync(2, s_cancelled).AsTask(),
-            "AsyncStripedLock.AcquireAsync" => striped.AcquireAsync("sku-1", s_cancelled).AsTask(),
-            "LockSet.AcquireAsync" => LockSet.AcquireAsync(exclusive, semaphore, s_cancelled).AsTask(),
-            _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
-        };
+        Task task = AcquireWithTheCancelledToken(call, exclusive, readWrite, semaphore, striped);
         string name = call.Split('.')[0] switch
         {
             "AsyncExclusiveLock" or "LockSet" => exclusive.Name,
@@ -87,20 +74,7 @@ public sealed class CancelledTokenAcquisitionTests
         var semaphore = new CountingSemaphore(2, 2, "precancelled-flow-semaphore");
         var striped = new AsyncStripedLock<string>(4, "precancelled-flow-striped");
         var other = new AsyncExclusiveLock("precancelled-flow-other");
-        Task Acquire() => call switch
-        {
-            "AsyncExclusiveLock.AcquireAsync" => exclusive.AcquireAsync(s_cancelled).AsTask(),
-            "AsyncExclusiveLock.AcquireAsync(timeout)" => exclusive.AcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
-            "AsyncExclusiveLock.TryAcquireAsync" => exclusive.TryAcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
-            "AsyncReadWriteLock.AcquireReadAsync" => readWrite.AcquireReadAsync(s_cancelled).AsTask(),
-            "AsyncReadWriteLock.AcquireWriteAsync" => readWrite.AcquireWriteAsync(s_cancelled).AsTask(),
-            "AsyncReadWriteLock.TryAcquireReadAsync" => readWrite.TryAcquireReadAsync(TimeSpan.Zero, s_cancelled).AsTask(),
-            "CountingSemaphore.AcquireAsync" => semaphore.AcquireAsync(s_cancelled).AsTask(),
-            "CountingSemaphore.AcquireAsync(2)" => semaphore.AcquireAsync(2, s_cancelled).AsTask(),
-            "AsyncStripedLock.AcquireAsync" => striped.AcquireAsync("sku-1", s_cancelled).AsTask(),
-            "LockSet.AcquireAsync" => LockSet.AcquireAsync(exclusive, semaphore, s_cancelled).AsTask(),
-            _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
-        };
+        Task Acquire() => AcquireWithTheCancelledToken(call, exclusive, readWrite, semaphore, striped);
 
         var holdingNothing = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
         Assert.StartsWith("The current async flow (on thread ", holdingNothing.Message, StringComparison.Ordinal);
@@ -117,6 +91,23 @@ public sealed class CancelledTokenAcquisitionTests
             Assert.Matches(@"^Flow #\d+ \(on thread ", holding.Message);
         }
     }
+
+    /// <summary>Starts the async acquisition <paramref name="call"/> names, of one of the given locks, with the cancelled token.</summary>
+    private static Task AcquireWithTheCancelledToken(
+        string call, AsyncExclusiveLock exclusive, AsyncReadWriteLock readWrite, CountingSemaphore semaphore, AsyncStripedLock<string> striped) => call switch
+    {
+        "AsyncExclusiveLock.AcquireAsync" => exclusive.AcquireAsync(s_cancelled).AsTask(),
+        "AsyncExclusiveLock.AcquireAsync(timeout)" => exclusive.AcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
+        "AsyncExclusiveLock.TryAcquireAsync" => exclusive.TryAcquireAsync(TimeSpan.FromSeconds(30), s_cancelled).AsTask(),
+        "AsyncReadWriteLock.AcquireReadAsync" => readWrite.AcquireReadAsync(s_cancelled).AsTask(),
+        "AsyncReadWriteLock.AcquireWriteAsync" => readWrite.AcquireWriteAsync(s_cancelled).AsTask(),
+        "AsyncReadWriteLock.TryAcquireReadAsync" => readWrite.TryAcquireReadAsync(TimeSpan.Zero, s_cancelled).AsTask(),
+        "CountingSemaphore.AcquireAsync" => semaphore.AcquireAsync(s_cancelled).AsTask(),
+        "CountingSemaphore.AcquireAsync(2)" => semaphore.AcquireAsync(2, s_cancelled).AsTask(),
+        "AsyncStripedLock.AcquireAsync" => striped.AcquireAsync("sku-1", s_cancelled).AsTask(),
+        "LockSet.AcquireAsync" => LockSet.AcquireAsync(exclusive, semaphore, s_cancelled).AsTask(),
+        _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
+    };
 
     public static TheoryData<string> SyncAcquisitions() =>
     [
