@@ -75,9 +75,9 @@ internal static partial class PostgresErrors
                 : "The write access covers reading, and distributed locks are not reentrant: read under the write lock you hold."));
 
     [DoesNotReturn]
-    public static void ThrowBudget(PostgresLock requester, string description, int budget) =>
+    public static void ThrowBudget(PostgresLock requester, LockOwner flow, string description, int budget) =>
         throw new PostgresConnectionBudgetException(requester.Name, budget,
-            $"{ThrowHelper.CurrentFlowOrThread()} tried to acquire {description}, but the {budget} connection(s) of the lock " +
+            $"{ThrowHelper.FlowOnThread(flow)} tried to acquire {description}, but the {budget} connection(s) of the lock " +
             $"provider for {requester.Provider.ServerIdentity} are all held by flows that hold or wait for distributed locks. Each such " +
             "flow holds a connection (its session); waiting for the pool could wait for a lock this process releases only later. " +
             "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
@@ -141,11 +141,11 @@ internal static partial class PostgresErrors
         _ => string.Empty,
     };
 
-    /// <summary>An acquisition through a provider that was disposed.</summary>
+    /// <summary>An acquisition through a provider that was disposed, naming the flow whose record the acquisition entered.</summary>
     [DoesNotReturn]
-    public static void ThrowProviderDisposed(PostgresLockProvider provider, string description) =>
+    public static void ThrowProviderDisposed(PostgresLockProvider provider, LockOwner flow, string description) =>
         throw new ObjectDisposedException(nameof(PostgresLockProvider),
-            $"{ThrowHelper.CurrentFlowOrThread()} tried to acquire {description}, but its PostgresLockProvider for " +
+            $"{ThrowHelper.FlowOnThread(flow)} tried to acquire {description}, but its PostgresLockProvider for " +
             $"{provider.ServerIdentity} was disposed (with the host that owned it, or by its creator); nothing is held.");
 
     /// <summary>The provider was disposed while the flow waited for the lock (or its turn on the session); nothing is held.</summary>
@@ -184,14 +184,17 @@ internal static partial class PostgresErrors
                   "(tasks started while a flow holds a lock share its session, and a session waits for one lock at a time). " +
                   "Acquire before starting such tasks, or start them under ExecutionContext.SuppressFlow() so each is a flow of its own.");
 
-    /// <summary>A token already cancelled: nothing is taken, not even a free lock, as with every Locksmith lock.</summary>
-    public static OperationCanceledException CanceledBeforeAcquiring(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, CancellationToken token) =>
-        ThrowHelper.CanceledBeforeAcquiring(flow.Describe(), $"for {lockPrimitive.ModeTagOf(shared)} access to {description}", token);
+    /// <summary>
+    /// A token already cancelled: nothing is taken, not even a free lock, as with every Locksmith lock. Checked before the
+    /// flow's record is entered, so the flow is named as the in-process async locks name it (<see cref="ThrowHelper.CurrentFlow"/>).
+    /// </summary>
+    public static OperationCanceledException CanceledBeforeAcquiring(string description, bool shared, PostgresLock lockPrimitive, CancellationToken token) =>
+        ThrowHelper.CanceledBeforeAcquiring(ThrowHelper.CurrentFlow(), $"for {lockPrimitive.ModeTagOf(shared)} access to {description}", token);
 
-    /// <summary>A set given a token already cancelled: names its members; nothing is taken.</summary>
-    public static OperationCanceledException SetCanceledBeforeAcquiring(PostgresLockRequest[] requests, CancellationToken token) =>
+    /// <summary>A set given a token already cancelled: names its members and <paramref name="who"/> asked; nothing is taken.</summary>
+    public static OperationCanceledException SetCanceledBeforeAcquiring(PostgresLockRequest[] requests, string who, CancellationToken token) =>
         ThrowHelper.CanceledBeforeAcquiring(
-            ThrowHelper.CurrentFlowOrThread(), "PostgresLockSet for " + string.Join(", ", Array.ConvertAll(requests, static r => r.Description)), token);
+            who, "PostgresLockSet for " + string.Join(", ", Array.ConvertAll(requests, static r => r.Description)), token);
 
     public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
         ThrowHelper.WaitCanceled(flow.Describe(), $"{lockPrimitive.ModeTagOf(shared)} access to {description}", token, inner);

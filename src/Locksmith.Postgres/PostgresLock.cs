@@ -87,18 +87,17 @@ public abstract class PostgresLock : LockPrimitive
         AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout,
         Action<LockOwner>? checkedThen = null)
     {
+        // As every lock: a cancelled token takes nothing, and is checked before recursion and order (and before the flow's
+        // record is entered, which would give a flow holding nothing an id for this refusal alone).
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ThrowHelper.CanceledWith<PostgresLockScope>(PostgresErrors.CanceledBeforeAcquiring(description, shared, this, cancellationToken));
+        }
+
         var flow = FlowOwnership.Enter();
         PostgresSession session;
         try
         {
-            // As every lock: a cancelled token takes nothing, and is checked before recursion and order.
-            if (cancellationToken.IsCancellationRequested)
-            {
-                var canceled = PostgresErrors.CanceledBeforeAcquiring(description, flow, shared, this, cancellationToken);
-                FlowOwnership.NotHeld(flow);
-                return ThrowHelper.CanceledWith<PostgresLockScope>(canceled);
-            }
-
             CheckEnter(flow, key, description, shared, checkOrder: true);
             checkedThen?.Invoke(flow);
 

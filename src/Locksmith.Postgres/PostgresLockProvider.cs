@@ -393,7 +393,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     {
         if (_stop.IsCancellationRequested)
         {
-            PostgresErrors.ThrowProviderDisposed(this, lockDescription);
+            PostgresErrors.ThrowProviderDisposed(this, flow, lockDescription);
         }
 
         while (true)
@@ -413,7 +413,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             if (Interlocked.Increment(ref _connectionsInUse) > ConnectionBudget)
             {
                 Interlocked.Decrement(ref _connectionsInUse);
-                PostgresErrors.ThrowBudget(requester, lockDescription, ConnectionBudget);
+                PostgresErrors.ThrowBudget(requester, flow, lockDescription, ConnectionBudget);
             }
 
             var created = new PostgresSession(this, flow);
@@ -423,7 +423,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 {
                     // Disposed since the check above: its shutdown may not have seen this session.
                     ReturnSession(created);
-                    PostgresErrors.ThrowProviderDisposed(this, lockDescription);
+                    PostgresErrors.ThrowProviderDisposed(this, flow, lockDescription);
                 }
 
                 return created;

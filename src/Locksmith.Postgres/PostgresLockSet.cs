@@ -75,7 +75,7 @@ public static class PostgresLockSet
         if (cancellationToken.IsCancellationRequested)
         {
             // Like every lock's own acquisition, before recursion and order: a cancelled token takes nothing.
-            return ThrowHelper.CanceledWith<PostgresLockSetScope>(PostgresErrors.SetCanceledBeforeAcquiring(ordered, cancellationToken));
+            return ThrowHelper.CanceledWith<PostgresLockSetScope>(PostgresErrors.SetCanceledBeforeAcquiring(ordered, ThrowHelper.CurrentFlow(), cancellationToken));
         }
 
         // The set's own hold keeps the flow's claim installed while it holds nothing between its members.
@@ -113,7 +113,7 @@ public static class PostgresLockSet
 
             if (cancellationToken.IsCancellationRequested)
             {
-                return ThrowHelper.CanceledWith<PostgresLockSetScope>(PostgresErrors.SetCanceledBeforeAcquiring(ordered, cancellationToken));
+                return ThrowHelper.CanceledWith<PostgresLockSetScope>(PostgresErrors.SetCanceledBeforeAcquiring(ordered, ThrowHelper.FlowOnThread(flow), cancellationToken));
             }
 
             // One use of the flow's session per member (the first may open it), so the budget is checked before any wait.

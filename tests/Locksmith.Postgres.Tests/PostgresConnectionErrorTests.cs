@@ -64,6 +64,84 @@ public sealed class PostgresConnectionErrorTests
         Assert.Equal(0, provider.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// A cancelled token's refusal names the flow that asked as the in-process async locks do: one holding nothing is "the
+    /// current async flow (on thread T)", with its Activity's name when one is current, and one holding a lock is "Flow #N
+    /// (on thread T)". Before, a set named only the thread ("Thread 6 asked …") and a single lock a flow id made up for the refusal.
+    /// </summary>
+    [Theory]
+    [InlineData("PostgresExclusiveLock.AcquireAsync")]
+    [InlineData("PostgresExclusiveLock.TryAcquireAsync")]
+    [InlineData("PostgresReadWriteLock.AcquireReadAsync")]
+    [InlineData("PostgresReadWriteLock.AcquireWriteAsync")]
+    [InlineData("PostgresKeyedLock.AcquireAsync")]
+    [InlineData("PostgresKeyedLock.AcquireManyAsync")]
+    [InlineData("PostgresLockSet.AcquireAsync")]
+    [InlineData("PostgresLockSet.TryAcquireAsync")]
+    public async Task ACancelledToken_NamesTheFlowThatAsked_AsTheInProcessAsyncLocksDo(string call)
+    {
+        // Port 1 refuses connections: a round trip would fail with another exception than the cancellation.
+        await using var provider = new PostgresLockProvider("Host=127.0.0.1;Port=1;Username=nobody;Password=none;Database=none;Timeout=5");
+        var nightly = provider.CreateExclusiveLock("precancelled-flow-nightly");
+        var prices = provider.CreateReadWriteLock("precancelled-flow-prices");
+        var accounts = provider.CreateKeyedLock<long>("precancelled-flow-accounts");
+        var inProcess = new AsyncExclusiveLock("precancelled-flow-in-process");
+        var cancelled = new System.Threading.CancellationToken(canceled: true);
+        Task Acquire() => call switch
+        {
+            "PostgresExclusiveLock.AcquireAsync" => nightly.AcquireAsync(cancelled).AsTask(),
+            "PostgresExclusiveLock.TryAcquireAsync" => nightly.TryAcquireAsync(TimeSpan.FromSeconds(5), cancelled).AsTask(),
+            "PostgresReadWriteLock.AcquireReadAsync" => prices.AcquireReadAsync(cancelled).AsTask(),
+            "PostgresReadWriteLock.AcquireWriteAsync" => prices.AcquireWriteAsync(cancelled).AsTask(),
+            "PostgresKeyedLock.AcquireAsync" => accounts.AcquireAsync(1, TimeSpan.FromSeconds(5), cancelled).AsTask(),
+            "PostgresKeyedLock.AcquireManyAsync" => accounts.AcquireManyAsync([1, 2], cancelled).AsTask(),
+            "PostgresLockSet.AcquireAsync" => PostgresLockSet.AcquireAsync(nightly.Request(), accounts.Request(1), cancelled).AsTask(),
+            "PostgresLockSet.TryAcquireAsync" => PostgresLockSet.TryAcquireAsync(TimeSpan.Zero, [prices.ReadRequest(), accounts.Request(1)], cancelled).AsTask(),
+            _ => throw new ArgumentOutOfRangeException(nameof(call), call, null),
+        };
+
+        var holdingNothing = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
+        Assert.StartsWith("The current async flow (on thread ", holdingNothing.Message, StringComparison.Ordinal);
+        Assert.Contains("already cancelled", holdingNothing.Message, StringComparison.Ordinal);
+
+        using (var activity = new System.Diagnostics.Activity("reconcile-accounts").Start())
+        {
+            var named = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
+            Assert.StartsWith("The current async flow ('reconcile-accounts') (on thread ", named.Message, StringComparison.Ordinal);
+        }
+
+        using (await inProcess.AcquireAsync())
+        {
+            var holding = await Assert.ThrowsAnyAsync<OperationCanceledException>(Acquire);
+            Assert.Matches(@"^Flow #\d+ \(on thread ", holding.Message);
+        }
+
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    /// <summary>
+    /// An acquisition made under ExecutionContext.SuppressFlow() is a flow of its own (a record the AsyncLocal does not
+    /// carry): a disposed provider's refusal names that flow and its thread, as every other acquisition's refusal does,
+    /// not the thread alone.
+    /// </summary>
+    [Fact]
+    public async Task ADisposedProvider_RefusingAnAcquisitionUnderSuppressedFlow_NamesItsFlow()
+    {
+        var provider = PostgresServer.Provider();
+        var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("disposed-suppressed"));
+        await provider.DisposeAsync();
+
+        ObjectDisposedException error;
+        using (System.Threading.ExecutionContext.SuppressFlow())
+        {
+            error = Assert.Throws<ObjectDisposedException>(() => { _ = nightly.AcquireAsync(TimeSpan.FromSeconds(5)); });
+        }
+
+        Assert.Matches(@"^flow #\d+ \(on thread \d+", error.Message);
+        Assert.Contains($"'{nightly.Name}'", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task ADisposedProvider_RefusesAcquisitions_NamingTheLock()
     {
