@@ -245,7 +245,7 @@ internal static partial class PostgresErrors
     /// <summary>A backend of the cycle: the flow of this process whose session it is, else its pid (another process's session).</summary>
     private static string SessionText(PostgresLockProvider provider, string pidText) =>
         !int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out int pid) ? $"process {pidText}"
-        : PostgresSession.OfBackend(provider.ServerIdentity, pid) is { } session
+        : provider.SessionOfBackend(pid) is { } session
             ? $"{session.Owner.Describe()} of this process (backend pid {pid})"
             : $"backend pid {pid} (not a session of this process)";
 

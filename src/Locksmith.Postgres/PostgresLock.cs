@@ -264,6 +264,14 @@ public abstract class PostgresLock : LockPrimitive
                 }
 
                 entered = true;
+
+                // The session's first connection may have told the provider its server only now: a flow holding the key
+                // through a provider that names the server by another text is refused here, before the lock's statement.
+                if (Provider.FindHoldThroughAnotherNameOfServer(key, flow) is { } elsewhere)
+                {
+                    PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, elsewhere);
+                }
+
                 Attempt attempt;
                 int replaced = 0;
                 while (true)
@@ -517,7 +525,7 @@ public abstract class PostgresLock : LockPrimitive
             {
                 // The waiter's own hold through another provider of this process, taken there by a task of the flow after
                 // this wait's recursion check (which refuses one held before).
-                if (PostgresSession.OfBackend(Provider.ServerIdentity, pid) is { } session && ReferenceEquals(session.Owner, waiter))
+                if (Provider.SessionOfBackend(pid) is { } session && ReferenceEquals(session.Owner, waiter))
                 {
                     return $"held by this very flow, {waiter.Describe()}, through another PostgresLockProvider of this process (its session there, backend pid {pid}): " +
                         "the flow waited for itself (a task of the flow took it there while this one waited). Use one provider per process; to stand in for a second " +

@@ -42,6 +42,11 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private int _connectionsInUse;
     private int _disposed;
 
+    // What the server says it is, read by the provider's first physical connection (see LearnServerInstanceAsync): null
+    // until then, and for good when the server would not tell (_serverInstanceRefused).
+    private volatile string? _serverInstance;
+    private volatile bool _serverInstanceRefused;
+
     /// <summary>Creates a provider.</summary>
     /// <param name="connectionString">The Npgsql connection string of the database.</param>
     /// <param name="connectionBudget">The most connections its locks may hold at once (see <see cref="PostgresLockProviderOptions.ConnectionBudget"/>).</param>
@@ -150,7 +155,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         _idleSessionTimeout = idleSessionTimeout;
         string keepIdle = $"-c {idleSessionTimeout}=0";
         builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? keepIdle : $"{builder.Options} {keepIdle}";
-        _keepIdle = NpgsqlDataSource.Create(builder.ConnectionString);
+        _keepIdle = CreateDataSource(builder.ConnectionString);
         _dataSource = _keepIdle;
         ConnectionBudget = options.ConnectionBudget;
         DefaultTimeout = options.DefaultTimeout;
@@ -191,8 +196,82 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// </summary>
     internal int AnswerTimeoutSeconds { get; }
 
-    /// <summary><c>host:port/database</c>, for messages.</summary>
+    /// <summary>
+    /// <c>host:port/database</c> as the connection string gives it, for messages. Two providers of the process with the same
+    /// text are one server; so are two whose texts differ (<c>127.0.0.1</c> and <c>localhost</c>) once each has connected and
+    /// the server told both the same identity (see <see cref="IsSameServerAs"/>).
+    /// </summary>
     public string ServerIdentity { get; }
+
+    /// <summary>
+    /// The server's own identity, once the provider's first connection read it: the cluster's system identifier, the
+    /// postmaster's start time (a physical standby or a copy of the data directory shares the identifier, never the start)
+    /// and the database (advisory locks are per database). Null before, and where the server refuses to tell
+    /// (<c>pg_control_system()</c> revoked, or a server that lacks it).
+    /// </summary>
+    internal string? ServerInstance => _serverInstance;
+
+    /// <summary>
+    /// Whether <paramref name="other"/> holds its locks on the same server and database: the same <see cref="ServerIdentity"/>
+    /// text, or the same <see cref="ServerInstance"/> read by both. A provider whose identity is unknown (not connected yet,
+    /// or refused) matches by its text alone. A restart gives the server a new start time: a provider that connected before it
+    /// then matches a later one by text only, as before.
+    /// </summary>
+    internal bool IsSameServerAs(PostgresLockProvider other) =>
+        string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) || IsSameInstanceUnderAnotherName(other);
+
+    /// <summary>The same server and database named by another text: known only once both providers connected.</summary>
+    private bool IsSameInstanceUnderAnotherName(PostgresLockProvider other) =>
+        _serverInstance is { } mine && string.Equals(other._serverInstance, mine, StringComparison.Ordinal) &&
+        !string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal);
+
+    /// <summary>A pool of <paramref name="connectionString"/> whose new physical connections teach the provider its server's identity.</summary>
+    private NpgsqlDataSource CreateDataSource(string connectionString) =>
+        new NpgsqlDataSourceBuilder(connectionString)
+            .UsePhysicalConnectionInitializer(
+                connection => LearnServerInstanceAsync(connection, async: false).AsTask().GetAwaiter().GetResult(),
+                connection => LearnServerInstanceAsync(connection, async: true).AsTask())
+            .Build();
+
+    /// <summary>
+    /// Reads the server's identity on a new physical connection, until one read it (or the server refused): one round trip
+    /// per provider, with its first connection, never on an acquisition's path afterwards. A refusal (no privilege on
+    /// <c>pg_control_system()</c>, no such function, or not supported) leaves the provider matching other providers by text
+    /// for good; a broken connection fails its opening, as the connection's first statement would have.
+    /// </summary>
+    private async ValueTask LearnServerInstanceAsync(NpgsqlConnection connection, bool async)
+    {
+        if (_serverInstance is not null || _serverInstanceRefused)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(
+            "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
+            "FROM pg_catalog.pg_control_system() s", connection)
+        {
+            CommandTimeout = AnswerTimeoutSeconds,
+        };
+        try
+        {
+            await using var reader = async ? await command.ExecuteReaderAsync().ConfigureAwait(false) : command.ExecuteReader();
+            if (async ? await reader.ReadAsync().ConfigureAwait(false) : reader.Read())
+            {
+                // The start time to the microsecond, as the server keeps it; the database by name (one cluster, one name).
+                long started = reader.GetFieldValue<DateTime>(1).Ticks;
+                _serverInstance = $"{reader.GetString(0)}/{started}/{reader.GetString(2)}";
+            }
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.UndefinedFunction
+                                              or PostgresErrorCodes.FeatureNotSupported)
+        {
+            _serverInstanceRefused = true;
+        }
+        catch (PostgresException) when ((connection.FullState & (System.Data.ConnectionState.Broken | System.Data.ConnectionState.Closed)) == 0)
+        {
+            // Another error the session survives: the identity stays unknown, and the next new connection asks again.
+        }
+    }
 
     internal int? DefaultTimeoutMilliseconds { get; }
 
@@ -245,7 +324,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             // Closed pools refuse the connection as they would have before (ObjectDisposedException); none is created late.
             if (_before14 is null && !_dataSourcesClosed)
             {
-                _before14 = NpgsqlDataSource.Create(_before14ConnectionString);
+                _before14 = CreateDataSource(_before14ConnectionString);
                 Volatile.Write(ref _dataSource, _before14);
             }
 
@@ -491,10 +570,49 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     {
         foreach (var other in Volatile.Read(ref s_live))
         {
-            if (!ReferenceEquals(other, this) && string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) &&
-                other.FindHold(key, flow) is { IsLost: false } hold)
+            if (!ReferenceEquals(other, this) && IsSameServerAs(other) && other.FindHold(key, flow) is { IsLost: false } hold)
             {
                 return hold;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// <see cref="FindHoldThroughAnotherProvider"/> among the providers that name the server by another text only: asked
+    /// again once the acquisition's session connected, since a provider learns its server's identity with its first
+    /// connection, which may come after the acquisition's first check. One reference compare when this provider is the only one.
+    /// </summary>
+    internal PostgresHold? FindHoldThroughAnotherNameOfServer(AdvisoryKey key, LockOwner flow)
+    {
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (!ReferenceEquals(other, this) && IsSameInstanceUnderAnotherName(other) && other.FindHold(key, flow) is { IsLost: false } hold)
+            {
+                return hold;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The session of this process, through this provider or another for the same server, whose backend is
+    /// <paramref name="processId"/>, or null (for messages: a 40P01's sessions, a timeout's holders).
+    /// </summary>
+    internal PostgresSession? SessionOfBackend(int processId)
+    {
+        if (PostgresSession.OfBackend(ServerIdentity, processId) is { } session)
+        {
+            return session;
+        }
+
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (IsSameInstanceUnderAnotherName(other) && PostgresSession.OfBackend(other.ServerIdentity, processId) is { } elsewhere)
+            {
+                return elsewhere;
             }
         }
 
@@ -561,8 +679,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
         foreach (var other in Volatile.Read(ref s_live))
         {
-            if (!ReferenceEquals(other, this) && string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) &&
-                other.OtherHoldOf(key, waiter) is { } elsewhere)
+            if (!ReferenceEquals(other, this) && IsSameServerAs(other) && other.OtherHoldOf(key, waiter) is { } elsewhere)
             {
                 return elsewhere;
             }
