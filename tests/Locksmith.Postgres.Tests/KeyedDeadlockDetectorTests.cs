@@ -14,38 +14,16 @@ public sealed class KeyedDeadlockDetectorTests
         var accounts = provider.CreateKeyedLock<int>(PostgresServer.Unique("accounts"));
         var local = new AsyncExclusiveLock(PostgresServer.Unique("cache"));
         string keyName = $"{accounts.Name}[1]";
-        var firstHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var breakTheCycle = new CancellationTokenSource();
 
-        var first = Task.Run(async () =>
-        {
-            await using var held = await accounts.AcquireAsync(1);
-            firstHolds.SetResult();
-            await secondHolds.Task;
-            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
-        });
-        var second = Task.Run(async () =>
-        {
-            using var held = await local.AcquireAsync();
-            secondHolds.SetResult();
-            await firstHolds.Task;
-            await using var then = await accounts.AcquireAsync(1, Timeout.InfiniteTimeSpan, breakTheCycle.Token);
-        });
-
-        DeadlockCycle? found = null;
-        for (int i = 0; i < 3000 && found is null; i++)
-        {
-            found = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == keyName));
-            if (found is null)
+        var found = await DetectorCycle.FindAsync(
+            () => accounts.AcquireAsync(1),
+            local,
+            async breakTheCycle =>
             {
-                await Task.Delay(10);
-            }
-        }
-
-        await breakTheCycle.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
-        await first;
+                await using var then = await accounts.AcquireAsync(1, Timeout.InfiniteTimeSpan, breakTheCycle);
+            },
+            keyName,
+            polls: 3000);
 
         Assert.NotNull(found);
         Assert.Equal(2, found.Edges.Count);
@@ -75,42 +53,19 @@ public sealed class KeyedDeadlockDetectorTests
         var accounts = provider.CreateKeyedLock<int>(PostgresServer.Unique("accounts"));
         var local = new AsyncExclusiveLock(PostgresServer.Unique("cache"));
         string keyName = $"{accounts.Name}[1]";
-        var firstHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var breakTheCycle = new CancellationTokenSource();
 
-        var first = Task.Run(async () =>
-        {
-            await using var held = await accounts.AcquireAsync(1);
-            firstHolds.SetResult();
-            await secondHolds.Task;
-            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
-        });
-        var second = Task.Run(async () =>
-        {
-            using var held = await local.AcquireAsync();
-            secondHolds.SetResult();
-            await firstHolds.Task;
-
-            // Key 1 first in key order: the set waits for it holding nothing of the lock yet.
-            await using var then = lockSet
-                ? await PostgresLockSet.AcquireAsync(Timeout.InfiniteTimeSpan, [accounts.Request(3), accounts.Request(1)], breakTheCycle.Token)
-                : await accounts.AcquireManyAsync([3, 1], Timeout.InfiniteTimeSpan, breakTheCycle.Token);
-        });
-
-        DeadlockCycle? found = null;
-        for (int i = 0; i < 1500 && found is null; i++)
-        {
-            found = DeadlockDetector.FindCycles().FirstOrDefault(c => c.Edges.Any(e => e.LockName == keyName));
-            if (found is null)
+        var found = await DetectorCycle.FindAsync(
+            () => accounts.AcquireAsync(1),
+            local,
+            async breakTheCycle =>
             {
-                await Task.Delay(10);
-            }
-        }
-
-        await breakTheCycle.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
-        await first;
+                // Key 1 first in key order: the set waits for it holding nothing of the lock yet.
+                await using var then = lockSet
+                    ? await PostgresLockSet.AcquireAsync(Timeout.InfiniteTimeSpan, [accounts.Request(3), accounts.Request(1)], breakTheCycle)
+                    : await accounts.AcquireManyAsync([3, 1], Timeout.InfiniteTimeSpan, breakTheCycle);
+            },
+            keyName,
+            polls: 1500);
 
         Assert.NotNull(found);
         Assert.Equal(2, found.Edges.Count);
