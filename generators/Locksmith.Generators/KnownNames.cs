@@ -102,6 +102,7 @@ internal static class KnownNames
     // More work a hold does not wait for: a thread started at once, a timer's callback, a continuation of a task.
     public const string ThreadType = "System.Threading.Thread";
     public const string ThreadStart = "Start";
+    public const string ThreadJoin = "Join";
     public const string TimerType = "System.Threading.Timer";
     public const string TaskOfTType = "System.Threading.Tasks.Task`1";
     public const string TaskContinueWith = "ContinueWith";

@@ -180,8 +180,8 @@ public sealed class GuardedStateInDroppedWorkTests
     /// <summary>
     /// Other work a hold does not wait for: a thread started at once and not kept (<c>new Thread(() =&gt; _n++).Start()</c>),
     /// a <c>System.Threading.Timer</c>'s callback (kept or not: nothing waits for a timer), and a continuation whose task is
-    /// dropped (<c>t.ContinueWith(_ =&gt; _n++)</c>). A thread kept in a local (it may be joined), a continuation awaited or
-    /// waited for, and a callback that takes the lock itself stay silent.
+    /// dropped (<c>t.ContinueWith(_ =&gt; _n++)</c>). A thread kept in a local and joined in the hold, a continuation awaited
+    /// or waited for, and a callback that takes the lock itself stay silent.
     /// </summary>
     [Fact]
     public void LSM0020_InAThreadATimerOrAContinuationTheHoldDoesNotWaitFor() => Compiles(DiagnosticCheck.Verify("""
@@ -216,6 +216,71 @@ public sealed class GuardedStateInDroppedWorkTests
                 {
                     await started.ContinueWith(_ => _n++);
                 }
+            }
+        }
+        """));
+
+    /// <summary>
+    /// A thread kept in a local is waited for only where the hold joins it: started and joined after the start while the
+    /// lock is still held (in the scope, or anywhere in a guarded method) it runs in the hold, and stays silent. Kept but
+    /// never joined, or joined only after the hold ends, it runs on after the release, as a thread not kept does: LSM0020.
+    /// A thread the method passes on (stored, given to another method, captured by a lambda) may be joined elsewhere and
+    /// stays silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InAThreadKeptInALocal_UnlessTheHoldJoinsIt() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private readonly List<Thread> _threads = new();
+
+            public void Count()
+            {
+                Thread late;
+                using (_lock.Acquire())
+                {
+                    var joined = new Thread(() => _n++);
+                    joined.Start();
+                    joined.Join();
+                    var timed = new Thread(() => _n++) { IsBackground = true };
+                    timed.Start();
+                    timed.Join(1000);
+                    var kept = new Thread(() => {|LSM0020:_n|}++);
+                    kept.IsBackground = true;
+                    kept.Start();
+                    var named = new Thread(Step);
+                    named.Start();
+                    late = new Thread(() => {|LSM0020:_n|}--);
+                    late.Start();
+                    var stored = new Thread(() => _n++);
+                    stored.Start();
+                    _threads.Add(stored);
+                    var core = new Thread(BumpCore);
+                    core.Start();
+                    core.Join();
+                    var coreLeft = new Thread({|LSM0020:BumpCore|});
+                    coreLeft.Start();
+                    void Step() => {|LSM0020:_n|}++;
+                }
+
+                late.Join();
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void BumpCore() => _n++;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void SpreadCore()
+            {
+                var worker = new Thread(() => _n++);
+                worker.Start();
+                worker.Join();
+                var left = new Thread(() => {|LSM0020:_n|}++);
+                left.Start();
             }
         }
         """));

@@ -147,7 +147,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (!HeldLocks.HeldByMethodOrScopeAt(context.Operation, guard, access.Member.IsStatic ? null : instance, context.ContainingSymbol, facts))
+            if (!HeldLocks.HeldByMethodOrScopeAt(context.Operation, guard, access.Member.IsStatic ? null : instance, context.ContainingSymbol, facts) ||
+                JoinedInTheHold(start, guard, access.Member.IsStatic ? null : instance, context.ContainingSymbol, facts))
             {
                 return;
             }
@@ -277,9 +278,15 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     internal static IOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
         guard.Capabilities.IsAsync() ||
         ParallelBodies.DroppedWorkAround(access, (at, work) => HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, work)) is not { } start ||
-        !HeldLocks.HeldByMethodOrScope(access, guard, containingSymbol, facts)
+        !HeldLocks.HeldByMethodOrScope(access, guard, containingSymbol, facts) ||
+        JoinedInTheHold(start, guard, access.Instance, containingSymbol, facts)
             ? null
             : start;
+
+    // A thread kept in a local and joined after its start where the lock is still held (`t.Start(); t.Join();` in the
+    // scope, or anywhere in a guarded method) runs in the hold; joined only after the hold, or never, it does not.
+    private static bool JoinedInTheHold(IOperation start, Guard guard, IOperation? instance, ISymbol containingSymbol, LockFacts facts) =>
+        ParallelBodies.JoinsOf(start).Any(join => HeldLocks.HeldByMethodOrScopeAt(join, guard, instance, containingSymbol, facts));
 
     // A constructor or an initializer, which LSM0020 lets write the object's state without the lock.
     private static bool IsConstruction(ISymbol symbol) =>

@@ -282,7 +282,8 @@ internal static class ParallelBodies
     /// What starts <paramref name="function"/> (a lambda, anonymous method or method group given to it directly) as work the
     /// code around it does not wait for, or null: <c>Task.Run</c>, <c>TaskFactory.StartNew</c> or a task's
     /// <c>ContinueWith</c> whose task is a statement of its own or assigned to a discard; <c>ThreadPool.QueueUserWorkItem</c>;
-    /// the <c>Start</c> call of a <c>new Thread(…)</c> started at once and not kept (a thread kept may be joined); or a
+    /// the <c>Start</c> call of a <c>new Thread(…)</c> started at once, or of one kept in a local the method does not pass on
+    /// (the caller then asks <see cref="JoinsOf"/> whether the hold joins it); or a
     /// <c>new System.Threading.Timer(…)</c>, kept or not (nothing waits for a timer's callback).
     /// </summary>
     public static IOperation? DroppedStartOf(IOperation function)
@@ -312,13 +313,96 @@ internal static class ParallelBodies
                     thread = thread.Parent;
                 }
 
-                return InlineDelegates.IsType(type, KnownNames.ThreadType) &&
-                    thread.Parent is IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart } started && started.Instance == thread
+                if (!InlineDelegates.IsType(type, KnownNames.ThreadType))
+                {
+                    return null;
+                }
+
+                return thread.Parent is IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart } started && started.Instance == thread
                     ? started
-                    : null;
+                    : KeptThreadStart(thread);
             default:
                 return null;
         }
+    }
+
+    // A thread kept in a local assigned once (`var t = new Thread(…);`, or `t = new Thread(…);`) and started through it: its
+    // first Start. Null when the method uses the local otherwise than through the thread's own members (stores it, passes
+    // it on, captures it in a lambda or local function), since it may then be joined elsewhere.
+    private static IInvocationOperation? KeptThreadStart(IOperation thread)
+    {
+        ILocalSymbol? local = thread.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == thread => target.Local,
+            _ => null,
+        };
+        if (local is null || local.RefKind != RefKind.None)
+        {
+            return null;
+        }
+
+        var function = EnclosingFunction(thread);
+        int writes = thread.Parent is IVariableInitializerOperation ? 1 : 0;
+        IInvocationOperation? start = null;
+        foreach (var reference in OperationFacts.Root(thread).Descendants().OfType<ILocalReferenceOperation>())
+        {
+            if (!SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            if (reference.Parent is ISimpleAssignmentOperation assignment && assignment.Target == reference)
+            {
+                writes++;
+            }
+            else if (EnclosingFunction(reference) != function ||
+                reference.Parent is not (IInvocationOperation or IPropertyReferenceOperation) ||
+                (reference.Parent is IInvocationOperation { Instance: var callee } && callee != reference) ||
+                (reference.Parent is IPropertyReferenceOperation { Instance: var owner } && owner != reference))
+            {
+                return null;
+            }
+            else if (start is null && reference.Parent is IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart } call)
+            {
+                start = call;
+            }
+        }
+
+        return writes == 1 ? start : null;
+    }
+
+    /// <summary>
+    /// The <c>Join</c> calls, after it, on the thread a <c>Start</c> that <see cref="DroppedStartOf"/> found starts through
+    /// the local it is kept in (<c>t.Start(); … t.Join();</c>); none for other work. The caller judges whether the hold is
+    /// still taken there: a thread joined in the hold runs in it.
+    /// </summary>
+    public static ImmutableArray<IInvocationOperation> JoinsOf(IOperation start)
+    {
+        if (start is not IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart, Instance: ILocalReferenceOperation kept } call ||
+            !InlineDelegates.IsType(call.TargetMethod.ContainingType, KnownNames.ThreadType))
+        {
+            return ImmutableArray<IInvocationOperation>.Empty;
+        }
+
+        return OperationFacts.Root(call).Descendants().OfType<IInvocationOperation>()
+            .Where(join => join.TargetMethod.Name == KnownNames.ThreadJoin && join.Syntax.SpanStart >= call.Syntax.Span.End &&
+                join.Instance is ILocalReferenceOperation joined && SymbolEqualityComparer.Default.Equals(joined.Local, kept.Local))
+            .ToImmutableArray();
+    }
+
+    // The lambda, anonymous method or local function around an operation, or null in the method's own body.
+    private static IOperation? EnclosingFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return parent;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>How a message names what <see cref="DroppedStartOf"/> found: 'Task.Run', 'Thread.Start', 'new Timer'.</summary>
