@@ -104,6 +104,8 @@ internal static class KnownNames
     public const string ThreadStart = "Start";
     public const string ThreadJoin = "Join";
     public const string TimerType = "System.Threading.Timer";
+    public const string TimersTimerType = "System.Timers.Timer";
+    public const string TimerElapsed = "Elapsed";
     public const string TaskOfTType = "System.Threading.Tasks.Task`1";
     public const string TaskContinueWith = "ContinueWith";
 

@@ -286,6 +286,48 @@ public sealed class GuardedStateInDroppedWorkTests
         """));
 
     /// <summary>
+    /// A <c>System.Timers.Timer</c>'s <c>Elapsed</c> handler subscribed in the hold (a lambda, an anonymous method, a local
+    /// function or a guarded core given by name) runs on a pool thread at each tick, after the release as much as a
+    /// <c>System.Threading.Timer</c>'s callback, and nothing waits for it: LSM0020, with no advice to wait. A handler that
+    /// takes the lock itself, one removed (<c>-=</c>), and another type's event stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InATimersTimersElapsedHandlerSubscribedInTheHold() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Timers;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private readonly Timer _ticker = new(1000);
+
+            public event EventHandler? Changed;
+
+            public void Count()
+            {
+                using (_lock.Acquire())
+                {
+                    _ticker.Elapsed += (s, e) => {|LSM0020:_n|}++;
+                    _ticker.Elapsed += delegate { Console.WriteLine({|LSM0020:_n|}); };
+                    _ticker.Elapsed += OnTick;
+                    _ticker.Elapsed += {|LSM0020:TickCore|};
+                    _ticker.Elapsed += (s, e) => { using (_lock.Acquire()) { _n++; } };
+                    _ticker.Elapsed -= (s, e) => _n++;
+                    var once = new Timer(10) { AutoReset = false };
+                    once.Elapsed += (s, e) => {|LSM0020:_n|}--;
+                    once.Start();
+                    Changed += (s, e) => _n++;
+                    void OnTick(object? sender, ElapsedEventArgs e) => {|LSM0020:_n|} += 2;
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void TickCore(object? sender, ElapsedEventArgs e) => _n++;
+        }
+        """));
+
+    /// <summary>
     /// A call that changes a System.Collections.Generic collection in place (<c>_items.Add(x)</c>) in such work is said to
     /// change it, as the parallel-body reports say, not "read" (before, only an assignment was "written"); a call that only
     /// reads it is still "read". A guarded core given to the work is worded the same way.

@@ -284,7 +284,8 @@ internal static class ParallelBodies
     /// <c>ContinueWith</c> whose task is a statement of its own or assigned to a discard; <c>ThreadPool.QueueUserWorkItem</c>;
     /// the <c>Start</c> call of a <c>new Thread(…)</c> started at once, or of one kept in a local the method does not pass on
     /// (the caller then asks <see cref="JoinsOf"/> whether the hold joins it); or a
-    /// <c>new System.Threading.Timer(…)</c>, kept or not (nothing waits for a timer's callback).
+    /// <c>new System.Threading.Timer(…)</c>, kept or not (nothing waits for a timer's callback); or the <c>+=</c> that
+    /// subscribes it to a <c>System.Timers.Timer</c>'s <c>Elapsed</c> (a handler run on a pool thread at each tick).
     /// </summary>
     public static IOperation? DroppedStartOf(IOperation function)
     {
@@ -321,6 +322,9 @@ internal static class ParallelBodies
                 return thread.Parent is IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart } started && started.Instance == thread
                     ? started
                     : KeptThreadStart(thread);
+            case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation { Event: { Name: KnownNames.TimerElapsed } elapsed } } subscription
+                when subscription.HandlerValue == node && InlineDelegates.IsType(elapsed.ContainingType, KnownNames.TimersTimerType):
+                return subscription;
             default:
                 return null;
         }
@@ -405,16 +409,17 @@ internal static class ParallelBodies
         return null;
     }
 
-    /// <summary>How a message names what <see cref="DroppedStartOf"/> found: 'Task.Run', 'Thread.Start', 'new Timer'.</summary>
+    /// <summary>How a message names what <see cref="DroppedStartOf"/> found: 'Task.Run', 'Thread.Start', 'new Timer', 'Timer.Elapsed'.</summary>
     public static string StarterName(IOperation start) => start switch
     {
         IInvocationOperation call => call.TargetMethod.ContainingType.Name + "." + call.TargetMethod.Name,
         IObjectCreationOperation creation => "new " + creation.Type?.Name,
+        IEventAssignmentOperation { EventReference: IEventReferenceOperation reference } => reference.Event.ContainingType.Name + "." + reference.Event.Name,
         _ => start.Syntax.ToString(),
     };
 
-    /// <summary>Whether the work <see cref="DroppedStartOf"/> found is a timer's callback, which nothing can wait for.</summary>
-    public static bool IsTimer(IOperation start) => start is IObjectCreationOperation;
+    /// <summary>Whether the work <see cref="DroppedStartOf"/> found is a timer's callback or handler, which nothing can wait for.</summary>
+    public static bool IsTimer(IOperation start) => start is IObjectCreationOperation or IEventAssignmentOperation;
 
     // Task.Run, TaskFactory.StartNew (also TaskFactory<T>'s); ThreadPool.QueueUserWorkItem returns no task to wait for at all.
     public static bool StartsWork(IMethodSymbol method, out bool dropsItself)
