@@ -328,6 +328,54 @@ public sealed class GuardedStateInDroppedWorkTests
         """));
 
     /// <summary>
+    /// Both checks of work a hold does not wait for know one set of starters. A task created and started at once
+    /// (<c>new Task(() =&gt; _n++).Start()</c>) and <c>ThreadPool.UnsafeQueueUserWorkItem</c> are such work; a task kept and
+    /// waited for, and one run inline (<c>RunSynchronously</c>), are not. A parallel loop in a thread, a timer's callback, a
+    /// dropped continuation or a started task is in such work too: its racing write is one LSM0020 saying the bodies may run
+    /// after the release (before, the parallel-body check knew only Task.Run, StartNew and QueueUserWorkItem, and added
+    /// LSM0056 at the same write); in a thread the hold joins it stays LSM0056.
+    /// </summary>
+    [Fact]
+    public void LSM0020_BothDroppedWorkChecksKnowTheSameStarters()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public void Count(Task started)
+                {
+                    using (_lock.Acquire())
+                    {
+                        new Task(() => {|LSM0020:_n|}++).Start();
+                        var kept = new Task(() => _n++);
+                        kept.Start();
+                        kept.Wait();
+                        new Task(() => _n++).RunSynchronously();
+                        ThreadPool.UnsafeQueueUserWorkItem(_ => {|LSM0020:_n|}--, null);
+                        new Thread(() => Parallel.For(0, 4, i => {|LSM0020:_n|}++)).Start();
+                        _ = new Timer(_ => Parallel.For(0, 4, i => {|LSM0020:_n|}++));
+                        _ = started.ContinueWith(_ => Parallel.For(0, 4, i => {|LSM0020:_n|}++));
+                        new Task(() => Parallel.For(0, 4, i => {|LSM0020:_n|}++)).Start();
+                        var joined = new Thread(() => Parallel.For(0, 4, i => {|LSM0056:_n|}++));
+                        joined.Start();
+                        joined.Join();
+                    }
+                }
+            }
+            """);
+        Compiles(run);
+        var messages = run.LocksmithDiagnostics.Select(static d => d.GetMessage()).ToList();
+        Assert.Contains(messages, static m => m.Contains("in work that 'Task.Start' starts and the hold does not wait for", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("in a body of 'Parallel.For', in work that 'Thread.Start' starts", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("in a body of 'Parallel.For', in work that 'new Timer' starts", System.StringComparison.Ordinal));
+    }
+
+    /// <summary>
     /// A call that changes a System.Collections.Generic collection in place (<c>_items.Add(x)</c>) in such work is said to
     /// change it, as the parallel-body reports say, not "read" (before, only an assignment was "written"); a call that only
     /// reads it is still "read". A guarded core given to the work is worded the same way.

@@ -58,13 +58,13 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         }
 
         // Under a stripe, LSM0057 says what is wrong: a stripe taken in the body, as LSM0056 would advise, is not enough.
-        if (ParallelBodies.StartedUnwaited(loop, guard.LockMember, access.Instance) is null &&
+        if (StartedUnwaited(loop, guard, access.Instance, context.ContainingSymbol, facts) is null &&
             KeyedHoldWriteAnalyzer.WrittenUnderAHold(access, guard, context.ContainingSymbol, facts) is not null)
         {
             return;
         }
 
-        Report(context, access.Syntax.GetLocation(), access.Member.Name, loop, guard, written, access.Instance);
+        Report(context, access.Syntax.GetLocation(), access.Member.Name, loop, guard, written, access.Instance, facts);
     }
 
     /// <summary>
@@ -91,7 +91,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 HeldLocks.HeldByMethodOrScopeAt(at, guard, access.Member.IsStatic ? null : reference.Instance, context.ContainingSymbol, facts), facts) is { } write)
         {
             Report(context, reference.Syntax.GetLocation(), write.Access.Member.Name, loop, write.Guard, write.Written + " (in '" + method.Name + "', given as the body)",
-                write.Access.Member.IsStatic ? null : reference.Instance);
+                write.Access.Member.IsStatic ? null : reference.Instance, facts);
         }
     }
 
@@ -120,7 +120,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 (loop = RacingLoop(call, access.Member.IsStatic ? null : call.Instance, guard, context.ContainingSymbol, facts, depth: 0)) is not null, facts) is { } write)
         {
             Report(context, call.Syntax.GetLocation(), write.Access.Member.Name, loop!, write.Guard, write.Written + " (in '" + method.Name + "', called from the body)",
-                write.Access.Member.IsStatic ? null : call.Instance);
+                write.Access.Member.IsStatic ? null : call.Instance, facts);
         }
     }
 
@@ -130,22 +130,27 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
     /// </summary>
     internal static bool StartedUnwaited(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
         RacingLoop(access, access.Instance, guard, containingSymbol, facts, depth: 0) is { } loop &&
-        ParallelBodies.StartedUnwaited(loop, guard.LockMember, access.Instance) is not null;
+        StartedUnwaited(loop, guard, access.Instance, containingSymbol, facts) is not null;
+
+    // What starts the loop as work the hold does not wait for, a thread joined where the hold is still taken excepted.
+    private static IOperation? StartedUnwaited(IInvocationOperation loop, Guard guard, IOperation? instance, ISymbol containingSymbol, LockFacts facts) =>
+        ParallelBodies.StartedUnwaited(loop, guard.LockMember, instance, at => HeldLocks.HeldByMethodOrScopeAt(at, guard, instance, containingSymbol, facts));
 
     /// <summary>
     /// LSM0056 for a write that races under the hold around the loop; LSM0020 when the loop is in work the hold does not
     /// wait for (<see cref="ParallelBodies.StartedUnwaited"/>): its bodies may run after the hold, with no lock held at all,
     /// so the hold is not "around the loop" and the plain LSM0020 of a write without the lock is what is true.
     /// </summary>
-    private static void Report(OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written, IOperation? instance)
+    private static void Report(
+        OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written, IOperation? instance, LockFacts facts)
     {
         string loopName = loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name;
-        if (ParallelBodies.StartedUnwaited(loop, guard.LockMember, instance) is { } start)
+        if (StartedUnwaited(loop, guard, instance, context.ContainingSymbol, facts) is { } start)
         {
             string lockName = guard.LockMember.Name;
             string work = start == loop
                 ? $"in a body of '{loopName}', whose task the hold does not wait for"
-                : $"in a body of '{loopName}', in work that '{start.TargetMethod.ContainingType.Name}.{start.TargetMethod.Name}' starts and the hold does not wait for";
+                : $"in a body of '{loopName}', in work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for";
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
                 location,

@@ -168,13 +168,15 @@ internal static class ParallelBodies
     /// <summary>
     /// What starts <paramref name="loop"/> as work that the hold around it does not wait for, so its bodies may run after
     /// the hold is released, with no lock held: the loop itself, a <c>ForAsync</c> or <c>ForEachAsync</c> whose task is
-    /// dropped, or the call a lambda around it is given to, <c>Task.Run</c>, <c>TaskFactory.StartNew</c> (their task
-    /// dropped) or <c>ThreadPool.QueueUserWorkItem</c>. Dropped: a statement of its own, or assigned to a discard, a field or
-    /// a property, where the method does not see it again to wait for it (a task kept in a local is not judged: the hold
-    /// may wait for it). Only lambdas between the loop and the hold count: past one whose own code takes the lock around
-    /// the loop, or a local function, it is null. A task awaited or waited for in the hold runs in it.
+    /// dropped, or what starts a lambda around it as <see cref="DroppedStartOf"/> finds it (the one list of starters both
+    /// checks of such work use), and also a <c>Task.Run</c> or <c>TaskFactory.StartNew</c> whose task is assigned to a
+    /// field or a property, where the method does not see it again to wait for it (a task kept in a local is not judged:
+    /// the hold may wait for it). A thread kept in a local is not such work where <paramref name="heldAt"/> says the hold is
+    /// still taken at one of its joins (<see cref="JoinsOf"/>). Only lambdas between the loop and the hold count: past one
+    /// whose own code takes the lock around the loop, or a local function, it is null. A task awaited or waited for in the
+    /// hold runs in it.
     /// </summary>
-    public static IInvocationOperation? StartedUnwaited(IInvocationOperation loop, ISymbol lockMember, IOperation? instance)
+    public static IOperation? StartedUnwaited(IInvocationOperation loop, ISymbol lockMember, IOperation? instance, Func<IOperation, bool> heldAt)
     {
         if (loop.TargetMethod.Name is "ForAsync" or "ForEachAsync" && IsDropped(loop))
         {
@@ -198,14 +200,18 @@ internal static class ParallelBodies
                 return null;
             }
 
+            if (DroppedStartOf(function) is { } dropped)
+            {
+                return JoinsOf(dropped).Any(join => heldAt(join)) ? null : dropped;
+            }
+
             IOperation node = function;
             while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
             {
                 node = node.Parent;
             }
 
-            if (node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out bool dropsItself) &&
-                (dropsItself || IsDropped(start)))
+            if (node.Parent is IArgumentOperation { Parent: IInvocationOperation start } && StartsWork(start.TargetMethod, out _) && IsDropped(start))
             {
                 return start;
             }
@@ -283,7 +289,8 @@ internal static class ParallelBodies
     /// code around it does not wait for, or null: <c>Task.Run</c>, <c>TaskFactory.StartNew</c> or a task's
     /// <c>ContinueWith</c> whose task is a statement of its own or assigned to a discard; <c>ThreadPool.QueueUserWorkItem</c>;
     /// the <c>Start</c> call of a <c>new Thread(…)</c> started at once, or of one kept in a local the method does not pass on
-    /// (the caller then asks <see cref="JoinsOf"/> whether the hold joins it); or a
+    /// (the caller then asks <see cref="JoinsOf"/> whether the hold joins it); the <c>Start</c> call of a <c>new Task(…)</c>
+    /// started at once; or a
     /// <c>new System.Threading.Timer(…)</c>, kept or not (nothing waits for a timer's callback); or the <c>+=</c> that
     /// subscribes it to a <c>System.Timers.Timer</c>'s <c>Elapsed</c> (a handler run on a pool thread at each tick).
     /// </summary>
@@ -314,14 +321,16 @@ internal static class ParallelBodies
                     thread = thread.Parent;
                 }
 
-                if (!InlineDelegates.IsType(type, KnownNames.ThreadType))
+                bool isThread = InlineDelegates.IsType(type, KnownNames.ThreadType);
+                if (!isThread && !InlineDelegates.IsType(type, KnownNames.TaskType) && !InlineDelegates.IsType(type, KnownNames.TaskOfTType))
                 {
                     return null;
                 }
 
+                // A task kept may be waited for or awaited in many ways, so only one started at once counts, as for Task.Run.
                 return thread.Parent is IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart } started && started.Instance == thread
                     ? started
-                    : KeptThreadStart(thread);
+                    : isThread ? KeptThreadStart(thread) : null;
             case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation { Event: { Name: KnownNames.TimerElapsed } elapsed } } subscription
                 when subscription.HandlerValue == node && InlineDelegates.IsType(elapsed.ContainingType, KnownNames.TimersTimerType):
                 return subscription;
