@@ -271,9 +271,10 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// The call starting the work <paramref name="access"/> is directly in, when a synchronous lock's hold around it (a
-    /// guarded method or a scope outside the work) does not wait for it (<see cref="ParallelBodies.DroppedWorkAround"/>);
-    /// null when the lock is async, the work takes the lock itself, or nothing holds it (then plain LSM0020 applies).
+    /// What starts the work <paramref name="access"/> runs in (<see cref="ParallelBodies.DroppedWorkAround"/>: a call, a
+    /// <c>new Timer(…)</c>, an <c>Elapsed +=</c>), when a synchronous lock's hold around it (a guarded method or a scope
+    /// outside the work) does not wait for it; null when the lock is async, the work takes the lock itself, it is a thread
+    /// the hold joins, or nothing holds it (then plain LSM0020 applies).
     /// </summary>
     internal static IOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
         guard.Capabilities.IsAsync() ||

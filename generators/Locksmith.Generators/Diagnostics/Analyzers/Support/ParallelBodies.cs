@@ -9,7 +9,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <summary>
 /// Bodies of <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> and <c>Invoke</c>, which run on several threads at
 /// once, and the writes of guarded state in them that race each other: LSM0056 under a caller's hold, LSM0020 in a
-/// constructor (which holds the object's state only for its own thread).
+/// constructor (which holds the object's state only for its own thread). Also the work a hold does not wait for (a task,
+/// thread, timer or continuation started and dropped, <see cref="DroppedStartOf"/>), whose code runs after the release:
+/// LSM0020 for state touched in it, or in a parallel loop in it (<see cref="StartedUnwaited"/>).
 /// </summary>
 internal static class ParallelBodies
 {
@@ -221,14 +223,18 @@ internal static class ParallelBodies
     }
 
     /// <summary>
-    /// The call that starts the work <paramref name="at"/> runs in, as work the code around it does not wait for
-    /// (<see cref="DroppedStartOf"/>), or null. <paramref name="at"/> is directly in the lambda given to it, or in lambdas the
-    /// work runs inline (<c>items.ForEach(x =&gt; _n += x)</c>, <see cref="InlineDelegates.RunOf"/>), which run on its thread
-    /// too, or in a local function given to it by name (<c>_ = Task.Run(Step)</c>) or called from such work (a few deep: it
-    /// may call itself); not in a lambda of its own that may run elsewhere. Null too where
-    /// <paramref name="takesTheLockIn"/> says the code at a point takes the lock itself inside the lambda or local function
-    /// around it (the work holds it there). Stricter than <see cref="StartedUnwaited"/>: a task kept anywhere (a field
-    /// too) may be waited for, so only the clearly dropped forms count.
+    /// What starts the work <paramref name="at"/> runs in as work the code around it does not wait for, as
+    /// <see cref="DroppedStartOf"/> finds it for the function that work is given (a call such as <c>Task.Run</c> or a
+    /// thread's <c>Start</c>, a <c>new Timer(…)</c>, an <c>Elapsed +=</c>), or null. <paramref name="at"/> is in a lambda or
+    /// anonymous method given to it, directly or through lambdas the work runs inline (<c>items.ForEach(x =&gt; _n += x)</c>,
+    /// <see cref="InlineDelegates.RunOf"/>), which run on its thread too; or in a local function given to it by name
+    /// (<c>_ = Task.Run(Step)</c>, <c>new Thread(Step)</c>) or called from such work, followed through at most three local
+    /// functions (it may call itself). Past a lambda that may run elsewhere (kept, or given to a method not known to run it
+    /// inline) it is null, and so where <paramref name="takesTheLockIn"/> says the code at a point takes the lock itself
+    /// inside the lambda or local function the work runs (the work holds it there). A thread kept in a local is returned
+    /// joined or not: the caller asks <see cref="JoinsOf"/> whether the hold joins it. Stricter than
+    /// <see cref="StartedUnwaited"/>, which also counts a <c>Task.Run</c> or <c>StartNew</c> task stored in a field or a
+    /// property: here a task kept anywhere may be waited for, so only the clearly dropped forms count.
     /// </summary>
     public static IOperation? DroppedWorkAround(IOperation at, Func<IOperation, IOperation, bool> takesTheLockIn, int depth = 0)
     {
