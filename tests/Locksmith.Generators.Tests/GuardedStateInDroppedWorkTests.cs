@@ -377,6 +377,41 @@ public sealed class GuardedStateInDroppedWorkTests
     }
 
     /// <summary>
+    /// A local function given by name to a method that dropped work runs inline (<c>_ = Task.Run(() =&gt; items.ForEach(Step))</c>,
+    /// a parallel loop's body there) runs on the work's thread, after the release as much as a lambda in its place
+    /// (<c>items.ForEach(x =&gt; _n += x)</c>, reported since fa0f57d): LSM0020 too. Before, only a local function given to the
+    /// work itself was followed, and this one counted as the hold's. One that takes the lock itself, and one run inline
+    /// by the hold's own code, stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InALocalFunctionGivenByNameToWhatDroppedWorkRunsInline() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public void Count(List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(() => items.ForEach(Step));
+                    _ = Task.Run(() => items.ForEach(Locked));
+                    items.ForEach(Inline);
+                    _ = Task.Run(() => Parallel.For(0, 4, Peek));
+                    void Step(int x) => {|LSM0020:_n|} += x;
+                    void Locked(int x) { using (_lock.Acquire()) { _n += x; } }
+                    void Inline(int x) => _n += x;
+                    void Peek(int i) => Console.WriteLine({|LSM0020:_n|});
+                }
+            }
+        }
+        """));
+
+    /// <summary>
     /// What <c>ParallelBodies.DroppedWorkAround</c>'s summary says it follows: local functions given to the work or called
     /// from it, through at most three of them (the fourth in a chain is not followed, and counts as the hold's, as before
     /// this series); an inline lambda that takes the lock itself, and a lambda given to a method not known to run it inline,

@@ -228,7 +228,8 @@ internal static class ParallelBodies
     /// thread's <c>Start</c>, a <c>new Timer(…)</c>, an <c>Elapsed +=</c>), or null. <paramref name="at"/> is in a lambda or
     /// anonymous method given to it, directly or through lambdas the work runs inline (<c>items.ForEach(x =&gt; _n += x)</c>,
     /// <see cref="InlineDelegates.RunOf"/>), which run on its thread too; or in a local function given to it by name
-    /// (<c>_ = Task.Run(Step)</c>, <c>new Thread(Step)</c>) or called from such work, followed through at most three local
+    /// (<c>_ = Task.Run(Step)</c>, <c>new Thread(Step)</c>), or to a method it runs inline (<c>items.ForEach(Step)</c> in it),
+    /// or called from such work, followed through at most three local
     /// functions (it may call itself). Past a lambda that may run elsewhere (kept, or given to a method not known to run it
     /// inline) it is null, and so where <paramref name="takesTheLockIn"/> says the code at a point takes the lock itself
     /// inside the lambda or local function the work runs (the work holds it there). A thread kept in a local is returned
@@ -264,7 +265,8 @@ internal static class ParallelBodies
         return null;
     }
 
-    // The first dropped work that runs the local function: given to it by name, or called from it.
+    // The first dropped work that runs the local function: given to it by name, or to a method it runs inline
+    // (`items.ForEach(Step)` in it), or called from it.
     private static IOperation? DroppedWorkRunning(ILocalFunctionOperation local, Func<IOperation, IOperation, bool> takesTheLockIn, int depth)
     {
         foreach (var use in OperationFacts.Root(local).Descendants())
@@ -275,7 +277,8 @@ internal static class ParallelBodies
             }
 
             if (use is IMethodReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, local.Symbol.OriginalDefinition) &&
-                DroppedStartOf(reference) is { } start)
+                (DroppedStartOf(reference) ??
+                    (InlineDelegates.RunOf(reference, out _) == DelegateRun.Inline ? DroppedWorkAround(reference, takesTheLockIn, depth + 1) : null)) is { } start)
             {
                 return start;
             }
