@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -175,6 +176,123 @@ public sealed class OutsideHolderTests
             $"flow 'writer' waits for '{target}', held{(read ? " for reading" : string.Empty)} by the thread running the scenario", report.Summary, StringComparison.Ordinal);
         Assert.Contains("release it in the builder", report.Summary, StringComparison.Ordinal);
         Assert.Contains(new WaitForEdge("writer", target, null), report.Waits);
+    }
+
+    /// <summary>
+    /// An async lock the builder takes and keeps is held by the builder's flow record, and the flows were started with
+    /// the builder's context, so they shared that record: a flow taking the lock threw <c>LockRecursionException</c>
+    /// saying it already held it. The flows now start as flows of their own, and the flow waiting for the lock is a
+    /// deadlock at once (the code holding it waits for the run's end), naming the lock and that the code running the
+    /// scenario holds it. The idle period is ten minutes: the run must not wait for any of it, and the guard only keeps
+    /// a regression from hanging the test run.
+    /// </summary>
+    [Theory]
+    [InlineData("exclusive", false)]
+    [InlineData("exclusive", true)]
+    [InlineData("write", true)]
+    [InlineData("read", false)]
+    [InlineData("read", true)]
+    public async Task AFlowBlockedOnAnAsyncLockTheBuilderLeftHeld_IsADeadlockAtOnce_NamingTheCodeRunningTheScenario(string held, bool asyncFlow)
+    {
+        int idleWaits = 0;
+        var running = Task.Run(() =>
+        {
+            var kept = new List<AsyncLockScope>();
+            ControlledRun.IdleWaitObserver = _ => idleWaits++;
+            try
+            {
+                return ControlledTest.Run(
+                    scenario =>
+                    {
+                        var ledger = new AsyncExclusiveLock("ledger");
+                        var journal = new AsyncReadWriteLock("journal");
+                        var taken = held switch
+                        {
+                            "exclusive" => ledger.AcquireAsync(),
+                            "write" => journal.AcquireWriteAsync(),
+                            _ => journal.AcquireReadAsync(),
+                        };
+                        kept.Add(taken.AsTask().GetAwaiter().GetResult());
+
+                        // The flow takes the lock the builder keeps: the ledger, or the journal for writing.
+                        async Task TakeAsync()
+                        {
+                            using (held == "exclusive" ? await ledger.AcquireAsync() : await journal.AcquireWriteAsync())
+                            {
+                            }
+                        }
+
+                        if (asyncFlow)
+                        {
+                            scenario.Flow("writer", TakeAsync);
+                        }
+                        else
+                        {
+                            scenario.Thread("writer", () => TakeAsync().GetAwaiter().GetResult());
+                        }
+                    },
+                    new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(10) });
+            }
+            finally
+            {
+                ControlledRun.IdleWaitObserver = null;
+                kept.ForEach(scope => scope.Dispose());
+            }
+        });
+
+        // A guard, not a measure: a run that waits for the builder's hold would otherwise hang the test for ten minutes.
+        var result = await running.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        string target = held == "exclusive" ? "ledger" : "journal";
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(0, idleWaits);
+        Assert.Contains(
+            $"flow 'writer' waits for '{target}', held{(held == "read" ? " for reading" : string.Empty)} by the code running the scenario", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("release it in the builder", report.Summary, StringComparison.Ordinal);
+        Assert.Contains(new WaitForEdge("writer", target, null), report.Waits);
+    }
+
+    /// <summary>
+    /// The same root, with the builder's hold on another lock: the flows shared the builder's record, so one flow waiting
+    /// for a lock another flow held threw <c>LockRecursionException</c> (the lock saw one owner) instead of waiting.
+    /// </summary>
+    [Fact]
+    public void FlowsContendingForAnAsyncLock_WhileTheBuilderKeepsAnother_WaitForEachOther()
+    {
+        var kept = new List<AsyncLockScope>();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var config = new AsyncExclusiveLock("config");
+                    var ledger = new AsyncExclusiveLock("ledger");
+                    kept.Add(config.AcquireAsync().AsTask().GetAwaiter().GetResult());
+                    int entries = 0;
+                    foreach (string name in new[] { "first", "second" })
+                    {
+                        scenario.Flow(name, async () =>
+                        {
+                            using (await ledger.AcquireAsync())
+                            {
+                                ControlledTest.Interleave();
+                                entries++;
+                            }
+                        });
+                    }
+
+                    scenario.Finally(() => Assert.Equal(2, entries));
+                },
+                new ControlledTestOptions { Iterations = 50, Strategy = SchedulingStrategy.Random });
+        }
+        finally
+        {
+            kept.ForEach(scope => scope.Dispose());
+        }
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(50, result.IterationsRun);
     }
 
     /// <summary>

@@ -299,11 +299,15 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
-    /// A blocked flow whose lock the thread running the scenario holds (the builder took it and kept it), if any;
-    /// <paramref name="read"/> tells a read of a <see cref="ReadWriteLock"/> from an exclusive hold.
+    /// A blocked flow whose lock the code running the scenario holds (the builder took it and kept it), if any;
+    /// <paramref name="read"/> tells a read from an exclusive hold, <paramref name="async"/> an async lock's hold (by the
+    /// caller's flow record) from a thread's.
     /// </summary>
-    private FlowState? BlockedOnCallerHoldLocked(out bool read)
+    private FlowState? BlockedOnCallerHoldLocked(out bool read, out bool async)
     {
+        // The caller's record, while it is still the caller's: a flow that released the builder's scope (handed to it)
+        // may have claimed the idle record since, and then its holds are that flow's.
+        var record = _callerRecord is { FlowHoldCount: > 0 } held && !_flows.Exists(f => f.FlowRecords.Contains(held)) ? held : null;
         foreach (var flow in _flows)
         {
             if (flow.Status != FlowStatus.Blocked)
@@ -311,29 +315,41 @@ internal sealed partial class ControlledRun
                 continue;
             }
 
-            if (flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: > 0 and var owner } && owner == _callerThreadId)
+            if (flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: > 0 and var owner } && (owner == _callerThreadId || owner == record?.OwnerId))
             {
                 read = false;
+                async = owner != _callerThreadId;
                 return flow;
             }
 
-            // The caller is parked in Execute, so its read record holds still.
+            // The caller is parked in Execute, so its read records hold still.
             if (flow.WaitingOn is ReadWriteLock rw && _callerReads is { } reads && reads.Holds(rw.Id))
             {
                 read = true;
+                async = false;
+                return flow;
+            }
+
+            if (flow.WaitingOn is AsyncReadWriteLock arw && record is not null && record.FlowReads.Holds(arw))
+            {
+                read = true;
+                async = true;
                 return flow;
             }
         }
 
         read = false;
+        async = false;
         return null;
     }
 
     /// <summary>Why a flow waits for ever behind a lock the builder kept, and what to do about it.</summary>
-    private static string ExplainCallerHoldLocked(FlowState flow, bool read) =>
-        $"deadlock: flow '{flow.Name}' waits for '{flow.WaitingName}', held{(read ? " for reading" : string.Empty)} by the thread running the scenario " +
-        "(the test's thread: the builder took the lock and did not release it), which waits for the run to end and so cannot release it while the run goes on: " +
-        "release it in the builder before it returns, or take it in a flow";
+    private static string ExplainCallerHoldLocked(FlowState flow, bool read, bool async) =>
+        $"deadlock: flow '{flow.Name}' waits for '{flow.WaitingName}', held{(read ? " for reading" : string.Empty)} by " +
+        (async
+            ? "the code running the scenario (the builder took the async lock and did not dispose its scope, or the test held it when it started the run), "
+            : "the thread running the scenario (the test's thread: the builder took the lock and did not release it), ") +
+        "which waits for the run to end and so cannot release it while the run goes on: release it in the builder before it returns, or take it in a flow";
 
     /// <summary>A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer), if any.</summary>
     private FlowState? BlockedOnOutsideHolderLocked() =>

@@ -54,6 +54,10 @@ internal sealed partial class ControlledRun : ISchedulingController
     private int _callerThreadId;
     private ReadWriteThreadState? _callerReads;
 
+    // The async flow record of the code that started the run while it holds async locks (the builder took one and kept
+    // it, or the test held one when it called the run): like the thread's, its holds last until the run ends.
+    private LockOwner? _callerRecord;
+
     // Threads outside the run seen taking a read of a ReadWriteLock of the run (a Task.Run body, a timer's callback), with
     // their read records: the lock counts readers without naming them, so these name the outside readers. Under its own
     // lock: such threads call in at any time, and must not wait for the scheduler's gate.
@@ -122,13 +126,17 @@ internal sealed partial class ControlledRun : ISchedulingController
         _started = true;
         _callerThreadId = CurrentThreadId.Value;
         _callerReads = ReadWriteThreadState.CurrentOrNull;
+        _callerRecord = FlowOwnership.CurrentOrNull;
         _chooser.Begin(_flows.Count);
 
         // A thread starts with the starter's execution context. Started from inside another run's async flow (a nested
         // run), it would carry that flow's identity and wait, as one of its continuations, for a turn that flow cannot
         // give while it waits for this run: the flows start without it.
+        // Nor with the claim of the code that starts them: every flow would share that record, taking a lock it keeps
+        // for a recursion and another flow's hold for its own.
         var startingFlow = s_flowIdentity.Value;
         s_flowIdentity.Value = null;
+        var startingClaim = FlowOwnership.Detach();
         try
         {
             foreach (var flow in _flows)
@@ -147,6 +155,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         }
         finally
         {
+            FlowOwnership.Reattach(startingClaim);
             s_flowIdentity.Value = startingFlow;
         }
 
@@ -691,10 +700,10 @@ internal sealed partial class ControlledRun : ISchedulingController
                 }
 
                 // A lock the builder left held: the thread holding it waits for this run to end, so no wait can help.
-                if (BlockedOnCallerHoldLocked(out bool callerReads) is { } behindCaller)
+                if (BlockedOnCallerHoldLocked(out bool callerReads, out bool callerAsync) is { } behindCaller)
                 {
                     FailLocked(new RunFailure(
-                        ControlledFailureKind.Deadlock, ExplainCallerHoldLocked(behindCaller, callerReads), null, null, BlockedWaitsLocked()));
+                        ControlledFailureKind.Deadlock, ExplainCallerHoldLocked(behindCaller, callerReads, callerAsync), null, null, BlockedWaitsLocked()));
                     return null;
                 }
 

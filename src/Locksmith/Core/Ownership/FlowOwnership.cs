@@ -63,6 +63,31 @@ internal static class FlowOwnership
     }
 
     /// <summary>
+    /// Takes the claim the current context carries out of it and returns it (null if none), so that a thread or task
+    /// started next is a flow of its own, not a sharer of the holds of the code that starts it; <see cref="Reattach"/>
+    /// puts it back. For the controlled scheduler, which starts a run's flows from the thread that built the scenario.
+    /// </summary>
+    internal static ClaimView? Detach()
+    {
+        var view = s_flow.Value;
+        if (view is not null)
+        {
+            s_flow.Value = null;
+        }
+
+        return view;
+    }
+
+    /// <summary>Puts back a claim <see cref="Detach"/> took out of the current context.</summary>
+    internal static void Reattach(ClaimView? view)
+    {
+        if (view is not null)
+        {
+            s_flow.Value = view;
+        }
+    }
+
+    /// <summary>
     /// The current flow's record with one hold reserved on it, claimed in the calling frame if the flow holds nothing
     /// yet. Called synchronously by <c>AcquireAsync</c>, before any await, so the caller's frame carries the claim. The
     /// caller keeps the reservation as its hold, or gives it back with <see cref="Released"/>.
