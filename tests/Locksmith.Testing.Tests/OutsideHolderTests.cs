@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -400,6 +401,17 @@ public sealed class OutsideHolderTests
             body => { using (prices.AcquireWriteAsync().AsTask().GetAwaiter().GetResult()) { body(); } });
     }
 
+    // A semaphore of one permit: the pool thread takes it (sync, or with AcquireAsync), the flow waits behind it.
+    private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) Permits(bool outsideAsync)
+    {
+        var pool = new CountingSemaphore(1, 1, "pool");
+        return (
+            outsideAsync
+                ? body => { using (pool.AcquireAsync().AsTask().GetAwaiter().GetResult()) { body(); } }
+                : body => { using (pool.Acquire()) { body(); } },
+            body => { using (pool.Acquire()) { body(); } });
+    }
+
     // A read-write lock: the pool thread reads, the flow writes behind it.
     private static (Action<Action> HoldOutside, Action<Action> TakeInFlow) ReadWritePrices()
     {
@@ -483,16 +495,71 @@ public sealed class OutsideHolderTests
     }
 
     /// <summary>
-    /// A permit names no holder and any thread may give it back, so a permit a pool thread took cannot be told from one a
-    /// flow must return: a flow waiting for it with nothing left to run is still reported as a deadlock, at once. The
-    /// summary said only "worker waits for 'pool'"; it says the permits may be held outside the run, by the thread it saw
-    /// take one.
+    /// A permit names no holder and any thread may give it back, so a flow waiting for one with nothing left to run was a
+    /// deadlock at once, although a pool thread had taken the permit and was about to give it back (with
+    /// <c>AcquireAsync</c>, the run did not even see that thread take it). The run counts the permits threads outside it
+    /// take and give back: while they took more than they gave back, the flow waits for a return as for an outside
+    /// holder's release.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFlowWaitingForAPermitThatAThreadOutsideTheRunTook_WaitsForItsReturn_NotADeadlock(bool outsideAsync)
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledRun.IdleWaitObserver = _ => release.Set();
+        ControlledTestResult result;
+        try
+        {
+            result = RunWithAnOutsideHolder(
+                () => Permits(outsideAsync), release, TimeSpan.FromSeconds(30), (outside, inside) => Assert.Equal((1, 1), (outside, inside)));
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            release.Set();
+        }
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    /// <summary>The permit never comes back: the run is stuck, naming the semaphore and the thread it saw take one.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFlowWaitingForAPermitThatAThreadOutsideTheRunKeeps_IsStuck_NamingThatThread(bool outsideAsync)
+    {
+        using var release = new ManualResetEventSlim();
+        var holderName = new StrongBox<string?>();
+        ControlledTestResult result;
+        try
+        {
+            result = RunWithAnOutsideHolder(() => Permits(outsideAsync), release, TimeSpan.FromSeconds(1), check: null, holderName);
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.False(string.IsNullOrEmpty(holderName.Value));
+        Assert.Contains(
+            $"flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('{holderName.Value}') took (or tried to take) and did not give back for 1 s",
+            report.Summary,
+            StringComparison.Ordinal);
+        Assert.Contains(new WaitForEdge("writer", "pool", null), report.Waits);
+    }
+
+    /// <summary>
+    /// A thread outside the run that took a permit and gave it back holds none: a flow then waiting for a permit its own
+    /// flow kept, with nothing left to run, is still a deadlock at once, with no idle wait.
     /// </summary>
     [Fact]
-    public void AFlowWaitingForAPermitAThreadOutsideTheRunHolds_IsStillADeadlock_SayingThePermitsMayBeHeldOutsideTheRun()
+    public void AFlowWaitingForAPermitThatThreadsOutsideTheRunGaveBack_IsStillADeadlockAtOnce()
     {
-        string? holderName = null;
-        using var release = new ManualResetEventSlim();
+        int idleWaits = 0;
+        ControlledRun.IdleWaitObserver = _ => idleWaits++;
         ControlledTestResult result;
         try
         {
@@ -502,17 +569,21 @@ public sealed class OutsideHolderTests
                     var pool = new CountingSemaphore(1, 1, "pool");
                     scenario.Thread("worker", () =>
                     {
-                        using var taken = new ManualResetEventSlim();
-                        _ = Task.Run(() =>
+                        // Taken and given back outside the run: on one thread, and with an await between (maybe on two).
+                        Task.Run(() =>
                         {
-                            holderName = Thread.CurrentThread.Name;
                             using (pool.Acquire())
                             {
-                                taken.Set();
-                                release.Wait();
                             }
-                        });
-                        taken.Wait();
+                        }).Wait();
+                        Task.Run(async () =>
+                        {
+                            using (await pool.AcquireAsync())
+                            {
+                                await Task.Yield();
+                            }
+                        }).Wait();
+                        _ = pool.Acquire();
                         using (pool.Acquire())
                         {
                         }
@@ -522,16 +593,73 @@ public sealed class OutsideHolderTests
         }
         finally
         {
-            release.Set();
+            ControlledRun.IdleWaitObserver = null;
         }
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
-        Assert.False(string.IsNullOrEmpty(holderName));
-        Assert.Contains(
-            $"'pool' may have permits held outside the run: a thread that is not a flow of this run ('{holderName}') took or tried to take one",
-            report.Summary,
-            StringComparison.Ordinal);
+        Assert.Equal(0, idleWaits);
+    }
+
+    /// <summary>
+    /// A thread outside the run that waits for a permit has not taken the one it asked for: a flow waiting for a permit
+    /// its own flow kept is still a deadlock at once, with no idle wait, while that thread (or task) waits beside it.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AFlowWaitingForAPermitThatAThreadOutsideTheRunWaitsForToo_IsStillADeadlockAtOnce(bool outsideAsync)
+    {
+        int idleWaits = 0;
+        CountingSemaphore? kept = null;
+        ControlledRun.IdleWaitObserver = _ => idleWaits++;
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var pool = new CountingSemaphore(1, 1, "pool");
+                    kept = pool;
+                    scenario.Thread("worker", () =>
+                    {
+                        _ = pool.Acquire();
+                        _ = outsideAsync
+                            ? Task.Run(async () =>
+                            {
+                                using (await pool.AcquireAsync())
+                                {
+                                }
+                            })
+                            : Task.Run(() =>
+                            {
+                                using (pool.Acquire())
+                                {
+                                }
+                            });
+
+                        // Until that wait is under way: the run counts the attempt before it queues.
+                        while (!DeadlockDetector.CurrentWaits().Any(wait => wait.LockName == "pool"))
+                        {
+                            Thread.Sleep(1);
+                        }
+
+                        using (pool.Acquire())
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(30) });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            kept?.Release();
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(0, idleWaits);
     }
 
     /// <summary>

@@ -79,51 +79,11 @@ internal sealed partial class ControlledRun
 
         return _trace[waitAt].Operation switch
         {
-            "blocked on" when HolderOf(waiter.WaitingOn) is null => JoinSentences(ExplainUnreleased(target), ExplainOutsidePermits(waiter.WaitingOn, target)),
+            "blocked on" when HolderOf(waiter.WaitingOn) is null => ExplainUnreleased(target),
             "waits on" => ExplainMissedNotify(waiter, target, _trace[waitAt].Step, waitAt),
             "waits at" when waiter.WaitingOn is PhaseBarrier barrier => ExplainBarrier(barrier, target),
             _ => null,
         };
-    }
-
-    private static string? JoinSentences(string? first, string? second) =>
-        first is null ? second : second is null ? first : first + ". " + second;
-
-    /// <summary>
-    /// A semaphore that threads outside the run took permits of (or tried to): a permit names no holder and any thread
-    /// may give it back, so the run cannot tell whether they still hold one; it says they may. Null when none did.
-    /// </summary>
-    private string? ExplainOutsidePermits(object? semaphore, string target)
-    {
-        var names = new List<string>();
-        int threads = 0;
-        lock (_outsidePermitTakers)
-        {
-            foreach (var (taken, thread) in _outsidePermitTakers)
-            {
-                // The thread running the scenario took its permits in the builder: it is no thread outside the run.
-                if (ReferenceEquals(taken, semaphore) && thread.ManagedThreadId != _callerThreadId)
-                {
-                    threads++;
-                    if (thread.Name is { } name && !names.Contains(name))
-                    {
-                        names.Add(name);
-                    }
-                }
-            }
-        }
-
-        if (threads == 0)
-        {
-            return null;
-        }
-
-        names.Sort(StringComparer.Ordinal);
-        string named = names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
-        string who = threads == 1
-            ? $"a thread that is not a flow of this run{named} took or tried to take one"
-            : $"{threads} threads that are not flows of this run{named} took or tried to take some";
-        return $"'{target}' may have permits held outside the run: {who}, and a permit names no holder, so the run cannot tell whether they are still held. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled: take the permits in a flow instead (scenario.Thread or scenario.Flow)";
     }
 
     /// <summary>A barrier short of participants: how many it needs, who waits, and who left without arriving.</summary>
@@ -353,7 +313,43 @@ internal sealed partial class ControlledRun
 
     /// <summary>A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer), if any.</summary>
     private FlowState? BlockedOnOutsideHolderLocked() =>
-        _flows.Find(f => f.Status == FlowStatus.Blocked && (OutsideHolderId(f) != 0 || HasOutsideReader(f)));
+        _flows.Find(f => f.Status == FlowStatus.Blocked && (OutsideHolderId(f) != 0 || HasOutsideReader(f) || HasOutsidePermits(f)));
+
+    /// <summary>Whether the semaphore <paramref name="flow"/> waits for has permits that threads outside the run took and did not give back.</summary>
+    private bool HasOutsidePermits(FlowState flow) => flow.WaitingOn is CountingSemaphore semaphore && OutsidePermitsKept(semaphore, null) > 0;
+
+    /// <summary>
+    /// How many more times threads outside the run took (or tried to take) permits of <paramref name="semaphore"/> than
+    /// they gave some back, leaving out the attempts still waiting: a permit names no holder, so this is all the run can
+    /// tell of permits held outside it. <paramref name="names"/>, if given, gets the names of the threads that kept some.
+    /// </summary>
+    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names)
+    {
+        int kept = 0;
+        lock (_outsidePermits)
+        {
+            foreach (var ((seen, thread), (takes, returns)) in _outsidePermits)
+            {
+                // The thread running the scenario took its permits in the builder: it is no thread outside the run.
+                if (!ReferenceEquals(seen, semaphore) || thread.ManagedThreadId == _callerThreadId)
+                {
+                    continue;
+                }
+
+                int keeps = takes - returns - (LockOwner.Find(thread.ManagedThreadId)?.WaitingFor == semaphore ? 1 : 0);
+                kept += keeps;
+                if (keeps > 0 && names is not null && thread.Name is { } name && !names.Contains(name))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        // Sums, not per thread: an async hold may be given back on another pool thread than the one that took it. A
+        // flow of the run never queues (it waits for its turn), so every queued async attempt is outside and took nothing.
+        names?.Sort(StringComparer.Ordinal);
+        return kept - semaphore.QueuedAsyncWaiterCount;
+    }
 
     /// <summary>
     /// Whether the read-write lock <paramref name="flow"/> waits for has a reader that is no flow's thread. The lock counts
@@ -426,6 +422,15 @@ internal sealed partial class ControlledRun
             held = count <= 1
                 ? $"held for reading by a thread that is not a flow of this run{named}, which did not release its read access"
                 : $"held for reading by {count} threads that are not flows of this run{named}, which did not release their read access";
+        }
+        else if (holderId == 0 && flow.WaitingOn is CountingSemaphore semaphore)
+        {
+            var names = new List<string>();
+            int count = OutsidePermitsKept(semaphore, names);
+            string named = names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
+            held = count <= 1
+                ? $"whose permit a thread that is not a flow of this run{named} took (or tried to take) and did not give back"
+                : $"whose permits threads that are not flows of this run{named} took (or tried to take) and did not give back ({count} takes with no return)";
         }
         else if (holderId == 0 && flow.WaitingOn is AsyncReadWriteLock arw)
         {

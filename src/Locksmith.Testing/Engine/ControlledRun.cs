@@ -63,9 +63,10 @@ internal sealed partial class ControlledRun : ISchedulingController
     // lock: such threads call in at any time, and must not wait for the scheduler's gate.
     private readonly Dictionary<Thread, ReadWriteThreadState> _outsideReaders = [];
 
-    // Threads outside the run seen taking (or trying to take) a permit of a CountingSemaphore of the run, by semaphore: a
-    // permit names no holder, so a deadlock on one can only say that such a thread may hold it. Under its own lock.
-    private readonly List<(object Semaphore, Thread Thread)> _outsidePermitTakers = [];
+    // How many times each thread outside the run was seen taking (or trying to take) permits of a CountingSemaphore of the
+    // run, and giving permits back, by semaphore and thread: a permit names no holder, so a flow waiting for one can only
+    // be told that such threads took more than they gave back. Under its own lock.
+    private readonly Dictionary<(object Semaphore, Thread Thread), (int Taken, int Returned)> _outsidePermits = [];
 
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
@@ -431,14 +432,15 @@ internal sealed partial class ControlledRun : ISchedulingController
                 _outsideReaders.TryAdd(Thread.CurrentThread, ReadWriteThreadState.Current);
             }
         }
-        else if (operation == SchedulingOperation.Acquire && resource is CountingSemaphore)
+        else if (operation is SchedulingOperation.Acquire or SchedulingOperation.Release && resource is CountingSemaphore)
         {
-            lock (_outsidePermitTakers)
+            // Acquire is reported before the attempt, Release after the permits are back (whatever their count).
+            lock (_outsidePermits)
             {
-                if (!_outsidePermitTakers.Contains((resource, Thread.CurrentThread)))
-                {
-                    _outsidePermitTakers.Add((resource, Thread.CurrentThread));
-                }
+                _outsidePermits.TryGetValue((resource, Thread.CurrentThread), out var seen);
+                _outsidePermits[(resource, Thread.CurrentThread)] = operation == SchedulingOperation.Acquire
+                    ? (seen.Taken + 1, seen.Returned)
+                    : (seen.Taken, seen.Returned + 1);
             }
         }
     }

@@ -179,8 +179,10 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     private ValueTask<AsyncLockScope> EnterAsyncSlow(LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
         bool controlled = IsControlledHere;
-        if (controlled)
+        if (Controller is not null)
         {
+            // From a thread outside the run too, as a thread's Acquire does: the run counts the permits such threads
+            // take, which a flow waiting for one may have to wait for.
             ScheduleAcquire();
         }
 
