@@ -177,9 +177,9 @@ internal static partial class PostgresErrors
     public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith, string? holder) =>
         throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
             busyWith is null
-                ? $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+                ? $"{ThrowHelper.FlowStartingASentence(flow)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
                   $"{description}, {holder ?? "held by another PostgreSQL session"} (in {lockPrimitive.Provider.ServerIdentity})."
-                : $"{flow.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+                : $"{ThrowHelper.FlowStartingASentence(flow)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
                   $"{description}: the flow's PostgreSQL session was waiting the whole time for {busyWith}, for another task of the flow " +
                   "(tasks started while a flow holds a lock share its session, and a session waits for one lock at a time). " +
                   "Acquire before starting such tasks, or start them under ExecutionContext.SuppressFlow() so each is a flow of its own.");

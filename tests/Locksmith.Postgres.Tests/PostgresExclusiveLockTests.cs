@@ -81,6 +81,20 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(0, second.ConnectionsInUse);
     }
 
+    /// <summary>A timeout names the waiting flow as the in-process async locks do: "Flow #N (on thread T) timed out …".</summary>
+    [Fact]
+    public async Task Timeout_NamesTheWaitingFlowAndItsThread()
+    {
+        await using var pair = new TwoProcesses("report-flow");
+        var (first, second, name) = pair;
+        await using var held = await KeyHeldElsewhere.HoldAsync(() => first.CreateExclusiveLock(name).AcquireAsync());
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+            await second.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(100)));
+
+        Assert.Matches(@"^Flow #\d+( \('[^']*'\))? \(on thread \d+( \('[^']*'\))?\) timed out after ", error.Message);
+    }
+
     [Fact]
     public async Task ReacquiringInTheSameFlow_ThrowsAtOnce_NamingTheLock()
     {

@@ -34,7 +34,7 @@ public sealed class FlowNamesAndIdleTests
             }
             else
             {
-                Assert.Matches(@"^flow #\d+ \('async-waiter'\) timed out after 2500 ms waiting for exclusive access to 'async-gate', held by flow #\d+ \('async-holder'\)\.$", e.Message);
+                Assert.Matches(@"^Flow #\d+ \('async-waiter'\) \(on thread \d+( \('[^']*'\))?\) timed out after 2500 ms waiting for exclusive access to 'async-gate', held by flow #\d+ \('async-holder'\)\.$", e.Message);
             }
         });
     }

@@ -110,7 +110,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAsyncTimeout(LockPrimitive lockPrimitive, LockOwner waiter, LockMode mode, ReportedHolder holder, TimeSpan waited) =>
         throw new LockTimeoutException(lockPrimitive.Name, holder.Id, holder.Name, waited,
-            $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
+            $"{FlowStartingASentence(waiter)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {LockKindNames.Of(mode)} access to " +
             $"{lockPrimitive.Describe()}, " +
             (holder.Id == 0 ? NoHolderNamed(mode)
                 : holder.Id >= LockOwner.FlowIdBase ? $"held by {holder.Name}." : $"held by thread {ThreadNames.Format(holder.Id, holder.Name)}."));

@@ -10,7 +10,7 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowAsyncSemaphoreTimeout(LockPrimitive semaphore, LockOwner waiter, int requested, SemaphoreGaveUp gaveUp, int maxCount, TimeSpan waited) =>
         throw new LockTimeoutException(semaphore.Name, 0, waited,
-            $"{waiter.Describe()} timed out after {waited.TotalMilliseconds:0.#} ms waiting for " +
+            $"{FlowStartingASentence(waiter)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for " +
             (requested > 0 ? $"{requested} permit(s)" : "permits") + $" of semaphore {semaphore.Describe()}; " +
             SemaphoreStateWhenGaveUp(requested, gaveUp, maxCount) +
             " A semaphore has no owner: look for the code that acquired permits and did not release them.");

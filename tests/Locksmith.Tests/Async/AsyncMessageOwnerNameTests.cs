@@ -34,7 +34,7 @@ public sealed class AsyncMessageOwnerNameTests
         letGo.SetResult();
         await holder;
 
-        Assert.StartsWith("flow #", tryOnce, StringComparison.Ordinal);
+        Assert.StartsWith("Flow #", tryOnce, StringComparison.Ordinal);
         Assert.Contains("('Checkout')", tryOnce, StringComparison.Ordinal);
         Assert.Contains("('Checkout')", waited, StringComparison.Ordinal);
     }

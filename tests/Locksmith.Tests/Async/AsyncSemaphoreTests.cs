@@ -280,7 +280,7 @@ public sealed class AsyncSemaphoreTests
         var zero = await Assert.ThrowsAsync<LockTimeoutException>(async () => await semaphore.AcquireAsync(TimeSpan.Zero));
 
         Assert.Contains("'slots'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Flow #", error.Message, StringComparison.Ordinal);
         Assert.Contains("'slots'", zero.Message, StringComparison.Ordinal);
         Assert.False(tried.IsAcquired);
         Assert.Equal(0, semaphore.QueuedWaiterCount);

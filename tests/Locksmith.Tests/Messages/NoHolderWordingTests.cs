@@ -33,7 +33,7 @@ public sealed class NoHolderWordingTests
         var timeout = Assert.Throws<LockTimeoutException>(() =>
             ThrowHelper.ThrowAsyncTimeout(gate, waiter, LockMode.Exclusive, new ReportedHolder(0, null), s_waited));
 
-        Assert.StartsWith(waiter.Describe(), timeout.Message);
+        Assert.StartsWith(ThrowHelper.FlowStartingASentence(waiter), timeout.Message);
         Assert.Contains("'async-no-holder-left'", timeout.Message);
         Assert.EndsWith("released as the wait ended (its holder left just then).", timeout.Message);
         Assert.DoesNotContain("shared mode", timeout.Message);
