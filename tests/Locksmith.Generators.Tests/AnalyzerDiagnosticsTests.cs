@@ -564,6 +564,47 @@ public sealed class AnalyzerDiagnosticsTests
         """);
 
     [Fact]
+    public void LSM0026_ForATimerAndADroppedContinueWith_InAnAsyncHold() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Poller
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+            private Timer? _timer;
+            private Task? _next;
+
+            public async Task StartAsync(Task earlier)
+            {
+                using (await _gate.AcquireAsync())
+                {
+                    _timer = {|LSM0026:new Timer(_ => Refresh(), null, 0, 1000)|};
+                    {|LSM0026:earlier.ContinueWith(_ => Refresh())|};
+                    _ = {|LSM0026:earlier.ContinueWith(_ => Refresh())|};
+                    _next = {|LSM0026:earlier.ContinueWith(_ => Refresh())|};
+                    // One report for a chain: at the call that starts it.
+                    _ = {|LSM0026:earlier.ContinueWith(_ => Refresh())|}.ContinueWith(_ => Refresh());
+                    _ = {|LSM0026:Task.Run(Refresh)|}.ContinueWith(_ => Refresh());
+                    await earlier.ContinueWith(_ => Refresh());
+                    var kept = earlier.ContinueWith(_ => Refresh());
+                    await kept;
+                    using (ExecutionContext.SuppressFlow())
+                    {
+                        _timer = new Timer(_ => Refresh(), null, 0, 1000);
+                        _ = earlier.ContinueWith(_ => Refresh());
+                    }
+                }
+
+                _timer = new Timer(_ => Refresh(), null, 0, 1000);
+                _ = earlier.ContinueWith(_ => Refresh());
+            }
+
+            private void Refresh() { }
+        }
+        """);
+
+    [Fact]
     public void LSM0026_HoldsAndBoundaries() => DiagnosticCheck.Verify("""
         using System;
         using System.Threading;

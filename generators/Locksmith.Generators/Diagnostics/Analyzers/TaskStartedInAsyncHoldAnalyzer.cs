@@ -13,7 +13,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// LSM0026: work started and left running while an async lock is held: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>,
 /// a task-returning call whose task is discarded, stored in a field, or kept in a local the hold never reads again,
 /// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c> and <c>Task.Start</c> (unless on a local the hold then
-/// joins or awaits). Its execution context carries the flow's ownership claim
+/// joins or awaits), a <c>System.Threading.Timer</c> created, and a task's <c>ContinueWith</c> left running like a started task
+/// (one report for a chain, at the call that starts it). Its execution context carries the flow's ownership claim
 /// (README, "Known limitation").
 /// </summary>
 /// <remarks>
@@ -42,7 +43,26 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         {
             var known = new KnownTypes(start.Compilation);
             start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeTimer(operation, facts, known), OperationKind.ObjectCreation);
         });
+    }
+
+    // A timer captures the creating flow's execution context for its callbacks, which run while the hold lasts and after.
+    private static void AnalyzeTimer(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    {
+        var creation = (IObjectCreationOperation)context.Operation;
+        if (!Same(creation.Type, known.Timer) ||
+            FindHold(creation, context.ContainingSymbol, facts, known) is not { } hold ||
+            IsFlowSuppressed(creation, known))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld,
+            creation.Syntax.GetLocation(),
+            "new Timer",
+            hold.Held));
     }
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
@@ -95,10 +115,17 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        if (!known.IsTaskType(target.ReturnType) || IsScopeTask(target.ReturnType) ||
-            (known.IsTaskType(target.ContainingType) && target.Name != "Run"))
+        bool continues = target.Name == "ContinueWith" && known.IsTaskType(target.ContainingType);
+        if (continues && OperationFacts.Unwrap(invocation.Instance) is IInvocationOperation head &&
+            (head.TargetMethod.Name == "ContinueWith" || StartsTask(head.TargetMethod, known)))
         {
-            // Of the task types' own methods only Run starts work: Delay, FromResult, WhenAll, ContinueWith... do not,
+            // A continuation of a task started here or of another continuation: the chain's head reports it.
+            return false;
+        }
+
+        if (!continues && !StartsTask(target, known))
+        {
+            // Of the task types' own methods only Run (and ContinueWith, above) starts work: Delay, FromResult, WhenAll... do not,
             // or schedule what was already started.
             return false;
         }
@@ -127,6 +154,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             _ => false,
         };
     }
+
+    private static bool StartsTask(IMethodSymbol target, KnownTypes known) =>
+        known.IsTaskType(target.ReturnType) && !IsScopeTask(target.ReturnType) &&
+        !(known.IsTaskType(target.ContainingType) && target.Name != "Run");
 
     /// <summary>
     /// Whether <paramref name="local"/> is read (not only assigned) in the hold's <paramref name="region"/> after
@@ -309,6 +340,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             ThreadPool = compilation.GetTypeByMetadataName("System.Threading.ThreadPool");
             Thread = compilation.GetTypeByMetadataName("System.Threading.Thread");
             ExecutionContext = compilation.GetTypeByMetadataName("System.Threading.ExecutionContext");
+            Timer = compilation.GetTypeByMetadataName("System.Threading.Timer");
         }
 
         public INamedTypeSymbol? Task { get; }
@@ -318,6 +350,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? Thread { get; }
 
         public INamedTypeSymbol? ExecutionContext { get; }
+
+        public INamedTypeSymbol? Timer { get; }
 
         public bool IsTaskType(ITypeSymbol? type) =>
             Same(type, Task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
