@@ -98,6 +98,28 @@ public sealed class DeclaredOrderTests
         Assert.DoesNotContain(after, e => e.Name == TillType + "._lock");
         Assert.DoesNotContain(after, e => e.Name == DrawerType + "._lock");
     }
+
+    /// <summary>
+    /// A second generated class declaring the same container lock at another [LockOrder] level throws at its first wrapper
+    /// call (that level used to be silently ignored); the lock keeps the first class's level and is listed once.
+    /// </summary>
+    [Fact]
+    public void A_container_lock_a_second_class_declares_at_another_level_throws_at_its_first_call()
+    {
+        using var host = TestHost.Build(
+            locks: l => l.AddExclusiveLock("till"),
+            services: s => s.AddSingleton<CatalogedTill>().AddSingleton<MisorderedSafe>());
+        var tillLock = host.Services.GetRequiredKeyedService<ExclusiveLock>("till");
+
+        host.Services.GetRequiredService<CatalogedTill>().Count();
+        var ex = Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredService<MisorderedSafe>().Open());
+
+        Assert.Contains("'Locksmith.Hosting.Tests.CatalogedTill._lock' with level 15", ex.Message);
+        Assert.Contains("'Locksmith.Hosting.Tests.MisorderedSafe._lock' with [LockOrder(30)]", ex.Message);
+        Assert.Equal((int?)15, tillLock.Level);
+        Assert.Equal(["Locksmith.Hosting.Tests.CatalogedTill._lock"], tillLock.Declarers);
+        Assert.False(tillLock.IsHeld);
+    }
 }
 
 /// <summary>A generated class that takes a container lock and declares its level: the catalog lists them as one.</summary>
@@ -134,6 +156,19 @@ public sealed partial class NeverCreatedInventory(AsyncExclusiveLock gate)
 public sealed partial class CatalogedDrawer([FromKeyedServices("till")] ExclusiveLock tillLock)
 {
     [LockOrder(15)]
+    private readonly ExclusiveLock _lock = tillLock;
+
+    [Guarded(Lock = nameof(_lock))]
+    private bool _open;
+
+    [Guarded(Lock = nameof(_lock))]
+    private bool OpenCore() => _open = !_open;
+}
+
+/// <summary>A generated class that declares the container lock <see cref="CatalogedTill"/> declares, at another level.</summary>
+public sealed partial class MisorderedSafe([FromKeyedServices("till")] ExclusiveLock tillLock)
+{
+    [LockOrder(30)]
     private readonly ExclusiveLock _lock = tillLock;
 
     [Guarded(Lock = nameof(_lock))]

@@ -11,7 +11,7 @@ public sealed class LockDeclarationTests
         Assert.Null(gate.Level);
 
         gate.EnsureDeclared("Account._lock", 10);
-        gate.EnsureDeclared("Other._lock", 99);
+        gate.EnsureDeclared("Other._lock", null);
 
         Assert.Equal("Account._lock", gate.Name);
         Assert.Equal(10, gate.Level);
@@ -38,6 +38,32 @@ public sealed class LockDeclarationTests
         Assert.Equal(["Till._lock", "Drawer._lock"], gate.Declarers);
         Assert.Equal("Till._lock", gate.Name);
         Assert.Equal(15, gate.Level);
+    }
+
+    /// <summary>
+    /// A second declarer giving the instance a different [LockOrder] level used to be silently ignored; it now throws at
+    /// that declaration, naming the lock, both members and both levels, and is not recorded.
+    /// </summary>
+    [Fact]
+    public void EnsureDeclared_ByASecondMemberAtAnotherLevel_Throws_NamingBothMembersAndLevels()
+    {
+        var gate = new ExclusiveLock();
+        gate.EnsureDeclared("Till._lock", 15);
+
+        var ex = Assert.Throws<InvalidOperationException>(() => gate.EnsureDeclared("Drawer._lock", 20));
+        Assert.Contains("'Till._lock' with level 15", ex.Message);
+        Assert.Contains("'Drawer._lock' with [LockOrder(20)]", ex.Message);
+        Assert.Contains("same [LockOrder] level", ex.Message);
+        Assert.Equal(["Till._lock"], gate.Declarers);
+        Assert.Equal(15, gate.Level);
+
+        // Again on the next call, not only the first.
+        Assert.Throws<InvalidOperationException>(() => gate.EnsureDeclared("Drawer._lock", 20));
+
+        var unordered = new ExclusiveLock();
+        unordered.EnsureDeclared("Till._lock", null);
+        var late = Assert.Throws<InvalidOperationException>(() => unordered.EnsureDeclared("Drawer._lock", 20));
+        Assert.Contains("'Till._lock' with no level", late.Message);
     }
 
     [Fact]

@@ -157,7 +157,8 @@ public abstract class LockPrimitive
     /// </summary>
     /// <param name="declaredName">The declaring member, e.g. <c>Account._lock</c>.</param>
     /// <param name="declaredLevel">The declared level, or null when the member has no <c>[LockOrder]</c>.</param>
-    /// <exception cref="InvalidOperationException">The lock was constructed with a different level than declared.</exception>
+    /// <exception cref="InvalidOperationException">The lock was constructed with, or first declared at, a different level
+    /// than declared.</exception>
     [EditorBrowsable(EditorBrowsableState.Never)]
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void EnsureDeclared(string declaredName, int? declaredLevel)
@@ -180,7 +181,8 @@ public abstract class LockPrimitive
     /// <summary>
     /// Every member whose generated wrapper declared this very lock, in the order they first did: <see cref="DeclaredBy"/>
     /// first, then those of other generated classes that received the same instance (a container lock two classes take
-    /// through their constructors). Only the first declaration names the lock and sets its level; the others are recorded,
+    /// through their constructors). Only the first declaration names the lock and sets its level; the others, which must
+    /// declare the same level or none (else <see cref="EnsureDeclared"/> throws), are recorded,
     /// so hosting's catalog lists the lock once with each of them. Empty before any declaration. Public only for hosting,
     /// so it is hidden from IntelliSense.
     /// </summary>
@@ -203,9 +205,14 @@ public abstract class LockPrimitive
             if (_declaredBy is not null)
             {
                 // Another generated class declares this very instance: recorded for the catalog. The first declaration
-                // keeps the name and level it gave, as before.
+                // keeps the name and level it gave; a different [LockOrder] level would be silently ignored, so it throws.
                 if (Array.IndexOf(_declarers, declaredName) < 0)
                 {
+                    if (declaredLevel.HasValue && Level != declaredLevel)
+                    {
+                        throw ConflictingDeclaredLevel(declaredName, declaredLevel.Value);
+                    }
+
                     _declarers = [.. _declarers, declaredName];
                 }
 
@@ -237,6 +244,14 @@ public abstract class LockPrimitive
             OnDeclared();
             _declaredBy = declaredName;
         }
+    }
+
+    private InvalidOperationException ConflictingDeclaredLevel(string declaredName, int declaredLevel)
+    {
+        var firstLevel = Level is { } level ? $"level {level}" : "no level";
+        return new InvalidOperationException(
+            $"Lock '{Name}' is declared by '{_declaredBy}' with {firstLevel} and by '{declaredName}' with [LockOrder({declaredLevel})]. " +
+            "One lock has one order level: give both members the same [LockOrder] level, or give each class its own lock.");
     }
 
     /// <summary>
