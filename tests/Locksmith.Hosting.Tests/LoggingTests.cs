@@ -220,7 +220,7 @@ public sealed class LoggingTests
     [Fact]
     public async Task A_flow_waiter_is_named_with_its_activity_in_the_log_as_in_its_exception()
     {
-        // The exception said "flow #5 ('GET /orders') timed out ..." while its 14001 line said only "for flow #5", so the
+        // The exception said "Flow #5 ('GET /orders') (on thread …) timed out ..." while its 14001 line said only "for flow #5", so the
         // log could not be matched to the request; README's Waiter field reads "flow #2 ('GET /orders')".
         var ct = TestContext.Current.CancellationToken;
         using var host = TestHost.Build(
@@ -253,7 +253,9 @@ public sealed class LoggingTests
         int timeoutId = int.Parse(timeout.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
         string timeoutWaiter = $"flow #{timeoutId - LockCatalogEntry.FlowIdBase} ('GET /orders')";
         Assert.Equal(timeoutWaiter, timeout.GetStructuredStateValue("Waiter"));
-        Assert.StartsWith(timeoutWaiter + " timed out", timedOut.Message, StringComparison.Ordinal);
+        // The exception starts its sentence with the same flow, then its thread (as every async message does).
+        Assert.StartsWith("F" + timeoutWaiter[1..] + " (on thread ", timedOut.Message, StringComparison.Ordinal);
+        Assert.Contains(") timed out", timedOut.Message, StringComparison.Ordinal);
         var longWait = Assert.Single(host.Logs(LocksmithEventIds.LongWait));
         int longWaitId = int.Parse(longWait.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.Equal($"flow #{longWaitId - LockCatalogEntry.FlowIdBase} ('POST /orders')", longWait.GetStructuredStateValue("Waiter"));
