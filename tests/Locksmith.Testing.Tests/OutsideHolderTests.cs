@@ -21,20 +21,7 @@ public sealed class OutsideHolderTests
     [Fact]
     public void AFlowBlockedOnALockThatAThreadOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
     {
-        using var release = new ManualResetEventSlim();
-
-        // The holder lets go only once the scheduler found no flow to run: before, the run had failed by then.
-        ControlledRun.IdleWaitObserver = _ => release.Set();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(ExclusiveJournal, release, TimeSpan.FromSeconds(30), (outside, inside) => Assert.Equal(2, outside + inside));
-        }
-        finally
-        {
-            ControlledRun.IdleWaitObserver = null;
-            release.Set();
-        }
+        var result = RunReleasedOnceTheRunIsIdle(ExclusiveJournal, (outside, inside) => Assert.Equal(2, outside + inside));
 
         Assert.True(result.Passed, result.ToString());
     }
@@ -42,16 +29,7 @@ public sealed class OutsideHolderTests
     [Fact]
     public void AFlowBlockedOnALockThatAThreadOutsideTheRunKeeps_IsStuck_NamingThatThread()
     {
-        using var release = new ManualResetEventSlim();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(ExclusiveJournal, release, TimeSpan.FromSeconds(1), check: null);
-        }
-        finally
-        {
-            release.Set();
-        }
+        var result = RunKeptOutside(ExclusiveJournal);
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
@@ -67,18 +45,7 @@ public sealed class OutsideHolderTests
     [Fact]
     public void AFlowWritingBehindAReadThatAThreadOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
     {
-        using var release = new ManualResetEventSlim();
-        ControlledRun.IdleWaitObserver = _ => release.Set();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(ReadWritePrices, release, TimeSpan.FromSeconds(30), (reads, writes) => Assert.Equal((1, 1), (reads, writes)));
-        }
-        finally
-        {
-            ControlledRun.IdleWaitObserver = null;
-            release.Set();
-        }
+        var result = RunReleasedOnceTheRunIsIdle(ReadWritePrices, (reads, writes) => Assert.Equal((1, 1), (reads, writes)));
 
         Assert.True(result.Passed, result.ToString());
     }
@@ -90,17 +57,8 @@ public sealed class OutsideHolderTests
     [Fact]
     public void AFlowWritingBehindAReadThatAThreadOutsideTheRunKeeps_IsStuck_NamingTheLockAndTheReadingThread()
     {
-        using var release = new ManualResetEventSlim();
         var holderName = new StrongBox<string?>();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(ReadWritePrices, release, TimeSpan.FromSeconds(1), check: null, holderName);
-        }
-        finally
-        {
-            release.Set();
-        }
+        var result = RunKeptOutside(ReadWritePrices, holderName);
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
@@ -304,18 +262,7 @@ public sealed class OutsideHolderTests
     [Fact]
     public void AFlowWritingBehindAnAsyncReadThatATaskOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
     {
-        using var release = new ManualResetEventSlim();
-        ControlledRun.IdleWaitObserver = _ => release.Set();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(AsyncReadWritePrices, release, TimeSpan.FromSeconds(30), (reads, writes) => Assert.Equal((1, 1), (reads, writes)));
-        }
-        finally
-        {
-            ControlledRun.IdleWaitObserver = null;
-            release.Set();
-        }
+        var result = RunReleasedOnceTheRunIsIdle(AsyncReadWritePrices, (reads, writes) => Assert.Equal((1, 1), (reads, writes)));
 
         Assert.True(result.Passed, result.ToString());
     }
@@ -323,16 +270,7 @@ public sealed class OutsideHolderTests
     [Fact]
     public void AFlowWritingBehindAnAsyncReadThatATaskOutsideTheRunKeeps_IsStuck_NamingTheLockAndReadAccess()
     {
-        using var release = new ManualResetEventSlim();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(AsyncReadWritePrices, release, TimeSpan.FromSeconds(1), check: null);
-        }
-        finally
-        {
-            release.Set();
-        }
+        var result = RunKeptOutside(AsyncReadWritePrices);
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
@@ -422,6 +360,41 @@ public sealed class OutsideHolderTests
     }
 
     /// <summary>
+    /// <see cref="RunWithAnOutsideHolder"/> whose outside holder lets go only once the scheduler found no flow to run (before
+    /// the fixes, the run had failed by then), the run then checked by <paramref name="check"/>.
+    /// </summary>
+    private static ControlledTestResult RunReleasedOnceTheRunIsIdle(
+        Func<(Action<Action> HoldOutside, Action<Action> TakeInFlow)> makeLock, Action<int, int> check)
+    {
+        using var release = new ManualResetEventSlim();
+        ControlledRun.IdleWaitObserver = _ => release.Set();
+        try
+        {
+            return RunWithAnOutsideHolder(makeLock, release, TimeSpan.FromSeconds(30), check);
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            release.Set();
+        }
+    }
+
+    /// <summary><see cref="RunWithAnOutsideHolder"/> whose outside holder keeps the lock past a 1 s idle timeout, then is let go.</summary>
+    private static ControlledTestResult RunKeptOutside(
+        Func<(Action<Action> HoldOutside, Action<Action> TakeInFlow)> makeLock, StrongBox<string?>? holderName = null)
+    {
+        using var release = new ManualResetEventSlim();
+        try
+        {
+            return RunWithAnOutsideHolder(makeLock, release, TimeSpan.FromSeconds(1), check: null, holderName);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
+    /// <summary>
     /// The shape of the outside-holder tests: flow 'writer' starts a pool thread that takes the lock and keeps it until
     /// <paramref name="release"/> is set, then takes the lock itself. With <paramref name="check"/>, the flow waits for
     /// the pool thread and the run ends by checking how many times each side got in (outside, inside); without, the pool
@@ -506,19 +479,7 @@ public sealed class OutsideHolderTests
     [InlineData(true)]
     public void AFlowWaitingForAPermitThatAThreadOutsideTheRunTook_WaitsForItsReturn_NotADeadlock(bool outsideAsync)
     {
-        using var release = new ManualResetEventSlim();
-        ControlledRun.IdleWaitObserver = _ => release.Set();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(
-                () => Permits(outsideAsync), release, TimeSpan.FromSeconds(30), (outside, inside) => Assert.Equal((1, 1), (outside, inside)));
-        }
-        finally
-        {
-            ControlledRun.IdleWaitObserver = null;
-            release.Set();
-        }
+        var result = RunReleasedOnceTheRunIsIdle(() => Permits(outsideAsync), (outside, inside) => Assert.Equal((1, 1), (outside, inside)));
 
         Assert.True(result.Passed, result.ToString());
     }
@@ -529,17 +490,8 @@ public sealed class OutsideHolderTests
     [InlineData(true)]
     public void AFlowWaitingForAPermitThatAThreadOutsideTheRunKeeps_IsStuck_NamingThatThread(bool outsideAsync)
     {
-        using var release = new ManualResetEventSlim();
         var holderName = new StrongBox<string?>();
-        ControlledTestResult result;
-        try
-        {
-            result = RunWithAnOutsideHolder(() => Permits(outsideAsync), release, TimeSpan.FromSeconds(1), check: null, holderName);
-        }
-        finally
-        {
-            release.Set();
-        }
+        var result = RunKeptOutside(() => Permits(outsideAsync), holderName);
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
