@@ -8,7 +8,8 @@ namespace Locksmith.ApiServer;
 /// <summary>
 /// What <c>/locks.json</c> returns, all from the hosting catalog (<see cref="ILockCatalog"/>): the container's locks in
 /// the global order (level, then name, numbers compared as numbers) with kind, live state, statistics and the
-/// <c>[LockOrder]</c> member that declares it (once a wrapper used it); the generator's declarations not matched to one; and the nestings seen at run time (outer → inner, with a count). A lock's <c>waiting</c> is what its kind
+/// <c>[LockOrder]</c> members that declare it (once a wrapper used it: the first as <c>declaredBy</c>, all of them as
+/// <c>declarers</c>, as one container lock may be given to several generated classes); the generator's declarations not matched to one; and the nestings seen at run time (outer → inner, with a count). A lock's <c>waiting</c> is what its kind
 /// counts (the async locks' queues), or else the blocked waits under way for it (<see cref="DeadlockDetector.CurrentWaits"/>).
 /// </summary>
 internal static class LocksReport
@@ -42,6 +43,7 @@ internal static class LocksReport
             maxWaitMs = Math.Round(e.Statistics.MaxWaitMilliseconds, 3),
             timeouts = e.Statistics.Timeouts,
             declaredBy = e.DeclaringType is null ? null : e.DeclaringType + "." + e.DeclaredMember,
+            declarers = e.Declarers,
         }).ToArray();
         var declarations = entries.Where(static e => e.IsDeclared)
             .Select(static e => new { name = e.Name, kind = e.Kind.ToString(), level = e.Level })

@@ -111,6 +111,9 @@ public sealed class LoadTests
         // A container lock a domain class declares with [LockOrder] is listed once, naming that member.
         Assert.Equal("Locksmith.ApiServer.TransferJournal._lock", Declarer(listed, "journal"));
         Assert.All(Enumerable.Range(0, accounts).Select(ApiServerLocks.Account), a => Assert.Equal("Locksmith.ApiServer.Account._lock", Declarer(listed, a)));
+        Assert.Equal(["Locksmith.ApiServer.TransferJournal._lock"], Declarers(listed, "journal"));
+        Assert.All(Enumerable.Range(0, accounts).Select(ApiServerLocks.Account), a => Assert.Equal(["Locksmith.ApiServer.Account._lock"], Declarers(listed, a)));
+        Assert.Empty(Declarers(listed, "pool"));
         var declared = locks.GetProperty("declarations").EnumerateArray().Select(static d => d.GetProperty("name").GetString()).ToArray();
         Assert.DoesNotContain("Locksmith.ApiServer.TransferJournal._lock", declared);
         Assert.DoesNotContain("Locksmith.ApiServer.Account._lock", declared);
@@ -327,6 +330,9 @@ public sealed class LoadTests
 
     private static string? Declarer(JsonElement[] locks, string name) =>
         locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty("declaredBy").GetString();
+
+    private static string?[] Declarers(JsonElement[] locks, string name) =>
+        locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty("declarers").EnumerateArray().Select(static d => d.GetString()).ToArray();
 
     private static int Level(JsonElement[] locks, string? name) =>
         locks.Single(l => l.GetProperty("name").GetString() == name).GetProperty("level").GetInt32();

@@ -298,6 +298,9 @@ public sealed class LocksPageBrowserTests
         Assert.Equal("0", full.Cells[(ApiServerLocks.Journal, "waiting")]);
         Assert.Equal("0", full.Cells[(ApiServerLocks.Hits, "waiting")]);
         Assert.Equal("threads blocked and requests queued for this lock when the report was read", full.CellTitles.GetValueOrDefault((ApiServerLocks.Pool, "waiting")));
+        // The [LockOrder] member that declares a lock is its name cell's hover text; a lock no generated class declares has none.
+        Assert.Equal("declared by Locksmith.ApiServer.TransferJournal._lock", full.CellTitles.GetValueOrDefault((ApiServerLocks.Journal, "name")));
+        Assert.False(full.CellTitles.ContainsKey((ApiServerLocks.Pool, "name")), "the pool, which no generated class declares, has a declarer");
         Assert.All(statuses, static s => Assert.Equal(HttpStatusCode.OK, s));
 
         static int WaitingFor(string name) => DeadlockDetector.CurrentWaits().Count(w => w.LockName == name);
