@@ -8,7 +8,8 @@ namespace Locksmith.Hosting;
 
 /// <summary>
 /// Creates every registered lock when the host starts, so a factory that fails (one whose lock is not named as it was
-/// registered, say) fails the start naming the lock, instead of the first request that resolves it.
+/// registered, say) fails the start naming the lock, instead of the first request that resolves it; and first refuses
+/// another registration of a lock's key and type, which would replace the lock or be replaced by it unseen.
 /// </summary>
 /// <remarks>
 /// A factory is a delegate: only running it tells what it creates. It cannot run with <see cref="LocksmithOptions"/>'
@@ -21,10 +22,49 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
     {
         foreach (var registration in registry.All)
         {
+            RejectOtherRegistrations(registration);
+        }
+
+        foreach (var registration in registry.All)
+        {
             _ = provider.GetRequiredKeyedService(registration.Type, registration.Name);
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Throws if the collection has another keyed service of the lock's name as its type or <see cref="LockPrimitive"/>:
+    /// the container resolves a key's last registration, so either the app would use a lock the catalog, metrics and
+    /// watchdog never see, or the other registration would be silently ignored.
+    /// </summary>
+    private void RejectOtherRegistrations(LockRegistry.Registration registration)
+    {
+        var services = registry.Services;
+        int ownIndex = -1;
+        for (int i = 0; i < services.Count; i++)
+        {
+            var descriptor = services[i];
+            if (ReferenceEquals(descriptor, registration.Descriptors[0]))
+            {
+                ownIndex = i;
+            }
+            else if (descriptor.IsKeyedService && Equals(descriptor.ServiceKey, registration.Name) &&
+                     (descriptor.ServiceType == registration.Type || descriptor.ServiceType == typeof(LockPrimitive)) &&
+                     Array.IndexOf(registration.Descriptors, descriptor) < 0)
+            {
+                // The first conflicting registration; ownIndex is set once the loop has passed AddLocksmith's.
+                bool after = ownIndex >= 0;
+                throw new InvalidOperationException(
+                    $"Lock '{registration.Name}' is registered twice: AddLocksmith registers it as a keyed {registration.Type.Name} " +
+                    $"(and LockPrimitive), and another keyed {descriptor.ServiceType.Name} registration of '{registration.Name}' ({descriptor.Lifetime}) " +
+                    (after
+                        ? "comes after AddLocksmith's, so it replaces it: the app would resolve a lock that Locksmith's catalog, metrics and watchdog do not see. "
+                        : "comes before AddLocksmith's, which replaces it: that registration is never used. ") +
+                    $"Remove the other registration and take the lock from AddLocksmith ([FromKeyedServices(\"{registration.Name}\")]); for a lock " +
+                    $"your own factory makes, register it with ILocksmithBuilder.Register(\"{registration.Name}\", factory) instead.");
+            }
+        }
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -1,13 +1,17 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.Hosting;
 
 /// <summary>The locks declared on one service collection: names, types, and how to read each one's state.</summary>
-internal sealed class LockRegistry
+internal sealed class LockRegistry(IServiceCollection services)
 {
     private readonly Dictionary<string, Registration> _byName = new(StringComparer.Ordinal);
+
+    /// <summary>The collection the locks are registered in (read-only once the container is built), for the start check.</summary>
+    public IServiceCollection Services { get; } = services;
 
     public IReadOnlyCollection<Registration> All => _byName.Values;
 
@@ -97,6 +101,9 @@ internal sealed class LockRegistry
 
     internal sealed record Registration(string Name, Type Type, Func<IServiceProvider, LockCatalogEntry> Read)
     {
+        /// <summary>The keyed services <c>AddLocksmith</c> added for the lock (its type's and <see cref="LockPrimitive"/>'s).</summary>
+        public ServiceDescriptor[] Descriptors { get; set; } = [];
+
         /// <summary>The lock, once the container created it.</summary>
         public LockPrimitive? Instance
         {

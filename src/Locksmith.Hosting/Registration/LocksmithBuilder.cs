@@ -28,7 +28,7 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
             return new LockCatalogEntry(lockPrimitive, describe?.Invoke(lockPrimitive) ?? default);
         });
 
-        Services.AddKeyedSingleton<TLock>(name, (provider, _) =>
+        var own = ServiceDescriptor.KeyedSingleton<TLock>(name, (provider, _) =>
         {
             var created = factory(provider);
             if (created.Name != name)
@@ -45,7 +45,10 @@ internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry
             registration.Instance = created;
             return created;
         });
-        Services.AddKeyedSingleton<LockPrimitive>(name, static (provider, key) => (LockPrimitive)provider.GetRequiredKeyedService(typeof(TLock), key));
+        var asPrimitive = ServiceDescriptor.KeyedSingleton<LockPrimitive>(name, static (provider, key) => (LockPrimitive)provider.GetRequiredKeyedService(typeof(TLock), key));
+        Services.Add(own);
+        Services.Add(asPrimitive);
+        registration.Descriptors = [own, asPrimitive];
         return this;
     }
 

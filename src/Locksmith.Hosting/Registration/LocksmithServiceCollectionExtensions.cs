@@ -233,7 +233,7 @@ public static class LocksmithServiceCollectionExtensions
             return new LocksmithBuilder(services, existing);
         }
 
-        var registry = new LockRegistry();
+        var registry = new LockRegistry(services);
         services.AddSingleton(registry);
         services.AddOptions<LocksmithOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocksmithOptions>, LocksmithOptionsValidator>());
