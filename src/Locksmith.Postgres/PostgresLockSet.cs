@@ -11,10 +11,11 @@ namespace Locksmith.Postgres;
 /// for the other while holding what the other needs.
 /// </summary>
 /// <remarks>
-/// <para>The order is the same in every process: by level (unordered locks last), then by database, then by advisory
-/// key (a keyed lock's keys by class id, then key), exclusive before shared. Each lock is then taken with the server's
-/// blocking acquire, one after the other, within the one timeout; if one cannot be had (timeout, cancellation, error)
-/// the ones taken are released and nothing is held. Unlike the in-process <see cref="LockSet"/>, it waits while
+/// <para>The order is the same in every process: by level (unordered locks last), then by advisory key (a keyed lock's
+/// keys by class id, then key), whatever the server is called, then by <see cref="PostgresLockProvider.ServerIdentity"/>
+/// (only one key on two databases; give those the same text in every process), exclusive before shared. Each lock is
+/// then taken with the server's blocking acquire, one after the other, within the one timeout; if one cannot be had
+/// (timeout, cancellation, error) the ones taken are released and nothing is held. Unlike the in-process <see cref="LockSet"/>, it waits while
 /// holding the lower locks: that is deadlock-free because every set and every ordered lock goes up the same order, and
 /// it keeps the wait on the server, where PostgreSQL's deadlock detector sees it.</para>
 /// <para>The order check against the flow's held locks happens once, before anything is taken.</para>
@@ -258,17 +259,23 @@ public static class PostgresLockSet
         return distinct.ToArray();
     }
 
+    /// <summary>
+    /// Level, then advisory key, then the server's text, then exclusive first. The key comes before the server because it
+    /// is the same in every process whatever the server is called there, while the connection string's text is not
+    /// (127.0.0.1 in one process, localhost in another): ordered by text first, two processes took the same two locks in
+    /// opposite orders. The text only orders one key on two databases, and keeps one text's duplicates side by side.
+    /// </summary>
     private static int Compare(PostgresLockRequest x, PostgresLockRequest y)
     {
         int c = LevelOf(x).CompareTo(LevelOf(y));
         if (c == 0)
         {
-            c = string.CompareOrdinal(x.Lock!.Provider.ServerIdentity, y.Lock!.Provider.ServerIdentity);
+            c = x.Key.CompareTo(y.Key);
         }
 
         if (c == 0)
         {
-            c = x.Key.CompareTo(y.Key);
+            c = string.CompareOrdinal(x.Lock!.Provider.ServerIdentity, y.Lock!.Provider.ServerIdentity);
         }
 
         return c != 0 ? c : x.IsShared.CompareTo(y.IsShared);

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
@@ -84,6 +85,54 @@ public sealed class PostgresSameServerTests
         Assert.Matches(
             $@"held by flow #\d+[^,]* of this process, through another PostgresLockProvider \(its PostgreSQL session there, backend pid {held.SessionProcessId}\)",
             error.Message);
+    }
+
+    /// <summary>
+    /// Two processes' stand-ins, each with a provider per name of the server, take locks a and b together; one takes a through
+    /// 127.0.0.1 and b through localhost, the other the reverse, each listing them in its own order. Before, a set ordered
+    /// same-level members by the server's text, so one took a first and the other b first, and once both held their first
+    /// they waited for each other until the timeout: each flow's two locks are on two sessions, so the server sees no cycle
+    /// (no 40P01). The order is now the advisory key's, whatever the server is called.
+    /// </summary>
+    [Fact]
+    public async Task Sets_ThroughProvidersNamingTheServerDifferently_TakenInOppositeOrders_NeverDeadlock()
+    {
+        const int Iterations = 40;
+        await using var oneByText = PostgresServer.Provider();
+        await using var oneByOtherText = OtherNameForTheServer();
+        await using var otherByText = PostgresServer.Provider();
+        await using var otherByOtherText = OtherNameForTheServer();
+        string a = PostgresServer.Unique("same_server_set_a"), b = PostgresServer.Unique("same_server_set_b");
+        PostgresLockRequest[] one = [oneByText.CreateExclusiveLock(a, level: 10).Request(), oneByOtherText.CreateExclusiveLock(b, level: 10).Request()];
+        PostgresLockRequest[] other = [otherByText.CreateExclusiveLock(b, level: 10).Request(), otherByOtherText.CreateExclusiveLock(a, level: 10).Request()];
+        int inside = 0, completed = 0;
+
+        async Task<int> Run(PostgresLockRequest[] requests)
+        {
+            for (int i = 0; i < Iterations; i++)
+            {
+                // The timeout only guards against a hang: before, the two waited for each other until it elapsed.
+                await using var both = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(20), requests);
+                Assert.Equal(1, Interlocked.Increment(ref inside));
+                await Task.Yield();
+                Interlocked.Decrement(ref inside);
+                Interlocked.Increment(ref completed);
+            }
+
+            return Iterations;
+        }
+
+        var runs = new[]
+        {
+            PostgresServer.InAFlowOfItsOwn(() => Run(one)),
+            PostgresServer.InAFlowOfItsOwn(() => Run([.. other.Reverse()])),
+            PostgresServer.InAFlowOfItsOwn(() => Run([.. one.Reverse()])),
+            PostgresServer.InAFlowOfItsOwn(() => Run(other)),
+        };
+
+        Assert.Equal(4 * Iterations, (await Task.WhenAll(runs)).Sum());
+        Assert.Equal(4 * Iterations, completed);
+        Assert.All(new[] { oneByText, oneByOtherText, otherByText, otherByOtherText }, static provider => Assert.Equal(0, provider.ConnectionsInUse));
     }
 
     /// <summary>A 40P01 between a flow of each provider names both sessions by their flows, not as sessions of another process.</summary>
