@@ -533,6 +533,16 @@ public abstract class PostgresLock : LockPrimitive
                 }
             }
 
+            foreach (int pid in pids)
+            {
+                if (Provider.ProviderOfFlowSessionUnderAnotherName(pid, waiter) is { } other)
+                {
+                    return $"held by backend pid {pid}, the pid of this very flow's PostgreSQL session through another PostgresLockProvider of this process, for " +
+                        $"{other.ServerIdentity}: if that names this server differently, the flow waited for itself. The server did not tell this provider or that " +
+                        "one its identity (pg_control_system() refused), so they count as two servers; give both the same host:port/database";
+                }
+            }
+
             return pids.Count switch
             {
                 0 => null,

@@ -46,6 +46,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     // until then, and for good when the server would not tell (_serverInstanceRefused).
     private volatile string? _serverInstance;
     private volatile bool _serverInstanceRefused;
+    private readonly string _serverInstanceQuery;
 
     /// <summary>Creates a provider.</summary>
     /// <param name="connectionString">The Npgsql connection string of the database.</param>
@@ -118,8 +119,23 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <c>idle_session_timeout</c>; in a test, a parameter the server does not know, as a server before 14 does not know it.
     /// </param>
     internal PostgresLockProvider(PostgresLockProviderOptions options, string idleSessionTimeout)
+        : this(options, idleSessionTimeout, ControlSystemFunction)
+    {
+    }
+
+    /// <summary>Creates a provider that reads its server's identity from <paramref name="controlSystemFunction"/>.</summary>
+    /// <param name="options">The connection string, budget, default timeout and lost-lock check interval.</param>
+    /// <param name="idleSessionTimeout"><c>idle_session_timeout</c>, or (in a test) a parameter the server does not know.</param>
+    /// <param name="controlSystemFunction">
+    /// <c>pg_catalog.pg_control_system()</c>; in a test, a function the server refuses to run for the provider's role, as a
+    /// server whose administrator revoked <c>pg_control_system()</c> does (PostgreSQL 15 lets every role call it by default).
+    /// </param>
+    internal PostgresLockProvider(PostgresLockProviderOptions options, string idleSessionTimeout, string controlSystemFunction)
     {
         Validate(options);
+        _serverInstanceQuery =
+            "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
+            $"FROM {controlSystemFunction} s";
         if (options.DefaultTimeout is { } timeout)
         {
             DefaultTimeoutMilliseconds = TimeoutMath.ToMilliseconds(timeout, nameof(options));
@@ -246,9 +262,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             return;
         }
 
-        await using var command = new NpgsqlCommand(
-            "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
-            "FROM pg_catalog.pg_control_system() s", connection)
+        await using var command = new NpgsqlCommand(_serverInstanceQuery, connection)
         {
             CommandTimeout = AnswerTimeoutSeconds,
         };
@@ -282,6 +296,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     internal NpgsqlDataSource DataSource => Volatile.Read(ref _dataSource);
 
     private const string IdleSessionTimeout = "idle_session_timeout";
+
+    private const string ControlSystemFunction = "pg_catalog.pg_control_system()";
 
     /// <summary>
     /// Opens a connection of the provider's pool. A server before PostgreSQL 14 refuses the unknown startup parameter
@@ -613,6 +629,26 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             if (IsSameInstanceUnderAnotherName(other) && PostgresSession.OfBackend(other.ServerIdentity, processId) is { } elsewhere)
             {
                 return elsewhere;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The provider of this process through which <paramref name="flow"/> has a session with backend pid
+    /// <paramref name="processId"/>, among those whose text differs and whose server is not known to be another (one of the
+    /// two identities unknown), or null: probably this server under another name, for a timeout message.
+    /// </summary>
+    internal PostgresLockProvider? ProviderOfFlowSessionUnderAnotherName(int processId, LockOwner flow)
+    {
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (!string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) &&
+                (_serverInstance is null || other._serverInstance is null) &&
+                PostgresSession.OfBackend(other.ServerIdentity, processId) is { } session && ReferenceEquals(session.Owner, flow))
+            {
+                return other;
             }
         }
 

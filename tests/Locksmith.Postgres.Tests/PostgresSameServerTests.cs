@@ -16,7 +16,17 @@ namespace Locksmith.Postgres.Tests;
 public sealed class PostgresSameServerTests
 {
     /// <summary>The same server under the other host name: 127.0.0.1 and localhost for a local one, else its name in capitals.</summary>
-    private static PostgresLockProvider OtherNameForTheServer()
+    private static PostgresLockProvider OtherNameForTheServer() =>
+        new(new PostgresLockProviderOptions
+        {
+            ConnectionString = ConnectionStringUnderOtherName(),
+            ConnectionBudget = 4,
+            DefaultTimeout = TimeSpan.FromSeconds(60),
+            LostLockCheckInterval = TimeSpan.FromMilliseconds(100),
+        });
+
+    /// <summary>The tests' connection string with the server's other host name (see <see cref="OtherNameForTheServer"/>).</summary>
+    private static string ConnectionStringUnderOtherName()
     {
         var builder = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString);
         builder.Host = builder.Host switch
@@ -25,13 +35,86 @@ public sealed class PostgresSameServerTests
             "localhost" => "127.0.0.1",
             var host => host!.ToUpperInvariant(),
         };
-        return new PostgresLockProvider(new PostgresLockProviderOptions
+        return builder.ConnectionString;
+    }
+
+    /// <summary>A provider of <paramref name="connectionString"/> that reads its server's identity from <paramref name="controlSystemFunction"/>.</summary>
+    private static PostgresLockProvider Provider(string connectionString, string controlSystemFunction) =>
+        new(new PostgresLockProviderOptions
+            {
+                ConnectionString = connectionString,
+                ConnectionBudget = 4,
+                DefaultTimeout = TimeSpan.FromSeconds(60),
+                LostLockCheckInterval = TimeSpan.FromMilliseconds(100),
+            },
+            "idle_session_timeout",
+            controlSystemFunction);
+
+    /// <summary>
+    /// A server that will not say what it is (an administrator revoked <c>pg_control_system()</c>): the provider's identity
+    /// stays unknown, it still takes and releases locks, a recursion through a provider with the same text is refused, and
+    /// a provider naming the server differently counts as another server, so the flow waits on the server for itself until
+    /// its timeout, whose message now says so (before, it named the flow's own session as "another PostgreSQL session").
+    /// PostgreSQL 15 lets every role call <c>pg_control_system()</c>, and the tests' role may neither revoke it nor create
+    /// roles, so the refusal comes from a function of the test's own, with the same column, that the role may not run: the
+    /// server answers the provider's query with 42501, as it would for the real function revoked.
+    /// </summary>
+    [Fact]
+    public async Task AServerRefusingItsIdentity_LocksStillWork_AndProvidersMatchByTheirTextOnly()
+    {
+        string function = $"public.{PostgresServer.Unique("refused_control_system")}()";
+        await using var admin = await PostgresServer.OpenAsync();
+        await ExecuteAsync(admin,
+            $"CREATE FUNCTION {function} RETURNS TABLE (system_identifier bigint) LANGUAGE sql AS 'SELECT 1::bigint'; " +
+            $"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC, CURRENT_USER;");
+        try
         {
-            ConnectionString = builder.ConnectionString,
-            ConnectionBudget = 4,
-            DefaultTimeout = TimeSpan.FromSeconds(60),
-            LostLockCheckInterval = TimeSpan.FromMilliseconds(100),
-        });
+            await using var refused = Provider(PostgresServer.ConnectionString, function);
+            await using var refusedUnderOtherName = Provider(ConnectionStringUnderOtherName(), function);
+            await using var sameText = PostgresServer.Provider();
+            string name = PostgresServer.Unique("refused_identity");
+            var nightly = refused.CreateExclusiveLock(name);
+
+            await using (var held = await nightly.AcquireAsync())
+            {
+                Assert.Null(refused.ServerInstance);
+                Assert.False(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero)));
+                await Assert.ThrowsAsync<LockRecursionException>(async () => await nightly.AcquireAsync());
+                using var guard = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+                var sameTextError = await Assert.ThrowsAsync<LockRecursionException>(async () =>
+                    await sameText.CreateExclusiveLock(name).AcquireAsync(Timeout.InfiniteTimeSpan, guard.Token));
+                Assert.Contains(
+                    $"which it already holds through another PostgresLockProvider of this process (its session there, backend pid {held.SessionProcessId})",
+                    sameTextError.Message,
+                    StringComparison.Ordinal);
+
+                // Under the other name the flow's own hold is another server's: its session there waits for its session here.
+                var otherNameError = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
+                    await refusedUnderOtherName.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(200)));
+                Assert.Null(refusedUnderOtherName.ServerInstance);
+                Assert.False(refused.IsSameServerAs(refusedUnderOtherName));
+                Assert.Contains(
+                    $"held by backend pid {held.SessionProcessId}, the pid of this very flow's PostgreSQL session through another PostgresLockProvider of this " +
+                    $"process, for {refused.ServerIdentity}: if that names this server differently, the flow waited for itself. The server did not tell " +
+                    "this provider or that one its identity (pg_control_system() refused)",
+                    otherNameError.Message,
+                    StringComparison.Ordinal);
+            }
+
+            Assert.Equal(0, refused.HeldCount);
+            Assert.Equal(0, refused.ConnectionsInUse);
+            Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero)));
+        }
+        finally
+        {
+            await ExecuteAsync(admin, $"DROP FUNCTION {function}");
+        }
+    }
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     /// <summary>
