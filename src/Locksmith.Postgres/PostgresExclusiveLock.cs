@@ -40,6 +40,9 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
 
     internal override int ExclusiveOwnerId => Provider.ExclusiveHolderOf(_key)?.OwnerId ?? 0;
 
+    /// <summary>The wait's holder may hold the key through another provider for the same server (the catalog's holder is this provider's).</summary>
+    internal override (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) => (Name, Provider.ExclusiveHolderInProcess(_key)?.OwnerId ?? 0);
+
     internal AdvisoryKey Key => _key;
 
     LockPrimitive IAsyncOwnedLock.Lock => this;

@@ -156,7 +156,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
 
     internal override (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) =>
         _waitedKeys.TryGetValue(waiter, out var waited)
-            ? (waited.Name, Provider.ExclusiveHolderOf(waited.Key)?.OwnerId ?? 0)
+            ? (waited.Name, Provider.ExclusiveHolderInProcess(waited.Key)?.OwnerId ?? 0)
             : (Name, 0);
 
     private ValueTask<PostgresLockScope> EnterKey(TKey key, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)

@@ -688,6 +688,29 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         return null;
     }
 
+    /// <summary>
+    /// The flow of this process holding <paramref name="key"/> exclusively, through this provider or another for the same
+    /// server, or null: the holder at the end of a wait's edge in the deadlock detector's graph, which spans the process's
+    /// providers as the wait on the server does.
+    /// </summary>
+    internal LockOwner? ExclusiveHolderInProcess(AdvisoryKey key)
+    {
+        if (ExclusiveHolderOf(key) is { } owner)
+        {
+            return owner;
+        }
+
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (!ReferenceEquals(other, this) && IsSameServerAs(other) && other.ExclusiveHolderOf(key) is { } elsewhere)
+            {
+                return elsewhere;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>A hold of <paramref name="key"/> by a flow of this provider other than <paramref name="waiter"/> (a snapshot, for messages).</summary>
     internal PostgresHold? OtherHoldOf(AdvisoryKey key, LockOwner waiter)
     {

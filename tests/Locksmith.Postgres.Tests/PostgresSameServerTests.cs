@@ -218,6 +218,42 @@ public sealed class PostgresSameServerTests
         Assert.All(new[] { oneByText, oneByOtherText, otherByText, otherByOtherText }, static provider => Assert.Equal(0, provider.ConnectionsInUse));
     }
 
+    /// <summary>
+    /// A cycle through a lock held through one provider and waited for through another for the same server (the same text,
+    /// or the other name once both read the server's identity) is in the deadlock detector's graph. Before, a wait's holder
+    /// was looked up in the waiting provider's holds only, so the wait had no holder and the cycle was not found: two flows
+    /// of a process using two such providers waited for each other until their timeouts, unreported.
+    /// </summary>
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(true, true)]
+    public async Task ACycleThroughALockHeldThroughAnotherProviderOfTheServer_IsInTheDetectorsGraph(bool otherName, bool keyed)
+    {
+        await using var holding = PostgresServer.Provider();
+        await using var waiting = otherName ? OtherNameForTheServer() : PostgresServer.Provider();
+        string name = PostgresServer.Unique("same_server_cycle");
+        var local = new AsyncExclusiveLock(PostgresServer.Unique("cache"));
+
+        var found = await DetectorCycle.FindAsync(
+            () => keyed ? holding.CreateKeyedLock<int>(name).AcquireAsync(7) : holding.CreateExclusiveLock(name).AcquireAsync(),
+            local,
+            async breakTheCycle =>
+            {
+                await using var then = keyed
+                    ? await waiting.CreateKeyedLock<int>(name).AcquireAsync(7, Timeout.InfiniteTimeSpan, breakTheCycle)
+                    : await waiting.CreateExclusiveLock(name).AcquireAsync(Timeout.InfiniteTimeSpan, breakTheCycle);
+            },
+            keyed ? $"{name}[7]" : name,
+            polls: 1500);
+
+        Assert.NotNull(found);
+        Assert.Equal(2, found.Edges.Count);
+        Assert.Contains(found.Edges, e => e.LockName == local.Name);
+        Assert.Equal(0, holding.ConnectionsInUse);
+        Assert.Equal(0, waiting.ConnectionsInUse);
+    }
+
     /// <summary>A 40P01 between a flow of each provider names both sessions by their flows, not as sessions of another process.</summary>
     [Fact]
     public async Task ADeadlock_NamesTheSessionsOfBothProviders_AsFlowsOfThisProcess()
