@@ -17,7 +17,9 @@ namespace Locksmith.Postgres;
 /// then taken with the server's blocking acquire, one after the other, within the one timeout; if one cannot be had
 /// (timeout, cancellation, error) the ones taken are released and nothing is held. Unlike the in-process <see cref="LockSet"/>, it waits while
 /// holding the lower locks: that is deadlock-free because every set and every ordered lock goes up the same order, and
-/// it keeps the wait on the server, where PostgreSQL's deadlock detector sees it.</para>
+/// it keeps the wait on the server, where PostgreSQL's deadlock detector sees it when the set's locks share one
+/// provider's session (locks of two providers are on two sessions, whose waits PostgreSQL cannot link: the in-process
+/// detector follows those within this process).</para>
 /// <para>The order check against the flow's held locks happens once, before anything is taken.</para>
 /// </remarks>
 public static class PostgresLockSet
