@@ -497,7 +497,7 @@ public sealed class OutsideHolderTests
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.False(string.IsNullOrEmpty(holderName.Value));
         Assert.Contains(
-            $"flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('{holderName.Value}') took (or tried to take) and did not give back for 1 s",
+            $"flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('{holderName.Value}') took and did not give back for 1 s",
             report.Summary,
             StringComparison.Ordinal);
         Assert.Contains(new WaitForEdge("writer", "pool", null), report.Waits);

@@ -66,6 +66,11 @@ internal sealed partial class ControlledRun
     {
         string target = waiter.WaitingName;
         var c = CultureInfo.InvariantCulture;
+        if (waiter.WaitingOn is CountingSemaphore semaphore)
+        {
+            return ExplainPermitsLocked(semaphore, target);
+        }
+
         if (HolderOf(waiter.WaitingOn) is { Status: FlowStatus.Done } finished)
         {
             return string.Create(c, $"'{target}' is held by {finished.Name}, which finished without releasing it");
@@ -315,42 +320,6 @@ internal sealed partial class ControlledRun
     private FlowState? BlockedOnOutsideHolderLocked() =>
         _flows.Find(f => f.Status == FlowStatus.Blocked && (OutsideHolderId(f) != 0 || HasOutsideReader(f) || HasOutsidePermits(f)));
 
-    /// <summary>Whether the semaphore <paramref name="flow"/> waits for has permits that threads outside the run took and did not give back.</summary>
-    private bool HasOutsidePermits(FlowState flow) => flow.WaitingOn is CountingSemaphore semaphore && OutsidePermitsKept(semaphore, null) > 0;
-
-    /// <summary>
-    /// How many more times threads outside the run took (or tried to take) permits of <paramref name="semaphore"/> than
-    /// they gave some back, leaving out the attempts still waiting: a permit names no holder, so this is all the run can
-    /// tell of permits held outside it. <paramref name="names"/>, if given, gets the names of the threads that kept some.
-    /// </summary>
-    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names)
-    {
-        int kept = 0;
-        lock (_outsidePermits)
-        {
-            foreach (var ((seen, thread), (takes, returns)) in _outsidePermits)
-            {
-                // The thread running the scenario took its permits in the builder: it is no thread outside the run.
-                if (!ReferenceEquals(seen, semaphore) || thread.ManagedThreadId == _callerThreadId)
-                {
-                    continue;
-                }
-
-                int keeps = takes - returns - (LockOwner.Find(thread.ManagedThreadId)?.WaitingFor == semaphore ? 1 : 0);
-                kept += keeps;
-                if (keeps > 0 && names is not null && thread.Name is { } name && !names.Contains(name))
-                {
-                    names.Add(name);
-                }
-            }
-        }
-
-        // Sums, not per thread: an async hold may be given back on another pool thread than the one that took it. A
-        // flow of the run never queues (it waits for its turn), so every queued async attempt is outside and took nothing.
-        names?.Sort(StringComparer.Ordinal);
-        return kept - semaphore.QueuedAsyncWaiterCount;
-    }
-
     /// <summary>
     /// Whether the read-write lock <paramref name="flow"/> waits for has a reader that is no flow's thread. The lock counts
     /// readers, not owners: those beyond the reads the flows' threads record holding are outside the run. Every flow is
@@ -429,8 +398,8 @@ internal sealed partial class ControlledRun
             int count = OutsidePermitsKept(semaphore, names);
             string named = names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
             held = count <= 1
-                ? $"whose permit a thread that is not a flow of this run{named} took (or tried to take) and did not give back"
-                : $"whose permits threads that are not flows of this run{named} took (or tried to take) and did not give back ({count} takes with no return)";
+                ? $"whose permit a thread that is not a flow of this run{named} took and did not give back"
+                : $"whose permits threads that are not flows of this run{named} took and did not give back ({count} permits)";
         }
         else if (holderId == 0 && flow.WaitingOn is AsyncReadWriteLock arw)
         {
@@ -446,9 +415,11 @@ internal sealed partial class ControlledRun
             held = $"held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, which did not release it";
         }
 
+        // A semaphore's permits may be held inside the run as well: name those holders too.
+        string inRun = flow.WaitingOn is CountingSemaphore permits && ExplainPermitsLocked(permits, flow.WaitingName) is { } why ? ". " + why : string.Empty;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"flow '{flow.Name}' waits for '{flow.WaitingName}', {held} for {_idleTimeout.TotalSeconds:0.#} s while no flow could run. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled, and its lock operations are no scheduling points: call it from a flow instead (scenario.Thread or scenario.Flow)");
+            $"flow '{flow.Name}' waits for '{flow.WaitingName}', {held} for {_idleTimeout.TotalSeconds:0.#} s while no flow could run. Code on such a thread (a Task.Run or Parallel body, a timer's callback) runs uncontrolled, and its lock operations are no scheduling points: call it from a flow instead (scenario.Thread or scenario.Flow){inRun}");
     }
 
     /// <summary>

@@ -63,11 +63,6 @@ internal sealed partial class ControlledRun : ISchedulingController
     // lock: such threads call in at any time, and must not wait for the scheduler's gate.
     private readonly Dictionary<Thread, ReadWriteThreadState> _outsideReaders = [];
 
-    // How many times each thread outside the run was seen taking (or trying to take) permits of a CountingSemaphore of the
-    // run, and giving permits back, by semaphore and thread: a permit names no holder, so a flow waiting for one can only
-    // be told that such threads took more than they gave back. Under its own lock.
-    private readonly Dictionary<(object Semaphore, Thread Thread), (int Taken, int Returned)> _outsidePermits = [];
-
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
         _idleWaitObserver = s_idleWaitObserver;
@@ -432,16 +427,9 @@ internal sealed partial class ControlledRun : ISchedulingController
                 _outsideReaders.TryAdd(Thread.CurrentThread, ReadWriteThreadState.Current);
             }
         }
-        else if (operation is SchedulingOperation.Acquire or SchedulingOperation.Release && resource is CountingSemaphore)
+        else if (operation == SchedulingOperation.Acquire && resource is CountingSemaphore semaphore)
         {
-            // Acquire is reported before the attempt, Release after the permits are back (whatever their count).
-            lock (_outsidePermits)
-            {
-                _outsidePermits.TryGetValue((resource, Thread.CurrentThread), out var seen);
-                _outsidePermits[(resource, Thread.CurrentThread)] = operation == SchedulingOperation.Acquire
-                    ? (seen.Taken + 1, seen.Returned)
-                    : (seen.Taken, seen.Returned + 1);
-            }
+            OutsideAttemptBegins(semaphore);
         }
     }
 
@@ -839,7 +827,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                 var cycle = new List<WaitForEdge>();
                 for (int i = at; i < path.Count; i++)
                 {
-                    cycle.Add(new WaitForEdge(path[i].Name, path[i].WaitingName, HolderOf(path[i].WaitingOn)?.Name));
+                    cycle.Add(new WaitForEdge(path[i].Name, path[i].WaitingName, HolderNameOf(path[i].WaitingOn)));
                 }
 
                 return cycle;
@@ -856,15 +844,24 @@ internal sealed partial class ControlledRun : ISchedulingController
         {
             if (flow.Status == FlowStatus.Blocked)
             {
-                waits.Add(new WaitForEdge(flow.Name, flow.WaitingName, HolderOf(flow.WaitingOn)?.Name));
+                waits.Add(new WaitForEdge(flow.Name, flow.WaitingName, HolderNameOf(flow.WaitingOn)));
             }
         }
 
         return waits;
     }
 
+    /// <summary>
+    /// The flow holding <paramref name="resource"/>: a lock's owner, or for a semaphore a live flow holding permits of it
+    /// (a blocked one first, so a cycle through it is found). Null when no flow holds it (a condition, a barrier).
+    /// </summary>
     private FlowState? HolderOf(object? resource)
     {
+        if (resource is CountingSemaphore semaphore)
+        {
+            return PermitHoldersLocked(semaphore) is [var first, ..] ? first : null;
+        }
+
         if (resource is not LockPrimitive lockPrimitive || lockPrimitive.ExclusiveOwnerId is not (> 0 and var owner))
         {
             return null;

@@ -55,6 +55,12 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
     /// </summary>
     public HashSet<LockOwner> FlowRecords { get; } = new(ReferenceEqualityComparer.Instance);
 
+    /// <summary>
+    /// The permits the flow holds, by semaphore: taken less given back, as the semaphore reports them (a failed try takes
+    /// none, <c>Acquire(2)</c> takes two). Below zero for a flow that gave back permits others took (a signal).
+    /// </summary>
+    public Dictionary<CountingSemaphore, int> Permits { get; } = new(ReferenceEqualityComparer.Instance);
+
     public Thread? Thread { get; set; }
 
     public FlowStatus Status { get; set; }

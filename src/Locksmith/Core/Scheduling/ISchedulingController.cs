@@ -27,4 +27,19 @@ internal interface ISchedulingController
 
     /// <summary>Makes the flows enlisted on <paramref name="resource"/> runnable again (all, or the longest waiting).</summary>
     void Signal(object resource, bool all);
+
+    /// <summary>
+    /// <paramref name="count"/> permits of <paramref name="semaphore"/> were taken: by the calling thread's acquisition
+    /// (<paramref name="grantee"/> null), or handed to the queued async flow <paramref name="grantee"/> on the releasing thread.
+    /// </summary>
+    void PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee);
+
+    /// <summary>
+    /// The calling thread's acquisition of permits that <see cref="Point"/> announced is over: it took its permits
+    /// (<see cref="PermitsTaken"/> came first), failed, threw, or queued an async waiter (a grant is told apart).
+    /// </summary>
+    void AcquireEnded(CountingSemaphore semaphore);
+
+    /// <summary><paramref name="count"/> permits of <paramref name="semaphore"/> were given back by the calling thread.</summary>
+    void PermitsReturned(CountingSemaphore semaphore, int count);
 }

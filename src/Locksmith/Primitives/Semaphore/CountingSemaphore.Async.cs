@@ -167,6 +167,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     private AsyncLockScope TookAsyncOrdered(LockOwner flow, int count)
     {
         var scope = TookAsync(flow, count);
+        Controller?.PermitsTaken(this, count, null);
         if (IsOrdered)
         {
             FlowOrder.Push(flow, this);
@@ -178,14 +179,29 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterAsyncSlow(LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        bool controlled = IsControlledHere;
-        if (Controller is not null)
+        if (Controller is not { } controller)
         {
-            // From a thread outside the run too, as a thread's Acquire does: the run counts the permits such threads
-            // take, which a flow waiting for one may have to wait for.
-            ScheduleAcquire();
+            return EnterAsyncSlowCore(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder, controlled: false);
         }
 
+        // From a thread outside the run too, as a thread's Acquire does: the run counts the permits such threads take,
+        // which a flow waiting for one may have to wait for. It is told what the attempt took and when it is over (a
+        // queued waiter's permits are counted when they are granted).
+        bool controlled = IsControlledHere;
+        ScheduleAcquire();
+        try
+        {
+            return EnterAsyncSlowCore(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder, controlled);
+        }
+        finally
+        {
+            controller.AcquireEnded(this);
+        }
+    }
+
+    private ValueTask<AsyncLockScope> EnterAsyncSlowCore(
+        LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder, bool controlled)
+    {
         if (checkOrder && IsOrdered)
         {
             try
@@ -317,6 +333,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         var hold = SemaphoreHold.Rent(this);
         int token = hold.Begin(node.Owner);
         node.Releaser = hold;
+        Controller?.PermitsTaken(this, node.Request, node.Owner);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
         node.Grant(token, node.Request);
     }

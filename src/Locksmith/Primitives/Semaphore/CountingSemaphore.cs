@@ -248,12 +248,15 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             current = seen;
         }
 
-        AfterPermitsAdded();
+        AfterPermitsAdded(count);
     }
 
-    /// <summary>After permits were added: wakes the waiters they may serve, and signals a scheduling controller.</summary>
+    /// <summary>
+    /// After permits were added: wakes the waiters they may serve, and signals a scheduling controller, which counts
+    /// <paramref name="returned"/> as given back (0: permits an acquisition took and could not keep, never counted taken).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AfterPermitsAdded()
+    private void AfterPermitsAdded(int returned)
     {
         // The compare-and-swap that added them is a full fence, so this read cannot miss a waiter that counted itself first.
         if (_queue.Count != 0)
@@ -263,8 +266,25 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
         if (Controller is not null)
         {
-            ScheduleRelease();
+            ScheduleReturn(returned);
         }
+    }
+
+    /// <summary>
+    /// <see cref="LockPrimitive.ScheduleRelease"/> telling the controller how many permits came back: after the wake-up,
+    /// so the scheduler never sees the permits returned while the flows they free still look blocked.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ScheduleReturn(int returned)
+    {
+        var controller = Controller!;
+        controller.Signal(this, all: true);
+        if (returned != 0)
+        {
+            controller.PermitsReturned(this, returned);
+        }
+
+        controller.Point(SchedulingOperation.Release, this, Name);
     }
 
     /// <summary>
@@ -292,18 +312,18 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             current = seen;
         }
 
-        AfterPermitsAdded();
+        AfterPermitsAdded(0);
     }
 
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal bool Enter(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
-    {
-        if (OffFastPath)
-        {
-            EnterOffFast(checkOrder);
-        }
+    internal bool Enter(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder) =>
+        OffFastPath ? EnterOffFast(count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder) : Take(count, timeoutMs, cancellationToken, throwOnTimeout);
 
+    /// <summary>One compare-and-swap, and the slow path on failure.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool Take(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+    {
         int current = Volatile.Read(ref _count);
         if ((current < count || Volatile.Read(ref _asyncQueued) != 0 || Interlocked.CompareExchange(ref _count, current - count, current) != current) &&
             !EnterContended(count, timeoutMs, cancellationToken, throwOnTimeout))
@@ -317,12 +337,39 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
     // Out of line, like every ordered path: the unordered acquire stays small enough to inline.
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void EnterOffFast(bool checkOrder)
+    private bool EnterOffFast(int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        ScheduleAcquire();
-        if (checkOrder && IsOrdered)
+        if (Controller is not { } controller)
         {
-            OrderGuard.Check(this);
+            if (checkOrder && IsOrdered)
+            {
+                OrderGuard.Check(this);
+            }
+
+            return Take(count, timeoutMs, cancellationToken, throwOnTimeout);
+        }
+
+        // A controlled scheduler counts permits, not calls: it is told what the attempt took (a failed try, a timeout
+        // or a cancellation takes nothing) and when the attempt is over.
+        ScheduleAcquire();
+        try
+        {
+            if (checkOrder && IsOrdered)
+            {
+                OrderGuard.Check(this);
+            }
+
+            if (!Take(count, timeoutMs, cancellationToken, throwOnTimeout))
+            {
+                return false;
+            }
+
+            controller.PermitsTaken(this, count, null);
+            return true;
+        }
+        finally
+        {
+            controller.AcquireEnded(this);
         }
     }
 

@@ -1,0 +1,242 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+
+namespace Locksmith.Testing.Engine;
+
+/// <summary>
+/// Who holds a <see cref="CountingSemaphore"/>'s permits. A permit names no holder and any thread may give it back, so
+/// the run keeps the books itself, from what the semaphore reports: the permits each acquisition took (none for a failed
+/// try, a timeout or a cancellation; two for <c>Acquire(2)</c>) and each release gave back. A flow's are counted on the
+/// flow; those of code outside the run (a <c>Task.Run</c> body, a timer's callback) by the async flow or thread that
+/// took them, so an async hold given back on another pool thread still cancels out.
+/// </summary>
+internal sealed partial class ControlledRun
+{
+    // Outside the run: permits held and acquisitions under way, by semaphore and taker. Under its own lock, which is taken
+    // under the scheduler's gate and under a semaphore's (a grant), and takes neither: such threads call in at any time.
+    private readonly object _permitGate = new();
+    private readonly Dictionary<(CountingSemaphore Semaphore, object Taker), OutsideTaker> _outsidePermits = [];
+
+    // The thread that asked for each async flow record's permits: a grant is made on the releasing thread, and a report
+    // names the thread that asked.
+    private readonly Dictionary<LockOwner, Thread> _outsideAskers = new(ReferenceEqualityComparer.Instance);
+
+    void ISchedulingController.PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee)
+    {
+        // A grant goes to a queued async waiter, always outside the run (a flow waits for its turn, never in the queue).
+        if (grantee is null && CurrentFlow() is { } flow)
+        {
+            lock (_gate)
+            {
+                flow.Permits[semaphore] = flow.Permits.GetValueOrDefault(semaphore) + count;
+            }
+
+            return;
+        }
+
+        lock (_permitGate)
+        {
+            var taker = OutsideTakerLocked(semaphore, grantee ?? OutsideKey(), grantee is null ? Thread.CurrentThread : _outsideAskers.GetValueOrDefault(grantee));
+            taker.Held += count;
+        }
+    }
+
+    void ISchedulingController.AcquireEnded(CountingSemaphore semaphore)
+    {
+        if (CurrentFlow() is not null)
+        {
+            return;
+        }
+
+        // An attempt begins and ends on one thread, in one call: keyed by the thread, whatever the flow record did meanwhile.
+        lock (_permitGate)
+        {
+            if (_outsidePermits.TryGetValue((semaphore, Thread.CurrentThread), out var taker) && taker.Attempts > 0)
+            {
+                taker.Attempts--;
+            }
+        }
+
+        // The scheduler may be waiting for what this attempt would take: if it took nothing, a flow waiting for a permit
+        // with every flow blocked is a deadlock now, not after the idle period. Never under a semaphore's gate here.
+        lock (_gate)
+        {
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    void ISchedulingController.PermitsReturned(CountingSemaphore semaphore, int count)
+    {
+        if (CurrentFlow() is { } flow)
+        {
+            lock (_gate)
+            {
+                flow.Permits[semaphore] = flow.Permits.GetValueOrDefault(semaphore) - count;
+            }
+
+            return;
+        }
+
+        lock (_permitGate)
+        {
+            OutsideTakerLocked(semaphore, OutsideKey(), Thread.CurrentThread).Held -= count;
+        }
+    }
+
+    /// <summary>A thread outside the run is about to try for permits of <paramref name="semaphore"/>.</summary>
+    private void OutsideAttemptBegins(CountingSemaphore semaphore)
+    {
+        lock (_permitGate)
+        {
+            OutsideTakerLocked(semaphore, Thread.CurrentThread, Thread.CurrentThread).Attempts++;
+            if (FlowOwnership.CurrentOrNull is { } record)
+            {
+                _outsideAskers[record] = Thread.CurrentThread;
+            }
+        }
+    }
+
+    /// <summary>The flow of this run the calling thread runs, if any.</summary>
+    private FlowState? CurrentFlow() => s_current.Value is { } flow && ReferenceEquals(flow.Run, this) ? flow : null;
+
+    /// <summary>
+    /// Who takes or gives back permits outside the run: the async flow holding locks here (its hold may be given back on
+    /// another pool thread, within the same flow), else the thread.
+    /// </summary>
+    private static object OutsideKey() => FlowOwnership.CurrentOrNull ?? (object)Thread.CurrentThread;
+
+    private OutsideTaker OutsideTakerLocked(CountingSemaphore semaphore, object key, Thread? thread)
+    {
+        if (!_outsidePermits.TryGetValue((semaphore, key), out var taker))
+        {
+            taker = new OutsideTaker();
+            _outsidePermits[(semaphore, key)] = taker;
+        }
+
+        taker.Thread = thread ?? taker.Thread;
+        return taker;
+    }
+
+    /// <summary>Whether the semaphore <paramref name="flow"/> waits for has permits that code outside the run holds.</summary>
+    private bool HasOutsidePermits(FlowState flow) => flow.WaitingOn is CountingSemaphore semaphore && OutsidePermitsKept(semaphore, null) > 0;
+
+    /// <summary>
+    /// The permits of <paramref name="semaphore"/> code outside the run holds now, counting an acquisition still under way
+    /// (not one parked in its wait, which holds nothing yet) as one. <paramref name="names"/>, if given, gets the names of
+    /// the threads that hold some. The builder's thread is no thread outside the run: it waits for the run's end.
+    /// </summary>
+    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names)
+    {
+        int kept = 0;
+        lock (_permitGate)
+        {
+            foreach (var ((seen, key), taker) in _outsidePermits)
+            {
+                if (!ReferenceEquals(seen, semaphore) || IsCallerTaker(key, taker))
+                {
+                    continue;
+                }
+
+                // Per taker: one that only gave back (a signal) holds none, and frees none that others hold.
+                int keeps = Math.Max(0, taker.Held);
+                if (taker.Attempts > 0 && key is Thread thread && LockOwner.Find(thread.ManagedThreadId)?.WaitingFor != semaphore)
+                {
+                    keeps += taker.Attempts;
+                }
+
+                kept += keeps;
+                if (keeps > 0 && names is not null && taker.Thread?.Name is { } name && !names.Contains(name))
+                {
+                    names.Add(name);
+                }
+            }
+        }
+
+        names?.Sort(StringComparer.Ordinal);
+        return kept;
+    }
+
+    /// <summary>The permits of <paramref name="semaphore"/> the code running the scenario holds (the builder took them).</summary>
+    private int CallerPermitsKept(CountingSemaphore semaphore)
+    {
+        int kept = 0;
+        lock (_permitGate)
+        {
+            foreach (var ((seen, key), taker) in _outsidePermits)
+            {
+                if (ReferenceEquals(seen, semaphore) && IsCallerTaker(key, taker))
+                {
+                    kept += taker.Held;
+                }
+            }
+        }
+
+        return Math.Max(0, kept);
+    }
+
+    private bool IsCallerTaker(object key, OutsideTaker taker) =>
+        ReferenceEquals(key, _callerRecord) || (key is Thread thread ? thread : taker.Thread)?.ManagedThreadId == _callerThreadId;
+
+    /// <summary>The live flows holding permits of <paramref name="semaphore"/>, blocked ones first (a cycle goes through them).</summary>
+    private List<FlowState> PermitHoldersLocked(CountingSemaphore semaphore)
+    {
+        var holders = _flows.FindAll(f => f.Status != FlowStatus.Done && f.Permits.GetValueOrDefault(semaphore) > 0);
+        holders.Sort(static (x, y) => (x.Status != FlowStatus.Blocked).CompareTo(y.Status != FlowStatus.Blocked) is var byStatus and not 0 ? byStatus : x.Index.CompareTo(y.Index));
+        return holders;
+    }
+
+    /// <summary>Who holds <paramref name="resource"/>, as a wait's edge names it: every live flow holding a semaphore's permits.</summary>
+    private string? HolderNameOf(object? resource) =>
+        resource is CountingSemaphore semaphore
+            ? PermitHoldersLocked(semaphore) is { Count: > 0 } holders ? string.Join(", ", holders.ConvertAll(static f => f.Name)) : null
+            : HolderOf(resource)?.Name;
+
+    /// <summary>
+    /// Where the permits of a semaphore a flow waits for are: the live flows holding them, with how many, the builder's,
+    /// and those of flows that finished without giving them back. Null when the run knows of none.
+    /// </summary>
+    private string? ExplainPermitsLocked(CountingSemaphore semaphore, string target)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var live = PermitHoldersLocked(semaphore).ConvertAll(f => string.Create(c, $"{f.Name} holds {f.Permits[semaphore]}"));
+        var finished = new List<string>();
+        foreach (var flow in _flows)
+        {
+            if (flow.Status == FlowStatus.Done && flow.Permits.GetValueOrDefault(semaphore) is > 0 and var kept)
+            {
+                int takeAt = _trace.FindLastIndex(e => e.Flow == flow.Name && e.Target == target && e.Operation == "acquire");
+                string step = takeAt < 0 ? string.Empty : string.Create(c, $"acquired it at step {_trace[takeAt].Step} and ");
+                finished.Add(string.Create(c, $"{flow.Name} ({(kept == 1 ? string.Empty : $"{kept} permits; ")}{step}finished without releasing it)"));
+            }
+        }
+
+        int caller = CallerPermitsKept(semaphore);
+        if (caller > 0)
+        {
+            live.Add(string.Create(c, $"the thread running the scenario holds {caller} (the builder took {(caller == 1 ? "it" : "them")} and did not give {(caller == 1 ? "it" : "them")} back: give {(caller == 1 ? "it" : "them")} back in the builder, or take {(caller == 1 ? "it" : "them")} in a flow)"));
+        }
+
+        if (live.Count == 0)
+        {
+            return finished.Count == 0 ? null : $"No live flow holds '{target}'; taken and not given back by " + string.Join(", ", finished);
+        }
+
+        string text = string.Create(c, $"'{target}' has {semaphore.CurrentCount} of {semaphore.MaxCount} permits free: {string.Join("; ", live)}");
+        return finished.Count == 0 ? text : text + "; taken and not given back by " + string.Join(", ", finished);
+    }
+
+    /// <summary>What code outside the run took of one semaphore, by one async flow or thread.</summary>
+    private sealed class OutsideTaker
+    {
+        /// <summary>Permits taken less given back (below zero for a taker that only gave back: a signal).</summary>
+        public int Held { get; set; }
+
+        /// <summary>Acquisitions under way on this thread (keyed by the thread), which may take permits any moment.</summary>
+        public int Attempts { get; set; }
+
+        /// <summary>The thread seen taking them, for the report's name.</summary>
+        public Thread? Thread { get; set; }
+    }
+}
