@@ -312,7 +312,8 @@ internal sealed partial class ControlledRun
     private static string ExplainCallerHoldLocked(FlowState flow, bool read, bool async) =>
         $"deadlock: flow '{flow.Name}' waits for '{flow.WaitingName}', held{(read ? " for reading" : string.Empty)} by " +
         (async
-            ? "the code running the scenario (the builder took the async lock and did not dispose its scope, or the test held it when it started the run), "
+            ? "the code running the scenario (the builder took the async lock and did not dispose its scope, or the test held it when it started the run, " +
+              "or a task the builder started while it held an async lock took it: such a task shares the builder's flow record, unless started under ExecutionContext.SuppressFlow()), "
             : "the thread running the scenario (the test's thread: the builder took the lock and did not release it), ") +
         "which waits for the run to end and so cannot release it while the run goes on: release it in the builder before it returns, or take it in a flow";
 
