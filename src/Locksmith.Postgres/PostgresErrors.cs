@@ -197,7 +197,7 @@ internal static partial class PostgresErrors
             who, "PostgresLockSet for " + string.Join(", ", Array.ConvertAll(requests, static r => r.Description)), token);
 
     public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
-        ThrowHelper.WaitCanceled(flow.Describe(), $"{lockPrimitive.ModeTagOf(shared)} access to {description}", token, inner);
+        ThrowHelper.WaitCanceled(ThrowHelper.FlowOnThread(flow), $"{lockPrimitive.ModeTagOf(shared)} access to {description}", token, inner);
 
     /// <summary>
     /// SQLSTATE 40P01: the server chose this wait as the victim of a cycle. Its detail text names each waiting process

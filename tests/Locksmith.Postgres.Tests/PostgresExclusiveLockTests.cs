@@ -144,6 +144,10 @@ public sealed class PostgresExclusiveLockTests
 
         var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await waiting);
         Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+
+        // Named as the in-process async locks name a cancelled waiter: the flow and its thread begin the sentence.
+        Assert.Matches(@"^Flow #\d+ \(on thread \d+( \('[^']*'\))?\) stopped waiting for exclusive access to ", error.Message);
+        Assert.EndsWith(": its cancellation token was cancelled; nothing is held.", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, second.ConnectionsInUse);
 
         await held.DisposeAsync();

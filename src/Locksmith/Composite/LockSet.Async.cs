@@ -241,7 +241,7 @@ public static partial class LockSet
             {
                 if (cancellationToken.IsCancellationRequested)
                 {
-                    throw ThrowHelper.SetWaitCanceled(ordered, flow.Describe(), cancellationToken);
+                    throw ThrowHelper.SetWaitCanceled(ordered, ThrowHelper.FlowOnThread(flow), cancellationToken);
                 }
 
                 var busy = ordered[blockOn];
@@ -303,7 +303,7 @@ public static partial class LockSet
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
                     // Cancelled in the pause: named like a cancellation during a wait, not the delay's bare "A task was canceled".
-                    throw ThrowHelper.SetWaitCanceled(ordered, flow.Describe(), cancellationToken);
+                    throw ThrowHelper.SetWaitCanceled(ordered, ThrowHelper.FlowOnThread(flow), cancellationToken);
                 }
                 backoff = Math.Min(backoff * 2, MaxBackoffMilliseconds);
             }

@@ -23,13 +23,17 @@ internal static partial class ThrowHelper
     // "thread 4 ('worker')" and "flow #3" begin the sentence here.
     private static string SentenceStart(string who) => who.Length > 0 && char.IsLower(who[0]) ? char.ToUpperInvariant(who[0]) + who[1..] : who;
 
-    /// <summary>The one message of a wait that was cancelled, in-process or distributed, sync or async: nothing is held.</summary>
-    /// <param name="who">The thread or flow that waited.</param>
+    /// <summary>
+    /// The one message of a wait that was cancelled, in-process or distributed, sync or async: nothing is held. The waiter
+    /// begins the sentence, as in timeouts and misuse: <c>Thread 4 ('worker') stopped waiting for …</c>, <c>Flow #3 (on thread
+    /// 7) stopped waiting for …</c>.
+    /// </summary>
+    /// <param name="who">The thread or flow that waited (a flow with the thread it resumed on: <see cref="FlowOnThread"/>).</param>
     /// <param name="what">What it waited for, e.g. <c>exclusive access to 'ledger'</c>.</param>
     /// <param name="cancellationToken">The cancelled token.</param>
     /// <param name="inner">What the cancellation interrupted, if anything.</param>
     public static OperationCanceledException WaitCanceled(string who, string what, CancellationToken cancellationToken, Exception? inner = null) =>
-        new($"The wait of {who} for {what} was cancelled; nothing is held.", inner, cancellationToken);
+        new($"{SentenceStart(who)} stopped waiting for {what}: its cancellation token was cancelled; nothing is held.", inner, cancellationToken);
 
     /// <summary>How the cancellation messages name one lock's mode: <c>exclusive access to 'ledger' (level 10)</c>.</summary>
     public static string AccessTo(LockPrimitive lockPrimitive, LockMode mode) => $"{LockKindNames.Of(mode)} access to {lockPrimitive.Describe()}";

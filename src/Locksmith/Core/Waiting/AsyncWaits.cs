@@ -61,7 +61,7 @@ internal static class AsyncWaits
 
             case AsyncWaitOutcome.Canceled:
                 // Described while the reservation still counts: a flow holding nothing else keeps its activity's name.
-                string waiter = owner.Describe();
+                string waiter = ThrowHelper.FlowOnThread(owner);
                 FlowOwnership.NotHeld(owner);
                 throw ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken);
 
@@ -176,7 +176,7 @@ internal static class AsyncWaits
     public static ValueTask<AsyncLockScope> ControlledWaitCanceled(LockPrimitive lockPrimitive, LockOwner flow, LockMode mode, CancellationToken cancellationToken)
     {
         // Described while the reservation still counts, as for a queued wait.
-        string waiter = flow.Describe();
+        string waiter = ThrowHelper.FlowOnThread(flow);
         FlowOwnership.NotHeld(flow);
         return ThrowHelper.CanceledWith<AsyncLockScope>(ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken));
     }

@@ -1,0 +1,98 @@
+using System;
+using System.Diagnostics;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Testing.Support;
+using Locksmith.Tests.Support;
+using Xunit;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>
+/// A wait cancelled by its token while it was queued names the waiter at the start of the sentence, as timeouts and
+/// misuse do: "Flow #N ('name') (on thread T) stopped waiting for …" for a flow (with the thread it resumed on), "Thread T
+/// ('name') stopped waiting for …" for a thread; then the lock, and that nothing is held. It read "The wait of flow #N
+/// ('name') for … was cancelled", with no thread.
+/// </summary>
+public sealed class CancelledWaitNamesTheWaiterTests
+{
+    private const string OnThread = @"\(on thread \d+( \('[^']*'\))?\)";
+    private const string Ending = ": its cancellation token was cancelled; nothing is held.";
+
+    public static TheoryData<string> AsyncWaits() =>
+        ["AsyncExclusiveLock", "AsyncReadWriteLock write", "CountingSemaphore", "LockSet.AcquireAsync"];
+
+    [Theory]
+    [MemberData(nameof(AsyncWaits))]
+    public async Task ACancelledAsyncWait_StartsWithTheFlowAndItsThread(string wait)
+    {
+        var gate = new AsyncExclusiveLock("cancelled-wait-gate");
+        var rw = new AsyncReadWriteLock("cancelled-wait-rw");
+        var semaphore = new CountingSemaphore(0, 1, "cancelled-wait-slots");
+        var free = new AsyncExclusiveLock("cancelled-wait-free");
+        using var held = wait == "AsyncReadWriteLock write" ? await rw.AcquireReadAsync() : await gate.AcquireAsync();
+        using var cancel = new CancellationTokenSource();
+
+        // A flow of its own: one started from the holder's would share its holds.
+        Task<string> waiting;
+        using (ExecutionContext.SuppressFlow())
+        {
+            waiting = Task.Run(async () =>
+            {
+                using var activity = new Activity("reconcile-orders").Start();
+                var canceled = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+                {
+                    switch (wait)
+                    {
+                        case "AsyncExclusiveLock":
+                            using (await gate.AcquireAsync(cancel.Token)) { }
+                            break;
+                        case "AsyncReadWriteLock write":
+                            using (await rw.AcquireWriteAsync(cancel.Token)) { }
+                            break;
+                        case "CountingSemaphore":
+                            using (await semaphore.AcquireAsync(cancel.Token)) { }
+                            break;
+                        default:
+                            using (await LockSet.AcquireAsync(free, gate, cancel.Token)) { }
+                            break;
+                    }
+                }).ConfigureAwait(false);
+                return canceled.Message;
+            });
+        }
+
+        Guard.SpinUntil(() => gate.WaitingCount + rw.WaitingCount + semaphore.QueuedWaiterCount == 1);
+        cancel.Cancel();
+        string message = await waiting;
+
+        string what = wait switch
+        {
+            "AsyncReadWriteLock write" => "write access to 'cancelled-wait-rw'",
+            "CountingSemaphore" => "permit access to 'cancelled-wait-slots'",
+            _ => "'cancelled-wait-gate'",
+        };
+        Assert.Matches($@"^Flow #\d+ \('reconcile-orders'\) {OnThread} stopped waiting for ", message);
+        Assert.EndsWith(what + Ending, message, StringComparison.Ordinal);
+        Assert.False(free.IsHeld);
+    }
+
+    [Fact]
+    public void ACancelledThreadWait_StartsWithTheThread()
+    {
+        var gate = new ExclusiveLock("cancelled-wait-sync");
+        using var cancel = new CancellationTokenSource();
+        string? message = null;
+        using (gate.Acquire())
+        {
+            var waiter = Concurrently.Start("cancel-waiter", () =>
+                message = Assert.ThrowsAny<OperationCanceledException>(() => gate.Acquire(cancel.Token)).Message);
+            Blocked.OnLock(gate);
+            cancel.Cancel();
+            waiter.JoinGuarded();
+        }
+
+        Assert.Matches(@"^Thread \d+ \('cancel-waiter'\) stopped waiting for exclusive access to 'cancelled-wait-sync'", message!);
+        Assert.EndsWith(Ending, message!, StringComparison.Ordinal);
+    }
+}
