@@ -199,7 +199,7 @@ public sealed class ClassicBugTests
 
         // The message names the flow by a process-wide number that differs from run to run; the summary names it by its
         // flow name instead, so the replays' summaries (compared in FoundWith) equal it.
-        Assert.Contains(async ? "in flow 'rename': acquiring 'orders'" : "on thread 'rename': acquiring 'orders'", report.Summary, StringComparison.Ordinal);
+        Assert.Contains(async ? "in flow 'rename' (on thread 'rename'): acquiring 'orders'" : "on thread 'rename': acquiring 'orders'", report.Summary, StringComparison.Ordinal);
         Assert.DoesNotMatch(@"(thread|flow) #?\d", report.Summary);
     }
 

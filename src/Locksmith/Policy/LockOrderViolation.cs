@@ -15,10 +15,14 @@ public sealed record LockOrderViolation(
     int ThreadId,
     string? ThreadName)
 {
-    /// <summary>A sentence naming both locks, their levels and the thread or flow, then the <see cref="Advice"/>.</summary>
+    /// <summary>
+    /// A sentence naming both locks, their levels and the thread or flow (a flow with the thread it ran on, as other async
+    /// messages name it: <c>in flow #3 ('GET /orders') (on thread 7)</c>), then the <see cref="Advice"/>.
+    /// </summary>
     public string Message =>
-        $"Lock order violation {(ThreadId >= LockOwner.FlowIdBase ? "in " : "on ")}{Owner}: acquiring '{RequestedLockName}' (level {RequestedLevel}) " +
-        $"while holding '{HeldLockName}' (level {HeldLevel}). {Advice}";
+        $"Lock order violation {(ThreadId >= LockOwner.FlowIdBase ? "in " : "on ")}{Owner}" +
+        (FlowThread is null ? string.Empty : $" (on thread {FlowThread})") +
+        $": acquiring '{RequestedLockName}' (level {RequestedLevel}) while holding '{HeldLockName}' (level {HeldLevel}). {Advice}";
 
     /// <summary>The acquiring thread or flow as messages name it: <c>thread 7 ('worker')</c>, <c>flow #12 ('GET /orders')</c>.</summary>
     public string Owner => ThreadId >= LockOwner.FlowIdBase ? LockOwner.DescribeFlow(ThreadId, ThreadName) : "thread " + ThreadNames.Format(ThreadId, ThreadName);
@@ -29,4 +33,7 @@ public sealed record LockOrderViolation(
 
     /// <summary>What to do instead, when the usual advice (acquire it first, or use <c>LockSet</c>) does not fit the locks.</summary>
     internal string? Remedy { get; init; }
+
+    /// <summary>For a flow's violation, the thread it ran on as it asked (<c>7 ('worker')</c>), read where it asked.</summary>
+    internal string? FlowThread { get; init; }
 }

@@ -161,6 +161,7 @@ internal static class OrderGuard
             held.OrderNameHeldBy(heldByThread ?? owner), held.OrderLevel, requestedName ?? requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
         {
             Remedy = RemedyFor(held, requested, heldByThread, forSet),
+            FlowThread = owner.OwnerId >= LockOwner.FlowIdBase ? ThreadNames.Current() : null,
         };
 
         LocksmithMetrics.RecordOrderViolation(requested);
