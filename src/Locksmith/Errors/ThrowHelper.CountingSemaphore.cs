@@ -12,10 +12,11 @@ internal static partial class ThrowHelper
             $"{(async ? CurrentFlowStartingASentence() : $"Thread {ThreadNames.Current()}")} asked for {count} permit(s) of semaphore {semaphore.Describe()}; " +
             $"the count must be between 1 and its maximum {maxCount}.");
 
+    /// <summary>A release count not positive: names the caller as a release past the maximum does (<see cref="ThrowSemaphoreFull"/>).</summary>
     [DoesNotReturn]
     public static void ThrowReleaseCountOutOfRange(LockPrimitive semaphore, int count) =>
         throw new ArgumentOutOfRangeException(nameof(count), count,
-            $"Thread {ThreadNames.Current()} released {count} permit(s) of semaphore {semaphore.Describe()}; " +
+            $"{SentenceStart(CurrentFlowOrThread())} tried to release {count} permit(s) of semaphore {semaphore.Describe()}; " +
             "the count must be at least 1.");
 
     [DoesNotReturn]
