@@ -14,7 +14,7 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowRecursion(LockOwner flow, string description) =>
         throw new LockRecursionException(
-            $"{flow.Describe()} tried to acquire {description}, which it already holds (a flow shares its holds with everything " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description}, which it already holds (a flow shares its holds with everything " +
             "it awaits, calls or starts). Distributed locks are not reentrant: a second session would wait for the first forever. " +
             "Release it before acquiring it again, or pass the work that needs it to the code that holds it.");
 
@@ -25,7 +25,7 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowSharedAdvisoryLock(LockOwner flow, string description, string heldDescription, AdvisoryKey key) =>
         throw new LockRecursionException(
-            $"{flow.Describe()} tried to acquire {description} while it holds {heldDescription}: the two keys map to the same " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description} while it holds {heldDescription}: the two keys map to the same " +
             $"advisory lock {key} (a keyed lock folds integer keys wider than int and hashes other keys, so two keys may share " +
             "one), which the flow holds already. Take both keys together (AcquireManyAsync or PostgresLockSet take a shared " +
             "advisory lock once), or give the keyed lock a keyMap that keeps them apart.");
@@ -37,7 +37,7 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowSameNameTwice(LockOwner flow, string description, string heldDescription, AdvisoryKey key) =>
         throw new LockRecursionException(
-            $"{flow.Describe()} tried to acquire {description} while it holds {heldDescription}: two lock objects created with " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description} while it holds {heldDescription}: two lock objects created with " +
             $"that name on this provider are one advisory lock {key}, which the flow holds already (distributed locks are not " +
             "reentrant). Create each named lock once per provider and give it one level (keep it in a field, or register it " +
             "with AddPostgresExclusiveLock / AddPostgresReadWriteLock and take it from the container).");
@@ -56,7 +56,7 @@ internal static partial class PostgresErrors
                 ? $"which it already holds {where}"
                 : $"which it holds ({held.ModeTag} access) {where}";
         throw new LockRecursionException(
-            $"{flow.Describe()} tried to acquire {asked} access to {description}, {holds}. A provider's sessions are its own, so the " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {asked} access to {description}, {holds}. A provider's sessions are its own, so the " +
             "flow's session here would wait for its session there, the flow for itself, forever or until its timeout" +
             (shared && held.Shared ? " (a second read lock waits behind any writer queued for the first)" : string.Empty) +
             ", and distributed locks are not reentrant. Use one provider per process; to stand in for a second process (in a test), " +
@@ -67,7 +67,7 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowOtherMode(LockOwner flow, string description, string asked, string held, bool upgrade) =>
         throw new LockRecursionException(
-            $"{flow.Describe()} tried to acquire {asked} access to {description} while it holds {held} access (a flow shares its " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {asked} access to {description} while it holds {held} access (a flow shares its " +
             "holds with everything it awaits, calls or starts). " +
             (upgrade
                 ? "A distributed read lock does not upgrade: the write would wait for every reader to leave, this flow included. " +
@@ -77,7 +77,7 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowBudget(PostgresLock requester, LockOwner flow, string description, int budget) =>
         throw new PostgresConnectionBudgetException(requester.Name, budget,
-            $"{ThrowHelper.FlowOnThread(flow)} tried to acquire {description}, but the {budget} connection(s) of the lock " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description}, but the {budget} connection(s) of the lock " +
             $"provider for {requester.Provider.ServerIdentity} are all held by flows that hold or wait for distributed locks. Each such " +
             "flow holds a connection (its session); waiting for the pool could wait for a lock this process releases only later. " +
             "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
@@ -89,13 +89,13 @@ internal static partial class PostgresErrors
     /// </summary>
     public static NpgsqlException CannotConnect(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
         inner is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections } refused
-            ? new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: the server " +
+            ? new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: the server " +
                   $"refused the connection with SQLSTATE {refused.SqlState}{ConditionOf(refused.SqlState)}: {refused.MessageText.TrimEnd('.')}. " +
                   "The server is up, but has no connection slot left for this database or role (its CONNECTION LIMIT, or " +
                   "max_connections less the reserved slots). Nothing is held and no connection is kept; acquire again later. " +
                   "If it persists, free slots (fewer connections from this and other clients: ConnectionBudget, Max Pool Size) or raise " +
                   "the limit (ALTER DATABASE or ALTER ROLE … CONNECTION LIMIT, max_connections).", inner)
-            : new($"{flow.Describe()} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
+            : new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
                   $"{inner.Message.TrimEnd('.')}. Nothing is held; check that the server is up and reachable, and the provider's " +
                   "connection string (host, port, database, credentials).", inner);
 
@@ -104,7 +104,7 @@ internal static partial class PostgresErrors
     /// <see cref="NpgsqlException"/>, so retry policies see it, but naming the lock, the flow and the server.
     /// </summary>
     public static NpgsqlException SessionFailed(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
-        new($"{flow.Describe()} was acquiring {description} on {provider.ServerIdentity} when its PostgreSQL session failed: " +
+        new($"{ThrowHelper.FlowStartingASentence(flow)} was acquiring {description} on {provider.ServerIdentity} when its PostgreSQL session failed: " +
             $"{inner.Message.TrimEnd('.')}. It does not hold {description}; if the session broke, the flow's other locks on " +
             "it went with it (their LostToken is cancelled).", inner);
 
@@ -115,7 +115,7 @@ internal static partial class PostgresErrors
     /// server's <see cref="PostgresException"/> inside.
     /// </summary>
     public static NpgsqlException ServerEndedWait(PostgresLockProvider provider, LockOwner flow, string description, PostgresException inner, bool sessionEnded) =>
-        new($"{flow.Describe()} was acquiring {description} on {provider.ServerIdentity} when the server ended its wait with " +
+        new($"{ThrowHelper.FlowStartingASentence(flow)} was acquiring {description} on {provider.ServerIdentity} when the server ended its wait with " +
             $"SQLSTATE {inner.SqlState}{ConditionOf(inner.SqlState)}: {inner.MessageText.TrimEnd('.')}. It does not hold {description}; " +
             (sessionEnded
                 ? "the server ended the session, and the flow's other locks on it went with it (their LostToken is cancelled)."
@@ -145,14 +145,14 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowProviderDisposed(PostgresLockProvider provider, LockOwner flow, string description) =>
         throw new ObjectDisposedException(nameof(PostgresLockProvider),
-            $"{ThrowHelper.FlowOnThread(flow)} tried to acquire {description}, but its PostgresLockProvider for " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description}, but its PostgresLockProvider for " +
             $"{provider.ServerIdentity} was disposed (with the host that owned it, or by its creator); nothing is held.");
 
     /// <summary>The provider was disposed while the flow waited for the lock (or its turn on the session); nothing is held.</summary>
     [DoesNotReturn]
     public static void ThrowDisposedWhileAcquiring(PostgresLockProvider provider, LockOwner flow, string description, Exception? inner) =>
         throw new ObjectDisposedException(
-            $"{flow.Describe()} was acquiring {description} when its PostgresLockProvider for {provider.ServerIdentity} was disposed " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} was acquiring {description} when its PostgresLockProvider for {provider.ServerIdentity} was disposed " +
             "(with the host that owned it, or by its creator): the wait was ended and nothing is held. Its sessions are closed, so " +
             "locks the flow held through it are released by the server and their LostToken is cancelled.",
             inner);
@@ -160,13 +160,13 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowSessionLost(LockOwner flow, string description) =>
         throw new InvalidOperationException(
-            $"{flow.Describe()} tried to acquire {description}, but the PostgreSQL session that holds its other distributed locks " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description}, but the PostgreSQL session that holds its other distributed locks " +
             "was lost (their LostToken is cancelled), and those locks with it. Release them, then acquire again.");
 
     [DoesNotReturn]
     public static void ThrowReleasedTwice(PostgresHold hold) =>
         throw new SynchronizationLockException(
-            $"{ThrowHelper.CurrentFlowOrThread()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
+            $"{ThrowHelper.CurrentFlowOrThreadStartingASentence()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
             "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
 
     /// <summary>

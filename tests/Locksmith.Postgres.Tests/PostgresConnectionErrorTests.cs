@@ -137,7 +137,7 @@ public sealed class PostgresConnectionErrorTests
             error = Assert.Throws<ObjectDisposedException>(() => { _ = nightly.AcquireAsync(TimeSpan.FromSeconds(5)); });
         }
 
-        Assert.Matches(@"^flow #\d+ \(on thread \d+", error.Message);
+        Assert.Matches(@"^Flow #\d+( \('[^']*'\))? \(on thread \d+( \('[^']*'\))?\) ", error.Message);
         Assert.Contains($"'{nightly.Name}'", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.ConnectionsInUse);
     }

@@ -80,6 +80,7 @@ public sealed class PostgresKeyedAndReadWriteTests
         {
             Assert.Contains($"acquire '{accounts.Name}'[4294967296] while it holds '{accounts.Name}'[1]", refused.Message, StringComparison.Ordinal);
             Assert.Contains("same advisory lock", refused.Message, StringComparison.Ordinal);
+            Assert.Matches(@"^Flow #\d+( \('[^']*'\))? \(on thread \d+( \('[^']*'\))?\) tried to acquire ", refused.Message);
             Assert.Contains("keyMap", refused.Message, StringComparison.Ordinal);
         }
 
@@ -132,6 +133,7 @@ public sealed class PostgresKeyedAndReadWriteTests
             {
                 Assert.Contains($"tried to acquire write access to '{prices.Name}' while it holds read access", refused.Message, StringComparison.Ordinal);
                 Assert.Contains("does not upgrade", refused.Message, StringComparison.Ordinal);
+                Assert.Matches(@"^Flow #\d+( \('[^']*'\))? \(on thread \d+( \('[^']*'\))?\) tried to acquire ", refused.Message);
             }
         }
 

@@ -47,7 +47,7 @@ public sealed class PostgresProviderDisposalTests
         var error = await Assert.ThrowsAsync<ObjectDisposedException>(() => waiter.WaitAsync(s_guard));
         Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
         Assert.Contains("was disposed", error.Message, StringComparison.Ordinal);
-        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Matches(@"^Flow #\d+( \('[^']*'\))? \(on thread \d+( \('[^']*'\))?\) ", error.Message);
         Assert.Equal(0, provider.ConnectionsInUse);
         Assert.Equal(0, provider.HeldCount);
 

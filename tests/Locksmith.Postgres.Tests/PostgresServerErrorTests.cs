@@ -48,7 +48,7 @@ public sealed class PostgresServerErrorTests
         Assert.Contains($"SQLSTATE {sqlState}", error.Message, StringComparison.Ordinal);
         Assert.Contains(serverMessage, error.Message, StringComparison.Ordinal);
         Assert.Contains(consequence, error.Message, StringComparison.Ordinal);
-        Assert.Contains("flow #", error.Message, StringComparison.Ordinal);
+        Assert.Matches(@"^Flow #\d+( \('[^']*'\))? \(on thread \d+( \('[^']*'\))?\) ", error.Message);
         var inner = Assert.IsType<PostgresException>(error.InnerException);
         Assert.Equal(sqlState, inner.SqlState);
         Assert.Equal(0, waiterProvider.ConnectionsInUse);

@@ -10,6 +10,9 @@ internal static partial class ThrowHelper
     public static string CurrentFlowOrThread() =>
         FlowOwnership.CurrentOrNull is { } flow ? FlowOnThread(flow) : $"thread {ThreadNames.Current()}";
 
+    /// <summary><see cref="CurrentFlowOrThread"/> as the subject of a message: <c>Thread 4 ('worker') tried …</c>, <c>Flow #3 (on thread 4) tried …</c>.</summary>
+    public static string CurrentFlowOrThreadStartingASentence() => SentenceStart(CurrentFlowOrThread());
+
     /// <summary>
     /// The current async flow, for an async acquisition's messages: <c>flow #3 ('GET /orders') (on thread 4)</c> while it
     /// holds async locks; else <c>the current async flow ('GET /orders') (on thread 4)</c>, since a flow gets its record, and
