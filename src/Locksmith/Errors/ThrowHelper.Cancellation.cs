@@ -89,8 +89,8 @@ internal static partial class ThrowHelper
             beforeWaiting
                 ? $"Thread {ThreadNames.Current()} called Wait on {DescribeCondition(conditionName, lockPrimitive)} with a cancellation " +
                   "token that was already cancelled; it did not wait and still holds the lock."
-                : $"The wait of thread {ThreadNames.Current()} on {DescribeCondition(conditionName, lockPrimitive)} was cancelled; it " +
-                  "holds the lock again.",
+                : $"Thread {ThreadNames.Current()} stopped waiting on {DescribeCondition(conditionName, lockPrimitive)}: its cancellation " +
+                  "token was cancelled; it holds the lock again.",
             cancellationToken);
 
     /// <summary>A synchronous wait that was cancelled: named like an async one's.</summary>

@@ -25,7 +25,8 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowBarrierWaitCanceled(PhaseBarrier barrier, long phase, CancellationToken cancellationToken) =>
         throw new OperationCanceledException(
-            $"The wait of thread {ThreadNames.Current()} at barrier '{barrier.Name}' in phase {phase} was cancelled. The phase " +
+            $"Thread {ThreadNames.Current()} did not complete phase {phase} of barrier '{barrier.Name}': its cancellation token was " +
+            "cancelled. The phase " +
             "cannot complete without it, so the barrier is broken for every participant; Reset() repairs it once none is waiting.",
             cancellationToken);
 

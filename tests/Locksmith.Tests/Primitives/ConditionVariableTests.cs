@@ -347,6 +347,12 @@ public sealed class ConditionVariableTests
 
         Assert.Contains("already cancelled", before!.Message, StringComparison.Ordinal);
         Assert.Contains("holds the lock again", during!.Message, StringComparison.Ordinal);
+
+        // The waiter begins the sentence, as in a lock's cancelled wait (it read "The wait of thread 11 ('…') on …").
+        Assert.Matches(
+            @"^Thread \d+ \('cancel-named-waiter'\) stopped waiting on condition variable 'cancel-named-changed' \(of 'cancel-named-gate'\): " +
+            @"its cancellation token was cancelled; it holds the lock again\.$",
+            during.Message);
         Assert.Equal(cts.Token, during.CancellationToken);
     }
 

@@ -357,15 +357,22 @@ public sealed class PhaseBarrierTests
         cts.Cancel();
 
         impatient.JoinGuarded();
-        Assert.Contains("barrier 'cancel-named-barrier' in phase 0", canceled!.Message, StringComparison.Ordinal);
+        Assert.Contains("phase 0 of barrier 'cancel-named-barrier'", canceled!.Message, StringComparison.Ordinal);
         Assert.Contains("'cancel-named-participant'", canceled.Message, StringComparison.Ordinal);
         Assert.Contains("broken", canceled.Message, StringComparison.Ordinal);
+
+        // The participant begins the sentence, as in a lock's cancelled wait (it read "The wait of thread 11 ('…') at …").
+        Assert.Matches(
+            @"^Thread \d+ \('cancel-named-participant'\) did not complete phase 0 of barrier 'cancel-named-barrier': its cancellation token " +
+            @"was cancelled\. The phase cannot complete without it",
+            canceled.Message);
         Assert.Equal(cts.Token, canceled.CancellationToken);
 
         // Already cancelled: refused on arrival, named the same way.
         barrier.Reset();
         var early = Assert.Throws<OperationCanceledException>(() => barrier.SignalAndWait(new CancellationToken(canceled: true)));
-        Assert.Contains("barrier 'cancel-named-barrier' in phase 0", early.Message, StringComparison.Ordinal);
+        Assert.StartsWith($"Thread {Environment.CurrentManagedThreadId}", early.Message, StringComparison.Ordinal);
+        Assert.Contains("did not complete phase 0 of barrier 'cancel-named-barrier'", early.Message, StringComparison.Ordinal);
         Assert.True(barrier.IsBroken);
     }
 }
