@@ -177,6 +177,13 @@ public static class PostgresLockSet
                     hold = await request.Lock!.AcquireReservedAsync(
                         sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
                 }
+                catch (LockRecursionException) when (HeldByEarlierMember(holds, taken, request))
+                {
+                    // Its provider learned with this member's first connection that an earlier member's provider is its
+                    // server under another name: a duplicate, which the sort could not merge then. The member gave back
+                    // what it had reserved, as any failed member does; the set goes on without it.
+                    continue;
+                }
                 finally
                 {
                     request.Lock!.EndKeyWait(flow, keyWait);
@@ -193,7 +200,7 @@ public static class PostgresLockSet
             }
 
             complete = true;
-            return new PostgresLockSetScope(holds);
+            return new PostgresLockSetScope(Array.FindAll(holds, static hold => hold is not null));
         }
         catch
         {
@@ -247,25 +254,73 @@ public static class PostgresLockSet
 
         sorted.Sort(Compare);
         var distinct = new List<PostgresLockRequest>(sorted.Count);
+        bool replaced = false;
         foreach (var request in sorted)
         {
-            // Sorted exclusive first, so a shared duplicate of an exclusive request is the one dropped.
-            if (distinct.Count > 0 && SameKey(distinct[^1], request))
+            int same = IndexOfDuplicate(distinct, request);
+            if (same < 0)
             {
-                continue;
+                distinct.Add(request);
             }
+            else if (distinct[same].IsShared && !request.IsShared)
+            {
+                // One text sorts exclusive first; under two names of one server the read may come first: the write wins.
+                distinct[same] = request;
+                replaced = true;
+            }
+        }
 
-            distinct.Add(request);
+        if (replaced)
+        {
+            // The write's server text may order it elsewhere among the key's other databases.
+            distinct.Sort(Compare);
         }
 
         return distinct.ToArray();
     }
 
     /// <summary>
+    /// The index in <paramref name="distinct"/> of the request for <paramref name="request"/>'s key on the same server (the same
+    /// text, or another name the server gave both providers the same identity under), or -1. The key's requests are last in
+    /// the list, but another database's text may sort between two names of one server.
+    /// </summary>
+    private static int IndexOfDuplicate(List<PostgresLockRequest> distinct, PostgresLockRequest request)
+    {
+        for (int i = distinct.Count - 1; i >= 0 && distinct[i].Key == request.Key; i--)
+        {
+            if (distinct[i].Lock!.Provider.IsSameServerAs(request.Lock!.Provider))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    /// <summary>
+    /// Whether a member taken before <paramref name="taken"/> holds <paramref name="request"/>'s key on its server, in a mode
+    /// that covers it (a write covers a read; a read does not become a write).
+    /// </summary>
+    private static bool HeldByEarlierMember(PostgresHold?[] holds, int taken, PostgresLockRequest request)
+    {
+        for (int i = 0; i < taken; i++)
+        {
+            if (holds[i] is { } held && held.Key == request.Key && (!held.Shared || request.IsShared) &&
+                held.Lock.Provider.IsSameServerAs(request.Lock!.Provider))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
     /// Level, then advisory key, then the server's text, then exclusive first. The key comes before the server because it
     /// is the same in every process whatever the server is called there, while the connection string's text is not
     /// (127.0.0.1 in one process, localhost in another): ordered by text first, two processes took the same two locks in
-    /// opposite orders. The text only orders one key on two databases, and keeps one text's duplicates side by side.
+    /// opposite orders. The text only orders one key on two databases, and keeps one text's duplicates side by side (two
+    /// names of one server are merged too, see <see cref="IndexOfDuplicate"/>).
     /// </summary>
     private static int Compare(PostgresLockRequest x, PostgresLockRequest y)
     {
@@ -284,7 +339,4 @@ public static class PostgresLockSet
     }
 
     private static long LevelOf(PostgresLockRequest request) => request.Lock!.IsOrdered ? request.Lock.OrderLevel : long.MaxValue;
-
-    private static bool SameKey(PostgresLockRequest x, PostgresLockRequest y) =>
-        x.Key == y.Key && string.Equals(x.Lock!.Provider.ServerIdentity, y.Lock!.Provider.ServerIdentity, StringComparison.Ordinal);
 }

@@ -104,6 +104,14 @@ public sealed class PostgresSameServerTests
             Assert.Equal(0, refused.HeldCount);
             Assert.Equal(0, refused.ConnectionsInUse);
             Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero)));
+
+            // A set cannot merge one key listed under the two names either: its second member times out the same way.
+            string twice = PostgresServer.Unique("refused_identity_set");
+            var setError = await Assert.ThrowsAsync<LockTimeoutException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.FromMilliseconds(200),
+                [refused.CreateExclusiveLock(twice).Request(), refusedUnderOtherName.CreateExclusiveLock(twice).Request()]));
+            Assert.Contains("if that names this server differently, the flow waited for itself", setError.Message, StringComparison.Ordinal);
+            Assert.Equal(0, refused.HeldCount + refusedUnderOtherName.HeldCount);
+            Assert.Equal(0, refused.ConnectionsInUse + refusedUnderOtherName.ConnectionsInUse);
         }
         finally
         {
@@ -151,6 +159,72 @@ public sealed class PostgresSameServerTests
             StringComparison.Ordinal);
         Assert.Equal(0, second.ConnectionsInUse);
         Assert.Equal(0, second.HeldCount);
+    }
+
+    /// <summary>
+    /// One lock listed twice in a set, through two providers naming the server differently: the set takes it once, as it
+    /// takes a duplicate through one connection string, and a write wins over a read. Before, the set merged duplicates by the
+    /// server's text only, so it took the lock through the first provider and then refused the second member with
+    /// LockRecursionException (the flow "already held" it, through the first). A provider that has not connected yet learns
+    /// the server with its member's session, and the member merges then (an exclusive duplicate of an exclusive member).
+    /// </summary>
+    [Theory]
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public async Task ASet_ListingOneLockThroughProvidersNamingTheServerDifferently_TakesItOnce(bool connectedBefore, bool readAndWrite)
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = OtherNameForTheServer();
+        if (connectedBefore)
+        {
+            await using (await first.CreateExclusiveLock(PostgresServer.Unique("same_server_warm")).AcquireAsync())
+            await using (await second.CreateExclusiveLock(PostgresServer.Unique("same_server_warm")).AcquireAsync())
+            {
+            }
+
+            Assert.True(first.IsSameServerAs(second));
+        }
+
+        string name = PostgresServer.Unique("same_server_set_twice");
+        PostgresLockRequest[] requests = readAndWrite
+            ? [first.CreateReadWriteLock(name).ReadRequest(), second.CreateReadWriteLock(name).WriteRequest()]
+            : [first.CreateExclusiveLock(name).Request(), second.CreateExclusiveLock(name).Request()];
+
+        // The timeout only guards against a hang (the flow waiting for itself).
+        await using (var scope = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30), requests))
+        {
+            Assert.Equal(1, scope.Count);
+            Assert.Equal(1, first.HeldCount + second.HeldCount);
+            Assert.Equal(readAndWrite ? 1 : 0, second.HeldCount);
+            Assert.False(await PostgresServer.TakenAtOnceElsewhereAsync(() => first.CreateReadWriteLock(name).TryAcquireReadAsync(TimeSpan.Zero)));
+        }
+
+        Assert.Equal(0, first.HeldCount + second.HeldCount);
+        Assert.Equal(0, first.ConnectionsInUse + second.ConnectionsInUse);
+        Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => second.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero)));
+    }
+
+    /// <summary>
+    /// The one duplicate a set cannot merge: a read through a provider that has not connected yet and a write through another
+    /// name of the server. The read is taken first (the texts order them), and only the write's connection tells that both are
+    /// one server; a read does not become a write, so the set is refused at once and nothing is held.
+    /// </summary>
+    [Fact]
+    public async Task ASet_ReadingAndWritingOneLockThroughTwoNamesOfTheServer_NotConnectedBefore_IsRefusedAtOnce()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = OtherNameForTheServer();
+        var (reader, writer) = string.CompareOrdinal(first.ServerIdentity, second.ServerIdentity) < 0 ? (first, second) : (second, first);
+        string name = PostgresServer.Unique("same_server_set_read_write");
+
+        var error = await Assert.ThrowsAsync<LockRecursionException>(async () =>
+            await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30), [reader.CreateReadWriteLock(name).ReadRequest(), writer.CreateReadWriteLock(name).WriteRequest()]));
+
+        Assert.Contains($"tried to acquire write access to '{name}', which it holds (read access) through another PostgresLockProvider", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, first.HeldCount + second.HeldCount);
+        Assert.Equal(0, first.ConnectionsInUse + second.ConnectionsInUse);
+        Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => writer.CreateReadWriteLock(name).TryAcquireWriteAsync(TimeSpan.Zero)));
     }
 
     /// <summary>A timeout through one provider names the flow holding through the other, as for two providers with one connection string.</summary>
