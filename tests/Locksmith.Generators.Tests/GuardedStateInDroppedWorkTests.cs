@@ -412,6 +412,52 @@ public sealed class GuardedStateInDroppedWorkTests
         """));
 
     /// <summary>
+    /// A guarded core given by name to a method that dropped work runs inline (<c>_ = Task.Run(() =&gt; items.ForEach(BumpCore))</c>,
+    /// <c>Array.ForEach</c>, in a <c>QueueUserWorkItem</c> callback or a local function given to the work) runs there as a
+    /// lambda in its place would, on the work's thread with nothing holding its lock: LSM0020 at the method group, as for
+    /// <c>x =&gt; BumpCore(x)</c> there. Before, only a core given to the work itself was followed, and this one was silent.
+    /// One read in a parallel body there is reported the same way (a write there is the parallel check's report, once).
+    /// The hold's own inline call, work waited for, and work that takes the lock around the call stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_AtACoreGivenByNameToWhatDroppedWorkRunsInline() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public void Count(List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Run(() => items.ForEach({|LSM0020:BumpCore|}));
+                    _ = Task.Run(() => Array.ForEach(new[] { 1, 2 }, {|LSM0020:BumpCore|}));
+                    ThreadPool.QueueUserWorkItem(_ => items.ForEach({|LSM0020:BumpCore|}));
+                    _ = Task.Run(Step);
+                    _ = Task.Run(() => Parallel.For(0, 4, {|LSM0020:PeekCore|}));
+                    _ = Task.Run(() => Parallel.For(0, 4, {|LSM0020:BumpCore|}));
+                    _ = Task.Run(() => items.ForEach(x => {|LSM0020:BumpCore(x)|}));
+                    items.ForEach(BumpCore);
+                    Task.Run(() => items.ForEach(BumpCore)).Wait();
+                    _ = Task.Run(() => { using (_lock.Acquire()) { items.ForEach(BumpCore); } });
+                    void Step() => items.ForEach({|LSM0020:BumpCore|});
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void BumpCore(int x) => _n += x;
+
+            [Guarded(Lock = nameof(_lock))]
+            private void PeekCore(int i) => Console.WriteLine(_n + i);
+        }
+        """));
+
+    /// <summary>
     /// What <c>ParallelBodies.DroppedWorkAround</c>'s summary says it follows: local functions given to the work or called
     /// from it, through at most three of them (the fourth in a chain is not followed, and counts as the hold's, as before
     /// this series); an inline lambda that takes the lock itself, and a lambda given to a method not known to run it inline,
@@ -515,6 +561,8 @@ public sealed class GuardedStateInDroppedWorkTests
                         _ = started.ContinueWith(;
                         _ = Task.Run(() => items.ForEach(x => _n += x));
                         _ = Task.Run(BumpCore
+                        _ = Task.Run(() => items.ForEach(BumpCore
+                        _ = Task.Run(() => Missing.ForEach(BumpCore));
                         _ = Task.Run(() => _n--);
                     }
                 }

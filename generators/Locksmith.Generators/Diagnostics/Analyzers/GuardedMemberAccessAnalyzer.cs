@@ -107,7 +107,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// A guarded core of this type given by name to work a synchronous hold does not wait for (<c>_ = Task.Run(BumpCore)</c>),
-    /// or called from such work (<c>_ = Task.Run(() =&gt; BumpCore())</c>, as <see cref="ParallelBodies.DroppedWorkAround"/>
+    /// or to a method such work runs inline (<c>_ = Task.Run(() =&gt; items.ForEach(BumpCore))</c>), or called from such work (<c>_ = Task.Run(() =&gt; BumpCore())</c>, as <see cref="ParallelBodies.DroppedWorkAround"/>
     /// finds it), on <c>this</c> or static and not one an override may replace (<see cref="BodiesByName.IsOwnCallee"/>):
     /// its body counts the lock as held for its callers, but the work runs on another thread, maybe after the release, with
     /// nothing holding it. The first access of its lock's state in its body (of this object or static, run with the body, not
@@ -124,14 +124,14 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         };
         if (method is null || facts.GuardOf(method) is not { } core || core.Capabilities.IsAsync() ||
             !BodiesByName.IsOwnCallee(method, instance, context.ContainingSymbol) ||
-            (byName
-                ? ParallelBodies.DroppedStartOf(context.Operation)
-                : ParallelBodies.DroppedWorkAround(context.Operation, (at, work) => HeldLocks.HeldByScopeInside(at, core.LockMember, instance, work))) is not { } start ||
+            DroppedWorkRunningCore(context.Operation, byName, (at, work) => HeldLocks.HeldByScopeInside(at, core.LockMember, instance, work)) is not { } start ||
             context.Operation.SemanticModel is not { } model ||
             BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body ||
-            (!byName && ParallelBodies.LoopAround(context.Operation) is not null && ParallelBodies.FirstRacingWrite(body, static (_, _) => true, facts) is not null))
+            ((byName ? InlineDelegates.ParallelCallOf(context.Operation) : ParallelBodies.LoopAround(context.Operation)) is not null &&
+                ParallelBodies.FirstRacingWrite(body, static (_, _) => true, facts) is not null))
         {
-            // A core that writes, called from a parallel body in such work, is reported where the race of the bodies is said too.
+            // A core that writes, given to or called from a parallel body in such work, is reported where the race of the
+            // bodies is said too.
             return;
         }
 
@@ -168,6 +168,16 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return;
         }
     }
+
+    /// <summary>
+    /// What starts the dropped work a core runs in: given by name to the work itself (<c>_ = Task.Run(BumpCore)</c>), or to
+    /// a method the work runs inline (<c>_ = Task.Run(() =&gt; items.ForEach(BumpCore))</c>, where the method group counts as
+    /// a lambda in its place would), or called from the work (<c>_ = Task.Run(() =&gt; BumpCore())</c>).
+    /// </summary>
+    private static IOperation? DroppedWorkRunningCore(IOperation site, bool byName, System.Func<IOperation, IOperation, bool> takesTheLockIn) =>
+        !byName ? ParallelBodies.DroppedWorkAround(site, takesTheLockIn)
+        : ParallelBodies.DroppedStartOf(site) ??
+            (InlineDelegates.RunOf(site, out _) == DelegateRun.Inline ? ParallelBodies.DroppedWorkAround(site, takesTheLockIn) : null);
 
     /// <summary>The advice LSM0020 ends with for code that touches guarded state: hold its lock there, as a guarded method or a using scope.</summary>
     private static string HoldTheLock(Guard guard, bool read, string lockName) =>
