@@ -167,8 +167,8 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor TaskStartedWhileAsyncLockHeld = Warning(
         "LSM0026",
         "Task started while an async lock is held",
-        "'{0}' starts work that is not awaited while '{1}' is held: its execution context carries this flow's lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own; start it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or await it before the scope ends",
-        "An async lock belongs to the flow that took it and to everything started while it is held. Work started and left running (Task.Run, TaskFactory.StartNew, a task discarded, stored in a field or property or kept in a local the hold does not read again, ThreadPool.QueueUserWorkItem, Thread.Start, Task.Start) carries that ownership: it throws LockRecursionException where it should wait for the flow's lock, and, since ownership records are reused to keep acquisitions allocation-free, it may see a later hold made from the same execution context as its own. Started with the flow suppressed it is a flow of its own.",
+        "'{0}' {2} while '{1}' is held: {3}; {4}",
+        "An async lock belongs to the flow that took it and to everything started while it is held. Work started and left running (Task.Run, TaskFactory.StartNew, a task discarded, stored in a field or property or kept in a local the hold does not read again, ThreadPool.QueueUserWorkItem, Thread.Start, Task.Start, a timer's callbacks) carries that ownership: it throws LockRecursionException where it should wait for the flow's lock, and, since ownership records are reused to keep acquisitions allocation-free, it may see a later hold made from the same execution context as its own. Started with the flow suppressed it is a flow of its own.",
         ConcurrencyCategory);
 
     public static readonly DiagnosticDescriptor BlockedOnWorkThatTakesTheHeldLock = Error(

@@ -58,11 +58,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        context.ReportDiagnostic(Diagnostic.Create(
-            DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld,
-            creation.Syntax.GetLocation(),
-            "new Timer",
-            hold.Held));
+        Report(context, creation, "new Timer", hold.Held, Started.Timer);
     }
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
@@ -80,11 +76,37 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         string started = target.MethodKind == MethodKind.DelegateInvoke ? DelegateName(invocation.Instance)
             : target.ContainingType is { } type ? type.Name + "." + target.Name
             : target.Name;
+        Report(context, invocation, started, hold.Held, Started.Work);
+    }
+
+    /// <summary>What is left running, for the message: work to await, or a timer, which nothing awaits.</summary>
+    private enum Started
+    {
+        Work,
+        Timer,
+    }
+
+    private static void Report(OperationAnalysisContext context, IOperation at, string started, string held, Started kind)
+    {
+        var (what, why, fix) = kind switch
+        {
+            Started.Timer => (
+                "starts a timer that is not disposed",
+                "its callbacks run with this flow's execution context, which carries its lock ownership, so they share the flow's async locks while they are held and may later take another hold made from the same context for their own",
+                "create the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or dispose it before the scope ends ('using var timer = new Timer(…);' in the scope)"),
+            _ => (
+                "starts work that is not awaited",
+                "its execution context carries this flow's lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
+                "start it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or await it before the scope ends"),
+        };
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.TaskStartedWhileAsyncLockHeld,
-            invocation.Syntax.GetLocation(),
+            at.Syntax.GetLocation(),
             started,
-            hold.Held));
+            held,
+            what,
+            why,
+            fix));
     }
 
     private static string DelegateName(IOperation? callee) => OperationFacts.Unwrap(callee) switch
