@@ -7,7 +7,8 @@ namespace Locksmith.Generators.Tests;
 
 /// <summary>
 /// LSM0026 for work an async hold leaves running that is no task: a <c>System.Threading.Timer</c>'s callbacks. Nothing
-/// awaits a timer, so the advice to await the work before the scope ends did not fit it.
+/// awaits a timer, so the advice to await the work before the scope ends did not fit it; a timer the hold disposes
+/// runs nothing after it.
 /// </summary>
 public sealed class WorkLeftRunningInAnAsyncHoldTests
 {
@@ -48,6 +49,117 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         Assert.DoesNotContain("await it", timer, StringComparison.Ordinal);
         string task = Assert.Single(messages, static m => m.StartsWith("'Task.Run'", StringComparison.Ordinal));
         Assert.EndsWith("or await it before the scope ends", task, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A timer the hold disposes before it ends runs no callback after it: the resource of a <c>using</c> in the hold
+    /// (declaration or statement, <c>await using</c> too), or kept in a local or a field of this object that the hold's own
+    /// code disposes after creating it (<c>Dispose</c>, <c>DisposeAsync</c>, <c>?.Dispose()</c>), stays silent (before,
+    /// every timer created in the hold was reported). One never disposed, disposed only after the hold, disposed in a
+    /// lambda (which may run later), or another timer disposed in its place, is still LSM0026.
+    /// </summary>
+    [Fact]
+    public void LSM0026_NotForATimerDisposedBeforeTheScopeEnds() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Poller
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+            private Timer? _timer;
+            private Timer? _other;
+
+            public async Task PollAsync()
+            {
+                Timer later;
+                using (await _gate.AcquireAsync())
+                {
+                    using var polled = new Timer(_ => Refresh(), null, 0, 10);
+                    await using var polledAsync = new Timer(_ => Refresh(), null, 0, 10);
+                    using (new Timer(_ => Refresh(), null, 0, 10))
+                    {
+                        await Task.Delay(1);
+                    }
+
+                    using (var named = new Timer(_ => Refresh(), null, 0, 10))
+                    {
+                        await Task.Delay(1);
+                    }
+
+                    var kept = new Timer(_ => Refresh(), null, 0, 10);
+                    await Task.Delay(1);
+                    kept.Dispose();
+                    var keptAsync = new Timer(_ => Refresh(), null, 0, 10);
+                    await keptAsync.DisposeAsync();
+                    _timer = new Timer(_ => Refresh(), null, 0, 10);
+                    _timer?.Dispose();
+                    var leaked = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    later = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    var inALambda = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    Action stop = () => inALambda.Dispose();
+                    _other = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    _timer.Dispose();
+                    var again = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    again = new Timer(_ => Refresh(), null, 0, 10);
+                    again.Dispose();
+                }
+
+                later.Dispose();
+                using var scope = await _gate.AcquireAsync();
+                using var tick = new Timer(_ => Refresh(), null, 0, 10);
+            }
+
+            [Guarded(Lock = nameof(_gate))]
+            private async Task TickCoreAsync()
+            {
+                var ticking = new Timer(_ => Refresh(), null, 0, 10);
+                await Task.Delay(1);
+                await ticking.DisposeAsync();
+                _ = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+            }
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
+    /// Half-typed timers in an async hold (a creation or a disposal missing its closing parts, a disposal of nothing, a
+    /// <c>using</c> of a timer cut short) never make the analyzers throw (no AD0001), and the complete lines beside them are
+    /// still reported.
+    /// </summary>
+    [Fact]
+    public void IncompleteTimers_NeverMakeTheAnalyzersThrow()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Poller
+            {
+                private readonly AsyncExclusiveLock _gate = new();
+                private Timer? _timer;
+
+                public async Task PollAsync()
+                {
+                    using (await _gate.AcquireAsync())
+                    {
+                        var cut = new Timer(_ => Refresh(),
+                        cut.Dispose(
+                        _timer = new Timer(;
+                        _timer.
+                        using var half = new Timer(
+                        missing.Dispose();
+                        using (new Timer(_ => Refresh(), null, 0, 10)
+                        var kept = new Timer(_ => Refresh(), null, 0, 10);
+                    }
+                }
+
+                private void Refresh() { }
+            }
+            """);
+        Assert.DoesNotContain(run.AnalyzerDiagnostics, static d => d.Id == "AD0001");
+        Assert.Contains(run.LocksmithDiagnostics, static d => d.Id == "LSM0026" && d.GetMessage().StartsWith("'new Timer' starts a timer", StringComparison.Ordinal));
     }
 
     private static void Compiles(GeneratorRun run)

@@ -13,7 +13,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// LSM0026: work started and left running while an async lock is held: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>,
 /// a task-returning call whose task is discarded, stored in a field, or kept in a local the hold never reads again,
 /// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c> and <c>Task.Start</c> (unless on a local the hold then
-/// joins or awaits), a <c>System.Threading.Timer</c> created, and a task's <c>ContinueWith</c> left running like a started task
+/// joins or awaits), a <c>System.Threading.Timer</c> created and not disposed in the hold, and a task's <c>ContinueWith</c> left running like a started task
 /// (one report for a chain, at the call that starts it). Its execution context carries the flow's ownership claim
 /// (README, "Known limitation").
 /// </summary>
@@ -53,13 +53,119 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         var creation = (IObjectCreationOperation)context.Operation;
         if (!Same(creation.Type, known.Timer) ||
             FindHold(creation, context.ContainingSymbol, facts, known) is not { } hold ||
-            IsFlowSuppressed(creation, known))
+            IsFlowSuppressed(creation, known) ||
+            IsStoppedInTheHold(creation, hold.Region, "Dispose", "DisposeAsync"))
         {
             return;
         }
 
         Report(context, creation, "new Timer", hold.Held, Started.Timer);
     }
+
+    /// <summary>
+    /// Whether the hold stops the timer it starts at <paramref name="start"/> (its creation, or the receiver of a call or
+    /// assignment that starts it) before it ends, so no callback runs after it: the timer is the resource of a <c>using</c> there (declaration
+    /// or statement, disposed where its block ends, inside the hold), or it is kept in a local, or a field or property of
+    /// this object, on which the hold's own code (not a lambda or local function, which may run later) calls one of
+    /// <paramref name="stops"/> after the start and before the place is assigned another value.
+    /// </summary>
+    private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, params string[] stops)
+    {
+        ISymbol? keptIn = null;
+        IOperation? keptAt = null;
+        if (start is not IObjectCreationOperation)
+        {
+            // The receiver of a call or assignment that starts a timer made before (`_ticker.Start()`).
+            keptAt = OperationFacts.Unwrap(start) is { } reference && IsPlace(reference) ? reference : null;
+        }
+        else
+        {
+            IOperation value = start;
+            while (value.Parent is IConversionOperation or IParenthesizedOperation)
+            {
+                value = value.Parent;
+            }
+
+            for (var parent = value.Parent;
+                 parent is IVariableInitializerOperation or IVariableDeclaratorOperation or IVariableDeclarationOperation or IVariableDeclarationGroupOperation or IUsingDeclarationOperation or IUsingOperation;
+                 parent = parent.Parent)
+            {
+                // Reached through the declarations only, so the timer is the using's resource, not in its body.
+                if (parent is IUsingDeclarationOperation or IUsingOperation)
+                {
+                    return true;
+                }
+            }
+
+            switch (value.Parent)
+            {
+                case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                    keptIn = declarator.Symbol;
+                    break;
+                case ISimpleAssignmentOperation assignment when assignment.Value == value && IsPlace(assignment.Target):
+                    keptAt = assignment.Target;
+                    break;
+            }
+        }
+
+        if (keptIn is null && keptAt is null)
+        {
+            return false;
+        }
+
+        bool IsTheTimer(IOperation? reference)
+        {
+            reference = OperationFacts.Unwrap(reference);
+            if (reference is IConditionalAccessInstanceOperation)
+            {
+                // _timer?.Dispose(): the receiver is the conditional access's own operand.
+                for (var parent = reference.Parent; parent is not null; parent = parent.Parent)
+                {
+                    if (parent is IConditionalAccessOperation conditional)
+                    {
+                        reference = OperationFacts.Unwrap(conditional.Operation);
+                        break;
+                    }
+                }
+            }
+
+            return keptIn is not null
+                ? reference is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, keptIn)
+                : IsPlace(reference) && OperationFacts.SameInstance(reference, keptAt);
+        }
+
+        var function = EnclosingFunction(start);
+        int after = start.Syntax.Span.End;
+        int replaced = int.MaxValue;
+        int stopped = int.MaxValue;
+        foreach (var operation in region.SelectMany(static root => root.DescendantsAndSelf()))
+        {
+            if (operation.Syntax.SpanStart < after || EnclosingFunction(operation) != function)
+            {
+                continue;
+            }
+
+            if (operation is ISimpleAssignmentOperation assignment && IsTheTimer(assignment.Target))
+            {
+                replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
+            }
+            else if (operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance))
+            {
+                stopped = System.Math.Min(stopped, operation.Syntax.SpanStart);
+            }
+        }
+
+        return stopped < replaced;
+    }
+
+    // A local, or a field or property (not an indexer) of this object or type: where a timer is kept to be stopped.
+    private static bool IsPlace(IOperation? reference) => OperationFacts.Unwrap(reference) switch
+    {
+        ILocalReferenceOperation => true,
+        IFieldReferenceOperation field => field.Field.IsStatic || OperationFacts.IsThis(field.Instance),
+        IPropertyReferenceOperation { Arguments.Length: 0 } property => property.Property.IsStatic || OperationFacts.IsThis(property.Instance),
+        _ => false,
+    };
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
@@ -295,6 +401,20 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 
         return Root(tryStatement).Descendants().OfType<IVariableDeclaratorOperation>().Where(declarator =>
             declarator.Syntax.Span.End <= tryStatement.Syntax.SpanStart && disposed.Contains(declarator.Symbol, SymbolEqualityComparer.Default));
+    }
+
+    // The lambda, anonymous method or local function around an operation, or null in the method's own body.
+    private static IOperation? EnclosingFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return parent;
+            }
+        }
+
+        return null;
     }
 
     private static bool InsideLambda(IOperation operation)
