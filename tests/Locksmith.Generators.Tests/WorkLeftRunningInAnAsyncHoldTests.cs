@@ -6,9 +6,9 @@ using Microsoft.CodeAnalysis;
 namespace Locksmith.Generators.Tests;
 
 /// <summary>
-/// LSM0026 for work an async hold leaves running that is no task: a <c>System.Threading.Timer</c>'s callbacks. Nothing
-/// awaits a timer, so the advice to await the work before the scope ends did not fit it; a timer the hold disposes
-/// runs nothing after it.
+/// LSM0026 for work an async hold leaves running that is no task: a <c>System.Threading.Timer</c>'s callbacks, a
+/// <c>System.Timers.Timer</c>'s <c>Elapsed</c> handlers. Nothing awaits a timer, so the advice to await the work before the
+/// scope ends did not fit it; a timer the hold disposes or stops runs nothing after it.
 /// </summary>
 public sealed class WorkLeftRunningInAnAsyncHoldTests
 {
@@ -124,8 +124,80 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         """));
 
     /// <summary>
+    /// A <c>System.Timers.Timer</c> started in an async hold (<c>Start()</c>, <c>Enabled = true</c>, in an object initializer
+    /// too) makes its inner timer there, which captures the flow's context for every <c>Elapsed</c> handler: LSM0026 at the
+    /// call or assignment, advising to stop it before the scope ends (before, it was silent). Subscribing a handler is not
+    /// starting one; a timer the hold stops (<c>Stop()</c>, <c>Enabled = false</c>, <c>Close()</c>, <c>Dispose()</c>, the
+    /// resource of a <c>using</c>), one started under <c>SuppressFlow</c>, and one started after the hold stay silent; one
+    /// stopped only in a lambda is reported.
+    /// </summary>
+    [Fact]
+    public void LSM0026_AtATimersTimerStartedInAnAsyncHold()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            using Ticker = System.Timers.Timer;
+            public sealed class Poller
+            {
+                private readonly AsyncExclusiveLock _gate = new();
+                private readonly Ticker _ticker = new(1000);
+
+                public async Task StartAsync(bool on)
+                {
+                    using (await _gate.AcquireAsync())
+                    {
+                        _ticker.Elapsed += (s, e) => Refresh();
+                        {|LSM0026:_ticker.Start()|};
+                        {|LSM0026:_ticker.Enabled = true|};
+                        {|LSM0026:_ticker.Enabled = on|};
+                        var once = new Ticker(10) { AutoReset = false, {|LSM0026:Enabled = true|} };
+                        var stopped = new Ticker(10);
+                        stopped.Start();
+                        await Task.Delay(1);
+                        stopped.Stop();
+                        var disabled = new Ticker(10) { Enabled = true };
+                        disabled.Enabled = false;
+                        var closed = new Ticker(10);
+                        closed.Start();
+                        closed.Close();
+                        var disposed = new Ticker(10);
+                        disposed.Start();
+                        disposed.Dispose();
+                        using var owned = new Ticker(10) { Enabled = true };
+                        var inALambda = new Ticker(10);
+                        {|LSM0026:inALambda.Start()|};
+                        Action stop = () => inALambda.Stop();
+                        using (ExecutionContext.SuppressFlow())
+                        {
+                            _ticker.Start();
+                        }
+                    }
+
+                    _ticker.Start();
+                }
+
+                public async Task StopAsync()
+                {
+                    using var scope = await _gate.AcquireAsync();
+                    _ticker.Enabled = false;
+                    _ticker.Stop();
+                }
+
+                private void Refresh() { }
+            }
+            """);
+        Compiles(run);
+        string message = run.LocksmithDiagnostics.Select(static d => d.GetMessage()).First(static m => m.StartsWith("'Timer.Start'", StringComparison.Ordinal));
+        Assert.StartsWith("'Timer.Start' starts a timer that is not stopped while '_gate' is held: its Elapsed handlers run with this flow's execution context", message, StringComparison.Ordinal);
+        Assert.EndsWith("start the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or stop it before the scope ends ('Stop()' or 'Dispose()' in the scope)", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Half-typed timers in an async hold (a creation or a disposal missing its closing parts, a disposal of nothing, a
-    /// <c>using</c> of a timer cut short) never make the analyzers throw (no AD0001), and the complete lines beside them are
+    /// <c>using</c> of a timer cut short, a <c>System.Timers.Timer</c>'s <c>Start</c>, <c>Stop</c> or <c>Enabled</c> cut short) never make the analyzers throw (no AD0001), and the complete lines beside them are
     /// still reported.
     /// </summary>
     [Fact]
@@ -139,11 +211,18 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
             {
                 private readonly AsyncExclusiveLock _gate = new();
                 private Timer? _timer;
+                private readonly System.Timers.Timer _ticker = new(10);
 
                 public async Task PollAsync()
                 {
                     using (await _gate.AcquireAsync())
                     {
+                        _ticker.Start(
+                        _ticker.Enabled =
+                        var ticking = new System.Timers.Timer(10) { Enabled = };
+                        ticking.Stop(
+                        missing.Enabled = true;
+                        new System.Timers.Timer(10) { Enabled = true, }.Start();
                         var cut = new Timer(_ => Refresh(),
                         cut.Dispose(
                         _timer = new Timer(;

@@ -13,7 +13,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// LSM0026: work started and left running while an async lock is held: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>,
 /// a task-returning call whose task is discarded, stored in a field, or kept in a local the hold never reads again,
 /// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c> and <c>Task.Start</c> (unless on a local the hold then
-/// joins or awaits), a <c>System.Threading.Timer</c> created and not disposed in the hold, and a task's <c>ContinueWith</c> left running like a started task
+/// joins or awaits), a <c>System.Threading.Timer</c> created or a <c>System.Timers.Timer</c> started and not disposed or
+/// stopped in the hold, and a task's <c>ContinueWith</c> left running like a started task
 /// (one report for a chain, at the call that starts it). Its execution context carries the flow's ownership claim
 /// (README, "Known limitation").
 /// </summary>
@@ -44,7 +45,56 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             var known = new KnownTypes(start.Compilation);
             start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Invocation);
             start.RegisterOperationAction(operation => AnalyzeTimer(operation, facts, known), OperationKind.ObjectCreation);
+            start.RegisterOperationAction(operation => AnalyzeTimerEnabled(operation, facts, known), OperationKind.SimpleAssignment);
         });
+    }
+
+    /// <summary>
+    /// A <c>System.Timers.Timer</c> started (<c>Start()</c>, here <paramref name="start"/>'s receiver is the timer) or
+    /// enabled (<c>Enabled = true</c>, in an object initializer too) makes its inner <c>System.Threading.Timer</c> there,
+    /// which captures the flow's context for every <c>Elapsed</c> handler; reported unless the hold stops it.
+    /// </summary>
+    private static void ReportTimersTimer(OperationAnalysisContext context, IOperation start, IOperation? timer, string started, LockFacts facts, KnownTypes known)
+    {
+        if (timer is null ||
+            FindHold(start, context.ContainingSymbol, facts, known) is not { } hold ||
+            IsFlowSuppressed(start, known) ||
+            IsStoppedInTheHold(timer, hold.Region, "Stop", "Close", "Dispose"))
+        {
+            return;
+        }
+
+        Report(context, start, started, hold.Held, Started.TimersTimer);
+    }
+
+    private static void AnalyzeTimerEnabled(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    {
+        var assignment = (ISimpleAssignmentOperation)context.Operation;
+        if (assignment.Target is not IPropertyReferenceOperation { Property.Name: "Enabled" } enabled ||
+            !Same(enabled.Property.ContainingType, known.TimersTimer) ||
+            assignment.Value.ConstantValue is { HasValue: true, Value: false })
+        {
+            return;
+        }
+
+        // In an object initializer (`new Timer(10) { Enabled = true }`) the timer is the object created.
+        var timer = OperationFacts.Unwrap(enabled.Instance) is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver }
+            ? Creation(assignment)
+            : enabled.Instance;
+        ReportTimersTimer(context, assignment, timer, "Timer.Enabled", facts, known);
+    }
+
+    private static IObjectCreationOperation? Creation(IOperation initialized)
+    {
+        for (var parent = initialized.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IObjectCreationOperation creation)
+            {
+                return creation;
+            }
+        }
+
+        return null;
     }
 
     // A timer captures the creating flow's execution context for its callbacks, which run while the hold lasts and after.
@@ -149,8 +199,11 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             {
                 replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
             }
-            else if (operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance))
+            else if ((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance)) ||
+                     (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
+                        IsTheTimer(enabled.Instance)))
             {
+                // Stopped: disposed, or (a System.Timers.Timer) Stop(), Close() or Enabled = false, which dispose its inner timer.
                 stopped = System.Math.Min(stopped, operation.Syntax.SpanStart);
             }
         }
@@ -170,6 +223,12 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var invocation = (IInvocationOperation)context.Operation;
+        if (invocation.TargetMethod is { Name: "Start", IsStatic: false } startMethod && Same(startMethod.ContainingType, known.TimersTimer))
+        {
+            ReportTimersTimer(context, invocation, invocation.Instance, "Timer.Start", facts, known);
+            return;
+        }
+
         if (!StartsDetachedWork(invocation, known, out var keptIn) ||
             FindHold(invocation, context.ContainingSymbol, facts, known) is not { } hold ||
             (keptIn is not null && IsReadAfter(keptIn, invocation, hold.Region)) ||
@@ -190,6 +249,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     {
         Work,
         Timer,
+        TimersTimer,
     }
 
     private static void Report(OperationAnalysisContext context, IOperation at, string started, string held, Started kind)
@@ -200,6 +260,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 "starts a timer that is not disposed",
                 "its callbacks run with this flow's execution context, which carries its lock ownership, so they share the flow's async locks while they are held and may later take another hold made from the same context for their own",
                 "create the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or dispose it before the scope ends ('using var timer = new Timer(…);' in the scope)"),
+            Started.TimersTimer => (
+                "starts a timer that is not stopped",
+                "its Elapsed handlers run with this flow's execution context, which carries its lock ownership, so they share the flow's async locks while they are held and may later take another hold made from the same context for their own",
+                "start the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or stop it before the scope ends ('Stop()' or 'Dispose()' in the scope)"),
             _ => (
                 "starts work that is not awaited",
                 "its execution context carries this flow's lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
@@ -483,6 +547,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             Thread = compilation.GetTypeByMetadataName("System.Threading.Thread");
             ExecutionContext = compilation.GetTypeByMetadataName("System.Threading.ExecutionContext");
             Timer = compilation.GetTypeByMetadataName("System.Threading.Timer");
+            TimersTimer = compilation.GetTypeByMetadataName("System.Timers.Timer");
         }
 
         public INamedTypeSymbol? Task { get; }
@@ -494,6 +559,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? ExecutionContext { get; }
 
         public INamedTypeSymbol? Timer { get; }
+
+        public INamedTypeSymbol? TimersTimer { get; }
 
         public bool IsTaskType(ITypeSymbol? type) =>
             Same(type, Task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
