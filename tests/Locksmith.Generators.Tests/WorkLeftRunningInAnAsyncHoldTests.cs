@@ -7,8 +7,9 @@ namespace Locksmith.Generators.Tests;
 
 /// <summary>
 /// LSM0026 for work an async hold leaves running that is no task: a <c>System.Threading.Timer</c>'s callbacks, a
-/// <c>System.Timers.Timer</c>'s <c>Elapsed</c> handlers. Nothing awaits a timer, so the advice to await the work before the
-/// scope ends did not fit it; a timer the hold disposes or stops runs nothing after it.
+/// <c>System.Timers.Timer</c>'s <c>Elapsed</c> handlers, a cancellation callback. Nothing awaits a timer, so the advice to
+/// await the work before the scope ends did not fit it; a timer the hold disposes or stops, and a registration it
+/// disposes, run nothing after it.
 /// </summary>
 public sealed class WorkLeftRunningInAnAsyncHoldTests
 {
@@ -196,8 +197,86 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
     }
 
     /// <summary>
+    /// A cancellation callback registered in an async hold (<c>ct.Register(…)</c>) captures the flow's context and runs at
+    /// cancellation, maybe after the hold: LSM0026 where the registration is dropped, stored in a field, or kept in a local
+    /// the hold does not dispose, advising to dispose it before the scope ends (before, it was silent). A registration the
+    /// hold disposes (a <c>using</c>, <c>Dispose</c>, <c>DisposeAsync</c>, <c>Unregister</c>), <c>UnsafeRegister</c> (which
+    /// captures no context), one made under <c>SuppressFlow</c>, and one made after the hold stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0026_AtACancellationCallbackRegisteredInAnAsyncHold()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Waiter
+            {
+                private readonly AsyncExclusiveLock _gate = new();
+                [Guarded(Lock = nameof(_gate))] private int _n;
+                private CancellationTokenRegistration _registration;
+
+                public async Task WaitAsync(CancellationToken ct, TaskCompletionSource done)
+                {
+                    CancellationTokenRegistration later;
+                    using (await _gate.AcquireAsync(ct))
+                    {
+                        {|LSM0026:ct.Register(() => _n++)|};
+                        _ = {|LSM0026:ct.Register(() => done.TrySetCanceled())|};
+                        _registration = {|LSM0026:ct.Register(Refresh)|};
+                        var kept = {|LSM0026:ct.Register(() => _n++)|};
+                        later = {|LSM0026:ct.Register(() => _n++)|};
+                        var withState = {|LSM0026:ct.Register(static state => ((Waiter)state!).Refresh(), this)|};
+                        var inALambda = {|LSM0026:ct.Register(Refresh)|};
+                        Action drop = () => inALambda.Dispose();
+                        using var scoped = ct.Register(() => _n++);
+                        using (ct.Register(() => _n++))
+                        {
+                            await Task.Delay(1, ct);
+                        }
+
+                        var disposed = ct.Register(() => _n++);
+                        await Task.Delay(1, ct);
+                        disposed.Dispose();
+                        var disposedAsync = ct.Register(() => _n++);
+                        await disposedAsync.DisposeAsync();
+                        var unregistered = ct.Register(() => _n++);
+                        unregistered.Unregister();
+                        _registration = ct.Register(Refresh);
+                        _registration.Dispose();
+                        ct.UnsafeRegister(_ => Refresh(), null);
+                        using (ExecutionContext.SuppressFlow())
+                        {
+                            ct.Register(Refresh);
+                        }
+                    }
+
+                    later.Dispose();
+                    ct.Register(Refresh);
+                }
+
+                [Guarded(Lock = nameof(_gate))]
+                private async Task WaitCoreAsync(CancellationToken ct)
+                {
+                    using var registration = ct.Register(() => _n++);
+                    await Task.Delay(1, ct);
+                    _ = {|LSM0026:ct.Register(() => _n--)|};
+                }
+
+                private void Refresh() { }
+            }
+            """);
+        Compiles(run);
+        string message = run.LocksmithDiagnostics.Select(static d => d.GetMessage()).First();
+        Assert.StartsWith("'CancellationToken.Register' registers a callback whose registration is not disposed while '_gate' is held: the callback runs at cancellation, maybe after the hold,", message, StringComparison.Ordinal);
+        Assert.EndsWith("register it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends (or with 'UnsafeRegister', which does not capture the context), or dispose the registration before the scope ends ('using var registration = ct.Register(…);' in the scope)", message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Half-typed timers in an async hold (a creation or a disposal missing its closing parts, a disposal of nothing, a
-    /// <c>using</c> of a timer cut short, a <c>System.Timers.Timer</c>'s <c>Start</c>, <c>Stop</c> or <c>Enabled</c> cut short) never make the analyzers throw (no AD0001), and the complete lines beside them are
+    /// <c>using</c> of a timer cut short, a <c>System.Timers.Timer</c>'s <c>Start</c>, <c>Stop</c> or <c>Enabled</c> cut short,
+    /// a cancellation registration cut short or made on nothing) never make the analyzers throw (no AD0001), and the complete lines beside them are
     /// still reported.
     /// </summary>
     [Fact]
@@ -213,10 +292,16 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                 private Timer? _timer;
                 private readonly System.Timers.Timer _ticker = new(10);
 
-                public async Task PollAsync()
+                public async Task PollAsync(CancellationToken ct)
                 {
                     using (await _gate.AcquireAsync())
                     {
+                        ct.Register(
+                        var registered = ct.Register(() => Refresh();
+                        registered.Dispose(
+                        using var half = ct.Register(;
+                        missing.Register(Refresh);
+                        ct.Register(Missing).Dispose();
                         _ticker.Start(
                         _ticker.Enabled =
                         var ticking = new System.Timers.Timer(10) { Enabled = };

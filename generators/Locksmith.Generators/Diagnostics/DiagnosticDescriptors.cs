@@ -168,7 +168,7 @@ internal static class DiagnosticDescriptors
         "LSM0026",
         "Task started while an async lock is held",
         "'{0}' {2} while '{1}' is held: {3}; {4}",
-        "An async lock belongs to the flow that took it and to everything started while it is held. Work started and left running (Task.Run, TaskFactory.StartNew, a task discarded, stored in a field or property or kept in a local the hold does not read again, ThreadPool.QueueUserWorkItem, Thread.Start, Task.Start, a timer's callbacks) carries that ownership: it throws LockRecursionException where it should wait for the flow's lock, and, since ownership records are reused to keep acquisitions allocation-free, it may see a later hold made from the same execution context as its own. Started with the flow suppressed it is a flow of its own.",
+        "An async lock belongs to the flow that took it and to everything started while it is held. Work started and left running (Task.Run, TaskFactory.StartNew, a task discarded, stored in a field or property or kept in a local the hold does not read again, ThreadPool.QueueUserWorkItem, Thread.Start, Task.Start, a timer's callbacks, a cancellation callback) carries that ownership: it throws LockRecursionException where it should wait for the flow's lock, and, since ownership records are reused to keep acquisitions allocation-free, it may see a later hold made from the same execution context as its own. Started with the flow suppressed it is a flow of its own.",
         ConcurrencyCategory);
 
     public static readonly DiagnosticDescriptor BlockedOnWorkThatTakesTheHeldLock = Error(

@@ -14,8 +14,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// a task-returning call whose task is discarded, stored in a field, or kept in a local the hold never reads again,
 /// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c> and <c>Task.Start</c> (unless on a local the hold then
 /// joins or awaits), a <c>System.Threading.Timer</c> created or a <c>System.Timers.Timer</c> started and not disposed or
-/// stopped in the hold, and a task's <c>ContinueWith</c> left running like a started task
-/// (one report for a chain, at the call that starts it). Its execution context carries the flow's ownership claim
+/// stopped in the hold, a cancellation callback registered (<c>CancellationToken.Register</c>) and not disposed in the
+/// hold, and a task's <c>ContinueWith</c> left running like a started task (one report for a chain, at the call that
+/// starts it). Its execution context carries the flow's ownership claim
 /// (README, "Known limitation").
 /// </summary>
 /// <remarks>
@@ -113,8 +114,9 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Whether the hold stops the timer it starts at <paramref name="start"/> (its creation, or the receiver of a call or
-    /// assignment that starts it) before it ends, so no callback runs after it: the timer is the resource of a <c>using</c> there (declaration
+    /// Whether the hold stops the timer (or cancellation registration) it starts at <paramref name="start"/> (its creation
+    /// or the call that returns it, or the receiver of a call or assignment that starts it) before it ends, so no callback
+    /// runs after it: the timer is the resource of a <c>using</c> there (declaration
     /// or statement, disposed where its block ends, inside the hold), or it is kept in a local, or a field or property of
     /// this object, on which the hold's own code (not a lambda or local function, which may run later) calls one of
     /// <paramref name="stops"/> after the start and before the place is assigned another value.
@@ -123,7 +125,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     {
         ISymbol? keptIn = null;
         IOperation? keptAt = null;
-        if (start is not IObjectCreationOperation)
+        if (start is not (IObjectCreationOperation or IInvocationOperation))
         {
             // The receiver of a call or assignment that starts a timer made before (`_ticker.Start()`).
             keptAt = OperationFacts.Unwrap(start) is { } reference && IsPlace(reference) ? reference : null;
@@ -229,6 +231,19 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             return;
         }
 
+        if (invocation.TargetMethod is { Name: "Register", IsStatic: false } register && Same(register.ContainingType, known.CancellationToken))
+        {
+            // The callback runs at cancellation, maybe after the hold, in the context captured here (UnsafeRegister captures none).
+            if (FindHold(invocation, context.ContainingSymbol, facts, known) is { } held &&
+                !IsFlowSuppressed(invocation, known) &&
+                !IsStoppedInTheHold(invocation, held.Region, "Dispose", "DisposeAsync", "Unregister"))
+            {
+                Report(context, invocation, "CancellationToken.Register", held.Held, Started.Registration);
+            }
+
+            return;
+        }
+
         if (!StartsDetachedWork(invocation, known, out var keptIn) ||
             FindHold(invocation, context.ContainingSymbol, facts, known) is not { } hold ||
             (keptIn is not null && IsReadAfter(keptIn, invocation, hold.Region)) ||
@@ -250,6 +265,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         Work,
         Timer,
         TimersTimer,
+        Registration,
     }
 
     private static void Report(OperationAnalysisContext context, IOperation at, string started, string held, Started kind)
@@ -264,6 +280,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 "starts a timer that is not stopped",
                 "its Elapsed handlers run with this flow's execution context, which carries its lock ownership, so they share the flow's async locks while they are held and may later take another hold made from the same context for their own",
                 "start the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or stop it before the scope ends ('Stop()' or 'Dispose()' in the scope)"),
+            Started.Registration => (
+                "registers a callback whose registration is not disposed",
+                "the callback runs at cancellation, maybe after the hold, with this flow's execution context, which carries its lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
+                "register it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends (or with 'UnsafeRegister', which does not capture the context), or dispose the registration before the scope ends ('using var registration = ct.Register(…);' in the scope)"),
             _ => (
                 "starts work that is not awaited",
                 "its execution context carries this flow's lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
@@ -548,6 +568,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             ExecutionContext = compilation.GetTypeByMetadataName("System.Threading.ExecutionContext");
             Timer = compilation.GetTypeByMetadataName("System.Threading.Timer");
             TimersTimer = compilation.GetTypeByMetadataName("System.Timers.Timer");
+            CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
         }
 
         public INamedTypeSymbol? Task { get; }
@@ -561,6 +582,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? Timer { get; }
 
         public INamedTypeSymbol? TimersTimer { get; }
+
+        public INamedTypeSymbol? CancellationToken { get; }
 
         public bool IsTaskType(ITypeSymbol? type) =>
             Same(type, Task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
