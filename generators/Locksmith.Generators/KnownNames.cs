@@ -108,6 +108,8 @@ internal static class KnownNames
     public const string TimerElapsed = "Elapsed";
     public const string TaskOfTType = "System.Threading.Tasks.Task`1";
     public const string TaskContinueWith = "ContinueWith";
+    public const string TaskFactoryContinueWhenAll = "ContinueWhenAll";
+    public const string TaskFactoryContinueWhenAny = "ContinueWhenAny";
 
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string UnmanagedCallersOnlyAttribute = "System.Runtime.InteropServices.UnmanagedCallersOnlyAttribute";

@@ -412,6 +412,53 @@ public sealed class GuardedStateInDroppedWorkTests
         """));
 
     /// <summary>
+    /// A continuation of several tasks (<c>Task.Factory.ContinueWhenAll</c>, <c>ContinueWhenAny</c>) whose task is dropped
+    /// runs, as a dropped <c>ContinueWith</c> does, on another thread maybe after the release: LSM0020 in its lambda (also a
+    /// parallel loop's body there, and a guarded core given to it by name). Before, only <c>ContinueWith</c> was known, and
+    /// these were silent. One awaited or waited for, one that takes the lock itself, stay silent; in an async hold the
+    /// dropped one is LSM0026 (as it was).
+    /// </summary>
+    [Fact]
+    public void LSM0020_InAContinuationOfSeveralTasksTheHoldDoesNotWaitFor() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _gate = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public void Count(Task[] started, Task<int>[] counted)
+            {
+                using (_lock.Acquire())
+                {
+                    _ = Task.Factory.ContinueWhenAll(started, _ => {|LSM0020:_n|}++);
+                    Task.Factory.ContinueWhenAny(counted, t => {|LSM0020:_n|} += t.Result);
+                    _ = Task.Factory.ContinueWhenAll(started, _ => Parallel.For(0, 4, i => {|LSM0020:_n|}++));
+                    _ = Task.Factory.ContinueWhenAny(started, {|LSM0020:BumpCore|});
+                    Task.Factory.ContinueWhenAll(started, _ => _n++).Wait();
+                    _ = Task.Factory.ContinueWhenAll(started, _ => { using (_lock.Acquire()) { _n++; } });
+                }
+            }
+
+            public async Task CountAsync(Task[] started)
+            {
+                using (await _gate.AcquireAsync())
+                {
+                    _ = {|LSM0026:Task.Factory.ContinueWhenAll(started, _ => Refresh())|};
+                    {|LSM0026:Task.Factory.ContinueWhenAny(started, _ => Refresh())|};
+                    await Task.Factory.ContinueWhenAll(started, _ => Refresh());
+                }
+            }
+
+            [Guarded(Lock = nameof(_lock))]
+            private void BumpCore(Task first) => _n++;
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
     /// A guarded core given by name to a method that dropped work runs inline (<c>_ = Task.Run(() =&gt; items.ForEach(BumpCore))</c>,
     /// <c>Array.ForEach</c>, in a <c>QueueUserWorkItem</c> callback or a local function given to the work) runs there as a
     /// lambda in its place would, on the work's thread with nothing holding its lock: LSM0020 at the method group, as for

@@ -295,8 +295,9 @@ internal static class ParallelBodies
 
     /// <summary>
     /// What starts <paramref name="function"/> (a lambda, anonymous method or method group given to it directly) as work the
-    /// code around it does not wait for, or null: <c>Task.Run</c>, <c>TaskFactory.StartNew</c> or a task's
-    /// <c>ContinueWith</c> whose task is a statement of its own or assigned to a discard; <c>ThreadPool.QueueUserWorkItem</c>;
+    /// code around it does not wait for, or null: <c>Task.Run</c>, <c>TaskFactory.StartNew</c>, a task's
+    /// <c>ContinueWith</c> or a <c>TaskFactory</c>'s <c>ContinueWhenAll</c> or <c>ContinueWhenAny</c> whose task is a
+    /// statement of its own or assigned to a discard; <c>ThreadPool.QueueUserWorkItem</c>;
     /// the <c>Start</c> call of a <c>new Thread(…)</c> started at once, or of one kept in a local the method does not pass on
     /// (the caller then asks <see cref="JoinsOf"/> whether the hold joins it); the <c>Start</c> call of a <c>new Task(…)</c>
     /// started at once; or a
@@ -314,9 +315,7 @@ internal static class ParallelBodies
         switch (node.Parent)
         {
             case IArgumentOperation { Parent: IInvocationOperation start }:
-                bool starts = StartsWork(start.TargetMethod, out bool dropsItself) ||
-                    (start.TargetMethod.Name == KnownNames.TaskContinueWith &&
-                        (InlineDelegates.IsType(start.TargetMethod.ContainingType, KnownNames.TaskType) || InlineDelegates.IsType(start.TargetMethod.ContainingType, KnownNames.TaskOfTType)));
+                bool starts = StartsWork(start.TargetMethod, out bool dropsItself) || IsContinuation(start.TargetMethod);
                 return starts && (dropsItself || IsDropped(start, discardedOnly: true)) ? start : null;
             case IArgumentOperation { Parent: IObjectCreationOperation { Type: INamedTypeSymbol type } creation }:
                 if (InlineDelegates.IsType(type, KnownNames.TimerType))
@@ -346,6 +345,17 @@ internal static class ParallelBodies
             default:
                 return null;
         }
+    }
+
+    // A task's ContinueWith, or a TaskFactory's ContinueWhenAll or ContinueWhenAny: a continuation run on the pool once the
+    // tasks complete.
+    private static bool IsContinuation(IMethodSymbol method)
+    {
+        var type = method.ContainingType;
+        return method.Name == KnownNames.TaskContinueWith
+            ? InlineDelegates.IsType(type, KnownNames.TaskType) || InlineDelegates.IsType(type, KnownNames.TaskOfTType)
+            : method.Name is KnownNames.TaskFactoryContinueWhenAll or KnownNames.TaskFactoryContinueWhenAny &&
+              (InlineDelegates.IsType(type, KnownNames.TaskFactoryType) || InlineDelegates.IsType(type, KnownNames.TaskFactoryOfTType));
     }
 
     // A thread kept in a local assigned once (`var t = new Thread(…);`, or `t = new Thread(…);`) and started through it: its
