@@ -1,6 +1,8 @@
 using System;
+using System.Linq;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Locksmith.Hosting.Tests;
 
@@ -71,5 +73,59 @@ public sealed class ConflictingRegistrationTests
         {
             await host.StopAsync(TestContext.Current.CancellationToken);
         }
+    }
+    [Fact]
+    public async Task A_lock_swapped_in_for_AddLocksmith_s_removed_registration_starts_and_is_the_catalog_s_and_metrics_lock()
+    {
+        // The test-host idiom (ConfigureTestServices): remove AddLocksmith's registration, add a replacement. Only one
+        // lock is registered then, so nothing is dropped: the start adopts it as the container's lock (before, the check
+        // called it "replaced" by a registration that was gone, and failed the start).
+        var swapped = new ExclusiveLock("ledger", level: 10);
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "StatisticsEnabled": true } }""",
+            locks: static l => l.AddExclusiveLock("ledger", level: 10),
+            services: s =>
+            {
+                s.RemoveAllKeyed<ExclusiveLock>("ledger");
+                s.AddKeyedSingleton("ledger", swapped);
+            });
+
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        try
+        {
+            Assert.Same(swapped, host.Services.GetRequiredKeyedService<ExclusiveLock>("ledger"));
+            Assert.Same(swapped, host.Services.GetRequiredKeyedService<LockPrimitive>("ledger"));
+            for (int i = 0; i < 3; i++)
+            {
+                using (swapped.Acquire())
+                {
+                }
+            }
+
+            // Bound to the container's meter at the start, as a lock AddLocksmith creates is: its statistics count.
+            var entry = host.Services.GetRequiredService<ILockCatalog>().Snapshot().Single(static e => e.Name == "ledger");
+            Assert.Equal(3, entry.Statistics.Acquisitions);
+        }
+        finally
+        {
+            await host.StopAsync(TestContext.Current.CancellationToken);
+        }
+    }
+
+    [Fact]
+    public async Task A_lock_swapped_in_under_another_name_fails_the_start_naming_both()
+    {
+        using var host = TestHost.Build(
+            locks: static l => l.AddExclusiveLock("ledger", level: 10),
+            services: static s =>
+            {
+                s.RemoveAllKeyed<ExclusiveLock>("ledger");
+                s.AddKeyedSingleton("ledger", new ExclusiveLock("other-ledger"));
+            });
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync(TestContext.Current.CancellationToken));
+
+        Assert.Contains("registered in place of AddLocksmith's 'ledger' is named 'other-ledger'", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("registered twice", error.Message, StringComparison.Ordinal);
     }
 }

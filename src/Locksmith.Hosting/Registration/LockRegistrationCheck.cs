@@ -27,7 +27,11 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
 
         foreach (var registration in registry.All)
         {
-            _ = provider.GetRequiredKeyedService(registration.Type, registration.Name);
+            var resolved = (LockPrimitive)provider.GetRequiredKeyedService(registration.Type, registration.Name);
+            if (!ReferenceEquals(resolved, registration.Instance))
+            {
+                Adopt(registration, resolved);
+            }
         }
 
         return Task.CompletedTask;
@@ -41,6 +45,13 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
     private void RejectOtherRegistrations(LockRegistry.Registration registration)
     {
         var services = registry.Services;
+        if (!services.Contains(registration.Descriptors[0]))
+        {
+            // AddLocksmith's registration was removed (a test host swapping the lock): what replaced it is the only
+            // lock of that key, adopted below, and nothing is dropped.
+            return;
+        }
+
         int ownIndex = -1;
         for (int i = 0; i < services.Count; i++)
         {
@@ -65,6 +76,28 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
                     $"your own factory makes, register it with ILocksmithBuilder.Register(\"{registration.Name}\", factory) instead.");
             }
         }
+    }
+
+    /// <summary>
+    /// A lock registered in place of AddLocksmith's removed registration: checked for its name and bound to the
+    /// container's meter, as the lock AddLocksmith would have created, so the catalog, metrics and watchdog see it.
+    /// </summary>
+    private void Adopt(LockRegistry.Registration registration, LockPrimitive resolved)
+    {
+        if (resolved.Name != registration.Name)
+        {
+            throw new InvalidOperationException(
+                $"The {registration.Type.Name} registered in place of AddLocksmith's '{registration.Name}' is named '{resolved.Name}'; " +
+                $"a registered lock's name must be its key. Give the replacement the name '{registration.Name}'.");
+        }
+
+        // Made outside the container, it records into the process-wide meter until bound to this container's.
+        if (provider.GetRequiredService<ContainerInstruments>().Instruments is { } instruments)
+        {
+            resolved.UseInstruments(instruments);
+        }
+
+        registration.Instance = resolved;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
