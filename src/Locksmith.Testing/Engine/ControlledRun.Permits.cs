@@ -127,9 +127,16 @@ internal sealed partial class ControlledRun
     /// (not one parked in its wait, which holds nothing yet) as one. <paramref name="names"/>, if given, gets the names of
     /// the threads that hold some. The builder's thread is no thread outside the run: it waits for the run's end.
     /// </summary>
-    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names)
+    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names) => OutsidePermitsKept(semaphore, names, out _);
+
+    /// <inheritdoc cref="OutsidePermitsKept(CountingSemaphore, List{string}?)"/>
+    /// <param name="semaphore">The semaphore.</param>
+    /// <param name="names">Gets the names of the holders, if given.</param>
+    /// <param name="attempting">How many of those counted are acquisitions under way, holding nothing yet.</param>
+    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names, out int attempting)
     {
         int kept = 0;
+        attempting = 0;
         lock (_permitGate)
         {
             foreach (var ((seen, key), taker) in _outsidePermits)
@@ -144,6 +151,7 @@ internal sealed partial class ControlledRun
                 if (taker.Attempts > 0 && key is Thread thread && LockOwner.Find(thread.ManagedThreadId)?.WaitingFor != semaphore)
                 {
                     keeps += taker.Attempts;
+                    attempting += taker.Attempts;
                 }
 
                 kept += keeps;

@@ -702,9 +702,11 @@ internal sealed partial class ControlledRun : ISchedulingController
                 // wait out or calling it a deadlock, and name the holder if the release never comes.
                 if (BlockedOnOutsideHolderLocked() is { } outside)
                 {
-                    if (!WaitForPostLocked() && !_flows.Exists(f => f.Status == FlowStatus.Runnable))
+                    // Asked again after the wait: an outside acquisition that parked meanwhile holds nothing, and its
+                    // parking wakes no one, so what looked like an outside hold may be none (then go on to the deadlock check).
+                    if (!WaitForPostLocked() && !_flows.Exists(f => f.Status == FlowStatus.Runnable) && BlockedOnOutsideHolderLocked() is { } still)
                     {
-                        FailLocked(new RunFailure(ControlledFailureKind.Stuck, ExplainOutsideHolderLocked(outside), null, outside.Name, BlockedWaitsLocked()));
+                        FailLocked(new RunFailure(ControlledFailureKind.Stuck, ExplainOutsideHolderLocked(still), null, still.Name, BlockedWaitsLocked()));
                         return null;
                     }
 

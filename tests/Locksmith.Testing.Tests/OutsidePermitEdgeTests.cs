@@ -1,0 +1,69 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Testing.Engine;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>Permits code outside the run takes and gives back at its edges: across threads, and while the scheduler waits idle.</summary>
+public sealed class OutsidePermitEdgeTests
+{
+    [Fact]
+    public async Task AnAttemptOutsideTheRun_ThatParksDuringTheIdleWait_HoldsNothing_SoTheFlowsDeadlockIsADeadlock()
+    {
+        using var inReport = new ManualResetEventSlim();
+        using var letGo = new ManualResetEventSlim();
+        var action = LocksmithPolicy.OrderViolationAction;
+        LocksmithPolicy.OrderViolationAction = OrderViolationAction.Report;
+        LocksmithPolicy.OrderViolationReported = _ =>
+        {
+            inReport.Set();
+            letGo.Wait();
+        };
+        ControlledRun.IdleWaitObserver = _ => letGo.Set();
+        ControlledTestResult result;
+        Task? outside = null;
+        CountingSemaphore? pool = null;
+        var high = new ExclusiveLock("high", level: 2);
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    pool = new CountingSemaphore(1, 1, "pool", level: 1);
+                    scenario.Thread("worker", () =>
+                    {
+                        _ = pool.Acquire();
+                        // Outside the run: held up in the order report until the scheduler's idle wait, then parks in Acquire.
+                        outside = Task.Run(() =>
+                        {
+                            using (high.Acquire())
+                            {
+                                pool.Acquire().Dispose();
+                            }
+                        });
+                        inReport.Wait();
+                        _ = pool.Acquire();
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(3) });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            letGo.Set();
+            LocksmithPolicy.OrderViolationReported = null;
+            LocksmithPolicy.OrderViolationAction = action;
+        }
+
+        pool!.Release();
+        if (outside is not null)
+        {
+            await outside;
+        }
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+    }
+}
