@@ -10,6 +10,46 @@ namespace Locksmith.Testing.Tests;
 public sealed class OutsidePermitEdgeTests
 {
     [Fact]
+    public void APermitTakenOutsideTheRun_AndGivenBackByTheSameAsyncFlowOnAnotherThread_IsNotCountedAsHeld()
+    {
+        int idleWaits = 0;
+        int takerThread = 0, returnerThread = 0;
+        ControlledRun.IdleWaitObserver = _ => idleWaits++;
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var pool = new CountingSemaphore(1, 1, "pool");
+                    scenario.Thread("worker", () =>
+                    {
+                        Task.Run(async () =>
+                        {
+                            _ = pool.Acquire();
+                            takerThread = Environment.CurrentManagedThreadId;
+                            await new ToNewThread();
+                            returnerThread = Environment.CurrentManagedThreadId;
+                            pool.Release();
+                        }).Wait();
+                        _ = pool.Acquire();
+                        _ = pool.Acquire();
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(2) });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+        }
+
+        Assert.NotEqual(takerThread, returnerThread);
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(0, idleWaits);
+    }
+
+    [Fact]
     public async Task AnAttemptOutsideTheRun_ThatParksDuringTheIdleWait_HoldsNothing_SoTheFlowsDeadlockIsADeadlock()
     {
         using var inReport = new ManualResetEventSlim();
@@ -65,5 +105,13 @@ public sealed class OutsidePermitEdgeTests
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+    }
+
+    private readonly struct ToNewThread : INotifyCompletion
+    {
+        public ToNewThread GetAwaiter() => this;
+        public bool IsCompleted => false;
+        public void GetResult() { }
+        public void OnCompleted(Action continuation) => new Thread(() => continuation()).Start();
     }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 
 namespace Locksmith.Testing.Engine;
@@ -10,7 +11,8 @@ namespace Locksmith.Testing.Engine;
 /// the run keeps the books itself, from what the semaphore reports: the permits each acquisition took (none for a failed
 /// try, a timeout or a cancellation; two for <c>Acquire(2)</c>) and each release gave back. A flow's are counted on the
 /// flow; those of code outside the run (a <c>Task.Run</c> body, a timer's callback) by the async flow or thread that
-/// took them, so an async hold given back on another pool thread still cancels out.
+/// took them, so an async hold given back on another pool thread still cancels out; and code outside the run never
+/// counts as holding more than the semaphore misses beyond the flows' and the builder's permits.
 /// </summary>
 internal sealed partial class ControlledRun
 {
@@ -124,8 +126,9 @@ internal sealed partial class ControlledRun
 
     /// <summary>
     /// The permits of <paramref name="semaphore"/> code outside the run holds now, counting an acquisition still under way
-    /// (not one parked in its wait, which holds nothing yet) as one. <paramref name="names"/>, if given, gets the names of
-    /// the threads that hold some. The builder's thread is no thread outside the run: it waits for the run's end.
+    /// (not one parked in its wait, which holds nothing yet) as one, and never more held than the semaphore misses beyond
+    /// the flows' and the builder's. <paramref name="names"/>, if given, gets the names of the threads that hold some. The
+    /// builder's thread is no thread outside the run: it waits for the run's end. Under the gate (it reads the flows' books).
     /// </summary>
     private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names) => OutsidePermitsKept(semaphore, names, out _);
 
@@ -135,35 +138,72 @@ internal sealed partial class ControlledRun
     /// <param name="attempting">How many of those counted are acquisitions under way, holding nothing yet.</param>
     private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names, out int attempting)
     {
-        int kept = 0;
+        int held = 0;
         attempting = 0;
+        var holders = new List<string>();
+        var attempters = new List<string>();
+
+        // What the semaphore itself misses is the ground truth: a permit booked under one taker and given back under
+        // another (a sync Acquire in an async method holding no async lock, released after an await on another thread)
+        // must not count as held once it is back. The flows' books are net (a signal of theirs frees one) so as never to
+        // count fewer missing permits than code outside the run may hold: too few would call a wait for them a deadlock.
+        int missing = semaphore.MaxCount - semaphore.CurrentCount;
+        foreach (var flow in _flows)
+        {
+            missing -= flow.Permits.GetValueOrDefault(semaphore);
+        }
+
         lock (_permitGate)
         {
             foreach (var ((seen, key), taker) in _outsidePermits)
             {
-                if (!ReferenceEquals(seen, semaphore) || IsCallerTaker(key, taker))
+                if (!ReferenceEquals(seen, semaphore))
                 {
                     continue;
                 }
 
-                // Per taker: one that only gave back (a signal) holds none, and frees none that others hold.
-                int keeps = Math.Max(0, taker.Held);
-                if (taker.Attempts > 0 && key is Thread thread && LockOwner.Find(thread.ManagedThreadId)?.WaitingFor != semaphore)
+                if (IsCallerTaker(key, taker))
                 {
-                    keeps += taker.Attempts;
-                    attempting += taker.Attempts;
+                    missing -= Math.Max(0, taker.Held);
+                    continue;
                 }
 
-                kept += keeps;
-                if (keeps > 0 && names is not null && taker.Thread?.Name is { } name && !names.Contains(name))
+                // Per taker: one that only gave back (a signal) holds none; the sum is capped by what is missing below.
+                string? name = taker.Thread?.Name;
+                if (taker.Held > 0)
                 {
-                    names.Add(name);
+                    held += taker.Held;
+                    AddName(holders, name);
+                }
+
+                if (taker.Attempts > 0 && key is Thread thread && LockOwner.Find(thread.ManagedThreadId)?.WaitingFor != semaphore)
+                {
+                    attempting += taker.Attempts;
+                    AddName(attempters, name);
                 }
             }
         }
 
-        names?.Sort(StringComparer.Ordinal);
-        return kept;
+        held = Math.Min(held, Math.Max(0, missing));
+        if (names is not null)
+        {
+            foreach (var name in held > 0 ? holders.Concat(attempters) : attempters)
+            {
+                AddName(names, name);
+            }
+
+            names.Sort(StringComparer.Ordinal);
+        }
+
+        return held + attempting;
+
+        static void AddName(List<string> names, string? name)
+        {
+            if (name is not null && !names.Contains(name))
+            {
+                names.Add(name);
+            }
+        }
     }
 
     /// <summary>The permits of <paramref name="semaphore"/> the code running the scenario holds (the builder took them).</summary>
