@@ -107,6 +107,41 @@ public sealed class OutsidePermitEdgeTests
         Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
     }
 
+    [Fact]
+    public void APermitTakenOutsideTheRun_WhoseAcquisitionIsNotYetOver_CountsOnce()
+    {
+        int keptInWindow = -1;
+        ControlledRun.OutsidePermitsTakenObserver = (run, semaphore) => keptInWindow = run.OutsidePermitsKeptNow(semaphore);
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var pool = new CountingSemaphore(2, 2, "pool");
+                    scenario.Thread("worker", () =>
+                    {
+                        var outside = Task.Run(() =>
+                        {
+                            _ = pool.Acquire();
+                        });
+                        outside.Wait();
+                        pool.Release();
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random });
+        }
+        finally
+        {
+            ControlledRun.OutsidePermitsTakenObserver = null;
+        }
+
+        Assert.True(result.Passed, result.Failure?.ToString());
+
+        // Taken and booked, its acquisition not yet over: one permit, not one held and one more under way.
+        Assert.Equal(1, keptInWindow);
+    }
+
     private readonly struct ToNewThread : INotifyCompletion
     {
         public ToNewThread GetAwaiter() => this;

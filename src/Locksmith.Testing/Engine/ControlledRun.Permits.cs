@@ -42,6 +42,19 @@ internal sealed partial class ControlledRun
         {
             var taker = OutsideTakerLocked(semaphore, grantee ?? OutsideKey(), grantee is null ? Thread.CurrentThread : _outsideAskers.GetValueOrDefault(grantee));
             taker.Held += count;
+
+            // The attempt that took them is over as an attempt, in the same step: counted both ways meanwhile, one
+            // permit would count twice. Its end, still to come, then finds it settled.
+            if (grantee is null && _outsidePermits.TryGetValue((semaphore, Thread.CurrentThread), out var attempt) && attempt.Attempts > 0)
+            {
+                attempt.Attempts--;
+                attempt.Settled++;
+            }
+        }
+
+        if (grantee is null)
+        {
+            _outsidePermitsTakenObserver?.Invoke(this, semaphore);
         }
     }
 
@@ -55,9 +68,16 @@ internal sealed partial class ControlledRun
         // An attempt begins and ends on one thread, in one call: keyed by the thread, whatever the flow record did meanwhile.
         lock (_permitGate)
         {
-            if (_outsidePermits.TryGetValue((semaphore, Thread.CurrentThread), out var taker) && taker.Attempts > 0)
+            if (_outsidePermits.TryGetValue((semaphore, Thread.CurrentThread), out var taker))
             {
-                taker.Attempts--;
+                if (taker.Settled > 0)
+                {
+                    taker.Settled--;
+                }
+                else if (taker.Attempts > 0)
+                {
+                    taker.Attempts--;
+                }
             }
         }
 
@@ -206,6 +226,15 @@ internal sealed partial class ControlledRun
         }
     }
 
+    /// <summary>For tests: the permits of <paramref name="semaphore"/> code outside the run holds now, as a wait would count them.</summary>
+    internal int OutsidePermitsKeptNow(CountingSemaphore semaphore)
+    {
+        lock (_gate)
+        {
+            return OutsidePermitsKept(semaphore, null);
+        }
+    }
+
     /// <summary>The permits of <paramref name="semaphore"/> the code running the scenario holds (the builder took them).</summary>
     private int CallerPermitsKept(CountingSemaphore semaphore)
     {
@@ -283,6 +312,9 @@ internal sealed partial class ControlledRun
 
         /// <summary>Acquisitions under way on this thread (keyed by the thread), which may take permits any moment.</summary>
         public int Attempts { get; set; }
+
+        /// <summary>Attempts on this thread that took their permits (no longer counted as attempts) and have yet to end.</summary>
+        public int Settled { get; set; }
 
         /// <summary>The thread seen taking them, for the report's name.</summary>
         public Thread? Thread { get; set; }

@@ -48,6 +48,7 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     // Read from the thread that makes the run: the scheduler's idle wait runs on whichever flow thread yields.
     private readonly Action<TimeSpan>? _idleWaitObserver;
+    private readonly Action<ControlledRun, CountingSemaphore>? _outsidePermitsTakenObserver;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
@@ -66,6 +67,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
         _idleWaitObserver = s_idleWaitObserver;
+        _outsidePermitsTakenObserver = s_outsidePermitsTakenObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
         _idleTimeout = idleTimeout;
@@ -259,6 +261,19 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action<TimeSpan>? s_idleWaitObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called with the run on a thread outside it right after the run
+    /// booked the permits its acquisition took, before the acquisition is over (under no lock of the run's).
+    /// </summary>
+    internal static Action<ControlledRun, CountingSemaphore>? OutsidePermitsTakenObserver
+    {
+        get => s_outsidePermitsTakenObserver;
+        set => s_outsidePermitsTakenObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<ControlledRun, CountingSemaphore>? s_outsidePermitsTakenObserver;
 
     private void FlowMain(FlowState flow)
     {
