@@ -125,6 +125,51 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         """));
 
     /// <summary>
+    /// A <c>System.Threading.Timer</c> the hold stops with <c>Change(Timeout.Infinite, Timeout.Infinite)</c> (both periods
+    /// <c>Timeout.Infinite</c>, <c>-1</c> or <c>Timeout.InfiniteTimeSpan</c>) after creating it starts no callback after the
+    /// hold, as one disposed there: silent (before, it was LSM0026). A <c>Change</c> that keeps it ticking (one period
+    /// finite), one made only in a lambda, and one on another timer are still reported.
+    /// </summary>
+    [Fact]
+    public void LSM0026_NotForATimerStoppedByChangeToInfinite() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Poller
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+            private Timer? _timer;
+
+            public async Task PollAsync()
+            {
+                using (await _gate.AcquireAsync())
+                {
+                    var paused = new Timer(_ => Refresh(), null, 0, 10);
+                    await Task.Delay(1);
+                    paused.Change(Timeout.Infinite, Timeout.Infinite);
+                    var minusOne = new Timer(_ => Refresh(), null, 0, 10);
+                    minusOne.Change(-1, -1);
+                    var spans = new Timer(_ => Refresh(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+                    spans.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+                    _timer = new Timer(_ => Refresh(), null, 0, 10);
+                    _timer?.Change(Timeout.Infinite, Timeout.Infinite);
+                    var ticking = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    ticking.Change(Timeout.Infinite, 10);
+                    var periodic = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    periodic.Change(0, Timeout.Infinite);
+                    var inALambda = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    Action stop = () => inALambda.Change(Timeout.Infinite, Timeout.Infinite);
+                    var other = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    paused.Change(Timeout.Infinite, Timeout.Infinite);
+                }
+            }
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
     /// A <c>System.Timers.Timer</c> started in an async hold (<c>Start()</c>, <c>Enabled = true</c>, in an object initializer
     /// too) makes its inner timer there, which captures the flow's context for every <c>Elapsed</c> handler: LSM0026 at the
     /// call or assignment, advising to stop it before the scope ends (before, it was silent). Subscribing a handler is not
@@ -316,6 +361,13 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                         missing.Dispose();
                         using (new Timer(_ => Refresh(), null, 0, 10)
                         var kept = new Timer(_ => Refresh(), null, 0, 10);
+                        kept.Change(Timeout.Infinite,
+                        kept.Change(Timeout.Infinite, Timeout.);
+                        kept.Change(-1);
+                        missing.Change(-1, -1);
+                        var stopped = new Timer(_ => Refresh(), null, 0, 10);
+                        stopped.Change(Missing, Timeout.Infinite);
+                        var leaked = new Timer(_ => Refresh(), null, 0, 10);
                     }
                 }
 

@@ -105,7 +105,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         if (!Same(creation.Type, known.Timer) ||
             FindHold(creation, context.ContainingSymbol, facts, known) is not { } hold ||
             IsFlowSuppressed(creation, known) ||
-            IsStoppedInTheHold(creation, hold.Region, "Dispose", "DisposeAsync"))
+            IsStoppedInTheHold(creation, hold.Region, "Dispose", "DisposeAsync", "Change"))
         {
             return;
         }
@@ -119,7 +119,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// runs after it: the timer is the resource of a <c>using</c> there (declaration
     /// or statement, disposed where its block ends, inside the hold), or it is kept in a local, or a field or property of
     /// this object, on which the hold's own code (not a lambda or local function, which may run later) calls one of
-    /// <paramref name="stops"/> after the start and before the place is assigned another value.
+    /// <paramref name="stops"/> after the start and before the place is assigned another value. A <c>Change</c> among them
+    /// stops a <c>System.Threading.Timer</c> only with both periods infinite (<see cref="StopsTheTimer"/>).
     /// </summary>
     private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, params string[] stops)
     {
@@ -201,7 +202,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             {
                 replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
             }
-            else if ((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance)) ||
+            else if ((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
+                        (call.TargetMethod.Name != "Change" || StopsTheTimer(call))) ||
                      (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
                         IsTheTimer(enabled.Instance)))
             {
@@ -211,6 +213,31 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         }
 
         return stopped < replaced;
+    }
+
+    // timer.Change(Timeout.Infinite, Timeout.Infinite) (or -1, or Timeout.InfiniteTimeSpan): no callback is scheduled after
+    // it, as after Dispose; a finite due time or period keeps the timer ticking.
+    private static bool StopsTheTimer(IInvocationOperation change) =>
+        change.Arguments.Length == 2 && change.Arguments.All(static argument => IsInfinite(argument.Value));
+
+    private static bool IsInfinite(IOperation? value)
+    {
+        while (true)
+        {
+            if (value?.ConstantValue is { HasValue: true, Value: var constant })
+            {
+                return constant is -1 or -1L;
+            }
+
+            if (value is IConversionOperation or IParenthesizedOperation)
+            {
+                value = value is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)value).Operand;
+                continue;
+            }
+
+            return value is IFieldReferenceOperation { Field: { Name: "InfiniteTimeSpan", IsStatic: true, ContainingType: { Name: "Timeout" } timeout } } &&
+                timeout.ContainingNamespace?.ToDisplayString() == "System.Threading";
+        }
     }
 
     // A local, or a field or property (not an indexer) of this object or type: where a timer is kept to be stopped.
