@@ -111,6 +111,11 @@ internal static class KnownNames
     public const string TaskFactoryContinueWhenAll = "ContinueWhenAll";
     public const string TaskFactoryContinueWhenAny = "ContinueWhenAny";
 
+    // A cancellation callback registered (run at cancellation, on the cancelling thread) and what removes it.
+    public const string CancellationTokenType = "System.Threading.CancellationToken";
+    public const string CancellationTokenRegister = "Register";
+    public const string CancellationTokenUnsafeRegister = "UnsafeRegister";
+
     public const string ModuleInitializerAttribute = "System.Runtime.CompilerServices.ModuleInitializerAttribute";
     public const string UnmanagedCallersOnlyAttribute = "System.Runtime.InteropServices.UnmanagedCallersOnlyAttribute";
     public const string LibraryImportAttribute = "System.Runtime.InteropServices.LibraryImportAttribute";

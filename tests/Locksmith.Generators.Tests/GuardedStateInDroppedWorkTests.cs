@@ -222,6 +222,71 @@ public sealed class GuardedStateInDroppedWorkTests
         """));
 
     /// <summary>
+    /// A cancellation callback registered in a synchronous hold (<c>ct.Register(() =&gt; _n++)</c>, <c>UnsafeRegister</c>,
+    /// a local function or a guarded core given by name) runs at cancellation, on another thread, maybe after the release:
+    /// LSM0020, advising to take the lock in it or to dispose the registration in the hold (before, it was silent). A
+    /// registration the hold disposes (the resource of a <c>using</c>, or kept in a local or a field of this object and
+    /// given <c>Dispose</c> or <c>Unregister</c> where the lock is still held, or disposed at once) and a callback that takes the lock itself stay
+    /// silent; one disposed only after the hold is reported. (A token already cancelled runs the callback inline, in the
+    /// hold: the report does not single that out.)
+    /// </summary>
+    [Fact]
+    public void LSM0020_InACancellationCallbackRegisteredInTheHold()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+                private CancellationTokenRegistration _registration;
+
+                public void Count(CancellationToken ct)
+                {
+                    CancellationTokenRegistration late;
+                    using (_lock.Acquire())
+                    {
+                        ct.Register(() => {|LSM0020:_n|}++);
+                        _ = ct.Register(() => Console.WriteLine({|LSM0020:_n|}));
+                        var kept = ct.Register(() => {|LSM0020:_n|}--);
+                        ct.UnsafeRegister(_ => {|LSM0020:_n|}++, null);
+                        ct.Register(Step);
+                        ct.Register({|LSM0020:BumpCore|});
+                        late = ct.Register(() => {|LSM0020:_n|}++);
+                        using var scoped = ct.Register(() => _n++);
+                        using (ct.Register(() => _n++))
+                        {
+                            Console.WriteLine();
+                        }
+
+                        var disposed = ct.Register(() => _n++);
+                        disposed.Dispose();
+                        var unregistered = ct.Register(() => _n++);
+                        unregistered.Unregister();
+                        _registration = ct.Register(() => _n++);
+                        _registration.Dispose();
+                        ct.Register(() => _n++).Dispose();
+                        ct.Register(() => { using (_lock.Acquire()) { _n++; } });
+                        void Step() => {|LSM0020:_n|} += 2;
+                    }
+
+                    late.Dispose();
+                }
+
+                [Guarded(Lock = nameof(_lock))]
+                private void BumpCore() => _n++;
+            }
+            """);
+        Compiles(run);
+        string message = run.LocksmithDiagnostics.Select(static d => d.GetMessage())
+            .First(static m => m.Contains("(in work that 'CancellationToken.Register' starts and the hold does not wait for:", System.StringComparison.Ordinal));
+        Assert.EndsWith("or dispose the registration before the hold ends ('using var registration = ct.Register(…);' in the scope)", message, System.StringComparison.Ordinal);
+        Assert.DoesNotContain("wait for the work", message, System.StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// A thread kept in a local is waited for only where the hold joins it: started and joined after the start while the
     /// lock is still held (in the scope, or anywhere in a guarded method) it runs in the hold, and stays silent. Kept but
     /// never joined, or joined only after the hold ends, it runs on after the release, as a thread not kept does: LSM0020.
@@ -596,7 +661,7 @@ public sealed class GuardedStateInDroppedWorkTests
                 private readonly ExclusiveLock _lock = new();
                 [Guarded(Lock = nameof(_lock))] private int _n;
 
-                public void Count(Task started)
+                public void Count(Task started, CancellationToken ct)
                 {
                     using (_lock.Acquire())
                     {
@@ -611,6 +676,13 @@ public sealed class GuardedStateInDroppedWorkTests
                         _ = Task.Run(() => items.ForEach(BumpCore
                         _ = Task.Run(() => Missing.ForEach(BumpCore));
                         _ = Task.Run(() => _n--);
+                        ct.Register(() => _n++;
+                        var registered = ct.Register(() => _n++);
+                        registered.Dispose(
+                        using var half = ct.Register(;
+                        missing.Register(() => _n++);
+                        ct.Register(Missing).Dispose();
+                        ct.Register(BumpCore
                     }
                 }
 

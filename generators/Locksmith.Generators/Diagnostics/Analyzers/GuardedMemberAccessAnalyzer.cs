@@ -164,7 +164,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 $" (in '{method.Name}', a guarded core {(byName ? "given to" : "called from")} work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: " +
                     $"it runs on another thread and may run after '{lockName}' is released, with nothing holding it)",
                 $"give the work {wrapper} instead of the core, which takes the lock itself, or take the lock in the work around the call " +
-                    $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it){(ParallelBodies.IsTimer(start) ? string.Empty : ", or wait for the work before the hold ends")}"));
+                    $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it){ParallelBodies.WaitAdvice(start)}"));
             return;
         }
     }
@@ -249,7 +249,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         // A write of a keyed lock's state under a stripe is LSM0057's mistake too: a stripe in the work would not fix it.
         string fix = (guard.Capabilities & LockCapabilities.Keyed) != 0 && ParallelBodies.WriteOf(access) is not null
             ? ParallelBodyWriteAnalyzer.KeyedAdvice(access.Member.Name, guard)
-            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the {(InALocalFunction(access) ? "local function" : "lambda")}){(ParallelBodies.IsTimer(start) ? string.Empty : ", or wait for the work before the hold ends")}";
+            : $"take the lock in the work ('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};' at the start of the {(InALocalFunction(access) ? "local function" : "lambda")}){ParallelBodies.WaitAdvice(start)}";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),

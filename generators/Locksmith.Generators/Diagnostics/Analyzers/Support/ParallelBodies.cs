@@ -10,7 +10,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// Bodies of <c>Parallel.For</c>, <c>ForEach</c>, <c>ForAsync</c>, <c>ForEachAsync</c> and <c>Invoke</c>, which run on several threads at
 /// once, and the writes of guarded state in them that race each other: LSM0056 under a caller's hold, LSM0020 in a
 /// constructor (which holds the object's state only for its own thread). Also the work a hold does not wait for (a task,
-/// thread, timer or continuation started and dropped, <see cref="DroppedStartOf"/>), whose code runs after the release:
+/// thread, timer, continuation or cancellation callback started and dropped, <see cref="DroppedStartOf"/>), whose code runs after the release:
 /// LSM0020 for state touched in it, or in a parallel loop in it (<see cref="StartedUnwaited"/>).
 /// </summary>
 internal static class ParallelBodies
@@ -302,7 +302,9 @@ internal static class ParallelBodies
     /// (the caller then asks <see cref="JoinsOf"/> whether the hold joins it); the <c>Start</c> call of a <c>new Task(…)</c>
     /// started at once; or a
     /// <c>new System.Threading.Timer(…)</c>, kept or not (nothing waits for a timer's callback); or the <c>+=</c> that
-    /// subscribes it to a <c>System.Timers.Timer</c>'s <c>Elapsed</c> (a handler run on a pool thread at each tick).
+    /// subscribes it to a <c>System.Timers.Timer</c>'s <c>Elapsed</c> (a handler run on a pool thread at each tick); or a
+    /// <c>CancellationToken</c>'s <c>Register</c> or <c>UnsafeRegister</c> (the callback runs at cancellation, on the
+    /// cancelling thread; the caller asks <see cref="JoinsOf"/> whether the hold disposes the registration).
     /// </summary>
     public static IOperation? DroppedStartOf(IOperation function)
     {
@@ -314,6 +316,9 @@ internal static class ParallelBodies
 
         switch (node.Parent)
         {
+            case IArgumentOperation { Parent: IInvocationOperation registration, Parameter.Ordinal: 0 } when IsRegistration(registration.TargetMethod):
+                // Kept or not: the caller asks JoinsOf whether the hold disposes the registration.
+                return registration;
             case IArgumentOperation { Parent: IInvocationOperation start }:
                 bool starts = StartsWork(start.TargetMethod, out bool dropsItself) || IsContinuation(start.TargetMethod);
                 return starts && (dropsItself || IsDropped(start, discardedOnly: true)) ? start : null;
@@ -346,6 +351,11 @@ internal static class ParallelBodies
                 return null;
         }
     }
+
+    // ct.Register(…), ct.UnsafeRegister(…): a callback run when the token is cancelled, by whoever cancels it.
+    private static bool IsRegistration(IMethodSymbol method) =>
+        method is { Name: KnownNames.CancellationTokenRegister or KnownNames.CancellationTokenUnsafeRegister, IsStatic: false } &&
+        InlineDelegates.IsType(method.ContainingType, KnownNames.CancellationTokenType);
 
     // A task's ContinueWith, or a TaskFactory's ContinueWhenAll or ContinueWhenAny: a continuation run on the pool once the
     // tasks complete.
@@ -406,11 +416,17 @@ internal static class ParallelBodies
 
     /// <summary>
     /// The <c>Join</c> calls, after it, on the thread a <c>Start</c> that <see cref="DroppedStartOf"/> found starts through
-    /// the local it is kept in (<c>t.Start(); … t.Join();</c>); none for other work. The caller judges whether the hold is
-    /// still taken there: a thread joined in the hold runs in it.
+    /// the local it is kept in (<c>t.Start(); … t.Join();</c>); for a cancellation registration, what disposes it
+    /// (<see cref="DisposalsOf"/>); none for other work. The caller judges whether the hold is still taken there: a thread
+    /// joined in the hold runs in it, and a registration disposed in it runs no callback after it.
     /// </summary>
     public static ImmutableArray<IInvocationOperation> JoinsOf(IOperation start)
     {
+        if (start is IInvocationOperation registration && IsRegistration(registration.TargetMethod))
+        {
+            return DisposalsOf(registration);
+        }
+
         if (start is not IInvocationOperation { TargetMethod.Name: KnownNames.ThreadStart, Instance: ILocalReferenceOperation kept } call ||
             !InlineDelegates.IsType(call.TargetMethod.ContainingType, KnownNames.ThreadType))
         {
@@ -420,6 +436,67 @@ internal static class ParallelBodies
         return OperationFacts.Root(call).Descendants().OfType<IInvocationOperation>()
             .Where(join => join.TargetMethod.Name == KnownNames.ThreadJoin && join.Syntax.SpanStart >= call.Syntax.Span.End &&
                 join.Instance is ILocalReferenceOperation joined && SymbolEqualityComparer.Default.Equals(joined.Local, kept.Local))
+            .ToImmutableArray();
+    }
+
+    // What disposes a cancellation registration: the registration itself when it is a using's resource (disposed where the
+    // using ends, inside whatever holds it) or disposed at once (`ct.Register(…).Dispose()`); else the Dispose,
+    // DisposeAsync or Unregister calls, after it and in the same function (not a lambda, which may run later), on the local,
+    // or the field or property of this object, it is kept in.
+    private static ImmutableArray<IInvocationOperation> DisposalsOf(IInvocationOperation registration)
+    {
+        IOperation value = registration;
+        while (value.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            value = value.Parent;
+        }
+
+        if (value.Parent is IInvocationOperation { TargetMethod.Name: "Dispose" } disposedAtOnce && disposedAtOnce.Instance == value)
+        {
+            return ImmutableArray.Create(registration);
+        }
+
+        for (var parent = value.Parent;
+             parent is IVariableInitializerOperation or IVariableDeclaratorOperation or IVariableDeclarationOperation or IVariableDeclarationGroupOperation or IUsingDeclarationOperation or IUsingOperation;
+             parent = parent.Parent)
+        {
+            // Reached through the declarations only, so the registration is the using's resource, not in its body.
+            if (parent is IUsingDeclarationOperation or IUsingOperation)
+            {
+                return ImmutableArray.Create(registration);
+            }
+        }
+
+        ILocalSymbol? keptIn = null;
+        IOperation? keptAt = null;
+        switch (value.Parent)
+        {
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }:
+                keptIn = declarator.Symbol;
+                break;
+            case ISimpleAssignmentOperation assignment when assignment.Value == value:
+                var target = OperationFacts.Unwrap(assignment.Target);
+                keptIn = (target as ILocalReferenceOperation)?.Local;
+                keptAt = target is IFieldReferenceOperation { Field: var field } fieldTarget && (field.IsStatic || OperationFacts.IsThis(fieldTarget.Instance)) ||
+                    target is IPropertyReferenceOperation { Arguments.Length: 0, Property: var property } propertyTarget && (property.IsStatic || OperationFacts.IsThis(propertyTarget.Instance))
+                    ? target
+                    : null;
+                break;
+        }
+
+        if (keptIn is null && keptAt is null)
+        {
+            return ImmutableArray<IInvocationOperation>.Empty;
+        }
+
+        var function = EnclosingFunction(registration);
+        return OperationFacts.Root(registration).Descendants().OfType<IInvocationOperation>()
+            .Where(call => call.TargetMethod.Name is "Dispose" or "DisposeAsync" or "Unregister" &&
+                call.Syntax.SpanStart >= registration.Syntax.Span.End && EnclosingFunction(call) == function &&
+                OperationFacts.Unwrap(call.Instance) is { } instance &&
+                (keptIn is not null
+                    ? instance is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, keptIn)
+                    : instance is IMemberReferenceOperation && OperationFacts.SameInstance(instance, keptAt)))
             .ToImmutableArray();
     }
 
@@ -448,6 +525,17 @@ internal static class ParallelBodies
 
     /// <summary>Whether the work <see cref="DroppedStartOf"/> found is a timer's callback or handler, which nothing can wait for.</summary>
     public static bool IsTimer(IOperation start) => start is IObjectCreationOperation or IEventAssignmentOperation;
+
+    /// <summary>
+    /// How advice on work <see cref="DroppedStartOf"/> found ends, after "take the lock in the work": a timer cannot be
+    /// waited for (nothing); a cancellation callback is kept from running after the hold by disposing its registration
+    /// there; other work is waited for.
+    /// </summary>
+    public static string WaitAdvice(IOperation start) =>
+        IsTimer(start) ? string.Empty
+        : start is IInvocationOperation call && IsRegistration(call.TargetMethod)
+            ? ", or dispose the registration before the hold ends ('using var registration = ct.Register(…);' in the scope)"
+            : ", or wait for the work before the hold ends";
 
     // Task.Run, TaskFactory.StartNew (also TaskFactory<T>'s); ThreadPool.QueueUserWorkItem returns no task to wait for at all.
     public static bool StartsWork(IMethodSymbol method, out bool dropsItself)
