@@ -93,10 +93,18 @@ internal static partial class ThrowHelper
                   "token was cancelled; it holds the lock again.",
             cancellationToken);
 
-    /// <summary>A synchronous wait that was cancelled: named like an async one's.</summary>
+    /// <summary>
+    /// What a cancelled wait was for: a semaphore's permits counted as its timeout counts them (<c>2 permit(s) of
+    /// semaphore 'slots'</c>, <paramref name="permits"/> 0 when unknown), else <see cref="AccessTo"/>.
+    /// </summary>
+    public static string WaitedFor(LockPrimitive lockPrimitive, LockMode mode, int permits) =>
+        mode != LockMode.Permit ? AccessTo(lockPrimitive, mode)
+        : (permits > 0 ? $"{permits} permit(s)" : "permits") + $" of semaphore {lockPrimitive.Describe()}";
+
+    /// <summary>A synchronous wait that was cancelled: named like an async one's; <paramref name="permits"/> as in <see cref="WaitedFor"/>.</summary>
     [DoesNotReturn]
-    public static void ThrowWaitCanceled(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
-        throw WaitCanceled($"thread {ThreadNames.Current()}", AccessTo(lockPrimitive, mode), cancellationToken);
+    public static void ThrowWaitCanceled(LockPrimitive lockPrimitive, LockMode mode, int permits, CancellationToken cancellationToken) =>
+        throw WaitCanceled($"thread {ThreadNames.Current()}", WaitedFor(lockPrimitive, mode, permits), cancellationToken);
 
     /// <summary>
     /// An async acquisition's up-front check, naming the flow that asked: a task cancelled with the named exception (as a <see cref="Task"/> it is

@@ -63,7 +63,8 @@ internal static class AsyncWaits
                 // Described while the reservation still counts: a flow holding nothing else keeps its activity's name.
                 string waiter = ThrowHelper.FlowOnThread(owner);
                 FlowOwnership.NotHeld(owner);
-                throw ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken);
+                // A failed wait's tag is what it asked for: a semaphore's permit count.
+                throw ThrowHelper.WaitCanceled(waiter, ThrowHelper.WaitedFor(lockPrimitive, mode, tag), cancellationToken);
 
             case AsyncWaitOutcome.Refused:
                 // Only a read lock refuses a queued waiter: a task of the same flow read it first. Described while the
@@ -166,19 +167,20 @@ internal static class AsyncWaits
     public static ValueTask<AsyncLockScope> ControlledWaitEnded(
         IAsyncWaitHost host, LockOwner flow, LockMode mode, string modeTag, bool throwOnTimeout, int timeoutMs, CancellationToken cancellationToken) =>
         cancellationToken.IsCancellationRequested
-            ? ControlledWaitCanceled(host.Lock, flow, mode, cancellationToken)
+            ? ControlledWaitCanceled(host.Lock, flow, mode, 0, cancellationToken)
             : FailedWithoutWaiting(host, flow, mode, modeTag, throwOnTimeout, timeoutMs);
 
     /// <summary>
     /// A controlled flow's wait (it waits for its turn, not on the queue) ended by its cancelled token: the flow holds
-    /// nothing more, and the task is cancelled with the message of a queued wait's cancellation.
+    /// nothing more, and the task is cancelled with the message of a queued wait's cancellation (a semaphore's with its
+    /// <c>permits</c>, as <see cref="ThrowHelper.WaitedFor"/> counts them; 0 for other locks).
     /// </summary>
-    public static ValueTask<AsyncLockScope> ControlledWaitCanceled(LockPrimitive lockPrimitive, LockOwner flow, LockMode mode, CancellationToken cancellationToken)
+    public static ValueTask<AsyncLockScope> ControlledWaitCanceled(LockPrimitive lockPrimitive, LockOwner flow, LockMode mode, int permits, CancellationToken cancellationToken)
     {
         // Described while the reservation still counts, as for a queued wait.
         string waiter = ThrowHelper.FlowOnThread(flow);
         FlowOwnership.NotHeld(flow);
-        return ThrowHelper.CanceledWith<AsyncLockScope>(ThrowHelper.WaitCanceled(waiter, ThrowHelper.AccessTo(lockPrimitive, mode), cancellationToken));
+        return ThrowHelper.CanceledWith<AsyncLockScope>(ThrowHelper.WaitCanceled(waiter, ThrowHelper.WaitedFor(lockPrimitive, mode, permits), cancellationToken));
     }
 
     /// <summary>

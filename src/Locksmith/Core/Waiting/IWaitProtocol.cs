@@ -60,6 +60,9 @@ internal interface IWaitProtocol
     /// </summary>
     int GaveUpState { get; }
 
+    /// <summary>The permits a semaphore's wait asks for, so its cancellation counts them as its timeout does; 0 for other locks.</summary>
+    int Permits { get; }
+
     /// <summary>
     /// Throws the primitive's timeout exception after a failed throwing acquisition. <paramref name="ownerThreadId"/> is
     /// the <see cref="OwnerId"/> the kernel read once for the timeout's event: the exception names the same holder, not

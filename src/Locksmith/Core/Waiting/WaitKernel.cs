@@ -124,7 +124,7 @@ internal static class WaitKernel
         if (cancellationToken.IsCancellationRequested)
         {
             protocol.GiveUp();
-            ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
+            ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, protocol.Permits, cancellationToken);
         }
 
         timeoutMs = ResolveTimeout(timeoutMs);
@@ -171,7 +171,7 @@ internal static class WaitKernel
             protocol.GiveUp();
             if (cancellationToken.IsCancellationRequested)
             {
-                ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
+                ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, protocol.Permits, cancellationToken);
             }
 
             return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout, timeoutMs);
@@ -279,7 +279,7 @@ internal static class WaitKernel
         {
             if (cancellationToken.IsCancellationRequested)
             {
-                ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, cancellationToken);
+                ThrowHelper.ThrowWaitCanceled(lockPrimitive, mode, protocol.Permits, cancellationToken);
             }
 
             // One read of the holder for the event and the exception: they name the same one.

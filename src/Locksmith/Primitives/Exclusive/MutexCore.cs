@@ -124,6 +124,8 @@ internal struct MutexCore
 
         public readonly int GaveUpState => 0;
 
+        public readonly int Permits => 0;
+
         public readonly bool TryAcquire() => _core.TryTakeFree(_threadId);
 
         public readonly void BeginSpin() => Interlocked.Increment(ref _core._spinners);

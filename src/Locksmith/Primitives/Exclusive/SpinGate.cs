@@ -271,7 +271,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
 
         if (cancellationToken.IsCancellationRequested)
         {
-            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
+            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, 0, cancellationToken);
         }
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);
 
@@ -290,7 +290,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
                 {
                     if (cancellationToken.IsCancellationRequested)
                     {
-                        ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
+                        ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, 0, cancellationToken);
                     }
 
                     return BlockedWait.FailedWithoutWaiting(this, LockMode.Exclusive, LockModeTags.Exclusive, OwnerThreadId, throwOnTimeout, timeoutMs);
@@ -367,7 +367,7 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         {
             if (cancellationToken.IsCancellationRequested)
         {
-            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, cancellationToken);
+            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, 0, cancellationToken);
         }
             int ownerThreadId = OwnerThreadId;
             wait.TimedOut(ownerThreadId, ThreadNames.NameOf(ownerThreadId), throwOnTimeout);

@@ -239,6 +239,8 @@ public sealed partial class ReadWriteLock
 
         public int GaveUpState => 0;
 
+        public int Permits => 0;
+
         public bool TryAcquire() => _lock.TryEnterReadFast(_thread, _slot);
 
         public void BeginSpin()

@@ -282,6 +282,8 @@ public sealed partial class ReadWriteLock
 
         public readonly int GaveUpState => 0;
 
+        public readonly int Permits => 0;
+
         public bool TryAcquire() => _lock.TryCompleteWriteFast(ref _claimed);
 
         public readonly void BeginSpin()

@@ -231,7 +231,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
                 if (!WaitControlled(timeoutMs, cancellationToken))
                 {
                     return cancellationToken.IsCancellationRequested
-                        ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Permit, cancellationToken)
+                        ? AsyncWaits.ControlledWaitCanceled(this, flow, LockMode.Permit, count, cancellationToken)
                         : FailedAsyncWithoutWaiting(flow, count, new SemaphoreGaveUp(free, HeldBack: false), throwOnTimeout, timeoutMs);
                 }
             }

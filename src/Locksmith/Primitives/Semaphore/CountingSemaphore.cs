@@ -499,6 +499,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
         public readonly int GaveUpState => _gaveUp.Pack();
 
+        public readonly int Permits => _count;
+
         // A thread not yet queued takes nothing while an async waiter is queued: it would take the permits ahead of it.
         public bool TryAcquire()
         {
