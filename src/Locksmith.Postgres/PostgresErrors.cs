@@ -200,8 +200,9 @@ internal static partial class PostgresErrors
         ThrowHelper.WaitCanceled(ThrowHelper.FlowOnThread(flow), $"{lockPrimitive.ModeTagOf(shared)} access to {description}", token, inner);
 
     /// <summary>
-    /// SQLSTATE 40P01: the server chose this wait as the victim of a cycle. Its detail text names each waiting process
-    /// and the lock it waits for (<c>advisory lock [db,classid,objid,objsubid]</c>); those become lock names.
+    /// SQLSTATE 40P01: the server chose this wait as the victim of a cycle. The flow and its thread begin the sentence, as
+    /// in every other message. The server's detail text names each waiting process and the lock it waits for
+    /// (<c>advisory lock [db,classid,objid,objsubid]</c>); those become lock names.
     /// </summary>
     public static DeadlockException Deadlock(PostgresLockProvider provider, string description, LockOwner flow, PostgresException error)
     {
@@ -235,7 +236,7 @@ internal static partial class PostgresErrors
         }
 
         return new DeadlockException(
-            $"PostgreSQL detected a deadlock and refused {flow.Describe()} its wait for {description}: sessions wait for each other " +
+            $"{ThrowHelper.FlowStartingASentence(flow)} was waiting for {description} when PostgreSQL detected a deadlock and refused the wait: sessions wait for each other " +
             $"in a cycle over {string.Join(" and ", names)}{(waits.Count == 0 ? string.Empty : ": " + string.Join("; ", waits))}. Nothing more is held by this request; the locks the flow held before " +
             "are still held. Take the locks together through PostgresLockSet (or give them levels), so every process takes them " +
             $"in the same order. Server detail: {error.Detail}",

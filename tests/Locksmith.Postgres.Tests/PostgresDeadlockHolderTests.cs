@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
@@ -73,5 +74,57 @@ public sealed class PostgresDeadlockHolderTests
             victim.Message);
         Assert.Equal(0, first.ConnectionsInUse);
         Assert.Equal(0, second.ConnectionsInUse);
+    }
+
+    /// <summary>
+    /// The victim of a cycle is named first, with its thread, as timeouts, cancellations and misuse name their flow: it
+    /// read "PostgreSQL detected a deadlock and refused flow #3 ('…') its wait for …", the flow mid-sentence and no thread.
+    /// The lock, the cycle, the advice and the server's detail are all still there.
+    /// </summary>
+    [Fact]
+    public async Task ADeadlock_StartsWithTheVictimFlowAndItsThread()
+    {
+        await using var first = PostgresServer.Provider();
+        await using var second = PostgresServer.Provider();
+        string cash = PostgresServer.Unique("cash"), stock = PostgresServer.Unique("stock");
+        var bothHold = new CountdownEvent(2);
+
+        async Task<DeadlockException?> Transfer(PostgresLockProvider provider, string activity, string mine, string theirs)
+        {
+            using var named = new Activity(activity).Start();
+            await using var held = await provider.CreateExclusiveLock(mine).AcquireAsync();
+            bothHold.Signal();
+            if (!bothHold.Wait(TimeSpan.FromMinutes(2)))
+            {
+                throw new TimeoutException("The other flow never took its first lock (a hang guard, not a measurement).");
+            }
+
+            try
+            {
+                await using var then = await provider.CreateExclusiveLock(theirs).AcquireAsync(TimeSpan.FromSeconds(60));
+                return null;
+            }
+            catch (DeadlockException e)
+            {
+                return e;
+            }
+        }
+
+        Task<DeadlockException?> one, other;
+        using (ExecutionContext.SuppressFlow())
+        {
+            one = Task.Run(() => Transfer(first, "pay-order", cash, stock));
+            other = Task.Run(() => Transfer(second, "restock", stock, cash));
+        }
+
+        var victim = Assert.Single(new[] { await one, await other }, static e => e is not null)!;
+        var start = Regex.Match(
+            victim.Message,
+            @"^Flow #\d+ \('(?<who>pay-order|restock)'\) \(on thread \d+( \('[^']*'\))?\) was waiting for '(?<what>[^']+)'.* when PostgreSQL " +
+            "detected a deadlock and refused the wait: sessions wait for each other in a cycle over ");
+        Assert.True(start.Success, victim.Message);
+        Assert.Equal(start.Groups["who"].Value == "pay-order" ? stock : cash, start.Groups["what"].Value);
+        Assert.Contains("Take the locks together through PostgresLockSet", victim.Message, StringComparison.Ordinal);
+        Assert.Contains("Server detail: Process ", victim.Message, StringComparison.Ordinal);
     }
 }
