@@ -39,6 +39,6 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowBarrierCalledFromPostPhaseAction(PhaseBarrier barrier, string member) =>
         throw new InvalidOperationException(
-            $"The post-phase action of barrier '{barrier.Name}' called {member} on it (thread {ThreadNames.Current()}, phase " +
-            $"{barrier.CurrentPhase}). The action runs between phases while the participants wait, so it must not use the barrier.");
+            $"Thread {ThreadNames.Current()}, running the post-phase action of barrier '{barrier.Name}' (phase {barrier.CurrentPhase}), " +
+            $"called {member} on it. The action runs between phases while the participants wait, so it must not use the barrier.");
 }

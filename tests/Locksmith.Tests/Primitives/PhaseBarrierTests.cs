@@ -307,8 +307,27 @@ public sealed class PhaseBarrierTests
         var barrier = new PhaseBarrier(1, b => b.SignalAndWait(), "reentrant");
         var broken = Assert.Throws<BrokenBarrierException>(() => barrier.SignalAndWait());
         var inner = Assert.IsType<InvalidOperationException>(broken.InnerException);
-        Assert.Contains("post-phase action of barrier 'reentrant' called SignalAndWait", inner.Message);
+        Assert.Contains("running the post-phase action of barrier 'reentrant' (phase 0), called SignalAndWait on it", inner.Message);
         Assert.True(barrier.IsBroken);
+    }
+
+    /// <summary>
+    /// The misuse names the thread first, as every other misuse message does: it read "The post-phase action of barrier
+    /// 'x' called SignalAndWait on it (thread 4, phase 0)", the thread in a parenthesis at the end.
+    /// </summary>
+    [Fact]
+    public void PostPhaseAction_UsingTheBarrier_StartsWithTheThread()
+    {
+        var barrier = new PhaseBarrier(1, b => b.SignalAndWait(), "reentrant-named");
+        string? message = null;
+        var runner = Concurrently.Start("phase-runner", () =>
+            message = Assert.IsType<InvalidOperationException>(
+                Assert.Throws<BrokenBarrierException>(() => barrier.SignalAndWait()).InnerException).Message);
+        Assert.True(runner.Join(s_hangGuard));
+
+        Assert.Matches(
+            @"^Thread \d+ \('phase-runner'\), running the post-phase action of barrier 'reentrant-named' \(phase 0\), called SignalAndWait on it\. ",
+            message!);
     }
 
     [Fact]
