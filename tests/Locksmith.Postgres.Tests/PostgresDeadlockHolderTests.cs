@@ -89,32 +89,11 @@ public sealed class PostgresDeadlockHolderTests
         string cash = PostgresServer.Unique("cash"), stock = PostgresServer.Unique("stock");
         var bothHold = new CountdownEvent(2);
 
-        async Task<DeadlockException?> Transfer(PostgresLockProvider provider, string activity, string mine, string theirs)
-        {
-            using var named = new Activity(activity).Start();
-            await using var held = await provider.CreateExclusiveLock(mine).AcquireAsync();
-            bothHold.Signal();
-            if (!bothHold.Wait(TimeSpan.FromMinutes(2)))
-            {
-                throw new TimeoutException("The other flow never took its first lock (a hang guard, not a measurement).");
-            }
-
-            try
-            {
-                await using var then = await provider.CreateExclusiveLock(theirs).AcquireAsync(TimeSpan.FromSeconds(60));
-                return null;
-            }
-            catch (DeadlockException e)
-            {
-                return e;
-            }
-        }
-
         Task<DeadlockException?> one, other;
         using (ExecutionContext.SuppressFlow())
         {
-            one = Task.Run(() => Transfer(first, "pay-order", cash, stock));
-            other = Task.Run(() => Transfer(second, "restock", stock, cash));
+            one = Task.Run(() => PostgresServer.HoldThenAskAsync(first, cash, stock, bothHold, "pay-order"));
+            other = Task.Run(() => PostgresServer.HoldThenAskAsync(second, stock, cash, bothHold, "restock"));
         }
 
         var victim = Assert.Single(new[] { await one, await other }, static e => e is not null)!;

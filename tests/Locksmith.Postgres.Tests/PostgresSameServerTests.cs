@@ -337,31 +337,11 @@ public sealed class PostgresSameServerTests
         string a = PostgresServer.Unique("same_server_a"), b = PostgresServer.Unique("same_server_b");
         var bothHold = new CountdownEvent(2);
 
-        async Task<DeadlockException?> HoldThenAsk(PostgresLockProvider provider, string mine, string theirs)
-        {
-            await using var held = await provider.CreateExclusiveLock(mine).AcquireAsync();
-            bothHold.Signal();
-            if (!bothHold.Wait(TimeSpan.FromMinutes(2)))
-            {
-                throw new TimeoutException("The other flow never took its first lock (a hang guard, not a measurement).");
-            }
-
-            try
-            {
-                await using var then = await provider.CreateExclusiveLock(theirs).AcquireAsync(TimeSpan.FromSeconds(60));
-                return null;
-            }
-            catch (DeadlockException e)
-            {
-                return e;
-            }
-        }
-
         Task<DeadlockException?> one, other;
         using (ExecutionContext.SuppressFlow())
         {
-            one = Task.Run(() => HoldThenAsk(first, a, b));
-            other = Task.Run(() => HoldThenAsk(second, b, a));
+            one = Task.Run(() => PostgresServer.HoldThenAskAsync(first, a, b, bothHold));
+            other = Task.Run(() => PostgresServer.HoldThenAskAsync(second, b, a, bothHold));
         }
 
         var victim = Assert.Single(new[] { await one, await other }, static e => e is not null)!;

@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
@@ -15,6 +16,32 @@ internal static class PostgresServer
 
     public static string ConnectionString { get; } =
         Environment.GetEnvironmentVariable("LOCKSMITH_POSTGRES") is { Length: > 0 } configured ? configured : Fallback;
+
+    /// <summary>
+    /// One side of a two-flow deadlock: takes <paramref name="mine"/>, waits until the other side holds its own
+    /// (<paramref name="bothHold"/>), then asks for <paramref name="theirs"/>; the <see cref="DeadlockException"/> it got,
+    /// or null if it got the lock. Run each side in a flow of its own. <paramref name="activity"/> names the flow.
+    /// </summary>
+    public static async Task<DeadlockException?> HoldThenAskAsync(PostgresLockProvider provider, string mine, string theirs, CountdownEvent bothHold, string? activity = null)
+    {
+        using var named = activity is null ? null : new Activity(activity).Start();
+        await using var held = await provider.CreateExclusiveLock(mine).AcquireAsync();
+        bothHold.Signal();
+        if (!bothHold.Wait(TimeSpan.FromMinutes(2)))
+        {
+            throw new TimeoutException("The other flow never took its first lock (a hang guard, not a measurement).");
+        }
+
+        try
+        {
+            await using var then = await provider.CreateExclusiveLock(theirs).AcquireAsync(TimeSpan.FromSeconds(60));
+            return null;
+        }
+        catch (DeadlockException e)
+        {
+            return e;
+        }
+    }
 
     /// <summary>A name no other test (or run) uses, so parallel tests never share a lock or a table.</summary>
     public static string Unique(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
