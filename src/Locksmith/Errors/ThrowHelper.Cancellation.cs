@@ -39,13 +39,18 @@ internal static partial class ThrowHelper
     public static string AccessTo(LockPrimitive lockPrimitive, LockMode mode) => $"{LockKindNames.Of(mode)} access to {lockPrimitive.Describe()}";
 
     /// <inheritdoc cref="CanceledBeforeAcquiring(string, string, CancellationToken)"/>
-    public static OperationCanceledException CanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, string who, CancellationToken cancellationToken) =>
-        CanceledBeforeAcquiring(who, "for " + AccessTo(lockPrimitive, mode), cancellationToken);
+    /// <param name="lockPrimitive">The lock asked for.</param>
+    /// <param name="mode">The mode asked for.</param>
+    /// <param name="who">The thread or flow that asked.</param>
+    /// <param name="cancellationToken">The cancelled token.</param>
+    /// <param name="permits">A semaphore's permits asked for, counted as its timeout counts them (see <see cref="WaitedFor"/>).</param>
+    public static OperationCanceledException CanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, string who, CancellationToken cancellationToken, int permits = 0) =>
+        CanceledBeforeAcquiring(who, "for " + WaitedFor(lockPrimitive, mode, permits), cancellationToken);
 
     /// <summary>A synchronous acquisition's up-front check: the calling thread's token was already cancelled.</summary>
     [DoesNotReturn]
-    public static void ThrowCanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
-        throw CanceledBeforeAcquiring(lockPrimitive, mode, $"Thread {ThreadNames.Current()}", cancellationToken);
+    public static void ThrowCanceledBeforeAcquiring(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken, int permits = 0) =>
+        throw CanceledBeforeAcquiring(lockPrimitive, mode, $"Thread {ThreadNames.Current()}", cancellationToken, permits);
 
     /// <summary>A set's acquisition given a token that was already cancelled: names the set's locks.</summary>
     [DoesNotReturn]
@@ -111,8 +116,8 @@ internal static partial class ThrowHelper
     /// Canceled, like <see cref="ValueTask.FromCanceled{TResult}(CancellationToken)"/>, and awaiting it throws the message).
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static ValueTask<T> CanceledBeforeAcquiringAsync<T>(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken) =>
-        CanceledWith<T>(CanceledBeforeAcquiring(lockPrimitive, mode, CurrentFlow(), cancellationToken));
+    public static ValueTask<T> CanceledBeforeAcquiringAsync<T>(LockPrimitive lockPrimitive, LockMode mode, CancellationToken cancellationToken, int permits = 0) =>
+        CanceledWith<T>(CanceledBeforeAcquiring(lockPrimitive, mode, CurrentFlow(), cancellationToken, permits));
 
     /// <summary>A task cancelled with <paramref name="exception"/>: an async method that throws it, whose builder completes it as Canceled.</summary>
 #pragma warning disable CS1998

@@ -368,11 +368,11 @@ public abstract class LockPrimitive
     /// <c>SemaphoreSlim.Wait</c> does. One read for a token that cannot be cancelled.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void ThrowIfCanceledBeforeAcquiring(CancellationToken cancellationToken, LockMode mode)
+    internal void ThrowIfCanceledBeforeAcquiring(CancellationToken cancellationToken, LockMode mode, int permits = 0)
     {
         if (cancellationToken.IsCancellationRequested)
         {
-            ThrowHelper.ThrowCanceledBeforeAcquiring(this, mode, cancellationToken);
+            ThrowHelper.ThrowCanceledBeforeAcquiring(this, mode, cancellationToken, permits);
         }
     }
 

@@ -151,7 +151,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterAsyncOffFastPath(LockOwner? flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout) =>
         flow is null
-            ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Permit, cancellationToken)
+            ? ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Permit, cancellationToken, count)
             : EnterAsyncSlow(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder: true);
 
     /// <summary>The flow took <paramref name="count"/> permits itself: a hold to release them by (the flow's reservation is its hold).</summary>
@@ -218,7 +218,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (cancellationToken.IsCancellationRequested)
         {
             FlowOwnership.NotHeld(flow);
-            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Permit, cancellationToken);
+            return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Permit, cancellationToken, count);
         }
 
         timeoutMs = WaitKernel.ResolveTimeout(timeoutMs);

@@ -109,7 +109,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <inheritdoc cref="Acquire()"/>
     public Scope Acquire(CancellationToken cancellationToken)
     {
-        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit, 1);
         Enter(1, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, 1);
     }
@@ -124,7 +124,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public Scope Acquire(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
-        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit, 1);
         Enter(1, timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, 1);
     }
@@ -148,7 +148,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     public Scope Acquire(int count, CancellationToken cancellationToken)
     {
         ValidateCount(count);
-        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit, count);
         Enter(count, TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, count);
     }
@@ -165,7 +165,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     {
         ValidateCount(count);
         int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
-        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit, count);
         Enter(count, timeoutMs, cancellationToken, throwOnTimeout: true, checkOrder: true);
         return new Scope(this, count);
     }
@@ -210,7 +210,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     {
         ValidateCount(count);
         int timeoutMs = TimeoutMath.ToMilliseconds(timeout, this);
-        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit);
+        ThrowIfCanceledBeforeAcquiring(cancellationToken, LockMode.Permit, count);
         bool acquired = Enter(count, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: true);
         scope = acquired ? new Scope(this, count) : default;
         return acquired;
