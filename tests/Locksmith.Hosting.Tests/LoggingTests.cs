@@ -159,7 +159,9 @@ public sealed class LoggingTests
         await host.StopAsync(ct);
 
         var line = Assert.Single(host.Logs(LocksmithEventIds.LockOrderViolation));
-        Assert.StartsWith("flow #", line.GetStructuredStateValue("Owner"), StringComparison.Ordinal);
+
+        // As the exception names it: the flow and the thread it asked on (it read "flow #3" alone).
+        Assert.Matches(@"^flow #\d+ \(on thread \d+( \('[^']*'\))?\)$", line.GetStructuredStateValue("Owner"));
         Assert.StartsWith($"Lock order violation by {line.GetStructuredStateValue("Owner")}: acquiring 'outbox' (level 10) while holding 'inbox' (level 20).", line.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("('')", line.Message, StringComparison.Ordinal);
     }

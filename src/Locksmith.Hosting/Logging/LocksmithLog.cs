@@ -31,7 +31,7 @@ internal sealed partial class LocksmithLog
         LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, WaiterText(e.ThreadId), OwnerText(e.OwnerThreadId, e.OwnerThreadName), e.ThreadId, e.OwnerThreadId);
 
     public void OrderViolation(LockOrderViolation v) =>
-        LockOrderViolation(Logger, v.Owner, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.Advice);
+        LockOrderViolation(Logger, v.FlowThread is { } thread ? $"{v.Owner} (on thread {thread})" : v.Owner, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.Advice);
 
     public void LongWait(LongWaitEvent e) =>
         LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, WaiterText(e.ThreadId), e.ThreadId);

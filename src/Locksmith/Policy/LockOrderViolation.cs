@@ -34,6 +34,9 @@ public sealed record LockOrderViolation(
     /// <summary>What to do instead, when the usual advice (acquire it first, or use <c>LockSet</c>) does not fit the locks.</summary>
     internal string? Remedy { get; init; }
 
-    /// <summary>For a flow's violation, the thread it ran on as it asked (<c>7 ('worker')</c>), read where it asked.</summary>
-    internal string? FlowThread { get; init; }
+    /// <summary>
+    /// For an async flow's violation, the thread it ran on as it asked (<c>7 ('worker')</c>), read where it asked; null for
+    /// a thread's (<see cref="Owner"/> is the thread). <see cref="Message"/> prints it as <c>(on thread 7 ('worker'))</c>.
+    /// </summary>
+    public string? FlowThread { get; internal init; }
 }
