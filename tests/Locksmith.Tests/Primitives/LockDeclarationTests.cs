@@ -36,6 +36,9 @@ public sealed class LockDeclarationTests
 
         Assert.Equal("Till._lock", gate.DeclaredBy);
         Assert.Equal(["Till._lock", "Drawer._lock"], gate.Declarers);
+
+        // The catalog reads it on every /locks request: the same view until a declarer is added, nothing allocated per read.
+        Assert.Same(gate.Declarers, gate.Declarers);
         Assert.Equal("Till._lock", gate.Name);
         Assert.Equal(15, gate.Level);
     }

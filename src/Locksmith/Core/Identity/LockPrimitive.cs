@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using System.Threading;
@@ -39,7 +40,8 @@ public abstract class LockPrimitive
     private volatile string? _declaredBy;
 
     // Every member that declared the lock, the first included; replaced (never changed) under the gate, read without it.
-    private volatile string[] _declarers = [];
+    // Kept as the read-only view Declarers returns, so the catalog's reads allocate nothing.
+    private volatile ReadOnlyCollection<string> _declarers = ReadOnlyCollection<string>.Empty;
 
     private protected LockPrimitive(string? name, int? level, LockKind kind)
         : this(name, level, kind, null, null, 0)
@@ -187,7 +189,7 @@ public abstract class LockPrimitive
     /// so it is hidden from IntelliSense.
     /// </summary>
     [EditorBrowsable(EditorBrowsableState.Never)]
-    public IReadOnlyList<string> Declarers => Array.AsReadOnly(_declarers);
+    public IReadOnlyList<string> Declarers => _declarers;
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void Declare(string declaredName, int? declaredLevel)
@@ -195,7 +197,7 @@ public abstract class LockPrimitive
         ArgumentException.ThrowIfNullOrWhiteSpace(declaredName);
 
         // A declarer recorded already (another class's wrapper, or the first's name given as another string): one scan.
-        if (_declaredBy is not null && Array.IndexOf(_declarers, declaredName) >= 0)
+        if (_declaredBy is not null && _declarers.Contains(declaredName))
         {
             return;
         }
@@ -206,14 +208,15 @@ public abstract class LockPrimitive
             {
                 // Another generated class declares this very instance: recorded for the catalog. The first declaration
                 // keeps the name and level it gave; a different [LockOrder] level would be silently ignored, so it throws.
-                if (Array.IndexOf(_declarers, declaredName) < 0)
+                if (!_declarers.Contains(declaredName))
                 {
                     if (declaredLevel.HasValue && Level != declaredLevel)
                     {
                         throw ConflictingDeclaredLevel(declaredName, declaredLevel.Value);
                     }
 
-                    _declarers = [.. _declarers, declaredName];
+                    string[] declarers = [.. _declarers, declaredName];
+                    _declarers = new ReadOnlyCollection<string>(declarers);
                 }
 
                 return;
@@ -240,7 +243,7 @@ public abstract class LockPrimitive
                 Name = declaredName;
             }
 
-            _declarers = [declaredName];
+            _declarers = new ReadOnlyCollection<string>([declaredName]);
             OnDeclared();
             _declaredBy = declaredName;
         }
