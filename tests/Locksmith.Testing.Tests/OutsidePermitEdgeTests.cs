@@ -49,8 +49,13 @@ public sealed class OutsidePermitEdgeTests
         Assert.Equal(0, idleWaits);
     }
 
+    /// <summary>
+    /// The attempt parks while the scheduler waits for what it might take: its parking wakes the scheduler, which then
+    /// finds it holding nothing and reports the deadlock at once. Before, the parking woke no one and the deadlock waited
+    /// out the idle period; the long one here makes that show as an idle wait that ran out, not as a slow test.
+    /// </summary>
     [Fact]
-    public async Task AnAttemptOutsideTheRun_ThatParksDuringTheIdleWait_HoldsNothing_SoTheFlowsDeadlockIsADeadlock()
+    public async Task AnAttemptOutsideTheRun_ThatParksDuringTheIdleWait_HoldsNothing_SoTheFlowsDeadlockIsADeadlockAtOnce()
     {
         using var inReport = new ManualResetEventSlim();
         using var letGo = new ManualResetEventSlim();
@@ -61,7 +66,13 @@ public sealed class OutsidePermitEdgeTests
             inReport.Set();
             letGo.Wait();
         };
-        ControlledRun.IdleWaitObserver = _ => letGo.Set();
+        int idleWaits = 0, ranOut = 0;
+        ControlledRun.IdleWaitObserver = _ =>
+        {
+            idleWaits++;
+            letGo.Set();
+        };
+        ControlledRun.IdleRanOutObserver = () => ranOut++;
         ControlledTestResult result;
         Task? outside = null;
         CountingSemaphore? pool = null;
@@ -87,11 +98,12 @@ public sealed class OutsidePermitEdgeTests
                         _ = pool.Acquire();
                     });
                 },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(3) });
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(2) });
         }
         finally
         {
             ControlledRun.IdleWaitObserver = null;
+            ControlledRun.IdleRanOutObserver = null;
             letGo.Set();
             LocksmithPolicy.OrderViolationReported = null;
             LocksmithPolicy.OrderViolationAction = action;
@@ -105,6 +117,9 @@ public sealed class OutsidePermitEdgeTests
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+
+        // The scheduler did wait for the attempt, and was woken by its parking, not by the clock.
+        Assert.Equal((1, 0), (idleWaits, ranOut));
     }
 
     [Fact]

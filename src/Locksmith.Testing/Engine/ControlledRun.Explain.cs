@@ -76,6 +76,11 @@ internal sealed partial class ControlledRun
             return string.Create(c, $"'{target}' is held by {finished.Name}, which finished without releasing it");
         }
 
+        if (ExplainParkedOutsideHolderLocked(waiter) is { } throughOutside)
+        {
+            return throughOutside;
+        }
+
         int waitAt = _trace.FindLastIndex(e => e.Flow == waiter.Name && e.Target == target && e.Operation is "blocked on" or "waits on" or "waits at");
         if (waitAt < 0)
         {
@@ -317,9 +322,11 @@ internal sealed partial class ControlledRun
             : "the thread running the scenario (the test's thread: the builder took the lock and did not release it), ") +
         "which waits for the run to end and so cannot release it while the run goes on: release it in the builder before it returns, or take it in a flow";
 
-    /// <summary>A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer), if any.</summary>
-    private FlowState? BlockedOnOutsideHolderLocked() =>
-        _flows.Find(f => f.Status == FlowStatus.Blocked && (OutsideHolderId(f) != 0 || HasOutsideReader(f) || HasOutsidePermits(f)));
+    /// <summary>
+    /// A blocked flow whose lock is held by an owner that is no flow of this run (a pool thread, a timer) and may still be
+    /// released in real time, if any (see <see cref="WaitsForOutsideLocked"/>).
+    /// </summary>
+    private FlowState? BlockedOnOutsideHolderLocked() => _flows.Find(f => WaitsForOutsideLocked(f));
 
     /// <summary>
     /// Whether the read-write lock <paramref name="flow"/> waits for has a reader that is no flow's thread. The lock counts

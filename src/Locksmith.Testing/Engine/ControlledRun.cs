@@ -48,6 +48,7 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     // Read from the thread that makes the run: the scheduler's idle wait runs on whichever flow thread yields.
     private readonly Action<TimeSpan>? _idleWaitObserver;
+    private readonly Action? _idleRanOutObserver;
     private readonly Action<ControlledRun, CountingSemaphore>? _outsidePermitsTakenObserver;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
@@ -67,6 +68,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     public ControlledRun(Chooser chooser, int maxSteps, TimeSpan idleTimeout)
     {
         _idleWaitObserver = s_idleWaitObserver;
+        _idleRanOutObserver = s_idleRanOutObserver;
         _outsidePermitsTakenObserver = s_outsidePermitsTakenObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
@@ -261,6 +263,19 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action<TimeSpan>? s_idleWaitObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called (under the run's gate) each time that run's scheduler, waiting
+    /// while no flow can run, saw the idle period run out instead of being woken: a decision made by the clock.
+    /// </summary>
+    internal static Action? IdleRanOutObserver
+    {
+        get => s_idleRanOutObserver;
+        set => s_idleRanOutObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action? s_idleRanOutObserver;
 
     /// <summary>
     /// For tests: set on the thread that starts a run, called with the run on a thread outside it right after the run
@@ -764,6 +779,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         var left = _idleTimeout - Stopwatch.GetElapsedTime(_lastStepAt);
         if (left <= TimeSpan.Zero)
         {
+            _idleRanOutObserver?.Invoke();
             return false;
         }
 
@@ -773,6 +789,11 @@ internal sealed partial class ControlledRun : ISchedulingController
         // Rounded up: a wait cut to whole milliseconds would end just short, and need another.
         bool posted = Monitor.Wait(_gate, TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)));
         _idleWaiting = false;
+        if (!posted)
+        {
+            _idleRanOutObserver?.Invoke();
+        }
+
         return posted;
     }
 

@@ -42,4 +42,12 @@ internal interface ISchedulingController
 
     /// <summary><paramref name="count"/> permits of <paramref name="semaphore"/> were given back by the calling thread.</summary>
     void PermitsReturned(CountingSemaphore semaphore, int count);
+
+    /// <summary>
+    /// A thread the controller does not run (a task's body) is about to park on <paramref name="resource"/>, queued and
+    /// holding what it holds: the scheduler may be waiting for that thread's release or acquisition, which this wait
+    /// settles. <paramref name="canEnd"/>: the wait has a timeout or a cancellable token, so it may end in real time.
+    /// Called with no lock of the primitive held, on every park of such a thread (never on a fast path).
+    /// </summary>
+    void OutsideWaiterParks(LockPrimitive resource, bool canEnd);
 }

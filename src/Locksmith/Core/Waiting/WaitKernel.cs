@@ -82,12 +82,20 @@ internal static class WaitKernel
     /// Sleeps on <paramref name="node"/> with <paramref name="gate"/> released, and takes the gate back. True when a
     /// waker changed the node's status; false when the deadline passed or the token was cancelled with nothing
     /// handed over (a wake that raced with either still counts as a wake, so a hand-over is never dropped).
+    /// <paramref name="waitedFor"/>: the lock the node waits for, whose controlled scheduler (if any) hears of the park.
     /// </summary>
-    public static bool ParkOutside(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken)
+    public static bool ParkOutside(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken, LockPrimitive? waitedFor = null)
     {
         GateEntry.Exit(gate);
         try
         {
+            // Only a thread outside a controlled run parks on a controlled lock (a flow waits for its turn instead). Its
+            // scheduler may be waiting for what this thread holds or would take: told now, not after its idle period.
+            if (waitedFor?.Controller is { } controller)
+            {
+                controller.OutsideWaiterParks(waitedFor, deadline != long.MaxValue || cancellationToken.CanBeCanceled);
+            }
+
             node.Park(deadline, cancellationToken);
         }
         finally
@@ -230,7 +238,7 @@ internal static class WaitKernel
                         break;
                     }
 
-                    if (!ParkOutside(gate, node, deadline, cancellationToken))
+                    if (!ParkOutside(gate, node, deadline, cancellationToken, lockPrimitive))
                     {
                         break;
                     }

@@ -1,0 +1,137 @@
+using System;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Testing.Engine;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>
+/// A thread outside the run (a <c>Task.Run</c> body) that holds a lock of the run is waited for, since it releases in real
+/// time. Once it parks on a lock a flow holds, with no flow able to run, it never will: its parking tells the scheduler,
+/// which reports the deadlock at once. Each run has a long idle period, and a test fails if the scheduler's wait ran out
+/// (the decision was the clock's), so no test depends on how long anything takes.
+/// </summary>
+public sealed class OutsideWaiterTests
+{
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task AFlowBlockedOnAThreadOutsideTheRun_ThatWaitsForALockTheFlowHolds_IsADeadlockAtOnce(bool outsideFirst, bool ledgerIsSemaphore)
+    {
+        var (result, ranOut, outside) = RunCycleThroughOutsideThread(outsideFirst, outsideTimeout: Timeout.InfiniteTimeSpan, ledgerIsSemaphore);
+        await outside;
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(0, ranOut);
+        Assert.Equal([new WaitForEdge("writer", "journal", null)], report.Waits);
+        Assert.Contains(
+            "'journal' is held by a thread that is not a flow of this run ('journal-keeper'), which waits for 'ledger', held by writer: neither can go on",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>The outside thread's wait for the flow's lock is timed: it ends in real time, and releases the journal.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AThreadOutsideTheRunWhoseWaitIsTimed_IsWaitedFor_NotADeadlock(bool ledgerIsSemaphore)
+    {
+        var (result, ranOut, outside) = RunCycleThroughOutsideThread(outsideFirst: true, outsideTimeout: TimeSpan.FromMilliseconds(1), ledgerIsSemaphore);
+        await outside;
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(0, ranOut);
+    }
+
+    /// <summary>
+    /// Flow 'writer' holds 'ledger' and waits for 'journal', which a thread it started holds while it waits for 'ledger'
+    /// (with <paramref name="outsideTimeout"/>; a timed-out wait gives the journal back). <paramref name="outsideFirst"/>:
+    /// the thread parks before the writer blocks (else after, while the scheduler waits for the journal's release).
+    /// <paramref name="ledgerIsSemaphore"/>: the ledger is a one-permit <see cref="CountingSemaphore"/>, not an <see cref="ExclusiveLock"/>.
+    /// </summary>
+    private static (ControlledTestResult Result, int RanOut, Task Outside) RunCycleThroughOutsideThread(bool outsideFirst, TimeSpan outsideTimeout, bool ledgerIsSemaphore)
+    {
+        int ranOut = 0;
+        Task outside = Task.CompletedTask;
+        ControlledRun.IdleRanOutObserver = () => ranOut++;
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new ExclusiveLock("journal");
+                    var exclusiveLedger = new ExclusiveLock("ledger");
+                    var semaphoreLedger = new CountingSemaphore(1, 1, "ledger");
+                    Action<Action> withLedger = ledgerIsSemaphore
+                        ? body =>
+                        {
+                            using (semaphoreLedger.Acquire())
+                            {
+                                body();
+                            }
+                        }
+                        : body =>
+                        {
+                            using (exclusiveLedger.Acquire())
+                            {
+                                body();
+                            }
+                        };
+                    Action<TimeSpan> tryLedger = ledgerIsSemaphore
+                        ? timeout =>
+                        {
+                            if (semaphoreLedger.TryAcquire(timeout, out var permit))
+                            {
+                                permit.Dispose();
+                            }
+                        }
+                        : timeout =>
+                        {
+                            if (exclusiveLedger.TryAcquire(timeout, out var scope))
+                            {
+                                scope.Dispose();
+                            }
+                        };
+                    scenario.Thread("writer", () => withLedger(() =>
+                    {
+                        var tookJournal = new ManualResetEventSlim();
+                        var thread = new Thread(() =>
+                        {
+                            using (journal.Acquire())
+                            {
+                                tookJournal.Set();
+                                tryLedger(outsideTimeout);
+                            }
+                        })
+                        {
+                            IsBackground = true,
+                            Name = "journal-keeper",
+                        };
+                        thread.Start();
+                        outside = Task.Run(thread.Join);
+                        tookJournal.Wait();
+                        if (outsideFirst)
+                        {
+                            // Parked on the ledger (or past it) before the writer asks for the journal.
+                            SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin) || !thread.IsAlive);
+                        }
+
+                        using (journal.Acquire())
+                        {
+                        }
+                    }));
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(2) });
+        }
+        finally
+        {
+            ControlledRun.IdleRanOutObserver = null;
+        }
+
+        return (result, ranOut, outside);
+    }
+}
