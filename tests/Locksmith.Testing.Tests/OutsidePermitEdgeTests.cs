@@ -157,6 +157,107 @@ public sealed class OutsidePermitEdgeTests
         Assert.Equal(1, keptInWindow);
     }
 
+    /// <summary>
+    /// Two threads outside the run took a permit each, and a third gave one back: the semaphore misses one, so the run
+    /// counts one permit outside, and cannot tell whose came back. The summary named both takers as if each still held one
+    /// ("whose permit a thread … ('keeper-a', 'keeper-b') took"); it now says one of them did, and how the count came about.
+    /// </summary>
+    [Fact]
+    public void APermitOutsideTheRunCutByTheSemaphoresCount_IsNamedAsOneOfItsTakers()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var pool = new CountingSemaphore(2, 2, "pool");
+                scenario.Thread("writer", () =>
+                {
+                    RunOn("keeper-a", () => _ = pool.Acquire());
+                    RunOn("keeper-b", () => _ = pool.Acquire());
+                    RunOn("signaller", () => pool.Release());
+                    _ = pool.Acquire(2);
+                });
+            },
+            new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.Contains(
+            "flow 'writer' waits for 'pool', whose permit one of the threads that are not flows of this run ('keeper-a', 'keeper-b') took and did not give back (they took 2, and 1 came back by other code) for 1 s",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A thread outside the run holds a permit while another is still acquiring one: the summary named both as having
+    /// taken the one permit ("whose permit a thread … ('asker', 'keeper') took"); it now names the taker as holding it,
+    /// and the other as acquiring one. The acquisition is held up in an order-violation report until the run is over.
+    /// </summary>
+    [Fact]
+    public async Task APermitOutsideTheRunBesideAnAcquisitionUnderWay_NamesTheTakerAsHoldingIt_AndTheOtherAsAcquiring()
+    {
+        using var inReport = new ManualResetEventSlim();
+        using var letGo = new ManualResetEventSlim();
+        var action = LocksmithPolicy.OrderViolationAction;
+        LocksmithPolicy.OrderViolationAction = OrderViolationAction.Report;
+        LocksmithPolicy.OrderViolationReported = _ =>
+        {
+            inReport.Set();
+            letGo.Wait();
+        };
+        ControlledTestResult result;
+        Thread? asker = null;
+        var high = new ExclusiveLock("high", level: 2);
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var pool = new CountingSemaphore(2, 2, "pool", level: 1);
+                    scenario.Thread("writer", () =>
+                    {
+                        RunOn("keeper", () => _ = pool.Acquire());
+                        asker = new Thread(() =>
+                        {
+                            using (high.Acquire())
+                            {
+                                _ = pool.TryAcquire(out _);
+                            }
+                        })
+                        {
+                            IsBackground = true,
+                            Name = "asker",
+                        };
+                        asker.Start();
+                        inReport.Wait();
+                        _ = pool.Acquire(2);
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+        }
+        finally
+        {
+            letGo.Set();
+            LocksmithPolicy.OrderViolationReported = null;
+            LocksmithPolicy.OrderViolationAction = action;
+        }
+
+        await Task.Run(() => asker?.Join());
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.Contains(
+            "flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('keeper') took and did not give back, while a thread that is not a flow of this run ('asker') was acquiring one, holding none and not yet waiting in the semaphore's queue, for 1 s",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
+    /// <summary>Runs <paramref name="body"/> on a new thread named <paramref name="name"/> (outside the run), to its end.</summary>
+    private static void RunOn(string name, Action body)
+    {
+        var thread = new Thread(() => body()) { IsBackground = true, Name = name };
+        thread.Start();
+        thread.Join();
+    }
+
     private readonly struct ToNewThread : INotifyCompletion
     {
         public ToNewThread GetAwaiter() => this;

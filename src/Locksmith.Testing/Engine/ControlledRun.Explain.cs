@@ -402,17 +402,7 @@ internal sealed partial class ControlledRun
         }
         else if (holderId == 0 && flow.WaitingOn is CountingSemaphore semaphore)
         {
-            var names = new List<string>();
-            int count = OutsidePermitsKept(semaphore, names, out int attempting);
-            string named = names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
-
-            // An acquisition under way holds nothing yet: it is counted because it may take a permit any moment.
-            held = (count - attempting) switch
-            {
-                0 => $"whose permit a thread that is not a flow of this run{named} was acquiring, holding none and not yet waiting in the semaphore's queue,",
-                1 => $"whose permit a thread that is not a flow of this run{named} took and did not give back",
-                var taken => $"whose permits threads that are not flows of this run{named} took and did not give back ({taken} permits)",
-            };
+            held = DescribeOutsidePermits(OutsidePermitBooksLocked(semaphore, named: true));
         }
         else if (holderId == 0 && flow.WaitingOn is AsyncReadWriteLock arw)
         {

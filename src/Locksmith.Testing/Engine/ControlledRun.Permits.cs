@@ -142,24 +142,29 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>Whether the semaphore <paramref name="flow"/> waits for has permits that code outside the run holds.</summary>
-    private bool HasOutsidePermits(FlowState flow) => flow.WaitingOn is CountingSemaphore semaphore && OutsidePermitsKept(semaphore, null) > 0;
+    private bool HasOutsidePermits(FlowState flow) => flow.WaitingOn is CountingSemaphore semaphore && OutsidePermitsKept(semaphore) > 0;
 
     /// <summary>
     /// The permits of <paramref name="semaphore"/> code outside the run holds now, counting an acquisition still under way
     /// (not one parked in its wait, which holds nothing yet) as one, and never more held than the semaphore misses beyond
-    /// the flows' and the builder's. <paramref name="names"/>, if given, gets the names of the threads that hold some. The
-    /// builder's thread is no thread outside the run: it waits for the run's end. Under the gate (it reads the flows' books).
+    /// the flows' and the builder's. The builder's thread is no thread outside the run: it waits for the run's end. Under
+    /// the gate (it reads the flows' books).
     /// </summary>
-    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names) => OutsidePermitsKept(semaphore, names, out _);
-
-    /// <inheritdoc cref="OutsidePermitsKept(CountingSemaphore, List{string}?)"/>
-    /// <param name="semaphore">The semaphore.</param>
-    /// <param name="names">Gets the names of the holders, if given.</param>
-    /// <param name="attempting">How many of those counted are acquisitions under way, holding nothing yet.</param>
-    private int OutsidePermitsKept(CountingSemaphore semaphore, List<string>? names, out int attempting)
+    private int OutsidePermitsKept(CountingSemaphore semaphore)
     {
-        int held = 0;
-        attempting = 0;
+        var books = OutsidePermitBooksLocked(semaphore, named: false);
+        return books.Held + books.Attempting;
+    }
+
+    /// <summary>
+    /// What code outside the run holds of <paramref name="semaphore"/>, as <see cref="OutsidePermitsKept(CountingSemaphore)"/>
+    /// counts it, with the permits before the cap, and (when <paramref name="named"/>) the names of the takers and askers.
+    /// </summary>
+    private OutsidePermitBooks OutsidePermitBooksLocked(CountingSemaphore semaphore, bool named)
+    {
+        int taken = 0;
+        int takers = 0;
+        int attempting = 0;
         var holders = new List<string>();
         var attempters = new List<string>();
 
@@ -189,10 +194,11 @@ internal sealed partial class ControlledRun
                 }
 
                 // Per taker: one that only gave back (a signal) holds none; the sum is capped by what is missing below.
-                string? name = taker.Thread?.Name;
+                string? name = named ? taker.Thread?.Name : null;
                 if (taker.Held > 0)
                 {
-                    held += taker.Held;
+                    taken += taker.Held;
+                    takers++;
                     AddName(holders, name);
                 }
 
@@ -204,18 +210,9 @@ internal sealed partial class ControlledRun
             }
         }
 
-        held = Math.Min(held, Math.Max(0, missing));
-        if (names is not null)
-        {
-            foreach (var name in held > 0 ? holders.Concat(attempters) : attempters)
-            {
-                AddName(names, name);
-            }
-
-            names.Sort(StringComparer.Ordinal);
-        }
-
-        return held + attempting;
+        holders.Sort(StringComparer.Ordinal);
+        attempters.Sort(StringComparer.Ordinal);
+        return new OutsidePermitBooks(Math.Min(taken, Math.Max(0, missing)), taken, takers, holders, attempting, attempters);
 
         static void AddName(List<string> names, string? name)
         {
@@ -231,8 +228,40 @@ internal sealed partial class ControlledRun
     {
         lock (_gate)
         {
-            return OutsidePermitsKept(semaphore, null);
+            return OutsidePermitsKept(semaphore);
         }
+    }
+
+    /// <summary>
+    /// Who outside the run has permits of a semaphore a flow waits for, as a clause after its name: the takers of the
+    /// permits counted, then the acquisitions under way (counted because they may take one any moment; they hold none yet).
+    /// When the semaphore's count cut the takers' permits, it cannot tell whose came back: it names them as "one of" (or
+    /// "some of") the takers and says how the count came about, so it never names more holders than permits.
+    /// </summary>
+    private static string DescribeOutsidePermits(OutsidePermitBooks books)
+    {
+        var c = CultureInfo.InvariantCulture;
+        const string Queued = "holding none and not yet waiting in the semaphore's queue,";
+        string asking = books.Attempting == 1
+            ? $"a thread that is not a flow of this run{Named(books.Askers)} was acquiring"
+            : $"threads that are not flows of this run{Named(books.Askers)} were acquiring";
+        if (books.Held == 0)
+        {
+            return $"whose permit{(books.Attempting == 1 ? string.Empty : "s")} {asking}, {Queued}";
+        }
+
+        string who = books.Takers <= 1
+            ? "a thread that is not a flow of this run"
+            : books.Takers > books.Held
+                ? (books.Held == 1 ? "one of the threads" : "some of the threads") + " that are not flows of this run"
+                : "threads that are not flows of this run";
+        string count = books.Held < books.Taken
+            ? string.Create(c, $" ({(books.Held == 1 ? string.Empty : $"{books.Held} permits: ")}{(books.Takers <= 1 ? "it" : "they")} took {books.Taken}, and {books.Taken - books.Held} came back by other code)")
+            : books.Held == 1 ? string.Empty : string.Create(c, $" ({books.Held} permits)");
+        string took = $"whose permit{(books.Held == 1 ? string.Empty : "s")} {who}{Named(books.Holders)} took and did not give back{count}";
+        return books.Attempting == 0 ? took : $"{took}, while {asking} {(books.Attempting == 1 ? "one" : "some")}, {Queued}";
+
+        static string Named(List<string> names) => names.Count == 0 ? string.Empty : $" ('{string.Join("', '", names)}')";
     }
 
     /// <summary>The permits of <paramref name="semaphore"/> the code running the scenario holds (the builder took them).</summary>
@@ -303,6 +332,13 @@ internal sealed partial class ControlledRun
         string text = string.Create(c, $"'{target}' has {semaphore.CurrentCount} of {semaphore.MaxCount} permits free: {string.Join("; ", live)}");
         return finished.Count == 0 ? text : text + "; taken and not given back by " + string.Join(", ", finished);
     }
+
+    /// <summary>
+    /// What code outside the run holds of one semaphore: <paramref name="Held"/> permits (capped by what the semaphore
+    /// misses), <paramref name="Taken"/> before the cap, by <paramref name="Takers"/> threads or async flows (the named
+    /// ones in <paramref name="Holders"/>), and <paramref name="Attempting"/> acquisitions under way (<paramref name="Askers"/>).
+    /// </summary>
+    private readonly record struct OutsidePermitBooks(int Held, int Taken, int Takers, List<string> Holders, int Attempting, List<string> Askers);
 
     /// <summary>What code outside the run took of one semaphore, by one async flow or thread.</summary>
     private sealed class OutsideTaker
