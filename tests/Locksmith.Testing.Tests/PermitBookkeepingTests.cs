@@ -293,6 +293,47 @@ public sealed class PermitBookkeepingTests
         Assert.Equal(1, waits.Value);
     }
 
+    /// <summary>
+    /// Flows 'a' and 'b' took a permit each of 'pool' (2), and code outside the run gave one back (a signal): the semaphore
+    /// misses one, which one of them holds, and the run cannot tell whose came back. When 'a' then waits for two while 'b'
+    /// waits for a signal that never comes, the summary said "'pool' has 1 of 2 permits free: a holds 1; b holds 1", two
+    /// holders of one missing permit; it now says that one of those came back by other code.
+    /// </summary>
+    [Fact]
+    public void ADeadlockThroughPermitsOtherCodeGaveBack_SaysSo_NotMoreHoldersThanMissingPermits()
+    {
+        var result = RunCountingIdleWaits(out var idleWaits, scenario =>
+        {
+            var pool = new CountingSemaphore(2, 2, "pool");
+            var go = new CountingSemaphore(0, 1, "go");
+            var never = new CountingSemaphore(0, 1, "never");
+            scenario.Thread("a", () =>
+            {
+                _ = pool.Acquire();
+                using (go.Acquire())
+                {
+                }
+
+                Task.Run(() => pool.Release()).Wait();
+                _ = pool.Acquire(2);
+            });
+            scenario.Thread("b", () =>
+            {
+                _ = pool.Acquire();
+                go.Release();
+                _ = never.Acquire();
+            });
+        });
+
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Contains(
+            "'pool' has 1 of 2 permits free: a holds 1; b holds 1 (by the books; 1 of these came back by other code, so 1 is held)",
+            report.Summary,
+            StringComparison.Ordinal);
+        Assert.Equal(0, idleWaits.Value);
+    }
+
     /// <summary>One try for <paramref name="pool"/>'s permit from outside the run, in the form named; whether it took it.</summary>
     private static async Task<bool> TryOutside(CountingSemaphore pool, string attempt)
     {

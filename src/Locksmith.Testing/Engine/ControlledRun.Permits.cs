@@ -307,6 +307,12 @@ internal sealed partial class ControlledRun
     {
         var c = CultureInfo.InvariantCulture;
         var live = PermitHoldersLocked(semaphore).ConvertAll(f => string.Create(c, $"{f.Name} holds {f.Permits[semaphore]}"));
+        int booked = 0;
+        foreach (var flow in _flows)
+        {
+            booked += Math.Max(0, flow.Permits.GetValueOrDefault(semaphore));
+        }
+
         var finished = new List<string>();
         foreach (var flow in _flows)
         {
@@ -319,18 +325,25 @@ internal sealed partial class ControlledRun
         }
 
         int caller = CallerPermitsKept(semaphore);
+        booked += caller;
         if (caller > 0)
         {
             live.Add(string.Create(c, $"the thread running the scenario holds {caller} (the builder took {(caller == 1 ? "it" : "them")} and did not give {(caller == 1 ? "it" : "them")} back: give {(caller == 1 ? "it" : "them")} back in the builder, or take {(caller == 1 ? "it" : "them")} in a flow)"));
         }
 
+        // A permit booked to a taker may have come back by other code (a thread outside the run, a signal): the books then
+        // name more permits than the semaphore misses, and cannot tell whose came back. Say so, rather than name more holders.
+        int missing = semaphore.MaxCount - semaphore.CurrentCount;
+        string backElsewhere = booked > missing && missing >= 0
+            ? string.Create(c, $" (by the books; {booked - missing} of these came back by other code, so {missing} {(missing == 1 ? "is" : "are")} held)")
+            : string.Empty;
         if (live.Count == 0)
         {
-            return finished.Count == 0 ? null : $"No live flow holds '{target}'; taken and not given back by " + string.Join(", ", finished);
+            return finished.Count == 0 ? null : $"No live flow holds '{target}'; taken and not given back by " + string.Join(", ", finished) + backElsewhere;
         }
 
         string text = string.Create(c, $"'{target}' has {semaphore.CurrentCount} of {semaphore.MaxCount} permits free: {string.Join("; ", live)}");
-        return finished.Count == 0 ? text : text + "; taken and not given back by " + string.Join(", ", finished);
+        return (finished.Count == 0 ? text : text + "; taken and not given back by " + string.Join(", ", finished)) + backElsewhere;
     }
 
     /// <summary>
