@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Npgsql;
 
 namespace Locksmith.Postgres;
 
@@ -20,7 +21,9 @@ namespace Locksmith.Postgres;
 /// it keeps the wait on the server, where PostgreSQL's deadlock detector sees it when the set's locks share one
 /// provider's session (locks of two providers are on two sessions, whose waits PostgreSQL cannot link: the in-process
 /// detector follows those within this process).</para>
-/// <para>The order check against the flow's held locks happens once, before anything is taken.</para>
+/// <para>The order check against the flow's held locks happens once, before anything is taken. A key listed twice is taken
+/// once (a write wins over a read) when both providers are one server and database: by their text, by the identity the
+/// server told both, or, when it has not told one of them, by asking the server before anything is taken.</para>
 /// </remarks>
 public static class PostgresLockSet
 {
@@ -155,12 +158,26 @@ public static class PostgresLockSet
     private static async ValueTask<PostgresLockSetScope> AcquireAllAsync(
         PostgresLockRequest[] ordered, PostgresSession[] sessions, LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        var holds = new PostgresHold[ordered.Length];
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        var holds = Array.Empty<PostgresHold>();
         int taken = 0;
+        bool settled = false;
         bool complete = false;
         try
         {
-            long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+            if (HasKeyUnderTwoUnmatchedNames(ordered))
+            {
+                // Rare (one key listed through two names of what may be one server): settled before anything is taken.
+                if (await FindNamesOfOneServerAsync(ordered, sessions, flow, deadline, cancellationToken).ConfigureAwait(false) is { } drop)
+                {
+                    var (all, allSessions) = (ordered, sessions);
+                    (ordered, sessions) = Keep(all, allSessions, drop);
+                    await GiveBackAsync(all, allSessions, drop, flow).ConfigureAwait(false);
+                }
+            }
+
+            holds = new PostgresHold[ordered.Length];
+            settled = true;
             for (; taken < ordered.Length; taken++)
             {
                 var request = ordered[taken];
@@ -202,7 +219,7 @@ public static class PostgresLockSet
             complete = true;
             return new PostgresLockSetScope(Array.FindAll(holds, static hold => hold is not null));
         }
-        catch
+        catch when (settled)
         {
             // The failed member gave its use of the session (and its order entry) back already.
             taken++;
@@ -233,6 +250,240 @@ public static class PostgresLockSet
 
             // The set's own hold ends (see LockSet.Async).
             FlowOwnership.ReleasedInCallee(flow);
+        }
+    }
+
+    /// <summary>
+    /// Whether two members ask for one key through providers that name their servers by two texts and that are not known to
+    /// be two servers (one of them has not learned its server's identity yet, or the server refused to tell): they may be
+    /// one advisory lock, which the flow would take through one session and then wait for through the other, for itself.
+    /// No allocation; a key's members at one level are side by side in the order, so only those are paired.
+    /// </summary>
+    private static bool HasKeyUnderTwoUnmatchedNames(PostgresLockRequest[] ordered)
+    {
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            for (int j = i + 1; j < ordered.Length && ordered[j].Key == ordered[i].Key; j++)
+            {
+                if (MayBeOneServer(ordered[i], ordered[j]))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    private static bool MayBeOneServer(PostgresLockRequest x, PostgresLockRequest y) =>
+        x.Key == y.Key && !x.Lock!.Provider.IsSameServerAs(y.Lock!.Provider) &&
+        (x.Lock.Provider.ServerInstance is null || y.Lock.Provider.ServerInstance is null);
+
+    /// <summary>
+    /// Settles, before anything is taken, whether each pair of <see cref="MayBeOneServer"/> members is one advisory lock, and
+    /// returns which members to drop (the read of a read and a write, else the later), or null when none. First each such
+    /// member's session connects (its use of the budget is reserved already): a provider learns its server's identity with its
+    /// first connection. A pair still unmatched (the server refused its identity) is asked: one session takes a random key
+    /// with a try, and the other tries it too; refused there, the two sessions are on one server and database. The key is
+    /// then given back. A session a task of the flow keeps busy past the timeout leaves its pair as it was.
+    /// </summary>
+    private static async ValueTask<bool[]?> FindNamesOfOneServerAsync(
+        PostgresLockRequest[] ordered, PostgresSession[] sessions, LockOwner flow, long deadline, CancellationToken cancellationToken)
+    {
+        var connect = new bool[ordered.Length];
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            for (int j = i + 1; j < ordered.Length && ordered[j].Key == ordered[i].Key; j++)
+            {
+                if (MayBeOneServer(ordered[i], ordered[j]))
+                {
+                    connect[i] = connect[j] = true;
+                }
+            }
+        }
+
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (connect[i])
+            {
+                await ProbeAsync(sessions[i], ordered[i], flow, probeKey: null, deadline, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        bool[]? drop = null;
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            for (int j = i + 1; j < ordered.Length && ordered[j].Key == ordered[i].Key; j++)
+            {
+                var (x, y) = (ordered[i], ordered[j]);
+                if (drop is not null && (drop[i] || drop[j]))
+                {
+                    continue;
+                }
+
+                bool oneServer = x.Lock!.Provider.IsSameServerAs(y.Lock!.Provider) ||
+                    (MayBeOneServer(x, y) && await AreOneServerAsync(sessions[i], x, sessions[j], y, flow, deadline, cancellationToken).ConfigureAwait(false));
+                if (oneServer)
+                {
+                    drop ??= new bool[ordered.Length];
+                    drop[x.IsShared && !y.IsShared ? i : j] = true;
+                }
+            }
+        }
+
+        return drop;
+    }
+
+    /// <summary>
+    /// Whether the sessions of <paramref name="x"/> and <paramref name="y"/> are on one server and database, as the server
+    /// shows it: a random key <paramref name="y"/>'s session took with a try is refused to <paramref name="x"/>'s session.
+    /// </summary>
+    private static async ValueTask<bool> AreOneServerAsync(
+        PostgresSession xSession, PostgresLockRequest x, PostgresSession ySession, PostgresLockRequest y, LockOwner flow, long deadline, CancellationToken cancellationToken)
+    {
+        long random = Random.Shared.NextInt64(long.MinValue, long.MaxValue);
+        var probeKey = new AdvisoryKey((int)(random >> 32), (int)random, AdvisoryKey.BigintForm);
+        if (await ProbeAsync(ySession, y, flow, probeKey, deadline, cancellationToken).ConfigureAwait(false) != true)
+        {
+            // Busy, or the random key is someone's: nothing is known.
+            return false;
+        }
+
+        bool? there = null;
+        try
+        {
+            there = await ProbeAsync(xSession, x, flow, probeKey, deadline, cancellationToken).ConfigureAwait(false);
+            return there == false;
+        }
+        finally
+        {
+            await ReleaseProbeAsync(ySession, probeKey, y.Lock!.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+            if (there == true)
+            {
+                await ReleaseProbeAsync(xSession, probeKey, x.Lock!.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// On <paramref name="request"/>'s session (connected first if it is not): tries <paramref name="probeKey"/> once, or, when
+    /// null, only connects. True when taken (or connected), false when the key is taken, null when a task of the flow kept the
+    /// session busy until the deadline. Errors name the member's lock and the flow, as its own acquisition's would.
+    /// </summary>
+    private static async ValueTask<bool?> ProbeAsync(
+        PostgresSession session, PostgresLockRequest request, LockOwner flow, AdvisoryKey? probeKey, long deadline, CancellationToken cancellationToken)
+    {
+        var provider = request.Lock!.Provider;
+        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, provider.DisposedToken);
+        bool entered = false;
+        try
+        {
+            // Opening the session names the lock and the flow in its own errors (PostgresErrors.CannotConnect).
+            if (await session.EnterAsync(request.Description, TimeoutMath.Remaining(deadline), urgent: false, stopping.Token).ConfigureAwait(false) is not { } connection)
+            {
+                return null;
+            }
+
+            entered = true;
+            for (int replaced = 0; probeKey is { } key; replaced++)
+            {
+                try
+                {
+                    bool? taken = await AdvisoryCommands.AcquireAsync(
+                        connection, key, shared: false, timeoutMs: 0, provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
+                    session.Proven();
+                    return taken is not null;
+                }
+                catch (StaleConnectionException) when (replaced <= provider.ConnectionBudget + 2)
+                {
+                    // Ended while idle in the pool, before this statement: replaced, as a member's own acquisition does.
+                    connection = await session.ReconnectAsync(stopping.Token).ConfigureAwait(false);
+                }
+            }
+
+            return true;
+        }
+        catch (StaleConnectionException e)
+        {
+            throw PostgresErrors.CannotConnect(provider, flow, request.Description, e.Error);
+        }
+        catch (ReconnectFailedException e)
+        {
+            throw PostgresErrors.CannotConnect(provider, flow, request.Description, e.Error);
+        }
+        catch (NpgsqlException e) when (entered)
+        {
+            throw PostgresErrors.SessionFailed(provider, flow, request.Description, e);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw PostgresErrors.Canceled(request.Description, flow, request.IsShared, request.Lock, e, cancellationToken);
+        }
+        catch (OperationCanceledException e) when (provider.IsDisposed)
+        {
+            PostgresErrors.ThrowDisposedWhileAcquiring(provider, flow, request.Description, e);
+            throw;
+        }
+        finally
+        {
+            if (entered)
+            {
+                session.Exit();
+            }
+        }
+    }
+
+    /// <summary>Gives back a key <see cref="ProbeAsync"/> took; a session that broke meanwhile holds nothing.</summary>
+    private static async ValueTask ReleaseProbeAsync(PostgresSession session, AdvisoryKey probeKey, int answerSeconds)
+    {
+        var connection = await session.EnterForReleaseAsync().ConfigureAwait(false);
+        try
+        {
+            if (connection is not null)
+            {
+                await AdvisoryCommands.ReleaseAsync(connection, probeKey, shared: false, async: true, answerSeconds).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // The session broke: the server ended it, and the key with it; the member's acquisition reports the session.
+        }
+        finally
+        {
+            session.Exit();
+        }
+    }
+
+    /// <summary>The members not in <paramref name="drop"/>, with their sessions, in the global order again (a write kept in a read's place may sort elsewhere).</summary>
+    private static (PostgresLockRequest[] Ordered, PostgresSession[] Sessions) Keep(PostgresLockRequest[] ordered, PostgresSession[] sessions, bool[] drop)
+    {
+        var kept = new List<(PostgresLockRequest Request, PostgresSession Session)>(ordered.Length);
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (!drop[i])
+            {
+                kept.Add((ordered[i], sessions[i]));
+            }
+        }
+
+        kept.Sort(static (a, b) => Compare(a.Request, b.Request));
+        return (kept.ConvertAll(static k => k.Request).ToArray(), kept.ConvertAll(static k => k.Session).ToArray());
+    }
+
+    /// <summary>Each member in <paramref name="drop"/> gives back its use of its session and its order entry, as a member that takes nothing does.</summary>
+    private static async ValueTask GiveBackAsync(PostgresLockRequest[] ordered, PostgresSession[] sessions, bool[] drop, LockOwner flow)
+    {
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            if (drop[i])
+            {
+                if (ordered[i].Lock!.IsOrdered)
+                {
+                    FlowOrder.RemoveOneOf(flow, ordered[i].Lock!);
+                }
+
+                await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
+            }
         }
     }
 

@@ -54,7 +54,8 @@ public sealed class PostgresSameServerTests
     /// A server that will not say what it is (an administrator revoked <c>pg_control_system()</c>): the provider's identity
     /// stays unknown, it still takes and releases locks, a recursion through a provider with the same text is refused, and
     /// a provider naming the server differently counts as another server, so the flow waits on the server for itself until
-    /// its timeout, whose message now says so (before, it named the flow's own session as "another PostgreSQL session").
+    /// its timeout, whose message now says so (before, it named the flow's own session as "another PostgreSQL session"). A
+    /// set listing the key through both asks the server whether the two are one, and takes it once.
     /// PostgreSQL 15 lets every role call <c>pg_control_system()</c>, and the tests' role may neither revoke it nor create
     /// roles, so the refusal comes from a function of the test's own, with the same column, that the role may not run: the
     /// server answers the provider's query with 42501, as it would for the real function revoked.
@@ -105,13 +106,37 @@ public sealed class PostgresSameServerTests
             Assert.Equal(0, refused.ConnectionsInUse);
             Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero)));
 
-            // A set cannot merge one key listed under the two names either: its second member times out the same way.
+            // A set finds out by itself, before it takes anything, that the two names are one server: it takes the key once.
+            // Before, it took it through both, and the second member waited for the first until the timeout.
             string twice = PostgresServer.Unique("refused_identity_set");
-            var setError = await Assert.ThrowsAsync<LockTimeoutException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.FromMilliseconds(200),
-                [refused.CreateExclusiveLock(twice).Request(), refusedUnderOtherName.CreateExclusiveLock(twice).Request()]));
-            Assert.Contains("if that names this server differently, the flow waited for itself", setError.Message, StringComparison.Ordinal);
+            await using (var scope = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30),
+                [refused.CreateExclusiveLock(twice).Request(), refusedUnderOtherName.CreateExclusiveLock(twice).Request()]))
+            {
+                Assert.Equal(1, scope.Count);
+                Assert.Equal(1, refused.HeldCount + refusedUnderOtherName.HeldCount);
+                Assert.Equal(1, refused.ConnectionsInUse + refusedUnderOtherName.ConnectionsInUse);
+                Assert.False(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateExclusiveLock(twice).TryAcquireAsync(TimeSpan.Zero)));
+            }
+
             Assert.Equal(0, refused.HeldCount + refusedUnderOtherName.HeldCount);
             Assert.Equal(0, refused.ConnectionsInUse + refusedUnderOtherName.ConnectionsInUse);
+            Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateExclusiveLock(twice).TryAcquireAsync(TimeSpan.Zero)));
+
+            // A read and a write of one key, the read ordered first: the write is taken, once.
+            var (reader, writer) = string.CompareOrdinal(refused.ServerIdentity, refusedUnderOtherName.ServerIdentity) < 0
+                ? (refused, refusedUnderOtherName)
+                : (refusedUnderOtherName, refused);
+            string readWrite = PostgresServer.Unique("refused_identity_set_read_write");
+            await using (var scope = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30),
+                [reader.CreateReadWriteLock(readWrite).ReadRequest(), writer.CreateReadWriteLock(readWrite).WriteRequest()]))
+            {
+                Assert.Equal(1, scope.Count);
+                Assert.Equal(0, reader.HeldCount);
+                Assert.Equal(1, writer.HeldCount);
+                Assert.False(await PostgresServer.TakenAtOnceElsewhereAsync(() => sameText.CreateReadWriteLock(readWrite).TryAcquireReadAsync(TimeSpan.Zero)));
+            }
+
+            Assert.Equal(0, reader.ConnectionsInUse + writer.ConnectionsInUse);
         }
         finally
         {
@@ -206,25 +231,79 @@ public sealed class PostgresSameServerTests
     }
 
     /// <summary>
-    /// The one duplicate a set cannot merge: a read through a provider that has not connected yet and a write through another
-    /// name of the server. The read is taken first (the texts order them), and only the write's connection tells that both are
-    /// one server; a read does not become a write, so the set is refused at once and nothing is held.
+    /// A read through a provider that has not connected yet and a write through another name of the server, the read ordered
+    /// first (by the texts): the set connects both members' sessions before it takes anything, so both providers know the
+    /// server, and it takes the write once. Before, it took the read, learned only with the write's connection that both are
+    /// one server, and refused the set with LockRecursionException (a read does not become a write).
     /// </summary>
     [Fact]
-    public async Task ASet_ReadingAndWritingOneLockThroughTwoNamesOfTheServer_NotConnectedBefore_IsRefusedAtOnce()
+    public async Task ASet_ReadingAndWritingOneLockThroughTwoNamesOfTheServer_NotConnectedBefore_TakesTheWriteOnce()
     {
         await using var first = PostgresServer.Provider();
         await using var second = OtherNameForTheServer();
         var (reader, writer) = string.CompareOrdinal(first.ServerIdentity, second.ServerIdentity) < 0 ? (first, second) : (second, first);
         string name = PostgresServer.Unique("same_server_set_read_write");
 
-        var error = await Assert.ThrowsAsync<LockRecursionException>(async () =>
-            await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30), [reader.CreateReadWriteLock(name).ReadRequest(), writer.CreateReadWriteLock(name).WriteRequest()]));
+        await using (var scope = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30),
+            [reader.CreateReadWriteLock(name).ReadRequest(), writer.CreateReadWriteLock(name).WriteRequest()]))
+        {
+            Assert.Equal(1, scope.Count);
+            Assert.Equal(0, reader.HeldCount);
+            Assert.Equal(1, writer.HeldCount);
 
-        Assert.Contains($"tried to acquire write access to '{name}', which it holds (read access) through another PostgresLockProvider", error.Message, StringComparison.Ordinal);
+            // The member merged away gave its connection back.
+            Assert.Equal(0, reader.ConnectionsInUse);
+            Assert.False(await PostgresServer.TakenAtOnceElsewhereAsync(() => reader.CreateReadWriteLock(name).TryAcquireReadAsync(TimeSpan.Zero)));
+        }
+
         Assert.Equal(0, first.HeldCount + second.HeldCount);
         Assert.Equal(0, first.ConnectionsInUse + second.ConnectionsInUse);
         Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => writer.CreateReadWriteLock(name).TryAcquireWriteAsync(TimeSpan.Zero)));
+    }
+
+    /// <summary>
+    /// One key through two databases of the server, whose providers do not learn its identity: two advisory locks (they are
+    /// per database), so the set takes both. The check that merges two names of one server (see
+    /// <see cref="AServerRefusingItsIdentity_LocksStillWork_AndProvidersMatchByTheirTextOnly"/>) must not merge these.
+    /// </summary>
+    [Fact]
+    public async Task ASet_ListingOneKeyOnTwoDatabases_WhoseServerRefusesItsIdentity_TakesBoth()
+    {
+        string function = $"public.{PostgresServer.Unique("refused_control_system")}()";
+        string database = PostgresServer.Unique("second_database");
+        await using var admin = await PostgresServer.OpenAsync();
+        await ExecuteAsync(admin,
+            $"CREATE FUNCTION {function} RETURNS TABLE (system_identifier bigint) LANGUAGE sql AS 'SELECT 1::bigint'; " +
+            $"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC, CURRENT_USER;");
+        await ExecuteAsync(admin, $"CREATE DATABASE \"{database}\" TEMPLATE template0");
+        try
+        {
+            var otherDatabase = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database };
+
+            // The function lives in the first database only: the second refuses it as a function it does not have (42883).
+            await using (var here = Provider(PostgresServer.ConnectionString, function))
+            await using (var there = Provider(otherDatabase.ConnectionString, function))
+            {
+                string name = PostgresServer.Unique("two_databases");
+                await using (var scope = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30),
+                    [here.CreateExclusiveLock(name).Request(), there.CreateExclusiveLock(name).Request()]))
+                {
+                    Assert.Null(here.ServerInstance);
+                    Assert.Null(there.ServerInstance);
+                    Assert.Equal(2, scope.Count);
+                    Assert.Equal(1, here.HeldCount);
+                    Assert.Equal(1, there.HeldCount);
+                }
+
+                Assert.Equal(0, here.ConnectionsInUse + there.ConnectionsInUse);
+            }
+        }
+        finally
+        {
+            NpgsqlConnection.ClearAllPools();
+            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await ExecuteAsync(admin, $"DROP FUNCTION {function}");
+        }
     }
 
     /// <summary>A timeout through one provider names the flow holding through the other, as for two providers with one connection string.</summary>
