@@ -163,10 +163,13 @@ public static class PostgresLockSet
         int taken = 0;
         bool settled = false;
         bool complete = false;
+        bool twoNames = false;
         try
         {
             if (HasKeyUnderTwoUnmatchedNames(ordered))
             {
+                twoNames = true;
+
                 // Rare (one key listed through two names of what may be one server): settled before anything is taken.
                 if (await FindNamesOfOneServerAsync(ordered, sessions, flow, deadline, cancellationToken).ConfigureAwait(false) is { } drop)
                 {
@@ -181,6 +184,20 @@ public static class PostgresLockSet
             for (; taken < ordered.Length; taken++)
             {
                 var request = ordered[taken];
+                if (twoNames && HeldByEarlierMember(holds, taken, request))
+                {
+                    // A provider of the pair learned its server only after the set settled the names (a task of the flow
+                    // connected it meanwhile): a duplicate after all. It gives back what it reserved and takes nothing; asked
+                    // for, its session would refuse it as held through the other provider.
+                    if (request.Lock!.IsOrdered)
+                    {
+                        FlowOrder.RemoveOneOf(flow, request.Lock);
+                    }
+
+                    await request.Lock.Provider.ReturnSessionAsync(sessions[taken]).ConfigureAwait(false);
+                    continue;
+                }
+
                 int remaining = TimeoutMath.Remaining(deadline);
 
                 // The member's own hold on the flow; the member gives it back if it takes nothing.
@@ -193,13 +210,6 @@ public static class PostgresLockSet
                 {
                     hold = await request.Lock!.AcquireReservedAsync(
                         sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
-                }
-                catch (LockRecursionException) when (HeldByEarlierMember(holds, taken, request))
-                {
-                    // Its provider learned with this member's first connection that an earlier member's provider is its
-                    // server under another name: a duplicate, which the sort could not merge then. The member gave back
-                    // what it had reserved, as any failed member does; the set goes on without it.
-                    continue;
                 }
                 finally
                 {
