@@ -59,7 +59,7 @@ internal static partial class PostgresErrors
             $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {asked} access to {description}, {holds}. A provider's sessions are its own, so the " +
             "flow's session here would wait for its session there, the flow for itself, forever or until its timeout" +
             (shared && held.Shared ? " (a second read lock waits behind any writer queued for the first)" : string.Empty) +
-            ", and distributed locks are not reentrant. Use one provider per process; to stand in for a second process (in a test), " +
+            ", and distributed locks are not reentrant. Use one provider per server; to stand in for a second process (in a test), " +
             "acquire from a flow of its own, started under ExecutionContext.SuppressFlow().");
     }
 

@@ -528,7 +528,7 @@ public abstract class PostgresLock : LockPrimitive
                 if (Provider.SessionOfBackend(pid) is { } session && ReferenceEquals(session.Owner, waiter))
                 {
                     return $"held by this very flow, {waiter.Describe()}, through another PostgresLockProvider of this process (its session there, backend pid {pid}): " +
-                        "the flow waited for itself (a task of the flow took it there while this one waited). Use one provider per process; to stand in for a second " +
+                        "the flow waited for itself (a task of the flow took it there while this one waited). Use one provider per server; to stand in for a second " +
                         "process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow()";
                 }
             }

@@ -12,7 +12,7 @@ namespace Locksmith.Postgres.Tests;
 public sealed class PostgresCrossProviderTests
 {
     private const string StandIn =
-        "Use one provider per process; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().";
+        "Use one provider per server; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().";
 
     [Fact]
     public async Task AnExclusiveLockHeldThroughOneProvider_AskedThroughAnother_WithNoTimeout_ThrowsLockRecursionAtOnce()

@@ -49,7 +49,7 @@ public sealed class PostgresOrderTests
         {
             var readWrite = Assert.Throws<LockRecursionException>(() => { _ = other.CreateReadWriteLock(pricesName, level: 5).AcquireReadAsync(); });
             Assert.EndsWith(
-                "Use one provider per process; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
+                "Use one provider per server; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
                 readWrite.Message,
                 StringComparison.Ordinal);
         }
@@ -78,7 +78,7 @@ public sealed class PostgresOrderTests
         Assert.DoesNotContain("one advisory lock", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("sees only its own holds", error.Message, StringComparison.Ordinal);
         Assert.EndsWith(
-            "Use one provider per process; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
+            "Use one provider per server; to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().",
             error.Message,
             StringComparison.Ordinal);
         Assert.Equal(0, other.ConnectionsInUse);

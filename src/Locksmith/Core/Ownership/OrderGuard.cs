@@ -115,7 +115,7 @@ internal static class OrderGuard
                   "which take them in key order"
                 : ", at the same level, so acquiring it first cannot help";
             return $"'{held.Name}' is held by this flow through another lock object of the same name (made by another PostgresLockProvider " +
-                $"or container){levelShared}. Use one provider per process; " +
+                $"or container){levelShared}. Use one provider per server; " +
                 "to stand in for a second process (in a test), acquire from a flow of its own, started under ExecutionContext.SuppressFlow().";
         }
 
