@@ -199,7 +199,7 @@ public sealed class TransferProcessTests
         for (int i = 0; i < 3000; i++)
         {
             await using var command = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid", watcher);
+                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objsubid = 2", watcher);
             command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = (uint)classId });
             if ((long)(await command.ExecuteScalarAsync())! > 0)
             {

@@ -29,19 +29,36 @@ internal static class DetectorCycle
         var secondHolds = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         using var breakTheCycle = new CancellationTokenSource();
 
+        // A flow that fails before it signals hands its error to the other, which would otherwise wait for the signal for good.
         var first = Task.Run(async () =>
         {
-            await using var held = await holdDistributed();
-            firstHolds.SetResult();
-            await secondHolds.Task;
-            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+            try
+            {
+                await using var held = await holdDistributed();
+                firstHolds.SetResult();
+                await secondHolds.Task.WaitAsync(PostgresServer.HangGuard);
+                using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+            }
+            catch (Exception e)
+            {
+                firstHolds.TrySetException(e);
+                throw;
+            }
         });
         var second = Task.Run(async () =>
         {
-            using var held = await local.AcquireAsync();
-            secondHolds.SetResult();
-            await firstHolds.Task;
-            await waitForDistributed(breakTheCycle.Token);
+            try
+            {
+                using var held = await local.AcquireAsync(PostgresServer.HangGuard);
+                secondHolds.SetResult();
+                await firstHolds.Task.WaitAsync(PostgresServer.HangGuard);
+                await waitForDistributed(breakTheCycle.Token);
+            }
+            catch (Exception e)
+            {
+                secondHolds.TrySetException(e);
+                throw;
+            }
         });
 
         DeadlockCycle? found = null;
@@ -55,8 +72,8 @@ internal static class DetectorCycle
         }
 
         await breakTheCycle.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second);
-        await first;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => second.WaitAsync(PostgresServer.HangGuard));
+        await first.WaitAsync(PostgresServer.HangGuard);
         return found;
     }
 }

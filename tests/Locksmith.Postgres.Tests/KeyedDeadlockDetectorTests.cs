@@ -90,32 +90,57 @@ public sealed class KeyedDeadlockDetectorTests
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // first: key 1, then waits for the local lock; second: the local lock, then waits for key 2, which third holds.
+        // A flow that fails before it signals hands its error on (see DetectorCycle); every wait for a signal is bounded.
         var third = Task.Run(async () =>
         {
-            await using var held = await accounts.AcquireAsync(2);
-            thirdHolds.SetResult();
-            await release.Task;
+            try
+            {
+                await using var held = await accounts.AcquireAsync(2);
+                thirdHolds.SetResult();
+                await release.Task.WaitAsync(PostgresServer.HangGuard);
+            }
+            catch (Exception e)
+            {
+                thirdHolds.TrySetException(e);
+                throw;
+            }
         });
         var first = Task.Run(async () =>
         {
-            await using var held = await accounts.AcquireAsync(1);
-            firstHolds.SetResult();
-            await secondHolds.Task;
-            using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+            try
+            {
+                await using var held = await accounts.AcquireAsync(1);
+                firstHolds.SetResult();
+                await secondHolds.Task.WaitAsync(PostgresServer.HangGuard);
+                using var then = await local.AcquireAsync(TimeSpan.FromMinutes(2));
+            }
+            catch (Exception e)
+            {
+                firstHolds.TrySetException(e);
+                throw;
+            }
         });
         var second = Task.Run(async () =>
         {
-            using var held = await local.AcquireAsync();
-            secondHolds.SetResult();
-            await firstHolds.Task;
-            await thirdHolds.Task;
-            await using var then = await accounts.AcquireAsync(2, TimeSpan.FromMinutes(2));
+            try
+            {
+                using var held = await local.AcquireAsync(PostgresServer.HangGuard);
+                secondHolds.SetResult();
+                await firstHolds.Task.WaitAsync(PostgresServer.HangGuard);
+                await thirdHolds.Task.WaitAsync(PostgresServer.HangGuard);
+                await using var then = await accounts.AcquireAsync(2, TimeSpan.FromMinutes(2));
+            }
+            catch (Exception e)
+            {
+                secondHolds.TrySetException(e);
+                throw;
+            }
         });
 
         // Once key 1 and key 2 are held, the one flow waiting for a key is the second; the first must wait for the
         // local lock too, or a detector that lumps the keys together would have no false cycle to report.
-        await firstHolds.Task;
-        await thirdHolds.Task;
+        await firstHolds.Task.WaitAsync(PostgresServer.HangGuard);
+        await thirdHolds.Task.WaitAsync(PostgresServer.HangGuard);
         for (int i = 0; i < 3000 && (accounts.WaitingCount != 1 || local.WaitingCount != 1); i++)
         {
             await Task.Delay(10);
@@ -125,9 +150,9 @@ public sealed class KeyedDeadlockDetectorTests
         int waitingLocally = local.WaitingCount;
         var cycles = DeadlockDetector.FindCycles().Where(c => c.Edges.Any(e => e.LockName.StartsWith(accounts.Name, StringComparison.Ordinal))).ToList();
         release.SetResult();
-        await third;
-        await second;
-        await first;
+        await third.WaitAsync(PostgresServer.HangGuard);
+        await second.WaitAsync(PostgresServer.HangGuard);
+        await first.WaitAsync(PostgresServer.HangGuard);
 
         Assert.Equal(1, waiting);
         Assert.Equal(1, waitingLocally);

@@ -203,7 +203,7 @@ public sealed class PostgresExclusiveLockTests
         {
             await using var scope = await gate.AcquireAsync();
             holding.Signal();
-            await release.Task;
+            await release.Task.WaitAsync(PostgresServer.HangGuard);
         }
 
         // Two other flows hold a connection each (started while this flow holds nothing, so they are flows of their own).

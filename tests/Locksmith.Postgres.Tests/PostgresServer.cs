@@ -43,6 +43,12 @@ internal static class PostgresServer
         }
     }
 
+    /// <summary>
+    /// The bound on a test's wait for another flow of the test (its signal, or its end): a safety net that makes a stuck test
+    /// fail, where a flow that failed before it signalled left the other waiting for good, never a measurement.
+    /// </summary>
+    public static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(2);
+
     /// <summary>A name no other test (or run) uses, so parallel tests never share a lock or a table.</summary>
     public static string Unique(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
 
@@ -102,9 +108,11 @@ internal static class PostgresServer
         for (int i = 0; i < 3000; i++)
         {
             await using var command = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid", watcher);
+                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid AND objsubid = $3",
+                watcher);
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
             if ((long)(await command.ExecuteScalarAsync())! > 0)
             {
                 return;
