@@ -300,9 +300,9 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         var (what, why, fix) = kind switch
         {
             Started.Timer => (
-                "starts a timer that is not disposed",
+                "starts a timer that is not disposed or stopped",
                 "its callbacks run with this flow's execution context, which carries its lock ownership, so they share the flow's async locks while they are held and may later take another hold made from the same context for their own",
-                "create the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or dispose it before the scope ends ('using var timer = new Timer(…);' in the scope)"),
+                "create the timer inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends, or dispose it before the scope ends ('using var timer = new Timer(…);' in the scope) or stop it there ('timer.Change(Timeout.Infinite, Timeout.Infinite)')"),
             Started.TimersTimer => (
                 "starts a timer that is not stopped",
                 "its Elapsed handlers run with this flow's execution context, which carries its lock ownership, so they share the flow's async locks while they are held and may later take another hold made from the same context for their own",
