@@ -171,6 +171,65 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         """));
 
     /// <summary>
+    /// Every way of writing the infinite period that the <c>Change</c> overload called takes as one stops the timer, read
+    /// from the compiler's constant values, not the text: <c>uint.MaxValue</c> (or a constant equal to it) for the
+    /// <c>uint</c> overload, <c>-1</c>/<c>-1L</c> and named constants equal to -1 for the <c>int</c> and <c>long</c> ones,
+    /// and for <c>TimeSpan</c>, <c>Timeout.InfiniteTimeSpan</c>, <c>TimeSpan.FromMilliseconds(-1)</c>, and -1 ms in ticks
+    /// (<c>TimeSpan.FromTicks</c>, <c>new TimeSpan(ticks)</c>). Before, <c>uint.MaxValue</c> and the <c>TimeSpan</c> forms
+    /// but <c>Timeout.InfiniteTimeSpan</c> were LSM0026. A value that is not infinite for the overload it binds to
+    /// (<c>uint.MaxValue</c> beside an <c>int</c> binds to <c>long</c>, where it is out of range), a finite span, and a
+    /// value that is not a constant are still reported.
+    /// </summary>
+    [Fact]
+    public void LSM0026_NotForATimerStoppedByAnyInfiniteValue() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Poller
+        {
+            private const int Never = -1;
+            private const long NeverLong = -1L;
+            private const uint NeverUnsigned = uint.MaxValue;
+            private readonly AsyncExclusiveLock _gate = new();
+            private int _offset;
+
+            public async Task PollAsync()
+            {
+                using (await _gate.AcquireAsync())
+                {
+                    var unsigned = new Timer(_ => Refresh(), null, 0u, 10u);
+                    unsigned.Change(uint.MaxValue, uint.MaxValue);
+                    var unsignedConstant = new Timer(_ => Refresh(), null, 0u, 10u);
+                    unsignedConstant.Change(NeverUnsigned, unchecked((uint)Timeout.Infinite));
+                    var longs = new Timer(_ => Refresh(), null, 0L, 10L);
+                    longs.Change(-1L, -1L);
+                    var named = new Timer(_ => Refresh(), null, 0, 10);
+                    named.Change(Never, (Never));
+                    var mixed = new Timer(_ => Refresh(), null, 0, 10);
+                    mixed.Change(NeverLong, -1);
+                    var fromMilliseconds = new Timer(_ => Refresh(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+                    fromMilliseconds.Change(TimeSpan.FromMilliseconds(-1), TimeSpan.FromMilliseconds(Timeout.Infinite));
+                    var fromDouble = new Timer(_ => Refresh(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+                    fromDouble.Change(TimeSpan.FromMilliseconds(-1.0), Timeout.InfiniteTimeSpan);
+                    var fromTicks = new Timer(_ => Refresh(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1));
+                    fromTicks.Change(TimeSpan.FromTicks(-TimeSpan.TicksPerMillisecond), new TimeSpan(-10_000));
+                    var outOfRange = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    outOfRange.Change(uint.MaxValue, -1);
+                    var finiteSpan = {|LSM0026:new Timer(_ => Refresh(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1))|};
+                    finiteSpan.Change(TimeSpan.FromMilliseconds(1), Timeout.InfiniteTimeSpan);
+                    var finiteTicks = {|LSM0026:new Timer(_ => Refresh(), null, TimeSpan.Zero, TimeSpan.FromSeconds(1))|};
+                    finiteTicks.Change(new TimeSpan(-1), Timeout.InfiniteTimeSpan);
+                    var notConstant = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    notConstant.Change(Never + _offset, Never);
+                }
+            }
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
     /// A <c>System.Timers.Timer</c> started in an async hold (<c>Start()</c>, <c>Enabled = true</c>, in an object initializer
     /// too) makes its inner timer there, which captures the flow's context for every <c>Elapsed</c> handler: LSM0026 at the
     /// call or assignment, advising to stop it before the scope ends (before, it was silent). Subscribing a handler is not
@@ -329,6 +388,7 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
     public void IncompleteTimers_NeverMakeTheAnalyzersThrow()
     {
         var run = GeneratorHarness.Run("""
+            using System;
             using System.Threading;
             using System.Threading.Tasks;
             using Locksmith;
@@ -368,6 +428,11 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                         missing.Change(-1, -1);
                         var stopped = new Timer(_ => Refresh(), null, 0, 10);
                         stopped.Change(Missing, Timeout.Infinite);
+                        stopped.Change(TimeSpan.FromMilliseconds(, Timeout.InfiniteTimeSpan);
+                        stopped.Change(TimeSpan.FromMilliseconds(Missing), uint.MaxValue);
+                        stopped.Change(new TimeSpan(, TimeSpan.FromTicks());
+                        stopped.Change(Missing.FromMilliseconds(-1), uint.);
+                        stopped.Change(uint.MaxValue, Missing);
                         var leaked = new Timer(_ => Refresh(), null, 0, 10);
                     }
                 }

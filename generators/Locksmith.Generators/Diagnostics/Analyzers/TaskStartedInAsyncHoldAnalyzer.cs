@@ -60,7 +60,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         if (timer is null ||
             FindHold(start, context.ContainingSymbol, facts, known) is not { } hold ||
             IsFlowSuppressed(start, known) ||
-            IsStoppedInTheHold(timer, hold.Region, "Stop", "Close", "Dispose"))
+            IsStoppedInTheHold(timer, hold.Region, known, "Stop", "Close", "Dispose"))
         {
             return;
         }
@@ -105,7 +105,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         if (!Same(creation.Type, known.Timer) ||
             FindHold(creation, context.ContainingSymbol, facts, known) is not { } hold ||
             IsFlowSuppressed(creation, known) ||
-            IsStoppedInTheHold(creation, hold.Region, "Dispose", "DisposeAsync", "Change"))
+            IsStoppedInTheHold(creation, hold.Region, known, "Dispose", "DisposeAsync", "Change"))
         {
             return;
         }
@@ -122,7 +122,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// <paramref name="stops"/> after the start and before the place is assigned another value. A <c>Change</c> among them
     /// stops a <c>System.Threading.Timer</c> only with both periods infinite (<see cref="StopsTheTimer"/>).
     /// </summary>
-    private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, params string[] stops)
+    private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, KnownTypes known, params string[] stops)
     {
         ISymbol? keptIn = null;
         IOperation? keptAt = null;
@@ -203,7 +203,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
             }
             else if ((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
-                        (call.TargetMethod.Name != "Change" || StopsTheTimer(call))) ||
+                        (call.TargetMethod.Name != "Change" || StopsTheTimer(call, known))) ||
                      (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
                         IsTheTimer(enabled.Instance)))
             {
@@ -215,30 +215,59 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         return stopped < replaced;
     }
 
-    // timer.Change(Timeout.Infinite, Timeout.Infinite) (or -1, or Timeout.InfiniteTimeSpan): no callback is scheduled after
-    // it, as after Dispose; a finite due time or period keeps the timer ticking.
-    private static bool StopsTheTimer(IInvocationOperation change) =>
-        change.Arguments.Length == 2 && change.Arguments.All(static argument => IsInfinite(argument.Value));
+    // timer.Change(Timeout.Infinite, Timeout.Infinite): no callback is scheduled after it, as after Dispose; a finite due time
+    // or period keeps the timer ticking.
+    private static bool StopsTheTimer(IInvocationOperation change, KnownTypes known) =>
+        change.Arguments.Length == 2 && change.Arguments.All(argument => IsInfinite(argument, known));
 
-    private static bool IsInfinite(IOperation? value)
+    /// <summary>
+    /// Whether the argument is what <c>Timer.Change</c> takes as infinite for the parameter it binds to, read from the
+    /// compiler's constant values (converted to that parameter's type), never from the text: -1 for an <c>int</c> or
+    /// <c>long</c> (<c>Timeout.Infinite</c>, <c>-1L</c>, a constant equal to it), <c>uint.MaxValue</c> for a <c>uint</c>,
+    /// and -1 ms for a <c>TimeSpan</c> (<see cref="IsInfiniteSpan"/>). <c>uint.MaxValue</c> given to a <c>long</c> is out
+    /// of range, not infinite.
+    /// </summary>
+    private static bool IsInfinite(IArgumentOperation argument, KnownTypes known)
     {
-        while (true)
+        if (argument.Parameter?.Type is not { } type)
         {
-            if (value?.ConstantValue is { HasValue: true, Value: var constant })
-            {
-                return constant is -1 or -1L;
-            }
-
-            if (value is IConversionOperation or IParenthesizedOperation)
-            {
-                value = value is IConversionOperation conversion ? conversion.Operand : ((IParenthesizedOperation)value).Operand;
-                continue;
-            }
-
-            return value is IFieldReferenceOperation { Field: { Name: "InfiniteTimeSpan", IsStatic: true, ContainingType: { Name: "Timeout" } timeout } } &&
-                timeout.ContainingNamespace?.ToDisplayString() == "System.Threading";
+            return false;
         }
+
+        return type.SpecialType switch
+        {
+            SpecialType.System_Int32 or SpecialType.System_Int64 => argument.Value.ConstantValue is { HasValue: true, Value: -1 or -1L },
+            SpecialType.System_UInt32 => argument.Value.ConstantValue is { HasValue: true, Value: uint.MaxValue },
+            _ => Same(type, known.TimeSpan) && IsInfiniteSpan(argument.Value, known),
+        };
     }
+
+    /// <summary>
+    /// Whether a <c>TimeSpan</c> is -1 ms, the infinite period: <c>Timeout.InfiniteTimeSpan</c>,
+    /// <c>TimeSpan.FromMilliseconds(-1)</c> (any further arguments 0), or -10,000 ticks
+    /// (<c>TimeSpan.FromTicks</c>, <c>new TimeSpan(ticks)</c>), each with constant arguments. A span kept elsewhere
+    /// (a <c>static readonly</c> field) is not followed.
+    /// </summary>
+    private static bool IsInfiniteSpan(IOperation value, KnownTypes known)
+    {
+        const double InfiniteTicks = -10_000;
+        return OperationFacts.Unwrap(value) switch
+        {
+            IFieldReferenceOperation { Field: { Name: "InfiniteTimeSpan", IsStatic: true } field } => Same(field.ContainingType, known.Timeout),
+            IInvocationOperation { TargetMethod: { IsStatic: true, Name: "FromMilliseconds" or "FromTicks" } method } call when Same(method.ContainingType, known.TimeSpan) =>
+                call.Arguments.Length >= 1 &&
+                Number(call.Arguments[0].Value) == (method.Name == "FromTicks" ? InfiniteTicks : -1) &&
+                call.Arguments.Skip(1).All(static rest => Number(rest.Value) == 0),
+            IObjectCreationOperation { Arguments: [var ticks] } creation when Same(creation.Type, known.TimeSpan) => Number(ticks.Value) == InfiniteTicks,
+            _ => false,
+        };
+    }
+
+    // A numeric constant's value, or null.
+    private static double? Number(IOperation? value) => value?.ConstantValue is { HasValue: true, Value: var constant } &&
+        constant is sbyte or byte or short or ushort or int or uint or long or ulong or float or double or decimal
+        ? System.Convert.ToDouble(constant, System.Globalization.CultureInfo.InvariantCulture)
+        : null;
 
     // A local, or a field or property (not an indexer) of this object or type: where a timer is kept to be stopped.
     private static bool IsPlace(IOperation? reference) => OperationFacts.Unwrap(reference) switch
@@ -263,7 +292,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             // The callback runs at cancellation, maybe after the hold, in the context captured here (UnsafeRegister captures none).
             if (FindHold(invocation, context.ContainingSymbol, facts, known) is { } held &&
                 !IsFlowSuppressed(invocation, known) &&
-                !IsStoppedInTheHold(invocation, held.Region, "Dispose", "DisposeAsync", "Unregister"))
+                !IsStoppedInTheHold(invocation, held.Region, known, "Dispose", "DisposeAsync", "Unregister"))
             {
                 Report(context, invocation, "CancellationToken.Register", held.Held, Started.Registration);
             }
@@ -596,6 +625,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             Timer = compilation.GetTypeByMetadataName("System.Threading.Timer");
             TimersTimer = compilation.GetTypeByMetadataName("System.Timers.Timer");
             CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
+            Timeout = compilation.GetTypeByMetadataName("System.Threading.Timeout");
+            TimeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
         }
 
         public INamedTypeSymbol? Task { get; }
@@ -611,6 +642,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? TimersTimer { get; }
 
         public INamedTypeSymbol? CancellationToken { get; }
+
+        public INamedTypeSymbol? Timeout { get; }
+
+        public INamedTypeSymbol? TimeSpan { get; }
 
         public bool IsTaskType(ITypeSymbol? type) =>
             Same(type, Task) || Same(type, _taskOfT) || Same(type, _valueTask) || Same(type, _valueTaskOfT);
