@@ -287,6 +287,56 @@ public sealed class GuardedStateInDroppedWorkTests
     }
 
     /// <summary>
+    /// A registration's disposal counts for the registration its local or field holds there, no other: one assigned again
+    /// between the registration and the <c>Dispose</c> (<c>var r = ct.Register(A); r = ct.Register(B); r.Dispose();</c>,
+    /// through <c>out</c> too), or made in a loop the <c>Dispose</c> is not in (only the last pass's is disposed), leaves its
+    /// callback registered after the hold: LSM0020 in it (before, the later <c>Dispose</c> exempted it). The registration
+    /// the <c>Dispose</c> does dispose, and one made and disposed in the same pass of a loop, stay silent.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InACancellationCallback_WhosePlaceIsAssignedAgainBeforeTheDispose() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private CancellationTokenRegistration _registration;
+
+            public void Count(CancellationToken ct, int n)
+            {
+                using (_lock.Acquire())
+                {
+                    var first = ct.Register(() => {|LSM0020:_n|}++);
+                    first = ct.Register(() => _n += 2);
+                    first.Dispose();
+                    _registration = ct.Register(() => {|LSM0020:_n|}--);
+                    _registration = ct.Register(() => _n -= 2);
+                    _registration.Dispose();
+                    CancellationTokenRegistration looped = default;
+                    for (int i = 0; i < n; i++)
+                    {
+                        looped = ct.Register(() => {|LSM0020:_n|}++);
+                    }
+
+                    looped.Dispose();
+                    var replacedByOut = ct.Register(() => {|LSM0020:_n|}++);
+                    Replace(ct, out replacedByOut);
+                    replacedByOut.Dispose();
+                    for (int i = 0; i < n; i++)
+                    {
+                        var each = ct.Register(() => _n++);
+                        each.Dispose();
+                    }
+                }
+            }
+
+            private static void Replace(CancellationToken ct, out CancellationTokenRegistration registration) =>
+                registration = ct.Register(() => { });
+        }
+        """));
+
+    /// <summary>
     /// A thread kept in a local is waited for only where the hold joins it: started and joined after the start while the
     /// lock is still held (in the scope, or anywhere in a guarded method) it runs in the hold, and stays silent. Kept but
     /// never joined, or joined only after the hold ends, it runs on after the release, as a thread not kept does: LSM0020.
@@ -683,6 +733,11 @@ public sealed class GuardedStateInDroppedWorkTests
                         missing.Register(() => _n++);
                         ct.Register(Missing).Dispose();
                         ct.Register(BumpCore
+                        var first = ct.Register(() => _n++);
+                        first = ct.Register(;
+                        for (;;) { first = ct.Register(() => _n++); }
+                        while ( { first = ct.Register(() => _n++);
+                        Replace(ct, out first
                     }
                 }
 

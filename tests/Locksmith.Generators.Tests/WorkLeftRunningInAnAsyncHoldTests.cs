@@ -379,6 +379,55 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
     }
 
     /// <summary>
+    /// A disposal counts for the registration or timer the local or field holds there: one assigned again before it
+    /// (already so), or made in a loop that the disposal is not in (each pass replaces the one before, and only the last
+    /// is disposed), is LSM0026 (before, a loop's was silent). One made and disposed in the same pass stays silent.
+    /// </summary>
+    [Fact]
+    public void LSM0026_AtWhatALocalHeldBeforeTheOneItsDisposalDisposes() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Waiter
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+
+            public async Task WaitAsync(CancellationToken ct, int n)
+            {
+                using (await _gate.AcquireAsync(ct))
+                {
+                    var replaced = {|LSM0026:ct.Register(Refresh)|};
+                    replaced = ct.Register(Refresh);
+                    replaced.Dispose();
+                    CancellationTokenRegistration looped = default;
+                    for (int i = 0; i < n; i++)
+                    {
+                        looped = {|LSM0026:ct.Register(Refresh)|};
+                    }
+
+                    looped.Dispose();
+                    Timer? ticking = null;
+                    while (n-- > 0)
+                    {
+                        ticking = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    }
+
+                    ticking?.Dispose();
+                    for (int i = 0; i < n; i++)
+                    {
+                        var each = ct.Register(Refresh);
+                        await Task.Yield();
+                        each.Dispose();
+                        using var timer = new Timer(_ => Refresh(), null, 0, 10);
+                    }
+                }
+            }
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
     /// Half-typed timers in an async hold (a creation or a disposal missing its closing parts, a disposal of nothing, a
     /// <c>using</c> of a timer cut short, a <c>System.Timers.Timer</c>'s <c>Start</c>, <c>Stop</c> or <c>Enabled</c> cut short,
     /// a cancellation registration cut short or made on nothing) never make the analyzers throw (no AD0001), and the complete lines beside them are
@@ -433,6 +482,8 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                         stopped.Change(new TimeSpan(, TimeSpan.FromTicks());
                         stopped.Change(Missing.FromMilliseconds(-1), uint.);
                         stopped.Change(uint.MaxValue, Missing);
+                        for (;;) { registered = ct.Register(Refresh); }
+                        while ( { kept = new Timer(_ => Refresh(), null, 0, 10); }
                         var leaked = new Timer(_ => Refresh(), null, 0, 10);
                     }
                 }

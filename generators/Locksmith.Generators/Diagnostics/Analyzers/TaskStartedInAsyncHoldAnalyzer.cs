@@ -119,8 +119,9 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// runs after it: the timer is the resource of a <c>using</c> there (declaration
     /// or statement, disposed where its block ends, inside the hold), or it is kept in a local, or a field or property of
     /// this object, on which the hold's own code (not a lambda or local function, which may run later) calls one of
-    /// <paramref name="stops"/> after the start and before the place is assigned another value. A <c>Change</c> among them
-    /// stops a <c>System.Threading.Timer</c> only with both periods infinite (<see cref="StopsTheTimer"/>).
+    /// <paramref name="stops"/> after the start and before the place is assigned another value, and, for what a loop makes
+    /// anew each pass, in that loop too (one made in a loop and stopped after it is only the last pass's). A <c>Change</c>
+    /// among them stops a <c>System.Threading.Timer</c> only with both periods infinite (<see cref="StopsTheTimer"/>).
     /// </summary>
     private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, KnownTypes known, params string[] stops)
     {
@@ -202,12 +203,14 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             {
                 replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
             }
-            else if ((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
+            else if (((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
                         (call.TargetMethod.Name != "Change" || StopsTheTimer(call, known))) ||
-                     (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
-                        IsTheTimer(enabled.Instance)))
+                      (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
+                        IsTheTimer(enabled.Instance))) &&
+                     (start is not (IObjectCreationOperation or IInvocationOperation) || OperationFacts.LoopsAroundAreAround(start, operation)))
             {
                 // Stopped: disposed, or (a System.Timers.Timer) Stop(), Close() or Enabled = false, which dispose its inner timer.
+                // What a loop makes anew each pass is stopped only in that pass; a timer started again is the same one.
                 stopped = System.Math.Min(stopped, operation.Syntax.SpanStart);
             }
         }

@@ -291,6 +291,24 @@ internal static class OperationFacts
         return false;
     }
 
+    /// <summary>
+    /// Whether every loop around <paramref name="made"/> (up to the lambda or local function it is in) is around
+    /// <paramref name="later"/> too: if not, each pass makes another object where <paramref name="later"/> sees only the last
+    /// (<c>for (…) { r = ct.Register(…); } r.Dispose();</c>).
+    /// </summary>
+    public static bool LoopsAroundAreAround(IOperation made, IOperation later)
+    {
+        for (var parent = made.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); parent = parent.Parent)
+        {
+            if (parent is ILoopOperation loop && !loop.Syntax.Span.Contains(later.Syntax.Span))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static bool SuppressesFlow(IOperation resource) =>
         resource.DescendantsAndSelf().Any(static o =>
             o is IInvocationOperation { TargetMethod: { Name: "SuppressFlow", ContainingType: { Name: "ExecutionContext" } type } } &&

@@ -442,7 +442,9 @@ internal static class ParallelBodies
     // What disposes a cancellation registration: the registration itself when it is a using's resource (disposed where the
     // using ends, inside whatever holds it) or disposed at once (`ct.Register(…).Dispose()`); else the Dispose,
     // DisposeAsync or Unregister calls, after it and in the same function (not a lambda, which may run later), on the local,
-    // or the field or property of this object, it is kept in.
+    // or the field or property of this object, it is kept in, while the place still holds it: before the place is next
+    // written (in text order), and in every loop the registration is made in (a loop's registration disposed after the loop
+    // is only the last pass's).
     private static ImmutableArray<IInvocationOperation> DisposalsOf(IInvocationOperation registration)
     {
         IOperation value = registration;
@@ -489,14 +491,26 @@ internal static class ParallelBodies
             return ImmutableArray<IInvocationOperation>.Empty;
         }
 
+        bool IsThePlace(IOperation? reference) =>
+            OperationFacts.Unwrap(reference) is { } instance &&
+            (keptIn is not null
+                ? instance is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, keptIn)
+                : instance is IMemberReferenceOperation && OperationFacts.SameInstance(instance, keptAt));
+
+        // The place is assigned again (anywhere, a lambda too) after the registration: a disposal from there on is another's.
+        var root = OperationFacts.Root(registration);
+        int end = registration.Syntax.Span.End;
+        int replaced = root.Descendants()
+            .Where(operation => operation.Syntax.SpanStart >= end && operation is ILocalReferenceOperation or IMemberReferenceOperation &&
+                OperationFacts.IsWrite(operation) && IsThePlace(operation))
+            .Select(static operation => operation.Syntax.SpanStart)
+            .DefaultIfEmpty(int.MaxValue)
+            .Min();
         var function = EnclosingFunction(registration);
-        return OperationFacts.Root(registration).Descendants().OfType<IInvocationOperation>()
+        return root.Descendants().OfType<IInvocationOperation>()
             .Where(call => call.TargetMethod.Name is "Dispose" or "DisposeAsync" or "Unregister" &&
-                call.Syntax.SpanStart >= registration.Syntax.Span.End && EnclosingFunction(call) == function &&
-                OperationFacts.Unwrap(call.Instance) is { } instance &&
-                (keptIn is not null
-                    ? instance is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, keptIn)
-                    : instance is IMemberReferenceOperation && OperationFacts.SameInstance(instance, keptAt)))
+                call.Syntax.SpanStart >= end && call.Syntax.SpanStart < replaced && EnclosingFunction(call) == function &&
+                OperationFacts.LoopsAroundAreAround(registration, call) && IsThePlace(call.Instance))
             .ToImmutableArray();
     }
 
