@@ -226,7 +226,7 @@ public sealed class GuardedStateInDroppedWorkTests
     /// a local function or a guarded core given by name) runs at cancellation, on another thread, maybe after the release:
     /// LSM0020, advising to take the lock in it or to dispose the registration in the hold (before, it was silent). A
     /// registration the hold disposes (the resource of a <c>using</c>, or kept in a local or a field of this object and
-    /// given <c>Dispose</c> or <c>Unregister</c> where the lock is still held, or disposed at once) and a callback that takes the lock itself stay
+    /// given <c>Dispose</c> where the lock is still held, or disposed at once) and a callback that takes the lock itself stay
     /// silent; one disposed only after the hold is reported. (A token already cancelled runs the callback inline, in the
     /// hold: the report does not single that out.)
     /// </summary>
@@ -263,8 +263,6 @@ public sealed class GuardedStateInDroppedWorkTests
 
                         var disposed = ct.Register(() => _n++);
                         disposed.Dispose();
-                        var unregistered = ct.Register(() => _n++);
-                        unregistered.Unregister();
                         _registration = ct.Register(() => _n++);
                         _registration.Dispose();
                         ct.Register(() => _n++).Dispose();
@@ -333,6 +331,41 @@ public sealed class GuardedStateInDroppedWorkTests
 
             private static void Replace(CancellationToken ct, out CancellationTokenRegistration registration) =>
                 registration = ct.Register(() => { });
+        }
+        """));
+
+    /// <summary>
+    /// <c>Unregister()</c> and a <c>DisposeAsync()</c> that is not awaited return at once even while the callback runs,
+    /// so it may still touch the state after the release: neither counts as the hold disposing the registration, and the
+    /// callback is LSM0020 (before, both did and it was silent). <c>Dispose()</c>, which waits for a running callback,
+    /// still does.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InACancellationCallback_UnregisteredOrDisposedAsyncWithoutAwait() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private CancellationTokenRegistration _registration;
+
+            public void Count(CancellationToken ct)
+            {
+                using (_lock.Acquire())
+                {
+                    var unregistered = ct.Register(() => {|LSM0020:_n|}++);
+                    unregistered.Unregister();
+                    _registration = ct.Register(() => {|LSM0020:_n|}++);
+                    _registration.Unregister();
+                    var dropped = ct.Register(() => {|LSM0020:_n|}++);
+                    _ = dropped.DisposeAsync();
+                    var statement = ct.Register(() => {|LSM0020:_n|}++);
+                    statement.DisposeAsync();
+                    var disposed = ct.Register(() => _n++);
+                    disposed.Dispose();
+                }
+            }
         }
         """));
 
@@ -735,6 +768,8 @@ public sealed class GuardedStateInDroppedWorkTests
                         ct.Register(BumpCore
                         var first = ct.Register(() => _n++);
                         first = ct.Register(;
+                        first.Unregister(
+                        _ = first.DisposeAsync(;
                         for (;;) { first = ct.Register(() => _n++); }
                         while ( { first = ct.Register(() => _n++);
                         Replace(ct, out first

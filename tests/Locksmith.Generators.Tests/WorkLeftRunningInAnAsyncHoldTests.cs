@@ -305,7 +305,7 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
     /// A cancellation callback registered in an async hold (<c>ct.Register(…)</c>) captures the flow's context and runs at
     /// cancellation, maybe after the hold: LSM0026 where the registration is dropped, stored in a field, or kept in a local
     /// the hold does not dispose, advising to dispose it before the scope ends (before, it was silent). A registration the
-    /// hold disposes (a <c>using</c>, <c>Dispose</c>, <c>DisposeAsync</c>, <c>Unregister</c>), <c>UnsafeRegister</c> (which
+    /// hold disposes (a <c>using</c>, <c>Dispose</c>, an awaited <c>DisposeAsync</c>), <c>UnsafeRegister</c> (which
     /// captures no context), one made under <c>SuppressFlow</c>, and one made after the hold stay silent.
     /// </summary>
     [Fact]
@@ -346,8 +346,6 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                         disposed.Dispose();
                         var disposedAsync = ct.Register(() => _n++);
                         await disposedAsync.DisposeAsync();
-                        var unregistered = ct.Register(() => _n++);
-                        unregistered.Unregister();
                         _registration = ct.Register(Refresh);
                         _registration.Dispose();
                         ct.UnsafeRegister(_ => Refresh(), null);
@@ -377,6 +375,47 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         Assert.StartsWith("'CancellationToken.Register' registers a callback whose registration is not disposed while '_gate' is held: the callback runs at cancellation, maybe after the hold,", message, StringComparison.Ordinal);
         Assert.EndsWith("register it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends (or with 'UnsafeRegister', which does not capture the context), or dispose the registration before the scope ends ('using var registration = ct.Register(…);' in the scope)", message, StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// A registration is disposed in the hold only by what waits for its callback if one is running: <c>Dispose</c> and an
+    /// awaited <c>DisposeAsync</c> (<c>ConfigureAwait</c> too, and <c>await using</c>) do; <c>Unregister()</c> and a
+    /// <c>DisposeAsync()</c> whose task is dropped return at once while the callback may still run, with this flow's context,
+    /// after the hold: LSM0026 at the registration (before, both counted as disposal and were silent). The dropped
+    /// <c>DisposeAsync</c> task is itself work left running, reported at the call as before.
+    /// </summary>
+    [Fact]
+    public void LSM0026_AtARegistrationUnregisteredOrDisposedAsyncWithoutAwait() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Waiter
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+            private CancellationTokenRegistration _registration;
+
+            public async Task WaitAsync(CancellationToken ct)
+            {
+                using (await _gate.AcquireAsync(ct))
+                {
+                    var unregistered = {|LSM0026:ct.Register(Refresh)|};
+                    unregistered.Unregister();
+                    _registration = {|LSM0026:ct.Register(Refresh)|};
+                    _registration.Unregister();
+                    var dropped = {|LSM0026:ct.Register(Refresh)|};
+                    _ = {|LSM0026:dropped.DisposeAsync()|};
+                    var statement = {|LSM0026:ct.Register(Refresh)|};
+                    {|LSM0026:statement.DisposeAsync()|};
+                    var awaited = ct.Register(Refresh);
+                    await awaited.DisposeAsync();
+                    var configured = ct.Register(Refresh);
+                    await configured.DisposeAsync().ConfigureAwait(false);
+                    await using var scoped = ct.Register(Refresh);
+                }
+            }
+
+            private void Refresh() { }
+        }
+        """));
 
     /// <summary>
     /// A disposal counts for the registration or timer the local or field holds there: one assigned again before it
@@ -482,6 +521,11 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                         stopped.Change(new TimeSpan(, TimeSpan.FromTicks());
                         stopped.Change(Missing.FromMilliseconds(-1), uint.);
                         stopped.Change(uint.MaxValue, Missing);
+                        var unregistered = ct.Register(Refresh);
+                        unregistered.Unregister(
+                        _ = unregistered.DisposeAsync(;
+                        await unregistered.DisposeAsync().ConfigureAwait(;
+                        await missing.DisposeAsync();
                         for (;;) { registered = ct.Register(Refresh); }
                         while ( { kept = new Timer(_ => Refresh(), null, 0, 10); }
                         var leaked = new Timer(_ => Refresh(), null, 0, 10);

@@ -60,7 +60,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         if (timer is null ||
             FindHold(start, context.ContainingSymbol, facts, known) is not { } hold ||
             IsFlowSuppressed(start, known) ||
-            IsStoppedInTheHold(timer, hold.Region, known, "Stop", "Close", "Dispose"))
+            IsStoppedInTheHold(timer, hold.Region, known, waits: false, "Stop", "Close", "Dispose"))
         {
             return;
         }
@@ -105,7 +105,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         if (!Same(creation.Type, known.Timer) ||
             FindHold(creation, context.ContainingSymbol, facts, known) is not { } hold ||
             IsFlowSuppressed(creation, known) ||
-            IsStoppedInTheHold(creation, hold.Region, known, "Dispose", "DisposeAsync", "Change"))
+            IsStoppedInTheHold(creation, hold.Region, known, waits: false, "Dispose", "DisposeAsync", "Change"))
         {
             return;
         }
@@ -121,9 +121,11 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     /// this object, on which the hold's own code (not a lambda or local function, which may run later) calls one of
     /// <paramref name="stops"/> after the start and before the place is assigned another value, and, for what a loop makes
     /// anew each pass, in that loop too (one made in a loop and stopped after it is only the last pass's). A <c>Change</c>
-    /// among them stops a <c>System.Threading.Timer</c> only with both periods infinite (<see cref="StopsTheTimer"/>).
+    /// among them stops a <c>System.Threading.Timer</c> only with both periods infinite (<see cref="StopsTheTimer"/>). Where
+    /// the stop must wait for a callback already running (<paramref name="waits"/>, a cancellation registration's), a
+    /// <c>DisposeAsync</c> counts only awaited (<c>Unregister</c>, which does not wait, is not among the stops).
     /// </summary>
-    private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, KnownTypes known, params string[] stops)
+    private static bool IsStoppedInTheHold(IOperation start, IEnumerable<IOperation> region, KnownTypes known, bool waits, params string[] stops)
     {
         ISymbol? keptIn = null;
         IOperation? keptAt = null;
@@ -204,7 +206,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
             }
             else if (((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
-                        (call.TargetMethod.Name != "Change" || StopsTheTimer(call, known))) ||
+                        (call.TargetMethod.Name != "Change" || StopsTheTimer(call, known)) &&
+                        (call.TargetMethod.Name != "DisposeAsync" || !waits || OperationFacts.IsAwaited(call))) ||
                       (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
                         IsTheTimer(enabled.Instance))) &&
                      (start is not (IObjectCreationOperation or IInvocationOperation) || OperationFacts.LoopsAroundAreAround(start, operation)))
@@ -295,7 +298,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             // The callback runs at cancellation, maybe after the hold, in the context captured here (UnsafeRegister captures none).
             if (FindHold(invocation, context.ContainingSymbol, facts, known) is { } held &&
                 !IsFlowSuppressed(invocation, known) &&
-                !IsStoppedInTheHold(invocation, held.Region, known, "Dispose", "DisposeAsync", "Unregister"))
+                !IsStoppedInTheHold(invocation, held.Region, known, waits: true, "Dispose", "DisposeAsync"))
             {
                 Report(context, invocation, "CancellationToken.Register", held.Held, Started.Registration);
             }

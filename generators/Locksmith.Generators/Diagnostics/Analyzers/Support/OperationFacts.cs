@@ -292,6 +292,22 @@ internal static class OperationFacts
     }
 
     /// <summary>
+    /// Whether the task a call returns is awaited where the call is made (<c>await r.DisposeAsync()</c>, through parentheses
+    /// and <c>.ConfigureAwait(…)</c>), so the code after it runs only once the task is done.
+    /// </summary>
+    public static bool IsAwaited(IOperation call)
+    {
+        IOperation value = call;
+        while (value.Parent is IConversionOperation or IParenthesizedOperation ||
+               (value.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == value))
+        {
+            value = value.Parent;
+        }
+
+        return value.Parent is IAwaitOperation;
+    }
+
+    /// <summary>
     /// Whether every loop around <paramref name="made"/> (up to the lambda or local function it is in) is around
     /// <paramref name="later"/> too: if not, each pass makes another object where <paramref name="later"/> sees only the last
     /// (<c>for (…) { r = ct.Register(…); } r.Dispose();</c>).

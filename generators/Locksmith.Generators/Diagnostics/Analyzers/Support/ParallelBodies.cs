@@ -440,11 +440,11 @@ internal static class ParallelBodies
     }
 
     // What disposes a cancellation registration: the registration itself when it is a using's resource (disposed where the
-    // using ends, inside whatever holds it) or disposed at once (`ct.Register(…).Dispose()`); else the Dispose,
-    // DisposeAsync or Unregister calls, after it and in the same function (not a lambda, which may run later), on the local,
-    // or the field or property of this object, it is kept in, while the place still holds it: before the place is next
-    // written (in text order), and in every loop the registration is made in (a loop's registration disposed after the loop
-    // is only the last pass's).
+    // using ends, inside whatever holds it) or disposed at once (`ct.Register(…).Dispose()`); else the Dispose calls, and
+    // awaited DisposeAsync calls, after it and in the same function (not a lambda, which may run later), on the local, or the
+    // field or property of this object, it is kept in, while the place still holds it: before the place is next written
+    // (in text order), and in every loop the registration is made in (a loop's registration disposed after the loop is
+    // only the last pass's). Those two wait for a callback that is running; Unregister and an unawaited DisposeAsync do not.
     private static ImmutableArray<IInvocationOperation> DisposalsOf(IInvocationOperation registration)
     {
         IOperation value = registration;
@@ -508,7 +508,7 @@ internal static class ParallelBodies
             .Min();
         var function = EnclosingFunction(registration);
         return root.Descendants().OfType<IInvocationOperation>()
-            .Where(call => call.TargetMethod.Name is "Dispose" or "DisposeAsync" or "Unregister" &&
+            .Where(call => (call.TargetMethod.Name == "Dispose" || (call.TargetMethod.Name == "DisposeAsync" && OperationFacts.IsAwaited(call))) &&
                 call.Syntax.SpanStart >= end && call.Syntax.SpanStart < replaced && EnclosingFunction(call) == function &&
                 OperationFacts.LoopsAroundAreAround(registration, call) && IsThePlace(call.Instance))
             .ToImmutableArray();
