@@ -370,6 +370,52 @@ public sealed class GuardedStateInDroppedWorkTests
         """));
 
     /// <summary>
+    /// A guarded core given by name to a method that dropped work runs inline is said to be given to that method, in the
+    /// work (<c>a guarded core given to 'List.ForEach' in work that 'Task.Run' starts</c>); before, the message said "given
+    /// to work", as for a core given to the work itself, which keeps that wording.
+    /// </summary>
+    [Fact]
+    public void LSM0020_AtACoreGivenByNameToWhatDroppedWorkRunsInline_NamesWhatRunsIt()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public void Count(List<int> items)
+                {
+                    using (_lock.Acquire())
+                    {
+                        _ = Task.Run(() => items.ForEach(BumpCore));
+                        _ = Task.Run(Step);
+                        _ = Task.Run(() => Parallel.For(0, 4, PeekCore));
+                        _ = Task.Run(RunCore);
+                        void Step() => items.ForEach(BumpCore);
+                    }
+                }
+
+                [Guarded(Lock = nameof(_lock))]
+                private void BumpCore(int x) => _n += x;
+
+                [Guarded(Lock = nameof(_lock))]
+                private void PeekCore(int i) => System.Console.WriteLine(_n + i);
+
+                [Guarded(Lock = nameof(_lock))]
+                private void RunCore() => _n++;
+            }
+            """);
+        var messages = run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0020").Select(static d => d.GetMessage()).ToList();
+        Assert.Equal(2, messages.Count(static m => m.Contains("(in 'BumpCore', a guarded core given to 'List.ForEach' in work that 'Task.Run' starts and the hold does not wait for:", System.StringComparison.Ordinal)));
+        Assert.Single(messages, static m => m.Contains("(in 'PeekCore', a guarded core given to 'Parallel.For' in work that 'Task.Run' starts and the hold does not wait for:", System.StringComparison.Ordinal));
+        Assert.Single(messages, static m => m.Contains("(in 'RunCore', a guarded core given to work that 'Task.Run' starts and the hold does not wait for:", System.StringComparison.Ordinal));
+        Assert.Equal(4, messages.Count);
+    }
+
+    /// <summary>
     /// A thread kept in a local is waited for only where the hold joins it: started and joined after the start while the
     /// lock is still held (in the scope, or anywhere in a guarded method) it runs in the hold, and stays silent. Kept but
     /// never joined, or joined only after the hold ends, it runs on after the release, as a thread not kept does: LSM0020.
@@ -773,6 +819,9 @@ public sealed class GuardedStateInDroppedWorkTests
                         for (;;) { first = ct.Register(() => _n++); }
                         while ( { first = ct.Register(() => _n++);
                         Replace(ct, out first
+                        _ = Task.Run(() => items.ForEach(BumpCore;
+                        _ = Task.Run(() => Missing(BumpCore));
+                        _ = Task.Run(() => items.Missing(BumpCore));
                     }
                 }
 

@@ -155,13 +155,18 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
             string lockName = guard.LockMember.Name;
             string wrapper = facts.WrapperNameOf(method) is { } name ? "its wrapper '" + name + "'" : "its generated wrapper";
+            // Given to a method the work runs inline (`items.ForEach(BumpCore)` in it), not to the work: name that method.
+            string how = !byName ? "called from work"
+                : ParallelBodies.DroppedStartOf(context.Operation) is null && InlineDelegates.RunOf(context.Operation, out var runner) == DelegateRun.Inline
+                    ? $"given to '{runner}' in work"
+                    : "given to work";
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
                 context.Operation.Syntax.GetLocation(),
                 access.Member.Name,
                 lockName,
                 HowWorkTouches(access),
-                $" (in '{method.Name}', a guarded core {(byName ? "given to" : "called from")} work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: " +
+                $" (in '{method.Name}', a guarded core {how} that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: " +
                     $"it runs on another thread and may run after '{lockName}' is released, with nothing holding it)",
                 $"give the work {wrapper} instead of the core, which takes the lock itself, or take the lock in the work around the call " +
                     $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it){ParallelBodies.WaitAdvice(start)}"));
