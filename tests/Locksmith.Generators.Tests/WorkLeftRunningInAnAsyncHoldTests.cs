@@ -126,10 +126,11 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         """));
 
     /// <summary>
-    /// A <c>System.Threading.Timer</c> the hold stops with <c>Change(Timeout.Infinite, Timeout.Infinite)</c> (both periods
-    /// <c>Timeout.Infinite</c>, <c>-1</c> or <c>Timeout.InfiniteTimeSpan</c>) after creating it starts no callback after the
-    /// hold, as one disposed there: silent (before, it was LSM0026). A <c>Change</c> that keeps it ticking (one period
-    /// finite), one made only in a lambda, and one on another timer are still reported.
+    /// A <c>System.Threading.Timer</c> the hold stops with <c>Change(Timeout.Infinite, …)</c> (an infinite due time,
+    /// <c>Timeout.Infinite</c>, <c>-1</c> or <c>Timeout.InfiniteTimeSpan</c>: the timer is disabled whatever the period, as
+    /// <c>Timer.Change</c> documents) after creating it starts no callback after the hold, as one disposed there: silent
+    /// (before, it was LSM0026, and an infinite due time with a finite period was too). A <c>Change</c> that keeps it ticking
+    /// (a finite due time), one made only in a lambda, and one on another timer are still reported.
     /// </summary>
     [Fact]
     public void LSM0026_NotForATimerStoppedByChangeToInfinite() => Compiles(DiagnosticCheck.Verify("""
@@ -155,8 +156,12 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                     spans.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
                     _timer = new Timer(_ => Refresh(), null, 0, 10);
                     _timer?.Change(Timeout.Infinite, Timeout.Infinite);
-                    var ticking = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
-                    ticking.Change(Timeout.Infinite, 10);
+                    var disabled = new Timer(_ => Refresh(), null, 0, 10);
+                    disabled.Change(Timeout.Infinite, 10);
+                    var namedOutOfOrder = new Timer(_ => Refresh(), null, 0, 10);
+                    namedOutOfOrder.Change(period: 10, dueTime: Timeout.Infinite);
+                    var dueNamedLast = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
+                    dueNamedLast.Change(period: Timeout.Infinite, dueTime: 10);
                     var periodic = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};
                     periodic.Change(0, Timeout.Infinite);
                     var inALambda = {|LSM0026:new Timer(_ => Refresh(), null, 0, 10)|};

@@ -221,10 +221,12 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         return stopped < replaced;
     }
 
-    // timer.Change(Timeout.Infinite, Timeout.Infinite): no callback is scheduled after it, as after Dispose; a finite due time
-    // or period keeps the timer ticking.
+    // timer.Change(Timeout.Infinite, …): an infinite due time disables the timer whatever the period (Timer.Change's
+    // documentation), so no callback is scheduled after it, as after Dispose; a finite due time keeps it ticking.
     private static bool StopsTheTimer(IInvocationOperation change, KnownTypes known) =>
-        change.Arguments.Length == 2 && change.Arguments.All(argument => IsInfinite(argument, known));
+        change.Arguments.Length == 2 &&
+        change.Arguments.FirstOrDefault(static argument => argument.Parameter?.Ordinal == 0) is { } dueTime &&
+        IsInfinite(dueTime, known);
 
     /// <summary>
     /// Whether the argument is what <c>Timer.Change</c> takes as infinite for the parameter it binds to, read from the

@@ -248,7 +248,6 @@ internal static class OperationFacts
     public static bool IsObjectUnderConstruction(IOperation? instance) =>
         Unwrap(instance) is IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver };
 
-    /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
     /// <summary>The local whose initializer <paramref name="operation"/> is in (<c>using var scope = await x.TryAcquireAsync(…)</c>), or null.</summary>
     public static ILocalSymbol? LocalDeclaredBy(IOperation operation)
     {
@@ -263,6 +262,7 @@ internal static class OperationFacts
         return null;
     }
 
+    /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
     public static IOperation Root(IOperation operation)
     {
         var current = operation;
