@@ -214,9 +214,10 @@ public sealed class LoggingTests
         int waiterId = int.Parse(line.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.True(waiterId >= LockCatalogEntry.FlowIdBase);
 
-        // The flow as the exceptions name it; before, the line said "waiter 1073741826".
-        Assert.Equal($"flow #{waiterId - LockCatalogEntry.FlowIdBase}", line.GetStructuredStateValue("Waiter"));
-        Assert.Contains($"was acquired by flow #{waiterId - LockCatalogEntry.FlowIdBase} (id {waiterId})", line.Message, StringComparison.Ordinal);
+        // The flow as the exceptions name it, with the thread it resumed on; before, the line said "waiter 1073741826",
+        // then "flow #2" without the thread.
+        Assert.Matches($@"^flow #{waiterId - LockCatalogEntry.FlowIdBase} \(on thread \d+( \('[^']*'\))?\)$", line.GetStructuredStateValue("Waiter"));
+        Assert.Contains($"was acquired by flow #{waiterId - LockCatalogEntry.FlowIdBase} (on thread ", line.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -253,14 +254,16 @@ public sealed class LoggingTests
 
         var timeout = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
         int timeoutId = int.Parse(timeout.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
-        string timeoutWaiter = $"flow #{timeoutId - LockCatalogEntry.FlowIdBase} ('GET /orders')";
-        Assert.Equal(timeoutWaiter, timeout.GetStructuredStateValue("Waiter"));
-        // The exception starts its sentence with the same flow, then its thread (as every async message does).
-        Assert.StartsWith("F" + timeoutWaiter[1..] + " (on thread ", timedOut.Message, StringComparison.Ordinal);
-        Assert.Contains(") timed out", timedOut.Message, StringComparison.Ordinal);
+        string timeoutWaiter = timeout.GetStructuredStateValue("Waiter")!;
+        Assert.StartsWith($"flow #{timeoutId - LockCatalogEntry.FlowIdBase} ('GET /orders') (on thread ", timeoutWaiter, StringComparison.Ordinal);
+        // The exception starts its sentence with the same flow and thread (as every async message does): the log names the
+        // waiter exactly as the exception does (before, without the thread).
+        Assert.StartsWith("F" + timeoutWaiter[1..] + " timed out", timedOut.Message, StringComparison.Ordinal);
         var longWait = Assert.Single(host.Logs(LocksmithEventIds.LongWait));
         int longWaitId = int.Parse(longWait.GetStructuredStateValue("WaiterId")!, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.Equal($"flow #{longWaitId - LockCatalogEntry.FlowIdBase} ('POST /orders')", longWait.GetStructuredStateValue("Waiter"));
+        Assert.Matches(
+            $@"^flow #{longWaitId - LockCatalogEntry.FlowIdBase} \('POST /orders'\) \(on thread \d+( \('[^']*'\))?\)$",
+            longWait.GetStructuredStateValue("Waiter"));
     }
 
     [Fact]

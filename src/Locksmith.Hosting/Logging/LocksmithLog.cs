@@ -40,16 +40,20 @@ internal sealed partial class LocksmithLog
     // them; the rendered line reads "(level none, …)" and names an owner that has no name, instead of empty placeholders.
     private static string LevelText(int? level) => level?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none";
 
-    // Waiters and owners read as the exceptions name them: "thread 7 ('worker')", "flow #2 ('GET /orders')". The events run
-    // on the waiting thread, so a thread waiter's name is the current thread's; an async wait's run in the awaiting flow's
-    // frame, whose current Activity is the one the runtime names the flow by. The health check's long waits name the
-    // waiter the same way (LockEventTracker).
+    // Waiters read as the exceptions name them: "thread 7 ('worker')", "flow #2 ('GET /orders') (on thread 7)". The events
+    // run on the waiting thread, so a thread waiter's name is the current thread's; an async wait's run in the awaiting
+    // flow's frame, whose current Activity is the one the runtime names the flow by, on the thread it resumed on. The
+    // health check's long waits name the waiter the same way (LockEventTracker).
     internal static string WaiterText(int waiterId)
     {
-        string waiter = LockCatalogEntry.OwnerText(waiterId, waiterId == Environment.CurrentManagedThreadId ? System.Threading.Thread.CurrentThread.Name : null);
-        return waiterId >= LockCatalogEntry.FlowIdBase && System.Diagnostics.Activity.Current?.DisplayName is { Length: > 0 } activity
-            ? $"{waiter} ('{activity}')"
-            : waiter;
+        var thread = System.Threading.Thread.CurrentThread;
+        if (waiterId < LockCatalogEntry.FlowIdBase)
+        {
+            return LockCatalogEntry.OwnerText(waiterId, waiterId == thread.ManagedThreadId ? thread.Name : null);
+        }
+
+        string flow = LockCatalogEntry.OwnerText(waiterId, System.Diagnostics.Activity.Current?.DisplayName);
+        return $"{flow} (on {LockCatalogEntry.OwnerText(thread.ManagedThreadId, thread.Name)})";
     }
 
     // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
