@@ -164,7 +164,67 @@ public sealed class BuiltAppTests
         Assert.Contains("--items N per producer (100000)", output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SIGTERM_during_the_work_prints_that_it_stopped_before_the_work_finished_and_exits_1()
+    {
+        // README: "Ctrl+C or SIGTERM before the work is done prints `stopped before the work finished` and exits 1". A run
+        // of 100,000 rounds of a 1024 x 1024 matrix takes minutes; the signal goes once the first round is logged, so the
+        // host is up and the work under way (counted by lines, not timed).
+        using var process = StartApp("--items", "10", "--rows", "1024", "--columns", "1024", "--rounds", "100000", "--progress", "0");
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var hang = new CancellationTokenSource(Guard.HangLimit);
+        var seen = new System.Text.StringBuilder();
+        try
+        {
+            while (await process.StandardOutput.ReadLineAsync(hang.Token) is { } line)
+            {
+                seen.AppendLine(line);
+                if (line.Contains("matrix: round 1 of 100000", StringComparison.Ordinal))
+                {
+                    using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                    await kill.WaitForExitAsync(hang.Token);
+                    Assert.Equal(0, kill.ExitCode);
+                    break;
+                }
+            }
+
+            string rest = await process.StandardOutput.ReadToEndAsync(hang.Token);
+            seen.Append(rest);
+            await process.WaitForExitAsync(hang.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Hang guard: the worker app did not stop within {Guard.HangLimit} of SIGTERM.\n{seen}");
+        }
+
+        string output = seen + await stderr;
+        Assert.True(process.ExitCode == 1, $"exit code {process.ExitCode}:\n{output}");
+        Assert.Contains("stopped before the work finished", await stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("every total is exact", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("matrix: round 100000 of 100000", output, StringComparison.Ordinal);
+    }
+
     private static async Task<(int ExitCode, string Output)> RunAppAsync(params string[] args)
+    {
+        using var process = StartApp(args);
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var hang = new CancellationTokenSource(Guard.HangLimit);
+        try
+        {
+            await process.WaitForExitAsync(hang.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"Hang guard: the worker app did not exit within {Guard.HangLimit}.");
+        }
+
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static Process StartApp(params string[] args)
     {
         // The referenced sample is copied beside the tests; run it with the same dotnet host as this test process.
         string app = typeof(Program).Assembly.Location;
@@ -182,20 +242,6 @@ public sealed class BuiltAppTests
             start.ArgumentList.Add(arg);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dotnet} {app}.");
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var hang = new CancellationTokenSource(Guard.HangLimit);
-        try
-        {
-            await process.WaitForExitAsync(hang.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"Hang guard: the worker app did not exit within {Guard.HangLimit}.");
-        }
-
-        return (process.ExitCode, await stdout + await stderr);
+        return Process.Start(start) ?? throw new InvalidOperationException($"Could not start {dotnet} {app}.");
     }
 }
