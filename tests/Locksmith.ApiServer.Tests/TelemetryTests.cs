@@ -55,4 +55,46 @@ public sealed class TelemetryTests
         Assert.Equal(1, found);
         Assert.Equal(5, hits);
     }
+
+    /// <summary>
+    /// README: <c>--ApiServer:OpenTelemetryConsole=true</c> adds the console exporter. A flush prints the Locksmith meter's
+    /// instruments to the console; without the switch nothing of it is printed.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_console_switch_prints_the_Locksmith_meter_on_a_flush(bool console)
+    {
+        var printed = new System.IO.StringWriter();
+        var builder = ApiServerApp.CreateBuilder(console ? ["--ApiServer:OpenTelemetryConsole=true"] : [], loopbackPort: 0);
+        var app = ApiServerApp.Build(builder);
+        await app.StartAsync(TestContext.Current.CancellationToken);
+        var original = System.Console.Out;
+        try
+        {
+            using var client = new System.Net.Http.HttpClient { BaseAddress = ApiServerApp.BaseAddress(app) };
+            (await client.PostAsync("hit", null, TestContext.Current.CancellationToken)).EnsureSuccessStatusCode();
+
+            // The exporter writes through Console at the flush; other tests' lines may land here too, which only adds text.
+            System.Console.SetOut(printed);
+            Assert.True(app.Services.GetRequiredService<MeterProvider>().ForceFlush());
+        }
+        finally
+        {
+            System.Console.SetOut(original);
+            await app.StopAsync(TestContext.Current.CancellationToken);
+            await app.DisposeAsync();
+        }
+
+        string text = printed.ToString();
+        if (console)
+        {
+            Assert.Contains("locksmith.lock.acquisitions", text, System.StringComparison.Ordinal);
+            Assert.Contains(ApiServerLocks.Hits, text, System.StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.DoesNotContain("locksmith.lock.acquisitions", text, System.StringComparison.Ordinal);
+        }
+    }
 }
