@@ -67,7 +67,8 @@ internal static partial class ThrowHelper
     public static void ThrowSemaphoreFull(LockPrimitive semaphore, int releaseCount, int currentCount, int maxCount) =>
         throw new SemaphoreFullException(
             $"{SentenceStart(CurrentFlowOrThread())} released {releaseCount} permit(s) of semaphore {semaphore.Describe()}, " +
-            $"which already has {currentCount} of its maximum {maxCount}. A permit was released more often than it was acquired.");
+            $"which has {currentCount} of its maximum {maxCount} free: that would make {(long)currentCount + releaseCount}. A permit was released " +
+            "more often than it was acquired, or more at once than were taken.");
 
     [DoesNotReturn]
     public static void ThrowTimeout(LockPrimitive lockPrimitive, LockMode mode, int ownerThreadId, string? ownerName, TimeSpan waited)

@@ -102,12 +102,19 @@ public sealed class CountingSemaphoreTests
         var ex = Assert.Throws<SemaphoreFullException>(() => semaphore.Release(2));
         Assert.Contains("'slots'", ex.Message);
         Assert.Contains("2 permit(s)", ex.Message);
-        Assert.Contains("already has 1 of its maximum 2", ex.Message);
+        // The arithmetic, as the timeouts give the counts ("1 of its maximum 2 free"); it read "which already has 1 of its
+        // maximum 2", and "already has 0" of a release of more than the maximum from 0.
+        Assert.Contains("which has 1 of its maximum 2 free: that would make 3.", ex.Message);
         Assert.Contains($"Thread {Environment.CurrentManagedThreadId}", ex.Message);
         Assert.Equal(1, semaphore.CurrentCount);
 
         semaphore.Release();
         Assert.Throws<SemaphoreFullException>(() => semaphore.Release());
+
+        var empty = new CountingSemaphore(0, 8, "empty-slots");
+        var tooMany = Assert.Throws<SemaphoreFullException>(() => empty.Release(9));
+        Assert.Contains("released 9 permit(s) of semaphore 'empty-slots', which has 0 of its maximum 8 free: that would make 9.", tooMany.Message);
+        Assert.Equal(0, empty.CurrentCount);
         Assert.Equal(2, semaphore.CurrentCount);
     }
 
