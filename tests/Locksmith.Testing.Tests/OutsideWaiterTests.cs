@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.Metrics;
 using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.Testing.Engine;
@@ -42,6 +43,138 @@ public sealed class OutsideWaiterTests
         var (result, ranOut, outside) = RunCycleThroughOutsideThread(outsideFirst: true, outsideTimeout: TimeSpan.FromMilliseconds(1), ledgerIsSemaphore);
         await outside;
 
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(0, ranOut);
+    }
+
+    /// <summary>
+    /// The thread outside the run parked on the ledger once with no timeout, and took it. Its later wait for the ledger is
+    /// timed: while that wait has begun and not parked yet (held still in its contention's metric callback until the
+    /// scheduler waits), the first park must not count as this one, or the writer's wait for the journal is called a
+    /// deadlock that the timed wait ends.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AThreadOutsideTheRunThatParkedUntimedBefore_InATimedWaitNotParkedYet_IsWaitedFor_NotADeadlock(bool ledgerIsSemaphore)
+    {
+        int ranOut = 0;
+        int keeperThread = 0;
+        int armed = 0;
+        using var inSecondWait = new ManualResetEventSlim();
+        using var letGo = new ManualResetEventSlim();
+        Task outside = Task.CompletedTask;
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Locksmith" && instrument.Name == "locksmith.lock.contentions")
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            // The keeper's second wait has begun (it waits for the ledger now) and has not queued nor parked.
+            if (Environment.CurrentManagedThreadId == Volatile.Read(ref keeperThread) && Interlocked.Exchange(ref armed, 0) == 1)
+            {
+                inSecondWait.Set();
+                letGo.Wait();
+            }
+        });
+        listener.Start();
+
+        ControlledRun.IdleRanOutObserver = () => ranOut++;
+        ControlledRun.IdleWaitObserver = _ => letGo.Set();
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new ExclusiveLock("journal");
+                    var exclusiveLedger = new ExclusiveLock("ledger");
+                    var semaphoreLedger = new CountingSemaphore(1, 1, "ledger");
+                    Action<Action> withLedger = ledgerIsSemaphore
+                        ? body =>
+                        {
+                            using (semaphoreLedger.Acquire())
+                            {
+                                body();
+                            }
+                        }
+                        : body =>
+                        {
+                            using (exclusiveLedger.Acquire())
+                            {
+                                body();
+                            }
+                        };
+                    Action tryLedger = ledgerIsSemaphore
+                        ? () =>
+                        {
+                            if (semaphoreLedger.TryAcquire(TimeSpan.FromMilliseconds(1), out var permit))
+                            {
+                                permit.Dispose();
+                            }
+                        }
+                        : () =>
+                        {
+                            if (exclusiveLedger.TryAcquire(TimeSpan.FromMilliseconds(1), out var scope))
+                            {
+                                scope.Dispose();
+                            }
+                        };
+                    scenario.Thread("writer", () =>
+                    {
+                        var tookJournal = new ManualResetEventSlim();
+                        var writerHasLedgerAgain = new ManualResetEventSlim();
+                        withLedger(() =>
+                        {
+                            var thread = new Thread(() =>
+                            {
+                                Volatile.Write(ref keeperThread, Environment.CurrentManagedThreadId);
+
+                                // Parks with no timeout while the writer holds the ledger, and takes it once given back.
+                                withLedger(() => { });
+                                using (journal.Acquire())
+                                {
+                                    tookJournal.Set();
+                                    writerHasLedgerAgain.Wait();
+                                    Volatile.Write(ref armed, 1);
+                                    tryLedger();
+                                }
+                            })
+                            {
+                                IsBackground = true,
+                                Name = "journal-keeper",
+                            };
+                            thread.Start();
+                            outside = Task.Run(thread.Join);
+
+                            // Parked on the ledger (queued: its park is told to the run) before the writer gives it back.
+                            SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+                        });
+                        tookJournal.Wait();
+                        withLedger(() =>
+                        {
+                            writerHasLedgerAgain.Set();
+                            inSecondWait.Wait();
+                            using (journal.Acquire())
+                            {
+                            }
+                        });
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(2) });
+        }
+        finally
+        {
+            ControlledRun.IdleRanOutObserver = null;
+            ControlledRun.IdleWaitObserver = null;
+            letGo.Set();
+        }
+
+        await outside;
         Assert.True(result.Passed, result.ToString());
         Assert.Equal(0, ranOut);
     }

@@ -12,9 +12,10 @@ namespace Locksmith.Testing.Engine;
 /// </summary>
 internal sealed partial class ControlledRun
 {
-    // By owner id (the thread's): the lock each outside thread last parked on, and whether that wait may end in real time.
-    // Under the gate. An entry counts only while the thread's record still waits for that lock.
-    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd)> _outsideParked = [];
+    // By owner id (the thread's): the lock each outside thread last parked on, whether that wait may end in real time, and
+    // when it began. Under the gate. An entry counts only while the thread's record is still in that very wait: a later wait
+    // for the same lock (timed, say) that has not parked yet is another.
+    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd, long Since)> _outsideParked = [];
 
     void ISchedulingController.OutsideWaiterParks(LockPrimitive resource, bool canEnd)
     {
@@ -23,9 +24,10 @@ internal sealed partial class ControlledRun
             return;
         }
 
+        long since = Volatile.Read(ref LockOwner.Current.WaitingSince);
         lock (_gate)
         {
-            _outsideParked[CurrentThreadId.Value] = (resource, canEnd);
+            _outsideParked[CurrentThreadId.Value] = (resource, canEnd, since);
             Monitor.PulseAll(_gate);
         }
     }
@@ -85,10 +87,16 @@ internal sealed partial class ControlledRun
         (holder.Status == FlowStatus.Blocked && (!visiting.Add(holder) || !WaitsForOutsideLocked(holder, visiting)));
 
     /// <summary>The lock of this run the outside thread <paramref name="ownerId"/> is parked on with no timeout nor token, if any.</summary>
-    private LockPrimitive? ParkedOnLocked(int ownerId) =>
-        _outsideParked.TryGetValue(ownerId, out var parked) && !parked.CanEnd && ReferenceEquals(LockOwner.Find(ownerId)?.WaitingFor, parked.Resource)
-            ? parked.Resource
-            : null;
+    private LockPrimitive? ParkedOnLocked(int ownerId)
+    {
+        if (!_outsideParked.TryGetValue(ownerId, out var parked) || parked.CanEnd || LockOwner.Find(ownerId) is not { } record)
+        {
+            return null;
+        }
+
+        // The lock, then its start (a wait writes them the other way round): a wait begun since reads as another.
+        return ReferenceEquals(record.WaitingFor, parked.Resource) && Volatile.Read(ref record.WaitingSince) == parked.Since ? parked.Resource : null;
+    }
 
     /// <summary>
     /// A deadlock through a thread outside the run: the lock <paramref name="waiter"/> waits for is held by that thread,
