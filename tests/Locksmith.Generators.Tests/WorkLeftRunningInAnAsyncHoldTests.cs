@@ -472,6 +472,59 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         """));
 
     /// <summary>
+    /// A registration or timer made anew each pass of a loop, the one before disposed at the top of the pass (before the
+    /// place is written again) and the last after the loop: every one is disposed in the hold, so it is silent (it was
+    /// LSM0026 since a loop's registration disposed only after the loop counted as only the last pass's). A loop that
+    /// writes the place before its disposal (the pass before's is replaced undisposed) is still reported.
+    /// </summary>
+    [Fact]
+    public void LSM0026_NotForALoopsRegistrationDisposedAtTheNextPassAndAfterTheLoop() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Waiter
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+
+            public async Task WaitAsync(CancellationToken ct, int n)
+            {
+                using (await _gate.AcquireAsync(ct))
+                {
+                    CancellationTokenRegistration current = default;
+                    for (int i = 0; i < n; i++)
+                    {
+                        current.Dispose();
+                        current = ct.Register(Refresh);
+                        await Task.Yield();
+                    }
+
+                    current.Dispose();
+                    Timer? ticking = null;
+                    while (n-- > 0)
+                    {
+                        ticking?.Dispose();
+                        ticking = new Timer(_ => Refresh(), null, 0, 10);
+                        await Task.Yield();
+                    }
+
+                    ticking?.Dispose();
+                    CancellationTokenRegistration late = default;
+                    for (int i = 0; i < n; i++)
+                    {
+                        late = ct.Register(Refresh);
+                        late.Dispose();
+                        late = {|LSM0026:ct.Register(Refresh)|};
+                    }
+
+                    late.Dispose();
+                }
+            }
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
     /// Half-typed timers in an async hold (a creation or a disposal missing its closing parts, a disposal of nothing, a
     /// <c>using</c> of a timer cut short, a <c>System.Timers.Timer</c>'s <c>Start</c>, <c>Stop</c> or <c>Enabled</c> cut short,
     /// a cancellation registration cut short or made on nothing) never make the analyzers throw (no AD0001), and the complete lines beside them are

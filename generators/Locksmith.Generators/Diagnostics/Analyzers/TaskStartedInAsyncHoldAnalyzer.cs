@@ -191,6 +191,18 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         }
 
         var function = EnclosingFunction(start);
+
+        // Written (another timer in its place), or stopped, by the hold's own code.
+        bool Replaces(IOperation operation) => operation is ISimpleAssignmentOperation assignment && IsTheTimer(assignment.Target);
+
+        bool Stops(IOperation operation) =>
+            EnclosingFunction(operation) == function &&
+            ((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
+                (call.TargetMethod.Name != "Change" || StopsTheTimer(call, known)) &&
+                (call.TargetMethod.Name != "DisposeAsync" || !waits || OperationFacts.IsAwaited(call))) ||
+             (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
+                IsTheTimer(enabled.Instance)));
+
         int after = start.Syntax.Span.End;
         int replaced = int.MaxValue;
         int stopped = int.MaxValue;
@@ -201,16 +213,12 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (operation is ISimpleAssignmentOperation assignment && IsTheTimer(assignment.Target))
+            if (Replaces(operation))
             {
                 replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
             }
-            else if (((operation is IInvocationOperation call && stops.Contains(call.TargetMethod.Name) && IsTheTimer(call.Instance) &&
-                        (call.TargetMethod.Name != "Change" || StopsTheTimer(call, known)) &&
-                        (call.TargetMethod.Name != "DisposeAsync" || !waits || OperationFacts.IsAwaited(call))) ||
-                      (operation is ISimpleAssignmentOperation { Target: IPropertyReferenceOperation { Property.Name: "Enabled" } enabled, Value.ConstantValue: { HasValue: true, Value: false } } &&
-                        IsTheTimer(enabled.Instance))) &&
-                     (start is not (IObjectCreationOperation or IInvocationOperation) || OperationFacts.LoopsAroundAreAround(start, operation)))
+            else if (Stops(operation) &&
+                     (start is not (IObjectCreationOperation or IInvocationOperation) || OperationFacts.LoopsAroundAreAround(start, operation, Stops, Replaces)))
             {
                 // Stopped: disposed, or (a System.Timers.Timer) Stop(), Close() or Enabled = false, which dispose its inner timer.
                 // What a loop makes anew each pass is stopped only in that pass; a timer started again is the same one.

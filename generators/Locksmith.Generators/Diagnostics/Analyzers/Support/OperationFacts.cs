@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -310,19 +311,40 @@ internal static class OperationFacts
     /// <summary>
     /// Whether every loop around <paramref name="made"/> (up to the lambda or local function it is in) is around
     /// <paramref name="later"/> too: if not, each pass makes another object where <paramref name="later"/> sees only the last
-    /// (<c>for (…) { r = ct.Register(…); } r.Dispose();</c>).
+    /// (<c>for (…) { r = ct.Register(…); } r.Dispose();</c>). A loop that ends the pass before's object at the top of each
+    /// pass, before the place is written again (<paramref name="ends"/> before any <paramref name="writes"/> in its body, in
+    /// text order: <c>r.Dispose(); r = ct.Register(…);</c>), leaves only the last pass's to <paramref name="later"/>, so counts.
     /// </summary>
-    public static bool LoopsAroundAreAround(IOperation made, IOperation later)
+    public static bool LoopsAroundAreAround(IOperation made, IOperation later, Func<IOperation, bool> ends, Func<IOperation, bool> writes)
     {
         for (var parent = made.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); parent = parent.Parent)
         {
-            if (parent is ILoopOperation loop && !loop.Syntax.Span.Contains(later.Syntax.Span))
+            if (parent is ILoopOperation loop && !loop.Syntax.Span.Contains(later.Syntax.Span) && !EndsThePassBefore(loop, ends, writes))
             {
                 return false;
             }
         }
 
         return true;
+    }
+
+    private static bool EndsThePassBefore(ILoopOperation loop, Func<IOperation, bool> ends, Func<IOperation, bool> writes)
+    {
+        int firstEnd = int.MaxValue;
+        int firstWrite = int.MaxValue;
+        foreach (var operation in loop.Body.DescendantsAndSelf())
+        {
+            if (writes(operation))
+            {
+                firstWrite = Math.Min(firstWrite, operation.Syntax.SpanStart);
+            }
+            else if (ends(operation))
+            {
+                firstEnd = Math.Min(firstEnd, operation.Syntax.SpanStart);
+            }
+        }
+
+        return firstEnd < firstWrite;
     }
 
     private static bool SuppressesFlow(IOperation resource) =>

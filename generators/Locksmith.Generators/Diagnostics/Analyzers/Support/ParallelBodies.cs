@@ -444,7 +444,8 @@ internal static class ParallelBodies
     // awaited DisposeAsync calls, after it and in the same function (not a lambda, which may run later), on the local, or the
     // field or property of this object, it is kept in, while the place still holds it: before the place is next written
     // (in text order), and in every loop the registration is made in (a loop's registration disposed after the loop is
-    // only the last pass's). Those two wait for a callback that is running; Unregister and an unawaited DisposeAsync do not.
+    // only the last pass's, unless the loop disposes the pass before's at its top). Those two wait for a callback that is
+    // running; Unregister and an unawaited DisposeAsync do not.
     private static ImmutableArray<IInvocationOperation> DisposalsOf(IInvocationOperation registration)
     {
         IOperation value = registration;
@@ -497,20 +498,26 @@ internal static class ParallelBodies
                 ? instance is ILocalReferenceOperation local && SymbolEqualityComparer.Default.Equals(local.Local, keptIn)
                 : instance is IMemberReferenceOperation && OperationFacts.SameInstance(instance, keptAt));
 
+        bool Writes(IOperation operation) =>
+            operation is ILocalReferenceOperation or IMemberReferenceOperation && OperationFacts.IsWrite(operation) && IsThePlace(operation);
+
         // The place is assigned again (anywhere, a lambda too) after the registration: a disposal from there on is another's.
         var root = OperationFacts.Root(registration);
         int end = registration.Syntax.Span.End;
         int replaced = root.Descendants()
-            .Where(operation => operation.Syntax.SpanStart >= end && operation is ILocalReferenceOperation or IMemberReferenceOperation &&
-                OperationFacts.IsWrite(operation) && IsThePlace(operation))
+            .Where(operation => operation.Syntax.SpanStart >= end && Writes(operation))
             .Select(static operation => operation.Syntax.SpanStart)
             .DefaultIfEmpty(int.MaxValue)
             .Min();
         var function = EnclosingFunction(registration);
+        bool Disposes(IOperation operation) =>
+            operation is IInvocationOperation call &&
+            (call.TargetMethod.Name == "Dispose" || (call.TargetMethod.Name == "DisposeAsync" && OperationFacts.IsAwaited(call))) &&
+            EnclosingFunction(call) == function && IsThePlace(call.Instance);
+
         return root.Descendants().OfType<IInvocationOperation>()
-            .Where(call => (call.TargetMethod.Name == "Dispose" || (call.TargetMethod.Name == "DisposeAsync" && OperationFacts.IsAwaited(call))) &&
-                call.Syntax.SpanStart >= end && call.Syntax.SpanStart < replaced && EnclosingFunction(call) == function &&
-                OperationFacts.LoopsAroundAreAround(registration, call) && IsThePlace(call.Instance))
+            .Where(call => Disposes(call) && call.Syntax.SpanStart >= end && call.Syntax.SpanStart < replaced &&
+                OperationFacts.LoopsAroundAreAround(registration, call, Disposes, Writes))
             .ToImmutableArray();
     }
 
