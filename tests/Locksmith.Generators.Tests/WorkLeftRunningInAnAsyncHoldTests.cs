@@ -525,10 +525,72 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
         """));
 
     /// <summary>
+    /// A registration or timer made in one branch of an <c>if</c> and another in the other, kept in one place and disposed
+    /// after the <c>if</c>: only one branch runs, so the other branch's write never replaces it, and it is silent (the
+    /// other branch's write, after it in text order, counted as assigning it again). A write after the <c>if</c>, before
+    /// the disposal, is still a replacement.
+    /// </summary>
+    [Fact]
+    public void LSM0026_NotForARegistrationMadeInEitherBranch_DisposedAfterThem() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Waiter
+        {
+            private readonly AsyncExclusiveLock _gate = new();
+
+            public async Task WaitAsync(CancellationToken ct, bool quick)
+            {
+                using (await _gate.AcquireAsync(ct))
+                {
+                    CancellationTokenRegistration registration;
+                    if (quick)
+                    {
+                        registration = ct.Register(Refresh);
+                    }
+                    else
+                    {
+                        registration = ct.Register(() => Refresh());
+                    }
+
+                    await Task.Yield();
+                    registration.Dispose();
+                    Timer timer;
+                    if (quick)
+                    {
+                        timer = new Timer(_ => Refresh(), null, 0, 10);
+                    }
+                    else
+                    {
+                        timer = new Timer(_ => Refresh(), null, 10, 10);
+                    }
+
+                    await Task.Yield();
+                    timer.Dispose();
+                    CancellationTokenRegistration replaced;
+                    if (quick)
+                    {
+                        replaced = {|LSM0026:ct.Register(Refresh)|};
+                    }
+                    else
+                    {
+                        replaced = default;
+                    }
+
+                    replaced = ct.Register(Refresh);
+                    replaced.Dispose();
+                }
+            }
+
+            private void Refresh() { }
+        }
+        """));
+
+    /// <summary>
     /// Half-typed timers in an async hold (a creation or a disposal missing its closing parts, a disposal of nothing, a
     /// <c>using</c> of a timer cut short, a <c>System.Timers.Timer</c>'s <c>Start</c>, <c>Stop</c> or <c>Enabled</c> cut short,
-    /// a cancellation registration cut short or made on nothing) never make the analyzers throw (no AD0001), and the complete lines beside them are
-    /// still reported.
+    /// a cancellation registration cut short or made on nothing, loops and <c>if</c>s around them cut short) never make the
+    /// analyzers throw (no AD0001), and the complete lines beside them are still reported.
     /// </summary>
     [Fact]
     public void IncompleteTimers_NeverMakeTheAnalyzersThrow()
@@ -586,6 +648,14 @@ public sealed class WorkLeftRunningInAnAsyncHoldTests
                         await missing.DisposeAsync();
                         for (;;) { registered = ct.Register(Refresh); }
                         while ( { kept = new Timer(_ => Refresh(), null, 0, 10); }
+                        for (;;) { registered.Dispose(; registered = ct.Register(Refresh); }
+                        do registered.Dispose(); registered = ct.Register(Refresh); while (
+                        foreach (var x in ) kept?.Dispose(
+                        if (registered = ct.Register(Refresh)) else registered = ct.Register(;
+                        if ( { kept = new Timer(_ => Refresh(), null, 0, 10); } else kept =
+                        registered = ct is { } ? ct.Register(Refresh) : registered = ;
+                        registered.Dispose();
+                        kept.Dispose();
                         var leaked = new Timer(_ => Refresh(), null, 0, 10);
                     }
                 }

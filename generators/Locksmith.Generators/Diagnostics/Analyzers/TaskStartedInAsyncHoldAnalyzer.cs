@@ -215,7 +215,11 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
 
             if (Replaces(operation))
             {
-                replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
+                // Not in the other branch of an `if` the timer is made in: only one of them runs.
+                if (!OperationFacts.InExclusiveBranches(start, operation))
+                {
+                    replaced = System.Math.Min(replaced, operation.Syntax.SpanStart);
+                }
             }
             else if (Stops(operation) &&
                      (start is not (IObjectCreationOperation or IInvocationOperation) || OperationFacts.LoopsAroundAreAround(start, operation, Stops, Replaces)))

@@ -328,6 +328,27 @@ internal static class OperationFacts
         return true;
     }
 
+    /// <summary>
+    /// Whether <paramref name="first"/> and <paramref name="second"/> are in the two branches of one <c>if</c> (or
+    /// conditional expression), so that a run passes only one of them: a write in the other branch replaces nothing the
+    /// first made (<c>if (c) r = ct.Register(A); else r = ct.Register(B); r.Dispose();</c>). A loop around both is the
+    /// caller's to judge.
+    /// </summary>
+    public static bool InExclusiveBranches(IOperation first, IOperation second)
+    {
+        for (var parent = first.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IConditionalOperation conditional && conditional.Syntax.Span.Contains(second.Syntax.Span))
+            {
+                return conditional.WhenFalse is { } whenFalse &&
+                    ((conditional.WhenTrue.Syntax.Span.Contains(first.Syntax.Span) && whenFalse.Syntax.Span.Contains(second.Syntax.Span)) ||
+                     (whenFalse.Syntax.Span.Contains(first.Syntax.Span) && conditional.WhenTrue.Syntax.Span.Contains(second.Syntax.Span)));
+            }
+        }
+
+        return false;
+    }
+
     private static bool EndsThePassBefore(ILoopOperation loop, Func<IOperation, bool> ends, Func<IOperation, bool> writes)
     {
         int firstEnd = int.MaxValue;

@@ -501,11 +501,12 @@ internal static class ParallelBodies
         bool Writes(IOperation operation) =>
             operation is ILocalReferenceOperation or IMemberReferenceOperation && OperationFacts.IsWrite(operation) && IsThePlace(operation);
 
-        // The place is assigned again (anywhere, a lambda too) after the registration: a disposal from there on is another's.
+        // The place is assigned again (anywhere, a lambda too) after the registration, not in the other branch of an `if`
+        // it is made in: a disposal from there on is another's.
         var root = OperationFacts.Root(registration);
         int end = registration.Syntax.Span.End;
         int replaced = root.Descendants()
-            .Where(operation => operation.Syntax.SpanStart >= end && Writes(operation))
+            .Where(operation => operation.Syntax.SpanStart >= end && Writes(operation) && !OperationFacts.InExclusiveBranches(registration, operation))
             .Select(static operation => operation.Syntax.SpanStart)
             .DefaultIfEmpty(int.MaxValue)
             .Min();
