@@ -267,4 +267,74 @@ public sealed class OutsideWaiterTests
 
         return (result, ranOut, outside);
     }
+
+    /// <summary>
+    /// A thread outside the run holds the journal and waits, with no timeout, for a slot the writer holds; the writer gives
+    /// one back (waking it), then asks for the journal, which the thread frees once it has used its slot. Nothing is
+    /// deadlocked, yet three moments read as one to the run: the woken thread still reads as parked on the slots until it
+    /// runs (its node says it was woken); the journal freed between the writer's failed try and its enlisting signals no
+    /// one (the run notes a release outside the run that no flow heard, and the next flow to enlist on that lock tries
+    /// again); and the journal freed but not yet signalled, when the writer enlisted behind the thread (the run waits for
+    /// the signal). Before, each gave a Deadlock in some of 50 random schedules. Reviewer's scenario; counted by
+    /// iterations, and no idle wait may run out.
+    /// </summary>
+    [Fact]
+    public async Task AThreadOutsideTheRunWokenByAFreedPermit_ThatThenFreesTheLockAFlowWaitsFor_IsNoDeadlock()
+    {
+        int ranOut = 0;
+        var outside = new System.Collections.Concurrent.ConcurrentBag<Task>();
+        ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new ExclusiveLock("journal");
+                    var slots = new CountingSemaphore(2, 2, "slots");
+                    scenario.Thread("writer", () =>
+                    {
+                        using (slots.Acquire())
+                        {
+                            var tookJournal = new ManualResetEventSlim();
+                            using (slots.Acquire())
+                            {
+                                var thread = new Thread(() =>
+                                {
+                                    using (journal.Acquire())
+                                    {
+                                        tookJournal.Set();
+                                        using (slots.Acquire())
+                                        {
+                                        }
+                                    }
+                                })
+                                {
+                                    IsBackground = true,
+                                    Name = "journal-keeper",
+                                };
+                                thread.Start();
+                                outside.Add(Task.Run(thread.Join));
+                                tookJournal.Wait();
+                                SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+                            }
+
+                            using (journal.Acquire())
+                            {
+                            }
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 50, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(2) });
+        }
+        finally
+        {
+            ControlledRun.IdleRanOutObserver = null;
+        }
+
+        await Task.WhenAll(outside);
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(50, result.IterationsRun);
+        Assert.Equal(0, Volatile.Read(ref ranOut));
+    }
 }

@@ -12,12 +12,13 @@ namespace Locksmith.Testing.Engine;
 /// </summary>
 internal sealed partial class ControlledRun
 {
-    // By owner id (the thread's): the lock each outside thread last parked on, whether that wait may end in real time, and
-    // when it began. Under the gate. An entry counts only while the thread's record is still in that very wait: a later wait
-    // for the same lock (timed, say) that has not parked yet is another.
-    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd, long Since)> _outsideParked = [];
+    // By owner id (the thread's): the lock each outside thread last parked on, whether that wait may end in real time,
+    // when it began, and its node. Under the gate. An entry counts only while the thread's record is still in that very
+    // wait (a later wait for the same lock, timed, say, that has not parked yet is another) and its node has not been
+    // woken or handed the lock (a woken thread runs on in real time, though its record still reads as waiting).
+    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd, long Since, WaitNode Node)> _outsideParked = [];
 
-    void ISchedulingController.OutsideWaiterParks(LockPrimitive resource, bool canEnd)
+    void ISchedulingController.OutsideWaiterParks(LockPrimitive resource, bool canEnd, WaitNode node)
     {
         if (CurrentFlow() is not null)
         {
@@ -27,7 +28,7 @@ internal sealed partial class ControlledRun
         long since = Volatile.Read(ref LockOwner.Current.WaitingSince);
         lock (_gate)
         {
-            _outsideParked[CurrentThreadId.Value] = (resource, canEnd, since);
+            _outsideParked[CurrentThreadId.Value] = (resource, canEnd, since, node);
             Monitor.PulseAll(_gate);
         }
     }
@@ -51,7 +52,8 @@ internal sealed partial class ControlledRun
         int holderId = OutsideHolderId(flow);
         if (holderId == 0)
         {
-            return false;
+            // Freed by the outside holder it blocked behind, whose signal is on its way (a release frees, then signals).
+            return flow.OutsideHeldAtEnlist && flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: 0 };
         }
 
         visiting ??= new HashSet<FlowState>(ReferenceEqualityComparer.Instance) { flow };
@@ -94,8 +96,14 @@ internal sealed partial class ControlledRun
             return null;
         }
 
-        // The lock, then its start (a wait writes them the other way round): a wait begun since reads as another.
-        return ReferenceEquals(record.WaitingFor, parked.Resource) && Volatile.Read(ref record.WaitingSince) == parked.Since ? parked.Resource : null;
+        // The node first: a release wakes it (or hands it the lock) before the woken thread ends its wait, so a node still
+        // waiting, read before the record, was not woken by any release this verdict follows. Then the lock, then its
+        // start (a wait writes them the other way round): a wait begun since reads as another. The node is reused by the
+        // thread's next wait, which parks again (and is told again) or is another wait by its start.
+        return parked.Node.Status == WaitStatus.Waiting &&
+            ReferenceEquals(record.WaitingFor, parked.Resource) && Volatile.Read(ref record.WaitingSince) == parked.Since
+            ? parked.Resource
+            : null;
     }
 
     /// <summary>

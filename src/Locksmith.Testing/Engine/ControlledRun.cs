@@ -507,7 +507,14 @@ internal sealed partial class ControlledRun : ISchedulingController
             flow.WaitingOn = resource;
             flow.WaitingName = NameOf(resource, name);
             flow.CanTimeOut = canTimeOut;
-            flow.Signalled = false;
+
+            // A release outside the run that no flow heard may have come between this flow's failed try and now: it
+            // retries once instead of blocking on a lock that may be free (the release's signal found nobody enlisted).
+            flow.Signalled = _releasedOutsideUnheard.Remove(resource);
+
+            // Held by code outside the run as the flow blocks: that code frees the lock and then signals, in real time,
+            // so a verdict between the two must wait for the signal, not call the free lock a deadlock.
+            flow.OutsideHeldAtEnlist = OutsideHolderId(flow) != 0;
             flow.TimedOut = false;
             flow.EnlistSequence = ++_enlistSequence;
             RegisterOwnerLocked(flow);
@@ -559,6 +566,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     {
         lock (_gate)
         {
+            bool heard = false;
             while (true)
             {
                 FlowState? first = null;
@@ -575,6 +583,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                     break;
                 }
 
+                heard = true;
                 first.Signalled = true;
                 if (!all)
                 {
@@ -592,9 +601,20 @@ internal sealed partial class ControlledRun : ISchedulingController
                 }
             }
 
+            // A lock released by code outside the run, in real time, with no flow enlisted: a flow that tried it a moment
+            // ago and is about to enlist would never hear of it (see Enlist). Flows' own releases need no such note: a
+            // flow's try and enlisting happen in its turn, with no other flow running between them.
+            if (!heard && resource is LockPrimitive && CurrentFlow() is null)
+            {
+                _releasedOutsideUnheard.Add(resource);
+            }
+
             Monitor.PulseAll(_gate);
         }
     }
+
+    // Locks released outside the run while no flow was enlisted on them, under the gate (see Signal and Enlist).
+    private readonly HashSet<object> _releasedOutsideUnheard = new(ReferenceEqualityComparer.Instance);
 
     /// <summary>
     /// The current flow gives up the turn (its status already says whether it stays runnable) and gets it back when the

@@ -73,6 +73,9 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
 
     public bool Signalled { get; set; }
 
+    /// <summary>Whether a thread outside the run held the lock this flow blocked on as it enlisted (see <c>ControlledRun.Enlist</c>).</summary>
+    public bool OutsideHeldAtEnlist { get; set; }
+
     public bool TimedOut { get; set; }
 
     public long EnlistSequence { get; set; }

@@ -48,6 +48,8 @@ internal interface ISchedulingController
     /// holding what it holds: the scheduler may be waiting for that thread's release or acquisition, which this wait
     /// settles. <paramref name="canEnd"/>: the wait has a timeout or a cancellable token, so it may end in real time.
     /// Called with no lock of the primitive held, on every park of such a thread (never on a fast path).
+    /// <paramref name="node"/>: the thread's queued node, whose status leaves <see cref="WaitStatus.Waiting"/> once a
+    /// release wakes it or hands it the lock, before the thread itself has run again.
     /// </summary>
-    void OutsideWaiterParks(LockPrimitive resource, bool canEnd);
+    void OutsideWaiterParks(LockPrimitive resource, bool canEnd, WaitNode node);
 }

@@ -93,7 +93,7 @@ internal static class WaitKernel
             // scheduler may be waiting for what this thread holds or would take: told now, not after its idle period.
             if (waitedFor?.Controller is { } controller)
             {
-                controller.OutsideWaiterParks(waitedFor, deadline != long.MaxValue || cancellationToken.CanBeCanceled);
+                controller.OutsideWaiterParks(waitedFor, deadline != long.MaxValue || cancellationToken.CanBeCanceled, node);
             }
 
             node.Park(deadline, cancellationToken);
