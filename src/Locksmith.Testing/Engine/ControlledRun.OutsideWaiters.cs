@@ -12,20 +12,24 @@ namespace Locksmith.Testing.Engine;
 /// </summary>
 internal sealed partial class ControlledRun
 {
-    // By owner id (the thread's): the lock each outside thread last parked on, whether that wait may end in real time,
-    // when it began, and its node. Under the gate. An entry counts only while the thread's record is still in that very
-    // wait (a later wait for the same lock, timed, say, that has not parked yet is another) and its node has not been
-    // woken or handed the lock (a woken thread runs on in real time, though its record still reads as waiting).
-    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd, long Since, WaitNode Node)> _outsideParked = [];
+    // By owner id (the thread's): the lock, condition or barrier each outside thread last parked on, whether that wait may
+    // end in real time, which wait it was, and its node. Under the gate. An entry counts only while the thread is still in
+    // that very wait (a later wait for the same lock, timed, say, that has not parked yet is another) and its node has not
+    // been woken or handed the lock (a woken thread runs on in real time, though its record still reads as waiting). A
+    // lock's wait is known by its start in the thread's record; a condition's or barrier's, which the record does not
+    // show, by the node's wait number.
+    private readonly Dictionary<int, (object Resource, bool CanEnd, long Since, WaitNode Node)> _outsideParked = [];
 
-    void ISchedulingController.OutsideWaiterParks(LockPrimitive resource, bool canEnd, WaitNode node)
+    void ISchedulingController.OutsideWaiterParks(object resource, bool canEnd, WaitNode node)
     {
         if (CurrentFlow() is not null)
         {
             return;
         }
 
-        long since = Volatile.Read(ref LockOwner.Current.WaitingSince);
+        long since = resource is LockPrimitive
+            ? Volatile.Read(ref LockOwner.Current.WaitingSince)
+            : node is ThreadWaitNode threadNode ? threadNode.WaitNumber : 0;
         lock (_gate)
         {
             _outsideParked[CurrentThreadId.Value] = (resource, canEnd, since, node);
@@ -72,15 +76,25 @@ internal sealed partial class ControlledRun
             return false;
         }
 
-        // A semaphore's permits may come back from any thread: for good only while no code outside the run has any, and
-        // every flow holding some cannot run.
-        if (parkedOn is CountingSemaphore semaphore)
+        switch (parkedOn)
         {
-            var holders = PermitHoldersLocked(semaphore);
-            return holders.Count != 0 && OutsidePermitsKept(semaphore) == 0 && holders.TrueForAll(h => CannotReleaseLocked(h, visiting));
-        }
+            // A semaphore's permits may come back from any thread: for good only while no code outside the run has any, and
+            // every flow holding some cannot run.
+            case CountingSemaphore semaphore:
+                var holders = PermitHoldersLocked(semaphore);
+                return holders.Count != 0 && OutsidePermitsKept(semaphore) == 0 && holders.TrueForAll(h => CannotReleaseLocked(h, visiting));
 
-        return HolderOf(parkedOn) is { } holder && CannotReleaseLocked(holder, visiting);
+            // Any flow may notify a condition or arrive at a barrier: for good while no live flow can run. A notification
+            // or arrival from yet another thread outside the run is not waited for: that code runs uncontrolled too.
+            case ConditionVariable or PhaseBarrier:
+                return _flows.TrueForAll(f => CannotReleaseLocked(f, visiting));
+
+            case LockPrimitive:
+                return HolderOf(parkedOn) is { } holder && CannotReleaseLocked(holder, visiting);
+
+            default:
+                return false;
+        }
     }
 
     /// <summary>Whether the flow <paramref name="holder"/> cannot release what it holds: it finished, or is blocked on nothing that ends in real time.</summary>
@@ -88,12 +102,23 @@ internal sealed partial class ControlledRun
         holder.Status == FlowStatus.Done ||
         (holder.Status == FlowStatus.Blocked && (!visiting.Add(holder) || !WaitsForOutsideLocked(holder, visiting)));
 
-    /// <summary>The lock of this run the outside thread <paramref name="ownerId"/> is parked on with no timeout nor token, if any.</summary>
-    private LockPrimitive? ParkedOnLocked(int ownerId)
+    /// <summary>
+    /// The lock, condition or barrier of this run the outside thread <paramref name="ownerId"/> is parked on with no timeout
+    /// nor token, if any.
+    /// </summary>
+    private object? ParkedOnLocked(int ownerId)
     {
         if (!_outsideParked.TryGetValue(ownerId, out var parked) || parked.CanEnd || LockOwner.Find(ownerId) is not { } record)
         {
             return null;
+        }
+
+        if (parked.Resource is not LockPrimitive)
+        {
+            // The status first, as below: a new wait on the node counts itself before its status reads as waiting again.
+            return parked.Node.Status == WaitStatus.Waiting && parked.Node is ThreadWaitNode node && node.WaitNumber == parked.Since
+                ? parked.Resource
+                : null;
         }
 
         // The node first: a release wakes it (or hands it the lock) before the woken thread ends its wait, so a node still
@@ -113,7 +138,7 @@ internal sealed partial class ControlledRun
     private string? ExplainParkedOutsideHolderLocked(FlowState waiter)
     {
         int holderId = OutsideHolderId(waiter);
-        if (holderId == 0 || ParkedOnLocked(holderId) is not { } parkedOn || HolderOf(parkedOn) is not { } holder)
+        if (holderId == 0 || ParkedOnLocked(holderId) is not { } parkedOn || WhatItWaitsForLocked(parkedOn) is not { } waitsFor)
         {
             return null;
         }
@@ -121,6 +146,26 @@ internal sealed partial class ControlledRun
         string? name = LockOwner.Find(holderId)?.Name;
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"'{waiter.WaitingName}' is held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, which waits for '{NameOf(parkedOn, parkedOn.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)}: neither can go on. Code on such a thread (a Task.Run body, a thread a flow starts) runs uncontrolled, and its lock operations are no scheduling points: take the lock in a flow instead (scenario.Thread or scenario.Flow)");
+            $"'{waiter.WaitingName}' is held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, {waitsFor}: neither can go on. Code on such a thread (a Task.Run body, a thread a flow starts) runs uncontrolled, and its lock operations are no scheduling points: take the lock in a flow instead (scenario.Thread or scenario.Flow)");
+    }
+
+    /// <summary>What an outside thread parked on <paramref name="parkedOn"/> waits for, as a clause ("which waits for …"); null when no flow holds it.</summary>
+    private string? WhatItWaitsForLocked(object parkedOn)
+    {
+        var c = CultureInfo.InvariantCulture;
+        switch (parkedOn)
+        {
+            case ConditionVariable condition:
+                return $"which waits on condition '{NameOf(condition, condition.Name)}', and no flow is left to notify it";
+
+            case PhaseBarrier barrier:
+                return $"which waits at barrier '{NameOf(barrier, barrier.Name)}', and no flow is left to arrive";
+
+            case LockPrimitive lockPrimitive when HolderOf(lockPrimitive) is { } holder:
+                return $"which waits for '{NameOf(lockPrimitive, lockPrimitive.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)}";
+
+            default:
+                return null;
+        }
     }
 }

@@ -44,12 +44,13 @@ internal interface ISchedulingController
     void PermitsReturned(CountingSemaphore semaphore, int count);
 
     /// <summary>
-    /// A thread the controller does not run (a task's body) is about to park on <paramref name="resource"/>, queued and
-    /// holding what it holds: the scheduler may be waiting for that thread's release or acquisition, which this wait
-    /// settles. <paramref name="canEnd"/>: the wait has a timeout or a cancellable token, so it may end in real time.
-    /// Called with no lock of the primitive held, on every park of such a thread (never on a fast path).
-    /// <paramref name="node"/>: the thread's queued node, whose status leaves <see cref="WaitStatus.Waiting"/> once a
-    /// release wakes it or hands it the lock, before the thread itself has run again.
+    /// A thread the controller does not run (a task's body) is about to park on <paramref name="resource"/> (a lock, a
+    /// <see cref="ConditionVariable"/> or a <see cref="PhaseBarrier"/>), queued and holding what it holds: the scheduler may
+    /// be waiting for that thread's release or acquisition, which this wait settles. <paramref name="canEnd"/>: the wait
+    /// has a timeout or a cancellable token, so it may end in real time. Called with no lock of the primitive held, on
+    /// every park of such a thread (never on a fast path). <paramref name="node"/>: the thread's node, whose status leaves
+    /// <see cref="WaitStatus.Waiting"/> once a release (a notification, the phase's end) wakes it or hands it the lock,
+    /// before the thread itself has run again.
     /// </summary>
-    void OutsideWaiterParks(LockPrimitive resource, bool canEnd, WaitNode node);
+    void OutsideWaiterParks(object resource, bool canEnd, WaitNode node);
 }

@@ -16,6 +16,10 @@ internal sealed class ThreadWaitNode : WaitNode
     // barrier's post-phase action while its thread waits) takes a fresh node, so the two never share a status.
     private bool _inUse;
 
+    // Counts the waits this node served: a controlled scheduler tells the wait it heard park from a later one on the
+    // same node (a condition's waiter taking its lock back) by it. Written by the owning thread only.
+    private int _waits;
+
     /// <summary>The calling thread's node for a new wait; a fresh one if its own already serves an outer wait.</summary>
     public static ThreadWaitNode Rent()
     {
@@ -26,8 +30,14 @@ internal sealed class ThreadWaitNode : WaitNode
         }
 
         node._inUse = true;
+
+        // Before the wait's Reset writes its status (volatile): a reader that sees the new wait's status sees its number.
+        Volatile.Write(ref node._waits, node._waits + 1);
         return node;
     }
+
+    /// <summary>Which of this node's waits (counted by <see cref="Rent"/>) is under way, or was last; read from any thread.</summary>
+    public int WaitNumber => Volatile.Read(ref _waits);
 
     /// <summary>Ends the wait <see cref="Rent"/> began.</summary>
     public static void Return(ThreadWaitNode node) => node._inUse = false;

@@ -84,16 +84,22 @@ internal static class WaitKernel
     /// handed over (a wake that raced with either still counts as a wake, so a hand-over is never dropped).
     /// <paramref name="waitedFor"/>: the lock the node waits for, whose controlled scheduler (if any) hears of the park.
     /// </summary>
-    public static bool ParkOutside(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken, LockPrimitive? waitedFor = null)
+    public static bool ParkOutside(Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken, LockPrimitive? waitedFor = null) =>
+        ParkOutside(gate, node, deadline, cancellationToken, waitedFor?.Controller, waitedFor);
+
+    /// <summary>
+    /// <see cref="ParkOutside(Lock, ThreadWaitNode, long, CancellationToken, LockPrimitive?)"/> for any primitive:
+    /// <paramref name="controller"/> (the primitive's controlled scheduler, or null) hears of the park on <paramref name="waitedFor"/>.
+    /// </summary>
+    public static bool ParkOutside(
+        Lock gate, ThreadWaitNode node, long deadline, CancellationToken cancellationToken, ISchedulingController? controller, object? waitedFor)
     {
         GateEntry.Exit(gate);
         try
         {
-            // Only a thread outside a controlled run parks on a controlled lock (a flow waits for its turn instead). Its
-            // scheduler may be waiting for what this thread holds or would take: told now, not after its idle period.
-            if (waitedFor?.Controller is { } controller)
+            if (controller is not null)
             {
-                controller.OutsideWaiterParks(waitedFor, deadline != long.MaxValue || cancellationToken.CanBeCanceled, node);
+                TellOutsidePark(controller, waitedFor!, node, deadline, cancellationToken);
             }
 
             node.Park(deadline, cancellationToken);
@@ -105,6 +111,16 @@ internal static class WaitKernel
 
         return node.Status != WaitStatus.Waiting;
     }
+
+    /// <summary>
+    /// Tells <paramref name="controller"/> that the calling thread is about to park <paramref name="node"/> on
+    /// <paramref name="waitedFor"/> until <paramref name="deadline"/> or a cancellation. Only a thread outside a controlled
+    /// run parks on a controlled primitive (a flow waits for its turn instead); its scheduler may be waiting for what this
+    /// thread holds or would take: told now, not after its idle period. Called with no gate held.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void TellOutsidePark(ISchedulingController controller, object waitedFor, ThreadWaitNode node, long deadline, CancellationToken cancellationToken) =>
+        controller.OutsideWaiterParks(waitedFor, deadline != long.MaxValue || cancellationToken.CanBeCanceled, node);
 
     private static bool SpinOutside<TProtocol>(Lock gate, scoped ref TProtocol protocol)
         where TProtocol : IWaitProtocol, allows ref struct

@@ -206,7 +206,7 @@ public sealed class ConditionVariable
         bool settled = false;
         try
         {
-            signalled = Sleep(node, timeoutMs, cancellationToken) || Withdraw(node);
+            signalled = Sleep(node, timeoutMs, cancellationToken, _lock.Controller, this) || Withdraw(node);
             settled = true;
         }
         finally
@@ -313,13 +313,21 @@ public sealed class ConditionVariable
         }
     }
 
-    /// <summary>Sleeps on the node until it is signalled (true), or the timeout or cancellation ends the wait (false).</summary>
-    private static bool Sleep(ThreadWaitNode node, int timeoutMs, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sleeps on the node until it is signalled (true), or the timeout or cancellation ends the wait (false).
+    /// <paramref name="controller"/>: the lock's controlled scheduler, told of the park (this thread is outside its run).
+    /// </summary>
+    private static bool Sleep(ThreadWaitNode node, int timeoutMs, CancellationToken cancellationToken, ISchedulingController? controller, ConditionVariable condition)
     {
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         var registration = cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
         try
         {
+            if (controller is not null)
+            {
+                WaitKernel.TellOutsidePark(controller, condition, node, deadline, cancellationToken);
+            }
+
             return node.Park(deadline, cancellationToken);
         }
         finally

@@ -292,7 +292,7 @@ public sealed class PhaseBarrier
                 _queue.EnqueueLast(node);
             }
 
-            WaitKernel.ParkOutside(_queue.Gate, node, deadline, cancellationToken);
+            WaitKernel.ParkOutside(_queue.Gate, node, deadline, cancellationToken, _controller, this);
         }
     }
 
