@@ -103,6 +103,41 @@ public sealed class OutsideWaiterKindsTests
         Assert.Equal(0, ranOut);
     }
 
+    /// <summary>
+    /// Flow 'writer' holds a read of 'catalog' and asks for the journal; the keeper holds the journal and waits to write
+    /// 'catalog', which the writer's read holds off. It was waited for in real time, and the run ended stuck.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWriterOutsideTheRunWaitingForAFlowsRead_HoldingALockThatFlowWaitsFor_IsADeadlockAtOnce(bool outsideFirst)
+    {
+        ReadWriteLock? catalog = null;
+        var (result, ranOut, outside) = RunBehindKeeper(
+            outsideFirst,
+            () => catalog = new ReadWriteLock("catalog"),
+            () =>
+            {
+                using (catalog!.AcquireWrite())
+                {
+                }
+            },
+            around: body =>
+            {
+                using (catalog!.AcquireRead())
+                {
+                    body();
+                }
+            });
+        await outside.WaitAsync(s_guard);
+
+        var report = AssertDeadlockAtOnce(result, ranOut);
+        Assert.Contains(
+            "'journal' is held by a thread that is not a flow of this run ('journal-keeper'), which waits for 'catalog', held for reading by writer: neither can go on",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
     private static ControlledTestReport AssertDeadlockAtOnce(ControlledTestResult result, int ranOut)
     {
         var report = Assert.IsType<ControlledTestReport>(result.Failure);

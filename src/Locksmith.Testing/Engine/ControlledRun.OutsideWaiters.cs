@@ -1,5 +1,6 @@
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 
 namespace Locksmith.Testing.Engine;
@@ -84,6 +85,11 @@ internal sealed partial class ControlledRun
                 var holders = PermitHoldersLocked(semaphore);
                 return holders.Count != 0 && OutsidePermitsKept(semaphore) == 0 && holders.TrueForAll(h => CannotReleaseLocked(h, visiting));
 
+            // Readers, with no writer: for good while every read is a flow's, and none of those flows can run.
+            case ReadWriteLock { ExclusiveOwnerId: 0 } rw:
+                var readers = FlowReadersLocked(rw);
+                return readers.Count != 0 && OutsideReaderCount(rw) == 0 && readers.TrueForAll(h => CannotReleaseLocked(h, visiting));
+
             // Any flow may notify a condition or arrive at a barrier: for good while no live flow can run. A notification
             // or arrival from yet another thread outside the run is not waited for: that code runs uncontrolled too.
             case ConditionVariable or PhaseBarrier:
@@ -96,6 +102,9 @@ internal sealed partial class ControlledRun
                 return false;
         }
     }
+
+    /// <summary>The flows (a finished one included) whose threads hold a read of <paramref name="rw"/>, in the run's order.</summary>
+    private List<FlowState> FlowReadersLocked(ReadWriteLock rw) => _flows.FindAll(f => f.ReadStates.Any(state => state.Holds(rw.Id)));
 
     /// <summary>Whether the flow <paramref name="holder"/> cannot release what it holds: it finished, or is blocked on nothing that ends in real time.</summary>
     private bool CannotReleaseLocked(FlowState holder, HashSet<FlowState> visiting) =>
@@ -160,6 +169,12 @@ internal sealed partial class ControlledRun
 
             case PhaseBarrier barrier:
                 return $"which waits at barrier '{NameOf(barrier, barrier.Name)}', and no flow is left to arrive";
+
+            case ReadWriteLock { ExclusiveOwnerId: 0 } rw:
+                var readers = FlowReadersLocked(rw);
+                return readers.Count == 0
+                    ? null
+                    : $"which waits for '{NameOf(rw, rw.Name)}', held for reading by {string.Join(", ", readers.ConvertAll(static f => f.Status == FlowStatus.Done ? $"{f.Name} (finished without releasing it)" : f.Name))}";
 
             case LockPrimitive lockPrimitive when HolderOf(lockPrimitive) is { } holder:
                 return $"which waits for '{NameOf(lockPrimitive, lockPrimitive.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)}";
