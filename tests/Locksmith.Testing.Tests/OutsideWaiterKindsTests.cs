@@ -138,6 +138,47 @@ public sealed class OutsideWaiterKindsTests
             StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Flow 'taker' took the one permit of 'slots' and finished; the keeper holds the journal and waits for a slot. No
+    /// flow can give the permit back, yet the run waited for the keeper in real time and ended stuck.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AThreadOutsideTheRunWaitingForAPermitAFinishedFlowKept_HoldingALockAFlowWaitsFor_IsADeadlockAtOnce(bool outsideFirst)
+    {
+        CountingSemaphore? slots = null;
+        bool taken = false;
+        var (result, ranOut, outside) = RunBehindKeeper(
+            outsideFirst,
+            () => slots = new CountingSemaphore(1, 1, "slots"),
+            () => slots!.Acquire().Dispose(),
+            around: body =>
+            {
+                // The taker's turn may come late: the keeper starts once the permit is taken and the taker finished.
+                while (!Volatile.Read(ref taken))
+                {
+                    ControlledTest.Interleave();
+                }
+
+                body();
+            },
+            otherFlow: ("taker", () =>
+            {
+                _ = slots!.Acquire();
+                Volatile.Write(ref taken, true);
+            }));
+
+        slots!.Release();
+        await outside.WaitAsync(s_guard);
+
+        var report = AssertDeadlockAtOnce(result, ranOut);
+        Assert.Contains(
+            "'journal' is held by a thread that is not a flow of this run ('journal-keeper'), which waits for 'slots', whose permit taker took and finished without releasing it: neither can go on",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
+
     private static ControlledTestReport AssertDeadlockAtOnce(ControlledTestResult result, int ranOut)
     {
         var report = Assert.IsType<ControlledTestReport>(result.Failure);

@@ -80,9 +80,9 @@ internal sealed partial class ControlledRun
         switch (parkedOn)
         {
             // A semaphore's permits may come back from any thread: for good only while no code outside the run has any, and
-            // every flow holding some cannot run.
+            // every flow holding some (a finished one included) cannot run.
             case CountingSemaphore semaphore:
-                var holders = PermitHoldersLocked(semaphore);
+                var holders = _flows.FindAll(f => f.Permits.GetValueOrDefault(semaphore) > 0);
                 return holders.Count != 0 && OutsidePermitsKept(semaphore) == 0 && holders.TrueForAll(h => CannotReleaseLocked(h, visiting));
 
             // Readers, with no writer: for good while every read is a flow's, and none of those flows can run.
@@ -169,6 +169,22 @@ internal sealed partial class ControlledRun
 
             case PhaseBarrier barrier:
                 return $"which waits at barrier '{NameOf(barrier, barrier.Name)}', and no flow is left to arrive";
+
+            case CountingSemaphore semaphore:
+                var live = PermitHoldersLocked(semaphore);
+                var finished = _flows.FindAll(f => f.Status == FlowStatus.Done && f.Permits.GetValueOrDefault(semaphore) > 0);
+                if (live.Count == 0 && finished.Count == 0)
+                {
+                    return null;
+                }
+
+                int kept = 0;
+                finished.ForEach(f => kept += f.Permits[semaphore]);
+                string heldBy = live.Count == 0 ? string.Empty : $"held by {string.Join(", ", live.ConvertAll(static f => f.Name))}";
+                string keptBy = finished.Count == 0
+                    ? string.Empty
+                    : string.Create(c, $"whose permit{(kept == 1 ? string.Empty : "s")} {string.Join(" and ", finished.ConvertAll(static f => f.Name))} took and finished without releasing {(kept == 1 ? "it" : "them")}");
+                return $"which waits for '{NameOf(semaphore, semaphore.Name)}', {heldBy}{(heldBy.Length != 0 && keptBy.Length != 0 ? ", and " : string.Empty)}{keptBy}";
 
             case ReadWriteLock { ExclusiveOwnerId: 0 } rw:
                 var readers = FlowReadersLocked(rw);
