@@ -412,6 +412,16 @@ internal sealed partial class ControlledRun
                 ? "held for reading by an async flow that is not a flow of this run, which did not release its read access"
                 : $"held for reading by {count} async flows that are not flows of this run, which did not release their read access";
         }
+        else if (holderId >= LockOwner.FlowIdBase)
+        {
+            // An async lock's holder is a flow record (a task outside the run claimed its own), not a thread. Queued on a
+            // lock of the run a flow holds, it waits for that flow: the run cannot tell whether that wait has a timeout.
+            var queuedOn = QueuedFlowRecord(holderId)?.WaitingFor;
+            string waits = queuedOn is not null && HolderOf(queuedOn) is { } holder
+                ? $", which waits for '{NameOf(queuedOn, queuedOn.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)} (with no timeout, neither can go on), and"
+                : ", which";
+            held = $"held by an async flow that is not a flow of this run (a task outside it){waits} did not release it";
+        }
         else
         {
             string? name = LockOwner.Find(holderId)?.Name;
