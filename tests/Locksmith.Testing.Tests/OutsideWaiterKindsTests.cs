@@ -78,6 +78,73 @@ public sealed class OutsideWaiterKindsTests
             StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Flow 'notifier' notifies the condition the keeper waits on (untimed), in some schedules before the keeper waits,
+    /// in others after it parked: a flow that can still run may notify, so the keeper is waited for, never a deadlock.
+    /// </summary>
+    [Fact]
+    public async Task AThreadOutsideTheRunWaitingOnAConditionAFlowWillNotify_IsWaitedFor_NotADeadlock()
+    {
+        int ranOut = 0;
+        var outside = new System.Collections.Concurrent.ConcurrentBag<Task>();
+        ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new ExclusiveLock("journal");
+                    var state = new ExclusiveLock("state");
+                    var ready = new ConditionVariable(state, "ready");
+                    bool isReady = false;
+                    scenario.Thread("notifier", () =>
+                    {
+                        using (state.Acquire())
+                        {
+                            isReady = true;
+                            ready.NotifyAll();
+                        }
+                    });
+                    scenario.Thread("writer", () =>
+                    {
+                        using var tookJournal = new ManualResetEventSlim();
+                        var thread = new Thread(() =>
+                        {
+                            using (journal.Acquire())
+                            {
+                                tookJournal.Set();
+                                using (state.Acquire())
+                                {
+                                    ready.WaitUntil(() => isReady);
+                                }
+                            }
+                        })
+                        {
+                            IsBackground = true,
+                            Name = "journal-keeper",
+                        };
+                        thread.Start();
+                        outside.Add(Task.Run(thread.Join));
+                        tookJournal.Wait();
+                        using (journal.Acquire())
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 20, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
+        }
+        finally
+        {
+            ControlledRun.IdleRanOutObserver = null;
+        }
+
+        await Task.WhenAll(outside).WaitAsync(s_guard);
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(20, result.IterationsRun);
+        Assert.Equal(0, Volatile.Read(ref ranOut));
+    }
+
     /// <summary>A timed wait on the condition ends in real time, and the keeper then frees the journal: no deadlock.</summary>
     [Fact]
     public async Task AThreadOutsideTheRunWhoseConditionWaitIsTimed_IsWaitedFor_NotADeadlock()

@@ -6,10 +6,12 @@ using System.Threading;
 namespace Locksmith.Testing.Engine;
 
 /// <summary>
-/// Threads outside the run parked on its locks. A flow blocked behind such a thread's hold waits for its release in real
-/// time; once that thread parks, with no timeout nor token, on a lock a flow holds that no real-time event will release,
-/// the release never comes: the run is deadlocked now, and the parking (which wakes the scheduler) lets it say so at once
-/// instead of after its idle period. So does an outside acquisition of permits that parks: it holds none.
+/// Threads outside the run parked on its locks, conditions and barriers. A flow blocked behind such a thread's hold waits
+/// for its release in real time; once that thread parks, with no timeout nor token, on a lock flows hold (exclusively,
+/// for reading, or as permits, a finished flow's included) that no real-time event will release, or on a condition or
+/// barrier no flow can run to notify or reach, the release never comes: the run is deadlocked now, and the parking (which
+/// wakes the scheduler) lets it say so at once instead of after its idle period. So does an outside acquisition of
+/// permits that parks: it holds none.
 /// </summary>
 internal sealed partial class ControlledRun
 {
