@@ -57,7 +57,55 @@ internal sealed class PostgresHold
     /// </remarks>
     public void Release()
     {
-        Unregister();
+        Claim();
+        ReleaseClaimed();
+    }
+
+    /// <summary>
+    /// Throws when the hold was released already (its scope disposed twice); else the caller releases it with
+    /// <see cref="ReleaseClaimed"/> or <see cref="ReleaseClaimedAsync"/>. A set claims all its holds first, so a second
+    /// disposal is refused before anything is touched.
+    /// </summary>
+    public void Claim()
+    {
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+        {
+            PostgresErrors.ThrowReleasedTwice(this);
+        }
+    }
+
+    /// <summary><see cref="Release"/> of a claimed hold: the unlock and the session's return happen whatever the bookkeeping threw.</summary>
+    public void ReleaseClaimed()
+    {
+        var errors = default(ReleaseErrors);
+        if (Unregister() is { } recordError)
+        {
+            errors.Add(recordError);
+        }
+
+        try
+        {
+            Unlock();
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+
+        try
+        {
+            Lock.Provider.ReturnSession(Session);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+
+        errors.ThrowIfAny();
+    }
+
+    private void Unlock()
+    {
         try
         {
             var connection = Session.Enter();
@@ -79,10 +127,6 @@ internal sealed class PostgresHold
             // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
             Session.MarkLost();
         }
-        finally
-        {
-            Lock.Provider.ReturnSession(Session);
-        }
     }
 
     /// <summary>
@@ -91,8 +135,40 @@ internal sealed class PostgresHold
     /// </summary>
     public ValueTask ReleaseAsync()
     {
-        Unregister();
-        return UnlockAsync();
+        Claim();
+        return ReleaseClaimedAsync();
+    }
+
+    /// <summary><see cref="ReleaseAsync"/> of a claimed hold; its error (the bookkeeping's too) comes from the task, after the unlock and the return.</summary>
+    public ValueTask ReleaseClaimedAsync() => UnlockAndReturnAsync(Unregister());
+
+    private async ValueTask UnlockAndReturnAsync(Exception? recordError)
+    {
+        var errors = default(ReleaseErrors);
+        if (recordError is not null)
+        {
+            errors.Add(recordError);
+        }
+
+        try
+        {
+            await UnlockAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+
+        try
+        {
+            await Lock.Provider.ReturnSessionAsync(Session).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+
+        errors.ThrowIfAny();
     }
 
     private async ValueTask UnlockAsync()
@@ -118,19 +194,14 @@ internal sealed class PostgresHold
             // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
             Session.MarkLost();
         }
-        finally
-        {
-            await Lock.Provider.ReturnSessionAsync(Session).ConfigureAwait(false);
-        }
     }
 
-    private void Unregister()
+    /// <summary>
+    /// Takes the hold out of the provider's, the order's and the flow's books; returns what the hold's metric threw (a
+    /// listener of the application's), which the release throws once the lock is unlocked and the session returned.
+    /// </summary>
+    private Exception? Unregister()
     {
-        if (Interlocked.Exchange(ref _released, 1) != 0)
-        {
-            PostgresErrors.ThrowReleasedTwice(this);
-        }
-
         Lock.Provider.RemoveHold(this);
         if (Lock.IsOrdered)
         {
@@ -139,6 +210,14 @@ internal sealed class PostgresHold
         }
 
         FlowOwnership.Released(Owner);
-        LocksmithMetrics.RecordHold(Lock, ModeTag, Start);
+        try
+        {
+            LocksmithMetrics.RecordHold(Lock, ModeTag, Start);
+            return null;
+        }
+        catch (Exception e)
+        {
+            return e;
+        }
     }
 }

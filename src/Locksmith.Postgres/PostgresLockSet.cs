@@ -162,8 +162,9 @@ public static class PostgresLockSet
         var holds = Array.Empty<PostgresHold>();
         int taken = 0;
         bool settled = false;
-        bool complete = false;
         bool twoNames = false;
+        PostgresLockSetScope scope = default;
+        var errors = default(ReleaseErrors);
         try
         {
             if (HasKeyUnderTwoUnmatchedNames(ordered))
@@ -218,28 +219,32 @@ public static class PostgresLockSet
 
                 if (hold is null)
                 {
-                    // That member gave its use of the session (and its order entry) back; the ones not tried yet give theirs in the finally.
-                    taken++;
-                    return default;
+                    // That member gave its use of the session (and its order entry) back; the ones not tried yet give theirs below.
+                    break;
                 }
 
                 holds[taken] = hold;
             }
 
-            complete = true;
-            return new PostgresLockSetScope(Array.FindAll(holds, static hold => hold is not null));
-        }
-        catch when (settled)
-        {
-            // The failed member gave its use of the session (and its order entry) back already.
-            taken++;
-            throw;
-        }
-        finally
-        {
-            if (!complete)
+            if (taken == ordered.Length)
             {
-                for (int i = taken; i < ordered.Length; i++)
+                scope = new PostgresLockSetScope(Array.FindAll(holds, static hold => hold is not null));
+            }
+        }
+        catch (Exception e)
+        {
+            // The acquisition's error comes first; a clean-up step that fails below comes beside it, not in its place.
+            errors.Add(e);
+        }
+
+        if (!scope.IsAcquired)
+        {
+            // Once settled, the member that failed (or timed out) gave its use of the session (and its order entry) back
+            // already. Every step below runs whatever an earlier one threw: none may keep a session out of the budget, or a
+            // lock on the server.
+            for (int i = settled ? taken + 1 : 0; i < ordered.Length; i++)
+            {
+                try
                 {
                     if (ordered[i].Lock!.IsOrdered)
                     {
@@ -248,19 +253,32 @@ public static class PostgresLockSet
 
                     await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
                 }
-
-                for (int i = holds.Length - 1; i >= 0; i--)
+                catch (Exception e)
                 {
-                    if (holds[i] is { } held)
-                    {
-                        await held.ReleaseAsync().ConfigureAwait(false);
-                    }
+                    errors.Add(e);
                 }
             }
 
-            // The set's own hold ends (see LockSet.Async).
-            FlowOwnership.ReleasedInCallee(flow);
+            for (int i = holds.Length - 1; i >= 0; i--)
+            {
+                if (holds[i] is { } held)
+                {
+                    try
+                    {
+                        await held.ReleaseAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception e)
+                    {
+                        errors.Add(e);
+                    }
+                }
+            }
         }
+
+        // The set's own hold ends (see LockSet.Async).
+        FlowOwnership.ReleasedInCallee(flow);
+        errors.ThrowIfAny();
+        return scope;
     }
 
     /// <summary>
@@ -480,21 +498,34 @@ public static class PostgresLockSet
         return (kept.ConvertAll(static k => k.Request).ToArray(), kept.ConvertAll(static k => k.Session).ToArray());
     }
 
-    /// <summary>Each member in <paramref name="drop"/> gives back its use of its session and its order entry, as a member that takes nothing does.</summary>
+    /// <summary>
+    /// Each member in <paramref name="drop"/> gives back its use of its session and its order entry, as a member that takes
+    /// nothing does; each whatever an earlier one threw, which is thrown once all gave theirs back.
+    /// </summary>
     private static async ValueTask GiveBackAsync(PostgresLockRequest[] ordered, PostgresSession[] sessions, bool[] drop, LockOwner flow)
     {
+        var errors = default(ReleaseErrors);
         for (int i = 0; i < ordered.Length; i++)
         {
             if (drop[i])
             {
-                if (ordered[i].Lock!.IsOrdered)
+                try
                 {
-                    FlowOrder.RemoveOneOf(flow, ordered[i].Lock!);
-                }
+                    if (ordered[i].Lock!.IsOrdered)
+                    {
+                        FlowOrder.RemoveOneOf(flow, ordered[i].Lock!);
+                    }
 
-                await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
+                    await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    errors.Add(e);
+                }
             }
         }
+
+        errors.ThrowIfAny();
     }
 
     /// <summary>The requests in the global order (the same in every process), duplicates merged (exclusive wins).</summary>

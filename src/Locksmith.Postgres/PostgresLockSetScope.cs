@@ -39,7 +39,11 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
     public CancellationToken LostToken => _lostToken;
 
     /// <summary>Releases every lock with blocking round trips.</summary>
-    /// <exception cref="SynchronizationLockException">The scope was already disposed.</exception>
+    /// <remarks>
+    /// Each lock is released whatever the release of another threw; that error is thrown once all are released (several
+    /// as an <see cref="AggregateException"/>).
+    /// </remarks>
+    /// <exception cref="SynchronizationLockException">The scope was already disposed (thrown at once).</exception>
     public void Dispose()
     {
         if (_holds is null)
@@ -47,15 +51,29 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
             return;
         }
 
+        ClaimAll(_holds);
+        var errors = default(ReleaseErrors);
         for (int i = _holds.Length - 1; i >= 0; i--)
         {
-            _holds[i].Release();
+            try
+            {
+                _holds[i].ReleaseClaimed();
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
         }
 
         _lost!.Dispose();
+        errors.ThrowIfAny();
     }
 
     /// <summary>Releases every lock.</summary>
+    /// <remarks>
+    /// Each lock is released whatever the release of another threw; that error comes from the task once all are released
+    /// (several as an <see cref="AggregateException"/>).
+    /// </remarks>
     /// <exception cref="SynchronizationLockException">The scope was already disposed (thrown at once).</exception>
     public ValueTask DisposeAsync()
     {
@@ -65,22 +83,44 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
         }
 
         // The bookkeeping of every hold here, in the disposing frame; then the round trips.
+        ClaimAll(_holds);
         var unlocks = new ValueTask[_holds.Length];
         for (int i = _holds.Length - 1; i >= 0; i--)
         {
-            unlocks[i] = _holds[i].ReleaseAsync();
+            unlocks[i] = _holds[i].ReleaseClaimedAsync();
         }
 
         return WhenAll(unlocks, _lost!);
     }
 
+    /// <summary>
+    /// Claims every hold, last first, as they are released: a second disposal fails on the first, before anything is
+    /// touched (each disposal claims in the same order, so even two at once never split the holds between them).
+    /// </summary>
+    private static void ClaimAll(PostgresHold[] holds)
+    {
+        for (int i = holds.Length - 1; i >= 0; i--)
+        {
+            holds[i].Claim();
+        }
+    }
+
     private static async ValueTask WhenAll(ValueTask[] unlocks, CancellationTokenSource lost)
     {
+        var errors = default(ReleaseErrors);
         for (int i = unlocks.Length - 1; i >= 0; i--)
         {
-            await unlocks[i].ConfigureAwait(false);
+            try
+            {
+                await unlocks[i].ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
         }
 
         lost.Dispose();
+        errors.ThrowIfAny();
     }
 }
