@@ -101,13 +101,17 @@ internal static class AdvisoryCommands
         _ => e.InnerException is System.IO.IOException or System.IO.EndOfStreamException or System.Net.Sockets.SocketException,
     };
 
-    /// <summary>Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant).</summary>
-    public static ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key) =>
-        AgainIfCanceledLate(() => IsHeldOnceAsync(connection, key));
+    /// <summary>
+    /// Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant);
+    /// <paramref name="timeoutSeconds"/> is the command's timeout in whole seconds, 0 for none.
+    /// </summary>
+    public static ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key, int timeoutSeconds = 0) =>
+        AgainIfCanceledLate(() => IsHeldOnceAsync(connection, key, timeoutSeconds));
 
-    private static async ValueTask<bool> IsHeldOnceAsync(NpgsqlConnection connection, AdvisoryKey key)
+    private static async ValueTask<bool> IsHeldOnceAsync(NpgsqlConnection connection, AdvisoryKey key, int timeoutSeconds)
     {
         await using var command = connection.CreateCommand();
+        command.CommandTimeout = timeoutSeconds;
         command.CommandText = "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND pid = pg_catalog.pg_backend_pid() " +
             $"AND {AddLockRowKey(command, key)} AND granted)";
         return (bool)(await command.ExecuteScalarAsync(CancellationToken.None).ConfigureAwait(false))!;

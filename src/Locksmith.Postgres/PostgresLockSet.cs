@@ -365,8 +365,10 @@ public static class PostgresLockSet
     /// <summary>
     /// Whether the sessions of <paramref name="x"/> and <paramref name="y"/> are on one server and database, as the server
     /// shows it: a random key <paramref name="y"/>'s session took with a try is refused to <paramref name="x"/>'s session.
+    /// The key is given back on every path (or, where that fails, the session that may hold it counts as lost, so its
+    /// connection is discarded rather than pooled with the key on it).
     /// </summary>
-    private static async ValueTask<bool> AreOneServerAsync(
+    internal static async ValueTask<bool> AreOneServerAsync(
         PostgresSession xSession, PostgresLockRequest x, PostgresSession ySession, PostgresLockRequest y, LockOwner flow, long deadline, CancellationToken cancellationToken)
     {
         long random = Random.Shared.NextInt64(long.MinValue, long.MaxValue);
@@ -385,18 +387,26 @@ public static class PostgresLockSet
         }
         finally
         {
-            await ReleaseProbeAsync(ySession, probeKey, y.Lock!.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+            await ReleaseProbeAsync(ySession, probeKey, y.Lock!.Provider.AnswerTimeoutSeconds, onlyIfHeld: false).ConfigureAwait(false);
             if (there == true)
             {
-                await ReleaseProbeAsync(xSession, probeKey, x.Lock!.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                await ReleaseProbeAsync(xSession, probeKey, x.Lock!.Provider.AnswerTimeoutSeconds, onlyIfHeld: false).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
+    /// For tests: called when a probe's try of its random key was granted, before the probe returns; it may cancel the
+    /// caller's token and throw as Npgsql does when a cancellation lands after the server granted the key (the statement
+    /// ran, its answer was lost), which no timing makes happen reliably.
+    /// </summary>
+    internal static Func<PostgresLockRequest, CancellationToken, ValueTask>? ProbeGrantedForTest;
+
+    /// <summary>
     /// On <paramref name="request"/>'s session (connected first if it is not): tries <paramref name="probeKey"/> once, or, when
     /// null, only connects. True when taken (or connected), false when the key is taken, null when a task of the flow kept the
-    /// session busy until the deadline. Errors name the member's lock and the flow, as its own acquisition's would.
+    /// session busy until the deadline. Errors name the member's lock and the flow, as its own acquisition's would; on every
+    /// path but a true answer, a key the try may have taken (the grant can race a cancellation or a failure) is given back.
     /// </summary>
     private static async ValueTask<bool?> ProbeAsync(
         PostgresSession session, PostgresLockRequest request, LockOwner flow, AdvisoryKey? probeKey, long deadline, CancellationToken cancellationToken)
@@ -404,6 +414,9 @@ public static class PostgresLockSet
         var provider = request.Lock!.Provider;
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, provider.DisposedToken);
         bool entered = false;
+
+        // The try was sent and its answer not handed to the caller: the session may hold the key.
+        bool mayHold = false;
         try
         {
             // Opening the session names the lock and the flow in its own errors (PostgresErrors.CannotConnect).
@@ -417,14 +430,28 @@ public static class PostgresLockSet
             {
                 try
                 {
+                    mayHold = true;
                     bool? taken = await AdvisoryCommands.AcquireAsync(
                         connection, key, shared: false, timeoutMs: 0, provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
                     session.Proven();
+                    if (taken is not null && ProbeGrantedForTest is { } granted)
+                    {
+                        await granted(request, stopping.Token).ConfigureAwait(false);
+                    }
+
+                    mayHold = false;
                     return taken is not null;
                 }
-                catch (StaleConnectionException) when (replaced <= provider.ConnectionBudget + 2)
+                catch (StaleConnectionException)
                 {
-                    // Ended while idle in the pool, before this statement: replaced, as a member's own acquisition does.
+                    // Ended while idle in the pool, before this statement: nothing was taken.
+                    mayHold = false;
+                    if (replaced > provider.ConnectionBudget + 2)
+                    {
+                        throw;
+                    }
+
+                    // Replaced, as a member's own acquisition does.
                     connection = await session.ReconnectAsync(stopping.Token).ConfigureAwait(false);
                 }
             }
@@ -458,27 +485,45 @@ public static class PostgresLockSet
             {
                 session.Exit();
             }
+
+            if (mayHold)
+            {
+                // Out of the gate, which the release takes again: it never waits behind the caller's cancelled token.
+                await ReleaseProbeAsync(session, probeKey!.Value, provider.AnswerTimeoutSeconds, onlyIfHeld: true).ConfigureAwait(false);
+            }
         }
     }
 
-    /// <summary>Gives back a key <see cref="ProbeAsync"/> took; a session that broke meanwhile holds nothing.</summary>
-    private static async ValueTask ReleaseProbeAsync(PostgresSession session, AdvisoryKey probeKey, int answerSeconds)
+    /// <summary>
+    /// Gives back a key <see cref="ProbeAsync"/> took (or, <paramref name="onlyIfHeld"/>, may have taken). Where that fails
+    /// (the session broke, or gave no answer within LostLockCheckTimeout) the session counts as lost: a broken one held
+    /// nothing any more, and a silent one's connection is discarded when its last use ends, never pooled with the key on it.
+    /// </summary>
+    private static async ValueTask ReleaseProbeAsync(PostgresSession session, AdvisoryKey probeKey, int answerSeconds, bool onlyIfHeld)
     {
+        bool failed = false;
         var connection = await session.EnterForReleaseAsync().ConfigureAwait(false);
         try
         {
-            if (connection is not null)
+            if (connection is not null && !session.IsBroken &&
+                (!onlyIfHeld || await AdvisoryCommands.IsHeldAsync(connection, probeKey, answerSeconds).ConfigureAwait(false)))
             {
                 await AdvisoryCommands.ReleaseAsync(connection, probeKey, shared: false, async: true, answerSeconds).ConfigureAwait(false);
             }
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // The session broke: the server ended it, and the key with it; the member's acquisition reports the session.
+            failed = true;
         }
         finally
         {
             session.Exit();
+        }
+
+        if (failed)
+        {
+            // Outside the gate: a LostToken callback may dispose a scope of the flow synchronously, which takes it.
+            session.MarkLost();
         }
     }
 

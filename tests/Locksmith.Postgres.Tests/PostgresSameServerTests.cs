@@ -144,6 +144,68 @@ public sealed class PostgresSameServerTests
         }
     }
 
+    /// <summary>
+    /// A set asking the server whether two names are one server is cancelled just after the server granted its random probe
+    /// key (Npgsql then throws OperationCanceledException: the statement ran, its answer was lost). Before, the key stayed
+    /// held on the flow's session for as long as the session lived (here, while the flow holds another lock through it);
+    /// now the probe asks whether it holds the key and gives it back. No timing makes that cancellation land there reliably,
+    /// so a test hook cancels the set's token and throws as Npgsql would, once the server granted the key.
+    /// </summary>
+    [Fact]
+    public async Task ASetCancelledJustAfterItsProbeKeyWasGranted_LeavesTheKeyOnNoSession()
+    {
+        string function = $"public.{PostgresServer.Unique("refused_control_system")}()";
+        await using var admin = await PostgresServer.OpenAsync();
+        await ExecuteAsync(admin,
+            $"CREATE FUNCTION {function} RETURNS TABLE (system_identifier bigint) LANGUAGE sql AS 'SELECT 1::bigint'; " +
+            $"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC, CURRENT_USER;");
+        string twice = PostgresServer.Unique("probe_cancelled");
+        using var cancel = new CancellationTokenSource();
+        int granted = 0;
+        PostgresLockSet.ProbeGrantedForTest = (request, token) =>
+        {
+            if (request.Description.Contains(twice, StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref granted);
+                cancel.Cancel();
+                throw new OperationCanceledException(token);
+            }
+
+            return default;
+        };
+        try
+        {
+            await using var refused = Provider(PostgresServer.ConnectionString, function);
+            await using var refusedUnderOtherName = Provider(ConnectionStringUnderOtherName(), function);
+
+            // The flow's two sessions outlive the set: each holds a lock of the flow's through its provider.
+            await using var here = await refused.CreateExclusiveLock(PostgresServer.Unique("probe_keep")).AcquireAsync();
+            await using var there = await refusedUnderOtherName.CreateExclusiveLock(PostgresServer.Unique("probe_keep")).AcquireAsync();
+
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30),
+                [refused.CreateExclusiveLock(twice).Request(), refusedUnderOtherName.CreateExclusiveLock(twice).Request()], cancel.Token));
+
+            Assert.Equal(1, granted);
+            Assert.Equal(1, refused.HeldCount);
+            Assert.Equal(1, refusedUnderOtherName.HeldCount);
+            Assert.Equal(1, await AdvisoryLocksOfAsync(admin, here.SessionProcessId));
+            Assert.Equal(1, await AdvisoryLocksOfAsync(admin, there.SessionProcessId));
+        }
+        finally
+        {
+            PostgresLockSet.ProbeGrantedForTest = null;
+            await ExecuteAsync(admin, $"DROP FUNCTION {function}");
+        }
+    }
+
+    /// <summary>How many advisory locks the backend <paramref name="pid"/> holds now.</summary>
+    private static async Task<long> AdvisoryLocksOfAsync(NpgsqlConnection admin, int pid)
+    {
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1", admin);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
