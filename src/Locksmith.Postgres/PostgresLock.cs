@@ -235,6 +235,9 @@ public abstract class PostgresLock : LockPrimitive
         bool entered = false;
         bool unanswered = false;
         bool waits = timeoutMs != 0;
+
+        // Asking the server whether another provider's name is this server: its errors name this lock and the flow already.
+        bool probing = false;
         if (waits)
         {
             _waiters[flow] = (mode, description);
@@ -252,6 +255,7 @@ public abstract class PostgresLock : LockPrimitive
             bool? waited = null;
             bool interrupted = false;
             string? busyWith = null;
+            bool probed = false;
             while (true)
             {
                 int remaining = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
@@ -270,6 +274,26 @@ public abstract class PostgresLock : LockPrimitive
                 if (Provider.FindHoldThroughAnotherNameOfServer(key, flow) is { } elsewhere)
                 {
                     PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, elsewhere);
+                }
+
+                // Through a provider naming its server by another text, where the server refused its identity to one of the
+                // two: perhaps one advisory lock, so the server is asked, as a set asks it (a random key one session takes
+                // is refused to the other). Out of this session's gate, which the probe takes again.
+                if (!probed && Provider.FindHoldUnderUnconfirmedName(key, flow) is { } maybe)
+                {
+                    probed = true;
+                    entered = false;
+                    session.Exit();
+                    probing = true;
+                    bool oneServer = await IsOneServerWithAsync(session, maybe, key, description, shared, flow,
+                        TimeoutMath.DeadlineFrom(RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start))), cancellationToken).ConfigureAwait(false);
+                    probing = false;
+                    if (oneServer)
+                    {
+                        PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, maybe);
+                    }
+
+                    continue;
                 }
 
                 Attempt attempt;
@@ -381,7 +405,7 @@ public abstract class PostgresLock : LockPrimitive
             unanswered = e.InnerException is TimeoutException;
             throw PostgresErrors.SessionFailed(Provider, flow, description, e);
         }
-        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (!probing && cancellationToken.IsCancellationRequested)
         {
             // The grant may have raced the cancellation, and a session lock outlives the failed statement.
             if (entered)
@@ -391,7 +415,7 @@ public abstract class PostgresLock : LockPrimitive
 
             throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
         }
-        catch (OperationCanceledException e) when (Provider.IsDisposed)
+        catch (OperationCanceledException e) when (!probing && Provider.IsDisposed)
         {
             if (entered)
             {
@@ -435,6 +459,34 @@ public abstract class PostgresLock : LockPrimitive
                 await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
                 FlowOwnership.NotHeldInCallee(flow);
             }
+        }
+    }
+
+    /// <summary>
+    /// Whether the flow's <paramref name="session"/> here and the session of its <paramref name="held"/> hold through another
+    /// provider reach one server and database (see <see cref="PostgresLockSet.AreOneServerAsync"/>); false when the server
+    /// shows two, or when it could not be asked (the other session busy with a task of the flow past the deadline, or closing
+    /// as its hold is released). The probe's errors name this lock and the flow.
+    /// </summary>
+    private async ValueTask<bool> IsOneServerWithAsync(
+        PostgresSession session, PostgresHold held, AdvisoryKey key, string description, bool shared, LockOwner flow, long deadline, CancellationToken cancellationToken)
+    {
+        // A use of the other session for the probe, so a release of the hold meanwhile does not close it under the probe.
+        if (!held.Session.TryAddUse())
+        {
+            return false;
+        }
+
+        try
+        {
+            return await PostgresLockSet.AreOneServerAsync(
+                session, new PostgresLockRequest(this, key, description, shared),
+                held.Session, new PostgresLockRequest(held.Lock, held.Key, description, shared),
+                flow, deadline, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await held.Lock.Provider.ReturnSessionAsync(held.Session).ConfigureAwait(false);
         }
     }
 

@@ -614,6 +614,25 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
+    /// <paramref name="flow"/>'s hold of <paramref name="key"/> through another provider of this process whose text differs
+    /// and whose server is not known to be another (the server refused its identity to one of the two): perhaps the same
+    /// advisory lock, which only the server can tell. One reference compare when this provider is the only one.
+    /// </summary>
+    internal PostgresHold? FindHoldUnderUnconfirmedName(AdvisoryKey key, LockOwner flow)
+    {
+        foreach (var other in Volatile.Read(ref s_live))
+        {
+            if (!ReferenceEquals(other, this) && (_serverInstance is null || other._serverInstance is null) &&
+                !string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal) && other.FindHold(key, flow) is { IsLost: false } hold)
+            {
+                return hold;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// The session of this process, through this provider or another for the same server, whose backend is
     /// <paramref name="processId"/>, or null (for messages: a 40P01's sessions, a timeout's holders).
     /// </summary>

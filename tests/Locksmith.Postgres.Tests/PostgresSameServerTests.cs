@@ -53,8 +53,7 @@ public sealed class PostgresSameServerTests
     /// <summary>
     /// A server that will not say what it is (an administrator revoked <c>pg_control_system()</c>): the provider's identity
     /// stays unknown, it still takes and releases locks, a recursion through a provider with the same text is refused, and
-    /// a provider naming the server differently counts as another server, so the flow waits on the server for itself until
-    /// its timeout, whose message now says so (before, it named the flow's own session as "another PostgreSQL session"). A
+    /// so is one through a provider naming the server differently, once the server, asked, shows that the two are one. A
     /// set listing the key through both asks the server whether the two are one, and takes it once.
     /// PostgreSQL 15 lets every role call <c>pg_control_system()</c>, and the tests' role may neither revoke it nor create
     /// roles, so the refusal comes from a function of the test's own, with the same column, that the role may not run: the
@@ -89,17 +88,22 @@ public sealed class PostgresSameServerTests
                     sameTextError.Message,
                     StringComparison.Ordinal);
 
-                // Under the other name the flow's own hold is another server's: its session there waits for its session here.
-                var otherNameError = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
-                    await refusedUnderOtherName.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(200)));
+                // Under the other name the providers cannot tell by the server's identity: the flow's session there asks
+                // the server, as a set does, and is refused at once. Before, it waited on the server for the flow's session
+                // here until its timeout.
+                var otherNameError = await Assert.ThrowsAsync<LockRecursionException>(async () =>
+                    await refusedUnderOtherName.CreateExclusiveLock(name).AcquireAsync(Timeout.InfiniteTimeSpan, guard.Token));
                 Assert.Null(refusedUnderOtherName.ServerInstance);
                 Assert.False(refused.IsSameServerAs(refusedUnderOtherName));
-                Assert.Contains(
-                    $"held by backend pid {held.SessionProcessId}, the pid of this very flow's PostgreSQL session through another PostgresLockProvider of this " +
-                    $"process, for {refused.ServerIdentity}: if that names this server differently, the flow waited for itself. The server did not tell " +
-                    "this provider or that one its identity (pg_control_system() refused)",
-                    otherNameError.Message,
-                    StringComparison.Ordinal);
+                Assert.Matches(
+                    $@"^Flow #\d+.* tried to acquire exclusive access to '{name}', which it already holds through another PostgresLockProvider of this process " +
+                    $@"\(its session there, backend pid {held.SessionProcessId}\)",
+                    otherNameError.Message);
+                Assert.Equal(0, refusedUnderOtherName.ConnectionsInUse);
+                Assert.Equal(1, refused.HeldCount);
+
+                // The probe's random key is given back: the flow's session here holds its lock only.
+                Assert.Equal(1, await AdvisoryLocksOfAsync(admin, held.SessionProcessId));
             }
 
             Assert.Equal(0, refused.HeldCount);
@@ -355,6 +359,21 @@ public sealed class PostgresSameServerTests
                     Assert.Equal(2, scope.Count);
                     Assert.Equal(1, here.HeldCount);
                     Assert.Equal(1, there.HeldCount);
+                }
+
+                Assert.Equal(0, here.ConnectionsInUse + there.ConnectionsInUse);
+
+                // One lock asked for through each on its own: the server, asked whether the two are one, shows two (the key
+                // the flow's session here took is free there), so the second is taken too, and neither keeps the probe's key.
+                string single = PostgresServer.Unique("two_databases_single");
+                await using (var first = await here.CreateExclusiveLock(single).AcquireAsync())
+                await using (var second = await there.CreateExclusiveLock(single).AcquireAsync(TimeSpan.FromSeconds(30)))
+                {
+                    Assert.True(second.IsAcquired);
+                    Assert.Equal(1, here.HeldCount);
+                    Assert.Equal(1, there.HeldCount);
+                    Assert.Equal(1, await AdvisoryLocksOfAsync(admin, first.SessionProcessId));
+                    Assert.Equal(1, await AdvisoryLocksOfAsync(admin, second.SessionProcessId));
                 }
 
                 Assert.Equal(0, here.ConnectionsInUse + there.ConnectionsInUse);
