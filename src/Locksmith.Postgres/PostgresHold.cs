@@ -131,7 +131,8 @@ internal sealed class PostgresHold
 
     /// <summary>
     /// Releases: the bookkeeping synchronously, in the disposing flow's frame (so its ownership record is set aside
-    /// there), then the unlock round trip.
+    /// there), then the unlock round trip. What the bookkeeping threw (a metrics listener's) comes from the task, once the
+    /// lock is unlocked and the session returned.
     /// </summary>
     public ValueTask ReleaseAsync()
     {
@@ -142,6 +143,7 @@ internal sealed class PostgresHold
     /// <summary><see cref="ReleaseAsync"/> of a claimed hold; its error (the bookkeeping's too) comes from the task, after the unlock and the return.</summary>
     public ValueTask ReleaseClaimedAsync() => UnlockAndReturnAsync(Unregister());
 
+    // One state machine for the unlock and the return: each is an allocation once the round trip goes async.
     private async ValueTask UnlockAndReturnAsync(Exception? recordError)
     {
         var errors = default(ReleaseErrors);
@@ -150,29 +152,6 @@ internal sealed class PostgresHold
             errors.Add(recordError);
         }
 
-        try
-        {
-            await UnlockAsync().ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            errors.Add(e);
-        }
-
-        try
-        {
-            await Lock.Provider.ReturnSessionAsync(Session).ConfigureAwait(false);
-        }
-        catch (Exception e)
-        {
-            errors.Add(e);
-        }
-
-        errors.ThrowIfAny();
-    }
-
-    private async ValueTask UnlockAsync()
-    {
         try
         {
             var connection = await Session.EnterForReleaseAsync().ConfigureAwait(false);
@@ -194,6 +173,21 @@ internal sealed class PostgresHold
             // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
             Session.MarkLost();
         }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+
+        try
+        {
+            await Lock.Provider.ReturnSessionAsync(Session).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            errors.Add(e);
+        }
+
+        errors.ThrowIfAny();
     }
 
     /// <summary>

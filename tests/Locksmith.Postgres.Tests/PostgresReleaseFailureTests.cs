@@ -66,6 +66,29 @@ public sealed class PostgresReleaseFailureTests
         }
     }
 
+    /// <summary>
+    /// A single lock whose hold's metric throws as it is released: the lock is still unlocked and its session returned, then
+    /// the error is thrown. Before, it was thrown first, and the lock stayed held on the server, its connection out of the budget.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ALocksRelease_WhoseMetricThrows_StillUnlocksAndReturnsTheSession_ThenThrows(bool sync)
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("release_single");
+        var scope = await provider.CreateExclusiveLock(name).AcquireAsync();
+        using (new ThrowingHoldListener(name))
+        {
+            var error = sync
+                ? Assert.Throws<InvalidOperationException>(() => scope.Dispose())
+                : await Assert.ThrowsAsync<InvalidOperationException>(async () => await scope.DisposeAsync());
+            Assert.Equal($"listener refused {name}", error.Message);
+        }
+
+        await AssertAllReturnedAsync([provider], name);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
