@@ -17,7 +17,8 @@ namespace Locksmith.Postgres;
 /// <para>Waiting is the server's blocking acquire under <c>lock_timeout</c>, never polling, so PostgreSQL's deadlock detector
 /// sees every wait; a cycle it finds surfaces as <see cref="DeadlockException"/>. A flow asking again for a lock it
 /// holds gets <see cref="LockRecursionException"/> at once (checked in this process, through this provider and the
-/// others of the process for the same server: a second session of the same flow would otherwise wait for the first forever).</para>
+/// others of the process for the same server, and, where the server refuses its identity to a provider naming it by
+/// another text, by asking the server: a second session of the same flow would otherwise wait for the first forever).</para>
 /// <para>Tasks a flow starts while it holds a lock share its session. A release by one of them never waits behind
 /// another's blocking wait (the wait is cancelled, and issued again after the release), but the session waits for one
 /// lock at a time: a second task that must wait queues behind the first for at most its own timeout, and the server,
