@@ -155,9 +155,87 @@ public sealed class WatchdogTests
 
         var line = Assert.Single(host.Logs(LocksmithEventIds.DeadlockDetected));
         string waiters = line.GetStructuredStateValue("Waiters")!;
-        Assert.Matches(@"^flow #\d+ \('(GET /orders|POST /stock)'\), flow #\d+ \('(GET /orders|POST /stock)'\)$", waiters);
+        const string Flow = @"flow #\d+ \('(GET /orders|POST /stock)'\) \(on thread \d+( \('[^']*'\))?\)";
+        Assert.Matches($"^{Flow}, {Flow}$", waiters);
         Assert.Contains("('GET /orders')", waiters, StringComparison.Ordinal);
         Assert.Contains("('POST /stock')", waiters, StringComparison.Ordinal);
+
+        // Each waiter as the Cycle beside it names it, its thread included.
+        foreach (string waiter in waiters.Split(", "))
+        {
+            Assert.Contains(waiter + " waits for ", line.GetStructuredStateValue("Cycle"), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_deadlocked_flow_is_named_in_the_logs_waiters_with_the_thread_its_wait_began_on_as_its_order_violation_names_it()
+    {
+        // Waiters read "flow #2 ('POST /stock')" where 14001-14003 and the exceptions read "flow #2 ('POST /stock') (on
+        // thread 7)": the watchdog runs on a thread of its own, but a contended async wait keeps the thread it began on.
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "OrderViolationAction": "Report", "WatchdogInterval": "00:00:00.010" } }""",
+            static l => l.AddAsyncExclusiveLock("orders", 10).AddAsyncExclusiveLock("stock", 20));
+        var orders = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("orders");
+        var stock = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("stock");
+        await host.StartAsync(ct);
+
+        // Each request flow runs on a named thread of its own up to its contended wait, which so begins on that thread;
+        // the second takes the locks against the order (reported, 14002, on the same thread), and the two deadlock.
+        using var cancel = new CancellationTokenSource();
+        using var bothHold = new CountdownEvent(2);
+        async Task Request(string activityName, AsyncExclusiveLock first, AsyncExclusiveLock second)
+        {
+            using var activity = new System.Diagnostics.Activity(activityName).Start();
+            using (await first.AcquireAsync(ct))
+            {
+                bothHold.Signal();
+                Assert.True(bothHold.Wait(Guard.HangLimit, ct));
+                try
+                {
+                    using (await second.AcquireAsync(cancel.Token))
+                    {
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                }
+            }
+        }
+
+        (Thread Thread, Func<Task> Request) Begin(string threadName, string activityName, AsyncExclusiveLock first, AsyncExclusiveLock second)
+        {
+            Task? request = null;
+            Thread thread;
+            using (ExecutionContext.SuppressFlow())
+            {
+                thread = new Thread(() => request = Request(activityName, first, second)) { Name = threadName };
+                thread.Start();
+            }
+
+            return (thread, () => request!);
+        }
+
+        var get = Begin("orders-thread", "GET /orders", orders, stock);
+        var post = Begin("stock-thread", "POST /stock", stock, orders);
+        get.Thread.JoinGuarded();
+        post.Thread.JoinGuarded();
+        int getFlow = orders.HolderFlowId;
+        int postFlow = stock.HolderFlowId;
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockDetected).Length > 0);
+        cancel.Cancel();
+        await get.Request();
+        await post.Request();
+        await host.StopAsync(ct);
+
+        string getNamed = $"flow #{getFlow - LockCatalogEntry.FlowIdBase} ('GET /orders') (on thread {get.Thread.ManagedThreadId} ('orders-thread'))";
+        string postNamed = $"flow #{postFlow - LockCatalogEntry.FlowIdBase} ('POST /stock') (on thread {post.Thread.ManagedThreadId} ('stock-thread'))";
+        var violation = Assert.Single(host.Logs(LocksmithEventIds.LockOrderViolation));
+        Assert.Equal(postNamed, violation.GetStructuredStateValue("Owner"));
+        var line = Assert.Single(host.Logs(LocksmithEventIds.DeadlockDetected));
+        Assert.Equal(getFlow < postFlow ? $"{getNamed}, {postNamed}" : $"{postNamed}, {getNamed}", line.GetStructuredStateValue("Waiters"));
+        Assert.Contains($"{getNamed} waits for 'stock' (level 20), held by flow #", line.GetStructuredStateValue("Cycle"), StringComparison.Ordinal);
+        Assert.Contains($"{postNamed} waits for 'orders' (level 10), held by flow #", line.GetStructuredStateValue("Cycle"), StringComparison.Ordinal);
     }
 
     [Fact]

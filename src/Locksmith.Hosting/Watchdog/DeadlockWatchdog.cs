@@ -325,8 +325,12 @@ internal sealed class DeadlockWatchdog(
         Interlocked.Increment(ref _scans);
     }
 
+    // Named as the exceptions and 14001-14003 name them: a flow with the thread its wait runs on (the watchdog's own
+    // thread is no one's; a contended async wait keeps the thread it began on).
     internal static string Waiters(DeadlockCycle cycle) =>
-        string.Join(", ", cycle.Edges.Select(static e => LockCatalogEntry.OwnerText(e.ThreadId, e.ThreadName)));
+        string.Join(", ", cycle.Edges.Select(static e => e.IsFlow && e.FlowThread is { } thread
+            ? $"{LockCatalogEntry.OwnerText(e.ThreadId, e.ThreadName)} (on thread {thread})"
+            : LockCatalogEntry.OwnerText(e.ThreadId, e.ThreadName)));
 
     internal static string Locks(DeadlockCycle cycle) => string.Join(", ", cycle.Edges.Select(static e => $"'{e.LockName}'"));
 }

@@ -216,6 +216,7 @@ public static class DeadlockDetector
             {
                 WaitsThrough = through ? current.OwnerId : null,
                 WaitsThroughName = through ? current.Name : null,
+                FlowThread = FlowThreadOf(waiterId, current),
             });
             acting.Add(current);
 
@@ -233,7 +234,11 @@ public static class DeadlockDetector
                 if (ReferenceEquals(standIn, start))
                 {
                     // Back at the start, which waits for the owner it stands for: the first edge names that owner.
-                    path[0] = path[0] with { ThreadId = ownerId, ThreadName = NameOf(ownerId, start), WaitsThrough = start.OwnerId, WaitsThroughName = start.Name };
+                    path[0] = path[0] with
+                    {
+                        ThreadId = ownerId, ThreadName = NameOf(ownerId, start), WaitsThrough = start.OwnerId, WaitsThroughName = start.Name,
+                        FlowThread = FlowThreadOf(ownerId, start),
+                    };
                     return Confirm(path, acting) ? Canonical(path) : null;
                 }
 
@@ -253,6 +258,17 @@ public static class DeadlockDetector
     /// <summary>The name of an owner that waits through <paramref name="standIn"/>'s wait: the flow the thread runs, or the thread the flow began on.</summary>
     private static string? NameOf(int ownerId, LockOwner standIn) =>
         standIn.IsFlow ? standIn.WaitBegunOn?.Name : standIn.BlockedFlow?.Name;
+
+    /// <summary>
+    /// For a flow's edge, the thread its wait runs on, as messages name it (<c>7 ('worker')</c>): the thread its own async
+    /// wait began on, or the thread whose sync wait it waits through; null for a thread's edge, or a flow whose async wait
+    /// recorded no thread.
+    /// </summary>
+    private static string? FlowThreadOf(int waiterId, LockOwner acting) =>
+        waiterId < LockOwner.FlowIdBase ? null
+        : !acting.IsFlow ? ThreadNames.Format(acting.OwnerId, acting.Name)
+        : acting.WaitBegunOn is { } thread ? ThreadNames.Format(thread.ManagedThreadId, thread.Name)
+        : null;
 
     /// <summary>
     /// Re-reads every edge: the waiters still wait for the same locks, held by the same owners, and every wait that stood

@@ -31,16 +31,25 @@ public sealed record DeadlockEdge(
     internal string? WaitsThroughName { get; init; }
 
     /// <summary>
-    /// "thread 12 ('worker') waits for 'a' (level 10), held by thread 13", or the same with flows; a wait through another
-    /// reads "flow #3 (on thread 12 ('worker')) waits for …" or "thread 13 (blocked on the async wait of flow #4) waits for …".
+    /// For a flow's edge, the thread its wait runs on (<c>7 ('worker')</c>), as other messages name a flow's thread: the
+    /// thread its own async wait began on, or the thread whose sync wait it waits through (<see cref="WaitsThrough"/>);
+    /// null for a thread's edge. <see cref="ToString"/> prints it as <c>flow #3 (on thread 7 ('worker'))</c>.
+    /// </summary>
+    public string? FlowThread { get; internal init; }
+
+    /// <summary>
+    /// "thread 12 ('worker') waits for 'a' (level 10), held by thread 13", or the same with flows, each with the thread
+    /// its wait runs on ("flow #3 (on thread 12 ('worker')) waits for …", also for a flow that waits through that
+    /// thread's sync wait); a thread that waits through a flow's async wait reads "thread 13 (blocked on the async wait
+    /// of flow #4) waits for …".
     /// </summary>
     public override string ToString() =>
         (IsFlow ? LockOwner.DescribeFlow(ThreadId, ThreadName) : $"thread {ThreadNames.Format(ThreadId, ThreadName)}") +
-        (WaitsThrough is not { } through
-            ? string.Empty
-            : through >= LockOwner.FlowIdBase
-                ? $" (blocked on the async wait of {LockOwner.DescribeFlow(through, WaitsThroughName)})"
-                : $" (on thread {ThreadNames.Format(through, WaitsThroughName)})") +
+        (WaitsThrough is { } through && through >= LockOwner.FlowIdBase
+            ? $" (blocked on the async wait of {LockOwner.DescribeFlow(through, WaitsThroughName)})"
+            : (FlowThread ?? (WaitsThrough is { } thread ? ThreadNames.Format(thread, WaitsThroughName) : null)) is { } on
+                ? $" (on thread {on})"
+                : string.Empty) +
         $" waits for '{LockName}'" +
         (LockLevel is { } level ? $" (level {level})" : string.Empty) +
         (OwnerThreadId >= LockOwner.FlowIdBase ? $", held by {LockOwner.DescribeFlow(OwnerThreadId, null)}" : $", held by thread {OwnerThreadId}");
