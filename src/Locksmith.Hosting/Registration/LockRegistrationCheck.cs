@@ -79,8 +79,9 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
     }
 
     /// <summary>
-    /// A lock registered in place of AddLocksmith's removed registration: checked for its name and bound to the
-    /// container's meter, as the lock AddLocksmith would have created, so the catalog, metrics and watchdog see it.
+    /// A lock registered in place of AddLocksmith's removed registration: checked for its name, and listed and watched as
+    /// the container's lock. One the container creates (a factory or type registration) is bound to the container's
+    /// meter, as the lock AddLocksmith would have created; an instance registered as is keeps its meter.
     /// </summary>
     private void Adopt(LockRegistry.Registration registration, LockPrimitive resolved)
     {
@@ -91,13 +92,30 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
                 $"a registered lock's name must be its key. Give the replacement the name '{registration.Name}'.");
         }
 
-        // Made outside the container, it records into the process-wide meter until bound to this container's.
-        if (provider.GetRequiredService<ContainerInstruments>().Instruments is { } instruments)
+        // An instance was made with new, and records where locks made with new do: it may be shared already, outlive the
+        // container (whose meter is disposed with it, which would leave it recording nowhere) or be given to other hosts.
+        if (!IsInstance(registration) && provider.GetRequiredService<ContainerInstruments>().Instruments is { } instruments)
         {
             resolved.UseInstruments(instruments);
         }
 
         registration.Instance = resolved;
+    }
+
+    /// <summary>Whether the registration the container resolves for the lock (a key's last) hands out an instance made before.</summary>
+    private bool IsInstance(LockRegistry.Registration registration)
+    {
+        var services = registry.Services;
+        for (int i = services.Count - 1; i >= 0; i--)
+        {
+            var descriptor = services[i];
+            if (descriptor.IsKeyedService && descriptor.ServiceType == registration.Type && Equals(descriptor.ServiceKey, registration.Name))
+            {
+                return descriptor.KeyedImplementationInstance is not null;
+            }
+        }
+
+        return false;
     }
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
