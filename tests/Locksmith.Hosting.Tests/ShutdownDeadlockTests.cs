@@ -86,6 +86,27 @@ public sealed class ShutdownDeadlockTests
         }
     }
 
+    /// <summary>
+    /// The same deadlock, formed when the test says (after the watchdog's first pass, before the stop, so no pass of the
+    /// shutdown watch sees half of it), then the stop's wait behind it.
+    /// </summary>
+    private sealed class DeadlockFormedLater(
+        [FromKeyedServices("accounts")] ExclusiveLock accounts, [FromKeyedServices("audit")] ExclusiveLock audit) : IHostedService, IDisposable
+    {
+        private readonly DeadlockOnStop _deadlock = new(accounts, audit);
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        /// <summary>Forms the cycle; returns once the detector sees it.</summary>
+        public void Form() => _deadlock.StartAsync(CancellationToken.None);
+
+        public Task StopAsync(CancellationToken cancellationToken) => _deadlock.StopAsync(cancellationToken);
+
+        public void End() => _deadlock.End();
+
+        public void Dispose() => _deadlock.Dispose();
+    }
+
     private static IHost Build(string settings) =>
         TestHost.Build(
             settings,
@@ -128,6 +149,44 @@ public sealed class ShutdownDeadlockTests
         Assert.StartsWith("thread ", line.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
         Assert.Contains("('stopper')", line.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
         Assert.Equal("accounts", line.GetStructuredStateValue("LockName"));
+    }
+
+    [Fact]
+    public async Task A_deadlock_formed_after_the_watchdogs_last_pass_and_holding_up_the_stop_is_logged_though_its_next_pass_is_after_the_shutdown_timeout()
+    {
+        // Before, a running watchdog kept the cycle's waits out of the shutdown lines, but with an interval longer than the
+        // stop lasts (here an hour; HostOptions.ShutdownTimeout is 30 s by default) its next pass never came: the stop
+        // logged only the wait behind the deadlock, and the deadlock itself not at all.
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "OrderViolationAction": "Ignore", "WatchdogInterval": "01:00:00", "ShutdownWaitThreshold": "00:00:00.001" } }""",
+            static l => l.AddExclusiveLock("accounts", 10).AddExclusiveLock("audit", 20),
+            static s => s.AddSingleton<DeadlockFormedLater>().AddHostedService(static p => p.GetRequiredService<DeadlockFormedLater>()));
+        var service = host.Services.GetRequiredService<DeadlockFormedLater>();
+        await host.StartAsync(ct);
+        var watchdog = host.Watchdog();
+        Guard.SpinUntil(() => watchdog.Scans >= 1);
+        service.Form();
+        var beforeStop = host.Logs(LocksmithEventIds.DeadlockDetected);
+
+        var stopper = Concurrently.Start("stopper", () => host.StopAsync(ct).GetAwaiter().GetResult());
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.ShutdownWaitStuck).Length > 0);
+        LetReporterPass(host);
+        var deadlocks = host.Logs(LocksmithEventIds.DeadlockDetected);
+        var stuck = host.Logs(LocksmithEventIds.ShutdownWaitStuck);
+        long scans = watchdog.Scans;
+
+        service.End();
+        stopper.JoinGuarded();
+
+        // The watchdog's timer passed once, at start, before the cycle formed: the stop's watch made it pass again.
+        Assert.Empty(beforeStop);
+        var deadlock = Assert.Single(deadlocks);
+        Assert.Contains("'deadlock-0'", deadlock.Message, StringComparison.Ordinal);
+        Assert.Contains("'deadlock-1'", deadlock.Message, StringComparison.Ordinal);
+        var line = Assert.Single(stuck);
+        Assert.Contains("('stopper')", line.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
+        Assert.True(scans >= 2, $"{scans} watchdog pass(es)");
     }
 
     [Fact]

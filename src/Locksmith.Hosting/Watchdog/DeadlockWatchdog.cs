@@ -40,6 +40,9 @@ internal sealed class DeadlockWatchdog(
     // The running watchdogs, in start order.
     private static readonly ReportingHosts<DeadlockWatchdog> s_watchdogs = new();
 
+    // Guards a pass and what it reads and writes below.
+    private readonly Lock _scanGate = new();
+
     // Cycles reported and still present, by their canonical text (a cycle starts at its lowest owner id).
     private readonly Dictionary<string, DeadlockCycle> _reported = new(StringComparer.Ordinal);
     private long _scans;
@@ -290,8 +293,30 @@ internal sealed class DeadlockWatchdog(
         }
     }
 
+    /// <summary>
+    /// Makes every running watchdog pass now, off its timer: a stopping host asks so when a deadlock holds its stop up, since
+    /// the next tick may come after the host gave up on its stop (an interval longer than <c>HostOptions.ShutdownTimeout</c>).
+    /// A cycle is still logged once, by the watchdog that logs it (<see cref="Reports"/>).
+    /// </summary>
+    internal static void ScanAllNow()
+    {
+        foreach (var watchdog in s_watchdogs.Members)
+        {
+            watchdog.ScanGuarded();
+        }
+    }
+
     /// <summary>One pass: logs cycles that appeared and cycles that are gone since the last pass.</summary>
+    /// <remarks>One pass at a time: the loop's and a stopping host's (<see cref="ScanAllNow"/>).</remarks>
     internal void Scan()
+    {
+        lock (_scanGate)
+        {
+            ScanOnce();
+        }
+    }
+
+    private void ScanOnce()
     {
         var cycles = DeadlockDetector.FindCycles();
         if (cycles.Count == 0 && _reported.Count == 0)
@@ -307,7 +332,7 @@ internal sealed class DeadlockWatchdog(
             present.Add(key);
             if (!_reported.ContainsKey(key) && Reports(cycle) && _reported.TryAdd(key, cycle))
             {
-                // Scans are made one at a time by the loop: this one is number _scans + 1.
+                // Scans are made one at a time (_scanGate): this one is number _scans + 1.
                 Interlocked.Exchange(ref _detectedAtScan, Interlocked.Read(ref _scans) + 1);
                 log.DeadlockDetected(Waiters(cycle), Locks(cycle), key);
             }

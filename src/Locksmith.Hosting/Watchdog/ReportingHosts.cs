@@ -26,6 +26,9 @@ internal sealed class ReportingHosts<T>
         }
     }
 
+    /// <summary>The members now, in the order they joined; a copy the list no longer changes.</summary>
+    public T[] Members => Volatile.Read(ref _members);
+
     /// <summary>Whether <paramref name="member"/> is in the list now.</summary>
     public bool Contains(T member) => Array.IndexOf(Volatile.Read(ref _members), member) >= 0;
 

@@ -27,7 +27,9 @@ namespace Locksmith.Hosting;
 /// </para>
 /// <para>
 /// A wait that is part of a deadlock cycle is not logged here while a watchdog runs in the process: its
-/// <see cref="LocksmithEventIds.DeadlockDetected"/> line names every wait of the cycle and its holder.
+/// <see cref="LocksmithEventIds.DeadlockDetected"/> line names every wait of the cycle and its holder. Once such a wait
+/// has held the stop up for the threshold, the watchdogs pass at once (<see cref="DeadlockWatchdog.ScanAllNow"/>), so
+/// that line comes within the stop whatever their interval.
 /// </para>
 /// </remarks>
 internal sealed class ShutdownWaitReporter(
@@ -136,12 +138,13 @@ internal sealed class ShutdownWaitReporter(
         // A quarter of the threshold between passes (1 ms to 1 s): a stuck wait is logged within 1.25 thresholds or 1 s more.
         var interval = TimeSpan.FromTicks(Math.Clamp(threshold.Ticks / 4, TimeSpan.TicksPerMillisecond, TimeSpan.TicksPerSecond));
         var reported = new HashSet<(int WaiterId, string LockName, LockMode Mode)>();
+        var handedOver = new HashSet<(int WaiterId, string LockName, LockMode Mode)>();
         try
         {
             using var timer = new PeriodicTimer(interval, time);
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false))
             {
-                ScanGuarded(threshold, stopBegan, reported);
+                ScanGuarded(threshold, stopBegan, reported, handedOver);
             }
         }
         catch (OperationCanceledException) when (token.IsCancellationRequested)
@@ -151,11 +154,11 @@ internal sealed class ShutdownWaitReporter(
     }
 
     // A diagnostic must not fail the stop it reports on: a sink that throws loses its line, and the watch goes on.
-    private void ScanGuarded(TimeSpan threshold, long stopBegan, HashSet<(int, string, LockMode)> reported)
+    private void ScanGuarded(TimeSpan threshold, long stopBegan, HashSet<(int, string, LockMode)> reported, HashSet<(int, string, LockMode)> handedOver)
     {
         try
         {
-            Scan(threshold, time.GetElapsedTime(stopBegan), reported);
+            Scan(threshold, time.GetElapsedTime(stopBegan), reported, handedOver);
         }
         catch (Exception)
         {
@@ -165,7 +168,8 @@ internal sealed class ShutdownWaitReporter(
         Interlocked.Increment(ref _scans);
     }
 
-    private void Scan(TimeSpan threshold, TimeSpan stopping, HashSet<(int, string, LockMode)> reported)
+    // handedOver: the deadlocked waits the watchdogs were asked to log, each once.
+    private void Scan(TimeSpan threshold, TimeSpan stopping, HashSet<(int, string, LockMode)> reported, HashSet<(int, string, LockMode)> handedOver)
     {
         if (stopping < threshold)
         {
@@ -173,6 +177,7 @@ internal sealed class ShutdownWaitReporter(
         }
 
         HashSet<int>? deadlocked = null;
+        bool deadlockHoldsUp = false;
         foreach (var wait in DeadlockDetector.CurrentWaits())
         {
             // A wait that began before the stop has held the stop up only since it began.
@@ -181,13 +186,26 @@ internal sealed class ShutdownWaitReporter(
 
             // Not marked reported when another host logs it (should that host's stop end first, this one takes it over),
             // nor when it is a deadlock's (should the cycle break and the wait stay stuck, it is logged then).
-            if (heldUp < threshold || reported.Contains(key) || !Reports(wait) || InCycle(wait, ref deadlocked))
+            if (heldUp < threshold || reported.Contains(key) || !Reports(wait))
             {
+                continue;
+            }
+
+            if (InCycle(wait, ref deadlocked))
+            {
+                deadlockHoldsUp |= handedOver.Add(key);
                 continue;
             }
 
             reported.Add(key);
             log.ShutdownWaitStuck(wait, stopping);
+        }
+
+        // The cycle's waits were left to the watchdog's line: it comes now, not at the watchdog's next tick, which may come
+        // after the host gave up on its stop. A cycle a watchdog logged already is not logged again.
+        if (deadlockHoldsUp)
+        {
+            DeadlockWatchdog.ScanAllNow();
         }
     }
 
