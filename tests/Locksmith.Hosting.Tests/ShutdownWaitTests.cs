@@ -100,6 +100,56 @@ public sealed class ShutdownWaitTests
         Assert.Single(host.Logs(LocksmithEventIds.ShutdownWaitStuck));
     }
 
+    /// <summary>Takes the outbox as it stops, in a flow of its own named by its activity.</summary>
+    private sealed class FlushAsyncOnStop([FromKeyedServices("outbox")] AsyncExclusiveLock outbox) : IHostedService
+    {
+        /// <summary>The thread the stop's wait began on, as messages name a thread: <c>7 ('stopper')</c>.</summary>
+        public string? StoppingThread { get; private set; }
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public async Task StopAsync(CancellationToken cancellationToken)
+        {
+            using var activity = new System.Diagnostics.Activity("flush").Start();
+            var thread = Thread.CurrentThread;
+            StoppingThread = string.IsNullOrEmpty(thread.Name) ? $"{thread.ManagedThreadId}" : $"{thread.ManagedThreadId} ('{thread.Name}')";
+            using (await outbox.AcquireAsync(Guard.HangLimit, CancellationToken.None))
+            {
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_flow_held_up_in_the_stop_is_named_with_the_thread_its_wait_began_on_as_other_logs_name_a_flow()
+    {
+        // Before, the line read "flow #3 ('flush') has waited …" where 14001-14004 and the exceptions name a flow with its
+        // thread, "flow #3 ('flush') (on thread 7)".
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "ShutdownWaitThreshold": "00:00:00.001", "LongWaitThreshold": "00:00:00" } }""",
+            static l => l.AddAsyncExclusiveLock("outbox", 10),
+            static s => s.AddSingleton<FlushAsyncOnStop>().AddHostedService(static p => p.GetRequiredService<FlushAsyncOnStop>()));
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        var service = host.Services.GetRequiredService<FlushAsyncOnStop>();
+        await host.StartAsync(ct);
+
+        // Its own flow: a child task inherits its parent's flow, and with it the parent's holds.
+        var held = await Task.Run(async () => await outbox.AcquireAsync(ct), ct);
+        var stopper = Concurrently.Start("stopper", () => host.StopAsync(ct).GetAwaiter().GetResult());
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.ShutdownWaitStuck).Length > 0);
+        held.Dispose();
+        stopper.JoinGuarded();
+
+        var line = Assert.Single(host.Logs(LocksmithEventIds.ShutdownWaitStuck));
+        int waiterId = int.Parse(line.GetStructuredStateValue("WaiterId")!, CultureInfo.InvariantCulture);
+        string flow = $"flow #{waiterId - LockCatalogEntry.FlowIdBase} ('flush')";
+        Assert.Equal($"{flow} (on thread {service.StoppingThread})", line.GetStructuredStateValue("Waiter"));
+
+        // The same flow as its long wait names it once granted (with the thread it resumed on).
+        var longWait = Assert.Single(host.Logs(LocksmithEventIds.LongWait));
+        Assert.StartsWith(flow + " (on thread ", longWait.GetStructuredStateValue("Waiter"), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_clean_stop_logs_nothing()
     {

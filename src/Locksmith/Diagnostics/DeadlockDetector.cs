@@ -175,6 +175,7 @@ public static class DeadlockDetector
                 HolderId = holderId,
                 LockId = named.Id,
                 Holder = DescribeHolder(holderId),
+                FlowThread = owner.IsFlow ? BegunOn(owner) : null,
             });
         }
     }
@@ -267,8 +268,17 @@ public static class DeadlockDetector
     private static string? FlowThreadOf(int waiterId, LockOwner acting) =>
         waiterId < LockOwner.FlowIdBase ? null
         : !acting.IsFlow ? ThreadNames.Format(acting.OwnerId, acting.Name)
-        : acting.WaitBegunOn is { } thread ? ThreadNames.Format(thread.ManagedThreadId, thread.Name)
-        : null;
+        : BegunOn(acting);
+
+    /// <summary>
+    /// The thread a flow's async wait began on (<c>7 ('worker')</c>), which the in-process async waits record; null for a
+    /// distributed lock's wait, which records none (the thread of the flow's last in-process wait would be another's).
+    /// </summary>
+    private static string? BegunOn(LockOwner flow) =>
+        flow.WaitingFor is { Kind: not (LockKind.DistributedExclusive or LockKind.DistributedReadWrite or LockKind.DistributedKeyed) } &&
+        flow.WaitBegunOn is { } thread
+            ? ThreadNames.Format(thread.ManagedThreadId, thread.Name)
+            : null;
 
     /// <summary>
     /// Re-reads every edge: the waiters still wait for the same locks, held by the same owners, and every wait that stood

@@ -41,10 +41,22 @@ public sealed record LockWaitInProgress(
     /// </summary>
     public long LockId { get; init; }
 
-    /// <summary>The waiter as messages name it: <c>thread 7 ('worker')</c> or <c>flow #3 ('GET /orders')</c>.</summary>
-    public string Waiter => IsFlow ? LockOwner.DescribeFlow(WaiterId, WaiterName) : "thread " + ThreadNames.Format(WaiterId, WaiterName);
+    /// <summary>
+    /// For a flow's wait, the thread it began on (<c>7 ('worker')</c>), as other messages name a flow's thread; null for a
+    /// thread's wait, and for a wait that records none (a distributed lock's).
+    /// </summary>
+    public string? FlowThread { get; internal init; }
 
-    /// <summary>"thread 12 ('worker') has waited 1500 ms for 'ledger' (Exclusive)".</summary>
+    /// <summary>
+    /// The waiter as messages name it: <c>thread 7 ('worker')</c>, or <c>flow #3 ('GET /orders') (on thread 7)</c> with
+    /// the thread its wait began on (<see cref="FlowThread"/>), when known.
+    /// </summary>
+    public string Waiter =>
+        !IsFlow ? "thread " + ThreadNames.Format(WaiterId, WaiterName)
+        : FlowThread is { } thread ? $"{LockOwner.DescribeFlow(WaiterId, WaiterName)} (on thread {thread})"
+        : LockOwner.DescribeFlow(WaiterId, WaiterName);
+
+    /// <summary>"thread 12 ('worker') has waited 1500 ms for 'ledger' (Exclusive)"; a flow is named as <see cref="Waiter"/> names it.</summary>
     public override string ToString() =>
         $"{Waiter} has waited {Waited.TotalMilliseconds:0.###} ms for '{LockName}' ({Mode})";
 }
