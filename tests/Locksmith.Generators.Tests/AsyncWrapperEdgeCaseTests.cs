@@ -139,7 +139,7 @@ public sealed class AsyncWrapperEdgeCaseTests
             """
         },
         {
-            "a body whose task is declared nullable",
+            "a body whose task is declared nullable (its async wrappers' tasks are not: callers await them without '!')",
             """
             using System.Threading.Tasks;
             using Locksmith;
@@ -148,6 +148,13 @@ public sealed class AsyncWrapperEdgeCaseTests
                 private readonly AsyncExclusiveLock _lock = new();
                 [Guarded(Lock = nameof(_lock))] private Task<int>? FindCoreAsync() => Task.FromResult(1);
                 [Guarded(Lock = nameof(_lock))] private Task? SaveCoreAsync() => Task.CompletedTask;
+                [Guarded(Lock = nameof(_lock))] private Task<string?>? NameCoreAsync() => Task.FromResult<string?>("x");
+                private async Task<int> Callers()
+                {
+                    await SaveAsync();
+                    string? name = await NameAsync();
+                    return await FindAsync() + (name?.Length ?? 0);
+                }
             }
             """
         },

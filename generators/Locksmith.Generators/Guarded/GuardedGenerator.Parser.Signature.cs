@@ -57,7 +57,11 @@ public sealed partial class GuardedGenerator
                 .ToEquatableArray();
             var constraints = method.TypeParameters.Select(ConstraintClause).Where(static c => c is not null).Select(static c => c!).ToEquatableArray();
             string modifiers = (method.IsStatic ? "static " : string.Empty) + (UsesPointers(method) ? "unsafe " : string.Empty);
-            string returnType = method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(s_typeFormat);
+            // An async wrapper's task is never null, whatever the body's says: a 'Task<T>?' there would make every
+            // caller's await a CS8602.
+            string returnType = method.ReturnsVoid ? "void"
+                : isAsync ? method.ReturnType.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(s_typeFormat)
+                : method.ReturnType.ToDisplayString(s_typeFormat);
             var carried = method.GetAttributes().Where(a => IsCarriedMethodAttribute(a) && NamesExist(a, method)).ToList();
             if (isAsync)
             {
