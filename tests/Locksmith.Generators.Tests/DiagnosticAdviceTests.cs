@@ -276,6 +276,40 @@ public sealed class DiagnosticAdviceTests
     }
 
     /// <summary>
+    /// LSM0009 on an async core that the async lock it names could not wrap either (from an adoption trial): an
+    /// <c>async void</c> core led to LSM0016 ("return Task…") once the lock was changed, and a read core of a
+    /// <c>StripedReadWriteLock</c> was pointed at <c>AsyncStripedLock&lt;TKey&gt;</c>, which has no read mode, so
+    /// keeping <c>Access = LockAccess.Read</c> led to LSM0005. The message now says both changes at once.
+    /// </summary>
+    [Fact]
+    public void ThreadAffineLockAroundAnAsyncCoreTheAsyncLockCannotWrapAsItIs_SaysWhatElseToChange()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Feed
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly StripedReadWriteLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_lock))] private async void {|LSM0009:FireCoreAsync|}() => await Task.Yield();
+                [Guarded(Lock = nameof(_lock))] private async void {|LSM0009:PingCore|}() => await Task.Yield();
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key), Access = LockAccess.Read)] private Task<int> {|LSM0009:PeekCoreAsync|}(string key) => Task.FromResult(0);
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))] private Task {|LSM0009:PutCoreAsync|}(string key) => Task.CompletedTask;
+            }
+            """);
+
+        string Message(string method) => run.LocksmithDiagnostics
+            .Where(static d => d.Id == "LSM0009")
+            .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
+            .Single(m => m.StartsWith("'Feed." + method + "'", StringComparison.Ordinal));
+
+        Assert.Contains("guard it with an AsyncExclusiveLock and make it return Task, Task<T>, ValueTask or ValueTask<T> (its wrapper", Message("FireCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("guard it with an AsyncExclusiveLock, rename it to 'PingCoreAsync' and make it return Task, Task<T>, ValueTask or ValueTask<T> (its wrapper", Message("PingCore"), StringComparison.Ordinal);
+        Assert.Contains("guard it with an AsyncStripedLock<TKey>, which has no read mode, and remove Access = LockAccess.Read (its wrapper", Message("PeekCoreAsync"), StringComparison.Ordinal);
+        Assert.Contains("guard it with an AsyncStripedLock<TKey> (its wrapper", Message("PutCoreAsync"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// LSM0010 on an async core guarded by a CountingSemaphore (from a migration trial of a connection pool): its advice
     /// led with an AsyncExclusiveLock, which lets one holder in where the pool lets several, and quoted the acquisition
     /// without the core's token ('await _slots.AcquireAsync()' for a core taking 'ct'), so code written from it either

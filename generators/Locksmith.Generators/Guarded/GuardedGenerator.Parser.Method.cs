@@ -326,10 +326,28 @@ public sealed partial class GuardedGenerator
             // inside the wrapper's parenthesis, after any rename, so the message keeps one parenthesis.
             string holders = inCode is null ? string.Empty : $", one holder at a time, where '{lockName}' may let several in at once";
 
+            if ((capabilities & LockCapabilities.Keyed) != 0 && readAccess)
+            {
+                // The async keyed lock has no read mode (LSM0005 once the lock is changed): say so now.
+                counterpart += ", which has no read mode, and remove Access = LockAccess.Read";
+            }
+
+            // Each is what the async lock's wrapper needs too, said now rather than after the lock is changed: an async
+            // core is named '…CoreAsync' (LSM0014) and returns one of the four task types (LSM0016).
+            var changes = new List<string>();
             if (method.Name.EndsWith(KnownNames.BodySuffix, StringComparison.Ordinal) && method.Name.Length > KnownNames.BodySuffix.Length)
             {
-                // An async core is named '…CoreAsync' (LSM0014): say so now, not after the lock is changed.
-                counterpart += $" and rename it to '{method.Name}{KnownNames.AsyncSuffix}'";
+                changes.Add($"rename it to '{method.Name}{KnownNames.AsyncSuffix}'");
+            }
+
+            if (!AsyncWrappers.IsTaskType(method.ReturnType, out _))
+            {
+                changes.Add("make it return Task, Task<T>, ValueTask or ValueTask<T>");
+            }
+
+            if (changes.Count > 0)
+            {
+                counterpart += (changes.Count == 1 ? " and " : ", ") + string.Join(" and ", changes);
             }
 
             if ((capabilities & LockCapabilities.ThreadAffine) != 0)
