@@ -199,7 +199,10 @@ public sealed partial class GuardedGenerator
 
         /// <summary>
         /// The async wrapper: awaits the lock (its token, if any, cancels the wait), then awaits the body while holding
-        /// it. ConfigureAwait(false) is safe: the lock's owner is the async flow, which flows whatever the context.
+        /// it. The lock's owner is the async flow, which flows whatever the context; the acquisition is awaited on the
+        /// caller's context all the same, so the body starts where the caller is (a UI thread) whether or not it waited,
+        /// as it would after a hand-written <c>await _lock.AcquireAsync()</c>. What follows the body (the release) needs
+        /// no context.
         /// </summary>
         private static void EmitAsync(IndentedWriter writer, WrapperModel wrapper, AsyncModel asyncModel, LocalNames names)
         {
@@ -219,19 +222,20 @@ public sealed partial class GuardedGenerator
         }
 
         /// <summary>
-        /// Awaits the acquisition and holds its scope to the end of the wrapper: <c>using</c> for the in-process scopes,
-        /// whose release is synchronous; for a scope whose release is a round trip (a distributed lock's), an
-        /// <c>await using</c> without the captured context, as every other await here, so no thread blocks on it.
+        /// Awaits the acquisition on the caller's context (see <see cref="EmitAsync"/>) and holds its scope to the end
+        /// of the wrapper: <c>using</c> for the in-process scopes, whose release is synchronous; for a scope whose release
+        /// is a round trip (a distributed lock's), an <c>await using</c> without the captured context, as the body's
+        /// await, so no thread blocks on it.
         /// </summary>
         private static void WriteAsyncAcquire(IndentedWriter writer, LocalNames names, string acquireCall, bool awaitsDispose)
         {
             if (!awaitsDispose)
             {
-                writer.Line("using var " + names.Scope + " = await " + acquireCall + ".ConfigureAwait(false);");
+                writer.Line("using var " + names.Scope + " = await " + acquireCall + ";");
                 return;
             }
 
-            writer.Line("var " + names.Scope + " = await " + acquireCall + ".ConfigureAwait(false);");
+            writer.Line("var " + names.Scope + " = await " + acquireCall + ";");
             writer.Line("await using var " + names.Release + " = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(" + names.Scope + ", false);");
         }
 

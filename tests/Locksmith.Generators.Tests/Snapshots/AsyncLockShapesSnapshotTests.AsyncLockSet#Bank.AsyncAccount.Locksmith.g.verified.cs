@@ -14,7 +14,7 @@ namespace Bank
             global::System.ArgumentNullException.ThrowIfNull(to);
             from._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
             to._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
-            using var __scope = await global::Locksmith.LockSet.AcquireAsync(from._lock, to._lock, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Locksmith.LockSet.AcquireAsync(from._lock, to._lock, cancellationToken);
             await global::Bank.AsyncAccount.TransferCoreAsync(from, to, amount).ConfigureAwait(false);
         }
 
@@ -27,7 +27,7 @@ namespace Bank
             global::System.ArgumentNullException.ThrowIfNull(to);
             from._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
             to._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
-            using var __scope = await global::Locksmith.LockSet.TryAcquireLocksOfAsync(timeout, new global::Locksmith.IAsyncLockSetMember[] { from._lock, to._lock }, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Locksmith.LockSet.TryAcquireLocksOfAsync(timeout, new global::Locksmith.IAsyncLockSetMember[] { from._lock, to._lock }, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return false;
@@ -48,7 +48,7 @@ namespace Bank
             a._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
             b._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
             c._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
-            using var __scope = await global::Locksmith.LockSet.AcquireLocksOfAsync(global::System.TimeSpan.FromMilliseconds(200), new global::Locksmith.IAsyncLockSetMember[] { a._lock, b._lock, c._lock }, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Locksmith.LockSet.AcquireLocksOfAsync(global::System.TimeSpan.FromMilliseconds(200), new global::Locksmith.IAsyncLockSetMember[] { a._lock, b._lock, c._lock }, cancellationToken);
             return await global::Bank.AsyncAccount.TotalCoreAsync(a, b, c).ConfigureAwait(false);
         }
 
@@ -63,7 +63,7 @@ namespace Bank
             a._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
             b._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
             c._lock.EnsureDeclared("Bank.AsyncAccount._lock", 10);
-            using var __scope = await global::Locksmith.LockSet.TryAcquireLocksOfAsync(timeout, new global::Locksmith.IAsyncLockSetMember[] { a._lock, b._lock, c._lock }, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Locksmith.LockSet.TryAcquireLocksOfAsync(timeout, new global::Locksmith.IAsyncLockSetMember[] { a._lock, b._lock, c._lock }, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);

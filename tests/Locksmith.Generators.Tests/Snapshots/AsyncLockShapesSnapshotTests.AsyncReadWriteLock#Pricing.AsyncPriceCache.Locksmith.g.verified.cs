@@ -11,7 +11,7 @@ namespace Pricing
         public async global::System.Threading.Tasks.ValueTask<decimal?> FindAsync(string sku, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pricing.AsyncPriceCache._lock", 20, global::Locksmith.ReadWritePolicy.WriterPreferred);
-            using var __scope = await this._lock.AcquireReadAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireReadAsync(cancellationToken);
             return await this.FindCoreAsync(sku).ConfigureAwait(false);
         }
 
@@ -21,7 +21,7 @@ namespace Pricing
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, decimal? Result)> TryFindAsync(global::System.TimeSpan timeout, string sku, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pricing.AsyncPriceCache._lock", 20, global::Locksmith.ReadWritePolicy.WriterPreferred);
-            using var __scope = await this._lock.TryAcquireReadAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireReadAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -36,7 +36,7 @@ namespace Pricing
         public async global::System.Threading.Tasks.Task SetAsync(string sku, decimal price, global::System.Threading.CancellationToken cancellationToken)
         {
             this._lock.EnsureDeclared("Pricing.AsyncPriceCache._lock", 20, global::Locksmith.ReadWritePolicy.WriterPreferred);
-            using var __scope = await this._lock.AcquireWriteAsync(global::System.TimeSpan.FromMilliseconds(100), cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireWriteAsync(global::System.TimeSpan.FromMilliseconds(100), cancellationToken);
             await this.SetCoreAsync(sku, price, cancellationToken).ConfigureAwait(false);
         }
 
@@ -46,7 +46,7 @@ namespace Pricing
         public async global::System.Threading.Tasks.ValueTask<bool> TrySetAsync(global::System.TimeSpan timeout, string sku, decimal price, global::System.Threading.CancellationToken cancellationToken)
         {
             this._lock.EnsureDeclared("Pricing.AsyncPriceCache._lock", 20, global::Locksmith.ReadWritePolicy.WriterPreferred);
-            using var __scope = await this._lock.TryAcquireWriteAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireWriteAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return false;

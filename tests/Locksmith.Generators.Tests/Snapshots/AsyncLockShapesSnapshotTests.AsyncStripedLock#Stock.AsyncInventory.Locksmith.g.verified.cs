@@ -11,7 +11,7 @@ namespace Stock
         public async global::System.Threading.Tasks.Task<int> TakeAsync(string sku, int quantity, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._stripes.EnsureDeclared("Stock.AsyncInventory._stripes", null);
-            using var __scope = await this._stripes.AcquireAsync(sku, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._stripes.AcquireAsync(sku, cancellationToken);
             return await this.TakeCoreAsync(sku, quantity).ConfigureAwait(false);
         }
 
@@ -21,7 +21,7 @@ namespace Stock
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryTakeAsync(global::System.TimeSpan timeout, string sku, int quantity, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._stripes.EnsureDeclared("Stock.AsyncInventory._stripes", null);
-            using var __scope = await this._stripes.TryAcquireAsync(sku, timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._stripes.TryAcquireAsync(sku, timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -36,7 +36,7 @@ namespace Stock
         public async global::System.Threading.Tasks.ValueTask PutAsync(string sku, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._stripes.EnsureDeclared("Stock.AsyncInventory._stripes", null);
-            using var __scope = await this._stripes.AcquireAsync(sku, global::System.TimeSpan.FromMilliseconds(50), cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._stripes.AcquireAsync(sku, global::System.TimeSpan.FromMilliseconds(50), cancellationToken);
             await this.PutCoreAsync(sku).ConfigureAwait(false);
         }
 
@@ -46,7 +46,7 @@ namespace Stock
         public async global::System.Threading.Tasks.ValueTask<bool> TryPutAsync(global::System.TimeSpan timeout, string sku, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._stripes.EnsureDeclared("Stock.AsyncInventory._stripes", null);
-            using var __scope = await this._stripes.TryAcquireAsync(sku, timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._stripes.TryAcquireAsync(sku, timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return false;

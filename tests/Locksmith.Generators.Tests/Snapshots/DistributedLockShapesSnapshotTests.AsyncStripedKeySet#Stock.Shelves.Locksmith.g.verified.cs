@@ -11,7 +11,7 @@ namespace Stock
         public static async global::System.Threading.Tasks.ValueTask MoveAsync(string from, string to, int count, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
-            using var __scope = await global::Stock.Shelves.s_shelves.AcquireManyAsync(new string[] { from, to }, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Stock.Shelves.s_shelves.AcquireManyAsync(new string[] { from, to }, cancellationToken);
             await global::Stock.Shelves.MoveCoreAsync(from, to, count).ConfigureAwait(false);
         }
 
@@ -21,7 +21,7 @@ namespace Stock
         public static async global::System.Threading.Tasks.ValueTask<bool> TryMoveAsync(global::System.TimeSpan timeout, string from, string to, int count, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
-            using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return false;
@@ -37,7 +37,7 @@ namespace Stock
         public static async global::System.Threading.Tasks.Task<int> SwapAsync(string from, string to, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
-            using var __scope = await global::Stock.Shelves.s_shelves.AcquireManyAsync(new string[] { from, to }, global::System.TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Stock.Shelves.s_shelves.AcquireManyAsync(new string[] { from, to }, global::System.TimeSpan.FromMilliseconds(250), cancellationToken);
             return await global::Stock.Shelves.SwapCoreAsync(from, to).ConfigureAwait(false);
         }
 
@@ -47,7 +47,7 @@ namespace Stock
         public static async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TrySwapAsync(global::System.TimeSpan timeout, string from, string to, global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::Stock.Shelves.s_shelves.EnsureDeclared("Stock.Shelves.s_shelves", null);
-            using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);

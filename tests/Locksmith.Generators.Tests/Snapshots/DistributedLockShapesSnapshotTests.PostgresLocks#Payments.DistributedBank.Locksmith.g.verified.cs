@@ -11,7 +11,7 @@ namespace Payments
         public async global::System.Threading.Tasks.Task<decimal> BalanceAsync(int account, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.AcquireAsync(account, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireAsync(account, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             return await this.BalanceCoreAsync(account, cancellationToken).ConfigureAwait(false);
         }
@@ -22,7 +22,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, decimal Result)> TryBalanceAsync(global::System.TimeSpan timeout, int account, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
@@ -38,7 +38,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask DepositAsync(int account, decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.AcquireAsync(account, global::System.TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireAsync(account, global::System.TimeSpan.FromMilliseconds(500), cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             await this.DepositCoreAsync(account, amount).ConfigureAwait(false);
         }
@@ -49,7 +49,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<bool> TryDepositAsync(global::System.TimeSpan timeout, int account, decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.TryAcquireAsync(account, timeout, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
@@ -66,7 +66,7 @@ namespace Payments
         public async global::System.Threading.Tasks.Task AuditAsync(string line, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._audit.EnsureDeclared("Payments.DistributedBank._audit", 20);
-            var __scope = await this._audit.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            var __scope = await this._audit.AcquireAsync(cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             await this.AuditCoreAsync(line).ConfigureAwait(false);
         }
@@ -77,7 +77,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<bool> TryAuditAsync(global::System.TimeSpan timeout, string line, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._audit.EnsureDeclared("Payments.DistributedBank._audit", 20);
-            var __scope = await this._audit.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._audit.TryAcquireAsync(timeout, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
@@ -94,7 +94,7 @@ namespace Payments
         public async global::System.Threading.Tasks.Task<bool> TransferAsync(int from, int to, decimal amount, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             return await this.TransferCoreAsync(from, to, amount, cancellationToken).ConfigureAwait(false);
         }
@@ -105,7 +105,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, bool Result)> TryTransferAsync(global::System.TimeSpan timeout, int from, int to, decimal amount, global::System.Threading.CancellationToken cancellationToken)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.TryAcquireManyAsync(new int[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.TryAcquireManyAsync(new int[] { from, to }, timeout, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
@@ -121,7 +121,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask SwapAsync(int from, int to, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, global::System.TimeSpan.FromMilliseconds(250), cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.AcquireManyAsync(new int[] { from, to }, global::System.TimeSpan.FromMilliseconds(250), cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             await this.SwapCoreAsync(from, to).ConfigureAwait(false);
         }
@@ -132,7 +132,7 @@ namespace Payments
         public async global::System.Threading.Tasks.ValueTask<bool> TrySwapAsync(global::System.TimeSpan timeout, int from, int to, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._accounts.EnsureDeclared("Payments.DistributedBank._accounts", 10);
-            var __scope = await this._accounts.TryAcquireManyAsync(new int[] { from, to }, timeout, cancellationToken).ConfigureAwait(false);
+            var __scope = await this._accounts.TryAcquireManyAsync(new int[] { from, to }, timeout, cancellationToken);
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {

@@ -50,7 +50,7 @@ partial class Program
     public async global::System.Threading.Tasks.Task<int> CountAsync(int by, global::System.Threading.CancellationToken cancellationToken = default)
     {
         this._async.EnsureDeclared("Program._async", null);
-        using var __scope = await this._async.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        using var __scope = await this._async.AcquireAsync(cancellationToken);
         return await this.CountCoreAsync(by).ConfigureAwait(false);
     }
 
@@ -60,7 +60,7 @@ partial class Program
     public async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryCountAsync(global::System.TimeSpan timeout, int by, global::System.Threading.CancellationToken cancellationToken = default)
     {
         this._async.EnsureDeclared("Program._async", null);
-        using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+        using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken);
         if (!__scope.IsAcquired)
         {
             return (false, default!);

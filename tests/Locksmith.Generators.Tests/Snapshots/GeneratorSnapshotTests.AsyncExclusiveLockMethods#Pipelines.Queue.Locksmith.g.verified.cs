@@ -11,7 +11,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.Task IncrementAsync(global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync(cancellationToken);
             await this.IncrementCoreAsync().ConfigureAwait(false);
         }
 
@@ -23,7 +23,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask<bool> TryIncrementAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return false;
@@ -42,7 +42,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.Task<int> AddAsync(int amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.AcquireAsync(global::System.TimeSpan.FromMilliseconds(500), cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync(global::System.TimeSpan.FromMilliseconds(500), cancellationToken);
             return await this.AddAsyncCore(amount).ConfigureAwait(false);
         }
 
@@ -55,7 +55,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryAddAsync(global::System.TimeSpan timeout, int amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -70,7 +70,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask ResetAsync(global::System.Threading.CancellationToken token)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.AcquireAsync(token).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync(token);
             await this.ResetCoreAsync(token).ConfigureAwait(false);
         }
 
@@ -80,7 +80,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask<bool> TryResetAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken token)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.TryAcquireAsync(timeout, token).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout, token);
             if (!__scope.IsAcquired)
             {
                 return false;
@@ -96,7 +96,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask<int> PeekAsync(global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync(cancellationToken);
             return await this.PeekCoreAsync().ConfigureAwait(false);
         }
 
@@ -106,7 +106,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryPeekAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -121,7 +121,7 @@ namespace Pipelines
         public static async global::System.Threading.Tasks.Task<int> AddTotalAsync(int amount, string reason = "", global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::Pipelines.Queue.s_lock.EnsureDeclared("Pipelines.Queue.s_lock", null);
-            using var __scope = await global::Pipelines.Queue.s_lock.AcquireAsync(global::System.Threading.Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Pipelines.Queue.s_lock.AcquireAsync(global::System.Threading.Timeout.InfiniteTimeSpan, cancellationToken);
             return await global::Pipelines.Queue.AddTotalCoreAsync(amount, reason).ConfigureAwait(false);
         }
 
@@ -131,7 +131,7 @@ namespace Pipelines
         public static async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryAddTotalAsync(global::System.TimeSpan timeout, int amount, string reason = "", global::System.Threading.CancellationToken cancellationToken = default)
         {
             global::Pipelines.Queue.s_lock.EnsureDeclared("Pipelines.Queue.s_lock", null);
-            using var __scope = await global::Pipelines.Queue.s_lock.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await global::Pipelines.Queue.s_lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -147,7 +147,7 @@ namespace Pipelines
             where T : notnull
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.AcquireAsync().ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync();
             return await this.FillCoreAsync<T>(item, more).ConfigureAwait(false);
         }
 
@@ -158,7 +158,7 @@ namespace Pipelines
             where T : notnull
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.TryAcquireAsync(timeout).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
@@ -173,7 +173,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.Task DrainAsync(global::System.Threading.CancellationToken cancellationToken)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync(cancellationToken);
             await this.DrainEverything(cancellationToken).ConfigureAwait(false);
         }
 
@@ -183,7 +183,7 @@ namespace Pipelines
         public async global::System.Threading.Tasks.ValueTask<bool> TryDrainAsync(global::System.TimeSpan timeout, global::System.Threading.CancellationToken cancellationToken)
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
-            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return false;

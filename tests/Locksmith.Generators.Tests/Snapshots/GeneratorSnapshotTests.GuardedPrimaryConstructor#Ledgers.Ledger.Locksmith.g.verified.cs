@@ -11,7 +11,7 @@ namespace Ledgers
         public async global::System.Threading.Tasks.ValueTask<decimal> DepositAsync(decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Ledgers.Ledger._lock", 10);
-            using var __scope = await this._lock.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.AcquireAsync(cancellationToken);
             return await this.DepositCoreAsync(amount).ConfigureAwait(false);
         }
 
@@ -21,7 +21,7 @@ namespace Ledgers
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, decimal Result)> TryDepositAsync(global::System.TimeSpan timeout, decimal amount, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._lock.EnsureDeclared("Ledgers.Ledger._lock", 10);
-            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);

@@ -56,7 +56,7 @@ namespace Platforms
         public async global::System.Threading.Tasks.Task<int> ReadAsync(string key, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._async.EnsureDeclared("Platforms.Registry._async", null);
-            using var __scope = await this._async.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._async.AcquireAsync(cancellationToken);
             return await this.ReadCoreAsync(key).ConfigureAwait(false);
         }
 
@@ -68,7 +68,7 @@ namespace Platforms
         public async global::System.Threading.Tasks.ValueTask<(bool Acquired, int Result)> TryReadAsync(global::System.TimeSpan timeout, string key, global::System.Threading.CancellationToken cancellationToken = default)
         {
             this._async.EnsureDeclared("Platforms.Registry._async", null);
-            using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);

@@ -53,7 +53,7 @@ namespace Factories
             where TValue : class
         {
             this._async.EnsureDeclared("Factories.Factory._async", null);
-            using var __scope = await this._async.AcquireAsync(cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._async.AcquireAsync(cancellationToken);
             return await this.MakeCoreAsync<TKey, TValue>(key).ConfigureAwait(false);
         }
 
@@ -64,7 +64,7 @@ namespace Factories
             where TValue : class
         {
             this._async.EnsureDeclared("Factories.Factory._async", null);
-            using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken).ConfigureAwait(false);
+            using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
                 return (false, default!);
