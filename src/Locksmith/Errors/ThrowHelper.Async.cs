@@ -47,9 +47,9 @@ internal static partial class ThrowHelper
     public static void ThrowAsyncRecursion(LockPrimitive lockPrimitive, LockOwner flow) =>
         throw new LockRecursionException(
             $"{FlowStartingASentence(flow)} tried to acquire {lockPrimitive.Describe()}, which it already holds (a flow shares its holds " +
-            $"with everything it awaits, calls or starts). {lockPrimitive.GetType().Name} is not reentrant, so waiting would " +
-            "deadlock. Release it before acquiring it again, or pass the work that needs it to the code that holds it; a " +
-            "task that should wait for it instead must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");
+            $"with everything it awaits, calls or starts). {NotReentrant(lockPrimitive, lockPrimitive.GetType().Name)}, so waiting would " +
+            "deadlock. " + StripeHintOr(lockPrimitive, "AcquireManyAsync", "Release it before acquiring it again, or pass the work that needs it to the code that holds it.") +
+            " A task that should wait for it instead must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");
 
     /// <summary>
     /// A caller blocked on an acquisition's <c>ValueTask</c> before it completed; the wait was withdrawn, so the lock is

@@ -31,7 +31,7 @@ internal static partial class ThrowHelper
     public static void ThrowWriteRecursion(LockPrimitive lockPrimitive) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} tried to acquire the write lock of {lockPrimitive.Describe()}, which it already holds. " +
-            "ReadWriteLock is not reentrant, so waiting would deadlock. Release it before acquiring it again.");
+            $"{NotReentrant(lockPrimitive, "ReadWriteLock")}, so waiting would deadlock. {StripeHintOr(lockPrimitive, "AcquireManyWrite", "Release it before acquiring it again.")}");
 
     [DoesNotReturn]
     public static void ThrowUpgrade(LockPrimitive lockPrimitive) =>

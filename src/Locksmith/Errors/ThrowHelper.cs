@@ -44,7 +44,50 @@ internal static partial class ThrowHelper
     public static void ThrowRecursion(LockPrimitive lockPrimitive, string hint) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} tried to acquire {lockPrimitive.Describe()}, which it already holds. " +
-            $"{lockPrimitive.GetType().Name} is not reentrant, so waiting would deadlock. {hint}");
+            $"{NotReentrant(lockPrimitive, lockPrimitive.GetType().Name)}, so waiting would deadlock. {StripeHintOr(lockPrimitive, "AcquireMany", hint)}");
+
+    /// <summary>
+    /// Why a lock refuses re-entry, naming what the user built: a stripe is named by its striped lock, whose keys share
+    /// stripes (the user never made the stripe's own type, and may have asked by another key of the same stripe).
+    /// </summary>
+    public static string NotReentrant(LockPrimitive lockPrimitive, string typeName) =>
+        lockPrimitive.StripedParent is { } striped
+            ? $"It is a stripe of {FriendlyTypeName(striped.GetType())} '{striped.Name}', which every key that maps to it shares, and a stripe is not reentrant"
+            : $"{typeName} is not reentrant";
+
+    /// <summary>The advice for re-entry into a stripe (one call for several keys), or <paramref name="hint"/> for any other lock.</summary>
+    public static string StripeHintOr(LockPrimitive lockPrimitive, string takeMany, string hint) =>
+        lockPrimitive.StripedParent is null
+            ? hint
+            : $"Release the key's scope before taking it, or another key of that stripe, again; to hold several keys at once, take them in one {takeMany} call, which takes a stripe they share once.";
+
+    /// <summary>A generic type as C# spells it, for messages: <c>StripedLock&lt;string&gt;</c>.</summary>
+    private static string FriendlyTypeName(Type type)
+    {
+        if (!type.IsGenericType)
+        {
+            return KeywordFor(type) ?? type.Name;
+        }
+
+        string name = type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)];
+        return $"{name}<{string.Join(", ", System.Linq.Enumerable.Select(type.GetGenericArguments(), FriendlyTypeName))}>";
+    }
+
+    private static string? KeywordFor(Type type) => Type.GetTypeCode(type) switch
+    {
+        TypeCode.String => "string",
+        TypeCode.Int32 => "int",
+        TypeCode.Int64 => "long",
+        TypeCode.Int16 => "short",
+        TypeCode.Byte => "byte",
+        TypeCode.UInt32 => "uint",
+        TypeCode.UInt64 => "ulong",
+        TypeCode.Char => "char",
+        TypeCode.Boolean => "bool",
+        TypeCode.Double => "double",
+        TypeCode.Decimal => "decimal",
+        _ => type == typeof(object) ? "object" : null,
+    };
 
     [DoesNotReturn]
     public static void ThrowNotOwner(LockPrimitive lockPrimitive, int ownerThreadId) =>
