@@ -92,4 +92,69 @@ public sealed class OutsideAsyncWaiterKindsTests
             report.Summary,
             StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// The task's write waits behind the writer's read with a timeout longer than the idle period: the run waits for the
+    /// task in real time and is Stuck when the idle period runs out, and the summary names the read the task waits behind
+    /// (it said only that the task did not release the journal: a lock held for reading has no holder to name).
+    /// </summary>
+    [Fact]
+    public async Task AnAsyncFlowOutsideTheRunWaitingToWriteBehindAFlowsRead_LongerThanTheIdlePeriod_IsStuck_NamingTheRead()
+    {
+        int ranOut = 0;
+        Task outside = Task.CompletedTask;
+        ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new AsyncExclusiveLock("journal");
+                    var catalog = new AsyncReadWriteLock("catalog");
+                    scenario.Flow("writer", async () =>
+                    {
+                        using (await catalog.AcquireReadAsync())
+                        {
+                            var tookJournal = new ManualResetEventSlim();
+                            using (ExecutionContext.SuppressFlow())
+                            {
+                                outside = Task.Run(async () =>
+                                {
+                                    using (await journal.AcquireAsync())
+                                    {
+                                        tookJournal.Set();
+                                        using (await catalog.TryAcquireWriteAsync(TimeSpan.FromMinutes(10)))
+                                        {
+                                        }
+                                    }
+                                });
+                            }
+
+                            Assert.True(tookJournal.Wait(s_guard));
+
+                            // Queued behind the read before the writer asks for the journal (a guard, not a measure).
+                            Assert.True(SpinWait.SpinUntil(() => catalog.WaitingCount == 1, s_guard));
+                            using (await journal.AcquireAsync())
+                            {
+                            }
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+        }
+        finally
+        {
+            ControlledRun.IdleRanOutObserver = null;
+        }
+
+        await outside.WaitAsync(s_guard);
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
+        Assert.NotEqual(0, Volatile.Read(ref ranOut));
+        Assert.Contains(
+            "flow 'writer' waits for 'journal', held by an async flow that is not a flow of this run (a task outside it), which waits for 'catalog', held for reading by writer (a wait with a timeout or a token, which has not ended), and did not release it for 1 s while no flow could run",
+            report.Summary,
+            StringComparison.Ordinal);
+    }
 }
