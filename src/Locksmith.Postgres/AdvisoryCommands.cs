@@ -105,7 +105,7 @@ internal static class AdvisoryCommands
     /// Whether this session holds <paramref name="key"/> (after a timeout or cancellation that may have raced a grant);
     /// <paramref name="timeoutSeconds"/> is the command's timeout in whole seconds, 0 for none.
     /// </summary>
-    public static ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key, int timeoutSeconds = 0) =>
+    public static ValueTask<bool> IsHeldAsync(NpgsqlConnection connection, AdvisoryKey key, int timeoutSeconds) =>
         AgainIfCanceledLate(() => IsHeldOnceAsync(connection, key, timeoutSeconds));
 
     private static async ValueTask<bool> IsHeldOnceAsync(NpgsqlConnection connection, AdvisoryKey key, int timeoutSeconds)

@@ -341,7 +341,7 @@ public abstract class PostgresLock : LockPrimitive
             {
                 // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
                 // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
-                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
+                unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
             }
 
@@ -411,7 +411,7 @@ public abstract class PostgresLock : LockPrimitive
             // The grant may have raced the cancellation, and a session lock outlives the failed statement.
             if (entered)
             {
-                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
+                unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
             }
 
             throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
@@ -420,7 +420,7 @@ public abstract class PostgresLock : LockPrimitive
         {
             if (entered)
             {
-                await ReleaseIfHeldAsync(connection!, key, shared).ConfigureAwait(false);
+                unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
             }
 
             PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, e);
@@ -516,7 +516,7 @@ public abstract class PostgresLock : LockPrimitive
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             cancelLanded = true;
-            return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
+            return await AdvisoryCommands.IsHeldAsync(connection, key, answerSeconds).ConfigureAwait(false) ? Attempt.Waited : Attempt.MadeWay;
         }
         catch (OperationCanceledException)
         {
@@ -528,7 +528,7 @@ public abstract class PostgresLock : LockPrimitive
             // A grant can race the lock timeout: the session may hold the lock after all. The query is the statement after
             // the wait, on which a late cancel of the wait's own lands (and is retried past), as the one below would be.
             cancelLanded = true;
-            return await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false) ? Attempt.Waited : Attempt.TimedOut;
+            return await AdvisoryCommands.IsHeldAsync(connection, key, answerSeconds).ConfigureAwait(false) ? Attempt.Waited : Attempt.TimedOut;
         }
         finally
         {
@@ -625,18 +625,26 @@ public abstract class PostgresLock : LockPrimitive
     internal override string WaitNameFor(LockOwner waiter) =>
         _waiters.TryGetValue(waiter, out var waiting) ? OrderNameOf(waiting.Description) : Name;
 
-    private static async ValueTask ReleaseIfHeldAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared)
+    /// <summary>
+    /// Gives back <paramref name="key"/> if a grant raced the wait's end; each round trip bounded by
+    /// <c>LostLockCheckTimeout</c>, as an unlock is. False when the session failed or gave no answer: the caller then marks
+    /// it lost (out of its gate), so its connection, which may still hold the key, is discarded rather than pooled.
+    /// </summary>
+    private static async ValueTask<bool> ReleaseIfHeldAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, int answerSeconds)
     {
         try
         {
-            if (connection.FullState == System.Data.ConnectionState.Open && await AdvisoryCommands.IsHeldAsync(connection, key).ConfigureAwait(false))
+            if (connection.FullState == System.Data.ConnectionState.Open && await AdvisoryCommands.IsHeldAsync(connection, key, answerSeconds).ConfigureAwait(false))
             {
-                await AdvisoryCommands.ReleaseAsync(connection, key, shared, async: true).ConfigureAwait(false);
+                await AdvisoryCommands.ReleaseAsync(connection, key, shared, async: true, answerSeconds).ConfigureAwait(false);
             }
+
+            return true;
         }
         catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
         {
-            // The session is gone, and its locks with it.
+            // The session is gone (and its locks with it), or the server's answer never came.
+            return false;
         }
     }
 

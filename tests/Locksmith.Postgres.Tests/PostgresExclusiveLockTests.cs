@@ -377,6 +377,83 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(0, silent.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// A flow holding one lock waits for another with a token, and cancels it: the server answers the cancel, then the
+    /// check whether the grant raced it (which would leave the lock held) goes into a link gone silent. Bounded by
+    /// <c>LostLockCheckTimeout</c> (1 s here), the check gives up, the session counts as lost (the held lock's LostToken
+    /// fires) and the acquisition ends in its cancellation (before, it waited for good).
+    /// </summary>
+    [Fact]
+    public async Task ACancelledWaitWhoseHeldCheckGetsNoAnswer_GivesUp_AndMarksTheSessionLost()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("cancelled");
+        await using var holder = PostgresServer.Provider();
+        await using var silent = SilentProvider(relay);
+        await using var watcher = await PostgresServer.OpenAsync();
+        var held = holder.CreateExclusiveLock(name);
+
+        // Held by a flow of its own: the relay is the same server under another address (see the test above).
+        await using var elsewhere = await KeyHeldElsewhere.HoldAsync(() => held.AcquireAsync());
+        var first = await silent.CreateExclusiveLock(PostgresServer.Unique("first")).AcquireAsync();
+        using var cancel = new CancellationTokenSource();
+        var waiter = silent.CreateExclusiveLock(name).AcquireAsync(cancel.Token).AsTask();
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, held.Key);
+
+        // Silent from the held check on: the wait's cancel request and the server's answer to it still get through.
+        relay.FreezeWhenClientSends(HeldCheckText);
+        cancel.Cancel();
+
+        // Bounded only so a check that waits for good fails the test instead of hanging the run; nothing here measures time.
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken));
+        Assert.True(first.IsLost);
+        Assert.True(first.LostToken.IsCancellationRequested);
+        await first.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.Equal(0, silent.ConnectionsInUse);
+    }
+
+    /// <summary>
+    /// A flow holding one lock tries another within a timeout; the server's lock timeout ends the wait, and the check
+    /// whether a grant raced it goes into a link gone silent. Bounded by <c>LostLockCheckTimeout</c>, the check gives up:
+    /// the try fails naming the lock (a grant may have been the answer that never came), the session counts as lost, and
+    /// the budget is free (before, the try waited for good).
+    /// </summary>
+    [Fact]
+    public async Task ATimedOutWaitWhoseHeldCheckGetsNoAnswer_FailsNamingTheLock_AndMarksTheSessionLost()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("timedout");
+        await using var holder = PostgresServer.Provider();
+        await using var silent = SilentProvider(relay);
+        var held = holder.CreateExclusiveLock(name);
+        await using var elsewhere = await KeyHeldElsewhere.HoldAsync(() => held.AcquireAsync());
+        var first = await silent.CreateExclusiveLock(PostgresServer.Unique("first")).AcquireAsync();
+        relay.FreezeWhenClientSends(HeldCheckText);
+
+        // Bounded only so a check that waits for good fails the test instead of hanging the run; nothing here measures time.
+        var failure = await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(
+            () => silent.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.FromMilliseconds(100)).AsTask()
+                .WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken));
+        Assert.Contains(name, failure.Message, StringComparison.Ordinal);
+        Assert.True(first.IsLost);
+        await first.DisposeAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.Equal(0, silent.ConnectionsInUse);
+    }
+
+    // The statement that asks whether the session holds a key (AdvisoryCommands.IsHeldAsync); no other says "pid =" so.
+    private const string HeldCheckText = "pid = pg_catalog.pg_backend_pid()";
+
+    private static PostgresLockProvider SilentProvider(TcpRelay relay) => new(new PostgresLockProviderOptions
+    {
+        // Timeout bounds Npgsql's own attempt to cancel the unanswered statement over a connection of its own; without TLS,
+        // the relay reads the statements to fall silent at the right one.
+        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 1, SslMode = Npgsql.SslMode.Disable }.ConnectionString,
+        ConnectionBudget = 2,
+        DefaultTimeout = TimeSpan.FromSeconds(60),
+        LostLockCheckInterval = TimeSpan.FromMinutes(10),
+        LostLockCheckTimeout = TimeSpan.FromSeconds(1),
+    });
+
     private static async Task WaitUntilIdleBackendsAsync(Npgsql.NpgsqlConnection watcher, string application, int count)
     {
         for (int i = 0; i < 3000; i++)

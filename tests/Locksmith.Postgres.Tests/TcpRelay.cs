@@ -23,6 +23,7 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly TaskCompletionSource _thawed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _frozen;
     private volatile bool _cut;
+    private volatile byte[]? _freezeOn;
     private int _held;
     private int _relayed;
 
@@ -64,6 +65,13 @@ internal sealed class TcpRelay : IAsyncDisposable
         _frozen = true;
         HoldNewConnections();
     }
+
+    /// <summary>
+    /// The link goes silent, as <see cref="Freeze"/> makes it, at the moment a client sends a statement containing
+    /// <paramref name="text"/> (that statement is swallowed): a test can so silence the link exactly before one statement.
+    /// The relay reads the statements only on connections without TLS (SslMode=Disable).
+    /// </summary>
+    public void FreezeWhenClientSends(string text) => _freezeOn = System.Text.Encoding.UTF8.GetBytes(text);
 
     /// <summary>Closes every relayed connection at both ends and refuses new ones.</summary>
     public void Cut()
@@ -130,12 +138,12 @@ internal sealed class TcpRelay : IAsyncDisposable
             }
 
             Interlocked.Increment(ref _relayed);
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, fromClient: true);
+            _ = PumpAsync(server, client, fromClient: false);
         }
     }
 
-    private async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool fromClient)
     {
         var buffer = new byte[16 * 1024];
         try
@@ -143,6 +151,11 @@ internal sealed class TcpRelay : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer, SocketFlags.None).ConfigureAwait(false)) > 0)
             {
+                if (fromClient && _freezeOn is { } marker && buffer.AsSpan(0, read).IndexOf(marker) >= 0)
+                {
+                    Freeze();
+                }
+
                 if (_frozen)
                 {
                     // Swallowed until the relay is disposed: a frozen link never delivers.
