@@ -457,8 +457,15 @@ public abstract class PostgresLock : LockPrimitive
                     FlowOrder.RemoveOneOf(flow, this);
                 }
 
-                await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
-                FlowOwnership.NotHeldInCallee(flow);
+                try
+                {
+                    await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // On every path: a return that threw must not leave the flow reading as a holder.
+                    FlowOwnership.NotHeldInCallee(flow);
+                }
             }
         }
     }

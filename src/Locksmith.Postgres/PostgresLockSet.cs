@@ -145,12 +145,18 @@ public static class PostgresLockSet
         {
             if (!handedOn)
             {
-                for (int i = 0; i < reserved; i++)
+                try
                 {
-                    ordered[i].Lock!.Provider.ReturnSession(sessions[i]);
+                    for (int i = 0; i < reserved; i++)
+                    {
+                        ordered[i].Lock!.Provider.ReturnSession(sessions[i]);
+                    }
                 }
-
-                FlowOwnership.Released(flow);
+                finally
+                {
+                    // On every path: a return that threw must not leave the flow reading as a holder.
+                    FlowOwnership.Released(flow);
+                }
             }
         }
     }
