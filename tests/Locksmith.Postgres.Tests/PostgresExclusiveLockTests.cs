@@ -440,6 +440,41 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(0, silent.ConnectionsInUse);
     }
 
+    /// <summary>
+    /// A task of a flow waits for a lock on the flow's session while the flow releases another: the release interrupts the
+    /// wait (a cancel the server answers), and the wait's check whether a grant raced that goes into a link gone silent.
+    /// Bounded by <c>LostLockCheckTimeout</c>, the check gives up: the wait fails naming the lock, the session counts as
+    /// lost, and the release queued behind it returns (before, both waited for good).
+    /// </summary>
+    [Fact]
+    public async Task AnInterruptedWaitWhoseHeldCheckGetsNoAnswer_FailsNamingTheLock_AndTheReleaseReturns()
+    {
+        await using var relay = new TcpRelay();
+        string name = PostgresServer.Unique("interrupted");
+        await using var holder = PostgresServer.Provider();
+        await using var silent = SilentProvider(relay);
+        await using var watcher = await PostgresServer.OpenAsync();
+        var held = holder.CreateExclusiveLock(name);
+        await using var elsewhere = await KeyHeldElsewhere.HoldAsync(() => held.AcquireAsync());
+        var first = await silent.CreateExclusiveLock(PostgresServer.Unique("first")).AcquireAsync();
+
+        // A task of this flow: it waits on the flow's session, which the release of the first lock then interrupts.
+        var waiter = Task.Run(async () =>
+        {
+            await using var never = await silent.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(60));
+        });
+        await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, held.Key);
+        relay.FreezeWhenClientSends(HeldCheckText);
+
+        // Bounded only so a check that waits for good fails the test instead of hanging the run; nothing here measures time.
+        var release = first.DisposeAsync().AsTask();
+        var failure = await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(() => waiter.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken));
+        Assert.Contains(name, failure.Message, StringComparison.Ordinal);
+        await release.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        Assert.True(first.IsLost);
+        Assert.Equal(0, silent.ConnectionsInUse);
+    }
+
     // The statement that asks whether the session holds a key (AdvisoryCommands.IsHeldAsync); no other says "pid =" so.
     private const string HeldCheckText = "pid = pg_catalog.pg_backend_pid()";
 
