@@ -11,7 +11,7 @@ internal static partial class ThrowHelper
     public static void ThrowAsyncSetMemberHeld(LockPrimitive member, LockOwner flow) =>
         throw new LockRecursionException(
             $"{FlowStartingASentence(flow)} {AskedSetFor(member)}, which it already holds (a flow shares its holds with " +
-            $"everything it awaits, calls or starts). {member.GetType().Name} is not reentrant, so the set would wait for this " +
+            $"everything it awaits, calls or starts). {NotReentrant(member, member.GetType().Name)}, so the set would wait for this " +
             "flow itself. Nothing was taken. " +
             (member.StripedParent is null
                 ? "Release it before acquiring the set, or leave it out of the set."

@@ -10,10 +10,20 @@ internal static partial class ThrowHelper
     [DoesNotReturn]
     public static void ThrowSetMemberHeld(LockPrimitive member, string held, string why) =>
         throw new LockRecursionException(
-            $"Thread {ThreadNames.Current()} {AskedSetFor(member)}, but it already holds {held}. {why} " +
+            $"Thread {ThreadNames.Current()} {AskedSetFor(member)}, but it already holds {held}. {StripedSetReason(member, held) ?? why} " +
             (member.StripedParent is null
                 ? "Nothing was taken. Release it before acquiring the set, or leave it out of the set and take only the other locks."
                 : "Nothing was taken. Release the key it holds on that stripe first, or take every key it needs in one call."));
+
+    /// <summary>
+    /// For a stripe, why the set cannot take it, naming the striped lock the user built rather than the stripe's own type
+    /// (which the caller's <c>why</c> names); null for any other lock.
+    /// </summary>
+    private static string? StripedSetReason(LockPrimitive member, string held) =>
+        member.StripedParent is not { } striped ? null
+        : held == "its read lock"
+            ? $"{StripeOf(striped)}, and the set takes its write lock, which waits for every reader to leave, this thread included: a stripe has no upgrade."
+            : $"{StripeOf(striped)}, and a stripe is not reentrant, so the set would wait for this thread itself.";
 
     /// <summary>What asked for the member as part of a set: a striped lock's several keys at once (AcquireMany…), or LockSet.</summary>
     private static string AskedSetFor(LockPrimitive member) =>

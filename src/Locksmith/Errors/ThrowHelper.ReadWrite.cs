@@ -18,14 +18,14 @@ internal static partial class ThrowHelper
     public static void ThrowReadRecursion(LockPrimitive lockPrimitive) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} tried to acquire the read lock of {lockPrimitive.Describe()}, which it already holds. " +
-            "ReadWriteLock is not reentrant: a nested read would queue behind a waiting writer, which waits for the outer read, " +
+            $"{NotReentrant(lockPrimitive, "ReadWriteLock")}: a nested read would queue behind a waiting writer, which waits for the outer read, " +
             "so it would deadlock. Keep one read scope open instead of nesting them.");
 
     [DoesNotReturn]
     public static void ThrowReadWhileWriting(LockPrimitive lockPrimitive) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} tried to acquire the read lock of {lockPrimitive.Describe()} while it holds the write lock. " +
-            "ReadWriteLock is not reentrant and has no downgrade; the write lock already allows reading.");
+            $"{NotReentrant(lockPrimitive, "ReadWriteLock")} and has no downgrade; the write lock already allows reading.");
 
     [DoesNotReturn]
     public static void ThrowWriteRecursion(LockPrimitive lockPrimitive) =>
@@ -37,8 +37,14 @@ internal static partial class ThrowHelper
     public static void ThrowUpgrade(LockPrimitive lockPrimitive) =>
         throw new LockRecursionException(
             $"Thread {ThreadNames.Current()} tried to acquire the write lock of {lockPrimitive.Describe()} while it holds the read lock. " +
-            "Upgrading deadlocks: the writer waits for every reader to leave, this thread included. ReadWriteLock has no upgradeable mode: " +
-            "release the read lock, acquire the write lock, then re-check what you read.");
+            "Upgrading deadlocks: the writer waits for every reader to leave, this thread included. " +
+            $"{NoUpgrade(lockPrimitive)}: release the read lock, acquire the write lock, then re-check what you read.");
+
+    /// <summary>Why a read lock cannot become a write lock, naming what the user built (a stripe by its striped lock).</summary>
+    private static string NoUpgrade(LockPrimitive lockPrimitive) =>
+        lockPrimitive.StripedParent is { } striped
+            ? $"{StripeOf(striped)}, and a stripe has no upgradeable mode"
+            : "ReadWriteLock has no upgradeable mode";
 
     [DoesNotReturn]
     public static void ThrowReadNotHeld(LockPrimitive lockPrimitive, bool holdsWrite) =>

@@ -52,8 +52,12 @@ internal static partial class ThrowHelper
     /// </summary>
     public static string NotReentrant(LockPrimitive lockPrimitive, string typeName) =>
         lockPrimitive.StripedParent is { } striped
-            ? $"It is a stripe of {FriendlyTypeName(striped.GetType())} '{striped.Name}', which every key that maps to it shares, and a stripe is not reentrant"
+            ? $"{StripeOf(striped)}, and a stripe is not reentrant"
             : $"{typeName} is not reentrant";
+
+    /// <summary>"It is a stripe of StripedLock&lt;string&gt; 'accounts', which every key that maps to it shares".</summary>
+    public static string StripeOf(LockPrimitive striped) =>
+        $"It is a stripe of {FriendlyTypeName(striped.GetType())} '{striped.Name}', which every key that maps to it shares";
 
     /// <summary>The advice for re-entry into a stripe (one call for several keys), or <paramref name="hint"/> for any other lock.</summary>
     public static string StripeHintOr(LockPrimitive lockPrimitive, string takeMany, string hint) =>
@@ -67,6 +71,11 @@ internal static partial class ThrowHelper
         if (!type.IsGenericType)
         {
             return KeywordFor(type) ?? type.Name;
+        }
+
+        if (Nullable.GetUnderlyingType(type) is { } underlying)
+        {
+            return FriendlyTypeName(underlying) + "?";
         }
 
         string name = type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)];
