@@ -310,6 +310,38 @@ public sealed class DiagnosticAdviceTests
     }
 
     /// <summary>
+    /// The same read core of a <c>StripedReadWriteLock</c> when it must be renamed too: the advice read "…, which has no
+    /// read mode, and remove Access = LockAccess.Read and rename it to 'PeekCoreAsync'", where "it" reads as the Access
+    /// argument. Each change is now one item of one list, the core's own first.
+    /// </summary>
+    [Fact]
+    public void ThreadAffineKeyedReadCoreThatMustAlsoBeRenamed_ListsEachChangeOfTheCore()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Feed
+            {
+                private readonly StripedReadWriteLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key), Access = LockAccess.Read)] private Task<int> {|LSM0009:PeekCore|}(string key) => Task.FromResult(0);
+                [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key), Access = LockAccess.Read)] private async void {|LSM0009:PokeCore|}(string key) => await Task.Yield();
+            }
+            """);
+
+        string Message(string method) => run.LocksmithDiagnostics
+            .Where(static d => d.Id == "LSM0009")
+            .Select(static d => d.GetMessage(System.Globalization.CultureInfo.InvariantCulture))
+            .Single(m => m.StartsWith("'Feed." + method + "'", StringComparison.Ordinal));
+
+        Assert.Contains(
+            "guard it with an AsyncStripedLock<TKey>, which has no read mode, rename it to 'PeekCoreAsync' and remove Access = LockAccess.Read (its wrapper",
+            Message("PeekCore"), StringComparison.Ordinal);
+        Assert.Contains(
+            "guard it with an AsyncStripedLock<TKey>, which has no read mode, rename it to 'PokeCoreAsync', make it return Task, Task<T>, ValueTask or ValueTask<T> and remove Access = LockAccess.Read (its wrapper",
+            Message("PokeCore"), StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// LSM0010 on an async core guarded by a CountingSemaphore (from a migration trial of a connection pool): its advice
     /// led with an AsyncExclusiveLock, which lets one holder in where the pool lets several, and quoted the acquisition
     /// without the core's token ('await _slots.AcquireAsync()' for a core taking 'ct'), so code written from it either

@@ -326,14 +326,9 @@ public sealed partial class GuardedGenerator
             // inside the wrapper's parenthesis, after any rename, so the message keeps one parenthesis.
             string holders = inCode is null ? string.Empty : $", one holder at a time, where '{lockName}' may let several in at once";
 
-            if ((capabilities & LockCapabilities.Keyed) != 0 && readAccess)
-            {
-                // The async keyed lock has no read mode (LSM0005 once the lock is changed): say so now.
-                counterpart += ", which has no read mode, and remove Access = LockAccess.Read";
-            }
-
             // Each is what the async lock's wrapper needs too, said now rather than after the lock is changed: an async
-            // core is named '…CoreAsync' (LSM0014) and returns one of the four task types (LSM0016).
+            // core is named '…CoreAsync' (LSM0014) and returns one of the four task types (LSM0016); the async keyed lock
+            // has no read mode (LSM0005). One list, the core's own changes first, so each 'it' is the core.
             var changes = new List<string>();
             if (method.Name.EndsWith(KnownNames.BodySuffix, StringComparison.Ordinal) && method.Name.Length > KnownNames.BodySuffix.Length)
             {
@@ -345,9 +340,19 @@ public sealed partial class GuardedGenerator
                 changes.Add("make it return Task, Task<T>, ValueTask or ValueTask<T>");
             }
 
+            bool noReadMode = (capabilities & LockCapabilities.Keyed) != 0 && readAccess;
+            if (noReadMode)
+            {
+                counterpart += ", which has no read mode";
+                changes.Add("remove Access = LockAccess.Read");
+            }
+
             if (changes.Count > 0)
             {
-                counterpart += (changes.Count == 1 ? " and " : ", ") + string.Join(" and ", changes);
+                // "X and Y", "X, Y and Z"; after the read-mode clause, a comma first so the list is not read as part of it.
+                string last = changes[changes.Count - 1];
+                string list = changes.Count == 1 ? last : string.Join(", ", changes.Take(changes.Count - 1)) + " and " + last;
+                counterpart += (noReadMode ? (changes.Count == 1 ? ", and " : ", ") : changes.Count == 1 ? " and " : ", ") + list;
             }
 
             if ((capabilities & LockCapabilities.ThreadAffine) != 0)
