@@ -126,7 +126,7 @@ public sealed class OutsideWaiterKindsTests
                         };
                         thread.Start();
                         outside.Add(Task.Run(thread.Join));
-                        tookJournal.Wait();
+                        Assert.True(tookJournal.Wait(s_guard));
                         using (journal.Acquire())
                         {
                         }
@@ -297,10 +297,10 @@ public sealed class OutsideWaiterKindsTests
                         };
                         thread.Start();
                         outside = Task.Run(thread.Join);
-                        tookJournal.Wait();
+                        Assert.True(tookJournal.Wait(s_guard));
                         if (outsideFirst)
                         {
-                            SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin) || !thread.IsAlive);
+                            Assert.True(SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin) || !thread.IsAlive, s_guard));
                         }
 
                         using (journal.Acquire())
