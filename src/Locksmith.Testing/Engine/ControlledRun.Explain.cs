@@ -421,8 +421,9 @@ internal sealed partial class ControlledRun
             string canEnd = _outsideQueued.TryGetValue(holderId, out var queued) && queued.CanEnd && ReferenceEquals(queued.Resource, queuedOn)
                 ? " (a wait with a timeout or a token, which has not ended)"
                 : string.Empty;
-            // Named as a deadlock through it would be: a lock's holder, a read-write lock's flow readers, a semaphore's takers.
-            string waits = queuedOn is not null && WhatItWaitsForLocked(queuedOn) is { } clause ? $", {clause}{canEnd}, and" : ", which";
+            string waits = queuedOn is not null && HolderOf(queuedOn) is { } holder
+                ? $", which waits for '{NameOf(queuedOn, queuedOn.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)}{canEnd}, and"
+                : ", which";
             held = $"held by an async flow that is not a flow of this run (a task outside it){waits} did not release it";
         }
         else
