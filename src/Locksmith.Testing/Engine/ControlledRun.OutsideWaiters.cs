@@ -113,11 +113,6 @@ internal sealed partial class ControlledRun
                 var readers = FlowReadersLocked(rw);
                 return readers.Count != 0 && OutsideReaderCount(rw) == 0 && readers.TrueForAll(h => CannotReleaseLocked(h, visiting));
 
-            // An async lock's reads, with no writer: likewise, the reads counted by the flows' records.
-            case AsyncReadWriteLock { ExclusiveOwnerId: 0 } arw:
-                var asyncReaders = FlowReadersLocked(arw);
-                return asyncReaders.Count != 0 && OutsideReaderCount(arw) == 0 && asyncReaders.TrueForAll(h => CannotReleaseLocked(h, visiting));
-
             // Any flow may notify a condition or arrive at a barrier: for good while no live flow can run. A notification
             // or arrival from yet another thread outside the run is not waited for: that code runs uncontrolled too.
             case ConditionVariable or PhaseBarrier:
@@ -133,9 +128,6 @@ internal sealed partial class ControlledRun
 
     /// <summary>The flows (a finished one included) whose threads hold a read of <paramref name="rw"/>, in the run's order.</summary>
     private List<FlowState> FlowReadersLocked(ReadWriteLock rw) => _flows.FindAll(f => f.ReadStates.Any(state => state.Holds(rw.Id)));
-
-    /// <summary>The flows (a finished one included) whose async flow records hold a read of <paramref name="arw"/>, in the run's order.</summary>
-    private List<FlowState> FlowReadersLocked(AsyncReadWriteLock arw) => _flows.FindAll(f => f.FlowRecords.Any(record => record.FlowReads.Holds(arw)));
 
     /// <summary>Whether the flow <paramref name="holder"/> cannot release what it holds: it finished, or is blocked on nothing that ends in real time.</summary>
     private bool CannotReleaseLocked(FlowState holder, HashSet<FlowState> visiting) =>
@@ -247,12 +239,6 @@ internal sealed partial class ControlledRun
                 return readers.Count == 0
                     ? null
                     : $"which waits for '{NameOf(rw, rw.Name)}', held for reading by {string.Join(", ", readers.ConvertAll(static f => f.Status == FlowStatus.Done ? $"{f.Name} (finished without releasing it)" : f.Name))}";
-
-            case AsyncReadWriteLock { ExclusiveOwnerId: 0 } arw:
-                var asyncReaders = FlowReadersLocked(arw);
-                return asyncReaders.Count == 0
-                    ? null
-                    : $"which waits for '{NameOf(arw, arw.Name)}', held for reading by {string.Join(", ", asyncReaders.ConvertAll(static f => f.Status == FlowStatus.Done ? $"{f.Name} (finished without releasing it)" : f.Name))}";
 
             case LockPrimitive lockPrimitive when HolderOf(lockPrimitive) is { } holder:
                 return $"which waits for '{NameOf(lockPrimitive, lockPrimitive.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)}";
