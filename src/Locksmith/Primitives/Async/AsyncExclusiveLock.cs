@@ -308,9 +308,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        // Read once: a queued wait outside the run tells the controller too.
-        var controller = Controller;
-        bool controlled = controller is not null && controller.ControlsCurrentThread;
+        bool controlled = IsControlledHere;
         if (controlled)
         {
             ScheduleAcquire();
@@ -388,11 +386,6 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
 
         node.Arm(timeoutMs);
-        if (controller is not null)
-        {
-            WaitKernel.TellOutsideQueued(controller, this, node, timeoutMs, cancellationToken);
-        }
-
         return node.PendingTask;
     }
 
