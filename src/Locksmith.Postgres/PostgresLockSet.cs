@@ -252,12 +252,7 @@ public static class PostgresLockSet
             {
                 try
                 {
-                    if (ordered[i].Lock!.IsOrdered)
-                    {
-                        FlowOrder.RemoveOneOf(flow, ordered[i].Lock!);
-                    }
-
-                    await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
+                    await GiveBackOneAsync(ordered[i], sessions[i], flow).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
@@ -549,6 +544,17 @@ public static class PostgresLockSet
         return (kept.ConvertAll(static k => k.Request).ToArray(), kept.ConvertAll(static k => k.Session).ToArray());
     }
 
+    /// <summary>One member's give-back: its order entry, then its use of the session.</summary>
+    private static async ValueTask GiveBackOneAsync(PostgresLockRequest request, PostgresSession session, LockOwner flow)
+    {
+        if (request.Lock!.IsOrdered)
+        {
+            FlowOrder.RemoveOneOf(flow, request.Lock!);
+        }
+
+        await request.Lock!.Provider.ReturnSessionAsync(session).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Each member in <paramref name="drop"/> gives back its use of its session and its order entry, as a member that takes
     /// nothing does; each whatever an earlier one threw, which is thrown once all gave theirs back.
@@ -562,12 +568,7 @@ public static class PostgresLockSet
             {
                 try
                 {
-                    if (ordered[i].Lock!.IsOrdered)
-                    {
-                        FlowOrder.RemoveOneOf(flow, ordered[i].Lock!);
-                    }
-
-                    await ordered[i].Lock!.Provider.ReturnSessionAsync(sessions[i]).ConfigureAwait(false);
+                    await GiveBackOneAsync(ordered[i], sessions[i], flow).ConfigureAwait(false);
                 }
                 catch (Exception e)
                 {
