@@ -659,7 +659,8 @@ public static partial class LockSet
                 break;
             case ReadWriteLock readWrite when readWrite.IsReadLockHeldByCurrentThread:
                 ThrowHelper.ThrowSetMemberHeld(readWrite, "its read lock",
-                    "The set takes the write lock, which waits for every reader to leave, this thread included: ReadWriteLock has no upgrade.");
+                    "The set takes the write lock, which waits for every reader to leave, this thread included: ReadWriteLock has no upgrade.",
+                    holdsARead: true);
                 break;
 
             // A ReentrantLock the caller holds is entered once more and released once with the set: re-entry is its

@@ -8,9 +8,9 @@ namespace Locksmith;
 internal static partial class ThrowHelper
 {
     [DoesNotReturn]
-    public static void ThrowSetMemberHeld(LockPrimitive member, string held, string why) =>
+    public static void ThrowSetMemberHeld(LockPrimitive member, string held, string why, bool holdsARead = false) =>
         throw new LockRecursionException(
-            $"Thread {ThreadNames.Current()} {AskedSetFor(member)}, but it already holds {held}. {StripedSetReason(member, held) ?? why} " +
+            $"Thread {ThreadNames.Current()} {AskedSetFor(member)}, but it already holds {held}. {StripedSetReason(member, holdsARead) ?? why} " +
             (member.StripedParent is null
                 ? "Nothing was taken. Release it before acquiring the set, or leave it out of the set and take only the other locks."
                 : "Nothing was taken. Release the key it holds on that stripe first, or take every key it needs in one call."));
@@ -19,9 +19,9 @@ internal static partial class ThrowHelper
     /// For a stripe, why the set cannot take it, naming the striped lock the user built rather than the stripe's own type
     /// (which the caller's <c>why</c> names); null for any other lock.
     /// </summary>
-    private static string? StripedSetReason(LockPrimitive member, string held) =>
+    private static string? StripedSetReason(LockPrimitive member, bool holdsARead) =>
         member.StripedParent is not { } striped ? null
-        : held == "its read lock"
+        : holdsARead
             ? $"{StripeOf(striped)}, and the set takes its write lock, which waits for every reader to leave, this thread included: a stripe has no upgrade."
             : $"{StripeOf(striped)}, and a stripe is not reentrant, so the set would wait for this thread itself.";
 
