@@ -415,11 +415,14 @@ internal sealed partial class ControlledRun
         else if (holderId >= LockOwner.FlowIdBase)
         {
             // An async lock's holder is a flow record (a task outside the run claimed its own), not a thread. Queued on a
-            // lock of the run a flow holds, it waits for that flow: the run cannot tell whether that wait has a timeout.
+            // lock of the run a flow holds, it waits for that flow: with no timeout nor token that is a deadlock, found
+            // before this; so the wait may end, and the summary says so, unless the run was not told of it.
             var queuedOn = QueuedFlowRecord(holderId)?.WaitingFor;
-            string waits = queuedOn is not null && HolderOf(queuedOn) is { } holder
-                ? $", which waits for '{NameOf(queuedOn, queuedOn.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)} (with no timeout, neither can go on), and"
-                : ", which";
+            string canEnd = _outsideQueued.TryGetValue(holderId, out var queued) && queued.CanEnd && ReferenceEquals(queued.Resource, queuedOn)
+                ? " (a wait with a timeout or a token, which has not ended)"
+                : string.Empty;
+            // Named as a deadlock through it would be: a lock's holder, a read-write lock's flow readers, a semaphore's takers.
+            string waits = queuedOn is not null && WhatItWaitsForLocked(queuedOn) is { } clause ? $", {clause}{canEnd}, and" : ", which";
             held = $"held by an async flow that is not a flow of this run (a task outside it){waits} did not release it";
         }
         else

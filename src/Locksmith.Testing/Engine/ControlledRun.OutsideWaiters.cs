@@ -2,6 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Locksmith.Testing.Engine;
 
@@ -22,6 +23,26 @@ internal sealed partial class ControlledRun
     // lock's wait is known by its start in the thread's record; a condition's or barrier's, which the record does not
     // show, by the node's wait number.
     private readonly Dictionary<int, (object Resource, bool CanEnd, long Since, WaitNode Node)> _outsideParked = [];
+
+    // By the owner id of an async flow outside the run (a task's own flow record): the lock of the run it last queued a wait
+    // on, whether that wait may end in real time, its node, and the node's task for that wait. Under the gate. An entry
+    // counts only while its node is still queued, waiting, with that very task: a release that hands it the lock unlinks it
+    // and marks it granted before the wait completes, and the node serves a later wait only once it was recycled, which
+    // gives it a new task.
+    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd, AsyncWaitNode Node, ValueTask<AsyncLockScope> Wait)> _outsideQueued = [];
+
+    void ISchedulingController.OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node)
+    {
+        // Read before the primitive returns the wait's task: until then nothing can await it, so the node is not recycled
+        // and its owner and task are this wait's.
+        var wait = node.PendingTask;
+        int ownerId = node.Owner.OwnerId;
+        lock (_gate)
+        {
+            _outsideQueued[ownerId] = (resource, canEnd, node, wait);
+            Monitor.PulseAll(_gate);
+        }
+    }
 
     void ISchedulingController.OutsideWaiterParks(object resource, bool canEnd, WaitNode node)
     {
@@ -92,6 +113,11 @@ internal sealed partial class ControlledRun
                 var readers = FlowReadersLocked(rw);
                 return readers.Count != 0 && OutsideReaderCount(rw) == 0 && readers.TrueForAll(h => CannotReleaseLocked(h, visiting));
 
+            // An async lock's reads, with no writer: likewise, the reads counted by the flows' records.
+            case AsyncReadWriteLock { ExclusiveOwnerId: 0 } arw:
+                var asyncReaders = FlowReadersLocked(arw);
+                return asyncReaders.Count != 0 && OutsideReaderCount(arw) == 0 && asyncReaders.TrueForAll(h => CannotReleaseLocked(h, visiting));
+
             // Any flow may notify a condition or arrive at a barrier: for good while no live flow can run. A notification
             // or arrival from yet another thread outside the run is not waited for: that code runs uncontrolled too.
             case ConditionVariable or PhaseBarrier:
@@ -108,6 +134,9 @@ internal sealed partial class ControlledRun
     /// <summary>The flows (a finished one included) whose threads hold a read of <paramref name="rw"/>, in the run's order.</summary>
     private List<FlowState> FlowReadersLocked(ReadWriteLock rw) => _flows.FindAll(f => f.ReadStates.Any(state => state.Holds(rw.Id)));
 
+    /// <summary>The flows (a finished one included) whose async flow records hold a read of <paramref name="arw"/>, in the run's order.</summary>
+    private List<FlowState> FlowReadersLocked(AsyncReadWriteLock arw) => _flows.FindAll(f => f.FlowRecords.Any(record => record.FlowReads.Holds(arw)));
+
     /// <summary>Whether the flow <paramref name="holder"/> cannot release what it holds: it finished, or is blocked on nothing that ends in real time.</summary>
     private bool CannotReleaseLocked(FlowState holder, HashSet<FlowState> visiting) =>
         holder.Status == FlowStatus.Done ||
@@ -119,6 +148,11 @@ internal sealed partial class ControlledRun
     /// </summary>
     private object? ParkedOnLocked(int ownerId)
     {
+        if (ownerId >= LockOwner.FlowIdBase)
+        {
+            return QueuedForGoodOnLocked(ownerId);
+        }
+
         if (!_outsideParked.TryGetValue(ownerId, out var parked) || parked.CanEnd || LockOwner.Find(ownerId) is not { } record)
         {
             return null;
@@ -142,6 +176,23 @@ internal sealed partial class ControlledRun
             : null;
     }
 
+    /// <summary>The lock of this run the async flow <paramref name="ownerId"/> outside it is queued on with no timeout nor token, if any.</summary>
+    private LockPrimitive? QueuedForGoodOnLocked(int ownerId)
+    {
+        if (!_outsideQueued.TryGetValue(ownerId, out var queued) || queued.CanEnd)
+        {
+            return null;
+        }
+
+        // The status first, then the queue, then the task (a grant unlinks the node and marks it granted; a later wait on
+        // it resets both after its recycling changed the task): a node read as waiting, queued and with this wait's task
+        // was handed nothing by any release this verdict follows.
+        var node = queued.Node;
+        return node.Status == WaitStatus.Waiting && Volatile.Read(ref node.IsQueued) && node.PendingTask.Equals(queued.Wait)
+            ? queued.Resource
+            : null;
+    }
+
     /// <summary>
     /// A deadlock through a thread outside the run: the lock <paramref name="waiter"/> waits for is held by that thread,
     /// itself parked on a lock a flow holds. Null when the holder is no such thread.
@@ -154,10 +205,13 @@ internal sealed partial class ControlledRun
             return null;
         }
 
-        string? name = LockOwner.Find(holderId)?.Name;
+        // An async lock's holder is a flow record (a task outside the run claimed its own), which names no thread.
+        string holder = holderId >= LockOwner.FlowIdBase
+            ? "an async flow that is not a flow of this run (a task outside it)"
+            : $"a thread that is not a flow of this run{(LockOwner.Find(holderId)?.Name is { } name ? $" ('{name}')" : string.Empty)}";
         return string.Create(
             CultureInfo.InvariantCulture,
-            $"'{waiter.WaitingName}' is held by a thread that is not a flow of this run{(name is null ? string.Empty : $" ('{name}')")}, {waitsFor}: neither can go on. Code on such a thread (a Task.Run body, a thread a flow starts) runs uncontrolled, and its lock operations are no scheduling points: take the lock in a flow instead (scenario.Thread or scenario.Flow)");
+            $"'{waiter.WaitingName}' is held by {holder}, {waitsFor}: neither can go on. Code on such a thread (a Task.Run body, a thread a flow starts) runs uncontrolled, and its lock operations are no scheduling points: take the lock in a flow instead (scenario.Thread or scenario.Flow)");
     }
 
     /// <summary>What an outside thread parked on <paramref name="parkedOn"/> waits for, as a clause ("which waits for …"); null when no flow holds it.</summary>
@@ -193,6 +247,12 @@ internal sealed partial class ControlledRun
                 return readers.Count == 0
                     ? null
                     : $"which waits for '{NameOf(rw, rw.Name)}', held for reading by {string.Join(", ", readers.ConvertAll(static f => f.Status == FlowStatus.Done ? $"{f.Name} (finished without releasing it)" : f.Name))}";
+
+            case AsyncReadWriteLock { ExclusiveOwnerId: 0 } arw:
+                var asyncReaders = FlowReadersLocked(arw);
+                return asyncReaders.Count == 0
+                    ? null
+                    : $"which waits for '{NameOf(arw, arw.Name)}', held for reading by {string.Join(", ", asyncReaders.ConvertAll(static f => f.Status == FlowStatus.Done ? $"{f.Name} (finished without releasing it)" : f.Name))}";
 
             case LockPrimitive lockPrimitive when HolderOf(lockPrimitive) is { } holder:
                 return $"which waits for '{NameOf(lockPrimitive, lockPrimitive.Name)}', held by {holder.Name}{(holder.Status == FlowStatus.Done ? " (finished without releasing it)" : string.Empty)}";

@@ -53,4 +53,15 @@ internal interface ISchedulingController
     /// before the thread itself has run again.
     /// </summary>
     void OutsideWaiterParks(object resource, bool canEnd, WaitNode node);
+
+    /// <summary>
+    /// An async flow the controller does not run (a task's body, with a flow record of its own) queued
+    /// <paramref name="node"/> on <paramref name="resource"/>, a lock of the run, holding what it holds: the scheduler may be
+    /// waiting for that flow's release, which this wait settles. <paramref name="canEnd"/>: the wait has a timeout or a
+    /// cancellable token, so it may end in real time. Called after the node is queued and armed, before its task is
+    /// returned (so before the wait can be awaited and its node recycled), with no lock of the primitive held, on every
+    /// queuing of such a wait (never on a fast path). The node's status leaves <see cref="WaitStatus.Waiting"/>, and it
+    /// leaves the queue, once a release hands it the lock; its task changes once the wait was awaited and the node recycled.
+    /// </summary>
+    void OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node);
 }

@@ -122,6 +122,17 @@ internal static class WaitKernel
     public static void TellOutsidePark(ISchedulingController controller, object waitedFor, ThreadWaitNode node, long deadline, CancellationToken cancellationToken) =>
         controller.OutsideWaiterParks(waitedFor, deadline != long.MaxValue || cancellationToken.CanBeCanceled, node);
 
+    /// <summary>
+    /// Tells <paramref name="controller"/> that an async flow it does not run queued <paramref name="node"/> on
+    /// <paramref name="waitedFor"/> with <paramref name="timeoutMs"/> (resolved) and <paramref name="cancellationToken"/>. A
+    /// flow of the run waits for its turn instead, so only code outside the run queues on a controlled lock; its scheduler
+    /// may be waiting for what that flow holds: told now, not after its idle period. Called after the node is armed, with no
+    /// gate held.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void TellOutsideQueued(ISchedulingController controller, LockPrimitive waitedFor, AsyncWaitNode node, int timeoutMs, CancellationToken cancellationToken) =>
+        controller.OutsideAsyncWaiterQueued(waitedFor, timeoutMs != Timeout.Infinite || cancellationToken.CanBeCanceled, node);
+
     private static bool SpinOutside<TProtocol>(Lock gate, scoped ref TProtocol protocol)
         where TProtocol : IWaitProtocol, allows ref struct
     {

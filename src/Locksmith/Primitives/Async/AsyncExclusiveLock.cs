@@ -308,7 +308,9 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder)
     {
-        bool controlled = IsControlledHere;
+        // Read once: a queued wait outside the run tells the controller too.
+        var controller = Controller;
+        bool controlled = controller is not null && controller.ControlsCurrentThread;
         if (controlled)
         {
             ScheduleAcquire();
@@ -386,6 +388,11 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         }
 
         node.Arm(timeoutMs);
+        if (controller is not null)
+        {
+            WaitKernel.TellOutsideQueued(controller, this, node, timeoutMs, cancellationToken);
+        }
+
         return node.PendingTask;
     }
 

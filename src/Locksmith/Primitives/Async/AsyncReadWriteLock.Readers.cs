@@ -161,7 +161,9 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterReadSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        bool controlled = IsControlledHere;
+        // Read once: a queued wait outside the run tells the controller too.
+        var controller = Controller;
+        bool controlled = controller is not null && controller.ControlsCurrentThread;
         if (controlled)
         {
             SchedulingHooks.ScheduleAcquire(this, LockMode.Read);
@@ -235,6 +237,11 @@ public sealed partial class AsyncReadWriteLock
         }
 
         node.Arm(timeoutMs);
+        if (controller is not null)
+        {
+            WaitKernel.TellOutsideQueued(controller, this, node, timeoutMs, cancellationToken);
+        }
+
         return node.PendingTask;
     }
 

@@ -121,7 +121,9 @@ public sealed partial class AsyncReadWriteLock
     [MethodImpl(MethodImplOptions.NoInlining)]
     private ValueTask<AsyncLockScope> EnterWriteSlow(LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder = true)
     {
-        bool controlled = IsControlledHere;
+        // Read once: a queued wait outside the run tells the controller too.
+        var controller = Controller;
+        bool controlled = controller is not null && controller.ControlsCurrentThread;
         if (controlled)
         {
             SchedulingHooks.ScheduleAcquire(this, LockMode.Write);
@@ -213,6 +215,11 @@ public sealed partial class AsyncReadWriteLock
         }
 
         node.Arm(timeoutMs);
+        if (controller is not null)
+        {
+            WaitKernel.TellOutsideQueued(controller, this, node, timeoutMs, cancellationToken);
+        }
+
         return node.PendingTask;
     }
 

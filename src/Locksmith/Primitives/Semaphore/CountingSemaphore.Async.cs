@@ -181,7 +181,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     {
         if (Controller is not { } controller)
         {
-            return EnterAsyncSlowCore(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder, controlled: false);
+            return EnterAsyncSlowCore(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder, controller: null, controlled: false);
         }
 
         // From a thread outside the run too, as a thread's Acquire does: the run counts the permits such threads take,
@@ -191,7 +191,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         ScheduleAcquire();
         try
         {
-            return EnterAsyncSlowCore(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder, controlled);
+            return EnterAsyncSlowCore(flow, count, timeoutMs, cancellationToken, throwOnTimeout, checkOrder, controller, controlled);
         }
         finally
         {
@@ -200,7 +200,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     }
 
     private ValueTask<AsyncLockScope> EnterAsyncSlowCore(
-        LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder, bool controlled)
+        LockOwner flow, int count, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout, bool checkOrder,
+        ISchedulingController? controller, bool controlled)
     {
         if (checkOrder && IsOrdered)
         {
@@ -288,6 +289,11 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         }
 
         node.Arm(timeoutMs);
+        if (controller is not null)
+        {
+            WaitKernel.TellOutsideQueued(controller, this, node, timeoutMs, cancellationToken);
+        }
+
         return node.PendingTask;
     }
 
