@@ -50,6 +50,8 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Action<TimeSpan>? _idleWaitObserver;
     private readonly Action? _idleRanOutObserver;
     private readonly Action<ControlledRun, CountingSemaphore>? _outsidePermitsTakenObserver;
+    private readonly Action<object>? _enlistObserver;
+    private readonly Action<object>? _outsideSignalObserver;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
@@ -70,6 +72,8 @@ internal sealed partial class ControlledRun : ISchedulingController
         _idleWaitObserver = s_idleWaitObserver;
         _idleRanOutObserver = s_idleRanOutObserver;
         _outsidePermitsTakenObserver = s_outsidePermitsTakenObserver;
+        _enlistObserver = s_enlistObserver;
+        _outsideSignalObserver = s_outsideSignalObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
         _idleTimeout = idleTimeout;
@@ -290,6 +294,32 @@ internal sealed partial class ControlledRun : ISchedulingController
     [ThreadStatic]
     private static Action<ControlledRun, CountingSemaphore>? s_outsidePermitsTakenObserver;
 
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called with the resource on a flow's thread as the flow, having
+    /// failed its try, enlists to block on it (before the run's gate, so before the enlisting reads the resource).
+    /// </summary>
+    internal static Action<object>? EnlistObserver
+    {
+        get => s_enlistObserver;
+        set => s_enlistObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<object>? s_enlistObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called with the resource on a thread outside the run as its release
+    /// (already done) signals the run's flows, before the run's gate: the moment a release is done and not yet heard.
+    /// </summary>
+    internal static Action<object>? OutsideSignalObserver
+    {
+        get => s_outsideSignalObserver;
+        set => s_outsideSignalObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<object>? s_outsideSignalObserver;
+
     private void FlowMain(FlowState flow)
     {
         s_current.Value = flow;
@@ -497,6 +527,7 @@ internal sealed partial class ControlledRun : ISchedulingController
             return;
         }
 
+        _enlistObserver?.Invoke(resource);
         lock (_gate)
         {
             if (_aborting)
@@ -513,8 +544,11 @@ internal sealed partial class ControlledRun : ISchedulingController
             flow.Signalled = _releasedOutsideUnheard.Remove(resource);
 
             // Held by code outside the run as the flow blocks: that code frees the lock and then signals, in real time,
-            // so a verdict between the two must wait for the signal, not call the free lock a deadlock.
-            flow.OutsideHeldAtEnlist = OutsideHolderId(flow) != 0;
+            // so a verdict between the two must wait for the signal, not call the free lock a deadlock. So is an exclusive
+            // lock no flow holds now, though it reads as free (such code released it since the flow's failed try, and its
+            // signal may come after this: a flow's try and its enlisting are in its turn, so no flow frees it in between)
+            // or as nobody's (such code took it a moment ago and has not recorded its hold yet).
+            flow.OutsideHeldAtEnlist = OutsideHolderId(flow) != 0 || (resource is AsyncExclusiveLock or ExclusiveLock or ReentrantLock && HolderOf(resource) is null);
             flow.TimedOut = false;
             flow.EnlistSequence = ++_enlistSequence;
             RegisterOwnerLocked(flow);
@@ -564,6 +598,11 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     void ISchedulingController.Signal(object resource, bool all)
     {
+        if (_outsideSignalObserver is { } observer && CurrentFlow() is null)
+        {
+            observer(resource);
+        }
+
         lock (_gate)
         {
             bool heard = false;
