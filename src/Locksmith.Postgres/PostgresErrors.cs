@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 using System.Threading;
 using Npgsql;
@@ -198,6 +199,40 @@ internal static partial class PostgresErrors
 
     public static OperationCanceledException Canceled(string description, LockOwner flow, bool shared, PostgresLock lockPrimitive, Exception inner, CancellationToken token) =>
         ThrowHelper.WaitCanceled(ThrowHelper.FlowOnThread(flow), $"{lockPrimitive.ModeTagOf(shared)} access to {description}", token, inner);
+
+    // The clean-up errors an exception made by WithCleanUpErrors carries, so a later clean-up adds to them rather than
+    // replacing them (a set's member gives its session back, then the set its other members). Only on failed clean-ups.
+    private static readonly ConditionalWeakTable<Exception, Exception[]> s_cleanUpErrors = new();
+
+    /// <summary>
+    /// A failed acquisition (<paramref name="failure"/>) whose clean-up (giving back what it had reserved or taken) failed
+    /// too: a cancellation is still an <see cref="OperationCanceledException"/> for the same token, and a timeout the same
+    /// <see cref="LockTimeoutException"/>, so a caller's <c>catch</c> of them still matches, with the clean-up's error
+    /// inside (several as an <see cref="AggregateException"/>). Any other failure comes first in an
+    /// <see cref="AggregateException"/> beside them.
+    /// </summary>
+    public static Exception WithCleanUpErrors(Exception failure, Exception[] cleanUp)
+    {
+        if (s_cleanUpErrors.TryGetValue(failure, out var earlier))
+        {
+            cleanUp = [.. earlier, .. cleanUp];
+        }
+
+        Exception inner = cleanUp.Length == 1 ? cleanUp[0] : new AggregateException(cleanUp);
+        Exception combined = failure switch
+        {
+            OperationCanceledException canceled => new OperationCanceledException(canceled.Message, inner, canceled.CancellationToken),
+            LockTimeoutException timeout => new LockTimeoutException(timeout.LockName, timeout.OwnerThreadId, timeout.OwnerThreadName, timeout.Waited, timeout.Message, inner),
+            _ => new AggregateException([failure, .. cleanUp]),
+        };
+
+        if (combined is not AggregateException)
+        {
+            s_cleanUpErrors.AddOrUpdate(combined, cleanUp);
+        }
+
+        return combined;
+    }
 
     /// <summary>
     /// SQLSTATE 40P01: the server chose this wait as the victim of a cycle. The flow and its thread begin the sentence, as

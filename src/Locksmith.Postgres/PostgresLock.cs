@@ -251,179 +251,189 @@ public abstract class PostgresLock : LockPrimitive
 
         // The provider's disposal ends the wait as the caller's token would.
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Provider.DisposedToken);
+        // The acquisition's own error, for a give-back below that fails after it.
+        Exception? failure = null;
         try
         {
-            bool? waited = null;
-            bool interrupted = false;
-            string? busyWith = null;
-            bool probed = false;
-            while (true)
+            try
             {
-                int remaining = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
-                connection = await session.EnterAsync(description, remaining, urgent: remaining == 0, stopping.Token).ConfigureAwait(false);
-                if (connection is null)
-                {
-                    // Another task of the flow kept the session waiting for its own lock the whole time.
-                    busyWith = session.WaitingFor ?? "another lock";
-                    break;
-                }
-
-                entered = true;
-
-                // The session's first connection may have told the provider its server only now: a flow holding the key
-                // through a provider that names the server by another text is refused here, before the lock's statement.
-                if (Provider.FindHoldThroughAnotherNameOfServer(key, flow) is { } elsewhere)
-                {
-                    PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, elsewhere);
-                }
-
-                // Through a provider naming its server by another text, where the server refused its identity to one of the
-                // two: perhaps one advisory lock, so the server is asked, as a set asks it (a random key one session takes
-                // is refused to the other). Out of this session's gate, which the probe takes again.
-                if (!probed && Provider.FindHoldUnderUnconfirmedName(key, flow) is { } maybe)
-                {
-                    probed = true;
-                    entered = false;
-                    session.Exit();
-                    probing = true;
-                    bool oneServer = await IsOneServerWithAsync(session, maybe, key, description, shared, flow,
-                        TimeoutMath.DeadlineFrom(RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start))), cancellationToken).ConfigureAwait(false);
-                    probing = false;
-                    if (oneServer)
-                    {
-                        PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, maybe);
-                    }
-
-                    continue;
-                }
-
-                Attempt attempt;
-                int replaced = 0;
+                bool? waited = null;
+                bool interrupted = false;
+                string? busyWith = null;
+                bool probed = false;
                 while (true)
                 {
-                    try
+                    int remaining = RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start));
+                    connection = await session.EnterAsync(description, remaining, urgent: remaining == 0, stopping.Token).ConfigureAwait(false);
+                    if (connection is null)
                     {
-                        attempt = await AttemptAsync(session, connection, key, description, shared, RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start)),
-                            Provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
+                        // Another task of the flow kept the session waiting for its own lock the whole time.
+                        busyWith = session.WaitingFor ?? "another lock";
                         break;
                     }
-                    catch (StaleConnectionException stale)
+
+                    entered = true;
+
+                    // The session's first connection may have told the provider its server only now: a flow holding the key
+                    // through a provider that names the server by another text is refused here, before the lock's statement.
+                    if (Provider.FindHoldThroughAnotherNameOfServer(key, flow) is { } elsewhere)
                     {
-                        // The connection the session got from the pool had been ended there (a server restart, or an
-                        // administrator's pg_terminate_backend) before the lock's statement ran: nothing is held, and
-                        // the flow never had it, so a new connection takes its place. ReconnectAsync clears the pool's
-                        // idle connections, so the next one is new; the bound only stops a server that keeps ending them.
-                        if (++replaced > Provider.ConnectionBudget + 2)
+                        PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, elsewhere);
+                    }
+
+                    // Through a provider naming its server by another text, where the server refused its identity to one of the
+                    // two: perhaps one advisory lock, so the server is asked, as a set asks it (a random key one session takes
+                    // is refused to the other). Out of this session's gate, which the probe takes again.
+                    if (!probed && Provider.FindHoldUnderUnconfirmedName(key, flow) is { } maybe)
+                    {
+                        probed = true;
+                        entered = false;
+                        session.Exit();
+                        probing = true;
+                        bool oneServer = await IsOneServerWithAsync(session, maybe, key, description, shared, flow,
+                            TimeoutMath.DeadlineFrom(RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start))), cancellationToken).ConfigureAwait(false);
+                        probing = false;
+                        if (oneServer)
                         {
-                            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
+                            PostgresErrors.ThrowHeldThroughAnotherProvider(flow, description, modeTag, shared, maybe);
                         }
 
-                        connection = await session.ReconnectAsync(stopping.Token).ConfigureAwait(false);
+                        continue;
                     }
+
+                    Attempt attempt;
+                    int replaced = 0;
+                    while (true)
+                    {
+                        try
+                        {
+                            attempt = await AttemptAsync(session, connection, key, description, shared, RemainingAfter(timeoutMs, Stopwatch.GetElapsedTime(start)),
+                                Provider.AnswerTimeoutSeconds, session.IsUnproven, stopping.Token).ConfigureAwait(false);
+                            break;
+                        }
+                        catch (StaleConnectionException stale)
+                        {
+                            // The connection the session got from the pool had been ended there (a server restart, or an
+                            // administrator's pg_terminate_backend) before the lock's statement ran: nothing is held, and
+                            // the flow never had it, so a new connection takes its place. ReconnectAsync clears the pool's
+                            // idle connections, so the next one is new; the bound only stops a server that keeps ending them.
+                            if (++replaced > Provider.ConnectionBudget + 2)
+                            {
+                                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(stale.Error);
+                            }
+
+                            connection = await session.ReconnectAsync(stopping.Token).ConfigureAwait(false);
+                        }
+                    }
+
+                    if (attempt != Attempt.MadeWay)
+                    {
+                        waited = attempt == Attempt.TimedOut ? null : attempt == Attempt.Waited || interrupted;
+                        break;
+                    }
+
+                    // A release of the flow is queued behind this wait: make way for it, then wait again for what is left.
+                    interrupted = true;
+                    entered = false;
+                    session.Exit();
+
+                    // The release queued for the gate before this wait gave it back; let it take it.
+                    await Task.Yield();
                 }
 
-                if (attempt != Attempt.MadeWay)
+                if (waited is not null && Provider.IsDisposed)
                 {
-                    waited = attempt == Attempt.TimedOut ? null : attempt == Attempt.Waited || interrupted;
-                    break;
+                    // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
+                    // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
+                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
                 }
 
-                // A release of the flow is queued behind this wait: make way for it, then wait again for what is left.
-                interrupted = true;
-                entered = false;
-                session.Exit();
+                if (waited is not { } hadToWait)
+                {
+                    var elapsed = Stopwatch.GetElapsedTime(start);
+                    if (waits)
+                    {
+                        LocksmithMetrics.RecordContention(this, modeTag);
+                        LocksmithMetrics.RecordWait(this, modeTag, start);
+                    }
 
-                // The release queued for the gate before this wait gave it back; let it take it.
-                await Task.Yield();
-            }
+                    // A try-once that finds the lock taken is an answer, not a timeout, as for the in-process locks: polling
+                    // for leadership must not log a warning per poll or turn health Degraded.
+                    if (waits || throwOnTimeout)
+                    {
+                        ReportTimeout(flow, key, description, mode, modeTag, elapsed);
+                    }
 
-            if (waited is not null && Provider.IsDisposed)
-            {
-                // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
-                // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
-                unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
-                PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
-            }
+                    if (throwOnTimeout)
+                    {
+                        string? holder = busyWith is null ? await DescribeHolderAsync(flow, key, entered ? connection : null).ConfigureAwait(false) : null;
+                        PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith, holder);
+                    }
 
-            if (waited is not { } hadToWait)
-            {
-                var elapsed = Stopwatch.GetElapsedTime(start);
-                if (waits)
+                    return (null, null);
+                }
+
+                hold = new PostgresHold(this, key, description, shared, session);
+                Provider.AddHold(hold);
+
+                LocksmithMetrics.RecordAcquisition(this, modeTag);
+                if (hadToWait)
                 {
                     LocksmithMetrics.RecordContention(this, modeTag);
                     LocksmithMetrics.RecordWait(this, modeTag, start);
+                    return (hold, Stopwatch.GetElapsedTime(start));
                 }
 
-                // A try-once that finds the lock taken is an answer, not a timeout, as for the in-process locks: polling
-                // for leadership must not log a warning per poll or turn health Degraded.
-                if (waits || throwOnTimeout)
+                return (hold, null);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
+            {
+                throw PostgresErrors.Deadlock(Provider, description, flow, e);
+            }
+            catch (PostgresException e) when (entered && hold is null)
+            {
+                // The server refused or ended the wait (out of memory, too many connections, a cancel or a shutdown by an
+                // administrator): its SQLSTATE and words, not just "the session failed".
+                throw PostgresErrors.ServerEndedWait(Provider, flow, description, e, sessionEnded: session.IsBroken);
+            }
+            catch (ReconnectFailedException e)
+            {
+                // Nothing waited and nothing is held: the server refused a new session, as for a flow's first connection.
+                throw PostgresErrors.CannotConnect(Provider, flow, description, e.Error);
+            }
+            catch (NpgsqlException e) when (entered && hold is null)
+            {
+                // No answer within the wait and LostLockCheckTimeout: a grant may have been the answer that never came, so
+                // the session counts as lost (once out of its gate, below), and its connection is discarded rather than
+                // pooled with that lock on it.
+                unanswered = e.InnerException is TimeoutException;
+                throw PostgresErrors.SessionFailed(Provider, flow, description, e);
+            }
+            catch (OperationCanceledException e) when (!probing && cancellationToken.IsCancellationRequested)
+            {
+                // The grant may have raced the cancellation, and a session lock outlives the failed statement.
+                if (entered)
                 {
-                    ReportTimeout(flow, key, description, mode, modeTag, elapsed);
+                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 }
 
-                if (throwOnTimeout)
+                throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
+            }
+            catch (OperationCanceledException e) when (!probing && Provider.IsDisposed)
+            {
+                if (entered)
                 {
-                    string? holder = busyWith is null ? await DescribeHolderAsync(flow, key, entered ? connection : null).ConfigureAwait(false) : null;
-                    PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith, holder);
+                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 }
 
-                return (null, null);
+                PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, e);
+                throw;
             }
-
-            hold = new PostgresHold(this, key, description, shared, session);
-            Provider.AddHold(hold);
-
-            LocksmithMetrics.RecordAcquisition(this, modeTag);
-            if (hadToWait)
-            {
-                LocksmithMetrics.RecordContention(this, modeTag);
-                LocksmithMetrics.RecordWait(this, modeTag, start);
-                return (hold, Stopwatch.GetElapsedTime(start));
-            }
-
-            return (hold, null);
         }
-        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
+        catch (Exception e) when ((failure = e) is null)
         {
-            throw PostgresErrors.Deadlock(Provider, description, flow, e);
-        }
-        catch (PostgresException e) when (entered && hold is null)
-        {
-            // The server refused or ended the wait (out of memory, too many connections, a cancel or a shutdown by an
-            // administrator): its SQLSTATE and words, not just "the session failed".
-            throw PostgresErrors.ServerEndedWait(Provider, flow, description, e, sessionEnded: session.IsBroken);
-        }
-        catch (ReconnectFailedException e)
-        {
-            // Nothing waited and nothing is held: the server refused a new session, as for a flow's first connection.
-            throw PostgresErrors.CannotConnect(Provider, flow, description, e.Error);
-        }
-        catch (NpgsqlException e) when (entered && hold is null)
-        {
-            // No answer within the wait and LostLockCheckTimeout: a grant may have been the answer that never came, so
-            // the session counts as lost (once out of its gate, below), and its connection is discarded rather than
-            // pooled with that lock on it.
-            unanswered = e.InnerException is TimeoutException;
-            throw PostgresErrors.SessionFailed(Provider, flow, description, e);
-        }
-        catch (OperationCanceledException e) when (!probing && cancellationToken.IsCancellationRequested)
-        {
-            // The grant may have raced the cancellation, and a session lock outlives the failed statement.
-            if (entered)
-            {
-                unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
-            }
-
-            throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
-        }
-        catch (OperationCanceledException e) when (!probing && Provider.IsDisposed)
-        {
-            if (entered)
-            {
-                unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
-            }
-
-            PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, e);
+            // Never: the filter only remembers the error on its way out.
             throw;
         }
         finally
@@ -460,6 +470,11 @@ public abstract class PostgresLock : LockPrimitive
                 try
                 {
                     await Provider.ReturnSessionAsync(session).ConfigureAwait(false);
+                }
+                catch (Exception e) when (failure is not null)
+                {
+                    // As a set's clean-up: still the cancellation or timeout the caller catches, with this error inside.
+                    throw PostgresErrors.WithCleanUpErrors(failure, [e]);
                 }
                 finally
                 {

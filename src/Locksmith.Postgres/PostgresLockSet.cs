@@ -171,6 +171,7 @@ public static class PostgresLockSet
         bool twoNames = false;
         PostgresLockSetScope scope = default;
         var errors = default(ReleaseErrors);
+        Exception? failure = null;
         try
         {
             if (HasKeyUnderTwoUnmatchedNames(ordered))
@@ -239,8 +240,8 @@ public static class PostgresLockSet
         }
         catch (Exception e)
         {
-            // The acquisition's error comes first; a clean-up step that fails below comes beside it, not in its place.
-            errors.Add(e);
+            // The acquisition's error is thrown; a clean-up step that fails below goes inside it, not in its place.
+            failure = e;
         }
 
         if (!scope.IsAcquired)
@@ -278,6 +279,11 @@ public static class PostgresLockSet
 
         // The set's own hold ends (see LockSet.Async).
         FlowOwnership.ReleasedInCallee(flow);
+        if (failure is not null)
+        {
+            errors.ThrowAfter(failure);
+        }
+
         errors.ThrowIfAny();
         return scope;
     }

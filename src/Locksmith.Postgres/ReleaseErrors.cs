@@ -7,7 +7,8 @@ namespace Locksmith.Postgres;
 /// <summary>
 /// The errors of clean-up steps that must each run whatever the others did (every member's release, every session's
 /// return): one step's error must not leave the ones after it undone, nor be dropped. Thrown once all ran: the one error as
-/// it was, several as an <see cref="AggregateException"/> in the order they came. Allocates only when two steps failed.
+/// it was, several as an <see cref="AggregateException"/> in the order they came; after a failed acquisition, inside its
+/// exception (<see cref="ThrowAfter"/>). Allocates only when two steps failed.
 /// </summary>
 internal struct ReleaseErrors
 {
@@ -24,6 +25,20 @@ internal struct ReleaseErrors
         {
             (_all ??= [_first]).Add(error);
         }
+    }
+
+    /// <summary>
+    /// A failed acquisition's <paramref name="failure"/>, thrown as its own kind with these clean-up errors inside
+    /// (<see cref="PostgresErrors.WithCleanUpErrors"/>), or as it was when none.
+    /// </summary>
+    public readonly void ThrowAfter(Exception failure)
+    {
+        if (_first is null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
+        }
+
+        throw PostgresErrors.WithCleanUpErrors(failure, _all is null ? [_first] : _all.ToArray());
     }
 
     public readonly void ThrowIfAny()

@@ -18,7 +18,7 @@ public sealed class PostgresReleaseFailureTests
     /// What makes a release throw here: a metrics listener of the application's that throws when a hold of one of the named
     /// locks is recorded (user code that runs inside every release). Other tests' locks are left alone.
     /// </summary>
-    private sealed class ThrowingHoldListener : IDisposable
+    internal sealed class ThrowingHoldListener : IDisposable
     {
         private readonly MeterListener _listener;
 
@@ -141,7 +141,7 @@ public sealed class PostgresReleaseFailureTests
 
     /// <summary>
     /// A set that cannot have its last member gives back the two it took; the release of the later one throws. The earlier
-    /// one is still released, and the error surfaces: alone for a try (which found nothing wrong itself), beside the
+    /// one is still released, and the error surfaces: alone for a try (which found nothing wrong itself), inside the
     /// timeout for an acquisition that throws on timeout.
     /// </summary>
     [Theory]
@@ -160,10 +160,9 @@ public sealed class PostgresReleaseFailureTests
         {
             if (throwOnTimeout)
             {
-                var error = await Assert.ThrowsAsync<AggregateException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.Zero, requests));
-                Assert.IsType<LockTimeoutException>(error.InnerExceptions[0]);
-                Assert.Equal($"listener refused {b}", Assert.IsType<InvalidOperationException>(error.InnerExceptions[1]).Message);
-                Assert.Equal(2, error.InnerExceptions.Count);
+                // The timeout a caller catches, the release's error inside (PostgresFailedSetCleanupTests).
+                var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.Zero, requests));
+                Assert.Equal($"listener refused {b}", Assert.IsType<InvalidOperationException>(error.InnerException).Message);
             }
             else
             {

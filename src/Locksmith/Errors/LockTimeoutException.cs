@@ -40,6 +40,16 @@ public sealed class LockTimeoutException : TimeoutException
         Waited = waited;
     }
 
+    /// <summary>The same wait's exception with <paramref name="innerException"/> inside: a distributed set's clean-up that failed after it.</summary>
+    internal LockTimeoutException(string lockName, int ownerThreadId, string? ownerThreadName, TimeSpan waited, string message, Exception innerException)
+        : base(message, innerException)
+    {
+        LockName = lockName;
+        OwnerThreadId = ownerThreadId;
+        OwnerThreadName = ownerThreadName;
+        Waited = waited;
+    }
+
     /// <summary>The lock that could not be acquired.</summary>
     public string LockName { get; }
 
