@@ -94,7 +94,12 @@ internal sealed class LockRegistrationCheck(LockRegistry registry, IServiceProvi
 
         // An instance was made with new, and records where locks made with new do: it may be shared already, outlive the
         // container (whose meter is disposed with it, which would leave it recording nowhere) or be given to other hosts.
-        if (!IsInstance(registration) && provider.GetRequiredService<ContainerInstruments>().Instruments is { } instruments)
+        if (IsInstance(registration))
+        {
+            // Its statistics are still the catalog's: read from the process-wide meter, by its name.
+            provider.GetRequiredService<LockStatisticsCollector>().CountProcessWide(registration.Name);
+        }
+        else if (provider.GetRequiredService<ContainerInstruments>().Instruments is { } instruments)
         {
             resolved.UseInstruments(instruments);
         }

@@ -16,6 +16,12 @@ namespace Locksmith.Hosting;
 internal sealed class LockStatisticsCollector : IDisposable
 {
     private readonly ConcurrentDictionary<string, Figures> _byName = new(StringComparer.Ordinal);
+
+    // Locks made with new and registered as instances keep recording into the process-wide meter: their names, and that
+    // meter's instruments, enabled only once such a lock is adopted (so a host without one leaves them as it found them).
+    private readonly ConcurrentDictionary<string, bool> _processWideNames = new(StringComparer.Ordinal);
+    private readonly List<Instrument> _processWideInstruments = [];
+    private readonly Lock _processWideGate = new();
     private readonly Meter? _meter;
     private readonly bool _enabled;
     private readonly bool _metrics;
@@ -48,16 +54,61 @@ internal sealed class LockStatisticsCollector : IDisposable
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (IsOurs(instrument.Meter) && IsMeasured(instrument.Name))
+                if (!IsMeasured(instrument.Name))
+                {
+                    return;
+                }
+
+                if (IsOurs(instrument.Meter))
                 {
                     l.EnableMeasurementEvents(instrument, this);
+                }
+                else if (IsProcessWide(instrument.Meter))
+                {
+                    lock (_processWideGate)
+                    {
+                        _processWideInstruments.Add(instrument);
+                        if (!_processWideNames.IsEmpty)
+                        {
+                            l.EnableMeasurementEvents(instrument, this);
+                        }
+                    }
                 }
             },
         };
         listener.SetMeasurementEventCallback<long>(static (instrument, value, tags, state) => ((LockStatisticsCollector)state!).OnCount(instrument, value, tags));
         listener.SetMeasurementEventCallback<double>(static (instrument, value, tags, state) => ((LockStatisticsCollector)state!).OnWait(instrument, value, tags));
-        _listener = listener;
+        lock (_processWideGate)
+        {
+            _listener = listener;
+        }
+
         listener.Start();
+    }
+
+    /// <summary>
+    /// Counts the lock named <paramref name="name"/> from the process-wide meter too: a lock made with <c>new</c> that the
+    /// container adopted as an instance records there, not into the container's meter. Another lock of that name made with
+    /// <c>new</c> in the process is counted with it (a name is a lock's identity in the catalog).
+    /// </summary>
+    public void CountProcessWide(string name)
+    {
+        if (_meter is null || !_processWideNames.TryAdd(name, true))
+        {
+            // Without a container's meter, the process-wide one is already the one listened to.
+            return;
+        }
+
+        lock (_processWideGate)
+        {
+            if (_listener is { } listener && _state == 1)
+            {
+                foreach (var instrument in _processWideInstruments)
+                {
+                    listener.EnableMeasurementEvents(instrument, this);
+                }
+            }
+        }
     }
 
     /// <summary>The figures of the lock named <paramref name="name"/>, plus those of its stripes (<c>name[i]</c>).</summary>
@@ -103,14 +154,16 @@ internal sealed class LockStatisticsCollector : IDisposable
 
     // The container's own meter, or without one (no IMeterFactory) the process-wide meter its locks then record into.
     private bool IsOurs(Meter meter) =>
-        _meter is not null ? ReferenceEquals(meter, _meter) : meter.Name == LocksmithMetrics.MeterName && meter.Scope is null;
+        _meter is not null ? ReferenceEquals(meter, _meter) : IsProcessWide(meter);
+
+    private static bool IsProcessWide(Meter meter) => meter.Name == LocksmithMetrics.MeterName && meter.Scope is null;
 
     private static bool IsMeasured(string instrument) => instrument is
         "locksmith.lock.acquisitions" or "locksmith.lock.contentions" or "locksmith.lock.timeouts" or "locksmith.lock.wait.duration";
 
     private void OnCount(Instrument instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        if (FiguresOf(tags) is not { } figures)
+        if (FiguresOf(instrument, tags) is not { } figures)
         {
             return;
         }
@@ -130,14 +183,20 @@ internal sealed class LockStatisticsCollector : IDisposable
     }
 
     private void OnWait(Instrument instrument, double seconds, ReadOnlySpan<KeyValuePair<string, object?>> tags) =>
-        FiguresOf(tags)?.Waits.Record(seconds);
+        FiguresOf(instrument, tags)?.Waits.Record(seconds);
 
-    private Figures? FiguresOf(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    private Figures? FiguresOf(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         foreach (var tag in tags)
         {
             if (tag.Key == "lock.name" && tag.Value is string name)
             {
+                if (_meter is not null && !ReferenceEquals(instrument.Meter, _meter) && !_processWideNames.ContainsKey(name))
+                {
+                    // The process-wide meter: only the container's locks made with new count.
+                    return null;
+                }
+
                 // A lookup without allocation once the name is known; the first measurement of a lock adds it.
                 return _byName.TryGetValue(name, out var figures) ? figures : _byName.GetOrAdd(name, static _ => new Figures());
             }
