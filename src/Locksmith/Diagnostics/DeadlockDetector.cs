@@ -271,14 +271,11 @@ public static class DeadlockDetector
         : BegunOn(acting);
 
     /// <summary>
-    /// The thread a flow's async wait began on (<c>7 ('worker')</c>), which the in-process async waits record; null for a
-    /// distributed lock's wait, which records none (the thread of the flow's last in-process wait would be another's).
+    /// The thread a flow's async wait began on (<c>7 ('worker')</c>), which the in-process async waits and the distributed
+    /// locks' waits record.
     /// </summary>
     private static string? BegunOn(LockOwner flow) =>
-        flow.WaitingFor is { Kind: not (LockKind.DistributedExclusive or LockKind.DistributedReadWrite or LockKind.DistributedKeyed) } &&
-        flow.WaitBegunOn is { } thread
-            ? ThreadNames.Format(thread.ManagedThreadId, thread.Name)
-            : null;
+        flow.WaitBegunOn is { } thread ? ThreadNames.Format(thread.ManagedThreadId, thread.Name) : null;
 
     /// <summary>
     /// Re-reads every edge: the waiters still wait for the same locks, held by the same owners, and every wait that stood

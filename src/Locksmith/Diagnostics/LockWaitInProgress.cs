@@ -42,8 +42,8 @@ public sealed record LockWaitInProgress(
     public long LockId { get; init; }
 
     /// <summary>
-    /// For a flow's wait, the thread it began on (<c>7 ('worker')</c>), as other messages name a flow's thread; null for a
-    /// thread's wait, and for a wait that records none (a distributed lock's).
+    /// For a flow's wait, the thread it began on (<c>7 ('worker')</c>), as other messages name a flow's thread (a
+    /// distributed lock's wait too); null for a thread's wait.
     /// </summary>
     public string? FlowThread { get; internal init; }
 
