@@ -184,9 +184,19 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         : ParallelBodies.DroppedStartOf(site) ??
             (InlineDelegates.RunOf(site, out _) == DelegateRun.Inline ? ParallelBodies.DroppedWorkAround(site, takesTheLockIn) : null);
 
-    /// <summary>The advice LSM0020 ends with for code that touches guarded state: hold its lock there, as a guarded method or a using scope.</summary>
-    private static string HoldTheLock(Guard guard, bool read, string lockName) =>
-        $"use it from a [Guarded(Lock = nameof({guard.LockMember.Name}))] method, or inside 'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(read)};'";
+    /// <summary>
+    /// The advice LSM0020 ends with for code that touches guarded state at <paramref name="at"/>: hold its lock there, as
+    /// a guarded method or a using scope. An async lock is taken by awaiting, which synchronous code cannot write: there
+    /// the advice says what that code is and how to make it async, or to move the use (<see cref="SynchronousCode"/>).
+    /// </summary>
+    private static string HoldTheLock(Guard guard, bool read, string lockName, IOperation at, ISymbol containingSymbol)
+    {
+        string attribute = $"[Guarded(Lock = nameof({guard.LockMember.Name}))]";
+        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(read)};'";
+        return guard.Capabilities.IsAsync() && SynchronousCode.Where(at, containingSymbol) is { } synchronous
+            ? $"use it from an async {attribute} method, or inside {scope} in async code ('{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous})"
+            : $"use it from a {attribute} method, or inside {scope}";
+    }
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts)
     {
@@ -227,7 +237,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             guard.LockMember.Name,
             how,
             problem,
-            fix + HoldTheLock(guard, OnlyReads(access), LockOf(access, guard))));
+            fix + HoldTheLock(guard, OnlyReads(access), LockOf(access, guard), access, context.ContainingSymbol)));
     }
 
     /// <summary>
@@ -391,7 +401,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 guard.LockMember.Name,
                 "read",
                 $" (through the deferred query kept in '{local.Name}', made while the lock was held but run where it is enumerated)",
-                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or " + HoldTheLock(guard, read: true, LockOf(access, guard))));
+                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or " + HoldTheLock(guard, read: true, LockOf(access, guard), use, context.ContainingSymbol)));
         }
     }
 

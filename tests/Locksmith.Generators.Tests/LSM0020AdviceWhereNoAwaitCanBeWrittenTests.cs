@@ -1,0 +1,107 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0020's advice for an async lock quotes <c>using var scope = await _lock.AcquireAsync();</c>, which only async code
+/// can write. Where the state is touched in a synchronous method (or accessor, local function, or a lambda that is not
+/// run inline under a hold around it), the advice says so and says how to get there: make that code async (with the
+/// return type it then takes), or, where it cannot be async (a property accessor, a method with an out parameter), move
+/// the use into an async method. Async code, a lambda an async method runs inline, and a synchronous lock keep the
+/// plain advice.
+/// </summary>
+public sealed class LSM0020AdviceWhereNoAwaitCanBeWrittenTests
+{
+    [Fact]
+    public void LSM0020_ForAnAsyncLock_InSynchronousCode_SaysToMakeItAsync_OrToMoveTheUse()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Collections.Generic;
+            using System.Linq;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Queue
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private readonly AsyncReadWriteLock _rw = new();
+                private readonly ExclusiveLock _sync = new();
+                [Guarded(Lock = nameof(_lock))] private int _count;
+                [Guarded(Lock = nameof(_rw))] private readonly List<int> _items = new();
+                [Guarded(Lock = nameof(_sync))] private int _plain;
+
+                public void Bump() { {|LSM0020:_count|}++; }
+                public int Peek() => {|LSM0020:_count|};
+                public Task Reset() { {|LSM0020:_count|} = 0; return Task.CompletedTask; }
+                public int Total => {|LSM0020:_count|};
+                public bool TryPeek(out int n) { n = {|LSM0020:_count|}; return true; }
+                public IEnumerable<int> Each() { yield return {|LSM0020:_count|}; }
+                public int Sum(int[] xs) => xs.Sum(x => x + {|LSM0020:_count|});
+                public void Local() { Step(); void Step() => {|LSM0020:_count|}++; }
+                public int Length() => {|LSM0020:_items|}.Count;
+                public async Task<Func<int>> Getter() { await Task.Yield(); return () => {|LSM0020:_count|}; }
+
+                public async Task Unlocked() { await Task.Yield(); {|LSM0020:_count|}++; }
+                public Func<Task> Later() => async () => { await Task.Yield(); {|LSM0020:_count|}++; };
+                public async Task<int> SumAsync(int[] xs) { await Task.Yield(); return xs.Sum(x => x + {|LSM0020:_count|}); }
+                public void Plain() { {|LSM0020:_plain|}++; }
+            }
+            """);
+
+        string Message(string code) => run.LocksmithDiagnostics
+            .Single(d => d.Id == "LSM0020" && Line(d).Contains(code, StringComparison.Ordinal))
+            .GetMessage(CultureInfo.InvariantCulture);
+
+        // Where no await can be written, the advice names that code and how it becomes async, or where the use goes.
+        Assert.Contains("'Queue.Bump' is synchronous: make it async ('async Task' in place of 'void')", Message("Bump()"), StringComparison.Ordinal);
+        Assert.Contains("'Queue.Peek' is synchronous: make it async ('async Task<int>' in place of 'int')", Message("Peek()"), StringComparison.Ordinal);
+        Assert.Contains("'Queue.Reset' is synchronous: make it async", Message("Reset()"), StringComparison.Ordinal);
+        Assert.Contains("the property accessor 'Queue.Total' cannot be async: use it in an async method", Message("Total =>"), StringComparison.Ordinal);
+        Assert.Contains("'Queue.TryPeek' cannot be async (it has a ref or out parameter): use it in an async method", Message("TryPeek("), StringComparison.Ordinal);
+        Assert.Contains("'Queue.Each' is a synchronous iterator: make it an async iterator ('async IAsyncEnumerable<T>')", Message("Each()"), StringComparison.Ordinal);
+        // A lambda run inline (Enumerable.Sum) is under the holds of the method around it: that method is to become async.
+        Assert.Contains("'Queue.Sum' is synchronous: make it async ('async Task<int>' in place of 'int')", Message("Sum(int[] xs)"), StringComparison.Ordinal);
+        Assert.Contains("the local function 'Queue.Local.Step' is synchronous: make it async ('async Task' in place of 'void')", Message("void Step()"), StringComparison.Ordinal);
+        Assert.Contains("use it from an async [Guarded(Lock = nameof(_rw))] method, or inside 'using var scope = await _rw.AcquireReadAsync();' in async code ('_rw' is an async lock, taken by awaiting, and 'Queue.Length' is synchronous", Message("Length()"), StringComparison.Ordinal);
+        // A lambda kept to run later holds what it takes itself, even in an async method.
+        Assert.Contains("the lambda in 'Queue.Getter' is synchronous: make it an async lambda", Message("Getter()"), StringComparison.Ordinal);
+
+        // Async code (an async lambda in a synchronous method, a lambda an async method runs inline) keeps the plain advice.
+        foreach (string code in new[] { "Unlocked()", "Later()", "SumAsync(" })
+        {
+            Assert.EndsWith("use it from a [Guarded(Lock = nameof(_lock))] method, or inside 'using var scope = await _lock.AcquireAsync();'", Message(code), StringComparison.Ordinal);
+        }
+
+        Assert.EndsWith("use it from a [Guarded(Lock = nameof(_sync))] method, or inside 'using var scope = _sync.Acquire();'", Message("Plain()"), StringComparison.Ordinal);
+
+        string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    }
+
+    /// <summary>Top-level statements may await whether or not they do yet: the plain advice fits there.</summary>
+    [Fact]
+    public void LSM0020_ForAnAsyncLock_InTopLevelStatements_KeepsThePlainAdvice()
+    {
+        var compilation = TestCompilation.Create("""
+            using Locksmith;
+            var queue = new Queue();
+            queue.Count++;
+            public partial class Queue
+            {
+                public readonly AsyncExclusiveLock Lock = new();
+                [Guarded(Lock = nameof(Lock))] public int Count;
+            }
+            """);
+        var run = GeneratorHarness.Run(compilation.WithOptions(compilation.Options.WithOutputKind(OutputKind.ConsoleApplication)));
+
+        var diagnostic = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0020", diagnostic.Id);
+        Assert.EndsWith(
+            "use it from a [Guarded(Lock = nameof(Lock))] method, or inside 'using var scope = await queue.Lock.AcquireAsync();'",
+            diagnostic.GetMessage(CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
+    }
+}
