@@ -15,7 +15,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>ThreadPool.QueueUserWorkItem</c>, <c>Thread.Start</c> and <c>Task.Start</c> (unless on a local the hold then
 /// joins or awaits), a <c>System.Threading.Timer</c> created or a <c>System.Timers.Timer</c> started and not disposed or
 /// stopped in the hold, a cancellation callback registered (<c>CancellationToken.Register</c>) and not disposed in the
-/// hold, and a task's <c>ContinueWith</c> left running like a started task (one report for a chain, at the call that
+/// hold (by <c>Dispose</c> or an awaited <c>DisposeAsync</c>; a dropped <c>DisposeAsync</c> of it is named in that one
+/// report, not reported as work of its own), and a task's <c>ContinueWith</c> left running like a started task (one report for a chain, at the call that
 /// starts it). Its execution context carries the flow's ownership claim
 /// (README, "Known limitation").
 /// </summary>
@@ -314,9 +315,18 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 !IsFlowSuppressed(invocation, known) &&
                 !IsStoppedInTheHold(invocation, held.Region, known, waits: true, "Dispose", "DisposeAsync"))
             {
-                Report(context, invocation, "CancellationToken.Register", held.Held, Started.Registration);
+                // Disposed there only by a DisposeAsync whose task is dropped, the message names it: awaiting it is the fix.
+                var kind = IsStoppedInTheHold(invocation, held.Region, known, waits: false, "DisposeAsync") ? Started.RegistrationDisposedUnawaited : Started.Registration;
+                Report(context, invocation, "CancellationToken.Register", held.Held, kind);
             }
 
+            return;
+        }
+
+        if (invocation.TargetMethod is { Name: "DisposeAsync", IsStatic: false } dispose && Same(dispose.ContainingType, known.CancellationTokenRegistration))
+        {
+            // Its task only waits for a callback already running and runs none of the user's code: the callback is the
+            // work, reported at its Register (one report for one mistake: the dispose not awaited).
             return;
         }
 
@@ -342,6 +352,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         Timer,
         TimersTimer,
         Registration,
+        RegistrationDisposedUnawaited,
     }
 
     private static void Report(OperationAnalysisContext context, IOperation at, string started, string held, Started kind)
@@ -360,6 +371,10 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
                 "registers a callback whose registration is not disposed",
                 "the callback runs at cancellation, maybe after the hold, with this flow's execution context, which carries its lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
                 "register it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends (or with 'UnsafeRegister', which does not capture the context), or dispose the registration before the scope ends ('using var registration = ct.Register(…);' in the scope)"),
+            Started.RegistrationDisposedUnawaited => (
+                "registers a callback whose registration's 'DisposeAsync()' is not awaited",
+                "that dispose does not wait for a callback already running, which runs at cancellation, maybe after the hold, with this flow's execution context, which carries its lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
+                "await its 'DisposeAsync()' before the scope ends (it then waits for a running callback), or register it inside 'using (ExecutionContext.SuppressFlow())' or after the scope ends (or with 'UnsafeRegister', which does not capture the context)"),
             _ => (
                 "starts work that is not awaited",
                 "its execution context carries this flow's lock ownership, so it shares the flow's async locks while they are held and may later take another hold made from the same context for its own",
@@ -645,6 +660,7 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
             Timer = compilation.GetTypeByMetadataName("System.Threading.Timer");
             TimersTimer = compilation.GetTypeByMetadataName("System.Timers.Timer");
             CancellationToken = compilation.GetTypeByMetadataName("System.Threading.CancellationToken");
+            CancellationTokenRegistration = compilation.GetTypeByMetadataName("System.Threading.CancellationTokenRegistration");
             Timeout = compilation.GetTypeByMetadataName("System.Threading.Timeout");
             TimeSpan = compilation.GetTypeByMetadataName("System.TimeSpan");
         }
@@ -662,6 +678,8 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
         public INamedTypeSymbol? TimersTimer { get; }
 
         public INamedTypeSymbol? CancellationToken { get; }
+
+        public INamedTypeSymbol? CancellationTokenRegistration { get; }
 
         public INamedTypeSymbol? Timeout { get; }
 
