@@ -484,7 +484,8 @@ public sealed class GuardedStateInDroppedWorkTests
     /// A <c>System.Timers.Timer</c>'s <c>Elapsed</c> handler subscribed in the hold (a lambda, an anonymous method, a local
     /// function or a guarded core given by name) runs on a pool thread at each tick, after the release as much as a
     /// <c>System.Threading.Timer</c>'s callback, and nothing waits for it: LSM0020, with no advice to wait. A handler that
-    /// takes the lock itself, one removed (<c>-=</c>), and another type's event stay silent.
+    /// takes the lock itself and one removed (<c>-=</c>) stay silent. A handler of another event is no work started, but a
+    /// lambda stored to run later: LSM0020 too, saying so (<c>GuardedStateInAStoredLambdaTests</c>; before, it was silent).
     /// </summary>
     [Fact]
     public void LSM0020_InATimersTimersElapsedHandlerSubscribedInTheHold() => Compiles(DiagnosticCheck.Verify("""
@@ -512,7 +513,7 @@ public sealed class GuardedStateInDroppedWorkTests
                     var once = new Timer(10) { AutoReset = false };
                     once.Elapsed += (s, e) => {|LSM0020:_n|}--;
                     once.Start();
-                    Changed += (s, e) => _n++;
+                    Changed += (s, e) => {|LSM0020:_n|}++;
                     void OnTick(object? sender, ElapsedEventArgs e) => {|LSM0020:_n|} += 2;
                 }
             }

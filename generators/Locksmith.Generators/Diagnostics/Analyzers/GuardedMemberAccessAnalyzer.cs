@@ -13,7 +13,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// LSM0020: a <c>[Guarded]</c> field or property read or written by code that does not hold its lock, or read by a
 /// deferred query made in the hold and kept in a local that is used where the lock is not held, or touched in a lambda of
 /// work a synchronous lock's hold does not wait for (<c>_ = Task.Run(() =&gt; _n++)</c>, or a lambda it runs inline), which
-/// may run after the release.
+/// may run after the release, or in a lambda made in a hold and stored to run later (<see cref="StoredDelegates"/>).
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
@@ -209,7 +209,11 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
         if (HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out var uncheckedTry))
         {
-            if (!ReportDroppedWork(context, access, guard, facts))
+            if (StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is { } stored)
+            {
+                ReportStored(context, access, guard, stored.How);
+            }
+            else if (!ReportDroppedWork(context, access, guard, facts))
             {
                 ReportQueryRunWithoutLock(context, access, guard, facts);
             }
@@ -274,6 +278,35 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             $" (in work that '{ParallelBodies.StarterName(start)}' starts and the hold does not wait for: it runs on another thread and may run after '{guard.LockMember.Name}' is released, with nothing holding it)",
             fix));
         return true;
+    }
+
+    /// <summary>
+    /// A lambda stored to run later (<see cref="StoredDelegates"/>: <c>_onChange = () =&gt; _count++;</c> in the hold) where the
+    /// hold around the place it is made counts for the access: it runs when it is invoked, maybe after the hold, so nothing
+    /// holds the lock there unless the lambda takes it itself. Null otherwise (and for work a synchronous hold does not wait
+    /// for, which <see cref="ReportDroppedWork"/> reports).
+    /// </summary>
+    internal static (IAnonymousFunctionOperation Lambda, string How)? StoredOutsideItsHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
+        StoredDelegates.StoredAround(access, guard, containingSymbol) is { } stored &&
+        DroppedWorkUnderAHold(access, guard, containingSymbol, facts) is null
+            ? stored
+            : null;
+
+    private static void ReportStored(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, string how)
+    {
+        string lockName = LockOf(access, guard);
+        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};'";
+        string fix = guard.Capabilities.IsAsync() && SynchronousCode.Where(access, context.ContainingSymbol) is { } synchronous
+            ? $"take the lock in the lambda ({scope} at its start), made async: '{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous}"
+            : $"take the lock in the lambda ({scope} at its start)";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+            access.Syntax.GetLocation(),
+            access.Member.Name,
+            guard.LockMember.Name,
+            OperationFacts.IsWrite(access) ? "written" : "read",
+            $" (in a lambda {how} where the lock is held: it runs when it is invoked, maybe after '{guard.LockMember.Name}' is released, so the hold where it is made does not count)",
+            fix));
     }
 
     // How a message on work the hold does not wait for says the state is touched: written, changed in place by a call on a

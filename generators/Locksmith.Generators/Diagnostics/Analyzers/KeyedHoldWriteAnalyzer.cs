@@ -44,9 +44,11 @@ public sealed class KeyedHoldWriteAnalyzer : DiagnosticAnalyzer
         if (facts.GuardOf(access.Member) is not { } guard ||
             WrittenUnderAHold(access, guard, context.ContainingSymbol, facts) is not { } written ||
             ParallelBodyWriteAnalyzer.StartedUnwaited(access, guard, context.ContainingSymbol, facts) ||
-            GuardedMemberAccessAnalyzer.DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not null)
+            GuardedMemberAccessAnalyzer.DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not null ||
+            GuardedMemberAccessAnalyzer.StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is not null)
         {
-            // In a parallel body or other work that may run after the hold, the write is LSM0020's, which says so.
+            // In a parallel body or other work that may run after the hold, or a lambda stored to run later, the write is
+            // LSM0020's, which says so.
             return;
         }
 

@@ -52,8 +52,10 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         if (facts.GuardOf(access.Member) is not { } guard ||
             ParallelBodies.WriteOf(access) is not { } written ||
             ParallelBodies.IsAtomic(access) ||
+            GuardedMemberAccessAnalyzer.StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is not null ||
             RacingLoop(access, access.Instance, guard, context.ContainingSymbol, facts, depth: 0) is not { } loop)
         {
+            // A loop in a lambda stored to run later is not under the hold where the lambda is made: LSM0020 says so.
             return;
         }
 

@@ -39,9 +39,11 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
         if (context.ContainingSymbol is not IMethodSymbol method ||
             facts.GuardOf(access.Member) is not { } guard ||
             !OperationFacts.IsWriteOrMutation(access) ||
-            GuardedMemberAccessAnalyzer.DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not null)
+            GuardedMemberAccessAnalyzer.DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not null ||
+            GuardedMemberAccessAnalyzer.StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is not null)
         {
-            // Work the hold does not wait for holds no lock at all: LSM0020 says so, and taking the write lock would not help.
+            // Work the hold does not wait for, or a lambda stored to run later, holds no lock at all: LSM0020 says so, and
+            // taking the write lock would not help.
             return;
         }
 

@@ -27,7 +27,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// </summary>
 /// <remarks>
 /// The check is syntactic and local, like Clang's thread-safety analysis: it does not follow calls, and a lambda
-/// inside a scope that holds the lock counts as holding it.
+/// inside a scope that holds the lock counts as holding it (LSM0020 then leaves out one stored to run later,
+/// <see cref="StoredDelegates"/>).
 /// </remarks>
 internal static class HeldLocks
 {

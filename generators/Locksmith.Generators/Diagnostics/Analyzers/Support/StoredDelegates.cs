@@ -1,0 +1,71 @@
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
+
+/// <summary>
+/// A lambda made under a hold and stored to run later: the value of an assignment to a field, property, indexer slot
+/// or array element (<c>_onChange = () =&gt; _count++;</c>), a handler subscribed to an event (<c>source.Changed += …</c>),
+/// or a lambda returned (<c>return () =&gt; _count;</c>).
+/// It runs when it is invoked, maybe after the hold and on another thread or flow, so the hold around the place it is
+/// made (a using scope, a guarded method) does not hold in it; a scope it takes itself does. A lambda run inline
+/// (<c>items.ForEach(…)</c>), kept in a local, or given to a method or constructor is not one of these (where a method
+/// keeps it is not known; a thread, task or timer made with it, or an <c>Elapsed</c> handler, is work the hold may
+/// wait for or stop, which <see cref="ParallelBodies"/> judges), and neither is one kept in a private field that the type only assigns and invokes through <c>this</c>
+/// (<see cref="InlineDelegates.InvocationsOfLocal"/>), which is left to the holds where it is made.
+/// </summary>
+internal static class StoredDelegates
+{
+    /// <summary>
+    /// The innermost lambda around <paramref name="access"/> that is stored to run later and does not take
+    /// <paramref name="guard"/>'s lock itself around the access, and how it is stored, for the message; null otherwise,
+    /// and in a constructor or initializer, whose own rule for kept lambdas applies.
+    /// </summary>
+    public static (IAnonymousFunctionOperation Lambda, string How)? StoredAround(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol)
+    {
+        if (containingSymbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor })
+        {
+            return null;
+        }
+
+        for (var parent = access.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation lambda && HowStored(lambda) is { } how)
+            {
+                return HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, lambda) ? null : (lambda, how);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>How a lambda is stored to run later ("stored in '_onChange'", "returned"), or null when it is not.</summary>
+    private static string? HowStored(IAnonymousFunctionOperation lambda)
+    {
+        if (ParallelBodies.DroppedStartOf(lambda) is not null)
+        {
+            // Work started (a System.Timers.Timer's Elapsed handler among it), which the dropped-work rules judge.
+            return null;
+        }
+
+        IOperation node = lambda;
+        while (node.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            node = node.Parent;
+        }
+
+        switch (node.Parent)
+        {
+            case IAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } assignment
+                when assignment.Value == node && assignment is ISimpleAssignmentOperation or ICoalesceAssignmentOperation:
+                // A private field the type only invokes through `this` is judged by LSM0023 where it is invoked; left here.
+                return InlineDelegates.InvocationsOfLocal(lambda).IsDefault ? $"stored in '{assignment.Target.Syntax}'" : null;
+            case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation subscribed } subscription when subscription.HandlerValue == node:
+                return $"subscribed to '{subscribed.Event.Name}'";
+            case IReturnOperation returned when returned.ReturnedValue == node:
+                return "returned";
+            default:
+                return null;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System;
+using System.Globalization;
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// A lambda made under a hold and stored to run later (assigned to a property, a field others can reach, an indexer
+/// slot; subscribed to an event; returned) runs when it is invoked, maybe after the hold: the
+/// scope or guarded method around the place it is made does not hold in it, so guarded state it touches is LSM0020,
+/// whose message says so and says to take the lock in the lambda (before, the hold around it counted and nothing was
+/// reported). A lambda run inline, one kept in a local that the hold invokes, one that takes the lock itself, and one kept
+/// in a private field the type only invokes through <c>this</c> still count as held.
+/// </summary>
+public sealed class GuardedStateInAStoredLambdaTests
+{
+    [Fact]
+    public void LSM0020_InALambdaStoredToRunLater_NotInOneRunInTheHold()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Source
+            {
+                public event EventHandler? Changed;
+                public void Raise() => Changed?.Invoke(this, EventArgs.Empty);
+            }
+            public sealed partial class Counter
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly ReadWriteLock _rw = new();
+                private readonly AsyncExclusiveLock _async = new();
+                [Guarded(Lock = nameof(_lock))] private int _count;
+                [Guarded(Lock = nameof(_rw))] private int _shared;
+                [Guarded(Lock = nameof(_async))] private int _flow;
+                private readonly Dictionary<string, Action> _handlers = new();
+                private Action? _kept;
+                public Func<int>? Reader { get; set; }
+
+                public void Property() { using (_lock.Acquire()) { Reader = () => {|LSM0020:_count|}; } }
+                public void Slot() { using var scope = _lock.Acquire(); _handlers["bump"] = () => {|LSM0020:_count|}++; }
+                public void Subscribe(Source source) { using (_lock.Acquire()) { source.Changed += (s, e) => {|LSM0020:_count|}++; } }
+                public Func<int> Snapshot() { using (_lock.Acquire()) { return () => {|LSM0020:_count|}; } }
+                [Guarded(Lock = nameof(_lock))] private void WatchCore() => Reader = () => {|LSM0020:_count|};
+                public void ReadScope() { using (_rw.AcquireRead()) { Reader = () => {|LSM0020:_shared|}++; } }
+                public async Task Flow() { using (await _async.AcquireAsync()) { Reader = () => {|LSM0020:_flow|}; } }
+
+                public void Inline(List<int> items) { using (_lock.Acquire()) { items.ForEach(x => _count += x); } }
+                public void Local() { using (_lock.Acquire()) { Action bump = () => _count++; bump(); } }
+                public void TakesItItself() { using (_lock.Acquire()) { Reader = () => { using (_lock.Acquire()) { return _count; } }; } }
+                public void KeptPrivately() { using (_lock.Acquire()) { _kept = () => _count++; _kept(); } }
+            }
+            """);
+
+        string Message(string code) => run.LocksmithDiagnostics
+            .Single(d => Line(d).Contains(code, StringComparison.Ordinal))
+            .GetMessage(CultureInfo.InvariantCulture);
+
+        Assert.Equal(
+            "'_count' is guarded by '_lock' but is read here without holding it (in a lambda stored in 'Reader' where the lock is held: it runs when it is invoked, maybe after '_lock' is released, so the hold where it is made does not count); " +
+                "take the lock in the lambda ('using var scope = _lock.Acquire();' at its start)",
+            Message("void Property()"));
+        Assert.Contains("(in a lambda stored in '_handlers[\"bump\"]' where the lock is held", Message("void Slot()"), StringComparison.Ordinal);
+        Assert.Contains("(in a lambda subscribed to 'Changed' where the lock is held", Message("void Subscribe("), StringComparison.Ordinal);
+        Assert.Contains("(in a lambda returned where the lock is held", Message("Snapshot()"), StringComparison.Ordinal);
+        Assert.Contains("(in a lambda stored in 'Reader' where the lock is held", Message("WatchCore()"), StringComparison.Ordinal);
+        // Written under a read scope but in a stored lambda: no lock at all there, so LSM0020 only (not LSM0021).
+        Assert.EndsWith("take the lock in the lambda ('using var scope = _rw.AcquireWrite();' at its start)", Message("ReadScope()"), StringComparison.Ordinal);
+        Assert.EndsWith(
+            "take the lock in the lambda ('using var scope = await _async.AcquireAsync();' at its start), made async: '_async' is an async lock, taken by awaiting, and the lambda in 'Counter.Flow' is synchronous: make it an async lambda (of a delegate type that returns a Task)",
+            Message("Flow()"));
+
+        static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    }
+}
