@@ -200,30 +200,50 @@ public abstract class PostgresLock : LockPrimitive
     internal async Task<PostgresHold?> AcquireReservedAsync(
         PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
-        var (hold, longWait) = await TakeReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
-        if (hold is not null && longWait is { } waited)
+        var (hold, longWait, reportError) = await TakeReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+        if (hold is null)
         {
-            // Reported once the session is free again: if the handler throws, its exception is the acquisition's, and the
-            // hold it got is released (a round trip on that session), not lost.
+            return null;
+        }
+
+        if (reportError is null && longWait is { } waited)
+        {
+            // Reported once the session is free again (as the metrics' error below).
             try
             {
                 ReportLongWait(session.Owner, description, ModeOf(shared), waited);
             }
-            catch
+            catch (Exception e)
+            {
+                reportError = e;
+            }
+        }
+
+        if (reportError is not null)
+        {
+            // A metrics listener or the long-wait handler threw after the grant: its exception is the acquisition's, and the
+            // hold it got is released (a round trip on that session), not lost; a release that throws too goes beside it.
+            var errors = default(ReleaseErrors);
+            try
             {
                 await hold.ReleaseAsync().ConfigureAwait(false);
-                throw;
             }
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+
+            errors.ThrowAfter(reportError);
         }
 
         return hold;
     }
 
     /// <summary>
-    /// <see cref="AcquireReservedAsync"/> without the long-wait event: the hold (or null), and how long it waited when it
-    /// had to wait.
+    /// <see cref="AcquireReservedAsync"/> without the long-wait event: the hold (or null), how long it waited when it had to
+    /// wait, and what a metrics listener threw as the grant was recorded (the caller releases the hold, out of the gate).
     /// </summary>
-    private async Task<(PostgresHold? Hold, TimeSpan? LongWait)> TakeReservedAsync(
+    private async Task<(PostgresHold? Hold, TimeSpan? LongWait, Exception? ReportError)> TakeReservedAsync(
         PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
         var flow = session.Owner;
@@ -380,21 +400,30 @@ public abstract class PostgresLock : LockPrimitive
                         PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith, holder);
                     }
 
-                    return (null, null);
+                    return (null, null, null);
                 }
 
                 hold = new PostgresHold(this, key, description, shared, session);
                 Provider.AddHold(hold);
 
-                LocksmithMetrics.RecordAcquisition(this, modeTag);
-                if (hadToWait)
+                try
                 {
-                    LocksmithMetrics.RecordContention(this, modeTag);
-                    LocksmithMetrics.RecordWait(this, modeTag, start);
-                    return (hold, Stopwatch.GetElapsedTime(start));
+                    LocksmithMetrics.RecordAcquisition(this, modeTag);
+                    if (hadToWait)
+                    {
+                        LocksmithMetrics.RecordContention(this, modeTag);
+                        LocksmithMetrics.RecordWait(this, modeTag, start);
+                        return (hold, Stopwatch.GetElapsedTime(start), null);
+                    }
+                }
+                catch (Exception e)
+                {
+                    // A listener of the application's threw: the lock is held, so it goes back to the caller to release
+                    // (it needs the session's gate, taken until the finally below); thrown out of here, it would be lost.
+                    return (hold, null, e);
                 }
 
-                return (hold, null);
+                return (hold, null, null);
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
             {
