@@ -19,7 +19,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
     private static readonly TimeSpan s_longIdle = TimeSpan.FromMinutes(2);
 
     // Bounds every wait of the test's own threads.
-    private static readonly TimeSpan s_guard = TimeSpan.FromMinutes(1);
+    internal static readonly TimeSpan Guard = TimeSpan.FromMinutes(1);
 
     /// <summary>An <see cref="AsyncExclusiveLock"/> a task's own async flow holds, and an async flow of the run asks for.</summary>
     [Fact]
@@ -36,7 +36,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
             },
             static (scenario, desk, tookDesk) => scenario.Flow("holder", async () =>
             {
-                Assert.True(tookDesk.Wait(s_guard));
+                Assert.True(tookDesk.Wait(Guard));
                 using (await desk.AcquireAsync())
                 {
                 }
@@ -63,7 +63,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
             },
             static (scenario, desk, tookDesk) => scenario.Thread("holder", () =>
             {
-                Assert.True(tookDesk.Wait(s_guard));
+                Assert.True(tookDesk.Wait(Guard));
                 using (desk.Acquire())
                 {
                 }
@@ -79,7 +79,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
     /// action it is given runs; <paramref name="addHolder"/> adds the flow that asks for the desk once the task took it.
     /// Returns once the task is done.
     /// </summary>
-    private static async Task<(ControlledTestResult Result, int RanOut)> RunWithReleaseBeforeEnlist<TLock>(
+    internal static async Task<(ControlledTestResult Result, int RanOut)> RunWithReleaseBeforeEnlist<TLock>(
         Func<TLock> make, Func<TLock, Action, Task> takeOutside, Action<Scenario, TLock, ManualResetEventSlim> addHolder)
         where TLock : class
     {
@@ -100,7 +100,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
             {
                 // The holder's try failed: the task frees the desk now, before the holder reads it as it enlists.
                 release.Set();
-                Assert.True(released.Wait(s_guard));
+                Assert.True(released.Wait(Guard));
             }
         };
         ControlledRun.OutsideSignalObserver = resource =>
@@ -109,7 +109,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
             {
                 // Freed, not yet heard: heard once the scheduler waits for it, or once the run is over.
                 released.Set();
-                Assert.True(proceed.Wait(s_guard));
+                Assert.True(proceed.Wait(Guard));
             }
         };
         ControlledTestResult result;
@@ -125,7 +125,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
                         outside = Task.Run(() => takeOutside(made, () =>
                         {
                             tookDesk.Set();
-                            Assert.True(release.Wait(s_guard));
+                            Assert.True(release.Wait(Guard));
                         }));
                     }
 
@@ -143,7 +143,7 @@ public sealed class OutsideAsyncReleaseBeforeEnlistTests
             ControlledRun.OutsideSignalObserver = null;
         }
 
-        await outside.WaitAsync(s_guard);
+        await outside.WaitAsync(Guard);
         tookDesk.Dispose();
         release.Dispose();
         released.Dispose();

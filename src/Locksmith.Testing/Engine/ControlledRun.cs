@@ -479,6 +479,11 @@ internal sealed partial class ControlledRun : ISchedulingController
             bool before = operation is SchedulingOperation.Acquire or SchedulingOperation.AcquireRead or SchedulingOperation.AcquireWrite or SchedulingOperation.Arrive
                 or SchedulingOperation.CounterRead or SchedulingOperation.CounterWrite;
             PointCore(flow, OperationName(operation), NameOf(resource, name), before);
+            if (resource is CountingSemaphore semaphore)
+            {
+                // The flow has its turn back and tries now: see Enlist.
+                flow.FreePermitsAtTry = semaphore.CurrentCount;
+            }
         }
         else if (operation == SchedulingOperation.AcquireRead && resource is ReadWriteLock)
         {
@@ -544,17 +549,32 @@ internal sealed partial class ControlledRun : ISchedulingController
             flow.Signalled = _releasedOutsideUnheard.Remove(resource);
 
             // Held by code outside the run as the flow blocks: that code frees the lock and then signals, in real time,
-            // so a verdict between the two must wait for the signal, not call the free lock a deadlock. So is an exclusive
-            // lock no flow holds now, though it reads as free (such code released it since the flow's failed try, and its
-            // signal may come after this: a flow's try and its enlisting are in its turn, so no flow frees it in between)
-            // or as nobody's (such code took it a moment ago and has not recorded its hold yet).
-            flow.OutsideHeldAtEnlist = OutsideHolderId(flow) != 0 || (resource is AsyncExclusiveLock or ExclusiveLock or ReentrantLock && HolderOf(resource) is null);
+            // so a verdict between the two must wait for the signal, not call the free lock a deadlock. So is a lock
+            // nothing of the flows holds now, though it reads as free (such code released it since the flow's failed try,
+            // and its signal may come after this: a flow's try and its enlisting are in its turn, so no flow frees it in
+            // between) or as nobody's (such code took it a moment ago and has not recorded its hold yet).
+            flow.OutsideHeldAtEnlist = OutsideHolderId(flow) != 0 || FreedOutsideSinceTryLocked(flow, resource);
             flow.TimedOut = false;
             flow.EnlistSequence = ++_enlistSequence;
             RegisterOwnerLocked(flow);
             AddTraceLocked(flow, EnlistName(operation), flow.WaitingName);
         }
     }
+
+    /// <summary>
+    /// Whether code outside the run may have freed <paramref name="resource"/> since <paramref name="flow"/>'s failed try,
+    /// as the flow enlists: an exclusive lock or gate no flow holds; a read-write lock no flow writes nor reads (a read a
+    /// flow holds still bars a write, and no flow read can have come since an outside write barred the try); a semaphore
+    /// with more permits free than at the try.
+    /// </summary>
+    private bool FreedOutsideSinceTryLocked(FlowState flow, object resource) => resource switch
+    {
+        AsyncExclusiveLock or ExclusiveLock or ReentrantLock or SpinGate => HolderOf(resource) is null,
+        ReadWriteLock rw => HolderOf(rw) is null && FlowReadersLocked(rw).Count == 0,
+        AsyncReadWriteLock arw => HolderOf(arw) is null && FlowReadersLocked(arw).Count == 0,
+        CountingSemaphore semaphore => semaphore.CurrentCount > flow.FreePermitsAtTry,
+        _ => false,
+    };
 
     bool ISchedulingController.Block()
     {
@@ -581,6 +601,12 @@ internal sealed partial class ControlledRun : ISchedulingController
         }
 
         Yield(flow);
+        if (flow.WaitingOn is CountingSemaphore semaphore)
+        {
+            // Back in its turn, the flow tries again (see Enlist).
+            flow.FreePermitsAtTry = semaphore.CurrentCount;
+        }
+
         lock (_gate)
         {
             bool signalled = !flow.TimedOut;

@@ -76,6 +76,9 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
     /// <summary>Whether a thread outside the run held the lock this flow blocked on as it enlisted (see <c>ControlledRun.Enlist</c>).</summary>
     public bool OutsideHeldAtEnlist { get; set; }
 
+    /// <summary>The free permits of the semaphore this flow last tried, read as it tried (see <c>ControlledRun.Enlist</c>).</summary>
+    public int FreePermitsAtTry { get; set; }
+
     public bool TimedOut { get; set; }
 
     public long EnlistSequence { get; set; }
