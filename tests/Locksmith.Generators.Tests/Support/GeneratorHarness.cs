@@ -16,11 +16,39 @@ internal sealed record GeneratorRun(
     Compilation Output,
     ImmutableArray<Diagnostic> GeneratorDiagnostics)
 {
+    // Each is a full bind of the output compilation, so each is computed once per output (a test or the mutation sweep
+    // reading both, or one twice through LocksmithDiagnostics, does not bind again); keyed by the output, so a copy
+    // made with another Output computes its own.
+    private (Compilation? Of, ImmutableArray<Diagnostic> Diagnostics) _compilerDiagnostics;
+    private (Compilation? Of, ImmutableArray<Diagnostic> Diagnostics) _analyzerDiagnostics;
+
     /// <summary>Compiler diagnostics of the output compilation (generated code included).</summary>
-    public ImmutableArray<Diagnostic> CompilerDiagnostics => Output.GetDiagnostics();
+    public ImmutableArray<Diagnostic> CompilerDiagnostics
+    {
+        get
+        {
+            if (!ReferenceEquals(_compilerDiagnostics.Of, Output))
+            {
+                _compilerDiagnostics = (Output, Output.GetDiagnostics());
+            }
+
+            return _compilerDiagnostics.Diagnostics;
+        }
+    }
 
     /// <summary>The analyzers' diagnostics over the output compilation, AD0001 included if one threw.</summary>
-    public ImmutableArray<Diagnostic> AnalyzerDiagnostics => GeneratorHarness.Analyze(Output);
+    public ImmutableArray<Diagnostic> AnalyzerDiagnostics
+    {
+        get
+        {
+            if (!ReferenceEquals(_analyzerDiagnostics.Of, Output))
+            {
+                _analyzerDiagnostics = (Output, GeneratorHarness.Analyze(Output));
+            }
+
+            return _analyzerDiagnostics.Diagnostics;
+        }
+    }
 
     /// <summary>The generated files, each under a comment naming it: for assertion messages.</summary>
     public string GeneratedText => string.Join("\n", Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t));
