@@ -36,7 +36,7 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeLock(OperationAnalysisContext context, LockFacts facts)
     {
         var statement = (ILockOperation)context.Operation;
-        Report(context, facts, "lock", statement.LockedValue, static (locked, capabilities, _) => Acquire(locked, capabilities));
+        Report(context, facts, "lock", statement.LockedValue, static (locked, capabilities, _, synchronous) => Acquire(locked, capabilities, synchronous));
     }
 
     private static void AnalyzeMonitorCall(OperationAnalysisContext context, LockFacts facts)
@@ -52,11 +52,11 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
 
         Report(context, facts, "Monitor." + method.Name, argument.Value, AdviceFor);
 
-        string AdviceFor(string locked, LockCapabilities capabilities, ITypeSymbol type) => method.Name switch
+        string AdviceFor(string locked, LockCapabilities capabilities, ITypeSymbol type, string? synchronous) => method.Name switch
         {
-            "Enter" => Acquire(locked, capabilities),
+            "Enter" => Acquire(locked, capabilities, synchronous),
             "TryEnter" => "use 'using var scope = " + capabilities.SuggestedAwait() + locked + "." + capabilities.SuggestedAcquire() +
-                ";' instead, or its TryAcquire form with a timeout, checking the scope's IsAcquired",
+                ";'" + InAsyncCode(synchronous) + " instead, or its TryAcquire form with a timeout, checking the scope's IsAcquired" + Why(locked, synchronous),
             "Exit" => "release the lock by disposing the scope that '" + locked + "." + capabilities.SuggestedAcquire() + "' returned",
             "Wait" or "Pulse" or "PulseAll" =>
                 "to wait and notify under a lock, use a ConditionVariable over an ExclusiveLock ('new ConditionVariable(lock)': Wait, Notify, NotifyAll)",
@@ -67,8 +67,14 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
         };
     }
 
-    private static string Acquire(string locked, LockCapabilities capabilities) =>
-        "use 'using var scope = " + capabilities.SuggestedAwait() + locked + "." + capabilities.SuggestedAcquire() + ";' instead";
+    private static string Acquire(string locked, LockCapabilities capabilities, string? synchronous) =>
+        "use 'using var scope = " + capabilities.SuggestedAwait() + locked + "." + capabilities.SuggestedAcquire() + ";'" + InAsyncCode(synchronous) + " instead" + Why(locked, synchronous);
+
+    // An async lock is taken by awaiting, which the synchronous code of the report cannot write (SynchronousCode.Where).
+    private static string InAsyncCode(string? synchronous) => synchronous is null ? "" : " in async code";
+
+    private static string Why(string locked, string? synchronous) =>
+        synchronous is null ? "" : " ('" + locked + "' is an async lock, taken by awaiting, and " + synchronous + ")";
 
     // IsHeldByCurrentThread, or an async lock's IsHeldByCurrentFlow, where the type has one (a property, or a keyed method).
     private static string? HeldQuery(ITypeSymbol type)
@@ -88,7 +94,7 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
     }
 
     private static void Report(
-        OperationAnalysisContext context, LockFacts facts, string what, IOperation value, System.Func<string, LockCapabilities, ITypeSymbol, string> advice)
+        OperationAnalysisContext context, LockFacts facts, string what, IOperation value, System.Func<string, LockCapabilities, ITypeSymbol, string?, string> advice)
     {
         // Monitor's parameter is object: the lock arrives converted, implicitly or by a cast.
         var locked = OperationFacts.Unwrap(value);
@@ -110,12 +116,14 @@ public sealed class LockStatementAnalyzer : DiagnosticAnalyzer
         }
 
         string name = locked.Syntax.ToString();
+        // The replacement goes where the lock statement or Monitor call is: a lambda run inline there is code of its own.
+        string? synchronous = capabilities.IsAsync() ? SynchronousCode.Where(value, context.ContainingSymbol, atTheSite: true) : null;
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.LockStatementOnLocksmithLock,
             locked.Syntax.GetLocation(),
             what,
             name,
             type.Name,
-            advice(name, capabilities, type)));
+            advice(name, capabilities, type, synchronous)));
     }
 }

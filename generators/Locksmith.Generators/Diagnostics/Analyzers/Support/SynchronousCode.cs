@@ -17,9 +17,10 @@ internal static class SynchronousCode
     /// Null where an <c>await</c> can be written for <paramref name="access"/> (async code, top-level statements); else
     /// what that code is and how the lock can be taken from there: "'Queue.Bump' is synchronous: make it async ('async
     /// Task' in place of 'void')", or, where it cannot be async, "the property accessor 'Queue.Total' cannot be async:
-    /// use it in an async method instead".
+    /// use it in an async method instead". With <paramref name="atTheSite"/>, the await is to be written at the access
+    /// itself (a <c>lock</c> statement replaced where it is), so a lambda run inline is code of its own, not the code around it.
     /// </summary>
-    public static string? Where(IOperation access, ISymbol containingSymbol)
+    public static string? Where(IOperation access, ISymbol containingSymbol, bool atTheSite = false)
     {
         for (var parent = access.Parent; parent is not null; parent = parent.Parent)
         {
@@ -30,7 +31,7 @@ internal static class SynchronousCode
                     return null;
                 }
 
-                if (InlineDelegates.RunOf(lambda, out _) == DelegateRun.Inline)
+                if (!atTheSite && InlineDelegates.RunOf(lambda, out _) == DelegateRun.Inline)
                 {
                     continue;
                 }
