@@ -58,8 +58,92 @@ public sealed class AsyncLockAdviceWhereNoAwaitCanBeWrittenTests
         Assert.Contains("the lambda in 'Gates.Each' is synchronous: make it an async lambda", Message("Each("), StringComparison.Ordinal);
 
         Assert.EndsWith("use 'using var scope = await _async.AcquireAsync();' instead", Message("BumpAsync()"), StringComparison.Ordinal);
-        Assert.EndsWith("use 'using var scope = _sync.Acquire();' instead", Message("Plain()"), StringComparison.Ordinal);
+        Assert.EndsWith("use 'using var scope = _sync.Acquire();' instead", Message("Plain()"), StringComparison.Ordinal);    }
 
-        static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    /// <summary>
+    /// LSM0056 for an async lock held around <c>Parallel.For</c> or <c>ForEach</c>: their bodies are synchronous lambdas,
+    /// which cannot await the lock, and an async lambda there would be <c>async void</c>, run unwaited. The advice names
+    /// the loop whose bodies can await (<c>Parallel.ForAsync</c>, <c>ForEachAsync</c>); an async body keeps the plain advice.
+    /// </summary>
+    [Fact]
+    public void LSM0056_ForAnAsyncLock_AroundASynchronousLoop_SaysToUseTheAsyncLoop()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public async Task Count(int n, int[] xs)
+                {
+                    using (await _lock.AcquireAsync())
+                    {
+                        Parallel.For(0, n, i => {|LSM0056:_n|}++);
+                        Parallel.ForEach(xs, x => {|LSM0056:_n|} += x);
+                        await Parallel.ForAsync(0, n, async (i, ct) => { await Task.Yield(); {|LSM0056:_n|}--; });
+                    }
+                }
+            }
+            """);
+
+        string Message(string code) => run.LocksmithDiagnostics
+            .Single(d => d.Id == "LSM0056" && Line(d).Contains(code, StringComparison.Ordinal))
+            .GetMessage(CultureInfo.InvariantCulture);
+
+        foreach (var (loop, asyncLoop) in new[] { ("Parallel.For(", "Parallel.ForAsync"), ("Parallel.ForEach(", "Parallel.ForEachAsync") })
+        {
+            string message = Message(loop);
+            Assert.DoesNotContain("take it in the body ('using var scope = await", message, StringComparison.Ordinal);
+            Assert.Contains(
+                $"a body of '{loop.TrimEnd('(')}' is synchronous and cannot await: use '{asyncLoop}' with an async body, 'using var scope = await _lock.AcquireAsync();' in it",
+                message,
+                StringComparison.Ordinal);
+        }
+
+        Assert.Contains("take it in the body ('using var scope = await _lock.AcquireAsync();'; not a wrapper", Message("ForAsync("), StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// LSM0020 at a guarded core of an async lock that a constructor runs in <c>Parallel.For</c>: neither the constructor
+    /// nor the loop's synchronous body can await the lock (nor its async wrapper). The advice says so, and to run the loop
+    /// from an async method as <c>Parallel.ForAsync</c>, whose async body can take the lock or await the wrapper.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAnAsyncLocksCoreInAConstructorsParallelLoop_SaysNoAwaitCanBeWrittenThere()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Board
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public Board(int n)
+                {
+                    Parallel.For(0, n, i => {|LSM0020:BumpCoreAsync(i)|});
+                    Parallel.For(0, n, i => { {|LSM0020:BumpCoreAsync(i)|}.Wait(); });
+                }
+
+                [Guarded(Lock = nameof(_lock))] private Task BumpCoreAsync(int i) { _n += i; return Task.CompletedTask; }
+            }
+            """);
+
+        Assert.Equal(2, run.LocksmithDiagnostics.Count(static d => d.Id == "LSM0020"));
+        foreach (var diagnostic in run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0020"))
+        {
+            string message = diagnostic.GetMessage(CultureInfo.InvariantCulture);
+            Assert.DoesNotContain("in the body, before it", message, StringComparison.Ordinal);
+            Assert.Contains(
+                "'_lock' is an async lock, taken by awaiting, which neither the constructor nor a body of 'Parallel.For' can do: " +
+                "run the loop from an async method as 'Parallel.ForAsync' with an async body that takes '_lock' around the call " +
+                "('using var scope = await _lock.AcquireAsync();' before it) or awaits its wrapper 'BumpAsync'",
+                message,
+                StringComparison.Ordinal);
+        }
+    }
+
+    private static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
 }

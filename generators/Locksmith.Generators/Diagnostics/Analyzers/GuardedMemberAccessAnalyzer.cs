@@ -101,8 +101,22 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             write.Guard.LockMember.Name,
             write.Written,
             $" (in '{method.Name}', {how} of '{loop.TargetMethod.ContainingType.Name}.{loop.TargetMethod.Name}', which runs on several threads at once: a constructor holds the object's state for its own thread only)",
-            $"take '{guard.LockMember.Name}' in each run, around the call of '{method.Name}' ('using var scope = {guard.Capabilities.SuggestedAwait()}{guard.LockMember.Name}.{guard.Capabilities.SuggestedAcquire(read: false)};' in the body, before it), " +
-                $"or call {wrapper} instead of the core"));
+            TakeTheLockInEachRun(guard, method, loop, wrapper)));
+    }
+
+    /// <summary>
+    /// The advice for a guarded core a constructor's parallel loop runs: take the lock in each run around its call, or call
+    /// its wrapper. An async lock is taken by awaiting, which neither a constructor nor a synchronous body (Parallel.For)
+    /// can do: the loop is to run from an async method, as the loop whose bodies can await (<see cref="SynchronousCode.AsyncLoopFor"/>).
+    /// </summary>
+    private static string TakeTheLockInEachRun(Guard guard, IMethodSymbol method, IInvocationOperation loop, string wrapper)
+    {
+        string lockName = guard.LockMember.Name;
+        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(read: false)};'";
+        return guard.Capabilities.IsAsync() && SynchronousCode.AsyncLoopFor(loop.TargetMethod) is { } asyncLoop
+            ? $"'{lockName}' is an async lock, taken by awaiting, which neither the constructor nor a body of '{loop.TargetMethod.ContainingType.Name}.{loop.TargetMethod.Name}' can do: " +
+                $"run the loop from an async method as {asyncLoop} that takes '{lockName}' around the call ({scope} before it) or awaits {wrapper}"
+            : $"take '{lockName}' in each run, around the call of '{method.Name}' ({scope} in the body, before it), or call {wrapper} instead of the core";
     }
 
     /// <summary>

@@ -173,9 +173,18 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             member,
             loopName,
             guard.LockMember.Name,
-            guard.Capabilities.SuggestedAwait(),
-            guard.Capabilities.SuggestedAcquire(),
+            TakeInTheBody(loop, guard, loopName),
             written));
+    }
+
+    // The scope to take in each body; for an async lock in a loop whose bodies are synchronous (Parallel.For), which
+    // cannot await it, the loop whose bodies can, with the scope in them.
+    private static string TakeInTheBody(IInvocationOperation loop, Guard guard, string loopName)
+    {
+        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{guard.LockMember.Name}.{guard.Capabilities.SuggestedAcquire()};'";
+        return guard.Capabilities.IsAsync() && SynchronousCode.AsyncLoopFor(loop.TargetMethod) is { } asyncLoop
+            ? $"a body of '{loopName}' is synchronous and cannot await: use {asyncLoop}, {scope} in it"
+            : scope;
     }
 
     // A stripe taken in the body would not guard one piece of state shared by every key (LSM0057), so a keyed lock gets

@@ -59,6 +59,19 @@ internal static class SynchronousCode
 
     private const string Elsewhere = "use it in an async method instead";
 
+    /// <summary>
+    /// For a <c>Parallel</c> loop whose bodies are synchronous delegates (<c>For</c>, <c>ForEach</c>, <c>Invoke</c>), which
+    /// cannot await an async lock (an async lambda there would be <c>async void</c>, its runs not waited for), the loop
+    /// whose bodies can: "'Parallel.ForAsync' with an async body". Null for <c>ForAsync</c>, <c>ForEachAsync</c>.
+    /// </summary>
+    public static string? AsyncLoopFor(IMethodSymbol loop) => loop.Name switch
+    {
+        "For" => "'Parallel.ForAsync' with an async body",
+        "ForEach" => "'Parallel.ForEachAsync' with an async body",
+        "Invoke" => "'Task.WhenAll' of async lambdas' tasks",
+        _ => null,
+    };
+
     private static string Method(IMethodSymbol method, string name)
     {
         if (method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction or MethodKind.ExplicitInterfaceImplementation))
