@@ -22,6 +22,7 @@ public sealed class GuardedStateInAStoredLambdaTests
         var run = DiagnosticCheck.Verify("""
             using System;
             using System.Collections.Generic;
+            using System.Linq;
             using System.Threading.Tasks;
             using Locksmith;
             public sealed class Source
@@ -40,6 +41,7 @@ public sealed class GuardedStateInAStoredLambdaTests
                 private readonly Dictionary<string, Action> _handlers = new();
                 private Action? _kept;
                 public Func<int>? Reader { get; set; }
+                public Func<Func<int>>? Maker { get; set; }
 
                 public void Property() { using (_lock.Acquire()) { Reader = () => {|LSM0020:_count|}; } }
                 public void Slot() { using var scope = _lock.Acquire(); _handlers["bump"] = () => {|LSM0020:_count|}++; }
@@ -53,6 +55,10 @@ public sealed class GuardedStateInAStoredLambdaTests
                 public void Local() { using (_lock.Acquire()) { Action bump = () => _count++; bump(); } }
                 public void TakesItItself() { using (_lock.Acquire()) { Reader = () => { using (_lock.Acquire()) { return _count; } }; } }
                 public void KeptPrivately() { using (_lock.Acquire()) { _kept = () => _count++; _kept(); } }
+                public int MadeInline(List<int> items) { using (_lock.Acquire()) { return items.Select(i => (Func<int>)(() => _count + i)).Sum(f => f()); } }
+                public int MadeByALocalFunction() { using (_lock.Acquire()) { Func<int> Make() => () => _count; return Make()(); } }
+                public int MadeByALocalLambda() { using (_lock.Acquire()) { Func<Func<int>> make = () => () => _count; return make()(); } }
+                public void MadeByAStoredLambda() { using (_lock.Acquire()) { Maker = () => () => {|LSM0020:_count|}; } }
             }
             """);
 
@@ -67,6 +73,9 @@ public sealed class GuardedStateInAStoredLambdaTests
         Assert.Contains("(in a lambda stored in '_handlers[\"bump\"]' where the lock is held", Message("void Slot()"), StringComparison.Ordinal);
         Assert.Contains("(in a lambda subscribed to 'Changed' where the lock is held", Message("void Subscribe("), StringComparison.Ordinal);
         Assert.Contains("(in a lambda returned where the lock is held", Message("Snapshot()"), StringComparison.Ordinal);
+        // A lambda returned by a lambda or local function goes to the code that invokes it, in the hold; one that the
+        // stored lambda returns is stored with it.
+        Assert.Contains("(in a lambda stored in 'Maker' where the lock is held", Message("MadeByAStoredLambda()"), StringComparison.Ordinal);
         Assert.Contains("(in a lambda stored in 'Reader' where the lock is held", Message("WatchCore()"), StringComparison.Ordinal);
         // Written under a read scope but in a stored lambda: no lock at all there, so LSM0020 only (not LSM0021).
         Assert.EndsWith("take the lock in the lambda ('using var scope = _rw.AcquireWrite();' at its start)", Message("ReadScope()"), StringComparison.Ordinal);

@@ -6,7 +6,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <summary>
 /// A lambda made under a hold and stored to run later: the value of an assignment to a field, property, indexer slot
 /// or array element (<c>_onChange = () =&gt; _count++;</c>), a handler subscribed to an event (<c>source.Changed += …</c>),
-/// or a lambda returned (<c>return () =&gt; _count;</c>).
+/// or a lambda the member returns (<c>return () =&gt; _count;</c>; not one a lambda or local function returns).
 /// It runs when it is invoked, maybe after the hold and on another thread or flow, so the hold around the place it is
 /// made (a using scope, a guarded method) does not hold in it; a scope it takes itself does. A lambda run inline
 /// (<c>items.ForEach(…)</c>), kept in a local, or given to a method or constructor is not one of these (where a method
@@ -62,10 +62,25 @@ internal static class StoredDelegates
                 return InlineDelegates.InvocationsOfLocal(lambda).IsDefault ? $"stored in '{assignment.Target.Syntax}'" : null;
             case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation subscribed } subscription when subscription.HandlerValue == node:
                 return $"subscribed to '{subscribed.Event.Name}'";
-            case IReturnOperation returned when returned.ReturnedValue == node:
+            case IReturnOperation returned when returned.ReturnedValue == node && !ReturnedByANestedFunction(returned):
                 return "returned";
             default:
                 return null;
         }
+    }
+
+    // A lambda returned by a lambda or local function goes to the code that invokes that function (run in the hold, or
+    // itself stored, which is judged there), not out of the member like one the member returns.
+    private static bool ReturnedByANestedFunction(IReturnOperation returned)
+    {
+        for (var parent = returned.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
