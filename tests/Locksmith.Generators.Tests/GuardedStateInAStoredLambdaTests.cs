@@ -30,6 +30,13 @@ public sealed class GuardedStateInAStoredLambdaTests
                 public event EventHandler? Changed;
                 public void Raise() => Changed?.Invoke(this, EventArgs.Empty);
             }
+            public sealed class Parser
+            {
+                public event EventHandler? Found;
+                public Func<int, int>? Map { get; set; }
+                public Func<int>[] Slots = new Func<int>[1];
+                public void Run() => Found?.Invoke(this, EventArgs.Empty);
+            }
             public sealed partial class Counter
             {
                 private readonly ExclusiveLock _lock = new();
@@ -42,6 +49,7 @@ public sealed class GuardedStateInAStoredLambdaTests
                 private Action? _kept;
                 public Func<int>? Reader { get; set; }
                 public Func<Func<int>>? Maker { get; set; }
+                private Parser? _parser;
 
                 public void Property() { using (_lock.Acquire()) { Reader = () => {|LSM0020:_count|}; } }
                 public void Slot() { using var scope = _lock.Acquire(); _handlers["bump"] = () => {|LSM0020:_count|}++; }
@@ -59,6 +67,10 @@ public sealed class GuardedStateInAStoredLambdaTests
                 public int MadeByALocalFunction() { using (_lock.Acquire()) { Func<int> Make() => () => _count; return Make()(); } }
                 public int MadeByALocalLambda() { using (_lock.Acquire()) { Func<Func<int>> make = () => () => _count; return make()(); } }
                 public void MadeByAStoredLambda() { using (_lock.Acquire()) { Maker = () => () => {|LSM0020:_count|}; } }
+                public void OnALocalsEvent() { using (_lock.Acquire()) { var parser = new Parser(); parser.Found += (s, e) => _count++; parser.Run(); } }
+                public int InALocalsProperty(List<int> items) { using (_lock.Acquire()) { var p = new Parser { Map = x => x + _count }; return items.Select(p.Map).Sum(); } }
+                public int InALocalsSlot() { using (_lock.Acquire()) { var p = new Parser(); p.Slots[0] = () => _count; p.Map = x => x - _count; return p.Slots[0]() + p.Map(1); } }
+                public void InAFieldsObject() { using (_lock.Acquire()) { _parser = new Parser { Map = x => x + {|LSM0020:_count|} }; } }
             }
             """);
 
@@ -76,6 +88,8 @@ public sealed class GuardedStateInAStoredLambdaTests
         // A lambda returned by a lambda or local function goes to the code that invokes it, in the hold; one that the
         // stored lambda returns is stored with it.
         Assert.Contains("(in a lambda stored in 'Maker' where the lock is held", Message("MadeByAStoredLambda()"), StringComparison.Ordinal);
+        // Kept in an object a local holds (an event, a property, a slot of it) is kept in a local; in one a field holds is not.
+        Assert.Contains("(in a lambda stored in 'Map' where the lock is held", Message("InAFieldsObject()"), StringComparison.Ordinal);
         Assert.Contains("(in a lambda stored in 'Reader' where the lock is held", Message("WatchCore()"), StringComparison.Ordinal);
         // Written under a read scope but in a stored lambda: no lock at all there, so LSM0020 only (not LSM0021).
         Assert.EndsWith("take the lock in the lambda ('using var scope = _rw.AcquireWrite();' at its start)", Message("ReadScope()"), StringComparison.Ordinal);

@@ -9,7 +9,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// or a lambda the member returns (<c>return () =&gt; _count;</c>; not one a lambda or local function returns).
 /// It runs when it is invoked, maybe after the hold and on another thread or flow, so the hold around the place it is
 /// made (a using scope, a guarded method) does not hold in it; a scope it takes itself does. A lambda run inline
-/// (<c>items.ForEach(…)</c>), kept in a local, or given to a method or constructor is not one of these (where a method
+/// (<c>items.ForEach(…)</c>), kept in a local or in an object a local holds (<c>parser.Found += …</c>), or given to a method or constructor is not one of these (where a method
 /// keeps it is not known; a thread, task or timer made with it, or an <c>Elapsed</c> handler, is work the hold may
 /// wait for or stop, which <see cref="ParallelBodies"/> judges), and neither is one kept in a private field that the type only assigns and invokes through <c>this</c>
 /// (<see cref="InlineDelegates.InvocationsOfLocal"/>), which is left to the holds where it is made.
@@ -57,15 +57,66 @@ internal static class StoredDelegates
         switch (node.Parent)
         {
             case IAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } assignment
-                when assignment.Value == node && assignment is ISimpleAssignmentOperation or ICoalesceAssignmentOperation:
+                when assignment.Value == node && assignment is ISimpleAssignmentOperation or ICoalesceAssignmentOperation && !InAnObjectALocalHolds(assignment.Target):
                 // A private field the type only invokes through `this` is judged by LSM0023 where it is invoked; left here.
                 return InlineDelegates.InvocationsOfLocal(lambda).IsDefault ? $"stored in '{assignment.Target.Syntax}'" : null;
-            case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation subscribed } subscription when subscription.HandlerValue == node:
+            case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation subscribed } subscription
+                when subscription.HandlerValue == node && !InAnObjectALocalHolds(subscribed):
                 return $"subscribed to '{subscribed.Event.Name}'";
             case IReturnOperation returned when returned.ReturnedValue == node && !ReturnedByANestedFunction(returned):
                 return "returned";
             default:
                 return null;
+        }
+    }
+
+    // A member or slot of an object a local holds (parser.Found += …, p.Map = …, new Parser { Map = … } in a local's
+    // initializer): kept in a local, as a lambda kept in the local itself is, so the holds where it is made count.
+    private static bool InAnObjectALocalHolds(IOperation target)
+    {
+        for (var instance = InstanceOf(target); ; instance = InstanceOf(instance))
+        {
+            switch (instance)
+            {
+                case ILocalReferenceOperation { Local.RefKind: RefKind.None }:
+                    return true;
+                case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver } receiver:
+                    return CreatedIntoALocal(receiver);
+                case IMemberReferenceOperation or IArrayElementReferenceOperation:
+                    continue;
+                default:
+                    return false;
+            }
+        }
+
+        static IOperation? InstanceOf(IOperation? operation) => operation switch
+        {
+            IMemberReferenceOperation member => member.Instance,
+            IArrayElementReferenceOperation element => element.ArrayReference,
+            _ => null,
+        };
+
+        // The implicit receiver of an object initializer: the object made by the `new` it belongs to, if that initializes a local.
+        static bool CreatedIntoALocal(IOperation receiver)
+        {
+            IOperation? node = receiver;
+            while (node is not null and not IObjectOrCollectionInitializerOperation)
+            {
+                node = node.Parent;
+            }
+
+            if (node?.Parent is not IObjectCreationOperation created)
+            {
+                return false;
+            }
+
+            node = created;
+            while (node.Parent is IConversionOperation or IParenthesizedOperation)
+            {
+                node = node.Parent;
+            }
+
+            return node.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol.RefKind: RefKind.None } };
         }
     }
 
