@@ -99,4 +99,42 @@ public sealed class GuardedStateInAStoredLambdaTests
 
         static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
     }
+
+    /// <summary>
+    /// A constructor's own hold (a scope it takes) counts as a method's does: a lambda it subscribes there runs later,
+    /// where the scope does not hold, so it is LSM0020 as a stored lambda, as the same subscription without the scope is
+    /// (by the constructor's rule, once). A delegate a constructor keeps in a property stays held, as without the scope.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InALambdaAConstructorSubscribesInItsHold_AsInAMethodsHold()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using Locksmith;
+            public sealed class Source
+            {
+                public event EventHandler? Changed;
+                public void Raise() => Changed?.Invoke(this, EventArgs.Empty);
+            }
+            public sealed partial class Counter
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _count;
+                public Func<int>? Reader { get; set; }
+
+                public Counter(Source s) { using (_lock.Acquire()) { s.Changed += (_, _) => {|LSM0020:_count|}++; } }
+                public Counter(Source s, int n) { s.Changed += (_, _) => {|LSM0020:_count|} += n; }
+                public Counter() { using (_lock.Acquire()) { Reader = () => _count; } }
+            }
+            """);
+
+        Assert.Equal(2, run.LocksmithDiagnostics.Count());
+        Assert.Contains(
+            "(in a lambda subscribed to 'Changed' where the lock is held: it runs when it is invoked, maybe after '_lock' is released, so the hold where it is made does not count); " +
+                "take the lock in the lambda ('using var scope = _lock.Acquire();' at its start)",
+            run.LocksmithDiagnostics.Single(static d => Line(d).Contains("using (_lock", StringComparison.Ordinal)).GetMessage(CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
+
+        static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    }
 }

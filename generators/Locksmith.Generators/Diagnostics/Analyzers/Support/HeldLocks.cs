@@ -155,7 +155,7 @@ internal static class HeldLocks
     /// for it. Any other lambda (run inline, given to another method) and a local function are left to the constructor:
     /// when unsure, it holds.
     /// </summary>
-    private static bool InALambdaKeptToRunLater(IOperation access)
+    internal static bool InALambdaKeptToRunLater(IOperation access)
     {
         for (var parent = access.Parent; parent is not null; parent = parent.Parent)
         {

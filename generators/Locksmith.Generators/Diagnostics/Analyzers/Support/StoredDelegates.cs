@@ -19,11 +19,14 @@ internal static class StoredDelegates
     /// <summary>
     /// The innermost lambda around <paramref name="access"/> that is stored to run later and does not take
     /// <paramref name="guard"/>'s lock itself around the access, and how it is stored, for the message; null otherwise,
-    /// and in a constructor or initializer, whose own rule for kept lambdas applies.
+    /// and in an initializer, whose own rule for kept lambdas applies. In a constructor, only where a scope it takes holds
+    /// the access and the constructor itself would not (a lambda it surely keeps to run later,
+    /// <see cref="HeldLocks.InALambdaKeptToRunLater"/>): where the constructor holds, as for a delegate it keeps in a field, so does its scope.
     /// </summary>
     public static (IAnonymousFunctionOperation Lambda, string How)? StoredAround(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol)
     {
-        if (containingSymbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor })
+        if (containingSymbol is IFieldSymbol or IPropertySymbol ||
+            (containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } && !HeldLocks.InALambdaKeptToRunLater(access)))
         {
             return null;
         }
