@@ -145,5 +145,45 @@ public sealed class AsyncLockAdviceWhereNoAwaitCanBeWrittenTests
         }
     }
 
+    /// <summary>
+    /// LSM0020 for a write in a synchronous parallel body (<c>Parallel.For</c>, <c>ForEach</c>) of work an async lock's
+    /// hold does not wait for (<c>_ = Task.Run(() =&gt; Parallel.For(…))</c>): the body cannot await the lock, so the
+    /// advice names the loop whose body can, as LSM0056 does, rather than quote an await in the body.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAnAsyncLock_InASynchronousLoopOfWorkTheHoldDoesNotWaitFor_SaysToUseTheAsyncLoop()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                public async Task Count(int n, int[] xs)
+                {
+                    using (await _lock.AcquireAsync())
+                    {
+                        _ = {|LSM0026:Task.Run(() => Parallel.For(0, n, i => {|LSM0020:_n|}++))|};
+                        _ = {|LSM0026:Task.Run(() => Parallel.ForEach(xs, x => {|LSM0020:_n|} += x))|};
+                    }
+                }
+            }
+            """);
+
+        foreach (var (loop, asyncLoop) in new[] { ("Parallel.For(", "Parallel.ForAsync"), ("Parallel.ForEach(", "Parallel.ForEachAsync") })
+        {
+            string message = run.LocksmithDiagnostics
+                .Single(d => d.Id == "LSM0020" && Line(d).Contains(loop, StringComparison.Ordinal))
+                .GetMessage(CultureInfo.InvariantCulture);
+            Assert.DoesNotContain("in the body ('using var scope = await", message, StringComparison.Ordinal);
+            Assert.Contains(
+                $"take '_lock' in the body (a body of '{loop.TrimEnd('(')}' is synchronous and cannot await: use '{asyncLoop}' with an async body, 'using var scope = await _lock.AcquireAsync();' in it)",
+                message,
+                StringComparison.Ordinal);
+        }
+    }
+
     private static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
 }

@@ -162,7 +162,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 $" ({work}: the bodies may run after '{lockName}' is released, with nothing holding it, and race each other)",
                 (guard.Capabilities & LockCapabilities.Keyed) != 0
                     ? KeyedAdvice(member, guard)
-                    : $"take '{lockName}' in the body ('using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire()};' there), " +
+                    : $"take '{lockName}' in the body ({TakeInTheBody(loop, guard, loopName, "there")}), " +
                         "or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop"));
             return;
         }
@@ -177,14 +177,14 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             written));
     }
 
-    // The scope to take in each body; for an async lock in a loop whose bodies are synchronous (Parallel.For), which
-    // cannot await it, the loop whose bodies can, with the scope in them.
-    private static string TakeInTheBody(IInvocationOperation loop, Guard guard, string loopName)
+    // The scope to take in each body (with `where` after it, if given); for an async lock in a loop whose bodies are
+    // synchronous (Parallel.For), which cannot await it, the loop whose bodies can, with the scope in them.
+    private static string TakeInTheBody(IInvocationOperation loop, Guard guard, string loopName, string? where = null)
     {
         string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{guard.LockMember.Name}.{guard.Capabilities.SuggestedAcquire()};'";
         return guard.Capabilities.IsAsync() && SynchronousCode.AsyncLoopFor(loop.TargetMethod) is { } asyncLoop
             ? $"a body of '{loopName}' is synchronous and cannot await: use {asyncLoop}, {scope} in it"
-            : scope;
+            : where is null ? scope : scope + " " + where;
     }
 
     // A stripe taken in the body would not guard one piece of state shared by every key (LSM0057), so a keyed lock gets
