@@ -81,6 +81,54 @@ public sealed class LSM0020AdviceWhereNoAwaitCanBeWrittenTests
         string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
     }
 
+    /// <summary>
+    /// A void method given as a delegate (<c>button.Click += OnClick;</c>, <c>Later(Tick)</c>), or with an event handler's
+    /// shape (<c>(object sender, EventArgs e)</c>, subscribed maybe from markup), keeps the void its delegate returns:
+    /// 'async Task' in its place would not convert. 'async void' is the async form it can take, so the advice says that.
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAnAsyncLock_InAVoidMethodUsedAsADelegate_SaysAsyncVoid()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using Locksmith;
+            public sealed class Button
+            {
+                public event EventHandler? Click;
+                public void Press() => Click?.Invoke(this, EventArgs.Empty);
+                public void Later(Action action) => action();
+            }
+            public partial class Form
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _count;
+
+                public Form(Button button) { button.Click += OnClick; button.Later(Tick); }
+                private void OnClick(object? sender, EventArgs e) { {|LSM0020:_count|}++; }
+                public void OnLoaded(object? sender, EventArgs e) { {|LSM0020:_count|} = 0; }
+                private void Tick() { {|LSM0020:_count|}--; }
+                public void Bump() { {|LSM0020:_count|} += 2; }
+            }
+            """);
+
+        string Message(string code) => run.LocksmithDiagnostics
+            .Single(d => d.Id == "LSM0020" && Line(d).Contains(code, StringComparison.Ordinal))
+            .GetMessage(CultureInfo.InvariantCulture);
+
+        const string AsyncVoid = "make it 'async void', the only async form that delegate allows, and let no exception escape it";
+        Assert.Contains("'Form.OnClick' is given as a delegate that returns void: " + AsyncVoid, Message("void OnClick("), StringComparison.Ordinal);
+        Assert.Contains("'Form.Tick' is given as a delegate that returns void: " + AsyncVoid, Message("void Tick("), StringComparison.Ordinal);
+        Assert.Contains("'Form.OnLoaded' is an event handler, whose delegate returns void: " + AsyncVoid, Message("void OnLoaded("), StringComparison.Ordinal);
+        foreach (string code in new[] { "void OnClick(", "void Tick(", "void OnLoaded(" })
+        {
+            Assert.DoesNotContain("'async Task' in place of 'void'", Message(code), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("'Form.Bump' is synchronous: make it async ('async Task' in place of 'void')", Message("void Bump("), StringComparison.Ordinal);
+
+        static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    }
+
     /// <summary>Top-level statements may await whether or not they do yet: the plain advice fits there.</summary>
     [Fact]
     public void LSM0020_ForAnAsyncLock_InTopLevelStatements_KeepsThePlainAdvice()

@@ -41,7 +41,7 @@ internal static class SynchronousCode
 
             if (parent is ILocalFunctionOperation local)
             {
-                return local.Symbol.IsAsync ? null : Method(local.Symbol, $"the local function '{SymbolNames.Display(local.Symbol)}'");
+                return local.Symbol.IsAsync ? null : Method(local.Symbol, $"the local function '{SymbolNames.Display(local.Symbol)}'", access.SemanticModel);
             }
         }
 
@@ -52,7 +52,7 @@ internal static class SynchronousCode
             IMethodSymbol { Name: WellKnownMemberNames.TopLevelStatementsEntryPointMethodName } => null,
             IMethodSymbol { MethodKind: MethodKind.PropertyGet or MethodKind.PropertySet, AssociatedSymbol: { } property } =>
                 $"the property accessor '{SymbolNames.Display(property)}' cannot be async: {Elsewhere}",
-            IMethodSymbol method => Method(method, $"'{SymbolNames.Display(method)}'"),
+            IMethodSymbol method => Method(method, $"'{SymbolNames.Display(method)}'", access.SemanticModel),
             _ => $"the initializer of '{SymbolNames.Display(containingSymbol)}' cannot be async: {Elsewhere}",
         };
     }
@@ -72,7 +72,7 @@ internal static class SynchronousCode
         _ => null,
     };
 
-    private static string Method(IMethodSymbol method, string name)
+    private static string Method(IMethodSymbol method, string name, SemanticModel? model)
     {
         if (method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction or MethodKind.ExplicitInterfaceImplementation))
         {
@@ -110,10 +110,59 @@ internal static class SynchronousCode
             return $"{name} cannot be async (its return type is that of the member it overrides or implements): {Elsewhere}";
         }
 
+        // A void method a delegate that returns void is made of keeps that void: 'async Task' would not convert to it.
+        if (method.ReturnsVoid && AsADelegate(method, model) is { } target)
+        {
+            return $"{name} {target}: make it 'async void', the only async form that delegate allows, and let no exception escape it";
+        }
+
         string type = method.ReturnType.ToDisplayString(SymbolDisplayFormat.MinimallyQualifiedFormat);
         return method.ReturnsVoid
             ? $"{name} is synchronous: make it async ('async Task' in place of 'void')"
             : $"{name} is synchronous: make it async ('async Task<{type}>' in place of '{type}')";
+    }
+
+    /// <summary>
+    /// How a void method is a delegate's target, or null: given as a method group where its type is declared
+    /// (<c>button.Click += OnClick;</c>, <c>Later(Tick)</c>), or shaped as an event handler (<c>(object sender, EventArgs e)</c>),
+    /// which may be subscribed where it is not seen (markup, a designer).
+    /// </summary>
+    private static string? AsADelegate(IMethodSymbol method, SemanticModel? model)
+    {
+        if (model is not null && method.ContainingType is { } type)
+        {
+            foreach (var declaration in type.DeclaringSyntaxReferences.Select(static reference => reference.GetSyntax()))
+            {
+                var semantic = declaration.SyntaxTree == model.SyntaxTree ? model : model.Compilation.GetSemanticModel(declaration.SyntaxTree);
+                foreach (var name in declaration.DescendantNodes().OfType<SimpleNameSyntax>())
+                {
+                    SyntaxNode group = name.Parent is MemberAccessExpressionSyntax member && member.Name == name ? member : name;
+                    if (name.Identifier.ValueText == method.Name &&
+                        semantic.GetOperation(group) is IMethodReferenceOperation { Parent: IDelegateCreationOperation } reference &&
+                        SymbolEqualityComparer.Default.Equals(reference.Method.OriginalDefinition, method.OriginalDefinition))
+                    {
+                        return "is given as a delegate that returns void";
+                    }
+                }
+            }
+        }
+
+        return method.Parameters.Length == 2 && method.Parameters[0].Type.SpecialType == SpecialType.System_Object && IsEventArgs(method.Parameters[1].Type)
+            ? "is an event handler, whose delegate returns void"
+            : null;
+    }
+
+    private static bool IsEventArgs(ITypeSymbol? type)
+    {
+        for (; type is not null; type = type.BaseType)
+        {
+            if (type is { Name: "EventArgs", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } })
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // Task, Task<T>, ValueTask or ValueTask<T>: such a method only needs `async` (and its returns of tasks made values).
