@@ -268,12 +268,8 @@ public abstract class PostgresLock : LockPrimitive
             flow.WaitingSince = start;
 
             // The thread the wait begins on, as the in-process async waits record it: the flow's waits and cycle edges are
-            // named with it, and a thread blocking on this wait (sync over async) is followed through it. Stored on change only.
-            var thread = Thread.CurrentThread;
-            if (!ReferenceEquals(flow.WaitBegunOn, thread))
-            {
-                flow.WaitBegunOn = thread;
-            }
+            // named with it, and a thread blocking on this wait (sync over async) is followed through it.
+            flow.NoteWaitBegunOnCurrentThread();
 
             flow.WaitingFor = this;
         }

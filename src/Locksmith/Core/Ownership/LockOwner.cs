@@ -160,6 +160,20 @@ internal sealed class LockOwner
     /// </summary>
     public volatile Thread? WaitBegunOn;
 
+    /// <summary>
+    /// For a flow whose contended async wait begins: records the current thread in <see cref="WaitBegunOn"/>. A flow's
+    /// waits mostly begin on the thread of its last one, so the store (and its GC barrier) happens only when it changes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void NoteWaitBegunOnCurrentThread()
+    {
+        var thread = Thread.CurrentThread;
+        if (!ReferenceEquals(WaitBegunOn, thread))
+        {
+            WaitBegunOn = thread;
+        }
+    }
+
     /// <summary>The mode of the blocked wait in <see cref="WaitingFor"/>.</summary>
     public LockMode WaitingMode;
 

@@ -195,12 +195,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         owner.WaitingMode = mode;
 
         // A thread that blocks on this wait (sync over async) waits for the lock: the detector follows it (mixed cycles).
-        // A flow's waits mostly begin on the thread of its last one: the store (and its GC barrier) only when it changes.
-        var thread = Thread.CurrentThread;
-        if (!ReferenceEquals(owner.WaitBegunOn, thread))
-        {
-            owner.WaitBegunOn = thread;
-        }
+        owner.NoteWaitBegunOnCurrentThread();
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
 
         // After the version moved on (Recycle): a read of the last wait that swaps its token in after this still finds
