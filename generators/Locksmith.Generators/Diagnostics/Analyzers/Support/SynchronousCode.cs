@@ -99,7 +99,8 @@ internal static class SynchronousCode
             return $"{name} is a synchronous iterator: make it an async iterator ('async IAsyncEnumerable<T>')";
         }
 
-        if (IsTask(method.ReturnType))
+        // A task-returning method only needs `async` (and its returns of tasks made values).
+        if (AsyncWrappers.IsTaskType(method.ReturnType, out _))
         {
             return $"{name} is synchronous: make it async";
         }
@@ -164,10 +165,6 @@ internal static class SynchronousCode
 
         return false;
     }
-
-    // Task, Task<T>, ValueTask or ValueTask<T>: such a method only needs `async` (and its returns of tasks made values).
-    private static bool IsTask(ITypeSymbol type) =>
-        type is INamedTypeSymbol { Name: "Task" or "ValueTask", ContainingNamespace: { Name: "Tasks", ContainingNamespace: { Name: "Threading", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } } };
 
     private static bool ImplementsAnInterface(IMethodSymbol method) =>
         method.ContainingType is { } type && type.AllInterfaces
