@@ -101,6 +101,13 @@ internal static partial class ThrowHelper
             $"{CurrentFlowStartingASentence()} tried to release a read lock through a scope of {StaleScopeOwner(scopeOwnerId)} that no longer " +
             "holds it, and the lock is no longer alive. Each scope releases once: dispose it once, in the flow that acquired it.");
 
+    /// <summary>An <see cref="AsyncLockFlowScope"/> disposed after its claim ended.</summary>
+    [DoesNotReturn]
+    public static void ThrowAsyncLockFlowEnded(int flowId) =>
+        throw new SynchronizationLockException(
+            $"{CurrentFlowStartingASentence()} ended the claim AsyncLockFlow.Begin() made for {StaleScopeOwner(flowId)}, but that claim " +
+            "had ended already (its scope, or a copy of it, was disposed before). Dispose the scope once, with 'using'.");
+
     /// <summary>How a stale scope's message names a holder that is the scope's own flow record, reused by a later acquisition.</summary>
     public static string LaterHoldOf(LockOwner holder) => $"a later hold of {holder.Describe()}, which took the lock again after this scope's hold ended";
 

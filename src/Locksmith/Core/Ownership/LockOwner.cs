@@ -88,6 +88,9 @@ internal sealed class LockOwner
     /// <summary>For a flow: the async locks it holds or is acquiring now (a snapshot of <see cref="FlowHolds"/>' count).</summary>
     internal int FlowHoldCount => (int)Volatile.Read(ref FlowHolds);
 
+    /// <summary>For a flow: the claims <see cref="AsyncLockFlow.Begin"/> made on it and not yet ended (each is one of its holds).</summary>
+    internal int FlowBegun;
+
     /// <summary>For a flow: the padding allocated after the record, so two flows' records never share a cache line.</summary>
     internal byte[]? FlowSpacer;
 
