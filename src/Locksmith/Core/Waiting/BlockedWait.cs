@@ -29,13 +29,13 @@ internal struct BlockedWait
     private readonly LockOwner? _outerBlockedFlow;
     private CancellationTokenRegistration _registration;
 
-    private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken)
+    private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken, long start)
     {
         _lock = lockPrimitive;
         _mode = mode;
         _modeTag = modeTag;
         _owner = LockOwner.Current;
-        _start = Stopwatch.GetTimestamp();
+        _start = start != 0 ? start : Stopwatch.GetTimestamp();
         _outerWaitingFor = _owner.WaitingFor;
         _outerWaitingMode = _owner.WaitingMode;
         _outerWaitingSince = _owner.WaitingSince;
@@ -52,10 +52,11 @@ internal struct BlockedWait
 
     /// <summary>
     /// Starts a wait; cancelling the token nudges the node awake. The node is null for a spinning wait, which
-    /// polls the token itself.
+    /// polls the token itself. <paramref name="start"/>: when the call began (a <see cref="Stopwatch"/> timestamp), so
+    /// the wait's measure and its timeout message count the spin before it; 0 for now.
     /// </summary>
-    public static BlockedWait Begin(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken) =>
-        new(lockPrimitive, mode, modeTag, node, cancellationToken);
+    public static BlockedWait Begin(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken, long start = 0) =>
+        new(lockPrimitive, mode, modeTag, node, cancellationToken, start);
 
     public readonly TimeSpan Elapsed => Stopwatch.GetElapsedTime(_start);
 

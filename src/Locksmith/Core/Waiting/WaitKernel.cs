@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading;
 
@@ -23,6 +24,9 @@ internal static class WaitKernel
     /// </summary>
     public const int SpinCount = 30;
 
+    /// <summary>For tests: called before each yielding step of the pre-wait spin (one that a busy machine may make long).</summary>
+    internal static Action? YieldStepForTests;
+
     /// <summary>The steps of the spin that pause on the core before the spin starts yielding.</summary>
     public const int PauseSteps = 10;
 
@@ -31,8 +35,12 @@ internal static class WaitKernel
     public static int ResolveTimeout(int timeoutMs) =>
         timeoutMs == TimeoutMathDefaults.UseDefault ? LocksmithPolicy.DefaultTimeoutMilliseconds : timeoutMs;
 
-    /// <summary>A bounded spin of lock-free attempts (see <see cref="SpinCount"/>).</summary>
-    public static bool Spin<TProtocol>(scoped ref TProtocol protocol)
+    /// <summary>
+    /// A bounded spin of lock-free attempts (see <see cref="SpinCount"/>) that stops at <paramref name="deadline"/>
+    /// (<see cref="Environment.TickCount64"/> ms; long.MaxValue for none): on a loaded machine each yield may cost a
+    /// scheduler time slice, and a timed wait must not spend its whole timeout, or more, before it starts.
+    /// </summary>
+    public static bool Spin<TProtocol>(scoped ref TProtocol protocol, long deadline = long.MaxValue)
         where TProtocol : IWaitProtocol, allows ref struct
     {
         protocol.BeginSpin();
@@ -40,6 +48,16 @@ internal static class WaitKernel
         {
             for (int i = 0; i < SpinCount; i++)
             {
+                if (i >= PauseSteps)
+                {
+                    if (deadline != long.MaxValue && Environment.TickCount64 >= deadline)
+                    {
+                        return false;
+                    }
+
+                    YieldStepForTests?.Invoke();
+                }
+
                 Pause(i);
                 if (protocol.TryAcquire())
                 {
@@ -133,13 +151,13 @@ internal static class WaitKernel
     public static void TellOutsideQueued(ISchedulingController controller, LockPrimitive waitedFor, AsyncWaitNode node, int timeoutMs, CancellationToken cancellationToken) =>
         controller.OutsideAsyncWaiterQueued(waitedFor, timeoutMs != Timeout.Infinite || cancellationToken.CanBeCanceled, node);
 
-    private static bool SpinOutside<TProtocol>(Lock gate, scoped ref TProtocol protocol)
+    private static bool SpinOutside<TProtocol>(Lock gate, scoped ref TProtocol protocol, long deadline)
         where TProtocol : IWaitProtocol, allows ref struct
     {
         GateEntry.Exit(gate);
         try
         {
-            return Spin(ref protocol);
+            return Spin(ref protocol, deadline);
         }
         finally
         {
@@ -168,7 +186,10 @@ internal static class WaitKernel
             return AcquireControlled(ref protocol, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
         }
 
-        if (timeoutMs != 0 && Spin(ref protocol))
+        // A timed wait counts from the call, spin included: its deadline and the clock its message reads start here.
+        long start = timeoutMs > 0 ? Stopwatch.GetTimestamp() : 0;
+        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
+        if (timeoutMs != 0 && Spin(ref protocol, deadline))
         {
             return true;
         }
@@ -184,7 +205,8 @@ internal static class WaitKernel
             return FailedWithoutWaiting(ref protocol, lockPrimitive, mode, modeTag, throwOnTimeout);
         }
 
-        return Block(ref protocol, ref queue, lockPrimitive, mode, modeTag, timeoutMs, cancellationToken, throwOnTimeout);
+        // Past its deadline already (the spin ran long): the wait queues and gives up at once, reported as any timeout.
+        return Block(ref protocol, ref queue, lockPrimitive, mode, modeTag, deadline, start, cancellationToken, throwOnTimeout);
     }
 
     /// <summary>
@@ -238,17 +260,17 @@ internal static class WaitKernel
 
     /// <summary>
     /// The blocked wait: queue a node, park until woken, retry; on timeout or cancellation leave the queue. The
-    /// gate is held only to try-or-queue and to leave, never while parked.
+    /// gate is held only to try-or-queue and to leave, never while parked. <paramref name="deadline"/> and
+    /// <paramref name="start"/> (a <see cref="Stopwatch"/> timestamp, 0 for now) were taken when the call began.
     /// </summary>
     public static bool Block<TProtocol>(
         scoped ref TProtocol protocol, ref WaitQueue queue, LockPrimitive lockPrimitive, LockMode mode, string modeTag,
-        int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        long deadline, long start, CancellationToken cancellationToken, bool throwOnTimeout)
         where TProtocol : IWaitProtocol, allows ref struct
     {
         var gate = queue.Gate;
         var node = ThreadWaitNode.Rent();
-        long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
-        var wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken);
+        var wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken, start);
         bool acquired = false;
         try
         {
@@ -272,7 +294,7 @@ internal static class WaitKernel
 
                     // Woken to retry: spin first, as a newcomer would. Meanwhile releasers wake nobody else, so
                     // a busy lock costs its holder no wake-ups while the woken waiter looks for its chance.
-                    if (protocol.SpinsAfterWake && node.Status == WaitStatus.Woken && SpinOutside(gate, ref protocol))
+                    if (protocol.SpinsAfterWake && node.Status == WaitStatus.Woken && SpinOutside(gate, ref protocol, deadline))
                     {
                         protocol.TookAfterWake();
                         acquired = true;
