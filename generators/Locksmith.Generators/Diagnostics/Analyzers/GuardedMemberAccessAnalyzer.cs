@@ -221,7 +221,17 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out var uncheckedTry))
+        // A delegate kept in a local or a private field and only invoked runs where it is invoked: the holds there count.
+        IInvocationOperation? uncheckedTry = null;
+        var kept = IsConstruction(context.ContainingSymbol) && ParallelBodies.RacingInConstruction(access) is not null ? null : HeldLocks.KeptAndInvoked(access);
+        if (kept is { } delegateKept && !HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, delegateKept.Lambda) &&
+            delegateKept.Sites.FirstOrDefault(site => !HeldLocks.HeldAtInvocation(site, access, guard, facts)) is { } unheld)
+        {
+            ReportKeptAndInvoked(context, access, guard, delegateKept.Lambda, unheld);
+            return;
+        }
+
+        if (kept is not null || HeldLocks.IsHeld(access, guard, context.ContainingSymbol, facts, out uncheckedTry))
         {
             if (StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is { } stored)
             {
@@ -305,6 +315,29 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         DroppedWorkUnderAHold(access, guard, containingSymbol, facts) is null
             ? stored
             : null;
+
+    /// <summary>
+    /// A lambda kept in a local or a private field and only invoked (<see cref="HeldLocks.KeptAndInvoked(IMemberReferenceOperation)"/>)
+    /// that is invoked at <paramref name="site"/>, where the lock is not held: it runs there, whatever holds where it is made.
+    /// </summary>
+    private static void ReportKeptAndInvoked(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, IAnonymousFunctionOperation lambda, IInvocationOperation site)
+    {
+        string lockName = LockOf(access, guard);
+        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};'";
+        string keptIn = InlineDelegates.KeptIn(lambda)?.Name ?? "a local";
+        string invoker = HeldLocks.MemberAt(site) is { } member ? $"in '{SymbolNames.Display(member)}'" : "in an initializer";
+        string fix = guard.Capabilities.IsAsync() && SynchronousCode.Where(access, context.ContainingSymbol) is { } synchronous
+            ? $"take the lock around that invocation, or in the lambda ({scope} at its start), made async: '{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous}"
+            : $"take the lock around that invocation, or in the lambda ({scope} at its start)";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+            access.Syntax.GetLocation(),
+            access.Member.Name,
+            guard.LockMember.Name,
+            OperationFacts.IsWrite(access) ? "written" : "read",
+            $" (in a lambda kept in '{keptIn}', which runs where it is invoked: {invoker}, where the lock is not held)",
+            fix));
+    }
 
     private static void ReportStored(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, string how)
     {

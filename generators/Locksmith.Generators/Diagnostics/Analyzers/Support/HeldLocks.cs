@@ -67,6 +67,79 @@ internal static class HeldLocks
     }
 
     /// <summary>
+    /// Where <paramref name="access"/> runs when the innermost lambda around it that is not run inline is a delegate kept in
+    /// a local, or in a private field of this object, that is only invoked (<see cref="InlineDelegates.InvocationsOfLocal"/>):
+    /// that lambda and those invocations outside it (empty: it never runs). Null otherwise, and for a field's lambda that touches state
+    /// of another object than this (a local it captured is not in scope where another member invokes it), and for an object
+    /// being initialized there (<c>new Counter { _count = 1 }</c>), which holds its state.
+    /// </summary>
+    internal static (IAnonymousFunctionOperation Lambda, ImmutableArray<IInvocationOperation> Sites)? KeptAndInvoked(IMemberReferenceOperation access) =>
+        OperationFacts.IsObjectUnderConstruction(access.Instance) ? null : KeptAndInvoked(access, access.Member.IsStatic || OperationFacts.IsThis(access.Instance));
+
+    private static (IAnonymousFunctionOperation Lambda, ImmutableArray<IInvocationOperation> Sites)? KeptAndInvoked(IOperation operation, bool thisObject)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is ILocalFunctionOperation)
+            {
+                return null;
+            }
+
+            if (parent is not IAnonymousFunctionOperation lambda || InlineDelegates.RunOf(lambda, out _) == DelegateRun.Inline)
+            {
+                continue;
+            }
+
+            // An invocation inside the lambda itself (a recursion) runs only once another one has.
+            return InlineDelegates.InvocationsOfLocal(lambda) is { IsDefault: false } sites && (thisObject || InlineDelegates.KeptIn(lambda) is ILocalSymbol)
+                ? (lambda, sites.RemoveAll(site => lambda.Syntax.Span.Contains(site.Syntax.Span)))
+                : null;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether the lock <paramref name="access"/> needs is held at <paramref name="site"/>, an invocation of the delegate it
+    /// runs in (<see cref="KeptAndInvoked(IMemberReferenceOperation)"/>), by the rules of
+    /// <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/> applied there: its object's constructor
+    /// (or an initializer), a guarded method of the lock, or a scope around it; a site that is itself in such a delegate,
+    /// where that one is invoked (a bounded depth: a delegate may invoke itself).
+    /// </summary>
+    internal static bool HeldAtInvocation(IInvocationOperation site, IMemberReferenceOperation access, Guard guard, LockFacts facts, int depth = 0)
+    {
+        if (depth < 4 && KeptAndInvoked(site, thisObject: true) is { } outer)
+        {
+            return HeldByScopeInside(site, guard.LockMember, access.Instance, outer.Lambda) ||
+                outer.Sites.All(next => HeldAtInvocation(next, access, guard, facts, depth + 1));
+        }
+
+        if (MemberAt(site) is not { } member)
+        {
+            // An initializer's (it runs before the object is shared): when unsure, it holds.
+            return true;
+        }
+
+        return (!InALambdaKeptToRunLater(site) && IsOwnConstructor(member, access.Member, access.Instance)) ||
+            HeldByMethod(member, guard, access.Instance, facts) ||
+            HeldByScope(site, guard.LockMember, access.Instance, out _);
+    }
+
+    /// <summary>The method (or accessor) whose body holds <paramref name="operation"/>, past lambdas and local functions; null in an initializer.</summary>
+    internal static IMethodSymbol? MemberAt(IOperation operation)
+    {
+        for (var symbol = operation.SemanticModel?.GetEnclosingSymbol(operation.Syntax.SpanStart); symbol is IMethodSymbol method; symbol = symbol.ContainingSymbol)
+        {
+            if (method.MethodKind is not (MethodKind.AnonymousFunction or MethodKind.LambdaMethod or MethodKind.LocalFunction))
+            {
+                return method;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Whether code at <paramref name="at"/>, in the same body as <paramref name="access"/>, holds the lock the access
     /// needs, by the rules of <see cref="IsHeld(IMemberReferenceOperation, Guard, ISymbol, LockFacts)"/>: for a read
     /// that happens there on the access's behalf (a deferred query kept in a local, enumerated at <paramref name="at"/>).

@@ -12,7 +12,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// (<c>items.ForEach(…)</c>), kept in a local or in an object a local holds (<c>parser.Found += …</c>), or given to a method or constructor is not one of these (where a method
 /// keeps it is not known; a thread, task or timer made with it, or an <c>Elapsed</c> handler, is work the hold may
 /// wait for or stop, which <see cref="ParallelBodies"/> judges), and neither is one kept in a private field that the type only assigns and invokes through <c>this</c>
-/// (<see cref="InlineDelegates.InvocationsOfLocal"/>), which is left to the holds where it is made.
+/// (<see cref="InlineDelegates.InvocationsOfLocal"/>), which is judged where it is invoked (<see cref="HeldLocks.KeptAndInvoked(IMemberReferenceOperation)"/>).
 /// </summary>
 internal static class StoredDelegates
 {
@@ -61,7 +61,7 @@ internal static class StoredDelegates
         {
             case IAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } assignment
                 when assignment.Value == node && assignment is ISimpleAssignmentOperation or ICoalesceAssignmentOperation && !InAnObjectALocalHolds(assignment.Target):
-                // A private field the type only invokes through `this` is judged by LSM0023 where it is invoked; left here.
+                // A private field the type only invokes through `this` is judged where it is invoked (HeldLocks.KeptAndInvoked); left here.
                 return InlineDelegates.InvocationsOfLocal(lambda).IsDefault ? $"stored in '{assignment.Target.Syntax}'" : null;
             case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation subscribed } subscription
                 when subscription.HandlerValue == node && !InAnObjectALocalHolds(subscribed):
