@@ -101,6 +101,60 @@ public sealed class GuardedStateInAStoredLambdaTests
     }
 
     /// <summary>
+    /// A local that only holds an object from outside the method (read once from a field or a parameter, or <c>this</c>, and
+    /// never written again) is that object: a lambda stored in it (a slot, a property, an event) is kept where that object
+    /// keeps it and outlives the hold, as when stored through the field itself (before, it counted as kept in a local and
+    /// nothing was reported). A local holding an object the method makes or a property gives, written again, or a copy of a struct still
+    /// counts as a local. In a constructor too: one subscribed there under its lock is LSM0020 as without the lock.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InALambdaStoredInAnObjectALocalReadsFromAField()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Collections.Generic;
+            using Locksmith;
+            public sealed class Source
+            {
+                public event EventHandler? Changed;
+                public Func<int>? Map { get; set; }
+                public void Raise() => Changed?.Invoke(this, EventArgs.Empty);
+            }
+            public struct Slot { public Func<int>? Map; }
+            public sealed partial class Counter
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _count;
+                private readonly Dictionary<string, Action> _handlers = new();
+                private readonly Source _source = new();
+                private Slot _slot = new();
+                public Source Shared { get; } = new();
+                public Source Fresh => new();
+
+                public void Slot() { using (_lock.Acquire()) { var h = _handlers; h["x"] = () => {|LSM0020:_count|}++; } }
+                public void Event() { using (_lock.Acquire()) { var s = _source; s.Changed += (_, _) => {|LSM0020:_count|}++; } }
+                public void This() { using (_lock.Acquire()) { var self = this; self.Shared.Map = () => {|LSM0020:_count|}; } }
+                public void Parameter(Source p) { using (_lock.Acquire()) { var s = p; s.Changed += (_, _) => {|LSM0020:_count|}++; } }
+
+                public void Made() { using (_lock.Acquire()) { var s = new Source(); s.Changed += (_, _) => _count++; s.Raise(); } }
+                public void WrittenAgain() { using (_lock.Acquire()) { var s = _source; s = new Source(); s.Map = () => _count; _count += s.Map(); } }
+                public void FromAProperty() { using (_lock.Acquire()) { var s = Fresh; s.Map = () => _count; _count += s.Map(); } }
+                public void StructCopy() { using (_lock.Acquire()) { var c = _slot; c.Map = () => _count; _count += c.Map(); } }
+
+                public Counter(Source p) { var s = p; using (_lock.Acquire()) { s.Changed += (_, _) => {|LSM0020:_count|}++; } }
+            }
+            """);
+
+        Assert.Empty(GeneratorHarness.CompileProblems(run));
+        Assert.Contains(
+            "(in a lambda stored in 'h[\"x\"]', of the object 'h' holds ('_handlers'), where the lock is held: it runs when it is invoked, maybe after '_lock' is released",
+            run.LocksmithDiagnostics.Single(static d => Line(d).Contains("void Slot()", StringComparison.Ordinal)).GetMessage(CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
+
+        static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    }
+
+    /// <summary>
     /// A constructor's own hold (a scope it takes) counts as a method's does: a lambda it subscribes there runs later,
     /// where the scope does not hold, so it is LSM0020 as a stored lambda, as the same subscription without the scope is
     /// (by the constructor's rule, once). A delegate a constructor keeps in a property stays held, as without the scope.

@@ -62,7 +62,9 @@ internal static class StoredDelegates
             case IAssignmentOperation { Target: IFieldReferenceOperation or IPropertyReferenceOperation or IArrayElementReferenceOperation } assignment
                 when assignment.Value == node && assignment is ISimpleAssignmentOperation or ICoalesceAssignmentOperation && !InAnObjectALocalHolds(assignment.Target):
                 // A private field the type only invokes through `this` is judged where it is invoked (HeldLocks.KeptAndInvoked); left here.
-                return InlineDelegates.InvocationsOfLocal(lambda).IsDefault ? $"stored in '{assignment.Target.Syntax}'" : null;
+                return !InlineDelegates.InvocationsOfLocal(lambda).IsDefault ? null
+                    : AliasAt(assignment.Target) is { } alias ? $"stored in '{assignment.Target.Syntax}', of the object '{alias.Local.Name}' holds ('{alias.Value.Syntax}'),"
+                    : $"stored in '{assignment.Target.Syntax}'";
             case IEventAssignmentOperation { Adds: true, EventReference: IEventReferenceOperation subscribed } subscription
                 when subscription.HandlerValue == node && !InAnObjectALocalHolds(subscribed):
                 return $"subscribed to '{subscribed.Event.Name}'";
@@ -74,15 +76,16 @@ internal static class StoredDelegates
     }
 
     // A member or slot of an object a local holds (parser.Found += …, p.Map = …, new Parser { Map = … } in a local's
-    // initializer): kept in a local, as a lambda kept in the local itself is, so the holds where it is made count.
+    // initializer): kept in a local, as a lambda kept in the local itself is, so the holds where it is made count. Not a
+    // local that only holds an object from outside (AliasOf): that object keeps it.
     private static bool InAnObjectALocalHolds(IOperation target)
     {
         for (var instance = InstanceOf(target); ; instance = InstanceOf(instance))
         {
             switch (instance)
             {
-                case ILocalReferenceOperation { Local.RefKind: RefKind.None }:
-                    return true;
+                case ILocalReferenceOperation { Local.RefKind: RefKind.None } local:
+                    return AliasOf(local.Local, local) is null;
                 case IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ImplicitReceiver } receiver:
                     return CreatedIntoALocal(receiver);
                 case IMemberReferenceOperation or IArrayElementReferenceOperation:
@@ -92,12 +95,6 @@ internal static class StoredDelegates
             }
         }
 
-        static IOperation? InstanceOf(IOperation? operation) => operation switch
-        {
-            IMemberReferenceOperation member => member.Instance,
-            IArrayElementReferenceOperation element => element.ArrayReference,
-            _ => null,
-        };
 
         // The implicit receiver of an object initializer: the object made by the `new` it belongs to, if that initializes a local.
         static bool CreatedIntoALocal(IOperation receiver)
@@ -121,6 +118,59 @@ internal static class StoredDelegates
 
             return node.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol.RefKind: RefKind.None } };
         }
+    }
+
+    private static IOperation? InstanceOf(IOperation? operation) => operation switch
+    {
+        IMemberReferenceOperation member => member.Instance,
+        IArrayElementReferenceOperation element => element.ArrayReference,
+        _ => null,
+    };
+
+    // The local at the root of a stored-to target (h in h["x"], s in s.Inner.Map) when it only holds an object from outside, for the message.
+    private static (ILocalSymbol Local, IOperation Value)? AliasAt(IOperation target)
+    {
+        var instance = InstanceOf(target);
+        while (instance is IMemberReferenceOperation or IArrayElementReferenceOperation)
+        {
+            instance = InstanceOf(instance);
+        }
+
+        return instance is ILocalReferenceOperation { Local.RefKind: RefKind.None } local && AliasOf(local.Local, local) is { } value ? (local.Local, value) : null;
+    }
+
+    /// <summary>
+    /// The value a local of a reference type only holds when that is an object from outside the member: its declaration's
+    /// initializer reads a field or a parameter, or is <c>this</c> (<c>var h = _handlers;</c>), and nothing else writes it (no
+    /// assignment, <c>ref</c> or <c>out</c>, deconstruction, anywhere in the body). A lambda stored in that object is kept
+    /// where the object keeps it, which outlives the member. Null otherwise: an object the member makes (or a call returns)
+    /// may die with it (a computed property's too), and a struct is copied into the local.
+    /// </summary>
+    private static IOperation? AliasOf(ILocalSymbol local, IOperation at)
+    {
+        if (local.Type is not { IsReferenceType: true })
+        {
+            return null;
+        }
+
+        IOperation? value = null;
+        foreach (var operation in OperationFacts.Root(at).Descendants())
+        {
+            if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local))
+            {
+                value = declarator.Initializer?.Value;
+            }
+            else if (operation is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+                (OperationFacts.IsWrite(reference) || reference.Parent is IAddressOfOperation))
+            {
+                return null;
+            }
+        }
+
+        // Not a property's value: a computed one may make a new object each time.
+        return OperationFacts.Unwrap(value) is IFieldReferenceOperation or IParameterReferenceOperation or IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }
+            ? value
+            : null;
     }
 
     // A lambda returned by a lambda or local function goes to the code that invokes that function (run in the hold, or
