@@ -129,6 +129,67 @@ public sealed class LSM0020AdviceWhereNoAwaitCanBeWrittenTests
         static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
     }
 
+    /// <summary>
+    /// A void method given as a delegate from another type than its own keeps its void as well: from a type nested in it
+    /// (<c>b.Click += owner.OnNested;</c>), from the type a nested one is in (<c>button.Later(_inner.OnInner)</c>), or from a
+    /// sibling type (<c>other.Later(owner.OnSibling)</c>), so the advice says
+    /// 'async void' there too (before, only its own type's declarations were searched, and it said 'async Task' for the last two).
+    /// </summary>
+    [Fact]
+    public void LSM0020_ForAnAsyncLock_InAVoidMethodGivenAsADelegateByAnotherType_SaysAsyncVoid()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using Locksmith;
+            public sealed class Button
+            {
+                public event Action? Click;
+                public void Press() => Click?.Invoke();
+                public void Later(Action action) => action();
+            }
+            public partial class Form
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _count;
+
+                private void OnNested() { {|LSM0020:_count|}++; }
+                internal void OnSibling() { {|LSM0020:_count|}--; }
+                public void Plain() { {|LSM0020:_count|} += 2; }
+
+                private readonly Inner _inner = new();
+                public Form(Button button) => button.Later(_inner.OnInner);
+
+                private sealed class Wiring
+                {
+                    public Wiring(Form owner, Button button) => button.Click += owner.OnNested;
+                }
+
+                private sealed partial class Inner
+                {
+                    private readonly AsyncExclusiveLock _gate = new();
+                    [Guarded(Lock = nameof(_gate))] private int _n;
+                    internal void OnInner() { {|LSM0020:_n|}++; }
+                }
+            }
+            public static class Sibling
+            {
+                public static void Wire(Form owner, Button other) => other.Later(owner.OnSibling);
+            }
+            """);
+
+        string Message(string code) => run.LocksmithDiagnostics
+            .Single(d => d.Id == "LSM0020" && Line(d).Contains(code, StringComparison.Ordinal))
+            .GetMessage(CultureInfo.InvariantCulture);
+
+        const string AsyncVoid = "is given as a delegate that returns void: make it 'async void', the only async form that delegate allows, and let no exception escape it";
+        Assert.Contains("'Form.OnNested' " + AsyncVoid, Message("void OnNested("), StringComparison.Ordinal);
+        Assert.Contains("'Form.OnSibling' " + AsyncVoid, Message("void OnSibling("), StringComparison.Ordinal);
+        Assert.Contains("'Inner.OnInner' " + AsyncVoid, Message("void OnInner("), StringComparison.Ordinal);
+        Assert.Contains("'Form.Plain' is synchronous: make it async ('async Task' in place of 'void')", Message("void Plain("), StringComparison.Ordinal);
+
+        static string Line(Diagnostic d) => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString();
+    }
+
     /// <summary>Top-level statements may await whether or not they do yet: the plain advice fits there.</summary>
     [Fact]
     public void LSM0020_ForAnAsyncLock_InTopLevelStatements_KeepsThePlainAdvice()

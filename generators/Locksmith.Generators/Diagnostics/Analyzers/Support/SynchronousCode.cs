@@ -124,18 +124,28 @@ internal static class SynchronousCode
     }
 
     /// <summary>
-    /// How a void method is a delegate's target, or null: given as a method group where its type is declared
-    /// (<c>button.Click += OnClick;</c>, <c>Later(Tick)</c>), or shaped as an event handler (<c>(object sender, EventArgs e)</c>),
-    /// which may be subscribed where it is not seen (markup, a designer).
+    /// How a void method is a delegate's target, or null: given as a method group where it can be named (<c>button.Click +=
+    /// OnClick;</c>, <c>Later(Tick)</c>, <c>other.Click += owner.OnClick</c> in a nested or sibling type), or shaped as an
+    /// event handler (<c>(object sender, EventArgs e)</c>), which may be subscribed where it is not seen (markup, a designer).
     /// </summary>
+    /// <remarks>
+    /// Where it can be named: a private method (of a type private all the way out), only in its outermost type's
+    /// declarations; any other, in every file of the compilation, each looked into only when a name token matches. Read
+    /// only while a message with this advice is made.
+    /// </remarks>
     private static string? AsADelegate(IMethodSymbol method, SemanticModel? model)
     {
         if (model is not null && method.ContainingType is { } type)
         {
-            foreach (var declaration in type.DeclaringSyntaxReferences.Select(static reference => reference.GetSyntax()))
+            foreach (var place in PlacesNaming(method, type, model.Compilation))
             {
-                var semantic = declaration.SyntaxTree == model.SyntaxTree ? model : model.Compilation.GetSemanticModel(declaration.SyntaxTree);
-                foreach (var name in declaration.DescendantNodes().OfType<SimpleNameSyntax>())
+                if (!place.DescendantTokens().Any(token => token.ValueText == method.Name))
+                {
+                    continue;
+                }
+
+                var semantic = place.SyntaxTree == model.SyntaxTree ? model : model.Compilation.GetSemanticModel(place.SyntaxTree);
+                foreach (var name in place.DescendantNodes().OfType<SimpleNameSyntax>())
                 {
                     SyntaxNode group = name.Parent is MemberAccessExpressionSyntax member && member.Name == name ? member : name;
                     if (name.Identifier.ValueText == method.Name &&
@@ -151,6 +161,22 @@ internal static class SynchronousCode
         return method.Parameters.Length == 2 && method.Parameters[0].Type.SpecialType == SpecialType.System_Object && IsEventArgs(method.Parameters[1].Type)
             ? "is an event handler, whose delegate returns void"
             : null;
+    }
+
+    // The syntax where a method group of the method may be written: its outermost type's parts for a method only they can
+    // name (private, in types private out to that one), else every file's root.
+    private static System.Collections.Generic.IEnumerable<SyntaxNode> PlacesNaming(IMethodSymbol method, INamedTypeSymbol type, Compilation compilation)
+    {
+        bool onlyOutermost = method.DeclaredAccessibility == Accessibility.Private;
+        var outermost = type;
+        for (; outermost.ContainingType is { } outer; outermost = outer)
+        {
+            onlyOutermost |= outermost.DeclaredAccessibility == Accessibility.Private;
+        }
+
+        return onlyOutermost
+            ? outermost.DeclaringSyntaxReferences.Select(static reference => reference.GetSyntax())
+            : compilation.SyntaxTrees.Select(static tree => tree.GetRoot());
     }
 
     private static bool IsEventArgs(ITypeSymbol? type)
