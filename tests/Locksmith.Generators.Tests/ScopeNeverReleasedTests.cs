@@ -109,6 +109,44 @@ public sealed class ScopeNeverReleasedTests
         Assert.Empty(GeneratorHarness.CompileProblems(run));
     }
 
+    /// <summary>
+    /// A scope assigned to a local declared before it (<c>s = _l.Acquire();</c>, <c>TryAcquire(out s)</c>), or written over
+    /// by another value, is no more released than one in a local's declaration when the local is never used but to be
+    /// written or have its properties read (before, any write of the local was taken to release it). A local disposed, in a
+    /// <c>using</c>, passed by <c>ref</c> or captured stays silent, as the try/finally that disposes it does.
+    /// </summary>
+    [Fact]
+    public void LSM0053_ScopesAssignedToALocalDeclaredBefore()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public class Leaks
+            {
+                private readonly ExclusiveLock _l = new();
+                private readonly AsyncExclusiveLock _al = new();
+                private int _n;
+
+                public void Assigned() { ExclusiveLock.Scope s; s = {|LSM0053:_l.Acquire()|}; _n++; }
+                public async Task AssignedAwaited() { AsyncLockScope s = default; s = await {|LSM0053:_al.AcquireAsync()|}; if (s.IsAcquired) _n++; }
+                public void OutToALocal() { ExclusiveLock.Scope s; if ({|LSM0053:_l.TryAcquire(out s)|}) _n++; }
+                public void WrittenOver() { var s = {|LSM0053:_l.Acquire()|}; _n++; s = default; }
+
+                public void Disposed() { ExclusiveLock.Scope s; s = _l.Acquire(); _n++; s.Dispose(); }
+                public void DisposedInFinally() { ExclusiveLock.Scope s = default; try { s = _l.Acquire(); _n++; } finally { s.Dispose(); } }
+                public void OutDisposed() { ExclusiveLock.Scope s; if (_l.TryAcquire(out s)) { using (s) { _n++; } } }
+                public void ByRef() { ExclusiveLock.Scope s; s = _l.Acquire(); Drop(ref s); }
+                public async Task Captured() { AsyncLockScope s = default; Action release = () => s.Dispose(); s = await _al.AcquireAsync(); release(); }
+                public void WrittenOverAndDisposed() { var s = _l.Acquire(); s.Dispose(); s = _l.Acquire(); s.Dispose(); }
+
+                private static void Drop(ref ExclusiveLock.Scope scope) => scope.Dispose();
+            }
+            """);
+        Assert.Empty(GeneratorHarness.CompileProblems(run));
+    }
+
     [Fact]
     public void ScopesThatMayBeReleased_AreNotReported() => Assert.Empty(Markup.AssertDiagnostics("""
         using System;

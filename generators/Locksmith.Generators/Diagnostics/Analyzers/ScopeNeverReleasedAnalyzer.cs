@@ -11,7 +11,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0053: the scope of a Locksmith acquisition that is never disposed, so the lock stays held for good:
 /// <c>_lock.Acquire();</c>, <c>await _lock.AcquireAsync();</c>, <c>_ = _lock.Acquire();</c>, or a local (<c>var scope = …</c>,
-/// <c>out var scope</c>) not declared with <c>using</c> that is then never used, or only has its properties read.
+/// <c>out var scope</c>, or one declared before: <c>scope = …</c>, <c>out scope</c>) not declared with <c>using</c> that is
+/// then never used, or only has its properties read or is written over.
 /// </summary>
 /// <remarks>
 /// An acquisition is a call to a method of a type in <c>Locksmith</c> or <c>Locksmith.Postgres</c> that returns one of
@@ -80,9 +81,16 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
 
         foreach (var argument in invocation.Arguments)
         {
+            // out var s, or out s to a local declared before.
+            var declared = argument.Value switch
+            {
+                IDeclarationExpressionOperation { Expression: ILocalReferenceOperation local } => local,
+                ILocalReferenceOperation { Local.RefKind: RefKind.None } local => local,
+                _ => null,
+            };
             if (argument.Parameter is { RefKind: RefKind.Out } parameter &&
                 known.IsScope(parameter.Type) &&
-                argument.Value is IDeclarationExpressionOperation { Expression: ILocalReferenceOperation declared } &&
+                declared is not null &&
                 IsOnlyReadOrUnused(declared.Local, declared))
             {
                 string name = declared.Local.Name;
@@ -115,6 +123,14 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
             declarator.Parent?.Parent is IVariableDeclarationGroupOperation group &&
             group.Parent is not (IUsingDeclarationOperation or IUsingOperation) &&
             IsOnlyReadOrUnused(declarator.Symbol, declarator))
+        {
+            Report(context, invocation, fix);
+        }
+
+        // s = _lock.Acquire(); to a local declared before (a using local cannot be assigned).
+        if (outer.Parent is ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local.RefKind: RefKind.None } target, Parent: IExpressionStatementOperation } assignment &&
+            assignment.Value == outer &&
+            IsOnlyReadOrUnused(target.Local, assignment))
         {
             Report(context, invocation, fix);
         }
@@ -173,7 +189,8 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// Whether every reference to the local, after its declaration, is a read of one of the scope's own properties (or
-    /// inside <c>nameof</c>), in the function that declares it: such a scope never reaches a Dispose. Anything else might.
+    /// inside <c>nameof</c>), or a write of it (an assignment's target, an <c>out</c> argument: the value it held is
+    /// dropped, not released), in the function that declares it: such a scope never reaches a Dispose. Anything else might.
     /// </summary>
     private static bool IsOnlyReadOrUnused(ILocalSymbol local, IOperation declaration)
     {
@@ -194,6 +211,8 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
             }
 
             bool harmless = OperationFacts.IsInNameof(reference) ||
+                (reference.Parent is ISimpleAssignmentOperation written && written.Target == reference) ||
+                reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Out } ||
                 (reference.Parent is IPropertyReferenceOperation property &&
                  property.Instance == reference &&
                  SymbolEqualityComparer.Default.Equals(property.Property.ContainingType?.OriginalDefinition, local.Type.OriginalDefinition) &&
