@@ -16,8 +16,8 @@ public sealed class AsyncWrapperRuntimeTests
     [Fact]
     public async Task ReadMostly_AsyncReadWriteLock_ConcurrentReadersAndWriters_CounterIsExact_AndNoReadIsTorn()
     {
-        const int Writes = 2_000;
-        const int Reads = 2_000;
+        const int Writes = 10_000;
+        const int Reads = 10_000;
         var book = new AsyncPriceBook();
 
         var writers = Enumerable.Range(0, Writes).Select(_ => Task.Run(() => book.BumpAsync()));
@@ -77,9 +77,9 @@ public sealed class AsyncWrapperRuntimeTests
     }
 
     [Fact]
-    public async Task AcquiresLocksOf_AsyncExclusiveLocks_1000RandomTransfersFrom4Flows_KeepTheTotalExact()
+    public async Task AcquiresLocksOf_AsyncExclusiveLocks_10000RandomTransfersFrom40Flows_KeepTheTotalExact()
     {
-        const int Flows = 4;
+        const int Flows = 40;
         const int TransfersPerFlow = 250;
         const long Opening = 100_000;
         var a = new AsyncWallet(Opening);

@@ -308,7 +308,8 @@ public sealed class ScopeNeverReleasedTests
 
     /// <summary>
     /// The list of scope types the analyzer knows is every public disposable struct named <c>…Scope</c> of the runtime
-    /// and of Locksmith.Postgres: a new scope type fails this until it is added.
+    /// and of Locksmith.Postgres that holds a lock: a new scope type fails this until it is added.
+    /// <see cref="AsyncLockFlowScope"/> is a flow's claim, not a hold (LSM0058 knows it by its own name).
     /// </summary>
     [Fact]
     public void KnownScopeTypes_AreEveryPublicScopeOfTheRuntime()
@@ -316,7 +317,8 @@ public sealed class ScopeNeverReleasedTests
         var scopes = new[] { typeof(ExclusiveLock).Assembly, typeof(Locksmith.Postgres.PostgresLockProvider).Assembly }
             .SelectMany(static a => a.GetExportedTypes())
             .Where(static t => t.IsValueType && t.Name.EndsWith("Scope", StringComparison.Ordinal) &&
-                t.GetMethod("Dispose", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes) is not null)
+                t.GetMethod("Dispose", BindingFlags.Public | BindingFlags.Instance, Type.EmptyTypes) is not null &&
+                t != typeof(AsyncLockFlowScope))
             .Select(static t => t.FullName!)
             .Order(StringComparer.Ordinal);
 

@@ -12,7 +12,7 @@ internal static partial class ThrowHelper
         throw new InvalidOperationException(
             $"Lock {lockDescription} was constructed with ReadWritePolicy.{built} but '{declaredName}' is in a [ReadMostly] type that " +
             $"declares ReadWritePolicy.{declared}" + (declared == ReadWritePolicy.WriterPreferred ? " (set explicitly, or the attribute's default when Policy is not set)" : "") +
-            $". Give the policy in one place only: [ReadMostly(Policy = ReadWritePolicy.{built})], or construct the lock without a policy.");
+            $". Give the policy in one place only: [ReadMostly(Policy = ReadWritePolicy.{built})], or create the lock without a policy (its constructor, or its registration: AddReadWriteLock, AddAsyncReadWriteLock or AddStripedReadWriteLock with no policy argument).");
 
     [DoesNotReturn]
     public static void ThrowReadRecursion(LockPrimitive lockPrimitive) =>

@@ -41,7 +41,8 @@ public sealed class ReadWriteLockDeclarationTests
         Assert.Equal(
             "Lock 'prices' was constructed with ReadWritePolicy.Fair but 'Prices._lock' is in a [ReadMostly] type that declares " +
             "ReadWritePolicy.WriterPreferred (set explicitly, or the attribute's default when Policy is not set). Give the policy in one place only: " +
-            "[ReadMostly(Policy = ReadWritePolicy.Fair)], or construct the lock without a policy.",
+            "[ReadMostly(Policy = ReadWritePolicy.Fair)], or create the lock without a policy (its constructor, or its registration: " +
+            "AddReadWriteLock, AddAsyncReadWriteLock or AddStripedReadWriteLock with no policy argument).",
             sync.Message);
         Assert.Contains("'async-prices' was constructed with ReadWritePolicy.ReaderPreferred but 'Prices._lock'", async.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("attribute's default", async.Message, StringComparison.Ordinal);
