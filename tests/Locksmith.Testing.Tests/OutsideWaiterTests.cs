@@ -275,7 +275,9 @@ public sealed class OutsideWaiterTests
     /// runs (its node says it was woken); the journal freed between the writer's failed try and its enlisting signals no
     /// one (the run notes a release outside the run that no flow heard, and the next flow to enlist on that lock tries
     /// again); and the journal freed but not yet signalled, when the writer enlisted behind the thread (the run waits for
-    /// the signal). Before, each gave a Deadlock in some of 50 random schedules. Reviewer's scenario; counted by
+    /// the signal). Before, each gave a Deadlock in some of 50 random schedules. A fourth, rarer (about 1 run of this
+    /// class in 25): the woken thread, retrying, queues its node again, so it reads as not woken from then until its wait
+    /// ends, though it took its slot; OutsideRetryAfterWakeTests holds that moment open. Reviewer's scenario; counted by
     /// iterations, and no idle wait may run out.
     /// </summary>
     [Fact]

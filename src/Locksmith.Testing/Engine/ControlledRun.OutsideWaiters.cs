@@ -59,6 +59,8 @@ internal sealed partial class ControlledRun
             _outsideParked[CurrentThreadId.Value] = (resource, canEnd, since, node);
             Monitor.PulseAll(_gate);
         }
+
+        _outsideParkObserver?.Invoke(resource);
     }
 
     /// <summary>
@@ -166,14 +168,41 @@ internal sealed partial class ControlledRun
                 : null;
         }
 
+        return StillInParkedWait(record, parked.Resource, parked.Since, parked.Node) ? parked.Resource : null;
+    }
+
+    /// <summary>
+    /// Whether the outside thread <paramref name="ownerId"/> is parked in <paramref name="semaphore"/>'s queue, in the wait
+    /// it was told parked in (a timed one too), so holds none of the permits it asks for. Under the gate, never under the
+    /// permit gate: this takes the semaphore's gate, under which a grant takes the permit gate.
+    /// </summary>
+    private bool ParkedInQueueLocked(int ownerId, CountingSemaphore semaphore) =>
+        _outsideParked.TryGetValue(ownerId, out var parked) && ReferenceEquals(parked.Resource, semaphore) &&
+        LockOwner.Find(ownerId) is { } record && StillInParkedWait(record, semaphore, parked.Since, parked.Node);
+
+    /// <summary>
+    /// Whether the thread of <paramref name="record"/> is still in the wait for the lock <paramref name="resource"/> begun at
+    /// <paramref name="since"/> on <paramref name="node"/>, not woken nor handed the lock.
+    /// </summary>
+    private static bool StillInParkedWait(LockOwner record, object resource, long since, WaitNode node)
+    {
         // The node first: a release wakes it (or hands it the lock) before the woken thread ends its wait, so a node still
-        // waiting, read before the record, was not woken by any release this verdict follows. Then the lock, then its
-        // start (a wait writes them the other way round): a wait begun since reads as another. The node is reused by the
-        // thread's next wait, which parks again (and is told again) or is another wait by its start.
-        return parked.Node.Status == WaitStatus.Waiting &&
-            ReferenceEquals(record.WaitingFor, parked.Resource) && Volatile.Read(ref record.WaitingSince) == parked.Since
-            ? parked.Resource
-            : null;
+        // waiting, read before the record, was not woken by any release this verdict follows (but for a semaphore's retry,
+        // below). Then the lock, then its start (a wait writes them the other way round): a wait begun since reads as
+        // another. The node is reused by the thread's next wait, which parks again (and is told again) or is another wait
+        // by its start.
+        if (node.Status != WaitStatus.Waiting || !ReferenceEquals(record.WaitingFor, resource) || Volatile.Read(ref record.WaitingSince) != since)
+        {
+            return false;
+        }
+
+        // A semaphore's woken waiter queues its node again (reading as not woken) to retry, then takes its permits and
+        // unlinks it, under the semaphore's gate; its wait ends after that. Read without that gate, such a thread looks
+        // parked, holding none, and the run books its permits only once its acquisition returns: so ask under the gate,
+        // then read the wait again, so that the node found queued was this wait's. Another lock's holder is read from the
+        // lock itself, which a retry that took it names.
+        return resource is not CountingSemaphore semaphore ||
+            (semaphore.HasQueuedUnserved(node) && ReferenceEquals(record.WaitingFor, resource) && Volatile.Read(ref record.WaitingSince) == since);
     }
 
     /// <summary>The lock of this run the async flow <paramref name="ownerId"/> outside it is queued on with no timeout nor token, if any.</summary>

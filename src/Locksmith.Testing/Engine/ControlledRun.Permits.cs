@@ -178,6 +178,7 @@ internal sealed partial class ControlledRun
             missing -= flow.Permits.GetValueOrDefault(semaphore);
         }
 
+        var asking = new List<(Thread Thread, int Attempts, string? Name)>();
         lock (_permitGate)
         {
             foreach (var ((seen, key), taker) in _outsidePermits)
@@ -202,11 +203,21 @@ internal sealed partial class ControlledRun
                     AddName(holders, name);
                 }
 
-                if (taker.Attempts > 0 && key is Thread thread && LockOwner.Find(thread.ManagedThreadId)?.WaitingFor != semaphore)
+                if (taker.Attempts > 0 && key is Thread thread)
                 {
-                    attempting += taker.Attempts;
-                    AddName(attempters, name);
+                    asking.Add((thread, taker.Attempts, name));
                 }
+            }
+        }
+
+        // An attempt parked in the semaphore's queue holds nothing; one that reads as waiting there may have been woken
+        // and taken its permits (not booked until it returns). Asked after the permit gate: the check takes the semaphore's.
+        foreach (var (thread, attempts, name) in asking)
+        {
+            if (!ParkedInQueueLocked(thread.ManagedThreadId, semaphore))
+            {
+                attempting += attempts;
+                AddName(attempters, name);
             }
         }
 

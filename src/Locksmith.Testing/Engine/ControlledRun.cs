@@ -52,6 +52,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Action<ControlledRun, CountingSemaphore>? _outsidePermitsTakenObserver;
     private readonly Action<object>? _enlistObserver;
     private readonly Action<object>? _outsideSignalObserver;
+    private readonly Action<object>? _outsideParkObserver;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
@@ -74,6 +75,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         _outsidePermitsTakenObserver = s_outsidePermitsTakenObserver;
         _enlistObserver = s_enlistObserver;
         _outsideSignalObserver = s_outsideSignalObserver;
+        _outsideParkObserver = s_outsideParkObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
         _idleTimeout = idleTimeout;
@@ -319,6 +321,30 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action<object>? s_outsideSignalObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called with the resource on a thread outside the run once the run
+    /// heard it park there (queued, so a release from now on wakes it), before it sleeps and under no lock of the run's.
+    /// </summary>
+    internal static Action<object>? OutsideParkObserver
+    {
+        get => s_outsideParkObserver;
+        set => s_outsideParkObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<object>? s_outsideParkObserver;
+
+    /// <summary>
+    /// For tests: called, in every run and outside any (a static of the wait kernel, not set per run), on a thread that
+    /// parked on a lock and then took it, with the lock, before its wait ends: it still reads as waiting, and a semaphore's
+    /// retry left its node reading as not woken. Holding the thread here holds that moment open.
+    /// </summary>
+    internal static Action<LockPrimitive>? TookAfterParkObserver
+    {
+        get => WaitKernel.TookAfterParkForTests;
+        set => WaitKernel.TookAfterParkForTests = value;
+    }
 
     private void FlowMain(FlowState flow)
     {

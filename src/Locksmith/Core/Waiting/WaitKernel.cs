@@ -259,6 +259,12 @@ internal static class WaitKernel
     }
 
     /// <summary>
+    /// For tests: called on a thread that parked in <see cref="Block"/> and then took what it waited for, with no gate held
+    /// and before its wait ends (its record still reads as waiting, and a node queued again to retry reads as not woken).
+    /// </summary>
+    internal static Action<LockPrimitive>? TookAfterParkForTests;
+
+    /// <summary>
     /// The blocked wait: queue a node, park until woken, retry; on timeout or cancellation leave the queue. The
     /// gate is held only to try-or-queue and to leave, never while parked. <paramref name="deadline"/> and
     /// <paramref name="start"/> (a <see cref="Stopwatch"/> timestamp, 0 for now) were taken when the call began.
@@ -272,6 +278,7 @@ internal static class WaitKernel
         var node = ThreadWaitNode.Rent();
         var wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken, start);
         bool acquired = false;
+        bool parked = false;
         try
         {
             // Reset after Begin: its metric callbacks may run user code that waits too (on a node of its own).
@@ -287,6 +294,7 @@ internal static class WaitKernel
                         break;
                     }
 
+                    parked = true;
                     if (!ParkOutside(gate, node, deadline, cancellationToken, lockPrimitive))
                     {
                         break;
@@ -312,6 +320,11 @@ internal static class WaitKernel
                 }
 
                 GateEntry.Exit(gate);
+            }
+
+            if (acquired && parked && TookAfterParkForTests is { } took)
+            {
+                took(lockPrimitive);
             }
         }
         finally

@@ -85,6 +85,38 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <summary>The wait queue's gate, for tests that hold it from another thread.</summary>
     internal Lock QueueGateForTests => _queue.Gate;
 
+    /// <summary>
+    /// Whether <paramref name="node"/> is in this semaphore's queue, not woken, and not about to be (fewer permits free than
+    /// it asks, or async waiters queued that may keep them): read under the gate, for a controlled scheduler asking whether
+    /// a thread outside its run is parked here. Outside the gate a woken waiter's retry, which queues its node again (not
+    /// woken) before it takes its permits and unlinks it, reads as parked.
+    /// </summary>
+    internal bool HasQueuedUnserved(WaitNode node)
+    {
+        if (_queue.GateOrNull is not { } gate)
+        {
+            return false;
+        }
+
+        using (GateEntry.Enter(gate))
+        {
+            if (node.Status != WaitStatus.Waiting || (Volatile.Read(ref _count) >= node.Request && _asyncQueued == 0))
+            {
+                return false;
+            }
+
+            for (var queued = _queue.Head; queued is not null; queued = queued.Next)
+            {
+                if (ReferenceEquals(queued, node))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
     /// <summary>Always 0: a semaphore has no owner.</summary>
     internal override int ExclusiveOwnerId => 0;
 
