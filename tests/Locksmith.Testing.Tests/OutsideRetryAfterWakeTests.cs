@@ -95,8 +95,94 @@ public sealed class OutsideRetryAfterWakeTests
     }
 
     /// <summary>
+    /// The siblings, as the first test with the ledger a lock: the keeper took the freed lock and is held before its wait
+    /// ends. An exclusive lock's woken waiter queues its node again to retry, as a semaphore's does, but the run reads a
+    /// lock's holder from the lock (the keeper, no flow); a read-write lock hands the lock to its waiter (its node reads
+    /// as granted). So these held before the fix too: they keep it so.
+    /// </summary>
+    [Theory]
+    [InlineData("exclusive")]
+    [InlineData("reentrant")]
+    [InlineData("write")]
+    [InlineData("read")]
+    public async Task AThreadOutsideTheRunThatTookTheFreedLock_BeforeItsWaitEnded_IsNotParkedForGood(string kind)
+    {
+        var (result, ranOut) = await RunWithKeeperHeldAfterItsRetry(keeper =>
+        {
+            var journal = new ExclusiveLock("journal");
+            LockPrimitive ledger = kind switch
+            {
+                "exclusive" => new ExclusiveLock("ledger"),
+                "reentrant" => new ReentrantLock("ledger"),
+                _ => new ReadWriteLock("ledger"),
+            };
+            keeper.Watch(ledger);
+            return () =>
+            {
+                Hold(ledger, writing: true, () =>
+                {
+                    keeper.Start(() =>
+                    {
+                        using (journal.Acquire())
+                        {
+                            Hold(ledger, writing: kind != "read", static () => { });
+                        }
+                    });
+                    keeper.WaitUntilParked();
+                });
+
+                keeper.WaitUntilTook();
+                using (journal.Acquire())
+                {
+                }
+            };
+        });
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(0, ranOut);
+    }
+
+    private static void Hold(LockPrimitive ledger, bool writing, Action body)
+    {
+        switch (ledger)
+        {
+            case ReadWriteLock rw when writing:
+                using (rw.AcquireWrite())
+                {
+                    body();
+                }
+
+                break;
+
+            case ReadWriteLock rw:
+                using (rw.AcquireRead())
+                {
+                    body();
+                }
+
+                break;
+
+            case ReentrantLock reentrant:
+                using (reentrant.Acquire())
+                {
+                    body();
+                }
+
+                break;
+
+            default:
+                using (((ExclusiveLock)ledger).Acquire())
+                {
+                    body();
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>
     /// Runs the one flow, "writer", that <paramref name="build"/> makes (in the scenario's builder, so its locks are the
-    /// run's) with a <see cref="Keeper"/>: a thread outside the run, held once it took a permit of the watched semaphore
+    /// run's) with a <see cref="Keeper"/>: a thread outside the run, held once it took the watched lock (a permit of it)
     /// after its wake, its wait not ended, until the run waits for it in real time (or the run is over).
     /// </summary>
     private static async Task<(ControlledTestResult Result, int RanOut)> RunWithKeeperHeldAfterItsRetry(Func<Keeper, Action> build)
@@ -128,7 +214,7 @@ public sealed class OutsideRetryAfterWakeTests
         return (result, Volatile.Read(ref ranOut));
     }
 
-    /// <summary>The thread outside the run, and the moments of its wait for the watched semaphore.</summary>
+    /// <summary>The thread outside the run, and the moments of its wait for the watched lock.</summary>
     private sealed class Keeper : IDisposable
     {
         private static TimeSpan Generous => TimeSpan.FromMinutes(1);
@@ -136,12 +222,17 @@ public sealed class OutsideRetryAfterWakeTests
         private readonly ManualResetEventSlim _parked = new();
         private readonly ManualResetEventSlim _took = new();
         private readonly ManualResetEventSlim _heard = new();
-        private CountingSemaphore? _slots;
+        private LockPrimitive? _watched;
         private Thread? _thread;
 
         public Task Ended { get; private set; } = Task.CompletedTask;
 
-        public CountingSemaphore Watch(CountingSemaphore slots) => _slots = slots;
+        public T Watch<T>(T watched)
+            where T : LockPrimitive
+        {
+            _watched = watched;
+            return watched;
+        }
 
         public void Start(Action body)
         {
@@ -151,9 +242,9 @@ public sealed class OutsideRetryAfterWakeTests
             Ended = Task.Run(thread.Join);
         }
 
-        public void WaitUntilParked() => Assert.True(_parked.Wait(Generous), "the keeper never parked on the slots");
+        public void WaitUntilParked() => Assert.True(_parked.Wait(Generous), "the keeper never parked on the watched lock");
 
-        public void WaitUntilTook() => Assert.True(_took.Wait(Generous), "the keeper never took a slot after its wake");
+        public void WaitUntilTook() => Assert.True(_took.Wait(Generous), "the keeper never took the watched lock after its wake");
 
         public void OnParked(object resource)
         {
@@ -191,6 +282,6 @@ public sealed class OutsideRetryAfterWakeTests
         }
 
         private bool IsKeeperOn(object resource) =>
-            ReferenceEquals(resource, _slots) && ReferenceEquals(Thread.CurrentThread, Volatile.Read(ref _thread));
+            ReferenceEquals(resource, _watched) && ReferenceEquals(Thread.CurrentThread, Volatile.Read(ref _thread));
     }
 }
