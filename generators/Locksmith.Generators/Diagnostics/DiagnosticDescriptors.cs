@@ -322,6 +322,13 @@ internal static class DiagnosticDescriptors
         "A keyed lock (StripedLock<TKey>, StripedReadWriteLock<TKey>, AsyncStripedLock<TKey>) is held one key's stripe at a time, so two callers with keys on different stripes run together. A field or property of the object is one piece of state for every key: written under a stripe, it is written concurrently. Writes through Interlocked or Volatile, to an array's elements (one per stripe) and to a concurrent collection's slots are not reported.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor HelperScopeNotOwnedByCaller = Warning(
+        "LSM0058",
+        "Scope returned by an async helper is not owned by the caller's flow",
+        "'{0}' is an async method that returns the scope of a lock taken in its own frame, and its lock ownership does not flow back here: this method's flow does not own the lock ('IsHeldByCurrentFlow' is false, the lock order does not count it, and asking for the lock again waits for itself instead of throwing LockRecursionException); begin the flow before the call: 'using var flow = AsyncLockFlow.Begin();'",
+        "An async lock belongs to the flow that took it, and that ownership lives in the execution context, which .NET never flows from an async method back to its caller. A lock that an async helper takes and returns the scope of (return await _lock.AcquireAsync();) is therefore not owned by the caller's flow, unless the caller already held an async lock (the helper then shares its flow) or began its flow with AsyncLockFlow.Begin() before the call. Not reported for Locksmith's own acquisition methods, a helper that is not async (its acquisition is made in the caller's frame), a call through an interface, abstract member or delegate, in a method that returns the scope onward (its callers are told), or in a lambda or local function, whose caller is not known.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -1,0 +1,278 @@
+using System.Collections.Immutable;
+using System.Linq;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Locksmith.Generators.Symbols;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>
+/// LSM0058: <c>await TakeLedgerAsync()</c>, where <c>TakeLedgerAsync</c> is the user's own async method returning the
+/// scope of a flow's hold (<c>Task</c>/<c>ValueTask</c> of <c>AsyncLockScope</c>, <c>AsyncLockSetScope</c> or a
+/// Locksmith.Postgres scope), in a method whose flow holds no async lock there and did not begin its flow with
+/// <c>AsyncLockFlow.Begin()</c>. The helper's claim lives in the execution context of its own frame, which .NET never
+/// flows back to the caller: the caller's flow does not own the lock, and asking for it again waits for itself.
+/// </summary>
+/// <remarks>
+/// Like LSM0026's, the check is syntactic and local, and errs on the side of silence. Owned means: after a
+/// <c>using</c> (statement around the await, or declaration earlier in an enclosing block) whose resource begins the flow
+/// or acquires a flow's scope (a call returning one, or a task of one: Locksmith's acquisitions, and another helper's,
+/// which this rule reports once, not at every later helper); after such a call kept in a local or made as a statement
+/// anywhere earlier in the method's own code (where its scope ends is not followed); or in a core guarded by an async lock
+/// (or an <c>[AcquiresLocksOf]</c> one), whose wrapper holds it. Not reported: a helper that is not async (a
+/// <c>=&gt; _lock.AcquireAsync()</c> forwarder claims in the caller's frame), an interface, abstract or delegate call (its
+/// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
+/// local function, which may run inside a caller's hold.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.HelperScopeNotOwnedByCaller);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
+        {
+            // A runtime without AsyncLockFlow has no fix to offer.
+            if (KnownTypes.Resolve(start.Compilation) is { } known)
+            {
+                start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Await);
+            }
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    {
+        var awaited = (IAwaitOperation)context.Operation;
+        if (HelperCall(awaited, known) is not { } call ||
+            InsideAFunction(awaited) ||
+            ReturnedOnward(awaited) ||
+            (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
+            OwnedAt(awaited, known))
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
+            awaited.Syntax.GetLocation(),
+            call.TargetMethod.Name));
+    }
+
+    /// <summary>The awaited call (through <c>ConfigureAwait</c>) when it is an async method of the user's returning a flow's scope, else null.</summary>
+    private static IInvocationOperation? HelperCall(IAwaitOperation awaited, KnownTypes known)
+    {
+        var operand = OperationFacts.Unwrap(awaited.Operation);
+        if (operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured &&
+            AsyncWrappers.IsTaskType(configured.TargetMethod.ContainingType, out _))
+        {
+            operand = OperationFacts.Unwrap(configured.Instance);
+        }
+
+        return operand is IInvocationOperation call &&
+            known.IsScopeTask(call.TargetMethod.ReturnType) &&
+            !RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType) &&
+            known.IsAsyncMethod(call.TargetMethod)
+            ? call
+            : null;
+    }
+
+    private static bool InsideAFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether the awaited scope is returned by this method (<c>return await Inner();</c>, or kept in a local that is
+    /// returned): this method is a helper too, and the report belongs where it is awaited.
+    /// </summary>
+    private static bool ReturnedOnward(IAwaitOperation awaited)
+    {
+        IOperation value = awaited;
+        while (value.Parent is IConversionOperation or IParenthesizedOperation ||
+               (value.Parent is IConditionalOperation conditional && (conditional.WhenTrue == value || conditional.WhenFalse == value)) ||
+               (value.Parent is ICoalesceOperation coalesce && coalesce.WhenNull == value))
+        {
+            value = value.Parent;
+        }
+
+        if (value.Parent is IReturnOperation)
+        {
+            return true;
+        }
+
+        ILocalSymbol? local = value.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == value => target.Local,
+            _ => null,
+        };
+        return local is not null && OperationFacts.Root(awaited).Descendants().OfType<IReturnOperation>().Any(returned =>
+            OperationFacts.Unwrap(returned.ReturnedValue) is ILocalReferenceOperation reference &&
+            SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+            !InsideAFunction(returned));
+    }
+
+    /// <summary>
+    /// Whether the method's flow owns its holds at <paramref name="awaited"/>: a call made before it in the method's own
+    /// code (not a lambda's) begins the flow or acquires a flow's scope, and what it claims lasts to here.
+    /// </summary>
+    private static bool OwnedAt(IAwaitOperation awaited, KnownTypes known)
+    {
+        int at = awaited.Syntax.SpanStart;
+        foreach (var operation in OperationFacts.Root(awaited).Descendants())
+        {
+            if (operation is IInvocationOperation invocation &&
+                invocation.Syntax.SpanStart < at &&
+                (known.IsBegin(invocation.TargetMethod) || known.ClaimsAFlowHold(invocation)) &&
+                !InsideAFunction(invocation) &&
+                LastsTo(invocation, awaited))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Whether what <paramref name="made"/> claims lasts to <paramref name="at"/>: a <c>using</c> statement's resource
+    /// lasts through its body, a <c>using</c> declaration to the end of its block; a scope kept otherwise (a local disposed
+    /// by hand, in a <c>finally</c>) is taken to last, since where it ends is not followed.
+    /// </summary>
+    private static bool LastsTo(IOperation made, IOperation at)
+    {
+        IOperation child = made;
+        for (var parent = made.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            switch (parent)
+            {
+                case IUsingOperation usingStatement when child == usingStatement.Resources:
+                    return Encloses(usingStatement.Body, at);
+                case IUsingDeclarationOperation declaration:
+                    return declaration.Parent is { } block && Encloses(block, at);
+                case IBlockOperation:
+                    return true;
+            }
+        }
+
+        return true;
+    }
+
+    private static bool Encloses(IOperation outer, IOperation inner)
+    {
+        for (var parent = inner.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent == outer)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The runtime and framework types the analysis compares with, looked up once per compilation.</summary>
+    private sealed class KnownTypes
+    {
+        private readonly INamedTypeSymbol _flow;
+        private readonly ImmutableHashSet<INamedTypeSymbol> _scopes;
+        private readonly INamedTypeSymbol? _asyncStateMachine;
+
+        private KnownTypes(INamedTypeSymbol flow, ImmutableHashSet<INamedTypeSymbol> scopes, INamedTypeSymbol? asyncStateMachine)
+        {
+            _flow = flow;
+            _scopes = scopes;
+            _asyncStateMachine = asyncStateMachine;
+        }
+
+        /// <summary>The types of the compilation, or null when it has no <c>AsyncLockFlow</c>.</summary>
+        public static KnownTypes? Resolve(Compilation compilation)
+        {
+            if (compilation.GetTypeByMetadataName(KnownNames.AsyncLockFlow) is not { } flow)
+            {
+                return null;
+            }
+
+            // The scopes of holds an async flow owns (Locksmith.Postgres's too: its locks keep flow ownership the same way).
+            var scopes = ImmutableHashSet.CreateBuilder<INamedTypeSymbol>(SymbolEqualityComparer.Default);
+            foreach (string name in new[]
+            {
+                KnownNames.RuntimeNamespace + "." + KnownNames.AsyncLockScope,
+                KnownNames.RuntimeNamespace + "." + KnownNames.AsyncLockSetScope,
+                KnownNames.DistributedNamespace + "." + KnownNames.PostgresLockScope,
+                KnownNames.DistributedNamespace + "." + KnownNames.PostgresLockSetScope,
+            })
+            {
+                if (compilation.GetTypeByMetadataName(name) is { } scope)
+                {
+                    scopes.Add(scope);
+                }
+            }
+
+            return new KnownTypes(
+                flow,
+                scopes.ToImmutable(),
+                compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.AsyncStateMachineAttribute"));
+        }
+
+        public bool IsScopeTask(ITypeSymbol? type) => AsyncWrappers.IsTaskType(type, out var result) && IsScope(result);
+
+        public bool IsBegin(IMethodSymbol method) =>
+            method.Name == "Begin" && SymbolEqualityComparer.Default.Equals(method.ContainingType, _flow);
+
+        /// <summary>Whether the call gives a flow's scope: returns one or a task of one, or sets one in an <c>out</c> argument.</summary>
+        public bool ClaimsAFlowHold(IInvocationOperation invocation)
+        {
+            var method = invocation.TargetMethod;
+            return IsScope(method.ReturnType) || IsScopeTask(method.ReturnType) ||
+                method.Parameters.Any(parameter => parameter.RefKind == RefKind.Out && IsScope(parameter.Type));
+        }
+
+        /// <summary>
+        /// Whether the method is async: declared <c>async</c> in source (its implementing part for a partial method), or
+        /// compiled from such a method (it carries <c>[AsyncStateMachine]</c>). Abstract, interface and delegate methods are not.
+        /// </summary>
+        public bool IsAsyncMethod(IMethodSymbol method)
+        {
+            var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+            definition = definition.PartialImplementationPart ?? definition;
+            if (definition.IsAsync)
+            {
+                return true;
+            }
+
+            if (_asyncStateMachine is null || !definition.DeclaringSyntaxReferences.IsEmpty)
+            {
+                return false;
+            }
+
+            foreach (var attribute in definition.GetAttributes())
+            {
+                if (SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, _asyncStateMachine))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        private bool IsScope(ITypeSymbol? type) => type is INamedTypeSymbol named && _scopes.Contains(named.OriginalDefinition);
+    }
+}

@@ -1,0 +1,380 @@
+using System.Globalization;
+using System.IO;
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0058 at <c>await TakeLedgerAsync()</c>, an async helper of the user's that returns the scope of a lock it took: the
+/// helper's claim ends with its frame (an execution context never flows from an async method back to its caller), so a
+/// caller that held no async lock and began no flow does not own the lock, and asking for it again waits for itself
+/// (<c>AsyncLockFlowTests</c> shows it at run time). Not reported where the flow is owned already (a <c>using</c> of
+/// <c>AsyncLockFlow.Begin()</c>, or of an async lock's scope, in force; a core guarded by an async lock), for
+/// Locksmith's own acquisitions, a helper that is not async, a call whose body is not known, a method that returns the
+/// scope onward, or a lambda or local function.
+/// </summary>
+public sealed class LSM0058HelperScopeOwnershipTests
+{
+    private const string Helpers = """
+        public static class Ledger
+        {
+            public static readonly AsyncExclusiveLock Lock = new();
+            public static readonly AsyncExclusiveLock Other = new();
+
+            public static async Task<AsyncLockScope> TakeLedgerAsync()
+            {
+                await Task.Yield();
+                return await Lock.AcquireAsync();
+            }
+
+            public static async ValueTask<AsyncLockScope> TakeLedgerValueAsync() => await Lock.AcquireAsync();
+
+            public static async Task<AsyncLockSetScope> TakeBothAsync() => await LockSet.AcquireAsync(Lock, Other);
+
+            public static async Task<AsyncLockScope> TakeOfAsync(this AsyncExclusiveLock gate) => await gate.AcquireAsync();
+        }
+        """;
+
+    [Fact]
+    public void LSM0058_ForAPlainCaller_OfEachFormOfHelper() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public async Task PostAsync()
+            {
+                using var scope = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+            }
+
+            public async Task ConfiguredAsync()
+            {
+                using var scope = {|LSM0058:await Ledger.TakeLedgerValueAsync().ConfigureAwait(false)|};
+            }
+
+            public async Task StatementAsync()
+            {
+                using ({|LSM0058:await Ledger.TakeBothAsync()|})
+                {
+                }
+            }
+
+            public async Task ExtensionAsync(AsyncExclusiveLock gate)
+            {
+                await using var scope = {|LSM0058:await gate.TakeOfAsync()|};
+            }
+
+            public async Task LocalHelperAsync()
+            {
+                using var scope = {|LSM0058:await TakeAsync()|};
+
+                static async Task<AsyncLockScope> TakeAsync() => await Ledger.Lock.AcquireAsync();
+            }
+
+            // A synchronous lock gives the flow no ownership.
+            public async Task UnderASyncLockAsync(ExclusiveLock sync)
+            {
+                using (sync.Acquire())
+                {
+                }
+
+                using var scope = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+            }
+        }
+        """ + Helpers));
+
+    [Fact]
+    public void NoLSM0058_AfterBegin_InBothUsingForms_AndReportedWhereTheBeginEnded() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public async Task DeclaredAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = await Ledger.TakeLedgerAsync();
+                if (scope.IsAcquired)
+                {
+                    using var again = await Ledger.TakeLedgerValueAsync().ConfigureAwait(false);
+                }
+            }
+
+            public async Task StatementAsync()
+            {
+                using (AsyncLockFlow.Begin())
+                {
+                    using var scope = await Ledger.TakeLedgerAsync();
+                }
+
+                using var late = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+            }
+
+            public async Task NestedBlockAsync(bool first)
+            {
+                if (first)
+                {
+                    using var flow = AsyncLockFlow.Begin();
+                    using var scope = await Ledger.TakeLedgerAsync();
+                }
+
+                using var late = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+            }
+
+            public async Task BegunTooLateAsync()
+            {
+                using var scope = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+                using var flow = AsyncLockFlow.Begin();
+            }
+        }
+        """ + Helpers));
+
+    [Fact]
+    public void NoLSM0058_WhileAnAsyncLockIsHeld() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Posting
+        {
+            private readonly AsyncExclusiveLock _accounts = new();
+            private readonly AsyncReadWriteLock _rw = new();
+            [Guarded(Lock = nameof(_accounts))] private int _posted;
+
+            public async Task DeclaredAsync()
+            {
+                using var held = await _accounts.AcquireAsync();
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+
+            public async Task StatementAsync()
+            {
+                using (await _rw.AcquireReadAsync())
+                {
+                    using var scope = await Ledger.TakeLedgerAsync();
+                }
+
+                using var late = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+            }
+
+            public async Task ParameterAsync(AsyncExclusiveLock gate)
+            {
+                await using var held = await gate.AcquireAsync(TimeSpan.FromSeconds(5));
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+
+            public async Task DisposedByHandAsync()
+            {
+                var held = await _accounts.AcquireAsync();
+                try
+                {
+                    using var scope = await Ledger.TakeLedgerAsync();
+                }
+                finally
+                {
+                    held.Dispose();
+                }
+            }
+
+            // The first helper's call is the mistake, reported once: the same Begin fixes the second.
+            public async Task TwoHelpersAsync()
+            {
+                using var first = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+                using var second = await Ledger.TakeBothAsync();
+            }
+
+            // The wrapper holds _accounts while the core runs.
+            [Guarded(Lock = nameof(_accounts))]
+            private async Task PostCoreAsync()
+            {
+                using var scope = await Ledger.TakeLedgerAsync();
+                _posted++;
+            }
+        }
+        """ + Helpers));
+
+    [Fact]
+    public void NoLSM0058_ForLocksmithsOwnAcquisitions_OrInsideTheHelper() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly AsyncReadWriteLock _rw = new();
+            private readonly AsyncStripedLock<int> _striped = new();
+
+            public async Task TakeAsync()
+            {
+                using var a = await _lock.AcquireAsync();
+                using var b = await _rw.AcquireWriteAsync().ConfigureAwait(false);
+                using var c = await _lock.TryAcquireAsync(TimeSpan.FromSeconds(1));
+                using var d = await _striped.AcquireManyAsync(new[] { 1, 2 });
+                using var e = await LockSet.AcquireAsync(_lock, _rw);
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>A PostgreSQL lock is owned by its flow the same way: its helper is reported, its own acquisitions and holds are not.</summary>
+    [Fact]
+    public void PostgresScopes_AreFlowScopesToo() => Compiles(Markup.AssertDiagnostics(
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+        using Locksmith.Postgres;
+        public static class Nightly
+        {
+            public static async Task<PostgresLockScope> TakeAsync(PostgresExclusiveLock nightly) => await nightly.AcquireAsync();
+
+            public static async Task RunAsync(PostgresExclusiveLock nightly, PostgresKeyedLock<int> accounts)
+            {
+                using (await nightly.AcquireAsync())
+                {
+                    using var helped = await Ledger.TakeLedgerAsync();
+                }
+
+                await using (await accounts.AcquireManyAsync(new[] { 1, 2 }))
+                {
+                }
+
+                using var scope = {|LSM0058:await TakeAsync(nightly)|};
+            }
+        }
+        """ + Helpers,
+        MetadataReference.CreateFromFile(typeof(Locksmith.Postgres.PostgresLockProvider).Assembly.Location)));
+
+    [Fact]
+    public void NoLSM0058_InAHelperReturningTheScopeOnward_ButAtItsCaller() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public static class Outer
+        {
+            public static async Task<AsyncLockScope> ReturnedAsync() => await Ledger.TakeLedgerAsync();
+
+            public static async Task<AsyncLockScope> ReturnedConfiguredAsync(bool yield)
+            {
+                if (yield)
+                {
+                    await Task.Yield();
+                }
+
+                return await Ledger.TakeLedgerValueAsync().ConfigureAwait(false);
+            }
+
+            public static async Task<AsyncLockScope> KeptThenReturnedAsync()
+            {
+                var scope = await Ledger.TakeLedgerAsync();
+                await Task.Yield();
+                return scope;
+            }
+
+            public static async Task CallerAsync()
+            {
+                using var scope = {|LSM0058:await ReturnedAsync()|};
+            }
+        }
+        """ + Helpers));
+
+    [Fact]
+    public void NoLSM0058_WhereTheHelperIsNotAsync_OrItsBodyOrCallerIsNotKnown() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public interface ILedger { Task<AsyncLockScope> TakeAsync(); }
+        public abstract class LedgerBase { public abstract Task<AsyncLockScope> TakeAsync(); }
+        public sealed class Posting
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+
+            // Not async: AcquireAsync claims in the caller's frame, which this method does not end.
+            private ValueTask<AsyncLockScope> ForwardAsync() => _lock.AcquireAsync();
+
+            public async Task CallsAsync(ILedger ledger, LedgerBase based, Func<Task<AsyncLockScope>> take)
+            {
+                using (await ForwardAsync()) { }
+                using (await ledger.TakeAsync()) { }
+                using (await based.TakeAsync()) { }
+                using (await take()) { }
+            }
+
+            // A lambda or local function may run where a caller holds a lock: not known here.
+            public Func<Task> Later() => async () =>
+            {
+                using var scope = await Ledger.TakeLedgerAsync();
+            };
+
+            public async Task LocalAsync()
+            {
+                await PostAsync();
+
+                static async Task PostAsync()
+                {
+                    using var scope = await Ledger.TakeLedgerAsync();
+                }
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>A helper compiled into another assembly is known async by its <c>[AsyncStateMachine]</c>.</summary>
+    [Fact]
+    public void LSM0058_ForAnAsyncHelperFromAReference_NotForANonAsyncOne()
+    {
+        var library = TestCompilation.Create("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            """ + Helpers + """
+            public static class Forwarders
+            {
+                public static ValueTask<AsyncLockScope> ForwardAsync() => Ledger.Lock.AcquireAsync();
+            }
+            """).WithAssemblyName("Locksmith.Generators.TestHelpers");
+        using var image = new MemoryStream();
+        var emitted = library.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
+
+        Compiles(Markup.AssertDiagnostics(
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Posting
+            {
+                public async Task PostAsync()
+                {
+                    using var scope = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+                    using var forwarded = await Forwarders.ForwardAsync();
+                }
+            }
+            """,
+            MetadataReference.CreateFromImage(image.ToArray())));
+    }
+
+    [Fact]
+    public void TheMessage_NamesTheHelper_AndGivesTheFix()
+    {
+        var run = Markup.AssertDiagnostics("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Posting
+            {
+                public async Task PostAsync()
+                {
+                    using var scope = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+                }
+            }
+            """ + Helpers);
+        var diagnostic = Assert.Single(run.LocksmithDiagnostics, static d => d.Id == "LSM0058");
+        Assert.Equal(DiagnosticSeverity.Warning, diagnostic.Severity);
+        Assert.Equal("Locksmith.Concurrency", diagnostic.Descriptor.Category);
+        Assert.Equal(
+            "'TakeLedgerAsync' is an async method that returns the scope of a lock taken in its own frame, and its lock ownership " +
+            "does not flow back here: this method's flow does not own the lock ('IsHeldByCurrentFlow' is false, the lock order " +
+            "does not count it, and asking for the lock again waits for itself instead of throwing LockRecursionException); " +
+            "begin the flow before the call: 'using var flow = AsyncLockFlow.Begin();'",
+            diagnostic.GetMessage(CultureInfo.InvariantCulture));
+    }
+
+    private static void Compiles(GeneratorRun run)
+    {
+        var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Snapshot.Render(errors));
+    }
+}
