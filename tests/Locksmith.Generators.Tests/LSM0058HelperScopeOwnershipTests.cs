@@ -267,6 +267,12 @@ public sealed class LSM0058HelperScopeOwnershipTests
                 return scope;
             }
 
+            public static async Task<AsyncLockScope> SwitchedAsync(int which) => which switch
+            {
+                0 => await Ledger.TakeLedgerAsync(),
+                _ => await Ledger.TakeLedgerValueAsync(),
+            };
+
             public static async Task CallerAsync()
             {
                 using var scope = {|LSM0058:await ReturnedAsync()|};

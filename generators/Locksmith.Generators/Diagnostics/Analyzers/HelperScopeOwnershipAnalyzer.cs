@@ -98,17 +98,18 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Whether the awaited scope is returned by this method (<c>return await Inner();</c>, or kept in a local that is
-    /// returned): this method is a helper too, and the report belongs where it is awaited.
+    /// Whether the awaited scope is returned by this method (<c>return await Inner();</c>, also as a branch of a conditional
+    /// or switch expression, or kept in a local that is returned): this method is a helper too, and the report belongs where it is awaited.
     /// </summary>
     private static bool ReturnedOnward(IAwaitOperation awaited)
     {
         IOperation value = awaited;
         while (value.Parent is IConversionOperation or IParenthesizedOperation ||
                (value.Parent is IConditionalOperation conditional && (conditional.WhenTrue == value || conditional.WhenFalse == value)) ||
-               (value.Parent is ICoalesceOperation coalesce && coalesce.WhenNull == value))
+               (value.Parent is ICoalesceOperation coalesce && coalesce.WhenNull == value) ||
+               (value.Parent is ISwitchExpressionArmOperation { Parent: ISwitchExpressionOperation } arm && arm.Value == value))
         {
-            value = value.Parent;
+            value = value.Parent is ISwitchExpressionArmOperation { Parent: { } switched } ? switched : value.Parent;
         }
 
         if (value.Parent is IReturnOperation)
