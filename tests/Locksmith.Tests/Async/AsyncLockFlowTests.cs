@@ -146,6 +146,34 @@ public sealed class AsyncLockFlowTests
         Assert.Equal(flow.FlowId, ledger.HolderFlowId);
     }
 
+    /// <summary>
+    /// A scope disposed again after its claim ended, while a later claim of the same record (its views come round every
+    /// few claims on one context) has a begun flow of its own: it throws and leaves that claim alone.
+    /// </summary>
+    [Fact]
+    public async Task AStaleScopeDisposedAgain_DuringALaterBegunFlow_Throws_AndEndsNothingOfIt()
+    {
+        var ledger = new AsyncExclusiveLock("flow-stale-ledger");
+        var stale = AsyncLockFlow.Begin();
+        stale.Dispose();
+
+        // More claims than the record has views, so one of them is made live through the stale scope's view again.
+        for (int i = 0; i < 8; i++)
+        {
+            var live = AsyncLockFlow.Begin();
+            using (await ledger.AcquireAsync())
+            {
+                Assert.Equal(live.FlowId, ledger.HolderFlowId);
+                Assert.Throws<SynchronizationLockException>(() => stale.Dispose());
+                Assert.True(ledger.IsHeldByCurrentFlow);
+            }
+
+            live.Dispose();
+        }
+
+        Assert.False(ledger.IsHeld);
+    }
+
     [Fact]
     public async Task AFlowBegunAndEndedWithNothingTaken_LeavesNothingHeld_AndLaterTasksAreFlowsOfTheirOwn()
     {

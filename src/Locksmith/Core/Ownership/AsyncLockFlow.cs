@@ -29,8 +29,30 @@ public static class AsyncLockFlow
     public static AsyncLockFlowScope Begin()
     {
         var flow = FlowOwnership.Enter();
-        Interlocked.Increment(ref flow.FlowBegun);
-        return new AsyncLockFlowScope(flow, flow.FlowCurrentView);
+        return new AsyncLockFlowScope(flow, flow.FlowCurrentView, BeginPeriod(flow));
+    }
+
+    /// <summary>Counts one more begun flow on the record; returns the period it belongs to (a new one if none was begun).</summary>
+    private static int BeginPeriod(LockOwner flow)
+    {
+        long begun = Volatile.Read(ref flow.FlowBegun);
+        while (true)
+        {
+            int period = (int)(begun >> 32);
+            if ((int)begun == 0)
+            {
+                period++;
+            }
+
+            long next = ((long)period << 32) | (uint)((int)begun + 1);
+            long seen = Interlocked.CompareExchange(ref flow.FlowBegun, next, begun);
+            if (seen == begun)
+            {
+                return period;
+            }
+
+            begun = seen;
+        }
     }
 }
 
@@ -42,11 +64,13 @@ public readonly struct AsyncLockFlowScope : IDisposable
 {
     private readonly LockOwner? _flow;
     private readonly FlowOwnership.ClaimView? _view;
+    private readonly int _period;
 
-    internal AsyncLockFlowScope(LockOwner flow, FlowOwnership.ClaimView? view)
+    internal AsyncLockFlowScope(LockOwner flow, FlowOwnership.ClaimView? view, int period)
     {
         _flow = flow;
         _view = view;
+        _period = period;
     }
 
     /// <summary>The id of the flow the claim belongs to (flow ids start at 2^30, as in <see cref="DeadlockEdge"/>); 0 for the default scope.</summary>
@@ -62,8 +86,9 @@ public readonly struct AsyncLockFlowScope : IDisposable
         }
 
         // The claim is live while the record's current view is the one it began with and it counts holds; a scope
-        // disposed twice finds the count of begun flows spent (or the claim over) and gives back nothing of another's.
-        if (!ReferenceEquals(Volatile.Read(ref flow.FlowCurrentView), _view) || flow.FlowHoldCount == 0 || !TakeBegun(flow))
+        // disposed twice finds the count of begun flows spent, the claim over, or (the record claimed again through the
+        // same view, which comes round every few claims) another period of begun flows, and gives back nothing of another's.
+        if (!ReferenceEquals(Volatile.Read(ref flow.FlowCurrentView), _view) || flow.FlowHoldCount == 0 || !TakeBegun(flow, _period))
         {
             ThrowHelper.ThrowAsyncLockFlowEnded(flow.OwnerId);
         }
@@ -71,12 +96,12 @@ public readonly struct AsyncLockFlowScope : IDisposable
         FlowOwnership.Released(flow);
     }
 
-    private static bool TakeBegun(LockOwner flow)
+    private static bool TakeBegun(LockOwner flow, int period)
     {
-        int begun = Volatile.Read(ref flow.FlowBegun);
-        while (begun > 0)
+        long begun = Volatile.Read(ref flow.FlowBegun);
+        while ((int)begun > 0 && (int)(begun >> 32) == period)
         {
-            int seen = Interlocked.CompareExchange(ref flow.FlowBegun, begun - 1, begun);
+            long seen = Interlocked.CompareExchange(ref flow.FlowBegun, begun - 1, begun);
             if (seen == begun)
             {
                 return true;

@@ -88,8 +88,12 @@ internal sealed class LockOwner
     /// <summary>For a flow: the async locks it holds or is acquiring now (a snapshot of <see cref="FlowHolds"/>' count).</summary>
     internal int FlowHoldCount => (int)Volatile.Read(ref FlowHolds);
 
-    /// <summary>For a flow: the claims <see cref="AsyncLockFlow.Begin"/> made on it and not yet ended (each is one of its holds).</summary>
-    internal int FlowBegun;
+    /// <summary>
+    /// For a flow: in the low half, the claims <see cref="AsyncLockFlow.Begin"/> made on it and not yet ended (each is one
+    /// of its holds); in the high half, the period they belong to, a new one each time the count rises from 0, so a scope
+    /// of an ended period (its record claimed again since) ends nothing of a later one.
+    /// </summary>
+    internal long FlowBegun;
 
     /// <summary>For a flow: the padding allocated after the record, so two flows' records never share a cache line.</summary>
     internal byte[]? FlowSpacer;
