@@ -50,6 +50,9 @@ internal static class KnownNames
     // Claims a flow's lock ownership in the caller's frame, so the locks its async helpers take are the caller's (LSM0058).
     public const string AsyncLockFlow = "Locksmith.AsyncLockFlow";
 
+    // Its permits have no owner: a helper that only takes them leaves its caller no ownership to miss (LSM0058).
+    public const string CountingSemaphore = "Locksmith.CountingSemaphore";
+
     // Every scope an acquisition returns or gives out, whose Dispose releases the hold (LSM0053). A list, not a naming
     // rule, so a struct that merely ends in "Scope" is never taken for one; a test pins it against the runtime's types.
     public static readonly ImmutableArray<string> ScopeTypes = ImmutableArray.Create(

@@ -320,6 +320,42 @@ public sealed class LSM0058HelperScopeOwnershipTests
         }
         """ + Helpers));
 
+    /// <summary>
+    /// A helper whose own body only takes a <see cref="CountingSemaphore"/>'s permits (a throttle): a permit has no owner, so
+    /// there is no ownership for the caller to miss. A helper that takes a lock too, or calls another helper, is reported.
+    /// </summary>
+    [Fact]
+    public void NoLSM0058_ForAHelperThatOnlyTakesASemaphoresPermits() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Throttle
+        {
+            private readonly CountingSemaphore _slots = new(4, 4);
+
+            public async Task<AsyncLockScope> EnterAsync(CancellationToken ct)
+            {
+                await Task.Yield();
+                return await _slots.AcquireAsync(ct);
+            }
+
+            public async Task<AsyncLockScope> EnterTwoAsync() => await _slots.AcquireAsync(2);
+
+            public async Task<AsyncLockScope> EnterThenLedgerAsync()
+            {
+                using (await _slots.AcquireAsync()) { }
+                return await Ledger.TakeLedgerAsync();
+            }
+
+            public async Task UseAsync(CancellationToken ct)
+            {
+                using (await EnterAsync(ct)) { }
+                using (await EnterTwoAsync()) { }
+                using var mixed = {|LSM0058:await EnterThenLedgerAsync()|};
+            }
+        }
+        """ + Helpers));
+
     /// <summary>A helper compiled into another assembly is known async by its <c>[AsyncStateMachine]</c>.</summary>
     [Fact]
     public void LSM0058_ForAnAsyncHelperFromAReference_NotForANonAsyncOne()

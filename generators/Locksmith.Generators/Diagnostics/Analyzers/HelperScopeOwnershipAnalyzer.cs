@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Linq;
+using System.Threading;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
@@ -22,7 +23,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// which this rule reports once, not at every later helper); after such a call kept in a local or made as a statement
 /// anywhere earlier in the method's own code (where its scope ends is not followed); or in a core guarded by an async lock
 /// (or an <c>[AcquiresLocksOf]</c> one), whose wrapper holds it. Not reported: a helper that is not async (a
-/// <c>=&gt; _lock.AcquireAsync()</c> forwarder claims in the caller's frame), an interface, abstract or delegate call (its
+/// <c>=&gt; _lock.AcquireAsync()</c> forwarder claims in the caller's frame), one whose body only takes a
+/// <c>CountingSemaphore</c>'s permits (they have no owner), an interface, abstract or delegate call (its
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
 /// </remarks>
@@ -55,7 +57,8 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             InsideAFunction(awaited) ||
             ReturnedOnward(awaited) ||
             (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
-            OwnedAt(awaited, known))
+            OwnedAt(awaited, known) ||
+            OnlyTakesPermits(call, known, context.CancellationToken))
         {
             return;
         }
@@ -82,6 +85,34 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             known.IsAsyncMethod(call.TargetMethod)
             ? call
             : null;
+    }
+
+    /// <summary>
+    /// Whether the helper's body, in source, takes only a <c>CountingSemaphore</c>'s permits: a permit has no owner (no
+    /// query, no recursion), so its caller has no ownership to miss. Its calls giving a flow's scope are all the semaphore's.
+    /// </summary>
+    private static bool OnlyTakesPermits(IInvocationOperation call, KnownTypes known, CancellationToken token)
+    {
+        if (call.SemanticModel is not { } model || BodiesByName.BodyOf(call.TargetMethod, model, token) is not { } body)
+        {
+            return false;
+        }
+
+        bool any = false;
+        foreach (var invocation in body.Descendants().OfType<IInvocationOperation>())
+        {
+            if (known.ClaimsAFlowHold(invocation))
+            {
+                if (!known.IsSemaphore(invocation.TargetMethod.ContainingType))
+                {
+                    return false;
+                }
+
+                any = true;
+            }
+        }
+
+        return any;
     }
 
     private static bool InsideAFunction(IOperation operation)
@@ -194,12 +225,14 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         private readonly INamedTypeSymbol _flow;
         private readonly ImmutableHashSet<INamedTypeSymbol> _scopes;
         private readonly INamedTypeSymbol? _asyncStateMachine;
+        private readonly INamedTypeSymbol? _semaphore;
 
-        private KnownTypes(INamedTypeSymbol flow, ImmutableHashSet<INamedTypeSymbol> scopes, INamedTypeSymbol? asyncStateMachine)
+        private KnownTypes(INamedTypeSymbol flow, ImmutableHashSet<INamedTypeSymbol> scopes, INamedTypeSymbol? asyncStateMachine, INamedTypeSymbol? semaphore)
         {
             _flow = flow;
             _scopes = scopes;
             _asyncStateMachine = asyncStateMachine;
+            _semaphore = semaphore;
         }
 
         /// <summary>The types of the compilation, or null when it has no <c>AsyncLockFlow</c>.</summary>
@@ -229,8 +262,11 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             return new KnownTypes(
                 flow,
                 scopes.ToImmutable(),
-                compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.AsyncStateMachineAttribute"));
+                compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.AsyncStateMachineAttribute"),
+                compilation.GetTypeByMetadataName(KnownNames.CountingSemaphore));
         }
+
+        public bool IsSemaphore(ITypeSymbol? type) => _semaphore is not null && SymbolEqualityComparer.Default.Equals(type?.OriginalDefinition, _semaphore);
 
         public bool IsScopeTask(ITypeSymbol? type) => AsyncWrappers.IsTaskType(type, out var result) && IsScope(result);
 
