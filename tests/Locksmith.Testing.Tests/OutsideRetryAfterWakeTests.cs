@@ -210,7 +210,8 @@ public sealed class OutsideRetryAfterWakeTests
             ControlledRun.IdleRanOutObserver = null;
         }
 
-        await keeper.Ended;
+        // Hang guard: a keeper stuck in its wait fails the test instead of hanging it.
+        await keeper.Ended.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
         return (result, Volatile.Read(ref ranOut));
     }
 
