@@ -87,6 +87,28 @@ public sealed class GuardedStateInAKeptDelegateTests
         }
         """).LocksmithDiagnostics);
 
+    /// <summary>
+    /// An async lambda kept in a local runs at its invocation only up to its first await; the rest runs when that await
+    /// resumes, after a synchronous lock's scope around the invocation has ended. So a synchronous lock held where it is
+    /// invoked does not count for it (it is judged where it is made, as before); an async lock's flow keeps holding.
+    /// </summary>
+    [Fact]
+    public void LSM0020_InAKeptAsyncLambda_ASynchronousHoldWhereItIsInvoked_DoesNotCount() => Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+            [Guarded(Lock = nameof(_async))] private int _flow;
+
+            public void Later() { Func<Task> later = async () => { await Task.Yield(); {|LSM0020:_count|}++; }; using (_lock.Acquire()) { _ = later(); } }
+            public async Task Flowed() { Func<Task> later = async () => { await Task.Yield(); _flow++; }; using (await _async.AcquireAsync()) { await later(); } }
+        }
+        """);
+
     private static string Message(GeneratorRun run, string code) => run.LocksmithDiagnostics
         .Single(d => d.Location.SourceTree!.GetText().Lines.GetLineFromPosition(d.Location.SourceSpan.Start).ToString().Contains(code, StringComparison.Ordinal))
         .GetMessage(CultureInfo.InvariantCulture);

@@ -224,6 +224,13 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         // A delegate kept in a local or a private field and only invoked runs where it is invoked: the holds there count.
         IInvocationOperation? uncheckedTry = null;
         var kept = IsConstruction(context.ContainingSymbol) && ParallelBodies.RacingInConstruction(access) is not null ? null : HeldLocks.KeptAndInvoked(access);
+        if (kept is { Lambda.Symbol.IsAsync: true } && !guard.Capabilities.IsAsync())
+        {
+            // An async lambda runs at its invocation only up to its first await, so a synchronous hold there may have
+            // ended when the rest runs (an async lock's flow keeps holding): judged where it is made, as any lambda.
+            kept = null;
+        }
+
         if (kept is { } delegateKept && !HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, delegateKept.Lambda) &&
             delegateKept.Sites.FirstOrDefault(site => !HeldLocks.HeldAtInvocation(site, access, guard, facts)) is { } unheld)
         {
