@@ -321,6 +321,42 @@ public sealed class LSM0058HelperScopeOwnershipTests
         """ + Helpers));
 
     /// <summary>
+    /// A scope kept past the frame (a field, a wrapper, a tuple) is used elsewhere, where a <c>Begin</c> belongs; and a
+    /// method of the user's that returns <c>AsyncLockFlow.Begin()</c>'s claim begins the flow as it does.
+    /// </summary>
+    [Fact]
+    public void NoLSM0058_WhereTheScopeOutlivesTheFrame_OrTheFlowIsBegunThroughAMethodOfTheUsers() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Lease(AsyncLockScope scope) { public AsyncLockScope Scope { get; } = scope; }
+        public sealed class Posting
+        {
+            private AsyncLockScope _held;
+
+            private static AsyncLockFlowScope BeginPosting() => AsyncLockFlow.Begin();
+
+            public async Task StoreAsync() { _held = await Ledger.TakeLedgerAsync(); }
+
+            public async Task<Lease> WrapAsync() => new Lease(await Ledger.TakeLedgerAsync());
+
+            public async Task<(AsyncLockScope Scope, int Id)> PairAsync() => (await Ledger.TakeLedgerAsync(), 1);
+
+            public async Task BegunThroughAMethodAsync()
+            {
+                using var flow = BeginPosting();
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+
+            public async Task KeptInALocalAsync()
+            {
+                AsyncLockScope scope;
+                scope = {|LSM0058:await Ledger.TakeLedgerAsync()|};
+                scope.Dispose();
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
     /// A helper whose own body only takes a <see cref="CountingSemaphore"/>'s permits (a throttle): a permit has no owner, so
     /// there is no ownership for the caller to miss. A helper that takes a lock too, or calls another helper, is reported.
     /// </summary>

@@ -56,6 +56,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         if (HelperCall(awaited, known) is not { } call ||
             InsideAFunction(awaited) ||
             ReturnedOnward(awaited) ||
+            !UsedInThisFrame(awaited) ||
             (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
             OwnedAt(awaited, known) ||
             OnlyTakesPermits(call, known, context.CancellationToken))
@@ -161,6 +162,29 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
+    /// Whether the awaited scope is used in this method's frame: a <c>using</c> resource, a local, or dropped as a
+    /// statement. One stored in a field or property, passed on, or wrapped (<c>new Lease(await TakeAsync())</c>) outlives
+    /// the frame, where a <c>Begin</c> would end too soon: its users are elsewhere, and the advice would not help here.
+    /// </summary>
+    private static bool UsedInThisFrame(IAwaitOperation awaited)
+    {
+        IOperation value = awaited;
+        while (value.Parent is IConversionOperation or IParenthesizedOperation)
+        {
+            value = value.Parent;
+        }
+
+        return value.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation } => true,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation } assignment => assignment.Value == value,
+            IUsingOperation usingStatement => usingStatement.Resources == value,
+            IExpressionStatementOperation => true,
+            _ => false,
+        };
+    }
+
+    /// <summary>
     /// Whether the method's flow owns its holds at <paramref name="awaited"/>: a call made before it in the method's own
     /// code (not a lambda's) begins the flow or acquires a flow's scope, and what it claims lasts to here.
     /// </summary>
@@ -226,10 +250,12 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         private readonly ImmutableHashSet<INamedTypeSymbol> _scopes;
         private readonly INamedTypeSymbol? _asyncStateMachine;
         private readonly INamedTypeSymbol? _semaphore;
+        private readonly INamedTypeSymbol? _flowScope;
 
-        private KnownTypes(INamedTypeSymbol flow, ImmutableHashSet<INamedTypeSymbol> scopes, INamedTypeSymbol? asyncStateMachine, INamedTypeSymbol? semaphore)
+        private KnownTypes(INamedTypeSymbol flow, ImmutableHashSet<INamedTypeSymbol> scopes, INamedTypeSymbol? asyncStateMachine, INamedTypeSymbol? semaphore, INamedTypeSymbol? flowScope)
         {
             _flow = flow;
+            _flowScope = flowScope;
             _scopes = scopes;
             _asyncStateMachine = asyncStateMachine;
             _semaphore = semaphore;
@@ -263,15 +289,18 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
                 flow,
                 scopes.ToImmutable(),
                 compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.AsyncStateMachineAttribute"),
-                compilation.GetTypeByMetadataName(KnownNames.CountingSemaphore));
+                compilation.GetTypeByMetadataName(KnownNames.CountingSemaphore),
+                compilation.GetTypeByMetadataName(KnownNames.AsyncLockFlow + "Scope"));
         }
 
         public bool IsSemaphore(ITypeSymbol? type) => _semaphore is not null && SymbolEqualityComparer.Default.Equals(type?.OriginalDefinition, _semaphore);
 
         public bool IsScopeTask(ITypeSymbol? type) => AsyncWrappers.IsTaskType(type, out var result) && IsScope(result);
 
+        /// <summary>Whether the call begins a flow: <c>AsyncLockFlow.Begin()</c>, or a method of the user's that returns its claim.</summary>
         public bool IsBegin(IMethodSymbol method) =>
-            method.Name == "Begin" && SymbolEqualityComparer.Default.Equals(method.ContainingType, _flow);
+            (method.Name == "Begin" && SymbolEqualityComparer.Default.Equals(method.ContainingType, _flow)) ||
+            (_flowScope is not null && SymbolEqualityComparer.Default.Equals(method.ReturnType, _flowScope));
 
         /// <summary>Whether the call gives a flow's scope: returns one or a task of one, or sets one in an <c>out</c> argument.</summary>
         public bool ClaimsAFlowHold(IInvocationOperation invocation)
