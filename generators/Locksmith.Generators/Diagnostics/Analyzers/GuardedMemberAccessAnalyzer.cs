@@ -329,37 +329,35 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static void ReportKeptAndInvoked(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, IAnonymousFunctionOperation lambda, IInvocationOperation site)
     {
-        string lockName = LockOf(access, guard);
-        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};'";
         string keptIn = InlineDelegates.KeptIn(lambda)?.Name ?? "a local";
         string invoker = HeldLocks.MemberAt(site) is { } member ? $"in '{SymbolNames.Display(member)}'" : "in an initializer";
-        string fix = guard.Capabilities.IsAsync() && SynchronousCode.Where(access, context.ContainingSymbol) is { } synchronous
-            ? $"take the lock around that invocation, or in the lambda ({scope} at its start), made async: '{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous}"
-            : $"take the lock around that invocation, or in the lambda ({scope} at its start)";
-        context.ReportDiagnostic(Diagnostic.Create(
-            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
-            access.Syntax.GetLocation(),
-            access.Member.Name,
-            guard.LockMember.Name,
-            OperationFacts.IsWrite(access) ? "written" : "read",
+        ReportInLambda(
+            context, access, guard,
             $" (in a lambda kept in '{keptIn}', which runs where it is invoked: {invoker}, where the lock is not held)",
-            fix));
+            "take the lock around that invocation, or in the lambda");
     }
 
-    private static void ReportStored(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, string how)
+    private static void ReportStored(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, string how) =>
+        ReportInLambda(
+            context, access, guard,
+            $" (in a lambda {how} where the lock is held: it runs when it is invoked, maybe after '{guard.LockMember.Name}' is released, so the hold where it is made does not count)",
+            "take the lock in the lambda");
+
+    /// <summary>LSM0020 for guarded state in a lambda that runs away from the hold: <paramref name="where"/> says why, <paramref name="take"/> starts the fix.</summary>
+    private static void ReportInLambda(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, string where, string take)
     {
         string lockName = LockOf(access, guard);
         string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};'";
         string fix = guard.Capabilities.IsAsync() && SynchronousCode.Where(access, context.ContainingSymbol) is { } synchronous
-            ? $"take the lock in the lambda ({scope} at its start), made async: '{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous}"
-            : $"take the lock in the lambda ({scope} at its start)";
+            ? $"{take} ({scope} at its start), made async: '{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous}"
+            : $"{take} ({scope} at its start)";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             access.Syntax.GetLocation(),
             access.Member.Name,
             guard.LockMember.Name,
             OperationFacts.IsWrite(access) ? "written" : "read",
-            $" (in a lambda {how} where the lock is held: it runs when it is invoked, maybe after '{guard.LockMember.Name}' is released, so the hold where it is made does not count)",
+            where,
             fix));
     }
 
