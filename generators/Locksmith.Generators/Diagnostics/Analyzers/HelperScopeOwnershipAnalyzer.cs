@@ -116,18 +116,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         return any;
     }
 
-    private static bool InsideAFunction(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool InsideAFunction(IOperation operation) => OperationFacts.EnclosingFunction(operation) is not null;
 
     /// <summary>
     /// Whether the awaited scope is returned by this method (<c>return await Inner();</c>, also as a branch of a conditional

@@ -579,31 +579,9 @@ public sealed class TaskStartedInAsyncHoldAnalyzer : DiagnosticAnalyzer
     }
 
     // The lambda, anonymous method or local function around an operation, or null in the method's own body.
-    private static IOperation? EnclosingFunction(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return parent;
-            }
-        }
+    private static IOperation? EnclosingFunction(IOperation operation) => OperationFacts.EnclosingFunction(operation);
 
-        return null;
-    }
-
-    private static bool InsideLambda(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool InsideLambda(IOperation operation) => OperationFacts.EnclosingFunction(operation) is not null;
 
     private static bool SuppressesFlow(IOperation resource, KnownTypes known) =>
         resource.DescendantsAndSelf().Any(o =>

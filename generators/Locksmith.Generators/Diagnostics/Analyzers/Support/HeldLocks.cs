@@ -481,18 +481,7 @@ internal static class HeldLocks
     private static ImmutableArray<IInvocationOperation> InvokedAt(IOperation? function, int depth) =>
         function is null || depth >= 4 ? default : InlineDelegates.InvocationsOfLocal(function);
 
-    private static IOperation? InnermostFunction(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return parent;
-            }
-        }
-
-        return null;
-    }
+    private static IOperation? InnermostFunction(IOperation operation) => OperationFacts.EnclosingFunction(operation);
 
     /// <summary>
     /// The innermost lambda around <paramref name="operation"/> if the scopes around it hold their locks in it: it runs

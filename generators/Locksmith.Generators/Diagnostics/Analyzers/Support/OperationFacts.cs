@@ -263,6 +263,20 @@ internal static class OperationFacts
         return null;
     }
 
+    /// <summary>The lambda, anonymous method or local function around <paramref name="operation"/>, or null in the member's own body.</summary>
+    public static IOperation? EnclosingFunction(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return parent;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
     public static IOperation Root(IOperation operation)
     {

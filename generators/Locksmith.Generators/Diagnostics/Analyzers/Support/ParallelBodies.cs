@@ -523,18 +523,7 @@ internal static class ParallelBodies
     }
 
     // The lambda, anonymous method or local function around an operation, or null in the method's own body.
-    private static IOperation? EnclosingFunction(IOperation operation)
-    {
-        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return parent;
-            }
-        }
-
-        return null;
-    }
+    private static IOperation? EnclosingFunction(IOperation operation) => OperationFacts.EnclosingFunction(operation);
 
     /// <summary>How a message names what <see cref="DroppedStartOf"/> found: 'Task.Run', 'Thread.Start', 'new Timer', 'Timer.Elapsed'.</summary>
     public static string StarterName(IOperation start) => start switch

@@ -175,16 +175,5 @@ internal static class StoredDelegates
 
     // A lambda returned by a lambda or local function goes to the code that invokes that function (run in the hold, or
     // itself stored, which is judged there), not out of the member like one the member returns.
-    private static bool ReturnedByANestedFunction(IReturnOperation returned)
-    {
-        for (var parent = returned.Parent; parent is not null; parent = parent.Parent)
-        {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool ReturnedByANestedFunction(IReturnOperation returned) => OperationFacts.EnclosingFunction(returned) is not null;
 }
