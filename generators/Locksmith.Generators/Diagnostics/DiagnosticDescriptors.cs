@@ -90,7 +90,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor WrapperNameCollision = Error(
         "LSM0013",
         "Wrapper name collides with an existing member",
-        "The wrapper '{0}' generated for '{1}' collides with an existing member of '{2}'; set WrapperName to another name",
+        "The wrapper '{0}' generated for '{1}' collides with an existing member of '{2}'; {3}",
         "A generated wrapper must not clash with, or hide, a member the type declares or inherits.");
 
     public static readonly DiagnosticDescriptor MissingWrapperName = Error(

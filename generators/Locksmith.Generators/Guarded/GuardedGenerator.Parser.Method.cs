@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using Locksmith.Generators.Diagnostics;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
 using Locksmith.Generators.Symbols;
@@ -145,7 +146,13 @@ public sealed partial class GuardedGenerator
                     var (collides, existing) = Clash(compilation, method, name, signature, addsToken, token);
                     if (collides)
                     {
-                        diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.WrapperNameCollision, nameLocation, name, display, SymbolNames.TypeName(method.ContainingType)));
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.WrapperNameCollision,
+                            nameLocation,
+                            name,
+                            display,
+                            SymbolNames.TypeName(method.ContainingType),
+                            existing is not null && WrapperBodies.IsGeneratedWrapper(existing) ? OwnOutputCompiled : "set WrapperName to another name"));
                     }
                     else if (existing is not null)
                     {
@@ -513,14 +520,21 @@ public sealed partial class GuardedGenerator
         /// One walk of the type and its bases for what the wrapper would clash with. <c>Collides</c>: a member the type
         /// declares or inherits would clash with, or be hidden by, the wrapper; the wrappers this generator writes for
         /// the other guarded methods of the type and its source base types count too, since the compilation the
-        /// generator sees does not hold them yet. Otherwise <c>Captured</c>: a method whose calls the wrapper would take
-        /// (see <see cref="TakesCallsOf"/>), or null.
+        /// generator sees does not hold them yet; then <c>Captured</c> is the method of the same signature it clashes with,
+        /// when there is one. Otherwise <c>Captured</c>: a method whose calls the wrapper would take (see
+        /// <see cref="TakesCallsOf"/>), or null.
         /// </summary>
         /// <param name="addsToken">
         /// Whether the signature ends in the optional token an async wrapper adds. A method of the type itself that takes
         /// the other parameters clashes too: it wins every call that leaves the token out (it needs no default), so the
         /// wrapper's own form, the one callers write, would silently run unguarded code.
         /// </param>
+        /// <summary>LSM0013's advice when the member hit is this generator's own output, compiled again as a source file.</summary>
+        private const string OwnOutputCompiled =
+            "that member is this generator's own output, compiled as a source file of the project (EmitCompilerGeneratedFiles writes it " +
+            "to CompilerGeneratedFilesOutputPath, and the project's globs pick it up there): keep that path under obj/, or add " +
+            "<Compile Remove=\"$(CompilerGeneratedFilesOutputPath)/**\" />";
+
         private static (bool Collides, IMethodSymbol? Captured) Clash(
             Compilation compilation,
             IMethodSymbol body,
@@ -561,7 +575,8 @@ public sealed partial class GuardedGenerator
                     var parameters = ParametersOf(other);
                     if (SameParameters(parameters, signature) || (!inherited && withoutToken is not null && SameParameters(parameters, withoutToken)))
                     {
-                        return (true, null);
+                        // The member it clashes with, so the report can tell the generator's own output from the user's.
+                        return (true, other);
                     }
 
                     if (captured is null && !other.IsOverride && TakesCallsOf(parameters, signature, inherited))
