@@ -10,7 +10,7 @@ namespace Locksmith.Generators.Tests;
 
 /// <summary>
 /// The package users get: <c>dotnet pack src/Locksmith</c> yields one package carrying the runtime, the generator and
-/// analyzers, the README and the license, plus a symbol package; a consumer outside the repository that restores it
+/// analyzers, its own README (PACKAGE.md) and the license, plus a symbol package; a consumer outside the repository that restores it
 /// from a local folder gets working wrappers and the analyzers' warnings.
 /// </summary>
 public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedConsumer>
@@ -51,16 +51,20 @@ public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedCo
             $"README's package table does not name {entry}"));
     }
 
+    // nuget.org shows the package's readme on its page: the package's own short PACKAGE.md (PackageReadmeTests checks its
+    // content, ReadmeSnippetTests compiles its examples), not the repository's README.md of over 300 KB.
     [Fact]
-    public void Package_CarriesTheReadme_TheLicenseAndTheRepository()
+    public void Package_CarriesItsOwnReadme_TheLicenseAndTheRepository()
     {
         using var package = ZipFile.OpenRead(packed.PackagePath);
-        var readme = package.GetEntry("README.md");
+        var readme = package.GetEntry("PACKAGE.md");
         Assert.NotNull(readme);
         using (var reader = new StreamReader(readme.Open()))
         {
-            Assert.Equal(File.ReadAllText(Path.Combine(packed.RepositoryRoot, "README.md")), reader.ReadToEnd());
+            Assert.Equal(File.ReadAllText(Path.Combine(packed.RepositoryRoot, "src", "Locksmith", "PACKAGE.md")), reader.ReadToEnd());
         }
+
+        Assert.Null(package.GetEntry("README.md"));
 
         var nuspecEntry = Assert.Single(package.Entries, static e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal));
         XElement metadata;
@@ -72,7 +76,7 @@ public sealed class PackageTests(PackedConsumer packed) : IClassFixture<PackedCo
         string? Value(string name) => metadata.Elements().SingleOrDefault(e => e.Name.LocalName == name)?.Value;
         Assert.Equal(PackedConsumer.PackageId, Value("id"));
         Assert.Equal(PackedConsumer.Version, Value("version"));
-        Assert.Equal("README.md", Value("readme"));
+        Assert.Equal("PACKAGE.md", Value("readme"));
 
         var license = metadata.Elements().Single(static e => e.Name.LocalName == "license");
         Assert.Equal("expression", (string?)license.Attribute("type"));
