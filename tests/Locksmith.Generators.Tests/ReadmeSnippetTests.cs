@@ -34,6 +34,9 @@ namespace Locksmith.Generators.Tests;
 /// needs (the fields it uses, a type it names), compiled as members of the wrapper class (or, for <c>types</c>, beside
 /// the types). A hidden line <c>using X;</c> becomes a using directive. Fragments also get the usings of every
 /// referenced Locksmith namespace, Npgsql's and Microsoft.Extensions' DependencyInjection and Hosting.</para>
+/// <para>Each package's own README, <c>src/&lt;project&gt;/PACKAGE.md</c>, goes through the same compilation, with two
+/// differences: its blocks are whole files (a user pastes them into a new project), and they see only what a project
+/// referencing that one package sees.</para>
 /// </remarks>
 public sealed class ReadmeSnippetTests
 {
@@ -62,7 +65,12 @@ public sealed class ReadmeSnippetTests
     // are checked by the snapshot tests), so a public snippet type without them is no CS1591.
     private static readonly CSharpParseOptions s_userParseOptions = TestCompilation.ParseOptions.WithDocumentationMode(DocumentationMode.Parse);
 
-    private static readonly Lazy<IReadOnlyList<Snippet>> s_snippets = new(ReadSnippets);
+    private static readonly Lazy<IReadOnlyList<Snippet>> s_snippets = new(static () => ReadSnippets("README.md"));
+
+    private static readonly string[] s_packageProjects = ["Locksmith", "Locksmith.Hosting", "Locksmith.Postgres", "Locksmith.Testing"];
+
+    private static readonly Lazy<IReadOnlyList<Snippet>> s_packageSnippets =
+        new(static () => [.. s_packageProjects.SelectMany(static p => ReadSnippets($"src/{p}/PACKAGE.md"))]);
 
     // The .NET 10 reference assemblies, and the packages' own assemblies as the build copied them beside the tests
     // (Locksmith's, Microsoft.Extensions.* of the versions Directory.Packages.props pins, Npgsql, xUnit's for the
@@ -81,6 +89,36 @@ public sealed class ReadmeSnippetTests
             .Distinct(StringComparer.Ordinal)
             .Select(static path => MetadataReference.CreateFromFile(path)),
     ]);
+
+    // What a project that references only this package compiles against: its assembly and those of the packages it
+    // brings, so a block that names another package's type fails. Hosting's and Postgres's blocks also get every
+    // Microsoft.Extensions.* assembly beside the tests (Host is in Microsoft.Extensions.Hosting, which an app has or adds,
+    // as that page says); Testing's get xUnit, as a test project has.
+    private static ImmutableArray<MetadataReference> PackageReferences(string project)
+    {
+        string locksmith = typeof(ExclusiveLock).Assembly.Location, hosting = typeof(Locksmith.Hosting.LocksmithOptions).Assembly.Location;
+        string[] extensions = Directory.GetFiles(AppContext.BaseDirectory, "Microsoft.Extensions.*.dll");
+        string[] paths = project switch
+        {
+            "Locksmith" => [locksmith],
+            "Locksmith.Hosting" => [locksmith, hosting, .. extensions],
+            "Locksmith.Postgres" => [locksmith, hosting, typeof(Locksmith.Postgres.PostgresLockProvider).Assembly.Location, typeof(Npgsql.NpgsqlDataSource).Assembly.Location, .. extensions],
+            "Locksmith.Testing" => [locksmith, typeof(Locksmith.Testing.Scenario).Assembly.Location, typeof(FactAttribute).Assembly.Location, typeof(Assert).Assembly.Location],
+            _ => throw new ArgumentOutOfRangeException(nameof(project), project, "not a package project"),
+        };
+        return [.. Net100.References.All, .. paths.Distinct(StringComparer.Ordinal).Select(static path => MetadataReference.CreateFromFile(path))];
+    }
+
+    public static TheoryData<string, int> PackageSnippetLines()
+    {
+        var data = new TheoryData<string, int>();
+        foreach (var snippet in s_packageSnippets.Value)
+        {
+            data.Add(snippet.File, snippet.Line);
+        }
+
+        return data;
+    }
 
     public static TheoryData<int> SnippetLines()
     {
@@ -103,13 +141,34 @@ public sealed class ReadmeSnippetTests
             snippet.Kind == "skip-compile",
             $"README.md line {readmeLine} is marked skip-compile ({snippet.Argument}): make it compile, or show it as a text block.");
 
+        AssertCompiles(snippet, s_references.Value);
+    }
+
+    /// <summary>One case per block of a package's PACKAGE.md, named by its file and the line of its opening fence.</summary>
+    [Theory]
+    [MemberData(nameof(PackageSnippetLines))]
+    public void PackageReadmeBlock_Compiles(string file, int line)
+    {
+        var snippet = s_packageSnippets.Value.Single(s => s.File == file && s.Line == line);
+        Assert.True(snippet.Kind == "file", $"{file} line {line}: a package README shows whole files, without a marker ({snippet.Kind}: {snippet.Argument}).");
+
+        AssertCompiles(snippet, PackageReferences(file.Split('/')[1]));
+    }
+
+    /// <summary>Every package has a PACKAGE.md with at least one C# block, so the theory above has cases to run.</summary>
+    [Fact]
+    public void EveryPackageReadme_HasACsharpBlock() =>
+        Assert.All(s_packageProjects, static p => Assert.Contains(s_packageSnippets.Value, s => s.File == $"src/{p}/PACKAGE.md"));
+
+    private static void AssertCompiles(Snippet snippet, ImmutableArray<MetadataReference> references)
+    {
         var driver = CSharpGeneratorDriver.Create([new GuardedGenerator().AsSourceGenerator()], parseOptions: s_userParseOptions);
-        var run = GeneratorHarness.Run(Compile(snippet), driver);
+        var run = GeneratorHarness.Run(Compile(snippet, references), driver);
 
         var problems = GeneratorHarness.AllProblems(run);
         Assert.True(
             problems.Count == 0,
-            $"README.md line {readmeLine} ({snippet.Kind} {snippet.Argument}):\n" + Render(problems) + "\n" + run.GeneratedText);
+            $"{snippet.File} line {snippet.Line} ({snippet.Kind} {snippet.Argument}):\n" + Render(problems) + "\n" + run.GeneratedText);
     }
 
     /// <summary>The markers are the ones documented above; none skips a block.</summary>
@@ -137,10 +196,10 @@ public sealed class ReadmeSnippetTests
             return $"{span.Path}({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): {d.Id} {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}\n";
         }));
 
-    private static CSharpCompilation Compile(Snippet snippet)
+    private static CSharpCompilation Compile(Snippet snippet, ImmutableArray<MetadataReference> references)
     {
         var parse = s_userParseOptions;
-        string path = $"README.md:{snippet.Line}";
+        string path = $"{snippet.File}:{snippet.Line}";
         var trees = new List<SyntaxTree> { CSharpSyntaxTree.ParseText(ImplicitUsings, parse, "GlobalUsings.g.cs") };
         string[] code = snippet.Code.Split('\n');
         bool fragment = snippet.Kind != "file";
@@ -153,7 +212,7 @@ public sealed class ReadmeSnippetTests
                 .Select(static l => l.Trim().Split(';')[0] + ";")).Distinct(StringComparer.Ordinal)) + "\n";
         string hidden = string.Join("\n", snippet.Hidden.Where(static l => !s_usingDirective.IsMatch(l.Trim())));
         string body = fragment ? string.Join("\n", code.Select(static l => s_usingDirective.IsMatch(l.Trim()) ? "" : l)) : snippet.Code;
-        string located = $"#line {snippet.Line + 1} \"README.md\"\n{body}\n#line default\n";
+        string located = $"#line {snippet.Line + 1} \"{snippet.File}\"\n{body}\n#line default\n";
 
         string source;
         string argument = snippet.Argument;
@@ -183,7 +242,7 @@ public sealed class ReadmeSnippetTests
         return CSharpCompilation.Create(
             "ReadmeSnippet" + snippet.Line,
             trees,
-            s_references.Value,
+            references,
             new CSharpCompilationOptions(
                 topLevel ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary,
                 nullableContextOptions: NullableContextOptions.Enable,
@@ -193,9 +252,9 @@ public sealed class ReadmeSnippetTests
                 specificDiagnosticOptions: [new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]));
     }
 
-    private static IReadOnlyList<Snippet> ReadSnippets()
+    private static IReadOnlyList<Snippet> ReadSnippets(string file)
     {
-        string[] lines = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, "README.md"));
+        string[] lines = File.ReadAllLines(Path.Combine(RepositoryPaths.Root, file));
         var snippets = new List<Snippet>();
         for (int i = 0; i < lines.Length; i++)
         {
@@ -205,10 +264,10 @@ public sealed class ReadmeSnippetTests
             }
 
             int end = Array.FindIndex(lines, i + 1, static l => l.TrimEnd() == "```");
-            Assert.True(end > i, $"README.md line {i + 1}: the ```csharp block is never closed.");
+            Assert.True(end > i, $"{file} line {i + 1}: the ```csharp block is never closed.");
             string code = string.Join("\n", lines[(i + 1)..end]);
             var (kind, argument, hidden) = MarkerAbove(lines, i);
-            snippets.Add(new Snippet(i + 1, kind, argument, hidden, code));
+            snippets.Add(new Snippet(file, i + 1, kind, argument, hidden, code));
             i = end;
         }
 
@@ -239,5 +298,5 @@ public sealed class ReadmeSnippetTests
         return (match.Groups["kind"].Value, match.Groups["text"].Value, hidden);
     }
 
-    private sealed record Snippet(int Line, string Kind, string Argument, IReadOnlyList<string> Hidden, string Code);
+    private sealed record Snippet(string File, int Line, string Kind, string Argument, IReadOnlyList<string> Hidden, string Code);
 }
