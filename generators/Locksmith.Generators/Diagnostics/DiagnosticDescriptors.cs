@@ -329,6 +329,13 @@ internal static class DiagnosticDescriptors
         "An async lock belongs to the flow that took it, and that ownership lives in the execution context, which .NET never flows from an async method back to its caller. A lock that an async helper takes and returns the scope of (return await _lock.AcquireAsync();) is therefore not owned by the caller's flow, unless the caller already held an async lock (the helper then shares its flow) or began its flow with AsyncLockFlow.Begin() before the call. Not reported for Locksmith's own acquisition methods, a helper that is not async (its acquisition is made in the caller's frame), a helper whose body only takes a CountingSemaphore's permits (a permit has no owner), a call through an interface, abstract member or delegate, in a method that returns the scope onward (its callers are told), or in a lambda or local function, whose caller is not known.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor FlowClaimNeverEnded = Warning(
+        "LSM0059",
+        "Async lock flow claim is never ended",
+        "The claim '{0}' makes {1}, so {2}; {3}",
+        "AsyncLockFlow.Begin() (or a method of the user's returning its AsyncLockFlowScope) claims the current async flow's lock ownership until the scope is disposed. A claim never ended keeps its hold on the flow's record: the frame's context carries it for as long as that context lives, so everything the frame starts afterwards is one flow (a lock one task takes is held by the others, and another asking for it throws LockRecursionException instead of waiting), and the record never goes back to the thread's cache, so the next claim allocates a new one. A synchronous method's context is its caller's, so there the claim outlives the method. Reported when the scope is dropped (a statement of its own, '_ = …', or only a property read), or kept in a local not declared with 'using' that is never disposed, or disposed only outside a 'finally' (an exception before the Dispose skips it). Not reported when the scope is disposed in a 'finally' or a 'catch', used in a 'using', returned, stored in a field or property, passed on, captured by a lambda or local function, or otherwise used: whoever receives it ends it.",
+        ConcurrencyCategory);
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

@@ -1,0 +1,229 @@
+using System.Collections.Immutable;
+using Locksmith.Generators.Diagnostics.Analyzers.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+
+namespace Locksmith.Generators.Diagnostics.Analyzers;
+
+/// <summary>
+/// LSM0059: a claim <c>AsyncLockFlow.Begin()</c> makes (or a method of the user's returning its <c>AsyncLockFlowScope</c>)
+/// that is never ended: the scope dropped (<c>AsyncLockFlow.Begin();</c>, <c>_ = …</c>, only its <c>FlowId</c> read), or
+/// kept in a local not declared with <c>using</c> that is never disposed, or disposed only outside a <c>finally</c>. The
+/// claim's hold on the flow's record is then never given back: the frame's context stays claimed (a synchronous method's
+/// is its caller's), what it starts later is one flow, and the record never returns to the thread's cache.
+/// </summary>
+/// <remarks>
+/// The scope-tracking analyzers leave <c>AsyncLockFlowScope</c> out (it is a claim, not a hold); this one reads only it.
+/// Like LSM0053 it errs on the side of silence: a local disposed in a <c>finally</c> or a <c>catch</c>, used in a
+/// <c>using</c>, returned, stored, passed on, captured by a lambda or local function, or used any other way, is taken to be
+/// ended by whoever receives it. A local disposed by hand outside a <c>finally</c> is reported: an exception before the
+/// Dispose leaves the claim unended, and <c>using</c> costs nothing. Where the claim is ended, nothing is reported, even in
+/// a synchronous method (its claim ends before an awaiting caller could use it, but what it calls meanwhile shares it), an
+/// <c>async void</c> method (its builder restores the context as an <c>async Task</c> one does) or a lambda.
+/// </remarks>
+[DiagnosticAnalyzer(LanguageNames.CSharp)]
+public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
+{
+    /// <inheritdoc/>
+    public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
+        ImmutableArray.Create(DiagnosticDescriptors.FlowClaimNeverEnded);
+
+    /// <inheritdoc/>
+    public override void Initialize(AnalysisContext context)
+    {
+        context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+        context.EnableConcurrentExecution();
+        context.RegisterCompilationStartAction(static start =>
+        {
+            // A runtime without AsyncLockFlow has no claim to end.
+            if (start.Compilation.GetTypeByMetadataName(KnownNames.AsyncLockFlow + "Scope") is { } scope)
+            {
+                start.RegisterOperationAction(operation => Analyze(operation, scope), OperationKind.Invocation);
+            }
+        });
+    }
+
+    private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol scope)
+    {
+        var invocation = (IInvocationOperation)context.Operation;
+        if (!SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ReturnType, scope))
+        {
+            return;
+        }
+
+        var outer = Outer(invocation);
+        if (IsDropped(outer, scope))
+        {
+            Report(context, invocation, "is dropped", ClaimFix(invocation, context));
+            return;
+        }
+
+        ILocalSymbol? local = outer.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator }
+                when declarator.Parent?.Parent is IVariableDeclarationGroupOperation group &&
+                     group.Parent is not (IUsingDeclarationOperation or IUsingOperation) => declarator.Symbol,
+
+            // flow = AsyncLockFlow.Begin(); to a local declared before (a using local cannot be assigned).
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local.RefKind: RefKind.None } target, Parent: IExpressionStatementOperation } assignment
+                when assignment.Value == outer => target.Local,
+            _ => null,
+        };
+        if (local is null)
+        {
+            return;
+        }
+
+        string fix = $"declare it 'using var {local.Name} = {invocation.Syntax};'";
+        switch (Ending(local, outer, scope, out var dispose))
+        {
+            case End.Never:
+                Report(context, invocation, $"is kept in '{local.Name}', which is never disposed", fix + OrReturn(context, invocation));
+                break;
+            case End.OutsideAFinally:
+                Report(
+                    context,
+                    invocation,
+                    $"is ended only by '{dispose!.Syntax}' outside a 'finally', which an exception before it skips",
+                    fix + " and drop the Dispose (or dispose it in a 'finally')");
+                break;
+        }
+    }
+
+    /// <summary>The fix for a dropped claim: keep it in a <c>using</c> where the flow's work begins.</summary>
+    private static string ClaimFix(IInvocationOperation invocation, OperationAnalysisContext context) =>
+        $"write 'using var flow = {invocation.Syntax};' (or 'using ({invocation.Syntax}) {{ … }}') where the flow's work begins" +
+        OrReturn(context, invocation);
+
+    /// <summary>A synchronous method can also hand its claim to its caller (its frame is the caller's); an async one cannot.</summary>
+    private static string OrReturn(OperationAnalysisContext context, IInvocationOperation invocation) =>
+        IsAsync(context, invocation) ? string.Empty : ", or return the scope to a caller that does";
+
+    /// <summary>Whether the value is a statement of its own, assigned to <c>_</c>, or only has one of the scope's properties read.</summary>
+    private static bool IsDropped(IOperation outer, INamedTypeSymbol scope) =>
+        outer.Parent is IExpressionStatementOperation ||
+        (outer.Parent is ISimpleAssignmentOperation { Target: IDiscardOperation } discard && discard.Value == outer) ||
+        (outer.Parent is IPropertyReferenceOperation property && property.Instance == outer &&
+         SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, scope));
+
+    private enum End
+    {
+        Never,
+        OutsideAFinally,
+        Elsewhere,
+    }
+
+    /// <summary>
+    /// How the local's claim ends, from its references after <paramref name="declaration"/> in the function that declares
+    /// it: <see cref="End.Never"/> when each is a read of the scope's own property, a write (the value held is dropped), or
+    /// in <c>nameof</c>; <see cref="End.OutsideAFinally"/> when besides those it is only disposed (<c>flow.Dispose()</c>)
+    /// outside a <c>finally</c> or <c>catch</c> (<paramref name="dispose"/> is the first such call); else
+    /// <see cref="End.Elsewhere"/>: disposed in a <c>finally</c> or <c>catch</c>, or used in a way this does not follow.
+    /// </summary>
+    private static End Ending(ILocalSymbol local, IOperation declaration, INamedTypeSymbol scope, out IOperation? dispose)
+    {
+        dispose = null;
+        var home = OperationFacts.EnclosingFunction(declaration);
+        foreach (var operation in OperationFacts.Root(declaration).Descendants())
+        {
+            if (operation is not ILocalReferenceOperation reference ||
+                reference.IsDeclaration ||
+                !SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                continue;
+            }
+
+            // A lambda or local function may end it, or run after it ended: not followed.
+            if (OperationFacts.EnclosingFunction(reference) != home)
+            {
+                return End.Elsewhere;
+            }
+
+            if (reference.Parent is IInvocationOperation { TargetMethod: { Name: "Dispose", Parameters.IsEmpty: true } } call && call.Instance == reference)
+            {
+                if (InAFinallyOrCatch(call))
+                {
+                    return End.Elsewhere;
+                }
+
+                dispose ??= call;
+                continue;
+            }
+
+            bool harmless = OperationFacts.IsInNameof(reference) ||
+                (reference.Parent is ISimpleAssignmentOperation written && written.Target == reference) ||
+                reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Out } ||
+                (reference.Parent is IPropertyReferenceOperation property &&
+                 property.Instance == reference &&
+                 SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, scope));
+            if (!harmless)
+            {
+                return End.Elsewhere;
+            }
+        }
+
+        return dispose is null ? End.Never : End.OutsideAFinally;
+    }
+
+    /// <summary>Whether the call is in a <c>finally</c> or <c>catch</c> of its function: it runs when an exception leaves the <c>try</c>.</summary>
+    private static bool InAFinallyOrCatch(IOperation call)
+    {
+        IOperation child = call;
+        for (var parent = call.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
+        {
+            if (parent is ICatchClauseOperation || (parent is ITryOperation tryOperation && tryOperation.Finally == child))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Whether the function the claim is made in (a lambda, local function, or the member) is async.</summary>
+    private static bool IsAsync(OperationAnalysisContext context, IOperation operation) => OperationFacts.EnclosingFunction(operation) switch
+    {
+        IAnonymousFunctionOperation lambda => lambda.Symbol.IsAsync,
+        ILocalFunctionOperation function => function.Symbol.IsAsync,
+        _ => context.ContainingSymbol is IMethodSymbol { IsAsync: true },
+    };
+
+    /// <summary>What runs the function the claim is made in: a lambda, a local function, or a method.</summary>
+    private static string FunctionKind(IOperation operation) => OperationFacts.EnclosingFunction(operation) switch
+    {
+        IAnonymousFunctionOperation => "lambda",
+        ILocalFunctionOperation => "local function",
+        _ => "method",
+    };
+
+    /// <summary>The operation with the parentheses and conversions around it.</summary>
+    private static IOperation Outer(IOperation operation)
+    {
+        while (operation.Parent is IParenthesizedOperation or IConversionOperation)
+        {
+            operation = operation.Parent;
+        }
+
+        return operation;
+    }
+
+    private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string how, string fix)
+    {
+        string kind = FunctionKind(invocation);
+        string consequence = IsAsync(context, invocation)
+            ? $"the flow stays claimed while anything this {kind} started lives: tasks it started stay one flow after it returns " +
+              "(a lock one takes is held by all, and another asking for it throws LockRecursionException), and the flow's record is " +
+              "never reused, so each call allocates a new one"
+            : $"the flow stays claimed in the caller's frame after this {kind} returns (a synchronous {kind}'s context is its " +
+              "caller's): everything that frame starts later is one flow (a lock one task takes is held by all, and another " +
+              "asking for it throws LockRecursionException)";
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.FlowClaimNeverEnded,
+            invocation.Syntax.GetLocation(),
+            invocation.Syntax.ToString(),
+            how,
+            consequence,
+            fix));
+    }
+}
