@@ -32,7 +32,7 @@ public sealed class CodeFixProvidersTests
             .Select(static f => ((DiagnosticDescriptor)f.GetValue(null)!).Id)
             .ToHashSet(StringComparer.Ordinal);
 
-        Assert.Equal(6, s_providers.Count);
+        Assert.Equal(7, s_providers.Count);
         foreach (var type in s_providers)
         {
             Assert.True(type.IsPublic && type.IsSealed, type.Name + " must be public and sealed: the IDE creates it from the package");
@@ -62,7 +62,7 @@ public sealed class CodeFixProvidersTests
             .Order(StringComparer.Ordinal)
             .ToList();
 
-        Assert.Equal(["LSM0001", "LSM0008", "LSM0024", "LSM0031", "LSM0053", "LSM0054"], fixable);
+        Assert.Equal(["LSM0001", "LSM0008", "LSM0024", "LSM0031", "LSM0053", "LSM0054", "LSM0059"], fixable);
         Assert.Equal(fixable, marked);
     }
 }

@@ -1,0 +1,279 @@
+using System.Threading.Tasks;
+using Locksmith.CodeFixes;
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0059's fix: the claim kept in a <c>using</c> declaration (a dropped one under a fresh name, a local declared with
+/// <c>using</c>, and its Dispose dropped where it was the block's last statement); nothing where that would move the end
+/// of the claim or cannot compile.
+/// </summary>
+public sealed class LSM0059UsingFlowCodeFixTests
+{
+    private static readonly UsingFlowCodeFixProvider s_provider = new();
+
+    private const string Helpers = """
+
+        public static class Ledger
+        {
+            public static readonly AsyncExclusiveLock Lock = new();
+
+            public static async Task<AsyncLockScope> TakeLedgerAsync()
+            {
+                await Task.Yield();
+                return await Lock.AcquireAsync();
+            }
+
+            public static void Work() { }
+        }
+        """;
+
+    [Fact]
+    public Task ADroppedClaim_BecomesAUsingDeclaration() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync()
+            {
+                // the caller's flow owns what the helper takes
+                AsyncLockFlow.Begin(); // begun here
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        "Keep the claim in 'using var flow'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync()
+            {
+                // the caller's flow owns what the helper takes
+                using var flow = AsyncLockFlow.Begin(); // begun here
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+        }
+        """ + Helpers);
+
+    [Fact]
+    public Task ADiscardedClaim_TakesANameTheMemberDoesNotUse() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            private int flow;
+
+            public async Task PostAsync(int flow2)
+            {
+                _ = AsyncLockFlow.Begin();
+                using var scope = await Ledger.TakeLedgerAsync();
+                this.flow = flow2;
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        "Keep the claim in 'using var flow3'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            private int flow;
+
+            public async Task PostAsync(int flow2)
+            {
+                using var flow3 = AsyncLockFlow.Begin();
+                using var scope = await Ledger.TakeLedgerAsync();
+                this.flow = flow2;
+            }
+        }
+        """ + Helpers);
+
+    [Fact]
+    public Task ALocalNeverDisposed_IsDeclaredWithUsing() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync()
+            {
+                AsyncLockFlowScope begun = AsyncLockFlow.Begin();
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        "Declare 'begun' with 'using'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync()
+            {
+                using AsyncLockFlowScope begun = AsyncLockFlow.Begin();
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+        }
+        """ + Helpers);
+
+    [Fact]
+    public Task ALocalDisposedLastInItsBlock_IsDeclaredWithUsing_AndItsDisposeDropped() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync()
+            {
+                var flow = AsyncLockFlow.Begin();
+                using (await Ledger.TakeLedgerAsync())
+                {
+                    Ledger.Work();
+                }
+
+                flow.Dispose();
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        "Declare 'flow' with 'using' and drop its Dispose()",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using (await Ledger.TakeLedgerAsync())
+                {
+                    Ledger.Work();
+                }
+            }
+        }
+        """ + Helpers);
+
+    [Fact]
+    public Task WhereAUsingDeclarationWouldMoveTheEndOrCannotCompile_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            // The Dispose before more work: 'using' would hold the claim over that work too.
+            public async Task DisposedMidwayAsync()
+            {
+                var flow = AsyncLockFlow.Begin();
+                using (await Ledger.TakeLedgerAsync())
+                {
+                }
+
+                flow.Dispose();
+                Ledger.Work();
+            }
+
+            public void ExpressionBodied() => AsyncLockFlow.Begin();
+
+            public void Embedded(bool begin)
+            {
+                if (begin) AsyncLockFlow.Begin();
+            }
+
+            public void InASwitchSection(int k)
+            {
+                switch (k)
+                {
+                    case 1:
+                        AsyncLockFlow.Begin();
+                        Ledger.Work();
+                        break;
+                }
+            }
+
+            public void PastALabel(bool skip)
+            {
+                if (skip) goto done;
+                AsyncLockFlow.Begin();
+                Ledger.Work();
+                done:
+                Ledger.Work();
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        5);
+
+    [Fact]
+    public async Task FixAll_GivesEachDroppedClaimOfAMemberItsOwnName()
+    {
+        string fixedText = await CodeFixHarness.FixAllAsync(
+            s_provider,
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public class Posting
+            {
+                public async Task PostAsync()
+                {
+                    AsyncLockFlow.Begin();
+                    using var scope = await Ledger.TakeLedgerAsync();
+                    AsyncLockFlow.Begin();
+                }
+
+                public void Other()
+                {
+                    var kept = AsyncLockFlow.Begin();
+                    Ledger.Work();
+                    kept.Dispose();
+                }
+            }
+            """ + Helpers,
+            "LSM0059",
+            "LSM0059");
+        Assert.Equal(
+            CodeFixHarness.Normalize("""
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public class Posting
+            {
+                public async Task PostAsync()
+                {
+                    using var flow = AsyncLockFlow.Begin();
+                    using var scope = await Ledger.TakeLedgerAsync();
+                    using var flow2 = AsyncLockFlow.Begin();
+                }
+
+                public void Other()
+                {
+                    using var kept = AsyncLockFlow.Begin();
+                    Ledger.Work();
+                }
+            }
+            """ + Helpers),
+            fixedText);
+    }
+}
