@@ -174,6 +174,26 @@ public sealed class LSM0059UsingFlowCodeFixTests
         """ + Helpers);
 
     [Fact]
+    public Task InTopLevelStatements_TheClaimIsKeptThere() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        AsyncLockFlow.Begin();
+        using var scope = await Ledger.TakeLedgerAsync();
+        """ + Helpers,
+        "LSM0059",
+        "Keep the claim in 'using var flow'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        using var flow = AsyncLockFlow.Begin();
+        using var scope = await Ledger.TakeLedgerAsync();
+        """ + Helpers);
+
+    [Fact]
     public Task WhereAUsingDeclarationWouldMoveTheEndOrCannotCompile_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,
         """
