@@ -329,6 +329,13 @@ internal static class DiagnosticDescriptors
         "An async lock belongs to the flow that took it, and that ownership lives in the execution context, which .NET never flows from an async method back to its caller. A lock that an async helper takes and returns the scope of (return await _lock.AcquireAsync();) is therefore not owned by the caller's flow, unless the caller already held an async lock (the helper then shares its flow) or began its flow with AsyncLockFlow.Begin() before the call. Not reported for Locksmith's own acquisition methods, a helper that is not async (its acquisition is made in the caller's frame), a helper whose body only takes a CountingSemaphore's permits (a permit has no owner), a call through an interface, abstract member or delegate, in a method that returns the scope onward (its callers are told), or in a lambda or local function, whose caller is not known.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor IteratorHoldNotOwnedByConsumer = Warning(
+        "LSM0060",
+        "Async iterator holds a lock across yield return that the consumer's flow does not own",
+        "'{0}' is an async iterator that holds {1} across 'yield return', and its steps after the first run in this method's execution context, which does not own the lock: there 'IsHeldByCurrentFlow' is false, the lock order does not count it, and asking for the lock again waits for itself instead of throwing LockRecursionException; begin the flow before the loop: 'using var flow = AsyncLockFlow.Begin();'",
+        "An async lock belongs to the flow that took it, and that ownership lives in the execution context. .NET runs each step of an async iterator after the first in the context of the MoveNextAsync call, the consumer's, so a lock the iterator took in an earlier step and still holds is owned in its later steps only if the consumer's flow owns it: the consumer holds an async lock or began its flow with AsyncLockFlow.Begin() before enumerating. Not reported for a lock the iterator releases before each yield, a CountingSemaphore's permits (they have no owner), an iterator whose body is not known (interface, abstract, delegate, another assembly), an enumerable kept in a local or field first, or a loop in a lambda or local function, whose caller is not known.",
+        ConcurrencyCategory);
+
     public static readonly DiagnosticDescriptor FlowClaimNeverEnded = Warning(
         "LSM0059",
         "Async lock flow claim is never ended",

@@ -27,13 +27,16 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>CountingSemaphore</c>'s permits (they have no owner), an interface, abstract or delegate call (its
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
+/// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
+/// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above; .NET runs each of the
+/// iterator's steps after the first in the consumer's context.</para>
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.HelperScopeNotOwnedByCaller);
+        ImmutableArray.Create(DiagnosticDescriptors.HelperScopeNotOwnedByCaller, DiagnosticDescriptors.IteratorHoldNotOwnedByConsumer);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -46,6 +49,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             if (KnownTypes.Resolve(start.Compilation) is { } known)
             {
                 start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Await);
+                start.RegisterOperationAction(operation => AnalyzeLoop(operation, facts, known), OperationKind.Loop);
             }
         });
     }
@@ -68,6 +72,94 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
             awaited.Syntax.GetLocation(),
             call.TargetMethod.Name));
+    }
+
+    /// <summary>
+    /// LSM0060: <c>await foreach (var row in RowsAsync())</c>, where <c>RowsAsync</c> is the user's async iterator that
+    /// holds a flow's scope across a <c>yield return</c>, in a method whose flow holds no async lock there and did not
+    /// begin its flow: the iterator's later steps run in this method's context, which does not carry its claim.
+    /// </summary>
+    private static void AnalyzeLoop(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    {
+        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: true } loop ||
+            IteratorCall(loop.Collection, known) is not { } call ||
+            InsideAFunction(loop) ||
+            (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
+            OwnedAt(loop, known) ||
+            HeldAcrossAYield(call, known, context.CancellationToken) is not { } taker)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.IteratorHoldNotOwnedByConsumer,
+            call.Syntax.GetLocation(),
+            call.TargetMethod.Name,
+            taker));
+    }
+
+    /// <summary>
+    /// The enumerated call (through <c>WithCancellation</c> and <c>ConfigureAwait</c>) when it is an async iterator of the
+    /// user's, else null.
+    /// </summary>
+    private static IInvocationOperation? IteratorCall(IOperation collection, KnownTypes known)
+    {
+        var operand = OperationFacts.Unwrap(collection);
+        while (operand is IInvocationOperation { TargetMethod: { Name: "WithCancellation" or "ConfigureAwait" } configured } wrapper)
+        {
+            // The extensions on IAsyncEnumerable<T>, then the same methods of the configured enumerable they return.
+            if (configured.IsExtensionMethod && configured.ContainingType is { Name: "TaskAsyncEnumerableExtensions" } && wrapper.Arguments.Length > 0)
+            {
+                operand = OperationFacts.Unwrap(wrapper.Arguments[0].Value);
+            }
+            else if (configured.ContainingType is { Name: "ConfiguredCancelableAsyncEnumerable", Arity: 1 } && wrapper.Instance is { } instance)
+            {
+                operand = OperationFacts.Unwrap(instance);
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        return operand is IInvocationOperation call &&
+            call.TargetMethod.ReturnType is INamedTypeSymbol { Name: "IAsyncEnumerable" or "IAsyncEnumerator", Arity: 1 } &&
+            !RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType) &&
+            known.IsAsyncMethod(call.TargetMethod)
+            ? call
+            : null;
+    }
+
+    /// <summary>
+    /// How the message names the lock the iterator's body (in source) holds across one of its own <c>yield return</c>s (the
+    /// acquisition's receiver, or the scope of the method called), or null when none is: a flow's scope that lasts to the yield,
+    /// other than a <c>CountingSemaphore</c>'s permits, which have no owner.
+    /// </summary>
+    private static string? HeldAcrossAYield(IInvocationOperation call, KnownTypes known, CancellationToken token)
+    {
+        if (call.SemanticModel is not { } model || BodiesByName.BodyOf(call.TargetMethod, model, token) is not { } body)
+        {
+            return null;
+        }
+
+        var yields = body.Descendants().OfType<IReturnOperation>().Where(static r => r.Kind == OperationKind.YieldReturn && !InsideAFunction(r)).ToList();
+        if (yields.Count == 0)
+        {
+            return null;
+        }
+
+        foreach (var acquisition in body.Descendants().OfType<IInvocationOperation>())
+        {
+            if (known.ClaimsAFlowHold(acquisition) &&
+                !known.IsSemaphore(acquisition.TargetMethod.ContainingType) &&
+                !InsideAFunction(acquisition) &&
+                yields.Any(y => y.Syntax.SpanStart > acquisition.Syntax.SpanStart && LastsTo(acquisition, y)))
+            {
+                return acquisition.Instance is { } receiver ? $"'{receiver.Syntax}'" : $"the scope '{acquisition.TargetMethod.Name}' returns";
+            }
+        }
+
+        return null;
     }
 
     /// <summary>The awaited call (through <c>ConfigureAwait</c>) when it is an async method of the user's returning a flow's scope, else null.</summary>
@@ -177,7 +269,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// Whether the method's flow owns its holds at <paramref name="awaited"/>: a call made before it in the method's own
     /// code (not a lambda's) begins the flow or acquires a flow's scope, and what it claims lasts to here.
     /// </summary>
-    private static bool OwnedAt(IAwaitOperation awaited, KnownTypes known)
+    private static bool OwnedAt(IOperation awaited, KnownTypes known)
     {
         int at = awaited.Syntax.SpanStart;
         foreach (var operation in OperationFacts.Root(awaited).Descendants())

@@ -1,0 +1,211 @@
+using System.Linq;
+using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0060 at <c>await foreach (var row in RowsAsync())</c>, where <c>RowsAsync</c> is the user's async iterator that
+/// holds an async lock across <c>yield return</c>: its steps after the first run in the consumer's execution context, so
+/// a consumer that holds no async lock and began no flow does not own the lock there (<c>AsyncIteratorOwnershipTests</c>
+/// shows it at run time). Not reported where the consumer's flow is owned, for a lock released before each yield, a
+/// semaphore's permits, an iterator whose body is not known, an enumerable kept first, or a loop in a lambda.
+/// </summary>
+public sealed class LSM0060AsyncIteratorOwnershipTests
+{
+    private const string Iterators = """
+        public static class Ledger
+        {
+            public static readonly AsyncExclusiveLock Lock = new();
+            public static readonly AsyncReadWriteLock Table = new();
+            public static readonly CountingSemaphore Slots = new(2, 2);
+
+            public static async IAsyncEnumerable<int> RowsAsync()
+            {
+                using (await Lock.AcquireAsync())
+                {
+                    yield return 1;
+                    yield return 2;
+                }
+            }
+
+            public static async IAsyncEnumerable<int> ReadRowsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+            {
+                using var read = await Table.AcquireReadAsync(cancellationToken);
+                await Task.Yield();
+                yield return 1;
+            }
+
+            public static async IAsyncEnumerable<int> KeptByHandAsync()
+            {
+                var scope = await Lock.AcquireAsync();
+                try
+                {
+                    yield return 1;
+                }
+                finally
+                {
+                    scope.Dispose();
+                }
+            }
+
+            // Taken and released between yields: nothing is held across one.
+            public static async IAsyncEnumerable<int> ReleasedBeforeEachYieldAsync()
+            {
+                for (int i = 0; i < 2; i++)
+                {
+                    int row;
+                    using (await Lock.AcquireAsync())
+                    {
+                        row = i;
+                    }
+
+                    yield return row;
+                }
+            }
+
+            public static async IAsyncEnumerable<int> ThrottledAsync()
+            {
+                using (await Slots.AcquireAsync())
+                {
+                    yield return 1;
+                }
+            }
+
+            public static IAsyncEnumerable<int> ForwardedAsync() => RowsAsync();
+        }
+        """;
+
+    [Fact]
+    public void LSM0060_ForAPlainConsumer_OfEachFormOfHold() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Report
+        {
+            public async Task<int> SumAsync()
+            {
+                int sum = 0;
+                await foreach (int row in {|LSM0060:Ledger.RowsAsync()|})
+                {
+                    sum += row;
+                }
+
+                return sum;
+            }
+
+            public async Task ConfiguredAsync(CancellationToken cancellationToken)
+            {
+                await foreach (int row in {|LSM0060:Ledger.ReadRowsAsync()|}.WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                }
+            }
+
+            public async Task ByHandAsync()
+            {
+                await foreach (int row in {|LSM0060:Ledger.KeptByHandAsync()|})
+                {
+                }
+            }
+
+            // A synchronous lock gives the flow no ownership.
+            public async Task UnderASyncLockAsync(ExclusiveLock sync)
+            {
+                using (sync.Acquire())
+                {
+                }
+
+                await foreach (int row in {|LSM0060:Ledger.RowsAsync()|})
+                {
+                }
+            }
+        }
+        """ + Iterators));
+
+    [Fact]
+    public void NoLSM0060_WhereTheConsumersFlowIsOwned_OrNothingIsHeldAcrossAYield() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Report
+        {
+            private readonly AsyncExclusiveLock _outer = new();
+
+            public async Task BegunAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                await foreach (int row in Ledger.RowsAsync())
+                {
+                }
+            }
+
+            public async Task BegunAroundAsync()
+            {
+                using (AsyncLockFlow.Begin())
+                {
+                    await foreach (int row in Ledger.RowsAsync())
+                    {
+                    }
+                }
+            }
+
+            public async Task HoldingAnAsyncLockAsync()
+            {
+                using var held = await _outer.AcquireAsync();
+                await foreach (int row in Ledger.RowsAsync())
+                {
+                }
+            }
+
+            public async Task NothingHeldAcrossAYieldAsync()
+            {
+                await foreach (int row in Ledger.ReleasedBeforeEachYieldAsync())
+                {
+                }
+
+                await foreach (int row in Ledger.ThrottledAsync())
+                {
+                }
+            }
+
+            // Not an async iterator itself (its body is RowsAsync's, which this rule does not follow), and a kept enumerable.
+            public async Task ForwardedOrKeptAsync()
+            {
+                await foreach (int row in Ledger.ForwardedAsync())
+                {
+                }
+
+                var rows = Ledger.RowsAsync();
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            // A lambda may run inside a caller's hold.
+            public System.Func<Task> InALambda() => async () =>
+            {
+                await foreach (int row in Ledger.RowsAsync())
+                {
+                }
+            };
+
+            [Guarded(Lock = nameof(_outer))]
+            private async Task InAGuardedCoreAsync()
+            {
+                await foreach (int row in Ledger.RowsAsync())
+                {
+                }
+            }
+        }
+        """ + Iterators));
+
+    private static void Compiles(GeneratorRun run)
+    {
+        var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.True(errors.Count == 0, Snapshot.Render(errors));
+    }
+}
