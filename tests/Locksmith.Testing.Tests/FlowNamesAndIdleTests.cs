@@ -125,10 +125,13 @@ public sealed class FlowNamesAndIdleTests
     /// wake-up is for what is left of the first one. Counted by the waits the scheduler starts, not timed.
     /// </summary>
     [Fact]
-    public async Task AnAsyncFlowAwaitingOutsideLocksmith_IsReportedOneIdlePeriodAfterTheLastStep_ThroughUnrelatedWakeUps()
+    public void AnAsyncFlowAwaitingOutsideLocksmith_IsReportedOneIdlePeriodAfterTheLastStep_ThroughUnrelatedWakeUps()
     {
         const int wakeUps = 3;
-        var idleTimeout = TimeSpan.FromMilliseconds(300);
+
+        // The three wake-ups must all come within one idle period: at 300 ms, a poster late on a loaded 2-core machine let
+        // the period run out first (fewer waits, and a poster left waiting). The asserts count and compare; none is timed.
+        var idleTimeout = TimeSpan.FromSeconds(2);
         var waits = new List<TimeSpan>();
         var outside = new TaskCompletionSource();
         SynchronizationContext? finished = null;
@@ -140,14 +143,29 @@ public sealed class FlowNamesAndIdleTests
         };
 
         // Waits until the scheduler is in its wait (it holds the run's gate until then, and Post takes it), then wakes it.
-        var poster = Task.Run(() =>
+        // A thread of its own, so no busy thread pool delays it; each wait is bounded by the hang guard.
+        Exception? posterFailed = null;
+        var poster = new Thread(() =>
         {
-            for (int i = 0; i < wakeUps; i++)
+            try
             {
-                waitStarted.Wait();
-                finished!.Post(static _ => { }, null);
+                for (int i = 0; i < wakeUps; i++)
+                {
+                    if (!waitStarted.Wait(TimeSpan.FromMinutes(1)))
+                    {
+                        throw new TimeoutException($"Hang guard: the scheduler's wait {i + 1} never started.");
+                    }
+
+                    finished!.Post(static _ => { }, null);
+                }
             }
-        });
+            catch (Exception e)
+            {
+                posterFailed = e;
+            }
+        })
+        { IsBackground = true, Name = "poster" };
+        poster.Start();
         ControlledTestResult result;
         try
         {
@@ -169,7 +187,8 @@ public sealed class FlowNamesAndIdleTests
             outside.TrySetResult();
         }
 
-        await poster.WaitAsync(TimeSpan.FromMinutes(1));   // hang guard: the poster never saw the scheduler wait
+        Assert.True(poster.Join(TimeSpan.FromMinutes(2)), "Hang guard: the poster never ended.");
+        Assert.Null(posterFailed);
         var failure = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.Equal(ControlledFailureKind.Stuck, failure.Kind);
         Assert.Equal("awaiter", failure.Flow);
