@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using System.Text.Json;
 using System.Threading;
 using System.Threading.Tasks;
@@ -130,9 +131,10 @@ public sealed class HealthTests
             }
         });
 
-        // Parked in the wait, then left there for five thresholds: the wait has lasted at least that long.
-        Guard.SpinUntil(() => waiter.IsBlocked);
-        Thread.Sleep(50);
+        // Until the check's own source lists the wait, five thresholds old. "Blocked" alone may be a passing state before
+        // the wait is registered, which a sleep only made unlikely to be seen.
+        Guard.SpinUntil(() => DeadlockDetector.CurrentWaits().Any(static w =>
+            w.LockName == "ledger" && w.WaiterName == "stuck-waiter" && w.Waited >= TimeSpan.FromMilliseconds(50)));
         var during = await health.CheckHealthAsync(ct);
         cancel.Cancel();
         waiter.JoinGuarded();
