@@ -67,7 +67,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         }
         else if (known.IsScopeTask(method.ReturnType))
         {
-            var task = Outer(invocation);
+            var task = OperationFacts.Outer(invocation);
             if (Awaited(task) is { } awaited)
             {
                 CheckValue(context, invocation, awaited, AsyncFix);
@@ -106,7 +106,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     /// <summary>Reports <paramref name="value"/> (the scope, or the await of its task) when it is discarded or kept in a local that never releases it.</summary>
     private static void CheckValue(OperationAnalysisContext context, IInvocationOperation invocation, IOperation value, string fix)
     {
-        var outer = Outer(value);
+        var outer = OperationFacts.Outer(value);
 
         // _lock.TryAcquire…().IsAcquired, (await _lock.TryAcquireAsync(…)).IsAcquired: the scope is read and dropped.
         if (IsDiscarded(outer) || outer.Parent is IPropertyReferenceOperation { Instance: var read } && read == outer)
@@ -170,21 +170,10 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     {
         if (task.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == task)
         {
-            task = Outer(configured);
+            task = OperationFacts.Outer(configured);
         }
 
         return task.Parent as IAwaitOperation;
-    }
-
-    /// <summary>The operation with the parentheses and conversions around it.</summary>
-    private static IOperation Outer(IOperation operation)
-    {
-        while (operation.Parent is IParenthesizedOperation or IConversionOperation)
-        {
-            operation = operation.Parent;
-        }
-
-        return operation;
     }
 
     /// <summary>
@@ -194,7 +183,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool IsOnlyReadOrUnused(ILocalSymbol local, IOperation declaration)
     {
-        var home = EnclosingFunction(declaration);
+        var home = OperationFacts.EnclosingFunction(declaration);
         foreach (var operation in OperationFacts.Root(declaration).Descendants())
         {
             if (operation is not ILocalReferenceOperation reference ||
@@ -205,7 +194,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
             }
 
             // A lambda or local function may run after the scope is disposed, or dispose it: not followed.
-            if (EnclosingFunction(reference) != home)
+            if (OperationFacts.EnclosingFunction(reference) != home)
             {
                 return false;
             }
@@ -224,19 +213,6 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         }
 
         return true;
-    }
-
-    private static IOperation? EnclosingFunction(IOperation operation)
-    {
-        for (var current = operation.Parent; current is not null; current = current.Parent)
-        {
-            if (current is IAnonymousFunctionOperation or ILocalFunctionOperation)
-            {
-                return current;
-            }
-        }
-
-        return null;
     }
 
     private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string fix, string? scope = null)

@@ -277,6 +277,17 @@ internal static class OperationFacts
         return null;
     }
 
+    /// <summary><paramref name="operation"/> with the parentheses and conversions around it.</summary>
+    public static IOperation Outer(IOperation operation)
+    {
+        while (operation.Parent is IParenthesizedOperation or IConversionOperation)
+        {
+            operation = operation.Parent;
+        }
+
+        return operation;
+    }
+
     /// <summary>The outermost operation above <paramref name="operation"/>: the body being analyzed.</summary>
     public static IOperation Root(IOperation operation)
     {
