@@ -36,7 +36,7 @@ namespace Locksmith.Generators.Tests;
 /// referenced Locksmith namespace, Npgsql's and Microsoft.Extensions' DependencyInjection and Hosting.</para>
 /// <para>Each package's own README, <c>src/&lt;project&gt;/PACKAGE.md</c>, goes through the same compilation, with two
 /// differences: its blocks are whole files (a user pastes them into a new project), and they see only what a project
-/// referencing that one package sees.</para>
+/// referencing that one package sees, plus a Microsoft.Extensions package the page says to add.</para>
 /// </remarks>
 public sealed class ReadmeSnippetTests
 {
@@ -90,23 +90,52 @@ public sealed class ReadmeSnippetTests
             .Select(static path => MetadataReference.CreateFromFile(path)),
     ]);
 
-    // What a project that references only this package compiles against: its assembly and those of the packages it
-    // brings, so a block that names another package's type fails. Hosting's and Postgres's blocks also get every
-    // Microsoft.Extensions.* assembly beside the tests (Host is in Microsoft.Extensions.Hosting, which an app has or adds,
-    // as that page says); Testing's get xUnit, as a test project has.
+    // What a project that references only this package compiles against: its assembly and those it references,
+    // transitively, among the ones the build copied beside the tests (Microsoft.Extensions.*, Npgsql), so a block that
+    // names another package's type fails. A Microsoft.Extensions package the page tells the reader to add ("adds
+    // `Microsoft.Extensions.Hosting`", which has Host) comes with what it references in turn; Testing's blocks get xUnit,
+    // as a test project has. (Before, Hosting's and Postgres's blocks saw every Microsoft.Extensions.* assembly, so a
+    // block could use Host or BuildServiceProvider where its page never said to add the package that has it.)
     private static ImmutableArray<MetadataReference> PackageReferences(string project)
     {
-        string locksmith = typeof(ExclusiveLock).Assembly.Location, hosting = typeof(Locksmith.Hosting.LocksmithOptions).Assembly.Location;
-        string[] extensions = Directory.GetFiles(AppContext.BaseDirectory, "Microsoft.Extensions.*.dll");
-        string[] paths = project switch
+        string page = File.ReadAllText(Path.Combine(RepositoryPaths.Root, "src", project, "PACKAGE.md"));
+        var added = Regex.Matches(page, @"\badds?\s+`(?<id>Microsoft\.Extensions\.[A-Za-z.]+)`", RegexOptions.CultureInvariant)
+            .Select(static m => System.Reflection.Assembly.Load(m.Groups["id"].Value));
+        System.Reflection.Assembly[] roots = project switch
         {
-            "Locksmith" => [locksmith],
-            "Locksmith.Hosting" => [locksmith, hosting, .. extensions],
-            "Locksmith.Postgres" => [locksmith, hosting, typeof(Locksmith.Postgres.PostgresLockProvider).Assembly.Location, typeof(Npgsql.NpgsqlDataSource).Assembly.Location, .. extensions],
-            "Locksmith.Testing" => [locksmith, typeof(Locksmith.Testing.Scenario).Assembly.Location, typeof(FactAttribute).Assembly.Location, typeof(Assert).Assembly.Location],
+            "Locksmith" => [typeof(ExclusiveLock).Assembly],
+            "Locksmith.Hosting" => [typeof(Locksmith.Hosting.LocksmithOptions).Assembly],
+            "Locksmith.Postgres" => [typeof(Locksmith.Postgres.PostgresLockProvider).Assembly],
+            "Locksmith.Testing" => [typeof(Locksmith.Testing.Scenario).Assembly, typeof(FactAttribute).Assembly, typeof(Assert).Assembly],
             _ => throw new ArgumentOutOfRangeException(nameof(project), project, "not a package project"),
         };
-        return [.. Net100.References.All, .. paths.Distinct(StringComparer.Ordinal).Select(static path => MetadataReference.CreateFromFile(path))];
+        return [.. Net100.References.All, .. BesideTheTests([.. roots, .. added]).Select(static path => MetadataReference.CreateFromFile(path))];
+    }
+
+    // The files of these assemblies and of every assembly they reference, transitively, that lies beside the tests
+    // (the framework's are Net100.References already).
+    private static SortedSet<string> BesideTheTests(IEnumerable<System.Reflection.Assembly> roots)
+    {
+        var files = new SortedSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<System.Reflection.Assembly>(roots);
+        while (pending.Count > 0)
+        {
+            var assembly = pending.Pop();
+            if (!files.Add(assembly.Location))
+            {
+                continue;
+            }
+
+            foreach (var name in assembly.GetReferencedAssemblies())
+            {
+                if (File.Exists(Path.Combine(AppContext.BaseDirectory, name.Name + ".dll")))
+                {
+                    pending.Push(System.Reflection.Assembly.Load(name));
+                }
+            }
+        }
+
+        return files;
     }
 
     public static TheoryData<string, int> PackageSnippetLines()
