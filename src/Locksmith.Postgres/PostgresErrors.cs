@@ -158,6 +158,17 @@ internal static partial class PostgresErrors
             "locks the flow held through it are released by the server and their LostToken is cancelled.",
             inner);
 
+    /// <summary>
+    /// The flow asks again for a lock whose hold it lost with its session and has not released: not a recursion to undo
+    /// in the code, but a lost scope to dispose first.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowHeldButLost(LockOwner flow, string description) =>
+        throw new InvalidOperationException(
+            $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description}, whose hold it lost with its PostgreSQL session " +
+            "(the scope's LostToken is cancelled) and has not released yet: until that scope is disposed the flow counts as holding " +
+            "it. Dispose the lost scope (its release discards the dead session), then acquire again.");
+
     [DoesNotReturn]
     public static void ThrowSessionLost(LockOwner flow, string description) =>
         throw new InvalidOperationException(

@@ -142,6 +142,11 @@ public abstract class PostgresLock : LockPrimitive
                 PostgresErrors.ThrowOtherMode(flow, description, ModeTagOf(shared), held.ModeTag, upgrade: held.Shared);
             }
 
+            if (held.IsLost)
+            {
+                PostgresErrors.ThrowHeldButLost(flow, description);
+            }
+
             PostgresErrors.ThrowRecursion(flow, description);
         }
 

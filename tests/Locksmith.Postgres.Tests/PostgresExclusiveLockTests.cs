@@ -573,6 +573,12 @@ public sealed class PostgresExclusiveLockTests
             Assert.True(taken.IsAcquired);
         }
 
+        // The same lock again: the lost hold is still this flow's until its scope is disposed, and the message says so.
+        var again = await Assert.ThrowsAsync<InvalidOperationException>(async () => await mine.AcquireAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("lost with its PostgreSQL session", again.Message, StringComparison.Ordinal);
+        Assert.Contains("Dispose the lost scope", again.Message, StringComparison.Ordinal);
+        Assert.Contains(name, again.Message, StringComparison.Ordinal);
+
         // The flow's session is gone: a new lock on it is refused until the lost one is released.
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () =>
             await first.CreateExclusiveLock(name + "_next").AcquireAsync(TimeSpan.FromSeconds(30)));
