@@ -68,6 +68,12 @@ public static class LocksmithEventIds
     public const int OptionsRestartRequired = 14016;
 
     /// <summary>
+    /// The app's configuration has a <c>Locksmith</c> section, but no <c>AddLocksmith(IConfiguration)</c> call gave it the
+    /// configuration, so none of the section is read (Warning).
+    /// </summary>
+    public const int ConfigurationNotRead = 14017;
+
+    /// <summary>
     /// A watchdog pass failed (an exception from the detector or a log sink); the watchdog goes on with the next pass
     /// instead of ending, which would stop the host (Error).
     /// </summary>

@@ -123,4 +123,8 @@ internal sealed partial class LocksmithLog
     [LoggerMessage(EventId = LocksmithEventIds.OptionsRestartRequired, EventName = "OptionsRestartRequired", Level = LogLevel.Warning,
         Message = "A configuration change to settings fixed for the host's life was not applied: {Settings}. The host keeps the values it started with; restart the host to apply them")]
     public partial void OptionsRestartRequired(string settings);
+
+    [LoggerMessage(EventId = LocksmithEventIds.ConfigurationNotRead, EventName = "ConfigurationNotRead", Level = LogLevel.Warning,
+        Message = "The configuration has a '{Section}' section, but AddLocksmith was not given the configuration, so none of it is read: the defaults and settings made in code are in force. Call AddLocksmith(builder.Configuration) to read it, or rename the section if it is not Locksmith's")]
+    public partial void ConfigurationNotRead(string section);
 }

@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Threading;
 using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -69,6 +70,7 @@ internal sealed class LocksmithPolicyService(
     // registration order, so the reloader, registered later, applies its reload after this install, not under it.
     public Task StartingAsync(CancellationToken cancellationToken)
     {
+        WarnIfSectionNotRead();
         var settings = options.Value;
         if (!settings.InstallProcessPolicy)
         {
@@ -93,6 +95,18 @@ internal sealed class LocksmithPolicyService(
 
         log.PolicyInstalled(settings.DefaultTimeout, settings.OrderViolationAction, settings.LongWaitThreshold);
         return Task.CompletedTask;
+    }
+
+    // AddLocksmith() and AddLocksmith(options => ...) read no configuration: a Locksmith section in appsettings.json (a
+    // misspelt key included) would silently not apply.
+    private void WarnIfSectionNotRead()
+    {
+        if (provider.GetService<LockRegistry>() is { ReadsConfiguration: false } &&
+            provider.GetService<IConfiguration>()?.GetSection(LocksmithOptions.SectionName) is { } section &&
+            section.Exists())
+        {
+            log.ConfigurationNotRead(section.Path);
+        }
     }
 
     // A side host's policy settings bind and validate like any other, but its locks follow the policy in force: a

@@ -15,6 +15,9 @@ internal sealed class LockRegistry(IServiceCollection services)
 
     public IReadOnlyCollection<Registration> All => _byName.Values;
 
+    /// <summary>Whether an <c>AddLocksmith(IConfiguration)</c> bound the options to configuration (else a <c>Locksmith</c> section is not read).</summary>
+    public bool ReadsConfiguration { get; set; }
+
     public Registration Add(string name, Type type, Func<IServiceProvider, LockCatalogEntry> read)
     {
         if (_byName.TryGetValue(name, out var existing))

@@ -7,6 +7,9 @@ namespace Locksmith.Hosting;
 /// <summary>The builder over one service collection; its registry is shared by every <c>AddLocksmith</c> call.</summary>
 internal sealed class LocksmithBuilder(IServiceCollection services, LockRegistry registry) : ILocksmithBuilder
 {
+    /// <summary>The registry every <c>AddLocksmith</c> call on the collection shares.</summary>
+    public LockRegistry Registry => registry;
+
     public IServiceCollection Services { get; } = services;
 
     public ILocksmithBuilder Register<TLock>(string name, Func<IServiceProvider, TLock> factory, Func<TLock, LockState>? describe = null)

@@ -32,6 +32,7 @@ public static class LocksmithServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         var builder = services.AddLocksmithCore();
+        builder.Registry.ReadsConfiguration = true;
 
         // A section binds as given; the root's own keys are the app's, not Locksmith's, so the root means its section.
         var section = configuration as IConfigurationSection ?? configuration.GetSection(LocksmithOptions.SectionName);

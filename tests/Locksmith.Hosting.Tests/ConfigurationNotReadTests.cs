@@ -1,0 +1,77 @@
+using System;
+using System.IO;
+using System.Text;
+using System.Threading.Tasks;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Locksmith.Hosting.Tests;
+
+/// <summary>
+/// <c>AddLocksmith()</c> and <c>AddLocksmith(options => …)</c> read no configuration: a <c>Locksmith</c> section in the
+/// app's configuration then does nothing, a misspelt key included. The host says so at start (a new user's trial
+/// started such an app and kept the infinite default timeout without a word).
+/// </summary>
+public sealed class ConfigurationNotReadTests
+{
+    private const string Section = """{ "Locksmith": { "DefaultTimeout": "00:00:05", "DefaultTimeOutt": "x" } }""";
+
+    private static IHost Build(string json, Action<IServiceCollection, IConfiguration> addLocksmith)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json)));
+        builder.Logging.AddFakeLogging();
+        addLocksmith(builder.Services, builder.Configuration);
+        return builder.Build();
+    }
+
+    [Theory]
+    [InlineData("no argument")]
+    [InlineData("a delegate")]
+    public async Task A_Locksmith_section_that_no_AddLocksmith_reads_is_named_at_start(string form)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build(Section, (services, _) =>
+        {
+            if (form == "no argument")
+            {
+                services.AddLocksmith();
+            }
+            else
+            {
+                services.AddLocksmith(options => options.LongWaitThreshold = TimeSpan.FromSeconds(10));
+            }
+        });
+
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
+
+        var warning = Assert.Single(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+        Assert.Equal(LogLevel.Warning, warning.Level);
+        Assert.Contains("'Locksmith' section", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("AddLocksmith(builder.Configuration)", warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_section_that_is_read_or_absent_is_not_reported()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var root = Build("""{ "Locksmith": { "DefaultTimeout": "00:00:05" } }""", static (services, configuration) => services.AddLocksmith(configuration));
+        using var section = Build("""{ "Locksmith": { "DefaultTimeout": "00:00:05" } }""", static (services, configuration) =>
+        {
+            // Read through a later call: the section is Locksmith's either way.
+            services.AddLocksmith(options => options.LongWaitThreshold = TimeSpan.FromSeconds(10));
+            services.AddLocksmith(configuration.GetSection(LocksmithOptions.SectionName));
+        });
+        using var absent = Build("""{ "Other": { "DefaultTimeout": "00:00:05" } }""", static (services, _) => services.AddLocksmith());
+
+        foreach (var host in new[] { root, section, absent })
+        {
+            await host.StartAsync(ct);
+            await host.StopAsync(ct);
+            Assert.Empty(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+        }
+    }
+}
