@@ -289,6 +289,13 @@ internal static class DiagnosticDescriptors
         "A lambda that is not async and whose body is a call returning a task (Task, ValueTask, Task<T>, ValueTask<T> or any other awaitable) converts to Action, discarding the result. Scenario.Thread takes only an Action, and Scenario.Finally takes a Func<Task> but no Func<ValueTask>, so such a lambda runs the call up to its first incomplete await and the scenario passes whatever the rest does. An async lambda binds to the overload that awaits it.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor ScenarioThreadBodyIsAsync = Error(
+        "LSM0061",
+        "Async body given to Scenario.Thread",
+        "The body of Scenario.Thread({0}) is async, which an Action runs as async void: its first await would leave the scheduler's control and its exceptions would fail no run, so Scenario.Thread refuses it at run time with ArgumentException; an async body is a flow: call Scenario.Flow({0}, async () => …)",
+        "Scenario.Thread takes an Action, so an async lambda or an async method given to it is async void. The controlled scheduler cannot follow such a body past its first incomplete await, and nothing observes its exceptions, so Scenario.Thread throws ArgumentException when it is given one. Scenario.Flow takes a Func<Task> and runs the body as a flow whose continuations the scheduler runs.",
+        ConcurrencyCategory);
+
     public static readonly DiagnosticDescriptor ScopeNeverReleased = Warning(
         "LSM0053",
         "Lock scope is never released",

@@ -13,13 +13,15 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>Action</c> overload; or such a lambda's block body calling an awaitable and moving on (<c>() =&gt; { FooAsync(); }</c>). The task is dropped, so the scenario passes whatever the awaited work does. Overloads taking
 /// <c>Func&lt;ValueTask&gt;</c> cannot fix it: every <c>async () =&gt; { … }</c> would be ambiguous (CS0121), and
 /// <c>[OverloadResolutionPriority]</c> is honoured from C# 13 only.
+/// LSM0061: an async lambda or async method given to <c>Scenario.Thread</c>, which runs it as <c>async void</c> and so
+/// refuses it at run time.
 /// </summary>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.ScenarioLambdaDropsTask);
+        ImmutableArray.Create(DiagnosticDescriptors.ScenarioLambdaDropsTask, DiagnosticDescriptors.ScenarioThreadBodyIsAsync);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -49,6 +51,14 @@ public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
 
         foreach (var argument in invocation.Arguments)
         {
+            if (invocation.TargetMethod.Name == "Thread" && AsyncBody(argument) is { } asyncBody)
+            {
+                // LSM0061: Thread refuses it at run time; the name argument is quoted as written.
+                var name = invocation.Arguments.FirstOrDefault(static a => a.Parameter?.Name == "name")?.Value.Syntax.ToString() ?? "name";
+                context.ReportDiagnostic(Diagnostic.Create(DiagnosticDescriptors.ScenarioThreadBodyIsAsync, asyncBody, name));
+                continue;
+            }
+
             if (!SymbolEqualityComparer.Default.Equals(argument.Parameter?.Type, action)
                 || argument.Value is not IDelegateCreationOperation { Target: IAnonymousFunctionOperation lambda }
                 || lambda.Symbol.IsAsync)
@@ -75,6 +85,18 @@ public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
             }
         }
     }
+
+    /// <summary>
+    /// Where an async lambda (its <c>async</c> keyword) or a method declared <c>async</c> (its name) is given as the body,
+    /// else null.
+    /// </summary>
+    private static Location? AsyncBody(IArgumentOperation argument) => argument.Value switch
+    {
+        IDelegateCreationOperation { Target: IAnonymousFunctionOperation { Symbol.IsAsync: true } lambda } =>
+            lambda.Syntax is AnonymousFunctionExpressionSyntax { AsyncKeyword.RawKind: not 0 } function ? function.AsyncKeyword.GetLocation() : lambda.Syntax.GetLocation(),
+        IDelegateCreationOperation { Target: IMethodReferenceOperation { Method.IsAsync: true } reference } => reference.Syntax.GetLocation(),
+        _ => null,
+    };
 
     private static void Report(OperationAnalysisContext context, SyntaxNode dropped, ITypeSymbol type, string method)
     {
