@@ -125,7 +125,8 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
             declarator.Parent?.Parent is not LocalDeclarationStatementSyntax local ||
             local.UsingKeyword.IsKind(SyntaxKind.UsingKeyword) ||
             !CanDeclareUsing(local) ||
-            model.GetDeclaredSymbol(declarator, token) is not ILocalSymbol symbol)
+            model.GetDeclaredSymbol(declarator, token) is not ILocalSymbol symbol ||
+            IsWrittenAgain(local, symbol, model, token))
         {
             return null;
         }
@@ -144,11 +145,31 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
             : null;
     }
 
+    /// <summary>
+    /// Whether the local is assigned after its declaration or passed as <c>out</c> or <c>ref</c>: a <c>using</c> local
+    /// cannot be (CS1656, CS1657), so declaring it with <c>using</c> would not compile.
+    /// </summary>
+    private static bool IsWrittenAgain(LocalDeclarationStatementSyntax declaration, ILocalSymbol local, SemanticModel model, CancellationToken token) =>
+        Body(declaration) is { } body &&
+        body.DescendantNodes().OfType<IdentifierNameSyntax>().Any(name =>
+            name.Identifier.ValueText == local.Name &&
+            name.Parent switch
+            {
+                AssignmentExpressionSyntax assignment => assignment.Left == name,
+                ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None),
+                RefExpressionSyntax => true,
+                _ => false,
+            } &&
+            SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, token).Symbol, local));
+
+    /// <summary>The function that declares the local, or the top-level statements' file.</summary>
+    private static SyntaxNode? Body(LocalDeclarationStatementSyntax declaration) =>
+        ScopeShapes.EnclosingFunction(declaration) ?? declaration.FirstAncestorOrSelf<CompilationUnitSyntax>();
+
     /// <summary>The <c>local.Dispose()</c> calls on the local in the function that declares it.</summary>
     private static List<InvocationExpressionSyntax> Disposes(LocalDeclarationStatementSyntax declaration, ILocalSymbol local, SemanticModel model, CancellationToken token)
     {
-        var body = ScopeShapes.EnclosingFunction(declaration) ?? declaration.FirstAncestorOrSelf<CompilationUnitSyntax>();
-        if (body is null)
+        if (Body(declaration) is not { } body)
         {
             return [];
         }

@@ -245,6 +245,35 @@ public sealed class LSM0059UsingFlowCodeFixTests
         "LSM0059",
         5);
 
+    // A using local cannot be assigned (CS1656) nor passed as out (CS1657): the fix would not compile.
+    [Fact]
+    public Task ALocalWrittenAgain_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public void Reassigned()
+            {
+                var flow = AsyncLockFlow.Begin();
+                Ledger.Work();
+                flow = AsyncLockFlow.Begin();
+            }
+
+            public void PassedOut()
+            {
+                var flow = AsyncLockFlow.Begin();
+                Replace(out flow);
+            }
+
+            private static void Replace(out AsyncLockFlowScope flow) => flow = default;
+        }
+        """ + Helpers,
+        "LSM0059",
+        3);
+
     [Fact]
     public async Task FixAll_GivesEachDroppedClaimOfAMemberItsOwnName()
     {
