@@ -73,6 +73,29 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
             }
 
             public static IAsyncEnumerable<int> ForwardedAsync() => RowsAsync();
+
+            // Kept in a local and disposed by hand before each yield (in a finally, or plainly): nothing is held across one.
+            public static async IAsyncEnumerable<int> DisposedBeforeEachYieldAsync()
+            {
+                for (int i = 0; i < 2; i++)
+                {
+                    int row;
+                    var scope = await Lock.AcquireAsync();
+                    try
+                    {
+                        row = i;
+                    }
+                    finally
+                    {
+                        scope.Dispose();
+                    }
+
+                    yield return row;
+                    var again = await Lock.AcquireAsync();
+                    again.Dispose();
+                    yield return row;
+                }
+            }
         }
         """;
 
@@ -168,6 +191,10 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
                 }
 
                 await foreach (int row in Ledger.ThrottledAsync())
+                {
+                }
+
+                await foreach (int row in Ledger.DisposedBeforeEachYieldAsync())
                 {
                 }
             }

@@ -153,13 +153,41 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             if (known.ClaimsAFlowHold(acquisition) &&
                 !known.IsSemaphore(acquisition.TargetMethod.ContainingType) &&
                 !InsideAFunction(acquisition) &&
-                yields.Any(y => y.Syntax.SpanStart > acquisition.Syntax.SpanStart && LastsTo(acquisition, y)))
+                yields.Any(y => y.Syntax.SpanStart > acquisition.Syntax.SpanStart && LastsTo(acquisition, y) && !DisposedBefore(acquisition, y)))
             {
                 return acquisition.Instance is { } receiver ? $"'{receiver.Syntax}'" : $"the scope '{acquisition.TargetMethod.Name}' returns";
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Whether the scope <paramref name="acquisition"/> gives is kept in a local that the iterator disposes
+    /// (<c>scope.Dispose()</c>, <c>await scope.DisposeAsync()</c>, in a <c>finally</c> or not) between it and
+    /// <paramref name="yield"/>: released before that yield. A Dispose after the yield (a <c>finally</c> around it) is not.
+    /// </summary>
+    private static bool DisposedBefore(IInvocationOperation acquisition, IOperation yield)
+    {
+        IOperation value = acquisition;
+        while (value.Parent is IAwaitOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            value = value.Parent;
+        }
+
+        ILocalSymbol? local = value.Parent switch
+        {
+            IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } => declarator.Symbol,
+            ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment when assignment.Value == value => target.Local,
+            _ => null,
+        };
+        return local is not null && OperationFacts.Root(acquisition).Descendants().OfType<IInvocationOperation>().Any(call =>
+            call.TargetMethod is { Name: "Dispose" or "DisposeAsync", Parameters.IsEmpty: true } &&
+            OperationFacts.Unwrap(call.Instance) is ILocalReferenceOperation reference &&
+            SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
+            call.Syntax.SpanStart > acquisition.Syntax.SpanStart &&
+            call.Syntax.SpanStart < yield.Syntax.SpanStart &&
+            !InsideAFunction(call));
     }
 
     /// <summary>The awaited call (through <c>ConfigureAwait</c>) when it is an async method of the user's returning a flow's scope, else null.</summary>
