@@ -144,6 +144,22 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
                 {
                 }
             }
+
+            // An iterator that is a local function: its body is read as a method's.
+            public async Task FromALocalIteratorAsync()
+            {
+                await foreach (int row in {|LSM0060:Rows()|})
+                {
+                }
+
+                static async IAsyncEnumerable<int> Rows()
+                {
+                    using (await Ledger.Lock.AcquireAsync())
+                    {
+                        yield return 1;
+                    }
+                }
+            }
         }
         """ + Iterators));
 

@@ -142,7 +142,10 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             return null;
         }
 
-        var yields = body.Descendants().OfType<IReturnOperation>().Where(static r => r.Kind == OperationKind.YieldReturn && !InsideAFunction(r)).ToList();
+        // The iterator's own code: not a lambda's or local function's in it (a local function iterator's body is its own).
+        var home = body as ILocalFunctionOperation;
+        bool Own(IOperation operation) => OperationFacts.EnclosingFunction(operation) == home;
+        var yields = body.Descendants().OfType<IReturnOperation>().Where(r => r.Kind == OperationKind.YieldReturn && Own(r)).ToList();
         if (yields.Count == 0)
         {
             return null;
@@ -152,7 +155,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         {
             if (known.ClaimsAFlowHold(acquisition) &&
                 !known.IsSemaphore(acquisition.TargetMethod.ContainingType) &&
-                !InsideAFunction(acquisition) &&
+                Own(acquisition) &&
                 yields.Any(y => y.Syntax.SpanStart > acquisition.Syntax.SpanStart && LastsTo(acquisition, y) && !DisposedBefore(acquisition, y)))
             {
                 return acquisition.Instance is { } receiver ? $"'{receiver.Syntax}'" : $"the scope '{acquisition.TargetMethod.Name}' returns";
@@ -187,7 +190,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
             call.Syntax.SpanStart > acquisition.Syntax.SpanStart &&
             call.Syntax.SpanStart < yield.Syntax.SpanStart &&
-            !InsideAFunction(call));
+            OperationFacts.EnclosingFunction(call) == OperationFacts.EnclosingFunction(acquisition));
     }
 
     /// <summary>The awaited call (through <c>ConfigureAwait</c>) when it is an async method of the user's returning a flow's scope, else null.</summary>
