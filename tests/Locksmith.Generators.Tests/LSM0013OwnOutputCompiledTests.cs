@@ -41,6 +41,38 @@ public sealed class LSM0013OwnOutputCompiledTests
         });
     }
 
+    // A base type's wrapper from a referenced assembly carries [GeneratedCode] too, but it is not this project's source:
+    // renaming the derived type's wrapper is the fix.
+    [Fact]
+    public void AWrapperOfABaseTypeInAReferencedAssembly_AsksForAnotherWrapperName()
+    {
+        var library = GeneratorHarness.Run(TestCompilation.Create("""
+            using Locksmith;
+            namespace Lib;
+            public partial class Account
+            {
+                protected readonly ExclusiveLock _lock = new();
+                protected decimal _balance;
+                [Guarded(Lock = nameof(_lock))] protected void DepositCore(decimal amount) => _balance += amount;
+            }
+            """).WithAssemblyName("Lib"));
+        using var image = new System.IO.MemoryStream();
+        Assert.True(library.Output.Emit(image).Success);
+        var derived = TestCompilation.Create("""
+            using Locksmith;
+            public partial class Savings : Lib.Account
+            {
+                [Guarded(Lock = nameof(_lock), WrapperName = "Deposit")] private void AddCore(decimal amount) => _balance += amount;
+            }
+            """).AddReferences(MetadataReference.CreateFromImage(image.ToArray()));
+
+        var run = GeneratorHarness.Run(derived);
+
+        var collisions = run.GeneratorDiagnostics.Where(static d => d.Id == "LSM0013").Select(static d => d.GetMessage()).ToList();
+        Assert.NotEmpty(collisions);
+        Assert.All(collisions, static message => Assert.EndsWith("set WrapperName to another name", message, System.StringComparison.Ordinal));
+    }
+
     [Fact]
     public void AMemberTheUserWrote_StillAsksForAnotherWrapperName()
     {

@@ -152,7 +152,7 @@ public sealed partial class GuardedGenerator
                             name,
                             display,
                             SymbolNames.TypeName(method.ContainingType),
-                            existing is not null && WrapperBodies.IsGeneratedWrapper(existing) ? OwnOutputCompiled : "set WrapperName to another name"));
+                            IsOwnOutputCompiled(existing) ? OwnOutputCompiled : "set WrapperName to another name"));
                     }
                     else if (existing is not null)
                     {
@@ -516,6 +516,19 @@ public sealed partial class GuardedGenerator
             return (plain, timed);
         }
 
+        /// <summary>LSM0013's advice when the member hit is this generator's own output, compiled again as a source file.</summary>
+        private const string OwnOutputCompiled =
+            "that member is this generator's own output, compiled as a source file of the project (EmitCompilerGeneratedFiles writes it " +
+            "to CompilerGeneratedFilesOutputPath, and the project's globs pick it up there): keep that path under obj/, or add " +
+            "<Compile Remove=\"$(CompilerGeneratedFilesOutputPath)/**\" />";
+
+        /// <summary>
+        /// Whether the member hit is a wrapper this generator wrote, compiled from this project's sources; one a referenced
+        /// assembly's base type carries is a real clash, which WrapperName solves.
+        /// </summary>
+        private static bool IsOwnOutputCompiled(IMethodSymbol? existing) =>
+            existing is not null && existing.Locations.Any(static l => l.IsInSource) && WrapperBodies.IsGeneratedWrapper(existing);
+
         /// <summary>
         /// One walk of the type and its bases for what the wrapper would clash with. <c>Collides</c>: a member the type
         /// declares or inherits would clash with, or be hidden by, the wrapper; the wrappers this generator writes for
@@ -529,12 +542,6 @@ public sealed partial class GuardedGenerator
         /// the other parameters clashes too: it wins every call that leaves the token out (it needs no default), so the
         /// wrapper's own form, the one callers write, would silently run unguarded code.
         /// </param>
-        /// <summary>LSM0013's advice when the member hit is this generator's own output, compiled again as a source file.</summary>
-        private const string OwnOutputCompiled =
-            "that member is this generator's own output, compiled as a source file of the project (EmitCompilerGeneratedFiles writes it " +
-            "to CompilerGeneratedFilesOutputPath, and the project's globs pick it up there): keep that path under obj/, or add " +
-            "<Compile Remove=\"$(CompilerGeneratedFilesOutputPath)/**\" />";
-
         private static (bool Collides, IMethodSymbol? Captured) Clash(
             Compilation compilation,
             IMethodSymbol body,
