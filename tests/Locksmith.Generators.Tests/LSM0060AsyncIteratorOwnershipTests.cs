@@ -74,6 +74,26 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
 
             public static IAsyncEnumerable<int> ForwardedAsync() => RowsAsync();
 
+            // Released before the yield only on a path that does not reach it.
+            public static async IAsyncEnumerable<int> ReleasedOnlyOnAnEarlyExitAsync(bool empty)
+            {
+                var scope = await Lock.AcquireAsync();
+                if (empty)
+                {
+                    scope.Dispose();
+                    yield break;
+                }
+
+                try
+                {
+                    yield return 1;
+                }
+                finally
+                {
+                    scope.Dispose();
+                }
+            }
+
             // Kept in a local and disposed by hand before each yield (in a finally, or plainly): nothing is held across one.
             public static async IAsyncEnumerable<int> DisposedBeforeEachYieldAsync()
             {
@@ -158,6 +178,13 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
                     {
                         yield return 1;
                     }
+                }
+            }
+
+            public async Task EarlyExitAsync()
+            {
+                await foreach (int row in {|LSM0060:Ledger.ReleasedOnlyOnAnEarlyExitAsync(false)|})
+                {
                 }
             }
         }

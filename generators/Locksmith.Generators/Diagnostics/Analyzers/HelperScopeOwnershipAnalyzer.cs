@@ -168,7 +168,8 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// Whether the scope <paramref name="acquisition"/> gives is kept in a local that the iterator disposes
     /// (<c>scope.Dispose()</c>, <c>await scope.DisposeAsync()</c>, in a <c>finally</c> or not) between it and
-    /// <paramref name="yield"/>: released before that yield. A Dispose after the yield (a <c>finally</c> around it) is not.
+    /// <paramref name="yield"/>, on every path to it: released before that yield. A Dispose after the yield (a
+    /// <c>finally</c> around it), or on a branch of its own, is not.
     /// </summary>
     private static bool DisposedBefore(IInvocationOperation acquisition, IOperation yield)
     {
@@ -190,7 +191,31 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             SymbolEqualityComparer.Default.Equals(reference.Local, local) &&
             call.Syntax.SpanStart > acquisition.Syntax.SpanStart &&
             call.Syntax.SpanStart < yield.Syntax.SpanStart &&
-            OperationFacts.EnclosingFunction(call) == OperationFacts.EnclosingFunction(acquisition));
+            OperationFacts.EnclosingFunction(call) == OperationFacts.EnclosingFunction(acquisition) &&
+            OnTheWayTo(call, yield));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="dispose"/> runs on every path to <paramref name="yield"/>: between it and the nearest
+    /// operation enclosing the yield are only statements, blocks and a <c>try</c> (its body or <c>finally</c>). One under an
+    /// <c>if</c>, a loop or a switch of its own (<c>if (empty) { scope.Dispose(); yield break; }</c>) may not.
+    /// </summary>
+    private static bool OnTheWayTo(IOperation dispose, IOperation yield)
+    {
+        for (var parent = dispose.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (Encloses(parent, yield))
+            {
+                return true;
+            }
+
+            if (parent is not (IExpressionStatementOperation or IBlockOperation or ITryOperation or IAwaitOperation or IConversionOperation))
+            {
+                return false;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>The awaited call (through <c>ConfigureAwait</c>) when it is an async method of the user's returning a flow's scope, else null.</summary>
