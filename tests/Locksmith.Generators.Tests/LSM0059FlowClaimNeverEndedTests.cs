@@ -376,6 +376,42 @@ public sealed class LSM0059FlowClaimNeverEndedTests
             diagnostics.Select(static d => d.GetMessage(CultureInfo.InvariantCulture)));
     }
 
+    // A using local cannot be assigned again (CS1656) or passed as out (CS1657): the advice is a finally.
+    [Fact]
+    public void AClaimInALocalWrittenAgain_IsToldToDisposeItInAFinally()
+    {
+        var run = Markup.AssertDiagnostics("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Posting
+            {
+                public void Reassigned()
+                {
+                    var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    Ledger.Work();
+                    flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                }
+
+                public void PassedOut()
+                {
+                    var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    Ledger.Work();
+                    Replace(out flow);
+                    flow.Dispose();
+                }
+
+                private static void Replace(out AsyncLockFlowScope flow) => flow = default;
+            }
+            """ + Helpers);
+        Compiles(run);
+        Assert.All(
+            run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0059"),
+            static d => Assert.EndsWith(
+                "; dispose it in a 'finally' (try { … } finally { flow.Dispose(); }): a 'using' local cannot be assigned again, or return the scope to a caller that does",
+                d.GetMessage(CultureInfo.InvariantCulture),
+                System.StringComparison.Ordinal));
+    }
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -75,18 +75,25 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        string fix = $"declare it 'using var {local.Name} = {invocation.Syntax};'";
-        switch (Ending(local, outer, scope, out var dispose))
+        var ending = Ending(local, outer, scope, out var dispose, out bool writtenAgain);
+
+        // A using local cannot be assigned again nor passed as out (CS1656, CS1657): there a finally is the fix.
+        string fix = writtenAgain
+            ? $"dispose it in a 'finally' (try {{ … }} finally {{ {local.Name}.Dispose(); }}): a 'using' local cannot be assigned again" + OrReturn(context, invocation)
+            : ending == End.Never
+                ? $"declare it 'using var {local.Name} = {invocation.Syntax};'" + OrReturn(context, invocation)
+                : $"declare it 'using var {local.Name} = {invocation.Syntax};' and drop the Dispose (or dispose it in a 'finally')";
+        switch (ending)
         {
             case End.Never:
-                Report(context, invocation, $"is kept in '{local.Name}', which is never disposed", fix + OrReturn(context, invocation));
+                Report(context, invocation, $"is kept in '{local.Name}', which is never disposed", fix);
                 break;
             case End.OutsideAFinally:
                 Report(
                     context,
                     invocation,
                     $"is ended only by '{dispose!.Syntax}' outside a 'finally', which an exception before it skips",
-                    fix + " and drop the Dispose (or dispose it in a 'finally')");
+                    fix);
                 break;
         }
     }
@@ -120,10 +127,12 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
     /// in <c>nameof</c>; <see cref="End.OutsideAFinally"/> when besides those it is only disposed (<c>flow.Dispose()</c>)
     /// outside a <c>finally</c> or <c>catch</c> (<paramref name="dispose"/> is the first such call); else
     /// <see cref="End.Elsewhere"/>: disposed in a <c>finally</c> or <c>catch</c>, or used in a way this does not follow.
+    /// <paramref name="writtenAgain"/>: the local is assigned (the claim's own <c>flow = …</c> too) or passed as <c>out</c>.
     /// </summary>
-    private static End Ending(ILocalSymbol local, IOperation declaration, INamedTypeSymbol scope, out IOperation? dispose)
+    private static End Ending(ILocalSymbol local, IOperation declaration, INamedTypeSymbol scope, out IOperation? dispose, out bool writtenAgain)
     {
         dispose = null;
+        writtenAgain = false;
         var home = OperationFacts.EnclosingFunction(declaration);
         foreach (var operation in OperationFacts.Root(declaration).Descendants())
         {
@@ -151,9 +160,10 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            bool harmless = OperationFacts.IsInNameof(reference) ||
-                (reference.Parent is ISimpleAssignmentOperation written && written.Target == reference) ||
-                reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Out } ||
+            bool write = (reference.Parent is ISimpleAssignmentOperation written && written.Target == reference) ||
+                reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Out };
+            writtenAgain |= write;
+            bool harmless = write || OperationFacts.IsInNameof(reference) ||
                 (reference.Parent is IPropertyReferenceOperation property &&
                  property.Instance == reference &&
                  SymbolEqualityComparer.Default.Equals(property.Property.ContainingType, scope));
