@@ -289,6 +289,13 @@ internal static class DiagnosticDescriptors
         "A lambda that is not async and whose body is a call returning a task (Task, ValueTask, Task<T>, ValueTask<T> or any other awaitable) converts to Action, discarding the result. Scenario.Thread takes only an Action, and Scenario.Finally takes a Func<Task> but no Func<ValueTask>, so such a lambda runs the call up to its first incomplete await and the scenario passes whatever the rest does. An async lambda binds to the overload that awaits it.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor FlowClaimReturnedByAsyncMethod = Warning(
+        "LSM0062",
+        "Async method returns a flow claim its caller never carries",
+        "'{0}' is async, so the claim '{1}' makes lives in its own frame, whose execution context never flows back: the caller that gets the scope carries nothing of it, and the locks its helpers take are not the caller's; make '{0}' synchronous, returning AsyncLockFlowScope (and do its async work after the claim, in the caller), or call AsyncLockFlow.Begin() in the caller",
+        "AsyncLockFlow.Begin() claims the flow in the frame that calls it. In an async method that frame is the method's own: .NET restores the caller's execution context when the method returns or awaits, so the claim never reaches the caller, and the scope it returns only ends a claim nothing carries. A synchronous method returning the scope claims in its caller's frame, which is what the caller needs.",
+        ConcurrencyCategory);
+
     public static readonly DiagnosticDescriptor ScenarioThreadBodyIsAsync = Error(
         "LSM0061",
         "Async body given to Scenario.Thread",

@@ -118,4 +118,45 @@ public sealed class AsyncLockFlowNeverEndedTests
         await Assert.ThrowsAsync<LockRecursionException>(() => Task.Run(async () => await ledger.AcquireAsync(Guard.HangLimit)));
         scope.Dispose();
     }
+
+    private static async Task<AsyncLockFlowScope> BeginAfterSetUpAsync()
+    {
+        await Task.Yield();
+        return AsyncLockFlow.Begin();
+    }
+
+    private static async Task<AsyncLockScope> TakeInHelperAsync(AsyncExclusiveLock target)
+    {
+        await Task.Yield();
+        return await target.AcquireAsync();
+    }
+
+    /// <summary>
+    /// A claim an async method makes and returns (the ground for LSM0062): it lives in that method's own frame, whose
+    /// context never flows back, so the caller's frame carries nothing of it and a helper's lock is not the caller's.
+    /// </summary>
+    [Fact]
+    public async Task AClaimAnAsyncMethodMakesAndReturns_DoesNotReachItsCaller()
+    {
+        var ledger = new AsyncExclusiveLock("claim-returned-by-async");
+        using (var flow = await BeginAfterSetUpAsync())
+        {
+            Assert.NotEqual(0, flow.FlowId);
+            using (await TakeInHelperAsync(ledger))
+            {
+                Assert.False(ledger.IsHeldByCurrentFlow);
+            }
+        }
+
+        // The same helper after a claim made in this frame: the caller's.
+        using (AsyncLockFlow.Begin())
+        {
+            using (await TakeInHelperAsync(ledger))
+            {
+                Assert.True(ledger.IsHeldByCurrentFlow);
+            }
+        }
+
+        Assert.False(ledger.IsHeld);
+    }
 }

@@ -27,7 +27,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
 {
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
-        ImmutableArray.Create(DiagnosticDescriptors.FlowClaimNeverEnded);
+        ImmutableArray.Create(DiagnosticDescriptors.FlowClaimNeverEnded, DiagnosticDescriptors.FlowClaimReturnedByAsyncMethod);
 
     /// <inheritdoc/>
     public override void Initialize(AnalysisContext context)
@@ -52,7 +52,18 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var outer = Outer(invocation);
+        var outer = OperationFacts.Outer(invocation);
+        if (IsAsync(context, invocation) && ReturnedFromItsFunction(outer))
+        {
+            // LSM0062: the claim stays in the async function's own frame; the caller gets a scope of nothing it carries.
+            context.ReportDiagnostic(Diagnostic.Create(
+                DiagnosticDescriptors.FlowClaimReturnedByAsyncMethod,
+                invocation.Syntax.GetLocation(),
+                FunctionName(context, invocation),
+                invocation.Syntax.ToString()));
+            return;
+        }
+
         if (IsDropped(outer, scope))
         {
             Report(context, invocation, "is dropped", ClaimFix(invocation, context));
@@ -207,16 +218,44 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
         _ => "method",
     };
 
-    /// <summary>The operation with the parentheses and conversions around it.</summary>
-    private static IOperation Outer(IOperation operation)
+    /// <summary>
+    /// Whether the claim is what its function returns: <c>return AsyncLockFlow.Begin();</c> (an expression body too), or a
+    /// local it initializes that a <c>return</c> of the same function gives back.
+    /// </summary>
+    private static bool ReturnedFromItsFunction(IOperation outer)
     {
-        while (operation.Parent is IParenthesizedOperation or IConversionOperation)
+        if (outer.Parent is IReturnOperation { Kind: OperationKind.Return })
         {
-            operation = operation.Parent;
+            return true;
         }
 
-        return operation;
+        if (outer.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+        {
+            return false;
+        }
+
+        var home = OperationFacts.EnclosingFunction(outer);
+        foreach (var operation in OperationFacts.Root(outer).Descendants())
+        {
+            if (operation is IReturnOperation { Kind: OperationKind.Return, ReturnedValue: { } value } returned &&
+                OperationFacts.Unwrap(value) is ILocalReferenceOperation reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, declarator.Symbol) &&
+                OperationFacts.EnclosingFunction(returned) == home)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
+
+    /// <summary>How the message names the function the claim is made in: the method's or local function's name, or "the lambda".</summary>
+    private static string FunctionName(OperationAnalysisContext context, IOperation operation) => OperationFacts.EnclosingFunction(operation) switch
+    {
+        IAnonymousFunctionOperation => "the lambda",
+        ILocalFunctionOperation function => function.Symbol.Name,
+        _ => context.ContainingSymbol.Name,
+    };
 
     private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string how, string fix)
     {

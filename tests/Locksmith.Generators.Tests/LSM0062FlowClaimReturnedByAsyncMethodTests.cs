@@ -1,0 +1,63 @@
+using Locksmith.Generators.Tests.Support;
+
+namespace Locksmith.Generators.Tests;
+
+/// <summary>
+/// LSM0062: an async method (or local function, or lambda) that returns the claim <c>AsyncLockFlow.Begin()</c> makes in
+/// its own frame, which never reaches its caller (<c>AsyncLockFlowNeverEndedTests</c> shows it at run time). A
+/// synchronous method returning it claims in its caller's frame, and is not reported.
+/// </summary>
+public sealed class LSM0062FlowClaimReturnedByAsyncMethodTests
+{
+    [Fact]
+    public void LSM0062_ForAnAsyncFunctionReturningItsClaim_NotASynchronousOne() => DiagnosticCheck.Verify("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public sealed class Posting
+        {
+            public async Task<AsyncLockFlowScope> BeginAfterSetUpAsync()
+            {
+                await Task.Yield();
+                return {|LSM0062:AsyncLockFlow.Begin()|};
+            }
+
+            public async ValueTask<AsyncLockFlowScope> KeptThenReturnedAsync()
+            {
+                var flow = {|LSM0062:AsyncLockFlow.Begin()|};
+                await Task.Yield();
+                return flow;
+            }
+
+            public async Task<AsyncLockFlowScope> ThroughALocalFunctionAsync()
+            {
+                return await BeginAsync();
+
+                static async Task<AsyncLockFlowScope> BeginAsync()
+                {
+                    await Task.Yield();
+                    return {|LSM0062:AsyncLockFlow.Begin()|};
+                }
+            }
+
+            public Func<Task<AsyncLockFlowScope>> AsALambda() => async () => {|LSM0062:AsyncLockFlow.Begin()|};
+
+            // Synchronous: the claim is made in the caller's frame, which is what the caller needs.
+            public AsyncLockFlowScope Begin() => AsyncLockFlow.Begin();
+
+            public AsyncLockFlowScope BeginKept()
+            {
+                var flow = AsyncLockFlow.Begin();
+                return flow;
+            }
+
+            // Ended where it was made.
+            public async Task UsedHereAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                await Task.Yield();
+            }
+        }
+        """);
+}
