@@ -74,4 +74,19 @@ public sealed class ConfigurationNotReadTests
             Assert.Empty(host.Logs(LocksmithEventIds.ConfigurationNotRead));
         }
     }
+    // An empty section or an empty value holds no setting (AddLocksmith(IConfiguration) reads nothing from either and
+    // accepts both), so nothing is unread: no warning.
+    [Theory]
+    [InlineData("""{ "Locksmith": {} }""")]
+    [InlineData("""{ "Locksmith": "" }""")]
+    public async Task A_Locksmith_key_holding_no_setting_is_not_reported(string json)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build(json, static (services, _) => services.AddLocksmith());
+
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
+
+        Assert.Empty(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+    }
 }

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
@@ -98,12 +99,13 @@ internal sealed class LocksmithPolicyService(
     }
 
     // AddLocksmith() and AddLocksmith(options => ...) read no configuration: a Locksmith section in appsettings.json (a
-    // misspelt key included) would silently not apply.
+    // misspelt key included) would silently not apply. An empty value ("Locksmith": "") holds no setting, as
+    // AddLocksmith(IConfiguration) reads it; a non-empty one is reported, which that call refuses.
     private void WarnIfSectionNotRead()
     {
         if (provider.GetService<LockRegistry>() is { ReadsConfiguration: false } &&
             provider.GetService<IConfiguration>()?.GetSection(LocksmithOptions.SectionName) is { } section &&
-            section.Exists())
+            (!string.IsNullOrEmpty(section.Value) || section.GetChildren().Any()))
         {
             log.ConfigurationNotRead(section.Path);
         }
