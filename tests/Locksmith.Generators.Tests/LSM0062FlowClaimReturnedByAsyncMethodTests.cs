@@ -58,6 +58,23 @@ public sealed class LSM0062FlowClaimReturnedByAsyncMethodTests
                 using var flow = AsyncLockFlow.Begin();
                 await Task.Yield();
             }
+
+            // Ended here too, by the using, before the caller gets the scope: no claim is handed over to be carried.
+            public async Task<AsyncLockFlowScope> EndedThenReturnedAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                await Task.Yield();
+                return flow;
+            }
+
+            public async Task<AsyncLockFlowScope> EndedByAUsingStatementAsync()
+            {
+                using (var flow = AsyncLockFlow.Begin())
+                {
+                    await Task.Yield();
+                    return flow;
+                }
+            }
         }
         """);
 }

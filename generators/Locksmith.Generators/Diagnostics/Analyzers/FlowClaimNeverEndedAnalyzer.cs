@@ -220,7 +220,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// Whether the claim is what its function returns: <c>return AsyncLockFlow.Begin();</c> (an expression body too), or a
-    /// local it initializes that a <c>return</c> of the same function gives back.
+    /// local it initializes, not a <c>using</c> one, that a <c>return</c> of the same function gives back.
     /// </summary>
     private static bool ReturnedFromItsFunction(IOperation outer)
     {
@@ -229,7 +229,9 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        if (outer.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator })
+        // A using local is ended here, before the caller gets it: that claim is not handed over.
+        if (outer.Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } ||
+            declarator.Parent?.Parent is IVariableDeclarationGroupOperation { Parent: IUsingDeclarationOperation or IUsingOperation })
         {
             return false;
         }
