@@ -53,6 +53,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <param name="cancellationToken">Cancels the wait (the server's wait is cancelled too); the lock is then not acquired.</param>
     /// <returns>A scope whose disposal releases the lock.</returns>
     /// <exception cref="LockRecursionException">The current flow already holds the lock (thrown at once).</exception>
+    /// <exception cref="InvalidOperationException">The flow's hold of it was lost with its session and its scope is not disposed yet.</exception>
     /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order (thrown at once).</exception>
     /// <exception cref="PostgresConnectionBudgetException">The provider's connections are all holding or waiting (thrown at once).</exception>
     /// <exception cref="LockTimeoutException">The timeout elapsed; the message names the lock.</exception>
@@ -74,6 +75,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <param name="cancellationToken">Cancels the wait; the lock is then not acquired.</param>
     /// <returns>A scope to dispose; <see cref="PostgresLockScope.IsAcquired"/> is false when the timeout elapsed.</returns>
     /// <exception cref="LockRecursionException">The current flow already holds the lock (thrown at once).</exception>
+    /// <exception cref="InvalidOperationException">The flow's hold of it was lost with its session and its scope is not disposed yet.</exception>
     /// <exception cref="LockOrderViolationException">Acquiring would break the global lock order (thrown at once).</exception>
     /// <exception cref="PostgresConnectionBudgetException">The provider's connections are all holding or waiting (thrown at once).</exception>
     /// <exception cref="DeadlockException">PostgreSQL found this wait in a cycle of waits; the message names the locks.</exception>

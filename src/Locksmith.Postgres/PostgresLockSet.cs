@@ -35,6 +35,7 @@ public static class PostgresLockSet
     /// <exception cref="LockTimeoutException">The timeout elapsed before all could be held; none is held.</exception>
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; nothing is taken (thrown at once).</exception>
     /// <exception cref="LockRecursionException">The flow already holds one of them; nothing is taken (thrown at once).</exception>
+    /// <exception cref="InvalidOperationException">The flow's hold of one of them was lost with its session and its scope is not disposed yet; nothing is taken.</exception>
     /// <exception cref="PostgresConnectionBudgetException">The provider has not enough connections left for the set; nothing is taken (thrown at once).</exception>
     /// <exception cref="DeadlockException">PostgreSQL found a wait of the set in a cycle (only with locks taken out of order elsewhere); none is held.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
@@ -66,6 +67,7 @@ public static class PostgresLockSet
     /// <returns>A scope holding every lock, or (when the timeout elapsed) one whose <see cref="PostgresLockSetScope.IsAcquired"/> is false.</returns>
     /// <exception cref="LockOrderViolationException">The set's lowest level is not above a lock the flow holds; nothing is taken (thrown at once).</exception>
     /// <exception cref="LockRecursionException">The flow already holds one of them; nothing is taken (thrown at once).</exception>
+    /// <exception cref="InvalidOperationException">The flow's hold of one of them was lost with its session and its scope is not disposed yet; nothing is taken.</exception>
     /// <exception cref="PostgresConnectionBudgetException">The provider has not enough connections left for the set; nothing is taken (thrown at once).</exception>
     /// <exception cref="DeadlockException">PostgreSQL found a wait of the set in a cycle; none is held.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
