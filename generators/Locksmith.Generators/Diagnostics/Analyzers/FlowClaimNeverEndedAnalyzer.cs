@@ -144,18 +144,10 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
     {
         dispose = null;
         writtenAgain = false;
-        var home = OperationFacts.EnclosingFunction(declaration);
-        foreach (var operation in OperationFacts.Root(declaration).Descendants())
+        foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declaration))
         {
-            if (operation is not ILocalReferenceOperation reference ||
-                reference.IsDeclaration ||
-                !SymbolEqualityComparer.Default.Equals(reference.Local, local))
-            {
-                continue;
-            }
-
             // A lambda or local function may end it, or run after it ended: not followed.
-            if (OperationFacts.EnclosingFunction(reference) != home)
+            if (!inItsFunction)
             {
                 return End.Elsewhere;
             }

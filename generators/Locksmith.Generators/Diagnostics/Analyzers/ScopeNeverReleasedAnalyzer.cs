@@ -183,18 +183,10 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     /// </summary>
     private static bool IsOnlyReadOrUnused(ILocalSymbol local, IOperation declaration)
     {
-        var home = OperationFacts.EnclosingFunction(declaration);
-        foreach (var operation in OperationFacts.Root(declaration).Descendants())
+        foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declaration))
         {
-            if (operation is not ILocalReferenceOperation reference ||
-                reference.IsDeclaration ||
-                !SymbolEqualityComparer.Default.Equals(reference.Local, local))
-            {
-                continue;
-            }
-
             // A lambda or local function may run after the scope is disposed, or dispose it: not followed.
-            if (OperationFacts.EnclosingFunction(reference) != home)
+            if (!inItsFunction)
             {
                 return false;
             }

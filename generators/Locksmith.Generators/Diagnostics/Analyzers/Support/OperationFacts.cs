@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
@@ -275,6 +276,23 @@ internal static class OperationFacts
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The references to <paramref name="local"/> (not its declaration) in the body <paramref name="declaration"/> is in,
+    /// each with whether it is in the same function as the declaration (not in a lambda or local function of its own).
+    /// </summary>
+    public static IEnumerable<(ILocalReferenceOperation Reference, bool InItsFunction)> ReferencesOf(ILocalSymbol local, IOperation declaration)
+    {
+        var home = EnclosingFunction(declaration);
+        foreach (var operation in Root(declaration).Descendants())
+        {
+            if (operation is ILocalReferenceOperation { IsDeclaration: false } reference &&
+                SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                yield return (reference, EnclosingFunction(reference) == home);
+            }
+        }
     }
 
     /// <summary><paramref name="operation"/> with the parentheses and conversions around it.</summary>
