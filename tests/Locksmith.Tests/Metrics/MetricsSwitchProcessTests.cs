@@ -44,8 +44,16 @@ public sealed class MetricsSwitchProcessTests
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
 
-        // Bounded only so a hung probe cannot hang the run; nothing here measures time.
-        await process.WaitForExitAsync().WaitAsync(Guard.HangLimit);
+        // Bounded only so a hung probe cannot hang the run; nothing here measures time. A hung probe is ended, not left behind.
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(Guard.HangLimit);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
         Assert.True(process.ExitCode == 0, $"the probe exited with {process.ExitCode}: {await errors}");
 
         // "supported=False operations=302 measurements=0"
