@@ -96,6 +96,61 @@ public static class LocksmithMetrics
     }
 
     /// <summary>
+    /// <see cref="RecordAcquisition(LockPrimitive, string)"/> for an async acquisition whose <paramref name="scope"/> is
+    /// built: a listener's exception is the acquisition's, and the hold it got is released first, so nothing is left held
+    /// by a flow that never received its scope.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RecordAcquisition(LockPrimitive lockPrimitive, string mode, in AsyncLockScope scope)
+    {
+        if (MetricsSwitch.IsSupported && (lockPrimitive.Instruments is { } set ? set.Acquisitions.Enabled : Acquisitions.Enabled))
+        {
+            AddAcquisitionOrRelease(lockPrimitive, mode, scope);
+        }
+    }
+
+    /// <summary><see cref="RecordOwnedAcquisition(LockPrimitive, string)"/> for an async acquisition whose <paramref name="scope"/> is built, as above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RecordOwnedAcquisition(LockPrimitive lockPrimitive, string mode, in AsyncLockScope scope)
+    {
+        if (MetricsSwitch.IsSupported
+            && (lockPrimitive.Instruments is { } set
+                ? set.Acquisitions.Enabled | set.HoldDuration.Enabled
+                : Acquisitions.Enabled | HoldDuration.Enabled))
+        {
+            OnOwnedAcquisitionOrRelease(lockPrimitive, mode, scope);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddAcquisitionOrRelease(LockPrimitive lockPrimitive, string mode, AsyncLockScope scope)
+    {
+        try
+        {
+            AddAcquisition(lockPrimitive, mode);
+        }
+        catch
+        {
+            AsyncWaits.GiveBackGranted(scope);
+            throw;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void OnOwnedAcquisitionOrRelease(LockPrimitive lockPrimitive, string mode, AsyncLockScope scope)
+    {
+        try
+        {
+            OnOwnedAcquisition(lockPrimitive, mode);
+        }
+        catch
+        {
+            AsyncWaits.GiveBackGranted(scope);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Records a timed hold that ended; called after the release, with the start the owner took out of the lock. A
     /// listener that went away during the hold gets nothing.
     /// </summary>

@@ -264,7 +264,20 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// counted, so its wait is measured too (if the clock was read for it), as a thread's wait is whichever way it ends:
     /// one wait measurement per contention.
     /// </summary>
-    public void RecycleTookAtOnce() => RecycleMeasured();
+    /// <remarks>Called out of the gate, with the hold's <paramref name="scope"/>: a listener's exception is the
+    /// acquisition's, and the hold is given back first.</remarks>
+    public void RecycleTookAtOnce(in AsyncLockScope scope)
+    {
+        try
+        {
+            RecycleMeasured();
+        }
+        catch
+        {
+            AsyncWaits.GiveBackGranted(scope);
+            throw;
+        }
+    }
 
     /// <summary>
     /// Under the gate, the node unlinked: the waiter is refused as it queued (its own flow took the lock meanwhile, so
@@ -275,12 +288,15 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     private void RecycleMeasured()
     {
-        if (_start != 0)
-        {
-            LocksmithMetrics.RecordWait(Host.Lock, ModeTag, _start);
-        }
-
+        // Recycled first: a listener that throws leaves no node half-used.
+        long start = _start;
+        var lockPrimitive = Host.Lock;
+        string modeTag = ModeTag;
         Recycle();
+        if (start != 0)
+        {
+            LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
+        }
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -23,11 +24,28 @@ internal static class AsyncWaits
         }
 
         // No start: an untimed wait nobody observed when it began (see AsyncWaitNode.NeedsClock); it is not measured.
+        // A listener that throws makes its exception the acquisition's, once the wait's outcome is settled: a granted
+        // hold is given back, a failed wait's reservation too.
         var waited = TimeSpan.Zero;
+        ExceptionDispatchInfo? listenerError = null;
         if (start != 0)
         {
-            LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
+            try
+            {
+                LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
+            }
+            catch (Exception error)
+            {
+                listenerError = ExceptionDispatchInfo.Capture(error);
+            }
+
             waited = Stopwatch.GetElapsedTime(start);
+        }
+
+        if (listenerError is not null && outcome != AsyncWaitOutcome.Granted)
+        {
+            FlowOwnership.NotHeld(owner);
+            listenerError.Throw();
         }
 
         switch (outcome)
@@ -39,6 +57,21 @@ internal static class AsyncWaits
                 }
 
                 var scope = releaser.ScopeFor(owner, token, tag);
+                if (listenerError is not null)
+                {
+                    GiveBackGranted(scope);
+                    listenerError.Throw();
+                }
+
+                // Recorded here, not by the grant under the queue's gate, so a listener's code never runs there.
+                if (mode is LockMode.Exclusive or LockMode.Write)
+                {
+                    LocksmithMetrics.RecordOwnedAcquisition(lockPrimitive, modeTag, scope);
+                }
+                else
+                {
+                    LocksmithMetrics.RecordAcquisition(lockPrimitive, modeTag, scope);
+                }
                 if (start != 0 && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
                 {
                     var threshold = LocksmithPolicy.LongWaitThreshold;
@@ -101,11 +134,28 @@ internal static class AsyncWaits
     }
 
     /// <summary>
+    /// Counts a flow's contention before it queues: a listener's exception is the acquisition's, and the flow's
+    /// reservation is given back first, so its claim still ends.
+    /// </summary>
+    public static void RecordContention(LockPrimitive lockPrimitive, string modeTag, LockOwner flow)
+    {
+        try
+        {
+            LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
+        }
+        catch
+        {
+            FlowOwnership.NotHeld(flow);
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Releases a hold granted to an acquisition that fails after all. A semaphore that others released past its maximum
     /// meanwhile is full already: its give-back may refuse the permits (SemaphoreFullException), which must not hide the
     /// exception that failed the acquisition.
     /// </summary>
-    private static void GiveBackGranted(AsyncLockScope scope)
+    internal static void GiveBackGranted(AsyncLockScope scope)
     {
         try
         {

@@ -301,8 +301,9 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
     private AsyncLockScope Took(LockOwner flow, int token)
     {
         RecordHolder(flow, token);
-        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
-        return AsyncLockScope.ForOwnedHold(this, token, flow.OwnerId);
+        var scope = AsyncLockScope.ForOwnedHold(this, token, flow.OwnerId);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive, scope);
+        return scope;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -357,10 +358,11 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Exclusive, LockModeTags.Exclusive, throwOnTimeout);
         }
 
+        AsyncWaits.RecordContention(this, LockModeTags.Exclusive, flow);
         var node = AsyncWaitNode.Rent();
         node.Prepare(this, this, flow, LockMode.Exclusive, LockModeTags.Exclusive, 0, 0, timeoutMs, cancellationToken, throwOnTimeout);
-        LocksmithMetrics.RecordContention(this, LockModeTags.Exclusive);
         flow.WaitingFor = this;
+        bool tookAtOnce = false;
         using (GateEntry.Enter(_queue.Gate))
         {
             _queue.EnqueueLast(node);
@@ -371,20 +373,26 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
             {
                 _queue.Remove(node);
                 flow.WaitingFor = null;
-                node.RecycleTookAtOnce();
-                return new ValueTask<AsyncLockScope>(TookOrdered(flow, token));
+                tookAtOnce = true;
             }
-
-            // A task of this flow may have taken the lock since the check above: waiting for it would be waiting for
-            // the flow itself.
-            if (ReferenceEquals(SettledHolder(), flow))
+            else if (ReferenceEquals(SettledHolder(), flow))
             {
+                // A task of this flow may have taken the lock since the check above: waiting for it would be waiting
+                // for the flow itself.
                 _queue.Remove(node);
                 flow.WaitingFor = null;
-                node.RecycleRefusedAtOnce();
                 FlowOwnership.NotHeld(flow);
+                node.RecycleRefusedAtOnce();
                 ThrowHelper.ThrowAsyncRecursion(this, flow);
             }
+        }
+
+        if (tookAtOnce)
+        {
+            // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
+            var scope = TookOrdered(flow, token);
+            node.RecycleTookAtOnce(scope);
+            return new ValueTask<AsyncLockScope>(scope);
         }
 
         node.Arm(timeoutMs);
@@ -534,8 +542,8 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
     private void GrantWithToken(AsyncWaitNode next, int token)
     {
+        // Recorded by the waiter as its wait completes (AsyncWaits.Complete): a listener's code never runs under the gate.
         RecordHolder(next.Owner, token);
-        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Exclusive);
         next.Grant(token, 0);
     }
 

@@ -72,8 +72,9 @@ public sealed partial class AsyncReadWriteLock
     private AsyncLockScope TookRead(LockOwner flow, int slot, bool claimed = false)
     {
         int token = claimed ? flow.FlowReads.AddClaimed(flow, this) : flow.FlowReads.Add(this, flow, slot);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
-        return AsyncLockScope.ForRead(flow, token, ReadTag(slot));
+        var scope = AsyncLockScope.ForRead(flow, token, ReadTag(slot));
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read, scope);
+        return scope;
     }
 
     private AsyncLockScope TookReadOrdered(LockOwner flow, int slot)
@@ -199,10 +200,11 @@ public sealed partial class AsyncReadWriteLock
             return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Read, LockModeTags.Read, throwOnTimeout);
         }
 
+        AsyncWaits.RecordContention(this, LockModeTags.Read, flow);
         var node = AsyncWaitNode.Rent();
         node.Prepare(this, this, flow, LockMode.Read, LockModeTags.Read, ReaderRequest, 0, timeoutMs, cancellationToken, throwOnTimeout);
-        LocksmithMetrics.RecordContention(this, LockModeTags.Read);
         flow.WaitingFor = this;
+        bool tookAtOnce = false;
         using (GateEntry.Enter(_readers.Gate))
         {
             // Queue only while still blocked: the flag goes in with the same compare-and-swap that sees the block, so
@@ -215,8 +217,8 @@ public sealed partial class AsyncReadWriteLock
                     if (TryEnterReadFast(flow, out slot, underGate: true))
                     {
                         flow.WaitingFor = null;
-                        node.RecycleTookAtOnce();
-                        return new ValueTask<AsyncLockScope>(TookReadOrdered(flow, slot));
+                        tookAtOnce = true;
+                        break;
                     }
 
                     state = Volatile.Read(ref _state);
@@ -232,8 +234,19 @@ public sealed partial class AsyncReadWriteLock
                 state = seen;
             }
 
-            node.Request = _arrivals++;
-            _readers.EnqueueLast(node);
+            if (!tookAtOnce)
+            {
+                node.Request = _arrivals++;
+                _readers.EnqueueLast(node);
+            }
+        }
+
+        if (tookAtOnce)
+        {
+            // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
+            var scope = TookReadOrdered(flow, slot);
+            node.RecycleTookAtOnce(scope);
+            return new ValueTask<AsyncLockScope>(scope);
         }
 
         node.Arm(timeoutMs);
@@ -342,7 +355,7 @@ public sealed partial class AsyncReadWriteLock
             return false;
         }
 
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Read);
+        // Recorded by the reader as its wait completes (AsyncWaits.Complete): a listener's code never runs under the gate.
         reader.Grant(token, ReadTag(slot));
         return true;
     }

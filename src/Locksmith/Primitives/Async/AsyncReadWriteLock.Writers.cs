@@ -94,7 +94,9 @@ public sealed partial class AsyncReadWriteLock
     private AsyncLockScope TookWrite(LockOwner flow)
     {
         int token = SetWriter(flow);
-        return AsyncLockScope.ForOwnedHold(this, token, flow.OwnerId);
+        var scope = AsyncLockScope.ForOwnedHold(this, token, flow.OwnerId);
+        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Write, scope);
+        return scope;
     }
 
     private int SetWriter(LockOwner flow)
@@ -103,7 +105,6 @@ public sealed partial class AsyncReadWriteLock
         _lastWriteToken = token;
         Volatile.Write(ref _writer, flow);
         Volatile.Write(ref _writeToken, token);
-        LocksmithMetrics.RecordOwnedAcquisition(this, LockModeTags.Write);
         return token;
     }
 
@@ -159,10 +160,11 @@ public sealed partial class AsyncReadWriteLock
             return AsyncWaits.FailedWithoutWaiting(this, flow, LockMode.Write, LockModeTags.Write, throwOnTimeout);
         }
 
+        AsyncWaits.RecordContention(this, LockModeTags.Write, flow);
         var node = AsyncWaitNode.Rent();
         node.Prepare(this, this, flow, LockMode.Write, LockModeTags.Write, WriterRequest, 0, timeoutMs, cancellationToken, throwOnTimeout);
-        LocksmithMetrics.RecordContention(this, LockModeTags.Write);
         flow.WaitingFor = this;
+        bool tookAtOnce = false;
         using (GateEntry.Enter(_readers.Gate))
         {
             // Free means no writer and nobody queued (a queued waiter is owed the lock first): claim, and keep the claim
@@ -183,8 +185,8 @@ public sealed partial class AsyncReadWriteLock
                     if (!AnyReaders())
                     {
                         flow.WaitingFor = null;
-                        node.RecycleTookAtOnce();
-                        return new ValueTask<AsyncLockScope>(TookWriteOrdered(flow));
+                        tookAtOnce = true;
+                        break;
                     }
 
                     // Readers are in: the claim becomes the queued flag. Only the gate's holder changes the state while
@@ -204,14 +206,25 @@ public sealed partial class AsyncReadWriteLock
                 state = seen;
             }
 
-            node.Request = _arrivals++;
-            _writers.EnqueueLast(node);
-
-            // The readers in may all have left before the flag went in, seeing no one to hand over to: try again now.
-            if ((state & WriterBit) == 0)
+            if (!tookAtOnce)
             {
-                DispatchLocked();
+                node.Request = _arrivals++;
+                _writers.EnqueueLast(node);
+
+                // The readers in may all have left before the flag went in, seeing no one to hand over to: try again now.
+                if ((state & WriterBit) == 0)
+                {
+                    DispatchLocked();
+                }
             }
+        }
+
+        if (tookAtOnce)
+        {
+            // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
+            var scope = TookWriteOrdered(flow);
+            node.RecycleTookAtOnce(scope);
+            return new ValueTask<AsyncLockScope>(scope);
         }
 
         node.Arm(timeoutMs);
@@ -263,6 +276,7 @@ public sealed partial class AsyncReadWriteLock
     private void GrantWriteLocked(AsyncWaitNode writer)
     {
         _writers.Remove(writer);
+        // Recorded by the writer as its wait completes (AsyncWaits.Complete): a listener's code never runs under the gate.
         int token = SetWriter(writer.Owner);
         writer.Grant(token, WriteTag);
     }

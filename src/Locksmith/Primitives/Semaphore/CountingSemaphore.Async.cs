@@ -15,6 +15,9 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     // (it queues behind), so a waiter for several permits is not starved by threads taking one at a time.
     private int _asyncQueued;
 
+    /// <summary>Async waits queued now (a snapshot, for tests).</summary>
+    internal int AsyncWaitingCountForTests => Volatile.Read(ref _asyncQueued);
+
     // 1 once the semaphore is in AsyncOwners' list, which the detector reads for queued flows: on its first queued async
     // wait, so a semaphore only threads use costs nothing there.
     private int _listedForDetector;
@@ -160,8 +163,9 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     {
         var hold = SemaphoreHold.Rent(this);
         int token = hold.Begin(flow);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
-        return AsyncLockScope.ForSemaphoreHold(hold, token, count);
+        var scope = AsyncLockScope.ForSemaphoreHold(hold, token, count);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit, scope);
+        return scope;
     }
 
     private AsyncLockScope TookAsyncOrdered(LockOwner flow, int count)
@@ -264,11 +268,11 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             ListForDetector();
         }
 
+        AsyncWaits.RecordContention(this, LockModeTags.Permit, flow);
         var node = AsyncWaitNode.Rent();
 
         // The releaser is the hold a grant rents; it is set when the permits are handed over.
         node.Prepare(this, null!, flow, LockMode.Permit, LockModeTags.Permit, 0, count, timeoutMs, cancellationToken, throwOnTimeout);
-        LocksmithMetrics.RecordContention(this, LockModeTags.Permit);
         flow.WaitingFor = this;
         bool took;
         using (GateEntry.Enter(_queue.Gate))
@@ -284,8 +288,9 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (took)
         {
             flow.WaitingFor = null;
-            node.RecycleTookAtOnce();
-            return new ValueTask<AsyncLockScope>(TookAsyncOrdered(flow, count));
+            var scope = TookAsyncOrdered(flow, count);
+            node.RecycleTookAtOnce(scope);
+            return new ValueTask<AsyncLockScope>(scope);
         }
 
         node.Arm(timeoutMs);
@@ -340,7 +345,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         int token = hold.Begin(node.Owner);
         node.Releaser = hold;
         Controller?.PermitsTaken(this, node.Request, node.Owner);
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
+
+        // Recorded by the waiter as its wait completes (AsyncWaits.Complete): a listener's code never runs under the gate.
         node.Grant(token, node.Request);
     }
 
