@@ -8,8 +8,9 @@ namespace Locksmith.Generators.Tests;
 /// LSM0060 at <c>await foreach (var row in RowsAsync())</c>, where <c>RowsAsync</c> is the user's async iterator that
 /// holds an async lock across <c>yield return</c>: its steps after the first run in the consumer's execution context, so
 /// a consumer that holds no async lock and began no flow does not own the lock there (<c>AsyncIteratorOwnershipTests</c>
-/// shows it at run time). Not reported where the consumer's flow is owned, for a lock released before each yield, a
-/// semaphore's permits, an iterator whose body is not known, an enumerable kept first, or a loop in a lambda.
+/// shows it at run time); also where the enumerable is kept in a local first, reported at the call. Not reported where the
+/// consumer's flow is owned at the loop, for a lock released before each yield, a semaphore's permits, an iterator whose body
+/// is not known, a local written again or used other than by this method's loops, or a loop in a lambda.
 /// </summary>
 public sealed class LSM0060AsyncIteratorOwnershipTests
 {
@@ -242,15 +243,10 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
                 }
             }
 
-            // Not an async iterator itself (its body is RowsAsync's, which this rule does not follow), and a kept enumerable.
-            public async Task ForwardedOrKeptAsync()
+            // Not an async iterator itself (its body is RowsAsync's, which this rule does not follow).
+            public async Task ForwardedAsync()
             {
                 await foreach (int row in Ledger.ForwardedAsync())
-                {
-                }
-
-                var rows = Ledger.RowsAsync();
-                await foreach (int row in rows)
                 {
                 }
             }
@@ -269,6 +265,179 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
                 await foreach (int row in Ledger.RowsAsync())
                 {
                 }
+            }
+        }
+        """ + Iterators));
+
+    [Fact]
+    public void LSM0060_ForAnEnumerableKeptInALocal() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Report
+        {
+            public async Task<int> KeptAsync()
+            {
+                int sum = 0;
+                var rows = {|LSM0060:Ledger.RowsAsync()|};
+                await foreach (int row in rows)
+                {
+                    sum += row;
+                }
+
+                return sum;
+            }
+
+            public async Task ConfiguredOnTheLocalAsync(CancellationToken cancellationToken)
+            {
+                IAsyncEnumerable<int> rows = {|LSM0060:Ledger.ReadRowsAsync()|};
+                await foreach (int row in rows.WithCancellation(cancellationToken).ConfigureAwait(false))
+                {
+                }
+            }
+
+            public async Task ConfiguredIntoTheLocalAsync(CancellationToken cancellationToken)
+            {
+                var rows = {|LSM0060:Ledger.KeptByHandAsync()|}.WithCancellation(cancellationToken);
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            // One call enumerated twice: one report.
+            public async Task TwiceAsync()
+            {
+                var rows = {|LSM0060:Ledger.RowsAsync()|};
+                await foreach (int row in rows)
+                {
+                }
+
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            // The flow begun after the first loop: that loop's steps ran unowned.
+            public async Task BegunBetweenTheLoopsAsync()
+            {
+                var rows = {|LSM0060:Ledger.RowsAsync()|};
+                await foreach (int row in rows)
+                {
+                }
+
+                using var flow = AsyncLockFlow.Begin();
+                await foreach (int row in rows)
+                {
+                }
+            }
+        }
+        """ + Iterators));
+
+    [Fact]
+    public void NoLSM0060_ForAKeptEnumerable_OwnedAtTheLoop_ReassignedOrEscaping() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Report
+        {
+            private readonly AsyncExclusiveLock _outer = new();
+            private IAsyncEnumerable<int>? _kept;
+
+            // Its steps run in the loop, where the flow is begun.
+            public async Task BegunBeforeTheLoopAsync()
+            {
+                var rows = Ledger.RowsAsync();
+                using var flow = AsyncLockFlow.Begin();
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public async Task HoldingAnAsyncLockAsync(CancellationToken cancellationToken)
+            {
+                using var held = await _outer.AcquireAsync();
+                var rows = Ledger.RowsAsync();
+                await foreach (int row in rows.WithCancellation(cancellationToken))
+                {
+                }
+            }
+
+            public async Task ReassignedAsync(bool released)
+            {
+                var rows = Ledger.RowsAsync();
+                if (released)
+                {
+                    rows = Ledger.ReleasedBeforeEachYieldAsync();
+                }
+
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            // Whoever it is passed to may enumerate it in an owned flow; so may a later reader of the field.
+            public async Task PassedOnAsync()
+            {
+                var rows = Ledger.RowsAsync();
+                Keep(rows);
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public async Task StoredAsync()
+            {
+                var rows = Ledger.RowsAsync();
+                _kept = rows;
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public async Task CapturedAsync()
+            {
+                var rows = Ledger.RowsAsync();
+                Func<Task> later = async () =>
+                {
+                    await foreach (int row in rows)
+                    {
+                    }
+                };
+                await later();
+            }
+
+            public async Task NothingHeldAcrossAYieldAsync()
+            {
+                var rows = Ledger.ReleasedBeforeEachYieldAsync();
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public Func<Task> InALambda() => async () =>
+            {
+                var rows = Ledger.RowsAsync();
+                await foreach (int row in rows)
+                {
+                }
+            };
+
+            [Guarded(Lock = nameof(_outer))]
+            private async Task InAGuardedCoreAsync()
+            {
+                var rows = Ledger.RowsAsync();
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            private static void Keep(IAsyncEnumerable<int> rows)
+            {
             }
         }
         """ + Iterators));

@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Threading;
@@ -28,8 +29,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
-/// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above; .NET runs each of the
-/// iterator's steps after the first in the consumer's context.</para>
+/// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above at a loop; .NET runs
+/// each of the iterator's steps after the first in the consumer's context. The call is followed into a local it initializes
+/// when that local is never written again and only this method's loops use it; it is reported once, at the call.</para>
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
@@ -49,7 +51,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             if (KnownTypes.Resolve(start.Compilation) is { } known)
             {
                 start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Await);
-                start.RegisterOperationAction(operation => AnalyzeLoop(operation, facts, known), OperationKind.Loop);
+                start.RegisterOperationAction(operation => AnalyzeIteratorCall(operation, facts, known), OperationKind.Invocation);
             }
         });
     }
@@ -77,15 +79,18 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// LSM0060: <c>await foreach (var row in RowsAsync())</c>, where <c>RowsAsync</c> is the user's async iterator that
     /// holds a flow's scope across a <c>yield return</c>, in a method whose flow holds no async lock there and did not
-    /// begin its flow: the iterator's later steps run in this method's context, which does not carry its claim.
+    /// begin its flow: the iterator's later steps run in this method's context, which does not carry its claim. Read from
+    /// the call, so a call enumerated more than once is reported once, at the call.
     /// </summary>
-    private static void AnalyzeLoop(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    private static void AnalyzeIteratorCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
-        if (context.Operation is not IForEachLoopOperation { IsAsynchronous: true } loop ||
-            IteratorCall(loop.Collection, known) is not { } call ||
-            InsideAFunction(loop) ||
+        var call = (IInvocationOperation)context.Operation;
+        var loops = new List<IOperation>();
+        if (!IsIteratorCall(call, known) ||
+            InsideAFunction(call) ||
+            !EnumeratedHere(call, loops, new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)) ||
+            loops.All(loop => OwnedAt(loop, known)) ||
             (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
-            OwnedAt(loop, known) ||
             HeldAcrossAYield(call, known, context.CancellationToken) is not { } taker)
         {
             return;
@@ -98,37 +103,63 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             taker));
     }
 
-    /// <summary>
-    /// The enumerated call (through <c>WithCancellation</c> and <c>ConfigureAwait</c>) when it is an async iterator of the
-    /// user's, else null.
-    /// </summary>
-    private static IInvocationOperation? IteratorCall(IOperation collection, KnownTypes known)
-    {
-        var operand = OperationFacts.Unwrap(collection);
-        while (operand is IInvocationOperation { TargetMethod: { Name: "WithCancellation" or "ConfigureAwait" } configured } wrapper)
-        {
-            // The extensions on IAsyncEnumerable<T>, then the same methods of the configured enumerable they return.
-            if (configured.IsExtensionMethod && configured.ContainingType is { Name: "TaskAsyncEnumerableExtensions" } && wrapper.Arguments.Length > 0)
-            {
-                operand = OperationFacts.Unwrap(wrapper.Arguments[0].Value);
-            }
-            else if (configured.ContainingType is { Name: "ConfiguredCancelableAsyncEnumerable", Arity: 1 } && wrapper.Instance is { } instance)
-            {
-                operand = OperationFacts.Unwrap(instance);
-            }
-            else
-            {
-                break;
-            }
-        }
+    /// <summary>Whether the call is to an async iterator of the user's (one returning <c>IAsyncEnumerable&lt;T&gt;</c> or <c>IAsyncEnumerator&lt;T&gt;</c>).</summary>
+    private static bool IsIteratorCall(IInvocationOperation call, KnownTypes known) =>
+        call.TargetMethod.ReturnType is INamedTypeSymbol { Name: "IAsyncEnumerable" or "IAsyncEnumerator", Arity: 1 } &&
+        !RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType) &&
+        known.IsAsyncMethod(call.TargetMethod);
 
-        return operand is IInvocationOperation call &&
-            call.TargetMethod.ReturnType is INamedTypeSymbol { Name: "IAsyncEnumerable" or "IAsyncEnumerator", Arity: 1 } &&
-            !RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType) &&
-            known.IsAsyncMethod(call.TargetMethod)
-            ? call
-            : null;
+    /// <summary>
+    /// Whether every use of <paramref name="value"/> (the iterator's enumerable, or what is made from it) is this method's own
+    /// enumeration of it, adding to <paramref name="loops"/> where its steps run: an <c>await foreach</c> over it (through
+    /// <c>WithCancellation</c> and <c>ConfigureAwait</c>), or a local it initializes, never written again, whose every
+    /// reference is such a use. Anything else (a local passed on, stored, returned, captured by a lambda) may be enumerated
+    /// elsewhere, in a flow this method does not decide, so it is not followed and nothing is reported.
+    /// </summary>
+    private static bool EnumeratedHere(IOperation value, List<IOperation> loops, HashSet<ILocalSymbol> seen)
+    {
+        value = OperationFacts.Outer(value);
+        switch (value.Parent)
+        {
+            case IForEachLoopOperation { IsAsynchronous: true } loop when loop.Collection == value:
+                loops.Add(loop);
+                return true;
+            case IArgumentOperation { Parent: IInvocationOperation wrapper } argument when IsConfiguring(wrapper) && wrapper.Arguments[0] == argument:
+                return EnumeratedHere(wrapper, loops, seen);
+            case IInvocationOperation wrapper when IsConfiguring(wrapper) && wrapper.Instance == value:
+                return EnumeratedHere(wrapper, loops, seen);
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } local } declarator }:
+                // A local seen again is its own initializer, which only code with errors has.
+                if (!seen.Add(local))
+                {
+                    return false;
+                }
+
+                bool used = false;
+                foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declarator))
+                {
+                    if (!inItsFunction || OperationFacts.IsWrite(reference) || !EnumeratedHere(reference, loops, seen))
+                    {
+                        return false;
+                    }
+
+                    used = true;
+                }
+
+                return used;
+            default:
+                return false;
+        }
     }
+
+    /// <summary>
+    /// Whether the call is <c>WithCancellation</c> or <c>ConfigureAwait</c> on an async enumerable: the extensions on
+    /// <c>IAsyncEnumerable&lt;T&gt;</c>, or the same methods of the configured enumerable they return.
+    /// </summary>
+    private static bool IsConfiguring(IInvocationOperation call) =>
+        call.TargetMethod is { Name: "WithCancellation" or "ConfigureAwait" } method &&
+        ((method.IsExtensionMethod && method.ContainingType is { Name: "TaskAsyncEnumerableExtensions" } && call.Arguments.Length > 0) ||
+         (method.ContainingType is { Name: "ConfiguredCancelableAsyncEnumerable", Arity: 1 } && call.Instance is not null));
 
     /// <summary>
     /// How the message names the lock the iterator's body (in source) holds across one of its own <c>yield return</c>s (the
