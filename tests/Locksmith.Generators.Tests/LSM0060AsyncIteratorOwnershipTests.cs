@@ -8,8 +8,8 @@ namespace Locksmith.Generators.Tests;
 /// LSM0060 at <c>await foreach (var row in RowsAsync())</c>, where <c>RowsAsync</c> is the user's async iterator that
 /// holds an async lock across <c>yield return</c>: its steps after the first run in the consumer's execution context, so
 /// a consumer that holds no async lock and began no flow does not own the lock there (<c>AsyncIteratorOwnershipTests</c>
-/// shows it at run time); also where the enumerable is kept in a local first, reported at the call. Not reported where the
-/// consumer's flow is owned at the loop, for a lock released before each yield, a semaphore's permits, an iterator whose body
+/// shows it at run time); also where the enumerable is kept in a local first, or its enumerator moved by hand
+/// (<c>while (await e.MoveNextAsync())</c>), reported at the call. Not reported where the consumer's flow is owned at the loop, for a lock released before each yield, a semaphore's permits, an iterator whose body
 /// is not known, a local written again or used other than by this method's loops, or a loop in a lambda.
 /// </summary>
 public sealed class LSM0060AsyncIteratorOwnershipTests
@@ -115,6 +115,14 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
                     var again = await Lock.AcquireAsync();
                     again.Dispose();
                     yield return row;
+                }
+            }
+
+            public static async IAsyncEnumerator<int> CursorAsync()
+            {
+                using (await Lock.AcquireAsync())
+                {
+                    yield return 1;
                 }
             }
         }
@@ -438,6 +446,158 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
 
             private static void Keep(IAsyncEnumerable<int> rows)
             {
+            }
+        }
+        """ + Iterators));
+
+    [Fact]
+    public void LSM0060_ForAManualLoopOverTheEnumerator() => Compiles(DiagnosticCheck.Verify("""
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Report
+        {
+            public async Task<int> AwaitUsingAsync()
+            {
+                int sum = 0;
+                await using var rows = {|LSM0060:Ledger.RowsAsync()|}.GetAsyncEnumerator();
+                while (await rows.MoveNextAsync())
+                {
+                    sum += rows.Current;
+                }
+
+                return sum;
+            }
+
+            public async Task PlainLocalAsync(CancellationToken cancellationToken)
+            {
+                var rows = {|LSM0060:Ledger.ReadRowsAsync()|}.GetAsyncEnumerator(cancellationToken);
+                try
+                {
+                    while (await rows.MoveNextAsync())
+                    {
+                    }
+                }
+                finally
+                {
+                    await rows.DisposeAsync();
+                }
+            }
+
+            public async Task AwaitUsingStatementAsync()
+            {
+                await using (var rows = {|LSM0060:Ledger.KeptByHandAsync()|}.ConfigureAwait(false).GetAsyncEnumerator())
+                {
+                    while (await rows.MoveNextAsync())
+                    {
+                    }
+                }
+            }
+
+            public async Task FromAKeptEnumerableAsync()
+            {
+                var rows = {|LSM0060:Ledger.RowsAsync()|};
+                await using var cursor = rows.GetAsyncEnumerator();
+                while (await cursor.MoveNextAsync())
+                {
+                }
+            }
+
+            // An async iterator that returns its enumerator.
+            public async Task CursorAsync()
+            {
+                await using var cursor = {|LSM0060:Ledger.CursorAsync()|};
+                while (await cursor.MoveNextAsync())
+                {
+                }
+            }
+        }
+        """ + Iterators));
+
+    [Fact]
+    public void NoLSM0060_ForAManualLoop_OwnedAtTheLoop_ReassignedOrEscaping() => Compiles(DiagnosticCheck.Verify("""
+        using System;
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Report
+        {
+            private readonly AsyncExclusiveLock _outer = new();
+
+            public async Task BegunBeforeTheLoopAsync()
+            {
+                await using var rows = Ledger.RowsAsync().GetAsyncEnumerator();
+                using var flow = AsyncLockFlow.Begin();
+                while (await rows.MoveNextAsync())
+                {
+                }
+            }
+
+            public async Task HoldingAnAsyncLockAsync()
+            {
+                using var held = await _outer.AcquireAsync();
+                await using var rows = Ledger.CursorAsync();
+                while (await rows.MoveNextAsync())
+                {
+                }
+            }
+
+            public async Task ReassignedAsync(bool released)
+            {
+                var rows = Ledger.RowsAsync().GetAsyncEnumerator();
+                if (released)
+                {
+                    rows = Ledger.ReleasedBeforeEachYieldAsync().GetAsyncEnumerator();
+                }
+
+                while (await rows.MoveNextAsync())
+                {
+                }
+            }
+
+            // Whoever it is passed to, or returned to, may move it on in an owned flow.
+            public async Task PassedOnAsync()
+            {
+                await using var rows = Ledger.RowsAsync().GetAsyncEnumerator();
+                if (await rows.MoveNextAsync())
+                {
+                    await DrainAsync(rows);
+                }
+            }
+
+            public async Task<IAsyncEnumerator<int>> ReturnedAsync()
+            {
+                var rows = Ledger.RowsAsync().GetAsyncEnumerator();
+                await rows.MoveNextAsync();
+                return rows;
+            }
+
+            public async Task NothingHeldAcrossAYieldAsync()
+            {
+                await using var rows = Ledger.ReleasedBeforeEachYieldAsync().GetAsyncEnumerator();
+                while (await rows.MoveNextAsync())
+                {
+                }
+            }
+
+            public Func<Task> InALambda() => async () =>
+            {
+                await using var rows = Ledger.RowsAsync().GetAsyncEnumerator();
+                while (await rows.MoveNextAsync())
+                {
+                }
+            };
+
+            private static async Task DrainAsync(IAsyncEnumerator<int> rows)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                while (await rows.MoveNextAsync())
+                {
+                }
             }
         }
         """ + Iterators));

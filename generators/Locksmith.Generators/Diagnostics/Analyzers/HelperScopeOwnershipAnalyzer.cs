@@ -30,8 +30,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// local function, which may run inside a caller's hold.
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
 /// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above at a loop; .NET runs
-/// each of the iterator's steps after the first in the consumer's context. The call is followed into a local it initializes
-/// when that local is never written again and only this method's loops use it; it is reported once, at the call.</para>
+/// each of the iterator's steps after the first in the consumer's context. The call is followed through a local it
+/// initializes (never written again, used only by this method's own loops) and into a hand-written loop over its enumerator
+/// (<c>while (await e.MoveNextAsync())</c>, ownership decided at each <c>MoveNextAsync</c>); it is reported once, at the call.</para>
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
@@ -79,17 +80,18 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// <summary>
     /// LSM0060: <c>await foreach (var row in RowsAsync())</c>, where <c>RowsAsync</c> is the user's async iterator that
     /// holds a flow's scope across a <c>yield return</c>, in a method whose flow holds no async lock there and did not
-    /// begin its flow: the iterator's later steps run in this method's context, which does not carry its claim. Read from
-    /// the call, so a call enumerated more than once is reported once, at the call.
+    /// begin its flow: the iterator's later steps run in this method's context, which does not carry its claim. Also by hand
+    /// (<c>await using var e = RowsAsync().GetAsyncEnumerator(); while (await e.MoveNextAsync())</c>) and through a local.
+    /// Read from the call, so a call enumerated more than once is reported once, at the call.
     /// </summary>
     private static void AnalyzeIteratorCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var call = (IInvocationOperation)context.Operation;
-        var loops = new List<IOperation>();
+        var steps = new List<IOperation>();
         if (!IsIteratorCall(call, known) ||
             InsideAFunction(call) ||
-            !EnumeratedHere(call, loops, new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)) ||
-            loops.All(loop => OwnedAt(loop, known)) ||
+            !EnumeratedHere(call, steps, new HashSet<ILocalSymbol>(SymbolEqualityComparer.Default)) ||
+            steps.All(step => OwnedAt(step, known)) ||
             (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
             HeldAcrossAYield(call, known, context.CancellationToken) is not { } taker)
         {
@@ -110,24 +112,33 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         known.IsAsyncMethod(call.TargetMethod);
 
     /// <summary>
-    /// Whether every use of <paramref name="value"/> (the iterator's enumerable, or what is made from it) is this method's own
-    /// enumeration of it, adding to <paramref name="loops"/> where its steps run: an <c>await foreach</c> over it (through
-    /// <c>WithCancellation</c> and <c>ConfigureAwait</c>), or a local it initializes, never written again, whose every
-    /// reference is such a use. Anything else (a local passed on, stored, returned, captured by a lambda) may be enumerated
-    /// elsewhere, in a flow this method does not decide, so it is not followed and nothing is reported.
+    /// Whether every use of <paramref name="value"/> (the iterator's enumerable or enumerator, or what is made from it) is
+    /// this method's own enumeration of it, adding to <paramref name="steps"/> where its steps run: an <c>await foreach</c>
+    /// over it or a <c>MoveNextAsync</c> call on its enumerator (through <c>WithCancellation</c>, <c>ConfigureAwait</c> and
+    /// <c>GetAsyncEnumerator</c>; <c>Current</c> and <c>DisposeAsync</c> are uses too), or a local it initializes, never
+    /// written again, whose every reference is such a use. Anything else (a local passed on, stored, returned, captured by a
+    /// lambda) may be enumerated elsewhere, in a flow this method does not decide, so it is not followed and nothing is reported.
     /// </summary>
-    private static bool EnumeratedHere(IOperation value, List<IOperation> loops, HashSet<ILocalSymbol> seen)
+    private static bool EnumeratedHere(IOperation value, List<IOperation> steps, HashSet<ILocalSymbol> seen)
     {
         value = OperationFacts.Outer(value);
         switch (value.Parent)
         {
             case IForEachLoopOperation { IsAsynchronous: true } loop when loop.Collection == value:
-                loops.Add(loop);
+                steps.Add(loop);
                 return true;
             case IArgumentOperation { Parent: IInvocationOperation wrapper } argument when IsConfiguring(wrapper) && wrapper.Arguments[0] == argument:
-                return EnumeratedHere(wrapper, loops, seen);
+                return EnumeratedHere(wrapper, steps, seen);
             case IInvocationOperation wrapper when IsConfiguring(wrapper) && wrapper.Instance == value:
-                return EnumeratedHere(wrapper, loops, seen);
+                return EnumeratedHere(wrapper, steps, seen);
+            case IInvocationOperation { TargetMethod.Name: "GetAsyncEnumerator" } enumerator when enumerator.Instance == value:
+                return EnumeratedHere(enumerator, steps, seen);
+            case IInvocationOperation { TargetMethod: { Name: "MoveNextAsync", Parameters.IsEmpty: true } } move when move.Instance == value:
+                steps.Add(move);
+                return true;
+            case IInvocationOperation { TargetMethod: { Name: "DisposeAsync", Parameters.IsEmpty: true } } dispose when dispose.Instance == value:
+            case IPropertyReferenceOperation { Property.Name: "Current" } current when current.Instance == value:
+                return true;
             case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } local } declarator }:
                 // A local seen again is its own initializer, which only code with errors has.
                 if (!seen.Add(local))
@@ -138,7 +149,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
                 bool used = false;
                 foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declarator))
                 {
-                    if (!inItsFunction || OperationFacts.IsWrite(reference) || !EnumeratedHere(reference, loops, seen))
+                    if (!inItsFunction || OperationFacts.IsWrite(reference) || !EnumeratedHere(reference, steps, seen))
                     {
                         return false;
                     }
