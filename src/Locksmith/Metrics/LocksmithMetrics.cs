@@ -54,7 +54,35 @@ public static class LocksmithMetrics
     {
         if (MetricsSwitch.IsSupported && (lockPrimitive.Instruments is { } set ? set.Acquisitions.Enabled : Acquisitions.Enabled))
         {
+            AddAcquisitionOrGiveBack(lockPrimitive, mode, 1);
+        }
+    }
+
+    /// <summary><see cref="RecordAcquisition(LockPrimitive, string)"/> of <paramref name="permits"/> permits taken at once (a sync semaphore's).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static void RecordAcquisition(LockPrimitive lockPrimitive, string mode, int permits)
+    {
+        if (MetricsSwitch.IsSupported && (lockPrimitive.Instruments is { } set ? set.Acquisitions.Enabled : Acquisitions.Enabled))
+        {
+            AddAcquisitionOrGiveBack(lockPrimitive, mode, permits);
+        }
+    }
+
+    /// <summary>
+    /// A sync acquisition's counter, by the thread that took the lock: a listener's exception is the acquisition's, and
+    /// the thread gives back what it took first (<see cref="LockPrimitive.GiveBackAfterListenerFault"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void AddAcquisitionOrGiveBack(LockPrimitive lockPrimitive, string mode, int permits)
+    {
+        try
+        {
             AddAcquisition(lockPrimitive, mode);
+        }
+        catch
+        {
+            lockPrimitive.GiveBackAfterListenerFault(mode, permits);
+            throw;
         }
     }
 
@@ -76,7 +104,22 @@ public static class LocksmithMetrics
                 ? set.Acquisitions.Enabled | set.HoldDuration.Enabled
                 : Acquisitions.Enabled | HoldDuration.Enabled))
         {
+            OnOwnedAcquisitionOrGiveBack(lockPrimitive, mode);
+        }
+    }
+
+    /// <summary>The owned form of <see cref="AddAcquisitionOrGiveBack"/>.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void OnOwnedAcquisitionOrGiveBack(LockPrimitive lockPrimitive, string mode)
+    {
+        try
+        {
             OnOwnedAcquisition(lockPrimitive, mode);
+        }
+        catch
+        {
+            lockPrimitive.GiveBackAfterListenerFault(mode, 1);
+            throw;
         }
     }
 

@@ -17,7 +17,7 @@ public sealed class ThrowingListenerTests
     private static readonly TimeSpan s_hangGuard = TimeSpan.FromSeconds(30);
 
     /// <summary>A real <see cref="MeterListener"/> that throws when <paramref name="instrument"/> records the named lock.</summary>
-    private sealed class ThrowingListener : IDisposable
+    internal sealed class ThrowingListener : IDisposable
     {
         private readonly MeterListener _listener;
 

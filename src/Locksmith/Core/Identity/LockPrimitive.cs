@@ -148,6 +148,15 @@ public abstract class LockPrimitive
     /// <returns>False when <paramref name="timeoutMs"/> (0 = try once, -1 = infinite) elapsed.</returns>
     internal abstract bool EnterForSet(int timeoutMs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The current thread just took this lock in <paramref name="modeTag"/> (<paramref name="permits"/> permits of a
+    /// semaphore), and a metrics listener threw as it was recorded: give it back, as the exception goes to the caller
+    /// instead of the hold. Nothing for a lock that handles this itself (async and distributed ones).
+    /// </summary>
+    internal virtual void GiveBackAfterListenerFault(string modeTag, int permits)
+    {
+    }
+
     /// <summary>Releases what <see cref="EnterForSet"/> acquired.</summary>
     internal abstract void ExitForSet();
 

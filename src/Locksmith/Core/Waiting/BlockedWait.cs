@@ -31,6 +31,9 @@ internal struct BlockedWait
 
     private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken, long start)
     {
+        // First, before the thread's record says it waits: a listener that throws leaves the thread as it was, its
+        // exception the acquisition's.
+        LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
         _lock = lockPrimitive;
         _mode = mode;
         _modeTag = modeTag;
@@ -47,7 +50,6 @@ internal struct BlockedWait
         _owner.BlockedFlow = FlowOwnership.CurrentOrNull;
         _owner.WaitingFor = lockPrimitive;
         _registration = node is not null && cancellationToken.CanBeCanceled ? cancellationToken.UnsafeRegister(s_nudge, node) : default;
-        LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
     }
 
     /// <summary>

@@ -265,6 +265,8 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>
     internal void Exit() => Release();
 
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits) => Release();
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {

@@ -72,6 +72,8 @@ public sealed class ReentrantLock : LockPrimitive, IExclusiveAccessLock, IThread
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits) => Release();
+
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
 

@@ -78,6 +78,8 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
 
     internal override int ExclusiveOwnerId => OwnerThreadId;
 
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits) => Release();
+
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         Enter(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
 

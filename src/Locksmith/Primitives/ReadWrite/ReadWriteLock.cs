@@ -207,6 +207,18 @@ public sealed partial class ReadWriteLock : LockPrimitive, IReadWriteAccessLock,
     /// <summary>Whether a writer holds or has claimed the lock, or anyone is queued (a snapshot, for tests).</summary>
     internal bool WriterPending => (Volatile.Read(ref _state) & (WriterBit | QueuedBit)) != 0;
 
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits)
+    {
+        if (modeTag == LockModeTags.Read)
+        {
+            ReleaseRead();
+        }
+        else
+        {
+            ReleaseWrite();
+        }
+    }
+
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         EnterWrite(timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
 

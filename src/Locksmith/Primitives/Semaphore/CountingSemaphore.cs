@@ -120,6 +120,18 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <summary>Always 0: a semaphore has no owner.</summary>
     internal override int ExclusiveOwnerId => 0;
 
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits)
+    {
+        try
+        {
+            Release(permits);
+        }
+        catch (SemaphoreFullException)
+        {
+            // Others released past the maximum meanwhile: the permits are back already; the listener's error stands.
+        }
+    }
+
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         Enter(1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
 
@@ -363,7 +375,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             return false;
         }
 
-        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit);
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit, count);
         return true;
     }
 
