@@ -207,6 +207,11 @@ public static class LocksmithMetrics
         }
     }
 
+    /// <summary>Whether a contention on <paramref name="lockPrimitive"/> would be counted now.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsContentionRecorded(LockPrimitive lockPrimitive) =>
+        MetricsSwitch.IsSupported && (lockPrimitive.Instruments is { } set ? set.Contentions.Enabled : Contentions.Enabled);
+
     internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
     {
         if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).Contentions is { Enabled: true } contentions)

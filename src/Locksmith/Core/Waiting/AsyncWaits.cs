@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using System.Threading;
 using System.Threading.Tasks;
@@ -137,7 +138,18 @@ internal static class AsyncWaits
     /// Counts a flow's contention before it queues: a listener's exception is the acquisition's, and the flow's
     /// reservation is given back first, so its claim still ends.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void RecordContention(LockPrimitive lockPrimitive, string modeTag, LockOwner flow)
+    {
+        // The test inline: the handler below keeps its method out of line.
+        if (LocksmithMetrics.IsContentionRecorded(lockPrimitive))
+        {
+            RecordContentionOrGiveBack(lockPrimitive, modeTag, flow);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void RecordContentionOrGiveBack(LockPrimitive lockPrimitive, string modeTag, LockOwner flow)
     {
         try
         {
