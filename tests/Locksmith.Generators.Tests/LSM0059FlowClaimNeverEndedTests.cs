@@ -161,6 +161,218 @@ public sealed class LSM0059FlowClaimNeverEndedTests
         }
         """ + Helpers));
 
+    // The path that throws nothing never reaches a catch: the claim outlives the method whenever the work succeeds.
+    [Fact]
+    public void LSM0059_WhereTheLocalIsDisposedOnlyInACatch() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public void DisposedOnlyWhenItThrows()
+            {
+                var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                try
+                {
+                    Ledger.Work();
+                }
+                catch
+                {
+                    flow.Dispose();
+                    throw;
+                }
+            }
+
+            public async Task InEachCatchAsync()
+            {
+                var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                try
+                {
+                    using var scope = await Ledger.TakeLedgerAsync();
+                }
+                catch (InvalidOperationException)
+                {
+                    flow.Dispose();
+                    throw;
+                }
+                catch (TimeoutException)
+                {
+                    flow.Dispose();
+                }
+            }
+
+            public void ClaimedInTheTry()
+            {
+                AsyncLockFlowScope flow = default;
+                try
+                {
+                    flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    Ledger.Work();
+                }
+                catch
+                {
+                    flow.Dispose();
+                    throw;
+                }
+            }
+
+            // Made in the catch (or finally) itself: an exception there before the Dispose skips it, as anywhere else.
+            public void MadeInACatch()
+            {
+                try
+                {
+                    Ledger.Work();
+                }
+                catch
+                {
+                    var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    Ledger.Work();
+                    flow.Dispose();
+                }
+            }
+
+            public void MadeInAFinally()
+            {
+                try
+                {
+                    Ledger.Work();
+                }
+                finally
+                {
+                    var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    Ledger.Work();
+                    flow.Dispose();
+                }
+            }
+        }
+        """ + Helpers));
+
+    // A catch that ends the claim beside an end on the path that throws nothing: ended either way.
+    [Fact]
+    public void NoLSM0059_WhereACatchAndThePathWithoutAnExceptionBothEndIt() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public void InTheTryToo()
+            {
+                var flow = AsyncLockFlow.Begin();
+                try
+                {
+                    Ledger.Work();
+                    flow.Dispose();
+                }
+                catch
+                {
+                    flow.Dispose();
+                    throw;
+                }
+            }
+
+            public void AndInAFinally(bool failed)
+            {
+                var flow = AsyncLockFlow.Begin();
+                try
+                {
+                    Ledger.Work();
+                }
+                catch
+                {
+                    flow.Dispose();
+                    failed = true;
+                }
+                finally
+                {
+                    if (!failed)
+                    {
+                        flow.Dispose();
+                    }
+                }
+            }
+
+            // Claimed in the try: its finally still ends the claim on every path.
+            public void ClaimedInTheTry()
+            {
+                AsyncLockFlowScope flow = default;
+                try
+                {
+                    flow = AsyncLockFlow.Begin();
+                    Ledger.Work();
+                }
+                finally
+                {
+                    flow.Dispose();
+                }
+            }
+
+            // Handed to the caller when the work succeeds, ended here when it throws.
+            public static AsyncLockFlowScope BeginChecked()
+            {
+                var flow = AsyncLockFlow.Begin();
+                try
+                {
+                    Ledger.Work();
+                    return flow;
+                }
+                catch
+                {
+                    flow.Dispose();
+                    throw;
+                }
+            }
+        }
+        """ + Helpers));
+
+    [Fact]
+    public void TheMessage_ForADisposeOnlyInACatch_SaysThePathWithoutAnExceptionMissesIt_AndTheFix()
+    {
+        var run = Markup.AssertDiagnostics("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Posting
+            {
+                public void Synchronous()
+                {
+                    var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    try
+                    {
+                        Ledger.Work();
+                    }
+                    catch
+                    {
+                        flow.Dispose();
+                        throw;
+                    }
+                }
+
+                public async Task InAnAsyncMethodAsync()
+                {
+                    var flow = {|LSM0059:AsyncLockFlow.Begin()|};
+                    try
+                    {
+                        using var scope = await Ledger.TakeLedgerAsync();
+                    }
+                    catch
+                    {
+                        flow.Dispose();
+                        throw;
+                    }
+                }
+            }
+            """ + Helpers);
+        Compiles(run);
+        var messages = run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0059").OrderBy(static d => d.Location.SourceSpan.Start)
+            .Select(static d => d.GetMessage(CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(2, messages.Count);
+        const string How = "The claim 'AsyncLockFlow.Begin()' makes is ended only by 'flow.Dispose()' in a 'catch', which the path that throws nothing never reaches, so ";
+        const string Fix = "; dispose it in a 'finally' in place of the 'catch' (try { … } finally { flow.Dispose(); }), or declare it 'using var flow = AsyncLockFlow.Begin();' and drop the Dispose";
+        Assert.StartsWith(How + "the flow stays claimed in the caller's frame", messages[0], System.StringComparison.Ordinal);
+        Assert.EndsWith(Fix + ", or return the scope to a caller that does", messages[0], System.StringComparison.Ordinal);
+        Assert.StartsWith(How + "the flow stays claimed while anything this method started lives", messages[1], System.StringComparison.Ordinal);
+        Assert.EndsWith("allocates a new one" + Fix, messages[1], System.StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NoLSM0059_WhereTheClaimIsEnded() => Compiles(Markup.AssertDiagnostics("""
         using System;

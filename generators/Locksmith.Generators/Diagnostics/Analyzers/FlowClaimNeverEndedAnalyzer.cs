@@ -9,17 +9,19 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0059: a claim <c>AsyncLockFlow.Begin()</c> makes (or a method of the user's returning its <c>AsyncLockFlowScope</c>)
 /// that is never ended: the scope dropped (<c>AsyncLockFlow.Begin();</c>, <c>_ = …</c>, only its <c>FlowId</c> read), or
-/// kept in a local not declared with <c>using</c> that is never disposed, or disposed only outside a <c>finally</c>. The
-/// claim's hold on the flow's record is then never given back: the frame's context stays claimed (a synchronous method's
-/// is its caller's), what it starts later is one flow, and the record never returns to the thread's cache.
+/// kept in a local not declared with <c>using</c> that is never disposed, or disposed only outside a <c>finally</c> or only
+/// in a <c>catch</c>. The claim's hold on the flow's record is then never given back: the frame's context stays claimed (a
+/// synchronous method's is its caller's), what it starts later is one flow, and the record never returns to the thread's
+/// cache.
 /// </summary>
 /// <remarks>
 /// The scope-tracking analyzers leave <c>AsyncLockFlowScope</c> out (it is a claim, not a hold); this one reads only it.
-/// Like LSM0053 it errs on the side of silence: a local disposed in a <c>finally</c> or a <c>catch</c>, used in a
-/// <c>using</c>, returned, stored, passed on, captured by a lambda or local function, or used any other way, is taken to be
-/// ended by whoever receives it. A local disposed by hand outside a <c>finally</c> is reported: an exception before the
-/// Dispose leaves the claim unended, and <c>using</c> costs nothing. Where the claim is ended, nothing is reported, even in
-/// a synchronous method (its claim ends before an awaiting caller could use it, but what it calls meanwhile shares it), an
+/// Like LSM0053 it errs on the side of silence: a local disposed in a <c>finally</c>, or both in a <c>catch</c> and outside
+/// one, used in a <c>using</c>, returned, stored, passed on, captured by a lambda or local function, or used any other way,
+/// is taken to be ended by whoever receives it. A local disposed by hand outside a <c>finally</c> is reported: an exception
+/// before the Dispose leaves the claim unended, and <c>using</c> costs nothing; so is one disposed only in a <c>catch</c>,
+/// which the path that throws nothing never reaches. Where the claim is ended, nothing is reported, even in a synchronous
+/// method (its claim ends before an awaiting caller could use it, but what it calls meanwhile shares it), an
 /// <c>async void</c> method (its builder restores the context as an <c>async Task</c> one does) or a lambda.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
@@ -106,6 +108,17 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
                     $"is ended only by '{dispose!.Syntax}' outside a 'finally', which an exception before it skips",
                     fix);
                 break;
+            case End.OnlyInACatch:
+                // A using beside the catch's Dispose would end the claim twice, which throws: the catch's goes.
+                Report(
+                    context,
+                    invocation,
+                    $"is ended only by '{dispose!.Syntax}' in a 'catch', which the path that throws nothing never reaches",
+                    writtenAgain
+                        ? fix
+                        : $"dispose it in a 'finally' in place of the 'catch' (try {{ … }} finally {{ {local.Name}.Dispose(); }}), or declare it " +
+                          $"'using var {local.Name} = {invocation.Syntax};' and drop the Dispose" + OrReturn(context, invocation));
+                break;
         }
     }
 
@@ -129,6 +142,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
     {
         Never,
         OutsideAFinally,
+        OnlyInACatch,
         Elsewhere,
     }
 
@@ -136,12 +150,15 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
     /// How the local's claim ends, from its references after <paramref name="declaration"/> in the function that declares
     /// it: <see cref="End.Never"/> when each is a read of the scope's own property, a write (the value held is dropped), or
     /// in <c>nameof</c>; <see cref="End.OutsideAFinally"/> when besides those it is only disposed (<c>flow.Dispose()</c>)
-    /// outside a <c>finally</c> or <c>catch</c> (<paramref name="dispose"/> is the first such call); else
-    /// <see cref="End.Elsewhere"/>: disposed in a <c>finally</c> or <c>catch</c>, or used in a way this does not follow.
+    /// outside a <c>finally</c> or <c>catch</c>; <see cref="End.OnlyInACatch"/> when it is disposed only in a <c>catch</c>
+    /// (<paramref name="dispose"/> is the first such call); else <see cref="End.Elsewhere"/>: disposed in a <c>finally</c>,
+    /// both in a <c>catch</c> and outside one, or used in a way this does not follow. A <c>catch</c> or <c>finally</c> the
+    /// claim is made in counts as no other code: an exception there before the Dispose skips it.
     /// <paramref name="writtenAgain"/>: the local is assigned (the claim's own <c>flow = …</c> too) or passed as <c>out</c>.
     /// </summary>
     private static End Ending(ILocalSymbol local, IOperation declaration, INamedTypeSymbol scope, out IOperation? dispose, out bool writtenAgain)
     {
+        IOperation? outside = null, inACatch = null;
         dispose = null;
         writtenAgain = false;
         foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declaration))
@@ -154,12 +171,18 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
 
             if (reference.Parent is IInvocationOperation { TargetMethod: { Name: "Dispose", Parameters.IsEmpty: true } } call && call.Instance == reference)
             {
-                if (InAFinallyOrCatch(call))
+                switch (HandlerAround(call, declaration))
                 {
-                    return End.Elsewhere;
+                    case Handler.Finally:
+                        return End.Elsewhere;
+                    case Handler.Catch:
+                        inACatch ??= call;
+                        break;
+                    default:
+                        outside ??= call;
+                        break;
                 }
 
-                dispose ??= call;
                 continue;
             }
 
@@ -176,22 +199,53 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
             }
         }
 
-        return dispose is null ? End.Never : End.OutsideAFinally;
+        // A catch's Dispose beside one on the path without an exception: taken to end it on both.
+        dispose = outside ?? inACatch;
+        return (outside, inACatch) switch
+        {
+            (null, null) => End.Never,
+            (null, _) => End.OnlyInACatch,
+            (_, null) => End.OutsideAFinally,
+            _ => End.Elsewhere,
+        };
     }
 
-    /// <summary>Whether the call is in a <c>finally</c> or <c>catch</c> of its function: it runs when an exception leaves the <c>try</c>.</summary>
-    private static bool InAFinallyOrCatch(IOperation call)
+    private enum Handler
     {
+        None,
+        Catch,
+        Finally,
+    }
+
+    /// <summary>
+    /// Whether the call is in a <c>catch</c> (so it runs only when an exception is thrown), else in a <c>finally</c> (on
+    /// every path), of its function and after the claim's <paramref name="declaration"/>: one the claim is made in counts
+    /// as no other code.
+    /// </summary>
+    private static Handler HandlerAround(IOperation call, IOperation declaration)
+    {
+        var found = Handler.None;
         IOperation child = call;
         for (var parent = call.Parent; parent is not null and not (IAnonymousFunctionOperation or ILocalFunctionOperation); child = parent, parent = parent.Parent)
         {
-            if (parent is ICatchClauseOperation || (parent is ITryOperation tryOperation && tryOperation.Finally == child))
+            // Before the stop below: a claim made in the try is still protected by its finally.
+            if (parent is ITryOperation tryOperation && tryOperation.Finally == child)
             {
-                return true;
+                found = Handler.Finally;
+            }
+
+            if (parent.Syntax.Span.Contains(declaration.Syntax.Span))
+            {
+                break;
+            }
+
+            if (parent is ICatchClauseOperation)
+            {
+                return Handler.Catch;
             }
         }
 
-        return false;
+        return found;
     }
 
     /// <summary>Whether the function the claim is made in (a lambda, local function, or the member) is async.</summary>
