@@ -373,6 +373,66 @@ public sealed class LSM0059FlowClaimNeverEndedTests
         Assert.EndsWith("allocates a new one" + Fix, messages[1], System.StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Half-typed code (a call or a Dispose missing its parenthesis, a declarator missing its name) is named in the message,
+    /// never echoed with its missing tokens, and never makes the analyzer throw.
+    /// </summary>
+    [Fact]
+    public void TheMessage_OfHalfTypedCode_NamesWhatItCannotEcho()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Posting
+            {
+                public void CallNotClosed() { var flow = AsyncLockFlow.Begin(; Ledger.Work(); }
+
+                public void DroppedNotClosed() { AsyncLockFlow.Begin( }
+
+                public void SplitNotClosed()
+                {
+                    var flow = AsyncLockFlow.Begin(
+                        ;
+                    Ledger.Work();
+                }
+
+                public void OwnCallNotClosed() { var flow = Ledger.BeginFor(1, 2; Ledger.Work(); }
+
+                public void DisposeNotClosed() { var flow = AsyncLockFlow.Begin(); Ledger.Work(); flow.Dispose( }
+
+                public void SecondNameMissing() { AsyncLockFlowScope flow, = AsyncLockFlow.Begin(); Ledger.Work(); }
+
+                public void SemicolonMissing() { var flow = AsyncLockFlow.Begin() Ledger.Work(); }
+            }
+
+            public static class Ledger
+            {
+                public static void Work() { }
+
+                public static AsyncLockFlowScope BeginFor(int a, int b) => AsyncLockFlow.Begin();
+            }
+            """);
+        Assert.DoesNotContain(run.AnalyzerDiagnostics, static d => d.Id == "AD0001");
+        var messages = run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0059").OrderBy(static d => d.Location.SourceSpan.Start)
+            .Select(static d => d.GetMessage(CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(
+            [
+                "The claim 'AsyncLockFlow.Begin()' makes is kept in 'flow', which is never disposed, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is dropped, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is kept in 'flow', which is never disposed, so ",
+                "The claim 'Ledger.BeginFor(…)' makes is kept in 'flow', which is never disposed, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is ended only by 'flow.Dispose()' outside a 'finally', which an exception before it skips, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is kept in a local with no name yet, which is never disposed, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is kept in 'flow', which is never disposed, so ",
+            ],
+            messages.Select(static m => m.Substring(0, m.IndexOf(", so ", System.StringComparison.Ordinal) + 5)));
+        Assert.Contains("; write 'using var flow = AsyncLockFlow.Begin();' (or 'using (AsyncLockFlow.Begin()) { … }')", messages[1], System.StringComparison.Ordinal);
+        Assert.Contains("; declare it 'using var flow = Ledger.BeginFor(…);'", messages[3], System.StringComparison.Ordinal);
+        Assert.Contains("; declare it 'using var … = AsyncLockFlow.Begin();'", messages[5], System.StringComparison.Ordinal);
+        Assert.All(messages, static m => Assert.DoesNotContain('\n', m));
+        Assert.All(messages, static m => Assert.DoesNotContain("''", m, System.StringComparison.Ordinal));
+    }
+
     [Fact]
     public void NoLSM0059_WhereTheClaimIsEnded() => Compiles(Markup.AssertDiagnostics("""
         using System;

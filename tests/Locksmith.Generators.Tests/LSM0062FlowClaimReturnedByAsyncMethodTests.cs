@@ -1,3 +1,4 @@
+using System.Globalization;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
@@ -77,4 +78,38 @@ public sealed class LSM0062FlowClaimReturnedByAsyncMethodTests
             }
         }
         """);
+
+    [Fact]
+    public void TheMessage_OfHalfTypedCode_NamesTheClaimItCannotEcho()
+    {
+        var run = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public sealed class Posting
+            {
+                public async Task<AsyncLockFlowScope> BeginAsync()
+                {
+                    await Task.Yield();
+                    return AsyncLockFlow.Begin(;
+                }
+            }
+            """);
+        Assert.DoesNotContain(run.AnalyzerDiagnostics, static d => d.Id == "AD0001");
+        var message = Assert.Single(run.LocksmithDiagnostics, static d => d.Id == "LSM0062").GetMessage(CultureInfo.InvariantCulture);
+        Assert.StartsWith("'BeginAsync' is async, so the claim 'AsyncLockFlow.Begin()' makes lives in its own frame", message, System.StringComparison.Ordinal);
+
+        // Top-level statements returning a claim (which cannot compile yet) run in a method the compiler names.
+        run = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            await Task.Yield();
+            return AsyncLockFlow.Begin();
+            """);
+        Assert.DoesNotContain(run.AnalyzerDiagnostics, static d => d.Id == "AD0001");
+        message = Assert.Single(run.LocksmithDiagnostics, static d => d.Id == "LSM0062").GetMessage(CultureInfo.InvariantCulture);
+        Assert.StartsWith("'the method' is async, so the claim 'AsyncLockFlow.Begin()' makes lives in its own frame", message, System.StringComparison.Ordinal);
+        Assert.Contains("; make 'the method' synchronous", message, System.StringComparison.Ordinal);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -62,7 +63,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
                 DiagnosticDescriptors.FlowClaimReturnedByAsyncMethod,
                 invocation.Syntax.GetLocation(),
                 FunctionName(context, invocation),
-                invocation.Syntax.ToString()));
+                ClaimText(invocation)));
             return;
         }
 
@@ -90,22 +91,31 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
 
         var ending = Ending(local, outer, scope, out var dispose, out bool writtenAgain);
 
+        // Half-typed code: a declarator whose name is not typed yet has none to show.
+        string name = local.Name.Length > 0 ? local.Name : "…";
+        string claim = ClaimText(invocation);
+        string disposeText = dispose is null ? string.Empty : Written(dispose.Syntax) ?? name + ".Dispose()";
+
         // A using local cannot be assigned again nor passed as out (CS1656, CS1657): there a finally is the fix.
         string fix = writtenAgain
-            ? $"dispose it in a 'finally' (try {{ … }} finally {{ {local.Name}.Dispose(); }}): a 'using' local cannot be assigned again" + OrReturn(context, invocation)
+            ? $"dispose it in a 'finally' (try {{ … }} finally {{ {name}.Dispose(); }}): a 'using' local cannot be assigned again" + OrReturn(context, invocation)
             : ending == End.Never
-                ? $"declare it 'using var {local.Name} = {invocation.Syntax};'" + OrReturn(context, invocation)
-                : $"declare it 'using var {local.Name} = {invocation.Syntax};' and drop the Dispose (or dispose it in a 'finally')";
+                ? $"declare it 'using var {name} = {claim};'" + OrReturn(context, invocation)
+                : $"declare it 'using var {name} = {claim};' and drop the Dispose (or dispose it in a 'finally')";
         switch (ending)
         {
             case End.Never:
-                Report(context, invocation, $"is kept in '{local.Name}', which is never disposed", fix);
+                Report(
+                    context,
+                    invocation,
+                    local.Name.Length > 0 ? $"is kept in '{name}', which is never disposed" : "is kept in a local with no name yet, which is never disposed",
+                    fix);
                 break;
             case End.OutsideAFinally:
                 Report(
                     context,
                     invocation,
-                    $"is ended only by '{dispose!.Syntax}' outside a 'finally', which an exception before it skips",
+                    $"is ended only by '{disposeText}' outside a 'finally', which an exception before it skips",
                     fix);
                 break;
             case End.OnlyInACatch:
@@ -113,19 +123,42 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
                 Report(
                     context,
                     invocation,
-                    $"is ended only by '{dispose!.Syntax}' in a 'catch', which the path that throws nothing never reaches",
+                    $"is ended only by '{disposeText}' in a 'catch', which the path that throws nothing never reaches",
                     writtenAgain
                         ? fix
-                        : $"dispose it in a 'finally' in place of the 'catch' (try {{ … }} finally {{ {local.Name}.Dispose(); }}), or declare it " +
-                          $"'using var {local.Name} = {invocation.Syntax};' and drop the Dispose" + OrReturn(context, invocation));
+                        : $"dispose it in a 'finally' in place of the 'catch' (try {{ … }} finally {{ {name}.Dispose(); }}), or declare it " +
+                          $"'using var {name} = {claim};' and drop the Dispose" + OrReturn(context, invocation));
                 break;
         }
     }
 
     /// <summary>The fix for a dropped claim: keep it in a <c>using</c> where the flow's work begins.</summary>
     private static string ClaimFix(IInvocationOperation invocation, OperationAnalysisContext context) =>
-        $"write 'using var flow = {invocation.Syntax};' (or 'using ({invocation.Syntax}) {{ … }}') where the flow's work begins" +
+        $"write 'using var flow = {ClaimText(invocation)};' (or 'using ({ClaimText(invocation)}) {{ … }}') where the flow's work begins" +
         OrReturn(context, invocation);
+
+    /// <summary>
+    /// How a message names the claim: its call as written, or, where that is half-typed, the method it calls
+    /// (<c>AsyncLockFlow.Begin()</c>, <c>Ledger.BeginFor(…)</c>).
+    /// </summary>
+    private static string ClaimText(IInvocationOperation invocation)
+    {
+        if (Written(invocation.Syntax) is { } written)
+        {
+            return written;
+        }
+
+        var method = invocation.TargetMethod;
+        string owner = method.MethodKind == MethodKind.LocalFunction ? string.Empty : method.ContainingType.Name + ".";
+        return owner + method.Name + (method.Parameters.IsEmpty ? "()" : "(…)");
+    }
+
+    /// <summary>
+    /// The node's text, or null where it is half-typed: a missing or skipped token would print as garbage, or as
+    /// nothing at all (<c>'AsyncLockFlow.Begin('</c>).
+    /// </summary>
+    private static string? Written(SyntaxNode node) =>
+        node.ContainsDiagnostics || node.DescendantTokens().Any(static token => token.IsMissing) ? null : node.ToString();
 
     /// <summary>A synchronous method can also hand its claim to its caller (its frame is the caller's); an async one cannot.</summary>
     private static string OrReturn(OperationAnalysisContext context, IInvocationOperation invocation) =>
@@ -297,12 +330,15 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>How the message names the function the claim is made in: the method's or local function's name, or "the lambda".</summary>
+    /// <summary>
+    /// How the message names the function the claim is made in: the method's or local function's name, or "the lambda";
+    /// "the method" or "the local function" for one with no name a user could write (the top-level statements' method).
+    /// </summary>
     private static string FunctionName(OperationAnalysisContext context, IOperation operation) => OperationFacts.EnclosingFunction(operation) switch
     {
         IAnonymousFunctionOperation => "the lambda",
-        ILocalFunctionOperation function => function.Symbol.Name,
-        _ => context.ContainingSymbol.Name,
+        ILocalFunctionOperation function => function.Symbol.CanBeReferencedByName ? function.Symbol.Name : "the local function",
+        _ => context.ContainingSymbol.CanBeReferencedByName ? context.ContainingSymbol.Name : "the method",
     };
 
     private static void Report(OperationAnalysisContext context, IInvocationOperation invocation, string how, string fix)
@@ -318,7 +354,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.FlowClaimNeverEnded,
             invocation.Syntax.GetLocation(),
-            invocation.Syntax.ToString(),
+            ClaimText(invocation),
             how,
             consequence,
             fix));
