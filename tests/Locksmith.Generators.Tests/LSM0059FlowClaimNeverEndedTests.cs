@@ -433,6 +433,41 @@ public sealed class LSM0059FlowClaimNeverEndedTests
         Assert.All(messages, static m => Assert.DoesNotContain("''", m, System.StringComparison.Ordinal));
     }
 
+    // A method given a scope (or returning a type parameter) hands back what it was given: it makes no claim of its own.
+    [Fact]
+    public void NoLSM0059_ForACallThatPassesAScopeThrough() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public void Through(List<AsyncLockFlowScope> held, AsyncLockFlowScope? maybe)
+            {
+                var flow = AsyncLockFlow.Begin();
+                try
+                {
+                    Same(flow);
+                    _ = Same(flow).FlowId;
+                    var alias = Same(flow);
+                    var first = held.First();
+                    var last = Pick(held.ToArray());
+                    var value = maybe.GetValueOrDefault();
+                    Ledger.Work();
+                }
+                finally
+                {
+                    flow.Dispose();
+                }
+            }
+
+            private static AsyncLockFlowScope Same(AsyncLockFlowScope given) => given;
+
+            private static AsyncLockFlowScope Pick(AsyncLockFlowScope[] given) => given[^1];
+        }
+        """ + Helpers));
+
     [Fact]
     public void NoLSM0059_WhereTheClaimIsEnded() => Compiles(Markup.AssertDiagnostics("""
         using System;

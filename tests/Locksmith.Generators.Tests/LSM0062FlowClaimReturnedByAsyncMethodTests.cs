@@ -79,6 +79,62 @@ public sealed class LSM0062FlowClaimReturnedByAsyncMethodTests
         }
         """);
 
+    // An async method handing back a scope it was given made no claim in its own frame: there is none to lose.
+    [Fact]
+    public void NoLSM0062_ForAnAsyncFunctionPassingAScopeThrough() => Markup.AssertDiagnostics("""
+        using System.Collections.Generic;
+        using System.Linq;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public sealed class Posting
+        {
+            public async Task<AsyncLockFlowScope> ReturnedAsGivenAsync(AsyncLockFlowScope given)
+            {
+                await Task.Yield();
+                return given;
+            }
+
+            public async Task<AsyncLockFlowScope> ThroughAMethodAsync(AsyncLockFlowScope given)
+            {
+                await Task.Yield();
+                return Same(given);
+            }
+
+            public async Task<AsyncLockFlowScope> KeptThenReturnedAsync(AsyncLockFlowScope given)
+            {
+                var flow = Same(given);
+                await Task.Yield();
+                return flow;
+            }
+
+            public async Task<AsyncLockFlowScope> FromWhatHoldsThemAsync(List<AsyncLockFlowScope> held, AsyncLockFlowScope? maybe)
+            {
+                await Task.Yield();
+                if (maybe is null)
+                {
+                    return held.First();
+                }
+
+                return maybe.GetValueOrDefault();
+            }
+
+            // A claim of its own is still reported beside them.
+            public async Task<AsyncLockFlowScope> BeginsAsync(AsyncLockFlowScope given)
+            {
+                await Task.Yield();
+                if (given.FlowId == 0)
+                {
+                    return {|LSM0062:AsyncLockFlow.Begin()|};
+                }
+
+                return given;
+            }
+
+            private static AsyncLockFlowScope Same(AsyncLockFlowScope given) => given;
+        }
+        """);
+
     [Fact]
     public void TheMessage_OfHalfTypedCode_NamesTheClaimItCannotEcho()
     {

@@ -23,7 +23,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// before the Dispose leaves the claim unended, and <c>using</c> costs nothing; so is one disposed only in a <c>catch</c>,
 /// which the path that throws nothing never reaches. Where the claim is ended, nothing is reported, even in a synchronous
 /// method (its claim ends before an awaiting caller could use it, but what it calls meanwhile shares it), an
-/// <c>async void</c> method (its builder restores the context as an <c>async Task</c> one does) or a lambda.
+/// <c>async void</c> method (its builder restores the context as an <c>async Task</c> one does) or a lambda. A call given
+/// a scope (a parameter holding one), or returning one through a type parameter (<c>First()</c>,
+/// <c>GetValueOrDefault()</c>), is taken to hand back a scope it was given: it makes no claim, for LSM0059 or LSM0062.
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
@@ -50,7 +52,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol scope)
     {
         var invocation = (IInvocationOperation)context.Operation;
-        if (!SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ReturnType, scope))
+        if (!MakesAClaim(invocation.TargetMethod, scope))
         {
             return;
         }
@@ -131,6 +133,37 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
                 break;
         }
     }
+
+    /// <summary>
+    /// Whether a call to <paramref name="method"/> is taken to make a claim: it returns <c>AsyncLockFlowScope</c> by its
+    /// own declaration (not a type parameter: <c>First()</c>, <c>Pop()</c>, <c>GetValueOrDefault()</c>) and is given no
+    /// scope (a parameter holding one) that it could be handing back, as <c>Same(given)</c> does.
+    /// </summary>
+    private static bool MakesAClaim(IMethodSymbol method, INamedTypeSymbol scope)
+    {
+        if (!SymbolEqualityComparer.Default.Equals(method.OriginalDefinition.ReturnType, scope))
+        {
+            return false;
+        }
+
+        foreach (var parameter in method.Parameters)
+        {
+            if (Holds(parameter.Type, scope))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a value of <paramref name="type"/> is or can carry a scope: the scope, an array or a generic type of one.</summary>
+    private static bool Holds(ITypeSymbol type, INamedTypeSymbol scope) => type switch
+    {
+        IArrayTypeSymbol array => Holds(array.ElementType, scope),
+        INamedTypeSymbol named => SymbolEqualityComparer.Default.Equals(named, scope) || named.TypeArguments.Any(argument => Holds(argument, scope)),
+        _ => false,
+    };
 
     /// <summary>The fix for a dropped claim: keep it in a <c>using</c> where the flow's work begins.</summary>
     private static string ClaimFix(IInvocationOperation invocation, OperationAnalysisContext context) =>
