@@ -10,7 +10,7 @@ namespace Locksmith.Generators.Tests;
 /// LSM0058 at <c>await TakeLedgerAsync()</c>, an async helper of the user's that returns the scope of a lock it took: the
 /// helper's claim ends with its frame (an execution context never flows from an async method back to its caller), so a
 /// caller that held no async lock and began no flow does not own the lock, and asking for it again waits for itself
-/// (<c>AsyncLockFlowTests</c> shows it at run time). Not reported where the flow is owned already (a <c>using</c> of
+/// (<c>AsyncLockFlowTests</c> shows it at run time), also through a forwarder that is not async. Not reported where the flow is owned already (a <c>using</c> of
 /// <c>AsyncLockFlow.Begin()</c>, or of an async lock's scope, in force; a core guarded by an async lock), for
 /// Locksmith's own acquisitions, a helper that is not async, a call whose body is not known, a method that returns the
 /// scope onward, or a lambda or local function.
@@ -424,6 +424,136 @@ public sealed class LSM0058HelperScopeOwnershipTests
             """,
             MetadataReference.CreateFromImage(image.ToArray())));
     }
+
+    /// <summary>
+    /// A forwarder that is not async (every return a call to an async helper, or to another such forwarder) adds no frame
+    /// the claim could live in: its caller is told, at the await, and the message names the helper underneath.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAForwardersAwait_NamingTheHelperUnderIt() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public static class Forwards
+        {
+            public static Task<AsyncLockScope> TakeAsync() => Ledger.TakeLedgerAsync();
+
+            public static Task<AsyncLockScope> AgainAsync() => TakeAsync();
+
+            public static ValueTask<AsyncLockScope> EitherAsync(bool first)
+            {
+                if (first)
+                {
+                    return Ledger.TakeLedgerValueAsync();
+                }
+
+                return Ledger.TakeLedgerValueAsync();
+            }
+
+            public static Task<AsyncLockScope> OfAsync(this AsyncExclusiveLock gate) => gate.TakeOfAsync();
+        }
+        public sealed class Posting
+        {
+            public async Task PostAsync()
+            {
+                using var scope = {|LSM0058:await Forwards.TakeAsync()|};
+            }
+
+            public async Task ThroughTwoAsync()
+            {
+                using var scope = {|LSM0058:await Forwards.AgainAsync().ConfigureAwait(false)|};
+            }
+
+            public async Task BranchesAsync()
+            {
+                using ({|LSM0058:await Forwards.EitherAsync(true)|})
+                {
+                }
+            }
+
+            public async Task ExtensionAsync(AsyncExclusiveLock gate)
+            {
+                using var scope = {|LSM0058:await gate.OfAsync()|};
+            }
+
+            public async Task LocalForwarderAsync()
+            {
+                using var scope = {|LSM0058:await BothAsync()|};
+
+                static Task<AsyncLockSetScope> BothAsync() => Ledger.TakeBothAsync();
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
+    /// Not a forwarder: a method that does more than return the helper's task (begins the flow around it, bounds its wait,
+    /// returns it from a local), one an override may replace, one whose helper only takes permits, or a cycle of
+    /// forwarders with no helper under them. Nor a forwarder's await where the flow is owned or the scope is returned onward.
+    /// </summary>
+    [Fact]
+    public void NoLSM0058_ForAForwarderThatDoesMoreThanForward_OrWhereTheFlowIsOwned() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public class Forwards
+        {
+            private static readonly CountingSemaphore Slots = new(2, 2);
+            private static Task<AsyncLockScope>? _last;
+
+            public static Task<AsyncLockScope> BegunAsync()
+            {
+                using (AsyncLockFlow.Begin())
+                {
+                    return Ledger.TakeLedgerAsync();
+                }
+            }
+
+            public static Task<AsyncLockScope> BoundedAsync() => Ledger.TakeLedgerAsync().WaitAsync(TimeSpan.FromSeconds(5));
+
+            public static Task<AsyncLockScope> KeptAsync()
+            {
+                var task = Ledger.TakeLedgerAsync();
+                _last = task;
+                return task;
+            }
+
+            public virtual Task<AsyncLockScope> OverridableAsync() => Ledger.TakeLedgerAsync();
+
+            public static Task<AsyncLockScope> PermitsAsync() => EnterAsync();
+
+            public static Task<AsyncLockScope> PingAsync() => PongAsync();
+
+            public static Task<AsyncLockScope> PongAsync() => PingAsync();
+
+            public static Task<AsyncLockScope> SelfAsync() => SelfAsync();
+
+            private static async Task<AsyncLockScope> EnterAsync() => await Slots.AcquireAsync();
+        }
+        public sealed class Posting
+        {
+            public async Task CallsAsync(Forwards forwards)
+            {
+                using (await Forwards.BegunAsync()) { }
+                using (await Forwards.BoundedAsync()) { }
+                using (await Forwards.KeptAsync()) { }
+                using (await forwards.OverridableAsync()) { }
+                using (await Forwards.PermitsAsync()) { }
+                using (await Forwards.PingAsync()) { }
+                using (await Forwards.SelfAsync()) { }
+            }
+
+            public async Task BegunAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = await Forwards2.TakeAsync();
+            }
+
+            public static async Task<AsyncLockScope> OnwardAsync() => await Forwards2.TakeAsync();
+        }
+        public static class Forwards2
+        {
+            public static Task<AsyncLockScope> TakeAsync() => Ledger.TakeLedgerAsync();
+        }
+        """ + Helpers));
 
     [Fact]
     public void TheMessage_NamesTheHelper_AndGivesTheFix()

@@ -15,7 +15,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// scope of a flow's hold (<c>Task</c>/<c>ValueTask</c> of <c>AsyncLockScope</c>, <c>AsyncLockSetScope</c> or a
 /// Locksmith.Postgres scope), in a method whose flow holds no async lock there and did not begin its flow with
 /// <c>AsyncLockFlow.Begin()</c>. The helper's claim lives in the execution context of its own frame, which .NET never
-/// flows back to the caller: the caller's flow does not own the lock, and asking for it again waits for itself.
+/// flows back to the caller: the caller's flow does not own the lock, and asking for it again waits for itself. Also
+/// through a forwarder that is not async (<c>Task&lt;AsyncLockScope&gt; TakeAsync() =&gt; TakeLedgerAsync();</c>, named by
+/// the helper under it).
 /// </summary>
 /// <remarks>
 /// Like LSM0026's, the check is syntactic and local, and errs on the side of silence. Owned means: after a
@@ -28,6 +30,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>CountingSemaphore</c>'s permits (they have no owner), an interface, abstract or delegate call (its
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
+/// <para>A forwarder is followed (through others; a cycle, or a chain of more than eight, gives nothing)
+/// only when each of its returns is of such a call and it makes no other claim.</para>
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
 /// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above at a loop; .NET runs
 /// each of the iterator's steps after the first in the consumer's context. The call is followed through a local it
@@ -37,6 +41,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
 {
+    // Forwarders chained deeper than this are not read (nothing is reported for them): a bound on the bodies one call binds.
+    private const int MaxForwarders = 8;
+
     /// <inheritdoc/>
     public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics { get; } =
         ImmutableArray.Create(DiagnosticDescriptors.HelperScopeNotOwnedByCaller, DiagnosticDescriptors.IteratorHoldNotOwnedByConsumer);
@@ -60,13 +67,14 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var awaited = (IAwaitOperation)context.Operation;
-        if (HelperCall(awaited, known) is not { } call ||
+        if (AwaitedCall(awaited) is not { } call ||
+            !MayGiveAHelpersScope(call, known) ||
             InsideAFunction(awaited) ||
             ReturnedOnward(awaited) ||
             !UsedInThisFrame(awaited) ||
             (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
             OwnedAt(awaited, known) ||
-            OnlyTakesPermits(call, known, context.CancellationToken))
+            HelperToName(call, known, context.CancellationToken) is not { } helper)
         {
             return;
         }
@@ -74,7 +82,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
             awaited.Syntax.GetLocation(),
-            call.TargetMethod.Name));
+            helper.TargetMethod.Name));
     }
 
     /// <summary>
@@ -260,8 +268,8 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         return false;
     }
 
-    /// <summary>The awaited call (through <c>ConfigureAwait</c>) when it is an async method of the user's returning a flow's scope, else null.</summary>
-    private static IInvocationOperation? HelperCall(IAwaitOperation awaited, KnownTypes known)
+    /// <summary>The awaited call (through <c>ConfigureAwait</c>), or null when a call is not what is awaited.</summary>
+    private static IInvocationOperation? AwaitedCall(IAwaitOperation awaited)
     {
         var operand = OperationFacts.Unwrap(awaited.Operation);
         if (operand is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured &&
@@ -270,12 +278,105 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             operand = OperationFacts.Unwrap(configured.Instance);
         }
 
-        return operand is IInvocationOperation call &&
-            known.IsScopeTask(call.TargetMethod.ReturnType) &&
-            !RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType) &&
-            known.IsAsyncMethod(call.TargetMethod)
-            ? call
-            : null;
+        return operand as IInvocationOperation;
+    }
+
+    /// <summary>Whether the call, to a method of the user's, returns a task of a flow's scope: a helper or forwarder, if its body says so.</summary>
+    private static bool MayGiveAHelpersScope(IInvocationOperation call, KnownTypes known) =>
+        known.IsScopeTask(call.TargetMethod.ReturnType) &&
+        !RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType);
+
+    /// <summary>
+    /// The async helper's call the message names for <paramref name="call"/>: the call itself when it is to an async helper
+    /// of the user's, or the first helper under a forwarder (<see cref="HelpersUnder"/>); null when there is none, or each
+    /// one only takes a <c>CountingSemaphore</c>'s permits.
+    /// </summary>
+    private static IInvocationOperation? HelperToName(IInvocationOperation call, KnownTypes known, CancellationToken token) =>
+        HelpersUnder(call, known, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), token)?
+            .FirstOrDefault(helper => !OnlyTakesPermits(helper, known, token));
+
+    /// <summary>
+    /// The calls to async helpers of the user's whose task <paramref name="call"/> gives, or null when it is neither such a
+    /// call nor a forwarder's: a method that is not async (its frame is its caller's, so it adds none the claim could live
+    /// in), with a body in source that no override replaces, whose every <c>return</c> (one at least) is of a call to such
+    /// a helper or another such forwarder, and which does nothing else that begins a flow or gives a flow's scope.
+    /// <paramref name="path"/> holds the forwarders being read, so a cycle of them gives null.
+    /// </summary>
+    private static List<IInvocationOperation>? HelpersUnder(IInvocationOperation call, KnownTypes known, HashSet<IMethodSymbol> path, CancellationToken token)
+    {
+        var method = call.TargetMethod;
+        if (!MayGiveAHelpersScope(call, known))
+        {
+            return null;
+        }
+
+        if (known.IsAsyncMethod(method))
+        {
+            return new List<IInvocationOperation> { call };
+        }
+
+        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        if (method.MethodKind is not (MethodKind.Ordinary or MethodKind.LocalFunction) ||
+            definition.ContainingType is null or { TypeKind: TypeKind.Interface } ||
+            ((definition.IsVirtual || definition.IsAbstract || definition.IsOverride) && !definition.IsSealed && !definition.ContainingType.IsSealed) ||
+            path.Count >= MaxForwarders ||
+            call.SemanticModel is not { } model ||
+            !path.Add(definition))
+        {
+            return null;
+        }
+
+        try
+        {
+            return BodiesByName.BodyOf(definition, model, token) is { } body ? ForwardedHelpers(body, known, path, token) : null;
+        }
+        finally
+        {
+            path.Remove(definition);
+        }
+    }
+
+    /// <summary>The helpers under a forwarder's <paramref name="body"/> (see <see cref="HelpersUnder"/>), or null when it is not one.</summary>
+    private static List<IInvocationOperation>? ForwardedHelpers(IOperation body, KnownTypes known, HashSet<IMethodSymbol> path, CancellationToken token)
+    {
+        // The forwarder's own returns: not a lambda's or local function's in it (a local function forwarder's body is its own).
+        var home = body as ILocalFunctionOperation;
+        var forwarded = new List<IInvocationOperation>();
+        foreach (var returned in body.Descendants().OfType<IReturnOperation>())
+        {
+            if (returned.Kind != OperationKind.Return || OperationFacts.EnclosingFunction(returned) != home)
+            {
+                continue;
+            }
+
+            if (OperationFacts.Unwrap(returned.ReturnedValue) is not IInvocationOperation inner)
+            {
+                return null;
+            }
+
+            forwarded.Add(inner);
+        }
+
+        // Another claim in it (a Begin around the call, an acquisition before it) may make the helper's locks the caller's.
+        if (forwarded.Count == 0 ||
+            body.Descendants().OfType<IInvocationOperation>().Any(other =>
+                !forwarded.Contains(other) && (known.IsBegin(other.TargetMethod) || known.ClaimsAFlowHold(other))))
+        {
+            return null;
+        }
+
+        var helpers = new List<IInvocationOperation>();
+        foreach (var inner in forwarded)
+        {
+            if (HelpersUnder(inner, known, path, token) is not { } under)
+            {
+                return null;
+            }
+
+            helpers.AddRange(under);
+        }
+
+        return helpers;
     }
 
     /// <summary>
