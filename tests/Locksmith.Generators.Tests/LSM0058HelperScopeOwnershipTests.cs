@@ -10,7 +10,8 @@ namespace Locksmith.Generators.Tests;
 /// LSM0058 at <c>await TakeLedgerAsync()</c>, an async helper of the user's that returns the scope of a lock it took: the
 /// helper's claim ends with its frame (an execution context never flows from an async method back to its caller), so a
 /// caller that held no async lock and began no flow does not own the lock, and asking for it again waits for itself
-/// (<c>AsyncLockFlowTests</c> shows it at run time), also through a forwarder that is not async. Not reported where the flow is owned already (a <c>using</c> of
+/// (<c>AsyncLockFlowTests</c> shows it at run time). Also through a forwarder that is not async, and for the helper's
+/// task kept in a local and awaited later (reported at the call). Not reported where the flow is owned already (a <c>using</c> of
 /// <c>AsyncLockFlow.Begin()</c>, or of an async lock's scope, in force; a core guarded by an async lock), for
 /// Locksmith's own acquisitions, a helper that is not async, a call whose body is not known, a method that returns the
 /// scope onward, or a lambda or local function.
@@ -552,6 +553,143 @@ public sealed class LSM0058HelperScopeOwnershipTests
         public static class Forwards2
         {
             public static Task<AsyncLockScope> TakeAsync() => Ledger.TakeLedgerAsync();
+        }
+        """ + Helpers));
+
+    /// <summary>
+    /// A helper's task kept in a local and awaited later: the helper runs from the call, in a copy of the context the
+    /// caller had then, so ownership is decided at the call (a flow begun between the call and the await comes too late
+    /// for the helper), and the report is there, once, however the local is awaited.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAKeptHelperCall_WhenTheFlowIsNotOwnedThere() => Compiles(DiagnosticCheck.Verify("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public static class Forwards
+        {
+            public static Task<AsyncLockScope> TakeAsync() => Ledger.TakeLedgerAsync();
+        }
+        public sealed class Posting
+        {
+            public async Task KeptAsync()
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                await Task.Yield();
+                using var scope = await pending;
+            }
+
+            public async Task ConfiguredAsync()
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerValueAsync()|};
+                using (await pending.ConfigureAwait(false))
+                {
+                }
+            }
+
+            public async Task ForwardedAsync()
+            {
+                var pending = {|LSM0058:Forwards.TakeAsync()|};
+                using var scope = await pending;
+            }
+
+            // The first call is the mistake, reported once: the same Begin fixes the second.
+            public async Task TwoKeptAsync()
+            {
+                var first = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                var second = Ledger.TakeBothAsync();
+                using var both = await second;
+                using var ledger = await first;
+            }
+
+            // The helper started before the flow was begun, in a copy of the context without the claim.
+            public async Task BegunAfterTheCallAsync()
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = await pending;
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
+    /// Not followed: a local written again, passed on, returned or awaited in a lambda; not reported where the flow is
+    /// owned at the call (begun, or an async lock held, before it; a guarded core), or the awaited scope is returned onward.
+    /// </summary>
+    [Fact]
+    public void NoLSM0058_ForAKeptHelperCall_ReassignedOrPassedOn_OrOwned() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Posting
+        {
+            private readonly AsyncExclusiveLock _accounts = new();
+            [Guarded(Lock = nameof(_accounts))] private int _posted;
+
+            public async Task ReassignedAsync(bool both)
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                if (both)
+                {
+                    pending = Ledger.TakeLedgerAsync();
+                }
+
+                using var scope = await pending;
+            }
+
+            public async Task PassedOnAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                using var scope = await KeepAsync(pending);
+            }
+
+            public async Task InALambdaAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                Func<Task> later = async () =>
+                {
+                    using var scope = await pending;
+                };
+                await later();
+            }
+
+            public Task<AsyncLockScope> ReturnedTask()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                return pending;
+            }
+
+            public async Task<AsyncLockScope> ReturnedOnwardAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                return await pending;
+            }
+
+            public async Task BegunBeforeAsync()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                var pending = Ledger.TakeLedgerAsync();
+                using var scope = await pending;
+            }
+
+            public async Task HeldBeforeAsync()
+            {
+                using (await _accounts.AcquireAsync())
+                {
+                    var pending = Ledger.TakeLedgerAsync();
+                    using var scope = await pending;
+                }
+            }
+
+            // The wrapper holds _accounts while the core runs.
+            [Guarded(Lock = nameof(_accounts))]
+            private async Task PostCoreAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                using var scope = await pending;
+                _posted++;
+            }
+
+            private static async Task<AsyncLockScope> KeepAsync(Task<AsyncLockScope> pending) => await pending;
         }
         """ + Helpers));
 

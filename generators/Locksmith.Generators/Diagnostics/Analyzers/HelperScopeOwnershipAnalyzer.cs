@@ -17,7 +17,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>AsyncLockFlow.Begin()</c>. The helper's claim lives in the execution context of its own frame, which .NET never
 /// flows back to the caller: the caller's flow does not own the lock, and asking for it again waits for itself. Also
 /// through a forwarder that is not async (<c>Task&lt;AsyncLockScope&gt; TakeAsync() =&gt; TakeLedgerAsync();</c>, named by
-/// the helper under it).
+/// the helper under it), and for a helper's task kept in a local and awaited later, reported at the call.
 /// </summary>
 /// <remarks>
 /// Like LSM0026's, the check is syntactic and local, and errs on the side of silence. Owned means: after a
@@ -31,7 +31,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
 /// <para>A forwarder is followed (through others; a cycle, or a chain of more than eight, gives nothing)
-/// only when each of its returns is of such a call and it makes no other claim.</para>
+/// only when each of its returns is of such a call and it makes no other claim. A task kept in a local is followed only
+/// when the local is never written again and is only awaited, in this method's own code; ownership is decided at the call,
+/// where the helper starts in a copy of this method's context: a flow begun after it comes too late.</para>
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
 /// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above at a loop; .NET runs
 /// each of the iterator's steps after the first in the consumer's context. The call is followed through a local it
@@ -59,6 +61,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             if (KnownTypes.Resolve(start.Compilation) is { } known)
             {
                 start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Await);
+                start.RegisterOperationAction(operation => AnalyzeKeptCall(operation, facts, known), OperationKind.Invocation);
                 start.RegisterOperationAction(operation => AnalyzeIteratorCall(operation, facts, known), OperationKind.Invocation);
             }
         });
@@ -83,6 +86,70 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
             awaited.Syntax.GetLocation(),
             helper.TargetMethod.Name));
+    }
+
+    /// <summary>
+    /// LSM0058 for a helper's task kept and awaited later (<c>var pending = TakeLedgerAsync(); … using var s = await
+    /// pending;</c>): the helper runs from the call, in a copy of the context this method had then, so ownership is decided
+    /// at the call (a flow begun after it comes too late for the helper), and the report is at the call, once.
+    /// </summary>
+    private static void AnalyzeKeptCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    {
+        var call = (IInvocationOperation)context.Operation;
+        if (!MayGiveAHelpersScope(call, known) ||
+            InsideAFunction(call) ||
+            !KeptAndAwaitedHere(call) ||
+            (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
+            OwnedAt(call, known) ||
+            HelperToName(call, known, context.CancellationToken) is not { } helper)
+        {
+            return;
+        }
+
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
+            call.Syntax.GetLocation(),
+            helper.TargetMethod.Name));
+    }
+
+    /// <summary>
+    /// Whether the call's task initializes a local that is never written again and whose every reference (one at least)
+    /// is awaited in this method's own code (also through <c>ConfigureAwait</c>), each time for a scope used in this frame
+    /// and not returned onward. A task passed on, stored, returned or captured may be awaited where this method does not decide.
+    /// </summary>
+    private static bool KeptAndAwaitedHere(IInvocationOperation call)
+    {
+        if (OperationFacts.Outer(call).Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } local } declarator })
+        {
+            return false;
+        }
+
+        bool awaitedHere = false;
+        foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declarator))
+        {
+            if (!inItsFunction || OperationFacts.IsWrite(reference) ||
+                AwaitOf(reference) is not { } awaited || ReturnedOnward(awaited) || !UsedInThisFrame(awaited))
+            {
+                return false;
+            }
+
+            awaitedHere = true;
+        }
+
+        return awaitedHere;
+    }
+
+    /// <summary>The <c>await</c> of the task <paramref name="reference"/> reads (also through <c>ConfigureAwait</c>), or null when it is not awaited there.</summary>
+    private static IAwaitOperation? AwaitOf(IOperation reference)
+    {
+        var value = OperationFacts.Outer(reference);
+        if (value.Parent is IInvocationOperation { TargetMethod.Name: "ConfigureAwait" } configured && configured.Instance == value &&
+            AsyncWrappers.IsTaskType(configured.TargetMethod.ContainingType, out _))
+        {
+            value = OperationFacts.Outer(configured);
+        }
+
+        return value.Parent as IAwaitOperation;
     }
 
     /// <summary>
