@@ -268,7 +268,8 @@ public sealed class ConditionVariable
     /// <summary>
     /// Takes the lock back, whatever happens on the way: a wait returns or throws with the lock held. A long-wait handler
     /// that throws makes an acquisition give the lock back (see <see cref="WaitKernel"/>), so it is taken again, and the
-    /// handler's exception goes on once it is held. So does an interrupt that ends a wait for the lock.
+    /// handler's exception goes on once it is held. So does an interrupt that ends a wait for the lock. A metrics listener
+    /// that throws as the lock comes back leaves it held (<see cref="ExclusiveLock.Retake"/>): its exception goes on so.
     /// </summary>
     /// <param name="handOnNotification">Whether this wait was notified: if it throws after all, another waiter is
     /// notified in its place, as an interrupted sleep does, so the notification is not lost with the exception.</param>
@@ -279,7 +280,7 @@ public sealed class ConditionVariable
         {
             try
             {
-                _lock.Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
+                _lock.Retake();
                 break;
             }
             catch (Exception exception) when (!_lock.IsHeldByCurrentThread)
@@ -291,6 +292,12 @@ public sealed class ConditionVariable
                 }
 
                 handlerFailure ??= exception;
+            }
+            catch (Exception exception)
+            {
+                // A metrics listener threw as the lock came back, which Retake keeps: its exception goes on as a handler's.
+                handlerFailure ??= exception;
+                break;
             }
         }
 

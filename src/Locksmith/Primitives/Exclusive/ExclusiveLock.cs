@@ -265,7 +265,31 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <summary>Releases on behalf of a caller that knows it holds the lock (the condition variable).</summary>
     internal void Exit() => Release();
 
-    internal override void GiveBackAfterListenerFault(string modeTag, int permits) => Release();
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits)
+    {
+        // Taken back by a condition wait, the lock stays: its caller holds the scope, and the wait throws holding it.
+        if (!ConditionRetake.IsRetaking(this))
+        {
+            Release();
+        }
+    }
+
+    /// <summary>
+    /// A condition wait takes the lock back for a caller that still holds its scope: as an acquisition, but a metrics
+    /// listener that throws leaves the lock held (given back, the wait would only take it again, as often as it threw).
+    /// </summary>
+    internal void Retake()
+    {
+        var outer = ConditionRetake.Begin(this);
+        try
+        {
+            Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
+        }
+        finally
+        {
+            ConditionRetake.End(outer);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private bool EnterContended(int threadId, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)

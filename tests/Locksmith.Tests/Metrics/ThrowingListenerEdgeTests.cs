@@ -1,0 +1,99 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics.Metrics;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Tests.Metrics;
+
+/// <summary>
+/// Edges of the rule <see cref="ThrowingListenerTests"/> and <see cref="ThrowingListenerSyncTests"/> check (a listener's
+/// exception at a recording site is the acquisition's, and what the acquisition got is given back first): a lock taken
+/// back for a caller that still holds its scope, a controlled scheduler's books of a semaphore's permits, and a flow's
+/// order entries for a semaphore it holds more than once.
+/// </summary>
+public sealed class ThrowingListenerEdgeTests
+{
+    private static readonly TimeSpan s_hangGuard = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// A <see cref="MeterListener"/> that throws when <paramref name="instrument"/> records the named lock, once armed and
+    /// at most <paramref name="budget"/> times (so a caller that retries forever ends, and the count shows it).
+    /// </summary>
+    private sealed class CountingThrowingListener : IDisposable
+    {
+        private readonly MeterListener _listener;
+        private int _budget;
+        private int _thrown;
+        private volatile bool _armed;
+
+        public CountingThrowingListener(string instrument, string lockName, int budget)
+        {
+            _budget = budget;
+            _listener = new MeterListener
+            {
+                InstrumentPublished = (published, l) =>
+                {
+                    if (published.Meter.Name == LocksmithMetrics.MeterName && published.Name == instrument)
+                    {
+                        l.EnableMeasurementEvents(published);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Refuse(tags));
+            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Refuse(tags));
+            _listener.Start();
+
+            void Refuse(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+            {
+                if (!_armed)
+                {
+                    return;
+                }
+
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "lock.name" && (string?)tag.Value == lockName && Interlocked.Decrement(ref _budget) >= 0)
+                    {
+                        Interlocked.Increment(ref _thrown);
+                        throw new InvalidOperationException($"{instrument} listener refused {lockName}");
+                    }
+                }
+            }
+        }
+
+        public int Thrown => Volatile.Read(ref _thrown);
+
+        public void Arm() => _armed = true;
+
+        public void Dispose() => _listener.Dispose();
+    }
+
+    /// <summary>
+    /// A condition wait takes its lock back for a caller that still holds the scope, and returns or throws with it held.
+    /// Before, a counter that threw as it was taken back gave the lock back, and the wait took it again, and again, for
+    /// as long as the listener threw: a listener that always throws hung the wait (here it stops after 50 throws).
+    /// </summary>
+    [Fact]
+    public async Task AConditionWaitWhoseRetakeCounterThrows_ThrowsOnce_WithTheLockHeld()
+    {
+        string name = $"throwing-listener-edge-condition-{Guid.NewGuid():N}";
+        var lockPrimitive = new ExclusiveLock(name);
+        var condition = new ConditionVariable(lockPrimitive);
+        using var listener = new CountingThrowingListener("locksmith.lock.acquisitions", name, budget: 50);
+        await Task.Run(() =>
+        {
+            using (lockPrimitive.Acquire())
+            {
+                listener.Arm();
+                var error = Assert.Throws<InvalidOperationException>(() => condition.Wait(TimeSpan.FromMilliseconds(1)));
+                Assert.Equal($"locksmith.lock.acquisitions listener refused {name}", error.Message);
+                Assert.True(lockPrimitive.IsHeldByCurrentThread);
+            }
+        }).WaitAsync(s_hangGuard);
+
+        Assert.Equal(1, listener.Thrown);
+        Assert.False(lockPrimitive.IsHeld);
+    }
+
+}
