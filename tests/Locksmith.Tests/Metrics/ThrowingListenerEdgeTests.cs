@@ -70,6 +70,63 @@ public sealed class ThrowingListenerEdgeTests
     }
 
     /// <summary>
+    /// A scheduling controller that runs no flow and only keeps the books a semaphore reports: permits taken less permits
+    /// given back, as Locksmith.Testing's run counts a flow's or an outside taker's.
+    /// </summary>
+    private sealed class PermitBooks : ISchedulingController
+    {
+        private int _held;
+
+        public int Held => Volatile.Read(ref _held);
+
+        public bool ControlsCurrentThread => false;
+
+        /// <summary>A semaphore made with this controller installed on the thread, which keeps it.</summary>
+        public CountingSemaphore NewSemaphore(int count, string name, int? level = null)
+        {
+            var previous = SchedulingHooks.Install(this);
+            try
+            {
+                return new CountingSemaphore(count, count, name, level);
+            }
+            finally
+            {
+                SchedulingHooks.Install(previous);
+            }
+        }
+
+        public void PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee) => Interlocked.Add(ref _held, count);
+
+        public void PermitsReturned(CountingSemaphore semaphore, int count) => Interlocked.Add(ref _held, -count);
+
+        public void Point(SchedulingOperation operation, object resource, string name)
+        {
+        }
+
+        public void Enlist(SchedulingOperation operation, object resource, string name, bool canTimeOut)
+        {
+        }
+
+        public bool Block() => false;
+
+        public void Signal(object resource, bool all)
+        {
+        }
+
+        public void AcquireEnded(CountingSemaphore semaphore)
+        {
+        }
+
+        public void OutsideWaiterParks(object resource, bool canEnd, WaitNode node)
+        {
+        }
+
+        public void OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node)
+        {
+        }
+    }
+
+    /// <summary>
     /// A condition wait takes its lock back for a caller that still holds the scope, and returns or throws with it held.
     /// Before, a counter that threw as it was taken back gave the lock back, and the wait took it again, and again, for
     /// as long as the listener threw: a listener that always throws hung the wait (here it stops after 50 throws).
@@ -94,6 +151,30 @@ public sealed class ThrowingListenerEdgeTests
 
         Assert.Equal(1, listener.Thrown);
         Assert.False(lockPrimitive.IsHeld);
+    }
+
+    /// <summary>
+    /// A controlled semaphore's thread acquisition whose counter throws gives its permits back without telling the
+    /// scheduler they came back: it was never told they were taken. Before, the give-back was a release, and the books
+    /// read the thread as holding fewer permits than none (a signal), which skews who a waiting flow is said to wait for.
+    /// </summary>
+    [Fact]
+    public async Task AControlledSemaphoreAcquisitionWhoseCounterThrows_LeavesTheSchedulersBooksEven()
+    {
+        string name = $"throwing-listener-edge-books-{Guid.NewGuid():N}";
+        var books = new PermitBooks();
+        var semaphore = books.NewSemaphore(2, name);
+        await Task.Run(() =>
+        {
+            using (new ThrowingListenerTests.ThrowingListener("locksmith.lock.acquisitions", name))
+            {
+                var error = Assert.Throws<InvalidOperationException>(() => semaphore.Acquire(2).Dispose());
+                Assert.Equal($"locksmith.lock.acquisitions listener refused {name}", error.Message);
+            }
+        }).WaitAsync(s_hangGuard);
+
+        Assert.Equal(2, semaphore.CurrentCount);
+        Assert.Equal(0, books.Held);
     }
 
 }

@@ -120,17 +120,9 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <summary>Always 0: a semaphore has no owner.</summary>
     internal override int ExclusiveOwnerId => 0;
 
-    internal override void GiveBackAfterListenerFault(string modeTag, int permits)
-    {
-        try
-        {
-            Release(permits);
-        }
-        catch (SemaphoreFullException)
-        {
-            // Others released past the maximum meanwhile: the permits are back already; the listener's error stands.
-        }
-    }
+    // Not Release: a controlled scheduler was never told these permits were taken (it is told once the acquisition
+    // returns), so it must not count them given back; and a semaphore others filled meanwhile drops them, never throws.
+    internal override void GiveBackAfterListenerFault(string modeTag, int permits) => GiveBackTaken(permits);
 
     internal override bool EnterForSet(int timeoutMs, CancellationToken cancellationToken) =>
         Enter(1, timeoutMs, cancellationToken, throwOnTimeout: false, checkOrder: false);
@@ -332,7 +324,7 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     }
 
     /// <summary>
-    /// Gives back permits an acquisition took but cannot keep (a long-wait handler threw), as <see cref="Release"/> does but
+    /// Gives back permits an acquisition took but cannot keep (a long-wait handler or a metrics listener threw), as <see cref="Release"/> does but
     /// never throwing: if others released past the maximum meanwhile, the semaphore is full and the excess is dropped,
     /// so the handler's exception is the one the caller sees.
     /// </summary>
