@@ -177,4 +177,51 @@ public sealed class ThrowingListenerEdgeTests
         Assert.Equal(0, books.Held);
     }
 
+    /// <summary>
+    /// The same for a flow's acquisition taken at once: the permits are booked as taken before the counter runs, so its
+    /// give-back evens them out. Before, the booking came after the counter, which threw first: only the return was told.
+    /// </summary>
+    [Fact]
+    public async Task AControlledSemaphoreAsyncAcquisitionWhoseCounterThrows_LeavesTheSchedulersBooksEven()
+    {
+        string name = $"throwing-listener-edge-async-books-{Guid.NewGuid():N}";
+        var books = new PermitBooks();
+        var semaphore = books.NewSemaphore(2, name);
+        using (new ThrowingListenerTests.ThrowingListener("locksmith.lock.acquisitions", name))
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => (await semaphore.AcquireAsync(2).AsTask().WaitAsync(s_hangGuard)).Dispose());
+            Assert.Equal($"locksmith.lock.acquisitions listener refused {name}", error.Message);
+        }
+
+        Assert.Equal(2, semaphore.CurrentCount);
+        Assert.Equal(0, books.Held);
+    }
+
+    /// <summary>
+    /// A flow holding a permit of an ordered semaphore asks for another, whose counter throws: giving that one back clears
+    /// its own order entry, not the first permit's. Before, the entry was pushed after the counter ran, so the give-back
+    /// cleared the first permit's: the flow held the semaphore unseen by the order check, and took a lower lock unreported.
+    /// </summary>
+    [Fact]
+    public async Task AFlowHoldingAnOrderedPermit_WhoseSecondPermitsCounterThrows_StillHoldsItInTheOrder()
+    {
+        string name = $"throwing-listener-edge-order-{Guid.NewGuid():N}";
+        var semaphore = new CountingSemaphore(2, 2, name, level: 20);
+        var lower = new AsyncExclusiveLock($"{name}-lower", level: 10);
+        using (await semaphore.AcquireAsync().AsTask().WaitAsync(s_hangGuard))
+        {
+            using (new ThrowingListenerTests.ThrowingListener("locksmith.lock.acquisitions", name))
+            {
+                var error = await Assert.ThrowsAsync<InvalidOperationException>(async () => (await semaphore.AcquireAsync().AsTask().WaitAsync(s_hangGuard)).Dispose());
+                Assert.Equal($"locksmith.lock.acquisitions listener refused {name}", error.Message);
+            }
+
+            Assert.Equal(1, semaphore.CurrentCount);
+            await Assert.ThrowsAsync<LockOrderViolationException>(async () => (await lower.AcquireAsync().AsTask().WaitAsync(s_hangGuard)).Dispose());
+        }
+
+        Assert.Equal(2, semaphore.CurrentCount);
+        Assert.False(lower.IsHeld);
+    }
+
 }

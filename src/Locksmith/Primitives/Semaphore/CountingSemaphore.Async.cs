@@ -161,22 +161,32 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private AsyncLockScope TookAsync(LockOwner flow, int count)
     {
-        var hold = SemaphoreHold.Rent(this);
-        int token = hold.Begin(flow);
-        var scope = AsyncLockScope.ForSemaphoreHold(hold, token, count);
+        var scope = HoldFor(flow, count);
         LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit, scope);
         return scope;
     }
 
+    /// <summary>The hold of <paramref name="count"/> permits the flow took, as its scope; nothing recorded yet.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private AsyncLockScope HoldFor(LockOwner flow, int count)
+    {
+        var hold = SemaphoreHold.Rent(this);
+        int token = hold.Begin(flow);
+        return AsyncLockScope.ForSemaphoreHold(hold, token, count);
+    }
+
     private AsyncLockScope TookAsyncOrdered(LockOwner flow, int count)
     {
-        var scope = TookAsync(flow, count);
+        // Booked and ordered before the counter runs: a listener's exception gives the hold back, which undoes both. After
+        // it, the give-back would tell the scheduler of permits it never saw taken, and clear another permit's order entry.
+        var scope = HoldFor(flow, count);
         Controller?.PermitsTaken(this, count, null);
         if (IsOrdered)
         {
             FlowOrder.Push(flow, this);
         }
 
+        LocksmithMetrics.RecordAcquisition(this, LockModeTags.Permit, scope);
         return scope;
     }
 
