@@ -224,4 +224,50 @@ public sealed class ThrowingListenerEdgeTests
         Assert.False(lower.IsHeld);
     }
 
+    /// <summary>
+    /// A thread whose contention counter throws as its blocked wait begins keeps the wait node it rented for it, so its
+    /// later waits reuse it and allocate nothing. Before, the node stayed marked in use for good, and every later blocked
+    /// wait of that thread made a new one.
+    /// </summary>
+    [Fact]
+    public async Task AThreadWhoseContentionCounterThrows_KeepsItsWaitNodeForItsNextWaits()
+    {
+        string name = $"throwing-listener-edge-node-{Guid.NewGuid():N}";
+        var lockPrimitive = new ExclusiveLock(name);
+        var held = new TaskCompletionSource();
+        var release = new TaskCompletionSource();
+        var holder = Task.Factory.StartNew(
+            () =>
+            {
+                using (lockPrimitive.Acquire())
+                {
+                    held.SetResult();
+                    release.Task.Wait(s_hangGuard);
+                }
+            },
+            TaskCreationOptions.LongRunning);
+        await held.Task.WaitAsync(s_hangGuard);
+
+        bool reused = await Task.Factory.StartNew(
+            () =>
+            {
+                using (new ThrowingListenerTests.ThrowingListener("locksmith.lock.contentions", name))
+                {
+                    Assert.Throws<InvalidOperationException>(() => lockPrimitive.Acquire().Dispose());
+                }
+
+                var first = ThreadWaitNode.Rent();
+                ThreadWaitNode.Return(first);
+                var second = ThreadWaitNode.Rent();
+                ThreadWaitNode.Return(second);
+                return ReferenceEquals(first, second);
+            },
+            TaskCreationOptions.LongRunning).WaitAsync(s_hangGuard);
+
+        release.SetResult();
+        await holder.WaitAsync(s_hangGuard);
+        Assert.True(reused, "The thread's wait node was left in use: each later wait made a new one.");
+        Assert.False(lockPrimitive.IsHeld);
+    }
+
 }

@@ -276,7 +276,18 @@ internal static class WaitKernel
     {
         var gate = queue.Gate;
         var node = ThreadWaitNode.Rent();
-        var wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken, start);
+        BlockedWait wait;
+        try
+        {
+            wait = BlockedWait.Begin(lockPrimitive, mode, modeTag, node, cancellationToken, start);
+        }
+        catch
+        {
+            // A contention counter that threw: the wait never began, and the thread keeps its node for the next one.
+            ThreadWaitNode.Return(node);
+            throw;
+        }
+
         bool acquired = false;
         bool parked = false;
         try
