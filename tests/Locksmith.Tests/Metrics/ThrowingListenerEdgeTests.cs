@@ -270,4 +270,74 @@ public sealed class ThrowingListenerEdgeTests
         Assert.False(lockPrimitive.IsHeld);
     }
 
+    /// <summary>
+    /// A flow refused as it queues (a task of its own took the lock meanwhile) has its wait measured out of the queue's
+    /// gate, as every other measurement of an async lock: a listener's code never runs under it. Before, it ran there.
+    /// The task of the same flow takes the lock from the contention counter's callback, between the two recursion checks.
+    /// </summary>
+    [Fact]
+    public async Task AWaitRefusedAsItQueues_IsMeasuredOutOfTheGate()
+    {
+        string name = $"throwing-listener-edge-refused-{Guid.NewGuid():N}";
+        var lockPrimitive = new AsyncExclusiveLock(name);
+        var gate = ((IAsyncWaitHost)lockPrimitive).Gate;
+        var holder = await Task.Run(async () => await lockPrimitive.AcquireAsync()).WaitAsync(s_hangGuard);
+        AsyncLockScope sibling = default;
+        int contentions = 0;
+        int measuredUnderGate = 0;
+        int measured = 0;
+        using (var listener = new MeterListener())
+        {
+            listener.InstrumentPublished = (published, l) =>
+            {
+                if (published.Meter.Name == LocksmithMetrics.MeterName && published.Name is "locksmith.lock.contentions" or "locksmith.lock.wait.duration")
+                {
+                    l.EnableMeasurementEvents(published);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+            {
+                if (Names(tags) && Interlocked.Increment(ref contentions) == 1)
+                {
+                    // The flow's other task: the lock is freed and taken by the asking flow itself.
+                    holder.Dispose();
+                    sibling = lockPrimitive.AcquireAsync().Result;
+                }
+            });
+            listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+            {
+                if (Names(tags))
+                {
+                    Interlocked.Increment(ref measured);
+                    if (gate.IsHeldByCurrentThread)
+                    {
+                        Interlocked.Increment(ref measuredUnderGate);
+                    }
+                }
+            });
+            listener.Start();
+
+            await Task.Run(() => Assert.Throws<LockRecursionException>(() => lockPrimitive.AcquireAsync())).WaitAsync(s_hangGuard);
+        }
+
+        Assert.True(sibling.IsAcquired);
+        sibling.Dispose();
+        Assert.False(lockPrimitive.IsHeld);
+        Assert.Equal(1, measured);
+        Assert.Equal(0, measuredUnderGate);
+
+        bool Names(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "lock.name" && (string?)tag.Value == name)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
 }

@@ -280,7 +280,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     }
 
     /// <summary>
-    /// Under the gate, the node unlinked: the waiter is refused as it queued (its own flow took the lock meanwhile, so
+    /// Out of the gate, the node unlinked: the waiter is refused as it queued (its own flow took the lock meanwhile, so
     /// waiting would be waiting for itself). Its contention was counted, so its wait is measured as any other's: one
     /// wait measurement per contention, whichever way the wait ends.
     /// </summary>

@@ -363,6 +363,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         node.Prepare(this, this, flow, LockMode.Exclusive, LockModeTags.Exclusive, 0, 0, timeoutMs, cancellationToken, throwOnTimeout);
         flow.WaitingFor = this;
         bool tookAtOnce = false;
+        bool refusedAtOnce = false;
         using (GateEntry.Enter(_queue.Gate))
         {
             _queue.EnqueueLast(node);
@@ -381,10 +382,16 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
                 // for the flow itself.
                 _queue.Remove(node);
                 flow.WaitingFor = null;
-                FlowOwnership.NotHeld(flow);
-                node.RecycleRefusedAtOnce();
-                ThrowHelper.ThrowAsyncRecursion(this, flow);
+                refusedAtOnce = true;
             }
+        }
+
+        if (refusedAtOnce)
+        {
+            // Out of the gate, as the took-at-once measurement below: the wait's measurement runs a listener's code.
+            FlowOwnership.NotHeld(flow);
+            node.RecycleRefusedAtOnce();
+            ThrowHelper.ThrowAsyncRecursion(this, flow);
         }
 
         if (tookAtOnce)
