@@ -70,24 +70,32 @@ public sealed class ThrowingListenerEdgeTests
     }
 
     /// <summary>
-    /// A scheduling controller that runs no flow and only keeps the books a semaphore reports: permits taken less permits
-    /// given back, as Locksmith.Testing's run counts a flow's or an outside taker's.
+    /// A scheduling controller that runs no flow and only keeps the books a lock reports: permits taken less permits
+    /// given back, as Locksmith.Testing's run counts a flow's or an outside taker's, and the signals that make the flows
+    /// blocked on a lock runnable again.
     /// </summary>
     private sealed class PermitBooks : ISchedulingController
     {
         private int _held;
+        private int _signals;
 
         public int Held => Volatile.Read(ref _held);
+
+        public int Signals => Volatile.Read(ref _signals);
 
         public bool ControlsCurrentThread => false;
 
         /// <summary>A semaphore made with this controller installed on the thread, which keeps it.</summary>
-        public CountingSemaphore NewSemaphore(int count, string name, int? level = null)
+        public CountingSemaphore NewSemaphore(int count, string name, int? level = null) =>
+            Create(() => new CountingSemaphore(count, count, name, level));
+
+        /// <summary>A lock made with this controller installed on the thread, which keeps it.</summary>
+        public T Create<T>(Func<T> make)
         {
             var previous = SchedulingHooks.Install(this);
             try
             {
-                return new CountingSemaphore(count, count, name, level);
+                return make();
             }
             finally
             {
@@ -109,9 +117,7 @@ public sealed class ThrowingListenerEdgeTests
 
         public bool Block() => false;
 
-        public void Signal(object resource, bool all)
-        {
-        }
+        public void Signal(object resource, bool all) => Interlocked.Increment(ref _signals);
 
         public void AcquireEnded(CountingSemaphore semaphore)
         {
@@ -338,6 +344,60 @@ public sealed class ThrowingListenerEdgeTests
 
             return false;
         }
+    }
+
+    public static TheoryData<string> TimedHoldKinds => ["exclusive", "spin", "write", "async-exclusive", "async-write"];
+
+    /// <summary>
+    /// A release whose hold-duration listener throws still tells a controlled scheduler the lock was released, so the
+    /// flows blocked on it run again. Before, the listener's exception skipped the signal: the lock was free, and its
+    /// waiters stranded (a controlled run then reads them as deadlocked).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TimedHoldKinds))]
+    public async Task AControlledReleaseWhoseHoldDurationThrows_StillSignalsTheScheduler(string kind)
+    {
+        string name = $"throwing-listener-edge-hold-{kind}-{Guid.NewGuid():N}";
+        var books = new PermitBooks();
+        Func<bool> free;
+        Func<Task> holdAndRelease;
+        switch (kind)
+        {
+            case "exclusive":
+                var exclusive = books.Create(() => new ExclusiveLock(name));
+                free = () => !exclusive.IsHeld;
+                holdAndRelease = () => Task.Run(() => exclusive.Acquire().Dispose());
+                break;
+            case "spin":
+                var spin = books.Create(() => new SpinGate(name));
+                free = () => !spin.IsHeld;
+                holdAndRelease = () => Task.Run(() => spin.Acquire().Dispose());
+                break;
+            case "write":
+                var readWrite = books.Create(() => new ReadWriteLock(name));
+                free = () => readWrite.WriterThreadId == 0;
+                holdAndRelease = () => Task.Run(() => readWrite.AcquireWrite().Dispose());
+                break;
+            case "async-exclusive":
+                var asyncExclusive = books.Create(() => new AsyncExclusiveLock(name));
+                free = () => !asyncExclusive.IsHeld;
+                holdAndRelease = () => Task.Run(async () => (await asyncExclusive.AcquireAsync()).Dispose());
+                break;
+            default:
+                var asyncReadWrite = books.Create(() => new AsyncReadWriteLock(name));
+                free = () => !asyncReadWrite.IsWriteHeld;
+                holdAndRelease = () => Task.Run(async () => (await asyncReadWrite.AcquireWriteAsync()).Dispose());
+                break;
+        }
+
+        using (new ThrowingListenerTests.ThrowingListener("locksmith.lock.hold.duration", name))
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => holdAndRelease().WaitAsync(s_hangGuard));
+            Assert.Equal($"locksmith.lock.hold.duration listener refused {name}", error.Message);
+        }
+
+        Assert.True(free(), name);
+        Assert.Equal(1, books.Signals);
     }
 
 }

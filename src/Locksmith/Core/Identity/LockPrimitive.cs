@@ -337,6 +337,26 @@ public abstract class LockPrimitive
     }
 
     /// <summary>
+    /// After a timed hold's release: records it, then (for a controlled lock) <see cref="ScheduleRelease"/>, even if a
+    /// listener threw, since the lock is free and the flows blocked on it must run again.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    internal void RecordHoldThenSchedule(string modeTag, long holdStart)
+    {
+        try
+        {
+            LocksmithMetrics.RecordHold(this, modeTag, holdStart);
+        }
+        finally
+        {
+            if (Controller is not null)
+            {
+                ScheduleRelease();
+            }
+        }
+    }
+
+    /// <summary>
     /// Takes the start of the current timed hold and clears it; 0 when the hold is not timed. Only the owner calls it,
     /// before its release frees the lock.
     /// </summary>

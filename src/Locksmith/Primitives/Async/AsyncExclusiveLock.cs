@@ -495,10 +495,9 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         if (holdStart != 0)
         {
             Interlocked.CompareExchange(ref HoldStart, 0, holdStart);
-            LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
+            RecordHoldThenSchedule(LockModeTags.Exclusive, holdStart);
         }
-
-        if (Controller is not null)
+        else if (Controller is not null)
         {
             ScheduleRelease();
         }

@@ -263,10 +263,9 @@ public sealed partial class AsyncReadWriteLock
         FlowOwnership.Released(owner);
         if (holdStart != 0)
         {
-            LocksmithMetrics.RecordHold(this, LockModeTags.Write, holdStart);
+            RecordHoldThenSchedule(LockModeTags.Write, holdStart);
         }
-
-        if (Controller is not null)
+        else if (Controller is not null)
         {
             ScheduleRelease();
         }

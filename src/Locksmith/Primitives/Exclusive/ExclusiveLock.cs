@@ -240,10 +240,9 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
 
         if (holdStart != 0)
         {
-            LocksmithMetrics.RecordHold(this, LockModeTags.Exclusive, holdStart);
+            RecordHoldThenSchedule(LockModeTags.Exclusive, holdStart);
         }
-
-        if (Controller is not null)
+        else if (Controller is not null)
         {
             ScheduleRelease();
         }

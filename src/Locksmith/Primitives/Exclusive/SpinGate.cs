@@ -183,18 +183,24 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
             ReleasedOrdered();
         }
 
-        if (HoldStart != 0)
+        try
         {
-            ReleaseTimed();
+            if (HoldStart != 0)
+            {
+                ReleaseTimed();
+            }
+            else
+            {
+                Volatile.Write(ref _ownerThreadId, 0);
+            }
         }
-        else
+        finally
         {
-            Volatile.Write(ref _ownerThreadId, 0);
-        }
-
-        if (Controller is not null)
-        {
-            ScheduleRelease();
+            // Even if a hold-duration listener threw (after the gate was freed): its blocked flows must run again.
+            if (Controller is not null)
+            {
+                ScheduleRelease();
+            }
         }
     }
 

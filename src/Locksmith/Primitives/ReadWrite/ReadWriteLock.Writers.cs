@@ -106,18 +106,24 @@ public sealed partial class ReadWriteLock
             ReleasedOrdered();
         }
 
-        if (HoldStart != 0)
+        try
         {
-            ReleaseWriteTimed();
+            if (HoldStart != 0)
+            {
+                ReleaseWriteTimed();
+            }
+            else
+            {
+                ExitWriter();
+            }
         }
-        else
+        finally
         {
-            ExitWriter();
-        }
-
-        if (Controller is not null)
-        {
-            ScheduleRelease();
+            // Even if a hold-duration listener threw (after the lock was freed): its blocked flows must run again.
+            if (Controller is not null)
+            {
+                ScheduleRelease();
+            }
         }
     }
 
