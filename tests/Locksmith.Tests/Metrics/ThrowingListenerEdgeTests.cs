@@ -400,4 +400,103 @@ public sealed class ThrowingListenerEdgeTests
         Assert.Equal(1, books.Signals);
     }
 
+    public static TheoryData<string> TookAtOnceKinds => ["exclusive", "read", "write", "semaphore"];
+
+    /// <summary>
+    /// A flow that counted its contention and then took the lock as it queued, whose acquisition counter throws, still
+    /// has its wait measured (one wait measurement per contention, whichever way the wait ends) and its node recycled.
+    /// Before, the counter's exception skipped both: no measurement, and the node was dropped from the pool. The holder
+    /// lets go from the contention counter's callback, so the flow finds the lock free as it queues.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TookAtOnceKinds))]
+    public async Task AFlowThatTookTheLockAsItQueued_WhoseCounterThrows_HasItsWaitMeasured(string kind)
+    {
+        string name = $"throwing-listener-edge-took-{kind}-{Guid.NewGuid():N}";
+        Func<ValueTask<AsyncLockScope>> acquire;
+        Func<bool> free;
+        AsyncLockScope holder;
+        switch (kind)
+        {
+            case "exclusive":
+                var exclusive = new AsyncExclusiveLock(name);
+                acquire = () => exclusive.AcquireAsync();
+                free = () => !exclusive.IsHeld;
+                holder = await Task.Run(async () => await exclusive.AcquireAsync()).WaitAsync(s_hangGuard);
+                break;
+            case "read":
+            case "write":
+                var readWrite = new AsyncReadWriteLock(name);
+                acquire = kind == "read" ? () => readWrite.AcquireReadAsync() : () => readWrite.AcquireWriteAsync();
+                free = () => !readWrite.IsWriteHeld && readWrite.CurrentReaderCount == 0;
+                holder = await Task.Run(async () => await readWrite.AcquireWriteAsync()).WaitAsync(s_hangGuard);
+                break;
+            default:
+                var semaphore = new CountingSemaphore(1, 1, name);
+                acquire = () => semaphore.AcquireAsync();
+                free = () => semaphore.CurrentCount == 1;
+                holder = await Task.Run(async () => await semaphore.AcquireAsync()).WaitAsync(s_hangGuard);
+                break;
+        }
+
+        int contentions = 0;
+        int waits = 0;
+        using (var listener = new MeterListener())
+        {
+            listener.InstrumentPublished = (published, l) =>
+            {
+                if (published.Meter.Name == LocksmithMetrics.MeterName
+                    && published.Name is "locksmith.lock.contentions" or "locksmith.lock.acquisitions" or "locksmith.lock.wait.duration")
+                {
+                    l.EnableMeasurementEvents(published);
+                }
+            };
+            listener.SetMeasurementEventCallback<long>((instrument, _, tags, _) =>
+            {
+                if (!NamesLock(tags, name))
+                {
+                    return;
+                }
+
+                if (instrument.Name == "locksmith.lock.contentions")
+                {
+                    Interlocked.Increment(ref contentions);
+                    holder.Dispose();
+                }
+                else
+                {
+                    throw new InvalidOperationException($"{instrument.Name} listener refused {name}");
+                }
+            });
+            listener.SetMeasurementEventCallback<double>((_, _, tags, _) =>
+            {
+                if (NamesLock(tags, name))
+                {
+                    Interlocked.Increment(ref waits);
+                }
+            });
+            listener.Start();
+
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => Task.Run(async () => (await acquire()).Dispose()).WaitAsync(s_hangGuard));
+            Assert.Equal($"locksmith.lock.acquisitions listener refused {name}", error.Message);
+        }
+
+        Assert.True(free(), name);
+        Assert.Equal(1, contentions);
+        Assert.Equal(1, waits);
+    }
+
+    private static bool NamesLock(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "lock.name" && (string?)tag.Value == name)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
 }

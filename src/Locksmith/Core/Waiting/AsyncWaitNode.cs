@@ -280,6 +280,23 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     }
 
     /// <summary>
+    /// The waiter took the lock as it queued, but its acquisition failed as it was recorded (a listener threw, and the
+    /// hold went back): the node is not needed, and its wait is measured as any other's. That exception is the
+    /// acquisition's; one a listener throws measuring the wait does not replace it.
+    /// </summary>
+    public void RecycleAfterFailedTake()
+    {
+        try
+        {
+            RecycleMeasured();
+        }
+        catch (Exception)
+        {
+            // The acquisition's own exception goes on.
+        }
+    }
+
+    /// <summary>
     /// Out of the gate, the node unlinked: the waiter is refused as it queued (its own flow took the lock meanwhile, so
     /// waiting would be waiting for itself). Its contention was counted, so its wait is measured as any other's: one
     /// wait measurement per contention, whichever way the wait ends.

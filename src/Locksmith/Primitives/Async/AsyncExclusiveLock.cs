@@ -397,7 +397,18 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         if (tookAtOnce)
         {
             // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
-            var scope = TookOrdered(flow, token);
+            AsyncLockScope scope;
+            try
+            {
+                scope = TookOrdered(flow, token);
+            }
+            catch
+            {
+                // Its counter threw and the hold went back: the wait this contention began still ends measured.
+                node.RecycleAfterFailedTake();
+                throw;
+            }
+
             node.RecycleTookAtOnce(scope);
             return new ValueTask<AsyncLockScope>(scope);
         }

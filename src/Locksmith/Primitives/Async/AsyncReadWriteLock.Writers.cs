@@ -222,7 +222,18 @@ public sealed partial class AsyncReadWriteLock
         if (tookAtOnce)
         {
             // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
-            var scope = TookWriteOrdered(flow);
+            AsyncLockScope scope;
+            try
+            {
+                scope = TookWriteOrdered(flow);
+            }
+            catch
+            {
+                // Its counter threw and the hold went back: the wait this contention began still ends measured.
+                node.RecycleAfterFailedTake();
+                throw;
+            }
+
             node.RecycleTookAtOnce(scope);
             return new ValueTask<AsyncLockScope>(scope);
         }

@@ -298,7 +298,18 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (took)
         {
             flow.WaitingFor = null;
-            var scope = TookAsyncOrdered(flow, count);
+            AsyncLockScope scope;
+            try
+            {
+                scope = TookAsyncOrdered(flow, count);
+            }
+            catch
+            {
+                // Its counter threw and the hold went back: the wait this contention began still ends measured.
+                node.RecycleAfterFailedTake();
+                throw;
+            }
+
             node.RecycleTookAtOnce(scope);
             return new ValueTask<AsyncLockScope>(scope);
         }
