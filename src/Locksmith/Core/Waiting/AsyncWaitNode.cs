@@ -266,7 +266,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// </summary>
     /// <remarks>Called out of the gate, with the hold's <paramref name="scope"/>: a listener's exception is the
     /// acquisition's, and the hold is given back first.</remarks>
-    public void RecycleTookAtOnce(in AsyncLockScope scope)
+    private void RecycleTookAtOnce(in AsyncLockScope scope)
     {
         try
         {
@@ -284,7 +284,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// hold went back): the node is not needed, and its wait is measured as any other's. That exception is the
     /// acquisition's; one a listener throws measuring the wait does not replace it.
     /// </summary>
-    public void RecycleAfterFailedTake()
+    private void RecycleAfterFailedTake()
     {
         try
         {
@@ -294,6 +294,29 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         {
             // The acquisition's own exception goes on.
         }
+    }
+
+    /// <summary>
+    /// Out of the gate, the node unlinked: the waiter took what it queued for itself, re-testing as it queued. The host
+    /// records the hold (<paramref name="request"/>: what it took, as it reads it), then the wait is measured and the
+    /// node recycled; a listener's exception either way is the acquisition's, the hold given back first.
+    /// </summary>
+    public ValueTask<AsyncLockScope> TookAtOnce(IAsyncTakeAtOnce host, LockOwner flow, int request)
+    {
+        AsyncLockScope scope;
+        try
+        {
+            scope = host.TookAtOnce(flow, request);
+        }
+        catch
+        {
+            // Its counter threw and the hold went back: the wait this contention began still ends measured.
+            RecycleAfterFailedTake();
+            throw;
+        }
+
+        RecycleTookAtOnce(scope);
+        return new ValueTask<AsyncLockScope>(scope);
     }
 
     /// <summary>

@@ -20,7 +20,7 @@ namespace Locksmith;
 /// <para>A flow's holds are visible in the acquiring method and in everything it awaits, calls or starts afterwards
 /// (<see cref="IsHeldByCurrentFlow"/>). Ordered async locks take part in the same global order as sync ones.</para>
 /// </remarks>
-public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
+public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock, IAsyncTakeAtOnce
 {
     // Odd while held (the holder's token, which the scope's release compares), even while free. Every acquisition and
     // every release adds one, and an acquisition swaps from the value it saw: a flow that saw an older value fails its
@@ -396,21 +396,7 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
         if (tookAtOnce)
         {
-            // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
-            AsyncLockScope scope;
-            try
-            {
-                scope = TookOrdered(flow, token);
-            }
-            catch
-            {
-                // Its counter threw and the hold went back: the wait this contention began still ends measured.
-                node.RecycleAfterFailedTake();
-                throw;
-            }
-
-            node.RecycleTookAtOnce(scope);
-            return new ValueTask<AsyncLockScope>(scope);
+            return node.TookAtOnce(this, flow, token);
         }
 
         node.Arm(timeoutMs);
@@ -456,6 +442,8 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
 
         return scope;
     }
+
+    AsyncLockScope IAsyncTakeAtOnce.TookAtOnce(LockOwner flow, int token) => TookOrdered(flow, token);
 
     void IAsyncScopeReleaser.ReleaseScope(int token, int extra) => ReleaseScope(token, extra);
 

@@ -243,21 +243,7 @@ public sealed partial class AsyncReadWriteLock
 
         if (tookAtOnce)
         {
-            // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
-            AsyncLockScope scope;
-            try
-            {
-                scope = TookReadOrdered(flow, slot);
-            }
-            catch
-            {
-                // Its counter threw and the hold went back: the wait this contention began still ends measured.
-                node.RecycleAfterFailedTake();
-                throw;
-            }
-
-            node.RecycleTookAtOnce(scope);
-            return new ValueTask<AsyncLockScope>(scope);
+            return node.TookAtOnce(this, flow, slot);
         }
 
         node.Arm(timeoutMs);

@@ -108,6 +108,12 @@ public sealed partial class AsyncReadWriteLock
         return token;
     }
 
+    // A reader's slot is never negative: the request that names a writer taking the lock as it queued.
+    private const int WriterTookAtOnce = -1;
+
+    AsyncLockScope IAsyncTakeAtOnce.TookAtOnce(LockOwner flow, int readerSlot) =>
+        readerSlot == WriterTookAtOnce ? TookWriteOrdered(flow) : TookReadOrdered(flow, readerSlot);
+
     private AsyncLockScope TookWriteOrdered(LockOwner flow)
     {
         var scope = TookWrite(flow);
@@ -221,21 +227,7 @@ public sealed partial class AsyncReadWriteLock
 
         if (tookAtOnce)
         {
-            // Out of the gate: the measurements run a listener's code, whose exception gives the hold back.
-            AsyncLockScope scope;
-            try
-            {
-                scope = TookWriteOrdered(flow);
-            }
-            catch
-            {
-                // Its counter threw and the hold went back: the wait this contention began still ends measured.
-                node.RecycleAfterFailedTake();
-                throw;
-            }
-
-            node.RecycleTookAtOnce(scope);
-            return new ValueTask<AsyncLockScope>(scope);
+            return node.TookAtOnce(this, flow, WriterTookAtOnce);
         }
 
         node.Arm(timeoutMs);

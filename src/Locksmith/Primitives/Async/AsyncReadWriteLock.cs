@@ -27,7 +27,7 @@ namespace Locksmith;
 /// <para><b>Policy.</b> See <see cref="ReadWritePolicy"/>; <see cref="ReadWritePolicy.WriterPreferred"/> is the default.
 /// Under writer-preferred and fair, a reader that arrives while a writer waits queues behind it.</para>
 /// </remarks>
-public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock
+public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock, IAsyncTakeAtOnce
 {
     // State layout (the reader counts live in _slots, one padded counter per slot, so readers on different cores
     // never write the same cache line):

@@ -6,7 +6,7 @@ using System.Threading.Tasks;
 namespace Locksmith;
 
 // The async forms: permits for async flows, queued beside sync waiters in the same wait queue.
-public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncOwnedLock
+public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncOwnedLock, IAsyncTakeAtOnce
 {
     // One released hold kept for the next acquisition when the releasing thread's own spare slot is taken.
     private SemaphoreHold? _spareHold;
@@ -175,6 +175,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         return AsyncLockScope.ForSemaphoreHold(hold, token, count);
     }
 
+    AsyncLockScope IAsyncTakeAtOnce.TookAtOnce(LockOwner flow, int count) => TookAsyncOrdered(flow, count);
+
     private AsyncLockScope TookAsyncOrdered(LockOwner flow, int count)
     {
         // Booked and ordered before the counter runs: a listener's exception gives the hold back, which undoes both. After
@@ -298,20 +300,7 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
         if (took)
         {
             flow.WaitingFor = null;
-            AsyncLockScope scope;
-            try
-            {
-                scope = TookAsyncOrdered(flow, count);
-            }
-            catch
-            {
-                // Its counter threw and the hold went back: the wait this contention began still ends measured.
-                node.RecycleAfterFailedTake();
-                throw;
-            }
-
-            node.RecycleTookAtOnce(scope);
-            return new ValueTask<AsyncLockScope>(scope);
+            return node.TookAtOnce(this, flow, count);
         }
 
         node.Arm(timeoutMs);
