@@ -46,6 +46,28 @@ public sealed class OutsideSemaphoreWaiterParkedTests
     }
 
     /// <summary>
+    /// The asker's wait has a token, cancelled once the scheduler waits for the journal's release: as it leaves, the
+    /// semaphore lets the waiter behind it take the free permit, and the waiter gives the journal back. Waited for, not a
+    /// deadlock (it was one at once: the waiter read as parked for good on a semaphore only the writer holds permits of).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWaiterOutsideTheRunHeldBackFromAFreePermitByACancellableAsyncWaiter_IsWaitedFor_NotADeadlock(bool waiterIsTask)
+    {
+        using var cancel = new CancellationTokenSource();
+        var run = RunBehindAsker(waiterIsTask, outsideFirst: true, cancel.Token, onIdle: cancel.Cancel);
+        cancel.Cancel();
+
+        Assert.True(run.Result.Passed, run.Result.ToString());
+        await run.Outside.WaitAsync(s_guard);
+        Assert.Equal(1, run.FreeWhenWaiting);
+        Assert.Equal(0, run.RanOut);
+        Assert.NotEqual(0, run.IdleWaits);
+        Assert.Equal(1, run.AskerCancelled());
+    }
+
+    /// <summary>
     /// Flow 'writer' takes one of the two permits of 'slots', starts the asker (queued for both, with
     /// <paramref name="askerToken"/>), then the waiter (a thread, or a task when <paramref name="waiterIsTask"/>), which
     /// takes 'journal' and then waits for one permit; then the writer asks for the journal.

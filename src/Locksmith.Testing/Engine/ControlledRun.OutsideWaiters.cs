@@ -105,10 +105,12 @@ internal sealed partial class ControlledRun
         switch (parkedOn)
         {
             // A semaphore's permits may come back from any thread: for good only while no code outside the run has any, and
-            // every flow holding some (a finished one included) cannot run.
+            // every flow holding some (a finished one included) cannot run; nor while a queued async waiter that holds it
+            // back from free permits may leave.
             case CountingSemaphore semaphore:
                 var holders = _flows.FindAll(f => f.Permits.GetValueOrDefault(semaphore) > 0);
-                return holders.Count != 0 && OutsidePermitsKept(semaphore) == 0 && holders.TrueForAll(h => CannotReleaseLocked(h, visiting));
+                return holders.Count != 0 && OutsidePermitsKept(semaphore) == 0 && !MayBeLetInLocked(ownerId, semaphore) &&
+                    holders.TrueForAll(h => CannotReleaseLocked(h, visiting));
 
             // Readers, with no writer: for good while every read is a flow's, and none of those flows can run.
             case ReadWriteLock { ExclusiveOwnerId: 0 } rw:
@@ -131,6 +133,40 @@ internal sealed partial class ControlledRun
             default:
                 return false;
         }
+    }
+
+    /// <summary>
+    /// Whether the waiter <paramref name="ownerId"/>, parked or queued on <paramref name="semaphore"/> while enough permits
+    /// are free for it, may yet get them with no permit coming back: the semaphore serves its queued async waiters first,
+    /// so it waits behind one asking for more than is free, and when such a waiter leaves (its timeout, its token) the
+    /// semaphore lets the ones behind it in. So unless every queued async waiter is one the run knows waits with neither.
+    /// </summary>
+    private bool MayBeLetInLocked(int ownerId, CountingSemaphore semaphore)
+    {
+        WaitNode? node = ownerId >= LockOwner.FlowIdBase
+            ? _outsideQueued.GetValueOrDefault(ownerId).Node
+            : _outsideParked.TryGetValue(ownerId, out var parked) ? parked.Node : null;
+        if (node is null || Volatile.Read(ref node.Request) > semaphore.CurrentCount)
+        {
+            // Too few free: only permits coming back let it in, whoever leaves the queue.
+            return false;
+        }
+
+        // The queue first, then the records: a record is made after its waiter queued, and none is made while the run's
+        // gate is held, so no waiter the records count for good is missing from the count read before (one granted or gone
+        // since only leaves the count higher). A waiter not yet recorded, timed or with a token, may leave.
+        int queued = semaphore.QueuedAsyncWaiterCount;
+        int forGood = 0;
+        foreach (int id in _outsideQueued.Keys)
+        {
+            if (ReferenceEquals(QueuedForGoodOnLocked(id), semaphore))
+            {
+                forGood++;
+            }
+        }
+
+        // Then the wait again: a waiter that left since, letting this one in, woke it, and then it reads as parked no more.
+        return queued > forGood || !ReferenceEquals(ParkedOnLocked(ownerId), semaphore);
     }
 
     /// <summary>The flows (a finished one included) whose threads hold a read of <paramref name="rw"/>, in the run's order.</summary>
