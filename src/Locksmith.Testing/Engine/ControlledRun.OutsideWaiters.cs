@@ -251,9 +251,12 @@ internal sealed partial class ControlledRun
 
         // The status first, then the queue, then the task (a grant unlinks the node and marks it granted; a later wait on
         // it resets both after its recycling changed the task): a node read as waiting, queued and with this wait's task
-        // was handed nothing by any release this verdict follows.
+        // was handed nothing by any release this verdict follows. The task's token is 16 bits, and comes round again after
+        // 65,536 waits on the node: then the lock and the owner, which that later wait set, tell it from this one (only a
+        // later wait of this flow on this very lock, which is queued there too, reads as this one until it is recorded).
         var node = queued.Node;
-        return node.Status == WaitStatus.Waiting && Volatile.Read(ref node.IsQueued) && node.PendingTask.Equals(queued.Wait)
+        return node.Status == WaitStatus.Waiting && Volatile.Read(ref node.IsQueued) && node.PendingTask.Equals(queued.Wait) &&
+            ReferenceEquals(Volatile.Read(ref node.Host)?.Lock, queued.Resource) && Volatile.Read(ref node.Owner)?.OwnerId == ownerId
             ? queued.Resource
             : null;
     }
