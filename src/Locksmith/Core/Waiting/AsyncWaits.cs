@@ -73,6 +73,7 @@ internal static class AsyncWaits
                 {
                     LocksmithMetrics.RecordAcquisition(lockPrimitive, modeTag, scope);
                 }
+
                 if (start != 0 && LocksmithPolicy.LongWaitOccurred is { } onLongWait)
                 {
                     var threshold = LocksmithPolicy.LongWaitThreshold;
