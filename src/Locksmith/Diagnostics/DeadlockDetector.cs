@@ -89,20 +89,42 @@ public static class DeadlockDetector
     /// <remarks>
     /// The second is read off the thread's state: a thread blocked outside Locksmith while an async wait it began is
     /// queued is taken to wait for it. A thread that began the wait without awaiting it and then blocks on something else
-    /// meanwhile would be taken for it too; a cycle through it is still confirmed by a second read.
+    /// meanwhile would be taken for it too (a second read does not tell: that state holds still). A thread that more
+    /// than one queued wait began on stands in for none of them: it ran on after beginning all but the last, and which
+    /// one it blocks on (if any) cannot be read, so a cycle through any of them could be one it is not on (a thread
+    /// blocked on all of them at once, a <c>Task.WhenAll</c>, is missed).
     /// </remarks>
     private static Dictionary<int, LockOwner>? StandIns(Dictionary<int, LockOwner> waiting)
     {
         Dictionary<int, LockOwner>? standIns = null;
+        HashSet<int>? named = null;
+        List<int>? ambiguous = null;
         foreach (var waiter in waiting.Values)
         {
             if (!waiter.IsFlow && waiter.BlockedFlow is { } flow && !waiting.ContainsKey(flow.OwnerId))
             {
                 (standIns ??= new())[flow.OwnerId] = waiter;
             }
-            else if (waiter.IsFlow && BlockedOn(waiter) is { } thread && !waiting.ContainsKey(thread))
+            else if (waiter.IsFlow && waiter.WaitBegunOn is { } begunOn && !waiting.ContainsKey(begunOn.ManagedThreadId))
             {
-                (standIns ??= new()).TryAdd(thread, waiter);
+                // Counted whether or not the thread looks blocked now: its state may change between two flows' reads.
+                int thread = begunOn.ManagedThreadId;
+                if (!(named ??= new()).Add(thread))
+                {
+                    (ambiguous ??= new()).Add(thread);
+                }
+                else if (IsBlocked(begunOn))
+                {
+                    (standIns ??= new())[thread] = waiter;
+                }
+            }
+        }
+
+        if (ambiguous is not null && standIns is not null)
+        {
+            foreach (int thread in ambiguous)
+            {
+                standIns.Remove(thread);
             }
         }
 
@@ -111,7 +133,9 @@ public static class DeadlockDetector
 
     /// <summary>The id of the thread the flow's async wait began on, if that thread is blocked now; else null.</summary>
     private static int? BlockedOn(LockOwner flow) =>
-        flow.WaitBegunOn is { } thread && (thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0 ? thread.ManagedThreadId : null;
+        flow.WaitBegunOn is { } thread && IsBlocked(thread) ? thread.ManagedThreadId : null;
+
+    private static bool IsBlocked(Thread thread) => (thread.ThreadState & System.Threading.ThreadState.WaitSleepJoin) != 0;
 
     /// <summary>
     /// Returns the blocked waits under way now, from the same wait-for graph the cycles are found in: threads blocked in
