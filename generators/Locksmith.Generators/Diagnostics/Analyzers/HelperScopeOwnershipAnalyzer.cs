@@ -70,13 +70,24 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var awaited = (IAwaitOperation)context.Operation;
-        if (AwaitedCall(awaited) is not { } call ||
-            !MayGiveAHelpersScope(call, known) ||
-            InsideAFunction(awaited) ||
-            ReturnedOnward(awaited) ||
-            !UsedInThisFrame(awaited) ||
-            (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
-            OwnedAt(awaited, known) ||
+        if (AwaitedCall(awaited) is { } call &&
+            MayGiveAHelpersScope(call, known) &&
+            !InsideAFunction(awaited) &&
+            !ReturnedOnward(awaited) &&
+            UsedInThisFrame(awaited))
+        {
+            ReportUnlessOwned(context, facts, known, awaited, call);
+        }
+    }
+
+    /// <summary>
+    /// The check both LSM0058 shapes end with: the method holds no async lock and its flow is not owned at
+    /// <paramref name="at"/>, and the call reaches a helper to name; then the report, at <paramref name="at"/>.
+    /// </summary>
+    private static void ReportUnlessOwned(OperationAnalysisContext context, LockFacts facts, KnownTypes known, IOperation at, IInvocationOperation call)
+    {
+        if ((context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
+            OwnedAt(at, known) ||
             HelperToName(call, known, context.CancellationToken) is not { } helper)
         {
             return;
@@ -84,7 +95,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
 
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
-            awaited.Syntax.GetLocation(),
+            at.Syntax.GetLocation(),
             helper.TargetMethod.Name));
     }
 
@@ -96,20 +107,10 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeKeptCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var call = (IInvocationOperation)context.Operation;
-        if (!MayGiveAHelpersScope(call, known) ||
-            InsideAFunction(call) ||
-            !KeptAndAwaitedHere(call) ||
-            (context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
-            OwnedAt(call, known) ||
-            HelperToName(call, known, context.CancellationToken) is not { } helper)
+        if (MayGiveAHelpersScope(call, known) && !InsideAFunction(call) && KeptAndAwaitedHere(call))
         {
-            return;
+            ReportUnlessOwned(context, facts, known, call, call);
         }
-
-        context.ReportDiagnostic(Diagnostic.Create(
-            DiagnosticDescriptors.HelperScopeNotOwnedByCaller,
-            call.Syntax.GetLocation(),
-            helper.TargetMethod.Name));
     }
 
     /// <summary>
