@@ -214,7 +214,7 @@ public static class LocksmithMetrics
 
     internal static void RecordContention(LockPrimitive lockPrimitive, string mode)
     {
-        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).Contentions is { Enabled: true } contentions)
+        if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).Contentions is { Enabled: true } contentions && !ConditionRetake.IsQuiet(lockPrimitive))
         {
             contentions.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
@@ -234,7 +234,7 @@ public static class LocksmithMetrics
 
     /// <summary>The lock's wait-duration instrument while something listens to it, else null (one lookup of its set).</summary>
     private static Histogram<double>? RecordedWaits(LockPrimitive lockPrimitive) =>
-        MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration is { Enabled: true } wait ? wait : null;
+        MetricsSwitch.IsSupported && SetOf(lockPrimitive).WaitDuration is { Enabled: true } wait && !ConditionRetake.IsQuiet(lockPrimitive) ? wait : null;
 
     internal static void RecordTimeout(LockPrimitive lockPrimitive, string mode)
     {

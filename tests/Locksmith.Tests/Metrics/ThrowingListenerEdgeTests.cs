@@ -69,6 +69,48 @@ public sealed class ThrowingListenerEdgeTests
         public void Dispose() => _listener.Dispose();
     }
 
+    /// <summary>A <see cref="MeterListener"/> that counts what <paramref name="instrument"/> records for the named lock once armed.</summary>
+    private sealed class MeasurementCount : IDisposable
+    {
+        private readonly MeterListener _listener;
+        private int _count;
+        private volatile bool _armed;
+
+        public MeasurementCount(string instrument, string lockName)
+        {
+            _listener = new MeterListener
+            {
+                InstrumentPublished = (published, l) =>
+                {
+                    if (published.Meter.Name == LocksmithMetrics.MeterName && published.Name == instrument)
+                    {
+                        l.EnableMeasurementEvents(published);
+                    }
+                },
+            };
+            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Count(tags));
+            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Count(tags));
+            _listener.Start();
+
+            void Count(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+            {
+                foreach (var tag in tags)
+                {
+                    if (_armed && tag.Key == "lock.name" && (string?)tag.Value == lockName)
+                    {
+                        Interlocked.Increment(ref _count);
+                    }
+                }
+            }
+        }
+
+        public int Count => Volatile.Read(ref _count);
+
+        public void Arm() => _armed = true;
+
+        public void Dispose() => _listener.Dispose();
+    }
+
     /// <summary>
     /// A scheduling controller that runs no flow and only keeps the books a lock reports: permits taken less permits
     /// given back, as Locksmith.Testing's run counts a flow's or an outside taker's, and the signals that make the flows
@@ -157,6 +199,67 @@ public sealed class ThrowingListenerEdgeTests
 
         Assert.Equal(1, listener.Thrown);
         Assert.False(lockPrimitive.IsHeld);
+    }
+
+    /// <summary>
+    /// A condition wait notified while another thread holds the lock takes it back contended. A contention counter that
+    /// throws there fails that retake (the wait never began); the next retake records no contention and no wait, so it
+    /// waits for the lock, and the wait throws the counter's exception once, holding it. Before, every retake recorded
+    /// its contention again and threw again, a busy loop for as long as the lock stayed held (here the listener stops
+    /// after 200 throws, and the holder keeps the lock until the waiter is seen waiting for it).
+    /// </summary>
+    [Fact]
+    public async Task AConditionWaitWhoseRetakeContentionThrows_WaitsQuietly_ThenThrowsOnceWithTheLockHeld()
+    {
+        string name = $"throwing-listener-edge-condition-contended-{Guid.NewGuid():N}";
+        var lockPrimitive = new ExclusiveLock(name);
+        var condition = new ConditionVariable(lockPrimitive);
+        using var listener = new CountingThrowingListener("locksmith.lock.contentions", name, budget: 200);
+        using var waits = new MeasurementCount("locksmith.lock.wait.duration", name);
+        using var holding = new ManualResetEventSlim();
+        var waiter = Task.Run(() =>
+        {
+            using (lockPrimitive.Acquire())
+            {
+                holding.Set();
+                var error = Assert.Throws<InvalidOperationException>(() => condition.Wait());
+                Assert.Equal($"locksmith.lock.contentions listener refused {name}", error.Message);
+                Assert.True(lockPrimitive.IsHeldByCurrentThread);
+            }
+        });
+
+        await Task.Run(() =>
+        {
+            Assert.True(holding.Wait(s_hangGuard));
+
+            // Free again only once the waiter's condition wait let it go.
+            Assert.True(SpinWait.SpinUntil(() => !lockPrimitive.IsHeld, s_hangGuard));
+            using (lockPrimitive.Acquire())
+            {
+                listener.Arm();
+                waits.Arm();
+                condition.Notify();
+                Assert.True(SpinWait.SpinUntil(() => WaitsFor(name), s_hangGuard), "the notified waiter never waited for the lock");
+            }
+        }).WaitAsync(s_hangGuard);
+
+        await waiter.WaitAsync(s_hangGuard);
+        Assert.Equal(1, listener.Thrown);
+        Assert.Equal(0, waits.Count);
+        Assert.False(lockPrimitive.IsHeld);
+
+        static bool WaitsFor(string lockName)
+        {
+            foreach (var wait in DeadlockDetector.CurrentWaits())
+            {
+                if (wait.LockName == lockName)
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
     }
 
     /// <summary>

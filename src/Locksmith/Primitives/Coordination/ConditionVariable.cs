@@ -280,7 +280,9 @@ public sealed class ConditionVariable
         {
             try
             {
-                _lock.Retake();
+                // After a failure the retake records no contention or wait: a listener that threw there would throw
+                // again on every retake for as long as the lock stayed contended.
+                _lock.Retake(quiet: handlerFailure is not null);
                 break;
             }
             catch (Exception exception) when (!_lock.IsHeldByCurrentThread)

@@ -276,10 +276,12 @@ public sealed class ExclusiveLock : LockPrimitive, IExclusiveAccessLock, IThread
     /// <summary>
     /// A condition wait takes the lock back for a caller that still holds its scope: as an acquisition, but a metrics
     /// listener that throws leaves the lock held (given back, the wait would only take it again, as often as it threw).
+    /// <paramref name="quiet"/>: a retake after one that failed records no contention and no wait, so a contention or
+    /// wait listener that keeps throwing fails only the first.
     /// </summary>
-    internal void Retake()
+    internal void Retake(bool quiet)
     {
-        var outer = ConditionRetake.Begin(this);
+        var outer = ConditionRetake.Begin(this, quiet);
         try
         {
             Enter(Timeout.Infinite, default, throwOnTimeout: true, checkOrder: false);
