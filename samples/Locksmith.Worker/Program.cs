@@ -17,7 +17,13 @@ namespace Locksmith.Worker;
 public static class Program
 {
     /// <summary>The entry point; returns the exit code.</summary>
-    public static async Task<int> Main(string[] args)
+    public static Task<int> Main(string[] args) => RunAsync(args, configure: null);
+
+    /// <summary>
+    /// What <see cref="Main"/> does, with <paramref name="configure"/> applied to the host's builder last (a test's
+    /// logging provider, say); returns the exit code.
+    /// </summary>
+    public static async Task<int> RunAsync(string[] args, Action<HostApplicationBuilder>? configure)
     {
         if (args.Any(static a => a is "--help" or "-h" or "-?"))
         {
@@ -35,7 +41,7 @@ public static class Program
         IHost host;
         try
         {
-            host = BuildHost(args);
+            host = BuildHost(args, configure);
         }
         catch (FormatException error)
         {
@@ -84,11 +90,17 @@ public static class Program
         // Resolved before the run: RunAsync disposes the host, and its services with it.
         var outcome = host.Services.GetRequiredService<WorkOutcome>();
         await host.RunAsync().ConfigureAwait(false);
+        // Printed here, after RunAsync disposed the host: the console logger writes on a thread of its own and drains
+        // its queue on dispose, so a table printed by the service could have the work's last progress lines inside it.
+        outcome.Report?.WriteTo(Console.Out);
         return outcome.ExitCode;
     }
 
     /// <summary>The worker's host: <c>AddLocksmith</c> from the <c>Locksmith</c> section, the worker from <c>Worker</c>.</summary>
-    public static IHost BuildHost(string[] args)
+    public static IHost BuildHost(string[] args) => BuildHost(args, configure: null);
+
+    /// <summary><see cref="BuildHost(string[])"/>, with <paramref name="configure"/> applied to the builder last.</summary>
+    public static IHost BuildHost(string[] args, Action<HostApplicationBuilder>? configure)
     {
         var builder = Host.CreateApplicationBuilder(args);
         builder.Configuration.AddCommandLine(args, WorkerOptions.SwitchMappings());
@@ -98,6 +110,7 @@ public static class Program
         builder.Logging.AddSimpleConsole(static console => console.SingleLine = true);
         builder.Services.AddLocksmith(builder.Configuration.GetSection(LocksmithOptions.SectionName))
             .AddSeedWorker(builder.Configuration.GetSection(WorkerOptions.SectionName));
+        configure?.Invoke(builder);
         return builder.Build();
     }
 }

@@ -9,8 +9,8 @@ using Microsoft.Extensions.Options;
 namespace Locksmith.Worker;
 
 /// <summary>
-/// The hosted worker: runs <see cref="SeedWork"/> once on its own threads, prints the totals, records the outcome
-/// and stops the host, so a run is bounded by its counts, not by a signal.
+/// The hosted worker: runs <see cref="SeedWork"/> once on its own threads, records the outcome (the totals, which
+/// <see cref="Program"/> prints) and stops the host, so a run is bounded by its counts, not by a signal.
 /// </summary>
 public sealed partial class SeedWorkerService(
     SeedWork work,
@@ -26,8 +26,7 @@ public sealed partial class SeedWorkerService(
         {
             // Off the start-up path: StartAsync returns while the work's own threads run.
             var report = await Task.Run(() => work.Run(options.Value, line => Progress(logger, line), stoppingToken), CancellationToken.None).ConfigureAwait(false);
-            outcome.Finished(report);
-            report.WriteTo(Console.Out);
+            outcome.Finished(report);   // Program prints it once the host is disposed: see there
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
