@@ -91,8 +91,14 @@ public static class Program
         var outcome = host.Services.GetRequiredService<WorkOutcome>();
         await host.RunAsync().ConfigureAwait(false);
         // Printed here, after RunAsync disposed the host: the console logger writes on a thread of its own and drains
-        // its queue on dispose, so a table printed by the service could have the work's last progress lines inside it.
+        // its queue on dispose, so a table printed by the service could have the work's last progress lines inside it,
+        // and a failure's line could come before the timeout warnings it sums up.
         outcome.Report?.WriteTo(Console.Out);
+        if (outcome.ErrorLine is { } errorLine)
+        {
+            await Console.Error.WriteLineAsync(errorLine).ConfigureAwait(false);
+        }
+
         return outcome.ExitCode;
     }
 

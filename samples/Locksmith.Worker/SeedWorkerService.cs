@@ -9,8 +9,9 @@ using Microsoft.Extensions.Options;
 namespace Locksmith.Worker;
 
 /// <summary>
-/// The hosted worker: runs <see cref="SeedWork"/> once on its own threads, records the outcome (the totals, which
-/// <see cref="Program"/> prints) and stops the host, so a run is bounded by its counts, not by a signal.
+/// The hosted worker: runs <see cref="SeedWork"/> once on its own threads, records the outcome (the totals, or the line
+/// saying why the run did not finish, which <see cref="Program"/> prints) and stops the host, so a run is bounded by its
+/// counts, not by a signal.
 /// </summary>
 public sealed partial class SeedWorkerService(
     SeedWork work,
@@ -26,25 +27,22 @@ public sealed partial class SeedWorkerService(
         {
             // Off the start-up path: StartAsync returns while the work's own threads run.
             var report = await Task.Run(() => work.Run(options.Value, line => Progress(logger, line), stoppingToken), CancellationToken.None).ConfigureAwait(false);
-            outcome.Finished(report);   // Program prints it once the host is disposed: see there
+            outcome.Finished(report);   // Program prints it, and a failure's line, once the host is disposed: see there
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            outcome.Failed("the host stopped before the work finished");
-            await Console.Error.WriteLineAsync("stopped before the work finished").ConfigureAwait(false);
+            outcome.Failed("the host stopped before the work finished", "stopped before the work finished");
         }
         catch (Exception error) when (FirstTimeout(error) is { } timeout)
         {
             // A timeout is the settings' doing (Locksmith:DefaultTimeout), not a bug: one line naming the lock, as a bad
             // option gets, not the aggregate's stack traces of every thread that gave up.
             string line = TimeoutLine(error, timeout);
-            outcome.Failed(line);
-            await Console.Error.WriteLineAsync($"the work failed: {line}").ConfigureAwait(false);
+            outcome.Failed(line, $"the work failed: {line}");
         }
         catch (Exception error)
         {
-            outcome.Failed(error.ToString());
-            await Console.Error.WriteLineAsync($"the work failed: {error}").ConfigureAwait(false);
+            outcome.Failed(error.ToString(), $"the work failed: {error}");
         }
         finally
         {

@@ -47,6 +47,40 @@ public sealed class ReportOrderTests
         Assert.Equal("every total is exact", lines[^1]);
     }
 
+    [Fact]
+    public async Task The_failure_line_follows_the_timeout_warnings_it_sums_up()
+    {
+        // README: before "the work failed: lock 'work-queue' timed out …" each thread that timed out logs its 14001
+        // warning. Standard output and error captured into one writer, as a terminal shows them.
+        var output = new StringWriter();
+        var (consoleOut, consoleError) = (Console.Out, Console.Error);
+        int exitCode;
+        Console.SetOut(output);
+        Console.SetError(output);
+        try
+        {
+            exitCode = await Program.RunAsync(["--Locksmith:DefaultTimeout=00:00:00.0000001", "--items", "2000", "--rounds", "5"],
+                static builder =>
+                {
+                    builder.Logging.ClearProviders();
+                    builder.Services.AddSingleton<ILoggerProvider, WrittenOnDisposeLoggerProvider>();
+                }).WaitAsync(Guard.HangLimit);
+        }
+        finally
+        {
+            Console.SetOut(consoleOut);
+            Console.SetError(consoleError);
+        }
+
+        string[] lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        Assert.True(exitCode == 1, $"exit code {exitCode}:\n{output}");
+        int failed = Array.FindIndex(lines, static l => l.StartsWith("the work failed: lock 'work-queue' timed out", StringComparison.Ordinal));
+        int lastWarning = Array.FindLastIndex(lines, static l => l.StartsWith("log: Lock 'work-queue'", StringComparison.Ordinal));
+        Assert.True(failed >= 0 && lastWarning >= 0, $"no failure line or no warning:\n{output}");
+        Assert.True(lastWarning < failed, $"a timeout warning after the failure line:\n{output}");
+        Assert.Equal(failed, lines.Length - 1);
+    }
+
     // Keeps every line until it is disposed with the host's services, then writes them to the console at once.
     private sealed class WrittenOnDisposeLoggerProvider : ILoggerProvider
     {
