@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Locksmith.Worker.Tests;
@@ -64,6 +66,10 @@ public sealed class ReportOrderTests
                 {
                     builder.Logging.ClearProviders();
                     builder.Services.AddSingleton<ILoggerProvider, WrittenOnDisposeLoggerProvider>();
+
+                    // Started before the worker: every producer's and consumer's first wait times out, on every run
+                    // (without a holder, a run with no contended wait could finish).
+                    builder.Services.Insert(0, ServiceDescriptor.Singleton<IHostedService, QueueLockHolder>());
                 }).WaitAsync(Guard.HangLimit);
         }
         finally
@@ -79,6 +85,28 @@ public sealed class ReportOrderTests
         Assert.True(failed >= 0 && lastWarning >= 0, $"no failure line or no warning:\n{output}");
         Assert.True(lastWarning < failed, $"a timeout warning after the failure line:\n{output}");
         Assert.Equal(failed, lines.Length - 1);
+    }
+
+    // Holds the worker's queue lock on a thread of its own from the host's start until its stop.
+    private sealed class QueueLockHolder([FromKeyedServices(WorkerRegistration.QueueLockName)] ExclusiveLock queueLock) : IHostedService
+    {
+        private HeldOnOtherThread? _held;
+
+        public Task StartAsync(CancellationToken cancellationToken)
+        {
+            _held = HeldOnOtherThread.Hold("queue-holder", release =>
+            {
+                using var scope = queueLock.Acquire();
+                release.Wait();
+            });
+            return Task.CompletedTask;
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            _held?.Dispose();
+            return Task.CompletedTask;
+        }
     }
 
     // Keeps every line until it is disposed with the host's services, then writes them to the console at once.
