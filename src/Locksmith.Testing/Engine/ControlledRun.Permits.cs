@@ -32,7 +32,7 @@ internal sealed partial class ControlledRun
         {
             lock (_gate)
             {
-                flow.Permits[semaphore] = flow.Permits.GetValueOrDefault(semaphore) + count;
+                Book(flow.Permits, semaphore, count);
             }
 
             return;
@@ -42,6 +42,7 @@ internal sealed partial class ControlledRun
         {
             var taker = OutsideTakerLocked(semaphore, grantee ?? OutsideKey(), grantee is null ? Thread.CurrentThread : _outsideAskers.GetValueOrDefault(grantee));
             taker.Held += count;
+            ForgetIfSettledLocked(semaphore, grantee ?? OutsideKey(), taker);
 
             // The attempt that took them is over as an attempt, in the same step: counted both ways meanwhile, one
             // permit would count twice. Its end, still to come, then finds it settled.
@@ -78,6 +79,8 @@ internal sealed partial class ControlledRun
                 {
                     taker.Attempts--;
                 }
+
+                ForgetIfSettledLocked(semaphore, Thread.CurrentThread, taker);
             }
         }
 
@@ -95,7 +98,7 @@ internal sealed partial class ControlledRun
         {
             lock (_gate)
             {
-                flow.Permits[semaphore] = flow.Permits.GetValueOrDefault(semaphore) - count;
+                Book(flow.Permits, semaphore, -count);
             }
 
             return;
@@ -103,7 +106,39 @@ internal sealed partial class ControlledRun
 
         lock (_permitGate)
         {
-            OutsideTakerLocked(semaphore, OutsideKey(), Thread.CurrentThread).Held -= count;
+            object key = OutsideKey();
+            var taker = OutsideTakerLocked(semaphore, key, Thread.CurrentThread);
+            taker.Held -= count;
+            ForgetIfSettledLocked(semaphore, key, taker);
+        }
+    }
+
+    /// <summary>
+    /// Adds <paramref name="count"/> to a flow's permits of <paramref name="semaphore"/>, and forgets a semaphore of which
+    /// it holds none: a flow may take and give back permits of a new semaphore in every round of a long loop.
+    /// </summary>
+    private static void Book(Dictionary<CountingSemaphore, int> permits, CountingSemaphore semaphore, int count)
+    {
+        int held = permits.GetValueOrDefault(semaphore) + count;
+        if (held == 0)
+        {
+            permits.Remove(semaphore);
+        }
+        else
+        {
+            permits[semaphore] = held;
+        }
+    }
+
+    /// <summary>
+    /// Forgets a taker outside the run that holds none, asks none and has no attempt to settle: an entry of zeros counts as
+    /// none in every sum, and short-lived semaphores or takers would otherwise stay in the books for the whole run.
+    /// </summary>
+    private void ForgetIfSettledLocked(CountingSemaphore semaphore, object key, OutsideTaker taker)
+    {
+        if (taker is { Held: 0, Attempts: 0, Settled: 0 })
+        {
+            _outsidePermits.Remove((semaphore, key));
         }
     }
 

@@ -2,6 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Diagnostics;
 using System.Globalization;
+using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -28,10 +30,14 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Chooser _chooser;
     private readonly List<Decision> _decisions = [];
     private readonly List<TraceEntry> _trace = [];
-    private readonly Dictionary<object, string> _names = new(ReferenceEqualityComparer.Instance);
+
+    // Kept by lock, weakly: a flow may make and drop a lock in every round of a long loop, and a lock nothing refers to
+    // any more is never named, notified or waited for again. _namesGiven numbers them, as a count of the table would.
+    private readonly ConditionalWeakTable<object, string> _names = [];
+    private int _namesGiven;
 
     // The flow each condition's last one-waiter signal woke, at which step (a deadlock summary names it).
-    private readonly Dictionary<object, (int Step, FlowState Flow)> _notifyWoke = new(ReferenceEqualityComparer.Instance);
+    private readonly ConditionalWeakTable<object, NotifyWoke> _notifyWoke = [];
     private readonly int _maxSteps;
     private readonly TimeSpan _idleTimeout;
     private readonly ManualResetEventSlim _done = new(false);
@@ -232,6 +238,33 @@ internal sealed partial class ControlledRun : ISchedulingController
                             : "it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()"),
                         null, _running?.Name, []));
                     return;
+                }
+            }
+        }
+    }
+
+    /// <summary>For tests: the run of the flow the calling thread runs, if any.</summary>
+    internal static ControlledRun? CurrentForTests => s_current.Value?.Run;
+
+    /// <summary>
+    /// For tests: the entries the run keeps by lock, permit taker and outside waiter (names, notifications, releases outside
+    /// the run, permit books, parked and queued waits), counting only those whose lock is still alive.
+    /// </summary>
+    internal int KeptEntriesForTests
+    {
+        get
+        {
+            lock (_gate)
+            {
+                int kept = _names.Count() + _notifyWoke.Count() + _releasedOutsideUnheard.Count() + _outsideParked.Count + _outsideQueued.Count;
+                foreach (var flow in _flows)
+                {
+                    kept += flow.Permits.Count;
+                }
+
+                lock (_permitGate)
+                {
+                    return kept + _outsidePermits.Count + _outsideAskers.Count;
                 }
             }
         }
@@ -678,7 +711,7 @@ internal sealed partial class ControlledRun : ISchedulingController
                 first.Signalled = true;
                 if (!all)
                 {
-                    _notifyWoke[resource] = (_steps, first);
+                    _notifyWoke.AddOrUpdate(resource, new NotifyWoke(_steps, first));
                 }
 
                 if (first.Status == FlowStatus.Blocked)
@@ -697,15 +730,17 @@ internal sealed partial class ControlledRun : ISchedulingController
             // flow's try and enlisting happen in its turn, with no other flow running between them.
             if (!heard && resource is LockPrimitive && CurrentFlow() is null)
             {
-                _releasedOutsideUnheard.Add(resource);
+                _releasedOutsideUnheard.AddOrUpdate(resource, s_unheard);
             }
 
             Monitor.PulseAll(_gate);
         }
     }
 
-    // Locks released outside the run while no flow was enlisted on them, under the gate (see Signal and Enlist).
-    private readonly HashSet<object> _releasedOutsideUnheard = new(ReferenceEqualityComparer.Instance);
+    // Locks released outside the run while no flow was enlisted on them, under the gate (see Signal and Enlist); weakly,
+    // as the names: code outside the run may release many short-lived locks no flow ever waits for.
+    private readonly ConditionalWeakTable<object, object> _releasedOutsideUnheard = [];
+    private static readonly object s_unheard = new();
 
     /// <summary>
     /// The current flow gives up the turn (its status already says whether it stays runnable) and gets it back when the
@@ -1057,7 +1092,8 @@ internal sealed partial class ControlledRun : ISchedulingController
         if (resource is LockPrimitive { StripedParent: { } parent } && name.StartsWith(parent.Name, StringComparison.Ordinal))
         {
             string stripe = NameOf(parent, parent.Name) + name[parent.Name.Length..];
-            _names[resource] = stripe;
+            _names.AddOrUpdate(resource, stripe);
+            _namesGiven++;
             return stripe;
         }
 
@@ -1073,10 +1109,11 @@ internal sealed partial class ControlledRun : ISchedulingController
                 end++;
             }
 
-            shown = string.Create(CultureInfo.InvariantCulture, $"{prefix}{_names.Count + 1}{name[end..]}");
+            shown = string.Create(CultureInfo.InvariantCulture, $"{prefix}{_namesGiven + 1}{name[end..]}");
         }
 
-        _names[resource] = shown;
+        _names.AddOrUpdate(resource, shown);
+        _namesGiven++;
         return shown;
     }
 
@@ -1101,4 +1138,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         SchedulingOperation.Arrive => "waits at",
         _ => operation.ToString().ToLowerInvariant(),
     };
+
+    /// <summary>The flow a condition's last one-waiter signal woke, and at which step.</summary>
+    private sealed record NotifyWoke(int Step, FlowState Flow);
 }
