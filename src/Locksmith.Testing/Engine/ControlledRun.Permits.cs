@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Runtime.CompilerServices;
 using System.Threading;
 
 namespace Locksmith.Testing.Engine;
@@ -104,13 +105,62 @@ internal sealed partial class ControlledRun
             return;
         }
 
-        lock (_permitGate)
+        // The gate first, as everywhere (a return outside the run holds no lock of the semaphore's here): the flows' books
+        // say whether a permit given back beyond the taker's own was a flow's.
+        lock (_gate)
         {
-            object key = OutsideKey();
-            var taker = OutsideTakerLocked(semaphore, key, Thread.CurrentThread);
-            taker.Held -= count;
-            ForgetIfSettledLocked(semaphore, key, taker);
+            lock (_permitGate)
+            {
+                object key = OutsideKey();
+                var taker = OutsideTakerLocked(semaphore, key, Thread.CurrentThread);
+                int beyond = count - Math.Max(0, taker.Held);
+                int flowsOwn = FlowsNetPermitsLocked(semaphore);
+                if (beyond > 0 && flowsOwn > 0 && !OthersOutsideHoldLocked(semaphore, key))
+                {
+                    // No other code outside the run holds any: what this taker gives back beyond its own was a flow's. The
+                    // flow's books still count it, and a permit taken outside since would read as that flow's: keep it apart.
+                    int flows = Math.Min(beyond, flowsOwn);
+                    _flowPermitsBackOutside.GetOrCreateValue(semaphore).Value += flows;
+                    taker.Held -= count - flows;
+                }
+                else
+                {
+                    taker.Held -= count;
+                }
+
+                ForgetIfSettledLocked(semaphore, key, taker);
+            }
         }
+    }
+
+    // By semaphore, weakly: the flows' permits that code outside the run gave back (a flow handed its permit to a task or
+    // thread to release), which the flows' books still count. Under the gate.
+    private readonly ConditionalWeakTable<CountingSemaphore, StrongBox<int>> _flowPermitsBackOutside = [];
+
+    /// <summary>The permits of <paramref name="semaphore"/> the flows hold by their books, less those code outside the run gave back for them.</summary>
+    private int FlowsNetPermitsLocked(CountingSemaphore semaphore)
+    {
+        int held = 0;
+        foreach (var flow in _flows)
+        {
+            held += flow.Permits.GetValueOrDefault(semaphore);
+        }
+
+        return _flowPermitsBackOutside.TryGetValue(semaphore, out var back) ? held - back.Value : held;
+    }
+
+    /// <summary>Whether code outside the run other than the taker <paramref name="key"/> (the builder included) holds permits of <paramref name="semaphore"/>.</summary>
+    private bool OthersOutsideHoldLocked(CountingSemaphore semaphore, object key)
+    {
+        foreach (var ((seen, other), taker) in _outsidePermits)
+        {
+            if (ReferenceEquals(seen, semaphore) && !ReferenceEquals(other, key) && taker.Held > 0)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
@@ -207,12 +257,7 @@ internal sealed partial class ControlledRun
         // another (a sync Acquire in an async method holding no async lock, released after an await on another thread)
         // must not count as held once it is back. The flows' books are net (a signal of theirs frees one) so as never to
         // count fewer missing permits than code outside the run may hold: too few would call a wait for them a deadlock.
-        int missing = semaphore.MaxCount - semaphore.CurrentCount;
-        foreach (var flow in _flows)
-        {
-            missing -= flow.Permits.GetValueOrDefault(semaphore);
-        }
-
+        int missing = semaphore.MaxCount - semaphore.CurrentCount - FlowsNetPermitsLocked(semaphore);
         var asking = new List<(Thread Thread, int Attempts, string? Name)>();
         lock (_permitGate)
         {

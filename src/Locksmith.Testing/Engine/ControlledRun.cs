@@ -256,7 +256,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         {
             lock (_gate)
             {
-                int kept = _names.Count() + _notifyWoke.Count() + _releasedOutsideUnheard.Count() + _outsideParked.Count + _outsideQueued.Count;
+                int kept = _names.Count() + _notifyWoke.Count() + _releasedOutsideUnheard.Count() + _flowPermitsBackOutside.Count() + _outsideParked.Count + _outsideQueued.Count;
                 foreach (var flow in _flows)
                 {
                     kept += flow.Permits.Count;
