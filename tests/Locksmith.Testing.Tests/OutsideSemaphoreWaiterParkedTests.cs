@@ -68,16 +68,37 @@ public sealed class OutsideSemaphoreWaiterParkedTests
     }
 
     /// <summary>
+    /// The asker's wait is untimed, and a task outside the run ('late') queues, with a token, behind the waiter: the
+    /// semaphore serves in order, so the late one leaving cannot let the waiter in, and nothing can move: a deadlock the
+    /// run says at once (it waited the whole idle period for the late one, and reported Stuck).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWaiterOutsideTheRunHeldBackByAnUntimedAsyncWaiter_WithACancellableOneQueuedBehindIt_IsADeadlockAtOnce(bool waiterIsTask)
+    {
+        using var late = new CancellationTokenSource();
+        var run = RunBehindAsker(waiterIsTask, outsideFirst: true, CancellationToken.None, onIdle: null, lateToken: late.Token);
+
+        var report = Assert.IsType<ControlledTestReport>(run.Result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        await run.Outside.WaitAsync(s_guard);
+        Assert.Equal(0, run.RanOut);
+        Assert.Equal(1, run.FreeWhenWaiting);
+    }
+
+    /// <summary>
     /// Flow 'writer' takes one of the two permits of 'slots', starts the asker (queued for both, with
     /// <paramref name="askerToken"/>), then the waiter (a thread, or a task when <paramref name="waiterIsTask"/>), which
     /// takes 'journal' and then waits for one permit; then the writer asks for the journal.
     /// </summary>
-    private static BehindAskerRun RunBehindAsker(bool waiterIsTask, bool outsideFirst, CancellationToken askerToken, Action? onIdle)
+    private static BehindAskerRun RunBehindAsker(
+        bool waiterIsTask, bool outsideFirst, CancellationToken askerToken, Action? onIdle, CancellationToken? lateToken = null)
     {
         int ranOut = 0, idleWaits = 0, askerCancelled = 0, freeWhenWaiting = -1;
         var waiting = new ManualResetEventSlim();
         var idle = new ManualResetEventSlim();
-        Task waiter = Task.CompletedTask, asker = Task.CompletedTask;
+        Task waiter = Task.CompletedTask, asker = Task.CompletedTask, late = Task.CompletedTask;
         CountingSemaphore? slotsSeen = null;
         ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
         ControlledRun.IdleWaitObserver = _ =>
@@ -116,6 +137,29 @@ public sealed class OutsideSemaphoreWaiterParkedTests
                         }
 
                         Volatile.Write(ref freeWhenWaiting, slots.CurrentCount);
+                    }
+
+                    // Once the waiter waits: a task queued behind it for one permit, with a token that may end its wait.
+                    void QueueLate()
+                    {
+                        if (lateToken is not { } token)
+                        {
+                            return;
+                        }
+
+                        using var queued = new ManualResetEventSlim();
+                        using (ExecutionContext.SuppressFlow())
+                        {
+                            late = Task.Run(async () =>
+                            {
+                                var wait = slots.AcquireAsync(token);
+                                Assert.False(wait.IsCompleted);
+                                queued.Set();
+                                (await wait).Dispose();
+                            });
+                        }
+
+                        Assert.True(queued.Wait(s_guard));
                     }
 
                     void StartOutside(ManualResetEventSlim tookJournal)
@@ -184,6 +228,7 @@ public sealed class OutsideSemaphoreWaiterParkedTests
                                 StartOutside(tookJournal);
                                 Assert.True(tookJournal.Wait(s_guard));
                                 Assert.True(!outsideFirst || waiting.Wait(s_guard));
+                                QueueLate();
                                 using (await asyncJournal.AcquireAsync())
                                 {
                                 }
@@ -200,6 +245,7 @@ public sealed class OutsideSemaphoreWaiterParkedTests
                             StartOutside(tookJournal);
                             Assert.True(tookJournal.Wait(s_guard));
                             Assert.True(!outsideFirst || waiting.Wait(s_guard));
+                            QueueLate();
                             using (journal.Acquire())
                             {
                             }
@@ -219,7 +265,7 @@ public sealed class OutsideSemaphoreWaiterParkedTests
         // Whether the asker's wait was cancelled is known once it ended (its continuation runs on the pool): read after.
         return new BehindAskerRun(
             result,
-            Task.WhenAll(waiter, asker),
+            Task.WhenAll(waiter, asker, late),
             Volatile.Read(ref ranOut),
             Volatile.Read(ref idleWaits),
             () => Volatile.Read(ref askerCancelled),

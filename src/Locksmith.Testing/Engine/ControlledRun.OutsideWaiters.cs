@@ -139,7 +139,9 @@ internal sealed partial class ControlledRun
     /// Whether the waiter <paramref name="ownerId"/>, parked or queued on <paramref name="semaphore"/> while enough permits
     /// are free for it, may yet get them with no permit coming back: the semaphore serves its queued async waiters first,
     /// so it waits behind one asking for more than is free, and when such a waiter leaves (its timeout, its token) the
-    /// semaphore lets the ones behind it in. So unless every queued async waiter is one the run knows waits with neither.
+    /// semaphore lets the ones behind it in. So unless every async waiter queued ahead of it is one the run knows waits with
+    /// neither. One queued behind it cannot let it in by leaving: the semaphore serves in order, and a wake pass stops at
+    /// the first async waiter that does not fit, which is ahead of this one and stays.
     /// </summary>
     private bool MayBeLetInLocked(int ownerId, CountingSemaphore semaphore)
     {
@@ -153,20 +155,60 @@ internal sealed partial class ControlledRun
         }
 
         // The queue first, then the records: a record is made after its waiter queued, and none is made while the run's
-        // gate is held, so no waiter the records count for good is missing from the count read before (one granted or gone
-        // since only leaves the count higher). A waiter not yet recorded, timed or with a token, may leave.
-        int queued = semaphore.QueuedAsyncWaiterCount;
-        int forGood = 0;
-        foreach (int id in _outsideQueued.Keys)
+        // gate is held, so a waiter ahead that the records count for good was queued when the queue was read (one granted
+        // or gone since reads as not for good). A waiter not yet recorded, timed or with a token, may leave.
+        if (AsyncWaitersAheadOf(semaphore, node) is not { } ahead)
         {
-            if (ReferenceEquals(QueuedForGoodOnLocked(id), semaphore))
+            // Not queued now: woken, or leaving; anything may happen.
+            return true;
+        }
+
+        foreach (var waiter in ahead)
+        {
+            int id = waiter.Owner.OwnerId;
+            if (!_outsideQueued.TryGetValue(id, out var queued) || !ReferenceEquals(queued.Node, waiter) ||
+                !ReferenceEquals(QueuedForGoodOnLocked(id), semaphore))
             {
-                forGood++;
+                return true;
             }
         }
 
         // Then the wait again: a waiter that left since, letting this one in, woke it, and then it reads as parked no more.
-        return queued > forGood || !ReferenceEquals(ParkedOnLocked(ownerId), semaphore);
+        return !ReferenceEquals(ParkedOnLocked(ownerId), semaphore);
+    }
+
+    /// <summary>
+    /// The async waiters queued in <paramref name="semaphore"/> ahead of <paramref name="node"/>, read under the semaphore's
+    /// gate (a queue's links change only under it); null when the node is not queued there.
+    /// </summary>
+    private static List<AsyncWaitNode>? AsyncWaitersAheadOf(CountingSemaphore semaphore, WaitNode node)
+    {
+        var ahead = new List<AsyncWaitNode>();
+        using (GateEntry.Enter(semaphore.QueueGateForTests))
+        {
+            if (!node.IsQueued)
+            {
+                return null;
+            }
+
+            // Bounded by the queue's length: a node read as this wait's may have moved to another lock's queue since,
+            // whose links this gate does not guard (then the caller's second read of the wait tells it apart).
+            int left = semaphore.QueuedWaiterCount;
+            for (var before = node.Previous; before is not null; before = before.Previous)
+            {
+                if (--left < 0)
+                {
+                    return null;
+                }
+
+                if (before is AsyncWaitNode waiter)
+                {
+                    ahead.Add(waiter);
+                }
+            }
+        }
+
+        return ahead;
     }
 
     /// <summary>The flows (a finished one included) whose threads hold a read of <paramref name="rw"/>, in the run's order.</summary>
