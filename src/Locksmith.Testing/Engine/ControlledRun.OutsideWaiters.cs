@@ -39,9 +39,48 @@ internal sealed partial class ControlledRun
         int ownerId = node.Owner.OwnerId;
         lock (_gate)
         {
+            SweepOutsideWaitsLocked();
             _outsideQueued[ownerId] = (resource, canEnd, node, wait);
             Monitor.PulseAll(_gate);
         }
+    }
+
+    /// <summary>
+    /// Forgets the outside waits that are over, as another is told: a task's new record or a new thread in every round of a
+    /// long loop would otherwise add one each, and keep its lock alive. Each reads as no wait of the run's any more
+    /// (<see cref="ParkedOnLocked"/>, <see cref="ParkedInQueueLocked"/> and <see cref="QueuedForGoodOnLocked"/> pass it by),
+    /// so forgetting it changes no verdict. Under the gate.
+    /// </summary>
+    private void SweepOutsideWaitsLocked()
+    {
+        List<int>? over = null;
+        foreach (var (id, parked) in _outsideParked)
+        {
+            // A lock's wait is over once its thread's record names another wait (or the thread is gone); a condition's or
+            // barrier's once its node serves another wait.
+            bool ended = parked.Resource is LockPrimitive
+                ? LockOwner.Find(id) is not { } record || !ReferenceEquals(record.WaitingFor, parked.Resource) || Volatile.Read(ref record.WaitingSince) != parked.Since
+                : parked.Node is not ThreadWaitNode node || node.WaitNumber != parked.Since;
+            if (ended)
+            {
+                (over ??= []).Add(id);
+            }
+        }
+
+        over?.ForEach(id => _outsideParked.Remove(id));
+        over?.Clear();
+        foreach (var (id, queued) in _outsideQueued)
+        {
+            // Granted, withdrawn or recycled: the node no longer waits with this wait's task, for this owner on this lock.
+            var node = queued.Node;
+            if (node.Status != WaitStatus.Waiting || !node.PendingTask.Equals(queued.Wait) ||
+                !ReferenceEquals(Volatile.Read(ref node.Host)?.Lock, queued.Resource) || Volatile.Read(ref node.Owner)?.OwnerId != id)
+            {
+                (over ??= []).Add(id);
+            }
+        }
+
+        over?.ForEach(id => _outsideQueued.Remove(id));
     }
 
     void ISchedulingController.OutsideWaiterParks(object resource, bool canEnd, WaitNode node)
@@ -56,7 +95,9 @@ internal sealed partial class ControlledRun
             : node is ThreadWaitNode threadNode ? threadNode.WaitNumber : 0;
         lock (_gate)
         {
+            SweepOutsideWaitsLocked();
             _outsideParked[CurrentThreadId.Value] = (resource, canEnd, since, node);
+
             Monitor.PulseAll(_gate);
         }
 

@@ -24,7 +24,8 @@ internal sealed partial class ControlledRun
 
     // The thread that asked for each async flow record's permits: a grant is made on the releasing thread, and a report
     // names the thread that asked.
-    private readonly Dictionary<LockOwner, Thread> _outsideAskers = new(ReferenceEqualityComparer.Instance);
+    // names the thread that asked. Weakly: a task outside the run may claim a new record in every round of a long loop.
+    private readonly ConditionalWeakTable<LockOwner, Thread> _outsideAskers = [];
 
     void ISchedulingController.PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee)
     {
@@ -41,7 +42,7 @@ internal sealed partial class ControlledRun
 
         lock (_permitGate)
         {
-            var taker = OutsideTakerLocked(semaphore, grantee ?? OutsideKey(), grantee is null ? Thread.CurrentThread : _outsideAskers.GetValueOrDefault(grantee));
+            var taker = OutsideTakerLocked(semaphore, grantee ?? OutsideKey(), grantee is null ? Thread.CurrentThread : (_outsideAskers.TryGetValue(grantee, out var asker) ? asker : null));
             taker.Held += count;
             ForgetIfSettledLocked(semaphore, grantee ?? OutsideKey(), taker);
 
@@ -200,7 +201,7 @@ internal sealed partial class ControlledRun
             OutsideTakerLocked(semaphore, Thread.CurrentThread, Thread.CurrentThread).Attempts++;
             if (FlowOwnership.CurrentOrNull is { } record)
             {
-                _outsideAskers[record] = Thread.CurrentThread;
+                _outsideAskers.AddOrUpdate(record, Thread.CurrentThread);
             }
         }
     }

@@ -264,7 +264,7 @@ internal sealed partial class ControlledRun : ISchedulingController
 
                 lock (_permitGate)
                 {
-                    return kept + _outsidePermits.Count + _outsideAskers.Count;
+                    return kept + _outsidePermits.Count + _outsideAskers.Count();
                 }
             }
         }
