@@ -1,3 +1,4 @@
+using System.IO;
 using Locksmith.Generators.Tests.Support;
 
 namespace Locksmith.Generators.Tests;
@@ -38,4 +39,39 @@ public sealed class LSM0061ScenarioThreadAsyncBodyTests
             }
         }
         """);
+
+    /// <summary>
+    /// A method of another assembly is async when it carries <c>[AsyncStateMachine]</c>, which is what Scenario.Thread
+    /// checks at run time (the compiler's <c>IsAsync</c> is false for a method read from metadata): its async void method
+    /// is reported too, and its plain one is not.
+    /// </summary>
+    [Fact]
+    public void LSM0061_AnAsyncMethodFromAReference_NotAPlainOne()
+    {
+        var library = TestCompilation.Create("""
+            using System.Threading.Tasks;
+            public static class Library
+            {
+                public static async void FireAndForget() => await Task.Yield();
+                public static void Work() { }
+            }
+            """).WithAssemblyName("Locksmith.Generators.TestHelpers");
+        using var image = new MemoryStream();
+        var emitted = library.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
+
+        Markup.AssertDiagnostics(
+            """
+            using Locksmith.Testing;
+            public static class Checks
+            {
+                public static void Build(Scenario scenario)
+                {
+                    scenario.Thread("library", {|LSM0061:Library.FireAndForget|});
+                    scenario.Thread("plain", Library.Work);
+                }
+            }
+            """,
+            Microsoft.CodeAnalysis.MetadataReference.CreateFromImage(image.ToArray()));
+    }
 }

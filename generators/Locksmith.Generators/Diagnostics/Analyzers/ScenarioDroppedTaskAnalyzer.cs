@@ -37,11 +37,12 @@ public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
             }
 
             var action = start.Compilation.GetTypeByMetadataName("System.Action");
-            start.RegisterOperationAction(operation => Analyze(operation, scenario, action), OperationKind.Invocation);
+            var stateMachine = start.Compilation.GetTypeByMetadataName("System.Runtime.CompilerServices.AsyncStateMachineAttribute");
+            start.RegisterOperationAction(operation => Analyze(operation, scenario, action, stateMachine), OperationKind.Invocation);
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol scenario, INamedTypeSymbol? action)
+    private static void Analyze(OperationAnalysisContext context, INamedTypeSymbol scenario, INamedTypeSymbol? action, INamedTypeSymbol? stateMachine)
     {
         var invocation = (IInvocationOperation)context.Operation;
         if (!SymbolEqualityComparer.Default.Equals(invocation.TargetMethod.ContainingType, scenario))
@@ -51,7 +52,7 @@ public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
 
         foreach (var argument in invocation.Arguments)
         {
-            if (invocation.TargetMethod.Name == "Thread" && AsyncBody(argument) is { } asyncBody)
+            if (invocation.TargetMethod.Name == "Thread" && AsyncBody(argument, stateMachine) is { } asyncBody)
             {
                 // LSM0061: Thread refuses it at run time; the name argument is quoted as written.
                 var name = invocation.Arguments.FirstOrDefault(static a => a.Parameter?.Name == "name")?.Value.Syntax.ToString() ?? "name";
@@ -87,16 +88,27 @@ public sealed class ScenarioDroppedTaskAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// Where an async lambda (its <c>async</c> keyword) or a method declared <c>async</c> (its name) is given as the body,
-    /// else null.
+    /// Where an async lambda (its <c>async</c> keyword) or an async method (its name) is given as the body, else null.
     /// </summary>
-    private static Location? AsyncBody(IArgumentOperation argument) => argument.Value switch
+    private static Location? AsyncBody(IArgumentOperation argument, INamedTypeSymbol? stateMachine) => argument.Value switch
     {
         IDelegateCreationOperation { Target: IAnonymousFunctionOperation { Symbol.IsAsync: true } lambda } =>
             lambda.Syntax is AnonymousFunctionExpressionSyntax { AsyncKeyword.RawKind: not 0 } function ? function.AsyncKeyword.GetLocation() : lambda.Syntax.GetLocation(),
-        IDelegateCreationOperation { Target: IMethodReferenceOperation { Method.IsAsync: true } reference } => reference.Syntax.GetLocation(),
+        IDelegateCreationOperation { Target: IMethodReferenceOperation reference } when IsAsync(reference.Method, stateMachine) => reference.Syntax.GetLocation(),
         _ => null,
     };
+
+    /// <summary>
+    /// Whether the method is async: declared <c>async</c>, or carrying <c>[AsyncStateMachine]</c>, which is what
+    /// Scenario.Thread checks at run time and all a method read from another assembly keeps of it (its <c>IsAsync</c> is false).
+    /// </summary>
+    private static bool IsAsync(IMethodSymbol method, INamedTypeSymbol? stateMachine)
+    {
+        var definition = (method.ReducedFrom ?? method).OriginalDefinition;
+        definition = definition.PartialImplementationPart ?? definition;
+        return definition.IsAsync ||
+            (stateMachine is not null && definition.GetAttributes().Any(attribute => SymbolEqualityComparer.Default.Equals(attribute.AttributeClass, stateMachine)));
+    }
 
     private static void Report(OperationAnalysisContext context, SyntaxNode dropped, ITypeSymbol type, string method)
     {
