@@ -433,6 +433,103 @@ public sealed class LSM0059FlowClaimNeverEndedTests
         Assert.All(messages, static m => Assert.DoesNotContain("''", m, System.StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// Valid code spread over lines or carrying comments is echoed on one line without its comments, and a call made
+    /// through <c>?.</c> is echoed whole (<c>maker?.BeginFlow()</c>, not <c>.BeginFlow()</c>), in the claim and the fix.
+    /// </summary>
+    [Fact]
+    public void TheMessage_EchoesSpreadOrCommentedCodeOnOneLine_AndAConditionalCallWhole()
+    {
+        var run = Markup.AssertDiagnostics("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed class Posting
+            {
+                public void Spread()
+                {
+                    {|LSM0059:AsyncLockFlow
+                        .Begin()|};
+                }
+
+                public void Commented() => {|LSM0059:AsyncLockFlow.Begin(/* for the ledger */)|};
+
+                public void LineComment()
+                {
+                    var flow = {|LSM0059:AsyncLockFlow // the ledger's
+                        .Begin()|};
+                    Ledger.Work();
+                }
+
+                public void Arguments()
+                {
+                    var flow = {|LSM0059:Maker.BeginFor(
+                        1,   // first
+                        2)|};
+                    flow.Dispose();
+                }
+
+                public void Conditional(Maker? maker)
+                {
+                    {|LSM0059:maker?.BeginFlow()|};
+                }
+
+                public void ConditionalChain(Maker? maker)
+                {
+                    {|LSM0059:maker?.Next?.Next.BeginFlow()|};
+                }
+
+                public void ConditionalKept(Maker? maker)
+                {
+                    var flow = {|LSM0059:maker?.BeginFlow()|};
+                    Ledger.Work();
+                }
+
+                public void ConditionalIdOnly(Maker? maker) => _ = {|LSM0059:maker?.BeginFlow()|}.FlowId;
+
+                // Ended by a using, or handed on: nothing to report.
+                public void ConditionalEnded(Maker? maker)
+                {
+                    using var flow = maker?.BeginFlow();
+                    using (maker?.Next?.BeginFlow())
+                    {
+                    }
+
+                    Ledger.Keep(maker?.BeginFlow() ?? default);
+                }
+            }
+
+            public sealed class Maker
+            {
+                public Maker? Next { get; set; }
+
+                public AsyncLockFlowScope BeginFlow() => AsyncLockFlow.Begin();
+
+                public static AsyncLockFlowScope BeginFor(int a, int b) => AsyncLockFlow.Begin();
+            }
+            """ + Helpers);
+        var messages = run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0059").OrderBy(static d => d.Location.SourceSpan.Start)
+            .Select(static d => d.GetMessage(CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(
+            [
+                "The claim 'AsyncLockFlow.Begin()' makes is dropped, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is dropped, so ",
+                "The claim 'AsyncLockFlow.Begin()' makes is kept in 'flow', which is never disposed, so ",
+                "The claim 'Maker.BeginFor(1, 2)' makes is ended only by 'flow.Dispose()' outside a 'finally', which an exception before it skips, so ",
+                "The claim 'maker?.BeginFlow()' makes is dropped, so ",
+                "The claim 'maker?.Next?.Next.BeginFlow()' makes is dropped, so ",
+                "The claim 'maker?.BeginFlow()' makes is kept in 'flow', which is never disposed, so ",
+                "The claim 'maker?.BeginFlow()' makes is dropped, so ",
+            ],
+            messages.Select(static m => m.Substring(0, m.IndexOf(", so ", System.StringComparison.Ordinal) + 5)));
+        Assert.Contains("; write 'using var flow = AsyncLockFlow.Begin();' (or 'using (AsyncLockFlow.Begin()) { … }')", messages[0], System.StringComparison.Ordinal);
+        Assert.Contains("; declare it 'using var flow = Maker.BeginFor(1, 2);' and drop the Dispose", messages[3], System.StringComparison.Ordinal);
+        Assert.Contains("; write 'using var flow = maker?.BeginFlow();'", messages[4], System.StringComparison.Ordinal);
+        Assert.Contains("; declare it 'using var flow = maker?.BeginFlow();'", messages[6], System.StringComparison.Ordinal);
+        Assert.All(messages, static m => Assert.DoesNotContain('\n', m));
+        Assert.All(messages, static m => Assert.DoesNotContain("//", m, System.StringComparison.Ordinal));
+        Assert.All(messages, static m => Assert.DoesNotContain("/*", m, System.StringComparison.Ordinal));
+    }
+
     // A method given a scope (or returning a type parameter) hands back what it was given: it makes no claim of its own.
     [Fact]
     public void NoLSM0059_ForACallThatPassesAScopeThrough() => Compiles(Markup.AssertDiagnostics("""

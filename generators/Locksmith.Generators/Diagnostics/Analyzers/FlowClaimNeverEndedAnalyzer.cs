@@ -1,9 +1,14 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
+using System.Text;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Locksmith.Generators.Diagnostics.Analyzers;
 
@@ -57,13 +62,13 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        var outer = OperationFacts.Outer(invocation);
+        var outer = OuterOfClaim(invocation);
         if (IsAsync(context, invocation) && ReturnedFromItsFunction(outer))
         {
             // LSM0062: the claim stays in the async function's own frame; the caller gets a scope of nothing it carries.
             context.ReportDiagnostic(Diagnostic.Create(
                 DiagnosticDescriptors.FlowClaimReturnedByAsyncMethod,
-                invocation.Syntax.GetLocation(),
+                ClaimLocation(invocation),
                 FunctionName(context, invocation),
                 ClaimText(invocation)));
             return;
@@ -171,12 +176,28 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
         OrReturn(context, invocation);
 
     /// <summary>
-    /// How a message names the claim: its call as written, or, where that is half-typed, the method it calls
-    /// (<c>AsyncLockFlow.Begin()</c>, <c>Ledger.BeginFor(…)</c>).
+    /// The claim's value with what only wraps it: parentheses, conversions, and a <c>?.</c> whose call it is
+    /// (<c>maker?.BeginFlow();</c> drops the claim as <c>maker.BeginFlow();</c> does).
+    /// </summary>
+    private static IOperation OuterOfClaim(IOperation invocation)
+    {
+        var outer = OperationFacts.Outer(invocation);
+        while (outer.Parent is IConditionalAccessOperation access && access.WhenNotNull == outer)
+        {
+            outer = OperationFacts.Outer(access);
+        }
+
+        return outer;
+    }
+
+    /// <summary>
+    /// How a message names the claim: its call as written (with the receivers of a <c>?.</c> it is made through), or,
+    /// where that is half-typed, the method it calls (<c>AsyncLockFlow.Begin()</c>, <c>Ledger.BeginFor(…)</c>).
     /// </summary>
     private static string ClaimText(IInvocationOperation invocation)
     {
-        if (Written(invocation.Syntax) is { } written)
+        var syntax = invocation.Syntax;
+        if (Written(syntax, ConditionalStart(syntax)) is { } written)
         {
             return written;
         }
@@ -186,12 +207,97 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
         return owner + method.Name + (method.Parameters.IsEmpty ? "()" : "(…)");
     }
 
+    /// <summary>Where the claim is reported: its call, with the receivers of a <c>?.</c> it is made through (<c>maker?.BeginFlow()</c>).</summary>
+    private static Location ClaimLocation(IInvocationOperation invocation)
+    {
+        var syntax = invocation.Syntax;
+        int start = ConditionalStart(syntax);
+        return start < syntax.SpanStart ? Location.Create(syntax.SyntaxTree, TextSpan.FromBounds(start, syntax.Span.End)) : syntax.GetLocation();
+    }
+
     /// <summary>
-    /// The node's text, or null where it is half-typed: a missing or skipped token would print as garbage, or as
-    /// nothing at all (<c>'AsyncLockFlow.Begin('</c>).
+    /// Where the text naming a call made through <c>?.</c> starts: the call's syntax is only what follows the
+    /// <c>?</c> (<c>.BeginFlow()</c>), so the receivers of each <c>?.</c> on its leftmost spine are added
+    /// (<c>maker?.Next?.Next.BeginFlow()</c>); the call's own start otherwise.
     /// </summary>
-    private static string? Written(SyntaxNode node) =>
-        node.ContainsDiagnostics || node.DescendantTokens().Any(static token => token.IsMissing) ? null : node.ToString();
+    private static int ConditionalStart(SyntaxNode call)
+    {
+        int start = call.SpanStart;
+        for (SyntaxNode? node = call; node is not null;)
+        {
+            switch (node)
+            {
+                case InvocationExpressionSyntax invoked:
+                    node = invoked.Expression;
+                    break;
+                case MemberAccessExpressionSyntax member:
+                    node = member.Expression;
+                    break;
+                case ElementAccessExpressionSyntax element:
+                    node = element.Expression;
+                    break;
+                case PostfixUnaryExpressionSyntax postfix:
+                    node = postfix.Operand;
+                    break;
+                case ConditionalAccessExpressionSyntax access:
+                    node = access.Expression;
+                    break;
+                case MemberBindingExpressionSyntax or ElementBindingExpressionSyntax:
+                    // A binding belongs to the nearest ?. whose right side holds it; its receiver comes before.
+                    var owner = node.Ancestors().OfType<ConditionalAccessExpressionSyntax>().FirstOrDefault(a => a.WhenNotNull.Span.Contains(node.Span));
+                    start = owner?.SpanStart ?? start;
+                    node = owner?.Expression;
+                    break;
+                default:
+                    node = null;
+                    break;
+            }
+        }
+
+        return start;
+    }
+
+    /// <summary>
+    /// The node's text on one line (from <paramref name="start"/> when given), or null where it is half-typed: a missing
+    /// or skipped token would print as garbage, or as nothing at all (<c>'AsyncLockFlow.Begin('</c>).
+    /// </summary>
+    private static string? Written(SyntaxNode node, int start = -1)
+    {
+        var span = start < 0 || start >= node.SpanStart ? node.Span : TextSpan.FromBounds(start, node.Span.End);
+        var whole = span == node.Span ? node : node.SyntaxTree.GetRoot().FindNode(span);
+        var tokens = whole.DescendantTokens(span).Where(token => span.Contains(token.Span)).ToList();
+        return whole.ContainsDiagnostics || tokens.Any(static token => token.IsMissing) ? null : OneLine(tokens);
+    }
+
+    /// <summary>
+    /// The tokens' text without comments or line breaks: one space where the code has whitespace between two tokens on
+    /// one line, or a break or comment between tokens that read apart (none after <c>(</c>, <c>[</c> or <c>.</c>, nor before
+    /// <c>)</c>, <c>]</c>, <c>.</c>, <c>,</c>, <c>;</c> or a <c>?.</c>'s <c>?</c>).
+    /// </summary>
+    private static string OneLine(IEnumerable<SyntaxToken> tokens)
+    {
+        var text = new StringBuilder();
+        SyntaxToken previous = default;
+        foreach (var token in tokens)
+        {
+            if (text.Length > 0 && (previous.HasTrailingTrivia || token.HasLeadingTrivia))
+            {
+                bool plain = previous.TrailingTrivia.Concat(token.LeadingTrivia).All(static trivia => trivia.IsKind(SyntaxKind.WhitespaceTrivia));
+                bool tight = previous.Kind() is SyntaxKind.OpenParenToken or SyntaxKind.OpenBracketToken or SyntaxKind.DotToken ||
+                    token.Kind() is SyntaxKind.CloseParenToken or SyntaxKind.CloseBracketToken or SyntaxKind.DotToken or SyntaxKind.CommaToken or SyntaxKind.SemicolonToken ||
+                    (token.IsKind(SyntaxKind.QuestionToken) && token.Parent is ConditionalAccessExpressionSyntax);
+                if (plain || !tight)
+                {
+                    text.Append(' ');
+                }
+            }
+
+            text.Append(token.Text);
+            previous = token;
+        }
+
+        return text.ToString();
+    }
 
     /// <summary>A synchronous method can also hand its claim to its caller (its frame is the caller's); an async one cannot.</summary>
     private static string OrReturn(OperationAnalysisContext context, IInvocationOperation invocation) =>
@@ -386,7 +492,7 @@ public sealed class FlowClaimNeverEndedAnalyzer : DiagnosticAnalyzer
               "asking for it throws LockRecursionException)";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.FlowClaimNeverEnded,
-            invocation.Syntax.GetLocation(),
+            ClaimLocation(invocation),
             ClaimText(invocation),
             how,
             consequence,
