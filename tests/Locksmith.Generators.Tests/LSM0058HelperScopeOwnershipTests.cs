@@ -693,6 +693,122 @@ public sealed class LSM0058HelperScopeOwnershipTests
         }
         """ + Helpers));
 
+    /// <summary>
+    /// A forwarder whose return picks between helpers (a conditional or switch expression, or an <c>if</c>/<c>else</c> with
+    /// a return in each branch) adds no frame either: its caller is told, naming the first helper.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAConditionalForwardersAwait() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public static class Forwards
+        {
+            public static Task<AsyncLockScope> EitherAsync(bool ledger) => ledger ? Ledger.TakeLedgerAsync() : Ledger.Other.TakeOfAsync();
+
+            public static Task<AsyncLockScope> BranchesAsync(bool ledger)
+            {
+                if (ledger)
+                {
+                    return Ledger.TakeLedgerAsync();
+                }
+                else
+                {
+                    return Ledger.Other.TakeOfAsync();
+                }
+            }
+
+            public static Task<AsyncLockScope> SwitchedAsync(int which) => which switch
+            {
+                0 => Ledger.TakeLedgerAsync(),
+                1 => (Ledger.Other.TakeOfAsync()),
+                _ => EitherAsync(which > 1),
+            };
+        }
+        public sealed class Posting
+        {
+            public async Task ConditionalAsync(bool ledger)
+            {
+                using var scope = {|LSM0058:await Forwards.EitherAsync(ledger)|};
+            }
+
+            public async Task IfElseAsync(bool ledger)
+            {
+                using var scope = {|LSM0058:await Forwards.BranchesAsync(ledger)|};
+            }
+
+            public async Task SwitchAsync(int which)
+            {
+                using var scope = {|LSM0058:await Forwards.SwitchedAsync(which)|};
+            }
+
+            public async Task KeptAsync(bool ledger)
+            {
+                var pending = {|LSM0058:Forwards.EitherAsync(ledger)|};
+                using var scope = await pending;
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
+    /// Not a forwarder: a branch that is not a helper's call (an acquisition made in the caller's frame, a task made
+    /// otherwise, <c>null</c>, a task returned from a local); nor one whose caller owns its flow.
+    /// </summary>
+    [Fact]
+    public void NoLSM0058_ForAConditionalForwarder_WithABranchThatIsNoHelpers_OrWhereTheFlowIsOwned() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public static class Forwards
+        {
+            public static Task<AsyncLockScope> OrAcquiredAsync(bool ledger) => ledger ? Ledger.TakeLedgerAsync() : Ledger.Other.AcquireAsync().AsTask();
+
+            public static Task<AsyncLockScope> OrMadeAsync(bool ledger) => ledger ? Ledger.TakeLedgerAsync() : Task.FromResult(default(AsyncLockScope));
+
+            public static Task<AsyncLockScope> OrNullAsync(bool ledger) => ledger ? Ledger.TakeLedgerAsync() : null!;
+
+            public static Task<AsyncLockScope> OrBegunAsync(bool ledger) => Begun(ledger) ? Ledger.TakeLedgerAsync() : Ledger.Other.TakeOfAsync();
+
+            public static Task<AsyncLockScope> OrFromALocalAsync(bool ledger)
+            {
+                if (ledger)
+                {
+                    return Ledger.TakeLedgerAsync();
+                }
+                else
+                {
+                    var task = Ledger.Other.TakeOfAsync();
+                    return task;
+                }
+            }
+
+            private static bool Begun(bool ledger)
+            {
+                if (ledger)
+                {
+                    AsyncLockFlow.Begin().Dispose();
+                }
+
+                return ledger;
+            }
+        }
+        public sealed class Posting
+        {
+            public async Task CallsAsync(bool ledger)
+            {
+                using (await Forwards.OrAcquiredAsync(ledger)) { }
+                using (await Forwards.OrMadeAsync(ledger)) { }
+                using (await Forwards.OrNullAsync(ledger)) { }
+                using (await Forwards.OrFromALocalAsync(ledger)) { }
+            }
+
+            public async Task BegunAsync(bool ledger)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = await Forwards.OrBegunAsync(ledger);
+                using var again = await Forwards.OrMadeAsync(ledger);
+            }
+        }
+        """ + Helpers));
+
     [Fact]
     public void TheMessage_NamesTheHelper_AndGivesTheFix()
     {

@@ -31,7 +31,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
 /// <para>A forwarder is followed (through others; a cycle, or a chain of more than eight, gives nothing)
-/// only when each of its returns is of such a call and it makes no other claim. A task kept in a local is followed only
+/// only when each of its returns is of such a call (or picks one of such calls: a conditional or switch expression) and
+/// it makes no other claim. A task kept in a local is followed only
 /// when the local is never written again and is only awaited, in this method's own code; ownership is decided at the call,
 /// where the helper starts in a copy of this method's context: a flow begun after it comes too late.</para>
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
@@ -417,12 +418,10 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
                 continue;
             }
 
-            if (OperationFacts.Unwrap(returned.ReturnedValue) is not IInvocationOperation inner)
+            if (!CallsPicked(returned.ReturnedValue, forwarded))
             {
                 return null;
             }
-
-            forwarded.Add(inner);
         }
 
         // Another claim in it (a Begin around the call, an acquisition before it) may make the helper's locks the caller's.
@@ -445,6 +444,26 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         }
 
         return helpers;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="value"/> is a call, or picks one of calls (each branch of a conditional or arm of a switch
+    /// expression, nested or not), adding them to <paramref name="calls"/>; false for any other value in it.
+    /// </summary>
+    private static bool CallsPicked(IOperation? value, List<IInvocationOperation> calls)
+    {
+        switch (OperationFacts.Unwrap(value))
+        {
+            case IInvocationOperation call:
+                calls.Add(call);
+                return true;
+            case IConditionalOperation { WhenFalse: { } whenFalse } picked:
+                return CallsPicked(picked.WhenTrue, calls) && CallsPicked(whenFalse, calls);
+            case ISwitchExpressionOperation switched:
+                return !switched.Arms.IsEmpty && switched.Arms.All(arm => CallsPicked(arm.Value, calls));
+            default:
+                return false;
+        }
     }
 
     /// <summary>
