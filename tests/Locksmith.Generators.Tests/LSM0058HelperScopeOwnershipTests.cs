@@ -809,6 +809,137 @@ public sealed class LSM0058HelperScopeOwnershipTests
         }
         """ + Helpers));
 
+    /// <summary>
+    /// A helper's task kept in a local that this method also only observes (<c>Task.WhenAll</c>, <c>Task.WhenAny</c>,
+    /// <c>IsCompleted</c>) and takes the scope from with an await or <c>Result</c>: the helper started at the call, in a copy
+    /// of the context without a claim, however its scope is later read, so the report is at the call.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAKeptHelperCall_ObservedAndThenRead() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public async Task WhenAllAsync(Task other)
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                await Task.WhenAll(pending, other);
+                using var scope = pending.Result;
+            }
+
+            public async Task WhenAnyAsync()
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                if (await Task.WhenAny(pending, Task.Delay(1000)) == pending && pending.IsCompletedSuccessfully)
+                {
+                    using var scope = await pending;
+                }
+            }
+
+            public async Task GetResultAsync()
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                await Task.WhenAll(pending).ConfigureAwait(false);
+                using (pending.GetAwaiter().GetResult())
+                {
+                }
+            }
+
+            public void Blocking()
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                using var scope = pending.Result;
+            }
+
+            // Declared first and assigned once: its only value, as an initializer is.
+            public async Task AssignedLaterAsync()
+            {
+                Task<AsyncLockScope> pending;
+                pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                using var scope = await pending;
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
+    /// Not followed: a kept task whose scope this method never takes (only observed, or read through what <c>WhenAll</c>
+    /// returns), or whose scope it returns onward, stores or passes on, or a local assigned twice; nor one observed where
+    /// the flow is owned at the call.
+    /// </summary>
+    [Fact]
+    public void NoLSM0058_ForAKeptHelperCall_OnlyObserved_OrItsResultHandedOn() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            private AsyncLockScope _kept;
+
+            public async Task OnlyObservedAsync(Task other)
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                await Task.WhenAll(pending, other);
+            }
+
+            public async Task ThroughWhenAllAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                var second = Ledger.Other.TakeOfAsync();
+                var scopes = await Task.WhenAll(pending, second);
+                scopes[0].Dispose();
+            }
+
+            public AsyncLockScope ReturnedOnward()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                return pending.Result;
+            }
+
+            public async Task StoredAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                await Task.WhenAll(pending);
+                _kept = pending.Result;
+            }
+
+            public async Task PassedOnAsync()
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                await Task.WhenAll(pending);
+                Keep(pending.Result);
+            }
+
+            public async Task InAnArrayAsync(Task other)
+            {
+                var pending = Ledger.TakeLedgerAsync();
+                var all = new Task[] { pending, other };
+                await Task.WhenAll(all);
+                using var scope = pending.Result;
+            }
+
+            public async Task BegunAsync(Task other)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                var pending = Ledger.TakeLedgerAsync();
+                await Task.WhenAll(pending, other);
+                using var scope = pending.Result;
+            }
+
+            public async Task AssignedTwiceAsync(bool both)
+            {
+                Task<AsyncLockScope> pending;
+                pending = Ledger.TakeLedgerAsync();
+                if (both)
+                {
+                    pending = Ledger.TakeLedgerAsync();
+                }
+
+                using var scope = await pending;
+            }
+
+            private static void Keep(AsyncLockScope scope) => scope.Dispose();
+        }
+        """ + Helpers));
+
     [Fact]
     public void TheMessage_NamesTheHelper_AndGivesTheFix()
     {

@@ -602,6 +602,163 @@ public sealed class LSM0060AsyncIteratorOwnershipTests
         }
         """ + Iterators));
 
+    /// <summary>
+    /// A local declared first and assigned the call once, and an enumerator disposed by <c>await using</c> on the existing
+    /// local, are followed as an initialized local is; a flow begun in the loop's body comes too late (the iterator's first
+    /// step ran unowned, and a <c>using</c> in the body ends before the next <c>MoveNextAsync</c>), so it is reported.
+    /// </summary>
+    [Fact]
+    public void LSM0060_ForALocalAssignedLater_AnAwaitUsingOfAnExistingLocal_AndAFlowBegunInTheLoop() => Compiles(Markup.AssertDiagnostics("""
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Report
+        {
+            public async Task AssignedLaterAsync()
+            {
+                IAsyncEnumerable<int> rows;
+                rows = {|LSM0060:Ledger.RowsAsync()|};
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public async Task EnumeratorAssignedLaterAsync()
+            {
+                IAsyncEnumerator<int> cursor;
+                cursor = {|LSM0060:Ledger.RowsAsync()|}.GetAsyncEnumerator();
+                await using (cursor)
+                {
+                    while (await cursor.MoveNextAsync())
+                    {
+                    }
+                }
+            }
+
+            public async Task AwaitUsingAnExistingLocalAsync()
+            {
+                var cursor = {|LSM0060:Ledger.CursorAsync()|};
+                await using (cursor.ConfigureAwait(false))
+                {
+                    while (await cursor.MoveNextAsync())
+                    {
+                    }
+                }
+            }
+
+            public async Task BegunInTheLoopBodyAsync()
+            {
+                await foreach (int row in {|LSM0060:Ledger.RowsAsync()|})
+                {
+                    using var flow = AsyncLockFlow.Begin();
+                }
+            }
+
+            public async Task BegunInTheManualLoopBodyAsync()
+            {
+                await using var cursor = {|LSM0060:Ledger.RowsAsync()|}.GetAsyncEnumerator();
+                while (await cursor.MoveNextAsync())
+                {
+                    using (AsyncLockFlow.Begin())
+                    {
+                    }
+                }
+            }
+
+            public async Task BegunInADoBodyAsync()
+            {
+                await using var cursor = {|LSM0060:Ledger.RowsAsync()|}.GetAsyncEnumerator();
+                do
+                {
+                    using var flow = AsyncLockFlow.Begin();
+                }
+                while (await cursor.MoveNextAsync());
+            }
+        }
+        """ + Iterators));
+
+    /// <summary>
+    /// Not followed: a local assigned twice, or one declared with a value and assigned the call, or passed on after the
+    /// assignment; an existing enumerator passed on besides its <c>await using</c>. Not reported where the flow is begun
+    /// before the loop.
+    /// </summary>
+    [Fact]
+    public void NoLSM0060_ForALocalAssignedLater_WrittenTwiceOrEscaping_OrOwnedAtTheLoop() => Compiles(Markup.AssertDiagnostics("""
+        using System.Collections.Generic;
+        using System.Runtime.CompilerServices;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Report
+        {
+            public async Task AssignedTwiceAsync(bool released)
+            {
+                IAsyncEnumerable<int> rows;
+                rows = Ledger.RowsAsync();
+                if (released)
+                {
+                    rows = Ledger.ReleasedBeforeEachYieldAsync();
+                }
+
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public async Task DeclaredWithAValueAsync()
+            {
+                IAsyncEnumerable<int> rows = Ledger.ReleasedBeforeEachYieldAsync();
+                await foreach (int row in rows)
+                {
+                }
+
+                rows = Ledger.RowsAsync();
+                await foreach (int row in rows)
+                {
+                }
+            }
+
+            public async Task PassedOnAsync()
+            {
+                IAsyncEnumerable<int> rows;
+                rows = Ledger.RowsAsync();
+                await DrainAsync(rows.GetAsyncEnumerator());
+            }
+
+            public async Task ExistingLocalPassedOnAsync()
+            {
+                var cursor = Ledger.RowsAsync().GetAsyncEnumerator();
+                await using (cursor)
+                {
+                    await DrainAsync(cursor);
+                }
+            }
+
+            public async Task BegunBeforeTheLoopAsync()
+            {
+                IAsyncEnumerator<int> cursor;
+                cursor = Ledger.RowsAsync().GetAsyncEnumerator();
+                using var flow = AsyncLockFlow.Begin();
+                await using (cursor)
+                {
+                    while (await cursor.MoveNextAsync())
+                    {
+                    }
+                }
+            }
+
+            private static async Task DrainAsync(IAsyncEnumerator<int> rows)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                while (await rows.MoveNextAsync())
+                {
+                }
+            }
+        }
+        """ + Iterators));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

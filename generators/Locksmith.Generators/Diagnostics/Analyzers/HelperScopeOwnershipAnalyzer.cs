@@ -5,6 +5,7 @@ using System.Threading;
 using Locksmith.Generators.Diagnostics.Analyzers.Support;
 using Locksmith.Generators.Symbols;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Operations;
 
@@ -17,7 +18,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>AsyncLockFlow.Begin()</c>. The helper's claim lives in the execution context of its own frame, which .NET never
 /// flows back to the caller: the caller's flow does not own the lock, and asking for it again waits for itself. Also
 /// through a forwarder that is not async (<c>Task&lt;AsyncLockScope&gt; TakeAsync() =&gt; TakeLedgerAsync();</c>, named by
-/// the helper under it), and for a helper's task kept in a local and awaited later, reported at the call.
+/// the helper under it), and for a helper's task kept in a local and awaited (or read) later, reported at the call.
 /// </summary>
 /// <remarks>
 /// Like LSM0026's, the check is syntactic and local, and errs on the side of silence. Owned means: after a
@@ -32,14 +33,18 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// local function, which may run inside a caller's hold.
 /// <para>A forwarder is followed (through others; a cycle, or a chain of more than eight, gives nothing)
 /// only when each of its returns is of such a call (or picks one of such calls: a conditional or switch expression) and
-/// it makes no other claim. A task kept in a local is followed only
-/// when the local is never written again and is only awaited, in this method's own code; ownership is decided at the call,
-/// where the helper starts in a copy of this method's context: a flow begun after it comes too late.</para>
+/// it makes no other claim. A task kept in a local is followed only when the call is the local's only value (its
+/// initializer, or the one assignment to a local declared without one) and, in this method's own code, the local is only
+/// awaited, read for its <c>Result</c>, or observed (<c>Task.WhenAll</c>, <c>Task.WhenAny</c>); ownership is decided at
+/// the call, where the helper starts in a copy of this method's context: a flow begun after it comes too late, however
+/// the scope is read later.</para>
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
 /// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above at a loop; .NET runs
-/// each of the iterator's steps after the first in the consumer's context. The call is followed through a local it
-/// initializes (never written again, used only by this method's own loops) and into a hand-written loop over its enumerator
-/// (<c>while (await e.MoveNextAsync())</c>, ownership decided at each <c>MoveNextAsync</c>); it is reported once, at the call.</para>
+/// each of the iterator's steps after the first in the consumer's context. The call is followed through a local it is the
+/// only value of (never written again, used only by this method's own loops and <c>await using</c>) and into a hand-written
+/// loop over its enumerator (<c>while (await e.MoveNextAsync())</c>, ownership decided at each <c>MoveNextAsync</c>); it is
+/// reported once, at the call. A flow begun in a loop's body comes too late: the first step ran before it, and a
+/// <c>using</c> in the body ends before the next <c>MoveNextAsync</c>.</para>
 /// </remarks>
 [DiagnosticAnalyzer(LanguageNames.CSharp)]
 public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
@@ -108,38 +113,144 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeKeptCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var call = (IInvocationOperation)context.Operation;
-        if (MayGiveAHelpersScope(call, known) && !InsideAFunction(call) && KeptAndAwaitedHere(call))
+        if (MayGiveAHelpersScope(call, known) && !InsideAFunction(call) && KeptAndTakenHere(call))
         {
             ReportUnlessOwned(context, facts, known, call, call);
         }
     }
 
     /// <summary>
-    /// Whether the call's task initializes a local that is never written again and whose every reference (one at least)
-    /// is awaited in this method's own code (also through <c>ConfigureAwait</c>), each time for a scope used in this frame
-    /// and not returned onward. A task passed on, stored, returned or captured may be awaited where this method does not decide.
+    /// Whether the call's task is the only value of a local (see <see cref="OnlyValueOf"/>) whose every reference is in
+    /// this method's own code and either takes the scope (an await, also through <c>ConfigureAwait</c>, <c>Result</c>, or
+    /// <c>GetAwaiter().GetResult()</c>) for use in this frame, not returned onward, or only observes the task
+    /// (<c>Task.WhenAll</c>, <c>Task.WhenAny</c>, a completion property, a comparison); one at least takes it. A task passed
+    /// on, stored, returned or captured may be read where this method does not decide; observing it runs nothing of the
+    /// helper's elsewhere, so it changes nothing of where the helper's claim was made.
     /// </summary>
-    private static bool KeptAndAwaitedHere(IInvocationOperation call)
+    private static bool KeptAndTakenHere(IInvocationOperation call)
     {
-        if (OperationFacts.Outer(call).Parent is not IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } local } declarator })
+        if (OnlyValueOf(OperationFacts.Outer(call), out var write) is not { } local)
         {
             return false;
         }
 
-        bool awaitedHere = false;
-        foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declarator))
+        bool taken = false;
+        foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, call))
         {
-            if (!inItsFunction || OperationFacts.IsWrite(reference) ||
-                AwaitOf(reference) is not { } awaited || ReturnedOnward(awaited) || !UsedInThisFrame(awaited))
+            if (reference == write)
+            {
+                continue;
+            }
+
+            if (!inItsFunction || OperationFacts.IsWrite(reference))
             {
                 return false;
             }
 
-            awaitedHere = true;
+            if (ScopeTakenFrom(reference) is { } scope)
+            {
+                if (ReturnedOnward(scope) || !UsedInThisFrame(scope))
+                {
+                    return false;
+                }
+
+                taken = true;
+            }
+            else if (!OnlyObserved(reference))
+            {
+                return false;
+            }
         }
 
-        return awaitedHere;
+        return taken;
     }
+
+    /// <summary>
+    /// The local <paramref name="value"/> is the only value of, or null: the local's initializer, or the one assignment (a
+    /// statement of its own) to a local declared without one, whose target reference is <paramref name="write"/>.
+    /// </summary>
+    private static ILocalSymbol? OnlyValueOf(IOperation value, out IOperation? write)
+    {
+        write = null;
+        switch (value.Parent)
+        {
+            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } declared } }:
+                return declared;
+            case ISimpleAssignmentOperation { Target: ILocalReferenceOperation { Local: { RefKind: RefKind.None } assigned } target } assignment
+                when assignment.Value == value && assignment.Parent is IExpressionStatementOperation && DeclaredWithoutValue(assigned):
+                write = target;
+                return assigned;
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>Whether the local is declared by a declaration statement without an initializer (<c>IAsyncEnumerable&lt;int&gt; rows;</c>).</summary>
+    private static bool DeclaredWithoutValue(ILocalSymbol local) =>
+        local.DeclaringSyntaxReferences.Length == 1 &&
+        local.DeclaringSyntaxReferences[0].GetSyntax() is VariableDeclaratorSyntax { Initializer: null, Parent.Parent: LocalDeclarationStatementSyntax };
+
+    /// <summary>
+    /// Where the scope of the task <paramref name="reference"/> reads is taken: its await (<see cref="AwaitOf"/>), its
+    /// <c>Result</c>, or its <c>GetAwaiter().GetResult()</c>; null when it is not taken there.
+    /// </summary>
+    private static IOperation? ScopeTakenFrom(IOperation reference)
+    {
+        if (AwaitOf(reference) is { } awaited)
+        {
+            return awaited;
+        }
+
+        var value = OperationFacts.Outer(reference);
+        if (value.Parent is IPropertyReferenceOperation { Property.Name: "Result" } result && result.Instance == value &&
+            IsTask(result.Property.ContainingType))
+        {
+            return result;
+        }
+
+        if (value.Parent is not IInvocationOperation { TargetMethod: { Name: "GetAwaiter", Parameters.IsEmpty: true } } awaiter ||
+            awaiter.Instance != value || !IsTask(awaiter.TargetMethod.ContainingType))
+        {
+            return null;
+        }
+
+        var awaiterValue = OperationFacts.Outer(awaiter);
+        return awaiterValue.Parent is IInvocationOperation { TargetMethod: { Name: "GetResult", Parameters.IsEmpty: true } } got && got.Instance == awaiterValue
+            ? got
+            : null;
+    }
+
+    /// <summary>
+    /// Whether <paramref name="reference"/> only observes the task: an argument of <c>Task.WhenAll</c> or <c>Task.WhenAny</c>
+    /// (also among their <c>params</c>), a read of whether or how it completed, or a comparison (<c>await Task.WhenAny(t, d) == t</c>).
+    /// </summary>
+    private static bool OnlyObserved(IOperation reference)
+    {
+        var value = OperationFacts.Outer(reference);
+        switch (value.Parent)
+        {
+            case IPropertyReferenceOperation { Property.Name: "IsCompleted" or "IsCompletedSuccessfully" or "IsFaulted" or "IsCanceled" or "Status" } read
+                when read.Instance == value && IsTask(read.Property.ContainingType):
+                return true;
+            case IBinaryOperation { OperatorKind: BinaryOperatorKind.Equals or BinaryOperatorKind.NotEquals }:
+                return true;
+        }
+
+        IOperation argument = value;
+        if (value.Parent is IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true } creation })
+        {
+            argument = creation;
+        }
+        else if (value.Parent is ICollectionExpressionOperation { IsImplicit: true } collection)
+        {
+            argument = collection;
+        }
+
+        return OperationFacts.Outer(argument).Parent is IArgumentOperation { Parent: IInvocationOperation { TargetMethod: { Name: "WhenAll" or "WhenAny" } observer } } &&
+            observer.IsStatic && IsTask(observer.ContainingType);
+    }
+
+    private static bool IsTask(ITypeSymbol? type) => AsyncWrappers.IsTaskType(type, out _);
 
     /// <summary>The <c>await</c> of the task <paramref name="reference"/> reads (also through <c>ConfigureAwait</c>), or null when it is not awaited there.</summary>
     private static IAwaitOperation? AwaitOf(IOperation reference)
@@ -192,9 +303,10 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// Whether every use of <paramref name="value"/> (the iterator's enumerable or enumerator, or what is made from it) is
     /// this method's own enumeration of it, adding to <paramref name="steps"/> where its steps run: an <c>await foreach</c>
     /// over it or a <c>MoveNextAsync</c> call on its enumerator (through <c>WithCancellation</c>, <c>ConfigureAwait</c> and
-    /// <c>GetAsyncEnumerator</c>; <c>Current</c> and <c>DisposeAsync</c> are uses too), or a local it initializes, never
-    /// written again, whose every reference is such a use. Anything else (a local passed on, stored, returned, captured by a
-    /// lambda) may be enumerated elsewhere, in a flow this method does not decide, so it is not followed and nothing is reported.
+    /// <c>GetAsyncEnumerator</c>; <c>Current</c>, <c>DisposeAsync</c> and an <c>await using</c> of it are uses too), or a
+    /// local it is the only value of (<see cref="OnlyValueOf"/>), whose every reference is such a use. Anything else (a
+    /// local passed on, stored, returned, captured by a lambda) may be enumerated elsewhere, in a flow this method does not
+    /// decide, so it is not followed and nothing is reported.
     /// </summary>
     private static bool EnumeratedHere(IOperation value, List<IOperation> steps, HashSet<ILocalSymbol> seen)
     {
@@ -215,29 +327,42 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
                 return true;
             case IInvocationOperation { TargetMethod: { Name: "DisposeAsync", Parameters.IsEmpty: true } } dispose when dispose.Instance == value:
             case IPropertyReferenceOperation { Property.Name: "Current" } current when current.Instance == value:
+            case IUsingOperation usingStatement when usingStatement.Resources == value:
                 return true;
-            case IVariableInitializerOperation { Parent: IVariableDeclaratorOperation { Symbol: { RefKind: RefKind.None } local } declarator }:
-                // A local seen again is its own initializer, which only code with errors has.
-                if (!seen.Add(local))
-                {
-                    return false;
-                }
-
-                bool used = false;
-                foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declarator))
-                {
-                    if (!inItsFunction || OperationFacts.IsWrite(reference) || !EnumeratedHere(reference, steps, seen))
-                    {
-                        return false;
-                    }
-
-                    used = true;
-                }
-
-                return used;
             default:
-                return false;
+                return OnlyValueOf(value, out var write) is { } local && LocalEnumeratedHere(local, value, write, steps, seen);
         }
+    }
+
+    /// <summary>
+    /// Whether every reference to <paramref name="local"/> (of which <paramref name="value"/> is the only value; one
+    /// reference at least, besides the assignment <paramref name="write"/>) is this method's own enumeration (<see cref="EnumeratedHere"/>).
+    /// </summary>
+    private static bool LocalEnumeratedHere(ILocalSymbol local, IOperation value, IOperation? write, List<IOperation> steps, HashSet<ILocalSymbol> seen)
+    {
+        // A local seen again is its own value, which only code with errors has.
+        if (!seen.Add(local))
+        {
+            return false;
+        }
+
+        bool used = false;
+        foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, value))
+        {
+            if (reference == write)
+            {
+                continue;
+            }
+
+            if (!inItsFunction || OperationFacts.IsWrite(reference) || !EnumeratedHere(reference, steps, seen))
+            {
+                return false;
+            }
+
+            used = true;
+        }
+
+        return used;
     }
 
     /// <summary>
@@ -500,7 +625,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// Whether the awaited scope is returned by this method (<c>return await Inner();</c>, also as a branch of a conditional
     /// or switch expression, or kept in a local that is returned): this method is a helper too, and the report belongs where it is awaited.
     /// </summary>
-    private static bool ReturnedOnward(IAwaitOperation awaited)
+    private static bool ReturnedOnward(IOperation awaited)
     {
         IOperation value = awaited;
         while (value.Parent is IConversionOperation or IParenthesizedOperation ||
@@ -533,7 +658,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// statement. One stored in a field or property, passed on, or wrapped (<c>new Lease(await TakeAsync())</c>) outlives
     /// the frame, where a <c>Begin</c> would end too soon: its users are elsewhere, and the advice would not help here.
     /// </summary>
-    private static bool UsedInThisFrame(IAwaitOperation awaited)
+    private static bool UsedInThisFrame(IOperation awaited)
     {
         IOperation value = awaited;
         while (value.Parent is IConversionOperation or IParenthesizedOperation)
