@@ -873,6 +873,102 @@ internal static class Samples
         }
         """;
 
+    // Flow ownership done right in the shapes LSM0058-LSM0062 follow (forwarders that pick a helper, tasks kept and
+    // observed, locals assigned after their declaration, claims made through ?.), so the sweep mutates them too.
+    public const string FlowOwnership =
+        """
+        using System.Collections.Generic;
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        namespace Ledgers;
+
+        /// <summary>Helpers that take the ledger's lock for their caller's flow.</summary>
+        public static class Ledger
+        {
+            private static readonly AsyncExclusiveLock s_lock = new();
+            private static readonly AsyncExclusiveLock s_other = new();
+
+            /// <summary>Takes the ledger.</summary>
+            public static async Task<AsyncLockScope> TakeLedgerAsync() => await s_lock.AcquireAsync();
+
+            /// <summary>Takes the other lock.</summary>
+            public static async Task<AsyncLockScope> TakeOtherAsync() => await s_other.AcquireAsync();
+
+            /// <summary>Takes one of them.</summary>
+            public static Task<AsyncLockScope> TakeAsync(bool ledger) => ledger ? TakeLedgerAsync() : TakeOtherAsync();
+
+            /// <summary>Takes one of them, by number.</summary>
+            public static Task<AsyncLockScope> TakeByAsync(int which) => which switch
+            {
+                0 => TakeLedgerAsync(),
+                _ => TakeAsync(which > 1),
+            };
+
+            /// <summary>Rows read under the ledger's lock.</summary>
+            public static async IAsyncEnumerable<int> RowsAsync()
+            {
+                using (await s_lock.AcquireAsync())
+                {
+                    yield return 1;
+                }
+            }
+        }
+
+        /// <summary>Begins a flow for its caller.</summary>
+        public sealed class Starter
+        {
+            /// <summary>The next starter.</summary>
+            public Starter? Next { get; set; }
+
+            /// <summary>Begins the caller's flow.</summary>
+            public AsyncLockFlowScope BeginFlow() => AsyncLockFlow.Begin();
+        }
+
+        /// <summary>Posts under the ledger's lock, owning it in its flow.</summary>
+        public sealed class Posting
+        {
+            /// <summary>Posts through a forwarder.</summary>
+            public async Task PostAsync(bool ledger)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = await Ledger.TakeAsync(ledger);
+                using var again = await Ledger.TakeByAsync(ledger ? 0 : 2);
+            }
+
+            /// <summary>Posts once both are done.</summary>
+            public async Task PostWhenReadyAsync(Task other)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                Task<AsyncLockScope> pending;
+                pending = Ledger.TakeLedgerAsync();
+                await Task.WhenAll(pending, other);
+                if (pending.IsCompletedSuccessfully)
+                {
+                    using var scope = pending.Result;
+                }
+            }
+
+            /// <summary>Sums the rows.</summary>
+            public async Task<int> SumAsync(Starter? starter)
+            {
+                int sum = 0;
+                using var flow = starter?.Next?.BeginFlow();
+                IAsyncEnumerator<int> cursor;
+                cursor = Ledger.RowsAsync().GetAsyncEnumerator();
+                await using (cursor)
+                {
+                    while (await cursor.MoveNextAsync())
+                    {
+                        sum += cursor.Current;
+                    }
+                }
+
+                return sum;
+            }
+        }
+        """;
+
     public static readonly System.Collections.Generic.IReadOnlyDictionary<string, string[]> SnapshotInputs =
         new System.Collections.Generic.Dictionary<string, string[]>
         {
@@ -919,6 +1015,7 @@ internal static class Samples
         KeywordNames,
         EchoedWarnings,
         TasksInAsyncHolds,
+        FlowOwnership,
     ];
 }
 
