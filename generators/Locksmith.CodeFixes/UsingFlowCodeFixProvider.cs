@@ -86,14 +86,14 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
     /// <summary>The edit for the claim at <paramref name="span"/>, or null where none fits.</summary>
     private static Edit? Plan(SyntaxNode root, SemanticModel model, Microsoft.CodeAnalysis.Text.TextSpan span, Dictionary<SyntaxNode, HashSet<string>> taken, CancellationToken token)
     {
-        if (!root.FullSpan.Contains(span) ||
-            root.FindNode(span, getInnermostNodeForTie: true) is not InvocationExpressionSyntax invocation ||
-            invocation.Span != span)
+        // The claim's call, or the whole '?.' it is made through (maker?.BeginFlow()), which is where LSM0059 reports it.
+        var claim = root.FullSpan.Contains(span) ? root.FindNode(span, getInnermostNodeForTie: true) as ExpressionSyntax : null;
+        if (claim is not (InvocationExpressionSyntax or ConditionalAccessExpressionSyntax) || claim.Span != span)
         {
             return null;
         }
 
-        ExpressionSyntax value = invocation;
+        ExpressionSyntax value = claim;
         while (value.Parent is ParenthesizedExpressionSyntax or CastExpressionSyntax)
         {
             value = (ExpressionSyntax)value.Parent;

@@ -173,6 +173,53 @@ public sealed class LSM0059UsingFlowCodeFixTests
         }
         """ + Helpers);
 
+    /// <summary>A claim made through <c>?.</c>, reported whole, is kept whole: <c>using</c> takes the nullable scope.</summary>
+    [Fact]
+    public Task AClaimMadeThroughAConditionalCall_IsKeptWhole() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync(Starter? starter)
+            {
+                starter?.Next?.BeginFlow();
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+        }
+
+        public class Starter
+        {
+            public Starter? Next { get; set; }
+
+            public AsyncLockFlowScope BeginFlow() => AsyncLockFlow.Begin();
+        }
+        """ + Helpers,
+        "LSM0059",
+        "Keep the claim in 'using var flow'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public async Task PostAsync(Starter? starter)
+            {
+                using var flow = starter?.Next?.BeginFlow();
+                using var scope = await Ledger.TakeLedgerAsync();
+            }
+        }
+
+        public class Starter
+        {
+            public Starter? Next { get; set; }
+
+            public AsyncLockFlowScope BeginFlow() => AsyncLockFlow.Begin();
+        }
+        """ + Helpers);
+
     [Fact]
     public Task InTopLevelStatements_TheClaimIsKeptThere() => CodeFixHarness.AssertFixAsync(
         s_provider,
