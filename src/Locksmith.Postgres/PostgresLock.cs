@@ -304,6 +304,14 @@ public abstract class PostgresLock : LockPrimitive
 
                     entered = true;
 
+                    // A task of the flow may have taken the key on this session since this acquisition's checks (both queued
+                    // for the gate). Advisory locks are reentrant per session, so the server would grant it again: refused
+                    // here, under the gate that every grant is registered under, as the in-process locks refuse it.
+                    if (Provider.FindHold(key, flow) is not null)
+                    {
+                        CheckEnter(flow, key, description, shared, checkOrder: false);
+                    }
+
                     // The session's first connection may have told the provider its server only now: a flow holding the key
                     // through a provider that names the server by another text is refused here, before the lock's statement.
                     if (Provider.FindHoldThroughAnotherNameOfServer(key, flow) is { } elsewhere)
