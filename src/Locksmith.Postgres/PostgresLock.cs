@@ -441,7 +441,14 @@ public abstract class PostgresLock : LockPrimitive
             catch (PostgresException e) when (entered && hold is null)
             {
                 // The server refused or ended the wait (out of memory, too many connections, a cancel or a shutdown by an
-                // administrator): its SQLSTATE and words, not just "the session failed".
+                // administrator): its SQLSTATE and words, not just "the session failed". A cancel or statement_timeout that
+                // lands as the holder lets go fails the statement after the server granted the key, and a session lock
+                // outlives its failed statement: given back, as after a lock timeout (a session the server ended has none).
+                if (!session.IsBroken)
+                {
+                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                }
+
                 throw PostgresErrors.ServerEndedWait(Provider, flow, description, e, sessionEnded: session.IsBroken);
             }
             catch (ReconnectFailedException e)
