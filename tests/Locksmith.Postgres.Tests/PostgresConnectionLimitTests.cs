@@ -68,8 +68,14 @@ public sealed class PostgresConnectionLimitTests
                 Assert.Equal(2, await SessionsOnAsync(database));
                 Assert.False(held.LostToken.IsCancellationRequested);
 
-                // A slot comes free: the refused lock is granted, and everything is given back.
+                // A slot comes free: the refused lock is granted, and everything is given back. The slot is free once the
+                // filler's backend has exited, a moment after its socket closed (bounded by iterations).
                 await filler.DisposeAsync();
+                for (int i = 0; i < 3000 && await SessionsOnAsync(database) > 1; i++)
+                {
+                    await Task.Delay(10);
+                }
+
                 var granted = await InFlowOfItsOwn(async () => await second.AcquireAsync(TimeSpan.FromSeconds(30)));
 
                 Assert.Equal(2, provider.HeldCount);
