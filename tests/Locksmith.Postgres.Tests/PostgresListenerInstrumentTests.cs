@@ -1,6 +1,5 @@
 using System;
 using System.Threading.Tasks;
-using Npgsql;
 
 namespace Locksmith.Postgres.Tests;
 
@@ -82,7 +81,7 @@ public sealed class PostgresListenerInstrumentTests
                     await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, wanted.Key);
                 }
 
-                await UnlockAllAsync(holder);
+                await PostgresServer.UnlockAllAsync(holder);
             }
 
             var (acquisitionError, releaseError, acquired, heldAfterAcquiring, heldAfterRelease) = await waiting.WaitAsync(PostgresServer.HangGuard);
@@ -116,14 +115,7 @@ public sealed class PostgresListenerInstrumentTests
             Assert.False(heldAfterRelease);
         }
 
-        await UnlockAllAsync(holder);
+        await PostgresServer.UnlockAllAsync(holder);
         await PostgresListenerCleanupTests.AssertNothingLeftAsync([provider], name);
-    }
-
-    private static async Task UnlockAllAsync(NpgsqlConnection holder)
-    {
-        // Unlocked, not just closed: a pooled connection keeps its session, and its locks, until the pool reuses it.
-        await using var unlock = new NpgsqlCommand("SELECT pg_catalog.pg_advisory_unlock_all()", holder);
-        await unlock.ExecuteNonQueryAsync();
     }
 }

@@ -91,7 +91,9 @@ internal static class PostgresServer
 
     /// <summary>
     /// A plain session (no provider's, so no flow of this process stands behind it, as with another process) holding the
-    /// named lock <paramref name="name"/>'s advisory lock; disposing the connection releases it. <c>ProcessID</c> is its backend pid.
+    /// named lock <paramref name="name"/>'s advisory lock. <c>ProcessID</c> is its backend pid. Disposing the connection does
+    /// not release the lock: it goes back to Npgsql's pool with its session, which is reset only when the pool reuses it;
+    /// release with <see cref="UnlockAllAsync"/> first.
     /// </summary>
     public static async Task<NpgsqlConnection> HoldOnPlainSessionAsync(string name, bool shared = false)
     {
@@ -100,6 +102,13 @@ internal static class PostgresServer
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = AdvisoryKey.ForName(name).BigintValue });
         await command.ExecuteNonQueryAsync();
         return connection;
+    }
+
+    /// <summary>Releases every session advisory lock <paramref name="holder"/>'s session holds, on the server.</summary>
+    public static async Task UnlockAllAsync(NpgsqlConnection holder)
+    {
+        await using var unlock = new NpgsqlCommand("SELECT pg_catalog.pg_advisory_unlock_all()", holder);
+        await unlock.ExecuteNonQueryAsync();
     }
 
     /// <summary>Waits (bounded by iterations) until a session waits on the server for the advisory lock <paramref name="key"/>.</summary>

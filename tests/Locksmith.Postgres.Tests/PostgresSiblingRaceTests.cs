@@ -47,11 +47,7 @@ public sealed class PostgresSiblingRaceTests
         var second = Acquire(secondMode).AsTask();
         Assert.False(second.IsCompleted);
 
-        // Unlocked, not just closed: a pooled connection keeps its session, and its locks, until the pool reuses it.
-        await using (var unlock = new Npgsql.NpgsqlCommand("SELECT pg_catalog.pg_advisory_unlock_all()", holder))
-        {
-            await unlock.ExecuteNonQueryAsync();
-        }
+        await PostgresServer.UnlockAllAsync(holder);
 
         await holder.DisposeAsync();
         var firstScope = await first.WaitAsync(PostgresServer.HangGuard);

@@ -59,7 +59,7 @@ public sealed class PostgresWaiterStormTests
                 if (!timeOut)
                 {
                     await WaitUntilWaitingAsync(watcher, wanted.Key, Waiters);
-                    var letGo = holderLetsGo ? UnlockAllAsync(holder) : Task.CompletedTask;
+                    var letGo = holderLetsGo ? PostgresServer.UnlockAllAsync(holder) : Task.CompletedTask;
                     await cancel.CancelAsync();
                     await letGo;
                 }
@@ -68,7 +68,7 @@ public sealed class PostgresWaiterStormTests
                     // Let go about when the waits time out: some may be granted as they give up.
                     await WaitUntilWaitingAsync(watcher, wanted.Key, 1);
                     await Task.Delay(timeout - TimeSpan.FromMilliseconds(50));
-                    await UnlockAllAsync(holder);
+                    await PostgresServer.UnlockAllAsync(holder);
                 }
 
                 string[] outcomes = await Task.WhenAll(waits).WaitAsync(PostgresServer.HangGuard);
@@ -78,7 +78,7 @@ public sealed class PostgresWaiterStormTests
                     Assert.Equal(0, granted);
                 }
 
-                await UnlockAllAsync(holder);
+                await PostgresServer.UnlockAllAsync(holder);
                 await holder.DisposeAsync();
 
                 Assert.Equal(0, provider.HeldCount);
@@ -90,12 +90,6 @@ public sealed class PostgresWaiterStormTests
         }
     }
 
-    private static async Task UnlockAllAsync(NpgsqlConnection holder)
-    {
-        // Unlocked, not just closed: a pooled connection keeps its session, and its locks, until the pool reuses it.
-        await using var unlock = new NpgsqlCommand("SELECT pg_catalog.pg_advisory_unlock_all()", holder);
-        await unlock.ExecuteNonQueryAsync();
-    }
 
     /// <summary>Every row of the key in pg_locks, granted or waiting, of every session.</summary>
     private static async Task<long> AdvisoryRowsAsync(NpgsqlConnection watcher, AdvisoryKey key)
