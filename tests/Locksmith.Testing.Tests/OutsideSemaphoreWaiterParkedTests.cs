@@ -68,6 +68,45 @@ public sealed class OutsideSemaphoreWaiterParkedTests
     }
 
     /// <summary>
+    /// As above, but the asker's token is cancelled, and its wait over (its node recycled), just after the run read it as
+    /// queued ahead of the waiter and before it looked at it: the run reads a node that serves no wait any more, which
+    /// says the waiter may get in, and waits (it failed with a NullReferenceException from the scheduler: the recycled
+    /// node names no flow).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AnAsyncWaiterAheadThatLeavesAsTheRunReadsIt_IsWaitedFor_NotAnError(bool waiterIsTask)
+    {
+        using var cancel = new CancellationTokenSource();
+        Task? askerTask = null;
+        int reads = 0;
+        ControlledRun.WaitersAheadReadObserver = _ =>
+        {
+            if (Interlocked.Increment(ref reads) == 1)
+            {
+                cancel.Cancel();
+                Assert.True(askerTask!.Wait(s_guard), "the asker did not end");
+            }
+        };
+        BehindAskerRun run;
+        try
+        {
+            run = RunBehindAsker(waiterIsTask, outsideFirst: true, cancel.Token, onIdle: null, onAsker: task => askerTask = task);
+        }
+        finally
+        {
+            ControlledRun.WaitersAheadReadObserver = null;
+        }
+
+        Assert.True(run.Result.Passed, run.Result.ToString());
+        await run.Outside.WaitAsync(s_guard);
+        Assert.Equal(1, Volatile.Read(ref reads));
+        Assert.Equal(0, run.RanOut);
+        Assert.Equal(1, run.AskerCancelled());
+    }
+
+    /// <summary>
     /// The asker's wait is untimed, and a task outside the run ('late') queues, with a token, behind the waiter: the
     /// semaphore serves in order, so the late one leaving cannot let the waiter in, and nothing can move: a deadlock the
     /// run says at once (it waited the whole idle period for the late one, and reported Stuck).
@@ -93,7 +132,7 @@ public sealed class OutsideSemaphoreWaiterParkedTests
     /// takes 'journal' and then waits for one permit; then the writer asks for the journal.
     /// </summary>
     private static BehindAskerRun RunBehindAsker(
-        bool waiterIsTask, bool outsideFirst, CancellationToken askerToken, Action? onIdle, CancellationToken? lateToken = null)
+        bool waiterIsTask, bool outsideFirst, CancellationToken askerToken, Action? onIdle, CancellationToken? lateToken = null, Action<Task>? onAsker = null)
     {
         int ranOut = 0, idleWaits = 0, askerCancelled = 0, freeWhenWaiting = -1;
         var waiting = new ManualResetEventSlim();
@@ -182,6 +221,7 @@ public sealed class OutsideSemaphoreWaiterParkedTests
                                 }
                             });
                             Assert.True(queued.Wait(s_guard));
+                            onAsker?.Invoke(asker);
 
                             if (waiterIsTask)
                             {

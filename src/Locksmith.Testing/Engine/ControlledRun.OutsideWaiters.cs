@@ -204,9 +204,9 @@ internal sealed partial class ControlledRun
             return true;
         }
 
-        foreach (var waiter in ahead)
+        _waitersAheadReadObserver?.Invoke(semaphore);
+        foreach (var (waiter, id) in ahead)
         {
-            int id = waiter.Owner.OwnerId;
             if (!_outsideQueued.TryGetValue(id, out var queued) || !ReferenceEquals(queued.Node, waiter) ||
                 !ReferenceEquals(QueuedForGoodOnLocked(id), semaphore))
             {
@@ -219,12 +219,13 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
-    /// The async waiters queued in <paramref name="semaphore"/> ahead of <paramref name="node"/>, read under the semaphore's
-    /// gate (a queue's links change only under it); null when the node is not queued there.
+    /// The async waiters queued in <paramref name="semaphore"/> ahead of <paramref name="node"/>, with their owners' ids, read
+    /// under the semaphore's gate (a queue's links change only under it); null when the node is not queued there. The id
+    /// is read there too: a waiter that leaves once the gate is free has its node recycled, which then names no owner.
     /// </summary>
-    private static List<AsyncWaitNode>? AsyncWaitersAheadOf(CountingSemaphore semaphore, WaitNode node)
+    private static List<(AsyncWaitNode Node, int OwnerId)>? AsyncWaitersAheadOf(CountingSemaphore semaphore, WaitNode node)
     {
-        var ahead = new List<AsyncWaitNode>();
+        var ahead = new List<(AsyncWaitNode Node, int OwnerId)>();
         using (GateEntry.Enter(semaphore.QueueGateForTests))
         {
             if (!node.IsQueued)
@@ -244,7 +245,8 @@ internal sealed partial class ControlledRun
 
                 if (before is AsyncWaitNode waiter)
                 {
-                    ahead.Add(waiter);
+                    // No owner (0, no record of the run's): a node reached by a stale link, recycled since; it may leave.
+                    ahead.Add((waiter, Volatile.Read(ref waiter.Owner)?.OwnerId ?? 0));
                 }
             }
         }

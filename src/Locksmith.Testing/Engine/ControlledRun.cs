@@ -59,6 +59,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Action<object>? _enlistObserver;
     private readonly Action<object>? _outsideSignalObserver;
     private readonly Action<object>? _outsideParkObserver;
+    private readonly Action<CountingSemaphore>? _waitersAheadReadObserver;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
@@ -82,6 +83,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         _enlistObserver = s_enlistObserver;
         _outsideSignalObserver = s_outsideSignalObserver;
         _outsideParkObserver = s_outsideParkObserver;
+        _waitersAheadReadObserver = s_waitersAheadReadObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
         _idleTimeout = idleTimeout;
@@ -367,6 +369,20 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action<object>? s_outsideParkObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called with the semaphore (under the run's gate, out of the
+    /// semaphore's) each time the run has read the async waiters queued ahead of a held-back waiter and before it looks
+    /// at them: a waiter ahead that leaves now has its node recycled while the run still reads it.
+    /// </summary>
+    internal static Action<CountingSemaphore>? WaitersAheadReadObserver
+    {
+        get => s_waitersAheadReadObserver;
+        set => s_waitersAheadReadObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<CountingSemaphore>? s_waitersAheadReadObserver;
 
     /// <summary>
     /// For tests: called, in every run and outside any (a static of the wait kernel, not set per run), on a thread that
