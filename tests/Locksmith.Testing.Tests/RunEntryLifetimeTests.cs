@@ -87,6 +87,45 @@ public sealed class RunEntryLifetimeTests
     }
 
     /// <summary>
+    /// A semaphore used as a signal in every round: code outside the run gives a permit it never took, and the flow takes
+    /// it and never gives it back (a done-signal). Their books never come back to zero (the flow's counts one held, the
+    /// outside code's one given back), yet nothing can wait on the semaphore once it is dropped.
+    /// </summary>
+    [Fact]
+    public void SemaphoresUsedAsSignalsAndDropped_AreNotKeptByTheRun()
+    {
+        int keptEarly = -1, keptLate = -1;
+        var result = ControlledTest.Run(
+            scenario => scenario.Thread("signalled", () =>
+            {
+                for (int round = 0; round < Rounds; round++)
+                {
+                    SignalRound();
+                    if (round == 9)
+                    {
+                        keptEarly = KeptNow();
+                    }
+                }
+
+                keptLate = KeptNow();
+            }),
+            new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Iterations = 1, MaxSteps = 100_000, IdleTimeout = TimeSpan.FromMinutes(2) });
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.InRange(keptEarly, 0, Bound);
+        Assert.InRange(keptLate, 0, Bound);
+    }
+
+    /// <summary>One signal: a task outside the run releases a new semaphore's only permit, and the flow takes it for good.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void SignalRound()
+    {
+        var done = new CountingSemaphore(0, 1);
+        Assert.True(Task.Run(() => done.Release()).Wait(s_guard), "the task outside the run did not end");
+        _ = done.Acquire();
+    }
+
+    /// <summary>
     /// One round: the flow holds the one permit of a new semaphore while a thread outside the run parks for it and a task
     /// outside the run (an async flow of its own) queues for it, then gives it back and waits for both to end.
     /// </summary>

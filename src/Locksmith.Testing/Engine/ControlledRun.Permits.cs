@@ -20,7 +20,8 @@ internal sealed partial class ControlledRun
     // Outside the run: permits held and acquisitions under way, by semaphore and taker. Under its own lock, which is taken
     // under the scheduler's gate and under a semaphore's (a grant), and takes neither: such threads call in at any time.
     private readonly object _permitGate = new();
-    private readonly Dictionary<(CountingSemaphore Semaphore, object Taker), OutsideTaker> _outsidePermits = [];
+    // By semaphore weakly, as a flow's books: a signal's giver outside the run keeps an entry below zero for good.
+    private readonly ConditionalWeakTable<CountingSemaphore, Dictionary<object, OutsideTaker>> _outsidePermits = [];
 
     // The thread that asked for each async flow record's permits: a grant is made on the releasing thread, and a report
     // names the thread that asked.
@@ -34,7 +35,7 @@ internal sealed partial class ControlledRun
         {
             lock (_gate)
             {
-                Book(flow.Permits, semaphore, count);
+                flow.Permits.Add(semaphore, count);
             }
 
             return;
@@ -48,7 +49,7 @@ internal sealed partial class ControlledRun
 
             // The attempt that took them is over as an attempt, in the same step: counted both ways meanwhile, one
             // permit would count twice. Its end, still to come, then finds it settled.
-            if (grantee is null && _outsidePermits.TryGetValue((semaphore, Thread.CurrentThread), out var attempt) && attempt.Attempts > 0)
+            if (grantee is null && TakerOrNullLocked(semaphore, Thread.CurrentThread) is { Attempts: > 0 } attempt)
             {
                 attempt.Attempts--;
                 attempt.Settled++;
@@ -71,7 +72,7 @@ internal sealed partial class ControlledRun
         // An attempt begins and ends on one thread, in one call: keyed by the thread, whatever the flow record did meanwhile.
         lock (_permitGate)
         {
-            if (_outsidePermits.TryGetValue((semaphore, Thread.CurrentThread), out var taker))
+            if (TakerOrNullLocked(semaphore, Thread.CurrentThread) is { } taker)
             {
                 if (taker.Settled > 0)
                 {
@@ -100,7 +101,7 @@ internal sealed partial class ControlledRun
         {
             lock (_gate)
             {
-                Book(flow.Permits, semaphore, -count);
+                flow.Permits.Add(semaphore, -count);
             }
 
             return;
@@ -153,9 +154,9 @@ internal sealed partial class ControlledRun
     /// <summary>Whether code outside the run other than the taker <paramref name="key"/> (the builder included) holds permits of <paramref name="semaphore"/>.</summary>
     private bool OthersOutsideHoldLocked(CountingSemaphore semaphore, object key)
     {
-        foreach (var ((seen, other), taker) in _outsidePermits)
+        foreach (var (other, taker) in TakersLocked(semaphore))
         {
-            if (ReferenceEquals(seen, semaphore) && !ReferenceEquals(other, key) && taker.Held > 0)
+            if (!ReferenceEquals(other, key) && taker.Held > 0)
             {
                 return true;
             }
@@ -165,33 +166,30 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
-    /// Adds <paramref name="count"/> to a flow's permits of <paramref name="semaphore"/>, and forgets a semaphore of which
-    /// it holds none: a flow may take and give back permits of a new semaphore in every round of a long loop.
-    /// </summary>
-    private static void Book(Dictionary<CountingSemaphore, int> permits, CountingSemaphore semaphore, int count)
-    {
-        int held = permits.GetValueOrDefault(semaphore) + count;
-        if (held == 0)
-        {
-            permits.Remove(semaphore);
-        }
-        else
-        {
-            permits[semaphore] = held;
-        }
-    }
-
-    /// <summary>
     /// Forgets a taker outside the run that holds none, asks none and has no attempt to settle: an entry of zeros counts as
     /// none in every sum, and short-lived semaphores or takers would otherwise stay in the books for the whole run.
     /// </summary>
     private void ForgetIfSettledLocked(CountingSemaphore semaphore, object key, OutsideTaker taker)
     {
-        if (taker is { Held: 0, Attempts: 0, Settled: 0 })
+        if (taker is { Held: 0, Attempts: 0, Settled: 0 } && _outsidePermits.TryGetValue(semaphore, out var takers))
         {
-            _outsidePermits.Remove((semaphore, key));
+            takers.Remove(key);
+            if (takers.Count == 0)
+            {
+                _outsidePermits.Remove(semaphore);
+            }
         }
     }
+
+    /// <summary>The takers outside the run of <paramref name="semaphore"/>, by async flow record or thread (none: empty). Under the permit gate.</summary>
+    private Dictionary<object, OutsideTaker> TakersLocked(CountingSemaphore semaphore) =>
+        _outsidePermits.TryGetValue(semaphore, out var takers) ? takers : s_noTakers;
+
+    private static readonly Dictionary<object, OutsideTaker> s_noTakers = [];
+
+    /// <summary>The taker <paramref name="key"/> of <paramref name="semaphore"/> outside the run, if booked. Under the permit gate.</summary>
+    private OutsideTaker? TakerOrNullLocked(CountingSemaphore semaphore, object key) =>
+        TakersLocked(semaphore).TryGetValue(key, out var taker) ? taker : null;
 
     /// <summary>A thread outside the run is about to try for permits of <paramref name="semaphore"/>.</summary>
     private void OutsideAttemptBegins(CountingSemaphore semaphore)
@@ -217,10 +215,11 @@ internal sealed partial class ControlledRun
 
     private OutsideTaker OutsideTakerLocked(CountingSemaphore semaphore, object key, Thread? thread)
     {
-        if (!_outsidePermits.TryGetValue((semaphore, key), out var taker))
+        var takers = _outsidePermits.GetValue(semaphore, static _ => new Dictionary<object, OutsideTaker>(ReferenceEqualityComparer.Instance));
+        if (!takers.TryGetValue(key, out var taker))
         {
             taker = new OutsideTaker();
-            _outsidePermits[(semaphore, key)] = taker;
+            takers[key] = taker;
         }
 
         taker.Thread = thread ?? taker.Thread;
@@ -262,13 +261,8 @@ internal sealed partial class ControlledRun
         var asking = new List<(Thread Thread, int Attempts, string? Name)>();
         lock (_permitGate)
         {
-            foreach (var ((seen, key), taker) in _outsidePermits)
+            foreach (var (key, taker) in TakersLocked(semaphore))
             {
-                if (!ReferenceEquals(seen, semaphore))
-                {
-                    continue;
-                }
-
                 if (IsCallerTaker(key, taker))
                 {
                     missing -= Math.Max(0, taker.Held);
@@ -362,9 +356,9 @@ internal sealed partial class ControlledRun
         int kept = 0;
         lock (_permitGate)
         {
-            foreach (var ((seen, key), taker) in _outsidePermits)
+            foreach (var (key, taker) in TakersLocked(semaphore))
             {
-                if (ReferenceEquals(seen, semaphore) && IsCallerTaker(key, taker))
+                if (IsCallerTaker(key, taker))
                 {
                     kept += taker.Held;
                 }

@@ -266,7 +266,7 @@ internal sealed partial class ControlledRun : ISchedulingController
 
                 lock (_permitGate)
                 {
-                    return kept + _outsidePermits.Count + _outsideAskers.Count();
+                    return kept + _outsidePermits.Sum(static takers => takers.Value.Count) + _outsideAskers.Count();
                 }
             }
         }

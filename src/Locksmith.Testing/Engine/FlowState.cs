@@ -57,9 +57,9 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
 
     /// <summary>
     /// The permits the flow holds, by semaphore: taken less given back, as the semaphore reports them (a failed try takes
-    /// none, <c>Acquire(2)</c> takes two). Below zero for a flow that gave back permits others took (a signal).
+    /// none, <c>Acquire(2)</c> takes two). Below zero for a flow that gave back permits others took (a signal). Weakly.
     /// </summary>
-    public Dictionary<CountingSemaphore, int> Permits { get; } = new(ReferenceEqualityComparer.Instance);
+    public PermitBooks Permits { get; } = new();
 
     public Thread? Thread { get; set; }
 
