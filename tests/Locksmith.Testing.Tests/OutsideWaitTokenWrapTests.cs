@@ -114,6 +114,128 @@ public sealed class OutsideWaitTokenWrapTests
     }
 
     /// <summary>
+    /// The thread outside the run takes 'journal', queues on 'ledger' (untimed; the writer holds it) and withdraws, waits
+    /// 65,535 times on a semaphore of no run, and then, in the same async flow, on 'ledger' again: the recorded wait's
+    /// node, token, owner and lock, but timed (<paramref name="timed"/>) or with a token. (On a semaphore the acquisition
+    /// under way counts as one that may take a permit until it was recorded, which hides the same mistake.) That wait is held after it queued and before the run
+    /// recorded it, while flow 'writer' asks for the journal: the wait may end, so the run waits (idle), and then the
+    /// thread withdraws it and gives the journal back. It was a deadlock at once: the run read the recorded wait's flag
+    /// (untimed, no token) for the new wait.
+    /// </summary>
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task ASameFlowsLaterWaitOnTheSameLockThatMayEnd_NotYetRecorded_IsWaitedFor(bool timed)
+    {
+        int ranOut = 0, idleWaits = 0, told = 0;
+        var other = new CountingSemaphore(0, 1, "not-of-the-run");
+        var ready = new ManualResetEventSlim();
+        using var letGo = new ManualResetEventSlim();
+        using var never = new CancellationTokenSource();
+        Exception? outsideError = null;
+        Thread? outside = null;
+        ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
+        ControlledRun.IdleWaitObserver = _ =>
+        {
+            Interlocked.Increment(ref idleWaits);
+            letGo.Set();
+        };
+
+        // The second wait the run is told of is the last one: held until the run waits idle.
+        ControlledRun.OutsideQueuedObserver = _ =>
+        {
+            if (Interlocked.Increment(ref told) == 2)
+            {
+                ready.Set();
+                Assert.True(letGo.Wait(s_guard), "the run did not wait");
+            }
+        };
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var journal = new AsyncExclusiveLock("journal");
+                    var ledger = new AsyncExclusiveLock("ledger");
+                    scenario.Flow("writer", async () =>
+                    {
+                        using (await ledger.AcquireAsync())
+                        {
+                            using (ExecutionContext.SuppressFlow())
+                            {
+                                outside = new Thread(() =>
+                                {
+                                    try
+                                    {
+                                        SameFlowWaitsOutside(ledger, journal, other, timed, never.Token);
+                                    }
+                                    catch (Exception error)
+                                    {
+                                        outsideError = error;
+                                        ready.Set();
+                                    }
+                                })
+                                {
+                                    IsBackground = true,
+                                    Name = "journal-keeper",
+                                };
+                                outside.Start();
+                            }
+
+                            Assert.True(ready.Wait(s_guard));
+                            using (await journal.AcquireAsync())
+                            {
+                            }
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
+        }
+        finally
+        {
+            ControlledRun.IdleRanOutObserver = null;
+            ControlledRun.IdleWaitObserver = null;
+            ControlledRun.OutsideQueuedObserver = null;
+            letGo.Set();
+        }
+
+        Assert.True(await Task.Run(() => outside!.Join(s_guard)));
+        Assert.True(result.Passed, result.ToString());
+        Assert.Null(outsideError);
+        Assert.Equal(2, Volatile.Read(ref told));
+        Assert.Equal(0, Volatile.Read(ref ranOut));
+        Assert.NotEqual(0, Volatile.Read(ref idleWaits));
+    }
+
+    /// <summary>
+    /// The outside thread's part for the same flow: every wait from this thread's one async flow, the last on 'ledger',
+    /// timed or with a token, withdrawn by a blocking read once the run let it go on.
+    /// </summary>
+    private static void SameFlowWaitsOutside(AsyncExclusiveLock ledger, AsyncExclusiveLock journal, CountingSemaphore other, bool timed, CancellationToken token)
+    {
+        // The journal first: the flow's record stays claimed by its hold, so every wait below is that record's.
+        var journalScope = journal.AcquireAsync().GetAwaiter().GetResult();
+        var recorded = ledger.AcquireAsync();
+        Assert.False(recorded.IsCompleted);
+        Assert.ThrowsAny<InvalidOperationException>(() => recorded.GetAwaiter().GetResult());
+        for (int i = 0; i < WaitsBetween; i++)
+        {
+            var wait = other.AcquireAsync();
+            Assert.False(wait.IsCompleted);
+            other.Release();
+            wait.GetAwaiter().GetResult().Dispose();
+            Assert.True(other.TryAcquire(out _));
+        }
+
+        // The recorded wait's token again, in the same flow, on the same lock: it may end by itself.
+        var last = timed ? ledger.AcquireAsync(TimeSpan.FromMinutes(10)) : ledger.AcquireAsync(token);
+        Assert.False(last.IsCompleted);
+        Assert.ThrowsAny<InvalidOperationException>(() => last.GetAwaiter().GetResult());
+        journalScope.Dispose();
+    }
+
+    /// <summary>
     /// The outside thread's part: every wait on this thread, so every queued one rents the node the first one used. With
     /// <paramref name="slotsToken"/>, the last wait is on 'slots', from the thread's first context (which has no claim: a
     /// flow of its own), with that token.

@@ -418,7 +418,7 @@ internal sealed partial class ControlledRun
             // lock of the run a flow holds, it waits for that flow: with no timeout nor token that is a deadlock, found
             // before this; so the wait may end, and the summary says so, unless the run was not told of it.
             var queuedOn = QueuedFlowRecord(holderId)?.WaitingFor;
-            string canEnd = _outsideQueued.TryGetValue(holderId, out var queued) && queued.CanEnd && ReferenceEquals(queued.Resource, queuedOn)
+            string canEnd = _outsideQueued.TryGetValue(holderId, out var queued) && queued.Node.CanEndByItself && ReferenceEquals(queued.Resource, queuedOn)
                 ? " (a wait with a timeout or a token, which has not ended)"
                 : string.Empty;
             // Named as a deadlock through it would be: a lock's holder, a read-write lock's flow readers, a semaphore's takers.

@@ -25,14 +25,18 @@ internal sealed partial class ControlledRun
     private readonly Dictionary<int, (object Resource, bool CanEnd, long Since, WaitNode Node)> _outsideParked = [];
 
     // By the owner id of an async flow outside the run (a task's own flow record): the lock of the run it last queued a wait
-    // on, whether that wait may end in real time, its node, and the node's task for that wait. Under the gate. An entry
+    // on, its node, and the node's task for that wait. Under the gate. Whether the wait may end in real time is read from
+    // the node when asked, not noted here: a later wait of the same flow on the same lock, whose task token came round
+    // again, reads as this one until it is recorded, and may be timed where this one was not. An entry
     // counts only while its node is still queued, waiting, with that very task: a release that hands it the lock unlinks it
     // and marks it granted before the wait completes, and the node serves a later wait only once it was recycled, which
     // gives it a new task.
-    private readonly Dictionary<int, (LockPrimitive Resource, bool CanEnd, AsyncWaitNode Node, ValueTask<AsyncLockScope> Wait)> _outsideQueued = [];
+    private readonly Dictionary<int, (LockPrimitive Resource, AsyncWaitNode Node, ValueTask<AsyncLockScope> Wait)> _outsideQueued = [];
 
     void ISchedulingController.OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node)
     {
+        _outsideQueuedObserver?.Invoke(resource);
+
         // Read before the primitive returns the wait's task: until then nothing can await it, so the node is not recycled
         // and its owner and task are this wait's.
         var wait = node.PendingTask;
@@ -40,7 +44,7 @@ internal sealed partial class ControlledRun
         lock (_gate)
         {
             SweepOutsideWaitsLocked();
-            _outsideQueued[ownerId] = (resource, canEnd, node, wait);
+            _outsideQueued[ownerId] = (resource, node, wait);
             Monitor.PulseAll(_gate);
         }
     }
@@ -329,7 +333,7 @@ internal sealed partial class ControlledRun
     /// <summary>The lock of this run the async flow <paramref name="ownerId"/> outside it is queued on with no timeout nor token, if any.</summary>
     private LockPrimitive? QueuedForGoodOnLocked(int ownerId)
     {
-        if (!_outsideQueued.TryGetValue(ownerId, out var queued) || queued.CanEnd)
+        if (!_outsideQueued.TryGetValue(ownerId, out var queued))
         {
             return null;
         }
@@ -338,10 +342,12 @@ internal sealed partial class ControlledRun
         // it resets both after its recycling changed the task): a node read as waiting, queued and with this wait's task
         // was handed nothing by any release this verdict follows. The task's token is 16 bits, and comes round again after
         // 65,536 waits on the node: then the lock and the owner, which that later wait set, tell it from this one (only a
-        // later wait of this flow on this very lock, which is queued there too, reads as this one until it is recorded).
+        // later wait of this flow on this very lock, which is queued there too, reads as this one until it is recorded:
+        // so whether it may end is read from the node, last, for the wait that is queued now).
         var node = queued.Node;
         return node.Status == WaitStatus.Waiting && Volatile.Read(ref node.IsQueued) && node.PendingTask.Equals(queued.Wait) &&
-            ReferenceEquals(Volatile.Read(ref node.Host)?.Lock, queued.Resource) && Volatile.Read(ref node.Owner)?.OwnerId == ownerId
+            ReferenceEquals(Volatile.Read(ref node.Host)?.Lock, queued.Resource) && Volatile.Read(ref node.Owner)?.OwnerId == ownerId &&
+            !node.CanEndByItself
             ? queued.Resource
             : null;
     }

@@ -60,6 +60,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Action<object>? _outsideSignalObserver;
     private readonly Action<object>? _outsideParkObserver;
     private readonly Action<CountingSemaphore>? _waitersAheadReadObserver;
+    private readonly Action<LockPrimitive>? _outsideQueuedObserver;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
@@ -84,6 +85,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         _outsideSignalObserver = s_outsideSignalObserver;
         _outsideParkObserver = s_outsideParkObserver;
         _waitersAheadReadObserver = s_waitersAheadReadObserver;
+        _outsideQueuedObserver = s_outsideQueuedObserver;
         _chooser = chooser;
         _maxSteps = maxSteps;
         _idleTimeout = idleTimeout;
@@ -383,6 +385,20 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action<CountingSemaphore>? s_waitersAheadReadObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called with the lock on a thread outside the run whose async wait
+    /// is queued there (and armed) as the run is told of it, before the run records it and under no lock of the run's:
+    /// holding the thread here holds open the moment a queued wait is not yet in the run's books.
+    /// </summary>
+    internal static Action<LockPrimitive>? OutsideQueuedObserver
+    {
+        get => s_outsideQueuedObserver;
+        set => s_outsideQueuedObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<LockPrimitive>? s_outsideQueuedObserver;
 
     /// <summary>
     /// For tests: called, in every run and outside any (a static of the wait kernel, not set per run), on a thread that

@@ -213,6 +213,14 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         timeoutMs >= 0 || LocksmithPolicy.LongWaitOccurred is not null || LocksmithMetrics.IsWaitRecorded(lockPrimitive);
 
     /// <summary>
+    /// Whether the node's current wait can end by itself (a timeout or a token that can be cancelled), read live by a
+    /// controlled scheduler from another thread: what it noted when told of the wait may be an earlier wait's whose task
+    /// token came round again. Read from what <see cref="Prepare"/> wrote before the node was queued, so it costs the
+    /// wait nothing and is never the last wait's while this one is queued.
+    /// </summary>
+    internal bool CanEndByItself => Volatile.Read(ref _deadline) != long.MaxValue || _cancellationToken.CanBeCanceled;
+
+    /// <summary>
     /// After the node is queued (outside the gate): starts the timeout and the cancellation, either of which may
     /// give the wait up at once. The caller then returns <see cref="PendingTask"/>.
     /// </summary>
