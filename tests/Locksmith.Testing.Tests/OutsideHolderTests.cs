@@ -590,9 +590,14 @@ public sealed class OutsideHolderTests
                                 }
                             });
 
-                        // Until that wait is under way: the run counts the attempt before it queues.
-                        while (!DeadlockDetector.CurrentWaits().Any(wait => wait.LockName == "pool"))
+                        // Until that wait is under way and the run heard it wait (parked, or queued and its attempt over):
+                        // until then the run counts the attempt, which may take a permit, and rightly waits for it.
+                        // Bounded: a run that never stops counting it fails here.
+                        var run = ControlledRun.CurrentForTests!;
+                        int polls = 0;
+                        while (!DeadlockDetector.CurrentWaits().Any(wait => wait.LockName == "pool") || run.OutsidePermitsKeptNow(pool) != 0)
                         {
+                            Assert.True(++polls < 60_000, "the run did not hear the outside wait");
                             Thread.Sleep(1);
                         }
 
