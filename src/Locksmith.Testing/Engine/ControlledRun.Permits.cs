@@ -24,7 +24,6 @@ internal sealed partial class ControlledRun
     private readonly ConditionalWeakTable<CountingSemaphore, Dictionary<object, OutsideTaker>> _outsidePermits = [];
 
     // The thread that asked for each async flow record's permits: a grant is made on the releasing thread, and a report
-    // names the thread that asked.
     // names the thread that asked. Weakly: a task outside the run may claim a new record in every round of a long loop.
     private readonly ConditionalWeakTable<LockOwner, Thread> _outsideAskers = [];
 
