@@ -18,6 +18,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     // Sessions whose startup options turn idle_session_timeout off; replaced, once, by _before14 on a server that refuses it.
     private readonly NpgsqlDataSource _keepIdle;
     private readonly string _before14ConnectionString;
+    // The caller's own options only, for a PgBouncer that refuses startup options it does not track.
+    private readonly string _callersOptionsConnectionString;
     private readonly string _idleSessionTimeout;
     private readonly Lock _dataSourceGate = new();
     private NpgsqlDataSource _dataSource;
@@ -161,16 +163,25 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         }
 
         ServerIdentity = $"{builder.Host}:{builder.Port}/{builder.Database}";
-        _before14ConnectionString = builder.ConnectionString;
+        _callersOptionsConnectionString = builder.ConnectionString;
 
         // A session that holds a lock is idle between its commands by design: a server, database or role default
-        // idle_session_timeout (PostgreSQL 14+) would end it, and its locks with it. A startup option outranks those
-        // defaults, and the pool's reset (DISCARD ALL, whose pg_advisory_unlock_all stays the safety net for a lock left on
-        // a pooled connection) returns to it, where a SET would be undone; it costs no round trip. Appended after the
-        // caller's options, so it also wins over an idle_session_timeout given there.
+        // idle_session_timeout (PostgreSQL 14+) would end it, and its locks with it; a statement_timeout would cut its waits
+        // short (57014, not the acquisition's timeout: waits are bounded by lock_timeout, the other statements by their
+        // command timeouts). A startup option outranks those defaults, and the pool's reset (DISCARD ALL, whose
+        // pg_advisory_unlock_all stays the safety net for a lock left on a pooled connection) returns to it, where a SET
+        // would be undone; it costs no round trip. Appended after the caller's options, so they also win over the same
+        // settings given there. The server's TCP keepalives go before them, so the caller's win: with the OS default (2
+        // hours on Linux), a NAT or load balancer may drop an idle holding session unseen, and a holder whose host vanished
+        // keeps its locks, and other processes waiting, that long. Probes from the server keep the path alive and end a
+        // session whose client is gone (about 2 minutes: 30 s idle, then the OS's count of probes 10 s apart).
         _idleSessionTimeout = idleSessionTimeout;
-        string keepIdle = $"-c {idleSessionTimeout}=0";
-        builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? keepIdle : $"{builder.Options} {keepIdle}";
+        const string Keepalives = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10";
+        const string NoStatementTimeout = "-c statement_timeout=0";
+        string callers = string.IsNullOrWhiteSpace(builder.Options) ? string.Empty : $"{builder.Options} ";
+        builder.Options = $"{Keepalives} {callers}{NoStatementTimeout}";
+        _before14ConnectionString = builder.ConnectionString;
+        builder.Options = $"{Keepalives} {callers}-c {idleSessionTimeout}=0 {NoStatementTimeout}";
         _keepIdle = CreateDataSource(builder.ConnectionString);
         _dataSource = _keepIdle;
         ConnectionBudget = options.ConnectionBudget;
@@ -314,7 +325,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         }
         catch (PostgresException e) when (RefusedIdleSessionTimeout(dataSource, e))
         {
-            return await SwitchToBefore14().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await SwitchToBefore14(e).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -332,15 +343,19 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             _ => false,
         };
 
-    /// <summary>Makes the pool without the startup option the provider's, once; returns it.</summary>
-    internal NpgsqlDataSource SwitchToBefore14()
+    /// <summary>
+    /// Makes the pool without the refused startup option the provider's, once; returns it. A server before 14 (42704) knows
+    /// the others (statement_timeout, the keepalives), which it keeps; a PgBouncer (08P01) gets the caller's options only.
+    /// </summary>
+    /// <param name="refusal">What <see cref="RefusedIdleSessionTimeout"/> recognised.</param>
+    internal NpgsqlDataSource SwitchToBefore14(PostgresException refusal)
     {
         lock (_dataSourceGate)
         {
             // Closed pools refuse the connection as they would have before (ObjectDisposedException); none is created late.
             if (_before14 is null && !_dataSourcesClosed)
             {
-                _before14 = CreateDataSource(_before14ConnectionString);
+                _before14 = CreateDataSource(refusal.SqlState == PostgresErrorCodes.UndefinedObject ? _before14ConnectionString : _callersOptionsConnectionString);
                 Volatile.Write(ref _dataSource, _before14);
             }
 

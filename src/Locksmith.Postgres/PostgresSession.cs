@@ -167,7 +167,7 @@ internal sealed class PostgresSession
         catch (PostgresException e) when (_provider.RefusedIdleSessionTimeout(dataSource, e))
         {
             // A server before 14 (or a PgBouncer) refused the provider's startup option: once per provider.
-            return await _provider.SwitchToBefore14().OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await _provider.SwitchToBefore14(e).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -161,6 +161,81 @@ public sealed class PostgresSessionSettingsTests
         Assert.Equal("5MB", await command.ExecuteScalarAsync());
     }
 
+    [Fact]
+    public async Task AServersStatementTimeout_DoesNotCutAWaitShort_WhichEndsInItsOwnTimeout()
+    {
+        // A DBA's statement_timeout, given here by the connection string's options as a role or database default would give
+        // it: the server cancelled the lock's wait after 200 ms (57014, a "server ended the wait" NpgsqlException), long
+        // before the acquisition's own timeout, and every other statement of the provider's too.
+        var strict = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c statement_timeout=200 -c work_mem=5MB" };
+        await using var provider = new PostgresLockProvider(strict.ConnectionString);
+        string name = PostgresServer.Unique("gB-statement");
+        var nightly = provider.CreateExclusiveLock(name);
+        await using var holder = await PostgresServer.HoldOnPlainSessionAsync(name);
+
+        var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await nightly.AcquireAsync(TimeSpan.FromSeconds(2)).AsTask().WaitAsync(PostgresServer.HangGuard));
+        Assert.Equal(name, error.LockName);
+        Assert.Equal(0, provider.ConnectionsInUse);
+
+        // The provider's sessions run with no statement_timeout; the caller's other options are kept.
+        await using var connection = await provider.OpenConnectionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand("SELECT current_setting('statement_timeout') || ' ' || current_setting('work_mem')", connection);
+        Assert.Equal("0 5MB", await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task TheProvidersSessions_AskTheServerForTcpKeepalives_UnlessTheConnectionStringsOptionsSetThem()
+    {
+        // A holding session is idle for as long as it holds: with the server's default (the OS's, 2 hours on Linux), a
+        // NAT or load balancer that dropped it, or a holder whose host vanished, kept other processes blocked that long.
+        await using var provider = PostgresServer.Provider();
+        Assert.Equal("30 10", await KeepalivesAsync(provider));
+
+        // The caller's own choice wins, parameter by parameter.
+        var tuned = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c tcp_keepalives_idle=120" };
+        await using var tunedProvider = new PostgresLockProvider(tuned.ConnectionString);
+        Assert.Equal("120 10", await KeepalivesAsync(tunedProvider));
+    }
+
+    [Fact]
+    public async Task AServerThatRefusesOnlyTheIdleTimeout_AsOneBefore14Does_KeepsTheOtherStartupOptions()
+    {
+        // PostgreSQL 13 refuses idle_session_timeout alone (42704): statement_timeout and the keepalives it knows.
+        var caller = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c statement_timeout=200" };
+        await using var provider = new PostgresLockProvider(
+            new PostgresLockProviderOptions { ConnectionString = caller.ConnectionString, ConnectionBudget = 4 }, "gb_no_such_timeout");
+        string name = PostgresServer.Unique("gB-before14");
+        await using var holder = await PostgresServer.HoldOnPlainSessionAsync(name);
+
+        await Assert.ThrowsAsync<LockTimeoutException>(async () => await provider.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(2)).AsTask().WaitAsync(PostgresServer.HangGuard));
+        await using var connection = await provider.OpenConnectionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand("SELECT current_setting('statement_timeout') || ' ' || current_setting('tcp_keepalives_idle')", connection);
+        Assert.Equal("0 30", await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task APgBouncerThatRefusesTheStartupOptions_GetsTheCallersOptionsAlone()
+    {
+        // PgBouncer ends a connection attempt whose options name a parameter it does not track (08P01): the pool the
+        // provider switches to then carries the caller's options only, none of its own (this server stands in for it).
+        var caller = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c statement_timeout=200" };
+        await using var provider = new PostgresLockProvider(
+            new PostgresLockProviderOptions { ConnectionString = caller.ConnectionString, ConnectionBudget = 4 }, "gb_no_such_timeout");
+        var refusal = new PostgresException("unsupported startup parameter in options: gb_no_such_timeout", "FATAL", "FATAL", PostgresErrorCodes.ProtocolViolation);
+        Assert.True(provider.RefusedIdleSessionTimeout(provider.DataSource, refusal));
+
+        await using var connection = await provider.SwitchToBefore14(refusal).OpenConnectionAsync();
+        await using var command = new NpgsqlCommand("SELECT current_setting('statement_timeout') || ' ' || current_setting('tcp_keepalives_idle')", connection);
+        Assert.Equal("200ms 7200", await command.ExecuteScalarAsync());
+    }
+
+    private static async Task<string?> KeepalivesAsync(PostgresLockProvider provider)
+    {
+        await using var connection = await provider.OpenConnectionAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand("SELECT current_setting('tcp_keepalives_idle') || ' ' || current_setting('tcp_keepalives_interval')", connection);
+        return (string?)await command.ExecuteScalarAsync();
+    }
+
     private static async Task<long> GrantedCountAsync(string name)
     {
         var key = AdvisoryKey.ForName(name);
