@@ -72,4 +72,59 @@ public sealed class PostgresSiblingRaceTests
         Assert.Equal(0, provider.HeldCount);
         Assert.Equal(0, provider.ConnectionsInUse);
     }
+
+    [Theory]
+    [InlineData("key", "key")]
+    [InlineData("key", "set")]
+    [InlineData("set", "key")]
+    public async Task ASecondTaskOfTheFlowQueuedForTheSameKey_IsRefused_AlsoThroughALockSet(string firstForm, string secondForm)
+    {
+        await using var provider = PostgresServer.Provider();
+        await using var elsewhere = PostgresServer.Provider();
+        string name = PostgresServer.Unique("sibling_keyed");
+        var keyed = provider.CreateKeyedLock<int>(name);
+        var beside = provider.CreateExclusiveLock(PostgresServer.Unique("sibling_beside"));
+        var anchorLock = provider.CreateExclusiveLock(PostgresServer.Unique("sibling_anchor"));
+
+        // A set takes the key and another lock: whichever it takes first, it waits for the key, or is refused it.
+        async Task<int> Acquire(string form, Task hold)
+        {
+            if (form == "key")
+            {
+                await using var scope = await keyed.AcquireAsync(7, TimeSpan.FromSeconds(60));
+                await hold;
+                return 1;
+            }
+
+            await using var set = await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(60), [keyed.Request(7), beside.Request()]);
+            await hold;
+            return set.Count;
+        }
+
+        // Another process's session holds the key, so the first acquisition waits on the server.
+        var holder = await KeyHeldElsewhere.HoldAsync(elsewhere.CreateKeyedLock<int>(name), 7);
+        var anchor = await anchorLock.AcquireAsync(TimeSpan.FromSeconds(30));
+        var releaseFirst = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = Acquire(firstForm, releaseFirst.Task);
+        await using (var watcher = await PostgresServer.OpenAsync())
+        {
+            await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, keyed.KeyOf(7));
+        }
+
+        var second = Acquire(secondForm, Task.CompletedTask);
+        Assert.False(second.IsCompleted);
+        await holder.DisposeAsync();
+
+        // The first holds what it asked for; the second is refused the key, and gives back what it took (nothing else held).
+        await Assert.ThrowsAsync<LockRecursionException>(() => second.WaitAsync(PostgresServer.HangGuard));
+        Assert.Equal(1 + (firstForm == "set" ? 2 : 1), provider.HeldCount);
+        releaseFirst.SetResult();
+        Assert.Equal(firstForm == "set" ? 2 : 1, await first.WaitAsync(PostgresServer.HangGuard));
+        await anchor.DisposeAsync();
+
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+        Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateKeyedLock<int>(name).TryAcquireAsync(7, TimeSpan.Zero)));
+        Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(beside.Name).TryAcquireAsync(TimeSpan.Zero)));
+    }
 }
