@@ -174,14 +174,14 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         // settings given there. The server's TCP keepalives go before them, so the caller's win: with the OS default (2
         // hours on Linux), a NAT or load balancer may drop an idle holding session unseen, and a holder whose host vanished
         // keeps its locks, and other processes waiting, that long. Probes from the server keep the path alive and end a
-        // session whose client is gone (about 2 minutes: 30 s idle, then the OS's count of probes 10 s apart).
+        // session whose client is gone (about 2 minutes: 30 s idle, then the OS's count of probes, 10 s apart by default).
         _idleSessionTimeout = idleSessionTimeout;
-        const string Keepalives = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10";
+        string keepalives = $"-c tcp_keepalives_idle=30 -c tcp_keepalives_interval={KeepaliveIntervalSeconds(options)}";
         const string NoStatementTimeout = "-c statement_timeout=0";
         string callers = string.IsNullOrWhiteSpace(builder.Options) ? string.Empty : $"{builder.Options} ";
-        builder.Options = $"{Keepalives} {callers}{NoStatementTimeout}";
+        builder.Options = $"{keepalives} {callers}{NoStatementTimeout}";
         _before14ConnectionString = builder.ConnectionString;
-        builder.Options = $"{Keepalives} {callers}-c {idleSessionTimeout}=0 {NoStatementTimeout}";
+        builder.Options = $"{keepalives} {callers}-c {idleSessionTimeout}=0 {NoStatementTimeout}";
         _keepIdle = CreateDataSource(builder.ConnectionString);
         _dataSource = _keepIdle;
         ConnectionBudget = options.ConnectionBudget;
@@ -195,6 +195,15 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             s_live = [.. s_live, this];
         }
     }
+
+    /// <summary>
+    /// The server's keepalive interval, in seconds: 10, or longer where the lost-lock check takes longer to count a silent
+    /// session's holds as lost, so that the server (after at least 8 unanswered probes: the OS's count, 8 to 10) never ends
+    /// the session, and lets another process take its locks, before this process has told the holder.
+    /// </summary>
+    internal static int KeepaliveIntervalSeconds(PostgresLockProviderOptions options) =>
+        // At most Linux's largest TCP_KEEPINTVL.
+        (int)Math.Min(32767, Math.Max(10, Math.Ceiling((options.LostLockCheckInterval + options.LostLockCheckTimeout).TotalSeconds / 5)));
 
     /// <summary>The most connections the provider's locks may hold at once.</summary>
     public int ConnectionBudget { get; }

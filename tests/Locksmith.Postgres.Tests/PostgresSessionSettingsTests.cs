@@ -195,6 +195,12 @@ public sealed class PostgresSessionSettingsTests
         var tuned = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c tcp_keepalives_idle=120" };
         await using var tunedProvider = new PostgresLockProvider(tuned.ConnectionString);
         Assert.Equal("120 10", await KeepalivesAsync(tunedProvider));
+
+        // A lost-lock check that waits 2 minutes for an answer: the server's probes wait longer (8 of 25 s), so it never
+        // frees a silent holder's locks for another process before the holder is told it lost them.
+        await using var patient = new PostgresLockProvider(
+            new PostgresLockProviderOptions { ConnectionString = PostgresServer.ConnectionString, LostLockCheckTimeout = TimeSpan.FromMinutes(2) });
+        Assert.Equal("30 25", await KeepalivesAsync(patient));
     }
 
     [Fact]
