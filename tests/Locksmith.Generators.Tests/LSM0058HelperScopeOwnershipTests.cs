@@ -1,8 +1,14 @@
+using System;
 using System.Globalization;
 using System.IO;
 using System.Linq;
+using System.Text;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Generators.Diagnostics.Analyzers;
 using Locksmith.Generators.Tests.Support;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Diagnostics;
 
 namespace Locksmith.Generators.Tests;
 
@@ -939,6 +945,50 @@ public sealed class LSM0058HelperScopeOwnershipTests
             private static void Keep(AsyncLockScope scope) => scope.Dispose();
         }
         """ + Helpers));
+
+    /// <summary>
+    /// Forwarders that pick, eight deep, each of whose twelve arms is the next one's call: 13^8 paths lead to the helper,
+    /// but each forwarder is read once at each depth, so the await is told at once (the analysis is cancelled, failing
+    /// the test, if it is still reading after a minute).
+    /// </summary>
+    [Fact]
+    public async Task LSM0058_ThroughWidePickingForwarders_ReadsEachForwarderOnce()
+    {
+        var forwarders = new StringBuilder();
+        for (int level = 0; level < 8; level++)
+        {
+            string next = level == 7 ? "Ledger.TakeLedgerAsync()" : $"Pick{level + 1}Async(which / 2)";
+            forwarders.Append(CultureInfo.InvariantCulture, $"    public static Task<AsyncLockScope> Pick{level}Async(int which) => which switch {{ ");
+            for (int arm = 0; arm < 12; arm++)
+            {
+                forwarders.Append(CultureInfo.InvariantCulture, $"{arm} => {next}, ");
+            }
+
+            forwarders.Append(CultureInfo.InvariantCulture, $"_ => {next} }};\n");
+        }
+
+        var run = GeneratorHarness.Run(TestCompilation.Create("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public static class Forwards
+            {
+            """ + "\n" + forwarders + """
+            }
+            public sealed class Posting
+            {
+                public async Task PostAsync()
+                {
+                    using var scope = await Forwards.Pick0Async(4);
+                }
+            }
+            """ + Helpers));
+        using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        var options = new CompilationWithAnalyzersOptions(new AnalyzerOptions([]), onAnalyzerException: null, concurrentAnalysis: false, logAnalyzerExecutionTime: false);
+        var diagnostics = await run.Output.WithAnalyzers([new HelperScopeOwnershipAnalyzer()], options).GetAnalyzerDiagnosticsAsync(bound.Token);
+        var diagnostic = Assert.Single(diagnostics);
+        Assert.Equal("LSM0058", diagnostic.Id);
+        Assert.StartsWith("'TakeLedgerAsync' is an async method", diagnostic.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+    }
 
     [Fact]
     public void TheMessage_NamesTheHelper_AndGivesTheFix()

@@ -486,7 +486,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// one only takes a <c>CountingSemaphore</c>'s permits.
     /// </summary>
     private static IInvocationOperation? HelperToName(IInvocationOperation call, KnownTypes known, CancellationToken token) =>
-        HelpersUnder(call, known, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), token)?
+        HelpersUnder(call, known, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), new Dictionary<IMethodSymbol, List<IInvocationOperation>?[]>(SymbolEqualityComparer.Default), token)?
             .FirstOrDefault(helper => !OnlyTakesPermits(helper, known, token));
 
     /// <summary>
@@ -494,10 +494,14 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// call nor a forwarder's: a method that is not async (its frame is its caller's, so it adds none the claim could live
     /// in), with a body in source that no override replaces, whose every <c>return</c> (one at least) is of a call to such
     /// a helper or another such forwarder, and which does nothing else that begins a flow or gives a flow's scope.
-    /// <paramref name="path"/> holds the forwarders being read, so a cycle of them gives null.
+    /// <paramref name="path"/> holds the forwarders being read, so a cycle of them gives null. <paramref name="read"/> holds
+    /// what each forwarder gave at each depth: forwarders that pick the same ones would otherwise be read once per path
+    /// through them, which grows as the arms to the power of the depth. (What one gives does not depend on the path: a
+    /// forwarder under it that is on the path is one it leads back to, a cycle, null from anywhere.)
     /// </summary>
-    private static List<IInvocationOperation>? HelpersUnder(IInvocationOperation call, KnownTypes known, HashSet<IMethodSymbol> path, CancellationToken token)
+    private static List<IInvocationOperation>? HelpersUnder(IInvocationOperation call, KnownTypes known, HashSet<IMethodSymbol> path, Dictionary<IMethodSymbol, List<IInvocationOperation>?[]> read, CancellationToken token)
     {
+        token.ThrowIfCancellationRequested();
         var method = call.TargetMethod;
         if (!MayGiveAHelpersScope(call, known))
         {
@@ -515,23 +519,40 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             ((definition.IsVirtual || definition.IsAbstract || definition.IsOverride) && !definition.IsSealed && !definition.ContainingType.IsSealed) ||
             path.Count >= MaxForwarders ||
             call.SemanticModel is not { } model ||
-            !path.Add(definition))
+            path.Contains(definition))
         {
             return null;
         }
 
+        // Read at each depth once (a slot stays null until read; an empty list stands for 'none').
+        if (!read.TryGetValue(definition, out var atDepth))
+        {
+            atDepth = new List<IInvocationOperation>?[MaxForwarders];
+            read.Add(definition, atDepth);
+        }
+
+        if (atDepth[path.Count] is { } before)
+        {
+            return before.Count == 0 ? null : before;
+        }
+
+        path.Add(definition);
+        List<IInvocationOperation>? helpers;
         try
         {
-            return BodiesByName.BodyOf(definition, model, token) is { } body ? ForwardedHelpers(body, known, path, token) : null;
+            helpers = BodiesByName.BodyOf(definition, model, token) is { } body ? ForwardedHelpers(body, known, path, read, token) : null;
         }
         finally
         {
             path.Remove(definition);
         }
+
+        atDepth[path.Count] = helpers ?? new List<IInvocationOperation>();
+        return helpers;
     }
 
     /// <summary>The helpers under a forwarder's <paramref name="body"/> (see <see cref="HelpersUnder"/>), or null when it is not one.</summary>
-    private static List<IInvocationOperation>? ForwardedHelpers(IOperation body, KnownTypes known, HashSet<IMethodSymbol> path, CancellationToken token)
+    private static List<IInvocationOperation>? ForwardedHelpers(IOperation body, KnownTypes known, HashSet<IMethodSymbol> path, Dictionary<IMethodSymbol, List<IInvocationOperation>?[]> read, CancellationToken token)
     {
         // The forwarder's own returns: not a lambda's or local function's in it (a local function forwarder's body is its own).
         var home = body as ILocalFunctionOperation;
@@ -560,12 +581,19 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
         var helpers = new List<IInvocationOperation>();
         foreach (var inner in forwarded)
         {
-            if (HelpersUnder(inner, known, path, token) is not { } under)
+            if (HelpersUnder(inner, known, path, read, token) is not { } under)
             {
                 return null;
             }
 
-            helpers.AddRange(under);
+            // Each once: forwarders picking the same ones would otherwise list them once per path.
+            foreach (var helper in under)
+            {
+                if (!helpers.Contains(helper))
+                {
+                    helpers.Add(helper);
+                }
+            }
         }
 
         return helpers;
