@@ -947,6 +947,55 @@ public sealed class LSM0058HelperScopeOwnershipTests
         """ + Helpers));
 
     /// <summary>
+    /// A helper's task blocked on where it is made (<c>TakeLedgerAsync().Result</c>, <c>.GetAwaiter().GetResult()</c>) is
+    /// the kept task's case without the local: the helper starts at the call, in a copy of this method's context, and its
+    /// claim stays in its own frame. Told at the blocking read, as an await is; not where the flow is owned, the scope
+    /// is returned onward or kept past the frame, or in a lambda.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAHelpersTaskBlockedOn_WithNoLocal() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            private AsyncLockScope _kept;
+
+            public void Blocking()
+            {
+                using var scope = {|LSM0058:Ledger.TakeLedgerAsync().Result|};
+            }
+
+            public void GetResult()
+            {
+                using ({|LSM0058:Ledger.TakeLedgerValueAsync().GetAwaiter().GetResult()|})
+                {
+                }
+            }
+
+            public void Owned()
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = Ledger.TakeLedgerAsync().Result;
+            }
+
+            public AsyncLockScope ReturnedOnward() => Ledger.TakeLedgerAsync().Result;
+
+            public void Stored() => _kept = Ledger.TakeLedgerAsync().Result;
+
+            public void InALambda()
+            {
+                System.Action take = () =>
+                {
+                    using var scope = Ledger.TakeLedgerAsync().Result;
+                };
+                take();
+            }
+
+            public bool OnlyObserved() => Ledger.TakeLedgerAsync().IsCompleted;
+        }
+        """ + Helpers));
+
+    /// <summary>
     /// Forwarders that pick, eight deep, each of whose twelve arms is the next one's call: 13^8 paths lead to the helper,
     /// but each forwarder is read once at each depth, so the await is told at once (the analysis is cancelled, failing
     /// the test, if it is still reading after a minute).

@@ -18,7 +18,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>AsyncLockFlow.Begin()</c>. The helper's claim lives in the execution context of its own frame, which .NET never
 /// flows back to the caller: the caller's flow does not own the lock, and asking for it again waits for itself. Also
 /// through a forwarder that is not async (<c>Task&lt;AsyncLockScope&gt; TakeAsync() =&gt; TakeLedgerAsync();</c>, named by
-/// the helper under it), and for a helper's task kept in a local and awaited (or read) later, reported at the call.
+/// the helper under it), for a helper's task kept in a local and awaited (or read) later, reported at the call, and for
+/// one blocked on where it is made (<c>TakeLedgerAsync().Result</c>), reported there.
 /// </summary>
 /// <remarks>
 /// Like LSM0026's, the check is syntactic and local, and errs on the side of silence. Owned means: after a
@@ -113,9 +114,19 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     private static void AnalyzeKeptCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
     {
         var call = (IInvocationOperation)context.Operation;
-        if (MayGiveAHelpersScope(call, known) && !InsideAFunction(call) && KeptAndTakenHere(call))
+        if (!MayGiveAHelpersScope(call, known) || InsideAFunction(call))
+        {
+            return;
+        }
+
+        if (KeptAndTakenHere(call))
         {
             ReportUnlessOwned(context, facts, known, call, call);
+        }
+        else if (BlockedOn(call) is { } blocked && !ReturnedOnward(blocked) && UsedInThisFrame(blocked))
+        {
+            // The kept task's case without the local (TakeLedgerAsync().Result): told at the blocking read, as an await is.
+            ReportUnlessOwned(context, facts, known, blocked, call);
         }
     }
 
@@ -194,13 +205,11 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// Where the scope of the task <paramref name="reference"/> reads is taken: its await (<see cref="AwaitOf"/>), its
     /// <c>Result</c>, or its <c>GetAwaiter().GetResult()</c>; null when it is not taken there.
     /// </summary>
-    private static IOperation? ScopeTakenFrom(IOperation reference)
-    {
-        if (AwaitOf(reference) is { } awaited)
-        {
-            return awaited;
-        }
+    private static IOperation? ScopeTakenFrom(IOperation reference) => AwaitOf(reference) ?? BlockedOn(reference);
 
+    /// <summary>Where the task <paramref name="reference"/> reads is blocked on for its scope: its <c>Result</c> or <c>GetAwaiter().GetResult()</c>; else null.</summary>
+    private static IOperation? BlockedOn(IOperation reference)
+    {
         var value = OperationFacts.Outer(reference);
         if (value.Parent is IPropertyReferenceOperation { Property.Name: "Result" } result && result.Instance == value &&
             IsTask(result.Property.ContainingType))
