@@ -756,6 +756,54 @@ public sealed class LSM0058HelperScopeOwnershipTests
         """ + Helpers));
 
     /// <summary>
+    /// A forwarder whose choice throws where it has no helper to pick (<c>_ =&gt; throw …</c>, <c>ok ? … : throw …</c>) still
+    /// adds no frame, as one with a guard that throws before its <c>return</c> does; one that only throws is no forwarder.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAForwarderWhoseChoiceThrowsOtherwise() => Compiles(Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public static class Forwards
+        {
+            public static Task<AsyncLockScope> ByNumberAsync(int which) => which switch
+            {
+                0 => Ledger.TakeLedgerAsync(),
+                1 => Ledger.Other.TakeOfAsync(),
+                _ => throw new ArgumentOutOfRangeException(nameof(which)),
+            };
+
+            public static Task<AsyncLockScope> CheckedAsync(bool ready) => ready ? Ledger.TakeLedgerAsync() : throw new InvalidOperationException();
+
+            public static Task<AsyncLockScope> NeverAsync(bool ready) => ready ? throw new InvalidOperationException() : throw new NotSupportedException();
+        }
+        public sealed class Posting
+        {
+            public async Task SwitchAsync(int which)
+            {
+                using var scope = {|LSM0058:await Forwards.ByNumberAsync(which)|};
+            }
+
+            public async Task ConditionalAsync(bool ready)
+            {
+                var pending = {|LSM0058:Forwards.CheckedAsync(ready)|};
+                using var scope = await pending;
+            }
+
+            public async Task NeverAsync(bool ready)
+            {
+                using var scope = await Forwards.NeverAsync(ready);
+            }
+
+            public async Task OwnedAsync(int which)
+            {
+                using var flow = AsyncLockFlow.Begin();
+                using var scope = await Forwards.ByNumberAsync(which);
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
     /// Not a forwarder: a branch that is not a helper's call (an acquisition made in the caller's frame, a task made
     /// otherwise, <c>null</c>, a task returned from a local); nor one whose caller owns its flow.
     /// </summary>

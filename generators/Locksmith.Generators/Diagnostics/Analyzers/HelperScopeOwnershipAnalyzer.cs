@@ -32,13 +32,13 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <c>CountingSemaphore</c>'s permits (they have no owner), an interface, abstract or delegate call (its
 /// body is not known), a method returning the awaited scope onward (its callers are told), and an await in a lambda or
 /// local function, which may run inside a caller's hold.
-/// <para>A forwarder is followed (through others; a cycle, or a chain of more than eight, gives nothing)
-/// only when each of its returns is of such a call (or picks one of such calls: a conditional or switch expression) and
-/// it makes no other claim. A task kept in a local is followed only when the call is the local's only value (its
-/// initializer, or the one assignment to a local declared without one) and, in this method's own code, the local is only
-/// awaited, read for its <c>Result</c>, or observed (<c>Task.WhenAll</c>, <c>Task.WhenAny</c>); ownership is decided at
-/// the call, where the helper starts in a copy of this method's context: a flow begun after it comes too late, however
-/// the scope is read later.</para>
+/// <para>A forwarder is followed (through others; a cycle, or a chain of more than eight, gives nothing) only when each
+/// of its returns is of such a call (or picks one of such calls: a conditional or switch expression, an arm of which
+/// may throw) and it makes no other claim. A task kept in a local is followed only when the call is the local's only
+/// value (its initializer, or the one assignment to a local declared without one) and, in this method's own code, the
+/// local is only awaited, read for its <c>Result</c>, or observed (<c>Task.WhenAll</c>, <c>Task.WhenAny</c>); ownership
+/// is decided at the call, where the helper starts in a copy of this method's context: a flow begun after it comes too
+/// late, however the scope is read later.</para>
 /// <para>LSM0060 is the same case in an async iterator's shape: <c>await foreach</c> over the user's async iterator that
 /// holds a flow's scope across a <c>yield return</c>, where the consumer's flow is not owned as above at a loop; .NET runs
 /// each of the iterator's steps after the first in the consumer's context. The call is followed through a local it is the
@@ -610,7 +610,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// Whether <paramref name="value"/> is a call, or picks one of calls (each branch of a conditional or arm of a switch
-    /// expression, nested or not), adding them to <paramref name="calls"/>; false for any other value in it.
+    /// expression, nested or not, that does not throw), adding them to <paramref name="calls"/>; false for any other value in it.
     /// </summary>
     private static bool CallsPicked(IOperation? value, List<IInvocationOperation> calls)
     {
@@ -623,6 +623,9 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
                 return CallsPicked(picked.WhenTrue, calls) && CallsPicked(whenFalse, calls);
             case ISwitchExpressionOperation switched:
                 return !switched.Arms.IsEmpty && switched.Arms.All(arm => CallsPicked(arm.Value, calls));
+            case IThrowOperation:
+                // Picks nothing, as a guard that throws before the return does (one that only throws gives no call).
+                return true;
             default:
                 return false;
         }
