@@ -916,6 +916,39 @@ public sealed class LSM0058HelperScopeOwnershipTests
         """ + Helpers));
 
     /// <summary>
+    /// <c>Task.WhenAll</c> or <c>Task.WhenAny</c> given the kept task in an array or collection expression written in the call
+    /// itself observes it as a <c>params</c> argument does: nothing else can read that array.
+    /// </summary>
+    [Fact]
+    public void LSM0058_AtAKeptHelperCall_ObservedThroughAnArrayWrittenInTheCall() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed class Posting
+        {
+            public async Task ArrayAsync(Task other)
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                await Task.WhenAll(new[] { pending, other });
+                using var scope = pending.Result;
+            }
+
+            public async Task TypedArrayAsync(Task other)
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                await Task.WhenAny(new Task[] { pending, other });
+                using var scope = await pending;
+            }
+
+            public async Task CollectionAsync(Task other)
+            {
+                var pending = {|LSM0058:Ledger.TakeLedgerAsync()|};
+                await Task.WhenAll([pending, other]);
+                using var scope = await pending;
+            }
+        }
+        """ + Helpers));
+
+    /// <summary>
     /// Not followed: a kept task whose scope this method never takes (only observed, or read through what <c>WhenAll</c>
     /// returns), or whose scope it returns onward, stores or passes on, or a local assigned twice; nor one observed where
     /// the flow is owned at the call.

@@ -231,7 +231,8 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// Whether <paramref name="reference"/> only observes the task: an argument of <c>Task.WhenAll</c> or <c>Task.WhenAny</c>
-    /// (also among their <c>params</c>), a read of whether or how it completed, or a comparison (<c>await Task.WhenAny(t, d) == t</c>).
+    /// (also among their <c>params</c>, or in an array or collection expression written in the call), a read of whether or
+    /// how it completed, or a comparison (<c>await Task.WhenAny(t, d) == t</c>).
     /// </summary>
     private static bool OnlyObserved(IOperation reference)
     {
@@ -245,12 +246,13 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
                 return true;
         }
 
+        // Also in an array or collection expression made for the call (params or written out): nothing else reads it.
         IOperation argument = value;
-        if (value.Parent is IArrayInitializerOperation { Parent: IArrayCreationOperation { IsImplicit: true } creation })
+        if (value.Parent is IArrayInitializerOperation { Parent: IArrayCreationOperation creation })
         {
             argument = creation;
         }
-        else if (value.Parent is ICollectionExpressionOperation { IsImplicit: true } collection)
+        else if (value.Parent is ICollectionExpressionOperation collection)
         {
             argument = collection;
         }
