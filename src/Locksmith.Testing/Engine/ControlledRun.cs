@@ -411,6 +411,16 @@ internal sealed partial class ControlledRun : ISchedulingController
         set => WaitKernel.TookAfterParkForTests = value;
     }
 
+    /// <summary>
+    /// For tests: called, in every run and outside any (a static of the semaphore, not set per run), on a thread releasing
+    /// permits of a semaphore with waiters queued, after the count went up and before it wakes them.
+    /// </summary>
+    internal static Action<CountingSemaphore>? WakeAfterReleaseObserver
+    {
+        get => CountingSemaphore.WakeAfterReleaseForTests;
+        set => CountingSemaphore.WakeAfterReleaseForTests = value;
+    }
+
     private void FlowMain(FlowState flow)
     {
         s_current.Value = flow;

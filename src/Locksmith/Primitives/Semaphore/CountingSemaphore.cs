@@ -82,6 +82,12 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <summary>Threads queued in the slow path (a snapshot, for tests and diagnostics).</summary>
     internal int QueuedWaiterCount => _queue.Count;
 
+    /// <summary>
+    /// For tests: called on a releasing thread that found waiters queued, after its permits were added and before it wakes
+    /// them (no gate held). Holding the thread here holds that moment open: the permits read as free, the waiters as queued.
+    /// </summary>
+    internal static Action<CountingSemaphore>? WakeAfterReleaseForTests;
+
     /// <summary>The wait queue's gate, for tests that hold it from another thread.</summary>
     internal Lock QueueGateForTests => _queue.Gate;
 
@@ -455,6 +461,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void WakeWaiters()
     {
+        // Off the uncontended path: only a release that found waiters to wake gets here.
+        WakeAfterReleaseForTests?.Invoke(this);
         var gate = _queue.GateOrNull;
         if (gate is null)
         {
