@@ -186,7 +186,8 @@ internal sealed partial class ControlledRun
     /// so it waits behind one asking for more than is free, and when such a waiter leaves (its timeout, its token) the
     /// semaphore lets the ones behind it in. So unless every async waiter queued ahead of it is one the run knows waits with
     /// neither. One queued behind it cannot let it in by leaving: the semaphore serves in order, and a wake pass stops at
-    /// the first async waiter that does not fit, which is ahead of this one and stays.
+    /// the first async waiter that does not fit, which is ahead of this one and stays. With none ahead it is only queued
+    /// still because the wake-up those free permits bring has yet to reach it.
     /// </summary>
     private bool MayBeLetInLocked(int ownerId, CountingSemaphore semaphore)
     {
@@ -205,6 +206,13 @@ internal sealed partial class ControlledRun
         if (AsyncWaitersAheadOf(semaphore, node) is not { } ahead)
         {
             // Not queued now: woken, or leaving; anything may happen.
+            return true;
+        }
+
+        if (ahead.Count == 0)
+        {
+            // Fits the free permits, no async waiter ahead to hold it back: a wake-up is on its way (a release that added
+            // them, which wakes after it adds, or a waiter's re-test after it queued), whoever is queued behind it.
             return true;
         }
 
