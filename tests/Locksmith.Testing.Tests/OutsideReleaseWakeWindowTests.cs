@@ -8,9 +8,10 @@ namespace Locksmith.Testing.Tests;
 /// <summary>
 /// A thread outside the run ('keeper') holds 'journal', which flow 'writer' asks for, and is parked for one permit of
 /// 'slots'; a task outside the run ('late') is queued behind it with a token. Another thread outside the run ('giver')
-/// gives its permit back and is held, by the semaphore's test hook, after the count went up and before it wakes the
-/// keeper: the keeper fits the free permit with no async waiter ahead of it, so its wake-up is on its way. The run has a
-/// long idle period, and the test fails if the scheduler's wait ran out (the decision was the clock's).
+/// gives its permits back and is held, by the semaphore's test hook, after the count went up and before it wakes the
+/// keeper: the keeper fits the free permits with no async waiter ahead of it (or one that fits too), so its wake-up is on
+/// its way. The run has a long idle period, and the test fails if the scheduler's wait ran out (the decision was the
+/// clock's).
 /// </summary>
 public sealed class OutsideReleaseWakeWindowTests
 {
@@ -22,10 +23,14 @@ public sealed class OutsideReleaseWakeWindowTests
     /// <summary>
     /// Waited for, not a deadlock: the giver is let go once the scheduler waits, wakes the keeper, which takes the permit
     /// and gives the journal back (it was a deadlock at once: the permit read as back, no code outside the run as holding
-    /// one, and the keeper, still queued, as parked for good since only the late one, behind it, may leave).
+    /// one, and the keeper, still queued, as parked for good since only the late one, behind it, may leave). With
+    /// <paramref name="untimedAsyncAhead"/> a task outside the run ('early') waits, with no timeout nor token, for one
+    /// permit ahead of the keeper, and the giver gives two back: the wake-up serves both.
     /// </summary>
-    [Fact]
-    public async Task AWaiterOutsideTheRunThatAReleaseIsAboutToWake_WithACancellableAsyncWaiterBehindIt_IsWaitedFor_NotADeadlock()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task AWaiterOutsideTheRunThatAReleaseIsAboutToWake_WithACancellableAsyncWaiterBehindIt_IsWaitedFor_NotADeadlock(bool untimedAsyncAhead)
     {
         int ranOut = 0, idleWaits = 0, windows = 0;
         using var parked = new ManualResetEventSlim();
@@ -33,7 +38,7 @@ public sealed class OutsideReleaseWakeWindowTests
         using var letGo = new ManualResetEventSlim();
         using var late = new CancellationTokenSource();
         Thread? giverThread = null;
-        Task giver = Task.CompletedTask, keeper = Task.CompletedTask, lateWait = Task.CompletedTask;
+        Task giver = Task.CompletedTask, keeper = Task.CompletedTask, lateWait = Task.CompletedTask, earlyWait = Task.CompletedTask;
         CountingSemaphore? slotsSeen = null;
         ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
         ControlledRun.IdleWaitObserver = _ =>
@@ -66,7 +71,8 @@ public sealed class OutsideReleaseWakeWindowTests
                 scenario =>
                 {
                     var journal = new ExclusiveLock("journal");
-                    var slots = new CountingSemaphore(2, 2, "slots");
+                    int given = untimedAsyncAhead ? 2 : 1;
+                    var slots = new CountingSemaphore(given + 1, given + 1, "slots");
                     slotsSeen = slots;
 
                     scenario.Thread("writer", () =>
@@ -77,11 +83,12 @@ public sealed class OutsideReleaseWakeWindowTests
                             using var giverTook = new ManualResetEventSlim();
                             using var keeperTook = new ManualResetEventSlim();
                             using var lateQueued = new ManualResetEventSlim();
+                            using var earlyQueued = new ManualResetEventSlim();
                             using (ExecutionContext.SuppressFlow())
                             {
                                 var giverRuns = new Thread(() =>
                                 {
-                                    var scope = slots.Acquire();
+                                    var scope = slots.Acquire(given);
                                     giverTook.Set();
                                     gave.Wait(s_guard);
                                     scope.Dispose();
@@ -94,6 +101,17 @@ public sealed class OutsideReleaseWakeWindowTests
                                 giverRuns.Start();
                                 giver = Task.Run(giverRuns.Join);
                                 Assert.True(giverTook.Wait(s_guard));
+                                if (untimedAsyncAhead)
+                                {
+                                    earlyWait = Task.Run(async () =>
+                                    {
+                                        var wait = slots.AcquireAsync();
+                                        Assert.False(wait.IsCompleted);
+                                        earlyQueued.Set();
+                                        (await wait).Dispose();
+                                    });
+                                    Assert.True(earlyQueued.Wait(s_guard));
+                                }
 
                                 var keeperRuns = new Thread(() =>
                                 {
@@ -142,7 +160,7 @@ public sealed class OutsideReleaseWakeWindowTests
         }
 
         Assert.True(result.Passed, result.ToString());
-        await Task.WhenAll(giver, keeper, lateWait).WaitAsync(s_guard);
+        await Task.WhenAll(giver, keeper, lateWait, earlyWait).WaitAsync(s_guard);
         Assert.Equal(1, Volatile.Read(ref windows));
         Assert.Equal(0, Volatile.Read(ref ranOut));
         Assert.NotEqual(0, Volatile.Read(ref idleWaits));

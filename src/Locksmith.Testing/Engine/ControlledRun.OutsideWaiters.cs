@@ -186,8 +186,8 @@ internal sealed partial class ControlledRun
     /// so it waits behind one asking for more than is free, and when such a waiter leaves (its timeout, its token) the
     /// semaphore lets the ones behind it in. So unless every async waiter queued ahead of it is one the run knows waits with
     /// neither. One queued behind it cannot let it in by leaving: the semaphore serves in order, and a wake pass stops at
-    /// the first async waiter that does not fit, which is ahead of this one and stays. With none ahead it is only queued
-    /// still because the wake-up those free permits bring has yet to reach it.
+    /// the first async waiter that does not fit, which is ahead of this one and stays. With none ahead, or the oldest ahead
+    /// fitting the free permits too, it is only queued still because the wake-up those permits bring has yet to come.
     /// </summary>
     private bool MayBeLetInLocked(int ownerId, CountingSemaphore semaphore)
     {
@@ -209,15 +209,15 @@ internal sealed partial class ControlledRun
             return true;
         }
 
-        if (ahead.Count == 0)
+        if (ahead.Count == 0 || ahead[^1].Request <= semaphore.CurrentCount)
         {
-            // Fits the free permits, no async waiter ahead to hold it back: a wake-up is on its way (a release that added
-            // them, which wakes after it adds, or a waiter's re-test after it queued), whoever is queued behind it.
+            // Fits the free permits, and the oldest async waiter ahead (if any) fits them too: a wake-up is on its way (a
+            // release that added them wakes after it adds; a waiter's re-test after it queued), whoever is queued behind.
             return true;
         }
 
         _waitersAheadReadObserver?.Invoke(semaphore);
-        foreach (var (waiter, id) in ahead)
+        foreach (var (waiter, id, _) in ahead)
         {
             if (!_outsideQueued.TryGetValue(id, out var queued) || !ReferenceEquals(queued.Node, waiter) ||
                 !ReferenceEquals(QueuedForGoodOnLocked(id), semaphore))
@@ -231,13 +231,14 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
-    /// The async waiters queued in <paramref name="semaphore"/> ahead of <paramref name="node"/>, with their owners' ids, read
-    /// under the semaphore's gate (a queue's links change only under it); null when the node is not queued there. The id
-    /// is read there too: a waiter that leaves once the gate is free has its node recycled, which then names no owner.
+    /// The async waiters queued in <paramref name="semaphore"/> ahead of <paramref name="node"/>, nearest first, with their
+    /// owners' ids and requests, read under the semaphore's gate (a queue's links change only under it); null when the node
+    /// is not queued there. The id and request are read there too: a waiter that leaves once the gate is free has its node
+    /// recycled, which then names no owner.
     /// </summary>
-    private static List<(AsyncWaitNode Node, int OwnerId)>? AsyncWaitersAheadOf(CountingSemaphore semaphore, WaitNode node)
+    private static List<(AsyncWaitNode Node, int OwnerId, int Request)>? AsyncWaitersAheadOf(CountingSemaphore semaphore, WaitNode node)
     {
-        var ahead = new List<(AsyncWaitNode Node, int OwnerId)>();
+        var ahead = new List<(AsyncWaitNode Node, int OwnerId, int Request)>();
         using (GateEntry.Enter(semaphore.QueueGateForTests))
         {
             if (!node.IsQueued)
@@ -258,7 +259,7 @@ internal sealed partial class ControlledRun
                 if (before is AsyncWaitNode waiter)
                 {
                     // No owner (0, no record of the run's): a node reached by a stale link, recycled since; it may leave.
-                    ahead.Add((waiter, Volatile.Read(ref waiter.Owner)?.OwnerId ?? 0));
+                    ahead.Add((waiter, Volatile.Read(ref waiter.Owner)?.OwnerId ?? 0, Volatile.Read(ref waiter.Request)));
                 }
             }
         }
