@@ -262,6 +262,12 @@ public abstract class PostgresLock : LockPrimitive
         bool unanswered = false;
         bool waits = timeoutMs != 0;
 
+        // A wait that reached the server's queue (or made way from it) and ended without a grant or a timeout (cancelled,
+        // deadlocked, ended by the server or by disposal): its contention and wait are recorded once it is cleaned up, as the
+        // in-process locks record every contended wait however it ends.
+        bool contendedEnding = false;
+        bool interrupted = false;
+
         // Asking the server whether another provider's name is this server: its errors name this lock and the flow already.
         bool probing = false;
         if (waits)
@@ -288,7 +294,6 @@ public abstract class PostgresLock : LockPrimitive
             try
             {
                 bool? waited = null;
-                bool interrupted = false;
                 string? busyWith = null;
                 bool probed = false;
                 while (true)
@@ -384,6 +389,7 @@ public abstract class PostgresLock : LockPrimitive
                     // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
                     // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
                     unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    contendedEnding = waits && waited == true;
                     PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
                 }
 
@@ -436,6 +442,7 @@ public abstract class PostgresLock : LockPrimitive
             }
             catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.DeadlockDetected)
             {
+                contendedEnding = waits;
                 throw PostgresErrors.Deadlock(Provider, description, flow, e);
             }
             catch (PostgresException e) when (entered && hold is null)
@@ -444,6 +451,7 @@ public abstract class PostgresLock : LockPrimitive
                 // administrator): its SQLSTATE and words, not just "the session failed". A cancel or statement_timeout that
                 // lands as the holder lets go fails the statement after the server granted the key, and a session lock
                 // outlives its failed statement: given back, as after a lock timeout (a session the server ended has none).
+                contendedEnding = waits;
                 if (!session.IsBroken)
                 {
                     unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
@@ -462,11 +470,13 @@ public abstract class PostgresLock : LockPrimitive
                 // the session counts as lost (once out of its gate, below), and its connection is discarded rather than
                 // pooled with that lock on it.
                 unanswered = e.InnerException is TimeoutException;
+                contendedEnding = waits;
                 throw PostgresErrors.SessionFailed(Provider, flow, description, e);
             }
             catch (OperationCanceledException e) when (!probing && cancellationToken.IsCancellationRequested)
             {
                 // The grant may have raced the cancellation, and a session lock outlives the failed statement.
+                contendedEnding = waits && (entered || interrupted);
                 if (entered)
                 {
                     unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
@@ -476,6 +486,7 @@ public abstract class PostgresLock : LockPrimitive
             }
             catch (OperationCanceledException e) when (!probing && Provider.IsDisposed)
             {
+                contendedEnding = waits && (entered || interrupted);
                 if (entered)
                 {
                     unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
@@ -534,6 +545,14 @@ public abstract class PostgresLock : LockPrimitive
                 {
                     // On every path: a return that threw must not leave the flow reading as a holder.
                     FlowOwnership.NotHeldInCallee(flow);
+
+                    // Last, with nothing held and the session back: a listener that throws makes its exception the
+                    // acquisition's, as for a failed in-process wait, and leaves nothing behind.
+                    if (contendedEnding)
+                    {
+                        LocksmithMetrics.RecordContention(this, modeTag);
+                        LocksmithMetrics.RecordWait(this, modeTag, start);
+                    }
                 }
             }
         }
