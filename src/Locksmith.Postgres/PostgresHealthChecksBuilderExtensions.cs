@@ -10,12 +10,12 @@ public static class PostgresHealthChecksBuilderExtensions
 {
     /// <summary>
     /// Adds the <c>locksmith-postgres</c> health check: Unhealthy (or <paramref name="failureStatus"/>) when the server of
-    /// the provider <c>AddPostgres</c> registered does not answer a <c>SELECT 1</c> within <paramref name="timeout"/>,
-    /// Degraded while the distributed locks hold every connection of the budget, Healthy otherwise.
+    /// the provider <c>AddPostgres</c> registered does not answer a <c>SELECT 1</c> within <paramref name="timeout"/>, or when
+    /// that provider was disposed (the description says which), Degraded while the distributed locks hold every connection of the budget, Healthy otherwise.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="name">The check's name.</param>
-    /// <param name="failureStatus">The status reported when the server does not answer; Unhealthy when null.</param>
+    /// <param name="failureStatus">The status reported when the server does not answer or the provider was disposed; Unhealthy when null.</param>
     /// <param name="tags">Tags to filter checks by.</param>
     /// <param name="timeout">How long the check may take; 5 seconds when null.</param>
     /// <returns>The builder.</returns>

@@ -9,7 +9,7 @@ namespace Locksmith.Postgres;
 
 /// <summary>
 /// The <c>locksmith-postgres</c> health check: Unhealthy (or the registration's failure status) when the provider's
-/// server does not answer, Degraded while the locks hold every connection of the budget (the next flow to take a
+/// server does not answer or the provider was disposed, Degraded while the locks hold every connection of the budget (the next flow to take a
 /// distributed lock is refused), Healthy otherwise. Its data: the server, the connections in use and the budget.
 /// </summary>
 /// <param name="provider">The provider <c>AddPostgres</c> registered.</param>
@@ -27,6 +27,15 @@ internal sealed class PostgresLockProviderHealthCheck(PostgresLockProvider provi
         try
         {
             await provider.PingAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (ObjectDisposedException exception) when (provider.IsDisposed)
+        {
+            // Not the server's fault: the provider is shut (the host stopping, or the container that owned it disposed).
+            return new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"The distributed locks' provider for {provider.ServerIdentity} was disposed: it takes no more locks.",
+                exception,
+                data);
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException or ObjectDisposedException)
         {

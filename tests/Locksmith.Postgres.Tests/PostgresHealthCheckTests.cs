@@ -56,4 +56,23 @@ public sealed class PostgresHealthCheckTests
         Assert.Contains("127.0.0.1:1/none", entry.Description, StringComparison.Ordinal);
         Assert.NotNull(entry.Exception);
     }
+
+    [Fact]
+    public async Task TheCheck_OnADisposedProvider_SaysItWasDisposed_NotThatTheServerDoesNotAnswer()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLocksmith().AddPostgres(PostgresServer.ConnectionString);
+        services.AddHealthChecks().AddLocksmithPostgres();
+        await using var container = services.BuildServiceProvider();
+        var health = container.GetRequiredService<HealthCheckService>();
+        Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["locksmith-postgres"].Status);
+
+        await container.GetRequiredService<PostgresLockProvider>().DisposeAsync();
+
+        var entry = (await health.CheckHealthAsync()).Entries["locksmith-postgres"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains("was disposed", entry.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not answer", entry.Description, StringComparison.Ordinal);
+    }
 }
