@@ -54,6 +54,71 @@ public sealed class ConfigurationNotReadTests
         Assert.Contains("AddLocksmith(builder.Configuration)", warning.Message, StringComparison.Ordinal);
     }
 
+    // A new user's trial: AddHealthChecks().AddLocksmith() alone added Locksmith's core, and the warning blamed an
+    // AddLocksmith call the app never made.
+    [Fact]
+    public async Task A_section_unread_because_only_the_health_check_added_Locksmith_names_the_health_check()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build(Section, static (services, _) => services.AddHealthChecks().AddLocksmith());
+
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
+
+        var warning = Assert.Single(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+        Assert.Contains("AddHealthChecks().AddLocksmith()", warning.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("AddLocksmith was not given", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("services.AddLocksmith(builder.Configuration)", warning.Message, StringComparison.Ordinal);
+    }
+
+    // The fix the warning gives works: services.AddLocksmith(configuration) beside the health check, before or after it.
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task The_health_check_with_AddLocksmith_given_the_configuration_reads_the_section(bool healthCheckFirst)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build("""{ "Locksmith": { "LongWaitThreshold": "00:00:07" } }""", (services, configuration) =>
+        {
+            if (healthCheckFirst)
+            {
+                services.AddHealthChecks().AddLocksmith();
+            }
+
+            services.AddLocksmith(configuration);
+            if (!healthCheckFirst)
+            {
+                services.AddHealthChecks().AddLocksmith();
+            }
+        });
+
+        await host.StartAsync(ct);
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocksmithOptions>>().Value;
+        await host.StopAsync(ct);
+
+        Assert.Equal(TimeSpan.FromSeconds(7), options.LongWaitThreshold);
+        Assert.Empty(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+    }
+
+    // Beside AddLocksmith() the health check changes nothing: the app did call AddLocksmith, without the configuration.
+    [Fact]
+    public async Task The_health_check_beside_AddLocksmith_without_configuration_keeps_the_AddLocksmith_wording()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build(Section, static (services, _) =>
+        {
+            services.AddHealthChecks().AddLocksmith();
+            services.AddLocksmith();
+        });
+
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
+
+        var warning = Assert.Single(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+        Assert.DoesNotContain("AddHealthChecks()", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("AddLocksmith(builder.Configuration)", warning.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_section_that_is_read_or_absent_is_not_reported()
     {

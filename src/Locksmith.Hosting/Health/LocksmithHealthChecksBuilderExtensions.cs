@@ -13,7 +13,8 @@ public static class LocksmithHealthChecksBuilderExtensions
     /// Adds the <c>locksmith</c> health check: Unhealthy (or <paramref name="failureStatus"/>) while a deadlock cycle
     /// exists, Degraded while a long wait (granted or timed out within <see cref="LocksmithOptions.HealthWindow"/>, or
     /// still waiting past <see cref="LocksmithOptions.LongWaitThreshold"/>) or a burst of timeouts falls within the
-    /// window, Healthy otherwise. Needs <c>AddLocksmith</c> on the same services.
+    /// window, Healthy otherwise. Adds Locksmith's services if no <c>AddLocksmith</c> has, but reads no configuration:
+    /// call <c>services.AddLocksmith(builder.Configuration)</c> as well to read the <c>Locksmith</c> section.
     /// </summary>
     /// <param name="builder">The health checks builder.</param>
     /// <param name="name">The check's name; <c>locksmith</c> when null.</param>
@@ -26,7 +27,8 @@ public static class LocksmithHealthChecksBuilderExtensions
         this IHealthChecksBuilder builder, string? name = null, HealthStatus? failureStatus = null, IEnumerable<string>? tags = null,
         TimeSpan? timeout = null)
     {
-        builder.Services.AddLocksmith();
+        // Not AddLocksmith(): the app made no such call, and the configuration warning (14017) must not say it did.
+        builder.Services.AddLocksmithCore(onServices: false);
         builder.Services.TryAddSingleton<LocksmithHealthCheck>();
         return builder.Add(new HealthCheckRegistration(
             name ?? DefaultName, static provider => provider.GetRequiredService<LocksmithHealthCheck>(), failureStatus, tags, timeout));

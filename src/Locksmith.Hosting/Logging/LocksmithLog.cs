@@ -124,7 +124,18 @@ internal sealed partial class LocksmithLog
         Message = "A configuration change to settings fixed for the host's life was not applied: {Settings}. The host keeps the values it started with; restart the host to apply them")]
     public partial void OptionsRestartRequired(string settings);
 
+    // Names the call that added Locksmith: with only the health check's registration, the app made no AddLocksmith call
+    // on its services, and a message blaming one sent a new user looking for it.
+    public void ConfigurationNotRead(string section, bool addedOnServices) =>
+        ConfigurationNotRead(Logger, section,
+            addedOnServices
+                ? "AddLocksmith was not given the configuration"
+                : "only the health check's registration (AddHealthChecks().AddLocksmith()) added Locksmith, and it reads no configuration",
+            addedOnServices
+                ? "Call AddLocksmith(builder.Configuration) to read it"
+                : "Call services.AddLocksmith(builder.Configuration) as well (before or after the health check) to read it");
+
     [LoggerMessage(EventId = LocksmithEventIds.ConfigurationNotRead, EventName = "ConfigurationNotRead", Level = LogLevel.Warning,
-        Message = "The configuration has a '{Section}' section, but AddLocksmith was not given the configuration, so none of it is read: the defaults and settings made in code are in force. Call AddLocksmith(builder.Configuration) to read it, or rename the section if it is not Locksmith's")]
-    public partial void ConfigurationNotRead(string section);
+        Message = "The configuration has a '{Section}' section, but {Reason}, so none of it is read: the defaults and settings made in code are in force. {Fix}, or rename the section if it is not Locksmith's")]
+    private static partial void ConfigurationNotRead(ILogger logger, string section, string reason, string fix);
 }

@@ -103,11 +103,11 @@ internal sealed class LocksmithPolicyService(
     // AddLocksmith(IConfiguration) reads it; a non-empty one is reported, which that call refuses.
     private void WarnIfSectionNotRead()
     {
-        if (provider.GetService<LockRegistry>() is { ReadsConfiguration: false } &&
+        if (provider.GetService<LockRegistry>() is { ReadsConfiguration: false } registry &&
             provider.GetService<IConfiguration>()?.GetSection(LocksmithOptions.SectionName) is { } section &&
             (!string.IsNullOrEmpty(section.Value) || section.GetChildren().Any()))
         {
-            log.ConfigurationNotRead(section.Path);
+            log.ConfigurationNotRead(section.Path, registry.AddedOnServices);
         }
     }
 

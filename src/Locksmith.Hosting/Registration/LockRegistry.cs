@@ -18,6 +18,9 @@ internal sealed class LockRegistry(IServiceCollection services)
     /// <summary>Whether an <c>AddLocksmith(IConfiguration)</c> bound the options to configuration (else a <c>Locksmith</c> section is not read).</summary>
     public bool ReadsConfiguration { get; set; }
 
+    /// <summary>Whether an <c>AddLocksmith</c> on the services ran, not only the health check's registration (for 14017's wording).</summary>
+    public bool AddedOnServices { get; set; }
+
     public Registration Add(string name, Type type, Func<IServiceProvider, LockCatalogEntry> read)
     {
         if (_byName.TryGetValue(name, out var existing))

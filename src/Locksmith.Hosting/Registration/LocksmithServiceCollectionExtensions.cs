@@ -31,7 +31,7 @@ public static class LocksmithServiceCollectionExtensions
     public static ILocksmithBuilder AddLocksmith(this IServiceCollection services, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(configuration);
-        var builder = services.AddLocksmithCore();
+        var builder = services.AddLocksmithCore(onServices: true);
         builder.Registry.ReadsConfiguration = true;
 
         // A section binds as given; the root's own keys are the app's, not Locksmith's, so the root means its section.
@@ -214,7 +214,7 @@ public static class LocksmithServiceCollectionExtensions
     public static ILocksmithBuilder AddLocksmith(this IServiceCollection services, Action<LocksmithOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        var builder = services.AddLocksmithCore();
+        var builder = services.AddLocksmithCore(onServices: true);
         services.Configure(configure);
         return builder;
     }
@@ -222,19 +222,22 @@ public static class LocksmithServiceCollectionExtensions
     /// <summary>Adds Locksmith with default options; see <see cref="AddLocksmith(IServiceCollection, IConfiguration)"/>.</summary>
     /// <param name="services">The services.</param>
     /// <returns>A builder on which the container's named locks are declared.</returns>
-    public static ILocksmithBuilder AddLocksmith(this IServiceCollection services) => services.AddLocksmithCore();
+    public static ILocksmithBuilder AddLocksmith(this IServiceCollection services) => services.AddLocksmithCore(onServices: true);
 
-    private static LocksmithBuilder AddLocksmithCore(this IServiceCollection services)
+    /// <param name="services">The services.</param>
+    /// <param name="onServices">False for the health check's registration, which the app did not make as an <c>AddLocksmith</c> call.</param>
+    internal static LocksmithBuilder AddLocksmithCore(this IServiceCollection services, bool onServices)
     {
         ArgumentNullException.ThrowIfNull(services);
 
         // One registry per collection: a second AddLocksmith adds to the same locks instead of registering the services twice.
         if (services.FirstOrDefault(static d => d.ServiceType == typeof(LockRegistry) && !d.IsKeyedService)?.ImplementationInstance is LockRegistry existing)
         {
+            existing.AddedOnServices |= onServices;
             return new LocksmithBuilder(services, existing);
         }
 
-        var registry = new LockRegistry(services);
+        var registry = new LockRegistry(services) { AddedOnServices = onServices };
         services.AddSingleton(registry);
         services.AddOptions<LocksmithOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<LocksmithOptions>, LocksmithOptionsValidator>());
