@@ -29,6 +29,43 @@ public sealed class PolicySectionPathTests
         Assert.Equal(before, PolicySnapshot.Take());
     }
 
+    // An app that reads no configuration (AddLocksmith() or only a delegate) was told to set Locksmith:InstallProcessPolicy,
+    // a key it does not read: following that fix changed nothing.
+    [Theory]
+    [InlineData("no argument")]
+    [InlineData("a delegate")]
+    public async Task A_second_host_reading_no_configuration_is_told_to_set_InstallProcessPolicy_in_code(string form)
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        using var first = BuildWithoutConfiguration(form);
+        using var second = BuildWithoutConfiguration(form);
+        await first.StartAsync(ct);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => second.StartAsync(ct));
+        await first.StopAsync(ct);
+
+        Assert.DoesNotContain("Locksmith:InstallProcessPolicy", error.Message, StringComparison.Ordinal);
+        Assert.Contains("options.InstallProcessPolicy = false", error.Message, StringComparison.Ordinal);
+        Assert.Equal(before, PolicySnapshot.Take());
+    }
+
+    private static IHost BuildWithoutConfiguration(string form)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes("{}")));
+        if (form == "no argument")
+        {
+            builder.Services.AddLocksmith();
+        }
+        else
+        {
+            builder.Services.AddLocksmith(options => options.DefaultTimeout = TimeSpan.FromSeconds(5));
+        }
+
+        return builder.Build();
+    }
+
     private static IHost Build()
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

@@ -165,6 +165,12 @@ internal sealed class LocksmithPolicyService(
         return true;
     }
 
+    // The fix the refusals give: a host that reads no configuration would not see the key, so it is told the code instead.
+    private string InstallProcessPolicyOff(LocksmithOptions settings) =>
+        provider.GetService<LockRegistry>() is { ReadsConfiguration: true }
+            ? $"{settings.ConfigurationPath}:InstallProcessPolicy to false"
+            : "InstallProcessPolicy to false (this host reads no configuration: AddLocksmith(options => options.InstallProcessPolicy = false))";
+
     // Returns the host it took the policy over from, whose start failed (or fails now); null if none.
     private LocksmithPolicyService? Install(LocksmithOptions settings)
     {
@@ -176,8 +182,8 @@ internal sealed class LocksmithPolicyService(
             {
                 throw new InvalidOperationException(
                     $"Host '{_hostName}' cannot install Locksmith's process-wide LocksmithPolicy: it is already installed by another " +
-                    $"running host ('{other._hostName}') in this process. Stop that host first, or set {settings.ConfigurationPath}:InstallProcessPolicy " +
-                    "to false in this one so it leaves the policy alone.");
+                    $"running host ('{other._hostName}') in this process. Stop that host first, or set {InstallProcessPolicyOff(settings)} " +
+                    "in this one so it leaves the policy alone.");
             }
 
             // The owner never finished starting (its start failed, most likely): take over, keeping what it found.
@@ -268,7 +274,7 @@ internal sealed class LocksmithPolicyService(
                 throw new InvalidOperationException(
                     $"Host '{_hostName}' lost Locksmith's process-wide LocksmithPolicy while it was starting: host '{taker}' in " +
                     "this process installed its own before this start completed. At most one started host owns the policy: set " +
-                    $"{options.Value.ConfigurationPath}:InstallProcessPolicy to false in one of them, or start them one after the other.");
+                    $"{InstallProcessPolicyOff(options.Value)} in one of them, or start them one after the other.");
             }
         }
 
