@@ -4,6 +4,7 @@ using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Locksmith.Hosting.Tests;
 
@@ -341,6 +342,40 @@ public sealed class PolicyTests
         Assert.Equal(afterFirstStarted, afterFirstStopped);
         Assert.Equal(before, PolicySnapshot.Take());
         Assert.Empty(second.Logs(LocksmithEventIds.PolicyLost));
+    }
+
+    // The PolicyLost log (14012) of a host reading no configuration told it to set Locksmith:InstallProcessPolicy, a key
+    // it does not read.
+    [Fact]
+    public async Task A_host_reading_no_configuration_that_lost_the_policy_is_told_to_set_InstallProcessPolicy_in_code()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var before = PolicySnapshot.Take();
+        var slow = new SlowWhenStarted();
+        using var first = BuildWithoutConfiguration(s => s.AddHostedService(_ => slow));
+        using var second = BuildWithoutConfiguration(static _ => { });
+
+        var firstStart = first.StartAsync(ct);
+        await slow.Entered.Task.WaitAsync(Guard.HangLimit, ct);
+        await second.StartAsync(ct);
+        slow.Release.SetResult();
+        await firstStart;
+        await first.StopAsync(ct);
+        await second.StopAsync(ct);
+
+        var lost = Assert.Single(first.Logs(LocksmithEventIds.PolicyLost));
+        Assert.DoesNotContain("Locksmith:InstallProcessPolicy", lost.Message, StringComparison.Ordinal);
+        Assert.Contains("options.InstallProcessPolicy = false", lost.Message, StringComparison.Ordinal);
+        Assert.Equal(before, PolicySnapshot.Take());
+    }
+
+    private static IHost BuildWithoutConfiguration(Action<IServiceCollection> services)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddFakeLogging();
+        builder.Services.AddLocksmith();
+        services(builder.Services);
+        return builder.Build();
     }
 
     /// <summary>A lifecycle service whose StartedAsync waits until the test lets it finish.</summary>

@@ -105,8 +105,8 @@ internal sealed partial class LocksmithLog
     public partial void PolicyRestored();
 
     [LoggerMessage(EventId = LocksmithEventIds.PolicyLost, EventName = "PolicyLost", Level = LogLevel.Error,
-        Message = "Host '{Host}' started without Locksmith's process-wide policy: host '{Taker}' in this process installed its own while this one was finishing its start, and this host's watchdog and statistics stopped. At most one started host owns the policy: set {Section}:InstallProcessPolicy to false in one of them, or start them one after the other")]
-    public partial void PolicyLost(string host, string taker, string section);
+        Message = "Host '{Host}' started without Locksmith's process-wide policy: host '{Taker}' in this process installed its own while this one was finishing its start, and this host's watchdog and statistics stopped. At most one started host owns the policy: set {Setting} in one of them, or start them one after the other")]
+    public partial void PolicyLost(string host, string taker, string setting);
 
     [LoggerMessage(EventId = LocksmithEventIds.PolicySettingsNotInForce, EventName = "PolicySettingsNotInForce", Level = LogLevel.Warning,
         Message = "Host '{Host}' does not install Locksmith's process-wide policy ({Section}:InstallProcessPolicy = false), so its locks follow the policy in force, not its own {Settings}. Set these values in the host that installs the policy, or leave them out of this host's configuration")]

@@ -299,7 +299,7 @@ internal sealed class LocksmithPolicyService(
 
         if (taker is not null)
         {
-            log.PolicyLost(_hostName, taker, options.Value.ConfigurationPath);
+            log.PolicyLost(_hostName, taker, InstallProcessPolicyOff(options.Value));
         }
     }
 
