@@ -98,6 +98,11 @@ public sealed class LocksmithOptions : IValidatableObject
     /// <summary>The configuration path the options were bound from, for messages; not itself bound.</summary>
     internal string ConfigurationPath { get; set; } = SectionName;
 
+    /// <summary>Whether an <c>AddLocksmith(IConfiguration)</c> bound the options; else messages name the property, not a key nobody wrote.</summary>
+    internal bool FromConfiguration { get; set; }
+
+    private string Key(string member) => FromConfiguration ? $"{ConfigurationPath}:{member}" : $"{nameof(LocksmithOptions)}.{member}";
+
     /// <inheritdoc/>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)
     {
@@ -140,7 +145,7 @@ public sealed class LocksmithOptions : IValidatableObject
         if (StatisticsEnabled && !MetricsEnabled)
         {
             yield return new ValidationResult(
-                $"{ConfigurationPath}:{nameof(StatisticsEnabled)} = 'True' needs {ConfigurationPath}:{nameof(MetricsEnabled)} = 'True' " +
+                $"{Key(nameof(StatisticsEnabled))} = 'True' needs {Key(nameof(MetricsEnabled))} = 'True' " +
                 "(statistics are read from the container's metrics, which MetricsEnabled = false turns off): turn MetricsEnabled on or StatisticsEnabled off.");
         }
     }
@@ -160,5 +165,5 @@ public sealed class LocksmithOptions : IValidatableObject
     // No member names: the options validator would put them before the message ("WatchdogInterval: Locksmith:WatchdogInterval
     // = ..."), which already names the key with its path.
     private ValidationResult Bad(string member, object value, string rule) =>
-        new($"{ConfigurationPath}:{member} = '{value}' is invalid: it {rule}.");
+        new($"{Key(member)} = '{value}' is invalid: it {rule}.");
 }

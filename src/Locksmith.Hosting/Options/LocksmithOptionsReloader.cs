@@ -164,6 +164,7 @@ internal sealed class LocksmithOptionsReloader(
             MetricsEnabled = before.MetricsEnabled,
             StatisticsEnabled = before.StatisticsEnabled,
             ConfigurationPath = path,
+            FromConfiguration = before.FromConfiguration,
         };
 
         var changes = new List<string>(7);

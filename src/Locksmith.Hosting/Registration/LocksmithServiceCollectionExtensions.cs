@@ -43,6 +43,7 @@ public static class LocksmithServiceCollectionExtensions
             {
                 BindNamingUnknownKeys(section, options);
                 options.ConfigurationPath = path;
+                options.FromConfiguration = true;
             });
 
         // What Bind registers besides binding: IOptionsMonitor sees the section's reloads, which the running host applies.
