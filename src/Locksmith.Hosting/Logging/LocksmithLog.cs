@@ -109,8 +109,8 @@ internal sealed partial class LocksmithLog
     public partial void PolicyLost(string host, string taker, string setting);
 
     [LoggerMessage(EventId = LocksmithEventIds.PolicySettingsNotInForce, EventName = "PolicySettingsNotInForce", Level = LogLevel.Warning,
-        Message = "Host '{Host}' does not install Locksmith's process-wide policy ({Section}:InstallProcessPolicy = false), so its locks follow the policy in force, not its own {Settings}. Set these values in the host that installs the policy, or leave them out of this host's configuration")]
-    public partial void PolicySettingsNotInForce(string host, string section, string settings);
+        Message = "Host '{Host}' does not install Locksmith's process-wide policy ({Setting} = false), so its locks follow the policy in force, not its own {Settings}. Set these values in the host that installs the policy, or leave them out of this host's configuration")]
+    public partial void PolicySettingsNotInForce(string host, string setting, string settings);
 
     [LoggerMessage(EventId = LocksmithEventIds.OptionsReloaded, EventName = "OptionsReloaded", Level = LogLevel.Information,
         Message = "Locksmith options reloaded: {Changes}")]

@@ -101,7 +101,7 @@ public sealed class LocksmithOptions : IValidatableObject
     /// <summary>Whether an <c>AddLocksmith(IConfiguration)</c> bound the options; else messages name the property, not a key nobody wrote.</summary>
     internal bool FromConfiguration { get; set; }
 
-    private string Key(string member) => FromConfiguration ? $"{ConfigurationPath}:{member}" : $"{nameof(LocksmithOptions)}.{member}";
+    internal string Key(string member) => FromConfiguration ? $"{ConfigurationPath}:{member}" : $"{nameof(LocksmithOptions)}.{member}";
 
     /// <inheritdoc/>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)

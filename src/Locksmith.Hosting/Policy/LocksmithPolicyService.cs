@@ -123,7 +123,7 @@ internal sealed class LocksmithPolicyService(
         Compare(nameof(LocksmithOptions.LongWaitThreshold), settings.LongWaitThreshold, defaults.LongWaitThreshold, LocksmithPolicy.LongWaitThreshold);
         if (differ.Count > 0)
         {
-            log.PolicySettingsNotInForce(_hostName, settings.ConfigurationPath, string.Join(", ", differ));
+            log.PolicySettingsNotInForce(_hostName, settings.Key(nameof(LocksmithOptions.InstallProcessPolicy)), string.Join(", ", differ));
         }
 
         void Compare<T>(string key, T configured, T byDefault, T inForce)
@@ -131,7 +131,7 @@ internal sealed class LocksmithPolicyService(
             var equal = EqualityComparer<T>.Default;
             if (!equal.Equals(configured, byDefault) && !equal.Equals(configured, inForce))
             {
-                differ.Add(string.Create(CultureInfo.InvariantCulture, $"{settings.ConfigurationPath}:{key} = {configured} (in force: {inForce})"));
+                differ.Add(string.Create(CultureInfo.InvariantCulture, $"{settings.Key(key)} = {configured} (in force: {inForce})"));
             }
         }
     }
