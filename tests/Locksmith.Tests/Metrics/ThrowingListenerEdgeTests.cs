@@ -30,36 +30,14 @@ public sealed class ThrowingListenerEdgeTests
         public CountingThrowingListener(string instrument, string lockName, int budget)
         {
             _budget = budget;
-            _listener = new MeterListener
+            _listener = LockInstrumentListener.Start(instrument, name =>
             {
-                InstrumentPublished = (published, l) =>
+                if (_armed && name == lockName && Interlocked.Decrement(ref _budget) >= 0)
                 {
-                    if (published.Meter.Name == LocksmithMetrics.MeterName && published.Name == instrument)
-                    {
-                        l.EnableMeasurementEvents(published);
-                    }
-                },
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Refuse(tags));
-            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Refuse(tags));
-            _listener.Start();
-
-            void Refuse(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-            {
-                if (!_armed)
-                {
-                    return;
+                    Interlocked.Increment(ref _thrown);
+                    throw new InvalidOperationException($"{instrument} listener refused {lockName}");
                 }
-
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "lock.name" && (string?)tag.Value == lockName && Interlocked.Decrement(ref _budget) >= 0)
-                    {
-                        Interlocked.Increment(ref _thrown);
-                        throw new InvalidOperationException($"{instrument} listener refused {lockName}");
-                    }
-                }
-            }
+            });
         }
 
         public int Thrown => Volatile.Read(ref _thrown);
@@ -76,33 +54,14 @@ public sealed class ThrowingListenerEdgeTests
         private int _count;
         private volatile bool _armed;
 
-        public MeasurementCount(string instrument, string lockName)
-        {
-            _listener = new MeterListener
+        public MeasurementCount(string instrument, string lockName) =>
+            _listener = LockInstrumentListener.Start(instrument, name =>
             {
-                InstrumentPublished = (published, l) =>
+                if (_armed && name == lockName)
                 {
-                    if (published.Meter.Name == LocksmithMetrics.MeterName && published.Name == instrument)
-                    {
-                        l.EnableMeasurementEvents(published);
-                    }
-                },
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Count(tags));
-            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Count(tags));
-            _listener.Start();
-
-            void Count(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-            {
-                foreach (var tag in tags)
-                {
-                    if (_armed && tag.Key == "lock.name" && (string?)tag.Value == lockName)
-                    {
-                        Interlocked.Increment(ref _count);
-                    }
+                    Interlocked.Increment(ref _count);
                 }
-            }
-        }
+            });
 
         public int Count => Volatile.Read(ref _count);
 

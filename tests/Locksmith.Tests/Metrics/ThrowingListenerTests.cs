@@ -21,33 +21,14 @@ public sealed class ThrowingListenerTests
     {
         private readonly MeterListener _listener;
 
-        public ThrowingListener(string instrument, string lockName)
-        {
-            _listener = new MeterListener
+        public ThrowingListener(string instrument, string lockName) =>
+            _listener = LockInstrumentListener.Start(instrument, name =>
             {
-                InstrumentPublished = (published, l) =>
+                if (name == lockName)
                 {
-                    if (published.Meter.Name == LocksmithMetrics.MeterName && published.Name == instrument)
-                    {
-                        l.EnableMeasurementEvents(published);
-                    }
-                },
-            };
-            _listener.SetMeasurementEventCallback<long>((_, _, tags, _) => Refuse(tags));
-            _listener.SetMeasurementEventCallback<double>((_, _, tags, _) => Refuse(tags));
-            _listener.Start();
-
-            void Refuse(ReadOnlySpan<KeyValuePair<string, object?>> tags)
-            {
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "lock.name" && (string?)tag.Value == lockName)
-                    {
-                        throw new InvalidOperationException($"{instrument} listener refused {lockName}");
-                    }
+                    throw new InvalidOperationException($"{instrument} listener refused {lockName}");
                 }
-            }
-        }
+            });
 
         public void Dispose() => _listener.Dispose();
     }
