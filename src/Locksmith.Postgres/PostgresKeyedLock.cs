@@ -38,9 +38,9 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
 
     private readonly Func<TKey, int>? _keyMap;
 
-    // For the deadlock detector: the key each holding flow waits for. A flow holding nothing cannot close a cycle,
-    // so its waits are not recorded (and cost nothing here).
-    private readonly ConcurrentDictionary<LockOwner, WaitedKey> _waitedKeys = new();
+    // For order-violation messages: the key each acquisition of a holding flow is taking, one entry per acquisition (tasks
+    // of one flow may take two keys at once). A flow holding nothing cannot be out of order, so its are not recorded.
+    private readonly ConcurrentDictionary<WaitedKey, byte> _waitedKeys = new();
 
     /// <summary>Creates the lock (see <see cref="PostgresLockProvider.CreateKeyedLock{TKey}"/>).</summary>
     /// <param name="provider">The database and connections.</param>
@@ -154,9 +154,10 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters) => AddWaiters(waiters);
 
+    /// <summary>The key the flow's wait slot shows it waiting for (its own acquisition's or a set's), and that key's holder in this process.</summary>
     internal override (string Name, int OwnerId) WaitEdgeFor(LockOwner waiter) =>
-        _waitedKeys.TryGetValue(waiter, out var waited)
-            ? (waited.Name, Provider.ExclusiveHolderInProcess(waited.Key)?.OwnerId ?? 0)
+        PostgresWait.Of(waiter, this) is { } waited
+            ? (OrderNameOf(waited.Description), Provider.ExclusiveHolderInProcess(waited.Key)?.OwnerId ?? 0)
             : (Name, 0);
 
     private ValueTask<PostgresLockScope> EnterKey(TKey key, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
@@ -167,31 +168,31 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
             return Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout);
         }
 
-        var waited = new WaitedKey(advisoryKey, $"{Name}[{KeyText(key)}]");
+        var waited = new WaitedKey(flow, $"{Name}[{KeyText(key)}]");
         ValueTask<PostgresLockScope> entered;
         try
         {
-            // Recorded once the checks passed, so an order violation names the key a sibling task of the flow waits
-            // for as held, not this one; and before any round trip, so the wait is seen as soon as the server has it.
+            // Recorded once the checks passed, so an order violation names the key a sibling task of the flow takes as
+            // held, not this one; and before any round trip. (The deadlock detector reads the wait's own entry.)
             entered = Enter(advisoryKey, DescribeKey(key), shared: false, timeoutMs, cancellationToken, throwOnTimeout,
-                checkedFlow => _waitedKeys[checkedFlow] = waited);
+                _ => _waitedKeys.TryAdd(waited, 0));
         }
         catch
         {
-            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+            _waitedKeys.TryRemove(waited, out _);
             throw;
         }
 
         if (entered.IsCompleted)
         {
-            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+            _waitedKeys.TryRemove(waited, out _);
             return entered;
         }
 
-        return AwaitKeyAsync(entered, flow, waited);
+        return AwaitKeyAsync(entered, waited);
     }
 
-    private async ValueTask<PostgresLockScope> AwaitKeyAsync(ValueTask<PostgresLockScope> entered, LockOwner flow, WaitedKey waited)
+    private async ValueTask<PostgresLockScope> AwaitKeyAsync(ValueTask<PostgresLockScope> entered, WaitedKey waited)
     {
         try
         {
@@ -199,24 +200,24 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
         }
         finally
         {
-            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+            _waitedKeys.TryRemove(waited, out _);
         }
     }
 
-    /// <summary>A set's wait for <paramref name="key"/> (named from its description), recorded as a single key's is, for the deadlock detector.</summary>
+    /// <summary>A set's wait for <paramref name="key"/> (named from its description), recorded as a single key's is, for order-violation messages.</summary>
     internal override object? BeginKeyWait(LockOwner flow, AdvisoryKey key, string description)
     {
-        var waited = new WaitedKey(key, OrderNameOf(description));
-        _waitedKeys[flow] = waited;
+        var waited = new WaitedKey(flow, OrderNameOf(description));
+        _waitedKeys.TryAdd(waited, 0);
         return waited;
     }
 
-    /// <summary>The wait <see cref="BeginKeyWait"/> recorded is over (only that one: a sibling task's may have replaced it).</summary>
+    /// <summary>The wait <see cref="BeginKeyWait"/> recorded is over (only that one: a sibling task's stays).</summary>
     internal override void EndKeyWait(LockOwner flow, object? wait)
     {
         if (wait is WaitedKey waited)
         {
-            _waitedKeys.TryRemove(new KeyValuePair<LockOwner, WaitedKey>(flow, waited));
+            _waitedKeys.TryRemove(waited, out _);
         }
     }
 
@@ -242,8 +243,21 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <summary>The key <paramref name="owner"/> holds (or, a sibling task still acquiring it, waits for), else the lock's name.</summary>
     internal override string OrderNameHeldBy(LockOwner owner) =>
         Provider.FindHoldOf(this, owner) is { } hold ? OrderNameOf(hold.Description)
-        : _waitedKeys.TryGetValue(owner, out var waited) ? waited.Name
-        : Name;
+        : KeyTakenBy(owner) ?? Name;
+
+    /// <summary>A key an acquisition of <paramref name="owner"/> is taking, or null (a scan: only for a message).</summary>
+    private string? KeyTakenBy(LockOwner owner)
+    {
+        foreach (var pair in _waitedKeys)
+        {
+            if (ReferenceEquals(pair.Key.Owner, owner))
+            {
+                return pair.Key.Name;
+            }
+        }
+
+        return null;
+    }
 
     internal AdvisoryKey KeyOf(TKey key)
     {
@@ -272,8 +286,13 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
         return string.Concat(text.AsSpan(0, cut), "…");
     }
 
-    /// <summary>A key a flow waits for, as the deadlock detector names it.</summary>
-    private sealed record WaitedKey(AdvisoryKey Key, string Name);
+    /// <summary>A key an acquisition of a flow is taking, as the deadlock detector names it; one object per acquisition (compared by reference).</summary>
+    private sealed class WaitedKey(LockOwner owner, string name)
+    {
+        public LockOwner Owner { get; } = owner;
+
+        public string Name { get; } = name;
+    }
 
     private static int DefaultKeyMap(TKey key)
     {

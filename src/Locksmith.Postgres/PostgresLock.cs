@@ -28,8 +28,8 @@ namespace Locksmith.Postgres;
 /// </remarks>
 public abstract class PostgresLock : LockPrimitive
 {
-    // Each waiting flow's mode, and what it waits for (a keyed lock's key), as CurrentWaits and the events name it.
-    private readonly ConcurrentDictionary<LockOwner, (LockMode Mode, string Description)> _waiters = new();
+    // One entry per waiting acquisition, not per flow: tasks of one flow may wait at once (see PostgresWait).
+    private readonly ConcurrentDictionary<PostgresWait, byte> _waiters = new();
 
     private protected PostgresLock(PostgresLockProvider provider, string name, int? level, LockKind kind)
         : base(RequireName(name), level, kind)
@@ -41,7 +41,7 @@ public abstract class PostgresLock : LockPrimitive
     /// <summary>The provider whose database holds the lock and whose connections it holds.</summary>
     public PostgresLockProvider Provider { get; }
 
-    /// <summary>Flows of this process waiting for the lock now (a snapshot).</summary>
+    /// <summary>Acquisitions of this process waiting for the lock now, two tasks of one flow counting twice (a snapshot).</summary>
     public int WaitingCount => _waiters.Count;
 
     internal override int ExclusiveOwnerId => 0;
@@ -164,8 +164,9 @@ public abstract class PostgresLock : LockPrimitive
     }
 
     /// <summary>
-    /// Records, for the deadlock detector, that <paramref name="flow"/> waits for <paramref name="key"/> inside a lock set
-    /// (a keyed lock names the key; other locks need nothing); returns what <see cref="EndKeyWait"/> takes.
+    /// Records, for order-violation messages, that <paramref name="flow"/> takes <paramref name="key"/> inside a lock set
+    /// (a keyed lock names the key; other locks need nothing); returns what <see cref="EndKeyWait"/> takes. The deadlock
+    /// detector reads the wait's own entry (<see cref="PostgresWait"/>).
     /// </summary>
     internal virtual object? BeginKeyWait(LockOwner flow, AdvisoryKey key, string description) => null;
 
@@ -261,6 +262,7 @@ public abstract class PostgresLock : LockPrimitive
         bool entered = false;
         bool unanswered = false;
         bool waits = timeoutMs != 0;
+        PostgresWait? wait = null;
 
         // A wait that reached the server's queue (or made way from it) and ended without a grant or a timeout (cancelled,
         // deadlocked, ended by the server or by disposal): its contention and wait are recorded once it is cleaned up, as the
@@ -272,17 +274,10 @@ public abstract class PostgresLock : LockPrimitive
         bool probing = false;
         if (waits)
         {
-            _waiters[flow] = (mode, description);
-            flow.WaitingMode = mode;
-
-            // Stamped before WaitingFor, as the in-process waits do, so the detector's CurrentWaits reads this wait's start.
-            flow.WaitingSince = start;
-
-            // The thread the wait begins on, as the in-process async waits record it: the flow's waits and cycle edges are
-            // named with it, and a thread blocking on this wait (sync over async) is followed through it.
-            flow.NoteWaitBegunOnCurrentThread();
-
-            flow.WaitingFor = this;
+            // In the lock's entries and in the flow's wait slot, with its start, mode and the thread it begins on, as the
+            // in-process async waits record them: the flow's waits and cycle edges are named with that thread, and a thread
+            // blocking on this wait (sync over async) is followed through it.
+            wait = PostgresWait.Begin(this, flow, key, description, mode, start);
         }
 
         // The provider's disposal ends the wait as the caller's token would.
@@ -503,16 +498,8 @@ public abstract class PostgresLock : LockPrimitive
         }
         finally
         {
-            if (waits)
-            {
-                // Cleared before the entry goes, so a wait listed meanwhile still finds its key.
-                if (ReferenceEquals(flow.WaitingFor, this))
-                {
-                    flow.WaitingFor = null;
-                }
-
-                _waiters.TryRemove(flow, out _);
-            }
+            // Only this acquisition's entry: a sibling task's wait stays, and the flow's slot shows it again.
+            wait?.End();
 
             if (entered)
             {
@@ -712,13 +699,22 @@ public abstract class PostgresLock : LockPrimitive
     {
         foreach (var pair in _waiters)
         {
-            waiters.Add((pair.Key, pair.Value.Mode));
+            waiters.Add((pair.Key.Flow, pair.Key.Mode));
         }
     }
 
-    /// <summary>What <paramref name="waiter"/> waits for, named as the timeout and long-wait events name it (a keyed lock's <c>name[key]</c>).</summary>
+    /// <summary>Called by <see cref="PostgresWait"/> under its gate.</summary>
+    internal void AddWait(PostgresWait wait) => _waiters.TryAdd(wait, 0);
+
+    /// <summary>Called by <see cref="PostgresWait"/> under its gate.</summary>
+    internal void RemoveWait(PostgresWait wait) => _waiters.TryRemove(wait, out _);
+
+    /// <summary>
+    /// What <paramref name="waiter"/> waits for, named as the timeout and long-wait events name it (a keyed lock's
+    /// <c>name[key]</c>): the wait its slot shows (see <see cref="PostgresWait.Of"/>).
+    /// </summary>
     internal override string WaitNameFor(LockOwner waiter) =>
-        _waiters.TryGetValue(waiter, out var waiting) ? OrderNameOf(waiting.Description) : Name;
+        PostgresWait.Of(waiter, this) is { } waiting ? OrderNameOf(waiting.Description) : Name;
 
     /// <summary>
     /// Gives back <paramref name="key"/> if a grant raced the wait's end; each round trip bounded by

@@ -213,7 +213,7 @@ public static class PostgresLockSet
                 // The member's own hold on the flow; the member gives it back if it takes nothing.
                 FlowOwnership.Held(flow);
 
-                // A wait for a key is followed by the deadlock detector to the key's holder, as a keyed lock's own wait is.
+                // An order violation of a sibling task meanwhile names the key taken here, as for a keyed lock's own acquisition.
                 object? keyWait = remaining != 0 ? request.Lock!.BeginKeyWait(flow, request.Key, request.Description) : null;
                 PostgresHold? hold;
                 try
