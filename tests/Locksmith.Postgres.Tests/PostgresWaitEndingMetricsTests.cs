@@ -153,7 +153,7 @@ public sealed class PostgresWaitEndingMetricsTests
     }
 
     /// <summary>Counts the contentions and waits recorded for one lock name.</summary>
-    private sealed class Counts : IDisposable
+    internal sealed class Counts : IDisposable
     {
         private readonly MeterListener _listener;
         private readonly ConcurrentDictionary<string, int> _seen = new(StringComparer.Ordinal);
