@@ -113,7 +113,7 @@ internal sealed class PostgresHold
             {
                 if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
-                    AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: false, Lock.Provider.AnswerTimeoutSeconds).AsTask().GetAwaiter().GetResult();
+                    GiveBackAsync(connection, async: false).AsTask().GetAwaiter().GetResult();
                 }
             }
             finally
@@ -126,6 +126,39 @@ internal sealed class PostgresHold
             // The session is gone (and the server released the lock with it), or the unlock had no answer within
             // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
             Session.MarkLost();
+        }
+    }
+
+    /// <summary>
+    /// For tests: called on the session's connection (under its gate) before the hold's unlock statement, with whether the
+    /// release is async. A test makes the server refuse a statement of the live session there, and its error stands for
+    /// the unlock's: a server error that no timing makes the unlock itself meet reliably.
+    /// </summary>
+    internal static Func<PostgresHold, NpgsqlConnection, bool, ValueTask>? BeforeUnlockForTest;
+
+    /// <summary>
+    /// The unlock round trip (the caller has the session's gate), sent once more if the server refused it while the session
+    /// lives on; what it throws then marks the session lost.
+    /// </summary>
+    private async ValueTask GiveBackAsync(NpgsqlConnection connection, bool async)
+    {
+        int answerSeconds = Lock.Provider.AnswerTimeoutSeconds;
+        try
+        {
+            if (BeforeUnlockForTest is { } before)
+            {
+                await before(this, connection, async).ConfigureAwait(false);
+            }
+
+            await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async, answerSeconds).ConfigureAwait(false);
+        }
+        catch (PostgresException) when (!Session.IsBroken)
+        {
+            // An ERROR, not the end of the session (an administrator's cancel of the statement, out of memory): its other
+            // holds are still the server's, and counting the session lost would fire their LostToken and keep this key held
+            // until they are released. Sent again, the unlock gives the key back, or says it was not held: a session holds a
+            // key once (the flow's recursion is refused before the server sees it), so a second unlock takes nothing else.
+            await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async, answerSeconds).ConfigureAwait(false);
         }
     }
 
@@ -159,7 +192,7 @@ internal sealed class PostgresHold
             {
                 if (connection is not null && !Session.IsBroken && !Session.IsLost)
                 {
-                    await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async: true, Lock.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    await GiveBackAsync(connection, async: true).ConfigureAwait(false);
                 }
             }
             finally
