@@ -130,11 +130,12 @@ internal sealed class PostgresHold
     }
 
     /// <summary>
-    /// For tests: called on the session's connection (under its gate) before the hold's unlock statement, with whether the
-    /// release is async. A test makes the server refuse a statement of the live session there, and its error stands for
-    /// the unlock's: a server error that no timing makes the unlock itself meet reliably.
+    /// For tests: called on the session's connection (under its gate) before a give-back's first statement (a release's
+    /// unlock, or an ended wait's check for a grant that raced it), with the lock's description and whether the call is
+    /// async. A test makes the server refuse a statement of the live session there, and its error stands for the
+    /// give-back's: a server error that no timing makes the give-back itself meet reliably.
     /// </summary>
-    internal static Func<PostgresHold, NpgsqlConnection, bool, ValueTask>? BeforeUnlockForTest;
+    internal static Func<string, NpgsqlConnection, bool, ValueTask>? BeforeUnlockForTest;
 
     /// <summary>
     /// The unlock round trip (the caller has the session's gate), sent once more if the server refused it while the session
@@ -147,7 +148,7 @@ internal sealed class PostgresHold
         {
             if (BeforeUnlockForTest is { } before)
             {
-                await before(this, connection, async).ConfigureAwait(false);
+                await before(Description, connection, async).ConfigureAwait(false);
             }
 
             await AdvisoryCommands.ReleaseAsync(connection, Key, Shared, async, answerSeconds).ConfigureAwait(false);
