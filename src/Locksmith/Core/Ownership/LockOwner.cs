@@ -150,7 +150,12 @@ internal sealed class LockOwner
     /// <summary>The ordered locks this owner holds, in acquisition order.</summary>
     public HeldLockStack Held = new(8);
 
-    /// <summary>The lock this owner is blocked on, or null. Written by the owner, read by the detector.</summary>
+    /// <summary>
+    /// The lock this owner is blocked on, or null. Written by the owner, read by the detector. Tasks of one flow may wait
+    /// at once: the slot shows one of their waits (the latest, until a wait's end clears it), so the detector reads a
+    /// flow's waits from the locks' records of each acquisition (<see cref="IAcquisitionWaits"/>), and the slot only for
+    /// a wait no lock records.
+    /// </summary>
     public volatile LockPrimitive? WaitingFor;
 
     /// <summary>

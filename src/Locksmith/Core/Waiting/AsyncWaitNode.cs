@@ -220,6 +220,12 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// </summary>
     internal bool CanEndByItself => Volatile.Read(ref _deadline) != long.MaxValue || _cancellationToken.CanBeCanceled;
 
+    /// <summary>For the deadlock detector, under the gate while queued: the wait's start, or 0 when it was not clocked.</summary>
+    internal long Start => _start;
+
+    /// <summary>For the deadlock detector: which wait of this pooled node is current (one more each time it is prepared).</summary>
+    internal int Phase => Volatile.Read(ref _phase);
+
     /// <summary>
     /// After the node is queued (outside the gate): starts the timeout and the cancellation, either of which may
     /// give the wait up at once. The caller then returns <see cref="PendingTask"/>.

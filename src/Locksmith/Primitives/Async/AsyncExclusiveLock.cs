@@ -20,7 +20,8 @@ namespace Locksmith;
 /// <para>A flow's holds are visible in the acquiring method and in everything it awaits, calls or starts afterwards
 /// (<see cref="IsHeldByCurrentFlow"/>). Ordered async locks take part in the same global order as sync ones.</para>
 /// </remarks>
-public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock, IAsyncTakeAtOnce
+public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLock, IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncScopeReleaser, IAsyncOwnedLock, IAsyncTakeAtOnce,
+    IAcquisitionWaits
 {
     // Odd while held (the holder's token, which the scope's release compares), even while free. Every acquisition and
     // every release adds one, and an acquisition swaps from the value it saw: a flow that saw an older value fails its
@@ -558,4 +559,6 @@ public sealed class AsyncExclusiveLock : LockPrimitive, IAsyncExclusiveAccessLoc
         ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, holder, waited);
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters) => _queue.AddAsyncWaiters(waiters);
+
+    void IAcquisitionWaits.AddWaits(List<AcquisitionWait> waits) => AcquisitionWaits.AddQueued(this, ref _queue, waits);
 }

@@ -6,7 +6,8 @@ using System.Threading.Tasks;
 namespace Locksmith;
 
 // The async forms: permits for async flows, queued beside sync waiters in the same wait queue.
-public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncOwnedLock, IAsyncTakeAtOnce
+public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMember, IAsyncWaitHost, IAsyncOwnedLock, IAsyncTakeAtOnce,
+    IAcquisitionWaits
 {
     // One released hold kept for the next acquisition when the releasing thread's own spare slot is taken.
     private SemaphoreHold? _spareHold;
@@ -323,6 +324,8 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     }
 
     void IAsyncOwnedLock.AddWaiters(System.Collections.Generic.List<(LockOwner Flow, LockMode Mode)> waiters) => _queue.AddAsyncWaiters(waiters);
+
+    void IAcquisitionWaits.AddWaits(System.Collections.Generic.List<AcquisitionWait> waits) => AcquisitionWaits.AddQueued(this, ref _queue, waits);
 
     /// <summary>A try-once that found too few permits, or a controlled wait the scheduler timed out after <paramref name="timeoutMs"/>.</summary>
     private ValueTask<AsyncLockScope> FailedAsyncWithoutWaiting(LockOwner flow, int count, SemaphoreGaveUp gaveUp, bool throwOnTimeout, int timeoutMs = 0)
