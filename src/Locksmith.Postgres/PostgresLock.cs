@@ -26,7 +26,7 @@ namespace Locksmith.Postgres;
 /// Start tasks that wait independently under <see cref="System.Threading.ExecutionContext.SuppressFlow"/>, or acquire
 /// before starting them.</para>
 /// </remarks>
-public abstract class PostgresLock : LockPrimitive
+public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
 {
     // One entry per waiting acquisition, not per flow: tasks of one flow may wait at once (see PostgresWait).
     private readonly ConcurrentDictionary<PostgresWait, byte> _waiters = new();
@@ -700,6 +700,20 @@ public abstract class PostgresLock : LockPrimitive
         foreach (var pair in _waiters)
         {
             waiters.Add((pair.Key.Flow, pair.Key.Mode));
+        }
+    }
+
+    /// <summary>
+    /// Each waiting acquisition with its own key's name and in-process holder, so the deadlock detector follows every wait
+    /// of a flow whose tasks wait at once, not only the one its slot shows.
+    /// </summary>
+    void IAcquisitionWaits.AddWaits(List<AcquisitionWait> waits)
+    {
+        foreach (var pair in _waiters)
+        {
+            var wait = pair.Key;
+            int holderId = Provider.ExclusiveHolderInProcess(wait.Key)?.OwnerId ?? 0;
+            waits.Add(new AcquisitionWait(wait.Flow, this, OrderNameOf(wait.Description), holderId, wait.Mode, wait.Since, wait.BegunOn, wait, 0));
         }
     }
 

@@ -7,7 +7,8 @@ namespace Locksmith.Postgres;
 /// <summary>
 /// One waiting acquisition of a distributed lock: what <see cref="PostgresLock.WaitingCount"/> counts, and what the flow's
 /// wait slot (<see cref="LockOwner.WaitingFor"/>) shows while it is the flow's latest. Tasks of one flow may wait at once
-/// (for two keys, or two locks), so the books keep an entry per acquisition, never one per flow.
+/// (for two keys, or two locks), so the books keep an entry per acquisition, never one per flow; the deadlock detector and
+/// <see cref="DeadlockDetector.CurrentWaits"/> read every entry (<see cref="IAcquisitionWaits"/>), not only the slot's.
 /// </summary>
 internal sealed class PostgresWait
 {
@@ -109,9 +110,9 @@ internal sealed class PostgresWait
     }
 
     /// <summary>
-    /// <paramref name="flow"/>'s wait for <paramref name="lockPrimitive"/> that the deadlock detector and
-    /// <see cref="DeadlockDetector.CurrentWaits"/> read through its slot: the one the slot shows, else its latest for that
-    /// lock; null when it waits for none.
+    /// <paramref name="flow"/>'s wait for <paramref name="lockPrimitive"/> as its slot names it (for a reader of the slot,
+    /// which the detector reads only for waits no lock records): the one the slot shows, else its latest for that lock;
+    /// null when it waits for none.
     /// </summary>
     public static PostgresWait? Of(LockOwner flow, PostgresLock lockPrimitive)
     {
