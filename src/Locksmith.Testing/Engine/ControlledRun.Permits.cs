@@ -29,6 +29,7 @@ internal sealed partial class ControlledRun
 
     void ISchedulingController.PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee)
     {
+        NotePool(semaphore, semaphore.CurrentCount + count);
         // A grant goes to a queued async waiter, always outside the run (a flow waits for its turn, never in the queue).
         if (grantee is null && CurrentFlow() is { } flow)
         {
@@ -96,11 +97,17 @@ internal sealed partial class ControlledRun
 
     void ISchedulingController.PermitsReturned(CountingSemaphore semaphore, int count)
     {
+        NotePool(semaphore, semaphore.CurrentCount);
         if (CurrentFlow() is { } flow)
         {
             lock (_gate)
             {
-                flow.Permits.Add(semaphore, -count);
+                // Beyond all that the flows and the builder hold by the books, a flow gives back a permit code outside the
+                // run took (handed to the flow to give back), or adds one (a signal, which the pool counts): that frees none
+                // of the flows' for outside code to hold, so it is not booked below zero (before, it left room in what the
+                // semaphore misses for the outside taker's permit, and the run waited for it).
+                int inRun = FlowsNetPermitsLocked(semaphore) + CallerPermitsKept(semaphore);
+                flow.Permits.Add(semaphore, -Math.Min(count, Math.Max(0, inRun)));
             }
 
             return;
@@ -137,6 +144,42 @@ internal sealed partial class ControlledRun
     // By semaphore, weakly: the flows' permits that code outside the run gave back (a flow handed its permit to a task or
     // thread to release), which the flows' books still count. Under the gate.
     private readonly ConditionalWeakTable<CountingSemaphore, StrongBox<int>> _flowPermitsBackOutside = [];
+
+    // By semaphore, weakly: the most permits the run has seen free (first seen before any acquisition took one: every
+    // acquisition's scheduling point notes it first). The semaphore's pool, where MaxCount is only its bound: a semaphore
+    // made with fewer free than its maximum misses only what was taken from its pool.
+    private readonly ConditionalWeakTable<CountingSemaphore, StrongBox<int>> _pools = [];
+
+    /// <summary>
+    /// Notes <paramref name="free"/> permits of <paramref name="semaphore"/> free, or once free (a count read before an
+    /// acquisition that took some). The first note of a semaphore reads its count itself, before anything took from it.
+    /// Any thread, any lock.
+    /// </summary>
+    private void NotePool(CountingSemaphore semaphore, int free)
+    {
+        var pool = _pools.GetValue(semaphore, static s => new StrongBox<int>(s.CurrentCount));
+        int seen = Volatile.Read(ref pool.Value);
+        while (free > seen)
+        {
+            int was = Interlocked.CompareExchange(ref pool.Value, free, seen);
+            if (was == seen)
+            {
+                break;
+            }
+
+            seen = was;
+        }
+    }
+
+    /// <summary>
+    /// The pool of <paramref name="semaphore"/>: the most permits the run has seen free, at most its maximum. Permits
+    /// taken from it and not back are missing; a release beyond it (a signal) grew it.
+    /// </summary>
+    private int PoolOf(CountingSemaphore semaphore)
+    {
+        NotePool(semaphore, semaphore.CurrentCount);
+        return Math.Min(semaphore.MaxCount, _pools.TryGetValue(semaphore, out var pool) ? Volatile.Read(ref pool.Value) : semaphore.MaxCount);
+    }
 
     /// <summary>The permits of <paramref name="semaphore"/> the flows hold by their books, less those code outside the run gave back for them.</summary>
     private int FlowsNetPermitsLocked(CountingSemaphore semaphore)
@@ -256,7 +299,7 @@ internal sealed partial class ControlledRun
         // another (a sync Acquire in an async method holding no async lock, released after an await on another thread)
         // must not count as held once it is back. The flows' books are net (a signal of theirs frees one) so as never to
         // count fewer missing permits than code outside the run may hold: too few would call a wait for them a deadlock.
-        int missing = semaphore.MaxCount - semaphore.CurrentCount - FlowsNetPermitsLocked(semaphore);
+        int missing = PoolOf(semaphore) - semaphore.CurrentCount - FlowsNetPermitsLocked(semaphore);
         var asking = new List<(Thread Thread, int Attempts, string? Name)>();
         lock (_permitGate)
         {
@@ -418,7 +461,7 @@ internal sealed partial class ControlledRun
 
         // A permit booked to a taker may have come back by other code (a thread outside the run, a signal): the books then
         // name more permits than the semaphore misses, and cannot tell whose came back. Say so, rather than name more holders.
-        int missing = semaphore.MaxCount - semaphore.CurrentCount;
+        int missing = PoolOf(semaphore) - semaphore.CurrentCount;
         string backElsewhere = booked > missing && missing >= 0
             ? string.Create(c, $" (by the books; {booked - missing} of these came back by other code, so {missing} {(missing == 1 ? "is" : "are")} held)")
             : string.Empty;

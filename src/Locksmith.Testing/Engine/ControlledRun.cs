@@ -260,7 +260,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         {
             lock (_gate)
             {
-                int kept = _names.Count() + _notifyWoke.Count() + _releasedOutsideUnheard.Count() + _flowPermitsBackOutside.Count() + _outsideParked.Count + _outsideQueued.Count;
+                int kept = _names.Count() + _notifyWoke.Count() + _releasedOutsideUnheard.Count() + _flowPermitsBackOutside.Count() + _pools.Count() + _outsideParked.Count + _outsideQueued.Count;
                 foreach (var flow in _flows)
                 {
                     kept += flow.Permits.Count;
@@ -573,6 +573,12 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     void ISchedulingController.Point(SchedulingOperation operation, object resource, string name)
     {
+        if (resource is CountingSemaphore noted)
+        {
+            // Before any acquisition takes from it: the first note of a semaphore reads its count before any permit is taken.
+            NotePool(noted, noted.CurrentCount);
+        }
+
         if (s_current.Value is { } flow && ReferenceEquals(flow.Run, this))
         {
             // Acquire, arrive and counter operations report before they act, release and notify after: each entry is
@@ -725,6 +731,11 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     void ISchedulingController.Signal(object resource, bool all)
     {
+        if (resource is CountingSemaphore semaphore)
+        {
+            NotePool(semaphore, semaphore.CurrentCount);
+        }
+
         if (_outsideSignalObserver is { } observer && CurrentFlow() is null)
         {
             observer(resource);

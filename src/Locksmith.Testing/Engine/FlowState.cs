@@ -57,7 +57,8 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
 
     /// <summary>
     /// The permits the flow holds, by semaphore: taken less given back, as the semaphore reports them (a failed try takes
-    /// none, <c>Acquire(2)</c> takes two). Below zero for a flow that gave back permits others took (a signal). Weakly.
+    /// none, <c>Acquire(2)</c> takes two). Below zero for a flow that gave back permits other flows or the builder took;
+    /// never for one given back beyond all theirs (code outside the run's, or a signal). Weakly.
     /// </summary>
     public PermitBooks Permits { get; } = new();
 
