@@ -93,4 +93,84 @@ public sealed class OutsidePermitRetakenTests
         Assert.Equal(0, ranOut);
         Assert.NotEqual(0, idleWaits);
     }
+
+    /// <summary>
+    /// As above, while another thread outside the run ('holder') holds a permit of 'slots' (2) of its own as the returner
+    /// gives the worker's back: the run cannot tell whose came back. The keeper then takes one and holds it until the run
+    /// waits, the holder gives its own back, and the worker asks for two. Before, the return was counted as the holder's,
+    /// so once the holder gave its own back the keeper's permit read as the worker's: a Deadlock at once, though the keeper
+    /// would release. Now the flows' is counted as back, and the keeper's release is waited for.
+    /// </summary>
+    [Fact]
+    public void AFlowsPermitGivenBackOutside_WhileOtherOutsideCodeHoldsOne_IsCountedAsTheFlows_SoTheRetakerIsWaitedFor()
+    {
+        int idleWaits = 0, ranOut = 0;
+        using var letGo = new ManualResetEventSlim();
+        using var holderGo = new ManualResetEventSlim();
+        Thread? keeper = null, holder = null;
+        ControlledRun.IdleWaitObserver = _ =>
+        {
+            idleWaits++;
+            letGo.Set();
+        };
+        ControlledRun.IdleRanOutObserver = () => ranOut++;
+        ControlledTestResult result;
+        try
+        {
+            result = ControlledTest.Run(
+                scenario =>
+                {
+                    var slots = new CountingSemaphore(2, 2, "slots");
+                    scenario.Thread("worker", () =>
+                    {
+                        using var held = new ManualResetEventSlim();
+                        holder = new Thread(() =>
+                        {
+                            using (slots.Acquire())
+                            {
+                                held.Set();
+                                holderGo.Wait(s_guard);
+                            }
+                        })
+                        { IsBackground = true, Name = "holder" };
+                        holder.Start();
+                        Assert.True(held.Wait(s_guard), "the holder did not take its permit");
+                        _ = slots.Acquire();
+                        var returner = new Thread(() => slots.Release()) { IsBackground = true, Name = "returner" };
+                        returner.Start();
+                        Assert.True(returner.Join(s_guard), "the returner did not end");
+                        using var took = new ManualResetEventSlim();
+                        keeper = new Thread(() =>
+                        {
+                            using (slots.Acquire())
+                            {
+                                took.Set();
+                                letGo.Wait(s_guard);
+                            }
+                        })
+                        { IsBackground = true, Name = "keeper" };
+                        keeper.Start();
+                        Assert.True(took.Wait(s_guard), "the keeper did not take the permit");
+                        holderGo.Set();
+                        Assert.True(holder.Join(s_guard), "the holder did not end");
+                        using (slots.Acquire(2))
+                        {
+                        }
+                    });
+                },
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
+        }
+        finally
+        {
+            ControlledRun.IdleWaitObserver = null;
+            ControlledRun.IdleRanOutObserver = null;
+            letGo.Set();
+            holderGo.Set();
+        }
+
+        Assert.True(keeper!.Join(s_guard), "the keeper did not end");
+        Assert.True(result.Passed, result.ToString());
+        Assert.Equal(0, ranOut);
+        Assert.NotEqual(0, idleWaits);
+    }
 }

@@ -123,10 +123,12 @@ internal sealed partial class ControlledRun
                 var taker = OutsideTakerLocked(semaphore, key, Thread.CurrentThread);
                 int beyond = count - Math.Max(0, taker.Held);
                 int flowsOwn = FlowsNetPermitsLocked(semaphore);
-                if (beyond > 0 && flowsOwn > 0 && !OthersOutsideHoldLocked(semaphore, key))
+                if (beyond > 0 && flowsOwn > 0)
                 {
-                    // No other code outside the run holds any: what this taker gives back beyond its own was a flow's. The
-                    // flow's books still count it, and a permit taken outside since would read as that flow's: keep it apart.
+                    // What this taker gives back beyond its own was a flow's (handed to it), or, when other code outside
+                    // the run holds some too, maybe theirs: the run cannot tell, and counts it as the flows', since counted
+                    // as theirs, a permit taken outside since would read as a flow's, and a wait for it as a deadlock.
+                    // The flow's books still count it: keep it apart.
                     int flows = Math.Min(beyond, flowsOwn);
                     _flowPermitsBackOutside.GetOrCreateValue(semaphore).Value += flows;
                     taker.Held -= count - flows;
@@ -191,20 +193,6 @@ internal sealed partial class ControlledRun
         }
 
         return _flowPermitsBackOutside.TryGetValue(semaphore, out var back) ? held - back.Value : held;
-    }
-
-    /// <summary>Whether code outside the run other than the taker <paramref name="key"/> (the builder included) holds permits of <paramref name="semaphore"/>.</summary>
-    private bool OthersOutsideHoldLocked(CountingSemaphore semaphore, object key)
-    {
-        foreach (var (other, taker) in TakersLocked(semaphore))
-        {
-            if (!ReferenceEquals(other, key) && taker.Held > 0)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     /// <summary>
