@@ -68,7 +68,7 @@ internal sealed partial class ControlledRun
         var c = CultureInfo.InvariantCulture;
         if (waiter.WaitingOn is CountingSemaphore semaphore)
         {
-            return ExplainPermitsLocked(semaphore, target);
+            return ExplainSemaphoreWaitLocked(semaphore, target);
         }
 
         if (HolderOf(waiter.WaitingOn) is { Status: FlowStatus.Done } finished)
@@ -94,6 +94,30 @@ internal sealed partial class ControlledRun
             "waits at" when waiter.WaitingOn is PhaseBarrier barrier => ExplainBarrier(barrier, target),
             _ => null,
         };
+    }
+
+    /// <summary>
+    /// A wait for permits: who holds them (<see cref="ExplainPermitsLocked"/>), or that no flow does; and, with some free,
+    /// that the waiters ask for more than are free (a flow blocks on free permits only then, or behind an async waiter of
+    /// code outside the run queued ahead), which the books alone leave a reader to guess.
+    /// </summary>
+    private string ExplainSemaphoreWaitLocked(CountingSemaphore semaphore, string target)
+    {
+        var c = CultureInfo.InvariantCulture;
+        int free = semaphore.CurrentCount;
+        string text = ExplainPermitsLocked(semaphore, target) ?? string.Create(
+            c,
+            $"'{target}' has {free} of {semaphore.MaxCount} permits free and no flow holds any: no flow is left to release one (a signal that never came)");
+        if (free == 0)
+        {
+            return text;
+        }
+
+        var waiters = _flows.FindAll(f => f.Status == FlowStatus.Blocked && ReferenceEquals(f.WaitingOn, semaphore)).ConvertAll(static f => f.Name);
+        string who = string.Join(", ", waiters);
+        return semaphore.QueuedAsyncWaiterCount != 0
+            ? string.Create(c, $"{text}; {who} wait{(waiters.Count == 1 ? "s" : string.Empty)} behind an async waiter of code outside the run queued ahead (the semaphore serves those first)")
+            : string.Create(c, $"{text}; {who} {(waiters.Count == 1 ? "asks" : "ask")} for more than the {free} free");
     }
 
     /// <summary>A barrier short of participants: how many it needs, who waits, and who left without arriving.</summary>

@@ -239,8 +239,11 @@ internal sealed partial class ControlledRun : ISchedulingController
                             ? lockWait
                             : _running is not null && ExplainOutsideWaiterLocked(_running) is { } outsideWait
                             ? outsideWait
-                            : "it blocks on something outside Locksmith (Monitor, Thread.Sleep, a task), or spins without Interleave()"),
-                        null, _running?.Name, []));
+                            : "it blocks on something outside Locksmith (Monitor, SemaphoreSlim, Thread.Sleep, a task's Wait or Result), or spins without Interleave(). " +
+                              "One flow runs at a time, so such a wait for another flow never ends: use the Locksmith primitive made in the builder " +
+                              "(CountingSemaphore, ConditionVariable, PhaseBarrier), call ControlledTest.Interleave() in a spin, or raise IdleTimeout for a real delay" +
+                              WhileBlockedLocked()),
+                        null, _running?.Name, BlockedWaitsLocked()));
                     return;
                 }
             }
@@ -910,7 +913,9 @@ internal sealed partial class ControlledRun : ISchedulingController
                             ControlledFailureKind.Stuck,
                             ExplainUncontrolledWaitLocked(idle) is { } lockWait
                                 ? $"async flow '{idle.Name}' awaited for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run: {lockWait}"
-                                : $"async flow '{idle.Name}' awaited something outside Locksmith for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run",
+                                : $"async flow '{idle.Name}' awaited something outside Locksmith for {_idleTimeout.TotalSeconds:0.#} s while no other flow could run " +
+                                  "(a timer, I/O, a task run outside the run, a TaskCompletionSource no flow completes): await Locksmith operations in a scenario, " +
+                                  "or raise IdleTimeout for a real delay",
                             null, idle.Name, BlockedWaitsLocked()));
                         return null;
                     }
@@ -1072,6 +1077,22 @@ internal sealed partial class ControlledRun : ISchedulingController
         }
 
         return BlockedWaitsLocked();
+    }
+
+    /// <summary>
+    /// What the other flows do meanwhile, as a sentence's end (<c>; meanwhile b waits for 'gate' held by a, and c gets no
+    /// turn</c>), or empty: the flow the stuck one waits for is among them.
+    /// </summary>
+    private string WhileBlockedLocked()
+    {
+        var parts = BlockedWaitsLocked().ConvertAll(static w => w.ToString());
+        var waiting = _flows.FindAll(f => f.Status == FlowStatus.Runnable && !ReferenceEquals(f, _running)).ConvertAll(static f => f.Name);
+        if (waiting.Count != 0)
+        {
+            parts.Add($"{string.Join(", ", waiting)} {(waiting.Count == 1 ? "gets" : "get")} no turn");
+        }
+
+        return parts.Count == 0 ? string.Empty : "; meanwhile " + string.Join(", and ", parts);
     }
 
     private List<WaitForEdge> BlockedWaitsLocked()
