@@ -27,7 +27,9 @@ public sealed class ControlledTestOptions
 
     /// <summary>
     /// How long a run waits, in real time, for an async flow that awaits something outside Locksmith (a timer, I/O)
-    /// when no flow can run, or for a flow that reaches no scheduling point; then the run fails as stuck. Default: 30 seconds;
+    /// when no flow can run, for code outside the run (a <c>Task.Run</c> body) to release a lock or permits flows wait for,
+    /// or for a flow that reaches no scheduling point; then the run fails as stuck. A deadlock among the flows alone is
+    /// reported at once, without this wait. Default: 30 seconds;
     /// at most <see cref="int.MaxValue"/> milliseconds (about 24.8 days), the longest wait the run can make.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
