@@ -116,7 +116,8 @@ public sealed class ControlledTestReport
         text.Append("Replay: ").Append(ReplayLine).AppendLine();
         if (!IsReplayOfSchedule)
         {
-            text.Append(c, $"Or rerun: Seed = {Seed}, Strategy = {Strategy}, Iterations = {Iteration + 1} (the last iteration fails)").AppendLine();
+            // C# to paste, as the replay line is: the options that run up to this iteration again.
+            text.Append(c, $"Or rerun: new ControlledTestOptions {{ Seed = {Seed}, Strategy = SchedulingStrategy.{Strategy}, Iterations = {Iteration + 1} }} (the last iteration fails)").AppendLine();
         }
 
         text.AppendLine("Trace:");

@@ -668,7 +668,10 @@ public sealed class ClassicBugTests
         // What a user pastes: the replay line and the seed are in the message Check throws.
         string message = Assert.Throws<ControlledTestFailure>(() => ControlledTest.Check(build, options)).Message;
         Assert.Contains($"Replay: ControlledTest.CheckReplay(scenario, \"{report.Schedule}\")", message, StringComparison.Ordinal);
-        Assert.Contains($"Or rerun: Seed = {options.Seed}, Strategy = {options.Strategy}, Iterations = {report.Iteration + 1}", message, StringComparison.Ordinal);
+        Assert.Contains(
+            $"Or rerun: new ControlledTestOptions {{ Seed = {options.Seed}, Strategy = SchedulingStrategy.{options.Strategy}, Iterations = {report.Iteration + 1} }}",
+            message,
+            StringComparison.Ordinal);
         Assert.Contains(report.Summary, message, StringComparison.Ordinal);
 
         var bySchedule = ControlledTest.Replay(build, report.Schedule).Failure;

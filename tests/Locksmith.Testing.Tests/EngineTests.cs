@@ -75,7 +75,7 @@ public sealed class EngineTests
 
         // No seed chose the replayed run: its report offers the schedule again, not a seed-based rerun.
         Assert.False(failure.IsReplayOfSchedule);
-        Assert.Contains("Or rerun: Seed = ", failure.ToString(), StringComparison.Ordinal);
+        Assert.Contains("Or rerun: new ControlledTestOptions { Seed = ", failure.ToString(), StringComparison.Ordinal);
         Assert.True(replayed.IsReplayOfSchedule);
         Assert.StartsWith($"Controlled test failed (Deadlock) in a replay of schedule \"{failure.Schedule}\"", replayed.ToString(), StringComparison.Ordinal);
         Assert.DoesNotContain("Or rerun", replayed.ToString(), StringComparison.Ordinal);

@@ -75,7 +75,11 @@ public sealed class OptionsAndScheduleTests
             Assert.NotNull(report);
             Assert.Equal(iteration, report.Iteration);
             Assert.Contains($"(seed 5, strategy Portfolio, {members[iteration]} in this iteration, ", report.ToString(), StringComparison.Ordinal);
-            Assert.Contains("Or rerun: Seed = 5, Strategy = Portfolio, ", report.ToString(), StringComparison.Ordinal);
+            // Pasteable C# (before, "Strategy = Portfolio", which does not compile): the options that rerun the failure.
+            Assert.Contains(
+                $"Or rerun: new ControlledTestOptions {{ Seed = 5, Strategy = SchedulingStrategy.Portfolio, Iterations = {iteration + 1} }} (the last iteration fails)",
+                report.ToString(),
+                StringComparison.Ordinal);
 
             if (members[iteration] == "Random")
             {
@@ -84,6 +88,7 @@ public sealed class OptionsAndScheduleTests
                 Assert.NotNull(random);
                 Assert.Equal(random.Schedule, report.Schedule);
                 Assert.Contains("(seed 5, strategy Random, ", random.ToString(), StringComparison.Ordinal);
+                Assert.Contains("Or rerun: new ControlledTestOptions { Seed = 5, Strategy = SchedulingStrategy.Random, ", random.ToString(), StringComparison.Ordinal);
             }
         }
     }
