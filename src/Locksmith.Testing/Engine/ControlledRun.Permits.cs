@@ -13,7 +13,8 @@ namespace Locksmith.Testing.Engine;
 /// try, a timeout or a cancellation; two for <c>Acquire(2)</c>) and each release gave back. A flow's are counted on the
 /// flow; those of code outside the run (a <c>Task.Run</c> body, a timer's callback) by the async flow or thread that
 /// took them, so an async hold given back on another pool thread still cancels out; and code outside the run never
-/// counts as holding more than the semaphore misses beyond the flows' and the builder's permits.
+/// counts as holding more than the semaphore misses from its pool (the most permits the run saw free) beyond the flows'
+/// and the builder's permits.
 /// </summary>
 internal sealed partial class ControlledRun
 {
@@ -29,7 +30,9 @@ internal sealed partial class ControlledRun
 
     void ISchedulingController.PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee)
     {
+        // Free before this take (more if permits came back since, which only makes the pool larger: never a deadlock).
         NotePool(semaphore, semaphore.CurrentCount + count);
+
         // A grant goes to a queued async waiter, always outside the run (a flow waits for its turn, never in the queue).
         if (grantee is null && CurrentFlow() is { } flow)
         {
@@ -104,8 +107,7 @@ internal sealed partial class ControlledRun
             {
                 // Beyond all that the flows and the builder hold by the books, a flow gives back a permit code outside the
                 // run took (handed to the flow to give back), or adds one (a signal, which the pool counts): that frees none
-                // of the flows' for outside code to hold, so it is not booked below zero (before, it left room in what the
-                // semaphore misses for the outside taker's permit, and the run waited for it).
+                // of the flows' for outside code to hold, so it is not booked below zero.
                 int inRun = FlowsNetPermitsLocked(semaphore) + CallerPermitsKept(semaphore);
                 flow.Permits.Add(semaphore, -Math.Min(count, Math.Max(0, inRun)));
             }
@@ -283,10 +285,12 @@ internal sealed partial class ControlledRun
         var holders = new List<string>();
         var attempters = new List<string>();
 
-        // What the semaphore itself misses is the ground truth: a permit booked under one taker and given back under
-        // another (a sync Acquire in an async method holding no async lock, released after an await on another thread)
-        // must not count as held once it is back. The flows' books are net (a signal of theirs frees one) so as never to
-        // count fewer missing permits than code outside the run may hold: too few would call a wait for them a deadlock.
+        // What the semaphore itself misses from its pool is the ground truth: a permit booked under one taker and given
+        // back under another (a sync Acquire in an async method holding no async lock, released after an await on another
+        // thread) must not count as held once it is back. The flows' books are net of what they handed each other, and of
+        // what code outside the run gave back for them, so as never to count fewer missing permits than code outside the
+        // run may hold: too few would call a wait for them a deadlock. A flow's give-back beyond all theirs is not booked:
+        // it is an outside taker's permit come back, or a signal, which grew the pool.
         int missing = PoolOf(semaphore) - semaphore.CurrentCount - FlowsNetPermitsLocked(semaphore);
         var asking = new List<(Thread Thread, int Attempts, string? Name)>();
         lock (_permitGate)
