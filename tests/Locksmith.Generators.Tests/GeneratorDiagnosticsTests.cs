@@ -309,7 +309,7 @@ public sealed class GeneratorDiagnosticsTests
     /// <summary>
     /// A synchronous body of an async lock gets LSM0042 only: no LSM0014 by the synchronous naming rule for a wrapper it
     /// never gets (whose rename contradicted LSM0042's), no LSM0013 for that wrapper's name, and LSM0042 names the async
-    /// core from the name's stem ('PeekCoreAsync', not 'PeekCoreAsyncCoreAsync').
+    /// core from the name's stem ('LoadCoreAsync', 'SizeCoreAsync'; 'PeekCoreAsync' keeps its name, not 'PeekCoreAsyncCoreAsync').
     /// </summary>
     [Fact]
     public void LSM0042_SynchronousBodyOfAnAsyncLock_IsTheOnlyDiagnostic_AndNamesTheAsyncCoreFromTheStem() => DiagnosticCheck.Verify("""

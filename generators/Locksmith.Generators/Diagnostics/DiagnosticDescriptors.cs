@@ -223,7 +223,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor SynchronousMethodWithAsyncLock = Error(
         "LSM0042",
         "Synchronous method guarded by an async lock",
-        "'{0}' returns '{1}' but is guarded by '{2}', {3}, which is taken by awaiting; make it return Task, Task<T>, ValueTask or ValueTask<T> and name it '{4}' (its wrapper is then '{5}'), or guard it with {6}",
+        "'{0}' returns '{1}' but is guarded by '{2}', {3}, which is taken by awaiting; make it return Task, Task<T>, ValueTask or ValueTask<T>{4}, or guard it with {5}",
         "An async lock is acquired with AcquireAsync, so its wrappers are async and await the body; a synchronous body would make a synchronous wrapper block on an async lock.");
 
     public static readonly DiagnosticDescriptor OverrideGuardedByAnotherLock = Error(

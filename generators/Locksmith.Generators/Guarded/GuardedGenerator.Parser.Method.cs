@@ -305,7 +305,12 @@ public sealed partial class GuardedGenerator
                 }
                 else
                 {
+                    // A name that already is an async core's ('PeekCoreAsync', 'SyncOverAsyncCore') keeps it: telling it
+                    // to "name it 'PeekCoreAsync'" asked for no change, and 'SyncOverCoreAsync' for one that gives the same wrapper.
                     string stem = AsyncStem(method.Name);
+                    string naming = WrapperNaming.AsyncWrapperName(method.Name, null) is { } wrapper
+                        ? $" (its wrapper is then '{wrapper}')"
+                        : $" and name it '{stem}{KnownNames.AsyncBodySuffix}' (its wrapper is then '{stem}{KnownNames.AsyncSuffix}')";
                     diagnostics.Add(DiagnosticInfo.Create(
                         DiagnosticDescriptors.SynchronousMethodWithAsyncLock,
                         location,
@@ -313,8 +318,7 @@ public sealed partial class GuardedGenerator
                         method.ReturnsVoid ? "void" : method.ReturnType.ToDisplayString(),
                         lockName,
                         capabilities.Describe(),
-                        stem + KnownNames.AsyncBodySuffix,
-                        stem + KnownNames.AsyncSuffix,
+                        naming,
                         capabilities.SyncCounterpart()));
                 }
 
