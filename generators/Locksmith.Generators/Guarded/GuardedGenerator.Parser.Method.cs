@@ -430,6 +430,13 @@ public sealed partial class GuardedGenerator
 
         private static bool IsAwaitable(ITypeSymbol type)
         {
+            // 'ValueTask<int>?' is a Nullable of the task: work that completes later, which a synchronous wrapper would
+            // return after releasing its lock, and an async one cannot await.
+            if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T, TypeArguments: [var underlying] })
+            {
+                return IsAwaitable(underlying);
+            }
+
             if (type is INamedTypeSymbol { MetadataName: "IAsyncEnumerable`1" or "IAsyncEnumerator`1" } named &&
                 named.ContainingNamespace.ToDisplayString() == "System.Collections.Generic")
             {
