@@ -58,4 +58,34 @@ public sealed class AsyncTrialFindingsTests
         Assert.DoesNotContain(" Fill(", run.GeneratedText, System.StringComparison.Ordinal);
         Assert.Contains(run.LocksmithDiagnostics, static d => d.Id == "LSM0016" && d.GetMessage().Contains("'System.Threading.Tasks.ValueTask<int>?'"));
     }
+
+    /// <summary>
+    /// LSM0006 says which of its four reasons applies. Before, every one read "names no parameter whose type converts to
+    /// the key type 'string'", which is false for 'string? k' (it converts; it may be null, which LSM0018 says for the
+    /// same parameter of a keyed [AcquiresLocksOf]) and for 'out string k' (the type is the key type).
+    /// </summary>
+    [Fact]
+    public void LSM0006_SaysWhetherTheParameterIsMissing_Nullable_Out_OrOfAnotherType()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Stock
+            {
+                private readonly AsyncStripedLock<string> _stripes = new();
+                private readonly StripedLock<int> _ids = new();
+                [{|LSM0006:Guarded(Lock = nameof(_stripes), StripeBy = nameof(sku))|}] private Task NullableCoreAsync(string? sku) => Task.CompletedTask;
+                [{|LSM0006:Guarded(Lock = nameof(_ids), StripeBy = nameof(id))|}] private void NullableValueCore(int? id) { }
+                [{|LSM0006:Guarded(Lock = nameof(_ids), StripeBy = nameof(id))|}] private void OutCore(out int id) => id = 1;
+                [{|LSM0006:Guarded(Lock = nameof(_stripes), StripeBy = nameof(count))|}] private Task OtherTypeCoreAsync(int count) => Task.CompletedTask;
+                [{|LSM0006:Guarded(Lock = nameof(_stripes), StripeBy = "sku")|}] private Task MissingCoreAsync(string item) => Task.CompletedTask;
+            }
+            """);
+        string Message(string method) => run.LocksmithDiagnostics.Single(d => d.GetMessage().StartsWith($"'Stock.{method}'", System.StringComparison.Ordinal)).GetMessage();
+        Assert.Contains("'sku' is of type 'string?', which may be null, and the keys of '_stripes' ('string') may not; make the parameter non-nullable", Message("NullableCoreAsync"), System.StringComparison.Ordinal);
+        Assert.Contains("'id' is of type 'int?', which may be null, and the keys of '_ids' ('int') may not; make the parameter non-nullable", Message("NullableValueCore"), System.StringComparison.Ordinal);
+        Assert.Contains("'id' is an out parameter, which has no value until the method returns; take the key as an input parameter", Message("OutCore"), System.StringComparison.Ordinal);
+        Assert.Contains("'count' is of type 'int', which does not convert to the key type 'string' of '_stripes'", Message("OtherTypeCoreAsync"), System.StringComparison.Ordinal);
+        Assert.Contains("'sku' is no parameter of the method", Message("MissingCoreAsync"), System.StringComparison.Ordinal);
+    }
 }

@@ -48,7 +48,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor StripeByNamesNoParameter = Error(
         "LSM0006",
         "StripeBy names no usable parameter",
-        "'{0}': StripeBy '{1}' names no parameter whose type converts to the key type '{2}' of '{3}'; set StripeBy = nameof(keyParameter)",
+        "'{0}': the StripeBy key {1}; {2}",
         "StripeBy names the parameter whose value picks the stripe of a keyed lock; it must be an input parameter of the key type.");
 
     public static readonly DiagnosticDescriptor StripeByOnUnkeyedLock = Error(

@@ -472,22 +472,57 @@ public sealed partial class GuardedGenerator
 
             var keyType = KeyTypeOf(lockInfo.Type);
             var parameter = method.Parameters.FirstOrDefault(p => p.Name == stripeBy);
-            bool usable = parameter is not null &&
-                parameter.RefKind != RefKind.Out &&
-                (keyType is null || (compilation.ClassifyCommonConversion(parameter.Type, keyType).IsImplicit && !MayPassNull(parameter.Type, keyType)));
-            if (!usable)
+            if (StripeKeyProblem(compilation, parameter, stripeBy!, keyType, lockInfo) is { } problem)
             {
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.StripeByNamesNoParameter,
-                    location,
-                    DisplayName(method),
-                    stripeBy!,
-                    keyType?.ToDisplayString() ?? lockInfo.Type.ToDisplayString() + " key",
-                    lockInfo.Member.Name));
+                    DiagnosticDescriptors.StripeByNamesNoParameter, location, DisplayName(method), problem.Reason, problem.Fix));
                 return null;
             }
 
             return Escape(parameter!.Name);
+        }
+
+        /// <summary>
+        /// Why the parameter StripeBy names cannot pick the stripe, and the fix, as LSM0006 says them; null when it can.
+        /// Each reason is its own: a nullable key is no conversion problem ('string?' converts to 'string'), nor an
+        /// 'out' one a type problem.
+        /// </summary>
+        private static (string Reason, string Fix)? StripeKeyProblem(
+            Compilation compilation, IParameterSymbol? parameter, string stripeBy, ITypeSymbol? keyType, LockInfo lockInfo)
+        {
+            string key = keyType?.ToDisplayString() ?? lockInfo.Type.ToDisplayString() + " key";
+            string lockName = lockInfo.Member.Name;
+            if (parameter is null)
+            {
+                return ($"'{stripeBy}' is no parameter of the method", $"set StripeBy = nameof(keyParameter), a parameter of the key type '{key}' of '{lockName}'");
+            }
+
+            if (parameter.RefKind == RefKind.Out)
+            {
+                return ($"'{stripeBy}' is an out parameter, which has no value until the method returns", "take the key as an input parameter");
+            }
+
+            if (keyType is null)
+            {
+                return null;
+            }
+
+            // 'int?' for keys of 'int' converts only explicitly, but its trouble is null, as for 'string?' with keys of 'string'.
+            bool converts = compilation.ClassifyCommonConversion(parameter.Type, keyType).IsImplicit;
+            bool nullable = converts
+                ? MayPassNull(parameter.Type, keyType)
+                : parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T, TypeArguments: [var underlying] } &&
+                  compilation.ClassifyCommonConversion(underlying, keyType).IsImplicit;
+            if (nullable)
+            {
+                return ($"'{stripeBy}' is of type '{parameter.Type.ToDisplayString()}', which may be null, and the keys of '{lockName}' ('{key}') may not",
+                    "make the parameter non-nullable");
+            }
+
+            return converts
+                ? null
+                : ($"'{stripeBy}' is of type '{parameter.Type.ToDisplayString()}', which does not convert to the key type '{key}' of '{lockName}'",
+                    $"set StripeBy = nameof(keyParameter), a parameter of type '{key}', or change the type of '{stripeBy}'");
         }
 
         /// <summary>
