@@ -88,4 +88,30 @@ public sealed class AsyncTrialFindingsTests
         Assert.Contains("'count' is of type 'int', which does not convert to the key type 'string' of '_stripes'", Message("OtherTypeCoreAsync"), System.StringComparison.Ordinal);
         Assert.Contains("'sku' is no parameter of the method", Message("MissingCoreAsync"), System.StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Read access on a keyed lock without a read mode: the advice keeps the stripes. Before, a StripedLock was told to
+    /// use a ReadWriteLock and an AsyncStripedLock an AsyncReadWriteLock, either of which makes its StripeBy LSM0007 and
+    /// locks every key at once. The synchronous one has a keyed lock with a read mode (StripedReadWriteLock); the async
+    /// one has none, so it is told to remove Access = LockAccess.Read.
+    /// </summary>
+    [Fact]
+    public void LSM0005_OnAKeyedLock_KeepsTheStripes()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Stock
+            {
+                private readonly StripedLock<string> _sync = new();
+                private readonly AsyncStripedLock<string> _async = new();
+                [{|LSM0005:Guarded(Lock = nameof(_sync), StripeBy = nameof(sku), Access = LockAccess.Read)|}] private int CountCore(string sku) => 1;
+                [{|LSM0005:Guarded(Lock = nameof(_async), StripeBy = nameof(sku), Access = LockAccess.Read)|}] private Task<int> PeekCoreAsync(string sku) => Task.FromResult(1);
+            }
+            """);
+        string Message(string method) => run.LocksmithDiagnostics.Single(d => d.GetMessage().StartsWith($"'Stock.{method}'", System.StringComparison.Ordinal)).GetMessage();
+        Assert.Contains("use a StripedReadWriteLock<TKey> or remove Access = LockAccess.Read", Message("CountCore"), System.StringComparison.Ordinal);
+        Assert.DoesNotContain("AsyncReadWriteLock", Message("PeekCoreAsync"), System.StringComparison.Ordinal);
+        Assert.Contains("remove Access = LockAccess.Read", Message("PeekCoreAsync"), System.StringComparison.Ordinal);
+    }
 }

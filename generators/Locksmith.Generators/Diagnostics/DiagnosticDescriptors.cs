@@ -42,7 +42,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor ReadAccessOnExclusiveLock = Error(
         "LSM0005",
         "Read access on a lock without a read mode",
-        "'{0}' asks for read access, but '{1}' ({2}) has no read mode; use {3} or remove Access = LockAccess.Read",
+        "'{0}' asks for read access, but '{1}' ({2}) has no read mode; {3}",
         "LockAccess.Read takes the shared mode of a read-write lock; other locks have only an exclusive mode.");
 
     public static readonly DiagnosticDescriptor StripeByNamesNoParameter = Error(

@@ -77,9 +77,13 @@ public sealed partial class GuardedGenerator
             bool asyncCode = capabilities.IsAsync() || IsAsyncCore(method);
             if (data.IsRead && !isReadWrite)
             {
+                // A keyed lock keeps its stripes: a plain read-write lock would make StripeBy LSM0007 and lock every key
+                // at once. Only the synchronous keyed lock has a read mode.
+                string fix = !isKeyed ? $"use {LockCapabilitiesReader.ReadWriteLockFor(asyncCode)} or remove Access = LockAccess.Read"
+                    : !asyncCode ? "use a StripedReadWriteLock<TKey> or remove Access = LockAccess.Read"
+                    : "remove Access = LockAccess.Read (no async keyed lock has a read mode: each key's stripe is taken exclusively)";
                 diagnostics.Add(DiagnosticInfo.Create(
-                    DiagnosticDescriptors.ReadAccessOnExclusiveLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe(),
-                    LockCapabilitiesReader.ReadWriteLockFor(asyncCode)));
+                    DiagnosticDescriptors.ReadAccessOnExclusiveLock, attributeLocation, DisplayName(method), lockInfo.Member.Name, capabilities.Describe(), fix));
             }
 
             string? keyArgument = null;
