@@ -138,7 +138,7 @@ public sealed class ParallelBodyGivenByNameTests
                     _items.ForEach(x => Serial(x));
                     void Read(int i) { int local = _n + _items.Count + i; local++; }
                     void Atomic(int i) => Interlocked.Add(ref _n, i);
-                    void Locked(int i) { using (_lock.Acquire()) { _n += i; } }
+                    void Locked(int i) { using ({|LSM0023:_lock.Acquire()|}) { _n += i; } }
                     void Inline(int x) => _n += x;
                     void Serial(int x) => _n -= x;
                 }

@@ -80,7 +80,7 @@ public sealed class ParallelBodyThroughACallOrALocalTests
                     Parallel.For(0, n, i => ReadCore(i));
                     Parallel.For(0, n, i => AtomicCore(i));
                     Parallel.For(0, n, i => Locked(i));
-                    Parallel.For(0, n, i => { using (_lock.Acquire()) { StepCore(i); } });
+                    Parallel.For(0, n, i => { using ({|LSM0023:_lock.Acquire()|}) { StepCore(i); } });
                     Parallel.For(0, n, i => _other?.Locked(i));
                     Parallel.For(0, n, i => _counter.Bump(i));
                     Parallel.For(0, n, i => OverridableCore(i));

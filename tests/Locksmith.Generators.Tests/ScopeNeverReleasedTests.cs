@@ -167,7 +167,7 @@ public sealed class ScopeNeverReleasedTests
 
             public void UsingVar() { using var s = _l.Acquire(); _n++; }
             public void UsingStatement() { using (_l.Acquire()) { _n++; } using (var s = _rw.AcquireRead()) { _n += s.IsAcquired ? 1 : 0; } }
-            public async Task AwaitUsing() { await using var s = await _al.AcquireAsync(); await using (await _al.AcquireAsync()) { _n++; } }
+            public async Task AwaitUsing() { await using var s = await _al.AcquireAsync(); await using (await {|LSM0023:_al.AcquireAsync()|}) { _n++; } }
             public async Task UsingAwaited() { using var s = await _al.AcquireAsync().ConfigureAwait(false); _n++; }
             public ExclusiveLock.Scope Returned() => _l.Acquire();
             public ExclusiveLock.Scope ReturnedLocal() { var s = _l.Acquire(); _n++; return s; }
@@ -198,7 +198,7 @@ public sealed class ScopeNeverReleasedTests
             private static void Throws(Action action) { try { action(); } catch (LockTimeoutException) { } }
             private static async Task ThrowsAsync(Func<Task> action) { try { await action(); } catch (LockTimeoutException) { } }
             public void Probed() { if (_l.TryAcquire(out _)) _n++; Console.WriteLine(_rw.TryAcquireWrite(out _)); }
-            public async Task TaskKept() { var task = _al.AcquireAsync(); using var s = await task; Task<AsyncLockScope> later = _al.AcquireAsync().AsTask(); using var t = await later; }
+            public async Task TaskKept() { var task = _al.AcquireAsync(); using var s = await task; Task<AsyncLockScope> later = {|LSM0023:_al.AcquireAsync()|}.AsTask(); using var t = await later; }
             public async Task Set() { using var s = LockSet.Acquire(_a, _b); await using var t = await LockSet.AcquireAsync(_al, _al); }
 
             private static void Drop(ref ExclusiveLock.Scope scope) => scope.Dispose();

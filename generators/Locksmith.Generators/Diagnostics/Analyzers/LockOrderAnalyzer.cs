@@ -65,7 +65,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             }
             else if (invocation is IInvocationOperation call)
             {
-                AnalyzeCallInAnInlineBody(context, call, caller, facts);
+                if (!ReportAcquiredAgain(context, call, caller, facts))
+                {
+                    AnalyzeCallInAnInlineBody(context, call, caller, facts);
+                }
             }
 
             return;
@@ -360,6 +363,66 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             TargetOf(invocation).Name,
             LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
+        return true;
+    }
+
+    /// <summary>
+    /// LSM0023 for a held lock acquired again by hand (<c>using var s = await _lock.AcquireAsync();</c> in a core guarded
+    /// by <c>_lock</c>, or in a using scope of it on the same object), as for its wrapper: the runtime refuses it with
+    /// LockRecursionException every time. Only the runtime's locks known to refuse re-entry in either mode (exclusive,
+    /// spin, read-write, async exclusive, async read-write) and only <c>Acquire…</c>: a <c>TryAcquire…</c> may give up
+    /// instead, a reentrant lock nests, a semaphore has permits to spare, and a keyed lock may be asked for another key.
+    /// </summary>
+    private static bool ReportAcquiredAgain(OperationAnalysisContext context, IInvocationOperation call, IMethodSymbol caller, LockFacts facts)
+    {
+        string name = call.TargetMethod.Name;
+        if (!name.StartsWith(KnownNames.Acquire, System.StringComparison.Ordinal) || name.IndexOf("Many", System.StringComparison.Ordinal) >= 0 ||
+            call.TargetMethod.IsStatic || OperationFacts.Unwrap(call.Instance) is not IMemberReferenceOperation { Member: IFieldSymbol or IPropertySymbol } lockReference)
+        {
+            return false;
+        }
+
+        var member = lockReference.Member;
+        var type = LockMembers.TypeOf(member);
+        var capabilities = facts.CapabilitiesOf(type);
+        if (LockKinds.Of(type, capabilities) is not ("Exclusive" or "Spin" or "ReadWrite" or "AsyncExclusive" or "AsyncReadWrite") ||
+            !RuntimeSymbols.IsInLocksmithNamespaces(type))
+        {
+            return false;
+        }
+
+        // The object whose lock it is: held as the caller's guard (this object's, or a named parameter's), or by a using
+        // scope of that object's lock around the call.
+        var owner = lockReference.Instance;
+        bool byGuard = HeldWhere(call, facts.LocksHeldBy(caller), facts).Any(use =>
+            SymbolEqualityComparer.Default.Equals(LockOf(use.Member), LockOf(member)) &&
+            (member.IsStatic || (use.Parameter is null
+                ? OperationFacts.IsThis(owner)
+                : OperationFacts.Unwrap(owner) is IParameterReferenceOperation parameter &&
+                  SymbolEqualityComparer.Default.Equals(PartialParts.Definition(parameter.Parameter).OriginalDefinition, PartialParts.Definition(use.Parameter).OriginalDefinition))));
+        if (!byGuard && !HeldLocks.HeldByScopeAt(call, member, owner, acrossLambdas: capabilities.IsAsync()))
+        {
+            return false;
+        }
+
+        // The mode held: the guard's, or the scope's acquisition's. A read held and a write asked is an upgrade.
+        bool heldForReading = byGuard
+            ? facts.GuardOf(caller) is { IsRead: true }
+            : HeldLocks.ScopeAcquisition(call, member, owner)?.TargetMethod.Name.StartsWith(KnownNames.AcquireRead, System.StringComparison.Ordinal) == true;
+        bool upgrade = heldForReading && name.StartsWith(KnownNames.AcquireWrite, System.StringComparison.Ordinal);
+        string fix = upgrade
+            ? $"a read lock does not upgrade: release the read hold before taking '{member.Name}' for writing, or take it for writing from the start"
+            : $"remove this acquisition: '{member.Name}' is held here already" +
+              (byGuard ? $" (the wrappers of '{caller.Name}' take it)" : string.Empty);
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.SelfDeadlock,
+            call.Syntax.GetLocation(),
+            SymbolNames.Display(caller),
+            member.Name,
+            name,
+            fix,
+            InlineReason(call),
+            heldForReading ? " for reading" : string.Empty));
         return true;
     }
 
