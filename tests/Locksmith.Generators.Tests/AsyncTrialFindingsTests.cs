@@ -114,4 +114,42 @@ public sealed class AsyncTrialFindingsTests
         Assert.DoesNotContain("AsyncReadWriteLock", Message("PeekCoreAsync"), System.StringComparison.Ordinal);
         Assert.Contains("remove Access = LockAccess.Read", Message("PeekCoreAsync"), System.StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// Two async cores whose calls bind apart ('RunCoreAsync(1)' picks the one without defaults) get wrappers whose calls
+    /// do not: the token each wrapper adds makes both need a default, so every 'RunAsync(1)' was CS0121 in the user's
+    /// code, with nothing from the generator (the synchronous pair 'Run(int)', 'Run(int, int y = 0)' is fine). Now both
+    /// are LSM0045, saying the added token does it. A pair whose cores take a token of their own, or whose cores already
+    /// bind one call to both, is left alone.
+    /// </summary>
+    [Fact]
+    public void LSM0045_ForAsyncWrappersThatTheAddedTokenMakesAmbiguous()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class Runner
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private readonly ExclusiveLock _sync = new();
+                [Guarded(Lock = nameof(_lock))] private Task<int> {|LSM0045:RunCoreAsync|}(int x) => Task.FromResult(x);
+                [Guarded(Lock = nameof(_lock))] private Task<int> {|LSM0045:RunCoreAsync|}(int x, int y = 0) => Task.FromResult(x + y);
+
+                [Guarded(Lock = nameof(_sync))] private int StepCore(int x) => x;
+                [Guarded(Lock = nameof(_sync))] private int StepCore(int x, int y = 0) => x + y;
+
+                [Guarded(Lock = nameof(_lock))] private Task<int> LoadCoreAsync(int x, CancellationToken ct) => Task.FromResult(x);
+                [Guarded(Lock = nameof(_lock))] private Task<int> LoadCoreAsync(int x, int y = 0) => Task.FromResult(x + y);
+
+                [Guarded(Lock = nameof(_lock))] private Task<int> SaveCoreAsync(int x, long y = 0) => Task.FromResult(x);
+                [Guarded(Lock = nameof(_lock))] private Task<int> SaveCoreAsync(int x, string z = "") => Task.FromResult(x);
+
+                private async Task<int> Calls() => Step(1) + await LoadAsync(1) + await LoadAsync(1, CancellationToken.None);
+            }
+            """);
+        Assert.All(
+            run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0045"),
+            static d => Assert.Contains("the CancellationToken each async wrapper adds", d.GetMessage(), System.StringComparison.Ordinal));
+    }
 }

@@ -241,7 +241,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor WrapperTakesExistingCalls = Error(
         "LSM0045",
         "Wrapper overload changes how existing calls bind",
-        "The wrapper '{0}' generated for '{1}' would change calls to the existing '{2}' that it also accepts: they would bind to the wrapper, or be ambiguous (CS0121) where both fill defaults; set WrapperName to another name, or make one of the two take different parameters",
+        "The wrapper '{0}' generated for '{1}' would change calls to {2} that it also accepts: they would bind to the wrapper, or be ambiguous (CS0121) where both fill defaults{3}; {4}set WrapperName to another name, or make one of the two take different parameters",
         "A new overload that accepts the same leading arguments as an existing method takes over its calls (it needs no default, or the existing method is a base type's) or makes them ambiguous, so callers that compiled before would silently call the wrapper or break.");
 
     public static readonly DiagnosticDescriptor LockUsedThroughObsoleteError = Error(

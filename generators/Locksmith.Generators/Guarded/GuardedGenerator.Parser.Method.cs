@@ -157,7 +157,15 @@ public sealed partial class GuardedGenerator
                     else if (existing is not null)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(
-                            DiagnosticDescriptors.WrapperTakesExistingCalls, nameLocation, name, display, existing.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
+                            DiagnosticDescriptors.WrapperTakesExistingCalls, nameLocation, name, display,
+                            $"the existing '{existing.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)}'", string.Empty, string.Empty));
+                    }
+                    else if (isAsync && signature == plain && AmbiguousWithAnotherAsyncWrapper(compilation, method, name, signature) is { } other)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(
+                            DiagnosticDescriptors.WrapperTakesExistingCalls, nameLocation, name, display, other,
+                            " (the CancellationToken each async wrapper adds makes both need a default, where their cores' calls bind apart)",
+                            "take a CancellationToken in one of the cores (its wrappers then add none), "));
                     }
                 }
             }
@@ -611,6 +619,62 @@ public sealed partial class GuardedGenerator
             }
 
             return (false, captured);
+        }
+
+        /// <summary>
+        /// Another guarded method of the type whose async wrapper of the same name a call of this one also fits, both
+        /// needing defaults, where the two cores' calls do not: the optional token each wrapper adds turned overloads that
+        /// bind apart ('RunCoreAsync(int)', 'RunCoreAsync(int, int y = 0)') into wrappers whose every short call is CS0121.
+        /// Its wrapper's signature and core, for LSM0045; null when there is none. A pair whose cores are ambiguous already
+        /// is the user's own design, mirrored. Only the plain form is asked: the timed one, the same parameters after the
+        /// timeout, is ambiguous exactly when it is, and one report a core is enough.
+        /// </summary>
+        private static string? AmbiguousWithAnotherAsyncWrapper(
+            Compilation compilation, IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature)
+        {
+            foreach (var member in body.ContainingType.GetMembers())
+            {
+                if (member is not IMethodSymbol other || other.Arity != body.Arity || SameMethod(other, body) || OverridesGuardedMethod(other) ||
+                    !AsyncWrappers.IsAsyncForm(other))
+                {
+                    continue;
+                }
+
+                string? explicitName = GuardedAttributeData.Of(other) is { } guarded ? guarded.WrapperName
+                    : AcquiresLocksOfAttributeData.Of(other) is { } set ? set.WrapperName
+                    : null;
+                if ((GuardedAttributeData.Of(other) is null && AcquiresLocksOfAttributeData.Of(other) is null) ||
+                    WrapperNaming.WrapperName(other.Name, explicitName, isAsync: true) is not { } otherName)
+                {
+                    continue;
+                }
+
+                var (otherSignature, _) = WrapperSignatures(compilation, other, isAsync: true);
+                if (otherName == name && Ambiguous(otherSignature, signature) && !Ambiguous(ParametersOf(other), ParametersOf(body)))
+                {
+                    string parameters = string.Join(", ", otherSignature.Select(static p => p.Type.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)));
+                    return $"'{otherName}({parameters})', the wrapper generated for '{other.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)}',";
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>
+        /// Whether some call fits both parameter lists and needs a default (or an empty params array) in each, which C#
+        /// cannot choose between (CS0121): its arguments are a shared leading run of the same types and kinds, at least as
+        /// many as either requires, and fewer than either has.
+        /// </summary>
+        private static bool Ambiguous(List<(ITypeSymbol Type, RefKind Kind, bool Optional)> left, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> right)
+        {
+            int shared = 0;
+            while (shared < left.Count && shared < right.Count && left[shared].Kind == right[shared].Kind && SameType(left[shared].Type, right[shared].Type))
+            {
+                shared++;
+            }
+
+            int fewest = System.Math.Max(RequiredCount(left), RequiredCount(right));
+            return fewest <= System.Math.Min(shared, System.Math.Min(left.Count, right.Count) - 1);
         }
 
         private static bool CollidesWithGeneratedWrapper(
