@@ -152,4 +152,37 @@ public sealed class AsyncTrialFindingsTests
             run.LocksmithDiagnostics.Where(static d => d.Id == "LSM0045"),
             static d => Assert.Contains("the CancellationToken each async wrapper adds", d.GetMessage(), System.StringComparison.Ordinal));
     }
+
+    /// <summary>
+    /// LSM0056 in a guarded core: the core cannot "release '_lock' before the loop", its wrapper holds the lock around
+    /// the whole call, and a body that took it (as the message said) would be LSM0023 under an async lock's hold, which
+    /// the bodies share. The advice now says to run the loop in a method that does not hold the lock. A using scope
+    /// around the loop keeps the advice to release it first.
+    /// </summary>
+    [Fact]
+    public void LSM0056_InAGuardedCore_SaysToRunTheLoopOutsideIt_NotToReleaseTheLock()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Tally
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int _n;
+
+                [Guarded(Lock = nameof(_lock))]
+                private async Task AddAllCoreAsync(int[] xs) => await Parallel.ForEachAsync(xs, async (x, c) => { await Task.Yield(); {|LSM0056:_n|} += x; });
+
+                public async Task AddAllInAScopeAsync(int[] xs)
+                {
+                    using var scope = await _lock.AcquireAsync();
+                    await Parallel.ForEachAsync(xs, async (x, c) => { await Task.Yield(); {|LSM0056:_n|} += x; });
+                }
+            }
+            """);
+        string Message(int line) => run.LocksmithDiagnostics.Single(d => d.Location.GetLineSpan().StartLinePosition.Line == line).GetMessage();
+        Assert.DoesNotContain("release '_lock' before the loop", Message(8), System.StringComparison.Ordinal);
+        Assert.Contains("'Tally.AddAllCoreAsync' holds '_lock' as a guarded core, whose wrappers hold it around the whole call: run the loop in a method that does not hold it", Message(8), System.StringComparison.Ordinal);
+        Assert.Contains("release '_lock' before the loop", Message(13), System.StringComparison.Ordinal);
+    }
 }

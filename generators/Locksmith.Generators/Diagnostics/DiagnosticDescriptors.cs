@@ -325,7 +325,7 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor GuardedStateWrittenInAParallelBody = Warning(
         "LSM0056",
         "Guarded state written in a parallel body under the caller's hold",
-        "'{0}' is {4} in a body of '{1}' while '{2}' is held around the loop: the hold keeps other code out but does not serialize the bodies, which run on several threads at once and race each other (lost updates); release '{2}' before the loop and take it in the body ({3}; not a wrapper while '{2}' is held, which would wait for the loop), or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop",
+        "'{0}' is {4} in a body of '{1}' while '{2}' is held around the loop: the hold keeps other code out but does not serialize the bodies, which run on several threads at once and race each other (lost updates); {5} and take it in the body ({3}; not a wrapper while '{2}' is held, which would wait for the loop), or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop",
         "Parallel.For, ForEach, ForAsync, ForEachAsync and Invoke run their delegates on pool threads at the same time. A lock held by the code that starts the loop is held for all of them together, not for each: guarded state they write (or change through a collection's Add, Remove, …) is written concurrently. Reads are safe there, since the hold keeps writers out.",
         ConcurrencyCategory);
 

@@ -174,7 +174,27 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             loopName,
             guard.LockMember.Name,
             TakeInTheBody(loop, guard, loopName),
-            written));
+            written,
+            HeldAsCore(context.ContainingSymbol, loop, guard, instance, facts) is { } core
+                ? $"'{SymbolNames.Display(core)}' holds '{guard.LockMember.Name}' as a guarded core, whose wrappers hold it around the whole call: run the loop in a method that does not hold it"
+                : $"release '{guard.LockMember.Name}' before the loop"));
+    }
+
+    /// <summary>
+    /// The guarded method (core) whose own hold is the one around the loop, with no using scope of the lock there: it
+    /// cannot release the lock before the loop, its wrappers hold it for the whole call. Null otherwise.
+    /// </summary>
+    private static IMethodSymbol? HeldAsCore(ISymbol containingSymbol, IInvocationOperation loop, Guard guard, IOperation? instance, LockFacts facts)
+    {
+        if (containingSymbol is not IMethodSymbol method || HeldLocks.HeldByScopeAt(loop, guard.LockMember, instance, acrossLambdas: guard.Capabilities.IsAsync()))
+        {
+            return null;
+        }
+
+        var held = (LockMembers.ForwardedTo(guard.LockMember) ?? guard.LockMember).OriginalDefinition;
+        return facts.LocksHeldBy(method).Any(use => SymbolEqualityComparer.Default.Equals((LockMembers.ForwardedTo(use.Member) ?? use.Member).OriginalDefinition, held))
+            ? method
+            : null;
     }
 
     // The scope to take in each body (with `where` after it, if given); for an async lock in a loop whose bodies are
