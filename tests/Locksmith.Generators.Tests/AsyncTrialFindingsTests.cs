@@ -185,4 +185,33 @@ public sealed class AsyncTrialFindingsTests
         Assert.Contains("'Tally.AddAllCoreAsync' holds '_lock' as a guarded core, whose wrappers hold it around the whole call: run the loop in a method that does not hold it", Message(8), System.StringComparison.Ordinal);
         Assert.Contains("release '_lock' before the loop", Message(13), System.StringComparison.Ordinal);
     }
+
+    /// <summary>
+    /// [AcquiresLocksOf] naming a collection of objects ('params Account[] accounts', a transfer among several): before,
+    /// LSM0018 said "'Account[]' has no field or property '_lock'; set Lock to the lock member of that type", which no
+    /// Lock can satisfy. Now it says the attribute takes one object per named parameter, and how to take the elements'
+    /// locks in code.
+    /// </summary>
+    [Fact]
+    public void LSM0018_ForACollectionOfObjects_SaysItTakesOneObjectPerParameter()
+    {
+        var run = DiagnosticCheck.Verify("""
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public sealed partial class Account
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private readonly ExclusiveLock _sync = new();
+                [{|LSM0018:AcquiresLocksOf(nameof(accounts), Lock = nameof(_lock))|}]
+                private static Task SettleCoreAsync(params Account[] accounts) => Task.CompletedTask;
+                [{|LSM0018:AcquiresLocksOf(nameof(accounts), Lock = nameof(_sync))|}]
+                private static void AuditCore(IReadOnlyList<Account> accounts) { }
+            }
+            """);
+        var messages = run.LocksmithDiagnostics.Select(static d => d.GetMessage()).ToList();
+        Assert.All(messages, static m => Assert.DoesNotContain("set Lock to the lock member of that type", m, System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("'accounts' is a collection of 'Account' ('Account[]')", System.StringComparison.Ordinal) && m.Contains("LockSet.AcquireLocksOfAsync", System.StringComparison.Ordinal));
+        Assert.Contains(messages, static m => m.Contains("'accounts' is a collection of 'Account' ('System.Collections.Generic.IReadOnlyList<Account>')", System.StringComparison.Ordinal) && m.Contains("LockSet.AcquireLocksOf(", System.StringComparison.Ordinal));
+    }
 }

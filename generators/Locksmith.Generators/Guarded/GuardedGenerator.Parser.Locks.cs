@@ -273,6 +273,18 @@ public sealed partial class GuardedGenerator
                 var member = LockMembers.Find(parameter.Type, data.Lock);
                 var lockType = LockMembers.TypeOf(member);
                 var memberCapabilities = LockCapabilitiesReader.Of(lockType);
+                if (member is null && ElementWithLock(parameter.Type, data.Lock!) is { } element)
+                {
+                    // A collection of objects (params Account[] accounts): no Lock fits it, the attribute takes one object a parameter.
+                    bool asyncCode = IsAsyncCore(method) || LockCapabilitiesReader.Of(LockMembers.TypeOf(LockMembers.Find(element, data.Lock))).IsAsync();
+                    Invalid($"'{name}' is a collection of '{element.ToDisplayString()}' ('{typeName}'), and [AcquiresLocksOf] takes one object for each parameter it names; " +
+                        $"name each object as a parameter of its own (nameof(from), nameof(to), …), or take the elements' locks in code, all at once: " +
+                        (asyncCode
+                            ? $"'using var scope = await LockSet.AcquireLocksOfAsync(locks, ct);' with the elements' '{data.Lock}' as IAsyncLockSetMembers"
+                            : $"'using var scope = LockSet.AcquireLocksOf(locks);' with the elements' '{data.Lock}'"));
+                    continue;
+                }
+
                 if (member is null || lockType is null)
                 {
                     Invalid($"'{typeName}', the type of '{name}', has no field or property '{data.Lock}'; set Lock to the lock member of that type");
@@ -462,6 +474,28 @@ public sealed partial class GuardedGenerator
             }
 
             return new LockInfo(member, lockType, capabilities);
+        }
+
+        /// <summary>
+        /// The element type of an array or <c>IEnumerable&lt;T&gt;</c> parameter type whose elements have the lock member
+        /// <paramref name="lockName"/> (a collection of the objects [AcquiresLocksOf] wants one a parameter); else null.
+        /// </summary>
+        private static ITypeSymbol? ElementWithLock(ITypeSymbol type, string lockName)
+        {
+            ITypeSymbol? element = type is IArrayTypeSymbol array ? array.ElementType : null;
+            if (element is null && type is INamedTypeSymbol named)
+            {
+                foreach (var candidate in new[] { named }.Concat(named.AllInterfaces))
+                {
+                    if (candidate.OriginalDefinition.SpecialType == SpecialType.System_Collections_Generic_IEnumerable_T)
+                    {
+                        element = candidate.TypeArguments[0];
+                        break;
+                    }
+                }
+            }
+
+            return element is not null && LockMembers.Find(element, lockName) is not null ? element : null;
         }
 
         private static string? ResolveStripeKey(
