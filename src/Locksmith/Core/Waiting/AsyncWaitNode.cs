@@ -93,6 +93,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     // two reads of one wait at the same moment exactly one goes on to recycle the node.
     private int _resultTaken = int.MinValue;
 
+    // Continuations of further reads of a queued wait's ValueTask (a second await, .AsTask() again), which the source
+    // holds no room for: queued once a read took the result, so each is told the wait was read already.
+    private ExtraRead? _extraReads;
+
     /// <summary>The primitive the node waits on.</summary>
     public IAsyncWaitHost Host = null!;
 
@@ -490,6 +494,13 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
             ThrowHelper.ThrowAcquisitionConsumed();
         }
 
+        // After the swap above (a full fence), as a further read registers and then reads _resultTaken: one of the two
+        // sees the other, so a read registered at this moment is never left waiting.
+        if (Volatile.Read(ref _extraReads) is not null)
+        {
+            RunExtraReads();
+        }
+
         if (_source.GetStatus(token) == ValueTaskSourceStatus.Pending)
         {
             WithdrawBlockedOn();
@@ -524,14 +535,79 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     ValueTaskSourceStatus IValueTaskSource<AsyncLockScope>.GetStatus(short token)
     {
-        if (token != _source.Version)
+        if (token == _source.Version)
         {
-            ThrowHelper.ThrowAcquisitionConsumed();
+            try
+            {
+                return _source.GetStatus(token);
+            }
+            catch (InvalidOperationException)
+            {
+                // Recycled since the test above: read already.
+            }
         }
 
-        return _source.GetStatus(token);
+        // Read already, the node recycled: faulted, not a throw, so the read goes on to GetResult, which says so. A
+        // throw here would escape .AsTask()'s completion callback on the thread pool (a read registered as the wait
+        // ended) and end the process.
+        return ValueTaskSourceStatus.Faulted;
     }
 
-    void IValueTaskSource<AsyncLockScope>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _source.OnCompleted(continuation, state, token, flags);
+    void IValueTaskSource<AsyncLockScope>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        try
+        {
+            _source.OnCompleted(continuation, state, token, flags);
+        }
+        catch (InvalidOperationException)
+        {
+            // A second continuation (the ValueTask awaited twice, or .AsTask() twice, while the wait is queued), or a
+            // stale token. Thrown from here it would leave an awaiting method's builder, which rethrows it on the thread
+            // pool: the process would end. Its read fails instead, once the wait's result is taken (by the first read).
+            AddExtraRead(continuation, state, token);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AddExtraRead(Action<object?> continuation, object? state, short token)
+    {
+        var head = Volatile.Read(ref _extraReads);
+        while (true)
+        {
+            var seen = Interlocked.CompareExchange(ref _extraReads, new ExtraRead(continuation, state, head), head);
+            if (ReferenceEquals(seen, head))
+            {
+                break;
+            }
+
+            head = seen;
+        }
+
+        // The result was taken (or the node moved on) before this read was seen: nobody else will run it.
+        if (Volatile.Read(ref _resultTaken) == token || token != _source.Version)
+        {
+            RunExtraReads();
+        }
+    }
+
+    /// <summary>Queues the further reads registered so far; each finds the result taken and is told so.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void RunExtraReads()
+    {
+        // Queued, never run here: a read's continuation must not run on the stack of the read that took the result.
+        for (var read = Interlocked.Exchange(ref _extraReads, null); read is not null; read = read.Next)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(read.Continuation, read.State, preferLocal: false);
+        }
+    }
+
+    /// <summary>A further read's continuation, kept until the wait's result is taken.</summary>
+    private sealed class ExtraRead(Action<object?> continuation, object? state, ExtraRead? next)
+    {
+        public Action<object?> Continuation { get; } = continuation;
+
+        public object? State { get; } = state;
+
+        public ExtraRead? Next { get; } = next;
+    }
 }

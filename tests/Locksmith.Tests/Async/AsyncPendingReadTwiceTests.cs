@@ -1,0 +1,100 @@
+using System;
+using System.Linq;
+using System.Threading;
+using System.Threading.Tasks;
+using Locksmith.Tests.Support;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>
+/// Further reads of a queued acquisition's <c>ValueTask</c> made while it waits (awaited twice, <c>.AsTask()</c>
+/// twice): the first read gets the hold, every other read fails with the "read already" message, and none ends the
+/// process or the wait.
+/// </summary>
+public sealed class AsyncPendingReadTwiceTests
+{
+    [Fact]
+    public async Task ASecondReadOfAPendingAcquisition_FailsThatRead_AndTheFirstReadStillGetsTheHold()
+    {
+        // Before, a second .AsTask() threw the runtime's bare "Operation is not valid due to the current state of the
+        // object.", and a second await threw it from the awaiting method's builder, which rethrows it on the thread pool:
+        // the process ended.
+        var gate = new AsyncExclusiveLock("pending-read-twice");
+        var holder = await HeldByAnotherFlow.StartAsync(gate);
+        var queued = gate.AcquireAsync();
+        var first = queued.AsTask();
+
+        var second = queued.AsTask();
+        var awaitedAgain = AwaitAgain(queued);
+
+        Assert.False(second.IsCompleted);
+        Assert.False(awaitedAgain.IsCompleted);
+        Assert.Equal(1, gate.WaitingCount);
+        await holder.ReleaseAsync();
+        var scope = await first.WaitAsync(Guard.HangLimit);
+        Assert.True(scope.IsAcquired);
+        foreach (var again in new[] { second, awaitedAgain })
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => again.WaitAsync(Guard.HangLimit));
+            Assert.Contains("read the ValueTask of an async lock acquisition that was read already", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.True(gate.IsHeld);
+        scope.Dispose();
+        Assert.False(gate.IsHeld);
+        Assert.Equal(0, gate.WaitingCount);
+    }
+
+    [Fact]
+    public async Task ManyReadsOfOnePermitWait_RacingItsGrant_OneGetsThePermits_EveryOtherFails_AndNoneEndsTheWait()
+    {
+        var slots = new CountingSemaphore(0, 3, "pending-read-many");
+        for (int round = 0; round < 300; round++)
+        {
+            var queued = slots.AcquireAsync(2);
+            Assert.Equal(1, slots.QueuedAsyncWaiterCount);
+            var first = queued.AsTask();
+
+            // More reads from another thread while a third grants the wait: each registers before the grant, between
+            // the grant and the first read, or after it (a read of a completed or recycled wait is told at once).
+            var registering = Task.Run(() => Enumerable.Range(0, 3).Select(_ => ReadAgain(queued)).ToArray());
+            var releasing = Task.Run(() => slots.Release(2));
+            var others = await registering.WaitAsync(Guard.HangLimit);
+            await releasing.WaitAsync(Guard.HangLimit);
+
+            int held = 0;
+            foreach (var read in others.Prepend(first))
+            {
+                var outcome = await Record.ExceptionAsync(async () =>
+                {
+                    var scope = await read.WaitAsync(Guard.HangLimit);
+                    held++;
+                    scope.Dispose();
+                });
+                Assert.True(outcome is null or InvalidOperationException, $"round {round}: {outcome}");
+            }
+
+            Assert.Equal(1, held);
+            Assert.Equal(2, slots.CurrentCount);
+            Assert.Equal(0, slots.QueuedAsyncWaiterCount);
+            TakeForGood(slots, 2);
+        }
+    }
+
+    private static Task<AsyncLockScope> ReadAgain(ValueTask<AsyncLockScope> queued)
+    {
+        try
+        {
+            return queued.AsTask();
+        }
+        catch (InvalidOperationException error)
+        {
+            return Task.FromException<AsyncLockScope>(error);
+        }
+    }
+
+    /// <summary>Takes permits and keeps them, so the next round's wait queues again.</summary>
+    private static void TakeForGood(CountingSemaphore slots, int count) => Assert.True(slots.TryAcquire(count, out _));
+
+    private static async Task<AsyncLockScope> AwaitAgain(ValueTask<AsyncLockScope> queued) => await queued;
+}
