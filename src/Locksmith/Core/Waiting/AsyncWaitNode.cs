@@ -238,12 +238,36 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     {
         if (timeoutMs > 0)
         {
-            (_timer ??= new Timer(s_onTimer, this, Timeout.Infinite, Timeout.Infinite)).Change(timeoutMs, Timeout.Infinite);
+            (_timer ??= NewTimer()).Change(timeoutMs, Timeout.Infinite);
         }
 
         if (_cancellationToken.CanBeCanceled)
         {
             _registration = _cancellationToken.UnsafeRegister(s_onCanceled, this);
+        }
+    }
+
+    /// <summary>
+    /// The node's timer, made once without the waiting flow's execution context: a timer keeps the context it was made
+    /// in for its life, which for a pooled node is every later wait's, so the first timed waiter's async locals (an
+    /// <c>Activity</c>, a request's state) stayed reachable from the pool and every later timeout ran in them.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private Timer NewTimer()
+    {
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            return new Timer(s_onTimer, this, Timeout.Infinite, Timeout.Infinite);
+        }
+
+        var suppressed = ExecutionContext.SuppressFlow();
+        try
+        {
+            return new Timer(s_onTimer, this, Timeout.Infinite, Timeout.Infinite);
+        }
+        finally
+        {
+            suppressed.Undo();
         }
     }
 
