@@ -1,3 +1,4 @@
+using System;
 using System.Diagnostics.CodeAnalysis;
 using System.Threading;
 
@@ -13,6 +14,18 @@ internal static partial class ThrowHelper
             "its holds with everything it awaits, calls or starts). AsyncReadWriteLock is not reentrant: a nested read would queue " +
             "behind a waiting writer, which waits for the outer read, so it would deadlock. Keep one read scope open instead; a " +
             "task that should wait for it must be started under ExecutionContext.SuppressFlow(), or after the scope is disposed in the method that took it.");
+
+    /// <summary>
+    /// A read that timed out while no writer held the lock: it waited behind <paramref name="writersAhead"/> queued
+    /// writers, as <paramref name="policy"/> has readers do; "held in a shared mode" would blame what a reader shares.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowAsyncReadTimeoutBehindWriters(LockPrimitive lockPrimitive, LockOwner waiter, TimeSpan waited, int writersAhead, ReadWritePolicy policy) =>
+        throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
+            $"{FlowStartingASentence(waiter)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for read access to {lockPrimitive.Describe()}, " +
+            $"held in a shared mode with {writersAhead} writer{(writersAhead == 1 ? string.Empty : "s")} queued ahead of it, and under {policy} a reader " +
+            "waits behind a queued writer. Look for the hold that keeps the writer waiting (a long read), or choose ReadWritePolicy.ReaderPreferred " +
+            "if readers should pass waiting writers.");
 
     [DoesNotReturn]
     public static void ThrowAsyncUpgrade(LockPrimitive lockPrimitive, LockOwner flow) =>

@@ -189,6 +189,30 @@ public sealed partial class AsyncReadWriteLock
         }
     }
 
+    /// <summary>
+    /// What a read that gives up (<paramref name="reader"/>, still queued; null for a try-once) saw: the queued writers a
+    /// reader waits behind under the policy (every one under writer-preferred, those that arrived first under fair, none
+    /// under reader-preferred), plus one, so 0 stays "not noted". Under the gate.
+    /// </summary>
+    private int ReadGaveUpState(WaitNode? reader)
+    {
+        if (_policy == ReadWritePolicy.ReaderPreferred)
+        {
+            return 1;
+        }
+
+        int ahead = 0;
+        for (var writer = _writers.Head; writer is not null; writer = writer.Next)
+        {
+            if (reader is null || _policy == ReadWritePolicy.WriterPreferred || ArrivedBefore(writer, reader))
+            {
+                ahead++;
+            }
+        }
+
+        return ahead + 1;
+    }
+
     /// <summary>A waiter gives up (timeout, cancellation): unlink it and let in whoever it was holding back.</summary>
     void IAsyncWaitHost.RemoveLocked(AsyncWaitNode node)
     {
@@ -199,6 +223,8 @@ public sealed partial class AsyncReadWriteLock
         }
         else
         {
+            // For its message: the writers it waited behind as it gave up (see ReadGaveUpState).
+            node.GaveUpState = ReadGaveUpState(node);
             _readers.Remove(node);
         }
 

@@ -350,8 +350,28 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         return true;
     }
 
-    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState, ReportedHolder holder) =>
+    void IAsyncWaitHost.ThrowTimeout(LockOwner waiter, LockMode mode, TimeSpan waited, int scopeTag, int gaveUpState, ReportedHolder holder)
+    {
+        if (mode == LockMode.Read && holder.Id == 0)
+        {
+            // No writer held it: the read waited behind queued writers. A try-once noted nothing as it failed (and queued
+            // nothing): the writers queued now are the ones it found.
+            if (gaveUpState == 0 && _readers.GateOrNull is { } gate)
+            {
+                using (GateEntry.Enter(gate))
+                {
+                    gaveUpState = ReadGaveUpState(null);
+                }
+            }
+
+            if (gaveUpState > 1)
+            {
+                ThrowHelper.ThrowAsyncReadTimeoutBehindWriters(this, waiter, waited, gaveUpState - 1, _policy);
+            }
+        }
+
         ThrowHelper.ThrowAsyncTimeout(this, waiter, mode, holder, waited);
+    }
 
     void IAsyncOwnedLock.AddWaiters(List<(LockOwner Flow, LockMode Mode)> waiters)
     {
