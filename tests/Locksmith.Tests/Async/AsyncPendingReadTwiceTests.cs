@@ -46,6 +46,28 @@ public sealed class AsyncPendingReadTwiceTests
     }
 
     [Fact]
+    public async Task AsTaskThenABlockingRead_OfAPendingAcquisition_WithdrawsTheWait_AndTheTaskIsToldItWasReadAlready()
+    {
+        // Before, the blocking read withdrew the wait and recycled its node; .AsTask()'s completion callback then asked
+        // the node for the status of the old token, which threw outside any try on the thread pool: the process ended.
+        var gate = new AsyncExclusiveLock("pending-astask-then-result");
+        var holder = await HeldByAnotherFlow.StartAsync(gate);
+        for (int round = 0; round < 50; round++)
+        {
+            var queued = gate.AcquireAsync();
+            var asTask = queued.AsTask();
+            var blocked = Assert.Throws<InvalidOperationException>(() => queued.GetAwaiter().GetResult());
+            Assert.Contains("The wait was withdrawn; nothing is held", blocked.Message, StringComparison.Ordinal);
+            var read = await Assert.ThrowsAsync<InvalidOperationException>(() => asTask.WaitAsync(Guard.HangLimit));
+            Assert.Contains("that was read already", read.Message, StringComparison.Ordinal);
+            Assert.Equal(0, gate.WaitingCount);
+        }
+
+        await holder.ReleaseAsync();
+        Assert.False(gate.IsHeld);
+    }
+
+    [Fact]
     public async Task ManyReadsOfOnePermitWait_RacingItsGrant_OneGetsThePermits_EveryOtherFails_AndNoneEndsTheWait()
     {
         var slots = new CountingSemaphore(0, 3, "pending-read-many");
