@@ -142,7 +142,7 @@ public sealed class AsyncStripedLock<TKey> : LockPrimitive, IAsyncKeyedAccessLoc
         int count = keys.Count;
         if (count == 0)
         {
-            throw new ArgumentException("At least one key is needed.", nameof(keys));
+            ThrowHelper.ThrowNoKeys(this, async: true);
         }
 
         LockBuffer inline = default;

@@ -63,7 +63,7 @@ public abstract class StripedLockBase<TKey, TStripe> : LockPrimitive, IKeyedAcce
     {
         if (keys.IsEmpty)
         {
-            throw new ArgumentException("At least one key is needed.", nameof(keys));
+            ThrowHelper.ThrowNoKeys(this, async: false);
         }
 
         // Stripes were created in index order, so their ids (the set's tie-break) already give stripe order.

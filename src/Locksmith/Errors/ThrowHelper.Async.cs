@@ -125,6 +125,13 @@ internal static partial class ThrowHelper
             (holder.Id == 0 ? NoHolderNamed(mode)
                 : holder.Id >= LockOwner.FlowIdBase ? $"held by {holder.Name}." : $"held by thread {ThreadNames.Format(holder.Id, holder.Name)}."));
 
+    /// <summary>A striped lock asked for no keys at once (an empty list): names the lock and who asked.</summary>
+    [DoesNotReturn]
+    public static void ThrowNoKeys(LockPrimitive striped, bool async) =>
+        throw new ArgumentException(
+            $"{(async ? CurrentFlowStartingASentence() : CurrentFlowOrThreadStartingASentence())} asked striped lock {striped.Describe()} for no keys: " +
+            $"{(async ? "AcquireManyAsync and TryAcquireManyAsync need" : "AcquireMany and TryAcquireMany need")} at least one key.", "keys");
+
     [DoesNotReturn]
     public static void ThrowNotForSyncSet(LockPrimitive lockPrimitive) =>
         throw new InvalidOperationException($"{lockPrimitive.Describe()} is an async lock: take it with AcquireAsync or an async LockSet.");
