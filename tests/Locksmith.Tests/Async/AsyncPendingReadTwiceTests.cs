@@ -115,6 +115,60 @@ public sealed class AsyncPendingReadTwiceTests
         }
     }
 
+    [Fact]
+    public async Task SecondAwaits_RacingAGrantACancellationAndATimeout_OneReadGetsTheOutcome_AndTheLockEndsFree()
+    {
+        // Each round: a queued wait read by an await and by a second await (and a third .AsTask()), while another thread
+        // releases the lock, cancels the token, or lets the wait time out, at once. Exactly one read gets the wait's
+        // outcome (the hold, an empty scope, or the cancellation); the others are told the wait was read already.
+        var gate = new AsyncExclusiveLock("pending-read-race");
+        var random = new Random(20_261_205);
+        for (int round = 0; round < 200; round++)
+        {
+            var holder = await HeldByAnotherFlow.StartAsync(gate);
+            using var cancel = new CancellationTokenSource();
+            int ending = random.Next(3);
+            var queued = gate.TryAcquireAsync(ending == 2 ? TimeSpan.FromMilliseconds(1) : Guard.HangLimit, cancel.Token);
+            var reads = new[] { AwaitAgain(queued), AwaitAgain(queued), ReadAgain(queued) };
+            var ended = Task.Run(async () =>
+            {
+                if (ending == 0)
+                {
+                    await holder.ReleaseAsync();
+                }
+                else if (ending == 1)
+                {
+                    await cancel.CancelAsync();
+                }
+            });
+
+            int outcomes = 0;
+            foreach (var read in reads)
+            {
+                try
+                {
+                    var scope = await read.WaitAsync(Guard.HangLimit);
+                    outcomes++;
+                    scope.Dispose();
+                }
+                catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+                {
+                    outcomes++;
+                }
+                catch (InvalidOperationException error)
+                {
+                    Assert.Contains("that was read already", error.Message, StringComparison.Ordinal);
+                }
+            }
+
+            await ended.WaitAsync(Guard.HangLimit);
+            await holder.ReleaseAsync().WaitAsync(Guard.HangLimit);
+            Assert.Equal(1, outcomes);
+            Assert.False(gate.IsHeld, $"round {round}");
+            Assert.Equal(0, gate.WaitingCount);
+        }
+    }
+
     /// <summary>Takes permits and keeps them, so the next round's wait queues again.</summary>
     private static void TakeForGood(CountingSemaphore slots, int count) => Assert.True(slots.TryAcquire(count, out _));
 
