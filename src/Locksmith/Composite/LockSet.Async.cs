@@ -385,9 +385,12 @@ public static partial class LockSet
         return default;
     }
 
-    /// <summary>A semaphore member's free permits as the set gives up (0 for other locks), for its timeout message.</summary>
+    /// <summary>
+    /// A semaphore member as the set gives up (0 for other locks), for its timeout message: its free permits, and whether
+    /// an async waiter is queued, which the set's try-once takes no permit ahead of (held back, not free).
+    /// </summary>
     private static int GaveUpStateOf(LockPrimitive busy) =>
-        busy is CountingSemaphore semaphore ? new SemaphoreGaveUp(semaphore.CurrentCount, HeldBack: false).Pack() : 0;
+        busy is CountingSemaphore semaphore ? semaphore.GaveUpStateNow() : 0;
 
     private static LockMode ModeOf(LockPrimitive member) => ((IAsyncSetMember)member).SetMode;
 

@@ -490,7 +490,7 @@ public static partial class LockSet
         string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
 
         // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
-        int free = FreePermitsOf(busy);
+        var gaveUp = GaveUpOf(busy);
         var mode = SetModeOf(busy);
         LocksmithMetrics.RecordTimeout(busy, TagOf(mode));
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, mode, waited, CurrentThreadId.Value, ownerThreadId)
@@ -499,7 +499,7 @@ public static partial class LockSet
         });
         if (throwOnTimeout)
         {
-            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, new SemaphoreGaveUp(free, HeldBack: false), waited);
+            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, gaveUp, waited);
         }
 
         return false;
@@ -520,11 +520,15 @@ public static partial class LockSet
 
         // No report to follow (a controlled wait the scheduler ended reports nothing): read the holder now.
         int ownerThreadId = busy.ExclusiveOwnerId;
-        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), new SemaphoreGaveUp(FreePermitsOf(busy), HeldBack: false), waited);
+        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), GaveUpOf(busy), waited);
     }
 
-    /// <summary>A semaphore member's free permits (0 for other locks), for the set's timeout message.</summary>
-    private static int FreePermitsOf(LockPrimitive busy) => busy is CountingSemaphore semaphore ? semaphore.CurrentCount : 0;
+    /// <summary>
+    /// A semaphore member's free permits (none for other locks), for the set's timeout message: held back while an async
+    /// waiter is queued, which a thread takes no permit ahead of.
+    /// </summary>
+    private static SemaphoreGaveUp GaveUpOf(LockPrimitive busy) =>
+        busy is CountingSemaphore semaphore ? SemaphoreGaveUp.Unpack(semaphore.GaveUpStateNow()) : default;
 
     /// <summary>The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be.</summary>
     [DoesNotReturn]

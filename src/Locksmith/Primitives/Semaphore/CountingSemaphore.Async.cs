@@ -16,6 +16,13 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
     // (it queues behind), so a waiter for several permits is not starved by threads taking one at a time.
     private int _asyncQueued;
 
+    /// <summary>
+    /// What a try-once that failed now saw, for a timeout message (an async set's): the free permits, held back while an
+    /// async waiter is queued, since a newcomer takes none ahead of it.
+    /// </summary>
+    internal int GaveUpStateNow() =>
+        new SemaphoreGaveUp(Volatile.Read(ref _count), HeldBack: Volatile.Read(ref _asyncQueued) != 0).Pack();
+
     /// <summary>Async waits queued now (a snapshot, for tests).</summary>
     internal int AsyncWaitingCountForTests => Volatile.Read(ref _asyncQueued);
 
