@@ -21,11 +21,19 @@ internal static partial class ThrowHelper
     /// </summary>
     [DoesNotReturn]
     public static void ThrowAsyncReadTimeoutBehindWriters(LockPrimitive lockPrimitive, LockOwner waiter, TimeSpan waited, int writersAhead, ReadWritePolicy policy) =>
+        throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited, ReadTimeoutBehindWriters(FlowStartingASentence(waiter), lockPrimitive, waited, writersAhead, policy));
+
+    /// <summary><see cref="ThrowAsyncReadTimeoutBehindWriters"/> for a thread's read of a <see cref="ReadWriteLock"/>.</summary>
+    [DoesNotReturn]
+    public static void ThrowReadTimeoutBehindWriters(LockPrimitive lockPrimitive, TimeSpan waited, int writersAhead, ReadWritePolicy policy) =>
         throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
-            $"{FlowStartingASentence(waiter)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for read access to {lockPrimitive.Describe()}, " +
-            $"held in a shared mode with {writersAhead} writer{(writersAhead == 1 ? string.Empty : "s")} queued ahead of it, and under {policy} a reader " +
-            "waits behind a queued writer. Look for the hold that keeps the writer waiting (a long read), or choose ReadWritePolicy.ReaderPreferred " +
-            "if readers should pass waiting writers.");
+            ReadTimeoutBehindWriters($"Thread {ThreadNames.Current()}", lockPrimitive, waited, writersAhead, policy));
+
+    private static string ReadTimeoutBehindWriters(string who, LockPrimitive lockPrimitive, TimeSpan waited, int writersAhead, ReadWritePolicy policy) =>
+        $"{who} timed out after {waited.TotalMilliseconds:0.#} ms waiting for read access to {lockPrimitive.Describe()}, " +
+        $"held in a shared mode with {writersAhead} writer{(writersAhead == 1 ? string.Empty : "s")} queued ahead of it, and under {policy} a reader " +
+        "waits behind a queued writer. Look for the hold that keeps the writer waiting (a long read), or choose ReadWritePolicy.ReaderPreferred " +
+        "if readers should pass waiting writers.";
 
     [DoesNotReturn]
     public static void ThrowAsyncUpgrade(LockPrimitive lockPrimitive, LockOwner flow) =>

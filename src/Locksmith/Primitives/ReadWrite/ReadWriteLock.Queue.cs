@@ -58,6 +58,47 @@ public sealed partial class ReadWriteLock
         return true;
     }
 
+    /// <summary>
+    /// Under the gate: the writers a read (<paramref name="reader"/>, still queued; null for one that never queued) waits
+    /// behind under the policy: a writer waiting for the readers in to drain (it holds the writer bit, so readers queue),
+    /// and the queued writers: every one under writer-preferred, those ahead of it under fair. None under
+    /// reader-preferred. For a timeout's message.
+    /// </summary>
+    private int WritersAheadLocked(WaitNode? reader)
+    {
+        if (_policy == ReadWritePolicy.ReaderPreferred)
+        {
+            return 0;
+        }
+
+        int ahead = _drainers.Count;
+        bool behindReader = false;
+        for (var node = _queue.Head; node is not null; node = node.Next)
+        {
+            behindReader |= ReferenceEquals(node, reader);
+            if (IsWriter(node) && (!behindReader || _policy == ReadWritePolicy.WriterPreferred))
+            {
+                ahead++;
+            }
+        }
+
+        return ahead;
+    }
+
+    /// <summary><see cref="WritersAheadLocked"/> for a read that never queued, taking the gate (a try-once's timeout message).</summary>
+    private int WritersAheadNow()
+    {
+        if (_queue.GateOrNull is not { } gate)
+        {
+            return 0;
+        }
+
+        using (GateEntry.Enter(gate))
+        {
+            return WritersAheadLocked(null);
+        }
+    }
+
     /// <summary>Takes a failed waiter out: dequeues it, or passes on a hand-over that raced with its failure.</summary>
     private void AbandonWaitLocked(WaitNode node)
     {

@@ -222,24 +222,28 @@ public sealed partial class ReadWriteLock
     /// A reader's side of the kernel's wait: enter like the fast path while not blocked; when blocked, queue, which
     /// makes the blocking writer's release take the slow path that counts this reader in and hands it the lock.
     /// </summary>
-    private readonly ref struct ReaderProtocol : IWaitProtocol
+    private ref struct ReaderProtocol : IWaitProtocol
     {
         private readonly ReadWriteLock _lock;
         private readonly ReadWriteThreadState _thread;
         private readonly int _slot;
+
+        // The writers the read waited behind as it left the queue (-1: it never queued, a try-once), for its message.
+        private int _writersAhead;
 
         public ReaderProtocol(ReadWriteLock lockPrimitive, ReadWriteThreadState thread, int slot)
         {
             _lock = lockPrimitive;
             _thread = thread;
             _slot = slot;
+            _writersAhead = -1;
         }
 
-        public int OwnerId => _lock.WriterThreadId;
+        public readonly int OwnerId => _lock.WriterThreadId;
 
-        public int GaveUpState => 0;
+        public readonly int GaveUpState => 0;
 
-        public int Permits => 0;
+        public readonly int Permits => 0;
 
         public bool TryAcquire() => _lock.TryEnterReadFast(_thread, _slot);
 
@@ -297,10 +301,26 @@ public sealed partial class ReadWriteLock
             }
         }
 
-        public void Abandon(WaitNode node) => _lock.AbandonWaitLocked(node);
+        public void Abandon(WaitNode node)
+        {
+            _writersAhead = _lock.WritersAheadLocked(node.IsQueued ? node : null);
+            _lock.AbandonWaitLocked(node);
+        }
 
         [DoesNotReturn]
-        public void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName) =>
+        public readonly void ThrowTimeout(TimeSpan waited, int ownerThreadId, string? ownerThreadName)
+        {
+            if (ownerThreadId == 0)
+            {
+                // No writer held it: the read waited behind queued writers (a try-once reads them as it fails).
+                int ahead = _writersAhead >= 0 ? _writersAhead : _lock.WritersAheadNow();
+                if (ahead > 0)
+                {
+                    ThrowHelper.ThrowReadTimeoutBehindWriters(_lock, waited, ahead, _lock._policy);
+                }
+            }
+
             ThrowHelper.ThrowTimeout(_lock, LockMode.Read, ownerThreadId, ownerThreadName, waited);
+        }
     }
 }
