@@ -118,7 +118,8 @@ internal static class AsyncWaits
             case AsyncWaitOutcome.Abandoned:
                 string blocking = ThrowHelper.FlowStartingASentence(owner);
                 FlowOwnership.NotHeld(owner);
-                throw ThrowHelper.BlockedOnPendingAcquisition(blocking, ThrowHelper.AccessTo(lockPrimitive, mode));
+                // Named as its cancellation would be: a semaphore's wait by its permits (the tag of a failed wait).
+                throw ThrowHelper.BlockedOnPendingAcquisition(blocking, ThrowHelper.WaitedFor(lockPrimitive, mode, tag));
 
             default:
                 // One read of the holder for the event and the exception (this wait's, or its lock set's): they name the same one.
