@@ -140,7 +140,11 @@ public static class DeadlockDetector
         {
             foreach (var flow in flows)
             {
-                if (SlotWait(flow) is { } slot && !Names(waiting, flow.OwnerId, slot.Acquisition.Lock))
+                // A lock that records its waits was read: a wait of it not listed has ended (the slot is cleared only
+                // when the flow reads the result) or began after the read (the next scan sees it), so only a lock that
+                // keeps no records is read from the slot (tested before the slot's edge is read, which may take a gate).
+                if (flow.WaitingFor is not (null or IAcquisitionWaits) && SlotWait(flow) is { } slot &&
+                    slot.Acquisition.Lock is not IAcquisitionWaits && !Names(waiting, flow.OwnerId, slot.Acquisition.Lock))
                 {
                     Add(ref waiting, slot);
                 }
