@@ -32,20 +32,7 @@ public sealed class EndedWaitSlotTests
         var xHold = await x.AcquireAsync(s_acquireLimit);
         int thisFlow = x.HolderFlowId;
 
-        var gHoldsA = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task g;
-        using (ExecutionContext.SuppressFlow())
-        {
-            g = Task.Run(async () =>
-            {
-                using var aScope = await a.AcquireAsync(s_acquireLimit, CancellationToken.None);
-                gHoldsA.SetResult();
-                using var xScope = await x.AcquireAsync(s_acquireLimit);
-            });
-        }
-
-        await gHoldsA.Task.WaitAsync(s_awaitLimit);
-        Guard.SpinUntil(() => x.WaitingCount == 1);
+        var g = await OtherFlowHoldingThenWaiting.StartAsync(a.AcquireAsync, x);
         Assert.NotEqual(thisFlow, a.HolderFlowId);
 
         var sibling = Sibling(ct => permits.AcquireAsync(1, s_acquireLimit, ct));

@@ -102,20 +102,7 @@ public sealed class SiblingWaitsTests
         var yHold = await y.AcquireAsync(s_acquireLimit);
         int thisFlow = y.HolderFlowId;
 
-        var gHoldsX = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task g;
-        using (ExecutionContext.SuppressFlow())
-        {
-            g = Task.Run(async () =>
-            {
-                using var xScope = await x.AcquireAsync(s_acquireLimit, CancellationToken.None);
-                gHoldsX.SetResult();
-                using var yScope = await y.AcquireAsync(s_acquireLimit);
-            });
-        }
-
-        await gHoldsX.Task.WaitAsync(s_awaitLimit);
-        Guard.SpinUntil(() => y.WaitingCount == 1);
+        var g = await OtherFlowHoldingThenWaiting.StartAsync(x.AcquireAsync, y);
         int gFlow = x.HolderId;
         Assert.NotEqual(thisFlow, gFlow);
 
