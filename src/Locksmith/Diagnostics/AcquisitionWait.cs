@@ -33,7 +33,9 @@ internal static class AcquisitionWaits
     /// <summary>Adds the async waits of <paramref name="queue"/>, under its gate (if a wait ever created it).</summary>
     public static void AddQueued(LockPrimitive lockPrimitive, ref WaitQueue queue, List<AcquisitionWait> waits)
     {
-        if (queue.GateOrNull is not { } gate)
+        // An empty queue has no waits to read: its gate is left to the lock (a wait queued after this read is the next
+        // scan's, as one queued after the gate's is).
+        if (queue.Count == 0 || queue.GateOrNull is not { } gate)
         {
             return;
         }
