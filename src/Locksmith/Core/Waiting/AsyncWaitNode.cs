@@ -260,6 +260,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
             return new Timer(s_onTimer, this, Timeout.Infinite, Timeout.Infinite);
         }
 
+        // Undo leaves a copy of the context on the thread, not the context itself; the flow's claim is known by the
+        // context's identity (FlowOwnership), so the very context is put back, or the claim's end would not find it.
+        var before = ExecutionContext.Capture()!;
         var suppressed = ExecutionContext.SuppressFlow();
         try
         {
@@ -268,6 +271,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         finally
         {
             suppressed.Undo();
+            ExecutionContext.Restore(before);
         }
     }
 
