@@ -28,18 +28,11 @@ public sealed class OutsidePermitRetakenTests
     [InlineData(true)]
     public void AFlowsPermitGivenBackAndRetakenOutsideTheRun_IsWaitedFor_NotADeadlock(bool sameThread)
     {
-        int idleWaits = 0, ranOut = 0;
-        using var letGo = new ManualResetEventSlim();
+        var idle = new IdleObservation();
         Thread? keeper = null;
         bool keeperTook = false;
-        ControlledRun.IdleWaitObserver = _ =>
-        {
-            idleWaits++;
-            letGo.Set();
-        };
-        ControlledRun.IdleRanOutObserver = () => ranOut++;
         ControlledTestResult result;
-        try
+        using (idle)
         {
             result = ControlledTest.Run(
                 scenario =>
@@ -60,7 +53,7 @@ public sealed class OutsidePermitRetakenTests
                             {
                                 keeperTook = true;
                                 took.Set();
-                                letGo.Wait(s_guard);
+                                idle.LetGo.Wait(s_guard);
                             }
                         })
                         { IsBackground = true, Name = "keeper" };
@@ -80,18 +73,11 @@ public sealed class OutsidePermitRetakenTests
                 },
                 new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
         }
-        finally
-        {
-            ControlledRun.IdleWaitObserver = null;
-            ControlledRun.IdleRanOutObserver = null;
-            letGo.Set();
-        }
 
         Assert.True(keeper!.Join(s_guard), "the keeper did not end");
         Assert.True(keeperTook);
         Assert.True(result.Passed, result.ToString());
-        Assert.Equal(0, ranOut);
-        Assert.NotEqual(0, idleWaits);
+        idle.AssertWaitedWithoutRunningOut();
     }
 
     /// <summary>
@@ -104,19 +90,13 @@ public sealed class OutsidePermitRetakenTests
     [Fact]
     public void AFlowsPermitGivenBackOutside_WhileOtherOutsideCodeHoldsOne_IsCountedAsTheFlows_SoTheRetakerIsWaitedFor()
     {
-        int idleWaits = 0, ranOut = 0;
-        using var letGo = new ManualResetEventSlim();
+        var idle = new IdleObservation();
         using var holderGo = new ManualResetEventSlim();
         Thread? keeper = null, holder = null;
-        ControlledRun.IdleWaitObserver = _ =>
-        {
-            idleWaits++;
-            letGo.Set();
-        };
-        ControlledRun.IdleRanOutObserver = () => ranOut++;
         ControlledTestResult result;
         try
         {
+            using var observing = idle;
             result = ControlledTest.Run(
                 scenario =>
                 {
@@ -145,7 +125,7 @@ public sealed class OutsidePermitRetakenTests
                             using (slots.Acquire())
                             {
                                 took.Set();
-                                letGo.Wait(s_guard);
+                                idle.LetGo.Wait(s_guard);
                             }
                         })
                         { IsBackground = true, Name = "keeper" };
@@ -162,15 +142,11 @@ public sealed class OutsidePermitRetakenTests
         }
         finally
         {
-            ControlledRun.IdleWaitObserver = null;
-            ControlledRun.IdleRanOutObserver = null;
-            letGo.Set();
             holderGo.Set();
         }
 
         Assert.True(keeper!.Join(s_guard), "the keeper did not end");
         Assert.True(result.Passed, result.ToString());
-        Assert.Equal(0, ranOut);
-        Assert.NotEqual(0, idleWaits);
+        idle.AssertWaitedWithoutRunningOut();
     }
 }

@@ -66,17 +66,10 @@ public sealed class SemaphorePoolTests
     [InlineData(true)]
     public void BelowItsMaximum_APermitAnOutsideKeeperTookAfterASignal_IsWaitedFor_AndTheRunPasses(bool flowSignals)
     {
-        int idleWaits = 0, ranOut = 0;
-        using var letGo = new ManualResetEventSlim();
+        var idle = new IdleObservation();
         Thread? keeper = null;
-        ControlledRun.IdleWaitObserver = _ =>
-        {
-            idleWaits++;
-            letGo.Set();
-        };
-        ControlledRun.IdleRanOutObserver = () => ranOut++;
         ControlledTestResult result;
-        try
+        using (idle)
         {
             result = ControlledTest.Run(
                 scenario =>
@@ -99,7 +92,7 @@ public sealed class SemaphorePoolTests
                             using (slots.Acquire())
                             {
                                 took.Set();
-                                letGo.Wait(s_guard);
+                                idle.LetGo.Wait(s_guard);
                             }
                         })
                         { IsBackground = true, Name = "keeper" };
@@ -112,17 +105,10 @@ public sealed class SemaphorePoolTests
                 },
                 new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(2) });
         }
-        finally
-        {
-            ControlledRun.IdleWaitObserver = null;
-            ControlledRun.IdleRanOutObserver = null;
-            letGo.Set();
-        }
 
         Assert.True(keeper!.Join(s_guard), "the keeper did not end");
         Assert.True(result.Passed, result.ToString());
-        Assert.Equal(0, ranOut);
-        Assert.NotEqual(0, idleWaits);
+        idle.AssertWaitedWithoutRunningOut();
     }
 
     /// <summary>
