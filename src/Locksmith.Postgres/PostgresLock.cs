@@ -383,7 +383,7 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                 {
                     // Granted as the provider was disposed: checked under the session's gate, which its shutdown waits for, so
                     // a grant seen here is given back, and one made before is a hold whose LostToken the shutdown cancels.
-                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    unanswered |= !await GiveBackAsync(connection!, key, shared, onlyIfHeld: true, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                     contendedEnding = waits && waited == true;
                     PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, inner: null);
                 }
@@ -449,7 +449,7 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                 contendedEnding = waits;
                 if (!session.IsBroken)
                 {
-                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    unanswered |= !await GiveBackAsync(connection!, key, shared, onlyIfHeld: true, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 }
 
                 throw PostgresErrors.ServerEndedWait(Provider, flow, description, e, sessionEnded: session.IsBroken);
@@ -474,7 +474,7 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                 contendedEnding = waits && (entered || interrupted);
                 if (entered)
                 {
-                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    unanswered |= !await GiveBackAsync(connection!, key, shared, onlyIfHeld: true, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 }
 
                 throw PostgresErrors.Canceled(description, flow, shared, this, e, cancellationToken);
@@ -484,7 +484,7 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                 contendedEnding = waits && (entered || interrupted);
                 if (entered)
                 {
-                    unanswered |= !await ReleaseIfHeldAsync(connection!, key, shared, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
+                    unanswered |= !await GiveBackAsync(connection!, key, shared, onlyIfHeld: true, description, Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
                 }
 
                 PostgresErrors.ThrowDisposedWhileAcquiring(Provider, flow, description, e);
@@ -731,12 +731,13 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
         PostgresWait.Of(waiter, this) is { } waiting ? OrderNameOf(waiting.Description) : Name;
 
     /// <summary>
-    /// Gives back <paramref name="key"/> if a grant raced the wait's end; each round trip bounded by
-    /// <c>LostLockCheckTimeout</c>, as an unlock is. False when the session failed or gave no answer: the caller then marks
-    /// it lost (out of its gate), so its connection, which may still hold the key, is discarded rather than pooled. A
-    /// server ERROR on a session that lives on is asked once more first, as a release's unlock is (see PostgresHold).
+    /// Gives back <paramref name="key"/>, or, <paramref name="onlyIfHeld"/>, only if the session holds it (a grant that raced
+    /// a wait's end); each round trip bounded by <c>LostLockCheckTimeout</c>, as an unlock is. False when the session failed
+    /// or gave no answer: the caller then marks it lost (out of its gate), so its connection, which may still hold the key,
+    /// is discarded rather than pooled. A server ERROR on a session that lives on is asked once more first, as a release's
+    /// unlock is (see PostgresHold). A set's probe gives its random key back here too.
     /// </summary>
-    private static async ValueTask<bool> ReleaseIfHeldAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, string description, int answerSeconds)
+    internal static async ValueTask<bool> GiveBackAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool onlyIfHeld, string description, int answerSeconds)
     {
         try
         {
@@ -747,13 +748,13 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                     await before(description, connection, true).ConfigureAwait(false);
                 }
 
-                await GiveBackIfHeldAsync(connection, key, shared, answerSeconds).ConfigureAwait(false);
+                await GiveBackOnceAsync(connection, key, shared, onlyIfHeld, answerSeconds).ConfigureAwait(false);
             }
             catch (PostgresException) when (connection.FullState == System.Data.ConnectionState.Open)
             {
                 // Refused, not ended (a cancel of the statement, out of memory): the flow's other holds on the session are
                 // still the server's; lost only if the server refuses again.
-                await GiveBackIfHeldAsync(connection, key, shared, answerSeconds).ConfigureAwait(false);
+                await GiveBackOnceAsync(connection, key, shared, onlyIfHeld, answerSeconds).ConfigureAwait(false);
             }
 
             return true;
@@ -765,9 +766,10 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
         }
     }
 
-    private static async ValueTask GiveBackIfHeldAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, int answerSeconds)
+    private static async ValueTask GiveBackOnceAsync(NpgsqlConnection connection, AdvisoryKey key, bool shared, bool onlyIfHeld, int answerSeconds)
     {
-        if (connection.FullState == System.Data.ConnectionState.Open && await AdvisoryCommands.IsHeldAsync(connection, key, answerSeconds).ConfigureAwait(false))
+        if (connection.FullState == System.Data.ConnectionState.Open &&
+            (!onlyIfHeld || await AdvisoryCommands.IsHeldAsync(connection, key, answerSeconds).ConfigureAwait(false)))
         {
             await AdvisoryCommands.ReleaseAsync(connection, key, shared, async: true, answerSeconds).ConfigureAwait(false);
         }

@@ -396,10 +396,10 @@ public static class PostgresLockSet
         }
         finally
         {
-            await ReleaseProbeAsync(ySession, probeKey, y.Lock!.Provider.AnswerTimeoutSeconds, onlyIfHeld: false).ConfigureAwait(false);
+            await ReleaseProbeAsync(ySession, probeKey, y, onlyIfHeld: false).ConfigureAwait(false);
             if (there == true)
             {
-                await ReleaseProbeAsync(xSession, probeKey, x.Lock!.Provider.AnswerTimeoutSeconds, onlyIfHeld: false).ConfigureAwait(false);
+                await ReleaseProbeAsync(xSession, probeKey, x, onlyIfHeld: false).ConfigureAwait(false);
             }
         }
     }
@@ -498,31 +498,25 @@ public static class PostgresLockSet
             if (mayHold)
             {
                 // Out of the gate, which the release takes again: it never waits behind the caller's cancelled token.
-                await ReleaseProbeAsync(session, probeKey!.Value, provider.AnswerTimeoutSeconds, onlyIfHeld: true).ConfigureAwait(false);
+                await ReleaseProbeAsync(session, probeKey!.Value, request, onlyIfHeld: true).ConfigureAwait(false);
             }
         }
     }
 
     /// <summary>
-    /// Gives back a key <see cref="ProbeAsync"/> took (or, <paramref name="onlyIfHeld"/>, may have taken). Where that fails
-    /// (the session broke, or gave no answer within LostLockCheckTimeout) the session counts as lost: a broken one held
-    /// nothing any more, and a silent one's connection is discarded when its last use ends, never pooled with the key on it.
+    /// Gives back a key <see cref="ProbeAsync"/> took (or, <paramref name="onlyIfHeld"/>, may have taken), as a lock gives back
+    /// a grant that raced its wait's end: an unlock the server refuses on a live session is sent once more. Where that fails
+    /// (refused twice, the session broke, or gave no answer within LostLockCheckTimeout) the session counts as lost: a broken
+    /// one held nothing any more, and the others' connection is discarded when its last use ends, never pooled with the key on it.
     /// </summary>
-    private static async ValueTask ReleaseProbeAsync(PostgresSession session, AdvisoryKey probeKey, int answerSeconds, bool onlyIfHeld)
+    private static async ValueTask ReleaseProbeAsync(PostgresSession session, AdvisoryKey probeKey, PostgresLockRequest request, bool onlyIfHeld)
     {
         bool failed = false;
         var connection = await session.EnterForReleaseAsync().ConfigureAwait(false);
         try
         {
-            if (connection is not null && !session.IsBroken &&
-                (!onlyIfHeld || await AdvisoryCommands.IsHeldAsync(connection, probeKey, answerSeconds).ConfigureAwait(false)))
-            {
-                await AdvisoryCommands.ReleaseAsync(connection, probeKey, shared: false, async: true, answerSeconds).ConfigureAwait(false);
-            }
-        }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
-        {
-            failed = true;
+            failed = connection is not null && !session.IsBroken &&
+                !await PostgresLock.GiveBackAsync(connection, probeKey, shared: false, onlyIfHeld, request.Description, request.Lock!.Provider.AnswerTimeoutSeconds).ConfigureAwait(false);
         }
         finally
         {

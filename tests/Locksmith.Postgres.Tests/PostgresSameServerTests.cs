@@ -13,6 +13,7 @@ namespace Locksmith.Postgres.Tests;
 /// A provider now reads what the server says it is with its first connection, and the checks that span providers (the
 /// recursion check, a timeout's holder, a deadlock's sessions) see that both are one server.
 /// </summary>
+[Collection(nameof(PostgresTestHookCollection))]
 public sealed class PostgresSameServerTests
 {
     /// <summary>The same server under the other host name: 127.0.0.1 and localhost for a local one, else its name in capitals.</summary>
@@ -26,7 +27,7 @@ public sealed class PostgresSameServerTests
         });
 
     /// <summary>The tests' connection string with the server's other host name (see <see cref="OtherNameForTheServer"/>).</summary>
-    private static string ConnectionStringUnderOtherName()
+    internal static string ConnectionStringUnderOtherName()
     {
         var builder = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString);
         builder.Host = builder.Host switch
@@ -39,7 +40,7 @@ public sealed class PostgresSameServerTests
     }
 
     /// <summary>A provider of <paramref name="connectionString"/> that reads its server's identity from <paramref name="controlSystemFunction"/>.</summary>
-    private static PostgresLockProvider Provider(string connectionString, string controlSystemFunction) =>
+    internal static PostgresLockProvider Provider(string connectionString, string controlSystemFunction) =>
         new(new PostgresLockProviderOptions
             {
                 ConnectionString = connectionString,
@@ -203,14 +204,14 @@ public sealed class PostgresSameServerTests
     }
 
     /// <summary>How many advisory locks the backend <paramref name="pid"/> holds now.</summary>
-    private static async Task<long> AdvisoryLocksOfAsync(NpgsqlConnection admin, int pid)
+    internal static async Task<long> AdvisoryLocksOfAsync(NpgsqlConnection admin, int pid)
     {
         await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND pid = $1", admin);
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
+    internal static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();

@@ -14,6 +14,7 @@ namespace Locksmith.Postgres.Tests;
 /// An ended wait's give-back of a grant that raced its end is asked again the same way. The refusals are the server's own,
 /// on the session's connection, made where the give-back runs (<see cref="PostgresHold.BeforeUnlockForTest"/>).
 /// </summary>
+[Collection(nameof(PostgresTestHookCollection))]
 public sealed class PostgresUnlockServerErrorTests
 {
     [Theory]
