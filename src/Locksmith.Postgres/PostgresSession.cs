@@ -162,12 +162,55 @@ internal sealed class PostgresSession
         var dataSource = _provider.DataSource;
         try
         {
-            return await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await OpenOrLeaveAsync(dataSource, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (_provider.RefusedIdleSessionTimeout(dataSource, e))
         {
             // A server before 14 (or a PgBouncer) refused the provider's startup option: once per provider.
-            return await _provider.SwitchToBefore14(e).OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return await OpenOrLeaveAsync(_provider.SwitchToBefore14(e), cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Opens a connection of <paramref name="dataSource"/>, or stops waiting for it when <paramref name="cancellationToken"/>
+    /// is cancelled. Npgsql waits for the server's answer to a new connection's startup without the token, until the
+    /// connection string's <c>Timeout</c> (15 s by default), so a caller's cancellation or the provider's disposal waited that
+    /// long behind an answer slow to come. The opening then goes on alone; its connection, if it comes, goes back to the pool.
+    /// </summary>
+    private static async ValueTask<NpgsqlConnection> OpenOrLeaveAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        var opening = dataSource.OpenConnectionAsync(cancellationToken).AsTask();
+        try
+        {
+            return await opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Also when the opening won the race with the cancellation: its connection is never handed out.
+            _ = opening.ContinueWith(
+                static task =>
+                {
+                    if (task.IsCompletedSuccessfully)
+                    {
+                        try
+                        {
+                            task.Result.Dispose();
+                        }
+                        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+                        {
+                            // The provider was disposed meanwhile, or the connection broke: it is closed either way.
+                        }
+                    }
+                    else
+                    {
+                        // Observed, so an opening that failed alone raises no UnobservedTaskException.
+                        _ = task.Exception;
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            throw;
         }
     }
 
