@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -251,11 +252,15 @@ public static partial class LockSet
                     return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout).ConfigureAwait(false);
                 }
 
-                // The only wait: on the lock that was busy last time. Its own wait reports a timeout, and leaves on the
-                // flow's record what that report named, for the exception below.
-                SetMemberTimeout.Arm(flow, busy);
-                var first = await ((IAsyncSetMember)busy).EnterForAsyncSet(flow, remaining, cancellationToken).ConfigureAwait(false);
-                bool reported = SetMemberTimeout.TryTake(flow, busy, out var holder, out int gaveUpState);
+                // The only wait: on the lock that was busy last time. Its own wait reports a timeout as its result is
+                // read, and leaves with that read what the report named, for the exception below.
+                var wait = ((IAsyncSetMember)busy).EnterForAsyncSet(flow, remaining, cancellationToken);
+                if (!wait.IsCompleted)
+                {
+                    await new CompletionOf(wait);
+                }
+
+                var first = SetMemberTimeout.TakeResult(wait, flow, busy, out bool reported, out var holder, out int gaveUpState);
                 if (!first.IsAcquired)
                 {
                     if (throwOnTimeout)
@@ -310,13 +315,31 @@ public static partial class LockSet
         }
         finally
         {
-            // A wait that threw (cancelled) left its member armed: the record keeps no lock alive.
-            SetMemberTimeout.Disarm(flow);
-
             // The set's own hold ends. If it was the last, the caller's frame keeps a dead view, which claims from its
             // base on its next acquisition; retired, so no later claim (another flow's) makes it live again.
             FlowOwnership.ReleasedInCallee(flow);
         }
+    }
+
+    /// <summary>
+    /// Awaits a member's wait without reading its result, so the set reads it through
+    /// <see cref="SetMemberTimeout.TakeResult"/>, which keeps what that wait's timeout named for this set alone.
+    /// </summary>
+    private readonly struct CompletionOf(ValueTask<AsyncLockScope> wait) : ICriticalNotifyCompletion
+    {
+        private readonly ValueTask<AsyncLockScope> _wait = wait;
+
+        public bool IsCompleted => _wait.IsCompleted;
+
+        public CompletionOf GetAwaiter() => this;
+
+        public void GetResult()
+        {
+        }
+
+        public void OnCompleted(Action continuation) => _wait.ConfigureAwait(false).GetAwaiter().OnCompleted(continuation);
+
+        public void UnsafeOnCompleted(Action continuation) => _wait.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(continuation);
     }
 
     /// <summary>

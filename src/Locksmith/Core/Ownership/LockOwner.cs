@@ -128,9 +128,6 @@ internal sealed class LockOwner
     /// <summary>For a flow: its ordered async holds (<see cref="FlowOrder"/> keeps them; <see cref="Held"/> takes the overflow).</summary>
     internal FlowOrder.OrderedHolds FlowOrdered;
 
-    /// <summary>For a flow: what its async lock set's wait on a member saw as it timed out (made by the first contended set).</summary>
-    internal SetMemberTimeout? FlowSetMemberTimeout;
-
     /// <summary>How messages name the owner: <c>thread 12 ('worker')</c> or <c>flow #3 (GET /orders)</c>.</summary>
     public string Describe() => IsFlow ? DescribeFlow(OwnerId, FlowActivityName()) : $"thread {ThreadNames.Format(OwnerId, Name)}";
 

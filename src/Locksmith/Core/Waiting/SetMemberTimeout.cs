@@ -1,78 +1,68 @@
+using System;
+using System.Threading.Tasks;
+
 namespace Locksmith;
 
 /// <summary>
 /// What an async <c>LockSet</c>'s wait on its busy member saw as it timed out: the holder its event named and a
-/// semaphore's free permits then. The set arms it with the member before it awaits (on its flow's record, as the member's
-/// wait may end on another thread), the wait fills it in as it reports the timeout, and the set's exception takes it,
-/// so it says what the member's event said, never what is read again after the event's handler ran.
+/// semaphore's free permits then. The set reads the wait's result through <see cref="TakeResult"/>, which arms the
+/// calling thread for that read only; the member's timed-out wait (<see cref="AsyncWaits.Complete"/>, which runs inside
+/// that read) records there what its event named, and the set's exception uses it, so it says what the member's event
+/// said, never what is read again after the event's handler ran.
 /// </summary>
-/// <remarks>Written only by a contended set and a timed-out member wait (off every fast path); one per flow record, reused.</remarks>
-internal sealed class SetMemberTimeout
+/// <remarks>
+/// Kept per read, on the reading thread, not on the flow's record: tasks a flow starts share its record, so two sets of
+/// one flow waiting at once took each other's reports there. The read is synchronous, so the thread is the wait's; a set
+/// read inside a timeout handler (a nested read) saves and restores the outer one.
+/// </remarks>
+internal static class SetMemberTimeout
 {
-    /// <summary>The member the set waits on now, or null between its waits.</summary>
-    public LockPrimitive? Member;
+    // A thread static is t_-prefixed; .editorconfig lists the files that have one, which this one is not (yet) among.
+#pragma warning disable IDE1006
+    [ThreadStatic]
+    private static Report t_report;
+#pragma warning restore IDE1006
 
-    /// <summary>Whether the member's wait timed out and filled in <see cref="Holder"/> and <see cref="GaveUpState"/>.</summary>
-    public bool TimedOut;
-
-    /// <summary>The holder the member's timeout event named.</summary>
-    public ReportedHolder Holder;
-
-    /// <summary>A semaphore's <see cref="SemaphoreGaveUp"/>, packed (0 for other locks).</summary>
-    public int GaveUpState;
-
-    /// <summary>Arms <paramref name="flow"/>'s record for a wait on <paramref name="member"/>.</summary>
-    public static void Arm(LockOwner flow, LockPrimitive member)
-    {
-        var report = flow.FlowSetMemberTimeout ??= new SetMemberTimeout();
-        report.TimedOut = false;
-        report.Holder = default;
-        report.GaveUpState = 0;
-        report.Member = member;
-    }
-
-    /// <summary>Whether <paramref name="flow"/>'s set armed its record for a wait on <paramref name="member"/>.</summary>
+    /// <summary>Whether the wait being read is a set's wait of <paramref name="flow"/> on <paramref name="member"/>, not yet recorded.</summary>
     public static bool IsArmedFor(LockOwner flow, LockPrimitive member) =>
-        flow.FlowSetMemberTimeout is { } report && ReferenceEquals(report.Member, member) && !report.TimedOut;
+        ReferenceEquals(t_report.Member, member) && ReferenceEquals(t_report.Flow, flow) && !t_report.TimedOut;
 
     /// <summary>The member's wait timed out: records what its event named.</summary>
     public static void Record(LockOwner flow, ReportedHolder holder, int gaveUpState)
     {
-        var report = flow.FlowSetMemberTimeout!;
-        report.Holder = holder;
-        report.GaveUpState = gaveUpState;
-        report.TimedOut = true;
+        if (ReferenceEquals(t_report.Flow, flow))
+        {
+            t_report = t_report with { TimedOut = true, Holder = holder, GaveUpState = gaveUpState };
+        }
     }
 
-    /// <summary>What the wait on <paramref name="member"/> recorded, if it timed out and recorded it; disarmed either way.</summary>
-    public static bool TryTake(LockOwner flow, LockPrimitive member, out ReportedHolder holder, out int gaveUpState)
+    /// <summary>
+    /// Reads the result of <paramref name="wait"/>, a completed wait of <paramref name="flow"/>'s set on
+    /// <paramref name="member"/>; <paramref name="reported"/> says whether it timed out and recorded what its event named.
+    /// </summary>
+    public static AsyncLockScope TakeResult(
+        in ValueTask<AsyncLockScope> wait, LockOwner flow, LockPrimitive member, out bool reported, out ReportedHolder holder, out int gaveUpState)
     {
-        holder = default;
-        gaveUpState = 0;
-        if (flow.FlowSetMemberTimeout is not { } report)
+        var outer = t_report;
+        t_report = new Report(member, flow, TimedOut: false, Holder: default, GaveUpState: 0);
+        try
         {
-            return false;
+            var scope = wait.Result;
+            reported = t_report.TimedOut;
+            holder = t_report.Holder;
+            gaveUpState = t_report.GaveUpState;
+            return scope;
         }
-
-        bool recorded = ReferenceEquals(report.Member, member) && report.TimedOut;
-        if (recorded)
+        finally
         {
-            holder = report.Holder;
-            gaveUpState = report.GaveUpState;
-        }
-
-        Disarm(flow);
-        return recorded;
-    }
-
-    /// <summary>Forgets the armed member (the set leaves), so the record keeps no lock alive.</summary>
-    public static void Disarm(LockOwner flow)
-    {
-        if (flow.FlowSetMemberTimeout is { } report)
-        {
-            report.Member = null;
-            report.Holder = default;
-            report.TimedOut = false;
+            t_report = outer;
         }
     }
+
+    /// <param name="Member">The member whose wait is being read.</param>
+    /// <param name="Flow">The set's flow.</param>
+    /// <param name="TimedOut">Whether the wait timed out and filled in <paramref name="Holder"/> and <paramref name="GaveUpState"/>.</param>
+    /// <param name="Holder">The holder the member's timeout event named.</param>
+    /// <param name="GaveUpState">A semaphore's <see cref="SemaphoreGaveUp"/>, packed (0 for other locks).</param>
+    private readonly record struct Report(LockPrimitive? Member, LockOwner? Flow, bool TimedOut, ReportedHolder Holder, int GaveUpState);
 }
