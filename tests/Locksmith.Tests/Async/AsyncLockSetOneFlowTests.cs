@@ -78,6 +78,44 @@ public sealed class AsyncLockSetOneFlowTests
         Assert.False(otherB.IsHeld);
     }
 
+    // The same, with the sets on different members: the later set's wait replaced the earlier one's on the flow's record,
+    // so the earlier one's timeout recorded nothing and its message read the holder again, after the event's handler, in
+    // which the holder had left ("held in a shared mode or released as the wait ended", flow id 0).
+    [Fact]
+    public async Task TwoSetsOfOneFlow_OnDifferentMembers_EachNameTheHolderTheirOwnWaitSaw_EvenIfItLeftDuringTheEvent()
+    {
+        using var policy = PolicyScope.Capture();
+        var gate = new AsyncExclusiveLock("one-flow-sets-left-gate");
+        var otherGate = new AsyncExclusiveLock("one-flow-sets-left-other-gate");
+        var free = new AsyncExclusiveLock("one-flow-sets-left-free");
+        var mine = new AsyncExclusiveLock("one-flow-sets-left-mine");
+        var holder = await HolderLeavingOnTimeout.TakeAsync(gate);
+        await using var otherHolder = await NamedHolder.TakeAsync(otherGate, "Holder-2");
+
+        LockTimeoutException timedOut;
+        using (var cancel = new CancellationTokenSource())
+        using (await mine.AcquireAsync())
+        {
+            // Set A waits first; set B of the same flow starts waiting after it and stays until A has timed out.
+            var setA = Task.Run(() => Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(500), [gate, free])));
+            Guard.SpinUntil(() => gate.WaitingCount == 1);
+            var setB = Task.Run(() => Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await LockSet.AcquireAsync([otherGate, free], cancel.Token)));
+            Guard.SpinUntil(() => otherGate.WaitingCount == 1);
+            timedOut = await setA.WaitAsync(s_hangLimit);
+            cancel.Cancel();
+            await setB.WaitAsync(s_hangLimit);
+        }
+
+        var timeout = holder.Timeout;
+        Assert.NotNull(timeout);
+        Assert.Contains("('Holder')", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.Equal(timeout.OwnerThreadId, timedOut.OwnerThreadId);
+        Assert.Equal(timeout.OwnerThreadName, timedOut.OwnerThreadName);
+        Assert.Contains($"access to '{gate.Name}', held by {timeout.OwnerThreadName}.", timedOut.Message, StringComparison.Ordinal);
+        Assert.False(free.IsHeld);
+        Assert.Equal(0, otherGate.WaitingCount);
+    }
+
     /// <summary>A flow of its own, named by its activity, that holds an async lock (or queues for it) until released.</summary>
     private sealed class NamedHolder : IAsyncDisposable
     {
