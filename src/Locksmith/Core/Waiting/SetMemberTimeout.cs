@@ -17,11 +17,8 @@ namespace Locksmith;
 /// </remarks>
 internal static class SetMemberTimeout
 {
-    // A thread static is t_-prefixed; .editorconfig lists the files that have one, which this one is not (yet) among.
-#pragma warning disable IDE1006
     [ThreadStatic]
     private static Report t_report;
-#pragma warning restore IDE1006
 
     /// <summary>Whether the wait being read is a set's wait of <paramref name="flow"/> on <paramref name="member"/>, not yet recorded.</summary>
     public static bool IsArmedFor(LockOwner flow, LockPrimitive member) =>
