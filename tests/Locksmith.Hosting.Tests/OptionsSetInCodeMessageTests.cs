@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using Microsoft.Extensions.Configuration;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -30,6 +32,36 @@ public sealed class OptionsSetInCodeMessageTests
         Assert.DoesNotContain("Locksmith:", error.Message, StringComparison.Ordinal);
         Assert.Contains("LocksmithOptions.DefaultTimeout = '-00:00:05' is invalid", error.Message, StringComparison.Ordinal);
         Assert.Contains("LocksmithOptions.StatisticsEnabled = 'True' needs LocksmithOptions.MetricsEnabled = 'True'", error.Message, StringComparison.Ordinal);
+    }
+
+    // A trial's app bound appsettings.json ("WatchdogInterval": "00:00:01") and then set WatchdogInterval to zero in code:
+    // the start failed with "Locksmith:WatchdogInterval = '00:00:00'", a key whose file said otherwise.
+    [Fact]
+    public async Task A_value_set_in_code_after_the_configuration_is_named_as_the_property_and_one_bound_after_the_code_as_the_key()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Locksmith:WatchdogInterval"] = "00:00:01",
+            ["Locksmith:HealthWindow"] = "-00:00:01",
+        });
+        builder.Services.AddLocksmith(options => options.HealthWindow = TimeSpan.FromMinutes(1));   // configuration binds after this
+        builder.Services.AddLocksmith(builder.Configuration.GetSection("Locksmith"));
+        builder.Services.AddLocksmith(options =>
+        {
+            options.WatchdogInterval = TimeSpan.Zero;
+            options.DegradedTimeoutCount = -1;
+        });
+        using var host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync(ct));
+
+        Assert.Contains("LocksmithOptions.WatchdogInterval = '00:00:00' is invalid", error.Message, StringComparison.Ordinal);
+        Assert.Contains("LocksmithOptions.DegradedTimeoutCount = '-1' is invalid", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Locksmith:HealthWindow = '-00:00:01' is invalid", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Locksmith:WatchdogInterval", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Locksmith:DegradedTimeoutCount", error.Message, StringComparison.Ordinal);
     }
 
     // A side host set up in code was told of Locksmith:InstallProcessPolicy and Locksmith:DefaultTimeout, keys it never wrote.

@@ -101,7 +101,40 @@ public sealed class LocksmithOptions : IValidatableObject
     /// <summary>Whether an <c>AddLocksmith(IConfiguration)</c> bound the options; else messages name the property, not a key nobody wrote.</summary>
     internal bool FromConfiguration { get; set; }
 
-    internal string Key(string member) => FromConfiguration ? $"{ConfigurationPath}:{member}" : $"{nameof(LocksmithOptions)}.{member}";
+    /// <summary>
+    /// The settings an <c>AddLocksmith(options => …)</c> delegate changed after any binding of their key: messages name
+    /// those as the property, since the configuration's key may hold another value.
+    /// </summary>
+    internal HashSet<string> SetInCode { get; init; } = new(StringComparer.Ordinal);
+
+    internal string Key(string member) =>
+        FromConfiguration && !SetInCode.Contains(member) ? $"{ConfigurationPath}:{member}" : $"{nameof(LocksmithOptions)}.{member}";
+
+    /// <summary>The values as they are now, for <see cref="NoteSetInCode"/> (the copy shares <see cref="SetInCode"/>).</summary>
+    internal LocksmithOptions Values() => (LocksmithOptions)MemberwiseClone();
+
+    /// <summary>Marks as set in code the settings a delegate changed from <paramref name="before"/>.</summary>
+    internal void NoteSetInCode(LocksmithOptions before)
+    {
+        Note(nameof(DefaultTimeout), DefaultTimeout != before.DefaultTimeout);
+        Note(nameof(OrderViolationAction), OrderViolationAction != before.OrderViolationAction);
+        Note(nameof(LongWaitThreshold), LongWaitThreshold != before.LongWaitThreshold);
+        Note(nameof(WatchdogInterval), WatchdogInterval != before.WatchdogInterval);
+        Note(nameof(ShutdownWaitThreshold), ShutdownWaitThreshold != before.ShutdownWaitThreshold);
+        Note(nameof(HealthWindow), HealthWindow != before.HealthWindow);
+        Note(nameof(DegradedTimeoutCount), DegradedTimeoutCount != before.DegradedTimeoutCount);
+        Note(nameof(InstallProcessPolicy), InstallProcessPolicy != before.InstallProcessPolicy);
+        Note(nameof(MetricsEnabled), MetricsEnabled != before.MetricsEnabled);
+        Note(nameof(StatisticsEnabled), StatisticsEnabled != before.StatisticsEnabled);
+
+        void Note(string member, bool changed)
+        {
+            if (changed)
+            {
+                SetInCode.Add(member);
+            }
+        }
+    }
 
     /// <inheritdoc/>
     IEnumerable<ValidationResult> IValidatableObject.Validate(ValidationContext validationContext)

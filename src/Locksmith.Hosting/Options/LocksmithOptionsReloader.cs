@@ -165,6 +165,7 @@ internal sealed class LocksmithOptionsReloader(
             StatisticsEnabled = before.StatisticsEnabled,
             ConfigurationPath = path,
             FromConfiguration = before.FromConfiguration,
+            SetInCode = configured.SetInCode,
         };
 
         var changes = new List<string>(7);

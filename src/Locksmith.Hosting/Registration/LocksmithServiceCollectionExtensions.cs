@@ -108,6 +108,12 @@ public static class LocksmithServiceCollectionExtensions
             // neither how to write the value nor, for an enum, which names there are.
             throw new InvalidOperationException(string.Join(" ", bad), ex);
         }
+
+        // A key bound after a delegate set its property is the configuration's again.
+        foreach (var child in section.GetChildren())
+        {
+            options.SetInCode.RemoveWhere(member => string.Equals(member, child.Key, StringComparison.OrdinalIgnoreCase));
+        }
     }
 
     [DoesNotReturn]
@@ -216,7 +222,13 @@ public static class LocksmithServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configure);
         var builder = services.AddLocksmithCore(onServices: true);
-        services.Configure(configure);
+        // What the delegate changes is named as the property in messages, not as a configuration key that says otherwise.
+        services.Configure<LocksmithOptions>(options =>
+        {
+            var before = options.Values();
+            configure(options);
+            options.NoteSetInCode(before);
+        });
         return builder;
     }
 
