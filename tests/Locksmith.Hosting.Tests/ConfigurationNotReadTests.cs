@@ -1,6 +1,7 @@
 using System;
 using System.IO;
 using System.Text;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -117,6 +118,40 @@ public sealed class ConfigurationNotReadTests
         var warning = Assert.Single(host.Logs(LocksmithEventIds.ConfigurationNotRead));
         Assert.DoesNotContain("AddHealthChecks()", warning.Message, StringComparison.Ordinal);
         Assert.Contains("AddLocksmith(builder.Configuration)", warning.Message, StringComparison.Ordinal);
+    }
+
+    // A trial's app passed GetSection("Locksmiths"): an empty section, so AddLocksmith bound nothing and the host started
+    // with the infinite default timeout, without the warning an AddLocksmith() would have got.
+    [Fact]
+    public async Task A_Locksmith_section_unread_because_AddLocksmith_was_given_another_empty_section_is_named_at_start()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build("""{ "Locksmith": { "DefaultTimeout": "00:00:05" } }""",
+            static (services, configuration) => services.AddLocksmith(configuration.GetSection("Locksmiths")));
+
+        await host.StartAsync(ct);
+        var options = host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<LocksmithOptions>>().Value;
+        await host.StopAsync(ct);
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, options.DefaultTimeout);
+        var warning = Assert.Single(host.Logs(LocksmithEventIds.ConfigurationNotRead));
+        Assert.Contains("'Locksmith' section", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("AddLocksmith was given the section 'Locksmiths'", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("GetSection(\"Locksmith\")", warning.Message, StringComparison.Ordinal);
+    }
+
+    // A section of its own that holds the settings is the app's choice: a Locksmith section beside it is not named.
+    [Fact]
+    public async Task A_Locksmith_section_beside_another_section_that_AddLocksmith_reads_is_not_reported()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = Build("""{ "Locksmith": { "DefaultTimeout": "00:00:05" }, "App": { "Locks": { "DefaultTimeout": "00:00:03" } } }""",
+            static (services, configuration) => services.AddLocksmith(configuration.GetSection("App:Locks")));
+
+        await host.StartAsync(ct);
+        await host.StopAsync(ct);
+
+        Assert.Empty(host.Logs(LocksmithEventIds.ConfigurationNotRead));
     }
 
     [Fact]

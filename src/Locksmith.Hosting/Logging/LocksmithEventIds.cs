@@ -69,7 +69,8 @@ public static class LocksmithEventIds
 
     /// <summary>
     /// The app's configuration has a <c>Locksmith</c> section, but no <c>AddLocksmith(IConfiguration)</c> call gave it the
-    /// configuration, so none of the section is read (Warning).
+    /// configuration, or the calls were given only other sections that hold no setting (a misnamed
+    /// <c>GetSection("Locksmiths")</c>), so none of the section is read (Warning).
     /// </summary>
     public const int ConfigurationNotRead = 14017;
 

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -134,6 +136,11 @@ internal sealed partial class LocksmithLog
             addedOnServices
                 ? "Call AddLocksmith(builder.Configuration) to read it"
                 : "Call services.AddLocksmith(builder.Configuration) as well (before or after the health check) to read it");
+
+    public void ConfigurationSectionNotRead(string section, IEnumerable<string> given) =>
+        ConfigurationNotRead(Logger, section,
+            $"AddLocksmith was given the section {string.Join(", ", given.Distinct(StringComparer.OrdinalIgnoreCase).Select(static path => $"'{path}'"))} instead, which holds no setting",
+            $"Give AddLocksmith builder.Configuration.GetSection(\"{section}\") (or builder.Configuration) to read it");
 
     [LoggerMessage(EventId = LocksmithEventIds.ConfigurationNotRead, EventName = "ConfigurationNotRead", Level = LogLevel.Warning,
         Message = "The configuration has a '{Section}' section, but {Reason}, so none of it is read: the defaults and settings made in code are in force. {Fix}, or rename the section if it is not Locksmith's")]

@@ -101,14 +101,27 @@ internal sealed class LocksmithPolicyService(
     // AddLocksmith() and AddLocksmith(options => ...) read no configuration: a Locksmith section in appsettings.json (a
     // misspelt key included) would silently not apply. An empty value ("Locksmith": "") holds no setting, as
     // AddLocksmith(IConfiguration) reads it; a non-empty one is reported, which that call refuses.
+    // So is one beside AddLocksmith(IConfiguration) calls given only other sections that hold no setting: a misnamed section
+    // (GetSection("Locksmiths")) binds nothing, and the binder says nothing.
     private void WarnIfSectionNotRead()
     {
-        if (provider.GetService<LockRegistry>() is { ReadsConfiguration: false } registry &&
-            provider.GetService<IConfiguration>()?.GetSection(LocksmithOptions.SectionName) is { } section &&
-            (!string.IsNullOrEmpty(section.Value) || section.GetChildren().Any()))
+        if (provider.GetService<LockRegistry>() is not { } registry ||
+            provider.GetService<IConfiguration>()?.GetSection(LocksmithOptions.SectionName) is not { } section ||
+            !HoldsSettings(section))
+        {
+            return;
+        }
+
+        if (!registry.ReadsConfiguration)
         {
             log.ConfigurationNotRead(section.Path, registry.AddedOnServices);
         }
+        else if (!registry.BoundSections.Any(bound => string.Equals(bound.Path, section.Path, StringComparison.OrdinalIgnoreCase) || HoldsSettings(bound)))
+        {
+            log.ConfigurationSectionNotRead(section.Path, registry.BoundSections.Select(static bound => bound.Path));
+        }
+
+        static bool HoldsSettings(IConfigurationSection section) => !string.IsNullOrEmpty(section.Value) || section.GetChildren().Any();
     }
 
     // A side host's policy settings bind and validate like any other, but its locks follow the policy in force: a

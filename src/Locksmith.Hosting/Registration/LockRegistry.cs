@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Threading;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.Hosting;
@@ -17,6 +18,9 @@ internal sealed class LockRegistry(IServiceCollection services)
 
     /// <summary>Whether an <c>AddLocksmith(IConfiguration)</c> bound the options to configuration (else a <c>Locksmith</c> section is not read).</summary>
     public bool ReadsConfiguration { get; set; }
+
+    /// <summary>The sections the <c>AddLocksmith(IConfiguration)</c> calls bound, to tell a misnamed one from a deliberate one.</summary>
+    public List<IConfigurationSection> BoundSections { get; } = [];
 
     /// <summary>Whether an <c>AddLocksmith</c> on the services ran, not only the health check's registration (for 14017's wording).</summary>
     public bool AddedOnServices { get; set; }

@@ -37,6 +37,7 @@ public static class LocksmithServiceCollectionExtensions
         // A section binds as given; the root's own keys are the app's, not Locksmith's, so the root means its section.
         var section = configuration as IConfigurationSection ?? configuration.GetSection(LocksmithOptions.SectionName);
         string path = section.Path;
+        builder.Registry.BoundSections.Add(section);
         // A misspelt key (DefaultTimeOutt) fails the start naming it, instead of leaving the default in force unseen.
         services.AddOptions<LocksmithOptions>()
             .Configure(options =>
