@@ -1,4 +1,6 @@
 using System;
+using System.Text.RegularExpressions;
+using System.Threading;
 using System.Threading.Tasks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -44,6 +46,42 @@ public sealed class LoggingTests
         Assert.NotNull(line.GetStructuredStateValue("WaitedMs"));
         Assert.Empty(host.Logs(LocksmithEventIds.LongWait));
         Assert.Empty(host.Logs(LocksmithEventIds.LockOrderViolation));
+    }
+
+    // A trial's app logged "timed out after 30004.4252 ms" beside the exception's "timed out after 30004.4 ms" for the one
+    // timeout of an async lock: the log gives the wait as the exception does, to a tenth of a millisecond.
+    [Fact]
+    public async Task A_timeouts_line_gives_the_wait_as_its_exception_does()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(locks: l => l.AddAsyncExclusiveLock("outbox", 10));
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        await host.StartAsync(ct);
+        // Another flow holds it: started under SuppressFlow, so it does not share this one.
+        Task<AsyncLockScope> holding;
+        using (ExecutionContext.SuppressFlow())
+        {
+            holding = Task.Run(async () => await outbox.AcquireAsync(ct), ct);
+        }
+
+        var held = await holding.WaitAsync(TimeSpan.FromSeconds(30), ct);
+        LockTimeoutException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await outbox.AcquireAsync(TimeSpan.FromMilliseconds(20), ct));
+        }
+        finally
+        {
+            held.Dispose();
+        }
+
+        await host.StopAsync(ct);
+
+        string waited = Regex.Match(error.Message, @"timed out after ([0-9.]+) ms").Groups[1].Value;
+        Assert.NotEmpty(waited);
+        var line = Assert.Single(host.Logs(LocksmithEventIds.LockTimeout));
+        Assert.Contains($"timed out after {waited} ms for ", line.Message, StringComparison.Ordinal);
+        Assert.Equal(waited, line.GetStructuredStateValue("WaitedMs"));
     }
 
     /// <summary>

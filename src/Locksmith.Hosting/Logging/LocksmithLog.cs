@@ -30,13 +30,13 @@ internal sealed partial class LocksmithLog
     public ILogger Logger => _logger;
 
     public void Timeout(LockTimeoutEvent e) =>
-        LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, WaiterText(e.ThreadId), OwnerText(e.OwnerThreadId, e.OwnerThreadName), e.ThreadId, e.OwnerThreadId);
+        LockTimeout(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, Milliseconds(e.Waited), WaiterText(e.ThreadId), OwnerText(e.OwnerThreadId, e.OwnerThreadName), e.ThreadId, e.OwnerThreadId);
 
     public void OrderViolation(LockOrderViolation v) =>
         LockOrderViolation(Logger, v.FlowThread is { } thread ? $"{v.Owner} (on thread {thread})" : v.Owner, v.RequestedLockName, LevelText(v.RequestedLevel), v.HeldLockName, LevelText(v.HeldLevel), v.Advice);
 
     public void LongWait(LongWaitEvent e) =>
-        LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, e.Waited.TotalMilliseconds, WaiterText(e.ThreadId), e.ThreadId);
+        LongWait(Logger, e.LockName, LevelText(_registry.LevelOf(e.LockName)), e.Mode, Milliseconds(e.Waited), WaiterText(e.ThreadId), e.ThreadId);
 
     // Level is text in every event (a number, or "none" for an unordered lock), so the property keeps one type across
     // them; the rendered line reads "(level none, …)" and names an owner that has no name, instead of empty placeholders.
@@ -57,6 +57,10 @@ internal sealed partial class LocksmithLog
         string flow = LockCatalogEntry.OwnerText(waiterId, System.Diagnostics.Activity.Current?.DisplayName);
         return $"{flow} (on {LockCatalogEntry.OwnerText(thread.ManagedThreadId, thread.Name)})";
     }
+
+    // To a tenth of a millisecond, as the runtime's exceptions give a wait ("timed out after 30004.4 ms"), so a timeout's
+    // line and its exception name the same figure.
+    private static double Milliseconds(TimeSpan time) => Math.Round(time.TotalMilliseconds, 1, MidpointRounding.AwayFromZero);
 
     // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
     private static string OwnerText(int ownerId, string? ownerName) =>
@@ -90,8 +94,8 @@ internal sealed partial class LocksmithLog
     public partial void WatchdogScanFailed(Exception exception);
 
     public void ShutdownWaitStuck(LockWaitInProgress wait, TimeSpan stopping) =>
-        ShutdownWaitStuck(Logger, wait.LockName, LevelText(wait.LockLevel), wait.Mode, wait.Waited.TotalMilliseconds, wait.Waiter,
-            wait.Holder ?? "no single owner in this process", stopping.TotalMilliseconds, wait.WaiterId, wait.HolderId);
+        ShutdownWaitStuck(Logger, wait.LockName, LevelText(wait.LockLevel), wait.Mode, Milliseconds(wait.Waited), wait.Waiter,
+            wait.Holder ?? "no single owner in this process", Milliseconds(stopping), wait.WaiterId, wait.HolderId);
 
     [LoggerMessage(EventId = LocksmithEventIds.ShutdownWaitStuck, EventName = "ShutdownWaitStuck", Level = LogLevel.Warning,
         Message = "Shutdown held up by lock '{LockName}' (level {Level}, {Mode}): {Waiter} has waited {WaitedMs} ms for it, held by {Holder}; the host has been stopping for {StoppingMs} ms (ids {WaiterId}, {HolderId})")]
