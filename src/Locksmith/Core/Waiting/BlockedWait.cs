@@ -118,12 +118,15 @@ internal struct BlockedWait
             });
     }
 
-    /// <summary>Reports a wait that gave up at its timeout; throws if the caller asked for an exception.</summary>
+    /// <summary>
+    /// Reports a wait that gave up at its timeout; throws if the caller asked for an exception, else returns how long the
+    /// wait lasted, as the event gave it: an exception the caller throws later gives that figure, not a later clock read.
+    /// </summary>
     /// <remarks>
     /// The event and the exception name the holder by ownerThreadName, read once by the caller; gaveUpState is what a
     /// semaphore's wait saw as it gave up (<see cref="SemaphoreGaveUp.Pack"/>; 0 for other locks).
     /// </remarks>
-    public readonly void TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout, int gaveUpState = 0)
+    public readonly TimeSpan TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout, int gaveUpState = 0)
     {
         var waited = Elapsed;
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
@@ -136,5 +139,7 @@ internal struct BlockedWait
         {
             ThrowHelper.ThrowTimeout(_lock, _mode, ownerThreadId, ownerThreadName, waited);
         }
+
+        return waited;
     }
 }

@@ -367,10 +367,11 @@ internal static class WaitKernel
             // Its name too: a holder whose thread ends during the event's handler keeps the name the event gave it.
             int ownerThreadId = protocol.OwnerId;
             string? ownerThreadName = ThreadNames.NameOf(ownerThreadId);
-            wait.TimedOut(ownerThreadId, ownerThreadName, throwOnTimeout: false, protocol.GaveUpState);
+            // The event's figure, not the clock read again after its handlers ran.
+            var waited = wait.TimedOut(ownerThreadId, ownerThreadName, throwOnTimeout: false, protocol.GaveUpState);
             if (throwOnTimeout)
             {
-                protocol.ThrowTimeout(wait.Elapsed, ownerThreadId, ownerThreadName);
+                protocol.ThrowTimeout(waited, ownerThreadId, ownerThreadName);
             }
         }
 

@@ -374,9 +374,10 @@ public sealed class SpinGate : LockPrimitive, IExclusiveAccessLock, IThreadAffin
         if (!acquired)
         {
             if (cancellationToken.IsCancellationRequested)
-        {
-            ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, 0, cancellationToken);
-        }
+            {
+                ThrowHelper.ThrowWaitCanceled(this, LockMode.Exclusive, 0, cancellationToken);
+            }
+
             int ownerThreadId = OwnerThreadId;
             wait.TimedOut(ownerThreadId, ThreadNames.NameOf(ownerThreadId), throwOnTimeout);
         }
