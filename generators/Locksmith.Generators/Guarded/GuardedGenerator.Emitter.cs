@@ -243,7 +243,7 @@ public sealed partial class GuardedGenerator
         private static string AsyncBodyCall(WrapperModel wrapper, AsyncModel asyncModel) =>
             BodyCall(wrapper) + (asyncModel.TaskMayBeNull ? "!" : string.Empty) + ".ConfigureAwait(false)";
 
-        /// <summary>The timed async form: <c>ValueTask&lt;bool&gt;</c>, or <c>ValueTask&lt;(bool Acquired, T Result)&gt;</c> for a body with a result.</summary>
+        /// <summary>The timed async form: <c>ValueTask&lt;bool&gt;</c>, or <c>ValueTask&lt;(bool Acquired, T Result)&gt;</c> for a body with a result (<c>T?</c> where its default is null).</summary>
         private static void EmitTimedAsync(IndentedWriter writer, WrapperModel wrapper, AsyncModel asyncModel, LocalNames names)
         {
             foreach (string attribute in wrapper.TimedMethodAttributes)
@@ -253,14 +253,16 @@ public sealed partial class GuardedGenerator
 
             writer.Line(s_generatedCode);
             string returnType = "global::System.Threading.Tasks.ValueTask<" +
-                (asyncModel.ResultType is null ? "bool" : "(bool Acquired, " + asyncModel.ResultType + " Result)") + ">";
+                (asyncModel.TimedResultType is null ? "bool" : "(bool Acquired, " + asyncModel.TimedResultType + " Result)") + ">";
             writer.Line(AsyncHeader(wrapper, returnType, wrapper.TryWrapperName, AsyncParameters(wrapper, asyncModel, names.Timeout)));
             WriteConstraints(writer, wrapper);
             writer.Open();
             WriteDeclarations(writer, wrapper.Acquisition);
             WriteAsyncAcquire(writer, names, AsyncAcquireCall(wrapper.Acquisition, asyncModel, names.Timeout), asyncModel.TimedAwaitsDispose);
             writer.Open("if (!" + names.Scope + ".IsAcquired)");
-            writer.Line(asyncModel.ResultType is null ? "return false;" : "return (false, default!);");
+            writer.Line(asyncModel.TimedResultType is null ? "return false;"
+                : asyncModel.TimedDefaultSuppressed ? "return (false, default!);"
+                : "return (false, default);");
             writer.Close();
             writer.Line();
             if (asyncModel.ResultType is null)

@@ -34,6 +34,7 @@ public sealed partial class GuardedGenerator
             IEnumerable<ISymbol> timedLockSymbols,
             CancellationToken token)
         {
+            bool oblivious = NullableAnnotationsDisabled(context, method, token);
             AsyncModel? asyncModel = null;
             if (facts.IsAsync && AsyncWrappers.IsTaskType(method.ReturnType, out var result))
             {
@@ -43,7 +44,8 @@ public sealed partial class GuardedGenerator
                     : null;
                 bool taskMayBeNull = method.ReturnType.NullableAnnotation == NullableAnnotation.Annotated ||
                     method.GetReturnTypeAttributes().Any(static a => FlowName(a) == "MaybeNullAttribute");
-                asyncModel = new AsyncModel(result?.ToDisplayString(s_typeFormat), tokenName, addsToken, taskMayBeNull);
+                var (timedResult, suppressed) = result is null ? (null, false) : TimedResultType(result, oblivious, context.SemanticModel.Compilation);
+                asyncModel = new AsyncModel(result?.ToDisplayString(s_typeFormat), timedResult, suppressed, tokenName, addsToken, taskMayBeNull);
             }
 
             bool isAsync = asyncModel is not null;
@@ -101,8 +103,34 @@ public sealed partial class GuardedGenerator
                 // The timed synchronous form copies no defaults; the timed async form does.
                 EchoedWarnings(method, timedLockSymbols, withDefaults: isAsync),
                 asyncModel,
-                NullableAnnotationsDisabled(context, method, token),
+                oblivious,
                 carried.Any(static a => FlowName(a) == "DoesNotReturnAttribute"));
+        }
+
+        /// <summary>
+        /// The <c>Result</c> element of the timed async form's <c>(bool Acquired, T Result)</c>, which is <c>default</c>
+        /// when the lock was not acquired. A tuple element cannot be <c>[MaybeNullWhen(false)]</c> as the synchronous
+        /// form's <c>out</c> result is, so a type whose default is null says so itself: <c>string?</c>, <c>T?</c>. Value
+        /// types (their default is a real value), types already annotated, oblivious ones (where <c>?</c> is CS8632) and
+        /// error types keep theirs. C# 8 has no <c>T?</c> for a type parameter not known to be a non-nullable reference
+        /// type (CS8627): that one keeps <c>T</c> with <c>default!</c>, as before.
+        /// </summary>
+        private static (string Type, bool DefaultSuppressed) TimedResultType(ITypeSymbol result, bool oblivious, Compilation compilation)
+        {
+            string type = result.ToDisplayString(s_typeFormat);
+            if (oblivious || result.IsValueType || result.TypeKind == TypeKind.Error || result.NullableAnnotation != NullableAnnotation.NotAnnotated)
+            {
+                return (type, false);
+            }
+
+            if (result is ITypeParameterSymbol parameter &&
+                compilation is CSharpCompilation { LanguageVersion: < LanguageVersion.CSharp9 } &&
+                !(parameter.HasReferenceTypeConstraint && parameter.ReferenceTypeConstraintNullableAnnotation == NullableAnnotation.NotAnnotated))
+            {
+                return (type, true);
+            }
+
+            return (result.WithNullableAnnotation(NullableAnnotation.Annotated).ToDisplayString(s_typeFormat), false);
         }
 
         /// <summary>

@@ -66,7 +66,7 @@ namespace Bank
             using var __scope = await global::Locksmith.LockSet.TryAcquireLocksOfAsync(timeout, new global::Locksmith.IAsyncLockSetMember[] { a._lock, b._lock, c._lock }, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await global::Bank.AsyncAccount.TotalCoreAsync(a, b, c).ConfigureAwait(false));

@@ -24,7 +24,7 @@ namespace Pricing
             using var __scope = await this._lock.TryAcquireReadAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.FindCoreAsync(sku).ConfigureAwait(false));

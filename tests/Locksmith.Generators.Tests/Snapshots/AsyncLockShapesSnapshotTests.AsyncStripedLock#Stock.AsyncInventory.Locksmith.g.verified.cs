@@ -24,7 +24,7 @@ namespace Stock
             using var __scope = await this._stripes.TryAcquireAsync(sku, timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.TakeCoreAsync(sku, quantity).ConfigureAwait(false));

@@ -50,7 +50,7 @@ namespace Stock
             using var __scope = await global::Stock.Shelves.s_shelves.TryAcquireManyAsync(new string[] { from, to }, timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await global::Stock.Shelves.SwapCoreAsync(from, to).ConfigureAwait(false));

@@ -26,7 +26,7 @@ namespace Payments
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.BalanceCoreAsync(account, cancellationToken).ConfigureAwait(false));
@@ -109,7 +109,7 @@ namespace Payments
             await using var __release = global::System.Threading.Tasks.TaskAsyncEnumerableExtensions.ConfigureAwait(__scope, false);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.TransferCoreAsync(from, to, amount, cancellationToken).ConfigureAwait(false));

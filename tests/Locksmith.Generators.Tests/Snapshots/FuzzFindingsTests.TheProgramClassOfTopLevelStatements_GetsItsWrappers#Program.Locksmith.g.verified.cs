@@ -63,7 +63,7 @@ partial class Program
         using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken);
         if (!__scope.IsAcquired)
         {
-            return (false, default!);
+            return (false, default);
         }
 
         return (true, await this.CountCoreAsync(by).ConfigureAwait(false));

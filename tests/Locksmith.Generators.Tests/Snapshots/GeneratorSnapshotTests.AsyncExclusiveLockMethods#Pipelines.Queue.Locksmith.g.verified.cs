@@ -58,7 +58,7 @@ namespace Pipelines
             using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.AddAsyncCore(amount).ConfigureAwait(false));
@@ -109,7 +109,7 @@ namespace Pipelines
             using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.PeekCoreAsync().ConfigureAwait(false));
@@ -134,7 +134,7 @@ namespace Pipelines
             using var __scope = await global::Pipelines.Queue.s_lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await global::Pipelines.Queue.AddTotalCoreAsync(amount, reason).ConfigureAwait(false));
@@ -154,14 +154,14 @@ namespace Pipelines
         /// <summary>Calls <c>FillCoreAsync</c> while holding <c>_lock</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><c>(true, result)</c> when the lock was acquired and <c>FillCoreAsync</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
-        public async global::System.Threading.Tasks.ValueTask<(bool Acquired, global::System.Collections.Generic.List<T> Result)> TryFillAsync<T>(global::System.TimeSpan timeout, T item, params T[] more)
+        public async global::System.Threading.Tasks.ValueTask<(bool Acquired, global::System.Collections.Generic.List<T>? Result)> TryFillAsync<T>(global::System.TimeSpan timeout, T item, params T[] more)
             where T : notnull
         {
             this._lock.EnsureDeclared("Pipelines.Queue._lock", 30);
             using var __scope = await this._lock.TryAcquireAsync(timeout);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.FillCoreAsync<T>(item, more).ConfigureAwait(false));

@@ -24,7 +24,7 @@ namespace Ledgers
             using var __scope = await this._lock.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.DepositCoreAsync(amount).ConfigureAwait(false));

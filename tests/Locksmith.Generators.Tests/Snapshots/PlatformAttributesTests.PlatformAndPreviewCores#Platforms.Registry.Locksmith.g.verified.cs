@@ -71,7 +71,7 @@ namespace Platforms
             using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.ReadCoreAsync(key).ConfigureAwait(false));

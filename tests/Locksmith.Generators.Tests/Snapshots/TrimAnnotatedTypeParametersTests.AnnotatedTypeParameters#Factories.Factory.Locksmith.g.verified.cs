@@ -60,14 +60,14 @@ namespace Factories
         /// <summary>Calls <c>MakeCoreAsync</c> while holding <c>_async</c>, if it can be acquired within <paramref name="timeout"/>.</summary>
         /// <returns><c>(true, result)</c> when the lock was acquired and <c>MakeCoreAsync</c> ran; <c>(false, default)</c> when the timeout elapsed first.</returns>
         [global::System.CodeDom.Compiler.GeneratedCode("Locksmith.Generators", "%VERSION%")]
-        public async global::System.Threading.Tasks.ValueTask<(bool Acquired, TValue Result)> TryMakeAsync<TKey, [global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers((global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes)(11))] TValue>(global::System.TimeSpan timeout, TKey key, global::System.Threading.CancellationToken cancellationToken = default)
+        public async global::System.Threading.Tasks.ValueTask<(bool Acquired, TValue? Result)> TryMakeAsync<TKey, [global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMembers((global::System.Diagnostics.CodeAnalysis.DynamicallyAccessedMemberTypes)(11))] TValue>(global::System.TimeSpan timeout, TKey key, global::System.Threading.CancellationToken cancellationToken = default)
             where TValue : class
         {
             this._async.EnsureDeclared("Factories.Factory._async", null);
             using var __scope = await this._async.TryAcquireAsync(timeout, cancellationToken);
             if (!__scope.IsAcquired)
             {
-                return (false, default!);
+                return (false, default);
             }
 
             return (true, await this.MakeCoreAsync<TKey, TValue>(key).ConfigureAwait(false));

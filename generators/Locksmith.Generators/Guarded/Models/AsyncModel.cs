@@ -2,6 +2,14 @@ namespace Locksmith.Generators.Guarded.Models;
 
 /// <summary>How an async wrapper awaits its lock and its body (present only for bodies that get async wrappers).</summary>
 /// <param name="ResultType">The <c>T</c> of <c>Task&lt;T&gt;</c>/<c>ValueTask&lt;T&gt;</c> as C# text, or null for <c>Task</c>/<c>ValueTask</c>.</param>
+/// <param name="TimedResultType">
+/// The <c>Result</c> element of the timed form's tuple, which is <c>default</c> when the lock was not acquired: the
+/// <see cref="ResultType"/> with <c>?</c> where that default is null and the type does not say so (see
+/// <c>Parser.TimedResultType</c>).
+/// </param>
+/// <param name="TimedDefaultSuppressed">
+/// Whether that <c>default</c> is written <c>default!</c>: only for a type parameter that C# 8 cannot write <c>T?</c> for.
+/// </param>
 /// <param name="Token">The token the acquisition observes: the body's own parameter, the added one, or null (none).</param>
 /// <param name="AddsToken">Whether the wrappers add <c>CancellationToken {Token} = default</c> as their last parameter.</param>
 /// <param name="TaskMayBeNull">
@@ -15,4 +23,4 @@ namespace Locksmith.Generators.Guarded.Models;
 /// </param>
 /// <param name="TimedAwaitsDispose">The same for the timed form, whose scope may be of another type.</param>
 internal sealed record AsyncModel(
-    string? ResultType, string? Token, bool AddsToken, bool TaskMayBeNull, bool AwaitsDispose = false, bool TimedAwaitsDispose = false);
+    string? ResultType, string? TimedResultType, bool TimedDefaultSuppressed, string? Token, bool AddsToken, bool TaskMayBeNull, bool AwaitsDispose = false, bool TimedAwaitsDispose = false);
