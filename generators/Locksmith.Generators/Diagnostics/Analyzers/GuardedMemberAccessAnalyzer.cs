@@ -41,6 +41,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 },
                 OperationKind.MethodReference,
                 OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeCoreCall(operation, facts), OperationKind.Invocation);
         });
     }
 
@@ -186,6 +187,68 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                     $"('using var scope = {lockName}.{guard.Capabilities.SuggestedAcquire(core.IsRead)};' before it){ParallelBodies.WaitAdvice(start)}"));
             return;
         }
+    }
+
+    /// <summary>
+    /// A guarded core, sync or async (<c>DepositCore(1)</c>, <c>await DepositCoreAsync(1)</c>), called where its lock is not
+    /// held: its body touches the guarded state as if the caller held the lock, so the call is that state used without
+    /// it. Judged as an access of the state would be there (a guarded method of the lock, or a scope of it on the same
+    /// object). Left to the rules made for them: calls in a constructor or initializer (the object is not shared yet; its
+    /// parallel loops are <see cref="AnalyzeBodyRacingInConstruction"/>), in a lambda or local function (run inline, kept,
+    /// dropped work: <see cref="AnalyzeCoreInDroppedWork"/>), cores of a keyed lock, held one key at a time, and a guarded
+    /// local function, which is LSM0016 already.
+    /// </summary>
+    private static void AnalyzeCoreCall(OperationAnalysisContext context, LockFacts facts)
+    {
+        var call = (IInvocationOperation)context.Operation;
+        var method = call.TargetMethod;
+        if (method.MethodKind != MethodKind.Ordinary ||
+            facts.GuardOf(method) is not { } core ||
+            (core.Capabilities & LockCapabilities.Keyed) != 0 ||
+            IsConstruction(context.ContainingSymbol) ||
+            OperationFacts.IsObjectUnderConstruction(call.Instance) ||
+            InAFunctionOfItsOwn(call))
+        {
+            return;
+        }
+
+        var instance = core.LockMember.IsStatic ? null : call.Instance;
+        if (HeldLocks.HeldByMethodOrScopeAt(call, core, instance, context.ContainingSymbol, facts))
+        {
+            return;
+        }
+
+        string lockName = core.LockMember.Name;
+        if (instance is not null && !OperationFacts.IsThis(instance) && OperationFacts.Unwrap(instance) is { } receiver && IsPlainReceiver(receiver))
+        {
+            lockName = receiver.Syntax + "." + lockName;
+        }
+
+        string wrapper = facts.WrapperNameOf(method) is { } name
+            ? $"{(core.Capabilities.IsAsync() ? "await" : "call")} its wrapper '{name}', which takes the lock, or "
+            : string.Empty;
+        context.ReportDiagnostic(Diagnostic.Create(
+            DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
+            call.Syntax.GetLocation(),
+            method.Name,
+            core.LockMember.Name,
+            "called",
+            " (a guarded core uses the state it guards as if its caller held the lock)",
+            wrapper + HoldTheLock(core, core.IsRead, lockName, call, context.ContainingSymbol)));
+    }
+
+    // Whether a lambda or local function is around the operation: code whose holds are judged where it runs.
+    private static bool InAFunctionOfItsOwn(IOperation operation)
+    {
+        for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>
