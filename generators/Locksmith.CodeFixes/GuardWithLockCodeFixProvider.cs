@@ -15,10 +15,12 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Locksmith.CodeFixes;
 
 /// <summary>
-/// LSM0031 ([Guarded] without a Lock): one fix per lock member of the type (or an accessible one of a base type) that
-/// the generator would accept there, setting <c>Lock = nameof(member)</c>. A method is offered the locks that fit it:
-/// async locks for async code, synchronous ones otherwise, static ones for a static member, read-write ones for
+/// LSM0031 ([Guarded] without a Lock) and LSM0042 (a synchronous core guarded by an async lock): one fix per lock member
+/// of the type (or an accessible one of a base type) that the generator would accept there, setting
+/// <c>Lock = nameof(member)</c>. A method is offered the locks that fit it: async locks for async code, synchronous ones
+/// otherwise (so LSM0042 gets only synchronous ones), static ones for a static member, read-write ones for
 /// <c>Access = LockAccess.Read</c>; a keyed lock with <c>StripeBy</c> too, one fix per parameter that can be its key.
+/// LSM0042 gets no fix that would make the core async: an <c>async</c> body without an await is CS1998.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(GuardWithLockCodeFixProvider))]
 [Shared]
@@ -26,8 +28,10 @@ public sealed class GuardWithLockCodeFixProvider : CodeFixProvider
 {
     private const string DiagnosticId = "LSM0031";
 
+    private const string SynchronousCoreId = "LSM0042";
+
     /// <inheritdoc/>
-    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticId);
+    public override ImmutableArray<string> FixableDiagnosticIds { get; } = ImmutableArray.Create(DiagnosticId, SynchronousCoreId);
 
     /// <summary>Each fix edits its own attribute; one attribute with two diagnostics (a field declaring two variables) gets the same edit twice, which merges.</summary>
     public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
@@ -36,8 +40,18 @@ public sealed class GuardWithLockCodeFixProvider : CodeFixProvider
     public override async Task RegisterCodeFixesAsync(CodeFixContext context)
     {
         var diagnostic = context.Diagnostics[0];
-        if (await GuardedAttributeSite.FindAsync(context.Document, diagnostic, context.CancellationToken).ConfigureAwait(false) is not { } site ||
-            site.Guarded.ContainingType is not { } type)
+        bool synchronousCore = diagnostic.Id == SynchronousCoreId;
+        var found = synchronousCore
+            ? await GuardedAttributeSite.FindOnMethodNameAsync(context.Document, diagnostic, context.CancellationToken).ConfigureAwait(false)
+            : await GuardedAttributeSite.FindAsync(context.Document, diagnostic, context.CancellationToken).ConfigureAwait(false);
+        if (found is not { } site || site.Guarded.ContainingType is not { } type)
+        {
+            return;
+        }
+
+        // LSM0042's core keeps its name, so its synchronous wrapper needs one by the synchronous rule ('PeekCore', or
+        // WrapperName set): for 'Load' or 'PeekCoreAsync' a new lock would only trade LSM0042 for LSM0014.
+        if (synchronousCore && WrapperNaming.WrapperName(site.Guarded.Name, site.StringArgument(KnownNames.WrapperNameProperty)) is null)
         {
             return;
         }
@@ -49,7 +63,7 @@ public sealed class GuardWithLockCodeFixProvider : CodeFixProvider
                 CodeAction.Create(
                     title,
                     token => SetAsync(context.Document, site, lockName, stripeBy, token),
-                    DiagnosticId + ".Lock." + lockName + (stripeBy is null ? string.Empty : ".StripeBy." + stripeBy)),
+                    diagnostic.Id + ".Lock." + lockName + (stripeBy is null ? string.Empty : ".StripeBy." + stripeBy)),
                 diagnostic);
         }
     }

@@ -9,8 +9,8 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 namespace Locksmith.CodeFixes.Support;
 
 /// <summary>
-/// A <c>[Guarded]</c> attribute a diagnostic points at (LSM0031 and LSM0008 are reported on the attribute), with the
-/// member it is on and the arguments the compiler bound.
+/// A <c>[Guarded]</c> attribute a diagnostic points at (LSM0031 and LSM0008 are reported on the attribute, LSM0042 on
+/// the name of the method it is on), with the member it is on and the arguments the compiler bound.
 /// </summary>
 internal sealed class GuardedAttributeSite
 {
@@ -73,5 +73,35 @@ internal sealed class GuardedAttributeSite
             reference.Span == attribute.Span &&
             RuntimeSymbols.IsAttribute(a, KnownNames.GuardedAttribute));
         return guarded is null || data is null ? null : new GuardedAttributeSite(attribute, guarded, data, model);
+    }
+
+    /// <summary>
+    /// The <c>[Guarded]</c> of the method whose name the diagnostic points at, or null when the name is not a method's
+    /// or its <c>[Guarded]</c> is not in this document (a partial method's other part elsewhere): the fix edits this one.
+    /// </summary>
+    public static async Task<GuardedAttributeSite?> FindOnMethodNameAsync(Document document, Diagnostic diagnostic, CancellationToken cancellationToken)
+    {
+        var root = await document.GetSyntaxRootAsync(cancellationToken).ConfigureAwait(false);
+        var model = await document.GetSemanticModelAsync(cancellationToken).ConfigureAwait(false);
+        var span = diagnostic.Location.SourceSpan;
+        if (root is null || model is null || !root.FullSpan.Contains(span) ||
+            root.FindToken(span.Start).Parent is not MethodDeclarationSyntax method || method.Identifier.Span != span ||
+            model.GetDeclaredSymbol(method, cancellationToken) is not { } guarded)
+        {
+            return null;
+        }
+
+        foreach (var data in guarded.GetAttributes())
+        {
+            if (RuntimeSymbols.IsAttribute(data, KnownNames.GuardedAttribute) &&
+                data.ApplicationSyntaxReference is { } reference &&
+                reference.SyntaxTree == root.SyntaxTree &&
+                reference.GetSyntax(cancellationToken) is AttributeSyntax attribute)
+            {
+                return new GuardedAttributeSite(attribute, guarded, data, model);
+            }
+        }
+
+        return null;
     }
 }
