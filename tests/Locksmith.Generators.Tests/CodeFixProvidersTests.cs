@@ -62,7 +62,7 @@ public sealed class CodeFixProvidersTests
             .Order(StringComparer.Ordinal)
             .ToList();
 
-        Assert.Equal(["LSM0001", "LSM0008", "LSM0024", "LSM0031", "LSM0053", "LSM0054", "LSM0059"], fixable);
+        Assert.Equal(["LSM0001", "LSM0008", "LSM0024", "LSM0031", "LSM0042", "LSM0053", "LSM0054", "LSM0059"], fixable);
         Assert.Equal(fixable, marked);
     }
 }
