@@ -110,12 +110,14 @@ internal struct BlockedWait
     public static void ReportFailedWithoutWaiting(LockPrimitive lockPrimitive, LockMode mode, string modeTag, int ownerThreadId, string? ownerThreadName, int timeoutMs = 0, int gaveUpState = 0)
     {
         LocksmithMetrics.RecordTimeout(lockPrimitive, modeTag);
-        ReportedTimeout.Record(lockPrimitive, ownerThreadId, ownerThreadName, gaveUpState);
         LocksmithPolicy.TimeoutOccurred?.Invoke(
             new LockTimeoutEvent(lockPrimitive.Name, mode, TimeSpan.FromMilliseconds(timeoutMs), CurrentThreadId.Value, ownerThreadId)
             {
                 OwnerThreadName = ownerThreadName,
             });
+
+        // After the handler: a wait of its own on this thread (it timing out too) must not leave its report for the set.
+        ReportedTimeout.Record(lockPrimitive, ownerThreadId, ownerThreadName, gaveUpState);
     }
 
     /// <summary>
@@ -130,11 +132,13 @@ internal struct BlockedWait
     {
         var waited = Elapsed;
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
-        ReportedTimeout.Record(_lock, ownerThreadId, ownerThreadName, gaveUpState);
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId)
         {
             OwnerThreadName = ownerThreadName,
         });
+
+        // After the handler, as above: a lock set reads this wait's report, not one a wait in the handler left.
+        ReportedTimeout.Record(_lock, ownerThreadId, ownerThreadName, gaveUpState);
         if (throwOnTimeout)
         {
             ThrowHelper.ThrowTimeout(_lock, _mode, ownerThreadId, ownerThreadName, waited);
