@@ -204,7 +204,7 @@ public static partial class LockSet
             if (timeoutMs == 0)
             {
                 // A try-once that found a member busy records nothing unless it throws, as each lock's own does.
-                return throwOnTimeout ? AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout: true) : default;
+                return throwOnTimeout ? AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout: true, ordered.Length) : default;
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -249,7 +249,7 @@ public static partial class LockSet
                 int remaining = TimeoutMath.Remaining(deadline);
                 if (remaining == 0)
                 {
-                    return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout).ConfigureAwait(false);
+                    return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length).ConfigureAwait(false);
                 }
 
                 // The only wait: on the lock that was busy last time. Its own wait reports a timeout as its result is
@@ -260,7 +260,7 @@ public static partial class LockSet
                     await new CompletionOf(wait);
                 }
 
-                var first = SetMemberTimeout.TakeResult(wait, flow, busy, out bool reported, out var holder, out int gaveUpState);
+                var first = SetMemberTimeout.TakeResult(wait, flow, busy, start, out bool reported, out var holder, out int gaveUpState, out var waited);
                 if (!first.IsAcquired)
                 {
                     if (throwOnTimeout)
@@ -270,9 +270,11 @@ public static partial class LockSet
                             // No report to follow (a controlled wait the scheduler ended reports nothing): read them now.
                             gaveUpState = GaveUpStateOf(busy);
                             holder = AsyncWaits.HolderAsReported(busy);
+                            waited = Stopwatch.GetElapsedTime(start);
                         }
 
-                        ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), Stopwatch.GetElapsedTime(start), scopeTag: 1, gaveUpState, holder);
+                        // The wait its event gave: the set's whole wait.
+                        ThrowSetTimeout(busy, ordered.Length, flow, waited, gaveUpState, holder);
                     }
 
                     return default;
@@ -392,7 +394,7 @@ public static partial class LockSet
     }
 
     /// <summary>The set gave up at its deadline (or a try-once found a member busy): report it as that member's timeout.</summary>
-    private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout)
+    private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout, int count)
     {
         var mode = ModeOf(busy);
 
@@ -402,10 +404,26 @@ public static partial class LockSet
         AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited, holder);
         if (throwOnTimeout)
         {
-            ((IAsyncWaitHost)busy).ThrowTimeout(flow, mode, waited, scopeTag: 1, gaveUpState, holder);
+            ThrowSetTimeout(busy, count, flow, waited, gaveUpState, holder);
         }
 
         return default;
+    }
+
+    /// <summary>
+    /// The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be (its host throws it),
+    /// then as the timeout of a set of <paramref name="count"/> locks, none of which is held.
+    /// </summary>
+    private static void ThrowSetTimeout(LockPrimitive busy, int count, LockOwner flow, TimeSpan waited, int gaveUpState, ReportedHolder holder)
+    {
+        try
+        {
+            ((IAsyncWaitHost)busy).ThrowTimeout(flow, ModeOf(busy), waited, scopeTag: 1, gaveUpState, holder);
+        }
+        catch (LockTimeoutException member)
+        {
+            throw ThrowHelper.SetTimedOut(member, busy, count);
+        }
     }
 
     /// <summary>

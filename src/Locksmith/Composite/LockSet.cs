@@ -426,16 +426,31 @@ public static partial class LockSet
             // try-once, which reports nothing, and the set reports its timeout itself (a try-once only if it throws).
             int remaining = TimeoutMath.Remaining(deadline);
             ReportedTimeout.Clear();
-            if (!busy.EnterForSet(remaining, cancellationToken))
+
+            // Its timeout event gives the set's whole wait (armed on this thread for this wait only).
+            var outer = SetMemberTimeout.ArmSync(busy, start);
+            bool entered, reported;
+            TimeSpan reportedWait;
+            try
+            {
+                entered = busy.EnterForSet(remaining, cancellationToken);
+            }
+            finally
+            {
+                reported = SetMemberTimeout.DisarmSync(outer, out reportedWait);
+            }
+
+            if (!entered)
             {
                 if (remaining == 0 && (timeoutMs != 0 || throwOnTimeout))
                 {
-                    return TimedOutBetweenAttempts(busy, Stopwatch.GetElapsedTime(start), throwOnTimeout);
+                    return TimedOutBetweenAttempts(busy, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length);
                 }
 
                 if (throwOnTimeout)
                 {
-                    ThrowMembersTimeout(busy, Stopwatch.GetElapsedTime(start));
+                    // The wait its event gave; a wait that reported none (a controlled one) is measured now.
+                    ThrowMembersTimeout(busy, reported ? reportedWait : Stopwatch.GetElapsedTime(start), ordered.Length);
                 }
 
                 return false;
@@ -463,7 +478,7 @@ public static partial class LockSet
             int left = TimeoutMath.Remaining(deadline);
             if (left == 0)
             {
-                return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout);
+                return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length);
             }
 
             // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
@@ -483,7 +498,7 @@ public static partial class LockSet
     /// The deadline passed while backing off (or no time was left for the wait): report it as the timeout of the lock that
     /// was busy, in the mode the set takes it in, as that lock's own wait reports its timeouts.
     /// </summary>
-    private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout)
+    private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout, int count)
     {
         // The holder and its name read once, for the event and the exception.
         int ownerThreadId = busy.ExclusiveOwnerId;
@@ -499,7 +514,7 @@ public static partial class LockSet
         });
         if (throwOnTimeout)
         {
-            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, gaveUp, waited);
+            ThrowSetTimeout(busy, ownerThreadId, ownerThreadName, gaveUp, waited, count);
         }
 
         return false;
@@ -511,16 +526,16 @@ public static partial class LockSet
     /// or permits come back, during the report's handler).
     /// </summary>
     [DoesNotReturn]
-    private static void ThrowMembersTimeout(LockPrimitive busy, TimeSpan waited)
+    private static void ThrowMembersTimeout(LockPrimitive busy, TimeSpan waited, int count)
     {
         if (ReportedTimeout.TryTake(busy, out var reported))
         {
-            ThrowSetTimeout(busy, reported.OwnerThreadId, reported.OwnerThreadName, SemaphoreGaveUp.Unpack(reported.GaveUpState), waited);
+            ThrowSetTimeout(busy, reported.OwnerThreadId, reported.OwnerThreadName, SemaphoreGaveUp.Unpack(reported.GaveUpState), waited, count);
         }
 
         // No report to follow (a controlled wait the scheduler ended reports nothing): read the holder now.
         int ownerThreadId = busy.ExclusiveOwnerId;
-        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), GaveUpOf(busy), waited);
+        ThrowSetTimeout(busy, ownerThreadId, ThreadNames.NameOf(ownerThreadId), GaveUpOf(busy), waited, count);
     }
 
     /// <summary>
@@ -530,16 +545,26 @@ public static partial class LockSet
     private static SemaphoreGaveUp GaveUpOf(LockPrimitive busy) =>
         busy is CountingSemaphore semaphore ? SemaphoreGaveUp.Unpack(semaphore.GaveUpStateNow()) : default;
 
-    /// <summary>The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be.</summary>
+    /// <summary>
+    /// The set's timeout on <paramref name="busy"/>, described as that lock's own timeout would be, then as the timeout of
+    /// a set of <paramref name="count"/> locks, none of which is held.
+    /// </summary>
     [DoesNotReturn]
-    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, string? ownerThreadName, SemaphoreGaveUp gaveUp, TimeSpan waited)
+    private static void ThrowSetTimeout(LockPrimitive busy, int ownerThreadId, string? ownerThreadName, SemaphoreGaveUp gaveUp, TimeSpan waited, int count)
     {
-        if (busy is CountingSemaphore semaphore)
+        try
         {
-            ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, gaveUp, semaphore.MaxCount, waited);
-        }
+            if (busy is CountingSemaphore semaphore)
+            {
+                ThrowHelper.ThrowSemaphoreTimeout(semaphore, 1, gaveUp, semaphore.MaxCount, waited);
+            }
 
-        ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, ownerThreadName, waited);
+            ThrowHelper.ThrowTimeout(busy, SetModeOf(busy), ownerThreadId, ownerThreadName, waited);
+        }
+        catch (LockTimeoutException member)
+        {
+            throw ThrowHelper.SetTimedOut(member, busy, count);
+        }
     }
 
     /// <summary>The mode a sync set takes <paramref name="member"/> in: one permit of a semaphore, a read-write lock's write lock, else the lock.</summary>

@@ -48,6 +48,19 @@ internal static partial class ThrowHelper
             "locks");
     }
 
+    /// <summary>
+    /// A set's timeout: the busy member's own timeout, as that lock's wait describes it (its holder, or a semaphore's
+    /// permits), then that it held up a set, of how many locks, none of which is held (all or nothing). Sync and async alike.
+    /// </summary>
+    public static LockTimeoutException SetTimedOut(LockTimeoutException member, LockPrimitive busy, int count) =>
+        new(member.LockName, member.OwnerThreadId, member.OwnerThreadName, member.Waited, $"{member.Message} {HeldUpASet(busy, count)}");
+
+    private static string HeldUpASet(LockPrimitive busy, int count) =>
+        (busy.StripedParent is { } striped
+            ? $"'{busy.Name}' held up striped lock '{striped.Name}' taking several keys ({count} stripe(s)), "
+            : $"'{busy.Name}' held up a LockSet of {count} lock(s), ") +
+        "which takes all or none: none of them is held.";
+
     [DoesNotReturn]
     public static void ThrowNotASetMember(object member, string paramName) =>
         throw new ArgumentException(

@@ -127,7 +127,8 @@ internal static class AsyncWaits
                 var holder = throwOnTimeout || forSet || LocksmithPolicy.TimeoutOccurred is not null ? HolderAsReported(lockPrimitive) : default;
                 if (forSet)
                 {
-                    SetMemberTimeout.Record(owner, holder, gaveUpState);
+                    // The set's timeout is the set's: its event gives the set's whole wait, as its exception will.
+                    waited = SetMemberTimeout.Record(owner, holder, gaveUpState, waited);
                 }
 
                 ReportTimeoutOrGiveBack(host, owner, mode, modeTag, waited, holder);

@@ -130,7 +130,8 @@ internal struct BlockedWait
     /// </remarks>
     public readonly TimeSpan TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout, int gaveUpState = 0)
     {
-        var waited = Elapsed;
+        // A lock set's wait on its busy member gives the set's whole wait: the set's timeout is the set's.
+        var waited = SetMemberTimeout.SyncWaited(_lock, Elapsed);
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId)
         {
