@@ -81,9 +81,14 @@ internal sealed partial class LocksmithLog
         Message = "Lock '{LockName}' (level {Level}, {Mode}) was acquired by {Waiter} (id {WaiterId}) after waiting {WaitedMs} ms, past the long-wait threshold")]
     private static partial void LongWait(ILogger logger, string lockName, string level, LockMode mode, double waitedMs, string waiter, int waiterId);
 
+    // The cycle's steps name every waiter, so the line reads them there only; Waiters stays a field of the state, for
+    // matching a deadlock to its threads and requests: the generator keeps a parameter the template leaves out, under
+    // the parameter's own name, hence its capital.
+#pragma warning disable SYSLIB1015
     [LoggerMessage(EventId = LocksmithEventIds.DeadlockDetected, EventName = "DeadlockDetected", Level = LogLevel.Critical,
-        Message = "Deadlock detected among {Waiters} on locks {Locks}: {Cycle}")]
-    public partial void DeadlockDetected(string waiters, string locks, string cycle);
+        Message = "Deadlock detected on locks {Locks}: {Cycle}")]
+    public partial void DeadlockDetected(string Waiters, string locks, string cycle);
+#pragma warning restore SYSLIB1015
 
     [LoggerMessage(EventId = LocksmithEventIds.DeadlockCleared, EventName = "DeadlockCleared", Level = LogLevel.Information,
         Message = "Deadlock cleared among {Waiters} on locks {Locks}")]

@@ -334,7 +334,7 @@ internal sealed class DeadlockWatchdog(
             {
                 // Scans are made one at a time (_scanGate): this one is number _scans + 1.
                 Interlocked.Exchange(ref _detectedAtScan, Interlocked.Read(ref _scans) + 1);
-                log.DeadlockDetected(Waiters(cycle), Locks(cycle), key);
+                log.DeadlockDetected(Waiters(cycle), Locks(cycle), Steps(cycle));
             }
         }
 
@@ -356,6 +356,9 @@ internal sealed class DeadlockWatchdog(
         string.Join(", ", cycle.Edges.Select(static e => e.IsFlow && e.FlowThread is { } thread
             ? $"{LockCatalogEntry.OwnerText(e.ThreadId, e.ThreadName)} (on thread {thread})"
             : LockCatalogEntry.OwnerText(e.ThreadId, e.ThreadName)));
+
+    // The cycle's steps without DeadlockCycle.ToString()'s "Deadlock: " and full stop, which the line's own words frame.
+    internal static string Steps(DeadlockCycle cycle) => string.Join("; ", cycle.Edges);
 
     internal static string Locks(DeadlockCycle cycle) => string.Join(", ", cycle.Edges.Select(static e => $"'{e.LockName}'"));
 }
