@@ -97,7 +97,10 @@ public static class LocksmithBuilderLockExtensions
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock's name and service key; stripes are named <c>name[i]</c>.</param>
-    /// <param name="stripeCount">How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does.</param>
+    /// <param name="stripeCount">
+    /// How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does; when null,
+    /// the count of its parameterless constructor (64, or four per processor where that is more).
+    /// </param>
     /// <param name="level">The level of every stripe in the global lock order, or null for unordered.</param>
     /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
     /// <returns>The builder.</returns>
@@ -107,8 +110,11 @@ public static class LocksmithBuilderLockExtensions
     /// level with an empty <see cref="LockState"/>, as for <see cref="StripedLock{TKey}"/>.
     /// </remarks>
     public static ILocksmithBuilder AddAsyncStripedLock<TKey>(
-        this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
-        CheckStripeCount(builder, name, stripeCount).Register(name, _ => new AsyncStripedLock<TKey>(stripeCount, name, level, comparer));
+        this ILocksmithBuilder builder, string name, int? stripeCount = null, int? level = null, IEqualityComparer<TKey>? comparer = null)
+    {
+        int stripes = stripeCount ?? DefaultStripeCount;
+        return CheckStripeCount(builder, name, stripes).Register(name, _ => new AsyncStripedLock<TKey>(stripes, name, level, comparer));
+    }
 
     /// <summary>Declares a <see cref="StripedLock{TKey}"/>: <paramref name="stripeCount"/> exclusive locks shared by hashed keys.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
@@ -146,6 +152,10 @@ public static class LocksmithBuilderLockExtensions
     public static ILocksmithBuilder AddSpinGate(this ILocksmithBuilder builder, string name, int? level = null) =>
         builder.Register(name, _ => new SpinGate(name, level),
             static l => new LockState(l.IsHeld, l.OwnerThreadId));
+
+    // The parameterless striped constructors' count, which the runtime does not expose apart from a lock made with it
+    // (AsyncStripedDefaultCountTests compares the two).
+    private static int DefaultStripeCount => Math.Max(64, 4 * Environment.ProcessorCount);
 
     // Checked at registration, not when the container first creates the lock (the first request that resolves it),
     // and named, as the runtime's own exceptions cannot be.
