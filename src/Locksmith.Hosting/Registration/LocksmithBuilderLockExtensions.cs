@@ -120,29 +120,41 @@ public static class LocksmithBuilderLockExtensions
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock's name and service key.</param>
-    /// <param name="stripeCount">How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does.</param>
+    /// <param name="stripeCount">
+    /// How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does; when null,
+    /// the count of its parameterless constructor (64, or four per processor where that is more).
+    /// </param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="stripeCount"/> is not 1 to 65,536; the message names the lock.</exception>
     public static ILocksmithBuilder AddStripedLock<TKey>(
-        this ILocksmithBuilder builder, string name, int stripeCount, int? level = null, IEqualityComparer<TKey>? comparer = null) =>
-        CheckStripeCount(builder, name, stripeCount).Register(name, _ => new StripedLock<TKey>(stripeCount, name, level, comparer));
+        this ILocksmithBuilder builder, string name, int? stripeCount = null, int? level = null, IEqualityComparer<TKey>? comparer = null)
+    {
+        int stripes = stripeCount ?? DefaultStripeCount;
+        return CheckStripeCount(builder, name, stripes).Register(name, _ => new StripedLock<TKey>(stripes, name, level, comparer));
+    }
 
     /// <summary>Declares a <see cref="StripedReadWriteLock{TKey}"/>: <paramref name="stripeCount"/> read-write locks shared by hashed keys.</summary>
     /// <typeparam name="TKey">The key type.</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="name">The lock's name and service key.</param>
-    /// <param name="stripeCount">How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does.</param>
+    /// <param name="stripeCount">
+    /// How many stripes, 1 to 65,536, rounded up to a power of two (3 gives 4), as the lock's constructor does; when null,
+    /// the count of its parameterless constructor (64, or four per processor where that is more).
+    /// </param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <param name="policy">Who goes first when readers and writers wait, on every stripe.</param>
     /// <param name="comparer">Compares and hashes keys; the default comparer when null.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="stripeCount"/> is not 1 to 65,536; the message names the lock.</exception>
     public static ILocksmithBuilder AddStripedReadWriteLock<TKey>(
-        this ILocksmithBuilder builder, string name, int stripeCount, int? level = null,
-        ReadWritePolicy policy = ReadWritePolicy.WriterPreferred, IEqualityComparer<TKey>? comparer = null) =>
-        CheckStripeCount(builder, name, stripeCount).Register(name, _ => new StripedReadWriteLock<TKey>(stripeCount, name, level, policy, comparer));
+        this ILocksmithBuilder builder, string name, int? stripeCount = null, int? level = null,
+        ReadWritePolicy policy = ReadWritePolicy.WriterPreferred, IEqualityComparer<TKey>? comparer = null)
+    {
+        int stripes = stripeCount ?? DefaultStripeCount;
+        return CheckStripeCount(builder, name, stripes).Register(name, _ => new StripedReadWriteLock<TKey>(stripes, name, level, policy, comparer));
+    }
 
     /// <summary>Declares a <see cref="SpinGate"/> (for critical sections under about a microsecond).</summary>
     /// <param name="builder">The builder.</param>
@@ -154,7 +166,7 @@ public static class LocksmithBuilderLockExtensions
             static l => new LockState(l.IsHeld, l.OwnerThreadId));
 
     // The parameterless striped constructors' count, which the runtime does not expose apart from a lock made with it
-    // (AsyncStripedDefaultCountTests compares the two).
+    // (AsyncStripedDefaultCountTests and StripedDefaultCountTests compare them).
     private static int DefaultStripeCount => Math.Max(64, 4 * Environment.ProcessorCount);
 
     // Checked at registration, not when the container first creates the lock (the first request that resolves it),
