@@ -187,14 +187,35 @@ internal static partial class PostgresErrors
     /// </summary>
     [DoesNotReturn]
     public static void ThrowTimeout(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith, string? holder) =>
+        throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited, TimeoutMessage(lockPrimitive, description, flow, shared, waited, busyWith, holder));
+
+    /// <summary>
+    /// A set's member timed out: the set's own wait (<paramref name="waited"/>, since the set began, which its timeout
+    /// covers), the member it was waiting for and who holds that, as <see cref="ThrowTimeout"/> says it, then the set.
+    /// </summary>
+    [DoesNotReturn]
+    public static void ThrowSetTimeout(
+        PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith, string? holder, PostgresLockSet.SetWait set) =>
         throw new LockTimeoutException(lockPrimitive.Name, 0, null, waited,
-            busyWith is null
-                ? $"{ThrowHelper.FlowStartingASentence(flow)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
-                  $"{description}, {holder ?? "held by another PostgreSQL session"} (in {lockPrimitive.Provider.ServerIdentity})."
-                : $"{ThrowHelper.FlowStartingASentence(flow)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
-                  $"{description}: the flow's PostgreSQL session was waiting the whole time for {busyWith}, for another task of the flow " +
-                  "(tasks started while a flow holds a lock share its session, and a session waits for one lock at a time). " +
-                  "Acquire before starting such tasks, or start them under ExecutionContext.SuppressFlow() so each is a flow of its own.");
+            $"{TimeoutMessage(lockPrimitive, description, flow, shared, waited, busyWith, holder)} {description} was a member of PostgresLockSet for " +
+            $"{DescribeMembers(set.Members)}, given {set.TimeoutMs} ms for all of them; the set holds none of them.");
+
+    private static string TimeoutMessage(PostgresLock lockPrimitive, string description, LockOwner flow, bool shared, TimeSpan waited, string? busyWith, string? holder) =>
+        busyWith is null
+            ? $"{ThrowHelper.FlowStartingASentence(flow)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+              $"{description}, {holder ?? "held by another PostgreSQL session"} (in {lockPrimitive.Provider.ServerIdentity})."
+            : $"{ThrowHelper.FlowStartingASentence(flow)} timed out after {waited.TotalMilliseconds:0.#} ms waiting for {lockPrimitive.ModeTagOf(shared)} access to " +
+              $"{description}: the flow's PostgreSQL session was waiting the whole time for {busyWith}, for another task of the flow " +
+              "(tasks started while a flow holds a lock share its session, and a session waits for one lock at a time). " +
+              "Acquire before starting such tasks, or start them under ExecutionContext.SuppressFlow() so each is a flow of its own.";
+
+    /// <summary>A set's members for a message: the first few, then how many more (a keyed lock's AcquireManyAsync may have thousands).</summary>
+    private static string DescribeMembers(PostgresLockRequest[] members)
+    {
+        const int Shown = 8;
+        string shown = string.Join(", ", Array.ConvertAll(members[..Math.Min(members.Length, Shown)], static m => m.Description));
+        return members.Length <= Shown ? shown : $"{shown} and {members.Length - Shown} more";
+    }
 
     /// <summary>
     /// A token already cancelled: nothing is taken, not even a free lock, as with every Locksmith lock. Checked before the

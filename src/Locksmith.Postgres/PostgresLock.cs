@@ -204,9 +204,10 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
     /// and the entry given back.
     /// </summary>
     internal async Task<PostgresHold?> AcquireReservedAsync(
-        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout,
+        PostgresLockSet.SetWait? set = null)
     {
-        var (hold, longWait, reportError) = await TakeReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+        var (hold, longWait, reportError) = await TakeReservedAsync(session, key, description, shared, timeoutMs, cancellationToken, throwOnTimeout, set).ConfigureAwait(false);
         if (hold is null)
         {
             return null;
@@ -248,9 +249,11 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
     /// <summary>
     /// <see cref="AcquireReservedAsync"/> without the long-wait event: the hold (or null), how long it waited when it had to
     /// wait, and what a metrics listener threw as the grant was recorded (the caller releases the hold, out of the gate).
+    /// <paramref name="set"/>: the set this is a member of, whose wait and timeout a timeout's message gives.
     /// </summary>
     private async Task<(PostgresHold? Hold, TimeSpan? LongWait, Exception? ReportError)> TakeReservedAsync(
-        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
+        PostgresSession session, AdvisoryKey key, string description, bool shared, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout,
+        PostgresLockSet.SetWait? set)
     {
         var flow = session.Owner;
         var mode = ModeOf(shared);
@@ -391,6 +394,10 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                 if (waited is not { } hadToWait)
                 {
                     var elapsed = Stopwatch.GetElapsedTime(start);
+
+                    // A set's member: the caller waited as long as the set did, which its timeout covers; this member's wait
+                    // is only its share (the member's event and metric keep that, as an in-process set's member's do).
+                    var setWaited = set is null ? elapsed : Stopwatch.GetElapsedTime(set.Start);
                     if (waits)
                     {
                         LocksmithMetrics.RecordContention(this, modeTag);
@@ -407,6 +414,11 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                     if (throwOnTimeout)
                     {
                         string? holder = busyWith is null ? await DescribeHolderAsync(flow, key, entered ? connection : null).ConfigureAwait(false) : null;
+                        if (set is not null)
+                        {
+                            PostgresErrors.ThrowSetTimeout(this, description, flow, shared, setWaited, busyWith, holder, set);
+                        }
+
                         PostgresErrors.ThrowTimeout(this, description, flow, shared, elapsed, busyWith, holder);
                     }
 

@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Threading;
 using System.Threading.Tasks;
 using Npgsql;
@@ -166,6 +167,7 @@ public static class PostgresLockSet
     private static async ValueTask<PostgresLockSetScope> AcquireAllAsync(
         PostgresLockRequest[] ordered, PostgresSession[] sessions, LockOwner flow, int timeoutMs, CancellationToken cancellationToken, bool throwOnTimeout)
     {
+        long start = Stopwatch.GetTimestamp();
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         var holds = Array.Empty<PostgresHold>();
         int taken = 0;
@@ -190,6 +192,7 @@ public static class PostgresLockSet
             }
 
             holds = new PostgresHold[ordered.Length];
+            var set = new SetWait(ordered, timeoutMs, start);
             settled = true;
             for (; taken < ordered.Length; taken++)
             {
@@ -219,7 +222,7 @@ public static class PostgresLockSet
                 try
                 {
                     hold = await request.Lock!.AcquireReservedAsync(
-                        sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout).ConfigureAwait(false);
+                        sessions[taken], request.Key, request.Description, request.IsShared, remaining, cancellationToken, throwOnTimeout, set).ConfigureAwait(false);
                 }
                 finally
                 {
@@ -581,6 +584,9 @@ public static class PostgresLockSet
 
         errors.ThrowIfAny();
     }
+
+    /// <summary>What a member's timeout says of its set: the members, the timeout they share, and when the set began.</summary>
+    internal sealed record SetWait(PostgresLockRequest[] Members, int TimeoutMs, long Start);
 
     /// <summary>The requests in the global order (the same in every process), duplicates merged (exclusive wins).</summary>
     private static PostgresLockRequest[] SortDistinct(IReadOnlyList<PostgresLockRequest> requests)

@@ -174,6 +174,51 @@ public sealed class PostgresTimeoutMessageTests
         Assert.Contains($"held by other PostgreSQL sessions (backend pids {string.Join(", ", pids)}) (in {pair.Second.ServerIdentity})", error.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A set's timeout says how long the set waited (its timeout covers every member) and for which member, held by
+    /// whom. Before, it gave only the last member's share of the wait ("timed out after 81.6 ms" for a set given 300 ms),
+    /// as the exception's Waited did, and did not say a set was waiting. The member's own timeout event keeps the
+    /// member's wait (as the in-process sets' members report theirs), which began after the set's.
+    /// </summary>
+    [Fact]
+    public async Task ASetsTimeout_SaysTheSetsWait_AndWhichMemberItWasWaitingFor()
+    {
+        await using var provider = PostgresServer.Provider();
+        string first = PostgresServer.Unique("set_first");
+        string second = PostgresServer.Unique("set_second");
+        await using var held = await PostgresServer.HoldOnPlainSessionAsync(second);
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            previous?.Invoke(e);
+            if (e.LockName == second)
+            {
+                events.Enqueue(e);
+            }
+        };
+        LockTimeoutException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await PostgresLockSet.AcquireAsync(
+                TimeSpan.FromMilliseconds(300), [provider.CreateExclusiveLock(second, level: 2).Request(), provider.CreateExclusiveLock(first, level: 1).Request()]));
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+        }
+
+        // The set began before its second member (it opened the session and took the first, lower one): it waited longer.
+        var memberTimeout = Assert.Single(events);
+        Assert.True(error.Waited > memberTimeout.Waited, $"The set's {error.Waited} is not more than its member's {memberTimeout.Waited}.");
+        Assert.Contains($"timed out after {error.Waited.TotalMilliseconds:0.#} ms waiting for exclusive access to '{second}' (level 2), " +
+            $"held by another PostgreSQL session (backend pid {held.ProcessID}) (in {provider.ServerIdentity})", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"PostgresLockSet for '{first}' (level 1), '{second}' (level 2), given 300 ms for all of them", error.Message, StringComparison.Ordinal);
+        Assert.Equal(second, error.LockName);
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
     /// <summary>Before, a 1,000,000-character key went in full into the scope's description and into every message.</summary>
     [Fact]
     public async Task AHugeKey_IsCutWithAnEllipsis_InDescriptionsAndMessages()
