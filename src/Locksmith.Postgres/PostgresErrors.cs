@@ -101,6 +101,20 @@ internal static partial class PostgresErrors
                   "connection string (host, port, database, credentials).", inner);
 
     /// <summary>
+    /// The flow's session did not open within what was left of the acquisition's timeout (<paramref name="timeoutMs"/>, at least
+    /// <see cref="PostgresSession.MinimumOpeningMilliseconds"/>): an
+    /// <see cref="NpgsqlException"/> as for any opening that fails (transient: a <see cref="TimeoutException"/> inside), not a
+    /// <see cref="LockTimeoutException"/>, since the lock was never asked for and no holder refused it.
+    /// </summary>
+    public static NpgsqlException CannotOpenWithinTimeout(PostgresLockProvider provider, LockOwner flow, string description, int timeoutMs, OperationCanceledException stopped) =>
+        new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity} within the " +
+            $"acquisition's timeout: the opening had not finished after {timeoutMs} ms (what was left of that timeout, or at least " +
+            $"{PostgresSession.MinimumOpeningMilliseconds} ms, which a shorter one gives an opening). The lock was never asked for: nothing is held, " +
+            "and no holder refused it. The opening goes on alone, and its connection, if it comes, goes back to the pool. Check that the server (or a proxy " +
+            "or load balancer in front of it) is up and answering, or give the acquisition a longer timeout.",
+            new TimeoutException($"The PostgreSQL session did not open within {timeoutMs} ms.", stopped));
+
+    /// <summary>
     /// The session failed under an acquisition (the connection broke, or the server ended the session): still an
     /// <see cref="NpgsqlException"/>, so retry policies see it, but naming the lock, the flow and the server.
     /// </summary>

@@ -101,9 +101,12 @@ internal sealed class PostgresSession
     /// Takes the session's gate and connects if needed; <see cref="Exit"/> gives the gate back. Null when the turn did not
     /// come within <paramref name="timeoutMs"/> (another wait of the flow kept the session). An <paramref name="urgent"/>
     /// entry (a try-once, which never blocks the session) interrupts a blocking wait, and waits for the gate without bound.
+    /// The opening of the connection keeps to what is left of <paramref name="timeoutMs"/>, but has at least
+    /// <see cref="MinimumOpeningMilliseconds"/> (see <see cref="OpenWithinAsync"/>).
     /// </summary>
     public async ValueTask<NpgsqlConnection?> EnterAsync(string description, int timeoutMs, bool urgent, CancellationToken cancellationToken)
     {
+        long deadline = TimeoutMath.DeadlineFrom(urgent ? 0 : timeoutMs);
         if (urgent)
         {
             await EnterUrgentAsync(cancellationToken).ConfigureAwait(false);
@@ -122,17 +125,8 @@ internal sealed class PostgresSession
 
             if (_connection is null)
             {
-                NpgsqlConnection connection;
-                try
-                {
-                    connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-                }
-                catch (NpgsqlException e)
-                {
-                    throw PostgresErrors.CannotConnect(_provider, Owner, description, e);
-                }
-
-                Attach(connection);
+                int left = TimeoutMath.Remaining(deadline);
+                Attach(await OpenWithinAsync(description, left < 0 ? Timeout.Infinite : Math.Max(left, MinimumOpeningMilliseconds), cancellationToken).ConfigureAwait(false));
             }
             else if (IsLost || IsBroken)
             {
@@ -156,6 +150,40 @@ internal sealed class PostgresSession
 
     /// <summary>A statement ran on the connection (the caller has the gate): it is the session's from now on.</summary>
     public void Proven() => _unproven = false;
+
+    /// <summary>
+    /// The least an opening is given however little of its acquisition's timeout is left (a try-once's none). A healthy
+    /// server's opening (connection, TLS, authentication) takes well under a second, even far away or under load: a short
+    /// timeout (a poll) must not fail on a cold pool, where a single 50 ms try found every opening too slow; a server that
+    /// does not answer is still given up on within two seconds, not the connection string's 15.
+    /// </summary>
+    internal const int MinimumOpeningMilliseconds = 2000;
+
+    /// <summary>
+    /// Opens the session's connection within <paramref name="timeoutMs"/> (what is left of the acquisition's timeout, at least
+    /// <see cref="MinimumOpeningMilliseconds"/>; infinite for an infinite timeout, which leaves it to the connection string's
+    /// <c>Timeout</c>): an acquisition given 1 s waited for that <c>Timeout</c> (15 s by default) behind a server, proxy or load
+    /// balancer that accepted the connection and did not answer. Spent, it throws an <see cref="NpgsqlException"/> saying the
+    /// session could not be opened in time (no holder refused the lock, so neither a timeout nor false), and the opening goes
+    /// on alone, its connection, if it comes, back to the pool.
+    /// </summary>
+    private async ValueTask<NpgsqlConnection> OpenWithinAsync(string description, int timeoutMs, CancellationToken cancellationToken)
+    {
+        using var bound = timeoutMs != Timeout.Infinite ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : null;
+        bound?.CancelAfter(timeoutMs);
+        try
+        {
+            return await OpenAsync(bound?.Token ?? cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e)
+        {
+            throw PostgresErrors.CannotConnect(_provider, Owner, description, e);
+        }
+        catch (OperationCanceledException e) when (bound is not null && !cancellationToken.IsCancellationRequested)
+        {
+            throw PostgresErrors.CannotOpenWithinTimeout(_provider, Owner, description, timeoutMs, e);
+        }
+    }
 
     private async ValueTask<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
