@@ -41,7 +41,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 },
                 OperationKind.MethodReference,
                 OperationKind.Invocation);
-            start.RegisterOperationAction(operation => AnalyzeCoreCall(operation, facts), OperationKind.Invocation);
+            start.RegisterOperationAction(operation => AnalyzeCoreCall(operation, facts), OperationKind.Invocation, OperationKind.MethodReference);
         });
     }
 
@@ -193,26 +193,35 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// A guarded core, sync or async (<c>DepositCore(1)</c>, <c>await DepositCoreAsync(1)</c>), called where its lock is not
     /// held: its body touches the guarded state as if the caller held the lock, so the call is that state used without
     /// it. Judged as an access of the state would be there (a guarded method of the lock, or a scope of it on the same
-    /// object). Left to the rules made for them: calls in a constructor or initializer (the object is not shared yet; its
-    /// parallel loops are <see cref="AnalyzeBodyRacingInConstruction"/>), in a lambda or local function (run inline, kept,
-    /// dropped work: <see cref="AnalyzeCoreInDroppedWork"/>), cores of a keyed lock, held one key at a time, and a guarded
-    /// local function, which is LSM0016 already.
+    /// object). A core given by name to a method that runs it inline (<c>items.ForEach(AddCore)</c>,
+    /// <c>items.Sum(PriceCore)</c>, <see cref="InlineDelegates.RunOf"/>), or called in a lambda run so, is called there
+    /// too. Left to the rules made for them: calls in a constructor or initializer (the object is not shared yet; its
+    /// parallel loops are <see cref="AnalyzeBodyRacingInConstruction"/>), in a local function or a lambda not run inline
+    /// (kept, dropped work: <see cref="AnalyzeCoreInDroppedWork"/>), a core given by name to be run elsewhere, cores of a
+    /// keyed lock, held one key at a time, and a guarded local function, which is LSM0016 already.
     /// </summary>
     private static void AnalyzeCoreCall(OperationAnalysisContext context, LockFacts facts)
     {
-        var call = (IInvocationOperation)context.Operation;
-        var method = call.TargetMethod;
-        if (method.MethodKind != MethodKind.Ordinary ||
+        string? runner = null;
+        var (call, method, callInstance) = context.Operation switch
+        {
+            IInvocationOperation invocation => ((IOperation)invocation, invocation.TargetMethod, invocation.Instance),
+            IMethodReferenceOperation reference when InlineDelegates.RunOf(reference, out runner) == DelegateRun.Inline =>
+                (reference, reference.Method, reference.Instance),
+            _ => (null!, null, null),
+        };
+        if (method is null ||
+            method.MethodKind != MethodKind.Ordinary ||
             facts.GuardOf(method) is not { } core ||
             (core.Capabilities & LockCapabilities.Keyed) != 0 ||
             IsConstruction(context.ContainingSymbol) ||
-            OperationFacts.IsObjectUnderConstruction(call.Instance) ||
-            InAFunctionOfItsOwn(call))
+            OperationFacts.IsObjectUnderConstruction(callInstance) ||
+            InAFunctionNotRunInline(call))
         {
             return;
         }
 
-        var instance = core.LockMember.IsStatic ? null : call.Instance;
+        var instance = core.LockMember.IsStatic ? null : callInstance;
         if (HeldLocks.HeldByMethodOrScopeAt(call, core, instance, context.ContainingSymbol, facts))
         {
             return;
@@ -224,25 +233,28 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             lockName = receiver.Syntax + "." + lockName;
         }
 
+        // A core given by name is run by the method it is given to: its wrapper is given in its place.
         string wrapper = facts.WrapperNameOf(method) is { } name
-            ? $"{(core.Capabilities.IsAsync() ? "await" : "call")} its wrapper '{name}', which takes the lock, or "
+            ? (runner is not null ? $"give '{runner}' its wrapper '{name}' in its place" : $"{(core.Capabilities.IsAsync() ? "await" : "call")} its wrapper '{name}'") + ", which takes the lock, or "
             : string.Empty;
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
             call.Syntax.GetLocation(),
             method.Name,
             core.LockMember.Name,
-            "called",
+            runner is null ? "called" : $"run by '{runner}'",
             " (a guarded core uses the state it guards as if its caller held the lock)",
             wrapper + HoldTheLock(core, core.IsRead, lockName, call, context.ContainingSymbol)));
     }
 
-    // Whether a lambda or local function is around the operation: code whose holds are judged where it runs.
-    private static bool InAFunctionOfItsOwn(IOperation operation)
+    // Whether a local function, or a lambda not run inline where it is made, is around the operation: code whose holds
+    // are judged where it runs. A lambda a list or an immediate query runs before it returns is the caller's code.
+    private static bool InAFunctionNotRunInline(IOperation operation)
     {
         for (var parent = operation.Parent; parent is not null; parent = parent.Parent)
         {
-            if (parent is IAnonymousFunctionOperation or ILocalFunctionOperation)
+            if (parent is ILocalFunctionOperation ||
+                (parent is IAnonymousFunctionOperation lambda && InlineDelegates.RunOf(lambda, out _) != DelegateRun.Inline))
             {
                 return true;
             }
