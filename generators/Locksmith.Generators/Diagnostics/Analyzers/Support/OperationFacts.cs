@@ -132,11 +132,13 @@ internal static class OperationFacts
     /// <summary>Whether two receivers denote the same object: both <c>this</c>, the same local or parameter, or the same field of the same object.</summary>
     public static bool SameInstance(IOperation? left, IOperation? right)
     {
-        left = Unwrap(left);
-        right = Unwrap(right);
+        left = Unwrap(TestedValue(left));
+        right = Unwrap(TestedValue(right));
         return (left, right) switch
         {
             (null, null) => true,
+            (IArrayElementReferenceOperation a, IArrayElementReferenceOperation b) =>
+                SameInstance(a.ArrayReference, b.ArrayReference) && SameIndices(a.Indices, b.Indices),
             (IInstanceReferenceOperation a, IInstanceReferenceOperation b) => a.ReferenceKind == b.ReferenceKind,
             (ILocalReferenceOperation a, IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }) => IsThisAlias(a.Local),
             (IInstanceReferenceOperation { ReferenceKind: InstanceReferenceKind.ContainingTypeInstance }, ILocalReferenceOperation b) => IsThisAlias(b.Local),
@@ -148,6 +150,49 @@ internal static class OperationFacts
                 SameIndex(a, b),
             _ => false,
         };
+    }
+
+    /// <summary>The object a conditional access tests, for the receiver inside it (<c>other?.Deposit()</c>: <c>other</c>).</summary>
+    private static IOperation? TestedValue(IOperation? operation)
+    {
+        if (Unwrap(operation) is not IConditionalAccessInstanceOperation instance)
+        {
+            return operation;
+        }
+
+        // The innermost conditional access whose WhenNotNull part holds it (a?.b?.c: each '?.' has its own).
+        IOperation child = instance;
+        for (var parent = instance.Parent; parent is not null; child = parent, parent = parent.Parent)
+        {
+            if (parent is IConditionalAccessOperation access && access.WhenNotNull == child)
+            {
+                return access.Operation;
+            }
+        }
+
+        return operation;
+    }
+
+    // An array element's indices, as an indexer's arguments are compared (SameIndex).
+    private static bool SameIndices(System.Collections.Immutable.ImmutableArray<IOperation> a, System.Collections.Immutable.ImmutableArray<IOperation> b)
+    {
+        if (a.Length != b.Length)
+        {
+            return false;
+        }
+
+        for (int i = 0; i < a.Length; i++)
+        {
+            bool same = a[i].ConstantValue.HasValue
+                ? b[i].ConstantValue.HasValue && Equals(a[i].ConstantValue.Value, b[i].ConstantValue.Value)
+                : !b[i].ConstantValue.HasValue && SameInstance(a[i], b[i]);
+            if (!same)
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     /// <summary>
