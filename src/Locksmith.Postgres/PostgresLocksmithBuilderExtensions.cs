@@ -1,4 +1,5 @@
 using System;
+using System.Diagnostics.CodeAnalysis;
 using Locksmith;
 using Locksmith.Hosting;
 using Locksmith.Postgres;
@@ -18,15 +19,20 @@ public static class PostgresLocksmithBuilderExtensions
     /// <param name="connectionString">The Npgsql connection string.</param>
     /// <param name="configure">Sets the budget, default timeout and lost-lock check interval, or null for the defaults.</param>
     /// <returns>The builder.</returns>
+    /// <exception cref="ArgumentNullException">The connection string is null (a <c>GetConnectionString</c> that found nothing).</exception>
     /// <exception cref="ArgumentException">
-    /// The connection string is empty, or <paramref name="configure"/> set an option out of range (checked here, at once,
+    /// The connection string is empty or blank, or <paramref name="configure"/> set an option out of range (checked here, at once,
     /// with the option named).
     /// </exception>
     /// <exception cref="InvalidOperationException">A provider is already registered: one database per container.</exception>
     public static ILocksmithBuilder AddPostgres(this ILocksmithBuilder builder, string connectionString, Action<PostgresLockProviderOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            ThrowNoConnectionString(connectionString);
+        }
+
         foreach (var service in builder.Services)
         {
             if (service.ServiceType == typeof(PostgresLockProvider) && !service.IsKeyedService)
@@ -44,6 +50,20 @@ public static class PostgresLocksmithBuilderExtensions
         PostgresLockProvider.Validate(options);
         builder.Services.AddSingleton(_ => new PostgresLockProvider(options));
         return builder;
+    }
+
+    // The value usually comes from configuration read just before (GetConnectionString, an environment variable), so the
+    // message points there rather than at the argument alone.
+    [DoesNotReturn]
+    private static void ThrowNoConnectionString(string? connectionString)
+    {
+        string what = connectionString is null ? "null" : connectionString.Length == 0 ? "empty" : "blank";
+        string message =
+            $"AddPostgres needs the connection string of the locks' PostgreSQL database; it was {what} (did " +
+            "GetConnectionString(\"…\") find nothing? Check the name and the ConnectionStrings section, or the variable, for this environment).";
+        throw connectionString is null
+            ? new ArgumentNullException(nameof(connectionString), message)
+            : new ArgumentException(message, nameof(connectionString));
     }
 
     /// <summary>The registered provider, or an error that says to call <see cref="AddPostgres"/>.</summary>

@@ -158,6 +158,26 @@ public sealed class PostgresMetricsAndHostingTests
     }
 
     /// <summary>
+    /// A connection string that is null, empty or blank (a GetConnectionString that found nothing, an unset variable) fails
+    /// at AddPostgres, saying which call, what it needs and where such a value usually comes from; before, the bare BCL
+    /// "The value cannot be an empty string or composed entirely of whitespace."
+    /// </summary>
+    [Theory]
+    [InlineData(null, "it was null")]
+    [InlineData("", "it was empty")]
+    [InlineData("  ", "it was blank")]
+    public void AddPostgres_GivenNoConnectionString_SaysWhichCallAndWhatItNeeds(string? connectionString, string what)
+    {
+        var services = new ServiceCollection();
+        var builder = services.AddLocksmith();
+        var error = Assert.ThrowsAny<ArgumentException>(() => builder.AddPostgres(connectionString!));
+        Assert.Equal("connectionString", error.ParamName);
+        Assert.StartsWith("AddPostgres needs the connection string of the locks' PostgreSQL database; " + what, error.Message, StringComparison.Ordinal);
+        Assert.Contains("GetConnectionString(", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(services, static d => d.ServiceType == typeof(PostgresLockProvider));
+    }
+
+    /// <summary>
     /// Registration mistakes fail where they are written, naming what to change: a bad option at AddPostgres, a second
     /// AddPostgres, and a PostgreSQL lock without a provider when it is resolved. None of these needs the server.
     /// </summary>
