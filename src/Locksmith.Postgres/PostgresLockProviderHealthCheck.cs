@@ -9,7 +9,8 @@ namespace Locksmith.Postgres;
 
 /// <summary>
 /// The <c>locksmith-postgres</c> health check: Unhealthy (or the registration's failure status) when the provider's
-/// server does not answer or the provider was disposed, Degraded while the locks hold every connection of the budget (the next flow to take a
+/// server does not answer, refuses the provider's session (a PostgreSQL error: credentials, database, connection slots)
+/// or the provider was disposed, Degraded while the locks hold every connection of the budget (the next flow to take a
 /// distributed lock is refused), Healthy otherwise. Its data: the server, the connections in use and the budget.
 /// </summary>
 /// <param name="provider">The provider <c>AddPostgres</c> registered.</param>
@@ -34,6 +35,15 @@ internal sealed class PostgresLockProviderHealthCheck(PostgresLockProvider provi
             return new HealthCheckResult(
                 context.Registration.FailureStatus,
                 $"The distributed locks' provider for {provider.ServerIdentity} was disposed: it takes no more locks.",
+                exception,
+                data);
+        }
+        catch (PostgresException exception)
+        {
+            // The server answered and said no (credentials, a missing database, no connection slot): not a network matter.
+            return new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"The PostgreSQL server of the distributed locks ({provider.ServerIdentity}) refused the provider's session: {exception.Message}",
                 exception,
                 data);
         }

@@ -57,6 +57,29 @@ public sealed class PostgresHealthCheckTests
         Assert.NotNull(entry.Exception);
     }
 
+    /// <summary>
+    /// A server that refuses the provider's credentials did answer: the check says it refused the session, with the
+    /// server's SQLSTATE, rather than that it does not answer (which sent readers to the network, not the password).
+    /// </summary>
+    [Fact]
+    public async Task TheCheck_WhenTheServerRefusesTheCredentials_SaysItRefusedTheSession_NotThatItDoesNotAnswer()
+    {
+        var wrong = new Npgsql.NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Password = "not-" + Guid.NewGuid().ToString("N") };
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLocksmith().AddPostgres(wrong.ConnectionString);
+        services.AddHealthChecks().AddLocksmithPostgres();
+        await using var container = services.BuildServiceProvider();
+
+        var entry = (await container.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["locksmith-postgres"];
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        var refusal = Assert.IsType<Npgsql.PostgresException>(entry.Exception);
+        Assert.Equal("28P01", refusal.SqlState);
+        Assert.Contains("refused the provider's session: 28P01", entry.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not answer", entry.Description, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task TheCheck_OnADisposedProvider_SaysItWasDisposed_NotThatTheServerDoesNotAnswer()
     {
