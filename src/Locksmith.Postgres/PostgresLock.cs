@@ -396,7 +396,8 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                     var elapsed = Stopwatch.GetElapsedTime(start);
 
                     // A set's member: the caller waited as long as the set did, which its timeout covers; this member's wait
-                    // is only its share (the member's event and metric keep that, as an in-process set's member's do).
+                    // is only its share, which its wait metric keeps. The event and the exception give one figure, the set's
+                    // wait, read once (as an in-process LockSet's do).
                     var setWaited = set is null ? elapsed : Stopwatch.GetElapsedTime(set.Start);
                     if (waits)
                     {
@@ -408,7 +409,7 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
                     // for leadership must not log a warning per poll or turn health Degraded.
                     if (waits || throwOnTimeout)
                     {
-                        ReportTimeout(flow, key, description, mode, modeTag, elapsed);
+                        ReportTimeout(flow, key, description, mode, modeTag, setWaited);
                     }
 
                     if (throwOnTimeout)
