@@ -407,14 +407,17 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
 
                     // A try-once that finds the lock taken is an answer, not a timeout, as for the in-process locks: polling
                     // for leadership must not log a warning per poll or turn health Degraded.
+                    // The in-process holder is read once for the event and the exception: read twice, a holder letting go
+                    // between them (or in the event's handler) was named by the event and not by the exception.
+                    var localHolder = waits || throwOnTimeout ? Provider.OtherHoldInProcess(key, flow) : null;
                     if (waits || throwOnTimeout)
                     {
-                        ReportTimeout(flow, key, description, mode, modeTag, setWaited);
+                        ReportTimeout(flow, description, mode, modeTag, setWaited, localHolder);
                     }
 
                     if (throwOnTimeout)
                     {
-                        string? holder = busyWith is null ? await DescribeHolderAsync(flow, key, entered ? connection : null).ConfigureAwait(false) : null;
+                        string? holder = busyWith is null ? await DescribeHolderAsync(flow, key, localHolder, entered ? connection : null).ConfigureAwait(false) : null;
                         if (set is not null)
                         {
                             PostgresErrors.ThrowSetTimeout(this, description, flow, shared, setWaited, busyWith, holder, set);
@@ -647,14 +650,14 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
     }
 
     /// <summary>
-    /// Who holds <paramref name="key"/>, for a timeout message: a flow of this process when one does (through this provider
-    /// or another for the same server), else the backend
+    /// Who holds <paramref name="key"/>, for a timeout message: <paramref name="local"/>, the flow of this process that held
+    /// it when the timeout event was raised (through this provider or another for the same server), else the backend
     /// pids pg_locks shows (one query, on the timeout path only, on the waiter's session); null when neither is known
     /// (the holder may have let go meanwhile).
     /// </summary>
-    private async ValueTask<string?> DescribeHolderAsync(LockOwner waiter, AdvisoryKey key, NpgsqlConnection? connection)
+    private async ValueTask<string?> DescribeHolderAsync(LockOwner waiter, AdvisoryKey key, PostgresHold? local, NpgsqlConnection? connection)
     {
-        if (Provider.OtherHoldInProcess(key, waiter) is { } local)
+        if (local is not null)
         {
             return ReferenceEquals(local.Lock.Provider, Provider)
                 ? $"held by {local.Owner.Describe()} of this process (PostgreSQL session, backend pid {local.ProcessId})"
@@ -792,14 +795,14 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
     /// Raises the timeout event under the name the deadlock detector and order violations use (a keyed lock's
     /// <c>name[key]</c>), so the host's log says which key timed out; metrics keep the lock's name (one series per lock).
     /// </summary>
-    private void ReportTimeout(LockOwner flow, AdvisoryKey key, string description, LockMode mode, string modeTag, TimeSpan waited)
+    private void ReportTimeout(LockOwner flow, string description, LockMode mode, string modeTag, TimeSpan waited, PostgresHold? localHolder)
     {
         LocksmithMetrics.RecordTimeout(this, modeTag);
         if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
         {
             // The holder when it is a flow of this process (through this provider or another for the same server), as the
             // exception names it (the log's Owner); else 0, no single owner in this process (another process's session, or readers).
-            var holder = Provider.OtherHoldInProcess(key, flow) is { Shared: false } hold ? hold.Owner : null;
+            var holder = localHolder is { Shared: false } hold ? hold.Owner : null;
             onTimeout(new LockTimeoutEvent(OrderNameOf(description), mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holder?.Describe() });
         }
     }

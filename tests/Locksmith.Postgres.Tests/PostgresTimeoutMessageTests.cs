@@ -74,6 +74,60 @@ public sealed class PostgresTimeoutMessageTests
     }
 
     /// <summary>
+    /// The holder is read once for the timeout event and the exception. Its release forced between them (from the event's
+    /// handler, where a holder timing out and releasing at that moment lands) left them disagreeing before: the event named
+    /// flow #N, the exception, reading again, "another PostgreSQL session" (seen once in a trial with flow #N's own pid).
+    /// </summary>
+    [Fact]
+    public async Task ATimeoutEvent_AndItsException_NameOneHolder_WhenTheHolderReleasesBetweenThem()
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("holder_once");
+        var gate = provider.CreateExclusiveLock(name);
+        Task<PostgresLockScope> holding;
+        using (ExecutionContext.SuppressFlow())
+        {
+            holding = Task.Run(async () => await gate.AcquireAsync());
+        }
+
+        var held = await holding;
+        int holderPid = held.SessionProcessId;
+        var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
+        bool released = false;
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            previous?.Invoke(e);
+            if (e.LockName == name)
+            {
+                events.Enqueue(e);
+
+                // The handler is synchronous: block on the release, bounded, so it has happened before the exception is built.
+                released = held.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+            }
+        };
+        LockTimeoutException error;
+        try
+        {
+            error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await gate.AcquireAsync(TimeSpan.FromMilliseconds(100)));
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+            if (!released)
+            {
+                await held.DisposeAsync();
+            }
+        }
+
+        Assert.True(released, "The holder's release from the timeout handler did not end within 30 s.");
+        var timeout = Assert.Single(events);
+        Assert.StartsWith("flow #", timeout.OwnerThreadName, StringComparison.Ordinal);
+        Assert.Contains($"held by {timeout.OwnerThreadName} of this process (PostgreSQL session, backend pid {holderPid})", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.HeldCount);
+    }
+
+    /// <summary>
     /// Before, a distributed wait was not stamped with its start: a flow that never waited in process was left out of
     /// CurrentWaits (and so of health's live long waits), and one that had was reported as waiting since its old wait.
     /// </summary>
