@@ -101,6 +101,32 @@ public abstract class LockPrimitive
     /// <returns>Plain data; the next call reads again.</returns>
     public IReadOnlyList<LockNestingEdge> GetObservedNesting() => LockNesting.Read(this);
 
+    /// <summary>
+    /// Who holds the lock exclusively now, named as its timeout messages name the holder: <c>thread 7</c>,
+    /// <c>thread 7 ('worker')</c>, <c>flow #6</c>, <c>flow #6 ('GET /orders')</c>; <see langword="null"/> when it is free,
+    /// held only in a shared mode (readers, semaphore permits) or held per key (a striped lock's stripes).
+    /// </summary>
+    /// <returns>The holder's description, or <see langword="null"/> when no single holder is known.</returns>
+    /// <remarks>
+    /// <para>A snapshot for catalogs, dashboards and logs: safe to call from any thread at any time, it reads only what the
+    /// lock already records, takes no lock, never waits and never throws. The holder may leave as soon as it is read;
+    /// the text then still names that holder (a holder that left is named by id only), never a mix of two holders.</para>
+    /// <para>A thread is named by its id and its current name, once it has used a Locksmith lock (as messages name it);
+    /// an async flow by its number and the display name of the <see cref="System.Diagnostics.Activity"/> that was current
+    /// when it took its locks.</para>
+    /// </remarks>
+    public string? DescribeHolder()
+    {
+        // One read of the holder, as a timeout's event and exception share one (AsyncWaits.HolderAsReported).
+        var holder = AsyncWaits.HolderAsReported(this);
+        return holder.Id switch
+        {
+            0 => null,
+            >= LockOwner.FlowIdBase => holder.Name ?? LockOwner.DescribeFlow(holder.Id, null),
+            _ => $"thread {ThreadNames.Format(holder.Id, holder.Name)}",
+        };
+    }
+
     /// <summary>The lock's name, used in every exception message, diagnostic and metric tag.</summary>
     public string Name { get; private set; }
 
