@@ -65,6 +65,12 @@ internal sealed class LockCatalog : ILockCatalog
         {
             var entry = registration.Read(_provider);
             entry = entry with { Statistics = _statistics.Read(entry.Name) };
+            if (entry.State.HolderId != 0 && registration.Instance is { } held)
+            {
+                // Read after the state, so it names the holder the state gave or, if that one left meanwhile, is dropped.
+                entry = entry with { HolderDescription = LockCatalogEntry.DescriptionOf(entry.State, held.DescribeHolder()) };
+            }
+
             if (registration.Instance is { DeclaredBy: not null } instance)
             {
                 // Generated classes' wrappers declared this very instance (every instance of a class its own lock, or

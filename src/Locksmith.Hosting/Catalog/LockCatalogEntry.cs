@@ -70,6 +70,39 @@ public sealed record LockCatalogEntry(
     public string? Holder => State.HolderId == 0 ? null : OwnerText(State.HolderId, null);
 
     /// <summary>
+    /// The holder as the runtime's timeout messages and Locksmith's log lines name it (<see cref="LockPrimitive.DescribeHolder"/>):
+    /// <c>thread 12 ('worker')</c>, <c>flow #3 ('GET /orders')</c>, so an operator sees which worker or request holds the
+    /// lock; <see cref="Holder"/>'s text when no name was known or the holder changed while the catalog read the lock; null
+    /// when no single holder is known.
+    /// </summary>
+    public string? HolderDescription
+    {
+        get => State.HolderId == 0 ? null : _holderDescription ?? Holder;
+        init => _holderDescription = value;
+    }
+
+    private readonly string? _holderDescription;
+
+    /// <summary>
+    /// <paramref name="description"/> (the lock's <see cref="LockPrimitive.DescribeHolder"/>, read after
+    /// <paramref name="state"/>) when it names the holder <paramref name="state"/> gave, else null: the holder may leave
+    /// or change between the two reads, and an entry must never pair one holder's id with another's name.
+    /// </summary>
+    internal static string? DescriptionOf(LockState state, string? description)
+    {
+        if (state.HolderId == 0 || description is null)
+        {
+            return null;
+        }
+
+        string id = OwnerText(state.HolderId, null);
+        return description.StartsWith(id, System.StringComparison.Ordinal) &&
+            (description.Length == id.Length || description[id.Length] == ' ')
+            ? description
+            : null;
+    }
+
+    /// <summary>
     /// A thread or flow as the runtime's exceptions name it: <c>thread 12</c>, <c>thread 12 ('worker')</c>, <c>flow #3</c>,
     /// <c>flow #3 ('GET /orders')</c>; <paramref name="name"/> is the thread's name, or the flow's Activity name (as a
     /// deadlock edge gives it), when known.
