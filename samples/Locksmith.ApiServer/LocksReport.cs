@@ -9,7 +9,9 @@ namespace Locksmith.ApiServer;
 /// What <c>/locks.json</c> returns, all from the hosting catalog (<see cref="ILockCatalog"/>): the container's locks in
 /// the global order (level, then name, numbers compared as numbers) with kind, live state, statistics and the
 /// <c>[LockOrder]</c> members that declare it (once a wrapper used it: the first as <c>declaredBy</c>, all of them as
-/// <c>declarers</c>, as one container lock may be given to several generated classes); the generator's declarations not matched to one; and the nestings seen at run time (outer → inner, with a count). A lock's <c>waiting</c> is what its kind
+/// <c>declarers</c>, as one container lock may be given to several generated classes), and the holder both by id (<c>holder</c>:
+/// <c>thread 12</c>, <c>flow #3</c>) and as the timeout log lines name it (<c>holderDescription</c>: <c>thread 12 ('worker')</c>,
+/// <c>flow #3 ('GET /orders')</c>); the generator's declarations not matched to one; and the nestings seen at run time (outer → inner, with a count). A lock's <c>waiting</c> is what its kind
 /// counts (the async locks' queues), or else the blocked waits under way for it (<see cref="DeadlockDetector.CurrentWaits"/>).
 /// </summary>
 internal static class LocksReport
@@ -33,6 +35,7 @@ internal static class LocksReport
             level = e.Level,
             held = e.State.IsHeld,
             holder = e.Holder,
+            holderDescription = e.HolderDescription,
             holderId = e.State.HolderId,
             waiting = e.State.WaitingCount ?? waitsFor.GetValueOrDefault(e.LockId),
             shared = e.State.SharedCount,
