@@ -89,6 +89,9 @@ public static class ApiServerApp
 
         builder.Services.AddHealthChecks().AddLocksmith();
 
+        // Requests' activities named "PUT /prices/ABC": Locksmith names a request's flow by it (messages, logs, /locks).
+        builder.Services.AddSingleton<IStartupFilter, RequestActivityNames>();
+
         // Every error response is application/problem+json: a bad request names the parameter and what it must be, and a
         // lock wait that timed out (Locksmith:DefaultTimeout) is a 503 naming the lock: the server is busy, not broken.
         builder.Services.AddProblemDetails(static options => options.CustomizeProblemDetails = static context =>
