@@ -89,7 +89,8 @@ internal static partial class PostgresErrors
     /// server; a 53300 (too_many_connections) names its SQLSTATE and says what to do, as the server is up.
     /// </summary>
     public static NpgsqlException CannotConnect(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
-        inner is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections } refused
+        s_openingErrors.TryGetValue(inner, out _) ? inner
+        : Opening(inner is PostgresException { SqlState: PostgresErrorCodes.TooManyConnections } refused
             ? new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: the server " +
                   $"refused the connection with SQLSTATE {refused.SqlState}{ConditionOf(refused.SqlState)}: {refused.MessageText.TrimEnd('.')}. " +
                   "The server is up, but has no connection slot left for this database or role (its CONNECTION LIMIT, or " +
@@ -98,7 +99,17 @@ internal static partial class PostgresErrors
                   "the limit (ALTER DATABASE or ALTER ROLE … CONNECTION LIMIT, max_connections).", inner)
             : new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
                   $"{inner.Message.TrimEnd('.')}. Nothing is held; check that the server is up and reachable, and the provider's " +
-                  "connection string (host, port, database, credentials).", inner);
+                  "connection string (host, port, database, credentials).", inner));
+
+    // The opening's errors made here, already naming the flow, the lock and the server: a reconnect's (PostgresSession.ReconnectAsync)
+    // reaches its caller's CannotConnect made already, and is thrown as it is rather than named twice.
+    private static readonly ConditionalWeakTable<NpgsqlException, object?> s_openingErrors = [];
+
+    private static NpgsqlException Opening(NpgsqlException error)
+    {
+        s_openingErrors.AddOrUpdate(error, null);
+        return error;
+    }
 
     /// <summary>
     /// The flow's session did not open within what was left of the acquisition's timeout (<paramref name="timeoutMs"/>, at least
@@ -107,12 +118,12 @@ internal static partial class PostgresErrors
     /// <see cref="LockTimeoutException"/>, since the lock was never asked for and no holder refused it.
     /// </summary>
     public static NpgsqlException CannotOpenWithinTimeout(PostgresLockProvider provider, LockOwner flow, string description, int timeoutMs, OperationCanceledException stopped) =>
-        new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity} within the " +
+        Opening(new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity} within the " +
             $"acquisition's timeout: the opening had not finished after {timeoutMs} ms (what was left of that timeout, or at least " +
             $"{PostgresSession.MinimumOpeningMilliseconds} ms, which a shorter one gives an opening). The lock was never asked for: nothing is held, " +
             "and no holder refused it. The opening goes on alone, and its connection, if it comes, goes back to the pool. Check that the server (or a proxy " +
             "or load balancer in front of it) is up and answering, or give the acquisition a longer timeout.",
-            new TimeoutException($"The PostgreSQL session did not open within {timeoutMs} ms.", stopped));
+            new TimeoutException($"The PostgreSQL session did not open within {timeoutMs} ms.", stopped)));
 
     /// <summary>
     /// The session failed under an acquisition (the connection broke, or the server ended the session): still an

@@ -39,6 +39,10 @@ internal sealed class PostgresSession
     // Under the gate: no statement has run on _connection yet, so a break is no loss (see IsUnproven).
     private bool _unproven;
 
+    // Under the gate: the entry's acquisition and its deadline, which bound a reconnect as they bound the opening.
+    private string _entryDescription = string.Empty;
+    private long _entryDeadline = long.MaxValue;
+
     // Set under the gate when the provider is disposed: the connection is closed and the session takes nothing more.
     private volatile bool _shutDown;
 
@@ -123,10 +127,11 @@ internal sealed class PostgresSession
                 PostgresErrors.ThrowDisposedWhileAcquiring(_provider, Owner, description, inner: null);
             }
 
+            _entryDescription = description;
+            _entryDeadline = deadline;
             if (_connection is null)
             {
-                int left = TimeoutMath.Remaining(deadline);
-                Attach(await OpenWithinAsync(description, left < 0 ? Timeout.Infinite : Math.Max(left, MinimumOpeningMilliseconds), cancellationToken).ConfigureAwait(false));
+                Attach(await OpenWithinAsync(description, deadline, cancellationToken).ConfigureAwait(false));
             }
             else if (IsLost || IsBroken)
             {
@@ -160,15 +165,17 @@ internal sealed class PostgresSession
     internal const int MinimumOpeningMilliseconds = 2000;
 
     /// <summary>
-    /// Opens the session's connection within <paramref name="timeoutMs"/> (what is left of the acquisition's timeout, at least
+    /// Opens the session's connection by <paramref name="deadline"/> (what is left of the acquisition's timeout, at least
     /// <see cref="MinimumOpeningMilliseconds"/>; infinite for an infinite timeout, which leaves it to the connection string's
     /// <c>Timeout</c>): an acquisition given 1 s waited for that <c>Timeout</c> (15 s by default) behind a server, proxy or load
     /// balancer that accepted the connection and did not answer. Spent, it throws an <see cref="NpgsqlException"/> saying the
     /// session could not be opened in time (no holder refused the lock, so neither a timeout nor false), and the opening goes
     /// on alone, its connection, if it comes, back to the pool.
     /// </summary>
-    private async ValueTask<NpgsqlConnection> OpenWithinAsync(string description, int timeoutMs, CancellationToken cancellationToken)
+    private async ValueTask<NpgsqlConnection> OpenWithinAsync(string description, long deadline, CancellationToken cancellationToken)
     {
+        int left = TimeoutMath.Remaining(deadline);
+        int timeoutMs = left < 0 ? Timeout.Infinite : Math.Max(left, MinimumOpeningMilliseconds);
         using var bound = timeoutMs != Timeout.Infinite ? CancellationTokenSource.CreateLinkedTokenSource(cancellationToken) : null;
         bound?.CancelAfter(timeoutMs);
         try
@@ -256,7 +263,9 @@ internal sealed class PostgresSession
     /// was ended while idle in the pool, by a restart or an administrator, so nothing was ever taken on it) with a new one, once the pool's
     /// idle connections, ended alike, are cleared; the caller has the gate, and probes the new one's first statement too.
     /// When no new connection opens (the server is still down, or has no slot left), throws
-    /// <see cref="ReconnectFailedException"/> with the reason, and the session keeps the broken connection.
+    /// <see cref="ReconnectFailedException"/> with the reason, and the session keeps the broken connection. The opening keeps
+    /// to what is left of the entry's timeout, as the first one does (<see cref="OpenWithinAsync"/>): a server that accepted
+    /// the connection and did not answer held the acquisition for the connection string's <c>Timeout</c>.
     /// </summary>
     public async ValueTask<NpgsqlConnection> ReconnectAsync(CancellationToken cancellationToken)
     {
@@ -267,12 +276,13 @@ internal sealed class PostgresSession
         NpgsqlConnection connection;
         try
         {
-            connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            connection = await OpenWithinAsync(_entryDescription, _entryDeadline, cancellationToken).ConfigureAwait(false);
         }
         catch (NpgsqlException e)
         {
             // Not the stale connection's error, which speaks of an ended wait and of other locks: nothing waited and
-            // nothing is held, the server (still down, or full) refused a new session.
+            // nothing is held, the server (still down, full, or silent) refused a new session. Already named by
+            // PostgresErrors, which the callers' CannotConnect then keeps as it is.
             throw new ReconnectFailedException(e);
         }
 
