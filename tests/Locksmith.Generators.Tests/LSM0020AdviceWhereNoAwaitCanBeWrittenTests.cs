@@ -209,7 +209,7 @@ public sealed class LSM0020AdviceWhereNoAwaitCanBeWrittenTests
         var diagnostic = Assert.Single(run.LocksmithDiagnostics);
         Assert.Equal("LSM0020", diagnostic.Id);
         Assert.EndsWith(
-            "use it from a [Guarded(Lock = nameof(Lock))] method, or inside 'using var scope = await queue.Lock.AcquireAsync();'",
+            "use it from a [Guarded(Lock = nameof(Lock))] method of 'Queue', or inside 'using var scope = await queue.Lock.AcquireAsync();'",
             diagnostic.GetMessage(CultureInfo.InvariantCulture),
             StringComparison.Ordinal);
     }

@@ -227,15 +227,13 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        string lockName = core.LockMember.Name;
-        if (instance is not null && !OperationFacts.IsThis(instance) && OperationFacts.Unwrap(instance) is { } receiver && IsPlainReceiver(receiver))
-        {
-            lockName = receiver.Syntax + "." + lockName;
-        }
+        string? lockName = WritableLock(core, callInstance, context.ContainingSymbol, context.Compilation);
 
-        // A core given by name is run by the method it is given to: its wrapper is given in its place.
-        string wrapper = facts.WrapperNameOf(method) is { } name
-            ? (runner is not null ? $"give '{runner}' its wrapper '{name}' in its place" : $"{(core.Capabilities.IsAsync() ? "await" : "call")} its wrapper '{name}'") + ", which takes the lock, or "
+        // A core given by name is run by the method it is given to: its wrapper is given in its place. Where the lock
+        // cannot be named from here, the wrapper alone is the advice.
+        string? wrapperName = facts.WrapperNameOf(method);
+        string wrapper = wrapperName is { } name
+            ? (runner is not null ? $"give '{runner}' its wrapper '{name}' in its place" : $"{(core.Capabilities.IsAsync() ? "await" : "call")} its wrapper '{name}'") + ", which takes the lock"
             : string.Empty;
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.GuardedMemberAccessedWithoutLock,
@@ -244,7 +242,9 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             core.LockMember.Name,
             runner is null ? "called" : $"run by '{runner}'",
             " (a guarded core uses the state it guards as if its caller held the lock)",
-            wrapper + HoldTheLock(core, core.IsRead, lockName, call, context.ContainingSymbol)));
+            lockName is null && wrapperName is not null
+                ? wrapper
+                : (wrapper.Length > 0 ? wrapper + ", or " : string.Empty) + HoldTheLock(core, core.IsRead, lockName, call, context.ContainingSymbol)));
     }
 
     // Whether a local function, or a lambda not run inline where it is made, is around the operation: code whose holds
@@ -278,13 +278,25 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// a guarded method or a using scope. An async lock is taken by awaiting, which synchronous code cannot write: there
     /// the advice says what that code is and how to make it async, or to move the use (<see cref="SynchronousCode"/>).
     /// </summary>
-    private static string HoldTheLock(Guard guard, bool read, string lockName, IOperation at, ISymbol containingSymbol)
+    private static string HoldTheLock(Guard guard, bool read, string? lockName, IOperation at, ISymbol containingSymbol)
     {
         string attribute = $"[Guarded(Lock = nameof({guard.LockMember.Name}))]";
+        string owner = guard.LockMember.ContainingType.Name;
+        if (lockName is null)
+        {
+            // No scope this code could write takes that object's lock: a method of the lock's type does.
+            return $"use it from a {attribute} method of '{owner}', through its wrapper{(guard.LockMember.IsStatic ? string.Empty : " called on that object")}";
+        }
+
+        // Code of another type cannot name the lock in an attribute of its own methods: the method is the lock's type's.
+        string method = (containingSymbol as INamedTypeSymbol ?? containingSymbol.ContainingType) is { } within && InsideOf(within, guard.LockMember.ContainingType)
+            ? "method"
+            : $"method of '{owner}'";
+
         string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(read)};'";
         return guard.Capabilities.IsAsync() && SynchronousCode.Where(at, containingSymbol) is { } synchronous
-            ? $"use it from an async {attribute} method, or inside {scope} in async code ('{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous})"
-            : $"use it from a {attribute} method, or inside {scope}";
+            ? $"use it from an async {attribute} {method}, or inside {scope} in async code ('{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous})"
+            : $"use it from a {attribute} {method}, or inside {scope}";
     }
 
     private static void Analyze(OperationAnalysisContext context, LockFacts facts)
@@ -347,7 +359,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             guard.LockMember.Name,
             how,
             problem,
-            fix + HoldTheLock(guard, OnlyReads(access), LockOf(access, guard), access, context.ContainingSymbol)));
+            fix + HoldTheLock(guard, OnlyReads(access), LockOf(access, guard, context), access, context.ContainingSymbol)));
     }
 
     /// <summary>
@@ -370,7 +382,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             return true;
         }
 
-        string lockName = LockOf(access, guard);
+        string lockName = LockOf(access, guard, context) ?? guard.LockMember.Name;
         // A write of a keyed lock's state under a stripe is LSM0057's mistake too: a stripe in the work would not fix it.
         string fix = (guard.Capabilities & LockCapabilities.Keyed) != 0 && ParallelBodies.WriteOf(access) is not null
             ? ParallelBodyWriteAnalyzer.KeyedAdvice(access.Member.Name, guard)
@@ -421,7 +433,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// <summary>LSM0020 for guarded state in a lambda that runs away from the hold: <paramref name="where"/> says why, <paramref name="take"/> starts the fix.</summary>
     private static void ReportInLambda(OperationAnalysisContext context, IMemberReferenceOperation access, Guard guard, string where, string take)
     {
-        string lockName = LockOf(access, guard);
+        string lockName = LockOf(access, guard, context) ?? guard.LockMember.Name;
         string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire(OnlyReads(access))};'";
         string fix = guard.Capabilities.IsAsync() && SynchronousCode.Where(access, context.ContainingSymbol) is { } synchronous
             ? $"{take} ({scope} at its start), made async: '{guard.LockMember.Name}' is an async lock, taken by awaiting, and {synchronous}"
@@ -480,18 +492,67 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
     /// <summary>
     /// The lock as the advice names it: the guard's lock member, of the object whose state is accessed when that is
-    /// not this one and is a plain local, parameter, or field or property chain (<c>other._lock</c>, <c>_parent._lock</c>).
+    /// not this one and is a plain local, parameter, or field or property chain (<c>other._lock</c>, <c>_parent._lock</c>);
+    /// null where none can be written there (<see cref="WritableLock"/>).
     /// </summary>
-    private static string LockOf(IMemberReferenceOperation access, Guard guard)
+    private static string? LockOf(IMemberReferenceOperation access, Guard guard, OperationAnalysisContext context) =>
+        WritableLock(guard, access.Instance, context.ContainingSymbol, context.Compilation);
+
+    /// <summary>
+    /// The guard's lock as code in <paramref name="containingSymbol"/> can write it, through the receiver it used
+    /// (<c>other._lock</c> for <c>other._balance</c>); null where no such expression compiles or takes that object's
+    /// lock: the lock is not accessible there, the code is static and the receiver is none, or the receiver is not a
+    /// plain local, parameter, field or property chain to repeat (<c>all[i + 1]</c>, <c>Find(a)</c>, <c>other?.</c>,
+    /// which may be null).
+    /// </summary>
+    private static string? WritableLock(Guard guard, IOperation? instance, ISymbol containingSymbol, Compilation compilation)
     {
-        string name = guard.LockMember.Name;
-        if (guard.LockMember.IsStatic || access.Instance is null || OperationFacts.IsThis(access.Instance) ||
-            OperationFacts.Unwrap(access.Instance) is not { } receiver || !IsPlainReceiver(receiver))
+        var lockMember = guard.LockMember;
+        var within = containingSymbol as INamedTypeSymbol ?? containingSymbol.ContainingType;
+        if (within is null)
         {
-            return name;
+            return null;
         }
 
-        return receiver.Syntax.ToString() + "." + name;
+        // A static lock of another type, through its type's name where that alone names it (not nested, not generic).
+        if (lockMember.IsStatic && !InsideOf(within, lockMember.ContainingType))
+        {
+            var type = lockMember.ContainingType;
+            return type.ContainingType is null && !type.IsGenericType && compilation.IsSymbolAccessibleWithin(lockMember, within)
+                ? type.Name + "." + lockMember.Name
+                : null;
+        }
+
+        if (lockMember.IsStatic || instance is null || OperationFacts.IsThis(instance))
+        {
+            return (lockMember.IsStatic || !containingSymbol.IsStatic) && InsideOf(within, lockMember.ContainingType) &&
+                compilation.IsSymbolAccessibleWithin(lockMember, within)
+                ? lockMember.Name
+                : null;
+        }
+
+        return OperationFacts.Unwrap(instance) is { } receiver && IsPlainReceiver(receiver) &&
+            compilation.IsSymbolAccessibleWithin(lockMember, within, receiver.Type)
+            ? receiver.Syntax.ToString() + "." + lockMember.Name
+            : null;
+    }
+
+    // Whether code of `within` names a member of `owner` by its name alone: the same type, one nested in it, or one
+    // derived from it (where the member is accessible to it).
+    private static bool InsideOf(INamedTypeSymbol within, INamedTypeSymbol owner)
+    {
+        for (var type = within; type is not null; type = type.ContainingType)
+        {
+            for (var baseType = type; baseType is not null; baseType = baseType.BaseType)
+            {
+                if (SymbolEqualityComparer.Default.Equals(baseType.OriginalDefinition, owner.OriginalDefinition))
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
     }
 
     private static bool IsPlainReceiver(IOperation receiver) => receiver switch
@@ -561,7 +622,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 guard.LockMember.Name,
                 "read",
                 $" (through the deferred query kept in '{local.Name}', made while the lock was held but run where it is enumerated)",
-                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or " + HoldTheLock(guard, read: true, LockOf(access, guard), use, context.ContainingSymbol)));
+                $"enumerate the query where the lock is held (materialize it there: '{local.Name}.ToList()'), or " + HoldTheLock(guard, read: true, LockOf(access, guard, context), use, context.ContainingSymbol)));
         }
     }
 
