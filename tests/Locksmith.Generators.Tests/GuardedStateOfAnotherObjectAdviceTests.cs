@@ -5,8 +5,9 @@ namespace Locksmith.Generators.Tests;
 /// <summary>
 /// LSM0020 on another object's guarded state (<c>other._balance</c>) names that object's lock in its advice
 /// (<c>using var scope = other._lock.Acquire();</c>): it said <c>_lock.Acquire()</c>, this object's lock, which the
-/// reported code often already held (from a trial of the analyzers on realistic code). State of this object, a static
-/// lock, and a receiver that is not a plain local, parameter, field or property chain keep the lock's name alone.
+/// reported code often already held (from a trial of the analyzers on realistic code). State of this object and a static
+/// lock keep the lock's name alone; a receiver that is not a plain local, parameter, field or property chain gets no
+/// code line (<see cref="LSM0020AdviceThroughTheReceiverTests"/>).
 /// </summary>
 public sealed class GuardedStateOfAnotherObjectAdviceTests
 {
