@@ -25,23 +25,9 @@ public sealed class LockSetTimeoutReportsTheSetTests
         using var policy = Support.PolicyScope.Capture();
         var x = new ExclusiveLock("set-whole-sync-x");
         var y = new ExclusiveLock("set-whole-sync-y", level: 1);
-        var events = new ConcurrentQueue<LockTimeoutEvent>();
-        LocksmithPolicy.TimeoutOccurred = e =>
-        {
-            if (e.LockName == x.Name || e.LockName == y.Name)
-            {
-                events.Enqueue(e);
-            }
-        };
-
+        var events = TimeoutsOf(x, y);
         using var waitsOnX = new ManualResetEventSlim();
-        using var contentions = LockInstrumentListener.Start("locksmith.lock.contentions", name =>
-        {
-            if (name == x.Name)
-            {
-                waitsOnX.Set();
-            }
-        });
+        using var contentions = SetWhenContended(x, waitsOnX);
         using var holdsX = new ThreadHolder(body => { using (x.Acquire(s_hangLimit)) { body(); } }, "holder-x");
         using var holdsY = new ThreadHolder(body => { using (y.Acquire(s_hangLimit)) { body(); } }, "holder-y");
 
@@ -67,23 +53,9 @@ public sealed class LockSetTimeoutReportsTheSetTests
         using var policy = Support.PolicyScope.Capture();
         var x = new AsyncExclusiveLock("set-whole-async-x");
         var y = new AsyncExclusiveLock("set-whole-async-y", level: 1);
-        var events = new ConcurrentQueue<LockTimeoutEvent>();
-        LocksmithPolicy.TimeoutOccurred = e =>
-        {
-            if (e.LockName == x.Name || e.LockName == y.Name)
-            {
-                events.Enqueue(e);
-            }
-        };
-
+        var events = TimeoutsOf(x, y);
         using var waitsOnX = new ManualResetEventSlim();
-        using var contentions = LockInstrumentListener.Start("locksmith.lock.contentions", name =>
-        {
-            if (name == x.Name)
-            {
-                waitsOnX.Set();
-            }
-        });
+        using var contentions = SetWhenContended(x, waitsOnX);
         await using var holdsX = await FlowHolder.TakeAsync(x);
         await using var holdsY = await FlowHolder.TakeAsync(y);
 
@@ -259,4 +231,28 @@ public sealed class LockSetTimeoutReportsTheSetTests
             await _flow.WaitAsync(s_hangLimit);
         }
     }
+
+    // The timeout events of the two locks, in order (the policy scope of the test restores the handler).
+    private static ConcurrentQueue<LockTimeoutEvent> TimeoutsOf(LockPrimitive x, LockPrimitive y)
+    {
+        var events = new ConcurrentQueue<LockTimeoutEvent>();
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            if (e.LockName == x.Name || e.LockName == y.Name)
+            {
+                events.Enqueue(e);
+            }
+        };
+        return events;
+    }
+
+    // Sets the event once a wait on the lock began (its contention is counted as the wait begins).
+    private static System.Diagnostics.Metrics.MeterListener SetWhenContended(LockPrimitive gate, ManualResetEventSlim waits) =>
+        LockInstrumentListener.Start("locksmith.lock.contentions", name =>
+        {
+            if (name == gate.Name)
+            {
+                waits.Set();
+            }
+        });
 }
