@@ -93,6 +93,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     // two reads of one wait at the same moment exactly one goes on to recycle the node.
     private int _resultTaken = int.MinValue;
 
+    // The token of the last read that registered a continuation (int.MinValue, none, in a new wait): the first
+    // registration of a wait swaps its token in; a further one finds it there and is refused before the source sees it.
+    private int _registeredRead = int.MinValue;
+
     // Continuations of further reads of a queued wait's ValueTask (a second await, .AsTask() again), which the source
     // holds no room for: queued once a read took the result, so each is told the wait was read already.
     private ExtraRead? _extraReads;
@@ -205,6 +209,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         // After the version moved on (Recycle): a read of the last wait that swaps its token in after this still finds
         // its token stale.
         Volatile.Write(ref _resultTaken, int.MinValue);
+        Volatile.Write(ref _registeredRead, int.MinValue);
         Volatile.Write(ref _phase, _phase + 1);
     }
 
@@ -583,15 +588,26 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     void IValueTaskSource<AsyncLockScope>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
+        // A second continuation (the ValueTask awaited twice, or .AsTask() twice, while the wait is queued) is refused
+        // here, before the source sees it: the source stores a registration's execution and scheduling contexts before
+        // it finds a continuation there already, so the first read would resume in the second's contexts (or, the two
+        // contexts of different kinds, the source threw an InvalidCastException that ended the process). An atomic swap,
+        // not a read then a write, so two reads registering at the same moment cannot both pass: one more uncontended
+        // exchange and one branch on a queued wait's await, none on an uncontended acquisition.
+        if (Interlocked.Exchange(ref _registeredRead, token) == token)
+        {
+            AddExtraRead(continuation, state, token);
+            return;
+        }
+
         try
         {
             _source.OnCompleted(continuation, state, token, flags);
         }
         catch (InvalidOperationException)
         {
-            // A second continuation (the ValueTask awaited twice, or .AsTask() twice, while the wait is queued), or a
-            // stale token. Thrown from here it would leave an awaiting method's builder, which rethrows it on the thread
-            // pool: the process would end. Its read fails instead, once the wait's result is taken (by the first read).
+            // A stale token (the source checks it before touching anything). Thrown from here it would leave an awaiting
+            // method's builder, which rethrows it on the thread pool: the process would end. Its read fails instead.
             AddExtraRead(continuation, state, token);
         }
     }

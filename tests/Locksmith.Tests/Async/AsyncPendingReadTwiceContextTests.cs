@@ -1,0 +1,131 @@
+using System;
+using System.Runtime.CompilerServices;
+using System.Threading;
+using System.Threading.Tasks;
+
+namespace Locksmith.Tests.Async;
+
+/// <summary>
+/// A second read of a queued acquisition's <c>ValueTask</c> is refused (see <see cref="AsyncPendingReadTwiceTests"/>);
+/// these check that the refusal leaves the first read's contexts alone: its continuation runs where it asked to.
+/// </summary>
+public sealed class AsyncPendingReadTwiceContextTests
+{
+    private static readonly AsyncLocal<string?> s_tag = new();
+
+    [Fact]
+    public async Task ASecondAwaitFromAnotherSynchronizationContext_LeavesTheFirstAwaitOnItsOwn()
+    {
+        // Before, the refused second registration first replaced the wait's captured scheduling context with its own, so
+        // the first await resumed on the second awaiter's context (a UI thread's, a request's).
+        var gate = new AsyncExclusiveLock("pending-read-twice-sync-context");
+        for (int round = 0; round < 20; round++)
+        {
+            var holder = await HeldByAnotherFlow.StartAsync(gate);
+            var queued = gate.AcquireAsync();
+            var first = new TaggedContext("first");
+            var second = new TaggedContext("second");
+            var firstRead = StartUnder(first, () => ResumesUnder(queued));
+            var secondRead = StartUnder(second, () => ResumesUnder(queued));
+
+            await holder.ReleaseAsync().WaitAsync(Guard.HangLimit);
+            Assert.Equal("first", await firstRead.WaitAsync(Guard.HangLimit));
+            var refused = await Assert.ThrowsAsync<InvalidOperationException>(() => secondRead.WaitAsync(Guard.HangLimit));
+            Assert.Contains("that was read already", refused.Message, StringComparison.Ordinal);
+            Assert.Equal(1, first.Posts);
+            Assert.False(gate.IsHeld, $"round {round}");
+            Assert.Equal(0, gate.WaitingCount);
+        }
+    }
+
+    [Fact]
+    public async Task ASecondOnCompletedFromAnotherExecutionContext_LeavesTheFirstContinuationInItsOwn()
+    {
+        // An awaiter's OnCompleted flows the execution context through the wait's source: before, the refused second one
+        // replaced the first's, so the first continuation saw the second registrant's async locals.
+        var gate = new AsyncExclusiveLock("pending-read-twice-execution-context");
+        for (int round = 0; round < 20; round++)
+        {
+            var holder = await HeldByAnotherFlow.StartAsync(gate);
+            var awaiter = gate.AcquireAsync().GetAwaiter();
+            var firstSaw = new TaskCompletionSource<string?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var secondRead = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            RegisterWith("first", awaiter, () =>
+            {
+                string? seen = s_tag.Value;
+                awaiter.GetResult().Dispose();
+                firstSaw.SetResult(seen);
+            });
+            RegisterWith("second", awaiter, () => secondRead.SetResult(Record.Exception(() => { awaiter.GetResult(); })));
+
+            await holder.ReleaseAsync().WaitAsync(Guard.HangLimit);
+            Assert.Equal("first", await firstSaw.Task.WaitAsync(Guard.HangLimit));
+            var refused = Assert.IsType<InvalidOperationException>(await secondRead.Task.WaitAsync(Guard.HangLimit));
+            Assert.Contains("that was read already", refused.Message, StringComparison.Ordinal);
+            Assert.False(gate.IsHeld, $"round {round}");
+            Assert.Equal(0, gate.WaitingCount);
+        }
+    }
+
+    private static async Task<string?> ResumesUnder(ValueTask<AsyncLockScope> queued)
+    {
+        var scope = await queued;
+        string? resumedUnder = (SynchronizationContext.Current as TaggedContext)?.Tag;
+        scope.Dispose();
+        return resumedUnder;
+    }
+
+    /// <summary>Starts <paramref name="read"/> with <paramref name="context"/> current, as a UI thread's await would.</summary>
+    private static Task<string?> StartUnder(SynchronizationContext context, Func<Task<string?>> read)
+    {
+        var before = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(before);
+        }
+    }
+
+    /// <summary>Registers <paramref name="continuation"/> from a context whose async local reads <paramref name="tag"/>.</summary>
+    private static void RegisterWith(string tag, ValueTaskAwaiter<AsyncLockScope> awaiter, Action continuation)
+    {
+        // Run on a copy of the context, so the tag does not stay in the test's own.
+        ExecutionContext.Run(ExecutionContext.Capture()!, _ =>
+        {
+            s_tag.Value = tag;
+            awaiter.OnCompleted(continuation);
+        }, null);
+    }
+
+    /// <summary>A scheduling context that runs what is posted to it on the pool, with itself current, and counts the posts.</summary>
+    private sealed class TaggedContext(string tag) : SynchronizationContext
+    {
+        private int _posts;
+
+        public string Tag { get; } = tag;
+
+        public int Posts => Volatile.Read(ref _posts);
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            Interlocked.Increment(ref _posts);
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                var before = Current;
+                SetSynchronizationContext(this);
+                try
+                {
+                    d(state);
+                }
+                finally
+                {
+                    SetSynchronizationContext(before);
+                }
+            }, null);
+        }
+    }
+}
