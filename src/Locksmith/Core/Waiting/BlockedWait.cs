@@ -22,6 +22,10 @@ internal struct BlockedWait
     private readonly LockOwner _owner;
     private readonly long _start;
 
+    // Whether this is a sync lock set's wait on its busy member (SetMemberTimeout.ClaimSync): only that wait's timeout
+    // gives the set's whole wait.
+    private readonly bool _forSet;
+
     // A wait nested in another on the same thread (user code run by a metrics callback) restores the outer one.
     private readonly LockPrimitive? _outerWaitingFor;
     private readonly LockMode _outerWaitingMode;
@@ -31,6 +35,9 @@ internal struct BlockedWait
 
     private BlockedWait(LockPrimitive lockPrimitive, LockMode mode, string modeTag, WaitNode? node, CancellationToken cancellationToken, long start)
     {
+        // Before any user code runs (the listener below): a wait that code makes on the same member is not the set's.
+        _forSet = SetMemberTimeout.ClaimSync(lockPrimitive);
+
         // First, before the thread's record says it waits: a listener that throws leaves the thread as it was, its
         // exception the acquisition's.
         LocksmithMetrics.RecordContention(lockPrimitive, modeTag);
@@ -131,7 +138,7 @@ internal struct BlockedWait
     public readonly TimeSpan TimedOut(int ownerThreadId, string? ownerThreadName, bool throwOnTimeout, int gaveUpState = 0)
     {
         // A lock set's wait on its busy member gives the set's whole wait: the set's timeout is the set's.
-        var waited = SetMemberTimeout.SyncWaited(_lock, Elapsed);
+        var waited = _forSet ? SetMemberTimeout.SyncWaited(_lock, Elapsed) : Elapsed;
         LocksmithMetrics.RecordTimeout(_lock, _modeTag);
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(_lock.Name, _mode, waited, _owner.OwnerId, ownerThreadId)
         {

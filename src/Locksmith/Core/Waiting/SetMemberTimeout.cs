@@ -16,9 +16,10 @@ namespace Locksmith;
 /// thread, not on the flow's record: tasks a flow starts share its record, so two sets of one flow waiting at once took
 /// each other's reports there. A set read inside a timeout handler (a nested read) saves and restores the outer one.
 /// <para>
-/// Sync: the set arms its thread around its wait on the member (<see cref="ArmSync"/>); the member's wait, as it times
-/// out (<see cref="BlockedWait"/>), takes the set's start once, before its event's handler runs, so a wait in that
-/// handler gives its own length. The holder is <see cref="ReportedTimeout"/>'s.
+/// Sync: the set arms its thread around its wait on the member (<see cref="ArmSync"/>); the member's wait claims the arm
+/// as it begins (<see cref="ClaimSync"/>) and, as it times out (<see cref="BlockedWait"/>), takes the set's start once,
+/// before its event's handler runs, so a wait in that handler, or in a listener the wait calls, gives its own length.
+/// The holder is <see cref="ReportedTimeout"/>'s.
 /// </para>
 /// </remarks>
 internal static class SetMemberTimeout
@@ -82,7 +83,7 @@ internal static class SetMemberTimeout
     public static SyncWait ArmSync(LockPrimitive member, long setStart)
     {
         var outer = t_syncWait;
-        t_syncWait = new SyncWait(member, setStart, TimedOut: false, Waited: default);
+        t_syncWait = new SyncWait(member, setStart, TimedOut: false, Waited: default, Claimed: false);
         return outer;
     }
 
@@ -96,8 +97,25 @@ internal static class SetMemberTimeout
     }
 
     /// <summary>
-    /// A thread's wait on <paramref name="lockPrimitive"/> timed out: the wait its event gives, the set's whole wait when
-    /// it is a sync set's wait on that member (taken once), else <paramref name="own"/>.
+    /// A thread's blocked wait on <paramref name="lockPrimitive"/> begins: whether it is the sync set's wait on that
+    /// member, the first to begin while the set is armed for it. Taken before the wait runs any user code, so a wait in
+    /// that code on the same member (a contention or wait listener, a long-wait or timeout handler, on this thread) is
+    /// its own wait, and its timeout cannot take the set's start in the set's place.
+    /// </summary>
+    public static bool ClaimSync(LockPrimitive lockPrimitive)
+    {
+        if (!ReferenceEquals(t_syncWait.Member, lockPrimitive) || t_syncWait.Claimed)
+        {
+            return false;
+        }
+
+        t_syncWait = t_syncWait with { Claimed = true };
+        return true;
+    }
+
+    /// <summary>
+    /// The set's wait on its member (<see cref="ClaimSync"/>) timed out: the wait its event gives, the set's whole wait,
+    /// taken once; <paramref name="own"/> if a set nested in a handler left no arm for it.
     /// </summary>
     public static TimeSpan SyncWaited(LockPrimitive lockPrimitive, TimeSpan own)
     {
@@ -107,7 +125,7 @@ internal static class SetMemberTimeout
         }
 
         var waited = Stopwatch.GetElapsedTime(t_syncWait.SetStart);
-        t_syncWait = new SyncWait(null, 0, TimedOut: true, Waited: waited);
+        t_syncWait = new SyncWait(null, 0, TimedOut: true, Waited: waited, Claimed: true);
         return waited;
     }
 
@@ -126,5 +144,6 @@ internal static class SetMemberTimeout
     /// <param name="SetStart">When the set began (a <see cref="Stopwatch"/> timestamp).</param>
     /// <param name="TimedOut">Whether the member's wait timed out and gave <paramref name="Waited"/>.</param>
     /// <param name="Waited">The wait the member's event gave: the set's whole wait.</param>
-    internal readonly record struct SyncWait(LockPrimitive? Member, long SetStart, bool TimedOut, TimeSpan Waited);
+    /// <param name="Claimed">Whether the set's own wait on the member began (<see cref="ClaimSync"/>).</param>
+    internal readonly record struct SyncWait(LockPrimitive? Member, long SetStart, bool TimedOut, TimeSpan Waited, bool Claimed);
 }
