@@ -596,7 +596,7 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         // exchange and one branch on a queued wait's await, none on an uncontended acquisition.
         if (Interlocked.Exchange(ref _registeredRead, token) == token)
         {
-            AddExtraRead(continuation, state, token);
+            AddExtraRead(continuation, state, token, flags);
             return;
         }
 
@@ -608,17 +608,19 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         {
             // A stale token (the source checks it before touching anything). Thrown from here it would leave an awaiting
             // method's builder, which rethrows it on the thread pool: the process would end. Its read fails instead.
-            AddExtraRead(continuation, state, token);
+            AddExtraRead(continuation, state, token, flags);
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void AddExtraRead(Action<object?> continuation, object? state, short token)
+    private void AddExtraRead(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
     {
+        var read = new ExtraRead(continuation, state, flags);
         var head = Volatile.Read(ref _extraReads);
         while (true)
         {
-            var seen = Interlocked.CompareExchange(ref _extraReads, new ExtraRead(continuation, state, head), head);
+            read.Next = head;
+            var seen = Interlocked.CompareExchange(ref _extraReads, read, head);
             if (ReferenceEquals(seen, head))
             {
                 break;
@@ -641,17 +643,79 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         // Queued, never run here: a read's continuation must not run on the stack of the read that took the result.
         for (var read = Interlocked.Exchange(ref _extraReads, null); read is not null; read = read.Next)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(read.Continuation, read.State, preferLocal: false);
+            read.Schedule();
         }
     }
 
-    /// <summary>A further read's continuation, kept until the wait's result is taken.</summary>
-    private sealed class ExtraRead(Action<object?> continuation, object? state, ExtraRead? next)
+    /// <summary>
+    /// A further read's continuation, kept until the wait's result is taken, with the contexts its registration asked
+    /// for: it is told the wait was read already where it would have been told the wait's outcome (an awaiting method
+    /// on a UI thread's context resumes there, and a callback sees its own async locals).
+    /// </summary>
+    private sealed class ExtraRead
     {
-        public Action<object?> Continuation { get; } = continuation;
+        private static readonly Action<object?> s_invoke = static read => ((ExtraRead)read!).Invoke();
+        private static readonly SendOrPostCallback s_post = static read => ((ExtraRead)read!).Invoke();
+        private static readonly ContextCallback s_run = static read => ((ExtraRead)read!)._continuation(((ExtraRead)read!)._state);
 
-        public object? State { get; } = state;
+        private readonly Action<object?> _continuation;
+        private readonly object? _state;
+        private readonly ExecutionContext? _executionContext;
 
-        public ExtraRead? Next { get; } = next;
+        // A SynchronizationContext or a TaskScheduler other than the defaults, as an await's continuation would capture.
+        private readonly object? _schedulingContext;
+
+        public ExtraRead(Action<object?> continuation, object? state, ValueTaskSourceOnCompletedFlags flags)
+        {
+            _continuation = continuation;
+            _state = state;
+            if ((flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0)
+            {
+                _executionContext = ExecutionContext.Capture();
+            }
+
+            if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0)
+            {
+                if (SynchronizationContext.Current is { } context && context.GetType() != typeof(SynchronizationContext))
+                {
+                    _schedulingContext = context;
+                }
+                else if (TaskScheduler.Current != TaskScheduler.Default)
+                {
+                    _schedulingContext = TaskScheduler.Current;
+                }
+            }
+        }
+
+        public ExtraRead? Next { get; set; }
+
+        /// <summary>Queues the continuation where its registration asked for it; never runs it on the calling stack.</summary>
+        public void Schedule()
+        {
+            switch (_schedulingContext)
+            {
+                case SynchronizationContext context:
+                    context.Post(s_post, this);
+                    break;
+                case TaskScheduler scheduler:
+                    _ = Task.Factory.StartNew(s_invoke, this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
+                    break;
+                default:
+                    ThreadPool.UnsafeQueueUserWorkItem(s_invoke, this, preferLocal: false);
+                    break;
+            }
+        }
+
+        private void Invoke()
+        {
+            if (_executionContext is null)
+            {
+                _continuation(_state);
+            }
+            else
+            {
+                ExecutionContext.Run(_executionContext, s_run, this);
+            }
+        }
     }
 }
