@@ -125,7 +125,7 @@ internal sealed class PostgresHold
         {
             // The session is gone (and the server released the lock with it), or the unlock had no answer within
             // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
-            Session.MarkLost();
+            Session.MarkLost(LossCauses.UnlockFailed, e);
         }
     }
 
@@ -205,7 +205,7 @@ internal sealed class PostgresHold
         {
             // The session is gone (and the server released the lock with it), or the unlock had no answer within
             // LostLockCheckTimeout: lost either way, so its connection is discarded, never pooled with the lock on it.
-            Session.MarkLost();
+            Session.MarkLost(LossCauses.UnlockFailed, e);
         }
         catch (Exception e)
         {

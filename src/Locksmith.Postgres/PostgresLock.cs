@@ -525,7 +525,7 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
             if (unanswered)
             {
                 // Outside the gate: a LostToken callback may dispose a scope of the flow synchronously, which takes it.
-                session.MarkLost();
+                session.MarkLost(LossCauses.WaitUnanswered, failure);
             }
 
             if (hold is null)

@@ -3,6 +3,8 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Threading;
 using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Locksmith.Postgres;
@@ -843,7 +845,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 // role's CONNECTION LIMIT): unconfirmed is not lost here. Ask on the holding sessions' own connections.
                 await CheckOnSessionsAsync(snapshot, token).ConfigureAwait(false);
             }
-            catch (Exception)
+            catch (Exception e)
             {
                 // The server cannot be asked, or gave no answer within LostLockCheckTimeout. An idle session's connection
                 // does not notice that its socket died, and the server may have ended the session and given its locks to
@@ -851,7 +853,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 // of running unprotected.
                 foreach (var hold in snapshot)
                 {
-                    MarkLostIfRegistered(hold);
+                    MarkLostIfRegistered(hold, LossCauses.CheckUnconfirmed, e);
                 }
             }
         }
@@ -927,6 +929,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             }
 
             List<int>? gone = null;
+            Exception? failure = null;
             try
             {
                 // Bounded by the command's timeout, as an unlock is (the session's gate is held meanwhile, so its flow
@@ -936,6 +939,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
             {
                 // Marked below: the query failed, so the session lost its connection, and its holds.
+                failure = e;
             }
             finally
             {
@@ -951,7 +955,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             {
                 foreach (var hold in holds)
                 {
-                    MarkLostIfRegistered(hold);
+                    MarkLostIfRegistered(hold, LossCauses.SessionCheckFailed, failure);
                 }
             }
         }
@@ -979,15 +983,37 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     {
         foreach (int index in gone)
         {
-            MarkLostIfRegistered(snapshot[index]);
+            MarkLostIfRegistered(snapshot[index], LossCauses.CheckFoundGone, error: null);
         }
     }
 
-    private void MarkLostIfRegistered(PostgresHold hold)
+    private void MarkLostIfRegistered(PostgresHold hold, string cause, Exception? error)
     {
         if (_holds.TryGetValue(new HoldKey(hold.Key, hold.Owner), out var current) && ReferenceEquals(current, hold))
         {
-            hold.Session.MarkLost();
+            hold.Session.MarkLost(cause, error);
+        }
+    }
+
+    /// <summary>
+    /// The logger of <see cref="LocksmithEventIds.DistributedLockLost"/> (category <c>Locksmith</c>): the container's, set by
+    /// <c>AddPostgres</c> before the provider is handed out; null for a provider made with <c>new</c>, whose losses are counted only.
+    /// </summary>
+    internal ILogger? Logger { get; set; }
+
+    /// <summary>
+    /// <paramref name="session"/> was found lost: each hold still registered on it is logged and counted (a hold released
+    /// before is unregistered first, and its release is not a loss). Called once per session, before its token is cancelled.
+    /// </summary>
+    internal void ReportLost(PostgresSession session, string cause, Exception? error)
+    {
+        var logger = Logger;
+        foreach (var pair in _holds)
+        {
+            if (ReferenceEquals(pair.Value.Session, session))
+            {
+                PostgresLostLocks.Report(pair.Value, logger, cause, error);
+            }
         }
     }
 

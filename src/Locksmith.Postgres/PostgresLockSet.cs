@@ -529,7 +529,7 @@ public static class PostgresLockSet
         if (failed)
         {
             // Outside the gate: a LostToken callback may dispose a scope of the flow synchronously, which takes it.
-            session.MarkLost();
+            session.MarkLost(LossCauses.ProbeGiveBackFailed);
         }
     }
 

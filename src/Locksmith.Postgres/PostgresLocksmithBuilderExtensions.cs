@@ -3,6 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using Locksmith;
 using Locksmith.Hosting;
 using Locksmith.Postgres;
+using Microsoft.Extensions.Logging;
 
 // In the namespace of AddLocksmith, as Microsoft.Extensions builders keep theirs: one using reaches the whole chain.
 namespace Microsoft.Extensions.DependencyInjection;
@@ -48,7 +49,11 @@ public static class PostgresLocksmithBuilderExtensions
         var options = new PostgresLockProviderOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
         PostgresLockProvider.Validate(options);
-        builder.Services.AddSingleton(_ => new PostgresLockProvider(options));
+        builder.Services.AddSingleton(services => new PostgresLockProvider(options)
+        {
+            // The container's, so a lost lock is logged where the locks' other events are (none without logging).
+            Logger = services.GetService<ILoggerFactory>()?.CreateLogger(PostgresLostLocks.Category),
+        });
         return builder;
     }
 

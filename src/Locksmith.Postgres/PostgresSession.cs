@@ -46,6 +46,9 @@ internal sealed class PostgresSession
     // Set under the gate when the provider is disposed: the connection is closed and the session takes nothing more.
     private volatile bool _shutDown;
 
+    // 1 once the loss was reported (or the provider's disposal, which reports none, ended the session).
+    private int _lossReported;
+
     // The blocking wait in flight (under _sync), and what it waits for; commands queued that must not wait behind it.
     private CancellationTokenSource? _interruptible;
     private string? _waitingFor;
@@ -426,14 +429,35 @@ internal sealed class PostgresSession
     // Only this session's entry: its pooled connection (and pid) may serve another session already.
     private void Unregister() => s_byBackend.TryRemove(KeyValuePair.Create((_provider.ServerIdentity, ProcessId), this));
 
-    /// <summary>The session is gone while it held locks: tell whoever watches the token.</summary>
-    public void MarkLost()
+    /// <summary>
+    /// The session is gone while it held locks: report its holds (<see cref="ReportLossOnce"/>), then tell whoever watches
+    /// the token. <paramref name="cause"/> is one of <see cref="LossCauses"/>; <paramref name="error"/> what showed it, if anything.
+    /// </summary>
+    public void MarkLost(string cause, Exception? error = null)
     {
         if (_lost.IsCancellationRequested)
         {
             return;
         }
 
+        ReportLossOnce(cause, error);
+        CancelLost();
+    }
+
+    /// <summary>
+    /// Logs and counts the holds still registered on the session, once however many ways the loss is found (the check, a
+    /// failing command, a release), and before the token is cancelled, so whoever sees the token sees the line too.
+    /// </summary>
+    private void ReportLossOnce(string cause, Exception? error)
+    {
+        if (Interlocked.Exchange(ref _lossReported, 1) == 0)
+        {
+            _provider.ReportLost(this, cause, error);
+        }
+    }
+
+    private void CancelLost()
+    {
         try
         {
             _lost.Cancel();
@@ -467,8 +491,14 @@ internal sealed class PostgresSession
             _gate.Release();
         }
 
-        // Outside the gate: a LostToken callback may dispose its scope synchronously, and that release takes the gate.
-        MarkLost();
+        // Outside the gate: a LostToken callback may dispose its scope synchronously, and that release takes the gate. Not
+        // reported: the application ended these holds by disposing the provider, not an incident (and at a host's stop its
+        // loggers are being disposed too).
+        Volatile.Write(ref _lossReported, 1);
+        if (!_lost.IsCancellationRequested)
+        {
+            CancelLost();
+        }
     }
 
     /// <summary>
@@ -524,7 +554,7 @@ internal sealed class PostgresSession
         // A connection whose first statement found it ended in the pool held nothing: ReconnectAsync replaces it.
         if (e.CurrentState is ConnectionState.Closed or ConnectionState.Broken && !_unproven)
         {
-            MarkLostFromACommand();
+            MarkLostFromACommand(LossCauses.ConnectionBroke);
         }
     }
 
@@ -534,12 +564,15 @@ internal sealed class PostgresSession
     /// the command's frame. There, a callback that disposes a scope of the flow synchronously waited for the gate its own
     /// caller held, and the command never returned (nor did the provider's disposal, which waits for the gate).
     /// </summary>
-    private void MarkLostFromACommand()
+    private void MarkLostFromACommand(string cause)
     {
         if (_lost.IsCancellationRequested)
         {
             return;
         }
+
+        // Inline, but no LostToken callback: a log sink or a meter listener, whose failure the report keeps to itself.
+        ReportLossOnce(cause, error: null);
 
         // Turns IsCancellationRequested true now; a callback's exception lands in the task, observed here.
         _ = _lost.CancelAsync().ContinueWith(

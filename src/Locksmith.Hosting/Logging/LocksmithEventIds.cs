@@ -75,6 +75,14 @@ public static class LocksmithEventIds
     public const int ConfigurationNotRead = 14017;
 
     /// <summary>
+    /// A distributed lock was lost while held: the PostgreSQL session holding it ended (its backend was terminated, its
+    /// connection broke, or the lost-lock check could not confirm it), so the server released it and the scope's
+    /// <c>LostToken</c> is cancelled; logged once per lock lost, naming it, its key, the backend pid and the cause
+    /// (Warning). Written by Locksmith.Postgres under this category; not for a provider's disposal.
+    /// </summary>
+    public const int DistributedLockLost = 14018;
+
+    /// <summary>
     /// A watchdog pass failed (an exception from the detector or a log sink); the watchdog goes on with the next pass
     /// instead of ending, which would stop the host (Error).
     /// </summary>
