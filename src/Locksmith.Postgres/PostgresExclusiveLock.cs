@@ -59,6 +59,8 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="LockTimeoutException">The timeout elapsed; the message names the lock.</exception>
     /// <exception cref="DeadlockException">PostgreSQL found this wait in a cycle of waits; the message names the locks.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">The flow's PostgreSQL session could not be opened (the server is down, unreachable or refused it,
+    /// or did not answer in time), or it failed under the wait (its connection broke, or the server ended the wait with an error); the lock is not acquired, and the message names it, the flow and the server.</exception>
     public ValueTask<PostgresLockScope> AcquireAsync(CancellationToken cancellationToken = default) =>
         AcquireKeyAsync(_key, Describe(), shared: false, cancellationToken);
 
@@ -80,6 +82,8 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="PostgresConnectionBudgetException">The provider's connections are all holding or waiting (thrown at once).</exception>
     /// <exception cref="DeadlockException">PostgreSQL found this wait in a cycle of waits; the message names the locks.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">The flow's PostgreSQL session could not be opened (the server is down, unreachable or refused it,
+    /// or did not answer in time), or it failed under the wait (its connection broke, or the server ended the wait with an error); the lock is not acquired, and the message names it, the flow and the server.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<PostgresLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         AcquireKeyAsync(_key, Describe(), shared: false, timeout, cancellationToken, throwOnTimeout: false);

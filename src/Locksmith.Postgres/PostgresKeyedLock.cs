@@ -105,6 +105,8 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="keys">The keys, in any order; duplicates are taken once.</param>
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <returns>A scope that releases every key.</returns>
+    /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
+    /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); no key is held, and the message names the key, the flow and the server.</exception>
     /// <remarks>See <see cref="PostgresLockSet.AcquireAsync(System.Collections.Generic.IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
     public ValueTask<PostgresLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
     {
@@ -119,6 +121,8 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <returns>A scope that releases every key.</returns>
     /// <exception cref="LockTimeoutException">The timeout elapsed; no key is held.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite); the message names the lock.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
+    /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); no key is held, and the message names the key, the flow and the server.</exception>
     /// <remarks>See <see cref="PostgresLockSet.AcquireAsync(TimeSpan, IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
     public ValueTask<PostgresLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -133,6 +137,8 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <param name="cancellationToken">Cancels the attempt; nothing is held afterwards.</param>
     /// <returns>A scope to dispose; <see cref="PostgresLockSetScope.IsAcquired"/> is false (and no key is held) when the timeout elapsed.</returns>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite); the message names the lock.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
+    /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); no key is held, and the message names the key, the flow and the server.</exception>
     /// <remarks>See <see cref="PostgresLockSet.TryAcquireAsync(TimeSpan, IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
     public ValueTask<PostgresLockSetScope> TryAcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
     {

@@ -40,6 +40,8 @@ public static class PostgresLockSet
     /// <exception cref="PostgresConnectionBudgetException">The provider has not enough connections left for the set; nothing is taken (thrown at once).</exception>
     /// <exception cref="DeadlockException">PostgreSQL found a wait of the set in a cycle (only with locks taken out of order elsewhere); none is held.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
+    /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); none is held, and the message names the lock, the flow and the server.</exception>
     public static ValueTask<PostgresLockSetScope> AcquireAsync(PostgresLockRequest first, PostgresLockRequest second, CancellationToken cancellationToken = default) =>
         Enter([first, second], TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
 
@@ -72,6 +74,8 @@ public static class PostgresLockSet
     /// <exception cref="PostgresConnectionBudgetException">The provider has not enough connections left for the set; nothing is taken (thrown at once).</exception>
     /// <exception cref="DeadlockException">PostgreSQL found a wait of the set in a cycle; none is held.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
+    /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
+    /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); none is held, and the message names the lock, the flow and the server.</exception>
     /// <exception cref="ArgumentException">The set is empty or holds a default request.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static ValueTask<PostgresLockSetScope> TryAcquireAsync(TimeSpan timeout, IReadOnlyList<PostgresLockRequest> requests, CancellationToken cancellationToken = default) =>
