@@ -55,6 +55,105 @@ public sealed class PostgresSetProbeReconnectTests
     }
 
     /// <summary>
+    /// The same, on a database with no connection slot left when the probe replaces its ended connection (a CONNECTION LIMIT
+    /// of 2, filled after the server ended the pools' connections): the reconnect, refused (53300), fails the set with the
+    /// opening's error naming the lock and the SQLSTATE; nothing is held or kept in use, and once slots are free again the
+    /// set is taken, on new connections.
+    /// </summary>
+    [Fact]
+    public async Task ASetsProbe_WhoseReconnectTheServerRefuses_FailsNamingTheLock_AndLeavesNothing()
+    {
+        string database = PostgresServer.Unique("probe_limited");
+        string function = $"public.{PostgresServer.Unique("refused_control_system")}()";
+        string application = PostgresServer.Unique("probe_refused");
+        await using var admin = await PostgresServer.OpenAsync();
+        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2");
+        var limited = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Database = database, ApplicationName = application };
+        var unpooled = new NpgsqlConnectionStringBuilder(limited.ConnectionString) { Pooling = false }.ConnectionString;
+        try
+        {
+            await using (var owner = new NpgsqlConnection(unpooled))
+            {
+                await owner.OpenAsync();
+                await PostgresSameServerTests.ExecuteAsync(owner,
+                    $"CREATE FUNCTION {function} RETURNS TABLE (system_identifier bigint) LANGUAGE sql AS 'SELECT 1::bigint'; " +
+                    $"REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC, CURRENT_USER;");
+            }
+
+            await WaitForSessionsAsync(admin, database, atMost: 0);
+            var otherName = new NpgsqlConnectionStringBuilder(PostgresSameServerTests.ConnectionStringUnderOtherName())
+            {
+                Database = database,
+                ApplicationName = application,
+            };
+            await using var here = LimitedProvider(limited.ConnectionString, function);
+            await using var there = LimitedProvider(otherName.ConnectionString, function);
+            string name = PostgresServer.Unique("probe_refused");
+            PostgresLockRequest[] requests = [here.CreateExclusiveLock(name).Request(), there.CreateExclusiveLock(name).Request()];
+
+            // Both slots: the first set's two sessions, back in the pools; the server ends them, and two plain sessions fill the slots.
+            int first = await TakeOnceAsync(admin, here, there, requests);
+            Assert.Equal(2L, await CountAsync(admin, "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE application_name = $1", application));
+            await WaitForSessionsAsync(admin, database, atMost: 0);
+            var fillers = new[] { new NpgsqlConnection(unpooled), new NpgsqlConnection(unpooled) };
+            foreach (var filler in fillers)
+            {
+                await filler.OpenAsync();
+            }
+
+            var error = await Assert.ThrowsAsync<NpgsqlException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30), requests));
+            Assert.Contains($"'{name}'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("53300", error.Message, StringComparison.Ordinal);
+            Assert.Contains("could not open a PostgreSQL session", error.Message, StringComparison.Ordinal);
+            Assert.Equal(0, here.HeldCount + there.HeldCount);
+            Assert.Equal(0, here.ConnectionsInUse + there.ConnectionsInUse);
+
+            foreach (var filler in fillers)
+            {
+                await filler.DisposeAsync();
+            }
+
+            await WaitForSessionsAsync(admin, database, atMost: 0);
+            int again = await TakeOnceAsync(admin, here, there, requests);
+            Assert.NotEqual(first, again);
+        }
+        finally
+        {
+            await PostgresSameServerTests.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+        }
+    }
+
+    /// <summary>A provider that reads its identity from <paramref name="function"/> and runs no lost-lock check meanwhile (it would take a slot).</summary>
+    private static PostgresLockProvider LimitedProvider(string connectionString, string function) =>
+        new(new PostgresLockProviderOptions
+            {
+                ConnectionString = connectionString,
+                ConnectionBudget = 4,
+                DefaultTimeout = TimeSpan.FromSeconds(60),
+                LostLockCheckInterval = TimeSpan.FromHours(1),
+            },
+            "idle_session_timeout",
+            function);
+
+    /// <summary>Waits (bounded by iterations) until <paramref name="database"/> has at most <paramref name="atMost"/> sessions.</summary>
+    private static async Task WaitForSessionsAsync(NpgsqlConnection admin, string database, long atMost)
+    {
+        for (int i = 0; i < 3000; i++)
+        {
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1", admin);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = database });
+            if ((long)(await command.ExecuteScalarAsync())! <= atMost)
+            {
+                return;
+            }
+
+            await Task.Delay(10);
+        }
+
+        throw new InvalidOperationException($"Database {database} kept more than {atMost} sessions.");
+    }
+
+    /// <summary>
     /// Takes the set, which holds the key once (the server, asked, showed the two names are one), on a live session that
     /// holds nothing else (the probe's key given back); returns the holding backend's pid. Nothing is held or in use after.
     /// </summary>
