@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Diagnostics.Metrics;
 using System.Linq;
+using System.Threading;
 using Microsoft.Extensions.Logging;
 
 namespace Locksmith.Postgres.Tests;
@@ -11,9 +12,14 @@ namespace Locksmith.Postgres.Tests;
 internal sealed record CapturedLine(int EventId, string EventName, LogLevel Level, string Message, IReadOnlyDictionary<string, object?> Fields, Exception? Exception);
 
 /// <summary>A logger provider that keeps every line of every category, for a test to read.</summary>
-internal sealed class CapturingLoggerProvider : ILoggerProvider
+internal sealed class CapturingLoggerProvider(int? throwOn = null) : ILoggerProvider
 {
     private readonly ConcurrentQueue<(string Category, CapturedLine Line)> _lines = new();
+    private readonly int? _throwOn = throwOn;
+    private int _thrown;
+
+    /// <summary>How many lines of the <c>throwOn</c> event id the sink refused by throwing.</summary>
+    public int Thrown => Volatile.Read(ref _thrown);
 
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
@@ -33,6 +39,12 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            if (eventId.Id == owner._throwOn)
+            {
+                Interlocked.Increment(ref owner._thrown);
+                throw new InvalidOperationException("The log sink failed.");
+            }
+
             var fields = state is IEnumerable<KeyValuePair<string, object?>> pairs
                 ? pairs.ToDictionary(static p => p.Key, static p => p.Value)
                 : new Dictionary<string, object?>();

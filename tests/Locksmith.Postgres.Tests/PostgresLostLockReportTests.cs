@@ -178,6 +178,52 @@ public sealed class PostgresLostLockReportTests
         Assert.Equal(1, counted[0].Value);
     }
 
+    /// <summary>
+    /// A log sink and a meter listener that throw on the report lose their line and count, nothing else: the report runs
+    /// inside the failing command's connection-state change, whose own error (57P01) is still the wait's, the hold is still
+    /// lost, and its release and the provider's books end clean.
+    /// </summary>
+    [Fact]
+    public async Task ASinkAndAListenerThatThrowOnTheReport_LoseOnlyTheirLineAndCount()
+    {
+        string name = PostgresServer.Unique("lostreport_throwing");
+        var capture = new CapturingLoggerProvider(throwOn: LocksmithEventIds.DistributedLockLost);
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == LocksmithMetrics.MeterName && instrument.Name == Instrument)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) => throw new InvalidOperationException("The listener failed."));
+        listener.Start();
+        await using var container = Container(capture, name + "_held", TimeSpan.FromHours(1));
+        var provider = container.GetRequiredService<PostgresLockProvider>();
+        var held = container.GetRequiredKeyedService<PostgresExclusiveLock>(name + "_held");
+        var wanted = provider.CreateExclusiveLock(name + "_wanted");
+        await using var theirs = PostgresServer.Provider();
+        await using var blocker = await PostgresServer.InAFlowOfItsOwn(async () => await theirs.CreateExclusiveLock(name + "_wanted").AcquireAsync());
+
+        var scope = await held.AcquireAsync();
+        var wait = WaitInThisFlowAsync(wanted);
+        await using (var admin = await PostgresServer.OpenAsync())
+        {
+            await PostgresServer.WaitUntilSomeoneWaitsAsync(admin, wanted.Key);
+        }
+
+        await TerminateAsync(scope.SessionProcessId);
+        var error = await Assert.ThrowsAsync<NpgsqlException>(() => wait.WaitAsync(s_guard));
+        Assert.Contains("57P01", error.Message, StringComparison.Ordinal);
+        await LostAsync(scope);
+        Assert.Equal(1, capture.Thrown);
+        await scope.DisposeAsync();
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
     private static ServiceProvider Container(CapturingLoggerProvider capture, string registered, TimeSpan checkInterval)
     {
         var services = new ServiceCollection();
