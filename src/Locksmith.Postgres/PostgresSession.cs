@@ -446,7 +446,8 @@ internal sealed class PostgresSession
 
     /// <summary>
     /// Logs and counts the holds still registered on the session, once however many ways the loss is found (the check, a
-    /// failing command, a release), and before the token is cancelled, so whoever sees the token sees the line too.
+    /// failing command, a release), and before its finder cancels the token, so whoever sees the token sees the line too
+    /// (a second finder at the same moment may cancel it first: it does not wait for the report).
     /// </summary>
     private void ReportLossOnce(string cause, Exception? error)
     {
