@@ -23,7 +23,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <c>else</c> of the negated test, or after <c>if (!scope.IsAcquired) return;</c> (any branch that leaves: return,
 /// throw, break, continue) in an enclosing block. A <c>try</c>/<c>finally</c> that releases an acquisition made before it
 /// (<c>var scope = _lock.Acquire(); try { … } finally { scope.Dispose(); }</c>, or <c>_lock.Acquire(); try { … } finally
-/// { _lock.Release(); }</c>) is such a scope for its <c>try</c> block (<see cref="ReleasedInFinally"/>).
+/// { _lock.Release(); }</c>) is such a scope for its <c>try</c> block (<see cref="ReleasedInFinally"/>). For LSM0020 (and the
+/// rules that ask its holds) a scope a helper of the type returns (<c>using var s = TakeLedger();</c>, <c>await
+/// TakeLedgerAsync()</c>) is one too, when its body surely returns the lock's exclusive acquisition (<see cref="IsHelperAcquire"/>).
 /// </summary>
 /// <remarks>
 /// The check is syntactic and local, like Clang's thread-safety analysis: it does not follow calls, and a lambda
@@ -279,7 +281,7 @@ internal static class HeldLocks
     private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, out IInvocationOperation? uncheckedTry)
     {
         uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry) is not null;
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, helpers: true) is not null;
     }
 
     /// <summary>
@@ -303,7 +305,7 @@ internal static class HeldLocks
     public static bool HeldByScopeInside(IOperation access, ISymbol lockMember, IOperation? instance, IOperation function)
     {
         IInvocationOperation? uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry) is { } scope &&
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, helpers: true) is { } scope &&
             function.Syntax.Span.Contains(scope.Resource.Syntax.Span);
     }
 
@@ -670,8 +672,9 @@ internal static class HeldLocks
     }
 
     /// <summary>The innermost using scope enclosing <paramref name="access"/> that holds the lock there, with its resource and scope local; or null.</summary>
+    /// <param name="helpers">Whether a scope a helper of the type returns (<see cref="IsHelperAcquire"/>) counts: for LSM0020's holds only.</param>
     private static (IOperation Resource, ILocalSymbol? Local)? EnclosingScope(
-        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry)
+        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry, bool helpers = false)
     {
         IOperation child = access;
         for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
@@ -682,7 +685,7 @@ internal static class HeldLocks
             }
 
             if (parent is IUsingOperation usingStatement && child == usingStatement.Body &&
-                Holds(access, usingStatement.Resources, lockMember, instance, ref uncheckedTry, out var local) &&
+                Holds(access, usingStatement.Resources, lockMember, instance, ref uncheckedTry, out var local, helpers) &&
                 (local is null || !DisposedBefore(local, usingStatement.Resources, access)))
             {
                 return (usingStatement.Resources, local);
@@ -693,7 +696,7 @@ internal static class HeldLocks
                 foreach (var (resource, acquisition) in ReleasedInFinally(tryStatement, child, access))
                 {
                     // Disposed early in the try (scope.Dispose(); before the access): released there, not only in the finally.
-                    if (Holds(access, resource, lockMember, instance, ref uncheckedTry, out var scope) &&
+                    if (Holds(access, resource, lockMember, instance, ref uncheckedTry, out var scope, helpers) &&
                         (scope is null || !DisposedBefore(scope, acquisition, access)))
                     {
                         return (acquisition, scope);
@@ -711,7 +714,7 @@ internal static class HeldLocks
                     }
 
                     if (statement is IUsingDeclarationOperation declaration &&
-                        Holds(access, declaration.DeclarationGroup, lockMember, instance, ref uncheckedTry, out var declared) &&
+                        Holds(access, declaration.DeclarationGroup, lockMember, instance, ref uncheckedTry, out var declared, helpers) &&
                         (declared is null || !DisposedBefore(declared, declaration, access)))
                     {
                         return (declaration, declared);
@@ -785,8 +788,10 @@ internal static class HeldLocks
     {
         foreach (var invocation in root.Descendants().OfType<IInvocationOperation>())
         {
+            // A helper's scope too (var s = TakeLedger();): Holds then asks whether it takes the lock (IsHelperAcquire).
             string name = invocation.TargetMethod.Name;
-            if (!name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) && !name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal))
+            if (!name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) && !name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) &&
+                !IsScopeOrTaskOfOne(invocation.TargetMethod.ReturnType))
             {
                 continue;
             }
@@ -828,10 +833,10 @@ internal static class HeldLocks
     /// kept in <paramref name="uncheckedTry"/>.
     /// </summary>
     private static bool Holds(
-        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope)
+        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope, bool helpers = false)
     {
         scope = null;
-        if (Takes(resource, lockMember, instance) is not { } taken)
+        if (Takes(resource, lockMember, instance, helpers) is not { } taken)
         {
             return false;
         }
@@ -849,16 +854,17 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call a using resource makes or whose scope it disposes, and the scope's local if it has one; null when it takes no such lock.</summary>
-    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance)
+    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance, bool helpers = false)
     {
         foreach (var operation in resource.DescendantsAndSelf())
         {
-            if (operation is IInvocationOperation invocation && IsAcquire(invocation, lockMember, instance))
+            if (operation is IInvocationOperation invocation &&
+                (IsAcquire(invocation, lockMember, instance) || (helpers && IsHelperAcquire(invocation, lockMember, instance))))
             {
                 return (invocation, OperationFacts.LocalDeclaredBy(invocation));
             }
 
-            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), lockMember, instance) is { } acquire)
+            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), lockMember, instance, helpers) is { } acquire)
             {
                 return (acquire, local.Local);
             }
@@ -868,7 +874,7 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call of the lock that gave a local its scope (an <c>out</c> argument or the initializer), or null.</summary>
-    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance)
+    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance, bool helpers = false)
     {
         foreach (var operation in root.Descendants())
         {
@@ -880,7 +886,8 @@ internal static class HeldLocks
 
             if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) &&
                 declarator.Initializer is { } initializer &&
-                initializer.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i => IsAcquire(i, lockMember, instance)) is { } acquire)
+                initializer.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i =>
+                    IsAcquire(i, lockMember, instance) || (helpers && IsHelperAcquire(i, lockMember, instance))) is { } acquire)
             {
                 return acquire;
             }
@@ -888,7 +895,8 @@ internal static class HeldLocks
             // scope = await _lock.TryAcquireAsync(…); in a retry loop, the local declared before it.
             if (operation is ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment &&
                 SymbolEqualityComparer.Default.Equals(target.Local, local) &&
-                assignment.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i => IsAcquire(i, lockMember, instance)) is { } assigned)
+                assignment.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i =>
+                    IsAcquire(i, lockMember, instance) || (helpers && IsHelperAcquire(i, lockMember, instance))) is { } assigned)
             {
                 return assigned;
             }
@@ -1054,6 +1062,121 @@ internal static class HeldLocks
         }
 
         return invocation.Arguments.Any(argument => argument.Value.DescendantsAndSelf().Any(v => IsLockReference(v, lockMember, instance)));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="invocation"/> calls a helper that surely returns an exclusive (or write) acquisition of the
+    /// lock of the object <paramref name="instance"/> denotes (<c>ExclusiveLock.Scope TakeLedger() =&gt; _lock.Acquire();</c>,
+    /// <c>async Task&lt;AsyncLockScope&gt; TakeLedgerAsync() =&gt; await _async.AcquireAsync();</c>), so a using scope of its
+    /// result holds the lock as one of the acquisition would (<see cref="ReturnsOwnAcquisition"/> says which helpers).
+    /// </summary>
+    /// <remarks>
+    /// For LSM0020's holds only: a read scope's helper, a <c>TryAcquire…</c>'s, one an override may replace, or one whose
+    /// body is not in this compilation stays unknown, so such a use is still reported; an async helper's scope excludes
+    /// other holders even when the caller's flow does not own it (LSM0058 says that).
+    /// </remarks>
+    private static bool IsHelperAcquire(IInvocationOperation invocation, ISymbol lockMember, IOperation? instance) =>
+        IsScopeOrTaskOfOne(invocation.TargetMethod.ReturnType) &&
+        (lockMember.IsStatic || (!invocation.TargetMethod.IsStatic && OperationFacts.SameInstance(invocation.Instance, instance))) &&
+        invocation.SemanticModel is { } model &&
+        ReturnsOwnAcquisition(invocation.TargetMethod, lockMember, model, depth: 0);
+
+    /// <summary>
+    /// Whether every return of <paramref name="method"/>'s body (at least one, none in a <c>try</c> with a <c>finally</c>)
+    /// is an <c>Acquire…</c> of the lock that is not a read (<c>AcquireRead…</c>) nor a try, on <c>this</c> or of a static
+    /// lock, awaited or not, or a call on <c>this</c> (or static) of another such method, a few deep: so the scope it
+    /// returns holds the lock of the object it is called on. An ordinary method whose body is in this compilation and
+    /// that no override can replace.
+    /// </summary>
+    private static bool ReturnsOwnAcquisition(IMethodSymbol method, ISymbol lockMember, SemanticModel model, int depth)
+    {
+        if (depth > 3 || method.MethodKind != MethodKind.Ordinary ||
+            ((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true) ||
+            BodiesByName.BodyOf(method, model, System.Threading.CancellationToken.None) is not { } body)
+        {
+            return false;
+        }
+
+        int returns = 0;
+        foreach (var returned in body.Descendants().OfType<IReturnOperation>())
+        {
+            if (OperationFacts.EnclosingFunction(returned) is { } function && body.Syntax.Span.Contains(function.Syntax.Span))
+            {
+                continue; // a lambda's or local function's own return
+            }
+
+            returns++;
+            if (InTryWithFinally(returned, body) || ReturnedCall(returned.ReturnedValue) is not { } call)
+            {
+                return false;
+            }
+
+            string name = call.TargetMethod.Name;
+            bool acquires = name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) &&
+                !name.StartsWith(KnownNames.Acquire + "Read", StringComparison.Ordinal) &&
+                (IsOwnLockReference(call.Instance, lockMember) || call.Arguments.Any(argument => argument.Value.DescendantsAndSelf().Any(v => IsOwnLockReference(v, lockMember))));
+            if (!acquires &&
+                !(IsScopeOrTaskOfOne(call.TargetMethod.ReturnType) &&
+                    (call.TargetMethod.IsStatic ? lockMember.IsStatic : OperationFacts.IsThis(call.Instance)) &&
+                    ReturnsOwnAcquisition(call.TargetMethod, lockMember, model, depth + 1)))
+            {
+                return false;
+            }
+        }
+
+        return returns > 0;
+
+        static IInvocationOperation? ReturnedCall(IOperation? value)
+        {
+            value = OperationFacts.Unwrap(value);
+            if (value is IAwaitOperation awaited)
+            {
+                value = OperationFacts.Unwrap(awaited.Operation);
+            }
+
+            if (value is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
+            {
+                value = OperationFacts.Unwrap(configured);
+            }
+
+            return value as IInvocationOperation;
+        }
+
+        static bool InTryWithFinally(IOperation operation, IOperation body)
+        {
+            for (var parent = operation.Parent; parent is not null && parent != body; parent = parent.Parent)
+            {
+                if (parent is ITryOperation { Finally: not null })
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+    }
+
+    // The lock member itself, on this object (or static): a helper's body names the lock of the object it is called on.
+    private static bool IsOwnLockReference(IOperation? operation, ISymbol lockMember) =>
+        OperationFacts.Unwrap(operation) is IMemberReferenceOperation reference &&
+        SameLock(reference.Member, lockMember) &&
+        (lockMember.IsStatic || OperationFacts.IsThis(reference.Instance));
+
+    /// <summary>A Locksmith scope type (<see cref="KnownNames.ScopeTypes"/>), or a <c>Task</c>/<c>ValueTask</c> of one.</summary>
+    private static bool IsScopeOrTaskOfOne(ITypeSymbol type)
+    {
+        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments: [var result], Name: "Task" or "ValueTask" } task &&
+            task.ContainingNamespace.ToDisplayString() == "System.Threading.Tasks")
+        {
+            type = result;
+        }
+
+        return type is INamedTypeSymbol named && named.Name.EndsWith("Scope", StringComparison.Ordinal) &&
+            KnownNames.ScopeTypes.Contains(MetadataName(named.OriginalDefinition));
+
+        static string MetadataName(INamedTypeSymbol named) => named.ContainingType is { } outer
+            ? MetadataName(outer) + "+" + named.MetadataName
+            : named.ContainingNamespace.ToDisplayString() + "." + named.MetadataName;
     }
 
     private static bool IsLockReference(IOperation? operation, ISymbol lockMember, IOperation? instance) =>
