@@ -11,7 +11,8 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0063: <c>.Result</c> or <c>.GetAwaiter().GetResult()</c> read straight off the <c>ValueTask&lt;AsyncLockScope&gt;</c>
 /// of a Locksmith async lock's acquisition (<c>_lock.AcquireAsync().Result</c>), or off a local that keeps it and is
-/// used no other way. That task is backed by a pooled wait node while the lock is contended, and a <c>ValueTask</c>'s
+/// used no other way (or only copied to another such local, <c>var u = t;</c>), or off a call of a method of this
+/// compilation that only returns one and is not async (<c>TakeAsync().Result</c>, <see cref="ForwardedAcquisition"/>). That task is backed by a pooled wait node while the lock is contended, and a <c>ValueTask</c>'s
 /// result may not be read before it completes: the runtime withdraws the wait and throws InvalidOperationException, so
 /// the code works until the lock is contended. Not reported: an <c>await</c>; <c>.AsTask()</c> (or <c>.Preserve()</c>)
 /// first, which blocks legally and is what the runtime's message advises where code must block; a local also read any
@@ -36,7 +37,10 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
     private static void Analyze(OperationAnalysisContext context)
     {
         var acquisition = (IInvocationOperation)context.Operation;
-        if (!IsPooledAcquisition(acquisition.TargetMethod))
+        var pooled = IsPooledAcquisition(acquisition.TargetMethod)
+            ? acquisition
+            : ForwardedAcquisition(acquisition.TargetMethod, acquisition.SemanticModel, depth: 0);
+        if (pooled is null)
         {
             return;
         }
@@ -44,23 +48,93 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
         var task = Outermost(acquisition);
         if (BlockingRead(task) is { } read)
         {
-            Report(context, acquisition, read);
+            Report(context, acquisition, pooled, read);
             return;
         }
 
-        // var pending = _lock.AcquireAsync(); … pending.Result: reported when the local is never read another way.
+        // var pending = _lock.AcquireAsync(); … pending.Result (or a copy's, var copy = pending;): reported when the
+        // local is never read another way.
         if (task.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation declarator } &&
-            References(declarator.Symbol, Root(acquisition)) is { Count: > 0 } references)
+            BlockingReadsOnly(declarator.Symbol, Root(acquisition), depth: 0) is { Count: > 0 } reads)
         {
-            var reads = references.Select(static r => BlockingRead(Outermost(r))).ToList();
-            if (reads.All(static r => r is not null))
+            foreach (var blocking in reads)
             {
-                foreach (var blocking in reads)
-                {
-                    Report(context, acquisition, blocking!);
-                }
+                Report(context, acquisition, pooled, blocking);
             }
         }
+    }
+
+    /// <summary>
+    /// The blocking reads of the task a local keeps, when every use of it is one, or is the initializer of another local
+    /// (<c>var copy = pending;</c>) whose uses are all such reads alike, a few copies deep; null when any use is another
+    /// (awaited, tested, passed on, written, copied by assignment).
+    /// </summary>
+    private static System.Collections.Generic.List<IOperation>? BlockingReadsOnly(ILocalSymbol local, IOperation root, int depth)
+    {
+        if (depth > 4 || local.RefKind != RefKind.None)
+        {
+            return null;
+        }
+
+        var reads = new System.Collections.Generic.List<IOperation>();
+        foreach (var reference in References(local, root))
+        {
+            var use = Outermost(reference);
+            if (BlockingRead(use) is { } read)
+            {
+                reads.Add(read);
+            }
+            else if (use.Parent is IVariableInitializerOperation { Parent: IVariableDeclaratorOperation copy } &&
+                BlockingReadsOnly(copy.Symbol, root, depth + 1) is { Count: > 0 } copied)
+            {
+                reads.AddRange(copied);
+            }
+            else
+            {
+                return null;
+            }
+        }
+
+        return reads;
+    }
+
+    /// <summary>
+    /// For a method of this compilation that only forwards a pooled acquisition (<c>ValueTask&lt;AsyncLockScope&gt;
+    /// TakeAsync() =&gt; _lock.AcquireAsync();</c>, not <c>async</c>: an async method's own task is no pooled wait), the
+    /// acquisition one of its returns makes, when every return is one (or a call of another such forwarder, a few deep);
+    /// null otherwise, and for one an override may replace.
+    /// </summary>
+    private static IInvocationOperation? ForwardedAcquisition(IMethodSymbol method, SemanticModel? model, int depth)
+    {
+        if (depth > 3 || model is null || method.IsAsync || method.MethodKind != MethodKind.Ordinary ||
+            method.DeclaringSyntaxReferences.IsEmpty ||
+            !(method.ReturnType is INamedTypeSymbol { MetadataName: "ValueTask`1", TypeArguments: [var scope] } valueTask &&
+                valueTask.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks" &&
+                RuntimeSymbols.IsRuntimeType(scope, KnownNames.AsyncLockScope)) ||
+            ((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true) ||
+            BodiesByName.BodyOf(method, model, System.Threading.CancellationToken.None) is not { } body)
+        {
+            return null;
+        }
+
+        IInvocationOperation? first = null;
+        foreach (var returned in body.Descendants().OfType<IReturnOperation>())
+        {
+            if (OperationFacts.EnclosingFunction(returned) is { } function && body.Syntax.Span.Contains(function.Syntax.Span))
+            {
+                continue; // a lambda's or local function's own return
+            }
+
+            if (OperationFacts.Unwrap(returned.ReturnedValue) is not IInvocationOperation call ||
+                (IsPooledAcquisition(call.TargetMethod) ? call : ForwardedAcquisition(call.TargetMethod, model, depth + 1)) is not { } acquisition)
+            {
+                return null;
+            }
+
+            first ??= acquisition;
+        }
+
+        return first;
     }
 
     /// <summary>
@@ -119,18 +193,19 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
     private static System.Collections.Generic.List<IOperation> References(ILocalSymbol local, IOperation root) =>
         [.. root.Descendants().Where(o => o is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))];
 
-    private static void Report(OperationAnalysisContext context, IInvocationOperation acquisition, IOperation read)
+    private static void Report(OperationAnalysisContext context, IInvocationOperation acquisition, IInvocationOperation pooled, IOperation read)
     {
+        // The call as written (a forwarder's too) and the lock whose acquisition it is (the forwarder's own, named in its body).
         string call = acquisition.Syntax.ToString();
         string what = read is IPropertyReferenceOperation ? "Result" : "GetAwaiter().GetResult()";
-        string held = acquisition.Instance?.Syntax.ToString() ?? acquisition.TargetMethod.ContainingType.Name;
-        string contended = acquisition.TargetMethod.ContainingType.MetadataName == "CountingSemaphore"
+        string held = pooled.Instance?.Syntax.ToString() ?? pooled.TargetMethod.ContainingType.Name;
+        string contended = pooled.TargetMethod.ContainingType.MetadataName == "CountingSemaphore"
             ? $"while '{held}' has too few free permits"
             : $"while '{held}' is held elsewhere";
         string? synchronous = SynchronousCode.Where(read, context.ContainingSymbol, atTheSite: true);
         string advice = synchronous is null
             ? $"await it instead: 'using var scope = await {call};'"
-            : $"await it in async code ('using var scope = await {call};'; {synchronous}); where the code must stay synchronous, {SynchronousForm(acquisition.TargetMethod)}, or block on '{call}.AsTask()', which waits for the lock (holding up this thread) instead of throwing";
+            : $"await it in async code ('using var scope = await {call};'; {synchronous}); where the code must stay synchronous, {SynchronousForm(pooled.TargetMethod)}, or block on '{call}.AsTask()', which waits for the lock (holding up this thread) instead of throwing";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.BlockingReadOfAsyncAcquisition, read.Syntax.GetLocation(), what, call, contended, advice));
     }
