@@ -499,6 +499,13 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         WritableLock(guard, access.Instance, context.ContainingSymbol, context.Compilation);
 
     /// <summary>
+    /// The lock as the advice of another analyzer names it for state of the object <paramref name="instance"/> denotes
+    /// (<see cref="WritableLock"/>), or the lock member's name where none can be written, as this analyzer's advice does.
+    /// </summary>
+    internal static string AdviceLock(Guard guard, IOperation? instance, OperationAnalysisContext context) =>
+        WritableLock(guard, instance, context.ContainingSymbol, context.Compilation) ?? guard.LockMember.Name;
+
+    /// <summary>
     /// The guard's lock as code in <paramref name="containingSymbol"/> can write it, through the receiver it used
     /// (<c>other._lock</c> for <c>other._balance</c>); null where no such expression compiles or takes that object's
     /// lock: the lock is not accessible there, the code is static and the receiver is none, or the receiver is not a

@@ -147,6 +147,8 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         OperationAnalysisContext context, Location location, string member, IInvocationOperation loop, Guard guard, string written, IOperation? instance, LockFacts facts)
     {
         string loopName = loop.TargetMethod.ContainingType.Name + "." + loop.TargetMethod.Name;
+        // The advice names the lock of the object whose state is written (other._lock), as LSM0020's other advice does.
+        string receiverLock = GuardedMemberAccessAnalyzer.AdviceLock(guard, instance, context);
         if (StartedUnwaited(loop, guard, instance, context.ContainingSymbol, facts) is { } start)
         {
             string lockName = guard.LockMember.Name;
@@ -162,7 +164,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
                 $" ({work}: the bodies may run after '{lockName}' is released, with nothing holding it, and race each other)",
                 (guard.Capabilities & LockCapabilities.Keyed) != 0
                     ? KeyedAdvice(member, guard)
-                    : $"take '{lockName}' in the body ({TakeInTheBody(loop, guard, loopName, "there")}), " +
+                    : $"take '{receiverLock}' in the body ({TakeInTheBody(loop, guard, receiverLock, loopName, "there")}), " +
                         "or use an AtomicCounter, a StripedCounter, Interlocked, or a per-body local combined after the loop"));
             return;
         }
@@ -173,7 +175,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             member,
             loopName,
             guard.LockMember.Name,
-            TakeInTheBody(loop, guard, loopName),
+            TakeInTheBody(loop, guard, receiverLock, loopName),
             written,
             HeldAsCore(context.ContainingSymbol, loop, guard, instance, facts) is { } core
                 ? $"'{SymbolNames.Display(core)}' holds '{guard.LockMember.Name}' as a guarded core, whose wrappers hold it around the whole call: run the loop in a method that does not hold it"
@@ -199,9 +201,9 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
 
     // The scope to take in each body (with `where` after it, if given); for an async lock in a loop whose bodies are
     // synchronous (Parallel.For), which cannot await it, the loop whose bodies can, with the scope in them.
-    private static string TakeInTheBody(IInvocationOperation loop, Guard guard, string loopName, string? where = null)
+    private static string TakeInTheBody(IInvocationOperation loop, Guard guard, string lockName, string loopName, string? where = null)
     {
-        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{guard.LockMember.Name}.{guard.Capabilities.SuggestedAcquire()};'";
+        string scope = $"'using var scope = {guard.Capabilities.SuggestedAwait()}{lockName}.{guard.Capabilities.SuggestedAcquire()};'";
         return guard.Capabilities.IsAsync() && SynchronousCode.AsyncLoopFor(loop.TargetMethod) is { } asyncLoop
             ? $"a body of '{loopName}' is synchronous and cannot await: use {asyncLoop}, {scope} in it"
             : where is null ? scope : scope + " " + where;
