@@ -10,7 +10,8 @@ namespace Locksmith.Generators.Tests;
 /// await _async.AcquireAsync();</c>) holds that lock for LSM0020, as the acquisition written there would: a guarded core
 /// called, or guarded state used, in it was reported (a false positive under TreatWarningsAsErrors). Only a helper whose
 /// body is read and every return of which is an exclusive or write acquisition of the lock on its own object (or a static
-/// lock), directly or through another such helper, called on the object whose lock the use needs; anything else is
+/// lock), directly or through another such helper, called on the object whose lock the use needs; a read one
+/// (<c>_rw.AcquireRead()</c>) only for a read core called or state read there, outside a lambda. Anything else is
 /// still reported.
 /// </summary>
 public sealed class GuardedCoreHeldByAHelpersScopeTests
@@ -43,12 +44,22 @@ public sealed class GuardedCoreHeldByAHelpersScopeTests
             [Guarded(Lock = nameof(s_lock))]
             private static void TotalCore() => s_total++;
 
+            [Guarded(Lock = nameof(_rw), Access = LockAccess.Read)]
+            private int RateReadCore() => _rate;
+
             private ExclusiveLock.Scope TakeLedger() => _lock.Acquire();
             private ExclusiveLock.Scope TakeLedgerAgain() { return TakeLedger(); }
             private async Task<AsyncLockScope> TakeLedgerAsync() => await _async.AcquireAsync();
             private ValueTask<AsyncLockScope> TakeLedgerForwardAsync(CancellationToken ct) => _async.AcquireAsync(ct);
             private ReadWriteLock.WriteScope TakeRate() => _rw.AcquireWrite();
             private static ExclusiveLock.Scope TakeTotal() => s_lock.Acquire();
+            private ReadWriteLock.ReadScope TakeRates() => _rw.AcquireRead();
+
+            public int Read()
+            {
+                using var s = TakeRates();
+                return RateReadCore() + _rate;
+            }
 
             public void Sync()
             {
@@ -160,6 +171,7 @@ public sealed class GuardedCoreHeldByAHelpersScopeTests
                 using (TakeFrom(other)) { {|LSM0020:BumpCore()|}; }
                 using (TakeTried()) { {|LSM0020:BumpCore()|}; }
                 using (TakeOther()) { {|LSM0020:_n|}++; }
+                using (TakeRead()) { {|LSM0020:_rate|}++; }
             }
 
             private ExclusiveLock.Scope TakeLedgerOf() => _lock.Acquire();

@@ -222,7 +222,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         }
 
         var instance = core.LockMember.IsStatic ? null : callInstance;
-        if (HeldLocks.HeldByMethodOrScopeAt(call, core, instance, context.ContainingSymbol, facts))
+        if (HeldLocks.HeldByMethodOrScopeAt(call, core, instance, context.ContainingSymbol, facts) ||
+            (core.IsRead && HeldLocks.HeldForReadingByAHelpersScope(call, core.LockMember, instance)))
         {
             return;
         }
@@ -336,6 +337,14 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 ReportQueryRunWithoutLock(context, access, guard, facts);
             }
 
+            return;
+        }
+
+        // A helper's read scope (using var s = TakeRates(); where it returns _rw.AcquireRead()) holds for a plain read in
+        // its body; a write there stays reported, since LSM0021 would not see that scope.
+        if (uncheckedTry is null && OnlyReads(access) && OperationFacts.EnclosingFunction(access) is null &&
+            HeldLocks.HeldForReadingByAHelpersScope(access, guard.LockMember, access.Instance))
+        {
             return;
         }
 

@@ -281,7 +281,7 @@ internal static class HeldLocks
     private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, out IInvocationOperation? uncheckedTry)
     {
         uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, helpers: true) is not null;
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, HelperScopes.Exclusive) is not null;
     }
 
     /// <summary>
@@ -305,8 +305,33 @@ internal static class HeldLocks
     public static bool HeldByScopeInside(IOperation access, ISymbol lockMember, IOperation? instance, IOperation function)
     {
         IInvocationOperation? uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, helpers: true) is { } scope &&
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, HelperScopes.Exclusive) is { } scope &&
             function.Syntax.Span.Contains(scope.Resource.Syntax.Span);
+    }
+
+    /// <summary>
+    /// Whether a using scope of a helper of the type that returns the lock's acquisition, a read one (<c>AcquireRead…</c>)
+    /// included, holds it at <paramref name="at"/>, outside any lambda or local function there: for a use that only
+    /// reads (a read core called, guarded state read), which a read scope holds as a write one does. A write there is not
+    /// asked, since LSM0021 does not see such a scope.
+    /// </summary>
+    public static bool HeldForReadingByAHelpersScope(IOperation at, ISymbol lockMember, IOperation? instance)
+    {
+        IInvocationOperation? uncheckedTry = null;
+        return EnclosingScope(at, lockMember, instance, crossFunctions: false, ref uncheckedTry, HelperScopes.Read) is not null;
+    }
+
+    /// <summary>Which scopes of the type's own helpers count as holding (<see cref="IsHelperAcquire"/>).</summary>
+    private enum HelperScopes
+    {
+        /// <summary>None: the rules that are not LSM0020's.</summary>
+        None,
+
+        /// <summary>A helper returning an exclusive or write acquisition.</summary>
+        Exclusive,
+
+        /// <summary>A helper returning a read acquisition too, for a use that only reads.</summary>
+        Read,
     }
 
     /// <summary>
@@ -672,9 +697,9 @@ internal static class HeldLocks
     }
 
     /// <summary>The innermost using scope enclosing <paramref name="access"/> that holds the lock there, with its resource and scope local; or null.</summary>
-    /// <param name="helpers">Whether a scope a helper of the type returns (<see cref="IsHelperAcquire"/>) counts: for LSM0020's holds only.</param>
+    /// <param name="helpers">Which scopes a helper of the type returns (<see cref="IsHelperAcquire"/>) count: for LSM0020's holds only.</param>
     private static (IOperation Resource, ILocalSymbol? Local)? EnclosingScope(
-        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry, bool helpers = false)
+        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry, HelperScopes helpers = HelperScopes.None)
     {
         IOperation child = access;
         for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
@@ -833,7 +858,7 @@ internal static class HeldLocks
     /// kept in <paramref name="uncheckedTry"/>.
     /// </summary>
     private static bool Holds(
-        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope, bool helpers = false)
+        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope, HelperScopes helpers = HelperScopes.None)
     {
         scope = null;
         if (Takes(resource, lockMember, instance, helpers) is not { } taken)
@@ -854,12 +879,12 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call a using resource makes or whose scope it disposes, and the scope's local if it has one; null when it takes no such lock.</summary>
-    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance, bool helpers = false)
+    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance, HelperScopes helpers = HelperScopes.None)
     {
         foreach (var operation in resource.DescendantsAndSelf())
         {
             if (operation is IInvocationOperation invocation &&
-                (IsAcquire(invocation, lockMember, instance) || (helpers && IsHelperAcquire(invocation, lockMember, instance))))
+                (IsAcquire(invocation, lockMember, instance) || IsHelperAcquire(invocation, lockMember, instance, helpers)))
             {
                 return (invocation, OperationFacts.LocalDeclaredBy(invocation));
             }
@@ -874,7 +899,7 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call of the lock that gave a local its scope (an <c>out</c> argument or the initializer), or null.</summary>
-    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance, bool helpers = false)
+    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance, HelperScopes helpers = HelperScopes.None)
     {
         foreach (var operation in root.Descendants())
         {
@@ -887,7 +912,7 @@ internal static class HeldLocks
             if (operation is IVariableDeclaratorOperation declarator && SymbolEqualityComparer.Default.Equals(declarator.Symbol, local) &&
                 declarator.Initializer is { } initializer &&
                 initializer.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i =>
-                    IsAcquire(i, lockMember, instance) || (helpers && IsHelperAcquire(i, lockMember, instance))) is { } acquire)
+                    IsAcquire(i, lockMember, instance) || IsHelperAcquire(i, lockMember, instance, helpers)) is { } acquire)
             {
                 return acquire;
             }
@@ -896,7 +921,7 @@ internal static class HeldLocks
             if (operation is ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment &&
                 SymbolEqualityComparer.Default.Equals(target.Local, local) &&
                 assignment.Value.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i =>
-                    IsAcquire(i, lockMember, instance) || (helpers && IsHelperAcquire(i, lockMember, instance))) is { } assigned)
+                    IsAcquire(i, lockMember, instance) || IsHelperAcquire(i, lockMember, instance, helpers)) is { } assigned)
             {
                 return assigned;
             }
@@ -1075,11 +1100,12 @@ internal static class HeldLocks
     /// body is not in this compilation stays unknown, so such a use is still reported; an async helper's scope excludes
     /// other holders even when the caller's flow does not own it (LSM0058 says that).
     /// </remarks>
-    private static bool IsHelperAcquire(IInvocationOperation invocation, ISymbol lockMember, IOperation? instance) =>
+    private static bool IsHelperAcquire(IInvocationOperation invocation, ISymbol lockMember, IOperation? instance, HelperScopes helpers) =>
+        helpers != HelperScopes.None &&
         IsScopeOrTaskOfOne(invocation.TargetMethod.ReturnType) &&
         (lockMember.IsStatic || (!invocation.TargetMethod.IsStatic && OperationFacts.SameInstance(invocation.Instance, instance))) &&
         invocation.SemanticModel is { } model &&
-        ReturnsOwnAcquisition(invocation.TargetMethod, lockMember, model, depth: 0);
+        ReturnsOwnAcquisition(invocation.TargetMethod, lockMember, helpers == HelperScopes.Read, model, depth: 0);
 
     /// <summary>
     /// Whether every return of <paramref name="method"/>'s body (at least one, none in a <c>try</c> with a <c>finally</c>)
@@ -1088,7 +1114,7 @@ internal static class HeldLocks
     /// returns holds the lock of the object it is called on. An ordinary method whose body is in this compilation and
     /// that no override can replace.
     /// </summary>
-    private static bool ReturnsOwnAcquisition(IMethodSymbol method, ISymbol lockMember, SemanticModel model, int depth)
+    private static bool ReturnsOwnAcquisition(IMethodSymbol method, ISymbol lockMember, bool reads, SemanticModel model, int depth)
     {
         if (depth > 3 || method.MethodKind != MethodKind.Ordinary ||
             ((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true) ||
@@ -1113,12 +1139,12 @@ internal static class HeldLocks
 
             string name = call.TargetMethod.Name;
             bool acquires = name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) &&
-                !name.StartsWith(KnownNames.Acquire + "Read", StringComparison.Ordinal) &&
+                (reads || !name.StartsWith(KnownNames.Acquire + "Read", StringComparison.Ordinal)) &&
                 (IsOwnLockReference(call.Instance, lockMember) || call.Arguments.Any(argument => argument.Value.DescendantsAndSelf().Any(v => IsOwnLockReference(v, lockMember))));
             if (!acquires &&
                 !(IsScopeOrTaskOfOne(call.TargetMethod.ReturnType) &&
                     (call.TargetMethod.IsStatic ? lockMember.IsStatic : OperationFacts.IsThis(call.Instance)) &&
-                    ReturnsOwnAcquisition(call.TargetMethod, lockMember, model, depth + 1)))
+                    ReturnsOwnAcquisition(call.TargetMethod, lockMember, reads, model, depth + 1)))
             {
                 return false;
             }
