@@ -16,9 +16,11 @@ public sealed class ControlledTestReport
 
     internal ControlledTestReport(
         ControlledFailureKind kind, string summary, int seed, int iteration, SchedulingStrategy strategy, int steps, string schedule,
-        IReadOnlyList<TraceEntry> trace, IReadOnlyList<WaitForEdge> waits, Exception? exception, string? flow, bool replayOfSchedule = false)
+        IReadOnlyList<TraceEntry> trace, IReadOnlyList<WaitForEdge> waits, Exception? exception, string? flow, bool replayOfSchedule = false,
+        ControlledTestOptions? bounds = null)
     {
         IsReplayOfSchedule = replayOfSchedule;
+        _bounds = BoundsInitializers(bounds);
         Kind = kind;
         Summary = summary;
         Seed = seed;
@@ -87,7 +89,46 @@ public sealed class ControlledTestReport
     /// The line that replays this run in a test: <see cref="ControlledTest.CheckReplay"/>, which throws while the run
     /// fails, so the test it is pasted into fails too.
     /// </summary>
-    public string ReplayLine => $"ControlledTest.CheckReplay(scenario, \"{Schedule}\")";
+    /// <remarks>
+    /// When the run's <see cref="ControlledTestOptions.MaxSteps"/> or <see cref="ControlledTestOptions.IdleTimeout"/> was not
+    /// the default, the line passes them (<c>new ControlledTestOptions { MaxSteps = 60 }</c>): with other bounds the same
+    /// schedule may run into the step bound at another point, or wait for a flow for another time.
+    /// </remarks>
+    public string ReplayLine => _bounds.Length == 0
+        ? $"ControlledTest.CheckReplay(scenario, \"{Schedule}\")"
+        : $"ControlledTest.CheckReplay(scenario, \"{Schedule}\", new ControlledTestOptions {{ {_bounds} }})";
+
+    // The run's bounds that differ from the defaults, as C# initializers ("MaxSteps = 60, IdleTimeout = …"), or empty: the
+    // replay and rerun lines carry them, so that pasted as printed they run the same run.
+    private readonly string _bounds;
+
+    private static string BoundsInitializers(ControlledTestOptions? options)
+    {
+        if (options is null)
+        {
+            return string.Empty;
+        }
+
+        var c = CultureInfo.InvariantCulture;
+        var defaults = new ControlledTestOptions();
+        var parts = new List<string>(2);
+        if (options.MaxSteps != defaults.MaxSteps)
+        {
+            parts.Add(string.Create(c, $"MaxSteps = {options.MaxSteps}"));
+        }
+
+        if (options.IdleTimeout != defaults.IdleTimeout)
+        {
+            var idle = options.IdleTimeout;
+            parts.Add(idle.Ticks % TimeSpan.TicksPerSecond == 0
+                ? string.Create(c, $"IdleTimeout = TimeSpan.FromSeconds({idle.Ticks / TimeSpan.TicksPerSecond})")
+                : idle.Ticks % TimeSpan.TicksPerMillisecond == 0
+                    ? string.Create(c, $"IdleTimeout = TimeSpan.FromMilliseconds({idle.Ticks / TimeSpan.TicksPerMillisecond})")
+                    : string.Create(c, $"IdleTimeout = TimeSpan.FromTicks({idle.Ticks})"));
+        }
+
+        return string.Join(", ", parts);
+    }
 
     /// <summary>The full report: summary, waits, replay line, seed, trace and exception.</summary>
     /// <returns>The report as text.</returns>
@@ -117,7 +158,7 @@ public sealed class ControlledTestReport
         if (!IsReplayOfSchedule)
         {
             // C# to paste, as the replay line is: the options that run up to this iteration again.
-            text.Append(c, $"Or rerun: new ControlledTestOptions {{ Seed = {Seed}, Strategy = SchedulingStrategy.{Strategy}, Iterations = {Iteration + 1} }} (the last iteration fails)").AppendLine();
+            text.Append(c, $"Or rerun: new ControlledTestOptions {{ Seed = {Seed}, Strategy = SchedulingStrategy.{Strategy}, Iterations = {Iteration + 1}{(_bounds.Length == 0 ? string.Empty : ", " + _bounds)} }} (the last iteration fails)").AppendLine();
         }
 
         text.AppendLine("Trace:");

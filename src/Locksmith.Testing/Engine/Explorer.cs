@@ -86,5 +86,5 @@ internal static class Explorer
     private static ControlledTestReport Report(
         ControlledRun run, RunFailure failure, ControlledTestOptions options, int iteration, IReadOnlyList<Decision>? replayed = null) =>
         new(failure.Kind, failure.Summary, options.Seed, iteration, options.Strategy, run.Steps, ScheduleCodec.Encode(replayed ?? run.Decisions),
-            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow, replayOfSchedule: replayed is not null);
+            [.. run.Trace], failure.Waits, failure.Exception, failure.Flow, replayOfSchedule: replayed is not null, bounds: options);
 }
