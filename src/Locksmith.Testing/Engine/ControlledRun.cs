@@ -966,8 +966,19 @@ internal sealed partial class ControlledRun : ISchedulingController
         catch (ScheduleMismatchException ex)
         {
             // The letters alone do not say which flow is which, nor why the run could not take the choice.
+            // A pasted replay line meets this after the fix of its bug too, which changes the lock operations: say so, and
+            // what to keep instead, or the misfit reads as a bug of the fix.
+            string why = ex.Message.Contains("changed since", StringComparison.Ordinal)
+                ? string.Empty
+                : " The run is not the recorded one: the code under test changed since the schedule was recorded (a fix of the bug it " +
+                  "showed changes it too), the scenario is not deterministic, or the schedule is another scenario's.";
             FailLocked(new RunFailure(
-                ControlledFailureKind.Stuck, $"the replayed schedule does not fit this run: {ex.Message}; the flows there: {DescribeFlowsLocked()}", null, null, []));
+                ControlledFailureKind.Stuck,
+                $"the replayed schedule does not fit this run: {ex.Message}; the flows there: {DescribeFlowsLocked()}.{why} A replay line is for " +
+                "debugging the bug it shows; to keep the bug fixed, keep the Check that found it (the report's rerun options)",
+                null,
+                null,
+                []));
             return null;
         }
     }
