@@ -30,6 +30,11 @@ internal sealed partial class ControlledRun
 
     void ISchedulingController.PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee)
     {
+        if (CurrentFlow() is null)
+        {
+            _poolNoteObserver?.Invoke(semaphore);
+        }
+
         // Free before this take (more if permits came back since, which only makes the pool larger: never a deadlock).
         NotePool(semaphore, semaphore.CurrentCount + count);
 
@@ -100,7 +105,16 @@ internal sealed partial class ControlledRun
 
     void ISchedulingController.PermitsReturned(CountingSemaphore semaphore, int count)
     {
-        NotePool(semaphore, semaphore.CurrentCount);
+        if (CurrentFlow() is null)
+        {
+            _poolNoteObserver?.Invoke(semaphore);
+        }
+
+        // The release's own compare-and-swap left at least the permits it gave back free. Read now, the count may be lower
+        // already: waiters it woke outside the run take their permits on their own threads, and each of their notes,
+        // read after the others took, may see fewer free too; a pool read low counts their permits as back and a flow's
+        // wait for them as a deadlock.
+        NotePool(semaphore, Math.Max(semaphore.CurrentCount, count));
         if (CurrentFlow() is { } flow)
         {
             lock (_gate)

@@ -56,6 +56,7 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Action<TimeSpan>? _idleWaitObserver;
     private readonly Action? _idleRanOutObserver;
     private readonly Action<ControlledRun, CountingSemaphore>? _outsidePermitsTakenObserver;
+    private readonly Action<CountingSemaphore>? _poolNoteObserver;
     private readonly Action<object>? _enlistObserver;
     private readonly Action<object>? _outsideSignalObserver;
     private readonly Action<object>? _outsideParkObserver;
@@ -81,6 +82,7 @@ internal sealed partial class ControlledRun : ISchedulingController
         _idleWaitObserver = s_idleWaitObserver;
         _idleRanOutObserver = s_idleRanOutObserver;
         _outsidePermitsTakenObserver = s_outsidePermitsTakenObserver;
+        _poolNoteObserver = s_poolNoteObserver;
         _enlistObserver = s_enlistObserver;
         _outsideSignalObserver = s_outsideSignalObserver;
         _outsideParkObserver = s_outsideParkObserver;
@@ -335,6 +337,20 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action<ControlledRun, CountingSemaphore>? s_outsidePermitsTakenObserver;
+
+    /// <summary>
+    /// For tests: set on the thread that starts a run, called on a thread outside it that took or gave back permits (or
+    /// signals a semaphore's waiters), just before the run notes the permits free (the semaphore's pool), under no lock of
+    /// the run's.
+    /// </summary>
+    internal static Action<CountingSemaphore>? PoolNoteObserver
+    {
+        get => s_poolNoteObserver;
+        set => s_poolNoteObserver = value;
+    }
+
+    [ThreadStatic]
+    private static Action<CountingSemaphore>? s_poolNoteObserver;
 
     /// <summary>
     /// For tests: set on the thread that starts a run, called with the resource on a flow's thread as the flow, having
@@ -736,6 +752,11 @@ internal sealed partial class ControlledRun : ISchedulingController
     {
         if (resource is CountingSemaphore semaphore)
         {
+            if (CurrentFlow() is null)
+            {
+                _poolNoteObserver?.Invoke(semaphore);
+            }
+
             NotePool(semaphore, semaphore.CurrentCount);
         }
 
