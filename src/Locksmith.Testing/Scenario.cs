@@ -32,6 +32,8 @@ public sealed class Scenario
     /// <param name="body">The flow's code, written against ordinary Locksmith types.</param>
     /// <exception cref="ArgumentException">The name is empty or already used, or <paramref name="body"/> is an <c>async</c>
     /// lambda or method (use <see cref="Flow"/>).</exception>
+    /// <exception cref="InvalidOperationException">The scenario has 26 flows already (a schedule names each by one letter,
+    /// a to z), or the run has started.</exception>
     public void Thread(string name, Action body)
     {
         ArgumentNullException.ThrowIfNull(body);
@@ -57,6 +59,8 @@ public sealed class Scenario
     /// <param name="name">The flow's name in traces and reports; unique within the scenario.</param>
     /// <param name="body">The flow's code.</param>
     /// <exception cref="ArgumentException">The name is empty or already used.</exception>
+    /// <exception cref="InvalidOperationException">The scenario has 26 flows already (a schedule names each by one letter,
+    /// a to z), or the run has started.</exception>
     public void Flow(string name, Func<Task> body)
     {
         ArgumentNullException.ThrowIfNull(body);

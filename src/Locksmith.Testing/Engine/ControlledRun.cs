@@ -127,7 +127,10 @@ internal sealed partial class ControlledRun : ISchedulingController
 
         if (_flows.Count == ScheduleCodec.MaxFlows)
         {
-            throw new InvalidOperationException($"A scenario runs at most {ScheduleCodec.MaxFlows} flows; '{name}' would be one more.");
+            throw new InvalidOperationException(
+                $"A scenario runs at most {ScheduleCodec.MaxFlows} flows (a schedule names each by one letter, a to z); '{name}' would be one more. " +
+                "A controlled test explores the interleavings of a few flows (two to four find most bugs): give a flow several " +
+                "requests in a loop rather than a flow per request.");
         }
 
         _flows.Add(new FlowState(this, _flows.Count, name, body, asyncBody));
