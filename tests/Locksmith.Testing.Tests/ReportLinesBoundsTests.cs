@@ -49,6 +49,22 @@ public sealed class ReportLinesBoundsTests
         Assert.Equal(ControlledFailureKind.StepBoundExceeded, rerun.Failure?.Kind);
     }
 
+    [Fact]
+    public void AStepBoundSchedule_ReplayedWithTheDefaultBound_SaysToPassTheRunsMaxSteps()
+    {
+        var report = ControlledTest.Run(LongFlow, new ControlledTestOptions { MaxSteps = 20, Strategy = SchedulingStrategy.Random, Iterations = 1 }).Failure;
+        Assert.NotNull(report);
+
+        var replayed = ControlledTest.Replay(LongFlow, report.Schedule).Failure;
+
+        Assert.NotNull(replayed);
+        Assert.Equal(ControlledFailureKind.Stuck, replayed.Kind);
+        Assert.Contains(
+            "the schedule ends after 20 choices but the run goes on (a run that exceeded MaxSteps ends its schedule there: replay it with that run's MaxSteps, as its replay line does)",
+            replayed.Summary,
+            StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(1500, "TimeSpan.FromMilliseconds(1500)")]
     [InlineData(120_000, "TimeSpan.FromSeconds(120)")]

@@ -157,7 +157,9 @@ internal sealed class ReplayChooser(IReadOnlyList<Decision> decisions) : Chooser
     {
         if (_position >= decisions.Count)
         {
-            throw new ScheduleMismatchException($"the schedule ends after {decisions.Count} choices but the run goes on");
+            throw new ScheduleMismatchException(
+                $"the schedule ends after {decisions.Count} choices but the run goes on (a run that exceeded MaxSteps ends its " +
+                "schedule there: replay it with that run's MaxSteps, as its replay line does)");
         }
 
         var decision = decisions[_position++];
