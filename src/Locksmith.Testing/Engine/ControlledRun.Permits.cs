@@ -137,6 +137,7 @@ internal sealed partial class ControlledRun
             {
                 object key = OutsideKey();
                 var taker = OutsideTakerLocked(semaphore, key, Thread.CurrentThread);
+                GrowPoolIfOwnCameBackLocked(semaphore, Math.Min(count, Math.Max(0, taker.Held)), count);
                 int beyond = count - Math.Max(0, taker.Held);
                 int flowsOwn = FlowsNetPermitsLocked(semaphore);
                 if (beyond > 0 && flowsOwn > 0)
@@ -156,6 +157,46 @@ internal sealed partial class ControlledRun
 
                 ForgetIfSettledLocked(semaphore, key, taker);
             }
+        }
+    }
+
+    /// <summary>
+    /// Before a taker outside the run gives back <paramref name="own"/> permits it holds by the books: when the books hold
+    /// more permits outside than the semaphore misses, the run read some as come back by other code (a return beyond its
+    /// giver's own, which it counts as a give-back, not as a signal). If this taker's were among them, its release now is
+    /// one beyond what it holds, a signal; if that earlier return was a signal, the pool grew then. Either way the pool is
+    /// that much larger than the run read, and read low it would count permits other takers still hold as back and a
+    /// flow's wait for them as a deadlock (two signals each taken before the next: the run never saw two free at once).
+    /// Under the gate and the permit gate.
+    /// </summary>
+    private void GrowPoolIfOwnCameBackLocked(CountingSemaphore semaphore, int own, int count)
+    {
+        if (own <= 0)
+        {
+            return;
+        }
+
+        int booked = 0;
+        int caller = 0;
+        foreach (var (key, other) in TakersLocked(semaphore))
+        {
+            if (IsCallerTaker(key, other))
+            {
+                caller += Math.Max(0, other.Held);
+            }
+            else
+            {
+                booked += Math.Max(0, other.Held);
+            }
+        }
+
+        // As the books read just before this release (its permits are in the count already).
+        int pool = PoolOf(semaphore);
+        int missing = pool - (semaphore.CurrentCount - count) - FlowsNetPermitsLocked(semaphore) - caller;
+        int cameBack = booked - Math.Max(0, missing);
+        if (cameBack > 0)
+        {
+            NotePool(semaphore, pool + Math.Min(own, cameBack));
         }
     }
 
