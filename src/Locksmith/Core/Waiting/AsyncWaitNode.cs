@@ -692,18 +692,26 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         /// <summary>Queues the continuation where its registration asked for it; never runs it on the calling stack.</summary>
         public void Schedule()
         {
-            switch (_schedulingContext)
+            try
             {
-                case SynchronizationContext context:
-                    context.Post(s_post, this);
-                    break;
-                case TaskScheduler scheduler:
-                    _ = Task.Factory.StartNew(s_invoke, this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
-                    break;
-                default:
-                    ThreadPool.UnsafeQueueUserWorkItem(s_invoke, this, preferLocal: false);
-                    break;
+                switch (_schedulingContext)
+                {
+                    case SynchronizationContext context:
+                        context.Post(s_post, this);
+                        return;
+                    case TaskScheduler scheduler:
+                        _ = Task.Factory.StartNew(s_invoke, this, CancellationToken.None, TaskCreationOptions.DenyChildAttach, scheduler);
+                        return;
+                }
             }
+            catch (Exception)
+            {
+                // The context refused the work (a scheduler told to complete, a UI context whose window is gone). Thrown from
+                // here it would fail the read that took the result, whose granted lock was then never handed back (or, from
+                // a registration, end the process): this read is told on the pool instead.
+            }
+
+            ThreadPool.UnsafeQueueUserWorkItem(s_invoke, this, preferLocal: false);
         }
 
         private void Invoke()
