@@ -1,4 +1,5 @@
 using System;
+using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
 
@@ -10,6 +11,9 @@ namespace Locksmith.Tests.Async;
 /// </summary>
 public sealed class AsyncPendingReadTwiceEdgeTests
 {
+    private static readonly FieldInfo s_source =
+        typeof(ValueTask<AsyncLockScope>).GetField("_obj", BindingFlags.NonPublic | BindingFlags.Instance)!;
+
     /// <summary>
     /// The second await registered from a task of a scheduler that takes no more work by the time the wait is read (a
     /// <see cref="ConcurrentExclusiveSchedulerPair"/> told to complete). Before, posting the refused read there threw out of
@@ -39,7 +43,126 @@ public sealed class AsyncPendingReadTwiceEdgeTests
         }
     }
 
+    /// <summary>
+    /// A late second read of a wait that ended (its node recycled and queued for a new wait of this thread) used to write
+    /// its stale token over the new wait's claim: a second read of the new wait then reached the source, which stored its
+    /// contexts over the first read's (here that ended the test process: an InvalidCastException out of the source, thrown
+    /// on the pool by the second await's builder). A stale read now leaves the claim alone.
+    /// </summary>
+    [Fact]
+    public async Task ALateReadOfAnEndedWait_DoesNotLetASecondReadOfTheNodesNextWaitThrough()
+    {
+        // On a thread of its own, with no scheduling context: both waits rent their node on it, so they share one.
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                LateReadRounds(new AsyncExclusiveLock("pending-read-twice-late-stale-read"));
+                done.SetResult();
+            }
+            catch (Exception e)
+            {
+                done.SetException(e);
+            }
+        });
+        thread.Start();
+        await done.Task.WaitAsync(Guard.HangLimit);
+    }
+
+    private static void LateReadRounds(AsyncExclusiveLock gate)
+    {
+        for (int round = 0; round < 10; round++)
+        {
+            // The first wait, read on this thread: its node goes back to this thread's spare, which the next wait takes.
+            var holder = HeldByAnotherFlow.StartAsync(gate).WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
+            var ended = gate.AcquireAsync();
+            var endedAwaiter = ended.GetAwaiter();
+            using var completed = new ManualResetEventSlim();
+            endedAwaiter.OnCompleted(completed.Set);
+            holder.ReleaseAsync().WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
+            Assert.True(completed.Wait(Guard.HangLimit));
+            endedAwaiter.GetResult().Dispose();
+
+            holder = HeldByAnotherFlow.StartAsync(gate).WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
+            var queued = gate.AcquireAsync();
+            Assert.Same(s_source.GetValue(ended), s_source.GetValue(queued));
+            var first = new TaggedContext("first");
+            var second = new TaggedContext("second");
+            var firstRead = StartUnder(first, () => ResumesUnder(queued));
+
+            // The late read of the ended wait: told it was read already, on the pool.
+            var lateRead = new TaskCompletionSource<Exception?>(TaskCreationOptions.RunContinuationsAsynchronously);
+            endedAwaiter.OnCompleted(() => lateRead.SetResult(Record.Exception(() => endedAwaiter.GetResult())));
+            var late = Assert.IsType<InvalidOperationException>(lateRead.Task.WaitAsync(Guard.HangLimit).GetAwaiter().GetResult());
+            Assert.Contains("that was read already", late.Message, StringComparison.Ordinal);
+
+            var secondRead = StartUnder(second, () => RefusedUnder(queued));
+            holder.ReleaseAsync().WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
+            Assert.Equal("first", firstRead.WaitAsync(Guard.HangLimit).GetAwaiter().GetResult());
+            Assert.Equal("second", secondRead.WaitAsync(Guard.HangLimit).GetAwaiter().GetResult());
+            Assert.False(gate.IsHeld, $"round {round}");
+            Assert.Equal(0, gate.WaitingCount);
+        }
+    }
+
     private static async Task TakeAndRelease(ValueTask<AsyncLockScope> queued) => (await queued.ConfigureAwait(false)).Dispose();
 
     private static async Task ReadAgain(ValueTask<AsyncLockScope> queued) => (await queued).Dispose();
+
+    private static async Task<string?> ResumesUnder(ValueTask<AsyncLockScope> queued)
+    {
+        var scope = await queued;
+        string? resumedUnder = (SynchronizationContext.Current as TaggedContext)?.Tag;
+        scope.Dispose();
+        return resumedUnder;
+    }
+
+    private static async Task<string?> RefusedUnder(ValueTask<AsyncLockScope> queued)
+    {
+        try
+        {
+            (await queued).Dispose();
+            return "not refused";
+        }
+        catch (InvalidOperationException refused) when (refused.Message.Contains("that was read already", StringComparison.Ordinal))
+        {
+            return (SynchronizationContext.Current as TaggedContext)?.Tag;
+        }
+    }
+
+    private static Task<string?> StartUnder(SynchronizationContext context, Func<Task<string?>> read)
+    {
+        var before = SynchronizationContext.Current;
+        SynchronizationContext.SetSynchronizationContext(context);
+        try
+        {
+            return read();
+        }
+        finally
+        {
+            SynchronizationContext.SetSynchronizationContext(before);
+        }
+    }
+
+    /// <summary>Runs what is posted to it on the pool, with itself current.</summary>
+    private sealed class TaggedContext(string tag) : SynchronizationContext
+    {
+        public string Tag { get; } = tag;
+
+        public override void Post(SendOrPostCallback d, object? state) =>
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                var before = Current;
+                SetSynchronizationContext(this);
+                try
+                {
+                    d(state);
+                }
+                finally
+                {
+                    SetSynchronizationContext(before);
+                }
+            }, null);
+    }
 }

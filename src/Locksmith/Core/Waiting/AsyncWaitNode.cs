@@ -93,8 +93,8 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     // two reads of one wait at the same moment exactly one goes on to recycle the node.
     private int _resultTaken = int.MinValue;
 
-    // The token of the last read that registered a continuation (int.MinValue, none, in a new wait): the first
-    // registration of a wait swaps its token in; a further one finds it there and is refused before the source sees it.
+    // The token of the read that registered a continuation (int.MinValue, none, in a new wait): the first registration
+    // of a wait puts its token in; a further one finds it there and is refused before the source sees it (ClaimRegistration).
     private int _registeredRead = int.MinValue;
 
     // Continuations of further reads of a queued wait's ValueTask (a second await, .AsTask() again), which the source
@@ -591,10 +591,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         // A second continuation (the ValueTask awaited twice, or .AsTask() twice, while the wait is queued) is refused
         // here, before the source sees it: the source stores a registration's execution and scheduling contexts before
         // it finds a continuation there already, so the first read would resume in the second's contexts (or, the two
-        // contexts of different kinds, the source threw an InvalidCastException that ended the process). An atomic swap,
-        // not a read then a write, so two reads registering at the same moment cannot both pass: one more uncontended
-        // exchange and one branch on a queued wait's await, none on an uncontended acquisition.
-        if (Interlocked.Exchange(ref _registeredRead, token) == token)
+        // contexts of different kinds, the source threw an InvalidCastException that ended the process). A compare-and-swap
+        // (ClaimRegistration), so two reads registering at the same moment cannot both pass: one more uncontended CAS on a
+        // queued wait's await, none on an uncontended acquisition.
+        if (!ClaimRegistration(token))
         {
             AddExtraRead(continuation, state, token, flags);
             return;
@@ -609,6 +609,30 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
             // A stale token (the source checks it before touching anything). Thrown from here it would leave an awaiting
             // method's builder, which rethrows it on the thread pool: the process would end. Its read fails instead.
             AddExtraRead(continuation, state, token, flags);
+        }
+    }
+
+    /// <summary>
+    /// Whether a read registering with <paramref name="token"/> is the first of the current wait: false for a further one,
+    /// and for a stale token (a read of a wait that ended), which must not write its token. Swapped in unconditionally, a
+    /// late read of the node's last wait replaced the claim of its next one, and that wait's second read reached the source.
+    /// </summary>
+    private bool ClaimRegistration(short token)
+    {
+        while (true)
+        {
+            // Read before the version: a claim of the next wait seen here means its version is seen too, so a stale token
+            // never replaces it (it can only replace what was there before that claim, which then overwrites it).
+            int seen = Volatile.Read(ref _registeredRead);
+            if (seen == token || token != _source.Version)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _registeredRead, token, seen) == seen)
+            {
+                return true;
+            }
         }
     }
 
