@@ -46,8 +46,13 @@ internal sealed class PostgresSession
     // Set under the gate when the provider is disposed: the connection is closed and the session takes nothing more.
     private volatile bool _shutDown;
 
-    // 1 once the loss was reported (or the provider's disposal, which reports none, ended the session).
-    private int _lossReported;
+    // The loss's report: NotReported, Reporting (a finder writes it, under _reportGate) or Reported (also when the provider's
+    // disposal, which reports none, ended the session).
+    private const int NotReported = 0;
+    private const int Reporting = 1;
+    private const int Reported = 2;
+    private readonly Lock _reportGate = new();
+    private int _lossReport;
 
     // The blocking wait in flight (under _sync), and what it waits for; commands queued that must not wait behind it.
     private CancellationTokenSource? _interruptible;
@@ -440,20 +445,64 @@ internal sealed class PostgresSession
             return;
         }
 
-        ReportLossOnce(cause, error);
-        CancelLost();
+        if (ReportLossOnce(cause, error))
+        {
+            CancelLost();
+        }
     }
 
     /// <summary>
     /// Logs and counts the holds still registered on the session, once however many ways the loss is found (the check, a
-    /// failing command, a release), and before its finder cancels the token, so whoever sees the token sees the line too
-    /// (a second finder at the same moment may cancel it first: it does not wait for the report).
+    /// failing command, a release), and before the token is cancelled, so whoever sees the token sees every line too.
+    /// Returns whether the caller may cancel the token now: false only for a finder inside the report itself (a log sink's
+    /// or meter listener's code on the reporting thread), whose report's own finder cancels it once every line is written.
     /// </summary>
-    private void ReportLossOnce(string cause, Exception? error)
+    private bool ReportLossOnce(string cause, Exception? error)
     {
-        if (Interlocked.Exchange(ref _lossReported, 1) == 0)
+        if (Volatile.Read(ref _lossReport) == Reported)
         {
-            _provider.ReportLost(this, cause, error);
+            return true;
+        }
+
+        // A second finder at the same moment waits here until the first one's lines are written, so no finder cancels the
+        // token before every hold was reported. The gate is held only on a loss, never on an acquisition or a release.
+        lock (_reportGate)
+        {
+            if (_lossReport != NotReported)
+            {
+                // Reporting: the gate is reentrant, so this is the report's own thread, in a sink or listener it called.
+                return _lossReport == Reported;
+            }
+
+            _lossReport = Reporting;
+            try
+            {
+                _provider.ReportLost(this, cause, error);
+            }
+            finally
+            {
+                Volatile.Write(ref _lossReport, Reported);
+            }
+
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// The provider's disposal ends the session: no report from now on (one already under way is waited for, as another
+    /// finder would). Returns whether the caller may cancel the token now, as <see cref="ReportLossOnce"/> does.
+    /// </summary>
+    private bool EndReportUnreported()
+    {
+        lock (_reportGate)
+        {
+            if (_lossReport == Reporting)
+            {
+                return false;
+            }
+
+            Volatile.Write(ref _lossReport, Reported);
+            return true;
         }
     }
 
@@ -495,8 +544,7 @@ internal sealed class PostgresSession
         // Outside the gate: a LostToken callback may dispose its scope synchronously, and that release takes the gate. Not
         // reported: the application ended these holds by disposing the provider, not an incident (and at a host's stop its
         // loggers are being disposed too).
-        Volatile.Write(ref _lossReported, 1);
-        if (!_lost.IsCancellationRequested)
+        if (EndReportUnreported() && !_lost.IsCancellationRequested)
         {
             CancelLost();
         }
@@ -573,7 +621,10 @@ internal sealed class PostgresSession
         }
 
         // Inline, but no LostToken callback: a log sink or a meter listener, whose failure the report keeps to itself.
-        ReportLossOnce(cause, error: null);
+        if (!ReportLossOnce(cause, error: null))
+        {
+            return;
+        }
 
         // Turns IsCancellationRequested true now; a callback's exception lands in the task, observed here.
         _ = _lost.CancelAsync().ContinueWith(
