@@ -137,6 +137,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     internal PostgresLockProvider(PostgresLockProviderOptions options, string idleSessionTimeout, string controlSystemFunction)
     {
         Validate(options);
+
+        // First: a factory that throws (disposed) leaves nothing made.
+        Logger = options.LoggerFactory?.CreateLogger(PostgresLostLocks.Category);
         _serverInstanceQuery =
             "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
             $"FROM {controlSystemFunction} s";
@@ -996,8 +999,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// The logger of <see cref="LocksmithEventIds.DistributedLockLost"/> (category <c>Locksmith</c>): the container's, set by
-    /// <c>AddPostgres</c> before the provider is handed out; null for a provider made with <c>new</c>, whose losses are counted only.
+    /// The logger of <see cref="LocksmithEventIds.DistributedLockLost"/> (category <c>Locksmith</c>): from
+    /// <see cref="PostgresLockProviderOptions.LoggerFactory"/>, else the container's, set by <c>AddPostgres</c> before the
+    /// provider is handed out; null for a provider made with <c>new</c> and no factory, whose losses are counted only.
     /// </summary>
     internal ILogger? Logger { get; set; }
 

@@ -1,4 +1,5 @@
 using System;
+using Microsoft.Extensions.Logging;
 
 namespace Locksmith.Postgres;
 
@@ -40,4 +41,12 @@ public sealed class PostgresLockProviderOptions
     /// session's connection is discarded instead of going back to the pool, which ends the server's session and whatever
     /// it still held.</remarks>
     public TimeSpan LostLockCheckTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Where a hold lost with its session is logged: one <c>DistributedLockLost</c> warning (event id 14018, category
+    /// <c>Locksmith</c>) per lost hold. Null (the default) for a provider made with <c>new</c> logs nothing, and a loss is
+    /// only counted (<c>locksmith.lock.losses</c>); <c>AddPostgres</c> uses the container's logger factory unless this names one.
+    /// </summary>
+    /// <remarks>The provider creates its logger once, as it is made; the factory is not disposed by the provider.</remarks>
+    public ILoggerFactory? LoggerFactory { get; set; }
 }

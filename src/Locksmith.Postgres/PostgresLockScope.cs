@@ -17,7 +17,7 @@ namespace Locksmith.Postgres;
 /// while the scope holds it (its connection broke, or the server ended it), or when the provider is disposed (which
 /// closes the session), and the work it guards can stop there. Disposing a lost scope does not throw. A hold lost with
 /// its session (not by the disposal) is also logged, once, as <c>DistributedLockLost</c> (14018, Warning, category
-/// <c>Locksmith</c>, when the provider came from <c>AddPostgres</c>) and counted in <c>locksmith.lock.losses</c>.</para>
+/// <c>Locksmith</c>, when the provider came from <c>AddPostgres</c> or its options name a <c>LoggerFactory</c>) and counted in <c>locksmith.lock.losses</c>.</para>
 /// </remarks>
 public readonly struct PostgresLockScope : IDisposable, IAsyncDisposable
 {

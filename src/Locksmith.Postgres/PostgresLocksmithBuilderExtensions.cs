@@ -49,10 +49,14 @@ public static class PostgresLocksmithBuilderExtensions
         var options = new PostgresLockProviderOptions { ConnectionString = connectionString };
         configure?.Invoke(options);
         PostgresLockProvider.Validate(options);
-        builder.Services.AddSingleton(services => new PostgresLockProvider(options)
+        builder.Services.AddSingleton(services =>
         {
-            // The container's, so a lost lock is logged where the locks' other events are (none without logging).
-            Logger = services.GetService<ILoggerFactory>()?.CreateLogger(PostgresLostLocks.Category),
+            var provider = new PostgresLockProvider(options);
+
+            // The container's unless the options named a factory, so a lost lock is logged where the locks' other events
+            // are (none without logging).
+            provider.Logger ??= services.GetService<ILoggerFactory>()?.CreateLogger(PostgresLostLocks.Category);
+            return provider;
         });
         return builder;
     }
