@@ -61,6 +61,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="Npgsql.NpgsqlException">The flow's PostgreSQL session could not be opened (the server is down, unreachable or refused it,
     /// or did not answer in time), or it failed under the wait (its connection broke, or the server ended the wait with an error); the lock is not acquired, and the message names it, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the acquisition (thrown at once), or while it waited (the wait is ended); the lock is not acquired.</exception>
     public ValueTask<PostgresLockScope> AcquireAsync(CancellationToken cancellationToken = default) =>
         AcquireKeyAsync(_key, Describe(), shared: false, cancellationToken);
 
@@ -84,6 +85,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     /// <exception cref="OperationCanceledException">The token was cancelled first.</exception>
     /// <exception cref="Npgsql.NpgsqlException">The flow's PostgreSQL session could not be opened (the server is down, unreachable or refused it,
     /// or did not answer in time), or it failed under the wait (its connection broke, or the server ended the wait with an error); the lock is not acquired, and the message names it, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the acquisition (thrown at once), or while it waited (the wait is ended); the lock is not acquired.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public ValueTask<PostgresLockScope> TryAcquireAsync(TimeSpan timeout, CancellationToken cancellationToken = default) =>
         AcquireKeyAsync(_key, Describe(), shared: false, timeout, cancellationToken, throwOnTimeout: false);

@@ -107,6 +107,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <returns>A scope that releases every key.</returns>
     /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
     /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); no key is held, and the message names the key, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the attempt (thrown at once), or while it waited (the waits are ended); no key is held.</exception>
     /// <remarks>See <see cref="PostgresLockSet.AcquireAsync(System.Collections.Generic.IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
     public ValueTask<PostgresLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, CancellationToken cancellationToken = default)
     {
@@ -123,6 +124,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite); the message names the lock.</exception>
     /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
     /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); no key is held, and the message names the key, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the attempt (thrown at once), or while it waited (the waits are ended); no key is held.</exception>
     /// <remarks>See <see cref="PostgresLockSet.AcquireAsync(TimeSpan, IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
     public ValueTask<PostgresLockSetScope> AcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
@@ -139,6 +141,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite); the message names the lock.</exception>
     /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
     /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); no key is held, and the message names the key, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the attempt (thrown at once), or while it waited (the waits are ended); no key is held.</exception>
     /// <remarks>See <see cref="PostgresLockSet.TryAcquireAsync(TimeSpan, IReadOnlyList{PostgresLockRequest}, CancellationToken)"/>.</remarks>
     public ValueTask<PostgresLockSetScope> TryAcquireManyAsync(IReadOnlyList<TKey> keys, TimeSpan timeout, CancellationToken cancellationToken = default)
     {

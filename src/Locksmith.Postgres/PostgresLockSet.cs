@@ -42,6 +42,7 @@ public static class PostgresLockSet
     /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
     /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
     /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); none is held, and the message names the lock, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the attempt (thrown at once), or while it waited (the waits are ended); none is held.</exception>
     public static ValueTask<PostgresLockSetScope> AcquireAsync(PostgresLockRequest first, PostgresLockRequest second, CancellationToken cancellationToken = default) =>
         Enter([first, second], TimeoutMathDefaults.UseDefault, cancellationToken, throwOnTimeout: true);
 
@@ -76,6 +77,7 @@ public static class PostgresLockSet
     /// <exception cref="OperationCanceledException">The token was cancelled; none is held.</exception>
     /// <exception cref="Npgsql.NpgsqlException">A PostgreSQL session of the flow could not be opened (the server is down, unreachable or
     /// refused it, or did not answer in time), or one failed under a wait (its connection broke, or the server ended the wait with an error); none is held, and the message names the lock, the flow and the server.</exception>
+    /// <exception cref="ObjectDisposedException">The provider was disposed before the attempt (thrown at once), or while it waited (the waits are ended); none is held.</exception>
     /// <exception cref="ArgumentException">The set is empty or holds a default request.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The timeout is negative (other than infinite).</exception>
     public static ValueTask<PostgresLockSetScope> TryAcquireAsync(TimeSpan timeout, IReadOnlyList<PostgresLockRequest> requests, CancellationToken cancellationToken = default) =>
