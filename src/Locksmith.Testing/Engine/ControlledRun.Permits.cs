@@ -103,18 +103,19 @@ internal sealed partial class ControlledRun
         }
     }
 
-    void ISchedulingController.PermitsReturned(CountingSemaphore semaphore, int count)
+    void ISchedulingController.PermitsReturned(CountingSemaphore semaphore, int count, int freeAfter)
     {
         if (CurrentFlow() is null)
         {
             _poolNoteObserver?.Invoke(semaphore);
         }
 
-        // The release's own compare-and-swap left at least the permits it gave back free. Read now, the count may be lower
-        // already: waiters it woke outside the run take their permits on their own threads, and each of their notes,
-        // read after the others took, may see fewer free too; a pool read low counts their permits as back and a flow's
-        // wait for them as a deadlock.
-        NotePool(semaphore, Math.Max(semaphore.CurrentCount, count));
+        // What the release's own compare-and-swap left free: its permits and any that were free or added just before.
+        // Read now, the count may be lower already: waiters outside the run take their permits on their own threads (or
+        // are handed them on the releasing one), and each of their notes, read after the others took, may see fewer free
+        // too; two releases at the same instant whose permits such waiters took before either looked would each read one.
+        // A pool read low counts their permits as back and a flow's wait for them as a deadlock.
+        NotePool(semaphore, Math.Max(semaphore.CurrentCount, freeAfter));
         if (CurrentFlow() is { } flow)
         {
             lock (_gate)

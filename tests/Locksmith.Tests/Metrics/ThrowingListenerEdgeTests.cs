@@ -106,7 +106,7 @@ public sealed class ThrowingListenerEdgeTests
 
         public void PermitsTaken(CountingSemaphore semaphore, int count, LockOwner? grantee) => Interlocked.Add(ref _held, count);
 
-        public void PermitsReturned(CountingSemaphore semaphore, int count) => Interlocked.Add(ref _held, -count);
+        public void PermitsReturned(CountingSemaphore semaphore, int count, int freeAfter) => Interlocked.Add(ref _held, -count);
 
         public void Point(SchedulingOperation operation, object resource, string name)
         {

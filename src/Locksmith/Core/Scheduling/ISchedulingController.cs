@@ -40,8 +40,13 @@ internal interface ISchedulingController
     /// </summary>
     void AcquireEnded(CountingSemaphore semaphore);
 
-    /// <summary><paramref name="count"/> permits of <paramref name="semaphore"/> were given back by the calling thread.</summary>
-    void PermitsReturned(CountingSemaphore semaphore, int count);
+    /// <summary>
+    /// <paramref name="count"/> permits of <paramref name="semaphore"/> were given back by the calling thread, and its
+    /// compare-and-swap left <paramref name="freeAfter"/> free: the count it wrote, before any waiter (woken, or handed its
+    /// permits on this thread) or any other thread took some. Read later, <see cref="CountingSemaphore.CurrentCount"/> may
+    /// be lower already, and never shows the permits two releases at the same instant had free together.
+    /// </summary>
+    void PermitsReturned(CountingSemaphore semaphore, int count, int freeAfter);
 
     /// <summary>
     /// A thread the controller does not run (a task's body) is about to park on <paramref name="resource"/> (a lock, a

@@ -290,15 +290,16 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             current = seen;
         }
 
-        AfterPermitsAdded(count);
+        AfterPermitsAdded(count, current + count);
     }
 
     /// <summary>
     /// After permits were added: wakes the waiters they may serve, and signals a scheduling controller, which counts
-    /// <paramref name="returned"/> as given back (0: permits an acquisition took and could not keep, never counted taken).
+    /// <paramref name="returned"/> as given back (0: permits an acquisition took and could not keep, never counted taken)
+    /// and <paramref name="freeAfter"/> (the count the compare-and-swap wrote) as free.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void AfterPermitsAdded(int returned)
+    private void AfterPermitsAdded(int returned, int freeAfter)
     {
         // The compare-and-swap that added them is a full fence, so this read cannot miss a waiter that counted itself first.
         if (_queue.Count != 0)
@@ -308,22 +309,23 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
 
         if (Controller is not null)
         {
-            ScheduleReturn(returned);
+            ScheduleReturn(returned, freeAfter);
         }
     }
 
     /// <summary>
     /// <see cref="LockPrimitive.ScheduleRelease"/> telling the controller how many permits came back: after the wake-up,
-    /// so the scheduler never sees the permits returned while the flows they free still look blocked.
+    /// so the scheduler never sees the permits returned while the flows they free still look blocked. With the count
+    /// the release's compare-and-swap wrote: read now, woken waiters or other threads may have taken some already.
     /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ScheduleReturn(int returned)
+    private void ScheduleReturn(int returned, int freeAfter)
     {
         var controller = Controller!;
         controller.Signal(this, all: true);
         if (returned != 0)
         {
-            controller.PermitsReturned(this, returned);
+            controller.PermitsReturned(this, returned, freeAfter);
         }
 
         controller.Point(SchedulingOperation.Release, this, Name);
@@ -354,7 +356,8 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
             current = seen;
         }
 
-        AfterPermitsAdded(0);
+        // Counted as given back by nobody (never counted taken): the controller hears only the signal.
+        AfterPermitsAdded(0, 0);
     }
 
     /// <summary>The one inlined acquire path: order check, one compare-and-swap, and the slow path on failure.</summary>
