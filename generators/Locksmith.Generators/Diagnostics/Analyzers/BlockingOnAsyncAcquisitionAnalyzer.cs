@@ -12,7 +12,7 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// LSM0063: <c>.Result</c> or <c>.GetAwaiter().GetResult()</c> read straight off the <c>ValueTask&lt;AsyncLockScope&gt;</c>
 /// of a Locksmith async lock's acquisition (<c>_lock.AcquireAsync().Result</c>), or off a local that keeps it and is
 /// used no other way (or only copied to another such local, <c>var u = t;</c>), or off a call of a method of this
-/// compilation that only returns one and is not async (<c>TakeAsync().Result</c>, <see cref="ForwardedAcquisition"/>). That task is backed by a pooled wait node while the lock is contended, and a <c>ValueTask</c>'s
+/// compilation that only returns one and is not async (<c>TakeAsync().Result</c>, <see cref="JudgeForwarder"/>). That task is backed by a pooled wait node while the lock is contended, and a <c>ValueTask</c>'s
 /// result may not be read before it completes: the runtime withdraws the wait and throws InvalidOperationException, so
 /// the code works until the lock is contended. Not reported: an <c>await</c>; <c>.AsTask()</c> (or <c>.Preserve()</c>)
 /// first, which blocks legally and is what the runtime's message advises where code must block; a local also read any
@@ -31,15 +31,24 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        context.RegisterOperationAction(Analyze, OperationKind.Invocation);
+
+        // A forwarder's body (in another file too) is read once per compilation, not at each call of it.
+        context.RegisterCompilationStartAction(static start =>
+        {
+            var forwarders = Forwarders();
+            start.RegisterOperationAction(c => Analyze(c, forwarders), OperationKind.Invocation);
+        });
     }
 
-    private static void Analyze(OperationAnalysisContext context)
+    /// <summary>A compilation's judgements of its forwarders of a pooled acquisition (<see cref="JudgeForwarder"/>).</summary>
+    internal static HelperJudgements<PooledAcquisition> Forwarders() => new(MayForward, JudgeForwarder);
+
+    private static void Analyze(OperationAnalysisContext context, HelperJudgements<PooledAcquisition> forwarders)
     {
         var acquisition = (IInvocationOperation)context.Operation;
         var pooled = IsPooledAcquisition(acquisition.TargetMethod)
-            ? acquisition
-            : ForwardedAcquisition(acquisition.TargetMethod, acquisition.SemanticModel, depth: 0);
+            ? PooledAcquisition.Of(acquisition)
+            : forwarders.Of(acquisition.TargetMethod, acquisition.SemanticModel, context.CancellationToken);
         if (pooled is null)
         {
             return;
@@ -99,25 +108,26 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
     }
 
     /// <summary>
-    /// For a method of this compilation that only forwards a pooled acquisition (<c>ValueTask&lt;AsyncLockScope&gt;
-    /// TakeAsync() =&gt; _lock.AcquireAsync();</c>, not <c>async</c>: an async method's own task is no pooled wait), the
-    /// acquisition one of its returns makes, when every return is one (or a call of another such forwarder, a few deep);
-    /// null otherwise, and for one an override may replace.
+    /// Whether a method may only forward a pooled acquisition, before its body is read: an ordinary method of this
+    /// compilation, not <c>async</c> (an async method's own task is no pooled wait), returning
+    /// <c>ValueTask&lt;AsyncLockScope&gt;</c>, that no override can replace.
     /// </summary>
-    private static IInvocationOperation? ForwardedAcquisition(IMethodSymbol method, SemanticModel? model, int depth)
-    {
-        if (depth > 3 || model is null || method.IsAsync || method.MethodKind != MethodKind.Ordinary ||
-            method.DeclaringSyntaxReferences.IsEmpty ||
-            !(method.ReturnType is INamedTypeSymbol { MetadataName: "ValueTask`1", TypeArguments: [var scope] } valueTask &&
-                valueTask.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks" &&
-                RuntimeSymbols.IsRuntimeType(scope, KnownNames.AsyncLockScope)) ||
-            ((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true) ||
-            BodiesByName.BodyOf(method, model, System.Threading.CancellationToken.None) is not { } body)
-        {
-            return null;
-        }
+    private static bool MayForward(IMethodSymbol method) =>
+        !method.IsAsync && method.MethodKind == MethodKind.Ordinary && !method.IsExtern &&
+        !method.DeclaringSyntaxReferences.IsEmpty &&
+        method.ReturnType is INamedTypeSymbol { MetadataName: "ValueTask`1", TypeArguments: [var scope] } valueTask &&
+        valueTask.ContainingNamespace?.ToDisplayString() == "System.Threading.Tasks" &&
+        RuntimeSymbols.IsRuntimeType(scope, KnownNames.AsyncLockScope) &&
+        !((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true);
 
-        IInvocationOperation? first = null;
+    /// <summary>
+    /// For a forwarder of a pooled acquisition (<c>ValueTask&lt;AsyncLockScope&gt; TakeAsync() =&gt; _lock.AcquireAsync();</c>),
+    /// the acquisition one of its returns makes, when every return is one (or a call of another such forwarder,
+    /// <paramref name="forwarderOf"/>); null otherwise.
+    /// </summary>
+    private static PooledAcquisition? JudgeForwarder(IOperation body, System.Func<IMethodSymbol, PooledAcquisition?> forwarderOf)
+    {
+        PooledAcquisition? first = null;
         foreach (var returned in body.Descendants().OfType<IReturnOperation>())
         {
             if (OperationFacts.EnclosingFunction(returned) is { } function && body.Syntax.Span.Contains(function.Syntax.Span))
@@ -126,7 +136,7 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
             }
 
             if (OperationFacts.Unwrap(returned.ReturnedValue) is not IInvocationOperation call ||
-                (IsPooledAcquisition(call.TargetMethod) ? call : ForwardedAcquisition(call.TargetMethod, model, depth + 1)) is not { } acquisition)
+                (IsPooledAcquisition(call.TargetMethod) ? PooledAcquisition.Of(call) : forwarderOf(call.TargetMethod)) is not { } acquisition)
             {
                 return null;
             }
@@ -135,6 +145,25 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
         }
 
         return first;
+    }
+
+    /// <summary>A pooled acquisition as a report names it: the lock's method, and the lock as the code that calls it writes it.</summary>
+    internal sealed class PooledAcquisition
+    {
+        private PooledAcquisition(IMethodSymbol method, string held)
+        {
+            Method = method;
+            Held = held;
+        }
+
+        /// <summary>The lock's acquisition method (<c>AcquireAsync</c>).</summary>
+        public IMethodSymbol Method { get; }
+
+        /// <summary>The lock, as written where it is acquired (<c>_lock</c>), or its type's name.</summary>
+        public string Held { get; }
+
+        public static PooledAcquisition Of(IInvocationOperation call) =>
+            new(call.TargetMethod, call.Instance?.Syntax.ToString() ?? call.TargetMethod.ContainingType.Name);
     }
 
     /// <summary>
@@ -193,19 +222,19 @@ public sealed class BlockingOnAsyncAcquisitionAnalyzer : DiagnosticAnalyzer
     private static System.Collections.Generic.List<IOperation> References(ILocalSymbol local, IOperation root) =>
         [.. root.Descendants().Where(o => o is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))];
 
-    private static void Report(OperationAnalysisContext context, IInvocationOperation acquisition, IInvocationOperation pooled, IOperation read)
+    private static void Report(OperationAnalysisContext context, IInvocationOperation acquisition, PooledAcquisition pooled, IOperation read)
     {
         // The call as written (a forwarder's too) and the lock whose acquisition it is (the forwarder's own, named in its body).
         string call = acquisition.Syntax.ToString();
         string what = read is IPropertyReferenceOperation ? "Result" : "GetAwaiter().GetResult()";
-        string held = pooled.Instance?.Syntax.ToString() ?? pooled.TargetMethod.ContainingType.Name;
-        string contended = pooled.TargetMethod.ContainingType.MetadataName == "CountingSemaphore"
+        string held = pooled.Held;
+        string contended = pooled.Method.ContainingType.MetadataName == "CountingSemaphore"
             ? $"while '{held}' has too few free permits"
             : $"while '{held}' is held elsewhere";
         string? synchronous = SynchronousCode.Where(read, context.ContainingSymbol, atTheSite: true);
         string advice = synchronous is null
             ? $"await it instead: 'using var scope = await {call};'"
-            : $"await it in async code ('using var scope = await {call};'; {synchronous}); where the code must stay synchronous, {SynchronousForm(pooled.TargetMethod)}, or block on '{call}.AsTask()', which waits for the lock (holding up this thread) instead of throwing";
+            : $"await it in async code ('using var scope = await {call};'; {synchronous}); where the code must stay synchronous, {SynchronousForm(pooled.Method)}, or block on '{call}.AsTask()', which waits for the lock (holding up this thread) instead of throwing";
         context.ReportDiagnostic(Diagnostic.Create(
             DiagnosticDescriptors.BlockingReadOfAsyncAcquisition, read.Syntax.GetLocation(), what, call, contended, advice));
     }

@@ -139,7 +139,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         };
         if (method is null || facts.GuardOf(method) is not { } core || core.Capabilities.IsAsync() ||
             !BodiesByName.IsOwnCallee(method, instance, context.ContainingSymbol) ||
-            DroppedWorkRunningCore(context.Operation, byName, (at, work) => HeldLocks.HeldByScopeInside(at, core.LockMember, instance, work)) is not { } start ||
+            DroppedWorkRunningCore(context.Operation, byName, (at, work) => HeldLocks.HeldByScopeInside(at, core.LockMember, instance, work, facts)) is not { } start ||
             context.Operation.SemanticModel is not { } model ||
             BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body ||
             ((byName ? InlineDelegates.ParallelCallOf(context.Operation) : ParallelBodies.LoopAround(context.Operation)) is not null &&
@@ -157,7 +157,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
                 OperationFacts.IsInNameof(access) ||
                 !HeldLocks.HeldByMethod(method, guard, access.Instance, facts) ||
                 !InlineDelegates.RunsWithItsBody(access) ||
-                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body))
+                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body, facts))
             {
                 continue;
             }
@@ -223,7 +223,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
         var instance = core.LockMember.IsStatic ? null : callInstance;
         if (HeldLocks.HeldByMethodOrScopeAt(call, core, instance, context.ContainingSymbol, facts) ||
-            (core.IsRead && HeldLocks.HeldForReadingByAHelpersScope(call, core.LockMember, instance)))
+            (core.IsRead && HeldLocks.HeldForReadingByAHelpersScope(call, core.LockMember, instance, facts)))
         {
             return;
         }
@@ -319,7 +319,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             kept = null;
         }
 
-        if (kept is { } delegateKept && !HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, delegateKept.Lambda) &&
+        if (kept is { } delegateKept && !HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, delegateKept.Lambda, facts) &&
             delegateKept.Sites.FirstOrDefault(site => !HeldLocks.HeldAtInvocation(site, access, guard, facts)) is { } unheld)
         {
             ReportKeptAndInvoked(context, access, guard, delegateKept.Lambda, unheld);
@@ -343,7 +343,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
         // A helper's read scope (using var s = TakeRates(); where it returns _rw.AcquireRead()) holds for a plain read in
         // its body; a write there stays reported, since LSM0021 would not see that scope.
         if (uncheckedTry is null && OnlyReads(access) && OperationFacts.EnclosingFunction(access) is null &&
-            HeldLocks.HeldForReadingByAHelpersScope(access, guard.LockMember, access.Instance))
+            HeldLocks.HeldForReadingByAHelpersScope(access, guard.LockMember, access.Instance, facts))
         {
             return;
         }
@@ -414,7 +414,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// for, which <see cref="ReportDroppedWork"/> reports).
     /// </summary>
     internal static (IAnonymousFunctionOperation Lambda, string How)? StoredOutsideItsHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
-        StoredDelegates.StoredAround(access, guard, containingSymbol) is { } stored &&
+        StoredDelegates.StoredAround(access, guard, containingSymbol, facts) is { } stored &&
         DroppedWorkUnderAHold(access, guard, containingSymbol, facts) is null
             ? stored
             : null;
@@ -484,7 +484,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
     /// </summary>
     internal static IOperation? DroppedWorkUnderAHold(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts) =>
         guard.Capabilities.IsAsync() ||
-        ParallelBodies.DroppedWorkAround(access, (at, work) => HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, work)) is not { } start ||
+        ParallelBodies.DroppedWorkAround(access, (at, work) => HeldLocks.HeldByScopeInside(at, guard.LockMember, access.Instance, work, facts)) is not { } start ||
         !HeldLocks.HeldByMethodOrScope(access, guard, containingSymbol, facts) ||
         JoinedInTheHold(start, guard, access.Instance, containingSymbol, facts)
             ? null

@@ -136,7 +136,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
 
     // What starts the loop as work the hold does not wait for, a thread joined where the hold is still taken excepted.
     private static IOperation? StartedUnwaited(IInvocationOperation loop, Guard guard, IOperation? instance, ISymbol containingSymbol, LockFacts facts) =>
-        ParallelBodies.StartedUnwaited(loop, guard.LockMember, instance, at => HeldLocks.HeldByMethodOrScopeAt(at, guard, instance, containingSymbol, facts));
+        ParallelBodies.StartedUnwaited(loop, guard.LockMember, instance, at => HeldLocks.HeldByMethodOrScopeAt(at, guard, instance, containingSymbol, facts), facts);
 
     /// <summary>
     /// LSM0056 for a write that races under the hold around the loop; LSM0020 when the loop is in work the hold does not
@@ -230,7 +230,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         {
             if (parent is ILocalFunctionOperation local)
             {
-                return depth < 3 && !HeldLocks.HeldByScopeInside(at, guard.LockMember, instance, local)
+                return depth < 3 && !HeldLocks.HeldByScopeInside(at, guard.LockMember, instance, local, facts)
                     ? RacingLoopOfLocalFunction(local, instance, guard, containingSymbol, facts, depth)
                     : null;
             }
@@ -243,7 +243,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
             IOperation? site = at;
             if ((InlineDelegates.ParallelCallOf(function) ?? ParallelBodies.ParallelCallThroughLocal(function, out site)) is { } loop && site is not null)
             {
-                return !HeldLocks.HeldByScopeInside(at, guard.LockMember, instance, function) &&
+                return !HeldLocks.HeldByScopeInside(at, guard.LockMember, instance, function, facts) &&
                     HeldLocks.HeldByMethodOrScopeAt(site, guard, instance, containingSymbol, facts)
                     ? loop
                     : null;

@@ -65,7 +65,7 @@ internal static class HeldLocks
             }
         }
 
-        return HeldByScope(access, guard.LockMember, instance, out uncheckedTry);
+        return HeldByScope(access, guard.LockMember, instance, facts, out uncheckedTry);
     }
 
     /// <summary>
@@ -112,7 +112,7 @@ internal static class HeldLocks
     {
         if (depth < 4 && KeptAndInvoked(site, thisObject: true) is { } outer)
         {
-            return HeldByScopeInside(site, guard.LockMember, access.Instance, outer.Lambda) ||
+            return HeldByScopeInside(site, guard.LockMember, access.Instance, outer.Lambda, facts) ||
                 outer.Sites.All(next => HeldAtInvocation(next, access, guard, facts, depth + 1));
         }
 
@@ -124,7 +124,7 @@ internal static class HeldLocks
 
         return (!InALambdaKeptToRunLater(site) && IsOwnConstructor(member, access.Member, access.Instance)) ||
             HeldByMethod(member, guard, access.Instance, facts) ||
-            HeldByScope(site, guard.LockMember, access.Instance, out _);
+            HeldByScope(site, guard.LockMember, access.Instance, facts, out _);
     }
 
     /// <summary>The method (or accessor) whose body holds <paramref name="operation"/>, past lambdas and local functions; null in an initializer.</summary>
@@ -156,7 +156,7 @@ internal static class HeldLocks
             return true;
         }
 
-        return HeldByScope(at, guard.LockMember, access.Instance, out _);
+        return HeldByScope(at, guard.LockMember, access.Instance, facts, out _);
     }
 
     /// <summary>
@@ -278,10 +278,10 @@ internal static class HeldLocks
             : method.MethodKind == MethodKind.Constructor && OperationFacts.IsThis(instance);
     }
 
-    private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, out IInvocationOperation? uncheckedTry)
+    private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, out IInvocationOperation? uncheckedTry)
     {
         uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, HelperScopes.Exclusive) is not null;
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is not null;
     }
 
     /// <summary>
@@ -299,13 +299,13 @@ internal static class HeldLocks
     /// </summary>
     public static bool HeldByMethodOrScopeAt(IOperation at, Guard guard, IOperation? instance, ISymbol containingSymbol, LockFacts facts) =>
         (containingSymbol is IMethodSymbol method && HeldByMethod(method, guard, instance, facts)) ||
-        HeldByScope(at, guard.LockMember, instance, out _);
+        HeldByScope(at, guard.LockMember, instance, facts, out _);
 
     /// <summary>Whether the innermost scope that holds the lock at <paramref name="access"/> is taken inside <paramref name="function"/> (its body takes the lock itself).</summary>
-    public static bool HeldByScopeInside(IOperation access, ISymbol lockMember, IOperation? instance, IOperation function)
+    public static bool HeldByScopeInside(IOperation access, ISymbol lockMember, IOperation? instance, IOperation function, LockFacts facts)
     {
         IInvocationOperation? uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, HelperScopes.Exclusive) is { } scope &&
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is { } scope &&
             function.Syntax.Span.Contains(scope.Resource.Syntax.Span);
     }
 
@@ -315,23 +315,28 @@ internal static class HeldLocks
     /// reads (a read core called, guarded state read), which a read scope holds as a write one does. A write there is not
     /// asked, since LSM0021 does not see such a scope.
     /// </summary>
-    public static bool HeldForReadingByAHelpersScope(IOperation at, ISymbol lockMember, IOperation? instance)
+    public static bool HeldForReadingByAHelpersScope(IOperation at, ISymbol lockMember, IOperation? instance, LockFacts facts)
     {
         IInvocationOperation? uncheckedTry = null;
-        return EnclosingScope(at, lockMember, instance, crossFunctions: false, ref uncheckedTry, HelperScopes.Read) is not null;
+        return EnclosingScope(at, lockMember, instance, crossFunctions: false, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: true)) is not null;
     }
 
-    /// <summary>Which scopes of the type's own helpers count as holding (<see cref="IsHelperAcquire"/>).</summary>
-    private enum HelperScopes
+    /// <summary>
+    /// Which scopes of the type's own helpers count as holding (<see cref="IsHelperAcquire"/>): none (default: the rules
+    /// that are not LSM0020's), those returning an exclusive or write acquisition, or, for a use that only reads, a read
+    /// one too. The helpers' bodies are judged once per compilation, in <see cref="LockFacts.HelperAcquisitions"/>.
+    /// </summary>
+    private readonly struct HelperScopes
     {
-        /// <summary>None: the rules that are not LSM0020's.</summary>
-        None,
+        public HelperScopes(HelperJudgements<HelperAcquisitions> judged, bool reads)
+        {
+            Judged = judged;
+            Reads = reads;
+        }
 
-        /// <summary>A helper returning an exclusive or write acquisition.</summary>
-        Exclusive,
+        public HelperJudgements<HelperAcquisitions>? Judged { get; }
 
-        /// <summary>A helper returning a read acquisition too, for a use that only reads.</summary>
-        Read,
+        public bool Reads { get; }
     }
 
     /// <summary>
@@ -699,7 +704,7 @@ internal static class HeldLocks
     /// <summary>The innermost using scope enclosing <paramref name="access"/> that holds the lock there, with its resource and scope local; or null.</summary>
     /// <param name="helpers">Which scopes a helper of the type returns (<see cref="IsHelperAcquire"/>) count: for LSM0020's holds only.</param>
     private static (IOperation Resource, ILocalSymbol? Local)? EnclosingScope(
-        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry, HelperScopes helpers = HelperScopes.None)
+        IOperation access, ISymbol lockMember, IOperation? instance, bool crossFunctions, ref IInvocationOperation? uncheckedTry, HelperScopes helpers = default)
     {
         IOperation child = access;
         for (var parent = access.Parent; parent is not null; child = parent, parent = parent.Parent)
@@ -858,7 +863,7 @@ internal static class HeldLocks
     /// kept in <paramref name="uncheckedTry"/>.
     /// </summary>
     private static bool Holds(
-        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope, HelperScopes helpers = HelperScopes.None)
+        IOperation access, IOperation resource, ISymbol lockMember, IOperation? instance, ref IInvocationOperation? uncheckedTry, out ILocalSymbol? scope, HelperScopes helpers = default)
     {
         scope = null;
         if (Takes(resource, lockMember, instance, helpers) is not { } taken)
@@ -879,17 +884,22 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call a using resource makes or whose scope it disposes, and the scope's local if it has one; null when it takes no such lock.</summary>
-    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance, HelperScopes helpers = HelperScopes.None)
+    private static (IInvocationOperation Acquire, ILocalSymbol? Scope)? Takes(IOperation resource, ISymbol lockMember, IOperation? instance, HelperScopes helpers = default)
     {
         foreach (var operation in resource.DescendantsAndSelf())
         {
+            // A task of a scope that is not awaited there holds nothing: a using of it disposes the task, and the lock
+            // may not even be taken yet (using var t = TakeLedgerAsync();).
             if (operation is IInvocationOperation invocation &&
+                (!IsTaskOfAScope(invocation.TargetMethod.ReturnType) || IsAwaited(invocation)) &&
                 (IsAcquire(invocation, lockMember, instance) || IsHelperAcquire(invocation, lockMember, instance, helpers)))
             {
                 return (invocation, OperationFacts.LocalDeclaredBy(invocation));
             }
 
-            if (operation is ILocalReferenceOperation local && ScopeOf(local.Local, OperationFacts.Root(resource), lockMember, instance, helpers) is { } acquire)
+            if (operation is ILocalReferenceOperation local &&
+                (!IsTaskOfAScope(local.Local.Type) || IsAwaited(local)) &&
+                ScopeOf(local.Local, OperationFacts.Root(resource), lockMember, instance, helpers) is { } acquire)
             {
                 return (acquire, local.Local);
             }
@@ -899,7 +909,7 @@ internal static class HeldLocks
     }
 
     /// <summary>The acquire call of the lock that gave a local its scope (an <c>out</c> argument or the initializer), or null.</summary>
-    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance, HelperScopes helpers = HelperScopes.None)
+    private static IInvocationOperation? ScopeOf(ILocalSymbol local, IOperation root, ISymbol lockMember, IOperation? instance, HelperScopes helpers = default)
     {
         foreach (var operation in root.Descendants())
         {
@@ -1093,36 +1103,42 @@ internal static class HeldLocks
     /// Whether <paramref name="invocation"/> calls a helper that surely returns an exclusive (or write) acquisition of the
     /// lock of the object <paramref name="instance"/> denotes (<c>ExclusiveLock.Scope TakeLedger() =&gt; _lock.Acquire();</c>,
     /// <c>async Task&lt;AsyncLockScope&gt; TakeLedgerAsync() =&gt; await _async.AcquireAsync();</c>), so a using scope of its
-    /// result holds the lock as one of the acquisition would (<see cref="ReturnsOwnAcquisition"/> says which helpers).
+    /// result holds the lock as one of the acquisition would (<see cref="JudgeHelper"/> says which helpers). A helper's
+    /// task holds only where it is awaited: <c>using var t = TakeLedgerAsync();</c> disposes the task, and the lock may not
+    /// even be taken yet.
     /// </summary>
     /// <remarks>
     /// For LSM0020's holds only: a read scope's helper, a <c>TryAcquire…</c>'s, one an override may replace, or one whose
     /// body is not in this compilation stays unknown, so such a use is still reported; an async helper's scope excludes
-    /// other holders even when the caller's flow does not own it (LSM0058 says that).
+    /// other holders even when the caller's flow does not own it (LSM0058 says that). Each helper's body is judged once
+    /// per compilation (<see cref="LockFacts.HelperAcquisitions"/>), however many scopes use it.
     /// </remarks>
     private static bool IsHelperAcquire(IInvocationOperation invocation, ISymbol lockMember, IOperation? instance, HelperScopes helpers) =>
-        helpers != HelperScopes.None &&
-        IsScopeOrTaskOfOne(invocation.TargetMethod.ReturnType) &&
+        helpers.Judged is { } judged &&
         (lockMember.IsStatic || (!invocation.TargetMethod.IsStatic && OperationFacts.SameInstance(invocation.Instance, instance))) &&
-        invocation.SemanticModel is { } model &&
-        ReturnsOwnAcquisition(invocation.TargetMethod, lockMember, helpers == HelperScopes.Read, model, depth: 0);
+        judged.Of(invocation.TargetMethod, invocation.SemanticModel, System.Threading.CancellationToken.None) is { } returned &&
+        returned.Hold(lockMember, helpers.Reads);
 
     /// <summary>
-    /// Whether every return of <paramref name="method"/>'s body (at least one, none in a <c>try</c> with a <c>finally</c>)
-    /// is an <c>Acquire…</c> of the lock that is not a read (<c>AcquireRead…</c>) nor a try, on <c>this</c> or of a static
-    /// lock, awaited or not, or a call on <c>this</c> (or static) of another such method, a few deep: so the scope it
-    /// returns holds the lock of the object it is called on. An ordinary method whose body is in this compilation and
-    /// that no override can replace.
+    /// Whether a method may be a helper whose scope holds a lock, before its body is read: an ordinary method of this
+    /// compilation returning a scope (or a task of one) that no override can replace.
     /// </summary>
-    private static bool ReturnsOwnAcquisition(IMethodSymbol method, ISymbol lockMember, bool reads, SemanticModel model, int depth)
-    {
-        if (depth > 3 || method.MethodKind != MethodKind.Ordinary ||
-            ((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true) ||
-            BodiesByName.BodyOf(method, model, System.Threading.CancellationToken.None) is not { } body)
-        {
-            return false;
-        }
+    internal static bool MayReturnAnAcquisition(IMethodSymbol method) =>
+        method.MethodKind == MethodKind.Ordinary &&
+        !method.IsExtern &&
+        !method.DeclaringSyntaxReferences.IsEmpty &&
+        !((method.IsVirtual || method.IsAbstract || method.IsOverride) && !method.IsSealed && method.ContainingType?.IsSealed != true) &&
+        IsScopeOrTaskOfOne(method.ReturnType);
 
+    /// <summary>
+    /// What a helper's body surely returns: every return of it (at least one, none in a <c>try</c> with a <c>finally</c>)
+    /// is an <c>Acquire…</c> of a Locksmith lock (not a try) naming a lock member on <c>this</c> or a static one, awaited
+    /// or not, or a call on <c>this</c> (or static) of another such helper (<paramref name="helperOf"/>); null otherwise.
+    /// An <c>Acquire…</c>-named method of the project is judged as a helper by its own body, whatever its arguments name.
+    /// </summary>
+    internal static HelperAcquisitions? JudgeHelper(IOperation body, Func<IMethodSymbol, HelperAcquisitions?> helperOf)
+    {
+        var taken = ImmutableArray.CreateBuilder<(ImmutableArray<ISymbol> Locks, bool Read)>();
         int returns = 0;
         foreach (var returned in body.Descendants().OfType<IReturnOperation>())
         {
@@ -1134,23 +1150,31 @@ internal static class HeldLocks
             returns++;
             if (InTryWithFinally(returned, body) || ReturnedCall(returned.ReturnedValue) is not { } call)
             {
-                return false;
+                return null;
             }
 
             string name = call.TargetMethod.Name;
-            bool acquires = name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) &&
-                (reads || !name.StartsWith(KnownNames.Acquire + "Read", StringComparison.Ordinal)) &&
-                (IsOwnLockReference(call.Instance, lockMember) || call.Arguments.Any(argument => argument.Value.DescendantsAndSelf().Any(v => IsOwnLockReference(v, lockMember))));
-            if (!acquires &&
-                !(IsScopeOrTaskOfOne(call.TargetMethod.ReturnType) &&
-                    (call.TargetMethod.IsStatic ? lockMember.IsStatic : OperationFacts.IsThis(call.Instance)) &&
-                    ReturnsOwnAcquisition(call.TargetMethod, lockMember, reads, model, depth + 1)))
+            if (name.StartsWith(KnownNames.Acquire, StringComparison.Ordinal) && RuntimeSymbols.IsInLocksmithNamespaces(call.TargetMethod.ContainingType))
             {
-                return false;
+                var locks = OwnLockReferences(call);
+                if (locks.IsEmpty)
+                {
+                    return null;
+                }
+
+                taken.Add((locks, name.StartsWith(KnownNames.Acquire + "Read", StringComparison.Ordinal)));
+            }
+            else if ((call.TargetMethod.IsStatic || OperationFacts.IsThis(call.Instance)) && helperOf(call.TargetMethod) is { } nested)
+            {
+                taken.AddRange(nested.Taken);
+            }
+            else
+            {
+                return null;
             }
         }
 
-        return returns > 0;
+        return returns > 0 ? new HelperAcquisitions(taken.ToImmutable()) : null;
 
         static IInvocationOperation? ReturnedCall(IOperation? value)
         {
@@ -1180,16 +1204,52 @@ internal static class HeldLocks
 
             return false;
         }
+
+        // The members an acquisition takes on this object (or static ones): its receiver, or an argument that is a
+        // member itself or a list of them (LockSet.Acquire(_a, _b)); not one only used in an argument (_lock.OwnerThreadId).
+        static ImmutableArray<ISymbol> OwnLockReferences(IInvocationOperation call) =>
+            [.. Named(call.Instance).Concat(call.Arguments.SelectMany(static a => Named(a.Value)))
+                .Where(static r => r.Member.IsStatic || OperationFacts.IsThis(r.Instance))
+                .Select(static r => r.Member)];
+
+        static IEnumerable<IMemberReferenceOperation> Named(IOperation? value) => OperationFacts.Unwrap(value) switch
+        {
+            IMemberReferenceOperation reference => [reference],
+            IArrayCreationOperation { Initializer: { } elements } => elements.ElementValues.SelectMany(static e => Named(e)),
+            ICollectionExpressionOperation collection => collection.Elements.SelectMany(static e => Named(e)),
+            _ => [],
+        };
     }
 
-    // The lock member itself, on this object (or static): a helper's body names the lock of the object it is called on.
-    private static bool IsOwnLockReference(IOperation? operation, ISymbol lockMember) =>
-        OperationFacts.Unwrap(operation) is IMemberReferenceOperation reference &&
-        SameLock(reference.Member, lockMember) &&
-        (lockMember.IsStatic || OperationFacts.IsThis(reference.Instance));
+    /// <summary>
+    /// Whether <paramref name="operation"/>'s task is awaited where it is made (<c>await TakeAsync()</c>, also through
+    /// <c>ConfigureAwait</c>, <c>AsTask</c> or <c>Preserve</c>): only then does a using of it dispose the scope.
+    /// </summary>
+    private static bool IsAwaited(IOperation operation)
+    {
+        for (var node = operation; node.Parent is { } parent; node = parent)
+        {
+            switch (parent)
+            {
+                case IAwaitOperation:
+                    return true;
+                case IConversionOperation or IParenthesizedOperation:
+                case IInvocationOperation { TargetMethod.Name: "ConfigureAwait" or "AsTask" or "Preserve" } continued when continued.Instance == node:
+                    continue;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A <c>Task</c> or <c>ValueTask</c> of a Locksmith scope (<see cref="IsScopeOrTaskOfOne"/>), not a scope itself.</summary>
+    private static bool IsTaskOfAScope(ITypeSymbol? type) =>
+        type is INamedTypeSymbol { IsGenericType: true, TypeArguments: [_], Name: "Task" or "ValueTask" } && IsScopeOrTaskOfOne(type);
 
     /// <summary>A Locksmith scope type (<see cref="KnownNames.ScopeTypes"/>), or a <c>Task</c>/<c>ValueTask</c> of one.</summary>
-    private static bool IsScopeOrTaskOfOne(ITypeSymbol type)
+    private static bool IsScopeOrTaskOfOne(ITypeSymbol? type)
     {
         if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments: [var result], Name: "Task" or "ValueTask" } task &&
             task.ContainingNamespace.ToDisplayString() == "System.Threading.Tasks")
@@ -1211,9 +1271,25 @@ internal static class HeldLocks
         (lockMember.IsStatic || OperationFacts.SameInstance(reference.Instance, instance));
 
     /// <summary>Whether two members are one lock: the same member, or a property that merely returns the other (<c>Gate =&gt; _lock</c>), or both such properties of one member.</summary>
-    private static bool SameLock(ISymbol referenced, ISymbol lockMember) =>
+    internal static bool SameLock(ISymbol referenced, ISymbol lockMember) =>
         SymbolEqualityComparer.Default.Equals(referenced.OriginalDefinition, lockMember.OriginalDefinition) ||
         ((referenced is IPropertySymbol || lockMember is IPropertySymbol) &&
             SymbolEqualityComparer.Default.Equals(
                 (LockMembers.ForwardedTo(referenced) ?? referenced).OriginalDefinition, (LockMembers.ForwardedTo(lockMember) ?? lockMember).OriginalDefinition));
+}
+
+/// <summary>
+/// What a helper surely returns (<see cref="HeldLocks.JudgeHelper"/>): for each acquisition one of its returns may be,
+/// the lock members it names on the helper's own object (or static ones) and whether it is a read.
+/// </summary>
+internal sealed class HelperAcquisitions
+{
+    public HelperAcquisitions(ImmutableArray<(ImmutableArray<ISymbol> Locks, bool Read)> taken) => Taken = taken;
+
+    /// <summary>One entry per acquisition a return may be.</summary>
+    public ImmutableArray<(ImmutableArray<ISymbol> Locks, bool Read)> Taken { get; }
+
+    /// <summary>Whether every return takes <paramref name="lockMember"/>, and none only for reading unless <paramref name="reads"/>.</summary>
+    public bool Hold(ISymbol lockMember, bool reads) =>
+        Taken.All(t => (reads || !t.Read) && t.Locks.Any(l => HeldLocks.SameLock(l, lockMember)));
 }

@@ -72,6 +72,12 @@ internal sealed class LockFacts
     /// </summary>
     public Guard? GuardOf(ISymbol symbol) => _guards.GetOrAdd(symbol.OriginalDefinition, _computeGuard);
 
+    /// <summary>
+    /// What each helper of this compilation surely returns as a lock's acquisition (<see cref="HeldLocks.JudgeHelper"/>),
+    /// its body read once however many using scopes of it LSM0020 judges.
+    /// </summary>
+    public HelperJudgements<HelperAcquisitions> HelperAcquisitions { get; } = new(HeldLocks.MayReturnAnAcquisition, HeldLocks.JudgeHelper);
+
     /// <summary>The <c>[AcquiresLocksOf]</c> of a method, or null.</summary>
     public AcquiresLocksOfAttributeData? LockSetOf(IMethodSymbol method) => _lockSets.GetOrAdd(method.OriginalDefinition, _computeLockSet);
 

@@ -178,7 +178,7 @@ internal static class ParallelBodies
     /// whose own code takes the lock around the loop, or a local function, it is null. A task awaited or waited for in the
     /// hold runs in it.
     /// </summary>
-    public static IOperation? StartedUnwaited(IInvocationOperation loop, ISymbol lockMember, IOperation? instance, Func<IOperation, bool> heldAt)
+    public static IOperation? StartedUnwaited(IInvocationOperation loop, ISymbol lockMember, IOperation? instance, Func<IOperation, bool> heldAt, LockFacts facts)
     {
         if (loop.TargetMethod.Name is "ForAsync" or "ForEachAsync" && IsDropped(loop))
         {
@@ -197,7 +197,7 @@ internal static class ParallelBodies
                 continue;
             }
 
-            if (HeldLocks.HeldByScopeInside(loop, lockMember, instance, function))
+            if (HeldLocks.HeldByScopeInside(loop, lockMember, instance, function, facts))
             {
                 return null;
             }
@@ -590,7 +590,7 @@ internal static class ParallelBodies
                 ParallelBodies.WriteOf(access) is not { } written ||
                 ParallelBodies.IsAtomic(access) ||
                 !InlineDelegates.RunsWithItsBody(access) ||
-                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body) ||
+                HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, body, facts) ||
                 !heldThere(access, guard))
             {
                 continue;

@@ -23,7 +23,7 @@ internal static class StoredDelegates
     /// the access and the constructor itself would not (a lambda it surely keeps to run later,
     /// <see cref="HeldLocks.InALambdaKeptToRunLater"/>): where the constructor holds, as for a delegate it keeps in a field, so does its scope.
     /// </summary>
-    public static (IAnonymousFunctionOperation Lambda, string How)? StoredAround(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol)
+    public static (IAnonymousFunctionOperation Lambda, string How)? StoredAround(IMemberReferenceOperation access, Guard guard, ISymbol containingSymbol, LockFacts facts)
     {
         if (containingSymbol is IFieldSymbol or IPropertySymbol ||
             (containingSymbol is IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } && !HeldLocks.InALambdaKeptToRunLater(access)))
@@ -35,7 +35,7 @@ internal static class StoredDelegates
         {
             if (parent is IAnonymousFunctionOperation lambda && HowStored(lambda) is { } how)
             {
-                return HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, lambda) ? null : (lambda, how);
+                return HeldLocks.HeldByScopeInside(access, guard.LockMember, access.Instance, lambda, facts) ? null : (lambda, how);
             }
         }
 
