@@ -232,7 +232,8 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
         // A core given by name is run by the method it is given to: its wrapper is given in its place. Where the lock
         // cannot be named from here, the wrapper alone is the advice.
-        string? wrapperName = facts.WrapperNameOf(method);
+        // Called on another object (other.DepositCoreAsync(1)), the wrapper is that object's: named through the receiver.
+        string? wrapperName = facts.WrapperNameOf(method) is { } generated ? Receiver(callInstance) + generated : null;
         string wrapper = wrapperName is { } name
             ? (runner is not null ? $"give '{runner}' its wrapper '{name}' in its place" : $"{(core.Capabilities.IsAsync() ? "await" : "call")} its wrapper '{name}'") + ", which takes the lock"
             : string.Empty;
@@ -246,6 +247,30 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
             lockName is null && wrapperName is not null
                 ? wrapper
                 : (wrapper.Length > 0 ? wrapper + ", or " : string.Empty) + HoldTheLock(core, core.IsRead, lockName, call, context.ContainingSymbol)));
+    }
+
+    // The receiver of a call as written, with its dot ("other.", "items[0]?."), to name a member on that object; empty
+    // for this object (implicit or 'this.') and for a static call.
+    private static string Receiver(IOperation? instance) => instance switch
+    {
+        IConditionalAccessInstanceOperation conditional => ConditionalReceiver(conditional) is { } receiver ? receiver.Syntax + "?." : string.Empty,
+        null or { IsImplicit: true } => string.Empty,
+        _ when OperationFacts.Unwrap(instance) is IInstanceReferenceOperation => string.Empty,
+        _ => instance.Syntax + ".",
+    };
+
+    // The receiver a '?.' tests, for the instance that stands for it in the call.
+    private static IOperation? ConditionalReceiver(IConditionalAccessInstanceOperation instance)
+    {
+        for (var parent = instance.Parent; parent is not null; parent = parent.Parent)
+        {
+            if (parent is IConditionalAccessOperation access)
+            {
+                return access.Operation;
+            }
+        }
+
+        return null;
     }
 
     // Whether a local function, or a lambda not run inline where it is made, is around the operation: code whose holds
