@@ -128,9 +128,17 @@ public sealed class MainJobProcessTests
                 output.AppendLine(line.Data);
             }
         };
-        if (!process.Start())
+        if (!StartWithSignalsDeliverable(process))
         {
             throw new InvalidOperationException($"Could not start {dotnet} {app}.");
+        }
+
+        // The child must not have SIGINT ignored (as a test run started in the background would give it): the Interrupt
+        // case would then wait for the hang guard instead of testing the job. Read in the child, so a failure says why.
+        if (signalOnceLoading == Signal.Interrupt && IgnoresSigInt(process.Id))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new InvalidOperationException("The sample's process ignores SIGINT: the Interrupt case cannot reach it.");
         }
 
         process.BeginOutputReadLine();
@@ -155,4 +163,52 @@ public sealed class MainJobProcessTests
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static extern int Kill(int pid, int signal);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "signal")]
+    private static extern nint SetSignalHandler(int signal, nint handler);
+
+    private const nint DefaultHandler = 0;
+    private const nint IgnoreHandler = 1;
+    private static readonly Lock s_startGate = new();
+
+    /// <summary>
+    /// Starts the process with SIGINT deliverable: a process started in the background by a shell (a CI step run with
+    /// <c>&amp;</c> or <c>nohup</c>) has SIGINT ignored, the child inherits that across exec, and .NET then installs no
+    /// Ctrl+C handler. Only an ignored SIGINT is changed, and only for the start: a handler the runtime installed stays.
+    /// </summary>
+    private static bool StartWithSignalsDeliverable(Process process)
+    {
+        lock (s_startGate)
+        {
+            if (!IgnoresSigInt(Environment.ProcessId))
+            {
+                return process.Start();
+            }
+
+            SetSignalHandler((int)Signal.Interrupt, DefaultHandler);
+            try
+            {
+                return process.Start();
+            }
+            finally
+            {
+                SetSignalHandler((int)Signal.Interrupt, IgnoreHandler);
+            }
+        }
+    }
+
+    /// <summary>Whether <paramref name="pid"/> ignores SIGINT (bit 1 of its <c>SigIgn</c> mask in <c>/proc/PID/status</c>).</summary>
+    private static bool IgnoresSigInt(int pid)
+    {
+        foreach (string line in File.ReadLines($"/proc/{pid}/status"))
+        {
+            if (line.StartsWith("SigIgn:", StringComparison.Ordinal))
+            {
+                ulong mask = ulong.Parse(line.AsSpan("SigIgn:".Length).Trim(), System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+                return (mask & (1UL << ((int)Signal.Interrupt - 1))) != 0;
+            }
+        }
+
+        return false;
+    }
 }
