@@ -2,6 +2,7 @@ using System;
 using System.Runtime.CompilerServices;
 using System.Threading;
 using System.Threading.Tasks;
+using static Locksmith.Tests.Async.TaggedReads;
 
 namespace Locksmith.Tests.Async;
 
@@ -75,42 +76,6 @@ public sealed class AsyncPendingReadTwiceContextTests
         }
     }
 
-    private static async Task<string?> ResumesUnder(ValueTask<AsyncLockScope> queued)
-    {
-        var scope = await queued;
-        string? resumedUnder = (SynchronizationContext.Current as TaggedContext)?.Tag;
-        scope.Dispose();
-        return resumedUnder;
-    }
-
-    private static async Task<string?> RefusedUnder(ValueTask<AsyncLockScope> queued)
-    {
-        try
-        {
-            (await queued).Dispose();
-            return "not refused";
-        }
-        catch (InvalidOperationException refused) when (refused.Message.Contains("that was read already", StringComparison.Ordinal))
-        {
-            return (SynchronizationContext.Current as TaggedContext)?.Tag;
-        }
-    }
-
-    /// <summary>Starts <paramref name="read"/> with <paramref name="context"/> current, as a UI thread's await would.</summary>
-    private static Task<string?> StartUnder(SynchronizationContext context, Func<Task<string?>> read)
-    {
-        var before = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        try
-        {
-            return read();
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(before);
-        }
-    }
-
     /// <summary>Registers <paramref name="continuation"/> from a context whose async local reads <paramref name="tag"/>.</summary>
     private static void RegisterWith(string tag, ValueTaskAwaiter<AsyncLockScope> awaiter, Action continuation)
     {
@@ -120,33 +85,5 @@ public sealed class AsyncPendingReadTwiceContextTests
             s_tag.Value = tag;
             awaiter.OnCompleted(continuation);
         }, null);
-    }
-
-    /// <summary>A scheduling context that runs what is posted to it on the pool, with itself current, and counts the posts.</summary>
-    private sealed class TaggedContext(string tag) : SynchronizationContext
-    {
-        private int _posts;
-
-        public string Tag { get; } = tag;
-
-        public int Posts => Volatile.Read(ref _posts);
-
-        public override void Post(SendOrPostCallback d, object? state)
-        {
-            Interlocked.Increment(ref _posts);
-            ThreadPool.UnsafeQueueUserWorkItem(_ =>
-            {
-                var before = Current;
-                SetSynchronizationContext(this);
-                try
-                {
-                    d(state);
-                }
-                finally
-                {
-                    SetSynchronizationContext(before);
-                }
-            }, null);
-        }
     }
 }

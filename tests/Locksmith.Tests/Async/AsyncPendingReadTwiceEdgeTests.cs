@@ -2,6 +2,7 @@ using System;
 using System.Reflection;
 using System.Threading;
 using System.Threading.Tasks;
+using static Locksmith.Tests.Async.TaggedReads;
 
 namespace Locksmith.Tests.Async;
 
@@ -109,60 +110,4 @@ public sealed class AsyncPendingReadTwiceEdgeTests
     private static async Task TakeAndRelease(ValueTask<AsyncLockScope> queued) => (await queued.ConfigureAwait(false)).Dispose();
 
     private static async Task ReadAgain(ValueTask<AsyncLockScope> queued) => (await queued).Dispose();
-
-    private static async Task<string?> ResumesUnder(ValueTask<AsyncLockScope> queued)
-    {
-        var scope = await queued;
-        string? resumedUnder = (SynchronizationContext.Current as TaggedContext)?.Tag;
-        scope.Dispose();
-        return resumedUnder;
-    }
-
-    private static async Task<string?> RefusedUnder(ValueTask<AsyncLockScope> queued)
-    {
-        try
-        {
-            (await queued).Dispose();
-            return "not refused";
-        }
-        catch (InvalidOperationException refused) when (refused.Message.Contains("that was read already", StringComparison.Ordinal))
-        {
-            return (SynchronizationContext.Current as TaggedContext)?.Tag;
-        }
-    }
-
-    private static Task<string?> StartUnder(SynchronizationContext context, Func<Task<string?>> read)
-    {
-        var before = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(context);
-        try
-        {
-            return read();
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(before);
-        }
-    }
-
-    /// <summary>Runs what is posted to it on the pool, with itself current.</summary>
-    private sealed class TaggedContext(string tag) : SynchronizationContext
-    {
-        public string Tag { get; } = tag;
-
-        public override void Post(SendOrPostCallback d, object? state) =>
-            ThreadPool.UnsafeQueueUserWorkItem(_ =>
-            {
-                var before = Current;
-                SetSynchronizationContext(this);
-                try
-                {
-                    d(state);
-                }
-                finally
-                {
-                    SetSynchronizationContext(before);
-                }
-            }, null);
-    }
 }
