@@ -1,3 +1,5 @@
+using System;
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
 using System.Globalization;
@@ -41,13 +43,32 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
+        LockFacts.RegisterWhereLocksExist(context, (start, facts) =>
         {
-            start.RegisterOperationAction(operation => Analyze(operation, facts), OperationKind.Invocation, OperationKind.MethodReference);
+            var wrapperCalls = WrapperCallsIn(facts);
+            CompilationStarted?.Invoke(wrapperCalls);
+            start.RegisterOperationAction(operation => Analyze(operation, facts, wrapperCalls), OperationKind.Invocation, OperationKind.MethodReference);
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, LockFacts facts)
+    /// <summary>Told each compilation's <see cref="WrapperCallsIn"/> as it is made: what the tests of that cache count.</summary>
+    internal Action<HelperJudgements<IReadOnlyList<(IInvocationOperation Call, Wrapper Wrapper)>>>? CompilationStarted { get; set; }
+
+    /// <summary>
+    /// A compilation's wrapper calls that run with the body of each method of it that is read as a lambda's (given by name
+    /// to an inline runner or called from an inline body): read once per method however many uses name it, since a method
+    /// in another file is bound through that file's semantic model. Only the body decides them; the holds are each use's.
+    /// </summary>
+    internal static HelperJudgements<IReadOnlyList<(IInvocationOperation Call, Wrapper Wrapper)>> WrapperCallsIn(LockFacts facts) =>
+        new(static _ => true, (body, _) =>
+            body.Descendants().OfType<IInvocationOperation>()
+                .Where(InlineDelegates.RunsWithItsBody)
+                .Select(call => (call, wrapper: facts.WrapperOf(call.TargetMethod)))
+                .Where(static c => c.wrapper is not null)
+                .Select(static c => (c.call, c.wrapper!))
+                .ToList());
+
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts, HelperJudgements<IReadOnlyList<(IInvocationOperation Call, Wrapper Wrapper)>> wrapperCalls)
     {
         if (context.ContainingSymbol is not IMethodSymbol caller)
         {
@@ -61,13 +82,13 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
         {
             if (invocation is IMethodReferenceOperation reference)
             {
-                AnalyzeBodyGivenByName(context, reference, caller, facts);
+                AnalyzeBodyGivenByName(context, reference, caller, facts, wrapperCalls);
             }
             else if (invocation is IInvocationOperation call)
             {
                 if (!ReportAcquiredAgain(context, call, caller, facts))
                 {
-                    AnalyzeCallInAnInlineBody(context, call, caller, facts);
+                    AnalyzeCallInAnInlineBody(context, call, caller, facts, wrapperCalls);
                 }
             }
 
@@ -102,9 +123,10 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// its one body is read as the lambda in its place would be, and the first wrapper it calls against the holds at the
     /// method group is reported there (its <c>this</c> is the method group's object; its
     /// own parameters and locals name nothing there). Its one body is read where the type declares it
-    /// (<see cref="BodiesByName.BodyOf"/>), and only calls that run with its body (not in a lambda of its own that may run elsewhere).
+    /// (<see cref="BodiesByName.BodyOf"/>, once per compilation: <see cref="WrapperCallsIn"/>), and only calls that run with its body (not in a lambda of its own that may run elsewhere).
     /// </summary>
-    private static void AnalyzeBodyGivenByName(OperationAnalysisContext context, IMethodReferenceOperation reference, IMethodSymbol caller, LockFacts facts)
+    private static void AnalyzeBodyGivenByName(
+        OperationAnalysisContext context, IMethodReferenceOperation reference, IMethodSymbol caller, LockFacts facts, HelperJudgements<IReadOnlyList<(IInvocationOperation Call, Wrapper Wrapper)>> wrapperCalls)
     {
         var method = reference.Method;
         if (!BodiesByName.IsOwnCallee(method, reference.Instance, caller) || reference.SemanticModel is not { } model)
@@ -132,16 +154,14 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
+        if (wrapperCalls.Of(method, model, context.CancellationToken) is not { } calls)
         {
             return;
         }
 
-        foreach (var call in body.Descendants().OfType<IInvocationOperation>())
+        foreach (var (call, wrapper) in calls)
         {
-            if (facts.WrapperOf(call.TargetMethod) is { } wrapper &&
-                InlineDelegates.RunsWithItsBody(call) &&
-                (wait is null
+            if ((wait is null
                     ? Check(context, call, site, wrapper, caller, facts, RunInline(what, runner!), reference.Syntax.GetLocation())
                     : call.TargetMethod.Parameters.Length == wrapper.Body.Parameters.Length &&
                         ReportBlockedWait(context, call, reference, wait, wrapper, caller, facts)))
@@ -160,7 +180,8 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
     /// holds at the call is reported there. One level: calls in it are not followed; not a virtual method, which an
     /// override may replace.
     /// </summary>
-    private static void AnalyzeCallInAnInlineBody(OperationAnalysisContext context, IInvocationOperation call, IMethodSymbol caller, LockFacts facts)
+    private static void AnalyzeCallInAnInlineBody(
+        OperationAnalysisContext context, IInvocationOperation call, IMethodSymbol caller, LockFacts facts, HelperJudgements<IReadOnlyList<(IInvocationOperation Call, Wrapper Wrapper)>> wrapperCalls)
     {
         var method = call.TargetMethod;
         if (!BodiesByName.IsOwnCallee(method, call.Instance, caller))
@@ -193,17 +214,14 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             return;
         }
 
-        if (call.SemanticModel is not { } model ||
-            BodiesByName.BodyOf(method, model, context.CancellationToken) is not { } body)
+        if (wrapperCalls.Of(method, call.SemanticModel, context.CancellationToken) is not { } calls)
         {
             return;
         }
 
-        foreach (var inner in body.Descendants().OfType<IInvocationOperation>())
+        foreach (var (inner, wrapper) in calls)
         {
-            if (facts.WrapperOf(inner.TargetMethod) is { } wrapper &&
-                InlineDelegates.RunsWithItsBody(inner) &&
-                Check(context, inner, call, wrapper, caller, facts, RunInline(what, runner!)))
+            if (Check(context, inner, call, wrapper, caller, facts, RunInline(what, runner!)))
             {
                 return;
             }
