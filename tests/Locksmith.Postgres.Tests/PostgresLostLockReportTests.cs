@@ -102,18 +102,7 @@ public sealed class PostgresLostLockReportTests
         await using var blocker = await PostgresServer.InAFlowOfItsOwn(async () => await theirs.CreateExclusiveLock(name + "_wanted").AcquireAsync());
 
         var scope = await held.AcquireAsync();
-
-        // The wait runs in the flow that holds the lock, so it is on the same session.
-        var wait = WaitInThisFlowAsync(wanted);
-        await using (var admin = await PostgresServer.OpenAsync())
-        {
-            await PostgresServer.WaitUntilSomeoneWaitsAsync(admin, wanted.Key);
-        }
-
-        await TerminateAsync(scope.SessionProcessId);
-        var error = await Assert.ThrowsAsync<NpgsqlException>(() => wait.WaitAsync(s_guard));
-        Assert.Contains("57P01", error.Message, StringComparison.Ordinal);
-        await LostAsync(scope);
+        await LoseUnderAWaitAsync(scope, wanted);
 
         var line = Assert.Single(capture.Lines(Category, LocksmithEventIds.DistributedLockLost));
         Assert.Equal(name + "_held", line.Fields["LockName"]);
@@ -208,16 +197,7 @@ public sealed class PostgresLostLockReportTests
         await using var blocker = await PostgresServer.InAFlowOfItsOwn(async () => await theirs.CreateExclusiveLock(name + "_wanted").AcquireAsync());
 
         var scope = await held.AcquireAsync();
-        var wait = WaitInThisFlowAsync(wanted);
-        await using (var admin = await PostgresServer.OpenAsync())
-        {
-            await PostgresServer.WaitUntilSomeoneWaitsAsync(admin, wanted.Key);
-        }
-
-        await TerminateAsync(scope.SessionProcessId);
-        var error = await Assert.ThrowsAsync<NpgsqlException>(() => wait.WaitAsync(s_guard));
-        Assert.Contains("57P01", error.Message, StringComparison.Ordinal);
-        await LostAsync(scope);
+        await LoseUnderAWaitAsync(scope, wanted);
         Assert.Equal(1, capture.Thrown);
         await scope.DisposeAsync();
         Assert.Equal(0, provider.HeldCount);
@@ -233,6 +213,25 @@ public sealed class PostgresLostLockReportTests
             .AddPostgres(PostgresServer.ConnectionString, o => o.LostLockCheckInterval = checkInterval)
             .AddPostgresExclusiveLock(registered);
         return services.BuildServiceProvider();
+    }
+
+    /// <summary>
+    /// Waits for <paramref name="wanted"/> (held by another process) on the session of <paramref name="scope"/>, ends
+    /// that session's backend, and checks the wait failed with it (57P01) and the hold is lost. Called by the flow that
+    /// holds <paramref name="scope"/>, whose flow the wait joins, so it is on the same session.
+    /// </summary>
+    private static async Task LoseUnderAWaitAsync(PostgresLockScope scope, PostgresExclusiveLock wanted)
+    {
+        var wait = WaitInThisFlowAsync(wanted);
+        await using (var admin = await PostgresServer.OpenAsync())
+        {
+            await PostgresServer.WaitUntilSomeoneWaitsAsync(admin, wanted.Key);
+        }
+
+        await TerminateAsync(scope.SessionProcessId);
+        var error = await Assert.ThrowsAsync<NpgsqlException>(() => wait.WaitAsync(s_guard));
+        Assert.Contains("57P01", error.Message, StringComparison.Ordinal);
+        await LostAsync(scope);
     }
 
     private static async Task<PostgresLockScope> WaitInThisFlowAsync(PostgresExclusiveLock wanted)
