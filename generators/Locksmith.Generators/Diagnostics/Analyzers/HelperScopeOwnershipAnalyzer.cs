@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Linq;
@@ -62,19 +63,34 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     {
         context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
         context.EnableConcurrentExecution();
-        LockFacts.RegisterWhereLocksExist(context, static (start, facts) =>
+        LockFacts.RegisterWhereLocksExist(context, (start, facts) =>
         {
             // A runtime without AsyncLockFlow has no fix to offer.
             if (KnownTypes.Resolve(start.Compilation) is { } known)
             {
-                start.RegisterOperationAction(operation => Analyze(operation, facts, known), OperationKind.Await);
-                start.RegisterOperationAction(operation => AnalyzeKeptCall(operation, facts, known), OperationKind.Invocation);
+                var permitsOnly = PermitsOnlyIn(known);
+                CompilationStarted?.Invoke(permitsOnly);
+                start.RegisterOperationAction(operation => Analyze(operation, facts, known, permitsOnly), OperationKind.Await);
+                start.RegisterOperationAction(operation => AnalyzeKeptCall(operation, facts, known, permitsOnly), OperationKind.Invocation);
                 start.RegisterOperationAction(operation => AnalyzeIteratorCall(operation, facts, known), OperationKind.Invocation);
             }
         });
     }
 
-    private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    /// <summary>Told each compilation's <see cref="PermitsOnlyIn"/> as it is made: what the tests of that cache count.</summary>
+    internal Action<HelperJudgements<object>>? CompilationStarted { get; set; }
+
+    /// <summary>Stands for "only takes permits" in <see cref="PermitsOnlyIn"/> (null stands for "not").</summary>
+    private static readonly object s_takesOnlyPermits = new();
+
+    /// <summary>
+    /// A compilation's helpers judged by <see cref="OnlyTakesPermits"/>, each body read once however many uses name the
+    /// helper (one in another file is bound through that file's semantic model). Only the body decides it.
+    /// </summary>
+    private static HelperJudgements<object> PermitsOnlyIn(KnownTypes known) =>
+        new(static _ => true, (body, _) => OnlyTakesPermits(body, known) ? s_takesOnlyPermits : null);
+
+    private static void Analyze(OperationAnalysisContext context, LockFacts facts, KnownTypes known, HelperJudgements<object> permitsOnly)
     {
         var awaited = (IAwaitOperation)context.Operation;
         if (AwaitedCall(awaited) is { } call &&
@@ -83,7 +99,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
             !ReturnedOnward(awaited) &&
             UsedInThisFrame(awaited))
         {
-            ReportUnlessOwned(context, facts, known, awaited, call);
+            ReportUnlessOwned(context, facts, known, permitsOnly, awaited, call);
         }
     }
 
@@ -91,11 +107,12 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// The check both LSM0058 shapes end with: the method holds no async lock and its flow is not owned at
     /// <paramref name="at"/>, and the call reaches a helper to name; then the report, at <paramref name="at"/>.
     /// </summary>
-    private static void ReportUnlessOwned(OperationAnalysisContext context, LockFacts facts, KnownTypes known, IOperation at, IInvocationOperation call)
+    private static void ReportUnlessOwned(
+        OperationAnalysisContext context, LockFacts facts, KnownTypes known, HelperJudgements<object> permitsOnly, IOperation at, IInvocationOperation call)
     {
         if ((context.ContainingSymbol is IMethodSymbol method && facts.LocksHeldBy(method).Any(static use => use.Capabilities.IsAsync())) ||
             OwnedAt(at, known) ||
-            HelperToName(call, known, context.CancellationToken) is not { } helper)
+            HelperToName(call, known, permitsOnly, context.CancellationToken) is not { } helper)
         {
             return;
         }
@@ -111,7 +128,7 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// pending;</c>): the helper runs from the call, in a copy of the context this method had then, so ownership is decided
     /// at the call (a flow begun after it comes too late for the helper), and the report is at the call, once.
     /// </summary>
-    private static void AnalyzeKeptCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known)
+    private static void AnalyzeKeptCall(OperationAnalysisContext context, LockFacts facts, KnownTypes known, HelperJudgements<object> permitsOnly)
     {
         var call = (IInvocationOperation)context.Operation;
         if (!MayGiveAHelpersScope(call, known) || InsideAFunction(call))
@@ -121,12 +138,12 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
 
         if (KeptAndTakenHere(call))
         {
-            ReportUnlessOwned(context, facts, known, call, call);
+            ReportUnlessOwned(context, facts, known, permitsOnly, call, call);
         }
         else if (BlockedOn(call) is { } blocked && !ReturnedOnward(blocked) && UsedInThisFrame(blocked))
         {
             // The kept task's case without the local (TakeLedgerAsync().Result): told at the blocking read, as an await is.
-            ReportUnlessOwned(context, facts, known, blocked, call);
+            ReportUnlessOwned(context, facts, known, permitsOnly, blocked, call);
         }
     }
 
@@ -496,9 +513,9 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// of the user's, or the first helper under a forwarder (<see cref="HelpersUnder"/>); null when there is none, or each
     /// one only takes a <c>CountingSemaphore</c>'s permits.
     /// </summary>
-    private static IInvocationOperation? HelperToName(IInvocationOperation call, KnownTypes known, CancellationToken token) =>
+    private static IInvocationOperation? HelperToName(IInvocationOperation call, KnownTypes known, HelperJudgements<object> permitsOnly, CancellationToken token) =>
         HelpersUnder(call, known, new HashSet<IMethodSymbol>(SymbolEqualityComparer.Default), new Dictionary<IMethodSymbol, List<IInvocationOperation>?[]>(SymbolEqualityComparer.Default), token)?
-            .FirstOrDefault(helper => !OnlyTakesPermits(helper, known, token));
+            .FirstOrDefault(helper => permitsOnly.Of(helper.TargetMethod, helper.SemanticModel, token) is null);
 
     /// <summary>
     /// The calls to async helpers of the user's whose task <paramref name="call"/> gives, or null when it is neither such a
@@ -637,13 +654,8 @@ public sealed class HelperScopeOwnershipAnalyzer : DiagnosticAnalyzer
     /// Whether the helper's body, in source, takes only a <c>CountingSemaphore</c>'s permits: a permit has no owner (no
     /// query, no recursion), so its caller has no ownership to miss. Its calls giving a flow's scope are all the semaphore's.
     /// </summary>
-    private static bool OnlyTakesPermits(IInvocationOperation call, KnownTypes known, CancellationToken token)
+    private static bool OnlyTakesPermits(IOperation body, KnownTypes known)
     {
-        if (call.SemanticModel is not { } model || BodiesByName.BodyOf(call.TargetMethod, model, token) is not { } body)
-        {
-            return false;
-        }
-
         bool any = false;
         foreach (var invocation in body.Descendants().OfType<IInvocationOperation>())
         {
