@@ -14,8 +14,9 @@ namespace Locksmith;
 /// </summary>
 /// <remarks>
 /// <para>Use <c>using var scope = await myLock.AcquireAsync(cancellationToken);</c>. Waiters queue in FIFO order and
-/// the lock is handed to the longest waiter on release; the waiter's continuation runs on the thread pool, never on
-/// the releasing stack. A cancelled or timed-out waiter leaves the queue at once. Acquiring and releasing allocate
+/// the lock is handed to the longest waiter on release; the waiter's continuation never runs on the releasing stack:
+/// it runs on the thread pool, or through the <see cref="SynchronizationContext"/> or <see cref="TaskScheduler"/> its
+/// await captured. A cancelled or timed-out waiter leaves the queue at once. Acquiring and releasing allocate
 /// nothing, contended or not.</para>
 /// <para>A flow's holds are visible in the acquiring method and in everything it awaits, calls or starts afterwards
 /// (<see cref="IsHeldByCurrentFlow"/>). Ordered async locks take part in the same global order as sync ones.</para>
