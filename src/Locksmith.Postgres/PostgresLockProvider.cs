@@ -53,9 +53,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private readonly string _serverInstanceQuery;
 
     /// <summary>Creates a provider.</summary>
-    /// <param name="connectionString">The Npgsql connection string of the database.</param>
+    /// <param name="connectionString">The Npgsql connection string of the database, naming the primary's single host.</param>
     /// <param name="connectionBudget">The most connections its locks may hold at once (see <see cref="PostgresLockProviderOptions.ConnectionBudget"/>).</param>
     /// <param name="defaultTimeout">The timeout of acquisitions that give none, or null for <see cref="LocksmithPolicy.DefaultTimeout"/>.</param>
+    /// <exception cref="ArgumentException">
+    /// As for <see cref="PostgresLockProvider(PostgresLockProviderOptions)"/>: among others, a connection string that can put
+    /// sessions on another server than the primary (more than one host, load balancing, a standby's target session attributes).
+    /// </exception>
     public PostgresLockProvider(string connectionString, int connectionBudget = 16, TimeSpan? defaultTimeout = null)
         : this(new PostgresLockProviderOptions { ConnectionString = connectionString, ConnectionBudget = connectionBudget, DefaultTimeout = defaultTimeout })
     {
@@ -63,7 +67,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
     /// <summary>Checks options as the constructor does; each message names the option and the value it got.</summary>
     /// <param name="options">The options.</param>
-    /// <exception cref="ArgumentException">The connection string is empty, or the budget, interval or default timeout is out of range.</exception>
+    /// <exception cref="ArgumentException">
+    /// The connection string is empty, is not a valid Npgsql connection string, or can put sessions on another server than the
+    /// primary (see <see cref="PrimaryServer.RefuseAnotherServer"/>), or the budget, interval or default timeout is out of range.
+    /// </exception>
     internal static void Validate(PostgresLockProviderOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -99,19 +106,27 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                 "Timeout.InfiniteTimeSpan, or null for LocksmithPolicy.DefaultTimeout.");
         }
 
+        NpgsqlConnectionStringBuilder settings;
         try
         {
-            _ = new NpgsqlConnectionStringBuilder(options.ConnectionString);
+            settings = new NpgsqlConnectionStringBuilder(options.ConnectionString);
         }
         catch (ArgumentException e)
         {
             throw new ArgumentException($"PostgresLockProviderOptions.ConnectionString is not a valid Npgsql connection string: {e.Message}", nameof(options), e);
         }
+
+        PrimaryServer.RefuseAnotherServer(settings, nameof(options));
     }
 
     /// <summary>Creates a provider from options.</summary>
     /// <param name="options">The connection string, budget, default timeout and lost-lock check interval.</param>
-    /// <exception cref="ArgumentException">The connection string is empty, or the budget or interval is not positive.</exception>
+    /// <exception cref="ArgumentException">
+    /// The connection string is empty or not a valid Npgsql connection string; it names more than one host, sets
+    /// <c>Load Balance Hosts=true</c>, or a <c>Target Session Attributes</c> other than <c>primary</c>, <c>read-write</c> or
+    /// <c>any</c> (settings that can put sessions on a standby or another server, where their advisory locks exclude nothing
+    /// on the primary; the message names the setting and the fix); or the budget or interval is not positive.
+    /// </exception>
     public PostgresLockProvider(PostgresLockProviderOptions options)
         : this(options, IdleSessionTimeout)
     {
@@ -161,13 +176,16 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             Multiplexing = false,
         };
 
+        // Validate left it at most primary or read-write, which mean nothing with the one host it left.
+        PrimaryServer.DropTargetSessionAttributes(builder);
+
         // Every budgeted connection, the lost-lock check and a health check: the pool itself never makes an acquisition wait.
         if (builder.MaxPoolSize < options.ConnectionBudget + 2)
         {
             builder.MaxPoolSize = options.ConnectionBudget + 2;
         }
 
-        ServerIdentity = $"{builder.Host}:{builder.Port}/{builder.Database}";
+        ServerIdentity = $"{HostAndPort(builder.Host, builder.Port)}/{builder.Database}";
         _callersOptionsConnectionString = builder.ConnectionString;
 
         // A session that holds a lock is idle between its commands by design: a server, database or role default
@@ -199,6 +217,28 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         {
             s_live = [.. s_live, this];
         }
+    }
+
+    /// <summary>
+    /// <c>host:port</c> as Npgsql reads them: a port given in Host (<c>Host=db:5433</c>, or <c>[::1]:5433</c>) wins over Port.
+    /// Before, such a host read as <c>db:5433:5432</c>, naming a port the sessions never used.
+    /// </summary>
+    internal static string HostAndPort(string? host, int port)
+    {
+        if (host is null || host.StartsWith('/') || host.StartsWith('@'))
+        {
+            // No host, or a Unix-domain socket's directory (Npgsql reads no port in it).
+            return $"{host}:{port}";
+        }
+
+        int separator = host.LastIndexOf(':');
+        if (separator > 0 && (host.IndexOf(':', StringComparison.Ordinal) == separator || host[separator - 1] == ']') &&
+            int.TryParse(host.AsSpan(separator + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int given))
+        {
+            return $"{host[..separator]}:{given}";
+        }
+
+        return $"{host}:{port}";
     }
 
     /// <summary>

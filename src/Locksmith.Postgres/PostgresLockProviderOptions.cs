@@ -7,6 +7,12 @@ namespace Locksmith.Postgres;
 public sealed class PostgresLockProviderOptions
 {
     /// <summary>The Npgsql connection string of the database whose advisory locks are used.</summary>
+    /// <remarks>
+    /// Give the primary's single host. Advisory locks are not replicated, and a standby grants its own, so a session on
+    /// another server excludes nothing on the primary: more than one host (<c>Host=a,b</c>), <c>Load Balance Hosts=true</c>
+    /// and a <c>Target Session Attributes</c> other than <c>primary</c>, <c>read-write</c> or <c>any</c> are refused with an
+    /// <see cref="ArgumentException"/> as the provider is made (or at <c>AddPostgres</c>).
+    /// </remarks>
     public string ConnectionString { get; set; } = string.Empty;
 
     /// <summary>

@@ -17,13 +17,14 @@ public static class PostgresLocksmithBuilderExtensions
 {
     /// <summary>Registers the <see cref="PostgresLockProvider"/> (a singleton the container disposes) for one database.</summary>
     /// <param name="builder">The builder.</param>
-    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="connectionString">The Npgsql connection string, naming the primary's single host.</param>
     /// <param name="configure">Sets the budget, default timeout and lost-lock check interval, or null for the defaults.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentNullException">The connection string is null (a <c>GetConnectionString</c> that found nothing).</exception>
     /// <exception cref="ArgumentException">
-    /// The connection string is empty or blank, or <paramref name="configure"/> set an option out of range (checked here, at once,
-    /// with the option named).
+    /// The connection string is empty or blank, invalid, or can put sessions on another server than the primary (more than one
+    /// host, <c>Load Balance Hosts=true</c>, a standby's <c>Target Session Attributes</c>), or <paramref name="configure"/> set an
+    /// option out of range (checked here, at once, with the setting or option named).
     /// </exception>
     /// <exception cref="InvalidOperationException">A provider is already registered: one database per container.</exception>
     public static ILocksmithBuilder AddPostgres(this ILocksmithBuilder builder, string connectionString, Action<PostgresLockProviderOptions>? configure = null)

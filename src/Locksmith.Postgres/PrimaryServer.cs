@@ -1,0 +1,63 @@
+using System;
+using Npgsql;
+
+namespace Locksmith.Postgres;
+
+/// <summary>
+/// Keeps every session of a provider on one server, the primary. Advisory locks live in one server's memory: they are
+/// not replicated, and a standby takes them as readily as a primary (PostgreSQL's hot standby documentation: "Advisory
+/// locks work normally in recovery"), so a session on another host or on a standby excludes nothing on the primary, and
+/// two processes would both "hold" the lock. The connection string's settings that choose among hosts are refused as the
+/// provider is made (<see cref="RefuseAnotherServer"/>).
+/// </summary>
+internal static class PrimaryServer
+{
+    /// <summary>The values of <c>Target Session Attributes</c> that never accept a standby (any: the default, one host).</summary>
+    private static bool AcceptsOnlyPrimary(string value) => value is "any" or "primary" or "read-write";
+
+    /// <summary>
+    /// Refuses a connection string that can put sessions on another server than the primary: more than one host, load
+    /// balancing, or a <c>Target Session Attributes</c> that accepts a standby. Each message names the setting, the value it
+    /// got and what to give instead.
+    /// </summary>
+    /// <exception cref="ArgumentException">One of the settings above.</exception>
+    public static void RefuseAnotherServer(NpgsqlConnectionStringBuilder settings, string parameterName)
+    {
+        const string Why = "advisory locks are held in one server's memory and are not replicated, so sessions on another server " +
+                           "(another host, or a standby, which takes advisory locks too) exclude nothing on the primary, and two " +
+                           "processes could hold the same lock at once";
+        if (settings.Host is { } host && host.Contains(',', StringComparison.Ordinal))
+        {
+            throw new ArgumentException(
+                $"PostgresLockProviderOptions.ConnectionString has Host = '{host}', more than one host: Npgsql may open the provider's " +
+                $"sessions on any of them (after a failure, some on one and some on another), and {Why}. Give the primary's single " +
+                "host (Host=primary.example;Port=5432), or one address that always leads to the current primary (a virtual IP or " +
+                "a DNS name your failover moves).",
+                parameterName);
+        }
+
+        if (settings.LoadBalanceHosts)
+        {
+            throw new ArgumentException(
+                "PostgresLockProviderOptions.ConnectionString has Load Balance Hosts = true: it spreads the provider's sessions over " +
+                $"several servers, and {Why}. Remove Load Balance Hosts and give the primary's single host.",
+                parameterName);
+        }
+
+        if (settings.TargetSessionAttributes is { } target && !AcceptsOnlyPrimary(target))
+        {
+            string accepts = target == "prefer-primary" ? "falls back to a standby when no primary answers" : "asks for a standby or a read-only session";
+            throw new ArgumentException(
+                $"PostgresLockProviderOptions.ConnectionString has Target Session Attributes = {target}, which {accepts}, and {Why}. " +
+                "Remove it (or give primary or read-write) and give the primary's single host.",
+                parameterName);
+        }
+    }
+
+    /// <summary>
+    /// The connection string the provider's pool is built from: without <c>Target Session Attributes</c>, which
+    /// <see cref="RefuseAnotherServer"/> left at most primary or read-write. Npgsql refuses any value but <c>any</c> with a
+    /// single host (NotSupportedException as the pool is built), and with one host there is nothing to choose among.
+    /// </summary>
+    public static void DropTargetSessionAttributes(NpgsqlConnectionStringBuilder settings) => settings.TargetSessionAttributes = null;
+}
