@@ -86,7 +86,8 @@ internal static partial class PostgresErrors
     /// <summary>
     /// The session's connection could not be opened (unreachable server, refused credentials, missing database, no slot
     /// left): still an <see cref="NpgsqlException"/> (retry policies keep working), now naming the lock, the flow and the
-    /// server; a 53300 (too_many_connections) names its SQLSTATE and says what to do, as the server is up.
+    /// server; a 53300 (too_many_connections) names its SQLSTATE and says what to do, as the server is up, and a standby's
+    /// refusal (<see cref="PrimaryServer.StandbyRefused"/>) keeps its own advice.
     /// </summary>
     public static NpgsqlException CannotConnect(PostgresLockProvider provider, LockOwner flow, string description, NpgsqlException inner) =>
         s_openingErrors.TryGetValue(inner, out _) ? inner
@@ -97,6 +98,10 @@ internal static partial class PostgresErrors
                   "max_connections less the reserved slots). Nothing is held and no connection is kept; acquire again later. " +
                   "If it persists, free slots (fewer connections from this and other clients: ConnectionBudget, Max Pool Size) or raise " +
                   "the limit (ALTER DATABASE or ALTER ROLE … CONNECTION LIMIT, max_connections).", inner)
+            : PrimaryServer.IsStandbyRefusal(inner)
+            // Says what to change already; the server answered, so no advice about reaching it.
+            ? new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
+                  inner.Message, inner)
             : new($"{ThrowHelper.FlowStartingASentence(flow)} could not open a PostgreSQL session to acquire {description} on {provider.ServerIdentity}: " +
                   $"{inner.Message.TrimEnd('.')}. Nothing is held; check that the server is up and reachable, and the provider's " +
                   "connection string (host, port, database, credentials).", inner));

@@ -52,6 +52,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private volatile bool _serverInstanceRefused;
     private readonly string _serverInstanceQuery;
 
+    // Asked on every new physical connection (see RefuseStandbyAsync); skipped for good once the server refused to answer.
+    private readonly string _inRecoveryQuery;
+    private volatile bool _inRecoveryRefused;
+
     /// <summary>Creates a provider.</summary>
     /// <param name="connectionString">The Npgsql connection string of the database, naming the primary's single host.</param>
     /// <param name="connectionBudget">The most connections its locks may hold at once (see <see cref="PostgresLockProviderOptions.ConnectionBudget"/>).</param>
@@ -127,6 +131,12 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <c>any</c> (settings that can put sessions on a standby or another server, where their advisory locks exclude nothing
     /// on the primary; the message names the setting and the fix); or the budget or interval is not positive.
     /// </exception>
+    /// <remarks>
+    /// The provider also refuses a server in recovery (a standby, where PostgreSQL grants advisory locks of its own): each new
+    /// physical connection asks <c>pg_is_in_recovery()</c>, one round trip as it opens (pooled connections are not asked
+    /// again), and an acquisition whose session would open on a standby throws an <see cref="NpgsqlException"/> naming the
+    /// host, holding nothing.
+    /// </remarks>
     public PostgresLockProvider(PostgresLockProviderOptions options)
         : this(options, IdleSessionTimeout)
     {
@@ -149,7 +159,12 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <c>pg_catalog.pg_control_system()</c>; in a test, a function the server refuses to run for the provider's role, as a
     /// server whose administrator revoked <c>pg_control_system()</c> does (PostgreSQL 15 lets every role call it by default).
     /// </param>
-    internal PostgresLockProvider(PostgresLockProviderOptions options, string idleSessionTimeout, string controlSystemFunction)
+    /// <param name="inRecoveryFunction">
+    /// <c>pg_catalog.pg_is_in_recovery()</c>; in a test, a function of the test's own that answers true, as a standby does
+    /// (the tests have no standby to connect to).
+    /// </param>
+    internal PostgresLockProvider(PostgresLockProviderOptions options, string idleSessionTimeout, string controlSystemFunction,
+        string inRecoveryFunction = PrimaryServer.InRecoveryFunction)
     {
         Validate(options);
 
@@ -158,6 +173,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         _serverInstanceQuery =
             "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
             $"FROM {controlSystemFunction} s";
+        _inRecoveryQuery = $"SELECT {inRecoveryFunction}";
         if (options.DefaultTimeout is { } timeout)
         {
             DefaultTimeoutMilliseconds = TimeoutMath.ToMilliseconds(timeout, nameof(options));
@@ -176,7 +192,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             Multiplexing = false,
         };
 
-        // Validate left it at most primary or read-write, which mean nothing with the one host it left.
+        // Validate left it at most primary or read-write, which the provider checks itself (see RefuseStandbyAsync).
         PrimaryServer.DropTargetSessionAttributes(builder);
 
         // Every budgeted connection, the lost-lock check and a health check: the pool itself never makes an acquisition wait.
@@ -306,13 +322,59 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         _serverInstance is { } mine && string.Equals(other._serverInstance, mine, StringComparison.Ordinal) &&
         !string.Equals(other.ServerIdentity, ServerIdentity, StringComparison.Ordinal);
 
-    /// <summary>A pool of <paramref name="connectionString"/> whose new physical connections teach the provider its server's identity.</summary>
+    /// <summary>
+    /// A pool of <paramref name="connectionString"/> whose new physical connections are refused on a standby and teach the
+    /// provider its server's identity.
+    /// </summary>
     private NpgsqlDataSource CreateDataSource(string connectionString) =>
         new NpgsqlDataSourceBuilder(connectionString)
             .UsePhysicalConnectionInitializer(
-                connection => LearnServerInstanceAsync(connection, async: false).AsTask().GetAwaiter().GetResult(),
-                connection => LearnServerInstanceAsync(connection, async: true).AsTask())
+                connection => InitializePhysicalConnectionAsync(connection, async: false).AsTask().GetAwaiter().GetResult(),
+                connection => InitializePhysicalConnectionAsync(connection, async: true).AsTask())
             .Build();
+
+    private async ValueTask InitializePhysicalConnectionAsync(NpgsqlConnection connection, bool async)
+    {
+        await RefuseStandbyAsync(connection, async).ConfigureAwait(false);
+        await LearnServerInstanceAsync(connection, async).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Fails the opening of a new physical connection whose server is in recovery (a standby grants advisory locks of its
+    /// own, which exclude nothing on the primary): one round trip per physical connection, as it opens, never on an
+    /// acquisition's path once the pool holds it. Every new one is asked, not only the provider's first: a host name may
+    /// lead to several servers, a proxy may pick one per connection, and a demoted primary restarts, ending the pool's
+    /// connections, so those that follow are new. A refusal to answer (no privilege, no such function) leaves the provider
+    /// unable to tell, as before the check, and it stops asking; another error fails the opening.
+    /// </summary>
+    private async ValueTask RefuseStandbyAsync(NpgsqlConnection connection, bool async)
+    {
+        if (_inRecoveryRefused)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand(_inRecoveryQuery, connection)
+        {
+            CommandTimeout = AnswerTimeoutSeconds,
+        };
+        bool inRecovery;
+        try
+        {
+            inRecovery = (bool)(async ? await command.ExecuteScalarAsync().ConfigureAwait(false) : command.ExecuteScalar())!;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.UndefinedFunction
+                                              or PostgresErrorCodes.FeatureNotSupported)
+        {
+            _inRecoveryRefused = true;
+            return;
+        }
+
+        if (inRecovery)
+        {
+            throw PrimaryServer.StandbyRefused(connection);
+        }
+    }
 
     /// <summary>
     /// Reads the server's identity on a new physical connection, until one read it (or the server refused): one round trip

@@ -9,8 +9,8 @@ namespace Locksmith.Postgres;
 
 /// <summary>
 /// The <c>locksmith-postgres</c> health check: Unhealthy (or the registration's failure status) when the provider's
-/// server does not answer, refuses the provider's session (a PostgreSQL error: credentials, database, connection slots)
-/// or the provider was disposed, Degraded while the locks hold every connection of the budget (the next flow to take a
+/// server does not answer, refuses the provider's session (a PostgreSQL error: credentials, database, connection slots),
+/// is a standby (in recovery, where the locks would exclude nothing on the primary) or the provider was disposed, Degraded while the locks hold every connection of the budget (the next flow to take a
 /// distributed lock is refused), Healthy otherwise. Its data: the server, the connections in use and the budget.
 /// </summary>
 /// <param name="provider">The provider <c>AddPostgres</c> registered.</param>
@@ -44,6 +44,15 @@ internal sealed class PostgresLockProviderHealthCheck(PostgresLockProvider provi
             return new HealthCheckResult(
                 context.Registration.FailureStatus,
                 $"The PostgreSQL server of the distributed locks ({provider.ServerIdentity}) refused the provider's session: {exception.Message}",
+                exception,
+                data);
+        }
+        catch (NpgsqlException exception) when (PrimaryServer.IsStandbyRefusal(exception))
+        {
+            // The server answered, but is a standby: the locks would exclude nothing there.
+            return new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"The PostgreSQL server of the distributed locks ({provider.ServerIdentity}) is not the primary: {exception.Message}",
                 exception,
                 data);
         }

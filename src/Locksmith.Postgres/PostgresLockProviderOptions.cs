@@ -11,7 +11,8 @@ public sealed class PostgresLockProviderOptions
     /// Give the primary's single host. Advisory locks are not replicated, and a standby grants its own, so a session on
     /// another server excludes nothing on the primary: more than one host (<c>Host=a,b</c>), <c>Load Balance Hosts=true</c>
     /// and a <c>Target Session Attributes</c> other than <c>primary</c>, <c>read-write</c> or <c>any</c> are refused with an
-    /// <see cref="ArgumentException"/> as the provider is made (or at <c>AddPostgres</c>).
+    /// <see cref="ArgumentException"/> as the provider is made (or at <c>AddPostgres</c>), and a server in recovery as each
+    /// of the provider's connections opens.
     /// </remarks>
     public string ConnectionString { get; set; } = string.Empty;
 

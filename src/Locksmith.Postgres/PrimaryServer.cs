@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using Npgsql;
 
 namespace Locksmith.Postgres;
@@ -8,7 +9,9 @@ namespace Locksmith.Postgres;
 /// not replicated, and a standby takes them as readily as a primary (PostgreSQL's hot standby documentation: "Advisory
 /// locks work normally in recovery"), so a session on another host or on a standby excludes nothing on the primary, and
 /// two processes would both "hold" the lock. The connection string's settings that choose among hosts are refused as the
-/// provider is made (<see cref="RefuseAnotherServer"/>).
+/// provider is made (<see cref="RefuseAnotherServer"/>); a server in recovery is refused as each new physical connection
+/// opens (the provider's connection initializer), which covers what no setting shows: a name whose addresses lead to
+/// several servers, a proxy in front of them, or a primary since demoted.
 /// </summary>
 internal static class PrimaryServer
 {
@@ -49,7 +52,8 @@ internal static class PrimaryServer
             string accepts = target == "prefer-primary" ? "falls back to a standby when no primary answers" : "asks for a standby or a read-only session";
             throw new ArgumentException(
                 $"PostgresLockProviderOptions.ConnectionString has Target Session Attributes = {target}, which {accepts}, and {Why}. " +
-                "Remove it (or give primary or read-write) and give the primary's single host.",
+                "Remove it (or give primary or read-write) and give the primary's single host; the provider also refuses a server in " +
+                "recovery as each of its connections opens.",
                 parameterName);
         }
     }
@@ -57,7 +61,33 @@ internal static class PrimaryServer
     /// <summary>
     /// The connection string the provider's pool is built from: without <c>Target Session Attributes</c>, which
     /// <see cref="RefuseAnotherServer"/> left at most primary or read-write. Npgsql refuses any value but <c>any</c> with a
-    /// single host (NotSupportedException as the pool is built), and with one host there is nothing to choose among.
+    /// single host (NotSupportedException as the pool is built), and the provider checks what it asks itself, on every
+    /// new physical connection (a hot standby is read-only too, so read-write asks no more of a server than primary here).
     /// </summary>
     public static void DropTargetSessionAttributes(NpgsqlConnectionStringBuilder settings) => settings.TargetSessionAttributes = null;
+
+    /// <summary><c>pg_catalog.pg_is_in_recovery()</c>: true on a standby (and on a server still replaying its WAL).</summary>
+    public const string InRecoveryFunction = "pg_catalog.pg_is_in_recovery()";
+
+    // The refusals made here, so an acquisition's and a health check's message can keep them as they are rather than add
+    // advice about a server that does not answer (which this one does).
+    private static readonly ConditionalWeakTable<NpgsqlException, object?> s_refusals = [];
+
+    /// <summary>
+    /// The refusal of a new connection whose server is in recovery: an <see cref="NpgsqlException"/>, as for any
+    /// connection that cannot be used, not transient (a standby stays one until promoted), naming the host and the fix.
+    /// </summary>
+    public static NpgsqlException StandbyRefused(NpgsqlConnection connection)
+    {
+        var refusal = new NpgsqlException(
+            $"The PostgreSQL server at {connection.Host}:{connection.Port} (database {connection.Database}) is in recovery, a standby " +
+            "(pg_is_in_recovery() is true): advisory locks taken on a standby are its own and exclude nothing on the primary, so the " +
+            "provider opens no session there. Nothing is held. Give PostgresLockProviderOptions.ConnectionString the primary's single " +
+            "host (or an address that always leads to the current primary), or promote this server.");
+        s_refusals.AddOrUpdate(refusal, null);
+        return refusal;
+    }
+
+    /// <summary>Whether <paramref name="error"/> is a <see cref="StandbyRefused"/> refusal.</summary>
+    public static bool IsStandbyRefusal(NpgsqlException error) => s_refusals.TryGetValue(error, out _);
 }

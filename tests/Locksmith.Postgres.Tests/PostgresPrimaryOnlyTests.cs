@@ -9,7 +9,8 @@ namespace Locksmith.Postgres.Tests;
 /// A provider keeps its sessions on the primary. Advisory locks are not replicated and a standby grants its own, so a
 /// session on another host or on a standby excluded nothing on the primary; before, the provider took any connection
 /// string Npgsql takes (the README said "the provider does not check this"). Now the settings that choose among hosts are
-/// refused as the provider is made, naming the setting, its value and the fix.
+/// refused as the provider is made, naming the setting, its value and the fix (a server in recovery is refused as each new
+/// connection opens: <see cref="PostgresStandbyRefusalTests"/>).
 /// </summary>
 public sealed class PostgresPrimaryOnlyTests
 {
