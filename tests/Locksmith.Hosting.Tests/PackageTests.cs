@@ -97,6 +97,11 @@ public sealed class PackageTests(PackageTests.Packs packs) : IClassFixture<Packa
             start.Environment.Remove(name);
         }
 
+        // Its own build nodes, ended with it: a node reused from another build on the machine (the test run's, a
+        // parallel one's) may exit under it ("Child node exited prematurely", seen once in a loaded full run).
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1";
+        start.Environment["DOTNET_CLI_USE_MSBUILD_SERVER"] = "0";
+
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         var stdout = process.StandardOutput.ReadToEndAsync();
