@@ -1,0 +1,137 @@
+using System;
+using System.Threading.Tasks;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// The edges of the primary-only checks that <see cref="PostgresPrimaryOnlyTests"/> and <see cref="PostgresStandbyRefusalTests"/>
+/// leave out: connection-string shapes written loosely, options changed by AddPostgres' configure, a server that refuses to
+/// say whether it is in recovery, a set whose second member's server is a standby.
+/// </summary>
+public sealed class PostgresStandbyCheckEdgeTests
+{
+    /// <summary>Hosts written loosely (spaces, a trailing comma, Server=) are still more than one host.</summary>
+    [Theory]
+    [InlineData("Host=db1, db2;Database=app")]
+    [InlineData("Host= db1 ,db2 ;Database=app")]
+    [InlineData("Host=db1,;Database=app")]
+    [InlineData("SERVER=db1,db2;Database=app")]
+    [InlineData("Host=db1;Host=db2,db3;Database=app")]
+    public void LooselyWrittenHosts_AreStillRefused(string connectionString)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new PostgresLockProvider(connectionString));
+        Assert.StartsWith("PostgresLockProviderOptions.ConnectionString has Host = ", error.Message, StringComparison.Ordinal);
+        Assert.Contains("more than one host", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A repeated Host is one host, the last, as Npgsql reads it: taken, and its identity names that host.</summary>
+    [Fact]
+    public async Task ARepeatedHost_IsTheLastOne_AsNpgsqlReadsIt()
+    {
+        var server = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString);
+        await using var provider = new PostgresLockProvider($"Host=elsewhere.invalid;{PostgresServer.ConnectionString}", connectionBudget: 1);
+        Assert.Equal($"{server.Host}:{server.Port}/{server.Database}", provider.ServerIdentity);
+    }
+
+    /// <summary>AddPostgres checks the options after its configure ran, so a connection string set there is refused too.</summary>
+    [Fact]
+    public void AddPostgres_RefusesAMultiHostConnectionString_SetByConfigure()
+    {
+        var services = new ServiceCollection();
+
+        var error = Assert.Throws<ArgumentException>(() => services.AddLocksmith().AddPostgres(
+            PostgresServer.ConnectionString, options => options.ConnectionString = "Host=db1,db2;Database=app"));
+
+        Assert.StartsWith("PostgresLockProviderOptions.ConnectionString has Host = 'db1,db2', more than one host", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(services, static d => d.ServiceType == typeof(PostgresLockProvider));
+    }
+
+    /// <summary>
+    /// A server that refuses to say whether it is in recovery (EXECUTE revoked) is not refused: the provider cannot tell, as
+    /// before the check, takes its locks, and stops asking, so later new connections pay no failed round trip. The function
+    /// counts its calls in a sequence, which a failed statement does not roll back.
+    /// </summary>
+    [Fact]
+    public async Task AServerThatRefusesToAnswer_IsNotRefused_AndIsAskedOnce()
+    {
+        await using var admin = await PostgresServer.OpenAsync();
+        string calls = PostgresServer.Unique("in_recovery_calls");
+        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
+        await PostgresSameServerTests.ExecuteAsync(admin,
+            $"CREATE SEQUENCE public.{calls}; " +
+            $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN PERFORM nextval('public.{calls}'); " +
+            "RAISE EXCEPTION 'permission denied for function pg_is_in_recovery' USING ERRCODE = 'insufficient_privilege'; END $$");
+        try
+        {
+            await using var provider = StandbyTestProvider(function, budget: 2);
+            var first = provider.CreateExclusiveLock(PostgresServer.Unique("unknown_first"));
+            var second = provider.CreateExclusiveLock(PostgresServer.Unique("unknown_second"));
+
+            // Two sessions at once: two new physical connections.
+            await using (var one = await first.AcquireAsync(TimeSpan.FromSeconds(30)))
+            {
+                await using var two = await PostgresServer.InAFlowOfItsOwn(async () => await second.AcquireAsync(TimeSpan.FromSeconds(30)));
+                Assert.True(one.IsAcquired);
+                Assert.True(two.IsAcquired);
+            }
+
+            await using var counter = new NpgsqlCommand($"SELECT last_value FROM public.{calls}", admin);
+            Assert.Equal(1L, (long)(await counter.ExecuteScalarAsync())!);
+        }
+        finally
+        {
+            await PostgresSameServerTests.ExecuteAsync(admin, $"DROP FUNCTION {function}; DROP SEQUENCE public.{calls}");
+        }
+    }
+
+    /// <summary>
+    /// A set whose first member's provider is on the primary and whose second's is on a standby: the set fails with the
+    /// standby's refusal and gives back the first member, so nothing is held and no session is left open.
+    /// </summary>
+    [Fact]
+    public async Task ASetWhoseSecondMemberIsOnAStandby_FailsWithTheRefusal_AndGivesBackTheFirst()
+    {
+        await using var admin = await PostgresServer.OpenAsync();
+        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
+        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        try
+        {
+            await using var primary = PostgresServer.Provider();
+            await using var standby = StandbyTestProvider(function, budget: 2);
+            string a = PostgresServer.Unique("set_primary"), b = PostgresServer.Unique("set_standby");
+            PostgresLockRequest[] requests =
+                [primary.CreateExclusiveLock(a, level: 1).Request(), standby.CreateExclusiveLock(b, level: 2).Request()];
+
+            var error = await Assert.ThrowsAsync<NpgsqlException>(async () => await PostgresLockSet.AcquireAsync(TimeSpan.FromSeconds(30), requests));
+
+            Assert.Contains($"'{b}'", error.Message, StringComparison.Ordinal);
+            Assert.Contains("is in recovery, a standby", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("check that the server is up", error.Message, StringComparison.Ordinal);
+            foreach (var provider in new[] { primary, standby })
+            {
+                Assert.Equal(0, provider.HeldCount);
+                Assert.Equal(0, provider.ConnectionsInUse);
+            }
+
+            await using var elsewhere = PostgresServer.Provider();
+            Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(a).TryAcquireAsync(TimeSpan.Zero)));
+        }
+        finally
+        {
+            await PostgresSameServerTests.ExecuteAsync(admin, $"DROP FUNCTION {function}");
+        }
+    }
+
+    private static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction, int budget) =>
+        new(new PostgresLockProviderOptions
+            {
+                ConnectionString = PostgresServer.ConnectionString,
+                ConnectionBudget = budget,
+                LostLockCheckInterval = TimeSpan.FromHours(1),
+            },
+            "idle_session_timeout",
+            "pg_catalog.pg_control_system()",
+            inRecoveryFunction);
+}
