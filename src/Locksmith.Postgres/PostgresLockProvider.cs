@@ -173,7 +173,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         _serverInstanceQuery =
             "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
             $"FROM {controlSystemFunction} s";
-        _inRecoveryQuery = $"SELECT {inRecoveryFunction}";
+        // With the address the server answered from (null over a Unix-domain socket), for the refusal's message.
+        _inRecoveryQuery =
+            $"SELECT {inRecoveryFunction}, pg_catalog.host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()";
         if (options.DefaultTimeout is { } timeout)
         {
             DefaultTimeoutMilliseconds = TimeoutMath.ToMilliseconds(timeout, nameof(options));
@@ -359,9 +361,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             CommandTimeout = AnswerTimeoutSeconds,
         };
         bool inRecovery;
+        string? answeredFrom;
         try
         {
-            inRecovery = (bool)(async ? await command.ExecuteScalarAsync().ConfigureAwait(false) : command.ExecuteScalar())!;
+            await using var reader = async ? await command.ExecuteReaderAsync().ConfigureAwait(false) : command.ExecuteReader();
+            _ = async ? await reader.ReadAsync().ConfigureAwait(false) : reader.Read();
+            inRecovery = reader.GetBoolean(0);
+            answeredFrom = reader.IsDBNull(1) ? null : reader.GetString(1);
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InsufficientPrivilege or PostgresErrorCodes.UndefinedFunction
                                               or PostgresErrorCodes.FeatureNotSupported)
@@ -372,7 +378,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
         if (inRecovery)
         {
-            throw PrimaryServer.StandbyRefused(connection);
+            throw PrimaryServer.StandbyRefused(connection, answeredFrom);
         }
     }
 

@@ -76,12 +76,15 @@ internal static class PrimaryServer
     /// <summary>
     /// The refusal of a new connection whose server is in recovery: an <see cref="NpgsqlException"/>, as for any
     /// connection that cannot be used, not transient (a standby stays one until promoted), naming the host and the fix.
+    /// <paramref name="answeredFrom"/> is the address the server says it answered from (null over a Unix-domain socket):
+    /// the host as written does not say which server a name or a proxy led to.
     /// </summary>
-    public static NpgsqlException StandbyRefused(NpgsqlConnection connection)
+    public static NpgsqlException StandbyRefused(NpgsqlConnection connection, string? answeredFrom)
     {
+        string where = answeredFrom is null ? string.Empty : $"; it answered from {answeredFrom}";
         var refusal = new NpgsqlException(
             $"The PostgreSQL server at {connection.Host}:{connection.Port} (database {connection.Database}) is in recovery, a standby " +
-            "(pg_is_in_recovery() is true): advisory locks taken on a standby are its own and exclude nothing on the primary, so the " +
+            $"(pg_is_in_recovery() is true{where}): advisory locks taken on a standby are its own and exclude nothing on the primary, so the " +
             "provider opens no session there. Nothing is held. Give PostgresLockProviderOptions.ConnectionString the primary's single " +
             "host (or an address that always leads to the current primary), or promote this server.");
         s_refusals.AddOrUpdate(refusal, null);

@@ -8,7 +8,7 @@ namespace Locksmith.Postgres.Tests;
 /// <summary>
 /// The edges of the primary-only checks that <see cref="PostgresPrimaryOnlyTests"/> and <see cref="PostgresStandbyRefusalTests"/>
 /// leave out: connection-string shapes written loosely, options changed by AddPostgres' configure, a server that refuses to
-/// say whether it is in recovery, a set whose second member's server is a standby.
+/// say whether it is in recovery, a set whose second member's server is a standby, and which server a name led to.
 /// </summary>
 public sealed class PostgresStandbyCheckEdgeTests
 {
@@ -117,6 +117,33 @@ public sealed class PostgresStandbyCheckEdgeTests
 
             await using var elsewhere = PostgresServer.Provider();
             Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(a).TryAcquireAsync(TimeSpan.Zero)));
+        }
+        finally
+        {
+            await PostgresSameServerTests.ExecuteAsync(admin, $"DROP FUNCTION {function}");
+        }
+    }
+
+    /// <summary>
+    /// The refusal names the address the server answered from, not only the host as written: a name that leads to several
+    /// servers (or a proxy) is why the server is asked at all, and the name alone does not say which of them is the standby.
+    /// </summary>
+    [Fact]
+    public async Task TheRefusal_NamesTheAddressTheServerAnsweredFrom()
+    {
+        await using var admin = await PostgresServer.OpenAsync();
+        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
+        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        try
+        {
+            await using var where = new NpgsqlCommand("SELECT host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()", admin);
+            string answeredFrom = (string)(await where.ExecuteScalarAsync())!;
+            await using var provider = StandbyTestProvider(function, budget: 1);
+
+            var error = await Assert.ThrowsAsync<NpgsqlException>(async () =>
+                await provider.CreateExclusiveLock(PostgresServer.Unique("where_standby")).AcquireAsync(TimeSpan.FromSeconds(30)));
+
+            Assert.Contains($"is in recovery, a standby (pg_is_in_recovery() is true; it answered from {answeredFrom})", error.Message, StringComparison.Ordinal);
         }
         finally
         {
