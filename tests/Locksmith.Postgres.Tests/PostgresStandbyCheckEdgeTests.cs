@@ -8,7 +8,7 @@ namespace Locksmith.Postgres.Tests;
 /// <summary>
 /// The edges of the primary-only checks that <see cref="PostgresPrimaryOnlyTests"/> and <see cref="PostgresStandbyRefusalTests"/>
 /// leave out: connection-string shapes written loosely, options changed by AddPostgres' configure, a server that refuses to
-/// say whether it is in recovery, a set whose second member's server is a standby, and which server a name led to.
+/// say whether it is in recovery, a set whose second member's server is a standby, which server a name led to, and a refused connection on the server.
 /// </summary>
 public sealed class PostgresStandbyCheckEdgeTests
 {
@@ -151,10 +151,65 @@ public sealed class PostgresStandbyCheckEdgeTests
         }
     }
 
-    private static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction, int budget) =>
+    /// <summary>
+    /// A refused connection is closed on the server, not only left out of the provider's count: the server's sessions of
+    /// the provider (by a unique application name) come back to the one that holds a lock, once each refused backend ended.
+    /// </summary>
+    [Fact]
+    public async Task ARefusedConnection_IsClosedOnTheServer()
+    {
+        await using var admin = await PostgresServer.OpenAsync();
+        string flag = PostgresServer.Unique("standby_flag");
+        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
+        string application = PostgresServer.Unique("standby_leak");
+        await PostgresSameServerTests.ExecuteAsync(admin,
+            $"CREATE TABLE public.{flag} (in_recovery boolean NOT NULL); INSERT INTO public.{flag} VALUES (false); " +
+            $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT in_recovery FROM public.{flag}'");
+        try
+        {
+            var settings = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { ApplicationName = application };
+            await using var provider = StandbyTestProvider(function, budget: 4, settings.ConnectionString);
+            await using var held = await provider.CreateExclusiveLock(PostgresServer.Unique("leak_held")).AcquireAsync(TimeSpan.FromSeconds(30));
+            Assert.Equal(1L, await SessionsAsync(admin, application));
+            await PostgresSameServerTests.ExecuteAsync(admin, $"UPDATE public.{flag} SET in_recovery = true");
+
+            for (int attempt = 0; attempt < 3; attempt++)
+            {
+                var refused = provider.CreateExclusiveLock(PostgresServer.Unique("leak_refused"));
+                var error = await PostgresServer.InAFlowOfItsOwn(async () =>
+                    await Assert.ThrowsAsync<NpgsqlException>(async () => await refused.AcquireAsync(TimeSpan.FromSeconds(30))));
+                Assert.Contains("is in recovery, a standby", error.Message, StringComparison.Ordinal);
+            }
+
+            // A closed backend leaves pg_stat_activity a moment after its client went: polled, at most 600 times.
+            long sessions = await SessionsAsync(admin, application);
+            for (int poll = 0; poll < 600 && sessions != 1; poll++)
+            {
+                await Task.Delay(50);
+                sessions = await SessionsAsync(admin, application);
+            }
+
+            Assert.Equal(1L, sessions);
+            Assert.True(held.IsAcquired);
+            Assert.Equal(1, provider.ConnectionsInUse);
+        }
+        finally
+        {
+            await PostgresSameServerTests.ExecuteAsync(admin, $"DROP FUNCTION {function}; DROP TABLE public.{flag}");
+        }
+    }
+
+    private static async Task<long> SessionsAsync(NpgsqlConnection admin, string application)
+    {
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE application_name = $1", admin);
+        command.Parameters.AddWithValue(application);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction, int budget, string? connectionString = null) =>
         new(new PostgresLockProviderOptions
             {
-                ConnectionString = PostgresServer.ConnectionString,
+                ConnectionString = connectionString ?? PostgresServer.ConnectionString,
                 ConnectionBudget = budget,
                 LostLockCheckInterval = TimeSpan.FromHours(1),
             },
