@@ -107,7 +107,8 @@ internal sealed class LocksmithPolicyService(
     {
         if (provider.GetService<LockRegistry>() is not { } registry ||
             provider.GetService<IConfiguration>()?.GetSection(LocksmithOptions.SectionName) is not { } section ||
-            !HoldsSettings(section))
+            !HoldsSettings(section) ||
+            BoundByTheApp(registry))
         {
             return;
         }
@@ -122,6 +123,25 @@ internal sealed class LocksmithPolicyService(
         }
 
         static bool HoldsSettings(IConfigurationSection section) => !string.IsNullOrEmpty(section.Value) || section.GetChildren().Any();
+    }
+
+    // The Options pattern's own binding beside AddLocksmith() (services.Configure<LocksmithOptions>(section),
+    // AddOptions<LocksmithOptions>().Bind(section) or .BindConfiguration("Locksmith")) reads the section too, with the
+    // plain binder: saying none of it is read would be false. Each such binding registers a configuration change token
+    // source for the options, the one mark all of them (and their source-generated forms) leave.
+    private bool BoundByTheApp(LockRegistry registry)
+    {
+        foreach (var source in provider.GetServices<IOptionsChangeTokenSource<LocksmithOptions>>())
+        {
+            if (source is ConfigurationChangeTokenSource<LocksmithOptions> &&
+                (source.Name is null || source.Name == Options.DefaultName) &&
+                !registry.OwnChangeTokenSources.Contains(source))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     // A side host's policy settings bind and validate like any other, but its locks follow the policy in force: a

@@ -22,6 +22,12 @@ internal sealed class LockRegistry(IServiceCollection services)
     /// <summary>The sections the <c>AddLocksmith(IConfiguration)</c> calls bound, to tell a misnamed one from a deliberate one.</summary>
     public List<IConfigurationSection> BoundSections { get; } = [];
 
+    /// <summary>
+    /// The change token sources the <c>AddLocksmith(IConfiguration)</c> calls registered: any other configuration source of
+    /// <see cref="LocksmithOptions"/> is the app's own binding (<c>services.Configure&lt;LocksmithOptions&gt;(section)</c>).
+    /// </summary>
+    public List<object> OwnChangeTokenSources { get; } = [];
+
     /// <summary>Whether an <c>AddLocksmith</c> on the services ran, not only the health check's registration (for 14017's wording).</summary>
     public bool AddedOnServices { get; set; }
 

@@ -48,7 +48,9 @@ public static class LocksmithServiceCollectionExtensions
             });
 
         // What Bind registers besides binding: IOptionsMonitor sees the section's reloads, which the running host applies.
-        services.AddSingleton<IOptionsChangeTokenSource<LocksmithOptions>>(new ConfigurationChangeTokenSource<LocksmithOptions>(section));
+        var changes = new ConfigurationChangeTokenSource<LocksmithOptions>(section);
+        builder.Registry.OwnChangeTokenSources.Add(changes);
+        services.AddSingleton<IOptionsChangeTokenSource<LocksmithOptions>>(changes);
         return builder;
     }
 
