@@ -324,7 +324,7 @@ public static class DeadlockDetector
         {
             HolderId = acquisition.HolderId,
             LockId = named.Id,
-            Holder = DescribeHolder(acquisition.HolderId),
+            Holder = DescribeHolder(lockPrimitive, acquisition.HolderId),
             FlowThread = owner.IsFlow ? Format(BegunOn(wait)) : null,
         };
     }
@@ -351,11 +351,23 @@ public static class DeadlockDetector
         public long At;
     }
 
-    // A thread holder is named as its owner record names it now (its name is gone once it ends); a flow by its id.
-    private static string? DescribeHolder(int holderId) =>
-        holderId == 0 ? null
-        : holderId >= LockOwner.FlowIdBase ? LockOwner.DescribeFlow(holderId, null)
-        : LockOwner.Find(holderId)?.Describe() ?? "thread " + holderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    // A thread holder is named as its owner record names it now (its name is gone once it ends); a flow as the lock's
+    // messages and DescribeHolder name it (with its activity) while it is still the holder read with the wait, else by id.
+    private static string? DescribeHolder(LockPrimitive lockPrimitive, int holderId)
+    {
+        if (holderId == 0)
+        {
+            return null;
+        }
+
+        if (holderId >= LockOwner.FlowIdBase)
+        {
+            var holder = AsyncWaits.HolderAsReported(lockPrimitive);
+            return holder.Id == holderId && holder.Name is { } described ? described : LockOwner.DescribeFlow(holderId, null);
+        }
+
+        return LockOwner.Find(holderId)?.Describe() ?? "thread " + holderId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     /// <summary>
     /// Searches the waits from <paramref name="start"/>, depth first, for a path back to it: every wait of an owner is an

@@ -29,9 +29,11 @@ public sealed record LockWaitInProgress(
     public int HolderId { get; init; }
 
     /// <summary>
-    /// The holder as messages name it (<c>thread 13 ('reconciler')</c>, <c>flow #4</c>), read with the wait, since a
-    /// thread's name cannot be read once it has ended; a thread is named only if it has an owner record (it took an
-    /// ordered lock or waited for one), otherwise <c>thread 13</c>. Null when <see cref="HolderId"/> is 0.
+    /// The holder as messages name it (<c>thread 13 ('reconciler')</c>, <c>flow #4 ('GET /orders')</c>), read with the
+    /// wait, since a thread's name cannot be read once it has ended; a thread is named only if it has an owner record (it
+    /// took an ordered lock or waited for one), otherwise <c>thread 13</c>; a flow with the activity it took its locks in,
+    /// as <see cref="LockPrimitive.DescribeHolder"/> names it, while it still holds the lock (one that let go meanwhile:
+    /// <c>flow #4</c>). Null when <see cref="HolderId"/> is 0.
     /// </summary>
     public string? Holder { get; init; }
 
