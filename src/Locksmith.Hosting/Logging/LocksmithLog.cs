@@ -98,10 +98,9 @@ internal sealed partial class LocksmithLog
         Message = "A deadlock watchdog pass failed; the watchdog goes on with the next pass")]
     public partial void WatchdogScanFailed(Exception exception);
 
-    // The holder as the catalog names it (the reporter's; the wait's own Holder names a flow by its number only).
-    public void ShutdownWaitStuck(LockWaitInProgress wait, string? holder, TimeSpan stopping) =>
+    public void ShutdownWaitStuck(LockWaitInProgress wait, TimeSpan stopping) =>
         ShutdownWaitStuck(Logger, wait.LockName, LevelText(wait.LockLevel), wait.Mode, Milliseconds(wait.Waited), wait.Waiter,
-            holder ?? "no single owner in this process", Milliseconds(stopping), wait.WaiterId, wait.HolderId);
+            wait.Holder ?? "no single owner in this process", Milliseconds(stopping), wait.WaiterId, wait.HolderId);
 
     [LoggerMessage(EventId = LocksmithEventIds.ShutdownWaitStuck, EventName = "ShutdownWaitStuck", Level = LogLevel.Warning,
         Message = "Shutdown held up by lock '{LockName}' (level {Level}, {Mode}): {Waiter} has waited {WaitedMs} ms for it, held by {Holder}; the host has been stopping for {StoppingMs} ms (ids {WaiterId}, {HolderId})")]

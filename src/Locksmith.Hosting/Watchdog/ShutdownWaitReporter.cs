@@ -198,7 +198,7 @@ internal sealed class ShutdownWaitReporter(
             }
 
             reported.Add(key);
-            log.ShutdownWaitStuck(wait, HolderText(wait), stopping);
+            log.ShutdownWaitStuck(wait, stopping);
         }
 
         // The cycle's waits were left to the watchdog's line: it comes now, not at the watchdog's next tick, which may come
@@ -235,25 +235,6 @@ internal sealed class ShutdownWaitReporter(
         }
 
         return deadlocked.Contains(wait.WaiterId);
-    }
-
-    /// <summary>
-    /// The wait's holder as the catalog and the timeout lines name it: the runtime's wait names a flow by its number only
-    /// (<c>flow #6</c>), where the container's lock still knows its activity (<c>flow #6 ('GET /orders')</c>), which says
-    /// which request holds the stop up. The wait's own text when the lock is not the container's, or no longer has that holder.
-    /// </summary>
-    private string? HolderText(LockWaitInProgress wait)
-    {
-        if (wait.HolderId != 0 &&
-            registry.TryGet(wait.LockName, out var registration) &&
-            registration.Instance is { } instance &&
-            instance.Id == wait.LockId &&
-            LockCatalogEntry.DescriptionOf(new LockState(IsHeld: true, wait.HolderId), instance.DescribeHolder()) is { } described)
-        {
-            return described;
-        }
-
-        return wait.Holder;
     }
 
     /// <summary>Whether this host is the one that logs <paramref name="wait"/> (see the remarks).</summary>
