@@ -42,8 +42,9 @@ internal static class PrimaryServer
         if (settings.LoadBalanceHosts)
         {
             throw new ArgumentException(
-                "PostgresLockProviderOptions.ConnectionString has Load Balance Hosts = true: it spreads the provider's sessions over " +
-                $"several servers, and {Why}. Remove Load Balance Hosts and give the primary's single host.",
+                "PostgresLockProviderOptions.ConnectionString has Load Balance Hosts = true, which asks Npgsql to spread sessions over " +
+                $"the hosts of a multi-host string (with one host it does nothing, so it only says the string was meant for several), and {Why}. " +
+                "Remove Load Balance Hosts and give the primary's single host.",
                 parameterName);
         }
 
