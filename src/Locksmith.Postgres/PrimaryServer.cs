@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.CompilerServices;
 using Npgsql;
 
 namespace Locksmith.Postgres;
@@ -70,10 +69,6 @@ internal static class PrimaryServer
     /// <summary><c>pg_catalog.pg_is_in_recovery()</c>: true on a standby (and on a server still replaying its WAL).</summary>
     public const string InRecoveryFunction = "pg_catalog.pg_is_in_recovery()";
 
-    // The refusals made here, so an acquisition's and a health check's message can keep them as they are rather than add
-    // advice about a server that does not answer (which this one does).
-    private static readonly ConditionalWeakTable<NpgsqlException, object?> s_refusals = [];
-
     /// <summary>
     /// The refusal of a new connection whose server is in recovery: an <see cref="NpgsqlException"/>, as for any
     /// connection that cannot be used, not transient (a standby stays one until promoted), naming the host and the fix.
@@ -83,15 +78,17 @@ internal static class PrimaryServer
     public static NpgsqlException StandbyRefused(NpgsqlConnection connection, string? answeredFrom)
     {
         string where = answeredFrom is null ? string.Empty : $"; it answered from {answeredFrom}";
-        var refusal = new NpgsqlException(
+        return new StandbyRefusedException(
             $"The PostgreSQL server at {connection.Host}:{connection.Port} (database {connection.Database}) is in recovery, a standby " +
             $"(pg_is_in_recovery() is true{where}): advisory locks taken on a standby are its own and exclude nothing on the primary, so the " +
             "provider opens no session there. Nothing is held. Give PostgresLockProviderOptions.ConnectionString the primary's single " +
             "host (or an address that always leads to the current primary), or promote this server.");
-        s_refusals.AddOrUpdate(refusal, null);
-        return refusal;
     }
 
     /// <summary>Whether <paramref name="error"/> is a <see cref="StandbyRefused"/> refusal.</summary>
-    public static bool IsStandbyRefusal(NpgsqlException error) => s_refusals.TryGetValue(error, out _);
+    public static bool IsStandbyRefusal(NpgsqlException error) => error is StandbyRefusedException;
+
+    // Its own type, so an acquisition's and a health check's message can keep the refusal as it is rather than add advice
+    // about a server that does not answer (which this one does); callers see an NpgsqlException like any other.
+    private sealed class StandbyRefusedException(string message) : NpgsqlException(message);
 }

@@ -164,4 +164,39 @@ public sealed class ShutdownWaitTests
         Assert.True(Reporter(host).Scans >= 5);
         Assert.Empty(host.Logs(LocksmithEventIds.ShutdownWaitStuck));
     }
+
+    [Fact]
+    public async Task A_flow_holding_the_stop_up_is_named_with_its_activity_as_the_catalog_names_it()
+    {
+        // A new user's trial stopped an app while a request held an async lock: 14001 said "held by flow #6
+        // ('Microsoft.AspNetCore.Hosting.HttpRequestIn')", 14007 of the same wait only "held by flow #6".
+        var ct = TestContext.Current.CancellationToken;
+        using var host = TestHost.Build(
+            """{ "Locksmith": { "ShutdownWaitThreshold": "00:00:00.001" } }""",
+            static l => l.AddAsyncExclusiveLock("outbox", 10),
+            static s => s.AddSingleton<FlushAsyncOnStop>().AddHostedService(static p => p.GetRequiredService<FlushAsyncOnStop>()));
+        var outbox = host.Services.GetRequiredKeyedService<AsyncExclusiveLock>("outbox");
+        await host.StartAsync(ct);
+
+        // Held by a flow of its own (a request, say), named by its activity.
+        var held = await Task.Run(async () =>
+        {
+            using var activity = new System.Diagnostics.Activity("nightly-export").Start();
+            return await outbox.AcquireAsync(ct);
+        }, ct);
+        int holderId = outbox.HolderFlowId;
+        string holder = $"flow #{holderId - LockCatalogEntry.FlowIdBase} ('nightly-export')";
+        var entry = host.Services.GetRequiredService<ILockCatalog>().Snapshot().Single(static e => e.Name == "outbox");
+
+        var stopper = Concurrently.Start("stopper", () => host.StopAsync(ct).GetAwaiter().GetResult());
+        Guard.SpinUntil(() => host.Logs(LocksmithEventIds.ShutdownWaitStuck).Length > 0);
+        held.Dispose();
+        stopper.JoinGuarded();
+
+        Assert.Equal(holder, entry.HolderDescription);
+        var line = Assert.Single(host.Logs(LocksmithEventIds.ShutdownWaitStuck));
+        Assert.Equal(holderId.ToString(CultureInfo.InvariantCulture), line.GetStructuredStateValue("HolderId"));
+        Assert.Equal(holder, line.GetStructuredStateValue("Holder"));
+        Assert.Contains($"held by {holder};", line.Message, StringComparison.Ordinal);
+    }
 }
