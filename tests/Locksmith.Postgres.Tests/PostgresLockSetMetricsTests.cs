@@ -31,13 +31,21 @@ public sealed class PostgresLockSetMetricsTests
         var freeLock = provider.CreateExclusiveLock(free);
         var takenLock = provider.CreateExclusiveLock(taken);
         await using var holder = await PostgresServer.HoldOnPlainSessionAsync(taken);
+
+        // The provider's pool gets its connection (opened, checked not a standby) now, so the timed-out set's budget is
+        // spent waiting for the taken member, not opening its session: a budget spent before the member is reached tries it
+        // once without waiting, which records no wait (a CI run on a loaded machine saw that with a 300 ms budget).
+        await using (await freeLock.AcquireAsync())
+        {
+        }
+
         using var cancel = new CancellationTokenSource();
         var waiting = PostgresServer.InAFlowOfItsOwn(async () =>
         {
             try
             {
                 await using var set = await PostgresLockSet.TryAcquireAsync(
-                    ending == Ending.TimedOut ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(60), [freeLock.Request(), takenLock.Request()], cancel.Token);
+                    ending == Ending.TimedOut ? TimeSpan.FromSeconds(2) : TimeSpan.FromSeconds(60), [freeLock.Request(), takenLock.Request()], cancel.Token);
                 return set.IsAcquired ? "granted" : "timed out";
             }
             catch (OperationCanceledException)
