@@ -23,6 +23,14 @@ public static class PostgresHealthChecksBuilderExtensions
         this IHealthChecksBuilder builder, string name = "locksmith-postgres", HealthStatus? failureStatus = null, IEnumerable<string>? tags = null, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
+
+        // The check's factory is a delegate the container cannot see into: without this, a host missing AddPostgres
+        // started and the check failed at its first run. Checked with the health checks' options, at start, creating nothing.
+        builder.Services.AddOptions<HealthCheckServiceOptions>()
+            .Validate<IServiceProviderIsService>(
+                static (_, services) => services.IsService(typeof(PostgresLockProvider)),
+                $"The '{name}' health check (AddLocksmithPostgres) needs a PostgresLockProvider, and none is registered: call AddLocksmith().AddPostgres(connectionString) on the same services.")
+            .ValidateOnStart();
         return builder.Add(new HealthCheckRegistration(
             name,
             static services => new PostgresLockProviderHealthCheck(services.GetService<PostgresLockProvider>() ?? throw new InvalidOperationException(
