@@ -37,7 +37,7 @@ public readonly struct PostgresLockScope : IDisposable, IAsyncDisposable
     /// <summary>Whether the lock was lost (see <see cref="LostToken"/>).</summary>
     public bool IsLost => _hold?.IsLost ?? false;
 
-    /// <summary>The lock, with its key for a keyed lock (<c>'accounts'[42]</c>); empty for a scope that holds nothing.</summary>
+    /// <summary>The lock and its level, with its key for a keyed lock (<c>'accounts'[42] (level 10)</c>); empty for a scope that holds nothing.</summary>
     public string LockDescription => _hold?.Description ?? string.Empty;
 
     /// <summary>The PostgreSQL backend process id of the session holding the lock, or 0.</summary>
