@@ -22,8 +22,9 @@ public sealed class PostgresDisposalGiveBackTests
     private static PostgresLockProvider SilentProvider(TcpRelay relay) => new(new PostgresLockProviderOptions
     {
         // Without TLS the relay reads the statements, to fall silent at the right one; Timeout bounds Npgsql's own cancel
-        // of the unanswered statement, over a connection of its own.
-        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 1, SslMode = Npgsql.SslMode.Disable }.ConnectionString,
+        // of the unanswered statement, over a connection of its own. 5 s, not 1: it bounds every opening through the relay
+        // too, which a loaded machine (the relay's pumps on a busy thread pool) can take more than 1 s for.
+        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 5, SslMode = Npgsql.SslMode.Disable }.ConnectionString,
         ConnectionBudget = 2,
         DefaultTimeout = TimeSpan.FromSeconds(60),
         LostLockCheckInterval = TimeSpan.FromMinutes(10),

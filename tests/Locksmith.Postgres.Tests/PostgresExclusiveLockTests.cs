@@ -49,6 +49,8 @@ public sealed class PostgresExclusiveLockTests
         var (first, second, _) = pair;
         var (mine, theirs) = pair.ExclusiveLocks();
 
+        // The second provider's first use is a try-once, whose opening has 2 s at most: its pool is opened first.
+        await PostgresServer.WarmUpAsync(second);
         var held = await mine.AcquireAsync();
         bool refused = await PostgresServer.TakenAtOnceElsewhereAsync(() => theirs.TryAcquireAsync(TimeSpan.Zero));
         bool refusedAfterWaiting = await PostgresServer.TakenAtOnceElsewhereAsync(() => theirs.TryAcquireAsync(TimeSpan.FromMilliseconds(50)));
@@ -71,6 +73,8 @@ public sealed class PostgresExclusiveLockTests
         var (first, second, name) = pair;
         await using var held = await KeyHeldElsewhere.HoldAsync(() => first.CreateExclusiveLock(name).AcquireAsync());
 
+        // The 200 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(second);
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
             await second.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(200)));
 
@@ -89,6 +93,8 @@ public sealed class PostgresExclusiveLockTests
         var (first, second, name) = pair;
         await using var held = await KeyHeldElsewhere.HoldAsync(() => first.CreateExclusiveLock(name).AcquireAsync());
 
+        // The 100 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(second);
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
             await second.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromMilliseconds(100)));
 
@@ -315,8 +321,9 @@ public sealed class PostgresExclusiveLockTests
         string application = PostgresServer.Unique("app");
         await using var silent = new PostgresLockProvider(new PostgresLockProviderOptions
         {
-            // Timeout bounds Npgsql's own attempt to cancel the unanswered unlock over a connection of its own.
-            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { ApplicationName = application, Timeout = 1 }.ConnectionString,
+            // Timeout bounds Npgsql's own attempt to cancel the unanswered unlock over a connection of its own; 5 s, not 1,
+            // since it bounds every opening through the relay too, which a loaded machine can take more than 1 s for.
+            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { ApplicationName = application, Timeout = 5 }.ConnectionString,
             ConnectionBudget = 2,
             DefaultTimeout = TimeSpan.FromSeconds(60),
             LostLockCheckInterval = TimeSpan.FromMinutes(10),
@@ -350,8 +357,9 @@ public sealed class PostgresExclusiveLockTests
         await using var holder = PostgresServer.Provider();
         await using var silent = new PostgresLockProvider(new PostgresLockProviderOptions
         {
-            // Timeout bounds Npgsql's own attempt to cancel the unanswered statement over a connection of its own.
-            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 1 }.ConnectionString,
+            // Timeout bounds Npgsql's own attempt to cancel the unanswered statement over a connection of its own; 5 s, not
+            // 1, since it bounds every opening through the relay too, which a loaded machine can take more than 1 s for.
+            ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 5 }.ConnectionString,
             ConnectionBudget = 2,
             LostLockCheckInterval = TimeSpan.FromMinutes(10),
             LostLockCheckTimeout = TimeSpan.FromSeconds(1),
@@ -362,9 +370,14 @@ public sealed class PostgresExclusiveLockTests
         // Held by a flow of its own: the relay is the same server under another address, so a waiter of this flow would be
         // refused as a recursion instead of waiting.
         await using var scope = await KeyHeldElsewhere.HoldAsync(() => held.AcquireAsync());
+
+        // The relay must go silent while the server still waits: the wait's session is open before its timeout starts, and the
+        // timeout leaves the watcher time to see the wait on a loaded machine (with 2 s and a session opened within them, the
+        // server's own lock timeout could answer first, a LockTimeoutException).
+        await PostgresServer.WarmUpAsync(silent);
         var waiter = Task.Run(async () =>
         {
-            await using var never = await silent.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(2));
+            await using var never = await silent.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(5));
         });
         await PostgresServer.WaitUntilSomeoneWaitsAsync(watcher, held.Key);
         relay.Freeze();
@@ -430,9 +443,11 @@ public sealed class PostgresExclusiveLockTests
         var first = await silent.CreateExclusiveLock(PostgresServer.Unique("first")).AcquireAsync();
         relay.FreezeWhenClientSends(HeldCheckText);
 
+        // 2 s, not 100 ms: a budget spent before the lock's statement (a loaded machine) makes it a try-once, which the server
+        // answers at once and no held check follows, so nothing would fall silent.
         // Bounded only so a check that waits for good fails the test instead of hanging the run; nothing here measures time.
         var failure = await Assert.ThrowsAnyAsync<Npgsql.NpgsqlException>(
-            () => silent.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.FromMilliseconds(100)).AsTask()
+            () => silent.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.FromSeconds(2)).AsTask()
                 .WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken));
         Assert.Contains(name, failure.Message, StringComparison.Ordinal);
         Assert.True(first.IsLost);
@@ -480,9 +495,10 @@ public sealed class PostgresExclusiveLockTests
 
     private static PostgresLockProvider SilentProvider(TcpRelay relay) => new(new PostgresLockProviderOptions
     {
-        // Timeout bounds Npgsql's own attempt to cancel the unanswered statement over a connection of its own; without TLS,
+        // Timeout bounds Npgsql's own attempt to cancel the unanswered statement over a connection of its own (5 s, not 1:
+        // it bounds every opening through the relay too, which a loaded machine can take more than 1 s for); without TLS,
         // the relay reads the statements to fall silent at the right one.
-        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 1, SslMode = Npgsql.SslMode.Disable }.ConnectionString,
+        ConnectionString = new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { Timeout = 5, SslMode = Npgsql.SslMode.Disable }.ConnectionString,
         ConnectionBudget = 2,
         DefaultTimeout = TimeSpan.FromSeconds(60),
         LostLockCheckInterval = TimeSpan.FromMinutes(10),

@@ -24,6 +24,8 @@ public sealed class PostgresHealthCheckTests
         var health = container.GetRequiredService<HealthCheckService>();
         var nightly = container.GetRequiredKeyedService<PostgresExclusiveLock>(name);
 
+        // The check's 5 s go to its SELECT 1, not to opening the pool's first connection on a cold or loaded machine.
+        await PostgresServer.WarmUpAsync(container.GetRequiredService<PostgresLockProvider>());
         var idle = (await health.CheckHealthAsync()).Entries["locksmith-postgres"];
         Assert.Equal(HealthStatus.Healthy, idle.Status);
         Assert.Equal(1, idle.Data["connectionBudget"]);
@@ -68,7 +70,10 @@ public sealed class PostgresHealthCheckTests
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddLocksmith().AddPostgres(wrong.ConnectionString);
-        services.AddHealthChecks().AddLocksmithPostgres();
+
+        // The refusal comes after the authentication exchange: on a loaded machine that can outlast the default 5 s, which
+        // would read as "does not answer".
+        services.AddHealthChecks().AddLocksmithPostgres(timeout: TimeSpan.FromSeconds(60));
         await using var container = services.BuildServiceProvider();
 
         var entry = (await container.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["locksmith-postgres"];
@@ -89,6 +94,9 @@ public sealed class PostgresHealthCheckTests
         services.AddHealthChecks().AddLocksmithPostgres();
         await using var container = services.BuildServiceProvider();
         var health = container.GetRequiredService<HealthCheckService>();
+
+        // The check's 5 s go to its SELECT 1, not to opening the pool's first connection on a cold or loaded machine.
+        await PostgresServer.WarmUpAsync(container.GetRequiredService<PostgresLockProvider>());
         Assert.Equal(HealthStatus.Healthy, (await health.CheckHealthAsync()).Entries["locksmith-postgres"].Status);
 
         await container.GetRequiredService<PostgresLockProvider>().DisposeAsync();

@@ -21,6 +21,8 @@ public sealed class PostgresKeyedAndReadWriteTests
         var there = second.CreateReadWriteLock(name);
         var writer = third.CreateReadWriteLock(name);
 
+        // The other two processes' first uses are a try-once and a 50 ms try: their pools are opened first.
+        await Task.WhenAll(PostgresServer.WarmUpAsync(second), PostgresServer.WarmUpAsync(third));
         var readerHere = await here.AcquireReadAsync();
         var readerThere = await PostgresServer.InAFlowOfItsOwn(async () => await there.TryAcquireReadAsync(TimeSpan.Zero));
         bool writerWhileRead = await PostgresServer.TakenAtOnceElsewhereAsync(() => writer.TryAcquireWriteAsync(TimeSpan.FromMilliseconds(50)));
@@ -50,6 +52,9 @@ public sealed class PostgresKeyedAndReadWriteTests
         var accountsHere = first.CreateKeyedLock<int>(accounts);
         var accountsThere = second.CreateKeyedLock<int>(accounts);
         var ordersThere = second.CreateKeyedLock<int>(orders);
+
+        // The second provider's first use is a 50 ms try: its pool is opened first.
+        await PostgresServer.WarmUpAsync(second);
 
         await using var held = await accountsHere.AcquireAsync(1);
         bool sameKey = await PostgresServer.TakenAtOnceElsewhereAsync(() => accountsThere.TryAcquireAsync(1, TimeSpan.FromMilliseconds(50)));
@@ -155,6 +160,8 @@ public sealed class PostgresKeyedAndReadWriteTests
         string accounts = PostgresServer.Unique("accounts");
         await using var held = await KeyHeldElsewhere.HoldAsync(first.CreateKeyedLock<long>(accounts), 42L);
 
+        // The 100 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(second);
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () =>
             await second.CreateKeyedLock<long>(accounts).AcquireAsync(42L, TimeSpan.FromMilliseconds(100)));
 

@@ -39,6 +39,9 @@ public sealed class PostgresKeyedEventTests
 
         await using var other = PostgresServer.Provider();
         var theirs = other.CreateKeyedLock<long>(name);
+
+        // The 100 ms below go to the wait, not to opening the host's provider's first session (its lock's name is not this one).
+        await PostgresServer.WarmUpAsync(host.Services.GetRequiredService<PostgresLockProvider>());
         HealthReport health;
         try
         {

@@ -74,7 +74,7 @@ public sealed class PostgresListenerCleanupTests
             Assert.Equal(0, provider.ConnectionsInUse);
         }
 
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         foreach (string name in names)
         {
             Assert.Equal(0, await GrantedOnServerAsync(name));

@@ -50,7 +50,7 @@ public sealed class PostgresLostCheckTests
     [Fact]
     public async Task AHoldCountedLostWhileItsConnectionWorks_IsNotPooledWithTheLock_SoAnotherProcessGetsIt()
     {
-        await using var other = PostgresServer.Provider();
+        await using var other = await PostgresServer.WarmedProviderAsync();
         await using var provider = PostgresServer.Provider(checkInterval: TimeSpan.FromHours(1));
         string name = PostgresServer.Unique("lostcheck_pooled");
         var mine = provider.CreateExclusiveLock(name);

@@ -94,6 +94,8 @@ public sealed class PostgresMetricsAndHostingTests
         var mine = first.CreateExclusiveLock(name);
         var theirs = second.CreateExclusiveLock(name);
 
+        // The second provider's first use is a try-once, whose opening has 2 s at most: its pool is opened first.
+        await PostgresServer.WarmUpAsync(second);
         var held = await mine.AcquireAsync();
 
         // A try-once that finds the lock taken is an answer, not a timeout: no timeout metric or event (as in process).

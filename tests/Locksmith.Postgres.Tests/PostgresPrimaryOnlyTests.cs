@@ -92,7 +92,7 @@ public sealed class PostgresPrimaryOnlyTests
             ConnectionBudget = 2,
             LostLockCheckInterval = TimeSpan.FromMilliseconds(100),
         });
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         string name = PostgresServer.Unique("primary_only");
 
         // The port in Host is the one the sessions use, and messages name it (before: host:port:1).

@@ -59,7 +59,7 @@ public sealed class PostgresReleaseFailureTests
             Assert.Equal(0, provider.ConnectionsInUse);
         }
 
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         foreach (string name in names)
         {
             Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(name).TryAcquireAsync(TimeSpan.Zero)), name);

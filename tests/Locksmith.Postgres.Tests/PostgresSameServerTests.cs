@@ -72,7 +72,7 @@ public sealed class PostgresSameServerTests
         {
             await using var refused = Provider(PostgresServer.ConnectionString, function);
             await using var refusedUnderOtherName = Provider(ConnectionStringUnderOtherName(), function);
-            await using var sameText = PostgresServer.Provider();
+            await using var sameText = await PostgresServer.WarmedProviderAsync();
             string name = PostgresServer.Unique("refused_identity");
             var nightly = refused.CreateExclusiveLock(name);
 

@@ -61,6 +61,53 @@ internal static class PostgresServer
             LostLockCheckInterval = checkInterval ?? TimeSpan.FromMilliseconds(100),
         });
 
+    /// <summary>
+    /// Leaves <paramref name="sessions"/> open connections (opened, asked pg_is_in_recovery()) idle in
+    /// <paramref name="provider"/>'s pool: as many flows of their own each take a lock no test uses, all hold at once, then all
+    /// release. A short budget given after it is spent on the server's wait: on a cold or loaded machine an opening can take
+    /// most of it (it has at least 2 s), so a wait given 100 ms became a try-once, or the opening ran out of time. A try-once on
+    /// a cold pool has those 2 s at most too (a loaded run overran them: "could not open a PostgreSQL session").
+    /// </summary>
+    public static async Task WarmUpAsync(PostgresLockProvider provider, int sessions = 1)
+    {
+        int holding = 0;
+        var allHold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var flows = new Task<bool>[sessions];
+        for (int i = 0; i < sessions; i++)
+        {
+            flows[i] = InAFlowOfItsOwn(async () =>
+            {
+                await using var held = await provider.CreateExclusiveLock(Unique("warm_up")).AcquireAsync(TimeSpan.FromSeconds(60));
+                if (Interlocked.Increment(ref holding) == sessions)
+                {
+                    allHold.SetResult();
+                }
+
+                // Held until every flow holds, so each has a connection of its own.
+                await allHold.Task.WaitAsync(HangGuard);
+                return true;
+            });
+        }
+
+        await Task.WhenAll(flows).WaitAsync(HangGuard);
+    }
+
+    /// <summary>A <see cref="Provider"/> with a connection open in its pool (<see cref="WarmUpAsync"/>): for one first used with a try-once or a short timeout.</summary>
+    public static async Task<PostgresLockProvider> WarmedProviderAsync()
+    {
+        var provider = Provider();
+        try
+        {
+            await WarmUpAsync(provider);
+            return provider;
+        }
+        catch
+        {
+            await provider.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>A plain connection of its own (not a lock's), for tables and for watching or ending sessions.</summary>
     public static async Task<NpgsqlConnection> OpenAsync()
     {

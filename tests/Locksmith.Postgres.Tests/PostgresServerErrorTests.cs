@@ -114,7 +114,9 @@ public sealed class PostgresServerErrorTests
         }
 
         // A pg_cancel_backend on a later wait of the same session is the server's, not the late arrival of the session's own.
-        var waiting = mine.AcquireAsync(2L, TimeSpan.FromSeconds(10)).AsTask();
+        // The cancel ends the wait: its timeout only has to outlast the test's way to the cancel on a loaded machine (past
+        // 10 s, the wait timed out instead: a LockTimeoutException).
+        var waiting = mine.AcquireAsync(2L, TimeSpan.FromSeconds(60)).AsTask();
         Assert.Equal(pid, await WaitingBackendAsync(watcher, mine.KeyOf(2L)));
         await using (var cancel = new NpgsqlCommand("SELECT pg_catalog.pg_cancel_backend($1)", watcher))
         {

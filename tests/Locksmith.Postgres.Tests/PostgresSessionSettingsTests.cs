@@ -30,8 +30,9 @@ public sealed class PostgresSessionSettingsTests
             var held = await ledger.AcquireAsync(TimeSpan.FromSeconds(30));
 
             // Enlisted, the refused wait (55P03) aborted the transaction the session was in, and the check after it
-            // failed with 25P02: a session failure instead of the timeout.
-            var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await report.AcquireAsync(TimeSpan.FromMilliseconds(200)));
+            // failed with 25P02: a session failure instead of the timeout. 2 s, so the server waits and refuses even on a
+            // loaded machine (a budget spent before the statement makes it a try-once, which refuses nothing).
+            var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await report.AcquireAsync(TimeSpan.FromSeconds(2)));
             Assert.Equal(reportName, error.LockName);
 
             // Enlisted, the unlock failed in the aborted transaction (ignored), and the lock stayed on the pooled connection.
@@ -49,7 +50,7 @@ public sealed class PostgresSessionSettingsTests
         // The application's connection string, shared with its queries, multiplexes them over the pool's connections.
         var multiplexing = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Multiplexing = true };
         await using var provider = new PostgresLockProvider(multiplexing.ConnectionString);
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("gB-nightly"));
 
         // Multiplexed, a connection has no session of its own: the acquisition failed on reading the session's backend pid.
@@ -71,9 +72,12 @@ public sealed class PostgresSessionSettingsTests
         var strict = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c idle_session_timeout=200" };
         await using var waiting = new PostgresLockProvider(strict.ConnectionString);
         await using var polling = new PostgresLockProvider(strict.ConnectionString);
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         var nightly = waiting.CreateExclusiveLock(PostgresServer.Unique("gB-nightly"));
         var leader = polling.CreateExclusiveLock(PostgresServer.Unique("gB-leader"));
+
+        // The try-once's opening has 2 s at most: the polling provider's pool is opened first, with the same options.
+        await PostgresServer.WarmUpAsync(polling);
 
         // Taken by the waiting form and by a try-once, each on a session of its own.
         var held = await nightly.AcquireAsync(TimeSpan.FromSeconds(30));
@@ -140,7 +144,7 @@ public sealed class PostgresSessionSettingsTests
         var caller = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { Options = "-c work_mem=5MB" };
         await using var provider = new PostgresLockProvider(
             new PostgresLockProviderOptions { ConnectionString = caller.ConnectionString, ConnectionBudget = 4 }, "gb_no_such_timeout");
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("gB-nightly"));
         var leader = provider.CreateExclusiveLock(PostgresServer.Unique("gB-leader"));
 
@@ -173,6 +177,8 @@ public sealed class PostgresSessionSettingsTests
         var nightly = provider.CreateExclusiveLock(name);
         await using var holder = await PostgresServer.HoldOnPlainSessionAsync(name);
 
+        // The 2 s go to the wait, well past the 200 ms statement_timeout, not to opening the session.
+        await PostgresServer.WarmUpAsync(provider);
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await nightly.AcquireAsync(TimeSpan.FromSeconds(2)).AsTask().WaitAsync(PostgresServer.HangGuard));
         Assert.Equal(name, error.LockName);
         Assert.Equal(0, provider.ConnectionsInUse);
@@ -212,6 +218,9 @@ public sealed class PostgresSessionSettingsTests
             new PostgresLockProviderOptions { ConnectionString = caller.ConnectionString, ConnectionBudget = 4 }, "gb_no_such_timeout");
         string name = PostgresServer.Unique("gB-before14");
         await using var holder = await PostgresServer.HoldOnPlainSessionAsync(name);
+
+        // The 2 s go to the wait, well past the 200 ms statement_timeout, not to the refused opening and the one after it.
+        await PostgresServer.WarmUpAsync(provider);
 
         await Assert.ThrowsAsync<LockTimeoutException>(async () => await provider.CreateExclusiveLock(name).AcquireAsync(TimeSpan.FromSeconds(2)).AsTask().WaitAsync(PostgresServer.HangGuard));
         await using var connection = await provider.OpenConnectionAsync(CancellationToken.None);

@@ -115,7 +115,7 @@ public sealed class PostgresStandbyCheckEdgeTests
                 Assert.Equal(0, provider.ConnectionsInUse);
             }
 
-            await using var elsewhere = PostgresServer.Provider();
+            await using var elsewhere = await PostgresServer.WarmedProviderAsync();
             Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(a).TryAcquireAsync(TimeSpan.Zero)));
         }
         finally

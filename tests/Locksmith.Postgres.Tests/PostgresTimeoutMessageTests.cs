@@ -15,6 +15,9 @@ public sealed class PostgresTimeoutMessageTests
     {
         await using var provider = PostgresServer.Provider();
         var gate = provider.CreateExclusiveLock(PostgresServer.Unique("same_provider"));
+
+        // Two sessions open, the holder's and the waiter's: the 100 ms go to the wait, not to opening the waiter's session.
+        await PostgresServer.WarmUpAsync(provider, sessions: 2);
         Task<PostgresLockScope> holding;
         using (ExecutionContext.SuppressFlow())
         {
@@ -39,6 +42,9 @@ public sealed class PostgresTimeoutMessageTests
         await using var provider = PostgresServer.Provider();
         string name = PostgresServer.Unique("event_holder");
         var gate = provider.CreateKeyedLock<int>(name);
+
+        // Two sessions open, the holder's and the waiter's: the 100 ms go to the wait, not to opening the waiter's session.
+        await PostgresServer.WarmUpAsync(provider, sessions: 2);
         Task<PostgresLockScope> holding;
         using (ExecutionContext.SuppressFlow())
         {
@@ -84,6 +90,9 @@ public sealed class PostgresTimeoutMessageTests
         await using var provider = PostgresServer.Provider();
         string name = PostgresServer.Unique("holder_once");
         var gate = provider.CreateExclusiveLock(name);
+
+        // Two sessions open, the holder's and the waiter's: the 100 ms go to the wait, not to opening the waiter's session.
+        await PostgresServer.WarmUpAsync(provider, sessions: 2);
         Task<PostgresLockScope> holding;
         using (ExecutionContext.SuppressFlow())
         {
@@ -102,8 +111,9 @@ public sealed class PostgresTimeoutMessageTests
             {
                 events.Enqueue(e);
 
-                // The handler is synchronous: block on the release, bounded, so it has happened before the exception is built.
-                released = held.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(30));
+                // The handler is synchronous: block on the release, bounded (a hang guard), so it has happened before the
+                // exception is built.
+                released = held.DisposeAsync().AsTask().Wait(PostgresServer.HangGuard);
             }
         };
         LockTimeoutException error;
@@ -120,7 +130,7 @@ public sealed class PostgresTimeoutMessageTests
             }
         }
 
-        Assert.True(released, "The holder's release from the timeout handler did not end within 30 s.");
+        Assert.True(released, "The holder's release from the timeout handler did not end (a hang guard).");
         var timeout = Assert.Single(events);
         Assert.StartsWith("flow #", timeout.OwnerThreadName, StringComparison.Ordinal);
         Assert.Contains($"held by {timeout.OwnerThreadName} of this process (PostgreSQL session, backend pid {holderPid})", error.Message, StringComparison.Ordinal);
@@ -144,8 +154,15 @@ public sealed class PostgresTimeoutMessageTests
             waiting = Task.Run(async () => await gate.AcquireAsync(TimeSpan.FromMinutes(1)));
         }
 
-        // Bounded only as a hang guard: the wait is listed as soon as it is under way.
-        Assert.True(SpinWait.SpinUntil(() => DeadlockDetector.CurrentWaits().Any(w => w.LockName == name && w.IsFlow), TimeSpan.FromMinutes(1)));
+        // Bounded only as a hang guard: the wait is listed as soon as it is under way. Polled without blocking a thread: on a
+        // loaded machine, a pool thread blocked here can hold back the very wait looked for.
+        bool listed = false;
+        for (int i = 0; i < 6000 && !(listed = DeadlockDetector.CurrentWaits().Any(w => w.LockName == name && w.IsFlow)); i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.True(listed);
         var wait = DeadlockDetector.CurrentWaits().Single(w => w.LockName == name);
         Assert.Equal(LockMode.Exclusive, wait.Mode);
 
@@ -159,6 +176,8 @@ public sealed class PostgresTimeoutMessageTests
         await using var pair = new TwoProcesses("other_process");
         await using var held = await PostgresServer.HoldOnPlainSessionAsync(pair.Name);
         var theirs = pair.Second.CreateExclusiveLock(pair.Name);
+        // The 100 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(pair.Second);
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(TimeSpan.FromMilliseconds(100)));
 
@@ -177,6 +196,8 @@ public sealed class PostgresTimeoutMessageTests
         await using var pair = new TwoProcesses("other_provider");
         var (mine, theirs) = pair.ExclusiveLocks();
         await using var held = await KeyHeldElsewhere.HoldAsync(() => mine.AcquireAsync());
+        // The 100 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(pair.Second);
         var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
         var previous = LocksmithPolicy.TimeoutOccurred;
         LocksmithPolicy.TimeoutOccurred = e =>
@@ -221,6 +242,8 @@ public sealed class PostgresTimeoutMessageTests
         await using var firstRead = await PostgresServer.HoldOnPlainSessionAsync(pair.Name, shared: true);
         await using var secondRead = await PostgresServer.HoldOnPlainSessionAsync(pair.Name, shared: true);
         var writer = pair.Second.CreateReadWriteLock(pair.Name);
+        // The 100 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(pair.Second);
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await writer.AcquireWriteAsync(TimeSpan.FromMilliseconds(100)));
 
@@ -241,6 +264,9 @@ public sealed class PostgresTimeoutMessageTests
         string first = PostgresServer.Unique("set_first");
         string second = PostgresServer.Unique("set_second");
         await using var held = await PostgresServer.HoldOnPlainSessionAsync(second);
+
+        // The set's 300 ms go to taking the first member and waiting for the second, not to opening the session.
+        await PostgresServer.WarmUpAsync(provider);
         var events = new System.Collections.Concurrent.ConcurrentQueue<LockTimeoutEvent>();
         var previous = LocksmithPolicy.TimeoutOccurred;
         LocksmithPolicy.TimeoutOccurred = e =>
@@ -290,6 +316,8 @@ public sealed class PostgresTimeoutMessageTests
         }
 
         await using var held = await holding;
+        // The 100 ms go to the wait, not to opening the second provider's first session.
+        await PostgresServer.WarmUpAsync(pair.Second);
 
         var error = await Assert.ThrowsAsync<LockTimeoutException>(async () => await theirs.AcquireAsync(key, TimeSpan.FromMilliseconds(100)));
 

@@ -57,7 +57,7 @@ public sealed class PostgresUnlockServerErrorTests
         Assert.Equal(1, refusals);
         Assert.False(otherScope.IsLost);
         Assert.False(otherScope.LostToken.IsCancellationRequested);
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(refused).TryAcquireAsync(TimeSpan.Zero)));
 
         await otherScope.DisposeAsync();
@@ -110,7 +110,7 @@ public sealed class PostgresUnlockServerErrorTests
         Assert.Equal(0, provider.ConnectionsInUse);
 
         // The discarded connection's backend ends a moment later, and its locks with it (bounded by iterations).
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         bool free = false;
         for (int i = 0; i < 3000 && !free; i++)
         {
@@ -169,7 +169,7 @@ public sealed class PostgresUnlockServerErrorTests
         await otherScope.DisposeAsync();
         await PostgresServer.UnlockAllAsync(holder);
         Assert.Equal(0, provider.ConnectionsInUse);
-        await using var elsewhere = PostgresServer.Provider();
+        await using var elsewhere = await PostgresServer.WarmedProviderAsync();
         Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => elsewhere.CreateExclusiveLock(wanted).TryAcquireAsync(TimeSpan.Zero)));
     }
 }
