@@ -135,14 +135,26 @@ public sealed class PostgresConnectionLimitTests
             Assert.True(other.IsAcquired);
             Assert.Equal(2, await SessionsOnAsync(database));
 
-            // Many checks (every 50 ms) while the server is full: neither hold is counted lost.
-            for (int i = 0; i < 40 && !held.LostToken.IsCancellationRequested && !other.LostToken.IsCancellationRequested; i++)
+            // Several checks (every 50 ms) while the server is full: neither hold is counted lost. Counted, not slept for (a
+            // fixed second on a loaded machine could pass before any check ran): each such check asks on the holding
+            // sessions' own connections, which pg_stat_activity shows as the first session's latest query, with its start.
+            var checks = new System.Collections.Generic.HashSet<DateTime>();
+            await using (var watcher = await PostgresServer.OpenAsync())
             {
-                await Task.Delay(25);
+                for (int i = 0; i < 3000 && checks.Count < 3 && !held.LostToken.IsCancellationRequested && !other.LostToken.IsCancellationRequested; i++)
+                {
+                    if (await CheckStartedOnAsync(watcher, held.SessionProcessId) is { } start)
+                    {
+                        checks.Add(start);
+                    }
+
+                    await Task.Delay(10);
+                }
             }
 
             Assert.False(held.LostToken.IsCancellationRequested, "The first hold was counted lost while the server still granted it.");
             Assert.False(other.LostToken.IsCancellationRequested, "The second hold was counted lost while the server still granted it.");
+            Assert.True(checks.Count >= 3, $"Only {checks.Count} lost-lock check(s) asked on the holding session while the server was full.");
 
             // The server ends the first flow's session: the check still finds it lost, and not the other.
             await using (var admin = await PostgresServer.OpenAsync())
@@ -272,6 +284,15 @@ public sealed class PostgresConnectionLimitTests
         {
             return Task.Run(acquire);
         }
+    }
+
+    /// <summary>When the lost-lock check's query last started on backend <paramref name="pid"/>; null while its latest query is another.</summary>
+    private static async Task<DateTime?> CheckStartedOnAsync(NpgsqlConnection watcher, int pid)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT query_start FROM pg_catalog.pg_stat_activity WHERE pid = $1 AND query LIKE '%unnest%'", watcher);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
+        return await command.ExecuteScalarAsync() is DateTime start ? start : null;
     }
 
     /// <summary>The server's sessions on <paramref name="database"/>, asked from another database.</summary>
