@@ -86,6 +86,13 @@ public sealed class TransferProcessTests
             });
             var accounts = provider.CreateKeyedLock<int>("accounts:" + table);
 
+            // The pool's first connection opened now, with a timeout to spare: the try-once below gives an opening 2 s at
+            // most, which a loaded machine overran (an NpgsqlException, "could not open a PostgreSQL session"). Key 0 is
+            // no account's.
+            await using (await accounts.AcquireAsync(0, TimeSpan.FromSeconds(60)))
+            {
+            }
+
             using var holder = TransferProcessRun.Start(ConnectionString, table, "1", "7", "--first", "3,5", "--pause-in-transfer");
             Assert.Equal("PAUSED-IN-TRANSFER from=3 to=5", await holder.WaitForLineAsync("PAUSED-IN-TRANSFER"));
 
