@@ -16,7 +16,7 @@ using Npgsql;
 //       [--wait-for-go]            after "STARTED", waits for a line "GO" on standard input (so two processes start
 //                                  transferring together)
 //
-// It prints "STARTED" once connected, then "TRANSFERS <n>" (transfers committed) and exits 0; any failure exits 1.
+// It prints "STARTED" once connected (one balance read: both pools open), then "TRANSFERS <n>" (transfers committed) and exits 0; any failure exits 1.
 const int Accounts = 20;
 if (args.Length < 4)
 {
@@ -61,6 +61,10 @@ try
     });
     await using var data = NpgsqlDataSource.Create(connectionString);
     var bank = new Bank(provider, data, table, $"{Environment.ProcessId}:{seed}", beforeCommit);
+
+    // Connected before STARTED (the lock's pool, the data's pool, the code run once): a process told GO starts its transfers
+    // at once, so two told together overlap instead of one finishing while the other still opens its connections.
+    await bank.BalanceAsync(1, CancellationToken.None).ConfigureAwait(false);
     Console.Out.WriteLine("STARTED");
     Console.Out.Flush();
     if (waitForGo && await Console.In.ReadLineAsync().ConfigureAwait(false) != "GO")
