@@ -15,6 +15,11 @@ public sealed class OutsideAsyncHolderTests
 {
     private static readonly TimeSpan s_longIdle = TimeSpan.FromMinutes(2);
 
+    // The idle period of a run that ends Stuck: it also bounds the task's start on the thread pool (which may first have to
+    // inject a thread on a busy machine) and its taking the journal, which at 1 s could pass first, so the run named the
+    // writer's block outside Locksmith instead.
+    private static readonly TimeSpan s_stuckIdle = TimeSpan.FromSeconds(5);
+
     // Bounds the waits for the outside tasks' ends and for their queuing.
     private static readonly TimeSpan s_guard = TimeSpan.FromMinutes(1);
 
@@ -88,14 +93,14 @@ public sealed class OutsideAsyncHolderTests
     public async Task AnAsyncFlowOutsideTheRunWaitingLongerThanTheIdlePeriod_IsStuck_NamingItsTimedWait()
     {
         var (result, ranOut, outside) = RunBehindOutsideTask(
-            outsideFirst: true, static (ledger, _) => ledger.TryAcquireAsync(TimeSpan.FromMinutes(10)), idleTimeout: TimeSpan.FromSeconds(1));
+            outsideFirst: true, static (ledger, _) => ledger.TryAcquireAsync(TimeSpan.FromMinutes(10)), idleTimeout: s_stuckIdle);
         await outside.WaitAsync(s_guard);
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.NotEqual(0, ranOut);
         Assert.Contains(
-            "flow 'writer' waits for 'journal', held by an async flow that is not a flow of this run (a task outside it), which waits for 'ledger', held by writer (a wait with a timeout or a token, which has not ended), and did not release it for 1 s while no flow could run",
+            "flow 'writer' waits for 'journal', held by an async flow that is not a flow of this run (a task outside it), which waits for 'ledger', held by writer (a wait with a timeout or a token, which has not ended), and did not release it for 5 s while no flow could run",
             report.Summary,
             StringComparison.Ordinal);
     }

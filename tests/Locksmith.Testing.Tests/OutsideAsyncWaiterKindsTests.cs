@@ -15,6 +15,11 @@ public sealed class OutsideAsyncWaiterKindsTests
 {
     private static readonly TimeSpan s_longIdle = TimeSpan.FromMinutes(2);
 
+    // The idle period of a run that ends Stuck: it also bounds the task's start on the thread pool (which may first have to
+    // inject a thread on a busy machine) and its taking the journal, which at 1 s could pass first, so the run named the
+    // writer's block outside Locksmith instead.
+    private static readonly TimeSpan s_stuckIdle = TimeSpan.FromSeconds(5);
+
     // Bounds the waits for the task's end and for its taking the journal.
     private static readonly TimeSpan s_guard = TimeSpan.FromMinutes(1);
 
@@ -141,7 +146,7 @@ public sealed class OutsideAsyncWaiterKindsTests
                         }
                     });
                 },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_stuckIdle });
         }
         finally
         {
@@ -153,7 +158,7 @@ public sealed class OutsideAsyncWaiterKindsTests
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.NotEqual(0, Volatile.Read(ref ranOut));
         Assert.Contains(
-            "flow 'writer' waits for 'journal', held by an async flow that is not a flow of this run (a task outside it), which waits for 'catalog', held for reading by writer (a wait with a timeout or a token, which has not ended), and did not release it for 1 s while no flow could run",
+            "flow 'writer' waits for 'journal', held by an async flow that is not a flow of this run (a task outside it), which waits for 'catalog', held for reading by writer (a wait with a timeout or a token, which has not ended), and did not release it for 5 s while no flow could run",
             report.Summary,
             StringComparison.Ordinal);
     }

@@ -18,6 +18,11 @@ namespace Locksmith.Testing.Tests;
 /// </summary>
 public sealed class OutsideHolderTests
 {
+    // The idle period of the runs that end Stuck: it also bounds the pool thread's start (after the thread pool injects a
+    // thread on a busy machine) and its reach of the lock, which at 1 s could pass first, so the run named the flow's
+    // block on something outside Locksmith instead.
+    private static readonly TimeSpan s_stuckIdle = TimeSpan.FromSeconds(5);
+
     [Fact]
     public void AFlowBlockedOnALockThatAThreadOutsideTheRunHolds_WaitsForItsRelease_NotADeadlock()
     {
@@ -64,7 +69,7 @@ public sealed class OutsideHolderTests
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.False(string.IsNullOrEmpty(holderName.Value));
         Assert.Contains(
-            $"flow 'writer' waits for 'prices', held for reading by a thread that is not a flow of this run ('{holderName.Value}'), which did not release its read access for 1 s",
+            $"flow 'writer' waits for 'prices', held for reading by a thread that is not a flow of this run ('{holderName.Value}'), which did not release its read access for 5 s",
             report.Summary,
             StringComparison.Ordinal);
     }
@@ -275,7 +280,7 @@ public sealed class OutsideHolderTests
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.Contains(
-            "flow 'writer' waits for 'prices', held for reading by an async flow that is not a flow of this run, which did not release its read access for 1 s",
+            "flow 'writer' waits for 'prices', held for reading by an async flow that is not a flow of this run, which did not release its read access for 5 s",
             report.Summary,
             StringComparison.Ordinal);
     }
@@ -379,14 +384,14 @@ public sealed class OutsideHolderTests
         }
     }
 
-    /// <summary><see cref="RunWithAnOutsideHolder"/> whose outside holder keeps the lock past a 1 s idle timeout, then is let go.</summary>
+    /// <summary><see cref="RunWithAnOutsideHolder"/> whose outside holder keeps the lock past the idle timeout, then is let go.</summary>
     private static ControlledTestResult RunKeptOutside(
         Func<(Action<Action> HoldOutside, Action<Action> TakeInFlow)> makeLock, StrongBox<string?>? holderName = null)
     {
         using var release = new ManualResetEventSlim();
         try
         {
-            return RunWithAnOutsideHolder(makeLock, release, TimeSpan.FromSeconds(1), check: null, holderName);
+            return RunWithAnOutsideHolder(makeLock, release, s_stuckIdle, check: null, holderName);
         }
         finally
         {
@@ -497,7 +502,7 @@ public sealed class OutsideHolderTests
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.False(string.IsNullOrEmpty(holderName.Value));
         Assert.Contains(
-            $"flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('{holderName.Value}') took and did not give back for 1 s",
+            $"flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('{holderName.Value}') took and did not give back for 5 s",
             report.Summary,
             StringComparison.Ordinal);
         Assert.Contains(new WaitForEdge("writer", "pool", null), report.Waits);
@@ -646,12 +651,12 @@ public sealed class OutsideHolderTests
                 }).Wait());
             },
             "a2b",
-            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+            new ControlledTestOptions { IdleTimeout = s_stuckIdle });
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "runner", report.ToString());
         Assert.Contains(
-            "flow 'runner' reached no scheduling point for 1 s: a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
+            "flow 'runner' reached no scheduling point for 5 s: a thread that is not a flow of this run", report.Summary, StringComparison.Ordinal);
         Assert.Contains("waits for 'journal', held by holder, which gets no turn while runner runs", report.Summary, StringComparison.Ordinal);
         Assert.DoesNotContain("outside Locksmith", report.Summary, StringComparison.Ordinal);
     }

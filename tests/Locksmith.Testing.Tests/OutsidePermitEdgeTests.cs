@@ -9,6 +9,14 @@ namespace Locksmith.Testing.Tests;
 /// <summary>Permits code outside the run takes and gives back at its edges: across threads, and while the scheduler waits idle.</summary>
 public sealed class OutsidePermitEdgeTests
 {
+    // The idle period of a run whose verdict comes without an idle wait: long, since it also bounds the outside threads'
+    // work (a pool thread may first have to be injected on a busy machine), and an idle wait fails the test anyway.
+    private static readonly TimeSpan s_longIdle = TimeSpan.FromMinutes(2);
+
+    // The idle period of a run that ends Stuck: it also bounds the outside threads' start and their taking or asking for a
+    // permit, which at 1 s could pass first on a loaded machine, so the run named the writer's block outside Locksmith.
+    private static readonly TimeSpan s_stuckIdle = TimeSpan.FromSeconds(5);
+
     [Fact]
     public void APermitTakenOutsideTheRun_AndGivenBackByTheSameAsyncFlowOnAnotherThread_IsNotCountedAsHeld()
     {
@@ -36,7 +44,7 @@ public sealed class OutsidePermitEdgeTests
                         _ = pool.Acquire();
                     });
                 },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(2) });
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
         }
         finally
         {
@@ -98,7 +106,7 @@ public sealed class OutsidePermitEdgeTests
                         _ = pool.Acquire();
                     });
                 },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromMinutes(2) });
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
         }
         finally
         {
@@ -177,12 +185,12 @@ public sealed class OutsidePermitEdgeTests
                     _ = pool.Acquire(2);
                 });
             },
-            new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+            new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_stuckIdle });
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.Contains(
-            "flow 'writer' waits for 'pool', whose permit one of the threads that are not flows of this run ('keeper-a', 'keeper-b') took and did not give back (they took 2, and 1 came back by other code) for 1 s",
+            "flow 'writer' waits for 'pool', whose permit one of the threads that are not flows of this run ('keeper-a', 'keeper-b') took and did not give back (they took 2, and 1 came back by other code) for 5 s",
             report.Summary,
             StringComparison.Ordinal);
     }
@@ -232,7 +240,7 @@ public sealed class OutsidePermitEdgeTests
                         _ = pool.Acquire(2);
                     });
                 },
-                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(1) });
+                new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_stuckIdle });
         }
         finally
         {
@@ -245,7 +253,7 @@ public sealed class OutsidePermitEdgeTests
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "writer", report.ToString());
         Assert.Contains(
-            "flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('keeper') took and did not give back, while a thread that is not a flow of this run ('asker') was acquiring one, holding none and not yet waiting in the semaphore's queue, for 1 s",
+            "flow 'writer' waits for 'pool', whose permit a thread that is not a flow of this run ('keeper') took and did not give back, while a thread that is not a flow of this run ('asker') was acquiring one, holding none and not yet waiting in the semaphore's queue, for 5 s",
             report.Summary,
             StringComparison.Ordinal);
     }

@@ -15,6 +15,10 @@ public sealed class SemaphorePoolTests
 {
     private static readonly TimeSpan s_guard = TimeSpan.FromMinutes(1);
 
+    // Long: the run also waits this long for a flow blocked on work outside it (a pool task, which on a busy machine may wait
+    // for the pool to inject a thread) before calling it Stuck; a regression still shows as an idle wait, which fails.
+    private static readonly TimeSpan s_longIdle = TimeSpan.FromMinutes(2);
+
     /// <summary>
     /// 'slots' starts with 1 of 2 permits free. A thread outside the run takes that one and ends; another gives one back
     /// (the taker's, handed over); the worker takes it and asks for a second, which nothing can give. Before, the run
@@ -158,7 +162,7 @@ public sealed class SemaphorePoolTests
         ControlledTestResult result;
         try
         {
-            result = ControlledTest.Run(build, new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = TimeSpan.FromSeconds(2) });
+            result = ControlledTest.Run(build, new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
         }
         finally
         {
