@@ -84,12 +84,37 @@ public sealed class AsyncLockSetOneFlowTests
     [Fact]
     public async Task TwoSetsOfOneFlow_OnDifferentMembers_EachNameTheHolderTheirOwnWaitSaw_EvenIfItLeftDuringTheEvent()
     {
+        // The case needs set B waiting when set A times out: on a loaded machine B's task may start after A's deadline,
+        // so each round doubles A's timeout (500 ms up to 8 s), and the test fails unless one round saw B waiting then.
+        bool bWaitedAtTheTimeout = false;
+        for (int round = 0; round < 5 && !bWaitedAtTheTimeout; round++)
+        {
+            bWaitedAtTheTimeout = await TwoSetsOnDifferentMembersAsync(TimeSpan.FromMilliseconds(500 << round), round);
+        }
+
+        Assert.True(bWaitedAtTheTimeout, "in no round was set B waiting when set A timed out");
+    }
+
+    /// <summary>One round of the test above; whether set B was waiting when set A's timeout was reported.</summary>
+    private static async Task<bool> TwoSetsOnDifferentMembersAsync(TimeSpan setATimeout, int round)
+    {
         using var policy = PolicyScope.Capture();
-        var gate = new AsyncExclusiveLock("one-flow-sets-left-gate");
-        var otherGate = new AsyncExclusiveLock("one-flow-sets-left-other-gate");
-        var free = new AsyncExclusiveLock("one-flow-sets-left-free");
-        var mine = new AsyncExclusiveLock("one-flow-sets-left-mine");
+        var gate = new AsyncExclusiveLock($"one-flow-sets-left-gate-{round}");
+        var otherGate = new AsyncExclusiveLock($"one-flow-sets-left-other-gate-{round}");
+        var free = new AsyncExclusiveLock($"one-flow-sets-left-free-{round}");
+        var mine = new AsyncExclusiveLock($"one-flow-sets-left-mine-{round}");
         var holder = await HolderLeavingOnTimeout.TakeAsync(gate);
+        bool bWaiting = false;
+        var leave = LocksmithPolicy.TimeoutOccurred!;
+        LocksmithPolicy.TimeoutOccurred = e =>
+        {
+            if (e.LockName == gate.Name && holder.Timeout is null)
+            {
+                bWaiting = otherGate.WaitingCount == 1;
+            }
+
+            leave(e);
+        };
         await using var otherHolder = await NamedHolder.TakeAsync(otherGate, "Holder-2");
 
         LockTimeoutException timedOut;
@@ -97,7 +122,7 @@ public sealed class AsyncLockSetOneFlowTests
         using (await mine.AcquireAsync())
         {
             // Set A waits first; set B of the same flow starts waiting after it and stays until A has timed out.
-            var setA = Task.Run(() => Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(TimeSpan.FromMilliseconds(500), [gate, free])));
+            var setA = Task.Run(() => Assert.ThrowsAsync<LockTimeoutException>(async () => await LockSet.AcquireAsync(setATimeout, [gate, free])));
             Guard.SpinUntil(() => gate.WaitingCount == 1);
             var setB = Task.Run(() => Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await LockSet.AcquireAsync([otherGate, free], cancel.Token)));
             Guard.SpinUntil(() => otherGate.WaitingCount == 1);
@@ -114,6 +139,7 @@ public sealed class AsyncLockSetOneFlowTests
         Assert.Contains($"access to '{gate.Name}', held by {timeout.OwnerThreadName}.", timedOut.Message, StringComparison.Ordinal);
         Assert.False(free.IsHeld);
         Assert.Equal(0, otherGate.WaitingCount);
+        return bWaiting;
     }
 
     /// <summary>A flow of its own, named by its activity, that holds an async lock (or queues for it) until released.</summary>
