@@ -152,7 +152,7 @@ public sealed class OutsideWaiterTests
                             outside = Task.Run(thread.Join);
 
                             // Parked on the ledger (queued: its park is told to the run) before the writer gives it back.
-                            SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+                            Assert.True(SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromMinutes(1)), "the outside thread never blocked");
                         });
                         tookJournal.Wait();
                         withLedger(() =>
@@ -250,7 +250,7 @@ public sealed class OutsideWaiterTests
                         if (outsideFirst)
                         {
                             // Parked on the ledger (or past it) before the writer asks for the journal.
-                            SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin) || !thread.IsAlive);
+                            Assert.True(SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin) || !thread.IsAlive, TimeSpan.FromMinutes(1)), "the outside thread neither blocked nor ended");
                         }
 
                         using (journal.Acquire())
@@ -318,7 +318,7 @@ public sealed class OutsideWaiterTests
                                 thread.Start();
                                 outside.Add(Task.Run(thread.Join));
                                 tookJournal.Wait();
-                                SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin));
+                                Assert.True(SpinWait.SpinUntil(() => thread.ThreadState.HasFlag(ThreadState.WaitSleepJoin), TimeSpan.FromMinutes(1)), "the outside thread never blocked");
                             }
 
                             using (journal.Acquire())
