@@ -197,7 +197,7 @@ public sealed class HealthTests
         }, ct);
         Guard.SpinUntil(() => outbox.WaitingCount == 1);
         held.Dispose();
-        await waiter;
+        await waiter.WaitAsync(Guard.HangLimit, ct);
 
         var report = await health.CheckHealthAsync(ct);
         await host.StopAsync(ct);

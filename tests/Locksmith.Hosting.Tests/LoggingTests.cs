@@ -241,7 +241,7 @@ public sealed class LoggingTests
         }, ct);
         Guard.SpinUntil(() => outbox.WaitingCount == 1);
         held.Dispose();
-        await waiter;
+        await waiter.WaitAsync(Guard.HangLimit, ct);
         await host.StopAsync(ct);
 
         var line = Assert.Single(host.Logs(LocksmithEventIds.LongWait));

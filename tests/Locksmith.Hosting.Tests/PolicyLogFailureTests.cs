@@ -88,7 +88,7 @@ public sealed class PolicyLogFailureTests
         }), ct);
         Guard.SpinUntil(() => DeadlockDetector.CurrentWaits().Count > 0);
         holder.Release();
-        var longWait = await waiter;
+        var longWait = await waiter.WaitAsync(Guard.HangLimit, ct);
 
         await host.StopAsync(ct);
 

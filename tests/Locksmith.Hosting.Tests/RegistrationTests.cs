@@ -147,7 +147,7 @@ public sealed class RegistrationTests
         Assert.Equal(new LockState(false), byName["journal"].State);
 
         held.Dispose();
-        await waiter;
+        await waiter.WaitAsync(Guard.HangLimit, TestContext.Current.CancellationToken);
         holder.Release();
         reader.Release();
         byName = System.Linq.Enumerable.ToDictionary(catalog.Snapshot(), e => e.Name);

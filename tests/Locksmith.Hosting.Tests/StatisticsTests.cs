@@ -40,7 +40,7 @@ public sealed class StatisticsTests
         Assert.False((await late).IsAcquired);
         Guard.SpinUntil(() => outbox.WaitingCount == 1);
         held.Dispose();
-        (await waiter).Dispose();
+        (await waiter.WaitAsync(Guard.HangLimit, TestContext.Current.CancellationToken)).Dispose();
 
         var entries = catalog.Snapshot().ContainerLocks();
         var ledgerStats = entries.Single(static e => e.Name == "ledger").Statistics;

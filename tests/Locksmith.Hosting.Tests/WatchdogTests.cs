@@ -150,7 +150,7 @@ public sealed class WatchdogTests
         var two = Request("POST /stock", stock, orders);
         Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockDetected).Length > 0);
         cancel.Cancel();
-        await Task.WhenAll(one, two);
+        await Task.WhenAll(one, two).WaitAsync(Guard.HangLimit, ct);
         await host.StopAsync(ct);
 
         var line = Assert.Single(host.Logs(LocksmithEventIds.DeadlockDetected));
@@ -224,8 +224,8 @@ public sealed class WatchdogTests
         int postFlow = stock.HolderFlowId;
         Guard.SpinUntil(() => host.Logs(LocksmithEventIds.DeadlockDetected).Length > 0);
         cancel.Cancel();
-        await get.Request();
-        await post.Request();
+        await get.Request().WaitAsync(Guard.HangLimit, ct);
+        await post.Request().WaitAsync(Guard.HangLimit, ct);
         await host.StopAsync(ct);
 
         string getNamed = $"flow #{getFlow - LockCatalogEntry.FlowIdBase} ('GET /orders') (on thread {get.Thread.ManagedThreadId} ('orders-thread'))";
@@ -292,7 +292,7 @@ public sealed class WatchdogTests
         }, ct);
         Guard.SpinUntil(() => outbox.WaitingCount == 1);
         held.Dispose();
-        await waiter;
+        await waiter.WaitAsync(Guard.HangLimit, ct);
         var report = await health.CheckHealthAsync(ct);
         await host.StopAsync(ct);
 
