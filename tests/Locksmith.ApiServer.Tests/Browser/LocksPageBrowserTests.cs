@@ -259,7 +259,7 @@ public sealed class LocksPageBrowserTests
             }
         }) { IsBackground = true, Name = "gate-waiter" };
         holder.Start();
-        held.Wait(ct);
+        Assert.True(held.Wait(Guard.HangLimit, ct), "the holder never took the gate (a hang)");
         blocked.Start();
         try
         {
@@ -279,8 +279,8 @@ public sealed class LocksPageBrowserTests
         finally
         {
             release.Set();
-            holder.Join();
-            blocked.Join();
+            holder.JoinGuarded();
+            blocked.JoinGuarded();
         }
 
         var statuses = (await Task.WhenAll(requests)).Select(static r => r.StatusCode).ToArray();
@@ -370,8 +370,8 @@ public sealed class LocksPageBrowserTests
             release.TrySetResult();
         }
 
-        await holder;
-        await Task.WhenAll(waiters);
+        await holder.WaitAsync(Guard.HangLimit, ct);
+        await Task.WhenAll(waiters).WaitAsync(Guard.HangLimit, ct);
 
         Assert.True(idlePage.Refreshes >= 1, $"the page never refreshed; status: {idlePage.Status}");
         Assert.True(busyPage.Refreshes >= 1, $"the page never refreshed; status: {busyPage.Status}");
@@ -412,7 +412,7 @@ public sealed class LocksPageBrowserTests
         holder.Start();
         try
         {
-            held.Wait(ct);
+            Assert.True(held.Wait(Guard.HangLimit, ct), "the holder never took the gate (a hang)");
             for (int i = 0; i < Blocked; i++)
             {
                 waiters[i] = new Thread(() =>
@@ -438,10 +438,10 @@ public sealed class LocksPageBrowserTests
             release.Set();
         }
 
-        holder.Join();
+        holder.JoinGuarded();
         foreach (var waiter in waiters)
         {
-            waiter?.Join();
+            waiter?.JoinGuarded();
         }
 
         Assert.Equal(Blocked, busyWaiting);

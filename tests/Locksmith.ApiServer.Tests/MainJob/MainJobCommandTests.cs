@@ -71,7 +71,7 @@ public sealed class MainJobCommandTests
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
 
         var run = MainJobRunner.RunAsync(["--requests", "200", "--keep-running"], writer, interactive: false, stop.Token);
-        var first = await Task.WhenAny(writer.Seen, run);
+        var first = await Task.WhenAny(writer.Seen, run).WaitAsync(Guard.HangLimit, TestContext.Current.CancellationToken);
         Assert.True(first == writer.Seen, $"the main job ended without keeping the server running:\n{writer}");
         var address = UrlIn(await writer.Seen);
         using var client = new HttpClient();
@@ -79,7 +79,7 @@ public sealed class MainJobCommandTests
         string html = await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         bool stillRunning = !run.IsCompleted;
         await stop.CancelAsync();
-        int exit = await run;
+        int exit = await run.WaitAsync(Guard.HangLimit, TestContext.Current.CancellationToken);
 
         Assert.True(stillRunning);
         Assert.Equal("/locks", address.AbsolutePath);
