@@ -9,6 +9,8 @@ using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.ApiServer.MainJob;
 using Locksmith.Hosting;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.ApiServer.Tests.Browser;
@@ -195,7 +197,10 @@ public sealed class LocksPageBrowserTests
         // Before, the holder cell of a lock held only by a semaphore's permits (each POST /io holds one of the pool's)
         // or by readers read '–', as for a free lock, while the node above was drawn held and "pool in use" said 2 / 8.
         Chromium.RequirePath();
-        await using var server = await RunningServer.StartAsync();
+        // The page reads /totals beside /locks.json, and /totals takes prices (read), journal and hits for a moment: a
+        // report read then counted the page's own reader ("2 readers", seen once under load). One at a time, the report
+        // shows only the test's holds.
+        await using var server = await RunningServer.StartAsync(static builder => builder.Services.AddSingleton<IStartupFilter>(new ReportsOneAtATime()));
         var pool = server.Services.GetRequiredKeyedService<CountingSemaphore>(ApiServerLocks.Pool);
         var prices = server.Services.GetRequiredKeyedService<AsyncReadWriteLock>(ApiServerLocks.Prices);
         var page = new Uri(server.Client.BaseAddress!, "locks");
@@ -446,6 +451,39 @@ public sealed class LocksPageBrowserTests
 
         Assert.Equal(Blocked, busyWaiting);
         Assert.Equal(0, idleWaiting);
+    }
+
+    /// <summary>Serves <c>/totals</c> and <c>/locks.json</c> one at a time, so no report is read while a totals request holds a lock.</summary>
+    private sealed class ReportsOneAtATime : IStartupFilter
+    {
+        private readonly SemaphoreSlim _gate = new(1, 1);
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(inner => async context =>
+            {
+                if (!context.Request.Path.Equals("/totals", StringComparison.Ordinal) && !context.Request.Path.Equals("/locks.json", StringComparison.Ordinal))
+                {
+                    await inner(context);
+                    return;
+                }
+
+                if (!await _gate.WaitAsync(Guard.HangLimit, context.RequestAborted))
+                {
+                    throw new TimeoutException("Hang guard: a /totals or /locks.json request never ended.");
+                }
+
+                try
+                {
+                    await inner(context);
+                }
+                finally
+                {
+                    _gate.Release();
+                }
+            });
+            next(app);
+        };
     }
 
     /// <summary>The nestings of a <c>/locks.json</c> report, as the page's <c>data-edges</c> name them: (outer, inner).</summary>
