@@ -1,5 +1,6 @@
 using System;
 using System.Threading;
+using System.Threading.Tasks;
 
 namespace Locksmith.Worker.Tests;
 
@@ -10,12 +11,15 @@ public sealed class SeedWorkTests
         new ExclusiveLock(WorkerRegistration.QueueLockName, WorkerRegistration.QueueLevel),
         new ExclusiveLock(WorkerRegistration.TotalsLockName, WorkerRegistration.TotalsLevel));
 
+    /// <summary>A run on the pool, awaited within the hang guard: a lost wake-up fails the test instead of hanging the suite.</summary>
+    private static Task<T> Guarded<T>(Func<T> run) => Task.Run(run).WaitAsync(Guard.HangLimit);
+
     [Theory]
     [InlineData(1, 1, 1, 1)]       // one slot: every item is a hand-off between the two threads
     [InlineData(4, 1, 2, 3)]       // more producers than slots: producers wait on "not full"
     [InlineData(1, 4, 3, 2)]       // more consumers than items in flight: consumers wait on "not empty"
     [InlineData(3, 3, 64, 4)]
-    public void Producers_and_consumers_through_the_bounded_queue_lose_and_duplicate_nothing(int producers, int consumers, int capacity, int participants)
+    public async Task Producers_and_consumers_through_the_bounded_queue_lose_and_duplicate_nothing(int producers, int consumers, int capacity, int participants)
     {
         var options = new WorkerOptions
         {
@@ -23,7 +27,7 @@ public sealed class SeedWorkTests
             Participants = participants, Rows = 5, Columns = 8, Rounds = 20,
         };
 
-        var report = NewWork().Run(options);
+        var report = await Guarded(() => NewWork().Run(options));
 
         Assert.Equal(producers * 3_000L, report.ItemsConsumed);
         Assert.Equal(SeedWork.ExpectedItemChecksum(producers, 3_000), report.ConsumedChecksum);
@@ -36,11 +40,11 @@ public sealed class SeedWorkTests
     [InlineData(2, 9, 13)]     // rows not a multiple of participants
     [InlineData(5, 3, 4)]      // more participants than rows: some own no row and still meet every phase
     [InlineData(4, 64, 64)]
-    public void Matrix_phases_on_the_barrier_equal_the_sequential_result(int participants, int rows, int columns)
+    public async Task Matrix_phases_on_the_barrier_equal_the_sequential_result(int participants, int rows, int columns)
     {
         const int Rounds = 40;
 
-        var (checksum, phases) = MatrixPhases.RunParallel(participants, rows, columns, Rounds, CancellationToken.None);
+        var (checksum, phases) = await Guarded(() => MatrixPhases.RunParallel(participants, rows, columns, Rounds, CancellationToken.None));
 
         Assert.Equal(2 * Rounds, phases);
         Assert.Equal(MatrixPhases.ExpectedChecksum(rows, columns, Rounds), checksum);
@@ -53,9 +57,9 @@ public sealed class SeedWorkTests
     }
 
     [Fact]
-    public void A_report_with_any_total_off_is_not_exact()
+    public async Task A_report_with_any_total_off_is_not_exact()
     {
-        var report = NewWork().Run(new WorkerOptions { ItemsPerProducer = 100, Rounds = 2, Rows = 4, Columns = 4, Participants = 2 });
+        var report = await Guarded(() => NewWork().Run(new WorkerOptions { ItemsPerProducer = 100, Rounds = 2, Rows = 4, Columns = 4, Participants = 2 }));
         Assert.True(report.IsExact, Describe(report));
 
         Assert.False((report with { ItemsConsumed = report.ItemsConsumed - 1 }).IsExact);

@@ -97,7 +97,7 @@ public sealed class WorkerHostTests
     [Fact]
     public async Task Main_with_small_counts_returns_0()
     {
-        int exitCode = await Program.Main(["--items", "500", "--capacity", "2", "--rounds", "20", "--rows", "7", "--columns", "8"]);
+        int exitCode = await Program.Main(["--items", "500", "--capacity", "2", "--rounds", "20", "--rows", "7", "--columns", "8"]).WaitAsync(Guard.HangLimit);
 
         Assert.Equal(0, exitCode);
     }
@@ -105,7 +105,7 @@ public sealed class WorkerHostTests
     [Fact]
     public async Task Main_with_an_option_out_of_range_returns_1()
     {
-        int exitCode = await Program.Main(["--items", "-1"]);
+        int exitCode = await Program.Main(["--items", "-1"]).WaitAsync(Guard.HangLimit);
 
         Assert.Equal(1, exitCode);
     }
