@@ -65,7 +65,7 @@ public sealed class PostgresStandbyCheckEdgeTests
             "RAISE EXCEPTION 'permission denied for function pg_is_in_recovery' USING ERRCODE = 'insufficient_privilege'; END $$");
         try
         {
-            await using var provider = StandbyTestProvider(function, budget: 2);
+            await using var provider = PostgresStandbyRefusalTests.StandbyTestProvider(function, budget: 2);
             var first = provider.CreateExclusiveLock(PostgresServer.Unique("unknown_first"));
             var second = provider.CreateExclusiveLock(PostgresServer.Unique("unknown_second"));
 
@@ -94,12 +94,11 @@ public sealed class PostgresStandbyCheckEdgeTests
     public async Task ASetWhoseSecondMemberIsOnAStandby_FailsWithTheRefusal_AndGivesBackTheFirst()
     {
         await using var admin = await PostgresServer.OpenAsync();
-        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
-        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        string function = await PostgresStandbyRefusalTests.CreateInRecoveryStandInAsync(admin);
         try
         {
             await using var primary = PostgresServer.Provider();
-            await using var standby = StandbyTestProvider(function, budget: 2);
+            await using var standby = PostgresStandbyRefusalTests.StandbyTestProvider(function, budget: 2);
             string a = PostgresServer.Unique("set_primary"), b = PostgresServer.Unique("set_standby");
             PostgresLockRequest[] requests =
                 [primary.CreateExclusiveLock(a, level: 1).Request(), standby.CreateExclusiveLock(b, level: 2).Request()];
@@ -132,13 +131,12 @@ public sealed class PostgresStandbyCheckEdgeTests
     public async Task TheRefusal_NamesTheAddressTheServerAnsweredFrom()
     {
         await using var admin = await PostgresServer.OpenAsync();
-        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
-        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        string function = await PostgresStandbyRefusalTests.CreateInRecoveryStandInAsync(admin);
         try
         {
             await using var where = new NpgsqlCommand("SELECT host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()", admin);
             string answeredFrom = (string)(await where.ExecuteScalarAsync())!;
-            await using var provider = StandbyTestProvider(function, budget: 1);
+            await using var provider = PostgresStandbyRefusalTests.StandbyTestProvider(function, budget: 1);
 
             var error = await Assert.ThrowsAsync<NpgsqlException>(async () =>
                 await provider.CreateExclusiveLock(PostgresServer.Unique("where_standby")).AcquireAsync(TimeSpan.FromSeconds(30)));
@@ -168,7 +166,7 @@ public sealed class PostgresStandbyCheckEdgeTests
         try
         {
             var settings = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString) { ApplicationName = application };
-            await using var provider = StandbyTestProvider(function, budget: 4, settings.ConnectionString);
+            await using var provider = PostgresStandbyRefusalTests.StandbyTestProvider(function, budget: 4, settings.ConnectionString);
             await using var held = await provider.CreateExclusiveLock(PostgresServer.Unique("leak_held")).AcquireAsync(TimeSpan.FromSeconds(30));
             Assert.Equal(1L, await SessionsAsync(admin, application));
             await PostgresSameServerTests.ExecuteAsync(admin, $"UPDATE public.{flag} SET in_recovery = true");
@@ -205,15 +203,4 @@ public sealed class PostgresStandbyCheckEdgeTests
         command.Parameters.AddWithValue(application);
         return (long)(await command.ExecuteScalarAsync())!;
     }
-
-    private static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction, int budget, string? connectionString = null) =>
-        new(new PostgresLockProviderOptions
-            {
-                ConnectionString = connectionString ?? PostgresServer.ConnectionString,
-                ConnectionBudget = budget,
-                LostLockCheckInterval = TimeSpan.FromHours(1),
-            },
-            "idle_session_timeout",
-            "pg_catalog.pg_control_system()",
-            inRecoveryFunction);
 }

@@ -23,8 +23,7 @@ public sealed class PostgresStandbyRefusalTests
     public async Task AServerInRecovery_IsRefusedAsTheSessionOpens_NamingTheHost_AndNothingIsHeld()
     {
         await using var admin = await PostgresServer.OpenAsync();
-        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
-        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        string function = await CreateInRecoveryStandInAsync(admin);
         try
         {
             await using var provider = StandbyTestProvider(function);
@@ -100,8 +99,7 @@ public sealed class PostgresStandbyRefusalTests
     public async Task TheHealthCheck_OnAServerInRecovery_SaysItIsNotThePrimary()
     {
         await using var admin = await PostgresServer.OpenAsync();
-        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
-        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        string function = await CreateInRecoveryStandInAsync(admin);
         try
         {
             await using var provider = StandbyTestProvider(function);
@@ -125,11 +123,11 @@ public sealed class PostgresStandbyRefusalTests
     /// A provider of the tests' server that asks <paramref name="inRecoveryFunction"/> instead of <c>pg_is_in_recovery()</c>;
     /// its lost-lock check stays out of the test (its own connection would be a new one, asked too).
     /// </summary>
-    private static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction) =>
+    internal static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction, int budget = 2, string? connectionString = null) =>
         new(new PostgresLockProviderOptions
             {
-                ConnectionString = PostgresServer.ConnectionString,
-                ConnectionBudget = 2,
+                ConnectionString = connectionString ?? PostgresServer.ConnectionString,
+                ConnectionBudget = budget,
                 LostLockCheckInterval = TimeSpan.FromHours(1),
             },
             "idle_session_timeout",
@@ -137,4 +135,12 @@ public sealed class PostgresStandbyRefusalTests
             inRecoveryFunction);
 
     private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
+
+    /// <summary>Creates a function of the test's own that answers true, as <c>pg_is_in_recovery()</c> does on a standby; the caller drops it.</summary>
+    internal static async Task<string> CreateInRecoveryStandInAsync(NpgsqlConnection admin)
+    {
+        string function = $"public.{PostgresServer.Unique("in_recovery")}()";
+        await PostgresSameServerTests.ExecuteAsync(admin, $"CREATE FUNCTION {function} RETURNS boolean LANGUAGE sql AS 'SELECT true'");
+        return function;
+    }
 }
