@@ -128,7 +128,10 @@ internal sealed partial class ControlledRun
         if (holderId == 0)
         {
             // Freed by the outside holder it blocked behind, whose signal is on its way (a release frees, then signals).
-            return flow.OutsideHeldAtEnlist && flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: 0 };
+            // Permits too: more free than at the flow's last try came back since, and the signal that makes it try again
+            // has not reached it (it would be runnable). The books may already count them as back: not a deadlock.
+            return (flow.OutsideHeldAtEnlist && flow.WaitingOn is LockPrimitive { ExclusiveOwnerId: 0 }) ||
+                (flow.WaitingOn is CountingSemaphore semaphore && semaphore.CurrentCount > flow.FreePermitsAtTry);
         }
 
         visiting ??= new HashSet<FlowState>(ReferenceEqualityComparer.Instance) { flow };
