@@ -105,7 +105,25 @@ public sealed class RegistrationTests
             [.. System.Linq.Enumerable.Select(entries, e => (e.Name, e.Level))]);
         Assert.All(entries, e => Assert.False(e.State.IsHeld && e.Kind != LockKind.Semaphore));
         var pool = System.Linq.Enumerable.Single(entries, e => e.Name == "pool");
-        Assert.Equal(new LockState(true, SharedCount: 1), pool.State);
+
+        // Declared with 2 of 3 permits free: none taken yet (it read as holding the one below its maximum).
+        Assert.Equal(new LockState(false, SharedCount: 0), pool.State);
+    }
+
+    [Fact]
+    public void The_catalog_counts_a_semaphores_permits_taken_from_its_initial_count()
+    {
+        using var host = TestHost.Build(locks: DeclareEveryKind);
+        var catalog = host.Services.GetRequiredService<ILockCatalog>();
+        var pool = host.Services.GetRequiredKeyedService<CountingSemaphore>("pool");
+        LockState PoolState() => System.Linq.Enumerable.Single(catalog.Snapshot().ContainerLocks(), e => e.Name == "pool").State;
+
+        using (pool.Acquire(2))
+        {
+            Assert.Equal(new LockState(true, SharedCount: 2), PoolState());
+        }
+
+        Assert.Equal(new LockState(false, SharedCount: 0), PoolState());
     }
 
     [Fact]

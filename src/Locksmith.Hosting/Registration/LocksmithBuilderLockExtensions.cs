@@ -58,9 +58,11 @@ public static class LocksmithBuilderLockExtensions
     /// </exception>
     public static ILocksmithBuilder AddCountingSemaphore(
         this ILocksmithBuilder builder, string name, int initialCount, int maxCount, int? level = null) =>
-        CheckPermits(builder, name, initialCount, maxCount).Register(name, _ => new CountingSemaphore(initialCount, maxCount, name, level), static l =>
+        CheckPermits(builder, name, initialCount, maxCount).Register(name, _ => new CountingSemaphore(initialCount, maxCount, name, level), l =>
         {
-            int taken = l.MaxCount - l.CurrentCount;
+            // Taken from the permits it was declared with, not from its maximum: one declared below its maximum holds
+            // nothing until a take (a signal that added permits reads as none taken).
+            int taken = Math.Max(0, initialCount - l.CurrentCount);
             return new LockState(taken > 0, SharedCount: taken);
         });
 
