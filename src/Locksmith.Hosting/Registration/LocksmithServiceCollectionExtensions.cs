@@ -235,6 +235,23 @@ public static class LocksmithServiceCollectionExtensions
         return builder;
     }
 
+    /// <summary>
+    /// Adds Locksmith with options bound from <paramref name="configuration"/> and then set by <paramref name="configure"/>:
+    /// the same as <c>AddLocksmith(configuration)</c> followed by <c>AddLocksmith(configure)</c>, so the delegate wins
+    /// where both set a value, after a reload of the configuration too.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">As in <see cref="AddLocksmith(IServiceCollection, IConfiguration)"/>.</param>
+    /// <param name="configure">Sets <see cref="LocksmithOptions"/> after the configuration is bound.</param>
+    /// <returns>A builder on which the container's named locks are declared.</returns>
+    public static ILocksmithBuilder AddLocksmith(this IServiceCollection services, IConfiguration configuration, Action<LocksmithOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddLocksmith(configuration);
+        return services.AddLocksmith(configure);
+    }
+
     /// <summary>Adds Locksmith with default options; see <see cref="AddLocksmith(IServiceCollection, IConfiguration)"/>.</summary>
     /// <param name="services">The services.</param>
     /// <returns>A builder on which the container's named locks are declared.</returns>
