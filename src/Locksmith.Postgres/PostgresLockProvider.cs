@@ -55,6 +55,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     // Asked on every new physical connection (see RefuseStandbyAsync); skipped for good once the server refused to answer.
     private readonly string _inRecoveryQuery;
     private volatile bool _inRecoveryRefused;
+    private readonly string _inRecoveryFunction;
+    private int _inRecoveryRefusalLogged;
 
     /// <summary>Creates a provider.</summary>
     /// <param name="connectionString">The Npgsql connection string of the database, naming the primary's single host.</param>
@@ -174,6 +176,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
             $"FROM {controlSystemFunction} s";
         // With the address the server answered from (null over a Unix-domain socket), for the refusal's message.
+        _inRecoveryFunction = inRecoveryFunction;
         _inRecoveryQuery =
             $"SELECT {inRecoveryFunction}, pg_catalog.host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()";
         if (options.DefaultTimeout is { } timeout)
@@ -373,6 +376,13 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
                                               or PostgresErrorCodes.FeatureNotSupported)
         {
             _inRecoveryRefused = true;
+
+            // Once per provider: two connections opening at once may both have been refused.
+            if (Interlocked.Exchange(ref _inRecoveryRefusalLogged, 1) == 0)
+            {
+                PostgresProviderLog.StandbyCheckRefused(Logger, connection, _inRecoveryFunction, e);
+            }
+
             return;
         }
 

@@ -1,6 +1,8 @@
 using System;
 using System.Threading.Tasks;
+using Locksmith.Hosting;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace Locksmith.Postgres.Tests;
@@ -50,7 +52,8 @@ public sealed class PostgresStandbyCheckEdgeTests
 
     /// <summary>
     /// A server that refuses to say whether it is in recovery (EXECUTE revoked) is not refused: the provider cannot tell, as
-    /// before the check, takes its locks, and stops asking, so later new connections pay no failed round trip. The function
+    /// before the check, takes its locks, and stops asking, so later new connections pay no failed round trip; it says so
+    /// once, as a warning (<see cref="LocksmithEventIds.StandbyCheckRefused"/>; before, nothing was logged). The function
     /// counts its calls in a sequence, which a failed statement does not roll back.
     /// </summary>
     [Fact]
@@ -65,7 +68,9 @@ public sealed class PostgresStandbyCheckEdgeTests
             "RAISE EXCEPTION 'permission denied for function pg_is_in_recovery' USING ERRCODE = 'insufficient_privilege'; END $$");
         try
         {
-            await using var provider = PostgresStandbyRefusalTests.StandbyTestProvider(function, budget: 2);
+            var capture = new CapturingLoggerProvider();
+            using var factory = LoggerFactory.Create(logging => logging.AddProvider(capture).SetMinimumLevel(LogLevel.Trace));
+            await using var provider = PostgresStandbyRefusalTests.StandbyTestProvider(function, budget: 2, loggerFactory: factory);
             var first = provider.CreateExclusiveLock(PostgresServer.Unique("unknown_first"));
             var second = provider.CreateExclusiveLock(PostgresServer.Unique("unknown_second"));
 
@@ -79,6 +84,17 @@ public sealed class PostgresStandbyCheckEdgeTests
 
             await using var counter = new NpgsqlCommand($"SELECT last_value FROM public.{calls}", admin);
             Assert.Equal(1L, (long)(await counter.ExecuteScalarAsync())!);
+
+            var settings = new NpgsqlConnectionStringBuilder(PostgresServer.ConnectionString);
+            var line = Assert.Single(capture.Lines("Locksmith", LocksmithEventIds.StandbyCheckRefused));
+            Assert.Equal(LogLevel.Warning, line.Level);
+            Assert.Equal("StandbyCheckRefused", line.EventName);
+            Assert.StartsWith(
+                $"The PostgreSQL server of the distributed locks ({settings.Host}:{settings.Port}/{settings.Database}) refused to say whether it is in recovery ({function}: 42501 permission denied for function pg_is_in_recovery)",
+                line.Message, StringComparison.Ordinal);
+            Assert.Contains($"Grant EXECUTE on {function} to the provider's role", line.Message, StringComparison.Ordinal);
+            Assert.Equal("42501", line.Fields["SqlState"]);
+            Assert.IsType<PostgresException>(line.Exception);
         }
         finally
         {

@@ -123,12 +123,14 @@ public sealed class PostgresStandbyRefusalTests
     /// A provider of the tests' server that asks <paramref name="inRecoveryFunction"/> instead of <c>pg_is_in_recovery()</c>;
     /// its lost-lock check stays out of the test (its own connection would be a new one, asked too).
     /// </summary>
-    internal static PostgresLockProvider StandbyTestProvider(string inRecoveryFunction, int budget = 2, string? connectionString = null) =>
+    internal static PostgresLockProvider StandbyTestProvider(
+        string inRecoveryFunction, int budget = 2, string? connectionString = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null) =>
         new(new PostgresLockProviderOptions
             {
                 ConnectionString = connectionString ?? PostgresServer.ConnectionString,
                 ConnectionBudget = budget,
                 LostLockCheckInterval = TimeSpan.FromHours(1),
+                LoggerFactory = loggerFactory,
             },
             "idle_session_timeout",
             "pg_catalog.pg_control_system()",

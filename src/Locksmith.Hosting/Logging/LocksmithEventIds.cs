@@ -83,6 +83,14 @@ public static class LocksmithEventIds
     public const int DistributedLockLost = 14018;
 
     /// <summary>
+    /// The PostgreSQL server of a distributed-lock provider refused to say whether it is in recovery (no EXECUTE on
+    /// <c>pg_is_in_recovery()</c>, or no such function): the provider cannot refuse a standby and stops asking; logged once
+    /// per provider, naming the server, the function and the server's error (Warning). Written by Locksmith.Postgres under
+    /// this category.
+    /// </summary>
+    public const int StandbyCheckRefused = 14019;
+
+    /// <summary>
     /// A watchdog pass failed (an exception from the detector or a log sink); the watchdog goes on with the next pass
     /// instead of ending, which would stop the host (Error).
     /// </summary>
