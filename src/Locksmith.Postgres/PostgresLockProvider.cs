@@ -175,8 +175,9 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         _serverInstanceQuery =
             "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
             $"FROM {controlSystemFunction} s";
-        // With the address the server answered from (null over a Unix-domain socket), for the refusal's message.
         _inRecoveryFunction = inRecoveryFunction;
+
+        // With the address the server answered from (null over a Unix-domain socket), for the refusal's message.
         _inRecoveryQuery =
             $"SELECT {inRecoveryFunction}, pg_catalog.host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()";
         if (options.DefaultTimeout is { } timeout)
