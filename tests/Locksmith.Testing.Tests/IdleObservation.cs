@@ -19,7 +19,11 @@ internal sealed class IdleObservation : IDisposable
     {
         ControlledRun.IdleWaitObserver = _ =>
         {
-            Interlocked.Increment(ref _idleWaits);
+            if (Interlocked.Increment(ref _idleWaits) >= 2)
+            {
+                WaitedAgain.Set();
+            }
+
             LetGo.Set();
         };
         ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref _ranOut);
@@ -27,6 +31,9 @@ internal sealed class IdleObservation : IDisposable
 
     /// <summary>Set at the run's first idle wait, and when the observation ends.</summary>
     public ManualResetEventSlim LetGo { get; } = new();
+
+    /// <summary>Set at the run's second idle wait (not when the observation ends): the scheduler decided to wait again.</summary>
+    public ManualResetEventSlim WaitedAgain { get; } = new();
 
     /// <summary>
     /// The run waited for outside code, and no wait ran out: its verdict came from what the outside code did, not from

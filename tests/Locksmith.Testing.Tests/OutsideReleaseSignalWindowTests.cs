@@ -25,21 +25,10 @@ public sealed class OutsideReleaseSignalWindowTests
     public void APermitGivenBackOutsideTheRunWhoseSignalIsOnItsWay_IsWaitedFor_NotADeadlock()
     {
         CountingSemaphore? slotsSeen = null, otherSeen = null;
-        int windows = 0, idleWaits = 0, ranOut = 0;
-        using var secondIdleWait = new ManualResetEventSlim();
-        using var letGo = new ManualResetEventSlim();
+        int windows = 0;
         Thread? keeper = null, pulser = null;
-
-        ControlledRun.IdleWaitObserver = _ =>
-        {
-            if (Interlocked.Increment(ref idleWaits) >= 2)
-            {
-                secondIdleWait.Set();
-            }
-
-            letGo.Set();
-        };
-        ControlledRun.IdleRanOutObserver = () => Interlocked.Increment(ref ranOut);
+        var idle = new IdleObservation();
+        var letGo = idle.LetGo;
 
         // The keeper's release, once: the count is up, the signal not yet heard. The pulser wakes the scheduler now.
         ControlledRun.OutsideSignalObserver = resource =>
@@ -53,7 +42,7 @@ public sealed class OutsideReleaseSignalWindowTests
             pulser = new Thread(() => Assert.False(other.TryAcquire(out _))) { IsBackground = true, Name = "pulser" };
             pulser.Start();
             Assert.True(pulser.Join(s_guard), "the pulser did not end");
-            secondIdleWait.Wait(s_secondWaitGuard);
+            idle.WaitedAgain.Wait(s_secondWaitGuard);
         };
 
         ControlledTestResult result;
@@ -96,17 +85,15 @@ public sealed class OutsideReleaseSignalWindowTests
         }
         finally
         {
-            ControlledRun.IdleWaitObserver = null;
-            ControlledRun.IdleRanOutObserver = null;
+            idle.Dispose();
             ControlledRun.OutsideSignalObserver = null;
-            letGo.Set();
         }
 
         Assert.True(keeper?.Join(s_guard) ?? true, "the keeper did not end");
         Assert.True(result.Passed, result.ToString());
         Assert.Equal(1, Volatile.Read(ref windows));
         Assert.NotNull(pulser);
-        Assert.True(secondIdleWait.IsSet, "the scheduler did not wait again while the keeper's signal was on its way");
-        Assert.Equal(0, Volatile.Read(ref ranOut));
+        Assert.True(idle.WaitedAgain.IsSet, "the scheduler did not wait again while the keeper's signal was on its way");
+        idle.AssertWaitedWithoutRunningOut();
     }
 }
