@@ -98,9 +98,10 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     private long _start;
     private int _phase;
 
-    // The version whose result was taken (int.MinValue, no version, until then): GetResult swaps its token in, so of
-    // two reads of one wait at the same moment exactly one goes on to recycle the node.
-    private int _resultTaken = int.MinValue;
+    // The version whose result was taken, or until then the wait's own "unclaimed" mark (Unclaimed): GetResult swaps
+    // its token in only from its own version's mark, so of any reads of one wait exactly one goes on to recycle the
+    // node, and a stale read of an earlier wait, which cannot match the mark, changes nothing.
+    private int _resultTaken;
 
     // The token of the read that registered a continuation (int.MinValue, none, in a new wait): the first registration
     // of a wait puts its token in; a further one finds it there and is refused before the source sees it (ClaimRegistration).
@@ -140,7 +141,18 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     /// <summary>The releaser the granted scope calls.</summary>
     public IAsyncScopeReleaser Releaser = null!;
 
-    private AsyncWaitNode() => _pendingTask = new ValueTask<AsyncLockScope>(this, _source.Version);
+    private AsyncWaitNode()
+    {
+        _pendingTask = new ValueTask<AsyncLockScope>(this, _source.Version);
+        _resultTaken = Unclaimed(_source.Version);
+    }
+
+    /// <summary>
+    /// What <see cref="_resultTaken"/> holds while the result of the wait with <paramref name="version"/> is not taken:
+    /// above any token, and different for each version.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int Unclaimed(short version) => (ushort)version | 0x10000;
 
     /// <summary>A node for a new wait: this thread's spare, a shared spare, or a new one.</summary>
     public static AsyncWaitNode Rent()
@@ -215,9 +227,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         owner.NoteWaitBegunOnCurrentThread();
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
 
-        // After the version moved on (Recycle): a read of the last wait that swaps its token in after this still finds
-        // its token stale.
-        Volatile.Write(ref _resultTaken, int.MinValue);
+        // After the version moved on (Recycle): a read of the last wait that comes after this finds its token stale and
+        // this wait's mark not its own.
+        Volatile.Write(ref _resultTaken, Unclaimed(_source.Version));
         Volatile.Write(ref _registeredRead, int.MinValue);
         Volatile.Write(ref _phase, _phase + 1);
     }
@@ -528,15 +540,18 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     AsyncLockScope IValueTaskSource<AsyncLockScope>.GetResult(short token)
     {
-        // One swap claims the result: a second read, even from another thread at the same moment, finds its token there
-        // (or, once the node was recycled, a newer version), so the node is never recycled twice. Only a queued wait
-        // comes here; the uncontended path's ValueTask has no source.
-        if (Interlocked.Exchange(ref _resultTaken, token) == token || token != _source.Version)
+        // One compare-and-swap from the wait's own mark claims the result: a second read, even from another thread at the
+        // same moment, finds the first one's token there (or, once the node was recycled, a newer version), and a stale
+        // read of an earlier wait fails on the mark without writing, so the node is never recycled twice. (An
+        // unconditional swap let a stale read put its token over the first read's, and a second read then passed.) Only a
+        // queued wait comes here; the uncontended path's ValueTask has no source.
+        int unclaimed = Unclaimed(token);
+        if (token != _source.Version || Interlocked.CompareExchange(ref _resultTaken, token, unclaimed) != unclaimed)
         {
             ThrowHelper.ThrowAcquisitionConsumed();
         }
 
-        // After the swap above (a full fence), as a further read registers and then reads _resultTaken: one of the two
+        // After the claim above (a full fence), as a further read registers and then reads _resultTaken: one of the two
         // sees the other, so a read registered at this moment is never left waiting.
         if (Volatile.Read(ref _extraReads) is not null)
         {
