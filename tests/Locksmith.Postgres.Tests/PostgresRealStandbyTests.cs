@@ -1,0 +1,108 @@
+using System;
+using System.Threading.Tasks;
+using Locksmith.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Npgsql;
+
+namespace Locksmith.Postgres.Tests;
+
+/// <summary>
+/// The refusal of a standby, against a real one: <c>.ci/prerequisites</c> makes a streaming standby of the tests' server
+/// (LOCKSMITH_POSTGRES_STANDBY, else port 5433 of this machine). The other standby tests ask a function of their own in
+/// place of <c>pg_is_in_recovery()</c>; these ask the real one, on a server in recovery. A missing standby fails them.
+/// </summary>
+public sealed class PostgresRealStandbyTests
+{
+    private const string Fallback = "Host=127.0.0.1;Port=5433;Username=locksmith;Password=locksmith;Database=locksmith";
+
+    private static string StandbyConnectionString { get; } =
+        Environment.GetEnvironmentVariable("LOCKSMITH_POSTGRES_STANDBY") is { Length: > 0 } configured ? configured : Fallback;
+
+    /// <summary>
+    /// Why a standby must be refused, on the real pair: it grants a key a session of the primary holds. The provider asks
+    /// the server as its connection opens and refuses it, naming the server and the address it answered from, holding
+    /// nothing and keeping no connection; a try-once is refused the same way.
+    /// </summary>
+    [Fact]
+    public async Task ARealStandby_GrantsAKeyThePrimaryHolds_SoTheProviderRefusesIt_AndHoldsNothing()
+    {
+        await using var primary = await PostgresServer.OpenAsync();
+        await using var standby = new NpgsqlConnection(StandbyConnectionString);
+        await standby.OpenAsync();
+        Assert.True(await ScalarAsync<bool>(standby, "SELECT pg_catalog.pg_is_in_recovery()"));
+        Assert.False(await ScalarAsync<bool>(primary, "SELECT pg_catalog.pg_is_in_recovery()"));
+
+        long key = Random.Shared.NextInt64();
+        Assert.True(await ScalarAsync<bool>(primary, $"SELECT pg_catalog.pg_try_advisory_lock({key})"));
+        try
+        {
+            // Held on the primary, granted on the standby: a lock taken there excludes nothing.
+            Assert.True(await ScalarAsync<bool>(standby, $"SELECT pg_catalog.pg_try_advisory_lock({key})"));
+            Assert.True(await ScalarAsync<bool>(standby, $"SELECT pg_catalog.pg_advisory_unlock({key})"));
+        }
+        finally
+        {
+            Assert.True(await ScalarAsync<bool>(primary, $"SELECT pg_catalog.pg_advisory_unlock({key})"));
+        }
+
+        string answeredFrom = await ScalarAsync<string>(standby, "SELECT host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()");
+        var settings = new NpgsqlConnectionStringBuilder(StandbyConnectionString);
+        await using var provider = new PostgresLockProvider(new PostgresLockProviderOptions
+        {
+            ConnectionString = StandbyConnectionString,
+            ConnectionBudget = 2,
+            LostLockCheckInterval = TimeSpan.FromHours(1),
+        });
+        var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("real_standby_nightly"));
+
+        for (int attempt = 0; attempt < 2; attempt++)
+        {
+            var error = await Assert.ThrowsAsync<NpgsqlException>(async () => await nightly.AcquireAsync(TimeSpan.FromSeconds(30)));
+
+            Assert.Contains(
+                $"The PostgreSQL server at {settings.Host}:{settings.Port} (database {settings.Database}) is in recovery, a standby " +
+                $"(pg_is_in_recovery() is true; it answered from {answeredFrom})",
+                error.Message,
+                StringComparison.Ordinal);
+            Assert.Contains($"could not open a PostgreSQL session to acquire '{nightly.Name}'", error.Message, StringComparison.Ordinal);
+            Assert.False(error.IsTransient);
+            Assert.Equal(0, provider.ConnectionsInUse);
+            Assert.Equal(0, provider.HeldCount);
+            Assert.False(nightly.IsHeldByCurrentFlow);
+        }
+
+        var tryOnce = await Assert.ThrowsAsync<NpgsqlException>(async () => await nightly.TryAcquireAsync(TimeSpan.Zero));
+        Assert.Contains("is in recovery, a standby", tryOnce.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.HeldCount);
+    }
+
+    /// <summary>
+    /// A service registered with <c>AddPostgres</c> on the standby: its <c>locksmith-postgres</c> health check reports
+    /// Unhealthy, saying the server is not the primary (not that it does not answer).
+    /// </summary>
+    [Fact]
+    public async Task TheHealthCheck_OfAServiceOnARealStandby_SaysItIsNotThePrimary()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddLocksmith().AddPostgres(StandbyConnectionString);
+        services.AddHealthChecks().AddLocksmithPostgres();
+        await using var container = services.BuildServiceProvider();
+        var provider = container.GetRequiredService<PostgresLockProvider>();
+
+        var entry = (await container.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["locksmith-postgres"];
+
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.StartsWith($"The PostgreSQL server of the distributed locks ({provider.ServerIdentity}) is not the primary: ", entry.Description, StringComparison.Ordinal);
+        Assert.Contains("is in recovery, a standby", entry.Description, StringComparison.Ordinal);
+        Assert.DoesNotContain("does not answer", entry.Description, StringComparison.Ordinal);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
