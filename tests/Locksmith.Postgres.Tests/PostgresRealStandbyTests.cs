@@ -66,10 +66,7 @@ public sealed class PostgresRealStandbyTests
                 error.Message,
                 StringComparison.Ordinal);
             Assert.Contains($"could not open a PostgreSQL session to acquire '{nightly.Name}'", error.Message, StringComparison.Ordinal);
-            Assert.False(error.IsTransient);
-            Assert.Equal(0, provider.ConnectionsInUse);
-            Assert.Equal(0, provider.HeldCount);
-            Assert.False(nightly.IsHeldByCurrentFlow);
+            PostgresStandbyRefusalTests.AssertRefusedHoldingNothing(error, provider, nightly);
         }
 
         var tryOnce = await Assert.ThrowsAsync<NpgsqlException>(async () => await nightly.TryAcquireAsync(TimeSpan.Zero));

@@ -41,10 +41,7 @@ public sealed class PostgresStandbyRefusalTests
                 Assert.Contains("exclude nothing on the primary", error.Message, StringComparison.Ordinal);
                 Assert.Contains("the primary's single host", error.Message, StringComparison.Ordinal);
                 Assert.DoesNotContain("check that the server is up", error.Message, StringComparison.Ordinal);
-                Assert.False(error.IsTransient);
-                Assert.Equal(0, provider.ConnectionsInUse);
-                Assert.Equal(0, provider.HeldCount);
-                Assert.False(nightly.IsHeldByCurrentFlow);
+                AssertRefusedHoldingNothing(error, provider, nightly);
             }
 
             var tryOnce = await Assert.ThrowsAsync<NpgsqlException>(async () => await nightly.TryAcquireAsync(TimeSpan.Zero));
@@ -135,6 +132,15 @@ public sealed class PostgresStandbyRefusalTests
             "idle_session_timeout",
             "pg_catalog.pg_control_system()",
             inRecoveryFunction);
+
+    /// <summary>A standby's refusal: not transient, and the provider holds nothing and keeps no connection.</summary>
+    internal static void AssertRefusedHoldingNothing(NpgsqlException error, PostgresLockProvider provider, PostgresExclusiveLock refused)
+    {
+        Assert.False(error.IsTransient);
+        Assert.Equal(0, provider.ConnectionsInUse);
+        Assert.Equal(0, provider.HeldCount);
+        Assert.False(refused.IsHeldByCurrentFlow);
+    }
 
     private static string Regex(string text) => System.Text.RegularExpressions.Regex.Escape(text);
 

@@ -53,39 +53,15 @@ public sealed class AsyncPendingReadTwiceEdgeTests
     [Fact]
     public async Task ALateReadOfAnEndedWait_DoesNotLetASecondReadOfTheNodesNextWaitThrough()
     {
-        // On a thread of its own, with no scheduling context: both waits rent their node on it, so they share one.
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                LateReadRounds(new AsyncExclusiveLock("pending-read-twice-late-stale-read"));
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        });
-        thread.Start();
-        await done.Task.WaitAsync(Guard.HangLimit);
+        await SharedNodeWaits.OnAThreadOfItsOwnAsync(() => LateReadRounds(new AsyncExclusiveLock("pending-read-twice-late-stale-read")), Guard.HangLimit);
     }
 
     private static void LateReadRounds(AsyncExclusiveLock gate)
     {
         for (int round = 0; round < 10; round++)
         {
-            // The first wait, read on this thread: its node goes back to this thread's spare, which the next wait takes.
+            var (ended, endedAwaiter) = SharedNodeWaits.EndedWait(gate);
             var holder = HeldByAnotherFlow.StartAsync(gate).WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
-            var ended = gate.AcquireAsync();
-            var endedAwaiter = ended.GetAwaiter();
-            using var completed = new ManualResetEventSlim();
-            endedAwaiter.OnCompleted(completed.Set);
-            holder.ReleaseAsync().WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
-            Assert.True(completed.Wait(Guard.HangLimit));
-            endedAwaiter.GetResult().Dispose();
-
-            holder = HeldByAnotherFlow.StartAsync(gate).WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
             var queued = gate.AcquireAsync();
             Assert.Same(s_source.GetValue(ended), s_source.GetValue(queued));
             var first = new TaggedContext("first");

@@ -27,40 +27,16 @@ public sealed class AsyncResultClaimRaceTests
     [Fact]
     public async Task ALateReadBetweenTheFirstAndSecondReadOfTheNextWait_DoesNotLetTheSecondThrough()
     {
-        // On a thread of its own, with no scheduling context: both waits rent their node on it, so they share one.
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var thread = new Thread(() =>
-        {
-            try
-            {
-                Rounds(new AsyncExclusiveLock("result-claim-race"));
-                done.SetResult();
-            }
-            catch (Exception e)
-            {
-                done.SetException(e);
-            }
-        });
-        thread.Start();
         // Longer than the rounds' own hang guards, so a hang fails there, saying which wait never ended.
-        await done.Task.WaitAsync(Guard.HangLimit * 3);
+        await SharedNodeWaits.OnAThreadOfItsOwnAsync(() => Rounds(new AsyncExclusiveLock("result-claim-race")), Guard.HangLimit * 3);
     }
 
     private static void Rounds(AsyncExclusiveLock gate)
     {
         for (int round = 0; round < 5; round++)
         {
-            // The first wait, read on this thread: its node goes back to this thread's spare, which the next wait takes.
+            var (ended, endedAwaiter) = SharedNodeWaits.EndedWait(gate);
             var holder = HeldByAnotherFlow.StartAsync(gate).WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
-            var ended = gate.AcquireAsync();
-            var endedAwaiter = ended.GetAwaiter();
-            using var completed = new ManualResetEventSlim();
-            endedAwaiter.OnCompleted(completed.Set);
-            holder.ReleaseAsync().WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
-            Assert.True(completed.Wait(Guard.HangLimit));
-            endedAwaiter.GetResult().Dispose();
-
-            holder = HeldByAnotherFlow.StartAsync(gate).WaitAsync(Guard.HangLimit).GetAwaiter().GetResult();
             var queued = gate.AcquireAsync();
             var node = s_source.GetValue(queued)!;
             Assert.Same(s_source.GetValue(ended), node);
