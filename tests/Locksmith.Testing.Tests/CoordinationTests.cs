@@ -48,6 +48,74 @@ public sealed class CoordinationTests
         Assert.True(result.Passed, result.ToString());
     }
 
+    /// <summary>
+    /// A timed <c>WaitUntil</c> whose predicate never holds returns false once the run times its wait out, as it does
+    /// outside a run when the time is up. Before, it waited again for what was left of its real-time deadline after each
+    /// timed-out wait, which a run never lets pass: the flow spun until the step bound (StepBoundExceeded).
+    /// </summary>
+    [Fact]
+    public void ATimedWaitUntilWhosePredicateNeverHolds_ReturnsFalseOnceTheRunTimesItOut()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("gate");
+                var opened = new ConditionVariable(gate, "gate.opened");
+                bool isOpen = false;
+                bool? waited = null;
+                scenario.Thread("waiter", () =>
+                {
+                    using (gate.Acquire())
+                    {
+                        waited = opened.WaitUntil(() => isOpen, TimeSpan.FromSeconds(2));
+                    }
+                });
+                scenario.Thread("other", () =>
+                {
+                    using (gate.Acquire())
+                    {
+                    }
+                });
+                scenario.Finally(() => Assert.False(waited));
+            },
+            new ControlledTestOptions { Seed = 8, Iterations = 20 });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    /// <summary>The same wait returns true when the state comes true before the run times it out (a notify wakes it).</summary>
+    [Fact]
+    public void ATimedWaitUntil_ReturnsTrueWhenNotifiedOfTheState()
+    {
+        var result = ControlledTest.Run(
+            scenario =>
+            {
+                var gate = new ExclusiveLock("gate");
+                var opened = new ConditionVariable(gate, "gate.opened");
+                bool isOpen = false;
+                bool? waited = null;
+                scenario.Thread("waiter", () =>
+                {
+                    using (gate.Acquire())
+                    {
+                        waited = opened.WaitUntil(() => isOpen, Timeout.InfiniteTimeSpan);
+                    }
+                });
+                scenario.Thread("opener", () =>
+                {
+                    using (gate.Acquire())
+                    {
+                        isOpen = true;
+                        opened.Notify();
+                    }
+                });
+                scenario.Finally(() => Assert.True(waited));
+            },
+            new ControlledTestOptions { Seed = 8, Iterations = 50 });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
     [Fact]
     public void AWaitThatIsNeverNotifiedIsADeadlockNamingTheCondition_AndItsFlowUnwinds()
     {

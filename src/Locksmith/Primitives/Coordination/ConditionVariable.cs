@@ -110,7 +110,12 @@ public sealed class ConditionVariable
                 return false;
             }
 
-            WaitCore(remaining, cancellationToken);
+            // A wait that timed out ends the whole wait: a controlled run times a wait out without real time passing,
+            // so waiting again for what is left of the clock's deadline never ended there.
+            if (!WaitCore(remaining, cancellationToken))
+            {
+                return predicate();
+            }
         }
 
         return true;
