@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
@@ -36,6 +37,12 @@ internal sealed partial class ControlledRun
     void ISchedulingController.OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node)
     {
         _outsideQueuedObserver?.Invoke(resource);
+        if (!canEnd && Volatile.Read(ref _checking))
+        {
+            // The queued wait cannot be refused from here (its node is in the lock's queue already): an async check
+            // waiting for its task hears of it instead (WaitForAsyncCheck).
+            NoteCheckBlockedForGood(resource);
+        }
 
         // Read before the primitive returns the wait's task: until then nothing can await it, so the node is not recycled
         // and its owner and task are this wait's.
@@ -92,6 +99,12 @@ internal sealed partial class ControlledRun
         if (CurrentFlow() is not null)
         {
             return;
+        }
+
+        // A check parking for good: thrown before the park, and the kernel's wait leaves the queue as for an interrupt.
+        if (!canEnd && resource is LockPrimitive && Volatile.Read(ref _checking) && CheckBlockedForGood(resource) is { } forGood)
+        {
+            throw new InvalidOperationException(forGood);
         }
 
         long since = resource is LockPrimitive
@@ -431,5 +444,82 @@ internal sealed partial class ControlledRun
             default:
                 return null;
         }
+    }
+
+    /// <summary>
+    /// From the end of the flows on: the scenario's checks run (<see cref="Scenario.Finally(System.Action)"/>), and a wait
+    /// of theirs for a lock a finished flow kept can never end.
+    /// </summary>
+    internal void BeginChecks() => Volatile.Write(ref _checking, true);
+
+    /// <summary>
+    /// Why a wait after the flows ended, for <paramref name="resource"/> with no timeout or token, would wait for good: only
+    /// finished flows hold it (a semaphore: they kept all its permits); null when something else might still release it.
+    /// </summary>
+    private string? CheckBlockedForGood(object resource)
+    {
+        lock (_gate)
+        {
+            if (resource is CountingSemaphore semaphore)
+            {
+                int kept = 0;
+                _flows.ForEach(f => kept += f.Permits.GetValueOrDefault(semaphore));
+                if (kept < semaphore.MaxCount)
+                {
+                    return null;
+                }
+            }
+
+            return WhatItWaitsForLocked(resource) is { } clause
+                ? $"A check of the scenario (scenario.Finally) {clause["which ".Length..]}, after every flow has finished: nothing of the run is left to release it, so the check would wait for good. Release what a flow takes before it ends (a using scope), or give the check's acquisition a timeout"
+                : null;
+        }
+    }
+
+    private void NoteCheckBlockedForGood(object resource)
+    {
+        if (CheckBlockedForGood(resource) is { } forGood)
+        {
+            lock (_gate)
+            {
+                _checkBlockedForGood ??= forGood;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Waits for an async check's <paramref name="check"/> task, or fails it at once when it queued a wait that can never
+    /// end (<see cref="CheckBlockedForGood"/>): its task would never complete.
+    /// </summary>
+    internal void WaitForAsyncCheck(Task check)
+    {
+        check.ContinueWith(
+            static (_, run) =>
+            {
+                var gate = ((ControlledRun)run!)._gate;
+                lock (gate)
+                {
+                    Monitor.PulseAll(gate);
+                }
+            },
+            this,
+            CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously,
+            TaskScheduler.Default);
+        lock (_gate)
+        {
+            while (!check.IsCompleted && _checkBlockedForGood is null)
+            {
+                Monitor.Wait(_gate);
+            }
+
+            if (!check.IsCompleted)
+            {
+                throw new InvalidOperationException(_checkBlockedForGood);
+            }
+        }
+
+        check.GetAwaiter().GetResult();
     }
 }

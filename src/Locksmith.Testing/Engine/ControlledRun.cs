@@ -63,6 +63,12 @@ internal sealed partial class ControlledRun : ISchedulingController
     private readonly Action<CountingSemaphore>? _waitersAheadReadObserver;
     private readonly Action<LockPrimitive>? _outsideQueuedObserver;
 
+    // Set once the flows have ended and the scenario's checks run (BeginChecks); read by outside waits.
+    private bool _checking;
+
+    // Why an outside async wait queued during the checks can never end (the first such), for an async check to report.
+    private string? _checkBlockedForGood;
+
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
     private int _callerThreadId;

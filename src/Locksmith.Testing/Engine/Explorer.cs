@@ -68,6 +68,7 @@ internal static class Explorer
             return (run, failure);
         }
 
+        run.BeginChecks();
         foreach (var check in scenario.Checks)
         {
             try

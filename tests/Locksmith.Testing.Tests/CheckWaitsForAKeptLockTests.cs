@@ -1,0 +1,110 @@
+using System;
+using System.Threading.Tasks;
+
+namespace Locksmith.Testing.Tests;
+
+/// <summary>
+/// A check of the scenario (<c>scenario.Finally</c>) that waits, with no timeout or token, for a lock only finished flows
+/// hold fails as an <see cref="ControlledFailureKind.Assertion"/> naming the lock and the flow that kept it. Before, the
+/// check waited for good and <c>Run</c> never returned (nothing of the run was left to release the lock). Each run here
+/// is bounded by the hang guard, so a regression fails instead of hanging the suite.
+/// </summary>
+public sealed class CheckWaitsForAKeptLockTests
+{
+    private static readonly ControlledTestOptions s_once = new() { Seed = 3, Iterations = 1 };
+
+    [Fact]
+    public async Task ASyncCheckTakingALockAFinishedFlowKept_FailsNamingTheLockAndTheFlow()
+    {
+        var result = await RunGuarded(scenario =>
+        {
+            var cache = new ExclusiveLock("cache");
+            scenario.Thread("leaker", () => cache.Acquire());
+            scenario.Finally(() =>
+            {
+                using (cache.Acquire())
+                {
+                }
+            });
+        });
+
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
+        Assert.Contains("A check of the scenario (scenario.Finally) waits for 'cache', held by leaker (finished without releasing it)", failure.Summary, StringComparison.Ordinal);
+        Assert.Contains("would wait for good", failure.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ACheckTakingAPermitAFinishedFlowKept_FailsNamingTheSemaphoreAndTheFlow()
+    {
+        var result = await RunGuarded(scenario =>
+        {
+            var pool = new CountingSemaphore(1, 1, "pool");
+            scenario.Thread("leaker", () => pool.Acquire());
+            scenario.Finally(() =>
+            {
+                using (pool.Acquire())
+                {
+                }
+            });
+        });
+
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
+        Assert.Contains("waits for 'pool', whose permit leaker took and finished without releasing it", failure.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnAsyncCheckAwaitingALockAFinishedFlowKept_FailsNamingTheLockAndTheFlow()
+    {
+        var result = await RunGuarded(scenario =>
+        {
+            var cache = new AsyncExclusiveLock("async-cache");
+            scenario.Flow("leaker", async () =>
+            {
+                await cache.AcquireAsync();
+            });
+            scenario.Finally(async () =>
+            {
+                using (await cache.AcquireAsync())
+                {
+                }
+            });
+        });
+
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
+        Assert.Contains("waits for 'async-cache', held by leaker (finished without releasing it)", failure.Summary, StringComparison.Ordinal);
+    }
+
+    /// <summary>What can still be had is waited for as before: a free permit of a semaphore a flow kept one of, a released lock.</summary>
+    [Fact]
+    public async Task ACheckTakingWhatIsStillFree_Passes()
+    {
+        var result = await RunGuarded(scenario =>
+        {
+            var pool = new CountingSemaphore(2, 2, "pool");
+            var cache = new ExclusiveLock("cache");
+            scenario.Thread("keeper", () => pool.Acquire());
+            scenario.Thread("tidy", () =>
+            {
+                using (cache.Acquire())
+                {
+                }
+            });
+            scenario.Finally(() =>
+            {
+                using (pool.Acquire())
+                using (cache.Acquire())
+                {
+                }
+            });
+        });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
+    // A hang guard, not a measurement: the run ends within milliseconds, or hangs for good.
+    private static Task<ControlledTestResult> RunGuarded(Action<Scenario> build) =>
+        Task.Run(() => ControlledTest.Run(build, s_once)).WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+}
