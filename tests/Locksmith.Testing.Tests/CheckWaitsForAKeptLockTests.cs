@@ -55,6 +55,26 @@ public sealed class CheckWaitsForAKeptLockTests
     }
 
     [Fact]
+    public async Task ACheckWritingBehindAReadAFinishedFlowKept_FailsNamingTheLockAndTheReader()
+    {
+        var result = await RunGuarded(scenario =>
+        {
+            var table = new ReadWriteLock("table");
+            scenario.Thread("reader", () => table.AcquireRead());
+            scenario.Finally(() =>
+            {
+                using (table.AcquireWrite())
+                {
+                }
+            });
+        });
+
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
+        Assert.Contains("waits for 'table', held for reading by reader (finished without releasing it)", failure.Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task AnAsyncCheckAwaitingALockAFinishedFlowKept_FailsNamingTheLockAndTheFlow()
     {
         var result = await RunGuarded(scenario =>
