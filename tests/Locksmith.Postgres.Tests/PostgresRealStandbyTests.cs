@@ -9,16 +9,11 @@ namespace Locksmith.Postgres.Tests;
 
 /// <summary>
 /// The refusal of a standby, against a real one: <c>.ci/prerequisites</c> makes a streaming standby of the tests' server
-/// (LOCKSMITH_POSTGRES_STANDBY, else port 5433 of this machine). The other standby tests ask a function of their own in
+/// (<see cref="PostgresServer.StandbyConnectionString"/>). The other standby tests ask a function of their own in
 /// place of <c>pg_is_in_recovery()</c>; these ask the real one, on a server in recovery. A missing standby fails them.
 /// </summary>
 public sealed class PostgresRealStandbyTests
 {
-    private const string Fallback = "Host=127.0.0.1;Port=5433;Username=locksmith;Password=locksmith;Database=locksmith";
-
-    private static string StandbyConnectionString { get; } =
-        Environment.GetEnvironmentVariable("LOCKSMITH_POSTGRES_STANDBY") is { Length: > 0 } configured ? configured : Fallback;
-
     /// <summary>
     /// Why a standby must be refused, on the real pair: it grants a key a session of the primary holds. The provider asks
     /// the server as its connection opens and refuses it, naming the server and the address it answered from, holding
@@ -28,7 +23,7 @@ public sealed class PostgresRealStandbyTests
     public async Task ARealStandby_GrantsAKeyThePrimaryHolds_SoTheProviderRefusesIt_AndHoldsNothing()
     {
         await using var primary = await PostgresServer.OpenAsync();
-        await using var standby = new NpgsqlConnection(StandbyConnectionString);
+        await using var standby = new NpgsqlConnection(PostgresServer.StandbyConnectionString);
         await standby.OpenAsync();
         Assert.True(await ScalarAsync<bool>(standby, "SELECT pg_catalog.pg_is_in_recovery()"));
         Assert.False(await ScalarAsync<bool>(primary, "SELECT pg_catalog.pg_is_in_recovery()"));
@@ -47,10 +42,10 @@ public sealed class PostgresRealStandbyTests
         }
 
         string answeredFrom = await ScalarAsync<string>(standby, "SELECT host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()");
-        var settings = new NpgsqlConnectionStringBuilder(StandbyConnectionString);
+        var settings = new NpgsqlConnectionStringBuilder(PostgresServer.StandbyConnectionString);
         await using var provider = new PostgresLockProvider(new PostgresLockProviderOptions
         {
-            ConnectionString = StandbyConnectionString,
+            ConnectionString = PostgresServer.StandbyConnectionString,
             ConnectionBudget = 2,
             LostLockCheckInterval = TimeSpan.FromHours(1),
         });
@@ -83,7 +78,7 @@ public sealed class PostgresRealStandbyTests
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddLocksmith().AddPostgres(StandbyConnectionString);
+        services.AddLocksmith().AddPostgres(PostgresServer.StandbyConnectionString);
         services.AddHealthChecks().AddLocksmithPostgres();
         await using var container = services.BuildServiceProvider();
         var provider = container.GetRequiredService<PostgresLockProvider>();

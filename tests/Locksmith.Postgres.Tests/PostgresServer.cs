@@ -14,8 +14,17 @@ internal static class PostgresServer
 {
     public const string Fallback = "Host=127.0.0.1;Port=5432;Username=locksmith;Password=locksmith;Database=locksmith";
 
-    public static string ConnectionString { get; } =
-        Environment.GetEnvironmentVariable("LOCKSMITH_POSTGRES") is { Length: > 0 } configured ? configured : Fallback;
+    public static string ConnectionString { get; } = FromEnvironment("LOCKSMITH_POSTGRES", Fallback);
+
+    /// <summary>
+    /// A streaming standby of that server (LOCKSMITH_POSTGRES_STANDBY, else port 5433 of this machine), which
+    /// <c>.ci/prerequisites</c> makes with <c>pg_basebackup</c>; a missing standby fails the tests that use it.
+    /// </summary>
+    public static string StandbyConnectionString { get; } =
+        FromEnvironment("LOCKSMITH_POSTGRES_STANDBY", "Host=127.0.0.1;Port=5433;Username=locksmith;Password=locksmith;Database=locksmith");
+
+    private static string FromEnvironment(string variable, string fallback) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 } configured ? configured : fallback;
 
     /// <summary>
     /// One side of a two-flow deadlock: takes <paramref name="mine"/>, waits until the other side holds its own

@@ -28,9 +28,7 @@ public sealed class CheckWaitsForAKeptLockTests
             });
         });
 
-        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
-        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
-        Assert.Contains("A check of the scenario (scenario.Finally) waits for 'cache', held by leaker (finished without releasing it)", failure.Summary, StringComparison.Ordinal);
+        var failure = AssertCheckFailed(result, "A check of the scenario (scenario.Finally) waits for 'cache', held by leaker (finished without releasing it)");
         Assert.Contains("would wait for good", failure.Summary, StringComparison.Ordinal);
     }
 
@@ -49,9 +47,7 @@ public sealed class CheckWaitsForAKeptLockTests
             });
         });
 
-        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
-        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
-        Assert.Contains("waits for 'pool', whose permit leaker took and finished without releasing it", failure.Summary, StringComparison.Ordinal);
+        AssertCheckFailed(result, "waits for 'pool', whose permit leaker took and finished without releasing it");
     }
 
     [Fact]
@@ -69,9 +65,7 @@ public sealed class CheckWaitsForAKeptLockTests
             });
         });
 
-        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
-        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
-        Assert.Contains("waits for 'table', held for reading by reader (finished without releasing it)", failure.Summary, StringComparison.Ordinal);
+        AssertCheckFailed(result, "waits for 'table', held for reading by reader (finished without releasing it)");
     }
 
     [Fact]
@@ -92,9 +86,7 @@ public sealed class CheckWaitsForAKeptLockTests
             });
         });
 
-        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
-        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
-        Assert.Contains("waits for 'async-cache', held by leaker (finished without releasing it)", failure.Summary, StringComparison.Ordinal);
+        AssertCheckFailed(result, "waits for 'async-cache', held by leaker (finished without releasing it)");
     }
 
     /// <summary>What can still be had is waited for as before: a free permit of a semaphore a flow kept one of, a released lock.</summary>
@@ -122,6 +114,15 @@ public sealed class CheckWaitsForAKeptLockTests
         });
 
         Assert.True(result.Passed, result.ToString());
+    }
+
+    /// <summary>The run failed as an Assertion (a check threw) whose summary has <paramref name="fragment"/>; its report.</summary>
+    private static ControlledTestReport AssertCheckFailed(ControlledTestResult result, string fragment)
+    {
+        var failure = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.Equal(ControlledFailureKind.Assertion, failure.Kind);
+        Assert.Contains(fragment, failure.Summary, StringComparison.Ordinal);
+        return failure;
     }
 
     // A hang guard, not a measurement: the run ends within milliseconds, or hangs for good.

@@ -54,7 +54,19 @@ public sealed class CoordinationTests
     /// timed-out wait, which a run never lets pass: the flow spun until the step bound (StepBoundExceeded).
     /// </summary>
     [Fact]
-    public void ATimedWaitUntilWhosePredicateNeverHolds_ReturnsFalseOnceTheRunTimesItOut()
+    public void ATimedWaitUntilWhosePredicateNeverHolds_ReturnsFalseOnceTheRunTimesItOut() =>
+        TimedWaitUntil(opens: false, TimeSpan.FromSeconds(2), iterations: 20);
+
+    /// <summary>The same wait returns true when the state comes true before the run times it out (a notify wakes it).</summary>
+    [Fact]
+    public void ATimedWaitUntil_ReturnsTrueWhenNotifiedOfTheState() =>
+        TimedWaitUntil(opens: true, Timeout.InfiniteTimeSpan, iterations: 50);
+
+    /// <summary>
+    /// A waiter's timed <c>WaitUntil</c> on a gate another flow takes once, opening it (and notifying) when
+    /// <paramref name="opens"/>: what the wait returned must say whether the state came true.
+    /// </summary>
+    private static void TimedWaitUntil(bool opens, TimeSpan timeout, int iterations)
     {
         var result = ControlledTest.Run(
             scenario =>
@@ -67,51 +79,23 @@ public sealed class CoordinationTests
                 {
                     using (gate.Acquire())
                     {
-                        waited = opened.WaitUntil(() => isOpen, TimeSpan.FromSeconds(2));
+                        waited = opened.WaitUntil(() => isOpen, timeout);
                     }
                 });
                 scenario.Thread("other", () =>
                 {
                     using (gate.Acquire())
                     {
+                        if (opens)
+                        {
+                            isOpen = true;
+                            opened.Notify();
+                        }
                     }
                 });
-                scenario.Finally(() => Assert.False(waited));
+                scenario.Finally(() => Assert.Equal(opens, waited));
             },
-            new ControlledTestOptions { Seed = 8, Iterations = 20 });
-
-        Assert.True(result.Passed, result.ToString());
-    }
-
-    /// <summary>The same wait returns true when the state comes true before the run times it out (a notify wakes it).</summary>
-    [Fact]
-    public void ATimedWaitUntil_ReturnsTrueWhenNotifiedOfTheState()
-    {
-        var result = ControlledTest.Run(
-            scenario =>
-            {
-                var gate = new ExclusiveLock("gate");
-                var opened = new ConditionVariable(gate, "gate.opened");
-                bool isOpen = false;
-                bool? waited = null;
-                scenario.Thread("waiter", () =>
-                {
-                    using (gate.Acquire())
-                    {
-                        waited = opened.WaitUntil(() => isOpen, Timeout.InfiniteTimeSpan);
-                    }
-                });
-                scenario.Thread("opener", () =>
-                {
-                    using (gate.Acquire())
-                    {
-                        isOpen = true;
-                        opened.Notify();
-                    }
-                });
-                scenario.Finally(() => Assert.True(waited));
-            },
-            new ControlledTestOptions { Seed = 8, Iterations = 50 });
+            new ControlledTestOptions { Seed = 8, Iterations = iterations });
 
         Assert.True(result.Passed, result.ToString());
     }
