@@ -88,7 +88,7 @@ public sealed class Scenario
     public void Finally(Func<Task> check)
     {
         ArgumentNullException.ThrowIfNull(check);
-        _checks.Add(() => _run.WaitForAsyncCheck(Task.Run(check)));
+        _checks.Add(() => _run.RunAsyncCheck(check));
     }
 
     /// <summary>An explicit scheduling point in a flow (the same as <see cref="ControlledTest.Interleave"/>).</summary>

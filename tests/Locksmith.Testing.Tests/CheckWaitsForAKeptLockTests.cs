@@ -89,6 +89,40 @@ public sealed class CheckWaitsForAKeptLockTests
         AssertCheckFailed(result, "waits for 'async-cache', held by leaker (finished without releasing it)");
     }
 
+    /// <summary>
+    /// A stray wait an earlier check left queued for good (work it started and did not wait for) does not fail a later
+    /// async check that waits for nothing of the kind.
+    /// </summary>
+    [Fact]
+    public async Task AStrayWaitOfAnEarlierCheck_DoesNotFailALaterAsyncCheck()
+    {
+        var result = await RunGuarded(scenario =>
+        {
+            var cache = new AsyncExclusiveLock("async-cache");
+            scenario.Flow("leaker", async () =>
+            {
+                await cache.AcquireAsync();
+            });
+            scenario.Finally(() =>
+            {
+                using (System.Threading.ExecutionContext.SuppressFlow())
+                {
+                    _ = Task.Run(async () => await cache.AcquireAsync());
+                }
+
+                System.Threading.SpinWait.SpinUntil(() => cache.WaitingCount == 1, TimeSpan.FromMinutes(2));
+                Assert.Equal(1, cache.WaitingCount);
+            });
+            scenario.Finally(async () =>
+            {
+                await Task.Yield();
+                Assert.True(cache.IsHeld);
+            });
+        });
+
+        Assert.True(result.Passed, result.ToString());
+    }
+
     /// <summary>What can still be had is waited for as before: a free permit of a semaphore a flow kept one of, a released lock.</summary>
     [Fact]
     public async Task ACheckTakingWhatIsStillFree_Passes()

@@ -40,7 +40,7 @@ internal sealed partial class ControlledRun
         if (!canEnd && Volatile.Read(ref _checking))
         {
             // The queued wait cannot be refused from here (its node is in the lock's queue already): an async check
-            // waiting for its task hears of it instead (WaitForAsyncCheck).
+            // waiting for its task hears of it instead (RunAsyncCheck).
             NoteCheckBlockedForGood(resource);
         }
 
@@ -489,11 +489,18 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
-    /// Waits for an async check's <paramref name="check"/> task, or fails it at once when it queued a wait that can never
-    /// end (<see cref="CheckBlockedForGood"/>): its task would never complete.
+    /// Runs an async check on the thread pool and waits for it, or fails it at once when a wait queued while it runs can
+    /// never end (<see cref="CheckBlockedForGood"/>): its task would never complete.
     /// </summary>
-    internal void WaitForAsyncCheck(Task check)
+    internal void RunAsyncCheck(Func<Task> start)
     {
+        // Only a wait queued from now on counts against this check, not one an earlier check's stray work left.
+        lock (_gate)
+        {
+            _checkBlockedForGood = null;
+        }
+
+        var check = Task.Run(start);
         check.ContinueWith(
             static (_, run) =>
             {
