@@ -54,6 +54,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
     // Asked on every new physical connection (see RefuseStandbyAsync); skipped for good once the server refused to answer.
     private readonly string _inRecoveryQuery;
+
+    // Whether a server's reported in_hot_standby "off" settles the recovery check (false for a test's stand-in function).
+    private readonly bool _trustsReportedStandby;
+    private int _recoveryQueries;
     private volatile bool _inRecoveryRefused;
     private readonly string _inRecoveryFunction;
     private int _inRecoveryRefusalLogged;
@@ -135,9 +139,10 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// </exception>
     /// <remarks>
     /// The provider also refuses a server in recovery (a standby, where PostgreSQL grants advisory locks of its own): each new
-    /// physical connection asks <c>pg_is_in_recovery()</c>, one round trip as it opens (pooled connections are not asked
-    /// again), and an acquisition whose session would open on a standby throws an <see cref="NpgsqlException"/> naming the
-    /// host, holding nothing.
+    /// physical connection reads the <c>in_hot_standby</c> status the server reports as it starts (PostgreSQL 14 and later;
+    /// no round trip), or asks <c>pg_is_in_recovery()</c> where the server reports none, one round trip as it opens (pooled
+    /// connections are not asked again), and an acquisition whose session would open on a standby throws an
+    /// <see cref="NpgsqlException"/> naming the host, holding nothing.
     /// </remarks>
     public PostgresLockProvider(PostgresLockProviderOptions options)
         : this(options, IdleSessionTimeout)
@@ -176,6 +181,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             "SELECT s.system_identifier::text, pg_catalog.pg_postmaster_start_time(), pg_catalog.current_database()::text " +
             $"FROM {controlSystemFunction} s";
         _inRecoveryFunction = inRecoveryFunction;
+        _trustsReportedStandby = string.Equals(inRecoveryFunction, PrimaryServer.InRecoveryFunction, StringComparison.Ordinal);
 
         // With the address the server answered from (null over a Unix-domain socket), for the refusal's message.
         _inRecoveryQuery =
@@ -347,19 +353,21 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Fails the opening of a new physical connection whose server is in recovery (a standby grants advisory locks of its
-    /// own, which exclude nothing on the primary): one round trip per physical connection, as it opens, never on an
-    /// acquisition's path once the pool holds it. Every new one is asked, not only the provider's first: a host name may
+    /// own, which exclude nothing on the primary): the status the server reported as the connection started
+    /// (<see cref="ReportsPrimary"/>), or else one round trip per physical connection, as it opens, never on an
+    /// acquisition's path once the pool holds it. Every new one is checked, not only the provider's first: a host name may
     /// lead to several servers, a proxy may pick one per connection, and a demoted primary restarts, ending the pool's
     /// connections, so those that follow are new. A refusal to answer (no privilege, no such function) leaves the provider
     /// unable to tell, as before the check, and it stops asking; another error fails the opening.
     /// </summary>
     private async ValueTask RefuseStandbyAsync(NpgsqlConnection connection, bool async)
     {
-        if (_inRecoveryRefused)
+        if (_inRecoveryRefused || ReportsPrimary(connection))
         {
             return;
         }
 
+        Interlocked.Increment(ref _recoveryQueries);
         await using var command = new NpgsqlCommand(_inRecoveryQuery, connection)
         {
             CommandTimeout = AnswerTimeoutSeconds,
@@ -392,6 +400,20 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             throw PrimaryServer.StandbyRefused(connection, answeredFrom);
         }
     }
+
+    /// <summary>For tests: how many new connections asked the server whether it is in recovery (a round trip each).</summary>
+    internal int RecoveryQueriesForTests => Volatile.Read(ref _recoveryQueries);
+
+    /// <summary>
+    /// Whether the server said, as the connection started, that it is not in hot standby: PostgreSQL 14 and later report
+    /// <c>in_hot_standby</c> then (and again when it changes), so a primary costs no round trip. A standby ("on") is still
+    /// asked, for the address its refusal names; a server that reports nothing (before 14) is asked too. Only for the
+    /// real function: a test's stand-in for it is always asked.
+    /// </summary>
+    private bool ReportsPrimary(NpgsqlConnection connection) =>
+        _trustsReportedStandby
+        && connection.PostgresParameters.TryGetValue("in_hot_standby", out string? hotStandby)
+        && string.Equals(hotStandby, "off", StringComparison.Ordinal);
 
     /// <summary>
     /// Reads the server's identity on a new physical connection, until one read it (or the server refused): one round trip

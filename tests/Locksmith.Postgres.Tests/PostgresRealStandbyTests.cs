@@ -43,12 +43,7 @@ public sealed class PostgresRealStandbyTests
 
         string answeredFrom = await ScalarAsync<string>(standby, "SELECT host(pg_catalog.inet_server_addr()) || ':' || pg_catalog.inet_server_port()");
         var settings = new NpgsqlConnectionStringBuilder(PostgresServer.StandbyConnectionString);
-        await using var provider = new PostgresLockProvider(new PostgresLockProviderOptions
-        {
-            ConnectionString = PostgresServer.StandbyConnectionString,
-            ConnectionBudget = 2,
-            LostLockCheckInterval = TimeSpan.FromHours(1),
-        });
+        await using var provider = Provider(PostgresServer.StandbyConnectionString);
         var nightly = provider.CreateExclusiveLock(PostgresServer.Unique("real_standby_nightly"));
 
         for (int attempt = 0; attempt < 2; attempt++)
@@ -91,6 +86,44 @@ public sealed class PostgresRealStandbyTests
         Assert.DoesNotContain("does not answer", entry.Description, StringComparison.Ordinal);
         Assert.Equal(0, provider.ConnectionsInUse);
     }
+
+    /// <summary>
+    /// PostgreSQL 14 and later report <c>in_hot_standby</c> as each connection starts: a primary's "off" settles the check,
+    /// so the provider's new connections there cost no recovery round trip; the standby reports "on" and is still asked
+    /// (its refusal names the address it answered from).
+    /// </summary>
+    [Fact]
+    public async Task APrimaryReportingItIsNotInHotStandby_IsNotAsked_AndTheStandbyIs()
+    {
+        await using var primary = await PostgresServer.OpenAsync();
+        Assert.Equal("off", primary.PostgresParameters["in_hot_standby"]);
+        await using var standby = new NpgsqlConnection(PostgresServer.StandbyConnectionString);
+        await standby.OpenAsync();
+        Assert.Equal("on", standby.PostgresParameters["in_hot_standby"]);
+
+        await using var onPrimary = Provider(PostgresServer.ConnectionString);
+        await PostgresServer.WarmUpAsync(onPrimary, sessions: 2);
+        await using (var held = await onPrimary.CreateExclusiveLock(PostgresServer.Unique("reported_primary")).AcquireAsync(TimeSpan.FromSeconds(30)))
+        {
+            Assert.True(held.IsAcquired);
+        }
+
+        Assert.Equal(0, onPrimary.RecoveryQueriesForTests);
+
+        await using var onStandby = Provider(PostgresServer.StandbyConnectionString);
+        var refused = await Assert.ThrowsAsync<NpgsqlException>(async () =>
+            await onStandby.CreateExclusiveLock(PostgresServer.Unique("reported_standby")).AcquireAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("is in recovery, a standby (pg_is_in_recovery() is true; it answered from", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, onStandby.RecoveryQueriesForTests);
+    }
+
+    private static PostgresLockProvider Provider(string connectionString) =>
+        new(new PostgresLockProviderOptions
+        {
+            ConnectionString = connectionString,
+            ConnectionBudget = 2,
+            LostLockCheckInterval = TimeSpan.FromHours(1),
+        });
 
     private static async Task<T> ScalarAsync<T>(NpgsqlConnection connection, string sql)
     {
