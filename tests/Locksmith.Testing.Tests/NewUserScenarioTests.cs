@@ -122,12 +122,9 @@ public sealed class NewUserScenarioTests
             }
         };
 
-        var report = Assert.IsType<ControlledTestReport>(ControlledTest.Run(transfers).Failure);
-
-        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
-        Assert.Equal(
-            [new WaitForEdge("alice->bob", "account:bob", "bob->alice"), new WaitForEdge("bob->alice", "account:alice", "alice->bob")],
-            report.Waits.OrderBy(w => w.Flow, StringComparer.Ordinal));
+        var report = AssertDeadlockWith(
+            ControlledTest.Run(transfers),
+            new WaitForEdge("alice->bob", "account:bob", "bob->alice"), new WaitForEdge("bob->alice", "account:alice", "alice->bob"));
         Assert.Contains("alice->bob waits for 'account:bob' held by bob->alice", report.Summary, StringComparison.Ordinal);
         Assert.Contains("bob->alice waits for 'account:alice' held by alice->bob", report.Summary, StringComparison.Ordinal);
         Assert.Contains(report.Trace, e => e is { Flow: "alice->bob", Operation: "blocked on", Target: "account:bob" });
@@ -147,12 +144,8 @@ public sealed class NewUserScenarioTests
             scenario.Flow("api", async () => { using var p = await pool.AcquireAsync(); using (journal.Acquire()) { } });
         }
 
-        var report = Assert.IsType<ControlledTestReport>(ControlledTest.Run(Build).Failure);
-
-        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
-        Assert.Equal(
-            [new WaitForEdge("api", "journal", "worker"), new WaitForEdge("worker", "pool", "api")],
-            report.Waits.OrderBy(w => w.Flow, StringComparer.Ordinal));
+        var report = AssertDeadlockWith(
+            ControlledTest.Run(Build), new WaitForEdge("api", "journal", "worker"), new WaitForEdge("worker", "pool", "api"));
         Assert.EndsWith("'pool' has 0 of 1 permits free: api holds 1", report.Summary, StringComparison.Ordinal);
     }
 
@@ -497,5 +490,14 @@ public sealed class NewUserScenarioTests
         Assert.Equal("order 42 has no lines", Assert.IsType<InvalidOperationException>(report.Exception).Message);
         Assert.StartsWith("flow 'bad' threw InvalidOperationException: order 42 has no lines", report.Summary, StringComparison.Ordinal);
         Assert.Equal(new TraceEntry(report.Trace[^1].Step, "bad", "throws", "InvalidOperationException"), report.Trace[^1]);
+    }
+
+    /// <summary>The run failed as a deadlock whose waits, by flow name, are <paramref name="edges"/>; its report.</summary>
+    private static ControlledTestReport AssertDeadlockWith(ControlledTestResult result, params WaitForEdge[] edges)
+    {
+        var report = Assert.IsType<ControlledTestReport>(result.Failure);
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Equal(edges, report.Waits.OrderBy(w => w.Flow, StringComparer.Ordinal));
+        return report;
     }
 }
