@@ -27,6 +27,7 @@ public static class ControlledTest
     /// <param name="build">Adds the flows and checks to a fresh scenario; called once per run.</param>
     /// <param name="options">The strategy, seed and bounds; the defaults if null.</param>
     /// <returns>Passed, or the first failure's report.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="build"/> threw; the message names the iteration and seed, and the builder's exception is its <see cref="Exception.InnerException"/>.</exception>
     public static ControlledTestResult Run(Action<Scenario> build, ControlledTestOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(build);
@@ -40,6 +41,7 @@ public static class ControlledTest
     /// <param name="options">The strategy, seed and bounds; the defaults if null.</param>
     /// <returns>The passing result (runs and steps made).</returns>
     /// <exception cref="ControlledTestFailure">A run failed; the message is the full report.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="build"/> threw; the message names the iteration and seed, and the builder's exception is its <see cref="Exception.InnerException"/>.</exception>
     public static ControlledTestResult Check(Action<Scenario> build, ControlledTestOptions? options = null)
     {
         var result = Run(build, options);
@@ -55,6 +57,7 @@ public static class ControlledTest
     /// also when choices are left once every flow finished (it was recorded from other code).</returns>
     /// <exception cref="FormatException">The schedule string is empty or malformed, or has more choices than
     /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="build"/> threw; the message names the iteration and seed, and the builder's exception is its <see cref="Exception.InnerException"/>.</exception>
     public static ControlledTestResult Replay(Action<Scenario> build, string schedule, ControlledTestOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(build);
@@ -75,6 +78,7 @@ public static class ControlledTest
     /// <exception cref="ControlledTestFailure">The replayed run failed; the message is the full report.</exception>
     /// <exception cref="FormatException">The schedule string is empty or malformed, or has more choices than
     /// <see cref="ControlledTestOptions.MaxSteps"/> lets a run make.</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="build"/> threw; the message names the iteration and seed, and the builder's exception is its <see cref="Exception.InnerException"/>.</exception>
     public static ControlledTestResult CheckReplay(Action<Scenario> build, string schedule, ControlledTestOptions? options = null)
     {
         var result = Replay(build, schedule, options);
@@ -91,6 +95,7 @@ public static class ControlledTest
     /// <returns>The result of that iteration (or of an earlier one, if it failed first).</returns>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="iteration"/> is negative, or not below the options'
     /// <see cref="ControlledTestOptions.Iterations"/> (no run with these options has it).</exception>
+    /// <exception cref="InvalidOperationException"><paramref name="build"/> threw; the message names the iteration and seed, and the builder's exception is its <see cref="Exception.InnerException"/>.</exception>
     public static ControlledTestResult Replay(Action<Scenario> build, ControlledTestOptions options, int iteration)
     {
         ArgumentNullException.ThrowIfNull(build);

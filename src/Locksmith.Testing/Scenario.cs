@@ -27,6 +27,9 @@ public sealed class Scenario
 
     internal IReadOnlyList<Action> Checks => _checks;
 
+    /// <summary>The exception with which this scenario refused a call (a misuse, the same on every iteration), if any.</summary>
+    internal Exception? Refusal { get; private set; }
+
     /// <summary>Adds a flow that runs <paramref name="body"/> on a thread of its own, synchronously.</summary>
     /// <param name="name">The flow's name in traces and reports; unique within the scenario.</param>
     /// <param name="body">The flow's code, written against ordinary Locksmith types.</param>
@@ -36,18 +39,25 @@ public sealed class Scenario
     /// a to z), or the run has started.</exception>
     public void Thread(string name, Action body)
     {
-        ArgumentNullException.ThrowIfNull(body);
-        if (body.Method.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false))
+        try
         {
-            // As an Action it is async void: its first await leaves the scheduler, and its exceptions fail no run.
-            throw new ArgumentException(
-                $"The body of '{name}' is async, which Scenario.Thread would run as async void: its first await would leave the " +
-                "scheduler's control and its exceptions would fail no run. An async body is a flow: call " +
-                $"Scenario.Flow(\"{name}\", async () => ...).",
-                nameof(body));
-        }
+            ArgumentNullException.ThrowIfNull(body);
+            if (body.Method.IsDefined(typeof(AsyncStateMachineAttribute), inherit: false))
+            {
+                // As an Action it is async void: its first await leaves the scheduler, and its exceptions fail no run.
+                throw new ArgumentException(
+                    $"The body of '{name}' is async, which Scenario.Thread would run as async void: its first await would leave the " +
+                    "scheduler's control and its exceptions would fail no run. An async body is a flow: call " +
+                    $"Scenario.Flow(\"{name}\", async () => ...).",
+                    nameof(body));
+            }
 
-        _run.AddFlow(name, body, null);
+            _run.AddFlow(name, body, null);
+        }
+        catch (Exception ex) when (Refused(ex))
+        {
+            throw;
+        }
     }
 
     /// <summary>
@@ -63,8 +73,15 @@ public sealed class Scenario
     /// a to z), or the run has started.</exception>
     public void Flow(string name, Func<Task> body)
     {
-        ArgumentNullException.ThrowIfNull(body);
-        _run.AddFlow(name, null, body);
+        try
+        {
+            ArgumentNullException.ThrowIfNull(body);
+            _run.AddFlow(name, null, body);
+        }
+        catch (Exception ex) when (Refused(ex))
+        {
+            throw;
+        }
     }
 
     /// <summary>
@@ -74,7 +91,11 @@ public sealed class Scenario
     /// <param name="check">The check, e.g. an <c>Assert.Equal</c> on the final state.</param>
     public void Finally(Action check)
     {
-        ArgumentNullException.ThrowIfNull(check);
+        if (check is null)
+        {
+            throw Refuse(new ArgumentNullException(nameof(check)));
+        }
+
         _checks.Add(check);
     }
 
@@ -87,8 +108,25 @@ public sealed class Scenario
     /// <param name="check">The check, e.g. <c>async () =&gt; Assert.Equal(3, await cache.CountAsync())</c>.</param>
     public void Finally(Func<Task> check)
     {
-        ArgumentNullException.ThrowIfNull(check);
+        if (check is null)
+        {
+            throw Refuse(new ArgumentNullException(nameof(check)));
+        }
+
         _checks.Add(() => _run.RunAsyncCheck(check));
+    }
+
+    // An exception filter: it notes the refusal without catching it, so the stack trace stays the throw's own.
+    private bool Refused(Exception ex)
+    {
+        Refusal = ex;
+        return false;
+    }
+
+    private Exception Refuse(Exception ex)
+    {
+        Refusal = ex;
+        return ex;
     }
 
     /// <summary>An explicit scheduling point in a flow (the same as <see cref="ControlledTest.Interleave"/>).</summary>

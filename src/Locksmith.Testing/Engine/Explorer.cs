@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 
 namespace Locksmith.Testing.Engine;
 
@@ -20,7 +21,7 @@ internal static class Explorer
             Chooser chooser = strategy.IsPct
                 ? new PctChooser(seed, strategy.Depth, longest > 0 ? longest : InitialStepEstimate, options.MaxSteps)
                 : new RandomChooser(seed);
-            var (run, failure) = RunOnce(build, options, iteration, chooser);
+            var (run, failure) = RunOnce(build, options, iteration, chooser, replayed: false);
             total += run.Steps;
             // A run that spun into fair PCT's uniform tail says nothing about the length of a run without the spin.
             if (!chooser.WentFair)
@@ -39,14 +40,14 @@ internal static class Explorer
 
     public static ControlledTestResult Replay(Action<Scenario> build, ControlledTestOptions options, IReadOnlyList<Decision> schedule)
     {
-        var (run, failure) = RunOnce(build, options, 0, new ReplayChooser(schedule));
+        var (run, failure) = RunOnce(build, options, 0, new ReplayChooser(schedule), replayed: true);
 
         // The report offers the schedule given, not the choices made: a run that failed, or no longer fit, before the
         // schedule's end made only a prefix of it, and replaying that prefix would fail differently.
         return new ControlledTestResult(1, run.Steps, failure is null ? null : Report(run, failure, options, 0, replayed: schedule));
     }
 
-    private static (ControlledRun Run, RunFailure? Failure) RunOnce(Action<Scenario> build, ControlledTestOptions options, int iteration, Chooser chooser)
+    private static (ControlledRun Run, RunFailure? Failure) RunOnce(Action<Scenario> build, ControlledTestOptions options, int iteration, Chooser chooser, bool replayed)
     {
         var run = new ControlledRun(chooser, options.MaxSteps, options.IdleTimeout);
         var scenario = new Scenario(run, iteration);
@@ -56,6 +57,12 @@ internal static class Explorer
         try
         {
             build(scenario);
+        }
+        catch (Exception ex) when (!ReferenceEquals(ex, scenario.Refusal))
+        {
+            // The scenario's own refusals (a misuse, the same on every iteration) come out as they are. A builder may depend on the iteration (Scenario.Iteration): without it and the seed, a failure on the
+            // 40th iteration could not be run again alone.
+            throw BuilderFailed(ex, options, iteration, replayed);
         }
         finally
         {
@@ -82,6 +89,15 @@ internal static class Explorer
         }
 
         return (run, null);
+    }
+
+    private static InvalidOperationException BuilderFailed(Exception ex, ControlledTestOptions options, int iteration, bool replayed)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string where = replayed
+            ? "in a replay of a schedule (iteration 0)"
+            : string.Create(c, $"in iteration {iteration} (seed {options.Seed}, strategy {options.Strategy}), before any flow ran; rerun it with new ControlledTestOptions {{ Seed = {options.Seed}, Strategy = SchedulingStrategy.{options.Strategy}, Iterations = {iteration + 1} }}");
+        return new InvalidOperationException($"The scenario's builder threw {where}: {ex.GetType().Name}: {ex.Message}", ex);
     }
 
     private static ControlledTestReport Report(
