@@ -3,7 +3,7 @@ using System;
 namespace Locksmith.Testing;
 
 /// <summary>How many schedules a controlled test explores, and how.</summary>
-public sealed class ControlledTestOptions
+public sealed record ControlledTestOptions
 {
     private static readonly TimeSpan s_longestIdleTimeout = TimeSpan.FromMilliseconds(int.MaxValue);
 

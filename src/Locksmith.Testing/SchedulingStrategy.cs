@@ -8,7 +8,7 @@ namespace Locksmith.Testing;
 /// Every strategy draws from a generator seeded per iteration (<see cref="ControlledTestOptions.Seed"/>), so one seed
 /// and iteration always give the same schedule and trace.
 /// </remarks>
-public sealed class SchedulingStrategy
+public sealed record SchedulingStrategy
 {
     // The portfolio's rotation, by iteration number: PCT in two of every three runs, since Random already finds the
     // bugs that need one switch anywhere within a few runs, and PCT alone finds those that need a flow parked for long.
