@@ -435,6 +435,33 @@ public sealed class NewUserShapesTests
             """
         },
         {
+            "a core whose wrapper would be named like the type's indexer (Item)",
+            "LSM0013",
+            "WrapperName",
+            Usings + """
+            public partial class Bag
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly int[] _items = new int[4];
+                public int this[int index] => _items[index];
+                [Guarded(Lock = nameof(_lock))] private int ItemCore(int index) => _items[index];
+            }
+            """
+        },
+        {
+            "a core whose wrapper would be named like a renamed indexer",
+            "LSM0013",
+            "WrapperName",
+            Usings + """
+            public partial class Table
+            {
+                private readonly ExclusiveLock _lock = new();
+                [System.Runtime.CompilerServices.IndexerName("Cell")] public int this[int row, int column] => row + column;
+                [Guarded(Lock = nameof(_lock))] private int CellCore(string name) => name.Length;
+            }
+            """
+        },
+        {
             "a core whose wrapper would be named like a property's accessor",
             "LSM0013",
             "WrapperName",

@@ -581,6 +581,14 @@ public sealed partial class GuardedGenerator
             {
                 token.ThrowIfCancellationRequested();
                 bool inherited = !SymbolEqualityComparer.Default.Equals(type, owner);
+
+                // An indexer's symbol is named this[], but it takes its metadata name (Item, or its [IndexerName]) from
+                // the type: a method of that name beside it is CS0102.
+                if (!inherited && type.GetMembers().Any(m => m is IPropertySymbol { IsIndexer: true } && m.MetadataName == name))
+                {
+                    return (true, null);
+                }
+
                 foreach (var member in type.GetMembers(name))
                 {
                     if (inherited && member.DeclaredAccessibility == Accessibility.Private)
