@@ -423,6 +423,19 @@ public sealed class NewUserShapesTests
             """
         },
         {
+            "an async core that adds a token beside an overload that takes one",
+            "LSM0013",
+            "keep only the core that takes a CancellationToken",
+            Usings + """
+            public partial class Twins
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task<int> RunCoreAsync(int x) => Task.FromResult(x);
+                [Guarded(Lock = nameof(_lock))] private Task<int> RunCoreAsync(int x, CancellationToken ct) => Task.FromResult(x);
+            }
+            """
+        },
+        {
             "a core named CoreAsync alone",
             "LSM0014",
             "WrapperName",
@@ -506,6 +519,30 @@ public sealed class NewUserShapesTests
         Assert.All(ours, d => Assert.Contains(advice, d.GetMessage(CultureInfo.InvariantCulture), StringComparison.Ordinal));
         var problems = GeneratorHarness.CompileProblems(run);
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
+    }
+
+    /// <summary>
+    /// The usual overload pair, with and without a token: each core's LSM0013 names the other core, whose wrapper the
+    /// added token makes its own, and says to keep the one that takes the token.
+    /// </summary>
+    [Fact]
+    public void AsyncOverloadPairWithAndWithoutAToken_EachReportNamesTheOtherCore()
+    {
+        var run = GeneratorHarness.RunStrict(Usings + """
+            public partial class Twins
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Task<int> RunCoreAsync(int x) => Task.FromResult(x);
+                [Guarded(Lock = nameof(_lock))] private Task<int> RunCoreAsync(int x, CancellationToken ct) => Task.FromResult(x);
+            }
+            """);
+
+        var messages = run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage(CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(4, messages.Count);
+        Assert.Equal(2, messages.Count(static m => m.Contains("a wrapper generated for 'Twins.RunCoreAsync(int, CancellationToken)'", StringComparison.Ordinal)));
+        Assert.Equal(2, messages.Count(static m => m.Contains("a wrapper generated for 'Twins.RunCoreAsync(int)'", StringComparison.Ordinal)));
+        Assert.All(messages, static m => Assert.StartsWith("LSM0013 ", m, StringComparison.Ordinal));
+        Assert.Empty(run.Result.GeneratedTrees.Where(static t => t.FilePath.EndsWith("Twins.Locksmith.g.cs", StringComparison.Ordinal)));
     }
 
     /// <summary>Every wrapper's default is the core's, compared by bits (-0.0, NaN) and decimal scale, not by equality.</summary>

@@ -143,7 +143,7 @@ public sealed partial class GuardedGenerator
                 bool addsToken = isAsync && AsyncWrappers.AddsToken(method);
                 foreach (var (name, signature) in new[] { (wrapperName, plain), (WrapperNaming.TryName(wrapperName), timed) })
                 {
-                    var (collides, existing) = Clash(compilation, method, name, signature, addsToken, token);
+                    var (collides, existing, generatedFor) = Clash(compilation, method, name, signature, addsToken, token);
                     if (collides)
                     {
                         diagnostics.Add(DiagnosticInfo.Create(
@@ -152,7 +152,9 @@ public sealed partial class GuardedGenerator
                             name,
                             display,
                             SymbolNames.TypeName(method.ContainingType),
-                            IsOwnOutputCompiled(existing) ? OwnOutputCompiled : "set WrapperName to another name"));
+                            IsOwnOutputCompiled(existing) ? OwnOutputCompiled
+                                : generatedFor is { } other ? CollisionWithGeneratedWrapper(method, other, addsToken)
+                                : "set WrapperName to another name"));
                     }
                     else if (existing is not null)
                     {
@@ -542,6 +544,25 @@ public sealed partial class GuardedGenerator
             "<Compile Remove=\"$(CompilerGeneratedFilesOutputPath)/**\" />";
 
         /// <summary>
+        /// LSM0013's advice when the member hit is the wrapper of another guarded method: the user sees two methods of
+        /// different names or parameters, so the report names the other one, and says when the CancellationToken an async
+        /// wrapper adds made the two alike (the usual pair, 'RunCoreAsync(int)' beside 'RunCoreAsync(int, CancellationToken)').
+        /// </summary>
+        private static string CollisionWithGeneratedWrapper(IMethodSymbol method, IMethodSymbol other, bool addsToken)
+        {
+            string advice = $"that member is a wrapper generated for '{other.ToDisplayString(SymbolDisplayFormat.CSharpShortErrorMessageFormat)}'";
+            bool otherAddsToken = AsyncWrappers.IsAsyncForm(other) && AsyncWrappers.AddsToken(other);
+            if (addsToken != otherAddsToken && AsyncWrappers.IsAsyncForm(method) && AsyncWrappers.IsAsyncForm(other))
+            {
+                return advice + ", once the CancellationToken an async wrapper adds to a core without one is counted; keep only the core " +
+                    "that takes a CancellationToken and give that parameter '= default' (its wrappers then serve calls with and without " +
+                    "a token), or set WrapperName to another name";
+            }
+
+            return advice + "; set WrapperName to another name";
+        }
+
+        /// <summary>
         /// Whether the member hit is a wrapper this generator wrote, compiled from this project's sources; one a referenced
         /// assembly's base type carries is a real clash, which WrapperName solves.
         /// </summary>
@@ -553,7 +574,7 @@ public sealed partial class GuardedGenerator
         /// declares or inherits would clash with, or be hidden by, the wrapper; the wrappers this generator writes for
         /// the other guarded methods of the type and its source base types count too, since the compilation the
         /// generator sees does not hold them yet; then <c>Captured</c> is the method of the same signature it clashes with,
-        /// when there is one. Otherwise <c>Captured</c>: a method whose calls the wrapper would take (see
+        /// when there is one, or <c>GeneratedFor</c> the guarded method whose wrapper it is. Otherwise <c>Captured</c>: a method whose calls the wrapper would take (see
         /// <see cref="TakesCallsOf"/>), or null.
         /// </summary>
         /// <param name="addsToken">
@@ -561,7 +582,7 @@ public sealed partial class GuardedGenerator
         /// the other parameters clashes too: it wins every call that leaves the token out (it needs no default), so the
         /// wrapper's own form, the one callers write, would silently run unguarded code.
         /// </param>
-        private static (bool Collides, IMethodSymbol? Captured) Clash(
+        private static (bool Collides, IMethodSymbol? Captured, IMethodSymbol? GeneratedFor) Clash(
             Compilation compilation,
             IMethodSymbol body,
             string name,
@@ -573,7 +594,7 @@ public sealed partial class GuardedGenerator
             var owner = body.ContainingType;
             if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
             {
-                return (true, null);
+                return (true, null, null);
             }
 
             IMethodSymbol? captured = null;
@@ -586,7 +607,7 @@ public sealed partial class GuardedGenerator
                 // the type: a method of that name beside it is CS0102.
                 if (!inherited && type.GetMembers().Any(m => m is IPropertySymbol { IsIndexer: true } && m.MetadataName == name))
                 {
-                    return (true, null);
+                    return (true, null, null);
                 }
 
                 foreach (var member in type.GetMembers(name))
@@ -598,7 +619,7 @@ public sealed partial class GuardedGenerator
 
                     if (member is not IMethodSymbol other)
                     {
-                        return (true, null);
+                        return (true, null, null);
                     }
 
                     if (other.Arity != body.Arity)
@@ -610,7 +631,7 @@ public sealed partial class GuardedGenerator
                     if (SameParameters(parameters, signature) || (!inherited && withoutToken is not null && SameParameters(parameters, withoutToken)))
                     {
                         // The member it clashes with, so the report can tell the generator's own output from the user's.
-                        return (true, other);
+                        return (true, other, null);
                     }
 
                     if (captured is null && !other.IsOverride && TakesCallsOf(parameters, signature, inherited))
@@ -619,14 +640,15 @@ public sealed partial class GuardedGenerator
                     }
                 }
 
-                if (type.Locations.Any(static l => l.IsInSource) && (CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature) ||
-                     (!inherited && withoutToken is not null && CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, withoutToken))))
+                if (type.Locations.Any(static l => l.IsInSource) &&
+                    (CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature) ??
+                     (!inherited && withoutToken is not null ? CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, withoutToken) : null)) is { } generatedFor)
                 {
-                    return (true, null);
+                    return (true, null, generatedFor);
                 }
             }
 
-            return (false, captured);
+            return (false, captured, null);
         }
 
         /// <summary>
@@ -685,7 +707,8 @@ public sealed partial class GuardedGenerator
             return fewest <= System.Math.Min(shared, System.Math.Min(left.Count, right.Count) - 1);
         }
 
-        private static bool CollidesWithGeneratedWrapper(
+        /// <summary>The guarded method of <paramref name="type"/> whose generated wrapper has that name and signature; null if none.</summary>
+        private static IMethodSymbol? CollidesWithGeneratedWrapper(
             Compilation compilation, INamedTypeSymbol type, bool inherited, IMethodSymbol body, string name, List<(ITypeSymbol Type, RefKind Kind, bool Optional)> signature)
         {
             foreach (var member in type.GetMembers())
@@ -722,11 +745,11 @@ public sealed partial class GuardedGenerator
                 if ((otherName == name && SameParameters(plain, signature)) ||
                     (WrapperNaming.TryName(otherName) == name && SameParameters(timed, signature)))
                 {
-                    return true;
+                    return other;
                 }
             }
 
-            return false;
+            return null;
         }
 
         /// <summary>
