@@ -503,6 +503,60 @@ public sealed class NewUserShapesTests
             }
             """
         },
+        {
+            "a StripeBy that names a property of a parameter",
+            "LSM0006",
+            "set StripeBy = nameof(keyParameter)",
+            Usings + """
+            public sealed record Order(string CustomerId);
+            public partial class Orders
+            {
+                private readonly StripedLock<string> _stripes = new();
+                [Guarded(Lock = nameof(_stripes), StripeBy = "order.CustomerId")] private int PlaceCore(Order order) => 1;
+            }
+            """
+        },
+        {
+            "a lock of another class named through nameof",
+            "LSM0002",
+            "set Lock = nameof(yourLockField)",
+            Usings + """
+            public static class Shared { public static readonly ExclusiveLock Gate = new(); }
+            public partial class User
+            {
+                [Guarded(Lock = nameof(Shared.Gate))] private int UseCore() => 1;
+            }
+            """
+        },
+        {
+            "a System.Threading.Lock and a SemaphoreSlim as locks",
+            "LSM0003",
+            "declare it as a concrete Locksmith lock such as",
+            Usings + """
+            public partial class Old
+            {
+                private readonly Lock _gate = new();
+                private readonly SemaphoreSlim _sem = new(1, 1);
+                [Guarded(Lock = nameof(_gate))] private int UseCore() => 1;
+                [Guarded(Lock = nameof(_sem))] private Task<int> UseCoreAsync() => Task.FromResult(1);
+            }
+            """
+        },
+        {
+            "a private nested class's core whose StripeBy key is a nullable string",
+            "LSM0006",
+            "make the parameter non-nullable",
+            Usings + """
+            public partial class Outer
+            {
+                private partial class Cache
+                {
+                    private readonly AsyncStripedLock<string> _stripes = new();
+                    [Guarded(Lock = nameof(_stripes), StripeBy = nameof(key))] private Task<int> GetCoreAsync(string? key, CancellationToken ct) => Task.FromResult(1);
+                }
+            }
+            """
+        },
     };
 
     [Theory]
@@ -543,6 +597,43 @@ public sealed class NewUserShapesTests
         Assert.Equal(2, messages.Count(static m => m.Contains("a wrapper generated for 'Twins.RunCoreAsync(int)'", StringComparison.Ordinal)));
         Assert.All(messages, static m => Assert.StartsWith("LSM0013 ", m, StringComparison.Ordinal));
         Assert.Empty(run.Result.GeneratedTrees.Where(static t => t.FilePath.EndsWith("Twins.Locksmith.g.cs", StringComparison.Ordinal)));
+    }
+
+    /// <summary>
+    /// Four locks of four levels in one class: a core under the lower lock calls the higher one's wrapper, sync and async,
+    /// and runs; a core under the higher lock calling the lower one's wrapper is LSM0022 at compile time and refused at run time.
+    /// </summary>
+    [Fact]
+    public async Task TwoLocksOfDifferentLevels_RunInOrder_AndTheReverseIsReportedAndRefused()
+    {
+        var run = GeneratorHarness.RunStrict(Usings + """
+            namespace Bank;
+            public partial class Branch
+            {
+                [LockOrder(10)] private readonly ExclusiveLock _accounts = new();
+                [LockOrder(20)] private readonly ExclusiveLock _audit = new();
+                [LockOrder(30)] private readonly AsyncExclusiveLock _outbox = new();
+                [LockOrder(40)] private readonly AsyncExclusiveLock _journal = new();
+                [Guarded(Lock = nameof(_accounts))] private int _balance;
+                [Guarded(Lock = nameof(_audit))] private int _entries;
+                [Guarded(Lock = nameof(_accounts))] private int DepositCore(int amount) { _balance += amount; return Record(amount); }
+                [Guarded(Lock = nameof(_audit))] private int RecordCore(int amount) => ++_entries;
+                [Guarded(Lock = nameof(_audit))] private int AuditThenDepositCore() => Deposit(1);
+                [Guarded(Lock = nameof(_outbox))] private async Task<int> SendCoreAsync(int amount) => await JournalAsync(amount, CancellationToken.None);
+                [Guarded(Lock = nameof(_journal))] private Task<int> JournalCoreAsync(int amount, CancellationToken ct) => Task.FromResult(amount);
+            }
+            """);
+        Assert.True(GeneratorHarness.CompileProblems(run).Count == 0, Snapshot.Render(GeneratorHarness.CompileProblems(run)) + "\n" + run.GeneratedText);
+        Assert.Equal(["LSM0022"], run.LocksmithDiagnostics.Select(static d => d.Id));
+
+        using var loaded = LoadedAssembly.Load(Lenient(run), "new-user-two-levels");
+        var branch = loaded.Create("Bank.Branch");
+        var type = branch.GetType();
+        Assert.Equal(1, type.GetMethod("Deposit")!.Invoke(branch, [5]));
+        Assert.Equal(2, type.GetMethod("Deposit")!.Invoke(branch, [5]));
+        Assert.Equal(7, await (Task<int>)type.GetMethod("SendAsync")!.Invoke(branch, [7, CancellationToken.None])!);
+        var refused = Assert.Throws<TargetInvocationException>(() => type.GetMethod("AuditThenDeposit")!.Invoke(branch, null));
+        Assert.IsType<LockOrderViolationException>(refused.InnerException);
     }
 
     /// <summary>Every wrapper's default is the core's, compared by bits (-0.0, NaN) and decimal scale, not by equality.</summary>
