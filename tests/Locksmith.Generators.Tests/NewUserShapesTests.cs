@@ -344,6 +344,27 @@ public sealed class NewUserShapesTests
             }
             """
         },
+        {
+            "doc comments whose warnings the user suppressed on the core: a cref to nothing, a bad param name, malformed XML",
+            Usings + """
+            namespace Docs2;
+            /// <summary>A documented type.</summary>
+            public partial class Notes
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _async = new();
+            #pragma warning disable CS1574, CS1572, CS1570, CS1573, CS1734
+                /// <summary>See <see cref="Nowhere"/> and <paramref name="missing"/>.</summary>
+                /// <param name="wrong">Not a parameter.</param>
+                /// <returns>One.</returns>
+                [Guarded(Lock = nameof(_lock))] private int ReadCore(int x) => 1;
+
+                /// <summary>True when a < b & c.</summary>
+                [Guarded(Lock = nameof(_async))] private Task<bool> LessCoreAsync(int a, int b) => Task.FromResult(a < b);
+            #pragma warning restore CS1574, CS1572, CS1570, CS1573, CS1734
+            }
+            """
+        },
     };
 
     [Theory]
