@@ -578,6 +578,18 @@ public sealed class NewUserShapesTests
             }
             """
         },
+        {
+            "an instance method's [AcquiresLocksOf] naming this beside a parameter",
+            "LSM0018",
+            "make 'MergeCore' static and take this object as a parameter of its own",
+            Usings + """
+            public partial class Acct2
+            {
+                private readonly ExclusiveLock _lock = new();
+                [AcquiresLocksOf("this", nameof(other), Lock = nameof(_lock))] private void MergeCore(Acct2 other) { }
+            }
+            """
+        },
     };
 
     [Theory]

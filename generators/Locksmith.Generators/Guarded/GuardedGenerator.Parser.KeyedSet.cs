@@ -72,7 +72,7 @@ public sealed partial class GuardedGenerator
                 var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
                 if (parameter is null)
                 {
-                    Invalid($"'{name}' names no parameter; use nameof(parameter)");
+                    Invalid(NoSuchParameter(name, method));
                 }
                 else if (!seen.Add(name))
                 {

@@ -253,7 +253,7 @@ public sealed partial class GuardedGenerator
                 var parameter = method.Parameters.FirstOrDefault(p => p.Name == name);
                 if (parameter is null)
                 {
-                    Invalid($"'{name}' names no parameter; use nameof(parameter)");
+                    Invalid(NoSuchParameter(name, method));
                     continue;
                 }
 
@@ -668,6 +668,16 @@ public sealed partial class GuardedGenerator
 
             return "(" + KnownNames.ReadWritePolicyType + ")" + System.Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture);
         }
+
+        /// <summary>
+        /// LSM0018's advice for a name of no parameter. 'this' is the usual one, an instance method merging its own object
+        /// with another: the attribute names parameters only, so the object becomes one.
+        /// </summary>
+        private static string NoSuchParameter(string name, IMethodSymbol method) =>
+            name.TrimStart('@') == "this" && !method.IsStatic
+                ? $"'this' names no parameter, and [AcquiresLocksOf] takes the locks of the parameters it names; make '{method.Name}' static " +
+                  "and take this object as a parameter of its own, named beside the others (nameof(self)), so its wrapper takes every lock at once in order"
+                : $"'{name}' names no parameter; use nameof(parameter)";
 
         /// <summary>A resolved lock member, used while parsing only (never kept in a model).</summary>
         private sealed class LockInfo
