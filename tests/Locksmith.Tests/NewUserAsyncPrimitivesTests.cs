@@ -1181,6 +1181,107 @@ public sealed class NewUserAsyncPrimitivesTests
         AssertFree(to);
     }
 
+    // ---- Misuse and edges README names ----
+
+    [Fact]
+    public async Task AnAlreadyCancelledToken_TakesNothingFromAnyAsyncForm_EvenWhenEverythingIsFree()
+    {
+        var ledger = new AsyncExclusiveLock("cancelled-ledger");
+        var rw = new AsyncReadWriteLock("cancelled-rw");
+        var pool = new CountingSemaphore(2, 2, "cancelled-pool");
+        var striped = new AsyncStripedLock<int>(4, "cancelled-striped");
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+        var token = cancelled.Token;
+
+        var attempts = new Func<ValueTask>[]
+        {
+            async () => await ledger.TryAcquireAsync(TimeSpan.Zero, token),
+            async () => await rw.TryAcquireReadAsync(Guard.HangLimit, token),
+            async () => await rw.AcquireWriteAsync(token),
+            async () => await pool.TryAcquireAsync(1, TimeSpan.Zero, token),
+            async () => await striped.AcquireAsync(1, token),
+            async () => await striped.TryAcquireManyAsync([1, 2], TimeSpan.Zero, token),
+            async () => await LockSet.TryAcquireAsync(TimeSpan.Zero, [ledger, pool], token),
+        };
+        foreach (var attempt in attempts)
+        {
+            var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await attempt());
+            Assert.Contains("already cancelled", error.Message, StringComparison.Ordinal);
+        }
+
+        AssertFree(ledger);
+        AssertFree(rw);
+        Assert.Equal(2, pool.CurrentCount);
+        using var all = await striped.TryAcquireManyAsync([0, 1, 2, 3], TimeSpan.Zero);
+        Assert.True(all.IsAcquired);
+    }
+
+    [Fact]
+    public async Task MisuseNamesTheFlow_ACountOutOfRange_NoKeys_AndAFlowScopeDisposedTwice()
+    {
+        var pool = new CountingSemaphore(1, 1, "misuse-pool");
+        var tooMany = await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await pool.AcquireAsync(2));
+        Assert.Contains("'misuse-pool'", tooMany.Message, StringComparison.Ordinal);
+        Assert.Contains("flow", tooMany.Message, StringComparison.OrdinalIgnoreCase);
+
+        var striped = new AsyncStripedLock<int>(4, "misuse-striped");
+        var noKeys = await Assert.ThrowsAsync<ArgumentException>(async () => await striped.AcquireManyAsync([]));
+        Assert.Contains("'misuse-striped'", noKeys.Message, StringComparison.Ordinal);
+        Assert.Contains("flow", noKeys.Message, StringComparison.OrdinalIgnoreCase);
+
+        var flow = AsyncLockFlow.Begin();
+        flow.Dispose();
+        Assert.Throws<SynchronizationLockException>(() => flow.Dispose());
+        Assert.Equal(1, pool.CurrentCount);
+    }
+
+    [Fact]
+    public async Task ReadingAWaitedAcquisitionTwice_Throws_AndChangesNothing_WhileAScopeDisposedByAnotherFlowReleases()
+    {
+        var ledger = new AsyncExclusiveLock("read-twice-ledger");
+        var holder = await Participant.Holding("holder", () => ledger.AcquireAsync());
+        var pending = ledger.AcquireAsync();
+        Guard.SpinUntil(() => ledger.WaitingCount == 1);
+        await holder.ReleaseAndEnd();
+        var scope = await pending;
+        int mine = ledger.HolderFlowId;
+        var twice = await Assert.ThrowsAsync<InvalidOperationException>(async () => await pending);
+        Assert.Contains("flow", twice.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal(mine, ledger.HolderFlowId);
+        Assert.Equal(0, ledger.WaitingCount);
+
+        // The scope is the capability: another flow may give it back.
+        await Task.Run(() => scope.Dispose());
+        AssertFree(ledger);
+    }
+
+    [Fact]
+    public async Task CurrentWaits_ListsAQueuedUntimedFlow_AsAFlowWithItsThread_AtZeroOnItsFirstSighting()
+    {
+        // Nothing wants the clock: no timeout, no long-wait handler (README: such a wait is stamped by its first sighting).
+        using var policy = PolicyScope.DefaultTimeout(Timeout.InfiniteTimeSpan);
+        LocksmithPolicy.LongWaitOccurred = null;
+        var ledger = new AsyncExclusiveLock("listed-ledger");
+        var holder = await Participant.Holding("holder", () => ledger.AcquireAsync());
+        var waiter = Participant.Start("waiter", () => ledger.AcquireAsync());
+        Guard.SpinUntil(() => ledger.WaitingCount == 1);
+
+        var wait = Assert.Single(DeadlockDetector.CurrentWaits(), w => w.LockName == "listed-ledger");
+        Assert.True(wait.IsFlow);
+        Assert.Equal(LockMode.Exclusive, wait.Mode);
+        Assert.Equal(ledger.HolderFlowId, wait.HolderId);
+        Assert.NotNull(wait.FlowThread);
+        Assert.Contains("(on thread ", wait.Waiter, StringComparison.Ordinal);
+        Assert.Equal(TimeSpan.Zero, wait.Waited);
+
+        await holder.ReleaseAndEnd();
+        await waiter.Granted;
+        Assert.DoesNotContain(DeadlockDetector.CurrentWaits(), w => w.LockName == "listed-ledger");
+        await waiter.ReleaseAndEnd();
+        AssertFree(ledger);
+    }
+
     // ---- Deadlock detection ----
 
     [Fact]
