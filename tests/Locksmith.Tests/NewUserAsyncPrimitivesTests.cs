@@ -94,6 +94,47 @@ public sealed class NewUserAsyncPrimitivesTests
         Assert.Equal(0, gate.WaitingCount);
     }
 
+    /// <summary>
+    /// README: an acquisition still queued has claimed the flow already, so a task started meanwhile is part of the flow
+    /// and shares the holds that wait brings (a new user's first draft hung on it: the child's lock read as the parent's).
+    /// </summary>
+    [Fact]
+    public async Task ATaskStartedWhileTheFlowWaits_IsPartOfTheFlow_AndSharesTheHoldsThatWaitBrings()
+    {
+        var gate = new AsyncExclusiveLock("while-waiting-gate");
+        var other = new AsyncExclusiveLock("while-waiting-other");
+        var holder = await Participant.Holding("holder", () => gate.AcquireAsync());
+
+        // A flow of its own for the parent, started while the test's flow holds nothing.
+        await Task.Run(async () =>
+        {
+            var pending = gate.AcquireAsync().AsTask();
+            Guard.SpinUntil(() => gate.WaitingCount == 1);
+            var childTook = NewSignal();
+            var childEnd = NewSignal();
+            var child = Task.Run(async () =>
+            {
+                using var scope = await other.AcquireAsync();
+                childTook.SetResult();
+                await childEnd.Task;
+            });
+            await childTook.Task.WaitAsync(Guard.HangLimit);
+
+            await holder.ReleaseAndEnd();
+            using (await pending.WaitAsync(Guard.HangLimit))
+            {
+                Assert.True(other.IsHeldByCurrentFlow);
+                Assert.Equal(gate.HolderFlowId, other.HolderFlowId);
+                await Assert.ThrowsAsync<LockRecursionException>(async () => await other.TryAcquireAsync(TimeSpan.Zero));
+                childEnd.SetResult();
+                await child.WaitAsync(Guard.HangLimit);
+            }
+        });
+
+        AssertFree(gate);
+        AssertFree(other);
+    }
+
     // ---- AsyncReadWriteLock: one arrival pattern, three policies ----
 
     // A writer holds; then, in this order, a reader, a writer and a reader queue. README (and the sync table) says:
