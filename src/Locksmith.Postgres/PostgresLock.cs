@@ -651,17 +651,21 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
 
     /// <summary>
     /// Who holds <paramref name="key"/>, for a timeout message: <paramref name="local"/>, the flow of this process that held
-    /// it when the timeout event was raised (through this provider or another for the same server), else the backend
-    /// pids pg_locks shows (one query, on the timeout path only, on the waiter's session); null when neither is known
-    /// (the holder may have let go meanwhile).
+    /// it when the timeout event was raised (through this provider or another for the same server), with the other
+    /// sessions pg_locks shows when that flow only reads, else the backend pids pg_locks shows (one query, on the timeout
+    /// path only, on the waiter's session); null when neither is known (the holder may have let go meanwhile).
     /// </summary>
     private async ValueTask<string?> DescribeHolderAsync(LockOwner waiter, AdvisoryKey key, PostgresHold? local, NpgsqlConnection? connection)
     {
         if (local is not null)
         {
-            return ReferenceEquals(local.Lock.Provider, Provider)
+            string named = ReferenceEquals(local.Lock.Provider, Provider)
                 ? $"held by {local.Owner.Describe()} of this process (PostgreSQL session, backend pid {local.ProcessId})"
                 : $"held by {local.Owner.Describe()} of this process, through another PostgresLockProvider (its PostgreSQL session there, backend pid {local.ProcessId})";
+
+            // A reader is one holder among maybe several (here or in other processes): naming it alone would send the
+            // reader of the message to release it while the others still keep the writer out.
+            return local.Shared && connection is not null ? named + await OtherReadersAsync(local.ProcessId, key, connection).ConfigureAwait(false) : named;
         }
 
         if (connection is null)
@@ -708,6 +712,31 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
         {
             // Only a message's detail: the timeout is reported all the same.
             return null;
+        }
+    }
+
+    /// <summary>The other sessions pg_locks shows holding <paramref name="key"/> beside the named reader, as a message's tail; empty when none or unknown.</summary>
+    private static async ValueTask<string> OtherReadersAsync(int named, AdvisoryKey key, NpgsqlConnection connection)
+    {
+        try
+        {
+            var pids = await AdvisoryCommands.HolderPidsAsync(connection, key).ConfigureAwait(false);
+            var others = pids.FindAll(pid => pid != named);
+            if (others.Count == 0)
+            {
+                return string.Empty;
+            }
+
+            // The query reads at most four rows: with four, there may be more.
+            string more = pids.Count == 4 ? " and maybe others" : string.Empty;
+            return others.Count == 1
+                ? $", and by another PostgreSQL session too (backend pid {others[0]}{more})"
+                : $", and by other PostgreSQL sessions too (backend pids {string.Join(", ", others)}{more})";
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException)
+        {
+            // Only a message's detail: the timeout is reported all the same.
+            return string.Empty;
         }
     }
 

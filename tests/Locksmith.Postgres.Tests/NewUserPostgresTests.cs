@@ -805,6 +805,18 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         var theirsReading = await PostgresServer.InAFlowOfItsOwn(async () => await theirs.AcquireReadAsync(TimeSpan.FromSeconds(30)));
         var alsoReading = await PostgresServer.InAFlowOfItsOwn(async () => await mine.AcquireReadAsync(TimeSpan.FromSeconds(30)));
 
+        // A writer's timeout names every reading session, not one reader as the holder.
+        var writeTimeout = await Assert.ThrowsAsync<LockTimeoutException>(() => PostgresServer.InAFlowOfItsOwn(async () =>
+        {
+            await using var writing = await theirs.AcquireWriteAsync(TimeSpan.FromMilliseconds(200));
+            return writing.IsAcquired;
+        }));
+        Show(writeTimeout.Message);
+        foreach (int pid in new[] { reading.SessionProcessId, theirsReading.SessionProcessId, alsoReading.SessionProcessId })
+        {
+            Assert.Contains(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), writeTimeout.Message, StringComparison.Ordinal);
+        }
+
         await TerminateAsync(admin, reading.SessionProcessId);
         await LostAsync(reading.LostToken);
         Assert.True(reading.IsLost);
@@ -921,6 +933,38 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
 
         Assert.Equal(HealthStatus.Degraded, entry.Status);
         Assert.Contains("was disposed", entry.Description, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A writer timing out behind readers of this process and of another process: before, the message named the one
+    /// reader of this process as the holder ("held by flow #n of this process") and left out the other process's reader,
+    /// so releasing the named reader would not have let the writer in.
+    /// </summary>
+    [Fact]
+    public async Task AWriterTimingOutBehindReadersHereAndElsewhere_NamesEveryReadingSession()
+    {
+        await using var two = new TwoProcesses("newuser_readers_timeout");
+        var mine = two.First.CreateReadWriteLock(two.Name);
+        var theirs = two.Second.CreateReadWriteLock(two.Name);
+        await PostgresServer.WarmUpAsync(two.Second);
+        await using var reading = await mine.AcquireReadAsync(TimeSpan.FromSeconds(30));
+        await using var elsewhere = await PostgresServer.HoldOnPlainSessionAsync(two.Name, shared: true);
+        try
+        {
+            var error = await Assert.ThrowsAsync<LockTimeoutException>(() => PostgresServer.InAFlowOfItsOwn(async () =>
+            {
+                await using var writing = await theirs.AcquireWriteAsync(TimeSpan.FromMilliseconds(200));
+                return writing.IsAcquired;
+            }));
+
+            Show(error.Message);
+            Assert.Contains($"backend pid {reading.SessionProcessId}", error.Message, StringComparison.Ordinal);
+            Assert.Contains(elsewhere.ProcessID.ToString(System.Globalization.CultureInfo.InvariantCulture), error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await PostgresServer.UnlockAllAsync(elsewhere);
+        }
     }
 }
 
