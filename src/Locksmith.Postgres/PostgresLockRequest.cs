@@ -13,15 +13,17 @@ public readonly struct PostgresLockRequest
     {
         Lock = lockPrimitive;
         Key = key;
-        Description = description;
+        _description = description;
         IsShared = shared;
     }
 
     /// <summary>The lock (the class, for a keyed lock); null for a default request.</summary>
     public PostgresLock? Lock { get; }
 
-    /// <summary>The lock and key as messages name them.</summary>
-    public string Description { get; }
+    private readonly string? _description;
+
+    /// <summary>The lock and key as messages name them; empty for a default request (as a default scope's description is).</summary>
+    public string Description => _description ?? string.Empty;
 
     /// <summary>Whether the request is for shared (read) access.</summary>
     public bool IsShared { get; }

@@ -919,6 +919,28 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         });
     }
 
+    /// <summary>
+    /// A default request (a field never assigned, an array's unset slot) is refused by a set, naming the fix; its
+    /// Description, declared non-null, was null, so code that logged <c>request.Description.Length</c> threw
+    /// NullReferenceException. It is empty now, as a default scope's LockDescription is.
+    /// </summary>
+    [Fact]
+    public async Task ADefaultRequest_DescribesNothing_AndASetRefusesIt()
+    {
+        await using var provider = PostgresServer.Provider();
+        var accounts = provider.CreateKeyedLock<long>(PostgresServer.Unique("newuser_default_request"), level: 10);
+        var requests = new PostgresLockRequest[2];
+        requests[0] = accounts.Request(1);
+
+        Assert.Equal(string.Empty, requests[1].Description);
+        Assert.Null(requests[1].Lock);
+        Assert.Equal(string.Empty, default(PostgresLockScope).LockDescription);
+        var refused = await Assert.ThrowsAsync<ArgumentException>(async () => await PostgresLockSet.AcquireAsync(requests));
+        Assert.Contains("A default PostgresLockRequest names no lock", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+    }
+
     [Fact]
     public async Task TheHealthCheckOfADisposedProvider_ReportsTheRegistrationsFailureStatus()
     {
