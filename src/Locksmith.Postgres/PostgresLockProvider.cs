@@ -863,12 +863,15 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     internal void RemoveHold(PostgresHold hold) =>
         _holds.TryRemove(new KeyValuePair<HoldKey, PostgresHold>(new HoldKey(hold.Key, hold.Owner), hold));
 
-    /// <summary>The flows of this process holding <paramref name="key"/> (a snapshot, for diagnostics).</summary>
+    /// <summary>
+    /// The flow of this provider holding <paramref name="key"/> exclusively (a snapshot, for diagnostics). A lost hold is
+    /// skipped, as <see cref="OtherHoldOf"/> skips it: its session is gone and the key may be another flow's now.
+    /// </summary>
     internal LockOwner? ExclusiveHolderOf(AdvisoryKey key)
     {
         foreach (var pair in _holds)
         {
-            if (pair.Key.Key == key && !pair.Value.Shared)
+            if (pair.Key.Key == key && !pair.Value.Shared && !pair.Value.IsLost)
             {
                 return pair.Key.Owner;
             }

@@ -920,6 +920,85 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Holders whose backends were ended and whose lost scopes are not disposed yet (a flow still counts as holding
+    /// them) are no holders on the server: the key went to another flow. Before, the wait graph
+    /// (<c>DeadlockDetector.CurrentWaits()</c>, the health check's waits, the deadlock detector's edges) could name one
+    /// of those lost flows as the holder of a third flow's wait, whichever the provider's table listed first, while the
+    /// timeout message named the real one. Several lost holders and rounds, so the old answer was wrong in nearly every run.
+    /// </summary>
+    [Fact]
+    public async Task AWaitBehindALockTakenAfterLostHolds_NamesTheRealHolder_NotALostOne()
+    {
+        await using var provider = PostgresServer.Provider(budget: 8);
+        await using var admin = await PostgresServer.OpenAsync();
+        for (int round = 0; round < 4; round++)
+        {
+            var x = provider.CreateExclusiveLock(PostgresServer.Unique("newuser_lost_holders"));
+            var lost = new System.Collections.Generic.List<PostgresLockScope>();
+            for (int i = 0; i < 3; i++)
+            {
+                var scope = await PostgresServer.InAFlowOfItsOwn(async () => await x.AcquireAsync(TimeSpan.FromSeconds(30)));
+                await TerminateAsync(admin, scope.SessionProcessId);
+                await LostAsync(scope.LostToken);
+                lost.Add(scope);
+            }
+
+            // The real holder marks its flow with an in-process lock, whose HolderFlowId names it.
+            var marker = new AsyncExclusiveLock();
+            var holding = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var letGo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var holder = PostgresServer.InAFlowOfItsOwn(async () =>
+            {
+                using var mark = await marker.AcquireAsync();
+                await using var scope = await x.AcquireAsync(TimeSpan.FromSeconds(30));
+                holding.SetResult(marker.HolderFlowId);
+                await letGo.Task.WaitAsync(s_guard);
+                return true;
+            });
+            int holderFlow = await holding.Task.WaitAsync(s_guard);
+
+            using var cancel = new CancellationTokenSource();
+            var waiter = PostgresServer.InAFlowOfItsOwn(async () =>
+            {
+                await using var scope = await x.AcquireAsync(TimeSpan.FromSeconds(90), cancel.Token);
+                return scope.IsAcquired;
+            });
+            LockWaitInProgress? wait = null;
+            for (int i = 0; i < 3000 && (wait = FirstWaitFor(x)) is null; i++)
+            {
+                await Task.Delay(10);
+            }
+
+            Assert.NotNull(wait);
+            Assert.Equal(holderFlow, wait.HolderId);
+
+            cancel.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiter.WaitAsync(s_guard));
+            letGo.SetResult();
+            Assert.True(await holder.WaitAsync(s_guard));
+            foreach (var scope in lost)
+            {
+                await scope.DisposeAsync();
+            }
+        }
+
+        Assert.Equal(0, provider.HeldCount);
+
+        static LockWaitInProgress? FirstWaitFor(PostgresExclusiveLock x)
+        {
+            foreach (var wait in DeadlockDetector.CurrentWaits())
+            {
+                if (wait.LockId == x.Id)
+                {
+                    return wait;
+                }
+            }
+
+            return null;
+        }
+    }
+
+    /// <summary>
     /// A default request (a field never assigned, an array's unset slot) is refused by a set, naming the fix; its
     /// Description, declared non-null, was null, so code that logged <c>request.Description.Length</c> threw
     /// NullReferenceException. It is empty now, as a default scope's LockDescription is.
