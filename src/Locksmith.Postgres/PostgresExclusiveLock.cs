@@ -25,7 +25,7 @@ public sealed class PostgresExclusiveLock : PostgresLock, IAsyncExclusiveAccessL
     public PostgresExclusiveLock(PostgresLockProvider provider, string name, int? level = null)
         : base(provider, name, level, LockKind.DistributedExclusive)
     {
-        _key = provider.RegisterName(name);
+        _key = provider.RegisterName(name, level);
         AsyncOwners.Register(this);
     }
 

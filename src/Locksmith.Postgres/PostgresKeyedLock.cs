@@ -50,7 +50,7 @@ public sealed class PostgresKeyedLock<TKey> : PostgresLock, IAsyncKeyedAccessLoc
     public PostgresKeyedLock(PostgresLockProvider provider, string name, int? level = null, Func<TKey, int>? keyMap = null)
         : base(provider, name, level, LockKind.DistributedKeyed)
     {
-        ClassId = provider.RegisterClass(name);
+        ClassId = provider.RegisterClass(name, level);
         _keyMap = keyMap;
         AsyncOwners.Register(this);
     }

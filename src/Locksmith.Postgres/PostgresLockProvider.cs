@@ -29,8 +29,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     private bool _dataSourcesClosed;
     private readonly ConcurrentDictionary<HoldKey, PostgresHold> _holds = new();
     private readonly ConcurrentDictionary<LockOwner, PostgresSession> _sessions = new();
-    private readonly ConcurrentDictionary<AdvisoryKey, string> _namedKeys = new();
-    private readonly ConcurrentDictionary<int, string> _classIds = new();
+    private readonly ConcurrentDictionary<AdvisoryKey, (string Name, int? Level)> _namedKeys = new();
+    private readonly ConcurrentDictionary<int, (string Name, int? Level)> _classIds = new();
     private readonly ConcurrentDictionary<AdvisoryKey, string> _keyNames = new();
 
     // The live providers of this process, for the checks that span them (a flow's holds through another provider): a
@@ -534,12 +534,16 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <param name="name">The lock's name: its identity in every process (the advisory key is derived from it).</param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <returns>The lock.</returns>
+    /// <exception cref="InvalidOperationException">Another name on this provider hashes to the same advisory key, or the
+    /// provider has a lock object for this name at another level (or unordered where this one is ordered).</exception>
     public PostgresExclusiveLock CreateExclusiveLock(string name, int? level = null) => new(this, name, level);
 
     /// <summary>Creates a read-write distributed lock (shared advisory locks for readers).</summary>
     /// <param name="name">The lock's name: its identity in every process (the advisory key is derived from it).</param>
     /// <param name="level">Its level in the global lock order, or null for unordered.</param>
     /// <returns>The lock.</returns>
+    /// <exception cref="InvalidOperationException">Another name on this provider hashes to the same advisory key, or the
+    /// provider has a lock object for this name at another level (or unordered where this one is ordered).</exception>
     public PostgresReadWriteLock CreateReadWriteLock(string name, int? level = null) => new(this, name, level);
 
     /// <summary>Creates a keyed distributed lock: a class of exclusive locks, one per key.</summary>
@@ -551,6 +555,8 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// which folds integers wider than int and hashes other keys (see <see cref="PostgresKeyedLock{TKey}"/>).
     /// </param>
     /// <returns>The lock.</returns>
+    /// <exception cref="InvalidOperationException">Another class name on this provider hashes to the same class id, or the
+    /// provider has a keyed lock for this name at another level (or unordered where this one is ordered).</exception>
     public PostgresKeyedLock<TKey> CreateKeyedLock<TKey>(string name, int? level = null, Func<TKey, int>? keyMap = null)
         where TKey : notnull => new(this, name, level, keyMap);
 
@@ -622,32 +628,51 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <summary>Cancelled when the provider is disposed; every acquisition links it into its waits.</summary>
     internal CancellationToken DisposedToken => _stop.Token;
 
-    /// <summary>A named lock's key; a second name with the same key is refused rather than silently shared.</summary>
-    internal AdvisoryKey RegisterName(string name)
+    /// <summary>
+    /// A named lock's key; a second name with the same key is refused rather than silently shared, and so is a second lock
+    /// object for the name at another level (each object checks the order with its own level).
+    /// </summary>
+    internal AdvisoryKey RegisterName(string name, int? level)
     {
         var key = AdvisoryKey.ForName(name);
-        string owner = _namedKeys.GetOrAdd(key, name);
-        if (!string.Equals(owner, name, StringComparison.Ordinal))
+        var owner = _namedKeys.GetOrAdd(key, (name, level));
+        if (!string.Equals(owner.Name, name, StringComparison.Ordinal))
         {
             throw new InvalidOperationException(
-                $"The distributed locks '{owner}' and '{name}' hash to the same advisory key {key}; rename one of them.");
+                $"The distributed locks '{owner.Name}' and '{name}' hash to the same advisory key {key}; rename one of them.");
         }
 
+        CheckSameLevel("distributed lock", name, owner.Level, level);
         return key;
     }
 
-    /// <summary>A keyed lock's class id; a second class with the same id is refused, so classes never share keys.</summary>
-    internal int RegisterClass(string name)
+    /// <summary>A keyed lock's class id; a second class with the same id is refused, so classes never share keys; so is a second level.</summary>
+    internal int RegisterClass(string name, int? level)
     {
         int classId = AdvisoryKey.ClassIdOf(name);
-        string owner = _classIds.GetOrAdd(classId, name);
-        if (!string.Equals(owner, name, StringComparison.Ordinal))
+        var owner = _classIds.GetOrAdd(classId, (name, level));
+        if (!string.Equals(owner.Name, name, StringComparison.Ordinal))
         {
             throw new InvalidOperationException(
-                $"The keyed distributed locks '{owner}' and '{name}' hash to the same class id {(uint)classId}; rename one of them.");
+                $"The keyed distributed locks '{owner.Name}' and '{name}' hash to the same class id {(uint)classId}; rename one of them.");
         }
 
+        CheckSameLevel("keyed distributed lock", name, owner.Level, level);
         return classId;
+    }
+
+    // Two objects for one advisory lock at two levels would let two flows take it in opposite orders with no order error.
+    private static void CheckSameLevel(string what, string name, int? first, int? level)
+    {
+        if (first != level)
+        {
+            throw new InvalidOperationException(
+                $"The {what} '{name}' was created on this provider {LevelText(first)}; another object for it {LevelText(level)} " +
+                "would let flows take it in opposite orders without an order violation. Give every object for it the same level, " +
+                "or create it once and share it.");
+        }
+
+        static string LevelText(int? level) => level is { } l ? $"at level {l.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "unordered";
     }
 
     /// <summary>

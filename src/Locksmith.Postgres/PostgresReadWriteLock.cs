@@ -25,7 +25,7 @@ public sealed class PostgresReadWriteLock : PostgresLock, IAsyncReadWriteAccessL
     public PostgresReadWriteLock(PostgresLockProvider provider, string name, int? level = null)
         : base(provider, name, level, LockKind.DistributedReadWrite)
     {
-        _key = provider.RegisterName(name);
+        _key = provider.RegisterName(name, level);
         AsyncOwners.Register(this);
     }
 

@@ -116,13 +116,16 @@ public sealed class PostgresExclusiveLockTests
         Assert.Equal(1, provider.ConnectionsInUse);
     }
 
-    /// <summary>Before, the second object of one name, at another level, was refused as if two keys of a keyed lock had folded.</summary>
+    /// <summary>
+    /// Before, the second object of one name was refused as if two keys of a keyed lock had folded. (Both at one level: a
+    /// second object at another level is refused at creation, <see cref="PostgresLockLevelRegistrationTests"/>.)
+    /// </summary>
     [Fact]
     public async Task ALockCreatedTwiceWithOneName_IsRefusedInTheHoldingFlow_AsTheSameLockMadeTwice()
     {
         await using var provider = PostgresServer.Provider();
         string name = PostgresServer.Unique("made_twice");
-        var first = provider.CreateExclusiveLock(name);
+        var first = provider.CreateExclusiveLock(name, level: 7);
         var second = provider.CreateExclusiveLock(name, level: 7);
         await using var scope = await first.AcquireAsync();
 
