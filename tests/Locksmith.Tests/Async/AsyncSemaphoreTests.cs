@@ -445,4 +445,44 @@ public sealed class AsyncSemaphoreTests
         Assert.Equal(0, Allocations.FewestOfThreeWindows(Body));
         Assert.Equal(2, semaphore.CurrentCount);
     }
+
+    /// <summary>
+    /// The public count of queued waiters (a new user could not see the queue the FIFO promise is about): threads and
+    /// flows are counted while queued, and leave it when served, cancelled or timed out.
+    /// </summary>
+    [Fact]
+    public async Task WaitingCount_CountsQueuedThreadsAndFlows_UntilServedOrGone()
+    {
+        var pool = new CountingSemaphore(1, 1, "connections");
+        var held = await pool.AcquireAsync();
+        Assert.Equal(0, pool.WaitingCount);
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = Task.Run(() => pool.AcquireAsync(cancel.Token).AsTask());
+        Guard.SpinUntil(() => pool.WaitingCount == 1);
+        var flow = Task.Run(() => pool.AcquireAsync().AsTask());
+        Guard.SpinUntil(() => pool.WaitingCount == 2);
+        var thread = new Thread(() =>
+        {
+            using var scope = pool.Acquire();
+        });
+        thread.Start();
+        Guard.SpinUntil(() => pool.WaitingCount == 3);
+
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled.WaitAsync(Guard.HangLimit));
+        Assert.Equal(2, pool.WaitingCount);
+
+        held.Dispose();
+        using (await flow.WaitAsync(Guard.HangLimit))
+        {
+            // The thread still waits (a thread woken to retry leaves the queue for a moment, so this waits to see it back).
+            Guard.SpinUntil(() => pool.WaitingCount == 1);
+            Assert.True(thread.IsAlive);
+        }
+
+        thread.JoinGuarded();
+        Assert.Equal(0, pool.WaitingCount);
+        Assert.Equal(1, pool.CurrentCount);
+    }
 }

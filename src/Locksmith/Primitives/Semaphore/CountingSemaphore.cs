@@ -79,6 +79,12 @@ public sealed partial class CountingSemaphore : LockPrimitive, IExclusiveAccessL
     /// <summary>The most permits the semaphore can hold.</summary>
     public int MaxCount => _maxCount;
 
+    /// <summary>
+    /// Threads and async flows queued for permits (a snapshot, for tests and diagnostics): the queue that async waiters are
+    /// served from in FIFO order. A cancelled or timed-out waiter has left it.
+    /// </summary>
+    public int WaitingCount => _queue.Count;
+
     /// <summary>Threads queued in the slow path (a snapshot, for tests and diagnostics).</summary>
     internal int QueuedWaiterCount => _queue.Count;
 
