@@ -338,7 +338,13 @@ public sealed partial class GuardedGenerator
                 var compilation = context.SemanticModel.Compilation;
                 if (!compilation.IsSymbolAccessibleWithin(member, method.ContainingType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}'; make it internal or move the method into that type");
+                    // Internal is no help where the member's assembly does not give this one access.
+                    var own = compilation.Assembly;
+                    var other = member.ContainingAssembly;
+                    Invalid(other is null || SymbolEqualityComparer.Default.Equals(other, own) || other.GivesAccessTo(own)
+                        ? $"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}'; make it internal or move the method into that type"
+                        : $"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}', and its assembly '{other.Name}' gives '{own.Name}' no access; " +
+                          $"make it public, or internal with [assembly: InternalsVisibleTo(\"{own.Name}\")] in '{other.Name}'");
                     continue;
                 }
 
@@ -353,7 +359,12 @@ public sealed partial class GuardedGenerator
                         Accessibility.ProtectedOrInternal => "protected internal",
                         _ => "protected",
                     };
-                    Invalid($"'{data.Lock}' of '{typeName}' is {access}, and '{container}' may reach it only through '{container}' or a type derived from it, not through '{name}' of type '{typeName}' (CS1540); declare '{name}' as '{container}', or make '{data.Lock}' internal");
+                    var own = compilation.Assembly;
+                    var other = member.ContainingAssembly;
+                    string widen = other is null || SymbolEqualityComparer.Default.Equals(other, own) || other.GivesAccessTo(own)
+                        ? "internal"
+                        : $"public, or internal with [assembly: InternalsVisibleTo(\"{own.Name}\")] in '{other.Name}'";
+                    Invalid($"'{data.Lock}' of '{typeName}' is {access}, and '{container}' may reach it only through '{container}' or a type derived from it, not through '{name}' of type '{typeName}' (CS1540); declare '{name}' as '{container}', or make '{data.Lock}' {widen}");
                     continue;
                 }
 
@@ -457,6 +468,10 @@ public sealed partial class GuardedGenerator
                     advice = $"'{lockName}' is a primary constructor parameter, which the wrappers cannot reach: keep it in a field " +
                              $"(private readonly {parameterType} {field} = {Escaped(lockName!)};) and set Lock = nameof({field})";
                 }
+                else if (LockMembers.FindUnreachable(type, lockName!) is { } unreachable)
+                {
+                    advice = UnreachableBaseLockAdvice(type, unreachable);
+                }
 
                 diagnostics.Add(DiagnosticInfo.Create(
                     DiagnosticDescriptors.LockMemberNotFound, location, DisplayName(guarded), lockName!, SymbolNames.TypeName(type), advice));
@@ -474,6 +489,20 @@ public sealed partial class GuardedGenerator
             }
 
             return new LockInfo(member, lockType, capabilities);
+        }
+
+        /// <summary>What to do about a base type's lock member the deriving type cannot reach, naming where it is declared.</summary>
+        private static string UnreachableBaseLockAdvice(INamedTypeSymbol type, ISymbol member)
+        {
+            string where = SymbolNames.TypeName(member.ContainingType) + "." + member.Name;
+            if (member.DeclaredAccessibility == Accessibility.Private)
+            {
+                return $"'{where}' is private to its type: make it protected, or set Lock to a lock member of '{SymbolNames.TypeName(type)}'";
+            }
+
+            string access = member.DeclaredAccessibility == Accessibility.Internal ? "internal" : "private protected";
+            return $"'{where}' is {access} to assembly '{member.ContainingAssembly.Name}', which gives '{type.ContainingAssembly.Name}' no access: " +
+                   $"make it protected, or give that access with [assembly: InternalsVisibleTo(\"{type.ContainingAssembly.Name}\")] in '{member.ContainingAssembly.Name}'";
         }
 
         /// <summary>

@@ -612,7 +612,9 @@ public sealed partial class GuardedGenerator
 
                 foreach (var member in type.GetMembers(name))
                 {
-                    if (inherited && member.DeclaredAccessibility == Accessibility.Private)
+                    // A base member the type cannot reach (private, or internal or private protected in an assembly
+                    // that gives it no access) is no clash: the wrapper hides nothing the type could call.
+                    if (inherited && !LockMembers.InheritedReaches(owner, member))
                     {
                         continue;
                     }

@@ -13,8 +13,9 @@ internal static class LockMembers
 
     /// <summary>
     /// The field or readable (non-indexer) property named <paramref name="name"/> in the type or a base type (for a type
-    /// parameter, in its constraint types), or null: a base type's private member is not the type's to use (CS0122), nor
-    /// is a property without a getter (CS0154).
+    /// parameter, in its constraint types), or null: a base type's member the type cannot reach is not the type's to use
+    /// (CS0122: private, or internal or private protected in another assembly that gives it no access), nor is a
+    /// property without a getter (CS0154).
     /// </summary>
     public static ISymbol? Find(ITypeSymbol? type, string? name)
     {
@@ -42,7 +43,7 @@ internal static class LockMembers
         {
             foreach (var member in current.GetMembers(name!))
             {
-                if (inherited && member.DeclaredAccessibility == Accessibility.Private)
+                if (inherited && !InheritedReaches(type!, member))
                 {
                     continue;
                 }
@@ -56,6 +57,40 @@ internal static class LockMembers
 
         return null;
     }
+
+    /// <summary>
+    /// The lock-shaped member named <paramref name="name"/> of a base type that <paramref name="type"/> inherits but
+    /// cannot reach (<see cref="Find"/> passes it by), when there is no member it can reach; else null. For advice only.
+    /// </summary>
+    public static ISymbol? FindUnreachable(INamedTypeSymbol type, string name)
+    {
+        for (var current = type.BaseType; current is not null; current = current.BaseType)
+        {
+            foreach (var member in current.GetMembers(name))
+            {
+                if (!InheritedReaches(type, member) && member is IFieldSymbol or IPropertySymbol { IsIndexer: false, GetMethod: not null })
+                {
+                    return member;
+                }
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Whether code of <paramref name="type"/> reaches <paramref name="member"/> of a base type through <c>this</c>: not
+    /// when it is private, nor when it is internal or private protected in another assembly that does not give the
+    /// type's assembly access ([InternalsVisibleTo]). A member it cannot reach is neither its to use nor one it hides.
+    /// </summary>
+    public static bool InheritedReaches(ITypeSymbol type, ISymbol member) => member.DeclaredAccessibility switch
+    {
+        Accessibility.Private => false,
+        Accessibility.Internal or Accessibility.ProtectedAndInternal =>
+            type.ContainingAssembly is not { } own || member.ContainingAssembly is not { } other ||
+            SymbolEqualityComparer.Default.Equals(own, other) || other.GivesAccessTo(own),
+        _ => true,
+    };
 
     /// <summary>
     /// The type, as C# writes it in the type's scope, of the parameter named <paramref name="name"/> of
