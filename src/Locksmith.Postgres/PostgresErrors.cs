@@ -76,12 +76,16 @@ internal static partial class PostgresErrors
                 : "The write access covers reading, and distributed locks are not reentrant: read under the write lock you hold."));
 
     [DoesNotReturn]
-    public static void ThrowBudget(PostgresLock requester, LockOwner flow, string description, int budget) =>
+    public static void ThrowBudget(PostgresLock requester, LockOwner flow, string description, int budget, int lost) =>
         throw new PostgresConnectionBudgetException(requester.Name, budget,
             $"{ThrowHelper.FlowStartingASentence(flow)} tried to acquire {description}, but the {budget} connection(s) of the lock " +
             $"provider for {requester.Provider.ServerIdentity} are all held by flows that hold or wait for distributed locks. Each such " +
             "flow holds a connection (its session); waiting for the pool could wait for a lock this process releases only later. " +
-            "Raise ConnectionBudget, or let fewer flows hold distributed locks at once.");
+            (lost == 0
+                ? "Raise ConnectionBudget, or let fewer flows hold distributed locks at once."
+                : $"{lost} of them {(lost == 1 ? "is a session lost with the server whose flow has not disposed its lost scope" : "are sessions lost with the server whose flows have not disposed their lost scopes")} " +
+                  "yet: a lost hold counts until its scope is disposed, so dispose a scope once its LostToken fires (or raise " +
+                  "ConnectionBudget, or let fewer flows hold distributed locks at once)."));
 
     /// <summary>
     /// The session's connection could not be opened (unreachable server, refused credentials, missing database, no slot

@@ -675,6 +675,21 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
         static string LevelText(int? level) => level is { } l ? $"at level {l.ToString(System.Globalization.CultureInfo.InvariantCulture)}" : "unordered";
     }
 
+    /// <summary>The sessions of flows that are lost and still counted (for the budget's message).</summary>
+    private int LostSessionCount()
+    {
+        int lost = 0;
+        foreach (var session in _sessions.Values)
+        {
+            if (session.IsLost)
+            {
+                lost++;
+            }
+        }
+
+        return lost;
+    }
+
     /// <summary>
     /// The flow's session, with one more use (a hold or a wait) on it: the flow's open one, or a new one when the
     /// budget has a connection left, else the budget error naming the lock.
@@ -703,7 +718,7 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
             if (Interlocked.Increment(ref _connectionsInUse) > ConnectionBudget)
             {
                 Interlocked.Decrement(ref _connectionsInUse);
-                PostgresErrors.ThrowBudget(requester, flow, lockDescription, ConnectionBudget);
+                PostgresErrors.ThrowBudget(requester, flow, lockDescription, ConnectionBudget, LostSessionCount());
             }
 
             var created = new PostgresSession(this, flow);
