@@ -33,10 +33,15 @@ public sealed partial class GuardedGenerator
             var lockType = LockMembers.TypeOf(lockMember)!;
             var lockInfo = new LockInfo(lockMember, lockType, LockCapabilitiesReader.Of(lockType));
             bool valid = true;
+            // Keys of one type share its problems, and a name given three times is 'named twice' once: each is said once.
+            var reasons = new HashSet<string>(System.StringComparer.Ordinal);
             void Invalid(string reason)
             {
                 valid = false;
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
+                if (reasons.Add(reason))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
+                }
             }
 
             CheckAsync(method, lockMember.Name, lockInfo.Capabilities, nameLocation, diagnostics);

@@ -211,8 +211,15 @@ public sealed partial class GuardedGenerator
                 context, method, data.WrapperName, data.Visibility, data.IsVisibilitySet, data.TimeoutMilliseconds, isAsync, attributeLocation, diagnostics, token,
                 checkName: !getsNoWrapper);
             string display = DisplayName(method);
-            void Invalid(string reason) =>
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
+            // Parameters of one type share its problems ('from' and 'to' both Account): each is said once.
+            var reasons = new HashSet<string>(System.StringComparer.Ordinal);
+            void Invalid(string reason, string? problem = null)
+            {
+                if (reasons.Add(problem ?? reason))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InvalidAcquiresLocksOf, attributeLocation, display, reason));
+                }
+            }
 
             if (data.ParameterNames.Count == 0)
             {
@@ -287,7 +294,8 @@ public sealed partial class GuardedGenerator
 
                 if (member is null || lockType is null)
                 {
-                    Invalid($"'{typeName}', the type of '{name}', has no field or property '{data.Lock}'; set Lock to the lock member of that type");
+                    // The type's problem, and one fix for all its parameters: said once, naming the first.
+                    Invalid($"'{typeName}', the type of '{name}', has no field or property '{data.Lock}'; set Lock to the lock member of that type", "no member in " + typeName);
                     continue;
                 }
 

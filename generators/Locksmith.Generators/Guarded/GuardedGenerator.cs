@@ -144,7 +144,8 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
 
     private static void Report(SourceProductionContext production, EquatableArray<DiagnosticInfo> diagnostics)
     {
-        foreach (var diagnostic in diagnostics)
+        // Once per distinct problem and place, however many paths of the parser reached it.
+        foreach (var diagnostic in diagnostics.Distinct())
         {
             production.ReportDiagnostic(diagnostic.ToDiagnostic());
         }
