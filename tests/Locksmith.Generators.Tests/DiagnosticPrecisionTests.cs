@@ -1,13 +1,17 @@
 using System;
 using System.Globalization;
+using System.IO;
 using System.Linq;
 using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
 
 namespace Locksmith.Generators.Tests;
 
 /// <summary>
 /// A diagnostic says each problem once, at its place, and names the type where the user must look: two parameters of
-/// one type whose lock member is unusable got the same LSM0018 twice.
+/// one type whose lock member is unusable got the same LSM0018 twice, and a wrapper clashing with an inherited member
+/// was said to clash with a member of the deriving type rather than of the base that declares it (LSM0013).
 /// </summary>
 public sealed class DiagnosticPrecisionTests
 {
@@ -131,6 +135,114 @@ public sealed class DiagnosticPrecisionTests
         AssertNoCompileProblems(run);
         var messages = Messages(run, "LSM0018");
         Assert.True(messages.Count == 1 && messages[0].Contains("'from' is named twice", StringComparison.Ordinal), string.Join("\n", messages));
+    }
+
+    public static TheoryData<string, string> InheritedClashes() => new()
+    {
+        { "a method of the same signature", "public int Restock(int n) => n;" },
+        { "a property of the wrapper's name", "public int Restock { get; set; }" },
+        { "a nested type of the wrapper's name", "public class Restock { }" },
+    };
+
+    [Theory]
+    [MemberData(nameof(InheritedClashes))]
+    public void LSM0013_AClashWithAnInheritedMember_NamesTheBaseThatDeclaresIt(string shape, string baseMember)
+    {
+        var run = GeneratorHarness.RunStrict(Usings + $$"""
+            public class Store
+            {
+                {{baseMember}}
+            }
+            public partial class Shop : Store
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _stock;
+                [Guarded(Lock = nameof(_lock))] private int RestockCore(int n) => _stock += n;
+            }
+            """);
+
+        AssertNoCompileProblems(run);
+        var messages = Messages(run, "LSM0013");
+        Assert.True(
+            messages.Count == 1 && messages[0].Contains("collides with an existing member of 'Store';", StringComparison.Ordinal),
+            shape + ":\n" + string.Join("\n", messages));
+    }
+
+    [Fact]
+    public void LSM0013_AClashWithTheWrapperOfABasesGuardedCore_NamesTheBase()
+    {
+        var run = GeneratorHarness.RunStrict(Usings + """
+            public partial class Store
+            {
+                protected readonly ExclusiveLock _lock = new();
+                private int _stock;
+                [Guarded(Lock = nameof(_lock))] protected int RestockCore(int n) => _stock += n;
+            }
+            public partial class Shop : Store
+            {
+                private int _shelf;
+                [Guarded(Lock = nameof(_lock), WrapperName = "Restock")] private int RefillCore(int n) => _shelf += n;
+            }
+            """);
+
+        AssertNoCompileProblems(run);
+        var messages = Messages(run, "LSM0013");
+        // Restock and TryRestock: each form clashes with the base's of that name.
+        Assert.True(
+            messages.Count == 2 &&
+            messages.All(static m => m.Contains("collides with an existing member of 'Store'; that member is a wrapper generated for 'Store.RestockCore(int)'", StringComparison.Ordinal)),
+            string.Join("\n", messages));
+    }
+
+    [Fact]
+    public void LSM0013_AClashWithAnInheritedMemberOfAnotherAssembly_NamesTheBase()
+    {
+        var @base = CSharpCompilation.Create(
+            "Cross.Base",
+            [TestCompilation.Parse("namespace Cross.Base; public class Store { public int Restock(int n) => n; }", "Store.cs")],
+            TestCompilation.References,
+            TestCompilation.Options);
+        using var image = new MemoryStream();
+        var emitted = @base.Emit(image);
+        Assert.True(emitted.Success, Snapshot.Render(emitted.Diagnostics));
+        var compilation = TestCompilation.Create(Usings + """
+            public partial class Shop : Cross.Base.Store
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _stock;
+                [Guarded(Lock = nameof(_lock))] private int RestockCore(int n) => _stock += n;
+            }
+            """).AddReferences(MetadataReference.CreateFromImage(image.ToArray()));
+        var run = GeneratorHarness.Run(compilation.WithOptions(compilation.Options.WithGeneralDiagnosticOption(ReportDiagnostic.Error)));
+
+        AssertNoCompileProblems(run);
+        var messages = Messages(run, "LSM0013");
+        Assert.True(
+            messages.Count == 1 && messages[0].Contains("collides with an existing member of 'Store';", StringComparison.Ordinal),
+            string.Join("\n", messages));
+    }
+
+    [Fact]
+    public void LSM0013_AClashWithAMemberOfTheTypeItself_StillNamesThatType()
+    {
+        var run = GeneratorHarness.RunStrict(Usings + """
+            public class Store
+            {
+            }
+            public partial class Shop : Store
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _stock;
+                public int Restock(int n) => n;
+                [Guarded(Lock = nameof(_lock))] private int RestockCore(int n) => _stock += n;
+            }
+            """);
+
+        AssertNoCompileProblems(run);
+        var messages = Messages(run, "LSM0013");
+        Assert.True(
+            messages.Count == 1 && messages[0].Contains("collides with an existing member of 'Shop';", StringComparison.Ordinal),
+            string.Join("\n", messages));
     }
 
     private static void AssertNoCompileProblems(GeneratorRun run)

@@ -143,15 +143,16 @@ public sealed partial class GuardedGenerator
                 bool addsToken = isAsync && AsyncWrappers.AddsToken(method);
                 foreach (var (name, signature) in new[] { (wrapperName, plain), (WrapperNaming.TryName(wrapperName), timed) })
                 {
-                    var (collides, existing, generatedFor) = Clash(compilation, method, name, signature, addsToken, token);
+                    var (collides, existing, generatedFor, declarer) = Clash(compilation, method, name, signature, addsToken, token);
                     if (collides)
                     {
+                        // The type that declares the member hit, a base type for an inherited one: where the user must look.
                         diagnostics.Add(DiagnosticInfo.Create(
                             DiagnosticDescriptors.WrapperNameCollision,
                             nameLocation,
                             name,
                             display,
-                            SymbolNames.TypeName(method.ContainingType),
+                            SymbolNames.TypeName(declarer),
                             IsOwnOutputCompiled(existing) ? OwnOutputCompiled
                                 : generatedFor is { } other ? CollisionWithGeneratedWrapper(method, other, addsToken)
                                 : "set WrapperName to another name"));
@@ -574,7 +575,8 @@ public sealed partial class GuardedGenerator
         /// declares or inherits would clash with, or be hidden by, the wrapper; the wrappers this generator writes for
         /// the other guarded methods of the type and its source base types count too, since the compilation the
         /// generator sees does not hold them yet; then <c>Captured</c> is the method of the same signature it clashes with,
-        /// when there is one, or <c>GeneratedFor</c> the guarded method whose wrapper it is. Otherwise <c>Captured</c>: a method whose calls the wrapper would take (see
+        /// when there is one, or <c>GeneratedFor</c> the guarded method whose wrapper it is, and <c>Declarer</c> the type that
+        /// declares the member hit (a base type, for an inherited one). Otherwise <c>Captured</c>: a method whose calls the wrapper would take (see
         /// <see cref="TakesCallsOf"/>), or null.
         /// </summary>
         /// <param name="addsToken">
@@ -582,7 +584,7 @@ public sealed partial class GuardedGenerator
         /// the other parameters clashes too: it wins every call that leaves the token out (it needs no default), so the
         /// wrapper's own form, the one callers write, would silently run unguarded code.
         /// </param>
-        private static (bool Collides, IMethodSymbol? Captured, IMethodSymbol? GeneratedFor) Clash(
+        private static (bool Collides, IMethodSymbol? Captured, IMethodSymbol? GeneratedFor, INamedTypeSymbol Declarer) Clash(
             Compilation compilation,
             IMethodSymbol body,
             string name,
@@ -594,7 +596,7 @@ public sealed partial class GuardedGenerator
             var owner = body.ContainingType;
             if (name == owner.Name || owner.TypeParameters.Any(p => p.Name == name))
             {
-                return (true, null, null);
+                return (true, null, null, owner);
             }
 
             IMethodSymbol? captured = null;
@@ -607,7 +609,7 @@ public sealed partial class GuardedGenerator
                 // the type: a method of that name beside it is CS0102.
                 if (!inherited && type.GetMembers().Any(m => m is IPropertySymbol { IsIndexer: true } && m.MetadataName == name))
                 {
-                    return (true, null, null);
+                    return (true, null, null, type);
                 }
 
                 foreach (var member in type.GetMembers(name))
@@ -621,7 +623,7 @@ public sealed partial class GuardedGenerator
 
                     if (member is not IMethodSymbol other)
                     {
-                        return (true, null, null);
+                        return (true, null, null, type);
                     }
 
                     if (other.Arity != body.Arity)
@@ -633,7 +635,7 @@ public sealed partial class GuardedGenerator
                     if (SameParameters(parameters, signature) || (!inherited && withoutToken is not null && SameParameters(parameters, withoutToken)))
                     {
                         // The member it clashes with, so the report can tell the generator's own output from the user's.
-                        return (true, other, null);
+                        return (true, other, null, type);
                     }
 
                     if (captured is null && !other.IsOverride && TakesCallsOf(parameters, signature, inherited))
@@ -646,11 +648,11 @@ public sealed partial class GuardedGenerator
                     (CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, signature) ??
                      (!inherited && withoutToken is not null ? CollidesWithGeneratedWrapper(compilation, type, inherited, body, name, withoutToken) : null)) is { } generatedFor)
                 {
-                    return (true, null, generatedFor);
+                    return (true, null, generatedFor, type);
                 }
             }
 
-            return (false, captured, null);
+            return (false, captured, null, owner);
         }
 
         /// <summary>
