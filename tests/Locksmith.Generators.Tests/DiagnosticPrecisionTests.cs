@@ -11,7 +11,8 @@ namespace Locksmith.Generators.Tests;
 /// <summary>
 /// A diagnostic says each problem once, at its place, and names the type where the user must look: two parameters of
 /// one type whose lock member is unusable got the same LSM0018 twice, and a wrapper clashing with an inherited member
-/// was said to clash with a member of the deriving type rather than of the base that declares it (LSM0013).
+/// was said to clash with a member of the deriving type rather than of the base that declares it (LSM0013), as an
+/// unusable lock member a parameter's type inherits was said to be the parameter type's alone (LSM0018).
 /// </summary>
 public sealed class DiagnosticPrecisionTests
 {
@@ -47,6 +48,38 @@ public sealed class DiagnosticPrecisionTests
             {
                 [AcquiresLocksOf(nameof(from), nameof(to), Lock = "_lock")]
                 private static void MoveCore(Account from, Account to, int amount) { from.Balance -= amount; to.Balance += amount; }
+            }
+            """);
+
+        AssertNoCompileProblems(run);
+        var messages = Messages(run, "LSM0018");
+        Assert.True(messages.Count == 1 && messages[0].Contains(expected, StringComparison.Ordinal), string.Join("\n", messages));
+    }
+
+    public static TheoryData<string, string> UnusableInheritedLockMembers() => new()
+    {
+        { "protected readonly ExclusiveLock _lock = new();", "'_lock' of 'Savings' (declared in 'Account') is not accessible from 'Transfers'" },
+        { "public static readonly ExclusiveLock _lock = new();", "'_lock' of 'Savings' (declared in 'Account') is static" },
+        { "public readonly object _lock = new();", "'_lock' of 'Savings' (declared in 'Account') is of type 'object'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnusableInheritedLockMembers))]
+    public void LSM0018_AnUnusableLockMemberInheritedByTheParametersType_NamesTheBaseThatDeclaresIt_Once(string member, string expected)
+    {
+        var run = GeneratorHarness.RunStrict(Usings + $$"""
+            public class Account
+            {
+                {{member}}
+            }
+            public class Savings : Account
+            {
+                public int Balance { get; set; }
+            }
+            public static partial class Transfers
+            {
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = "_lock")]
+                private static void MoveCore(Savings from, Savings to, int amount) { from.Balance -= amount; to.Balance += amount; }
             }
             """);
 

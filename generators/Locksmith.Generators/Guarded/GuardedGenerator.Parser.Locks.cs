@@ -299,47 +299,51 @@ public sealed partial class GuardedGenerator
                     continue;
                 }
 
+                // An inherited member is changed where it is declared: name that type, not only the parameter's.
+                string lockOf = member.ContainingType is { } declaring && !SymbolEqualityComparer.Default.Equals(declaring, parameter.Type)
+                    ? $"'{data.Lock}' of '{typeName}' (declared in '{SymbolNames.TypeName(declaring)}')"
+                    : $"'{data.Lock}' of '{typeName}'";
                 if (!memberCapabilities.IsLock() || !RuntimeSymbols.DerivesFromLockPrimitive(lockType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take; set Lock to a member of a lock type such as {(IsAsyncCore(method) ? "AsyncExclusiveLock or AsyncReadWriteLock" : "ExclusiveLock, ReentrantLock or ReadWriteLock")}");
+                    Invalid($"{lockOf} is of type '{lockType.ToDisplayString()}', not a Locksmith lock that LockSet can take; set Lock to a member of a lock type such as {(IsAsyncCore(method) ? "AsyncExclusiveLock or AsyncReadWriteLock" : "ExclusiveLock, ReentrantLock or ReadWriteLock")}");
                     continue;
                 }
 
                 if ((memberCapabilities & LockCapabilities.Keyed) != 0)
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is a keyed lock; LockSet takes whole locks, so guard the method with [Guarded(StripeBy = ...)] instead");
+                    Invalid($"{lockOf} is a keyed lock; LockSet takes whole locks, so guard the method with [Guarded(StripeBy = ...)] instead");
                     continue;
                 }
 
                 if (capabilities != LockCapabilities.None && capabilities.IsAsync() != memberCapabilities.IsAsync())
                 {
                     mixed = true;
-                    Invalid($"'{data.Lock}' of '{typeName}' is {memberCapabilities.Describe()}, but the locks before it are {(capabilities.IsAsync() ? "async" : "synchronous")}; LockSet takes async locks together or synchronous locks together");
+                    Invalid($"{lockOf} is {memberCapabilities.Describe()}, but the locks before it are {(capabilities.IsAsync() ? "async" : "synchronous")}; LockSet takes async locks together or synchronous locks together");
                     continue;
                 }
 
                 // The emitted LockSet call compiles only for an (async) lock-set member; say so here rather than in a compiler error.
                 if (memberCapabilities.IsAsync() && !RuntimeSymbols.IsAsyncLockSetMember(lockType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet.AcquireAsync cannot take (it is not an IAsyncLockSetMember); use a lock type that implements IAsyncLockSetMember, or guard the method with [Guarded] instead");
+                    Invalid($"{lockOf} is of type '{lockType.ToDisplayString()}', which LockSet.AcquireAsync cannot take (it is not an IAsyncLockSetMember); use a lock type that implements IAsyncLockSetMember, or guard the method with [Guarded] instead");
                     continue;
                 }
 
                 if (!memberCapabilities.IsAsync() && !RuntimeSymbols.IsLockSetMember(lockType))
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember); use a lock type that implements ILockSetMember, or guard the method with [Guarded] instead");
+                    Invalid($"{lockOf} is of type '{lockType.ToDisplayString()}', which LockSet cannot take (it is not an ILockSetMember); use a lock type that implements ILockSetMember, or guard the method with [Guarded] instead");
                     continue;
                 }
 
                 if (member.IsStatic)
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is static, so every parameter shares one lock; use [Guarded(Lock = ...)] instead");
+                    Invalid($"{lockOf} is static, so every parameter shares one lock; use [Guarded(Lock = ...)] instead");
                     continue;
                 }
 
                 if (lockType.NullableAnnotation == NullableAnnotation.Annotated)
                 {
-                    Invalid($"'{data.Lock}' of '{typeName}' is of type '{lockType.ToDisplayString()}', which may be null; declare it non-nullable");
+                    Invalid($"{lockOf} is of type '{lockType.ToDisplayString()}', which may be null; declare it non-nullable");
                     continue;
                 }
 
@@ -350,8 +354,8 @@ public sealed partial class GuardedGenerator
                     var own = compilation.Assembly;
                     var other = member.ContainingAssembly;
                     Invalid(other is null || SymbolEqualityComparer.Default.Equals(other, own) || other.GivesAccessTo(own)
-                        ? $"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}'; make it internal or move the method into that type"
-                        : $"'{data.Lock}' of '{typeName}' is not accessible from '{SymbolNames.TypeName(method.ContainingType)}', and its assembly '{other.Name}' gives '{own.Name}' no access; " +
+                        ? $"{lockOf} is not accessible from '{SymbolNames.TypeName(method.ContainingType)}'; make it internal or move the method into that type"
+                        : $"{lockOf} is not accessible from '{SymbolNames.TypeName(method.ContainingType)}', and its assembly '{other.Name}' gives '{own.Name}' no access; " +
                           $"make it public, or internal with [assembly: InternalsVisibleTo(\"{own.Name}\")] in '{other.Name}'");
                     continue;
                 }
@@ -372,7 +376,7 @@ public sealed partial class GuardedGenerator
                     string widen = other is null || SymbolEqualityComparer.Default.Equals(other, own) || other.GivesAccessTo(own)
                         ? "internal"
                         : $"public, or internal with [assembly: InternalsVisibleTo(\"{own.Name}\")] in '{other.Name}'";
-                    Invalid($"'{data.Lock}' of '{typeName}' is {access}, and '{container}' may reach it only through '{container}' or a type derived from it, not through '{name}' of type '{typeName}' (CS1540); declare '{name}' as '{container}', or make '{data.Lock}' {widen}");
+                    Invalid($"{lockOf} is {access}, and '{container}' may reach it only through '{container}' or a type derived from it, not through '{name}' of type '{typeName}' (CS1540); declare '{name}' as '{container}', or make '{data.Lock}' {widen}");
                     continue;
                 }
 
