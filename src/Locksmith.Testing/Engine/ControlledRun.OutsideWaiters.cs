@@ -34,13 +34,15 @@ internal sealed partial class ControlledRun
     // gives it a new task.
     private readonly Dictionary<int, (LockPrimitive Resource, AsyncWaitNode Node, ValueTask<AsyncLockScope> Wait)> _outsideQueued = [];
 
+    private static readonly AsyncLocal<object?> s_asyncCheck = new();
+
     void ISchedulingController.OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node)
     {
         _outsideQueuedObserver?.Invoke(resource);
-        if (!canEnd && Volatile.Read(ref _checking))
+        if (!canEnd && Volatile.Read(ref _checking) && s_asyncCheck.Value is { } check && ReferenceEquals(check, Volatile.Read(ref _runningAsyncCheck)))
         {
-            // The queued wait cannot be refused from here (its node is in the lock's queue already): an async check
-            // waiting for its task hears of it instead (RunAsyncCheck).
+            // The queued wait cannot be refused from here (its node is in the lock's queue already): the async check
+            // that queued it, waiting for its task, hears of it instead (RunAsyncCheck).
             NoteCheckBlockedForGood(resource);
         }
 
@@ -494,13 +496,16 @@ internal sealed partial class ControlledRun
     /// </summary>
     internal void RunAsyncCheck(Func<Task> start)
     {
-        // Only a wait queued from now on counts against this check, not one an earlier check's stray work left.
+        // Only a wait this check's code queues counts against it, not one an earlier check's stray work left (whose
+        // report may come in only now).
+        var mark = new object();
         lock (_gate)
         {
             _checkBlockedForGood = null;
+            _runningAsyncCheck = mark;
         }
 
-        var check = Task.Run(start);
+        var check = Task.Run(() => RunMarked(start, mark));
         check.ContinueWith(
             static (_, run) =>
             {
@@ -528,5 +533,12 @@ internal sealed partial class ControlledRun
         }
 
         check.GetAwaiter().GetResult();
+    }
+
+    // An async method: the mark it sets stays in its own frame, and in everything the check awaits or starts.
+    private static async Task RunMarked(Func<Task> start, object mark)
+    {
+        s_asyncCheck.Value = mark;
+        await start().ConfigureAwait(false);
     }
 }

@@ -69,6 +69,10 @@ internal sealed partial class ControlledRun : ISchedulingController
     // Why an outside async wait queued during the checks can never end (the first such), for an async check to report.
     private string? _checkBlockedForGood;
 
+    // The async check running now (RunAsyncCheck): its code and the tasks it starts carry it in s_asyncCheck, so a wait an
+    // earlier check left behind, whose queuing is reported late, is not taken for one of this check's.
+    private object? _runningAsyncCheck;
+
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.
     private int _callerThreadId;
