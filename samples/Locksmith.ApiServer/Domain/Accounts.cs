@@ -25,9 +25,6 @@ public sealed partial class Account(int id, ExclusiveLock accountLock, decimal o
     [Guarded(Lock = nameof(_lock), WrapperName = "Balance")]
     private decimal ReadBalance() => _balance;
 
-    [Guarded(Lock = nameof(_lock))]
-    private void SetBalanceCore(decimal balance) => _balance = balance;
-
     /// <summary>Moves <paramref name="amount"/> unless <paramref name="from"/> lacks it; false then.</summary>
     [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
     private static bool TransferCore(Account from, Account to, decimal amount, TransferJournal journal)
@@ -41,6 +38,54 @@ public sealed partial class Account(int id, ExclusiveLock accountLock, decimal o
         to._balance += amount;
         journal.Record(amount);
         return true;
+    }
+
+    /// <summary>
+    /// Every balance read while all the accounts' locks are held together (one <see cref="LockSet"/>, in the global
+    /// order), so a transfer is seen whole or not at all and the sum is the conserved total even while transfers run.
+    /// </summary>
+    internal static decimal[] SnapshotBalances(Account[] accounts)
+    {
+        using var scope = LockSet.AcquireLocksOf(LocksOf(accounts));
+        var balances = new decimal[accounts.Length];
+#pragma warning disable LSM0020 // the set above holds every account's lock; the analyzer follows only named objects
+        for (int i = 0; i < accounts.Length; i++)
+        {
+            balances[i] = accounts[i]._balance;
+        }
+#pragma warning restore LSM0020
+        return balances;
+    }
+
+    /// <summary>
+    /// Every account back to <paramref name="opening"/> under all the accounts' locks at once, so a transfer running
+    /// meanwhile lands wholly before or after the reset, never half on each side of it; then the journal to 0 (after
+    /// the accounts, so /locks keeps one account → journal nesting per transfer).
+    /// </summary>
+    internal static void ResetAll(Account[] accounts, decimal opening, TransferJournal journal)
+    {
+        using (LockSet.AcquireLocksOf(LocksOf(accounts)))
+        {
+#pragma warning disable LSM0020 // the set above holds every account's lock
+            foreach (var account in accounts)
+            {
+                account._balance = opening;
+            }
+#pragma warning restore LSM0020
+        }
+
+        journal.Reset();
+    }
+
+    private static ILockSetMember[] LocksOf(Account[] accounts)
+    {
+        var locks = new ILockSetMember[accounts.Length];
+        for (int i = 0; i < accounts.Length; i++)
+        {
+            locks[i] = accounts[i]._lock;
+        }
+
+        return locks;
     }
 }
 
@@ -111,26 +156,9 @@ public sealed class Bank
     /// <summary>Moves money between two distinct accounts; false when the source lacks it.</summary>
     public bool Transfer(int from, int to, decimal amount) => Account.Transfer(_accounts[from], _accounts[to], amount, _journal);
 
-    /// <summary>Every balance, each read under its own lock (exact once transfers stop).</summary>
-    public IReadOnlyList<decimal> Balances()
-    {
-        var balances = new decimal[_accounts.Length];
-        for (int i = 0; i < balances.Length; i++)
-        {
-            balances[i] = _accounts[i].Balance();
-        }
+    /// <summary>Every balance at one moment (all accounts held together), so they sum to the conserved total.</summary>
+    public IReadOnlyList<decimal> Balances() => Account.SnapshotBalances(_accounts);
 
-        return balances;
-    }
-
-    /// <summary>Every account back to its opening balance, the journal to 0.</summary>
-    public void Reset()
-    {
-        foreach (var account in _accounts)
-        {
-            account.SetBalance(OpeningBalance);
-        }
-
-        _journal.Reset();
-    }
+    /// <summary>Every account back to its opening balance, the journal to 0, at one moment.</summary>
+    public void Reset() => Account.ResetAll(_accounts, OpeningBalance, _journal);
 }
