@@ -1,7 +1,10 @@
 using System;
+using System.Globalization;
+using System.IO;
 using System.Linq;
 using System.Threading;
 using System.Threading.Tasks;
+using Locksmith.ApiServer.MainJob;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Locksmith.ApiServer.Tests;
@@ -41,6 +44,19 @@ public sealed class NewUserSampleTests
         Assert.True(await transfer.WaitAsync(s_hangGuard, TestContext.Current.CancellationToken));
         await reset.WaitAsync(s_hangGuard, TestContext.Current.CancellationToken);
         Assert.Equal(bank.ExpectedTotal, bank.Balances().Sum());
+    }
+
+    [Fact]
+    public async Task The_usage_says_where_serve_listens()
+    {
+        // Before, the usage gave --port's default as "0: any free port" and --serve none, though --serve listens on 5080.
+        using var output = new StringWriter(CultureInfo.InvariantCulture);
+
+        int exit = await MainJobRunner.RunAsync(["--reqests", "5"], output, interactive: false, TestContext.Current.CancellationToken);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("Unknown switch '--reqests'.", output.ToString(), StringComparison.Ordinal);
+        Assert.Contains("[--serve (the server alone, on http://127.0.0.1:5080 unless --port P)]", output.ToString(), StringComparison.Ordinal);
     }
 
     /// <summary>

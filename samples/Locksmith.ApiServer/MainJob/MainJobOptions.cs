@@ -22,7 +22,8 @@ internal sealed record MainJobOptions(int Requests, int Concurrency, int Connect
 
     public const string Usage =
         "usage: Locksmith.ApiServer [--requests N (10000)] [--concurrency C (= N: all at once)] [--connections K (256)] " +
-        "[--port P (0: any free port)] [--keep-running] [--serve] [server configuration, e.g. --ApiServer:Accounts=16]";
+        "[--port P (0: any free port)] [--keep-running] [--serve (the server alone, on http://127.0.0.1:5080 unless --port P)] " +
+        "[server configuration, e.g. --ApiServer:Accounts=16]";
 
     /// <summary>Reads <paramref name="args"/>; on a bad value returns null and says why in <paramref name="error"/>.</summary>
     public static MainJobOptions? Parse(string[] args, out string? error)
