@@ -279,8 +279,10 @@ public static class ApiServerApp
         app.MapMethods("/totals", s_getAndHead, async (RequestCounter counter, UnguardedCounter unguarded, Bank bank, ConnectionPool pool,
             RateLimiter limiter, PriceCache cache, CancellationToken ct) =>
         {
-            long guarded = counter.Total();
+            // The twin first: /hit counts the guarded counter before it, so every hit the twin shows is in the guarded
+            // total read after it, and lostUpdates is never negative.
             long lost = unguarded.Total;
+            long guarded = counter.Total();
             var balances = bank.Balances();
             var (transfers, volume) = bank.Journal.Totals();
             var (inUse, idle, borrows) = pool.Counts();
