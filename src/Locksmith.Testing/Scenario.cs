@@ -96,7 +96,7 @@ public sealed class Scenario
             throw Refuse(new ArgumentNullException(nameof(check)));
         }
 
-        _checks.Add(check);
+        _checks.Add(() => _run.RunSyncCheck(check));
     }
 
     /// <summary>

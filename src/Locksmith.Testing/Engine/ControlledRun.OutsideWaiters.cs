@@ -34,16 +34,22 @@ internal sealed partial class ControlledRun
     // gives it a new task.
     private readonly Dictionary<int, (LockPrimitive Resource, AsyncWaitNode Node, ValueTask<AsyncLockScope> Wait)> _outsideQueued = [];
 
-    private static readonly AsyncLocal<object?> s_asyncCheck = new();
+    private static readonly AsyncLocal<object?> s_check = new();
 
     void ISchedulingController.OutsideAsyncWaiterQueued(LockPrimitive resource, bool canEnd, AsyncWaitNode node)
     {
         _outsideQueuedObserver?.Invoke(resource);
-        if (!canEnd && Volatile.Read(ref _checking) && s_asyncCheck.Value is { } check && ReferenceEquals(check, Volatile.Read(ref _runningAsyncCheck)))
+        if (!canEnd && Volatile.Read(ref _checking) && s_check.Value is { } check && ReferenceEquals(check, Volatile.Read(ref _runningCheck)) &&
+            CheckBlockedForGood(resource) is { } forGood)
         {
-            // The queued wait cannot be refused from here (its node is in the lock's queue already): the async check
-            // that queued it, waiting for its task, hears of it instead (RunAsyncCheck).
-            NoteCheckBlockedForGood(resource);
+            // Queued already, it cannot be refused: withdrawn instead, before the primitive returns its task (so the node is
+            // this wait's), which fails with the reason. A sync check blocked on that task throws; the async check that
+            // awaits it hears of it too (RunAsyncCheck). Withdrawn first, so the run that reports it leaves no wait queued.
+            if (node.WithdrawForGood(node.Phase, forGood))
+            {
+                NoteCheckBlockedForGood(forGood);
+                return;
+            }
         }
 
         // Read before the primitive returns the wait's task: until then nothing can await it, so the node is not recycled
@@ -478,15 +484,38 @@ internal sealed partial class ControlledRun
         }
     }
 
-    private void NoteCheckBlockedForGood(object resource)
+    private void NoteCheckBlockedForGood(string forGood)
     {
-        if (CheckBlockedForGood(resource) is { } forGood)
+        lock (_gate)
         {
-            lock (_gate)
-            {
-                _checkBlockedForGood ??= forGood;
-                Monitor.PulseAll(_gate);
-            }
+            _checkBlockedForGood ??= forGood;
+            Monitor.PulseAll(_gate);
+        }
+    }
+
+    /// <summary>
+    /// Runs a sync check on this thread, marked as <see cref="RunAsyncCheck"/> marks an async one: a wait it queues for
+    /// good (an async acquisition it blocks on, <c>.AsTask().Result</c>) is withdrawn and fails, instead of blocking it for
+    /// good.
+    /// </summary>
+    internal void RunSyncCheck(Action check)
+    {
+        var mark = new object();
+        lock (_gate)
+        {
+            _checkBlockedForGood = null;
+            _runningCheck = mark;
+        }
+
+        var before = s_check.Value;
+        s_check.Value = mark;
+        try
+        {
+            check();
+        }
+        finally
+        {
+            s_check.Value = before;
         }
     }
 
@@ -502,13 +531,16 @@ internal sealed partial class ControlledRun
         lock (_gate)
         {
             _checkBlockedForGood = null;
-            _runningAsyncCheck = mark;
+            _runningCheck = mark;
         }
 
         var check = Task.Run(() => RunMarked(start, mark));
         check.ContinueWith(
-            static (_, run) =>
+            static (done, run) =>
             {
+                // Observed here: a check failed for a withdrawn wait (OutsideAsyncWaiterQueued) may fault after the run
+                // reported it, and nobody reads its exception then.
+                _ = done.Exception;
                 var gate = ((ControlledRun)run!)._gate;
                 lock (gate)
                 {
@@ -538,7 +570,7 @@ internal sealed partial class ControlledRun
     // An async method: the mark it sets stays in its own frame, and in everything the check awaits or starts.
     private static async Task RunMarked(Func<Task> start, object mark)
     {
-        s_asyncCheck.Value = mark;
+        s_check.Value = mark;
         await start().ConfigureAwait(false);
     }
 }

@@ -69,9 +69,9 @@ internal sealed partial class ControlledRun : ISchedulingController
     // Why an outside async wait queued during the checks can never end (the first such), for an async check to report.
     private string? _checkBlockedForGood;
 
-    // The async check running now (RunAsyncCheck): its code and the tasks it starts carry it in s_asyncCheck, so a wait an
+    // The check running now (RunAsyncCheck, RunSyncCheck): its code and the tasks it starts carry it in s_check, so a wait an
     // earlier check left behind, whose queuing is reported late, is not taken for one of this check's.
-    private object? _runningAsyncCheck;
+    private object? _runningCheck;
 
     // The thread that built the scenario and waits in Execute for the run's end: a lock it holds (the builder took it and
     // kept it) is never released while the run goes on. Its thread id, and its read-lock record for ReadWriteLock reads.

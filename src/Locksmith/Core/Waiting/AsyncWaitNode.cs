@@ -30,6 +30,12 @@ internal enum AsyncWaitOutcome
 
     /// <summary>Its result was read while it was still queued (a blocking <c>.Result</c>): the wait was withdrawn.</summary>
     Abandoned,
+
+    /// <summary>
+    /// Withdrawn by a controlled run's checks, as a wait nothing is left to end (<see cref="AsyncWaitNode.WithdrawForGood"/>):
+    /// it fails with the run's reason.
+    /// </summary>
+    WithdrawnForGood,
 }
 
 /// <summary>
@@ -137,6 +143,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     private bool _throwOnTimeout;
     private CancellationToken _cancellationToken;
+
+    // Why a controlled run withdrew the wait (WithdrawForGood); null otherwise.
+    private string? _withdrawnBecause;
 
     /// <summary>The releaser the granted scope calls.</summary>
     public IAsyncScopeReleaser Releaser = null!;
@@ -495,6 +504,36 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     }
 
     /// <summary>
+    /// For a controlled run's checks (Locksmith.Testing): withdraws this queued wait, with no timeout nor token, for a lock
+    /// nothing of the run is left to release, so its task fails with an <see cref="InvalidOperationException"/> of
+    /// <paramref name="because"/> instead of never completing, and the node leaves the queue. As a give-up, under the
+    /// queue's gate: false when a grant, a give-up or a later wait of the node (<paramref name="phase"/>, read while the
+    /// wait was this one's) came first. Called with no gate held.
+    /// </summary>
+    internal bool WithdrawForGood(int phase, string because)
+    {
+        var host = Volatile.Read(ref Host);
+        if (host is null)
+        {
+            return false;
+        }
+
+        using (GateEntry.Enter(host.Gate))
+        {
+            if (Volatile.Read(ref _phase) != phase || Outcome != AsyncWaitOutcome.Pending || !IsQueued || !ReferenceEquals(Host, host))
+            {
+                return false;
+            }
+
+            host.RemoveLocked(this);
+            _withdrawnBecause = because;
+            Outcome = AsyncWaitOutcome.WithdrawnForGood;
+            _source.SetResult(false);
+            return true;
+        }
+    }
+
+    /// <summary>
     /// The result was asked for while the wait is queued: only a caller blocking on the <c>ValueTask</c> does that
     /// (<c>.Result</c>, <c>.GetAwaiter().GetResult()</c>), and nothing would ever read the wait's outcome. Left queued,
     /// it would be handed the lock and hold it for good; withdrawn under the gate, it ends as
@@ -585,6 +624,15 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         long start = _start;
         bool throwOnTimeout = _throwOnTimeout;
         var cancellationToken = _cancellationToken;
+        if (outcome == AsyncWaitOutcome.WithdrawnForGood)
+        {
+            // Only a controlled run's check comes here (WithdrawForGood): its reason is the exception.
+            string because = _withdrawnBecause!;
+            _withdrawnBecause = null;
+            Recycle();
+            return AsyncWaits.WithdrawnForGood(host, owner, start, modeTag, because);
+        }
+
         Recycle();
 
         return AsyncWaits.Complete(host, releaser, owner, outcome, scopeToken, scopeTag, gaveUpState, mode, modeTag, start, throwOnTimeout, cancellationToken);

@@ -138,6 +138,33 @@ internal static class AsyncWaits
     }
 
     /// <summary>
+    /// A wait a controlled run's check queued for good, withdrawn by the run (<see cref="AsyncWaitNode.WithdrawForGood"/>):
+    /// measured and given back as a cancelled wait is, and failed with the run's reason <paramref name="because"/>.
+    /// </summary>
+    public static AsyncLockScope WithdrawnForGood(IAsyncWaitHost host, LockOwner owner, long start, string modeTag, string because)
+    {
+        var lockPrimitive = host.Lock;
+        if (ReferenceEquals(owner.WaitingFor, lockPrimitive))
+        {
+            owner.WaitingFor = null;
+        }
+
+        try
+        {
+            if (start != 0)
+            {
+                LocksmithMetrics.RecordWait(lockPrimitive, modeTag, start);
+            }
+        }
+        finally
+        {
+            FlowOwnership.NotHeld(owner);
+        }
+
+        throw new InvalidOperationException(because);
+    }
+
+    /// <summary>
     /// Counts a flow's contention before it queues: a listener's exception is the acquisition's, and the flow's
     /// reservation is given back first, so its claim still ends.
     /// </summary>
