@@ -79,13 +79,6 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         await cancelled.Task.WaitAsync(s_guard);
     }
 
-    private static async Task TerminateAsync(NpgsqlConnection admin, int pid)
-    {
-        await using var terminate = new NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", admin);
-        terminate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
-        Assert.True((bool)(await terminate.ExecuteScalarAsync())!);
-    }
-
     [Fact]
     public async Task TwoProcesses_TheSecondWaitsForTheFirst_AndGetsTheLockWhenItLetsGo()
     {
@@ -164,7 +157,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         });
         await PostgresServer.WaitUntilSomeoneWaitsAsync(admin, mine.Key);
 
-        await TerminateAsync(admin, held.SessionProcessId);
+        await PostgresServer.TerminateAsync(admin, held.SessionProcessId);
 
         Assert.NotEqual(held.SessionProcessId, await waiter.WaitAsync(s_guard));
         await lost.Task.WaitAsync(s_guard);
@@ -509,7 +502,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         var first = provider.CreateExclusiveLock(name + "_a", level: 1);
         var second = provider.CreateExclusiveLock(name + "_b", level: 2);
         var held = await first.AcquireAsync(TimeSpan.FromSeconds(30));
-        await TerminateAsync(admin, held.SessionProcessId);
+        await PostgresServer.TerminateAsync(admin, held.SessionProcessId);
         await LostAsync(held.LostToken);
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => await second.AcquireAsync(TimeSpan.FromSeconds(30)));
@@ -541,7 +534,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         string name = PostgresServer.Unique("newuser_killed_unseen");
         var mine = provider.CreateExclusiveLock(name);
         var held = await mine.AcquireAsync(TimeSpan.FromSeconds(30));
-        await TerminateAsync(admin, held.SessionProcessId);
+        await PostgresServer.TerminateAsync(admin, held.SessionProcessId);
         Assert.Equal(0, await UntilAsync(() => ScalarAsync(admin, "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE pid = $1", held.SessionProcessId), 0));
 
         await held.DisposeAsync();
@@ -570,7 +563,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         });
         await PostgresServer.WaitUntilSomeoneWaitsAsync(admin, mine.Key);
         long waitingPid = await ScalarAsync(admin, "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND objid = $1::oid", (long)(uint)mine.Key.Lo);
-        await TerminateAsync(admin, (int)waitingPid);
+        await PostgresServer.TerminateAsync(admin, (int)waitingPid);
 
         var error = await Assert.ThrowsAsync<NpgsqlException>(() => waiter.WaitAsync(s_guard));
         Show(error.Message);
@@ -667,7 +660,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         var theirs = two.Second.CreateKeyedLock<int>(two.Name, level: 10);
         var set = await mine.AcquireManyAsync([1, 2]);
         int pid = (int)await ScalarAsync(admin, "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1 AND classid = $1::oid", (long)(uint)mine.ClassId);
-        await TerminateAsync(admin, pid);
+        await PostgresServer.TerminateAsync(admin, pid);
         await LostAsync(set.LostToken);
         Assert.True(mine.GetCurrentFlowLostToken(1).IsCancellationRequested);
         Assert.True(mine.GetCurrentFlowLostToken(2).IsCancellationRequested);
@@ -817,7 +810,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
             Assert.Contains(pid.ToString(System.Globalization.CultureInfo.InvariantCulture), writeTimeout.Message, StringComparison.Ordinal);
         }
 
-        await TerminateAsync(admin, reading.SessionProcessId);
+        await PostgresServer.TerminateAsync(admin, reading.SessionProcessId);
         await LostAsync(reading.LostToken);
         Assert.True(reading.IsLost);
         Assert.False(theirsReading.IsLost);
@@ -938,7 +931,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
             for (int i = 0; i < 3; i++)
             {
                 var scope = await PostgresServer.InAFlowOfItsOwn(async () => await x.AcquireAsync(TimeSpan.FromSeconds(30)));
-                await TerminateAsync(admin, scope.SessionProcessId);
+                await PostgresServer.TerminateAsync(admin, scope.SessionProcessId);
                 await LostAsync(scope.LostToken);
                 lost.Add(scope);
             }

@@ -41,13 +41,13 @@ public sealed class PostgresBudgetLostSessionsTests
         }
 
         // Only one lost: the message counts one.
-        await TerminateAsync(admin, await pids[0].Task.WaitAsync(s_guard));
+        await PostgresServer.TerminateAsync(admin, await pids[0].Task.WaitAsync(s_guard));
         await lost[0].Task.WaitAsync(s_guard);
         var one = await Assert.ThrowsAsync<PostgresConnectionBudgetException>(() =>
             PostgresServer.InAFlowOfItsOwn(async () => (await ledger.AcquireAsync(7)).IsAcquired));
         Assert.Contains("1 of them is a session lost with the server whose flow has not disposed its lost scope yet", one.Message, StringComparison.Ordinal);
 
-        await TerminateAsync(admin, await pids[1].Task.WaitAsync(s_guard));
+        await PostgresServer.TerminateAsync(admin, await pids[1].Task.WaitAsync(s_guard));
         await lost[1].Task.WaitAsync(s_guard);
         var two = await Assert.ThrowsAsync<PostgresConnectionBudgetException>(() =>
             PostgresServer.InAFlowOfItsOwn(async () => (await ledger.AcquireAsync(7)).IsAcquired));
@@ -76,12 +76,5 @@ public sealed class PostgresBudgetLostSessionsTests
 
         Assert.EndsWith("Raise ConnectionBudget, or let fewer flows hold distributed locks at once.", refused.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("lost", refused.Message, StringComparison.Ordinal);
-    }
-
-    private static async Task TerminateAsync(NpgsqlConnection admin, int pid)
-    {
-        await using var terminate = new NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", admin);
-        terminate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
-        Assert.True((bool)(await terminate.ExecuteScalarAsync())!);
     }
 }

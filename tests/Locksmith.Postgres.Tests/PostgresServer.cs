@@ -58,6 +58,14 @@ internal static class PostgresServer
     /// </summary>
     public static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(2);
 
+    /// <summary>Ends the backend <paramref name="pid"/> as an administrator would (<c>pg_terminate_backend</c>), asserting it existed.</summary>
+    public static async Task TerminateAsync(NpgsqlConnection admin, int pid)
+    {
+        await using var terminate = new NpgsqlCommand("SELECT pg_catalog.pg_terminate_backend($1)", admin);
+        terminate.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
+        Assert.True((bool)(await terminate.ExecuteScalarAsync())!);
+    }
+
     /// <summary>A name no other test (or run) uses, so parallel tests never share a lock or a table.</summary>
     public static string Unique(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
 

@@ -494,11 +494,10 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
-    /// Runs a sync check on this thread, marked as <see cref="RunAsyncCheck"/> marks an async one: a wait it queues for
-    /// good (an async acquisition it blocks on, <c>.AsTask().Result</c>) is withdrawn and fails, instead of blocking it for
-    /// good.
+    /// A new check's mark: only a wait this check's code queues counts against it, not one an earlier check's stray work
+    /// left (whose report may come in only now).
     /// </summary>
-    internal void RunSyncCheck(Action check)
+    private object BeginCheck()
     {
         var mark = new object();
         lock (_gate)
@@ -507,6 +506,17 @@ internal sealed partial class ControlledRun
             _runningCheck = mark;
         }
 
+        return mark;
+    }
+
+    /// <summary>
+    /// Runs a sync check on this thread, marked as <see cref="RunAsyncCheck"/> marks an async one: a wait it queues for
+    /// good (an async acquisition it blocks on, <c>.AsTask().Result</c>) is withdrawn and fails, instead of blocking it for
+    /// good.
+    /// </summary>
+    internal void RunSyncCheck(Action check)
+    {
+        var mark = BeginCheck();
         var before = s_check.Value;
         s_check.Value = mark;
         try
@@ -525,15 +535,7 @@ internal sealed partial class ControlledRun
     /// </summary>
     internal void RunAsyncCheck(Func<Task> start)
     {
-        // Only a wait this check's code queues counts against it, not one an earlier check's stray work left (whose
-        // report may come in only now).
-        var mark = new object();
-        lock (_gate)
-        {
-            _checkBlockedForGood = null;
-            _runningCheck = mark;
-        }
-
+        var mark = BeginCheck();
         var check = Task.Run(() => RunMarked(start, mark));
         check.ContinueWith(
             static (done, run) =>
