@@ -1000,6 +1000,33 @@ public sealed class NewUserSyncPrimitivesTests
     }
 
     [Fact]
+    public void StripedLock_AStripesTimeoutAndRecursion_NameTheStripeByIndex()
+    {
+        var accounts = new StripedLock<int>(4, "stripe-named", level: 10);
+        var higher = new ExclusiveLock("stripe-named-higher", level: 20);
+        int stripe = accounts.StripeOf(42);
+        using (PolicyScope.OrderViolations(OrderViolationAction.Throw))
+        using (higher.Acquire())
+        {
+            var violation = Assert.Throws<LockOrderViolationException>(() => { using var s = accounts.Acquire(42); });
+            Assert.Contains($"'stripe-named[{stripe}]'", violation.Message);
+        }
+
+        using (HeldOnOtherThread.Hold("stripe-named-holder", r => { using var s = accounts.Acquire(42); r.Wait(); }))
+        {
+            var timeout = Assert.Throws<LockTimeoutException>(() => { using var s = accounts.Acquire(42, s_short); });
+            Assert.Equal($"stripe-named[{stripe}]", timeout.LockName);
+            Assert.Contains($"'stripe-named[{stripe}]'", timeout.Message);
+        }
+
+        using (accounts.Acquire(42))
+        {
+            var recursion = Assert.Throws<LockRecursionException>(() => { using var s = accounts.Acquire(42); });
+            Assert.Contains($"'stripe-named[{stripe}]'", recursion.Message);
+        }
+    }
+
+    [Fact]
     public void StripedLock_AcquireMany_OfAHeldStripe_ThrowsLockRecursion_AndTakesNothing()
     {
         var accounts = new StripedLock<int>(4, "held-stripes");
