@@ -215,6 +215,14 @@ internal static partial class PostgresErrors
             $"{ThrowHelper.CurrentFlowOrThreadStartingASentence()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
             "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
 
+    /// <summary>A set scope disposed a second time: names every lock of the set, so the message says which scope it was.</summary>
+    [DoesNotReturn]
+    public static void ThrowSetReleasedTwice(PostgresHold[] holds) =>
+        throw new SynchronizationLockException(
+            $"{ThrowHelper.CurrentFlowOrThreadStartingASentence()} tried to release a set of {holds.Length} lock(s) " +
+            $"({string.Join(", ", Array.ConvertAll(holds, h => h.Description))}) through a set scope of {holds[0].Owner.Describe()} " +
+            "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
+
     /// <summary>
     /// The timeout elapsed: the lock was held by another session (<paramref name="holder"/> names it when known), or
     /// (<paramref name="busyWith"/>) the flow's own session was waiting the whole time for another lock, for another task of the flow.

@@ -68,11 +68,14 @@ internal sealed class PostgresHold
     /// </summary>
     public void Claim()
     {
-        if (Interlocked.Exchange(ref _released, 1) != 0)
+        if (!TryClaim())
         {
             PostgresErrors.ThrowReleasedTwice(this);
         }
     }
+
+    /// <summary><see cref="Claim"/> that says false instead of throwing, for a set, which names itself in the error.</summary>
+    public bool TryClaim() => Interlocked.Exchange(ref _released, 1) == 0;
 
     /// <summary><see cref="Release"/> of a claimed hold: the unlock and the session's return happen whatever the bookkeeping threw.</summary>
     public void ReleaseClaimed()

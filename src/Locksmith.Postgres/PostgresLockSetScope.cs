@@ -99,7 +99,13 @@ public readonly struct PostgresLockSetScope : IDisposable, IAsyncDisposable
     /// </summary>
     private static void ClaimAll(PostgresHold[] holds)
     {
-        for (int i = holds.Length - 1; i >= 0; i--)
+        // Every disposal claims the last hold first, so a second one is refused there: name the set, not that member.
+        if (!holds[^1].TryClaim())
+        {
+            PostgresErrors.ThrowSetReleasedTwice(holds);
+        }
+
+        for (int i = holds.Length - 2; i >= 0; i--)
         {
             holds[i].Claim();
         }

@@ -100,6 +100,31 @@ public sealed class PostgresLockSetTests
         Assert.Equal(0, provider.ConnectionsInUse);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task ASetScopeDisposedTwice_Throws_NamingTheSetAndEveryLock_AndReleasesNothingTwice(bool async)
+    {
+        await using var provider = PostgresServer.Provider();
+        string name = PostgresServer.Unique("twice");
+        var accounts = provider.CreateKeyedLock<string>(name, level: 3);
+        var scope = await accounts.AcquireManyAsync(["a", "b"]);
+        await scope.DisposeAsync();
+
+        var error = async
+            ? await Assert.ThrowsAsync<SynchronizationLockException>(async () => await scope.DisposeAsync())
+            : Assert.Throws<SynchronizationLockException>(() => scope.Dispose());
+
+        Assert.Contains("tried to release a set of 2 lock(s) (", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{name}'[a] (level 3)", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"'{name}'[b] (level 3)", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("that was already released. Each scope releases once: dispose it once, in the flow that acquired it.", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, provider.HeldCount);
+        Assert.Equal(0, provider.ConnectionsInUse);
+        await using var again = await accounts.AcquireManyAsync(["a", "b"], TimeSpan.FromSeconds(30));
+        Assert.Equal(2, again.Count);
+    }
+
     private static async Task<int> Balance(NpgsqlDataSource data, string table, int id)
     {
         await using var command = data.CreateCommand($"SELECT balance FROM {table} WHERE id = {id}");
