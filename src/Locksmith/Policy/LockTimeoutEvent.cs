@@ -6,8 +6,8 @@ namespace Locksmith;
 /// <param name="LockName">The lock that could not be acquired.</param>
 /// <param name="Mode">The mode that was requested.</param>
 /// <param name="Waited">How long the caller waited.</param>
-/// <param name="ThreadId">The waiting thread's managed id.</param>
-/// <param name="OwnerThreadId">The managed id of the thread holding the lock when the wait ended, or 0 if unknown or shared.</param>
+/// <param name="ThreadId">The waiting thread's managed id, or the id of the waiting async flow (2^30 and up).</param>
+/// <param name="OwnerThreadId">The managed id of the thread (or the id of the flow) holding the lock when the wait ended, or 0 if unknown or shared.</param>
 public sealed record LockTimeoutEvent(string LockName, LockMode Mode, TimeSpan Waited, int ThreadId, int OwnerThreadId)
 {
     /// <summary>

@@ -9,5 +9,5 @@ namespace Locksmith;
 /// <param name="LockName">The lock that was acquired.</param>
 /// <param name="Mode">The mode it was acquired in.</param>
 /// <param name="Waited">How long the caller was blocked.</param>
-/// <param name="ThreadId">The waiting thread's managed id.</param>
+/// <param name="ThreadId">The waiting thread's managed id, or the id of the waiting async flow (2^30 and up).</param>
 public sealed record LongWaitEvent(string LockName, LockMode Mode, TimeSpan Waited, int ThreadId);
