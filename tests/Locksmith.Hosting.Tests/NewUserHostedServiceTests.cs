@@ -80,13 +80,13 @@ public sealed class NewUserHostedServiceTests
     }
 
     [Theory]
-    [InlineData("Locksmith:WatchdogInterval", "00:00:00", "Locksmith:WatchdogInterval = '00:00:00' is invalid: it must be at least 00:00:00.001")]
-    [InlineData("Locksmith:DefaultTimeout", "5s", "Locksmith:DefaultTimeout = '5s' is invalid: it must be a time span written [d.]hh:mm:ss[.fffffff]")]
-    [InlineData("Locksmith:DefaultTimeout", "5", "Locksmith:DefaultTimeout = '5' is invalid: a bare number is read as days")]
-    [InlineData("Locksmith:DefaultTimeOutt", "00:00:05", "'Locksmith:DefaultTimeOutt' is not a Locksmith setting")]
-    [InlineData("Locksmith:OrderViolationAction", "Warn", "one of Throw, Report, Ignore")]
-    [InlineData("Locksmith:DegradedTimeoutCount", "-1", "Locksmith:DegradedTimeoutCount = '-1' is invalid")]
-    public async Task A_bad_setting_fails_the_start_with_a_message_naming_its_key_and_no_service_runs(string key, string value, string expected)
+    [InlineData("Locksmith:WatchdogInterval", "00:00:00", typeof(OptionsValidationException), "Locksmith:WatchdogInterval = '00:00:00' is invalid: it must be at least 00:00:00.001")]
+    [InlineData("Locksmith:DefaultTimeout", "5s", typeof(InvalidOperationException), "Locksmith:DefaultTimeout = '5s' is invalid: it must be a time span written [d.]hh:mm:ss[.fffffff]")]
+    [InlineData("Locksmith:DefaultTimeout", "5", typeof(InvalidOperationException), "Locksmith:DefaultTimeout = '5' is invalid: a bare number is read as days")]
+    [InlineData("Locksmith:DefaultTimeOutt", "00:00:05", typeof(InvalidOperationException), "'Locksmith:DefaultTimeOutt' is not a Locksmith setting")]
+    [InlineData("Locksmith:OrderViolationAction", "Warn", typeof(InvalidOperationException), "one of Throw, Report, Ignore")]
+    [InlineData("Locksmith:DegradedTimeoutCount", "-1", typeof(OptionsValidationException), "Locksmith:DegradedTimeoutCount = '-1' is invalid")]
+    public async Task A_bad_setting_fails_the_start_with_a_message_naming_its_key_and_no_service_runs(string key, string value, Type expectedType, string expected)
     {
         var ct = TestContext.Current.CancellationToken;
         var before = PolicySnapshot.Take();
@@ -94,6 +94,7 @@ public sealed class NewUserHostedServiceTests
 
         var error = await Assert.ThrowsAnyAsync<Exception>(() => host.StartAsync(ct));
 
+        Assert.IsType(expectedType, error); // binding errors as the binder's, range checks as ValidateOnStart's
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.Equal(before, PolicySnapshot.Take());
     }
