@@ -34,9 +34,10 @@ public sealed partial class Account(int id, ExclusiveLock accountLock, decimal o
             return false;
         }
 
+        // The journal first: its wait can time out (a 503 the client retries), and then no money may have moved yet.
+        journal.Record(amount);
         from._balance -= amount;
         to._balance += amount;
-        journal.Record(amount);
         return true;
     }
 
