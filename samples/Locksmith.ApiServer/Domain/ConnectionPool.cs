@@ -115,7 +115,9 @@ public sealed partial class ConnectionPool
         return connection;
     }
 
-    [Guarded(Lock = nameof(_lock))]
+    // Waits as long as it takes: a give-back that timed out would lose the connection while its permit goes back, and
+    // the pool would then admit a request with no idle connection (a 500 on every later /io once all are lost).
+    [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = -1)]
     private void ReturnCore(Connection connection)
     {
         _idle.Push(connection);
