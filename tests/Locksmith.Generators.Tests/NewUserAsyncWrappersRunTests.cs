@@ -651,7 +651,7 @@ public sealed class NewUserAsyncWrappersRunTests(NewUserAsyncWrappersRunTests.Co
         Assert.True(ours.Length == 1, string.Join("\n", ours.Select(static d => d.ToString())));
         Assert.Equal("LSM0022", ours[0].Id);
         string message = ours[0].GetMessage(CultureInfo.InvariantCulture);
-        Assert.True(message.Contains("'Outbox.SendThenNoteCoreAsync' holds 'Outbox._lock' (level 20) and calls 'NoteAsync', which takes 'Ledger._lock' (level 10)", StringComparison.Ordinal), message);
+        Assert.True(message.Contains("'Outbox.SendThenNoteCoreAsync' holds 'Outbox._lock' (level 20) and calls 'Ledger.NoteAsync', which takes 'Ledger._lock' (level 10)", StringComparison.Ordinal), message);
     }
 
     [Fact]

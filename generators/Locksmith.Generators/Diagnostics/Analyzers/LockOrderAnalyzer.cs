@@ -378,11 +378,17 @@ public sealed class LockOrderAnalyzer : DiagnosticAnalyzer
             SymbolNames.Display(caller),
             LockName(highestHeld.Member, sameName),
             highestHeld.Level!.Value.ToString(CultureInfo.InvariantCulture),
-            TargetOf(invocation).Name,
+            CalledName(TargetOf(invocation), caller),
             LockName(lowestTaken.Member, sameName),
             lowestTaken.Level!.Value.ToString(CultureInfo.InvariantCulture)));
         return true;
     }
+
+    /// <summary>A called wrapper's name, with its type when it is another type's ('Ledger.NoteAsync'), as the locks beside it are named.</summary>
+    private static string CalledName(IMethodSymbol target, IMethodSymbol caller) =>
+        SymbolEqualityComparer.Default.Equals(target.ContainingType.OriginalDefinition, caller.ContainingType?.OriginalDefinition)
+            ? target.Name
+            : target.ContainingType.Name + "." + target.Name;
 
     /// <summary>
     /// LSM0023 for a held lock acquired again by hand (<c>using var s = await _lock.AcquireAsync();</c> in a core guarded
