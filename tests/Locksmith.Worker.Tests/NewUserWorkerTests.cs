@@ -155,6 +155,11 @@ public sealed class NewUserWorkerTests
         Assert.Equal((matrix, matrix, "yes"), table["matrix checksum"]);
         Assert.Matches(@"^waits: producers [0-9,]+ \(queue full\), consumers [0-9,]+ \(queue empty\)$", lines[^2]);
         Assert.Equal("every total is exact", lines[^1]);
+
+        // The expected column is the sample's own one-thread sum, computed as above: pin it to README's table for the
+        // defaults, so a hash or matrix step that went wrong in both columns alike cannot pass as exact.
+        Assert.Equal(-6711081553332823140, SeedWork.ExpectedItemChecksum(2, 100_000));
+        Assert.Equal(7534159726234428530, MatrixPhases.ExpectedChecksum(64, 256, 1_000));
     }
 
     [Fact]
