@@ -17,7 +17,9 @@ public sealed class NewUserSchedulerTrialTests
 {
     private const int Budget = 200; // README: every broken scenario is found within 200 runs for fixed seeds, per strategy
 
-    private static readonly ControlledTestOptions s_oneSecondIdle = new() { Strategy = SchedulingStrategy.Random, Iterations = 20, IdleTimeout = TimeSpan.FromSeconds(1) };
+    // Long enough that a flow which does reach its next scheduling point is never taken for stuck on a loaded machine;
+    // each test that expects Stuck pays it once.
+    private static readonly ControlledTestOptions s_fiveSecondIdle = new() { Strategy = SchedulingStrategy.Random, Iterations = 20, IdleTimeout = TimeSpan.FromSeconds(5) };
 
     private static SchedulingStrategy StrategyNamed(string name) => name switch
     {
@@ -295,11 +297,11 @@ public sealed class NewUserSchedulerTrialTests
                         handoff.Release();
                     });
                 },
-                s_oneSecondIdle));
+                s_fiveSecondIdle));
 
             Assert.Equal("consumer", report.Flow);
             Assert.StartsWith(
-                "flow 'consumer' reached no scheduling point for 1 s: it blocks on something outside Locksmith (Monitor, SemaphoreSlim",
+                "flow 'consumer' reached no scheduling point for 5 s: it blocks on something outside Locksmith (Monitor, SemaphoreSlim",
                 report.Summary,
                 StringComparison.Ordinal);
             Assert.Contains("use the Locksmith primitive made in the builder", report.Summary, StringComparison.Ordinal);
@@ -307,7 +309,7 @@ public sealed class NewUserSchedulerTrialTests
         }
         finally
         {
-            handoff.Release(s_oneSecondIdle.Iterations);
+            handoff.Release(s_fiveSecondIdle.Iterations);
         }
     }
 
@@ -330,11 +332,11 @@ public sealed class NewUserSchedulerTrialTests
                 });
                 scenario.Thread("b", () => { using (registry.Acquire()) { } });
             },
-            s_oneSecondIdle));
+            s_fiveSecondIdle));
 
         Assert.Equal("b", report.Flow);
         Assert.StartsWith(
-            "flow 'b' reached no scheduling point for 1 s: it waits for 'registry', held by a, a Locksmith lock this run does not control",
+            "flow 'b' reached no scheduling point for 5 s: it waits for 'registry', held by a, a Locksmith lock this run does not control",
             report.Summary,
             StringComparison.Ordinal);
         Assert.Contains("Create it in the scenario builder", report.Summary, StringComparison.Ordinal);
