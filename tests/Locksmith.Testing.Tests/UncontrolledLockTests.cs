@@ -37,11 +37,11 @@ public sealed class UncontrolledLockTests
                 });
             },
             "ab",
-            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(5) });
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "b", report.ToString());
-        Assert.Contains("flow 'b' reached no scheduling point for 1 s: it waits for 'registry', held by a,", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("flow 'b' reached no scheduling point for 5 s: it waits for 'registry', held by a,", report.Summary, StringComparison.Ordinal);
         Assert.Contains("a Locksmith lock this run does not control", report.Summary, StringComparison.Ordinal);
         Assert.DoesNotContain("outside Locksmith", report.Summary, StringComparison.Ordinal);
     }
@@ -81,11 +81,11 @@ public sealed class UncontrolledLockTests
                 });
             },
             "babab",
-            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(1) });
+            new ControlledTestOptions { IdleTimeout = TimeSpan.FromSeconds(5) });
 
         var report = Assert.IsType<ControlledTestReport>(result.Failure);
         Assert.True(report.Kind == ControlledFailureKind.Stuck && report.Flow == "b", report.ToString());
-        Assert.Contains("async flow 'b' awaited for 1 s while no other flow could run: it waits for 'registry', held by a,", report.Summary, StringComparison.Ordinal);
+        Assert.Contains("async flow 'b' awaited for 5 s while no other flow could run: it waits for 'registry', held by a,", report.Summary, StringComparison.Ordinal);
         Assert.Contains("a Locksmith lock this run does not control", report.Summary, StringComparison.Ordinal);
         Assert.DoesNotContain("outside Locksmith", report.Summary, StringComparison.Ordinal);
     }
