@@ -150,13 +150,6 @@ public sealed class NewUserPostgresDepthTests
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
-    private static async Task UntilCancelledAsync(CancellationToken token)
-    {
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var registration = token.Register(() => cancelled.TrySetResult());
-        await cancelled.Task.WaitAsync(s_guard);
-    }
-
     // ---- Read-write locks across two processes ----
 
     [Fact]
@@ -652,7 +645,7 @@ public sealed class NewUserPostgresDepthTests
         int pid = scope.SessionProcessId;
         Assert.False(scope.IsLost);
         await PostgresServer.TerminateAsync(admin, pid);
-        await UntilCancelledAsync(scope.LostToken);
+        await PostgresServer.UntilCancelledAsync(scope.LostToken);
 
         Assert.True(scope.IsLost);
         var line = Assert.Single(capture.Lines("Locksmith", LocksmithEventIds.DistributedLockLost));
@@ -694,7 +687,7 @@ public sealed class NewUserPostgresDepthTests
             var flowToken = accounts.GetCurrentFlowLostToken(9L);
             Assert.False(flowToken.IsCancellationRequested);
             await PostgresServer.TerminateAsync(admin, scope.SessionProcessId);
-            await UntilCancelledAsync(flowToken);
+            await PostgresServer.UntilCancelledAsync(flowToken);
             Assert.True(scope.LostToken.IsCancellationRequested);
         }
 

@@ -71,14 +71,6 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         return seen;
     }
 
-    /// <summary>Until <paramref name="lost"/> is cancelled, bounded by the hang guard.</summary>
-    private static async Task LostAsync(CancellationToken lost)
-    {
-        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var registration = lost.Register(() => cancelled.TrySetResult());
-        await cancelled.Task.WaitAsync(s_guard);
-    }
-
     [Fact]
     public async Task TwoProcesses_TheSecondWaitsForTheFirst_AndGetsTheLockWhenItLetsGo()
     {
@@ -503,7 +495,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         var second = provider.CreateExclusiveLock(name + "_b", level: 2);
         var held = await first.AcquireAsync(TimeSpan.FromSeconds(30));
         await PostgresServer.TerminateAsync(admin, held.SessionProcessId);
-        await LostAsync(held.LostToken);
+        await PostgresServer.UntilCancelledAsync(held.LostToken);
 
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(async () => await second.AcquireAsync(TimeSpan.FromSeconds(30)));
         Show(refused.Message);
@@ -661,7 +653,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         var set = await mine.AcquireManyAsync([1, 2]);
         int pid = (int)await ScalarAsync(admin, "SELECT pid FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND objid = 1 AND classid = $1::oid", (long)(uint)mine.ClassId);
         await PostgresServer.TerminateAsync(admin, pid);
-        await LostAsync(set.LostToken);
+        await PostgresServer.UntilCancelledAsync(set.LostToken);
         Assert.True(mine.GetCurrentFlowLostToken(1).IsCancellationRequested);
         Assert.True(mine.GetCurrentFlowLostToken(2).IsCancellationRequested);
         Assert.True(await PostgresServer.TakenAtOnceElsewhereAsync(() => theirs.TryAcquireAsync(1, TimeSpan.FromSeconds(30))));
@@ -811,7 +803,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         }
 
         await PostgresServer.TerminateAsync(admin, reading.SessionProcessId);
-        await LostAsync(reading.LostToken);
+        await PostgresServer.UntilCancelledAsync(reading.LostToken);
         Assert.True(reading.IsLost);
         Assert.False(theirsReading.IsLost);
         Assert.False(alsoReading.IsLost);
@@ -932,7 +924,7 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
             {
                 var scope = await PostgresServer.InAFlowOfItsOwn(async () => await x.AcquireAsync(TimeSpan.FromSeconds(30)));
                 await PostgresServer.TerminateAsync(admin, scope.SessionProcessId);
-                await LostAsync(scope.LostToken);
+                await PostgresServer.UntilCancelledAsync(scope.LostToken);
                 lost.Add(scope);
             }
 

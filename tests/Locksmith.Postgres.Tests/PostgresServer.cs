@@ -67,6 +67,14 @@ internal static class PostgresServer
     }
 
     /// <summary>A name no other test (or run) uses, so parallel tests never share a lock or a table.</summary>
+    /// <summary>Until <paramref name="token"/> is cancelled (a scope's LostToken), bounded by <see cref="HangGuard"/>.</summary>
+    public static async Task UntilCancelledAsync(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var registration = token.Register(() => cancelled.TrySetResult());
+        await cancelled.Task.WaitAsync(HangGuard);
+    }
+
     public static string Unique(string prefix) => $"{prefix}_{Guid.NewGuid():N}";
 
     public static PostgresLockProvider Provider(int budget = 4, TimeSpan? defaultTimeout = null, TimeSpan? checkInterval = null) =>
