@@ -139,17 +139,6 @@ public sealed class NewUserPostgresDepthTests
         await holder.DisposeAsync();
     }
 
-    private static async Task<long> WaitersOnServerAsync(NpgsqlConnection watcher, AdvisoryKey key)
-    {
-        await using var command = new NpgsqlCommand(
-            "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid AND objsubid = $3",
-            watcher);
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
-        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
-        return (long)(await command.ExecuteScalarAsync())!;
-    }
-
     // ---- Read-write locks across two processes ----
 
     [Fact]
@@ -614,7 +603,7 @@ public sealed class NewUserPostgresDepthTests
         Assert.Equal(0, provider.HeldCount);
         Assert.Equal(0, provider.ConnectionsInUse);
         Assert.Equal(0, waiter.Lock.WaitingCount);
-        Assert.Equal(0, await WaitersOnServerAsync(watcher, waiter.Key));
+        Assert.Equal(0, await PostgresServer.WaitersOnServerAsync(watcher, waiter.Key));
 
         // The budget of one is whole again: once the holder lets go, the next flow takes the lock.
         await held.DisposeAsync();

@@ -183,18 +183,24 @@ internal static class PostgresServer
         await unlock.ExecuteNonQueryAsync();
     }
 
-    /// <summary>Waits (bounded by iterations) until a session waits on the server for the advisory lock <paramref name="key"/>.</summary>
-    internal static async Task WaitUntilSomeoneWaitsAsync(NpgsqlConnection watcher, AdvisoryKey key)
+    /// <summary>How many sessions wait on the server (not granted) for the advisory lock <paramref name="key"/>.</summary>
+    internal static async Task<long> WaitersOnServerAsync(NpgsqlConnection watcher, AdvisoryKey key)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid AND objsubid = $3",
+            watcher);
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
+        command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Waits (bounded by iterations) until at least <paramref name="count"/> sessions wait on the server for the advisory lock <paramref name="key"/>.</summary>
+    internal static async Task WaitUntilWaitingAsync(NpgsqlConnection watcher, AdvisoryKey key, int count)
     {
         for (int i = 0; i < 3000; i++)
         {
-            await using var command = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid AND objsubid = $3",
-                watcher);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
-            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
-            if ((long)(await command.ExecuteScalarAsync())! > 0)
+            if (await WaitersOnServerAsync(watcher, key) >= count)
             {
                 return;
             }
@@ -202,6 +208,11 @@ internal static class PostgresServer
             await Task.Delay(10);
         }
 
-        throw new InvalidOperationException($"No session started waiting for advisory lock {key}.");
+        throw new InvalidOperationException(count == 1
+            ? $"No session started waiting for advisory lock {key}."
+            : $"Fewer than {count} sessions started waiting for advisory lock {key}.");
     }
+
+    /// <summary>Waits (bounded by iterations) until a session waits on the server for the advisory lock <paramref name="key"/>.</summary>
+    internal static Task WaitUntilSomeoneWaitsAsync(NpgsqlConnection watcher, AdvisoryKey key) => WaitUntilWaitingAsync(watcher, key, 1);
 }

@@ -58,7 +58,7 @@ public sealed class PostgresWaiterStormTests
             {
                 if (!timeOut)
                 {
-                    await WaitUntilWaitingAsync(watcher, wanted.Key, Waiters);
+                    await PostgresServer.WaitUntilWaitingAsync(watcher, wanted.Key, Waiters);
                     var letGo = holderLetsGo ? PostgresServer.UnlockAllAsync(holder) : Task.CompletedTask;
                     await cancel.CancelAsync();
                     await letGo;
@@ -66,7 +66,7 @@ public sealed class PostgresWaiterStormTests
                 else if (holderLetsGo)
                 {
                     // Let go about when the waits time out: some may be granted as they give up.
-                    await WaitUntilWaitingAsync(watcher, wanted.Key, 1);
+                    await PostgresServer.WaitUntilWaitingAsync(watcher, wanted.Key, 1);
                     await Task.Delay(timeout - TimeSpan.FromMilliseconds(50));
                     await PostgresServer.UnlockAllAsync(holder);
                 }
@@ -101,27 +101,5 @@ public sealed class PostgresWaiterStormTests
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
         command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
         return (long)(await command.ExecuteScalarAsync())!;
-    }
-
-    /// <summary>Waits (bounded by iterations) until at least <paramref name="count"/> sessions wait on the server for <paramref name="key"/>.</summary>
-    private static async Task WaitUntilWaitingAsync(NpgsqlConnection watcher, AdvisoryKey key, int count)
-    {
-        for (int i = 0; i < 3000; i++)
-        {
-            await using var command = new NpgsqlCommand(
-                "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND NOT granted AND classid = $1::oid AND objid = $2::oid AND objsubid = $3",
-                watcher);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Hi });
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = key.Lo });
-            command.Parameters.Add(new NpgsqlParameter<short> { TypedValue = key.SubId });
-            if ((long)(await command.ExecuteScalarAsync())! >= count)
-            {
-                return;
-            }
-
-            await Task.Delay(10);
-        }
-
-        throw new InvalidOperationException($"Fewer than {count} sessions started waiting for advisory lock {key}.");
     }
 }
