@@ -119,6 +119,12 @@ public sealed class WorkerOptions
 
             if (inline)
             {
+                // --items= binds an empty string, which the binder then fails to convert with a message naming no switch.
+                if (arg.EndsWith('='))
+                {
+                    problems.Add($"{arg[..^1]} needs a value.");
+                }
+
                 continue;
             }
 

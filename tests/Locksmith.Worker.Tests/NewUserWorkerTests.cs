@@ -85,7 +85,7 @@ public sealed class NewUserWorkerTests
         { ["--rows", "100000", "--columns", "100000"],
             "The matrix, --rows by --columns, must have at most 16777216 cells (8 bytes each, and the run builds it twice), not 10000000000 (100000 by 100000)." },
         { ["--rounds", "5", "--items"], "--items needs a value." },
-        { ["--items=", "--rounds", "1"], "Failed to convert configuration value '' at 'Worker:ItemsPerProducer' to type 'System.Int32'." },
+        { ["--items=", "--rounds", "1"], "--items needs a value." },
         { ["--itmes", "10"], "Unknown switch '--itmes'." },
         { ["--producers", "abc"], "Failed to convert configuration value 'abc' at 'Worker:Producers' to type 'System.Int32'." },
         { ["--Worker:Rounds", "x"], "Failed to convert configuration value 'x' at 'Worker:Rounds' to type 'System.Int32'." },
