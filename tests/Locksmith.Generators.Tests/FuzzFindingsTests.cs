@@ -531,6 +531,63 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+
+        // A member of a derived type hides a base member of its name whatever its kind, so 'this.Gate' in a wrapper would
+        // be the method group, the nested type or the set-only property, not the base's lock (a mutation sweep found the
+        // wrappers failing to compile).
+        {
+            "a derived method that hides the base type's lock property",
+            "LSM0002",
+            """
+            using Locksmith;
+            public class Base { protected ExclusiveLock Gate { get; } = new(); }
+            public partial class Derived : Base
+            {
+                public new void Gate() { }
+                [Guarded(Lock = nameof(Gate))] private int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "a derived nested type that hides the base type's lock field",
+            "LSM0002",
+            """
+            using Locksmith;
+            public class Base { protected readonly ExclusiveLock Gate = new(); }
+            public partial class Derived : Base
+            {
+                public new sealed class Gate { }
+                [Guarded(Lock = nameof(Gate))] private int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "a derived set-only property that hides the base type's lock property",
+            "LSM0002",
+            """
+            using Locksmith;
+            public class Base { protected ExclusiveLock Gate { get; } = new(); }
+            public partial class Derived : Base
+            {
+                public new ExclusiveLock Gate { set { } }
+                [Guarded(Lock = nameof(Gate))] private int GetCore() => 1;
+            }
+            """
+        },
+        {
+            "an async wrapper's lock hidden by a derived method",
+            "LSM0002",
+            """
+            using System.Threading.Tasks;
+            using Locksmith;
+            public class Base { protected readonly AsyncExclusiveLock Gate = new(); }
+            public partial class Derived : Base
+            {
+                public new Task Gate() => Task.CompletedTask;
+                [Guarded(Lock = nameof(Gate))] private Task<int> GetCoreAsync() => Task.FromResult(1);
+            }
+            """
+        },
     };
 
     [Theory]
@@ -556,6 +613,54 @@ public sealed class FuzzFindingsTests
             shape + ": " + string.Join(", ", run.LocksmithDiagnostics.Select(static d => d.Id + " " + d.GetMessage())));
         var problems = GeneratorHarness.CompileProblems(run);
         Assert.True(problems.Count == 0, shape + ":\n" + Snapshot.Render(problems) + "\n" + run.GeneratedText);
+    }
+
+    [Theory]
+    [InlineData("a derived method", "public new void Gate() { }", "'Derived.Gate' is a method, which hides the lock 'Base.Gate' in 'Derived': rename it, or set Lock to another lock member")]
+    [InlineData("a derived nested type", "public new sealed class Gate { }", "'Derived.Gate' is a nested type, which hides the lock 'Base.Gate' in 'Derived': rename it, or set Lock to another lock member")]
+    [InlineData("a derived set-only property", "public new ExclusiveLock Gate { set { } }", "'Derived.Gate' is a property without a getter, which hides the lock 'Base.Gate' in 'Derived': rename it, or set Lock to another lock member")]
+    public void ALockHiddenByADerivedMember_IsLSM0002_NamingWhatHidesIt(string shape, string hider, string advice)
+    {
+        var run = GeneratorHarness.RunStrict($$"""
+            using Locksmith;
+            public class Base { protected ExclusiveLock Gate { get; } = new(); }
+            public partial class Derived : Base
+            {
+                {{hider}}
+                [Guarded(Lock = nameof(Gate))] private int GetCore() => 1;
+            }
+            """);
+
+        var diagnostic = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0002", diagnostic.Id);
+        Assert.True(
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture) ==
+                "'Derived.GetCore' is guarded by lock 'Gate', but 'Derived' has no field or property of that name; " + advice,
+            shape + ": " + diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Empty(run.Result.GeneratedTrees.Where(static t => t.ToString().Contains("GetCore", StringComparison.Ordinal)));
+    }
+
+    // Invalid code (CS0102, which the compiler reports), but the generator must still write nothing that fails: a mutation
+    // sweep turned an attribute into a nested type of the lock's name and the wrappers got CS0229.
+    [Fact]
+    public void TwoMembersOfTheLocksNameInOneType_GetNoWrapper_AndLSM0002SaysSo()
+    {
+        var run = GeneratorHarness.Run(TestCompilation.Create("""
+            using Locksmith;
+            public partial class Job
+            {
+                protected ExclusiveLock Gate { get; } = new();
+                class Gate { }
+                [Guarded(Lock = "Gate")] protected virtual string DescribeCore() => "job";
+            }
+            """));
+
+        Assert.Contains(run.CompilerDiagnostics, static d => d.Id == "CS0102");
+        var generatedPaths = run.Result.GeneratedTrees.Select(static t => t.FilePath).ToHashSet();
+        Assert.Empty(run.CompilerDiagnostics.Where(d => d.Location.SourceTree is { } tree && generatedPaths.Contains(tree.FilePath)));
+        var diagnostic = Assert.Single(run.LocksmithDiagnostics);
+        Assert.Equal("LSM0002", diagnostic.Id);
+        Assert.EndsWith("'Job' declares more than one member named 'Gate' (CS0102): rename all but the lock", diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     [Fact]

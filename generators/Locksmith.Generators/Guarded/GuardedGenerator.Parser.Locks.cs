@@ -480,6 +480,10 @@ public sealed partial class GuardedGenerator
                     advice = $"'{lockName}' is a primary constructor parameter, which the wrappers cannot reach: keep it in a field " +
                              $"(private readonly {parameterType} {field} = {Escaped(lockName!)};) and set Lock = nameof({field})";
                 }
+                else if (LockMembers.FindHidden(type, lockName!) is { } hidden)
+                {
+                    advice = HiddenLockAdvice(type, hidden.Hider, hidden.Lock);
+                }
                 else if (LockMembers.FindUnreachable(type, lockName!) is { } unreachable)
                 {
                     advice = UnreachableBaseLockAdvice(type, unreachable);
@@ -501,6 +505,27 @@ public sealed partial class GuardedGenerator
             }
 
             return new LockInfo(member, lockType, capabilities);
+        }
+
+        /// <summary>What to do about a lock member that another member of its name hides, naming both.</summary>
+        private static string HiddenLockAdvice(INamedTypeSymbol type, ISymbol hider, ISymbol lockMember)
+        {
+            string lockType = SymbolNames.TypeName(lockMember.ContainingType);
+            if (SymbolEqualityComparer.Default.Equals(hider.ContainingType, lockMember.ContainingType))
+            {
+                return $"'{lockType}' declares more than one member named '{lockMember.Name}' (CS0102): rename all but the lock";
+            }
+
+            string kind = hider switch
+            {
+                IMethodSymbol => "a method",
+                INamedTypeSymbol => "a nested type",
+                IPropertySymbol => "a property without a getter",
+                IEventSymbol => "an event",
+                _ => "a member",
+            };
+            return $"'{SymbolNames.TypeName(hider.ContainingType)}.{hider.Name}' is {kind}, which hides the lock '{lockType}.{lockMember.Name}' in " +
+                   $"'{SymbolNames.TypeName(type)}': rename it, or set Lock to another lock member";
         }
 
         /// <summary>What to do about a base type's lock member the deriving type cannot reach, naming where it is declared.</summary>

@@ -41,21 +41,71 @@ internal static class LockMembers
         bool inherited = false;
         for (var current = type; current is not null; current = current.BaseType, inherited = true)
         {
-            foreach (var member in current.GetMembers(name!))
+            var found = LevelMember(type!, current, name!, inherited, out var other);
+            if (other is not null)
             {
-                if (inherited && !InheritedReaches(type!, member))
-                {
-                    continue;
-                }
+                // 'this.Gate' would be that member (or ambiguous), not a lock: a wrapper written with it would not compile.
+                return null;
+            }
 
-                if (member is IFieldSymbol or IPropertySymbol { IsIndexer: false, GetMethod: not null })
-                {
-                    return member;
-                }
+            if (found is not null)
+            {
+                return found;
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The member named <paramref name="name"/> that hides a lock member the type could otherwise use (C# member lookup
+    /// stops at the first type declaring the name, whatever the member's kind: a method, a nested type, a property without
+    /// a getter; or a second member of the name beside the lock, CS0102), and that lock; null when none is hidden. For advice only.
+    /// </summary>
+    public static (ISymbol Hider, ISymbol Lock)? FindHidden(INamedTypeSymbol type, string name)
+    {
+        ISymbol? hider = null;
+        bool inherited = false;
+        for (ITypeSymbol? current = type; current is not null; current = current.BaseType, inherited = true)
+        {
+            var found = LevelMember(type, current, name, inherited, out var other);
+            hider ??= other;
+            if (found is not null)
+            {
+                return hider is null ? null : (hider, found);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The field or readable property named <paramref name="name"/> that <paramref name="level"/>, the type or one of its
+    /// base types, declares and the type reaches; <paramref name="other"/> is any other member of that name it declares
+    /// (the compiler's own members, such as a field-like event's backing field, aside).
+    /// </summary>
+    private static ISymbol? LevelMember(ITypeSymbol type, ITypeSymbol level, string name, bool inherited, out ISymbol? other)
+    {
+        ISymbol? found = null;
+        other = null;
+        foreach (var member in level.GetMembers(name))
+        {
+            if (inherited && !InheritedReaches(type, member))
+            {
+                continue;
+            }
+
+            if (found is null && member is IFieldSymbol or IPropertySymbol { IsIndexer: false, GetMethod: not null })
+            {
+                found = member;
+            }
+            else if (!member.IsImplicitlyDeclared)
+            {
+                other ??= member;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>
