@@ -640,6 +640,105 @@ public sealed class FuzzFindingsTests
         Assert.Empty(run.Result.GeneratedTrees.Where(static t => t.ToString().Contains("GetCore", StringComparison.Ordinal)));
     }
 
+    // Declarations the compiler rejects, found by mutation sweeps (2,000 inputs each, seeds 1-6): the compiler reports
+    // the error in the user's code; the generator must neither throw nor write a wrapper that repeats it.
+    public static TheoryData<string, string> InvalidDeclarations() => new()
+    {
+        {
+            "a params parameter that is not the last (CS0231) and not a collection (CS0225)",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _count;
+                [Guarded(Lock = nameof(_lock))] private void AddCore(params int n, string s) => _count += n + s.Length;
+            }
+            """
+        },
+        {
+            "a last params parameter of a type that is not a collection (CS0225)",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private string? GetOrCore(string key, params string? fallback) => fallback;
+            }
+            """
+        },
+        {
+            "a static class as a parameter type of [AcquiresLocksOf] (CS0721) whose lock is an instance field (CS0708)",
+            """
+            using Locksmith;
+            public static partial class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+                private static void TransferCore(Account from, Account to, decimal amount) { }
+            }
+            """
+        },
+        {
+            "a static class as a return type (CS0722) and as a type argument (CS0718)",
+            """
+            using System.Collections.Generic;
+            using Locksmith;
+            public static class Tools { }
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private Tools GetCore() => null!;
+                [Guarded(Lock = nameof(_lock))] private void PutCore(List<Tools> items) { }
+            }
+            """
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidDeclarations))]
+    public void AnInvalidDeclaration_IsLeftToTheCompiler_TheGeneratorNeitherThrowsNorRepeatsItsError(string shape, string source)
+    {
+        var run = GeneratorHarness.Run(TestCompilation.Create(source));
+
+        var generatedPaths = run.Result.GeneratedTrees.Select(static t => t.FilePath).ToHashSet();
+        Assert.True(
+            run.CompilerDiagnostics.Any(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree is { } tree && !generatedPaths.Contains(tree.FilePath)),
+            shape + ": the compiler reports no error in the declaration");
+        var inGenerated = run.CompilerDiagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } tree && generatedPaths.Contains(tree.FilePath)).ToList();
+        Assert.True(inGenerated.Count == 0, shape + ":\n" + Snapshot.Render(inGenerated) + "\n" + run.GeneratedText);
+        Assert.Empty(run.GeneratorDiagnostics.Concat(run.AnalyzerDiagnostics).Where(static d => d.Id is "CS8785" or "AD0001" or "LSM0099").Select(static d => d.GetMessage()));
+        Assert.Null(run.Result.Results.Single().Exception);
+    }
+
+    // A null array for the params list: TypedConstant.Values of it is a default array, which threw in the generator
+    // (LSM0099 for every method of the type) and in an analyzer (AD0001).
+    [Fact]
+    public void AcquiresLocksOfANullList_IsReadAsNamingNoParameter_WithoutAGeneratorOrAnalyzerFailure()
+    {
+        var run = GeneratorHarness.Run(TestCompilation.Create("""
+            using Locksmith;
+            public partial class Account
+            {
+                [LockOrder(10)] private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private decimal _balance;
+                [AcquiresLocksOf(nameof(from), nameof(to), Lock = nameof(_lock))]
+                private static void TransferCore(Account from, Account to, decimal amount) { from._balance -= amount; to._balance += amount; }
+                [AcquiresLocksOf(null, Lock = nameof(_lock))]
+                private bool IsRicherThanCore(Account other) => other._balance < 0;
+            }
+            """));
+
+        Assert.Empty(run.GeneratorDiagnostics.Concat(run.AnalyzerDiagnostics).Where(static d => d.Id is "CS8785" or "AD0001" or "LSM0099").Select(static d => d.GetMessage()));
+        // The analyzer now runs too: with no parameter named, nothing holds 'other._lock' where the core reads the balance.
+        Assert.Equal(["LSM0018", "LSM0020"], run.LocksmithDiagnostics.Select(static d => d.Id).Order(StringComparer.Ordinal));
+        var diagnostic = run.LocksmithDiagnostics.Single(static d => d.Id == "LSM0018");
+        Assert.Equal(
+            "'Account.IsRicherThanCore': it names no parameter; name the parameters whose locks it needs: [AcquiresLocksOf(nameof(a), nameof(b), Lock = nameof(_lock))]",
+            diagnostic.GetMessage(System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Contains("Transfer", run.GeneratedText, StringComparison.Ordinal);
+    }
+
     // Invalid code (CS0102, which the compiler reports), but the generator must still write nothing that fails: a mutation
     // sweep turned an attribute into a nested type of the lock's name and the wrappers got CS0229.
     [Fact]

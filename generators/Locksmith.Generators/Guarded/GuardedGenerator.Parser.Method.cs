@@ -954,7 +954,7 @@ public sealed partial class GuardedGenerator
                 return true;
             }
 
-            if (WrapperAccessibility.SignatureTypes(method).Any(ContainsErrorType) ||
+            if (WrapperAccessibility.SignatureTypes(method).Any(static t => ContainsErrorType(t) || ContainsStaticType(t, 0)) ||
                 method.Parameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
                 method.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)))
             {
@@ -1017,8 +1017,27 @@ public sealed partial class GuardedGenerator
             // declaration names them its own way), the other part's against the other part's.
             var declared = context.TargetSymbol as IMethodSymbol ?? method;
             return HasError(methodDeclaration.SyntaxTree.GetDiagnostics(methodDeclaration), signature) ||
+                HasBadParams(context.SemanticModel, methodDeclaration, token) ||
                 HasBadDefaults(context.SemanticModel, declared, methodDeclaration, token) ||
                 HasBadDefaultsOnOtherPart(context, declared, token);
+        }
+
+        /// <summary>
+        /// Whether a <c>params</c> parameter is one the compiler rejects (CS0225: not a collection type; CS0231: not the
+        /// last), which the wrappers would repeat. Asks the compiler only for such parameters, which are rare.
+        /// </summary>
+        private static bool HasBadParams(SemanticModel model, BaseMethodDeclarationSyntax declaration, CancellationToken token)
+        {
+            foreach (var parameter in declaration.ParameterList.Parameters)
+            {
+                if (parameter.Modifiers.Any(SyntaxKind.ParamsKeyword) &&
+                    model.GetDiagnostics(parameter.Span, token).Any(static d => d.Severity == DiagnosticSeverity.Error))
+                {
+                    return true;
+                }
+            }
+
+            return false;
         }
 
         /// <summary>Whether a declaration's defaults, written <c>= value</c> or as attributes, are ones the compiler rejects.</summary>
@@ -1160,6 +1179,18 @@ public sealed partial class GuardedGenerator
             IFunctionPointerTypeSymbol function => ContainsErrorType(function.Signature.ReturnType, depth + 1) ||
                 function.Signature.Parameters.Any(p => ContainsErrorType(p.Type, depth + 1)),
             INamedTypeSymbol named => named.TypeArguments.Any(a => ContainsErrorType(a, depth + 1)) || ContainsErrorType(named.ContainingType, depth + 1),
+            _ => false,
+        };
+
+        /// <summary>
+        /// Whether a static class is the type, an element or a type argument (CS0721 as a parameter, CS0722 as the return
+        /// type, CS0718 as a type argument, CS0717 as a constraint): the wrappers would repeat the error.
+        /// </summary>
+        private static bool ContainsStaticType(ITypeSymbol? type, int depth) => depth <= 64 && type switch
+        {
+            INamedTypeSymbol { IsStatic: true } => true,
+            IArrayTypeSymbol array => ContainsStaticType(array.ElementType, depth + 1),
+            INamedTypeSymbol named => named.TypeArguments.Any(a => ContainsStaticType(a, depth + 1)),
             _ => false,
         };
 

@@ -35,7 +35,7 @@ public sealed partial class GuardedGenerator
                 switch (FlowName(attribute))
                 {
                     case "MemberNotNullAttribute":
-                        var members = attribute.ConstructorArguments.SelectMany(static a => a.Kind == TypedConstantKind.Array ? a.Values.ToArray() : new[] { a })
+                        var members = attribute.ConstructorArguments.SelectMany(AttributeArguments.Items)
                             .Select(static a => a.Value as string)
                             .Where(static m => m is not null)
                             .Select(static m => Microsoft.CodeAnalysis.CSharp.SymbolDisplay.FormatLiteral(m!, quote: true))

@@ -352,7 +352,7 @@ public sealed partial class GuardedGenerator
         private static bool NamesExist(AttributeData attribute, IMethodSymbol method)
         {
             var names = attribute.ConstructorArguments
-                .SelectMany(static a => a.Kind == TypedConstantKind.Array ? a.Values.ToArray() : new[] { a })
+                .SelectMany(AttributeArguments.Items)
                 .Where(static a => a.Type?.SpecialType == SpecialType.System_String)
                 .Select(static a => a.Value as string);
             switch (attribute.AttributeClass?.Name)

@@ -1,4 +1,5 @@
 using System.Collections.Generic;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 
 namespace Locksmith.Generators.Symbols;
@@ -10,21 +11,11 @@ internal readonly struct AcquiresLocksOfAttributeData
     {
         Attribute = attribute;
         var names = new List<string>();
-        foreach (var argument in attribute.ConstructorArguments)
+        foreach (var item in attribute.ConstructorArguments.SelectMany(AttributeArguments.Items))
         {
-            if (argument.Kind == TypedConstantKind.Array)
+            if (item.Value is string name)
             {
-                foreach (var item in argument.Values)
-                {
-                    if (item.Value is string name)
-                    {
-                        names.Add(name);
-                    }
-                }
-            }
-            else if (argument.Value is string single)
-            {
-                names.Add(single);
+                names.Add(name);
             }
         }
 

@@ -11,6 +11,13 @@ internal static class AttributeArguments
 {
     public static string? String(AttributeData attribute, string name) => Named(attribute, name) as string;
 
+    /// <summary>
+    /// A constructor argument's values: an array's items (none for a null array, <c>[AcquiresLocksOf(null)]</c>, whose
+    /// <see cref="TypedConstant.Values"/> is a default array that throws when read), or the argument itself.
+    /// </summary>
+    public static IEnumerable<TypedConstant> Items(TypedConstant argument) =>
+        argument.Kind != TypedConstantKind.Array ? new[] { argument } : argument.IsNull ? Array.Empty<TypedConstant>() : argument.Values;
+
     public static int Int(AttributeData attribute, string name) => Named(attribute, name) is int value ? value : 0;
 
     /// <summary>Whether the attribute sets <paramref name="name"/> explicitly (to a value of the right kind).</summary>
