@@ -1,5 +1,8 @@
+using System;
+using System.Globalization;
 using System.Linq;
 using Locksmith.Generators.Tests.Support;
+using Microsoft.CodeAnalysis;
 
 namespace Locksmith.Generators.Tests;
 
@@ -57,6 +60,34 @@ public sealed class HeldLockAcquiredAgainTests
         var upgrade = run.LocksmithDiagnostics.Single(static d => d.GetMessage().StartsWith("'Ledger.UpgradeAsync'", System.StringComparison.Ordinal)).GetMessage();
         Assert.Contains("already holds '_rw' for reading and calls 'AcquireWriteAsync'", upgrade, System.StringComparison.Ordinal);
         Assert.Contains("a read lock does not upgrade", upgrade, System.StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A minimal API endpoint is a lambda in top-level statements, whose method the compiler names 'Program.&lt;Main&gt;$':
+    /// the message named the holder so (a new user's service trial). It names the statements and their file instead.
+    /// </summary>
+    [Fact]
+    public void LSM0023_InTopLevelStatements_NamesThemNotTheCompilersMethod()
+    {
+        var compilation = TestCompilation.Create("""
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+            var bin = new Bin();
+            Func<Task<int>> endpoint = async () =>
+            {
+                using var a = await bin.Lock.AcquireAsync();
+                using var b = await bin.Lock.AcquireAsync();
+                return 1;
+            };
+            await endpoint();
+            public sealed class Bin { public AsyncExclusiveLock Lock { get; } = new(); }
+            """);
+        var run = GeneratorHarness.Run(compilation.WithOptions(compilation.Options.WithOutputKind(OutputKind.ConsoleApplication)));
+
+        var message = Assert.Single(run.LocksmithDiagnostics, static d => d.Id == "LSM0023").GetMessage(CultureInfo.InvariantCulture);
+        Assert.StartsWith("'top-level statements in Source0.cs' already holds 'Lock' and calls 'AcquireAsync'", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("<Main>$", message, StringComparison.Ordinal);
     }
 
     /// <summary>What is not a second acquisition of a held lock: none of these is reported.</summary>

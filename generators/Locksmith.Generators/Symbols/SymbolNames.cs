@@ -1,3 +1,4 @@
+using System.Linq;
 using System.Threading;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
@@ -10,7 +11,10 @@ namespace Locksmith.Generators.Symbols;
 /// </summary>
 internal static class SymbolNames
 {
-    /// <summary><c>Type.Member</c>; a local function as <c>Type.Method.Local</c>, a lambda as <c>lambda in Type.Method</c>.</summary>
+    /// <summary>
+    /// <c>Type.Member</c>; a local function as <c>Type.Method.Local</c>, a lambda as <c>lambda in Type.Method</c>; the
+    /// top-level statements as <c>top-level statements in Program.cs</c>.
+    /// </summary>
     public static string Display(ISymbol symbol)
     {
         if (symbol is IMethodSymbol { MethodKind: MethodKind.AnonymousFunction or MethodKind.LambdaMethod } lambda)
@@ -18,9 +22,19 @@ internal static class SymbolNames
             return "lambda in " + (lambda.ContainingSymbol is { } owner && owner is not INamespaceSymbol ? Display(owner) : "an initializer");
         }
 
+        // The compiler's method for top-level statements has a name no user wrote or can find ('Program.<Main>$').
+        if (symbol is IMethodSymbol { Name: WellKnownMemberNames.TopLevelStatementsEntryPointMethodName } entry)
+        {
+            return entry.Locations.FirstOrDefault(static l => l.IsInSource)?.SourceTree?.FilePath is { Length: > 0 } path
+                ? "top-level statements in " + path.Substring(path.LastIndexOfAny(['/', '\\']) + 1)
+                : "top-level statements";
+        }
+
         if (symbol is IMethodSymbol { MethodKind: MethodKind.LocalFunction } local && local.ContainingSymbol is IMethodSymbol outer)
         {
-            return Display(outer) + "." + NameOf(local);
+            return outer.Name == WellKnownMemberNames.TopLevelStatementsEntryPointMethodName
+                ? NameOf(local) + " in " + Display(outer)
+                : Display(outer) + "." + NameOf(local);
         }
 
         if (symbol is INamedTypeSymbol type)
