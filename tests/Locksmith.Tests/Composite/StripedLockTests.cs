@@ -107,6 +107,33 @@ public sealed class StripedLockTests
         Assert.DoesNotContain("LockSet", error.Message, StringComparison.Ordinal);
     }
 
+    // A service trial got "or use LockSet to take both" for a stripe, which no LockSet takes: only the order fixes it.
+    [Fact]
+    public async Task AStripeAskedUnderAHigherLock_IsAdvisedToTakeTheKeyFirst_NotALockSet()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var holds = new AsyncStripedLock<string>(64, "holds", level: 20);
+        var bin = new AsyncExclusiveLock("bin", level: 30);
+        using var held = await bin.AcquireAsync();
+        var error = await Assert.ThrowsAsync<LockOrderViolationException>(async () => await holds.AcquireAsync("apple"));
+
+        Assert.EndsWith("take the key of 'holds' before 'bin' (a stripe cannot be put in a LockSet).", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("use LockSet", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALockAskedUnderAHigherStripe_IsAdvisedToComeBeforeTheKey_NotALockSet()
+    {
+        using var policy = PolicyScope.OrderViolations(OrderViolationAction.Throw);
+        var stripes = new StripedLock<int>(64, "rows", level: 5);
+        var audit = new ExclusiveLock("audit", level: 3);
+        using var held = stripes.Acquire(1);
+        var error = Assert.Throws<LockOrderViolationException>(() => audit.Acquire());
+
+        Assert.EndsWith("acquire 'audit' before the key of 'rows' (a stripe cannot be put in a LockSet).", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("use LockSet", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task HoldingOneAsyncStripe_ThenAnother_IsAnOrderViolation_AdvisingAcquireManyAsync()
     {

@@ -75,7 +75,7 @@ internal static class OrderGuard
 
     /// <summary>
     /// Advice where the usual one does not fit: a lock of the flow's thread rather than the flow; two stripes of one
-    /// striped lock (one call takes both); distributed locks, which <c>LockSet</c> cannot take (another key of a keyed
+    /// striped lock (one call takes both); a stripe and another lock (no LockSet takes a stripe); distributed locks, which <c>LockSet</c> cannot take (another key of a keyed
     /// lock goes with the others in one call, two distributed locks in a <c>PostgresLockSet</c>, a mix only in order).
     /// </summary>
     private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread, bool forSet)
@@ -127,6 +127,19 @@ internal static class OrderGuard
         if (heldDistributed || requestedDistributed)
         {
             return $"acquire '{requested.Name}' first (a lock set cannot mix in-process and distributed locks).";
+        }
+
+        if (!forSet && (requested.StripedParent is not null || held.StripedParent is not null))
+        {
+            // A stripe is no LockSet member (its striped lock takes its keys), so "use LockSet" cannot be followed.
+            return requested.StripedParent is { } asked
+                ? $"take the key of '{asked.Name}' before '{held.Name}' (a stripe cannot be put in a LockSet)."
+                : $"acquire '{requested.Name}' before the key of '{held.StripedParent!.Name}' (a stripe cannot be put in a LockSet).";
+        }
+
+        if (forSet && held.StripedParent is { } heldKeys)
+        {
+            return $"release '{held.Name}' before taking the set, or take the set before the key of '{heldKeys.Name}' (a stripe cannot be put in a LockSet).";
         }
 
         if (forSet && requested.StripedParent is { } keys)
