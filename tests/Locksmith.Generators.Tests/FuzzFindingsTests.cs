@@ -680,6 +680,18 @@ public sealed class FuzzFindingsTests
             """
         },
         {
+            "a second method of the core's name and parameters (CS0111)",
+            """
+            using Locksmith;
+            public partial class Inventory
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private int PeekCore(int slot) => slot;
+                public int PeekCore(int x) => x;
+            }
+            """
+        },
+        {
             "a static class as a return type (CS0722) and as a type argument (CS0718)",
             """
             using System.Collections.Generic;

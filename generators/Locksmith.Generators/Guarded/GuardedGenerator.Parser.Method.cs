@@ -969,6 +969,11 @@ public sealed partial class GuardedGenerator
                 }
             }
 
+            if (HasTwin(method))
+            {
+                return true;
+            }
+
             // Symbol checks stand in for the compiler's declaration diagnostics, which cost a pass over every
             // declaration in the compilation per call (1.8 s instead of 0.15 s over 1,000 classes).
             if ((!method.IsStatic && method.ContainingType.IsStatic) ||
@@ -1020,6 +1025,35 @@ public sealed partial class GuardedGenerator
                 HasBadParams(context.SemanticModel, methodDeclaration, token) ||
                 HasBadDefaults(context.SemanticModel, declared, methodDeclaration, token) ||
                 HasBadDefaultsOnOtherPart(context, declared, token);
+        }
+
+        /// <summary>
+        /// Whether the type declares another method of the core's name and parameters (CS0111, or CS0663 for ones that
+        /// differ only in ref, out or in): a wrapper's call of the core would be ambiguous (CS0121).
+        /// </summary>
+        private static bool HasTwin(IMethodSymbol method)
+        {
+            foreach (var member in method.ContainingType.GetMembers(method.Name))
+            {
+                if (member is IMethodSymbol other &&
+                    !SymbolEqualityComparer.Default.Equals(other, method) &&
+                    !SymbolEqualityComparer.Default.Equals(other, method.PartialDefinitionPart) &&
+                    !SymbolEqualityComparer.Default.Equals(other, method.PartialImplementationPart) &&
+                    other.Arity == method.Arity &&
+                    other.Parameters.Length == method.Parameters.Length &&
+                    other.Parameters.Zip(method.Parameters, static (a, b) => SameParameter(a, b)).All(static same => same))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+
+            static bool SameParameter(IParameterSymbol a, IParameterSymbol b) =>
+                (a.RefKind == RefKind.None) == (b.RefKind == RefKind.None) &&
+                (a.Type is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } x && b.Type is ITypeParameterSymbol { TypeParameterKind: TypeParameterKind.Method } y
+                    ? x.Ordinal == y.Ordinal
+                    : SymbolEqualityComparer.Default.Equals(a.Type, b.Type));
         }
 
         /// <summary>

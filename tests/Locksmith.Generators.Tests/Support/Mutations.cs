@@ -33,15 +33,45 @@ internal static class Mutations
         "[AcquiresLocksOf(nameof(x))]", "[ReadMostly]", "this", "params", "out", "=>", "#if X", "///", "@",
     ];
 
-    public static string Apply(string source, Random random) => random.Next(6) switch
+    // Members named like a lock, a core or a wrapper, which C# lets hide or clash with what the wrappers use ({0} is the name).
+    private static readonly string[] s_namedMembers =
+    [
+        "public void {0}() { }", "public new void {0}() { }", "public class {0} { }", "public new sealed class {0} { }",
+        "public int {0};", "public int {0} { set { } }", "public event System.Action? {0};", "public static int {0}() => 0;",
+        "public const int {0} = 1;", "public delegate void {0}();", "public enum {0} { A }", "public int {0}(int x) => x;",
+        "public struct {0}<T> { }", "public static readonly object {0} = new();",
+    ];
+
+    public static string Apply(string source, Random random) => random.Next(7) switch
     {
         0 => DeleteToken(source, random),
         1 => DropBrace(source, random),
         2 => source.Substring(0, random.Next(source.Length)),
         3 => BreakAttribute(source, random),
         4 => Insert(source, random),
+        5 => InsertNamedMember(source, random),
         _ => DeleteToken(BreakAttribute(source, random), random),
     };
+
+    /// <summary>
+    /// Adds, after a random opening brace, a member named like a lock (<c>nameof(x)</c>), a core (<c>XCore</c>) or its
+    /// wrapper (<c>X</c>, <c>TryX</c>): valid C# where it hides a base member, a clash (CS0102) where it does not.
+    /// </summary>
+    private static string InsertNamedMember(string source, Random random)
+    {
+        var names = Regex.Matches(source, @"nameof\((\w+)\)").Select(static m => m.Groups[1].Value)
+            .Concat(Regex.Matches(source, @"\b(\w+)Core(Async)?\b").SelectMany(static m => new[] { m.Groups[1].Value + "Core" + m.Groups[2].Value, m.Groups[1].Value + m.Groups[2].Value, "Try" + m.Groups[1].Value + m.Groups[2].Value }))
+            .Distinct(StringComparer.Ordinal)
+            .ToList();
+        var braces = Enumerable.Range(0, source.Length).Where(i => source[i] == '{').ToList();
+        if (names.Count == 0 || braces.Count == 0)
+        {
+            return Insert(source, random);
+        }
+
+        string member = s_namedMembers[random.Next(s_namedMembers.Length)].Replace("{0}", names[random.Next(names.Count)], StringComparison.Ordinal);
+        return source.Insert(braces[random.Next(braces.Count)] + 1, " " + member + " ");
+    }
 
     private static string DeleteToken(string source, Random random)
     {
