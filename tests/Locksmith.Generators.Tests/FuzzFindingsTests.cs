@@ -692,6 +692,20 @@ public sealed class FuzzFindingsTests
             """
         },
         {
+            "an array of a type parameter that allows ref structs (CS0611), a ref struct as a type argument (CS0306)",
+            """
+            using System;
+            using System.Collections.Generic;
+            using Locksmith;
+            public partial class Store
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private T[] EchoCore<T>(T value) where T : allows ref struct => null!;
+                [Guarded(Lock = nameof(_lock))] private int CountCore(List<Span<int>> spans) => 0;
+            }
+            """
+        },
+        {
             "a static class as a return type (CS0722) and as a type argument (CS0718)",
             """
             using System.Collections.Generic;

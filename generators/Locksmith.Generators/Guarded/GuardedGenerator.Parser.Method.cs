@@ -954,7 +954,7 @@ public sealed partial class GuardedGenerator
                 return true;
             }
 
-            if (WrapperAccessibility.SignatureTypes(method).Any(static t => ContainsErrorType(t) || ContainsStaticType(t, 0)) ||
+            if (WrapperAccessibility.SignatureTypes(method).Any(static t => ContainsErrorType(t) || ContainsRejectedType(t, 0)) ||
                 method.Parameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)) ||
                 method.TypeParameters.Any(static p => !SyntaxFacts.IsValidIdentifier(p.Name)))
             {
@@ -1217,16 +1217,22 @@ public sealed partial class GuardedGenerator
         };
 
         /// <summary>
-        /// Whether a static class is the type, an element or a type argument (CS0721 as a parameter, CS0722 as the return
-        /// type, CS0718 as a type argument, CS0717 as a constraint): the wrappers would repeat the error.
+        /// Whether the compiler rejects a type of the signature for what it is rather than for a name it cannot find: a
+        /// static class as the type, an element or a type argument (CS0721 as a parameter, CS0722 as the return type,
+        /// CS0718 as a type argument, CS0717 as a constraint), an array of a ref struct or of a type parameter that allows
+        /// one (CS0611), a ref struct as a type argument whose type parameter does not allow one (CS0306, CS9244). The
+        /// wrappers would repeat the error.
         /// </summary>
-        private static bool ContainsStaticType(ITypeSymbol? type, int depth) => depth <= 64 && type switch
+        private static bool ContainsRejectedType(ITypeSymbol? type, int depth) => depth <= 64 && type switch
         {
             INamedTypeSymbol { IsStatic: true } => true,
-            IArrayTypeSymbol array => ContainsStaticType(array.ElementType, depth + 1),
-            INamedTypeSymbol named => named.TypeArguments.Any(a => ContainsStaticType(a, depth + 1)),
+            IArrayTypeSymbol array => IsRefLike(array.ElementType) || ContainsRejectedType(array.ElementType, depth + 1),
+            INamedTypeSymbol named => named.TypeArguments.Length == named.TypeParameters.Length &&
+                named.TypeArguments.Zip(named.TypeParameters, (a, p) => (IsRefLike(a) && !p.AllowsRefLikeType) || ContainsRejectedType(a, depth + 1)).Any(static bad => bad),
             _ => false,
         };
+
+        private static bool IsRefLike(ITypeSymbol type) => type.IsRefLikeType || type is ITypeParameterSymbol { AllowsRefLikeType: true };
 
         private static bool IsPartial(INamedTypeSymbol type, CancellationToken token)
         {
