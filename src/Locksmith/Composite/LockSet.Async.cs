@@ -404,7 +404,15 @@ public static partial class LockSet
         AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited, holder);
         if (throwOnTimeout)
         {
-            ThrowSetTimeout(busy, count, flow, waited, gaveUpState, holder);
+            try
+            {
+                ThrowSetTimeout(busy, count, flow, waited, gaveUpState, holder);
+            }
+            catch (LockTimeoutException timeout)
+            {
+                // The set's outcome (a try-once's too): the task's fault, not a throw from the call.
+                return ValueTask.FromException<AsyncLockSetScope>(timeout);
+            }
         }
 
         return default;

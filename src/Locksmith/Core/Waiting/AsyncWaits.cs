@@ -246,7 +246,15 @@ internal static class AsyncWaits
             var waited = TimeSpan.FromMilliseconds(timeoutMs);
             var holder = HolderAsReported(host.Lock);
             ReportTimeoutOrGiveBack(host, flow, mode, modeTag, waited, holder);
-            GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0, gaveUpState: 0, holder);
+            try
+            {
+                GiveBackAfterTimeout(host, flow, mode, waited, throwOnTimeout: true, scopeTag: 0, gaveUpState: 0, holder);
+            }
+            catch (LockTimeoutException timeout)
+            {
+                // The wait's outcome, as a queued wait's timeout is: the task's fault, not a throw from the call.
+                return ValueTask.FromException<AsyncLockScope>(timeout);
+            }
         }
 
         return default;

@@ -350,6 +350,11 @@ public sealed partial class CountingSemaphore : IAsyncLockSetMember, IAsyncSetMe
             AsyncWaits.ReportTimeout(this, flow, LockMode.Permit, LockModeTags.Permit, waited, default);
             ThrowHelper.ThrowAsyncSemaphoreTimeout(this, flow, count, gaveUp, _maxCount, waited);
         }
+        catch (LockTimeoutException timeout)
+        {
+            // The wait's outcome, as a queued wait's timeout is: the task's fault, not a throw from the call.
+            return ValueTask.FromException<AsyncLockScope>(timeout);
+        }
         finally
         {
             FlowOwnership.NotHeld(flow);
