@@ -145,6 +145,28 @@ public sealed class FuzzFindingsTests
             """
         },
 
+        // '?' on reference types where annotations are disabled: the user silenced CS8632, the wrappers repeated it as CS8669 (a valid-variation sweep found this).
+        {
+            "nullable annotations under '#nullable disable' with CS8632 silenced",
+            """
+            #nullable disable
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                private readonly AsyncExclusiveLock _gate = new();
+            #pragma warning disable CS8632
+                [Guarded(Lock = nameof(_lock))] private string? NameCore(string? s) => s;
+                [Guarded(Lock = nameof(_lock))] private bool FindCore(string key, out string? value) { value = key; return true; }
+                [Guarded(Lock = nameof(_lock))] private int CountCore(List<string?>[] items) => items.Length;
+                [Guarded(Lock = nameof(_lock))] private T PickCore<T>(T item) where T : class? => item;
+                [Guarded(Lock = nameof(_gate))] private Task<string?> LoadCoreAsync() => Task.FromResult<string?>(null);
+            #pragma warning restore CS8632
+            }
+            """
+        },
         // Obsolete and experimental symbols the wrappers must name: the user silenced them where they wrote them.
         {
             "an obsolete lock field",

@@ -166,7 +166,7 @@ public sealed partial class GuardedGenerator
         /// an obsolete overload the wrapper does not call, or a form of the pair that names no obsolete symbol, is not
         /// wrapped in a suppression, so it hides no warning of its own.
         /// </summary>
-        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method, IEnumerable<ISymbol> lockSymbols, bool withDefaults)
+        private static EquatableArray<string> EchoedWarnings(IMethodSymbol method, IEnumerable<ISymbol> lockSymbols, bool withDefaults, bool oblivious)
         {
             var ids = new SortedSet<string>(StringComparer.Ordinal);
             var outer = new HashSet<string>();
@@ -183,6 +183,13 @@ public sealed partial class GuardedGenerator
             if (method.TypeParameters.Any(static p => WrapperNaming.IsLowerCaseName(p.Name)))
             {
                 ids.Add("CS8981");
+            }
+
+            // A '?' on a reference type where annotations are disabled (CS8632 on the body, which the user may silence): the
+            // wrapper, written under '#nullable disable' too, keeps it so that its signature stays the body's, and repeats it as CS8669.
+            if (oblivious && SignatureHasObliviousAnnotation(method))
+            {
+                ids.Add("CS8669");
             }
 
             // A 'ref readonly' parameter with a default (CS9200 on the body): a wrapper that repeats the default repeats it.
@@ -224,6 +231,21 @@ public sealed partial class GuardedGenerator
 
             return ids.ToEquatableArray();
         }
+
+        /// <summary>Whether the signature writes <c>?</c> on a reference type or type parameter, its constraints included.</summary>
+        private static bool SignatureHasObliviousAnnotation(IMethodSymbol method) =>
+            HasReferenceAnnotation(method.ReturnType) ||
+            method.Parameters.Any(static p => HasReferenceAnnotation(p.Type)) ||
+            method.TypeParameters.Any(static t =>
+                t.ReferenceTypeConstraintNullableAnnotation == NullableAnnotation.Annotated || t.ConstraintTypes.Any(HasReferenceAnnotation));
+
+        private static bool HasReferenceAnnotation(ITypeSymbol type) => type switch
+        {
+            { NullableAnnotation: NullableAnnotation.Annotated, IsValueType: false } => true,
+            IArrayTypeSymbol array => HasReferenceAnnotation(array.ElementType),
+            INamedTypeSymbol named => named.TypeArguments.Any(HasReferenceAnnotation),
+            _ => false,
+        };
 
         /// <summary>
         /// What one wrapper names to take a lock: the member, its getter, the types that qualify a static member, the lock

@@ -99,9 +99,9 @@ public sealed partial class GuardedGenerator
                 ResultAttributes(method),
                 DocLines(DocumentedDeclaration(context.TargetNode, method, token), method, context.SemanticModel, token),
                 acquisition,
-                EchoedWarnings(method, lockSymbols, withDefaults: true),
+                EchoedWarnings(method, lockSymbols, withDefaults: true, oblivious),
                 // The timed synchronous form copies no defaults; the timed async form does.
-                EchoedWarnings(method, timedLockSymbols, withDefaults: isAsync),
+                EchoedWarnings(method, timedLockSymbols, withDefaults: isAsync, oblivious),
                 asyncModel,
                 oblivious,
                 carried.Any(static a => FlowName(a) == "DoesNotReturnAttribute"));
