@@ -759,6 +759,52 @@ public sealed class FuzzFindingsTests
         Assert.Null(run.Result.Results.Single().Exception);
     }
 
+    // An <include> is found relative to the file it is written in: copied to the wrappers, it named a file beside the
+    // generated one, which is not there (CS1589 in generated code; a valid-variation sweep found this).
+    [Fact]
+    public void ADocCommentWithAnInclude_IsNotCopiedToTheWrappers_WhoseFileCannotReachIt()
+    {
+        // The source and its docs in a folder below the project's: the resolver's base directory finds neither beside the generated file.
+        string directory = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "locksmith-include-" + Guid.NewGuid().ToString("N"));
+        string folder = System.IO.Path.Combine(directory, "Models");
+        System.IO.Directory.CreateDirectory(folder);
+        try
+        {
+            System.IO.File.WriteAllText(
+                System.IO.Path.Combine(folder, "docs.xml"),
+                "<doc><member name=\"get\"><summary>Gets the count.</summary><returns>The count.</returns></member></doc>");
+            var tree = TestCompilation.Parse(
+                """
+                using Locksmith;
+                /// <summary>A counter.</summary>
+                public partial class C
+                {
+                    private readonly ExclusiveLock _lock = new();
+                    private int _count = 1;
+
+                    /// <include file='docs.xml' path='doc/member[@name="get"]/*'/>
+                    [Guarded(Lock = nameof(_lock))] private int GetCore() => _count;
+                }
+                """,
+                System.IO.Path.Combine(folder, "Source0.cs"));
+            var compilation = CSharpCompilation.Create(
+                "Locksmith.Generators.TestInput",
+                [tree],
+                TestCompilation.References,
+                TestCompilation.Options.WithXmlReferenceResolver(new XmlFileResolver(directory)));
+
+            var run = GeneratorHarness.Run(compilation);
+
+            Assert.Contains("public int Get()", run.GeneratedText, StringComparison.Ordinal);
+            var problems = run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning).ToList();
+            Assert.True(problems.Count == 0, Snapshot.Render(problems) + "\n" + run.GeneratedText);
+        }
+        finally
+        {
+            System.IO.Directory.Delete(directory, recursive: true);
+        }
+    }
+
     // A null array for the params list: TypedConstant.Values of it is a default array, which threw in the generator
     // (LSM0099 for every method of the type) and in an analyzer (AD0001).
     [Fact]

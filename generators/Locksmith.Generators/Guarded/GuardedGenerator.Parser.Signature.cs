@@ -484,8 +484,10 @@ public sealed partial class GuardedGenerator
 
                 // A comment with a warning on the body (malformed XML, a param tag that names no parameter, a cref that
                 // does not resolve) would repeat it on the wrappers: they get the generated summary instead.
+                // So would an <include>: its file is found relative to the body's file, which the generated one is not beside (CS1589).
                 if (trivia.ContainsDiagnostics ||
-                    (trivia.GetStructure() is DocumentationCommentTriviaSyntax comment && !DocCommentIsClean(comment, method, semanticModel, token)))
+                    (trivia.GetStructure() is DocumentationCommentTriviaSyntax comment &&
+                        (HasInclude(comment) || !DocCommentIsClean(comment, method, semanticModel, token))))
                 {
                     return EquatableArray<string>.Empty;
                 }
@@ -505,6 +507,14 @@ public sealed partial class GuardedGenerator
 
             return lines.ToEquatableArray();
         }
+
+        private static bool HasInclude(DocumentationCommentTriviaSyntax comment) =>
+            comment.DescendantNodes().Any(static n => n switch
+            {
+                XmlEmptyElementSyntax empty => empty.Name.LocalName.ValueText == "include",
+                XmlElementSyntax element => element.StartTag.Name.LocalName.ValueText == "include",
+                _ => false,
+            });
 
         /// <summary>
         /// The comment's text with each cref written as its documentation id (<c>T:System.Collections.Generic.List`1</c>):
