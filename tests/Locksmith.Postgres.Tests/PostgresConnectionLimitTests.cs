@@ -87,7 +87,8 @@ public sealed class PostgresConnectionLimitTests
         }
         finally
         {
-            await DropDatabaseAsync(database);
+            NpgsqlConnection.ClearAllPools();
+            await PostgresServer.DropDatabaseAsync(database);
         }
     }
 
@@ -177,7 +178,8 @@ public sealed class PostgresConnectionLimitTests
         }
         finally
         {
-            await DropDatabaseAsync(database);
+            NpgsqlConnection.ClearAllPools();
+            await PostgresServer.DropDatabaseAsync(database);
         }
     }
 
@@ -254,7 +256,8 @@ public sealed class PostgresConnectionLimitTests
                 await filler.DisposeAsync();
             }
 
-            await DropDatabaseAsync(database);
+            NpgsqlConnection.ClearAllPools();
+            await PostgresServer.DropDatabaseAsync(database);
         }
     }
 
@@ -266,15 +269,6 @@ public sealed class PostgresConnectionLimitTests
         await using var create = new NpgsqlCommand($"CREATE DATABASE \"{database}\" TEMPLATE template0 CONNECTION LIMIT 2", admin);
         await create.ExecuteNonQueryAsync();
         return database;
-    }
-
-    /// <summary>Drops <paramref name="database"/>, after the pools let go of their connections to it.</summary>
-    private static async Task DropDatabaseAsync(string database)
-    {
-        NpgsqlConnection.ClearAllPools();
-        await using var admin = await PostgresServer.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)", admin);
-        await drop.ExecuteNonQueryAsync();
     }
 
     /// <summary>Runs <paramref name="acquire"/> as a flow of its own (its own session).</summary>

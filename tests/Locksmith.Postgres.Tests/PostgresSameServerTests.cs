@@ -383,7 +383,7 @@ public sealed class PostgresSameServerTests
         finally
         {
             NpgsqlConnection.ClearAllPools();
-            await ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await PostgresServer.DropDatabaseAsync(database);
             await ExecuteAsync(admin, $"DROP FUNCTION {function}");
         }
     }

@@ -58,6 +58,37 @@ internal static class PostgresServer
     /// </summary>
     public static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Drops a database a test made: ends this role's sessions on it (pooled ones too), then drops it. Not
+    /// <c>WITH (FORCE)</c>, which also tries to end an autovacuum worker that happens to be on the new database, and a role
+    /// without superuser may not (42501, "must be a member of the role whose process is being terminated"): a plain drop
+    /// signals such a worker itself and waits for the sessions to go, and is tried again while they have not (55006).
+    /// </summary>
+    public static async Task DropDatabaseAsync(string database)
+    {
+        await using var admin = await OpenAsync();
+        await using (var end = new NpgsqlCommand(
+            "SELECT count(pg_catalog.pg_terminate_backend(pid)) FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND usename = current_user AND pid <> pg_catalog.pg_backend_pid()", admin))
+        {
+            end.Parameters.Add(new NpgsqlParameter<string> { TypedValue = database });
+            await end.ExecuteScalarAsync();
+        }
+
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{database}\"", admin);
+                await drop.ExecuteNonQueryAsync();
+                return;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 20)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
     /// <summary>Ends the backend <paramref name="pid"/> as an administrator would (<c>pg_terminate_backend</c>), asserting it existed.</summary>
     public static async Task TerminateAsync(NpgsqlConnection admin, int pid)
     {

@@ -121,7 +121,7 @@ public sealed class PostgresSetProbeReconnectTests
         }
         finally
         {
-            await PostgresSameServerTests.ExecuteAsync(admin, $"DROP DATABASE IF EXISTS \"{database}\" WITH (FORCE)");
+            await PostgresServer.DropDatabaseAsync(database);
         }
     }
 
