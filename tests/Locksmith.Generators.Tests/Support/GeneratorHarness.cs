@@ -56,6 +56,20 @@ internal sealed record GeneratorRun(
     /// <summary>Every Locksmith diagnostic: the generator's and the analyzers'.</summary>
     public ImmutableArray<Diagnostic> LocksmithDiagnostics =>
         [.. GeneratorDiagnostics.Concat(AnalyzerDiagnostics).Where(static d => d.Id.StartsWith("LSM", StringComparison.Ordinal))];
+
+    /// <summary>The generator or an analyzer failing: CS8785 (it threw), AD0001 (an analyzer threw), LSM0099 (it caught its own exception).</summary>
+    public ImmutableArray<Diagnostic> Failures =>
+        [.. GeneratorDiagnostics.Concat(AnalyzerDiagnostics).Where(static d => d.Id is "CS8785" or "AD0001" or "LSM0099")];
+
+    /// <summary>Compiler diagnostics of at least <paramref name="severity"/> located in a generated file.</summary>
+    public ImmutableArray<Diagnostic> InGeneratedCode(DiagnosticSeverity severity) =>
+        [.. CompilerDiagnostics.Where(d => d.Severity >= severity && IsGenerated(d.Location.SourceTree))];
+
+    /// <summary>Compiler errors located in the user's own sources.</summary>
+    public ImmutableArray<Diagnostic> ErrorsInUserCode =>
+        [.. CompilerDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error && d.Location.SourceTree is { } tree && !IsGenerated(tree))];
+
+    private bool IsGenerated(SyntaxTree? tree) => tree is not null && Result.GeneratedTrees.Any(t => t.FilePath == tree.FilePath);
 }
 
 /// <summary>Runs the real generator and analyzers the way the compiler does.</summary>

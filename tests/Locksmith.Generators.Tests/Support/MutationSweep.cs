@@ -40,10 +40,7 @@ internal static class MutationSweep
             driver = run.Driver;
             runs++;
 
-            var crashes = run.GeneratorDiagnostics.Concat(run.AnalyzerDiagnostics)
-                .Where(static d => d.Id is "CS8785" or "AD0001" or "LSM0099")
-                .Select(static d => d.GetMessage())
-                .ToList();
+            var crashes = run.Failures.Select(static d => d.GetMessage()).ToList();
             if (run.LocksmithDiagnostics.Any(static d => d.Id != "LSM0099"))
             {
                 runsWithFindings++;
@@ -54,14 +51,10 @@ internal static class MutationSweep
                 crashes.Add(exception.ToString());
             }
 
-            var generatedPaths = new HashSet<string>(run.Result.GeneratedTrees.Select(static t => t.FilePath));
-            var generatedProblems = run.CompilerDiagnostics
-                .Where(d => d.Severity >= DiagnosticSeverity.Warning && d.Location.SourceTree is { } tree && generatedPaths.Contains(tree.FilePath))
-                .ToList();
-            if (generatedProblems.Count > 0)
+            var generatedProblems = run.InGeneratedCode(DiagnosticSeverity.Warning);
+            if (generatedProblems.Length > 0)
             {
-                crashes.Add("Generated code has diagnostics:\n" + Snapshot.Render(generatedProblems) +
-                    string.Join("\n", run.Result.GeneratedTrees.Select(static t => "// " + t.FilePath + "\n" + t)));
+                crashes.Add("Generated code has diagnostics:\n" + Snapshot.Render(generatedProblems) + run.GeneratedText);
             }
 
             if (crashes.Count > 0)
