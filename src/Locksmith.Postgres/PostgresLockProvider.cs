@@ -521,9 +521,26 @@ public sealed class PostgresLockProvider : IAsyncDisposable, IDisposable
     /// <summary>
     /// Whether the server answers: opens a connection of the pool (outside the budget; the pool keeps one for this and
     /// one for the lost-lock check) and runs <c>SELECT 1</c>. For health checks; throws what the connection throws.
+    /// A cancellation ends the wait at once: Npgsql reads a new connection's startup answer without the token (until the
+    /// connection string's <c>Timeout</c>, 15 s by default), so the ping then finishes alone and its connection goes back.
     /// </summary>
     /// <param name="cancellationToken">Cancels the check.</param>
     internal async Task PingAsync(CancellationToken cancellationToken)
+    {
+        var ping = PingCoreAsync(cancellationToken);
+        try
+        {
+            await ping.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ping.IsCompleted)
+        {
+            // Observed, so a ping that fails alone later raises no UnobservedTaskException.
+            _ = ping.ContinueWith(static task => _ = task.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            throw;
+        }
+    }
+
+    private async Task PingCoreAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("SELECT 1", connection);

@@ -25,9 +25,26 @@ internal sealed class PostgresLockProviderHealthCheck(PostgresLockProvider provi
             ["connectionsInUse"] = provider.ConnectionsInUse,
             ["connectionBudget"] = provider.ConnectionBudget,
         };
+
+        // The check's own deadline, a little inside the registration's timeout: when that timeout ends the ping, the
+        // health check service reports only "A timeout occurred while running check.", naming no server.
+        TimeSpan timeout = context.Registration.Timeout;
+        using var deadline = timeout > TimeSpan.Zero && timeout.TotalMilliseconds <= int.MaxValue
+            ? new CancellationTokenSource(timeout - TimeSpan.FromTicks(Math.Min(timeout.Ticks / 10, TimeSpan.TicksPerMillisecond * 500)))
+            : null;
+        using var ping = deadline is null ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, deadline.Token);
         try
         {
-            await provider.PingAsync(cancellationToken).ConfigureAwait(false);
+            await provider.PingAsync(ping?.Token ?? cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException exception) when (deadline is { IsCancellationRequested: true })
+        {
+            return new HealthCheckResult(
+                context.Registration.FailureStatus,
+                $"The PostgreSQL server of the distributed locks ({provider.ServerIdentity}) does not answer: the check's connection " +
+                $"and SELECT 1 got no answer within its timeout ({timeout}).",
+                exception,
+                data);
         }
         catch (ObjectDisposedException exception) when (provider.IsDisposed)
         {

@@ -59,6 +59,61 @@ public sealed class PostgresHealthCheckTests
         Assert.NotNull(entry.Exception);
     }
 
+    public enum Silence
+    {
+        /// <summary>The server takes the connection but never answers its startup (Npgsql waits for it without the token).</summary>
+        Opening,
+
+        /// <summary>The connection is open, and the check's SELECT 1 gets no answer.</summary>
+        Select,
+    }
+
+    /// <summary>
+    /// A server that goes silent makes the check Unhealthy within the check's timeout, naming the server. Before, a silent
+    /// opening held the check until the connection string's Timeout (15 s by default, 1024 s here; the hang guard failed
+    /// it), and a silent SELECT 1 ended with the health check service's own "A timeout occurred while running check.".
+    /// </summary>
+    [Theory]
+    [InlineData(Silence.Opening)]
+    [InlineData(Silence.Select)]
+    public async Task TheCheck_WhenTheServerGoesSilent_IsUnhealthyWithinItsTimeout_NamingTheServer(Silence silence)
+    {
+        await using var relay = new TcpRelay();
+        var services = new ServiceCollection();
+        services.AddLogging();
+
+        // Without TLS the relay sees the statements; the opening's own Timeout (Npgsql's most) never ends the check.
+        services.AddLocksmith().AddPostgres(new Npgsql.NpgsqlConnectionStringBuilder(relay.ConnectionString) { SslMode = Npgsql.SslMode.Disable, Timeout = 1024 }.ConnectionString);
+        services.AddHealthChecks().AddLocksmithPostgres(timeout: TimeSpan.FromSeconds(3));
+        await using var container = services.BuildServiceProvider();
+        var provider = container.GetRequiredService<PostgresLockProvider>();
+        try
+        {
+            if (silence == Silence.Opening)
+            {
+                relay.HoldNewConnections();
+            }
+            else
+            {
+                // An acquisition's first statement carries a SELECT 1 too: freeze only once the pool has a connection.
+                await PostgresServer.WarmUpAsync(provider);
+                relay.FreezeWhenClientSends("SELECT 1");
+            }
+
+            var report = await container.GetRequiredService<HealthCheckService>().CheckHealthAsync().WaitAsync(TimeSpan.FromSeconds(60));
+
+            var entry = report.Entries["locksmith-postgres"];
+            Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+            Assert.Contains($"({provider.ServerIdentity}) does not answer", entry.Description, StringComparison.Ordinal);
+            Assert.Contains("within its timeout (00:00:03)", entry.Description, StringComparison.Ordinal);
+            Assert.IsAssignableFrom<OperationCanceledException>(entry.Exception);
+        }
+        finally
+        {
+            relay.LetThrough();
+        }
+    }
+
     /// <summary>
     /// A server that refuses the provider's credentials did answer: the check says it refused the session, with the
     /// server's SQLSTATE, rather than that it does not answer (which sent readers to the network, not the password).
