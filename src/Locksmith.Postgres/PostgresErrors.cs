@@ -212,14 +212,14 @@ internal static partial class PostgresErrors
     [DoesNotReturn]
     public static void ThrowReleasedTwice(PostgresHold hold) =>
         throw new SynchronizationLockException(
-            $"{ThrowHelper.CurrentFlowOrThreadStartingASentence()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
+            $"{ThrowHelper.CurrentFlowStartingASentence()} tried to release {hold.Description} through a scope of {hold.Owner.Describe()} " +
             "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
 
     /// <summary>A set scope disposed a second time: names every lock of the set, so the message says which scope it was.</summary>
     [DoesNotReturn]
     public static void ThrowSetReleasedTwice(PostgresHold[] holds) =>
         throw new SynchronizationLockException(
-            $"{ThrowHelper.CurrentFlowOrThreadStartingASentence()} tried to release a set of {holds.Length} lock(s) " +
+            $"{ThrowHelper.CurrentFlowStartingASentence()} tried to release a set of {holds.Length} lock(s) " +
             $"({string.Join(", ", Array.ConvertAll(holds, h => h.Description))}) through a set scope of {holds[0].Owner.Describe()} " +
             "that was already released. Each scope releases once: dispose it once, in the flow that acquired it.");
 

@@ -439,7 +439,9 @@ public sealed class NewUserPostgresTests(ITestOutputHelper output)
         Assert.Equal(0, second.WaitingCount);
 
         await scope.DisposeAsync();
-        Assert.Throws<SynchronizationLockException>(() => scope.Dispose());
+        var twice = Assert.Throws<SynchronizationLockException>(() => scope.Dispose());
+        Assert.Matches(@"^(The current async flow|Flow #\d+)( \('[^']*'\))? \(on thread \d+", twice.Message);
+        Assert.Contains($"'{name}_a'", twice.Message, StringComparison.Ordinal);
         Assert.Equal(0, provider.ConnectionsInUse);
     }
 
