@@ -824,15 +824,20 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
     /// Raises the timeout event under the name the deadlock detector and order violations use (a keyed lock's
     /// <c>name[key]</c>), so the host's log says which key timed out; metrics keep the lock's name (one series per lock).
     /// </summary>
+    /// <summary>A timeout event's holder when no session of this process holds the lock.</summary>
+    internal const string HeldOutsideThisProcess = "a session outside this process";
+
     private void ReportTimeout(LockOwner flow, string description, LockMode mode, string modeTag, TimeSpan waited, PostgresHold? localHolder)
     {
         LocksmithMetrics.RecordTimeout(this, modeTag);
         if (LocksmithPolicy.TimeoutOccurred is { } onTimeout)
         {
             // The holder when it is a flow of this process (through this provider or another for the same server), as the
-            // exception names it (the log's Owner); else 0, no single owner in this process (another process's session, or readers).
+            // exception names it (the log's Owner); else 0: readers of this process have no single owner, and with no hold
+            // in this process the holder is another process's session, which only the exception looks up (a query).
             var holder = localHolder is { Shared: false } hold ? hold.Owner : null;
-            onTimeout(new LockTimeoutEvent(OrderNameOf(description), mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holder?.Describe() });
+            string? holderName = holder is not null ? holder.Describe() : localHolder is null ? HeldOutsideThisProcess : null;
+            onTimeout(new LockTimeoutEvent(OrderNameOf(description), mode, waited, flow.OwnerId, holder?.OwnerId ?? 0) { OwnerThreadName = holderName });
         }
     }
 

@@ -89,6 +89,61 @@ public sealed class PostgresKeyedEventTests
     }
 
     /// <summary>
+    /// A timed try that gives up on a lock no session of this process holds (another process's, here a plain session)
+    /// logs 14001 as held by "a session outside this process". Before, the line said "held by no single owner in this
+    /// process", which reads as readers or permits of this process, for an exclusive lock that another instance keeps.
+    /// </summary>
+    [Fact]
+    public async Task ATimeoutOnALockHeldByAnotherProcess_IsLoggedAsHeldOutsideThisProcess()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        string name = PostgresServer.Unique("leader");
+        var logs = new LinesProvider();
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddLocksmith()
+            .AddPostgres(PostgresServer.ConnectionString)
+            .AddPostgresExclusiveLock(name, level: 3);
+        using var host = builder.Build();
+        var leader = host.Services.GetRequiredKeyedService<PostgresExclusiveLock>(name);
+        await host.StartAsync(ct);
+        LockTimeoutEvent? seen = null;
+        var previous = LocksmithPolicy.TimeoutOccurred;
+        try
+        {
+            // The 100 ms go to the wait, not to opening the provider's first session.
+            await PostgresServer.WarmUpAsync(host.Services.GetRequiredService<PostgresLockProvider>());
+            await using var elsewhere = await PostgresServer.HoldOnPlainSessionAsync(name);
+            LocksmithPolicy.TimeoutOccurred = e =>
+            {
+                previous?.Invoke(e);
+                if (e.LockName == name)
+                {
+                    seen = e;
+                }
+            };
+            await using (var attempt = await leader.TryAcquireAsync(TimeSpan.FromMilliseconds(100), ct))
+            {
+                Assert.False(attempt.IsAcquired);
+            }
+
+            LocksmithPolicy.TimeoutOccurred = previous;
+            await PostgresServer.UnlockAllAsync(elsewhere);
+        }
+        finally
+        {
+            LocksmithPolicy.TimeoutOccurred = previous;
+            await host.StopAsync(ct);
+        }
+
+        Assert.NotNull(seen);
+        Assert.Equal(0, seen.OwnerThreadId);
+        Assert.Equal("a session outside this process", seen.OwnerThreadName);
+        var timeout = Assert.Single(logs.Lines, l => l.Id == LocksmithEventIds.LockTimeout && l.Text.Contains(name, StringComparison.Ordinal));
+        Assert.Contains("; held by a session outside this process (ids ", timeout.Text, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// Before, a keyed lock's wait still under way was listed by <see cref="DeadlockDetector.CurrentWaits"/>, and so by the
     /// health check's "still waiting" lines, as the lock ('accounts'), though its events already named the key; now as
     /// the key ('accounts[44]'), at the lock's level.

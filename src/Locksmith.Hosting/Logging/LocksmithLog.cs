@@ -62,9 +62,10 @@ internal sealed partial class LocksmithLog
     // line and its exception name the same figure.
     private static double Milliseconds(TimeSpan time) => Math.Round(time.TotalMilliseconds, 1, MidpointRounding.AwayFromZero);
 
-    // A flow holder's name is already its description (the runtime's); a thread's is the thread's name.
+    // A flow holder's name is already its description (the runtime's); a thread's is the thread's name. With no owner id,
+    // a name says who holds it elsewhere (a distributed lock's "a session outside this process").
     private static string OwnerText(int ownerId, string? ownerName) =>
-        ownerId == 0 ? "no single owner in this process"
+        ownerId == 0 ? (string.IsNullOrEmpty(ownerName) ? "no single owner in this process" : ownerName)
         : ownerId >= LockCatalogEntry.FlowIdBase && !string.IsNullOrEmpty(ownerName) ? ownerName
         : LockCatalogEntry.OwnerText(ownerId, ownerName);
 

@@ -11,8 +11,9 @@ namespace Locksmith;
 public sealed record LockTimeoutEvent(string LockName, LockMode Mode, TimeSpan Waited, int ThreadId, int OwnerThreadId)
 {
     /// <summary>
-    /// The name of the thread holding the lock when the wait ended, or null when it has none, is unknown, or the lock
-    /// was held shared.
+    /// The name of the thread holding the lock when the wait ended (a flow's description for a flow), or null when it has
+    /// none, is unknown, or the lock was held shared. A distributed lock that no session of this process holds says
+    /// <c>a session outside this process</c>, with <see cref="OwnerThreadId"/> 0.
     /// </summary>
     public string? OwnerThreadName { get; init; }
 }
