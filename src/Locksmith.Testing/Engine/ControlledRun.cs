@@ -246,6 +246,14 @@ internal sealed partial class ControlledRun : ISchedulingController
                 // No step for a whole idle period, and not waiting for an async post: a flow blocks outside Locksmith.
                 if (_steps == steps && !_idleWaiting && Failure is null)
                 {
+                    // Under a debugger the flow may be paused at a breakpoint (the replay line is for that): not stuck,
+                    // so wait another idle period from now.
+                    if (s_debuggerAttached?.Invoke() ?? Debugger.IsAttached)
+                    {
+                        _lastStepAt = Stopwatch.GetTimestamp();
+                        continue;
+                    }
+
                     _stuck = _running;
                     FailLocked(new RunFailure(
                         ControlledFailureKind.Stuck,
@@ -301,6 +309,16 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     [ThreadStatic]
     private static Action? s_idleChecked;
+
+    /// <summary>For tests: stands for <see cref="Debugger.IsAttached"/> on the thread that runs the scenario.</summary>
+    internal static Func<bool>? DebuggerAttached
+    {
+        get => s_debuggerAttached;
+        set => s_debuggerAttached = value;
+    }
+
+    [ThreadStatic]
+    private static Func<bool>? s_debuggerAttached;
 
     /// <summary>For tests: called on the thread that runs the scenario with the name of each flow whose end it waits for.</summary>
     internal static Action<string>? JoinObserver
