@@ -609,9 +609,14 @@ internal sealed partial class ControlledRun : ISchedulingController
             if (error is not null)
             {
                 AddTraceLocked(flow, "throws", error.GetType().Name);
+                // A timeout the scheduler took to break a cycle is a deadlock with a timeout: say so, or it reads as slowness.
+                string cycle = error is LockTimeoutException && flow.TimedOutInCycle is { } waits
+                    ? $" The scheduler timed that wait out because every flow was blocked in a cycle ({waits}): without the " +
+                      "timeout this is a deadlock. Take the locks in one order (distinct levels, or all together with LockSet)"
+                    : string.Empty;
                 FailLocked(new RunFailure(
                     ControlledFailureKind.UnhandledException,
-                    $"flow '{flow.Name}' threw {error.GetType().Name}: {NameFlowsIn(error.Message)}", error, flow.Name, []));
+                    $"flow '{flow.Name}' threw {error.GetType().Name}: {NameFlowsIn(error.Message)}{cycle}", error, flow.Name, []));
                 return;
             }
 
@@ -712,6 +717,7 @@ internal sealed partial class ControlledRun : ISchedulingController
             // between) or as nobody's (such code took it a moment ago and has not recorded its hold yet).
             flow.OutsideHeldAtEnlist = OutsideHolderId(flow) != 0 || FreedOutsideSinceTryLocked(flow, resource);
             flow.TimedOut = false;
+            flow.TimedOutInCycle = null;
             flow.EnlistSequence = ++_enlistSequence;
             RegisterOwnerLocked(flow);
             AddTraceLocked(flow, EnlistName(operation), flow.WaitingName);
@@ -1005,6 +1011,9 @@ internal sealed partial class ControlledRun : ISchedulingController
                     var timed = _candidates[_chooser.PickTimeout(_candidates, _steps)];
                     _decisions.Add(new Decision(timed.Index, true));
                     timed.TimedOut = true;
+                    timed.TimedOutInCycle = CycleLocked() is { } cycle && cycle.Exists(e => e.Flow == timed.Name)
+                        ? string.Join("; ", cycle)
+                        : null;
                     timed.Status = FlowStatus.Runnable;
                     AddTraceLocked(timed, "times out on", timed.WaitingName);
                     return timed;
@@ -1115,7 +1124,10 @@ internal sealed partial class ControlledRun : ISchedulingController
     }
 
     /// <summary>The deadlock's cycle (flow → lock → holder → …) if the holders form one, else every blocked flow's wait.</summary>
-    private List<WaitForEdge> DeadlockWaitsLocked()
+    private List<WaitForEdge> DeadlockWaitsLocked() => CycleLocked() ?? BlockedWaitsLocked();
+
+    /// <summary>A cycle of blocked flows (flow → lock → holder → …), or null.</summary>
+    private List<WaitForEdge>? CycleLocked()
     {
         foreach (var start in _flows)
         {
@@ -1139,7 +1151,7 @@ internal sealed partial class ControlledRun : ISchedulingController
             }
         }
 
-        return BlockedWaitsLocked();
+        return null;
     }
 
     /// <summary>

@@ -82,6 +82,12 @@ internal sealed class FlowState(ControlledRun run, int index, string name, Actio
 
     public bool TimedOut { get; set; }
 
+    /// <summary>
+    /// The cycle of waits this flow's last wait was in when the scheduler timed it out (every flow blocked), or null:
+    /// a timeout that broke a deadlock, which the report names.
+    /// </summary>
+    public string? TimedOutInCycle { get; set; }
+
     public long EnlistSequence { get; set; }
 
     public bool IsAsync => AsyncBody is not null;
