@@ -172,6 +172,47 @@ internal sealed partial class ControlledRun
     }
 
     /// <summary>
+    /// A flow that threw after its last condition wait was notified, while another flow had the wait's lock between the
+    /// notification and the flow's own return (an <c>if</c> around <c>Wait</c>): what was announced may be gone. Null
+    /// otherwise. Read off the trace, so a replay says the same.
+    /// </summary>
+    private string? ExplainStaleWakeLocked(FlowState flow)
+    {
+        int waitAt = _trace.FindLastIndex(e => e.Flow == flow.Name && e.Operation == "waits on");
+        if (waitAt < 0)
+        {
+            return null;
+        }
+
+        string condition = _trace[waitAt].Target;
+        int releaseAt = _trace.FindIndex(waitAt + 1, e => e.Flow == flow.Name);
+        if (releaseAt < 0 || _trace[releaseAt].Operation != "release")
+        {
+            return null;
+        }
+
+        string lockName = _trace[releaseAt].Target;
+        int notifyAt = _trace.FindIndex(releaseAt + 1, e => e.Flow != flow.Name && e.Target == condition && e.Operation is "notify" or "notify all");
+        int backAt = notifyAt < 0 ? -1 : _trace.FindIndex(notifyAt + 1, e => e.Flow == flow.Name && e.Operation != "wakes on");
+        if (backAt < 0 || _trace[backAt].Operation != "acquire" || _trace[backAt].Target != lockName)
+        {
+            return null; // not woken by a notification (a timeout), or it did something else first
+        }
+
+        string notifier = _trace[notifyAt].Flow;
+        int otherAt = _trace.FindIndex(notifyAt + 1, backAt - notifyAt - 1, e => e.Flow != flow.Name && e.Flow != notifier && e.Operation == "release" && e.Target == lockName);
+        if (otherAt < 0)
+        {
+            return null;
+        }
+
+        var other = _trace[otherAt];
+        return string.Create(
+            CultureInfo.InvariantCulture,
+            $"{flow.Name} waited on '{condition}' (step {_trace[waitAt].Step}) and {notifier} notified it (step {_trace[notifyAt].Step}), but {other.Flow} held '{lockName}' (released it at step {other.Step}) before {flow.Name} had it back (step {_trace[backAt].Step}): what the notification announced may be gone when a wait returns. Check the condition again after every wait, in a loop (while, or WaitUntil)");
+    }
+
+    /// <summary>
     /// A condition wait that nothing is left to end: name the notification that came too early, if any. Null when a
     /// notification came after the wait (it woke another waiter).
     /// </summary>

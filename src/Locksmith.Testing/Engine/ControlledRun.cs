@@ -609,14 +609,16 @@ internal sealed partial class ControlledRun : ISchedulingController
             if (error is not null)
             {
                 AddTraceLocked(flow, "throws", error.GetType().Name);
-                // A timeout the scheduler took to break a cycle is a deadlock with a timeout: say so, or it reads as slowness.
-                string cycle = error is LockTimeoutException && flow.TimedOutInCycle is { } waits
+                // A timeout the scheduler took to break a cycle is a deadlock with a timeout: say so, or it reads as slowness;
+                // a throw after a condition wait whose news another flow took first is an 'if' around Wait.
+                string message = NameFlowsIn(error.Message);
+                string why = error is LockTimeoutException && flow.TimedOutInCycle is { } waits
                     ? $" The scheduler timed that wait out because every flow was blocked in a cycle ({waits}): without the " +
                       "timeout this is a deadlock. Take the locks in one order (distinct levels, or all together with LockSet)"
-                    : string.Empty;
+                    : ExplainStaleWakeLocked(flow) is { } stale ? (message.EndsWith('.') ? " " : ". ") + stale : string.Empty;
                 FailLocked(new RunFailure(
                     ControlledFailureKind.UnhandledException,
-                    $"flow '{flow.Name}' threw {error.GetType().Name}: {NameFlowsIn(error.Message)}{cycle}", error, flow.Name, []));
+                    $"flow '{flow.Name}' threw {error.GetType().Name}: {message}{why}", error, flow.Name, []));
                 return;
             }
 
