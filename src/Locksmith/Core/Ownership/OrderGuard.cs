@@ -148,6 +148,18 @@ internal static class OrderGuard
             return $"release '{held.Name}' before taking several keys of '{keys.Name}', or take those keys before '{held.Name}'.";
         }
 
+        if (!forSet && held.OrderLevel == requested.OrderLevel && !ReferenceEquals(held, requested))
+        {
+            // "Acquire it first" cannot help two locks of one level: either one taken while the other is held breaks the order.
+            string together = held is IAsyncLockSetMember && requested is IAsyncLockSetMember
+                ? "take both together with LockSet.AcquireAsync, which takes locks of one level in a fixed order, or "
+                : held is ILockSetMember && requested is ILockSetMember
+                    ? "take both together with LockSet.Acquire, which takes locks of one level in a fixed order, or "
+                    : string.Empty;
+            return $"'{held.Name}' and '{requested.Name}' share level {requested.OrderLevel}, so acquiring either first cannot help: " +
+                $"{together}give them different levels.";
+        }
+
         // A set takes its own members in order; what breaks the order is a lock held before it.
         return forSet
             ? $"release '{held.Name}' before taking the set, or take it in the same set, which takes its locks in the global order."
