@@ -126,7 +126,7 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
             local.UsingKeyword.IsKind(SyntaxKind.UsingKeyword) ||
             !CanDeclareUsing(local) ||
             model.GetDeclaredSymbol(declarator, token) is not ILocalSymbol symbol ||
-            IsWrittenAgain(local, symbol, model, token))
+            ScopeShapes.IsWrittenAgain(local, symbol, model, token))
         {
             return null;
         }
@@ -144,23 +144,6 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
             ? new Edit($"Declare '{symbol.Name}' with 'using' and drop its Dispose()", local, withUsing, last)
             : null;
     }
-
-    /// <summary>
-    /// Whether the local is assigned after its declaration or passed as <c>out</c> or <c>ref</c>: a <c>using</c> local
-    /// cannot be (CS1656, CS1657), so declaring it with <c>using</c> would not compile.
-    /// </summary>
-    private static bool IsWrittenAgain(LocalDeclarationStatementSyntax declaration, ILocalSymbol local, SemanticModel model, CancellationToken token) =>
-        Body(declaration) is { } body &&
-        body.DescendantNodes().OfType<IdentifierNameSyntax>().Any(name =>
-            name.Identifier.ValueText == local.Name &&
-            name.Parent switch
-            {
-                AssignmentExpressionSyntax assignment => assignment.Left == name,
-                ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None),
-                RefExpressionSyntax => true,
-                _ => false,
-            } &&
-            SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, token).Symbol, local));
 
     /// <summary>The function that declares the local, or the top-level statements' file.</summary>
     private static SyntaxNode? Body(LocalDeclarationStatementSyntax declaration) =>

@@ -20,7 +20,8 @@ namespace Locksmith.CodeFixes;
 /// after it in its block would outlive; in an <c>async</c> function (or top-level statements that await),
 /// <c>await using var</c> besides where it is also <c>IAsyncDisposable</c> (a PostgreSQL scope releases without
 /// blocking that way). Only for a declaration of one local that is a statement of a block or of the top-level
-/// statements; nothing for a discarded scope or an <c>out</c> one, which have no declaration to change.
+/// statements; nothing for a discarded scope or an <c>out</c> one, which have no declaration to change, nor for a local
+/// assigned again or passed as <c>out</c> or <c>ref</c>, which a <c>using</c> local cannot be (CS1656, CS1657).
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(UsingScopeCodeFixProvider))]
 [Shared]
@@ -42,7 +43,9 @@ public sealed class UsingScopeCodeFixProvider : CodeFixProvider
             node is not InvocationExpressionSyntax invocation ||
             invocation.Span != span ||
             Declaration(invocation) is not { } statement ||
-            model.GetDeclaredSymbol(statement.Declaration.Variables[0], context.CancellationToken) is not ILocalSymbol { Type: { } type } local)
+            model.GetDeclaredSymbol(statement.Declaration.Variables[0], context.CancellationToken) is not ILocalSymbol { Type: { } type } local ||
+            // LSM0053 counts a scope written over ('scope = default;') as never released, but a using local cannot be (CS1656).
+            ScopeShapes.IsWrittenAgain(statement, local, model, context.CancellationToken))
         {
             return;
         }

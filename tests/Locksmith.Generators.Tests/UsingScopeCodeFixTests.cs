@@ -178,6 +178,39 @@ public sealed class UsingScopeCodeFixTests
         """,
         "LSM0053", 6);
 
+    // LSM0053 counts a scope written over as never released, but a using local cannot be assigned (CS1656).
+    [Fact]
+    public Task AScopeWrittenOver_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+            private int _n;
+
+            public void Add(bool reset)
+            {
+                var scope = _lock.Acquire();
+                _n++;
+                if (reset) scope = default;
+            }
+
+            public async Task AddAsync()
+            {
+                var held = await _async.AcquireAsync();
+                _n++;
+                held = default;
+            }
+
+            public int Peek() => _n;
+        }
+        """,
+        "LSM0053", 2);
+
     [Fact]
     public Task AGotoPastTheDeclaration_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,

@@ -28,6 +28,23 @@ internal static class ScopeShapes
             a is BaseMethodDeclarationSyntax or LocalFunctionStatementSyntax or AnonymousFunctionExpressionSyntax or AccessorDeclarationSyntax);
 
     /// <summary>
+    /// Whether the local is assigned after its declaration or passed as <c>out</c> or <c>ref</c>: a <c>using</c> local
+    /// cannot be (CS1656, CS1657), so declaring it with <c>using</c> would not compile.
+    /// </summary>
+    public static bool IsWrittenAgain(LocalDeclarationStatementSyntax declaration, ILocalSymbol local, SemanticModel model, CancellationToken cancellationToken) =>
+        (EnclosingFunction(declaration) ?? declaration.FirstAncestorOrSelf<CompilationUnitSyntax>()) is { } body &&
+        body.DescendantNodes().OfType<IdentifierNameSyntax>().Any(name =>
+            name.Identifier.ValueText == local.Name &&
+            name.Parent switch
+            {
+                AssignmentExpressionSyntax assignment => assignment.Left == name,
+                ArgumentSyntax argument => !argument.RefKindKeyword.IsKind(SyntaxKind.None),
+                RefExpressionSyntax => true,
+                _ => false,
+            } &&
+            SymbolEqualityComparer.Default.Equals(model.GetSymbolInfo(name, cancellationToken).Symbol, local));
+
+    /// <summary>
     /// Whether an <c>await</c> can go at <paramref name="node"/>: its function is <c>async</c>, and it is neither in the
     /// body of a <c>lock</c> of that function (CS1996) nor in an unsafe context (CS4004).
     /// </summary>
