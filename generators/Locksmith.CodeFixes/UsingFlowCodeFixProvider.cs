@@ -11,6 +11,7 @@ using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Editing;
+using Microsoft.CodeAnalysis.Operations;
 
 namespace Locksmith.CodeFixes;
 
@@ -114,8 +115,13 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
                 return null;
             }
 
+            if (Resource(claim, value, model, token) is not { } resource)
+            {
+                return null;
+            }
+
             string name = FreshName(dropped, taken);
-            var declaration = SyntaxFactory.ParseStatement($"using var {name} = {value.WithoutTrivia()};")
+            var declaration = SyntaxFactory.ParseStatement($"using var {name} = {resource.WithoutTrivia()};")
                 .WithLeadingTrivia(dropped.GetLeadingTrivia())
                 .WithTrailingTrivia(dropped.GetTrailingTrivia());
             return new Edit($"Keep the claim in 'using var {name}'", dropped, declaration, null);
@@ -142,6 +148,27 @@ public sealed class UsingFlowCodeFixProvider : CodeFixProvider
         // One Dispose, last in the declaration's block: 'using' ends the claim at the same place, and on every path.
         return disposes.Count == 1 && disposes[0].Parent is ExpressionStatementSyntax last && Siblings(local).LastOrDefault() == last
             ? new Edit($"Declare '{symbol.Name}' with 'using' and drop its Dispose()", local, withUsing, last)
+            : null;
+    }
+
+    /// <summary>
+    /// What the <c>using</c> declaration of a dropped claim holds: the claim with the parentheses and casts around it, or
+    /// without them where a cast leaves a type a <c>using</c> cannot dispose (<c>_ = (object)AsyncLockFlow.Begin();</c>,
+    /// CS1674); null where such a cast is a conversion of the user's, which dropping it would skip.
+    /// </summary>
+    private static ExpressionSyntax? Resource(ExpressionSyntax claim, ExpressionSyntax value, SemanticModel model, CancellationToken token)
+    {
+        if (value == claim ||
+            model.GetTypeInfo(value, token).Type is not { } type ||
+            model.Compilation.GetSpecialType(SpecialType.System_IDisposable) is not { TypeKind: TypeKind.Interface } disposable ||
+            model.Compilation.ClassifyCommonConversion(type, disposable).IsImplicit)
+        {
+            return value;
+        }
+
+        return claim.Ancestors().TakeWhile(a => a != value.Parent).OfType<CastExpressionSyntax>()
+            .All(cast => model.GetOperation(cast, token) is IConversionOperation { Conversion.IsUserDefined: false })
+            ? claim
             : null;
     }
 

@@ -321,6 +321,68 @@ public sealed class LSM0059UsingFlowCodeFixTests
         "LSM0059",
         3);
 
+    // 'using var flow = (object)…' would not compile (CS1674): the boxing cast of a discarded claim is left out.
+    [Fact]
+    public Task ADroppedClaimCastToObject_IsDeclaredWithoutTheCast() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public void Post()
+            {
+                _ = (object)AsyncLockFlow.Begin(); // begun here
+                Ledger.Work();
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        "Keep the claim in 'using var flow'",
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public class Posting
+        {
+            public void Post()
+            {
+                using var flow = AsyncLockFlow.Begin(); // begun here
+                Ledger.Work();
+            }
+        }
+        """ + Helpers);
+
+    // Leaving out a conversion of the user's would skip what it does: no fix.
+    [Fact]
+    public Task ADroppedClaimThroughAUserConversion_NoFix() => CodeFixHarness.AssertNoFixAsync(
+        s_provider,
+        """
+        using System.Threading.Tasks;
+        using Locksmith;
+
+        public readonly struct Ticket
+        {
+            public static explicit operator Ticket(AsyncLockFlowScope scope)
+            {
+                Ledger.Work();
+                return default;
+            }
+        }
+
+        public class Posting
+        {
+            public void Post()
+            {
+                _ = (Ticket)AsyncLockFlow.Begin();
+                Ledger.Work();
+            }
+        }
+        """ + Helpers,
+        "LSM0059",
+        1);
+
     [Fact]
     public async Task FixAll_GivesEachDroppedClaimOfAMemberItsOwnName()
     {
