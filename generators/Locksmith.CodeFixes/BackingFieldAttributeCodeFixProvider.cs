@@ -136,7 +136,20 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
             ? SyntaxFactory.TriviaList(end)
             : SyntaxFactory.TriviaList(before.TrailingTrivia.TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)));
         var stripped = list.ReplaceToken(before, before.WithTrailingTrivia(left));
-        var rest = stripped.WithAttributes(stripped.Attributes.RemoveAt(position)).WithLeadingTrivia(indentation);
+        var others = stripped.Attributes;
+        if (position < others.Count - 1)
+        {
+            // The comma after it goes with it, but a comment after that comma is the next attribute's (as the one
+            // before this attribute is its own): it stays in front of that one.
+            var carried = others.GetSeparator(position).TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).ToList();
+            if (carried.Any(static t => t.IsKind(SyntaxKind.SingleLineCommentTrivia) || t.IsKind(SyntaxKind.MultiLineCommentTrivia)))
+            {
+                var next = others[position + 1];
+                others = others.Replace(next, next.WithLeadingTrivia(carried.Concat(next.GetLeadingTrivia())));
+            }
+        }
+
+        var rest = stripped.WithAttributes(others.RemoveAt(position)).WithLeadingTrivia(indentation);
         var (commentsAbove, commentsInside) = Comments(comments.Concat(attribute.GetLeadingTrivia()), indentation);
         var after = attribute.GetTrailingTrivia().Where(static t => t.IsKind(SyntaxKind.MultiLineCommentTrivia))
             .SelectMany(static t => new[] { SyntaxFactory.Space, t });

@@ -164,6 +164,38 @@ public sealed class BackingFieldAttributeCodeFixTests
         }
         """);
 
+    // The comment after the comma that follows it is the next attribute's (as the comment before it is its own): it stays.
+    [Fact]
+    public Task FirstOfTwo_TheCommentBeforeTheNext_StaysWithThatOne() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [field: Guarded(Lock = nameof(_lock)), /* theirs */ NonSerialized]
+            public int Balance { get; set; }
+        }
+        """,
+        "LSM0054",
+        "Move [Guarded] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public class Account
+        {
+            private readonly ExclusiveLock _lock = new();
+
+            [Guarded(Lock = nameof(_lock))]
+            [field: /* theirs */ NonSerialized]
+            public int Balance { get; set; }
+        }
+        """);
+
     [Fact]
     public Task InTheMiddle_ALineCommentBeforeIt_GoesWithIt_TheOthersKeepTheirLines() => CodeFixHarness.AssertFixAsync(
         s_provider,
