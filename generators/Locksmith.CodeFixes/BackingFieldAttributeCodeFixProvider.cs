@@ -92,13 +92,51 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
             return parameter.ReplaceNode(list, list.WithTarget(list.Target.WithIdentifier(propertyKeyword)));
         }
 
+        // Its comments go with it: those before it (after the token before it) and after it into its own list, a line
+        // comment after that list, ending its line; a comment after the comma that follows it stays with the next one.
+        int position = list.Attributes.IndexOf(attribute);
+        var before = position == 0 ? list.Target.ColonToken : list.Attributes.GetSeparator(position - 1);
+        var commentsBefore = before.TrailingTrivia.Concat(attribute.GetLeadingTrivia()).Where(IsComment).ToList();
+        var commentsAfter = attribute.GetTrailingTrivia().Where(IsComment).ToList();
+        var others = list.Attributes;
+        if (position < others.Count - 1)
+        {
+            var carried = others.GetSeparator(position).TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).ToList();
+            if (carried.Any(IsComment))
+            {
+                var next = others[position + 1];
+                others = others.Replace(next, next.WithLeadingTrivia(carried.Concat(next.GetLeadingTrivia())));
+            }
+        }
+
+        var rest = list.WithAttributes(others);
+        if (position < list.Attributes.Count - 1 && commentsBefore.Count > 0)
+        {
+            // The token before it stays in the other list: without its comments, a line it ended still ending there.
+            var left = before.TrailingTrivia.FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: (int)SyntaxKind.EndOfLineTrivia } end
+                ? SyntaxFactory.TriviaList(end)
+                : SyntaxFactory.TriviaList(SyntaxFactory.Space);
+            rest = position == 0
+                ? rest.WithTarget(rest.Target!.WithColonToken(before.WithTrailingTrivia(left)))
+                : rest.WithAttributes(others.ReplaceSeparator(others.GetSeparator(position - 1), before.WithTrailingTrivia(left)));
+        }
+
+        rest = rest.WithAttributes(rest.Attributes.RemoveAt(position)).WithLeadingTrivia();
+        var lineComments = commentsBefore.Concat(commentsAfter).Where(static t => t.IsKind(SyntaxKind.SingleLineCommentTrivia)).ToList();
+        var leading = parameter.GetLeadingTrivia();
+        var close = lineComments.Count == 0
+            ? SyntaxFactory.TriviaList(SyntaxFactory.Space)
+            : SyntaxFactory.TriviaList(lineComments.SelectMany(static c => new[] { SyntaxFactory.Space, c }))
+                .Add(parameter.SyntaxTree.GetRoot().DescendantTrivia().FirstOrDefault(static t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: (int)SyntaxKind.EndOfLineTrivia } lineEnd ? lineEnd : SyntaxFactory.LineFeed)
+                .AddRange(leading.Skip(leading.Count - leading.Reverse().TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).Count()));
         var own = SyntaxFactory.AttributeList(
             list.OpenBracketToken.WithTrailingTrivia(),
-            SyntaxFactory.AttributeTargetSpecifier(propertyKeyword, list.Target.ColonToken),
-            SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()),
+            SyntaxFactory.AttributeTargetSpecifier(propertyKeyword, list.Target.ColonToken.WithTrailingTrivia(SyntaxFactory.Space)),
+            SyntaxFactory.SingletonSeparatedList(attribute.WithoutTrivia()
+                .WithLeadingTrivia(commentsBefore.Where(static c => c.IsKind(SyntaxKind.MultiLineCommentTrivia)).SelectMany(static c => new[] { c, SyntaxFactory.Space }))
+                .WithTrailingTrivia(commentsAfter.Where(static c => c.IsKind(SyntaxKind.MultiLineCommentTrivia)).SelectMany(static c => new[] { SyntaxFactory.Space, c }))),
             // Not elastic: the fix's formatting would take the space between the two lists away.
-            SyntaxFactory.Token(SyntaxTriviaList.Empty, SyntaxKind.CloseBracketToken, SyntaxFactory.TriviaList(SyntaxFactory.Space)));
-        var rest = list.WithAttributes(list.Attributes.Remove(attribute)).WithLeadingTrivia();
+            SyntaxFactory.Token(SyntaxTriviaList.Empty, SyntaxKind.CloseBracketToken, close));
         int index = parameter.AttributeLists.IndexOf(list);
         return parameter.WithAttributeLists(parameter.AttributeLists.RemoveAt(index).Insert(index, rest).Insert(index, own));
     }
@@ -217,6 +255,9 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
 
         return (above, inside);
     }
+
+    private static bool IsComment(SyntaxTrivia trivia) =>
+        trivia.IsKind(SyntaxKind.SingleLineCommentTrivia) || trivia.IsKind(SyntaxKind.MultiLineCommentTrivia);
 
     /// <summary>The file's line end, as the line before the list ends.</summary>
     private static SyntaxTrivia LineEnd(AttributeListSyntax list) =>

@@ -434,6 +434,44 @@ public sealed class BackingFieldAttributeCodeFixTests
         public sealed record Pair([property: LockOrder(5)] ExclusiveLock First, [property: LockOrder(6)] [field: NonSerialized] ExclusiveLock Second);
         """);
 
+    // Its comment goes into its own list with it, not dropped.
+    [Fact]
+    public Task OnARecordsPositionalParameter_BesideAnotherAttribute_ItsCommentGoesWithIt() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public sealed record Pair([field: NonSerialized, /* ours */ LockOrder(6)] ExclusiveLock Second);
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public sealed record Pair([property: /* ours */ LockOrder(6)] [field: NonSerialized] ExclusiveLock Second);
+        """);
+
+    // The comment after the comma that follows it is the next attribute's: it stays.
+    [Fact]
+    public Task OnARecordsPositionalParameter_FirstOfTwo_TheCommentBeforeTheNext_StaysWithThatOne() => CodeFixHarness.AssertFixAsync(
+        s_provider,
+        """
+        using System;
+        using Locksmith;
+
+        public sealed record Pair([field: LockOrder(6), /* theirs */ NonSerialized] ExclusiveLock Second);
+        """,
+        "LSM0054",
+        "Move [LockOrder] to the property",
+        """
+        using System;
+        using Locksmith;
+
+        public sealed record Pair([property: LockOrder(6)] [field: /* theirs */ NonSerialized] ExclusiveLock Second);
+        """);
+
     [Fact]
     public Task OnARecordsPositionalParameter_ThePropertyHasTheAttributeAlready_NoFix() => CodeFixHarness.AssertNoFixAsync(
         s_provider,
