@@ -434,4 +434,47 @@ public sealed class GuardWithLockCodeFixTests
             """),
             fixedText);
     }
+
+    // A CRLF file keeps its line ends around the argument put on a line of its own (LF is the formatter's default).
+    [Fact]
+    public async Task ANewArgumentOnALineOfItsOwn_KeepsTheFilesCrLfLineEnds()
+    {
+        const string Source = """
+            using Locksmith;
+
+            public partial class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _n;
+
+                [Guarded(
+                    // the name
+                    WrapperName = "Bump")]
+                private void AddCore() => _n++;
+            }
+            """;
+        const string Expected = """
+            using Locksmith;
+
+            public partial class Account
+            {
+                private readonly ExclusiveLock _lock = new();
+                private int _n;
+
+                [Guarded(
+                    Lock = nameof(_lock),
+                    // the name
+                    WrapperName = "Bump")]
+                private void AddCore() => _n++;
+            }
+            """;
+        var document = CodeFixHarness.Document(CrLf(Source));
+        var diagnostics = Assert.Single(await CodeFixHarness.DiagnosticsAsync(document, "LSM0031"));
+        var action = Assert.Single(await CodeFixHarness.ActionsAsync(s_provider, document, diagnostics));
+        var fixedDocument = await CodeFixHarness.ApplyAsync(action, document);
+        Assert.Equal(CrLf(Expected), (await fixedDocument.GetTextAsync()).ToString());
+        await CodeFixHarness.AssertCleanAsync(fixedDocument);
+    }
+
+    private static string CrLf(string text) => CodeFixHarness.Normalize(text).Replace("\n", "\r\n", System.StringComparison.Ordinal);
 }

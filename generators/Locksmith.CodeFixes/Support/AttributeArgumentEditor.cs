@@ -24,8 +24,8 @@ internal static class AttributeArgumentEditor
 
         var argument = SyntaxFactory.AttributeArgument(
             SyntaxFactory.NameEquals(
-                SyntaxFactory.IdentifierName(name).WithTrailingTrivia(SyntaxFactory.Space),
-                SyntaxFactory.Token(SyntaxKind.EqualsToken).WithTrailingTrivia(SyntaxFactory.Space)),
+                SyntaxFactory.IdentifierName(SyntaxFactory.Identifier(SyntaxTriviaList.Empty, name, SyntaxFactory.TriviaList(SyntaxFactory.Space))),
+                Token(SyntaxKind.EqualsToken, SyntaxFactory.TriviaList(SyntaxFactory.Space))),
             nameColon: null,
             SyntaxFactory.ParseExpression(expression));
         if (list is null || list.Arguments.Count == 0)
@@ -52,7 +52,7 @@ internal static class AttributeArgumentEditor
         var lineStarter = nodes.Skip(nodes.Count == 1 ? 0 : 1).FirstOrDefault(StartsLine);
         if (lineStarter is null)
         {
-            var comma = SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(SyntaxFactory.Space);
+            var comma = Token(SyntaxKind.CommaToken, SyntaxFactory.TriviaList(SyntaxFactory.Space));
             if (index < nodes.Count)
             {
                 // The new argument takes the whitespace before the one it goes before; a comment there (the trailing
@@ -99,7 +99,7 @@ internal static class AttributeArgumentEditor
         }
 
         var endOfLine = lineStarter.GetFirstToken().GetPreviousToken().TrailingTrivia.Last(static t => t.IsKind(SyntaxKind.EndOfLineTrivia));
-        var newLineComma = SyntaxFactory.Token(SyntaxKind.CommaToken).WithTrailingTrivia(endOfLine);
+        var newLineComma = Token(SyntaxKind.CommaToken, SyntaxFactory.TriviaList(endOfLine));
         if (index < nodes.Count)
         {
             if (StartsLine(nodes[index]))
@@ -136,6 +136,13 @@ internal static class AttributeArgumentEditor
 
         return attribute.WithArgumentList(list.WithArguments(SyntaxFactory.SeparatedList(nodes, separators)));
     }
+
+    /// <summary>
+    /// A token without elastic trivia: around an elastic one the fix's formatting rewrites the line ends nearby with its
+    /// own (LF by default), which mixes them into a CRLF file.
+    /// </summary>
+    private static SyntaxToken Token(SyntaxKind kind, SyntaxTriviaList trailing) =>
+        SyntaxFactory.Token(SyntaxTriviaList.Empty, kind, trailing);
 
     /// <summary>Whether the argument is the first on its line: the token before it ends the line before.</summary>
     private static bool StartsLine(AttributeArgumentSyntax argument) =>
