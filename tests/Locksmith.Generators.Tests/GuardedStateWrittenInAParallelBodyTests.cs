@@ -94,6 +94,45 @@ public sealed class GuardedStateWrittenInAParallelBodyTests
         """));
 
     /// <summary>
+    /// Each run of <c>Parallel.For</c> (<c>ForAsync</c>) gets its own index, so <c>_slots[i] = …</c> writes a slot no other
+    /// run writes: no race, and no LSM0056 (reported before, from the false-positive sweep). An element found otherwise (a
+    /// <c>ForEach</c> element, which may repeat, or an index assigned in the body) is still reported.
+    /// </summary>
+    [Fact]
+    public void NoLSM0056_ForTheSlotOfTheRunsOwnIndex() => Compiles(Markup.AssertDiagnostics("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Tally
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+            [Guarded(Lock = nameof(_lock))] private readonly int[] _slots = new int[8];
+            [Guarded(Lock = nameof(_async))] private readonly long[] _pulled = new long[8];
+
+            public void Fill(List<int> items)
+            {
+                using (_lock.Acquire())
+                {
+                    Parallel.For(0, _slots.Length, i => _slots[i] = i * 2);
+                    Parallel.For(0L, 8L, (i, state) => { _slots[i] += 1; });
+                    Parallel.ForEach(items, x => {|LSM0056:_slots|}[x] = 1);
+                    Parallel.For(0, 8, i => { i = 0; {|LSM0056:_slots|}[i] = 1; });
+                }
+            }
+
+            public async Task PullAsync(CancellationToken ct)
+            {
+                using (await _async.AcquireAsync(ct))
+                {
+                    await Parallel.ForAsync(0, _pulled.Length, ct, async (i, c) => { await Task.Delay(1, c); _pulled[i] = i; });
+                }
+            }
+        }
+        """));
+
+    /// <summary>
     /// The loop classic: a guarded <c>List</c> filled from the bodies (<c>_items.Add(i)</c>). A call that changes a
     /// System.Collections.Generic collection is a write there; calls that only read it, and a concurrent collection
     /// (safe to change from several threads), are not.

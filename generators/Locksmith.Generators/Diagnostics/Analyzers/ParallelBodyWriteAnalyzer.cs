@@ -52,6 +52,7 @@ public sealed class ParallelBodyWriteAnalyzer : DiagnosticAnalyzer
         if (facts.GuardOf(access.Member) is not { } guard ||
             ParallelBodies.WriteOf(access) is not { } written ||
             ParallelBodies.IsAtomic(access) ||
+            ParallelBodies.IsOwnSlot(access) ||
             GuardedMemberAccessAnalyzer.StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is not null ||
             RacingLoop(access, access.Instance, guard, context.ContainingSymbol, facts, depth: 0) is not { } loop)
         {

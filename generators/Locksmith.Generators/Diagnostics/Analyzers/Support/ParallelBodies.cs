@@ -45,6 +45,52 @@ internal static class ParallelBodies
             : null;
     }
 
+    /// <summary>
+    /// An element of an array indexed by the run's own index (<c>Parallel.For(0, n, i =&gt; _slots[i] = …)</c>, the
+    /// lambda's first parameter, never assigned): each run writes a slot no other run writes, so the runs do not race.
+    /// </summary>
+    public static bool IsOwnSlot(IMemberReferenceOperation access)
+    {
+        if (access.Parent is not IArrayElementReferenceOperation { Indices.Length: 1 } element || element.ArrayReference != access)
+        {
+            return false;
+        }
+
+        var index = element.Indices[0];
+        while (index is IConversionOperation { IsImplicit: true } conversion)
+        {
+            index = conversion.Operand;
+        }
+
+        if (index is not IParameterReferenceOperation { Parameter: { Ordinal: 0, ContainingSymbol: IMethodSymbol { MethodKind: MethodKind.AnonymousFunction } } parameter })
+        {
+            return false;
+        }
+
+        IOperation? node = access;
+        while (node is not null && !(node is IAnonymousFunctionOperation lambda && SymbolEqualityComparer.Default.Equals(lambda.Symbol, parameter.ContainingSymbol)))
+        {
+            node = node.Parent;
+        }
+
+        if (node is not IAnonymousFunctionOperation body ||
+            body.Body.Descendants().OfType<IParameterReferenceOperation>().Any(r => SymbolEqualityComparer.Default.Equals(r.Parameter, parameter) && OperationFacts.IsWrite(r)))
+        {
+            return false;
+        }
+
+        IOperation argument = body;
+        while (argument.Parent is IDelegateCreationOperation or IConversionOperation or IParenthesizedOperation)
+        {
+            argument = argument.Parent;
+        }
+
+        // Only For and ForAsync give each run a distinct index; ForEach's first parameter is an element, which may repeat.
+        return argument.Parent is IArgumentOperation { Parent: IInvocationOperation loop } &&
+            loop.TargetMethod.Name is "For" or "ForAsync" &&
+            InlineDelegates.IsType(loop.TargetMethod.ContainingType, KnownNames.ParallelType);
+    }
+
     // Interlocked.Increment(ref _n), Volatile.Write(ref _n, v): atomic, so bodies do not lose each other's updates.
     public static bool IsAtomic(IOperation access)
     {
