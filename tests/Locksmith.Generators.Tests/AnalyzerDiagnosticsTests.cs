@@ -6,6 +6,26 @@ namespace Locksmith.Generators.Tests;
 /// <summary>One test per analyzer diagnostic, with the places that must stay silent beside the ones that must not.</summary>
 public sealed class AnalyzerDiagnosticsTests
 {
+    /// <summary>
+    /// An <c>init</c> accessor runs only while an object initializer (or <c>with</c>) builds its object, as a constructor
+    /// does: its own guarded state written there is no LSM0020 (reported before, from the false-positive sweep). Another
+    /// object's state is still reported.
+    /// </summary>
+    [Fact]
+    public void NoLSM0020_ForOwnStateWrittenInAnInitAccessor() => Markup.AssertDiagnostics("""
+        using Locksmith;
+        public partial class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            private readonly Counter? _peer = null;
+
+            public int Start { init { _n = value; this._n += 1; } }
+            public int PeerStart { init { if (_peer is not null) { {|LSM0020:_peer._n|} = value; } } }
+            public static Counter Make() => new() { Start = 3 };
+        }
+        """);
+
     /// <summary>An async lock is held after an awaited AcquireAsync in a using (declaration, statement, await using), and in async cores.</summary>
     [Fact]
     public void LSM0020_AsyncLock_HeldAfterAwaitedAcquire_NotWithoutIt() => DiagnosticCheck.Verify("""

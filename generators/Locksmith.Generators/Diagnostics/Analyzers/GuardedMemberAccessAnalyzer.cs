@@ -522,7 +522,7 @@ public sealed class GuardedMemberAccessAnalyzer : DiagnosticAnalyzer
 
     // A constructor or an initializer, which LSM0020 lets write the object's state without the lock.
     private static bool IsConstruction(ISymbol symbol) =>
-        symbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor };
+        symbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } or IMethodSymbol { MethodKind: MethodKind.PropertySet, IsInitOnly: true };
 
     /// <summary>
     /// The lock as the advice names it: the guard's lock member, of the object whose state is accessed when that is

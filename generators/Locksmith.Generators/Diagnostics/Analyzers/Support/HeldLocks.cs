@@ -49,7 +49,8 @@ internal static class HeldLocks
 
         // A constructor holds its object's state for its own thread only: not in a lambda it keeps to run later, nor for
         // a write in a parallel loop's body, whose runs race each other (asked only where a constructor is).
-        bool constructing = containingSymbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } &&
+        // An init accessor runs only while an object initializer (or `with`) builds its object: a constructor's part.
+        bool constructing = containingSymbol is IFieldSymbol or IPropertySymbol or IMethodSymbol { MethodKind: MethodKind.Constructor or MethodKind.StaticConstructor } or IMethodSymbol { MethodKind: MethodKind.PropertySet, IsInitOnly: true } &&
             !InALambdaKeptToRunLater(access) && ParallelBodies.RacingInConstruction(access) is null;
         if ((containingSymbol is IFieldSymbol or IPropertySymbol && constructing) || OperationFacts.IsObjectUnderConstruction(instance))
         {
@@ -275,7 +276,7 @@ internal static class HeldLocks
 
         return member.IsStatic
             ? method.MethodKind == MethodKind.StaticConstructor
-            : method.MethodKind == MethodKind.Constructor && OperationFacts.IsThis(instance);
+            : (method.MethodKind == MethodKind.Constructor || method is { MethodKind: MethodKind.PropertySet, IsInitOnly: true }) && OperationFacts.IsThis(instance);
     }
 
     private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, out IInvocationOperation? uncheckedTry)
