@@ -129,6 +129,35 @@ public sealed class GuardedStateWrittenUnderAReadScopeTests
         }
         """));
 
+    /// <summary>
+    /// A hit counter bumped with <c>Interlocked</c> under the read lock is atomic, so the readers holding it together lose
+    /// no update: no LSM0021, in a read scope or a read core (reported before, from the false-positive sweep). A plain
+    /// increment there is still reported.
+    /// </summary>
+    [Fact]
+    public void NoLSM0021_ForAnInterlockedWriteUnderTheReadLock() => Compiles(Markup.AssertDiagnostics("""
+        using System.Collections.Generic;
+        using System.Threading;
+        using Locksmith;
+        public partial class Cache
+        {
+            private readonly ReadWriteLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private long _hits;
+            [Guarded(Lock = nameof(_lock))] private readonly Dictionary<int, int> _items = new();
+
+            public int Get(int key)
+            {
+                using var scope = _lock.AcquireRead();
+                Interlocked.Increment(ref _hits);
+                {|LSM0021:_hits|}++;
+                return _items[key];
+            }
+
+            [Guarded(Lock = nameof(_lock), Access = LockAccess.Read)]
+            private int PeekCore(int key) { Interlocked.Add(ref _hits, 1); return _items[key]; }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

@@ -39,6 +39,8 @@ public sealed class ReadAccessWriteAnalyzer : DiagnosticAnalyzer
         if (context.ContainingSymbol is not IMethodSymbol method ||
             facts.GuardOf(access.Member) is not { } guard ||
             !OperationFacts.IsWriteOrMutation(access) ||
+            // Interlocked/Volatile on it is atomic: readers holding the lock together do not lose each other's updates.
+            ParallelBodies.IsAtomic(access) ||
             GuardedMemberAccessAnalyzer.DroppedWorkUnderAHold(access, guard, context.ContainingSymbol, facts) is not null ||
             GuardedMemberAccessAnalyzer.StoredOutsideItsHold(access, guard, context.ContainingSymbol, facts) is not null)
         {
