@@ -7,6 +7,45 @@ namespace Locksmith.Generators.Tests;
 public sealed class AnalyzerDiagnosticsTests
 {
     /// <summary>
+    /// A local function declared before the scope runs only where it is called: called only inside the scope, it holds
+    /// the lock (reported before, from the false-positive sweep). One also called outside, or made a delegate, is still
+    /// reported.
+    /// </summary>
+    [Fact]
+    public void NoLSM0020_InALocalFunctionDeclaredBeforeTheScopeAndCalledOnlyInIt() => Markup.AssertDiagnostics("""
+        using System;
+        using Locksmith;
+        public partial class Counter
+        {
+            private readonly ExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+
+            public int OnlyInside()
+            {
+                void Add() => _n++;
+                int Twice() { Add(); Add(); return _n; }
+                using var scope = _lock.Acquire();
+                return Twice();
+            }
+
+            public void AlsoOutside()
+            {
+                void Add() => {|LSM0020:_n|}++;
+                Add();
+                using (_lock.Acquire()) { Add(); }
+            }
+
+            public Action MadeADelegate()
+            {
+                void Add() => {|LSM0020:_n|}++;
+                using var scope = _lock.Acquire();
+                Add();
+                return Add;
+            }
+        }
+        """);
+
+    /// <summary>
     /// An <c>init</c> accessor runs only while an object initializer (or <c>with</c>) builds its object, as a constructor
     /// does: its own guarded state written there is no LSM0020 (reported before, from the false-positive sweep). Another
     /// object's state is still reported.

@@ -282,7 +282,30 @@ internal static class HeldLocks
     private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, out IInvocationOperation? uncheckedTry)
     {
         uncheckedTry = null;
-        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is not null;
+        return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is not null ||
+            HeldAtEveryCallOfItsLocalFunction(access, lockMember, instance, facts, depth: 0);
+    }
+
+    /// <summary>
+    /// A local function declared outside the scope (<c>void Add() =&gt; _n++;</c> before <c>using var s = _lock.Acquire();</c>)
+    /// runs only where it is called: it holds the lock when it is only called, never made a delegate nor called from a
+    /// lambda, and every call is in a scope of the lock (or in such a local function, a few deep).
+    /// </summary>
+    private static bool HeldAtEveryCallOfItsLocalFunction(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, int depth)
+    {
+        if (OperationFacts.EnclosingFunction(access) is not ILocalFunctionOperation local ||
+            UsesOfLocalFunction(local, depth) is not { Length: > 0 } uses ||
+            uses.Any(static use => use is not IInvocationOperation || OperationFacts.EnclosingFunction(use) is IAnonymousFunctionOperation))
+        {
+            return false;
+        }
+
+        return uses.All(use =>
+        {
+            IInvocationOperation? uncheckedTry = null;
+            return EnclosingScope(use, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is not null ||
+                HeldAtEveryCallOfItsLocalFunction(use, lockMember, instance, facts, depth + 1);
+        });
     }
 
     /// <summary>
