@@ -238,6 +238,50 @@ public sealed class GuardedStateInATryFinallyTests
         }
         """));
 
+    /// <summary>
+    /// The scope acquired as a statement of the <c>try</c> into a local declared before it (<c>Scope s = default; try {
+    /// s = _lock.Acquire(); … } finally { s.Dispose(); }</c>; a default scope's <c>Dispose</c> does nothing if the
+    /// acquisition threw) holds after that statement: no LSM0020 (reported before, from the false-positive sweep). Before
+    /// it, and after an early dispose, it is still reported.
+    /// </summary>
+    [Fact]
+    public void NoLSM0020_AfterTheAcquisitionInTheTryWhoseFinallyDisposesIt() => Compiles(Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public partial class Ledger
+        {
+            private readonly ExclusiveLock _lock = new();
+            private readonly AsyncExclusiveLock _async = new();
+            [Guarded(Lock = nameof(_lock))] private int _n;
+            [Guarded(Lock = nameof(_async))] private int _pulled;
+
+            public int Take()
+            {
+                ExclusiveLock.Scope scope = default;
+                try
+                {
+                    {|LSM0020:_n|}--;
+                    scope = _lock.Acquire();
+                    _n++;
+                    scope.Dispose();
+                    return {|LSM0020:_n|};
+                }
+                finally { scope.Dispose(); }
+            }
+
+            public async Task PullAsync()
+            {
+                AsyncLockScope scope = default;
+                try
+                {
+                    scope = await _async.AcquireAsync().ConfigureAwait(false);
+                    _pulled++;
+                }
+                finally { await scope.DisposeAsync(); }
+            }
+        }
+        """));
+
     private static void Compiles(GeneratorRun run)
     {
         var errors = run.CompilerDiagnostics.Where(static d => d.Severity == DiagnosticSeverity.Error).ToList();

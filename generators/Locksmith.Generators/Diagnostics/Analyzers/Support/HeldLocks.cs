@@ -818,6 +818,26 @@ internal static class HeldLocks
                         yield return (disposed, acquire);
                     }
                 }
+
+                // Acquired as the try's statement (`Scope s = default; try { s = _lock.Acquire(); … } finally { s.Dispose(); }`):
+                // held after it in the try; a default scope's Dispose does nothing if the acquisition threw.
+                if (child == tryStatement.Body && tryStatement.Body is IBlockOperation body)
+                {
+                    foreach (var statement in body.Operations)
+                    {
+                        if (statement.Syntax.Span.End > at.Syntax.SpanStart)
+                        {
+                            break;
+                        }
+
+                        if (statement is IExpressionStatementOperation { Operation: ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment } &&
+                            SymbolEqualityComparer.Default.Equals(target.Local, disposed.Local) &&
+                            !DisposedBefore(disposed.Local, statement, at))
+                        {
+                            yield return (assignment.Value, statement);
+                        }
+                    }
+                }
             }
             else if (name is "Release" or "ReleaseRead" or "ReleaseWrite" && receiver is IMemberReferenceOperation released &&
                 tryStatement.Parent is IBlockOperation block)
