@@ -728,6 +728,18 @@ public sealed class FuzzFindingsTests
             """
         },
         {
+            "a ref extension parameter of a reference type (CS8337), an in extension parameter of a type parameter (CS8338)",
+            """
+            using Locksmith;
+            public static partial class NameExtensions
+            {
+                private static readonly ReentrantLock s_gate = new();
+                [Guarded(Lock = nameof(s_gate))] private static string ShoutCore(ref this string name) => name.ToUpperInvariant();
+                [Guarded(Lock = nameof(s_gate))] private static T EchoCore<T>(in this T value) => value;
+            }
+            """
+        },
+        {
             "a static class as a return type (CS0722) and as a type argument (CS0718)",
             """
             using System.Collections.Generic;
@@ -754,6 +766,32 @@ public sealed class FuzzFindingsTests
         Assert.True(inGenerated.Length == 0, shape + ":\n" + Snapshot.Render(inGenerated) + "\n" + run.GeneratedText);
         Assert.Empty(run.Failures.Select(static d => d.GetMessage()));
         Assert.Null(run.Result.Results.Single().Exception);
+    }
+
+    // The receivers CS8337/CS8338 allow keep their wrappers: 'ref this' of a struct or of a type parameter constrained to
+    // one, 'in this' of a concrete struct.
+    [Fact]
+    public void ValidRefAndInExtensionReceivers_KeepTheirWrappers()
+    {
+        var run = GeneratorHarness.RunStrict(
+            """
+            using Locksmith;
+            public struct Counter { public int Value; }
+            public readonly struct Point { public Point(int x) => X = x; public int X { get; } }
+            public static partial class CounterExtensions
+            {
+                private static readonly ReentrantLock s_gate = new();
+                [Guarded(Lock = nameof(s_gate))] private static void BumpCore(ref this Counter counter) => counter.Value++;
+                [Guarded(Lock = nameof(s_gate))] private static void ResetCore<T>(ref this T value) where T : struct => value = default;
+                [Guarded(Lock = nameof(s_gate))] private static int ScaleCore(in this Point point, int by) => point.X * by;
+            }
+            """);
+
+        var problems = GeneratorHarness.CompileProblems(run).Concat(run.LocksmithDiagnostics).ToList();
+        Assert.True(problems.Count == 0, Snapshot.Render(problems) + "\n" + run.GeneratedText);
+        Assert.Contains("public static void Bump(this ref global::Counter counter)", run.GeneratedText, StringComparison.Ordinal);
+        Assert.Contains("public static void Reset<T>(this ref T value)", run.GeneratedText, StringComparison.Ordinal);
+        Assert.Contains("public static int Scale(this in global::Point point, int by)", run.GeneratedText, StringComparison.Ordinal);
     }
 
     // An <include> is found relative to the file it is written in: copied to the wrappers, it named a file beside the

@@ -1058,12 +1058,19 @@ public sealed partial class GuardedGenerator
 
         /// <summary>
         /// Whether a <c>params</c> parameter is one the compiler rejects (CS0225: not a collection type; CS0231: not the
-        /// last), which the wrappers would repeat. Asks the compiler only for such parameters, which are rare.
+        /// last), or a <c>this</c> parameter is (CS8337/CS8338, see <see cref="IsBadRefReceiver"/>), which the wrappers would
+        /// repeat. Asks the compiler only for <c>params</c> parameters, which are rare.
         /// </summary>
         private static bool HasBadParams(SemanticModel model, BaseMethodDeclarationSyntax declaration, CancellationToken token)
         {
             foreach (var parameter in declaration.ParameterList.Parameters)
             {
+                // CS8337/CS8338 are reported at the method's name, not the parameter: judged from the parameter's type.
+                if (parameter.Modifiers.Any(SyntaxKind.ThisKeyword) && model.GetDeclaredSymbol(parameter, token) is { } receiver && IsBadRefReceiver(receiver))
+                {
+                    return true;
+                }
+
                 if (parameter.Modifiers.Any(SyntaxKind.ParamsKeyword) &&
                     model.GetDiagnostics(parameter.Span, token).Any(static d => d.Severity == DiagnosticSeverity.Error))
                 {
@@ -1073,6 +1080,17 @@ public sealed partial class GuardedGenerator
 
             return false;
         }
+
+        /// <summary>
+        /// A <c>ref this</c> receiver that is neither a value type nor a type parameter constrained to one (CS8337), or an
+        /// <c>in this</c> / <c>ref readonly this</c> one that is not a concrete value type (CS8338).
+        /// </summary>
+        private static bool IsBadRefReceiver(IParameterSymbol receiver) => receiver.RefKind switch
+        {
+            RefKind.Ref => receiver.Type is ITypeParameterSymbol typeParameter ? !typeParameter.HasValueTypeConstraint : !receiver.Type.IsValueType,
+            RefKind.In or RefKind.RefReadOnlyParameter => receiver.Type is ITypeParameterSymbol || !receiver.Type.IsValueType,
+            _ => false,
+        };
 
         /// <summary>Whether a declaration's defaults, written <c>= value</c> or as attributes, are ones the compiler rejects.</summary>
         private static bool HasBadDefaults(SemanticModel model, IMethodSymbol method, BaseMethodDeclarationSyntax declaration, CancellationToken token) =>
