@@ -98,16 +98,7 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
         var before = position == 0 ? list.Target.ColonToken : list.Attributes.GetSeparator(position - 1);
         var commentsBefore = before.TrailingTrivia.Concat(attribute.GetLeadingTrivia()).Where(IsComment).ToList();
         var commentsAfter = attribute.GetTrailingTrivia().Where(IsComment).ToList();
-        var others = list.Attributes;
-        if (position < others.Count - 1)
-        {
-            var carried = others.GetSeparator(position).TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).ToList();
-            if (carried.Any(IsComment))
-            {
-                var next = others[position + 1];
-                others = others.Replace(next, next.WithLeadingTrivia(carried.Concat(next.GetLeadingTrivia())));
-            }
-        }
+        var others = WithCommentAfterCommaOnNext(list.Attributes, position);
 
         var rest = list.WithAttributes(others);
         if (position < list.Attributes.Count - 1 && commentsBefore.Count > 0)
@@ -174,19 +165,7 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
             ? SyntaxFactory.TriviaList(end)
             : SyntaxFactory.TriviaList(before.TrailingTrivia.TakeWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)));
         var stripped = list.ReplaceToken(before, before.WithTrailingTrivia(left));
-        var others = stripped.Attributes;
-        if (position < others.Count - 1)
-        {
-            // The comma after it goes with it, but a comment after that comma is the next attribute's (as the one
-            // before this attribute is its own): it stays in front of that one.
-            var carried = others.GetSeparator(position).TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).ToList();
-            if (carried.Any(static t => t.IsKind(SyntaxKind.SingleLineCommentTrivia) || t.IsKind(SyntaxKind.MultiLineCommentTrivia)))
-            {
-                var next = others[position + 1];
-                others = others.Replace(next, next.WithLeadingTrivia(carried.Concat(next.GetLeadingTrivia())));
-            }
-        }
-
+        var others = WithCommentAfterCommaOnNext(stripped.Attributes, position);
         var rest = stripped.WithAttributes(others.RemoveAt(position)).WithLeadingTrivia(indentation);
         var (commentsAbove, commentsInside) = Comments(comments.Concat(attribute.GetLeadingTrivia()), indentation);
         var after = attribute.GetTrailingTrivia().Where(static t => t.IsKind(SyntaxKind.MultiLineCommentTrivia))
@@ -254,6 +233,28 @@ public sealed class BackingFieldAttributeCodeFixProvider : CodeFixProvider
         }
 
         return (above, inside);
+    }
+
+    /// <summary>
+    /// The list with the comment after the comma that follows <paramref name="position"/> moved in front of the next
+    /// attribute: the comma goes with the moved attribute, but that comment is the next one's (as the one before an
+    /// attribute is its own).
+    /// </summary>
+    private static SeparatedSyntaxList<AttributeSyntax> WithCommentAfterCommaOnNext(SeparatedSyntaxList<AttributeSyntax> attributes, int position)
+    {
+        if (position >= attributes.Count - 1)
+        {
+            return attributes;
+        }
+
+        var carried = attributes.GetSeparator(position).TrailingTrivia.SkipWhile(static t => t.IsKind(SyntaxKind.WhitespaceTrivia)).ToList();
+        if (!carried.Any(IsComment))
+        {
+            return attributes;
+        }
+
+        var next = attributes[position + 1];
+        return attributes.Replace(next, next.WithLeadingTrivia(carried.Concat(next.GetLeadingTrivia())));
     }
 
     private static bool IsComment(SyntaxTrivia trivia) =>

@@ -279,11 +279,14 @@ internal static class HeldLocks
             : (method.MethodKind == MethodKind.Constructor || method is { MethodKind: MethodKind.PropertySet, IsInitOnly: true }) && OperationFacts.IsThis(instance);
     }
 
-    private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, out IInvocationOperation? uncheckedTry)
+    private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, out IInvocationOperation? uncheckedTry) =>
+        HeldByScope(access, lockMember, instance, facts, depth: 0, out uncheckedTry);
+
+    private static bool HeldByScope(IOperation access, ISymbol lockMember, IOperation? instance, LockFacts facts, int depth, out IInvocationOperation? uncheckedTry)
     {
         uncheckedTry = null;
         return EnclosingScope(access, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is not null ||
-            HeldAtEveryCallOfItsLocalFunction(access, lockMember, instance, facts, depth: 0);
+            HeldAtEveryCallOfItsLocalFunction(access, lockMember, instance, facts, depth);
     }
 
     /// <summary>
@@ -300,12 +303,7 @@ internal static class HeldLocks
             return false;
         }
 
-        return uses.All(use =>
-        {
-            IInvocationOperation? uncheckedTry = null;
-            return EnclosingScope(use, lockMember, instance, crossFunctions: true, ref uncheckedTry, new HelperScopes(facts.HelperAcquisitions, reads: false)) is not null ||
-                HeldAtEveryCallOfItsLocalFunction(use, lockMember, instance, facts, depth + 1);
-        });
+        return uses.All(use => HeldByScope(use, lockMember, instance, facts, depth + 1, out _));
     }
 
     /// <summary>
