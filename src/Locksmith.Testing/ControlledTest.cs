@@ -50,7 +50,7 @@ public static class ControlledTest
 
     /// <summary>Runs exactly the schedule a report gave (<see cref="ControlledTestReport.Schedule"/>): the same failure, the same trace.</summary>
     /// <param name="build">The same scenario builder as the run that failed.</param>
-    /// <param name="schedule">The schedule string.</param>
+    /// <param name="schedule">The schedule string; spaces and line breaks around it are ignored.</param>
     /// <param name="options">Only the bounds are used (<see cref="ControlledTestOptions.MaxSteps"/>, <see cref="ControlledTestOptions.IdleTimeout"/>,
     /// which is also how long the replay waits for a flow its next choice runs while that flow awaits something outside Locksmith).</param>
     /// <returns>The run's result: <see cref="ControlledFailureKind.Stuck"/> when the schedule no longer fits the scenario,
@@ -72,7 +72,7 @@ public static class ControlledTest
     /// the form a report's replay line uses, so that line pasted into a test fails the test while the run fails.
     /// </summary>
     /// <param name="build">The same scenario builder as the run that failed.</param>
-    /// <param name="schedule">The schedule string.</param>
+    /// <param name="schedule">The schedule string; spaces and line breaks around it are ignored.</param>
     /// <param name="options">Only the bounds are used, as in <see cref="Replay(Action{Scenario}, string, ControlledTestOptions?)"/>.</param>
     /// <returns>The passing result.</returns>
     /// <exception cref="ControlledTestFailure">The replayed run failed; the message is the full report.</exception>

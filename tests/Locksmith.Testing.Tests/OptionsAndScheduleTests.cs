@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 
 namespace Locksmith.Testing.Tests;
 
@@ -121,6 +122,51 @@ public sealed class OptionsAndScheduleTests
         {
             using var scope = gate.Acquire();
         });
+    }
+
+    /// <summary>
+    /// A schedule copied from a terminal or a test log comes with spaces or a line break around it. Before, the replay threw
+    /// FormatException ("no flow letter at position 0"); now it replays the schedule itself.
+    /// </summary>
+    [Theory]
+    [InlineData("  {0}")]
+    [InlineData("{0}\n")]
+    [InlineData("\t{0} \r\n")]
+    public void AScheduleWithWhitespaceAroundIt_ReplaysAsTheScheduleItself(string pasted)
+    {
+        var found = Assert.IsType<ControlledTestReport>(ControlledTest.Run(FailsAt(0), new ControlledTestOptions { Strategy = SchedulingStrategy.Random, Iterations = 1 }).Failure);
+
+        var replayed = Assert.IsType<ControlledTestReport>(ControlledTest.Replay(FailsAt(0), string.Format(CultureInfo.InvariantCulture, pasted, found.Schedule)).Failure);
+
+        Assert.Equal(ControlledFailureKind.Assertion, replayed.Kind);
+        Assert.Equal(found.Schedule, replayed.Schedule);
+        Assert.Equal(found.Trace, replayed.Trace);
+        Assert.Contains($"ControlledTest.CheckReplay(scenario, \"{found.Schedule}\")", replayed.ReplayLine, StringComparison.Ordinal);
+    }
+
+    /// <summary>Garbage inside a schedule is still refused, naming the character (by its code when it is invisible) and its position.</summary>
+    [Theory]
+    [InlineData("a2 b3", "has the character U+0020 (a space) at position 2 (0-based)")]
+    [InlineData(" a2\nb3 ", "has the character U+000A (a line break) at position 2 (0-based)")]
+    [InlineData("a2B3", "has 'B' at position 2 (0-based), where a flow letter a-z belongs, optionally after '!' (flow letters are lower case)")]
+    [InlineData("a2?", "has '?' at position 2 (0-based)")]
+    [InlineData("ab!", "ends after the '!' at position 2; expected a flow letter a-z after it")]
+    public void AStrayCharacterInASchedule_IsAFormatExceptionNamingItAndItsPosition(string schedule, string expected)
+    {
+        bool ran = false;
+        var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(scenario => scenario.Thread("only", () => ran = true), schedule));
+
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.False(ran);
+    }
+
+    /// <summary>A schedule of whitespace only is the empty schedule.</summary>
+    [Fact]
+    public void AScheduleOfWhitespaceOnly_IsTheEmptySchedule()
+    {
+        var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(OneFlow, " \r\n"));
+
+        Assert.StartsWith("The schedule is empty", error.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A run that failed at its first choice said "(… 1 steps)", in the report's first line and in a replay's.</summary>

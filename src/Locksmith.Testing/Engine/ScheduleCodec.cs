@@ -47,6 +47,9 @@ internal static class ScheduleCodec
     /// <summary>The choices of <paramref name="schedule"/>; a run makes at most <paramref name="maxChoices"/> (its step bound).</summary>
     public static List<Decision> Decode(string schedule, int maxChoices)
     {
+        // Pasted from a terminal or a test log, it may come with spaces or a line break around it.
+        schedule = schedule.Trim();
+
         // Every run makes at least one choice (the first flow to run), so no report's schedule is empty.
         if (schedule.Length == 0)
         {
@@ -66,9 +69,16 @@ internal static class ScheduleCodec
                 i++;
             }
 
-            if (i >= schedule.Length || schedule[i] is < 'a' or > 'z')
+            if (i >= schedule.Length)
             {
-                throw new FormatException($"The schedule '{schedule}' has no flow letter at position {i}; expected a-z, optionally after '!'.");
+                throw new FormatException($"The schedule '{schedule}' ends after the '!' at position {i - 1}; expected a flow letter a-z after it.");
+            }
+
+            if (schedule[i] is < 'a' or > 'z')
+            {
+                throw new FormatException(
+                    $"The schedule '{schedule}' has {Describe(schedule[i])} at position {i} (0-based), where a flow letter a-z belongs, " +
+                    $"optionally after '!'{(schedule[i] is >= 'A' and <= 'Z' ? " (flow letters are lower case)" : string.Empty)}.");
             }
 
             int flow = schedule[i++] - 'a';
@@ -105,5 +115,23 @@ internal static class ScheduleCodec
         }
 
         return decisions;
+    }
+
+    // A space or a control character would be invisible between quotes: name it by its code.
+    private static string Describe(char c)
+    {
+        if (!char.IsWhiteSpace(c) && !char.IsControl(c))
+        {
+            return $"'{c}'";
+        }
+
+        string what = c switch
+        {
+            ' ' => " (a space)",
+            '\n' or '\r' => " (a line break)",
+            '\t' => " (a tab)",
+            _ => string.Empty,
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"the character U+{(int)c:X4}{what}");
     }
 }
