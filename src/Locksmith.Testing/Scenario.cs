@@ -89,6 +89,7 @@ public sealed class Scenario
     /// fails the run as <see cref="ControlledFailureKind.Assertion"/>.
     /// </summary>
     /// <param name="check">The check, e.g. an <c>Assert.Equal</c> on the final state.</param>
+    /// <exception cref="InvalidOperationException">The run has started (called from a flow or a check): add checks in the builder.</exception>
     public void Finally(Action check)
     {
         if (check is null)
@@ -96,6 +97,7 @@ public sealed class Scenario
             throw Refuse(new ArgumentNullException(nameof(check)));
         }
 
+        RefuseOnceStarted();
         _checks.Add(() => _run.RunSyncCheck(check));
     }
 
@@ -106,6 +108,7 @@ public sealed class Scenario
     /// <see cref="Finally(Action)"/> as <c>async void</c>, whose exception no run could catch.
     /// </summary>
     /// <param name="check">The check, e.g. <c>async () =&gt; Assert.Equal(3, await cache.CountAsync())</c>.</param>
+    /// <exception cref="InvalidOperationException">The run has started (called from a flow or a check): add checks in the builder.</exception>
     public void Finally(Func<Task> check)
     {
         if (check is null)
@@ -113,7 +116,20 @@ public sealed class Scenario
             throw Refuse(new ArgumentNullException(nameof(check)));
         }
 
+        RefuseOnceStarted();
         _checks.Add(() => _run.RunAsyncCheck(check));
+    }
+
+    // As Thread and Flow refuse a flow added late: a check added from a flow would run only in the schedules that reach
+    // that call, and one added from a check would change the list the run is going through.
+    private void RefuseOnceStarted()
+    {
+        if (_run.Started)
+        {
+            throw Refuse(new InvalidOperationException(
+                "Scenario.Finally was called after the run started (from a flow or a check); add every check in the scenario " +
+                "builder, before it returns: the checks run on the test's thread once every flow has finished."));
+        }
     }
 
     // An exception filter: it notes the refusal without catching it, so the stack trace stays the throw's own.

@@ -111,6 +111,9 @@ internal sealed partial class ControlledRun : ISchedulingController
 
     public IReadOnlyList<TraceEntry> Trace => _trace;
 
+    /// <summary>Whether the flows have started: the builder's part (flows, checks) is over.</summary>
+    public bool Started => _started;
+
     public bool ControlsCurrentThread => s_current.Value is { } flow && ReferenceEquals(flow.Run, this);
 
     /// <summary>The scheduling point <see cref="ControlledTest.Interleave"/> makes.</summary>
