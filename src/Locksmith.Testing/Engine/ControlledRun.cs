@@ -777,8 +777,9 @@ internal sealed partial class ControlledRun : ISchedulingController
 
         lock (_gate)
         {
+            // Also when the wake came before the flow blocked (it stayed runnable): the trace still says what woke it.
             bool signalled = !flow.TimedOut;
-            if (blocked && signalled)
+            if (signalled)
             {
                 AddTraceLocked(flow, "wakes on", flow.WaitingName);
             }
