@@ -30,7 +30,9 @@ public sealed record ControlledTestOptions
     /// when no flow can run, for code outside the run (a <c>Task.Run</c> body) to release a lock or permits flows wait for,
     /// or for a flow that reaches no scheduling point; then the run fails as stuck. A deadlock among the flows alone is
     /// reported at once, without this wait. Default: 30 seconds;
-    /// at most <see cref="int.MaxValue"/> milliseconds (about 24.8 days), the longest wait the run can make.
+    /// at most <see cref="int.MaxValue"/> milliseconds (about 24.8 days), the longest wait the run can make. Not
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>: while a debugger is attached, a flow paused at a breakpoint
+    /// is waited for without it.
     /// </summary>
     public TimeSpan IdleTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
@@ -39,6 +41,19 @@ public sealed record ControlledTestOptions
         ArgumentNullException.ThrowIfNull(Strategy);
         ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxSteps, 1);
+
+        // Not allowed: a flow blocked outside Locksmith would hang the test for good instead of failing it as Stuck, and the
+        // case that wants no limit, a flow paused at a breakpoint, is already waited for while a debugger is attached.
+        if (IdleTimeout == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(IdleTimeout),
+                IdleTimeout,
+                "IdleTimeout cannot be infinite: a flow blocked on something outside Locksmith would then hang the test for good " +
+                "instead of failing it as Stuck. While a debugger is attached, a flow paused at a breakpoint is waited for without " +
+                "a limit anyway; for a real delay give a finite IdleTimeout (at most int.MaxValue ms, about 24.8 days).");
+        }
+
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(IdleTimeout, TimeSpan.Zero);
 
         // The run waits with it (Monitor.Wait, ManualResetEventSlim.Wait), which take at most int.MaxValue ms: refuse a longer

@@ -1,5 +1,6 @@
 using System;
 using System.Globalization;
+using System.Threading;
 
 namespace Locksmith.Testing.Tests;
 
@@ -167,6 +168,30 @@ public sealed class OptionsAndScheduleTests
         var error = Assert.Throws<FormatException>(() => ControlledTest.Replay(OneFlow, " \r\n"));
 
         Assert.StartsWith("The schedule is empty", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// IdleTimeout = Timeout.InfiniteTimeSpan stays refused (a flow blocked outside Locksmith would hang the test for good;
+    /// a flow paused under a debugger is waited for anyway), and the refusal now says so. Before, only "must be greater
+    /// than '00:00:00'", which read as a bug for a value the BCL uses for "no limit".
+    /// </summary>
+    [Fact]
+    public void AnInfiniteIdleTimeout_IsRefusedBeforeAnyFlowRuns_SayingWhyAndWhatToUse()
+    {
+        bool ran = false;
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ControlledTest.Run(
+            scenario => scenario.Thread("only", () => ran = true),
+            new ControlledTestOptions { Iterations = 1, IdleTimeout = Timeout.InfiniteTimeSpan }));
+
+        Assert.Equal("IdleTimeout", error.ParamName);
+        Assert.Contains("IdleTimeout cannot be infinite", error.Message, StringComparison.Ordinal);
+        Assert.Contains("debugger", error.Message, StringComparison.Ordinal);
+        Assert.Contains("finite IdleTimeout", error.Message, StringComparison.Ordinal);
+        Assert.False(ran);
+
+        // Replay refuses it the same way, before decoding the schedule.
+        var replay = Assert.Throws<ArgumentOutOfRangeException>(() => ControlledTest.Replay(OneFlow, "a", new ControlledTestOptions { IdleTimeout = Timeout.InfiniteTimeSpan }));
+        Assert.Contains("IdleTimeout cannot be infinite", replay.Message, StringComparison.Ordinal);
     }
 
     /// <summary>A run that failed at its first choice said "(… 1 steps)", in the report's first line and in a replay's.</summary>
