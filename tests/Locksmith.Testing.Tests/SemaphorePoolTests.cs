@@ -1,4 +1,5 @@
 using System;
+using System.Text.RegularExpressions;
 using System.Threading;
 using System.Threading.Tasks;
 using Locksmith.Testing.Engine;
@@ -155,14 +156,62 @@ public sealed class SemaphorePoolTests
         Assert.Contains("worker waits for 'pool' held by worker", string.Join("; ", report.Waits), StringComparison.Ordinal);
     }
 
-    private static ControlledTestReport RunExpectingNoIdleWait(Action<Scenario> build)
+    /// <summary>
+    /// A trial's report: 'pool' below its maximum (2 of 3 free), three flows that each hold one permit and ask for
+    /// another. Every permit is a flow's and every flow is blocked on the semaphore, so the run has all it needs: a
+    /// deadlock at once, naming the semaphore and its holders, not Stuck after IdleTimeout. A guard (it passed before
+    /// too, for every shape tried: sync, async, a producer's signals, the builder's permits).
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void BelowItsMaximum_EveryPermitHeldByAFlowAskingForAnother_IsADeadlockAtOnce(bool async)
+    {
+        var report = RunExpectingNoIdleWait(
+            scenario =>
+            {
+                var pool = new CountingSemaphore(2, 3, "pool");
+                for (int f = 0; f < 3; f++)
+                {
+                    if (async)
+                    {
+                        scenario.Flow($"f{f}", async () =>
+                        {
+                            using (await pool.AcquireAsync())
+                            using (await pool.AcquireAsync())
+                            {
+                            }
+                        });
+                    }
+                    else
+                    {
+                        scenario.Thread($"f{f}", () =>
+                        {
+                            using (pool.Acquire())
+                            using (pool.Acquire())
+                            {
+                            }
+                        });
+                    }
+                }
+            },
+            iterations: 100);
+
+        Assert.True(report.Kind == ControlledFailureKind.Deadlock, report.ToString());
+        Assert.Contains("'pool' has 0 of 3 permits free: ", report.Summary, StringComparison.Ordinal);
+        Assert.Equal(2, Regex.Count(report.Summary, @"f\d holds 1"));
+        Assert.NotEmpty(report.Waits);
+        Assert.All(report.Waits, w => Assert.Equal("pool", w.Resource));
+    }
+
+    private static ControlledTestReport RunExpectingNoIdleWait(Action<Scenario> build, int iterations = 1)
     {
         int idleWaits = 0;
         ControlledRun.IdleWaitObserver = _ => idleWaits++;
         ControlledTestResult result;
         try
         {
-            result = ControlledTest.Run(build, new ControlledTestOptions { Iterations = 1, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
+            result = ControlledTest.Run(build, new ControlledTestOptions { Iterations = iterations, Strategy = SchedulingStrategy.Random, IdleTimeout = s_longIdle });
         }
         finally
         {
