@@ -867,6 +867,72 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A TryAcquire checked by a switch holds the lock where the switch proves success: in a section or arm only success
+    /// reaches (<c>case true:</c>, <c>default:</c> after <c>case false:</c>, <c>false =&gt; -1, _ =&gt; …</c>), and after a
+    /// switch whose failure section leaves (<c>case false: return;</c>); before, each was LSM0020. A label with
+    /// <c>when</c>, a <c>goto case</c>, or a section that only breaks out of the switch proves nothing.
+    /// </summary>
+    [Fact]
+    public void NoLSM0020_TryAcquireCheckedByASwitch() => Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Cache
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly ExclusiveLock _sync = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+            [Guarded(Lock = nameof(_sync))] private int _hits;
+
+            public async Task Leaves(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); switch (s.IsAcquired) { case false: return; } _count++; }
+            public async Task Throws(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); switch (s) { case { IsAcquired: false }: throw new TimeoutException(); default: break; } _count++; }
+            public async Task Sections(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); switch (s.IsAcquired) { case false: return; default: _count++; break; } }
+            public async Task<int> Arms(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); return s.IsAcquired switch { false => -1, _ => _count }; }
+            public void OnTheCall(TimeSpan t) { switch (_sync.TryAcquire(t, out var s)) { case true: using (s) { _hits++; } break; } }
+
+            public async Task Guarded(TimeSpan t, bool quiet) { using var s = await _lock.TryAcquireAsync(t); switch (s.IsAcquired) { case false when quiet: return; } {|LSM0020:_count|}++; }
+            public async Task BreaksOut(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); switch (s.IsAcquired) { case false: { break; } } {|LSM0020:_count|}++; }
+            public async Task Jumps(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); switch (s.IsAcquired) { case true: goto case false; case false: {|LSM0020:_count|}++; break; } }
+            public async Task<int> WrongArm(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t); return s.IsAcquired switch { false => {|LSM0020:_count|}, true => -1 }; }
+        }
+        """);
+
+    /// <summary>
+    /// A using whose value throws unless the TryAcquire succeeded (<c>using var s = _lock.TryAcquire(t, out var x) ? x :
+    /// throw …;</c>, its <c>IsAcquired</c> and <c>is { IsAcquired: true } x</c> forms) holds the lock after it; before, LSM0020.
+    /// A ternary that gives an empty scope on failure, or throws on success, or tests another scope, does not.
+    /// </summary>
+    [Fact]
+    public void NoLSM0020_AfterAUsingWhoseTernaryThrowsUnlessTaken() => Markup.AssertDiagnostics("""
+        using System;
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Cache
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            private readonly ExclusiveLock _sync = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+            [Guarded(Lock = nameof(_sync))] private int _hits;
+
+            public void Out(TimeSpan t) { using var s = _sync.TryAcquire(t, out var x) ? x : throw new TimeoutException(); _hits++; }
+            public void Negated(TimeSpan t) { using var s = !_sync.TryAcquire(t, out var x) ? throw new TimeoutException() : x; _hits++; }
+            public async Task Pattern(TimeSpan t) { using var s = await _lock.TryAcquireAsync(t) is { IsAcquired: true } x ? x : throw new TimeoutException(); _count++; }
+            public async Task Kept(TimeSpan t) { var x = await _lock.TryAcquireAsync(t); using var s = x.IsAcquired ? x : throw new TimeoutException(); _count++; }
+
+            public void Empty(TimeSpan t) { using var s = _sync.TryAcquire(t, out var x) ? x : default; {|LSM0020:_hits|}++; }
+            public void Backwards(TimeSpan t) { using var s = _sync.TryAcquire(t, out var x) ? throw new TimeoutException() : x; {|LSM0020:_hits|}++; }
+            public async Task Another(TimeSpan t)
+            {
+                var x = await _lock.TryAcquireAsync(t);
+                var y = await _lock.TryAcquireAsync(t);
+                using (y) { }
+                using var s = y.IsAcquired ? x : throw new TimeoutException();
+                {|LSM0020:_count|}++;
+            }
+        }
+        """);
+
     // The analyzer knows Locksmith.Postgres's scopes by name; the test compilation references only Locksmith.
     private const string PostgresStandIn = """
 

@@ -21,7 +21,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers.Support;
 /// <c>if (scope.IsAcquired)</c> (also through <c>&amp;&amp;</c>, <c>!</c>, <c>== false</c>, <c>is true</c> and
 /// <c>is { IsAcquired: true }</c>), in the
 /// <c>else</c> of the negated test, or after <c>if (!scope.IsAcquired) return;</c> (any branch that leaves: return,
-/// throw, break, continue) in an enclosing block. A <c>try</c>/<c>finally</c> that releases an acquisition made before it
+/// throw, break, continue) in an enclosing block; a switch on the same tests alike (a section or arm only success reaches,
+/// or after <c>switch (scope.IsAcquired) { case false: return; }</c>), and a using whose value throws unless it succeeded
+/// (<c>using var s = lock.TryAcquire(t, out var x) ? x : throw …;</c>). A <c>try</c>/<c>finally</c> that releases an acquisition made before it
 /// (<c>var scope = _lock.Acquire(); try { … } finally { scope.Dispose(); }</c>, or <c>_lock.Acquire(); try { … } finally
 /// { _lock.Release(); }</c>) is such a scope for its <c>try</c> block (<see cref="ReleasedInFinally"/>). For LSM0020 (and the
 /// rules that ask its holds) a scope a helper of the type returns (<c>using var s = TakeLedger();</c>, <c>await
@@ -916,7 +918,8 @@ internal static class HeldLocks
         IInvocationOperation acquire;
         (acquire, scope) = taken;
 
-        if (!acquire.TargetMethod.Name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) || IsChecked(access, acquire, scope))
+        if (!acquire.TargetMethod.Name.StartsWith(KnownNames.TryAcquire, StringComparison.Ordinal) || IsChecked(access, acquire, scope) ||
+            ThrowsUnlessTaken(resource, acquire, scope))
         {
             return true;
         }
@@ -999,6 +1002,10 @@ internal static class HeldLocks
                     (child == conditional.WhenFalse && Proves(conditional.Condition, false, acquire, scope)):
                 case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalAnd } both when child == both.RightOperand && Proves(both.LeftOperand, true, acquire, scope):
                 case IBinaryOperation { OperatorKind: BinaryOperatorKind.ConditionalOr } either when child == either.RightOperand && Proves(either.LeftOperand, false, acquire, scope):
+                case ISwitchCaseOperation { Parent: ISwitchOperation switchStatement } section when
+                    section.Body.Contains(child) && SectionProves(switchStatement, section, acquire, scope):
+                case ISwitchExpressionArmOperation { Parent: ISwitchExpressionOperation switchExpression } arm when
+                    child == arm.Value && ArmProves(switchExpression, arm, acquire, scope):
                     return true;
                 case IBlockOperation block:
                     foreach (var statement in block.Operations)
@@ -1009,6 +1016,12 @@ internal static class HeldLocks
                         }
 
                         if (statement is IConditionalOperation { WhenTrue: { } leaving } test && Proves(test.Condition, false, acquire, scope) && Leaves(leaving))
+                        {
+                            return true;
+                        }
+
+                        // switch (scope.IsAcquired) { case false: return; }: the code after it runs only on success.
+                        if (statement is ISwitchOperation switchStatement && LeavesUnlessTaken(switchStatement, acquire, scope))
                         {
                             return true;
                         }
@@ -1029,6 +1042,41 @@ internal static class HeldLocks
         return false;
     }
 
+    /// <summary>
+    /// Whether the using resource's value throws unless the try-acquisition succeeded, so nothing in its scope runs
+    /// otherwise: <c>using var s = _lock.TryAcquire(t, out var x) ? x : throw …;</c>, <c>x.IsAcquired ? x : throw …</c>,
+    /// <c>await l.TryAcquireAsync(t) is { IsAcquired: true } x ? x : throw …</c> (or the negated test with the throw first).
+    /// </summary>
+    private static bool ThrowsUnlessTaken(IOperation resource, IInvocationOperation acquire, ILocalSymbol? scope)
+    {
+        var values = resource is IVariableDeclarationGroupOperation group
+            ? group.Declarations.SelectMany(static d => d.Declarators).Select(static d => d.Initializer?.Value)
+            : new[] { resource };
+        foreach (var value in values)
+        {
+            if (OperationFacts.Unwrap(value) is not IConditionalOperation { WhenFalse: { } whenFalse } conditional)
+            {
+                continue;
+            }
+
+            // The kept branch's local is the scope the condition tests (x.IsAcquired ? x : throw …).
+            bool throwsOnFalse = OperationFacts.Unwrap(whenFalse) is IThrowOperation;
+            var kept = OperationFacts.Unwrap(throwsOnFalse ? conditional.WhenTrue : whenFalse);
+            if (throwsOnFalse == (OperationFacts.Unwrap(conditional.WhenTrue) is IThrowOperation))
+            {
+                continue;
+            }
+
+            var tested = kept is ILocalReferenceOperation local ? local.Local : scope;
+            if (Proves(conditional.Condition, throwsOnFalse, acquire, tested))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     /// <summary>Whether <paramref name="condition"/> having the value <paramref name="value"/> means the try-acquisition succeeded.</summary>
     private static bool Proves(IOperation condition, bool value, IInvocationOperation acquire, ILocalSymbol? scope)
     {
@@ -1042,6 +1090,9 @@ internal static class HeldLocks
             case IMemberReferenceOperation { Member.Name: "IsAcquired" } isAcquired when
                 scope is not null && OperationFacts.Unwrap(isAcquired.Instance) is ILocalReferenceOperation local &&
                 SymbolEqualityComparer.Default.Equals(local.Local, scope):
+                return value;
+            case IMemberReferenceOperation { Member.Name: "IsAcquired" } isAcquired when IsAwaitOf(OperationFacts.Unwrap(isAcquired.Instance), acquire):
+                // (await _lock.TryAcquireAsync(t)) is { IsAcquired: true } x: the awaited scope itself.
                 return value;
             case IUnaryOperation { OperatorKind: UnaryOperatorKind.Not } negation:
                 return Proves(negation.Operand, !value, acquire, scope);
@@ -1060,6 +1111,23 @@ internal static class HeldLocks
             default:
                 return false;
         }
+    }
+
+    /// <summary>Whether <paramref name="operation"/> awaits <paramref name="acquire"/>'s task, with or without <c>ConfigureAwait</c>.</summary>
+    private static bool IsAwaitOf(IOperation? operation, IInvocationOperation acquire)
+    {
+        if (operation is not IAwaitOperation awaited)
+        {
+            return false;
+        }
+
+        var task = OperationFacts.Unwrap(awaited.Operation);
+        if (task is IInvocationOperation { TargetMethod.Name: "ConfigureAwait", Instance: { } configured })
+        {
+            task = OperationFacts.Unwrap(configured);
+        }
+
+        return task?.Syntax == acquire.Syntax;
     }
 
     /// <summary>
@@ -1114,6 +1182,81 @@ internal static class HeldLocks
                 ProvesPattern(recursive.PropertySubpatterns[0].Member, recursive.PropertySubpatterns[0].Pattern, value, acquire, scope),
             _ => false,
         };
+
+    /// <summary>
+    /// Whether a switch section runs only when the try-acquisition succeeded: each of its labels matches only then
+    /// (<c>case true:</c>, <c>case { IsAcquired: true }:</c>), or is reached only when a label before it without
+    /// <c>when</c> did not match on failure (<c>case false: …; default:</c>). Not where a <c>goto</c> may jump in.
+    /// </summary>
+    private static bool SectionProves(ISwitchOperation switchStatement, ISwitchCaseOperation section, IInvocationOperation acquire, ILocalSymbol? scope)
+    {
+        if (HasGoto(switchStatement))
+        {
+            return false;
+        }
+
+        var clauses = switchStatement.Cases.SelectMany(static c => c.Clauses).ToList();
+        return section.Clauses.All(clause =>
+        {
+            // A default label is tried last, after every other one.
+            var before = clause is IDefaultCaseClauseOperation
+                ? clauses.Where(c => c != clause)
+                : clauses.TakeWhile(c => c != clause).Where(static c => c is not IDefaultCaseClauseOperation);
+            return ClauseProves(switchStatement.Value, clause, true, acquire, scope) ||
+                before.Any(c => ClauseProves(switchStatement.Value, c, false, acquire, scope));
+        });
+    }
+
+    /// <summary>
+    /// Whether the code after a switch statement runs only when the try-acquisition succeeded: on failure a section
+    /// surely matches (a <c>default</c>, or a label without <c>when</c> that only success fails to match) and every
+    /// section that may run then leaves (return, throw, continue; not a <c>break</c> out of the switch).
+    /// </summary>
+    private static bool LeavesUnlessTaken(ISwitchOperation switchStatement, IInvocationOperation acquire, ILocalSymbol? scope)
+    {
+        if (HasGoto(switchStatement))
+        {
+            return false;
+        }
+
+        bool failureMatched = false;
+        foreach (var section in switchStatement.Cases)
+        {
+            bool leaves = section.Body.Length > 0 && LeavesSwitch(section.Body[section.Body.Length - 1], switchStatement);
+            if (!leaves && !SectionProves(switchStatement, section, acquire, scope))
+            {
+                return false;
+            }
+
+            failureMatched |= leaves && section.Clauses.Any(c => c is IDefaultCaseClauseOperation || ClauseProves(switchStatement.Value, c, false, acquire, scope));
+        }
+
+        return failureMatched;
+    }
+
+    /// <summary>Whether a switch arm is chosen only when the try-acquisition succeeded (its pattern, or one before it without <c>when</c> not matched).</summary>
+    private static bool ArmProves(ISwitchExpressionOperation switchExpression, ISwitchExpressionArmOperation arm, IInvocationOperation acquire, ILocalSymbol? scope) =>
+        ProvesPattern(switchExpression.Value, arm.Pattern, true, acquire, scope) ||
+        switchExpression.Arms.TakeWhile(a => a != arm).Any(a => a.Guard is null && ProvesPattern(switchExpression.Value, a.Pattern, false, acquire, scope));
+
+    /// <summary>Whether a case label matching <paramref name="value"/> (or, for false, not matching) means success; a <c>when</c> only narrows a match.</summary>
+    private static bool ClauseProves(IOperation input, ICaseClauseOperation clause, bool value, IInvocationOperation acquire, ILocalSymbol? scope) => clause switch
+    {
+        ISingleValueCaseClauseOperation { Value.ConstantValue: { HasValue: true, Value: bool constant } } => Proves(input, value == constant, acquire, scope),
+        IPatternCaseClauseOperation pattern when value || pattern.Guard is null => ProvesPattern(input, pattern.Pattern, value, acquire, scope),
+        _ => false,
+    };
+
+    private static bool HasGoto(ISwitchOperation switchStatement) =>
+        switchStatement.Cases.Any(static c => c.Descendants().OfType<IBranchOperation>().Any(static b => b.BranchKind == BranchKind.GoTo));
+
+    /// <summary>Whether a switch section's last statement leaves the code after the switch: as <see cref="Leaves"/>, but a <c>break</c> of the switch does not.</summary>
+    private static bool LeavesSwitch(IOperation last, ISwitchOperation switchStatement) => last switch
+    {
+        IBlockOperation block => block.Operations.Length > 0 && LeavesSwitch(block.Operations[block.Operations.Length - 1], switchStatement),
+        IBranchOperation { BranchKind: BranchKind.Break } exit when SymbolEqualityComparer.Default.Equals(exit.Target, switchStatement.ExitLabel) => false,
+        _ => Leaves(last),
+    };
 
     /// <summary>Whether a branch always leaves the code after it: it ends in return, throw, break, continue or goto.</summary>
     private static bool Leaves(IOperation branch) => branch switch
