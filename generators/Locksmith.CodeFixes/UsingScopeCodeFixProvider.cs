@@ -15,11 +15,11 @@ namespace Locksmith.CodeFixes;
 /// <summary>
 /// LSM0053 on a scope kept in a local: turns <c>var scope = x.Acquire();</c> (or <c>= await x.AcquireAsync();</c>)
 /// into <c>using var scope = …;</c>, which disposes it, releasing the lock, where the block ends. Offered where the
-/// scope's type is <c>IDisposable</c> (every Locksmith scope is, <c>AsyncLockScope</c> included, whose
+/// local's type is or implements <c>IDisposable</c> (every Locksmith scope does, <c>AsyncLockScope</c> included, whose
 /// <c>DisposeAsync</c> only calls <c>Dispose</c>), and not for a ref struct scope that an <c>await</c> or <c>yield</c>
 /// after it in its block would outlive; in an <c>async</c> function (or top-level statements that await),
-/// <c>await using var</c> besides where it is also <c>IAsyncDisposable</c> (a PostgreSQL scope releases without
-/// blocking that way). Only for a declaration of one local that is a statement of a block or of the top-level
+/// <c>await using var</c> besides where its type is or implements <c>IAsyncDisposable</c> (a PostgreSQL scope releases
+/// without blocking that way; a local typed <c>IAsyncDisposable</c> gets only this one). Only for a declaration of one local that is a statement of a block or of the top-level
 /// statements; nothing for a discarded scope or an <c>out</c> one, which have no declaration to change, nor for a local
 /// assigned again or passed as <c>out</c> or <c>ref</c>, which a <c>using</c> local cannot be (CS1656, CS1657).
 /// </summary>

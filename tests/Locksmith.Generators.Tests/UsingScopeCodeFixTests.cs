@@ -110,6 +110,54 @@ public sealed class UsingScopeCodeFixTests
         await CodeFixHarness.AssertCleanAsync(both);
     }
 
+    /// <summary>
+    /// A scope kept as the interface it implements (<c>IDisposable s = await _lock.AcquireAsync();</c>) gets the fix too:
+    /// before, only a type that implements the interface counted, not the interface itself, and no fix was offered.
+    /// </summary>
+    [Fact]
+    public async Task ScopeKeptAsItsInterface_UsingOrAwaitUsing()
+    {
+        const string source = """
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public class Store
+            {
+                private readonly AsyncExclusiveLock _lock = new();
+                private int _n;
+
+                public async Task SaveAsync()
+                {
+                    IDisposable scope = await _lock.AcquireAsync();
+                    _n++;
+                }
+
+                public async Task FlushAsync()
+                {
+                    IAsyncDisposable scope = await _lock.AcquireAsync();
+                    _n--;
+                }
+            }
+            """;
+        var document = CodeFixHarness.Document(source);
+        var spans = await CodeFixHarness.DiagnosticsAsync(document, "LSM0053");
+        Assert.Equal(2, spans.Count);
+        var disposable = await CodeFixHarness.ActionsAsync(s_provider, document, spans[0]);
+        var asyncDisposable = await CodeFixHarness.ActionsAsync(s_provider, document, spans[1]);
+        // Each only as what its declared type lets a using dispose.
+        Assert.Equal(["Declare 'scope' with 'using'"], disposable.ConvertAll(static a => a.Title));
+        Assert.Equal(["Declare 'scope' with 'await using'"], asyncDisposable.ConvertAll(static a => a.Title));
+
+        var fixedDocument = await CodeFixHarness.ApplyAsync(disposable[0], document);
+        fixedDocument = await CodeFixHarness.ApplyAsync(
+            (await CodeFixHarness.ActionsAsync(s_provider, fixedDocument, (await CodeFixHarness.DiagnosticsAsync(fixedDocument, "LSM0053"))[0]))[0], fixedDocument);
+        Assert.Equal(
+            CodeFixHarness.Normalize(source.Replace("IDisposable scope", "using IDisposable scope").Replace("IAsyncDisposable scope", "await using IAsyncDisposable scope")),
+            (await fixedDocument.GetTextAsync()).ToString());
+        await CodeFixHarness.AssertCleanAsync(fixedDocument);
+    }
+
     [Fact]
     public Task CommentsBeforeAndAfterTheDeclaration_Stay() => CodeFixHarness.AssertFixAsync(
         s_provider,

@@ -14,13 +14,17 @@ internal static class ScopeShapes
     /// with a public parameterless <c>Dispose()</c> (the scopes of the synchronous locks).
     /// </summary>
     public static bool IsDisposable(ITypeSymbol type) =>
-        type.AllInterfaces.Any(static i => i is { Name: "IDisposable", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } }) ||
+        // The interface itself too: a scope kept as 'IDisposable s = await _lock.AcquireAsync();'.
+        IsSystemInterface(type, "IDisposable") || type.AllInterfaces.Any(static i => IsSystemInterface(i, "IDisposable")) ||
         (type.IsRefLikeType && type.GetMembers("Dispose").Any(static m =>
             m is IMethodSymbol { IsStatic: false, DeclaredAccessibility: Accessibility.Public, Parameters.Length: 0 }));
 
     /// <summary>Whether <c>await using</c> disposes a value of the type: it implements <c>IAsyncDisposable</c>.</summary>
     public static bool IsAsyncDisposable(ITypeSymbol type) =>
-        type.AllInterfaces.Any(static i => i is { Name: "IAsyncDisposable", ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } });
+        IsSystemInterface(type, "IAsyncDisposable") || type.AllInterfaces.Any(static i => IsSystemInterface(i, "IAsyncDisposable"));
+
+    private static bool IsSystemInterface(ITypeSymbol type, string name) =>
+        type is { TypeKind: TypeKind.Interface, ContainingNamespace: { Name: "System", ContainingNamespace.IsGlobalNamespace: true } } && type.Name == name;
 
     /// <summary>The method, local function, lambda or accessor whose body holds <paramref name="node"/>, or null.</summary>
     public static SyntaxNode? EnclosingFunction(SyntaxNode node) =>
