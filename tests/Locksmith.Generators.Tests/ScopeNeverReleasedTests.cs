@@ -147,6 +147,35 @@ public sealed class ScopeNeverReleasedTests
         Assert.Empty(GeneratorHarness.CompileProblems(run));
     }
 
+    /// <summary>
+    /// A scope deconstructed out of a tuple literal into a local that never releases it, or into a discard
+    /// (<c>var (s, n) = (await _l.AcquireAsync(), 1);</c>, <c>(_, n) = …</c>), is never disposed either; before, neither
+    /// analyzer saw it. A local disposed or returned afterwards stays silent.
+    /// </summary>
+    [Fact]
+    public void LSM0053_ScopesDeconstructedIntoALocalOrADiscard()
+    {
+        var run = Markup.AssertDiagnostics("""
+            using System;
+            using System.Threading.Tasks;
+            using Locksmith;
+
+            public class Leaks
+            {
+                private readonly AsyncExclusiveLock _al = new();
+                private int _n;
+
+                public async Task Declared() { var (s, n) = (await {|LSM0053:_al.AcquireAsync()|}, 1); _n += n; }
+                public async Task Assigned() { AsyncLockScope s; int n; (s, n) = (await {|LSM0053:_al.AcquireAsync()|}, 2); if (s.IsAcquired) _n += n; }
+                public async Task Discarded() { int n; (_, n) = (await {|LSM0053:_al.AcquireAsync()|}, 3); _n += n; }
+
+                public async Task Disposed() { var (s, n) = (await _al.AcquireAsync(), 1); s.Dispose(); _n += n; }
+                public async Task<AsyncLockScope> Returned() { var (s, n) = (await _al.AcquireAsync(), 1); _n += n; return s; }
+            }
+            """);
+        Assert.Empty(GeneratorHarness.CompileProblems(run));
+    }
+
     [Fact]
     public void ScopesThatMayBeReleased_AreNotReported() => Assert.Empty(Markup.AssertDiagnostics("""
         using System;

@@ -11,8 +11,9 @@ namespace Locksmith.Generators.Diagnostics.Analyzers;
 /// <summary>
 /// LSM0053: the scope of a Locksmith acquisition that is never disposed, so the lock stays held for good:
 /// <c>_lock.Acquire();</c>, <c>await _lock.AcquireAsync();</c>, <c>_ = _lock.Acquire();</c>, or a local (<c>var scope = …</c>,
-/// <c>out var scope</c>, or one declared before: <c>scope = …</c>, <c>out scope</c>) not declared with <c>using</c> that is
-/// then never used, or only has its properties read or is written over.
+/// <c>out var scope</c>, or one declared before: <c>scope = …</c>, <c>out scope</c>, or a part of a deconstructed tuple
+/// literal: <c>var (scope, n) = (…, 1)</c>) not declared with <c>using</c> that is then never used, or only has its
+/// properties read or is written over; or a tuple part deconstructed into a discard.
 /// </summary>
 /// <remarks>
 /// An acquisition is a call to a method of a type in <c>Locksmith</c> or <c>Locksmith.Postgres</c> that returns one of
@@ -134,6 +135,32 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
         {
             Report(context, invocation, fix);
         }
+
+        // var (s, n) = (await _lock.AcquireAsync(), 1); (s, n) = …; (_, n) = …: the part lands in a local, or is dropped.
+        if (outer.Parent is ITupleOperation tuple && DeconstructedInto(tuple, outer) is { } part &&
+            (part is IDiscardOperation || (part is ILocalReferenceOperation { Local.RefKind: RefKind.None } local && IsOnlyReadOrUnused(local.Local, local, local))))
+        {
+            Report(context, invocation, fix);
+        }
+    }
+
+    /// <summary>The target part a top-level element of a deconstructed tuple literal is assigned to, or null.</summary>
+    private static IOperation? DeconstructedInto(ITupleOperation tuple, IOperation element)
+    {
+        var value = OperationFacts.Outer(tuple);
+        if (value.Parent is not IDeconstructionAssignmentOperation deconstruction || deconstruction.Value != value)
+        {
+            return null;
+        }
+
+        var target = deconstruction.Target is IDeclarationExpressionOperation { Expression: var declared } ? declared : deconstruction.Target;
+        int index = tuple.Elements.IndexOf(element);
+        if (target is not ITupleOperation { Elements: var parts } || index < 0 || index >= parts.Length || parts.Length != tuple.Elements.Length)
+        {
+            return null;
+        }
+
+        return parts[index] is IDeclarationExpressionOperation { Expression: var part } ? part : parts[index];
     }
 
     /// <summary>Whether the value is an expression statement of its own, or assigned to the discard <c>_</c>.</summary>
@@ -181,7 +208,7 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
     /// inside <c>nameof</c>), or a write of it (an assignment's target, an <c>out</c> argument: the value it held is
     /// dropped, not released), in the function that declares it: such a scope never reaches a Dispose. Anything else might.
     /// </summary>
-    private static bool IsOnlyReadOrUnused(ILocalSymbol local, IOperation declaration)
+    private static bool IsOnlyReadOrUnused(ILocalSymbol local, IOperation declaration, ILocalReferenceOperation? assigned = null)
     {
         foreach (var (reference, inItsFunction) in OperationFacts.ReferencesOf(local, declaration))
         {
@@ -191,7 +218,8 @@ public sealed class ScopeNeverReleasedAnalyzer : DiagnosticAnalyzer
                 return false;
             }
 
-            bool harmless = OperationFacts.IsInNameof(reference) ||
+            // The deconstruction's own target part (assigned) gets the scope; it does not release it.
+            bool harmless = reference == assigned || OperationFacts.IsInNameof(reference) ||
                 (reference.Parent is ISimpleAssignmentOperation written && written.Target == reference) ||
                 reference.Parent is IArgumentOperation { Parameter.RefKind: RefKind.Out } ||
                 (reference.Parent is IPropertyReferenceOperation property &&
