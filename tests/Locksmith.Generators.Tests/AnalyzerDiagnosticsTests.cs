@@ -933,6 +933,31 @@ public sealed class AnalyzerDiagnosticsTests
         }
         """);
 
+    /// <summary>
+    /// A using of a scope deconstructed out of a tuple literal (<c>var (s, n) = (await _lock.AcquireAsync(), 1);
+    /// using (s) { … }</c>) holds the lock as one from a declaration does; before, LSM0020 (while LSM0053 asks for that
+    /// using). A using of another part of the tuple holds nothing.
+    /// </summary>
+    [Fact]
+    public void NoLSM0020_InAUsingOfAScopeDeconstructedFromATuple() => Markup.AssertDiagnostics("""
+        using System.Threading.Tasks;
+        using Locksmith;
+        public sealed partial class Cache
+        {
+            private readonly AsyncExclusiveLock _lock = new();
+            [Guarded(Lock = nameof(_lock))] private int _count;
+
+            public async Task Declared() { var (s, n) = (await _lock.AcquireAsync(), 1); using (s) { _count += n; } }
+            public async Task Assigned() { AsyncLockScope s; int n; (s, n) = (await _lock.AcquireAsync(), 2); using (s) { _count += n; } }
+            public async Task OtherPart()
+            {
+                var (s, other) = (await _lock.AcquireAsync(), default(AsyncLockScope));
+                s.Dispose();
+                using (other) { {|LSM0020:_count|}++; }
+            }
+        }
+        """);
+
     // The analyzer knows Locksmith.Postgres's scopes by name; the test compilation references only Locksmith.
     private const string PostgresStandIn = """
 

@@ -972,6 +972,14 @@ internal static class HeldLocks
                 return acquire;
             }
 
+            // var (scope, n) = (await _lock.AcquireAsync(), 1); the tuple part deconstructed into the local.
+            if (operation is IDeconstructionAssignmentOperation deconstruction && DeconstructedPart(deconstruction, local) is { } part &&
+                part.DescendantsAndSelf().OfType<IInvocationOperation>().FirstOrDefault(i =>
+                    IsAcquire(i, lockMember, instance) || IsHelperAcquire(i, lockMember, instance, helpers)) is { } deconstructed)
+            {
+                return deconstructed;
+            }
+
             // scope = await _lock.TryAcquireAsync(…); in a retry loop, the local declared before it.
             if (operation is ISimpleAssignmentOperation { Target: ILocalReferenceOperation target } assignment &&
                 SymbolEqualityComparer.Default.Equals(target.Local, local) &&
@@ -979,6 +987,28 @@ internal static class HeldLocks
                     IsAcquire(i, lockMember, instance) || IsHelperAcquire(i, lockMember, instance, helpers)) is { } assigned)
             {
                 return assigned;
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>The element of a deconstructed tuple literal that lands in <paramref name="local"/>, or null.</summary>
+    private static IOperation? DeconstructedPart(IDeconstructionAssignmentOperation deconstruction, ILocalSymbol local)
+    {
+        var target = deconstruction.Target is IDeclarationExpressionOperation { Expression: var declared } ? declared : deconstruction.Target;
+        if (target is not ITupleOperation { Elements: var parts } || OperationFacts.Unwrap(deconstruction.Value) is not ITupleOperation { Elements: var values } ||
+            parts.Length != values.Length)
+        {
+            return null;
+        }
+
+        for (int i = 0; i < parts.Length; i++)
+        {
+            var part = parts[i] is IDeclarationExpressionOperation { Expression: var inner } ? inner : parts[i];
+            if (part is ILocalReferenceOperation reference && SymbolEqualityComparer.Default.Equals(reference.Local, local))
+            {
+                return values[i];
             }
         }
 
