@@ -55,7 +55,7 @@ internal static class AcquisitionWaits
             {
                 // The holder is read lock-free (a snapshot), so reading it here adds no gate to the queue's.
                 var (name, holderId) = lockPrimitive.WaitEdgeFor(flow);
-                waits.Add(new AcquisitionWait(flow, lockPrimitive, name, holderId, queued.Mode, queued.Start, null, queued, queued.Phase));
+                waits.Add(new AcquisitionWait(flow, lockPrimitive, name, holderId, queued.Mode, queued.Start, queued.BegunOn, queued, queued.Phase));
             }
         }
     }

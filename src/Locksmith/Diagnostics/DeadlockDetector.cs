@@ -206,8 +206,8 @@ public static class DeadlockDetector
     /// meanwhile would be taken for it too (a second read does not tell: that state holds still). A thread that more
     /// than one queued wait began on (of one flow or of several) stands in for none of them: it ran on after beginning all
     /// but the last, and which one it blocks on (if any) cannot be read, so a cycle through any of them could be one it is
-    /// not on (a thread blocked on all of them at once, a <c>Task.WhenAll</c>, is missed). An in-process wait does not
-    /// keep its own thread: each of a flow's queued waits counts as begun on the thread of its latest.
+    /// not on (a thread blocked on all of them at once, a <c>Task.WhenAll</c>, is missed). Each queued wait keeps the thread
+    /// it began on (tasks of one flow may begin theirs on different threads).
     /// </remarks>
     private static Dictionary<int, Wait>? StandIns(Dictionary<int, List<Wait>> waiting)
     {

@@ -173,14 +173,17 @@ internal sealed class LockOwner
     /// For a flow whose contended async wait begins: records the current thread in <see cref="WaitBegunOn"/>. A flow's
     /// waits mostly begin on the thread of its last one, so the store (and its GC barrier) happens only when it changes.
     /// </summary>
+    /// <returns>The current thread.</returns>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void NoteWaitBegunOnCurrentThread()
+    public Thread NoteWaitBegunOnCurrentThread()
     {
         var thread = Thread.CurrentThread;
         if (!ReferenceEquals(WaitBegunOn, thread))
         {
             WaitBegunOn = thread;
         }
+
+        return thread;
     }
 
     /// <summary>The mode of the blocked wait in <see cref="WaitingFor"/>.</summary>

@@ -102,6 +102,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
     private Timer? _timer;
     private long _deadline;
     private long _start;
+
+    // The thread this wait began on, for the deadlock detector: tasks of one flow may begin their waits on different threads.
+    private Thread? _begunOn;
     private int _phase;
 
     // The version whose result was taken, or until then the wait's own "unclaimed" mark (Unclaimed): GetResult swaps
@@ -233,7 +236,12 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
         owner.WaitingMode = mode;
 
         // A thread that blocks on this wait (sync over async) waits for the lock: the detector follows it (mixed cycles).
-        owner.NoteWaitBegunOnCurrentThread();
+        // The node keeps it too, as the flow's slot keeps only its latest; nodes are pooled per thread, so it rarely changes.
+        var thread = owner.NoteWaitBegunOnCurrentThread();
+        if (!ReferenceEquals(_begunOn, thread))
+        {
+            _begunOn = thread;
+        }
         _deadline = TimeoutMath.DeadlineFrom(timeoutMs);
 
         // After the version moved on (Recycle): a read of the last wait that comes after this finds its token stale and
@@ -261,6 +269,9 @@ internal sealed class AsyncWaitNode : WaitNode, IValueTaskSource<AsyncLockScope>
 
     /// <summary>For the deadlock detector, under the gate while queued: the wait's start, or 0 when it was not clocked.</summary>
     internal long Start => _start;
+
+    /// <summary>For the deadlock detector, under the gate while queued: the thread the wait began on.</summary>
+    internal Thread? BegunOn => _begunOn;
 
     /// <summary>For the deadlock detector: which wait of this pooled node is current (one more each time it is prepared).</summary>
     internal int Phase => Volatile.Read(ref _phase);
