@@ -204,7 +204,7 @@ public static partial class LockSet
             if (timeoutMs == 0)
             {
                 // A try-once that found a member busy records nothing unless it throws, as each lock's own does.
-                return throwOnTimeout ? AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout: true, ordered.Length) : default;
+                return throwOnTimeout ? AsyncSetTimedOut(ordered[busy]!, flow, TimeSpan.Zero, throwOnTimeout: true, ordered.Length, busySince: 0) : default;
             }
 
             if (cancellationToken.IsCancellationRequested)
@@ -238,6 +238,10 @@ public static partial class LockSet
             long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
             var scopes = new AsyncLockScope[ordered.Length];
             int backoff = 1;
+
+            // When the set found the member it waits on next busy: a timeout on it with no time left for its wait
+            // measures the wait from there (the back-off).
+            long busySince = start;
             while (true)
             {
                 if (cancellationToken.IsCancellationRequested)
@@ -249,7 +253,7 @@ public static partial class LockSet
                 int remaining = TimeoutMath.Remaining(deadline);
                 if (remaining == 0)
                 {
-                    return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length).ConfigureAwait(false);
+                    return await AsyncSetTimedOut(busy, flow, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length, busySince).ConfigureAwait(false);
                 }
 
                 // The only wait: on the lock that was busy last time. Its own wait reports a timeout as its result is
@@ -299,6 +303,7 @@ public static partial class LockSet
 
                 first.Dispose();
                 blockOn = failedAt;
+                busySince = Stopwatch.GetTimestamp();
 
                 // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
                 int pause = Random.Shared.Next(backoff + 1);
@@ -394,13 +399,24 @@ public static partial class LockSet
     }
 
     /// <summary>The set gave up at its deadline (or a try-once found a member busy): report it as that member's timeout.</summary>
-    private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout, int count)
+    /// <remarks>
+    /// <paramref name="busySince"/>: when a timed set found the member busy (a <see cref="Stopwatch"/> timestamp), 0 for a
+    /// try-once. A timed set records the contention and the wait (from then) that the member's own timed-out wait records
+    /// with its timeout; a try-once records neither, as each lock's own.
+    /// </remarks>
+    private static ValueTask<AsyncLockSetScope> AsyncSetTimedOut(LockPrimitive busy, LockOwner flow, TimeSpan waited, bool throwOnTimeout, int count, long busySince)
     {
         var mode = ModeOf(busy);
 
         // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
         int gaveUpState = GaveUpStateOf(busy);
         var holder = AsyncWaits.HolderAsReported(busy);
+        if (busySince != 0)
+        {
+            LocksmithMetrics.RecordContention(busy, TagOf(mode));
+            LocksmithMetrics.RecordWait(busy, TagOf(mode), busySince);
+        }
+
         AsyncWaits.ReportTimeout((IAsyncWaitHost)busy, flow, mode, TagOf(mode), waited, holder);
         if (throwOnTimeout)
         {

@@ -413,6 +413,10 @@ public static partial class LockSet
         long deadline = TimeoutMath.DeadlineFrom(timeoutMs);
         int blockOn = 0;
         int backoff = 1;
+
+        // When the set found the member it blocks on next busy: a timeout on it with no time left for its wait measures
+        // the wait from there (the back-off).
+        long busySince = start;
         while (true)
         {
             if (cancellationToken.IsCancellationRequested)
@@ -444,7 +448,7 @@ public static partial class LockSet
             {
                 if (remaining == 0 && (timeoutMs != 0 || throwOnTimeout))
                 {
-                    return TimedOutBetweenAttempts(busy, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length);
+                    return TimedOutBetweenAttempts(busy, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length, timeoutMs != 0 ? busySince : 0);
                 }
 
                 if (throwOnTimeout)
@@ -475,10 +479,11 @@ public static partial class LockSet
 
             busy.ExitForSet();
             blockOn = failedAt;
+            busySince = Stopwatch.GetTimestamp();
             int left = TimeoutMath.Remaining(deadline);
             if (left == 0)
             {
-                return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length);
+                return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length, timeoutMs != 0 ? busySince : 0);
             }
 
             // Randomised, growing pause: two sets colliding again at once would otherwise retry in lock-step.
@@ -498,7 +503,12 @@ public static partial class LockSet
     /// The deadline passed while backing off (or no time was left for the wait): report it as the timeout of the lock that
     /// was busy, in the mode the set takes it in, as that lock's own wait reports its timeouts.
     /// </summary>
-    private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout, int count)
+    /// <remarks>
+    /// <paramref name="busySince"/>: when a timed set found the lock busy (a <see cref="Stopwatch"/> timestamp), 0 for a
+    /// try-once. A timed set records the contention and the wait (from then) that a single lock's timed-out wait records
+    /// with its timeout, one that ran out before it queued included; a try-once records neither, as each lock's own.
+    /// </remarks>
+    private static bool TimedOutBetweenAttempts(LockPrimitive busy, TimeSpan waited, bool throwOnTimeout, int count, long busySince)
     {
         // The holder and its name read once, for the event and the exception.
         int ownerThreadId = busy.ExclusiveOwnerId;
@@ -507,6 +517,12 @@ public static partial class LockSet
         // Read before the event's handler runs: permits it (or anyone) gives back after would contradict the timeout.
         var gaveUp = GaveUpOf(busy);
         var mode = SetModeOf(busy);
+        if (busySince != 0)
+        {
+            LocksmithMetrics.RecordContention(busy, TagOf(mode));
+            LocksmithMetrics.RecordWait(busy, TagOf(mode), busySince);
+        }
+
         LocksmithMetrics.RecordTimeout(busy, TagOf(mode));
         LocksmithPolicy.TimeoutOccurred?.Invoke(new LockTimeoutEvent(busy.Name, mode, waited, CurrentThreadId.Value, ownerThreadId)
         {
