@@ -22,7 +22,9 @@ namespace Locksmith;
 /// <para>Tasks of one flow share its owner record and may wait at once, each for its own lock (<c>Task.WhenAll</c>), so
 /// a flow's waits are read from the locks' records of each waiting acquisition (a queued async waiter's node, a
 /// distributed lock's wait entry), not from the flow's one wait slot: each is an edge, and the search follows every edge
-/// of an owner, depth first, entering each owner once per search.</para>
+/// of an owner, depth first, entering each owner once per search. A flow's holds are the flow's, not a task's: a cycle
+/// through a sibling's wait is reported also when the task holding the lock does not wait for that sibling and will
+/// release it, which nothing Locksmith records tells from a <c>Task.WhenAll</c> inside the hold.</para>
 /// <para>The graph is read without stopping the threads, so a cycle is confirmed by reading every edge a second
 /// time (the same acquisition, read again from its lock's records): a reported cycle was stable across both reads.
 /// When nothing waits the call only walks the registered threads and async locks.</para>
