@@ -23,9 +23,9 @@ internal static class LocksReport
             .OrderBy(static e => e.Level is null).ThenBy(static e => e.Level).ThenBy(static e => e.IsDeclared)
             .ThenBy(static e => e.Name, NaturalOrder.Instance)
             .ToArray();
-        // Only the async locks count their waiters (their own queue: this lock's); for the rest (a semaphore with
-        // requests queued for a permit, a lock threads block on) count the process's waits under way by the lock
-        // instance they are for, so a same-named lock of another container in this process adds nothing.
+        // The async locks and the semaphore count their waiters (their own queue: this lock's); for the rest (a lock
+        // threads block on) count the process's waits under way by the lock instance they are for, so a same-named
+        // lock of another container in this process adds nothing.
         var waitsFor = DeadlockDetector.CurrentWaits().CountBy(static w => w.LockId)
             .ToDictionary(static p => p.Key, static p => p.Value);
         var locks = entries.Where(static e => !e.IsDeclared).Select(e => new

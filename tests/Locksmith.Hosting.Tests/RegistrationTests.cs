@@ -106,8 +106,8 @@ public sealed class RegistrationTests
         Assert.All(entries, e => Assert.False(e.State.IsHeld && e.Kind != LockKind.Semaphore));
         var pool = System.Linq.Enumerable.Single(entries, e => e.Name == "pool");
 
-        // Declared with 2 of 3 permits free: none taken yet (it read as holding the one below its maximum).
-        Assert.Equal(new LockState(false, SharedCount: 0), pool.State);
+        // Declared with 2 of 3 permits free: none taken yet (it read as holding the one below its maximum), nobody queued.
+        Assert.Equal(new LockState(false, WaitingCount: 0, SharedCount: 0), pool.State);
     }
 
     [Fact]
@@ -120,10 +120,10 @@ public sealed class RegistrationTests
 
         using (pool.Acquire(2))
         {
-            Assert.Equal(new LockState(true, SharedCount: 2), PoolState());
+            Assert.Equal(new LockState(true, WaitingCount: 0, SharedCount: 2), PoolState());
         }
 
-        Assert.Equal(new LockState(false, SharedCount: 0), PoolState());
+        Assert.Equal(new LockState(false, WaitingCount: 0, SharedCount: 0), PoolState());
     }
 
     [Fact]

@@ -63,7 +63,7 @@ public static class LocksmithBuilderLockExtensions
             // Taken from the permits it was declared with, not from its maximum: one declared below its maximum holds
             // nothing until a take (a signal that added permits reads as none taken).
             int taken = Math.Max(0, initialCount - l.CurrentCount);
-            return new LockState(taken > 0, SharedCount: taken);
+            return new LockState(taken > 0, WaitingCount: l.WaitingCount, SharedCount: taken);
         });
 
     /// <summary>Declares an <see cref="AsyncExclusiveLock"/>.</summary>
