@@ -76,7 +76,8 @@ internal static class OrderGuard
     /// <summary>
     /// Advice where the usual one does not fit: a lock of the flow's thread rather than the flow; two stripes of one
     /// striped lock (one call takes both); a stripe and another lock (no LockSet takes a stripe); distributed locks, which <c>LockSet</c> cannot take (another key of a keyed
-    /// lock goes with the others in one call, two distributed locks in a <c>PostgresLockSet</c>, a mix only in order).
+    /// lock goes with the others in one call, two distributed locks in a <c>PostgresLockSet</c>, a mix only in order); a
+    /// synchronous lock and an async one, which no LockSet takes together.
     /// </summary>
     private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread, bool forSet)
     {
@@ -158,6 +159,13 @@ internal static class OrderGuard
                     : string.Empty;
             return $"'{held.Name}' and '{requested.Name}' share level {requested.OrderLevel}, so acquiring either first cannot help: " +
                 $"{together}give them different levels.";
+        }
+
+        if (!forSet && !(held is ILockSetMember && requested is ILockSetMember) && !(held is IAsyncLockSetMember && requested is IAsyncLockSetMember))
+        {
+            // "Use LockSet" cannot be followed: no set takes a synchronous lock and an async one together.
+            return $"acquire '{requested.Name}' first (no LockSet takes both '{held.Name}' ({held.GetType().Name}) and '{requested.Name}' " +
+                $"({requested.GetType().Name}): LockSet.Acquire takes synchronous locks only, LockSet.AcquireAsync async locks and semaphores only).";
         }
 
         // A set takes its own members in order; what breaks the order is a lock held before it.
