@@ -24,11 +24,17 @@ public ref struct LockSetScope
     public readonly bool IsAcquired => _count > 0;
 
     /// <summary>Releases every lock of the set, once; a member that fails to release does not keep the others held.</summary>
-    /// <exception cref="SynchronizationLockException">Disposed on a thread that does not hold the locks.</exception>
+    /// <exception cref="SynchronizationLockException">Disposed on a thread that does not hold the locks, or after a copy of the scope was disposed.</exception>
     /// <remarks>When members fail (one released directly, a semaphore filled by other releases), the rest are still
     /// released and the first failure is thrown.</remarks>
     public void Dispose()
     {
+        if (_count > 0 && _rented is { } rented && rented[0] is null)
+        {
+            DisposedThroughACopy();
+            return;
+        }
+
         Span<LockPrimitive?> locks = Locks;
         int count = _count;
         _count = 0;
@@ -58,6 +64,21 @@ public ref struct LockSetScope
         {
             first ??= ExceptionDispatchInfo.Capture(ex);
         }
+    }
+
+    /// <summary>
+    /// A copy of this scope (<c>var copy = scope;</c>) was disposed first: the rented array both share was cleared and
+    /// handed back to the pool then. Throw, forgetting it, instead of failing on the cleared entries and handing the array
+    /// back a second time, after which two later sets could rent the same array.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void DisposedThroughACopy()
+    {
+        int count = _count;
+        _count = 0;
+        _rented = null;
+        throw new SynchronizationLockException(
+            $"This lock set scope of {count} locks was released already, through a copy of it (var copy = scope;): dispose a scope once, and do not copy it.");
     }
 
     /// <summary>Where the set's locks live: inline, or in the rented array.</summary>
