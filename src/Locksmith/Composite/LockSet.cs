@@ -483,6 +483,12 @@ public static partial class LockSet
             int left = TimeoutMath.Remaining(deadline);
             if (left == 0)
             {
+                if (timeoutMs == 0 && !throwOnTimeout)
+                {
+                    // A try-once that returns false did not wait: it reports nothing, as each lock's own try-once.
+                    return false;
+                }
+
                 return TimedOutBetweenAttempts(ordered[failedAt]!, Stopwatch.GetElapsedTime(start), throwOnTimeout, ordered.Length, timeoutMs != 0 ? busySince : 0);
             }
 

@@ -128,6 +128,61 @@ public sealed class LockSetNoBudgetContentionTests
         Assert.False(second.IsHeld);
     }
 
+    /// <summary>
+    /// A try-once set (<c>TimeSpan.Zero</c>, not throwing) that takes its free first member and then finds another busy did
+    /// not wait, so it records and raises nothing, as each lock's own try-once; a throwing one reports the busy member's
+    /// timeout. Before, the non-throwing set counted a timeout and raised <c>TimeoutOccurred</c>.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ASyncTryOnceSet_ThatFindsALaterMemberBusy_ReportsATimeoutOnlyIfItThrows(bool throwing)
+    {
+        var first = new ExclusiveLock($"try-once-set-first-{throwing}", level: 1);
+        var busy = new ExclusiveLock($"try-once-set-busy-{throwing}", level: 2);
+        int raised = 0;
+        Action<LockTimeoutEvent> onTimeout = e =>
+        {
+            if (e.LockName == busy.Name)
+            {
+                Interlocked.Increment(ref raised);
+            }
+        };
+        using var counts = Counts.Start();
+        using (Support.PolicyScope.Capture())
+        {
+            LocksmithPolicy.TimeoutOccurred = onTimeout;
+            using (HeldOnOtherThread.Hold($"try-once-set-holder-{throwing}", release =>
+            {
+                using (busy.Acquire())
+                {
+                    release.Wait();
+                }
+            }))
+            {
+                if (throwing)
+                {
+                    var thrown = Assert.Throws<LockTimeoutException>(() =>
+                    {
+                        using var set = LockSet.Acquire(TimeSpan.Zero, first, busy);
+                    });
+                    Assert.Equal(busy.Name, thrown.LockName);
+                }
+                else
+                {
+                    Assert.False(LockSet.TryAcquire(TimeSpan.Zero, out var set, first, busy));
+                    set.Dispose();
+                }
+            }
+        }
+
+        int expected = throwing ? 1 : 0;
+        Assert.Equal(expected, Volatile.Read(ref raised));
+        Assert.Equal(expected, counts.Of("locksmith.lock.timeouts", busy.Name));
+        Assert.Equal(0, counts.Of("locksmith.lock.timeouts", first.Name));
+        Assert.False(first.IsHeld);
+    }
+
     /// <summary>Counts measurements per instrument and lock name while it lives.</summary>
     private sealed class Counts : IDisposable
     {
