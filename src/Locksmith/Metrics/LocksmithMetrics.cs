@@ -244,11 +244,12 @@ public static class LocksmithMetrics
         }
     }
 
-    internal static void RecordOrderViolation(LockPrimitive lockPrimitive)
+    /// <summary>Counts an order violation of an acquisition in <paramref name="mode"/>, as the lock's other instruments tag that mode.</summary>
+    internal static void RecordOrderViolation(LockPrimitive lockPrimitive, string mode)
     {
         if (MetricsSwitch.IsSupported && SetOf(lockPrimitive).OrderViolations is { Enabled: true } violations)
         {
-            violations.Add(1, Tags(lockPrimitive, LockModeTags.Exclusive, out var kind, out var m), kind, m);
+            violations.Add(1, Tags(lockPrimitive, mode, out var kind, out var m), kind, m);
         }
     }
 

@@ -104,9 +104,42 @@ internal static class FlowOrder
         }
     }
 
+    /// <summary>
+    /// <see cref="Check"/> for a read of a read-write lock: a violation is reported as a read (its metric's mode, its
+    /// advice). A copy rather than a mode parameter, so the other acquisitions' checks stay as they were.
+    /// </summary>
+    public static void CheckRead(LockPrimitive requested, LockOwner flow, string? requestedName = null)
+    {
+        if (!s_inUse)
+        {
+            s_inUse = true;
+        }
+
+        int level = requested.OrderLevel;
+        if (level <= MaxLevel(flow))
+        {
+            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName, mode: LockModeTags.Read);
+        }
+
+        var thread = LockOwner.CurrentOrNull;
+        if (thread is not null && level <= thread.Held.MaxLevel)
+        {
+            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName, mode: LockModeTags.Read);
+        }
+    }
+
     /// <summary>Checks a sync acquisition against the async locks held by the flow the thread is running.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void CheckSyncInFlow(LockPrimitive requested, LockOwner thread, bool forSet = false)
+    public static void CheckSyncInFlow(LockPrimitive requested, LockOwner thread, bool forSet = false) =>
+        CheckSyncInFlowCore(requested, thread, forSet, mode: null);
+
+    /// <summary><see cref="CheckSyncInFlow(LockPrimitive, LockOwner, bool)"/> for a sync read: a violation is reported as a read.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void CheckSyncReadInFlow(LockPrimitive requested, LockOwner thread) =>
+        CheckSyncInFlowCore(requested, thread, forSet: false, LockModeTags.Read);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CheckSyncInFlowCore(LockPrimitive requested, LockOwner thread, bool forSet, string? mode)
     {
         var flow = FlowOwnership.CurrentOrNull;
         if (flow is null)
@@ -117,7 +150,7 @@ internal static class FlowOrder
         int flowMax = MaxLevel(flow);
         if (requested.OrderLevel <= flowMax)
         {
-            OnOutOfOrder(flow, Highest(flow), requested, forSet: forSet);
+            OnOutOfOrder(flow, Highest(flow), requested, forSet: forSet, mode: mode);
         }
         else if (flowMax != int.MinValue && thread.Held.MaxLevel == int.MinValue && LockNesting.Active)
         {
@@ -353,7 +386,8 @@ internal static class FlowOrder
     }
 
     private static void OnOutOfOrder(
-        LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null, string? requestedName = null, bool forSet = false)
+        LockOwner flow, LockPrimitive? held, LockPrimitive requested, LockOwner? heldByThread = null, string? requestedName = null, bool forSet = false,
+        string? mode = null)
     {
         var action = LocksmithPolicy.OrderViolationAction;
         if (held is null || action == OrderViolationAction.Ignore || ReferenceEquals(held, requested))
@@ -361,7 +395,7 @@ internal static class FlowOrder
             return;
         }
 
-        OrderGuard.Report(flow, held, requested, action, heldByThread, requestedName, forSet);
+        OrderGuard.Report(flow, held, requested, action, heldByThread, requestedName, forSet, mode);
     }
 
     /// <summary>A flow's ordered holds (a field of its <see cref="LockOwner"/>, never copied).</summary>

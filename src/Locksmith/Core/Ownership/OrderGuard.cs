@@ -33,6 +33,27 @@ internal static class OrderGuard
     }
 
     /// <summary>
+    /// <see cref="Check"/> for a read of a read-write lock: the same test, and a violation reported as a read (its
+    /// metric's mode, its advice). A separate entry, so no mode is passed on the path that finds no violation.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static LockOwner CheckRead(LockPrimitive lockPrimitive)
+    {
+        var owner = LockOwner.Current;
+        if (lockPrimitive.OrderLevel <= owner.Held.MaxLevel)
+        {
+            OnOutOfOrderRead(owner, lockPrimitive);
+        }
+
+        if (FlowOrder.InUse)
+        {
+            FlowOrder.CheckSyncReadInFlow(lockPrimitive, owner);
+        }
+
+        return owner;
+    }
+
+    /// <summary>
     /// The order check of a lock set, for its lowest ordered member: a violation's advice fits a set (whose members
     /// are in order among themselves) rather than saying to use one.
     /// </summary>
@@ -61,7 +82,7 @@ internal static class OrderGuard
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested, bool forSet = false)
+    private static void OnOutOfOrder(LockOwner owner, LockPrimitive requested, bool forSet = false, string? mode = null)
     {
         var action = LocksmithPolicy.OrderViolationAction;
         // Asking again for a lock already held is recursion, not an inversion: the primitive decides.
@@ -70,8 +91,11 @@ internal static class OrderGuard
             return;
         }
 
-        Report(owner, owner.Held.Highest()!, requested, action, forSet: forSet);
+        Report(owner, owner.Held.Highest()!, requested, action, forSet: forSet, mode: mode);
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void OnOutOfOrderRead(LockOwner owner, LockPrimitive requested) => OnOutOfOrder(owner, requested, mode: LockModeTags.Read);
 
     /// <summary>
     /// Advice where the usual one does not fit: a lock of the flow's thread rather than the flow; two stripes of one
@@ -79,7 +103,7 @@ internal static class OrderGuard
     /// lock goes with the others in one call, two distributed locks in a <c>PostgresLockSet</c>, a mix only in order); a
     /// synchronous lock and an async one, which no LockSet takes together.
     /// </summary>
-    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread, bool forSet)
+    private static string? RemedyFor(LockPrimitive held, LockPrimitive requested, LockOwner? heldByThread, bool forSet, bool read)
     {
         if (heldByThread is not null)
         {
@@ -152,7 +176,9 @@ internal static class OrderGuard
         if (!forSet && held.OrderLevel == requested.OrderLevel && !ReferenceEquals(held, requested))
         {
             // "Acquire it first" cannot help two locks of one level: either one taken while the other is held breaks the order.
-            string together = held is IAsyncLockSetMember && requested is IAsyncLockSetMember
+            // A LockSet takes a read-write lock for writing only, so it cannot take a read.
+            string together = read ? string.Empty
+                : held is IAsyncLockSetMember && requested is IAsyncLockSetMember
                 ? "take both together with LockSet.AcquireAsync, which takes locks of one level in a fixed order, or "
                 : held is ILockSetMember && requested is ILockSetMember
                     ? "take both together with LockSet.Acquire, which takes locks of one level in a fixed order, or "
@@ -168,11 +194,29 @@ internal static class OrderGuard
                 $"({requested.GetType().Name}): LockSet.Acquire takes synchronous locks only, LockSet.AcquireAsync async locks and semaphores only).";
         }
 
+        if (read)
+        {
+            // A LockSet takes a read-write lock in write mode: "use LockSet" would turn the read into a write.
+            return $"acquire '{requested.Name}' first, or give the locks levels that match this nesting (a LockSet cannot take " +
+                $"'{requested.Name}' for reading: it takes a read-write lock in write mode).";
+        }
+
         // A set takes its own members in order; what breaks the order is a lock held before it.
         return forSet
             ? $"release '{held.Name}' before taking the set, or take it in the same set, which takes its locks in the global order."
             : null;
     }
+
+    /// <summary>
+    /// The mode an acquisition of <paramref name="lockPrimitive"/> is in when no read entry said otherwise: a permit of a
+    /// semaphore, a write of a read-write lock (as a LockSet takes one too), else exclusive; the tags its other instruments use.
+    /// </summary>
+    private static string DefaultModeTag(LockPrimitive lockPrimitive) => lockPrimitive.Kind switch
+    {
+        LockKind.Semaphore => LockModeTags.Permit,
+        LockKind.ReadWrite or LockKind.AsyncReadWrite or LockKind.DistributedReadWrite => LockModeTags.Write,
+        _ => LockModeTags.Exclusive,
+    };
 
     private static bool IsDistributed(LockPrimitive lockPrimitive) =>
         lockPrimitive.Kind is LockKind.DistributedExclusive or LockKind.DistributedReadWrite or LockKind.DistributedKeyed;
@@ -185,19 +229,21 @@ internal static class OrderGuard
     /// <param name="heldByThread">The thread that holds <paramref name="held"/>, when it is not <paramref name="owner"/> (a flow running on it).</param>
     /// <param name="requestedName">What is asked for, when more than the lock (a keyed lock's key: <c>accounts[2]</c>).</param>
     /// <param name="forSet">Whether <paramref name="requested"/> is the lowest member of a lock set being taken.</param>
+    /// <param name="mode">The <c>lock.mode</c> tag of the acquisition, when its lock does not tell (a read); else the mode its kind is taken in.</param>
     public static void Report(
         LockOwner owner, LockPrimitive held, LockPrimitive requested, OrderViolationAction action, LockOwner? heldByThread = null, string? requestedName = null,
-        bool forSet = false)
+        bool forSet = false, string? mode = null)
     {
+        mode ??= DefaultModeTag(requested);
         // Named from the owner record, not the current thread: the owner may be an async flow.
         var violation = new LockOrderViolation(
             held.OrderNameHeldBy(heldByThread ?? owner), held.OrderLevel, requestedName ?? requested.Name, requested.OrderLevel, owner.OwnerId, owner.Name)
         {
-            Remedy = RemedyFor(held, requested, heldByThread, forSet),
+            Remedy = RemedyFor(held, requested, heldByThread, forSet, read: string.Equals(mode, LockModeTags.Read, StringComparison.Ordinal)),
             FlowThread = owner.OwnerId >= LockOwner.FlowIdBase ? ThreadNames.Current() : null,
         };
 
-        LocksmithMetrics.RecordOrderViolation(requested);
+        LocksmithMetrics.RecordOrderViolation(requested, mode);
         LocksmithPolicy.OrderViolationReported?.Invoke(violation);
         if (action == OrderViolationAction.Throw)
         {

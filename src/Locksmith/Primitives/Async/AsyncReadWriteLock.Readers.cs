@@ -170,7 +170,7 @@ public sealed partial class AsyncReadWriteLock
             SchedulingHooks.ScheduleAcquire(this, LockMode.Read);
         }
 
-        if (!CheckBeforeWait(flow, write: false, cancellationToken))
+        if (!CheckBeforeRead(flow, cancellationToken))
         {
             return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Read, cancellationToken);
         }

@@ -136,7 +136,7 @@ public sealed partial class AsyncReadWriteLock
             SchedulingHooks.ScheduleAcquire(this, LockMode.Write);
         }
 
-        if (!CheckBeforeWait(flow, write: true, cancellationToken, checkOrder))
+        if (!CheckBeforeWrite(flow, cancellationToken, checkOrder))
         {
             return ThrowHelper.CanceledBeforeAcquiringAsync<AsyncLockScope>(this, LockMode.Write, cancellationToken);
         }

@@ -307,9 +307,51 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
         }
     }
 
-    /// <summary>The checks every slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
+    /// <summary>The checks the read slow path makes before it may wait: recursion, order (as a read), a cancelled token.</summary>
     /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
-    private bool CheckBeforeWait(LockOwner flow, bool write, CancellationToken cancellationToken, bool checkOrder = true)
+    private bool CheckBeforeRead(LockOwner flow, CancellationToken cancellationToken)
+    {
+        ThrowIfHeldByFlow(flow, write: false);
+        if (IsOrdered)
+        {
+            try
+            {
+                // Its own entry, so a violation is counted and advised as a read without a mode on the write path.
+                FlowOrder.CheckRead(this, flow);
+            }
+            catch
+            {
+                FlowOwnership.NotHeld(flow);
+                throw;
+            }
+        }
+
+        return NotCanceledBeforeWait(flow, cancellationToken);
+    }
+
+    /// <summary>The checks the write slow path makes before it may wait: recursion, upgrade, order, a cancelled token.</summary>
+    /// <returns>False when the token is already cancelled (the flow's hold is then accounted for).</returns>
+    private bool CheckBeforeWrite(LockOwner flow, CancellationToken cancellationToken, bool checkOrder)
+    {
+        ThrowIfHeldByFlow(flow, write: true);
+        if (IsOrdered && checkOrder)
+        {
+            try
+            {
+                FlowOrder.Check(this, flow);
+            }
+            catch
+            {
+                FlowOwnership.NotHeld(flow);
+                throw;
+            }
+        }
+
+        return NotCanceledBeforeWait(flow, cancellationToken);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ThrowIfHeldByFlow(LockOwner flow, bool write)
     {
         if (ReferenceEquals(SettledWriter(), flow))
         {
@@ -327,20 +369,11 @@ public sealed partial class AsyncReadWriteLock : LockPrimitive, IAsyncReadWriteA
 
             ThrowHelper.ThrowAsyncReadRecursion(this, flow);
         }
+    }
 
-        if (IsOrdered && checkOrder)
-        {
-            try
-            {
-                FlowOrder.Check(this, flow);
-            }
-            catch
-            {
-                FlowOwnership.NotHeld(flow);
-                throw;
-            }
-        }
-
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool NotCanceledBeforeWait(LockOwner flow, CancellationToken cancellationToken)
+    {
         if (cancellationToken.IsCancellationRequested)
         {
             FlowOwnership.NotHeld(flow);

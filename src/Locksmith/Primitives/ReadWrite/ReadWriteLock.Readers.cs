@@ -149,7 +149,7 @@ public sealed partial class ReadWriteLock
             }
         }
 
-        var owner = OrderGuard.Check(this);
+        var owner = OrderGuard.CheckRead(this);
         if (!EnterReadCore(timeoutMs, cancellationToken, throwOnTimeout))
         {
             return false;
