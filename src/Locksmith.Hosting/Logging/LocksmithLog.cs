@@ -99,8 +99,9 @@ internal sealed partial class LocksmithLog
         Message = "A deadlock watchdog pass failed; the watchdog goes on with the next pass")]
     public partial void WatchdogScanFailed(Exception exception);
 
+    // A stripe's wait names the stripe, as its LockTimeout (14001) and LongWait (14003) do.
     public void ShutdownWaitStuck(LockWaitInProgress wait, TimeSpan stopping) =>
-        ShutdownWaitStuck(Logger, wait.LockName, LevelText(wait.LockLevel), wait.Mode, Milliseconds(wait.Waited), wait.Waiter,
+        ShutdownWaitStuck(Logger, wait.StripeName ?? wait.LockName, LevelText(wait.LockLevel), wait.Mode, Milliseconds(wait.Waited), wait.Waiter,
             wait.Holder ?? "no single owner in this process", Milliseconds(stopping), wait.WaiterId, wait.HolderId);
 
     [LoggerMessage(EventId = LocksmithEventIds.ShutdownWaitStuck, EventName = "ShutdownWaitStuck", Level = LogLevel.Warning,

@@ -328,6 +328,7 @@ public static class DeadlockDetector
             LockId = named.Id,
             Holder = DescribeHolder(lockPrimitive, acquisition.HolderId),
             FlowThread = owner.IsFlow ? Format(BegunOn(wait)) : null,
+            StripeName = lockPrimitive.StripedParent is not null ? lockPrimitive.Name : null,
         };
     }
 

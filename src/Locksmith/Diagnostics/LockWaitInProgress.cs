@@ -50,6 +50,12 @@ public sealed record LockWaitInProgress(
     public string? FlowThread { get; internal init; }
 
     /// <summary>
+    /// For a wait on a key's stripe, the stripe's own name (<c>stock[34]</c>), as its timeouts and long waits name it; null
+    /// otherwise. <see cref="LockName"/> and <see cref="LockId"/> stay its striped lock's, as metrics count it.
+    /// </summary>
+    public string? StripeName { get; internal init; }
+
+    /// <summary>
     /// The waiter as messages name it: <c>thread 7 ('worker')</c>, or <c>flow #3 ('GET /orders') (on thread 7)</c> with
     /// the thread its wait began on (<see cref="FlowThread"/>), when known.
     /// </summary>
