@@ -158,7 +158,16 @@ public abstract class PostgresLock : LockPrimitive, IAcquisitionWaits
 
         if (checkOrder && IsOrdered)
         {
-            FlowOrder.Check(this, flow, OrderNameOf(description));
+            // A read's own entry: a violation is counted and advised as a read.
+            if (shared)
+            {
+                FlowOrder.CheckRead(this, flow, OrderNameOf(description));
+            }
+            else
+            {
+                FlowOrder.Check(this, flow, OrderNameOf(description));
+            }
+
             CheckOrderWithinLock(flow, description);
         }
     }

@@ -112,7 +112,15 @@ public static class PostgresLockSet
 
             if (lowest is { Lock: { } lowestLock } first)
             {
-                FlowOrder.Check(lowestLock, flow, lowestLock.OrderNameOf(first.Description));
+                if (first.IsShared)
+                {
+                    FlowOrder.CheckRead(lowestLock, flow, lowestLock.OrderNameOf(first.Description));
+                }
+                else
+                {
+                    FlowOrder.Check(lowestLock, flow, lowestLock.OrderNameOf(first.Description));
+                }
+
                 foreach (var request in ordered)
                 {
                     // A lock the flow holds already, or a sibling task of the flow is acquiring (another key of a keyed
@@ -121,7 +129,7 @@ public static class PostgresLockSet
                         LocksmithPolicy.OrderViolationAction != OrderViolationAction.Ignore)
                     {
                         OrderGuard.Report(flow, request.Lock, request.Lock, LocksmithPolicy.OrderViolationAction,
-                            requestedName: request.Lock.OrderNameOf(request.Description));
+                            requestedName: request.Lock.OrderNameOf(request.Description), mode: request.Lock.ModeTagOf(request.IsShared));
                     }
                 }
             }
