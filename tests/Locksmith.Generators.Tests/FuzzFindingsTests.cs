@@ -840,6 +840,101 @@ public sealed class FuzzFindingsTests
         }
     }
 
+    // An <include> was dropped with the rest of the comment, so a core documented from a file had wrappers with only
+    // the generated summary; they now carry the comment as the compiler expands it.
+    [Fact]
+    public void ADocCommentWithAnInclude_GivesTheWrappersTheIncludedDocs_OrTheGeneratedSummaryWhenItCannotBeExpanded()
+    {
+        var files = new InMemoryXmlFiles(new Dictionary<string, string>
+        {
+            ["docs.xml"] = """
+                <doc>
+                  <member name="get">
+                    <summary>
+                    Gets the count of <see cref="Item"/> &amp; others.
+                    </summary>
+                    <returns>The count.</returns>
+                  </member>
+                  <member name="add"><summary>Adds to the count.</summary><param name="by">How much to add.</param></member>
+                  <member name="bad"><summary>Adds.</summary><param name="nope">No such parameter.</param></member>
+                </doc>
+                """,
+        });
+        var compilation = CSharpCompilation.Create(
+            "Locksmith.Generators.TestInput",
+            [TestCompilation.Parse(
+                """
+                using Locksmith;
+                namespace N;
+                /// <summary>An item.</summary>
+                public sealed class Item { }
+                /// <summary>A counter.</summary>
+                public partial class C
+                {
+                    private readonly ExclusiveLock _lock = new();
+                    private int _count = 1;
+
+                    /// <include file='docs.xml' path='doc/member[@name="get"]/*'/>
+                    [Guarded(Lock = nameof(_lock), TimeoutMilliseconds = 100)] private int GetCore() => _count;
+
+                    /// <include file='docs.xml' path='doc/member[@name="add"]/*'/>
+                    [Guarded(Lock = nameof(_lock))] private void AddCore(int by) => _count += by;
+
+                    /// <include file='missing.xml' path='doc/member[@name="get"]/*'/>
+                    [Guarded(Lock = nameof(_lock))] private int MissingCore() => _count;
+
+                    /// <include file='docs.xml' path='doc/member[@name="none"]/*'/>
+                    [Guarded(Lock = nameof(_lock))] private int UnmatchedCore() => _count;
+
+                    /// <include file='docs.xml' path='doc/member[@name="bad"]/*'/>
+                    [Guarded(Lock = nameof(_lock))] private void BadCore(int by) => _count += by;
+
+                    // A partial method: the defining part's include, the attribute on the implementing part.
+                    /// <include file='docs.xml' path='doc/member[@name="add"]/*'/>
+                    private partial void AddAgainCore(int by);
+                    [Guarded(Lock = nameof(_lock))] private partial void AddAgainCore(int by) => _count += by;
+                }
+                """,
+                "Source0.cs")],
+            TestCompilation.References,
+            TestCompilation.Options.WithXmlReferenceResolver(files));
+
+        var run = GeneratorHarness.Run(compilation);
+
+        string text = run.GeneratedText;
+        // Both forms carry it, the cref as its id (the generated file has no usings), the entity kept.
+        Assert.Equal(2, text.Split("/// Gets the count of <see cref=\"T:N.Item\" /> &amp; others.").Length - 1);
+        Assert.Contains("/// </summary><returns>The count.</returns>", text, StringComparison.Ordinal);
+        // The timed form takes the included returns for its result parameter.
+        Assert.Contains("/// <param name=\"result\">The count; <see langword=\"default\"/> when the lock was not acquired.</param>", text, StringComparison.Ordinal);
+        Assert.Equal(4, text.Split("/// <summary>Adds to the count.</summary><param name=\"by\">How much to add.</param>").Length - 1);
+        // A file not found, a path matching nothing, a param tag naming no parameter: the generated summary, as without a comment.
+        Assert.Contains("/// <summary>Calls <c>MissingCore</c> while holding", text, StringComparison.Ordinal);
+        Assert.Contains("/// <summary>Calls <c>UnmatchedCore</c> while holding", text, StringComparison.Ordinal);
+        Assert.Contains("/// <summary>Calls <c>BadCore</c> while holding", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("include", text, StringComparison.Ordinal);
+
+        // The user's comments warn where the compiler says (CS1589, CS1572); the generated code adds nothing.
+        Assert.True(run.InGeneratedCode(DiagnosticSeverity.Warning).IsEmpty, Snapshot.Render(run.InGeneratedCode(DiagnosticSeverity.Warning)) + "\n" + text);
+        Assert.Equal(
+            ["CS1572 at line 23", "CS1573 at line 24", "CS1589 at line 17"],
+            run.CompilerDiagnostics.Where(static d => d.Severity >= DiagnosticSeverity.Warning)
+                .Select(static d => d.Id + " at line " + (d.Location.GetLineSpan().StartLinePosition.Line + 1)).Order().ToArray());
+    }
+
+    /// <summary>Include files served from memory, by the path the include names.</summary>
+    private sealed class InMemoryXmlFiles(Dictionary<string, string> files) : XmlReferenceResolver
+    {
+        public override string? ResolveReference(string path, string? baseFilePath) => files.ContainsKey(path) ? path : null;
+
+        public override System.IO.Stream OpenRead(string resolvedPath) =>
+            new System.IO.MemoryStream(System.Text.Encoding.UTF8.GetBytes(files[resolvedPath]));
+
+        public override bool Equals(object? other) => ReferenceEquals(this, other);
+
+        public override int GetHashCode() => files.GetHashCode();
+    }
+
     // A null array for the params list: TypedConstant.Values of it is a default array, which threw in the generator
     // (LSM0099 for every method of the type) and in an analyzer (AD0001).
     [Fact]

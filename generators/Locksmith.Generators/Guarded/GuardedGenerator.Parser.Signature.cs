@@ -3,6 +3,8 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
+using System.Xml;
+using System.Xml.Linq;
 using Locksmith.Generators.Guarded.Models;
 using Locksmith.Generators.Helpers;
 using Locksmith.Generators.Symbols;
@@ -484,12 +486,24 @@ public sealed partial class GuardedGenerator
 
                 // A comment with a warning on the body (malformed XML, a param tag that names no parameter, a cref that
                 // does not resolve) would repeat it on the wrappers: they get the generated summary instead.
-                // So would an <include>: its file is found relative to the body's file, which the generated one is not beside (CS1589).
-                if (trivia.ContainsDiagnostics ||
-                    (trivia.GetStructure() is DocumentationCommentTriviaSyntax comment &&
-                        (HasInclude(comment) || !DocCommentIsClean(comment, method, semanticModel, token))))
+                if (trivia.ContainsDiagnostics)
                 {
                     return EquatableArray<string>.Empty;
+                }
+
+                // An <include> copied as written would name a file beside the generated one, which is not there (CS1589):
+                // the wrappers get the comment as the compiler expands it.
+                if (trivia.GetStructure() is DocumentationCommentTriviaSyntax comment)
+                {
+                    if (HasInclude(comment))
+                    {
+                        return ExpandedDocLines(node, method, token);
+                    }
+
+                    if (!DocCommentIsClean(comment, method, semanticModel, token))
+                    {
+                        return EquatableArray<string>.Empty;
+                    }
                 }
 
                 string text = trivia.GetStructure() is DocumentationCommentTriviaSyntax doc
@@ -506,6 +520,53 @@ public sealed partial class GuardedGenerator
             }
 
             return lines.ToEquatableArray();
+        }
+
+        /// <summary>
+        /// The doc comment above <paramref name="node"/> with its includes expanded by the compiler (crefs come back as
+        /// ids), as lines; empty, so the wrappers get the generated summary, when an include could not be expanded (no
+        /// resolver, a missing file, no matching element: CS1589 is the body's) or the result would warn on the wrappers.
+        /// </summary>
+        private static EquatableArray<string> ExpandedDocLines(SyntaxNode node, IMethodSymbol method, CancellationToken token)
+        {
+            // The part declared by the node: each part of a partial method has its own comment.
+            var declared = new[] { method, method.PartialImplementationPart, method.PartialDefinitionPart }
+                .FirstOrDefault(part => part is not null && part.DeclaringSyntaxReferences.Any(r => r.SyntaxTree == node.SyntaxTree && r.Span == node.Span));
+            string xml = declared?.GetDocumentationCommentXml(expandIncludes: true, cancellationToken: token) ?? string.Empty;
+            XElement member;
+            try
+            {
+                member = XElement.Parse(xml, LoadOptions.PreserveWhitespace);
+            }
+            catch (XmlException)
+            {
+                return EquatableArray<string>.Empty;
+            }
+
+            // The compiler leaves an include it could not expand in place, after a comment saying so (any XML comment is
+            // taken as that sign: the generated summary is the safe side).
+            var elements = member.Descendants().ToList();
+            if (member.DescendantNodes().OfType<XComment>().Any() ||
+                elements.Any(static e => e.Name.LocalName == "include") ||
+                elements.Any(static e => e.Attribute("cref")?.Value.StartsWith("!:", StringComparison.Ordinal) == true) ||
+                !NamesAreClean(
+                    elements
+                        .Where(static e => e.Name.LocalName is "param" or "paramref" or "typeparam" or "typeparamref")
+                        .Select(static e => (e.Name.LocalName, e.Attribute("name")?.Value ?? string.Empty)),
+                    method))
+            {
+                return EquatableArray<string>.Empty;
+            }
+
+            var lines = string.Concat(member.Nodes().Select(static n => n.ToString(SaveOptions.DisableFormatting)))
+                .Split('\n')
+                .Select(static l => l.TrimEnd())
+                .ToList();
+            int indent = lines.Where(static l => l.Length > 0).Select(static l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();
+            var trimmed = lines.Select(l => l.Length == 0 ? string.Empty : " " + l.Substring(indent)).ToList();
+            int first = trimmed.FindIndex(static l => l.Length > 0);
+            int last = trimmed.FindLastIndex(static l => l.Length > 0);
+            return first < 0 ? EquatableArray<string>.Empty : trimmed.GetRange(first, last - first + 1).ToEquatableArray();
         }
 
         private static bool HasInclude(DocumentationCommentTriviaSyntax comment) =>
@@ -565,6 +626,38 @@ public sealed partial class GuardedGenerator
         /// </summary>
         private static bool DocCommentIsClean(DocumentationCommentTriviaSyntax comment, IMethodSymbol method, SemanticModel semanticModel, CancellationToken token)
         {
+            var names = comment.DescendantNodes().OfType<XmlNameAttributeSyntax>().Select(static attribute => (
+                attribute.Parent switch
+                {
+                    XmlElementStartTagSyntax start => start.Name.LocalName.ValueText,
+                    XmlEmptyElementSyntax empty => empty.Name.LocalName.ValueText,
+                    _ => string.Empty,
+                },
+                attribute.Identifier.Identifier.ValueText));
+            if (!NamesAreClean(names, method))
+            {
+                return false;
+            }
+
+            foreach (var cref in comment.DescendantNodes().OfType<XmlCrefAttributeSyntax>())
+            {
+                token.ThrowIfCancellationRequested();
+                var info = semanticModel.GetSymbolInfo(cref.Cref, token);
+                if (info.Symbol is null)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>
+        /// Whether the param, paramref, typeparam and typeparamref tags (element, name) name the method's parameters,
+        /// and document each once, all or none of them (else CS1572, CS1573, CS1571, CS1711, CS1712, CS1734, CS1735).
+        /// </summary>
+        private static bool NamesAreClean(IEnumerable<(string Element, string Name)> names, IMethodSymbol method)
+        {
             var parameters = new HashSet<string>(method.Parameters.Select(static p => p.Name));
             var typeParameters = new HashSet<string>(method.TypeParameters.Select(static p => p.Name));
             var outerTypeParameters = new HashSet<string>(typeParameters);
@@ -575,15 +668,8 @@ public sealed partial class GuardedGenerator
 
             var documented = new List<string>();
             var documentedTypes = new List<string>();
-            foreach (var attribute in comment.DescendantNodes().OfType<XmlNameAttributeSyntax>())
+            foreach (var (element, name) in names)
             {
-                string element = attribute.Parent switch
-                {
-                    XmlElementStartTagSyntax start => start.Name.LocalName.ValueText,
-                    XmlEmptyElementSyntax empty => empty.Name.LocalName.ValueText,
-                    _ => string.Empty,
-                };
-                string name = attribute.Identifier.Identifier.ValueText;
                 bool known = element switch
                 {
                     "param" or "paramref" => parameters.Contains(name),
@@ -606,22 +692,7 @@ public sealed partial class GuardedGenerator
                 }
             }
 
-            if (!Complete(documented, parameters) || !Complete(documentedTypes, typeParameters))
-            {
-                return false;
-            }
-
-            foreach (var cref in comment.DescendantNodes().OfType<XmlCrefAttributeSyntax>())
-            {
-                token.ThrowIfCancellationRequested();
-                var info = semanticModel.GetSymbolInfo(cref.Cref, token);
-                if (info.Symbol is null)
-                {
-                    return false;
-                }
-            }
-
-            return true;
+            return Complete(documented, parameters) && Complete(documentedTypes, typeParameters);
 
             static bool Complete(List<string> documented, HashSet<string> all) =>
                 documented.Count == 0 || (documented.Count == all.Count && documented.Distinct().Count() == all.Count);
