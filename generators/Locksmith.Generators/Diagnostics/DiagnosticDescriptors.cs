@@ -364,6 +364,12 @@ internal static class DiagnosticDescriptors
         "The ValueTask an async lock's acquisition returns (AcquireAsync, TryAcquireAsync, AcquireReadAsync, AcquireWriteAsync and their timed forms, of AsyncExclusiveLock, AsyncReadWriteLock, CountingSemaphore and AsyncStripedLock) is backed by a pooled wait while the lock is contended, and a ValueTask's result may not be read before it completes. '.Result' or '.GetAwaiter().GetResult()' on it works while the lock is free and throws InvalidOperationException under contention. Reported when it is read so directly, or through a local that is used no other way (or a local that only copies it, used so), also off a call of a method of the project that only returns such an acquisition and is not async. Not reported: an await, '.AsTask()' or '.Preserve()' first (a task that blocking waits for), a local whose completion is tested or that is otherwise used, and LockSet's and AcquireManyAsync's set acquisitions, whose pending task is a real task.",
         ConcurrencyCategory);
 
+    public static readonly DiagnosticDescriptor NamespaceHiddenFromGeneratedCode = Error(
+        "LSM0064",
+        "Namespace hidden from generated code",
+        "Generated code names the namespace '{0}' as 'global::{0}', but {1}, so nothing is generated for this project; {2}",
+        "The generator writes every type it names from the global namespace (global::System.…, global::Locksmith.…), so that no using or type of the project changes what it names. A non-generic type named System or Locksmith in the global namespace, declared in the project (CS0437) or public in a reference (CS0434), takes that name instead, and no spelling reaches the namespace past it. Every generated file would be errors, so none is generated: no wrappers, no lock-order manifest.");
+
     /// <summary>The help link of a diagnostic: its row of the README's diagnostics table.</summary>
     public static string HelpLink(string id) => HelpLinkBase + id.ToLowerInvariant();
 

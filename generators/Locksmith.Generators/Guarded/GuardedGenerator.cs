@@ -86,6 +86,12 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 .WithTrackingName(TrackingNames.LockOrderClashes),
             static (production, diagnostics) => Report(production, diagnostics));
 
+        // LSM0064: where global::System or global::Locksmith does not reach the namespace, nothing generated could compile.
+        var hiddenNamespaces = context.CompilationProvider
+            .Select(static (compilation, token) => HiddenNamespaces.Find(compilation, token))
+            .WithTrackingName(TrackingNames.HiddenNamespaces);
+        var blocked = hiddenNamespaces.Select(static (found, _) => found.Count > 0);
+
         // The manifest of declared levels: one file per compilation, only where the runtime can take it and the
         // language has module initializers (C# 9).
         var target = context.CompilationProvider.Select(static (compilation, _) => LockOrderManifestEmitter.TargetFor(compilation));
@@ -94,11 +100,12 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
                 entries.Select(static entry => new ManifestEntry(entry!.TypeName, entry.MemberName, entry.Level, entry.Kind)).ToImmutableArray()))
             .Combine(target)
             .WithTrackingName(TrackingNames.LockOrderManifest);
-        context.RegisterSourceOutput(manifest, static (production, pair) =>
+        context.RegisterSourceOutput(manifest.Combine(blocked), static (production, input) =>
         {
-            if (pair.Right is { } manifestTarget && pair.Left.Count > 0)
+            var ((entries, target), isBlocked) = input;
+            if (!isBlocked && target is { } manifestTarget && entries.Count > 0)
             {
-                production.AddSource(LockOrderManifestEmitter.HintName, LockOrderManifestEmitter.Emit(pair.Left, manifestTarget));
+                production.AddSource(LockOrderManifestEmitter.HintName, LockOrderManifestEmitter.Emit(entries, manifestTarget));
             }
         });
 
@@ -117,8 +124,26 @@ public sealed partial class GuardedGenerator : IIncrementalGenerator
             .SelectMany(static (pair, token) => TypeGrouping.Group(pair.Left.Concat(pair.Right)!, token))
             .WithTrackingName(TrackingNames.TypeModels);
 
-        context.RegisterSourceOutput(types, static (production, type) =>
-            production.AddSource(type.HintName, Emitter.Emit(type)));
+        context.RegisterSourceOutput(types.Combine(blocked), static (production, pair) =>
+        {
+            if (!pair.Right)
+            {
+                production.AddSource(pair.Left.HintName, Emitter.Emit(pair.Left));
+            }
+        });
+
+        // Said once, and only where something would have been generated: a project that uses no attribute is not told.
+        var generates = wrappers
+            .Select(static (pair, _) => pair.Left.Length + pair.Right.Length > 0)
+            .Combine(manifest)
+            .Select(static (pair, _) => pair.Left || (pair.Right.Right is not null && pair.Right.Left.Count > 0));
+        context.RegisterSourceOutput(generates.Combine(hiddenNamespaces), static (production, pair) =>
+        {
+            if (pair.Left)
+            {
+                Report(production, pair.Right);
+            }
+        });
     }
 
     /// <summary>

@@ -17,4 +17,5 @@ internal static class TrackingNames
     public const string GuardedWrappers = nameof(GuardedWrappers);
     public const string AcquiresLocksOfWrappers = nameof(AcquiresLocksOfWrappers);
     public const string TypeModels = nameof(TypeModels);
+    public const string HiddenNamespaces = nameof(HiddenNamespaces);
 }
