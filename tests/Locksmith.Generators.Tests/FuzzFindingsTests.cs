@@ -739,6 +739,19 @@ public sealed class FuzzFindingsTests
             }
             """
         },
+        // Mutation seed 43: a base made 'file', whose lock the wrappers of a derived type in another file cannot see.
+        {
+            "a file-local base type, directly, through another base, or as the outer type of the base (CS9053)",
+            """
+            using Locksmith;
+            file abstract class Job { protected ExclusiveLock Gate { get; } = new(); }
+            public partial class Move : Job { [Guarded(Lock = nameof(Gate))] private int StepCore(int step) => step; }
+            internal class Middle : Job { }
+            public partial class Copy : Middle { [Guarded(Lock = nameof(Gate))] private int StepCore(int step) => step; }
+            file class Outer { public class Base { protected ExclusiveLock Gate { get; } = new(); } }
+            public partial class Nest : Outer.Base { [Guarded(Lock = nameof(Gate))] private int StepCore(int step) => step; }
+            """
+        },
         {
             "a static class as a return type (CS0722) and as a type argument (CS0718)",
             """

@@ -994,6 +994,19 @@ public sealed partial class GuardedGenerator
                     return true;
                 }
 
+                // CS9053: a file-local base type (or one nested in a file-local type), however far up. Its members, the
+                // lock among them, are out of the generated file's reach (CS1061 there).
+                for (var baseType = type.BaseType; baseType is not null; baseType = baseType.BaseType)
+                {
+                    for (var enclosing = baseType; enclosing is not null; enclosing = enclosing.ContainingType)
+                    {
+                        if (enclosing.IsFileLocal)
+                        {
+                            return true;
+                        }
+                    }
+                }
+
                 // The header up to the type parameters (modifiers, keyword, name): the generated file names the type and
                 // re-declares it. Not the base list, whose errors (a member the wrappers implement) may be ours to fix.
                 foreach (var reference in type.DeclaringSyntaxReferences)
