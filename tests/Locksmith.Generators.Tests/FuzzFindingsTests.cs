@@ -752,6 +752,25 @@ public sealed class FuzzFindingsTests
             public partial class Nest : Outer.Base { [Guarded(Lock = nameof(Gate))] private int StepCore(int step) => step; }
             """
         },
+        // Mutation seed 44: the wrappers dropped the default the compiler rejects and kept the later ones (CS1737).
+        {
+            "a default on a ref or out parameter (CS1741), an extension receiver (CS1743) or a params array (CS1751), before other optional parameters",
+            """
+            using Locksmith;
+            public partial class C
+            {
+                private readonly ExclusiveLock _lock = new();
+                [Guarded(Lock = nameof(_lock))] private void NoteCore(int a = 1, ref string? note = null, int b = 2) { }
+                [Guarded(Lock = nameof(_lock))] private void TakeCore(int a = 1, out int taken = 0, int b = 2) { taken = 0; }
+                [Guarded(Lock = nameof(_lock))] private int SumCore(int a = 1, params int[] values = null) => a;
+            }
+            public static partial class E
+            {
+                private static readonly ExclusiveLock s_lock = new();
+                [Guarded(Lock = nameof(s_lock))] private static int TwiceCore(this int x = 0, int y = 1) => x * y;
+            }
+            """
+        },
         {
             "a static class as a return type (CS0722) and as a type argument (CS0718)",
             """

@@ -1179,6 +1179,13 @@ public sealed partial class GuardedGenerator
                 return false;
             }
 
+            // No default at all for a ref or out parameter (CS1741), the receiver of an extension method (CS1743) or a
+            // params collection (CS1751): the wrappers would drop it and leave a required parameter after optional ones.
+            if (parameter.RefKind is RefKind.Ref or RefKind.Out || (method.IsExtensionMethod && parameter.Ordinal == 0) || parameter.IsParams)
+            {
+                return false;
+            }
+
             var conversion = model.ClassifyConversion(value, parameter.Type);
             if (!conversion.Exists || !conversion.IsImplicit || conversion.IsUserDefined || conversion.IsBoxing)
             {
