@@ -84,7 +84,8 @@ internal static class FlowOrder
     /// <param name="flow">The flow asking.</param>
     /// <param name="requestedName">What a violation names as asked for, when more than the lock (a keyed lock's key).</param>
     /// <param name="forSet">Whether <paramref name="requested"/> is the lowest member of a lock set being taken.</param>
-    public static void Check(LockPrimitive requested, LockOwner flow, string? requestedName = null, bool forSet = false)
+    /// <param name="mode">The <c>lock.mode</c> a violation is reported with, when the lock's kind does not tell (a read).</param>
+    public static void Check(LockPrimitive requested, LockOwner flow, string? requestedName = null, bool forSet = false, string? mode = null)
     {
         if (!s_inUse)
         {
@@ -94,39 +95,19 @@ internal static class FlowOrder
         int level = requested.OrderLevel;
         if (level <= MaxLevel(flow))
         {
-            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName, forSet: forSet);
+            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName, forSet: forSet, mode: mode);
         }
 
         var thread = LockOwner.CurrentOrNull;
         if (thread is not null && level <= thread.Held.MaxLevel)
         {
-            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName, forSet: forSet);
+            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName, forSet: forSet, mode: mode);
         }
     }
 
-    /// <summary>
-    /// <see cref="Check"/> for a read of a read-write lock: a violation is reported as a read (its metric's mode, its
-    /// advice). A copy rather than a mode parameter, so the other acquisitions' checks stay as they were.
-    /// </summary>
-    public static void CheckRead(LockPrimitive requested, LockOwner flow, string? requestedName = null)
-    {
-        if (!s_inUse)
-        {
-            s_inUse = true;
-        }
-
-        int level = requested.OrderLevel;
-        if (level <= MaxLevel(flow))
-        {
-            OnOutOfOrder(flow, Highest(flow), requested, requestedName: requestedName, mode: LockModeTags.Read);
-        }
-
-        var thread = LockOwner.CurrentOrNull;
-        if (thread is not null && level <= thread.Held.MaxLevel)
-        {
-            OnOutOfOrder(flow, thread.Held.Highest()!, requested, heldByThread: thread, requestedName: requestedName, mode: LockModeTags.Read);
-        }
-    }
+    /// <summary><see cref="Check"/> for a read of a read-write lock: a violation is reported as a read (its metric's mode, its advice).</summary>
+    public static void CheckRead(LockPrimitive requested, LockOwner flow, string? requestedName = null) =>
+        Check(requested, flow, requestedName, forSet: false, LockModeTags.Read);
 
     /// <summary>Checks a sync acquisition against the async locks held by the flow the thread is running.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -15,39 +15,43 @@ internal static class OrderGuard
     /// without a second thread-static lookup.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static LockOwner Check(LockPrimitive lockPrimitive)
+    public static LockOwner Check(LockPrimitive lockPrimitive) => Check(lockPrimitive, read: false);
+
+    /// <summary>
+    /// <see cref="Check(LockPrimitive)"/> for a read of a read-write lock: a violation is reported as a read (its
+    /// metric's mode, its advice).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static LockOwner CheckRead(LockPrimitive lockPrimitive) => Check(lockPrimitive, read: true);
+
+    /// <summary>Both checks: <paramref name="read"/> is a constant at each inlined call, so only its branch is compiled.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static LockOwner Check(LockPrimitive lockPrimitive, bool read)
     {
         var owner = LockOwner.Current;
         if (lockPrimitive.OrderLevel <= owner.Held.MaxLevel)
         {
-            OnOutOfOrder(owner, lockPrimitive);
+            if (read)
+            {
+                OnOutOfOrderRead(owner, lockPrimitive);
+            }
+            else
+            {
+                OnOutOfOrder(owner, lockPrimitive);
+            }
         }
 
         // One global order across sync and async: a thread running an async flow also answers for the flow's locks.
         if (FlowOrder.InUse)
         {
-            FlowOrder.CheckSyncInFlow(lockPrimitive, owner);
-        }
-
-        return owner;
-    }
-
-    /// <summary>
-    /// <see cref="Check"/> for a read of a read-write lock: the same test, and a violation reported as a read (its
-    /// metric's mode, its advice). A separate entry, so no mode is passed on the path that finds no violation.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static LockOwner CheckRead(LockPrimitive lockPrimitive)
-    {
-        var owner = LockOwner.Current;
-        if (lockPrimitive.OrderLevel <= owner.Held.MaxLevel)
-        {
-            OnOutOfOrderRead(owner, lockPrimitive);
-        }
-
-        if (FlowOrder.InUse)
-        {
-            FlowOrder.CheckSyncReadInFlow(lockPrimitive, owner);
+            if (read)
+            {
+                FlowOrder.CheckSyncReadInFlow(lockPrimitive, owner);
+            }
+            else
+            {
+                FlowOrder.CheckSyncInFlow(lockPrimitive, owner);
+            }
         }
 
         return owner;
